@@ -1,0 +1,90 @@
+# neuromass: build, run, test and install.
+#   make          build build/neuromass and build/lua/neuromass/core.so
+#   make run      install missing packages, build, run the default example
+#   make test     install missing packages, build, run every test
+#   make check-asan   the test suite under AddressSanitizer and UBSan
+#   make install  PREFIX=/usr/local DESTDIR=
+
+# ---- user-overridable ----
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SHAREDIR   ?= $(PREFIX)/share/neuromass
+LUA_V      ?= 5.4
+LIBDIR     ?= $(PREFIX)/lib/x86_64-linux-gnu/lua/$(LUA_V)
+PKG_CONFIG ?= pkg-config
+LUA_PC     ?= lua5.4
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+BUILD      ?= build
+LUA        ?= lua5.4
+
+WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
+       -Wmissing-prototypes -Wold-style-definition -Wpointer-arith -Wformat=2
+DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile 2>/dev/null)
+GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile 2>/dev/null)
+LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null)
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) \
+              -DNM_LUADIR='"$(SHAREDIR)/lua"' $(CPPFLAGS) $(CFLAGS)
+
+ifdef SANITIZER
+  ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDFLAGS    += -fsanitize=$(SANITIZER)
+endif
+
+ENGINE_SRC = $(wildcard src/engine/*.c)
+BIND_SRC   = $(wildcard src/bind/*.c)
+ENGINE_OBJ = $(ENGINE_SRC:src/%.c=$(BUILD)/obj/%.o)
+BIND_OBJ   = $(BIND_SRC:src/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ   = $(BUILD)/obj/main.o
+EXE        = $(BUILD)/neuromass
+MODULE     = $(BUILD)/lua/neuromass/core.so
+
+BUSTED = $(LUA) /usr/bin/busted
+
+.PHONY: all deps run test check-asan install uninstall clean
+
+all: $(EXE) $(MODULE)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The executable exports Lua's symbols (-Wl,-E) for C modules it loads.
+$(EXE): $(MAIN_OBJ) $(ENGINE_OBJ) $(BIND_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(GSL_LIBS) -lm -Wl,-E
+
+# The module is not linked against liblua: the host process provides it.
+$(MODULE): $(ENGINE_OBJ) $(BIND_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(GSL_LIBS) -lm
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(EXE) run examples/fhn_network.lua --out out
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-tests.sh
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined CFLAGS="-O1 -g" all
+	@NEUROMASS_BUILD=build-asan ASAN_OPTIONS=detect_leaks=0 \
+	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  sh scripts/run-tests.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBDIR)/neuromass
+	install -m 755 $(EXE) $(DESTDIR)$(BINDIR)/neuromass
+	cp -R lua $(DESTDIR)$(SHAREDIR)/
+	install -m 644 $(MODULE) $(DESTDIR)$(LIBDIR)/neuromass/core.so
+
+uninstall:
+	rm -rf $(DESTDIR)$(BINDIR)/neuromass $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBDIR)/neuromass
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include $(ENGINE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -1,0 +1,241 @@
+--- Compilation: turns a model's layout, equations and sync rules into an
+-- engine model (neuromass.core): one program per group of identical masses,
+-- coupling sums in compressed rows, per-node sync programs for custom
+-- couplings, constraints and noise processes.  Delays become whole steps here,
+-- so an engine model is built for one dt.
+local core = require "neuromass.core"
+local expr = require "neuromass.expr"
+local layout = require "neuromass.layout"
+
+local ipairs, pairs, error, string, type, table, tostring =
+      ipairs, pairs, error, string, type, table, tostring
+
+local M = {}
+
+-- Where input `a` of node i comes from: "local", "rule", "zero" or nil.
+local function source_kind(model, i, a, syncs_of)
+  local nd = model.net.nodes[i]
+  syncs_of[nd] = syncs_of[nd] or nd:local_syncs()
+  if syncs_of[nd][a] then return "local" end
+  if model.rules[a] then return "rule" end
+  if model.standalone then return "zero" end
+end
+
+--- Resolves every required input of every mass; a missing one is an error
+-- naming the node, the mass and the input.
+function M.check_inputs(model, level)
+  local syncs_of = {}
+  for _, g in ipairs(model.layout.groups) do
+    g.sources = {}
+    for _, a in ipairs(g.type.inputs) do
+      local kind
+      for _, lane in ipairs(g.lanes) do
+        local k = source_kind(model, lane.node, a, syncs_of)
+        local nd = model.net.nodes[lane.node]
+        if not k then
+          error(string.format("node %d ('%s'), mass '%s': required input '%s' is not provided " ..
+                              "by any sync rule of network '%s'", lane.node - 1, nd.label,
+                              g.type.name, a, model.net.label), level + 1)
+        end
+        if kind and k ~= kind then
+          error(string.format("mass '%s': input '%s' comes from different kinds of coupling in " ..
+                              "different nodes", g.type.name, a), level + 1)
+        end
+        kind = k
+      end
+      g.sources[a] = kind
+    end
+  end
+end
+
+local function slot_of(leaf)
+  if leaf.op == "var" or leaf.op == "par" or leaf.op == "in" or leaf.op == "gpar" then
+    error("internal: unresolved symbol '" .. tostring(leaf.name) .. "'", 0)
+  end
+  return leaf.op, leaf.slot or 0, leaf.delay or 0
+end
+
+local function engine_leaf(op, slot, delay)
+  return expr.leaf(op, nil, { slot = slot, delay = delay })
+end
+
+-- Replaces network-parameter leaves by global parameter slots.
+local function resolve_globals(e, L)
+  if type(e) == "number" then return expr.const(e) end
+  return expr.substitute(e, function(leaf)
+    if leaf.op == "gpar" then return engine_leaf("gparam", L.global[leaf.name]) end
+  end)
+end
+
+local function index_of(list, name)
+  for k, v in ipairs(list) do if v == name then return k - 1 end end
+end
+
+-- The expression that stands for input `a` of group g.
+local function input_expr(model, g, a)
+  local L = model.layout
+  local slot = layout.input_slot(g, a, 0)
+  if a:match("^input_%d+$") then return engine_leaf("input", slot) end
+  local kind = g.sources[a]
+  if kind == "zero" or (kind == "rule" and model.rules[a].kind == "zero") then
+    return expr.const(0)
+  end
+  local raw = engine_leaf("input", slot)
+  if kind == "rule" and model.rules[a].kind == "sum" then
+    return resolve_globals(model.rules[a].gain, L) * raw
+  end
+  return raw
+end
+
+-- Programs computing the derivatives and algebraic outputs of group g.
+local function group_programs(model, cm, g)
+  local t, Lanes = g.type, g.L
+  local d, out = t:equations()
+  local inputs = {}
+  local function repl(leaf)
+    if leaf.op == "var" then
+      local k = index_of(t.state_names, leaf.name)
+      if k then return engine_leaf("signal", g.state_base + k * Lanes) end
+      return engine_leaf("signal", g.aux_base + index_of(t.output_names, leaf.name) * Lanes)
+    elseif leaf.op == "par" then
+      return engine_leaf("param", g.param_base + g.param_index[leaf.name] * Lanes)
+    elseif leaf.op == "in" then
+      inputs[leaf.name] = inputs[leaf.name] or input_expr(model, g, leaf.name)
+      return inputs[leaf.name]
+    end
+  end
+  local memo = {}
+  local function sub(e) return expr.substitute(expr.coerce(e), repl, memo) end
+  local roots, after = {}, {}
+  for k, v in ipairs(t.state_names) do
+    roots[#roots + 1] = { sub(d[v]), "deriv", g.state_base + (k - 1) * Lanes }
+  end
+  for k, v in ipairs(t.output_names) do
+    local r = { sub(out[v]), "signal", g.aux_base + (k - 1) * Lanes }
+    if t.outputs_at == "after" then after[#after + 1] = r else roots[#roots + 1] = r end
+  end
+  local info = {}
+  info.rhs = { cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes) }
+  if #after > 0 then info.after = { cm:add_program("after", expr.serialize(after, slot_of), Lanes) } end
+  return info
+end
+
+-- Weight matrix of a sum rule.
+local function rule_matrix(net, rule)
+  local C = net.connectivity
+  if rule.matrix == nil then return C end
+  if rule.matrix == "square" then
+    local sq = {}
+    for i = 1, #C do sq[i] = {} for j = 1, #C do sq[i][j] = C[i][j] * C[i][j] end end
+    return sq
+  end
+  return rule.matrix
+end
+
+-- Compressed rows for network sum rule `rule` feeding input `a` of group g.
+local function rule_rows(model, g, a, rule, dt)
+  local net = model.net
+  local W = rule_matrix(net, rule)
+  local D = rule.delays or model.sync.delays
+  local c = { mode = rule.mode, dst = {}, self = {}, row_ptr = { 0 }, src = {}, delay = {},
+              weight = {} }
+  for l, lane in ipairs(g.lanes) do
+    local i = lane.node
+    c.dst[l] = layout.input_slot(g, a, l - 1)
+    if rule.mode == "diffusive" then c.self[l] = model:signal(i - 1, rule.var) end
+    for j = 1, #net.nodes do
+      local w = W[i][j]
+      local src = model:signal(j - 1, rule.var)
+      if w ~= 0 and src then
+        c.src[#c.src + 1] = src
+        c.delay[#c.delay + 1] = layout.delay_steps(D[i][j], dt)
+        c.weight[#c.weight + 1] = w
+      end
+    end
+    c.row_ptr[l + 1] = #c.src
+  end
+  return c
+end
+
+-- Compressed rows for the node-local coupling helper `a` of group g.
+local function local_rows(model, g, a, dt)
+  local c = { mode = "additive", dst = {}, row_ptr = { 0 }, src = {}, delay = {}, weight = {} }
+  for l, lane in ipairs(g.lanes) do
+    local nd = model.net.nodes[lane.node]
+    c.dst[l] = layout.input_slot(g, a, l - 1)
+    for _, term in ipairs(nd:local_syncs()[a]) do
+      if term.weight ~= 0 then
+        local from = nd.masses[term.from]
+        c.src[#c.src + 1] = model.layout.sig[lane.node][term.from][from.type.coupling[1]]
+        c.delay[#c.delay + 1] = layout.delay_steps(term.delay, dt)
+        c.weight[#c.weight + 1] = term.weight
+      end
+    end
+    c.row_ptr[l + 1] = #c.src
+  end
+  return c
+end
+
+-- Per-node programs for a custom sync rule feeding input `a` of group g.
+local function custom_programs(model, cm, g, a, rule, dt)
+  local sync = model.sync
+  for l, lane in ipairs(g.lanes) do
+    local i = lane.node - 1
+    sync.current = i
+    local e = rule.fn(i)
+    if type(e) ~= "number" and not expr.is_expr(e) then
+      error(string.format("custom coupling '%s' for node %d returned a %s, not an expression", a, i,
+                          type(e)), 0)
+    end
+    e = expr.substitute(resolve_globals(e, model.layout), function(leaf)
+      if leaf.op == "hist" and not leaf.slot then
+        local ms = leaf.delay_ms or sync.delays[i + 1][leaf.node + 1]
+        return engine_leaf("hist", model:signal(leaf.node, leaf.name), layout.delay_steps(ms, dt))
+      end
+    end)
+    cm:add_program("sync", expr.serialize({ { e, "input", layout.input_slot(g, a, l - 1) } },
+                                          slot_of), 1)
+  end
+end
+
+--- Builds the engine model for time step dt.
+function M.build(model, dt)
+  local L, net = model.layout, model.net
+  model.rules, model.sync = net:resolve_sync(3)
+  M.check_inputs(model, 3)
+  local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,
+                          n_input = L.n_input }
+  for _, spec in ipairs(model.tables or {}) do cm:add_table(spec) end
+  local info = { groups = {} }
+  for gi, g in ipairs(L.groups) do
+    info.groups[gi] = group_programs(model, cm, g)
+    local t = g.type
+    for _, a in ipairs(t.inputs) do
+      local kind = g.sources[a]
+      if kind == "local" then
+        cm:add_coupling(local_rows(model, g, a, dt))
+      elseif kind == "rule" then
+        local rule = model.rules[a]
+        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt))
+        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt) end
+      end
+    end
+    for l in ipairs(g.lanes) do
+      for v, range in pairs(t.clamp) do
+        cm:add_clamp(g.state_base + index_of(t.state_names, v) * g.L + l - 1, range[1], range[2])
+      end
+      for v, period in pairs(t.wrap) do
+        cm:add_wrap(g.state_base + index_of(t.state_names, v) * g.L + l - 1, period)
+      end
+      for c = 1, #t.noise do
+        local name = "input_" .. (c - 1)
+        cm:add_noise(layout.input_slot(g, name, l - 1), layout.param_slot(g, name .. ".mu", l - 1),
+                     layout.param_slot(g, name .. ".sigma", l - 1),
+                     layout.param_slot(g, name .. ".tau", l - 1), 0 / 0)
+      end
+    end
+  end
+  return cm, info
+end
+
+return M

@@ -1,0 +1,206 @@
+--- Symbolic expressions: the values a mass's `derivatives` function computes with.
+-- Arithmetic on them (`+ - * / ^`, unary minus) builds a graph instead of a number;
+-- `neuromass.core` compiles that graph into a flat program.  Comparisons are
+-- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
+-- boolean, so overloading them could not build a graph.
+local getmetatable, setmetatable, type, tostring, error, select =
+      getmetatable, setmetatable, type, tostring, error, select
+local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
+
+local M = {}
+
+local E = {}          -- the metatable of every expression node
+E.__name = "neuromass.expression"
+
+local function is_expr(v) return getmetatable(v) == E end
+M.is_expr = is_expr
+
+local function node(t) return setmetatable(t, E) end
+
+local function const(v) return node { op = "const", value = v } end
+
+--- Turns a number or expression into an expression; anything else is an error.
+local function coerce(v, opname, pos)
+  if is_expr(v) then return v end
+  if type(v) == "number" then return const(v) end
+  error(string.format("bad operand #%d to '%s' (expression or number expected, got %s)",
+                      pos, opname, type(v)), 3)
+end
+M.coerce = function(v) return coerce(v, "expression", 1) end
+
+-- Folding numbers here keeps `2 * 3` a number-valued constant; anything that
+-- involves a symbol is left to the compiler in C (which also merges equal
+-- subexpressions).
+local fold = {
+  add = function(a, b) return a + b end, sub = function(a, b) return a - b end,
+  mul = function(a, b) return a * b end, div = function(a, b) return a / b end,
+  pow = function(a, b) return a ^ b end,
+}
+
+local function binary(op, symbol)
+  return function(a, b)
+    local x, y = coerce(a, symbol, 1), coerce(b, symbol, 2)
+    if x.op == "const" and y.op == "const" then return const(fold[op](x.value, y.value)) end
+    return node { op = op, x, y }
+  end
+end
+
+E.__add = binary("add", "+")
+E.__sub = binary("sub", "-")
+E.__mul = binary("mul", "*")
+E.__div = binary("div", "/")
+E.__pow = binary("pow", "^")
+E.__mod = function(a, b)
+  return node { op = "mod", coerce(a, "%", 1), coerce(b, "%", 2) }
+end
+E.__unm = function(a)
+  if a.op == "const" then return const(-a.value) end
+  return node { op = "neg", a }
+end
+
+local function refuse(name)
+  return function() error("expressions cannot be compared with '" .. name ..
+                          "': use neuromass." .. ({ ["<"] = "lt", ["<="] = "le" })[name] ..
+                          "(a, b) (comparisons are functions)", 2) end
+end
+E.__lt = refuse("<")
+E.__le = refuse("<=")
+E.__concat = function() error("expressions cannot be concatenated with '..'", 2) end
+E.__call = function() error("an expression is not a function", 2) end
+
+local prec = { add = 1, sub = 1, mul = 2, div = 2, mod = 2, neg = 3, pow = 4 }
+local infix = { add = " + ", sub = " - ", mul = " * ", div = " / ", mod = " % ", pow = "^" }
+
+local function show(e, outer)
+  local op = e.op
+  if op == "const" then
+    local v = e.value
+    if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  elseif e.name then
+    return e.name
+  elseif infix[op] then
+    local s = show(e[1], prec[op]) .. infix[op] .. show(e[2], prec[op] + (op == "pow" and 0 or 1))
+    if outer and outer > prec[op] then s = "(" .. s .. ")" end
+    return s
+  elseif op == "neg" then
+    return "-" .. show(e[1], prec.neg)
+  end
+  local args = {}
+  for i = 1, #e do args[i] = show(e[i]) end
+  return op .. "(" .. table.concat(args, ", ") .. ")"
+end
+E.__tostring = function(e) return show(e) end
+
+--- Leaves.  `kind` is "var", "par" or "in" (a mass's own state, parameter or
+-- input) or one of the engine-level kinds the model builder uses.
+function M.leaf(kind, name, extra)
+  local t = { op = kind, name = name }
+  if extra then for k, v in pairs(extra) do t[k] = v end end
+  return node(t)
+end
+
+M.const = const
+M.time = node { op = "time", name = "t" }
+
+-- Functions of one argument: plain numbers give plain numbers.
+for _, f in ipairs { "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor" } do
+  local mf = f == "tanh" and function(x) return (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1) end
+             or math[f]
+  M[f] = function(x)
+    if type(x) == "number" then return mf(x) end
+    return node { op = f, coerce(x, f, 1) }
+  end
+end
+
+for _, f in ipairs { "min", "max", "atan2" } do
+  M[f] = function(a, b, ...)
+    if select("#", ...) > 0 then return M[f](M[f](a, b), ...) end
+    if f ~= "atan2" and type(a) == "number" and type(b) == "number" then return math[f](a, b) end
+    return node { op = f, coerce(a, f, 1), coerce(b, f, 2) }
+  end
+end
+
+for _, f in ipairs { "lt", "le", "gt", "ge", "eq", "ne" } do
+  M[f] = function(a, b) return node { op = f, coerce(a, f, 1), coerce(b, f, 2) } end
+end
+
+--- ifelse(cond, a, b): a where cond is non-zero, else b.
+function M.ifelse(c, a, b)
+  return node { op = "ifelse", coerce(c, "ifelse", 1), coerce(a, "ifelse", 2),
+                coerce(b, "ifelse", 3) }
+end
+
+--- Replaces leaves: `f(leaf)` returns a replacement expression or nil to keep it.
+-- Shared subgraphs stay shared.
+function M.substitute(e, f, memo)
+  memo = memo or {}
+  local done = memo[e]
+  if done then return done end
+  local out
+  if #e == 0 then
+    out = f(e) or e
+  else
+    local args, changed = {}, false
+    for i = 1, #e do
+      args[i] = M.substitute(e[i], f, memo)
+      changed = changed or args[i] ~= e[i]
+    end
+    if changed then
+      local t = { op = e.op, slot = e.slot }
+      for i = 1, #args do t[i] = args[i] end
+      out = node(t)
+    else
+      out = e
+    end
+  end
+  memo[e] = out
+  return out
+end
+
+--- Calls f(leaf) on every leaf of the expressions in `list`.
+function M.leaves(list, f)
+  local seen = {}
+  local function walk(e)
+    if seen[e] then return end
+    seen[e] = true
+    if #e == 0 then f(e) else for i = 1, #e do walk(e[i]) end end
+  end
+  for _, e in ipairs(list) do walk(e) end
+end
+
+--- Flattens graphs into the parallel arrays neuromass.core's add_program takes.
+-- `roots` is a list of { expr, sink, slot }; `slot_of(leaf)` gives a leaf's
+-- engine op and slot (and delay for history reads).
+function M.serialize(roots, slot_of)
+  local g = { op = {}, a = {}, b = {}, c = {}, value = {}, slot = {}, delay = {},
+              root_node = {}, root_sink = {}, root_slot = {} }
+  local index = {}
+  local n = 0
+  local function emit(e)
+    local i = index[e]
+    if i then return i end
+    local a, b, c = -1, -1, -1
+    if e[1] then a = emit(e[1]) end
+    if e[2] then b = emit(e[2]) end
+    if e[3] then c = emit(e[3]) end
+    local op, slot, delay, value = e.op, e.slot or 0, 0, 0
+    if op == "const" then
+      value = e.value
+    elseif #e == 0 then
+      op, slot, delay = slot_of(e)
+    end
+    n = n + 1
+    g.op[n], g.a[n], g.b[n], g.c[n] = op, a, b, c
+    g.value[n], g.slot[n], g.delay[n] = value, slot, delay or 0
+    index[e] = n - 1
+    return n - 1
+  end
+  for r, root in ipairs(roots) do
+    g.root_node[r] = emit(coerce(root[1], "root", 1))
+    g.root_sink[r], g.root_slot[r] = root[2], root[3]
+  end
+  return g
+end
+
+return M

@@ -1,0 +1,49 @@
+--- neuromass: whole-brain modelling with neural mass models.
+-- The public facade: masses, nodes, networks, models, symbolic helpers,
+-- datasets and the model zoo.  See README.md and API.md.
+local expr = require "neuromass.expr"
+local mass = require "neuromass.mass"
+local node = require "neuromass.node"
+local network = require "neuromass.network"
+local model = require "neuromass.model"
+local params = require "neuromass.params"
+local core = require "neuromass.core"
+require "neuromass.run"            -- adds model:run and model:describe
+
+local setmetatable, require, error, rawget, pcall, tostring =
+      setmetatable, require, error, rawget, pcall, tostring
+
+local M = {
+  version = core.version,
+  mass = mass.mass,
+  node = node.node,
+  replicate = node.replicate,
+  network = network.network,
+  model = model.model,
+  series = params.series,
+  datasets = require "neuromass.datasets",
+  -- symbolic helpers
+  exp = expr.exp, log = expr.log, sqrt = expr.sqrt, tanh = expr.tanh, sin = expr.sin,
+  cos = expr.cos, abs = expr.abs, floor = expr.floor, min = expr.min, max = expr.max,
+  atan2 = expr.atan2, ifelse = expr.ifelse,
+  lt = expr.lt, le = expr.le, gt = expr.gt, ge = expr.ge, eq = expr.eq, ne = expr.ne,
+  t = expr.time,
+}
+
+--- The model zoo, loaded on first use: nm.models.fhn, nm.models.hopf, ...
+M.models = setmetatable({}, {
+  __index = function(t, k)
+    local ok, mod = pcall(require, "neuromass.models." .. k)
+    if not ok then
+      if tostring(mod):find("module 'neuromass.models." .. k .. "' not found", 1, true) then
+        error("neuromass.models: no model '" .. tostring(k) .. "'", 2)
+      end
+      error(mod, 2)
+    end
+    rawget(t, k)
+    t[k] = mod
+    return mod
+  end,
+})
+
+return M

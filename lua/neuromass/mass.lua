@@ -1,0 +1,227 @@
+--- Neural masses: a population described by its state variables, parameters,
+-- the inputs it consumes and its equations.  `mass{...}` returns a mass type;
+-- calling the type makes an instance that nodes hold.
+local expr = require "neuromass.expr"
+local check = require "neuromass._check"
+
+local type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall, math, select =
+      type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall, math, select
+
+local M = {}
+
+local MassType = {}
+MassType.__index = MassType
+MassType.__name = "neuromass.MassType"
+
+local Mass = {}
+Mass.__index = Mass
+Mass.__name = "neuromass.Mass"
+
+local mass_fields = {
+  name = true, label = true, type = true, state = true, params = true, inputs = true,
+  noise = true, coupling = true, derivatives = true, outputs = true, outputs_at = true,
+  output_order = true, clamp = true, wrap = true, slow = true,
+}
+
+local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
+
+local function sorted_keys(t, skip)
+  local keys = {}
+  for k in pairs(t) do if k ~= skip then keys[#keys + 1] = k end end
+  table.sort(keys)
+  return keys
+end
+
+--- A table whose fields are leaves of kind `kind`, for the names in `names`;
+-- reading any other field is an error naming the mass.
+local function symbols(kind, names, what, massname)
+  local cache, known = {}, {}
+  for _, n in ipairs(names) do known[n] = true end
+  return setmetatable({}, {
+    __index = function(_, k)
+      if not known[k] then
+        error(string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k),
+                            check.suggest(tostring(k), names)), 2)
+      end
+      local leaf = cache[k]
+      if not leaf then leaf = expr.leaf(kind, k); cache[k] = leaf end
+      return leaf
+    end,
+    __newindex = function() error("mass '" .. massname .. "': symbols are read-only", 2) end,
+  })
+end
+
+-- Checks that a function returned one expression per expected name.
+local function check_result(res, names, what, massname, level)
+  if type(res) ~= "table" then
+    error(string.format("mass '%s': %s must return a table", massname, what), level + 1)
+  end
+  local known = {}
+  for _, n in ipairs(names) do
+    known[n] = true
+    local v = res[n]
+    if v == nil then
+      error(string.format("mass '%s': %s gives no value for '%s'", massname, what, n), level + 1)
+    elseif type(v) ~= "number" and not expr.is_expr(v) then
+      error(string.format("mass '%s': %s: '%s' is a %s, not an expression", massname, what, n,
+                          type(v)), level + 1)
+    end
+  end
+  for k in pairs(res) do
+    if not known[k] then
+      error(string.format("mass '%s': %s gives a value for unknown name '%s'%s", massname, what,
+                          tostring(k), check.suggest(tostring(k), names)), level + 1)
+    end
+  end
+end
+
+--- Defines a mass type.  See API.md for the fields.
+function M.mass(def)
+  check.fields(def, mass_fields, "mass", 2)
+  local name = def.name or def.label or "mass"
+  local t = setmetatable({}, MassType)
+  t.name, t.label, t.type = name, def.label or name, def.type
+  if type(def.derivatives) ~= "function" then
+    error(string.format("mass '%s': 'derivatives' must be a function", name), 2)
+  end
+  -- State variables, in layout order.
+  local state = def.state or {}
+  local order = state.order or sorted_keys(state, "order")
+  t.state_names, t.state_init = {}, {}
+  for i, v in ipairs(order) do
+    if type(state[v]) ~= "number" then
+      error(string.format("mass '%s': state variable '%s' needs a numeric initial value", name,
+                          tostring(v)), 2)
+    end
+    t.state_names[i], t.state_init[v] = v, state[v]
+  end
+  if #t.state_names == 0 then error(string.format("mass '%s': no state variables", name), 2) end
+  -- Parameters.
+  t.param_names, t.param_defaults = sorted_keys(def.params or {}), {}
+  for _, p in ipairs(t.param_names) do
+    local v = def.params[p]
+    if type(v) ~= "number" then
+      error(string.format("mass '%s': parameter '%s' must be a number", name, p), 2)
+    end
+    t.param_defaults[p] = v
+  end
+  -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
+  t.inputs = {}
+  for i, v in ipairs(def.inputs or {}) do t.inputs[i] = v end
+  local noise = def.noise or 0
+  if type(noise) == "number" then
+    local list = {}
+    for k = 1, noise do list[k] = {} end
+    noise = list
+  end
+  t.noise = {}
+  for k, ch in ipairs(noise) do
+    local d = {}
+    for f, v in pairs(noise_defaults) do d[f] = ch[f] or v end
+    t.noise[k] = d
+  end
+  t.all_inputs = {}
+  for _, v in ipairs(t.inputs) do t.all_inputs[#t.all_inputs + 1] = v end
+  for k = 1, #t.noise do t.all_inputs[#t.all_inputs + 1] = "input_" .. (k - 1) end
+  -- Coupling variables: what other masses and nodes may read.
+  local coupling = def.coupling or t.state_names
+  if type(coupling) == "string" then coupling = { coupling } end
+  t.coupling = coupling
+  -- Equations, run once on symbols to check them and to find output names.
+  local s = symbols("var", t.state_names, "state variable", name)
+  local p = symbols("par", t.param_names, "parameter", name)
+  local u = symbols("in", t.all_inputs, "input", name)
+  t.symbols = { s, p, u }
+  t.derivatives = def.derivatives
+  local ok, res = pcall(def.derivatives, s, p, u)
+  if not ok then error(res, 0) end
+  check_result(res, t.state_names, "derivatives", name, 2)
+  t.output_names = {}
+  if def.outputs then
+    if type(def.outputs) ~= "function" then
+      error(string.format("mass '%s': 'outputs' must be a function", name), 2)
+    end
+    local okk, out = pcall(def.outputs, s, p, u)
+    if not okk then error(out, 0) end
+    t.output_names = def.output_order or sorted_keys(out)
+    check_result(out, t.output_names, "outputs", name, 2)
+    t.outputs = def.outputs
+  end
+  t.outputs_at = def.outputs_at or "before"
+  if t.outputs_at ~= "before" and t.outputs_at ~= "after" then
+    error(string.format("mass '%s': outputs_at must be 'before' or 'after'", name), 2)
+  end
+  for _, kind in ipairs { "clamp", "wrap" } do
+    t[kind] = def[kind] or {}
+    for v in pairs(t[kind]) do
+      if not t.state_init[v] then
+        error(string.format("mass '%s': %s names unknown state variable '%s'", name, kind, v), 2)
+      end
+    end
+  end
+  for _, v in ipairs(t.coupling) do
+    if not t.state_init[v] then
+      local is_out = false
+      for _, o in ipairs(t.output_names) do is_out = is_out or o == v end
+      if not is_out then
+        error(string.format("mass '%s': coupling variable '%s' is not a state variable or output",
+                            name, v), 2)
+      end
+    end
+  end
+  return t
+end
+
+--- Evaluates the equations on the mass type's symbols.
+function MassType:equations()
+  local s, p, u = self.symbols[1], self.symbols[2], self.symbols[3]
+  local d = self.derivatives(s, p, u)
+  local out = self.outputs and self.outputs(s, p, u) or {}
+  return d, out
+end
+
+local instance_fields = { params = true, init = true, noise = true }
+
+--- Makes an instance, optionally with its own parameters, initial state and noise.
+function MassType:__call(opts)
+  opts = opts or {}
+  check.fields(opts, instance_fields, "mass '" .. self.name .. "'", 2)
+  local m = setmetatable({ type = self, params = {}, init = {}, noise = {} }, Mass)
+  for k, v in pairs(self.param_defaults) do m.params[k] = v end
+  for k, v in pairs(self.state_init) do m.init[k] = v end
+  for k, ch in ipairs(self.noise) do
+    m.noise[k] = { mu = ch.mu, sigma = ch.sigma, tau = ch.tau }
+  end
+  for k, v in pairs(opts.params or {}) do
+    if self.param_defaults[k] == nil then
+      error(string.format("mass '%s': unknown parameter '%s'%s", self.name, tostring(k),
+                          check.suggest(tostring(k), self.param_names)), 2)
+    end
+    m.params[k] = v
+  end
+  for k, v in pairs(opts.init or {}) do
+    if self.state_init[k] == nil then
+      error(string.format("mass '%s': unknown state variable '%s'%s", self.name, tostring(k),
+                          check.suggest(tostring(k), self.state_names)), 2)
+    end
+    m.init[k] = v
+  end
+  for k, ch in pairs(opts.noise or {}) do
+    local target = m.noise[k]
+    if not target then error(string.format("mass '%s': no noise channel %s", self.name, k), 2) end
+    for f, v in pairs(ch) do target[f] = v end
+  end
+  return m
+end
+
+--- A deep copy (nodes are replicated by copying their masses).
+function Mass:copy()
+  local m = setmetatable({ type = self.type, params = {}, init = {}, noise = {} }, Mass)
+  for k, v in pairs(self.params) do m.params[k] = v end
+  for k, v in pairs(self.init) do m.init[k] = v end
+  for k, ch in ipairs(self.noise) do m.noise[k] = { mu = ch.mu, sigma = ch.sigma, tau = ch.tau } end
+  return m
+end
+
+M.MassType, M.Mass = MassType, Mass
+return M

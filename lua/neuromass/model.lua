@@ -1,0 +1,168 @@
+--- Models: a node or a network made runnable.  A model owns its parameter
+-- values (`model.params`), initial state (`model.init`), the compiled engine
+-- model (rebuilt only when the structure or dt changes, never for a
+-- parameter) and the simulation that `continue` resumes.
+local layout = require "neuromass.layout"
+local params = require "neuromass.params"
+local netmod = require "neuromass.network"
+local nodemod = require "neuromass.node"
+local compile = require "neuromass.compile"
+local check = require "neuromass._check"
+
+local type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset =
+      type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset
+
+local M = {}
+
+local Model = {}
+Model.__name = "neuromass.Model"
+
+local model_opts = { naming = true, aliases = true, init_aliases = true, structural = true,
+                     record = true, dt = true, duration = true, label = true, describe = true,
+                     info = true }
+
+-- Registers the parameter, initial-state and structural names of a model.
+local function register_names(self, opts)
+  local net, L = self.net, self.layout
+  local flat = self.naming == "flat"
+  local reg, ireg = params.registry("parameter"), params.registry("state variable")
+  local values, v0, sigma_slots = {}, {}, {}
+  local top = self.standalone and nil or net.label
+  for i, nd in ipairs(net.nodes) do
+    local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
+    for j, m in ipairs(nd.masses) do
+      local g, lane = L.lane_of[i][j][1], L.lane_of[i][j][2]
+      local prefix = node_prefix .. "." .. m.type.label .. "_" .. (j - 1)
+      local function add(local_name, slot, value)
+        reg:add(flat and local_name or (prefix .. "." .. local_name), { slots = { slot } })
+        values[slot] = value
+      end
+      for _, p in ipairs(m.type.param_names) do
+        add(p, layout.param_slot(g, p, lane), m.params[p])
+      end
+      for c, ch in ipairs(m.noise) do
+        for _, f in ipairs { "mu", "sigma", "tau" } do
+          local name = "input_" .. (c - 1) .. "." .. f
+          add(name, layout.param_slot(g, name, lane), ch[f])
+          if f == "sigma" then sigma_slots[layout.param_slot(g, name, lane)] = true end
+        end
+      end
+      for _, v in ipairs(m.type.state_names) do
+        local sig = L.sig[i][j][v]
+        ireg:add(flat and v or (prefix .. "." .. v), { slots = { sig } })
+        v0[sig] = m.init[v]
+      end
+      for _, v in ipairs(m.type.output_names) do v0[L.sig[i][j][v]] = 0 end
+    end
+  end
+  for k, slot in pairs(L.global) do
+    reg:add(flat and k or (net.label .. "." .. k), { slots = { slot } })
+    values[slot] = net.params[k]
+  end
+  for alias, targets in pairs(opts.aliases or {}) do
+    local slots = {}
+    for _, t in ipairs(targets) do
+      local e = reg.by_name[t]
+      if not e then error("model: alias '" .. alias .. "' names unknown parameter '" .. t .. "'", 3) end
+      for _, s in ipairs(e.slots) do slots[#slots + 1] = s end
+    end
+    reg:add(alias, { slots = slots })
+  end
+  for alias, target in pairs(opts.init_aliases or {}) do
+    local e = ireg.by_name[target]
+    if not e then error("model: init alias '" .. alias .. "' names unknown variable '" .. target .. "'", 3) end
+    ireg:add(alias, { slots = { table.unpack(e.slots) } })
+  end
+  -- Structural values: changing them rebuilds the coupling, not the equations.
+  local function structural(name, get, set)
+    reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = true end })
+  end
+  if not self.standalone then
+    local n = #net.nodes
+    structural(flat and "connectivity" or (net.label .. ".connectivity"),
+      function() return net.connectivity end,
+      function(v, level) net.connectivity = check.matrix(v, n, "connectivity", level + 1) end)
+    structural(flat and "delays" or (net.label .. ".delays"),
+      function() return net:delay_matrix() end,
+      function(v, level)
+        net.fixed_delays, net.lengths = check.matrix(v, n, "delays", level + 1), nil
+      end)
+  end
+  for i, nd in ipairs(net.nodes) do
+    if nd.connectivity and not flat then
+      local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
+      local nm = #nd.masses
+      structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
+        function(v, level) nd.connectivity = check.matrix(v, nm, "local_connectivity", level + 1) end)
+      structural(node_prefix .. ".local_delays", function() return nd.delays end,
+        function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1) end)
+    end
+  end
+  for name, s in pairs(opts.structural or {}) do
+    structural(name, s.get, s.set)
+  end
+  self.registry, self.init_registry = reg, ireg
+  self.values, self.v0, self.drive = values, v0, {}
+  self.noise_sigma_slots = sigma_slots
+end
+
+--- Wraps a node or a network into a model.
+-- opts (used by the zoo's native flavours): naming = "flat", aliases = { name
+-- = {params...} }, init_aliases = { xs_init = "x" }, structural = { name =
+-- {get, set} }, record = default recorded variables, dt, duration defaults.
+function M.model(obj, opts)
+  opts = opts or {}
+  check.fields(opts, model_opts, "model", 2)
+  local mt = getmetatable(obj)
+  local net, standalone
+  if mt == nodemod.Node then
+    net = netmod.network { label = obj.label, nodes = { obj } }
+    standalone = true
+  elseif mt == netmod.Network then
+    net = obj
+  else
+    error("model: expected a node or a network, got " .. (mt and mt.__name or type(obj)), 2)
+  end
+  local self = setmetatable({
+    net = net, standalone = standalone, naming = opts.naming or "hierarchical",
+    default_record = opts.record, default_dt = opts.dt or 0.1,
+    default_duration = opts.duration, label = opts.label or net.label,
+    describe_extra = opts.describe, info_extra = opts.info,
+  }, Model)
+  self.layout = layout.build(net)
+  register_names(self, opts)
+  self.dirty = true
+  -- Check the sync rules now, so that a missing coupling is reported at the
+  -- line that builds the model.
+  self.rules, self.sync = net:resolve_sync(2)
+  compile.check_inputs(self, 2)
+  rawset(self, "params", params.proxy(self.registry, self.values, self.drive))
+  rawset(self, "init", params.proxy(self.init_registry, self.v0, nil))
+  return self
+end
+
+--- Variable names at node level, in node order, with the nodes that have them.
+function Model:variables()
+  local order, nodes_of = {}, {}
+  for i, nd in ipairs(self.net.nodes) do
+    for _, v in ipairs(nd:variables()) do
+      if not nodes_of[v] then order[#order + 1] = v; nodes_of[v] = {} end
+      nodes_of[v][#nodes_of[v] + 1] = i - 1
+    end
+  end
+  return order, nodes_of
+end
+
+--- The signal index of node i's (0-based) variable `var`, or nil.
+function Model:signal(i, var)
+  local nd = self.net.nodes[i + 1]
+  if not nd then return nil end
+  local j, local_name = nd:find(var)
+  if not j then return nil end
+  return self.layout.sig[i + 1][j][local_name]
+end
+
+Model.__index = Model
+
+M.Model = Model
+return M

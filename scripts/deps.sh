@@ -1,0 +1,26 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages neuromass needs to build and test.
+# As root it installs what is missing with apt-get; otherwise it says what to
+# install.  Run by `make run` and `make test`; harmless when all is present.
+set -eu
+PACKAGES="build-essential pkg-config lua5.4 liblua5.4-dev libgsl-dev libsndfile1-dev lua-busted"
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "deps.sh: installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends $missing >/tmp/neuromass-apt.log 2>&1; then
+    apt-get update >/dev/null 2>&1 || true
+    apt-get install -y --no-install-recommends $missing || {
+      echo "deps.sh: apt-get failed, see the output above" >&2; exit 1; }
+  fi
+else
+  echo "deps.sh: missing packages:$missing" >&2
+  echo "deps.sh: install them with: sudo apt-get install$missing" >&2
+  exit 1
+fi

@@ -1,0 +1,33 @@
+/*
+** bind.h: helpers shared by the files that expose the engine to Lua as the
+** module `neuromass.core`.  Indices crossing this boundary are 0-based, as in
+** the engine; the Lua layer converts where users see 1-based tables.
+*/
+#ifndef nm_bind_h
+#define nm_bind_h
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "engine/nm.h"
+
+#define NM_MODEL_MT "neuromass.Model"
+#define NM_SIM_MT "neuromass.Simulation"
+#define NM_RESULT_MT "neuromass.Result"
+
+typedef struct { nm_model *m; } LModel;
+
+nm_model *nmL_checkmodel(lua_State *L, int i);
+
+/* Reads field `key` of the table at `t` as an array of n numbers into a new
+** userdata left on the stack (so that a Lua error cannot leak it). */
+double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n);
+long *nmL_indices(lua_State *L, int t, const char *key, size_t *n);
+
+/* Raises "<what>: <engine message>" for a failed engine call. */
+int nmL_fail(lua_State *L, int status, const char *what);
+
+void nmL_open_model(lua_State *L);
+void nmL_open_sim(lua_State *L);
+
+#endif

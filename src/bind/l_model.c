@@ -1,0 +1,295 @@
+/*
+** l_model.c: the Lua type neuromass.Model, a compiled model under
+** construction: sizes, initial values, parameters, programs, coupling sums,
+** constraints, noise processes and tables.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+
+static const char *const op_names[NM_OP_COUNT] = {
+  "const", "signal", "param", "gparam", "input", "time", "hist",
+  "add", "sub", "mul", "div", "pow", "neg",
+  "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor",
+  "min", "max", "atan2", "mod",
+  "lt", "le", "gt", "ge", "eq", "ne", "ifelse", "table2d"
+};
+
+
+nm_model *nmL_checkmodel(lua_State *L, int i)
+{
+  LModel *lm = luaL_checkudata(L, i, NM_MODEL_MT);
+  if (!lm->m) luaL_error(L, "attempt to use a freed model");
+  return lm->m;
+}
+
+
+static size_t checksize(lua_State *L, int t, const char *key)
+{
+  lua_getfield(L, t, key);
+  lua_Integer v = luaL_optinteger(L, -1, 0);
+  lua_pop(L, 1);
+  if (v < 0) luaL_error(L, "field '%s' must not be negative", key);
+  return (size_t)v;
+}
+
+
+/* core.model{ n_state =, n_aux =, n_param =, n_input = } */
+static int model_new(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  size_t ns = checksize(L, 1, "n_state"), na = checksize(L, 1, "n_aux");
+  size_t np = checksize(L, 1, "n_param"), ni = checksize(L, 1, "n_input");
+  LModel *lm = lua_newuserdatauv(L, sizeof *lm, 0);
+  lm->m = NULL;
+  luaL_setmetatable(L, NM_MODEL_MT);
+  lm->m = nm_model_new(ns, na, np, ni);
+  if (!lm->m) return nmL_fail(L, NM_ENOMEM, "model");
+  return 1;
+}
+
+
+static int model_gc(lua_State *L)
+{
+  LModel *lm = luaL_checkudata(L, 1, NM_MODEL_MT);
+  nm_model_free(lm->m);
+  lm->m = NULL;
+  return 0;
+}
+
+
+static int model_set_initial(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  size_t n;
+  lua_settop(L, 2);
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, 2);
+  lua_setfield(L, -2, "v");
+  double *v = nmL_numbers(L, -1, "v", &n);
+  if (nm_model_set_initial(m, v, n) != NM_OK)
+    return luaL_error(L, "initial state has %d values, the model has %d signals", (int)n,
+                      (int)nm_model_n_signals(m));
+  return 0;
+}
+
+
+static int model_set_param(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  lua_Integer slot = luaL_checkinteger(L, 2);
+  double v = luaL_checknumber(L, 3);
+  if (slot < 0 || nm_model_set_param(m, (size_t)slot, v) != NM_OK)
+    return luaL_argerror(L, 2, "no such parameter slot");
+  return 0;
+}
+
+
+static int model_get_param(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  lua_Integer slot = luaL_checkinteger(L, 2);
+  lua_pushnumber(L, slot >= 0 ? nm_model_get_param(m, (size_t)slot) : 0.0);
+  return 1;
+}
+
+
+/* m:add_program(stage, graph, lanes): graph holds parallel arrays op, a, b,
+** c, value, slot, delay (one entry per node) and root_node, root_sink,
+** root_slot (one per root).  Ops are names ("add"), operands 0-based. */
+static int model_add_program(lua_State *L)
+{
+  static const char *const stages[] = { "sync", "rhs", "after", NULL };
+  static const char *const sinks[] = { "deriv", "signal", "input", NULL };
+  nm_model *m = nmL_checkmodel(L, 1);
+  int stage = luaL_checkoption(L, 2, NULL, stages);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_Integer lanes = luaL_checkinteger(L, 4);
+  luaL_argcheck(L, lanes >= 1, 4, "lanes must be positive");
+  size_t n, n2, nr;
+  long *a = nmL_indices(L, 3, "a", &n), *b = nmL_indices(L, 3, "b", &n2);
+  long *c = nmL_indices(L, 3, "c", &n2), *slot = nmL_indices(L, 3, "slot", &n2);
+  long *delay = nmL_indices(L, 3, "delay", &n2);
+  double *value = nmL_numbers(L, 3, "value", &n2);
+  long *rnode = nmL_indices(L, 3, "root_node", &nr), *rslot = nmL_indices(L, 3, "root_slot", &n2);
+  nm_node *nodes = lua_newuserdatauv(L, (n + 1) * sizeof *nodes, 0);
+  nm_root *roots = lua_newuserdatauv(L, (nr + 1) * sizeof *roots, 0);
+  lua_getfield(L, 3, "op");
+  for (size_t i = 0; i < n; i++) {
+    lua_geti(L, -1, (lua_Integer)i + 1);
+    int op = luaL_checkoption(L, -1, NULL, op_names);
+    lua_pop(L, 1);
+    nm_node x = { op, (int)a[i], (int)b[i], (int)c[i], value[i], slot[i], (int)delay[i] };
+    nodes[i] = x;
+  }
+  lua_getfield(L, 3, "root_sink");
+  for (size_t r = 0; r < nr; r++) {
+    lua_geti(L, -1, (lua_Integer)r + 1);
+    roots[r].sink = luaL_checkoption(L, -1, NULL, sinks);
+    lua_pop(L, 1);
+    roots[r].node = (int)rnode[r];
+    roots[r].slot = rslot[r];
+  }
+  int status;
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &status);
+  if (!p) return nmL_fail(L, status, "compiling a program");
+  status = nm_model_add_program(m, stage, p);
+  if (status != NM_OK) {
+    nm_program_free(p);
+    return nmL_fail(L, status, "adding a program");
+  }
+  lua_pushinteger(L, (lua_Integer)nm_program_length(p));
+  lua_pushinteger(L, (lua_Integer)nm_program_registers(p));
+  return 2;
+}
+
+
+/* m:add_coupling{ mode = "additive"|"diffusive", dst = {}, self = {}, row_ptr = {},
+** src = {}, delay = {}, weight = {} } */
+static int model_add_coupling(lua_State *L)
+{
+  static const char *const modes[] = { "additive", "diffusive", NULL };
+  nm_model *m = nmL_checkmodel(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_getfield(L, 2, "mode");
+  int mode = luaL_checkoption(L, -1, NULL, modes);
+  lua_pop(L, 1);
+  size_t n_rows, n, n_terms, n2;
+  long *dst = nmL_indices(L, 2, "dst", &n_rows);
+  long *self = mode == NM_DIFFUSIVE ? nmL_indices(L, 2, "self", &n) : NULL;
+  if (self && n != n_rows) return luaL_error(L, "coupling: 'self' needs one entry per row");
+  long *rp = nmL_indices(L, 2, "row_ptr", &n);
+  if (n != n_rows + 1) return luaL_error(L, "coupling: 'row_ptr' needs rows + 1 entries");
+  long *src = nmL_indices(L, 2, "src", &n_terms);
+  long *delay = nmL_indices(L, 2, "delay", &n2);
+  double *weight = nmL_numbers(L, 2, "weight", &n);
+  if (n2 != n_terms || n != n_terms) return luaL_error(L, "coupling: term arrays differ in length");
+  size_t *row_ptr = lua_newuserdatauv(L, (n_rows + 1) * sizeof *row_ptr, 0);
+  int *idelay = lua_newuserdatauv(L, (n_terms + 1) * sizeof *idelay, 0);
+  for (size_t r = 0; r <= n_rows; r++) {
+    if (rp[r] < 0 || (size_t)rp[r] > n_terms) return luaL_error(L, "coupling: bad row_ptr");
+    row_ptr[r] = (size_t)rp[r];
+  }
+  for (size_t k = 0; k < n_terms; k++) idelay[k] = (int)delay[k];
+  int status = nm_model_add_coupling(m, mode, n_rows, dst, self, row_ptr, src, idelay, weight);
+  if (status != NM_OK) return nmL_fail(L, status, "adding a coupling");
+  return 0;
+}
+
+
+static int model_clear_couplings(lua_State *L)
+{
+  nm_model_clear_couplings(nmL_checkmodel(L, 1));
+  return 0;
+}
+
+
+static int model_add_clamp(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  int status = nm_model_add_clamp(m, (long)luaL_checkinteger(L, 2), luaL_checknumber(L, 3),
+                                  luaL_checknumber(L, 4));
+  if (status != NM_OK) return nmL_fail(L, status, "clamp");
+  return 0;
+}
+
+
+static int model_add_wrap(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  int status = nm_model_add_wrap(m, (long)luaL_checkinteger(L, 2), luaL_checknumber(L, 3));
+  if (status != NM_OK) return nmL_fail(L, status, "wrap");
+  return 0;
+}
+
+
+static int model_add_noise(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  int status = nm_model_add_noise(m, (long)luaL_checkinteger(L, 2), (long)luaL_checkinteger(L, 3),
+                                  (long)luaL_checkinteger(L, 4), (long)luaL_checkinteger(L, 5),
+                                  luaL_checknumber(L, 6));
+  if (status != NM_OK) return nmL_fail(L, status, "noise");
+  return 0;
+}
+
+
+/* m:add_table{ rows = n, cols = n, row_axis = {first, step, last},
+** col_axis = {...}, values = {row-major} | file = "path.f64" } -> table index */
+static int model_add_table(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  size_t nr = checksize(L, 2, "rows"), nc = checksize(L, 2, "cols"), n;
+  double *ra = nmL_numbers(L, 2, "row_axis", &n);
+  if (n != 3) return luaL_error(L, "table: row_axis must be {first, step, last}");
+  double *ca = nmL_numbers(L, 2, "col_axis", &n);
+  if (n != 3) return luaL_error(L, "table: col_axis must be {first, step, last}");
+  if (nr < 2 || nc < 2) return luaL_error(L, "table: needs at least 2 rows and 2 columns");
+  double *values = lua_newuserdatauv(L, nr * nc * sizeof *values, 0);
+  if (lua_getfield(L, 2, "file") == LUA_TSTRING) {
+    const char *path = lua_tostring(L, -1);
+    FILE *f = fopen(path, "rb");
+    if (!f) return luaL_error(L, "table: cannot open '%s'", path);
+    size_t got = fread(values, sizeof *values, nr * nc, f);
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    if (got != nr * nc || extra)
+      return luaL_error(L, "table: '%s' holds %d values, expected %d (truncated or wrong file)",
+                        path, (int)got + extra, (int)(nr * nc));
+  } else {
+    double *v = nmL_numbers(L, 2, "values", &n);
+    if (n != nr * nc) return luaL_error(L, "table: expected %d values, got %d", (int)(nr * nc), (int)n);
+    memcpy(values, v, n * sizeof *v);
+  }
+  nm_table2d *t = malloc(sizeof *t);
+  double *owned = malloc(nr * nc * sizeof *owned);
+  if (!t || !owned) { free(t); free(owned); return nmL_fail(L, NM_ENOMEM, "table"); }
+  memcpy(owned, values, nr * nc * sizeof *owned);
+  nm_table2d init = { nr, nc, ra[0], ra[1], ra[2], ca[0], ca[1], ca[2], owned };
+  *t = init;
+  int status = nm_model_add_table(m, t);
+  if (status != NM_OK) { free(owned); free(t); return nmL_fail(L, status, "table"); }
+  return 0;
+}
+
+
+static int model_max_delay(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)nm_model_max_delay(nmL_checkmodel(L, 1)));
+  return 1;
+}
+
+
+static int model_tostring(lua_State *L)
+{
+  LModel *lm = luaL_checkudata(L, 1, NM_MODEL_MT);
+  if (lm->m) lua_pushfstring(L, "neuromass.Model (%p)", (void *)lm->m);
+  else lua_pushliteral(L, "neuromass.Model (freed)");
+  return 1;
+}
+
+
+void nmL_open_model(lua_State *L)
+{
+  static const luaL_Reg meth[] = {
+    { "set_initial", model_set_initial }, { "set_param", model_set_param },
+    { "get_param", model_get_param }, { "add_program", model_add_program },
+    { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
+    { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
+    { "add_noise", model_add_noise }, { "add_table", model_add_table },
+    { "max_delay", model_max_delay }, { "free", model_gc }, { NULL, NULL }
+  };
+  luaL_newmetatable(L, NM_MODEL_MT);
+  luaL_newlib(L, meth);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, model_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, model_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, model_new);
+  lua_setfield(L, -2, "model");
+}

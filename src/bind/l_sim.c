@@ -1,0 +1,392 @@
+/*
+** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
+** state, history, time) and neuromass.Result (recorded rows in memory).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bind.h"
+
+typedef struct { nm_sim *s; } LSim;
+
+typedef struct {
+  double *data;
+  size_t rows, cols, cap;
+} LResult;
+
+
+static nm_sim *checksim(lua_State *L, int i)
+{
+  LSim *ls = luaL_checkudata(L, i, NM_SIM_MT);
+  if (!ls->s) luaL_error(L, "attempt to use a freed simulation");
+  return ls->s;
+}
+
+
+/* core.sim(model, dt, seed): the model is kept alive in the user value. */
+static int sim_new(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  double dt = luaL_checknumber(L, 2);
+  lua_Integer seed = luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, dt > 0, 2, "dt must be positive");
+  LSim *ls = lua_newuserdatauv(L, sizeof *ls, 1);
+  ls->s = NULL;
+  luaL_setmetatable(L, NM_SIM_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  int status;
+  ls->s = nm_sim_new(m, dt, (unsigned long)seed, &status);
+  if (!ls->s) return nmL_fail(L, status, "simulation");
+  return 1;
+}
+
+
+static int sim_gc(lua_State *L)
+{
+  LSim *ls = luaL_checkudata(L, 1, NM_SIM_MT);
+  nm_sim_free(ls->s);
+  ls->s = NULL;
+  return 0;
+}
+
+
+static int sim_time(lua_State *L)
+{
+  lua_pushnumber(L, nm_sim_time(checksim(L, 1)));
+  return 1;
+}
+
+
+/* s:signals() -> array of every signal's current value */
+static int sim_signals(lua_State *L)
+{
+  nm_sim *s = checksim(L, 1);
+  lua_getiuservalue(L, 1, 1);
+  size_t n = nm_model_n_signals(nmL_checkmodel(L, -1));
+  const double *V = nm_sim_signals(s);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber(L, V[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+
+/* ---------------------------------------------------------------------
+** Where rows go during a run
+** ------------------------------------------------------------------- */
+
+typedef struct {
+  nm_csv *csv;
+  LResult *res;
+} run_sink;
+
+
+static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
+{
+  run_sink *k = ud;
+  if (k->csv) {
+    int rc = nm_csv_write_rows(k->csv, rows, n_rows, n_cols);
+    if (rc != NM_OK) return rc;
+  }
+  if (k->res) {
+    LResult *r = k->res;
+    if (r->rows + n_rows > r->cap) {
+      size_t cap = r->cap ? r->cap : 256;
+      while (cap < r->rows + n_rows) cap *= 2;
+      double *data = realloc(r->data, cap * n_cols * sizeof *data);
+      if (!data) return NM_ENOMEM;
+      r->data = data;
+      r->cap = cap;
+    }
+    memcpy(r->data + r->rows * n_cols, rows, n_rows * n_cols * sizeof *rows);
+    r->rows += n_rows;
+  }
+  return NM_OK;
+}
+
+
+typedef struct {
+  struct timespec start;
+  int shown;
+} progress_state;
+
+
+static void show_progress(void *ud, long done, long total)
+{
+  progress_state *p = ud;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double el = (double)(now.tv_sec - p->start.tv_sec) + 1e-9 * (double)(now.tv_nsec - p->start.tv_nsec);
+  if (el < 0.5 && done < total) return;
+  double frac = (double)done / (double)total;
+  double eta = frac > 0 ? el / frac - el : 0;
+  int bar = (int)(frac * 30);
+  fprintf(stderr, "\r[%.*s%*s] %3.0f%%  ETA %5.1f s", bar, "==============================",
+          30 - bar, "", 100 * frac, eta);
+  if (done == total) fputc('\n', stderr);
+  fflush(stderr);
+  p->shown = 1;
+}
+
+
+static int method_of(lua_State *L, int t)
+{
+  static const char *const methods[] = { "euler", "heun", "rk4", "rkf45", "rk8pd", "msbdf", NULL };
+  lua_getfield(L, t, "method");
+  int m = luaL_checkoption(L, -1, "euler", methods);
+  lua_pop(L, 1);
+  return m;
+}
+
+
+static lua_Integer intfield(lua_State *L, int t, const char *k, lua_Integer dflt)
+{
+  lua_getfield(L, t, k);
+  lua_Integer v = luaL_optinteger(L, -1, dflt);
+  lua_pop(L, 1);
+  return v;
+}
+
+
+static double numfield(lua_State *L, int t, const char *k, double dflt)
+{
+  lua_getfield(L, t, k);
+  double v = luaL_optnumber(L, -1, dflt);
+  lua_pop(L, 1);
+  return v;
+}
+
+
+/*
+** s:run{ n_steps =, every =, method =, rtol =, atol =, record = {signals},
+**        drivers = { {slot =, values = {}} ... }, csv = path, header = {names},
+**        keep = bool, progress = bool }
+** -> result (or true without keep); nil, "nonfinite", t, signal on NaN/Inf;
+**    nil, "io", message when the CSV cannot be written.
+*/
+static int sim_run(lua_State *L)
+{
+  nm_sim *s = checksim(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  nm_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.n_steps = (long)intfield(L, 2, "n_steps", 0);
+  o.every = (long)intfield(L, 2, "every", 1);
+  o.method = method_of(L, 2);
+  o.rtol = numfield(L, 2, "rtol", 0);
+  o.atol = numfield(L, 2, "atol", 0);
+  o.record = nmL_indices(L, 2, "record", &o.n_record);                /* stack 3 */
+  lua_getfield(L, 2, "drivers");                                       /* stack 4 */
+  size_t nd = lua_istable(L, 4) ? (size_t)luaL_len(L, 4) : 0;
+  nm_driver *drivers = lua_newuserdatauv(L, (nd + 1) * sizeof *drivers, 0);  /* 5 */
+  lua_createtable(L, (int)nd, 0);                                      /* 6: keeps arrays alive */
+  for (size_t d = 0; d < nd; d++) {
+    lua_geti(L, 4, (lua_Integer)d + 1);
+    drivers[d].slot = (long)intfield(L, -1, "slot", -1);
+    size_t n;
+    drivers[d].values = nmL_numbers(L, -1, "values", &n);
+    drivers[d].n = n;
+    lua_rawseti(L, 6, (lua_Integer)d + 1);
+    lua_pop(L, 1);
+  }
+  o.drivers = drivers;
+  o.n_drivers = nd;
+  run_sink k = { NULL, NULL };
+  lua_getfield(L, 2, "keep");
+  int keep = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (keep) {                                                          /* 7: the result */
+    LResult *r = lua_newuserdatauv(L, sizeof *r, 0);
+    memset(r, 0, sizeof *r);
+    r->cols = 1 + o.n_record;
+    luaL_setmetatable(L, NM_RESULT_MT);
+    k.res = r;
+  } else {
+    lua_pushboolean(L, 1);
+  }
+  if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {
+    const char *path = lua_tostring(L, -1);
+    lua_getfield(L, 2, "header");
+    size_t nh = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
+    if (nh != 1 + o.n_record) return luaL_error(L, "run: csv header needs %d names", (int)(1 + o.n_record));
+    const char **header = lua_newuserdatauv(L, nh * sizeof *header, 0);
+    for (size_t c = 0; c < nh; c++) {
+      lua_geti(L, -2, (lua_Integer)c + 1);
+      header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
+      lua_pop(L, 1);
+    }
+    int status;
+    k.csv = nm_csv_open(path, header, nh, &status);
+    if (!k.csv) {
+      luaL_pushfail(L);
+      lua_pushliteral(L, "io");
+      lua_pushfstring(L, "cannot write '%s'", path);
+      return 3;
+    }
+  }
+  o.sink = sink_rows;
+  o.sink_ud = &k;
+  o.chunk_rows = 4096;
+  progress_state ps;
+  lua_getfield(L, 2, "progress");
+  if (lua_toboolean(L, -1)) {
+    clock_gettime(CLOCK_MONOTONIC, &ps.start);
+    ps.shown = 0;
+    o.progress = show_progress;
+    o.progress_ud = &ps;
+  }
+  lua_pop(L, 1);
+  int rc = nm_sim_run(s, &o);
+  int crc = nm_csv_close(k.csv, rc == NM_OK);
+  if (rc == NM_OK && crc != NM_OK) rc = crc;
+  if (rc == NM_ENONFINITE) {
+    double t;
+    long sig;
+    nm_sim_failure(s, &t, &sig);
+    luaL_pushfail(L);
+    lua_pushliteral(L, "nonfinite");
+    lua_pushnumber(L, t);
+    lua_pushinteger(L, sig);
+    return 4;
+  }
+  if (rc == NM_EIO) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "io");
+    lua_pushliteral(L, "write error");
+    return 3;
+  }
+  if (rc != NM_OK) return nmL_fail(L, rc, "run");
+  lua_pushvalue(L, 7);
+  return 1;
+}
+
+
+static int sim_tostring(lua_State *L)
+{
+  LSim *ls = luaL_checkudata(L, 1, NM_SIM_MT);
+  if (ls->s) lua_pushfstring(L, "neuromass.Simulation (%p)", (void *)ls->s);
+  else lua_pushliteral(L, "neuromass.Simulation (freed)");
+  return 1;
+}
+
+
+/* ---------------------------------------------------------------------
+** Results
+** ------------------------------------------------------------------- */
+
+static LResult *checkresult(lua_State *L, int i)
+{
+  return luaL_checkudata(L, i, NM_RESULT_MT);
+}
+
+
+static int result_gc(lua_State *L)
+{
+  LResult *r = checkresult(L, 1);
+  free(r->data);
+  r->data = NULL;
+  r->rows = r->cap = 0;
+  return 0;
+}
+
+
+static int result_size(lua_State *L)
+{
+  LResult *r = checkresult(L, 1);
+  lua_pushinteger(L, (lua_Integer)r->rows);
+  lua_pushinteger(L, (lua_Integer)r->cols);
+  return 2;
+}
+
+
+/* r:column(c) -> array of column c (0-based; 0 is the time) */
+static int result_column(lua_State *L)
+{
+  LResult *r = checkresult(L, 1);
+  lua_Integer c = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 2, "no such column");
+  lua_createtable(L, (int)r->rows, 0);
+  for (size_t i = 0; i < r->rows; i++) {
+    lua_pushnumber(L, r->data[i * r->cols + (size_t)c]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+
+/* r:value(row, c), both 0-based */
+static int result_value(lua_State *L)
+{
+  LResult *r = checkresult(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, i >= 0 && (size_t)i < r->rows, 2, "no such row");
+  luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 3, "no such column");
+  lua_pushnumber(L, r->data[(size_t)i * r->cols + (size_t)c]);
+  return 1;
+}
+
+
+/* r:write_csv(path, header) -> true | nil, message */
+static int result_write_csv(lua_State *L)
+{
+  LResult *r = checkresult(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  size_t nh = (size_t)luaL_len(L, 3);
+  luaL_argcheck(L, nh == r->cols, 3, "header needs one name per column");
+  const char **header = lua_newuserdatauv(L, (nh + 1) * sizeof *header, 0);
+  for (size_t c = 0; c < nh; c++) {
+    lua_geti(L, 3, (lua_Integer)c + 1);
+    header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
+    lua_pop(L, 1);
+  }
+  int status;
+  nm_csv *w = nm_csv_open(path, header, nh, &status);
+  if (w) status = nm_csv_write_rows(w, r->data, r->rows, r->cols);
+  if (w) {
+    int c = nm_csv_close(w, status == NM_OK);
+    if (status == NM_OK) status = c;
+  }
+  if (status != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot write '%s'", path);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+void nmL_open_sim(lua_State *L)
+{
+  static const luaL_Reg sim_meth[] = {
+    { "run", sim_run }, { "time", sim_time }, { "signals", sim_signals }, { "free", sim_gc },
+    { NULL, NULL }
+  };
+  static const luaL_Reg res_meth[] = {
+    { "size", result_size }, { "column", result_column }, { "value", result_value },
+    { "write_csv", result_write_csv }, { NULL, NULL }
+  };
+  luaL_newmetatable(L, NM_SIM_MT);
+  luaL_newlib(L, sim_meth);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, sim_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, sim_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, NM_RESULT_MT);
+  luaL_newlib(L, res_meth);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, result_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, sim_new);
+  lua_setfield(L, -2, "sim");
+}

@@ -1,0 +1,97 @@
+/*
+** engine.h: structures shared by the engine's own files (not by the binding).
+*/
+#ifndef nm_engine_h
+#define nm_engine_h
+
+#include "nm.h"
+
+/* A read-only view of the delay history, as seen by one right-hand-side
+** evaluation: ring rows hold the tracked signals at past steps; `now` is the
+** row of the step's start; `frac` in [0, 1] places the evaluation between the
+** step's start and end (0 for Euler, 0.5 and 1 for the stages of Heun/RK4). */
+typedef struct {
+  const double *ring;     /* depth * width values */
+  size_t width;           /* tracked signals per row */
+  size_t mask;            /* depth - 1, depth a power of two */
+  size_t now;             /* absolute step index of the step's start */
+  double frac;
+  const long *column;     /* signal index -> ring column, -1 if not tracked */
+} nm_hist;
+
+/* One instruction: registers are vectors of `lanes` doubles. */
+typedef struct {
+  int op;
+  int dst, a, b, c;
+  long slot;
+  int delay;
+} nm_ins;
+
+struct nm_program {
+  size_t lanes, n_regs, n_ins;
+  nm_ins *code;
+  double *regs;           /* n_regs * lanes; constants are preloaded */
+  long max_delay;         /* largest NM_OP_HIST delay */
+};
+
+/* Everything a program reads and writes during one evaluation. */
+typedef struct {
+  double *V;              /* signals of the evaluation stage */
+  const double *P;
+  double *U;
+  double *D;              /* derivatives */
+  double t;
+  const nm_hist *hist;
+  nm_table2d *const *tables;
+} nm_eval_ctx;
+
+void nm_program_eval(nm_program *prog, const nm_eval_ctx *ctx);
+
+/* Reads signal `sig` delayed by `delay` steps through the history view. */
+static inline double nm_hist_read(const nm_hist *h, const double *V, long sig, int delay)
+{
+  if (delay == 0) return V[sig];
+  long col = h->column[sig];
+  size_t row = (h->now - (size_t)delay) & h->mask;
+  double past = h->ring[row * h->width + (size_t)col];
+  if (h->frac == 0.0) return past;
+  size_t next = (h->now - (size_t)delay + 1) & h->mask;
+  return (1.0 - h->frac) * past + h->frac * h->ring[next * h->width + (size_t)col];
+}
+
+/* Compressed rows of coupling terms. */
+typedef struct {
+  int mode;
+  size_t n_rows;
+  long *dst, *self;
+  size_t *row_ptr;
+  long *src;
+  int *delay;
+  double *weight;
+} nm_coupling;
+
+typedef struct { long sig; double lo, hi; } nm_clamp;
+typedef struct { long sig; double period; } nm_wrap;
+typedef struct { long dst, mu, sigma, tau; double x0; } nm_noise;
+
+struct nm_model {
+  size_t n_state, n_aux, n_param, n_input;
+  double *v0, *P;
+  nm_program **progs[3];
+  size_t n_progs[3];
+  nm_coupling *couplings;
+  size_t n_couplings;
+  nm_clamp *clamps;
+  size_t n_clamps;
+  nm_wrap *wraps;
+  size_t n_wraps;
+  nm_noise *noises;
+  size_t n_noises;
+  nm_table2d **tables;
+  size_t n_tables;
+};
+
+/* Grows *arr (of *n elements of `size` bytes) by one; returns the new slot or NULL. */
+void *nm_grow(void *arr_ptr, size_t *n, size_t size);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+** nm.h: the public API of the neuromass engine.
+**
+** The engine is plain C with no Lua inside: the Lua layer lays a model out
+** (which signal lives at which index, which parameter in which slot) and hands
+** the engine flat arrays; the engine compiles expression graphs into programs,
+** evaluates coupling sums over a delay history and runs the time loop.
+**
+** Index spaces, all 0-based:
+**   V  signals: the state vector y = V[0 .. n_state) followed by the algebraic
+**      outputs ("aux") V[n_state .. n_state + n_aux);
+**   P  parameter slots;
+**   U  input slots (coupling sums, sync programs and noise processes write them).
+*/
+#ifndef nm_h
+#define nm_h
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NM_VERSION "0.1.0"
+
+/* Status codes: 0 is success, every failure is negative. */
+enum {
+  NM_OK = 0,
+  NM_ENOMEM = -1,   /* out of memory */
+  NM_EINVAL = -2,   /* an argument is out of range or inconsistent */
+  NM_EIO = -3,      /* a file could not be written */
+  NM_ENONFINITE = -4, /* the state became NaN or infinite */
+  NM_ESTEP = -5     /* an adaptive stepper failed to reach the requested time */
+};
+
+const char *nm_strerror(int status);
+
+
+/* ---------------------------------------------------------------------
+** Expression graphs and programs (expr.c)
+** ------------------------------------------------------------------- */
+
+enum nm_op {
+  /* leaves */
+  NM_OP_CONST,      /* value */
+  NM_OP_SIGNAL,     /* V[slot + lane] */
+  NM_OP_PARAM,      /* P[slot + lane] */
+  NM_OP_GPARAM,     /* P[slot], the same for every lane */
+  NM_OP_INPUT,      /* U[slot + lane] */
+  NM_OP_TIME,       /* t (ms) */
+  NM_OP_HIST,       /* V[slot] delayed by `delay` steps (interpolated at stage times) */
+  /* arithmetic */
+  NM_OP_ADD, NM_OP_SUB, NM_OP_MUL, NM_OP_DIV, NM_OP_POW, NM_OP_NEG,
+  /* functions of one argument */
+  NM_OP_EXP, NM_OP_LOG, NM_OP_SQRT, NM_OP_TANH, NM_OP_SIN, NM_OP_COS,
+  NM_OP_ABS, NM_OP_FLOOR,
+  /* functions of two arguments */
+  NM_OP_MIN, NM_OP_MAX, NM_OP_ATAN2, NM_OP_MOD,
+  /* comparisons give 1 or 0 */
+  NM_OP_LT, NM_OP_LE, NM_OP_GT, NM_OP_GE, NM_OP_EQ, NM_OP_NE,
+  NM_OP_IFELSE,     /* a != 0 ? b : c */
+  NM_OP_TABLE2D,    /* table `slot` looked up at (a = row axis value, b = column axis value) */
+  NM_OP_COUNT
+};
+
+/* Where the value of a root goes. */
+enum nm_sink {
+  NM_SINK_DERIV,    /* dydt[slot + lane] */
+  NM_SINK_SIGNAL,   /* V[slot + lane] (algebraic outputs) */
+  NM_SINK_INPUT     /* U[slot + lane] (sync programs) */
+};
+
+/* One node of an expression graph.  Operands refer to earlier nodes. */
+typedef struct {
+  int op;
+  int a, b, c;      /* operand node indices, -1 when unused */
+  double value;     /* NM_OP_CONST */
+  long slot;        /* leaves: index into V, P or U; TABLE2D: table index */
+  int delay;        /* NM_OP_HIST: delay in steps (>= 0) */
+} nm_node;
+
+typedef struct {
+  int node;         /* index of the graph node whose value is stored */
+  int sink;         /* enum nm_sink */
+  long slot;        /* destination index of lane 0 */
+} nm_root;
+
+typedef struct nm_program nm_program;
+
+/*
+** Compiles a graph evaluated over `lanes` lanes: constant folding, common
+** subexpression elimination, dead-node removal and register allocation.
+** On failure returns NULL and sets *status.
+*/
+nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
+                               const nm_root *roots, size_t n_roots,
+                               size_t lanes, int *status);
+void nm_program_free(nm_program *prog);
+size_t nm_program_length(const nm_program *prog);   /* instructions */
+size_t nm_program_registers(const nm_program *prog);
+
+
+/* ---------------------------------------------------------------------
+** Two-dimensional lookup tables (table2d.c)
+** ------------------------------------------------------------------- */
+
+typedef struct {
+  size_t n_rows, n_cols;
+  double row0, row_step, row_end;   /* axis of the rows: first value, step, last value */
+  double col0, col_step, col_end;
+  double *values;                   /* n_rows * n_cols, row-major; owned */
+} nm_table2d;
+
+double nm_table2d_lookup(const nm_table2d *tbl, double row_x, double col_x);
+
+
+/* ---------------------------------------------------------------------
+** The compiled model (model.c)
+** ------------------------------------------------------------------- */
+
+enum nm_coupling_mode { NM_ADDITIVE, NM_DIFFUSIVE };
+
+typedef struct nm_model nm_model;
+
+nm_model *nm_model_new(size_t n_state, size_t n_aux, size_t n_param, size_t n_input);
+void nm_model_free(nm_model *m);
+
+/* Initial values of every signal (state and aux), and parameter values. */
+int nm_model_set_initial(nm_model *m, const double *v0, size_t n);
+int nm_model_set_param(nm_model *m, size_t slot, double value);
+double nm_model_get_param(const nm_model *m, size_t slot);
+
+/*
+** Programs, in evaluation order.  A "sync" program runs before the coupling
+** sums' consumers, an "rhs" program computes derivatives (and the algebraic
+** outputs read before the step), an "after" program computes the algebraic
+** outputs read after the step.  The model takes ownership.
+*/
+enum nm_stage { NM_STAGE_SYNC, NM_STAGE_RHS, NM_STAGE_AFTER };
+int nm_model_add_program(nm_model *m, int stage, nm_program *prog);
+
+/*
+** A coupling sum writes U[dst] = sum_k w_k * V_k(t - d_k)  (additive), or
+** sum_k w_k * (V_k(t - d_k) - V[self](t))  (diffusive).  Terms are given in
+** compressed rows: row r has terms row_ptr[r] .. row_ptr[r+1].
+*/
+int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
+                          const long *self, const size_t *row_ptr,
+                          const long *src, const int *delay, const double *weight);
+/* Replaces every coupling sum (used when a connectivity or delay changes). */
+void nm_model_clear_couplings(nm_model *m);
+
+/* Post-step constraints on state variables. */
+int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi);
+int nm_model_add_wrap(nm_model *m, long sig, double period);
+
+/*
+** An Ornstein-Uhlenbeck process feeding U[dst]: its mean, standard deviation
+** and time constant are parameter slots; it starts at V-independent value x0.
+** After every step: x += dt (mu - x) / tau + sigma sqrt(dt) N(0, 1).
+*/
+int nm_model_add_noise(nm_model *m, long dst, long mu, long sigma, long tau, double x0);
+
+/* Two-dimensional tables used by NM_OP_TABLE2D; the model takes ownership. */
+int nm_model_add_table(nm_model *m, nm_table2d *tbl);
+
+size_t nm_model_n_state(const nm_model *m);
+size_t nm_model_n_signals(const nm_model *m);
+size_t nm_model_max_delay(const nm_model *m);
+
+
+/* ---------------------------------------------------------------------
+** Simulation (sim.c, step_*.c)
+** ------------------------------------------------------------------- */
+
+typedef struct nm_sim nm_sim;
+
+enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF };
+
+/* A time series driving a parameter slot: sample k is used by the step from k*dt
+** (the first step uses sample 0), counted from the start of the run. */
+typedef struct {
+  long slot;
+  const double *values;
+  size_t n;
+} nm_driver;
+
+/* Where recorded rows go: called with `n_rows` rows of `n_cols` values, the
+** first column being the time.  A non-zero return stops the run with it. */
+typedef int (*nm_row_sink)(void *ud, const double *rows, size_t n_rows, size_t n_cols);
+
+typedef struct {
+  long n_steps;              /* steps to take */
+  long every;                /* record every `every` steps */
+  int method;                /* enum nm_method */
+  double rtol, atol;         /* adaptive methods */
+  const long *record;        /* signal indices recorded */
+  size_t n_record;
+  const nm_driver *drivers;
+  size_t n_drivers;
+  nm_row_sink sink;
+  void *sink_ud;
+  size_t chunk_rows;         /* rows buffered before calling the sink */
+  volatile int *interrupt;   /* set non-zero to stop the run (optional) */
+  void (*progress)(void *ud, long done, long total);  /* optional */
+  void *progress_ud;
+} nm_run_opts;
+
+/* A new simulation starts at t = 0 from the model's initial values with a
+** constant history; the model must outlive it. */
+nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status);
+void nm_sim_free(nm_sim *s);
+int nm_sim_run(nm_sim *s, const nm_run_opts *opts);
+double nm_sim_time(const nm_sim *s);
+const double *nm_sim_signals(const nm_sim *s);
+/* Where a non-finite value appeared (after NM_ENONFINITE). */
+void nm_sim_failure(const nm_sim *s, double *t, long *sig);
+
+
+/* ---------------------------------------------------------------------
+** CSV output (csv.c): written under a temporary name, renamed on commit
+** ------------------------------------------------------------------- */
+
+typedef struct nm_csv nm_csv;
+
+/* The first column is the time, printed to 12 significant digits; every
+** other number is printed with %.17g so that it reads back exactly. */
+nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status);
+int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols);
+/* commit != 0: flush and rename to the final name; otherwise remove the file. */
+int nm_csv_close(nm_csv *w, int commit);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+** sim.c: the time loop.  One step is: inputs (time series, noise) for the
+** step, coupling sums and sync programs from the delay history, right-hand
+** sides, a fixed-step update (Euler, Heun or RK4), post-step constraints,
+** algebraic outputs, noise update, history push, and recording.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "sim.h"
+
+
+static size_t pow2_at_least(size_t n)
+{
+  size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+
+static void mark_tracked(nm_sim *s, long sig)
+{
+  if (s->column[sig] < 0) s->column[sig] = (long)s->width++;
+}
+
+
+/* Every signal read with a positive delay gets a column of the history ring. */
+static int setup_history(nm_sim *s)
+{
+  nm_model *m = s->m;
+  s->column = malloc((s->nv + 1) * sizeof *s->column);
+  if (!s->column) return NM_ENOMEM;
+  for (size_t i = 0; i < s->nv; i++) s->column[i] = -1;
+  for (size_t i = 0; i < m->n_couplings; i++) {
+    const nm_coupling *c = &m->couplings[i];
+    for (size_t k = 0; k < c->row_ptr[c->n_rows]; k++)
+      if (c->delay[k] > 0) mark_tracked(s, c->src[k]);
+  }
+  for (int st = 0; st < 3; st++)
+    for (size_t i = 0; i < m->n_progs[st]; i++) {
+      const nm_program *p = m->progs[st][i];
+      for (size_t k = 0; k < p->n_ins; k++)
+        if (p->code[k].op == NM_OP_HIST && p->code[k].delay > 0)
+          for (size_t l = 0; l < p->lanes; l++) mark_tracked(s, p->code[k].slot + (long)l);
+    }
+  s->depth = pow2_at_least(nm_model_max_delay(m) + 2);
+  s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
+  s->ring = malloc((s->width * s->depth + 1) * sizeof *s->ring);
+  if (!s->tracked || !s->ring) return NM_ENOMEM;
+  for (size_t i = 0; i < s->nv; i++)
+    if (s->column[i] >= 0) s->tracked[s->column[i]] = (long)i;
+  /* The history before t = 0 is constant: the initial values. */
+  for (size_t r = 0; r < s->depth; r++)
+    for (size_t c = 0; c < s->width; c++) s->ring[r * s->width + c] = s->V[s->tracked[c]];
+  s->hist.ring = s->ring;
+  s->hist.width = s->width;
+  s->hist.mask = s->depth - 1;
+  s->hist.column = s->column;
+  return NM_OK;
+}
+
+
+/* Seeds stream i from the user seed so that each stream is independent and
+** does not depend on how many other streams exist. */
+static unsigned long stream_seed(unsigned long seed, size_t i)
+{
+  uint64_t z = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + (uint64_t)(i + 1) * 0xBF58476D1CE4E5B9ULL;
+  z ^= z >> 31; z *= 0x94D049BB133111EBULL; z ^= z >> 29;
+  return (unsigned long)(z & 0xFFFFFFFFUL);
+}
+
+
+nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
+{
+  int rc = NM_ENOMEM;
+  nm_sim *s = calloc(1, sizeof *s);
+  if (!s) goto fail;
+  s->m = m;
+  s->dt = dt;
+  s->nv = m->n_state + m->n_aux;
+  s->ns = m->n_state;
+  s->V = malloc((s->nv + 1) * sizeof(double));
+  s->stage = malloc((s->nv + 1) * sizeof(double));
+  s->U = calloc(m->n_input + 1, sizeof(double));
+  s->D = calloc(s->ns + 1, sizeof(double));
+  for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
+  s->rng = calloc(m->n_noises + 1, sizeof *s->rng);
+  s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
+  if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
+      !s->rng || !s->noise_x)
+    goto fail;
+  if (!(dt > 0)) { rc = NM_EINVAL; goto fail; }
+  memcpy(s->V, m->v0, s->nv * sizeof(double));
+  for (size_t i = 0; i < m->n_noises; i++) {
+    s->rng[i] = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!s->rng[i]) goto fail;
+    gsl_rng_set(s->rng[i], stream_seed(seed, i));
+    /* A NaN start value means: start at the process's mean. */
+    s->noise_x[i] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
+  }
+  rc = setup_history(s);
+  if (rc != NM_OK) goto fail;
+  /* Algebraic outputs read after a step are defined from the start. */
+  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, 0.0, &s->hist, m->tables };
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
+    nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
+  if (status) *status = NM_OK;
+  return s;
+fail:
+  nm_sim_free(s);
+  if (status) *status = rc;
+  return NULL;
+}
+
+
+void nm_sim_free(nm_sim *s)
+{
+  if (!s) return;
+  if (s->rng)
+    for (size_t i = 0; i < s->m->n_noises; i++) gsl_rng_free(s->rng[i]);
+  free(s->rng);
+  free(s->noise_x);
+  free(s->V);
+  free(s->stage);
+  free(s->U);
+  free(s->D);
+  for (int i = 0; i < 4; i++) free(s->k[i]);
+  free(s->ring);
+  free(s->column);
+  free(s->tracked);
+  free(s);
+}
+
+
+double nm_sim_time(const nm_sim *s) { return (double)s->step * s->dt; }
+const double *nm_sim_signals(const nm_sim *s) { return s->V; }
+
+
+void nm_sim_failure(const nm_sim *s, double *t, long *sig)
+{
+  *t = s->fail_t;
+  *sig = s->fail_sig;
+}
+
+
+/* ---------------------------------------------------------------------
+** Right-hand side
+** ------------------------------------------------------------------- */
+
+static void eval_coupling(const nm_coupling *c, const nm_hist *h, const double *V, double *U)
+{
+  for (size_t r = 0; r < c->n_rows; r++) {
+    double acc = 0.0;
+    size_t end = c->row_ptr[r + 1];
+    if (c->mode == NM_DIFFUSIVE) {
+      double self = V[c->self[r]];
+      for (size_t k = c->row_ptr[r]; k < end; k++)
+        acc += c->weight[k] * (nm_hist_read(h, V, c->src[k], c->delay[k]) - self);
+    } else {
+      for (size_t k = c->row_ptr[r]; k < end; k++)
+        acc += c->weight[k] * nm_hist_read(h, V, c->src[k], c->delay[k]);
+    }
+    U[c->dst[r]] = acc;
+  }
+}
+
+
+void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
+{
+  nm_model *m = s->m;
+  s->hist.now = s->step;
+  s->hist.frac = frac;
+  for (size_t i = 0; i < m->n_couplings; i++) eval_coupling(&m->couplings[i], &s->hist, V, s->U);
+  nm_eval_ctx ctx = { V, m->P, s->U, D, ((double)s->step + frac) * s->dt, &s->hist, m->tables };
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_SYNC]; i++)
+    nm_program_eval(m->progs[NM_STAGE_SYNC][i], &ctx);
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_RHS]; i++)
+    nm_program_eval(m->progs[NM_STAGE_RHS][i], &ctx);
+}
+
+
+/* ---------------------------------------------------------------------
+** Fixed-step methods
+** ------------------------------------------------------------------- */
+
+/* stage = V with its state part replaced by y + h * k */
+static double *stage_from(nm_sim *s, const double *k, double h)
+{
+  memcpy(s->stage, s->V, s->nv * sizeof(double));
+  for (size_t i = 0; i < s->ns; i++) s->stage[i] = s->V[i] + h * k[i];
+  return s->stage;
+}
+
+
+static void step_euler(nm_sim *s)
+{
+  nm_sim_rhs(s, s->V, 0.0, s->D);
+  for (size_t i = 0; i < s->ns; i++) s->V[i] += s->dt * s->D[i];
+}
+
+
+static void step_heun(nm_sim *s)
+{
+  double dt = s->dt, *k1 = s->k[0], *k2 = s->k[1];
+  nm_sim_rhs(s, s->V, 0.0, k1);
+  nm_sim_rhs(s, stage_from(s, k1, dt), 1.0, k2);
+  for (size_t i = 0; i < s->ns; i++) s->V[i] += 0.5 * dt * (k1[i] + k2[i]);
+}
+
+
+static void step_rk4(nm_sim *s)
+{
+  double dt = s->dt, **k = s->k;
+  nm_sim_rhs(s, s->V, 0.0, k[0]);
+  nm_sim_rhs(s, stage_from(s, k[0], 0.5 * dt), 0.5, k[1]);
+  nm_sim_rhs(s, stage_from(s, k[1], 0.5 * dt), 0.5, k[2]);
+  nm_sim_rhs(s, stage_from(s, k[2], dt), 1.0, k[3]);
+  for (size_t i = 0; i < s->ns; i++)
+    s->V[i] += dt / 6.0 * (k[0][i] + 2.0 * k[1][i] + 2.0 * k[2][i] + k[3][i]);
+}
+
+
+static void apply_constraints(nm_sim *s)
+{
+  nm_model *m = s->m;
+  for (size_t i = 0; i < m->n_clamps; i++) {
+    double *x = &s->V[m->clamps[i].sig];
+    if (*x < m->clamps[i].lo) *x = m->clamps[i].lo;
+    else if (*x > m->clamps[i].hi) *x = m->clamps[i].hi;
+  }
+  for (size_t i = 0; i < m->n_wraps; i++) {
+    double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
+    double r = fmod(*x, p);
+    if (r < 0) r += p;
+    *x = r;
+  }
+}
+
+
+void nm_sim_finish_step(nm_sim *s)
+{
+  nm_model *m = s->m;
+  s->step++;
+  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, nm_sim_time(s), &s->hist, m->tables };
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
+    nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
+  double *row = s->ring + (s->step & (s->depth - 1)) * s->width;
+  for (size_t c = 0; c < s->width; c++) row[c] = s->V[s->tracked[c]];
+}
+
+
+/* The inputs held during the step that starts now. */
+static void set_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+{
+  nm_model *m = s->m;
+  size_t k = i > 0 ? (size_t)i - 1 : 0;
+  for (size_t d = 0; d < o->n_drivers; d++)
+    m->P[o->drivers[d].slot] = o->drivers[d].values[k];
+  for (size_t n = 0; n < m->n_noises; n++) s->U[m->noises[n].dst] = s->noise_x[n];
+}
+
+
+static void advance_noise(nm_sim *s)
+{
+  nm_model *m = s->m;
+  double sqdt = sqrt(s->dt);
+  for (size_t n = 0; n < m->n_noises; n++) {
+    const nm_noise *z = &m->noises[n];
+    double x = s->noise_x[n], mu = m->P[z->mu], sigma = m->P[z->sigma], tau = m->P[z->tau];
+    x += s->dt * (mu - x) / tau;
+    if (sigma != 0.0) x += sigma * sqdt * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);
+    s->noise_x[n] = x;
+  }
+}
+
+
+/* Returns the first non-finite state variable, or -1. */
+static long first_nonfinite(const nm_sim *s)
+{
+  for (size_t i = 0; i < s->nv; i++)
+    if (!isfinite(s->V[i])) return (long)i;
+  return -1;
+}
+
+
+/* ---------------------------------------------------------------------
+** Recording and the run loop
+** ------------------------------------------------------------------- */
+
+typedef struct {
+  const nm_run_opts *o;
+  double *buf;
+  size_t rows, cap, cols;
+} recorder;
+
+
+static int flush(recorder *r)
+{
+  int rc = NM_OK;
+  if (r->rows && r->o->sink) rc = r->o->sink(r->o->sink_ud, r->buf, r->rows, r->cols);
+  r->rows = 0;
+  return rc;
+}
+
+
+static int record_row(void *rec, nm_sim *s)
+{
+  recorder *r = rec;
+  double *row = r->buf + r->rows * r->cols;
+  row[0] = nm_sim_time(s);
+  for (size_t c = 0; c < r->o->n_record; c++) row[c + 1] = s->V[r->o->record[c]];
+  if (++r->rows == r->cap) return flush(r);
+  return NM_OK;
+}
+
+
+static int check_opts(const nm_sim *s, const nm_run_opts *o)
+{
+  if (o->n_steps < 0 || o->every < 1) return NM_EINVAL;
+  for (size_t c = 0; c < o->n_record; c++)
+    if (o->record[c] < 0 || (size_t)o->record[c] >= s->nv) return NM_EINVAL;
+  for (size_t d = 0; d < o->n_drivers; d++)
+    if (o->drivers[d].slot < 0 || (size_t)o->drivers[d].slot >= s->m->n_param ||
+        o->drivers[d].n < (size_t)(o->n_steps > 0 ? o->n_steps : 1))
+      return NM_EINVAL;
+  return NM_OK;
+}
+
+
+int nm_sim_run(nm_sim *s, const nm_run_opts *o)
+{
+  int rc = check_opts(s, o);
+  if (rc != NM_OK) return rc;
+  recorder r = { o, NULL, 0, o->chunk_rows ? o->chunk_rows : 1024, 1 + o->n_record };
+  r.buf = malloc(r.cap * r.cols * sizeof(double));
+  if (!r.buf) return NM_ENOMEM;
+  if (o->method >= NM_RKF45) {
+    rc = nm_sim_run_adaptive(s, o, record_row, &r);
+  } else {
+    void (*step)(nm_sim *) = o->method == NM_HEUN ? step_heun : o->method == NM_RK4 ? step_rk4
+                                                                                  : step_euler;
+    long report = o->n_steps / 100 + 1;
+    for (long i = 0; i < o->n_steps && rc == NM_OK; i++) {
+      set_step_inputs(s, o, i);
+      step(s);
+      apply_constraints(s);
+      advance_noise(s);
+      nm_sim_finish_step(s);
+      long bad = first_nonfinite(s);
+      if (bad >= 0) {
+        s->fail_t = nm_sim_time(s);
+        s->fail_sig = bad;
+        rc = NM_ENONFINITE;
+        break;
+      }
+      if ((i + 1) % o->every == 0) rc = record_row(&r, s);
+      if (o->interrupt && *o->interrupt) rc = NM_EINVAL;
+      if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
+    }
+  }
+  if (rc == NM_OK) rc = flush(&r);
+  free(r.buf);
+  return rc;
+}

@@ -1,0 +1,43 @@
+/*
+** sim.h: the simulation state shared by the time loop (sim.c) and the
+** adaptive GSL stepper (step_gsl.c).
+*/
+#ifndef nm_sim_h
+#define nm_sim_h
+
+#include <gsl/gsl_rng.h>
+
+#include "engine.h"
+
+struct nm_sim {
+  nm_model *m;
+  double dt;
+  size_t nv, ns;            /* signals, state variables */
+  double *V;                /* signals now */
+  double *U;                /* inputs */
+  double *D;                /* derivatives of the last evaluation */
+  double *stage;            /* signals of an intermediate stage */
+  double *k[4];             /* stage derivatives (Heun, RK4) */
+  double *ring;             /* delay history: depth rows of `width` tracked signals */
+  size_t width, depth;
+  long *column;             /* signal -> ring column or -1 */
+  long *tracked;            /* ring column -> signal */
+  size_t step;              /* steps taken since t = 0 */
+  gsl_rng **rng;            /* one stream per noise process */
+  double *noise_x;          /* noise process values */
+  nm_hist hist;
+  double fail_t;
+  long fail_sig;
+};
+
+/* Evaluates couplings, sync programs and right-hand sides on the signals `V`
+** at fraction `frac` of the current step; derivatives land in `D`. */
+void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D);
+
+/* Runs the "after" programs, then pushes the signals into the history. */
+void nm_sim_finish_step(nm_sim *s);
+
+int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
+                        int (*emit)(void *rec, nm_sim *s), void *rec);
+
+#endif

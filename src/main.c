@@ -1,0 +1,255 @@
+/*
+** main.c: the `neuromass` executable, shaped after lua.c.  It opens Lua,
+** preloads the C module, puts the Lua library on the path, hands the command
+** line options to the library (package.loaded["neuromass._host"]) and runs the
+** user's script in protected mode, reporting errors as "neuromass: file:line: ...".
+*/
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "engine/nm.h"
+
+#define PROGNAME "neuromass"
+
+int luaopen_neuromass_core(lua_State *L);
+
+static lua_State *globalL = NULL;
+
+static const char usage[] =
+  "usage: " PROGNAME " COMMAND ...\n"
+  "\n"
+  "  run SCRIPT.lua [ARGS...] [--set NAME=VALUE]... [--out DIR] [--seed N] [--quiet]\n"
+  "        run a model script; --set overrides a parameter (names and globs as\n"
+  "        model.params) at every model:run; --out DIR is where relative output\n"
+  "        paths go; --seed N overrides every run's seed\n"
+  "  info SCRIPT.lua [ARGS...]\n"
+  "        run the script without integrating: print each model it builds\n"
+  "        (nodes, masses, state variables, parameters with values)\n"
+  "  --help      this text\n"
+  "  --version   the version\n"
+  "\n"
+  "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
+  "NEUROMASS_DEBUG=1 prints a traceback with errors.\n";
+
+
+/* A C signal cannot change a Lua state directly: install a hook that raises
+** the error at the next instruction (as lua.c does). */
+static void lstop(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+
+static void laction(int i)
+{
+  signal(i, SIG_DFL);
+  lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+
+static int msghandler(lua_State *L)
+{
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  const char *debug = getenv("NEUROMASS_DEBUG");
+  if (debug && *debug && strcmp(debug, "0") != 0) luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+
+static int docall(lua_State *L, int narg, int nres)
+{
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  globalL = L;
+  signal(SIGINT, laction);
+  int status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  lua_remove(L, base);
+  return status;
+}
+
+
+static int file_exists(const char *path)
+{
+  return access(path, R_OK) == 0;
+}
+
+
+/* The Lua library lives beside the executable: ../lua in the build tree,
+** ../share/neuromass/lua once installed. */
+static void lua_dir(char *out, size_t size)
+{
+  const char *env = getenv("NEUROMASS_LUA_DIR");
+  if (env && *env) { snprintf(out, size, "%s", env); return; }
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) { snprintf(out, size, "%s", NM_LUADIR); return; }
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = '\0';
+  const char *candidates[] = { "/../lua", "/../share/neuromass/lua" };
+  for (size_t i = 0; i < 2; i++) {
+    char probe[PATH_MAX + 64];
+    snprintf(probe, sizeof probe, "%s%s/neuromass/init.lua", exe, candidates[i]);
+    if (file_exists(probe)) { int w = snprintf(out, size, "%s%s", exe, candidates[i]); (void)w; return; }
+  }
+  snprintf(out, size, "%s", NM_LUADIR);
+}
+
+
+static void setup_path(lua_State *L)
+{
+  char dir[PATH_MAX + 64];
+  lua_dir(dir, sizeof dir);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_neuromass_core);
+  lua_setfield(L, -2, "neuromass.core");
+  lua_pop(L, 2);
+}
+
+
+static int fail_usage(const char *msg)
+{
+  fprintf(stderr, PROGNAME ": %s\n(try '" PROGNAME " --help')\n", msg);
+  return 0;
+}
+
+
+/*
+** Parses "COMMAND SCRIPT [ARGS] [options]" into package.loaded["neuromass._host"]
+** and the global `arg` table; leaves the script path on the stack.
+*/
+static int parse_command(lua_State *L, int argc, char **argv)
+{
+  const char *cmd = argv[1];
+  if (argc < 3) return fail_usage("missing script");
+  lua_newtable(L);                               /* host options */
+  lua_pushstring(L, cmd);
+  lua_setfield(L, -2, "mode");
+  lua_newtable(L);
+  lua_setfield(L, -2, "sets");
+  lua_newtable(L);                               /* arg */
+  lua_pushstring(L, argv[2]);
+  lua_rawseti(L, -2, 0);
+  int n_args = 0;
+  for (int i = 3; i < argc; i++) {
+    const char *a = argv[i];
+    int has_value = i + 1 < argc;
+    if (strcmp(a, "--set") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0) {
+      if (!has_value) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
+      const char *v = argv[++i];
+      if (a[2] == 's' && a[3] == 'e' && a[4] == 't') {
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v) return fail_usage("--set needs NAME=VALUE");
+        lua_getfield(L, -2, "sets");
+        lua_createtable(L, 2, 0);
+        lua_pushlstring(L, v, (size_t)(eq - v));
+        lua_rawseti(L, -2, 1);
+        lua_pushstring(L, eq + 1);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+        lua_pop(L, 1);
+      } else if (a[2] == 'o') {
+        lua_pushstring(L, v);
+        lua_setfield(L, -3, "out");
+      } else {
+        char *end;
+        long long seed = strtoll(v, &end, 10);
+        if (*end || end == v) return fail_usage("--seed needs an integer");
+        lua_pushinteger(L, (lua_Integer)seed);
+        lua_setfield(L, -3, "seed");
+      }
+    } else if (strcmp(a, "--quiet") == 0) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -3, "quiet");
+    } else {
+      lua_pushstring(L, a);
+      lua_rawseti(L, -2, ++n_args);
+    }
+  }
+  lua_setglobal(L, "arg");
+  lua_pushboolean(L, isatty(2));
+  lua_setfield(L, -2, "tty");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "neuromass._host");
+  lua_pop(L, 1);
+  lua_pushstring(L, argv[2]);
+  return 1;
+}
+
+
+/* Runs everything in protected mode; returns 1 on success. */
+static int pmain(lua_State *L)
+{
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = (char **)lua_touserdata(L, 2);
+  luaL_checkversion(L);
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    lua_pushboolean(L, argc >= 2);
+    return 1;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf(PROGNAME " %s (%s)\n", NM_VERSION, LUA_RELEASE);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "info") != 0) {
+    fail_usage(lua_pushfstring(L, "unknown command '%s'", argv[1]));
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  luaL_openlibs(L);
+  setup_path(L);
+  if (!parse_command(L, argc, argv)) { lua_pushboolean(L, 0); return 1; }
+  const char *script = lua_tostring(L, -1);
+  int status = luaL_loadfilex(L, script, "t");
+  if (status == LUA_OK) status = docall(L, 0, 0);
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+int main(int argc, char **argv)
+{
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    fprintf(stderr, PROGNAME ": cannot create state: not enough memory\n");
+    return EXIT_FAILURE;
+  }
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  int status = lua_pcall(L, 2, 1, 0);
+  int ok = status == LUA_OK && lua_toboolean(L, -1);
+  if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
+  lua_close(L);
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
