@@ -38,12 +38,14 @@ BIND_OBJ   = $(BIND_SRC:src/%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ   = $(BUILD)/obj/main.o
 EXE        = $(BUILD)/neuromass
 MODULE     = $(BUILD)/lua/neuromass/core.so
+CTEST_SRC  = $(wildcard tests/c/test_*.c)
+CTESTS     = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 BUSTED = $(LUA) /usr/bin/busted
 
 .PHONY: all deps run test check-asan install uninstall clean
 
-all: $(EXE) $(MODULE)
+all: $(EXE) $(MODULE) $(CTESTS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -57,6 +59,11 @@ $(EXE): $(MAIN_OBJ) $(ENGINE_OBJ) $(BIND_OBJ)
 $(MODULE): $(ENGINE_OBJ) $(BIND_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(GSL_LIBS) -lm
+
+# C engine tests link the engine objects only (no Lua).
+$(BUILD)/tests/%: tests/c/%.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(GSL_LIBS) -lm
 
 deps:
 	@sh scripts/deps.sh

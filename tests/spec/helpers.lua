@@ -1,0 +1,69 @@
+-- helpers.lua: shared by the specs: locating fixtures, reading CSV files and
+-- comparing trajectories with a tolerance relative to the signal's range.
+local M = {}
+
+local top = (debug.getinfo(1, "S").source:match("^@(.*)/tests/spec/helpers%.lua$")) or "."
+M.top = top
+
+function M.fixture(name) return top .. "/tests/fixtures/" .. name end
+
+--- Reads a CSV with a header: { header = {names}, cols = { name = {values} }, rows = n }
+function M.read_csv(path)
+  local f = assert(io.open(path, "r"))
+  local header = {}
+  for name in f:read("l"):gmatch("[^,]+") do header[#header + 1] = name end
+  local cols = {}
+  for _, h in ipairs(header) do cols[h] = {} end
+  local n = 0
+  for line in f:lines() do
+    n = n + 1
+    local c = 0
+    for cell in line:gmatch("[^,]+") do
+      c = c + 1
+      cols[header[c]][n] = tonumber(cell)
+    end
+  end
+  f:close()
+  return { header = header, cols = cols, rows = n }
+end
+
+--- Worst |a - b| and the range of b (its max - min).
+function M.compare(a, b)
+  assert(#a == #b, string.format("lengths differ: %d vs %d", #a, #b))
+  local worst, lo, hi = 0, math.huge, -math.huge
+  for i = 1, #b do
+    local d = math.abs(a[i] - b[i])
+    if d ~= d then d = math.huge end
+    if d > worst then worst = d end
+    if b[i] < lo then lo = b[i] end
+    if b[i] > hi then hi = b[i] end
+  end
+  return worst, hi - lo
+end
+
+--- Asserts max|a - b| <= rel * range(b) (or rel when the range is 0); returns the ratio.
+function M.assert_close(a, b, rel, what)
+  local worst, range = M.compare(a, b)
+  local scale = range > 0 and range or 1
+  assert(worst <= rel * scale, string.format("%s: max |error| %.3g exceeds %.3g x range %.3g",
+                                             what, worst, rel, range))
+  return worst / scale
+end
+
+--- Reads the per-node initial conditions file: { column = {values by node} }
+function M.read_ics(path)
+  local t = M.read_csv(path)
+  return t.cols
+end
+
+--- Runs a shell command; returns exit status, stdout, stderr.
+function M.sh(cmd)
+  local out, err = os.tmpname(), os.tmpname()
+  local ok, _, status = os.execute(cmd .. " >" .. out .. " 2>" .. err)
+  local function slurp(p) local f = io.open(p); local s = f:read("a"); f:close(); os.remove(p); return s end
+  return ok and 0 or status, slurp(out), slurp(err)
+end
+
+M.exe = os.getenv("NEUROMASS_EXE") or (top .. "/build/neuromass")
+
+return M
