@@ -73,6 +73,7 @@ function M.network(def)
     error(what .. "'sync' must be a function(net) returning { input = coupling }", 2)
   end
   self.sync = def.sync
+  self:delay_matrix(2)               -- a negative delay is reported where the network is made
   return self
 end
 
