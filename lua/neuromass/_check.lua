@@ -3,20 +3,24 @@ local type, error, pairs, string, table, math, ipairs = type, error, pairs, stri
 
 local M = {}
 
---- Edit distance, for "did you mean" suggestions.
+--- Edit distance counting a swap of neighbours as one edit (optimal string
+-- alignment), for "did you mean" suggestions: 'tua' is one edit from 'tau'.
 function M.distance(a, b)
   local la, lb = #a, #b
-  local prev, cur = {}, {}
-  for j = 0, lb do prev[j] = j end
+  local d = {}
+  for i = 0, la do d[i] = { [0] = i } end
+  for j = 0, lb do d[0][j] = j end
   for i = 1, la do
-    cur[0] = i
     for j = 1, lb do
       local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
     end
-    prev, cur = cur, prev
   end
-  return prev[lb]
+  return d[la][lb]
 end
 
 --- The candidate nearest to `name`, if it is near enough to be a likely typo.

@@ -87,8 +87,58 @@ local function input_expr(model, g, a)
   return raw
 end
 
+-- The slow path: a program resolves the inputs, then a Lua function computes
+-- the derivatives of every lane from plain numbers.
+local function slow_group(model, cm, g)
+  local t, Lanes = g.type, g.L
+  local roots = {}
+  for a_idx, a in ipairs(t.all_inputs) do
+    roots[#roots + 1] = { input_expr(model, g, a), "input", g.resolved_base + (a_idx - 1) * Lanes }
+  end
+  if #roots > 0 then cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes) end
+  local spec = { read_kind = {}, read_idx = {}, write_kind = {}, write_idx = {} }
+  local function read(kind, idx)
+    spec.read_kind[#spec.read_kind + 1], spec.read_idx[#spec.read_idx + 1] = kind, idx
+  end
+  for l = 0, Lanes - 1 do
+    for k = 0, #t.state_names - 1 do read(0, g.state_base + k * Lanes + l) end
+    for k = 0, #t.param_names - 1 do read(1, g.param_base + k * Lanes + l) end
+    for k = 0, #t.all_inputs - 1 do read(2, g.resolved_base + k * Lanes + l) end
+    for k = 0, #t.state_names - 1 do
+      spec.write_kind[#spec.write_kind + 1] = 0
+      spec.write_idx[#spec.write_idx + 1] = g.state_base + k * Lanes + l
+    end
+  end
+  local ns, np, ni = #t.state_names, #t.param_names, #t.all_inputs
+  local user, out = t.derivatives, {}
+  local s, p, u = {}, {}, {}
+  cm:add_callback(function(values, time)
+    local at = 0
+    for l = 0, Lanes - 1 do
+      for k = 1, ns do s[t.state_names[k]] = values[at + k] end
+      at = at + ns
+      for k = 1, np do p[t.param_names[k]] = values[at + k] end
+      at = at + np
+      for k = 1, ni do u[t.all_inputs[k]] = values[at + k] end
+      at = at + ni
+      local d = user(s, p, u, time)
+      for k = 1, ns do
+        local v = d[t.state_names[k]]
+        if type(v) ~= "number" then
+          error(string.format("slow mass '%s': derivatives gave no number for '%s'", t.name,
+                              t.state_names[k]), 0)
+        end
+        out[l * ns + k] = v
+      end
+    end
+    return out
+  end, spec)
+  return { slow = true }
+end
+
 -- Programs computing the derivatives and algebraic outputs of group g.
 local function group_programs(model, cm, g)
+  if g.type.slow then return slow_group(model, cm, g) end
   local t, Lanes = g.type, g.L
   local d, out = t:equations()
   local inputs = {}

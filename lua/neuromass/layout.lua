@@ -66,6 +66,11 @@ function M.build(net)
     g.input_index = {}
     for k, name in ipairs(t.all_inputs) do g.input_index[name] = k - 1 end
     L.n_input = L.n_input + #t.all_inputs * g.L
+    -- A slow mass reads its inputs after their gains are applied: one more block.
+    if t.slow then
+      g.resolved_base = L.n_input
+      L.n_input = L.n_input + #t.all_inputs * g.L
+    end
   end
   -- Network-level parameters get one slot each.
   L.global = {}

@@ -23,6 +23,11 @@ local mass_fields = {
   output_order = true, clamp = true, wrap = true, slow = true,
 }
 
+--[[ The slow path: with `slow = true`, `derivatives(s, p, u, t)` receives plain
+numbers and is called from the engine at every evaluation, for every node.
+That is one Lua call per mass per evaluation, easily 100 times slower than a
+compiled mass: use it to try an idea, then write the equations symbolically. ]]
+
 local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
 
 local function sorted_keys(t, skip)
@@ -133,10 +138,16 @@ function M.mass(def)
   local u = symbols("in", t.all_inputs, "input", name)
   t.symbols = { s, p, u }
   t.derivatives = def.derivatives
+  t.output_names = {}
+  t.slow = def.slow and true or false
+  if t.slow then
+    if def.outputs then error(string.format("mass '%s': a slow mass cannot have outputs", name), 2) end
+    t.outputs_at, t.clamp, t.wrap, t.coupling = "before", def.clamp or {}, def.wrap or {}, coupling
+    return t
+  end
   local ok, res = pcall(def.derivatives, s, p, u)
   if not ok then error(res, 0) end
   check_result(res, t.state_names, "derivatives", name, 2)
-  t.output_names = {}
   if def.outputs then
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)

@@ -27,7 +27,7 @@ local function register_names(self, opts)
   local flat = self.naming == "flat"
   local reg, ireg = params.registry("parameter"), params.registry("state variable")
   local values, v0, sigma_slots = {}, {}, {}
-  local top = self.standalone and nil or net.label
+  local top = (not self.standalone) and net.label or nil
   for i, nd in ipairs(net.nodes) do
     local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
     for j, m in ipairs(nd.masses) do

@@ -12,9 +12,12 @@ local Result = {}
 Result.__index = Result
 Result.__name = "neuromass.Result"
 
-function M.new(model, cols, data, sampling_dt)
+--- A result; `dry` marks the result of `neuromass info`, which integrates
+-- nothing: it has no rows and its writers write nothing.
+function M.new(model, cols, data, sampling_dt, dry)
   local self = setmetatable({ model = model, columns = cols.names, variables = cols.vars,
-                              data = data, sampling_dt = sampling_dt, index = {} }, Result)
+                              data = data, sampling_dt = sampling_dt, index = {}, dry = dry },
+                            Result)
   for c, name in ipairs(cols.names) do self.index[name] = c - 1 end
   return self
 end
@@ -26,7 +29,7 @@ function Result:rows()
 end
 
 local function need_data(self, level)
-  if not self.data then
+  if not self.data and not self.dry then
     error("result: nothing was kept in memory (the run streamed its output to files; pass " ..
           "'record' to keep variables too)", level + 1)
   end
@@ -35,12 +38,14 @@ end
 --- The times of the rows (ms).
 function Result:time()
   need_data(self, 2)
+  if self.dry then return {} end
   return self.data:column(0)
 end
 
 --- Node `node`'s (0-based, default 0) series of variable `var`.
 function Result:get(var, node)
   need_data(self, 2)
+  if self.dry then return {} end
   if var == "t" then return self.data:column(0) end
   node = node or 0
   local name = tostring(var) .. "." .. tostring(node)
@@ -59,6 +64,7 @@ function Result:write_csv(path)
   need_data(self, 2)
   if type(path) ~= "string" then error("write_csv: expected a path", 2) end
   local full = paths.resolve(path)
+  if self.dry then return full end
   local ok, err = self.data:write_csv(full, self.columns)
   if not ok then error("write_csv: " .. err, 2) end
   return full

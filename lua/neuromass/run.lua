@@ -127,10 +127,15 @@ function Model:run(opts)
   local cols = columns(self, opts.record, 2)
   if h and h.mode == "info" then
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
-    return result.new(self, cols, nil, dt * every)
+    return result.new(self, cols, nil, dt * every, true)
   end
   local continuing = opts.continue and self.sim
   if opts.continue and not self.sim then error("run: 'continue' needs an earlier run of this model", 2) end
+  -- Adaptive steppers take their own steps; the engine stops them at every output time.
+  local sim_dt = adaptive[method] and dt * every or dt
+  if continuing and self.sim_dt ~= sim_dt then
+    error("run: cannot continue with another dt, sampling_dt or kind of integrator", 2)
+  end
   if self.dirty or self.built_dt ~= dt then
     if continuing then
       error("run: cannot continue after changing dt or the network's structure", 2)
@@ -154,7 +159,7 @@ function Model:run(opts)
   if math.type(seed) ~= "integer" or seed < 0 then error("run: 'seed' must be a non-negative integer", 2) end
   if not continuing then
     cm:set_initial(initial_vector(self))
-    self.sim = core.sim(cm, dt, seed)
+    self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
   end
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true }, "run: output", 2)

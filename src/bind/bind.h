@@ -27,7 +27,11 @@ long *nmL_indices(lua_State *L, int t, const char *key, size_t *n);
 /* Raises "<what>: <engine message>" for a failed engine call. */
 int nmL_fail(lua_State *L, int status, const char *what);
 
+/* Raises the error message a failed slow-path callback left behind. */
+int nmL_callback_error(lua_State *L);
+
 void nmL_open_model(lua_State *L);
+void nmL_open_callback(lua_State *L);
 void nmL_open_sim(lua_State *L);
 
 #endif

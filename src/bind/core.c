@@ -100,6 +100,7 @@ int luaopen_neuromass_core(lua_State *L)
   gsl_set_error_handler_off();
   lua_newtable(L);
   nmL_open_model(L);
+  nmL_open_callback(L);
   nmL_open_sim(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");

@@ -255,6 +255,7 @@ static int sim_run(lua_State *L)
     lua_pushinteger(L, sig);
     return 4;
   }
+  if (rc == NM_ECALLBACK) return nmL_callback_error(L);
   if (rc == NM_EIO) {
     luaL_pushfail(L);
     lua_pushliteral(L, "io");

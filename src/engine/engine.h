@@ -70,6 +70,7 @@ typedef struct {
   double *weight;
 } nm_coupling;
 
+typedef struct { nm_callback_fn fn; void *ud; void (*release)(void *ud); } nm_callback;
 typedef struct { long sig; double lo, hi; } nm_clamp;
 typedef struct { long sig; double period; } nm_wrap;
 typedef struct { long dst, mu, sigma, tau; double x0; } nm_noise;
@@ -89,6 +90,8 @@ struct nm_model {
   size_t n_noises;
   nm_table2d **tables;
   size_t n_tables;
+  nm_callback *callbacks;
+  size_t n_callbacks;
 };
 
 /* Grows *arr (of *n elements of `size` bytes) by one; returns the new slot or NULL. */

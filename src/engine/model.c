@@ -68,6 +68,9 @@ void nm_model_free(nm_model *m)
     free(m->tables[i]);
   }
   free(m->tables);
+  for (size_t i = 0; i < m->n_callbacks; i++)
+    if (m->callbacks[i].release) m->callbacks[i].release(m->callbacks[i].ud);
+  free(m->callbacks);
   free(m->clamps);
   free(m->wraps);
   free(m->noises);
@@ -202,6 +205,16 @@ int nm_model_add_noise(nm_model *m, long dst, long mu, long sigma, long tau, dou
   nm_noise *n = nm_grow(&m->noises, &m->n_noises, sizeof *n);
   if (!n) return NM_ENOMEM;
   n->dst = dst; n->mu = mu; n->sigma = sigma; n->tau = tau; n->x0 = x0;
+  return NM_OK;
+}
+
+
+int nm_model_add_callback(nm_model *m, nm_callback_fn fn, void *ud, void (*release)(void *ud))
+{
+  if (!fn) return NM_EINVAL;
+  nm_callback *c = nm_grow(&m->callbacks, &m->n_callbacks, sizeof *c);
+  if (!c) return NM_ENOMEM;
+  c->fn = fn; c->ud = ud; c->release = release;
   return NM_OK;
 }
 

@@ -27,7 +27,8 @@ enum {
   NM_EINVAL = -2,   /* an argument is out of range or inconsistent */
   NM_EIO = -3,      /* a file could not be written */
   NM_ENONFINITE = -4, /* the state became NaN or infinite */
-  NM_ESTEP = -5     /* an adaptive stepper failed to reach the requested time */
+  NM_ESTEP = -5,    /* an adaptive stepper failed to reach the requested time */
+  NM_ECALLBACK = -6 /* a slow-path callback reported an error */
 };
 
 const char *nm_strerror(int status);
@@ -157,6 +158,23 @@ int nm_model_add_wrap(nm_model *m, long sig, double period);
 ** After every step: x += dt (mu - x) / tau + sigma sqrt(dt) N(0, 1).
 */
 int nm_model_add_noise(nm_model *m, long dst, long mu, long sigma, long tau, double x0);
+
+/*
+** The slow path: a function called at every right-hand-side evaluation, after
+** the programs, with the arrays of the evaluation.  It exists for prototyping
+** (the Lua binding calls a Lua function through it) and is slow.  A non-zero
+** return stops the run with NM_ECALLBACK.  `release` (optional) frees `ud`
+** when the model is freed.
+*/
+typedef struct {
+  double t;
+  double *V;
+  const double *P;
+  double *U;
+  double *D;
+} nm_view;
+typedef int (*nm_callback_fn)(void *ud, const nm_view *view);
+int nm_model_add_callback(nm_model *m, nm_callback_fn fn, void *ud, void (*release)(void *ud));
 
 /* Two-dimensional tables used by NM_OP_TABLE2D; the model takes ownership. */
 int nm_model_add_table(nm_model *m, nm_table2d *tbl);

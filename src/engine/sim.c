@@ -179,6 +179,11 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
     nm_program_eval(m->progs[NM_STAGE_SYNC][i], &ctx);
   for (size_t i = 0; i < m->n_progs[NM_STAGE_RHS]; i++)
     nm_program_eval(m->progs[NM_STAGE_RHS][i], &ctx);
+  if (m->n_callbacks) {
+    nm_view view = { ctx.t, V, m->P, s->U, D };
+    for (size_t i = 0; i < m->n_callbacks; i++)
+      if (m->callbacks[i].fn(m->callbacks[i].ud, &view) != 0) s->callback_failed = 1;
+  }
 }
 
 
@@ -349,6 +354,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
       apply_constraints(s);
       advance_noise(s);
       nm_sim_finish_step(s);
+      if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
       long bad = first_nonfinite(s);
       if (bad >= 0) {
         s->fail_t = nm_sim_time(s);

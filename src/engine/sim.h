@@ -28,6 +28,7 @@ struct nm_sim {
   nm_hist hist;
   double fail_t;
   long fail_sig;
+  int callback_failed;      /* a slow-path callback returned non-zero */
 };
 
 /* Evaluates couplings, sync programs and right-hand sides on the signals `V`

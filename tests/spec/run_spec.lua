@@ -1,0 +1,91 @@
+-- run_spec.lua: model:run options: the output grid, integrators, seeds,
+-- continue, streamed CSV, and NaN reporting.
+local nm = require "neuromass"
+local h = require "helpers"
+
+local function small_net(extra)
+  local args = { Cmat = { { 0, 0.7, 0.2 }, { 0.4, 0, 0.9 }, { 0.3, 0.5, 0 } },
+                 Dmat = { { 0, 30, 45 }, { 30, 0, 25 }, { 45, 25, 0 } },
+                 xs_init = { 0.1, 0.2, 0.3 }, ys_init = { 0.0, 0.1, 0.2 } }
+  for k, v in pairs(extra or {}) do args[k] = v end
+  return nm.models.fhn.native(args)
+end
+
+describe("model:run", function()
+  it("samples at t = k * sampling_dt, without a t = 0 row", function()
+    local res = small_net():run { duration = 100, dt = 0.1, sampling_dt = 2.5 }
+    local t = res:time()
+    assert.are.equal(40, #t)
+    assert.are.equal(2.5, t[1])
+    assert.is_true(math.abs(t[40] - 100) < 1e-9)
+  end)
+
+  it("rejects a sampling_dt that is not a whole multiple of dt", function()
+    assert.has_error(function() small_net():run { duration = 100, dt = 0.1, sampling_dt = 0.25 } end)
+  end)
+
+  it("gives bit-identical output for the same seed, different output for another", function()
+    local function go(seed)
+      return small_net { sigma_ou = 0.05 }:run { duration = 200, dt = 0.1, seed = seed }:get("x", 1)
+    end
+    assert.are.same(go(7), go(7))
+    assert.are_not.same(go(7), go(8))
+  end)
+
+  it("continues a run exactly: 100 ms + 100 ms equals 200 ms, with delays and noise", function()
+    local whole = small_net { sigma_ou = 0.05 }:run { duration = 200, dt = 0.1, seed = 3 }
+    local m = small_net { sigma_ou = 0.05 }
+    local a = m:run { duration = 100, dt = 0.1, seed = 3 }
+    local b = m:run { duration = 100, dt = 0.1, continue = true }
+    local x, xa, xb = whole:get("x", 2), a:get("x", 2), b:get("x", 2)
+    for k = 1, 1000 do assert.are.equal(x[k], xa[k]) end
+    for k = 1, 1000 do assert.are.equal(x[1000 + k], xb[k]) end
+    assert.are.equal(200, b:time()[1000] // 1)
+  end)
+
+  it("integrates with heun and rk4, and with adaptive GSL steppers when there are no delays", function()
+    local ref = nm.models.fhn.native { xs_init = 0.025, ys_init = 0.025 }:run {
+      duration = 200, dt = 0.001, integrator = "rk4", sampling_dt = 1 }:get("x")
+    for _, method in ipairs { "heun", "rk4", "rk8pd", "rkf45" } do
+      local opts = { duration = 200, dt = 0.01, sampling_dt = 1, integrator = method,
+                     rtol = 1e-10, atol = 1e-12 }
+      local x = nm.models.fhn.native { xs_init = 0.025, ys_init = 0.025 }:run(opts):get("x")
+      local worst, range = h.compare(x, ref)
+      assert.is_true(worst < 1e-5 * range, method .. ": " .. worst)
+    end
+  end)
+
+  it("refuses an adaptive stepper for a model with delays", function()
+    local ok, err = pcall(function() small_net():run { duration = 10, integrator = "rk8pd" } end)
+    assert.is_false(ok)
+    assert.matches("cannot integrate delays", err)
+  end)
+
+  it("streams CSV while integrating and keeps only what 'record' asks for", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local path = dir .. ".csv"
+    local res = small_net():run { duration = 50, dt = 0.1, sampling_dt = 1, output = { csv = path } }
+    local t = h.read_csv(path)
+    os.remove(path)
+    assert.are.same({ "t", "x.0", "x.1", "x.2", "y.0", "y.1", "y.2" }, t.header)
+    assert.are.equal(50, t.rows)
+    assert.are.equal(0, res:rows())
+    assert.has_error(function() res:get("x") end)
+  end)
+
+  it("stops at a NaN or infinity and says when, where and in which variable", function()
+    local m = nm.models.fhn.native { xs_init = 3, alpha = -3 }
+    local ok, err = pcall(function() m:run { duration = 100, dt = 0.1 } end)
+    assert.is_false(ok)
+    assert.matches("NaN or infinite value at t = [%d%.]+ ms %(node 0, variable 'x'", err)
+  end)
+
+  it("fails cleanly on an unwritable CSV path and leaves no file", function()
+    local ok, err = pcall(function()
+      small_net():run { duration = 5, output = { csv = "/nonexistent-dir/x.csv" } }
+    end)
+    assert.is_false(ok)
+    assert.matches("cannot write '/nonexistent%-dir/x%.csv'", err)
+  end)
+end)
