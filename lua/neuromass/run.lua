@@ -186,7 +186,13 @@ function Model:run(opts)
 end
 
 local function fmt(v)
-  if type(v) == "number" then return string.format("%.17g", v) end
+  if type(v) == "number" then         -- the shortest form that reads back exactly
+    for digits = 15, 16 do
+      local s = string.format("%." .. digits .. "g", v)
+      if tonumber(s) == v then return s end
+    end
+    return string.format("%.17g", v)
+  end
   if type(v) == "table" and #v > 0 then
     if type(v[1]) == "table" then return string.format("<%dx%d matrix>", #v, #v[1]) end
     return string.format("<%d values>", #v)
