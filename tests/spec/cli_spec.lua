@@ -1,0 +1,344 @@
+-- cli_spec.lua: the `neuromass` executable: commands and options, and bad
+-- input.  Every failure must say what went wrong on stderr (with the script's
+-- file and line where there is one), exit non-zero and leave no file under
+-- its final name and no temporary file behind.
+local h = require "helpers"
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+--- Runs the executable with arguments (each quoted); returns status, stdout, stderr.
+local function nm(...)
+  local parts = { q(h.exe) }
+  for _, a in ipairs { ... } do parts[#parts + 1] = q(a) end
+  return h.sh(table.concat(parts, " "))
+end
+
+local function tmpdir()
+  local _, out = h.sh("mktemp -d")
+  return (out:gsub("%s+$", ""))
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+--- The names in a directory (empty when it does not exist).
+local function listing(dir)
+  local _, out = h.sh("ls -A " .. q(dir))
+  local names = {}
+  for name in out:gmatch("[^\n]+") do names[#names + 1] = name end
+  return names
+end
+
+--- Asserts that `dir` holds no CSV file and no temporary file.
+local function assert_no_output(dir)
+  for _, name in ipairs(listing(dir)) do
+    assert.is_nil(name:match("%.csv") or name:match("%.tmp"), "unexpected file " .. dir .. "/" .. name)
+  end
+end
+
+local example = h.top .. "/examples/fhn_network.lua"
+
+-- A one-variable mass whose network input network_x must come from a sync rule.
+local preamble = [[
+local nm = require "neuromass"
+local Osc = nm.mass { name = "Osc", label = "Osc", state = { x = 0.1 }, params = { k = 1 },
+  inputs = { "network_x" },
+  derivatives = function(s, p, u) return { x = -p.k * s.x + u.network_x } end }
+local node = nm.node { label = "N", masses = { Osc() } }
+]]
+
+local dirs = {}
+local function scratch()
+  local d = tmpdir()
+  dirs[#dirs + 1] = d
+  return d
+end
+
+teardown(function()
+  for _, d in ipairs(dirs) do h.sh("rm -rf " .. q(d)) end
+end)
+
+describe("neuromass command line", function()
+  it("prints its usage with --help and exits 0", function()
+    local status, out = nm("--help")
+    assert.equals(0, status)
+    assert.matches("usage: neuromass", out)
+    assert.matches("run SCRIPT%.lua", out)
+    assert.matches("info SCRIPT%.lua", out)
+  end)
+
+  it("prints its version with --version and exits 0", function()
+    local status, out = nm("--version")
+    assert.equals(0, status)
+    assert.matches("^neuromass %d+%.%d+%.%d+", out)
+  end)
+
+  it("rejects an unknown command", function()
+    local status, _, err = nm("frobnicate", example)
+    assert.is_not.equals(0, status)
+    assert.matches("unknown command 'frobnicate'", err)
+  end)
+
+  it("rejects a missing command or script", function()
+    local status, _, err = nm()
+    assert.is_not.equals(0, status)
+    assert.matches("usage", err)
+    status, _, err = nm("run")
+    assert.is_not.equals(0, status)
+    assert.matches("missing script", err)
+  end)
+
+  it("says when the script cannot be opened", function()
+    local dir = scratch()
+    local status, _, err = nm("run", dir .. "/nothere.lua", "--out", dir .. "/out")
+    assert.is_not.equals(0, status)
+    assert.matches("cannot open .*nothere%.lua", err)
+    assert_no_output(dir .. "/out")
+  end)
+end)
+
+describe("errors in a script", function()
+  it("report a syntax error with the script's file and line", function()
+    local dir = scratch()
+    write(dir .. "/syntax.lua", "local nm = require 'neuromass'\nlocal x = = 2\n")
+    local status, _, err = nm("run", dir .. "/syntax.lua", "--out", dir .. "/out")
+    assert.is_not.equals(0, status)
+    assert.matches("^neuromass: .*syntax%.lua:2: ", err)
+    assert_no_output(dir .. "/out")
+  end)
+
+  it("report a runtime error with the script's file and line", function()
+    local dir = scratch()
+    write(dir .. "/runtime.lua", "local nm = require 'neuromass'\nlocal t = nil\nprint(t.field)\n")
+    local status, _, err = nm("run", dir .. "/runtime.lua")
+    assert.is_not.equals(0, status)
+    assert.matches("^neuromass: .*runtime%.lua:3: attempt to index a nil value", err)
+  end)
+
+  it("blame a library call on the script's line, not on the library", function()
+    local dir = scratch()
+    write(dir .. "/typo.lua", "local nm = require 'neuromass'\n\n" ..
+          "nm.mass { name = 'M', state = { x = 0 }, derivativs = function() end }\n")
+    local status, _, err = nm("run", dir .. "/typo.lua")
+    assert.is_not.equals(0, status)
+    assert.matches("typo%.lua:3: mass: unknown field 'derivativs'; did you mean 'derivatives'%?", err)
+  end)
+end)
+
+describe("neuromass run examples/fhn_network.lua", function()
+  local default_csv
+  local function default_run()
+    if not default_csv then
+      local dir = scratch()
+      local status, out, err = nm("run", example, "--out", dir)
+      assert.equals(0, status, err)
+      assert.matches("fhn_network%.csv", out)
+      default_csv = dir .. "/fhn_network.csv"
+    end
+    return default_csv
+  end
+
+  it("writes DIR/fhn_network.csv: t, x.0 ... x.79 and 2000 rows", function()
+    local path = default_run()
+    local csv = h.read_csv(path)
+    assert.equals(81, #csv.header)
+    assert.same({ "t", "x.0", "x.1" }, { csv.header[1], csv.header[2], csv.header[3] })
+    assert.equals("x.79", csv.header[81])
+    assert.equals(2000, csv.rows)
+    assert.equals(1, csv.cols.t[1])
+    assert.equals(2000, csv.cols.t[2000])
+    local dir = path:match("^(.*)/")
+    assert.same({ "fhn_network.csv" }, listing(dir))   -- no temporary file left
+  end)
+
+  it("applies --set NAME=VALUE to every run", function()
+    local dir = scratch()
+    local status, _, err = nm("run", example, "--out", dir, "--set", "*.tau=25")
+    assert.equals(0, status, err)
+    local a, b = h.read_csv(default_run()), h.read_csv(dir .. "/fhn_network.csv")
+    assert.equals(a.rows, b.rows)
+    local worst = h.compare(a.cols["x.5"], b.cols["x.5"])
+    assert.is_true(worst > 1e-3, "--set *.tau=25 left x.5 unchanged")
+  end)
+
+  it("rejects --set of an unknown name and suggests the nearest one", function()
+    local dir = scratch()
+    local status, _, err = nm("run", example, "--out", dir, "--set", "*.tua=2")
+    assert.is_not.equals(0, status)
+    assert.matches("fhn_network%.lua:%d+: .*'%*%.tua'.*did you mean 'tau'%?", err)
+    assert_no_output(dir)
+  end)
+
+  it("rejects --set with a value that is not a number, or without '='", function()
+    local dir = scratch()
+    local status, _, err = nm("run", example, "--out", dir, "--set", "*.tau=fast")
+    assert.is_not.equals(0, status)
+    assert.matches("not a number", err)
+    status, _, err = nm("run", example, "--out", dir, "--set", "tau")
+    assert.is_not.equals(0, status)
+    assert.matches("NAME=VALUE", err)
+    assert_no_output(dir)
+  end)
+
+  it("accepts --seed N and --quiet", function()
+    local dir = scratch()
+    local status, _, err = nm("run", example, "--out", dir, "--seed", "7", "--quiet")
+    assert.equals(0, status, err)
+    assert.is_true(exists(dir .. "/fhn_network.csv"))
+    status, _, err = nm("run", example, "--out", dir, "--seed", "seven")
+    assert.is_not.equals(0, status)
+    assert.matches("%-%-seed needs an integer", err)
+  end)
+end)
+
+describe("--seed", function()
+  it("overrides the script's seed: same seed, same numbers; another seed, others", function()
+    local dir = scratch()
+    write(dir .. "/noisy.lua", [[
+local nm = require "neuromass"
+local M = nm.mass { name = "OU", state = { x = 0 }, params = { k = 0.1 }, noise = 1,
+  derivatives = function(s, p, u) return { x = -p.k * s.x + u.input_0 } end }
+local model = nm.model(nm.node { masses = { M() } })
+model.params["*.input_0.sigma"] = 0.5
+model:run { duration = 50, seed = 1 }:write_csv("noisy.csv")
+]])
+    local function run(seed, sub)
+      local status, _, err = nm("run", dir .. "/noisy.lua", "--out", dir .. "/" .. sub, "--seed", seed)
+      assert.equals(0, status, err)
+      return h.read_csv(dir .. "/" .. sub .. "/noisy.csv").cols["x.0"]
+    end
+    local a, b, c = run("3", "a"), run("3", "b"), run("4", "c")
+    assert.same(a, b)
+    assert.is_true(h.compare(a, c) > 0)
+  end)
+end)
+
+describe("bad input", function()
+  -- Runs `body` (after the preamble) as a script with --out DIR/out; returns
+  -- status, stderr and the output directory.
+  local function script(name, body)
+    local dir = scratch()
+    write(dir .. "/" .. name, preamble .. body)
+    local status, _, err = nm("run", dir .. "/" .. name, "--out", dir .. "/out")
+    return status, err, dir .. "/out"
+  end
+  local line = select(2, preamble:gsub("\n", "")) + 1   -- the first line after the preamble
+
+  it("a connectivity matrix of the wrong shape", function()
+    local status, err, out = script("shape.lua", [[
+local net = nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1, 2 }, { 1, 0, 2 } },
+  sync = function(net) return { network_x = net:additive("x") } end }
+nm.model(net):run { duration = 10 }:write_csv("out.csv")
+]])
+    assert.is_not.equals(0, status)
+    assert.matches("shape%.lua:" .. line .. ": network 'Net': connectivity must be a 2x2 matrix", err)
+    assert_no_output(out)
+  end)
+
+  it("a negative delay", function()
+    local status, err, out = script("delay.lua", [[
+local net = nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1, 0 } },
+  delays = { { 0, -5 }, { 5, 0 } }, sync = function(net) return { network_x = net:additive("x") } end }
+nm.model(net):run { duration = 10 }:write_csv("out.csv")
+]])
+    assert.is_not.equals(0, status)
+    assert.matches("delay%.lua:" .. line .. ": network 'Net': negative .*delay.*%-5 ms", err)
+    assert_no_output(out)
+  end)
+
+  it("a required coupling input that no sync rule provides", function()
+    local status, err, out = script("nosync.lua", [[
+local net = nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1, 0 } } }
+nm.model(net):run { duration = 10 }:write_csv("out.csv")
+]])
+    assert.is_not.equals(0, status)
+    assert.matches("nosync%.lua:" .. (line + 1) .. ": .*mass 'Osc': required input 'network_x' " ..
+                   "is not provided by any sync rule", err)
+    assert_no_output(out)
+  end)
+
+  local good_net = [[
+local net = nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1, 0 } },
+  sync = function(net) return { network_x = net:additive("x") } end }
+local model = nm.model(net)
+]]
+
+  it("an output path under a directory that does not exist", function()
+    local status, err, out = script("nodir.lua", good_net ..
+                                    "model:run { duration = 10 }:write_csv('/nonexistent-dir/out.csv')\n")
+    assert.is_not.equals(0, status)
+    assert.matches("nodir%.lua:%d+: write_csv: cannot write '/nonexistent%-dir/out%.csv'", err)
+    assert.is_false(exists("/nonexistent-dir/out.csv"))
+    assert_no_output(out)
+  end)
+
+  it("an output path whose directory is a file", function()
+    local dir = scratch()
+    write(dir .. "/afile", "")
+    write(dir .. "/asdir.lua", preamble .. good_net ..
+          "model:run { duration = 10 }:write_csv(arg[1])\n" ..
+          "model:run { duration = 10, output = { csv = arg[2] } }\n")
+    local status, _, err = nm("run", dir .. "/asdir.lua", dir .. "/ok.csv", dir .. "/ok.csv")
+    assert.equals(0, status, err)                     -- the script itself is sound
+    status, _, err = nm("run", dir .. "/asdir.lua", dir .. "/afile/out.csv", dir .. "/x.csv")
+    assert.is_not.equals(0, status)
+    assert.matches("asdir%.lua:%d+: write_csv: cannot write '.*/afile/out%.csv'", err)
+    status, _, err = nm("run", dir .. "/asdir.lua", dir .. "/ok.csv", dir .. "/afile/out.csv")
+    assert.is_not.equals(0, status)
+    assert.matches("asdir%.lua:%d+: run: cannot write '.*/afile/out%.csv'", err)
+    assert.same({ "afile", "asdir.lua", "ok.csv" }, (function()
+      local l = listing(dir); table.sort(l); return l end)())
+  end)
+
+  it("an --out directory that is a file", function()
+    local dir = scratch()
+    write(dir .. "/afile", "")
+    write(dir .. "/outfile.lua", preamble .. good_net .. "model:run { duration = 10 }:write_csv('out.csv')\n")
+    local status, _, err = nm("run", dir .. "/outfile.lua", "--out", dir .. "/afile")
+    assert.is_not.equals(0, status)
+    assert.matches("outfile%.lua:%d+: %-%-out: cannot create directory '.*/afile'", err)
+    assert.same({ "afile", "outfile.lua" }, (function()
+      local l = listing(dir); table.sort(l); return l end)())
+  end)
+
+  it("a simulation that blows up while streaming its CSV", function()
+    local status, err, out = script("blowup.lua", [[
+local B = nm.mass { name = "Blow", state = { x = 1 }, params = { k = 100 },
+  derivatives = function(s, p, u) return { x = p.k * s.x * s.x } end }
+nm.model(nm.node { masses = { B() } }):run { duration = 100, output = { csv = "blow.csv" } }
+]])
+    assert.is_not.equals(0, status)
+    assert.matches("blowup%.lua:" .. (line + 2) .. ": run: the simulation produced a NaN or " ..
+                   "infinite value at t = [%d.]+ ms %(node 0, variable 'x' of mass 'Blow'%)", err)
+    assert_no_output(out)
+  end)
+end)
+
+describe("neuromass info", function()
+  it("prints the model and writes no CSV", function()
+    local dir = scratch()
+    local status, out, err = nm("info", example, "--out", dir)
+    assert.equals(0, status, err)
+    assert.matches("80 nodes", out)
+    assert.matches("variables x, y", out)
+    assert.matches("\n  tau = 20\n", out)
+    assert.matches("\n  K_gl = 0%.6\n", out)
+    assert.matches("\n  x_ext = 1\n", out)
+    assert_no_output(dir)
+  end)
+
+  it("shows --set values", function()
+    local status, out, err = nm("info", example, "--set", "K_gl=0.25")
+    assert.equals(0, status, err)
+    assert.matches("\n  K_gl = 0%.25\n", out)
+  end)
+end)
