@@ -87,6 +87,28 @@ local function input_expr(model, g, a)
   return raw
 end
 
+-- Gives every table2d node of the roots its table's slot in the engine model,
+-- adding each table once.
+local function assign_tables(model, cm, roots)
+  local seen = {}
+  local function walk(e)
+    if seen[e] then return end
+    seen[e] = true
+    if e.op == "table2d" then
+      local slot = model.table_slots[e.tbl]
+      if not slot then
+        cm:add_table(e.tbl:spec())
+        slot = model.n_tables
+        model.table_slots[e.tbl], model.table_list[slot + 1] = slot, e.tbl
+        model.n_tables = slot + 1
+      end
+      e.slot = slot
+    end
+    for i = 1, #e do walk(e[i]) end
+  end
+  for _, r in ipairs(roots) do walk(r[1]) end
+end
+
 -- The slow path: a program resolves the inputs, then a Lua function computes
 -- the derivatives of every lane from plain numbers.
 local function slow_group(model, cm, g)
@@ -164,6 +186,8 @@ local function group_programs(model, cm, g)
     local r = { sub(out[v]), "signal", g.aux_base + (k - 1) * Lanes }
     if t.outputs_at == "after" then after[#after + 1] = r else roots[#roots + 1] = r end
   end
+  assign_tables(model, cm, roots)
+  assign_tables(model, cm, after)
   local info = {}
   info.rhs = { cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes) }
   if #after > 0 then info.after = { cm:add_program("after", expr.serialize(after, slot_of), Lanes) } end
@@ -255,7 +279,7 @@ function M.build(model, dt)
   M.check_inputs(model, 3)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,
                           n_input = L.n_input }
-  for _, spec in ipairs(model.tables or {}) do cm:add_table(spec) end
+  model.table_slots, model.table_list, model.n_tables = {}, {}, 0
   local info = { groups = {} }
   for gi, g in ipairs(L.groups) do
     info.groups[gi] = group_programs(model, cm, g)

@@ -131,6 +131,11 @@ function M.ifelse(c, a, b)
                 coerce(b, "ifelse", 3) }
 end
 
+--- table2d(tbl, row, col): a lookup node; the compiler gives it the table's slot.
+function M.table2d(tbl, row, col)
+  return node { op = "table2d", tbl = tbl, coerce(row, "table2d", 2), coerce(col, "table2d", 3) }
+end
+
 --- Replaces leaves: `f(leaf)` returns a replacement expression or nil to keep it.
 -- Shared subgraphs stay shared.
 function M.substitute(e, f, memo)
@@ -147,7 +152,8 @@ function M.substitute(e, f, memo)
       changed = changed or args[i] ~= e[i]
     end
     if changed then
-      local t = { op = e.op, slot = e.slot }
+      local t = {}
+      for k, v in pairs(e) do if type(k) ~= "number" then t[k] = v end end
       for i = 1, #args do t[i] = args[i] end
       out = node(t)
     else

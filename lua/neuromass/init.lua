@@ -28,6 +28,8 @@ local M = {
   atan2 = expr.atan2, ifelse = expr.ifelse,
   lt = expr.lt, le = expr.le, gt = expr.gt, ge = expr.ge, eq = expr.eq, ne = expr.ne,
   t = expr.time,
+  table2d = require("neuromass.tables").lookup,
+  load_table = require("neuromass.tables").load,
 }
 
 --- The model zoo, loaded on first use: nm.models.fhn, nm.models.hopf, ...

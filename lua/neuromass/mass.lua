@@ -145,9 +145,6 @@ function M.mass(def)
     t.outputs_at, t.clamp, t.wrap, t.coupling = "before", def.clamp or {}, def.wrap or {}, coupling
     return t
   end
-  local ok, res = pcall(def.derivatives, s, p, u)
-  if not ok then error(res, 0) end
-  check_result(res, t.state_names, "derivatives", name, 2)
   if def.outputs then
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
@@ -157,7 +154,16 @@ function M.mass(def)
     t.output_names = def.output_order or sorted_keys(out)
     check_result(out, t.output_names, "outputs", name, 2)
     t.outputs = def.outputs
+    -- The equations may read an output's value from before the step (s.<output>).
+    local readable = {}
+    for _, v in ipairs(t.state_names) do readable[#readable + 1] = v end
+    for _, v in ipairs(t.output_names) do readable[#readable + 1] = v end
+    s = symbols("var", readable, "state variable or output", name)
+    t.symbols[1] = s
   end
+  local ok, res = pcall(def.derivatives, s, p, u)
+  if not ok then error(res, 0) end
+  check_result(res, t.state_names, "derivatives", name, 2)
   t.outputs_at = def.outputs_at or "before"
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then
     error(string.format("mass '%s': outputs_at must be 'before' or 'after'", name), 2)
@@ -210,8 +216,10 @@ function MassType:__call(opts)
     end
     m.params[k] = v
   end
+  local is_output = {}
+  for _, o in ipairs(self.output_names) do is_output[o] = true end
   for k, v in pairs(opts.init or {}) do
-    if self.state_init[k] == nil then
+    if self.state_init[k] == nil and not is_output[k] then
       error(string.format("mass '%s': unknown state variable '%s'%s", self.name, tostring(k),
                           check.suggest(tostring(k), self.state_names)), 2)
     end

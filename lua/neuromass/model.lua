@@ -52,7 +52,11 @@ local function register_names(self, opts)
         ireg:add(flat and v or (prefix .. "." .. v), { slots = { sig } })
         v0[sig] = m.init[v]
       end
-      for _, v in ipairs(m.type.output_names) do v0[L.sig[i][j][v]] = 0 end
+      for _, v in ipairs(m.type.output_names) do
+        local sig = L.sig[i][j][v]
+        ireg:add(flat and v or (prefix .. "." .. v), { slots = { sig } })
+        v0[sig] = m.init[v] or 0
+      end
     end
   end
   for k, slot in pairs(L.global) do
@@ -93,7 +97,10 @@ local function register_names(self, opts)
       local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
       local nm = #nd.masses
       structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
-        function(v, level) nd.connectivity = check.matrix(v, nm, "local_connectivity", level + 1) end)
+        function(v, level)
+          check.matrix(v, nm, "local_connectivity", level + 1)
+          nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
+        end)
       structural(node_prefix .. ".local_delays", function() return nd.delays end,
         function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1) end)
     end

@@ -14,7 +14,7 @@ Node.__index = Node
 Node.__name = "neuromass.Node"
 
 local node_fields = { name = true, label = true, masses = true, connectivity = true,
-                      delays = true, outputs = true }
+                      delays = true, outputs = true, rescale = true }
 
 --- State-variable names of a node: the masses' names in order, each suffixed
 -- with its mass type when the plain names would collide.
@@ -57,8 +57,14 @@ function M.node(def)
   local n = #def.masses
   local self = setmetatable({ name = def.name or label, label = label, masses = {} }, Node)
   for j, m in ipairs(def.masses) do self.masses[j] = m:copy() end
+  if def.rescale ~= nil and type(def.rescale) ~= "function" then
+    error(string.format("node '%s': 'rescale' must be a function(matrix) -> matrix", label), 2)
+  end
+  self.rescale = def.rescale
   if def.connectivity then
     self.connectivity = check.matrix(def.connectivity, n, "node '" .. label .. "': connectivity", 2)
+    -- A model may store its local connectivity rescaled (ALN: by tau_s / |J|).
+    if self.rescale then self.connectivity = self.rescale(self.connectivity, self.masses) end
     local d = def.delays
     if d then
       check.matrix(d, n, "node '" .. label .. "': delays", 2)

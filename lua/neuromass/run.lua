@@ -173,6 +173,16 @@ function Model:run(opts)
     method = method, rtol = opts.rtol, atol = opts.atol, record = cols.sigs, drivers = drv,
     keep = keep, csv = csv, header = cols.names, progress = progress and true or false,
   }
+  for slot, tbl in ipairs(self.table_list or {}) do
+    local count, row, col = cm:table_clamped(slot - 1)
+    self.clamp_warned = self.clamp_warned or {}
+    if count > 0 and not self.clamp_warned[tbl] then
+      self.clamp_warned[tbl] = true
+      io.stderr:write(string.format("neuromass: warning: %d lookups in table '%s' fell outside " ..
+        "its grid and were clamped to its edge (first at row value %g, column value %g)\n",
+        count, tbl.name, row, col))
+    end
+  end
   if not r then
     if kind == "nonfinite" then
       local node, var, massname = describe_signal(self, b)

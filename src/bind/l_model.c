@@ -248,11 +248,27 @@ static int model_add_table(lua_State *L)
   double *owned = malloc(nr * nc * sizeof *owned);
   if (!t || !owned) { free(t); free(owned); return nmL_fail(L, NM_ENOMEM, "table"); }
   memcpy(owned, values, nr * nc * sizeof *owned);
-  nm_table2d init = { nr, nc, ra[0], ra[1], ra[2], ca[0], ca[1], ca[2], owned };
+  nm_table2d init = { nr, nc, ra[0], ra[1], ra[2], ca[0], ca[1], ca[2], owned, 0, 0.0, 0.0 };
   *t = init;
   int status = nm_model_add_table(m, t);
   if (status != NM_OK) { free(owned); free(t); return nmL_fail(L, status, "table"); }
   return 0;
+}
+
+
+/* m:table_clamped(i) -> count, first row value, first column value (i 0-based);
+** resets the count, so each run reports its own. */
+static int model_table_clamped(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  nm_table2d *t = nm_model_table(m, (size_t)i);
+  luaL_argcheck(L, i >= 0 && t != NULL, 2, "no such table");
+  lua_pushinteger(L, (lua_Integer)t->clamped);
+  lua_pushnumber(L, t->clamped_row);
+  lua_pushnumber(L, t->clamped_col);
+  t->clamped = 0;
+  return 3;
 }
 
 
@@ -280,7 +296,7 @@ void nmL_open_model(lua_State *L)
     { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
     { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
-    { "max_delay", model_max_delay }, { "free", model_gc }, { NULL, NULL }
+    { "max_delay", model_max_delay }, { "table_clamped", model_table_clamped }, { "free", model_gc }, { NULL, NULL }
   };
   luaL_newmetatable(L, NM_MODEL_MT);
   luaL_newlib(L, meth);

@@ -229,6 +229,12 @@ int nm_model_add_table(nm_model *m, nm_table2d *tbl)
 }
 
 
+nm_table2d *nm_model_table(nm_model *m, size_t i)
+{
+  return i < m->n_tables ? m->tables[i] : NULL;
+}
+
+
 size_t nm_model_n_state(const nm_model *m) { return m->n_state; }
 size_t nm_model_n_signals(const nm_model *m) { return m->n_state + m->n_aux; }
 

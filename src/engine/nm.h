@@ -107,9 +107,12 @@ typedef struct {
   double row0, row_step, row_end;   /* axis of the rows: first value, step, last value */
   double col0, col_step, col_end;
   double *values;                   /* n_rows * n_cols, row-major; owned */
+  unsigned long clamped;            /* lookups outside the grid (clamped to its edge) */
+  double clamped_row, clamped_col;  /* the first such lookup */
 } nm_table2d;
 
-double nm_table2d_lookup(const nm_table2d *tbl, double row_x, double col_x);
+/* Bilinear lookup; a point outside the grid is clamped to the edge and counted. */
+double nm_table2d_lookup(nm_table2d *tbl, double row_x, double col_x);
 
 
 /* ---------------------------------------------------------------------
@@ -178,6 +181,7 @@ int nm_model_add_callback(nm_model *m, nm_callback_fn fn, void *ud, void (*relea
 
 /* Two-dimensional tables used by NM_OP_TABLE2D; the model takes ownership. */
 int nm_model_add_table(nm_model *m, nm_table2d *tbl);
+nm_table2d *nm_model_table(nm_model *m, size_t i);   /* NULL if out of range */
 
 size_t nm_model_n_state(const nm_model *m);
 size_t nm_model_n_signals(const nm_model *m);

@@ -31,8 +31,11 @@ static void locate(double x, double x0, double step, double x_end, size_t n,
 }
 
 
-double nm_table2d_lookup(const nm_table2d *t, double row_x, double col_x)
+double nm_table2d_lookup(nm_table2d *t, double row_x, double col_x)
 {
+  if (!(row_x >= t->row0 && row_x < t->row_end && col_x >= t->col0 && col_x < t->col_end)) {
+    if (t->clamped++ == 0) { t->clamped_row = row_x; t->clamped_col = col_x; }
+  }
   size_t r, c;
   double fr, fc;
   locate(row_x, t->row0, t->row_step, t->row_end, t->n_rows, &r, &fr);

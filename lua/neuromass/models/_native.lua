@@ -8,8 +8,8 @@ local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
 local check = require "neuromass._check"
 
-local type, error, ipairs, pairs, string, math, tostring =
-      type, error, ipairs, pairs, string, math, tostring
+local type, error, ipairs, pairs, string, math, tostring, setmetatable, pcall =
+      type, error, ipairs, pairs, string, math, tostring, setmetatable, pcall
 
 local M = {}
 
@@ -38,6 +38,11 @@ local function copy_matrix(m, zero_diagonal, diagonal)
     end
   end
   return c
+end
+
+local function merge(a, b)
+  for k, v in pairs(b) do a[k] = v end
+  return a
 end
 
 local function zeros(n)
@@ -79,18 +84,30 @@ function M.build(spec, args, level)
   local nodes = {}
   for i = 1, N do nodes[i] = spec.node(i - 1) end
   local state = { C = Cmat and copy_matrix(Cmat) or zeros(N), D = Dmat, V = signalV }
+  -- Model-specific structural values (ALN's local delays de, di), read by spec.sync.
+  local cfg = {}
+  for k, v in pairs(spec.structural or {}) do cfg[k] = args[k] or v end
   local net = nm_network.network {
     label = spec.label, nodes = nodes, connectivity = copy_matrix(state.C, true),
-    lengths = Dmat, signal_speed = signalV, params = spec.net_params, sync = spec.sync,
+    lengths = Dmat, signal_speed = signalV, params = spec.net_params,
+    sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   local function restructure()
     net.connectivity = copy_matrix(state.C, true)
     net.lengths, net.signal_speed, net.fixed_delays = state.D, state.V, nil
   end
+  local structural = {}
+  for k in pairs(cfg) do
+    structural[k] = { get = function() return cfg[k] end,
+                      set = function(v, lvl)
+                        if type(v) ~= "number" then error(k .. " must be a number", lvl + 1) end
+                        cfg[k] = v
+                      end }
+  end
   local model = nm_model.model(net, {
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
-    structural = {
+    structural = merge(structural, {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },
       Dmat = { get = function() return state.D end,
@@ -100,14 +117,14 @@ function M.build(spec, args, level)
                     if type(v) ~= "number" then error("signalV must be a number (mm/ms)", lvl + 1) end
                     state.V = v; restructure()
                   end },
-    },
+    }),
   })
   if spec.random_init then
     local inits = spec.random_init(M.rng(args.seed or 0), N)
     for name, values in pairs(inits) do model.init[name] = values end
   end
   for k, v in pairs(args) do
-    if k ~= "Cmat" and k ~= "Dmat" and k ~= "signalV" and k ~= "seed" then
+    if k ~= "Cmat" and k ~= "Dmat" and k ~= "signalV" and k ~= "seed" and cfg[k] == nil then
       if type(k) ~= "string" then error("native: option names are strings", level + 1) end
       if model.init_registry.by_name[k] then
         model.init[k] = v
