@@ -70,7 +70,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(EXE) run examples/fhn_network.lua --out out
+	$(EXE) run examples/thalamocortical.lua --out out
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -37,6 +37,17 @@ function M.load(opts)
   if type(opts) ~= "table" or type(opts.file) ~= "string" then
     error("table: expected { file = path, rows = {...}, cols = {...} }", 2)
   end
+  -- Check the file now, so that a missing or truncated table is reported where it is loaded.
+  local f, err = io.open(opts.file, "rb")
+  if not f then error("table: cannot open '" .. opts.file .. "': " .. tostring(err), 2) end
+  local size = f:seek("end")
+  f:close()
+  local want = 8 * #opts.rows * #opts.cols
+  if size ~= want then
+    error(string.format("table: '%s' has %d bytes, expected %d (%d x %d float64 values): " ..
+                        "truncated or not this table", opts.file, size, want, #opts.rows,
+                        #opts.cols), 2)
+  end
   return setmetatable({ name = opts.name or opts.file, file = opts.file,
                         n_rows = #opts.rows, n_cols = #opts.cols,
                         row_axis = axis(opts.rows, "row", opts.file),

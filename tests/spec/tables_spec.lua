@@ -1,0 +1,59 @@
+-- tables_spec.lua: the two-dimensional lookup primitive (nm.table2d) and the
+-- shipped ALN tables: neurolib's reference values (spec/multimodel.md 3.5.3),
+-- edge clamping, and the errors for missing or truncated table files.
+local nm = require "neuromass"
+local tables = require "neuromass.tables"
+
+-- Evaluates the ALN transfer functions at (mu, sigma) through a one-mass model
+-- whose outputs are the three lookups.
+local function lookup(mu, sigma)
+  local aln = nm.models.aln
+  local probe = nm.mass {
+    label = "Probe", state = { z = 0 }, params = { mu = mu, sigma = sigma },
+    outputs = function(_, p)
+      local r, V, tau = aln.transfer(p.mu, p.sigma)
+      return { r = r, V = V, tau = tau }
+    end,
+    derivatives = function() return { z = 0 } end,
+  }
+  local res = nm.model(nm.node { masses = { probe() } }):run { duration = 0.1, dt = 0.1 }
+  return res:get("r")[1], res:get("V")[1], res:get("tau")[1]
+end
+
+describe("table2d", function()
+  it("reproduces neurolib's ALN lookups bit for bit", function()
+    local cases = {
+      { 3.2, 1.7, 0.09444942503533124, -56.70455755705249, 0.4487499999999963 },
+      { 0.0, 1.0, 1.0002400481264964e-8, -65.0043639922724, 24.584750000000085 },
+      { 1.0, 1.5, 0.024463458506008427, -56.62057731227676, 2.505999999999975 },
+      { 2.0, 2.0, 0.05921274616167893, -57.07443221933837, 0.8734999999999948 },
+    }
+    for _, c in ipairs(cases) do
+      local r, V, tau = lookup(c[1], c[2])
+      assert.are.equal(c[3], r)
+      assert.are.equal(c[4], V)
+      assert.are.equal(c[5], tau)
+    end
+  end)
+
+  it("clamps outside the grid to the edge values", function()
+    local r_corner = lookup(100, 100)
+    assert.are.equal(0.1783589602664116, r_corner)     -- [349][63], the last entry
+    local r_low = lookup(-50, 0.1)
+    assert.are.equal(3.731597100406975e-130, r_low)    -- [0][0]
+  end)
+
+  it("reports a missing or truncated table file where it is loaded", function()
+    local ok, err = pcall(tables.load, { file = "/nonexistent.f64", rows = { 1, 2 }, cols = { 1, 2 } })
+    assert.is_false(ok)
+    assert.matches("cannot open '/nonexistent%.f64'", err)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(string.pack("<ddd", 1, 2, 3))
+    f:close()
+    ok, err = pcall(tables.load, { file = path, rows = { 1, 2 }, cols = { 1, 2 } })
+    os.remove(path)
+    assert.is_false(ok)
+    assert.matches("has 24 bytes, expected 32 .* truncated", err)
+  end)
+end)
