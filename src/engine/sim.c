@@ -228,20 +228,23 @@ static void step_rk4(nm_sim *s)
 }
 
 
-static void apply_constraints(nm_sim *s)
+int nm_sim_constrain(nm_sim *s)
 {
   nm_model *m = s->m;
+  int changed = 0;
   for (size_t i = 0; i < m->n_clamps; i++) {
     double *x = &s->V[m->clamps[i].sig];
-    if (*x < m->clamps[i].lo) *x = m->clamps[i].lo;
-    else if (*x > m->clamps[i].hi) *x = m->clamps[i].hi;
+    if (*x < m->clamps[i].lo) { *x = m->clamps[i].lo; changed = 1; }
+    else if (*x > m->clamps[i].hi) { *x = m->clamps[i].hi; changed = 1; }
   }
   for (size_t i = 0; i < m->n_wraps; i++) {
     double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
     double r = fmod(*x, p);
     if (r < 0) r += p;
+    if (r != *x) changed = 1;
     *x = r;
   }
+  return changed;
 }
 
 
@@ -257,8 +260,7 @@ void nm_sim_finish_step(nm_sim *s)
 }
 
 
-/* The inputs held during the step that starts now. */
-static void set_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 {
   nm_model *m = s->m;
   size_t k = i > 0 ? (size_t)i - 1 : 0;
@@ -268,17 +270,20 @@ static void set_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 }
 
 
-static void advance_noise(nm_sim *s)
+int nm_sim_advance_noise(nm_sim *s)
 {
   nm_model *m = s->m;
   double sqdt = sqrt(s->dt);
+  int changed = 0;
   for (size_t n = 0; n < m->n_noises; n++) {
     const nm_noise *z = &m->noises[n];
     double x = s->noise_x[n], mu = m->P[z->mu], sigma = m->P[z->sigma], tau = m->P[z->tau];
     x += s->dt * (mu - x) / tau;
     if (sigma != 0.0) x += sigma * sqdt * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);
+    if (x != s->noise_x[n]) changed = 1;
     s->noise_x[n] = x;
   }
+  return changed;
 }
 
 
@@ -349,10 +354,10 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
                                                                                   : step_euler;
     long report = o->n_steps / 100 + 1;
     for (long i = 0; i < o->n_steps && rc == NM_OK; i++) {
-      set_step_inputs(s, o, i);
+      nm_sim_step_inputs(s, o, i);
       step(s);
-      apply_constraints(s);
-      advance_noise(s);
+      nm_sim_constrain(s);
+      nm_sim_advance_noise(s);
       nm_sim_finish_step(s);
       if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
       long bad = first_nonfinite(s);

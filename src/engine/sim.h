@@ -38,6 +38,15 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D);
 /* Runs the "after" programs, then pushes the signals into the history. */
 void nm_sim_finish_step(nm_sim *s);
 
+/* The inputs (time series, noise) held during step `i` of a run. */
+void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i);
+
+/* Applies the clamps and wraps to the signals; returns non-zero if any moved. */
+int nm_sim_constrain(nm_sim *s);
+
+/* Advances the noise processes by one step; returns non-zero if any moved. */
+int nm_sim_advance_noise(nm_sim *s);
+
 int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
                         int (*emit)(void *rec, nm_sim *s), void *rec);
 

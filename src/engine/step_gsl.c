@@ -1,7 +1,10 @@
 /*
 ** step_gsl.c: adaptive integration through GSL's odeiv2 drivers (rkf45,
-** rk8pd, msbdf), for models without delays, noise or time-varying inputs.
-** The driver is stopped at every output time, where the signals are recorded.
+** rk8pd, msbdf), for models without delays, random noise or time-varying
+** inputs.  The driver is stopped at every output time, where the clamps and
+** wraps apply and the signals are recorded.  A noise process with sigma 0 is
+** deterministic: its value is held over each output interval, as the
+** fixed-step loop holds it over each step.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,9 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
                                    : o->method == NM_RK8PD ? gsl_odeiv2_step_rk8pd
                                                            : gsl_odeiv2_step_msbdf;
   if (nm_model_max_delay(s->m) > 0 || o->n_drivers > 0) return NM_EINVAL;
+  /* A random input has no derivative an error estimate could control. */
+  for (size_t n = 0; n < s->m->n_noises; n++)
+    if (s->m->P[s->m->noises[n].sigma] != 0.0) return NM_EINVAL;
   gsl_odeiv2_system sys = { gsl_rhs, gsl_jac, s->ns, s };
   double rtol = o->rtol > 0 ? o->rtol : 1e-6, atol = o->atol > 0 ? o->atol : 1e-9;
   gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(&sys, type, 0.1 * s->dt, atol, rtol);
@@ -64,10 +70,21 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
   int rc = NM_OK;
   double t = nm_sim_time(s);
   for (long i = 0; i < o->n_steps && rc == NM_OK; i++) {
+    nm_sim_step_inputs(s, o, i);
     int status = gsl_odeiv2_driver_apply(d, &t, (double)(s->step + 1) * s->dt, y);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (status != GSL_SUCCESS) { rc = NM_ESTEP; break; }
     memcpy(s->V, y, s->ns * sizeof *y);
+    /* Clamps, wraps and noise act at every output time, as they act after
+    ** every step of the fixed-step loop.  When any of them moves, the
+    ** stepper's memory of the solution (msbdf's history) no longer describes
+    ** it: the stepper restarts from the new state. */
+    int moved = nm_sim_constrain(s);
+    moved |= nm_sim_advance_noise(s);
+    if (moved) {
+      memcpy(y, s->V, s->ns * sizeof *y);
+      gsl_odeiv2_driver_reset(d);
+    }
     /* Algebraic outputs read before a step come from the right-hand side. */
     nm_sim_rhs(s, s->V, 0.0, s->D);
     nm_sim_finish_step(s);

@@ -1,0 +1,201 @@
+/*
+** test_csv.c: the CSV writer: the header and rows read back exactly, the file
+** appears under its final name only on commit, an uncommitted file leaves
+** nothing behind, and an unwritable path fails with NM_EIO.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/nm.h"
+#include "test_main.h"
+
+static char dir[64];
+
+
+static int exists(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+
+/* Entries of the test directory other than . and .. */
+static int entries(void)
+{
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+  closedir(d);
+  return n;
+}
+
+
+/* The whole file as a string (malloc'd), or NULL. */
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (text) text[fread(text, 1, (size_t)n, f)] = '\0';
+  fclose(f);
+  return text;
+}
+
+
+/* Equal with the same sign (so -0 stays -0), or both NaN. */
+static int same_bits(double x, double y)
+{
+  if (isnan(x)) return isnan(y);
+  return x == y && signbit(x) == signbit(y);
+}
+
+
+static void test_roundtrip(void)
+{
+  enum { ROWS = 6, COLS = 4 };
+  char path[128];
+  snprintf(path, sizeof path, "%s/out.csv", dir);
+  static const char *const header[COLS] = { "t", "x.0", "x.1", "r_e.79" };
+  /* Times of 12 significant digits or fewer; every other column is arbitrary. */
+  double rows[ROWS][COLS] = {
+    { 0.1, 1.0 / 3.0, -2.385e-300, 1.7976931348623157e308 },
+    { 0.2, 4.9406564584124654e-324, -0.0, 3.141592653589793 },
+    { 12.375, 0.1 + 0.2, NAN, INFINITY },
+    { 1000.5, -INFINITY, 2.2250738585072014e-308, 6.02214076e23 },
+    { 2385.125, 0.7183, -1.0 / 7.0, 1e-5 },
+    { 1e6, 9007199254740993.0, 123456789.123456789, -0.0001 },
+  };
+  int status = -99;
+  nm_csv *w = nm_csv_open(path, header, COLS, &status);
+  if (!CHECK(w != NULL && status == NM_OK, "open %s (status %d)", path, status)) return;
+  CHECK(!exists(path) && entries() == 1, "while open, nothing exists under the final name; "
+        "one temporary file does (%d entries)", entries());
+  int rc1 = nm_csv_write_rows(w, &rows[0][0], 2, COLS);
+  int rc2 = nm_csv_write_rows(w, &rows[2][0], ROWS - 2, COLS);
+  CHECK(rc1 == NM_OK && rc2 == NM_OK, "rows are written in two calls");
+  CHECK(nm_csv_write_rows(w, &rows[0][0], 1, COLS - 1) == NM_EINVAL,
+        "rows of the wrong width are refused with NM_EINVAL");
+  CHECK(!exists(path), "after writing, still nothing under the final name");
+  CHECK(nm_csv_close(w, 1) == NM_OK, "commit succeeds");
+  CHECK(exists(path) && entries() == 1, "after commit the file exists and no temporary remains "
+        "(%d entries)", entries());
+
+  char *text = slurp(path);
+  if (!CHECK(text != NULL, "read the file back")) return;
+  const char *want_header = "t,x.0,x.1,r_e.79\n";
+  CHECK(strncmp(text, want_header, strlen(want_header)) == 0, "the header line is %s",
+        "t,x.0,x.1,r_e.79");
+  char *p = text + strlen(want_header);
+  int ok_values = 1, ok_times = 1, ok_shape = 1;
+  size_t r = 0;
+  for (; *p && r < ROWS; r++) {
+    for (size_t c = 0; c < COLS; c++) {
+      char *end;
+      double v = strtod(p, &end);
+      char sep = c + 1 < COLS ? ',' : '\n';
+      if (end == p || *end != sep) { ok_shape = 0; break; }
+      if (c == 0) ok_times = ok_times && v == rows[r][0];
+      else ok_values = ok_values && same_bits(v, rows[r][c]);
+      p = end + 1;
+    }
+    if (!ok_shape) break;
+  }
+  CHECK(ok_shape && r == ROWS && *p == '\0', "the file holds %d rows of %d comma-separated "
+        "numbers and nothing else", ROWS, COLS);
+  CHECK(ok_values, "every value reads back exactly with strtod (%%.17g), -0, NaN and infinities "
+        "included");
+  CHECK(ok_times, "times of up to 12 significant digits read back exactly");
+  free(text);
+
+  /* A second commit to the same name replaces the file whole. */
+  w = nm_csv_open(path, header, COLS, &status);
+  if (w) {
+    nm_csv_write_rows(w, &rows[4][0], 1, COLS);
+    CHECK(nm_csv_close(w, 1) == NM_OK, "a second commit succeeds");
+  }
+  text = slurp(path);
+  int lines = 0;
+  for (char *q = text; q && *q; q++) lines += *q == '\n';
+  CHECK(lines == 2 && entries() == 1, "it replaced the first file (%d lines)", lines);
+  free(text);
+  remove(path);
+}
+
+
+/* The time column is printed to 12 significant digits, no more. */
+static void test_time_precision(void)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/t.csv", dir);
+  static const char *const header[] = { "t", "x" };
+  double row[2] = { 0.1 * 3, 0.1 * 3 };    /* 0.30000000000000004 */
+  int status;
+  nm_csv *w = nm_csv_open(path, header, 2, &status);
+  if (!CHECK(w != NULL, "open %s", path)) return;
+  nm_csv_write_rows(w, row, 1, 2);
+  nm_csv_close(w, 1);
+  char *text = slurp(path);
+  CHECK(text && strcmp(text, "t,x\n0.3,0.30000000000000004\n") == 0,
+        "0.1 * 3 is written as time 0.3 and as value 0.30000000000000004");
+  free(text);
+  remove(path);
+}
+
+
+static void test_no_commit(void)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/dropped.csv", dir);
+  static const char *const header[] = { "t", "x.0" };
+  double row[2] = { 0.5, 2.385 };
+  int status;
+  nm_csv *w = nm_csv_open(path, header, 2, &status);
+  if (!CHECK(w != NULL, "open %s", path)) return;
+  nm_csv_write_rows(w, row, 1, 2);
+  CHECK(nm_csv_close(w, 0) == NM_OK, "closing without commit succeeds");
+  CHECK(!exists(path) && entries() == 0, "closing without commit leaves neither the file nor a "
+        "temporary (%d entries)", entries());
+  CHECK(nm_csv_close(NULL, 1) == NM_OK, "closing no writer is harmless");
+}
+
+
+static void test_missing_directory(void)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/no/such/dir/out.csv", dir);
+  static const char *const header[] = { "t" };
+  int status = 0;
+  nm_csv *w = nm_csv_open(path, header, 1, &status);
+  CHECK(w == NULL && status == NM_EIO, "opening in a missing directory fails with NM_EIO "
+        "(status %d)", status);
+  nm_csv_close(w, 0);
+  CHECK(entries() == 0, "and creates nothing");
+}
+
+
+int main(void)
+{
+  snprintf(dir, sizeof dir, "%s", "/tmp/nm-test-csv-XXXXXX");
+  if (!mkdtemp(dir)) {
+    printf("FAIL cannot create a temporary directory: %s\n", strerror(errno));
+    return 1;
+  }
+  test_roundtrip();
+  test_time_precision();
+  test_no_commit();
+  test_missing_directory();
+  if (rmdir(dir) != 0) CHECK(0, "the test directory is left empty (%s)", strerror(errno));
+  return test_summary();
+}

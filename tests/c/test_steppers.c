@@ -1,0 +1,850 @@
+/*
+** test_steppers.c: the time loop on small models built through the engine's
+** API: orders of convergence of the fixed-step methods, accuracy of the
+** adaptive GSL methods, delayed coupling sums and delayed reads, post-step
+** clamps and wraps, Ornstein-Uhlenbeck noise, and the report of a blow-up.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/nm.h"
+#include "test_main.h"
+
+#define LEAF(op, slot) { (op), -1, -1, -1, 0.0, (slot), 0 }
+#define CONSTANT(v) { NM_OP_CONST, -1, -1, -1, (v), 0, 0 }
+#define UN(op, a) { (op), (a), -1, -1, 0.0, 0, 0 }
+#define BIN(op, a, b) { (op), (a), (b), -1, 0.0, 0, 0 }
+#define COUNT(arr) (sizeof (arr) / sizeof (arr)[0])
+
+static const double TWO_PI = 6.283185307179586;
+
+static const char *const method_name[] = { "euler", "heun", "rk4", "rkf45", "rk8pd", "msbdf" };
+
+
+/* ---------------------------------------------------------------------
+** Building and running models
+** ------------------------------------------------------------------- */
+
+/* Rows delivered by a run, appended across calls of the sink. */
+typedef struct {
+  double *data;
+  size_t rows, cols, cap;
+} rowbuf;
+
+
+static int collect(void *ud, const double *rows, size_t n_rows, size_t n_cols)
+{
+  rowbuf *b = ud;
+  if (b->rows && n_cols != b->cols) return 77;
+  b->cols = n_cols;
+  if ((b->rows + n_rows) * n_cols > b->cap) {
+    size_t cap = 2 * (b->rows + n_rows) * n_cols;
+    double *data = realloc(b->data, cap * sizeof *data);
+    if (!data) return 78;
+    b->data = data;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->rows * n_cols, rows, n_rows * n_cols * sizeof *rows);
+  b->rows += n_rows;
+  return 0;
+}
+
+
+static void rowbuf_free(rowbuf *b)
+{
+  free(b->data);
+  memset(b, 0, sizeof *b);
+}
+
+
+static double cell(const rowbuf *b, size_t row, size_t col)
+{
+  return b->data[row * b->cols + col];
+}
+
+
+/* Compiles a graph and adds it to the model; the program is freed on failure. */
+static int add_program(nm_model *m, int stage, const nm_node *nodes, size_t n,
+                       const nm_root *roots, size_t n_roots, size_t lanes)
+{
+  int status;
+  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &status);
+  if (!p) return status;
+  status = nm_model_add_program(m, stage, p);
+  if (status != NM_OK) nm_program_free(p);
+  return status;
+}
+
+
+/* Options recording `rec` every `every` steps into `out`, in small chunks so
+** that rows cross several calls of the sink. */
+static nm_run_opts options(int method, long n_steps, long every, const long *rec, size_t n_rec,
+                           rowbuf *out)
+{
+  nm_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.n_steps = n_steps;
+  o.every = every;
+  o.method = method;
+  o.record = rec;
+  o.n_record = n_rec;
+  o.sink = collect;
+  o.sink_ud = out;
+  o.chunk_rows = 7;
+  return o;
+}
+
+
+/* A fresh simulation of `m` runs `o`; its status is returned. */
+static int run(nm_model *m, double dt, unsigned long seed, const nm_run_opts *o)
+{
+  int status;
+  nm_sim *s = nm_sim_new(m, dt, seed, &status);
+  if (!s) return status;
+  status = nm_sim_run(s, o);
+  nm_sim_free(s);
+  return status;
+}
+
+
+/* ---------------------------------------------------------------------
+** (a) Orders of convergence of Euler, Heun and RK4
+** ------------------------------------------------------------------- */
+
+/*
+** x' = y, y' = -w^2 x (x = cos wt, y = -w sin wt) and the non-autonomous
+** z' = w z cos(wt) (z = exp(sin wt)), which checks the stage times too.
+*/
+static nm_model *oscillator(double w)
+{
+  nm_model *m = nm_model_new(3, 0, 1, 0);
+  if (!m) return NULL;
+  nm_node nodes[] = {
+    LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, 1), LEAF(NM_OP_SIGNAL, 2), LEAF(NM_OP_PARAM, 0),
+    BIN(NM_OP_MUL, 3, 3), BIN(NM_OP_MUL, 4, 0), UN(NM_OP_NEG, 5), LEAF(NM_OP_TIME, 0),
+    BIN(NM_OP_MUL, 3, 7), UN(NM_OP_COS, 8), BIN(NM_OP_MUL, 2, 9), BIN(NM_OP_MUL, 10, 3),
+  };
+  nm_root roots[] = { { 1, NM_SINK_DERIV, 0 }, { 6, NM_SINK_DERIV, 1 }, { 11, NM_SINK_DERIV, 2 } };
+  double v0[] = { 1.0, 0.0, 1.0 };
+  if (add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), roots, 3, 1) != NM_OK ||
+      nm_model_set_initial(m, v0, 3) != NM_OK || nm_model_set_param(m, 0, w) != NM_OK) {
+    nm_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+
+/* The largest errors over [0, T] of the oscillator (in the energy norm) and of
+** z: a maximum over the run, unlike the error at one time, cannot vanish by
+** accident where the leading error term changes sign. */
+static int max_errors(nm_model *m, double w, int method, double T, double dt, double err[2])
+{
+  static const long rec[] = { 0, 1, 2 };
+  rowbuf b = { 0 };
+  long n = lround(T / dt);
+  nm_run_opts o = options(method, n, 1, rec, 3, &b);
+  int rc = run(m, dt, 1, &o);
+  err[0] = err[1] = 0.0;
+  for (size_t i = 0; rc == NM_OK && i < b.rows; i++) {
+    double t = cell(&b, i, 0);
+    err[0] = fmax(err[0], hypot(cell(&b, i, 1) - cos(w * t), (cell(&b, i, 2) + w * sin(w * t)) / w));
+    err[1] = fmax(err[1], fabs(cell(&b, i, 3) - exp(sin(w * t))));
+  }
+  if (rc == NM_OK && b.rows != (size_t)n) rc = 99;
+  rowbuf_free(&b);
+  return rc;
+}
+
+
+static void test_orders(void)
+{
+  const double w = 2.385 / 10, T = 40.0;
+  nm_model *m = oscillator(w);
+  if (!CHECK(m != NULL, "build the oscillator model")) return;
+  /* Step sizes small enough to be in the asymptotic range, large enough to
+  ** stay well above rounding (RK4's error at dt = 0.1 is still ~1e-9). */
+  static const struct { int method; double order, dt; } cases[] = {
+    { NM_EULER, 1.0, 0.01 }, { NM_HEUN, 2.0, 0.05 }, { NM_RK4, 4.0, 0.2 },
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    double coarse[2], fine[2];
+    int rc1 = max_errors(m, w, cases[i].method, T, cases[i].dt, coarse);
+    int rc2 = max_errors(m, w, cases[i].method, T, cases[i].dt / 2, fine);
+    if (!CHECK(rc1 == NM_OK && rc2 == NM_OK, "%s runs (status %d, %d)",
+               method_name[cases[i].method], rc1, rc2))
+      continue;
+    static const char *const problem[] = { "the oscillator", "z' = w z cos(wt)" };
+    for (int k = 0; k < 2; k++) {
+      double p = log2(coarse[k] / fine[k]);
+      CHECK(fabs(p - cases[i].order) <= 0.1,
+            "%s on %s: halving dt = %g shrinks the error %.3g by %.3f, order %.3f (want %g)",
+            method_name[cases[i].method], problem[k], cases[i].dt, coarse[k], coarse[k] / fine[k],
+            p, cases[i].order);
+    }
+  }
+  nm_model_free(m);
+}
+
+
+/* ---------------------------------------------------------------------
+** (b) Adaptive methods
+** ------------------------------------------------------------------- */
+
+/* z' = z cos(wt) and the logistic q' = r q (1 - q / K): positive, smooth, known. */
+static void test_adaptive_smooth(void)
+{
+  const double w = 0.2385, r = 0.07183, K = 2.385, q0 = 0.1, dt = 0.25;
+  nm_model *m = nm_model_new(2, 0, 3, 0);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node nodes[] = {
+    LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, 1), LEAF(NM_OP_PARAM, 0), LEAF(NM_OP_TIME, 0),
+    BIN(NM_OP_MUL, 2, 3), UN(NM_OP_COS, 4), BIN(NM_OP_MUL, 0, 5), LEAF(NM_OP_PARAM, 1),
+    LEAF(NM_OP_PARAM, 2), BIN(NM_OP_DIV, 1, 8), CONSTANT(1.0), BIN(NM_OP_SUB, 10, 9),
+    BIN(NM_OP_MUL, 7, 1), BIN(NM_OP_MUL, 12, 11),
+  };
+  nm_root roots[] = { { 6, NM_SINK_DERIV, 0 }, { 13, NM_SINK_DERIV, 1 } };
+  double v0[] = { 1.0, q0 };
+  int rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), roots, 2, 1);
+  nm_model_set_initial(m, v0, 2);
+  nm_model_set_param(m, 0, w);
+  nm_model_set_param(m, 1, r);
+  nm_model_set_param(m, 2, K);
+  if (!CHECK(rc == NM_OK, "build the smooth model (status %d)", rc)) { nm_model_free(m); return; }
+  static const long rec[] = { 0, 1 };
+  for (int method = NM_RKF45; method <= NM_RK8PD; method++) {
+    rowbuf b = { 0 };
+    nm_run_opts o = options(method, 400, 1, rec, 2, &b);
+    o.rtol = 1e-12;
+    o.atol = 1e-14;
+    rc = run(m, dt, 1, &o);
+    double worst = 0.0;
+    int times_ok = b.rows == 400;
+    for (size_t i = 0; i < b.rows; i++) {
+      double t = cell(&b, i, 0);
+      double z = exp(sin(w * t) / w), q = K / (1.0 + (K / q0 - 1.0) * exp(-r * t));
+      worst = fmax(worst, fabs(cell(&b, i, 1) - z) / z);
+      worst = fmax(worst, fabs(cell(&b, i, 2) - q) / q);
+      times_ok = times_ok && t == (double)(i + 1) * dt;
+    }
+    CHECK(rc == NM_OK && times_ok, "%s gives 400 rows at multiples of dt (status %d, %zu rows)",
+          method_name[method], rc, b.rows);
+    CHECK(rc == NM_OK && worst <= 1e-10,
+          "%s with rtol 1e-12, atol 1e-14: relative error %.3g <= 1e-10 at every row",
+          method_name[method], worst);
+    rowbuf_free(&b);
+  }
+  nm_model_free(m);
+}
+
+
+/*
+** Stiff and linear: u' = -lambda (u - g) + g', g = 2 + sin(Wt), u(0) = 3, so
+** u = g + exp(-lambda t) with lambda = 2385; and the classic pair
+** x' = 998 x + 1998 y, y' = -999 x - 1999 y from (1, 0), eigenvalues -1 and -1000:
+** x = 2 e^-t - e^-1000t, y = -e^-t + e^-1000t.
+*/
+static void test_adaptive_stiff(void)
+{
+  const double lambda = 2385.0, W = 0.7183, dt = 0.05;
+  nm_model *m = nm_model_new(3, 0, 2, 0);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node nodes[] = {
+    LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_PARAM, 0), LEAF(NM_OP_PARAM, 1), LEAF(NM_OP_TIME, 0),
+    BIN(NM_OP_MUL, 2, 3), UN(NM_OP_SIN, 4), CONSTANT(2.0), BIN(NM_OP_ADD, 6, 5),
+    BIN(NM_OP_SUB, 0, 7), BIN(NM_OP_MUL, 1, 8), UN(NM_OP_NEG, 9), UN(NM_OP_COS, 4),
+    BIN(NM_OP_MUL, 2, 11), BIN(NM_OP_ADD, 10, 12),
+    /* 14.. the pair */
+    LEAF(NM_OP_SIGNAL, 1), LEAF(NM_OP_SIGNAL, 2), CONSTANT(998.0), CONSTANT(1998.0),
+    CONSTANT(-999.0), CONSTANT(-1999.0), BIN(NM_OP_MUL, 16, 14), BIN(NM_OP_MUL, 17, 15),
+    BIN(NM_OP_ADD, 20, 21), BIN(NM_OP_MUL, 18, 14), BIN(NM_OP_MUL, 19, 15), BIN(NM_OP_ADD, 23, 24),
+  };
+  nm_root roots[] = { { 13, NM_SINK_DERIV, 0 }, { 22, NM_SINK_DERIV, 1 }, { 25, NM_SINK_DERIV, 2 } };
+  double v0[] = { 3.0, 1.0, 0.0 };
+  int rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), roots, 3, 1);
+  nm_model_set_initial(m, v0, 3);
+  nm_model_set_param(m, 0, lambda);
+  nm_model_set_param(m, 1, W);
+  if (!CHECK(rc == NM_OK, "build the stiff model (status %d)", rc)) { nm_model_free(m); return; }
+  static const long rec[] = { 0, 1, 2 };
+  rowbuf b = { 0 };
+  nm_run_opts o = options(NM_MSBDF, 200, 1, rec, 3, &b);
+  o.rtol = 1e-10;
+  o.atol = 1e-14;
+  rc = run(m, dt, 1, &o);
+  double worst_u = 0.0, worst_xy = 0.0;
+  for (size_t i = 0; i < b.rows; i++) {
+    double t = cell(&b, i, 0);
+    double u = 2.0 + sin(W * t) + exp(-lambda * t);
+    double x = 2.0 * exp(-t) - exp(-1000.0 * t), y = -exp(-t) + exp(-1000.0 * t);
+    worst_u = fmax(worst_u, fabs(cell(&b, i, 1) - u) / u);
+    worst_xy = fmax(worst_xy, hypot(cell(&b, i, 2) - x, cell(&b, i, 3) - y) / hypot(x, y));
+  }
+  CHECK(rc == NM_OK && b.rows == 200, "msbdf integrates the stiff problems to t = 10 "
+        "(status %d, %zu rows)", rc, b.rows);
+  /* The tolerance is a local one: over the ~10^3 steps of the run, the slow
+  ** mode's global error grows to about 2e-7 (2000 rtol), so the bound is 1e-6. */
+  CHECK(rc == NM_OK && worst_u <= 1e-6,
+        "msbdf with rtol 1e-10: relative error of u %.3g <= 1e-6 at every row", worst_u);
+  CHECK(rc == NM_OK && worst_xy <= 1e-6,
+        "msbdf with rtol 1e-10: relative error of (x, y) %.3g <= 1e-6 at every row", worst_xy);
+  rowbuf_free(&b);
+  nm_model_free(m);
+}
+
+
+/* ---------------------------------------------------------------------
+** (c) Delays
+** ------------------------------------------------------------------- */
+
+/* x_k for k < 0 is x_0: the constant history before t = 0. */
+static double past(const double *x, long k)
+{
+  return x[k < 0 ? 0 : k];
+}
+
+
+/* x' = -U, U = w x(t - d dt) through a coupling sum; Euler reads whole steps. */
+static void test_delay_coupling(void)
+{
+  enum { N = 200 };
+  const double w = 0.7183, dt = 0.1, x0 = 2.385;
+  static const int delays[] = { 0, 1, 3, 13 };
+  for (size_t i = 0; i < COUNT(delays); i++) {
+    int d = delays[i];
+    nm_model *m = nm_model_new(1, 0, 0, 1);
+    if (!CHECK(m != NULL, "create a model")) return;
+    long dst = 0, src = 0;
+    size_t row_ptr[] = { 0, 1 };
+    nm_node nodes[] = { LEAF(NM_OP_INPUT, 0), UN(NM_OP_NEG, 0) };
+    nm_root root = { 1, NM_SINK_DERIV, 0 };
+    int rc = nm_model_add_coupling(m, NM_ADDITIVE, 1, &dst, NULL, row_ptr, &src, &d, &w);
+    if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, 2, &root, 1, 1);
+    if (rc == NM_OK) rc = nm_model_set_initial(m, &x0, 1);
+    CHECK(rc == NM_OK && nm_model_max_delay(m) == (size_t)d,
+          "build x' = -%g x(t - %d dt) with a coupling sum (status %d)", w, d, rc);
+    static const long rec[] = { 0 };
+    rowbuf b = { 0 };
+    nm_run_opts o = options(NM_EULER, N, 1, rec, 1, &b);
+    rc = run(m, dt, 1, &o);
+    double x[N + 1];
+    x[0] = x0;
+    for (long n = 0; n < N; n++) x[n + 1] = x[n] + dt * -(0.0 + w * past(x, n - d));
+    int ok = rc == NM_OK && b.rows == N;
+    long bad = -1;
+    for (size_t k = 0; ok && k < b.rows; k++)
+      if (cell(&b, k, 1) != x[k + 1]) { ok = 0; bad = (long)k + 1; }
+    CHECK(ok, "Euler with delay %d steps follows x[n+1] = x[n] - dt w x[n-%d] step by step "
+          "for %d steps (status %d, first differing step %ld, -1 for none)", d, d, N, rc, bad);
+    rowbuf_free(&b);
+    nm_model_free(m);
+  }
+}
+
+
+/* The same delay through a delayed read in a program, with RK4: stage reads
+** interpolate between the whole-step values (the midpoint at half a step). */
+static void test_delay_hist_rk4(void)
+{
+  enum { N = 150 };
+  const double w = 0.7183, dt = 0.1, x0 = 2.385;
+  static const int delays[] = { 1, 4 };
+  for (size_t i = 0; i < COUNT(delays); i++) {
+    int d = delays[i];
+    nm_model *m = nm_model_new(1, 0, 1, 0);
+    if (!CHECK(m != NULL, "create a model")) return;
+    nm_node nodes[] = { { NM_OP_HIST, -1, -1, -1, 0.0, 0, d }, LEAF(NM_OP_PARAM, 0),
+                        BIN(NM_OP_MUL, 1, 0), UN(NM_OP_NEG, 2) };
+    nm_root root = { 3, NM_SINK_DERIV, 0 };
+    int rc = add_program(m, NM_STAGE_RHS, nodes, 4, &root, 1, 1);
+    nm_model_set_initial(m, &x0, 1);
+    nm_model_set_param(m, 0, w);
+    static const long rec[] = { 0 };
+    rowbuf b = { 0 };
+    nm_run_opts o = options(NM_RK4, N, 1, rec, 1, &b);
+    if (rc == NM_OK) rc = run(m, dt, 1, &o);
+    double x[N + 1];
+    x[0] = x0;
+    for (long n = 0; n < N; n++) {
+      double a = past(x, n - d), c = past(x, n - d + 1);
+      double k1 = -(w * a), k2 = -(w * (0.5 * a + 0.5 * c)), k4 = -(w * ((1.0 - 1.0) * a + c));
+      x[n + 1] = x[n] + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k2 + k4);
+    }
+    int ok = rc == NM_OK && b.rows == N;
+    double worst = 0.0;
+    for (size_t k = 0; ok && k < b.rows; k++)
+      worst = fmax(worst, fabs(cell(&b, k, 1) - x[k + 1]) / fabs(x[k + 1]));
+    CHECK(ok && worst <= 1e-14, "RK4 with a delayed read of %d steps follows the interpolated "
+          "recurrence for %d steps (status %d, relative error %.3g)", d, N, rc, worst);
+    rowbuf_free(&b);
+    nm_model_free(m);
+  }
+}
+
+
+/* Diffusive sums U_i = w_i (x_j(t - d_i) - x_i(t)) between two variables. */
+static void test_delay_diffusive(void)
+{
+  enum { N = 120 };
+  const double dt = 0.05, w[] = { 0.7183, 1.25 };
+  const int d[] = { 2, 5 };
+  nm_model *m = nm_model_new(2, 0, 0, 2);
+  if (!CHECK(m != NULL, "create a model")) return;
+  long dst[] = { 0, 1 }, self[] = { 0, 1 }, src[] = { 1, 0 };
+  size_t row_ptr[] = { 0, 1, 2 };
+  nm_node nodes[] = { LEAF(NM_OP_INPUT, 0) };
+  nm_root root = { 0, NM_SINK_DERIV, 0 };
+  double v0[] = { 2.385, -1.0 };
+  int rc = nm_model_add_coupling(m, NM_DIFFUSIVE, 2, dst, self, row_ptr, src, d, w);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, 1, &root, 1, 2);
+  nm_model_set_initial(m, v0, 2);
+  static const long rec[] = { 0, 1 };
+  rowbuf b = { 0 };
+  nm_run_opts o = options(NM_EULER, N, 1, rec, 2, &b);
+  if (rc == NM_OK) rc = run(m, dt, 1, &o);
+  double x[2][N + 1];
+  x[0][0] = v0[0];
+  x[1][0] = v0[1];
+  for (long n = 0; n < N; n++) {
+    double u0 = 0.0 + w[0] * (past(x[1], n - d[0]) - x[0][n]);
+    double u1 = 0.0 + w[1] * (past(x[0], n - d[1]) - x[1][n]);
+    x[0][n + 1] = x[0][n] + dt * u0;
+    x[1][n + 1] = x[1][n] + dt * u1;
+  }
+  int ok = rc == NM_OK && b.rows == N;
+  for (size_t k = 0; ok && k < b.rows; k++)
+    ok = cell(&b, k, 1) == x[0][k + 1] && cell(&b, k, 2) == x[1][k + 1];
+  CHECK(ok, "diffusive sums with delays 2 and 5 steps follow the recurrence (status %d)", rc);
+  rowbuf_free(&b);
+  nm_model_free(m);
+}
+
+
+/* ---------------------------------------------------------------------
+** (d) Clamps and wraps
+** ------------------------------------------------------------------- */
+
+/*
+** a' = 2.385 + a / 2 clamped to [-1, 0.7183]; b' = -2.385 clamped to [-0.5, 10];
+** c' = 2.385 wrapped to [0, 2 pi); e' = -2.385 wrapped to [0, 1.5); and the
+** algebraic output s = a + c computed after the step.
+*/
+static nm_model *constrained(void)
+{
+  nm_model *m = nm_model_new(4, 1, 0, 0);
+  if (!m) return NULL;
+  nm_node rhs[] = { LEAF(NM_OP_SIGNAL, 0), CONSTANT(0.5), BIN(NM_OP_MUL, 1, 0), CONSTANT(2.385),
+                    BIN(NM_OP_ADD, 3, 2), UN(NM_OP_NEG, 3) };
+  nm_root roots[] = { { 4, NM_SINK_DERIV, 0 }, { 5, NM_SINK_DERIV, 1 }, { 3, NM_SINK_DERIV, 2 },
+                      { 5, NM_SINK_DERIV, 3 } };
+  nm_node after[] = { LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, 2), BIN(NM_OP_ADD, 0, 1) };
+  nm_root sum = { 2, NM_SINK_SIGNAL, 4 };
+  double v0[] = { 0.0, 0.25, 0.0, 0.1, 0.0 };
+  int rc = add_program(m, NM_STAGE_RHS, rhs, COUNT(rhs), roots, 4, 1);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_AFTER, after, 3, &sum, 1, 1);
+  if (rc == NM_OK) rc = nm_model_add_clamp(m, 0, -1.0, 0.7183);
+  if (rc == NM_OK) rc = nm_model_add_clamp(m, 1, -0.5, 10.0);
+  if (rc == NM_OK) rc = nm_model_add_wrap(m, 2, TWO_PI);
+  if (rc == NM_OK) rc = nm_model_add_wrap(m, 3, 1.5);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, 5);
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+static double clamp(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+static double wrap(double x, double p)
+{
+  double r = fmod(x, p);
+  return r < 0 ? r + p : r;
+}
+
+
+static void derivs(const double y[4], double k[4])
+{
+  k[0] = 2.385 + 0.5 * y[0];
+  k[1] = -2.385;
+  k[2] = 2.385;
+  k[3] = -2.385;
+}
+
+
+/* One step of Euler or RK4 by hand, then the constraints. */
+static void hand_step(int method, double y[4], double dt)
+{
+  double k[4][4], stage[4];
+  derivs(y, k[0]);
+  if (method == NM_EULER) {
+    for (int i = 0; i < 4; i++) y[i] += dt * k[0][i];
+  } else {
+    for (int i = 0; i < 4; i++) stage[i] = y[i] + 0.5 * dt * k[0][i];
+    derivs(stage, k[1]);
+    for (int i = 0; i < 4; i++) stage[i] = y[i] + 0.5 * dt * k[1][i];
+    derivs(stage, k[2]);
+    for (int i = 0; i < 4; i++) stage[i] = y[i] + dt * k[2][i];
+    derivs(stage, k[3]);
+    for (int i = 0; i < 4; i++)
+      y[i] += dt / 6.0 * (k[0][i] + 2.0 * k[1][i] + 2.0 * k[2][i] + k[3][i]);
+  }
+  y[0] = clamp(y[0], -1.0, 0.7183);
+  y[1] = clamp(y[1], -0.5, 10.0);
+  y[2] = wrap(y[2], TWO_PI);
+  y[3] = wrap(y[3], 1.5);
+}
+
+
+static void test_constraints(void)
+{
+  enum { N = 300 };
+  const double dt = 0.05;
+  nm_model *m = constrained();
+  if (!CHECK(m != NULL, "build the constrained model")) return;
+  static const long rec[] = { 0, 1, 2, 3, 4 };
+  static const int methods[] = { NM_EULER, NM_RK4 };
+  for (size_t i = 0; i < COUNT(methods); i++) {
+    rowbuf b = { 0 };
+    nm_run_opts o = options(methods[i], N, 1, rec, 5, &b);
+    int rc = run(m, dt, 1, &o);
+    double y[4] = { 0.0, 0.25, 0.0, 0.1 };
+    int ok = rc == NM_OK && b.rows == N, ok_sum = ok, hit_hi = 0, hit_lo = 0, wraps = 0;
+    for (size_t k = 0; ok && k < b.rows; k++) {
+      double before = y[2];
+      hand_step(methods[i], y, dt);
+      for (int j = 0; j < 4; j++) ok = ok && cell(&b, k, 1 + (size_t)j) == y[j];
+      ok_sum = ok_sum && cell(&b, k, 5) == y[0] + y[2];
+      hit_hi += y[0] == 0.7183;
+      hit_lo += y[1] == -0.5;
+      wraps += y[2] < before;
+    }
+    CHECK(ok, "%s: the state follows step-then-clamp-then-wrap by hand for %d steps (status %d)",
+          method_name[methods[i]], N, rc);
+    CHECK(ok && hit_hi > 100 && hit_lo > 100 && wraps >= 5,
+          "%s: both clamps held (%d and %d steps) and the phase wrapped %d times",
+          method_name[methods[i]], hit_hi, hit_lo, wraps);
+    CHECK(ok_sum, "%s: the algebraic output after the step sees the constrained state",
+          method_name[methods[i]]);
+    rowbuf_free(&b);
+  }
+
+  /* The adaptive methods apply them at every output time. */
+  for (int method = NM_RKF45; method <= NM_MSBDF; method++) {
+    rowbuf b = { 0 };
+    nm_run_opts o = options(method, N, 1, rec, 5, &b);
+    int rc = run(m, dt, 1, &o);
+    int ok = rc == NM_OK && b.rows == N;
+    double worst = 0.0;
+    for (size_t k = 0; ok && k < b.rows; k++) {
+      double t = cell(&b, k, 0);
+      double a = cell(&b, k, 1), bb = cell(&b, k, 2), c = cell(&b, k, 3), e = cell(&b, k, 4);
+      ok = a >= -1.0 && a <= 0.7183 && bb >= -0.5 && bb <= 10.0 && c >= 0.0 && c < TWO_PI &&
+           e >= 0.0 && e < 1.5 && cell(&b, k, 5) == a + c;
+      /* c' and e' are constant: their wrapped values are known exactly. */
+      double dc = fabs(c - wrap(2.385 * t, TWO_PI)), de = fabs(e - wrap(0.1 - 2.385 * t, 1.5));
+      worst = fmax(worst, fmax(fmin(dc, TWO_PI - dc), fmin(de, 1.5 - de)));
+    }
+    CHECK(ok && worst < 1e-9, "%s: clamps and wraps hold at every output row (status %d, "
+          "wrapped phases off by %.3g)", method_name[method], rc, worst);
+    rowbuf_free(&b);
+  }
+  nm_model_free(m);
+}
+
+
+/* ---------------------------------------------------------------------
+** (e) Ornstein-Uhlenbeck noise
+** ------------------------------------------------------------------- */
+
+/* x' = U and, after the step, a = U: a records the input each step held.
+** Parameters: mu, sigma, tau of each of `n_noise` processes feeding U[k]. */
+static nm_model *noisy(size_t n_noise, double mu, double sigma, double tau, double x0)
+{
+  nm_model *m = nm_model_new(n_noise, n_noise, 3 * n_noise, n_noise);
+  if (!m) return NULL;
+  nm_node rhs[] = { LEAF(NM_OP_INPUT, 0) };
+  nm_root r1 = { 0, NM_SINK_DERIV, 0 }, r2 = { 0, NM_SINK_SIGNAL, (long)n_noise };
+  int rc = add_program(m, NM_STAGE_RHS, rhs, 1, &r1, 1, n_noise);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_AFTER, rhs, 1, &r2, 1, n_noise);
+  for (size_t k = 0; k < n_noise && rc == NM_OK; k++) {
+    long base = 3 * (long)k;
+    nm_model_set_param(m, (size_t)base, mu);
+    nm_model_set_param(m, (size_t)base + 1, sigma);
+    nm_model_set_param(m, (size_t)base + 2, tau);
+    rc = nm_model_add_noise(m, (long)k, base, base + 1, base + 2, x0);
+  }
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+static void test_noise_deterministic(void)
+{
+  enum { N = 250 };
+  const double m_mu = 2.385, tau = 3.7, dt = 0.1;
+  static const long rec[] = { 0, 1 };
+
+  /* sigma 0 started at the mean (x0 = NaN): the input holds the mean exactly. */
+  nm_model *m = noisy(1, m_mu, 0.0, tau, NAN);
+  if (!CHECK(m != NULL, "build a model with a noise process")) return;
+  static const int methods[] = { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD };
+  for (size_t i = 0; i < COUNT(methods); i++) {
+    rowbuf b = { 0 };
+    nm_run_opts o = options(methods[i], N, 1, rec, 2, &b);
+    int rc = run(m, dt, 2385, &o);
+    int ok = rc == NM_OK && b.rows == N;
+    double x = 0.0, worst = 0.0;
+    for (size_t k = 0; ok && k < b.rows; k++) {
+      x += dt * m_mu;
+      ok = cell(&b, k, 2) == m_mu;
+      worst = fmax(worst, fabs(cell(&b, k, 1) - x) / x);
+    }
+    CHECK(ok && worst <= 1e-12, "%s: sigma 0 started at mu holds the input at mu = %g "
+          "(status %d, integral off by %.3g)", method_name[methods[i]], m_mu, rc, worst);
+    rowbuf_free(&b);
+  }
+  nm_model_free(m);
+
+  /* sigma 0 started elsewhere: x += dt (mu - x) / tau after every step (after
+  ** every output interval for the adaptive methods), held in between. */
+  m = noisy(1, m_mu, 0.0, tau, -1.0);
+  if (!CHECK(m != NULL, "build a model with a noise process")) return;
+  static const int methods2[] = { NM_EULER, NM_RK4, NM_RKF45, NM_MSBDF };
+  for (size_t i = 0; i < COUNT(methods2); i++) {
+    rowbuf b = { 0 };
+    nm_run_opts o = options(methods2[i], N, 1, rec, 2, &b);
+    o.rtol = 1e-10;
+    int rc = run(m, dt, 2385, &o);
+    int ok = rc == NM_OK && b.rows == N;
+    double u = -1.0, x = 0.0, worst = 0.0;
+    for (size_t k = 0; ok && k < b.rows; k++) {
+      ok = cell(&b, k, 2) == u;
+      x += dt * u;
+      worst = fmax(worst, fabs(cell(&b, k, 1) - x) / fmax(fabs(x), 1e-3));
+      u += dt * (m_mu - u) / tau;
+    }
+    CHECK(ok && worst <= 1e-8, "%s: sigma 0 from x0 = -1 relaxes to mu by the stated update, "
+          "held over each step (status %d, integral off by %.3g)", method_name[methods2[i]], rc,
+          worst);
+    rowbuf_free(&b);
+  }
+  nm_model_free(m);
+}
+
+
+static int rows_equal(const rowbuf *a, const rowbuf *b)
+{
+  return a->rows == b->rows && a->cols == b->cols &&
+         memcmp(a->data, b->data, a->rows * a->cols * sizeof *a->data) == 0;
+}
+
+
+static void test_noise_random(void)
+{
+  enum { N = 2000 };
+  const double mu = 0.5, sigma = 0.7183, tau = 5.0, dt = 0.1;
+  static const long rec[] = { 0, 1 };
+  nm_model *m = noisy(1, mu, sigma, tau, NAN);
+  if (!CHECK(m != NULL, "build a model with a noise process")) return;
+  rowbuf r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+  nm_run_opts o1 = options(NM_EULER, N, 1, rec, 2, &r1), o2 = options(NM_EULER, N, 1, rec, 2, &r2);
+  nm_run_opts o3 = options(NM_EULER, N, 1, rec, 2, &r3);
+  int rc1 = run(m, dt, 2385, &o1), rc2 = run(m, dt, 2385, &o2), rc3 = run(m, dt, 2386, &o3);
+  CHECK(rc1 == NM_OK && rc2 == NM_OK && rc3 == NM_OK && r1.rows == N, "noisy runs complete");
+  CHECK(r1.rows == N && rows_equal(&r1, &r2), "the same seed gives bit-identical rows");
+  size_t differ = 0;
+  for (size_t k = 0; k < r1.rows && k < r3.rows; k++) differ += cell(&r1, k, 2) != cell(&r3, k, 2);
+  /* The first step holds the start value, mu, whatever the seed. */
+  CHECK(r3.rows == N && cell(&r1, 0, 2) == mu && cell(&r3, 0, 2) == mu && differ == N - 1,
+        "another seed gives different noise at every step after the first (%zu of %d differ)",
+        differ, N - 1);
+
+  /* Each stream depends on the seed and its index only, not on how many there are. */
+  nm_model *m2 = noisy(2, mu, sigma, tau, NAN);
+  static const long rec2[] = { 2, 3 };
+  rowbuf r4 = { 0 };
+  nm_run_opts o4 = options(NM_EULER, N, 1, rec2, 2, &r4);
+  int rc4 = m2 ? run(m2, dt, 2385, &o4) : -99;
+  int same0 = rc4 == NM_OK && r4.rows == N, diff01 = 0;
+  for (size_t k = 0; same0 && k < r4.rows; k++) {
+    same0 = cell(&r4, k, 1) == cell(&r1, k, 2);
+    diff01 += cell(&r4, k, 1) != cell(&r4, k, 2);
+  }
+  CHECK(same0, "stream 0 is the same with one noise process or two");
+  CHECK(diff01 == N - 1, "two streams of one seed differ (%d of %d steps)", diff01, N - 1);
+  rowbuf_free(&r1);
+  rowbuf_free(&r2);
+  rowbuf_free(&r3);
+  rowbuf_free(&r4);
+  nm_model_free(m2);
+
+  /* The stationary law of x <- x + dt (mu - x) / tau + sigma sqrt(dt) N(0, 1):
+  ** mean mu, variance sigma^2 dt / (1 - (1 - dt / tau)^2).  A fixed seed makes
+  ** this deterministic; the tolerances are several standard errors wide. */
+  enum { LONG = 400000, SKIP = 1000 };
+  rowbuf r5 = { 0 };
+  nm_run_opts o5 = options(NM_EULER, LONG, 1, rec, 2, &r5);
+  o5.chunk_rows = 4096;
+  int rc5 = run(m, dt, 7183, &o5);
+  double sum = 0.0, sum2 = 0.0;
+  size_t n = 0;
+  for (size_t k = SKIP; k < r5.rows; k++, n++) {
+    double v = cell(&r5, k, 2) - mu;
+    sum += v;
+    sum2 += v * v;
+  }
+  double a = 1.0 - dt / tau, var_want = sigma * sigma * dt / (1.0 - a * a);
+  double mean = n ? sum / (double)n : NAN, var = n ? sum2 / (double)n - mean * mean : NAN;
+  CHECK(rc5 == NM_OK && fabs(mean) <= 0.05 * sqrt(var_want),
+        "the noise's long-run mean is mu (off by %.3g standard deviations)", mean / sqrt(var_want));
+  CHECK_REL(var, var_want, 0.05,
+            "the noise's long-run variance is sigma^2 dt / (1 - (1 - dt/tau)^2)");
+  rowbuf_free(&r5);
+  nm_model_free(m);
+}
+
+
+/* Adaptive methods integrate neither delays nor time series, nor random noise. */
+static void test_adaptive_refusals(void)
+{
+  nm_model *m = nm_model_new(1, 0, 1, 0);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node nodes[] = { { NM_OP_HIST, -1, -1, -1, 0.0, 0, 2 }, LEAF(NM_OP_PARAM, 0),
+                      BIN(NM_OP_MUL, 0, 1) };
+  nm_root root = { 2, NM_SINK_DERIV, 0 };
+  int rc = add_program(m, NM_STAGE_RHS, nodes, 3, &root, 1, 1);
+  rowbuf b = { 0 };
+  for (int method = NM_RKF45; method <= NM_MSBDF && rc == NM_OK; method++) {
+    nm_run_opts o = options(method, 10, 1, NULL, 0, &b);
+    CHECK(run(m, 0.1, 1, &o) == NM_EINVAL, "%s refuses a model with delays", method_name[method]);
+  }
+  nm_model_free(m);
+
+  m = nm_model_new(1, 0, 1, 0);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node drive[] = { LEAF(NM_OP_PARAM, 0) };
+  root.node = 0;
+  rc = add_program(m, NM_STAGE_RHS, drive, 1, &root, 1, 1);
+  static const double series[10] = { 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0 };
+  nm_driver driver = { 0, series, 10 };
+  nm_run_opts o = options(NM_RKF45, 10, 1, NULL, 0, &b);
+  o.drivers = &driver;
+  o.n_drivers = 1;
+  CHECK(rc == NM_OK && run(m, 0.1, 1, &o) == NM_EINVAL, "rkf45 refuses a time series");
+  o.method = NM_EULER;
+  CHECK(run(m, 0.1, 1, &o) == NM_OK && b.rows == 10, "euler takes it");
+  rowbuf_free(&b);
+  nm_model_free(m);
+
+  m = noisy(1, 0.5, 0.7183, 5.0, NAN);
+  if (!CHECK(m != NULL, "build a model with a noise process")) return;
+  for (int method = NM_RKF45; method <= NM_MSBDF; method++) {
+    o = options(method, 10, 1, NULL, 0, &b);
+    CHECK(run(m, 0.1, 1, &o) == NM_EINVAL, "%s refuses noise with sigma > 0", method_name[method]);
+  }
+  nm_model_set_param(m, 1, 0.0);
+  o = options(NM_RKF45, 10, 1, NULL, 0, &b);
+  CHECK(run(m, 0.1, 1, &o) == NM_OK, "rkf45 takes the same noise with sigma 0");
+  rowbuf_free(&b);
+  nm_model_free(m);
+}
+
+
+/* ---------------------------------------------------------------------
+** (f) Blow-up
+** ------------------------------------------------------------------- */
+
+static void test_blowup(void)
+{
+  const double dt = 0.01;
+  /* s0' = -s0 / 2 (harmless); s1' = s1 * s1 from 2.385 overflows in finite time;
+  ** aux s2 = sqrt(s3) after the step, where s3' = -1 crosses zero. */
+  nm_model *m = nm_model_new(3, 1, 0, 0);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node rhs[] = { LEAF(NM_OP_SIGNAL, 0), CONSTANT(-0.5), BIN(NM_OP_MUL, 1, 0),
+                    LEAF(NM_OP_SIGNAL, 1), BIN(NM_OP_MUL, 3, 3), CONSTANT(-1.0) };
+  nm_root roots[] = { { 2, NM_SINK_DERIV, 0 }, { 4, NM_SINK_DERIV, 1 }, { 5, NM_SINK_DERIV, 2 } };
+  nm_node after[] = { LEAF(NM_OP_SIGNAL, 2), UN(NM_OP_SQRT, 0) };
+  nm_root aux = { 1, NM_SINK_SIGNAL, 3 };
+  int rc = add_program(m, NM_STAGE_RHS, rhs, COUNT(rhs), roots, 3, 1);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_AFTER, after, 2, &aux, 1, 1);
+  if (!CHECK(rc == NM_OK, "build the blow-up model")) { nm_model_free(m); return; }
+
+  /* The step at which Euler's s1 first stops being finite. */
+  long n_inf = 0;
+  for (double x = 2.385; isfinite(x); n_inf++) x += dt * (x * x);
+  static const struct { double s1, s3; long want_step; long want_sig; const char *what; } cases[] = {
+    { 2.385, 100.0, -1, 1, "s1' = s1^2 overflows" },
+    { 1e-3, 0.0137, 2, 3, "sqrt of a negative number in an algebraic output" },
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    double v0[] = { 1.0, cases[i].s1, cases[i].s3, 0.0 };
+    nm_model_set_initial(m, v0, 4);
+    long want = cases[i].want_step > 0 ? cases[i].want_step : n_inf;
+    int status;
+    nm_sim *s = nm_sim_new(m, dt, 1, &status);
+    if (!CHECK(s != NULL, "start a simulation")) continue;
+    rowbuf b = { 0 };
+    static const long rec[] = { 0, 1, 2, 3 };
+    nm_run_opts o = options(NM_EULER, 100000, 1, rec, 4, &b);
+    rc = nm_sim_run(s, &o);
+    double t = -1.0;
+    long sig = -1;
+    nm_sim_failure(s, &t, &sig);
+    CHECK(rc == NM_ENONFINITE, "%s: the run stops with NM_ENONFINITE (status %d)", cases[i].what, rc);
+    CHECK(t == (double)want * dt && sig == cases[i].want_sig && nm_sim_time(s) == t,
+          "%s: the failure is at t = %g, signal %ld (got t = %g, signal %ld)", cases[i].what,
+          (double)want * dt, cases[i].want_sig, t, sig);
+    nm_sim_free(s);
+    rowbuf_free(&b);
+  }
+  CHECK(n_inf > 30, "the overflow takes a while (%ld steps)", n_inf);
+  nm_model_free(m);
+}
+
+
+/* Rows come every `every` steps, at step * dt, across chunks; bad options are refused. */
+static void test_recording(void)
+{
+  nm_model *m = oscillator(0.2385);
+  if (!CHECK(m != NULL, "build the oscillator model")) return;
+  static const long rec[] = { 2, 0 };
+  rowbuf b = { 0 };
+  nm_run_opts o = options(NM_RK4, 103, 4, rec, 2, &b);
+  int rc = run(m, 0.125, 1, &o);
+  int ok = rc == NM_OK && b.rows == 25 && b.cols == 3;
+  for (size_t k = 0; ok && k < b.rows; k++) ok = cell(&b, k, 0) == (double)(4 * (k + 1)) * 0.125;
+  CHECK(ok, "103 steps recorded every 4 give 25 rows of (t, z, x) at t = 4 k dt "
+        "(status %d, %zu rows)",
+        rc, b.rows);
+  rowbuf_free(&b);
+  static const long bad_rec[] = { 3 };
+  nm_run_opts bad = options(NM_EULER, 10, 1, bad_rec, 1, &b);
+  CHECK(run(m, 0.125, 1, &bad) == NM_EINVAL, "recording a signal that does not exist is refused");
+  bad = options(NM_EULER, 10, 0, rec, 2, &b);
+  CHECK(run(m, 0.125, 1, &bad) == NM_EINVAL, "recording every 0 steps is refused");
+  int status = 0;
+  nm_sim *s = nm_sim_new(m, 0.0, 1, &status);
+  CHECK(!s && status == NM_EINVAL, "a simulation with dt = 0 is refused");
+  nm_sim_free(s);
+  rowbuf_free(&b);
+  nm_model_free(m);
+}
+
+
+int main(void)
+{
+  test_orders();
+  test_adaptive_smooth();
+  test_adaptive_stiff();
+  test_adaptive_refusals();
+  test_delay_coupling();
+  test_delay_hist_rk4();
+  test_delay_diffusive();
+  test_constraints();
+  test_noise_deterministic();
+  test_noise_random();
+  test_blowup();
+  test_recording();
+  return test_summary();
+}
