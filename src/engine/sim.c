@@ -27,7 +27,8 @@ static void mark_tracked(nm_sim *s, long sig)
 }
 
 
-/* Every signal read with a positive delay gets a column of the history ring. */
+/* Every signal a coupling sum reads, and every signal a program reads with a
+** positive delay, gets a column of the history ring. */
 static int setup_history(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -37,7 +38,7 @@ static int setup_history(nm_sim *s)
   for (size_t i = 0; i < m->n_couplings; i++) {
     const nm_coupling *c = &m->couplings[i];
     for (size_t k = 0; k < c->row_ptr[c->n_rows]; k++)
-      if (c->delay[k] > 0) mark_tracked(s, c->src[k]);
+      mark_tracked(s, c->src[k]);
   }
   for (int st = 0; st < 3; st++)
     for (size_t i = 0; i < m->n_progs[st]; i++) {
@@ -48,18 +49,18 @@ static int setup_history(nm_sim *s)
     }
   s->depth = pow2_at_least(nm_model_max_delay(m) + 2);
   s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
-  s->ring = malloc((s->width * s->depth + 1) * sizeof *s->ring);
+  s->ring = malloc((2 * s->width * s->depth + 1) * sizeof *s->ring);
   if (!s->tracked || !s->ring) return NM_ENOMEM;
   for (size_t i = 0; i < s->nv; i++)
     if (s->column[i] >= 0) s->tracked[s->column[i]] = (long)i;
   /* The history before t = 0 is constant: the initial values. */
-  for (size_t r = 0; r < s->depth; r++)
+  for (size_t r = 0; r < 2 * s->depth; r++)
     for (size_t c = 0; c < s->width; c++) s->ring[r * s->width + c] = s->V[s->tracked[c]];
   s->hist.ring = s->ring;
   s->hist.width = s->width;
   s->hist.mask = s->depth - 1;
   s->hist.column = s->column;
-  return NM_OK;
+  return nm_couplings_prepare(s);
 }
 
 
@@ -128,6 +129,7 @@ void nm_sim_free(nm_sim *s)
   free(s->U);
   free(s->D);
   for (int i = 0; i < 4; i++) free(s->k[i]);
+  nm_couplings_free(s);
   free(s->ring);
   free(s->column);
   free(s->tracked);
@@ -150,30 +152,12 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig)
 ** Right-hand side
 ** ------------------------------------------------------------------- */
 
-static void eval_coupling(const nm_coupling *c, const nm_hist *h, const double *V, double *U)
-{
-  for (size_t r = 0; r < c->n_rows; r++) {
-    double acc = 0.0;
-    size_t end = c->row_ptr[r + 1];
-    if (c->mode == NM_DIFFUSIVE) {
-      double self = V[c->self[r]];
-      for (size_t k = c->row_ptr[r]; k < end; k++)
-        acc += c->weight[k] * (nm_hist_read(h, V, c->src[k], c->delay[k]) - self);
-    } else {
-      for (size_t k = c->row_ptr[r]; k < end; k++)
-        acc += c->weight[k] * nm_hist_read(h, V, c->src[k], c->delay[k]);
-    }
-    U[c->dst[r]] = acc;
-  }
-}
-
-
 void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
 {
   nm_model *m = s->m;
   s->hist.now = s->step;
   s->hist.frac = frac;
-  for (size_t i = 0; i < m->n_couplings; i++) eval_coupling(&m->couplings[i], &s->hist, V, s->U);
+  nm_couplings_eval(s, V, frac);
   nm_eval_ctx ctx = { V, m->P, s->U, D, ((double)s->step + frac) * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_SYNC]; i++)
     nm_program_eval(m->progs[NM_STAGE_SYNC][i], &ctx);
@@ -256,7 +240,8 @@ void nm_sim_finish_step(nm_sim *s)
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
   double *row = s->ring + (s->step & (s->depth - 1)) * s->width;
-  for (size_t c = 0; c < s->width; c++) row[c] = s->V[s->tracked[c]];
+  double *mirror = row + s->depth * s->width;
+  for (size_t c = 0; c < s->width; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
 }
 
 

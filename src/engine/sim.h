@@ -9,6 +9,12 @@
 
 #include "engine.h"
 
+/* A coupling sum with its terms' offsets into the mirrored history ring. */
+typedef struct {
+  const nm_coupling *c;
+  long *off;
+} nm_fast_coupling;
+
 struct nm_sim {
   nm_model *m;
   double dt;
@@ -18,10 +24,13 @@ struct nm_sim {
   double *D;                /* derivatives of the last evaluation */
   double *stage;            /* signals of an intermediate stage */
   double *k[4];             /* stage derivatives (Heun, RK4) */
-  double *ring;             /* delay history: depth rows of `width` tracked signals */
+  double *ring;             /* delay history: depth rows of `width` tracked signals, stored
+                               twice (rows r and r + depth are equal; coupling.c) */
   size_t width, depth;
   long *column;             /* signal -> ring column or -1 */
   long *tracked;            /* ring column -> signal */
+  nm_fast_coupling *fast;   /* the model's coupling sums, prepared for this ring */
+  size_t n_fast;
   size_t step;              /* steps taken since t = 0 */
   gsl_rng **rng;            /* one stream per noise process */
   double *noise_x;          /* noise process values */
@@ -30,6 +39,11 @@ struct nm_sim {
   long fail_sig;
   int callback_failed;      /* a slow-path callback returned non-zero */
 };
+
+/* coupling.c */
+int nm_couplings_prepare(nm_sim *s);
+void nm_couplings_free(nm_sim *s);
+void nm_couplings_eval(nm_sim *s, const double *V, double frac);
 
 /* Evaluates couplings, sync programs and right-hand sides on the signals `V`
 ** at fraction `frac` of the current step; derivatives land in `D`. */
