@@ -28,8 +28,11 @@ typedef struct {
 } nm_ins;
 
 struct nm_program {
-  size_t lanes, n_regs, n_ins;
+  size_t lanes, n_regs, n_ins, n_pre;
   nm_ins *code;
+  nm_ins *pre;            /* the prologue: values that depend on parameters only */
+  int stale;              /* the prologue must run before the next evaluation */
+  nm_table_pos *pos;      /* per lane: the location of the last table lookup */
   double *regs;           /* n_regs * lanes; constants are preloaded */
   long max_delay;         /* largest NM_OP_HIST delay */
 };
@@ -46,6 +49,9 @@ typedef struct {
 } nm_eval_ctx;
 
 void nm_program_eval(nm_program *prog, const nm_eval_ctx *ctx);
+/* Parameters changed: the prologue runs again at the next evaluation. */
+void nm_program_invalidate(nm_program *prog);
+void nm_model_params_changed(nm_model *m);
 
 /* Reads signal `sig` delayed by `delay` steps through the history view. */
 static inline double nm_hist_read(const nm_hist *h, const double *V, long sig, int delay)

@@ -261,6 +261,20 @@ static int check_graph(const nm_node *nodes, size_t n_nodes, const nm_root *root
 }
 
 
+static int emit_pre(nm_program *p, size_t *cap, nm_ins ins)
+{
+  if (p->n_pre == *cap) {
+    size_t ncap = *cap ? 2 * *cap : 16;
+    nm_ins *code = realloc(p->pre, ncap * sizeof *code);
+    if (!code) return NM_ENOMEM;
+    p->pre = code;
+    *cap = ncap;
+  }
+  p->pre[p->n_pre++] = ins;
+  return NM_OK;
+}
+
+
 static int emit(nm_program *p, size_t *cap, nm_ins ins)
 {
   if (p->n_ins == *cap) {
@@ -297,10 +311,10 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
 {
   canon cn = { 0 };
   long *map = NULL;
-  char *live = NULL;
+  char *live = NULL, *perm = NULL;
   regalloc ra = { 0 };
   nm_program *p = NULL;
-  size_t cap = 0;
+  size_t cap = 0, pre_cap = 0;
   int rc = check_graph(nodes, n_nodes, roots, n_roots);
   if (rc != NM_OK || lanes == 0) { rc = NM_EINVAL; goto fail; }
   rc = NM_ENOMEM;
@@ -334,6 +348,7 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
   ra.free_regs = malloc((cn.n + 1) * sizeof *ra.free_regs);
   if (!p || !ra.last_use || !ra.reg || !ra.free_regs) goto fail;
   p->lanes = lanes;
+  p->stale = 1;
   /* Instruction order = canonical order (operands come first); stores last.
   ** last_use counts in canonical positions, roots at position cn.n. */
   for (size_t i = 0; i < cn.n; i++) { ra.last_use[i] = -1; ra.reg[i] = -1; }
@@ -344,9 +359,20 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
     for (int k = 0; k < n; k++) ra.last_use[ops[k]] = (long)i;
   }
   for (size_t r = 0; r < n_roots; r++) ra.last_use[map[roots[r].node]] = (long)cn.n;
-  /* Constants get permanent registers, allocated first. */
-  for (size_t i = 0; i < cn.n; i++)
-    if (live[i] && cn.nodes[i].op == NM_OP_CONST) ra.reg[i] = (int)ra.n_regs++;
+  /* Nodes that depend on constants and parameters only are invariant in time:
+  ** they are computed by a prologue, run again only when parameters change.
+  ** They and the constants get permanent registers, allocated first. */
+  perm = calloc(cn.n + 1, 1);
+  if (!perm) goto fail;
+  for (size_t i = 0; i < cn.n; i++) {
+    const nm_node *x = &cn.nodes[i];
+    int n = arity(x->op);
+    if (x->op == NM_OP_CONST || x->op == NM_OP_PARAM || x->op == NM_OP_GPARAM) perm[i] = 1;
+    else if (n > 0) {
+      perm[i] = perm[x->a] && (n < 2 || perm[x->b]) && (n < 3 || perm[x->c]);
+    }
+    if (live[i] && perm[i]) ra.reg[i] = (int)ra.n_regs++;
+  }
   for (size_t i = 0; i < cn.n; i++) {
     const nm_node *x = &cn.nodes[i];
     if (!live[i] || x->op == NM_OP_CONST) continue;
@@ -356,11 +382,16 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
     if (n > 0) ins.a = ra.reg[ops[0]];
     if (n > 1) ins.b = ra.reg[ops[1]];
     if (n > 2) ins.c = ra.reg[ops[2]];
+    if (perm[i]) {
+      ins.dst = ra.reg[i];
+      if (emit_pre(p, &pre_cap, ins) != NM_OK) goto fail;
+      continue;
+    }
     /* Operands that die here free their registers before the result takes one,
     ** so `r = a + b` may reuse a's register (the evaluator allows aliasing). */
     for (int k = 0; k < n; k++) {
       int o = ops[k];
-      if (ra.last_use[o] == (long)i && cn.nodes[o].op != NM_OP_CONST && ra.reg[o] >= 0) {
+      if (ra.last_use[o] == (long)i && !perm[o] && ra.reg[o] >= 0) {
         int dup = 0;
         for (int j = 0; j < k; j++) if (ops[j] == o) dup = 1;
         if (!dup) ra.free_regs[ra.n_free++] = ra.reg[o];
@@ -377,7 +408,8 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
   }
   p->n_regs = ra.n_regs ? ra.n_regs : 1;
   p->regs = calloc(p->n_regs * lanes, sizeof(double));
-  if (!p->regs) goto fail;
+  p->pos = malloc(lanes * sizeof *p->pos);
+  if (!p->regs || !p->pos) goto fail;
   for (size_t i = 0; i < cn.n; i++)
     if (live[i] && cn.nodes[i].op == NM_OP_CONST)
       for (size_t l = 0; l < lanes; l++) p->regs[(size_t)ra.reg[i] * lanes + l] = cn.nodes[i].value;
@@ -387,6 +419,7 @@ fail:
   free(cn.table);
   free(map);
   free(live);
+  free(perm);
   free(ra.last_use);
   free(ra.reg);
   free(ra.free_regs);
@@ -400,12 +433,15 @@ void nm_program_free(nm_program *p)
 {
   if (!p) return;
   free(p->code);
+  free(p->pre);
+  free(p->pos);
   free(p->regs);
   free(p);
 }
 
 
-size_t nm_program_length(const nm_program *p) { return p->n_ins; }
+void nm_program_invalidate(nm_program *p) { p->stale = 1; }
+size_t nm_program_length(const nm_program *p) { return p->n_ins + p->n_pre; }
 size_t nm_program_registers(const nm_program *p) { return p->n_regs; }
 
 
@@ -413,14 +449,50 @@ size_t nm_program_registers(const nm_program *p) { return p->n_regs; }
 ** Evaluation
 ** ------------------------------------------------------------------- */
 
-#define LANES(expr) for (size_t l = 0; l < L; l++) { expr; }
+/* Registers never overlap partially (a result may reuse an operand's register,
+** which is safe element by element), so the lane loops carry no dependence. */
+#define LANES(expr) _Pragma("GCC ivdep") for (size_t l = 0; l < L; l++) { expr; }
 
-void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
+/* Table lookups of the same point on the same grid (ALN reads three tables at
+** each (mu, sigma)) share one location per lane, kept while the operand
+** registers are not overwritten. */
+typedef struct {
+  int a, b;                   /* operand registers of the cached location, -1: none */
+  const nm_table2d *grid;
+  unsigned long outside;      /* lanes outside the grid */
+  double first_row, first_col;
+} table_cache;
+
+
+static void table_lookup(nm_program *p, const nm_ins *in, const nm_eval_ctx *ctx, table_cache *tc,
+                         double *d, const double *a, const double *b)
+{
+  const size_t L = p->lanes;
+  nm_table2d *t = ctx->tables[in->slot];
+  if (tc->a != in->a || tc->b != in->b || !nm_table2d_same_grid(tc->grid, t)) {
+    tc->outside = 0;
+    for (size_t l = 0; l < L; l++) {
+      if (nm_table2d_locate(t, a[l], b[l], &p->pos[l]) && tc->outside++ == 0) {
+        tc->first_row = a[l];
+        tc->first_col = b[l];
+      }
+    }
+    tc->a = in->a;
+    tc->b = in->b;
+    tc->grid = t;
+  }
+  nm_table2d_count_clamped(t, tc->outside, tc->first_row, tc->first_col);
+  for (size_t l = 0; l < L; l++) d[l] = nm_table2d_at(t, &p->pos[l]);
+}
+
+
+static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_ctx *ctx)
 {
   const size_t L = p->lanes;
   double *R = p->regs;
-  for (size_t k = 0; k < p->n_ins; k++) {
-    const nm_ins *in = &p->code[k];
+  table_cache tc = { -1, -1, NULL, 0, 0.0, 0.0 };
+  for (size_t k = 0; k < n_ins; k++) {
+    const nm_ins *in = &code[k];
     double *d = R + (size_t)in->dst * L;
     const double *a = R + (size_t)in->a * L;
     const double *b = R + (size_t)in->b * L;
@@ -458,12 +530,22 @@ void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
       case NM_OP_EQ: LANES(d[l] = a[l] == b[l]) break;
       case NM_OP_NE: LANES(d[l] = a[l] != b[l]) break;
       case NM_OP_IFELSE: LANES(d[l] = a[l] != 0.0 ? b[l] : c[l]) break;
-      case NM_OP_TABLE2D:
-        LANES(d[l] = nm_table2d_lookup(ctx->tables[in->slot], a[l], b[l])) break;
+      case NM_OP_TABLE2D: table_lookup(p, in, ctx, &tc, d, a, b); break;
       case -1 - NM_SINK_DERIV: memcpy(ctx->D + in->slot, a, L * sizeof *a); break;
       case -1 - NM_SINK_SIGNAL: memcpy(ctx->V + in->slot, a, L * sizeof *a); break;
       case -1 - NM_SINK_INPUT: memcpy(ctx->U + in->slot, a, L * sizeof *a); break;
       default: break;
     }
+    if (in->dst >= 0 && (in->dst == tc.a || in->dst == tc.b)) tc.a = tc.b = -1;
   }
+}
+
+
+void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
+{
+  if (p->stale) {
+    run(p, p->pre, p->n_pre, ctx);
+    p->stale = 0;
+  }
+  run(p, p->code, p->n_ins, ctx);
 }

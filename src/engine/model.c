@@ -88,10 +88,18 @@ int nm_model_set_initial(nm_model *m, const double *v0, size_t n)
 }
 
 
+void nm_model_params_changed(nm_model *m)
+{
+  for (int s = 0; s < 3; s++)
+    for (size_t i = 0; i < m->n_progs[s]; i++) nm_program_invalidate(m->progs[s][i]);
+}
+
+
 int nm_model_set_param(nm_model *m, size_t slot, double value)
 {
   if (slot >= m->n_param) return NM_EINVAL;
   m->P[slot] = value;
+  nm_model_params_changed(m);
   return NM_OK;
 }
 
@@ -102,14 +110,13 @@ double nm_model_get_param(const nm_model *m, size_t slot)
 }
 
 
-/* Checks that every load and store of a program stays inside the model's arrays. */
-static int program_fits(const nm_model *m, const nm_program *p)
+/* Checks that every load and store of some code stays inside the model's arrays. */
+static int code_fits(const nm_model *m, const nm_ins *code, size_t n_ins, size_t lanes)
 {
-  size_t L = p->lanes;
   size_t nv = m->n_state + m->n_aux;
-  for (size_t k = 0; k < p->n_ins; k++) {
-    const nm_ins *in = &p->code[k];
-    size_t lo = (size_t)in->slot, limit;
+  for (size_t k = 0; k < n_ins; k++) {
+    const nm_ins *in = &code[k];
+    size_t L = lanes, limit;
     switch (in->op) {
       case NM_OP_SIGNAL: case NM_OP_HIST: case -1 - NM_SINK_SIGNAL: limit = nv; break;
       case NM_OP_PARAM: limit = m->n_param; break;
@@ -119,10 +126,15 @@ static int program_fits(const nm_model *m, const nm_program *p)
       case NM_OP_TABLE2D: limit = m->n_tables; L = 1; break;
       default: continue;
     }
-    if (lo + L > limit) return 0;
-    L = p->lanes;
+    if ((size_t)in->slot + L > limit) return 0;
   }
   return 1;
+}
+
+
+static int program_fits(const nm_model *m, const nm_program *p)
+{
+  return code_fits(m, p->code, p->n_ins, p->lanes) && code_fits(m, p->pre, p->n_pre, p->lanes);
 }
 
 

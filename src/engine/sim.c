@@ -251,6 +251,7 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
   size_t k = i > 0 ? (size_t)i - 1 : 0;
   for (size_t d = 0; d < o->n_drivers; d++)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
+  if (o->n_drivers) nm_model_params_changed(m);
   for (size_t n = 0; n < m->n_noises; n++) s->U[m->noises[n].dst] = s->noise_x[n];
 }
 
