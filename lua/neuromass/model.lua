@@ -46,6 +46,10 @@ local function register_names(self, opts)
           add(name, layout.param_slot(g, name, lane), ch[f])
           if f == "sigma" then sigma_slots[layout.param_slot(g, name, lane)] = true end
         end
+        -- The channel itself (an input slot): a stimulus set here replaces its process.
+        local name = "input_" .. (c - 1)
+        reg:add(flat and name or (prefix .. "." .. name),
+                { slots = { layout.input_slot(g, name, lane) }, input = true })
       end
       for _, v in ipairs(m.type.state_names) do
         local sig = L.sig[i][j][v]

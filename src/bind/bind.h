@@ -14,10 +14,15 @@
 #define NM_MODEL_MT "neuromass.Model"
 #define NM_SIM_MT "neuromass.Simulation"
 #define NM_RESULT_MT "neuromass.Result"
+#define NM_STIM_MT "neuromass.Stimulus"
 
 typedef struct { nm_model *m; } LModel;
 
 nm_model *nmL_checkmodel(lua_State *L, int i);
+nm_stim *nmL_checkstim(lua_State *L, int i);
+/* Reads opts.stimuli = { {stim =, slot = {}, channel = {}, kind = {"param"|"input"}} }
+** into drivers whose arrays are anchored in the table at `anchor`. */
+const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_t *n);
 
 /* Reads field `key` of the table at `t` as an array of n numbers into a new
 ** userdata left on the stack (so that a Lua error cannot leak it). */
@@ -33,5 +38,6 @@ int nmL_callback_error(lua_State *L);
 void nmL_open_model(lua_State *L);
 void nmL_open_callback(lua_State *L);
 void nmL_open_sim(lua_State *L);
+void nmL_open_stim(lua_State *L);
 
 #endif

@@ -102,6 +102,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_model(L);
   nmL_open_callback(L);
   nmL_open_sim(L);
+  nmL_open_stim(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
   lua_pushcfunction(L, core_strerror);

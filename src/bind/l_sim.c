@@ -164,7 +164,8 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 
 /*
 ** s:run{ n_steps =, every =, method =, rtol =, atol =, record = {signals},
-**        drivers = { {slot =, values = {}} ... }, csv = path, header = {names},
+**        drivers = { {slot =, values = {}} ... }, stimuli = { {stim =, slot = {},
+**        channel = {}, kind = {"param"|"input"}} ... }, csv = path, header = {names},
 **        keep = bool, progress = bool }
 ** -> result (or true without keep); nil, "nonfinite", t, signal on NaN/Inf;
 **    nil, "io", message when the CSV cannot be written.
@@ -197,6 +198,7 @@ static int sim_run(lua_State *L)
   }
   o.drivers = drivers;
   o.n_drivers = nd;
+  o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
   run_sink k = { NULL, NULL };
   lua_getfield(L, 2, "keep");
   int keep = lua_toboolean(L, -1);

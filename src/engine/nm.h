@@ -272,6 +272,9 @@ int nm_stim_render(nm_stim *s, double *out, size_t count);
 /* Sample k of every channel; k never decreases from call to call (the
 ** chunk holding it is rendered on demand).  Do not mix with nm_stim_render. */
 int nm_stim_sample(nm_stim *s, size_t k, double *out);
+/* The same without copying: channel c of sample k is at [c * *stride] (valid
+** until the next call); NULL when k has already been passed. */
+const double *nm_stim_at(nm_stim *s, size_t k, size_t *stride);
 /* The seed of the GSL stream of (seed, key, channel). */
 unsigned long nm_stim_stream_seed(uint64_t seed, uint64_t key, size_t channel);
 

@@ -253,6 +253,24 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
   if (o->n_drivers) nm_model_params_changed(m);
   for (size_t n = 0; n < m->n_noises; n++) s->U[m->noises[n].dst] = s->noise_x[n];
+  /* Stimuli come after the noise processes, so that a stimulus on input_k
+  ** replaces that channel's process.  Their samples are on the simulation's
+  ** time axis (a continued run goes on where the last one stopped): the step
+  ** from t = g*dt uses sample g - 1, the first step sample 0. */
+  size_t g = s->step > 0 ? s->step - 1 : 0;
+  int params = 0;
+  for (size_t d = 0; d < o->n_stims; d++) {
+    const nm_stim_driver *sd = &o->stims[d];
+    size_t stride = 0;
+    const double *v = nm_stim_at(sd->stim, g, &stride);
+    for (size_t j = 0; j < sd->n_targets; j++) {
+      /* check_opts made sure v exists at the first step; later ones only advance. */
+      double x = v ? v[sd->channel[j] * stride] : NAN;
+      if (sd->kind[j] == NM_TARGET_PARAM) { m->P[sd->slot[j]] = x; params = 1; }
+      else s->U[sd->slot[j]] = x;
+    }
+  }
+  if (params) nm_model_params_changed(m);
 }
 
 
@@ -322,6 +340,20 @@ static int check_opts(const nm_sim *s, const nm_run_opts *o)
     if (o->drivers[d].slot < 0 || (size_t)o->drivers[d].slot >= s->m->n_param ||
         o->drivers[d].n < (size_t)(o->n_steps > 0 ? o->n_steps : 1))
       return NM_EINVAL;
+  size_t first = s->step > 0 ? s->step - 1 : 0;
+  for (size_t d = 0; d < o->n_stims; d++) {
+    const nm_stim_driver *sd = &o->stims[d];
+    size_t stride;
+    /* A stimulus already rendered past this run's first sample belongs to
+    ** another simulation. */
+    if (!sd->stim || !nm_stim_at(sd->stim, first, &stride)) return NM_EINVAL;
+    for (size_t j = 0; j < sd->n_targets; j++) {
+      size_t limit = sd->kind[j] == NM_TARGET_PARAM ? s->m->n_param : s->m->n_input;
+      if (sd->slot[j] < 0 || (size_t)sd->slot[j] >= limit ||
+          sd->channel[j] >= nm_stim_channels(sd->stim))
+        return NM_EINVAL;
+    }
+  }
   return NM_OK;
 }
 

@@ -56,7 +56,7 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
   const gsl_odeiv2_step_type *type = o->method == NM_RKF45 ? gsl_odeiv2_step_rkf45
                                    : o->method == NM_RK8PD ? gsl_odeiv2_step_rk8pd
                                                            : gsl_odeiv2_step_msbdf;
-  if (nm_model_max_delay(s->m) > 0 || o->n_drivers > 0) return NM_EINVAL;
+  if (nm_model_max_delay(s->m) > 0 || o->n_drivers > 0 || o->n_stims > 0) return NM_EINVAL;
   /* A random input has no derivative an error estimate could control. */
   for (size_t n = 0; n < s->m->n_noises; n++)
     if (s->m->P[s->m->noises[n].sigma] != 0.0) return NM_EINVAL;
