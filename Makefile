@@ -3,6 +3,7 @@
 #   make run      install missing packages, build, run the default example
 #   make test     install missing packages, build, run every test
 #   make check-asan   the test suite under AddressSanitizer and UBSan
+#   make bench    build-bench/ at -O3 -march=native, the benchmark table (bench/RESULTS.md)
 #   make install  PREFIX=/usr/local DESTDIR=
 
 # ---- user-overridable ----
@@ -43,7 +44,7 @@ CTESTS     = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 BUSTED = $(LUA) /usr/bin/busted
 
-.PHONY: all deps run test check-asan install uninstall clean
+.PHONY: all deps run test check-asan bench install uninstall clean
 
 all: $(EXE) $(MODULE) $(CTESTS)
 
@@ -82,6 +83,35 @@ check-asan: deps
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  sh scripts/run-tests.sh
 
+# The benchmark (not part of `make test`): our engine and the hand-written
+# loops of bench/limit/ built with the same flags, then scripts/bench.sh.
+BENCH_BUILD  ?= build-bench
+BENCH_CFLAGS ?= -O3 -march=native
+BENCH_BIN     = $(BENCH_BUILD)/bench
+BENCH_GSL     = $(shell $(PKG_CONFIG) --cflags --libs gsl 2>/dev/null)
+BENCH_PROGS   = $(BENCH_BIN)/fhn_net $(BENCH_BIN)/aln_net $(BENCH_BIN)/runstat \
+                $(BENCH_BIN)/bench_clock.so
+
+bench: deps
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="$(BENCH_CFLAGS)" $(BENCH_BUILD)/neuromass
+	@$(MAKE) --no-print-directory $(BENCH_PROGS)
+	NEUROMASS_BUILD=$(BENCH_BUILD) NM_BENCH_CFLAGS="$(BENCH_CFLAGS)" sh scripts/bench.sh
+
+# fhn_net.c is built as ../shared/bench/BASELINE.md builds it; aln_net.c as
+# C11 without contraction, so that it rounds as the engine does.
+$(BENCH_BIN)/fhn_net: bench/limit/fhn_net.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -lm
+$(BENCH_BIN)/aln_net: bench/limit/aln_net.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(BENCH_CFLAGS) -ffp-contract=off -o $@ $< $(BENCH_GSL) -lm
+$(BENCH_BIN)/runstat: bench/tools/runstat.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -o $@ $<
+$(BENCH_BIN)/bench_clock.so: bench/tools/clock.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -fPIC -shared $(DEPS_CFLAGS) -o $@ $<
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBDIR)/neuromass
 	install -m 755 $(EXE) $(DESTDIR)$(BINDIR)/neuromass
@@ -92,6 +122,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(BINDIR)/neuromass $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBDIR)/neuromass
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan $(BENCH_BUILD)
 
 -include $(ENGINE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -821,8 +821,12 @@ function M.drivers(model, targets, run, level)
     if not entry or entry.sig ~= sig then
       local ok, st = pcall(compile, s, D, ctx, 1)
       if not ok then
-        error(string.format("run: '%s': %s", run.name_of(g.kind[1], g.slot[1]),
-                            tostring(st):gsub("^[^:]*:%d+: ", "")), level + 1)
+        local msg = tostring(st):gsub("^[^:]*:%d+: ", "")
+        if not rawget(s, "duration") and (msg:find("start =", 1, true) or msg:find("end =", 1, true)) then
+          msg = msg .. string.format("; a stimulus driving a model spans the run it first drives " ..
+                                     "(%s ms here): give it duration = ... to span more", num(D))
+        end
+        error(string.format("run: '%s': %s", run.name_of(g.kind[1], g.slot[1]), msg), level + 1)
       end
       entry = { st = st, sig = sig, D = D }
       cache[s] = entry

