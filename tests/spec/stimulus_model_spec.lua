@@ -246,6 +246,21 @@ describe("seeds and continued runs", function()
     assert.is_true(math.abs(x[1000] - 49.9) < 1e-9)
   end)
 
+  it("a stimulus changed between continued runs goes on from the model's time", function()
+    local m = integrator()
+    local s = S.SinusoidalInput { amplitude = 1, frequency = 10 }
+    m.params["*.u"] = s
+    local x1 = m:run { duration = 100 }:get("x")
+    s:update_params { amplitude = 3 }
+    local x2 = m:run { duration = 100, continue = true }:get("x")
+    local a = S.SinusoidalInput { amplitude = 3, frequency = 10 }:as_array(200, 0.1)[1]
+    local want = x1[1000]
+    for g = 1000, 1999 do
+      want = want + 0.1 * a[g]               -- step g uses sample g - 1 (1-based: a[g])
+      assert.are.equal(want, x2[g - 999])
+    end
+  end)
+
   it("says how to span a continued run when a start lies beyond the first run", function()
     local m = integrator()
     m.params["*.u"] = S.StepInput { step_size = 1, start = 1500 }
