@@ -21,8 +21,8 @@ LUA        ?= lua5.4
 
 WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        -Wmissing-prototypes -Wold-style-definition -Wpointer-arith -Wformat=2
-DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile 2>/dev/null)
-GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile 2>/dev/null)
+DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile samplerate 2>/dev/null)
+GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile samplerate 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) \
               -DNM_LUADIR='"$(SHAREDIR)/lua"' $(CPPFLAGS) $(CFLAGS)

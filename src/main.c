@@ -30,6 +30,14 @@ static const char usage[] =
   "        run a model script; --set overrides a parameter (names and globs as\n"
   "        model.params) at every model:run; --out DIR is where relative output\n"
   "        paths go; --seed N overrides every run's seed\n"
+  "  sonify RESULT.csv -o OUT.wav [--column GLOB] [--speedup K] [--rate HZ] ...\n"
+  "        write a recorded CSV as audio (.wav, .flac, .ogg); more options:\n"
+  "        --variable V --nodes 0,3 --map FROM:TO --bits 16|24|float\n"
+  "        --layout mono|stereo|multichannel --pan index|hemisphere|position\n"
+  "        --regions hcp|gw --skip MS --highpass HZ --normalize peak|rms|relative|none\n"
+  "        --headroom DB --gain G --fade S --quality fast|medium|best\n"
+  "        --mode audify|mapping --drive amplitude|pitch|both --carrier HZ\n"
+  "        --pitch LO:HI --envelope HZ --sidecar off|PATH --quiet\n"
   "  info SCRIPT.lua [ARGS...]\n"
   "        run the script without integrating: print each model it builds\n"
   "        (nodes, masses, state variables, parameters with values)\n"
@@ -199,6 +207,45 @@ static int parse_command(lua_State *L, int argc, char **argv)
 }
 
 
+/*
+** neuromass sonify RESULT.csv -o OUT [options]: neuromass.audio.cli reads the
+** options (with the checks of res:write_audio) and returns the lines to print.
+*/
+static int sonify(lua_State *L, int argc, char **argv)
+{
+  int quiet = 0;
+  lua_newtable(L);                               /* host options */
+  lua_pushliteral(L, "sonify");
+  lua_setfield(L, -2, "mode");
+  lua_newtable(L);
+  lua_setfield(L, -2, "sets");
+  for (int i = 2; i < argc; i++) quiet |= strcmp(argv[i], "--quiet") == 0;
+  lua_pushboolean(L, quiet);
+  lua_setfield(L, -2, "quiet");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "neuromass._host");
+  lua_pop(L, 1);
+  int status = luaL_loadstring(L, "return require('neuromass.audio').cli(...)");
+  lua_createtable(L, argc - 2, 0);
+  for (int i = 2; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  if (status == LUA_OK) status = docall(L, 1, 1);
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROGNAME ": sonify: %s\n", msg ? msg : "(error)");
+    return 0;
+  }
+  for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+    puts(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
@@ -213,6 +260,12 @@ static int pmain(lua_State *L)
   if (strcmp(argv[1], "--version") == 0) {
     printf(PROGNAME " %s (%s)\n", NM_VERSION, LUA_RELEASE);
     lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (strcmp(argv[1], "sonify") == 0) {
+    luaL_openlibs(L);
+    setup_path(L);
+    lua_pushboolean(L, sonify(L, argc, argv));
     return 1;
   }
   if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "info") != 0) {

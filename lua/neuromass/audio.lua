@@ -1,0 +1,766 @@
+--- Sonification: listen to a run.  Adds `res:write_audio(path, opts)` to
+-- results, serves `run{ output = { audio = {...} } }` (audio written while
+-- integrating, from the full-rate signal) and the command `neuromass sonify`.
+-- The work is done in C (src/engine/audio.c); this file checks the options,
+-- chooses the signals, lays out the channels and writes the JSON sidecar.
+--
+-- Options (all optional; API.md):
+--   variable = "x", nodes = {0, 3} | column = "x.1*"   which signals (default: the
+--       first recorded variable, every node that has it)
+--   mode = "audify" | "mapping"     audification (default) or parameter mapping
+--   speedup = 40 | map = { from = 10, to = 440 }       audification: 10 Hz -> 400 Hz
+--   rate = 44100 (48000, 96000, ...), bits = 16 | 24 | "float"; format by extension
+--       (.wav, .flac, .ogg)
+--   layout = "mono" | "stereo" | "multichannel"   (default: mono for one signal,
+--       stereo otherwise); pan = "index" | "hemisphere" | "position" | {per node},
+--       regions = a dataset (nm.datasets.load "hcp") or its name
+--   skip = ms of transient dropped; dc = true (remove the mean); highpass = Hz of audio
+--       (a 2nd-order Butterworth against slow drifts; default off)
+--   normalize = "peak" | "rms" | "relative" | "none"; headroom = 1 (dB); gain (none)
+--   fade = 0.01 (s) or { in, out }; quality = "fast" | "medium" | "best"
+--   mapping: drive = "amplitude" | "pitch" | "both", carrier = Hz | {per signal},
+--       pitch = { lo, hi } (Hz), envelope = Hz (band of the driving envelope) | true
+--   sidecar = true | false | path      the JSON beside the file (default: path .. ".json")
+local core = require "neuromass.core"
+local paths = require "neuromass.paths"
+local check = require "neuromass._check"
+local Result = require("neuromass.result").Result
+
+local type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
+      select, warn, pcall, require, next =
+      type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
+      select, warn, pcall, require, next
+
+local M = {}
+
+local fields = {
+  variable = true, nodes = true, column = true, mode = true, speedup = true, map = true,
+  rate = true, bits = true, layout = true, pan = true, regions = true, skip = true, dc = true,
+  highpass = true, normalize = true, headroom = true, gain = true, fade = true,
+  quality = true, drive = true, carrier = true, pitch = true, envelope = true, sidecar = true,
+}
+local rates = { 8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000 }
+local extensions = { wav = "wav", wave = "wav", flac = "flac", ogg = "ogg", oga = "ogg" }
+local max_channels = { wav = 1024, flac = 8, ogg = 255 }
+local choices = {
+  mode = { "audify", "mapping" },
+  layout = { "mono", "stereo", "multichannel" },
+  normalize = { "peak", "rms", "relative", "none" },
+  quality = { "fast", "medium", "best" },
+  drive = { "amplitude", "pitch", "both" },
+  pan = { "index", "hemisphere", "position" },
+}
+
+-- Level discipline: a helper given `level` (as seen from its caller) raises
+-- with fail(what, level, ...) and passes level + 1 to the helpers it calls.
+local function fail(what, level, fmt, ...)
+  error(what .. ": " .. string.format(fmt, ...), level + 2)
+end
+
+local function one_of(what, level, key, value, dflt)
+  if value == nil then return dflt end
+  for _, c in ipairs(choices[key]) do if c == value then return value end end
+  fail(what, level, "unknown %s '%s' (use %s)%s", key, tostring(value),
+       table.concat(choices[key], ", "), check.suggest(tostring(value), choices[key]))
+end
+
+local function positive(what, level, key, v)
+  if type(v) ~= "number" or not (v > 0) or v == math.huge then
+    fail(what, level, "'%s' must be a positive number (got %s)", key, tostring(v))
+  end
+  return v
+end
+
+local function non_negative(what, level, key, v)
+  if type(v) ~= "number" or not (v >= 0) or v == math.huge then
+    fail(what, level, "'%s' must be a number >= 0 (got %s)", key, tostring(v))
+  end
+  return v
+end
+
+local function glob_pattern(glob)
+  return "^" .. glob:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
+end
+
+-- The signals chosen from `cols` ({ name, var, node } for each candidate, in
+-- column order).  Returns a list of entries of cols.
+local function select_inputs(what, level, opts, cols)
+  local out = {}
+  local vars, seen = {}, {}
+  for _, c in ipairs(cols) do
+    if not seen[c.var] then seen[c.var] = true; vars[#vars + 1] = c.var end
+  end
+  if opts.column ~= nil then
+    if opts.variable ~= nil or opts.nodes ~= nil then
+      fail(what, level, "give either 'column' or 'variable'/'nodes', not both")
+    end
+    local globs = type(opts.column) == "table" and opts.column or { opts.column }
+    for _, g in ipairs(globs) do
+      if type(g) ~= "string" then fail(what, level, "'column' must be a glob such as 'x.*'") end
+    end
+    for _, c in ipairs(cols) do
+      for _, g in ipairs(globs) do
+        if c.name:find(glob_pattern(g)) then out[#out + 1] = c; break end
+      end
+    end
+    if #out == 0 then
+      local names = {}
+      for _, c in ipairs(cols) do names[#names + 1] = c.name end
+      fail(what, level, "no recorded column matches '%s' (columns: %s%s)", table.concat(globs, "', '"),
+           table.concat(names, ", ", 1, math.min(#names, 6)), #names > 6 and ", ..." or "")
+    end
+    return out
+  end
+  local var = opts.variable or vars[1]
+  if type(var) ~= "string" then fail(what, level, "'variable' must be a variable name") end
+  if not seen[var] then
+    fail(what, level, "'%s' was not recorded (recorded: %s)%s", var, table.concat(vars, ", "),
+         check.suggest(var, vars))
+  end
+  local of_var = {}
+  for _, c in ipairs(cols) do if c.var == var then of_var[c.node] = c end end
+  local nodes = opts.nodes
+  if nodes == nil then
+    for _, c in ipairs(cols) do if c.var == var then out[#out + 1] = c end end
+    return out
+  end
+  if math.type(nodes) == "integer" then nodes = { nodes } end
+  if type(nodes) ~= "table" or #nodes == 0 then
+    fail(what, level, "'nodes' must be a list of node indices (0-based)")
+  end
+  for _, i in ipairs(nodes) do
+    if math.type(i) ~= "integer" then fail(what, level, "'nodes' must be a list of node indices (0-based)") end
+    if not of_var[i] then
+      fail(what, level, "node %d has no recorded '%s'", i, var)
+    end
+    out[#out + 1] = of_var[i]
+  end
+  return out
+end
+
+local function load_regions(what, level, regions)
+  if regions == nil then return nil end
+  if type(regions) == "string" then
+    local ok, ds = pcall(require("neuromass.datasets").load, regions)
+    if not ok then fail(what, level, "regions: unknown dataset '%s' (available: gw, hcp)", regions) end
+    return ds
+  end
+  if type(regions) ~= "table" or (regions.hemisphere == nil and regions.coords == nil) then
+    fail(what, level, "'regions' must be a dataset (nm.datasets.load \"hcp\") or its name")
+  end
+  return regions
+end
+
+-- Pan positions in [-1, 1] for the chosen inputs.
+local function pan_positions(what, level, opts, inputs, regions)
+  local pan = opts.pan
+  if pan == nil then pan = regions and "hemisphere" or "index" end
+  local pos = {}
+  if type(pan) == "table" then
+    for k, c in ipairs(inputs) do
+      local v = pan[c.node + 1]
+      if v == "L" or v == "l" then v = -1 elseif v == "R" or v == "r" then v = 1
+      elseif v == "C" or v == "c" or v == "M" then v = 0 end
+      if type(v) ~= "number" or v < -1 or v > 1 then
+        fail(what, level, "pan: node %d needs a position in [-1, 1] or 'L'/'R' (got %s)", c.node, tostring(v))
+      end
+      pos[k] = v
+    end
+    return pos, "given"
+  end
+  pan = one_of(what, level + 1, "pan", pan)
+  if pan == "index" then
+    for k = 1, #inputs do pos[k] = #inputs == 1 and 0 or -1 + 2 * (k - 1) / (#inputs - 1) end
+    return pos, pan
+  end
+  if not regions then
+    fail(what, level, "pan = '%s' needs the regions' labels: give regions = nm.datasets.load \"hcp\"", pan)
+  end
+  local n_regions = #(regions.hemisphere or regions.coords)
+  for _, c in ipairs(inputs) do
+    if c.node >= n_regions then
+      fail(what, level, "node %d has no region in the dataset (%d regions)", c.node, n_regions)
+    end
+  end
+  if pan == "hemisphere" then
+    if not regions.hemisphere then fail(what, level, "the regions have no hemisphere labels") end
+    for k, c in ipairs(inputs) do
+      local h = regions.hemisphere[c.node + 1]
+      pos[k] = h == "L" and -1 or h == "R" and 1 or 0
+    end
+    return pos, pan
+  end
+  if not regions.coords then fail(what, level, "the regions have no coordinates") end
+  local lo, hi = math.huge, -math.huge
+  for _, xyz in ipairs(regions.coords) do
+    lo, hi = math.min(lo, xyz[1]), math.max(hi, xyz[1])
+  end
+  for k, c in ipairs(inputs) do
+    pos[k] = hi > lo and 2 * (regions.coords[c.node + 1][1] - lo) / (hi - lo) - 1 or 0
+  end
+  return pos, pan
+end
+
+-- Output channels: { routes = {{out, in, weight}}, channels = {{name, inputs = {k, ...}}} }.
+local function layout_channels(what, level, opts, inputs)
+  local layout = one_of(what, level + 1, "layout", opts.layout, #inputs == 1 and "mono" or "stereo")
+  local regions = load_regions(what, level + 1, opts.regions)
+  local routes, channels, pans = {}, {}, nil
+  if layout == "mono" then
+    channels[1] = { name = "mono" }
+    for k = 1, #inputs do routes[#routes + 1] = { 0, k - 1, 1.0 } end
+  elseif layout == "multichannel" then
+    for k, c in ipairs(inputs) do
+      channels[k] = { name = c.name }
+      routes[#routes + 1] = { k - 1, k - 1, 1.0 }
+    end
+  else
+    channels[1], channels[2] = { name = "left" }, { name = "right" }
+    local pan_kind
+    pans, pan_kind = pan_positions(what, level + 1, opts, inputs, regions)
+    for k, p in ipairs(pans) do
+      local theta = (p + 1) * math.pi / 4                  -- equal-power pan law
+      local l, r = math.cos(theta), math.sin(theta)
+      if l > 1e-12 then routes[#routes + 1] = { 0, k - 1, l } end
+      if r > 1e-12 then routes[#routes + 1] = { 1, k - 1, r } end
+    end
+    channels.pan = pan_kind
+  end
+  -- A mix is never louder than its loudest signal: the weights of the fullest
+  -- channel sum to 1 (normalisation sets the level afterwards anyway).
+  local sums = {}
+  for _, r in ipairs(routes) do sums[r[1]] = (sums[r[1]] or 0) + r[3] end
+  local biggest = 0
+  for _, s in pairs(sums) do biggest = math.max(biggest, s) end
+  for _, r in ipairs(routes) do r[3] = r[3] / biggest end
+  return layout, routes, channels, pans, regions
+end
+
+--- Checks `opts` against a source and returns the engine's options and a plan.
+-- src = { cols = { {name, var, node, col} ... }, interval = ms between samples,
+--         dt = ms of the integration step when known, samples = count when known,
+--         kind = "result" | "run" | "csv" }
+local function plan(what, level, path, opts, src)
+  if type(path) ~= "string" or path == "" then fail(what, level, "expected a file name") end
+  opts = opts or {}
+  check.fields(opts, fields, what, level + 1)
+  local ext = path:match("%.([%w]+)$")
+  local container = ext and extensions[ext:lower()]
+  if not container then
+    fail(what, level, "cannot tell the format of '%s' (use .wav, .flac or .ogg)", path)
+  end
+  local mode = one_of(what, level + 1, "mode", opts.mode, "audify")
+  local k
+  if opts.map ~= nil then
+    if opts.speedup ~= nil then fail(what, level, "give either 'speedup' or 'map', not both") end
+    if mode ~= "audify" then fail(what, level, "'map' derives the speed-up of audification") end
+    local m = opts.map
+    if type(m) ~= "table" then fail(what, level, "'map' must be { from = Hz, to = Hz }") end
+    check.fields(m, { from = true, to = true }, what .. ": map", level + 1)
+    k = positive(what, level + 1, "map.to", m.to) / positive(what, level + 1, "map.from", m.from)
+  elseif opts.speedup ~= nil then
+    k = positive(what, level + 1, "speedup", opts.speedup)
+  else
+    k = mode == "audify" and 40 or 1
+  end
+  local rate = opts.rate or 44100
+  local rate_ok = false
+  for _, r in ipairs(rates) do if r == rate then rate_ok = true end end
+  if not rate_ok then
+    fail(what, level, "'rate' must be one of 44100, 48000, 96000 (or 8000 ... 192000 Hz), got %s",
+         tostring(rate))
+  end
+  local bits = opts.bits or 16
+  local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
+                   or (bits == "float" or bits == 32) and "float" or nil
+  if not encoding then fail(what, level, "'bits' must be 16, 24 or \"float\" (got %s)", tostring(bits)) end
+  if container == "flac" and encoding == "float" then
+    fail(what, level, "FLAC stores 16- or 24-bit samples; use .wav for float")
+  end
+  local normalize = opts.normalize
+  if normalize == false then normalize = "none" end
+  normalize = one_of(what, level + 1, "normalize", normalize, "peak")
+  if opts.gain ~= nil and normalize ~= "none" then
+    fail(what, level, "'gain' applies with normalize = \"none\" (normalisation sets the level)")
+  end
+  local fade_in, fade_out = 0.01, 0.01
+  if type(opts.fade) == "table" then
+    fade_in = non_negative(what, level + 1, "fade[1]", opts.fade[1] or opts.fade["in"])
+    fade_out = non_negative(what, level + 1, "fade[2]", opts.fade[2] or opts.fade.out)
+  elseif opts.fade ~= nil then
+    fade_in = non_negative(what, level + 1, "fade", opts.fade == false and 0 or opts.fade)
+    fade_out = fade_in
+  end
+  local highpass = opts.highpass
+  if highpass == nil then highpass = 0 end   -- the mean is removed anyway (dc)
+  if highpass == false then highpass = 0 end
+  non_negative(what, level + 1, "highpass", highpass)
+  if highpass >= rate / 2 then fail(what, level, "'highpass' must be below %g Hz", rate / 2) end
+  local interval = src.interval
+  local in_rate = 1000 / interval
+  local skip = non_negative(what, level + 1, "skip", opts.skip or 0)
+  local skip_n = math.floor(skip / interval + 0.5)
+  if src.samples and skip_n >= src.samples then
+    fail(what, level, "'skip' = %g ms leaves nothing of %g ms", skip, src.samples * interval)
+  end
+  local inputs = select_inputs(what, level + 1, opts, src.cols)
+  local layout, routes, channels, pans, regions = layout_channels(what, level + 1, opts, inputs)
+  if #channels > max_channels[container] then
+    fail(what, level, "%s holds at most %d channels (this layout has %d); use .wav",
+         container:upper(), max_channels[container], #channels)
+  end
+  local c = {
+    container = container, encoding = encoding, mode = mode, normalize = normalize,
+    quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,
+    in_rate = in_rate, speedup = k, n_in = #inputs, n_out = #channels, routes = routes,
+    skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
+    headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
+    gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
+    fade_in = fade_in, fade_out = fade_out,
+  }
+  local warnings = {}
+  if mode == "mapping" then
+    c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
+    local pitch = opts.pitch or { 220, 880 }
+    if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
+    c.pitch_lo = positive(what, level + 1, "pitch[1]", pitch[1])
+    c.pitch_hi = positive(what, level + 1, "pitch[2]", pitch[2])
+    local carrier = opts.carrier
+    if carrier == nil then
+      carrier = {}
+      for i = 1, #inputs do   -- spread over two octaves from 220 Hz (440 Hz for one signal)
+        carrier[i] = #inputs == 1 and 440 or 220 * 4 ^ ((i - 1) / (#inputs - 1))
+      end
+    elseif type(carrier) == "number" then
+      positive(what, level + 1, "carrier", carrier)
+      local f = carrier
+      carrier = {}
+      for i = 1, #inputs do carrier[i] = f end
+    elseif type(carrier) ~= "table" or #carrier ~= #inputs then
+      fail(what, level, "'carrier' must be a frequency or one per signal (%d)", #inputs)
+    end
+    for i = 1, #inputs do
+      positive(what, level + 1, "carrier", carrier[i])
+      if carrier[i] >= rate / 2 then fail(what, level, "a carrier must be below %g Hz", rate / 2) end
+    end
+    c.carrier = carrier
+    local env = opts.envelope
+    if env == true then env = 2 end
+    if env ~= nil and env ~= false then
+      positive(what, level + 1, "envelope", env)
+      if env >= in_rate / 2 then
+        fail(what, level, "'envelope' must be below %g Hz (half the signal's sampling rate)", in_rate / 2)
+      end
+      c.envelope = env
+    end
+  else
+    for _, key in ipairs { "drive", "carrier", "pitch", "envelope" } do
+      if opts[key] ~= nil then fail(what, level, "'%s' applies to mode = \"mapping\"", key) end
+    end
+    -- The audio shows simulated frequencies up to rate / (2 k); a recording
+    -- decimated (sampling_dt > dt, no filter) below that rate has folded the
+    -- faster part of the simulation into what is heard.
+    local needed = rate / k
+    if in_rate < needed * (1 - 1e-9) then
+      local fix = string.format("record at sampling_dt <= %.4g ms, or stream the audio while " ..
+                                "integrating: run{ output = { audio = {...} } }", 1000 / needed)
+      if src.dt and interval > src.dt * (1 + 1e-9) then
+        warnings[#warnings + 1] = string.format(
+          "the recording (every %g ms, %g Hz) cannot carry what %g Hz audio at speed-up %g needs " ..
+          "(%g Hz of simulated signal): sampling_dt > dt decimated it without a filter, so " ..
+          "simulated activity above %g Hz has folded into it; %s", interval, in_rate, rate, k,
+          needed, in_rate / 2, fix)
+      elseif not src.dt then
+        warnings[#warnings + 1] = string.format(
+          "the recording's rate (%g Hz) is below what %g Hz audio at speed-up %g needs " ..
+          "(%g Hz): the audio has nothing above %g Hz, and if the run recorded at a " ..
+          "sampling_dt coarser than dt, faster activity has folded into it; %s", in_rate, rate,
+          k, needed, in_rate / 2 * k, fix)
+      end
+    end
+  end
+  local sidecar = opts.sidecar
+  if sidecar == nil or sidecar == true then sidecar = path .. ".json"
+  elseif sidecar ~= false and type(sidecar) ~= "string" then
+    fail(what, level, "'sidecar' must be true, false or a path")
+  end
+  return c, { inputs = inputs, layout = layout, channels = channels, pans = pans,
+              regions = regions, warnings = warnings, sidecar = sidecar, skip_ms = skip,
+              interval = interval, container = container, src = src }
+end
+
+
+-- ---------------------------------------------------------------------
+-- The JSON sidecar
+-- ---------------------------------------------------------------------
+
+local function json(v, indent)
+  indent = indent or ""
+  local t = type(v)
+  if t == "nil" then return "null" end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    if math.type(v) == "integer" then return string.format("%d", v) end
+    for digits = 15, 17 do
+      local s = string.format("%." .. digits .. "g", v)
+      if tonumber(s) == v then return s end
+    end
+  end
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(ch)
+      local map = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t" }
+      return map[ch] or string.format("\\u%04x", ch:byte())
+    end) .. '"'
+  end
+  local inner = indent .. "  "
+  if #v > 0 or next(v) == nil then
+    local simple = true
+    for _, x in ipairs(v) do if type(x) == "table" then simple = false end end
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = json(x, inner) end
+    if simple then return "[" .. table.concat(parts, ", ") .. "]" end
+    return "[\n" .. inner .. table.concat(parts, ",\n" .. inner) .. "\n" .. indent .. "]"
+  end
+  local keys = {}
+  for key in pairs(v) do keys[#keys + 1] = key end
+  table.sort(keys, function(a, b)
+    local oa, ob = v.__order and v.__order[a], v.__order and v.__order[b]
+    if oa and ob then return oa < ob end
+    if oa or ob then return oa ~= nil end
+    return a < b
+  end)
+  local parts = {}
+  for _, key in ipairs(keys) do
+    if key ~= "__order" then parts[#parts + 1] = json(key) .. ": " .. json(v[key], inner) end
+  end
+  return "{\n" .. inner .. table.concat(parts, ",\n" .. inner) .. "\n" .. indent .. "}"
+end
+
+local function ordered(t, keys)
+  local o = {}
+  for i, key in ipairs(keys) do o[key] = i end
+  t.__order = o
+  return t
+end
+
+local function write_sidecar(path, c, p, rep)
+  local channels = {}
+  local premix = c.mode == "audify" and (c.normalize == "relative" or c.normalize == "none")
+  for ch, desc in ipairs(p.channels) do
+    channels[ch] = ordered({ index = ch - 1, name = desc.name, inputs = {} },
+                           { "index", "name", "inputs" })
+  end
+  for _, r in ipairs(c.routes) do
+    local k = r[2] + 1
+    local inp = p.inputs[k]
+    local gain = r[3] * rep.gain * (premix and 1 or rep.input_gains[k])
+    local e = ordered({ column = inp.name, variable = inp.var, node = inp.node, weight = r[3],
+                        gain = gain, pan = p.pans and p.pans[k] or nil,
+                        carrier_hz = c.carrier and c.carrier[k] or nil },
+                      { "column", "variable", "node", "region", "hemisphere", "pan", "weight",
+                        "carrier_hz", "gain" })
+    if p.regions then
+      e.region = p.regions.names and p.regions.names[inp.node + 1]
+      e.hemisphere = p.regions.hemisphere and p.regions.hemisphere[inp.node + 1]
+    end
+    local list = channels[r[1] + 1].inputs
+    list[#list + 1] = e
+  end
+  local doc = ordered({
+    file = path:match("[^/]*$"), format = c.container, encoding = c.container == "ogg" and "vorbis"
+    or c.encoding, rate = c.rate, channels = c.n_out, frames = rep.frames,
+    duration_s = rep.frames / c.rate, mode = c.mode, speedup = c.speedup, layout = p.layout,
+    pan = p.channels.pan,
+    source = ordered({ kind = p.src.kind, file = p.src.file, interval_ms = p.interval,
+                       rate_hz = c.in_rate, dt_ms = p.src.dt, samples = rep.samples_in,
+                       skip_ms = p.skip_ms, simulated_ms = rep.samples_in * p.interval },
+                     { "kind", "file", "interval_ms", "rate_hz", "dt_ms", "skip_ms", "samples",
+                       "simulated_ms" }),
+    resampler = ordered({ library = "libsamplerate", converter = "sinc " .. c.quality,
+                          ratio = rep.ratio, stages = rep.stages },
+                        { "library", "converter", "ratio", "stages" }),
+    conditioning = ordered({ dc = c.mode == "audify" and c.dc or nil,
+                             highpass_hz = c.mode == "audify" and c.highpass or nil,
+                             normalize = c.normalize, headroom_db = c.headroom,
+                             fade_in_s = c.fade_in, fade_out_s = c.fade_out,
+                             file_gain = rep.gain, peak_before_gain = rep.peak,
+                             limiter_reduction_db = rep.limited_db },
+                           { "dc", "highpass_hz", "normalize", "headroom_db", "fade_in_s",
+                             "fade_out_s", "file_gain", "peak_before_gain",
+                             "limiter_reduction_db" }),
+    mapping = c.mode == "mapping" and ordered({ drive = c.drive, pitch_hz = { c.pitch_lo, c.pitch_hi },
+                                                envelope_hz = c.envelope or false },
+                                              { "drive", "pitch_hz", "envelope_hz" }) or nil,
+    channel_map = channels,
+    warnings = p.warnings,
+  }, { "file", "format", "encoding", "rate", "channels", "frames", "duration_s", "mode",
+       "speedup", "layout", "pan", "source", "resampler", "conditioning", "mapping",
+       "channel_map", "warnings" })
+  local tmp = p.sidecar .. ".tmp"
+  local f, err = io.open(tmp, "w")
+  if not f then return nil, err end
+  local ok, werr = f:write(json(doc), "\n")
+  local closed = f:close()
+  if not ok or not closed then os.remove(tmp); return nil, werr or "write error" end
+  local renamed, rerr = os.rename(tmp, p.sidecar)
+  if not renamed then os.remove(tmp); return nil, rerr end
+  return true
+end
+
+
+-- ---------------------------------------------------------------------
+-- Finishing: report, sidecar, warnings
+-- ---------------------------------------------------------------------
+
+local function host() return package.loaded["neuromass._host"] end
+
+-- Under the executable warnings go to stderr (unless --quiet), as the run's
+-- own; in a plain Lua they go through warn() (off unless the user turns it on).
+-- Either way they are also returned in the report.
+local function emit_warnings(what, list)
+  local h = host()
+  if h and h.quiet then return end
+  for _, w in ipairs(list) do
+    if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n")
+    else warn(what .. ": " .. w) end
+  end
+end
+
+local function finish(what, level, writer, path, c, p)
+  local rep, err = writer:finish()
+  writer:close()
+  if not rep then fail(what, level, "%s", err) end
+  if rep.limited_db > 0.1 then
+    p.warnings[#p.warnings + 1] = string.format(
+      "the limiter lowered peaks by up to %.1f dB to stay within full scale (normalize = \"none\", " ..
+      "gain = %g): lower 'gain' or normalise", rep.limited_db, c.gain)
+  end
+  if rep.silent > 0 then
+    p.warnings[#p.warnings + 1] = string.format(
+      "%d of %d signals do not vary and are silent", rep.silent, c.n_in)
+  end
+  if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
+  if p.sidecar then
+    local ok, serr = write_sidecar(path, c, p, rep)
+    if not ok then fail(what, level, "cannot write '%s': %s", p.sidecar, tostring(serr)) end
+  end
+  emit_warnings(what, p.warnings)
+  rep.path, rep.sidecar, rep.warnings = path, p.sidecar or nil, p.warnings
+  rep.speedup, rep.rate, rep.channels = c.speedup, c.rate, c.n_out
+  rep.duration = rep.frames / c.rate
+  return rep
+end
+
+local function open_writer(what, level, path, c)
+  local w, err = core.audio_writer(path, c)
+  if not w then fail(what, level, "%s", err) end
+  return w
+end
+
+-- Candidate columns of a result or CSV: { name, var, node, col } for VAR.NODE names.
+local function columns_of(names)
+  local cols = {}
+  for i, name in ipairs(names) do
+    local var, node = name:match("^(.+)%.(%d+)$")
+    if var and i > 1 then
+      cols[#cols + 1] = { name = name, var = var, node = math.tointeger(tonumber(node)), col = i - 1 }
+    end
+  end
+  return cols
+end
+
+
+--- res:write_audio(path, opts) -> full path, report (frames, duration, gain,
+-- warnings, ...).  Streams the result's rows through the C engine in chunks.
+function Result:write_audio(path, opts)
+  local what = "write_audio"
+  if self.dry then
+    plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
+                                kind = "result" })
+    return paths.resolve(path)
+  end
+  if not self.data then
+    fail(what, 2, "nothing was kept in memory (the run streamed its output to files; pass " ..
+         "'record' to keep variables, or stream audio with run{ output = { audio = {...} } })")
+  end
+  local rows = self.data:size()
+  local c, p = plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
+                                           dt = self.dt, samples = rows, kind = "result" })
+  if rows == 0 then fail(what, 2, "the result has no rows") end
+  local full = paths.resolve(path)
+  if p.sidecar == path .. ".json" then p.sidecar = full .. ".json"
+  elseif p.sidecar then p.sidecar = paths.resolve(p.sidecar) end
+  local w <close> = open_writer(what, 2, full, c)
+  local cols = {}
+  for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
+  local ok, err = w:feed_result(self.data, cols)
+  if not ok then fail(what, 2, "%s", err) end
+  return full, finish(what, 2, w, full, c, p)
+end
+
+
+--- For model:run: opens the audio written while integrating.  Returns
+-- { writer, sigs = {signal indices to record}, finish = function() -> report }.
+function M.stream(model, spec, sim_dt, n_steps, level)
+  local what = "run: output.audio"
+  local path, opts = spec, {}
+  if type(spec) == "table" then
+    path, opts = spec.path or spec[1], {}
+    for key, v in pairs(spec) do if key ~= "path" and key ~= 1 then opts[key] = v end end
+  end
+  if type(path) ~= "string" then fail(what, level, "needs a file name: audio = { path = \"x.wav\", ... }") end
+  local order, nodes_of = model:variables()
+  local cols = {}
+  for _, var in ipairs(order) do
+    for _, i in ipairs(nodes_of[var]) do
+      cols[#cols + 1] = { name = var .. "." .. i, var = var, node = i, sig = model:signal(i, var) }
+    end
+  end
+  if opts.variable == nil and opts.column == nil and model.default_record then
+    opts.variable = type(model.default_record) == "string" and model.default_record
+                    or model.default_record[1]
+  end
+  local c, p = plan(what, level + 1, path, opts, { cols = cols, interval = sim_dt, dt = sim_dt,
+                                                   samples = n_steps, kind = "run" })
+  local full = paths.resolve(path)
+  if p.sidecar == path .. ".json" then p.sidecar = full .. ".json"
+  elseif p.sidecar then p.sidecar = paths.resolve(p.sidecar) end
+  local w = open_writer(what, level + 1, full, c)
+  local sigs = {}
+  for k, inp in ipairs(p.inputs) do sigs[k] = inp.sig end
+  return {
+    writer = w,
+    -- the run records `sigs` then the audio's signals; the writer reads the latter
+    columns = function(record)
+      local all, at = table.move(record, 1, #record, 1, {}), {}
+      for k, sig in ipairs(sigs) do all[#all + 1] = sig; at[k] = #all end
+      return all, at
+    end,
+    finish = function(lvl) return finish(what, lvl + 1, w, full, c, p) end,
+  }
+end
+
+
+-- ---------------------------------------------------------------------
+-- neuromass sonify RESULT.csv -o OUT [options]
+-- ---------------------------------------------------------------------
+
+local cli_options = {
+  ["--column"] = "column", ["--variable"] = "variable", ["--nodes"] = "nodes",
+  ["--speedup"] = "speedup", ["--map"] = "map", ["--rate"] = "rate", ["--bits"] = "bits",
+  ["--layout"] = "layout", ["--pan"] = "pan", ["--regions"] = "regions", ["--skip"] = "skip",
+  ["--highpass"] = "highpass", ["--normalize"] = "normalize", ["--headroom"] = "headroom",
+  ["--gain"] = "gain", ["--fade"] = "fade", ["--quality"] = "quality", ["--mode"] = "mode",
+  ["--drive"] = "drive", ["--carrier"] = "carrier", ["--pitch"] = "pitch",
+  ["--envelope"] = "envelope", ["--sidecar"] = "sidecar",
+}
+local numeric = { speedup = true, rate = true, skip = true, highpass = true, headroom = true,
+                  gain = true, fade = true, envelope = true, carrier = true }
+
+local function cli_value(key, v)
+  if key == "map" or key == "pitch" then
+    local a, b = v:match("^([^:]+):([^:]+)$")
+    if not (tonumber(a) and tonumber(b)) then
+      error(string.format("--%s needs LOW:HIGH in Hz (e.g. 10:440), got '%s'", key, v), 0)
+    end
+    if key == "map" then return { from = tonumber(a), to = tonumber(b) } end
+    return { tonumber(a), tonumber(b) }
+  end
+  if key == "nodes" then
+    local list = {}
+    for item in v:gmatch("[^,]+") do
+      local i = math.tointeger(tonumber(item))
+      if not i then error("--nodes needs node indices such as 0,3,5, got '" .. v .. "'", 0) end
+      list[#list + 1] = i
+    end
+    return list
+  end
+  if key == "bits" then return v == "float" and "float" or tonumber(v) or v end
+  if key == "normalize" and v == "off" then return "none" end
+  if key == "highpass" and (v == "off" or v == "0") then return false end
+  if key == "sidecar" then
+    if v == "off" or v == "no" then return false end
+    return v
+  end
+  if numeric[key] then
+    local n = tonumber(v)
+    if not n then error(string.format("--%s needs a number, got '%s'", key, v), 0) end
+    return math.tointeger(n) or n
+  end
+  return v
+end
+
+--- The command `neuromass sonify`; argv = the arguments after "sonify".
+-- Returns the lines to print (the host prints them unless --quiet).
+function M.cli(argv)
+  local input, out, opts, quiet = nil, nil, {}, false
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "-o" or a == "--output" then
+      out = argv[i + 1]
+      if not out then error("-o needs a file name", 0) end
+      i = i + 2
+    elseif a == "--quiet" then
+      quiet = true
+      i = i + 1
+    elseif cli_options[a] then
+      local v = argv[i + 1]
+      if v == nil then error(string.format("option '%s' needs a value", a), 0) end
+      opts[cli_options[a]] = cli_value(cli_options[a], v)
+      i = i + 2
+    elseif a:sub(1, 1) == "-" and #a > 1 then
+      local names = {}
+      for k in pairs(cli_options) do names[#names + 1] = k end
+      table.sort(names)
+      error(string.format("unknown option '%s'%s", a, check.suggest(a, names)), 0)
+    elseif not input then
+      input = a
+      i = i + 1
+    else
+      error(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", a), 0)
+    end
+  end
+  if not input then error("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav", 0) end
+  if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
+  local h = host()
+  if h then h.quiet = h.quiet or quiet end
+  local reader, err = core.csv_reader(input)
+  if not reader then error(err, 0) end
+  local names = reader:names()
+  if names[1] ~= "t" then
+    reader:close()
+    error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
+                        "expected 't')", input, tostring(names[1])), 0)
+  end
+  local t, terr = reader:times(2)
+  if not t then reader:close(); error(input .. ": " .. terr, 0) end
+  if #t < 2 or not (t[2] > t[1]) then
+    reader:close()
+    error(string.format("'%s' needs at least two rows with increasing times", input), 0)
+  end
+  local interval = t[2] - t[1]
+  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { cols = columns_of(names), interval = interval,
+                                                         kind = "csv", file = input })
+  if not ok then reader:close(); error((tostring(c):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")), 0) end
+  local w, werr = core.audio_writer(out, c)
+  if not w then reader:close(); error(werr, 0) end
+  local cols = {}
+  for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
+  local fed, ferr = w:feed_csv(reader, cols)
+  reader:close()
+  if not fed then w:close(); error(input .. ": " .. ferr, 0) end
+  local fok, rep = pcall(finish, "sonify", 1, w, out, c, p)
+  if not fok then error((tostring(rep):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")), 0) end
+  return {
+    string.format("%s: %.3f s, %d channel%s, %d Hz, %s; speed-up %g; %d signal%s from %s",
+                  out, rep.duration, rep.channels, rep.channels == 1 and "" or "s", rep.rate,
+                  c.container == "ogg" and "vorbis" or c.encoding, rep.speedup, c.n_in,
+                  c.n_in == 1 and "" or "s", input),
+  }
+end
+
+M.plan = plan
+M.json = json
+return M

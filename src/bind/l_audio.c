@@ -1,0 +1,447 @@
+/*
+** l_audio.c: the Lua side of the sonification engine (engine/audio.c).
+**
+**   core.audio_writer(path, opts) -> writer | fail, message
+**   writer:feed_result(result, cols)     cols: 0-based columns of the result's rows
+**   writer:feed_csv(reader, cols)        cols: 0-based columns of the CSV
+**   writer:finish() -> report | fail, message
+**   writer:close()                       (also __gc, __close: an unfinished file is removed)
+**   core.csv_reader(path) -> reader | fail, message
+**   reader:names(), reader:times(n), reader:close()
+**   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
+**
+** The options are checked and explained in lua/neuromass/audio.lua; here
+** they are only converted.  Indices crossing this file are 0-based.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include <sndfile.h>
+
+#include "l_audio.h"
+
+typedef struct { nm_audio *a; int finished; size_t n_in; } LAudio;
+typedef struct { nm_csv_reader *r; } LReader;
+
+
+static LAudio *toaudio(lua_State *L, int i)
+{
+  return luaL_checkudata(L, i, NM_AUDIO_MT);
+}
+
+
+nm_audio *nmL_checkaudio(lua_State *L, int i)
+{
+  LAudio *w = toaudio(L, i);
+  if (!w->a) luaL_error(L, "attempt to use a closed audio writer");
+  if (w->finished) luaL_error(L, "attempt to use a finished audio writer");
+  return w->a;
+}
+
+
+static int option(lua_State *L, int t, const char *key, const char *dflt, const char *const list[])
+{
+  lua_getfield(L, t, key);
+  const char *s = luaL_optstring(L, -1, dflt);
+  for (int i = 0; list[i]; i++)
+    if (strcmp(list[i], s) == 0) { lua_pop(L, 1); return i; }
+  return luaL_error(L, "audio_writer: invalid %s '%s'", key, s);
+}
+
+
+static double number(lua_State *L, int t, const char *key, double dflt)
+{
+  lua_getfield(L, t, key);
+  double v = luaL_optnumber(L, -1, dflt);
+  lua_pop(L, 1);
+  return v;
+}
+
+
+static int boolean(lua_State *L, int t, const char *key, int dflt)
+{
+  lua_getfield(L, t, key);
+  int v = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+
+/* core.audio_writer(path, opts) */
+static int audio_writer(lua_State *L)
+{
+  static const char *const containers[] = { "wav", "flac", "ogg", NULL };
+  static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
+  static const char *const modes[] = { "audify", "mapping", NULL };
+  static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
+  static const char *const qualities[] = { "fast", "medium", "best", NULL };
+  static const char *const drives[] = { "amplitude", "pitch", "both", NULL };
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  nm_audio_opts o;
+  memset(&o, 0, sizeof o);
+  o.container = option(L, 2, "container", "wav", containers);
+  o.encoding = option(L, 2, "encoding", "pcm16", encodings);
+  o.mode = option(L, 2, "mode", "audify", modes);
+  o.normalize = option(L, 2, "normalize", "peak", norms);
+  o.quality = option(L, 2, "quality", "medium", qualities);
+  int drive = option(L, 2, "drive", "amplitude", drives);
+  o.drive = drive == 0 ? NM_DRIVE_AMPLITUDE : drive == 1 ? NM_DRIVE_PITCH
+                                                         : NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH;
+  o.rate = (int)number(L, 2, "rate", 44100);
+  o.in_rate = number(L, 2, "in_rate", 0);
+  o.speedup = number(L, 2, "speedup", 1);
+  o.n_in = (size_t)number(L, 2, "n_in", 0);
+  o.n_out = (size_t)number(L, 2, "n_out", 0);
+  o.skip = (long)number(L, 2, "skip", 0);
+  o.dc = boolean(L, 2, "dc", 1);
+  o.highpass = number(L, 2, "highpass", 0);
+  o.headroom = number(L, 2, "headroom", 1);
+  o.gain = number(L, 2, "gain", 1);
+  o.fade_in = number(L, 2, "fade_in", 0);
+  o.fade_out = number(L, 2, "fade_out", 0);
+  o.pitch_lo = number(L, 2, "pitch_lo", 220);
+  o.pitch_hi = number(L, 2, "pitch_hi", 880);
+  o.envelope = number(L, 2, "envelope", 0);
+  /* routes { {out, in, gain}, ... } into a userdata (no leak on error) */
+  lua_getfield(L, 2, "routes");                                               /* 3 */
+  luaL_checktype(L, 3, LUA_TTABLE);
+  size_t nr = (size_t)luaL_len(L, 3);
+  nm_audio_route *routes = lua_newuserdatauv(L, (nr + 1) * sizeof *routes, 0);    /* 4 */
+  for (size_t k = 0; k < nr; k++) {
+    lua_geti(L, 3, (lua_Integer)k + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_geti(L, -1, 1);
+    lua_geti(L, -2, 2);
+    lua_geti(L, -3, 3);
+    routes[k].out = (size_t)luaL_checkinteger(L, -3);
+    routes[k].in = (size_t)luaL_checkinteger(L, -2);
+    routes[k].gain = luaL_checknumber(L, -1);
+    lua_pop(L, 4);
+  }
+  o.routes = routes;
+  o.n_routes = nr;
+  if (lua_getfield(L, 2, "carrier") == LUA_TTABLE) {                          /* 5 */
+    size_t n;
+    o.carrier = nmL_numbers(L, 2, "carrier", &n);                            /* 6 */
+    if (n != o.n_in) return luaL_error(L, "audio_writer: carrier needs one frequency per signal");
+  }
+  LAudio *w = lua_newuserdatauv(L, sizeof *w, 0);
+  w->a = NULL;
+  w->finished = 0;
+  w->n_in = o.n_in;
+  luaL_setmetatable(L, NM_AUDIO_MT);
+  int status;
+  char why[400];
+  w->a = nm_audio_open(path, &o, &status, why, sizeof why);
+  if (!w->a) {
+    luaL_pushfail(L);
+    lua_pushstring(L, why);
+    return 2;
+  }
+  return 1;
+}
+
+
+/* writer:feed_result(result, cols) */
+static int writer_feed_result(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  size_t rows, cols;
+  const double *data = nmL_result_rows(L, 2, &rows, &cols);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  size_t n = (size_t)luaL_len(L, 3);
+  size_t *idx = lua_newuserdatauv(L, (n + 1) * sizeof *idx, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_geti(L, 3, (lua_Integer)i + 1);
+    lua_Integer c = luaL_checkinteger(L, -1);
+    luaL_argcheck(L, c >= 0 && (size_t)c < cols, 3, "no such column");
+    idx[i] = (size_t)c;
+    lua_pop(L, 1);
+  }
+  int rc = NM_OK;
+  for (size_t r = 0; r < rows && rc == NM_OK; r += 4096) {
+    size_t m = rows - r < 4096 ? rows - r : 4096;
+    rc = nm_audio_feed(a, data + r * cols, m, cols, idx);
+  }
+  if (rc != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+static LReader *checkreader(lua_State *L, int i)
+{
+  LReader *r = luaL_checkudata(L, i, NM_CSVREADER_MT);
+  if (!r->r) luaL_error(L, "attempt to use a closed CSV reader");
+  return r;
+}
+
+
+/* writer:feed_csv(reader, cols): every remaining row of the file. */
+static int writer_feed_csv(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  nm_csv_reader *rd = checkreader(L, 2)->r;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  size_t cols = nm_csv_reader_columns(rd), n = (size_t)luaL_len(L, 3);
+  size_t *idx = lua_newuserdatauv(L, (n + 1) * sizeof *idx, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_geti(L, 3, (lua_Integer)i + 1);
+    lua_Integer c = luaL_checkinteger(L, -1);
+    luaL_argcheck(L, c >= 0 && (size_t)c < cols, 3, "no such column");
+    idx[i] = (size_t)c;
+    lua_pop(L, 1);
+  }
+  double *rows = lua_newuserdatauv(L, 1024 * cols * sizeof *rows, 0);
+  int rc;
+  for (;;) {
+    size_t got;
+    rc = nm_csv_reader_rows(rd, rows, 1024, &got);
+    if (rc != NM_OK || got == 0) break;
+    rc = nm_audio_feed(a, rows, got, cols, idx);
+    if (rc != NM_OK) break;
+  }
+  if (rc == NM_EINVAL && !nm_audio_error(a)[0]) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "line %d: expected %d numbers separated by commas",
+                    (int)nm_csv_reader_line(rd), (int)cols);
+    return 2;
+  }
+  if (rc != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+/* writer:finish() -> { frames, samples_in, ratio, stages, gain, peak, limited_db,
+**                      silent, input_gains = {...} } */
+static int writer_finish(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  nm_audio_report rep;
+  int rc = nm_audio_finish(a, &rep);
+  if (rc != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+    return 2;
+  }
+  toaudio(L, 1)->finished = 1;
+  lua_createtable(L, 0, 10);
+  lua_pushinteger(L, (lua_Integer)rep.frames);
+  lua_setfield(L, -2, "frames");
+  lua_pushinteger(L, (lua_Integer)rep.samples_in);
+  lua_setfield(L, -2, "samples_in");
+  lua_pushnumber(L, rep.ratio);
+  lua_setfield(L, -2, "ratio");
+  lua_pushinteger(L, rep.stages);
+  lua_setfield(L, -2, "stages");
+  lua_pushnumber(L, rep.gain);
+  lua_setfield(L, -2, "gain");
+  lua_pushnumber(L, rep.peak);
+  lua_setfield(L, -2, "peak");
+  lua_pushnumber(L, rep.limited_db);
+  lua_setfield(L, -2, "limited_db");
+  lua_pushinteger(L, (lua_Integer)rep.silent);
+  lua_setfield(L, -2, "silent");
+  size_t n_in = toaudio(L, 1)->n_in;
+  lua_createtable(L, (int)n_in, 0);
+  for (size_t i = 0; i < n_in; i++) {
+    lua_pushnumber(L, nm_audio_input_gain(a, i));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "input_gains");
+  return 1;
+}
+
+
+static int writer_close(lua_State *L)
+{
+  LAudio *w = toaudio(L, 1);
+  nm_audio_free(w->a);
+  w->a = NULL;
+  return 0;
+}
+
+
+static int writer_tostring(lua_State *L)
+{
+  LAudio *w = toaudio(L, 1);
+  lua_pushfstring(L, "neuromass.AudioWriter (%s)", !w->a ? "closed" : w->finished ? "finished" : "open");
+  return 1;
+}
+
+
+/* ---------------------------------------------------------------------
+** CSV reader
+** ------------------------------------------------------------------- */
+
+static int csv_reader(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  LReader *r = lua_newuserdatauv(L, sizeof *r, 0);
+  r->r = NULL;
+  luaL_setmetatable(L, NM_CSVREADER_MT);
+  int status;
+  r->r = nm_csv_reader_open(path, &status);
+  if (!r->r) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot read '%s': %s", path,
+                    status == NM_EIO ? "no such file or not readable" : "no header line");
+    return 2;
+  }
+  return 1;
+}
+
+
+static int reader_names(lua_State *L)
+{
+  nm_csv_reader *r = checkreader(L, 1)->r;
+  size_t n = nm_csv_reader_columns(r);
+  lua_createtable(L, (int)n, 0);
+  for (size_t c = 0; c < n; c++) {
+    lua_pushstring(L, nm_csv_reader_name(r, c));
+    lua_rawseti(L, -2, (lua_Integer)c + 1);
+  }
+  return 1;
+}
+
+
+/* reader:times(n) -> the first column of the first n rows (at most), then rewinds. */
+static int reader_times(lua_State *L)
+{
+  nm_csv_reader *r = checkreader(L, 1)->r;
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n > 0 && n < 1000, 2, "between 1 and 999 rows");
+  size_t cols = nm_csv_reader_columns(r), got;
+  double *rows = lua_newuserdatauv(L, (size_t)n * cols * sizeof *rows, 0);
+  int rc = nm_csv_reader_rows(r, rows, (size_t)n, &got);
+  nm_csv_reader_rewind(r);
+  if (rc != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "line %d: expected %d numbers separated by commas",
+                    (int)nm_csv_reader_line(r), (int)cols);
+    return 2;
+  }
+  lua_createtable(L, (int)got, 0);
+  for (size_t i = 0; i < got; i++) {
+    lua_pushnumber(L, rows[i * cols]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+
+static int reader_close(lua_State *L)
+{
+  LReader *r = luaL_checkudata(L, 1, NM_CSVREADER_MT);
+  nm_csv_reader_close(r->r);
+  r->r = NULL;
+  return 0;
+}
+
+
+/* ---------------------------------------------------------------------
+** Reading audio back (tests, checks)
+** ------------------------------------------------------------------- */
+
+/* core.audio_read(path) -> { rate, channels, frames, format, encoding }, { {ch 1}, ... }
+** Samples are decoded as doubles with full scale at 1. */
+static int audio_read(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  SF_INFO info;
+  memset(&info, 0, sizeof info);
+  SNDFILE *sf = sf_open(path, SFM_READ, &info);
+  if (!sf) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot read '%s': %s", path, sf_strerror(NULL));
+    return 2;
+  }
+  size_t C = (size_t)info.channels, F = (size_t)info.frames;
+  double *buf = malloc(4096 * C * sizeof *buf);
+  if (!buf) { sf_close(sf); return luaL_error(L, "audio_read: out of memory"); }
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, info.samplerate);
+  lua_setfield(L, -2, "rate");
+  lua_pushinteger(L, info.channels);
+  lua_setfield(L, -2, "channels");
+  lua_pushinteger(L, (lua_Integer)info.frames);
+  lua_setfield(L, -2, "frames");
+  int major = info.format & SF_FORMAT_TYPEMASK, sub = info.format & SF_FORMAT_SUBMASK;
+  lua_pushstring(L, major == SF_FORMAT_WAV ? "wav" : major == SF_FORMAT_FLAC ? "flac"
+                  : major == SF_FORMAT_OGG ? "ogg" : "other");
+  lua_setfield(L, -2, "format");
+  lua_pushstring(L, sub == SF_FORMAT_PCM_16 ? "pcm16" : sub == SF_FORMAT_PCM_24 ? "pcm24"
+                  : sub == SF_FORMAT_FLOAT ? "float" : sub == SF_FORMAT_VORBIS ? "vorbis" : "other");
+  lua_setfield(L, -2, "encoding");
+  lua_createtable(L, (int)C, 0);
+  for (size_t c = 0; c < C; c++) {
+    lua_createtable(L, (int)F, 0);
+    lua_rawseti(L, -2, (lua_Integer)c + 1);
+  }
+  int tbl = lua_gettop(L);
+  size_t done = 0;
+  for (;;) {
+    sf_count_t got = sf_readf_double(sf, buf, 4096);
+    if (got <= 0) break;
+    for (size_t c = 0; c < C; c++) {
+      lua_rawgeti(L, tbl, (lua_Integer)c + 1);
+      for (sf_count_t f = 0; f < got; f++) {
+        lua_pushnumber(L, buf[(size_t)f * C + c]);
+        lua_rawseti(L, -2, (lua_Integer)(done + (size_t)f) + 1);
+      }
+      lua_pop(L, 1);
+    }
+    done += (size_t)got;
+  }
+  free(buf);
+  sf_close(sf);
+  return 2;
+}
+
+
+void nmL_open_audio(lua_State *L)
+{
+  static const luaL_Reg writer_meth[] = {
+    { "feed_result", writer_feed_result }, { "feed_csv", writer_feed_csv },
+    { "finish", writer_finish }, { "close", writer_close }, { NULL, NULL }
+  };
+  static const luaL_Reg reader_meth[] = {
+    { "names", reader_names }, { "times", reader_times }, { "close", reader_close },
+    { NULL, NULL }
+  };
+  luaL_newmetatable(L, NM_AUDIO_MT);
+  luaL_newlib(L, writer_meth);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, writer_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, writer_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, writer_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, NM_CSVREADER_MT);
+  luaL_newlib(L, reader_meth);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, reader_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, reader_close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, audio_writer);
+  lua_setfield(L, -2, "audio_writer");
+  lua_pushcfunction(L, csv_reader);
+  lua_setfield(L, -2, "csv_reader");
+  lua_pushcfunction(L, audio_read);
+  lua_setfield(L, -2, "audio_read");
+}

@@ -1,0 +1,972 @@
+/*
+** audio.c: sonification.  Signals sampled on the simulation's grid become an
+** audio file in three passes, with memory bounded whatever the length:
+**
+**  1. feed (while the rows come): each "lane" (one input signal, or one output
+**     channel when the mix can be formed first) is extended at both ends by
+**     odd reflection, so that the filter does not ramp up from silence, and
+**     resampled to the audio rate with libsamplerate's band-limited sinc
+**     converters (in stages when the ratio is beyond 1:128).  The audio-rate
+**     lanes are high-passed, measured (min, max, sum, sum of squares) and
+**     spooled as 32-bit floats to a temporary file beside the output, which is
+**     unlinked as soon as it is opened.
+**  2. measure: the spool is rendered (mean removal, per-signal gains or the
+**     carriers of parameter mapping, mixing, fades) to find the mix's peak.
+**  3. write: rendered again, scaled so that the peak sits `headroom` dB below
+**     full scale, passed through a look-ahead limiter (only when something
+**     would exceed full scale), and written through libsndfile in chunks to
+**     "<path>.tmp-<pid>", renamed to <path> when complete.
+**
+** Normalisation needs the peak of the finished mix, and the mix can only be
+** formed once every signal's gain is known, i.e. after the last row: hence
+** the spool (the audio-rate signals, typically 1000x smaller than the rows at
+** the simulation's rate) rather than keeping anything in memory or running
+** the simulation twice.  Resident memory is the chunk buffers, the
+** resamplers' state and the edge padding: about 1.1 filter half-lengths of
+** input per lane.
+**
+** Time alignment: libsamplerate's sinc converters have no latency; audio
+** frame j sits at input sample j / ratio (to within half an input sample),
+** and a file holds round(n * ratio) frames for n input samples: the length of
+** the simulated time divided by the speed-up.
+*/
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <samplerate.h>
+#include <sndfile.h>
+
+#include "audio.h"
+
+#define CHUNK 4096            /* frames per block, everywhere */
+#define GROUP_MAX 64          /* lanes per libsamplerate state (it takes at most 128) */
+#define MAX_STAGES 8
+#define STAGE_RATIO 128.0     /* largest ratio given to one libsamplerate stage */
+#define LIMIT_LOOKAHEAD 0.002 /* s */
+#define LIMIT_RELEASE 0.050   /* s */
+
+typedef struct { double b0, b1, b2, a1, a2; } biquad;
+typedef struct { double s1, s2; } bq_state;
+
+/* A group of lanes resampled together (one libsamplerate state per stage). */
+typedef struct {
+  size_t first, n;
+  SRC_STATE *src[MAX_STAGES];
+  float *buf[MAX_STAGES];       /* each stage's output block: CHUNK frames */
+  float *fifo;                  /* final frames not yet spooled */
+  size_t fifo_len, fifo_cap;    /* frames */
+  long produced;                /* final frames produced, counting the dropped ones */
+} group;
+
+struct nm_audio {
+  nm_audio_opts o;              /* pointers in it are not used after open */
+  char *path, *tmp;
+  char err[320];
+  SNDFILE *sf;
+  FILE *spool;
+  int finished;
+  /* lanes and routes */
+  size_t lanes;
+  int premix;                   /* lanes are output channels, mixed before resampling */
+  nm_audio_route *pre, *post;   /* pre: lane <- input; post: channel <- lane */
+  size_t n_pre, n_post;
+  double *carrier;              /* per lane */
+  /* resampling */
+  double ratio, stage_ratio[MAX_STAGES];
+  int n_stages;
+  group *groups;
+  size_t n_groups;
+  long drop;                    /* final frames dropped at the start (the reflected head) */
+  long pad;                     /* input samples reflected at each end */
+  float *gather;                /* CHUNK x GROUP_MAX */
+  /* input side */
+  long skip_left, n_valid;
+  double *x, *offset;           /* per lane */
+  float *head;                  /* (pad + 1) x lanes: the first samples */
+  float *tail;                  /* (pad + 1) x lanes: a ring of the last samples */
+  int head_done;
+  float *block;                 /* CHUNK x lanes */
+  size_t block_len;
+  biquad env_hp, env_lp;
+  bq_state *env;                /* 3 per lane */
+  /* audio side */
+  long spooled, n_frames;       /* n_frames: the file's length, known at finish */
+  int input_done;               /* every stage flushed */
+  long hp_wait;                 /* frames gathered before the high-pass starts */
+  biquad hp;
+  bq_state *hp_st;
+  double *mn, *mx, *sum, *sumsq;
+  float *spool_buf;             /* CHUNK x lanes */
+  /* rendering */
+  double *centre, *lane_gain, *lo, *span, *phase, *input_gain;
+  double file_gain;
+  long fade_in, fade_out;
+};
+
+
+/* ---------------------------------------------------------------------
+** Second-order sections (RBJ's cookbook), transposed direct form II
+** ------------------------------------------------------------------- */
+
+static biquad bq_design(int high, double fc, double fs, double q)
+{
+  double w = 2 * M_PI * fc / fs, cw = cos(w), al = sin(w) / (2 * q), a0 = 1 + al;
+  biquad f;
+  f.b1 = high ? -(1 + cw) : 1 - cw;
+  f.b0 = f.b2 = (high ? 1 + cw : 1 - cw) / 2 / a0;
+  f.b1 /= a0;
+  f.a1 = -2 * cw / a0;
+  f.a2 = (1 - al) / a0;
+  return f;
+}
+
+
+static inline double bq_run(const biquad *f, bq_state *s, double x)
+{
+  double y = f->b0 * x + s->s1;
+  s->s1 = f->b1 * x - f->a1 * y + s->s2;
+  s->s2 = f->b2 * x - f->a2 * y;
+  return y;
+}
+
+
+/* The state reached after input x held forever (scipy's lfilter_zi): a signal
+** starting away from zero then starts without a step. */
+static void bq_settle(const biquad *f, bq_state *s, double x)
+{
+  double y = x * (f->b0 + f->b1 + f->b2) / (1 + f->a1 + f->a2);
+  s->s2 = f->b2 * x - f->a2 * y;
+  s->s1 = f->b1 * x - f->a1 * y + s->s2;
+}
+
+
+/* ---------------------------------------------------------------------
+** Opening
+** ------------------------------------------------------------------- */
+
+/* Keeps "cannot write '<path>': <detail>" for nm_audio_error; returns status. */
+static int fail(nm_audio *a, int status, const char *detail)
+{
+  snprintf(a->err, sizeof a->err, "cannot write '%s': %s", a->path, detail ? detail : "");
+  return status;
+}
+
+
+/* Half-length of libsamplerate's filters in zero crossings (its coefficient
+** tables' length over their increment), rounded up. */
+static double half_length(int quality)
+{
+  return quality == NM_AUDIO_BEST ? 143 : quality == NM_AUDIO_MEDIUM ? 46 : 20;
+}
+
+
+static int src_type(int quality)
+{
+  return quality == NM_AUDIO_BEST ? SRC_SINC_BEST_QUALITY
+       : quality == NM_AUDIO_MEDIUM ? SRC_SINC_MEDIUM_QUALITY : SRC_SINC_FASTEST;
+}
+
+
+static int sf_format_of(const nm_audio_opts *o)
+{
+  if (o->container == NM_AUDIO_OGG) return SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+  int sub = o->encoding == NM_AUDIO_PCM24 ? SF_FORMAT_PCM_24
+          : o->encoding == NM_AUDIO_FLOAT ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16;
+  return (o->container == NM_AUDIO_FLAC ? SF_FORMAT_FLAC : SF_FORMAT_WAV) | sub;
+}
+
+
+static int check_opts(const nm_audio_opts *o)
+{
+  if (o->rate < 1000 || o->rate > 768000 || !(o->in_rate > 0) || !(o->speedup > 0) ||
+      !isfinite(o->in_rate) || !isfinite(o->speedup) || o->n_in < 1 || o->n_out < 1 ||
+      o->n_out > 1024 || o->skip < 0 || o->n_routes < 1 || !(o->headroom >= 0) ||
+      !(o->fade_in >= 0) || !(o->fade_out >= 0) || !(o->highpass >= 0) ||
+      o->highpass >= o->rate / 2.0 || !(o->envelope >= 0) || o->envelope >= o->in_rate / 2)
+    return 0;
+  if (o->mode != NM_AUDIO_AUDIFY && o->mode != NM_AUDIO_MAPPING) return 0;
+  if (o->normalize < NM_NORM_PEAK || o->normalize > NM_NORM_NONE) return 0;
+  if (o->normalize == NM_NORM_NONE && !(o->gain > 0)) return 0;
+  for (size_t k = 0; k < o->n_routes; k++)
+    if (o->routes[k].in >= o->n_in || o->routes[k].out >= o->n_out || !isfinite(o->routes[k].gain))
+      return 0;
+  if (o->mode == NM_AUDIO_MAPPING) {
+    if (!(o->drive & (NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH))) return 0;
+    if ((o->drive & NM_DRIVE_PITCH) && !(o->pitch_lo > 0 && o->pitch_hi > 0)) return 0;
+    if (!(o->drive & NM_DRIVE_PITCH)) {
+      if (!o->carrier) return 0;
+      for (size_t i = 0; i < o->n_in; i++) if (!(o->carrier[i] > 0)) return 0;
+    }
+  }
+  double r = o->rate / (o->speedup * o->in_rate);
+  return r > 1e-9 && r < 1e9;
+}
+
+
+static void *alloc(int *ok, size_t n, size_t size)
+{
+  void *p = calloc(n ? n : 1, size);
+  if (!p) *ok = 0;
+  return p;
+}
+
+
+nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
+                        size_t why_size)
+{
+  if (why_size) why[0] = '\0';
+  if (!check_opts(o)) {
+    *status = NM_EINVAL;
+    if (why_size) snprintf(why, why_size, "invalid audio options");
+    return NULL;
+  }
+  nm_audio *a = calloc(1, sizeof *a);
+  size_t len = strlen(path);
+  int ok = 1;
+  if (!a) goto nomem;
+  a->o = *o;
+  a->path = alloc(&ok, len + 1, 1);
+  a->tmp = alloc(&ok, len + 40, 1);
+  if (!ok) goto nomem;
+  memcpy(a->path, path, len + 1);
+
+  /* Lanes: with gains known in advance (relative or none) the mix can be
+  ** formed before resampling, and only the channels are resampled. */
+  a->premix = o->mode == NM_AUDIO_AUDIFY &&
+              (o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE);
+  a->lanes = a->premix ? o->n_out : o->n_in;
+  size_t L = a->lanes;
+  if (a->premix) {
+    a->n_pre = o->n_routes;
+    a->n_post = L;
+    a->pre = alloc(&ok, a->n_pre, sizeof *a->pre);
+    a->post = alloc(&ok, a->n_post, sizeof *a->post);
+    if (!ok) goto nomem;
+    for (size_t k = 0; k < o->n_routes; k++) {
+      a->pre[k] = o->routes[k];                 /* lane = channel */
+    }
+    for (size_t c = 0; c < L; c++) a->post[c] = (nm_audio_route){ c, c, 1.0 };
+  } else {
+    a->n_post = o->n_routes;
+    a->post = alloc(&ok, a->n_post, sizeof *a->post);
+    if (!ok) goto nomem;
+    memcpy(a->post, o->routes, o->n_routes * sizeof *a->post);   /* lane = input */
+  }
+  a->carrier = alloc(&ok, L, sizeof(double));
+  if (!ok) goto nomem;
+  if (o->mode == NM_AUDIO_MAPPING && o->carrier)
+    for (size_t l = 0; l < L; l++) a->carrier[l] = o->carrier[l];
+
+  /* Resampling stages and edge padding. */
+  a->ratio = o->rate / (o->speedup * o->in_rate);
+  double lr = fabs(log(a->ratio));
+  a->n_stages = lr <= log(STAGE_RATIO) ? 1 : (int)ceil(lr / log(STAGE_RATIO));
+  if (a->n_stages > MAX_STAGES) { *status = NM_EINVAL; goto fail_msg; }
+  for (int s = 0; s < a->n_stages; s++) a->stage_ratio[s] = pow(a->ratio, 1.0 / a->n_stages);
+  double half = half_length(o->quality) + 2;
+  /* The reflected head covers the filter's reach: `pad` input samples become
+  ** `drop` audio frames, dropped.  pad * ratio is made as near to a whole
+  ** number as a short search finds, so that frame j sits at input sample
+  ** j / ratio (with a ratio of 441 a misplaced fraction would shift the
+  ** audio by up to 220 frames). */
+  double need = 1.1 * half * (a->ratio > 1 ? 1.0 : 1.0 / a->ratio), best = 1;
+  long p0 = (long)ceil(need);
+  a->pad = p0;
+  for (long p = p0; p < p0 + 4096 && best > 1e-9; p++) {
+    double e = fabs((double)p * a->ratio - round((double)p * a->ratio));
+    if (e < best) { best = e; a->pad = p; }
+  }
+  a->drop = lround((double)a->pad * a->ratio);
+  a->n_groups = (L + GROUP_MAX - 1) / GROUP_MAX;
+  a->groups = alloc(&ok, a->n_groups, sizeof *a->groups);
+  if (!ok) goto nomem;
+  for (size_t g = 0; g < a->n_groups; g++) {
+    group *gr = &a->groups[g];
+    gr->first = g * GROUP_MAX;
+    gr->n = L - gr->first < GROUP_MAX ? L - gr->first : GROUP_MAX;
+    for (int s = 0; s < a->n_stages; s++) {
+      int e;
+      gr->src[s] = src_new(src_type(o->quality), (int)gr->n, &e);
+      if (!gr->src[s]) goto nomem;
+      gr->buf[s] = alloc(&ok, CHUNK * gr->n, sizeof(float));
+    }
+  }
+  a->gather = alloc(&ok, (size_t)CHUNK * GROUP_MAX, sizeof(float));
+  a->skip_left = o->skip;
+  a->x = alloc(&ok, L, sizeof(double));
+  a->offset = alloc(&ok, L, sizeof(double));
+  a->head = alloc(&ok, (size_t)(a->pad + 1) * L, sizeof(float));
+  a->tail = alloc(&ok, (size_t)(a->pad + 1) * L, sizeof(float));
+  a->block = alloc(&ok, (size_t)CHUNK * L, sizeof(float));
+  a->env = alloc(&ok, 3 * L, sizeof(bq_state));
+  a->hp_st = alloc(&ok, L, sizeof(bq_state));
+  a->mn = alloc(&ok, L, sizeof(double));
+  a->mx = alloc(&ok, L, sizeof(double));
+  a->sum = alloc(&ok, L, sizeof(double));
+  a->sumsq = alloc(&ok, L, sizeof(double));
+  a->spool_buf = alloc(&ok, (size_t)CHUNK * L, sizeof(float));
+  a->centre = alloc(&ok, L, sizeof(double));
+  a->lane_gain = alloc(&ok, L, sizeof(double));
+  a->lo = alloc(&ok, L, sizeof(double));
+  a->span = alloc(&ok, L, sizeof(double));
+  a->phase = alloc(&ok, L, sizeof(double));
+  a->input_gain = alloc(&ok, o->n_in, sizeof(double));
+  if (!ok) goto nomem;
+  if (o->mode == NM_AUDIO_MAPPING && o->envelope > 0) {
+    a->env_hp = bq_design(1, o->envelope, o->in_rate, M_SQRT1_2);
+    a->env_lp = bq_design(0, o->envelope, o->in_rate, M_SQRT1_2);
+  }
+  if (o->mode == NM_AUDIO_AUDIFY && o->highpass > 0) {
+    a->hp = bq_design(1, o->highpass, o->rate, M_SQRT1_2);
+    a->hp_wait = (long)ceil(o->rate / o->highpass);
+  }
+  a->n_frames = -1;
+
+  /* The output file (checked now, so that a long run fails at its start). */
+  SF_INFO info;
+  memset(&info, 0, sizeof info);
+  info.samplerate = o->rate;
+  info.channels = (int)o->n_out;
+  info.format = sf_format_of(o);
+  if (!sf_format_check(&info)) {
+    *status = NM_EINVAL;
+    snprintf(why, why_size, "libsndfile cannot write this format with %d channels at %d Hz",
+             info.channels, info.samplerate);
+    nm_audio_free(a);
+    return NULL;
+  }
+  snprintf(a->tmp, len + 40, "%s.tmp-%ld", path, (long)getpid());
+  errno = 0;
+  a->sf = sf_open(a->tmp, SFM_WRITE, &info);
+  if (!a->sf) {
+    *status = NM_EIO;
+    snprintf(why, why_size, "cannot write '%s': %s", path,
+             errno ? strerror(errno) : sf_strerror(NULL));
+    nm_audio_free(a);
+    return NULL;
+  }
+  a->finished = 0;
+  sf_command(a->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+  if (o->container == NM_AUDIO_OGG) {
+    double q = 0.6;
+    sf_command(a->sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
+  }
+  sf_set_string(a->sf, SF_STR_SOFTWARE, "neuromass " NM_VERSION);
+  /* The spool, beside the output: unlinked at once, it vanishes with us. */
+  char *spool_name = alloc(&ok, len + 40, 1);
+  if (!ok) goto nomem;
+  snprintf(spool_name, len + 40, "%s.spool-%ld", path, (long)getpid());
+  a->spool = fopen(spool_name, "w+b");
+  if (a->spool) remove(spool_name);
+  free(spool_name);
+  if (!a->spool) {
+    *status = NM_EIO;
+    snprintf(why, why_size, "cannot write '%s': %s", path, strerror(errno));
+    nm_audio_free(a);
+    return NULL;
+  }
+  *status = NM_OK;
+  return a;
+
+nomem:
+  *status = NM_ENOMEM;
+fail_msg:
+  if (why_size) snprintf(why, why_size, "%s", nm_strerror(*status));
+  nm_audio_free(a);
+  return NULL;
+}
+
+
+/* ---------------------------------------------------------------------
+** Pass 1: resampling, measuring, spooling
+** ------------------------------------------------------------------- */
+
+/* Spools the final frames all groups have, up to `limit` frames in all. */
+static int drain(nm_audio *a, long limit)
+{
+  size_t ready = (size_t)-1;
+  for (size_t g = 0; g < a->n_groups; g++)
+    if (a->groups[g].fifo_len < ready) ready = a->groups[g].fifo_len;
+  if (limit >= 0 && (long)ready > limit - a->spooled) ready = (size_t)(limit - a->spooled);
+  size_t L = a->lanes;
+  int hp = a->o.mode == NM_AUDIO_AUDIFY && a->o.highpass > 0;
+  /* The high-pass starts from the state of a constant input equal to the
+  ** mean of its first period (1 / cutoff): starting from the first value
+  ** instead would add a transient as large as that value's distance from the
+  ** mean.  Wait for that period (or for the end of the input). */
+  if (hp && a->spooled == 0) {
+    if ((long)ready < a->hp_wait && !a->input_done) return NM_OK;
+    size_t w = (long)ready < a->hp_wait ? ready : (size_t)a->hp_wait;
+    for (size_t g = 0; g < a->n_groups; g++) {
+      group *gr = &a->groups[g];
+      for (size_t j = 0; j < gr->n; j++) {
+        double m = 0;
+        for (size_t f = 0; f < w; f++) m += gr->fifo[f * gr->n + j];
+        bq_settle(&a->hp, &a->hp_st[gr->first + j], w ? m / (double)w : 0);
+      }
+    }
+  }
+  for (size_t done = 0; done < ready;) {
+    size_t n = ready - done < CHUNK ? ready - done : CHUNK;
+    for (size_t g = 0; g < a->n_groups; g++) {
+      group *gr = &a->groups[g];
+      for (size_t f = 0; f < n; f++)
+        for (size_t j = 0; j < gr->n; j++) {
+          size_t l = gr->first + j;
+          double v = gr->fifo[(done + f) * gr->n + j];
+          if (hp) v = bq_run(&a->hp, &a->hp_st[l], v);
+          if (a->spooled + (long)f == 0) a->mn[l] = a->mx[l] = v;
+          if (v < a->mn[l]) a->mn[l] = v;
+          if (v > a->mx[l]) a->mx[l] = v;
+          a->sum[l] += v;
+          a->sumsq[l] += v * v;
+          a->spool_buf[f * L + l] = (float)v;
+        }
+    }
+    if (fwrite(a->spool_buf, sizeof(float) * L, n, a->spool) != n)
+      return fail(a, NM_EIO, "no space for the temporary spool");
+    a->spooled += (long)n;
+    done += n;
+  }
+  for (size_t g = 0; g < a->n_groups; g++) {
+    group *gr = &a->groups[g];
+    memmove(gr->fifo, gr->fifo + ready * gr->n, (gr->fifo_len - ready) * gr->n * sizeof(float));
+    gr->fifo_len -= ready;
+  }
+  return NM_OK;
+}
+
+
+/* Final frames of a group: the first `drop` belong to the reflected head. */
+static int collect(nm_audio *a, group *gr, const float *in, long n)
+{
+  long skip = a->drop - gr->produced;
+  if (skip < 0) skip = 0;
+  if (skip > n) skip = n;
+  gr->produced += n;
+  size_t keep = (size_t)(n - skip);
+  if (!keep) return NM_OK;
+  if (gr->fifo_len + keep > gr->fifo_cap) {
+    size_t cap = gr->fifo_cap ? gr->fifo_cap : CHUNK;
+    while (cap < gr->fifo_len + keep) cap *= 2;
+    float *p = realloc(gr->fifo, cap * gr->n * sizeof *p);
+    if (!p) return fail(a, NM_ENOMEM, "out of memory");
+    gr->fifo = p;
+    gr->fifo_cap = cap;
+  }
+  memcpy(gr->fifo + gr->fifo_len * gr->n, in + skip * (long)gr->n, keep * gr->n * sizeof(float));
+  gr->fifo_len += keep;
+  return NM_OK;
+}
+
+
+/* Runs n frames through stage s of a group and on; eoi flushes the stage. */
+static int push(nm_audio *a, group *gr, int s, const float *in, long n, int eoi)
+{
+  static const float none[1] = { 0 };
+  if (s == a->n_stages) return collect(a, gr, in, n);
+  SRC_DATA d;
+  memset(&d, 0, sizeof d);
+  d.src_ratio = a->stage_ratio[s];
+  d.end_of_input = eoi;
+  long used = 0;
+  for (;;) {
+    d.data_in = n > used ? in + used * (long)gr->n : none;
+    d.input_frames = n - used;
+    d.data_out = gr->buf[s];
+    d.output_frames = CHUNK;
+    int e = src_process(gr->src[s], &d);
+    if (e) return fail(a, NM_EINVAL, src_strerror(e));
+    used += d.input_frames_used;
+    if (d.output_frames_gen > 0) {
+      int rc = push(a, gr, s + 1, gr->buf[s], d.output_frames_gen, 0);
+      if (rc != NM_OK) return rc;
+    }
+    if (d.input_frames_used == 0 && d.output_frames_gen == 0) break;
+    if (used >= n && !eoi) break;
+  }
+  return eoi ? push(a, gr, s + 1, none, 0, 1) : NM_OK;
+}
+
+
+/* Sends n frames (n x lanes, interleaved) to every group's resamplers. */
+static int send(nm_audio *a, const float *frames, long n, int eoi)
+{
+  size_t L = a->lanes;
+  for (long done = 0; done < n || (eoi && done == 0);) {
+    long m = n - done < CHUNK ? n - done : CHUNK;
+    int last = eoi && done + m >= n;
+    for (size_t g = 0; g < a->n_groups; g++) {
+      group *gr = &a->groups[g];
+      const float *p = frames + done * (long)L;
+      if (a->n_groups > 1) {
+        for (long f = 0; f < m; f++)
+          memcpy(a->gather + f * (long)gr->n, frames + (done + f) * (long)L + gr->first,
+                 gr->n * sizeof(float));
+        p = a->gather;
+      }
+      int rc = push(a, gr, 0, p, m, last);
+      if (rc != NM_OK) return rc;
+    }
+    done += m;
+    if (m == 0) break;
+  }
+  return drain(a, a->n_frames >= 0 ? a->n_frames : lround(a->n_valid * a->ratio));
+}
+
+
+/* The reflected head: 2 x0 - x[i] for i = pad .. 1, then the head itself. */
+static int emit_head(nm_audio *a)
+{
+  size_t L = a->lanes;
+  long have = a->n_valid < a->pad + 1 ? a->n_valid : a->pad + 1;
+  for (long i = a->pad; i >= 1;) {
+    size_t n = 0;
+    for (; i >= 1 && n < CHUNK; i--, n++) {
+      long k = i < have ? i : have - 1;
+      for (size_t l = 0; l < L; l++)
+        a->block[n * L + l] = 2 * a->head[l] - a->head[(size_t)k * L + l];
+    }
+    int rc = send(a, a->block, (long)n, 0);
+    if (rc != NM_OK) return rc;
+  }
+  a->head_done = 1;
+  return send(a, a->head, have, 0);
+}
+
+
+/* One input row: the lanes' values (mixed, or the envelope), then buffered. */
+static int take(nm_audio *a, const double *row, const size_t *cols)
+{
+  size_t L = a->lanes;
+  double *x = a->x;
+  if (a->premix) {
+    for (size_t l = 0; l < L; l++) x[l] = 0;
+    for (size_t k = 0; k < a->n_pre; k++) x[a->pre[k].out] += a->pre[k].gain * row[cols[a->pre[k].in]];
+  } else {
+    for (size_t l = 0; l < L; l++) x[l] = row[cols[l]];
+  }
+  if (a->o.mode == NM_AUDIO_MAPPING && a->o.envelope > 0) {
+    /* band-limited envelope: high-pass, rectify, low-pass twice (4th order) */
+    for (size_t l = 0; l < L; l++) {
+      bq_state *st = a->env + 3 * l;
+      if (a->n_valid == 0) bq_settle(&a->env_hp, &st[0], x[l]);
+      double v = fabs(bq_run(&a->env_hp, &st[0], x[l]));
+      v = bq_run(&a->env_lp, &st[1], v);
+      x[l] = M_PI_2 * bq_run(&a->env_lp, &st[2], v);
+    }
+  }
+  /* Values go to the resampler (single precision) relative to the first one,
+  ** so that a large constant part costs no precision. */
+  if (a->n_valid == 0) memcpy(a->offset, x, L * sizeof *x);
+  float *t = a->tail + (size_t)(a->n_valid % (a->pad + 1)) * L;
+  for (size_t l = 0; l < L; l++) t[l] = (float)(x[l] - a->offset[l]);
+  if (!a->head_done) {
+    memcpy(a->head + (size_t)a->n_valid * L, t, L * sizeof *t);
+    a->n_valid++;
+    return a->n_valid == a->pad + 1 ? emit_head(a) : NM_OK;
+  }
+  a->n_valid++;
+  memcpy(a->block + a->block_len * L, t, L * sizeof *t);
+  if (++a->block_len == CHUNK) {
+    a->block_len = 0;
+    return send(a, a->block, CHUNK, 0);
+  }
+  return NM_OK;
+}
+
+
+int nm_audio_feed(nm_audio *a, const double *rows, size_t n_rows, size_t stride,
+                  const size_t *cols)
+{
+  if (a->finished || a->n_frames >= 0) return NM_EINVAL;
+  for (size_t r = 0; r < n_rows; r++) {
+    if (a->skip_left > 0) { a->skip_left--; continue; }
+    int rc = take(a, rows + r * stride, cols);
+    if (rc != NM_OK) return rc;
+  }
+  return NM_OK;
+}
+
+
+/* The rest of the input, the reflected tail, and the end of every stage. */
+static int flush_input(nm_audio *a)
+{
+  size_t L = a->lanes;
+  int rc = a->head_done ? NM_OK : emit_head(a);
+  if (rc == NM_OK && a->block_len) rc = send(a, a->block, (long)a->block_len, 0);
+  a->block_len = 0;
+  if (rc != NM_OK) return rc;
+  long ring = a->pad + 1, last = a->n_valid - 1;
+  const float *xl = a->tail + (size_t)(last % ring) * L;
+  for (long i = 1; i <= a->pad;) {
+    size_t n = 0;
+    for (; i <= a->pad && n < CHUNK; i++, n++) {
+      long back = i < a->n_valid ? i : a->n_valid - 1;
+      if (back > a->pad) back = a->pad;
+      const float *xk = a->tail + (size_t)((last - back) % ring) * L;
+      for (size_t l = 0; l < L; l++) a->block[n * L + l] = 2 * xl[l] - xk[l];
+    }
+    rc = send(a, a->block, (long)n, i > a->pad);
+    if (rc != NM_OK) return rc;
+  }
+  a->input_done = 1;
+  return drain(a, a->n_frames);
+}
+
+
+/* ---------------------------------------------------------------------
+** Passes 2 and 3: rendering from the spool
+** ------------------------------------------------------------------- */
+
+static void lane_gains(nm_audio *a, nm_audio_report *rep)
+{
+  size_t L = a->lanes;
+  double n = (double)a->n_frames, biggest = 0;
+  const nm_audio_opts *o = &a->o;
+  if (o->mode == NM_AUDIO_MAPPING) {
+    /* the driving signal maps onto 0 .. 1: per signal, or one range for all */
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t l = 0; l < L; l++) {
+      if (a->mn[l] < lo) lo = a->mn[l];
+      if (a->mx[l] > hi) hi = a->mx[l];
+    }
+    int shared = o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE;
+    for (size_t l = 0; l < L; l++) {
+      a->lo[l] = shared ? lo : a->mn[l];
+      a->span[l] = shared ? hi - lo : a->mx[l] - a->mn[l];
+      if (!(a->span[l] > 1e-12 * (fabs(a->mx[l]) + fabs(a->mn[l])))) { a->span[l] = 0; rep->silent++; }
+      a->lane_gain[l] = 1;
+    }
+    return;
+  }
+  double *level = a->lo;             /* scratch */
+  for (size_t l = 0; l < L; l++) {
+    double mean = a->sum[l] / n;
+    int hp = o->highpass > 0;
+    a->centre[l] = o->dc ? mean : hp ? 0 : -a->offset[l];
+    double c = a->centre[l];
+    double peak = fmax(a->mx[l] - c, c - a->mn[l]);
+    double ms = a->sumsq[l] / n - 2 * c * a->sum[l] / n + c * c;
+    level[l] = o->normalize == NM_NORM_RMS ? sqrt(fmax(ms, 0)) : peak;
+    if (level[l] > biggest) biggest = level[l];
+  }
+  for (size_t l = 0; l < L; l++) {
+    int silent = !(level[l] > 1e-12 * biggest) || level[l] == 0;
+    if (silent && !a->premix) rep->silent++;
+    if (o->normalize == NM_NORM_PEAK || o->normalize == NM_NORM_RMS)
+      a->lane_gain[l] = silent ? 0 : 1 / level[l];
+    else
+      a->lane_gain[l] = 1;
+  }
+}
+
+
+static double fade_gain(const nm_audio *a, long f)
+{
+  double w = 1;
+  if (f < a->fade_in) w *= 0.5 - 0.5 * cos(M_PI * ((double)f + 0.5) / (double)a->fade_in);
+  long back = a->n_frames - 1 - f;
+  if (back < a->fade_out) w *= 0.5 - 0.5 * cos(M_PI * ((double)back + 0.5) / (double)a->fade_out);
+  return w;
+}
+
+
+/* n frames starting at frame f0, from spooled lanes `in` into channels `out`. */
+static void render(nm_audio *a, const float *in, size_t n, long f0, double *out)
+{
+  const nm_audio_opts *o = &a->o;
+  size_t L = a->lanes, C = o->n_out;
+  double *v = a->x;
+  double step = 2 * M_PI / o->rate, lrange = log(o->pitch_hi / o->pitch_lo);
+  for (size_t f = 0; f < n; f++) {
+    const float *s = in + f * L;
+    if (o->mode == NM_AUDIO_AUDIFY) {
+      for (size_t l = 0; l < L; l++) v[l] = ((double)s[l] - a->centre[l]) * a->lane_gain[l];
+    } else {
+      for (size_t l = 0; l < L; l++) {
+        double u = a->span[l] > 0 ? ((double)s[l] - a->lo[l]) / a->span[l] : 0.5;
+        u = u < 0 ? 0 : u > 1 ? 1 : u;
+        double amp = (o->drive & NM_DRIVE_AMPLITUDE) ? u : 1;
+        double freq = (o->drive & NM_DRIVE_PITCH) ? o->pitch_lo * exp(u * lrange) : a->carrier[l];
+        a->phase[l] += step * freq;
+        if (a->phase[l] > 2 * M_PI) a->phase[l] -= 2 * M_PI;
+        v[l] = amp * sin(a->phase[l]);
+      }
+    }
+    double *y = out + f * C;
+    for (size_t c = 0; c < C; c++) y[c] = 0;
+    for (size_t k = 0; k < a->n_post; k++) y[a->post[k].out] += a->post[k].gain * v[a->post[k].in];
+    long fr = f0 + (long)f;
+    if (fr < a->fade_in || fr >= a->n_frames - a->fade_out) {
+      double w = fade_gain(a, fr);
+      for (size_t c = 0; c < C; c++) y[c] *= w;
+    }
+  }
+}
+
+
+static int spool_read(nm_audio *a, size_t n)
+{
+  if (fread(a->spool_buf, sizeof(float) * a->lanes, n, a->spool) != n)
+    return fail(a, NM_EIO, "cannot read the temporary spool back");
+  return NM_OK;
+}
+
+
+/* Pass 2: the peak of the mix before the file-wide gain. */
+static int measure(nm_audio *a, double *out, double *peak)
+{
+  size_t C = a->o.n_out;
+  *peak = 0;
+  memset(a->phase, 0, a->lanes * sizeof *a->phase);
+  if (fseek(a->spool, 0, SEEK_SET) != 0) return fail(a, NM_EIO, "spool");
+  for (long f0 = 0; f0 < a->n_frames; f0 += CHUNK) {
+    size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
+    int rc = spool_read(a, n);
+    if (rc != NM_OK) return rc;
+    render(a, a->spool_buf, n, f0, out);
+    for (size_t i = 0; i < n * C; i++) if (fabs(out[i]) > *peak) *peak = fabs(out[i]);
+  }
+  return NM_OK;
+}
+
+
+/*
+** Look-ahead limiter, linked across channels, that guarantees |y| <= 1:
+** req[n] = min(1, 1 / max|x[n]|); w[n] = min of req over the last D frames;
+** r[n] = min(w[n], release towards 1); g[n] = mean of r over the last D
+** frames, applied to frame n - D + 1.  Every r in that mean is at most
+** req[n - D + 1], so the gain never lets the frame exceed full scale, and it
+** moves smoothly (over D frames) instead of clipping.
+*/
+typedef struct {
+  size_t D, C, pos;
+  double *delay, *req, *r;
+  double rel, last_r, min_g;
+} limiter;
+
+
+static int limiter_init(limiter *lm, size_t D, size_t C, double rel)
+{
+  lm->D = D;
+  lm->C = C;
+  lm->pos = 0;
+  lm->delay = calloc(D * C, sizeof(double));
+  lm->req = malloc(D * sizeof(double));
+  lm->r = malloc(D * sizeof(double));
+  if (!lm->delay || !lm->req || !lm->r) return NM_ENOMEM;
+  for (size_t i = 0; i < D; i++) lm->req[i] = lm->r[i] = 1;
+  lm->rel = rel;
+  lm->last_r = 1;
+  lm->min_g = 1;
+  return NM_OK;
+}
+
+
+static void limiter_free(limiter *lm)
+{
+  free(lm->delay);
+  free(lm->req);
+  free(lm->r);
+}
+
+
+/* Takes frame x (C values), gives the frame D - 1 earlier into y. */
+static void limiter_step(limiter *lm, const double *x, double *y)
+{
+  size_t D = lm->D, C = lm->C, p = lm->pos;
+  double m = 0;
+  for (size_t c = 0; c < C; c++) if (fabs(x[c]) > m) m = fabs(x[c]);
+  lm->req[p] = m > 1 ? 1 / m : 1;
+  double w = 1;
+  for (size_t i = 0; i < D; i++) if (lm->req[i] < w) w = lm->req[i];
+  double r = lm->last_r + (1 - lm->last_r) * lm->rel;
+  if (w < r) r = w;
+  lm->last_r = lm->r[p] = r;
+  double g = 0;
+  for (size_t i = 0; i < D; i++) g += lm->r[i];
+  g /= (double)D;
+  if (g < lm->min_g) lm->min_g = g;
+  memcpy(lm->delay + p * C, x, C * sizeof *x);
+  size_t oldest = (p + 1) % D;
+  for (size_t c = 0; c < C; c++) {
+    double v = lm->delay[oldest * C + c] * g;
+    y[c] = v > 1 ? 1 : v < -1 ? -1 : v;
+  }
+  lm->pos = oldest;
+}
+
+
+/* Encodes n frames.  PCM is quantised here (rounded, no dither) rather than
+** by libsndfile, whose conversions differ between formats: WAV and FLAC files
+** of the same audio then hold the same integers. */
+static int write_frames(nm_audio *a, const double *y, size_t n, void *buf)
+{
+  size_t C = a->o.n_out;
+  sf_count_t done;
+  if (a->o.container != NM_AUDIO_OGG && a->o.encoding == NM_AUDIO_PCM16) {
+    short *p = buf;
+    for (size_t i = 0; i < n * C; i++) p[i] = (short)lrint(fmax(-1, fmin(1, y[i])) * 32767.0);
+    done = sf_writef_short(a->sf, p, (sf_count_t)n);
+  } else if (a->o.container != NM_AUDIO_OGG && a->o.encoding == NM_AUDIO_PCM24) {
+    int *p = buf;
+    for (size_t i = 0; i < n * C; i++)
+      p[i] = (int)lrint(fmax(-1, fmin(1, y[i])) * 8388607.0) * 256;   /* libsndfile keeps the top 24 bits */
+    done = sf_writef_int(a->sf, p, (sf_count_t)n);
+  } else {
+    float *p = buf;
+    for (size_t i = 0; i < n * C; i++) p[i] = (float)fmax(-1, fmin(1, y[i]));
+    done = sf_writef_float(a->sf, p, (sf_count_t)n);
+  }
+  if (done != (sf_count_t)n) return fail(a, NM_EIO, sf_strerror(a->sf));
+  return NM_OK;
+}
+
+
+/* Pass 3: scale, limit if needed, encode. */
+static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep)
+{
+  size_t C = a->o.n_out;
+  double G = a->file_gain;
+  int limit = peak * G > 1;
+  limiter lm;
+  memset(&lm, 0, sizeof lm);
+  size_t D = (size_t)ceil(LIMIT_LOOKAHEAD * a->o.rate);
+  if (D < 2) D = 2;
+  void *buf = malloc((size_t)CHUNK * C * sizeof(int));    /* int, float or short */
+  double *lim = malloc((size_t)CHUNK * C * sizeof *lim);
+  int rc = buf && lim ? NM_OK : NM_ENOMEM;
+  if (rc == NM_OK && limit) rc = limiter_init(&lm, D, C, 1 - exp(-1 / (LIMIT_RELEASE * a->o.rate)));
+  memset(a->phase, 0, a->lanes * sizeof *a->phase);
+  if (rc == NM_OK && fseek(a->spool, 0, SEEK_SET) != 0) rc = NM_EIO;
+  long emitted = 0;
+  for (long f0 = 0; rc == NM_OK && f0 < a->n_frames; f0 += CHUNK) {
+    size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
+    rc = spool_read(a, n);
+    if (rc != NM_OK) break;
+    render(a, a->spool_buf, n, f0, out);
+    for (size_t i = 0; i < n * C; i++) out[i] *= G;
+    if (!limit) { rc = write_frames(a, out, n, buf); continue; }
+    size_t m = 0;
+    for (size_t f = 0; f < n; f++, emitted++) {
+      limiter_step(&lm, out + f * C, lim + m * C);
+      if (emitted >= (long)D - 1) m++;
+    }
+    rc = write_frames(a, lim, m, buf);
+  }
+  if (limit && rc == NM_OK) {             /* the frames still in the look-ahead */
+    double *zero = calloc(C, sizeof *zero);
+    size_t m = 0;
+    if (!zero) rc = NM_ENOMEM;
+    for (size_t k = 0; rc == NM_OK && k + 1 < D && emitted < a->n_frames + (long)D - 1; k++, emitted++) {
+      if (emitted >= (long)D - 1) limiter_step(&lm, zero, lim + m++ * C);
+      else limiter_step(&lm, zero, lim);
+    }
+    if (rc == NM_OK) rc = write_frames(a, lim, m, buf);
+    free(zero);
+    rep->limited_db = -20 * log10(lm.min_g);
+  }
+  if (rc == NM_ENOMEM) fail(a, rc, "out of memory");
+  if (rc == NM_EIO && !a->err[0]) fail(a, rc, "spool");
+  limiter_free(&lm);
+  free(buf);
+  free(lim);
+  return rc;
+}
+
+
+int nm_audio_finish(nm_audio *a, nm_audio_report *rep)
+{
+  memset(rep, 0, sizeof *rep);
+  if (a->finished || a->n_frames >= 0) return NM_EINVAL;
+  a->err[0] = '\0';
+  if (a->n_valid == 0)
+    return fail(a, NM_EINVAL, "no samples to sonify (after the skip)");
+  a->n_frames = lround((double)a->n_valid * a->ratio);
+  if (a->n_frames < 1)
+    return fail(a, NM_EINVAL, "the signal is shorter than one audio frame");
+  int rc = flush_input(a);
+  if (rc != NM_OK) return rc;
+  size_t L = a->lanes;
+  while (a->spooled < a->n_frames) {    /* never expected: the tail covers the filter */
+    long n = a->n_frames - a->spooled < CHUNK ? a->n_frames - a->spooled : CHUNK;
+    memset(a->spool_buf, 0, (size_t)n * L * sizeof(float));
+    if (fwrite(a->spool_buf, sizeof(float) * L, (size_t)n, a->spool) != (size_t)n)
+      return fail(a, NM_EIO, "no space for the temporary spool");
+    for (size_t l = 0; l < L; l++) { a->mn[l] = fmin(a->mn[l], 0); a->mx[l] = fmax(a->mx[l], 0); }
+    a->spooled += n;
+  }
+  if (fflush(a->spool) != 0) return fail(a, NM_EIO, "spool");
+  rep->frames = (size_t)a->n_frames;
+  rep->samples_in = a->n_valid;
+  rep->ratio = a->ratio;
+  rep->stages = a->n_stages;
+  lane_gains(a, rep);
+  a->fade_in = lround(a->o.fade_in * a->o.rate);
+  a->fade_out = lround(a->o.fade_out * a->o.rate);
+  if (a->fade_in + a->fade_out > a->n_frames) {   /* short file: fades share it */
+    double s = (double)a->n_frames / (double)(a->fade_in + a->fade_out);
+    a->fade_in = (long)floor(a->fade_in * s);
+    a->fade_out = (long)floor(a->fade_out * s);
+  }
+  double *out = malloc((size_t)CHUNK * a->o.n_out * sizeof *out);
+  if (!out) return fail(a, NM_ENOMEM, "out of memory");
+  double peak;
+  rc = measure(a, out, &peak);
+  if (rc == NM_OK) {
+    rep->peak = peak;
+    if (a->o.normalize == NM_NORM_NONE) a->file_gain = a->o.gain;
+    else a->file_gain = peak > 0 ? pow(10, -a->o.headroom / 20) / peak : 1;
+    rep->gain = a->file_gain;
+    rc = write_all(a, out, peak, rep);
+  }
+  free(out);
+  if (rc != NM_OK) return rc;
+  for (size_t i = 0; i < a->o.n_in; i++) a->input_gain[i] = a->premix ? 1 : a->lane_gain[i];
+  int closed = sf_close(a->sf);
+  a->sf = NULL;
+  if (closed != 0) return fail(a, NM_EIO, sf_error_number(closed));
+  if (rename(a->tmp, a->path) != 0) return fail(a, NM_EIO, strerror(errno));
+  a->finished = 1;
+  return NM_OK;
+}
+
+
+double nm_audio_input_gain(const nm_audio *a, size_t i)
+{
+  return i < a->o.n_in ? a->input_gain[i] : 0;
+}
+
+
+const char *nm_audio_error(const nm_audio *a)
+{
+  return a->err;
+}
+
+
+void nm_audio_free(nm_audio *a)
+{
+  if (!a) return;
+  if (a->sf) sf_close(a->sf);
+  if (!a->finished && a->tmp && a->tmp[0]) remove(a->tmp);
+  if (a->spool) fclose(a->spool);
+  for (size_t g = 0; a->groups && g < a->n_groups; g++) {
+    for (int s = 0; s < a->n_stages; s++) {
+      if (a->groups[g].src[s]) src_delete(a->groups[g].src[s]);
+      free(a->groups[g].buf[s]);
+    }
+    free(a->groups[g].fifo);
+  }
+  free(a->groups);
+  void *owned[] = { a->path, a->tmp, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
+                    a->head, a->tail, a->block, a->env, a->hp_st, a->mn, a->mx, a->sum,
+                    a->sumsq, a->spool_buf, a->centre, a->lane_gain, a->lo, a->span, a->phase,
+                    a->input_gain };
+  for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) free(owned[i]);
+  free(a);
+}

@@ -1,0 +1,113 @@
+/*
+** audio.h: sonification (audio.c) and the streaming CSV reader (csvread.c).
+**
+** An nm_audio turns signals sampled on the simulation's grid into an audio
+** file.  It is fed rows as they come (from a run's row sink, from a result in
+** memory, from a CSV file), in any number of calls, and finished once:
+**
+**   nm_audio *a = nm_audio_open(path, &opts, &status, why, sizeof why);
+**   nm_audio_feed(a, rows, n_rows, stride, cols);      (any number of times)
+**   nm_audio_finish(a, &report);                       (writes, renames)
+**   nm_audio_free(a);                                  (removes an unfinished file)
+**
+** Memory stays bounded whatever the length: see audio.c.
+*/
+#ifndef nm_audio_h
+#define nm_audio_h
+
+#include <stddef.h>
+
+#include "nm.h"
+
+enum nm_audio_container { NM_AUDIO_WAV, NM_AUDIO_FLAC, NM_AUDIO_OGG };
+enum nm_audio_encoding { NM_AUDIO_PCM16, NM_AUDIO_PCM24, NM_AUDIO_FLOAT };
+enum nm_audio_mode {
+  NM_AUDIO_AUDIFY,        /* the signal itself, played `speedup` times faster */
+  NM_AUDIO_MAPPING        /* the signal drives the amplitude and/or pitch of a carrier */
+};
+enum nm_audio_norm {
+  NM_NORM_PEAK,           /* every signal to the same peak, then the file to -headroom dBFS */
+  NM_NORM_RMS,            /* every signal to the same RMS, then the file to -headroom dBFS */
+  NM_NORM_RELATIVE,       /* one gain for all: relative amplitudes kept; file to -headroom */
+  NM_NORM_NONE            /* sample = value * gain (1.0 is full scale) */
+};
+/* libsamplerate's band-limited sinc converters (97, 121, 144 dB SNR). */
+enum nm_audio_quality { NM_AUDIO_FAST, NM_AUDIO_MEDIUM, NM_AUDIO_BEST };
+enum { NM_DRIVE_AMPLITUDE = 1, NM_DRIVE_PITCH = 2 };
+
+/* Input signal `in` goes to output channel `out` with weight `gain`. */
+typedef struct {
+  size_t out, in;
+  double gain;
+} nm_audio_route;
+
+typedef struct {
+  int container, encoding, mode, normalize, quality;
+  int rate;                 /* audio sample rate (Hz) */
+  double in_rate;           /* input samples per second of simulated time */
+  double speedup;           /* k: one second of audio plays k seconds of simulation */
+  size_t n_in, n_out;       /* input signals, output channels */
+  const nm_audio_route *routes;
+  size_t n_routes;
+  long skip;                /* input samples dropped at the start (a transient) */
+  int dc;                   /* audification: remove each signal's mean */
+  double highpass;          /* audification: 2nd-order Butterworth high-pass, Hz of audio (0: off) */
+  double headroom;          /* dB below full scale for the normalised peak */
+  double gain;              /* NM_NORM_NONE: the only gain */
+  double fade_in, fade_out; /* raised-cosine fades, s of audio, inside the length */
+  /* parameter mapping */
+  int drive;                /* NM_DRIVE_* bits */
+  const double *carrier;    /* n_in carrier frequencies (Hz) when the pitch is not driven */
+  double pitch_lo, pitch_hi;/* the driven pitch sweeps lo .. hi (Hz), exponentially */
+  double envelope;          /* > 0: drive with the signal's envelope band-limited to this
+                               many Hz of simulated time; 0: with the signal itself */
+} nm_audio_opts;
+
+typedef struct {
+  size_t frames;            /* audio frames written */
+  long samples_in;          /* input samples used (after the skip) */
+  double ratio;             /* audio frames per input sample */
+  int stages;               /* resampler stages (more than one for extreme ratios) */
+  double gain;              /* the file-wide gain */
+  double peak;              /* largest |sample| of the mix before the file-wide gain */
+  double limited_db;        /* largest gain reduction by the limiter (dB; 0: untouched) */
+  size_t silent;            /* input signals with no variation (given gain 0) */
+} nm_audio_report;
+
+typedef struct nm_audio nm_audio;
+
+/* Opens "<path>.tmp-<pid>" for writing; on failure returns NULL, sets *status
+** and writes the reason into why[why_size]. */
+nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
+                        size_t why_size);
+/* Row r's input signal i is rows[r * stride + cols[i]]. */
+int nm_audio_feed(nm_audio *a, const double *rows, size_t n_rows, size_t stride,
+                  const size_t *cols);
+/* Resamples the rest, normalises, writes and renames the file to its final name. */
+int nm_audio_finish(nm_audio *a, nm_audio_report *report);
+/* The gain applied to input signal i before mixing (after nm_audio_finish). */
+double nm_audio_input_gain(const nm_audio *a, size_t i);
+/* Why the last call failed ("" when it did not). */
+const char *nm_audio_error(const nm_audio *a);
+/* Frees; an unfinished file is removed. */
+void nm_audio_free(nm_audio *a);
+
+
+/* ---------------------------------------------------------------------
+** Reading CSV files as written by nm_csv (csvread.c), a chunk at a time
+** ------------------------------------------------------------------- */
+
+typedef struct nm_csv_reader nm_csv_reader;
+
+nm_csv_reader *nm_csv_reader_open(const char *path, int *status);
+size_t nm_csv_reader_columns(const nm_csv_reader *r);
+const char *nm_csv_reader_name(const nm_csv_reader *r, size_t c);
+/* Reads up to max_rows rows into rows (row-major); *n_rows is 0 at the end.
+** NM_EINVAL for a malformed line (nm_csv_reader_line tells which). */
+int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *n_rows);
+long nm_csv_reader_line(const nm_csv_reader *r);
+/* Back to the first data row. */
+int nm_csv_reader_rewind(nm_csv_reader *r);
+void nm_csv_reader_close(nm_csv_reader *r);
+
+#endif

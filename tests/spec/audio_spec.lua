@@ -1,0 +1,398 @@
+-- audio_spec.lua: sonification, measured on the sound: files are read back
+-- with libsndfile (core.audio_read) and their spectra, levels and envelopes
+-- checked against what the simulation put in.
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local h = require "helpers"
+local dsp = require "dsp"
+
+local TWO_PI = 2 * math.pi
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function err_of(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- A mass whose output x is a given function of time (nm.t, in ms), per node
+-- through its parameters a (amplitude), f (Hz), b (offset), m (modulation
+-- depth) and fm (modulation frequency, Hz).
+local Tone = nm.mass {
+  label = "Tone", state = { z = 0 }, outputs_at = "after",
+  params = { a = 1, f = 10, b = 0, m = 0, fm = 0.25 },
+  outputs = function(_, p)
+    local s = nm.t / 1000
+    return { x = p.b + p.a * (1 + p.m * nm.sin(TWO_PI * p.fm * s)) * nm.sin(TWO_PI * p.f * s) }
+  end,
+  derivatives = function() return { z = 0 } end,
+}
+
+local function tones(n, params)
+  local node = nm.node { masses = { Tone() } }
+  local model
+  if n == 1 then
+    model = nm.model(node)
+  else
+    local C = {}
+    for i = 1, n do C[i] = {} for j = 1, n do C[i][j] = 0 end end
+    model = nm.model(nm.network { nodes = nm.replicate(node, n), connectivity = C })
+  end
+  for k, v in pairs(params or {}) do model.params["*." .. k] = v end
+  return model
+end
+
+-- Hopf normal form on its limit cycle at 10 Hz (w in rad/ms).
+local function alpha_hopf()
+  return nm.models.hopf.native { a = 1, w = TWO_PI * 0.010, xs_init = 1, ys_init = 0 }
+end
+
+describe("sonification", function()
+  local dir
+  setup(function()
+    local _, out = h.sh("mktemp -d")
+    dir = out:gsub("%s+$", "")
+  end)
+  teardown(function() h.sh("rm -rf " .. q(dir)) end)
+
+  it("plays a 10 Hz rhythm at speed-up 40 with its spectral peak at 400 Hz (+- 1 %)", function()
+    local res = alpha_hopf():run { duration = 12000, dt = 0.1 }
+    local path = res:write_audio(dir .. "/alpha.wav", { variable = "x", speedup = 40 })
+    local info, ch = core.audio_read(path)
+    local f = dsp.peak_frequency(ch[1], info.rate)
+    assert.is_true(math.abs(f - 400) <= 4, "peak at " .. f .. " Hz")
+  end)
+
+  it("derives the speed-up from map = { from, to }", function()
+    local res = alpha_hopf():run { duration = 10000, dt = 0.1 }
+    local path, rep = res:write_audio(dir .. "/map.wav", { map = { from = 10, to = 440 } })
+    assert.are.equal(44, rep.speedup)
+    local info, ch = core.audio_read(path)
+    local f = dsp.peak_frequency(ch[1], info.rate)
+    assert.is_true(math.abs(f - 440) <= 4.4, "peak at " .. f .. " Hz")
+  end)
+
+  it("makes the audio last the simulated time divided by the speed-up", function()
+    local res = tones(1):run { duration = 5000, dt = 0.1, sampling_dt = 0.5, record = { "x" } }
+    local cases = {
+      { { speedup = 40, rate = 48000 }, 5.0 / 40 * 48000 },
+      { { speedup = 25, rate = 96000, skip = 1000 }, 4.0 / 25 * 96000 },
+      { { speedup = 40, rate = 44100 }, 5.0 / 40 * 44100 },
+      { { speedup = 8, rate = 44100, bits = "float" }, 5.0 / 8 * 44100 },
+    }
+    for i, c in ipairs(cases) do
+      local path, rep = res:write_audio(dir .. "/len" .. i .. ".wav", c[1])
+      local info = core.audio_read(path)
+      assert.are.equal(math.floor(c[2] + 0.5), info.frames)
+      assert.are.equal(info.frames, rep.frames)
+      assert.are.equal(c[1].rate, info.rate)
+    end
+  end)
+
+  it("gives one channel per node in node order, L then R, or one mono channel", function()
+    local res = tones(3, { f = { 5, 10, 20 } }):run { duration = 10000, dt = 0.1, record = { "x" } }
+    local path = res:write_audio(dir .. "/multi.wav", { layout = "multichannel", speedup = 40 })
+    local info, ch = core.audio_read(path)
+    assert.are.equal(3, info.channels)
+    for c, f in ipairs { 200, 400, 800 } do
+      local got = dsp.peak_frequency(ch[c], info.rate)
+      assert.is_true(math.abs(got - f) <= f * 0.01, "channel " .. c .. ": " .. got .. " Hz")
+    end
+    path = res:write_audio(dir .. "/stereo.wav", { speedup = 40 })   -- default: stereo, by index
+    info, ch = core.audio_read(path)
+    assert.are.equal(2, info.channels)
+    assert.is_true(math.abs(dsp.peak_frequency(ch[1], info.rate) - 200) <= 2)   -- node 0: left
+    assert.is_true(math.abs(dsp.peak_frequency(ch[2], info.rate) - 800) <= 8)   -- node 2: right
+    path = res:write_audio(dir .. "/picked.wav", { nodes = { 2, 0 }, layout = "multichannel" })
+    info, ch = core.audio_read(path)
+    assert.is_true(math.abs(dsp.peak_frequency(ch[1], info.rate) - 800) <= 8)
+    assert.is_true(math.abs(dsp.peak_frequency(ch[2], info.rate) - 200) <= 2)
+    path = res:write_audio(dir .. "/glob.wav", { column = { "x.1", "x.2" }, layout = "multichannel" })
+    assert.are.equal(2, core.audio_read(path).channels)
+    path = res:write_audio(dir .. "/mono.wav", { layout = "mono" })
+    assert.are.equal(1, core.audio_read(path).channels)
+    assert.are.equal(1, core.audio_read(res:write_audio(dir .. "/one.wav", { nodes = 1 })).channels)
+  end)
+
+  it("band-limits: 10 Hz + 3 kHz at dt 0.01 ms, k = 100 leaves nothing >= -60 dB outside 1 kHz +- 1 %", function()
+    -- Plain decimation would fold the 3 kHz tone (300 kHz of audio) to 8.7 kHz.
+    -- Fades are off: with 0.1 s of audio (10 Hz bins) +- 1 % is +- 1 bin, so the
+    -- tone is measured with a rectangular window over exactly 100 periods.
+    local Two = nm.mass {
+      label = "Two", state = { z = 0 }, outputs_at = "after",
+      outputs = function()
+        local s = nm.t / 1000
+        return { x = nm.sin(TWO_PI * 10 * s) + nm.sin(TWO_PI * 3000 * s) }
+      end,
+      derivatives = function() return { z = 0 } end,
+    }
+    local res = nm.model(nm.node { masses = { Two() } }):run { duration = 10000, dt = 0.01, record = { "x" } }
+    local path, rep = res:write_audio(dir .. "/tones.wav", { speedup = 100, rate = 44100,
+                                                            normalize = "none", fade = 0 })
+    local info, ch = core.audio_read(path)
+    assert.are.equal(4410, info.frames)
+    local mag = dsp.spectrum(ch[1])
+    local peak, worst, worst_hz = mag[101], 0, 0
+    for k = 0, #mag - 1 do
+      local hz = k * info.rate / info.frames
+      if math.abs(hz - 1000) > 10 + 1e-9 and mag[k + 1] > worst then worst, worst_hz = mag[k + 1], hz end
+    end
+    local db = dsp.db(worst / peak)
+    assert.is_true(db <= -60, string.format("worst %.1f dB at %g Hz", db, worst_hz))
+    assert.is_true(dsp.max_abs(ch[1]) <= 1)
+    assert.is_true(rep.frames == 4410)
+  end)
+
+  it("parameter mapping: the audio's envelope follows the driving signal", function()
+    -- the signal itself drives the amplitude of a 440 Hz carrier, no speed-up
+    local res = tones(1, { b = 0.5, a = 0.4, f = 0.5 }):run { duration = 8000, dt = 0.5, record = { "x" } }
+    local path, rep = res:write_audio(dir .. "/pm.wav", { mode = "mapping", rate = 22050 })
+    assert.are.equal(1, rep.speedup)
+    local info, ch = core.audio_read(path)
+    assert.are.equal(8 * 22050, info.frames)
+    local x = res:get("x")
+    local env, drive = {}, {}
+    local win = 441                                   -- 20 ms windows
+    for w = 0, info.frames // win - 1 do
+      env[#env + 1] = dsp.rms(ch[1], w * win + 1, (w + 1) * win)
+      local t_ms = (w + 0.5) * win / info.rate * 1000
+      drive[#drive + 1] = x[math.max(1, math.floor(t_ms / 0.5 + 0.5))]
+    end
+    local r = dsp.correlation(env, drive)
+    assert.is_true(r >= 0.9, "correlation " .. r)
+    assert.is_true(math.abs(dsp.peak_frequency(ch[1], info.rate) - 440) < 2)
+  end)
+
+  it("parameter mapping: the band-limited envelope of an alpha rhythm drives the amplitude", function()
+    -- 10 Hz whose amplitude waxes and wanes at 0.25 Hz: the tone follows the waxing
+    local res = tones(1, { f = 10, m = 0.8, fm = 0.25 }):run { duration = 12000, dt = 0.5, record = { "x" } }
+    local path = res:write_audio(dir .. "/pm_env.wav", { mode = "mapping", envelope = 2, rate = 22050,
+                                                         carrier = 330 })
+    local info, ch = core.audio_read(path)
+    local env, drive = {}, {}
+    local win = 1103                                  -- 50 ms
+    for w = 0, info.frames // win - 1 do
+      env[#env + 1] = dsp.rms(ch[1], w * win + 1, (w + 1) * win)
+      local s = (w + 0.5) * win / info.rate
+      drive[#drive + 1] = 1 + 0.8 * math.sin(TWO_PI * 0.25 * s)
+    end
+    local r = dsp.correlation(env, drive)
+    assert.is_true(r >= 0.9, "correlation " .. r)
+  end)
+
+  it("parameter mapping: a rising signal raises the pitch", function()
+    local Ramp = nm.mass { label = "Ramp", state = { x = 0 }, derivatives = function() return { x = 1 } end }
+    local res = nm.model(nm.node { masses = { Ramp() } }):run { duration = 2000, dt = 1 }
+    local path = res:write_audio(dir .. "/pitch.wav", { mode = "mapping", drive = "pitch",
+                                                        pitch = { 200, 800 }, rate = 22050 })
+    local info, ch = core.audio_read(path)
+    local first, last = {}, {}
+    for i = 1, 4410 do first[i], last[i] = ch[1][i + 2205], ch[1][info.frames - 6615 + i] end
+    local f1, f2 = dsp.peak_frequency(first, info.rate), dsp.peak_frequency(last, info.rate)
+    assert.is_true(f1 > 190 and f1 < 260, "start " .. f1)
+    assert.is_true(f2 > 600 and f2 < 810, "end " .. f2)
+  end)
+
+  it("pans a signal in the left hemisphere's nodes only >= 20 dB to the left", function()
+    -- AAL2 order: node 0 Precentral_L, 1 Precentral_R, 2 Frontal_Sup_2_L, 3 Frontal_Sup_2_R
+    local res = tones(4, { a = { 1, 0, 0.7, 0 }, f = { 10, 10, 12, 12 } })
+                :run { duration = 8000, dt = 0.1, record = { "x" } }
+    local ds = nm.datasets.load("hcp")
+    for _, opts in ipairs {
+      { pan = "hemisphere", regions = ds },
+      { pan = ds.hemisphere },
+      { regions = "hcp" },
+    } do
+      local path = res:write_audio(dir .. "/lr.wav", opts)
+      local info, ch = core.audio_read(path)
+      assert.are.equal(2, info.channels)
+      local l, r = dsp.rms(ch[1]), dsp.rms(ch[2])
+      local ratio = dsp.db(l / math.max(r, 1e-300))
+      assert.is_true(ratio >= 20, "L/R = " .. ratio .. " dB")
+    end
+    -- and the other way round
+    local path = res:write_audio(dir .. "/lr2.wav", { pan = { "R", "L", "R", "L" } })
+    local _, ch = core.audio_read(path)
+    assert.is_true(dsp.db(dsp.rms(ch[2]) / math.max(dsp.rms(ch[1]), 1e-300)) >= 20)
+  end)
+
+  it("never writes a sample above full scale", function()
+    local res = tones(2, { a = { 5, 3 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
+    for _, opts in ipairs {
+      { normalize = "none" },
+      { normalize = "none", gain = 4, bits = "float" },
+      { normalize = "peak", headroom = 0 },
+      { normalize = "rms" },
+      { normalize = "relative", layout = "mono" },
+    } do
+      local path, rep = res:write_audio(dir .. "/fs.wav", opts)
+      local _, ch = core.audio_read(path)
+      for _, c in ipairs(ch) do assert.is_true(dsp.max_abs(c) <= 1, "max " .. dsp.max_abs(c)) end
+      if opts.normalize == "none" then
+        assert.is_true(rep.limited_db > 1)
+        assert.matches("limiter", rep.warnings[1])
+      end
+    end
+    local path = res:write_audio(dir .. "/peak.wav", { bits = "float", headroom = 3 })
+    local _, ch = core.audio_read(path)
+    local m = math.max(dsp.max_abs(ch[1]), dsp.max_abs(ch[2]))
+    assert.is_true(math.abs(m - 10 ^ (-3 / 20)) < 1e-6, "peak " .. m)
+  end)
+
+  it("decodes FLAC and WAV (16- and 24-bit PCM) to equal samples", function()
+    local res = alpha_hopf():run { duration = 6000, dt = 0.1, seed = 3 }
+    for _, bits in ipairs { 16, 24 } do
+      local _, wav = core.audio_read(res:write_audio(dir .. "/eq.wav", { bits = bits, variable = "x" }))
+      local info, flac = core.audio_read(res:write_audio(dir .. "/eq.flac", { bits = bits, variable = "x" }))
+      assert.are.equal("flac", info.format)
+      assert.are.equal(bits == 16 and "pcm16" or "pcm24", info.encoding)
+      assert.are.equal(#wav[1], #flac[1])
+      for i = 1, #wav[1] do
+        if wav[1][i] ~= flac[1][i] then error("sample " .. i .. " differs") end
+      end
+    end
+  end)
+
+  it("writes OGG Vorbis", function()
+    local res = alpha_hopf():run { duration = 6000, dt = 0.1 }
+    local info, ch = core.audio_read(res:write_audio(dir .. "/a.ogg", { variable = "x" }))
+    assert.are.equal("ogg", info.format)
+    assert.is_true(math.abs(dsp.peak_frequency(ch[1], info.rate) - 400) <= 4)
+  end)
+
+  it("fades inside the length and records the mapping in a JSON sidecar", function()
+    local res = tones(2, { a = { 1, 0.5 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
+    local path, rep = res:write_audio(dir .. "/side.wav", { speedup = 40, fade = 0.02, bits = "float" })
+    local _, ch = core.audio_read(path)
+    assert.are.equal(4.0 / 40 * 44100, #ch[1])
+    assert.is_true(math.abs(ch[1][1]) < 1e-3 and math.abs(ch[1][#ch[1]]) < 1e-3)
+    local f = assert(io.open(rep.sidecar))
+    local text = f:read("a")
+    f:close()
+    assert.matches('"speedup": 40', text)
+    assert.matches('"rate": 44100', text)
+    assert.matches('"name": "left"', text)
+    assert.matches('"column": "x.1"', text)
+    assert.matches('"normalize": "peak"', text)
+  end)
+
+  it("writes audio while integrating, from the full-rate signal, whatever the recording", function()
+    local streamed = alpha_hopf():run { duration = 10000, dt = 0.1, sampling_dt = 2,
+                                        output = { audio = { path = dir .. "/live.wav", speedup = 40,
+                                                             variable = "x" } } }
+    assert.are.equal(0, streamed:rows())
+    assert.are.equal(0, #streamed.audio.warnings)
+    local full = alpha_hopf():run { duration = 10000, dt = 0.1 }
+    local _, a = core.audio_read(dir .. "/live.wav")
+    local _, b = core.audio_read(full:write_audio(dir .. "/full.wav", { speedup = 40, variable = "x" }))
+    assert.are.equal(#b[1], #a[1])
+    for i = 1, #a[1] do
+      if a[1][i] ~= b[1][i] then error("sample " .. i .. " differs") end
+    end
+    -- the coarse recording itself warns: it cannot carry what the audio needs
+    local coarse = alpha_hopf():run { duration = 10000, dt = 0.1, sampling_dt = 2 }
+    local _, rep = coarse:write_audio(dir .. "/coarse.wav", { speedup = 40, variable = "x" })
+    assert.are.equal(1, #rep.warnings)
+    assert.matches("cannot carry", rep.warnings[1])
+    assert.matches("sampling_dt <= 0.907", rep.warnings[1])
+  end)
+
+  it("streams with a CSV and keeps what 'record' asks for", function()
+    local res = alpha_hopf():run { duration = 2000, dt = 0.1, sampling_dt = 1, record = { "y" },
+                                   output = { csv = dir .. "/live.csv",
+                                              audio = { path = dir .. "/live2.flac", speedup = 20 } } }
+    assert.are.equal(2000, res:rows())
+    assert.are.equal(2000, h.read_csv(dir .. "/live.csv").rows)
+    local info = core.audio_read(dir .. "/live2.flac")
+    assert.are.equal(2.0 / 20 * 44100, info.frames)
+  end)
+
+  it("gives clear errors for bad options, at the caller's line", function()
+    local res = tones(2):run { duration = 1000, dt = 0.1, record = { "x" } }
+    local cases = {
+      { { speedup = 0 }, "'speedup' must be a positive number %(got 0%)" },
+      { { speedup = -40 }, "'speedup' must be a positive number" },
+      { { map = { from = 0, to = 400 } }, "'map.from' must be a positive number" },
+      { { layout = "quad" }, "unknown layout 'quad' %(use mono, stereo, multichannel%)" },
+      { { variable = "v" }, "'v' was not recorded %(recorded: x%)" },
+      { { nodes = { 7 } }, "node 7 has no recorded 'x'" },
+      { { speedp = 40 }, "unknown field 'speedp'; did you mean 'speedup'%?" },
+      { { rate = 1000 }, "'rate' must be one of" },
+      { { bits = 12 }, "'bits' must be 16, 24 or \"float\"" },
+      { { normalize = "loud" }, "unknown normalize 'loud'" },
+      { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
+      { { gain = 2 }, "'gain' applies with normalize = \"none\"" },
+      { { envelope = 2 }, "'envelope' applies to mode = \"mapping\"" },
+    }
+    for _, c in ipairs(cases) do
+      local msg = err_of(function() res:write_audio(dir .. "/bad.wav", c[1]) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: " .. c[2], msg)
+    end
+    assert.matches("cannot tell the format of 'x%.mp3'", err_of(function() res:write_audio("x.mp3") end))
+    local ten = tones(10):run { duration = 200, dt = 0.1, record = { "x" } }
+    assert.matches("FLAC holds at most 8 channels %(this layout has 10%)",
+                   err_of(function() ten:write_audio(dir .. "/ten.flac", { layout = "multichannel" }) end))
+    assert.is_false(exists(dir .. "/bad.wav"))
+  end)
+
+  it("fails cleanly on an unwritable path and leaves no file", function()
+    local res = tones(1):run { duration = 1000, dt = 0.1, record = { "x" } }
+    local msg = err_of(function() res:write_audio("/nonexistent-dir/x.wav") end)
+    assert.matches("audio_spec%.lua:%d+: write_audio: cannot write '/nonexistent%-dir/x%.wav'", msg)
+    msg = err_of(function()
+      tones(1):run { duration = 100, dt = 0.1, output = { audio = "/nonexistent-dir/y.wav" } }
+    end)
+    assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '/nonexistent%-dir/y%.wav'", msg)
+    -- a run that fails midway leaves no audio behind
+    local Boom = nm.mass { label = "Boom", state = { x = 1 }, derivatives = function(s) return { x = s.x * s.x } end }
+    msg = err_of(function()
+      nm.model(nm.node { masses = { Boom() } }):run { duration = 100, dt = 0.1,
+                                                       output = { audio = dir .. "/boom.wav" } }
+    end)
+    assert.matches("NaN or infinite", msg)
+    assert.is_false(exists(dir .. "/boom.wav"))
+    local _, listing = h.sh("ls -A " .. q(dir))
+    assert.is_nil(listing:find("tmp%-"), listing)
+    assert.is_nil(listing:find("spool"), listing)
+  end)
+
+  it("neuromass sonify turns a recorded CSV into audio, with the same options", function()
+    local res = tones(3, { f = { 5, 10, 20 } }):run { duration = 6000, dt = 0.1, sampling_dt = 0.2,
+                                                      record = { "x" } }
+    res:write_csv(dir .. "/rec.csv")
+    local status, out, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
+                                  q(dir .. "/cli.wav") .. " --speedup 40 --layout multichannel --rate 48000")
+    assert.are.equal(0, status, err)
+    assert.matches("cli%.wav: 0%.150 s, 3 channels, 48000 Hz", out)
+    local info, ch = core.audio_read(dir .. "/cli.wav")
+    assert.are.equal(3, info.channels)
+    assert.are.equal(7200, info.frames)
+    assert.is_true(math.abs(dsp.peak_frequency(ch[3], info.rate) - 800) <= 8)
+    assert.is_true(exists(dir .. "/cli.wav.json"))
+    -- the same as res:write_audio
+    local _, ch2 = core.audio_read(res:write_audio(dir .. "/lua.wav", { speedup = 40, rate = 48000,
+                                                                       layout = "multichannel" }))
+    for i = 1, #ch[1] do
+      if ch[1][i] ~= ch2[1][i] then error("sample " .. i .. " differs") end
+    end
+    status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
+                          q(dir .. "/cli2.wav") .. " --speedup 0")
+    assert.are_not.equal(0, status)
+    assert.matches("neuromass: sonify: 'speedup' must be a positive number %(got 0%)", err)
+    status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
+                          q(dir .. "/cli2.wav") .. " --sped 40")
+    assert.are_not.equal(0, status)
+    assert.matches("unknown option '%-%-sped'", err)
+    status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/none.csv") .. " -o " .. q(dir .. "/x.wav"))
+    assert.are_not.equal(0, status)
+    assert.matches("cannot read", err)
+    assert.is_false(exists(dir .. "/cli2.wav"))
+  end)
+end)
