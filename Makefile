@@ -24,7 +24,8 @@ WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
 DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile samplerate 2>/dev/null)
 GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile samplerate 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null)
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) \
+OPENMP     ?= -fopenmp
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(OPENMP) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) \
               -DNM_LUADIR='"$(SHAREDIR)/lua"' $(CPPFLAGS) $(CFLAGS)
 
 ifdef SANITIZER
@@ -54,12 +55,14 @@ $(BUILD)/obj/%.o: src/%.c
 
 # The executable exports Lua's symbols (-Wl,-E) for C modules it loads.
 $(EXE): $(MAIN_OBJ) $(ENGINE_OBJ) $(BIND_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(GSL_LIBS) -lm -Wl,-E
+	$(CC) $(LDFLAGS) $(OPENMP) -o $@ $^ $(LUA_LIBS) $(GSL_LIBS) -lm -Wl,-E
 
-# The module is not linked against liblua: the host process provides it.
+# The module is not linked against liblua: the host process provides it.  It is
+# never unloaded (-z nodelete): Lua closes its C modules at exit while OpenMP's
+# worker threads may still be parked in the module's code.
 $(MODULE): $(ENGINE_OBJ) $(BIND_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(GSL_LIBS) -lm
+	$(CC) $(LDFLAGS) $(OPENMP) -shared -Wl,-z,nodelete -o $@ $^ $(GSL_LIBS) -lm
 
 # C engine tests link the engine objects only (no Lua).
 $(BUILD)/tests/%: tests/c/%.c $(ENGINE_OBJ)

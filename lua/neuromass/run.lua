@@ -16,7 +16,7 @@ local type, error, ipairs, pairs, string, table, tonumber, math, tostring, packa
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
-                     rtol = true, atol = true, progress = true }
+                     rtol = true, atol = true, progress = true, threads = true }
 local integrators = { euler = true, heun = true, rk4 = true, rkf45 = true, rk8pd = true,
                       msbdf = true }
 local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
@@ -209,6 +209,7 @@ function Model:run(opts)
     method = method, rtol = opts.rtol, atol = opts.atol, record = record, drivers = drv,
     stimuli = stims,
     keep = keep, csv = csv, header = cols.names, progress = progress and true or false,
+    threads = opts.threads,
     audio = au and au.writer, audio_cols = audio_cols, keep_cols = 1 + #cols.sigs,
     decimate = (au and not adaptive[method]) and every or 1,
   }

@@ -202,6 +202,7 @@ static int sim_run(lua_State *L)
   memset(&o, 0, sizeof o);
   o.n_steps = (long)intfield(L, 2, "n_steps", 0);
   o.every = (long)intfield(L, 2, "every", 1);
+  o.threads = (int)intfield(L, 2, "threads", 0);
   o.method = method_of(L, 2);
   o.rtol = numfield(L, 2, "rtol", 0);
   o.atol = numfield(L, 2, "atol", 0);

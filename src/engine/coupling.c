@@ -49,10 +49,10 @@ int nm_couplings_prepare(nm_sim *s)
 
 /* Start of a step: every term is a load relative to the row of "now". */
 static void eval_now(const nm_coupling *c, const long *off, const double *base, const double *V,
-                     double *U)
+                     double *U, size_t r0, size_t r1)
 {
   const double *w = c->weight;
-  for (size_t r = 0; r < c->n_rows; r++) {
+  for (size_t r = r0; r < r1; r++) {
     double acc = 0.0;
     size_t end = c->row_ptr[r + 1];
     if (c->mode == NM_DIFFUSIVE) {
@@ -89,8 +89,20 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
     const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
-    for (size_t i = 0; i < s->n_fast; i++) eval_now(s->fast[i].c, s->fast[i].off, base, V, s->U);
+    for (size_t i = 0; i < s->n_fast; i++)
+      eval_now(s->fast[i].c, s->fast[i].off, base, V, s->U, 0, s->fast[i].c->n_rows);
   } else {
     for (size_t i = 0; i < s->n_fast; i++) eval_general(s->fast[i].c, &s->hist, V, s->U);
+  }
+}
+
+
+void nm_couplings_eval_part(nm_sim *s, const double *V, int part, int parts)
+{
+  const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
+  for (size_t i = 0; i < s->n_fast; i++) {
+    size_t n = s->fast[i].c->n_rows;
+    eval_now(s->fast[i].c, s->fast[i].off, base, V, s->U, n * (size_t)part / (size_t)parts,
+             n * (size_t)(part + 1) / (size_t)parts);
   }
 }

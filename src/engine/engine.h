@@ -49,6 +49,10 @@ typedef struct {
 } nm_eval_ctx;
 
 void nm_program_eval(nm_program *prog, const nm_eval_ctx *ctx);
+/* The two halves of an evaluation, for threads: the prologue (once), then
+** the main code over a range of lanes. */
+void nm_program_prepare(nm_program *prog, const nm_eval_ctx *ctx);
+void nm_program_eval_lanes(nm_program *prog, const nm_eval_ctx *ctx, size_t l0, size_t l1);
 /* Parameters changed: the prologue runs again at the next evaluation. */
 void nm_program_invalidate(nm_program *prog);
 void nm_model_params_changed(nm_model *m);

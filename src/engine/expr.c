@@ -465,14 +465,14 @@ typedef struct {
 
 
 static void table_lookup(nm_program *p, const nm_ins *in, const nm_eval_ctx *ctx, table_cache *tc,
-                         double *d, const double *a, const double *b)
+                         double *d, const double *a, const double *b, size_t l0, size_t L)
 {
-  const size_t L = p->lanes;
   nm_table2d *t = ctx->tables[in->slot];
+  nm_table_pos *pos = p->pos + l0;
   if (tc->a != in->a || tc->b != in->b || !nm_table2d_same_grid(tc->grid, t)) {
     tc->outside = 0;
     for (size_t l = 0; l < L; l++) {
-      if (nm_table2d_locate(t, a[l], b[l], &p->pos[l]) && tc->outside++ == 0) {
+      if (nm_table2d_locate(t, a[l], b[l], &pos[l]) && tc->outside++ == 0) {
         tc->first_row = a[l];
         tc->first_col = b[l];
       }
@@ -482,29 +482,33 @@ static void table_lookup(nm_program *p, const nm_ins *in, const nm_eval_ctx *ctx
     tc->grid = t;
   }
   nm_table2d_count_clamped(t, tc->outside, tc->first_row, tc->first_col);
-  for (size_t l = 0; l < L; l++) d[l] = nm_table2d_at(t, &p->pos[l]);
+  for (size_t l = 0; l < L; l++) d[l] = nm_table2d_at(t, &pos[l]);
 }
 
 
-static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_ctx *ctx)
+/* Runs `code` over lanes l0 .. l1-1.  Threads may take disjoint lane ranges
+** of the same program: every instruction works lane by lane. */
+static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_ctx *ctx,
+                size_t l0, size_t l1)
 {
-  const size_t L = p->lanes;
-  double *R = p->regs;
+  const size_t W = p->lanes;        /* register width */
+  const size_t L = l1 - l0;         /* lanes in this range */
+  double *R = p->regs + l0;
   table_cache tc = { -1, -1, NULL, 0, 0.0, 0.0 };
   for (size_t k = 0; k < n_ins; k++) {
     const nm_ins *in = &code[k];
-    double *d = R + (size_t)in->dst * L;
-    const double *a = R + (size_t)in->a * L;
-    const double *b = R + (size_t)in->b * L;
-    const double *c = R + (size_t)in->c * L;
+    double *d = R + (size_t)in->dst * W;
+    const double *a = R + (size_t)in->a * W;
+    const double *b = R + (size_t)in->b * W;
+    const double *c = R + (size_t)in->c * W;
+    long at = in->slot + (long)l0;
     switch (in->op) {
-      case NM_OP_SIGNAL: memcpy(d, ctx->V + in->slot, L * sizeof *d); break;
-      case NM_OP_PARAM: memcpy(d, ctx->P + in->slot, L * sizeof *d); break;
+      case NM_OP_SIGNAL: memcpy(d, ctx->V + at, L * sizeof *d); break;
+      case NM_OP_PARAM: memcpy(d, ctx->P + at, L * sizeof *d); break;
       case NM_OP_GPARAM: LANES(d[l] = ctx->P[in->slot]) break;
-      case NM_OP_INPUT: memcpy(d, ctx->U + in->slot, L * sizeof *d); break;
+      case NM_OP_INPUT: memcpy(d, ctx->U + at, L * sizeof *d); break;
       case NM_OP_TIME: LANES(d[l] = ctx->t) break;
-      case NM_OP_HIST:
-        LANES(d[l] = nm_hist_read(ctx->hist, ctx->V, in->slot + (long)l, in->delay)) break;
+      case NM_OP_HIST: LANES(d[l] = nm_hist_read(ctx->hist, ctx->V, at + (long)l, in->delay)) break;
       case NM_OP_ADD: LANES(d[l] = a[l] + b[l]) break;
       case NM_OP_SUB: LANES(d[l] = a[l] - b[l]) break;
       case NM_OP_MUL: LANES(d[l] = a[l] * b[l]) break;
@@ -530,10 +534,10 @@ static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_c
       case NM_OP_EQ: LANES(d[l] = a[l] == b[l]) break;
       case NM_OP_NE: LANES(d[l] = a[l] != b[l]) break;
       case NM_OP_IFELSE: LANES(d[l] = a[l] != 0.0 ? b[l] : c[l]) break;
-      case NM_OP_TABLE2D: table_lookup(p, in, ctx, &tc, d, a, b); break;
-      case -1 - NM_SINK_DERIV: memcpy(ctx->D + in->slot, a, L * sizeof *a); break;
-      case -1 - NM_SINK_SIGNAL: memcpy(ctx->V + in->slot, a, L * sizeof *a); break;
-      case -1 - NM_SINK_INPUT: memcpy(ctx->U + in->slot, a, L * sizeof *a); break;
+      case NM_OP_TABLE2D: table_lookup(p, in, ctx, &tc, d, a, b, l0, L); break;
+      case -1 - NM_SINK_DERIV: memcpy(ctx->D + at, a, L * sizeof *a); break;
+      case -1 - NM_SINK_SIGNAL: memcpy(ctx->V + at, a, L * sizeof *a); break;
+      case -1 - NM_SINK_INPUT: memcpy(ctx->U + at, a, L * sizeof *a); break;
       default: break;
     }
     if (in->dst >= 0 && (in->dst == tc.a || in->dst == tc.b)) tc.a = tc.b = -1;
@@ -541,11 +545,25 @@ static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_c
 }
 
 
-void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
+/* Runs the prologue if parameters changed since it last ran (on every lane). */
+void nm_program_prepare(nm_program *p, const nm_eval_ctx *ctx)
 {
   if (p->stale) {
-    run(p, p->pre, p->n_pre, ctx);
+    run(p, p->pre, p->n_pre, ctx, 0, p->lanes);
     p->stale = 0;
   }
-  run(p, p->code, p->n_ins, ctx);
+}
+
+
+/* Lanes l0 .. l1-1 of the main code; the prologue must be current. */
+void nm_program_eval_lanes(nm_program *p, const nm_eval_ctx *ctx, size_t l0, size_t l1)
+{
+  run(p, p->code, p->n_ins, ctx, l0, l1);
+}
+
+
+void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
+{
+  nm_program_prepare(p, ctx);
+  run(p, p->code, p->n_ins, ctx, 0, p->lanes);
 }

@@ -327,6 +327,8 @@ typedef struct {
   void *sink_ud;
   size_t chunk_rows;         /* rows buffered before calling the sink */
   volatile int *interrupt;   /* set non-zero to stop the run (optional) */
+  int threads;               /* Euler on this many threads; 0: automatic (several for
+                                large networks); results are the same bits either way */
   void (*progress)(void *ud, long done, long total);  /* optional */
   void *progress_ud;
 } nm_run_opts;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -274,12 +275,12 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 }
 
 
-int nm_sim_advance_noise(nm_sim *s)
+int nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
 {
   nm_model *m = s->m;
   double sqdt = sqrt(s->dt);
   int changed = 0;
-  for (size_t n = 0; n < m->n_noises; n++) {
+  for (size_t n = n0; n < n1; n++) {
     const nm_noise *z = &m->noises[n];
     double x = s->noise_x[n], mu = m->P[z->mu], sigma = m->P[z->sigma], tau = m->P[z->tau];
     x += s->dt * (mu - x) / tau;
@@ -291,7 +292,13 @@ int nm_sim_advance_noise(nm_sim *s)
 }
 
 
-/* Returns the first non-finite state variable, or -1. */
+int nm_sim_advance_noise(nm_sim *s)
+{
+  return nm_sim_advance_noise_range(s, 0, s->m->n_noises);
+}
+
+
+/* Returns the first non-finite signal, or -1. */
 static long first_nonfinite(const nm_sim *s)
 {
   for (size_t i = 0; i < s->nv; i++)
@@ -303,6 +310,27 @@ static long first_nonfinite(const nm_sim *s)
 /* ---------------------------------------------------------------------
 ** Recording and the run loop
 ** ------------------------------------------------------------------- */
+
+int nm_sim_all_finite(nm_sim *s)
+{
+  long bad = first_nonfinite(s);
+  if (bad < 0) return 1;
+  s->fail_t = nm_sim_time(s);
+  s->fail_sig = bad;
+  return 0;
+}
+
+
+/* Threads pay off when a step has enough lanes to share. */
+static int threads_for(const nm_sim *s, const nm_run_opts *o)
+{
+  if (o->method != NM_EULER || s->m->n_callbacks) return 1;
+  if (o->threads > 0) return o->threads;
+  size_t lanes = 0;
+  for (size_t i = 0; i < s->m->n_progs[NM_STAGE_RHS]; i++) lanes += s->m->progs[NM_STAGE_RHS][i]->lanes;
+  return lanes >= 256 ? nm_sim_threads_available() : 1;
+}
+
 
 typedef struct {
   const nm_run_opts *o;
@@ -358,6 +386,64 @@ static int check_opts(const nm_sim *s, const nm_run_opts *o)
 }
 
 
+/* Steps i0 .. i1-1 of a run on this thread. */
+static int run_serial(nm_sim *s, const nm_run_opts *o, long i0, long i1, recorder *r)
+{
+  void (*step)(nm_sim *) = o->method == NM_HEUN ? step_heun : o->method == NM_RK4 ? step_rk4
+                                                                                : step_euler;
+  long report = o->n_steps / 100 + 1;
+  int rc = NM_OK;
+  for (long i = i0; i < i1 && rc == NM_OK; i++) {
+    nm_sim_step_inputs(s, o, i);
+    step(s);
+    nm_sim_constrain(s);
+    nm_sim_advance_noise(s);
+    nm_sim_finish_step(s);
+    if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
+    if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
+    if ((i + 1) % o->every == 0) rc = record_row(r, s);
+    if (o->interrupt && *o->interrupt) rc = NM_EINVAL;
+    if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
+  }
+  return rc;
+}
+
+
+static double seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+
+/*
+** Threads help only while the machine has cores to spare: the run goes in
+** chunks, and every few chunks one runs on one thread and one on `threads`,
+** timed, to pick the faster way for the chunks that follow.  Both ways give
+** the same bits, so the choice never changes the result.
+*/
+static int run_balanced(nm_sim *s, const nm_run_opts *o, int threads, recorder *r)
+{
+  const long chunk = 1000;
+  const int probe_every = 16;
+  int rc = NM_OK, use_threads = 1;
+  double t_one = 0, t_many = 0;
+  for (long i0 = 0, n = 0; i0 < o->n_steps && rc == NM_OK; i0 += chunk, n++) {
+    long i1 = i0 + chunk < o->n_steps ? i0 + chunk : o->n_steps;
+    int phase = (int)(n % probe_every);
+    int many = phase == 0 ? 1 : phase == 1 ? 0 : use_threads;
+    double t0 = seconds();
+    rc = many ? nm_sim_run_threads(s, o, threads, i0, i1, record_row, r)
+              : run_serial(s, o, i0, i1, r);
+    double per_step = (seconds() - t0) / (double)(i1 - i0);
+    if (phase == 0) t_many = per_step;
+    if (phase == 1) { t_one = per_step; use_threads = t_many < t_one; }
+  }
+  return rc;
+}
+
+
 int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
   int rc = check_opts(s, o);
@@ -365,30 +451,15 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   recorder r = { o, NULL, 0, o->chunk_rows ? o->chunk_rows : 1024, 1 + o->n_record };
   r.buf = malloc(r.cap * r.cols * sizeof(double));
   if (!r.buf) return NM_ENOMEM;
+  int threads = threads_for(s, o);
   if (o->method >= NM_RKF45) {
     rc = nm_sim_run_adaptive(s, o, record_row, &r);
+  } else if (threads > 1 && o->threads > 0) {
+    rc = nm_sim_run_threads(s, o, threads, 0, o->n_steps, record_row, &r);
+  } else if (threads > 1) {
+    rc = run_balanced(s, o, threads, &r);
   } else {
-    void (*step)(nm_sim *) = o->method == NM_HEUN ? step_heun : o->method == NM_RK4 ? step_rk4
-                                                                                  : step_euler;
-    long report = o->n_steps / 100 + 1;
-    for (long i = 0; i < o->n_steps && rc == NM_OK; i++) {
-      nm_sim_step_inputs(s, o, i);
-      step(s);
-      nm_sim_constrain(s);
-      nm_sim_advance_noise(s);
-      nm_sim_finish_step(s);
-      if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
-      long bad = first_nonfinite(s);
-      if (bad >= 0) {
-        s->fail_t = nm_sim_time(s);
-        s->fail_sig = bad;
-        rc = NM_ENONFINITE;
-        break;
-      }
-      if ((i + 1) % o->every == 0) rc = record_row(&r, s);
-      if (o->interrupt && *o->interrupt) rc = NM_EINVAL;
-      if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
-    }
+    rc = run_serial(s, o, 0, o->n_steps, &r);
   }
   if (rc == NM_OK) rc = flush(&r);
   free(r.buf);

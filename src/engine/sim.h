@@ -44,6 +44,8 @@ struct nm_sim {
 int nm_couplings_prepare(nm_sim *s);
 void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
+/* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
+void nm_couplings_eval_part(nm_sim *s, const double *V, int part, int parts);
 
 /* Evaluates couplings, sync programs and right-hand sides on the signals `V`
 ** at fraction `frac` of the current step; derivatives land in `D`. */
@@ -60,6 +62,15 @@ int nm_sim_constrain(nm_sim *s);
 
 /* Advances the noise processes by one step; returns non-zero if any moved. */
 int nm_sim_advance_noise(nm_sim *s);
+int nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
+
+/* Records where a non-finite signal appeared and returns 0, or returns 1. */
+int nm_sim_all_finite(nm_sim *s);
+
+/* step_threads.c: the Euler loop on `threads` threads; bit-identical to one. */
+int nm_sim_threads_available(void);
+int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
+                       int (*emit)(void *rec, nm_sim *s), void *rec);
 
 int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
                         int (*emit)(void *rec, nm_sim *s), void *rec);

@@ -55,8 +55,12 @@ double nm_table2d_at(const nm_table2d *t, const nm_table_pos *pos)
 void nm_table2d_count_clamped(nm_table2d *t, unsigned long n, double row_x, double col_x)
 {
   if (n == 0) return;
-  if (t->clamped == 0) { t->clamped_row = row_x; t->clamped_col = col_x; }
-  t->clamped += n;
+  /* Threads evaluating different lanes may get here together (a rare path). */
+#pragma omp critical(nm_table2d_clamped)
+  {
+    if (t->clamped == 0) { t->clamped_row = row_x; t->clamped_col = col_x; }
+    t->clamped += n;
+  }
 }
 
 

@@ -1,0 +1,162 @@
+/*
+** step_threads.c: the Euler loop on several threads (OpenMP), for large
+** networks.  Threads split every phase of a step across nodes: coupling rows,
+** program lanes, state updates and noise channels.  Each value is computed
+** exactly as on one thread (a coupling row is summed by one thread, a lane
+** runs the same instructions, a noise channel draws from its own stream), so
+** the result is bit-identical whatever the number of threads.  The short
+** serial parts (inputs, constraints, history push, recording) run on one
+** thread between barriers.
+*/
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "sim.h"
+
+
+/*
+** The barrier between phases.  OpenMP's own spins for a long time before it
+** sleeps, which is fine on an idle machine and ruinous on a busy one (a
+** spinning thread keeps the core from the thread it waits for).  This one
+** spins briefly, then yields the core at every check.
+*/
+typedef struct {
+  atomic_int count;
+  atomic_int generation;
+  int n;
+} barrier;
+
+
+static void barrier_wait(barrier *b)
+{
+  int gen = atomic_load_explicit(&b->generation, memory_order_acquire);
+  if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) == b->n - 1) {
+    atomic_store_explicit(&b->count, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&b->generation, 1, memory_order_release);
+    return;
+  }
+  for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == gen; spins++)
+    if (spins > 2000) sched_yield();
+}
+
+
+/* Part `part` of `parts` of the range 0 .. n-1. */
+static size_t part_start(size_t n, int part, int parts)
+{
+  return n * (size_t)part / (size_t)parts;
+}
+
+
+int nm_sim_threads_available(void)
+{
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+
+/* The serial head of a step: its inputs and the prologues they may invalidate. */
+static void begin_step(nm_sim *s, const nm_run_opts *o, long i, nm_eval_ctx *ctx)
+{
+  nm_model *m = s->m;
+  nm_sim_step_inputs(s, o, i);
+  s->hist.now = s->step;
+  s->hist.frac = 0.0;
+  ctx->t = nm_sim_time(s);
+  for (int st = NM_STAGE_SYNC; st <= NM_STAGE_RHS; st++)
+    for (size_t k = 0; k < m->n_progs[st]; k++) nm_program_prepare(m->progs[st][k], ctx);
+}
+
+
+/* The serial tail of step i: constraints, outputs and history, checks and
+** recording; then the head of the next step.  Returns non-zero to stop. */
+static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ctx *ctx, int *rc,
+                    int (*emit)(void *rec, nm_sim *s), void *rec)
+{
+  nm_model *m = s->m;
+  if (m->n_callbacks) {
+    nm_view view = { ctx->t, s->V, m->P, s->U, s->D };
+    for (size_t k = 0; k < m->n_callbacks; k++)
+      if (m->callbacks[k].fn(m->callbacks[k].ud, &view) != 0) s->callback_failed = 1;
+  }
+  nm_sim_constrain(s);
+  nm_sim_finish_step(s);
+  if (s->callback_failed) {
+    s->callback_failed = 0;
+    *rc = NM_ECALLBACK;
+  } else if (!nm_sim_all_finite(s)) {
+    *rc = NM_ENONFINITE;
+  } else if ((i + 1) % o->every == 0) {
+    *rc = emit(rec, s);
+  }
+  if (*rc == NM_OK && o->interrupt && *o->interrupt) *rc = NM_EINVAL;
+  long report = o->n_steps / 100 + 1;
+  if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
+  if (*rc != NM_OK || i + 1 >= i1) return 1;
+  begin_step(s, o, i + 1, ctx);
+  return 0;
+}
+
+
+/*
+** Steps i0 .. i1-1 of a run on every thread, with three barriers and one
+** serial section per step:
+**   coupling rows | rhs lanes (program by program) | state updates and noise
+**   channels | serial: constraints, outputs, history, recording, next inputs.
+** Not for models with slow-path callbacks (they must see every derivative
+** before the update): nm_sim_run keeps those on one thread.
+*/
+int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
+                       int (*emit)(void *rec, nm_sim *s), void *rec)
+{
+  nm_model *m = s->m;
+  nm_program **sync = m->progs[NM_STAGE_SYNC], **rhs = m->progs[NM_STAGE_RHS];
+  size_t n_sync = m->n_progs[NM_STAGE_SYNC], n_rhs = m->n_progs[NM_STAGE_RHS];
+  int rc = NM_OK, stop = i0 >= i1;
+  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, 0.0, &s->hist, m->tables };
+  barrier bar;
+  atomic_init(&bar.count, 0);
+  atomic_init(&bar.generation, 0);
+  if (!stop) begin_step(s, o, i0, &ctx);
+#pragma omp parallel num_threads(threads)
+  {
+#ifdef _OPENMP
+    int tid = omp_get_thread_num(), parts = omp_get_num_threads();
+#else
+    int tid = 0, parts = 1;
+#endif
+#pragma omp single
+    bar.n = parts;
+    for (long i = i0; !stop; i++) {
+      nm_couplings_eval_part(s, s->V, tid, parts);
+      barrier_wait(&bar);
+      if (n_sync) {
+        for (size_t k = (size_t)tid; k < n_sync; k += (size_t)parts)
+          nm_program_eval_lanes(sync[k], &ctx, 0, sync[k]->lanes);
+        barrier_wait(&bar);
+      }
+      /* Programs in order (a later group may read an output of an earlier one). */
+      for (size_t k = 0; k < n_rhs; k++) {
+        size_t L = rhs[k]->lanes;
+        nm_program_eval_lanes(rhs[k], &ctx, part_start(L, tid, parts), part_start(L, tid + 1, parts));
+        barrier_wait(&bar);
+      }
+      size_t j1 = part_start(s->ns, tid + 1, parts);
+      for (size_t j = part_start(s->ns, tid, parts); j < j1; j++) s->V[j] += s->dt * s->D[j];
+      nm_sim_advance_noise_range(s, part_start(m->n_noises, tid, parts),
+                                 part_start(m->n_noises, tid + 1, parts));
+      barrier_wait(&bar);
+      if (tid == 0) stop = end_step(s, o, i, i1, &ctx, &rc, emit, rec);
+      barrier_wait(&bar);
+    }
+  }
+  (void)threads;
+  return rc;
+}
