@@ -132,8 +132,10 @@ end
 -- connected, weights U(0, 1) scaled by 2 / (0.1 N), lengths U(0, 250) mm,
 -- diffusive coupling): time per connection and step.  The run lasts
 -- 1000 (1000 / N)^2 ms, so that every size does about 1e9 connection-steps.
-function cases.conn(n)
+-- `threads` (default 1) sets the number of threads of the Euler loop.
+function cases.conn(n, threads)
   n = math.tointeger(tonumber(n))
+  threads = math.tointeger(tonumber(threads or "1"))
   math.randomseed(n)
   local C, L, conns = {}, {}, 0
   for i = 1, n do
@@ -151,7 +153,8 @@ function cases.conn(n)
   emit("build_time", timed(function()
     m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
   end))
-  kernel(m, { duration = 1000 * (1000 / n) ^ 2, dt = 0.1, sampling_dt = 10, record = { "x" } })
+  kernel(m, { duration = 1000 * (1000 / n) ^ 2, dt = 0.1, sampling_dt = 10, record = { "x" },
+              threads = threads })
   emit("connections", conns)
 end
 

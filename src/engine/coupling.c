@@ -10,8 +10,12 @@
 ** precomputed: no modulo and no branch in the inner loop.  Intermediate
 ** stages of Heun and RK4 (frac > 0) interpolate between rows and read the
 ** stage's own values for delay 0, through the general path.
+**
+** Two additive sums over the same terms with different weights (a rate and
+** its variance, e.g. ALN's C and C squared) are read in one pass.
 */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim.h"
 
@@ -24,6 +28,17 @@ void nm_couplings_free(nm_sim *s)
   free(s->fast);
   s->fast = NULL;
   s->n_fast = 0;
+}
+
+
+/* Additive sums with the same rows, sources and delays (weights may differ). */
+static int same_terms(const nm_coupling *a, const nm_coupling *b)
+{
+  if (a->mode != NM_ADDITIVE || b->mode != NM_ADDITIVE || a->n_rows != b->n_rows) return 0;
+  if (memcmp(a->row_ptr, b->row_ptr, (a->n_rows + 1) * sizeof *a->row_ptr) != 0) return 0;
+  size_t n = a->row_ptr[a->n_rows];
+  return memcmp(a->src, b->src, n * sizeof *a->src) == 0 &&
+         memcmp(a->delay, b->delay, n * sizeof *a->delay) == 0;
 }
 
 
@@ -42,6 +57,15 @@ int nm_couplings_prepare(nm_sim *s)
       off[k] = s->column[c->src[k]] - (long)c->delay[k] * (long)s->width;
     s->fast[i].c = c;
     s->fast[i].off = off;
+    s->fast[i].twin = NULL;
+    s->fast[i].is_twin = 0;
+  }
+  for (size_t i = 0; i < s->n_fast; i++) {
+    for (size_t j = i + 1; j < s->n_fast && !s->fast[i].twin && !s->fast[i].is_twin; j++)
+      if (!s->fast[j].is_twin && same_terms(s->fast[i].c, s->fast[j].c)) {
+        s->fast[i].twin = s->fast[j].c;
+        s->fast[j].is_twin = 1;
+      }
   }
   return NM_OK;
 }
@@ -63,6 +87,35 @@ static void eval_now(const nm_coupling *c, const long *off, const double *base, 
     }
     U[c->dst[r]] = acc;
   }
+}
+
+
+/* Start of a step, two additive sums over the same terms in one pass. */
+static void eval_now_twins(const nm_coupling *c, const nm_coupling *t, const long *off,
+                           const double *base, double *U, size_t r0, size_t r1)
+{
+  const double *w = c->weight, *v = t->weight;
+  for (size_t r = r0; r < r1; r++) {
+    double acc = 0.0, acc2 = 0.0;
+    size_t end = c->row_ptr[r + 1];
+    for (size_t k = c->row_ptr[r]; k < end; k++) {
+      double x = base[off[k]];
+      acc += w[k] * x;
+      acc2 += v[k] * x;
+    }
+    U[c->dst[r]] = acc;
+    U[t->dst[r]] = acc2;
+  }
+}
+
+
+/* One prepared sum (with its twin, if any) over rows r0 .. r1-1. */
+static void eval_fast(const nm_fast_coupling *f, const double *base, const double *V, double *U,
+                      size_t r0, size_t r1)
+{
+  if (f->is_twin) return;
+  if (f->twin) eval_now_twins(f->c, f->twin, f->off, base, U, r0, r1);
+  else eval_now(f->c, f->off, base, V, U, r0, r1);
 }
 
 
@@ -89,8 +142,7 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
     const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
-    for (size_t i = 0; i < s->n_fast; i++)
-      eval_now(s->fast[i].c, s->fast[i].off, base, V, s->U, 0, s->fast[i].c->n_rows);
+    for (size_t i = 0; i < s->n_fast; i++) eval_fast(&s->fast[i], base, V, s->U, 0, s->fast[i].c->n_rows);
   } else {
     for (size_t i = 0; i < s->n_fast; i++) eval_general(s->fast[i].c, &s->hist, V, s->U);
   }
@@ -102,7 +154,7 @@ void nm_couplings_eval_part(nm_sim *s, const double *V, int part, int parts)
   const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
   for (size_t i = 0; i < s->n_fast; i++) {
     size_t n = s->fast[i].c->n_rows;
-    eval_now(s->fast[i].c, s->fast[i].off, base, V, s->U, n * (size_t)part / (size_t)parts,
-             n * (size_t)(part + 1) / (size_t)parts);
+    eval_fast(&s->fast[i], base, V, s->U, n * (size_t)part / (size_t)parts,
+              n * (size_t)(part + 1) / (size_t)parts);
   }
 }

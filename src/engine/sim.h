@@ -13,6 +13,8 @@
 typedef struct {
   const nm_coupling *c;
   long *off;
+  const nm_coupling *twin;  /* a sum over the same terms, computed in the same pass */
+  int is_twin;              /* this sum is computed with its twin */
 } nm_fast_coupling;
 
 struct nm_sim {
