@@ -305,7 +305,8 @@ function M.build(model, dt)
         local name = "input_" .. (c - 1)
         cm:add_noise(layout.input_slot(g, name, l - 1), layout.param_slot(g, name .. ".mu", l - 1),
                      layout.param_slot(g, name .. ".sigma", l - 1),
-                     layout.param_slot(g, name .. ".tau", l - 1), 0 / 0)
+                     layout.param_slot(g, name .. ".tau", l - 1), 0 / 0,
+                     t.noise[c].kind == "white")
       end
     end
   end

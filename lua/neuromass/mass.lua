@@ -123,6 +123,11 @@ function M.mass(def)
   for k, ch in ipairs(noise) do
     local d = {}
     for f, v in pairs(noise_defaults) do d[f] = ch[f] or v end
+    -- "ou" (default): an Ornstein-Uhlenbeck process; "white": mu + sigma xi / sqrt(dt).
+    d.kind = ch.kind or "ou"
+    if d.kind ~= "ou" and d.kind ~= "white" then
+      error(string.format("mass '%s': noise channel %d: kind must be 'ou' or 'white'", name, k - 1), 2)
+    end
     t.noise[k] = d
   end
   t.all_inputs = {}

@@ -208,9 +208,14 @@ static int model_add_wrap(lua_State *L)
 static int model_add_noise(lua_State *L)
 {
   nm_model *m = nmL_checkmodel(L, 1);
-  int status = nm_model_add_noise(m, (long)luaL_checkinteger(L, 2), (long)luaL_checkinteger(L, 3),
-                                  (long)luaL_checkinteger(L, 4), (long)luaL_checkinteger(L, 5),
-                                  luaL_checknumber(L, 6));
+  int status;
+  if (lua_toboolean(L, 7))        /* white noise: mu and sigma only */
+    status = nm_model_add_white_noise(m, (long)luaL_checkinteger(L, 2),
+                                      (long)luaL_checkinteger(L, 3), (long)luaL_checkinteger(L, 4));
+  else
+    status = nm_model_add_noise(m, (long)luaL_checkinteger(L, 2), (long)luaL_checkinteger(L, 3),
+                                (long)luaL_checkinteger(L, 4), (long)luaL_checkinteger(L, 5),
+                                luaL_checknumber(L, 6));
   if (status != NM_OK) return nmL_fail(L, status, "noise");
   return 0;
 }

@@ -83,7 +83,7 @@ typedef struct {
 typedef struct { nm_callback_fn fn; void *ud; void (*release)(void *ud); } nm_callback;
 typedef struct { long sig; double lo, hi; } nm_clamp;
 typedef struct { long sig; double period; } nm_wrap;
-typedef struct { long dst, mu, sigma, tau; double x0; } nm_noise;
+typedef struct { long dst, mu, sigma, tau; double x0; int white; } nm_noise;
 
 struct nm_model {
   size_t n_state, n_aux, n_param, n_input;

@@ -221,6 +221,14 @@ int nm_model_add_noise(nm_model *m, long dst, long mu, long sigma, long tau, dou
 }
 
 
+int nm_model_add_white_noise(nm_model *m, long dst, long mu, long sigma)
+{
+  int rc = nm_model_add_noise(m, dst, mu, sigma, mu, 0.0);
+  if (rc == NM_OK) m->noises[m->n_noises - 1].white = 1;
+  return rc;
+}
+
+
 int nm_model_add_callback(nm_model *m, nm_callback_fn fn, void *ud, void (*release)(void *ud))
 {
   if (!fn) return NM_EINVAL;

@@ -171,6 +171,13 @@ int nm_model_add_wrap(nm_model *m, long sig, double period);
 int nm_model_add_noise(nm_model *m, long dst, long mu, long sigma, long tau, double x0);
 
 /*
+** White noise feeding U[dst]: mu + sigma xi / sqrt(dt), xi ~ N(0, 1) drawn
+** afresh for every step, so that an Euler step adds sigma sqrt(dt) xi (the
+** Euler-Maruyama increment of sigma dW).
+*/
+int nm_model_add_white_noise(nm_model *m, long dst, long mu, long sigma);
+
+/*
 ** The slow path: a function called at every right-hand-side evaluation, after
 ** the programs, with the arrays of the evaluation.  It exists for prototyping
 ** (the Lua binding calls a Lua function through it) and is slow.  A non-zero

@@ -75,6 +75,16 @@ static unsigned long stream_seed(unsigned long seed, size_t i)
 }
 
 
+/* A white-noise value for the next step (model.c, nm_model_add_white_noise). */
+static double white_sample(nm_sim *s, size_t i)
+{
+  const nm_noise *z = &s->m->noises[i];
+  double mu = s->m->P[z->mu], sigma = s->m->P[z->sigma];
+  if (sigma == 0.0) return mu;
+  return mu + sigma * gsl_ran_gaussian_ziggurat(s->rng[i], 1.0) / sqrt(s->dt);
+}
+
+
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
 {
   int rc = NM_ENOMEM;
@@ -96,6 +106,7 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
     goto fail;
   if (!(dt > 0)) { rc = NM_EINVAL; goto fail; }
   memcpy(s->V, m->v0, s->nv * sizeof(double));
+  for (size_t i = 0; i < m->n_noises; i++) s->has_white |= m->noises[i].white;
   for (size_t i = 0; i < m->n_noises; i++) {
     /* taus2: a small state (a few words, not MT19937's 2.5 kB), so that
     ** hundreds of streams stay in cache. */
@@ -104,6 +115,7 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
     gsl_rng_set(s->rng[i], stream_seed(seed, i));
     /* A NaN start value means: start at the process's mean. */
     s->noise_x[i] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
+    if (m->noises[i].white) s->noise_x[i] = white_sample(s, i);
   }
   rc = setup_history(s);
   if (rc != NM_OK) goto fail;
@@ -279,11 +291,16 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 
 int nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
 {
+  if (s->has_white) {
+    for (size_t n = n0; n < n1; n++)
+      if (s->m->noises[n].white) s->noise_x[n] = white_sample(s, n);
+  }
   nm_model *m = s->m;
   double sqdt = sqrt(s->dt);
   int changed = 0;
   for (size_t n = n0; n < n1; n++) {
     const nm_noise *z = &m->noises[n];
+    if (z->white) { changed = 1; continue; }
     double x = s->noise_x[n], mu = m->P[z->mu], sigma = m->P[z->sigma], tau = m->P[z->tau];
     x += s->dt * (mu - x) / tau;
     if (sigma != 0.0) x += sigma * sqdt * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);

