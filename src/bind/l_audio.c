@@ -245,6 +245,8 @@ static int writer_finish(lua_State *L)
   lua_setfield(L, -2, "ratio");
   lua_pushinteger(L, rep.stages);
   lua_setfield(L, -2, "stages");
+  lua_pushinteger(L, rep.decimation);
+  lua_setfield(L, -2, "decimation");
   lua_pushnumber(L, rep.gain);
   lua_setfield(L, -2, "gain");
   lua_pushnumber(L, rep.peak);

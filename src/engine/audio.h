@@ -67,7 +67,9 @@ typedef struct {
   size_t frames;            /* audio frames written */
   long samples_in;          /* input samples used (after the skip) */
   double ratio;             /* audio frames per input sample */
-  int stages;               /* resampler stages (more than one for extreme ratios) */
+  int stages;               /* resampling stages: a decimating FIR (ratio <= 1/4), then
+                               libsamplerate (in stages beyond 1:128 or 128:1) */
+  int decimation;           /* the FIR's decimation factor (1: no FIR) */
   double gain;              /* the file-wide gain */
   double peak;              /* largest |sample| of the mix before the file-wide gain */
   double limited_db;        /* largest gain reduction by the limiter (dB; 0: untouched) */

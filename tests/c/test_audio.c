@@ -300,6 +300,13 @@ static void test_failures(void)
   nm_audio_feed(a, row, 1, 2, &col);
   nm_audio_free(a);                                  /* abandoned */
   CHECK(!exists(path), "audio: an abandoned file leaves nothing under its name");
+  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  row[1] = NAN;
+  int rc2 = nm_audio_feed(a, row, 1, 2, &col);
+  CHECK(rc2 == NM_EINVAL && strstr(nm_audio_error(a), "NaN"), "audio: a NaN in the input: %s",
+        nm_audio_error(a));
+  nm_audio_free(a);
+  CHECK(!exists(path), "audio: ... and leaves nothing under its name");
 }
 
 
