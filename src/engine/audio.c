@@ -113,6 +113,7 @@ struct nm_audio {
   double *centre, *lane_gain, *lo, *span, *phase, *input_gain;
   double file_gain;
   long fade_in, fade_out;
+  long lead;                    /* frames the spool is read ahead (envelope delay) */
 };
 
 
@@ -850,10 +851,24 @@ static void render(nm_audio *a, const float *in, size_t n, long f0, double *out)
 }
 
 
-static int spool_read(nm_audio *a, size_t n)
+/* Spooled frames f0 + lead .. f0 + lead + n - 1; past the end, the last frame.
+** lead > 0 reads the envelope of parameter mapping ahead by its filters'
+** group delay, so that loudness follows the signal without lagging. */
+static int spool_read(nm_audio *a, long f0, size_t n)
 {
-  if (fread(a->spool_buf, sizeof(float) * a->lanes, n, a->spool) != n)
+  size_t L = a->lanes, bytes = sizeof(float) * L;
+  long from = f0 + a->lead, have = a->n_frames - from;
+  size_t got = have <= 0 ? 0 : (size_t)have < n ? (size_t)have : n;
+  if (got && (fseek(a->spool, (long)((size_t)from * bytes), SEEK_SET) != 0 ||
+              fread(a->spool_buf, bytes, got, a->spool) != got))
     return fail(a, NM_EIO, "cannot read the temporary spool back");
+  if (got < n) {
+    if (!got && (fseek(a->spool, (long)((size_t)(a->n_frames - 1) * bytes), SEEK_SET) != 0 ||
+                 fread(a->spool_buf, bytes, 1, a->spool) != 1))
+      return fail(a, NM_EIO, "cannot read the temporary spool back");
+    for (size_t f = got ? got : 1; f < n; f++)
+      memcpy(a->spool_buf + f * L, a->spool_buf + (got ? got - 1 : 0) * L, bytes);
+  }
   return NM_OK;
 }
 
@@ -867,7 +882,7 @@ static int measure(nm_audio *a, double *out, double *peak)
   if (fseek(a->spool, 0, SEEK_SET) != 0) return fail(a, NM_EIO, "spool");
   for (long f0 = 0; f0 < a->n_frames; f0 += CHUNK) {
     size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
-    int rc = spool_read(a, n);
+    int rc = spool_read(a, f0, n);
     if (rc != NM_OK) return rc;
     render(a, a->spool_buf, n, f0, out);
     for (size_t i = 0; i < n * C; i++) if (fabs(out[i]) > *peak) *peak = fabs(out[i]);
@@ -987,7 +1002,7 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
   long emitted = 0;
   for (long f0 = 0; rc == NM_OK && f0 < a->n_frames; f0 += CHUNK) {
     size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
-    rc = spool_read(a, n);
+    rc = spool_read(a, f0, n);
     if (rc != NM_OK) break;
     render(a, a->spool_buf, n, f0, out);
     for (size_t i = 0; i < n * C; i++) out[i] *= G;
@@ -1045,6 +1060,12 @@ int nm_audio_finish(nm_audio *a, nm_audio_report *rep)
   rep->frames = (size_t)a->n_frames;
   rep->samples_in = a->n_valid;
   rep->ratio = a->ratio;
+  if (a->o.mode == NM_AUDIO_MAPPING && a->o.envelope > 0) {
+    /* two 2nd-order Butterworth low-passes: 2 sqrt(2) / (2 pi fc) s of delay at DC */
+    double delay = 2 * M_SQRT2 / (2 * M_PI * a->o.envelope) / a->o.speedup;
+    a->lead = lround(delay * a->o.rate);
+    if (a->lead >= a->n_frames) a->lead = a->n_frames - 1;
+  }
   rep->stages = a->n_stages + (a->dec_m > 1);
   rep->decimation = a->dec_m;
   lane_gains(a, rep);
