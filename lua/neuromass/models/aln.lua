@@ -166,8 +166,7 @@ end
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
   opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do nodes[i] = M.node { seed = (opts.seed or 0) + i - 1 } end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     sync = function(net)

@@ -44,11 +44,7 @@ end
 --- MultiModel's FHNnet: diffusive coupling of x through `Cmat` ([to, from]),
 -- delays in ms; no global gain (scale Cmat).
 function M.network(Cmat, delays, opts)
-  opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do
-    nodes[i] = M.node { seed = (opts.seed or 0) + i - 1, params = opts.params }
-  end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm_network.network {
     name = "FitzHugh-Nagumo network", label = "FHNnet", nodes = nodes, connectivity = Cmat,
     delays = delays,
@@ -72,32 +68,8 @@ M.native_mass = nm_mass.mass {
 -- coupling = "diffusive" | "additive", sigma_ou, tau_ou, x_ou_mean, y_ou_mean,
 -- xs_init, ys_init (default 0.05 U(0, 1), seeded by `seed`).
 function M.native(args)
-  args = args or {}
-  local coupling = args.coupling or "diffusive"
-  if coupling ~= "diffusive" and coupling ~= "additive" then
-    error("fhn.native: coupling must be 'diffusive' or 'additive'", 2)
-  end
-  local opts = {}
-  for k, v in pairs(args) do if k ~= "coupling" then opts[k] = v end end
-  return native.build({
-    label = "FHNModel",
-    node = native.single(M.native_mass, "FHN"),
-    net_params = { K_gl = 0.6 },
-    sync = function(net)
-      return { network_x = net[coupling](net, "x", { gain = net.p.K_gl }) }
-    end,
-    aliases = { sigma_ou = { "input_0.sigma", "input_1.sigma" },
-                tau_ou = { "input_0.tau", "input_1.tau" },
-                x_ou_mean = { "input_0.mu" }, y_ou_mean = { "input_1.mu" } },
-    init_aliases = { xs_init = "x", ys_init = "y" },
-    random_init = function(r, N)
-      local xs, ys = {}, {}
-      for i = 1, N do xs[i] = 0.05 * r() end
-      for i = 1, N do ys[i] = 0.05 * r() end
-      return { xs_init = xs, ys_init = ys }
-    end,
-    record = { "x", "y" },
-  }, opts, 2)
+  return native.xy_oscillator("FHNModel", M.native_mass, "FHN", function(r) return 0.05 * r() end,
+                              args, 2)
 end
 
 return M

@@ -42,9 +42,7 @@ end
 
 --- MultiModel's HopfNet: diffusive coupling of x, none of y.
 function M.network(Cmat, delays, opts)
-  opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do nodes[i] = M.node { seed = (opts.seed or 0) + i - 1, params = opts.params } end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm_network.network {
     name = "Hopf network", label = "HopfNet", nodes = nodes, connectivity = Cmat, delays = delays,
     sync = function(net) return { network_x = net:diffusive("x"), network_y = net:none() } end,
@@ -65,30 +63,8 @@ M.native_mass = nm_mass.mass {
 -- "diffusive" | "additive" (x only), sigma_ou, tau_ou, x_ou_mean, y_ou_mean,
 -- xs_init, ys_init (default 0.5 U(-1, 1), seeded by `seed`).
 function M.native(args)
-  args = args or {}
-  local coupling = args.coupling or "diffusive"
-  if coupling ~= "diffusive" and coupling ~= "additive" then
-    error("hopf.native: coupling must be 'diffusive' or 'additive'", 2)
-  end
-  local opts = {}
-  for k, v in pairs(args) do if k ~= "coupling" then opts[k] = v end end
-  return native.build({
-    label = "HopfModel",
-    node = native.single(M.native_mass, "Hopf"),
-    net_params = { K_gl = 0.6 },
-    sync = function(net) return { network_x = net[coupling](net, "x", { gain = net.p.K_gl }) } end,
-    aliases = { sigma_ou = { "input_0.sigma", "input_1.sigma" },
-                tau_ou = { "input_0.tau", "input_1.tau" },
-                x_ou_mean = { "input_0.mu" }, y_ou_mean = { "input_1.mu" } },
-    init_aliases = { xs_init = "x", ys_init = "y" },
-    random_init = function(r, N)
-      local xs, ys = {}, {}
-      for i = 1, N do xs[i] = 0.5 * (2 * r() - 1) end
-      for i = 1, N do ys[i] = 0.5 * (2 * r() - 1) end
-      return { xs_init = xs, ys_init = ys }
-    end,
-    record = { "x", "y" },
-  }, opts, 2)
+  return native.xy_oscillator("HopfModel", M.native_mass, "Hopf",
+                              function(r) return 0.5 * (2 * r() - 1) end, args, 2)
 end
 
 return M

@@ -61,8 +61,7 @@ end
 --- A network with coupling strength opts.k (default 2).
 function M.network(Cmat, delays, opts)
   opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do nodes[i] = M.node { seed = (opts.seed or 0) + i - 1 } end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Kuramoto network", label = "KuramotoNet", nodes = nodes, connectivity = Cmat,
     delays = delays, params = { k = opts.k or 2.0 },

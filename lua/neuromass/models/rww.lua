@@ -43,8 +43,7 @@ end
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
   opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do nodes[i] = M.node { seed = (opts.seed or 0) + i - 1 } end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays,

@@ -57,8 +57,7 @@ end
 --- MultiModel's WCnet: excitation reaches both masses of every node (additive over q_mean_EXC).
 function M.network(Cmat, delays, opts)
   opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do nodes[i] = M.node { seed = (opts.seed or 0) + i - 1 } end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Wilson-Cowan network", label = "WCnet", nodes = nodes, connectivity = Cmat,
     delays = delays,

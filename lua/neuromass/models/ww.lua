@@ -71,8 +71,7 @@ end
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
   opts = opts or {}
-  local nodes = {}
-  for i = 1, #Cmat do nodes[i] = M.node { seed = (opts.seed or 0) + i - 1 } end
+  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays,
