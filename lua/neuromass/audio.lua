@@ -27,9 +27,9 @@ local check = require "neuromass._check"
 local Result = require("neuromass.result").Result
 
 local type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
-      select, warn, pcall, require, next =
+      warn, pcall, require, next =
       type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
-      select, warn, pcall, require, next
+      warn, pcall, require, next
 
 local M = {}
 
