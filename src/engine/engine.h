@@ -102,6 +102,7 @@ struct nm_model {
   size_t n_tables;
   nm_callback *callbacks;
   size_t n_callbacks;
+  unsigned long param_version;  /* incremented whenever parameters change */
 };
 
 /* Grows *arr (of *n elements of `size` bytes) by one; returns the new slot or NULL. */

@@ -90,6 +90,7 @@ int nm_model_set_initial(nm_model *m, const double *v0, size_t n)
 
 void nm_model_params_changed(nm_model *m)
 {
+  m->param_version++;
   for (int s = 0; s < 3; s++)
     for (size_t i = 0; i < m->n_progs[s]; i++) nm_program_invalidate(m->progs[s][i]);
 }

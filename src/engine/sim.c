@@ -101,8 +101,15 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
   s->rng = calloc(m->n_noises + 1, sizeof *s->rng);
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
+  s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
+  s->noise_version = (unsigned long)-1;
+  if (s->nz_mu) {
+    s->nz_tau = s->nz_mu + (m->n_noises + 1);
+    s->nz_scale = s->nz_tau + (m->n_noises + 1);
+    s->nz_old = s->nz_scale + (m->n_noises + 1);
+  }
   if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
-      !s->rng || !s->noise_x)
+      !s->rng || !s->noise_x || !s->nz_mu)
     goto fail;
   if (!(dt > 0)) { rc = NM_EINVAL; goto fail; }
   memcpy(s->V, m->v0, s->nv * sizeof(double));
@@ -139,6 +146,7 @@ void nm_sim_free(nm_sim *s)
     for (size_t i = 0; i < s->m->n_noises; i++) gsl_rng_free(s->rng[i]);
   free(s->rng);
   free(s->noise_x);
+  free(s->nz_mu);
   free(s->V);
   free(s->stage);
   free(s->U);
@@ -289,31 +297,48 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 }
 
 
-int nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
+/* Gathers the noise processes' parameters into contiguous arrays when the
+** parameters changed (called once per step, on one thread). */
+void nm_sim_noise_params(nm_sim *s)
 {
+  nm_model *m = s->m;
+  if (s->noise_version == m->param_version) return;
+  double sqdt = sqrt(s->dt);
+  for (size_t n = 0; n < m->n_noises; n++) {
+    const nm_noise *z = &m->noises[n];
+    s->nz_mu[n] = m->P[z->mu];
+    s->nz_tau[n] = z->white ? INFINITY : m->P[z->tau];     /* white: no relaxation */
+    s->nz_scale[n] = z->white ? 0.0 : m->P[z->sigma] * sqdt;
+  }
+  s->noise_version = m->param_version;
+}
+
+
+/* x += dt (mu - x) / tau + sigma sqrt(dt) xi for channels n0 .. n1-1: the
+** deterministic part in one (vectorisable) pass, then the draws. */
+void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
+{
+  double dt = s->dt, *x = s->noise_x;
+  const double *mu = s->nz_mu, *tau = s->nz_tau, *scale = s->nz_scale;
+  for (size_t n = n0; n < n1; n++) x[n] += dt * (mu[n] - x[n]) / tau[n];
+  for (size_t n = n0; n < n1; n++)
+    if (scale[n] != 0.0) x[n] += scale[n] * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
-      if (s->m->noises[n].white) s->noise_x[n] = white_sample(s, n);
+      if (s->m->noises[n].white) x[n] = white_sample(s, n);
   }
-  nm_model *m = s->m;
-  double sqdt = sqrt(s->dt);
-  int changed = 0;
-  for (size_t n = n0; n < n1; n++) {
-    const nm_noise *z = &m->noises[n];
-    if (z->white) { changed = 1; continue; }
-    double x = s->noise_x[n], mu = m->P[z->mu], sigma = m->P[z->sigma], tau = m->P[z->tau];
-    x += s->dt * (mu - x) / tau;
-    if (sigma != 0.0) x += sigma * sqdt * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);
-    if (x != s->noise_x[n]) changed = 1;
-    s->noise_x[n] = x;
-  }
-  return changed;
 }
 
 
 int nm_sim_advance_noise(nm_sim *s)
 {
-  return nm_sim_advance_noise_range(s, 0, s->m->n_noises);
+  size_t n = s->m->n_noises;
+  int changed = s->has_white;
+  nm_sim_noise_params(s);
+  memcpy(s->nz_old, s->noise_x, n * sizeof *s->noise_x);
+  nm_sim_advance_noise_range(s, 0, n);
+  for (size_t k = 0; k < n && !changed; k++) changed = s->noise_x[k] != s->nz_old[k];
+  return changed;
 }
 
 
@@ -416,7 +441,8 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, long i0, long i1, recorde
     nm_sim_step_inputs(s, o, i);
     step(s);
     nm_sim_constrain(s);
-    nm_sim_advance_noise(s);
+    nm_sim_noise_params(s);
+    nm_sim_advance_noise_range(s, 0, s->m->n_noises);
     nm_sim_finish_step(s);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }

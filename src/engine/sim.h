@@ -37,6 +37,8 @@ struct nm_sim {
   gsl_rng **rng;            /* one stream per noise process */
   double *noise_x;          /* noise process values */
   int has_white;            /* some noise is white (redrawn every step) */
+  double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (sim.c) */
+  unsigned long noise_version;  /* the model's param_version they were gathered at */
   nm_hist hist;
   double fail_t;
   long fail_sig;
@@ -65,7 +67,8 @@ int nm_sim_constrain(nm_sim *s);
 
 /* Advances the noise processes by one step; returns non-zero if any moved. */
 int nm_sim_advance_noise(nm_sim *s);
-int nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
+void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
+void nm_sim_noise_params(nm_sim *s);
 
 /* Records where a non-finite signal appeared and returns 0, or returns 1. */
 int nm_sim_all_finite(nm_sim *s);

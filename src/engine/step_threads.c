@@ -67,6 +67,7 @@ static void begin_step(nm_sim *s, const nm_run_opts *o, long i, nm_eval_ctx *ctx
 {
   nm_model *m = s->m;
   nm_sim_step_inputs(s, o, i);
+  nm_sim_noise_params(s);
   s->hist.now = s->step;
   s->hist.frac = 0.0;
   ctx->t = nm_sim_time(s);
