@@ -255,6 +255,15 @@ int nm_sim_constrain(nm_sim *s)
 }
 
 
+/* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
+void nm_sim_push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
+{
+  double *row = s->ring + (step & (s->depth - 1)) * s->width;
+  double *mirror = row + s->depth * s->width;
+  for (size_t c = c0; c < c1; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
+}
+
+
 void nm_sim_finish_step(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -262,9 +271,7 @@ void nm_sim_finish_step(nm_sim *s)
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, nm_sim_time(s), &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
-  double *row = s->ring + (s->step & (s->depth - 1)) * s->width;
-  double *mirror = row + s->depth * s->width;
-  for (size_t c = 0; c < s->width; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
+  nm_sim_push_history(s, s->step, 0, s->width);
 }
 
 
@@ -343,9 +350,9 @@ int nm_sim_advance_noise(nm_sim *s)
 
 
 /* Returns the first non-finite signal, or -1. */
-static long first_nonfinite(const nm_sim *s)
+long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 {
-  for (size_t i = 0; i < s->nv; i++)
+  for (size_t i = v0; i < v1; i++)
     if (!isfinite(s->V[i])) return (long)i;
   return -1;
 }
@@ -357,7 +364,7 @@ static long first_nonfinite(const nm_sim *s)
 
 int nm_sim_all_finite(nm_sim *s)
 {
-  long bad = first_nonfinite(s);
+  long bad = nm_sim_first_nonfinite(s, 0, s->nv);
   if (bad < 0) return 1;
   s->fail_t = nm_sim_time(s);
   s->fail_sig = bad;

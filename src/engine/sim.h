@@ -50,7 +50,7 @@ int nm_couplings_prepare(nm_sim *s);
 void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
 /* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
-void nm_couplings_eval_part(nm_sim *s, const double *V, int part, int parts);
+void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts);
 
 /* Evaluates couplings, sync programs and right-hand sides on the signals `V`
 ** at fraction `frac` of the current step; derivatives land in `D`. */
@@ -69,6 +69,11 @@ int nm_sim_constrain(nm_sim *s);
 int nm_sim_advance_noise(nm_sim *s);
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
+
+/* The history row of `step`, columns c0 .. c1-1; the first non-finite signal
+** in v0 .. v1-1 or -1. */
+void nm_sim_push_history(nm_sim *s, size_t step, size_t c0, size_t c1);
+long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);
 
 /* Records where a non-finite signal appeared and returns 0, or returns 1. */
 int nm_sim_all_finite(nm_sim *s);

@@ -8,6 +8,7 @@
 ** serial parts (inputs, constraints, history push, recording) run on one
 ** thread between barriers.
 */
+#include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ static void barrier_wait(barrier *b)
 }
 
 
+#define NM_MAX_THREADS 64
+
 /* Part `part` of `parts` of the range 0 .. n-1. */
 static size_t part_start(size_t n, int part, int parts)
 {
@@ -62,6 +65,26 @@ int nm_sim_threads_available(void)
 }
 
 
+/* For the lanes a thread evaluated and updated: their signals' history and
+** the first non-finite one.  Every signal is a state or an output some program
+** writes, so the threads together cover them all. */
+static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, long *bad)
+{
+  double *row = s->ring + ((s->step + 1) & (s->depth - 1)) * s->width;
+  double *mirror = row + s->depth * s->width;
+  for (size_t k = 0; k < p->n_ins; k++) {
+    const nm_ins *in = &p->code[k];
+    if (in->op != -1 - NM_SINK_DERIV && in->op != -1 - NM_SINK_SIGNAL) continue;
+    for (size_t l = l0; l < l1; l++) {
+      long sig = in->slot + (long)l, col = s->column[sig];
+      double v = s->V[sig];
+      if (col >= 0) row[col] = mirror[col] = v;
+      if (!isfinite(v) && (*bad < 0 || sig < *bad)) *bad = sig;
+    }
+  }
+}
+
+
 /* The serial head of a step: its inputs and the prologues they may invalidate. */
 static void begin_step(nm_sim *s, const nm_run_opts *o, long i, nm_eval_ctx *ctx)
 {
@@ -76,23 +99,23 @@ static void begin_step(nm_sim *s, const nm_run_opts *o, long i, nm_eval_ctx *ctx
 }
 
 
-/* The serial tail of step i: constraints, outputs and history, checks and
-** recording; then the head of the next step.  Returns non-zero to stop. */
-static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ctx *ctx, int *rc,
-                    int (*emit)(void *rec, nm_sim *s), void *rec)
+/* The serial tail of step i: constraints, outputs and history (unless the
+** threads pushed the history already: `light`), checks and recording; then the
+** head of the next step.  `bad` is the first non-finite signal the threads
+** found (light steps).  Returns non-zero to stop. */
+static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ctx *ctx,
+                    int light, long bad, int *rc, int (*emit)(void *rec, nm_sim *s), void *rec)
 {
-  nm_model *m = s->m;
-  if (m->n_callbacks) {
-    nm_view view = { ctx->t, s->V, m->P, s->U, s->D };
-    for (size_t k = 0; k < m->n_callbacks; k++)
-      if (m->callbacks[k].fn(m->callbacks[k].ud, &view) != 0) s->callback_failed = 1;
+  if (light) {
+    s->step++;
+  } else {
+    nm_sim_constrain(s);
+    nm_sim_finish_step(s);
+    bad = nm_sim_first_nonfinite(s, 0, s->nv);
   }
-  nm_sim_constrain(s);
-  nm_sim_finish_step(s);
-  if (s->callback_failed) {
-    s->callback_failed = 0;
-    *rc = NM_ECALLBACK;
-  } else if (!nm_sim_all_finite(s)) {
+  if (bad >= 0) {
+    s->fail_t = nm_sim_time(s);
+    s->fail_sig = bad;
     *rc = NM_ENONFINITE;
   } else if ((i + 1) % o->every == 0) {
     *rc = emit(rec, s);
@@ -107,10 +130,11 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
 
 
 /*
-** Steps i0 .. i1-1 of a run on every thread, with three barriers and one
-** serial section per step:
-**   coupling rows | rhs lanes (program by program) | state updates and noise
-**   channels | serial: constraints, outputs, history, recording, next inputs.
+** Steps i0 .. i1-1 of a run on every thread, with two barriers per step
+** (three with constraints or outputs after the step) and one serial section:
+**   coupling rows | rhs lanes, their state updates and history (program by
+**   program), noise channels | serial on thread 0: checks, recording, next
+**   inputs, overlapping the other threads' next coupling rows.
 ** Not for models with slow-path callbacks (they must see every derivative
 ** before the update): nm_sim_run keeps those on one thread.
 */
@@ -121,7 +145,13 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   nm_program **sync = m->progs[NM_STAGE_SYNC], **rhs = m->progs[NM_STAGE_RHS];
   size_t n_sync = m->n_progs[NM_STAGE_SYNC], n_rhs = m->n_progs[NM_STAGE_RHS];
   int rc = NM_OK, stop = i0 >= i1;
+  size_t step0 = s->step;
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, 0.0, &s->hist, m->tables };
+  /* Without constraints or outputs computed after the step, the threads push
+  ** the history and look for non-finite values themselves. */
+  int light = m->n_clamps == 0 && m->n_wraps == 0 && m->n_progs[NM_STAGE_AFTER] == 0;
+  long bad[NM_MAX_THREADS];
+  if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
   barrier bar;
   atomic_init(&bar.count, 0);
   atomic_init(&bar.generation, 0);
@@ -135,27 +165,40 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
 #endif
 #pragma omp single
     bar.n = parts;
-    for (long i = i0; !stop; i++) {
-      nm_couplings_eval_part(s, s->V, tid, parts);
+    for (long i = i0;; i++) {
+      /* The step is counted locally: thread 0 may already be past end_step. */
+      nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), tid, parts);
       barrier_wait(&bar);
+      if (stop) break;
       if (n_sync) {
         for (size_t k = (size_t)tid; k < n_sync; k += (size_t)parts)
           nm_program_eval_lanes(sync[k], &ctx, 0, sync[k]->lanes);
         barrier_wait(&bar);
       }
-      /* Programs in order (a later group may read an output of an earlier one). */
+      /* Programs in order (a later group may read an output of an earlier one);
+      ** a thread updates the states of the lanes it evaluated, which no other
+      ** program reads (programs read their own group's states only). */
+      bad[tid] = -1;
       for (size_t k = 0; k < n_rhs; k++) {
-        size_t L = rhs[k]->lanes;
-        nm_program_eval_lanes(rhs[k], &ctx, part_start(L, tid, parts), part_start(L, tid + 1, parts));
-        barrier_wait(&bar);
+        size_t L = rhs[k]->lanes, l0 = part_start(L, tid, parts), l1 = part_start(L, tid + 1, parts);
+        nm_program_eval_lanes(rhs[k], &ctx, l0, l1);
+        nm_program_update_lanes(rhs[k], s->V, s->D, s->dt, l0, l1);
+        if (light) finish_lanes(s, rhs[k], l0, l1, &bad[tid]);
+        if (k + 1 < n_rhs) barrier_wait(&bar);
       }
-      size_t j1 = part_start(s->ns, tid + 1, parts);
-      for (size_t j = part_start(s->ns, tid, parts); j < j1; j++) s->V[j] += s->dt * s->D[j];
       nm_sim_advance_noise_range(s, part_start(m->n_noises, tid, parts),
                                  part_start(m->n_noises, tid + 1, parts));
       barrier_wait(&bar);
-      if (tid == 0) stop = end_step(s, o, i, i1, &ctx, &rc, emit, rec);
-      barrier_wait(&bar);
+      if (tid == 0) {
+        long first = -1;
+        for (int t = 0; light && t < parts; t++)
+          if (bad[t] >= 0 && (first < 0 || bad[t] < first)) first = bad[t];
+        stop = end_step(s, o, i, i1, &ctx, light, first, &rc, emit, rec);
+      }
+      /* Light steps: the next coupling phase reads only what the threads wrote
+      ** before the last barrier (history, states), while thread 0 sets the
+      ** next inputs; otherwise thread 0's history push must come first. */
+      if (!light) barrier_wait(&bar);
     }
   }
   (void)threads;
