@@ -27,8 +27,12 @@ typedef struct {
   int delay;
 } nm_ins;
 
+/* Lanes per cache line: programs pad registers to it, threads split at it. */
+#define NM_LANE_ALIGN 8
+
 struct nm_program {
   size_t lanes, n_regs, n_ins, n_pre;
+  size_t stride;          /* register width: lanes rounded up to NM_LANE_ALIGN */
   nm_ins *code;
   nm_ins *pre;            /* the prologue: values that depend on parameters only */
   int stale;              /* the prologue must run before the next evaluation */

@@ -407,12 +407,16 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
     if (emit(p, &cap, ins) != NM_OK) goto fail;
   }
   p->n_regs = ra.n_regs ? ra.n_regs : 1;
-  p->regs = calloc(p->n_regs * lanes, sizeof(double));
+  /* Every register starts on a cache line, so that threads working on lane
+  ** ranges cut at multiples of NM_LANE_ALIGN never share a line. */
+  p->stride = (lanes + NM_LANE_ALIGN - 1) / NM_LANE_ALIGN * NM_LANE_ALIGN;
+  p->regs = aligned_alloc(64, p->n_regs * p->stride * sizeof(double));
   p->pos = malloc(lanes * sizeof *p->pos);
   if (!p->regs || !p->pos) goto fail;
+  memset(p->regs, 0, p->n_regs * p->stride * sizeof(double));
   for (size_t i = 0; i < cn.n; i++)
     if (live[i] && cn.nodes[i].op == NM_OP_CONST)
-      for (size_t l = 0; l < lanes; l++) p->regs[(size_t)ra.reg[i] * lanes + l] = cn.nodes[i].value;
+      for (size_t l = 0; l < lanes; l++) p->regs[(size_t)ra.reg[i] * p->stride + l] = cn.nodes[i].value;
   rc = NM_OK;
 fail:
   free(cn.nodes);
@@ -491,7 +495,7 @@ static void table_lookup(nm_program *p, const nm_ins *in, const nm_eval_ctx *ctx
 static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_ctx *ctx,
                 size_t l0, size_t l1)
 {
-  const size_t W = p->lanes;        /* register width */
+  const size_t W = p->stride;       /* register width */
   const size_t L = l1 - l0;         /* lanes in this range */
   double *R = p->regs + l0;
   table_cache tc = { -1, -1, NULL, 0, 0.0, 0.0 };

@@ -55,6 +55,16 @@ static size_t part_start(size_t n, int part, int parts)
 }
 
 
+/* The same for lanes, cut at multiples of NM_LANE_ALIGN (whole cache lines of
+** every register), so that no two threads write the same line. */
+static size_t lane_start(size_t n, int part, int parts)
+{
+  if (part >= parts) return n;
+  size_t at = n * (size_t)part / (size_t)parts / NM_LANE_ALIGN * NM_LANE_ALIGN;
+  return at < n ? at : n;
+}
+
+
 int nm_sim_threads_available(void)
 {
 #ifdef _OPENMP
@@ -180,7 +190,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
       ** program reads (programs read their own group's states only). */
       bad[tid] = -1;
       for (size_t k = 0; k < n_rhs; k++) {
-        size_t L = rhs[k]->lanes, l0 = part_start(L, tid, parts), l1 = part_start(L, tid + 1, parts);
+        size_t L = rhs[k]->lanes, l0 = lane_start(L, tid, parts), l1 = lane_start(L, tid + 1, parts);
         nm_program_eval_lanes(rhs[k], &ctx, l0, l1);
         nm_program_update_lanes(rhs[k], s->V, s->D, s->dt, l0, l1);
         if (light) finish_lanes(s, rhs[k], l0, l1, &bad[tid]);
