@@ -52,8 +52,14 @@ static int setup_history(nm_sim *s)
   s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
   s->ring = malloc((2 * s->width * s->depth + 1) * sizeof *s->ring);
   if (!s->tracked || !s->ring) return NM_ENOMEM;
+  /* Columns in signal order: the lanes of a variable get neighbouring
+  ** columns, so threads that push the history of their lanes write apart. */
+  size_t width = 0;
   for (size_t i = 0; i < s->nv; i++)
-    if (s->column[i] >= 0) s->tracked[s->column[i]] = (long)i;
+    if (s->column[i] >= 0) {
+      s->column[i] = (long)width;
+      s->tracked[width++] = (long)i;
+    }
   /* The history before t = 0 is constant: the initial values. */
   for (size_t r = 0; r < 2 * s->depth; r++)
     for (size_t c = 0; c < s->width; c++) s->ring[r * s->width + c] = s->V[s->tracked[c]];
