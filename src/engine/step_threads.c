@@ -27,10 +27,18 @@
 ** spins briefly, then yields the core at every check.
 */
 typedef struct {
-  atomic_int count;
+  _Alignas(64) atomic_int count;   /* a cache line of its own: threads write it */
   atomic_int generation;
   int n;
+  char pad[64 - 3 * sizeof(int)];
 } barrier;
+
+
+/* A value each thread writes, alone on its cache line. */
+typedef struct {
+  _Alignas(64) long v;
+  char pad[64 - sizeof(long)];
+} own_line;
 
 
 static void barrier_wait(barrier *b)
@@ -160,7 +168,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   /* Without constraints or outputs computed after the step, the threads push
   ** the history and look for non-finite values themselves. */
   int light = m->n_clamps == 0 && m->n_wraps == 0 && m->n_progs[NM_STAGE_AFTER] == 0;
-  long bad[NM_MAX_THREADS];
+  own_line bad[NM_MAX_THREADS];
   if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
   barrier bar;
   atomic_init(&bar.count, 0);
@@ -180,29 +188,33 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
       nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), tid, parts);
       barrier_wait(&bar);
       if (stop) break;
+      /* Each thread reads the shared context once per step into its own copy
+      ** (a line thread 0 writes must not be read on every instruction). */
+      nm_eval_ctx my = ctx;
       if (n_sync) {
         for (size_t k = (size_t)tid; k < n_sync; k += (size_t)parts)
-          nm_program_eval_lanes(sync[k], &ctx, 0, sync[k]->lanes);
+          nm_program_eval_lanes(sync[k], &my, 0, sync[k]->lanes);
         barrier_wait(&bar);
       }
       /* Programs in order (a later group may read an output of an earlier one);
       ** a thread updates the states of the lanes it evaluated, which no other
       ** program reads (programs read their own group's states only). */
-      bad[tid] = -1;
+      long my_bad = -1;
       for (size_t k = 0; k < n_rhs; k++) {
         size_t L = rhs[k]->lanes, l0 = lane_start(L, tid, parts), l1 = lane_start(L, tid + 1, parts);
-        nm_program_eval_lanes(rhs[k], &ctx, l0, l1);
+        nm_program_eval_lanes(rhs[k], &my, l0, l1);
         nm_program_update_lanes(rhs[k], s->V, s->D, s->dt, l0, l1);
-        if (light) finish_lanes(s, rhs[k], l0, l1, &bad[tid]);
+        if (light) finish_lanes(s, rhs[k], l0, l1, &my_bad);
         if (k + 1 < n_rhs) barrier_wait(&bar);
       }
       nm_sim_advance_noise_range(s, part_start(m->n_noises, tid, parts),
                                  part_start(m->n_noises, tid + 1, parts));
+      bad[tid].v = my_bad;
       barrier_wait(&bar);
       if (tid == 0) {
         long first = -1;
         for (int t = 0; light && t < parts; t++)
-          if (bad[t] >= 0 && (first < 0 || bad[t] < first)) first = bad[t];
+          if (bad[t].v >= 0 && (first < 0 || bad[t].v < first)) first = bad[t].v;
         stop = end_step(s, o, i, i1, &ctx, light, first, &rc, emit, rec);
       }
       /* Light steps: the next coupling phase reads only what the threads wrote
