@@ -281,7 +281,10 @@ local doc = {
   "- Threads: the 500-node network above on 2 threads (`threads = 2`) against 1 thread. That both "
     .. "give the same bits is checked by `make test` (tests/spec/threads_spec.lua). By default the "
     .. "engine uses threads for networks of 256 nodes or more and keeps timing itself against one "
-    .. "thread, so a busy machine does not make a run slower.",
+    .. "thread, so a busy machine does not make a run slower. On this virtual machine the speed-up "
+    .. "depends on where the host places the two vCPUs: 1.72× when they share a cache, about 0.9× "
+    .. "when they do not (every step each thread reads the history rows the other wrote); the "
+    .. "automatic mode then stays on one thread.",
   "",
   "## Not measured here",
   "",
