@@ -29,6 +29,11 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n);
 long *nmL_indices(lua_State *L, int t, const char *key, size_t *n);
 
+/* Registers the metatable `name` of a userdata type: `meth` as its methods,
+** `gc` as __gc and __close, `tostring` (may be NULL) as __tostring. */
+void nmL_newclass(lua_State *L, const char *name, const luaL_Reg *meth, lua_CFunction gc,
+                  lua_CFunction tostring);
+
 /* Raises "<what>: <engine message>" for a failed engine call. */
 int nmL_fail(lua_State *L, int status, const char *what);
 

@@ -52,6 +52,25 @@ long *nmL_indices(lua_State *L, int t, const char *key, size_t *n)
 }
 
 
+void nmL_newclass(lua_State *L, const char *name, const luaL_Reg *meth, lua_CFunction gc,
+                  lua_CFunction tostring)
+{
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, meth, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__close");
+  if (tostring) {
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+}
+
+
 int nmL_fail(lua_State *L, int status, const char *what)
 {
   return luaL_error(L, "%s: %s", what, nm_strerror(status));

@@ -422,24 +422,8 @@ void nmL_open_audio(lua_State *L)
     { "names", reader_names }, { "times", reader_times }, { "close", reader_close },
     { NULL, NULL }
   };
-  luaL_newmetatable(L, NM_AUDIO_MT);
-  luaL_newlib(L, writer_meth);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, writer_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, writer_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, writer_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, NM_CSVREADER_MT);
-  luaL_newlib(L, reader_meth);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, reader_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, reader_close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);
+  nmL_newclass(L, NM_CSVREADER_MT, reader_meth, reader_close, NULL);
   lua_pushcfunction(L, audio_writer);
   lua_setfield(L, -2, "audio_writer");
   lua_pushcfunction(L, csv_reader);

@@ -303,14 +303,7 @@ void nmL_open_model(lua_State *L)
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
     { "max_delay", model_max_delay }, { "table_clamped", model_table_clamped }, { "free", model_gc }, { NULL, NULL }
   };
-  luaL_newmetatable(L, NM_MODEL_MT);
-  luaL_newlib(L, meth);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, model_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, model_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  nmL_newclass(L, NM_MODEL_MT, meth, model_gc, model_tostring);
   lua_pushcfunction(L, model_new);
   lua_setfield(L, -2, "model");
 }

@@ -439,20 +439,8 @@ void nmL_open_sim(lua_State *L)
     { "size", result_size }, { "column", result_column }, { "value", result_value },
     { "write_csv", result_write_csv }, { NULL, NULL }
   };
-  luaL_newmetatable(L, NM_SIM_MT);
-  luaL_newlib(L, sim_meth);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, sim_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, sim_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, NM_RESULT_MT);
-  luaL_newlib(L, res_meth);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, result_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  nmL_newclass(L, NM_SIM_MT, sim_meth, sim_gc, sim_tostring);
+  nmL_newclass(L, NM_RESULT_MT, res_meth, result_gc, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
 }

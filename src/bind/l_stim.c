@@ -295,14 +295,7 @@ void nmL_open_stim(lua_State *L)
     { "render", stim_render }, { "channels", stim_channels }, { "position", stim_position },
     { "free", stim_gc }, { NULL, NULL }
   };
-  luaL_newmetatable(L, NM_STIM_MT);
-  luaL_newlib(L, meth);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, stim_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, stim_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  nmL_newclass(L, NM_STIM_MT, meth, stim_gc, stim_tostring);
   lua_pushcfunction(L, stim_new);
   lua_setfield(L, -2, "stimulus");
   lua_pushcfunction(L, stim_length);
