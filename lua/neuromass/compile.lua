@@ -7,8 +7,8 @@ local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 
-local ipairs, pairs, error, string, type, table, tostring =
-      ipairs, pairs, error, string, type, table, tostring
+local ipairs, pairs, error, string, type, tostring =
+      ipairs, pairs, error, string, type, tostring
 
 local M = {}
 

@@ -3,8 +3,8 @@
 -- `neuromass.core` compiles that graph into a flat program.  Comparisons are
 -- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
 -- boolean, so overloading them could not build a graph.
-local getmetatable, setmetatable, type, tostring, error, select =
-      getmetatable, setmetatable, type, tostring, error, select
+local getmetatable, setmetatable, type, error, select =
+      getmetatable, setmetatable, type, error, select
 local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
 
 local M = {}

@@ -4,8 +4,8 @@
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 
-local type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall, math, select =
-      type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall, math, select
+local type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall =
+      type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall
 
 local M = {}
 

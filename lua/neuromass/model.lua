@@ -9,8 +9,8 @@ local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 
-local type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset, rawget =
-      type, error, ipairs, pairs, setmetatable, string, table, tostring, getmetatable, rawset, rawget
+local type, error, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget =
+      type, error, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget
 
 local M = {}
 

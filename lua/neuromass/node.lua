@@ -76,14 +76,12 @@ function M.node(def)
       end end
     end
     self.delays = d
-    local types = {}
     for _, m in ipairs(self.masses) do
       local t = m.type.type
       if t ~= "EXC" and t ~= "INH" then
         error(string.format("node '%s': local connectivity needs every mass typed EXC or INH " ..
                             "(mass '%s' has type %s)", label, m.type.name, tostring(t)), 2)
       end
-      types[#types + 1] = t
     end
   elseif def.delays then
     error(string.format("node '%s': 'delays' given without 'connectivity'", label), 2)

@@ -5,10 +5,8 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, error, ipairs, pairs, setmetatable, string, table, tostring, math, getmetatable,
-      next, select =
-      type, error, ipairs, pairs, setmetatable, string, table, tostring, math, getmetatable,
-      next, select
+local type, error, ipairs, setmetatable, string, getmetatable =
+      type, error, ipairs, setmetatable, string, getmetatable
 
 local M = {}
 

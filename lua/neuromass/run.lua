@@ -170,8 +170,9 @@ function Model:run(opts)
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local drv, stim_targets = drivers(self, n_steps, dt, 2)
   if adaptive[method] then
-    if cm:max_delay() > 0 then error("run: integrator '" .. method .. "' cannot integrate delays; use euler, heun or rk4", 2) end
-    if #drv > 0 or #stim_targets > 0 then error("run: integrator '" .. method .. "' cannot take time-varying inputs; use euler, heun or rk4", 2) end
+    local why = cm:max_delay() > 0 and "cannot integrate delays"
+                or (#drv > 0 or #stim_targets > 0) and "cannot take time-varying inputs"
+    if why then error("run: integrator '" .. method .. "' " .. why .. "; use euler, heun or rk4", 2) end
     for slot in pairs(self.noise_sigma_slots) do
       if self.values[slot] ~= 0 then
         error("run: integrator '" .. method .. "' cannot integrate noise; use euler, heun or rk4", 2)

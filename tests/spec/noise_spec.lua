@@ -64,8 +64,7 @@ describe("noise channels of masses", function()
     local net = nm.network { label = "P", nodes = nm.replicate(nm.node { label = "ProbeNode", masses = { Probe() } }, 2),
                              connectivity = { { 0, 0 }, { 0, 0 } }, delays = { { 0, 0 }, { 0, 0 } } }
     local res = nm.model(net):run { duration = 20000, seed = 8 }
-    local a, b, c = values(res, "x"), values(res, "y"), nil
-    c = {}
+    local a, b, c = values(res, "x"), values(res, "y"), {}
     local x1 = res:get("x", 1)
     local prev = 0
     for k = 1, #x1 do c[k] = (x1[k] - prev) / 0.1; prev = x1[k] end

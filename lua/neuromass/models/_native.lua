@@ -8,8 +8,8 @@ local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
 local check = require "neuromass._check"
 
-local type, error, ipairs, pairs, string, math, tostring, setmetatable, pcall =
-      type, error, ipairs, pairs, string, math, tostring, setmetatable, pcall
+local type, error, ipairs, pairs, string, tostring, pcall =
+      type, error, ipairs, pairs, string, tostring, pcall
 
 local M = {}
 

@@ -6,7 +6,6 @@
 local nm_mass = require "neuromass.mass"
 local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
-local nm_model = require "neuromass.model"
 local native = require "neuromass.models._native"
 
 local M = {}
