@@ -232,6 +232,7 @@ function Model:run(opts)
   if not r then
     if au then au.writer:close() end
     if kind == "audio" then error("run: output.audio: " .. tostring(a), 2) end
+    if kind == "interrupted" then error("run: interrupted (no output file was kept)", 2) end
     if kind == "nonfinite" then
       local node, var, massname = describe_signal(self, b)
       error(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..

@@ -2,6 +2,7 @@
 ** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
 ** state, history, time) and neuromass.Result (recorded rows in memory).
 */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,16 @@ typedef struct {
   double *data;
   size_t rows, cols, cap;
 } LResult;
+
+
+static volatile int interrupted;
+
+
+static void on_sigint(int sig)
+{
+  (void)sig;
+  interrupted = 1;
+}
 
 
 static nm_sim *checksim(lua_State *L, int i)
@@ -191,6 +202,7 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
 ** -> result (or true without keep); nil, "nonfinite", t, signal on NaN/Inf;
+**    nil, "interrupted" after Ctrl-C;
 **    nil, "io", message when the CSV cannot be written.
 */
 static int sim_run(lua_State *L)
@@ -292,7 +304,14 @@ static int sim_run(lua_State *L)
     o.progress_ud = &ps;
   }
   lua_pop(L, 1);
+  /* Ctrl-C stops the loop between steps; the run then fails cleanly (no file
+  ** is left under its final name).  The flag is the one C global of the
+  ** binding, as in lua.c: a signal handler can reach nothing else. */
+  interrupted = 0;
+  o.interrupt = &interrupted;
+  void (*previous)(int) = signal(SIGINT, on_sigint);
   int rc = nm_sim_run(s, &o);
+  signal(SIGINT, previous);
   int crc = nm_csv_close(k.csv, rc == NM_OK);
   if (rc == NM_OK && crc != NM_OK) rc = crc;
   if (rc == NM_ENONFINITE) {
@@ -306,6 +325,11 @@ static int sim_run(lua_State *L)
     return 4;
   }
   if (rc == NM_ECALLBACK) return nmL_callback_error(L);
+  if (rc == NM_EINTR) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "interrupted");
+    return 2;
+  }
   if (k.audio && rc != NM_OK && nm_audio_error(k.audio)[0]) {
     luaL_pushfail(L);
     lua_pushliteral(L, "audio");

@@ -28,7 +28,8 @@ enum {
   NM_EIO = -3,      /* a file could not be written */
   NM_ENONFINITE = -4, /* the state became NaN or infinite */
   NM_ESTEP = -5,    /* an adaptive stepper failed to reach the requested time */
-  NM_ECALLBACK = -6 /* a slow-path callback reported an error */
+  NM_ECALLBACK = -6, /* a slow-path callback reported an error */
+  NM_EINTR = -7     /* the run was interrupted (nm_run_opts.interrupt) */
 };
 
 const char *nm_strerror(int status);

@@ -469,7 +469,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, long i0, long i1, recorde
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
     if ((i + 1) % o->every == 0) rc = record_row(r, s);
-    if (o->interrupt && *o->interrupt) rc = NM_EINVAL;
+    if (o->interrupt && *o->interrupt) rc = NM_EINTR;
     if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
   }
   return rc;

@@ -138,7 +138,7 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
   } else if ((i + 1) % o->every == 0) {
     *rc = emit(rec, s);
   }
-  if (*rc == NM_OK && o->interrupt && *o->interrupt) *rc = NM_EINVAL;
+  if (*rc == NM_OK && o->interrupt && *o->interrupt) *rc = NM_EINTR;
   long report = o->n_steps / 100 + 1;
   if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
   if (*rc != NM_OK || i + 1 >= i1) return 1;
