@@ -15,7 +15,7 @@ local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }
 m:run { duration = 2000000, sampling_dt = 1, output = { csv = "long.csv" } }
 ]])
     f:close()
-    local cmd = string.format("%s run %s --out %s & pid=$!; sleep 1; kill -INT $pid; wait $pid",
+    local cmd = string.format("(%s run %s --out %s & pid=$!; sleep 1; kill -INT $pid; wait $pid)",
                               h.exe, script, dir)
     local status, _, err = h.sh(cmd)
     os.remove(script)
