@@ -117,6 +117,10 @@ for _, n in ipairs { 250, 500, 1000 } do
   conn[#conn + 1] = { n = n, r = case("random " .. n, "conn", tostring(n), "1") }
 end
 local conn2 = case("random 500, 2 threads", "conn", "500", "2")
+local quiet = {}
+for _, n in ipairs { 250, 500, 1000 } do
+  quiet[#quiet + 1] = { n = n, r = case("random " .. n .. ", no noise", "conn", tostring(n), "1", "0") }
+end
 
 shell("rm -rf " .. q(tmp))
 
@@ -196,6 +200,23 @@ do
   end
 end
 
+do
+  -- The same networks without noise: the connections alone (noise is a cost
+  -- per node, which weighs most where nodes have few connections).
+  local ns = {}
+  for k, c in ipairs(quiet) do
+    local t, steps, links = median(c.r.vals.time), first(c.r, "steps"), first(c.r, "connections")
+    ns[k] = (steps and links) and t / steps / links * 1e9 or 0 / 0
+  end
+  local mid = median(ns)
+  for k, c in ipairs(quiet) do
+    local t, dev = median(c.r.vals.time), ns[k] / mid - 1
+    row { string.format("  the same, %d nodes, without noise (sigma_ou 0): ns per connection-step", c.n),
+          string.format("%.2f ns (%s)", ns[k], secs(t)), rate(first(c.r, "steps"), t),
+          mb(c.r.rss_kb), "", "", "(for comparison)",
+          string.format("%s (%+.0f %%)", math.abs(dev) <= 0.25 and "within" or "outside", dev * 100) }
+  end
+end
 do
   local one, two = median(conn[2].r.vals.time), median(conn2.vals.time)
   row { "random FHN, 500 nodes (kernel) on 2 threads vs 1 thread: speed-up",

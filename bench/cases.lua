@@ -132,10 +132,12 @@ end
 -- connected, weights U(0, 1) scaled by 2 / (0.1 N), lengths U(0, 250) mm,
 -- diffusive coupling): time per connection and step.  The run lasts
 -- 1000 (1000 / N)^2 ms, so that every size does about 1e9 connection-steps.
--- `threads` (default 1) sets the number of threads of the Euler loop.
-function cases.conn(n, threads)
+-- `threads` (default 1) sets the number of threads of the Euler loop, `sigma`
+-- (default 0.05) the OU noise of every node.
+function cases.conn(n, threads, sigma)
   n = math.tointeger(tonumber(n))
   threads = math.tointeger(tonumber(threads or "1"))
+  sigma = tonumber(sigma or "0.05")
   math.randomseed(n)
   local C, L, conns = {}, {}, 0
   for i = 1, n do
@@ -151,7 +153,7 @@ function cases.conn(n, threads)
   end
   local m
   emit("build_time", timed(function()
-    m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
+    m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = sigma, seed = 1 }
   end))
   kernel(m, { duration = 1000 * (1000 / n) ^ 2, dt = 0.1, sampling_dt = 10, record = { "x" },
               threads = threads })
