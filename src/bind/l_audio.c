@@ -144,6 +144,22 @@ static int audio_writer(lua_State *L)
 }
 
 
+/* The array at stack index t of n 0-based column numbers below `cols`, copied
+** into a userdata left on the stack. */
+static size_t *check_columns(lua_State *L, int t, size_t n, size_t cols)
+{
+  size_t *idx = lua_newuserdatauv(L, (n + 1) * sizeof *idx, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_geti(L, t, (lua_Integer)i + 1);
+    lua_Integer c = luaL_checkinteger(L, -1);
+    luaL_argcheck(L, c >= 0 && (size_t)c < cols, t, "no such column");
+    idx[i] = (size_t)c;
+    lua_pop(L, 1);
+  }
+  return idx;
+}
+
+
 /* writer:feed_result(result, cols) */
 static int writer_feed_result(lua_State *L)
 {
@@ -152,14 +168,7 @@ static int writer_feed_result(lua_State *L)
   const double *data = nmL_result_rows(L, 2, &rows, &cols);
   luaL_checktype(L, 3, LUA_TTABLE);
   size_t n = (size_t)luaL_len(L, 3);
-  size_t *idx = lua_newuserdatauv(L, (n + 1) * sizeof *idx, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_geti(L, 3, (lua_Integer)i + 1);
-    lua_Integer c = luaL_checkinteger(L, -1);
-    luaL_argcheck(L, c >= 0 && (size_t)c < cols, 3, "no such column");
-    idx[i] = (size_t)c;
-    lua_pop(L, 1);
-  }
+  size_t *idx = check_columns(L, 3, n, cols);
   int rc = NM_OK;
   for (size_t r = 0; r < rows && rc == NM_OK; r += 4096) {
     size_t m = rows - r < 4096 ? rows - r : 4096;
@@ -190,14 +199,7 @@ static int writer_feed_csv(lua_State *L)
   nm_csv_reader *rd = checkreader(L, 2)->r;
   luaL_checktype(L, 3, LUA_TTABLE);
   size_t cols = nm_csv_reader_columns(rd), n = (size_t)luaL_len(L, 3);
-  size_t *idx = lua_newuserdatauv(L, (n + 1) * sizeof *idx, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_geti(L, 3, (lua_Integer)i + 1);
-    lua_Integer c = luaL_checkinteger(L, -1);
-    luaL_argcheck(L, c >= 0 && (size_t)c < cols, 3, "no such column");
-    idx[i] = (size_t)c;
-    lua_pop(L, 1);
-  }
+  size_t *idx = check_columns(L, 3, n, cols);
   double *rows = lua_newuserdatauv(L, 1024 * cols * sizeof *rows, 0);
   int rc;
   for (;;) {
