@@ -182,39 +182,39 @@ do
         rate(first(long, "steps"), t), mb(long.rss_kb), "", "",
         "< 100 MB", yes(long.rss_kb and long.rss_kb < 100 * 1024) }
 end
-do
-  local ns = {}
-  for k, c in ipairs(conn) do
+-- ns per connection-step of each case, and its deviation from their median.
+local function per_connection(list)
+  local ns, dev = {}, {}
+  for k, c in ipairs(list) do
     local t, steps, links = median(c.r.vals.time), first(c.r, "steps"), first(c.r, "connections")
     ns[k] = (steps and links) and t / steps / links * 1e9 or 0 / 0
   end
   local mid = median(ns)
+  for k in ipairs(list) do dev[k] = ns[k] / mid - 1 end
+  return ns, dev
+end
+
+do
+  local ns, dev = per_connection(conn)
   for k, c in ipairs(conn) do
-    local t, dev = median(c.r.vals.time), ns[k] / mid - 1
+    local t = median(c.r.vals.time)
     row { string.format("random FHN, %d nodes, %s connections, %g s (kernel): ns per " ..
                         "connection-step", c.n, tostring(first(c.r, "connections")),
                         (first(c.r, "steps") or 0) * 0.1 / 1000),
           string.format("%.2f ns (%s)", ns[k], secs(t)), rate(first(c.r, "steps"), t),
           mb(c.r.rss_kb), "", "", "within ±25 % of the median",
-          string.format("%s (%+.0f %%)", yes(math.abs(dev) <= 0.25), dev * 100) }
+          string.format("%s (%+.0f %%)", yes(math.abs(dev[k]) <= 0.25), dev[k] * 100) }
   end
-end
-
-do
   -- The same networks without noise: the connections alone (noise is a cost
   -- per node, which weighs most where nodes have few connections).
-  local ns = {}
+  ns, dev = per_connection(quiet)
   for k, c in ipairs(quiet) do
-    local t, steps, links = median(c.r.vals.time), first(c.r, "steps"), first(c.r, "connections")
-    ns[k] = (steps and links) and t / steps / links * 1e9 or 0 / 0
-  end
-  local mid = median(ns)
-  for k, c in ipairs(quiet) do
-    local t, dev = median(c.r.vals.time), ns[k] / mid - 1
+    local t = median(c.r.vals.time)
     row { string.format("  the same, %d nodes, without noise (sigma_ou 0): ns per connection-step", c.n),
           string.format("%.2f ns (%s)", ns[k], secs(t)), rate(first(c.r, "steps"), t),
           mb(c.r.rss_kb), "", "", "(for comparison)",
-          string.format("%s (%+.0f %%)", math.abs(dev) <= 0.25 and "within" or "outside", dev * 100) }
+          string.format("%s (%+.0f %%)", math.abs(dev[k]) <= 0.25 and "within" or "outside",
+                        dev[k] * 100) }
   end
 end
 do
