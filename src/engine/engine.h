@@ -9,7 +9,13 @@
 /* A read-only view of the delay history, as seen by one right-hand-side
 ** evaluation: ring rows hold the tracked signals at past steps; `now` is the
 ** row of the step's start; `frac` in [0, 1] places the evaluation between the
-** step's start and end (0 for Euler, 0.5 and 1 for the stages of Heun/RK4). */
+** step's start and end (0 for Euler, 0.5 and 1 for the stages of Heun/RK4).
+** Columns are in signal order, so the tracked state variables come first
+** (n_dcols of them): for those, `dring` holds the derivative at each step
+** from `hermite_from` on (RK4 stores it), and values between steps are cubic
+** Hermite interpolants (fourth order, as in jitcdde); other columns, and
+** rows before hermite_from, are interpolated linearly.  A wrapped column
+** (period[col] > 0) is interpolated along the circle, never across the wrap. */
 typedef struct {
   const double *ring;     /* depth * width values */
   size_t width;           /* tracked signals per row */
@@ -17,6 +23,11 @@ typedef struct {
   size_t now;             /* absolute step index of the step's start */
   double frac;
   const long *column;     /* signal index -> ring column, -1 if not tracked */
+  const double *dring;    /* depth * width derivatives (first n_dcols columns used) */
+  size_t n_dcols;
+  size_t hermite_from;    /* the first step whose derivative dring holds */
+  const double *period;   /* per column: the wrap period, 0 if not wrapped; NULL: none */
+  double dt;
 } nm_hist;
 
 /* One instruction: registers are vectors of `lanes` doubles. */
@@ -63,16 +74,18 @@ void nm_program_update_lanes(const nm_program *prog, double *V, const double *D,
 void nm_program_invalidate(nm_program *prog);
 void nm_model_params_changed(nm_model *m);
 
+/* The value of column `col` at fraction h->frac of the way from step j to
+** step j + 1 (sim.c); y0 is the value at step j. */
+double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0);
+
 /* Reads signal `sig` delayed by `delay` steps through the history view. */
 static inline double nm_hist_read(const nm_hist *h, const double *V, long sig, int delay)
 {
   if (delay == 0) return V[sig];
-  long col = h->column[sig];
-  size_t row = (h->now - (size_t)delay) & h->mask;
-  double past = h->ring[row * h->width + (size_t)col];
+  size_t col = (size_t)h->column[sig], j = h->now - (size_t)delay;
+  double past = h->ring[(j & h->mask) * h->width + col];
   if (h->frac == 0.0) return past;
-  size_t next = (h->now - (size_t)delay + 1) & h->mask;
-  return (1.0 - h->frac) * past + h->frac * h->ring[next * h->width + (size_t)col];
+  return nm_hist_between(h, col, j, past);
 }
 
 /* Compressed rows of coupling terms. */

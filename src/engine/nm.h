@@ -202,6 +202,9 @@ nm_table2d *nm_model_table(nm_model *m, size_t i);   /* NULL if out of range */
 size_t nm_model_n_state(const nm_model *m);
 size_t nm_model_n_signals(const nm_model *m);
 size_t nm_model_max_delay(const nm_model *m);
+/* Bytes of the delay history a simulation of `m` allocates (sim.c);
+** SIZE_MAX when that many cannot be counted. */
+size_t nm_model_history_bytes(const nm_model *m);
 
 
 /* ---------------------------------------------------------------------
@@ -293,6 +296,9 @@ unsigned long nm_stim_stream_seed(uint64_t seed, uint64_t key, size_t channel);
 
 typedef struct nm_sim nm_sim;
 
+/* The most threads a run uses. */
+#define NM_MAX_THREADS 64
+
 enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF };
 
 /* A time series driving a parameter slot: sample k is used by the step from k*dt
@@ -322,7 +328,8 @@ typedef int (*nm_row_sink)(void *ud, const double *rows, size_t n_rows, size_t n
 
 typedef struct {
   long n_steps;              /* steps to take */
-  long every;                /* record every `every` steps */
+  long every;                /* record after every step that ends on a multiple of `every`
+                                steps since t = 0 (so continued runs keep one grid) */
   int method;                /* enum nm_method */
   double rtol, atol;         /* adaptive methods */
   const long *record;        /* signal indices recorded */
@@ -335,8 +342,9 @@ typedef struct {
   void *sink_ud;
   size_t chunk_rows;         /* rows buffered before calling the sink */
   volatile int *interrupt;   /* set non-zero to stop the run (optional) */
-  int threads;               /* Euler on this many threads; 0: automatic (several for
-                                large networks); results are the same bits either way */
+  int threads;               /* Euler on this many threads (at most NM_MAX_THREADS); 0:
+                                automatic (several for large networks); results are the
+                                same bits either way */
   void (*progress)(void *ud, long done, long total);  /* optional */
   void *progress_ud;
 } nm_run_opts;
@@ -347,8 +355,15 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status);
 void nm_sim_free(nm_sim *s);
 int nm_sim_run(nm_sim *s, const nm_run_opts *opts);
 double nm_sim_time(const nm_sim *s);
+/* Steps taken since t = 0, over every run. */
+size_t nm_sim_steps(const nm_sim *s);
 const double *nm_sim_signals(const nm_sim *s);
-/* Where a non-finite value appeared (after NM_ENONFINITE). */
+/* Why the last nm_sim_run failed, in words (nm_strerror(status) when the
+** engine recorded nothing more). */
+const char *nm_sim_error(const nm_sim *s, int status);
+/* Where a non-finite value appeared (after NM_ENONFINITE), or the time the
+** adaptive stepper reached and the state variable changing fastest there
+** (after NM_ESTEP). */
 void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 
 

@@ -5,6 +5,8 @@
 ** algebraic outputs, noise update, history push, and recording.
 */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,44 +24,76 @@ static size_t pow2_at_least(size_t n)
 }
 
 
-static void mark_tracked(nm_sim *s, long sig)
-{
-  if (s->column[sig] < 0) s->column[sig] = (long)s->width++;
-}
-
-
 /* Every signal a coupling sum reads, and every signal a program reads with a
-** positive delay, gets a column of the history ring. */
-static int setup_history(nm_sim *s)
+** positive delay, gets a column of the history ring, in signal order (the
+** lanes of a variable get neighbouring columns, so threads that push the
+** history of their lanes write apart); returns the number of columns. */
+static size_t mark_columns(const nm_model *m, long *column)
 {
-  nm_model *m = s->m;
-  s->column = malloc((s->nv + 1) * sizeof *s->column);
-  if (!s->column) return NM_ENOMEM;
-  for (size_t i = 0; i < s->nv; i++) s->column[i] = -1;
+  size_t nv = m->n_state + m->n_aux, width = 0;
+  for (size_t i = 0; i < nv; i++) column[i] = -1;
   for (size_t i = 0; i < m->n_couplings; i++) {
     const nm_coupling *c = &m->couplings[i];
-    for (size_t k = 0; k < c->row_ptr[c->n_rows]; k++)
-      mark_tracked(s, c->src[k]);
+    for (size_t k = 0; k < c->row_ptr[c->n_rows]; k++) column[c->src[k]] = 0;
   }
   for (int st = 0; st < 3; st++)
     for (size_t i = 0; i < m->n_progs[st]; i++) {
       const nm_program *p = m->progs[st][i];
       for (size_t k = 0; k < p->n_ins; k++)
         if (p->code[k].op == NM_OP_HIST && p->code[k].delay > 0)
-          for (size_t l = 0; l < p->lanes; l++) mark_tracked(s, p->code[k].slot + (long)l);
+          for (size_t l = 0; l < p->lanes; l++) column[p->code[k].slot + (long)l] = 0;
     }
-  s->depth = pow2_at_least(nm_model_max_delay(m) + 2);
+  for (size_t i = 0; i < nv; i++)
+    if (column[i] >= 0) column[i] = (long)width++;
+  return width;
+}
+
+
+/* Bytes of a ring of `width` columns holding delays up to `max_delay` steps
+** (the values twice over, the derivatives once), its depth in *depth;
+** SIZE_MAX when that many bytes cannot be counted. */
+static size_t ring_bytes(size_t width, size_t max_delay, size_t *depth)
+{
+  if (max_delay > SIZE_MAX / 8) return SIZE_MAX;
+  *depth = pow2_at_least(max_delay + 2);
+  if (width && *depth > SIZE_MAX / (3 * sizeof(double)) / width) return SIZE_MAX;
+  return 3 * sizeof(double) * width * *depth;
+}
+
+
+size_t nm_model_history_bytes(const nm_model *m)
+{
+  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
+  if (!column) return SIZE_MAX;
+  size_t depth, bytes = ring_bytes(mark_columns(m, column), nm_model_max_delay(m), &depth);
+  free(column);
+  return bytes;
+}
+
+
+static int setup_history(nm_sim *s)
+{
+  nm_model *m = s->m;
+  s->column = malloc((s->nv + 1) * sizeof *s->column);
+  if (!s->column) return NM_ENOMEM;
+  s->width = mark_columns(m, s->column);
+  if (ring_bytes(s->width, nm_model_max_delay(m), &s->depth) == SIZE_MAX) return NM_ENOMEM;
   s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
   s->ring = malloc((2 * s->width * s->depth + 1) * sizeof *s->ring);
-  if (!s->tracked || !s->ring) return NM_ENOMEM;
-  /* Columns in signal order: the lanes of a variable get neighbouring
-  ** columns, so threads that push the history of their lanes write apart. */
-  size_t width = 0;
+  s->dring = calloc(s->width * s->depth + 1, sizeof *s->dring);
+  if (!s->tracked || !s->ring || !s->dring) return NM_ENOMEM;
+  size_t n_dcols = 0;
   for (size_t i = 0; i < s->nv; i++)
     if (s->column[i] >= 0) {
-      s->column[i] = (long)width;
-      s->tracked[width++] = (long)i;
+      s->tracked[s->column[i]] = (long)i;
+      n_dcols += i < s->ns;
     }
+  if (m->n_wraps) {
+    s->period = calloc(s->width + 1, sizeof *s->period);
+    if (!s->period) return NM_ENOMEM;
+    for (size_t i = 0; i < m->n_wraps; i++)
+      if (s->column[m->wraps[i].sig] >= 0) s->period[s->column[m->wraps[i].sig]] = m->wraps[i].period;
+  }
   /* The history before t = 0 is constant: the initial values. */
   for (size_t r = 0; r < 2 * s->depth; r++)
     for (size_t c = 0; c < s->width; c++) s->ring[r * s->width + c] = s->V[s->tracked[c]];
@@ -67,7 +101,34 @@ static int setup_history(nm_sim *s)
   s->hist.width = s->width;
   s->hist.mask = s->depth - 1;
   s->hist.column = s->column;
+  s->hist.dring = s->dring;
+  s->hist.n_dcols = n_dcols;
+  s->hist.hermite_from = SIZE_MAX;
+  s->hist.period = s->period;
+  s->hist.dt = s->dt;
   return nm_couplings_prepare(s);
+}
+
+
+/* Between steps j and j + 1 (nm_hist_read).  Before t = 0 the history is
+** constant; at frac 1 the value is the stored one (Heun's second stage). */
+double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
+{
+  if (j > h->now) return y0;                   /* j < 0: the constant past */
+  double y1 = h->ring[((j + 1) & h->mask) * h->width + col], th = h->frac;
+  if (th == 1.0) return y1;
+  if (h->period && h->period[col] > 0) {       /* the turn of y1 nearest to y0 */
+    double p = h->period[col];
+    y1 += p * nearbyint((y0 - y1) / p);
+  }
+  if (col < h->n_dcols && j >= h->hermite_from) {
+    double f0 = h->dring[(j & h->mask) * h->width + col];
+    double f1 = h->dring[((j + 1) & h->mask) * h->width + col];
+    double th2 = th * th, th3 = th2 * th;
+    return (2 * th3 - 3 * th2 + 1) * y0 + (th3 - 2 * th2 + th) * h->dt * f0 +
+           (3 * th2 - 2 * th3) * y1 + (th3 - th2) * h->dt * f1;
+  }
+  return (1.0 - th) * y0 + th * y1;
 }
 
 
@@ -105,6 +166,7 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   s->U = calloc(m->n_input + 1, sizeof(double));
   s->D = calloc(s->ns + 1, sizeof(double));
   for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
+  s->deriv_method = -1;
   s->rng = calloc(m->n_noises + 1, sizeof *s->rng);
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
@@ -160,6 +222,8 @@ void nm_sim_free(nm_sim *s)
   for (int i = 0; i < 4; i++) free(s->k[i]);
   nm_couplings_free(s);
   free(s->ring);
+  free(s->dring);
+  free(s->period);
   free(s->column);
   free(s->tracked);
   free(s);
@@ -167,6 +231,7 @@ void nm_sim_free(nm_sim *s)
 
 
 double nm_sim_time(const nm_sim *s) { return (double)s->step * s->dt; }
+size_t nm_sim_steps(const nm_sim *s) { return s->step; }
 const double *nm_sim_signals(const nm_sim *s) { return s->V; }
 
 
@@ -233,6 +298,10 @@ static void step_rk4(nm_sim *s)
 {
   double dt = s->dt, **k = s->k;
   nm_sim_rhs(s, s->V, 0.0, k[0]);
+  /* The derivative at the step's start, for the Hermite interpolants of the
+  ** later stages' delayed reads. */
+  double *drow = s->dring + (s->step & (s->depth - 1)) * s->width;
+  for (size_t c = 0; c < s->hist.n_dcols; c++) drow[c] = k[0][s->tracked[c]];
   nm_sim_rhs(s, stage_from(s, k[0], 0.5 * dt), 0.5, k[1]);
   nm_sim_rhs(s, stage_from(s, k[1], 0.5 * dt), 0.5, k[2]);
   nm_sim_rhs(s, stage_from(s, k[2], dt), 1.0, k[3]);
@@ -425,27 +494,63 @@ static int record_row(void *rec, nm_sim *s)
 }
 
 
-static int check_opts(const nm_sim *s, const nm_run_opts *o)
+int nm_sim_fail(nm_sim *s, int status, const char *fmt, ...)
 {
-  if (o->n_steps < 0 || o->every < 1) return NM_EINVAL;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->why, sizeof s->why, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+
+const char *nm_sim_error(const nm_sim *s, int status)
+{
+  return s->why[0] ? s->why : nm_strerror(status);
+}
+
+
+static int check_opts(nm_sim *s, const nm_run_opts *o)
+{
+  if (o->n_steps < 0) return nm_sim_fail(s, NM_EINVAL, "n_steps is negative (%ld)", o->n_steps);
+  if (o->every < 1) return nm_sim_fail(s, NM_EINVAL, "every must be at least 1 (got %ld)", o->every);
+  if (o->method < NM_EULER || o->method > NM_MSBDF)
+    return nm_sim_fail(s, NM_EINVAL, "no method %d", o->method);
+  if (!(o->rtol >= 0 && o->rtol < INFINITY) || !(o->atol >= 0 && o->atol < INFINITY))
+    return nm_sim_fail(s, NM_EINVAL, "rtol and atol must be finite and not negative (got %g, %g)",
+                       o->rtol, o->atol);
+  if (o->threads < 0 || o->threads > NM_MAX_THREADS)
+    return nm_sim_fail(s, NM_EINVAL, "threads must be 0 (automatic) to %d (got %d)",
+                       NM_MAX_THREADS, o->threads);
   for (size_t c = 0; c < o->n_record; c++)
-    if (o->record[c] < 0 || (size_t)o->record[c] >= s->nv) return NM_EINVAL;
-  for (size_t d = 0; d < o->n_drivers; d++)
-    if (o->drivers[d].slot < 0 || (size_t)o->drivers[d].slot >= s->m->n_param ||
-        o->drivers[d].n < (size_t)(o->n_steps > 0 ? o->n_steps : 1))
-      return NM_EINVAL;
+    if (o->record[c] < 0 || (size_t)o->record[c] >= s->nv)
+      return nm_sim_fail(s, NM_EINVAL, "recorded signal %ld does not exist (the model has %zu)",
+                         o->record[c], s->nv);
+  for (size_t d = 0; d < o->n_drivers; d++) {
+    if (o->drivers[d].slot < 0 || (size_t)o->drivers[d].slot >= s->m->n_param)
+      return nm_sim_fail(s, NM_EINVAL, "driver %zu: parameter slot %ld does not exist", d,
+                         o->drivers[d].slot);
+    if (o->drivers[d].n < (size_t)(o->n_steps > 0 ? o->n_steps : 1))
+      return nm_sim_fail(s, NM_EINVAL, "driver %zu has %zu samples, the run needs %ld", d,
+                         o->drivers[d].n, o->n_steps);
+  }
   size_t first = s->step > 0 ? s->step - 1 : 0;
   for (size_t d = 0; d < o->n_stims; d++) {
     const nm_stim_driver *sd = &o->stims[d];
     size_t stride;
     /* A stimulus already rendered past this run's first sample belongs to
     ** another simulation. */
-    if (!sd->stim || !nm_stim_at(sd->stim, first, &stride)) return NM_EINVAL;
+    if (!sd->stim || !nm_stim_at(sd->stim, first, &stride))
+      return nm_sim_fail(s, NM_EINVAL, "stimulus %zu is missing or already past sample %zu", d,
+                         first);
     for (size_t j = 0; j < sd->n_targets; j++) {
       size_t limit = sd->kind[j] == NM_TARGET_PARAM ? s->m->n_param : s->m->n_input;
-      if (sd->slot[j] < 0 || (size_t)sd->slot[j] >= limit ||
-          sd->channel[j] >= nm_stim_channels(sd->stim))
-        return NM_EINVAL;
+      if (sd->slot[j] < 0 || (size_t)sd->slot[j] >= limit)
+        return nm_sim_fail(s, NM_EINVAL, "stimulus %zu: target slot %ld does not exist", d,
+                           sd->slot[j]);
+      if (sd->channel[j] >= nm_stim_channels(sd->stim))
+        return nm_sim_fail(s, NM_EINVAL, "stimulus %zu has %zu channels, not %zu", d,
+                           nm_stim_channels(sd->stim), sd->channel[j] + 1);
     }
   }
   return NM_OK;
@@ -468,7 +573,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, long i0, long i1, recorde
     nm_sim_finish_step(s);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
-    if ((i + 1) % o->every == 0) rc = record_row(r, s);
+    if (s->step % (size_t)o->every == 0) rc = record_row(r, s);
     if (o->interrupt && *o->interrupt) rc = NM_EINTR;
     if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
   }
@@ -513,8 +618,13 @@ static int run_balanced(nm_sim *s, const nm_run_opts *o, int threads, recorder *
 
 int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
+  s->why[0] = '\0';
   int rc = check_opts(s, o);
   if (rc != NM_OK) return rc;
+  /* RK4 stores the derivative of every step it takes: delayed reads between
+  ** steps from then on are Hermite interpolants. */
+  if (o->method == NM_RK4 && s->deriv_method != NM_RK4) s->hist.hermite_from = s->step;
+  s->deriv_method = o->method;
   recorder r = { o, NULL, 0, o->chunk_rows ? o->chunk_rows : 1024, 1 + o->n_record };
   r.buf = malloc(r.cap * r.cols * sizeof(double));
   if (!r.buf) return NM_ENOMEM;

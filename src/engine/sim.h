@@ -29,6 +29,9 @@ struct nm_sim {
   double *ring;             /* delay history: depth rows of `width` tracked signals, stored
                                twice (rows r and r + depth are equal; coupling.c) */
   size_t width, depth;
+  double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
+  double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
+  int deriv_method;         /* the method of the last run (-1 before the first) */
   long *column;             /* signal -> ring column or -1 */
   long *tracked;            /* ring column -> signal */
   nm_fast_coupling *fast;   /* the model's coupling sums, prepared for this ring */
@@ -43,7 +46,12 @@ struct nm_sim {
   double fail_t;
   long fail_sig;
   int callback_failed;      /* a slow-path callback returned non-zero */
+  char why[200];            /* the reason of the last refusal or failure (nm_sim_error) */
 };
+
+/* Records the reason of a failure (printf-style) and returns `status`. */
+int nm_sim_fail(nm_sim *s, int status, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
 
 /* coupling.c */
 int nm_couplings_prepare(nm_sim *s);

@@ -6,6 +6,7 @@
 ** deterministic: its value is held over each output interval, as the
 ** fixed-step loop holds it over each step.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,16 +51,41 @@ static int gsl_jac(double t, const double y[], double *dfdy, double dfdt[], void
 }
 
 
+/* The stepper could not go on from time t with state y: records t and the
+** state variable to blame (the first non-finite value or derivative, else
+** the one changing fastest against its tolerance) for nm_sim_failure. */
+static int stuck(nm_sim *s, double t, const double *y, double rtol, double atol)
+{
+  double *f = s->k[0], worst = -1.0;
+  gsl_rhs(t, y, f, s);
+  s->fail_t = t;
+  s->fail_sig = 0;
+  for (size_t i = 0; i < s->ns; i++) {
+    double rate = fabs(f[i]) / (atol + rtol * fabs(y[i]));
+    if (!isfinite(y[i]) || !isfinite(f[i])) { s->fail_sig = (long)i; break; }
+    if (rate > worst) { worst = rate; s->fail_sig = (long)i; }
+  }
+  s->callback_failed = 0;
+  return nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms "
+                     "(signal %ld)", t, s->fail_sig);
+}
+
+
 int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
                         int (*emit)(void *rec, nm_sim *s), void *rec)
 {
   const gsl_odeiv2_step_type *type = o->method == NM_RKF45 ? gsl_odeiv2_step_rkf45
                                    : o->method == NM_RK8PD ? gsl_odeiv2_step_rk8pd
                                                            : gsl_odeiv2_step_msbdf;
-  if (nm_model_max_delay(s->m) > 0 || o->n_drivers > 0 || o->n_stims > 0) return NM_EINVAL;
+  if (nm_model_max_delay(s->m) > 0)
+    return nm_sim_fail(s, NM_EINVAL, "adaptive steppers cannot integrate delays");
+  if (o->n_drivers > 0 || o->n_stims > 0)
+    return nm_sim_fail(s, NM_EINVAL, "adaptive steppers cannot take time-varying inputs");
   /* A random input has no derivative an error estimate could control. */
   for (size_t n = 0; n < s->m->n_noises; n++)
-    if (s->m->P[s->m->noises[n].sigma] != 0.0) return NM_EINVAL;
+    if (s->m->P[s->m->noises[n].sigma] != 0.0)
+      return nm_sim_fail(s, NM_EINVAL, "adaptive steppers cannot integrate noise (process %zu "
+                         "has sigma %g)", n, s->m->P[s->m->noises[n].sigma]);
   gsl_odeiv2_system sys = { gsl_rhs, gsl_jac, s->ns, s };
   double rtol = o->rtol > 0 ? o->rtol : 1e-6, atol = o->atol > 0 ? o->atol : 1e-9;
   gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(&sys, type, 0.1 * s->dt, atol, rtol);
@@ -73,7 +99,7 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
     nm_sim_step_inputs(s, o, i);
     int status = gsl_odeiv2_driver_apply(d, &t, (double)(s->step + 1) * s->dt, y);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
-    if (status != GSL_SUCCESS) { rc = NM_ESTEP; break; }
+    if (status != GSL_SUCCESS) { rc = stuck(s, t, y, rtol, atol); break; }
     memcpy(s->V, y, s->ns * sizeof *y);
     /* Clamps, wraps and noise act at every output time, as they act after
     ** every step of the fixed-step loop.  When any of them moves, the
@@ -91,7 +117,7 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
     t = nm_sim_time(s);
     for (size_t k = 0; k < s->nv; k++)
       if (!(s->V[k] - s->V[k] == 0)) { s->fail_t = t; s->fail_sig = (long)k; rc = NM_ENONFINITE; }
-    if (rc == NM_OK && (i + 1) % o->every == 0) rc = emit(rec, s);
+    if (rc == NM_OK && s->step % (size_t)o->every == 0) rc = emit(rec, s);
   }
   free(y);
   gsl_odeiv2_driver_free(d);

@@ -54,8 +54,6 @@ static void barrier_wait(barrier *b)
 }
 
 
-#define NM_MAX_THREADS 64
-
 /* Part `part` of `parts` of the range 0 .. n-1. */
 static size_t part_start(size_t n, int part, int parts)
 {
@@ -135,7 +133,7 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
     s->fail_t = nm_sim_time(s);
     s->fail_sig = bad;
     *rc = NM_ENONFINITE;
-  } else if ((i + 1) % o->every == 0) {
+  } else if (s->step % (size_t)o->every == 0) {
     *rc = emit(rec, s);
   }
   if (*rc == NM_OK && o->interrupt && *o->interrupt) *rc = NM_EINTR;

@@ -344,7 +344,9 @@ static void test_delay_coupling(void)
 
 
 /* The same delay through a delayed read in a program, with RK4: stage reads
-** interpolate between the whole-step values (the midpoint at half a step). */
+** at half a step are cubic Hermite interpolants of the whole-step values and
+** the derivatives stored there, (y0 + y1) / 2 + dt (f0 - f1) / 8; before
+** t = 0 the history is constant. */
 static void test_delay_hist_rk4(void)
 {
   enum { N = 150 };
@@ -364,21 +366,100 @@ static void test_delay_hist_rk4(void)
     rowbuf b = { 0 };
     nm_run_opts o = options(NM_RK4, N, 1, rec, 1, &b);
     if (rc == NM_OK) rc = run(m, dt, 1, &o);
-    double x[N + 1];
+    double x[N + 1], f[N + 1];
     x[0] = x0;
     for (long n = 0; n < N; n++) {
-      double a = past(x, n - d), c = past(x, n - d + 1);
-      double k1 = -(w * a), k2 = -(w * (0.5 * a + 0.5 * c)), k4 = -(w * ((1.0 - 1.0) * a + c));
+      long j = n - d;
+      double a = past(x, j), c = past(x, j + 1);
+      f[n] = -(w * a);                     /* the derivative stored at step n */
+      double mid = j < 0 ? a : 0.5 * (a + c) + dt * (f[j] - f[j + 1]) / 8.0;
+      double k1 = f[n], k2 = -(w * mid), k4 = -(w * c);
       x[n + 1] = x[n] + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k2 + k4);
     }
     int ok = rc == NM_OK && b.rows == N;
     double worst = 0.0;
     for (size_t k = 0; ok && k < b.rows; k++)
       worst = fmax(worst, fabs(cell(&b, k, 1) - x[k + 1]) / fabs(x[k + 1]));
-    CHECK(ok && worst <= 1e-14, "RK4 with a delayed read of %d steps follows the interpolated "
-          "recurrence for %d steps (status %d, relative error %.3g)", d, N, rc, worst);
+    CHECK(ok && worst <= 1e-14, "RK4 with a delayed read of %d steps follows the Hermite-"
+          "interpolated recurrence for %d steps (status %d, relative error %.3g)", d, N, rc, worst);
     rowbuf_free(&b);
     nm_model_free(m);
+  }
+}
+
+
+/* x(t) of x' = -x(t - 1) with x = 1 for t <= 0, by the method of steps:
+** on [k, k + 1] x is a polynomial of degree k + 1 in u = t - k, integrated
+** exactly from the one before (coefficients c[k][i] of u^i). */
+static double dde_exact(double t)
+{
+  enum { K = 8 };
+  double c[K + 1][K + 2] = { { 0 } };
+  c[0][0] = 1.0;                    /* [-1, 0]: x = 1 */
+  int k_end = (int)floor(t);
+  double x = 1.0;
+  for (int k = 0; k <= k_end && k < K; k++) {
+    /* x(k + u) = x(k) - int_0^u x(k - 1 + v) dv */
+    double *prev = c[k], *cur = c[k + 1];
+    cur[0] = x;
+    for (int i = 0; i <= k; i++) cur[i + 1] = -prev[i] / (double)(i + 1);
+    double u = k == k_end ? t - k : 1.0, v = 0.0;
+    for (int i = k + 1; i >= 0; i--) v = v * u + cur[i];
+    x = v;
+  }
+  return x;
+}
+
+
+/* x' = -x(t - 1), constant past 1, read through a coupling sum: halving dt
+** shrinks the error at t = T by 2^order (RK4 4, Heun 2, Euler 1).  Up to
+** t = 3 the solution is a cubic on each unit interval, which RK4 with cubic
+** Hermite history integrates exactly (to rounding: linear interpolation
+** gave a second-order error there); by t = 7 it is of degree 7. */
+static void test_delay_orders(void)
+{
+  static const struct { int method; double order; } cases[] = {
+    { NM_RK4, 4.0 }, { NM_HEUN, 2.0 }, { NM_EULER, 1.0 },
+  };
+  const double T = 7.0, want = dde_exact(T);
+  CHECK(fabs(dde_exact(1.0)) < 1e-15 && fabs(dde_exact(2.0) + 0.5) < 1e-15 &&
+        fabs(dde_exact(3.0) + 1.0 / 6.0) < 1e-15,
+        "the method of steps gives x(1) = 0, x(2) = -1/2, x(3) = -1/6 (got %.17g)", dde_exact(3.0));
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    double err[4];
+    int ok = 1;
+    for (int h = 0; h < 4; h++) {
+      int d = 10 << h;                 /* dt = 1 / d */
+      double dt = 1.0 / d, w = 1.0, x0 = 1.0;
+      nm_model *m = nm_model_new(1, 0, 0, 1);
+      long dst = 0, src = 0;
+      size_t row_ptr[] = { 0, 1 };
+      nm_node nodes[] = { LEAF(NM_OP_INPUT, 0), UN(NM_OP_NEG, 0) };
+      nm_root root = { 1, NM_SINK_DERIV, 0 };
+      int rc = m ? nm_model_add_coupling(m, NM_ADDITIVE, 1, &dst, NULL, row_ptr, &src, &d, &w)
+                 : NM_ENOMEM;
+      if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, 2, &root, 1, 1);
+      if (rc == NM_OK) rc = nm_model_set_initial(m, &x0, 1);
+      static const long rec[] = { 0 };
+      rowbuf b = { 0 };
+      nm_run_opts o = options(cases[i].method, 7L * d, d, rec, 1, &b);
+      if (rc == NM_OK) rc = run(m, dt, 1, &o);
+      ok = ok && rc == NM_OK && b.rows == 7 && cell(&b, 6, 0) == T;
+      err[h] = ok ? fabs(cell(&b, 6, 1) - want) : NAN;
+      if (ok && cases[i].method == NM_RK4)
+        CHECK(fabs(cell(&b, 2, 1) - dde_exact(3.0)) < 1e-14, "rk4 at dt = 1/%d: x(3) = -1/6 to "
+              "rounding (error %.3g)", d, fabs(cell(&b, 2, 1) - dde_exact(3.0)));
+      rowbuf_free(&b);
+      nm_model_free(m);
+    }
+    for (int h = 0; ok && h < 3; h++) {
+      double p = log2(err[h] / err[h + 1]);
+      CHECK(fabs(p - cases[i].order) <= 0.15,
+            "%s on x' = -x(t - 1): halving dt = 1/%d shrinks the error at t = 7 (%.3g) by "
+            "%.2f, order %.3f (want %g)", method_name[cases[i].method], 10 << h, err[h],
+            err[h] / err[h + 1], p, cases[i].order);
+    }
+    CHECK(ok, "%s runs x' = -x(t - 1) at four step sizes", method_name[cases[i].method]);
   }
 }
 
@@ -840,6 +921,7 @@ int main(void)
   test_adaptive_refusals();
   test_delay_coupling();
   test_delay_hist_rk4();
+  test_delay_orders();
   test_delay_diffusive();
   test_constraints();
   test_noise_deterministic();
