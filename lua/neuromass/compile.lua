@@ -67,6 +67,19 @@ local function resolve_globals(e, L)
   end)
 end
 
+-- A delay in ms as whole steps of dt, refused (at `level`, as for error())
+-- when the engine cannot represent that many steps; string.format(fmt, ...)
+-- names the delay.
+local function delay_of(ms, dt, level, fmt, ...)
+  local steps = layout.delay_steps(ms, dt)
+  if steps > core.max_delay then
+    error(string.format(fmt, ...) .. string.format(", %g ms, is %.17g steps of dt = %g ms; at " ..
+                        "most %d steps can be represented (use a larger dt or a shorter delay)",
+                        ms, steps, dt, core.max_delay), level + 1)
+  end
+  return steps
+end
+
 local function index_of(list, name)
   for k, v in ipairs(list) do if v == name then return k - 1 end end
 end
@@ -207,7 +220,7 @@ local function rule_matrix(net, rule)
 end
 
 -- Compressed rows for network sum rule `rule` feeding input `a` of group g.
-local function rule_rows(model, g, a, rule, dt)
+local function rule_rows(model, g, a, rule, dt, level)
   local net = model.net
   local W = rule_matrix(net, rule)
   local D = rule.delays or model.sync.delays
@@ -222,7 +235,8 @@ local function rule_rows(model, g, a, rule, dt)
       local src = model:signal(j - 1, rule.var)
       if w ~= 0 and src then
         c.src[#c.src + 1] = src
-        c.delay[#c.delay + 1] = layout.delay_steps(D[i][j], dt)
+        c.delay[#c.delay + 1] = delay_of(D[i][j], dt, level + 1, "network '%s': the delay from " ..
+                                         "node %d to node %d", net.label, j - 1, i - 1)
         c.weight[#c.weight + 1] = w
       end
     end
@@ -232,7 +246,7 @@ local function rule_rows(model, g, a, rule, dt)
 end
 
 -- Compressed rows for the node-local coupling helper `a` of group g.
-local function local_rows(model, g, a, dt)
+local function local_rows(model, g, a, dt, level)
   local c = { mode = "additive", dst = {}, row_ptr = { 0 }, src = {}, delay = {}, weight = {} }
   for l, lane in ipairs(g.lanes) do
     local nd = model.net.nodes[lane.node]
@@ -241,7 +255,8 @@ local function local_rows(model, g, a, dt)
       if term.weight ~= 0 then
         local from = nd.masses[term.from]
         c.src[#c.src + 1] = model.layout.sig[lane.node][term.from][from.type.coupling[1]]
-        c.delay[#c.delay + 1] = layout.delay_steps(term.delay, dt)
+        c.delay[#c.delay + 1] = delay_of(term.delay, dt, level + 1, "node %d ('%s'): the local " ..
+                                         "delay of input '%s'", lane.node - 1, nd.label, a)
         c.weight[#c.weight + 1] = term.weight
       end
     end
@@ -251,7 +266,7 @@ local function local_rows(model, g, a, dt)
 end
 
 -- Per-node programs for a custom sync rule feeding input `a` of group g.
-local function custom_programs(model, cm, g, a, rule, dt)
+local function custom_programs(model, cm, g, a, rule, dt, level)
   local sync = model.sync
   for l, lane in ipairs(g.lanes) do
     local i = lane.node - 1
@@ -261,12 +276,19 @@ local function custom_programs(model, cm, g, a, rule, dt)
       error(string.format("custom coupling '%s' for node %d returned a %s, not an expression", a, i,
                           type(e)), 0)
     end
+    local too_long
     e = expr.substitute(resolve_globals(e, model.layout), function(leaf)
       if leaf.op == "hist" and not leaf.slot then
         local ms = leaf.delay_ms or sync.delays[i + 1][leaf.node + 1]
-        return engine_leaf("hist", model:signal(leaf.node, leaf.name), layout.delay_steps(ms, dt))
+        local steps = layout.delay_steps(ms, dt)
+        if steps > core.max_delay then too_long = too_long or { ms = ms, from = leaf.node } end
+        return engine_leaf("hist", model:signal(leaf.node, leaf.name), steps)
       end
     end)
+    if too_long then
+      delay_of(too_long.ms, dt, level + 1, "custom coupling '%s': the delay from node %d to node %d",
+               a, too_long.from, i)
+    end
     cm:add_program("sync", expr.serialize({ { e, "input", layout.input_slot(g, a, l - 1) } },
                                           slot_of), 1)
   end
@@ -287,11 +309,11 @@ function M.build(model, dt)
     for _, a in ipairs(t.inputs) do
       local kind = g.sources[a]
       if kind == "local" then
-        cm:add_coupling(local_rows(model, g, a, dt))
+        cm:add_coupling(local_rows(model, g, a, dt, 3))
       elseif kind == "rule" then
         local rule = model.rules[a]
-        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt))
-        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt) end
+        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt, 3))
+        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt, 3) end
       end
     end
     for l in ipairs(g.lanes) do

@@ -23,16 +23,51 @@ local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
 
 local function host() return package.loaded["neuromass._host"] end
 
+-- Steps are counted exactly in a double's integer range.
+local MAX_STEPS = 2^53
+
+-- A finite positive number of ms, or an error naming the option and its value.
+local function positive_ms(v, what, level)
+  if type(v) ~= "number" or not (v > 0) or v == math.huge then
+    error(string.format("run: '%s' must be a positive finite number of ms (got %s)", what,
+                        tostring(v)), level + 1)
+  end
+  return v
+end
+
 -- A whole number of steps of dt in `ms`, or an error.
 local function steps_in(ms, dt, what, level)
-  if type(ms) ~= "number" or ms ~= ms then error("run: '" .. what .. "' must be a number", level + 1) end
+  if type(ms) ~= "number" or ms ~= ms or ms == math.huge then
+    error(string.format("run: '%s' must be a finite number of ms (got %s)", what, tostring(ms)),
+          level + 1)
+  end
   if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
   local n = math.floor(ms / dt + 0.5)
+  if n >= MAX_STEPS then
+    error(string.format("run: '%s' = %g ms is %.17g steps of dt = %g ms; at most 2^53 steps " ..
+                        "can be counted", what, ms, n, dt), level + 1)
+  end
   if math.abs(n * dt - ms) > 1e-9 * math.max(ms, dt) then
     error(string.format("run: '%s' = %g ms is not a whole multiple of dt = %g ms", what, ms, dt),
           level + 1)
   end
   return math.tointeger(n)
+end
+
+-- The options the engine reads as they are: tolerances, threads.
+local function check_solver_opts(opts, level)
+  for _, k in ipairs { "rtol", "atol" } do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or not (v > 0) or v == math.huge) then
+      error(string.format("run: '%s' must be a positive finite number (got %s)", k, tostring(v)),
+            level + 1)
+    end
+  end
+  local th = opts.threads
+  if th ~= nil and (math.type(th) ~= "integer" or th < 1 or th > core.max_threads) then
+    error(string.format("run: 'threads' must be a whole number from 1 to %d, or absent for " ..
+                        "automatic (got %s)", core.max_threads, tostring(th)), level + 1)
+  end
 end
 
 -- The command line's --set NAME=VALUE, applied at every run after the script's own values.
@@ -55,6 +90,10 @@ local function columns(self, record, level)
   if type(record) == "string" then record = { record } end
   record = record or self.default_record or order
   local cols = { names = { "t" }, sigs = {}, vars = {} }
+  if type(record) ~= "table" then
+    error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
+                        tostring(record)), level + 1)
+  end
   for _, var in ipairs(record) do
     local nodes = nodes_of[var]
     if not nodes then
@@ -121,6 +160,31 @@ local function describe_signal(self, sig)
   end
 end
 
+-- A byte count for messages: exact, and in GB.
+local function bytes_text(bytes)
+  return string.format("%.0f bytes (%.3g GB)", bytes, bytes / 1e9)
+end
+
+-- Refuses, before anything is allocated, a delay history or a kept result
+-- larger than the machine's memory.
+local function check_memory(cm, fresh, rows, cols, dt, level)
+  local memory = core.memory()
+  local history = fresh and cm:history_bytes() or 0
+  if history > memory then
+    error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
+                        "dt = %g ms), more than this machine's memory, %s; use a larger dt or " ..
+                        "shorter delays", bytes_text(history), cm:max_delay(), dt,
+                        bytes_text(memory)), level + 1)
+  end
+  local kept = rows * cols * 8
+  if kept > memory - history then
+    error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than this " ..
+                        "machine's memory, %s; use a larger sampling_dt, record fewer variables, " ..
+                        "or stream to output.csv (with 'record' naming only what to keep in memory)",
+                        rows, cols, bytes_text(kept), bytes_text(memory)), level + 1)
+  end
+end
+
 local function initial_vector(self)
   local v, n = {}, self.layout.n_state + self.layout.n_aux
   for s = 0, n - 1 do v[s + 1] = self.v0[s] end
@@ -133,8 +197,8 @@ function Model:run(opts)
   check.fields(opts, run_fields, "run", 2)
   apply_host_sets(self, 2)
   local h = host()
-  local dt = opts.dt or self.default_dt
-  if type(dt) ~= "number" or not (dt > 0) then error("run: 'dt' must be a positive number (ms)", 2) end
+  local dt = positive_ms(opts.dt or self.default_dt, "dt", 2)
+  check_solver_opts(opts, 2)
   local duration = opts.duration or self.default_duration
   if duration == nil then error("run: 'duration' (ms) is required", 2) end
   local n_steps = steps_in(duration, dt, "duration", 2)
@@ -146,6 +210,11 @@ function Model:run(opts)
     for k in pairs(integrators) do names[#names + 1] = k end
     error(string.format("run: unknown integrator '%s'%s", tostring(method),
                         check.suggest(tostring(method), names)), 2)
+  end
+  if adaptive[method] and n_steps % every ~= 0 then
+    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
+                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
+                        duration, dt * every), 2)
   end
   local cols = columns(self, opts.record, 2)
   if h and h.mode == "info" then
@@ -179,6 +248,10 @@ function Model:run(opts)
       end
     end
   end
+  local output = opts.output or {}
+  check.fields(output, { csv = true, audio = true }, "run: output", 2)
+  local keep = not ((output.csv or output.audio) and opts.record == nil)
+  check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #cols.sigs, dt, 2)
   local seed = (h and h.seed) or opts.seed or 0
   if math.type(seed) ~= "integer" or seed < 0 then error("run: 'seed' must be a non-negative integer", 2) end
   if not continuing then
@@ -192,10 +265,7 @@ function Model:run(opts)
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
   }, 2)
-  local output = opts.output or {}
-  check.fields(output, { csv = true, audio = true }, "run: output", 2)
   local csv = output.csv and paths.resolve(output.csv)
-  local keep = not ((csv or output.audio) and opts.record == nil)
   -- Audio while integrating: fed every step (the full-rate signal), while the
   -- CSV and the result keep every `every`-th row of the recorded columns.
   local au = output.audio and audio.stream(self, output.audio, sim_dt,
@@ -233,6 +303,13 @@ function Model:run(opts)
     if au then au.writer:close() end
     if kind == "audio" then error("run: output.audio: " .. tostring(a), 2) end
     if kind == "interrupted" then error("run: interrupted (no output file was kept)", 2) end
+    if kind == "step" then
+      local node, var, massname = describe_signal(self, b)
+      error(string.format("run: integrator '%s' could not go on past t = %g ms: node %s, " ..
+                          "variable '%s' of mass '%s' changes too fast there (a blow-up, or a " ..
+                          "system too stiff for it%s)", method, a, tostring(node), tostring(var),
+                          tostring(massname), method ~= "msbdf" and ": try msbdf" or ""), 2)
+    end
     if kind == "nonfinite" then
       local node, var, massname = describe_signal(self, b)
       error(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..

@@ -3,6 +3,9 @@
 ** construction: sizes, initial values, parameters, programs, coupling sums,
 ** constraints, noise processes and tables.
 */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +117,11 @@ static int model_add_program(lua_State *L)
   long *delay = nmL_indices(L, 3, "delay", &n2);
   double *value = nmL_numbers(L, 3, "value", &n2);
   long *rnode = nmL_indices(L, 3, "root_node", &nr), *rslot = nmL_indices(L, 3, "root_slot", &n2);
+  for (size_t i = 0; i < n; i++)
+    if (delay[i] < 0 || delay[i] > INT_MAX || a[i] < -1 || a[i] > INT_MAX || b[i] < -1 ||
+        b[i] > INT_MAX || c[i] < -1 || c[i] > INT_MAX)
+      return luaL_error(L, "program: node %d has an operand or delay out of range (delay %I steps; "
+                        "at most %d)", (int)i + 1, (lua_Integer)delay[i], INT_MAX);
   nm_node *nodes = lua_newuserdatauv(L, (n + 1) * sizeof *nodes, 0);
   nm_root *roots = lua_newuserdatauv(L, (nr + 1) * sizeof *roots, 0);
   lua_getfield(L, 3, "op");
@@ -172,7 +180,12 @@ static int model_add_coupling(lua_State *L)
     if (rp[r] < 0 || (size_t)rp[r] > n_terms) return luaL_error(L, "coupling: bad row_ptr");
     row_ptr[r] = (size_t)rp[r];
   }
-  for (size_t k = 0; k < n_terms; k++) idelay[k] = (int)delay[k];
+  for (size_t k = 0; k < n_terms; k++) {
+    if (delay[k] < 0 || delay[k] > INT_MAX)
+      return luaL_error(L, "coupling: term %d has a delay of %I steps; at most %d can be "
+                        "represented", (int)k + 1, (lua_Integer)delay[k], INT_MAX);
+    idelay[k] = (int)delay[k];
+  }
   int status = nm_model_add_coupling(m, mode, n_rows, dst, self, row_ptr, src, idelay, weight);
   if (status != NM_OK) return nmL_fail(L, status, "adding a coupling");
   return 0;
@@ -284,6 +297,16 @@ static int model_max_delay(lua_State *L)
 }
 
 
+/* m:history_bytes() -> bytes of the delay history a simulation allocates
+** (math.huge when that many cannot be counted) */
+static int model_history_bytes(lua_State *L)
+{
+  size_t bytes = nm_model_history_bytes(nmL_checkmodel(L, 1));
+  lua_pushnumber(L, bytes == SIZE_MAX ? HUGE_VAL : (double)bytes);
+  return 1;
+}
+
+
 static int model_tostring(lua_State *L)
 {
   LModel *lm = luaL_checkudata(L, 1, NM_MODEL_MT);
@@ -301,9 +324,11 @@ void nmL_open_model(lua_State *L)
     { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
     { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
-    { "max_delay", model_max_delay }, { "table_clamped", model_table_clamped }, { "free", model_gc }, { NULL, NULL }
+    { "max_delay", model_max_delay }, { "history_bytes", model_history_bytes }, { "table_clamped", model_table_clamped }, { "free", model_gc }, { NULL, NULL }
   };
   nmL_newclass(L, NM_MODEL_MT, meth, model_gc, model_tostring);
   lua_pushcfunction(L, model_new);
   lua_setfield(L, -2, "model");
+  lua_pushinteger(L, INT_MAX);          /* the longest delay in steps (nm_node.delay is an int) */
+  lua_setfield(L, -2, "max_delay");
 }

@@ -2,11 +2,15 @@
 ** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
 ** state, history, time) and neuromass.Result (recorded rows in memory).
 */
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bind.h"
 #include "l_audio.h"
@@ -128,6 +132,7 @@ static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
     if (r->rows + n_rows > r->cap) {
       size_t cap = r->cap ? r->cap : 256;
       while (cap < r->rows + n_rows) cap *= 2;
+      if (cap > SIZE_MAX / sizeof *r->data / n_cols) return NM_ENOMEM;
       double *data = realloc(r->data, cap * n_cols * sizeof *data);
       if (!data) return NM_ENOMEM;
       r->data = data;
@@ -202,6 +207,8 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
 ** -> result (or true without keep); nil, "nonfinite", t, signal on NaN/Inf;
+**    nil, "step", t, signal when an adaptive stepper cannot go on (the time it
+**    reached, the state variable changing fastest there);
 **    nil, "interrupted" after Ctrl-C;
 **    nil, "io", message when the CSV cannot be written.
 */
@@ -214,7 +221,8 @@ static int sim_run(lua_State *L)
   memset(&o, 0, sizeof o);
   o.n_steps = (long)intfield(L, 2, "n_steps", 0);
   o.every = (long)intfield(L, 2, "every", 1);
-  o.threads = (int)intfield(L, 2, "threads", 0);
+  lua_Integer threads = intfield(L, 2, "threads", 0);
+  o.threads = threads < 0 || threads > INT_MAX ? -1 : (int)threads;   /* the engine says why */
   o.method = method_of(L, 2);
   o.rtol = numfield(L, 2, "rtol", 0);
   o.atol = numfield(L, 2, "atol", 0);
@@ -240,6 +248,8 @@ static int sim_run(lua_State *L)
   k.decimate = (long)intfield(L, 2, "decimate", 1);
   if (k.n_keep < 1 || k.n_keep > 1 + o.n_record || k.decimate < 1)
     return luaL_error(L, "run: bad keep_cols or decimate");
+  /* Decimated rows stay on the grid of multiples of `decimate` steps since t = 0. */
+  k.count = (long)(nm_sim_steps(s) % (size_t)k.decimate);
   if (lua_getfield(L, 2, "audio") != LUA_TNIL) {                       /* anchored in 6 */
     k.audio = nmL_checkaudio(L, -1);
     lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
@@ -314,12 +324,12 @@ static int sim_run(lua_State *L)
   signal(SIGINT, previous);
   int crc = nm_csv_close(k.csv, rc == NM_OK);
   if (rc == NM_OK && crc != NM_OK) rc = crc;
-  if (rc == NM_ENONFINITE) {
+  if (rc == NM_ENONFINITE || rc == NM_ESTEP) {
     double t;
     long sig;
     nm_sim_failure(s, &t, &sig);
     luaL_pushfail(L);
-    lua_pushliteral(L, "nonfinite");
+    lua_pushstring(L, rc == NM_ESTEP ? "step" : "nonfinite");
     lua_pushnumber(L, t);
     lua_pushinteger(L, sig);
     return 4;
@@ -342,8 +352,17 @@ static int sim_run(lua_State *L)
     lua_pushliteral(L, "write error");
     return 3;
   }
-  if (rc != NM_OK) return nmL_fail(L, rc, "run");
+  if (rc != NM_OK) return luaL_error(L, "run: %s", nm_sim_error(s, rc));
   lua_pushvalue(L, 7);
+  return 1;
+}
+
+
+/* core.memory() -> bytes of physical memory (math.huge if unknown) */
+static int core_memory(lua_State *L)
+{
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  lua_pushnumber(L, pages > 0 && size > 0 ? (double)pages * (double)size : HUGE_VAL);
   return 1;
 }
 
@@ -467,4 +486,8 @@ void nmL_open_sim(lua_State *L)
   nmL_newclass(L, NM_RESULT_MT, res_meth, result_gc, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
+  lua_pushinteger(L, NM_MAX_THREADS);
+  lua_setfield(L, -2, "max_threads");
+  lua_pushcfunction(L, core_memory);
+  lua_setfield(L, -2, "memory");
 }

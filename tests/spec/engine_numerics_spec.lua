@@ -1,0 +1,183 @@
+-- engine_numerics_spec.lua: numerics the engine must not break silently:
+-- wrapped phases under delayed RK4 reads, the sampling grid of continued
+-- runs, sizes that cannot be represented or kept, adaptive blow-ups, and
+-- run options that are out of range.
+local nm = require "neuromass"
+
+local TWO_PI = 2 * math.pi
+
+-- The error of a call, which must fail.
+local function failure(fn)
+  local ok, err = pcall(fn)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+-- This file's name as it prefixes errors raised at its lines.
+local here = debug.getinfo(1, "S").short_src
+
+-- 2 Kuramoto oscillators, Dmat 40 mm at 20 mm/ms (2 ms delays), written
+-- without wrapping: a mass whose phase is never reduced mod 2 pi.
+local function unwrapped_kuramoto(k, omega, theta0)
+  local plain = nm.mass {
+    name = "unwrapped phase", label = "Phase", state = { theta = 0.0 }, params = { omega = 1.0 },
+    inputs = { "network_theta" }, coupling = "theta",
+    derivatives = function(s, p, u) return { theta = p.omega + u.network_theta } end,
+  }
+  local nodes = {}
+  for i = 1, 2 do
+    nodes[i] = nm.node { name = "phase node", label = "Node",
+                         masses = { plain { params = { omega = omega[i] },
+                                            init = { theta = theta0[i] } } } }
+  end
+  return nm.model(nm.network {
+    name = "unwrapped Kuramoto", label = "Net", nodes = nodes,
+    connectivity = { { 0, 1 }, { 1, 0 } }, delays = { { 0, 2 }, { 2, 0 } }, params = { k = k },
+    sync = function(net)
+      return { network_theta = net:custom(function(i)
+        local j = 1 - i
+        return net.p.k / 2 * nm.sin(net:delayed(j, "theta") - net:now(i, "theta"))
+      end) }
+    end,
+  })
+end
+
+-- The largest angle between two phase series, on the circle.
+local function worst_angle(a, b)
+  assert.are.equal(#a, #b)
+  local worst = 0
+  for i = 1, #a do
+    local d = math.abs(math.atan(math.sin(a[i] - b[i]), math.cos(a[i] - b[i])))
+    if d > worst then worst = d end
+  end
+  return worst
+end
+
+describe("engine numerics", function()
+  it("wrapping never changes the dynamics: native Kuramoto equals an unwrapped copy, every integrator", function()
+    local k, omega, theta0 = 1.6, { 1.3, 1.1 }, { 0.3, 5.9 }
+    for _, method in ipairs { "euler", "heun", "rk4" } do
+      local wrapped = nm.models.kuramoto.native {
+        Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 40 }, { 40, 0 } }, k = k, omega = omega,
+        theta_init = theta0 }
+      local a = wrapped:run { duration = 100, dt = 0.1, integrator = method }
+      local b = unwrapped_kuramoto(k, omega, theta0):run { duration = 100, dt = 0.1,
+                                                           integrator = method }
+      local crossed = false
+      for node = 0, 1 do
+        local ta, tb = a:get("theta", node), b:get("theta", node)
+        for i = 1, #ta do crossed = crossed or tb[i] > TWO_PI end
+        -- Both compute the same numbers but for a multiple of 2 pi in the
+        -- phases: rounding only, ~5e-13 (interpolating across the wrap gave 0.6 rad).
+        local w = worst_angle(ta, tb)
+        assert.is_true(w < 1e-11, method .. ", node " .. node .. ": phases differ by " .. w .. " rad")
+      end
+      assert.is_true(crossed, "the phases cross 2 pi during the run")
+    end
+  end)
+
+  it("continued runs stay on one sampling grid: their rows concatenate to one long run's", function()
+    local function model() return nm.models.fhn.native { xs_init = 0.1, ys_init = 0.05 } end
+    local whole = model():run { duration = 6, dt = 0.1, sampling_dt = 0.3 }
+    local t_whole, x_whole = whole:time(), whole:get("x")
+    for _, split in ipairs { { 3, 3 }, { 1, 5 }, { 0.3, 2.9, 2.8 }, { 0.1, 0.1, 0.4, 5.4 },
+                             { 2.1, 3.9 } } do
+      local m, t, x = model(), {}, {}
+      for i, d in ipairs(split) do
+        local r = m:run { duration = d, dt = 0.1, sampling_dt = 0.3, continue = i > 1 }
+        for _, v in ipairs(r:time()) do t[#t + 1] = v end
+        for _, v in ipairs(r:get("x")) do x[#x + 1] = v end
+      end
+      local what = "split " .. table.concat(split, " + ")
+      assert.are.equal(#t_whole, #t, what)
+      for i = 1, #t do
+        assert.is_true(math.abs(t[i] - t_whole[i]) < 1e-9, what .. ": row " .. i .. " at " .. t[i])
+        assert.are.equal(x_whole[i], x[i], what)
+      end
+    end
+  end)
+
+  it("a continued run with streamed audio keeps the decimated rows on the grid", function()
+    local out = os.tmpname()
+    local function model() return nm.models.fhn.native { xs_init = 0.1, ys_init = 0.05 } end
+    local whole = model():run { duration = 60, dt = 0.1, sampling_dt = 0.3 }
+    local m = model()
+    local a = m:run { duration = 30.1, dt = 0.1, sampling_dt = 0.3 }
+    local b = m:run { duration = 29.9, dt = 0.1, sampling_dt = 0.3, continue = true,
+                      record = "x", output = { audio = { path = out .. ".wav", variable = "x" } } }
+    os.remove(out); os.remove(out .. ".wav"); os.remove(out .. ".wav.json")
+    local tw, ta, tb = whole:time(), a:time(), b:time()
+    assert.are.equal(#tw, #ta + #tb)
+    for i = 1, #tb do assert.is_true(math.abs(tb[i] - tw[#ta + i]) < 1e-9, "row at " .. tb[i]) end
+  end)
+
+  it("refuses a delay whose steps cannot be represented, with its size, at the user's line", function()
+    -- 2^32 + 46 steps of 0.1 ms: cast to int it acted as 46 steps.
+    local m = nm.models.kuramoto.native { Cmat = { { 0, 1 }, { 1, 0 } },
+                                          Dmat = { { 0, (2^32 + 46) * 0.1 * 20 }, { 1, 0 } } }
+    local err = failure(function() m:run { duration = 1, dt = 0.1 } end)
+    assert.matches(here .. ":%d+: ", err)
+    assert.matches("4294967342 steps", err, 1, true)
+    assert.matches("at most 2147483647", err, 1, true)
+  end)
+
+  it("refuses a delay history that could never fit in memory, with its size in bytes", function()
+    local n, C, L = 200, {}, {}
+    for i = 1, n do
+      C[i], L[i] = {}, {}
+      for j = 1, n do C[i][j], L[i][j] = i == j and 0 or 1, i == j and 0 or 2^30 * 0.1 * 20 end
+    end
+    local m = nm.models.kuramoto.native { Cmat = C, Dmat = L }
+    local err = failure(function() m:run { duration = 1, dt = 0.1 } end)
+    assert.matches(here .. ":%d+: ", err)
+    assert.matches("delay history", err, 1, true)
+    assert.matches("bytes", err, 1, true)
+  end)
+
+  it("refuses a run whose kept result could never fit in memory, and says how to avoid it", function()
+    local m = nm.models.fhn.native {}
+    local err = failure(function() m:run { duration = 1e14, dt = 0.1 } end)
+    assert.matches(here .. ":%d+: ", err)
+    assert.matches("bytes", err, 1, true)
+    assert.matches("sampling_dt", err, 1, true)
+    assert.matches("output.csv", err, 1, true)
+  end)
+
+  it("names the time, node and variable when an adaptive stepper meets a blow-up", function()
+    local blow = nm.mass { name = "blow-up", label = "B", state = { q = 1.0 },
+                           derivatives = function(s) return { q = s.q * s.q } end }
+    for _, method in ipairs { "rkf45", "rk8pd", "msbdf" } do
+      local m = nm.model(nm.node { name = "n", label = "N", masses = { blow {} } })
+      local err = failure(function() m:run { duration = 2, dt = 0.1, integrator = method } end)
+      assert.matches(here .. ":%d+: ", err)
+      local t = tonumber(err:match("could not go on past t = ([%d%.e%-]+) ms"))
+      assert.is_true(t and t > 0.99 and t <= 1, err)   -- q = 1 / (1 - t) blows up at t = 1
+      assert.matches("node 0, variable 'q'", err, 1, true)
+    end
+  end)
+
+  it("refuses out-of-range run options at the user's line, naming the value", function()
+    local cases = {
+      { { rtol = -1 }, "'rtol' must be a positive finite number (got -1)" },
+      { { atol = 0 / 0 }, "'atol' must be a positive finite number" },
+      { { threads = -1 }, "'threads' must be a whole number from 1 to" },
+      { { threads = 1.5 }, "(got 1.5)" },
+      { { threads = 0 }, "(got 0)" },
+      { { duration = math.huge }, "'duration' must be a finite number of ms (got inf)" },
+      { { duration = 1e300 }, "at most 2^53 steps" },
+      { { dt = math.huge }, "'dt' must be a positive finite number of ms (got inf)" },
+      { { dt = 0 / 0 }, "'dt' must be a positive finite number of ms" },
+      { { sampling_dt = 0 / 0 }, "'sampling_dt' must be a finite number of ms" },
+      { { record = 42 }, "'record' must be a variable name or a list of names (got 42)" },
+      { { integrator = "rkf45", duration = 1, sampling_dt = 0.3 },
+        "'duration' (1 ms) must be a whole multiple of sampling_dt (0.3 ms)" },
+    }
+    for _, c in ipairs(cases) do
+      local opts = { duration = 10, dt = 0.1 }
+      for k, v in pairs(c[1]) do opts[k] = v end
+      local err = failure(function() nm.models.fhn.native {}:run(opts) end)
+      assert.matches(here .. ":%d+: run: ", err)
+      assert.matches(c[2], err, 1, true)
+    end
+  end)
+end)
