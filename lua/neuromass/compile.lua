@@ -72,7 +72,7 @@ end
 -- names the delay.
 local function delay_of(ms, dt, level, fmt, ...)
   local steps = layout.delay_steps(ms, dt)
-  if steps > core.max_delay then
+  if not (steps <= core.max_delay) then          -- NaN and infinite delays too
     error(string.format(fmt, ...) .. string.format(", %g ms, is %.17g steps of dt = %g ms; at " ..
                         "most %d steps can be represented (use a larger dt or a shorter delay)",
                         ms, steps, dt, core.max_delay), level + 1)
@@ -281,7 +281,7 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
       if leaf.op == "hist" and not leaf.slot then
         local ms = leaf.delay_ms or sync.delays[i + 1][leaf.node + 1]
         local steps = layout.delay_steps(ms, dt)
-        if steps > core.max_delay then too_long = too_long or { ms = ms, from = leaf.node } end
+        if not (steps <= core.max_delay) then too_long = too_long or { ms = ms, from = leaf.node } end
         return engine_leaf("hist", model:signal(leaf.node, leaf.name), steps)
       end
     end)

@@ -237,6 +237,10 @@ function Model:run(opts)
   end
   local cm = self.cm
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
+  local output = opts.output or {}
+  check.fields(output, { csv = true, audio = true }, "run: output", 2)
+  local keep = not ((output.csv or output.audio) and opts.record == nil)
+  check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #cols.sigs, dt, 2)
   local drv, stim_targets = drivers(self, n_steps, dt, 2)
   if adaptive[method] then
     local why = cm:max_delay() > 0 and "cannot integrate delays"
@@ -248,10 +252,6 @@ function Model:run(opts)
       end
     end
   end
-  local output = opts.output or {}
-  check.fields(output, { csv = true, audio = true }, "run: output", 2)
-  local keep = not ((output.csv or output.audio) and opts.record == nil)
-  check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #cols.sigs, dt, 2)
   local seed = (h and h.seed) or opts.seed or 0
   if math.type(seed) ~= "integer" or seed < 0 then error("run: 'seed' must be a non-negative integer", 2) end
   if not continuing then

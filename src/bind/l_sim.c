@@ -83,7 +83,7 @@ static int sim_signals(lua_State *L)
   lua_getiuservalue(L, 1, 1);
   size_t n = nm_model_n_signals(nmL_checkmodel(L, -1));
   const double *V = nm_sim_signals(s);
-  lua_createtable(L, (int)n, 0);
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);      /* a size hint only */
   for (size_t i = 0; i < n; i++) {
     lua_pushnumber(L, V[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -420,6 +420,9 @@ static int result_column(lua_State *L)
   LResult *r = checkresult(L, 1);
   lua_Integer c = luaL_checkinteger(L, 2);
   luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 2, "no such column");
+  if (r->rows > INT_MAX)
+    return luaL_error(L, "a column of %I rows is more than a Lua table holds (at most %d); "
+                      "read it with value() or write_csv()", (lua_Integer)r->rows, INT_MAX);
   lua_createtable(L, (int)r->rows, 0);
   for (size_t i = 0; i < r->rows; i++) {
     lua_pushnumber(L, r->data[i * r->cols + (size_t)c]);
