@@ -913,6 +913,117 @@ static void test_recording(void)
 }
 
 
+/* Continued runs record on one grid: rows after steps that are multiples of
+** `every` since t = 0, whatever the runs' lengths; on one thread or two. */
+static void test_continued_grid(void)
+{
+  nm_model *m = oscillator(0.2385);
+  if (!CHECK(m != NULL, "build the oscillator model")) return;
+  static const long rec[] = { 0 };
+  static const long splits[][3] = { { 10, 10, 0 }, { 1, 1, 18 }, { 7, 5, 8 }, { 3, 3, 14 } };
+  for (int threads = 1; threads <= 2; threads++) {
+    rowbuf whole = { 0 };
+    nm_run_opts o = options(NM_EULER, 20, 3, rec, 1, &whole);
+    o.threads = threads;
+    int rc = run(m, 0.1, 1, &o);
+    for (size_t k = 0; k < COUNT(splits); k++) {
+      rowbuf parts = { 0 };
+      int status;
+      nm_sim *s = nm_sim_new(m, 0.1, 1, &status);
+      for (int p = 0; p < 3 && s && rc == NM_OK; p++) {
+        nm_run_opts op = options(NM_EULER, splits[k][p], 3, rec, 1, &parts);
+        op.threads = threads;
+        rc = nm_sim_run(s, &op);
+      }
+      CHECK(s && rc == NM_OK && whole.rows == 6 && rows_equal(&whole, &parts),
+            "%d thread(s): runs of %ld + %ld + %ld steps recording every 3 give the 6 rows of "
+            "one 20-step run (status %d, %zu rows)", threads, splits[k][0], splits[k][1],
+            splits[k][2], rc, parts.rows);
+      nm_sim_free(s);
+      rowbuf_free(&parts);
+    }
+    rowbuf_free(&whole);
+  }
+  nm_model_free(m);
+}
+
+
+/* An adaptive stepper that cannot go on says when and which state variable:
+** s0' = -s0 (harmless), s1' = s1^2 from 1 (s1 = 1 / (1 - t) blows up at 1). */
+static void test_adaptive_stuck(void)
+{
+  nm_model *m = nm_model_new(2, 0, 0, 0);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node rhs[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_NEG, 0), LEAF(NM_OP_SIGNAL, 1),
+                    BIN(NM_OP_MUL, 2, 2) };
+  nm_root roots[] = { { 1, NM_SINK_DERIV, 0 }, { 3, NM_SINK_DERIV, 1 } };
+  double v0[] = { 1.0, 1.0 };
+  int rc = add_program(m, NM_STAGE_RHS, rhs, COUNT(rhs), roots, 2, 1);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, 2);
+  for (int method = NM_RKF45; method <= NM_MSBDF && rc == NM_OK; method++) {
+    int status;
+    nm_sim *s = nm_sim_new(m, 0.1, 1, &status);
+    if (!CHECK(s != NULL, "start a simulation")) break;
+    rowbuf b = { 0 };
+    nm_run_opts o = options(method, 20, 1, NULL, 0, &b);
+    int got = nm_sim_run(s, &o);
+    double t = -1.0;
+    long sig = -1;
+    nm_sim_failure(s, &t, &sig);
+    CHECK(got == NM_ESTEP && t > 0.99 && t < 1.01 && sig == 1 &&
+          strstr(nm_sim_error(s, got), "could not go on past t = ") != NULL,
+          "%s stops at the blow-up of s1 = 1 / (1 - t) near t = 1: status %d, t = %.17g, signal %ld, '%s'",
+          method_name[method], got, t, sig, nm_sim_error(s, got));
+    rowbuf_free(&b);
+    nm_sim_free(s);
+  }
+  nm_model_free(m);
+}
+
+
+/* Refusals carry their reason; the history's size is known before a simulation. */
+static void test_reasons_and_sizes(void)
+{
+  nm_model *m = oscillator(0.2385);
+  if (!CHECK(m != NULL, "build the oscillator model")) return;
+  int status;
+  nm_sim *s = nm_sim_new(m, 0.1, 1, &status);
+  if (!CHECK(s != NULL, "start a simulation")) { nm_model_free(m); return; }
+  static const long bad_rec[] = { 3 };
+  rowbuf b = { 0 };
+  static const struct { long rec_n; long every; int threads; double rtol; const char *why; } cases[] = {
+    { 1, 1, 0, 0.0, "recorded signal 3 does not exist (the model has 3)" },
+    { 0, 0, 0, 0.0, "every must be at least 1 (got 0)" },
+    { 0, 1, -1, 0.0, "threads must be 0 (automatic) to 64 (got -1)" },
+    { 0, 1, 0, -1.0, "rtol and atol must be finite and not negative (got -1, 0)" },
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    nm_run_opts o = options(NM_EULER, 5, cases[i].every, bad_rec, (size_t)cases[i].rec_n, &b);
+    o.threads = cases[i].threads;
+    o.rtol = cases[i].rtol;
+    int rc = nm_sim_run(s, &o);
+    CHECK(rc == NM_EINVAL && strcmp(nm_sim_error(s, rc), cases[i].why) == 0,
+          "refused with the reason '%s' (status %d, '%s')", cases[i].why, rc, nm_sim_error(s, rc));
+  }
+  nm_sim_free(s);
+  rowbuf_free(&b);
+  nm_model_free(m);
+
+  /* One tracked column, delays up to 13 steps: 16 rows, twice over, and 16 derivatives. */
+  m = nm_model_new(1, 0, 0, 1);
+  if (!CHECK(m != NULL, "create a model")) return;
+  long dst = 0, src = 0;
+  int d = 13;
+  double w = 1.0;
+  size_t row_ptr[] = { 0, 1 };
+  int rc = nm_model_add_coupling(m, NM_ADDITIVE, 1, &dst, NULL, row_ptr, &src, &d, &w);
+  CHECK(rc == NM_OK && nm_model_history_bytes(m) == 3 * 16 * sizeof(double),
+        "a 13-step delay on one signal needs a history of %zu bytes (got %zu)",
+        3 * 16 * sizeof(double), nm_model_history_bytes(m));
+  nm_model_free(m);
+}
+
+
 int main(void)
 {
   test_orders();
@@ -928,5 +1039,8 @@ int main(void)
   test_noise_random();
   test_blowup();
   test_recording();
+  test_continued_grid();
+  test_adaptive_stuck();
+  test_reasons_and_sizes();
   return test_summary();
 }
