@@ -47,7 +47,7 @@ static int sim_new(lua_State *L)
   nm_model *m = nmL_checkmodel(L, 1);
   double dt = luaL_checknumber(L, 2);
   lua_Integer seed = luaL_optinteger(L, 3, 0);
-  luaL_argcheck(L, dt > 0, 2, "dt must be positive");
+  luaL_argcheck(L, dt > 0 && dt < HUGE_VAL, 2, "dt must be positive and finite");
   LSim *ls = lua_newuserdatauv(L, sizeof *ls, 1);
   ls->s = NULL;
   luaL_setmetatable(L, NM_SIM_MT);

@@ -179,7 +179,7 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
       !s->rng || !s->noise_x || !s->nz_mu)
     goto fail;
-  if (!(dt > 0)) { rc = NM_EINVAL; goto fail; }
+  if (!(dt > 0 && dt < INFINITY)) { rc = NM_EINVAL; goto fail; }
   memcpy(s->V, m->v0, s->nv * sizeof(double));
   for (size_t i = 0; i < m->n_noises; i++) s->has_white |= m->noises[i].white;
   for (size_t i = 0; i < m->n_noises; i++) {

@@ -464,6 +464,59 @@ static void test_delay_orders(void)
 }
 
 
+/* Two phases pulled by each other's delayed value, th_i' = w_i + k sin(th_j(t - d) - th_i),
+** with or without wrapping to [0, 2 pi). */
+static nm_model *phase_pair(int wrap, int d)
+{
+  nm_model *m = nm_model_new(2, 0, 2, 0);
+  if (!m) return NULL;
+  double v0[] = { 0.3, 5.9 };
+  int rc = nm_model_set_initial(m, v0, 2);
+  nm_model_set_param(m, 0, 1.3);
+  nm_model_set_param(m, 1, 1.1);
+  for (long i = 0; i < 2 && rc == NM_OK; i++) {
+    nm_node nodes[] = { { NM_OP_HIST, -1, -1, -1, 0.0, 1 - i, d }, LEAF(NM_OP_SIGNAL, i),
+                        BIN(NM_OP_SUB, 0, 1), UN(NM_OP_SIN, 2), CONSTANT(0.8), BIN(NM_OP_MUL, 4, 3),
+                        LEAF(NM_OP_PARAM, i), BIN(NM_OP_ADD, 6, 5) };
+    nm_root root = { 7, NM_SINK_DERIV, i };
+    rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, 1);
+    if (rc == NM_OK && wrap) rc = nm_model_add_wrap(m, i, TWO_PI);
+  }
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+/* Wrapping never changes the dynamics: delayed reads between steps go along
+** the circle, not across the wrap (which moved RK4's phases by ~0.6 rad). */
+static void test_delay_wrapped(void)
+{
+  enum { N = 1000 };
+  static const long rec[] = { 0, 1 };
+  for (int method = NM_EULER; method <= NM_RK4; method++) {
+    nm_model *a = phase_pair(1, 20), *b = phase_pair(0, 20);
+    rowbuf ra = { 0 }, rb = { 0 };
+    nm_run_opts oa = options(method, N, 1, rec, 2, &ra), ob = options(method, N, 1, rec, 2, &rb);
+    int rc = a && b ? run(a, 0.1, 1, &oa) : NM_ENOMEM;
+    if (rc == NM_OK) rc = run(b, 0.1, 1, &ob);
+    int ok = rc == NM_OK && ra.rows == N && rb.rows == N, crossed = 0;
+    double worst = 0.0;
+    for (size_t k = 0; ok && k < ra.rows; k++)
+      for (size_t c = 1; c <= 2; c++) {
+        double diff = cell(&ra, k, c) - cell(&rb, k, c);
+        worst = fmax(worst, fabs(atan2(sin(diff), cos(diff))));
+        crossed |= cell(&rb, k, c) > TWO_PI;
+      }
+    CHECK(ok && crossed && worst < 1e-11, "%s: wrapped phases with 20-step delays follow the "
+          "unwrapped ones (status %d, largest angle %.3g rad)", method_name[method], rc, worst);
+    rowbuf_free(&ra);
+    rowbuf_free(&rb);
+    nm_model_free(a);
+    nm_model_free(b);
+  }
+}
+
+
 /* Diffusive sums U_i = w_i (x_j(t - d_i) - x_i(t)) between two variables. */
 static void test_delay_diffusive(void)
 {
@@ -908,6 +961,9 @@ static void test_recording(void)
   nm_sim *s = nm_sim_new(m, 0.0, 1, &status);
   CHECK(!s && status == NM_EINVAL, "a simulation with dt = 0 is refused");
   nm_sim_free(s);
+  s = nm_sim_new(m, INFINITY, 1, &status);
+  CHECK(!s && status == NM_EINVAL, "a simulation with an infinite dt is refused");
+  nm_sim_free(s);
   rowbuf_free(&b);
   nm_model_free(m);
 }
@@ -1033,6 +1089,7 @@ int main(void)
   test_delay_coupling();
   test_delay_hist_rk4();
   test_delay_orders();
+  test_delay_wrapped();
   test_delay_diffusive();
   test_constraints();
   test_noise_deterministic();
