@@ -27,6 +27,9 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
 /* Reads field `key` of the table at `t` as an array of n numbers into a new
 ** userdata left on the stack (so that a Lua error cannot leak it). */
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n);
+/* The length of the array at `i` as a count of elements of `size` bytes;
+** raises an error naming field `key` when that many cannot be allocated. */
+size_t nmL_length(lua_State *L, int i, const char *key, size_t size);
 long *nmL_indices(lua_State *L, int t, const char *key, size_t *n);
 
 /* Registers the metatable `name` of a userdata type: `meth` as its methods,

@@ -3,6 +3,7 @@
 ** small helpers every binding file uses.
 */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -12,12 +13,21 @@
 #include "l_audio.h"
 
 
+size_t nmL_length(lua_State *L, int i, const char *key, size_t size)
+{
+  lua_Integer len = luaL_len(L, i);
+  if (len < 0 || (lua_Unsigned)len >= SIZE_MAX / size)
+    luaL_error(L, "field '%s' has a length of %I elements, which cannot be allocated", key, len);
+  return (size_t)len;
+}
+
+
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n)
 {
   t = lua_absindex(L, t);
   if (lua_getfield(L, t, key) != LUA_TTABLE)
     luaL_error(L, "field '%s' must be an array of numbers", key);
-  size_t len = (size_t)luaL_len(L, -1);
+  size_t len = nmL_length(L, -1, key, sizeof(double));
   double *v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
   for (size_t i = 0; i < len; i++) {
     lua_geti(L, -2, (lua_Integer)i + 1);
@@ -37,7 +47,7 @@ long *nmL_indices(lua_State *L, int t, const char *key, size_t *n)
   t = lua_absindex(L, t);
   if (lua_getfield(L, t, key) != LUA_TTABLE)
     luaL_error(L, "field '%s' must be an array of integers", key);
-  size_t len = (size_t)luaL_len(L, -1);
+  size_t len = nmL_length(L, -1, key, sizeof(long));
   long *v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
   for (size_t i = 0; i < len; i++) {
     lua_geti(L, -2, (lua_Integer)i + 1);

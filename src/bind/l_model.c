@@ -246,6 +246,9 @@ static int model_add_table(lua_State *L)
   double *ca = nmL_numbers(L, 2, "col_axis", &n);
   if (n != 3) return luaL_error(L, "table: col_axis must be {first, step, last}");
   if (nr < 2 || nc < 2) return luaL_error(L, "table: needs at least 2 rows and 2 columns");
+  if (nr > SIZE_MAX / sizeof(double) / nc)
+    return luaL_error(L, "table: %I x %I values cannot be allocated", (lua_Integer)nr,
+                      (lua_Integer)nc);
   double *values = lua_newuserdatauv(L, nr * nc * sizeof *values, 0);
   if (lua_getfield(L, 2, "file") == LUA_TSTRING) {
     const char *path = lua_tostring(L, -1);

@@ -156,6 +156,25 @@ describe("engine numerics", function()
     end
   end)
 
+  it("neuromass.core refuses array lengths and table sizes that cannot be allocated", function()
+    local core = require "neuromass.core"
+    local m = core.model { n_state = 1, n_aux = 0, n_param = 1, n_input = 0 }
+    for _, len in ipairs { -1, math.maxinteger } do
+      local arr = setmetatable({}, { __len = function() return len end })
+      local err = failure(function() m:set_initial(arr) end)
+      assert.matches("length of " .. len .. " elements, which cannot be allocated", err, 1, true)
+    end
+    local err = failure(function()
+      m:add_table { rows = 2^40, cols = 2^40, row_axis = { 0, 1, 1 }, col_axis = { 0, 1, 1 },
+                    values = {} }
+    end)
+    assert.matches("1099511627776 x 1099511627776 values cannot be allocated", err, 1, true)
+    local d = { op = { "hist" }, a = { -1 }, b = { -1 }, c = { -1 }, value = { 0 }, slot = { 0 },
+                delay = { 2^32 + 46 }, root_node = { 0 }, root_slot = { 0 }, root_sink = { "deriv" } }
+    err = failure(function() m:add_program("rhs", d, 1) end)
+    assert.matches("delay 4294967342 steps; at most 2147483647", err, 1, true)
+  end)
+
   it("refuses out-of-range run options at the user's line, naming the value", function()
     local cases = {
       { { rtol = -1 }, "'rtol' must be a positive finite number (got -1)" },
