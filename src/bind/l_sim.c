@@ -408,6 +408,7 @@ static int sim_run(lua_State *L)
   ls->running = 0;
   lm->running = NULL;
   nmL_restore_stop_signals(old);
+  if (o.progress && ps.shown && rc != NM_OK) fputc('\n', stderr);   /* end the bar's line */
   int csv_failed = 0;
   if (k.csv) {
     csv_failed = nm_csv_finish(k.csv, rc == NM_OK ? NM_CSV_COMMIT : NM_CSV_PARTIAL) != NM_OK;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nm.h"
@@ -31,6 +32,31 @@ static int fail(nm_csv *w, const char *what, int err)
   if (!w->failed) snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(err));
   w->failed = 1;
   return NM_EIO;
+}
+
+
+/*
+** After a failed write the file holds a prefix of what was written (up to
+** the full disk or the size limit): the end of its last whole row, searched
+** backwards from its size down to `floor` (a row boundary known to be on disk).
+*/
+static long long last_row_end(const char *path, long long floor)
+{
+  struct stat st;
+  FILE *f = stat(path, &st) == 0 ? fopen(path, "rb") : NULL;
+  if (!f) return floor;
+  char buf[4096];
+  long long end = floor;
+  for (long long size = (long long)st.st_size; size > floor && end == floor; ) {
+    long long from = size - (long long)sizeof buf > floor ? size - (long long)sizeof buf : floor;
+    size_t n = (size_t)(size - from);
+    if (fseeko(f, (off_t)from, SEEK_SET) != 0 || fread(buf, 1, n, f) != n) break;
+    for (size_t i = n; i > 0 && end == floor; i--)
+      if (buf[i - 1] == '\n') end = from + (long long)i;
+    size = from;
+  }
+  fclose(f);
+  return end;
 }
 
 
@@ -126,6 +152,7 @@ int nm_csv_finish(nm_csv *w, int how)
     fail(w, "renaming", errno);
   }
   /* A failed commit keeps what it can, as a partial file. */
+  if (how != NM_CSV_DISCARD && w->failed) w->good = last_row_end(w->tmp, w->good);
   if (how != NM_CSV_DISCARD && w->good > w->header_bytes) {
     int e = truncate(w->tmp, (off_t)w->good) != 0 ? errno : 0;
     if (!e && rename(w->tmp, w->partial) == 0) w->kept = w->partial;
