@@ -27,7 +27,7 @@ describe("the slow path", function()
     local m = slow_model(decay)
     local co = coroutine.wrap(function() return m:run { duration = 5, dt = 0.1 } end)
     local first = co():get("v")
-    co = nil                                        -- luacheck: ignore (collect it)
+    co = nil                                        -- let it be collected
     collectgarbage()
     collectgarbage()
     local again = m:run { duration = 5, dt = 0.1 }:get("v")
@@ -131,11 +131,20 @@ describe("neuromass.core used directly", function()
     assert.matches("free: the model is used by 1 simulation", err_of(m.free, m))
     assert.matches("clamp: the model is used by 1 simulation", err_of(m.add_clamp, m, 0, 0, 1))
     assert.matches("add_callback: the model is used", err_of(m.add_callback, m, d0, spec(0, 0)))
-    m = nil                                         -- luacheck: ignore (collect it)
+    m = nil                                         -- let it be collected
     collectgarbage()
     collectgarbage()
     local r = assert(s:run { n_steps = 10, record = { 0 }, keep = true })
     assert.near(0.9 ^ 10, r:value(9, 1), 1e-12)
+  end)
+
+  it("refuses a userdata of the wrong type", function()
+    local m = model()
+    local s = core.sim(m, 0.1, 0)
+    assert.matches("neuromass%.Model expected, got neuromass%.Simulation", err_of(core.sim, s, 0.1))
+    assert.matches("neuromass%.Simulation expected, got neuromass%.Model", err_of(s.run, m, {}))
+    assert.matches("neuromass%.Model expected, got neuromass%.Simulation",
+                   err_of(m.add_callback, s, d0, spec(0, 0)))
   end)
 
   it("frees a model once its simulations are freed", function()
@@ -145,6 +154,7 @@ describe("neuromass.core used directly", function()
     s:free()                                        -- twice is harmless
     m:free()
     assert.matches("freed model", err_of(m.get_param, m, 0))
+    assert.matches("freed model", err_of(core.sim, m, 0.1))
   end)
 
   it("refuses to free a simulation, or run its model again, from inside its run", function()
