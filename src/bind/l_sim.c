@@ -281,8 +281,8 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 ** -> result (or true without keep); or nil, failure where failure is a table
 **    { kind =, message =, csv_partial = } with kind
 **    "nonfinite" (+ t, signal: where a NaN or infinity appeared),
-**    "interrupted" (+ signo, signal_name: SIGINT, SIGTERM, SIGHUP or SIGQUIT
-**    arrived; they stop the run between steps), "callback" (message: the slow
+**    "interrupted" (message: "SIGINT", "SIGTERM", "SIGHUP" or "SIGQUIT", signo:
+**    its number; they stop the run between steps), "callback" (message: the slow
 **    path's error), "io" (message: why the CSV could not be written), "audio",
 **    "busy" (the model is already being integrated: a slow mass ran it again),
 **    or "engine".  csv_partial is where the complete rows written are kept
@@ -415,6 +415,7 @@ static int sim_run(lua_State *L)
     if (rc == NM_OK && csv_failed) rc = NM_EIO;
   }
   if (rc == NM_OK) {
+    nm_csv_free(k.csv);
     lua_pushvalue(L, 7);
     return 1;
   }
