@@ -3,6 +3,7 @@
 ** state, history, time) and neuromass.Result (recorded rows in memory), and
 ** the signals that stop a run (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
 */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,9 @@ static int sim_new(lua_State *L)
   nm_model *m = lm->m;
   double dt = luaL_checknumber(L, 2);
   lua_Integer seed = luaL_optinteger(L, 3, 0);
-  luaL_argcheck(L, dt > 0, 2, "dt must be positive");
+  if (!(dt > 0 && dt < HUGE_VAL))
+    return luaL_error(L, "sim: dt must be a positive finite number (ms), got %f", dt);
+  if (seed < 0) return luaL_error(L, "sim: the seed must not be negative, got %I", seed);
   LSim *ls = lua_newuserdatauv(L, sizeof *ls, 1);
   ls->s = NULL;
   ls->running = 0;
