@@ -277,8 +277,9 @@ static int sonify(lua_State *L, int argc, char **argv)
 static int check_sets_applied(lua_State *L)
 {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_getfield(L, -1, "neuromass._host");
-  lua_getfield(L, -1, "sets");
+  if (lua_getfield(L, -1, "neuromass._host") != LUA_TTABLE ||
+      lua_getfield(L, -1, "sets") != LUA_TTABLE)
+    return 1;                                    /* the script replaced them */
   for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
     if (lua_getfield(L, -1, "applied") == LUA_TNIL) {
       lua_rawgeti(L, -2, 1);
