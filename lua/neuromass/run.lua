@@ -130,17 +130,12 @@ local running_guard = { __close = function(g) g.model.running = false end }
 -- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
 local function fail_run(self, failure, au, level)
   local kept = { failure.csv_partial }
-  if au then
-    if au.writer.abort_partial then
-      local paths = au.writer:abort_partial()
-      if type(paths) == "string" then paths = { paths } end
-      for _, path in ipairs(paths or {}) do kept[#kept + 1] = path end
-    else
-      au.writer:close()
-    end
+  if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
+    for _, path in ipairs(au.abort_partial()) do kept[#kept + 1] = path end
+  elseif au then
+    au.writer:close()
   end
-  local note = #kept == 0 and "" or
-               "; the output written so far is kept in '" .. table.concat(kept, "', '") .. "'"
+  local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
   local kind, why = failure.kind, failure.message
   if kind == "nonfinite" then
     local node, var, massname = describe_signal(self, failure.signal)

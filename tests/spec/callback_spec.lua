@@ -92,7 +92,7 @@ describe("the slow path", function()
     if f then for _ in f:lines() do rows = rows + 1 end f:close() end
     local final = io.open(dir .. "/v.csv")
     os.execute("rm -rf " .. dir)
-    assert.matches("stop here; the output written so far is kept in '[^']*/v%.partial%.csv'", msg)
+    assert.matches("stop here; kept what was done in '[^']*/v%.partial%.csv'", msg)
     assert.is_nil(final)
     assert.is_true(rows > 1)
   end)

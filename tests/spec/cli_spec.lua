@@ -357,7 +357,7 @@ nm.model(nm.node { masses = { B() } }):run { duration = 2000, output = { csv = "
     assert.equals(1, status)
     assert.matches("blowup%.lua:" .. (line + 2) .. ": run: the simulation produced a NaN or " ..
                    "infinite value at t = [%d.]+ ms %(node 0, variable 'x' of mass 'Blow'%); " ..
-                   "the output written so far is kept in '.*/out/blow%.partial%.csv'", err)
+                   "kept what was done in '.*/out/blow%.partial%.csv'", err)
     assert.same({ "blow.partial.csv" }, listing(out))
     local rows = h.read_csv(out .. "/blow.partial.csv")
     assert.is_true(rows.rows > 5000)
@@ -373,7 +373,7 @@ nm.model(node):run { duration = 100000, output = { csv = "big.csv" } }
                                 " --out " .. q(dir .. "/out"))
     assert.equals(1, status)
     assert.matches("big%.lua:" .. line .. ": run: cannot write '.*/out/big%.csv': writing: File " ..
-                   "too large; the output written so far is kept in '.*/out/big%.partial%.csv'", err)
+                   "too large; kept what was done in '.*/out/big%.partial%.csv'", err)
     assert.same({ "big.partial.csv" }, listing(dir .. "/out"))
     local rows = h.read_csv(dir .. "/out/big.partial.csv")
     assert.is_true(rows.rows > 100)

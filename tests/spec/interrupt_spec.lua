@@ -68,8 +68,8 @@ describe("a streamed run stopped by a signal", function()
       assert.are.equal(128 + n, status)
       assert.are.same({ "fhn.partial.csv" }, left)     -- no fhn.csv, no fhn.csv.tmp-PID
       assert.is_true(rows > 1000)
-      assert.matches("long%.lua:3: run: interrupted by SIG" .. sig .. "; the output written so " ..
-                     "far is kept in '[^']*/out/fhn%.partial%.csv'", err)
+      assert.matches("long%.lua:3: run: interrupted by SIG" .. sig .. "; kept what was done in " ..
+                     "'[^']*/out/fhn%.partial%.csv'", err)
     end)
   end
 
