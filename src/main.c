@@ -3,7 +3,11 @@
 ** preloads the C module, puts the Lua library on the path, hands the command
 ** line options to the library (package.loaded["neuromass._host"]) and runs the
 ** user's script in protected mode, reporting errors as "neuromass: file:line: ...".
+** SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the script (a run between two
+** steps, keeping its complete rows as <stem>.partial.<ext>); the exit status
+** is then 128 + the signal's number.
 */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,21 +19,24 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "bind/bind.h"
 #include "engine/nm.h"
 
 #define PROGNAME "neuromass"
 
 int luaopen_neuromass_core(lua_State *L);
 
-static lua_State *globalL = NULL;
+static lua_State *volatile globalL = NULL;
 
 static const char usage[] =
   "usage: " PROGNAME " COMMAND ...\n"
   "\n"
   "  run SCRIPT.lua [ARGS...] [--set NAME=VALUE]... [--out DIR] [--seed N] [--quiet]\n"
   "        run a model script; --set overrides a parameter (names and globs as\n"
-  "        model.params) at every model:run; --out DIR is where relative output\n"
-  "        paths go; --seed N overrides every run's seed\n"
+  "        model.params; VALUE a finite number) at every model:run, and it is an\n"
+  "        error (exit status 1) when no model:run of the script applied it;\n"
+  "        --out DIR is where relative output paths go; --seed N (an integer\n"
+  "        from 0 to 9223372036854775807) overrides every run's seed\n"
   "  sonify RESULT.csv -o OUT.wav [--column GLOB] [--speedup K] [--rate HZ] ...\n"
   "        write a recorded CSV as audio (.wav, .flac, .ogg); more options:\n"
   "        --variable V --nodes 0,3 --map FROM:TO --bits 16|24|float\n"
@@ -44,24 +51,33 @@ static const char usage[] =
   "  --help      this text\n"
   "  --version   the version\n"
   "\n"
+  "SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT stop a run between two steps:\n"
+  "its outputs are not written under their names, the complete rows and frames\n"
+  "are kept as NAME.partial.EXT, and the exit status is 128 + the signal number.\n"
+  "\n"
   "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
   "NEUROMASS_DEBUG=1 prints a traceback with errors.\n";
 
 
 /* A C signal cannot change a Lua state directly: install a hook that raises
-** the error at the next instruction (as lua.c does). */
+** the error at the next instruction (as lua.c does).  The message has no
+** position: the user did not cause it at some line of the library. */
 static void lstop(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
-  luaL_error(L, "interrupted!");
+  lua_pushfstring(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
+  lua_error(L);
 }
 
 
-static void laction(int i)
+/* Installed for the whole process: a second signal must not kill it before
+** its temporary files are removed (a run in progress polls the flag). */
+static void laction(int signo)
 {
-  signal(i, SIG_DFL);
-  lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  nmL_note_stop_signal(signo);
+  lua_State *L = globalL;
+  if (L) lua_sethook(L, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 
@@ -83,10 +99,7 @@ static int docall(lua_State *L, int narg, int nres)
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
-  globalL = L;
-  signal(SIGINT, laction);
   int status = lua_pcall(L, narg, nres, base);
-  signal(SIGINT, SIG_DFL);
   lua_remove(L, base);
   return status;
 }
@@ -166,9 +179,10 @@ static int parse_command(lua_State *L, int argc, char **argv)
     if (strcmp(a, "--set") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0) {
       if (!has_value) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
       const char *v = argv[++i];
-      if (a[2] == 's' && a[3] == 'e' && a[4] == 't') {
+      if (strcmp(a, "--set") == 0) {
         const char *eq = strchr(v, '=');
-        if (!eq || eq == v) return fail_usage("--set needs NAME=VALUE");
+        if (!eq || eq == v)
+          return fail_usage(lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
         lua_getfield(L, -2, "sets");
         lua_createtable(L, 2, 0);
         lua_pushlstring(L, v, (size_t)(eq - v));
@@ -177,16 +191,25 @@ static int parse_command(lua_State *L, int argc, char **argv)
         lua_rawseti(L, -2, 2);
         lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
         lua_pop(L, 1);
-      } else if (a[2] == 'o') {
+        continue;
+      }
+      const char *key = a[2] == 'o' ? "out" : "seed";
+      if (lua_getfield(L, -2, key) != LUA_TNIL)
+        return fail_usage(lua_pushfstring(L, "option '%s' is given twice", a));
+      lua_pop(L, 1);
+      if (a[2] == 'o') {
+        if (!*v) return fail_usage("--out needs a directory, got ''");
         lua_pushstring(L, v);
-        lua_setfield(L, -3, "out");
       } else {
         char *end;
+        errno = 0;
         long long seed = strtoll(v, &end, 10);
-        if (*end || end == v) return fail_usage("--seed needs an integer");
+        if (*end || end == v || errno == ERANGE || seed < 0)
+          return fail_usage(lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
+                                            (lua_Integer)LLONG_MAX, v));
         lua_pushinteger(L, (lua_Integer)seed);
-        lua_setfield(L, -3, "seed");
       }
+      lua_setfield(L, -3, key);
     } else if (strcmp(a, "--quiet") == 0) {
       lua_pushboolean(L, 1);
       lua_setfield(L, -3, "quiet");
@@ -246,6 +269,31 @@ static int sonify(lua_State *L, int argc, char **argv)
 }
 
 
+/*
+** After the script: every --set must have been applied by some model:run
+** (run.lua marks it `applied`); one that never was (no model ran) means the
+** user's value changed nothing, which must not pass as success.
+*/
+static int check_sets_applied(lua_State *L)
+{
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "neuromass._host") != LUA_TTABLE ||
+      lua_getfield(L, -1, "sets") != LUA_TTABLE)
+    return 1;                                    /* the script replaced them */
+  for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+    if (lua_getfield(L, -1, "applied") == LUA_TNIL) {
+      lua_rawgeti(L, -2, 1);
+      lua_rawgeti(L, -3, 2);
+      fprintf(stderr, PROGNAME ": --set %s=%s was never applied: the script ran no model "
+              "(model:run applies --set)\n", lua_tostring(L, -2), lua_tostring(L, -1));
+      return 0;
+    }
+    lua_pop(L, 2);
+  }
+  return 1;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
@@ -285,24 +333,34 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, 0);
     return 1;
   }
-  lua_pushboolean(L, 1);
+  lua_pushboolean(L, check_sets_applied(L));
   return 1;
 }
 
 
+/* Exit status: 0, 1 on failure, 128 + n when signal n stopped the script. */
 int main(int argc, char **argv)
 {
+  struct sigaction old[4];
+  nmL_catch_stop_signals(laction, old);
+  /* A file-size limit then fails the write (EFBIG, with a reason and a
+  ** partial file) instead of killing the process. */
+  signal(SIGXFSZ, SIG_IGN);
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, PROGNAME ": cannot create state: not enough memory\n");
     return EXIT_FAILURE;
   }
+  globalL = L;
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
   int ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
+  globalL = NULL;
   lua_close(L);
+  int signo = nmL_stop_signal();
+  if (!ok && signo) return 128 + signo;
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,8 +7,8 @@ local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 
-local ipairs, pairs, error, string, type, tostring =
-      ipairs, pairs, error, string, type, tostring
+local ipairs, pairs, error, string, type, tostring, debug =
+      ipairs, pairs, error, string, type, tostring, debug
 
 local M = {}
 
@@ -147,6 +147,8 @@ local function slow_group(model, cm, g)
   local ns, np, ni = #t.state_names, #t.param_names, #t.all_inputs
   local user, out = t.derivatives, {}
   local s, p, u = {}, {}, {}
+  local info = debug.getinfo(user, "S")     -- errors about what it returns point at it
+  local where = info.short_src .. ":" .. info.linedefined
   cm:add_callback(function(values, time)
     local at = 0
     for l = 0, Lanes - 1 do
@@ -157,11 +159,15 @@ local function slow_group(model, cm, g)
       for k = 1, ni do u[t.all_inputs[k]] = values[at + k] end
       at = at + ni
       local d = user(s, p, u, time)
+      if type(d) ~= "table" then
+        error(string.format("%s: slow mass '%s': derivatives returned %s, not a table of numbers " ..
+                            "by state variable", where, t.name, type(d)), 0)
+      end
       for k = 1, ns do
         local v = d[t.state_names[k]]
         if type(v) ~= "number" then
-          error(string.format("slow mass '%s': derivatives gave no number for '%s'", t.name,
-                              t.state_names[k]), 0)
+          error(string.format("%s: slow mass '%s': derivatives gave %s for '%s', not a number",
+                              where, t.name, type(v), t.state_names[k]), 0)
         end
         out[l * ns + k] = v
       end

@@ -11,8 +11,9 @@ local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
 
-local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io =
-      type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io
+local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io,
+      setmetatable = type, error, ipairs, pairs, string, table, tonumber, math, tostring, package,
+      io, setmetatable
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
@@ -76,11 +77,12 @@ local function apply_host_sets(self, level)
   if not h or not h.sets then return end
   for _, kv in ipairs(h.sets) do
     local value = tonumber(kv[2])
-    if not value then
-      error(string.format("--set %s=%s: the value is not a number", kv[1], kv[2]), level + 1)
+    if not value or value ~= value or value == math.huge or value == -math.huge then
+      error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
     end
     local ok, err = pcall(params.assign, self.registry, kv[1], value, self.values, self.drive, 1)
     if not ok then error("--set " .. kv[1] .. ": " .. tostring(err):gsub("^.-:%d+: ", ""), level + 1) end
+    kv.applied = true     -- main.c refuses a --set that no run applied
   end
 end
 
@@ -185,6 +187,39 @@ local function check_memory(cm, fresh, rows, cols, dt, level)
   end
 end
 
+-- Clears model.running when Model:run ends, however it ends.
+local running_guard = { __close = function(g) g.model.running = false end }
+
+-- What a failed run says: why, and where the complete rows and frames it had
+-- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
+local function fail_run(self, failure, au, method, level)
+  local kept = { failure.csv_partial }
+  if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
+    for _, path in ipairs(au.abort_partial()) do kept[#kept + 1] = path end
+  elseif au then
+    au.writer:close()
+  end
+  local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
+  local kind, why = failure.kind, failure.message
+  if kind == "nonfinite" then
+    local node, var, massname = describe_signal(self, failure.signal)
+    why = string.format("the simulation produced a NaN or infinite value at t = %g ms (node %s, " ..
+                        "variable '%s' of mass '%s')", failure.t, tostring(node), tostring(var),
+                        tostring(massname))
+  elseif kind == "step" then
+    local node, var, massname = describe_signal(self, failure.signal)
+    why = string.format("integrator '%s' could not go on past t = %g ms: node %s, variable '%s' " ..
+                        "of mass '%s' changes too fast there (a blow-up, or a system too stiff " ..
+                        "for it%s)", method, failure.t, tostring(node), tostring(var),
+                        tostring(massname), method ~= "msbdf" and ": try msbdf" or "")
+  elseif kind == "interrupted" then why = "interrupted by " .. why
+  elseif kind == "audio" then why = "output.audio: " .. why
+  elseif kind == "callback" then
+    error(why .. note, 0)    -- a slow mass's message starts at the user's line
+  end
+  error("run: " .. why .. note, level + 1)
+end
+
 local function initial_vector(self)
   local v, n = {}, self.layout.n_state + self.layout.n_aux
   for s = 0, n - 1 do v[s + 1] = self.v0[s] end
@@ -193,6 +228,10 @@ end
 
 --- Integrates the model; returns a result (see result.lua).
 function Model:run(opts)
+  if self.running then
+    error("run: model '" .. tostring(self.label) .. "' is already running: a slow mass's " ..
+          "derivatives cannot run the model they belong to", 2)
+  end
   opts = opts or {}
   check.fields(opts, run_fields, "run", 2)
   apply_host_sets(self, 2)
@@ -274,7 +313,9 @@ function Model:run(opts)
   if au then record, audio_cols = au.columns(cols.sigs) end
   local progress = opts.progress
   if progress == nil then progress = h and h.tty and not h.quiet and n_steps >= 100000 end
-  local r, kind, a, b = self.sim:run {
+  self.running = true
+  local _ <close> = setmetatable({ model = self }, running_guard)
+  local r, failure = self.sim:run {
     n_steps = adaptive[method] and n_steps // every or n_steps,
     every = (adaptive[method] or au) and 1 or every,
     method = method, rtol = opts.rtol, atol = opts.atol, record = record, drivers = drv,
@@ -299,25 +340,7 @@ function Model:run(opts)
       "grid and were clamped to its edge (first at row value %g, column value %g)\n",
       first_count, table.concat(clamped, ", "), first_row, first_col))
   end
-  if not r then
-    if au then au.writer:close() end
-    if kind == "audio" then error("run: output.audio: " .. tostring(a), 2) end
-    if kind == "interrupted" then error("run: interrupted (no output file was kept)", 2) end
-    if kind == "step" then
-      local node, var, massname = describe_signal(self, b)
-      error(string.format("run: integrator '%s' could not go on past t = %g ms: node %s, " ..
-                          "variable '%s' of mass '%s' changes too fast there (a blow-up, or a " ..
-                          "system too stiff for it%s)", method, a, tostring(node), tostring(var),
-                          tostring(massname), method ~= "msbdf" and ": try msbdf" or ""), 2)
-    end
-    if kind == "nonfinite" then
-      local node, var, massname = describe_signal(self, b)
-      error(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..
-                          "(node %s, variable '%s' of mass '%s')", a, tostring(node), tostring(var),
-                          tostring(massname)), 2)
-    end
-    error(string.format("run: cannot write '%s'", tostring(csv)), 2)
-  end
+  if not r then fail_run(self, failure, au, method, 2) end
   local res = result.new(self, cols, keep and r or nil, dt * every)
   res.dt = sim_dt
   if au then res.audio = au.finish(2) end

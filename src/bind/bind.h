@@ -6,6 +6,8 @@
 #ifndef nm_bind_h
 #define nm_bind_h
 
+#include <signal.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -16,9 +18,22 @@
 #define NM_RESULT_MT "neuromass.Result"
 #define NM_STIM_MT "neuromass.Stimulus"
 
-typedef struct { nm_model *m; } LModel;
+/* A model userdata.  `running` is the Lua state (thread) whose s:run is
+** integrating the model (NULL between runs): slow-path callbacks call Lua on
+** it.  `n_sims` counts the simulations that use the model: while there are
+** any, its structure is fixed and it cannot be freed. */
+typedef struct {
+  nm_model *m;
+  lua_State *running;
+  int n_sims;
+  int callback_failed;          /* a callback failed during the current run */
+} LModel;
 
 nm_model *nmL_checkmodel(lua_State *L, int i);
+LModel *nmL_checklmodel(lua_State *L, int i);
+/* The model at i, refused while a simulation uses it ("<what>: ..."): for
+** the methods that change its structure. */
+nm_model *nmL_checkmodel_unused(lua_State *L, int i, const char *what);
 nm_stim *nmL_checkstim(lua_State *L, int i);
 /* Reads opts.stimuli = { {stim =, slot = {}, channel = {}, kind = {"param"|"input"}} }
 ** into drivers whose arrays are anchored in the table at `anchor`. */
@@ -40,8 +55,22 @@ void nmL_newclass(lua_State *L, const char *name, const luaL_Reg *meth, lua_CFun
 /* Raises "<what>: <engine message>" for a failed engine call. */
 int nmL_fail(lua_State *L, int status, const char *what);
 
-/* Raises the error message a failed slow-path callback left behind. */
-int nmL_callback_error(lua_State *L);
+/* Pushes the message a failed slow-path callback left behind (and forgets it). */
+void nmL_callback_error(lua_State *L);
+
+/* The signals that stop a run between steps: SIGINT, SIGTERM, SIGHUP, SIGQUIT.
+** nmL_catch_stop_signals installs `handler` for each with sigaction, except
+** for signals the process ignores (nohup); old[4] receives the previous
+** actions, for nmL_restore_stop_signals.
+** nmL_note_stop_signal(signo) is async-signal-safe: it records the signal
+** (a volatile sig_atomic_t) so that a run in progress stops at its next step.
+** nmL_stop_signal() is the signal recorded, 0 if none. */
+void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[4]);
+void nmL_restore_stop_signals(const struct sigaction old[4]);
+void nmL_note_stop_signal(int signo);
+int nmL_stop_signal(void);
+/* "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT" ("a signal" for any other). */
+const char *nmL_signal_name(int signo);
 
 void nmL_open_model(lua_State *L);
 void nmL_open_callback(lua_State *L);

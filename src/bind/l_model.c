@@ -21,10 +21,26 @@ static const char *const op_names[NM_OP_COUNT] = {
 };
 
 
-nm_model *nmL_checkmodel(lua_State *L, int i)
+LModel *nmL_checklmodel(lua_State *L, int i)
 {
   LModel *lm = luaL_checkudata(L, i, NM_MODEL_MT);
   if (!lm->m) luaL_error(L, "attempt to use a freed model");
+  return lm;
+}
+
+
+nm_model *nmL_checkmodel(lua_State *L, int i)
+{
+  return nmL_checklmodel(L, i)->m;
+}
+
+
+nm_model *nmL_checkmodel_unused(lua_State *L, int i, const char *what)
+{
+  LModel *lm = nmL_checklmodel(L, i);
+  if (lm->n_sims > 0)
+    luaL_error(L, "%s: the model is used by %d simulation%s; its structure cannot change (free "
+               "them or build a new model)", what, lm->n_sims, lm->n_sims == 1 ? "" : "s");
   return lm->m;
 }
 
@@ -46,7 +62,7 @@ static int model_new(lua_State *L)
   size_t ns = checksize(L, 1, "n_state"), na = checksize(L, 1, "n_aux");
   size_t np = checksize(L, 1, "n_param"), ni = checksize(L, 1, "n_input");
   LModel *lm = lua_newuserdatauv(L, sizeof *lm, 0);
-  lm->m = NULL;
+  memset(lm, 0, sizeof *lm);
   luaL_setmetatable(L, NM_MODEL_MT);
   lm->m = nm_model_new(ns, na, np, ni);
   if (!lm->m) return nmL_fail(L, NM_ENOMEM, "model");
@@ -54,12 +70,23 @@ static int model_new(lua_State *L)
 }
 
 
+/* __gc: no simulation can still reach the model (each holds it in its user
+** value, and finalizers run in reverse order of creation). */
 static int model_gc(lua_State *L)
 {
   LModel *lm = luaL_checkudata(L, 1, NM_MODEL_MT);
   nm_model_free(lm->m);
   lm->m = NULL;
   return 0;
+}
+
+
+/* m:free() and __close: refused while a simulation uses the model. */
+static int model_free(lua_State *L)
+{
+  LModel *lm = luaL_checkudata(L, 1, NM_MODEL_MT);
+  if (lm->m) nmL_checkmodel_unused(L, 1, "free");
+  return model_gc(L);
 }
 
 
@@ -85,7 +112,8 @@ static int model_set_param(lua_State *L)
   lua_Integer slot = luaL_checkinteger(L, 2);
   double v = luaL_checknumber(L, 3);
   if (slot < 0 || nm_model_set_param(m, (size_t)slot, v) != NM_OK)
-    return luaL_argerror(L, 2, "no such parameter slot");
+    return luaL_error(L, "set_param: no parameter slot %I (the model has %I, from 0)", slot,
+                      (lua_Integer)nm_model_n_param(m));
   return 0;
 }
 
@@ -94,7 +122,10 @@ static int model_get_param(lua_State *L)
 {
   nm_model *m = nmL_checkmodel(L, 1);
   lua_Integer slot = luaL_checkinteger(L, 2);
-  lua_pushnumber(L, slot >= 0 ? nm_model_get_param(m, (size_t)slot) : 0.0);
+  if (slot < 0 || (size_t)slot >= nm_model_n_param(m))
+    return luaL_error(L, "get_param: no parameter slot %I (the model has %I, from 0)", slot,
+                      (lua_Integer)nm_model_n_param(m));
+  lua_pushnumber(L, nm_model_get_param(m, (size_t)slot));
   return 1;
 }
 
@@ -106,7 +137,7 @@ static int model_add_program(lua_State *L)
 {
   static const char *const stages[] = { "sync", "rhs", "after", NULL };
   static const char *const sinks[] = { "deriv", "signal", "input", NULL };
-  nm_model *m = nmL_checkmodel(L, 1);
+  nm_model *m = nmL_checkmodel_unused(L, 1, "add_program");
   int stage = luaL_checkoption(L, 2, NULL, stages);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_Integer lanes = luaL_checkinteger(L, 4);
@@ -159,7 +190,7 @@ static int model_add_program(lua_State *L)
 static int model_add_coupling(lua_State *L)
 {
   static const char *const modes[] = { "additive", "diffusive", NULL };
-  nm_model *m = nmL_checkmodel(L, 1);
+  nm_model *m = nmL_checkmodel_unused(L, 1, "add_coupling");
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_getfield(L, 2, "mode");
   int mode = luaL_checkoption(L, -1, NULL, modes);
@@ -194,14 +225,14 @@ static int model_add_coupling(lua_State *L)
 
 static int model_clear_couplings(lua_State *L)
 {
-  nm_model_clear_couplings(nmL_checkmodel(L, 1));
+  nm_model_clear_couplings(nmL_checkmodel_unused(L, 1, "clear_couplings"));
   return 0;
 }
 
 
 static int model_add_clamp(lua_State *L)
 {
-  nm_model *m = nmL_checkmodel(L, 1);
+  nm_model *m = nmL_checkmodel_unused(L, 1, "clamp");
   int status = nm_model_add_clamp(m, (long)luaL_checkinteger(L, 2), luaL_checknumber(L, 3),
                                   luaL_checknumber(L, 4));
   if (status != NM_OK) return nmL_fail(L, status, "clamp");
@@ -211,7 +242,7 @@ static int model_add_clamp(lua_State *L)
 
 static int model_add_wrap(lua_State *L)
 {
-  nm_model *m = nmL_checkmodel(L, 1);
+  nm_model *m = nmL_checkmodel_unused(L, 1, "wrap");
   int status = nm_model_add_wrap(m, (long)luaL_checkinteger(L, 2), luaL_checknumber(L, 3));
   if (status != NM_OK) return nmL_fail(L, status, "wrap");
   return 0;
@@ -220,7 +251,7 @@ static int model_add_wrap(lua_State *L)
 
 static int model_add_noise(lua_State *L)
 {
-  nm_model *m = nmL_checkmodel(L, 1);
+  nm_model *m = nmL_checkmodel_unused(L, 1, "noise");
   int status;
   if (lua_toboolean(L, 7))        /* white noise: mu and sigma only */
     status = nm_model_add_white_noise(m, (long)luaL_checkinteger(L, 2),
@@ -238,7 +269,7 @@ static int model_add_noise(lua_State *L)
 ** col_axis = {...}, values = {row-major} | file = "path.f64" } -> table index */
 static int model_add_table(lua_State *L)
 {
-  nm_model *m = nmL_checkmodel(L, 1);
+  nm_model *m = nmL_checkmodel_unused(L, 1, "table");
   luaL_checktype(L, 2, LUA_TTABLE);
   size_t nr = checksize(L, 2, "rows"), nc = checksize(L, 2, "cols"), n;
   double *ra = nmL_numbers(L, 2, "row_axis", &n);
@@ -327,9 +358,13 @@ void nmL_open_model(lua_State *L)
     { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
     { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
-    { "max_delay", model_max_delay }, { "history_bytes", model_history_bytes }, { "table_clamped", model_table_clamped }, { "free", model_gc }, { NULL, NULL }
+    { "max_delay", model_max_delay }, { "history_bytes", model_history_bytes }, { "table_clamped", model_table_clamped }, { "free", model_free }, { NULL, NULL }
   };
   nmL_newclass(L, NM_MODEL_MT, meth, model_gc, model_tostring);
+  luaL_getmetatable(L, NM_MODEL_MT);
+  lua_pushcfunction(L, model_free);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
   lua_pushcfunction(L, model_new);
   lua_setfield(L, -2, "model");
   lua_pushinteger(L, INT_MAX);          /* the longest delay in steps (nm_node.delay is an int) */

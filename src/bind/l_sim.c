@@ -1,6 +1,7 @@
 /*
 ** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
-** state, history, time) and neuromass.Result (recorded rows in memory).
+** state, history, time) and neuromass.Result (recorded rows in memory), and
+** the signals that stop a run (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
 */
 #include <limits.h>
 #include <math.h>
@@ -15,7 +16,10 @@
 #include "bind.h"
 #include "l_audio.h"
 
-typedef struct { nm_sim *s; } LSim;
+typedef struct {
+  nm_sim *s;
+  int running;                  /* inside s:run (a slow mass may call back into Lua) */
+} LSim;
 
 typedef struct {
   double *data;
@@ -23,13 +27,63 @@ typedef struct {
 } LResult;
 
 
-static volatile int interrupted;
+/* ---------------------------------------------------------------------
+** Stop signals.  A signal handler can reach nothing but this flag, the one
+** C global of the binding (as in lua.c): the run polls it between steps.
+** ------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_signal;
+static const int stop_signals[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 
-static void on_sigint(int sig)
+void nmL_note_stop_signal(int signo)
 {
-  (void)sig;
-  interrupted = 1;
+  stop_signal = signo;
+}
+
+
+int nmL_stop_signal(void)
+{
+  return stop_signal;
+}
+
+
+void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[4])
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < 4; i++) {
+    sigaction(stop_signals[i], NULL, &old[i]);
+    /* An ignored signal stays ignored: `nohup neuromass run ...` must survive
+    ** the terminal closing (SIGHUP), as a background job ignores SIGINT. */
+    if (!(old[i].sa_flags & SA_SIGINFO) && old[i].sa_handler == SIG_IGN) continue;
+    sigaction(stop_signals[i], &sa, NULL);
+  }
+}
+
+
+void nmL_restore_stop_signals(const struct sigaction old[4])
+{
+  for (int i = 0; i < 4; i++) sigaction(stop_signals[i], &old[i], NULL);
+}
+
+
+/* Set once a run has reported the stop signal as its failure. */
+static int stop_reported;
+
+
+const char *nmL_signal_name(int signo)
+{
+  switch (signo) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    default: return "a signal";
+  }
 }
 
 
@@ -41,30 +95,41 @@ static nm_sim *checksim(lua_State *L, int i)
 }
 
 
-/* core.sim(model, dt, seed): the model is kept alive in the user value. */
+/* core.sim(model, dt, seed): the model is kept alive in the user value, and
+** counts the simulations using it (it cannot change or be freed meanwhile). */
 static int sim_new(lua_State *L)
 {
-  nm_model *m = nmL_checkmodel(L, 1);
+  LModel *lm = nmL_checklmodel(L, 1);
+  nm_model *m = lm->m;
   double dt = luaL_checknumber(L, 2);
   lua_Integer seed = luaL_optinteger(L, 3, 0);
-  luaL_argcheck(L, dt > 0 && dt < HUGE_VAL, 2, "dt must be positive and finite");
+  if (!(dt > 0 && dt < HUGE_VAL))
+    return luaL_error(L, "sim: dt must be a positive finite number (ms), got %f", dt);
+  if (seed < 0) return luaL_error(L, "sim: the seed must not be negative, got %I", seed);
   LSim *ls = lua_newuserdatauv(L, sizeof *ls, 1);
   ls->s = NULL;
+  ls->running = 0;
   luaL_setmetatable(L, NM_SIM_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   int status;
   ls->s = nm_sim_new(m, dt, (unsigned long)seed, &status);
   if (!ls->s) return nmL_fail(L, status, "simulation");
+  lm->n_sims++;
   return 1;
 }
 
 
+/* __gc, __close and s:free(); refused during the simulation's own run. */
 static int sim_gc(lua_State *L)
 {
   LSim *ls = luaL_checkudata(L, 1, NM_SIM_MT);
+  if (!ls->s) return 0;
+  if (ls->running) return luaL_error(L, "free: the simulation is running");
   nm_sim_free(ls->s);
   ls->s = NULL;
+  lua_getiuservalue(L, 1, 1);
+  ((LModel *)lua_touserdata(L, -1))->n_sims--;
   return 0;
 }
 
@@ -89,6 +154,20 @@ static int sim_signals(lua_State *L)
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
+}
+
+
+/* Pushes nil and a failure table { kind =, message = } (message may be NULL). */
+static void push_failure(lua_State *L, const char *kind, const char *message)
+{
+  luaL_pushfail(L);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  if (message) {
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+  }
 }
 
 
@@ -206,16 +285,30 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 ** With an audio writer the engine records every step (every = 1): the writer
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
-** -> result (or true without keep); nil, "nonfinite", t, signal on NaN/Inf;
-**    nil, "step", t, signal when an adaptive stepper cannot go on (the time it
-**    reached, the state variable changing fastest there);
-**    nil, "interrupted" after Ctrl-C;
-**    nil, "io", message when the CSV cannot be written.
+** -> result (or true without keep); or nil, failure where failure is a table
+**    { kind =, message =, csv_partial = } with kind
+**    "nonfinite" (+ t, signal: where a NaN or infinity appeared), "step" (+ t,
+**    signal: an adaptive stepper could not go on; the time it reached and the
+**    state variable changing fastest there),
+**    "interrupted" (message: "SIGINT", "SIGTERM", "SIGHUP" or "SIGQUIT", signo:
+**    its number; they stop the run between steps), "callback" (message: the slow
+**    path's error), "io" (message: why the CSV could not be written), "audio",
+**    "busy" (the model is already being integrated: a slow mass ran it again),
+**    or "engine".  csv_partial is where the complete rows written are kept
+**    ("<stem>.partial.<ext>"), nil if none were.
 */
 static int sim_run(lua_State *L)
 {
   nm_sim *s = checksim(L, 1);
+  LSim *ls = lua_touserdata(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_getiuservalue(L, 1, 1);
+  LModel *lm = lua_touserdata(L, -1);
+  if (lm->running) {
+    push_failure(L, "busy", "the model is already being integrated (a slow mass's derivatives "
+                 "cannot run the model they belong to)");
+    return 2;
+  }
   lua_settop(L, 2);
   nm_run_opts o;
   memset(&o, 0, sizeof o);
@@ -282,7 +375,7 @@ static int sim_run(lua_State *L)
   } else {
     lua_pushboolean(L, 1);
   }
-  if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {
+  if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 8 */
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
@@ -294,67 +387,84 @@ static int sim_run(lua_State *L)
       lua_pop(L, 1);
     }
     int status;
-    k.csv = nm_csv_open(path, header, nh, &status);
+    char why[128];
+    k.csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
     if (!k.csv) {
-      luaL_pushfail(L);
-      lua_pushliteral(L, "io");
-      lua_pushfstring(L, "cannot write '%s'", path);
-      return 3;
+      push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
+      return 2;
     }
+    lua_pop(L, 2);
   }
   o.sink = sink_rows;
   o.sink_ud = &k;
   o.chunk_rows = 4096;
   progress_state ps;
-  lua_getfield(L, 2, "progress");
-  if (lua_toboolean(L, -1)) {
+  if (lua_getfield(L, 2, "progress") != LUA_TNIL && lua_toboolean(L, -1)) {
     clock_gettime(CLOCK_MONOTONIC, &ps.start);
     ps.shown = 0;
     o.progress = show_progress;
     o.progress_ud = &ps;
   }
   lua_pop(L, 1);
-  /* Ctrl-C stops the loop between steps; the run then fails cleanly (no file
-  ** is left under its final name).  The flag is the one C global of the
-  ** binding, as in lua.c: a signal handler can reach nothing else. */
-  interrupted = 0;
-  o.interrupt = &interrupted;
-  void (*previous)(int) = signal(SIGINT, on_sigint);
+  /* A stop signal noted before this run (and not yet reported by a run)
+  ** stops it at once; one that an earlier run reported is forgotten. */
+  if (stop_reported) stop_signal = 0;
+  stop_reported = 0;
+  o.interrupt = &stop_signal;
+  struct sigaction old[4];
+  nmL_catch_stop_signals(nmL_note_stop_signal, old);
+  lm->running = L;
+  lm->callback_failed = 0;
+  ls->running = 1;
   int rc = nm_sim_run(s, &o);
-  signal(SIGINT, previous);
-  int crc = nm_csv_close(k.csv, rc == NM_OK);
-  if (rc == NM_OK && crc != NM_OK) rc = crc;
+  ls->running = 0;
+  lm->running = NULL;
+  nmL_restore_stop_signals(old);
+  if (o.progress && ps.shown && rc != NM_OK) fputc('\n', stderr);   /* end the bar's line */
+  int csv_failed = 0;
+  if (k.csv) {
+    csv_failed = nm_csv_finish(k.csv, rc == NM_OK ? NM_CSV_COMMIT : NM_CSV_PARTIAL) != NM_OK;
+    if (rc == NM_OK && csv_failed) rc = NM_EIO;
+  }
+  if (rc == NM_OK) {
+    nm_csv_free(k.csv);
+    lua_pushvalue(L, 7);
+    return 1;
+  }
+  lua_getfield(L, 2, "csv");
+  const char *path = lua_tostring(L, -1);
   if (rc == NM_ENONFINITE || rc == NM_ESTEP) {
     double t;
     long sig;
     nm_sim_failure(s, &t, &sig);
-    luaL_pushfail(L);
-    lua_pushstring(L, rc == NM_ESTEP ? "step" : "nonfinite");
+    push_failure(L, rc == NM_ESTEP ? "step" : "nonfinite", NULL);
     lua_pushnumber(L, t);
+    lua_setfield(L, -2, "t");
     lua_pushinteger(L, sig);
-    return 4;
+    lua_setfield(L, -2, "signal");
+  } else if (rc == NM_ECALLBACK) {
+    push_failure(L, "callback", NULL);
+    nmL_callback_error(L);
+    lua_setfield(L, -2, "message");
+  } else if (rc == NM_EINTR) {
+    stop_reported = 1;
+    push_failure(L, "interrupted", nmL_signal_name(stop_signal));
+    lua_pushinteger(L, stop_signal);
+    lua_setfield(L, -2, "signo");
+  } else if (rc == NM_EIO && csv_failed) {
+    push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
+                                          nm_csv_error(k.csv)));
+  } else if (k.audio && nm_audio_error(k.audio)[0]) {
+    push_failure(L, "audio", nm_audio_error(k.audio));
+  } else {
+    push_failure(L, "engine", nm_sim_error(s, rc));
   }
-  if (rc == NM_ECALLBACK) return nmL_callback_error(L);
-  if (rc == NM_EINTR) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "interrupted");
-    return 2;
+  if (k.csv && nm_csv_kept(k.csv)) {
+    lua_pushstring(L, nm_csv_kept(k.csv));
+    lua_setfield(L, -2, "csv_partial");
   }
-  if (k.audio && rc != NM_OK && nm_audio_error(k.audio)[0]) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "audio");
-    lua_pushstring(L, nm_audio_error(k.audio));
-    return 3;
-  }
-  if (rc == NM_EIO) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "io");
-    lua_pushliteral(L, "write error");
-    return 3;
-  }
-  if (rc != NM_OK) return luaL_error(L, "run: %s", nm_sim_error(s, rc));
-  lua_pushvalue(L, 7);
-  return 1;
+  nm_csv_free(k.csv);
+  return 2;
 }
 
 
@@ -444,7 +554,8 @@ static int result_value(lua_State *L)
 }
 
 
-/* r:write_csv(path, header) -> true | nil, message */
+/* r:write_csv(path, header) -> true | nil, message (with the reason, and where
+** the complete rows are kept when writing failed midway) */
 static int result_write_csv(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
@@ -459,17 +570,22 @@ static int result_write_csv(lua_State *L)
     lua_pop(L, 1);
   }
   int status;
-  nm_csv *w = nm_csv_open(path, header, nh, &status);
-  if (w) status = nm_csv_write_rows(w, r->data, r->rows, r->cols);
+  char why[128] = "";
+  nm_csv *w = nm_csv_open(path, header, nh, &status, why, sizeof why);
   if (w) {
-    int c = nm_csv_close(w, status == NM_OK);
-    if (status == NM_OK) status = c;
+    nm_csv_write_rows(w, r->data, r->rows, r->cols);
+    status = nm_csv_finish(w, NM_CSV_COMMIT);       /* keeps a partial file on failure */
   }
   if (status != NM_OK) {
     luaL_pushfail(L);
-    lua_pushfstring(L, "cannot write '%s'", path);
+    if (!w) lua_pushfstring(L, "cannot write '%s': %s", path, why);
+    else if (!nm_csv_kept(w)) lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(w));
+    else lua_pushfstring(L, "cannot write '%s': %s (the complete rows written are kept in '%s')",
+                         path, nm_csv_error(w), nm_csv_kept(w));
+    nm_csv_free(w);
     return 2;
   }
+  nm_csv_free(w);
   lua_pushboolean(L, 1);
   return 1;
 }

@@ -1,78 +1,183 @@
 /*
 ** csv.c: the CSV writer.  Rows go to "<path>.tmp-<pid>" and the file is
 ** renamed to its final name only when the caller commits, so an error never
-** leaves a truncated file under the name the user asked for.
+** leaves a truncated file under the name the user asked for.  A run that
+** stops early can keep its complete rows as "<stem>.partial.<ext>".  Every
+** failure keeps its reason (the system's text for errno).
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nm.h"
 
 struct nm_csv {
   FILE *f;
-  char *path, *tmp;
+  char *path, *tmp, *partial;
+  const char *kept;             /* path, partial or NULL once finished */
   size_t n_cols;
-  int failed;
+  long long bytes, good;        /* written; known to be on disk as whole rows */
+  long long header_bytes;
+  int failed, finished;
+  char why[128];
 };
 
 
-nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status)
+/* Records the first failure's reason; returns NM_EIO. */
+static int fail(nm_csv *w, const char *what, int err)
+{
+  if (!w->failed) snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(err));
+  w->failed = 1;
+  return NM_EIO;
+}
+
+
+/*
+** After a failed write the file holds a prefix of what was written (up to
+** the full disk or the size limit): the end of its last whole row, searched
+** backwards from its size down to `floor` (a row boundary known to be on disk).
+*/
+static long long last_row_end(const char *path, long long floor)
+{
+  struct stat st;
+  FILE *f = stat(path, &st) == 0 ? fopen(path, "rb") : NULL;
+  if (!f) return floor;
+  char buf[4096];
+  long long end = floor;
+  for (long long size = (long long)st.st_size; size > floor && end == floor; ) {
+    long long from = size - (long long)sizeof buf > floor ? size - (long long)sizeof buf : floor;
+    size_t n = (size_t)(size - from);
+    if (fseeko(f, (off_t)from, SEEK_SET) != 0 || fread(buf, 1, n, f) != n) break;
+    for (size_t i = n; i > 0 && end == floor; i--)
+      if (buf[i - 1] == '\n') end = from + (long long)i;
+    size = from;
+  }
+  fclose(f);
+  return end;
+}
+
+
+/* "dir/name.ext" -> "dir/name.partial.ext"; without an extension "dir/name.partial". */
+static void partial_name(char *out, size_t size, const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *dot = strrchr(base, '.');
+  if (!dot || dot == base) dot = path + strlen(path);
+  snprintf(out, size, "%.*s.partial%s", (int)(dot - path), path, dot);
+}
+
+
+nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
+                    char *why, size_t why_size)
 {
   nm_csv *w = calloc(1, sizeof *w);
   size_t len = strlen(path);
-  if (!w || !(w->path = malloc(len + 1)) || !(w->tmp = malloc(len + 32))) {
-    if (w) { free(w->path); free(w); }
+  if (!w || !(w->path = malloc(len + 1)) || !(w->tmp = malloc(len + 32)) ||
+      !(w->partial = malloc(len + 16))) {
+    if (w) { free(w->path); free(w->tmp); free(w); }
+    if (why_size) snprintf(why, why_size, "%s", strerror(ENOMEM));
     *status = NM_ENOMEM;
     return NULL;
   }
   memcpy(w->path, path, len + 1);
   snprintf(w->tmp, len + 32, "%s.tmp-%ld", path, (long)getpid());
+  partial_name(w->partial, len + 16, path);
   w->n_cols = n_cols;
   w->f = fopen(w->tmp, "w");
   if (!w->f) {
-    free(w->path); free(w->tmp); free(w);
+    if (why_size) snprintf(why, why_size, "%s", strerror(errno));
+    free(w->path); free(w->tmp); free(w->partial); free(w);
     *status = NM_EIO;
     return NULL;
   }
   for (size_t c = 0; c < n_cols; c++) {
     fputs(header[c], w->f);
     fputc(c + 1 < n_cols ? ',' : '\n', w->f);
+    w->bytes += (long long)strlen(header[c]) + 1;
   }
-  *status = ferror(w->f) ? NM_EIO : NM_OK;
+  w->good = w->header_bytes = w->bytes;
+  *status = ferror(w->f) ? fail(w, "writing", errno) : NM_OK;
+  if (*status != NM_OK && why_size) snprintf(why, why_size, "%s", w->why);
   return w;
 }
 
 
+/* Each call's rows are flushed: `good` then counts whole rows on disk only. */
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols)
 {
   char buf[40];
   if (n_cols != w->n_cols) return NM_EINVAL;
+  if (w->failed) return NM_EIO;
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
     for (size_t c = 0; c < n_cols; c++) {
       int n = snprintf(buf, sizeof buf, c == 0 ? "%.12g" : "%.17g", row[c]);
       buf[n] = c + 1 < n_cols ? ',' : '\n';
       fwrite(buf, 1, (size_t)n + 1, w->f);
+      w->bytes += n + 1;
     }
   }
-  if (ferror(w->f)) w->failed = 1;
+  if (ferror(w->f) || fflush(w->f) != 0) return fail(w, "writing", errno);
+  w->good = w->bytes;
+  return NM_OK;
+}
+
+
+const char *nm_csv_error(const nm_csv *w)
+{
+  return w->why;
+}
+
+
+const char *nm_csv_kept(const nm_csv *w)
+{
+  return w->finished ? w->kept : NULL;
+}
+
+
+int nm_csv_finish(nm_csv *w, int how)
+{
+  if (w->finished) return w->failed ? NM_EIO : NM_OK;
+  w->finished = 1;
+  if (fflush(w->f) != 0) fail(w, "writing", errno);
+  else if (!w->failed) w->good = w->bytes;
+  if (fclose(w->f) != 0) fail(w, "closing", errno);
+  w->f = NULL;
+  if (how == NM_CSV_COMMIT && !w->failed) {
+    if (rename(w->tmp, w->path) == 0) { w->kept = w->path; return NM_OK; }
+    fail(w, "renaming", errno);
+  }
+  /* A failed commit keeps what it can, as a partial file. */
+  if (how != NM_CSV_DISCARD && w->failed) w->good = last_row_end(w->tmp, w->good);
+  if (how != NM_CSV_DISCARD && w->good > w->header_bytes) {
+    int e = truncate(w->tmp, (off_t)w->good) != 0 ? errno : 0;
+    if (!e && rename(w->tmp, w->partial) == 0) w->kept = w->partial;
+    else fail(w, "keeping the partial file", e ? e : errno);
+  }
+  if (!w->kept) remove(w->tmp);
   return w->failed ? NM_EIO : NM_OK;
 }
 
 
-int nm_csv_close(nm_csv *w, int commit)
+void nm_csv_free(nm_csv *w)
 {
-  if (!w) return NM_OK;
-  int rc = NM_OK;
-  if (fclose(w->f) != 0 || w->failed) rc = NM_EIO;
-  if (commit && rc == NM_OK) {
-    if (rename(w->tmp, w->path) != 0) rc = NM_EIO;
-  }
-  if (!commit || rc != NM_OK) remove(w->tmp);
+  if (!w) return;
+  if (!w->finished) nm_csv_finish(w, NM_CSV_DISCARD);
   free(w->path);
   free(w->tmp);
+  free(w->partial);
   free(w);
+}
+
+
+int nm_csv_close(nm_csv *w, int how)
+{
+  if (!w) return NM_OK;
+  int rc = nm_csv_finish(w, how);
+  nm_csv_free(w);
   return rc;
 }

@@ -258,6 +258,8 @@ nm_table2d *nm_model_table(nm_model *m, size_t i)
 
 size_t nm_model_n_state(const nm_model *m) { return m->n_state; }
 size_t nm_model_n_signals(const nm_model *m) { return m->n_state + m->n_aux; }
+size_t nm_model_n_param(const nm_model *m) { return m->n_param; }
+size_t nm_model_n_input(const nm_model *m) { return m->n_input; }
 
 
 size_t nm_model_max_delay(const nm_model *m)

@@ -15,6 +15,7 @@
 #ifndef nm_h
 #define nm_h
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -201,6 +202,8 @@ nm_table2d *nm_model_table(nm_model *m, size_t i);   /* NULL if out of range */
 
 size_t nm_model_n_state(const nm_model *m);
 size_t nm_model_n_signals(const nm_model *m);
+size_t nm_model_n_param(const nm_model *m);
+size_t nm_model_n_input(const nm_model *m);
 size_t nm_model_max_delay(const nm_model *m);
 /* Bytes of the delay history a simulation of `m` allocates (sim.c);
 ** SIZE_MAX when that many cannot be counted. */
@@ -323,7 +326,9 @@ typedef struct {
 } nm_stim_driver;
 
 /* Where recorded rows go: called with `n_rows` rows of `n_cols` values, the
-** first column being the time.  A non-zero return stops the run with it. */
+** first column being the time.  A non-zero return stops the run with it.  A
+** run stopped by NM_EINTR, NM_ENONFINITE or NM_ECALLBACK still hands over
+** every row it recorded before stopping. */
 typedef int (*nm_row_sink)(void *ud, const double *rows, size_t n_rows, size_t n_cols);
 
 typedef struct {
@@ -341,10 +346,10 @@ typedef struct {
   nm_row_sink sink;
   void *sink_ud;
   size_t chunk_rows;         /* rows buffered before calling the sink */
-  volatile int *interrupt;   /* set non-zero to stop the run (optional) */
-  int threads;               /* Euler on this many threads (at most NM_MAX_THREADS); 0:
-                                automatic (several for large networks); results are the
-                                same bits either way */
+  volatile sig_atomic_t *interrupt;  /* set non-zero (by a signal handler) to stop the run
+                                        between steps (optional) */
+  int threads;               /* Euler on this many threads (at most NM_MAX_THREADS); 0: automatic (several for
+                                large networks); results are the same bits either way */
   void (*progress)(void *ud, long done, long total);  /* optional */
   void *progress_ud;
 } nm_run_opts;
@@ -374,10 +379,25 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 typedef struct nm_csv nm_csv;
 
 /* The first column is the time, printed to 12 significant digits; every
-** other number is printed with %.17g so that it reads back exactly. */
-nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status);
+** other number is printed with %.17g so that it reads back exactly.  On
+** failure: NULL, *status, and the reason (errno text) in why[why_size]. */
+nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
+                    char *why, size_t why_size);
+/* NM_OK, NM_EINVAL (wrong width) or NM_EIO (see nm_csv_error). */
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols);
-/* commit != 0: flush and rename to the final name; otherwise remove the file. */
-int nm_csv_close(nm_csv *w, int commit);
+/* How a writer ends: NM_CSV_DISCARD removes the file; NM_CSV_COMMIT renames it
+** to its final name; NM_CSV_PARTIAL keeps the complete rows written (when
+** there are any) as "<stem>.partial.<ext>" ("out.partial.csv" for "out.csv"),
+** which is also what a commit does when writing failed. */
+enum { NM_CSV_DISCARD = 0, NM_CSV_COMMIT = 1, NM_CSV_PARTIAL = 2 };
+int nm_csv_finish(nm_csv *w, int how);
+/* After nm_csv_finish: the path the rows are under, or NULL if none was kept. */
+const char *nm_csv_kept(const nm_csv *w);
+/* Why the writer failed ("writing: No space left on device"), "" if it did not. */
+const char *nm_csv_error(const nm_csv *w);
+/* Frees the writer (an unfinished one is discarded); NULL is harmless. */
+void nm_csv_free(nm_csv *w);
+/* nm_csv_finish then nm_csv_free; NULL is harmless. */
+int nm_csv_close(nm_csv *w, int how);
 
 #endif

@@ -638,7 +638,12 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   } else {
     rc = run_serial(s, o, 0, o->n_steps, &r);
   }
-  if (rc == NM_OK) rc = flush(&r);
+  /* A run that stops early hands over the rows it recorded before stopping
+  ** (its caller keeps them as a partial file); not after the sink failed. */
+  if (rc == NM_OK || rc == NM_EINTR || rc == NM_ENONFINITE || rc == NM_ECALLBACK) {
+    int frc = flush(&r);
+    if (rc == NM_OK) rc = frc;
+  }
   free(r.buf);
   return rc;
 }

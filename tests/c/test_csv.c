@@ -1,7 +1,9 @@
 /*
 ** test_csv.c: the CSV writer: the header and rows read back exactly, the file
 ** appears under its final name only on commit, an uncommitted file leaves
-** nothing behind, and an unwritable path fails with NM_EIO.
+** nothing behind, and an unwritable path fails with NM_EIO and its reason.
+** A writer that stops early keeps its complete rows as <stem>.partial.<ext>,
+** also when the disk fills up (a file-size limit in a child process).
 */
 #include <dirent.h>
 #include <errno.h>
@@ -9,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/nm.h"
@@ -78,7 +83,7 @@ static void test_roundtrip(void)
     { 1e6, 9007199254740993.0, 123456789.123456789, -0.0001 },
   };
   int status = -99;
-  nm_csv *w = nm_csv_open(path, header, COLS, &status);
+  nm_csv *w = nm_csv_open(path, header, COLS, &status, NULL, 0);
   if (!CHECK(w != NULL && status == NM_OK, "open %s (status %d)", path, status)) return;
   CHECK(!exists(path) && entries() == 1, "while open, nothing exists under the final name; "
         "one temporary file does (%d entries)", entries());
@@ -120,7 +125,7 @@ static void test_roundtrip(void)
   free(text);
 
   /* A second commit to the same name replaces the file whole. */
-  w = nm_csv_open(path, header, COLS, &status);
+  w = nm_csv_open(path, header, COLS, &status, NULL, 0);
   if (w) {
     nm_csv_write_rows(w, &rows[4][0], 1, COLS);
     CHECK(nm_csv_close(w, 1) == NM_OK, "a second commit succeeds");
@@ -142,7 +147,7 @@ static void test_time_precision(void)
   static const char *const header[] = { "t", "x" };
   double row[2] = { 0.1 * 3, 0.1 * 3 };    /* 0.30000000000000004 */
   int status;
-  nm_csv *w = nm_csv_open(path, header, 2, &status);
+  nm_csv *w = nm_csv_open(path, header, 2, &status, NULL, 0);
   if (!CHECK(w != NULL, "open %s", path)) return;
   nm_csv_write_rows(w, row, 1, 2);
   nm_csv_close(w, 1);
@@ -161,7 +166,7 @@ static void test_no_commit(void)
   static const char *const header[] = { "t", "x.0" };
   double row[2] = { 0.5, 2.385 };
   int status;
-  nm_csv *w = nm_csv_open(path, header, 2, &status);
+  nm_csv *w = nm_csv_open(path, header, 2, &status, NULL, 0);
   if (!CHECK(w != NULL, "open %s", path)) return;
   nm_csv_write_rows(w, row, 1, 2);
   CHECK(nm_csv_close(w, 0) == NM_OK, "closing without commit succeeds");
@@ -177,11 +182,127 @@ static void test_missing_directory(void)
   snprintf(path, sizeof path, "%s/no/such/dir/out.csv", dir);
   static const char *const header[] = { "t" };
   int status = 0;
-  nm_csv *w = nm_csv_open(path, header, 1, &status);
+  char why[128] = "unset";
+  nm_csv *w = nm_csv_open(path, header, 1, &status, why, sizeof why);
   CHECK(w == NULL && status == NM_EIO, "opening in a missing directory fails with NM_EIO "
         "(status %d)", status);
+  CHECK(strcmp(why, strerror(ENOENT)) == 0, "and says why: '%s'", why);
   nm_csv_close(w, 0);
   CHECK(entries() == 0, "and creates nothing");
+}
+
+
+static const char *const xy_header[] = { "t", "x" };
+
+
+/* Writes rows t = 1..n, x = 0.5 t, in calls of `per_call` rows. */
+static int write_xy(nm_csv *w, int n, int per_call)
+{
+  int rc = NM_OK;
+  for (int i = 0; i < n && rc == NM_OK; i += per_call) {
+    double rows[64][2];
+    int k = 0;
+    for (; k < per_call && i + k < n; k++) { rows[k][0] = i + k + 1; rows[k][1] = 0.5 * (i + k + 1); }
+    rc = nm_csv_write_rows(w, &rows[0][0], (size_t)k, 2);
+  }
+  return rc;
+}
+
+
+/* Rows of a t,x file whose every line is complete and right; -1 if any is not. */
+static int complete_rows(const char *path)
+{
+  char *text = slurp(path);
+  if (!text || strncmp(text, "t,x\n", 4) != 0) { free(text); return -1; }
+  int n = 0;
+  char *p = text + 4;
+  while (*p) {
+    char *nl = strchr(p, '\n');
+    double t, x;
+    if (!nl || sscanf(p, "%lf,%lf", &t, &x) != 2 || t != n + 1 || x != 0.5 * (n + 1)) {
+      n = -1;
+      break;
+    }
+    n++;
+    p = nl + 1;
+  }
+  free(text);
+  return n;
+}
+
+
+static void test_partial(void)
+{
+  char path[128], partial[128];
+  snprintf(path, sizeof path, "%s/fhn.csv", dir);
+  snprintf(partial, sizeof partial, "%s/fhn.partial.csv", dir);
+  int status;
+  nm_csv *w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+  if (!CHECK(w != NULL, "open %s", path)) return;
+  write_xy(w, 10, 4);
+  CHECK(nm_csv_finish(w, NM_CSV_PARTIAL) == NM_OK, "keeping a partial file succeeds");
+  CHECK(nm_csv_kept(w) && strcmp(nm_csv_kept(w), partial) == 0,
+        "the rows are kept as fhn.partial.csv (%s)", nm_csv_kept(w) ? nm_csv_kept(w) : "none");
+  nm_csv_free(w);
+  CHECK(!exists(path) && complete_rows(partial) == 10 && entries() == 1,
+        "nothing under the final name, the partial file holds the 10 rows, no temporary remains");
+  remove(partial);
+
+  w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+  if (!w) return;
+  CHECK(nm_csv_finish(w, NM_CSV_PARTIAL) == NM_OK && nm_csv_kept(w) == NULL && entries() == 0,
+        "a partial writer without rows keeps nothing");
+  nm_csv_free(w);
+
+  char noext[128];
+  snprintf(noext, sizeof noext, "%s/data", dir);
+  w = nm_csv_open(noext, xy_header, 2, &status, NULL, 0);
+  if (!w) return;
+  write_xy(w, 1, 1);
+  nm_csv_finish(w, NM_CSV_PARTIAL);
+  snprintf(partial, sizeof partial, "%s/data.partial", dir);
+  CHECK(nm_csv_kept(w) && strcmp(nm_csv_kept(w), partial) == 0,
+        "a name without extension gets '.partial' appended");
+  nm_csv_free(w);
+  remove(partial);
+}
+
+
+/*
+** A disk that fills up: a child limits its file size (RLIMIT_FSIZE, SIGXFSZ
+** ignored, so write() fails with EFBIG) and writes until the writer fails;
+** the commit then keeps the complete rows as the partial file.  The child
+** reports through its exit status: 0 all right, else the failed step.
+*/
+static void test_write_error(void)
+{
+  char path[128], partial[128];
+  snprintf(path, sizeof path, "%s/full.csv", dir);
+  snprintf(partial, sizeof partial, "%s/full.partial.csv", dir);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = { 5000, 5000 };
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(10);
+    int status;
+    nm_csv *w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+    if (!w) _exit(11);
+    if (write_xy(w, 100000, 7) != NM_EIO) _exit(12);
+    if (!strstr(nm_csv_error(w), strerror(EFBIG))) _exit(13);
+    if (nm_csv_finish(w, NM_CSV_COMMIT) != NM_EIO) _exit(14);
+    if (!nm_csv_kept(w) || strcmp(nm_csv_kept(w), partial) != 0) _exit(15);
+    nm_csv_free(w);
+    _exit(0);
+  }
+  int st = -1;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a write error (file too large) fails with its "
+        "reason and the commit keeps a partial file (child status %d)", WEXITSTATUS(st));
+  int n = complete_rows(partial);
+  CHECK(!exists(path) && n > 0 && entries() == 1, "nothing under the final name; %s holds "
+        "only complete rows (%d) and no temporary remains (%d entries)", partial, n, entries());
+  remove(partial);
 }
 
 
@@ -196,6 +317,8 @@ int main(void)
   test_time_precision();
   test_no_commit();
   test_missing_directory();
+  test_partial();
+  test_write_error();
   if (rmdir(dir) != 0) CHECK(0, "the test directory is left empty (%s)", strerror(errno));
   return test_summary();
 }

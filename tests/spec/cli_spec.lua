@@ -182,7 +182,7 @@ describe("neuromass run examples/fhn_network.lua", function()
     local dir = scratch()
     local status, _, err = nm("run", example, "--out", dir, "--set", "*.tau=fast")
     assert.is_not.equals(0, status)
-    assert.matches("not a number", err)
+    assert.matches("%-%-set %*%.tau=fast: the value is not a finite number", err)
     status, _, err = nm("run", example, "--out", dir, "--set", "tau")
     assert.is_not.equals(0, status)
     assert.matches("NAME=VALUE", err)
@@ -197,6 +197,44 @@ describe("neuromass run examples/fhn_network.lua", function()
     status, _, err = nm("run", example, "--out", dir, "--seed", "seven")
     assert.is_not.equals(0, status)
     assert.matches("%-%-seed needs an integer", err)
+  end)
+
+  it("refuses a --seed that is out of range, negative or not an integer, naming it", function()
+    for _, v in ipairs { "99999999999999999999", "-1", "1.5", "9223372036854775808", "" } do
+      local status, _, err = nm("run", example, "--seed", v)
+      assert.equals(1, status)
+      assert.matches("%-%-seed needs an integer from 0 to 9223372036854775807, got '" ..
+                     v:gsub("%p", "%%%0") .. "'", err)
+    end
+    local status, _, err = nm("info", example, "--seed", "9223372036854775807")
+    assert.equals(0, status, err)
+  end)
+
+  it("refuses an option given twice and an empty --out", function()
+    local status, _, err = nm("run", example, "--seed", "1", "--seed", "2")
+    assert.equals(1, status)
+    assert.matches("option '%-%-seed' is given twice", err)
+    status, _, err = nm("run", example, "--out", "a", "--out", "b")
+    assert.matches("option '%-%-out' is given twice", err)
+    status, _, err = nm("run", example, "--out", "")
+    assert.equals(1, status)
+    assert.matches("%-%-out needs a directory", err)
+  end)
+
+  it("refuses a --set value that is not finite", function()
+    local status, _, err = nm("info", example, "--set", "K_gl=1e999")
+    assert.equals(1, status)
+    assert.matches("%-%-set K_gl=1e999: the value is not a finite number", err)
+  end)
+
+  it("fails when no model:run applied a --set", function()
+    local dir = scratch()
+    write(dir .. "/norun.lua", preamble .. "local model = nm.model(node)\n")
+    local status, _, err = nm("run", dir .. "/norun.lua", "--set", "k=2", "--set", "x=1")
+    assert.equals(1, status)
+    assert.matches("%-%-set k=2 was never applied: the script ran no model", err)
+    status, _, err = nm("run", dir .. "/norun.lua")
+    assert.equals(0, status, err)
   end)
 end)
 
@@ -310,16 +348,38 @@ local model = nm.model(net)
       local l = listing(dir); table.sort(l); return l end)())
   end)
 
-  it("a simulation that blows up while streaming its CSV", function()
+  it("a simulation that blows up while streaming its CSV keeps its rows as a partial file", function()
     local status, err, out = script("blowup.lua", [[
-local B = nm.mass { name = "Blow", state = { x = 1 }, params = { k = 100 },
+local B = nm.mass { name = "Blow", state = { x = 1e-3 }, params = { k = 1 },
   derivatives = function(s, p, u) return { x = p.k * s.x * s.x } end }
-nm.model(nm.node { masses = { B() } }):run { duration = 100, output = { csv = "blow.csv" } }
+nm.model(nm.node { masses = { B() } }):run { duration = 2000, output = { csv = "blow.csv" } }
 ]])
-    assert.is_not.equals(0, status)
+    assert.equals(1, status)
     assert.matches("blowup%.lua:" .. (line + 2) .. ": run: the simulation produced a NaN or " ..
-                   "infinite value at t = [%d.]+ ms %(node 0, variable 'x' of mass 'Blow'%)", err)
-    assert_no_output(out)
+                   "infinite value at t = [%d.]+ ms %(node 0, variable 'x' of mass 'Blow'%); " ..
+                   "kept what was done in '.*/out/blow%.partial%.csv'", err)
+    assert.same({ "blow.partial.csv" }, listing(out))
+    local rows = h.read_csv(out .. "/blow.partial.csv")
+    assert.is_true(rows.rows > 5000)
+    assert.near(rows.rows * 0.1, rows.cols.t[rows.rows], 1e-9)   -- every row up to the last
+  end)
+
+  it("a full disk (file size limit) keeps the complete rows and says why", function()
+    local dir = scratch()
+    write(dir .. "/big.lua", preamble .. [[
+nm.model(node):run { duration = 100000, output = { csv = "big.csv" } }
+]])
+    local status, _, err = h.sh("ulimit -f 64; " .. q(h.exe) .. " run " .. q(dir .. "/big.lua") ..
+                                " --out " .. q(dir .. "/out"))
+    assert.equals(1, status)
+    assert.matches("big%.lua:" .. line .. ": run: cannot write '.*/out/big%.csv': writing: File " ..
+                   "too large; kept what was done in '.*/out/big%.partial%.csv'", err)
+    assert.same({ "big.partial.csv" }, listing(dir .. "/out"))
+    local rows = h.read_csv(dir .. "/out/big.partial.csv")
+    assert.is_true(rows.rows > 100)
+    for i = 1, rows.rows do                               -- complete rows only
+      assert(rows.cols.t[i] and rows.cols["x.0"][i], "row " .. i .. " is incomplete")
+    end
   end)
 end)
 
