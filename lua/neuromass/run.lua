@@ -6,7 +6,7 @@ local compile = require "neuromass.compile"
 local params = require "neuromass.params"
 local result = require "neuromass.result"
 local audio = require "neuromass.audio"
-local paths = require "neuromass.paths"
+local outputs = require "neuromass.outputs"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
@@ -194,12 +194,17 @@ function Model:run(opts)
   }, 2)
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true }, "run: output", 2)
-  local csv = output.csv and paths.resolve(output.csv)
+  local csv = output.csv and outputs.resolve(output.csv, 2)
   local keep = not ((csv or output.audio) and opts.record == nil)
   -- Audio while integrating: fed every step (the full-rate signal), while the
   -- CSV and the result keep every `every`-th row of the recorded columns.
-  local au = output.audio and audio.stream(self, output.audio, sim_dt,
-                                           adaptive[method] and n_steps // every or n_steps, 2)
+  -- Every output is checked before anything is opened or integrated.
+  local au_plan = output.audio and audio.stream_plan(self, output.audio, sim_dt,
+                                                     adaptive[method] and n_steps // every or n_steps, 2)
+  local files = { csv and { role = "output.csv", path = csv, given = output.csv } or nil }
+  for _, f in ipairs(au_plan and au_plan.outputs or {}) do files[#files + 1] = f end
+  outputs.check("run", 2, files)
+  local au = au_plan and au_plan.open(2)
   local record, audio_cols = cols.sigs, nil
   if au then record, audio_cols = au.columns(cols.sigs) end
   local progress = opts.progress
@@ -230,16 +235,23 @@ function Model:run(opts)
       first_count, table.concat(clamped, ", "), first_row, first_col))
   end
   if not r then
-    if au then au.writer:close() end
-    if kind == "audio" then error("run: output.audio: " .. tostring(a), 2) end
-    if kind == "interrupted" then error("run: interrupted (no output file was kept)", 2) end
+    -- keep the audio's complete frames as <stem>.partial.<ext>, and say where
+    local kept = au and au.abort_partial() or {}
+    local function where(msg)
+      if #kept == 0 then return msg end
+      return msg .. "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
+    end
+    if kind == "audio" then error(where("run: output.audio: " .. tostring(a)), 2) end
+    if kind == "interrupted" then
+      error(#kept > 0 and where("run: interrupted") or "run: interrupted (no output file was kept)", 2)
+    end
     if kind == "nonfinite" then
       local node, var, massname = describe_signal(self, b)
-      error(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..
-                          "(node %s, variable '%s' of mass '%s')", a, tostring(node), tostring(var),
-                          tostring(massname)), 2)
+      error(where(string.format("run: the simulation produced a NaN or infinite value at t = %g ms " ..
+                                "(node %s, variable '%s' of mass '%s')", a, tostring(node), tostring(var),
+                                tostring(massname))), 2)
     end
-    error(string.format("run: cannot write '%s'", tostring(csv)), 2)
+    error(where(string.format("run: cannot write '%s'", tostring(csv))), 2)
   end
   local res = result.new(self, cols, keep and r or nil, dt * every)
   res.dt = sim_dt

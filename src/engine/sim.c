@@ -528,7 +528,8 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   } else {
     rc = run_serial(s, o, 0, o->n_steps, &r);
   }
-  if (rc == NM_OK) rc = flush(&r);
+  int flushed = flush(&r);       /* the complete rows, also after a failure: partials keep them */
+  if (rc == NM_OK) rc = flushed;
   free(r.buf);
   return rc;
 }

@@ -345,11 +345,13 @@ describe("sonification", function()
   it("fails cleanly on an unwritable path and leaves no file", function()
     local res = tones(1):run { duration = 1000, dt = 0.1, record = { "x" } }
     local msg = err_of(function() res:write_audio("/nonexistent-dir/x.wav") end)
-    assert.matches("audio_spec%.lua:%d+: write_audio: cannot write '/nonexistent%-dir/x%.wav'", msg)
+    assert.matches("audio_spec%.lua:%d+: write_audio: '/nonexistent%-dir/x%.wav': the directory " ..
+                   "'/nonexistent%-dir' does not exist", msg)
     msg = err_of(function()
       tones(1):run { duration = 100, dt = 0.1, output = { audio = "/nonexistent-dir/y.wav" } }
     end)
-    assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '/nonexistent%-dir/y%.wav'", msg)
+    assert.matches("audio_spec%.lua:%d+: run: output%.audio '/nonexistent%-dir/y%.wav': the directory " ..
+                   "'/nonexistent%-dir' does not exist", msg)
     -- a run that fails midway leaves no audio behind
     local Boom = nm.mass { label = "Boom", state = { x = 1 }, derivatives = function(s) return { x = s.x * s.x } end }
     msg = err_of(function()
