@@ -388,8 +388,8 @@ static int decimator_design(nm_audio *a, int *ok)
 */
 static void channel_map(nm_audio *a)
 {
-  static const int speakers[] = {
-    SF_CHANNEL_MAP_FRONT_LEFT, SF_CHANNEL_MAP_FRONT_RIGHT, SF_CHANNEL_MAP_FRONT_CENTER,
+  static const int speakers[] = {     /* the mask's bits in order, without LFE (0x8) */
+    SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER,
     SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT, SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER,
     SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER, SF_CHANNEL_MAP_REAR_CENTER, SF_CHANNEL_MAP_SIDE_LEFT,
     SF_CHANNEL_MAP_SIDE_RIGHT, SF_CHANNEL_MAP_TOP_CENTER, SF_CHANNEL_MAP_TOP_FRONT_LEFT,
@@ -398,7 +398,7 @@ static void channel_map(nm_audio *a)
   };
   size_t C = a->o.n_out;
   int map[17];
-  if (C == 1) map[0] = SF_CHANNEL_MAP_FRONT_CENTER;
+  if (C == 1) map[0] = SF_CHANNEL_MAP_CENTER;
   else if (C <= 17) memcpy(map, speakers, C * sizeof *map);
   else return;
   sf_command(a->sf, SFC_SET_CHANNEL_MAP_INFO, map, (int)(C * sizeof *map));
