@@ -47,7 +47,8 @@ end
 -- (created when needed); raises at the caller's caller (`level`) when --out
 -- cannot be created.
 function M.resolve(path, level)
-  return paths.resolve(path, level + 1)
+  local full = paths.resolve(path, level + 1)   -- (not a tail call: the level counts this frame)
+  return full
 end
 
 --- outputs.check(what, level, outs, ins): raises "what: <role> '<path>' ..."
@@ -67,6 +68,7 @@ function M.check(what, level, outs, ins)
     local info = core.path_info(o.path)
     if info.is_dir then fail("%s is a directory", named(o)) end
     if not info.dir_exists then
+      if info.dir_is_file then fail("%s: '%s' is not a directory", named(o), info.dir) end
       fail("%s: the directory '%s' does not exist", named(o), info.dir)
     end
     if not info.dir_writable then

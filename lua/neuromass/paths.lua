@@ -16,7 +16,7 @@ function M.resolve(path, level)
   if not dir or path:sub(1, 1) == "/" then return path end
   if not h.out_made then
     local ok, err = core.mkdir_p(dir)
-    if not ok then error("--out '" .. dir .. "': cannot create the directory: " .. err, level + 1) end
+    if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err, level + 1) end
     h.out_made = true
   end
   return dir:gsub("/+$", "") .. "/" .. path

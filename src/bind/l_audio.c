@@ -520,7 +520,7 @@ static int audio_read(lua_State *L)
 ** ------------------------------------------------------------------- */
 
 /* core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists,
-** dir_writable, exists, is_dir }: absolute is lexical (from the working
+** dir_is_file, dir_writable, exists, is_dir }: absolute is lexical (from the working
 ** directory, "." and ".." removed); real and dir_real are realpath() of the
 ** file and of its directory when they exist. */
 static int path_info(lua_State *L)
@@ -568,8 +568,10 @@ static int path_info(lua_State *L)
   lua_pushlstring(L, norm, d > 1 ? d - 1 : 1);
   const char *dir = lua_tostring(L, -1);
   struct stat st;
-  int dir_ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+  int dir_there = stat(dir, &st) == 0, dir_ok = dir_there && S_ISDIR(st.st_mode);
   lua_setfield(L, -2, "dir");
+  lua_pushboolean(L, dir_there && !dir_ok);
+  lua_setfield(L, -2, "dir_is_file");
   lua_pushboolean(L, dir_ok);
   lua_setfield(L, -2, "dir_exists");
   lua_getfield(L, -1, "dir");
