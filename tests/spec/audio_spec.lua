@@ -559,6 +559,15 @@ describe("sonification", function()
       assert.are.equal("wav", core.audio_read(dir .. "/c2.wav").container)
     end)
 
+    it("refuses, with the size, audio of a result that could never fit", function()
+      local res = tones(1):run { duration = 100, dt = 0.1, record = { "x" } }
+      local msg = err_of(function() res:write_audio(dir .. "/huge.wav", { speedup = 1e-8 }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: 1000 input rows make 4%.41e%+11 audio frames: " ..
+                     "[%d.e+]+ GB on disk %(the spool of 1 signals and the file%), but '.*' has [%d.e+]+ GB free",
+                     msg)
+      assert.is_false(exists(dir .. "/huge.wav"))
+    end)
+
     it("refuses up front, with the size, a CSV of 10^5 signals it could not hold", function()
       local n = 100000
       local head, r1, r2 = { "t" }, { "0" }, { "0.1" }
