@@ -48,6 +48,17 @@ static nm_audio_opts defaults(double in_rate, double speedup, size_t n_in)
 }
 
 
+/* One signal into one channel through *route. */
+static nm_audio_opts one_signal(double in_rate, double speedup, nm_audio_route *route)
+{
+  nm_audio_opts o = defaults(in_rate, speedup, 1);
+  *route = (nm_audio_route){ 0, 0, 1.0 };
+  o.routes = route;
+  o.n_routes = 1;
+  return o;
+}
+
+
 /* Feeds f(t, i) for n rows (t in s of simulated time), in chunks of `chunk` rows. */
 static int sonify(const char *path, nm_audio_opts *o, long n, size_t chunk,
                   double (*f)(double t, size_t i), nm_audio_report *rep)
@@ -442,9 +453,7 @@ static void test_bounds(void)
   nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
   CHECK(!a && status == NM_EINVAL && strstr(why, "1000000 signals") && strstr(why, "GB of working memory"),
         "audio: a million resampled signals are refused with the memory they need: %s", why);
-  o = defaults(1000, 40, 1);
-  o.routes = &route;
-  o.n_routes = 1;
+  o = one_signal(1000, 40, &route);
   o.expected = 1e18;
   o.speedup = 1e-6;                                    /* 44100 audio frames per input sample */
   a = nm_audio_open(path, &o, &status, why, sizeof why);
@@ -456,9 +465,7 @@ static void test_bounds(void)
   CHECK(!a && status == NM_EINVAL && strstr(why, "GB free"),
         "audio: a file that cannot fit on the disk is refused: %s", why);
   CHECK(!exists(path), "audio: ... before anything is written");
-  o = defaults(1000, 40, 1);
-  o.routes = &route;
-  o.n_routes = 1;
+  o = one_signal(1000, 40, &route);
   nm_audio_route nan_route = { 0, 0, NAN };
   o.routes = &nan_route;
   a = nm_audio_open(path, &o, &status, why, sizeof why);
@@ -476,10 +483,8 @@ static void test_huge_fades(void)
 {
   char path[160];
   snprintf(path, sizeof path, "%s/fade.wav", dir);
-  nm_audio_route route = { 0, 0, 1.0 };
-  nm_audio_opts o = defaults(1000, 10, 1);
-  o.routes = &route;
-  o.n_routes = 1;
+  nm_audio_route route;
+  nm_audio_opts o = one_signal(1000, 10, &route);
   nm_audio_report rep;
   double fades[][2] = { { 1e300, 1e300 }, { 1e300, 0.01 }, { 0, 1e308 } };
   for (size_t k = 0; k < 3; k++) {
@@ -509,10 +514,8 @@ static void test_render_commit_partial(void)
   char path[160], part[160];
   snprintf(path, sizeof path, "%s/rc.wav", dir);
   snprintf(part, sizeof part, "%s/rc.partial.wav", dir);
-  nm_audio_route route = { 0, 0, 1.0 };
-  nm_audio_opts o = defaults(1000, 10, 1);
-  o.routes = &route;
-  o.n_routes = 1;
+  nm_audio_route route;
+  nm_audio_opts o = one_signal(1000, 10, &route);
   int status;
   char why[256];
   nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);

@@ -401,11 +401,7 @@ describe("sonification", function()
   -- Trust (issue 9): every output checked before anything is written; no
   -- crash or silent wrong result on odd input; a failed run keeps its frames.
   describe("trust", function()
-    local function write_file(path, text)
-      local f = assert(io.open(path, "w"))
-      f:write(text)
-      f:close()
-    end
+    local write_file = h.write
     local function sonify(args)
       return h.sh(q(h.exe) .. " sonify " .. args)
     end
