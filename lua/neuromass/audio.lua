@@ -21,6 +21,12 @@
 --   mapping: drive = "amplitude" | "pitch" | "both", carrier = Hz | {per signal},
 --       pitch = { lo, hi } (Hz), envelope = Hz (band of the driving envelope) | true
 --   sidecar = true | false | path      the JSON beside the file (default: path .. ".json")
+--
+-- Every output (the file, its sidecar) is checked by outputs.lua before
+-- anything is written; the file and its sidecar appear together.  A run that
+-- fails keeps the frames it had as <stem>.partial.<ext> (and the sidecar as
+-- <sidecar stem>.partial.json).  `neuromass sonify` checks every row's time
+-- against the grid of the first two rows.
 local core = require "neuromass.core"
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
