@@ -11,8 +11,8 @@ local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
 
-local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io =
-      type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io
+local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io, os, pcall =
+      type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io, os, pcall
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
@@ -255,7 +255,18 @@ function Model:run(opts)
   end
   local res = result.new(self, cols, keep and r or nil, dt * every)
   res.dt = sim_dt
-  if au then res.audio = au.finish(2) end
+  if au then
+    -- the run's outputs appear together: when the audio cannot be finished,
+    -- the CSV already in place steps aside as <stem>.partial.csv
+    local ok, rep = pcall(au.finish, 1)
+    if not ok then
+      local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
+      local part = csv and outputs.partial_name(csv)
+      if part and os.rename(csv, part) then msg = msg .. "; kept what was done in '" .. part .. "'" end
+      error(msg, 2)
+    end
+    res.audio = rep
+  end
   return res
 end
 

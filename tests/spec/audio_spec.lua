@@ -544,6 +544,18 @@ describe("sonification", function()
       assert.is_nil(listing:find("t%.wav%.tmp"), listing)
     end)
 
+    it("a run's CSV and audio appear together: when the audio cannot be finished the CSV is partial", function()
+      local pid = assert(io.open("/proc/self/stat")):read("n")
+      assert(os.execute("mkdir " .. q(dir .. "/u.wav.json.tmp-" .. pid)))
+      local msg = err_of(function()
+        tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '.*/u%.wav%.json'.*; kept what " ..
+                     "was done in '.*/u%.partial%.csv'", msg)
+      assert.is_false(exists(dir .. "/u.csv") or exists(dir .. "/u.wav"))
+      assert.are.equal(2000, h.read_csv(dir .. "/u.partial.csv").rows)
+    end)
+
     it("writes WAVE_FORMAT_EXTENSIBLE for 3 channels or 24 bits, plain WAV for 16-bit stereo", function()
       local res = tones(3):run { duration = 300, dt = 0.1, record = { "x" } }
       local _, rep = res:write_audio(dir .. "/c3.wav", { layout = "multichannel" })
