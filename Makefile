@@ -3,6 +3,7 @@
 #   make run      install missing packages, build, run the default example
 #   make test     install missing packages, build, run every test
 #   make check-asan   the test suite under AddressSanitizer and UBSan
+#   make check-valgrind   the audio, callback and slow-path specs under valgrind
 #   make bench    the benchmark table (bench/RESULTS.md), not part of `make test`
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -45,7 +46,7 @@ CTESTS     = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 BUSTED = $(LUA) /usr/bin/busted
 
-.PHONY: all deps run test check-asan bench install uninstall clean
+.PHONY: all deps run test check-asan check-valgrind bench install uninstall clean
 
 all: $(EXE) $(MODULE) $(CTESTS)
 
@@ -85,6 +86,20 @@ check-asan: deps
 	@NEUROMASS_BUILD=build-asan ASAN_OPTIONS=detect_leaks=0 \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  sh scripts/run-tests.sh
+
+# The specs that drive the audio writer and Lua callbacks from C, each under
+# valgrind (memory errors fail the target; the executable the specs start is
+# not traced).
+VALGRIND_SPECS = tests/spec/audio_spec.lua $(sort $(wildcard tests/spec/*callback*_spec.lua) \
+                 $(wildcard tests/spec/slow*_spec.lua))
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@set -e; for spec in $(VALGRIND_SPECS); do \
+	  echo "valgrind: $$spec"; \
+	  LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/spec/?.lua;;" \
+	  LUA_CPATH="$(CURDIR)/$(BUILD)/lua/?.so;;" NEUROMASS_EXE="$(CURDIR)/$(BUILD)/neuromass" \
+	  valgrind -q --error-exitcode=1 --leak-check=no $(LUA) /usr/bin/busted -o TAP $$spec; \
+	done
 
 # The benchmark (not part of `make test`): the hand-written loops of
 # bench/limit/ built as BASELINE.md builds them (-O3 -march=native), our engine

@@ -21,8 +21,14 @@
 --   mapping: drive = "amplitude" | "pitch" | "both", carrier = Hz | {per signal},
 --       pitch = { lo, hi } (Hz), envelope = Hz (band of the driving envelope) | true
 --   sidecar = true | false | path      the JSON beside the file (default: path .. ".json")
+--
+-- Every output (the file, its sidecar) is checked by outputs.lua before
+-- anything is written; the file and its sidecar appear together.  A run that
+-- fails keeps the frames it had as <stem>.partial.<ext> (and the sidecar as
+-- <sidecar stem>.partial.json).  `neuromass sonify` checks every row's time
+-- against the grid of the first two rows.
 local core = require "neuromass.core"
-local paths = require "neuromass.paths"
+local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local Result = require("neuromass.result").Result
 
@@ -161,7 +167,7 @@ local function pan_positions(what, level, opts, inputs, regions)
       local v = pan[c.node + 1]
       if v == "L" or v == "l" then v = -1 elseif v == "R" or v == "r" then v = 1
       elseif v == "C" or v == "c" or v == "M" then v = 0 end
-      if type(v) ~= "number" or v < -1 or v > 1 then
+      if type(v) ~= "number" or not (v >= -1 and v <= 1) then
         fail(what, level, "pan: node %d needs a position in [-1, 1] or 'L'/'R' (got %s)", c.node, tostring(v))
       end
       pos[k] = v
@@ -192,8 +198,13 @@ local function pan_positions(what, level, opts, inputs, regions)
   end
   if not regions.coords then fail(what, level, "the regions have no coordinates") end
   local lo, hi = math.huge, -math.huge
-  for _, xyz in ipairs(regions.coords) do
-    lo, hi = math.min(lo, xyz[1]), math.max(hi, xyz[1])
+  for i, xyz in ipairs(regions.coords) do
+    local x = type(xyz) == "table" and xyz[1]
+    if type(x) ~= "number" or x ~= x or x == math.huge or x == -math.huge then
+      fail(what, level, "regions: node %d's x coordinate is %s (pan = 'position' needs finite numbers)",
+           i - 1, tostring(x))
+    end
+    lo, hi = math.min(lo, x), math.max(hi, x)
   end
   for k, c in ipairs(inputs) do
     pos[k] = hi > lo and 2 * (regions.coords[c.node + 1][1] - lo) / (hi - lo) - 1 or 0
@@ -300,6 +311,11 @@ local function plan(what, level, path, opts, src)
   local in_rate = 1000 / interval
   local skip = non_negative(what, level + 1, "skip", opts.skip or 0)
   local skip_n = math.floor(skip / interval + 0.5)
+  if skip_n > 2 ^ 53 then
+    fail(what, level, "'skip' = %g ms is %.4g samples of %g ms, more than can be counted", skip, skip_n,
+         interval)
+  end
+  skip_n = math.tointeger(skip_n)
   if src.samples and skip_n >= src.samples then
     fail(what, level, "'skip' = %g ms leaves nothing of %g ms", skip, src.samples * interval)
   end
@@ -316,7 +332,7 @@ local function plan(what, level, path, opts, src)
     skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
     headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
     gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
-    fade_in = fade_in, fade_out = fade_out,
+    fade_in = fade_in, fade_out = fade_out, expected = src.samples,
   }
   local warnings = {}
   if mode == "mapping" then
@@ -444,7 +460,9 @@ local function ordered(t, keys)
   return t
 end
 
-local function write_sidecar(path, c, p, rep)
+-- Writes the sidecar of `path` to a temporary name beside `sidecar`; returns
+-- that name (finish renames it once the audio is in place) or nil, error.
+local function write_sidecar(path, c, p, rep, sidecar, partial, tmp)
   local channels = {}
   local premix = c.mode == "audify" and (c.normalize == "relative" or c.normalize == "none")
   for ch, desc in ipairs(p.channels) do
@@ -468,7 +486,8 @@ local function write_sidecar(path, c, p, rep)
     list[#list + 1] = e
   end
   local doc = ordered({
-    file = path:match("[^/]*$"), format = c.container, encoding = c.container == "ogg" and "vorbis"
+    file = path:match("[^/]*$"), partial = partial or nil, format = c.container,
+    container = rep.container, encoding = c.container == "ogg" and "vorbis"
     or c.encoding, rate = c.rate, channels = c.n_out, frames = rep.frames,
     duration_s = rep.frames / c.rate, mode = c.mode, speedup = c.speedup, layout = p.layout,
     pan = p.channels.pan,
@@ -495,18 +514,15 @@ local function write_sidecar(path, c, p, rep)
                                               { "drive", "pitch_hz", "envelope_hz" }) or nil,
     channel_map = channels,
     warnings = p.warnings,
-  }, { "file", "format", "encoding", "rate", "channels", "frames", "duration_s", "mode",
+  }, { "file", "partial", "format", "container", "encoding", "rate", "channels", "frames", "duration_s", "mode",
        "speedup", "layout", "pan", "source", "resampler", "conditioning", "mapping",
        "channel_map", "warnings" })
-  local tmp = p.sidecar .. ".tmp"
   local f, err = io.open(tmp, "w")
   if not f then return nil, err end
   local ok, werr = f:write(json(doc), "\n")
   local closed = f:close()
   if not ok or not closed then os.remove(tmp); return nil, werr or "write error" end
-  local renamed, rerr = os.rename(tmp, p.sidecar)
-  if not renamed then os.remove(tmp); return nil, rerr end
-  return true
+  return tmp
 end
 
 
@@ -528,10 +544,14 @@ local function emit_warnings(what, list)
   end
 end
 
-local function finish(what, level, writer, path, c, p)
-  local rep, err = writer:finish()
-  writer:close()
-  if not rep then fail(what, level, "%s", err) end
+-- The file and its sidecar appear together or not at all: the audio is
+-- rendered under a temporary name, the sidecar written to a temporary name,
+-- then both renamed (a failed rename of the sidecar takes the audio back).
+-- `partial`: a failed run's frames, kept under <stem>.partial.<ext> instead.
+local function finish(what, level, writer, path, c, p, partial)
+  local pid = writer:temp_path():match("%.tmp%-(%d+)$") or "0"
+  local rep, err = writer:render()
+  if not rep then writer:close(); fail(what, level, "%s", err) end
   if rep.limited_db > 0.1 then
     p.warnings[#p.warnings + 1] = string.format(
       "the limiter lowered peaks by up to %.1f dB to stay within full scale (normalize = \"none\", " ..
@@ -542,12 +562,30 @@ local function finish(what, level, writer, path, c, p)
       "%d of %d signals do not vary and are silent", rep.silent, c.n_in)
   end
   if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
-  if p.sidecar then
-    local ok, serr = write_sidecar(path, c, p, rep)
-    if not ok then fail(what, level, "cannot write '%s': %s", p.sidecar, tostring(serr)) end
+  local final, sidecar = path, p.sidecar
+  if partial then final, sidecar = outputs.partial_name(path), p.sidecar and outputs.partial_name(p.sidecar) end
+  local side_tmp
+  if sidecar then
+    local serr
+    side_tmp, serr = write_sidecar(final, c, p, rep, sidecar, partial, sidecar .. ".tmp-" .. pid)
+    if not side_tmp then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
   end
-  emit_warnings(what, p.warnings)
-  rep.path, rep.sidecar, rep.warnings = path, p.sidecar or nil, p.warnings
+  local ok, cerr = writer:commit(final)
+  writer:close()
+  if not ok then
+    if side_tmp then os.remove(side_tmp) end
+    fail(what, level, "%s", cerr)
+  end
+  if side_tmp then
+    local renamed, rerr = os.rename(side_tmp, sidecar)
+    if not renamed then
+      os.remove(side_tmp)
+      os.remove(final)
+      fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, tostring(rerr), final)
+    end
+  end
+  if not partial then emit_warnings(what, p.warnings) end
+  rep.path, rep.sidecar, rep.warnings = final, sidecar or nil, p.warnings
   rep.speedup, rep.rate, rep.channels = c.speedup, c.rate, c.n_out
   rep.duration = rep.frames / c.rate
   return rep
@@ -572,14 +610,28 @@ local function columns_of(names)
 end
 
 
+-- The files of a plan: the audio at `full` and its sidecar (resolved like it),
+-- as outputs.check takes them.
+local function files_of(what_role, path, full, p, level)
+  if p.sidecar == path .. ".json" then p.sidecar = full .. ".json"
+  elseif p.sidecar then p.sidecar = outputs.resolve(p.sidecar, level + 1) end
+  local list = { { role = what_role, path = full, given = path } }
+  if p.sidecar then
+    list[2] = { role = (what_role or "the audio") .. "'s sidecar", path = p.sidecar }
+  end
+  return list
+end
+
 --- res:write_audio(path, opts) -> full path, report (frames, duration, gain,
 -- warnings, ...).  Streams the result's rows through the C engine in chunks.
+-- The file and its sidecar are checked (outputs.lua) before anything is
+-- written, and appear together.
 function Result:write_audio(path, opts)
   local what = "write_audio"
   if self.dry then
     plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
                                 kind = "result" })
-    return paths.resolve(path)
+    return outputs.resolve(path, 2)
   end
   if not self.data then
     fail(what, 2, "nothing was kept in memory (the run streamed its output to files; pass " ..
@@ -589,9 +641,8 @@ function Result:write_audio(path, opts)
   local c, p = plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
                                            dt = self.dt, samples = rows, kind = "result" })
   if rows == 0 then fail(what, 2, "the result has no rows") end
-  local full = paths.resolve(path)
-  if p.sidecar == path .. ".json" then p.sidecar = full .. ".json"
-  elseif p.sidecar then p.sidecar = paths.resolve(p.sidecar) end
+  local full = outputs.resolve(path, 2)
+  outputs.check(what, 2, files_of(nil, path, full, p, 2))
   local w <close> = open_writer(what, 2, full, c)
   local cols = {}
   for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
@@ -601,9 +652,14 @@ function Result:write_audio(path, opts)
 end
 
 
---- For model:run: opens the audio written while integrating.  Returns
--- { writer, sigs = {signal indices to record}, finish = function() -> report }.
-function M.stream(model, spec, sim_dt, n_steps, level)
+--- For model:run, in two steps so that every output of the run is checked
+-- before anything is opened: audio.stream_plan(model, spec, sim_dt, n_steps,
+-- level) -> { outputs = {...} for outputs.check, open = function(level) ->
+-- { writer, columns(record), finish(level) -> report, abort_partial() ->
+-- paths } }.  abort_partial (after a failed run) keeps the frames fed so far
+-- as <stem>.partial.<ext> with its sidecar <sidecar stem>.partial.json and
+-- returns the paths kept ({} when nothing could be kept).
+function M.stream_plan(model, spec, sim_dt, n_steps, level)
   local what = "run: output.audio"
   local path, opts = spec, {}
   if type(spec) == "table" then
@@ -624,21 +680,31 @@ function M.stream(model, spec, sim_dt, n_steps, level)
   end
   local c, p = plan(what, level + 1, path, opts, { cols = cols, interval = sim_dt, dt = sim_dt,
                                                    samples = n_steps, kind = "run" })
-  local full = paths.resolve(path)
-  if p.sidecar == path .. ".json" then p.sidecar = full .. ".json"
-  elseif p.sidecar then p.sidecar = paths.resolve(p.sidecar) end
-  local w = open_writer(what, level + 1, full, c)
-  local sigs = {}
-  for k, inp in ipairs(p.inputs) do sigs[k] = inp.sig end
+  local full = outputs.resolve(path, level + 1)
+  local files = files_of("output.audio", path, full, p, level + 1)
   return {
-    writer = w,
-    -- the run records `sigs` then the audio's signals; the writer reads the latter
-    columns = function(record)
-      local all, at = table.move(record, 1, #record, 1, {}), {}
-      for k, sig in ipairs(sigs) do all[#all + 1] = sig; at[k] = #all end
-      return all, at
+    outputs = files,
+    open = function(lvl)
+      local w = open_writer(what, lvl + 1, full, c)
+      local sigs = {}
+      for k, inp in ipairs(p.inputs) do sigs[k] = inp.sig end
+      return {
+        writer = w,
+        -- the run records `sigs` then the audio's signals; the writer reads the latter
+        columns = function(record)
+          local all, at = table.move(record, 1, #record, 1, {}), {}
+          for k, sig in ipairs(sigs) do all[#all + 1] = sig; at[k] = #all end
+          return all, at
+        end,
+        finish = function(l) return finish(what, l + 1, w, full, c, p) end,
+        abort_partial = function()
+          local ok, rep = pcall(finish, what, 1, w, full, c, p, true)
+          w:close()
+          if not ok then return {} end
+          return { rep.path, rep.sidecar }
+        end,
+      }
     end,
-    finish = function(lvl) return finish(what, lvl + 1, w, full, c, p) end,
   }
 end
 
@@ -741,19 +807,25 @@ function M.cli(argv)
     reader:close()
     error(string.format("'%s' needs at least two rows with increasing times", input), 0)
   end
+  -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
+  local function clean(e) return (tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")) end
   local ok, c, p = pcall(plan, "sonify", 1, out, opts, { cols = columns_of(names), interval = interval,
                                                          kind = "csv", file = input })
-  if not ok then reader:close(); error((tostring(c):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")), 0) end
+  if not ok then reader:close(); error(clean(c), 0) end
+  local cok, cerr = pcall(outputs.check, "sonify", 1, files_of("the output", out, out, p, 1),
+                          { { role = "the input CSV", path = input } })
+  if not cok then reader:close(); error(clean(cerr), 0) end
   local w, werr = core.audio_writer(out, c)
   if not w then reader:close(); error(werr, 0) end
   local cols = {}
   for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
+  reader:grid(interval)
   local fed, ferr = w:feed_csv(reader, cols)
   reader:close()
   if not fed then w:close(); error(input .. ": " .. ferr, 0) end
   local fok, rep = pcall(finish, "sonify", 1, w, out, c, p)
-  if not fok then error((tostring(rep):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")), 0) end
+  if not fok then error(clean(rep), 0) end
   return {
     string.format("%s: %.3f s, %d channel%s, %d Hz, %s; speed-up %g; %d signal%s from %s",
                   out, rep.duration, rep.channels, rep.channels == 1 and "" or "s", rep.rate,

@@ -1,18 +1,22 @@
 --- Output paths: relative paths go under the command line's --out DIR
--- (created when needed); absolute paths are left alone.
+-- (created when needed); absolute paths are left alone.  The checks of
+-- output paths (distinct, writable, not an input) are outputs.lua's.
 local core = require "neuromass.core"
 local package, error, type = package, error, type
 
 local M = {}
 
-function M.resolve(path)
-  if type(path) ~= "string" or path == "" then error("output path must be a non-empty string", 3) end
+--- paths.resolve(path[, level]) -> the path to write; raises at `level`
+-- (default: the caller's caller) when --out cannot be created.
+function M.resolve(path, level)
+  level = level or 2
+  if type(path) ~= "string" or path == "" then error("output path must be a non-empty string", level + 1) end
   local h = package.loaded["neuromass._host"]
   local dir = h and h.out
   if not dir or path:sub(1, 1) == "/" then return path end
   if not h.out_made then
     local ok, err = core.mkdir_p(dir)
-    if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err, 3) end
+    if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err, level + 1) end
     h.out_made = true
   end
   return dir:gsub("/+$", "") .. "/" .. path

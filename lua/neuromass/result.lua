@@ -1,6 +1,6 @@
 --- Results of a run: the recorded columns (t, then VAR.NODE), read as Lua
 -- arrays with res:get(var, node) or written with res:write_csv(path).
-local paths = require "neuromass.paths"
+local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 
 local setmetatable, error, string, tostring, ipairs, table, type =
@@ -63,8 +63,9 @@ end
 function Result:write_csv(path)
   need_data(self, 2)
   if type(path) ~= "string" then error("write_csv: expected a path", 2) end
-  local full = paths.resolve(path)
+  local full = outputs.resolve(path, 2)
   if self.dry then return full end
+  outputs.check("write_csv", 2, { { path = full, given = path } })
   local ok, err = self.data:write_csv(full, self.columns)
   if not ok then error("write_csv: " .. err, 2) end
   return full

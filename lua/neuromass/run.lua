@@ -6,14 +6,14 @@ local compile = require "neuromass.compile"
 local params = require "neuromass.params"
 local result = require "neuromass.result"
 local audio = require "neuromass.audio"
-local paths = require "neuromass.paths"
+local outputs = require "neuromass.outputs"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
 
-local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io,
+local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io, os, pcall,
       setmetatable = type, error, ipairs, pairs, string, table, tonumber, math, tostring, package,
-      io, setmetatable
+      io, os, pcall, setmetatable
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
@@ -304,11 +304,16 @@ function Model:run(opts)
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
   }, 2)
-  local csv = output.csv and paths.resolve(output.csv)
+  local csv = output.csv and outputs.resolve(output.csv, 2)
   -- Audio while integrating: fed every step (the full-rate signal), while the
   -- CSV and the result keep every `every`-th row of the recorded columns.
-  local au = output.audio and audio.stream(self, output.audio, sim_dt,
-                                           adaptive[method] and n_steps // every or n_steps, 2)
+  -- Every output is checked before anything is opened or integrated.
+  local au_plan = output.audio and audio.stream_plan(self, output.audio, sim_dt,
+                                                     adaptive[method] and n_steps // every or n_steps, 2)
+  local files = { csv and { role = "output.csv", path = csv, given = output.csv } or nil }
+  for _, f in ipairs(au_plan and au_plan.outputs or {}) do files[#files + 1] = f end
+  outputs.check("run", 2, files)
+  local au = au_plan and au_plan.open(2)
   local record, audio_cols = cols.sigs, nil
   if au then record, audio_cols = au.columns(cols.sigs) end
   local progress = opts.progress
@@ -343,7 +348,18 @@ function Model:run(opts)
   if not r then fail_run(self, failure, au, method, 2) end
   local res = result.new(self, cols, keep and r or nil, dt * every)
   res.dt = sim_dt
-  if au then res.audio = au.finish(2) end
+  if au then
+    -- the run's outputs appear together: when the audio cannot be finished,
+    -- the CSV already in place steps aside as <stem>.partial.csv
+    local ok, rep = pcall(au.finish, 1)
+    if not ok then
+      local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
+      local part = csv and outputs.partial_name(csv)
+      if part and os.rename(csv, part) then msg = msg .. "; kept what was done in '" .. part .. "'" end
+      error(msg, 2)
+    end
+    res.audio = rep
+  end
   return res
 end
 

@@ -4,17 +4,26 @@
 **   core.audio_writer(path, opts) -> writer | fail, message
 **   writer:feed_result(result, cols)     cols: 0-based columns of the result's rows
 **   writer:feed_csv(reader, cols)        cols: 0-based columns of the CSV
-**   writer:finish() -> report | fail, message
+**   writer:finish() -> report | fail, message      (rendered and renamed into place)
+**   writer:render() -> report | fail, message      (complete, under writer:temp_path())
+**   writer:commit([path]) -> true | fail, message  (renamed into place, or to path)
+**   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
 **   core.csv_reader(path) -> reader | fail, message
-**   reader:names(), reader:times(n), reader:close()
+**   reader:names(), reader:times(n), reader:grid(interval), reader:close()
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
+**   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, ... }
 **
 ** The options are checked and explained in lua/neuromass/audio.lua; here
 ** they are only converted.  Indices crossing this file are 0-based.
 */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sndfile.h>
 
@@ -58,6 +67,17 @@ static double number(lua_State *L, int t, const char *key, double dflt)
 }
 
 
+/* A whole number in [0, max] (the Lua layer explains bad values first; this
+** guards the conversion). */
+static double count(lua_State *L, int t, const char *key, double dflt, double max)
+{
+  double v = number(L, t, key, dflt);
+  if (!(v >= 0 && v <= max) || v != floor(v))
+    luaL_error(L, "audio_writer: '%s' = %f must be a whole number from 0 to %f", key, v, max);
+  return v;
+}
+
+
 static int boolean(lua_State *L, int t, const char *key, int dflt)
 {
   lua_getfield(L, t, key);
@@ -89,12 +109,14 @@ static int audio_writer(lua_State *L)
   int drive = option(L, 2, "drive", "amplitude", drives);
   o.drive = drive == 0 ? NM_DRIVE_AMPLITUDE : drive == 1 ? NM_DRIVE_PITCH
                                                          : NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH;
-  o.rate = (int)number(L, 2, "rate", 44100);
+  o.rate = (int)count(L, 2, "rate", 44100, 1e7);
   o.in_rate = number(L, 2, "in_rate", 0);
   o.speedup = number(L, 2, "speedup", 1);
-  o.n_in = (size_t)number(L, 2, "n_in", 0);
-  o.n_out = (size_t)number(L, 2, "n_out", 0);
-  o.skip = (long)number(L, 2, "skip", 0);
+  o.n_in = (size_t)count(L, 2, "n_in", 0, 1e12);
+  o.n_out = (size_t)count(L, 2, "n_out", 0, 1e12);
+  o.skip = (long)count(L, 2, "skip", 0, 9e15);
+  o.expected = count(L, 2, "expected", 0, 9e18);
+  o.rf64_above = number(L, 2, "rf64_above", 0);
   o.dc = boolean(L, 2, "dc", 1);
   o.highpass = number(L, 2, "highpass", 0);
   o.headroom = number(L, 2, "headroom", 1);
@@ -115,8 +137,10 @@ static int audio_writer(lua_State *L)
     lua_geti(L, -1, 1);
     lua_geti(L, -2, 2);
     lua_geti(L, -3, 3);
-    routes[k].out = (size_t)luaL_checkinteger(L, -3);
-    routes[k].in = (size_t)luaL_checkinteger(L, -2);
+    lua_Integer out = luaL_checkinteger(L, -3), in = luaL_checkinteger(L, -2);
+    if (out < 0 || in < 0) return luaL_error(L, "audio_writer: route %d has a negative index", (int)k + 1);
+    routes[k].out = (size_t)out;
+    routes[k].in = (size_t)in;
     routes[k].gain = luaL_checknumber(L, -1);
     lua_pop(L, 4);
   }
@@ -192,7 +216,9 @@ static LReader *checkreader(lua_State *L, int i)
 }
 
 
-/* writer:feed_csv(reader, cols): every remaining row of the file. */
+/* writer:feed_csv(reader, cols): every remaining row of the file, in chunks of
+** at most 2^20 numbers (one row at a time for very wide files).  A failure
+** names the line. */
 static int writer_feed_csv(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
@@ -200,24 +226,32 @@ static int writer_feed_csv(lua_State *L)
   luaL_checktype(L, 3, LUA_TTABLE);
   size_t cols = nm_csv_reader_columns(rd), n = (size_t)luaL_len(L, 3);
   size_t *idx = check_columns(L, 3, n, cols);
-  double *rows = lua_newuserdatauv(L, 1024 * cols * sizeof *rows, 0);
+  size_t chunk = ((size_t)1 << 20) / cols;
+  if (chunk < 1) chunk = 1;
+  if (chunk > 1024) chunk = 1024;
+  double *rows = lua_newuserdatauv(L, chunk * cols * sizeof *rows, 0);
   int rc;
+  size_t got = 0;
   for (;;) {
-    size_t got;
-    rc = nm_csv_reader_rows(rd, rows, 1024, &got);
+    rc = nm_csv_reader_rows(rd, rows, chunk, &got);
     if (rc != NM_OK || got == 0) break;
+    for (size_t r = 0; r < got; r++)        /* the line of a value the writer refuses */
+      for (size_t i = 0; i < n; i++)
+        if (!isfinite(rows[r * cols + idx[i]])) {
+          luaL_pushfail(L);
+          lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
+                          (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
+                          nm_csv_reader_name(rd, idx[i]),
+                          isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
+          return 2;
+        }
     rc = nm_audio_feed(a, rows, got, cols, idx);
     if (rc != NM_OK) break;
   }
-  if (rc == NM_EINVAL && !nm_audio_error(a)[0]) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "line %d: expected %d numbers separated by commas",
-                    (int)nm_csv_reader_line(rd), (int)cols);
-    return 2;
-  }
   if (rc != NM_OK) {
     luaL_pushfail(L);
-    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+    lua_pushstring(L, nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
+                      : nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
     return 2;
   }
   lua_pushboolean(L, 1);
@@ -225,38 +259,31 @@ static int writer_feed_csv(lua_State *L)
 }
 
 
-/* writer:finish() -> { frames, samples_in, ratio, stages, gain, peak, limited_db,
-**                      silent, input_gains = {...} } */
-static int writer_finish(lua_State *L)
+/* The report of a rendered writer: { frames, samples_in, ratio, stages, decimation,
+** gain, peak, limited_db, silent, container, input_gains = {...} }. */
+static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
 {
-  nm_audio *a = nmL_checkaudio(L, 1);
-  nm_audio_report rep;
-  int rc = nm_audio_finish(a, &rep);
-  if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
-    return 2;
-  }
-  toaudio(L, 1)->finished = 1;
-  lua_createtable(L, 0, 10);
-  lua_pushinteger(L, (lua_Integer)rep.frames);
+  lua_createtable(L, 0, 11);
+  lua_pushinteger(L, (lua_Integer)rep->frames);
   lua_setfield(L, -2, "frames");
-  lua_pushinteger(L, (lua_Integer)rep.samples_in);
+  lua_pushinteger(L, (lua_Integer)rep->samples_in);
   lua_setfield(L, -2, "samples_in");
-  lua_pushnumber(L, rep.ratio);
+  lua_pushnumber(L, rep->ratio);
   lua_setfield(L, -2, "ratio");
-  lua_pushinteger(L, rep.stages);
+  lua_pushinteger(L, rep->stages);
   lua_setfield(L, -2, "stages");
-  lua_pushinteger(L, rep.decimation);
+  lua_pushinteger(L, rep->decimation);
   lua_setfield(L, -2, "decimation");
-  lua_pushnumber(L, rep.gain);
+  lua_pushnumber(L, rep->gain);
   lua_setfield(L, -2, "gain");
-  lua_pushnumber(L, rep.peak);
+  lua_pushnumber(L, rep->peak);
   lua_setfield(L, -2, "peak");
-  lua_pushnumber(L, rep.limited_db);
+  lua_pushnumber(L, rep->limited_db);
   lua_setfield(L, -2, "limited_db");
-  lua_pushinteger(L, (lua_Integer)rep.silent);
+  lua_pushinteger(L, (lua_Integer)rep->silent);
   lua_setfield(L, -2, "silent");
+  lua_pushstring(L, nm_audio_container(a));
+  lua_setfield(L, -2, "container");
   size_t n_in = toaudio(L, 1)->n_in;
   lua_createtable(L, (int)n_in, 0);
   for (size_t i = 0; i < n_in; i++) {
@@ -264,6 +291,68 @@ static int writer_finish(lua_State *L)
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "input_gains");
+  return 1;
+}
+
+
+static int push_failure(lua_State *L, nm_audio *a, int rc)
+{
+  luaL_pushfail(L);
+  lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+  return 2;
+}
+
+
+/* writer:finish() -> report: rendered and renamed into place. */
+static int writer_finish(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  nm_audio_report rep;
+  int rc = nm_audio_finish(a, &rep);
+  if (rc != NM_OK) return push_failure(L, a, rc);
+  toaudio(L, 1)->finished = 1;
+  return push_report(L, a, &rep);
+}
+
+
+/* writer:render() -> report: the complete file under writer:temp_path(). */
+static int writer_render(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  nm_audio_report rep;
+  int rc = nm_audio_render(a, &rep);
+  return rc != NM_OK ? push_failure(L, a, rc) : push_report(L, a, &rep);
+}
+
+
+/* writer:commit([path]) -> true: the rendered file renamed into place (or to path). */
+static int writer_commit(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  int rc = nm_audio_commit(a, luaL_optstring(L, 2, NULL));
+  if (rc != NM_OK) return push_failure(L, a, rc);
+  toaudio(L, 1)->finished = 1;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+/* writer:finish_partial(path) -> report: what was fed so far, a playable file under path. */
+static int writer_finish_partial(lua_State *L)
+{
+  nm_audio *a = nmL_checkaudio(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  nm_audio_report rep;
+  int rc = nm_audio_finish_partial(a, path, &rep);
+  if (rc != NM_OK) return push_failure(L, a, rc);
+  toaudio(L, 1)->finished = 1;
+  return push_report(L, a, &rep);
+}
+
+
+static int writer_temp_path(lua_State *L)
+{
+  lua_pushstring(L, nm_audio_temp_path(nmL_checkaudio(L, 1)));
   return 1;
 }
 
@@ -329,19 +418,27 @@ static int reader_times(lua_State *L)
   size_t cols = nm_csv_reader_columns(r), got;
   double *rows = lua_newuserdatauv(L, (size_t)n * cols * sizeof *rows, 0);
   int rc = nm_csv_reader_rows(r, rows, (size_t)n, &got);
-  nm_csv_reader_rewind(r);
   if (rc != NM_OK) {
     luaL_pushfail(L);
-    lua_pushfstring(L, "line %d: expected %d numbers separated by commas",
-                    (int)nm_csv_reader_line(r), (int)cols);
+    lua_pushstring(L, nm_csv_reader_error(r));    /* before the rewind: it names the line */
+    nm_csv_reader_rewind(r);
     return 2;
   }
+  nm_csv_reader_rewind(r);
   lua_createtable(L, (int)got, 0);
   for (size_t i = 0; i < got; i++) {
     lua_pushnumber(L, rows[i * cols]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
+}
+
+
+/* reader:grid(interval): every row read from now on must follow the previous by interval. */
+static int reader_grid(lua_State *L)
+{
+  nm_csv_reader_grid(checkreader(L, 1)->r, luaL_checknumber(L, 2));
+  return 0;
 }
 
 
@@ -382,9 +479,13 @@ static int audio_read(lua_State *L)
   lua_pushinteger(L, (lua_Integer)info.frames);
   lua_setfield(L, -2, "frames");
   int major = info.format & SF_FORMAT_TYPEMASK, sub = info.format & SF_FORMAT_SUBMASK;
-  lua_pushstring(L, major == SF_FORMAT_WAV ? "wav" : major == SF_FORMAT_FLAC ? "flac"
+  int wav = major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_RF64;
+  lua_pushstring(L, wav ? "wav" : major == SF_FORMAT_FLAC ? "flac"
                   : major == SF_FORMAT_OGG ? "ogg" : "other");
   lua_setfield(L, -2, "format");
+  lua_pushstring(L, major == SF_FORMAT_WAVEX ? "wavex" : major == SF_FORMAT_RF64 ? "rf64"
+                  : wav ? "wav" : "other");
+  lua_setfield(L, -2, "container");
   lua_pushstring(L, sub == SF_FORMAT_PCM_16 ? "pcm16" : sub == SF_FORMAT_PCM_24 ? "pcm24"
                   : sub == SF_FORMAT_FLOAT ? "float" : sub == SF_FORMAT_VORBIS ? "vorbis" : "other");
   lua_setfield(L, -2, "encoding");
@@ -414,15 +515,101 @@ static int audio_read(lua_State *L)
 }
 
 
+/* ---------------------------------------------------------------------
+** Paths, for the output preflight (lua/neuromass/outputs.lua)
+** ------------------------------------------------------------------- */
+
+/* core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists,
+** dir_is_file, dir_writable, exists, is_dir }: absolute is lexical (from the working
+** directory, "." and ".." removed); real and dir_real are realpath() of the
+** file and of its directory when they exist. */
+static int path_info(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  if (path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return luaL_error(L, "cannot read the working directory: %s",
+                                                    strerror(errno));
+    luaL_addstring(&b, cwd);
+    luaL_addchar(&b, '/');
+  }
+  luaL_addstring(&b, path);
+  luaL_pushresult(&b);
+  /* normalise: split on '/', drop "" and ".", pop for ".." */
+  size_t len;
+  const char *full = lua_tolstring(L, -1, &len);
+  char *norm = lua_newuserdatauv(L, len + 2, 0);
+  size_t n = 0;
+  for (size_t i = 0; i < len;) {
+    while (i < len && full[i] == '/') i++;
+    size_t j = i;
+    while (j < len && full[j] != '/') j++;
+    size_t seg = j - i;
+    if (seg == 0 || (seg == 1 && full[i] == '.')) { i = j; continue; }
+    if (seg == 2 && full[i] == '.' && full[i + 1] == '.') {
+      while (n > 0 && norm[n - 1] != '/') n--;
+      if (n > 0) n--;
+      i = j;
+      continue;
+    }
+    norm[n++] = '/';
+    memcpy(norm + n, full + i, seg);
+    n += seg;
+    i = j;
+  }
+  if (n == 0) norm[n++] = '/';
+  lua_createtable(L, 0, 7);
+  lua_pushlstring(L, norm, n);
+  lua_setfield(L, -2, "absolute");
+  size_t d = n;
+  while (d > 0 && norm[d - 1] != '/') d--;
+  lua_pushlstring(L, norm, d > 1 ? d - 1 : 1);
+  const char *dir = lua_tostring(L, -1);
+  struct stat st;
+  int dir_there = stat(dir, &st) == 0, dir_ok = dir_there && S_ISDIR(st.st_mode);
+  lua_setfield(L, -2, "dir");
+  lua_pushboolean(L, dir_there && !dir_ok);
+  lua_setfield(L, -2, "dir_is_file");
+  lua_pushboolean(L, dir_ok);
+  lua_setfield(L, -2, "dir_exists");
+  lua_getfield(L, -1, "dir");
+  lua_pushboolean(L, dir_ok && access(lua_tostring(L, -1), W_OK | X_OK) == 0);
+  lua_setfield(L, -3, "dir_writable");
+  char *dir_real = dir_ok ? realpath(lua_tostring(L, -1), NULL) : NULL;
+  lua_pop(L, 1);
+  if (dir_real) {
+    lua_pushstring(L, dir_real);
+    free(dir_real);
+    lua_setfield(L, -2, "dir_real");
+  }
+  int exists = stat(path, &st) == 0;
+  lua_pushboolean(L, exists);
+  lua_setfield(L, -2, "exists");
+  lua_pushboolean(L, exists && S_ISDIR(st.st_mode));
+  lua_setfield(L, -2, "is_dir");
+  char *real = exists ? realpath(path, NULL) : NULL;
+  if (real) {
+    lua_pushstring(L, real);
+    free(real);
+    lua_setfield(L, -2, "real");
+  }
+  return 1;
+}
+
+
 void nmL_open_audio(lua_State *L)
 {
   static const luaL_Reg writer_meth[] = {
     { "feed_result", writer_feed_result }, { "feed_csv", writer_feed_csv },
-    { "finish", writer_finish }, { "close", writer_close }, { NULL, NULL }
+    { "finish", writer_finish }, { "render", writer_render }, { "commit", writer_commit },
+    { "finish_partial", writer_finish_partial }, { "temp_path", writer_temp_path },
+    { "close", writer_close }, { NULL, NULL }
   };
   static const luaL_Reg reader_meth[] = {
-    { "names", reader_names }, { "times", reader_times }, { "close", reader_close },
-    { NULL, NULL }
+    { "names", reader_names }, { "times", reader_times }, { "grid", reader_grid },
+    { "close", reader_close }, { NULL, NULL }
   };
   nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);
   nmL_newclass(L, NM_CSVREADER_MT, reader_meth, reader_close, NULL);
@@ -432,4 +619,6 @@ void nmL_open_audio(lua_State *L)
   lua_setfield(L, -2, "csv_reader");
   lua_pushcfunction(L, audio_read);
   lua_setfield(L, -2, "audio_read");
+  lua_pushcfunction(L, path_info);
+  lua_setfield(L, -2, "path_info");
 }

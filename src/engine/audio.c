@@ -31,10 +31,12 @@
 ** the simulated time divided by the speed-up.
 */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <samplerate.h>
@@ -48,6 +50,9 @@
 #define STAGE_RATIO 128.0     /* largest ratio given to one libsamplerate stage */
 #define LIMIT_LOOKAHEAD 0.002 /* s */
 #define LIMIT_RELEASE 0.050   /* s */
+/* Frames (and spool offsets) are longs and sf_count_t: at most this many frames,
+** so that frames x lanes x 8 bytes stays below 2^62. */
+#define MAX_FRAMES(lanes) (4611686018427387904.0 / 8.0 / (double)(lanes))
 
 typedef struct { double b0, b1, b2, a1, a2; } biquad;
 typedef struct { double s1, s2; } bq_state;
@@ -67,6 +72,8 @@ struct nm_audio {
   char *path, *tmp;
   char err[320];
   SNDFILE *sf;
+  int sf_format;                /* as opened: WAV, WAVEX, (at render) RF64, FLAC, OGG */
+  int rendered;                 /* the complete file is at tmp */
   FILE *spool;
   int finished;
   /* lanes and routes */
@@ -189,30 +196,127 @@ static int sf_format_of(const nm_audio_opts *o)
 }
 
 
-static int check_opts(const nm_audio_opts *o)
+/* 1 when the options are usable; else 0 with the option, its value and what is
+** allowed in why.  (The Lua layer explains these first; this is the engine's own
+** guard, so that no caller gets a bare status.) */
+static int check_opts(const nm_audio_opts *o, char *why, size_t size)
 {
-  if (o->rate < 1000 || o->rate > 768000 || !(o->in_rate > 0) || !(o->speedup > 0) ||
-      !isfinite(o->in_rate) || !isfinite(o->speedup) || o->n_in < 1 || o->n_out < 1 ||
-      o->n_out > 1024 || o->skip < 0 || o->n_routes < 1 || !(o->headroom >= 0) ||
-      !(o->fade_in >= 0) || !(o->fade_out >= 0) || !(o->highpass >= 0) ||
-      o->highpass >= o->rate / 2.0 || !(o->envelope >= 0) || o->envelope >= o->in_rate / 2)
-    return 0;
-  if (o->mode != NM_AUDIO_AUDIFY && o->mode != NM_AUDIO_MAPPING) return 0;
-  if (o->normalize < NM_NORM_PEAK || o->normalize > NM_NORM_NONE) return 0;
-  if (o->normalize == NM_NORM_NONE && !(o->gain > 0)) return 0;
-  for (size_t k = 0; k < o->n_routes; k++)
-    if (o->routes[k].in >= o->n_in || o->routes[k].out >= o->n_out || !isfinite(o->routes[k].gain))
-      return 0;
+#define BAD(...) do { snprintf(why, size, __VA_ARGS__); return 0; } while (0)
+  if (o->rate < 1000 || o->rate > 768000) BAD("rate = %d Hz (allowed: 1000 to 768000)", o->rate);
+  if (!(o->in_rate > 0) || !isfinite(o->in_rate))
+    BAD("input rate = %g samples/s (must be a positive finite number)", o->in_rate);
+  if (!(o->speedup > 0) || !isfinite(o->speedup))
+    BAD("speedup = %g (must be a positive finite number)", o->speedup);
+  if (o->n_in < 1) BAD("no input signals");
+  if (o->n_out < 1 || o->n_out > 1024) BAD("%zu channels (allowed: 1 to 1024)", o->n_out);
+  if (o->skip < 0) BAD("skip = %ld samples (must be >= 0)", o->skip);
+  if (o->n_routes < 1) BAD("no routes from signals to channels");
+  if (!(o->headroom >= 0) || !isfinite(o->headroom))
+    BAD("headroom = %g dB (must be a finite number >= 0)", o->headroom);
+  if (!(o->fade_in >= 0) || !isfinite(o->fade_in))
+    BAD("fade_in = %g s (must be a finite number >= 0)", o->fade_in);
+  if (!(o->fade_out >= 0) || !isfinite(o->fade_out))
+    BAD("fade_out = %g s (must be a finite number >= 0)", o->fade_out);
+  if (!(o->highpass >= 0) || o->highpass >= o->rate / 2.0)
+    BAD("highpass = %g Hz (allowed: 0 to below %g)", o->highpass, o->rate / 2.0);
+  if (!(o->envelope >= 0) || o->envelope >= o->in_rate / 2)
+    BAD("envelope = %g Hz (allowed: 0 to below %g)", o->envelope, o->in_rate / 2);
+  if (!(o->expected >= 0) || !isfinite(o->expected))
+    BAD("expected = %g rows (must be a finite number >= 0)", o->expected);
+  if (!(o->rf64_above >= 0)) BAD("rf64_above = %g bytes (must be >= 0)", o->rf64_above);
+  if (o->mode != NM_AUDIO_AUDIFY && o->mode != NM_AUDIO_MAPPING) BAD("unknown mode %d", o->mode);
+  if (o->normalize < NM_NORM_PEAK || o->normalize > NM_NORM_NONE)
+    BAD("unknown normalisation %d", o->normalize);
+  if (o->normalize == NM_NORM_NONE && (!(o->gain > 0) || !isfinite(o->gain)))
+    BAD("gain = %g (must be a positive finite number)", o->gain);
+  for (size_t k = 0; k < o->n_routes; k++) {
+    const nm_audio_route *r = &o->routes[k];
+    if (r->in >= o->n_in || r->out >= o->n_out)
+      BAD("route %zu joins signal %zu to channel %zu (there are %zu signals, %zu channels)",
+          k, r->in, r->out, o->n_in, o->n_out);
+    if (!isfinite(r->gain))
+      BAD("route %zu (signal %zu to channel %zu) has weight %g (must be finite)", k, r->in, r->out,
+          r->gain);
+  }
   if (o->mode == NM_AUDIO_MAPPING) {
-    if (!(o->drive & (NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH))) return 0;
-    if ((o->drive & NM_DRIVE_PITCH) && !(o->pitch_lo > 0 && o->pitch_hi > 0)) return 0;
+    if (!(o->drive & (NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH))) BAD("mapping drives nothing");
+    if ((o->drive & NM_DRIVE_PITCH) && !(o->pitch_lo > 0 && o->pitch_hi > 0 &&
+                                         isfinite(o->pitch_lo) && isfinite(o->pitch_hi)))
+      BAD("pitch = %g .. %g Hz (must be positive finite numbers)", o->pitch_lo, o->pitch_hi);
     if (!(o->drive & NM_DRIVE_PITCH)) {
-      if (!o->carrier) return 0;
-      for (size_t i = 0; i < o->n_in; i++) if (!(o->carrier[i] > 0)) return 0;
+      if (!o->carrier) BAD("mapping without pitch needs carrier frequencies");
+      for (size_t i = 0; i < o->n_in; i++)
+        if (!(o->carrier[i] > 0) || !isfinite(o->carrier[i]))
+          BAD("carrier %zu = %g Hz (must be a positive finite number)", i, o->carrier[i]);
     }
   }
   double r = o->rate / (o->speedup * o->in_rate);
-  return r > 1e-9 && r < 1e9;
+  if (!(r > 1e-9 && r < 1e9))
+    BAD("%g audio frames per input sample (rate %d Hz / (speedup %g x %g samples/s)); "
+        "allowed: 1e-9 to 1e9", r, o->rate, o->speedup, o->in_rate);
+#undef BAD
+  return 1;
+}
+
+
+/* Bytes of audio data per frame in the file. */
+static double frame_bytes(const nm_audio_opts *o)
+{
+  return (double)o->n_out * (o->encoding == NM_AUDIO_PCM16 ? 2 : o->encoding == NM_AUDIO_PCM24 ? 3 : 4);
+}
+
+
+/* The working memory (bytes) a writer will hold, estimated before anything is
+** allocated: per lane the reflected edges (2 x (pad + 1) floats), the chunk
+** buffers of every stage, the decimator's window; per channel the render buffers. */
+static double memory_needed(const nm_audio_opts *o, size_t lanes, double ratio, double *pad_out)
+{
+  double taps = 0, M = 1;
+  if (ratio <= 0.25) {
+    M = fmin(64, floor(1 / (2 * ratio)));
+    if (M >= 2) taps = ceil((110 - 7.95) / (14.36 * (1.0 / M - ratio))) + 2;
+  }
+  double sr = ratio * M, stages = fmax(1, ceil(fabs(log(sr)) / log(STAGE_RATIO)));
+  double half = 143 + 2;
+  double pad = 1.1 * half * (ratio > 1 ? 1.0 : 1.0 / ratio) + taps / 2 + 4096;
+  *pad_out = pad;
+  double per_lane = 8 * (pad + 1) + 4.0 * CHUNK * (6 + stages) + 4 * taps + 32 * 8;
+  return (double)lanes * per_lane + (double)o->n_routes * 48 + (double)o->n_in * 16 +
+         (double)o->n_out * CHUNK * 24 + (double)CHUNK * GROUP_MAX * 4;
+}
+
+
+/* The size of the output (bytes of audio data) and of the spool, for `rows`
+** input rows; refuses what cannot be represented or cannot fit on the disk. */
+static int check_size(const nm_audio_opts *o, const char *path, size_t lanes, double ratio,
+                      char *why, size_t size)
+{
+  double n = o->expected - (double)o->skip;
+  if (o->expected <= 0 || n <= 0) return 1;
+  double frames = floor(n * ratio + 0.5);
+  if (frames > MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out)) {
+    snprintf(why, size, "%.0f input rows make %.4g audio frames of %zu channels, more than can be "
+             "represented (at most %.4g)", o->expected, frames, o->n_out,
+             MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out));
+    return 0;
+  }
+  double need = frames * (double)lanes * 4 + frames * frame_bytes(o);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) { if (slash == dir) slash[1] = '\0'; else *slash = '\0'; }
+  else snprintf(dir, sizeof dir, ".");
+  struct statvfs vfs;
+  if (statvfs(dir, &vfs) == 0) {
+    double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
+    if (need > avail) {
+      snprintf(why, size, "%.0f input rows make %.4g audio frames: %.3g GB on disk (the spool of "
+               "%zu signals and the file), but '%s' has %.3g GB free", o->expected, frames,
+               need / 1e9, lanes, dir, avail / 1e9);
+      return 0;
+    }
+  }
+  return 1;
 }
 
 
@@ -275,14 +379,69 @@ static int decimator_design(nm_audio *a, int *ok)
 }
 
 
+/*
+** WAVE_FORMAT_EXTENSIBLE's channel mask: mono is front centre, stereo front
+** left and right; the channels of a multichannel layout (nodes, not speakers)
+** take the mask's speaker positions in order, skipping the low-frequency one
+** (players low-pass it), up to 17 channels; beyond that the mask is 0 (no
+** positions), as the format allows.
+*/
+static void channel_map(nm_audio *a)
+{
+  static const int speakers[] = {     /* the mask's bits in order, without LFE (0x8) */
+    SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER,
+    SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT, SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER,
+    SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER, SF_CHANNEL_MAP_REAR_CENTER, SF_CHANNEL_MAP_SIDE_LEFT,
+    SF_CHANNEL_MAP_SIDE_RIGHT, SF_CHANNEL_MAP_TOP_CENTER, SF_CHANNEL_MAP_TOP_FRONT_LEFT,
+    SF_CHANNEL_MAP_TOP_FRONT_CENTER, SF_CHANNEL_MAP_TOP_FRONT_RIGHT, SF_CHANNEL_MAP_TOP_REAR_LEFT,
+    SF_CHANNEL_MAP_TOP_REAR_CENTER, SF_CHANNEL_MAP_TOP_REAR_RIGHT
+  };
+  size_t C = a->o.n_out;
+  int map[17];
+  if (C == 1) map[0] = SF_CHANNEL_MAP_CENTER;
+  else if (C <= 17) memcpy(map, speakers, C * sizeof *map);
+  else return;
+  sf_command(a->sf, SFC_SET_CHANNEL_MAP_INFO, map, (int)(C * sizeof *map));
+}
+
+
+/* What every opened file gets: clipping, Vorbis quality, channel map, software tag. */
+static void sf_settings(nm_audio *a)
+{
+  sf_command(a->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+  if (a->o.container == NM_AUDIO_OGG) {
+    double q = 0.6;
+    sf_command(a->sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
+  }
+  int major = a->sf_format & SF_FORMAT_TYPEMASK;
+  if (major == SF_FORMAT_WAVEX || major == SF_FORMAT_RF64) channel_map(a);
+  sf_set_string(a->sf, SF_STR_SOFTWARE, "neuromass " NM_VERSION);
+}
+
+
 nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
                         size_t why_size)
 {
   if (why_size) why[0] = '\0';
-  if (!check_opts(o)) {
+  if (!check_opts(o, why, why_size)) {
     *status = NM_EINVAL;
-    if (why_size) snprintf(why, why_size, "invalid audio options");
     return NULL;
+  }
+  {
+    size_t lanes = o->mode == NM_AUDIO_AUDIFY &&
+                   (o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE)
+                   ? o->n_out : o->n_in;
+    double ratio = o->rate / (o->speedup * o->in_rate), pad;
+    double mem = memory_needed(o, lanes, ratio, &pad);
+    if (mem > NM_AUDIO_MEMORY_LIMIT) {
+      *status = NM_EINVAL;
+      snprintf(why, why_size, "sonifying %zu signals into %zu channels at %.3g audio frames per "
+               "input sample needs %.3g GB of working memory (the limit is %.3g GB): choose fewer "
+               "signals, or normalize = \"relative\" to mix before resampling", o->n_in, o->n_out,
+               ratio, mem / 1e9, NM_AUDIO_MEMORY_LIMIT / 1e9);
+      return NULL;
+    }
+    if (!check_size(o, path, lanes, ratio, why, why_size)) { *status = NM_EINVAL; return NULL; }
   }
   nm_audio *a = calloc(1, sizeof *a);
   size_t len = strlen(path);
@@ -328,7 +487,12 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   double sr = a->ratio * a->dec_m;                    /* what libsamplerate does */
   double lr = fabs(log(sr));
   a->n_stages = lr <= log(STAGE_RATIO) ? 1 : (int)ceil(lr / log(STAGE_RATIO));
-  if (a->n_stages > MAX_STAGES) { *status = NM_EINVAL; goto fail_msg; }
+  if (a->n_stages > MAX_STAGES) {     /* unreachable: the ratio is within 1e-9 .. 1e9 */
+    *status = NM_EINVAL;
+    snprintf(why, why_size, "a ratio of %g needs more than %d resampling stages", sr, MAX_STAGES);
+    nm_audio_free(a);
+    return NULL;
+  }
   for (int s = 0; s < a->n_stages; s++) a->stage_ratio[s] = pow(sr, 1.0 / a->n_stages);
   double half = half_length(o->quality) + 2;
   /* The reflected head covers the filter's reach: `pad` input samples become
@@ -385,7 +549,8 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   }
   if (o->mode == NM_AUDIO_AUDIFY && o->highpass > 0) {
     a->hp = bq_design(1, o->highpass, o->rate, M_SQRT1_2);
-    a->hp_wait = (long)ceil(o->rate / o->highpass);
+    double wait = ceil(o->rate / o->highpass);     /* frames; past the end: the whole input */
+    a->hp_wait = wait < (double)(LONG_MAX / 2) ? (long)wait : LONG_MAX / 2;
   }
   a->n_frames = -1;
 
@@ -395,6 +560,9 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   info.samplerate = o->rate;
   info.channels = (int)o->n_out;
   info.format = sf_format_of(o);
+  if (o->container == NM_AUDIO_WAV && (o->n_out > 2 || o->encoding != NM_AUDIO_PCM16))
+    info.format = SF_FORMAT_WAVEX | (info.format & SF_FORMAT_SUBMASK);
+  a->sf_format = info.format;
   if (!sf_format_check(&info)) {
     *status = NM_EINVAL;
     snprintf(why, why_size, "libsndfile cannot write this format with %d channels at %d Hz",
@@ -413,12 +581,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     return NULL;
   }
   a->finished = 0;
-  sf_command(a->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
-  if (o->container == NM_AUDIO_OGG) {
-    double q = 0.6;
-    sf_command(a->sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
-  }
-  sf_set_string(a->sf, SF_STR_SOFTWARE, "neuromass " NM_VERSION);
+  sf_settings(a);
   /* The spool, beside the output: unlinked at once, it vanishes with us. */
   char *spool_name = alloc(&ok, len + 40, 1);
   if (!ok) goto nomem;
@@ -437,7 +600,6 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
 
 nomem:
   *status = NM_ENOMEM;
-fail_msg:
   if (why_size) snprintf(why, why_size, "%s", nm_strerror(*status));
   nm_audio_free(a);
   return NULL;
@@ -580,7 +742,9 @@ static int send_groups(nm_audio *a, const float *frames, long n, int eoi)
     done += m;
     if (m == 0) break;
   }
-  return drain(a, a->n_frames >= 0 ? a->n_frames : lround(a->n_valid * a->ratio));
+  double expect = floor((double)a->n_valid * a->ratio + 0.5);   /* frames so far */
+  return drain(a, a->n_frames >= 0 ? a->n_frames
+                  : expect < (double)(LONG_MAX / 2) ? (long)expect : LONG_MAX / 2);
 }
 
 
@@ -1035,19 +1199,49 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
 }
 
 
-int nm_audio_finish(nm_audio *a, nm_audio_report *rep)
+/* Reopens the temporary file as RF64 when the data would not fit WAV's 32-bit
+** sizes (nothing has been written to it yet). */
+static int choose_rf64(nm_audio *a)
+{
+  int major = a->sf_format & SF_FORMAT_TYPEMASK;
+  if (major != SF_FORMAT_WAV && major != SF_FORMAT_WAVEX) return NM_OK;
+  double limit = a->o.rf64_above > 0 ? a->o.rf64_above : NM_AUDIO_RF64_ABOVE;
+  if ((double)a->n_frames * frame_bytes(&a->o) <= limit) return NM_OK;
+  sf_close(a->sf);
+  SF_INFO info;
+  memset(&info, 0, sizeof info);
+  info.samplerate = a->o.rate;
+  info.channels = (int)a->o.n_out;
+  info.format = SF_FORMAT_RF64 | (a->sf_format & SF_FORMAT_SUBMASK);
+  a->sf_format = info.format;
+  a->sf = sf_open(a->tmp, SFM_WRITE, &info);
+  if (!a->sf) return fail(a, NM_EIO, sf_strerror(NULL));
+  sf_settings(a);
+  return NM_OK;
+}
+
+
+int nm_audio_render(nm_audio *a, nm_audio_report *rep)
 {
   memset(rep, 0, sizeof *rep);
-  if (a->finished || a->n_frames >= 0) return NM_EINVAL;
+  if (a->finished || a->rendered || a->n_frames >= 0 || !a->sf)
+    return fail(a, NM_EINVAL, "the writer was already finished");
   a->err[0] = '\0';
   if (a->n_valid == 0)
     return fail(a, NM_EINVAL, "no samples to sonify (after the skip)");
-  a->n_frames = lround((double)a->n_valid * a->ratio);
+  size_t L = a->lanes;
+  double frames = floor((double)a->n_valid * a->ratio + 0.5);
+  double most = MAX_FRAMES(L > a->o.n_out ? L : a->o.n_out);
+  if (frames > most) {
+    snprintf(a->err, sizeof a->err, "cannot write '%s': %ld input samples make %.4g audio frames, "
+             "more than can be represented (at most %.4g)", a->path, a->n_valid, frames, most);
+    return NM_EINVAL;
+  }
+  a->n_frames = (long)frames;
   if (a->n_frames < 1)
     return fail(a, NM_EINVAL, "the signal is shorter than one audio frame");
   int rc = flush_input(a);
   if (rc != NM_OK) return rc;
-  size_t L = a->lanes;
   while (a->spooled < a->n_frames) {    /* never expected: the tail covers the filter */
     long n = a->n_frames - a->spooled < CHUNK ? a->n_frames - a->spooled : CHUNK;
     memset(a->spool_buf, 0, (size_t)n * L * sizeof(float));
@@ -1063,19 +1257,26 @@ int nm_audio_finish(nm_audio *a, nm_audio_report *rep)
   if (a->o.mode == NM_AUDIO_MAPPING && a->o.envelope > 0) {
     /* two 2nd-order Butterworth low-passes: 2 sqrt(2) / (2 pi fc) s of delay at DC */
     double delay = 2 * M_SQRT2 / (2 * M_PI * a->o.envelope) / a->o.speedup;
-    a->lead = lround(delay * a->o.rate);
-    if (a->lead >= a->n_frames) a->lead = a->n_frames - 1;
+    double lead = floor(delay * a->o.rate + 0.5);
+    a->lead = lead < (double)(a->n_frames - 1) ? (long)lead : a->n_frames - 1;
   }
   rep->stages = a->n_stages + (a->dec_m > 1);
   rep->decimation = a->dec_m;
   lane_gains(a, rep);
-  a->fade_in = lround(a->o.fade_in * a->o.rate);
-  a->fade_out = lround(a->o.fade_out * a->o.rate);
-  if (a->fade_in + a->fade_out > a->n_frames) {   /* short file: fades share it */
-    double s = (double)a->n_frames / (double)(a->fade_in + a->fade_out);
-    a->fade_in = (long)floor(a->fade_in * s);
-    a->fade_out = (long)floor(a->fade_out * s);
+  /* Fades in frames, computed in double (any finite length is allowed); a
+  ** short file is shared between them in proportion. */
+  double n = (double)a->n_frames;
+  double fi = fmin(a->o.fade_in * a->o.rate, n), fo = fmin(a->o.fade_out * a->o.rate, n);
+  if (fi + fo > n) {
+    double s = n / (fi + fo);
+    fi = floor(fi * s);
+    fo = floor(fo * s);
   }
+  a->fade_in = (long)floor(fi + 0.5);
+  a->fade_out = (long)floor(fo + 0.5);
+  if (a->fade_in + a->fade_out > a->n_frames) a->fade_out = a->n_frames - a->fade_in;
+  rc = choose_rf64(a);
+  if (rc != NM_OK) return rc;
   double *out = malloc((size_t)CHUNK * a->o.n_out * sizeof *out);
   if (!out) return fail(a, NM_ENOMEM, "out of memory");
   double peak;
@@ -1093,9 +1294,54 @@ int nm_audio_finish(nm_audio *a, nm_audio_report *rep)
   int closed = sf_close(a->sf);
   a->sf = NULL;
   if (closed != 0) return fail(a, NM_EIO, sf_error_number(closed));
-  if (rename(a->tmp, a->path) != 0) return fail(a, NM_EIO, strerror(errno));
+  a->rendered = 1;
+  return NM_OK;
+}
+
+
+int nm_audio_commit(nm_audio *a, const char *path)
+{
+  if (!a->rendered || a->finished) return fail(a, NM_EINVAL, "nothing rendered to commit");
+  if (!path) path = a->path;
+  if (rename(a->tmp, path) != 0) {
+    int e = errno;
+    snprintf(a->err, sizeof a->err, "cannot write '%s': %s", path, strerror(e));
+    return NM_EIO;
+  }
   a->finished = 1;
   return NM_OK;
+}
+
+
+int nm_audio_finish(nm_audio *a, nm_audio_report *rep)
+{
+  int rc = nm_audio_render(a, rep);
+  return rc != NM_OK ? rc : nm_audio_commit(a, NULL);
+}
+
+
+int nm_audio_finish_partial(nm_audio *a, const char *partial_path, nm_audio_report *rep)
+{
+  int rc = nm_audio_render(a, rep);
+  return rc != NM_OK ? rc : nm_audio_commit(a, partial_path);
+}
+
+
+const char *nm_audio_temp_path(const nm_audio *a)
+{
+  return a->tmp;
+}
+
+
+const char *nm_audio_container(const nm_audio *a)
+{
+  switch (a->sf_format & SF_FORMAT_TYPEMASK) {
+    case SF_FORMAT_WAVEX: return "wavex";
+    case SF_FORMAT_RF64: return "rf64";
+    case SF_FORMAT_FLAC: return "flac";
+    case SF_FORMAT_OGG: return "ogg";
+    default: return "wav";
+  }
 }
 
 

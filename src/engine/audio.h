@@ -10,7 +10,16 @@
 **   nm_audio_finish(a, &report);                       (writes, renames)
 **   nm_audio_free(a);                                  (removes an unfinished file)
 **
-** Memory stays bounded whatever the length: see audio.c.
+** nm_audio_finish is nm_audio_render (the complete file under a temporary
+** name) then nm_audio_commit (renamed into place): a caller with a sidecar
+** renders, writes the sidecar to a temporary name, then commits both.  A run
+** that fails keeps what was fed with nm_audio_finish_partial.
+**
+** Memory stays bounded whatever the length (see audio.c); a writer whose
+** working memory would exceed NM_AUDIO_MEMORY_LIMIT is refused at open.
+** WAV files are WAVE_FORMAT_EXTENSIBLE with a channel mask when they have
+** more than 2 channels or more than 16 bits, and RF64 when the data would
+** exceed 4 GiB (rf64_above).
 */
 #ifndef nm_audio_h
 #define nm_audio_h
@@ -61,7 +70,16 @@ typedef struct {
   double pitch_lo, pitch_hi;/* the driven pitch sweeps lo .. hi (Hz), exponentially */
   double envelope;          /* > 0: drive with the signal's envelope band-limited to this
                                many Hz of simulated time; 0: with the signal itself */
+  double expected;          /* input rows the caller will feed (before the skip); 0: unknown.
+                               Known, the length and disk space are checked at open. */
+  double rf64_above;        /* WAV: bytes of audio data above which the file is RF64
+                               (0: NM_AUDIO_RF64_ABOVE) */
 } nm_audio_opts;
+
+/* WAV's 32-bit sizes: data beyond this many bytes needs RF64. */
+#define NM_AUDIO_RF64_ABOVE (4294967295.0 - 65536.0)
+/* The most working memory (bytes) one writer may take. */
+#define NM_AUDIO_MEMORY_LIMIT (2.0 * 1024 * 1024 * 1024)
 
 typedef struct {
   size_t frames;            /* audio frames written */
@@ -87,6 +105,17 @@ int nm_audio_feed(nm_audio *a, const double *rows, size_t n_rows, size_t stride,
                   const size_t *cols);
 /* Resamples the rest, normalises, writes and renames the file to its final name. */
 int nm_audio_finish(nm_audio *a, nm_audio_report *report);
+/* As nm_audio_finish, but leaves the complete file under its temporary name
+** (nm_audio_temp_path) until nm_audio_commit. */
+int nm_audio_render(nm_audio *a, nm_audio_report *report);
+/* Renames the rendered file to `path` (NULL: the path given at open). */
+int nm_audio_commit(nm_audio *a, const char *path);
+const char *nm_audio_temp_path(const nm_audio *a);
+/* After a failed run: renders what was fed so far (a playable file of the
+** complete frames) under `partial_path` instead of the final name. */
+int nm_audio_finish_partial(nm_audio *a, const char *partial_path, nm_audio_report *report);
+/* The file's container as written: "wav", "wavex", "rf64", "flac", "ogg". */
+const char *nm_audio_container(const nm_audio *a);
 /* The gain applied to input signal i before mixing (after nm_audio_finish). */
 double nm_audio_input_gain(const nm_audio *a, size_t i);
 /* Why the last call failed ("" when it did not). */
@@ -105,9 +134,19 @@ nm_csv_reader *nm_csv_reader_open(const char *path, int *status);
 size_t nm_csv_reader_columns(const nm_csv_reader *r);
 const char *nm_csv_reader_name(const nm_csv_reader *r, size_t c);
 /* Reads up to max_rows rows into rows (row-major); *n_rows is 0 at the end.
-** NM_EINVAL for a malformed line (nm_csv_reader_line tells which). */
+** NM_EINVAL for a malformed line or a time off the grid: nm_csv_reader_error
+** then says which line (the header is line 1), what it holds and what was expected. */
 int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *n_rows);
+/* The line last read; the line of row i of the last chunk. */
 long nm_csv_reader_line(const nm_csv_reader *r);
+long nm_csv_reader_row_line(const nm_csv_reader *r, size_t i);
+/* Why the last nm_csv_reader_rows failed ("" when it did not). */
+const char *nm_csv_reader_error(const nm_csv_reader *r);
+/* From now on every row's column 0 (time) must be finite and follow the
+** previous row's by `interval`, to within 1e-6 of the interval plus the
+** rounding of the 12 significant digits nm_csv writes times with
+** (4e-11 of |t|).  0 checks only that times are finite. */
+void nm_csv_reader_grid(nm_csv_reader *r, double interval);
 /* Back to the first data row. */
 int nm_csv_reader_rewind(nm_csv_reader *r);
 void nm_csv_reader_close(nm_csv_reader *r);

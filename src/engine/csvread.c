@@ -1,8 +1,12 @@
 /*
 ** csvread.c: reads the CSV files nm_csv writes (a header of names, then rows
 ** of numbers separated by commas) a chunk of rows at a time, so that a file
-** of any length can be sonified without loading it.
+** of any length can be sonified without loading it.  Line numbers are the
+** file's own (the header is line 1); every refusal names the line and the
+** text or values at fault (nm_csv_reader_error).
 */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,12 @@ struct nm_csv_reader {
   char **names;
   size_t n_cols;
   long lineno, data_start;
+  double grid;                  /* > 0: column 0 must step by this much (see nm_csv_reader_grid) */
+  double last_t;
+  long rows_read;               /* data rows since the start (or the rewind) */
+  long *row_line;               /* the line of each row of the last chunk */
+  size_t row_line_cap;
+  char err[256];
 };
 
 
@@ -31,7 +41,8 @@ static int read_line(nm_csv_reader *r)
       r->line = p;
       r->cap = cap;
     }
-    if (!fgets(r->line + len, (int)(r->cap - len), r->f)) {
+    if (!fgets(r->line + len, (int)(r->cap - len < (size_t)1 << 30 ? r->cap - len : (size_t)1 << 30),
+               r->f)) {
       if (len == 0) return 0;
       break;
     }
@@ -95,27 +106,87 @@ long nm_csv_reader_line(const nm_csv_reader *r)
 }
 
 
+long nm_csv_reader_row_line(const nm_csv_reader *r, size_t i)
+{
+  return i < r->row_line_cap ? r->row_line[i] : 0;
+}
+
+
+const char *nm_csv_reader_error(const nm_csv_reader *r)
+{
+  return r->err;
+}
+
+
+void nm_csv_reader_grid(nm_csv_reader *r, double interval)
+{
+  r->grid = interval > 0 && isfinite(interval) ? interval : 0;
+}
+
+
+/* Column 0 of a row against the grid: finite, and one interval after the
+** previous row's (see nm_csv_reader_grid for the tolerance). */
+static int check_time(nm_csv_reader *r, double t)
+{
+  if (!isfinite(t)) {
+    snprintf(r->err, sizeof r->err, "line %ld: the time %s is %g (must be a finite number)",
+             r->lineno, r->names[0], t);
+    return NM_EINVAL;
+  }
+  if (r->grid > 0 && r->rows_read > 0) {
+    double step = t - r->last_t;
+    double tol = 1e-6 * r->grid + 4e-11 * fmax(fabs(t), fabs(r->last_t));
+    if (!(fabs(step - r->grid) <= tol)) {
+      snprintf(r->err, sizeof r->err,
+               "line %ld: %s = %.12g follows %.12g (a step of %.12g); the rows must be evenly "
+               "spaced by %.12g (to within a millionth of it)%s",
+               r->lineno, r->names[0], t, r->last_t, step, r->grid,
+               step <= 0 ? ": time goes back or repeats" : "");
+      return NM_EINVAL;
+    }
+  }
+  r->last_t = t;
+  r->rows_read++;
+  return NM_OK;
+}
+
+
 int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *n_rows)
 {
   *n_rows = 0;
+  r->err[0] = '\0';
+  if (r->row_line_cap < max_rows) {
+    long *p = realloc(r->row_line, max_rows * sizeof *p);
+    if (!p) { snprintf(r->err, sizeof r->err, "out of memory"); return NM_ENOMEM; }
+    r->row_line = p;
+    r->row_line_cap = max_rows;
+  }
   while (*n_rows < max_rows) {
     int got = read_line(r);
-    if (got < 0) return NM_ENOMEM;
+    if (got < 0) {
+      snprintf(r->err, sizeof r->err, "line %ld: out of memory reading a line", r->lineno + 1);
+      return NM_ENOMEM;
+    }
     if (got == 0) break;
     if (r->line[0] == '\0') continue;            /* a blank line */
     double *row = rows + *n_rows * r->n_cols;
     char *p = r->line, *end;
     for (size_t c = 0; c < r->n_cols; c++) {
+      errno = 0;
       row[c] = strtod(p, &end);
-      if (end == p) return NM_EINVAL;
-      p = end;
-      if (c + 1 < r->n_cols) {
-        if (*p != ',') return NM_EINVAL;
-        p++;
+      int sep_ok = c + 1 < r->n_cols ? *end == ',' : *end == '\0';
+      if (end == p || !sep_ok) {
+        size_t len = strcspn(p, ",");
+        snprintf(r->err, sizeof r->err,
+                 "line %ld: column %zu (%s) is '%.*s': expected %zu numbers separated by commas",
+                 r->lineno, c + 1, r->names[c], (int)(len > 40 ? 40 : len), p, r->n_cols);
+        return NM_EINVAL;
       }
+      p = end + (c + 1 < r->n_cols);
     }
-    if (*p != '\0') return NM_EINVAL;
-    (*n_rows)++;
+    int rc = check_time(r, row[0]);
+    if (rc != NM_OK) return rc;
+    r->row_line[(*n_rows)++] = r->lineno;
   }
   return NM_OK;
 }
@@ -125,6 +196,7 @@ int nm_csv_reader_rewind(nm_csv_reader *r)
 {
   if (fseek(r->f, r->data_start, SEEK_SET) != 0) return NM_EIO;
   r->lineno = 1;
+  r->rows_read = 0;
   return NM_OK;
 }
 
@@ -136,5 +208,6 @@ void nm_csv_reader_close(nm_csv_reader *r)
   for (size_t c = 0; r->names && c < r->n_cols; c++) free(r->names[c]);
   free(r->names);
   free(r->line);
+  free(r->row_line);
   free(r);
 }

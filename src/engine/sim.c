@@ -640,7 +640,8 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   }
   /* A run that stops early hands over the rows it recorded before stopping
   ** (its caller keeps them as a partial file); not after the sink failed. */
-  if (rc == NM_OK || rc == NM_EINTR || rc == NM_ENONFINITE || rc == NM_ECALLBACK) {
+  if (rc == NM_OK || rc == NM_EINTR || rc == NM_ENONFINITE || rc == NM_ESTEP ||
+      rc == NM_ECALLBACK) {
     int frc = flush(&r);
     if (rc == NM_OK) rc = frc;
   }

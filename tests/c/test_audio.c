@@ -48,6 +48,17 @@ static nm_audio_opts defaults(double in_rate, double speedup, size_t n_in)
 }
 
 
+/* One signal into one channel through *route. */
+static nm_audio_opts one_signal(double in_rate, double speedup, nm_audio_route *route)
+{
+  nm_audio_opts o = defaults(in_rate, speedup, 1);
+  *route = (nm_audio_route){ 0, 0, 1.0 };
+  o.routes = route;
+  o.n_routes = 1;
+  return o;
+}
+
+
 /* Feeds f(t, i) for n rows (t in s of simulated time), in chunks of `chunk` rows. */
 static int sonify(const char *path, nm_audio_opts *o, long n, size_t chunk,
                   double (*f)(double t, size_t i), nm_audio_report *rep)
@@ -309,6 +320,268 @@ static void test_failures(void)
   CHECK(!exists(path), "audio: ... and leaves nothing under its name");
 }
 
+/* The file's bytes [0, n). */
+static size_t head_bytes(const char *path, unsigned char *buf, size_t n)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t got = fread(buf, 1, n, f);
+  fclose(f);
+  return got;
+}
+
+
+/* The 'fmt ' chunk of a RIFF/RF64 file: format tag, and for
+** WAVE_FORMAT_EXTENSIBLE the channel mask and the sub-format GUID's first
+** bytes (1: PCM, 3: IEEE float). */
+static int wav_fmt(const char *path, char magic[5], unsigned *tag, unsigned *mask, unsigned *sub)
+{
+  unsigned char b[512];
+  size_t n = head_bytes(path, b, sizeof b);
+  if (n < 12) return 0;
+  memcpy(magic, b, 4);
+  magic[4] = '\0';
+  for (size_t i = 12; i + 8 <= n;) {
+    unsigned len = b[i + 4] | b[i + 5] << 8 | b[i + 6] << 16 | (unsigned)b[i + 7] << 24;
+    if (memcmp(b + i, "fmt ", 4) == 0 && i + 8 + 16 <= n) {
+      const unsigned char *f = b + i + 8;
+      *tag = f[0] | f[1] << 8;
+      *mask = *sub = 0;
+      if (*tag == 0xFFFE && i + 8 + 40 <= n) {
+        *mask = f[20] | f[21] << 8 | f[22] << 16 | (unsigned)f[23] << 24;
+        static const unsigned char guid_tail[14] = { 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
+                                                     0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71 };
+        *sub = memcmp(f + 26, guid_tail, 14) == 0 ? (unsigned)(f[24] | f[25] << 8) : 0xFFFF;
+      }
+      return 1;
+    }
+    i += 8 + len + (len & 1);
+  }
+  return 0;
+}
+
+
+static double tone(double t, size_t i)
+{
+  return sin(2 * M_PI * (3 + (double)i) * t);
+}
+
+
+/* Header bytes: WAVE_FORMAT_EXTENSIBLE with a channel mask for more than 2
+** channels or more than 16 bits; RF64 beyond the size threshold. */
+static void test_containers(void)
+{
+  char path[160], magic[5];
+  unsigned tag = 0, mask = 0, sub = 0;
+  nm_audio_route routes[3] = { { 0, 0, 1 }, { 1, 1, 1 }, { 2, 2, 1 } };
+  nm_audio_report rep;
+  snprintf(path, sizeof path, "%s/fmt.wav", dir);
+
+  nm_audio_opts o = defaults(1000, 10, 2);
+  o.encoding = NM_AUDIO_PCM16;
+  o.routes = routes;
+  o.n_routes = 2;
+  o.n_out = 2;
+  int rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && strcmp(magic, "RIFF") == 0 &&
+        tag == 1, "audio: 16-bit stereo WAV is plain PCM (RIFF, tag %u)", tag);
+
+  o.n_in = 3;
+  o.n_routes = 3;
+  o.n_out = 3;
+  rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && strcmp(magic, "RIFF") == 0 &&
+        tag == 0xFFFE && sub == 1 && mask == 0x7,
+        "audio: 3 channels: WAVE_FORMAT_EXTENSIBLE, PCM GUID, mask 0x7 (tag 0x%x, sub %u, mask 0x%x)",
+        tag, sub, mask);
+
+  o = defaults(1000, 10, 1);
+  o.routes = routes;
+  o.n_routes = 1;
+  o.encoding = NM_AUDIO_PCM24;
+  rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && tag == 0xFFFE && sub == 1 &&
+        mask == 0x4, "audio: 24-bit mono: WAVE_FORMAT_EXTENSIBLE, front centre (mask 0x%x)", mask);
+  o.encoding = NM_AUDIO_FLOAT;
+  rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && tag == 0xFFFE && sub == 3,
+        "audio: float: WAVE_FORMAT_EXTENSIBLE with the IEEE float GUID (sub %u)", sub);
+
+  /* 6 node channels: no low-frequency (0x8) position among them */
+  nm_audio_route six[6];
+  for (size_t c = 0; c < 6; c++) six[c] = (nm_audio_route){ c, c, 1 };
+  o = defaults(1000, 10, 6);
+  o.routes = six;
+  o.n_routes = 6;
+  o.n_out = 6;
+  rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && tag == 0xFFFE && !(mask & 0x8) &&
+        __builtin_popcount(mask) == 6, "audio: 6 node channels: 6 speaker bits, none LFE (mask 0x%x)", mask);
+
+  /* RF64 once the data would exceed the threshold (4 GiB by default) */
+  o = defaults(1000, 10, 1);
+  o.routes = routes;
+  o.n_routes = 1;
+  o.encoding = NM_AUDIO_PCM16;
+  o.rf64_above = 1000;
+  rc = sonify(path, &o, 4000, 512, tone, &rep);
+  SF_INFO info;
+  float *x = read_back(path, &info);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && strcmp(magic, "RF64") == 0 &&
+        x && info.frames == 17640 && (info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64,
+        "audio: beyond the threshold the file is RF64 (magic %s, %ld frames read back)", magic,
+        (long)info.frames);
+  free(x);
+  o.rf64_above = 1e9;
+  rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK && wav_fmt(path, magic, &tag, &mask, &sub) && strcmp(magic, "RIFF") == 0,
+        "audio: below it, RIFF (magic %s)", magic);
+  remove(path);
+}
+
+
+/* Sizes that cannot be represented or held are refused at open, with the size. */
+static void test_bounds(void)
+{
+  char path[160], why[400];
+  int status;
+  snprintf(path, sizeof path, "%s/big.wav", dir);
+  nm_audio_route route = { 0, 0, 1.0 };
+  nm_audio_opts o = defaults(1000, 40, 1000000);      /* a million signals, each resampled */
+  o.routes = &route;
+  o.n_routes = 1;
+  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  CHECK(!a && status == NM_EINVAL && strstr(why, "1000000 signals") && strstr(why, "GB of working memory"),
+        "audio: a million resampled signals are refused with the memory they need: %s", why);
+  o = one_signal(1000, 40, &route);
+  o.expected = 1e18;
+  o.speedup = 1e-6;                                    /* 44100 audio frames per input sample */
+  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  CHECK(!a && status == NM_EINVAL && strstr(why, "more than can be represented"),
+        "audio: more frames than can be represented are refused: %s", why);
+  o.expected = 1e12;
+  o.speedup = 40;                                      /* 1.1e12 frames: 4.4 TB */
+  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  CHECK(!a && status == NM_EINVAL && strstr(why, "GB free"),
+        "audio: a file that cannot fit on the disk is refused: %s", why);
+  CHECK(!exists(path), "audio: ... before anything is written");
+  o = one_signal(1000, 40, &route);
+  nm_audio_route nan_route = { 0, 0, NAN };
+  o.routes = &nan_route;
+  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  CHECK(!a && status == NM_EINVAL && strstr(why, "weight nan"), "audio: a NaN weight is named: %s", why);
+  o.routes = &route;
+  o.fade_in = INFINITY;
+  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  CHECK(!a && strstr(why, "fade_in = inf"), "audio: an infinite fade is named: %s", why);
+}
+
+
+/* Fades of any finite length, a vanishing high-pass: no overflow (UBSan
+** checks the conversions), the right length. */
+static void test_huge_fades(void)
+{
+  char path[160];
+  snprintf(path, sizeof path, "%s/fade.wav", dir);
+  nm_audio_route route;
+  nm_audio_opts o = one_signal(1000, 10, &route);
+  nm_audio_report rep;
+  double fades[][2] = { { 1e300, 1e300 }, { 1e300, 0.01 }, { 0, 1e308 } };
+  for (size_t k = 0; k < 3; k++) {
+    o.fade_in = fades[k][0];
+    o.fade_out = fades[k][1];
+    int rc = sonify(path, &o, 4000, 512, tone, &rep);
+    SF_INFO info;
+    float *x = read_back(path, &info);
+    int finite = x != NULL;
+    for (long i = 0; x && i < info.frames; i++) finite &= isfinite(x[i]);
+    CHECK(rc == NM_OK && x && info.frames == 17640 && finite,
+          "audio: fade = { %g, %g } s: a whole, finite file", fades[k][0], fades[k][1]);
+    free(x);
+  }
+  o.fade_in = o.fade_out = 0;
+  o.highpass = 1e-300;
+  int rc = sonify(path, &o, 4000, 512, tone, &rep);
+  CHECK(rc == NM_OK, "audio: highpass = 1e-300 Hz: no overflow of its settling wait");
+  remove(path);
+}
+
+
+/* render leaves the file under its temporary name; commit renames it; a
+** partial keeps what was fed under the name given. */
+static void test_render_commit_partial(void)
+{
+  char path[160], part[160];
+  snprintf(path, sizeof path, "%s/rc.wav", dir);
+  snprintf(part, sizeof part, "%s/rc.partial.wav", dir);
+  nm_audio_route route;
+  nm_audio_opts o = one_signal(1000, 10, &route);
+  int status;
+  char why[256];
+  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  double rows[2 * 2000];
+  size_t col = 1;
+  for (int r = 0; r < 2000; r++) { rows[2 * r] = r; rows[2 * r + 1] = tone(r / 1000.0, 0); }
+  nm_audio_feed(a, rows, 2000, 2, &col);
+  nm_audio_report rep;
+  int rc = nm_audio_render(a, &rep);
+  CHECK(rc == NM_OK && !exists(path) && exists(nm_audio_temp_path(a)),
+        "audio: rendered, the file is complete under its temporary name only");
+  rc = nm_audio_commit(a, NULL);
+  CHECK(rc == NM_OK && exists(path), "audio: committed, it is in place");
+  nm_audio_free(a);
+  remove(path);
+
+  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  nm_audio_feed(a, rows, 1000, 2, &col);                  /* a run that stopped halfway */
+  rc = nm_audio_finish_partial(a, part, &rep);
+  nm_audio_free(a);
+  SF_INFO info;
+  float *x = read_back(part, &info);
+  CHECK(rc == NM_OK && !exists(path) && x && info.frames == 4410 && rep.samples_in == 1000,
+        "audio: a partial file keeps the frames of what was fed (%ld frames), playable, not under "
+        "the final name", x ? (long)info.frames : -1L);
+  free(x);
+  remove(part);
+}
+
+
+/* The CSV reader: real line numbers (the header is line 1), the time grid. */
+static void test_csv_reader(void)
+{
+  char path[160];
+  snprintf(path, sizeof path, "%s/r.csv", dir);
+  struct { const char *text; long line; const char *says; } cases[] = {
+    { "t,x.0\n0,1\n0.1,zz\n0.2,3\n", 3, "'zz'" },
+    { "t,x.0\n0,1\n0.1,2\n0.05,3\n0.3,4\n", 4, "time goes back" },
+    { "t,x.0\n0,1\n0.1,2\n\n0.2,3\n0.35,4\n", 6, "0.35 follows 0.2" },
+    { "t,x.0\n0,1\n0.1,2\n0.2,3,4\n", 4, "expected 2 numbers" },
+    { "t,x.0\n0,1\n0.1,2\n0.2,3\n0.3,4\n", 0, NULL },
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    FILE *f = fopen(path, "w");
+    fputs(cases[k].text, f);
+    fclose(f);
+    int status;
+    nm_csv_reader *r = nm_csv_reader_open(path, &status);
+    nm_csv_reader_grid(r, 0.1);
+    double rows[20];
+    size_t got;
+    int rc = nm_csv_reader_rows(r, rows, 10, &got);
+    char expect[32];
+    snprintf(expect, sizeof expect, "line %ld:", cases[k].line);
+    if (cases[k].says)
+      CHECK(rc == NM_EINVAL && strstr(nm_csv_reader_error(r), expect) &&
+            strstr(nm_csv_reader_error(r), cases[k].says),
+            "csv reader: case %zu refused at line %ld: %s", k, cases[k].line, nm_csv_reader_error(r));
+    else
+      CHECK(rc == NM_OK && got == 4 && nm_csv_reader_row_line(r, 3) == 5,
+            "csv reader: an even grid reads, row 4 is line 5");
+    nm_csv_reader_close(r);
+  }
+  remove(path);
+}
+
 
 int main(void)
 {
@@ -319,6 +592,11 @@ int main(void)
   test_chunking();
   test_extreme_ratio();
   test_failures();
+  test_containers();
+  test_bounds();
+  test_huge_fades();
+  test_render_commit_partial();
+  test_csv_reader();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) return 1;

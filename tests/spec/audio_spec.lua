@@ -345,11 +345,13 @@ describe("sonification", function()
   it("fails cleanly on an unwritable path and leaves no file", function()
     local res = tones(1):run { duration = 1000, dt = 0.1, record = { "x" } }
     local msg = err_of(function() res:write_audio("/nonexistent-dir/x.wav") end)
-    assert.matches("audio_spec%.lua:%d+: write_audio: cannot write '/nonexistent%-dir/x%.wav'", msg)
+    assert.matches("audio_spec%.lua:%d+: write_audio: '/nonexistent%-dir/x%.wav': the directory " ..
+                   "'/nonexistent%-dir' does not exist", msg)
     msg = err_of(function()
       tones(1):run { duration = 100, dt = 0.1, output = { audio = "/nonexistent-dir/y.wav" } }
     end)
-    assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '/nonexistent%-dir/y%.wav'", msg)
+    assert.matches("audio_spec%.lua:%d+: run: output%.audio '/nonexistent%-dir/y%.wav': the directory " ..
+                   "'/nonexistent%-dir' does not exist", msg)
     -- a run that fails midway leaves no audio behind
     local Boom = nm.mass { label = "Boom", state = { x = 1 }, derivatives = function(s) return { x = s.x * s.x } end }
     msg = err_of(function()
@@ -394,5 +396,197 @@ describe("sonification", function()
     assert.are_not.equal(0, status)
     assert.matches("cannot read", err)
     assert.is_false(exists(dir .. "/cli2.wav"))
+  end)
+
+  -- Trust (issue 9): every output checked before anything is written; no
+  -- crash or silent wrong result on odd input; a failed run keeps its frames.
+  describe("trust", function()
+    local write_file = h.write
+    local function sonify(args)
+      return h.sh(q(h.exe) .. " sonify " .. args)
+    end
+
+    it("sonify checks every row's time against the grid: the file, the real line and the values", function()
+      write_file(dir .. "/back.csv", "t,x.0\n0,1\n0.1,2\n0.2,3\n0.15,4\n0.3,5\n")
+      local status, _, err = sonify(q(dir .. "/back.csv") .. " -o " .. q(dir .. "/back.wav"))
+      assert.are_not.equal(0, status)
+      assert.matches("back%.csv: line 5: t = 0%.15 follows 0%.2 %(a step of %-0%.05%d*%); the rows " ..
+                     "must be evenly spaced by 0%.1 %(to within a millionth of it%): time goes back", err)
+      write_file(dir .. "/irr.csv", "t,x.0\n0,1\n0.1,2\n0.2,3\n0.3,4\n0.45,5\n0.55,6\n")
+      status, _, err = sonify(q(dir .. "/irr.csv") .. " -o " .. q(dir .. "/irr.wav"))
+      assert.are_not.equal(0, status)
+      assert.matches("irr%.csv: line 6: t = 0%.45 follows 0%.3", err)
+      assert.is_false(exists(dir .. "/back.wav") or exists(dir .. "/irr.wav"))
+    end)
+
+    it("sonify names the real line of a malformed row or a NaN (the header is line 1)", function()
+      write_file(dir .. "/bad3.csv", "t,x.0\n0,1\n0.1,zz\n0.2,3\n")
+      local _, _, err = sonify(q(dir .. "/bad3.csv") .. " -o " .. q(dir .. "/b.wav"))
+      assert.matches("bad3%.csv: line 3: column 2 %(x%.0%) is 'zz'", err)
+      local rows = { "t,x.0" }
+      for i = 0, 2999 do rows[#rows + 1] = string.format("%g,%g", i * 0.1, math.sin(i)) end
+      rows[2501] = "249.9,nan"
+      write_file(dir .. "/nan.csv", table.concat(rows, "\n") .. "\n")
+      _, _, err = sonify(q(dir .. "/nan.csv") .. " -o " .. q(dir .. "/b.wav"))
+      assert.matches("nan%.csv: line 2501: column 2 %(x%.0%) is NaN", err)
+      assert.is_false(exists(dir .. "/b.wav"))
+    end)
+
+    it("refuses outputs that are one file, before writing anything", function()
+      local model = tones(1)
+      local msg = err_of(function()
+        model:run { duration = 100, dt = 0.1, output = { csv = dir .. "/o.wav", audio = dir .. "/o.wav" } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio '.*/o%.wav' is also output%.csv", msg)
+      assert.is_false(exists(dir .. "/o.wav"))
+      -- the same file by another spelling
+      msg = err_of(function()
+        model:run { duration = 100, dt = 0.1, output = { csv = dir .. "/o.csv",
+                                                         audio = { path = dir .. "/./o.wav",
+                                                                   sidecar = dir .. "/../" ..
+                                                                     dir:match("[^/]+$") .. "/o.csv" } } }
+      end)
+      assert.matches("run: output%.audio's sidecar '.*o%.csv' is also output%.csv", msg)
+      local res = model:run { duration = 100, dt = 0.1, record = { "x" } }
+      msg = err_of(function() res:write_audio(dir .. "/s.wav", { sidecar = dir .. "/s.wav" }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: the audio's sidecar '.*/s%.wav' is also another output", msg)
+      assert.is_false(exists(dir .. "/o.csv") or exists(dir .. "/s.wav"))
+      -- sonify: the output, or its sidecar, is the input CSV
+      res:write_csv(dir .. "/in.csv")
+      local status, _, err = sonify(q(dir .. "/in.csv") .. " -o " .. q(dir .. "/x.wav") .. " --sidecar " ..
+                                    q(dir .. "/in.csv"))
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: the output's sidecar '.*/in%.csv' is the input CSV", err)
+      assert.is_false(exists(dir .. "/x.wav"))
+      assert.are.equal(1000, h.read_csv(dir .. "/in.csv").rows)
+    end)
+
+    it("refuses an output that is the running script", function()
+      local script = dir .. "/self.lua"
+      write_file(script, "local nm = require 'neuromass'\n" ..
+                 "local m = nm.model(nm.node { masses = { nm.mass { label = 'M', state = { x = 0 }, " ..
+                 "derivatives = function() return { x = 1 } end }() } })\n" ..
+                 "m:run { duration = 1, dt = 0.1 }:write_csv(arg[0])\n")
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(script))
+      assert.are_not.equal(0, status)
+      assert.matches("self%.lua:3: write_csv: '.*self%.lua' is the running script", err)
+      local f = assert(io.open(script))
+      assert.matches("^local nm", f:read("a"))
+      f:close()
+    end)
+
+    it("refuses an unusable --out before integrating", function()
+      write_file(dir .. "/afile", "")
+      local script = dir .. "/boom_out.lua"
+      write_file(script, "local nm = require 'neuromass'\n" ..
+                 "local B = nm.mass { label = 'B', state = { x = 1 }, derivatives = function(s) " ..
+                 "return { x = s.x * s.x } end }\n" ..
+                 "nm.model(nm.node { masses = { B() } }):run { duration = 100, dt = 0.1, " ..
+                 "output = { audio = 'a.wav' } }\n")
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " --out " .. q(dir .. "/afile"))
+      assert.are_not.equal(0, status)
+      assert.matches("boom_out%.lua:3: %-%-out: cannot create directory '.*/afile'", err)
+      assert.is_nil(err:find("NaN"))
+    end)
+
+    it("refuses a NaN pan position or coordinate, naming the node and the value", function()
+      local res = tones(2):run { duration = 200, dt = 0.1, record = { "x" } }
+      local msg = err_of(function() res:write_audio(dir .. "/p.wav", { pan = { 0 / 0, 1 } }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: pan: node 0 needs a position in %[%-1, 1%] .*got %-?nan", msg)
+      local regions = { coords = { { 0 / 0, 0, 0 }, { 1, 0, 0 } } }
+      msg = err_of(function() res:write_audio(dir .. "/p.wav", { pan = "position", regions = regions }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: regions: node 0's x coordinate is %-?nan", msg)
+      regions.coords[1][1] = math.huge
+      msg = err_of(function() res:write_audio(dir .. "/p.wav", { pan = "position", regions = regions }) end)
+      assert.matches("node 0's x coordinate is inf", msg)
+      assert.is_false(exists(dir .. "/p.wav"))
+    end)
+
+    it("takes a fade of 1e300 s (no overflow) and refuses a skip beyond counting", function()
+      local res = tones(1):run { duration = 500, dt = 0.1, record = { "x" } }
+      local path, rep = res:write_audio(dir .. "/f.wav", { fade = 1e300, speedup = 10 })
+      assert.are.equal(math.floor(0.5 / 10 * 44100 + 0.5), core.audio_read(path).frames)
+      assert.are.equal(rep.frames, core.audio_read(path).frames)
+      res:write_csv(dir .. "/f.csv")
+      local status, _, err = sonify(q(dir .. "/f.csv") .. " -o " .. q(dir .. "/g.wav") .. " --skip 1e300")
+      assert.are_not.equal(0, status)
+      assert.matches("'skip' = 1e%+300 ms is .* samples of 0%.1 ms, more than can be counted", err)
+    end)
+
+    it("a failed run keeps its audio as <stem>.partial.wav with a sidecar, and says where", function()
+      local Boom = nm.mass { label = "Boom", state = { x = 1 },
+                             derivatives = function(s) return { x = s.x * s.x } end }
+      local msg = err_of(function()
+        nm.model(nm.node { masses = { Boom() } }):run { duration = 100, dt = 0.001,
+                                                         output = { audio = { path = dir .. "/beta.wav",
+                                                                              speedup = 1 } } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: the simulation produced a NaN.*; kept what was done in " ..
+                     "'.*/beta%.partial%.wav', '.*/beta%.wav%.partial%.json'", msg)
+      assert.is_false(exists(dir .. "/beta.wav") or exists(dir .. "/beta.wav.json"))
+      local info = core.audio_read(dir .. "/beta.partial.wav")
+      assert.is_true(info.frames > 0)
+      local f = assert(io.open(dir .. "/beta.wav.partial.json"))
+      local text = f:read("a")
+      f:close()
+      assert.matches('"partial": true', text)
+      assert.matches('"file": "beta.partial.wav"', text)
+    end)
+
+    it("writes the audio and its sidecar together or not at all", function()
+      local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      local pid = assert(io.open("/proc/self/stat")):read("n")
+      assert(os.execute("mkdir " .. q(dir .. "/t.wav.json.tmp-" .. pid)))   -- the sidecar cannot be written
+      local msg = err_of(function() res:write_audio(dir .. "/t.wav") end)
+      assert.matches("write_audio: cannot write '.*/t%.wav%.json'", msg)
+      assert.is_false(exists(dir .. "/t.wav"))
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("t%.wav%.tmp"), listing)
+    end)
+
+    it("a run's CSV and audio appear together: when the audio cannot be finished the CSV is partial", function()
+      local pid = assert(io.open("/proc/self/stat")):read("n")
+      assert(os.execute("mkdir " .. q(dir .. "/u.wav.json.tmp-" .. pid)))
+      local msg = err_of(function()
+        tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '.*/u%.wav%.json'.*; kept what " ..
+                     "was done in '.*/u%.partial%.csv'", msg)
+      assert.is_false(exists(dir .. "/u.csv") or exists(dir .. "/u.wav"))
+      assert.are.equal(2000, h.read_csv(dir .. "/u.partial.csv").rows)
+    end)
+
+    it("writes WAVE_FORMAT_EXTENSIBLE for 3 channels or 24 bits, plain WAV for 16-bit stereo", function()
+      local res = tones(3):run { duration = 300, dt = 0.1, record = { "x" } }
+      local _, rep = res:write_audio(dir .. "/c3.wav", { layout = "multichannel" })
+      assert.are.equal("wavex", core.audio_read(dir .. "/c3.wav").container)
+      assert.are.equal("wavex", rep.container)
+      res:write_audio(dir .. "/c1.wav", { layout = "mono", bits = 24 })
+      assert.are.equal("wavex", core.audio_read(dir .. "/c1.wav").container)
+      res:write_audio(dir .. "/c2.wav", { layout = "stereo" })
+      assert.are.equal("wav", core.audio_read(dir .. "/c2.wav").container)
+    end)
+
+    it("refuses, with the size, audio of a result that could never fit", function()
+      local res = tones(1):run { duration = 100, dt = 0.1, record = { "x" } }
+      local msg = err_of(function() res:write_audio(dir .. "/huge.wav", { speedup = 1e-8 }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: 1000 input rows make 4%.41e%+11 audio frames: " ..
+                     "[%d.e+]+ GB on disk %(the spool of 1 signals and the file%), but '.*' has [%d.e+]+ GB free",
+                     msg)
+      assert.is_false(exists(dir .. "/huge.wav"))
+    end)
+
+    it("refuses up front, with the size, a CSV of 10^5 signals it could not hold", function()
+      local n = 100000
+      local head, r1, r2 = { "t" }, { "0" }, { "0.1" }
+      for i = 0, n - 1 do head[#head + 1] = "x." .. i; r1[#r1 + 1] = "0"; r2[#r2 + 1] = "1" end
+      write_file(dir .. "/wide.csv", table.concat(head, ",") .. "\n" .. table.concat(r1, ",") .. "\n" ..
+                 table.concat(r2, ",") .. "\n")
+      local status, _, err = sonify(q(dir .. "/wide.csv") .. " -o " .. q(dir .. "/wide.wav"))
+      assert.are_not.equal(0, status)
+      assert.matches("sonifying 100000 signals into 2 channels .* needs [%d.]+ GB of working memory " ..
+                     "%(the limit is", err)
+      assert.is_false(exists(dir .. "/wide.wav"))
+    end)
   end)
 end)

@@ -314,7 +314,8 @@ local model = nm.model(net)
     local status, err, out = script("nodir.lua", good_net ..
                                     "model:run { duration = 10 }:write_csv('/nonexistent-dir/out.csv')\n")
     assert.is_not.equals(0, status)
-    assert.matches("nodir%.lua:%d+: write_csv: cannot write '/nonexistent%-dir/out%.csv'", err)
+    assert.matches("nodir%.lua:%d+: write_csv: '/nonexistent%-dir/out%.csv': the directory " ..
+                   "'/nonexistent%-dir' does not exist", err)
     assert.is_false(exists("/nonexistent-dir/out.csv"))
     assert_no_output(out)
   end)
@@ -329,10 +330,11 @@ local model = nm.model(net)
     assert.equals(0, status, err)                     -- the script itself is sound
     status, _, err = nm("run", dir .. "/asdir.lua", dir .. "/afile/out.csv", dir .. "/x.csv")
     assert.is_not.equals(0, status)
-    assert.matches("asdir%.lua:%d+: write_csv: cannot write '.*/afile/out%.csv'", err)
+    assert.matches("asdir%.lua:%d+: write_csv: '.*/afile/out%.csv': '.*/afile' is not a directory", err)
     status, _, err = nm("run", dir .. "/asdir.lua", dir .. "/ok.csv", dir .. "/afile/out.csv")
     assert.is_not.equals(0, status)
-    assert.matches("asdir%.lua:%d+: run: cannot write '.*/afile/out%.csv'", err)
+    assert.matches("asdir%.lua:%d+: run: output%.csv '.*/afile/out%.csv': '.*/afile' is not a directory",
+                   err)
     assert.same({ "afile", "asdir.lua", "ok.csv" }, (function()
       local l = listing(dir); table.sort(l); return l end)())
   end)

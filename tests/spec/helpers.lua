@@ -7,6 +7,13 @@ M.top = top
 
 function M.fixture(name) return top .. "/tests/fixtures/" .. name end
 
+--- Writes `text` to the file `path`.
+function M.write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
 --- Reads a CSV with a header: { header = {names}, cols = { name = {values} }, rows = n }
 function M.read_csv(path)
   local f = assert(io.open(path, "r"))

@@ -86,6 +86,7 @@ describe("model:run", function()
       small_net():run { duration = 5, output = { csv = "/nonexistent-dir/x.csv" } }
     end)
     assert.is_false(ok)
-    assert.matches("cannot write '/nonexistent%-dir/x%.csv'", err)
+    assert.matches("run_spec%.lua:%d+: run: output%.csv '/nonexistent%-dir/x%.csv': the directory " ..
+                   "'/nonexistent%-dir' does not exist", err)
   end)
 end)

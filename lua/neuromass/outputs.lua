@@ -1,0 +1,100 @@
+--- Output-path preflight: the one owner of the checks that every output of
+-- one call passes before anything is integrated or written.  The outputs of
+-- a call (run{ output = { csv, audio } } and the audio's JSON sidecar,
+-- write_csv, write_audio and its sidecar, sonify's file and sidecar) must be
+-- distinct files (compared by resolved absolute path, and by realpath when
+-- they or their directories exist), none may be the running script or an
+-- input of the call, and each one's directory must exist and be writable.
+-- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
+local core = require "neuromass.core"
+local paths = require "neuromass.paths"
+
+local error, ipairs, string, debug, type = error, ipairs, string, debug, type
+
+local M = {}
+
+-- "role 'path'" (or "'path'" when the call has a single, unnamed output).
+local function named(o)
+  if o.role then return string.format("%s '%s'", o.role, o.given or o.path) end
+  return string.format("'%s'", o.given or o.path)
+end
+
+-- The identities of a file: its lexical absolute path, and its real path
+-- (the file's own when it exists, else its directory's plus its name).
+local function identities(info)
+  local ids = { info.absolute }
+  local real = info.real or (info.dir_real and (info.dir_real:gsub("/$", "") .. "/" ..
+                                                 info.absolute:match("[^/]*$")))
+  if real and real ~= info.absolute then ids[2] = real end
+  return ids
+end
+
+local function same(a, b)
+  for _, x in ipairs(a) do
+    for _, y in ipairs(b) do if x == y then return true end end
+  end
+  return false
+end
+
+-- The file of the user's script that called into the library `level` levels up.
+local function script_of(level)
+  local info = debug.getinfo(level + 1, "S")
+  local src = info and info.source
+  if type(src) == "string" and src:sub(1, 1) == "@" then return src:sub(2) end
+end
+
+--- outputs.resolve(path, level) -> the path under the command line's --out
+-- (created when needed); raises at the caller's caller (`level`) when --out
+-- cannot be created.
+function M.resolve(path, level)
+  local full = paths.resolve(path, level + 1)   -- (not a tail call: the level counts this frame)
+  return full
+end
+
+--- outputs.check(what, level, outs, ins): raises "what: <role> '<path>' ..."
+-- at `level` unless every output is usable.  outs = { { role = "output.csv"
+-- (or nil), path = resolved path, given = the user's spelling }, ... }; ins =
+-- { { role = "the input CSV", path = ... }, ... }.  The script calling the
+-- library at `level` is an input too.
+function M.check(what, level, outs, ins)
+  local function fail(fmt, ...) error(what .. ": " .. string.format(fmt, ...), level + 2) end
+  local seen, inputs = {}, {}
+  for _, i in ipairs(ins or {}) do inputs[#inputs + 1] = { o = i, ids = identities(core.path_info(i.path)) } end
+  local script = script_of(level + 1)
+  if script then
+    inputs[#inputs + 1] = { o = { role = "the running script" }, ids = identities(core.path_info(script)) }
+  end
+  for _, o in ipairs(outs) do
+    local info = core.path_info(o.path)
+    if info.is_dir then fail("%s is a directory", named(o)) end
+    if not info.dir_exists then
+      if info.dir_is_file then fail("%s: '%s' is not a directory", named(o), info.dir) end
+      fail("%s: the directory '%s' does not exist", named(o), info.dir)
+    end
+    if not info.dir_writable then
+      fail("%s: the directory '%s' is not writable", named(o), info.dir)
+    end
+    local ids = identities(info)
+    for _, prev in ipairs(seen) do
+      if same(ids, prev.ids) then fail("%s is also %s", named(o), prev.o.role or "another output") end
+    end
+    for _, i in ipairs(inputs) do
+      if same(ids, i.ids) then
+        fail("%s is %s%s: it would be overwritten", named(o), i.o.role,
+             i.o.path and (" '" .. i.o.path .. "'") or "")
+      end
+    end
+    seen[#seen + 1] = { o = o, ids = ids }
+  end
+end
+
+--- The name a failed run keeps a file under: ".partial" before the last
+-- extension ("alpha.wav" -> "alpha.partial.wav", "a.wav.json" ->
+-- "a.wav.partial.json", "x" -> "x.partial").
+function M.partial_name(path)
+  local stem, ext = path:match("^(.*[^/])(%.[^./]*)$")
+  if not stem then return path .. ".partial" end
+  return stem .. ".partial" .. ext
+end
+
+return M
