@@ -87,6 +87,35 @@ describe("stimulus time alignment", function()
     for i = 0, 2 do assert.are.same(b:get("x", i), a:get("x", i)) end
   end)
 
+  it("nm.series{1, 2, 3, 4, 5} driving x' = u at dt = 1 gives 1, 2, 4, 7, 11 (the step from t reads t)", function()
+    local model = integrator()
+    model.params["*.u"] = nm.series { 1, 2, 3, 4, 5 }
+    local res = model:run { duration = 5, dt = 1 }
+    assert.are.same({ 1, 2, 3, 4, 5 }, res:get("t"))
+    assert.are.same({ 1, 2, 4, 7, 11 }, res:get("x"))
+    -- The same samples as a stimulus give the same steps.
+    local again = integrator()
+    again.params["*.u"] = S.custom(function() return { 1, 2, 3, 4, 5 } end)
+    assert.are.same({ 1, 2, 4, 7, 11 }, again:run { duration = 5, dt = 1 }:get("x"))
+  end)
+
+  it("a continued run starts a series again at sample 0; a stimulus goes on along the model's clock", function()
+    local model = integrator()
+    model.params["*.u"] = nm.series { 1, 2, 3, 4, 5 }
+    model:run { duration = 5, dt = 1 }
+    assert.are.same({ 12, 13, 15, 18, 22 }, model:run { duration = 5, dt = 1, continue = true }:get("x"))
+    local ramp = function(_, duration, dt)
+      local r = {}
+      for k = 1, S.length(duration, dt) do r[k] = k end
+      return r
+    end
+    local driven = integrator()
+    driven.params["*.u"] = S.custom(ramp, { duration = 10 })
+    assert.are.same({ 1, 2, 4, 7, 11 }, driven:run { duration = 5, dt = 1 }:get("x"))
+    -- Steps from t = 5 .. 9 read the samples labelled 5 .. 9.
+    assert.are.same({ 16, 22, 29, 37, 46 }, driven:run { duration = 5, dt = 1, continue = true }:get("x"))
+  end)
+
   it("heun and rk4 hold the input over the step", function()
     for _, method in ipairs { "heun", "rk4" } do
       local model = integrator()
