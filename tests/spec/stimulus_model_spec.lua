@@ -130,10 +130,11 @@ describe("stimulus time alignment", function()
 end)
 
 describe("stimulus channels and nodes", function()
+  local uncoupled = { Cmat = { { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, xs_init = 0.1, ys_init = 0.1 }
+
   it("maps n channels onto n nodes, or broadcasts n = 1", function()
     local w = small_net { x_ext = S.WienerProcess { n = 3, seed = 4 } }:run { duration = 100 }
     assert.are_not.same(w:get("x", 0), w:get("x", 1))
-    local uncoupled = { Cmat = { { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, xs_init = 0.1, ys_init = 0.1 }
     local one = nm.models.fhn.native(uncoupled)
     one.params.x_ext = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 5 }
     local r = one:run { duration = 100 }
@@ -149,6 +150,73 @@ describe("stimulus channels and nodes", function()
     local err = fails(function() model.params.x_ext = S.StepInput { step_size = 1, n = 2 } end)
     assert.matches("stimulus_model_spec%.lua:%d+: the stimulus for 'x_ext' has n = 2 channels, but " ..
                    "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike", err)
+  end)
+
+  it("checks n again at the run when it changed after the assignment, at the run's line", function()
+    local model = nm.models.fhn.native(uncoupled)
+    local s = S.StepInput { step_size = 1, n = 3 }
+    model.params.x_ext = s
+    s.n = 2
+    assert.matches("stimulus_model_spec%.lua:%d+: run: the stimulus for 'x_ext' has n = 2 channels, but " ..
+                   "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike " ..
+                   "%(n changed after the assignment%)", fails(function() model:run { duration = 10 } end))
+    -- n = 1 drives every node alike; a composite's n is its parts'.
+    s.n = 1
+    local x = model:run { duration = 10 }
+    assert.are.same(x:get("x", 0), x:get("x", 2))
+    local c = S.StepInput { step_size = 1 } + S.StepInput { step_size = 2 }
+    model.params.x_ext = c
+    c[2].n = 3
+    assert.matches("stimulus_model_spec%.lua:%d+: run: 'x_ext': SummedStimulus: its inputs have different " ..
+                   "numbers of channels %(input 2 has n = 3, input 1 has n = 1%)",
+                   fails(function() model:run { duration = 10 } end))
+  end)
+
+  it("maps channels by the n a stimulus has at the run, not at the assignment", function()
+    local function noisy(n_at_assignment)
+      local model = nm.models.fhn.native(uncoupled)
+      local s = S.WienerProcess { n = n_at_assignment, seed = 5 }
+      model.params.x_ext = s
+      s.n = 3
+      return model:run { duration = 10 }
+    end
+    local late, early = noisy(1), noisy(3)
+    for i = 0, 2 do assert.are.same(early:get("x", i), late:get("x", i)) end
+    assert.are_not.same(late:get("x", 0), late:get("x", 1))
+  end)
+
+  it("checks every field again at the run, whatever changed after the assignment", function()
+    local model = nm.models.fhn.native(uncoupled)
+    local s = S.SinusoidalInput { amplitude = 1, frequency = 5 }
+    model.params.x_ext = s
+    s.frequency = "5"
+    assert.matches("stimulus_model_spec%.lua:%d+: run: 'x_ext': SinusoidalInput: frequency must be a finite " ..
+                   'number, got "5" %(stimulus defined at .-stimulus_model_spec%.lua:%d+%)',
+                   fails(function() model:run { duration = 10 } end))
+    s.frequency, s.start, s["end"] = 5, 8, 2
+    assert.matches("run: 'x_ext': SinusoidalInput: end = 2 ms is not after start = 8 ms",
+                   fails(function() model:run { duration = 10 } end))
+    local c = s & S.StepInput { step_size = 1 }
+    s["end"] = nil
+    model.params.x_ext = c
+    c.inputs[2] = 7
+    assert.matches("run: 'x_ext': ConcatenatedStimulus: input 2 is 7, not a stimulus",
+                   fails(function() model:run { duration = 10 } end))
+    c.inputs[2] = S.StepInput { step_size = 1 }
+    c.length_ratios[1] = -1
+    assert.matches("run: 'x_ext': ConcatenatedStimulus: length ratio 1 must be a positive number, got %-1",
+                   fails(function() model:run { duration = 10 } end))
+  end)
+
+  it("refuses a field a stimulus does not have, at the line that sets it", function()
+    local s = S.SinusoidalInput { amplitude = 1, frequency = 5 }
+    assert.matches("stimulus_model_spec%.lua:%d+: SinusoidalInput: unknown parameter 'amplitud'; did you mean " ..
+                   "'amplitude'%?", fails(function() s.amplitud = 2 end))
+    local c = s + s
+    assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: unknown parameter 'ratios'",
+                   fails(function() c.ratios = { 1, 2 } end))
+    assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: n %(channels%) must be a positive integer, got 0",
+                   fails(function() c.n = 0 end))
   end)
 
   it("reads back the stimulus, and shows it in the description", function()
