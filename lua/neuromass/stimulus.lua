@@ -602,12 +602,12 @@ S.__index = function(self, k)
       if not n then error(why, 2) end
       return n
     end
-    if k == "inputs" or k == "length_ratios" then
-      local inputs, ratios = parts(self)
-      return k == "inputs" and inputs or ratios
-    end
+    if k == "inputs" then return (parts(self)) end
+    if k == "length_ratios" and rawget(self, "_class") == CONCAT then return select(2, parts(self)) end
     if math.type(k) == "integer" then return (parts(self))[k] end
   end
+  local cls = rawget(self, "_class")
+  if methods[k] == nil and not cls.known[k] then error(type_name(self) .. ": " .. unknown(cls, k), 2) end
   return methods[k]
 end
 

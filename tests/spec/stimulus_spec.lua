@@ -464,7 +464,7 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused("RectifiedInput: n (channels) must be a positive integer, got 0", function() S.RectifiedInput(1, 0) end)
   end)
 
-  it("requests, methods called with a dot, and operators stimuli do not have", function()
+  it("requests, methods called with a dot, unknown fields read, and operators stimuli do not have", function()
     local s = S.StepInput { step_size = 1 }
     refused('as_array: duration must be a positive number of ms, got "10"', function() s:as_array("10", DT) end)
     refused("as_array: dt must be a positive number of ms, got nan", function() s:as_array(D, nan) end)
@@ -477,6 +477,10 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused("stimuli have no '-'", function() local _ = -s end)
     refused("stimuli have no '*': scale its amplitude", function() local _ = s * 2 end)
     refused("stimuli have no '..': concatenate stimuli in time with &", function() local _ = s .. s end)
+    refused("SinusoidalInput: unknown parameter 'amplitud'; did you mean 'amplitude'?",
+            function() local _ = S.SinusoidalInput { amplitude = 1, frequency = 1 }.amplitud end)
+    refused("SummedStimulus: unknown parameter 'input'", function() local _ = (s + s).input end)
+    assert.is_nil(s.start)                     -- a parameter it has, not given
     refused("stimulus.custom: expected a function, got 5", function() S.custom(5) end)
     refused("stimulus.define: 'generate' must be a function, got nil", function() S.define { name = "X" } end)
   end)
