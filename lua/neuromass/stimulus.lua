@@ -984,6 +984,7 @@ local why_text = {
     return string.format("n = %s channels need %s, more than this machine's memory (%s)", show(first_n(o)),
                          size_text(bytes), size_text(limit))
   end,
+  memory = function() return "the machine ran out of memory while compiling it" end,
   array = function() return "the generated samples do not fit the request" end,
   tree = function() return "malformed stimulus" end,
 }

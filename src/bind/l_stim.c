@@ -136,8 +136,9 @@ static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
 
 /*
 ** core.stimulus(nodes, duration, dt) -> stimulus
-**   | nil, node (1-based), why ("start", "end", "tau", ...), node's duration,
-**     and for why = "size" the bytes needed and the limit
+**   | nil, node (1-based), why ("start", "end", "tau", ..., "memory" when
+**     allocating failed), node's duration, and for why = "size" the bytes
+**     needed and the limit
 */
 static int stim_new(lua_State *L)
 {
@@ -160,10 +161,11 @@ static int stim_new(lua_State *L)
   nm_stim_error err;
   ls->s = nm_stim_new(nodes, n, duration, dt, &status, &err);
   if (!ls->s) {
-    if (status != NM_EINVAL) return nmL_fail(L, status, "stimulus");
+    /* NM_ENOMEM (the only other status): the machine ran out while building. */
+    int nomem = status != NM_EINVAL;
     luaL_pushfail(L);
-    lua_pushinteger(L, err.node + 1);
-    lua_pushstring(L, err.why > 0 && err.why <= NM_STIM_TOO_BIG ? why_names[err.why] : "tree");
+    lua_pushinteger(L, nomem ? 1 : err.node + 1);
+    lua_pushstring(L, nomem ? "memory" : err.why > 0 && err.why <= NM_STIM_TOO_BIG ? why_names[err.why] : "tree");
     lua_pushnumber(L, err.duration);
     lua_pushnumber(L, err.bytes);
     lua_pushnumber(L, err.limit);

@@ -525,6 +525,25 @@ describe("sizes that cannot be held are refused with the size", function()
             function() for _ in S.StepInput { step_size = 1, n = 1 << 20 }:chunks(1000, 0.1, 1 << 40) do end end)
   end)
 
+  it("memory running out while compiling is said at the user's line", function()
+    -- (a limit on address space does not suit the sanitizers' runtime)
+    if (os.getenv("LD_PRELOAD") or ""):find("asan", 1, true) then return end
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write('local S = require "neuromass".stimulus\n',
+            'local w = S.WienerProcess { n = 1 << 18 }\n',
+            'local ok, err = pcall(function() local a = w:as_array(1, 0.1); return a end)\n',
+            'io.write(tostring(err))\n')
+    f:close()
+    local status, out, err = require("helpers").sh("ulimit -v 600000; lua5.4 " .. script)
+    os.remove(script)
+    assert.are.equal(0, status, err)
+    -- On a machine with less than 3.5 GB the request is refused before allocating.
+    assert.matches(":3: WienerProcess: ", out)
+    assert.is_truthy(out:find("the machine ran out of memory while compiling it", 1, true)
+                     or out:find("more than this machine's memory", 1, true), out)
+  end)
+
   it("more samples than can be counted", function()
     refused("as_array: duration = 1e+300 ms at dt = 0.1 ms is 1e+301 samples, more than the 2^53",
             function() S.StepInput { step_size = 1 }:as_array(1e300, 0.1) end)
