@@ -116,6 +116,24 @@ describe("stimulus time alignment", function()
     assert.are.same({ 16, 22, 29, 37, 46 }, driven:run { duration = 5, dt = 1, continue = true }:get("x"))
   end)
 
+  it("a series' samples are finite numbers when made and again at each run", function()
+    assert.matches("stimulus_model_spec%.lua:%d+: series: sample 2 is nan, not a finite number",
+                   fails(function() nm.series { 1, 0 / 0, 3 } end))
+    assert.matches("stimulus_model_spec%.lua:%d+: series: sample 1 is \"x\", not a finite number",
+                   fails(function() nm.series { "x" } end))
+    local model = integrator()
+    local series = nm.series { 1, 2, 3 }
+    model.params["*.u"] = series
+    series.values[2] = "two"
+    assert.matches("stimulus_model_spec%.lua:%d+: run: the series driving 'IntNode_0.Int_0.u': sample 2 is " ..
+                   "\"two\", not a finite number", fails(function() model:run { duration = 3, dt = 1 } end))
+    series.values[2] = 1 / 0
+    assert.matches("sample 2 is inf, not a finite number", fails(function() model:run { duration = 3, dt = 1 } end))
+    series.values[2] = 2
+    assert.matches("run: the series driving '.-': has 3 samples, the run needs 4",
+                   fails(function() model:run { duration = 4, dt = 1 } end))
+  end)
+
   it("10,000 chained + and & drive a model in linear time, with the right values", function()
     local t = os.clock()
     local sum, cat = S.StepInput { step_size = 1 }, S.StepInput { step_size = 1 }
