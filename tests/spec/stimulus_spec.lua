@@ -637,3 +637,83 @@ describe("long chains and deep nesting", function()
     assert.is_truthy(tostring(sum):find("(...)", 1, true))
   end)
 end)
+
+describe("no value in any field ends in an internal error", function()
+  local values = { 0, -1, 1.5, 0 / 0, math.huge, -math.huge, "x", "2", {}, print, true, false, 1 << 62, 1e308,
+                   1e-320, 1 }
+  local leaves = {
+    ZeroInput = {}, WienerProcess = {}, OrnsteinUhlenbeckProcess = { mu = 1, sigma = 0.1, tau = 1 },
+    StepInput = { step_size = 1 }, SinusoidalInput = { amplitude = 1, frequency = 2 },
+    SquareInput = { amplitude = 1, frequency = 2 }, LinearRampInput = { inp_max = 1, ramp_length = 2 },
+    ExponentialInput = { inp_max = 1 },
+  }
+  local fields = { "n", "seed", "mu", "sigma", "tau", "x0", "step_size", "start", "end", "amplitude", "frequency",
+                   "dc_bias", "inp_max", "ramp_length", "exp_coef", "exp_type", "duration" }
+  -- f either works or fails at this file's line in the user's words.
+  local function clean(what, f)
+    local ok, err = pcall(f)
+    if ok then return end
+    err = tostring(err)
+    assert(err:find("^[^:]*stimulus_spec%.lua:%d+: ") and not err:find("attempt to", 1, true) and
+           not err:find("bad argument", 1, true) and not err:find("lua/neuromass/", 1, true), what .. ": " .. err)
+  end
+
+  it("given when made, or set after the assignment, every use reports at the user's line", function()
+    for name, args in pairs(leaves) do
+      for _, field in ipairs(fields) do
+        for i, v in ipairs(values) do
+          local what = string.format("%s.%s = value %d", name, field, i)
+          local given = {}
+          for k, x in pairs(args) do given[k] = x end
+          given[field] = v
+          clean(what, function()
+            local s = S[name](given)
+            local a, b, c = s:as_array(1, 0.1), (s + s):as_array(1, 0.1), (s & s):as_array(1, 0.1)
+            return a, b, c
+          end)
+          clean("later " .. what, function()
+            local s = S[name](args)
+            local model = nm.models.fhn.native {}
+            model.params.x_ext = s
+            s[field] = v
+            local r = model:run { duration = 1 }
+            return r
+          end)
+        end
+      end
+    end
+  end)
+
+  it("composites, requests and the other entry points", function()
+    for i, v in ipairs(values) do
+      local what = "value " .. i
+      local function composite(op) return op == "+" and S.ZeroInput() + S.ZeroInput() or S.ZeroInput() & S.ZeroInput() end
+      clean(what, function() local a = S.StepInput { step_size = 1 }:as_array(v, 0.1); return a end)
+      clean(what, function() local a = S.StepInput { step_size = 1 }:as_array(1, v); return a end)
+      clean(what, function() for _ in S.StepInput { step_size = 1 }:chunks(1, 0.1, v) do end end)
+      clean(what, function() local a = S.ConcatenatedStimulus({ S.ZeroInput(), S.ZeroInput() }, { 1, v }); return a end)
+      clean(what, function() local a = S.SummedStimulus { S.ZeroInput(), v }; return a end)
+      clean(what, function() local a = S.RectifiedInput(v); return a end)
+      clean(what, function() local a = S.RectifiedInput(1, v); return a end)
+      clean(what, function() local a = S.ZeroInput() + v; return a end)
+      clean(what, function() local a = v & S.ZeroInput(); return a end)
+      clean(what, function() local a = S.StepInput { step_size = 1 }:update_params { step_size = v }; return a end)
+      clean(what, function() local a = S.StepInput { step_size = 1 }:update_params(v); return a end)
+      for _, field in ipairs { "n", "inputs", "length_ratios", "duration" } do
+        clean(what .. " " .. field, function()
+          local c = composite(field == "length_ratios" and "&" or "+")
+          c[field] = v
+          local a = c:as_array(1, 0.1)
+          return a
+        end)
+      end
+      clean(what, function() local a = S.custom(function() return v end):as_array(1, 0.1); return a end)
+      clean(what, function()
+        local a = S.custom(function() return { 1, v, 3, 4, 5, 6, 7, 8, 9, 10 } end):as_array(1, 0.1)
+        return a
+      end)
+      clean(what, function() local a = S.length(v, 0.1); return a end)
+      clean(what, function() local a = S.ZeroInput():to_model(v); return a end)
+    end
+  end)
+end)
