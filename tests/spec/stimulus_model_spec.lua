@@ -220,17 +220,18 @@ describe("stimulus channels and nodes", function()
     assert.are_not.same(late:get("x", 0), late:get("x", 1))
   end)
 
-  it("checks every field again at the run, whatever changed after the assignment", function()
+  it("checks a field when it is set, and everything again at the run, whatever changed since", function()
     local model = nm.models.fhn.native(uncoupled)
     local s = S.SinusoidalInput { amplitude = 1, frequency = 5 }
     model.params.x_ext = s
-    s.frequency = "5"
-    assert.matches("stimulus_model_spec%.lua:%d+: run: 'x_ext': SinusoidalInput: frequency must be a finite " ..
-                   'number, got "5" %(stimulus defined at .-stimulus_model_spec%.lua:%d+%)',
-                   fails(function() model:run { duration = 10 } end))
-    s.frequency, s.start, s["end"] = 5, 8, 2
-    assert.matches("run: 'x_ext': SinusoidalInput: end = 2 ms is not after start = 8 ms",
-                   fails(function() model:run { duration = 10 } end))
+    assert.matches('stimulus_model_spec%.lua:%d+: SinusoidalInput: frequency must be a finite number, got "5"',
+                   fails(function() s.frequency = "5" end))
+    assert.are.equal(5, s.frequency)
+    -- Rules between fields wait for the run, so fields can be set in any order.
+    s.start, s["end"] = 8, 2
+    assert.matches("stimulus_model_spec%.lua:%d+: run: 'x_ext': SinusoidalInput: end = 2 ms is not after " ..
+                   "start = 8 ms: the stimulus would be zero throughout %(stimulus defined at " ..
+                   ".-stimulus_model_spec%.lua:%d+%)", fails(function() model:run { duration = 10 } end))
     local c = s & S.StepInput { step_size = 1 }
     s["end"] = nil
     model.params.x_ext = c
@@ -243,7 +244,7 @@ describe("stimulus channels and nodes", function()
                    fails(function() model:run { duration = 10 } end))
   end)
 
-  it("refuses a field a stimulus does not have, at the line that sets it", function()
+  it("refuses a field a stimulus does not have, or a bad value, at the line that sets it", function()
     local s = S.SinusoidalInput { amplitude = 1, frequency = 5 }
     assert.matches("stimulus_model_spec%.lua:%d+: SinusoidalInput: unknown parameter 'amplitud'; did you mean " ..
                    "'amplitude'%?", fails(function() s.amplitud = 2 end))
@@ -252,6 +253,11 @@ describe("stimulus channels and nodes", function()
                    fails(function() c.ratios = { 1, 2 } end))
     assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: n %(channels%) must be a positive integer, got 0",
                    fails(function() c.n = 0 end))
+    assert.matches("stimulus_model_spec%.lua:%d+: SinusoidalInput: n %(channels%) must be a positive integer, got 0",
+                   fails(function() s.n = 0 end))
+    assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: input 2 is 3, not a stimulus",
+                   fails(function() c.inputs = { s, 3 } end))
+    assert.are.equal(1, s.n)
   end)
 
   it("reads back the stimulus, and shows it in the description", function()
