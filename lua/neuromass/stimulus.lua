@@ -624,7 +624,13 @@ local function set(self, k, v)
   local msg = composite_field_problem(k, v)
   if msg then return msg end
   materialise(self)
+  local old = field(self, k)
   store(self, k, v)
+  if k == "inputs" then
+    msg = measure(self)
+    if msg then store(self, k, old); measure(self) end
+    return msg
+  end
 end
 
 S.__index = function(self, k)

@@ -618,6 +618,10 @@ describe("long chains and deep nesting", function()
     for _ = 2, 100 do s = S.SummedStimulus { s } end
     assert.are.equal(1, s:as_array(D, DT)[1][1])
     assert.is_truthy(tostring(s):find("StepInput{step_size = 1}", 1, true))
+    -- Parts given later are measured too.
+    local c = step(1) + step(2)
+    refused("SummedStimulus: stimuli nested 101 deep", function() c.inputs = { s, s } end)
+    assert.are.equal(2, c[2].step_size)
   end)
 
   it("a tree that repeats a part exponentially is refused with its size", function()
