@@ -5,8 +5,8 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, error, ipairs, setmetatable, string, getmetatable =
-      type, error, ipairs, setmetatable, string, getmetatable
+local type, error, ipairs, setmetatable, string, getmetatable, math, tostring =
+      type, error, ipairs, setmetatable, string, getmetatable, math, tostring
 
 local M = {}
 
@@ -112,19 +112,36 @@ M.Series = { __name = "neuromass.Series" }
 M.Series.__index = M.Series
 
 --- A time series for a parameter: `values` (one array for every matched slot)
--- or a list of arrays (one per matched slot).  Sample k is used by the step
--- from k*dt (API.md, "Time-varying inputs").
+-- or a list of arrays (one per matched slot).  Sample k is labelled (k+1)*dt
+-- from the run's start: the step from t uses the sample labelled t, the
+-- first step sample 0; each run starts again at sample 0 (API.md,
+-- "Time-varying inputs"; docs/stimulus.md).
 function M.series(values)
   if type(values) ~= "table" or #values == 0 then error("series: expected a non-empty array", 2) end
   local per_slot = type(values[1]) == "table"
   for i, v in ipairs(values) do
     if per_slot and (type(v) ~= "table" or #v == 0) then
       error("series: element " .. i .. " is not an array", 2)
-    elseif not per_slot and type(v) ~= "number" then
-      error("series: element " .. i .. " is not a number", 2)
     end
   end
+  local why = not per_slot and M.series_problem(values)
+  if why then error("series: " .. why, 2) end
   return setmetatable({ values = values, per_slot = per_slot }, M.Series)
+end
+
+--- What is wrong with the samples of a one-slot series (nil when nothing):
+-- each must be a finite number, and a run needs `needed` of them.  Checked
+-- when the series is made and again at each run (they may have changed).
+function M.series_problem(values, needed)
+  if needed and #values < needed then return string.format("has %d samples, the run needs %d", #values, needed) end
+  for k = 1, needed or #values do
+    local v = values[k]
+    if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+      local text = v ~= v and "nan" or type(v) == "number" and tostring(v)
+                   or type(v) == "string" and string.format("%q", v) or type(v)
+      return string.format("sample %d is %s, not a finite number", k, text)
+    end
+  end
 end
 
 local function is_series(v) return getmetatable(v) == M.Series end

@@ -127,13 +127,13 @@ local function drivers(self, n_steps, dt, level)
     end
     local values = series.values
     if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
-    if #values < n_steps then
+    local why = params.series_problem(values, n_steps)
+    if why then
       local name = "?"
       for _, e in ipairs(self.registry.list) do
         for _, s in ipairs(e.slots or {}) do if s == slot then name = e.name end end
       end
-      error(string.format("run: the series driving '%s' has %d samples, the run needs %d",
-                          name, #values, n_steps), level + 1)
+      error(string.format("run: the series driving '%s': %s", name, why), level + 1)
     end
     list[#list + 1] = { slot = slot, values = values }
     ::next::

@@ -4,6 +4,8 @@
 ** flattens its objects into the node list read here; the same compiled tree
 ** serves as_array (render) and model runs (a driver of sim:run).
 */
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "bind.h"
@@ -15,7 +17,7 @@ static const char *const kind_names[] = {
 };
 
 static const char *const why_names[] = {
-  "", "tree", "duration", "start", "end", "channels", "ramp", "tau", "sigma", "array"
+  "", "tree", "duration", "start", "end", "channels", "tau", "array", "length", "depth", "size"
 };
 
 
@@ -51,6 +53,18 @@ static uint64_t optseed(lua_State *L, int t, const char *k)
 }
 
 
+/* A count field of a node (absent: dflt); stimulus.lua has checked it. */
+static size_t optcount(lua_State *L, int t, const char *k, lua_Integer dflt)
+{
+  lua_getfield(L, t, k);
+  int ok = 1;
+  lua_Integer v = lua_isnil(L, -1) ? dflt : lua_tointegerx(L, -1, &ok);
+  if (!ok || v < 0) luaL_error(L, "stimulus node: field '%s' must be a non-negative integer", k);
+  lua_pop(L, 1);
+  return (size_t)v;
+}
+
+
 /* Reads node `t` into *d; arrays it points to are userdata anchored in the
 ** table at `anchor`. */
 static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
@@ -60,8 +74,8 @@ static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
   d->kind = luaL_checkoption(L, -1, NULL, kind_names);
   lua_pop(L, 1);
   int has;
-  d->n_children = (size_t)optnum(L, t, "children", 0, NULL);
-  d->channels = (size_t)optnum(L, t, "channels", 1, NULL);
+  d->n_children = optcount(L, t, "children", 0);
+  d->channels = optcount(L, t, "channels", 1);
   d->p[0] = optnum(L, t, "p1", 0, NULL);
   d->p[1] = optnum(L, t, "p2", 0, NULL);
   d->p[2] = optnum(L, t, "p3", 0, NULL);
@@ -98,6 +112,7 @@ static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
       if (lr != len) luaL_error(L, "stimulus node: rows of samples differ in length");
       lua_pop(L, 1);
     }
+    if (len && rows > (SIZE_MAX / sizeof(double) - 1) / len) luaL_error(L, "stimulus node: too many samples");
     double *vals = lua_newuserdatauv(L, (rows * len + 1) * sizeof *vals, 0);
     for (size_t r = 0; r < rows; r++) {
       lua_geti(L, v, (lua_Integer)r + 1);
@@ -121,7 +136,9 @@ static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
 
 /*
 ** core.stimulus(nodes, duration, dt) -> stimulus
-**   | nil, node (1-based), why ("start", "end", "tau", ...), node's duration
+**   | nil, node (1-based), why ("start", "end", "tau", ..., "memory" when
+**     allocating failed), node's duration, and for why = "size" the bytes
+**     needed and the limit
 */
 static int stim_new(lua_State *L)
 {
@@ -144,12 +161,15 @@ static int stim_new(lua_State *L)
   nm_stim_error err;
   ls->s = nm_stim_new(nodes, n, duration, dt, &status, &err);
   if (!ls->s) {
-    if (status != NM_EINVAL) return nmL_fail(L, status, "stimulus");
+    /* NM_ENOMEM (the only other status): the machine ran out while building. */
+    int nomem = status != NM_EINVAL;
     luaL_pushfail(L);
-    lua_pushinteger(L, err.node + 1);
-    lua_pushstring(L, err.why > 0 && err.why <= NM_STIM_BAD_ARRAY ? why_names[err.why] : "tree");
+    lua_pushinteger(L, nomem ? 1 : err.node + 1);
+    lua_pushstring(L, nomem ? "memory" : err.why > 0 && err.why <= NM_STIM_TOO_BIG ? why_names[err.why] : "tree");
     lua_pushnumber(L, err.duration);
-    return 4;
+    lua_pushnumber(L, err.bytes);
+    lua_pushnumber(L, err.limit);
+    return 6;
   }
   return 1;
 }
@@ -164,13 +184,26 @@ static int stim_gc(lua_State *L)
 }
 
 
-/* st:render(count) -> { {channel 1's samples}, {channel 2's}, ... } */
+/* Bytes to hand `values` samples to Lua: the rendered doubles and the
+** tables' slots (a Lua 5.4 TValue is 16 bytes). */
+#define RENDER_BYTES (sizeof(double) + 16)
+
+/* st:render(count) -> { {channel 1's samples}, {channel 2's}, ... }
+**   | nil, "size", bytes needed, the limit (stimulus.lua explains) */
 static int stim_render(lua_State *L)
 {
   nm_stim *s = nmL_checkstim(L, 1);
   lua_Integer count = luaL_checkinteger(L, 2);
   luaL_argcheck(L, count >= 0, 2, "count must not be negative");
-  size_t nc = nm_stim_channels(s), k = (size_t)count;
+  size_t nc = nm_stim_channels(s), k = (size_t)count, limit = nm_stim_memory_limit();
+  /* Lua tables are sized by int; the product must fit and fit in memory. */
+  if (nc > INT_MAX || k > INT_MAX || (k && nc > limit / RENDER_BYTES / k)) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "size");
+    lua_pushnumber(L, (double)nc * (double)k * RENDER_BYTES);
+    lua_pushnumber(L, (double)limit);
+    return 4;
+  }
   double *out = lua_newuserdatauv(L, (nc * k + 1) * sizeof *out, 0);
   int status = nm_stim_render(s, out, k);
   if (status != NM_OK) return nmL_fail(L, status, "stimulus");
@@ -302,4 +335,6 @@ void nmL_open_stim(lua_State *L)
   lua_setfield(L, -2, "stim_length");
   lua_pushcfunction(L, stim_stream_seed);
   lua_setfield(L, -2, "stim_stream_seed");
+  lua_pushinteger(L, NM_STIM_MAX_DEPTH);
+  lua_setfield(L, -2, "stim_max_depth");
 }

