@@ -5,8 +5,11 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, error, ipairs, setmetatable, string, getmetatable =
-      type, error, ipairs, setmetatable, string, getmetatable
+local type, ipairs, setmetatable, string, getmetatable =
+      type, ipairs, setmetatable, string, getmetatable
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
@@ -94,10 +97,12 @@ end
 --- Entries matching `key`, or an error with a suggestion (level as error()).
 function Registry:need(key, level)
   if type(key) ~= "string" then
-    error(string.format("%s names are strings, got %s", self.what, type(key)), level + 1)
+    error(string.format("%s names are strings, got %s", self.what, check.show(key)), level + 1)
   end
   local found = self:match(key)
   if #found == 0 then
+    local hint = self.hints and self.hints[key]
+    if hint then error(hint, level + 1) end
     error(string.format("unknown %s '%s'%s", self.what, key, M.suggestion(key, self:names())),
           level + 1)
   end
@@ -250,7 +255,10 @@ end
 -- lists every entry with its value.
 function M.proxy(reg, values, drive, on_change)
   return setmetatable({}, {
-    __index = function(_, key) return M.read(reg, key, values, drive) end,
+    __index = function(_, key)
+      reg:need(key, 2)                     -- an unknown name is an error, never nil
+      return M.read(reg, key, values, drive)
+    end,
     __newindex = function(_, key, value)
       M.assign(reg, key, value, values, drive, 2)
       if on_change then on_change(key) end

@@ -81,6 +81,7 @@ function M.native(args)
     sync = function(net) return { network_theta = net:custom(phase_coupling(net, net.p.k)) } end,
     aliases = { sigma_ou = { "input_0.sigma" }, tau_ou = { "input_0.tau" } },
     init_aliases = { theta_init = "theta" },
+    ou_aliases = { theta_ou = "input_0" },
     random_init = function(r, N)
       local th = {}
       for k = 1, N do th[k] = TWO_PI * r() end

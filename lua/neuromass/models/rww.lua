@@ -78,6 +78,7 @@ function M.native(args)
     aliases = { sigma_ou = { "input_0.sigma" }, tau_ou = { "input_0.tau" },
                 S_ou_mean = { "input_0.mu" } },
     init_aliases = { S_init = "S" },
+    ou_aliases = { S_ou = "input_0" },
     random_init = function(r, N)
       local S = {}
       for i = 1, N do S[i] = 0.05 * r() end

@@ -129,6 +129,7 @@ function M.native(args)
                 tau_ou = { "input_0.tau", "input_1.tau" },
                 exc_ou_mean = { "input_0.mu" }, inh_ou_mean = { "input_1.mu" } },
     init_aliases = { ses_init = "se", sis_init = "si" },
+    ou_aliases = { exc_ou = "input_0", inh_ou = "input_1" },
     random_init = function(r, N)
       local se, si = {}, {}
       for i = 1, N do se[i] = 0.05 * r() end
