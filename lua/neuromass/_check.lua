@@ -69,25 +69,29 @@ end
 --- Calls the user's callback fn(...) (derivatives, outputs); returns its
 -- results.  An error it raises is re-raised as a string that starts with the
 -- user's script:line (errors of C functions such as math.sin carry no line,
--- the library's are moved to the user's line), plus what `explain(msg)`
--- returns (a hint, or "").
-function M.call_user(fn, explain, ...)
+-- the library's are moved to the user's line), then `prefix` (or nothing),
+-- the message, and what `explain(msg)` returns (a hint, or "").
+function M.call_user(fn, prefix, explain, ...)
   local function handler(e)
     local msg = type(e) == "string" and e or describe(e)
     local where = msg:match("^(.-):%d+: ")
+    local hint = explain and explain(msg) or ""
     -- (short_src may be cut to ".../neuromass/expr.lua": match the end)
+    local pos
     if not where or where:match("neuromass/[%w_]+%.lua$") or where:match("neuromass/models/[%w_]+%.lua$") then
       msg = msg:gsub("^.-:%d+: ", "")
       for l = 2, math.huge do
         local info = debug.getinfo(l, "Sl")
         if not info then break end
         if info.what ~= "C" and not M.in_library(info.source) then
-          msg = string.format("%s:%d: %s", info.short_src, info.currentline, msg)
+          pos = string.format("%s:%d: ", info.short_src, info.currentline)
           break
         end
       end
+    else
+      pos, msg = msg:match("^(.-:%d+: )(.*)$")
     end
-    return msg .. (explain and explain(msg) or "")
+    return (pos or "") .. (prefix or "") .. msg .. hint
   end
   local res = table.pack(xpcall(fn, handler, ...))
   if not res[1] then error(res[2], 0) end

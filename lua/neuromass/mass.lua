@@ -238,7 +238,7 @@ function M.mass(def)
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
-    local out = check.call_user(def.outputs, expr.explain, s, p, u)
+    local out = check.call_user(def.outputs, nil, expr.explain, s, p, u)
     t.output_names = def.output_order or sorted_keys(out)
     check_result(out, t.output_names, "outputs", name, 2)
     t.outputs = def.outputs
@@ -249,7 +249,7 @@ function M.mass(def)
     s = symbols("var", readable, "state variable or output", name)
     t.symbols[1] = s
   end
-  local res = check.call_user(def.derivatives, expr.explain, s, p, u)
+  local res = check.call_user(def.derivatives, nil, expr.explain, s, p, u)
   check_result(res, t.state_names, "derivatives", name, 2)
   t.outputs_at = def.outputs_at or "before"
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then

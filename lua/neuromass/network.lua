@@ -259,6 +259,10 @@ local function eval_custom(self, s, input, rule)
       if type(e) ~= "number" and not expr.is_expr(e) then
         check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned %s, not an " ..
                                               "expression or a number", input, i - 1, check.show(e)))
+      elseif not expr.depth(e) then
+        check.error_at(rule.fn, string.format("custom coupling '%s' for node %d: the expression is " ..
+                                              "nested deeper than %d operations", input, i - 1,
+                                              expr.MAX_DEPTH))
       end
       rule.exprs[i] = e
     end

@@ -230,6 +230,18 @@ local cases = {
   { "table2d of a number", deriv("return { x = nm.table2d(1, s.x, s.x) }"), "table2d" },
   { "an unknown dataset", "nm.datasets.load('foo')", "'foo'", "gw" },
   { "an unknown zoo model", "print(nm.models.nothere)", "'nothere'" },
+  { "a misspelt function of neuromass", deriv("return { x = nm.sine(s.x) }"), "'sine'", "did you mean 'sin'?" },
+  { "a slow mass raising a table", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) error({ code = 7 }) end") ..
+    "() } }):run { duration = 1 }", "slow", "table", "code = 7" },
+  { "a slow mass returning a string", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) return { x = 'a' } end") ..
+    "() } }):run { duration = 1 }", "slow mass 'M'", "'x'", "string" },
+  { "a slow mass returning nothing", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) end") ..
+    "() } }):run { duration = 1 }", "slow mass 'M'", "nil" },
+  { "a slow mass calling math.sqrt on a string", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) return { x = math.sqrt('a') } end") ..
+    "() } }):run { duration = 1 }", "sqrt" },
+  { "a custom rule nested 10^6 deep",
+    "nm.model(" .. net2("network_x = function(i) local e = net:now(0, 'x') for _ = 1, 1000000 do e = e + 1 end return e end") .. ")",
+    "deeper than 10000" },
   { "a 10^6-deep expression", deriv("local e = s.x for _ = 1, 1000000 do e = e + 1 end return { x = e }"),
     "deep" },
 }

@@ -109,7 +109,7 @@ describe("model building after the checks", function()
   end)
 
   it("compiles and runs an expression just under the depth limit", function()
-    local depth = nm.models and require("neuromass.expr").MAX_DEPTH - 2
+    local depth = require("neuromass.expr").MAX_DEPTH - 2
     local M = nm.mass { label = "Deep", state = { x = 0 }, derivatives = function(s)
       local e = s.x
       for _ = 1, depth - 1 do e = e + 1e-6 end
