@@ -46,9 +46,14 @@ local function check_noise_field(name, k, f, v, level)
   end
 end
 
-local function sorted_keys(t, skip)
+local function sorted_keys(t, skip, what)
   local keys = {}
-  for k in pairs(t) do if k ~= skip then keys[#keys + 1] = k end end
+  for k in pairs(t) do
+    if type(k) ~= "string" then
+      error(string.format("%s: names are strings, got %s", what or "mass", check.show(k)), 3)
+    end
+    if k ~= skip then keys[#keys + 1] = k end
+  end
   table.sort(keys)
   return keys
 end
@@ -133,6 +138,11 @@ end
 --- Defines a mass type.  See API.md for the fields.
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
+  for _, f in ipairs { "name", "label", "type" } do
+    if def[f] ~= nil and type(def[f]) ~= "string" then
+      error(string.format("mass: '%s' must be a string, got %s", f, check.show(def[f])), 2)
+    end
+  end
   local name = def.name or def.label or "mass"
   local t = setmetatable({}, MassType)
   t.name, t.label, t.type = name, def.label or name, def.type
@@ -144,7 +154,7 @@ function M.mass(def)
   if type(state) ~= "table" then
     error(string.format("mass '%s': 'state' must be a table { name = initial value }", name), 2)
   end
-  local order = state.order or sorted_keys(state, "order")
+  local order = state.order or sorted_keys(state, "order", "mass '" .. name .. "': state")
   t.state_names, t.state_init = {}, {}
   for i, v in ipairs(order) do
     if not check.finite(state[v]) then
@@ -158,7 +168,7 @@ function M.mass(def)
   if def.params ~= nil and type(def.params) ~= "table" then
     error(string.format("mass '%s': 'params' must be a table { name = value }", name), 2)
   end
-  t.param_names, t.param_defaults = sorted_keys(def.params or {}), {}
+  t.param_names, t.param_defaults = sorted_keys(def.params or {}, nil, "mass '" .. name .. "': params"), {}
   for _, p in ipairs(t.param_names) do
     local v = def.params[p]
     if type(v) ~= "number" or v ~= v then
@@ -239,7 +249,7 @@ function M.mass(def)
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
     local out = check.call_user(def.outputs, nil, expr.explain, s, p, u)
-    t.output_names = def.output_order or sorted_keys(out)
+    t.output_names = def.output_order or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", name, 2)
     t.outputs = def.outputs
     -- The equations may read an output's value from before the step (s.<output>).

@@ -125,8 +125,8 @@ function M.series(values)
   for i, v in ipairs(values) do
     if per_slot and (type(v) ~= "table" or #v == 0) then
       error("series: element " .. i .. " is not an array", 2)
-    elseif not per_slot and type(v) ~= "number" then
-      error("series: element " .. i .. " is not a number", 2)
+    elseif not per_slot and (type(v) ~= "number" or v ~= v) then
+      error("series: element " .. i .. " must be a number, got " .. check.show(v), 2)
     end
   end
   return setmetatable({ values = values, per_slot = per_slot }, M.Series)
@@ -161,9 +161,11 @@ function M.spread(value, n, key, level)
       error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
                           key, n, #value, n), level + 1)
     end
-    for i, v in ipairs(value) do
-      if type(v) ~= "number" then
-        error(string.format("'%s': element %d is a %s, not a number", key, i, type(v)), level + 1)
+    for i = 1, n do
+      local v = value[i]
+      if type(v) ~= "number" or v ~= v then
+        error(string.format("'%s': element %d must be a number, got %s", key, i, check.show(v)),
+              level + 1)
       end
     end
     return function(i) return value[i] end

@@ -4,6 +4,7 @@
 -- "bad.lua:<that line>:" (never a line inside lua/neuromass/) and contain the
 -- key words (plain text).
 local nm = require "neuromass"
+local h = require "helpers"
 
 local preamble = [[
 local nm = require "neuromass"
@@ -205,6 +206,13 @@ local cases = {
   { "setting a state to NaN", "model.init['*.x'] = 0/0", "'*.x'", "NaN" },
   { "replacing model.params", "model.params = {}", "model.params" },
   { "an empty series", "nm.series {}", "series" },
+  { "a series holding NaN", "nm.series { 1, 0/0 }", "element 2", "nan" },
+  { "per-node values holding NaN", "local m = nm.models.fhn.native { Cmat = C2 }\nm.params.x_ext = { 1, 0/0 }",
+    "'x_ext'", "element 2", "nan" },
+  { "a state given as a list", "nm.mass { state = { 0, 1 }, derivatives = function(s) return {} end }",
+    "state", "names are strings" },
+  { "a mass type that is a number", mass("type = 1, derivatives = function(s) return { x = 0 } end"),
+    "'type'", "string" },
   { "a series of strings", "nm.series { 'a' }", "series", "element 1" },
   { "sync not a function", "nm.network { nodes = { node }, sync = 1 }", "sync", "function" },
   { "sync returning a number", "nm.model(nm.network { nodes = { node }, sync = function() return 1 end })",
@@ -246,6 +254,11 @@ local cases = {
     "deep" },
 }
 
+-- The cases run through the executable as well (by their description).
+local through_exe = { ["math.sin on a symbol"] = true, ["a slow mass raising a table"] = true,
+                      ["native: signalV NaN"] = true, ["a rule for an undeclared input"] = true,
+                      ["reading an unknown parameter"] = true }
+
 local function run_case(code)
   local src = preamble .. code .. "\n"
   local chunk = assert(load(src, "@bad.lua"))
@@ -267,6 +280,25 @@ describe("an error in a model-building script", function()
         assert.is_truthy(err:find(case[k], 1, true), "'" .. case[k] .. "' missing from: " .. err)
       end
     end)
+  end
+  for _, case in ipairs(cases) do
+    if through_exe[case[1]] then
+      it("through the executable, exits non-zero with the message at the script's line: " .. case[1], function()
+        local dir = os.tmpname()
+        os.remove(dir)
+        assert(os.execute("mkdir " .. dir))
+        local f = assert(io.open(dir .. "/bad.lua", "w"))
+        f:write(preamble, case[2], "\n")
+        f:close()
+        local status, _, err = h.sh("cd " .. dir .. " && " .. h.exe .. " run bad.lua")
+        os.execute("rm -rf " .. dir)
+        local _, n = case[2]:gsub("\n", "")
+        assert.is_not.equals(0, status)
+        assert.are.equal("neuromass: bad.lua:" .. (preamble_lines + n + 1) .. ": ",
+                         err:sub(1, #("neuromass: bad.lua:" .. (preamble_lines + n + 1) .. ": ")), err)
+        for k = 3, #case do assert.is_truthy(err:find(case[k], 1, true), err) end
+      end)
+    end
   end
   it("covers at least 100 bad inputs", function()
     assert.is_true(#cases >= 100, #cases .. " cases")
