@@ -115,6 +115,37 @@ function M.show(v)
   return type(v)
 end
 
+--- A label (def.label or def.name) of a `what`: a string or nil, or an error.
+function M.label(def, what, default)
+  for _, f in ipairs { "label", "name" } do
+    if def[f] ~= nil and type(def[f]) ~= "string" then
+      M.error(string.format("%s: '%s' must be a string, got %s", what, f, M.show(def[f])), 2)
+    end
+  end
+  return def.label or def.name or default
+end
+
+--- Checks that option `key` of table `t`, if given, is a table (`what` names t).
+function M.table_field(t, key, what)
+  if t[key] ~= nil and type(t[key]) ~= "table" then
+    M.error(string.format("%s: '%s' must be a table, got %s", what, key, M.show(t[key])), 2)
+  end
+end
+
+--- A list of distinct strings (names of `what`), or an error naming the duplicate.
+function M.names(list, what)
+  local seen = {}
+  for i, v in ipairs(list) do
+    if type(v) ~= "string" then
+      M.error(string.format("%s[%d] must be a name (a string), got %s", what, i, M.show(v)), 2)
+    elseif seen[v] then
+      M.error(string.format("%s: '%s' is given twice", what, v), 2)
+    end
+    seen[v] = true
+  end
+  return list
+end
+
 --- A whole count `n` of `what` between 1 (or `min`) and `max`, or an error.
 function M.count(n, what, max, level, min)
   min = min or 1

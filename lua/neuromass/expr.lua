@@ -178,7 +178,7 @@ end
 function M.explain(msg)
   local f = msg:match("bad argument #%d+ to '([%w_]+)' %(number expected, got neuromass%.expression%)")
   if f and M[f] then
-    return string.format(" (math.%s takes numbers, not the symbols s, p, u: use nm.%s)", f, f)
+    return string.format(" (math.%s takes numbers, not expressions: use nm.%s)", f, f)
   end
   return ""
 end

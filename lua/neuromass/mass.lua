@@ -154,7 +154,8 @@ function M.mass(def)
   if type(state) ~= "table" then
     error(string.format("mass '%s': 'state' must be a table { name = initial value }", name), 2)
   end
-  local order = state.order or sorted_keys(state, "order", "mass '" .. name .. "': state")
+  local order = state.order and check.names(state.order, "mass '" .. name .. "': state.order")
+                or sorted_keys(state, "order", "mass '" .. name .. "': state")
   t.state_names, t.state_init = {}, {}
   for i, v in ipairs(order) do
     if not check.finite(state[v]) then
@@ -184,13 +185,8 @@ function M.mass(def)
     error(string.format("mass '%s': 'inputs' must be a list of input names, got %s", name,
                         check.show(inputs)), 2)
   end
-  for i, v in ipairs(inputs) do
-    if type(v) ~= "string" then
-      error(string.format("mass '%s': inputs[%d] must be an input name (a string), got %s", name, i,
-                          check.show(v)), 2)
-    end
-    t.inputs[i] = v
-  end
+  check.names(inputs, string.format("mass '%s': inputs", name))
+  for i, v in ipairs(inputs) do t.inputs[i] = v end
   -- Noise channels: a count (0 .. check.MAX_NOISE_CHANNELS) or a list of { mu, sigma, tau, kind }.
   local noise = def.noise or 0
   local what = string.format("mass '%s': noise (the number of channels)", name)
@@ -249,7 +245,11 @@ function M.mass(def)
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
     local out = check.call_user(def.outputs, nil, expr.explain, s, p, u)
-    t.output_names = def.output_order or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
+    if type(out) ~= "table" then
+      error(string.format("mass '%s': outputs must return a table, got %s", name, check.show(out)), 2)
+    end
+    t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
+                     or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", name, 2)
     t.outputs = def.outputs
     -- The equations may read an output's value from before the step (s.<output>).
@@ -292,6 +292,7 @@ local instance_fields = { params = true, init = true, noise = true }
 function MassType:__call(opts)
   opts = opts or {}
   check.fields(opts, instance_fields, "mass '" .. self.name .. "'", 2)
+  for k in pairs(instance_fields) do check.table_field(opts, k, "mass '" .. self.name .. "'") end
   local m = setmetatable({ type = self, params = {}, init = {}, noise = {} }, Mass)
   for k, v in pairs(self.param_defaults) do m.params[k] = v end
   for k, v in pairs(self.state_init) do m.init[k] = v end

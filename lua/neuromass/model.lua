@@ -39,6 +39,8 @@ local function register_names(self, opts)
   local flat = self.naming == "flat"
   local reg, ireg = params.registry("parameter"), params.registry("state variable")
   local values, v0, sigma_slots = {}, {}, {}
+  -- Parameters with a range (noise sigma >= 0, tau > 0): slot -> { lower, strict, what }.
+  local bounds = {}
   local top = (not self.standalone) and net.label or nil
   for i, nd in ipairs(net.nodes) do
     local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
@@ -55,8 +57,10 @@ local function register_names(self, opts)
       for c, ch in ipairs(m.noise) do
         for _, f in ipairs { "mu", "sigma", "tau" } do
           local name = "input_" .. (c - 1) .. "." .. f
-          add(name, layout.param_slot(g, name, lane), ch[f])
-          if f == "sigma" then sigma_slots[layout.param_slot(g, name, lane)] = true end
+          local slot = layout.param_slot(g, name, lane)
+          add(name, slot, ch[f])
+          if f == "sigma" then sigma_slots[slot] = true; bounds[slot] = { 0, false, "a noise sigma" } end
+          if f == "tau" then bounds[slot] = { 0, true, "a noise time constant (ms)" } end
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.
         local name = "input_" .. (c - 1)
@@ -150,7 +154,7 @@ local function register_names(self, opts)
   for name, s in pairs(opts.structural or {}) do
     structural(name, s.get, s.set)
   end
-  reg.hints = run_option_hint
+  reg.hints, reg.bounds = run_option_hint, bounds
   self.registry, self.init_registry = reg, ireg
   self.values, self.v0, self.drive = values, v0, {}
   self.noise_sigma_slots = sigma_slots
@@ -163,6 +167,9 @@ end
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2)
+  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural" } do
+    check.table_field(opts, k, "model")
+  end
   local mt = getmetatable(obj)
   local net, standalone
   if mt == nodemod.Node then

@@ -50,7 +50,7 @@ end
 -- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
 function M.network(def)
   check.fields(def, net_fields, "network", 2)
-  local label = def.label or def.name or "Net"
+  local label = check.label(def, "network", "Net")
   local nodes = def.nodes
   if type(nodes) ~= "table" or #nodes == 0 then
     error(string.format("network '%s': 'nodes' must be a non-empty list of nodes", label), 2)
@@ -82,6 +82,7 @@ function M.network(def)
     error(what .. "'signal_speed' needs 'lengths' (mm)", 2)
   end
   self.params = {}
+  check.table_field(def, "params", what:sub(1, -3))
   for k, v in pairs(def.params or {}) do
     if type(v) ~= "number" or v ~= v then
       error(string.format("%sparameter '%s' must be a number, got %s", what, tostring(k),
@@ -255,7 +256,7 @@ local function eval_custom(self, s, input, rule)
     end
     if takes then
       s.current = i - 1
-      local e = rule.fn(i - 1)
+      local e = check.call_user(rule.fn, nil, expr.explain, i - 1)
       if type(e) ~= "number" and not expr.is_expr(e) then
         check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned %s, not an " ..
                                               "expression or a number", input, i - 1, check.show(e)))
@@ -284,7 +285,7 @@ function Network:resolve_sync()
   end })
   s.C = self.connectivity
   if not self.sync then return {}, s end
-  local rules = self.sync(s)
+  local rules = check.call_user(self.sync, nil, expr.explain, s)
   if type(rules) ~= "table" then
     check.error_at(self.sync, string.format("network '%s': sync must return a table " ..
                                             "{ input = coupling }, got %s", self.label, check.show(rules)))

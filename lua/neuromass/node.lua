@@ -47,7 +47,7 @@ end
 
 function M.node(def)
   check.fields(def, node_fields, "node", 2)
-  local label = def.label or def.name or "Node"
+  local label = check.label(def, "node", "Node")
   if type(def.masses) ~= "table" or #def.masses == 0 then
     error(string.format("node '%s': 'masses' must be a non-empty list of masses", label), 2)
   end

@@ -219,6 +219,11 @@ function M.assign(reg, key, value, values, drive, level)
   local at = M.spread(value, #slots, key, level + 1)
   for i, s in ipairs(slots) do
     local v = at(i)
+    local b = reg.bounds and reg.bounds[s]
+    if b and type(v) == "number" and (v < b[1] or (b[2] and v == b[1])) then
+      error(string.format("'%s' is %s: it must be %s %g, got %s", key, b[3], b[2] and ">" or ">=",
+                          b[1], check.show(v)), level + 1)
+    end
     if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
     elseif drive then drive[s] = v
     else error(string.format("'%s' cannot be time-varying", key), level + 1) end

@@ -171,11 +171,30 @@ function M.build(spec, args, level)
   return model
 end
 
---- n MultiModel nodes made by node{ seed, params }, node i seeded with seed + i.
-function M.seeded_nodes(node, n, opts)
-  opts = opts or {}
+--- The options table of a zoo constructor `what` (nil: {}), or an error.
+function M.options(opts, what)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(string.format("%s: expected a table of options, got %s", what, check.show(opts)), 2)
+  end
+  return opts or {}
+end
+
+--- One MultiModel node per row of Cmat (checked: a non-empty list of rows;
+-- nm.network checks the rest), made by node{ seed, params }, node i seeded
+-- with seed + i; `what` names the constructor in errors.
+function M.seeded_nodes(node, Cmat, opts, what)
+  if type(Cmat) ~= "table" or #Cmat == 0 then
+    error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
+                        type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
+  end
+  local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
+  opts = M.options(opts, what)
+  local seed = opts.seed or 0
+  if math.type(seed) ~= "integer" or seed < 0 then
+    error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
+  end
   local nodes = {}
-  for i = 1, n do nodes[i] = node { seed = (opts.seed or 0) + i - 1, params = opts.params } end
+  for i = 1, n do nodes[i] = node { seed = seed + i - 1, params = opts.params } end
   return nodes
 end
 

