@@ -66,12 +66,14 @@ local function describe(e)
                        table.concat(parts, ", "))
 end
 
---- Calls the user's callback fn(...) (derivatives, outputs); returns its
--- results.  An error it raises is re-raised as a string that starts with the
--- user's script:line (errors of C functions such as math.sin carry no line,
--- the library's are moved to the user's line), then `prefix` (or nothing),
--- the message, and what `explain(msg)` returns (a hint, or "").
-function M.call_user(fn, prefix, explain, ...)
+--- A caller of the user's callbacks (derivatives, outputs, sync rules):
+-- call(fn, ...) returns fn's first result.  An error fn raises is re-raised
+-- as a string that starts with the user's script:line (errors of C functions
+-- such as math.sin carry no line, the library's are moved to the user's
+-- line), then `prefix` (or nothing), the message, and what `explain(msg)`
+-- returns (a hint, or "").  Make one caller per kind of callback: calling it
+-- allocates nothing (the slow path calls it at every evaluation).
+function M.user_caller(prefix, explain)
   local function handler(e)
     local msg = type(e) == "string" and e or describe(e)
     local where = msg:match("^(.-):%d+: ")
@@ -93,9 +95,11 @@ function M.call_user(fn, prefix, explain, ...)
     end
     return (pos or "") .. (prefix or "") .. msg .. hint
   end
-  local res = table.pack(xpcall(fn, handler, ...))
-  if not res[1] then error(res[2], 0) end
-  return table.unpack(res, 2, res.n)
+  return function(fn, ...)
+    local ok, res = xpcall(fn, handler, ...)
+    if not ok then error(res, 0) end
+    return res
+  end
 end
 
 --- Is v a finite number (not NaN, not +-inf)?

@@ -134,7 +134,7 @@ local function slow_group(model, cm, g)
   end
   local ns, np, ni = #t.state_names, #t.param_names, #t.all_inputs
   local user, out = t.derivatives, {}
-  local prefix = string.format("slow mass '%s': ", t.name)
+  local call = check.user_caller(string.format("slow mass '%s': ", t.name))
   local s, p, u = {}, {}, {}
   cm:add_callback(function(values, time)
     local at = 0
@@ -146,7 +146,7 @@ local function slow_group(model, cm, g)
       for k = 1, ni do u[t.all_inputs[k]] = values[at + k] end
       at = at + ni
       -- (errors, whatever their kind, come back as text at the user's line)
-      local d = check.call_user(user, prefix, nil, s, p, u, time)
+      local d = call(user, s, p, u, time)
       if type(d) ~= "table" then
         check.error_at(user, string.format("slow mass '%s': derivatives returned %s, not a table",
                                            t.name, check.show(d)))

@@ -31,6 +31,9 @@ numbers and is called from the engine at every evaluation, for every node.
 That is one Lua call per mass per evaluation, easily 100 times slower than a
 compiled mass: use it to try an idea, then write the equations symbolically. ]]
 
+-- Runs a mass's equations on symbols: errors at the user's line, with hints (use nm.sin).
+local call_equations = check.user_caller(nil, expr.explain)
+
 local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
 local noise_fields = { mu = true, sigma = true, tau = true }
 
@@ -244,7 +247,7 @@ function M.mass(def)
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
-    local out = check.call_user(def.outputs, nil, expr.explain, s, p, u)
+    local out = call_equations(def.outputs, s, p, u)
     if type(out) ~= "table" then
       error(string.format("mass '%s': outputs must return a table, got %s", name, check.show(out)), 2)
     end
@@ -259,7 +262,7 @@ function M.mass(def)
     s = symbols("var", readable, "state variable or output", name)
     t.symbols[1] = s
   end
-  local res = check.call_user(def.derivatives, nil, expr.explain, s, p, u)
+  local res = call_equations(def.derivatives, s, p, u)
   check_result(res, t.state_names, "derivatives", name, 2)
   t.outputs_at = def.outputs_at or "before"
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then

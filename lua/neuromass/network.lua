@@ -231,6 +231,9 @@ function Sync:now(j, var)
   return expr.leaf("hist", var, { node = j, delay_ms = 0 })
 end
 
+-- Runs a sync function or a custom rule: errors at the user's line, with hints (use nm.sin).
+local call_rule = check.user_caller(nil, expr.explain)
+
 -- The inputs the masses of a network declare: name -> true, and a sorted list.
 local function declared_inputs(net)
   local set, list = {}, {}
@@ -256,7 +259,7 @@ local function eval_custom(self, s, input, rule)
     end
     if takes then
       s.current = i - 1
-      local e = check.call_user(rule.fn, nil, expr.explain, i - 1)
+      local e = call_rule(rule.fn, i - 1)
       if type(e) ~= "number" and not expr.is_expr(e) then
         check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned %s, not an " ..
                                               "expression or a number", input, i - 1, check.show(e)))
@@ -285,7 +288,7 @@ function Network:resolve_sync()
   end })
   s.C = self.connectivity
   if not self.sync then return {}, s end
-  local rules = check.call_user(self.sync, nil, expr.explain, s)
+  local rules = call_rule(self.sync, s)
   if type(rules) ~= "table" then
     check.error_at(self.sync, string.format("network '%s': sync must return a table " ..
                                             "{ input = coupling }, got %s", self.label, check.show(rules)))
