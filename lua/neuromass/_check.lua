@@ -1,7 +1,167 @@
 --- Argument checking and friendly errors shared by the library's constructors.
-local type, error, pairs, string, table, math, ipairs = type, error, pairs, string, table, math, ipairs
+local type, error, pairs, string, table, math, ipairs, debug, tostring =
+      type, error, pairs, string, table, math, ipairs, debug, tostring
+local tonumber, getmetatable, xpcall = tonumber, getmetatable, xpcall
 
 local M = {}
+
+--- Documented limits, checked before anything is allocated.  A network's
+-- matrices are Lua tables of n x n numbers (16 bytes each): 10,000 nodes
+-- already take 1.6 GB per matrix.
+M.MAX_NODES = 10000
+M.MAX_NOISE_CHANNELS = 64
+
+-- The directory holding the library's Lua files ("<dir>/neuromass/").
+local libdir = debug.getinfo(1, "S").source:match("^@(.*/)_check%.lua$")
+
+--- True when a chunk's source (debug.getinfo's `source`) is a library file.
+function M.in_library(source)
+  return libdir ~= nil and source:sub(1, #libdir + 1) == "@" .. libdir
+end
+
+--- The error level (as error() counts from the function calling this one) of
+-- the first frame, at `level` or above, that runs the user's code: neither
+-- the library nor C; `level` itself when there is none.
+function M.user_level(level)
+  local l = level + 1
+  while true do
+    local info = debug.getinfo(l, "S")
+    if not info then return level end
+    if info.what ~= "C" and not M.in_library(info.source) then return l - 1 end
+    l = l + 1
+  end
+end
+
+--- error(msg, level) at the user's line: the first frame, from the caller
+-- up, that is not the library's or C.  The library's own levels only guide
+-- error(); this one cannot be fooled by a tail call or a callback between the
+-- user and the check.  Level 0 keeps error()'s meaning: no position.
+function M.error(msg, level)
+  if level == 0 then error(msg, 0) end
+  error(msg, M.user_level(2))
+end
+
+--- error(msg) at the line where the user's function `fn` is defined, for what
+-- a user's callback returned (the callback has returned: no frame of it is left).
+function M.error_at(fn, msg)
+  local info = debug.getinfo(fn, "S")
+  if info.what ~= "C" and not M.in_library(info.source) then
+    error(string.format("%s:%d: %s", info.short_src, info.linedefined, msg), 0)
+  end
+  M.error(msg, 2)
+end
+
+-- A readable message for an error object that is not a string.
+local function describe(e)
+  local mt = getmetatable(e)
+  if mt and mt.__tostring then return tostring(e) end
+  if type(e) ~= "table" then return string.format("an error object of type %s", type(e)) end
+  local parts = {}
+  for k, v in pairs(e) do
+    if #parts == 8 then parts[#parts + 1] = "..."; break end
+    parts[#parts + 1] = string.format("%s = %s", tostring(k), type(v) == "string" and v or tostring(v))
+  end
+  table.sort(parts)
+  return string.format("error raised with a table { %s } instead of a message (give error() a string)",
+                       table.concat(parts, ", "))
+end
+
+--- A caller of the user's callbacks (derivatives, outputs, sync rules):
+-- call(fn, ...) returns fn's first result.  An error fn raises is re-raised
+-- as a string that starts with the user's script:line (errors of C functions
+-- such as math.sin carry no line, the library's are moved to the user's
+-- line), then `prefix` (or nothing), the message, and what `explain(msg)`
+-- returns (a hint, or "").  Make one caller per kind of callback: calling it
+-- allocates nothing (the slow path calls it at every evaluation).
+function M.user_caller(prefix, explain)
+  local function handler(e)
+    local msg = type(e) == "string" and e or describe(e)
+    local where = msg:match("^(.-):%d+: ")
+    local hint = explain and explain(msg) or ""
+    -- (short_src may be cut to ".../neuromass/expr.lua": match the end)
+    local pos
+    if not where or where:match("neuromass/[%w_]+%.lua$") or where:match("neuromass/models/[%w_]+%.lua$") then
+      msg = msg:gsub("^.-:%d+: ", "")
+      for l = 2, math.huge do
+        local info = debug.getinfo(l, "Sl")
+        if not info then break end
+        if info.what ~= "C" and not M.in_library(info.source) then
+          pos = string.format("%s:%d: ", info.short_src, info.currentline)
+          break
+        end
+      end
+    else
+      pos, msg = msg:match("^(.-:%d+: )(.*)$")
+    end
+    return (pos or "") .. (prefix or "") .. msg .. hint
+  end
+  return function(fn, ...)
+    local ok, res = xpcall(fn, handler, ...)
+    if not ok then error(res, 0) end
+    return res
+  end
+end
+
+--- Is v a finite number (not NaN, not +-inf)?
+function M.finite(v)
+  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
+end
+
+--- A number for messages: %g, and "nan"/"inf" spelled as Lua prints them.
+function M.show(v)
+  if type(v) == "number" then
+    if v ~= v then return "nan" end
+    local s = string.format("%.15g", v)
+    if tonumber(s) ~= v then s = string.format("%.17g", v) end
+    return s
+  end
+  if type(v) == "string" then return string.format("%q (a string)", v) end
+  return type(v)
+end
+
+--- A label (def.label or def.name) of a `what`: a string or nil, or an error.
+function M.label(def, what, default)
+  for _, f in ipairs { "label", "name" } do
+    if def[f] ~= nil and type(def[f]) ~= "string" then
+      M.error(string.format("%s: '%s' must be a string, got %s", what, f, M.show(def[f])), 2)
+    end
+  end
+  return def.label or def.name or default
+end
+
+--- Checks that option `key` of table `t`, if given, is a table (`what` names t).
+function M.table_field(t, key, what)
+  if t[key] ~= nil and type(t[key]) ~= "table" then
+    M.error(string.format("%s: '%s' must be a table, got %s", what, key, M.show(t[key])), 2)
+  end
+end
+
+--- A list of distinct strings (names of `what`), or an error naming the duplicate.
+function M.names(list, what)
+  local seen = {}
+  for i, v in ipairs(list) do
+    if type(v) ~= "string" then
+      M.error(string.format("%s[%d] must be a name (a string), got %s", what, i, M.show(v)), 2)
+    elseif seen[v] then
+      M.error(string.format("%s: '%s' is given twice", what, v), 2)
+    end
+    seen[v] = true
+  end
+  return list
+end
+
+--- A whole count `n` of `what` between 1 (or `min`) and `max`, or an error.
+function M.count(n, what, max, level, min)
+  min = min or 1
+  if math.type(n) ~= "integer" and not (M.finite(n) and n % 1 == 0) then
+    M.error(string.format("%s must be a whole number, got %s", what, M.show(n)), level + 1)
+  end
+  if n < min or n > max then
+    M.error(string.format("%s must be between %d and %d, got %s", what, min, max, M.show(n)),
+          level + 1)
+  end
+  return math.tointeger(n)
+end
 
 --- Edit distance counting a swap of neighbours as one edit (optimal string
 -- alignment), for "did you mean" suggestions: 'tua' is one edit from 'tau'.
@@ -23,14 +183,15 @@ function M.distance(a, b)
   return d[la][lb]
 end
 
---- The candidate nearest to `name`, if it is near enough to be a likely typo.
-function M.nearest(name, candidates)
+--- The candidate nearest to `name`, if it is near enough to be a likely typo
+-- (with `any`: whatever its distance).
+function M.nearest(name, candidates, any)
   local best, bd
   for _, c in ipairs(candidates) do
     local d = M.distance(name, c)
     if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
   end
-  if best and bd <= math.max(2, #name // 3) then return best end
+  if best and (any or bd <= math.max(2, #name // 3)) then return best end
 end
 
 function M.suggest(name, candidates)
@@ -41,33 +202,39 @@ end
 --- Rejects unknown keys of an option table (level: as for error()).
 function M.fields(t, allowed, what, level)
   if type(t) ~= "table" then
-    error(string.format("%s expects a table, got %s", what, type(t)), level + 1)
+    M.error(string.format("%s expects a table, got %s", what, type(t)), level + 1)
   end
   local names = {}
   for k in pairs(allowed) do names[#names + 1] = k end
   table.sort(names)
   for k in pairs(t) do
     if type(k) ~= "string" or not allowed[k] then
-      error(string.format("%s: unknown field '%s'%s", what, tostring(k),
+      M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
                           M.suggest(tostring(k), names)), level + 1)
     end
   end
 end
 
---- A square matrix (array of rows) of size n, or an error naming `what`.
-function M.matrix(m, n, what, level)
+--- A square matrix (array of rows) of size n with finite entries, or an
+-- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
+function M.matrix(m, n, what, level, nonneg)
   if type(m) ~= "table" or #m ~= n then
-    error(string.format("%s must be a %dx%d matrix (got %s rows)", what, n, n,
-                        type(m) == "table" and #m or type(m)), level + 1)
+    M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
+                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)
   end
   for i = 1, n do
     if type(m[i]) ~= "table" or #m[i] ~= n then
-      error(string.format("%s must be a %dx%d matrix (row %d has %s entries)", what, n, n, i,
+      M.error(string.format("%s must be a %dx%d matrix (row %d has %s entries)", what, n, n, i,
                           type(m[i]) == "table" and #m[i] or "no"), level + 1)
     end
     for j = 1, n do
-      if type(m[i][j]) ~= "number" or m[i][j] ~= m[i][j] then
-        error(string.format("%s[%d][%d] is not a number", what, i, j), level + 1)
+      local v = m[i][j]
+      if not M.finite(v) then
+        M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(v)),
+              level + 1)
+      elseif nonneg and v < 0 then
+        M.error(string.format("%s[%d][%d] must not be negative, got %s", what, i, j, M.show(v)),
+              level + 1)
       end
     end
   end

@@ -6,6 +6,7 @@
 local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
+local check = require "neuromass._check"
 
 local ipairs, pairs, error, string, type, tostring, debug =
       ipairs, pairs, error, string, type, tostring, debug
@@ -146,9 +147,8 @@ local function slow_group(model, cm, g)
   end
   local ns, np, ni = #t.state_names, #t.param_names, #t.all_inputs
   local user, out = t.derivatives, {}
+  local call = check.user_caller(string.format("slow mass '%s': ", t.name))
   local s, p, u = {}, {}, {}
-  local info = debug.getinfo(user, "S")     -- errors about what it returns point at it
-  local where = info.short_src .. ":" .. info.linedefined
   cm:add_callback(function(values, time)
     local at = 0
     for l = 0, Lanes - 1 do
@@ -158,16 +158,17 @@ local function slow_group(model, cm, g)
       at = at + np
       for k = 1, ni do u[t.all_inputs[k]] = values[at + k] end
       at = at + ni
-      local d = user(s, p, u, time)
+      -- (errors, whatever their kind, come back as text at the user's line)
+      local d = call(user, s, p, u, time)
       if type(d) ~= "table" then
-        error(string.format("%s: slow mass '%s': derivatives returned %s, not a table of numbers " ..
-                            "by state variable", where, t.name, type(d)), 0)
+        check.error_at(user, string.format("slow mass '%s': derivatives returned %s, not a table",
+                                           t.name, check.show(d)))
       end
       for k = 1, ns do
         local v = d[t.state_names[k]]
         if type(v) ~= "number" then
-          error(string.format("%s: slow mass '%s': derivatives gave %s for '%s', not a number",
-                              where, t.name, type(v), t.state_names[k]), 0)
+          check.error_at(user, string.format("slow mass '%s': derivatives gave %s for '%s', not a " ..
+                                             "number", t.name, check.show(v), t.state_names[k]))
         end
         out[l * ns + k] = v
       end
@@ -276,12 +277,7 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
   local sync = model.sync
   for l, lane in ipairs(g.lanes) do
     local i = lane.node - 1
-    sync.current = i
-    local e = rule.fn(i)
-    if type(e) ~= "number" and not expr.is_expr(e) then
-      error(string.format("custom coupling '%s' for node %d returned a %s, not an expression", a, i,
-                          type(e)), 0)
-    end
+    local e = rule.exprs[i + 1]           -- evaluated and checked by resolve_sync
     local too_long
     e = expr.substitute(resolve_globals(e, model.layout), function(leaf)
       if leaf.op == "hist" and not leaf.slot then
@@ -303,7 +299,7 @@ end
 --- Builds the engine model for time step dt.
 function M.build(model, dt)
   local L, net = model.layout, model.net
-  model.rules, model.sync = net:resolve_sync(3)
+  model.rules, model.sync = net:resolve_sync()
   M.check_inputs(model, 3)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,
                           n_input = L.n_input }
@@ -333,7 +329,8 @@ function M.build(model, dt)
         local name = "input_" .. (c - 1)
         cm:add_noise(layout.input_slot(g, name, l - 1), layout.param_slot(g, name .. ".mu", l - 1),
                      layout.param_slot(g, name .. ".sigma", l - 1),
-                     layout.param_slot(g, name .. ".tau", l - 1), 0 / 0,
+                     layout.param_slot(g, name .. ".tau", l - 1),
+                     model.noise_x0[layout.input_slot(g, name, l - 1)] or 0 / 0,
                      t.noise[c].kind == "white")
       end
     end

@@ -3,8 +3,8 @@
 -- `neuromass.core` compiles that graph into a flat program.  Comparisons are
 -- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
 -- boolean, so overloading them could not build a graph.
-local getmetatable, setmetatable, type, error, select =
-      getmetatable, setmetatable, type, error, select
+local getmetatable, setmetatable, type, error, select, rawequal =
+      getmetatable, setmetatable, type, error, select, rawequal
 local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
 
 local M = {}
@@ -58,14 +58,16 @@ E.__unm = function(a)
   return node { op = "neg", a }
 end
 
-local function refuse(name)
-  return function() error("expressions cannot be compared with '" .. name ..
-                          "': use neuromass." .. ({ ["<"] = "lt", ["<="] = "le" })[name] ..
-                          "(a, b) (comparisons are functions)", 2) end
+local function refuse(names)
+  return function() error("expressions cannot be compared with " .. names .. " (Lua would make " ..
+                          "the result true or false once, not an equation): use the functions " ..
+                          "nm.lt, nm.le, nm.gt, nm.ge, and nm.ifelse(nm.gt(a, b), x, y) for a " ..
+                          "branch (math.max and math.min compare too: use nm.max, nm.min)", 2) end
 end
-E.__lt = refuse("<")
-E.__le = refuse("<=")
-E.__concat = function() error("expressions cannot be concatenated with '..'", 2) end
+E.__lt = refuse("< or >")
+E.__le = refuse("<= or >=")
+E.__concat = function() error("expressions cannot be concatenated with '..' (print them with " ..
+                              "tostring(e))", 2) end
 E.__call = function() error("an expression is not a function", 2) end
 
 local prec = { add = 1, sub = 1, mul = 2, div = 2, mod = 2, neg = 3, pow = 4 }
@@ -136,6 +138,51 @@ function M.table2d(tbl, row, col)
   return node { op = "table2d", tbl = tbl, coerce(row, "table2d", 2), coerce(col, "table2d", 3) }
 end
 
+--- The deepest nesting an expression may have (a chain of 10,000 operations):
+-- the library walks expressions recursively, so deeper graphs are refused.
+M.MAX_DEPTH = 10000
+
+--- The nesting depth of expression `e` (a number: 0), or nil and the depth
+-- reached when it exceeds M.MAX_DEPTH.  Iterative (an explicit stack that
+-- holds one path from the root), so any depth is measured safely.
+function M.depth(e)
+  if not is_expr(e) then return 0 end
+  local depth = {}                     -- node -> depth, once all its children are done
+  local stack, top = { e }, 1
+  while top > 0 do
+    local x = stack[top]
+    if depth[x] then
+      top = top - 1
+    else
+      local d, ready = 0, true
+      for i = 1, #x do
+        local c = depth[x[i]]
+        if c then
+          if c > d then d = c end
+        else                           -- descend into one child at a time: the stack is a path
+          ready = false
+          top = top + 1
+          stack[top] = x[i]
+          if top > M.MAX_DEPTH then return nil, top end
+          break
+        end
+      end
+      if ready then depth[x] = d + 1; top = top - 1 end
+    end
+  end
+  return depth[e]
+end
+
+--- The hint for an error raised while building equations: math.sin on a
+-- symbol says to use nm.sin.
+function M.explain(msg)
+  local f = msg:match("bad argument #%d+ to '([%w_]+)' %(number expected, got neuromass%.expression%)")
+  if f and M[f] then
+    return string.format(" (math.%s takes numbers, not expressions: use nm.%s)", f, f)
+  end
+  return ""
+end
+
 --- Replaces leaves: `f(leaf)` returns a replacement expression or nil to keep it.
 -- Shared subgraphs stay shared.
 function M.substitute(e, f, memo)
@@ -149,7 +196,7 @@ function M.substitute(e, f, memo)
     local args, changed = {}, false
     for i = 1, #e do
       args[i] = M.substitute(e[i], f, memo)
-      changed = changed or args[i] ~= e[i]
+      changed = changed or not rawequal(args[i], e[i])
     end
     if changed then
       local t = {}

@@ -8,10 +8,11 @@ local network = require "neuromass.network"
 local model = require "neuromass.model"
 local params = require "neuromass.params"
 local core = require "neuromass.core"
+local check = require "neuromass._check"
 require "neuromass.run"            -- adds model:run and model:describe
 
-local setmetatable, require, error, rawget, pcall, tostring =
-      setmetatable, require, error, rawget, pcall, tostring
+local setmetatable, require, error, rawget, pcall, tostring, pairs, string =
+      setmetatable, require, error, rawget, pcall, tostring, pairs, string
 
 local M = {
   version = core.version,
@@ -48,5 +49,13 @@ M.models = setmetatable({}, {
     return mod
   end,
 })
+
+-- A misspelt name (nm.sine) is an error with a suggestion, not a nil to call.
+setmetatable(M, { __index = function(t, k)
+  local names = {}
+  for name in pairs(t) do names[#names + 1] = name end
+  check.error(string.format("neuromass has no field '%s'%s", tostring(k),
+                            check.suggest(tostring(k), names)), 2)
+end })
 
 return M

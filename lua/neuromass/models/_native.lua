@@ -7,9 +7,13 @@ local nm_model = require "neuromass.model"
 local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
 local check = require "neuromass._check"
+local params = require "neuromass.params"
 
-local type, error, ipairs, pairs, string, tostring, pcall =
-      type, error, ipairs, pairs, string, tostring, pcall
+local type, ipairs, pairs, string, math, table =
+      type, ipairs, pairs, string, math, table
+
+-- Every error of this file is reported at the user's line (_check.lua).
+local error = check.error
 
 local M = {}
 
@@ -51,6 +55,18 @@ local function zeros(n)
   return m
 end
 
+-- signalV (mm/ms): finite and > 0, or 0 for no delays (neurolib's meaning).
+local function check_signalV(v, what, level)
+  if v == 0 then return v end
+  return nm_network.check_speed(v, what .. " (or 0 for no delays)", level + 1)
+end
+
+-- The delays in ms of a native model's state: Dmat / signalV, or none when signalV = 0.
+local function delays_of(state)
+  if state.V == 0 then return zeros(#state.D) end
+  return nm_network.delays_from_lengths(state.D, state.V)
+end
+
 --[[ spec fields:
   label          model label
   node(i)        returns the node for node index i (0-based)
@@ -65,88 +81,120 @@ end
 ]]
 function M.build(spec, args, level)
   args = args or {}
-  if type(args) ~= "table" then error("native: expected a table of options", level + 1) end
+  if type(args) ~= "table" then
+    error(string.format("%s: expected a table of options, got %s", spec.label, check.show(args)),
+          level + 1)
+  end
+  local what = spec.label .. ": "
   local Cmat = args.Cmat
   local N = 1
   if Cmat ~= nil then
-    if type(Cmat) ~= "table" then error("native: Cmat must be a square matrix", level + 1) end
-    N = #Cmat
-    check.matrix(Cmat, N, "native: Cmat", level + 1)
+    if type(Cmat) ~= "table" or #Cmat == 0 then
+      error(string.format("%sCmat must be a non-empty square matrix, got %s", what,
+                          type(Cmat) == "table" and "an empty table" or check.show(Cmat)), level + 1)
+    end
+    N = check.count(#Cmat, what .. "the number of nodes (rows of Cmat)", check.MAX_NODES, level + 1)
+    check.matrix(Cmat, N, what .. "Cmat", level + 1)
   end
   local Dmat = args.Dmat or zeros(N)
-  check.matrix(Dmat, N, "native: Dmat", level + 1)
-  for i = 1, N do for j = 1, N do
-    if Dmat[i][j] < 0 then
-      error(string.format("native: negative length Dmat[%d][%d] = %g", i, j, Dmat[i][j]), level + 1)
-    end
-  end end
+  check.matrix(Dmat, N, what .. "Dmat", level + 1, true)
   local signalV = args.signalV or 20.0
+  check_signalV(signalV, what .. "signalV", level + 1)
+  local seed = args.seed or 0
+  if math.type(seed) ~= "integer" or seed < 0 then
+    error(string.format("%sseed must be a non-negative integer, got %s", what, check.show(seed)),
+          level + 1)
+  end
   local nodes = {}
   for i = 1, N do nodes[i] = spec.node(i - 1) end
   local state = { C = Cmat and copy_matrix(Cmat) or zeros(N), D = Dmat, V = signalV }
   -- Model-specific structural values (ALN's local delays de, di), read by spec.sync.
   local cfg = {}
-  for k, v in pairs(spec.structural or {}) do cfg[k] = args[k] or v end
+  for k, v in pairs(spec.structural or {}) do cfg[k] = v end
   local net = nm_network.network {
     label = spec.label, nodes = nodes, connectivity = copy_matrix(state.C, true),
-    lengths = Dmat, signal_speed = signalV, params = spec.net_params,
+    delays = delays_of(state), params = spec.net_params,
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   local function restructure()
-    net.connectivity = copy_matrix(state.C, true)
-    net.lengths, net.signal_speed, net.fixed_delays = state.D, state.V, nil
+    net.connectivity, net.fixed_delays, net.lengths = copy_matrix(state.C, true), delays_of(state), nil
   end
   local structural = {}
   for k in pairs(cfg) do
     structural[k] = { get = function() return cfg[k] end,
                       set = function(v, lvl)
-                        if type(v) ~= "number" then error(k .. " must be a number", lvl + 1) end
+                        if not check.finite(v) or v < 0 then
+                          error(string.format("%s must be a finite number >= 0 (ms), got %s", k,
+                                              check.show(v)), lvl + 1)
+                        end
                         cfg[k] = v
                       end }
   end
   local model = nm_model.model(net, {
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
+    ou_aliases = spec.ou_aliases,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
     structural = merge(structural, {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },
       Dmat = { get = function() return state.D end,
-               set = function(v, lvl) state.D = check.matrix(v, N, "Dmat", lvl + 1); restructure() end },
+               set = function(v, lvl)
+                 state.D = check.matrix(v, N, "Dmat", lvl + 1, true); restructure()
+               end },
       signalV = { get = function() return state.V end,
-                  set = function(v, lvl)
-                    if type(v) ~= "number" then error("signalV must be a number (mm/ms)", lvl + 1) end
-                    state.V = v; restructure()
-                  end },
+                  set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
     }),
   })
   if spec.random_init then
-    local inits = spec.random_init(M.rng(args.seed or 0), N)
+    local inits = spec.random_init(M.rng(seed), N)
     for name, values in pairs(inits) do model.init[name] = values end
   end
-  for k, v in pairs(args) do
-    if k ~= "Cmat" and k ~= "Dmat" and k ~= "signalV" and k ~= "seed" and cfg[k] == nil then
-      if type(k) ~= "string" then error("native: option names are strings", level + 1) end
-      if model.init_registry.by_name[k] then
-        model.init[k] = v
-      elseif model.registry.by_name[k] then
-        local ok, err = pcall(function() model.params[k] = v end)
-        if not ok then error("native: " .. tostring(err):gsub("^.-:%d+: ", ""), level + 1) end
-      else
-        local names = model.registry:names()
-        for _, n in ipairs(model.init_registry:names()) do names[#names + 1] = n end
-        error(string.format("native: unknown parameter '%s'%s", k, check.suggest(k, names)),
-              level + 1)
+  -- Every other option is a parameter, an initial state or a structural value,
+  -- set as model.params would (errors name the option, at the user's line).
+  local names = {}
+  for k in pairs(args) do
+    if k ~= "Cmat" and k ~= "Dmat" and k ~= "signalV" and k ~= "seed" then
+      if type(k) ~= "string" then
+        error(string.format("%soption names are strings, got %s", what, check.show(k)), level + 1)
       end
+      names[#names + 1] = k
+    end
+  end
+  table.sort(names)                        -- a deterministic order, hence deterministic errors
+  for _, k in ipairs(names) do
+    if model.init_registry.by_name[k] then
+      params.assign(model.init_registry, k, args[k], model.v0, nil, level + 1)
+    else
+      params.assign(model.registry, k, args[k], model.values, model.drive, level + 1)
     end
   end
   return model
 end
 
---- n MultiModel nodes made by node{ seed, params }, node i seeded with seed + i.
-function M.seeded_nodes(node, n, opts)
-  opts = opts or {}
+--- The options table of a zoo constructor `what` (nil: {}), or an error.
+function M.options(opts, what)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(string.format("%s: expected a table of options, got %s", what, check.show(opts)), 2)
+  end
+  return opts or {}
+end
+
+--- One MultiModel node per row of Cmat (checked: a non-empty list of rows;
+-- nm.network checks the rest), made by node{ seed, params }, node i seeded
+-- with seed + i; `what` names the constructor in errors.
+function M.seeded_nodes(node, Cmat, opts, what)
+  if type(Cmat) ~= "table" or #Cmat == 0 then
+    error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
+                        type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
+  end
+  local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
+  opts = M.options(opts, what)
+  local seed = opts.seed or 0
+  if math.type(seed) ~= "integer" or seed < 0 then
+    error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
+  end
   local nodes = {}
-  for i = 1, n do nodes[i] = node { seed = (opts.seed or 0) + i - 1, params = opts.params } end
+  for i = 1, n do nodes[i] = node { seed = seed + i - 1, params = opts.params } end
   return nodes
 end
 

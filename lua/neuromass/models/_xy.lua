@@ -5,8 +5,10 @@ local nm_mass = require "neuromass.mass"
 local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
 local native = require "neuromass.models._native"
+local check = require "neuromass._check"
 
-local error, pairs = error, pairs
+local pairs, type = pairs, type
+local error = check.error            -- reported at the user's line
 
 local M = {}
 
@@ -16,9 +18,13 @@ local M = {}
 -- xs_init, ys_init drawn by draw(r), all x then all y.
 local function native_model(label, mass, node_label, draw, args, level)
   args = args or {}
+  if type(args) ~= "table" then
+    error(label .. ": expected a table of options, got " .. check.show(args), level + 1)
+  end
   local coupling = args.coupling or "diffusive"
   if coupling ~= "diffusive" and coupling ~= "additive" then
-    error(label .. ": coupling must be 'diffusive' or 'additive'", level + 1)
+    error(label .. ": coupling must be 'diffusive' or 'additive', got " .. check.show(coupling),
+          level + 1)
   end
   local opts = {}
   for k, v in pairs(args) do if k ~= "coupling" then opts[k] = v end end
@@ -31,6 +37,7 @@ local function native_model(label, mass, node_label, draw, args, level)
                 tau_ou = { "input_0.tau", "input_1.tau" },
                 x_ou_mean = { "input_0.mu" }, y_ou_mean = { "input_1.mu" } },
     init_aliases = { xs_init = "x", ys_init = "y" },
+    ou_aliases = { x_ou = "input_0", y_ou = "input_1" },
     random_init = function(r, N)
       local xs, ys = {}, {}
       for i = 1, N do xs[i] = draw(r) end
@@ -66,7 +73,7 @@ function M.model(spec)
 
   --- A node of one mass; opts.seed draws the initial state init_scale * U(-1, 1).
   function Z.node(opts)
-    opts = opts or {}
+    opts = native.options(opts, spec.name .. " node")
     local r = native.rng(opts.seed or 0)
     local k = spec.init_scale
     local m = Z.mass { params = opts.params,
@@ -79,7 +86,7 @@ function M.model(spec)
   function Z.network(Cmat, delays, opts)
     return nm_network.network {
       name = spec.name .. " network", label = spec.net_label,
-      nodes = native.seeded_nodes(Z.node, #Cmat, opts), connectivity = Cmat, delays = delays,
+      nodes = native.seeded_nodes(Z.node, Cmat, opts, spec.name .. " network"), connectivity = Cmat, delays = delays,
       sync = function(net) return { network_x = net:diffusive("x"), network_y = net:none() } end,
     }
   end

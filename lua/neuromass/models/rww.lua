@@ -34,7 +34,7 @@ M.mass = nm.mass {
 
 --- MultiModel's ReducedWWnode; opts.seed draws the state U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "rww.node")
   local c = native.rng(opts.seed or 0)()
   return nm.node { name = "Reduced Wong-Wang node", label = "ReducedWWnode",
                    masses = { M.mass { params = opts.params, init = { S = c, q_mean = 0.01 * c } } } }
@@ -42,8 +42,8 @@ end
 
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays,
@@ -78,6 +78,7 @@ function M.native(args)
     aliases = { sigma_ou = { "input_0.sigma" }, tau_ou = { "input_0.tau" },
                 S_ou_mean = { "input_0.mu" } },
     init_aliases = { S_init = "S" },
+    ou_aliases = { S_ou = "input_0" },
     random_init = function(r, N)
       local S = {}
       for i = 1, N do S[i] = 0.05 * r() end

@@ -123,7 +123,7 @@ M.trn_mass = nm.mass {
 
 --- MultiModel's THLMnode: local connectivity [to, from] (TCR, TRN) = [[0, 5], [3, 25]].
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "thalamus.node")
   return nm.node {
     name = "Thalamic mass model node", label = "THLMnode",
     masses = { M.tcr_mass { params = opts.tcr_params, init = opts.tcr_init },

@@ -44,7 +44,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WCnode: local connectivity [to, from] (E, I) = [[16, 12], [15, 3]];
 -- opts.seed draws the initial activities 0.05 U(0, 1).
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "wc.node")
   local r = native.rng(opts.seed or 0)
   return nm.node {
     name = "Wilson-Cowan node", label = "WCnode",
@@ -56,8 +56,8 @@ end
 
 --- MultiModel's WCnet: excitation reaches both masses of every node (additive over q_mean_EXC).
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "wc.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Wilson-Cowan network", label = "WCnet", nodes = nodes, connectivity = Cmat,
     delays = delays,
@@ -104,6 +104,7 @@ function M.native(args)
                 tau_ou = { "input_0.tau", "input_1.tau" },
                 exc_ou_mean = { "input_0.mu" }, inh_ou_mean = { "input_1.mu" } },
     init_aliases = { exc_init = "exc", inh_init = "inh" },
+    ou_aliases = { exc_ou = "input_0", inh_ou = "input_1" },
     random_init = function(r, N)
       local e, i = {}, {}
       for k = 1, N do e[k] = 0.05 * r() end

