@@ -186,7 +186,7 @@ static int model_add_callback(lua_State *L)
   int status = nm_model_add_callback(m, callback_call, c, callback_release);
   if (status != NM_OK) {
     callback_release(c);
-    return nmL_fail(L, status, "add_callback");
+    return nmL_model_fail(L, m, status);
   }
   return 0;
 }

@@ -50,8 +50,7 @@ struct nm_sim {
 };
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
-int nm_sim_fail(nm_sim *s, int status, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+#define nm_sim_fail(s, status, ...) nm_reason((s)->why, sizeof (s)->why, (status), __VA_ARGS__)
 
 /* coupling.c */
 int nm_couplings_prepare(nm_sim *s);
