@@ -12,7 +12,7 @@
 
 #include "bind.h"
 
-static const char *const op_names[NM_OP_COUNT] = {
+static const char *const op_names[NM_OP_COUNT + 1] = {   /* NULL-terminated */
   "const", "signal", "param", "gparam", "input", "time", "hist",
   "add", "sub", "mul", "div", "pow", "neg",
   "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor",
@@ -363,7 +363,8 @@ static int model_table_clamped(lua_State *L)
   nm_model *m = nmL_checkmodel(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
   nm_table2d *t = nm_model_table(m, (size_t)i);
-  luaL_argcheck(L, i >= 0 && t != NULL, 2, "no such table");
+  if (i < 0 || !t) return luaL_error(L, "table_clamped: no table %I (the model has %I, from 0)", i,
+                                     (lua_Integer)nm_model_n_tables(m));
   lua_pushinteger(L, (lua_Integer)t->clamped);
   lua_pushnumber(L, t->clamped_row);
   lua_pushnumber(L, t->clamped_col);

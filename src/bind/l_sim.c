@@ -181,6 +181,7 @@ typedef struct {
   size_t n_keep;                /* leading columns the CSV and the result keep */
   long decimate, count;         /* ... of every decimate-th row */
   double *kept;                 /* chunk_rows x n_keep */
+  char why[160];                /* why the sink failed, if it did not say through the CSV or audio */
 } run_sink;
 
 
@@ -209,9 +210,13 @@ static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
     if (r->rows + n_rows > r->cap) {
       size_t cap = r->cap ? r->cap : 256;
       while (cap < r->rows + n_rows) cap *= 2;
-      if (cap > SIZE_MAX / sizeof *r->data / n_cols) return NM_ENOMEM;
-      double *data = realloc(r->data, cap * n_cols * sizeof *data);
-      if (!data) return NM_ENOMEM;
+      double *data = cap <= SIZE_MAX / sizeof *data / n_cols
+                     ? realloc(r->data, cap * n_cols * sizeof *data) : NULL;
+      if (!data) {
+        snprintf(k->why, sizeof k->why, "the result kept in memory cannot grow to %zu rows of %zu "
+                 "columns (%.3g GB)", cap, n_cols, (double)cap * (double)n_cols * 8e-9);
+        return NM_ENOMEM;
+      }
       r->data = data;
       r->cap = cap;
     }
@@ -330,7 +335,7 @@ static int sim_run(lua_State *L)
   o.drivers = drivers;
   o.n_drivers = nd;
   o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
-  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL };
+  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL, "" };
   lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)k.n_keep);
   k.decimate = (long)intfield(L, 2, "decimate", 1);
   if (keep_cols < 1 || (size_t)keep_cols > 1 + o.n_record)
@@ -458,6 +463,8 @@ static int sim_run(lua_State *L)
                                           nm_csv_error(k.csv)));
   } else if (k.audio && nm_audio_error(k.audio)[0]) {
     push_failure(L, "audio", nm_audio_error(k.audio));
+  } else if (k.why[0]) {
+    push_failure(L, "engine", k.why);
   } else {
     push_failure(L, "engine", nm_sim_error(s, rc));
   }
@@ -526,12 +533,21 @@ const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols)
 }
 
 
+/* Raises an error naming column c when the result has no such column. */
+static void check_column(lua_State *L, const LResult *r, lua_Integer c)
+{
+  if (c < 0 || (size_t)c >= r->cols)
+    luaL_error(L, "result: no column %I (it has %I, from 0; 0 is the time)", c,
+               (lua_Integer)r->cols);
+}
+
+
 /* r:column(c) -> array of column c (0-based; 0 is the time) */
 static int result_column(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
   lua_Integer c = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 2, "no such column");
+  check_column(L, r, c);
   if (r->rows > INT_MAX)
     return luaL_error(L, "a column of %I rows is more than a Lua table holds (at most %d); "
                       "read it with value() or write_csv()", (lua_Integer)r->rows, INT_MAX);
@@ -549,8 +565,9 @@ static int result_value(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
-  luaL_argcheck(L, i >= 0 && (size_t)i < r->rows, 2, "no such row");
-  luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 3, "no such column");
+  if (i < 0 || (size_t)i >= r->rows)
+    return luaL_error(L, "result: no row %I (it has %I, from 0)", i, (lua_Integer)r->rows);
+  check_column(L, r, c);
   lua_pushnumber(L, r->data[(size_t)i * r->cols + (size_t)c]);
   return 1;
 }

@@ -127,7 +127,7 @@ int nm_model_set_param(nm_model *m, size_t slot, double value)
 
 double nm_model_get_param(const nm_model *m, size_t slot)
 {
-  return slot < m->n_param ? m->P[slot] : 0.0;
+  return slot < m->n_param ? m->P[slot] : NAN;
 }
 
 
@@ -352,6 +352,7 @@ size_t nm_model_n_state(const nm_model *m) { return m->n_state; }
 size_t nm_model_n_signals(const nm_model *m) { return m->n_state + m->n_aux; }
 size_t nm_model_n_param(const nm_model *m) { return m->n_param; }
 size_t nm_model_n_input(const nm_model *m) { return m->n_input; }
+size_t nm_model_n_tables(const nm_model *m) { return m->n_tables; }
 
 
 size_t nm_model_max_delay(const nm_model *m)

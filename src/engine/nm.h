@@ -151,7 +151,8 @@ void nm_model_free(nm_model *m);
 */
 const char *nm_model_error(const nm_model *m, int status);
 
-/* Initial values of every signal (state and aux), and parameter values. */
+/* Initial values of every signal (state and aux), and parameter values
+** (nm_model_get_param: NaN for a slot the model does not have). */
 int nm_model_set_initial(nm_model *m, const double *v0, size_t n);
 int nm_model_set_param(nm_model *m, size_t slot, double value);
 double nm_model_get_param(const nm_model *m, size_t slot);
@@ -219,6 +220,7 @@ size_t nm_model_n_state(const nm_model *m);
 size_t nm_model_n_signals(const nm_model *m);
 size_t nm_model_n_param(const nm_model *m);
 size_t nm_model_n_input(const nm_model *m);
+size_t nm_model_n_tables(const nm_model *m);
 size_t nm_model_max_delay(const nm_model *m);
 /* Bytes of the delay history a simulation of `m` allocates (sim.c);
 ** SIZE_MAX when that many cannot be counted. */

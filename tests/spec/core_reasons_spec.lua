@@ -138,4 +138,17 @@ describe("neuromass.core refusals", function()
                    refusal(function() core.model { n_aux = 0.5 } end))
     s:free()
   end)
+
+  it("name the result's row or column and the table index, with the sizes", function()
+    local m = small()
+    local s = core.sim(m, 0.1)
+    local r = s:run { n_steps = 3, record = { 0 }, keep = true }
+    assert.matches("result: no column 2 %(it has 2, from 0; 0 is the time%)",
+                   refusal(function() r:column(2) end))
+    assert.matches("result: no row 3 %(it has 3, from 0%)", refusal(function() r:value(3, 0) end))
+    assert.matches("result: no column %-1", refusal(function() r:value(0, -1) end))
+    assert.matches("table_clamped: no table 0 %(the model has 0, from 0%)",
+                   refusal(function() m:table_clamped(0) end))
+    s:free()
+  end)
 end)
