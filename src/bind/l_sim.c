@@ -322,7 +322,7 @@ static int sim_run(lua_State *L)
   lua_getfield(L, 2, "drivers");                                       /* stack 4 */
   size_t nd = lua_istable(L, 4) ? nmL_length(L, 4, "drivers", sizeof(nm_driver)) : 0;
   nm_driver *drivers = lua_newuserdatauv(L, (nd + 1) * sizeof *drivers, 0);  /* 5 */
-  lua_createtable(L, (int)nd, 0);                                      /* 6: keeps arrays alive */
+  lua_createtable(L, nd > INT_MAX ? 0 : (int)nd, 0);                   /* 6: keeps arrays alive */
   for (size_t d = 0; d < nd; d++) {
     lua_geti(L, 4, (lua_Integer)d + 1);
     drivers[d].slot = (long)intfield(L, -1, "slot", -1);

@@ -139,7 +139,7 @@ describe("neuromass.core refusals", function()
     s:free()
   end)
 
-  it("name the result's row or column and the table index, with the sizes", function()
+  it("name the result's row or column, the table index and callback kinds, with the values", function()
     local m = small()
     local s = core.sim(m, 0.1)
     local r = s:run { n_steps = 3, record = { 0 }, keep = true }
@@ -149,6 +149,13 @@ describe("neuromass.core refusals", function()
     assert.matches("result: no column %-1", refusal(function() r:value(0, -1) end))
     assert.matches("table_clamped: no table 0 %(the model has 0, from 0%)",
                    refusal(function() m:table_clamped(0) end))
-    s:free()
+    local function spec(rk, wk) return { read_kind = { rk }, read_idx = { 0 }, write_kind = { wk },
+                                        write_idx = { 0 } } end
+    s:free()                                        -- a model used by a simulation cannot change
+    local d0 = function() end
+    assert.matches("read_kind%[1%] is 4294967296; allowed",             -- it showed 0
+                   refusal(function() m:add_callback(d0, spec(1 << 32, 0)) end))
+    assert.matches("write_kind%[1%] is %-4294967295; allowed",
+                   refusal(function() m:add_callback(d0, spec(0, 1 - (1 << 32))) end))
   end)
 end)
