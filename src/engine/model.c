@@ -314,13 +314,15 @@ int nm_model_add_callback(nm_model *m, nm_callback_fn fn, void *ud, void (*relea
 }
 
 
-/* An axis is located by (x - first) / step for first <= x < last. */
+/* An axis is located by (x - first) / step for first <= x < last, converted
+** to an index: that position must be finite and exact (at most 2^53). */
 static int check_axis(nm_model *m, const char *which, double first, double step, double last)
 {
-  if (!(first > -INFINITY && last < INFINITY && step > 0 && step < INFINITY && last > first))
+  if (!(first > -INFINITY && last < INFINITY && step > 0 && step < INFINITY && last > first &&
+        (last - first) / step <= 9007199254740992.0))
     return nm_model_fail(m, NM_EINVAL, "table: the %s axis (first %g, step %g, last %g) needs "
-                         "finite values, a positive step and last > first", which, first, step,
-                         last);
+                         "finite values, a positive step, last > first and at most 2^53 steps "
+                         "from first to last", which, first, step, last);
   return NM_OK;
 }
 

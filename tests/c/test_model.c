@@ -179,6 +179,9 @@ static void test_table_refusals(void)
   rc = add_table(m, 0.0, 1.0, 1.0, INFINITY, 2);
   CHECK_REASON(rc, nm_model_error(m, rc), "a column axis with an infinite step", "column axis",
                "step inf");
+  rc = add_table(m, -1e300, 1e-300, 1e300, 1.0, 2);
+  CHECK_REASON(rc, nm_model_error(m, rc), "a row axis of 1e600 steps (an infinite index)",
+               "row axis", "step 1e-300", "2^53 steps");
   rc = add_table(m, 0.0, 0.5, 1.0, 0.5, 2);
   CHECK(rc == NM_OK, "a table on sound axes is accepted (status %d)", rc);
   nm_model_free(m);
