@@ -458,12 +458,19 @@ long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 ** Recording and the run loop
 ** ------------------------------------------------------------------- */
 
+int nm_sim_nonfinite(nm_sim *s, double t, long sig)
+{
+  s->fail_t = t;
+  s->fail_sig = sig;
+  return nm_sim_fail(s, NM_ENONFINITE, "signal %ld became %g at t = %g ms", sig, s->V[sig], t);
+}
+
+
 int nm_sim_all_finite(nm_sim *s)
 {
   long bad = nm_sim_first_nonfinite(s, 0, s->nv);
   if (bad < 0) return 1;
-  s->fail_t = nm_sim_time(s);
-  s->fail_sig = bad;
+  nm_sim_nonfinite(s, nm_sim_time(s), bad);
   return 0;
 }
 

@@ -84,6 +84,9 @@ long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);
 
 /* Records where a non-finite signal appeared and returns 0, or returns 1. */
 int nm_sim_all_finite(nm_sim *s);
+/* Records that signal `sig` is not finite at time t (ms), with the reason;
+** returns NM_ENONFINITE. */
+int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
 /* step_threads.c: the Euler loop on `threads` threads; bit-identical to one. */
 int nm_sim_threads_available(void);

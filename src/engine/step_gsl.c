@@ -119,8 +119,8 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
     nm_sim_rhs(s, s->V, 0.0, s->D);
     nm_sim_finish_step(s);
     t = nm_sim_time(s);
-    for (size_t k = 0; k < s->nv; k++)
-      if (!(s->V[k] - s->V[k] == 0)) { s->fail_t = t; s->fail_sig = (long)k; rc = NM_ENONFINITE; }
+    long bad = nm_sim_first_nonfinite(s, 0, s->nv);
+    if (bad >= 0) rc = nm_sim_nonfinite(s, t, bad);
     if (rc == NM_OK && s->step % (size_t)o->every == 0) rc = emit(rec, s);
   }
   free(y);
