@@ -20,6 +20,15 @@ size_t nmL_length(lua_State *L, int i, const char *key, size_t size)
 }
 
 
+/* "'x' (a string)" or "a boolean": the value at i, for messages. */
+static const char *describe(lua_State *L, int i)
+{
+  if (lua_type(L, i) == LUA_TSTRING) return lua_pushfstring(L, "'%s'", lua_tostring(L, i));
+  if (lua_type(L, i) == LUA_TNUMBER) return luaL_tolstring(L, i, NULL);
+  return lua_pushfstring(L, "a %s", luaL_typename(L, i));
+}
+
+
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n)
 {
   t = lua_absindex(L, t);
@@ -31,7 +40,8 @@ double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n)
     lua_geti(L, -2, (lua_Integer)i + 1);
     int ok;
     v[i] = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "field '%s': element %d is not a number", key, (int)i + 1);
+    if (!ok) luaL_error(L, "field '%s': element %I is %s, not a number", key, (lua_Integer)i + 1,
+                        describe(L, -1));
     lua_pop(L, 1);
   }
   lua_remove(L, -2);
@@ -51,7 +61,8 @@ long *nmL_indices(lua_State *L, int t, const char *key, size_t *n)
     lua_geti(L, -2, (lua_Integer)i + 1);
     int ok;
     v[i] = (long)lua_tointegerx(L, -1, &ok);
-    if (!ok) luaL_error(L, "field '%s': element %d is not an integer", key, (int)i + 1);
+    if (!ok) luaL_error(L, "field '%s': element %I is %s, not an integer", key, (lua_Integer)i + 1,
+                        describe(L, -1));
     lua_pop(L, 1);
   }
   lua_remove(L, -2);
@@ -88,15 +99,6 @@ int nmL_fail(lua_State *L, int status, const char *what)
 int nmL_model_fail(lua_State *L, const nm_model *m, int status)
 {
   return luaL_error(L, "%s", nm_model_error(m, status));
-}
-
-
-/* "'x' (a string)" or "a boolean": the value at i, for messages. */
-static const char *describe(lua_State *L, int i)
-{
-  if (lua_type(L, i) == LUA_TSTRING) return lua_pushfstring(L, "'%s'", lua_tostring(L, i));
-  if (lua_type(L, i) == LUA_TNUMBER) return luaL_tolstring(L, i, NULL);
-  return lua_pushfstring(L, "a %s", luaL_typename(L, i));
 }
 
 

@@ -67,6 +67,10 @@ describe("neuromass.core refusals", function()
                    refusal(function() m:add_coupling(coupling { weight = { 1, 2 } }) end))
     assert.matches("coupling: row_ptr%[1%] is 5; it must be 0 to the number of terms %(1%)",
                    refusal(function() m:add_coupling(coupling { row_ptr = { 0, 5 } }) end))
+    assert.matches("field 'weight': element 1 is 'one', not a number",
+                   refusal(function() m:add_coupling(coupling { weight = { "one" } }) end))
+    assert.matches("field 'src': element 1 is 0.5, not an integer",
+                   refusal(function() m:add_coupling(coupling { src = { 0.5 } }) end))
   end)
 
   it("name the program's node, root or slot and the model's size", function()
