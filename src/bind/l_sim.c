@@ -319,12 +319,17 @@ static int sim_run(lua_State *L)
   o.rtol = numfield(L, 2, "rtol", 0);
   o.atol = numfield(L, 2, "atol", 0);
   o.record = nmL_indices(L, 2, "record", &o.n_record);                /* stack 3 */
-  lua_getfield(L, 2, "drivers");                                       /* stack 4 */
-  size_t nd = lua_istable(L, 4) ? nmL_length(L, 4, "drivers", sizeof(nm_driver)) : 0;
+  int dtype = lua_getfield(L, 2, "drivers");                           /* stack 4 */
+  if (dtype != LUA_TNIL && dtype != LUA_TTABLE)
+    return luaL_error(L, "run: field 'drivers' must be an array of { slot =, values = }, got a %s",
+                      lua_typename(L, dtype));
+  size_t nd = dtype == LUA_TTABLE ? nmL_length(L, 4, "drivers", sizeof(nm_driver)) : 0;
   nm_driver *drivers = lua_newuserdatauv(L, (nd + 1) * sizeof *drivers, 0);  /* 5 */
   lua_createtable(L, nd > INT_MAX ? 0 : (int)nd, 0);                   /* 6: keeps arrays alive */
   for (size_t d = 0; d < nd; d++) {
-    lua_geti(L, 4, (lua_Integer)d + 1);
+    if (lua_geti(L, 4, (lua_Integer)d + 1) != LUA_TTABLE)
+      return luaL_error(L, "run: drivers[%I] must be a table { slot =, values = }, got a %s",
+                        (lua_Integer)d + 1, luaL_typename(L, -1));
     drivers[d].slot = (long)intfield(L, -1, "slot", -1);
     size_t n;
     drivers[d].values = nmL_numbers(L, -1, "values", &n);

@@ -134,6 +134,10 @@ describe("neuromass.core refusals", function()
                    refusal(function() s:run { n_steps = 1, record = {}, threads = 1 << 40 } end))
     assert.matches("run: keep_cols is 7; it must be 1 to 2",
                    refusal(function() s:run { n_steps = 1, record = { 0 }, keep_cols = 7 } end))
+    assert.matches("run: field 'drivers' must be an array of { slot =, values = }, got a number",
+                   refusal(function() s:run { n_steps = 1, record = {}, drivers = 42 } end))
+    assert.matches("run: drivers%[1%] must be a table { slot =, values = }, got a string",
+                   refusal(function() s:run { n_steps = 1, record = {}, drivers = { "p" } } end))
     assert.matches("run: decimate is 0; it must be at least 1",
                    refusal(function() s:run { n_steps = 1, record = { 0 }, decimate = 0 } end))
     assert.matches("model: field 'n_state' must not be negative, got %-1",
