@@ -54,6 +54,17 @@ void nmL_newclass(lua_State *L, const char *name, const luaL_Reg *meth, lua_CFun
 
 /* Raises "<what>: <engine message>" for a failed engine call. */
 int nmL_fail(lua_State *L, int status, const char *what);
+/* Raises the reason a call on model `m` was refused (nm_model_error). */
+int nmL_model_fail(lua_State *L, const nm_model *m, int status);
+
+/* The index in `list` (NULL-terminated) of the string at stack index i (dflt
+** when it is nil and dflt is not NULL); else raises "<what> is 'x'; allowed:
+** a, b or c". */
+int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], const char *what);
+/* Field `key` of the table at t as an integer (number), dflt when nil; else
+** raises "<what>: field '<key>' must be an integer, got ...". */
+lua_Integer nmL_intfield(lua_State *L, int t, const char *key, lua_Integer dflt, const char *what);
+double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const char *what);
 
 /* Pushes the message a failed slow-path callback left behind (and forgets it). */
 void nmL_callback_error(lua_State *L);

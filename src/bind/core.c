@@ -7,8 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <gsl/gsl_errno.h>
-
 #include "bind.h"
 #include "l_audio.h"
 
@@ -19,6 +17,15 @@ size_t nmL_length(lua_State *L, int i, const char *key, size_t size)
   if (len < 0 || (lua_Unsigned)len >= SIZE_MAX / size)
     luaL_error(L, "field '%s' has a length of %I elements, which cannot be allocated", key, len);
   return (size_t)len;
+}
+
+
+/* "'x' (a string)" or "a boolean": the value at i, for messages. */
+static const char *describe(lua_State *L, int i)
+{
+  if (lua_type(L, i) == LUA_TSTRING) return lua_pushfstring(L, "'%s'", lua_tostring(L, i));
+  if (lua_type(L, i) == LUA_TNUMBER) return luaL_tolstring(L, i, NULL);
+  return lua_pushfstring(L, "a %s", luaL_typename(L, i));
 }
 
 
@@ -33,7 +40,8 @@ double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n)
     lua_geti(L, -2, (lua_Integer)i + 1);
     int ok;
     v[i] = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "field '%s': element %d is not a number", key, (int)i + 1);
+    if (!ok) luaL_error(L, "field '%s': element %I is %s, not a number", key, (lua_Integer)i + 1,
+                        describe(L, -1));
     lua_pop(L, 1);
   }
   lua_remove(L, -2);
@@ -53,7 +61,8 @@ long *nmL_indices(lua_State *L, int t, const char *key, size_t *n)
     lua_geti(L, -2, (lua_Integer)i + 1);
     int ok;
     v[i] = (long)lua_tointegerx(L, -1, &ok);
-    if (!ok) luaL_error(L, "field '%s': element %d is not an integer", key, (int)i + 1);
+    if (!ok) luaL_error(L, "field '%s': element %I is %s, not an integer", key, (lua_Integer)i + 1,
+                        describe(L, -1));
     lua_pop(L, 1);
   }
   lua_remove(L, -2);
@@ -84,6 +93,57 @@ void nmL_newclass(lua_State *L, const char *name, const luaL_Reg *meth, lua_CFun
 int nmL_fail(lua_State *L, int status, const char *what)
 {
   return luaL_error(L, "%s: %s", what, nm_strerror(status));
+}
+
+
+int nmL_model_fail(lua_State *L, const nm_model *m, int status)
+{
+  return luaL_error(L, "%s", nm_model_error(m, status));
+}
+
+
+int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], const char *what)
+{
+  i = lua_absindex(L, i);
+  const char *name = lua_isnil(L, i) && dflt ? dflt : lua_tostring(L, i);
+  for (int k = 0; name && lua_type(L, i) != LUA_TNUMBER && list[k]; k++)
+    if (strcmp(list[k], name) == 0) return k;
+  const char *got = describe(L, i);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int k = 0; list[k]; k++) {
+    if (k) luaL_addstring(&b, list[k + 1] ? ", " : " or ");
+    luaL_addstring(&b, list[k]);
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s is %s; allowed: %s", what, got, lua_tostring(L, -1));
+}
+
+
+lua_Integer nmL_intfield(lua_State *L, int t, const char *key, lua_Integer dflt, const char *what)
+{
+  int isint;
+  lua_Integer v = dflt;
+  if (lua_getfield(L, t, key) != LUA_TNIL) {
+    v = lua_tointegerx(L, -1, &isint);
+    if (!isint)
+      luaL_error(L, "%s: field '%s' must be an integer, got %s", what, key, describe(L, -1));
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+
+double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const char *what)
+{
+  int isnum;
+  double v = dflt;
+  if (lua_getfield(L, t, key) != LUA_TNIL) {
+    v = lua_tonumberx(L, -1, &isnum);
+    if (!isnum) luaL_error(L, "%s: field '%s' must be a number, got %s", what, key, describe(L, -1));
+  }
+  lua_pop(L, 1);
+  return v;
 }
 
 
@@ -127,7 +187,6 @@ int luaopen_neuromass_core(lua_State *L);
 
 int luaopen_neuromass_core(lua_State *L)
 {
-  gsl_set_error_handler_off();
   lua_newtable(L);
   nmL_open_model(L);
   nmL_open_callback(L);

@@ -145,8 +145,8 @@ static int model_add_callback(lua_State *L)
   static const char *const read_names[] = { "signal", "parameter", "input" };
   for (size_t i = 0; i < nr; i++) {
     if (rk[i] < FROM_SIGNAL || rk[i] > FROM_INPUT)
-      return luaL_error(L, "add_callback: read_kind[%d] is %d; allowed: 0 (signal), 1 "
-                        "(parameter), 2 (input)", (int)i + 1, (int)rk[i]);
+      return luaL_error(L, "add_callback: read_kind[%d] is %I; allowed: 0 (signal), 1 "
+                        "(parameter), 2 (input)", (int)i + 1, (lua_Integer)rk[i]);
     if (ri[i] < 0 || (size_t)ri[i] >= read_limit[rk[i]])
       return luaL_error(L, "add_callback: read_idx[%d] = %I is not a %s of the model (0 to %I)",
                         (int)i + 1, (lua_Integer)ri[i], read_names[rk[i]],
@@ -154,8 +154,8 @@ static int model_add_callback(lua_State *L)
   }
   for (size_t i = 0; i < nw; i++) {
     if (wk[i] < TO_DERIV || wk[i] > TO_SIGNAL)
-      return luaL_error(L, "add_callback: write_kind[%d] is %d; allowed: 0 (derivative), 1 "
-                        "(signal)", (int)i + 1, (int)wk[i]);
+      return luaL_error(L, "add_callback: write_kind[%d] is %I; allowed: 0 (derivative), 1 "
+                        "(signal)", (int)i + 1, (lua_Integer)wk[i]);
     size_t limit = wk[i] == TO_DERIV ? ns : nv;
     if (wi[i] < 0 || (size_t)wi[i] >= limit)
       return luaL_error(L, "add_callback: write_idx[%d] = %I is not a %s of the model (0 to %I)",
@@ -186,7 +186,7 @@ static int model_add_callback(lua_State *L)
   int status = nm_model_add_callback(m, callback_call, c, callback_release);
   if (status != NM_OK) {
     callback_release(c);
-    return nmL_fail(L, status, "add_callback");
+    return nmL_model_fail(L, m, status);
   }
   return 0;
 }

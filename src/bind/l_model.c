@@ -12,7 +12,7 @@
 
 #include "bind.h"
 
-static const char *const op_names[NM_OP_COUNT] = {
+static const char *const op_names[NM_OP_COUNT + 1] = {   /* NULL-terminated */
   "const", "signal", "param", "gparam", "input", "time", "hist",
   "add", "sub", "mul", "div", "pow", "neg",
   "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor",
@@ -45,12 +45,10 @@ nm_model *nmL_checkmodel_unused(lua_State *L, int i, const char *what)
 }
 
 
-static size_t checksize(lua_State *L, int t, const char *key)
+static size_t checksize(lua_State *L, int t, const char *key, const char *what)
 {
-  lua_getfield(L, t, key);
-  lua_Integer v = luaL_optinteger(L, -1, 0);
-  lua_pop(L, 1);
-  if (v < 0) luaL_error(L, "field '%s' must not be negative", key);
+  lua_Integer v = nmL_intfield(L, t, key, 0, what);
+  if (v < 0) luaL_error(L, "%s: field '%s' must not be negative, got %I", what, key, v);
   return (size_t)v;
 }
 
@@ -59,13 +57,16 @@ static size_t checksize(lua_State *L, int t, const char *key)
 static int model_new(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
-  size_t ns = checksize(L, 1, "n_state"), na = checksize(L, 1, "n_aux");
-  size_t np = checksize(L, 1, "n_param"), ni = checksize(L, 1, "n_input");
+  size_t ns = checksize(L, 1, "n_state", "model"), na = checksize(L, 1, "n_aux", "model");
+  size_t np = checksize(L, 1, "n_param", "model"), ni = checksize(L, 1, "n_input", "model");
   LModel *lm = lua_newuserdatauv(L, sizeof *lm, 0);
   memset(lm, 0, sizeof *lm);
   luaL_setmetatable(L, NM_MODEL_MT);
   lm->m = nm_model_new(ns, na, np, ni);
-  if (!lm->m) return nmL_fail(L, NM_ENOMEM, "model");
+  if (!lm->m)
+    return luaL_error(L, "model: %I state variables, %I outputs, %I parameters and %I inputs "
+                      "cannot be allocated", (lua_Integer)ns, (lua_Integer)na, (lua_Integer)np,
+                      (lua_Integer)ni);
   return 1;
 }
 
@@ -99,9 +100,8 @@ static int model_set_initial(lua_State *L)
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "v");
   double *v = nmL_numbers(L, -1, "v", &n);
-  if (nm_model_set_initial(m, v, n) != NM_OK)
-    return luaL_error(L, "initial state has %d values, the model has %d signals", (int)n,
-                      (int)nm_model_n_signals(m));
+  int status = nm_model_set_initial(m, v, n);
+  if (status != NM_OK) return nmL_model_fail(L, m, status);
   return 0;
 }
 
@@ -111,7 +111,8 @@ static int model_set_param(lua_State *L)
   nm_model *m = nmL_checkmodel(L, 1);
   lua_Integer slot = luaL_checkinteger(L, 2);
   double v = luaL_checknumber(L, 3);
-  if (slot < 0 || nm_model_set_param(m, (size_t)slot, v) != NM_OK)
+  int status = nm_model_set_param(m, slot < 0 ? SIZE_MAX : (size_t)slot, v);
+  if (status != NM_OK)
     return luaL_error(L, "set_param: no parameter slot %I (the model has %I, from 0)", slot,
                       (lua_Integer)nm_model_n_param(m));
   return 0;
@@ -138,46 +139,68 @@ static int model_add_program(lua_State *L)
   static const char *const stages[] = { "sync", "rhs", "after", NULL };
   static const char *const sinks[] = { "deriv", "signal", "input", NULL };
   nm_model *m = nmL_checkmodel_unused(L, 1, "add_program");
-  int stage = luaL_checkoption(L, 2, NULL, stages);
+  int stage = nmL_option(L, 2, NULL, stages, "add_program: the stage");
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_Integer lanes = luaL_checkinteger(L, 4);
-  luaL_argcheck(L, lanes >= 1, 4, "lanes must be positive");
-  size_t n, n2, nr;
-  long *a = nmL_indices(L, 3, "a", &n), *b = nmL_indices(L, 3, "b", &n2);
-  long *c = nmL_indices(L, 3, "c", &n2), *slot = nmL_indices(L, 3, "slot", &n2);
-  long *delay = nmL_indices(L, 3, "delay", &n2);
-  double *value = nmL_numbers(L, 3, "value", &n2);
-  long *rnode = nmL_indices(L, 3, "root_node", &nr), *rslot = nmL_indices(L, 3, "root_slot", &n2);
-  for (size_t i = 0; i < n; i++)
-    if (delay[i] < 0 || delay[i] > INT_MAX || a[i] < -1 || a[i] > INT_MAX || b[i] < -1 ||
-        b[i] > INT_MAX || c[i] < -1 || c[i] > INT_MAX)
-      return luaL_error(L, "program: node %d has an operand or delay out of range (delay %I steps; "
-                        "at most %d)", (int)i + 1, (lua_Integer)delay[i], INT_MAX);
+  if (lanes < 1) return luaL_error(L, "add_program: lanes must be at least 1, got %I", lanes);
+  size_t n, nr, len[6];
+  long *a = nmL_indices(L, 3, "a", &n), *b = nmL_indices(L, 3, "b", &len[0]);
+  long *c = nmL_indices(L, 3, "c", &len[1]), *slot = nmL_indices(L, 3, "slot", &len[2]);
+  long *delay = nmL_indices(L, 3, "delay", &len[3]);
+  double *value = nmL_numbers(L, 3, "value", &len[4]);
+  long *rnode = nmL_indices(L, 3, "root_node", &nr);
+  long *rslot = nmL_indices(L, 3, "root_slot", &len[5]);
+  static const char *const key[6] = { "b", "c", "slot", "delay", "value", "root_slot" };
+  for (int k = 0; k < 6; k++)
+    if (len[k] != (k < 5 ? n : nr))
+      return luaL_error(L, "program: field '%s' has %I entries; it needs one per %s (%I)", key[k],
+                        (lua_Integer)len[k], k < 5 ? "node" : "root", (lua_Integer)(k < 5 ? n : nr));
+  /* The engine's nodes hold operands and delays as int: values beyond are refused here. */
+  for (size_t i = 0; i < n; i++) {
+    const long operand[3] = { a[i], b[i], c[i] };
+    for (int k = 0; k < 3; k++)
+      if (operand[k] < -1 || operand[k] > INT_MAX)
+        return luaL_error(L, "program: node %I: operand %c is %I; it must be -1 (none) to %d",
+                          (lua_Integer)i, "abc"[k], (lua_Integer)operand[k], INT_MAX);
+    if (delay[i] < 0 || delay[i] > INT_MAX)
+      return luaL_error(L, "program: node %I: delay %I steps; at most %d (and not negative)",
+                        (lua_Integer)i, (lua_Integer)delay[i], INT_MAX);
+  }
   nm_node *nodes = lua_newuserdatauv(L, (n + 1) * sizeof *nodes, 0);
   nm_root *roots = lua_newuserdatauv(L, (nr + 1) * sizeof *roots, 0);
-  lua_getfield(L, 3, "op");
+  if (lua_getfield(L, 3, "op") != LUA_TTABLE)
+    return luaL_error(L, "program: field 'op' must be an array of operation names");
   for (size_t i = 0; i < n; i++) {
     lua_geti(L, -1, (lua_Integer)i + 1);
-    int op = luaL_checkoption(L, -1, NULL, op_names);
-    lua_pop(L, 1);
+    int at = lua_gettop(L);
+    int op = nmL_option(L, at, NULL, op_names, lua_pushfstring(L, "program: node %I's operation",
+                                                                (lua_Integer)i));
+    lua_settop(L, at - 1);
     nm_node x = { op, (int)a[i], (int)b[i], (int)c[i], value[i], slot[i], (int)delay[i] };
     nodes[i] = x;
   }
-  lua_getfield(L, 3, "root_sink");
+  if (lua_getfield(L, 3, "root_sink") != LUA_TTABLE)
+    return luaL_error(L, "program: field 'root_sink' must be an array of sink names");
   for (size_t r = 0; r < nr; r++) {
     lua_geti(L, -1, (lua_Integer)r + 1);
-    roots[r].sink = luaL_checkoption(L, -1, NULL, sinks);
-    lua_pop(L, 1);
+    int at = lua_gettop(L);
+    roots[r].sink = nmL_option(L, at, NULL, sinks, lua_pushfstring(L, "program: root %I's sink",
+                                                                    (lua_Integer)r));
+    lua_settop(L, at - 1);
+    if (rnode[r] < 0 || rnode[r] > INT_MAX)
+      return luaL_error(L, "program: root %I stores node %I; nodes are 0 to %I", (lua_Integer)r,
+                        (lua_Integer)rnode[r], (lua_Integer)n - 1);
     roots[r].node = (int)rnode[r];
     roots[r].slot = rslot[r];
   }
   int status;
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &status);
-  if (!p) return nmL_fail(L, status, "compiling a program");
+  char why[200];
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &status, why, sizeof why);
+  if (!p) return luaL_error(L, "%s", why);
   status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) {
     nm_program_free(p);
-    return nmL_fail(L, status, "adding a program");
+    return nmL_model_fail(L, m, status);
   }
   lua_pushinteger(L, (lua_Integer)nm_program_length(p));
   lua_pushinteger(L, (lua_Integer)nm_program_registers(p));
@@ -193,22 +216,30 @@ static int model_add_coupling(lua_State *L)
   nm_model *m = nmL_checkmodel_unused(L, 1, "add_coupling");
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_getfield(L, 2, "mode");
-  int mode = luaL_checkoption(L, -1, NULL, modes);
+  int mode = nmL_option(L, -1, NULL, modes, "coupling: field 'mode'");
   lua_pop(L, 1);
   size_t n_rows, n, n_terms, n2;
   long *dst = nmL_indices(L, 2, "dst", &n_rows);
   long *self = mode == NM_DIFFUSIVE ? nmL_indices(L, 2, "self", &n) : NULL;
-  if (self && n != n_rows) return luaL_error(L, "coupling: 'self' needs one entry per row");
+  if (self && n != n_rows)
+    return luaL_error(L, "coupling: 'self' has %I entries; it needs one per row (%I)",
+                      (lua_Integer)n, (lua_Integer)n_rows);
   long *rp = nmL_indices(L, 2, "row_ptr", &n);
-  if (n != n_rows + 1) return luaL_error(L, "coupling: 'row_ptr' needs rows + 1 entries");
+  if (n != n_rows + 1)
+    return luaL_error(L, "coupling: 'row_ptr' has %I entries; it needs rows + 1 (%I)",
+                      (lua_Integer)n, (lua_Integer)n_rows + 1);
   long *src = nmL_indices(L, 2, "src", &n_terms);
   long *delay = nmL_indices(L, 2, "delay", &n2);
   double *weight = nmL_numbers(L, 2, "weight", &n);
-  if (n2 != n_terms || n != n_terms) return luaL_error(L, "coupling: term arrays differ in length");
+  if (n2 != n_terms || n != n_terms)
+    return luaL_error(L, "coupling: 'src', 'delay' and 'weight' have %I, %I and %I entries; they "
+                      "need one per term", (lua_Integer)n_terms, (lua_Integer)n2, (lua_Integer)n);
   size_t *row_ptr = lua_newuserdatauv(L, (n_rows + 1) * sizeof *row_ptr, 0);
   int *idelay = lua_newuserdatauv(L, (n_terms + 1) * sizeof *idelay, 0);
   for (size_t r = 0; r <= n_rows; r++) {
-    if (rp[r] < 0 || (size_t)rp[r] > n_terms) return luaL_error(L, "coupling: bad row_ptr");
+    if (rp[r] < 0 || (size_t)rp[r] > n_terms)
+      return luaL_error(L, "coupling: row_ptr[%I] is %I; it must be 0 to the number of terms (%I)",
+                        (lua_Integer)r, (lua_Integer)rp[r], (lua_Integer)n_terms);
     row_ptr[r] = (size_t)rp[r];
   }
   for (size_t k = 0; k < n_terms; k++) {
@@ -218,7 +249,7 @@ static int model_add_coupling(lua_State *L)
     idelay[k] = (int)delay[k];
   }
   int status = nm_model_add_coupling(m, mode, n_rows, dst, self, row_ptr, src, idelay, weight);
-  if (status != NM_OK) return nmL_fail(L, status, "adding a coupling");
+  if (status != NM_OK) return nmL_model_fail(L, m, status);
   return 0;
 }
 
@@ -235,7 +266,7 @@ static int model_add_clamp(lua_State *L)
   nm_model *m = nmL_checkmodel_unused(L, 1, "clamp");
   int status = nm_model_add_clamp(m, (long)luaL_checkinteger(L, 2), luaL_checknumber(L, 3),
                                   luaL_checknumber(L, 4));
-  if (status != NM_OK) return nmL_fail(L, status, "clamp");
+  if (status != NM_OK) return nmL_model_fail(L, m, status);
   return 0;
 }
 
@@ -244,7 +275,7 @@ static int model_add_wrap(lua_State *L)
 {
   nm_model *m = nmL_checkmodel_unused(L, 1, "wrap");
   int status = nm_model_add_wrap(m, (long)luaL_checkinteger(L, 2), luaL_checknumber(L, 3));
-  if (status != NM_OK) return nmL_fail(L, status, "wrap");
+  if (status != NM_OK) return nmL_model_fail(L, m, status);
   return 0;
 }
 
@@ -260,7 +291,7 @@ static int model_add_noise(lua_State *L)
     status = nm_model_add_noise(m, (long)luaL_checkinteger(L, 2), (long)luaL_checkinteger(L, 3),
                                 (long)luaL_checkinteger(L, 4), (long)luaL_checkinteger(L, 5),
                                 luaL_checknumber(L, 6));
-  if (status != NM_OK) return nmL_fail(L, status, "noise");
+  if (status != NM_OK) return nmL_model_fail(L, m, status);
   return 0;
 }
 
@@ -271,12 +302,18 @@ static int model_add_table(lua_State *L)
 {
   nm_model *m = nmL_checkmodel_unused(L, 1, "table");
   luaL_checktype(L, 2, LUA_TTABLE);
-  size_t nr = checksize(L, 2, "rows"), nc = checksize(L, 2, "cols"), n;
+  size_t nr = checksize(L, 2, "rows", "table"), nc = checksize(L, 2, "cols", "table"), n;
   double *ra = nmL_numbers(L, 2, "row_axis", &n);
-  if (n != 3) return luaL_error(L, "table: row_axis must be {first, step, last}");
+  if (n != 3)
+    return luaL_error(L, "table: row_axis has %I values; it must be {first, step, last}",
+                      (lua_Integer)n);
   double *ca = nmL_numbers(L, 2, "col_axis", &n);
-  if (n != 3) return luaL_error(L, "table: col_axis must be {first, step, last}");
-  if (nr < 2 || nc < 2) return luaL_error(L, "table: needs at least 2 rows and 2 columns");
+  if (n != 3)
+    return luaL_error(L, "table: col_axis has %I values; it must be {first, step, last}",
+                      (lua_Integer)n);
+  if (nr < 2 || nc < 2)
+    return luaL_error(L, "table: %I x %I values; it needs at least 2 rows and 2 columns",
+                      (lua_Integer)nr, (lua_Integer)nc);
   if (nr > SIZE_MAX / sizeof(double) / nc)
     return luaL_error(L, "table: %I x %I values cannot be allocated", (lua_Integer)nr,
                       (lua_Integer)nc);
@@ -289,21 +326,32 @@ static int model_add_table(lua_State *L)
     int extra = fgetc(f) != EOF;
     fclose(f);
     if (got != nr * nc || extra)
-      return luaL_error(L, "table: '%s' holds %d values, expected %d (truncated or wrong file)",
-                        path, (int)got + extra, (int)(nr * nc));
+      return luaL_error(L, "table: '%s' holds %s%I values, expected %I (truncated or wrong file)",
+                        path, extra ? "more than " : "", (lua_Integer)got, (lua_Integer)(nr * nc));
   } else {
     double *v = nmL_numbers(L, 2, "values", &n);
-    if (n != nr * nc) return luaL_error(L, "table: expected %d values, got %d", (int)(nr * nc), (int)n);
+    if (n != nr * nc)
+      return luaL_error(L, "table: expected %I values (%I x %I), got %I", (lua_Integer)(nr * nc),
+                        (lua_Integer)nr, (lua_Integer)nc, (lua_Integer)n);
     memcpy(values, v, n * sizeof *v);
   }
   nm_table2d *t = malloc(sizeof *t);
   double *owned = malloc(nr * nc * sizeof *owned);
-  if (!t || !owned) { free(t); free(owned); return nmL_fail(L, NM_ENOMEM, "table"); }
+  if (!t || !owned) {
+    free(t);
+    free(owned);
+    return luaL_error(L, "table: %I x %I values cannot be allocated", (lua_Integer)nr,
+                      (lua_Integer)nc);
+  }
   memcpy(owned, values, nr * nc * sizeof *owned);
   nm_table2d init = { nr, nc, ra[0], ra[1], ra[2], ca[0], ca[1], ca[2], owned, 0, 0.0, 0.0 };
   *t = init;
   int status = nm_model_add_table(m, t);
-  if (status != NM_OK) { free(owned); free(t); return nmL_fail(L, status, "table"); }
+  if (status != NM_OK) {
+    free(owned);
+    free(t);
+    return nmL_model_fail(L, m, status);
+  }
   return 0;
 }
 
@@ -315,7 +363,8 @@ static int model_table_clamped(lua_State *L)
   nm_model *m = nmL_checkmodel(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2);
   nm_table2d *t = nm_model_table(m, (size_t)i);
-  luaL_argcheck(L, i >= 0 && t != NULL, 2, "no such table");
+  if (i < 0 || !t) return luaL_error(L, "table_clamped: no table %I (the model has %I, from 0)", i,
+                                     (lua_Integer)nm_model_n_tables(m));
   lua_pushinteger(L, (lua_Integer)t->clamped);
   lua_pushnumber(L, t->clamped_row);
   lua_pushnumber(L, t->clamped_col);

@@ -103,8 +103,6 @@ static int sim_new(lua_State *L)
   nm_model *m = lm->m;
   double dt = luaL_checknumber(L, 2);
   lua_Integer seed = luaL_optinteger(L, 3, 0);
-  if (!(dt > 0 && dt < HUGE_VAL))
-    return luaL_error(L, "sim: dt must be a positive finite number (ms), got %f", dt);
   if (seed < 0) return luaL_error(L, "sim: the seed must not be negative, got %I", seed);
   LSim *ls = lua_newuserdatauv(L, sizeof *ls, 1);
   ls->s = NULL;
@@ -114,7 +112,7 @@ static int sim_new(lua_State *L)
   lua_setiuservalue(L, -2, 1);
   int status;
   ls->s = nm_sim_new(m, dt, (unsigned long)seed, &status);
-  if (!ls->s) return nmL_fail(L, status, "simulation");
+  if (!ls->s) return luaL_error(L, "sim: %s", nm_model_error(m, status));
   lm->n_sims++;
   return 1;
 }
@@ -183,6 +181,7 @@ typedef struct {
   size_t n_keep;                /* leading columns the CSV and the result keep */
   long decimate, count;         /* ... of every decimate-th row */
   double *kept;                 /* chunk_rows x n_keep */
+  char why[160];                /* why the sink failed, if it did not say through the CSV or audio */
 } run_sink;
 
 
@@ -211,9 +210,13 @@ static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
     if (r->rows + n_rows > r->cap) {
       size_t cap = r->cap ? r->cap : 256;
       while (cap < r->rows + n_rows) cap *= 2;
-      if (cap > SIZE_MAX / sizeof *r->data / n_cols) return NM_ENOMEM;
-      double *data = realloc(r->data, cap * n_cols * sizeof *data);
-      if (!data) return NM_ENOMEM;
+      double *data = cap <= SIZE_MAX / sizeof *data / n_cols
+                     ? realloc(r->data, cap * n_cols * sizeof *data) : NULL;
+      if (!data) {
+        snprintf(k->why, sizeof k->why, "the result kept in memory cannot grow to %zu rows of %zu "
+                 "columns (%.3g GB)", cap, n_cols, (double)cap * (double)n_cols * 8e-9);
+        return NM_ENOMEM;
+      }
       r->data = data;
       r->cap = cap;
     }
@@ -252,7 +255,7 @@ static int method_of(lua_State *L, int t)
 {
   static const char *const methods[] = { "euler", "heun", "rk4", "rkf45", "rk8pd", "msbdf", NULL };
   lua_getfield(L, t, "method");
-  int m = luaL_checkoption(L, -1, "euler", methods);
+  int m = nmL_option(L, -1, "euler", methods, "run: field 'method'");
   lua_pop(L, 1);
   return m;
 }
@@ -260,19 +263,13 @@ static int method_of(lua_State *L, int t)
 
 static lua_Integer intfield(lua_State *L, int t, const char *k, lua_Integer dflt)
 {
-  lua_getfield(L, t, k);
-  lua_Integer v = luaL_optinteger(L, -1, dflt);
-  lua_pop(L, 1);
-  return v;
+  return nmL_intfield(L, t, k, dflt, "run");
 }
 
 
 static double numfield(lua_State *L, int t, const char *k, double dflt)
 {
-  lua_getfield(L, t, k);
-  double v = luaL_optnumber(L, -1, dflt);
-  lua_pop(L, 1);
-  return v;
+  return nmL_numfield(L, t, k, dflt, "run");
 }
 
 
@@ -315,17 +312,24 @@ static int sim_run(lua_State *L)
   o.n_steps = (long)intfield(L, 2, "n_steps", 0);
   o.every = (long)intfield(L, 2, "every", 1);
   lua_Integer threads = intfield(L, 2, "threads", 0);
-  o.threads = threads < 0 || threads > INT_MAX ? -1 : (int)threads;   /* the engine says why */
+  if (threads < INT_MIN || threads > INT_MAX)       /* the engine checks the rest */
+    return luaL_error(L, "run: threads must be 0 (automatic) to %d, got %I", NM_MAX_THREADS, threads);
+  o.threads = (int)threads;
   o.method = method_of(L, 2);
   o.rtol = numfield(L, 2, "rtol", 0);
   o.atol = numfield(L, 2, "atol", 0);
   o.record = nmL_indices(L, 2, "record", &o.n_record);                /* stack 3 */
-  lua_getfield(L, 2, "drivers");                                       /* stack 4 */
-  size_t nd = lua_istable(L, 4) ? (size_t)luaL_len(L, 4) : 0;
+  int dtype = lua_getfield(L, 2, "drivers");                           /* stack 4 */
+  if (dtype != LUA_TNIL && dtype != LUA_TTABLE)
+    return luaL_error(L, "run: field 'drivers' must be an array of { slot =, values = }, got a %s",
+                      lua_typename(L, dtype));
+  size_t nd = dtype == LUA_TTABLE ? nmL_length(L, 4, "drivers", sizeof(nm_driver)) : 0;
   nm_driver *drivers = lua_newuserdatauv(L, (nd + 1) * sizeof *drivers, 0);  /* 5 */
-  lua_createtable(L, (int)nd, 0);                                      /* 6: keeps arrays alive */
+  lua_createtable(L, nd > INT_MAX ? 0 : (int)nd, 0);                   /* 6: keeps arrays alive */
   for (size_t d = 0; d < nd; d++) {
-    lua_geti(L, 4, (lua_Integer)d + 1);
+    if (lua_geti(L, 4, (lua_Integer)d + 1) != LUA_TTABLE)
+      return luaL_error(L, "run: drivers[%I] must be a table { slot =, values = }, got a %s",
+                        (lua_Integer)d + 1, luaL_typename(L, -1));
     drivers[d].slot = (long)intfield(L, -1, "slot", -1);
     size_t n;
     drivers[d].values = nmL_numbers(L, -1, "values", &n);
@@ -336,11 +340,15 @@ static int sim_run(lua_State *L)
   o.drivers = drivers;
   o.n_drivers = nd;
   o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
-  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL };
-  k.n_keep = (size_t)intfield(L, 2, "keep_cols", (lua_Integer)k.n_keep);
+  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL, "" };
+  lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)k.n_keep);
   k.decimate = (long)intfield(L, 2, "decimate", 1);
-  if (k.n_keep < 1 || k.n_keep > 1 + o.n_record || k.decimate < 1)
-    return luaL_error(L, "run: bad keep_cols or decimate");
+  if (keep_cols < 1 || (size_t)keep_cols > 1 + o.n_record)
+    return luaL_error(L, "run: keep_cols is %I; it must be 1 to %I (the time and the recorded "
+                      "signals)", keep_cols, (lua_Integer)(1 + o.n_record));
+  if (k.decimate < 1) return luaL_error(L, "run: decimate is %I; it must be at least 1",
+                                        (lua_Integer)k.decimate);
+  k.n_keep = (size_t)keep_cols;
   /* Decimated rows stay on the grid of multiples of `decimate` steps since t = 0. */
   k.count = (long)(nm_sim_steps(s) % (size_t)k.decimate);
   if (lua_getfield(L, 2, "audio") != LUA_TNIL) {                       /* anchored in 6 */
@@ -350,7 +358,9 @@ static int sim_run(lua_State *L)
     long *cols = nmL_indices(L, 2, "audio_cols", &na);
     size_t *ac = lua_newuserdatauv(L, (na + 1) * sizeof *ac, 0);
     for (size_t i = 0; i < na; i++) {
-      if (cols[i] < 0 || (size_t)cols[i] > o.n_record) return luaL_error(L, "run: bad audio_cols");
+      if (cols[i] < 0 || (size_t)cols[i] > o.n_record)
+        return luaL_error(L, "run: audio_cols[%I] is %I; columns are 0 (the time) to %I",
+                          (lua_Integer)i, (lua_Integer)cols[i], (lua_Integer)o.n_record);
       ac[i] = (size_t)cols[i];
     }
     k.audio_cols = ac;
@@ -378,8 +388,10 @@ static int sim_run(lua_State *L)
   if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 8 */
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
-    size_t nh = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
-    if (nh != k.n_keep) return luaL_error(L, "run: csv header needs %d names", (int)k.n_keep);
+    size_t nh = lua_istable(L, -1) ? nmL_length(L, -1, "header", sizeof(char *)) : 0;
+    if (nh != k.n_keep)
+      return luaL_error(L, "run: the csv header has %I names; it needs %I", (lua_Integer)nh,
+                        (lua_Integer)k.n_keep);
     const char **header = lua_newuserdatauv(L, nh * sizeof *header, 0);
     for (size_t c = 0; c < nh; c++) {
       lua_geti(L, -2, (lua_Integer)c + 1);
@@ -456,6 +468,8 @@ static int sim_run(lua_State *L)
                                           nm_csv_error(k.csv)));
   } else if (k.audio && nm_audio_error(k.audio)[0]) {
     push_failure(L, "audio", nm_audio_error(k.audio));
+  } else if (k.why[0]) {
+    push_failure(L, "engine", k.why);
   } else {
     push_failure(L, "engine", nm_sim_error(s, rc));
   }
@@ -524,12 +538,21 @@ const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols)
 }
 
 
+/* Raises an error naming column c when the result has no such column. */
+static void check_column(lua_State *L, const LResult *r, lua_Integer c)
+{
+  if (c < 0 || (size_t)c >= r->cols)
+    luaL_error(L, "result: no column %I (it has %I, from 0; 0 is the time)", c,
+               (lua_Integer)r->cols);
+}
+
+
 /* r:column(c) -> array of column c (0-based; 0 is the time) */
 static int result_column(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
   lua_Integer c = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 2, "no such column");
+  check_column(L, r, c);
   if (r->rows > INT_MAX)
     return luaL_error(L, "a column of %I rows is more than a Lua table holds (at most %d); "
                       "read it with value() or write_csv()", (lua_Integer)r->rows, INT_MAX);
@@ -547,8 +570,9 @@ static int result_value(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
-  luaL_argcheck(L, i >= 0 && (size_t)i < r->rows, 2, "no such row");
-  luaL_argcheck(L, c >= 0 && (size_t)c < r->cols, 3, "no such column");
+  if (i < 0 || (size_t)i >= r->rows)
+    return luaL_error(L, "result: no row %I (it has %I, from 0)", i, (lua_Integer)r->rows);
+  check_column(L, r, c);
   lua_pushnumber(L, r->data[(size_t)i * r->cols + (size_t)c]);
   return 1;
 }
@@ -561,7 +585,7 @@ static int result_write_csv(lua_State *L)
   LResult *r = checkresult(L, 1);
   const char *path = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TTABLE);
-  size_t nh = (size_t)luaL_len(L, 3);
+  size_t nh = nmL_length(L, 3, "header", sizeof(char *));
   luaL_argcheck(L, nh == r->cols, 3, "header needs one name per column");
   const char **header = lua_newuserdatauv(L, (nh + 1) * sizeof *header, 0);
   for (size_t c = 0; c < nh; c++) {

@@ -6,6 +6,11 @@
 
 #include "nm.h"
 
+/* Writes a reason (printf-style) into why[size] (nothing when why is NULL or
+** size 0) and returns `status` (status.c). */
+int nm_reason(char *why, size_t size, int status, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
 /* A read-only view of the delay history, as seen by one right-hand-side
 ** evaluation: ring rows hold the tracked signals at past steps; `now` is the
 ** row of the step's start; `frac` in [0, 1] places the evaluation between the
@@ -122,7 +127,11 @@ struct nm_model {
   nm_callback *callbacks;
   size_t n_callbacks;
   unsigned long param_version;  /* incremented whenever parameters change */
+  char why[200];                /* the reason of the last refusal (nm_model_error) */
 };
+
+/* Records why a call on `m` was refused (printf-style) and returns `status`. */
+#define nm_model_fail(m, status, ...) nm_reason((m)->why, sizeof (m)->why, (status), __VA_ARGS__)
 
 /* Grows *arr (of *n elements of `size` bytes) by one; returns the new slot or NULL. */
 void *nm_grow(void *arr_ptr, size_t *n, size_t size);

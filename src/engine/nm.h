@@ -21,7 +21,10 @@
 
 #define NM_VERSION "0.1.0"
 
-/* Status codes: 0 is success, every failure is negative. */
+/* Status codes: 0 is success, every failure is negative.  The engine never
+** prints or exits: GSL's abort-on-error handler is turned off when it is
+** loaded, and every failure is a status with a reason (nm_model_error,
+** nm_sim_error, ...). */
 enum {
   NM_OK = 0,
   NM_ENOMEM = -1,   /* out of memory */
@@ -90,11 +93,13 @@ typedef struct nm_program nm_program;
 /*
 ** Compiles a graph evaluated over `lanes` lanes: constant folding, common
 ** subexpression elimination, dead-node removal and register allocation.
-** On failure returns NULL and sets *status.
+** On failure returns NULL, sets *status (NM_EINVAL: a malformed graph, no
+** lanes; NM_ENOMEM) and writes the reason, naming the node or root and the
+** value, into why[why_size] (why may be NULL).
 */
 nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
                                const nm_root *roots, size_t n_roots,
-                               size_t lanes, int *status);
+                               size_t lanes, int *status, char *why, size_t why_size);
 void nm_program_free(nm_program *prog);
 size_t nm_program_length(const nm_program *prog);   /* instructions */
 size_t nm_program_registers(const nm_program *prog);
@@ -133,10 +138,21 @@ enum nm_coupling_mode { NM_ADDITIVE, NM_DIFFUSIVE };
 
 typedef struct nm_model nm_model;
 
+/* A model of the given sizes; NULL when they cannot be allocated. */
 nm_model *nm_model_new(size_t n_state, size_t n_aux, size_t n_param, size_t n_input);
 void nm_model_free(nm_model *m);
 
-/* Initial values of every signal (state and aux), and parameter values. */
+/*
+** Every nm_model_* call below that returns a status refuses bad arguments
+** with NM_EINVAL (out of memory: NM_ENOMEM) and keeps the reason, naming the
+** object and the value (a slot, row, term or node and the model's limit):
+** nm_model_error(m, status) is that reason, nm_strerror(status) when the
+** engine recorded nothing.  nm_sim_new keeps its reason in its model too.
+*/
+const char *nm_model_error(const nm_model *m, int status);
+
+/* Initial values of every signal (state and aux), and parameter values
+** (nm_model_get_param: NaN for a slot the model does not have). */
 int nm_model_set_initial(nm_model *m, const double *v0, size_t n);
 int nm_model_set_param(nm_model *m, size_t slot, double value);
 double nm_model_get_param(const nm_model *m, size_t slot);
@@ -204,6 +220,7 @@ size_t nm_model_n_state(const nm_model *m);
 size_t nm_model_n_signals(const nm_model *m);
 size_t nm_model_n_param(const nm_model *m);
 size_t nm_model_n_input(const nm_model *m);
+size_t nm_model_n_tables(const nm_model *m);
 size_t nm_model_max_delay(const nm_model *m);
 /* Bytes of the delay history a simulation of `m` allocates (sim.c);
 ** SIZE_MAX when that many cannot be counted. */
@@ -372,7 +389,10 @@ typedef struct {
 } nm_run_opts;
 
 /* A new simulation starts at t = 0 from the model's initial values with a
-** constant history; the model must outlive it. */
+** constant history; the model must outlive it.  dt (ms) must be positive and
+** finite.  On failure: NULL, *status, and the reason in nm_model_error(m, *status)
+** (a bad dt; a delay history or noise streams that cannot be allocated, with
+** their size). */
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status);
 void nm_sim_free(nm_sim *s);
 int nm_sim_run(nm_sim *s, const nm_run_opts *opts);

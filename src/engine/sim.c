@@ -5,7 +5,6 @@
 ** algebraic outputs, noise update, history push, and recording.
 */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +76,16 @@ static int setup_history(nm_sim *s)
   s->column = malloc((s->nv + 1) * sizeof *s->column);
   if (!s->column) return NM_ENOMEM;
   s->width = mark_columns(m, s->column);
-  if (ring_bytes(s->width, nm_model_max_delay(m), &s->depth) == SIZE_MAX) return NM_ENOMEM;
+  size_t bytes = ring_bytes(s->width, nm_model_max_delay(m), &s->depth);
+  if (bytes == SIZE_MAX)
+    return nm_model_fail(m, NM_ENOMEM, "the delay history of %zu signals over %zu steps cannot "
+                         "be counted in bytes", s->width, nm_model_max_delay(m));
   s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
   s->ring = malloc((2 * s->width * s->depth + 1) * sizeof *s->ring);
   s->dring = calloc(s->width * s->depth + 1, sizeof *s->dring);
-  if (!s->tracked || !s->ring || !s->dring) return NM_ENOMEM;
+  if (!s->tracked || !s->ring || !s->dring)
+    return nm_model_fail(m, NM_ENOMEM, "the delay history of %zu signals over %zu steps needs %zu "
+                         "bytes, which cannot be allocated", s->width, s->depth, bytes);
   size_t n_dcols = 0;
   for (size_t i = 0; i < s->nv; i++)
     if (s->column[i] >= 0) {
@@ -155,6 +159,12 @@ static double white_sample(nm_sim *s, size_t i)
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
 {
   int rc = NM_ENOMEM;
+  m->why[0] = '\0';
+  if (!(dt > 0 && dt < INFINITY)) {
+    if (status) *status = NM_EINVAL;
+    nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", dt);
+    return NULL;
+  }
   nm_sim *s = calloc(1, sizeof *s);
   if (!s) goto fail;
   s->m = m;
@@ -179,7 +189,6 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
       !s->rng || !s->noise_x || !s->nz_mu)
     goto fail;
-  if (!(dt > 0 && dt < INFINITY)) { rc = NM_EINVAL; goto fail; }
   memcpy(s->V, m->v0, s->nv * sizeof(double));
   for (size_t i = 0; i < m->n_noises; i++) s->has_white |= m->noises[i].white;
   for (size_t i = 0; i < m->n_noises; i++) {
@@ -202,6 +211,9 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   return s;
 fail:
   nm_sim_free(s);
+  if (!m->why[0])
+    nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
+                  "be allocated", m->n_state + m->n_aux, m->n_input, m->n_noises);
   if (status) *status = rc;
   return NULL;
 }
@@ -446,12 +458,19 @@ long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 ** Recording and the run loop
 ** ------------------------------------------------------------------- */
 
+int nm_sim_nonfinite(nm_sim *s, double t, long sig)
+{
+  s->fail_t = t;
+  s->fail_sig = sig;
+  return nm_sim_fail(s, NM_ENONFINITE, "signal %ld became %g at t = %g ms", sig, s->V[sig], t);
+}
+
+
 int nm_sim_all_finite(nm_sim *s)
 {
   long bad = nm_sim_first_nonfinite(s, 0, s->nv);
   if (bad < 0) return 1;
-  s->fail_t = nm_sim_time(s);
-  s->fail_sig = bad;
+  nm_sim_nonfinite(s, nm_sim_time(s), bad);
   return 0;
 }
 
@@ -491,16 +510,6 @@ static int record_row(void *rec, nm_sim *s)
   for (size_t c = 0; c < r->o->n_record; c++) row[c + 1] = s->V[r->o->record[c]];
   if (++r->rows == r->cap) return flush(r);
   return NM_OK;
-}
-
-
-int nm_sim_fail(nm_sim *s, int status, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(s->why, sizeof s->why, fmt, ap);
-  va_end(ap);
-  return status;
 }
 
 
@@ -626,8 +635,10 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   if (o->method == NM_RK4 && s->deriv_method != NM_RK4) s->hist.hermite_from = s->step;
   s->deriv_method = o->method;
   recorder r = { o, NULL, 0, o->chunk_rows ? o->chunk_rows : 1024, 1 + o->n_record };
-  r.buf = malloc(r.cap * r.cols * sizeof(double));
-  if (!r.buf) return NM_ENOMEM;
+  if (r.cap <= SIZE_MAX / sizeof(double) / r.cols) r.buf = malloc(r.cap * r.cols * sizeof(double));
+  if (!r.buf)
+    return nm_sim_fail(s, NM_ENOMEM, "a buffer of %zu rows of %zu columns cannot be allocated",
+                       r.cap, r.cols);
   int threads = threads_for(s, o);
   if (o->method >= NM_RKF45) {
     rc = nm_sim_run_adaptive(s, o, record_row, &r);

@@ -50,8 +50,7 @@ struct nm_sim {
 };
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
-int nm_sim_fail(nm_sim *s, int status, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+#define nm_sim_fail(s, status, ...) nm_reason((s)->why, sizeof (s)->why, (status), __VA_ARGS__)
 
 /* coupling.c */
 int nm_couplings_prepare(nm_sim *s);
@@ -85,6 +84,9 @@ long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);
 
 /* Records where a non-finite signal appeared and returns 0, or returns 1. */
 int nm_sim_all_finite(nm_sim *s);
+/* Records that signal `sig` is not finite at time t (ms), with the reason;
+** returns NM_ENONFINITE. */
+int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
 /* step_threads.c: the Euler loop on `threads` threads; bit-identical to one. */
 int nm_sim_threads_available(void);

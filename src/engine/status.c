@@ -1,7 +1,22 @@
 /*
-** status.c: the text of the engine's status codes.
+** status.c: the text of the engine's status codes, and the reasons the
+** engine's objects keep for their last refusal.
 */
-#include "nm.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "engine.h"
+
+
+/* GSL's default error handler prints to stderr and aborts the process (an
+** adaptive stepper given a step that underflows to 0 did).  The engine reports
+** every GSL failure as a status instead, from the moment it is loaded. */
+__attribute__((constructor)) static void quiet_gsl(void)
+{
+  gsl_set_error_handler_off();
+}
 
 
 const char *nm_strerror(int status)
@@ -17,4 +32,14 @@ const char *nm_strerror(int status)
     case NM_ESTEP: return "the adaptive stepper could not reach the requested time";
     default: return "unknown error";
   }
+}
+
+
+int nm_reason(char *why, size_t size, int status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  if (why && size) vsnprintf(why, size, fmt, ap);
+  va_end(ap);
+  return status;
 }

@@ -88,10 +88,14 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
                          "has sigma %g)", n, s->m->P[s->m->noises[n].sigma]);
   gsl_odeiv2_system sys = { gsl_rhs, gsl_jac, s->ns, s };
   double rtol = o->rtol > 0 ? o->rtol : 1e-6, atol = o->atol > 0 ? o->atol : 1e-9;
-  gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(&sys, type, 0.1 * s->dt, atol, rtol);
-  if (!d) return NM_ENOMEM;
-  double *y = malloc((s->ns + 1) * sizeof *y);
-  if (!y) { gsl_odeiv2_driver_free(d); return NM_ENOMEM; }
+  double h0 = 0.1 * s->dt > 0 ? 0.1 * s->dt : s->dt;     /* 0.1 dt underflows for dt ~ 1e-323 */
+  gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(&sys, type, h0, atol, rtol);
+  double *y = d ? malloc((s->ns + 1) * sizeof *y) : NULL;
+  if (!y) {
+    if (d) gsl_odeiv2_driver_free(d);
+    return nm_sim_fail(s, NM_ENOMEM, "the adaptive stepper for %zu state variables cannot be "
+                       "allocated", s->ns);
+  }
   memcpy(y, s->V, s->ns * sizeof *y);
   int rc = NM_OK;
   double t = nm_sim_time(s);
@@ -115,8 +119,8 @@ int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
     nm_sim_rhs(s, s->V, 0.0, s->D);
     nm_sim_finish_step(s);
     t = nm_sim_time(s);
-    for (size_t k = 0; k < s->nv; k++)
-      if (!(s->V[k] - s->V[k] == 0)) { s->fail_t = t; s->fail_sig = (long)k; rc = NM_ENONFINITE; }
+    long bad = nm_sim_first_nonfinite(s, 0, s->nv);
+    if (bad >= 0) rc = nm_sim_nonfinite(s, t, bad);
     if (rc == NM_OK && s->step % (size_t)o->every == 0) rc = emit(rec, s);
   }
   free(y);

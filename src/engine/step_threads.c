@@ -130,9 +130,7 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
     bad = nm_sim_first_nonfinite(s, 0, s->nv);
   }
   if (bad >= 0) {
-    s->fail_t = nm_sim_time(s);
-    s->fail_sig = bad;
-    *rc = NM_ENONFINITE;
+    *rc = nm_sim_nonfinite(s, nm_sim_time(s), bad);
   } else if (s->step % (size_t)o->every == 0) {
     *rc = emit(rec, s);
   }

@@ -49,7 +49,7 @@ static nm_program *compile(const nm_node *nodes, size_t n, const nm_root *roots,
                            size_t lanes)
 {
   int status = 12345;
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &status);
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &status, NULL, 0);
   if (!p || status != NM_OK) {
     CHECK(0, "compile a %zu-node graph (status %d)", n, status);
     nm_program_free(p);
@@ -591,7 +591,7 @@ static void expect_invalid(const nm_node *nodes, size_t n, const nm_root *roots,
                            size_t lanes, const char *what)
 {
   int status = 0;
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &status);
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &status, NULL, 0);
   CHECK(!p && status == NM_EINVAL, "%s is rejected with NM_EINVAL (status %d)", what, status);
   nm_program_free(p);
 }
@@ -626,7 +626,7 @@ static void test_invalid_graphs(void)
   expect_invalid(ok, 2, &slot, 1, 1, "a root with a negative slot");
   expect_invalid(ok, 2, &root, 1, 0, "zero lanes");
   int status = 0;
-  nm_program *p = nm_program_compile(ok, 2, &root, 1, 1, &status);
+  nm_program *p = nm_program_compile(ok, 2, &root, 1, 1, &status, NULL, 0);
   CHECK(p && status == NM_OK, "the same graph with valid parts compiles");
   nm_program_free(p);
 }
@@ -639,7 +639,7 @@ static int add_one(nm_model *m, int stage, nm_node leaf, nm_root root, size_t la
   nm_node nodes[] = { leaf, UN(NM_OP_NEG, 0) };
   root.node = 1;
   int status;
-  nm_program *p = nm_program_compile(nodes, 2, &root, 1, lanes, &status);
+  nm_program *p = nm_program_compile(nodes, 2, &root, 1, lanes, &status, NULL, 0);
   if (!p) return 1000 + status;
   status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) nm_program_free(p);
@@ -692,7 +692,7 @@ static void test_program_fits_model(void)
   nm_node tnodes[] = { LEAF(NM_OP_SIGNAL, 0), { NM_OP_TABLE2D, 0, 0, -1, 0.0, 0, 0 } };
   nm_root troot = { 1, NM_SINK_DERIV, 0 };
   int status;
-  nm_program *p = nm_program_compile(tnodes, 2, &troot, 1, 2, &status);
+  nm_program *p = nm_program_compile(tnodes, 2, &troot, 1, 2, &status, NULL, 0);
   int rejected = p && nm_model_add_program(m, NM_STAGE_RHS, p) == NM_EINVAL;
   CHECK(rejected, "the model rejects a lookup in a table it does not have");
   nm_table2d *tbl = malloc(sizeof *tbl);

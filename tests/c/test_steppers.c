@@ -69,7 +69,7 @@ static int add_program(nm_model *m, int stage, const nm_node *nodes, size_t n,
                        const nm_root *roots, size_t n_roots, size_t lanes)
 {
   int status;
-  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &status);
+  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &status, NULL, 0);
   if (!p) return status;
   status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) nm_program_free(p);
