@@ -314,14 +314,22 @@ nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration,
 void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
 size_t nm_stim_position(const nm_stim *s);
-/* The next `count` samples of every channel, channel-major (stride count). */
+/* The next `count` samples of every channel, channel-major (stride count):
+** out holds channels * count doubles.  NM_EINVAL (reason: nm_stim_reason)
+** when out is NULL or channels * count doubles cannot be addressed. */
 int nm_stim_render(nm_stim *s, double *out, size_t count);
-/* Sample k of every channel; k never decreases from call to call (the
-** chunk holding it is rendered on demand).  Do not mix with nm_stim_render. */
+/* Sample k of every channel into out[channels]; k never decreases from call
+** to call (the chunk holding it is rendered on demand).  Do not mix with
+** nm_stim_render.  NM_EINVAL (reason: nm_stim_reason) when k was passed. */
 int nm_stim_sample(nm_stim *s, size_t k, double *out);
 /* The same without copying: channel c of sample k is at [c * *stride] (valid
-** until the next call); NULL when k has already been passed. */
+** until the next call); NULL when k has already been passed (the reason is
+** then in nm_stim_reason). */
 const double *nm_stim_at(nm_stim *s, size_t k, size_t *stride);
+/* Why the last nm_stim_render, nm_stim_sample or nm_stim_at on s failed,
+** naming the values; nm_strerror(status) when nothing was recorded, a fixed
+** text when s is NULL. */
+const char *nm_stim_reason(const nm_stim *s, int status);
 /* The seed of the GSL stream of (seed, key, channel). */
 unsigned long nm_stim_stream_seed(uint64_t seed, uint64_t key, size_t channel);
 

@@ -191,6 +191,34 @@ static void test_depth(void)
 }
 
 
+/* Refused renders and samples give a reason naming the values, never a bare status. */
+static void test_reasons(void)
+{
+  nm_stim_node step[] = { { .kind = NM_STIM_STEP, .channels = 3, .p = { 1 } } };
+  nm_stim *s = make(step, 1, 10, 0.1);
+  double out[3];
+  int rc = nm_stim_render(s, NULL, 5);
+  CHECK(rc == NM_EINVAL && strstr(nm_stim_reason(s, rc), "no buffer for 5 samples"),
+        "stim: a render without a buffer says so: %s", nm_stim_reason(s, rc));
+  /* 3 channels x 2^62 samples overflow a size_t: refused before a sample is written. */
+  rc = nm_stim_render(s, out, (size_t)1 << 62);
+  CHECK(rc == NM_EINVAL && strstr(nm_stim_reason(s, rc), "3 channels x 4611686018427387904 samples cannot be "
+                                  "addressed"), "stim: a render whose size wraps is refused: %s",
+        nm_stim_reason(s, rc));
+  nm_stim_free(s);
+  s = make(step, 1, 10, 0.1);
+  rc = nm_stim_sample(s, 2000, out);
+  CHECK(rc == NM_OK && out[0] == 1, "stim: sample 2000 is read");
+  rc = nm_stim_sample(s, 3, out);
+  CHECK(rc == NM_EINVAL && strstr(nm_stim_reason(s, rc), "sample 3 has been passed") &&
+        strstr(nm_stim_reason(s, rc), "the first still held is 1024"), "stim: a passed sample is named: %s",
+        nm_stim_reason(s, rc));
+  CHECK(nm_stim_render(NULL, out, 1) == NM_EINVAL && strstr(nm_stim_reason(NULL, NM_EINVAL), "NULL"),
+        "stim: a NULL stimulus is refused with a reason");
+  nm_stim_free(s);
+}
+
+
 /* A concatenation of 10000 parts compiles and renders in linear time. */
 static void test_many_parts(void)
 {
@@ -224,5 +252,6 @@ int main(void)
   test_sizes();
   test_depth();
   test_many_parts();
+  test_reasons();
   return test_summary();
 }
