@@ -6,6 +6,7 @@
 */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bind.h"
@@ -15,6 +16,9 @@ typedef struct { nm_stim *s; } LStim;
 static const char *const kind_names[] = {
   "zero", "wiener", "ou", "step", "sin", "square", "ramp", "exp", "array", "sum", "concat", NULL
 };
+
+/* In the order of enum nm_target. */
+static const char *const target_names[] = { "param", "input", NULL };
 
 static const char *const why_names[] = {
   "", "tree", "duration", "start", "end", "channels", "tau", "array", "length", "depth", "size"
@@ -29,108 +33,120 @@ nm_stim *nmL_checkstim(lua_State *L, int i)
 }
 
 
-static double optnum(lua_State *L, int t, const char *k, double dflt, int *present)
+/* Anchors the userdata on top of the stack in the table at `anchor`. */
+static void anchor_top(lua_State *L, int anchor)
 {
-  int type = lua_getfield(L, t, k);
-  double v = dflt;
-  if (present) *present = type != LUA_TNIL;
-  if (type != LUA_TNIL) {
-    int ok;
-    v = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "stimulus node: field '%s' must be a number", k);
-  }
-  lua_pop(L, 1);
-  return v;
+  lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
 }
 
 
-static uint64_t optseed(lua_State *L, int t, const char *k)
+/* A count field of node `what` (absent: dflt): an integer, not negative. */
+static size_t optcount(lua_State *L, int t, const char *k, lua_Integer dflt, const char *what)
 {
-  lua_getfield(L, t, k);
-  lua_Integer v = luaL_optinteger(L, -1, 0);
-  lua_pop(L, 1);
-  return (uint64_t)v;
-}
-
-
-/* A count field of a node (absent: dflt); stimulus.lua has checked it. */
-static size_t optcount(lua_State *L, int t, const char *k, lua_Integer dflt)
-{
-  lua_getfield(L, t, k);
-  int ok = 1;
-  lua_Integer v = lua_isnil(L, -1) ? dflt : lua_tointegerx(L, -1, &ok);
-  if (!ok || v < 0) luaL_error(L, "stimulus node: field '%s' must be a non-negative integer", k);
-  lua_pop(L, 1);
+  lua_Integer v = nmL_intfield(L, t, k, dflt, what);
+  if (v < 0) luaL_error(L, "%s: field '%s' is %I; it must not be negative", what, k, v);
   return (size_t)v;
 }
 
 
-/* Reads node `t` into *d; arrays it points to are userdata anchored in the
-** table at `anchor`. */
-static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
+/* Field `k` of node `what` as a number, *present set when it is given. */
+static double optnum(lua_State *L, int t, const char *k, int *present, const char *what)
 {
+  *present = lua_getfield(L, t, k) != LUA_TNIL;
+  lua_pop(L, 1);
+  return nmL_numfield(L, t, k, 0, what);
+}
+
+
+/* Field `values` of node `what`: rows of samples, all of one length, into a
+** userdata anchored in the table at `anchor`. */
+static void read_values(lua_State *L, int t, int anchor, nm_stim_node *d, const char *what)
+{
+  if (lua_getfield(L, t, "values") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  int v = lua_gettop(L);
+  size_t rows = nmL_length(L, v, "values", sizeof(double)), len = 0;
+  for (size_t r = 0; r < rows; r++) {
+    if (lua_geti(L, v, (lua_Integer)r + 1) != LUA_TTABLE)
+      luaL_error(L, "%s: values[%I] is a %s, not an array of samples", what, (lua_Integer)r + 1,
+                 luaL_typename(L, -1));
+    size_t lr = nmL_length(L, -1, "values", sizeof(double));
+    if (r == 0) len = lr;
+    if (lr != len)
+      luaL_error(L, "%s: values[%I] has %I samples, values[1] has %I; rows must have one length", what,
+                 (lua_Integer)r + 1, (lua_Integer)lr, (lua_Integer)len);
+    lua_pop(L, 1);
+  }
+  if (len && rows > (SIZE_MAX / sizeof(double) - 1) / len)
+    luaL_error(L, "%s: %I rows of %I samples cannot be allocated", what, (lua_Integer)rows, (lua_Integer)len);
+  double *vals = lua_newuserdatauv(L, (rows * len + 1) * sizeof *vals, 0);
+  for (size_t r = 0; r < rows; r++) {
+    lua_geti(L, v, (lua_Integer)r + 1);
+    for (size_t j = 0; j < len; j++) {
+      lua_geti(L, -1, (lua_Integer)j + 1);
+      int ok;
+      vals[r * len + j] = lua_tonumberx(L, -1, &ok);
+      if (!ok)
+        luaL_error(L, "%s: sample %I of row %I is a %s, not a number", what, (lua_Integer)j + 1,
+                   (lua_Integer)r + 1, luaL_typename(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  d->values = vals;
+  d->rows = rows;
+  d->n_values = len;
+  anchor_top(L, anchor);
+  lua_pop(L, 1);
+}
+
+
+/* Reads node i (0-based) of table `t` into *d; arrays it points to are
+** userdata anchored in the table at `anchor`. */
+static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d)
+{
+  char what[48];
+  snprintf(what, sizeof what, "stimulus: node %zu", i + 1);
   memset(d, 0, sizeof *d);
   lua_getfield(L, t, "kind");
-  d->kind = luaL_checkoption(L, -1, NULL, kind_names);
-  lua_pop(L, 1);
+  lua_pushfstring(L, "%s: field 'kind'", what);
+  d->kind = nmL_option(L, -2, NULL, kind_names, lua_tostring(L, -1));
+  lua_pop(L, 2);
   int has;
-  d->n_children = optcount(L, t, "children", 0);
-  d->channels = optcount(L, t, "channels", 1);
-  d->p[0] = optnum(L, t, "p1", 0, NULL);
-  d->p[1] = optnum(L, t, "p2", 0, NULL);
-  d->p[2] = optnum(L, t, "p3", 0, NULL);
-  d->x0 = optnum(L, t, "x0", 0, &has);
+  d->n_children = optcount(L, t, "children", 0, what);
+  d->channels = optcount(L, t, "channels", 1, what);
+  d->p[0] = optnum(L, t, "p1", &has, what);
+  d->p[1] = optnum(L, t, "p2", &has, what);
+  d->p[2] = optnum(L, t, "p3", &has, what);
+  d->x0 = optnum(L, t, "x0", &has, what);
   if (has) d->flags |= NM_STIM_HAS_X0;
-  d->start = optnum(L, t, "start", 0, &has);
+  d->start = optnum(L, t, "start", &has, what);
   if (has) d->flags |= NM_STIM_HAS_START;
-  d->end = optnum(L, t, "end", 0, &has);
+  d->end = optnum(L, t, "end", &has, what);
   if (has) d->flags |= NM_STIM_HAS_END;
   lua_getfield(L, t, "dc_bias");
   if (lua_toboolean(L, -1)) d->flags |= NM_STIM_DC_BIAS;
   lua_getfield(L, t, "decay");
   if (lua_toboolean(L, -1)) d->flags |= NM_STIM_DECAY;
   lua_pop(L, 2);
-  d->seed = optseed(L, t, "seed");
-  d->key = optseed(L, t, "key");
+  /* Seeds are 64-bit patterns: a negative integer is taken as its bits. */
+  d->seed = (uint64_t)nmL_intfield(L, t, "seed", 0, what);
+  d->key = (uint64_t)nmL_intfield(L, t, "key", 0, what);
   size_t n;
   if (lua_getfield(L, t, "ratios") == LUA_TTABLE) {
     lua_pop(L, 1);
     double *r = nmL_numbers(L, t, "ratios", &n);
-    if (n != d->n_children) luaL_error(L, "stimulus node: one ratio per child expected");
+    if (n != d->n_children)
+      luaL_error(L, "%s: %I ratios for %I children; one ratio per child expected", what, (lua_Integer)n,
+                 (lua_Integer)d->n_children);
     d->ratios = r;
-    lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
+    anchor_top(L, anchor);
   } else {
     lua_pop(L, 1);
   }
-  if (lua_getfield(L, t, "values") == LUA_TTABLE) {
-    int v = lua_gettop(L);
-    size_t rows = (size_t)luaL_len(L, v), len = 0;
-    for (size_t r = 0; r < rows; r++) {
-      lua_geti(L, v, (lua_Integer)r + 1);
-      size_t lr = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
-      if (r == 0) len = lr;
-      if (lr != len) luaL_error(L, "stimulus node: rows of samples differ in length");
-      lua_pop(L, 1);
-    }
-    if (len && rows > (SIZE_MAX / sizeof(double) - 1) / len) luaL_error(L, "stimulus node: too many samples");
-    double *vals = lua_newuserdatauv(L, (rows * len + 1) * sizeof *vals, 0);
-    for (size_t r = 0; r < rows; r++) {
-      lua_geti(L, v, (lua_Integer)r + 1);
-      for (size_t j = 0; j < len; j++) {
-        lua_geti(L, -1, (lua_Integer)j + 1);
-        int ok;
-        vals[r * len + j] = lua_tonumberx(L, -1, &ok);
-        if (!ok) luaL_error(L, "stimulus node: sample %d of row %d is not a number", (int)j + 1, (int)r + 1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
-    d->values = vals;
-    d->rows = rows;
-    d->n_values = len;
-    lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
-  }
-  lua_pop(L, 1);
+  read_values(L, t, anchor, d, what);
 }
 
 
@@ -145,13 +161,13 @@ static int stim_new(lua_State *L)
   luaL_checktype(L, 1, LUA_TTABLE);
   double duration = luaL_checknumber(L, 2), dt = luaL_checknumber(L, 3);
   lua_settop(L, 3);
-  size_t n = (size_t)luaL_len(L, 1);
+  size_t n = nmL_length(L, 1, "nodes", sizeof(nm_stim_node));
   lua_newtable(L);                                                     /* 4: anchors */
   nm_stim_node *nodes = lua_newuserdatauv(L, (n + 1) * sizeof *nodes, 0);   /* 5 */
   for (size_t i = 0; i < n; i++) {
-    lua_geti(L, 1, (lua_Integer)i + 1);
-    luaL_checktype(L, -1, LUA_TTABLE);
-    read_node(L, lua_gettop(L), 4, &nodes[i]);
+    if (lua_geti(L, 1, (lua_Integer)i + 1) != LUA_TTABLE)
+      luaL_error(L, "stimulus: node %I is a %s, not a table", (lua_Integer)i + 1, luaL_typename(L, -1));
+    read_node(L, lua_gettop(L), i, 4, &nodes[i]);
     lua_pop(L, 1);
   }
   LStim *ls = lua_newuserdatauv(L, sizeof *ls, 0);
@@ -194,10 +210,12 @@ static int stim_render(lua_State *L)
 {
   nm_stim *s = nmL_checkstim(L, 1);
   lua_Integer count = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, count >= 0, 2, "count must not be negative");
+  if (count < 0) return luaL_error(L, "render: count is %I; it must be 0 or more", count);
   size_t nc = nm_stim_channels(s), k = (size_t)count, limit = nm_stim_memory_limit();
-  /* Lua tables are sized by int; the product must fit and fit in memory. */
-  if (nc > INT_MAX || k > INT_MAX || (k && nc > limit / RENDER_BYTES / k)) {
+  /* Lua tables are sized by int; nc * k must be countable, then fit in memory. */
+  int fits = nc <= INT_MAX && k <= INT_MAX && (k == 0 || nc <= SIZE_MAX / RENDER_BYTES / k);
+  if (fits) fits = nc * k <= limit / RENDER_BYTES;
+  if (!fits) {
     luaL_pushfail(L);
     lua_pushliteral(L, "size");
     lua_pushnumber(L, (double)nc * (double)k * RENDER_BYTES);
@@ -206,7 +224,7 @@ static int stim_render(lua_State *L)
   }
   double *out = lua_newuserdatauv(L, (nc * k + 1) * sizeof *out, 0);
   int status = nm_stim_render(s, out, k);
-  if (status != NM_OK) return nmL_fail(L, status, "stimulus");
+  if (status != NM_OK) return luaL_error(L, "%s", nm_stim_reason(s, status));
   lua_createtable(L, (int)nc, 0);
   for (size_t c = 0; c < nc; c++) {
     lua_createtable(L, (int)k, 0);
@@ -234,13 +252,6 @@ static int stim_position(lua_State *L)
 }
 
 
-/* Anchors the userdata on top of the stack in the table at `anchor`. */
-static void anchor_top(lua_State *L, int anchor)
-{
-  lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
-}
-
-
 const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_t *n)
 {
   opts = lua_absindex(L, opts);
@@ -251,39 +262,52 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
     return NULL;
   }
   int list = lua_gettop(L);
-  size_t nd = (size_t)luaL_len(L, list);
+  size_t nd = nmL_length(L, list, "stimuli", sizeof(nm_stim_driver));
   nm_stim_driver *drv = lua_newuserdatauv(L, (nd + 1) * sizeof *drv, 0);
   anchor_top(L, anchor);
   for (size_t d = 0; d < nd; d++) {
-    lua_geti(L, list, (lua_Integer)d + 1);
+    if (lua_geti(L, list, (lua_Integer)d + 1) != LUA_TTABLE)
+      luaL_error(L, "run: stimuli[%I] is a %s, not a table { stim =, slot =, channel =, kind = }",
+                 (lua_Integer)d + 1, luaL_typename(L, -1));
     int t = lua_gettop(L);
-    luaL_checktype(L, t, LUA_TTABLE);
     lua_getfield(L, t, "stim");
-    drv[d].stim = nmL_checkstim(L, -1);
+    LStim *ls = luaL_testudata(L, -1, NM_STIM_MT);
+    if (!ls || !ls->s)
+      luaL_error(L, "run: stimuli[%I].stim is %s, not a stimulus", (lua_Integer)d + 1,
+                 ls ? "a freed stimulus" : lua_pushfstring(L, "a %s", luaL_typename(L, -1)));
+    drv[d].stim = ls->s;
     lua_pop(L, 1);                          /* the caller's table keeps it alive */
     size_t nt, n2, n3;
     long *slot = nmL_indices(L, t, "slot", &nt);
     anchor_top(L, anchor);
     long *channel = nmL_indices(L, t, "channel", &n2);
     anchor_top(L, anchor);
-    lua_getfield(L, t, "kind");
-    n3 = lua_istable(L, -1) ? (size_t)luaL_len(L, -1) : 0;
+    if (lua_getfield(L, t, "kind") != LUA_TTABLE)
+      luaL_error(L, "run: stimuli[%I].kind is a %s, not an array of \"param\" or \"input\"",
+                 (lua_Integer)d + 1, luaL_typename(L, -1));
+    n3 = nmL_length(L, -1, "kind", sizeof(int));
     int *kind = lua_newuserdatauv(L, (n3 + 1) * sizeof *kind, 0);
     size_t *ch = lua_newuserdatauv(L, (n2 + 1) * sizeof *ch, 0);
     for (size_t j = 0; j < n3; j++) {
       lua_geti(L, -3, (lua_Integer)j + 1);
-      const char *k = luaL_checkstring(L, -1);
-      kind[j] = strcmp(k, "input") == 0 ? NM_TARGET_INPUT : NM_TARGET_PARAM;
-      lua_pop(L, 1);
+      lua_pushfstring(L, "run: stimuli[%I].kind[%I]", (lua_Integer)d + 1, (lua_Integer)j + 1);
+      /* target_names follows enum nm_target */
+      kind[j] = nmL_option(L, -2, NULL, target_names, lua_tostring(L, -1));
+      lua_pop(L, 2);
     }
     for (size_t j = 0; j < n2; j++) {
-      if (channel[j] < 0) luaL_error(L, "stimulus driver: negative channel");
+      if (channel[j] < 0)
+        luaL_error(L, "run: stimuli[%I].channel[%I] is %I; channels count from 0", (lua_Integer)d + 1,
+                   (lua_Integer)j + 1, (lua_Integer)channel[j]);
       ch[j] = (size_t)channel[j];
     }
     anchor_top(L, anchor);
     anchor_top(L, anchor);
     lua_pop(L, 2);                          /* kind table, driver table */
-    if (n2 != nt || n3 != nt) luaL_error(L, "stimulus driver: slot, channel and kind differ in length");
+    if (n2 != nt || n3 != nt)
+      luaL_error(L, "run: stimuli[%I]: slot, channel and kind have %I, %I and %I entries; they must "
+                 "have one each per target", (lua_Integer)d + 1, (lua_Integer)nt, (lua_Integer)n2,
+                 (lua_Integer)n3);
     drv[d].n_targets = nt;
     drv[d].slot = slot;
     drv[d].channel = ch;
@@ -306,9 +330,10 @@ static int stim_length(lua_State *L)
 /* core.stim_stream_seed(seed, key, channel): for tests of stream independence. */
 static int stim_stream_seed(lua_State *L)
 {
+  lua_Integer channel = luaL_checkinteger(L, 3);
+  if (channel < 0) return luaL_error(L, "stim_stream_seed: channel is %I; channels count from 0", channel);
   lua_pushinteger(L, (lua_Integer)nm_stim_stream_seed((uint64_t)luaL_checkinteger(L, 1),
-                                                      (uint64_t)luaL_checkinteger(L, 2),
-                                                      (size_t)luaL_checkinteger(L, 3)));
+                                                      (uint64_t)luaL_checkinteger(L, 2), (size_t)channel));
   return 1;
 }
 

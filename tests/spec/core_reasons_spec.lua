@@ -166,4 +166,68 @@ describe("neuromass.core refusals", function()
     assert.matches("write_kind%[1%] is %-4294967295; allowed",
                    refusal(function() m:add_callback(d0, spec(0, 1 - (1 << 32))) end))
   end)
+
+  it("name the stimulus node, its field and the value (they said 'bad argument #-1')", function()
+    assert.matches("stimulus: node 1: field 'kind' is 'steps'; allowed: zero, wiener, .* or concat",
+                   refusal(function() core.stimulus({ { kind = "steps" } }, 10, 0.1) end))
+    assert.matches("stimulus: node 1: field 'seed' must be an integer, got 1.5",
+                   refusal(function() core.stimulus({ { kind = "ou", p3 = 5, seed = 1.5 } }, 10, 0.1) end))
+    assert.matches("stimulus: node 1: field 'channels' is %-1; it must not be negative",
+                   refusal(function() core.stimulus({ { kind = "step", channels = -1 } }, 10, 0.1) end))
+    assert.matches("stimulus: node 1: field 'p1' must be a number, got 'x'",
+                   refusal(function() core.stimulus({ { kind = "step", p1 = "x" } }, 10, 0.1) end))
+    assert.matches("stimulus: node 2 is a number, not a table",
+                   refusal(function() core.stimulus({ { kind = "zero" }, 5 }, 10, 0.1) end))
+    local ragged = { { kind = "array", values = { { 1, 2 }, { 1 } } } }
+    assert.matches("stimulus: node 1: values%[2%] has 1 samples, values%[1%] has 2",
+                   refusal(function() core.stimulus(ragged, 10, 0.1) end))
+    local concat = { { kind = "concat", children = 2, ratios = { 1 } } }
+    assert.matches("stimulus: node 1: 1 ratios for 2 children",
+                   refusal(function() core.stimulus(concat, 10, 0.1) end))
+  end)
+
+  it("refuse a negative length of the stimulus nodes or samples (n + 1 wrapped)", function()
+    local negative = setmetatable({}, { __len = function() return -1 end })
+    assert.matches("field 'nodes' has a length of %-1 elements",
+                   refusal(function() core.stimulus(negative, 10, 0.1) end))
+    assert.matches("field 'values' has a length of %-1 elements",
+                   refusal(function() core.stimulus({ { kind = "array", values = negative } }, 10, 0.1) end))
+  end)
+
+  it("name a stimulus render's count, and refuse a size that cannot be counted", function()
+    local st = core.stimulus({ { kind = "step", channels = 2, p1 = 1 } }, 10, 0.1)
+    assert.matches("render: count is %-1; it must be 0 or more", refusal(function() st:render(-1) end))
+    local a, why, bytes = st:render(1 << 62)
+    assert.is_nil(a)
+    assert.are.equal("size", why)
+    assert.are.equal(2 * 2 ^ 62 * 24, bytes)
+    assert.are.same({ { 1, 1 }, { 1, 1 } }, st:render(2))
+    assert.matches("stim_stream_seed: channel is %-1",
+                   refusal(function() core.stim_stream_seed(1, 0, -1) end))
+  end)
+
+  it("name the run's stimulus driver, its field and the value", function()
+    local m = small()
+    local st = core.stimulus({ { kind = "step", p1 = 1 } }, 10, 0.1)
+    local s = core.sim(m, 0.1)
+    -- The options of a run driven by one stimulus driver, its fields replaced by `over`.
+    local function drv(over)
+      local d = { stim = st, slot = { 0 }, channel = { 0 }, kind = { "param" } }
+      for k, v in pairs(over) do d[k] = v end
+      return { n_steps = 1, record = {}, stimuli = { d } }
+    end
+    assert.matches("run: stimuli%[1%] is a string, not a table",
+                   refusal(function() s:run { n_steps = 1, record = {}, stimuli = { "st" } } end))
+    assert.matches("run: stimuli%[1%]%.stim is a number, not a stimulus",
+                   refusal(function() s:run(drv { stim = 3 }) end))
+    assert.matches("run: stimuli%[1%]%.kind%[1%] is 'parameter'; allowed: param or input",
+                   refusal(function() s:run(drv { kind = { "parameter" } }) end))
+    assert.matches("run: stimuli%[1%]%.kind is a boolean, not an array",
+                   refusal(function() s:run(drv { kind = false }) end))
+    assert.matches("run: stimuli%[1%]%.channel%[1%] is %-2; channels count from 0",
+                   refusal(function() s:run(drv { channel = { -2 } }) end))
+    assert.matches("run: stimuli%[1%]: slot, channel and kind have 1, 1 and 2 entries",
+                   refusal(function() s:run(drv { kind = { "param", "input" } }) end))
+    s:free()
+  end)
 end)
