@@ -548,7 +548,9 @@ end
 -- rendered under a temporary name, the sidecar written to a temporary name,
 -- then both renamed (a failed rename of the sidecar takes the audio back).
 -- `partial`: a failed run's frames, kept under <stem>.partial.<ext> instead.
-local function finish(what, level, writer, path, c, p, partial)
+-- `commit_also` (optional): renames the call's other outputs into place last
+-- -> true | nil, message; when it fails the audio and sidecar are taken back.
+local function finish(what, level, writer, path, c, p, partial, commit_also)
   local pid = writer:temp_path():match("%.tmp%-(%d+)$") or "0"
   local rep, err = writer:render()
   if not rep then writer:close(); fail(what, level, "%s", err) end
@@ -582,6 +584,14 @@ local function finish(what, level, writer, path, c, p, partial)
       os.remove(side_tmp)
       os.remove(final)
       fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, tostring(rerr), final)
+    end
+  end
+  if commit_also then
+    local done, aerr = commit_also()
+    if not done then
+      if sidecar then os.remove(sidecar) end
+      os.remove(final)
+      error(aerr .. " (so '" .. final .. "' was not kept either)", level + 1)
     end
   end
   if not partial then emit_warnings(what, p.warnings) end
@@ -655,7 +665,7 @@ end
 --- For model:run, in two steps so that every output of the run is checked
 -- before anything is opened: audio.stream_plan(model, spec, sim_dt, n_steps,
 -- level) -> { outputs = {...} for outputs.check, open = function(level) ->
--- { writer, columns(record), finish(level) -> report, abort_partial() ->
+-- { writer, columns(record), finish(level[, commit_also]) -> report, abort_partial() ->
 -- paths } }.  abort_partial (after a failed run) keeps the frames fed so far
 -- as <stem>.partial.<ext> with its sidecar <sidecar stem>.partial.json and
 -- returns the paths kept ({} when nothing could be kept).
@@ -696,7 +706,7 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
           for k, sig in ipairs(sigs) do all[#all + 1] = sig; at[k] = #all end
           return all, at
         end,
-        finish = function(l) return finish(what, l + 1, w, full, c, p) end,
+        finish = function(l, commit_also) return finish(what, l + 1, w, full, c, p, nil, commit_also) end,
         abort_partial = function()
           local ok, rep = pcall(finish, what, 1, w, full, c, p, true)
           w:close()

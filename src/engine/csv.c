@@ -1,7 +1,9 @@
 /*
 ** csv.c: the CSV writer.  Rows go to "<path>.tmp-<pid>" and the file is
 ** renamed to its final name only when the caller commits, so an error never
-** leaves a truncated file under the name the user asked for.  A run that
+** leaves a truncated file under the name the user asked for.  A caller whose
+** file must appear together with others holds it (complete, under the
+** temporary name) until they are ready, then commits it.  A run that
 ** stops early can keep its complete rows as "<stem>.partial.<ext>".  Every
 ** failure keeps its reason (the system's text for errno).
 */
@@ -110,7 +112,7 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols)
 {
   char buf[40];
-  if (n_cols != w->n_cols) return NM_EINVAL;
+  if (n_cols != w->n_cols || !w->f) return NM_EINVAL;     /* wrong width; held or finished */
   if (w->failed) return NM_EIO;
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
@@ -142,11 +144,14 @@ const char *nm_csv_kept(const nm_csv *w)
 int nm_csv_finish(nm_csv *w, int how)
 {
   if (w->finished) return w->failed ? NM_EIO : NM_OK;
+  if (w->f) {                   /* closed already when held */
+    if (fflush(w->f) != 0) fail(w, "writing", errno);
+    else if (!w->failed) w->good = w->bytes;
+    if (fclose(w->f) != 0) fail(w, "closing", errno);
+    w->f = NULL;
+  }
+  if (how == NM_CSV_HOLD) return w->failed ? NM_EIO : NM_OK;
   w->finished = 1;
-  if (fflush(w->f) != 0) fail(w, "writing", errno);
-  else if (!w->failed) w->good = w->bytes;
-  if (fclose(w->f) != 0) fail(w, "closing", errno);
-  w->f = NULL;
   if (how == NM_CSV_COMMIT && !w->failed) {
     if (rename(w->tmp, w->path) == 0) { w->kept = w->path; return NM_OK; }
     fail(w, "renaming", errno);

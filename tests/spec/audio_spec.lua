@@ -547,13 +547,48 @@ describe("sonification", function()
     it("a run's CSV and audio appear together: when the audio cannot be finished the CSV is partial", function()
       local pid = assert(io.open("/proc/self/stat")):read("n")
       assert(os.execute("mkdir " .. q(dir .. "/u.wav.json.tmp-" .. pid)))
+      -- a file already under the final name: the failed run never writes there
+      write_file(dir .. "/u.csv", "the previous run\n")
       local msg = err_of(function()
         tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
       end)
       assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '.*/u%.wav%.json'.*; kept what " ..
                      "was done in '.*/u%.partial%.csv'", msg)
-      assert.is_false(exists(dir .. "/u.csv") or exists(dir .. "/u.wav"))
+      local f = assert(io.open(dir .. "/u.csv"))
+      assert.are.equal("the previous run\n", f:read("a"))
+      f:close()
+      assert.is_false(exists(dir .. "/u.wav"))
       assert.are.equal(2000, h.read_csv(dir .. "/u.partial.csv").rows)
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("u%.csv%.tmp") or listing:find("u%.wav%.tmp"), listing)
+      -- and when it can, the CSV, the audio and the sidecar are all in place
+      os.execute("rmdir " .. q(dir .. "/u.wav.json.tmp-" .. pid))
+      tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
+      assert.are.equal(2000, h.read_csv(dir .. "/u.csv").rows)
+      assert.is_true(exists(dir .. "/u.wav") and exists(dir .. "/u.wav.json"))
+    end)
+
+    it("a run's CSV that cannot be put in place takes its audio and sidecar back, and is kept as partial", function()
+      -- a slow mass puts a directory where the CSV goes, after the outputs were checked
+      local made = false
+      local Maker = nm.mass { label = "Maker", state = { x = 0 }, slow = true,
+                              derivatives = function()
+                                if not made then
+                                  made = os.execute("mkdir " .. q(dir .. "/v.csv") .. " && touch " ..
+                                                    q(dir .. "/v.csv/in_the_way"))
+                                end
+                                return { x = 1 }
+                              end }
+      local msg = err_of(function()
+        nm.model(nm.node { masses = { Maker() } }):run {
+          duration = 20, dt = 0.1, output = { csv = dir .. "/v.csv", audio = dir .. "/v.wav" } }
+      end)
+      assert.is_true(made)
+      assert.matches("audio_spec%.lua:%d+: run: output%.csv: cannot write '.*/v%.csv': renaming: .* %(the " ..
+                     "complete rows written are kept in '.*/v%.partial%.csv'%) %(so '.*/v%.wav' was not kept " ..
+                     "either%)", msg)
+      assert.is_false(exists(dir .. "/v.wav") or exists(dir .. "/v.wav.json"))
+      assert.are.equal(200, h.read_csv(dir .. "/v.partial.csv").rows)
     end)
 
     it("writes WAVE_FORMAT_EXTENSIBLE for 3 channels or 24 bits, plain WAV for 16-bit stereo", function()
