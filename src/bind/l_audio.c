@@ -10,7 +10,9 @@
 **   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
 **   core.csv_reader(path) -> reader | fail, message
-**   reader:names(), reader:times(n), reader:grid(interval), reader:close()
+**   reader:columns(), reader:name(c), reader:times(n),
+**   reader:grid(interval), reader:close()
+**   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, ... }
 **
@@ -87,13 +89,47 @@ static int boolean(lua_State *L, int t, const char *key, int dflt)
 }
 
 
+/* The options that size a writer (see nm_audio_check_memory), from the table at t. */
+static void shape_options(lua_State *L, int t, nm_audio_opts *o)
+{
+  static const char *const modes[] = { "audify", "mapping", NULL };
+  static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
+  o->mode = option(L, t, "mode", "audify", modes);
+  o->normalize = option(L, t, "normalize", "peak", norms);
+  o->rate = (int)count(L, t, "rate", 44100, 1e7);
+  o->in_rate = number(L, t, "in_rate", 0);
+  o->speedup = number(L, t, "speedup", 1);
+  o->n_in = (size_t)count(L, t, "n_in", 0, 1e12);
+  o->n_out = (size_t)count(L, t, "n_out", 0, 1e12);
+}
+
+
+/* core.audio_check_memory(opts) -> true | fail, message: whether a writer with
+** opts (n_in, n_out, n_routes, mode, normalize, rate, in_rate, speedup) would
+** fit, asked before the routes of a big selection are built. */
+static int audio_check_memory(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  nm_audio_opts o;
+  memset(&o, 0, sizeof o);
+  shape_options(L, 1, &o);
+  o.n_routes = (size_t)count(L, 1, "n_routes", 0, 1e12);
+  char why[400];
+  if (nm_audio_check_memory(&o, why, sizeof why)) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  luaL_pushfail(L);
+  lua_pushstring(L, why);
+  return 2;
+}
+
+
 /* core.audio_writer(path, opts) */
 static int audio_writer(lua_State *L)
 {
   static const char *const containers[] = { "wav", "flac", "ogg", NULL };
   static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
-  static const char *const modes[] = { "audify", "mapping", NULL };
-  static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
   static const char *const qualities[] = { "fast", "medium", "best", NULL };
   static const char *const drives[] = { "amplitude", "pitch", "both", NULL };
   const char *path = luaL_checkstring(L, 1);
@@ -103,17 +139,11 @@ static int audio_writer(lua_State *L)
   memset(&o, 0, sizeof o);
   o.container = option(L, 2, "container", "wav", containers);
   o.encoding = option(L, 2, "encoding", "pcm16", encodings);
-  o.mode = option(L, 2, "mode", "audify", modes);
-  o.normalize = option(L, 2, "normalize", "peak", norms);
+  shape_options(L, 2, &o);
   o.quality = option(L, 2, "quality", "medium", qualities);
   int drive = option(L, 2, "drive", "amplitude", drives);
   o.drive = drive == 0 ? NM_DRIVE_AMPLITUDE : drive == 1 ? NM_DRIVE_PITCH
                                                          : NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH;
-  o.rate = (int)count(L, 2, "rate", 44100, 1e7);
-  o.in_rate = number(L, 2, "in_rate", 0);
-  o.speedup = number(L, 2, "speedup", 1);
-  o.n_in = (size_t)count(L, 2, "n_in", 0, 1e12);
-  o.n_out = (size_t)count(L, 2, "n_out", 0, 1e12);
   o.skip = (long)count(L, 2, "skip", 0, 9e15);
   o.expected = count(L, 2, "expected", 0, 9e18);
   o.rf64_above = number(L, 2, "rf64_above", 0);
@@ -396,15 +426,21 @@ static int csv_reader(lua_State *L)
 }
 
 
-static int reader_names(lua_State *L)
+/* reader:columns() -> the number of columns (the header's names, t included) */
+static int reader_columns(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)nm_csv_reader_columns(checkreader(L, 1)->r));
+  return 1;
+}
+
+
+/* reader:name(c) -> the name of column c (0-based; 0 is the time), nil beyond the last */
+static int reader_name(lua_State *L)
 {
   nm_csv_reader *r = checkreader(L, 1)->r;
-  size_t n = nm_csv_reader_columns(r);
-  lua_createtable(L, (int)n, 0);
-  for (size_t c = 0; c < n; c++) {
-    lua_pushstring(L, nm_csv_reader_name(r, c));
-    lua_rawseti(L, -2, (lua_Integer)c + 1);
-  }
+  lua_Integer c = luaL_checkinteger(L, 2);
+  if (c < 0 || (size_t)c >= nm_csv_reader_columns(r)) return 0;
+  lua_pushstring(L, nm_csv_reader_name(r, (size_t)c));
   return 1;
 }
 
@@ -608,13 +644,16 @@ void nmL_open_audio(lua_State *L)
     { "close", writer_close }, { NULL, NULL }
   };
   static const luaL_Reg reader_meth[] = {
-    { "names", reader_names }, { "times", reader_times }, { "grid", reader_grid },
+    { "columns", reader_columns }, { "name", reader_name },
+    { "times", reader_times }, { "grid", reader_grid },
     { "close", reader_close }, { NULL, NULL }
   };
   nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);
   nmL_newclass(L, NM_CSVREADER_MT, reader_meth, reader_close, NULL);
   lua_pushcfunction(L, audio_writer);
   lua_setfield(L, -2, "audio_writer");
+  lua_pushcfunction(L, audio_check_memory);
+  lua_setfield(L, -2, "audio_check_memory");
   lua_pushcfunction(L, csv_reader);
   lua_setfield(L, -2, "csv_reader");
   lua_pushcfunction(L, audio_read);

@@ -100,6 +100,12 @@ typedef struct nm_audio nm_audio;
 ** and writes the reason into why[why_size]. */
 nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
                         size_t why_size);
+/* 1 if a writer with these options fits in NM_AUDIO_MEMORY_LIMIT; else 0 and
+** the size it would need, and what to change, in why[why_size].  Only the
+** counts and rates are read (n_in, n_out, n_routes, mode, normalize, rate,
+** in_rate, speedup; routes may be NULL), so that a caller can ask before
+** building the routes of a huge selection.  nm_audio_open checks it too. */
+int nm_audio_check_memory(const nm_audio_opts *o, char *why, size_t why_size);
 /* Row r's input signal i is rows[r * stride + cols[i]]. */
 int nm_audio_feed(nm_audio *a, const double *rows, size_t n_rows, size_t stride,
                   const size_t *cols);

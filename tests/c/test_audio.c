@@ -453,6 +453,17 @@ static void test_bounds(void)
   nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
   CHECK(!a && status == NM_EINVAL && strstr(why, "1000000 signals") && strstr(why, "GB of working memory"),
         "audio: a million resampled signals are refused with the memory they need: %s", why);
+  /* The same rule asked from the counts alone, before any route exists. */
+  o.routes = NULL;
+  o.n_routes = 2000000;
+  o.n_out = 2;
+  char why2[400] = "";
+  CHECK(!nm_audio_check_memory(&o, why2, sizeof why2) && strstr(why2, "1000000 signals into 2 channels") &&
+        strstr(why2, "GB of working memory"),
+        "audio: nm_audio_check_memory refuses them from the counts, with the size: %s", why2);
+  o.normalize = NM_NORM_RELATIVE;                      /* mixed first: two lanes */
+  CHECK(nm_audio_check_memory(&o, why2, sizeof why2),
+        "audio: nm_audio_check_memory takes a million signals mixed before resampling");
   o = one_signal(1000, 40, &route);
   o.expected = 1e18;
   o.speedup = 1e-6;                                    /* 44100 audio frames per input sample */
