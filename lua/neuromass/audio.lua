@@ -26,7 +26,9 @@
 -- anything is written; the file and its sidecar appear together.  A run that
 -- fails keeps the frames it had as <stem>.partial.<ext> (and the sidecar as
 -- <sidecar stem>.partial.json).  `neuromass sonify` checks every row's time
--- against the grid of the first two rows.
+-- against the grid of the first two rows; it counts the rows and the chosen
+-- columns first, so that the length, the working memory and the disk space
+-- are checked before anything is built or written.
 local core = require "neuromass.core"
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
@@ -869,6 +871,10 @@ function M.cli(argv)
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
                         "expected 't')", input, tostring(reader:name(0))), 0)
   end
+  -- the rows are counted first (one fast pass): the length, the skip and the
+  -- disk space are checked before anything is written
+  local rows, rerr = reader:count_rows()
+  if not rows then reader:close(); error(input .. ": " .. rerr, 0) end
   local t, terr = reader:times(2)
   if not t then reader:close(); error(input .. ": " .. terr, 0) end
   if #t < 2 or not (t[2] > t[1]) then
@@ -878,7 +884,7 @@ function M.cli(argv)
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
   local function clean(e) return (tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")) end
-  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = csv_candidates(reader), interval = interval,
+  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = csv_candidates(reader), interval = interval, samples = rows,
                                                          kind = "csv", file = input })
   if not ok then reader:close(); error(clean(c), 0) end
   local cok, cerr = pcall(outputs.check, "sonify", 1, files_of("the output", out, out, p, 1),

@@ -10,7 +10,7 @@
 **   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
 **   core.csv_reader(path) -> reader | fail, message
-**   reader:columns(), reader:name(c), reader:times(n),
+**   reader:columns(), reader:name(c), reader:count_rows(), reader:times(n),
 **   reader:grid(interval), reader:close()
 **   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
@@ -445,6 +445,21 @@ static int reader_name(lua_State *L)
 }
 
 
+/* reader:count_rows() -> the data rows in the file (one fast pass; then rewinds) */
+static int reader_count_rows(lua_State *L)
+{
+  nm_csv_reader *r = checkreader(L, 1)->r;
+  long n;
+  if (nm_csv_reader_count_rows(r, &n) != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot read the file: %s", strerror(errno));
+    return 2;
+  }
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+
 /* reader:times(n) -> the first column of the first n rows (at most), then rewinds. */
 static int reader_times(lua_State *L)
 {
@@ -645,7 +660,7 @@ void nmL_open_audio(lua_State *L)
   };
   static const luaL_Reg reader_meth[] = {
     { "columns", reader_columns }, { "name", reader_name },
-    { "times", reader_times }, { "grid", reader_grid },
+    { "count_rows", reader_count_rows }, { "times", reader_times }, { "grid", reader_grid },
     { "close", reader_close }, { NULL, NULL }
   };
   nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);

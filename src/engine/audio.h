@@ -153,6 +153,9 @@ const char *nm_csv_reader_error(const nm_csv_reader *r);
 ** rounding of the 12 significant digits nm_csv writes times with
 ** (4e-11 of |t|).  0 checks only that times are finite. */
 void nm_csv_reader_grid(nm_csv_reader *r, double interval);
+/* The data rows (lines that are not blank) after the header, counted by one
+** fast pass over the file without parsing; then back to the first data row. */
+int nm_csv_reader_count_rows(nm_csv_reader *r, long *n);
 /* Back to the first data row. */
 int nm_csv_reader_rewind(nm_csv_reader *r);
 void nm_csv_reader_close(nm_csv_reader *r);

@@ -590,6 +590,22 @@ static void test_csv_reader(void)
             "csv reader: an even grid reads, row 4 is line 5");
     nm_csv_reader_close(r);
   }
+  /* Counting rows: blank lines (also "\r") are none, a last line without a
+  ** newline is one; the reader is back at the first row afterwards. */
+  FILE *f = fopen(path, "w");
+  fputs("t,x.0\r\n0,1\r\n\r\n0.1,2\n\n0.2,3", f);
+  fclose(f);
+  int status;
+  nm_csv_reader *r = nm_csv_reader_open(path, &status);
+  long n = -1;
+  double rows[8];
+  size_t got = 0;
+  int rc = nm_csv_reader_count_rows(r, &n);
+  int rc2 = nm_csv_reader_rows(r, rows, 4, &got);
+  CHECK(rc == NM_OK && n == 3 && rc2 == NM_OK && got == 3 && rows[0] == 0 && rows[5] == 3,
+        "csv reader: counts 3 rows (blank lines skipped, no final newline), then reads them all "
+        "(%ld, %zu)", n, got);
+  nm_csv_reader_close(r);
   remove(path);
 }
 

@@ -611,6 +611,23 @@ describe("sonification", function()
       assert.is_false(exists(dir .. "/huge.wav"))
     end)
 
+    it("sonify counts the CSV's rows first: a skip beyond them or audio that could never fit is refused up front", function()
+      local rows = { "t,x.0" }
+      for i = 0, 999 do rows[#rows + 1] = string.format("%g,%g", i * 0.1, math.sin(i)) end
+      write_file(dir .. "/len.csv", table.concat(rows, "\n") .. "\n\n")   -- a blank line is no row
+      local status, _, err = sonify(q(dir .. "/len.csv") .. " -o " .. q(dir .. "/len.wav") .. " --skip 100")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: 'skip' = 100 ms leaves nothing of 100 ms", err)
+      -- (the file size is capped: had it started writing, it would stop at 50 MB)
+      status, _, err = h.sh("ulimit -f 100000; " .. q(h.exe) .. " sonify " .. q(dir .. "/len.csv") .. " -o " ..
+                            q(dir .. "/len.wav") .. " --speedup 1e-8")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: 1000 input rows make 4%.41e%+11 audio frames: [%d.e+]+ GB on disk %(the spool " ..
+                     "of 1 signals and the file%), but '.*' has [%d.e+]+ GB free", err)
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("len%.wav"), listing)
+    end)
+
     it("refuses up front, with the size, a CSV of 10^6 signals it could not hold (in < 400 MB)", function()
       local n = 1000000
       local f = assert(io.open(dir .. "/wide.csv", "w"))
