@@ -246,9 +246,21 @@ static LReader *checkreader(lua_State *L, int i)
 }
 
 
+/* The first of got rows (of `cols` numbers) whose chosen column idx[i] is not
+** finite: 1 and its row r and i, or 0. */
+static int first_nonfinite(const double *rows, size_t got, size_t cols, const size_t *idx, size_t n,
+                           size_t *r, size_t *i)
+{
+  for (*r = 0; *r < got; (*r)++)
+    for (*i = 0; *i < n; (*i)++)
+      if (!isfinite(rows[*r * cols + idx[*i]])) return 1;
+  return 0;
+}
+
+
 /* writer:feed_csv(reader, cols): every remaining row of the file, in chunks of
 ** at most 2^20 numbers (one row at a time for very wide files).  A failure
-** names the line. */
+** names the line; a stop signal (SIGINT, ...) stops it between chunks. */
 static int writer_feed_csv(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
@@ -260,23 +272,33 @@ static int writer_feed_csv(lua_State *L)
   if (chunk < 1) chunk = 1;
   if (chunk > 1024) chunk = 1024;
   double *rows = lua_newuserdatauv(L, chunk * cols * sizeof *rows, 0);
-  int rc;
-  size_t got = 0;
+  int rc = NM_OK, stopped = 0, bad = 0;
+  size_t got = 0, r = 0, i = 0;
+  /* While feeding, a stop signal is only noted (as during a run), and ends the
+  ** loop at the next chunk; the caller removes the file. */
+  struct sigaction old[4];
+  nmL_catch_stop_signals(nmL_note_stop_signal, old);
   for (;;) {
+    if ((stopped = nmL_stop_signal()) != 0) break;
     rc = nm_csv_reader_rows(rd, rows, chunk, &got);
     if (rc != NM_OK || got == 0) break;
-    for (size_t r = 0; r < got; r++)        /* the line of a value the writer refuses */
-      for (size_t i = 0; i < n; i++)
-        if (!isfinite(rows[r * cols + idx[i]])) {
-          luaL_pushfail(L);
-          lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
-                          (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
-                          nm_csv_reader_name(rd, idx[i]),
-                          isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
-          return 2;
-        }
+    if ((bad = first_nonfinite(rows, got, cols, idx, n, &r, &i)) != 0) break;
     rc = nm_audio_feed(a, rows, got, cols, idx);
     if (rc != NM_OK) break;
+  }
+  nmL_restore_stop_signals(old);
+  if (stopped) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
+                    nmL_signal_name(stopped), (lua_Integer)nm_csv_reader_line(rd));
+    return 2;
+  }
+  if (bad) {                                /* the line of a value the writer refuses */
+    luaL_pushfail(L);
+    lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
+                    (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
+                    nm_csv_reader_name(rd, idx[i]), isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
+    return 2;
   }
   if (rc != NM_OK) {
     luaL_pushfail(L);

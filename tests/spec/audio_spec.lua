@@ -628,6 +628,25 @@ describe("sonification", function()
       assert.is_nil(listing:find("len%.wav"), listing)
     end)
 
+    it("sonify stops between chunks of rows on SIGTERM: exit 143, where it stopped, no file left", function()
+      local csv, out = dir .. "/sig.csv", dir .. "/sig.wav"
+      assert(os.execute("awk 'BEGIN { print \"t,x.0\"; for (i = 0; i < 4000000; i++) " ..
+                        "printf \"%.1f,%.6f\\n\", i * 0.1, sin(i * 0.01) }' > " .. q(csv)))
+      -- the signal comes once the output's temporary file exists (the rows are being fed:
+      -- 4 s of them here)
+      local script = q(h.exe) .. " sonify " .. q(csv) .. " -o " .. q(out) .. " & p=$!; " ..
+                     "while [ -z \"$(ls " .. q(dir) .. " | grep 'sig.wav.tmp')\" ]; do sleep 0.02; done; sleep 0.2; " ..
+                     "kill -TERM $p; wait $p"
+      local status, _, err = h.sh("sh -c " .. q(script))
+      assert.are.equal(143, status)
+      local line = tonumber(err:match("sonify: .*sig%.csv: interrupted by SIGTERM after line (%d+) %(nothing was written%)"))
+      assert.is_truthy(line, err)
+      assert.is_true(line < 4000001, "stopped before the end")
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("sig%.wav"), listing)
+      os.remove(csv)
+    end)
+
     it("refuses up front, with the size, a CSV of 10^6 signals it could not hold (in < 400 MB)", function()
       local n = 1000000
       local f = assert(io.open(dir .. "/wide.csv", "w"))
