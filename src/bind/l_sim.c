@@ -339,7 +339,7 @@ static int held_close(lua_State *L)
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
 ** hold_csv: a run that succeeds leaves the CSV complete under its temporary
-** name and returns it held (see held_csv below) as a second value, for the
+** name and returns it held (see above) as a second value, for the
 ** caller to commit together with its other outputs.
 ** -> result (or true without keep)[, held CSV]; or nil, failure where failure is a table
 **    { kind =, message =, csv_partial = } with kind

@@ -325,12 +325,24 @@ static void test_write_error(void)
     if (nm_csv_finish(w, NM_CSV_COMMIT) != NM_EIO) _exit(14);
     if (!nm_csv_kept(w) || strcmp(nm_csv_kept(w), partial) != 0) _exit(15);
     nm_csv_free(w);
+    /* held: the hold fails, and settling it as partial keeps the whole rows */
+    char held[128], held_partial[128];
+    snprintf(held, sizeof held, "%s/held.csv", dir);
+    snprintf(held_partial, sizeof held_partial, "%s/held.partial.csv", dir);
+    w = nm_csv_open(held, xy_header, 2, &status, NULL, 0);
+    if (!w) _exit(16);
+    write_xy(w, 100000, 7);
+    if (nm_csv_finish(w, NM_CSV_HOLD) != NM_EIO || nm_csv_kept(w)) _exit(17);
+    nm_csv_finish(w, NM_CSV_PARTIAL);
+    if (!nm_csv_kept(w) || strcmp(nm_csv_kept(w), held_partial) != 0) _exit(18);
+    nm_csv_free(w);
+    if (complete_rows(held_partial) <= 0 || remove(held_partial) != 0 || exists(held)) _exit(19);
     _exit(0);
   }
   int st = -1;
   waitpid(pid, &st, 0);
   CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a write error (file too large) fails with its "
-        "reason and the commit keeps a partial file (child status %d)", WEXITSTATUS(st));
+        "reason and the commit (or a hold, then partial) keeps a partial file (child status %d)", WEXITSTATUS(st));
   int n = complete_rows(partial);
   CHECK(!exists(path) && n > 0 && entries() == 1, "nothing under the final name; %s holds "
         "only complete rows (%d) and no temporary remains (%d entries)", partial, n, entries());
