@@ -600,7 +600,6 @@ end
 -- `commit_also` (optional): renames the call's other outputs into place last
 -- -> true | nil, message; when it fails the audio and sidecar are taken back.
 local function finish(what, level, writer, path, c, p, partial, commit_also)
-  local pid = writer:temp_path():match("%.tmp%-(%d+)$") or "0"
   local rep, err = writer:render()
   if not rep then writer:close(); fail(what, level, "%s", err) end
   if rep.limited_db > 0.1 then
@@ -618,7 +617,7 @@ local function finish(what, level, writer, path, c, p, partial, commit_also)
   local side_tmp
   if sidecar then
     local serr
-    side_tmp, serr = write_sidecar(final, c, p, rep, sidecar, partial, sidecar .. ".tmp-" .. pid)
+    side_tmp, serr = write_sidecar(final, c, p, rep, sidecar, partial, core.temp_name(sidecar))
     if not side_tmp then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
   end
   local ok, cerr = writer:commit(final)

@@ -15,6 +15,8 @@
 **   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, ... }
+**   core.partial_name(path) -> "dir/name.partial.ext", core.temp_name(path) ->
+**   "path.tmp-PID": the engine's names of an output file
 **
 ** The options are checked and explained in lua/neuromass/audio.lua; here
 ** they are only converted.  Indices crossing this file are 0-based.
@@ -672,6 +674,23 @@ static int path_info(lua_State *L)
 }
 
 
+/* core.partial_name(path), core.temp_name(path): the engine's names of an
+** output file (nm_partial_name, nm_temp_name). */
+static int file_name(lua_State *L, void (*rule)(char *, size_t, const char *))
+{
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char *out = lua_newuserdatauv(L, len + 32, 0);
+  rule(out, len + 32, path);
+  lua_pushstring(L, out);
+  return 1;
+}
+
+
+static int partial_name(lua_State *L) { return file_name(L, nm_partial_name); }
+static int temp_name(lua_State *L) { return file_name(L, nm_temp_name); }
+
+
 void nmL_open_audio(lua_State *L)
 {
   static const luaL_Reg writer_meth[] = {
@@ -697,4 +716,8 @@ void nmL_open_audio(lua_State *L)
   lua_setfield(L, -2, "audio_read");
   lua_pushcfunction(L, path_info);
   lua_setfield(L, -2, "path_info");
+  lua_pushcfunction(L, partial_name);
+  lua_setfield(L, -2, "partial_name");
+  lua_pushcfunction(L, temp_name);
+  lua_setfield(L, -2, "temp_name");
 }

@@ -585,7 +585,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     nm_audio_free(a);
     return NULL;
   }
-  snprintf(a->tmp, len + 40, "%s.tmp-%ld", path, (long)getpid());
+  nm_temp_name(a->tmp, len + 40, path);
   errno = 0;
   a->sf = sf_open(a->tmp, SFM_WRITE, &info);
   if (!a->sf) {

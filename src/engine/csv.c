@@ -62,8 +62,13 @@ static long long last_row_end(const char *path, long long floor)
 }
 
 
-/* "dir/name.ext" -> "dir/name.partial.ext"; without an extension "dir/name.partial". */
-static void partial_name(char *out, size_t size, const char *path)
+void nm_temp_name(char *out, size_t size, const char *path)
+{
+  snprintf(out, size, "%s.tmp-%ld", path, (long)getpid());
+}
+
+
+void nm_partial_name(char *out, size_t size, const char *path)
 {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
@@ -86,8 +91,8 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
     return NULL;
   }
   memcpy(w->path, path, len + 1);
-  snprintf(w->tmp, len + 32, "%s.tmp-%ld", path, (long)getpid());
-  partial_name(w->partial, len + 16, path);
+  nm_temp_name(w->tmp, len + 32, path);
+  nm_partial_name(w->partial, len + 16, path);
   w->n_cols = n_cols;
   w->f = fopen(w->tmp, "w");
   if (!w->f) {

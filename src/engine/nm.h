@@ -378,6 +378,13 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 
 typedef struct nm_csv nm_csv;
 
+/* The names of an output file (every writer's, CSV and audio): it is written
+** as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
+** "dir/name.partial.ext" ("dir/name.partial" without an extension).  Each
+** writes at most strlen(path) + 32 bytes (truncated to size). */
+void nm_temp_name(char *out, size_t size, const char *path);
+void nm_partial_name(char *out, size_t size, const char *path);
+
 /* The first column is the time, printed to 12 significant digits; every
 ** other number is printed with %.17g so that it reads back exactly.  On
 ** failure: NULL, *status, and the reason (errno text) in why[why_size]. */
