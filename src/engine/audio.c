@@ -320,6 +320,35 @@ static int check_size(const nm_audio_opts *o, const char *path, size_t lanes, do
 }
 
 
+/* Lanes: with gains known in advance (relative or none) the mix can be formed
+** before resampling, and only the channels are resampled. */
+static int premixed(const nm_audio_opts *o)
+{
+  return o->mode == NM_AUDIO_AUDIFY &&
+         (o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE);
+}
+
+
+static size_t lanes_of(const nm_audio_opts *o)
+{
+  return premixed(o) ? o->n_out : o->n_in;
+}
+
+
+int nm_audio_check_memory(const nm_audio_opts *o, char *why, size_t why_size)
+{
+  double ratio = o->rate / (o->speedup * o->in_rate), pad;
+  if (!(ratio > 0) || !isfinite(ratio)) return 1;      /* check_opts explains these */
+  double mem = memory_needed(o, lanes_of(o), ratio, &pad);
+  if (mem <= NM_AUDIO_MEMORY_LIMIT) return 1;
+  snprintf(why, why_size, "sonifying %zu signals into %zu channels at %.3g audio frames per "
+           "input sample needs %.3g GB of working memory (the limit is %.3g GB): choose fewer "
+           "signals, or normalize = \"relative\" to mix before resampling", o->n_in, o->n_out,
+           ratio, mem / 1e9, NM_AUDIO_MEMORY_LIMIT / 1e9);
+  return 0;
+}
+
+
 static void *alloc(int *ok, size_t n, size_t size)
 {
   void *p = calloc(n ? n : 1, size);
@@ -427,21 +456,10 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     *status = NM_EINVAL;
     return NULL;
   }
-  {
-    size_t lanes = o->mode == NM_AUDIO_AUDIFY &&
-                   (o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE)
-                   ? o->n_out : o->n_in;
-    double ratio = o->rate / (o->speedup * o->in_rate), pad;
-    double mem = memory_needed(o, lanes, ratio, &pad);
-    if (mem > NM_AUDIO_MEMORY_LIMIT) {
-      *status = NM_EINVAL;
-      snprintf(why, why_size, "sonifying %zu signals into %zu channels at %.3g audio frames per "
-               "input sample needs %.3g GB of working memory (the limit is %.3g GB): choose fewer "
-               "signals, or normalize = \"relative\" to mix before resampling", o->n_in, o->n_out,
-               ratio, mem / 1e9, NM_AUDIO_MEMORY_LIMIT / 1e9);
-      return NULL;
-    }
-    if (!check_size(o, path, lanes, ratio, why, why_size)) { *status = NM_EINVAL; return NULL; }
+  if (!nm_audio_check_memory(o, why, why_size) ||
+      !check_size(o, path, lanes_of(o), o->rate / (o->speedup * o->in_rate), why, why_size)) {
+    *status = NM_EINVAL;
+    return NULL;
   }
   nm_audio *a = calloc(1, sizeof *a);
   size_t len = strlen(path);
@@ -453,11 +471,8 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   if (!ok) goto nomem;
   memcpy(a->path, path, len + 1);
 
-  /* Lanes: with gains known in advance (relative or none) the mix can be
-  ** formed before resampling, and only the channels are resampled. */
-  a->premix = o->mode == NM_AUDIO_AUDIFY &&
-              (o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE);
-  a->lanes = a->premix ? o->n_out : o->n_in;
+  a->premix = premixed(o);
+  a->lanes = lanes_of(o);
   size_t L = a->lanes;
   if (a->premix) {
     a->n_pre = o->n_routes;
@@ -570,7 +585,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     nm_audio_free(a);
     return NULL;
   }
-  snprintf(a->tmp, len + 40, "%s.tmp-%ld", path, (long)getpid());
+  nm_temp_name(a->tmp, len + 40, path);
   errno = 0;
   a->sf = sf_open(a->tmp, SFM_WRITE, &info);
   if (!a->sf) {

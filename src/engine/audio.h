@@ -100,6 +100,12 @@ typedef struct nm_audio nm_audio;
 ** and writes the reason into why[why_size]. */
 nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
                         size_t why_size);
+/* 1 if a writer with these options fits in NM_AUDIO_MEMORY_LIMIT; else 0 and
+** the size it would need, and what to change, in why[why_size].  Only the
+** counts and rates are read (n_in, n_out, n_routes, mode, normalize, rate,
+** in_rate, speedup; routes may be NULL), so that a caller can ask before
+** building the routes of a huge selection.  nm_audio_open checks it too. */
+int nm_audio_check_memory(const nm_audio_opts *o, char *why, size_t why_size);
 /* Row r's input signal i is rows[r * stride + cols[i]]. */
 int nm_audio_feed(nm_audio *a, const double *rows, size_t n_rows, size_t stride,
                   const size_t *cols);
@@ -147,6 +153,9 @@ const char *nm_csv_reader_error(const nm_csv_reader *r);
 ** rounding of the 12 significant digits nm_csv writes times with
 ** (4e-11 of |t|).  0 checks only that times are finite. */
 void nm_csv_reader_grid(nm_csv_reader *r, double interval);
+/* The data rows (lines that are not blank) after the header, counted by one
+** fast pass over the file without parsing; then back to the first data row. */
+int nm_csv_reader_count_rows(nm_csv_reader *r, long *n);
 /* Back to the first data row. */
 int nm_csv_reader_rewind(nm_csv_reader *r);
 void nm_csv_reader_close(nm_csv_reader *r);

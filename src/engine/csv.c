@@ -1,7 +1,9 @@
 /*
 ** csv.c: the CSV writer.  Rows go to "<path>.tmp-<pid>" and the file is
 ** renamed to its final name only when the caller commits, so an error never
-** leaves a truncated file under the name the user asked for.  A run that
+** leaves a truncated file under the name the user asked for.  A caller whose
+** file must appear together with others holds it (complete, under the
+** temporary name) until they are ready, then commits it.  A run that
 ** stops early can keep its complete rows as "<stem>.partial.<ext>".  Every
 ** failure keeps its reason (the system's text for errno).
 */
@@ -60,8 +62,13 @@ static long long last_row_end(const char *path, long long floor)
 }
 
 
-/* "dir/name.ext" -> "dir/name.partial.ext"; without an extension "dir/name.partial". */
-static void partial_name(char *out, size_t size, const char *path)
+void nm_temp_name(char *out, size_t size, const char *path)
+{
+  snprintf(out, size, "%s.tmp-%ld", path, (long)getpid());
+}
+
+
+void nm_partial_name(char *out, size_t size, const char *path)
 {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
@@ -84,8 +91,8 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
     return NULL;
   }
   memcpy(w->path, path, len + 1);
-  snprintf(w->tmp, len + 32, "%s.tmp-%ld", path, (long)getpid());
-  partial_name(w->partial, len + 16, path);
+  nm_temp_name(w->tmp, len + 32, path);
+  nm_partial_name(w->partial, len + 16, path);
   w->n_cols = n_cols;
   w->f = fopen(w->tmp, "w");
   if (!w->f) {
@@ -110,7 +117,7 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols)
 {
   char buf[40];
-  if (n_cols != w->n_cols) return NM_EINVAL;
+  if (n_cols != w->n_cols || !w->f) return NM_EINVAL;     /* wrong width; held or finished */
   if (w->failed) return NM_EIO;
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
@@ -142,11 +149,14 @@ const char *nm_csv_kept(const nm_csv *w)
 int nm_csv_finish(nm_csv *w, int how)
 {
   if (w->finished) return w->failed ? NM_EIO : NM_OK;
+  if (w->f) {                   /* closed already when held */
+    if (fflush(w->f) != 0) fail(w, "writing", errno);
+    else if (!w->failed) w->good = w->bytes;
+    if (fclose(w->f) != 0) fail(w, "closing", errno);
+    w->f = NULL;
+  }
+  if (how == NM_CSV_HOLD) return w->failed ? NM_EIO : NM_OK;
   w->finished = 1;
-  if (fflush(w->f) != 0) fail(w, "writing", errno);
-  else if (!w->failed) w->good = w->bytes;
-  if (fclose(w->f) != 0) fail(w, "closing", errno);
-  w->f = NULL;
   if (how == NM_CSV_COMMIT && !w->failed) {
     if (rename(w->tmp, w->path) == 0) { w->kept = w->path; return NM_OK; }
     fail(w, "renaming", errno);

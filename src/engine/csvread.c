@@ -192,6 +192,25 @@ int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *
 }
 
 
+int nm_csv_reader_count_rows(nm_csv_reader *r, long *n)
+{
+  *n = 0;
+  if (fseek(r->f, r->data_start, SEEK_SET) != 0) return NM_EIO;
+  char buf[1 << 16];
+  int content = 0;                /* the current line has a character besides \r */
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, r->f)) > 0)
+    for (size_t i = 0; i < got; i++) {
+      if (buf[i] == '\n') { *n += content; content = 0; }
+      else if (buf[i] != '\r') content = 1;
+    }
+  *n += content;
+  int failed = ferror(r->f);
+  clearerr(r->f);
+  return nm_csv_reader_rewind(r) != NM_OK || failed ? NM_EIO : NM_OK;
+}
+
+
 int nm_csv_reader_rewind(nm_csv_reader *r)
 {
   if (fseek(r->f, r->data_start, SEEK_SET) != 0) return NM_EIO;

@@ -423,18 +423,29 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 
 typedef struct nm_csv nm_csv;
 
+/* The names of an output file (every writer's, CSV and audio): it is written
+** as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
+** "dir/name.partial.ext" ("dir/name.partial" without an extension).  Each
+** writes at most strlen(path) + 32 bytes (truncated to size). */
+void nm_temp_name(char *out, size_t size, const char *path);
+void nm_partial_name(char *out, size_t size, const char *path);
+
 /* The first column is the time, printed to 12 significant digits; every
 ** other number is printed with %.17g so that it reads back exactly.  On
 ** failure: NULL, *status, and the reason (errno text) in why[why_size]. */
 nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
                     char *why, size_t why_size);
-/* NM_OK, NM_EINVAL (wrong width) or NM_EIO (see nm_csv_error). */
+/* NM_OK, NM_EINVAL (wrong width, or the writer is held or finished) or NM_EIO
+** (see nm_csv_error). */
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols);
 /* How a writer ends: NM_CSV_DISCARD removes the file; NM_CSV_COMMIT renames it
 ** to its final name; NM_CSV_PARTIAL keeps the complete rows written (when
 ** there are any) as "<stem>.partial.<ext>" ("out.partial.csv" for "out.csv"),
-** which is also what a commit does when writing failed. */
-enum { NM_CSV_DISCARD = 0, NM_CSV_COMMIT = 1, NM_CSV_PARTIAL = 2 };
+** which is also what a commit does when writing failed.  NM_CSV_HOLD closes
+** the file and leaves it under its temporary name, unfinished: a later
+** nm_csv_finish (commit, partial or discard) settles it, nm_csv_free discards
+** it.  A hold that fails (NM_EIO) is settled with NM_CSV_PARTIAL like a write. */
+enum { NM_CSV_DISCARD = 0, NM_CSV_COMMIT = 1, NM_CSV_PARTIAL = 2, NM_CSV_HOLD = 3 };
 int nm_csv_finish(nm_csv *w, int how);
 /* After nm_csv_finish: the path the rows are under, or NULL if none was kept. */
 const char *nm_csv_kept(const nm_csv *w);

@@ -453,6 +453,17 @@ static void test_bounds(void)
   nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
   CHECK(!a && status == NM_EINVAL && strstr(why, "1000000 signals") && strstr(why, "GB of working memory"),
         "audio: a million resampled signals are refused with the memory they need: %s", why);
+  /* The same rule asked from the counts alone, before any route exists. */
+  o.routes = NULL;
+  o.n_routes = 2000000;
+  o.n_out = 2;
+  char why2[400] = "";
+  CHECK(!nm_audio_check_memory(&o, why2, sizeof why2) && strstr(why2, "1000000 signals into 2 channels") &&
+        strstr(why2, "GB of working memory"),
+        "audio: nm_audio_check_memory refuses them from the counts, with the size: %s", why2);
+  o.normalize = NM_NORM_RELATIVE;                      /* mixed first: two lanes */
+  CHECK(nm_audio_check_memory(&o, why2, sizeof why2),
+        "audio: nm_audio_check_memory takes a million signals mixed before resampling");
   o = one_signal(1000, 40, &route);
   o.expected = 1e18;
   o.speedup = 1e-6;                                    /* 44100 audio frames per input sample */
@@ -579,6 +590,22 @@ static void test_csv_reader(void)
             "csv reader: an even grid reads, row 4 is line 5");
     nm_csv_reader_close(r);
   }
+  /* Counting rows: blank lines (also "\r") are none, a last line without a
+  ** newline is one; the reader is back at the first row afterwards. */
+  FILE *f = fopen(path, "w");
+  fputs("t,x.0\r\n0,1\r\n\r\n0.1,2\n\n0.2,3", f);
+  fclose(f);
+  int status;
+  nm_csv_reader *r = nm_csv_reader_open(path, &status);
+  long n = -1;
+  double rows[8];
+  size_t got = 0;
+  int rc = nm_csv_reader_count_rows(r, &n);
+  int rc2 = nm_csv_reader_rows(r, rows, 4, &got);
+  CHECK(rc == NM_OK && n == 3 && rc2 == NM_OK && got == 3 && rows[0] == 0 && rows[5] == 3,
+        "csv reader: counts 3 rows (blank lines skipped, no final newline), then reads them all "
+        "(%ld, %zu)", n, got);
+  nm_csv_reader_close(r);
   remove(path);
 }
 

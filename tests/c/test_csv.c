@@ -3,7 +3,8 @@
 ** appears under its final name only on commit, an uncommitted file leaves
 ** nothing behind, and an unwritable path fails with NM_EIO and its reason.
 ** A writer that stops early keeps its complete rows as <stem>.partial.<ext>,
-** also when the disk fills up (a file-size limit in a child process).
+** also when the disk fills up (a file-size limit in a child process).  A held
+** file waits complete under its temporary name until it is settled.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -268,6 +269,37 @@ static void test_partial(void)
 }
 
 
+/* A held file stays under its temporary name (nothing under the final or the
+** partial name) until it is committed, kept as partial, or discarded. */
+static void test_hold(void)
+{
+  char path[128], tmp[160], partial[128];
+  snprintf(path, sizeof path, "%s/held.csv", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+  snprintf(partial, sizeof partial, "%s/held.partial.csv", dir);
+  static const int settle[] = { NM_CSV_COMMIT, NM_CSV_PARTIAL, NM_CSV_DISCARD, -1 };
+  static const char *const how[] = { "committed", "kept as partial", "discarded", "freed" };
+  for (int k = 0; k < 4; k++) {
+    int status;
+    nm_csv *w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+    if (!CHECK(w != NULL, "open %s", path)) return;
+    write_xy(w, 5, 3);
+    CHECK(nm_csv_finish(w, NM_CSV_HOLD) == NM_OK && nm_csv_kept(w) == NULL, "holding succeeds");
+    CHECK(exists(tmp) && !exists(path) && !exists(partial) && complete_rows(tmp) == 5,
+          "a held file (then %s) is complete under its temporary name only", how[k]);
+    double row[2] = { 9, 9 };
+    CHECK(nm_csv_write_rows(w, row, 1, 2) == NM_EINVAL, "a held writer takes no more rows");
+    CHECK(nm_csv_finish(w, NM_CSV_HOLD) == NM_OK && exists(tmp), "holding twice changes nothing");
+    if (settle[k] >= 0) CHECK(nm_csv_finish(w, settle[k]) == NM_OK, "settling a held file succeeds");
+    nm_csv_free(w);
+    const char *at = k == 0 ? path : k == 1 ? partial : NULL;
+    CHECK(!exists(tmp) && (at ? complete_rows(at) == 5 && entries() == 1 : entries() == 0),
+          "a held file %s is where it should be, with its 5 rows, and no temporary remains", how[k]);
+    if (at) remove(at);
+  }
+}
+
+
 /*
 ** A disk that fills up: a child limits its file size (RLIMIT_FSIZE, SIGXFSZ
 ** ignored, so write() fails with EFBIG) and writes until the writer fails;
@@ -293,12 +325,24 @@ static void test_write_error(void)
     if (nm_csv_finish(w, NM_CSV_COMMIT) != NM_EIO) _exit(14);
     if (!nm_csv_kept(w) || strcmp(nm_csv_kept(w), partial) != 0) _exit(15);
     nm_csv_free(w);
+    /* held: the hold fails, and settling it as partial keeps the whole rows */
+    char held[128], held_partial[128];
+    snprintf(held, sizeof held, "%s/held.csv", dir);
+    snprintf(held_partial, sizeof held_partial, "%s/held.partial.csv", dir);
+    w = nm_csv_open(held, xy_header, 2, &status, NULL, 0);
+    if (!w) _exit(16);
+    write_xy(w, 100000, 7);
+    if (nm_csv_finish(w, NM_CSV_HOLD) != NM_EIO || nm_csv_kept(w)) _exit(17);
+    nm_csv_finish(w, NM_CSV_PARTIAL);
+    if (!nm_csv_kept(w) || strcmp(nm_csv_kept(w), held_partial) != 0) _exit(18);
+    nm_csv_free(w);
+    if (complete_rows(held_partial) <= 0 || remove(held_partial) != 0 || exists(held)) _exit(19);
     _exit(0);
   }
   int st = -1;
   waitpid(pid, &st, 0);
   CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a write error (file too large) fails with its "
-        "reason and the commit keeps a partial file (child status %d)", WEXITSTATUS(st));
+        "reason and the commit (or a hold, then partial) keeps a partial file (child status %d)", WEXITSTATUS(st));
   int n = complete_rows(partial);
   CHECK(!exists(path) && n > 0 && entries() == 1, "nothing under the final name; %s holds "
         "only complete rows (%d) and no temporary remains (%d entries)", partial, n, entries());
@@ -318,6 +362,7 @@ int main(void)
   test_no_commit();
   test_missing_directory();
   test_partial();
+  test_hold();
   test_write_error();
   if (rmdir(dir) != 0) CHECK(0, "the test directory is left empty (%s)", strerror(errno));
   return test_summary();

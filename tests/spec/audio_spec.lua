@@ -547,13 +547,48 @@ describe("sonification", function()
     it("a run's CSV and audio appear together: when the audio cannot be finished the CSV is partial", function()
       local pid = assert(io.open("/proc/self/stat")):read("n")
       assert(os.execute("mkdir " .. q(dir .. "/u.wav.json.tmp-" .. pid)))
+      -- a file already under the final name: the failed run never writes there
+      write_file(dir .. "/u.csv", "the previous run\n")
       local msg = err_of(function()
         tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
       end)
       assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '.*/u%.wav%.json'.*; kept what " ..
                      "was done in '.*/u%.partial%.csv'", msg)
-      assert.is_false(exists(dir .. "/u.csv") or exists(dir .. "/u.wav"))
+      local f = assert(io.open(dir .. "/u.csv"))
+      assert.are.equal("the previous run\n", f:read("a"))
+      f:close()
+      assert.is_false(exists(dir .. "/u.wav"))
       assert.are.equal(2000, h.read_csv(dir .. "/u.partial.csv").rows)
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("u%.csv%.tmp") or listing:find("u%.wav%.tmp"), listing)
+      -- and when it can, the CSV, the audio and the sidecar are all in place
+      os.execute("rmdir " .. q(dir .. "/u.wav.json.tmp-" .. pid))
+      tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
+      assert.are.equal(2000, h.read_csv(dir .. "/u.csv").rows)
+      assert.is_true(exists(dir .. "/u.wav") and exists(dir .. "/u.wav.json"))
+    end)
+
+    it("a run's CSV that cannot be put in place takes its audio and sidecar back, and is kept as partial", function()
+      -- a slow mass puts a directory where the CSV goes, after the outputs were checked
+      local made = false
+      local Maker = nm.mass { label = "Maker", state = { x = 0 }, slow = true,
+                              derivatives = function()
+                                if not made then
+                                  made = os.execute("mkdir " .. q(dir .. "/v.csv") .. " && touch " ..
+                                                    q(dir .. "/v.csv/in_the_way"))
+                                end
+                                return { x = 1 }
+                              end }
+      local msg = err_of(function()
+        nm.model(nm.node { masses = { Maker() } }):run {
+          duration = 20, dt = 0.1, output = { csv = dir .. "/v.csv", audio = dir .. "/v.wav" } }
+      end)
+      assert.is_true(made)
+      assert.matches("audio_spec%.lua:%d+: run: output%.csv: cannot write '.*/v%.csv': renaming: .* %(the " ..
+                     "complete rows written are kept in '.*/v%.partial%.csv'%) %(so '.*/v%.wav' was not kept " ..
+                     "either%)", msg)
+      assert.is_false(exists(dir .. "/v.wav") or exists(dir .. "/v.wav.json"))
+      assert.are.equal(200, h.read_csv(dir .. "/v.partial.csv").rows)
     end)
 
     it("writes WAVE_FORMAT_EXTENSIBLE for 3 channels or 24 bits, plain WAV for 16-bit stereo", function()
@@ -576,17 +611,62 @@ describe("sonification", function()
       assert.is_false(exists(dir .. "/huge.wav"))
     end)
 
-    it("refuses up front, with the size, a CSV of 10^5 signals it could not hold", function()
-      local n = 100000
+    it("sonify counts the CSV's rows first: a skip beyond them or audio that could never fit is refused up front", function()
+      local rows = { "t,x.0" }
+      for i = 0, 999 do rows[#rows + 1] = string.format("%g,%g", i * 0.1, math.sin(i)) end
+      write_file(dir .. "/len.csv", table.concat(rows, "\n") .. "\n\n")   -- a blank line is no row
+      local status, _, err = sonify(q(dir .. "/len.csv") .. " -o " .. q(dir .. "/len.wav") .. " --skip 100")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: 'skip' = 100 ms leaves nothing of 100 ms", err)
+      -- (the file size is capped: had it started writing, it would stop at 50 MB)
+      status, _, err = h.sh("ulimit -f 100000; " .. q(h.exe) .. " sonify " .. q(dir .. "/len.csv") .. " -o " ..
+                            q(dir .. "/len.wav") .. " --speedup 1e-8")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: 1000 input rows make 4%.41e%+11 audio frames: [%d.e+]+ GB on disk %(the spool " ..
+                     "of 1 signals and the file%), but '.*' has [%d.e+]+ GB free", err)
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("len%.wav"), listing)
+    end)
+
+    it("sonify stops between chunks of rows on SIGTERM: exit 143, where it stopped, no file left", function()
+      local csv, out = dir .. "/sig.csv", dir .. "/sig.wav"
+      assert(os.execute("awk 'BEGIN { print \"t,x.0\"; for (i = 0; i < 4000000; i++) " ..
+                        "printf \"%.1f,%.6f\\n\", i * 0.1, sin(i * 0.01) }' > " .. q(csv)))
+      -- the signal comes once the output's temporary file exists (the rows are being fed:
+      -- 4 s of them here)
+      local script = q(h.exe) .. " sonify " .. q(csv) .. " -o " .. q(out) .. " & p=$!; " ..
+                     "while [ -z \"$(ls " .. q(dir) .. " | grep 'sig.wav.tmp')\" ]; do sleep 0.02; done; sleep 0.2; " ..
+                     "kill -TERM $p; wait $p"
+      local status, _, err = h.sh("sh -c " .. q(script))
+      assert.are.equal(143, status)
+      local line = tonumber(err:match("sonify: .*sig%.csv: interrupted by SIGTERM after line (%d+) %(nothing was written%)"))
+      assert.is_truthy(line, err)
+      assert.is_true(line < 4000001, "stopped before the end")
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("sig%.wav"), listing)
+      os.remove(csv)
+    end)
+
+    it("refuses up front, with the size, a CSV of 10^6 signals it could not hold (in < 400 MB)", function()
+      local n = 1000000
+      local f = assert(io.open(dir .. "/wide.csv", "w"))
       local head, r1, r2 = { "t" }, { "0" }, { "0.1" }
       for i = 0, n - 1 do head[#head + 1] = "x." .. i; r1[#r1 + 1] = "0"; r2[#r2 + 1] = "1" end
-      write_file(dir .. "/wide.csv", table.concat(head, ",") .. "\n" .. table.concat(r1, ",") .. "\n" ..
-                 table.concat(r2, ",") .. "\n")
-      local status, _, err = sonify(q(dir .. "/wide.csv") .. " -o " .. q(dir .. "/wide.wav"))
+      f:write(table.concat(head, ","), "\n", table.concat(r1, ","), "\n", table.concat(r2, ","), "\n")
+      f:close()
+      head, r1, r2 = nil, nil, nil
+      -- The refusal must come before anything is built per column: the command
+      -- runs with its address space capped (not under ASan, whose shadow memory
+      -- needs more); building the columns' tables first took 700 MB.
+      local preload = os.getenv("LD_PRELOAD") or ""
+      local cap = preload:find("asan") and "" or "ulimit -v 400000; "
+      local status, _, err = h.sh(cap .. q(h.exe) .. " sonify " .. q(dir .. "/wide.csv") .. " -o " ..
+                                  q(dir .. "/wide.wav"))
       assert.are_not.equal(0, status)
-      assert.matches("sonifying 100000 signals into 2 channels .* needs [%d.]+ GB of working memory " ..
-                     "%(the limit is", err)
+      assert.matches("sonify: sonifying 1000000 signals into 2 channels .* needs [%d.]+ GB of working " ..
+                     "memory %(the limit is [%d.]+ GB%)", err)
       assert.is_false(exists(dir .. "/wide.wav"))
+      os.remove(dir .. "/wide.csv")
     end)
   end)
 end)
