@@ -3,6 +3,8 @@
 -- `neuromass.core` compiles that graph into a flat program.  Comparisons are
 -- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
 -- boolean, so overloading them could not build a graph.
+local core = require "neuromass.core"
+
 local getmetatable, setmetatable, type, error, select, rawequal =
       getmetatable, setmetatable, type, error, select, rawequal
 local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
@@ -30,17 +32,14 @@ M.coerce = function(v) return coerce(v, "expression", 1) end
 
 -- Folding numbers here keeps `2 * 3` a number-valued constant; anything that
 -- involves a symbol is left to the compiler in C (which also merges equal
--- subexpressions).
-local fold = {
-  add = function(a, b) return a + b end, sub = function(a, b) return a - b end,
-  mul = function(a, b) return a * b end, div = function(a, b) return a / b end,
-  pow = function(a, b) return a ^ b end,
-}
+-- subexpressions).  Numbers are folded by the engine's own definition of each
+-- operation (core.apply), so a folded constant is what a run would compute.
+local apply = core.apply
 
 local function binary(op, symbol)
   return function(a, b)
     local x, y = coerce(a, symbol, 1), coerce(b, symbol, 2)
-    if x.op == "const" and y.op == "const" then return const(fold[op](x.value, y.value)) end
+    if x.op == "const" and y.op == "const" then return const(apply(op, x.value, y.value)) end
     return node { op = op, x, y }
   end
 end
@@ -54,7 +53,7 @@ E.__mod = function(a, b)
   return node { op = "mod", coerce(a, "%", 1), coerce(b, "%", 2) }
 end
 E.__unm = function(a)
-  if a.op == "const" then return const(-a.value) end
+  if a.op == "const" then return const(apply("neg", a.value)) end
   return node { op = "neg", a }
 end
 
@@ -105,12 +104,10 @@ end
 M.const = const
 M.time = node { op = "time", name = "t" }
 
--- Functions of one argument: plain numbers give plain numbers.
+-- Functions of one argument: plain numbers give plain numbers (the engine's).
 for _, f in ipairs { "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor" } do
-  local mf = f == "tanh" and function(x) return (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1) end
-             or math[f]
   M[f] = function(x)
-    if type(x) == "number" then return mf(x) end
+    if type(x) == "number" then return apply(f, x) end
     return node { op = f, coerce(x, f, 1) }
   end
 end
@@ -118,7 +115,7 @@ end
 for _, f in ipairs { "min", "max", "atan2" } do
   M[f] = function(a, b, ...)
     if select("#", ...) > 0 then return M[f](M[f](a, b), ...) end
-    if f ~= "atan2" and type(a) == "number" and type(b) == "number" then return math[f](a, b) end
+    if f ~= "atan2" and type(a) == "number" and type(b) == "number" then return apply(f, a, b) end
     return node { op = f, coerce(a, f, 1), coerce(b, f, 2) }
   end
 end

@@ -350,6 +350,17 @@ static int model_tostring(lua_State *L)
 }
 
 
+/* core.apply(op, a[, b]) -> the engine's value of operation `op` (a name such
+** as "tanh" or "add") on numbers: how the Lua layer folds constants. */
+static int core_apply(lua_State *L)
+{
+  int op = luaL_checkoption(L, 1, NULL, op_names);
+  double a = luaL_checknumber(L, 2), b = luaL_optnumber(L, 3, 0.0);
+  lua_pushnumber(L, nm_op_apply(op, a, b));
+  return 1;
+}
+
+
 void nmL_open_model(lua_State *L)
 {
   static const luaL_Reg meth[] = {
@@ -367,6 +378,8 @@ void nmL_open_model(lua_State *L)
   lua_pop(L, 1);
   lua_pushcfunction(L, model_new);
   lua_setfield(L, -2, "model");
+  lua_pushcfunction(L, core_apply);
+  lua_setfield(L, -2, "apply");
   lua_pushinteger(L, INT_MAX);          /* the longest delay in steps (nm_node.delay is an int) */
   lua_setfield(L, -2, "max_delay");
 }

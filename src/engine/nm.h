@@ -98,6 +98,9 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
 void nm_program_free(nm_program *prog);
 size_t nm_program_length(const nm_program *prog);   /* instructions */
 size_t nm_program_registers(const nm_program *prog);
+/* An operation NM_OP_ADD .. NM_OP_NE on numbers: the engine's one
+** definition of each function, for folding constants; NaN for any other op. */
+double nm_op_apply(int op, double a, double b);
 
 
 /* ---------------------------------------------------------------------
