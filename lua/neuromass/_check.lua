@@ -163,9 +163,9 @@ function M.count(n, what, max, level, min)
   return math.tointeger(n)
 end
 
---- Edit distance counting a swap of neighbours as one edit (optimal string
+-- Edit distance counting a swap of neighbours as one edit (optimal string
 -- alignment), for "did you mean" suggestions: 'tua' is one edit from 'tau'.
-function M.distance(a, b)
+local function distance(a, b)
   local la, lb = #a, #b
   local d = {}
   for i = 0, la do d[i] = { [0] = i } end
@@ -183,20 +183,20 @@ function M.distance(a, b)
   return d[la][lb]
 end
 
---- The candidate nearest to `name`, if it is near enough to be a likely typo
--- (with `any`: whatever its distance).
-function M.nearest(name, candidates, any)
+--- The library's one "did you mean" rule: "; did you mean 'c'?" for the
+-- candidate c (a list of strings) nearest to the string `name`, when it is
+-- near enough to be a likely typo (with `any`: whatever its distance), else "".
+-- Ties go to the candidate first in sort order.
+function M.suggest(name, candidates, any)
   local best, bd
   for _, c in ipairs(candidates) do
-    local d = M.distance(name, c)
+    local d = distance(name, c)
     if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
   end
-  if best and (any or bd <= math.max(2, #name // 3)) then return best end
-end
-
-function M.suggest(name, candidates)
-  local near = M.nearest(name, candidates)
-  return near and string.format("; did you mean '%s'?", near) or ""
+  if best and (any or bd <= math.max(2, #name // 3)) then
+    return string.format("; did you mean '%s'?", best)
+  end
+  return ""
 end
 
 --- Rejects unknown keys of an option table (level: as for error()).

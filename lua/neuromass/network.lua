@@ -297,7 +297,7 @@ function Network:resolve_sync()
     if not declared[name] then
       check.error_at(self.sync, string.format("network '%s': sync gives a rule for input '%s', which " ..
         "no mass of the network declares%s (declared: %s)", self.label, tostring(name),
-        #list > 0 and string.format("; did you mean '%s'?", check.nearest(tostring(name), list, true)) or "",
+        check.suggest(tostring(name), list, true),
         #list > 0 and table.concat(list, ", ") or "none"))
     end
     if type(rule) == "function" then rules[name] = { kind = "custom", fn = rule }
