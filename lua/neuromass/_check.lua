@@ -107,14 +107,22 @@ function M.finite(v)
   return type(v) == "number" and v == v and v > -math.huge and v < math.huge
 end
 
---- A number for messages: %g, and "nan"/"inf" spelled as Lua prints them.
-function M.show(v)
-  if type(v) == "number" then
-    if v ~= v then return "nan" end
-    local s = string.format("%.15g", v)
-    if tonumber(s) ~= v then s = string.format("%.17g", v) end
-    return s
+--- The library's one number format: the shortest %g form that reads back as
+-- exactly `v` (0.1 is "0.1", 1/3 "0.33333333333333331", 2^53 "9007199254740992"),
+-- "nan" for any NaN, "inf"/"-inf".
+function M.number(v)
+  if math.type(v) == "integer" then return string.format("%d", v) end
+  if v ~= v then return "nan" end
+  for digits = 15, 16 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
   end
+  return string.format("%.17g", v)
+end
+
+--- A value for messages: a number as M.number, a string quoted, else its type.
+function M.show(v)
+  if type(v) == "number" then return M.number(v) end
   if type(v) == "string" then return string.format("%q (a string)", v) end
   return type(v)
 end

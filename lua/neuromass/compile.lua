@@ -74,9 +74,9 @@ end
 local function delay_of(ms, dt, level, fmt, ...)
   local steps = layout.delay_steps(ms, dt)
   if not (steps <= core.max_delay) then          -- NaN and infinite delays too
-    error(string.format(fmt, ...) .. string.format(", %g ms, is %.17g steps of dt = %g ms; at " ..
+    error(string.format(fmt, ...) .. string.format(", %g ms, is %s steps of dt = %g ms; at " ..
                         "most %d steps can be represented (use a larger dt or a shorter delay)",
-                        ms, steps, dt, core.max_delay), level + 1)
+                        ms, check.number(steps), dt, core.max_delay), level + 1)
   end
   return steps
 end

@@ -4,10 +4,11 @@
 -- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
 -- boolean, so overloading them could not build a graph.
 local core = require "neuromass.core"
+local check = require "neuromass._check"
 
 local getmetatable, setmetatable, type, error, select, rawequal =
       getmetatable, setmetatable, type, error, select, rawequal
-local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
+local string, table, pairs, ipairs = string, table, pairs, ipairs
 
 local M = {}
 
@@ -75,9 +76,7 @@ local infix = { add = " + ", sub = " - ", mul = " * ", div = " / ", mod = " % ",
 local function show(e, outer)
   local op = e.op
   if op == "const" then
-    local v = e.value
-    if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", v) end
-    return string.format("%.17g", v)
+    return check.number(e.value)
   elseif e.name then
     return e.name
   elseif infix[op] then

@@ -45,8 +45,8 @@ local function steps_in(ms, dt, what, level)
   if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
   local n = math.floor(ms / dt + 0.5)
   if n >= MAX_STEPS then
-    error(string.format("run: '%s' = %g ms is %.17g steps of dt = %g ms; at most 2^53 steps " ..
-                        "can be counted", what, ms, n, dt), level + 1)
+    error(string.format("run: '%s' = %g ms is %s steps of dt = %g ms; at most 2^53 steps " ..
+                        "can be counted", what, ms, check.number(n), dt), level + 1)
   end
   if math.abs(n * dt - ms) > 1e-9 * math.max(ms, dt) then
     error(string.format("run: '%s' = %g ms is not a whole multiple of dt = %g ms", what, ms, dt),
@@ -365,13 +365,7 @@ end
 
 local function fmt(v)
   if stimulus.is_stimulus(v) then return tostring(v) end
-  if type(v) == "number" then         -- the shortest form that reads back exactly
-    for digits = 15, 16 do
-      local s = string.format("%." .. digits .. "g", v)
-      if tonumber(s) == v then return s end
-    end
-    return string.format("%.17g", v)
-  end
+  if type(v) == "number" then return check.number(v) end
   if type(v) == "table" and #v > 0 then
     if type(v[1]) == "table" then return string.format("<%dx%d matrix>", #v, #v[1]) end
     return string.format("<%d values>", #v)

@@ -60,14 +60,8 @@ end
 
 -- A number as the shortest text that reads back as it.
 local function num(v)
-  if math.type(v) == "integer" then return tostring(v) end
   if type(v) ~= "number" then return tostring(v) end
-  if v ~= v then return "nan" end
-  if v == math.huge or v == -math.huge then return v > 0 and "inf" or "-inf" end
-  for digits = 15, 17 do
-    local s = string.format("%." .. digits .. "g", v)
-    if tonumber(s) == v then return s end
-  end
+  return check.number(v)
 end
 
 local function type_name(self)
