@@ -11,8 +11,7 @@ local M = {}
 M.MAX_NODES = 10000
 M.MAX_NOISE_CHANNELS = 64
 
--- The directory holding the library's Lua files ("<dir>/neuromass/").
-local libdir = debug.getinfo(1, "S").source:match("^@(.*/)_check%.lua$")
+local libdir = require("neuromass.paths").library_dir
 
 --- True when a chunk's source (debug.getinfo's `source`) is a library file.
 function M.in_library(source)
