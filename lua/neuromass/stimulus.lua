@@ -15,8 +15,9 @@
 -- for as_array and while a model runs.
 --
 -- Every rule on the user's values is checked here and reported at the user's
--- line; the engine reports only what depends on a request (a start against
--- the duration, tau against dt, sizes), and this file words it.
+-- line, those that depend on a request (a start against the duration, tau
+-- against dt) when it is flattened; the engine refuses only sizes and
+-- malformed trees, and this file words that too.
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
@@ -948,6 +949,30 @@ ctx: dt; seed (the base of seedless leaves); key(leaf, index) (their stream
 key); n (forces every leaf's channel count: to_model).  `objs[i]` is the
 object of node i, for error messages.  Returns nil, or the offending
 stimulus and the problem. ]]
+-- The rules of a leaf that depend on its request (its duration D, whole or a
+-- segment of a concatenation, and dt): nil, or the problem.  The engine takes
+-- them as given.
+local function request_problem(self, cls, D, dt, top)
+  if not (D > 0 and dt > 0) then return nil end      -- the engine refuses the request itself
+  if cls.trimmed then
+    local start, stop = field(self, "start") or 0, field(self, "end")
+    if not (start < D) then
+      return string.format("start = %s ms must be before the end of %s (%s ms)", num(start),
+                           top and "the stimulus" or "its segment of the concatenation", num(D))
+    end
+    if stop ~= nil and not (stop <= D + dt) then
+      return string.format("end = %s ms is after %s + dt (%s ms)", num(stop), "its duration", num(D + dt))
+    end
+  end
+  if cls.kind == "ou" then
+    local tau = field(self, "tau")
+    if not (tau > 0 and dt / tau < 1.0) then
+      return string.format("tau = %s ms must be larger than dt = %s ms (the Euler-Maruyama recursion " ..
+                           "oscillates for dt/tau > 1 and diverges past 2)", num(tau), num(dt))
+    end
+  end
+end
+
 local function flatten(self, D, ctx, list, objs)
   local cls = rawget(self, "_class")
   local i = #list + 1
@@ -969,6 +994,8 @@ local function flatten(self, D, ctx, list, objs)
     end
     return nil
   end
+  local why = request_problem(self, cls, D, ctx.dt, i == 1)
+  if why then return self, why end
   local n = ctx.n or field(self, "n")
   node.channels = n
   for j, p in ipairs(engine_params[cls.kind]) do node["p" .. j] = field(self, p) end
@@ -995,17 +1022,6 @@ local function size_text(bytes) return string.format("%.3g GB", bytes / 1e9) end
 -- The engine's reasons, in words: (stimulus, its request's duration, is it
 -- the root, dt, bytes needed, bytes allowed).
 local why_text = {
-  start = function(o, d, top)
-    return string.format("start = %s ms must be before the end of %s (%s ms)", num(o.start),
-                         top and "the stimulus" or "its segment of the concatenation", num(d))
-  end,
-  ["end"] = function(o, d, _, dt)
-    return string.format("end = %s ms is after %s + dt (%s ms)", num(o["end"]), "its duration", num(d + dt))
-  end,
-  tau = function(o, _, _, dt)
-    return string.format("tau = %s ms must be larger than dt = %s ms (the Euler-Maruyama recursion " ..
-                         "oscillates for dt/tau > 1 and diverges past 2)", num(o.tau), num(dt))
-  end,
   channels = function() return "its inputs have different numbers of channels (n)" end,
   duration = function(_, d) return "the duration must be positive, got " .. num(d) .. " ms" end,
   length = function(_, d, _, dt)

@@ -17,7 +17,7 @@ static const char *const kind_names[] = {
 };
 
 static const char *const why_names[] = {
-  "", "tree", "duration", "start", "end", "channels", "tau", "array", "length", "depth", "size"
+  "", "tree", "duration", "channels", "array", "length", "depth", "size"
 };
 
 
@@ -136,7 +136,7 @@ static void read_node(lua_State *L, int t, int anchor, nm_stim_node *d)
 
 /*
 ** core.stimulus(nodes, duration, dt) -> stimulus
-**   | nil, node (1-based), why ("start", "end", "tau", ..., "memory" when
+**   | nil, node (1-based), why ("channels", "length", ..., "memory" when
 **     allocating failed), node's duration, and for why = "size" the bytes
 **     needed and the limit
 */

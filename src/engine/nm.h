@@ -264,16 +264,14 @@ typedef struct {
 ** grid times stay exact in a double. */
 #define NM_STIM_MAX_SAMPLES 9007199254740992.0      /* 2^53 */
 
-/* Why a tree was refused, for messages naming the node.  Rules on a single
-** parameter that do not depend on the request (ramp_length, sigma, ...) are
-** the caller's (lua/neuromass/stimulus.lua checks and explains them). */
+/* Why a tree was refused, for messages naming the node.  The rules on the
+** parameters' values (ramp_length, sigma, tau against dt, a start before its
+** segment's end, ...) are the caller's (lua/neuromass/stimulus.lua checks and
+** explains them); the engine computes whatever it is given. */
 enum {
   NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
   NM_STIM_BAD_DURATION,     /* the request's duration or dt is not positive */
-  NM_STIM_BAD_START,        /* start is not before the (segment's) duration */
-  NM_STIM_BAD_END,          /* end is after duration + dt */
   NM_STIM_BAD_CHANNELS,     /* children of a composite differ in channels */
-  NM_STIM_BAD_TAU,          /* tau <= 0 or dt/tau >= 1 */
   NM_STIM_BAD_ARRAY,        /* too few samples, or rows neither 1 nor channels */
   NM_STIM_TOO_LONG,         /* more than NM_STIM_MAX_SAMPLES samples */
   NM_STIM_TOO_DEEP,         /* composites nested deeper than NM_STIM_MAX_DEPTH */
