@@ -207,17 +207,6 @@ function M.substitute(e, f, memo)
   return out
 end
 
---- Calls f(leaf) on every leaf of the expressions in `list`.
-function M.leaves(list, f)
-  local seen = {}
-  local function walk(e)
-    if seen[e] then return end
-    seen[e] = true
-    if #e == 0 then f(e) else for i = 1, #e do walk(e[i]) end end
-  end
-  for _, e in ipairs(list) do walk(e) end
-end
-
 --- Flattens graphs into the parallel arrays neuromass.core's add_program takes.
 -- `roots` is a list of { expr, sink, slot }; `slot_of(leaf)` gives a leaf's
 -- engine op and slot (and delay for history reads).

@@ -227,13 +227,6 @@ static int stim_channels(lua_State *L)
 }
 
 
-static int stim_position(lua_State *L)
-{
-  lua_pushinteger(L, (lua_Integer)nm_stim_position(nmL_checkstim(L, 1)));
-  return 1;
-}
-
-
 /* Anchors the userdata on top of the stack in the table at `anchor`. */
 static void anchor_top(lua_State *L, int anchor)
 {
@@ -325,7 +318,7 @@ static int stim_tostring(lua_State *L)
 void nmL_open_stim(lua_State *L)
 {
   static const luaL_Reg meth[] = {
-    { "render", stim_render }, { "channels", stim_channels }, { "position", stim_position },
+    { "render", stim_render }, { "channels", stim_channels },
     { "free", stim_gc }, { NULL, NULL }
   };
   nmL_newclass(L, NM_STIM_MT, meth, stim_gc, stim_tostring);

@@ -105,12 +105,6 @@ int nm_model_set_param(nm_model *m, size_t slot, double value)
 }
 
 
-double nm_model_get_param(const nm_model *m, size_t slot)
-{
-  return slot < m->n_param ? m->P[slot] : 0.0;
-}
-
-
 /* Checks that every load and store of some code stays inside the model's arrays. */
 static int code_fits(const nm_model *m, const nm_ins *code, size_t n_ins, size_t lanes)
 {

@@ -142,7 +142,6 @@ void nm_model_free(nm_model *m);
 /* Initial values of every signal (state and aux), and parameter values. */
 int nm_model_set_initial(nm_model *m, const double *v0, size_t n);
 int nm_model_set_param(nm_model *m, size_t slot, double value);
-double nm_model_get_param(const nm_model *m, size_t slot);
 
 /*
 ** Programs, in evaluation order.  A "sync" program runs before the coupling
@@ -297,7 +296,6 @@ nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration,
                      int *status, nm_stim_error *err);
 void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
-size_t nm_stim_position(const nm_stim *s);
 /* The next `count` samples of every channel, channel-major (stride count). */
 int nm_stim_render(nm_stim *s, double *out, size_t count);
 /* Sample k of every channel; k never decreases from call to call (the
