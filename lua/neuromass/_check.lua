@@ -79,7 +79,7 @@ function M.user_caller(prefix, explain)
     local hint = explain and explain(msg) or ""
     -- (short_src may be cut to ".../neuromass/expr.lua": match the end)
     local pos
-    if not where or where:match("neuromass/[%w_]+%.lua$") or where:match("neuromass/models/[%w_]+%.lua$") then
+    if not where or where:match("neuromass/[%w_/]+%.lua$") then
       msg = msg:gsub("^.-:%d+: ", "")
       for l = 2, math.huge do
         local info = debug.getinfo(l, "Sl")

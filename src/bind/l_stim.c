@@ -1,6 +1,6 @@
 /*
 ** l_stim.c: the Lua type neuromass.Stimulus, a stimulus tree compiled by the
-** engine (stim.c) for one request (duration, dt).  lua/neuromass/stimulus.lua
+** engine (stim.c) for one request (duration, dt).  lua/neuromass/stimulus/compile.lua
 ** flattens its objects into the node list read here; the same compiled tree
 ** serves as_array (render) and model runs (a driver of sim:run).
 */

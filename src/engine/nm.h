@@ -265,7 +265,7 @@ typedef struct {
 
 /* Why a tree was refused, for messages naming the node.  The rules on the
 ** parameters' values (ramp_length, sigma, tau against dt, a start before its
-** segment's end, ...) are the caller's (lua/neuromass/stimulus.lua checks and
+** segment's end, ...) are the caller's (lua/neuromass/stimulus/ checks and
 ** explains them); the engine computes whatever it is given. */
 enum {
   NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
