@@ -16,7 +16,6 @@ local bad, composite_problem, leaf_problem = V.bad, V.composite_problem, V.leaf_
 
 local M = {}
 
-
 local function new_leaf(cls, args, level)
   local self = { _class = cls, _where = user_site(), _f = { n = 1 } }
   self._serial = next_serial()

@@ -84,16 +84,11 @@ local function generated_rows(self, D, dt, channels_n)
   return out
 end
 
---[[ Flattens a (validated) stimulus into the engine's preorder node list.
-ctx: dt; seed (the base of seedless leaves); key(leaf, index) (their stream
-key); n (forces every leaf's channel count: to_model).  `objs[i]` is the
-object of node i, for error messages.  Returns nil, or the offending
-stimulus and the problem. ]]
 -- The rules of a leaf that depend on its request (its duration D, whole or a
 -- segment of a concatenation, and dt): nil, or the problem.  The engine takes
 -- them as given.
 local function request_problem(self, cls, D, dt, top)
-  if not (D > 0 and dt > 0) then return nil end      -- the engine refuses the request itself
+  if not (D > 0 and dt > 0) then return nil end      -- (the engine refuses the request itself)
   if cls.trimmed then
     local start, stop = field(self, "start") or 0, field(self, "end")
     if not (start < D) then
@@ -113,6 +108,11 @@ local function request_problem(self, cls, D, dt, top)
   end
 end
 
+--[[ Flattens a (validated) stimulus into the engine's preorder node list.
+ctx: dt; seed (the base of seedless leaves); key(leaf, index) (their stream
+key); n (forces every leaf's channel count: to_model).  `objs[i]` is the
+object of node i, for error messages.  Returns nil, or the offending
+stimulus and the problem. ]]
 local function flatten(self, D, ctx, list, objs)
   local cls = rawget(self, "_class")
   local i = #list + 1
