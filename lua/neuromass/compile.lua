@@ -8,8 +8,8 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 
-local ipairs, pairs, error, string, type, tostring, debug =
-      ipairs, pairs, error, string, type, tostring, debug
+local ipairs, pairs, error, string, type, tostring =
+      ipairs, pairs, error, string, type, tostring
 
 local M = {}
 
@@ -293,11 +293,12 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
   end
 end
 
---- Builds the engine model (a neuromass.core model) for time step dt (ms).
-function M.build(model, dt)
+--- Builds the engine model (a neuromass.core model) for time step dt (ms);
+-- errors at `level` (as for error()).
+function M.build(model, dt, level)
   local L, net = model.layout, model.net
   model.rules, model.sync = net:resolve_sync()
-  M.check_inputs(model, 3)
+  M.check_inputs(model, level + 1)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,
                           n_input = L.n_input }
   model.table_slots, model.table_list, model.n_tables = {}, {}, 0
@@ -307,11 +308,11 @@ function M.build(model, dt)
     for _, a in ipairs(t.inputs) do
       local kind = g.sources[a]
       if kind == "local" then
-        cm:add_coupling(local_rows(model, g, a, dt, 3))
+        cm:add_coupling(local_rows(model, g, a, dt, level + 1))
       elseif kind == "rule" then
         local rule = model.rules[a]
-        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt, 3))
-        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt, 3) end
+        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt, level + 1))
+        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt, level + 1) end
       end
     end
     for l in ipairs(g.lanes) do

@@ -117,7 +117,7 @@ function M.make(self, o, h, level)
     if continuing then
       error("run: cannot continue after changing dt or the network's structure", level + 1)
     end
-    self.cm = compile.build(self, dt)
+    self.cm = compile.build(self, dt, level + 1)
     self.built_dt, self.dirty = dt, false
   end
   local cm = self.cm
