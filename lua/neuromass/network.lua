@@ -314,5 +314,4 @@ function Network:resolve_sync()
 end
 
 M.Network = Network
-M.Sync = Sync
 return M

@@ -157,7 +157,6 @@ function M.series_problem(values, needed)
 end
 
 local function is_series(v) return getmetatable(v) == M.Series end
-M.is_series = is_series
 
 --- Expands `value` over `n` slots: a number, one number per slot, a series,
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.

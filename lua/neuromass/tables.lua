@@ -77,5 +77,4 @@ function M.lookup(tbl, row, col)
   return expr.table2d(tbl, row, col)
 end
 
-M.Table = Table
 return M
