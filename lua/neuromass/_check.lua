@@ -11,8 +11,7 @@ local M = {}
 M.MAX_NODES = 10000
 M.MAX_NOISE_CHANNELS = 64
 
--- The directory holding the library's Lua files ("<dir>/neuromass/").
-local libdir = debug.getinfo(1, "S").source:match("^@(.*/)_check%.lua$")
+local libdir = require("neuromass.paths").library_dir
 
 --- True when a chunk's source (debug.getinfo's `source`) is a library file.
 function M.in_library(source)
@@ -80,7 +79,7 @@ function M.user_caller(prefix, explain)
     local hint = explain and explain(msg) or ""
     -- (short_src may be cut to ".../neuromass/expr.lua": match the end)
     local pos
-    if not where or where:match("neuromass/[%w_]+%.lua$") or where:match("neuromass/models/[%w_]+%.lua$") then
+    if not where or where:match("neuromass/[%w_/]+%.lua$") then
       msg = msg:gsub("^.-:%d+: ", "")
       for l = 2, math.huge do
         local info = debug.getinfo(l, "Sl")
@@ -107,14 +106,22 @@ function M.finite(v)
   return type(v) == "number" and v == v and v > -math.huge and v < math.huge
 end
 
---- A number for messages: %g, and "nan"/"inf" spelled as Lua prints them.
-function M.show(v)
-  if type(v) == "number" then
-    if v ~= v then return "nan" end
-    local s = string.format("%.15g", v)
-    if tonumber(s) ~= v then s = string.format("%.17g", v) end
-    return s
+--- The library's one number format: the shortest %g form that reads back as
+-- exactly `v` (0.1 is "0.1", 1/3 "0.33333333333333331", 2^53 "9007199254740992"),
+-- "nan" for any NaN, "inf"/"-inf".
+function M.number(v)
+  if math.type(v) == "integer" then return string.format("%d", v) end
+  if v ~= v then return "nan" end
+  for digits = 15, 16 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
   end
+  return string.format("%.17g", v)
+end
+
+--- A value for messages: a number as M.number, a string quoted, else its type.
+function M.show(v)
+  if type(v) == "number" then return M.number(v) end
   if type(v) == "string" then return string.format("%q (a string)", v) end
   return type(v)
 end
@@ -163,9 +170,9 @@ function M.count(n, what, max, level, min)
   return math.tointeger(n)
 end
 
---- Edit distance counting a swap of neighbours as one edit (optimal string
+-- Edit distance counting a swap of neighbours as one edit (optimal string
 -- alignment), for "did you mean" suggestions: 'tua' is one edit from 'tau'.
-function M.distance(a, b)
+local function distance(a, b)
   local la, lb = #a, #b
   local d = {}
   for i = 0, la do d[i] = { [0] = i } end
@@ -183,20 +190,20 @@ function M.distance(a, b)
   return d[la][lb]
 end
 
---- The candidate nearest to `name`, if it is near enough to be a likely typo
--- (with `any`: whatever its distance).
-function M.nearest(name, candidates, any)
+--- The library's one "did you mean" rule: "; did you mean 'c'?" for the
+-- candidate c (a list of strings) nearest to the string `name`, when it is
+-- near enough to be a likely typo (with `any`: whatever its distance), else "".
+-- Ties go to the candidate first in sort order.
+function M.suggest(name, candidates, any)
   local best, bd
   for _, c in ipairs(candidates) do
-    local d = M.distance(name, c)
+    local d = distance(name, c)
     if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
   end
-  if best and (any or bd <= math.max(2, #name // 3)) then return best end
-end
-
-function M.suggest(name, candidates)
-  local near = M.nearest(name, candidates)
-  return near and string.format("; did you mean '%s'?", near) or ""
+  if best and (any or bd <= math.max(2, #name // 3)) then
+    return string.format("; did you mean '%s'?", best)
+  end
+  return ""
 end
 
 --- Rejects unknown keys of an option table (level: as for error()).

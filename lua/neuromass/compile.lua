@@ -8,8 +8,8 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 
-local ipairs, pairs, error, string, type, tostring, debug =
-      ipairs, pairs, error, string, type, tostring, debug
+local ipairs, pairs, error, string, type, tostring =
+      ipairs, pairs, error, string, type, tostring
 
 local M = {}
 
@@ -74,9 +74,9 @@ end
 local function delay_of(ms, dt, level, fmt, ...)
   local steps = layout.delay_steps(ms, dt)
   if not (steps <= core.max_delay) then          -- NaN and infinite delays too
-    error(string.format(fmt, ...) .. string.format(", %g ms, is %.17g steps of dt = %g ms; at " ..
+    error(string.format(fmt, ...) .. string.format(", %g ms, is %s steps of dt = %g ms; at " ..
                         "most %d steps can be represented (use a larger dt or a shorter delay)",
-                        ms, steps, dt, core.max_delay), level + 1)
+                        ms, check.number(steps), dt, core.max_delay), level + 1)
   end
   return steps
 end
@@ -175,7 +175,6 @@ local function slow_group(model, cm, g)
     end
     return out
   end, spec)
-  return { slow = true }
 end
 
 -- Programs computing the derivatives and algebraic outputs of group g.
@@ -208,10 +207,8 @@ local function group_programs(model, cm, g)
   end
   assign_tables(model, cm, roots)
   assign_tables(model, cm, after)
-  local info = {}
-  info.rhs = { cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes) }
-  if #after > 0 then info.after = { cm:add_program("after", expr.serialize(after, slot_of), Lanes) } end
-  return info
+  cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes)
+  if #after > 0 then cm:add_program("after", expr.serialize(after, slot_of), Lanes) end
 end
 
 -- Weight matrix of a sum rule.
@@ -296,26 +293,26 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
   end
 end
 
---- Builds the engine model for time step dt.
-function M.build(model, dt)
+--- Builds the engine model (a neuromass.core model) for time step dt (ms);
+-- errors at `level` (as for error()).
+function M.build(model, dt, level)
   local L, net = model.layout, model.net
   model.rules, model.sync = net:resolve_sync()
-  M.check_inputs(model, 3)
+  M.check_inputs(model, level + 1)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,
                           n_input = L.n_input }
   model.table_slots, model.table_list, model.n_tables = {}, {}, 0
-  local info = { groups = {} }
-  for gi, g in ipairs(L.groups) do
-    info.groups[gi] = group_programs(model, cm, g)
+  for _, g in ipairs(L.groups) do
+    group_programs(model, cm, g)
     local t = g.type
     for _, a in ipairs(t.inputs) do
       local kind = g.sources[a]
       if kind == "local" then
-        cm:add_coupling(local_rows(model, g, a, dt, 3))
+        cm:add_coupling(local_rows(model, g, a, dt, level + 1))
       elseif kind == "rule" then
         local rule = model.rules[a]
-        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt, 3))
-        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt, 3) end
+        if rule.kind == "sum" then cm:add_coupling(rule_rows(model, g, a, rule, dt, level + 1))
+        elseif rule.kind == "custom" then custom_programs(model, cm, g, a, rule, dt, level + 1) end
       end
     end
     for l in ipairs(g.lanes) do
@@ -335,7 +332,7 @@ function M.build(model, dt)
       end
     end
   end
-  return cm, info
+  return cm
 end
 
 return M

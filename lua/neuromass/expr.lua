@@ -3,9 +3,12 @@
 -- `neuromass.core` compiles that graph into a flat program.  Comparisons are
 -- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
 -- boolean, so overloading them could not build a graph.
+local core = require "neuromass.core"
+local check = require "neuromass._check"
+
 local getmetatable, setmetatable, type, error, select, rawequal =
       getmetatable, setmetatable, type, error, select, rawequal
-local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
+local string, table, pairs, ipairs = string, table, pairs, ipairs
 
 local M = {}
 
@@ -30,17 +33,14 @@ M.coerce = function(v) return coerce(v, "expression", 1) end
 
 -- Folding numbers here keeps `2 * 3` a number-valued constant; anything that
 -- involves a symbol is left to the compiler in C (which also merges equal
--- subexpressions).
-local fold = {
-  add = function(a, b) return a + b end, sub = function(a, b) return a - b end,
-  mul = function(a, b) return a * b end, div = function(a, b) return a / b end,
-  pow = function(a, b) return a ^ b end,
-}
+-- subexpressions).  Numbers are folded by the engine's own definition of each
+-- operation (core.apply), so a folded constant is what a run would compute.
+local apply = core.apply
 
 local function binary(op, symbol)
   return function(a, b)
     local x, y = coerce(a, symbol, 1), coerce(b, symbol, 2)
-    if x.op == "const" and y.op == "const" then return const(fold[op](x.value, y.value)) end
+    if x.op == "const" and y.op == "const" then return const(apply(op, x.value, y.value)) end
     return node { op = op, x, y }
   end
 end
@@ -54,7 +54,7 @@ E.__mod = function(a, b)
   return node { op = "mod", coerce(a, "%", 1), coerce(b, "%", 2) }
 end
 E.__unm = function(a)
-  if a.op == "const" then return const(-a.value) end
+  if a.op == "const" then return const(apply("neg", a.value)) end
   return node { op = "neg", a }
 end
 
@@ -76,9 +76,7 @@ local infix = { add = " + ", sub = " - ", mul = " * ", div = " / ", mod = " % ",
 local function show(e, outer)
   local op = e.op
   if op == "const" then
-    local v = e.value
-    if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", v) end
-    return string.format("%.17g", v)
+    return check.number(e.value)
   elseif e.name then
     return e.name
   elseif infix[op] then
@@ -105,12 +103,10 @@ end
 M.const = const
 M.time = node { op = "time", name = "t" }
 
--- Functions of one argument: plain numbers give plain numbers.
+-- Functions of one argument: plain numbers give plain numbers (the engine's).
 for _, f in ipairs { "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor" } do
-  local mf = f == "tanh" and function(x) return (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1) end
-             or math[f]
   M[f] = function(x)
-    if type(x) == "number" then return mf(x) end
+    if type(x) == "number" then return apply(f, x) end
     return node { op = f, coerce(x, f, 1) }
   end
 end
@@ -118,7 +114,7 @@ end
 for _, f in ipairs { "min", "max", "atan2" } do
   M[f] = function(a, b, ...)
     if select("#", ...) > 0 then return M[f](M[f](a, b), ...) end
-    if f ~= "atan2" and type(a) == "number" and type(b) == "number" then return math[f](a, b) end
+    if f ~= "atan2" and type(a) == "number" and type(b) == "number" then return apply(f, a, b) end
     return node { op = f, coerce(a, f, 1), coerce(b, f, 2) }
   end
 end
@@ -209,17 +205,6 @@ function M.substitute(e, f, memo)
   end
   memo[e] = out
   return out
-end
-
---- Calls f(leaf) on every leaf of the expressions in `list`.
-function M.leaves(list, f)
-  local seen = {}
-  local function walk(e)
-    if seen[e] then return end
-    seen[e] = true
-    if #e == 0 then f(e) else for i = 1, #e do walk(e[i]) end end
-  end
-  for _, e in ipairs(list) do walk(e) end
 end
 
 --- Flattens graphs into the parallel arrays neuromass.core's add_program takes.

@@ -11,8 +11,8 @@ local core = require "neuromass.core"
 local check = require "neuromass._check"
 require "neuromass.run"            -- adds model:run and model:describe
 
-local setmetatable, require, error, rawget, pcall, tostring, pairs, string =
-      setmetatable, require, error, rawget, pcall, tostring, pairs, string
+local setmetatable, require, error, pcall, tostring, pairs, string =
+      setmetatable, require, error, pcall, tostring, pairs, string
 
 local M = {
   version = core.version,
@@ -44,7 +44,6 @@ M.models = setmetatable({}, {
       end
       error(mod, 2)
     end
-    rawget(t, k)
     t[k] = mod
     return mod
   end,

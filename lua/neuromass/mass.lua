@@ -233,7 +233,6 @@ function M.mass(def)
   local s = symbols("var", t.state_names, "state variable", name)
   local p = symbols("par", t.param_names, "parameter", name)
   local u = symbols("in", t.all_inputs, "input", name)
-  t.symbols = { s, p, u }
   t.derivatives = def.derivatives
   t.output_names = {}
   t.slow = def.slow and true or false
@@ -243,27 +242,27 @@ function M.mass(def)
     t.outputs_at, t.coupling = "before", coupling
     return t
   end
+  local out = {}
   if def.outputs then
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
-    local out = call_equations(def.outputs, s, p, u)
+    out = call_equations(def.outputs, s, p, u)
     if type(out) ~= "table" then
       error(string.format("mass '%s': outputs must return a table, got %s", name, check.show(out)), 2)
     end
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", name, 2)
-    t.outputs = def.outputs
     -- The equations may read an output's value from before the step (s.<output>).
     local readable = {}
     for _, v in ipairs(t.state_names) do readable[#readable + 1] = v end
     for _, v in ipairs(t.output_names) do readable[#readable + 1] = v end
     s = symbols("var", readable, "state variable or output", name)
-    t.symbols[1] = s
   end
   local res = call_equations(def.derivatives, s, p, u)
   check_result(res, t.state_names, "derivatives", name, 2)
+  t.equations_of = { res, out }     -- the user's functions run once: kept for MassType:equations
   t.outputs_at = def.outputs_at or "before"
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then
     error(string.format("mass '%s': outputs_at must be 'before' or 'after'", name), 2)
@@ -281,12 +280,11 @@ function M.mass(def)
   return t
 end
 
---- Evaluates the equations on the mass type's symbols.
+--- The equations on the mass type's symbols: derivatives (state name ->
+-- expression or number) and outputs (output name -> ...; {} when none), as
+-- the user's functions returned them when the type was defined.
 function MassType:equations()
-  local s, p, u = self.symbols[1], self.symbols[2], self.symbols[3]
-  local d = self.derivatives(s, p, u)
-  local out = self.outputs and self.outputs(s, p, u) or {}
-  return d, out
+  return self.equations_of[1], self.equations_of[2]
 end
 
 local instance_fields = { params = true, init = true, noise = true }

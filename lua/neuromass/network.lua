@@ -5,8 +5,8 @@ local check = require "neuromass._check"
 local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
 
-local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawget =
-      type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawget
+local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math =
+      type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -215,14 +215,15 @@ local function node_var(self, j, var, level)
 end
 
 --- Node j's variable `var` delayed by `delay_ms` (default: the delay from j to
--- the node being built, taken from the network's delay matrix).
+-- the node whose input the expression becomes, taken from the network's delay
+-- matrix when that expression is compiled for its node).
 function Sync:delayed(j, var, delay_ms)
   node_var(self, j, var, 2)
   if delay_ms ~= nil and not (check.finite(delay_ms) and delay_ms >= 0) then
     error(string.format("net:delayed: the delay must be a finite number >= 0 (ms), got %s",
                         check.show(delay_ms)), 2)
   end
-  return expr.leaf("hist", var, { node = j, delay_ms = delay_ms, to = rawget(self, "current") })
+  return expr.leaf("hist", var, { node = j, delay_ms = delay_ms })
 end
 
 --- Node j's variable `var` now (no delay).
@@ -250,7 +251,7 @@ end
 
 -- Evaluates a custom rule for every node with a mass that takes `input`:
 -- rule.exprs[i + 1] (0-based node i) is an expression or a number.
-local function eval_custom(self, s, input, rule)
+local function eval_custom(self, input, rule)
   rule.exprs = {}
   for i, nd in ipairs(self.nodes) do
     local takes = false
@@ -258,7 +259,6 @@ local function eval_custom(self, s, input, rule)
       for _, a in ipairs(m.type.inputs) do takes = takes or a == input end
     end
     if takes then
-      s.current = i - 1
       local e = call_rule(rule.fn, i - 1)
       if type(e) ~= "number" and not expr.is_expr(e) then
         check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned %s, not an " ..
@@ -271,7 +271,6 @@ local function eval_custom(self, s, input, rule)
       rule.exprs[i] = e
     end
   end
-  s.current = nil
 end
 
 --- Resolves the network's sync rules: input name -> coupling description.
@@ -298,7 +297,7 @@ function Network:resolve_sync()
     if not declared[name] then
       check.error_at(self.sync, string.format("network '%s': sync gives a rule for input '%s', which " ..
         "no mass of the network declares%s (declared: %s)", self.label, tostring(name),
-        #list > 0 and string.format("; did you mean '%s'?", check.nearest(tostring(name), list, true)) or "",
+        check.suggest(tostring(name), list, true),
         #list > 0 and table.concat(list, ", ") or "none"))
     end
     if type(rule) == "function" then rules[name] = { kind = "custom", fn = rule }
@@ -309,11 +308,10 @@ function Network:resolve_sync()
     end
   end
   for name, rule in pairs(rules) do
-    if rule.kind == "custom" then eval_custom(self, s, name, rule) end
+    if rule.kind == "custom" then eval_custom(self, name, rule) end
   end
   return rules, s
 end
 
 M.Network = Network
-M.Sync = Sync
 return M

@@ -38,17 +38,16 @@ local function last_component(name)
   return name:match("([^%.]+)$") or name
 end
 
---- "did you mean" text for a key that matched nothing.
-function M.suggestion(key, names)
+-- "did you mean" text for a key that matched nothing: its last component
+-- against the names' last components.
+local function suggestion(key, names)
   local tail = last_component((key:match("^(.-)|") or key):gsub("%*", ""))
   local seen, tails = {}, {}
   for _, n in ipairs(names) do
     local t = last_component(n)
     if not seen[t] then seen[t] = true; tails[#tails + 1] = t end
   end
-  local near = check.nearest(tail, tails)
-  if near then return string.format("; did you mean '%s'?", near) end
-  return ""
+  return check.suggest(tail, tails)
 end
 
 -- ---------------------------------------------------------------------
@@ -103,7 +102,7 @@ function Registry:need(key, level)
   if #found == 0 then
     local hint = self.hints and self.hints[key]
     if hint then error(hint, level + 1) end
-    error(string.format("unknown %s '%s'%s", self.what, key, M.suggestion(key, self:names())),
+    error(string.format("unknown %s '%s'%s", self.what, key, suggestion(key, self:names())),
           level + 1)
   end
   return found
@@ -158,7 +157,6 @@ function M.series_problem(values, needed)
 end
 
 local function is_series(v) return getmetatable(v) == M.Series end
-M.is_series = is_series
 
 --- Expands `value` over `n` slots: a number, one number per slot, a series,
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.

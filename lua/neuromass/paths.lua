@@ -1,10 +1,23 @@
 --- Output paths: relative paths go under the command line's --out DIR
 -- (created when needed); absolute paths are left alone.  The checks of
 -- output paths (distinct, writable, not an input) are outputs.lua's.
+-- Also where the library itself lives: its Lua files and shipped data.
 local core = require "neuromass.core"
-local package, error, type = package, error, type
+local package, error, type, debug = package, error, type, debug
 
 local M = {}
+
+--- The directory holding the library's Lua files ("<dir>/neuromass/", with
+-- the slash), or nil when they were not loaded from files.
+M.library_dir = debug.getinfo(1, "S").source:match("^@(.*/)paths%.lua$")
+
+--- The directory of the data shipped with the library ("<dir>/neuromass/data/");
+-- an error (at `level`, as for error(); default: the caller's caller) when
+-- the library was not loaded from files.
+function M.data_dir(level)
+  if not M.library_dir then error("cannot locate the neuromass library's data files", (level or 2) + 1) end
+  return M.library_dir .. "data/"
+end
 
 --- paths.resolve(path[, level]) -> the path to write; raises at `level`
 -- (default: the caller's caller) when --out cannot be created.

@@ -5,8 +5,8 @@
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 
-local io, string, setmetatable, type, tostring, package, getmetatable, ipairs =
-      io, string, setmetatable, type, tostring, package, getmetatable, ipairs
+local io, string, setmetatable, type, tostring, getmetatable, ipairs =
+      io, string, setmetatable, type, tostring, getmetatable, ipairs
 local error = check.error            -- reported at the user's line
 
 local M = {}
@@ -98,12 +98,4 @@ function M.lookup(tbl, row, col)
   return expr.table2d(tbl, row, col)
 end
 
---- The directory of the data shipped with the library.
-function M.data_dir()
-  local here = package.searchpath("neuromass.tables", package.path)
-  if not here then error("cannot locate the neuromass Lua library", 2) end
-  return (here:gsub("[^/]*$", "")) .. "data/"
-end
-
-M.Table = Table
 return M

@@ -119,18 +119,6 @@ static int model_set_param(lua_State *L)
 }
 
 
-static int model_get_param(lua_State *L)
-{
-  nm_model *m = nmL_checkmodel(L, 1);
-  lua_Integer slot = luaL_checkinteger(L, 2);
-  if (slot < 0 || (size_t)slot >= nm_model_n_param(m))
-    return luaL_error(L, "get_param: no parameter slot %I (the model has %I, from 0)", slot,
-                      (lua_Integer)nm_model_n_param(m));
-  lua_pushnumber(L, nm_model_get_param(m, (size_t)slot));
-  return 1;
-}
-
-
 /* m:add_program(stage, graph, lanes): graph holds parallel arrays op, a, b,
 ** c, value, slot, delay (one entry per node) and root_node, root_sink,
 ** root_slot (one per root).  Ops are names ("add"), operands 0-based. */
@@ -254,13 +242,6 @@ static int model_add_coupling(lua_State *L)
 }
 
 
-static int model_clear_couplings(lua_State *L)
-{
-  nm_model_clear_couplings(nmL_checkmodel_unused(L, 1, "clear_couplings"));
-  return 0;
-}
-
-
 static int model_add_clamp(lua_State *L)
 {
   nm_model *m = nmL_checkmodel_unused(L, 1, "clamp");
@@ -322,12 +303,12 @@ static int model_add_table(lua_State *L)
     const char *path = lua_tostring(L, -1);
     FILE *f = fopen(path, "rb");
     if (!f) return luaL_error(L, "table: cannot open '%s'", path);
+    /* The file's size is tables.load's rule, checked where the user loads it;
+    ** here only a short read (the file changed since) is refused. */
     size_t got = fread(values, sizeof *values, nr * nc, f);
-    int extra = fgetc(f) != EOF;
     fclose(f);
-    if (got != nr * nc || extra)
-      return luaL_error(L, "table: '%s' holds %s%I values, expected %I (truncated or wrong file)",
-                        path, extra ? "more than " : "", (lua_Integer)got, (lua_Integer)(nr * nc));
+    if (got != nr * nc) return luaL_error(L, "table: cannot read %I values from '%s'",
+                                          (lua_Integer)(nr * nc), path);
   } else {
     double *v = nmL_numbers(L, 2, "values", &n);
     if (n != nr * nc)
@@ -399,12 +380,23 @@ static int model_tostring(lua_State *L)
 }
 
 
+/* core.apply(op, a[, b]) -> the engine's value of operation `op` (a name such
+** as "tanh" or "add") on numbers: how the Lua layer folds constants. */
+static int core_apply(lua_State *L)
+{
+  int op = luaL_checkoption(L, 1, NULL, op_names);
+  double a = luaL_checknumber(L, 2), b = luaL_optnumber(L, 3, 0.0);
+  lua_pushnumber(L, nm_op_apply(op, a, b));
+  return 1;
+}
+
+
 void nmL_open_model(lua_State *L)
 {
   static const luaL_Reg meth[] = {
     { "set_initial", model_set_initial }, { "set_param", model_set_param },
-    { "get_param", model_get_param }, { "add_program", model_add_program },
-    { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
+    { "add_program", model_add_program },
+    { "add_coupling", model_add_coupling },
     { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
     { "max_delay", model_max_delay }, { "history_bytes", model_history_bytes }, { "table_clamped", model_table_clamped }, { "free", model_free }, { NULL, NULL }
@@ -416,6 +408,8 @@ void nmL_open_model(lua_State *L)
   lua_pop(L, 1);
   lua_pushcfunction(L, model_new);
   lua_setfield(L, -2, "model");
+  lua_pushcfunction(L, core_apply);
+  lua_setfield(L, -2, "apply");
   lua_pushinteger(L, INT_MAX);          /* the longest delay in steps (nm_node.delay is an int) */
   lua_setfield(L, -2, "max_delay");
 }

@@ -1,6 +1,6 @@
 /*
 ** l_stim.c: the Lua type neuromass.Stimulus, a stimulus tree compiled by the
-** engine (stim.c) for one request (duration, dt).  lua/neuromass/stimulus.lua
+** engine (stim.c) for one request (duration, dt).  lua/neuromass/stimulus/compile.lua
 ** flattens its objects into the node list read here; the same compiled tree
 ** serves as_array (render) and model runs (a driver of sim:run).
 */
@@ -21,7 +21,7 @@ static const char *const kind_names[] = {
 static const char *const target_names[] = { "param", "input", NULL };
 
 static const char *const why_names[] = {
-  "", "tree", "duration", "start", "end", "channels", "tau", "array", "length", "depth", "size"
+  "", "tree", "duration", "channels", "array", "length", "depth", "size"
 };
 
 
@@ -152,7 +152,7 @@ static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d
 
 /*
 ** core.stimulus(nodes, duration, dt) -> stimulus
-**   | nil, node (1-based), why ("start", "end", "tau", ..., "memory" when
+**   | nil, node (1-based), why ("channels", "length", ..., "memory" when
 **     allocating failed), node's duration, and for why = "size" the bytes
 **     needed and the limit
 */
@@ -241,13 +241,6 @@ static int stim_render(lua_State *L)
 static int stim_channels(lua_State *L)
 {
   lua_pushinteger(L, (lua_Integer)nm_stim_channels(nmL_checkstim(L, 1)));
-  return 1;
-}
-
-
-static int stim_position(lua_State *L)
-{
-  lua_pushinteger(L, (lua_Integer)nm_stim_position(nmL_checkstim(L, 1)));
   return 1;
 }
 
@@ -350,7 +343,7 @@ static int stim_tostring(lua_State *L)
 void nmL_open_stim(lua_State *L)
 {
   static const luaL_Reg meth[] = {
-    { "render", stim_render }, { "channels", stim_channels }, { "position", stim_position },
+    { "render", stim_render }, { "channels", stim_channels },
     { "free", stim_gc }, { NULL, NULL }
   };
   nmL_newclass(L, NM_STIM_MT, meth, stim_gc, stim_tostring);

@@ -81,6 +81,20 @@ static double apply2(int op, double a, double b)
 }
 
 
+/* The value of a one- or two-operand operation on numbers, exactly as constants
+** are folded and programs evaluate it (the Lua layer folds numbers with it);
+** NaN for an operation that is not one (leaves, ifelse, table2d). */
+double nm_op_apply(int op, double a, double b)
+{
+  if (op == NM_OP_TABLE2D) return NAN;
+  switch (arity(op)) {
+    case 1: return apply1(op, a);
+    case 2: return apply2(op, a, b);
+    default: return NAN;
+  }
+}
+
+
 /* ---------------------------------------------------------------------
 ** Canonical graph: hash-consed nodes after folding
 ** ------------------------------------------------------------------- */

@@ -125,12 +125,6 @@ int nm_model_set_param(nm_model *m, size_t slot, double value)
 }
 
 
-double nm_model_get_param(const nm_model *m, size_t slot)
-{
-  return slot < m->n_param ? m->P[slot] : NAN;
-}
-
-
 /* Checks that every load and store of some code stays inside the model's
 ** arrays; when one does not, records which and returns NM_EINVAL. */
 static int code_fits(nm_model *m, const nm_ins *code, size_t n_ins, size_t lanes)

@@ -103,6 +103,9 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
 void nm_program_free(nm_program *prog);
 size_t nm_program_length(const nm_program *prog);   /* instructions */
 size_t nm_program_registers(const nm_program *prog);
+/* An operation NM_OP_ADD .. NM_OP_NE on numbers: the engine's one
+** definition of each function, for folding constants; NaN for any other op. */
+double nm_op_apply(int op, double a, double b);
 
 
 /* ---------------------------------------------------------------------
@@ -151,11 +154,9 @@ void nm_model_free(nm_model *m);
 */
 const char *nm_model_error(const nm_model *m, int status);
 
-/* Initial values of every signal (state and aux), and parameter values
-** (nm_model_get_param: NaN for a slot the model does not have). */
+/* Initial values of every signal (state and aux), and parameter values. */
 int nm_model_set_initial(nm_model *m, const double *v0, size_t n);
 int nm_model_set_param(nm_model *m, size_t slot, double value);
-double nm_model_get_param(const nm_model *m, size_t slot);
 
 /*
 ** Programs, in evaluation order.  A "sync" program runs before the coupling
@@ -278,16 +279,14 @@ typedef struct {
 ** grid times stay exact in a double. */
 #define NM_STIM_MAX_SAMPLES 9007199254740992.0      /* 2^53 */
 
-/* Why a tree was refused, for messages naming the node.  Rules on a single
-** parameter that do not depend on the request (ramp_length, sigma, ...) are
-** the caller's (lua/neuromass/stimulus.lua checks and explains them). */
+/* Why a tree was refused, for messages naming the node.  The rules on the
+** parameters' values (ramp_length, sigma, tau against dt, a start before its
+** segment's end, ...) are the caller's (lua/neuromass/stimulus/ checks and
+** explains them); the engine computes whatever it is given. */
 enum {
   NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
   NM_STIM_BAD_DURATION,     /* the request's duration or dt is not positive */
-  NM_STIM_BAD_START,        /* start is not before the (segment's) duration */
-  NM_STIM_BAD_END,          /* end is after duration + dt */
   NM_STIM_BAD_CHANNELS,     /* children of a composite differ in channels */
-  NM_STIM_BAD_TAU,          /* tau <= 0 or dt/tau >= 1 */
   NM_STIM_BAD_ARRAY,        /* too few samples, or rows neither 1 nor channels */
   NM_STIM_TOO_LONG,         /* more than NM_STIM_MAX_SAMPLES samples */
   NM_STIM_TOO_DEEP,         /* composites nested deeper than NM_STIM_MAX_DEPTH */
@@ -313,7 +312,6 @@ nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration,
                      int *status, nm_stim_error *err);
 void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
-size_t nm_stim_position(const nm_stim *s);
 /* The next `count` samples of every channel, channel-major (stride count):
 ** out holds channels * count doubles.  NM_EINVAL (reason: nm_stim_reason)
 ** when out is NULL or channels * count doubles cannot be addressed. */

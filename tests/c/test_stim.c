@@ -120,17 +120,6 @@ static void refused(const nm_stim_node *nodes, size_t n, double D, double dt, lo
 
 static void test_errors(void)
 {
-  double r[] = { 1, 1 };
-  nm_stim_node late[] = {
-    { .kind = NM_STIM_CONCAT, .n_children = 2, .ratios = r },
-    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } },
-    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 }, .flags = NM_STIM_HAS_START, .start = 600 },
-  };
-  refused(late, 3, 1000, 0.1, 2, NM_STIM_BAD_START, "a start after its segment's end");
-  nm_stim_node end[] = { { .kind = NM_STIM_STEP, .channels = 1, .flags = NM_STIM_HAS_END, .end = 11 } };
-  refused(end, 1, 10, 0.1, 0, NM_STIM_BAD_END, "an end after duration + dt");
-  nm_stim_node tau[] = { { .kind = NM_STIM_OU, .channels = 1, .p = { 0, 1, 0.05 } } };
-  refused(tau, 1, 10, 0.1, 0, NM_STIM_BAD_TAU, "dt/tau >= 1");
   nm_stim_node mixed[] = {
     { .kind = NM_STIM_SUM, .n_children = 2 },
     { .kind = NM_STIM_ZERO, .channels = 2 },

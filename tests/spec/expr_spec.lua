@@ -22,6 +22,62 @@ describe("neuromass.expr", function()
     assert.is_true(expr.is_expr(nm.exp(x)))
   end)
 
+  it("folds numbers exactly as a run computes them (the engine's definition of each function)", function()
+    assert.are.equal(1, nm.tanh(400))
+    assert.are.equal(-1, nm.tanh(-400))
+    local inf, nan = math.huge, 0 / 0
+    local cases = {
+      { "tanh", 400 }, { "tanh", -400 }, { "tanh", 20 }, { "tanh", -0.0 }, { "tanh", 1e-300 },
+      { "tanh", inf }, { "tanh", nan }, { "exp", 710 }, { "exp", -746 }, { "exp", 1 },
+      { "log", 0 }, { "log", -1 }, { "log", inf }, { "log", 10 }, { "sqrt", -1 }, { "sqrt", -0.0 },
+      { "sqrt", 2 }, { "sin", 1e22 }, { "sin", inf }, { "cos", 1e22 }, { "cos", 3 },
+      { "abs", -0.0 }, { "abs", -inf }, { "floor", -0.0 }, { "floor", -0.5 }, { "floor", 2.5 },
+      { "floor", 1e300 }, { "min", nan, 1 }, { "min", 1, nan }, { "min", 0.0, -0.0 },
+      { "max", nan, 1 }, { "max", 1, nan }, { "max", -0.0, 0.0 }, { "add", 1e308, 1e308 },
+      { "sub", inf, inf }, { "mul", 0, inf }, { "div", 1, 0 }, { "div", 0, 0 }, { "div", -1, -0.0 },
+      { "pow", 0, -1 }, { "pow", -8, 1 / 3 }, { "pow", 2, 1024 }, { "pow", 1.1, 3 }, { "neg", 0 },
+    }
+    local ops = { add = "__add", sub = "__sub", mul = "__mul", div = "__div", pow = "__pow" }
+    local function eval(f, a, b)       -- nm.f, or an operator on expressions
+      if f == "neg" then return -a end
+      if ops[f] then return getmetatable(expr.const(0))[ops[f]](a, b) end
+      return b == nil and nm[f](a) or nm[f](a, b)
+    end
+    local folded, params, names = {}, { inf = inf }, {}
+    for i, c in ipairs(cases) do
+      local wrap = (ops[c[1]] or c[1] == "neg") and expr.const or function(x) return x end
+      local v = eval(c[1], wrap(c[2]), c[3] and wrap(c[3]))
+      folded[i] = expr.is_expr(v) and v.value or v
+      params["a" .. i], params["b" .. i] = c[2] == c[2] and c[2] or 0, c[3] == c[3] and c[3] or 0
+      names[i] = "y" .. i
+    end
+    local function matches(v, c)       -- 1 where the run's value v is c bit for bit (any NaN for NaN)
+      if c ~= c then return nm.ne(v, v) end
+      if c == 0 then return nm.eq(1 / v, 1 / c) end
+      return nm.eq(v, c)
+    end
+    local m = nm.mass {
+      label = "Fold", state = { x = 0 }, params = params, output_order = names,
+      derivatives = function() return { x = 0 } end,
+      outputs = function(_, p)
+        local out = {}
+        local function operand(x, name)  -- a parameter; NaN (not a parameter's value) as inf - inf
+          if x == nil then return nil end
+          return x == x and p[name] or p.inf - p.inf
+        end
+        for i, c in ipairs(cases) do
+          out[names[i]] = matches(eval(c[1], operand(c[2], "a" .. i), operand(c[3], "b" .. i)), folded[i])
+        end
+        return out
+      end,
+    }
+    local res = nm.model(nm.node { masses = { m() } }):run { duration = 1, dt = 1, record = names }
+    for i, c in ipairs(cases) do
+      assert(res:get(names[i])[1] == 1, string.format("%s(%s, %s): folded %s, the run differs", c[1],
+             tostring(c[2]), tostring(c[3]), tostring(folded[i])))
+    end
+  end)
+
   it("refuses < and <= on expressions, pointing to the comparison functions", function()
     assert.has_error(function() return x < y end)
     local ok, err = pcall(function() return x < y end)

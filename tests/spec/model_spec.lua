@@ -119,4 +119,17 @@ describe("model building", function()
     local msg = err_of(function() nm.model(nm.node { masses = { slow() } }):run { duration = 1 } end)
     assert.matches("model_spec.lua:%d+: slow mass 'Broken': attempt to perform arithmetic on a nil value", msg)
   end)
+  it("runs a mass's derivatives and outputs once, however often the model is built", function()
+    local calls = { d = 0, o = 0 }
+    local m = nm.mass {
+      label = "Counted", state = { v = 1.0 }, params = { tau = 10.0 },
+      outputs = function(s) calls.o = calls.o + 1; return { w = 2 * s.v } end,
+      derivatives = function(s, p) calls.d = calls.d + 1; return { v = -s.v / p.tau } end,
+    }
+    local model = nm.model(nm.network { nodes = { nm.node { masses = { m() } },
+                                                  nm.node { masses = { m() } } } })
+    model:run { duration = 1, dt = 0.1 }
+    model:run { duration = 1, dt = 0.05 }       -- another dt: built again
+    assert.are.same({ d = 1, o = 1 }, calls)
+  end)
 end)

@@ -11,13 +11,14 @@
 -- is algebraic (Hz), MultiModel's a fast state variable (kHz).
 local nm = require "neuromass"
 local tables = require "neuromass.tables"
+local paths = require "neuromass.paths"
 local native = require "neuromass.models._native"
 
 local M = {}
 
 -- The transfer-function tables, shipped as raw float64 (data/aln/README.md).
 local function load_tables()
-  local dir = tables.data_dir() .. "aln/"
+  local dir = paths.data_dir() .. "aln/"
   local mu = tables.read_f64(dir .. "mu_vals.f64")
   local sigma = tables.read_f64(dir .. "sigma_vals.f64")
   local function tbl(name)

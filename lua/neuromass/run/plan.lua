@@ -1,0 +1,150 @@
+--- model:run, second phase: the plan.  The engine model (built again when
+-- the network or dt changed), the simulation (new, or the one a `continue`
+-- goes on with), what the run keeps in memory, and the drivers of
+-- parameters and inputs (time series, stimuli).  Everything the machine
+-- cannot hold is refused before it is allocated.
+local core = require "neuromass.core"
+local compile = require "neuromass.compile"
+local params = require "neuromass.params"
+local stimulus = require "neuromass.stimulus"
+local check = require "neuromass._check"
+
+local error, ipairs, pairs, string, math = error, ipairs, pairs, string, math
+
+local M = {}
+
+-- Time series driving parameters, checked against the run's length; and the
+-- targets of stimuli (parameters, and input channels in drive.inputs), which
+-- stimulus.drivers compiles once the simulation exists.
+local function drivers(self, n_steps, dt, level)
+  local list, targets = {}, {}
+  for slot, series in pairs(self.drive) do
+    if slot == "inputs" then
+      for u, b in pairs(series) do targets[#targets + 1] = { kind = "input", slot = u, binding = b } end
+      goto next
+    end
+    if series.stimulus then
+      targets[#targets + 1] = { kind = "param", slot = slot, binding = series }
+      goto next
+    end
+    local values = series.values
+    if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
+    local why = params.series_problem(values, n_steps)
+    if why then
+      local name = "?"
+      for _, e in ipairs(self.registry.list) do
+        for _, s in ipairs(e.slots or {}) do if s == slot then name = e.name end end
+      end
+      error(string.format("run: the series driving '%s': %s", name, why), level + 1)
+    end
+    list[#list + 1] = { slot = slot, values = values }
+    ::next::
+  end
+  return list, targets
+end
+
+-- The name of the entry holding a parameter or input slot, for messages.
+local function name_of_slot(self, kind, slot)
+  for _, e in ipairs(self.registry.list) do
+    if (kind == "input") == (e.input == true) then
+      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
+    end
+  end
+  return "?"
+end
+
+-- A byte count for messages: exact, and in GB.
+local function bytes_text(bytes)
+  return string.format("%.0f bytes (%.3g GB)", bytes, bytes / 1e9)
+end
+
+-- Refuses, before anything is allocated, a delay history or a kept result
+-- larger than the machine's memory.
+local function check_memory(cm, fresh, rows, cols, dt, level)
+  local memory = core.memory()
+  local history = fresh and cm:history_bytes() or 0
+  if history > memory then
+    error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
+                        "dt = %g ms), more than this machine's memory, %s; use a larger dt or " ..
+                        "shorter delays", bytes_text(history), cm:max_delay(), dt,
+                        bytes_text(memory)), level + 1)
+  end
+  local kept = rows * cols * 8
+  if kept > memory - history then
+    error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than this " ..
+                        "machine's memory, %s; use a larger sampling_dt, record fewer variables, " ..
+                        "or stream to output.csv (with 'record' naming only what to keep in memory)",
+                        rows, cols, bytes_text(kept), bytes_text(memory)), level + 1)
+  end
+end
+
+-- What the adaptive steppers cannot integrate: delays, time-varying inputs, noise.
+local function check_adaptive(self, cm, method, drv, stim_targets, level)
+  local why = cm:max_delay() > 0 and "cannot integrate delays"
+              or (#drv > 0 or #stim_targets > 0) and "cannot take time-varying inputs"
+  if why then error("run: integrator '" .. method .. "' " .. why .. "; use euler, heun or rk4", level + 1) end
+  for slot in pairs(self.noise_sigma_slots) do
+    if self.values[slot] ~= 0 then
+      error("run: integrator '" .. method .. "' cannot integrate noise; use euler, heun or rk4", level + 1)
+    end
+  end
+end
+
+local function initial_vector(self)
+  local v, n = {}, self.layout.n_state + self.layout.n_aux
+  for s = 0, n - 1 do v[s + 1] = self.v0[s] end
+  return v
+end
+
+--[[ M.make(model, o, h, level) -> the plan of the run whose options are `o`
+(run/options.lua; `h`: the host's options, for --seed): { continuing,
+sim_dt (the engine's step: sampling_dt for adaptive steppers), keep (the
+result is kept in memory), output (opts.output, checked), drv (series
+drivers), stims (stimulus drivers) }.  Builds model.cm when needed and makes
+model.sim for a fresh run.  Errors at `level`. ]]
+function M.make(self, o, h, level)
+  local opts, dt, n_steps, every = o.opts, o.dt, o.n_steps, o.every
+  local continuing = opts.continue and self.sim
+  if opts.continue and not self.sim then
+    error("run: 'continue' needs an earlier run of this model", level + 1)
+  end
+  -- Adaptive steppers take their own steps; the engine stops them at every output time.
+  local sim_dt = o.adaptive and dt * every or dt
+  if continuing and self.sim_dt ~= sim_dt then
+    error("run: cannot continue with another dt, sampling_dt or kind of integrator", level + 1)
+  end
+  if self.dirty or self.built_dt ~= dt then
+    if continuing then
+      error("run: cannot continue after changing dt or the network's structure", level + 1)
+    end
+    self.cm = compile.build(self, dt, level + 1)
+    self.built_dt, self.dirty = dt, false
+  end
+  local cm = self.cm
+  for slot, v in pairs(self.values) do cm:set_param(slot, v) end
+  local output = opts.output or {}
+  check.fields(output, { csv = true, audio = true }, "run: output", level + 1)
+  local keep = not ((output.csv or output.audio) and opts.record == nil)
+  check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
+  local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
+  if o.adaptive then check_adaptive(self, cm, o.method, drv, stim_targets, level + 1) end
+  local seed = (h and h.seed) or opts.seed or 0
+  if math.type(seed) ~= "integer" or seed < 0 then
+    error("run: 'seed' must be a non-negative integer", level + 1)
+  end
+  if not continuing then
+    cm:set_initial(initial_vector(self))
+    self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
+    self.sim_seed = seed
+  end
+  -- Stimuli run on the simulation's time axis, seeded by its seed.
+  local stims = stimulus.drivers(self, stim_targets, {
+    fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
+    dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
+    name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
+  }, level + 1)
+  return { continuing = continuing, sim_dt = sim_dt, keep = keep, output = output, drv = drv,
+           stims = stims }
+end
+
+return M

