@@ -462,7 +462,7 @@ end
 
 -- Writes the sidecar of `path` to a temporary name beside `sidecar`; returns
 -- that name (finish renames it once the audio is in place) or nil, error.
-local function write_sidecar(path, c, p, rep, sidecar, partial, tmp)
+local function write_sidecar(path, c, p, rep, _sidecar, partial, tmp)
   local channels = {}
   local premix = c.mode == "audify" and (c.normalize == "relative" or c.normalize == "none")
   for ch, desc in ipairs(p.channels) do

@@ -8,8 +8,8 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 
-local ipairs, pairs, error, string, type, tostring, debug =
-      ipairs, pairs, error, string, type, tostring, debug
+local ipairs, pairs, error, string, type, tostring =
+      ipairs, pairs, error, string, type, tostring
 
 local M = {}
 

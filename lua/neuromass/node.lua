@@ -120,7 +120,7 @@ end
 
 --- Finds the mass and local name behind a node-level variable name.
 function Node:find(var)
-  for j, m in ipairs(self.masses) do
+  for j = 1, #self.masses do
     for local_name, public in pairs(self.names[j]) do
       if public == var then return j, local_name end
     end

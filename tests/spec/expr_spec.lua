@@ -43,7 +43,7 @@ describe("neuromass.expr", function()
 
   it("serializes a shared subexpression once", function()
     local s = x * y
-    local g = expr.serialize({ { s + s, "deriv", 0 } }, function(leaf) return "signal", 0, 0 end)
+    local g = expr.serialize({ { s + s, "deriv", 0 } }, function() return "signal", 0, 0 end)
     -- x, y, x*y, (x*y)+(x*y): four nodes, the product emitted once
     assert.are.equal(4, #g.op)
   end)

@@ -166,7 +166,6 @@ end
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
-  opts = opts or {}
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     sync = function(net)

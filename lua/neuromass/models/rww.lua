@@ -43,7 +43,6 @@ end
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network")
-  opts = opts or {}
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays,

@@ -71,7 +71,6 @@ end
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network")
-  opts = opts or {}
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays,
