@@ -112,7 +112,7 @@ static int file_exists(const char *path)
 
 
 /* The Lua library lives beside the executable: ../lua in the build tree,
-** ../share/neuromass/lua once installed. */
+** ../share/lua/5.4 once installed (by make install or luarocks). */
 static void lua_dir(char *out, size_t size)
 {
   const char *env = getenv("NEUROMASS_LUA_DIR");
@@ -123,7 +123,7 @@ static void lua_dir(char *out, size_t size)
   exe[n] = '\0';
   char *slash = strrchr(exe, '/');
   if (slash) *slash = '\0';
-  const char *candidates[] = { "/../lua", "/../share/neuromass/lua" };
+  const char *candidates[] = { "/../lua", "/../share/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR };
   for (size_t i = 0; i < 2; i++) {
     char probe[PATH_MAX + 64];
     snprintf(probe, sizeof probe, "%s%s/neuromass/init.lua", exe, candidates[i]);
