@@ -32,9 +32,9 @@ local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local Result = require("neuromass.result").Result
 
-local type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
+local type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os,
       warn, pcall, require, next =
-      type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
+      type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os,
       warn, pcall, require, next
 
 local M = {}
@@ -530,7 +530,7 @@ end
 -- Finishing: report, sidecar, warnings
 -- ---------------------------------------------------------------------
 
-local function host() return package.loaded["neuromass._host"] end
+local host = require("neuromass.context").get
 
 -- Under the executable warnings go to stderr (unless --quiet), as the run's
 -- own; in a plain Lua they go through warn() (off unless the user turns it on).
@@ -591,6 +591,14 @@ local function finish(what, level, writer, path, c, p, partial)
   return rep
 end
 
+--- audio.dry_report([path, c, p]) -> the report of an audio file that a dry
+-- run (`neuromass info`) planned and did not write: no frames, no warnings.
+local function dry_report(path, c, p)
+  return { dry = true, path = path, sidecar = p and p.sidecar or nil, warnings = {}, frames = 0,
+           duration = 0, peak = 0, silent = 0, limited_db = 0, speedup = c and c.speedup,
+           rate = c and c.rate, channels = c and c.n_out }
+end
+
 local function open_writer(what, level, path, c)
   local w, err = core.audio_writer(path, c)
   if not w then fail(what, level, "%s", err) end
@@ -629,9 +637,10 @@ end
 function Result:write_audio(path, opts)
   local what = "write_audio"
   if self.dry then
-    plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
-                                kind = "result" })
-    return outputs.resolve(path, 2)
+    local c, p = plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
+                                             kind = "result" })
+    local full = outputs.resolve(path, 2)
+    return full, dry_report(full, c, p)
   end
   if not self.data then
     fail(what, 2, "nothing was kept in memory (the run streamed its output to files; pass " ..
@@ -761,7 +770,7 @@ end
 --- The command `neuromass sonify`; argv = the arguments after "sonify".
 -- Returns the lines to print (the host prints them unless --quiet).
 function M.cli(argv)
-  local input, out, opts, quiet = nil, nil, {}, false
+  local input, out, opts = nil, nil, {}
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -769,8 +778,7 @@ function M.cli(argv)
       out = argv[i + 1]
       if not out then error("-o needs a file name", 0) end
       i = i + 2
-    elseif a == "--quiet" then
-      quiet = true
+    elseif a == "--quiet" then     -- the host's (context.quiet)
       i = i + 1
     elseif cli_options[a] then
       local v = argv[i + 1]
@@ -791,8 +799,6 @@ function M.cli(argv)
   end
   if not input then error("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav", 0) end
   if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
-  local h = host()
-  if h then h.quiet = h.quiet or quiet end
   local reader, err = core.csv_reader(input)
   if not reader then error(err, 0) end
   local names = reader:names()
@@ -836,4 +842,5 @@ end
 
 M.plan = plan
 M.json = json
+M.dry_report = dry_report
 return M

@@ -2,7 +2,8 @@
 -- (created when needed); absolute paths are left alone.  The checks of
 -- output paths (distinct, writable, not an input) are outputs.lua's.
 local core = require "neuromass.core"
-local package, error, type = package, error, type
+local context = require "neuromass.context"
+local error, type = error, type
 
 local M = {}
 
@@ -11,7 +12,7 @@ local M = {}
 function M.resolve(path, level)
   level = level or 2
   if type(path) ~= "string" or path == "" then error("output path must be a non-empty string", level + 1) end
-  local h = package.loaded["neuromass._host"]
+  local h = context.get()
   local dir = h and h.out
   if not dir or path:sub(1, 1) == "/" then return path end
   if not h.out_made then

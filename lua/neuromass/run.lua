@@ -11,8 +11,8 @@ local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
 
-local type, error, ipairs, pairs, string, table, tonumber, math, tostring, package, io, os, pcall,
-      setmetatable = type, error, ipairs, pairs, string, table, tonumber, math, tostring, package,
+local type, error, ipairs, pairs, string, table, tonumber, math, tostring, io, os, pcall,
+      setmetatable = type, error, ipairs, pairs, string, table, tonumber, math, tostring,
       io, os, pcall, setmetatable
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
@@ -22,7 +22,7 @@ local integrators = { euler = true, heun = true, rk4 = true, rkf45 = true, rk8pd
                       msbdf = true }
 local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
 
-local function host() return package.loaded["neuromass._host"] end
+local host = require("neuromass.context").get
 
 -- Steps are counted exactly in a double's integer range.
 local MAX_STEPS = 2^53
@@ -258,7 +258,9 @@ function Model:run(opts)
   local cols = columns(self, opts.record, 2)
   if h and h.mode == "info" then
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
-    return result.new(self, cols, nil, dt * every, true)
+    local res = result.new(self, cols, nil, dt * every, true)
+    if opts.output and opts.output.audio then res.audio = audio.dry_report() end
+    return res
   end
   local continuing = opts.continue and self.sim
   if opts.continue and not self.sim then error("run: 'continue' needs an earlier run of this model", 2) end
@@ -386,11 +388,21 @@ function Model:describe()
   local function add(...) out[#out + 1] = string.format(...) end
   add("model '%s': %d node%s, %d state variables, %d algebraic outputs", self.label, #net.nodes,
       #net.nodes == 1 and "" or "s", L.n_state, L.n_aux)
-  for i, nd in ipairs(net.nodes) do
-    local masses = {}
-    for j, m in ipairs(nd.masses) do masses[j] = m.type.label end
-    add("  node %d '%s': %s; variables %s", i - 1, nd.label, table.concat(masses, ", "),
-        table.concat(nd:variables(), ", "))
+  -- one line per run of identical nodes: "nodes 0-79 'FHN': FHN; variables x, y"
+  local first, line = 0, nil
+  for i = 1, #net.nodes + 1 do
+    local nd, this = net.nodes[i], nil
+    if nd then
+      local masses = {}
+      for j, m in ipairs(nd.masses) do masses[j] = m.type.label end
+      this = string.format("'%s': %s; variables %s", nd.label, table.concat(masses, ", "),
+                           table.concat(nd:variables(), ", "))
+    end
+    if this ~= line then
+      if line and first == i - 2 then add("  node %d %s", first, line)
+      elseif line then add("  nodes %d-%d %s", first, i - 2, line) end
+      first, line = i - 1, this
+    end
   end
   add("initial state:")
   for _, e in ipairs(self.init_registry.list) do

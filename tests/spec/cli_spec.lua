@@ -405,3 +405,106 @@ describe("neuromass info", function()
     assert.matches("\n  K_gl = 0%.25\n", out)
   end)
 end)
+
+describe("help", function()
+  it("neuromass help, and each command's --help, print their usage and exit 0", function()
+    local status, out = nm("help")
+    assert.equals(0, status)
+    assert.matches("usage: neuromass COMMAND", out, 1, true)
+    for _, cmd in ipairs { "run", "info", "sonify" } do
+      local s1, o1 = nm("help", cmd)
+      local s2, o2 = nm(cmd, "--help")
+      assert.equals(0, s1)
+      assert.equals(0, s2)
+      assert.matches("usage: neuromass " .. cmd, o1, 1, true)
+      assert.equals(o1, o2)
+    end
+    local _, run_help = nm("run", "-h")
+    assert.matches("--seed N", run_help, 1, true)
+    local _, sonify_help = nm("sonify", "--help")
+    assert.matches("--speedup K", sonify_help, 1, true)
+  end)
+
+  it("refuses help for an unknown command", function()
+    local status, _, err = nm("help", "rn")
+    assert.equals(1, status)
+    assert.matches("unknown command 'rn'", err, 1, true)
+  end)
+end)
+
+describe("options", function()
+  it("go before or after the script; other arguments after it reach `arg`", function()
+    local dir = scratch()
+    local script = dir .. "/args.lua"
+    write(script, [[
+local nm = require "neuromass"
+local ctx = nm.context()
+print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
+]])
+    local status, out, err = nm("run", "--seed", "7", script, "a", "--out", dir, "--x", "--", "--seed")
+    assert.equals(0, status, err)
+    assert.equals("run\t7\t" .. dir .. "\t3\ta\t--x\t--seed\n", out)
+  end)
+
+  it("an unknown option before the script is an error", function()
+    local status, _, err = nm("run", "--sed", "1", example)
+    assert.equals(1, status)
+    assert.matches("run: unknown option '--sed'", err, 1, true)
+  end)
+end)
+
+describe("the host context", function()
+  it("is nil in a plain Lua, and set_context checks its fields", function()
+    local nm_lib = require "neuromass"
+    assert.is_nil(nm_lib.context())
+    assert.has_error(function() nm_lib.set_context { mdoe = "run" } end, "set_context: unknown field 'mdoe'")
+    assert.has_error(function() nm_lib.set_context { quiet = 1 } end,
+                     "set_context: field 'quiet' must be a boolean, got number")
+    assert.is_nil(nm_lib.context())
+  end)
+end)
+
+describe("neuromass info", function()
+  it("collapses runs of identical nodes into one line", function()
+    local _, out = nm("info", example)
+    assert.matches("\n  nodes 0%-79 'FHN': FHN; variables x, y\n", out)
+    assert.is_nil(out:find("\n  node 1 ", 1, true))
+  end)
+
+  it("runs scripts that read their results: runs return empty results", function()
+    local dir = scratch()
+    local script = dir .. "/reads.lua"
+    write(script, preamble .. [[
+local m = nm.model(nm.network { nodes = { node, node }, connectivity = { { 0, 1 }, { 1, 0 } },
+  sync = function(net) return { network_x = net:additive("x") } end })
+local res = m:run { duration = 10, dt = 0.1, output = { csv = "a.csv", audio = { path = "a.wav" } } }
+print(res:rows(), #res:time(), #res:get("x", 1), res.audio.frames)
+local path, rep = m:run { duration = 10, dt = 0.1 }:write_audio("b.wav")
+print(path:match("b%.wav$"), rep.duration, #rep.warnings)
+]])
+    local status, out, err = nm("info", script, "--out", dir)
+    assert.equals(0, status, err)
+    assert.matches("\n0\t0\t0\t0\n", out)
+    assert.matches("\nb.wav\t0\t0\n", out, 1, true)
+    assert_no_output(dir)
+    assert.is_nil(exists(dir .. "/a.wav") or exists(dir .. "/b.wav") or nil)
+  end)
+end)
+
+describe("the progress bar", function()
+  it("reaches 100 % and clears its line", function()
+    local dir = scratch()
+    local script = dir .. "/long.lua"
+    write(script, [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, K_gl = 0.6 }
+m:run { duration = 12000, dt = 0.1, sampling_dt = 10, record = "x", progress = true }
+io.stderr:write("after\n")
+]])
+    local status, _, err = nm("run", script)
+    assert.equals(0, status, err)
+    assert.matches("%] 100%%  ETA", err)
+    assert.matches("\r +\rafter\n$", err)
+  end)
+end)
