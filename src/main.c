@@ -62,8 +62,9 @@ static const char usage[] =
 
 static const char run_usage[] =
   "usage: " PROGNAME " run [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
-  "run a model script: each model:run integrates and writes its outputs\n"
-  "(the output path \"-\" is stdout; messages go to stderr).\n"
+  "run a model script: each model:run integrates and writes its outputs.\n"
+  "The CSV path \"-\" (output = { csv = \"-\" }, res:write_csv(\"-\")) streams\n"
+  "the rows to stdout as they come; messages stay on stderr.\n"
   "\n" SCRIPT_OPTIONS;
 
 static const char info_usage[] =
@@ -75,7 +76,7 @@ static const char info_usage[] =
 
 static const char sonify_usage[] =
   "usage: " PROGNAME " sonify RESULT.csv -o OUT.wav [OPTIONS]\n"
-  "write a recorded CSV as audio (.wav, .flac, .ogg; -o - streams a WAV to stdout)\n"
+  "write a recorded CSV as audio (.wav, .flac, .ogg)\n"
   "  --column GLOB --variable V --nodes 0,3   the columns to play\n"
   "  --speedup K --rate HZ --bits 16|24|float --quality fast|medium|best\n"
   "  --map FROM:TO --layout mono|stereo|multichannel --pan index|hemisphere|position\n"

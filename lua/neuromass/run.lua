@@ -356,7 +356,7 @@ function Model:run(opts)
     local ok, rep = pcall(au.finish, 1)
     if not ok then
       local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
-      local part = csv and outputs.partial_name(csv)
+      local part = csv and not outputs.is_stdout(csv) and outputs.partial_name(csv)
       if part and os.rename(csv, part) then msg = msg .. "; kept what was done in '" .. part .. "'" end
       error(msg, 2)
     end

@@ -396,8 +396,9 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 typedef struct nm_csv nm_csv;
 
 /* The first column is the time, printed to 12 significant digits; every
-** other number is printed with %.17g so that it reads back exactly.  On
-** failure: NULL, *status, and the reason (errno text) in why[why_size]. */
+** other number is printed with %.17g so that it reads back exactly.  The
+** path "-" is standard output, written as the rows come.  On failure: NULL,
+** *status, and the reason (errno text) in why[why_size]. */
 nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
                     char *why, size_t why_size);
 /* NM_OK, NM_EINVAL (wrong width) or NM_EIO (see nm_csv_error). */

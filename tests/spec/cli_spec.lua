@@ -508,3 +508,37 @@ io.stderr:write("after\n")
     assert.matches("\r +\rafter\n$", err)
   end)
 end)
+
+describe("the output path '-'", function()
+  it("streams a run's CSV and write_csv's to stdout, after what the script printed", function()
+    local dir = scratch()
+    local script = dir .. "/stdout.lua"
+    write(script, preamble .. [[
+local m = nm.model(node)
+print("first")
+m:run { duration = 0.3, dt = 0.1, output = { csv = "-" } }
+m:run { duration = 0.2, dt = 0.1, record = "x" }:write_csv("-")
+io.stderr:write("done\n")
+]])
+    local status, out, err = nm("run", script, "--out", dir .. "/out")
+    assert.equals(0, status, err)
+    assert.equals("done\n", err)
+    assert.matches("^first\nt,x%.0\n0%.1,[^\n]+\n0%.2,[^\n]+\n0%.3,[^\n]+\nt,x%.0\n0%.1,[^\n]+\n0%.2,[^\n]+\n$", out)
+    assert.is_false(exists(dir .. "/out/-"))
+  end)
+
+  it("is one output of a call at most, and not yet an audio path", function()
+    local outputs = require "neuromass.outputs"
+    assert.has_error(function()
+      outputs.check("run", 1, { { role = "output.csv", path = "-" }, { role = "output.audio", path = "-" } })
+    end, "run: output.audio '-' is also output.csv")
+    local dir = scratch()
+    local script = dir .. "/audio.lua"
+    write(script, preamble .. [[
+nm.model(node):run { duration = 1, dt = 0.1, output = { audio = { path = "-" } } }
+]])
+    local status, _, err = nm("run", script)
+    assert.equals(1, status)
+    assert.matches("audio%.lua:%d+: run: output%.audio: cannot tell the format of '%-'", err)
+  end)
+end)
