@@ -112,7 +112,7 @@ check-valgrind: deps
 	done
 
 # The benchmark (not part of `make test`): the hand-written loops of
-# bench/limit/ built as BASELINE.md builds them (-O3 -march=native), our engine
+# bench/limit/ built as their authors build them (-O3 -march=native), our engine
 # at -O3 (on this CPU -march=native makes the engine slower: AVX-512 code for
 # short lane loops), then scripts/bench.sh.
 BENCH_BUILD  ?= build-bench
@@ -129,7 +129,7 @@ bench: deps
 	NEUROMASS_BUILD=$(BENCH_BUILD) NM_BENCH_CFLAGS="$(BENCH_CFLAGS)" \
 	  NM_BENCH_ENGINE_CFLAGS="$(BENCH_ENGINE_CFLAGS)" sh scripts/bench.sh
 
-# fhn_net.c is built as ../shared/bench/BASELINE.md builds it; aln_net.c as
+# fhn_net.c is built as its authors build it; aln_net.c as
 # C11 without contraction, so that it rounds as the engine does.
 $(BENCH_BIN)/fhn_net: bench/limit/fhn_net.c
 	@mkdir -p $(dir $@)

@@ -4,7 +4,7 @@
 -- The work is done in C (src/engine/audio.c); this file checks the options,
 -- chooses the signals, lays out the channels and writes the JSON sidecar.
 --
--- Options (all optional; API.md):
+-- Options (all optional; docs/reference.md, res:write_audio):
 --   variable = "x", nodes = {0, 3} | column = "x.1*"   which signals (default: the
 --       first recorded variable, every node that has it)
 --   mode = "audify" | "mapping"     audification (default) or parameter mapping

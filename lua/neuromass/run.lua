@@ -1,4 +1,4 @@
---- model:run and model:describe: the options of API.md (duration, dt,
+--- model:run and model:describe: the options of docs/reference.md (duration, dt,
 -- sampling_dt, seed, integrator, record, output, continue), the command line's
 -- overrides (--set, --seed, --out, info mode) and the output grid.
 local core = require "neuromass.core"
@@ -300,7 +300,7 @@ function Model:run(opts)
     self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
     self.sim_seed = seed
   end
-  -- Stimuli run on the simulation's time axis, seeded by its seed (API.md).
+  -- Stimuli run on the simulation's time axis, seeded by its seed (docs/reference.md).
   local stims = stimulus.drivers(self, stim_targets, {
     fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,

