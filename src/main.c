@@ -193,6 +193,7 @@ static int is_help(const char *a)
 /* A command's usage text, or NULL for an unknown command. */
 static const char *usage_of(const char *cmd)
 {
+  if (strcmp(cmd, "help") == 0) return usage;
   if (strcmp(cmd, "run") == 0) return run_usage;
   if (strcmp(cmd, "info") == 0) return info_usage;
   if (strcmp(cmd, "sonify") == 0) return sonify_usage;
