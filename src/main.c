@@ -63,8 +63,9 @@ static const char usage[] =
 static const char run_usage[] =
   "usage: " PROGNAME " run [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
   "run a model script: each model:run integrates and writes its outputs.\n"
-  "The CSV path \"-\" (output = { csv = \"-\" }, res:write_csv(\"-\")) streams\n"
-  "the rows to stdout as they come; messages stay on stderr.\n"
+  "The output path \"-\" is stdout: a CSV (output = { csv = \"-\" }, res:write_csv)\n"
+  "streams its rows as they come, a WAV (output.audio, res:write_audio) is\n"
+  "copied there once complete; messages stay on stderr.\n"
   "\n" SCRIPT_OPTIONS;
 
 static const char info_usage[] =
@@ -76,7 +77,8 @@ static const char info_usage[] =
 
 static const char sonify_usage[] =
   "usage: " PROGNAME " sonify RESULT.csv -o OUT.wav [OPTIONS]\n"
-  "write a recorded CSV as audio (.wav, .flac, .ogg)\n"
+  "write a recorded CSV as audio (.wav, .flac, .ogg; -o - writes a WAV to stdout\n"
+  "once complete, e.g. into '| aplay', and the report to stderr)\n"
   "  --column GLOB --variable V --nodes 0,3   the columns to play\n"
   "  --speedup K --rate HZ --bits 16|24|float --quality fast|medium|best\n"
   "  --map FROM:TO --layout mono|stereo|multichannel --pan index|hemisphere|position\n"
@@ -323,9 +325,11 @@ static int hand_context(lua_State *L, int ctx)
 static int sonify(lua_State *L, int argc, char **argv)
 {
   int quiet = 0;
+  FILE *report = stdout;                         /* stderr when the audio goes to stdout */
   for (int i = 2; i < argc; i++) {
     if (is_help(argv[i])) { fputs(sonify_usage, stdout); return 1; }
     quiet |= strcmp(argv[i], "--quiet") == 0;
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0) report = stderr;
   }
   lua_newtable(L);                               /* the host context */
   lua_pushliteral(L, "sonify");
@@ -346,7 +350,7 @@ static int sonify(lua_State *L, int argc, char **argv)
     return 0;
   }
   for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-    puts(lua_tostring(L, -1));
+    fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
   }
   return 1;

@@ -20,7 +20,8 @@
 --   fade = 0.01 (s) or { in, out }; quality = "fast" | "medium" | "best"
 --   mapping: drive = "amplitude" | "pitch" | "both", carrier = Hz | {per signal},
 --       pitch = { lo, hi } (Hz), envelope = Hz (band of the driving envelope) | true
---   sidecar = true | false | path      the JSON beside the file (default: path .. ".json")
+--   sidecar = true | false | path      the JSON beside the file (default: path .. ".json";
+--       none for "-", a WAV on stdout)
 --
 -- Every output (the file, its sidecar) is checked by outputs.lua before
 -- anything is written; the file and its sidecar appear together.  A run that
@@ -256,7 +257,7 @@ local function plan(what, level, path, opts, src)
   opts = opts or {}
   check.fields(opts, fields, what, level + 1)
   local ext = path:match("%.([%w]+)$")
-  local container = ext and extensions[ext:lower()]
+  local container = outputs.is_stdout(path) and "wav" or ext and extensions[ext:lower()]
   if not container then
     fail(what, level, "cannot tell the format of '%s' (use .wav, .flac or .ogg)", path)
   end
@@ -396,7 +397,8 @@ local function plan(what, level, path, opts, src)
     end
   end
   local sidecar = opts.sidecar
-  if sidecar == nil or sidecar == true then sidecar = path .. ".json"
+  if (sidecar == nil or sidecar == true) and outputs.is_stdout(path) then sidecar = false
+  elseif sidecar == nil or sidecar == true then sidecar = path .. ".json"
   elseif sidecar ~= false and type(sidecar) ~= "string" then
     fail(what, level, "'sidecar' must be true, false or a path")
   end
@@ -707,6 +709,7 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
         end,
         finish = function(l) return finish(what, l + 1, w, full, c, p) end,
         abort_partial = function()
+          if outputs.is_stdout(full) then w:close(); return {} end   -- nothing to keep
           local ok, rep = pcall(finish, what, 1, w, full, c, p, true)
           w:close()
           if not ok then return {} end

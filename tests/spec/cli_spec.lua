@@ -527,18 +527,46 @@ io.stderr:write("done\n")
     assert.is_false(exists(dir .. "/out/-"))
   end)
 
-  it("is one output of a call at most, and not yet an audio path", function()
-    local outputs = require "neuromass.outputs"
-    assert.has_error(function()
-      outputs.check("run", 1, { { role = "output.csv", path = "-" }, { role = "output.audio", path = "-" } })
-    end, "run: output.audio '-' is also output.csv")
+  it("is one output of a call at most", function()
     local dir = scratch()
-    local script = dir .. "/audio.lua"
+    local script = dir .. "/two.lua"
     write(script, preamble .. [[
-nm.model(node):run { duration = 1, dt = 0.1, output = { audio = { path = "-" } } }
+nm.model(node):run { duration = 1, dt = 0.1, output = { csv = "-", audio = { path = "-" } } }
 ]])
     local status, _, err = nm("run", script)
     assert.equals(1, status)
-    assert.matches("audio%.lua:%d+: run: output%.audio: cannot tell the format of '%-'", err)
+    assert.matches("two%.lua:%d+: run: output%.audio '%-' is also output%.csv", err)
+  end)
+
+  it("writes a run's audio, write_audio's and sonify's WAV to stdout once complete", function()
+    local core = require "neuromass.core"
+    local dir = scratch()
+    local script = dir .. "/wav.lua"
+    write(script, preamble .. [[
+local m = nm.model(node)
+local mode = arg[1]
+if mode == "run" then
+  local res = m:run { duration = 2000, dt = 0.1, output = { audio = { path = "-", speedup = 10 } } }
+  io.stderr:write("frames ", res.audio.frames, "\n")
+else
+  local res = m:run { duration = 2000, dt = 0.1, record = "x", output = { csv = "rec.csv" } }
+  local _, rep = res:write_audio("-", { speedup = 10 })
+  io.stderr:write("frames ", rep.frames, "\n")
+end
+]])
+    for _, mode in ipairs { "run", "write_audio" } do
+      local status, out, err = nm("run", script, mode, "--out", dir)
+      assert.equals(0, status, err)
+      assert.matches("^frames 8820\n$", err)
+      h.write(dir .. "/" .. mode .. ".wav", out)
+      local info = core.audio_read(dir .. "/" .. mode .. ".wav")
+      assert.equals(8820, info.frames)
+    end
+    local status, out, err = nm("sonify", dir .. "/rec.csv", "-o", "-", "--speedup", "10")
+    assert.equals(0, status, err)
+    assert.matches("^%-: 0%.200 s, 1 channel, 44100 Hz", err)
+    h.write(dir .. "/sonify.wav", out)
+    assert.equals(8820, core.audio_read(dir .. "/sonify.wav").frames)
+    for _, name in ipairs(listing(dir)) do assert.is_nil(name:match("^%-"), name) end
   end)
 end)
