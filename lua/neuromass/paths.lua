@@ -1,6 +1,7 @@
 --- Output paths: relative paths go under the command line's --out DIR
--- (created when needed); absolute paths, and "-" (standard output), are left alone.  The checks of
--- output paths (distinct, writable, not an input) are outputs.lua's.
+-- (created when needed); absolute paths, and "-" (standard output), are left
+-- alone.  The checks of output paths (distinct, writable, not an input) are
+-- outputs.lua's.
 local core = require "neuromass.core"
 local context = require "neuromass.context"
 local error, type = error, type
@@ -10,6 +11,8 @@ local M = {}
 --- The output path that means standard output.
 M.STDOUT = "-"
 
+local made = nil      -- the --out directory already created
+
 --- paths.resolve(path[, level]) -> the path to write; raises at `level`
 -- (default: the caller's caller) when --out cannot be created.
 function M.resolve(path, level)
@@ -18,10 +21,10 @@ function M.resolve(path, level)
   local h = context.get()
   local dir = h and h.out
   if not dir or path:sub(1, 1) == "/" or path == M.STDOUT then return path end
-  if not h.out_made then
+  if made ~= dir then
     local ok, err = core.mkdir_p(dir)
     if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err, level + 1) end
-    h.out_made = true
+    made = dir
   end
   return dir:gsub("/+$", "") .. "/" .. path
 end
