@@ -57,7 +57,7 @@ static const char usage[] =
   "  --out DIR         where relative output paths go (created when needed)\n" \
   "  --seed N          override every run's seed (an integer from 0 to\n" \
   "                    9223372036854775807)\n" \
-  "  --quiet           no progress bar, no warnings on stderr\n" \
+  "  --quiet           no progress bar, no audio warnings on stderr\n" \
   "  -h, --help        this text\n"
 
 static const char run_usage[] =

@@ -12,7 +12,7 @@ local fields = {
   sets = "table",      -- --set NAME=VALUE: { {NAME, VALUE}, ... }; model:run marks each `applied`
   out = "string",      -- --out DIR: where relative output paths go
   seed = "number",     -- --seed N: overrides every run's seed
-  quiet = "boolean",   -- --quiet: no progress bar, no warnings on stderr
+  quiet = "boolean",   -- --quiet: no progress bar, no audio warnings on stderr
   tty = "boolean",     -- stderr is a terminal (the progress bar may show)
 }
 
