@@ -365,7 +365,7 @@ static int sonify(lua_State *L, int argc, char **argv)
 */
 static int check_sets_applied(lua_State *L, int ctx)
 {
-  lua_getfield(L, ctx, "sets");
+  if (lua_getfield(L, ctx, "sets") != LUA_TTABLE) return 1;   /* the script replaced them */
   for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
     if (lua_getfield(L, -1, "applied") == LUA_TNIL) {
       lua_rawgeti(L, -2, 1);
