@@ -5,14 +5,18 @@
 #   make check-asan   the test suite under AddressSanitizer and UBSan
 #   make check-valgrind   the audio, callback and slow-path specs under valgrind
 #   make bench    the benchmark table (bench/RESULTS.md), not part of `make test`
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR= : bin/neuromass, the Lua library in
+#                 share/lua/5.4 and core.so in lib/lua/5.4, where lua5.4 looks
+#   make lint     luacheck over the Lua files (settings in .luacheckrc)
 
 # ---- user-overridable ----
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
-SHAREDIR   ?= $(PREFIX)/share/neuromass
 LUA_V      ?= 5.4
-LIBDIR     ?= $(PREFIX)/lib/x86_64-linux-gnu/lua/$(LUA_V)
+# Lua's default search path under PREFIX (lua5.4 -e "print(package.path, package.cpath)");
+# the rockspec sets them to the rock's own directories.
+LUA_LMOD   ?= $(PREFIX)/share/lua/$(LUA_V)
+LUA_CMOD   ?= $(PREFIX)/lib/lua/$(LUA_V)
 PKG_CONFIG ?= pkg-config
 LUA_PC     ?= lua5.4
 CC         ?= cc
@@ -27,7 +31,7 @@ GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile samplerate 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null)
 OPENMP     ?= -fopenmp
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(OPENMP) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) \
-              -DNM_LUADIR='"$(SHAREDIR)/lua"' $(CPPFLAGS) $(CFLAGS)
+              -DNM_LUADIR='"$(LUA_LMOD)"' $(CPPFLAGS) $(CFLAGS)
 
 ifdef SANITIZER
   ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -46,9 +50,12 @@ CTESTS     = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 BUSTED = $(LUA) /usr/bin/busted
 
-.PHONY: all deps run test check-asan check-valgrind bench install uninstall clean
+.PHONY: all all-lib deps run test lint check-asan check-valgrind bench install uninstall clean
 
 all: $(EXE) $(MODULE) $(CTESTS)
+
+# The executable and the module without the C tests (the rockspec builds this).
+all-lib: $(EXE) $(MODULE)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -81,6 +88,9 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-tests.sh
 
+lint:
+	luacheck -q .
+
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined CFLAGS="-O1 -g" all
 	@NEUROMASS_BUILD=build-asan ASAN_OPTIONS=detect_leaks=0 \
@@ -102,7 +112,7 @@ check-valgrind: deps
 	done
 
 # The benchmark (not part of `make test`): the hand-written loops of
-# bench/limit/ built as BASELINE.md builds them (-O3 -march=native), our engine
+# bench/limit/ built as their authors build them (-O3 -march=native), our engine
 # at -O3 (on this CPU -march=native makes the engine slower: AVX-512 code for
 # short lane loops), then scripts/bench.sh.
 BENCH_BUILD  ?= build-bench
@@ -119,7 +129,7 @@ bench: deps
 	NEUROMASS_BUILD=$(BENCH_BUILD) NM_BENCH_CFLAGS="$(BENCH_CFLAGS)" \
 	  NM_BENCH_ENGINE_CFLAGS="$(BENCH_ENGINE_CFLAGS)" sh scripts/bench.sh
 
-# fhn_net.c is built as ../shared/bench/BASELINE.md builds it; aln_net.c as
+# fhn_net.c is built as its authors build it; aln_net.c as
 # C11 without contraction, so that it rounds as the engine does.
 $(BENCH_BIN)/fhn_net: bench/limit/fhn_net.c
 	@mkdir -p $(dir $@)
@@ -134,14 +144,17 @@ $(BENCH_BIN)/bench_clock.so: bench/tools/clock.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -fPIC -shared $(DEPS_CFLAGS) -o $@ $<
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBDIR)/neuromass
+# The executable finds the library in ../share/lua/5.4 beside its bin/; a
+# plain lua5.4 finds both by its default paths (luarocks: see the rockspec).
+install: $(EXE) $(MODULE)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_LMOD) $(DESTDIR)$(LUA_CMOD)/neuromass
 	install -m 755 $(EXE) $(DESTDIR)$(BINDIR)/neuromass
-	cp -R lua $(DESTDIR)$(SHAREDIR)/
-	install -m 644 $(MODULE) $(DESTDIR)$(LIBDIR)/neuromass/core.so
+	rm -rf $(DESTDIR)$(LUA_LMOD)/neuromass
+	cp -R lua/neuromass $(DESTDIR)$(LUA_LMOD)/
+	install -m 644 $(MODULE) $(DESTDIR)$(LUA_CMOD)/neuromass/core.so
 
 uninstall:
-	rm -rf $(DESTDIR)$(BINDIR)/neuromass $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBDIR)/neuromass
+	rm -rf $(DESTDIR)$(BINDIR)/neuromass $(DESTDIR)$(LUA_LMOD)/neuromass $(DESTDIR)$(LUA_CMOD)/neuromass
 
 clean:
 	rm -rf $(BUILD) build-asan $(BENCH_BUILD)

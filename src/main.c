@@ -1,8 +1,8 @@
 /*
 ** main.c: the `neuromass` executable, shaped after lua.c.  It opens Lua,
 ** preloads the C module, puts the Lua library on the path, hands the command
-** line options to the library (package.loaded["neuromass._host"]) and runs the
-** user's script in protected mode, reporting errors as "neuromass: file:line: ...".
+** line options to the library as its host context (nm.set_context) and runs
+** the user's script in protected mode, reporting errors as "neuromass: file:line: ...".
 ** SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the script (a run between two
 ** steps, keeping its complete rows as <stem>.partial.<ext>); the exit status
 ** is then 128 + the signal's number.
@@ -29,27 +29,17 @@ int luaopen_neuromass_core(lua_State *L);
 static lua_State *volatile globalL = NULL;
 
 static const char usage[] =
-  "usage: " PROGNAME " COMMAND ...\n"
+  "usage: " PROGNAME " COMMAND [OPTIONS] ...\n"
   "\n"
-  "  run SCRIPT.lua [ARGS...] [--set NAME=VALUE]... [--out DIR] [--seed N] [--quiet]\n"
-  "        run a model script; --set overrides a parameter (names and globs as\n"
-  "        model.params; VALUE a finite number) at every model:run, and it is an\n"
-  "        error (exit status 1) when no model:run of the script applied it;\n"
-  "        --out DIR is where relative output paths go; --seed N (an integer\n"
-  "        from 0 to 9223372036854775807) overrides every run's seed\n"
-  "  sonify RESULT.csv -o OUT.wav [--column GLOB] [--speedup K] [--rate HZ] ...\n"
-  "        write a recorded CSV as audio (.wav, .flac, .ogg); more options:\n"
-  "        --variable V --nodes 0,3 --map FROM:TO --bits 16|24|float\n"
-  "        --layout mono|stereo|multichannel --pan index|hemisphere|position\n"
-  "        --regions hcp|gw --skip MS --highpass HZ --normalize peak|rms|relative|none\n"
-  "        --headroom DB --gain G --fade S --quality fast|medium|best\n"
-  "        --mode audify|mapping --drive amplitude|pitch|both --carrier HZ\n"
-  "        --pitch LO:HI --envelope HZ --sidecar off|PATH --quiet\n"
-  "  info SCRIPT.lua [ARGS...]\n"
-  "        run the script without integrating: print each model it builds\n"
-  "        (nodes, masses, state variables, parameters with values)\n"
+  "  run SCRIPT.lua [ARGS...]       run a model script\n"
+  "  info SCRIPT.lua [ARGS...]      build the script's models and describe them,\n"
+  "                                 integrating nothing\n"
+  "  sonify RESULT.csv -o OUT.wav   write a recorded CSV as audio\n"
+  "  help [COMMAND]                 this text, or a command's options\n"
   "  --help      this text\n"
   "  --version   the version\n"
+  "\n"
+  "'" PROGNAME " help COMMAND' or '" PROGNAME " COMMAND --help' lists a command's options.\n"
   "\n"
   "SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT stop a run between two steps:\n"
   "its outputs are not written under their names, the complete rows and frames\n"
@@ -57,6 +47,46 @@ static const char usage[] =
   "\n"
   "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
   "NEUROMASS_DEBUG=1 prints a traceback with errors.\n";
+
+#define SCRIPT_OPTIONS \
+  "Options go before or after the script; after the script, other arguments\n" \
+  "(and everything after '--') reach it in `arg`.\n" \
+  "  --set NAME=VALUE  override a parameter at every model:run (names and globs\n" \
+  "                    as model.params; VALUE a finite number); it is an error\n" \
+  "                    when no model:run of the script applied it\n" \
+  "  --out DIR         where relative output paths go (created when needed)\n" \
+  "  --seed N          override every run's seed (an integer from 0 to\n" \
+  "                    9223372036854775807)\n" \
+  "  --quiet           no progress bar, no audio warnings on stderr\n" \
+  "  -h, --help        this text\n"
+
+static const char run_usage[] =
+  "usage: " PROGNAME " run [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
+  "run a model script: each model:run integrates and writes its outputs.\n"
+  "The output path \"-\" is stdout: a CSV (output = { csv = \"-\" }, res:write_csv)\n"
+  "streams its rows as they come, a WAV (output.audio, res:write_audio) is\n"
+  "copied there once complete; messages stay on stderr.\n"
+  "\n" SCRIPT_OPTIONS;
+
+static const char info_usage[] =
+  "usage: " PROGNAME " info [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
+  "run the script without integrating: print each model it builds (nodes,\n"
+  "masses, state variables, parameters with values); its runs return empty\n"
+  "results and write no files.\n"
+  "\n" SCRIPT_OPTIONS;
+
+static const char sonify_usage[] =
+  "usage: " PROGNAME " sonify RESULT.csv -o OUT.wav [OPTIONS]\n"
+  "write a recorded CSV as audio (.wav, .flac, .ogg; -o - writes a WAV to stdout\n"
+  "once complete, e.g. into '| aplay', and the report to stderr)\n"
+  "  --column GLOB --variable V --nodes 0,3   the columns to play\n"
+  "  --speedup K --rate HZ --bits 16|24|float --quality fast|medium|best\n"
+  "  --map FROM:TO --layout mono|stereo|multichannel --pan index|hemisphere|position\n"
+  "  --regions hcp|gw --skip MS --highpass HZ --normalize peak|rms|relative|none\n"
+  "  --headroom DB --gain G --fade S\n"
+  "  --mode audify|mapping --drive amplitude|pitch|both --carrier HZ\n"
+  "  --pitch LO:HI --envelope HZ --sidecar off|PATH --quiet\n"
+  "  -h, --help   this text\n";
 
 
 /* A C signal cannot change a Lua state directly: install a hook that raises
@@ -112,7 +142,7 @@ static int file_exists(const char *path)
 
 
 /* The Lua library lives beside the executable: ../lua in the build tree,
-** ../share/neuromass/lua once installed. */
+** ../share/lua/5.4 once installed (by make install or luarocks). */
 static void lua_dir(char *out, size_t size)
 {
   const char *env = getenv("NEUROMASS_LUA_DIR");
@@ -123,7 +153,7 @@ static void lua_dir(char *out, size_t size)
   exe[n] = '\0';
   char *slash = strrchr(exe, '/');
   if (slash) *slash = '\0';
-  const char *candidates[] = { "/../lua", "/../share/neuromass/lua" };
+  const char *candidates[] = { "/../lua", "/../share/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR };
   for (size_t i = 0; i < 2; i++) {
     char probe[PATH_MAX + 64];
     snprintf(probe, sizeof probe, "%s%s/neuromass/init.lua", exe, candidates[i]);
@@ -156,76 +186,134 @@ static int fail_usage(const char *msg)
 }
 
 
+static int is_help(const char *a)
+{
+  return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+
+/* A command's usage text, or NULL for an unknown command. */
+static const char *usage_of(const char *cmd)
+{
+  if (strcmp(cmd, "help") == 0) return usage;
+  if (strcmp(cmd, "run") == 0) return run_usage;
+  if (strcmp(cmd, "info") == 0) return info_usage;
+  if (strcmp(cmd, "sonify") == 0) return sonify_usage;
+  return NULL;
+}
+
+
+/* Reads option `a` (with its value in argv[*i + 1]) into the context table at
+** the top of the stack; returns 1, 0 after a usage error, -1 when `a` is not
+** one of the script commands' options. */
+static int script_option(lua_State *L, int argc, char **argv, int *i)
+{
+  const char *a = argv[*i];
+  if (strcmp(a, "--quiet") == 0) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "quiet");
+    return 1;
+  }
+  if (strcmp(a, "--set") != 0 && strcmp(a, "--out") != 0 && strcmp(a, "--seed") != 0) return -1;
+  if (*i + 1 >= argc) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
+  const char *v = argv[++*i];
+  if (strcmp(a, "--set") == 0) {
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v) return fail_usage(lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
+    lua_getfield(L, -1, "sets");
+    lua_createtable(L, 2, 0);
+    lua_pushlstring(L, v, (size_t)(eq - v));
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, eq + 1);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_pop(L, 1);
+    return 1;
+  }
+  const char *key = a[2] == 'o' ? "out" : "seed";
+  if (lua_getfield(L, -1, key) != LUA_TNIL)
+    return fail_usage(lua_pushfstring(L, "option '%s' is given twice", a));
+  lua_pop(L, 1);
+  if (a[2] == 'o') {
+    if (!*v) return fail_usage("--out needs a directory, got ''");
+    lua_pushstring(L, v);
+  } else {
+    char *end;
+    errno = 0;
+    long long seed = strtoll(v, &end, 10);
+    if (*end || end == v || errno == ERANGE || seed < 0)
+      return fail_usage(lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
+                                        (lua_Integer)LLONG_MAX, v));
+    lua_pushinteger(L, (lua_Integer)seed);
+  }
+  lua_setfield(L, -2, key);
+  return 1;
+}
+
+
 /*
-** Parses "COMMAND SCRIPT [ARGS] [options]" into package.loaded["neuromass._host"]
-** and the global `arg` table; leaves the script path on the stack.
+** Parses "run|info [options] SCRIPT [ARGS] [options]" into the host context
+** (left on the stack) and the global `arg` table; pushes the script's path.
+** Options go before or after the script; an unknown one before the script is
+** an error, after it an argument of the script's; after "--" everything is.
+** Returns 1, 0 after a usage error, 2 when --help was printed.
 */
 static int parse_command(lua_State *L, int argc, char **argv)
 {
-  const char *cmd = argv[1];
-  if (argc < 3) return fail_usage("missing script");
-  lua_newtable(L);                               /* host options */
+  const char *cmd = argv[1], *script = NULL;
+  lua_newtable(L);                               /* the host context */
   lua_pushstring(L, cmd);
   lua_setfield(L, -2, "mode");
   lua_newtable(L);
   lua_setfield(L, -2, "sets");
+  lua_pushboolean(L, isatty(2));
+  lua_setfield(L, -2, "tty");
   lua_newtable(L);                               /* arg */
-  lua_pushstring(L, argv[2]);
-  lua_rawseti(L, -2, 0);
-  int n_args = 0;
-  for (int i = 3; i < argc; i++) {
+  int n_args = 0, options = 1;
+  for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
-    int has_value = i + 1 < argc;
-    if (strcmp(a, "--set") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--seed") == 0) {
-      if (!has_value) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
-      const char *v = argv[++i];
-      if (strcmp(a, "--set") == 0) {
-        const char *eq = strchr(v, '=');
-        if (!eq || eq == v)
-          return fail_usage(lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
-        lua_getfield(L, -2, "sets");
-        lua_createtable(L, 2, 0);
-        lua_pushlstring(L, v, (size_t)(eq - v));
-        lua_rawseti(L, -2, 1);
-        lua_pushstring(L, eq + 1);
-        lua_rawseti(L, -2, 2);
-        lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-        lua_pop(L, 1);
-        continue;
-      }
-      const char *key = a[2] == 'o' ? "out" : "seed";
-      if (lua_getfield(L, -2, key) != LUA_TNIL)
-        return fail_usage(lua_pushfstring(L, "option '%s' is given twice", a));
-      lua_pop(L, 1);
-      if (a[2] == 'o') {
-        if (!*v) return fail_usage("--out needs a directory, got ''");
-        lua_pushstring(L, v);
-      } else {
-        char *end;
-        errno = 0;
-        long long seed = strtoll(v, &end, 10);
-        if (*end || end == v || errno == ERANGE || seed < 0)
-          return fail_usage(lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
-                                            (lua_Integer)LLONG_MAX, v));
-        lua_pushinteger(L, (lua_Integer)seed);
-      }
-      lua_setfield(L, -3, key);
-    } else if (strcmp(a, "--quiet") == 0) {
-      lua_pushboolean(L, 1);
-      lua_setfield(L, -3, "quiet");
-    } else {
+    if (options && strcmp(a, "--") == 0) { options = 0; continue; }
+    if (options && is_help(a)) { fputs(usage_of(cmd), stdout); return 2; }
+    if (options && a[0] == '-' && a[1]) {
+      lua_insert(L, -2);                         /* the context on top */
+      int r = script_option(L, argc, argv, &i);
+      lua_insert(L, -2);
+      if (r == 0) return 0;
+      if (r == 1) continue;
+      if (!script) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'", cmd, a));
+    }
+    if (!script) script = a;
+    else {
       lua_pushstring(L, a);
       lua_rawseti(L, -2, ++n_args);
     }
   }
+  if (!script) return fail_usage("missing script");
+  lua_pushstring(L, script);
+  lua_rawseti(L, -2, 0);
   lua_setglobal(L, "arg");
-  lua_pushboolean(L, isatty(2));
-  lua_setfield(L, -2, "tty");
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "neuromass._host");
+  lua_pushstring(L, script);
+  return 1;
+}
+
+
+/* Hands the host context (at `ctx`) to the library: require("neuromass").set_context(ctx). */
+static int hand_context(lua_State *L, int ctx)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "set_context");
+    lua_pushvalue(L, ctx);
+    status = docall(L, 1, 0);
+  }
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+    return 0;
+  }
   lua_pop(L, 1);
-  lua_pushstring(L, argv[2]);
   return 1;
 }
 
@@ -237,18 +325,18 @@ static int parse_command(lua_State *L, int argc, char **argv)
 static int sonify(lua_State *L, int argc, char **argv)
 {
   int quiet = 0;
-  lua_newtable(L);                               /* host options */
+  FILE *report = stdout;                         /* stderr when the audio goes to stdout */
+  for (int i = 2; i < argc; i++) {
+    if (is_help(argv[i])) { fputs(sonify_usage, stdout); return 1; }
+    quiet |= strcmp(argv[i], "--quiet") == 0;
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0) report = stderr;
+  }
+  lua_newtable(L);                               /* the host context */
   lua_pushliteral(L, "sonify");
   lua_setfield(L, -2, "mode");
-  lua_newtable(L);
-  lua_setfield(L, -2, "sets");
-  for (int i = 2; i < argc; i++) quiet |= strcmp(argv[i], "--quiet") == 0;
   lua_pushboolean(L, quiet);
   lua_setfield(L, -2, "quiet");
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "neuromass._host");
-  lua_pop(L, 1);
+  if (!hand_context(L, lua_gettop(L))) return 0;
   int status = luaL_loadstring(L, "return require('neuromass.audio').cli(...)");
   lua_createtable(L, argc - 2, 0);
   for (int i = 2; i < argc; i++) {
@@ -262,7 +350,7 @@ static int sonify(lua_State *L, int argc, char **argv)
     return 0;
   }
   for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-    puts(lua_tostring(L, -1));
+    fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
   }
   return 1;
@@ -271,15 +359,13 @@ static int sonify(lua_State *L, int argc, char **argv)
 
 /*
 ** After the script: every --set must have been applied by some model:run
-** (run.lua marks it `applied`); one that never was (no model ran) means the
-** user's value changed nothing, which must not pass as success.
+** (run.lua marks it `applied` in the context at `ctx`); one that never was
+** (no model ran) means the user's value changed nothing, which must not pass
+** as success.
 */
-static int check_sets_applied(lua_State *L)
+static int check_sets_applied(lua_State *L, int ctx)
 {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  if (lua_getfield(L, -1, "neuromass._host") != LUA_TTABLE ||
-      lua_getfield(L, -1, "sets") != LUA_TTABLE)
-    return 1;                                    /* the script replaced them */
+  if (lua_getfield(L, ctx, "sets") != LUA_TTABLE) return 1;   /* the script replaced them */
   for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
     if (lua_getfield(L, -1, "applied") == LUA_TNIL) {
       lua_rawgeti(L, -2, 1);
@@ -294,13 +380,27 @@ static int check_sets_applied(lua_State *L)
 }
 
 
+/* neuromass help [COMMAND] */
+static int help(int argc, char **argv)
+{
+  if (argc < 3) { fputs(usage, stdout); return 1; }
+  const char *text = usage_of(argv[2]);
+  if (!text) {
+    fprintf(stderr, PROGNAME ": help: unknown command '%s'\n(try '" PROGNAME " --help')\n", argv[2]);
+    return 0;
+  }
+  fputs(text, stdout);
+  return 1;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = (char **)lua_touserdata(L, 2);
   luaL_checkversion(L);
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+  if (argc < 2 || is_help(argv[1])) {
     fputs(usage, argc < 2 ? stderr : stdout);
     lua_pushboolean(L, argc >= 2);
     return 1;
@@ -308,6 +408,10 @@ static int pmain(lua_State *L)
   if (strcmp(argv[1], "--version") == 0) {
     printf(PROGNAME " %s (%s)\n", NM_VERSION, LUA_RELEASE);
     lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (strcmp(argv[1], "help") == 0) {
+    lua_pushboolean(L, help(argc, argv));
     return 1;
   }
   if (strcmp(argv[1], "sonify") == 0) {
@@ -323,7 +427,10 @@ static int pmain(lua_State *L)
   }
   luaL_openlibs(L);
   setup_path(L);
-  if (!parse_command(L, argc, argv)) { lua_pushboolean(L, 0); return 1; }
+  int ctx = lua_gettop(L) + 1;
+  int parsed = parse_command(L, argc, argv);
+  if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }
+  if (!hand_context(L, ctx)) { lua_pushboolean(L, 0); return 1; }
   const char *script = lua_tostring(L, -1);
   int status = luaL_loadfilex(L, script, "t");
   if (status == LUA_OK) status = docall(L, 0, 0);
@@ -333,7 +440,7 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, 0);
     return 1;
   }
-  lua_pushboolean(L, check_sets_applied(L));
+  lua_pushboolean(L, check_sets_applied(L, ctx));
   return 1;
 }
 

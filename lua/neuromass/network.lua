@@ -45,7 +45,7 @@ function M.check_speed(v, what, level)
   return v
 end
 
---- Makes a network (see API.md): nodes, connectivity [to][from], delays (ms)
+--- Makes a network (docs/reference.md): nodes, connectivity [to][from], delays (ms)
 -- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
 -- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
 function M.network(def)
@@ -314,4 +314,5 @@ function Network:resolve_sync()
 end
 
 M.Network = Network
+M.Sync = Sync          -- the object `net` a sync rule receives (docs/reference.md)
 return M

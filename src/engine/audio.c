@@ -15,7 +15,9 @@
 **  3. write: rendered again, scaled so that the peak sits `headroom` dB below
 **     full scale, passed through a look-ahead limiter (only when something
 **     would exceed full scale), and written through libsndfile in chunks to
-**     "<path>.tmp-<pid>", renamed to <path> when complete.
+**     "<path>.tmp-<pid>", renamed to <path> when complete.  The path "-" is
+**     standard output: the file is then made in $TMPDIR and copied there
+**     once complete.
 **
 ** Normalisation needs the peak of the finished mix, and the mix can only be
 ** formed once every signal's gain is known, i.e. after the last row: hence
@@ -456,20 +458,28 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     *status = NM_EINVAL;
     return NULL;
   }
+  /* Temporary files go beside the output; for stdout ("-") in $TMPDIR. */
+  const char *base = path;
+  char in_tmpdir[4096];
+  if (strcmp(path, "-") == 0) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(in_tmpdir, sizeof in_tmpdir, "%s/neuromass-stdout", dir && *dir ? dir : "/tmp");
+    base = in_tmpdir;
+  }
   if (!nm_audio_check_memory(o, why, why_size) ||
-      !check_size(o, path, lanes_of(o), o->rate / (o->speedup * o->in_rate), why, why_size)) {
+      !check_size(o, base, lanes_of(o), o->rate / (o->speedup * o->in_rate), why, why_size)) {
     *status = NM_EINVAL;
     return NULL;
   }
   nm_audio *a = calloc(1, sizeof *a);
-  size_t len = strlen(path);
+  size_t len = strlen(path) > strlen(base) ? strlen(path) : strlen(base);
   int ok = 1;
   if (!a) goto nomem;
   a->o = *o;
   a->path = alloc(&ok, len + 1, 1);
   a->tmp = alloc(&ok, len + 40, 1);
   if (!ok) goto nomem;
-  memcpy(a->path, path, len + 1);
+  memcpy(a->path, path, strlen(path) + 1);
 
   a->premix = premixed(o);
   a->lanes = lanes_of(o);
@@ -585,7 +595,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     nm_audio_free(a);
     return NULL;
   }
-  nm_temp_name(a->tmp, len + 40, path);
+  nm_temp_name(a->tmp, len + 40, base);
   errno = 0;
   a->sf = sf_open(a->tmp, SFM_WRITE, &info);
   if (!a->sf) {
@@ -600,7 +610,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   /* The spool, beside the output: unlinked at once, it vanishes with us. */
   char *spool_name = alloc(&ok, len + 40, 1);
   if (!ok) goto nomem;
-  snprintf(spool_name, len + 40, "%s.spool-%ld", path, (long)getpid());
+  snprintf(spool_name, len + 40, "%s.spool-%ld", base, (long)getpid());
   a->spool = fopen(spool_name, "w+b");
   if (a->spool) remove(spool_name);
   free(spool_name);
@@ -1314,10 +1324,35 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
 }
 
 
+/* The finished file at `tmp` copied to standard output; 0 or an errno. */
+static int copy_to_stdout(const char *tmp)
+{
+  FILE *in = fopen(tmp, "rb");
+  if (!in) return errno;
+  fflush(stdout);                                /* what the script printed comes first */
+  char buf[1 << 16];
+  size_t n;
+  int e = 0;
+  while (!e && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, stdout) != n) e = errno ? errno : EIO;
+  if (!e && ferror(in)) e = errno ? errno : EIO;
+  if (fflush(stdout) != 0 && !e) e = errno;
+  fclose(in);
+  return e;
+}
+
+
 int nm_audio_commit(nm_audio *a, const char *path)
 {
   if (!a->rendered || a->finished) return fail(a, NM_EINVAL, "nothing rendered to commit");
   if (!path) path = a->path;
+  if (strcmp(path, "-") == 0) {
+    int e = copy_to_stdout(a->tmp);
+    remove(a->tmp);
+    a->finished = 1;
+    if (e) snprintf(a->err, sizeof a->err, "cannot write to stdout: %s", strerror(e));
+    return e ? NM_EIO : NM_OK;
+  }
   if (rename(a->tmp, path) != 0) {
     int e = errno;
     snprintf(a->err, sizeof a->err, "cannot write '%s': %s", path, strerror(e));

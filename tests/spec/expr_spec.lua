@@ -45,7 +45,7 @@ describe("neuromass.expr", function()
     end
     local folded, params, names = {}, { inf = inf }, {}
     for i, c in ipairs(cases) do
-      local wrap = (ops[c[1]] or c[1] == "neg") and expr.const or function(x) return x end
+      local wrap = (ops[c[1]] or c[1] == "neg") and expr.const or function(value) return value end
       local v = eval(c[1], wrap(c[2]), c[3] and wrap(c[3]))
       folded[i] = expr.is_expr(v) and v.value or v
       params["a" .. i], params["b" .. i] = c[2] == c[2] and c[2] or 0, c[3] == c[3] and c[3] or 0
@@ -61,9 +61,9 @@ describe("neuromass.expr", function()
       derivatives = function() return { x = 0 } end,
       outputs = function(_, p)
         local out = {}
-        local function operand(x, name)  -- a parameter; NaN (not a parameter's value) as inf - inf
-          if x == nil then return nil end
-          return x == x and p[name] or p.inf - p.inf
+        local function operand(value, name)  -- a parameter; NaN (not a parameter's value) as inf - inf
+          if value == nil then return nil end
+          return value == value and p[name] or p.inf - p.inf
         end
         for i, c in ipairs(cases) do
           out[names[i]] = matches(eval(c[1], operand(c[2], "a" .. i), operand(c[3], "b" .. i)), folded[i])
@@ -99,7 +99,7 @@ describe("neuromass.expr", function()
 
   it("serializes a shared subexpression once", function()
     local s = x * y
-    local g = expr.serialize({ { s + s, "deriv", 0 } }, function(leaf) return "signal", 0, 0 end)
+    local g = expr.serialize({ { s + s, "deriv", 0 } }, function() return "signal", 0, 0 end)
     -- x, y, x*y, (x*y)+(x*y): four nodes, the product emitted once
     assert.are.equal(4, #g.op)
   end)

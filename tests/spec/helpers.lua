@@ -73,4 +73,23 @@ end
 
 M.exe = os.getenv("NEUROMASS_EXE") or (top .. "/build/neuromass")
 
+--- A string quoted for the shell.
+function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local scratch_dirs = {}
+
+--- A new temporary directory, removed by M.remove_scratch() (a spec's teardown).
+function M.scratch()
+  local _, out = M.sh("mktemp -d")
+  local d = out:gsub("%s+$", "")
+  scratch_dirs[#scratch_dirs + 1] = d
+  return d
+end
+
+--- Removes the directories M.scratch() made.
+function M.remove_scratch()
+  for _, d in ipairs(scratch_dirs) do M.sh("rm -rf " .. M.q(d)) end
+  scratch_dirs = {}
+end
+
 return M

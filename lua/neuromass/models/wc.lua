@@ -57,7 +57,6 @@ end
 --- MultiModel's WCnet: excitation reaches both masses of every node (additive over q_mean_EXC).
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "wc.network")
-  opts = opts or {}
   return nm.network {
     name = "Wilson-Cowan network", label = "WCnet", nodes = nodes, connectivity = Cmat,
     delays = delays,

@@ -18,7 +18,7 @@ end
 local rate = M.rate
 
 -- ---------------------------------------------------------------------
--- MultiModel flavour (spec/multimodel.md 3.4.1)
+-- MultiModel flavour (neurolib's multimodel/builder/wong_wang.py)
 -- ---------------------------------------------------------------------
 
 M.exc_mass = nm.mass {
@@ -71,7 +71,6 @@ end
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network")
-  opts = opts or {}
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays,

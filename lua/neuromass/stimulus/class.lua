@@ -88,7 +88,7 @@ local function class(spec)
   local set = {}
   for _, p in ipairs(spec.params) do set[p] = true end
   -- Our extensions: a start value for OU, and a duration for stimuli that
-  -- depend on it (used when the stimulus drives a model, API.md "continue").
+  -- depend on it (used when the stimulus drives a model, run{ continue = true }).
   if spec.name == "OrnsteinUhlenbeckProcess" then set.x0 = true end
   set.duration = true
   if spec.composite then

