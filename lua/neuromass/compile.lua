@@ -8,8 +8,8 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 
-local ipairs, pairs, error, string, type, tostring, debug =
-      ipairs, pairs, error, string, type, tostring, debug
+local ipairs, pairs, error, string, type, tostring, debug, rawlen =
+      ipairs, pairs, error, string, type, tostring, debug, rawlen
 
 local M = {}
 
@@ -118,7 +118,7 @@ local function assign_tables(model, cm, roots)
       end
       e.slot = slot
     end
-    for i = 1, #e do walk(e[i]) end
+    for i = 1, rawlen(e) do walk(e[i]) end   -- (an expression's # is an error)
   end
   for _, r in ipairs(roots) do walk(r[1]) end
 end

@@ -291,6 +291,16 @@ local cases = {
   { "a numeric input name in sync", "nm.model(" .. net2("[1] = net:additive('x')") .. ")", "'1'", "network_x" },
   { "a 10^6-deep expression", deriv("local e = s.x for _ = 1, 1000000 do e = e + 1 end return { x = e }"),
     "deep" },
+  -- issue 9 (Lua layer): operators Lua cannot turn into an equation
+  { "== on two symbols", deriv("return { x = (s.x == p.k) and 1 or 2 }"), "==", "nm.eq", "nm.ifelse" },
+  { "~= on two symbols", deriv("return { x = (s.x ~= p.k) and 1 or 2 }"), "~=", "nm.ne" },
+  { "the length of a symbol", deriv("return { x = #s.x }"), "'#'", "one number" },
+  { "& on a symbol", deriv("return { x = s.x & 2 }"), "'&'", "'//'" },
+  { "| on a symbol", deriv("return { x = 1 | s.x }"), "'|'" },
+  { "binary ~ on a symbol", deriv("return { x = s.x ~ 1 }"), "'~'" },
+  { "<< on a symbol", deriv("return { x = s.x << 1 }"), "'<<'" },
+  { ">> on a symbol", deriv("return { x = s.x >> 1 }"), "'>>'" },
+  { "unary ~ on a symbol", deriv("return { x = ~s.x }"), "'~'" },
 }
 
 -- The cases run through the executable as well (by their description).
