@@ -31,7 +31,7 @@ local MAX_STEPS = 2^53
 local function positive_ms(v, what, level)
   if type(v) ~= "number" or not (v > 0) or v == math.huge then
     error(string.format("run: '%s' must be a positive finite number of ms (got %s)", what,
-                        tostring(v)), level + 1)
+                        check.show(v)), level + 1)
   end
   return v
 end
@@ -39,7 +39,7 @@ end
 -- A whole number of steps of dt in `ms`, or an error.
 local function steps_in(ms, dt, what, level)
   if type(ms) ~= "number" or ms ~= ms or ms == math.huge then
-    error(string.format("run: '%s' must be a finite number of ms (got %s)", what, tostring(ms)),
+    error(string.format("run: '%s' must be a finite number of ms (got %s)", what, check.show(ms)),
           level + 1)
   end
   if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
@@ -60,14 +60,19 @@ local function check_solver_opts(opts, level)
   for _, k in ipairs { "rtol", "atol" } do
     local v = opts[k]
     if v ~= nil and (type(v) ~= "number" or not (v > 0) or v == math.huge) then
-      error(string.format("run: '%s' must be a positive finite number (got %s)", k, tostring(v)),
+      error(string.format("run: '%s' must be a positive finite number (got %s)", k, check.show(v)),
             level + 1)
     end
   end
   local th = opts.threads
   if th ~= nil and (math.type(th) ~= "integer" or th < 1 or th > core.max_threads) then
     error(string.format("run: 'threads' must be a whole number from 1 to %d, or absent for " ..
-                        "automatic (got %s)", core.max_threads, tostring(th)), level + 1)
+                        "automatic (got %s)", core.max_threads, check.show(th)), level + 1)
+  end
+  for _, k in ipairs { "continue", "progress" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      error(string.format("run: '%s' must be true or false (got %s)", k, check.show(opts[k])), level + 1)
+    end
   end
 end
 
@@ -242,7 +247,10 @@ function Model:run(opts)
   if duration == nil then error("run: 'duration' (ms) is required", 2) end
   local n_steps = steps_in(duration, dt, "duration", 2)
   local every = steps_in(opts.sampling_dt or dt, dt, "sampling_dt", 2)
-  if every < 1 then error("run: 'sampling_dt' must be at least dt", 2) end
+  if every < 1 then
+    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms", check.show(opts.sampling_dt),
+                        check.show(dt)), 2)
+  end
   local method = opts.integrator or "euler"
   if not integrators[method] then
     local names = {}
@@ -278,6 +286,16 @@ function Model:run(opts)
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true }, "run: output", 2)
+  -- Rows fall on multiples of sampling_dt since the first run: a run shorter
+  -- than that records none (a later continue = true run carries on); streaming
+  -- such a run would leave files without data.
+  local done = continuing and math.floor(self.sim:time() / dt + 0.5) or 0
+  local rows = (done + n_steps) // every - done // every
+  if rows == 0 and (output.csv or output.audio) then
+    error(string.format("run: this run records no row to write: 'duration' = %s ms is shorter than " ..
+                        "the next sample at 'sampling_dt' = %s ms", check.show(duration),
+                        check.show(dt * every)), 2)
+  end
   local keep = not ((output.csv or output.audio) and opts.record == nil)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #cols.sigs, dt, 2)
   local drv, stim_targets = drivers(self, n_steps, dt, 2)
@@ -292,7 +310,10 @@ function Model:run(opts)
     end
   end
   local seed = (h and h.seed) or opts.seed or 0
-  if math.type(seed) ~= "integer" or seed < 0 then error("run: 'seed' must be a non-negative integer", 2) end
+  seed = math.type(seed) == "float" and math.tointeger(seed) or seed    -- 3.0 is 3
+  if math.type(seed) ~= "integer" or seed < 0 then
+    error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)", check.show(seed)), 2)
+  end
   if not continuing then
     cm:set_initial(initial_vector(self))
     self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
@@ -347,7 +368,7 @@ function Model:run(opts)
   end
   if not r then fail_run(self, failure, au, method, 2) end
   local res = result.new(self, cols, keep and r or nil, dt * every)
-  res.dt = sim_dt
+  res.dt, res.duration = sim_dt, duration
   if au then
     -- the run's outputs appear together: when the audio cannot be finished,
     -- the CSV already in place steps aside as <stem>.partial.csv

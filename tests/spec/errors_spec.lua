@@ -301,6 +301,23 @@ local cases = {
   { "<< on a symbol", deriv("return { x = s.x << 1 }"), "'<<'" },
   { ">> on a symbol", deriv("return { x = s.x >> 1 }"), "'>>'" },
   { "unary ~ on a symbol", deriv("return { x = ~s.x }"), "'~'" },
+  -- every option of model:run that is refused shows the value given
+  { "a negative seed", "model:run { duration = 1, seed = -1 }", "'seed'", "-1" },
+  { "a fractional seed", "model:run { duration = 1, seed = 1.5 }", "'seed'", "1.5" },
+  { "a seed that is a string", "model:run { duration = 1, seed = '7' }", "'seed'", '"7" (a string)' },
+  { "sampling_dt below dt", "model:run { duration = 1, dt = 0.1, sampling_dt = 0 }", "sampling_dt", "= 0 ms",
+    "dt = 0.1" },
+  { "a dt that is a string", "model:run { duration = 1, dt = 'x' }", "'dt'", '"x" (a string)' },
+  { "rtol negative", "model:run { duration = 1, rtol = -1 }", "'rtol'", "-1" },
+  { "threads zero", "model:run { duration = 1, threads = 0 }", "'threads'", "got 0" },
+  { "progress a string", "model:run { duration = 1, progress = 'yes' }", "'progress'", '"yes" (a string)' },
+  { "continue a number", "model:run { duration = 1, continue = 1 }", "'continue'", "got 1" },
+  { "streaming a run shorter than sampling_dt",
+    "model:run { duration = 1, sampling_dt = 2, output = { csv = os.tmpname() .. '.csv' } }",
+    "records no row", "1 ms", "2 ms" },
+  { "writing a result that has no row",
+    "model:run { duration = 1, sampling_dt = 2 }:write_csv(os.tmpname() .. '.csv')",
+    "no row", "'duration' = 1 ms", "'sampling_dt' = 2 ms" },
 }
 
 -- The cases run through the executable as well (by their description).

@@ -32,6 +32,12 @@ describe("model:run", function()
     assert.are_not.same(go(7), go(8))
   end)
 
+  it("takes a whole seed written as a float (3.0) as that integer", function()
+    local a = small_net { sigma_ou = 0.05 }:run { duration = 20, dt = 0.1, seed = 3 }:get("x", 1)
+    local b = small_net { sigma_ou = 0.05 }:run { duration = 20, dt = 0.1, seed = 3.0 }:get("x", 1)
+    assert.are.same(a, b)
+  end)
+
   it("continues a run exactly: 100 ms + 100 ms equals 200 ms, with delays and noise", function()
     local whole = small_net { sigma_ou = 0.05 }:run { duration = 200, dt = 0.1, seed = 3 }
     local m = small_net { sigma_ou = 0.05 }
