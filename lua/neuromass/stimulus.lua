@@ -406,7 +406,8 @@ end
 -- Methods called with something else than a stimulus (s.as_array(...)).
 local function check_self(self, name)
   if not is_stimulus(self) then
-    error(string.format("%s: call it on a stimulus, as s:%s(...) (got %s)", name, name, show(self)), 3)
+    check.error(string.format("%s: call it on a stimulus with a colon, as s:%s(...) (got %s)", name, name,
+                              show(self)), 3)
   end
 end
 

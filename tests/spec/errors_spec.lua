@@ -318,6 +318,32 @@ local cases = {
   { "writing a result that has no row",
     "model:run { duration = 1, sampling_dt = 2 }:write_csv(os.tmpname() .. '.csv')",
     "no row", "'duration' = 1 ms", "'sampling_dt' = 2 ms" },
+  -- a method called with a dot instead of a colon
+  { "model.run with a dot", "model.run { duration = 1 }", "model:run{...} with a colon" },
+  { "model.describe with a dot", "model.describe()", "model:describe(...) with a colon", "nil" },
+  { "result.write_csv with a dot", "local r = model:run { duration = 1 }\nr.write_csv('x.csv')",
+    "result:write_csv(...) with a colon", '"x.csv" (a string)' },
+  { "result.get with a dot", "local r = model:run { duration = 1 }\nr.get('x', 0)", "result:get(...)" },
+  { "node.variables with a dot", "node.variables()", "node:variables(...) with a colon" },
+  { "net.additive with a dot in sync", "nm.model(" .. net2("network_x = net.additive('x')") .. ")",
+    "net:additive(...) with a colon", '"x" (a string)' },
+  { "a stimulus's as_array with a dot",
+    "local s = nm.stimulus.StepInput { step_size = 1 }\ns.as_array(10, 1)", "with a colon", "s:as_array" },
+  -- names are identifiers; labels have no '.', '*' or '|' (they build and match hierarchical names)
+  { "a parameter named with '*'", mass("params = { ['k*'] = 1 }, derivatives = function(s) return { x = 0 } end"),
+    "'k*'", "identifiers" },
+  { "a state variable named with '.'",
+    "nm.mass { label = 'M', state = { ['x.y'] = 0 }, derivatives = function(s) return { ['x.y'] = 0 } end }",
+    "'x.y'", "identifiers" },
+  { "a state.order name starting with a digit",
+    "nm.mass { label = 'M', state = { ['1x'] = 0, order = { '1x' } }, derivatives = function(s) return { ['1x'] = 0 } end }",
+    "'1x'", "identifiers" },
+  { "an input name with a space", mass("inputs = { 'in put' }, derivatives = function(s) return { x = 0 } end"),
+    "'in put'", "identifiers" },
+  { "a mass label with '*'", "nm.mass { label = 'A*', state = { x = 0 }, derivatives = function(s) return { x = 0 } end }",
+    '"A*"', "'*'" },
+  { "a node label with '.'", "nm.node { label = 'N.1', masses = { Osc() } }", '"N.1"', "'.'" },
+  { "a network label with '|'", "nm.network { label = 'Net|2', nodes = { node } }", '"Net|2"', "'|'" },
 }
 
 -- The cases run through the executable as well (by their description).
