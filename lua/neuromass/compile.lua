@@ -74,9 +74,9 @@ end
 local function delay_of(ms, dt, level, fmt, ...)
   local steps = layout.delay_steps(ms, dt)
   if not (steps <= core.max_delay) then          -- NaN and infinite delays too
-    error(string.format(fmt, ...) .. string.format(", %g ms, is %.17g steps of dt = %g ms; at " ..
+    error(string.format(fmt, ...) .. string.format(", %s ms, is %s steps of dt = %g ms; at " ..
                         "most %d steps can be represented (use a larger dt or a shorter delay)",
-                        ms, steps, dt, core.max_delay), level + 1)
+                        check.show(ms), check.show(steps), dt, core.max_delay), level + 1)
   end
   return steps
 end
@@ -299,6 +299,7 @@ end
 --- Builds the engine model for time step dt.
 function M.build(model, dt)
   local L, net = model.layout, model.net
+  net:check_matrices(3)
   model.rules, model.sync = net:resolve_sync()
   M.check_inputs(model, 3)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,

@@ -97,6 +97,20 @@ function M.network(def)
   return self
 end
 
+--- Checks the network's matrices again, at the user's line: they are the
+-- user's tables, which may have been edited since nm.network (connectivity,
+-- lengths or delays, and each node's local delays).  Called by nm.model and
+-- before every build of the engine model.
+function Network:check_matrices(level)
+  local n, what = #self.nodes, "network '" .. self.label .. "': "
+  check.matrix(self.connectivity, n, what .. "connectivity", level + 1)
+  if self.lengths then check.matrix(self.lengths, n, what .. "lengths", level + 1, true) end
+  if self.fixed_delays then check.matrix(self.fixed_delays, n, what .. "delays", level + 1, true) end
+  for _, nd in ipairs(self.nodes) do
+    if nd.delays then check.matrix(nd.delays, #nd.masses, "node '" .. nd.label .. "': delays", level + 1, true) end
+  end
+end
+
 --- The delay matrix in ms (lengths / signal_speed, or the fixed delays).
 function Network:delay_matrix()
   return self.fixed_delays or

@@ -344,12 +344,30 @@ local cases = {
     '"A*"', "'*'" },
   { "a node label with '.'", "nm.node { label = 'N.1', masses = { Osc() } }", '"N.1"', "'.'" },
   { "a network label with '|'", "nm.network { label = 'Net|2', nodes = { node } }", '"Net|2"', "'|'" },
+  -- matrices are the user's tables: edits after nm.network are checked again
+  { "connectivity edited after nm.network",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal net = nm.network { nodes = nm.replicate(node, 2), connectivity = C, " ..
+    "sync = sync_x }\nC[1][2] = 'oops'\nnm.model(net)", "connectivity[1][2]", '"oops" (a string)' },
+  { "delays edited to a negative value after nm.network",
+    "local D = { { 0, 1 }, { 1, 0 } }\nlocal net = nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "delays = D, sync = sync_x }\nD[1][2] = -5\nnm.model(net)", "delays[1][2]", "negative", "-5" },
+  { "lengths edited to inf after nm.network",
+    "local Lm = { { 0, 1 }, { 1, 0 } }\nlocal net = nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "lengths = Lm, signal_speed = 1, sync = sync_x }\nLm[2][1] = 1/0\nnm.model(net)", "lengths[2][1]", "inf" },
+  { "a NaN delay edited in after nm.model, before the run",
+    "local D = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.model(nm.network { nodes = nm.replicate(node, 2), " ..
+    "connectivity = C2, delays = D, sync = sync_x })\nD[1][2] = 0/0\nm:run { duration = 1 }", "delays[1][2]", "nan" },
+  { "connectivity edited after a run, before a rebuild",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.model(nm.network { nodes = nm.replicate(node, 2), " ..
+    "connectivity = C, sync = sync_x })\nm:run { duration = 1 }\nC[2][1] = {}\nm:run { duration = 1, dt = 0.05 }",
+    "connectivity[2][1]", "table" },
 }
 
 -- The cases run through the executable as well (by their description).
 local through_exe = { ["math.sin on a symbol"] = true, ["a slow mass raising a table"] = true,
                       ["native: signalV NaN"] = true, ["a rule for an undeclared input"] = true,
-                      ["reading an unknown parameter"] = true }
+                      ["reading an unknown parameter"] = true,
+                      ["a NaN delay edited in after nm.model, before the run"] = true }
 
 local function run_case(code)
   local src = preamble .. code .. "\n"
