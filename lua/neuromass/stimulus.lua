@@ -406,8 +406,7 @@ end
 -- Methods called with something else than a stimulus (s.as_array(...)).
 local function check_self(self, name)
   if not is_stimulus(self) then
-    check.error(string.format("%s: call it on a stimulus with a colon, as s:%s(...) (got %s)", name, name,
-                              show(self)), 3)
+    check.error(string.format("%s: call it on a stimulus, as s:%s(...) (got %s)", name, name, show(self)), 3)
   end
 end
 
@@ -891,14 +890,19 @@ local function check_request(duration, dt, what, level)
   end
 end
 
--- The samples of a request (engine's count), or an error when there are too many to count.
+-- Why a duration at dt has no count of samples (core.stim_length gave 0):
+-- too many to count, or fewer than one.
+local function length_problem(d, dt)
+  return string.format("duration = %s ms at dt = %s ms is %.3g samples, %s", num(d), num(dt), d / dt,
+                       d / dt < 1 and "fewer than one (make the duration at least dt)"
+                       or "more than the 2^53 a stimulus can count")
+end
+
+-- The samples of a request (engine's count), or an error when there is no count.
 local function request_length(duration, dt, what, level)
   check_request(duration, dt, what, level + 1)
   local N = core.stim_length(duration, dt)
-  if N == 0 then
-    error(string.format("%s: duration = %s ms at dt = %s ms is %.3g samples, more than the 2^53 a stimulus " ..
-                        "can count", what, num(duration), num(dt), duration / dt), level + 1)
-  end
+  if N == 0 then error(what .. ": " .. length_problem(duration, dt), level + 1) end
   return N
 end
 
@@ -1015,10 +1019,7 @@ local why_text = {
   end,
   channels = function() return "its inputs have different numbers of channels (n)" end,
   duration = function(_, d) return "the duration must be positive, got " .. num(d) .. " ms" end,
-  length = function(_, d, _, dt)
-    return string.format("duration = %s ms at dt = %s ms is %.3g samples, more than the 2^53 a stimulus " ..
-                         "can count", num(d), num(dt), d / dt)
-  end,
+  length = function(_, d, _, dt) return length_problem(d, dt) end,
   depth = function() return limits_problem(MAX_DEPTH + 1, 0) end,
   size = function(o, _, _, _, bytes, limit)
     return string.format("n = %s channels need %s, more than this machine's memory (%s)", show(first_n(o)),
@@ -1054,7 +1055,8 @@ end
 -- The next `count` samples of a compiled stimulus as Lua tables, or an error
 -- saying they do not fit in memory.
 local function rendered(st, count, self, what, level)
-  local a, _, bytes, limit = st:render(count)
+  local ok, a, _, bytes, limit = pcall(st.render, st, count)
+  if not ok then error(what .. ": " .. explain(self, tostring(a)), level + 1) end   -- a non-finite sample
   if a then return a end
   error(string.format("%s: %s: %s channels × %d samples need %s, more than this machine's memory (%s); " ..
                       "take fewer at a time with s:chunks(duration, dt, size)", what, type_name(self),
@@ -1133,9 +1135,9 @@ local function drives_all(self, count, key)
   if not n then return nil, why end
   if n == 1 then return true end
   if n == count then return false end
-  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %d targets " ..
-                            "(one per node): give n = %d, or n = 1 to drive all alike", key, show(n), key,
-                            count, count)
+  local fix = count == 1 and "give n = 1" or string.format("give n = %d, or n = 1 to drive all alike", count)
+  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %d target%s " ..
+                            "(one per node): %s", key, show(n), key, count, count == 1 and "" or "s", fix)
 end
 
 --- params.spread's extension point: one binding per matched slot (target i

@@ -328,7 +328,7 @@ local cases = {
   { "net.additive with a dot in sync", "nm.model(" .. net2("network_x = net.additive('x')") .. ")",
     "net:additive(...) with a colon", '"x" (a string)' },
   { "a stimulus's as_array with a dot",
-    "local s = nm.stimulus.StepInput { step_size = 1 }\ns.as_array(10, 1)", "with a colon", "s:as_array" },
+    "local s = nm.stimulus.StepInput { step_size = 1 }\ns.as_array(10, 1)", "call it on a stimulus, as s:as_array(...)" },
   -- names are identifiers; labels have no '.', '*' or '|' (they build and match hierarchical names)
   { "a parameter named with '*'", mass("params = { ['k*'] = 1 }, derivatives = function(s) return { x = 0 } end"),
     "'k*'", "identifiers" },
