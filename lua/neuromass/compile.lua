@@ -300,6 +300,7 @@ end
 function M.build(model, dt)
   local L, net = model.layout, model.net
   net:check_matrices(3)
+  model.matrix_snapshot = net:snapshot()
   model.rules, model.sync = net:resolve_sync()
   M.check_inputs(model, 3)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,

@@ -275,7 +275,8 @@ function Model:run(opts)
   if continuing and self.sim_dt ~= sim_dt then
     error("run: cannot continue with another dt, sampling_dt or kind of integrator", 2)
   end
-  if self.dirty or self.built_dt ~= dt then
+  -- (the matrices are the user's tables: an edit since the build rebuilds too)
+  if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
     if continuing then
       error("run: cannot continue after changing dt or the network's structure", 2)
     end
