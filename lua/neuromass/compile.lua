@@ -8,8 +8,8 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 
-local ipairs, pairs, error, string, type, tostring =
-      ipairs, pairs, error, string, type, tostring
+local ipairs, pairs, error, string, type, tostring, rawlen =
+      ipairs, pairs, error, string, type, tostring, rawlen
 
 local M = {}
 
@@ -74,9 +74,9 @@ end
 local function delay_of(ms, dt, level, fmt, ...)
   local steps = layout.delay_steps(ms, dt)
   if not (steps <= core.max_delay) then          -- NaN and infinite delays too
-    error(string.format(fmt, ...) .. string.format(", %g ms, is %s steps of dt = %g ms; at " ..
+    error(string.format(fmt, ...) .. string.format(", %s ms, is %s steps of dt = %g ms; at " ..
                         "most %d steps can be represented (use a larger dt or a shorter delay)",
-                        ms, check.number(steps), dt, core.max_delay), level + 1)
+                        check.show(ms), check.show(steps), dt, core.max_delay), level + 1)
   end
   return steps
 end
@@ -118,7 +118,7 @@ local function assign_tables(model, cm, roots)
       end
       e.slot = slot
     end
-    for i = 1, #e do walk(e[i]) end
+    for i = 1, rawlen(e) do walk(e[i]) end   -- (an expression's # is an error)
   end
   for _, r in ipairs(roots) do walk(r[1]) end
 end
@@ -297,6 +297,8 @@ end
 -- errors at `level` (as for error()).
 function M.build(model, dt, level)
   local L, net = model.layout, model.net
+  net:check_matrices(3)
+  model.matrix_snapshot = net:snapshot()
   model.rules, model.sync = net:resolve_sync()
   M.check_inputs(model, level + 1)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,

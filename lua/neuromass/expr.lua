@@ -1,14 +1,14 @@
 --- Symbolic expressions: the values a mass's `derivatives` function computes with.
--- Arithmetic on them (`+ - * / ^`, unary minus) builds a graph instead of a number;
+-- Arithmetic on them (`+ - * / % ^ //`, unary minus) builds a graph instead of a number;
 -- `neuromass.core` compiles that graph into a flat program.  Comparisons are
 -- functions (`lt`, `gt`, ...): Lua converts the result of `__lt`/`__eq` to a
 -- boolean, so overloading them could not build a graph.
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local getmetatable, setmetatable, type, error, select, rawequal =
-      getmetatable, setmetatable, type, error, select, rawequal
-local string, table, pairs, ipairs = string, table, pairs, ipairs
+local getmetatable, setmetatable, type, error, select, rawequal, rawlen =
+      getmetatable, setmetatable, type, error, select, rawequal, rawlen
+local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
 
 local M = {}
 
@@ -57,6 +57,13 @@ E.__unm = function(a)
   if a.op == "const" then return const(apply("neg", a.value)) end
   return node { op = "neg", a }
 end
+-- Floor division means what it means for numbers: floor(a / b).
+local quotient = binary("div", "//")
+E.__idiv = function(a, b)
+  local q = quotient(a, b)
+  if q.op == "const" then return const(math.floor(q.value)) end
+  return node { op = "floor", q }
+end
 
 local function refuse(names)
   return function() error("expressions cannot be compared with " .. names .. " (Lua would make " ..
@@ -66,6 +73,20 @@ local function refuse(names)
 end
 E.__lt = refuse("< or >")
 E.__le = refuse("<= or >=")
+-- Lua calls __eq only when both sides are tables: `e == 0` is false without
+-- asking (README: use nm.eq), but `e1 == e2` and `e1 ~= e2` are refused here.
+-- The library compares expressions by identity with rawequal.
+E.__eq = function() error("expressions cannot be compared with == or ~= (Lua would make the " ..
+                          "result true or false once, not an equation; and `e == 0` is always " ..
+                          "false): use nm.eq(a, b) or nm.ne(a, b), and nm.ifelse(nm.eq(a, b), x, y) " ..
+                          "for a branch", 2) end
+E.__len = function() error("an expression has no length ('#'): it stands for one number", 2) end
+local function no_bitwise(symbol)
+  return function() error("expressions have no bitwise operator '" .. symbol .. "' (they are real " ..
+                          "numbers, not integers); floor division '//' and nm.floor are supported", 2) end
+end
+E.__band, E.__bor, E.__bxor = no_bitwise("&"), no_bitwise("|"), no_bitwise("~")
+E.__shl, E.__shr, E.__bnot = no_bitwise("<<"), no_bitwise(">>"), no_bitwise("~")
 E.__concat = function() error("expressions cannot be concatenated with '..' (print them with " ..
                               "tostring(e))", 2) end
 E.__call = function() error("an expression is not a function", 2) end
@@ -87,7 +108,7 @@ local function show(e, outer)
     return "-" .. show(e[1], prec.neg)
   end
   local args = {}
-  for i = 1, #e do args[i] = show(e[i]) end
+  for i = 1, rawlen(e) do args[i] = show(e[i]) end
   return op .. "(" .. table.concat(args, ", ") .. ")"
 end
 E.__tostring = function(e) return show(e) end
@@ -151,7 +172,7 @@ function M.depth(e)
       top = top - 1
     else
       local d, ready = 0, true
-      for i = 1, #x do
+      for i = 1, rawlen(x) do
         local c = depth[x[i]]
         if c then
           if c > d then d = c end
@@ -186,11 +207,11 @@ function M.substitute(e, f, memo)
   local done = memo[e]
   if done then return done end
   local out
-  if #e == 0 then
+  if rawlen(e) == 0 then
     out = f(e) or e
   else
     local args, changed = {}, false
-    for i = 1, #e do
+    for i = 1, rawlen(e) do
       args[i] = M.substitute(e[i], f, memo)
       changed = changed or not rawequal(args[i], e[i])
     end
@@ -225,7 +246,7 @@ function M.serialize(roots, slot_of)
     local op, slot, delay, value = e.op, e.slot or 0, 0, 0
     if op == "const" then
       value = e.value
-    elseif #e == 0 then
+    elseif rawlen(e) == 0 then
       op, slot, delay = slot_of(e)
     end
     n = n + 1

@@ -53,6 +53,16 @@ M.models = setmetatable({}, {
   end,
 })
 
+-- A method called with a dot instead of a colon (m.run{...}) is refused at the user's line.
+check.methods(model.Model, "model")
+check.methods(require("neuromass.result").Result, "result")
+check.methods(network.Network, "network")
+check.methods(network.Sync, "net", { none = true })
+check.methods(node.Node, "node")
+check.methods(mass.Mass, "mass")
+check.methods(mass.MassType, "mass type")
+check.methods(require("neuromass.tables").Table, "table")
+
 -- A misspelt name (nm.sine) is an error with a suggestion, not a nil to call.
 setmetatable(M, { __index = function(t, k)
   local names = {}

@@ -52,10 +52,7 @@ end
 local function sorted_keys(t, skip, what)
   local keys = {}
   for k in pairs(t) do
-    if type(k) ~= "string" then
-      error(string.format("%s: names are strings, got %s", what or "mass", check.show(k)), 3)
-    end
-    if k ~= skip then keys[#keys + 1] = k end
+    if k ~= skip then keys[#keys + 1] = check.identifier(k, what or "mass", 3) end
   end
   table.sort(keys)
   return keys
@@ -147,6 +144,7 @@ function M.mass(def)
     end
   end
   local name = def.name or def.label or "mass"
+  check.label_chars(def.label or name, "mass", 2)
   local t = setmetatable({}, MassType)
   t.name, t.label, t.type = name, def.label or name, def.type
   if type(def.derivatives) ~= "function" then

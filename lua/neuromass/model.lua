@@ -186,6 +186,7 @@ function M.model(obj, opts)
     default_duration = opts.duration, label = opts.label or net.label,
     describe_extra = opts.describe, info_extra = opts.info,
   }, Model)
+  net:check_matrices(2)
   self.layout = layout.build(net)
   register_names(self, opts)
   self.dirty = true

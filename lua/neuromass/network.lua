@@ -97,6 +97,53 @@ function M.network(def)
   return self
 end
 
+--- Checks the network's matrices again, at the user's line: they are the
+-- user's tables, which may have been edited since nm.network (connectivity,
+-- lengths or delays, and each node's local delays).  Called by nm.model and
+-- before every build of the engine model.
+function Network:check_matrices(level)
+  local n, what = #self.nodes, "network '" .. self.label .. "': "
+  check.matrix(self.connectivity, n, what .. "connectivity", level + 1)
+  if self.lengths then check.matrix(self.lengths, n, what .. "lengths", level + 1, true) end
+  if self.fixed_delays then check.matrix(self.fixed_delays, n, what .. "delays", level + 1, true) end
+  for _, nd in ipairs(self.nodes) do
+    if nd.delays then check.matrix(nd.delays, #nd.masses, "node '" .. nd.label .. "': delays", level + 1, true) end
+  end
+end
+
+-- Calls f(row) for each row of the user's matrices (connectivity, lengths,
+-- delays, nodes' local delays) packed as doubles (8 bytes an entry, half a
+-- Lua table's), or false for a row that is no longer n numbers; stops when
+-- f returns false (and then returns false).
+local function each_packed_row(self, f)
+  local mats = { self.connectivity, self.lengths or false, self.fixed_delays or false }
+  for _, nd in ipairs(self.nodes) do mats[#mats + 1] = nd.delays or false end
+  for _, m in ipairs(mats) do
+    local fmt = m and "<" .. string.rep("d", #m)
+    for i = 1, m and #m or 0 do
+      local row, ok, packed = m[i], false, false
+      if type(row) == "table" then ok, packed = pcall(string.pack, fmt, table.unpack(row, 1, #m)) end
+      if f(ok and packed) == false then return false end
+    end
+  end
+  return true
+end
+
+--- A copy of the network's matrices, for same_matrices (taken when the
+-- engine model is built, after check_matrices).
+function Network:snapshot()
+  local rows = {}
+  each_packed_row(self, function(r) rows[#rows + 1] = r end)
+  return rows
+end
+
+--- Whether the matrices still hold the values of `snap` (Network:snapshot):
+-- an edit of the user's tables after a build must rebuild the coupling.
+function Network:same_matrices(snap)
+  local k = 0
+  return each_packed_row(self, function(r) k = k + 1; return r == snap[k] end) and k == #snap
+end
+
 --- The delay matrix in ms (lengths / signal_speed, or the fixed delays).
 function Network:delay_matrix()
   return self.fixed_delays or

@@ -63,6 +63,11 @@ end
 function Result:write_csv(path)
   need_data(self, 2)
   if type(path) ~= "string" then error("write_csv: expected a path", 2) end
+  if not self.dry and self:rows() == 0 then
+    error(string.format("write_csv: the run recorded no row ('duration' = %s ms is shorter than " ..
+                        "'sampling_dt' = %s ms), so there is nothing to write", check.show(self.duration),
+                        check.show(self.sampling_dt)), 2)
+  end
   local full = outputs.resolve(path, 2)
   if self.dry then return full end
   outputs.check("write_csv", 2, { { path = full, given = path } })

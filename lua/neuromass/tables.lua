@@ -98,4 +98,5 @@ function M.lookup(tbl, row, col)
   return expr.table2d(tbl, row, col)
 end
 
+M.Table = Table       -- its methods are checked for a colon call (init.lua)
 return M

@@ -314,7 +314,9 @@ void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
 /* The next `count` samples of every channel, channel-major (stride count):
 ** out holds channels * count doubles.  NM_EINVAL (reason: nm_stim_reason)
-** when out is NULL or channels * count doubles cannot be addressed. */
+** when out is NULL or channels * count doubles cannot be addressed;
+** NM_ENONFINITE (the reason names the time, sample and channel) when a
+** sample is not finite (finite parameters can add up to inf). */
 int nm_stim_render(nm_stim *s, double *out, size_t count);
 /* Sample k of every channel into out[channels]; k never decreases from call
 ** to call (the chunk holding it is rendered on demand).  Do not mix with

@@ -517,11 +517,19 @@ int nm_stim_render(nm_stim *s, double *out, size_t count)
   if (count && nc > SIZE_MAX / sizeof *out / count)
     return nm_reason(s->why, sizeof s->why, NM_EINVAL, "stimulus: render: %zu channels x %zu samples "
                      "cannot be addressed", nc, count);
+  size_t first = s->root->pos;
   for (size_t done = 0; done < count;) {
     size_t m = count - done < CHUNK ? count - done : CHUNK;
     render(s->root, s->dt, s->sqdt, out + done, count, m);
     done += m;
   }
+  /* Finite parameters can still add up past the largest double (1e308 + 1e308). */
+  for (size_t c = 0; c < nc; c++)
+    for (size_t j = 0; j < count; j++)
+      if (!isfinite(out[c * count + j]))
+        return nm_reason(s->why, sizeof s->why, NM_ENONFINITE, "its value at t = %g ms (sample %zu, "
+                         "channel %zu, counted from 0) is %s, not a finite number", grid_time(s->dt, first + j),
+                         first + j, c, isnan(out[c * count + j]) ? "nan" : out[c * count + j] > 0 ? "inf" : "-inf");
   return NM_OK;
 }
 

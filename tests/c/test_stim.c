@@ -208,6 +208,24 @@ static void test_reasons(void)
 }
 
 
+/* Finite parameters that add up past the largest double: the render says where. */
+static void test_nonfinite(void)
+{
+  static const nm_stim_node big[] = {
+    { .kind = NM_STIM_SUM, .n_children = 2 },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1e308 } },
+    { .kind = NM_STIM_STEP, .channels = 1, .p = { 1e308 }, .flags = NM_STIM_HAS_START, .start = 0.5 },
+  };
+  double out[10];
+  nm_stim *s = make(big, 3, 1, 0.1);
+  int rc = nm_stim_render(s, out, 10);
+  const char *why = nm_stim_reason(s, rc);
+  CHECK(rc == NM_ENONFINITE && strstr(why, "t = 0.6 ms (sample 5, channel 0") && strstr(why, "is inf"),
+        "stim: a sum that overflows to inf is refused at its first sample: %s", why);
+  nm_stim_free(s);
+}
+
+
 /* A concatenation of 10000 parts compiles and renders in linear time. */
 static void test_many_parts(void)
 {
@@ -242,5 +260,6 @@ int main(void)
   test_depth();
   test_many_parts();
   test_reasons();
+  test_nonfinite();
   return test_summary();
 }

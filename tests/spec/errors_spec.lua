@@ -290,12 +290,83 @@ local cases = {
   { "a numeric input name in sync", "nm.model(" .. net2("[1] = net:additive('x')") .. ")", "'1'", "network_x" },
   { "a 10^6-deep expression", deriv("local e = s.x for _ = 1, 1000000 do e = e + 1 end return { x = e }"),
     "deep" },
+  -- issue 9 (Lua layer): operators Lua cannot turn into an equation
+  { "== on two symbols", deriv("return { x = (s.x == p.k) and 1 or 2 }"), "==", "nm.eq", "nm.ifelse" },
+  { "~= on two symbols", deriv("return { x = (s.x ~= p.k) and 1 or 2 }"), "~=", "nm.ne" },
+  { "the length of a symbol", deriv("return { x = #s.x }"), "'#'", "one number" },
+  { "& on a symbol", deriv("return { x = s.x & 2 }"), "'&'", "'//'" },
+  { "| on a symbol", deriv("return { x = 1 | s.x }"), "'|'" },
+  { "binary ~ on a symbol", deriv("return { x = s.x ~ 1 }"), "'~'" },
+  { "<< on a symbol", deriv("return { x = s.x << 1 }"), "'<<'" },
+  { ">> on a symbol", deriv("return { x = s.x >> 1 }"), "'>>'" },
+  { "unary ~ on a symbol", deriv("return { x = ~s.x }"), "'~'" },
+  -- every option of model:run that is refused shows the value given
+  { "a negative seed", "model:run { duration = 1, seed = -1 }", "'seed'", "-1" },
+  { "a fractional seed", "model:run { duration = 1, seed = 1.5 }", "'seed'", "1.5" },
+  { "a seed that is a string", "model:run { duration = 1, seed = '7' }", "'seed'", '"7" (a string)' },
+  { "sampling_dt below dt", "model:run { duration = 1, dt = 0.1, sampling_dt = 0 }", "sampling_dt", "= 0 ms",
+    "dt = 0.1" },
+  { "a dt that is a string", "model:run { duration = 1, dt = 'x' }", "'dt'", '"x" (a string)' },
+  { "rtol negative", "model:run { duration = 1, rtol = -1 }", "'rtol'", "-1" },
+  { "threads zero", "model:run { duration = 1, threads = 0 }", "'threads'", "got 0" },
+  { "progress a string", "model:run { duration = 1, progress = 'yes' }", "'progress'", '"yes" (a string)' },
+  { "continue a number", "model:run { duration = 1, continue = 1 }", "'continue'", "got 1" },
+  { "streaming a run shorter than sampling_dt",
+    "model:run { duration = 1, sampling_dt = 2, output = { csv = os.tmpname() .. '.csv' } }",
+    "records no row", "1 ms", "2 ms" },
+  { "writing a result that has no row",
+    "model:run { duration = 1, sampling_dt = 2 }:write_csv(os.tmpname() .. '.csv')",
+    "no row", "'duration' = 1 ms", "'sampling_dt' = 2 ms" },
+  -- a method called with a dot instead of a colon
+  { "model.run with a dot", "model.run { duration = 1 }", "model:run{...} with a colon" },
+  { "model.describe with a dot", "model.describe()", "model:describe(...) with a colon", "nil" },
+  { "result.write_csv with a dot", "local r = model:run { duration = 1 }\nr.write_csv('x.csv')",
+    "result:write_csv(...) with a colon", '"x.csv" (a string)' },
+  { "result.get with a dot", "local r = model:run { duration = 1 }\nr.get('x', 0)", "result:get(...)" },
+  { "node.variables with a dot", "node.variables()", "node:variables(...) with a colon" },
+  { "net.additive with a dot in sync", "nm.model(" .. net2("network_x = net.additive('x')") .. ")",
+    "net:additive(...) with a colon", '"x" (a string)' },
+  { "a stimulus's as_array with a dot",
+    "local s = nm.stimulus.StepInput { step_size = 1 }\ns.as_array(10, 1)", "call it on a stimulus, as s:as_array(...)" },
+  -- names are identifiers; labels have no '.', '*' or '|' (they build and match hierarchical names)
+  { "a parameter named with '*'", mass("params = { ['k*'] = 1 }, derivatives = function(s) return { x = 0 } end"),
+    "'k*'", "identifiers" },
+  { "a state variable named with '.'",
+    "nm.mass { label = 'M', state = { ['x.y'] = 0 }, derivatives = function(s) return { ['x.y'] = 0 } end }",
+    "'x.y'", "identifiers" },
+  { "a state.order name starting with a digit",
+    "nm.mass { label = 'M', state = { ['1x'] = 0, order = { '1x' } }, derivatives = function(s) return { ['1x'] = 0 } end }",
+    "'1x'", "identifiers" },
+  { "an input name with a space", mass("inputs = { 'in put' }, derivatives = function(s) return { x = 0 } end"),
+    "'in put'", "identifiers" },
+  { "a mass label with '*'", "nm.mass { label = 'A*', state = { x = 0 }, derivatives = function(s) return { x = 0 } end }",
+    '"A*"', "'*'" },
+  { "a node label with '.'", "nm.node { label = 'N.1', masses = { Osc() } }", '"N.1"', "'.'" },
+  { "a network label with '|'", "nm.network { label = 'Net|2', nodes = { node } }", '"Net|2"', "'|'" },
+  -- matrices are the user's tables: edits after nm.network are checked again
+  { "connectivity edited after nm.network",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal net = nm.network { nodes = nm.replicate(node, 2), connectivity = C, " ..
+    "sync = sync_x }\nC[1][2] = 'oops'\nnm.model(net)", "connectivity[1][2]", '"oops" (a string)' },
+  { "delays edited to a negative value after nm.network",
+    "local D = { { 0, 1 }, { 1, 0 } }\nlocal net = nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "delays = D, sync = sync_x }\nD[1][2] = -5\nnm.model(net)", "delays[1][2]", "negative", "-5" },
+  { "lengths edited to inf after nm.network",
+    "local Lm = { { 0, 1 }, { 1, 0 } }\nlocal net = nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "lengths = Lm, signal_speed = 1, sync = sync_x }\nLm[2][1] = 1/0\nnm.model(net)", "lengths[2][1]", "inf" },
+  { "a NaN delay edited in after nm.model, before the run",
+    "local D = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.model(nm.network { nodes = nm.replicate(node, 2), " ..
+    "connectivity = C2, delays = D, sync = sync_x })\nD[1][2] = 0/0\nm:run { duration = 1 }", "delays[1][2]", "nan" },
+  { "connectivity edited after a run, before a rebuild",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.model(nm.network { nodes = nm.replicate(node, 2), " ..
+    "connectivity = C, sync = sync_x })\nm:run { duration = 1 }\nC[2][1] = {}\nm:run { duration = 1, dt = 0.05 }",
+    "connectivity[2][1]", "table" },
 }
 
 -- The cases run through the executable as well (by their description).
 local through_exe = { ["math.sin on a symbol"] = true, ["a slow mass raising a table"] = true,
                       ["native: signalV NaN"] = true, ["a rule for an undeclared input"] = true,
-                      ["reading an unknown parameter"] = true }
+                      ["reading an unknown parameter"] = true,
+                      ["a NaN delay edited in after nm.model, before the run"] = true }
 
 local function run_case(code)
   local src = preamble .. code .. "\n"

@@ -91,6 +91,32 @@ describe("neuromass.expr", function()
     assert.matches("bad operand #2 to '%+' %(expression or number expected, got table%)", err)
   end)
 
+  it("makes // floor division, as for numbers: floor(a / b)", function()
+    assert.are.equal("floor(x / 2)", tostring(x // 2))
+    assert.are.equal("floor(7 / y)", tostring(7 // y))
+    local c = expr.const(7) // 2
+    assert.are.equal("const", c.op)
+    assert.are.equal(3, c.value)
+    -- in a run: x' = (t + 5) // 2 is 2 for t in [0, 1), so Euler gives x(1) = 2
+    local M = nm.mass { label = "A", state = { x = 0 }, params = { k = 1 },
+                        derivatives = function() return { x = (nm.t + 5) // 2 } end }
+    local r = nm.model(nm.node { label = "N", masses = { M() } }):run { duration = 1, dt = 0.1 }
+    local xs = r:get("x", 0)
+    assert.is_true(math.abs(xs[#xs] - 2) < 1e-12, tostring(xs[#xs]))
+  end)
+
+  it("refuses == and ~= between expressions (a constant true or false), pointing to nm.eq", function()
+    local ok, err = pcall(function() return x == y end)
+    assert.is_false(ok)
+    assert.matches("nm%.eq", err)
+    ok, err = pcall(function() return x ~= y end)
+    assert.is_false(ok)
+    assert.matches("nm%.ne", err)
+    -- identity is still rawequal, and a table key
+    assert.is_true(rawequal(x, x))
+    assert.are.equal(1, ({ [x] = 1 })[x])
+  end)
+
   it("keeps comparisons and ifelse as graph nodes", function()
     local e = nm.ifelse(nm.lt(x, 0), -x, x)
     assert.are.equal("ifelse", e.op)

@@ -32,6 +32,31 @@ describe("model:run", function()
     assert.are_not.same(go(7), go(8))
   end)
 
+  it("takes a whole seed written as a float (3.0) as that integer", function()
+    local a = small_net { sigma_ou = 0.05 }:run { duration = 20, dt = 0.1, seed = 3 }:get("x", 1)
+    local b = small_net { sigma_ou = 0.05 }:run { duration = 20, dt = 0.1, seed = 3.0 }:get("x", 1)
+    assert.are.same(a, b)
+  end)
+
+  it("takes an edit of the network's matrices (the user's tables) at the next run", function()
+    local M = nm.mass { label = "A", state = { x = 1 }, inputs = { "in" },
+                        derivatives = function(s, _, u) return { x = -s.x + u["in"] } end }
+    local C = { { 0, 0 }, { 0, 0 } }
+    local m = nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { M() } }, 2),
+                                    connectivity = C, sync = function(net) return { ["in"] = net:additive("x") } end })
+    local before = m:run { duration = 1, dt = 0.1 }:get("x", 0)
+    C[1][2] = 5
+    local after = m:run { duration = 1, dt = 0.1 }:get("x", 0)
+    local fresh = nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { M() } }, 2),
+                                        connectivity = C, sync = function(net) return { ["in"] = net:additive("x") } end })
+    assert.are_not.same(before, after)
+    assert.are.same(fresh:run { duration = 1, dt = 0.1 }:get("x", 0), after)
+    C[2] = "row"
+    local ok, err = pcall(function() return m:run { duration = 1, dt = 0.1 } end)
+    assert.is_false(ok)
+    assert.matches("run_spec%.lua:%d+: network 'Net': connectivity must be a 2x2 matrix %(row 2", err)
+  end)
+
   it("continues a run exactly: 100 ms + 100 ms equals 200 ms, with delays and noise", function()
     local whole = small_net { sigma_ou = 0.05 }:run { duration = 200, dt = 0.1, seed = 3 }
     local m = small_net { sigma_ou = 0.05 }

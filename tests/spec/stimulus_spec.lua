@@ -550,6 +550,25 @@ describe("sizes that cannot be held are refused with the size", function()
     refused("stimulus.times: duration = 1e+20 ms at dt = 1e-05 ms is 1e+25 samples",
             function() S.times(1e20, 1e-5) end)
   end)
+
+  it("fewer than one sample: said so, not 'more than 2^53'", function()
+    refused("as_array: duration = 1e-09 ms at dt = 3 ms is 3.33e-10 samples, fewer than one",
+            function() S.StepInput { step_size = 1 }:as_array(1e-9, 3) end)
+    local c = S.StepInput { step_size = 1 } & S.StepInput { step_size = 2 }
+    c.length_ratios = { 1, 1e-12 }
+    refused("StepInput: duration = 9.999999999989999e-12 ms at dt = 1 ms is 1e-11 samples, fewer than one",
+            function() c:as_array(10, 1) end)
+  end)
+
+  it("samples that are not finite (finite parameters adding up to inf) name the stimulus and the time", function()
+    local s = S.StepInput { step_size = 1e308 } + S.StepInput { step_size = 1e308, start = 0.5 }
+    refused("as_array: SummedStimulus: its value at t = 0.6 ms (sample 5, channel 0, counted from 0) is inf",
+            function() s:as_array(1, 0.1) end)
+    refused("chunks: SummedStimulus: its value at t = 0.6 ms", function()
+      for _ in s:chunks(1, 0.1, 3) do end
+    end)
+    refused("(stimulus defined at", function() s:as_array(1, 0.1) end)
+  end)
 end)
 
 describe("long chains and deep nesting", function()

@@ -79,7 +79,7 @@ is the held CSV when the run succeeded. ]]
 function M.finish(self, o, plan, out, r, failure, level)
   if not r then fail_run(self, failure, out.au, o.method, level + 1) end
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
-  res.dt = plan.sim_dt
+  res.dt, res.duration = plan.sim_dt, o.duration
   if out.au then
     -- The run's outputs appear together or not at all: the CSV waits (complete)
     -- under its temporary name while the audio and its sidecar are rendered,

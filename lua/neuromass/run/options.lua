@@ -25,7 +25,7 @@ local MAX_STEPS = 2^53
 local function positive_ms(v, what, level)
   if type(v) ~= "number" or not (v > 0) or v == math.huge then
     error(string.format("run: '%s' must be a positive finite number of ms (got %s)", what,
-                        tostring(v)), level + 1)
+                        check.show(v)), level + 1)
   end
   return v
 end
@@ -33,7 +33,7 @@ end
 -- A whole number of steps of dt in `ms`, or an error.
 local function steps_in(ms, dt, what, level)
   if type(ms) ~= "number" or ms ~= ms or ms == math.huge then
-    error(string.format("run: '%s' must be a finite number of ms (got %s)", what, tostring(ms)),
+    error(string.format("run: '%s' must be a finite number of ms (got %s)", what, check.show(ms)),
           level + 1)
   end
   if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
@@ -54,14 +54,19 @@ local function check_solver_opts(opts, level)
   for _, k in ipairs { "rtol", "atol" } do
     local v = opts[k]
     if v ~= nil and (type(v) ~= "number" or not (v > 0) or v == math.huge) then
-      error(string.format("run: '%s' must be a positive finite number (got %s)", k, tostring(v)),
+      error(string.format("run: '%s' must be a positive finite number (got %s)", k, check.show(v)),
             level + 1)
     end
   end
   local th = opts.threads
   if th ~= nil and (math.type(th) ~= "integer" or th < 1 or th > core.max_threads) then
     error(string.format("run: 'threads' must be a whole number from 1 to %d, or absent for " ..
-                        "automatic (got %s)", core.max_threads, tostring(th)), level + 1)
+                        "automatic (got %s)", core.max_threads, check.show(th)), level + 1)
+  end
+  for _, k in ipairs { "continue", "progress" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      error(string.format("run: '%s' must be true or false (got %s)", k, check.show(opts[k])), level + 1)
+    end
   end
 end
 
@@ -130,7 +135,10 @@ function M.read(self, opts, h, level)
   if duration == nil then error("run: 'duration' (ms) is required", level + 1) end
   local n_steps = steps_in(duration, dt, "duration", level + 1)
   local every = steps_in(opts.sampling_dt or dt, dt, "sampling_dt", level + 1)
-  if every < 1 then error("run: 'sampling_dt' must be at least dt", level + 1) end
+  if every < 1 then
+    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms",
+                        check.show(opts.sampling_dt), check.show(dt)), level + 1)
+  end
   local method = integrator(opts.integrator or "euler", level + 1)
   if adaptive[method] and n_steps % every ~= 0 then
     error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..

@@ -113,7 +113,8 @@ function M.make(self, o, h, level)
   if continuing and self.sim_dt ~= sim_dt then
     error("run: cannot continue with another dt, sampling_dt or kind of integrator", level + 1)
   end
-  if self.dirty or self.built_dt ~= dt then
+  -- (the matrices are the user's tables: an edit since the build rebuilds too)
+  if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
     if continuing then
       error("run: cannot continue after changing dt or the network's structure", level + 1)
     end
@@ -124,13 +125,24 @@ function M.make(self, o, h, level)
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true }, "run: output", level + 1)
+  -- Rows fall on multiples of sampling_dt since the first run: a run shorter
+  -- than that records none (a later continue = true run carries on); streaming
+  -- such a run would leave files without data.
+  local done = continuing and math.floor(self.sim:time() / dt + 0.5) or 0
+  if (done + n_steps) // every - done // every == 0 and (output.csv or output.audio) then
+    error(string.format("run: this run records no row to write: 'duration' = %s ms is shorter " ..
+                        "than the next sample at 'sampling_dt' = %s ms", check.show(o.duration),
+                        check.show(dt * every)), level + 1)
+  end
   local keep = not ((output.csv or output.audio) and opts.record == nil)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
   if o.adaptive then check_adaptive(self, cm, o.method, drv, stim_targets, level + 1) end
   local seed = (h and h.seed) or opts.seed or 0
+  seed = math.type(seed) == "float" and math.tointeger(seed) or seed    -- 3.0 is 3
   if math.type(seed) ~= "integer" or seed < 0 then
-    error("run: 'seed' must be a non-negative integer", level + 1)
+    error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)", check.show(seed)),
+          level + 1)
   end
   if not continuing then
     cm:set_initial(initial_vector(self))

@@ -25,14 +25,19 @@ local function check_request(duration, dt, what, level)
   end
 end
 
--- The samples of a request (engine's count), or an error when there are too many to count.
+-- Why a duration at dt has no count of samples (core.stim_length gave 0):
+-- too many to count, or fewer than one.
+local function length_problem(d, dt)
+  return string.format("duration = %s ms at dt = %s ms is %.3g samples, %s", num(d), num(dt), d / dt,
+                       d / dt < 1 and "fewer than one (make the duration at least dt)"
+                       or "more than the 2^53 a stimulus can count")
+end
+
+-- The samples of a request (engine's count), or an error when there is no count.
 local function request_length(duration, dt, what, level)
   check_request(duration, dt, what, level + 1)
   local N = core.stim_length(duration, dt)
-  if N == 0 then
-    error(string.format("%s: duration = %s ms at dt = %s ms is %.3g samples, more than the 2^53 a stimulus " ..
-                        "can count", what, num(duration), num(dt), duration / dt), level + 1)
-  end
+  if N == 0 then error(what .. ": " .. length_problem(duration, dt), level + 1) end
   return N
 end
 
@@ -164,10 +169,7 @@ local function size_text(bytes) return string.format("%.3g GB", bytes / 1e9) end
 local why_text = {
   channels = function() return "its inputs have different numbers of channels (n)" end,
   duration = function(_, d) return "the duration must be positive, got " .. num(d) .. " ms" end,
-  length = function(_, d, _, dt)
-    return string.format("duration = %s ms at dt = %s ms is %.3g samples, more than the 2^53 a stimulus " ..
-                         "can count", num(d), num(dt), d / dt)
-  end,
+  length = function(_, d, _, dt) return length_problem(d, dt) end,
   depth = function() return limits_problem(MAX_DEPTH + 1, 0) end,
   size = function(o, _, _, _, bytes, limit)
     return string.format("n = %s channels need %s, more than this machine's memory (%s)", show(first_n(o)),

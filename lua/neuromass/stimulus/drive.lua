@@ -29,9 +29,9 @@ local function drives_all(self, count, key)
   if not n then return nil, why end
   if n == 1 then return true end
   if n == count then return false end
-  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %d targets " ..
-                            "(one per node): give n = %d, or n = 1 to drive all alike", key, show(n), key,
-                            count, count)
+  local fix = count == 1 and "give n = 1" or string.format("give n = %d, or n = 1 to drive all alike", count)
+  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %d target%s " ..
+                            "(one per node): %s", key, show(n), key, count, count == 1 and "" or "s", fix)
 end
 
 --- params.spread's extension point: one binding per matched slot (target i

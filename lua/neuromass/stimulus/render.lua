@@ -4,11 +4,11 @@ local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 local K = require "neuromass.stimulus.compile"
 
-local type, error, rawget, string, math =
-      type, error, rawget, string, math
+local type, error, rawget, string, math, pcall, tostring =
+      type, error, rawget, string, math, pcall, tostring
 
 local methods, num, show, type_name, whole = C.methods, C.num, C.show, C.type_name, C.whole
-local check_self = V.check_self
+local check_self, explain = V.check_self, V.explain
 local compiled, request_length, size_text = K.compiled, K.request_length, K.size_text
 
 local M = {}
@@ -16,7 +16,8 @@ local M = {}
 -- The next `count` samples of a compiled stimulus as Lua tables, or an error
 -- saying they do not fit in memory.
 local function rendered(st, count, self, what, level)
-  local a, _, bytes, limit = st:render(count)
+  local ok, a, _, bytes, limit = pcall(st.render, st, count)
+  if not ok then error(what .. ": " .. explain(self, tostring(a)), level + 1) end   -- a non-finite sample
   if a then return a end
   error(string.format("%s: %s: %s channels × %d samples need %s, more than this machine's memory (%s); " ..
                       "take fewer at a time with s:chunks(duration, dt, size)", what, type_name(self),

@@ -2,6 +2,7 @@
 -- on a request, as text naming the problem (nil when valid); callers report
 -- it at the user's line.  Part of neuromass.stimulus.
 local C = require "neuromass.stimulus.class"
+local check = require "neuromass._check"
 
 local type, error, ipairs, getmetatable, rawget, string, math =
       type, error, ipairs, getmetatable, rawget, string, math
@@ -156,7 +157,7 @@ end
 -- Methods called with something else than a stimulus (s.as_array(...)).
 local function check_self(self, name)
   if not is_stimulus(self) then
-    error(string.format("%s: call it on a stimulus, as s:%s(...) (got %s)", name, name, show(self)), 3)
+    check.error(string.format("%s: call it on a stimulus, as s:%s(...) (got %s)", name, name, show(self)), 3)
   end
 end
 
