@@ -204,11 +204,12 @@ describe("sonification", function()
     -- AAL2 order: node 0 Precentral_L, 1 Precentral_R, 2 Frontal_Sup_2_L, 3 Frontal_Sup_2_R
     local res = tones(4, { a = { 1, 0, 0.7, 0 }, f = { 10, 10, 12, 12 } })
                 :run { duration = 8000, dt = 0.1, record = { "x" } }
-    local ds = nm.datasets.load("hcp")
+    local hcp = nm.datasets.load("hcp")
+    local ds = { hemisphere = table.move(hcp.hemisphere, 1, 4, 1, {}) }   -- one region per node
     for _, opts in ipairs {
       { pan = "hemisphere", regions = ds },
       { pan = ds.hemisphere },
-      { regions = "hcp" },
+      { regions = ds },
     } do
       local path = res:write_audio(dir .. "/lr.wav", opts)
       local info, ch = core.audio_read(path)
@@ -324,7 +325,10 @@ describe("sonification", function()
       { { variable = "v" }, "'v' was not recorded %(recorded: x%)" },
       { { nodes = { 7 } }, "node 7 has no recorded 'x'" },
       { { speedp = 40 }, "unknown field 'speedp'; did you mean 'speedup'%?" },
-      { { rate = 1000 }, "'rate' must be one of" },
+      { { rate = 1000 }, "'rate' must be a whole number of Hz from 8000 to 192000 %(such as 44100, " ..
+                         "48000 or 96000%), got 1000" },
+      { { rate = 192001 }, "'rate' must be a whole number of Hz from 8000 to 192000 .*got 192001" },
+      { { rate = 44100.5 }, "'rate' must be a whole number of Hz .*got 44100%.5" },
       { { bits = 12 }, "'bits' must be 16, 24 or \"float\"" },
       { { normalize = "loud" }, "unknown normalize 'loud'" },
       { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
@@ -405,6 +409,62 @@ describe("sonification", function()
     local function sonify(args)
       return h.sh(q(h.exe) .. " sonify " .. args)
     end
+
+    it("takes any whole rate from 8000 to 192000 Hz, as its message says (12345 Hz too)", function()
+      local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      for _, rate in ipairs { 8000, 12345, 192000 } do
+        local path = res:write_audio(dir .. "/r" .. rate .. ".wav", { rate = rate, speedup = 10 })
+        assert.are.equal(rate, core.audio_read(path).rate)
+      end
+      res:write_csv(dir .. "/r.csv")
+      local status, _, err = sonify(q(dir .. "/r.csv") .. " -o " .. q(dir .. "/rs.flac") .. " --rate 12345")
+      assert.are.equal(0, status, err)
+      assert.are.equal(12345, core.audio_read(dir .. "/rs.flac").rate)
+    end)
+
+    it("says that an empty result holds no rows (not that a skip the user never gave leaves nothing)", function()
+      local res = tones(1):run { duration = 0, dt = 0.1, record = { "x" } }
+      local msg = err_of(function() res:write_audio(dir .. "/e.wav") end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: the result holds no rows: there is nothing to sonify", msg)
+      msg = err_of(function()
+        tones(1):run { duration = 0, dt = 0.1, output = { audio = dir .. "/e.wav" } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: the run takes no steps: there is nothing to sonify", msg)
+      assert.is_nil(msg:find("skip"), msg)
+      assert.is_false(exists(dir .. "/e.wav"))
+    end)
+
+    it("refuses regions that are not the model's nodes, and a pan without stereo", function()
+      local hcp = nm.datasets.load("hcp")
+      local two = tones(2):run { duration = 200, dt = 0.1, record = { "x" } }
+      local one = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      local msg = err_of(function()
+        two:write_audio(dir .. "/g.wav", { regions = hcp, pan = "position", layout = "stereo" })
+      end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: regions: the dataset 'hcp' has 80 regions but the " ..
+                     "model has 2 nodes: give the regions of the model's nodes %(one per node, in order%)", msg)
+      msg = err_of(function()
+        one:write_audio(dir .. "/g.wav", { regions = "hcp", pan = "hemisphere", layout = "stereo" })
+      end)
+      assert.matches("write_audio: regions: the dataset 'hcp' has 80 regions but the model has 1 node:", msg)
+      msg = err_of(function()
+        tones(2):run { duration = 10, dt = 0.1, output = { audio = { path = dir .. "/g.wav", regions = hcp } } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: regions: the dataset 'hcp' has 80 regions " ..
+                     "but the model has 2 nodes", msg)
+      msg = err_of(function() one:write_audio(dir .. "/g.wav", { pan = "hemisphere" }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: 'pan' applies to layout = \"stereo\"; this layout " ..
+                     "is \"mono\" %(the default for one signal%): add layout = \"stereo\"", msg)
+      msg = err_of(function() two:write_audio(dir .. "/g.wav", { pan = "index", layout = "multichannel" }) end)
+      assert.matches("'pan' applies to layout = \"stereo\"; this layout is \"multichannel\"$", msg)
+      assert.is_false(exists(dir .. "/g.wav"))
+      -- a CSV does not say how many nodes its model had: a chosen node needs a region
+      write_file(dir .. "/n90.csv", "t,x.0,x.90\n0.1,0,1\n0.2,1,0\n0.3,0,1\n")
+      local status, _, err = sonify(q(dir .. "/n90.csv") .. " -o " .. q(dir .. "/n90.wav") ..
+                                    " --regions hcp --layout multichannel")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: node 90 has no region in the dataset 'hcp' %(80 regions%)", err)
+    end)
 
     it("sonify checks every row's time against the grid: the file, the real line and the values", function()
       write_file(dir .. "/back.csv", "t,x.0\n0,1\n0.1,2\n0.2,3\n0.15,4\n0.3,5\n")
@@ -513,7 +573,7 @@ describe("sonification", function()
       assert.matches("'skip' = 1e%+300 ms is .* samples of 0%.1 ms, more than can be counted", err)
     end)
 
-    it("a failed run keeps its audio as <stem>.partial.wav with a sidecar, and says where", function()
+    it("a failed run keeps its audio as <stem>.partial.wav with its sidecar <stem>.partial.wav.json, and says where", function()
       local Boom = nm.mass { label = "Boom", state = { x = 1 },
                              derivatives = function(s) return { x = s.x * s.x } end }
       local msg = err_of(function()
@@ -522,11 +582,12 @@ describe("sonification", function()
                                                                               speedup = 1 } } }
       end)
       assert.matches("audio_spec%.lua:%d+: run: the simulation produced a NaN.*; kept what was done in " ..
-                     "'.*/beta%.partial%.wav', '.*/beta%.wav%.partial%.json'", msg)
+                     "'.*/beta%.partial%.wav', '.*/beta%.partial%.wav%.json'", msg)
       assert.is_false(exists(dir .. "/beta.wav") or exists(dir .. "/beta.wav.json"))
+      assert.is_false(exists(dir .. "/beta.wav.partial.json"))
       local info = core.audio_read(dir .. "/beta.partial.wav")
       assert.is_true(info.frames > 0)
-      local f = assert(io.open(dir .. "/beta.wav.partial.json"))
+      local f = assert(io.open(dir .. "/beta.partial.wav.json"))   -- the sidecar of X is X.json
       local text = f:read("a")
       f:close()
       assert.matches('"partial": true', text)
