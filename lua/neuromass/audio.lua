@@ -407,8 +407,9 @@ local function plan(what, level, path, opts, src)
     skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
     headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
     gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
-    fade_in = fade_in, fade_out = fade_out, expected = src.samples,
+    fade_in = fade_in, fade_out = fade_out, expected = src.samples, names = {},
   }
+  for i, inp in ipairs(inputs) do c.names[i] = inp.name end
   local warnings = {}
   if mode == "mapping" then
     c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")

@@ -410,6 +410,72 @@ describe("sonification", function()
       return h.sh(q(h.exe) .. " sonify " .. args)
     end
 
+    it("sonifies a finite signal of any magnitude (1e-300 ... 1e300) as the same normalised sine", function()
+      local function samples(path)
+        local _, ch = core.audio_read(path)
+        return ch[1]
+      end
+      local ref_res = tones(1, { a = 1 }):run { duration = 1000, dt = 0.1, record = { "x" } }
+      local ref = samples(ref_res:write_audio(dir .. "/m1.wav", { speedup = 10 }))
+      local ref_map = samples(ref_res:write_audio(dir .. "/mm1.wav", { speedup = 10, mode = "mapping" }))
+      for _, amp in ipairs { 1e-300, 1e30, 1e100, 1e300 } do
+        local res = tones(1, { a = amp }):run { duration = 1000, dt = 0.1, record = { "x" } }
+        local path, rep = res:write_audio(dir .. "/m.wav", { speedup = 10 })
+        local got, worst = samples(path), 0
+        assert.are.equal(#ref, #got)
+        for i = 1, #ref do worst = math.max(worst, math.abs(got[i] - ref[i])) end
+        assert.is_true(worst <= 1 / 32768, string.format("amplitude %g: differs by %g", amp, worst))
+        assert.are.same({}, rep.warnings)
+        assert.is_true(rep.peak > 0)
+        local mapped = samples(res:write_audio(dir .. "/mm.wav", { speedup = 10, mode = "mapping" }))
+        worst = 0
+        for i = 1, #ref_map do worst = math.max(worst, math.abs(mapped[i] - ref_map[i])) end
+        assert.is_true(worst <= 1 / 32768, string.format("mapping, amplitude %g: differs by %g", amp, worst))
+        if amp == 1e100 then    -- the same through a CSV
+          res:write_csv(dir .. "/m.csv")
+          local status, _, err = sonify(q(dir .. "/m.csv") .. " -o " .. q(dir .. "/ms.wav") .. " --speedup 10")
+          assert.are.equal(0, status, err)
+          got, worst = samples(dir .. "/ms.wav"), 0
+          for i = 1, #ref do worst = math.max(worst, math.abs(got[i] - ref[i])) end
+          assert.is_true(worst <= 1 / 32768, "sonify, amplitude 1e100: differs by " .. worst)
+        end
+      end
+    end)
+
+    it("parameter mapping with one range for all (relative) measures every signal in its own units", function()
+      -- node 0 swings around 0, node 1 around 10: one range -1 .. 11, so node 1 drives ~10x louder
+      -- (each signal was measured from its own first value: both seemed to span -1 .. 1)
+      local res = tones(2, { a = 1, b = { 0, 10 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+      local path = res:write_audio(dir .. "/rel.wav", { mode = "mapping", normalize = "relative",
+                                                        layout = "multichannel", speedup = 1 })
+      local _, ch = core.audio_read(path)
+      local ratio = dsp.rms(ch[2]) / dsp.rms(ch[1])
+      assert.is_true(ratio > 5, "node 1 / node 0 = " .. ratio)
+    end)
+
+    it("refuses a streamed signal growing beyond 1e51 times its start, naming it; the partial audio is the signal", function()
+      local Grow = nm.mass { label = "Grow", state = { x = 1, y = 0 },
+                             derivatives = function(s) return { x = 0.2 * s.x + s.y, y = -s.x } end }
+      local msg = err_of(function()
+        nm.model(nm.node { masses = { Grow() } }):run {
+          duration = 1500, dt = 0.1, output = { audio = { path = dir .. "/grow.wav", speedup = 1, variable = "x" } } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: .*'x%.0' reaches 1%.%d+e%+51 after starting " ..
+                     "at 1%.02: a range of more than 1e51, more than audio can hold", msg)
+      local _, ch = core.audio_read(dir .. "/grow.partial.wav")
+      local top, full = 0, 0
+      for _, v in ipairs(ch[1]) do
+        top = math.max(top, math.abs(v))
+        if math.abs(v) >= 32767 / 32768 then full = full + 1 end
+      end
+      assert.are.equal(0, full)                  -- was: every sample +32767, "silent"
+      assert.is_true(top > 0.8)
+      local f = assert(io.open(dir .. "/grow.partial.wav.json"))
+      local text = f:read("a")
+      f:close()
+      assert.is_nil(text:find("silent"), text)
+    end)
+
     it("takes any whole rate from 8000 to 192000 Hz, as its message says (12345 Hz too)", function()
       local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
       for _, rate in ipairs { 8000, 12345, 192000 } do
