@@ -1384,12 +1384,13 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   double peak;
   rc = measure(a, out, &peak);
   if (rc == NM_OK) {
-    rep->peak = peak;
     if (a->o.normalize == NM_NORM_NONE)       /* the rendered lanes are scaled by 2^ref_exp */
-      a->file_gain = fmin(a->o.gain * ldexp(1.0, a->premix ? -a->ref_exp : 0), DBL_MAX);
+      a->file_gain = fmin(ldexp(a->o.gain, a->premix ? -a->ref_exp : 0), DBL_MAX);
     else a->file_gain = peak > 0 ? pow(10, -a->o.headroom / 20) / peak : 1;
-    /* in the signals' units: a premixed lane's value is the mix times 2^ref_exp */
-    rep->gain = a->premix ? a->file_gain * ldexp(1.0, a->ref_exp) : a->file_gain;
+    /* reported in the signals' units: a premixed lane is the mix times 2^ref_exp */
+    rep->peak = a->premix ? ldexp(peak, -a->ref_exp) : peak;
+    rep->gain = a->o.normalize == NM_NORM_NONE ? a->o.gain
+              : a->premix ? ldexp(a->file_gain, a->ref_exp) : a->file_gain;
     rc = write_all(a, out, peak, rep);
   }
   free(out);

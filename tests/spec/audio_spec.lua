@@ -418,6 +418,8 @@ describe("sonification", function()
       local ref_res = tones(1, { a = 1 }):run { duration = 1000, dt = 0.1, record = { "x" } }
       local ref = samples(ref_res:write_audio(dir .. "/m1.wav", { speedup = 10 }))
       local ref_map = samples(ref_res:write_audio(dir .. "/mm1.wav", { speedup = 10, mode = "mapping" }))
+      local ref_rel_path, ref_rel = ref_res:write_audio(dir .. "/mr1.wav", { speedup = 10, normalize = "relative" })
+      local ref_rel_samples = samples(ref_rel_path)
       for _, amp in ipairs { 1e-300, 1e30, 1e100, 1e300 } do
         local res = tones(1, { a = amp }):run { duration = 1000, dt = 0.1, record = { "x" } }
         local path, rep = res:write_audio(dir .. "/m.wav", { speedup = 10 })
@@ -431,6 +433,16 @@ describe("sonification", function()
         worst = 0
         for i = 1, #ref_map do worst = math.max(worst, math.abs(mapped[i] - ref_map[i])) end
         assert.is_true(worst <= 1 / 32768, string.format("mapping, amplitude %g: differs by %g", amp, worst))
+        -- relative (mixed before resampling): the same audio, its peak and gain in the signal's units
+        local rel_path, rel = res:write_audio(dir .. "/mr.wav", { speedup = 10, normalize = "relative" })
+        got, worst = samples(rel_path), 0
+        for i = 1, #ref_rel_samples do worst = math.max(worst, math.abs(got[i] - ref_rel_samples[i])) end
+        assert.is_true(worst <= 1 / 32768, string.format("relative, amplitude %g: differs by %g", amp, worst))
+        assert.is_true(math.abs(rel.peak / (amp * ref_rel.peak) - 1) < 1e-6, "peak " .. rel.peak)   -- floats: 6e-8
+        assert.is_true(math.abs(rel.gain * amp / ref_rel.gain - 1) < 1e-6, "gain " .. rel.gain)
+        local _, none = res:write_audio(dir .. "/mn.wav", { speedup = 10, normalize = "none", gain = 1 / amp })
+        assert.are.equal(1 / amp, none.gain)
+        assert.is_true(none.limited_db < 0.1, "limited by " .. none.limited_db)
         if amp == 1e100 then    -- the same through a CSV
           res:write_csv(dir .. "/m.csv")
           local status, _, err = sonify(q(dir .. "/m.csv") .. " -o " .. q(dir .. "/ms.wav") .. " --speedup 10")
