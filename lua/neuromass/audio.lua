@@ -9,7 +9,7 @@
 --       first recorded variable, every node that has it)
 --   mode = "audify" | "mapping"     audification (default) or parameter mapping
 --   speedup = 40 | map = { from = 10, to = 440 }       audification: 10 Hz -> 400 Hz
---   rate = 44100 (48000, 96000, ...), bits = 16 | 24 | "float"; format by extension
+--   rate = 44100 (any whole number of Hz from 8000 to 192000), bits = 16 | 24 | "float"; format by extension
 --       (.wav, .flac, .ogg)
 --   layout = "mono" | "stereo" | "multichannel"   (default: mono for one signal,
 --       stereo otherwise); pan = "index" | "hemisphere" | "position" | {per node},
@@ -25,8 +25,9 @@
 --
 -- Every output (the file, its sidecar) is checked by outputs.lua before
 -- anything is written; the file and its sidecar appear together.  A run that
--- fails keeps the frames it had as <stem>.partial.<ext> (and the sidecar as
--- <sidecar stem>.partial.json).  `neuromass sonify` checks every row's time
+-- fails keeps the frames it had as <stem>.partial.<ext>, with the sidecar of
+-- that file (<stem>.partial.<ext>.json; a sidecar given by path: <its stem>.partial.json).
+-- `neuromass sonify` checks every row's time
 -- against the grid of the first two rows; it counts the rows and the chosen
 -- columns first, so that the length, the working memory and the disk space
 -- are checked before anything is built or written.
@@ -48,7 +49,9 @@ local fields = {
   highpass = true, normalize = true, headroom = true, gain = true, fade = true,
   quality = true, drive = true, carrier = true, pitch = true, envelope = true, sidecar = true,
 }
-local rates = { 8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000 }
+local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in between
+local empty_source = { result = "the result holds no rows", run = "the run takes no steps",
+                       csv = "the CSV holds no rows" }
 local extensions = { wav = "wav", wave = "wav", flac = "flac", ogg = "ogg", oga = "ogg" }
 local max_channels = { wav = 1024, flac = 8, ogg = 255 }
 local choices = {
@@ -62,6 +65,10 @@ local choices = {
 
 -- Level discipline: a helper given `level` (as seen from its caller) raises
 -- with fail(what, level, ...) and passes level + 1 to the helpers it calls.
+-- The one rule for a sidecar's default name: the sidecar of X is X.json (that
+-- of the partial file big.partial.wav is big.partial.wav.json).
+local function sidecar_of(path) return path .. ".json" end
+
 local function fail(what, level, fmt, ...)
   error(what .. ": " .. string.format(fmt, ...), level + 2)
 end
@@ -219,12 +226,6 @@ local function pan_positions(what, level, opts, inputs, regions)
   if not regions then
     fail(what, level, "pan = '%s' needs the regions' labels: give regions = nm.datasets.load \"hcp\"", pan)
   end
-  local n_regions = #(regions.hemisphere or regions.coords)
-  for _, c in ipairs(inputs) do
-    if c.node >= n_regions then
-      fail(what, level, "node %d has no region in the dataset (%d regions)", c.node, n_regions)
-    end
-  end
   if pan == "hemisphere" then
     if not regions.hemisphere then fail(what, level, "the regions have no hemisphere labels") end
     for k, c in ipairs(inputs) do
@@ -249,9 +250,32 @@ local function pan_positions(what, level, opts, inputs, regions)
   return pos, pan
 end
 
+-- Regions describe the model's nodes, one per node in order: a dataset of
+-- another size is refused (n_nodes: the model's nodes, nil when unknown, as
+-- for a CSV), and so is a chosen node beyond the dataset.
+local function check_regions(what, level, regions, inputs, n_nodes)
+  local n_regions = #(regions.hemisphere or regions.coords)
+  local name = type(regions.name) == "string" and ("'" .. regions.name .. "' ") or ""
+  if n_nodes and n_nodes ~= n_regions then
+    fail(what, level, "regions: the dataset %shas %d regions but the model has %d node%s: give the " ..
+         "regions of the model's nodes (one per node, in order)", name, n_regions, n_nodes,
+         n_nodes == 1 and "" or "s")
+  end
+  for _, c in ipairs(inputs) do
+    if c.node >= n_regions then
+      fail(what, level, "node %d has no region in the dataset %s(%d regions)", c.node, name, n_regions)
+    end
+  end
+end
+
 -- Output channels: { routes = {{out, in, weight}}, channels = {{name, inputs = {k, ...}}} }.
-local function layout_channels(what, level, opts, inputs, layout)
+local function layout_channels(what, level, opts, inputs, layout, n_nodes)
   local regions = load_regions(what, level + 1, opts.regions)
+  if regions then check_regions(what, level + 1, regions, inputs, n_nodes) end
+  if opts.pan ~= nil and layout ~= "stereo" then
+    fail(what, level, "'pan' applies to layout = \"stereo\"; this layout is \"%s\"%s", layout,
+         opts.layout == nil and " (the default for one signal): add layout = \"stereo\"" or "")
+  end
   local routes, channels, pans = {}, {}, nil
   if layout == "mono" then
     channels[1] = { name = "mono" }
@@ -287,6 +311,7 @@ end
 -- src = { cols = { {name, var, node, col} ... } or candidates = (see candidates_of),
 --         interval = ms between samples,
 --         dt = ms of the integration step when known, samples = count when known,
+--         n_nodes = the model's nodes when known,
 --         kind = "result" | "run" | "csv" }
 local function plan(what, level, path, opts, src)
   if type(path) ~= "string" or path == "" then fail(what, level, "expected a file name") end
@@ -312,12 +337,12 @@ local function plan(what, level, path, opts, src)
     k = mode == "audify" and 40 or 1
   end
   local rate = opts.rate or 44100
-  local rate_ok = false
-  for _, r in ipairs(rates) do if r == rate then rate_ok = true end end
-  if not rate_ok then
-    fail(what, level, "'rate' must be one of 44100, 48000, 96000 (or 8000 ... 192000 Hz), got %s",
-         tostring(rate))
+  local whole = type(rate) == "number" and rate == math.floor(rate)
+  if not (whole and rate >= rates.lo and rate <= rates.hi) then
+    fail(what, level, "'rate' must be a whole number of Hz from %d to %d (such as 44100, 48000 or " ..
+         "96000), got %s", rates.lo, rates.hi, tostring(rate))
   end
+  rate = math.tointeger(rate)
   local bits = opts.bits or 16
   local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
                    or (bits == "float" or bits == 32) and "float" or nil
@@ -353,6 +378,7 @@ local function plan(what, level, path, opts, src)
          interval)
   end
   skip_n = math.tointeger(skip_n)
+  if src.samples == 0 then fail(what, level, "%s: there is nothing to sonify", empty_source[src.kind]) end
   if src.samples and skip_n >= src.samples then
     fail(what, level, "'skip' = %g ms leaves nothing of %g ms", skip, src.samples * interval)
   end
@@ -374,7 +400,8 @@ local function plan(what, level, path, opts, src)
   if not fits then fail(what, level, "%s", why) end
   local inputs = {}
   for i, ci in ipairs(chosen) do inputs[i] = cand.entry(ci) end
-  local routes, channels, pans, regions = layout_channels(what, level + 1, opts, inputs, layout)
+  local routes, channels, pans, regions = layout_channels(what, level + 1, opts, inputs, layout,
+                                                           src.n_nodes)
   local c = {
     container = container, encoding = encoding, mode = mode, normalize = normalize,
     quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,
@@ -382,8 +409,9 @@ local function plan(what, level, path, opts, src)
     skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
     headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
     gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
-    fade_in = fade_in, fade_out = fade_out, expected = src.samples,
+    fade_in = fade_in, fade_out = fade_out, expected = src.samples, names = {},
   }
+  for i, inp in ipairs(inputs) do c.names[i] = inp.name end
   local warnings = {}
   if mode == "mapping" then
     c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
@@ -445,14 +473,15 @@ local function plan(what, level, path, opts, src)
       end
     end
   end
-  local sidecar = opts.sidecar
-  if (sidecar == nil or sidecar == true) and outputs.is_stdout(path) then sidecar = false
-  elseif sidecar == nil or sidecar == true then sidecar = path .. ".json"
+  local sidecar, sidecar_auto = opts.sidecar, opts.sidecar == nil or opts.sidecar == true
+  if sidecar_auto and outputs.is_stdout(path) then sidecar, sidecar_auto = false, false
+  elseif sidecar_auto then sidecar = sidecar_of(path)
   elseif sidecar ~= false and type(sidecar) ~= "string" then
     fail(what, level, "'sidecar' must be true, false or a path")
   end
   return c, { inputs = inputs, layout = layout, channels = channels, pans = pans,
-              regions = regions, warnings = warnings, sidecar = sidecar, skip_ms = skip,
+              regions = regions, warnings = warnings, sidecar = sidecar,
+              sidecar_auto = sidecar_auto, skip_ms = skip,
               interval = interval, container = container, src = src }
 end
 
@@ -615,7 +644,10 @@ local function finish(what, level, writer, path, c, p, partial, commit_also)
   end
   if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
   local final, sidecar = path, p.sidecar
-  if partial then final, sidecar = outputs.partial_name(path), p.sidecar and outputs.partial_name(p.sidecar) end
+  if partial then
+    final = outputs.partial_name(path)
+    sidecar = p.sidecar_auto and sidecar_of(final) or p.sidecar and outputs.partial_name(p.sidecar)
+  end
   local side_tmp
   if sidecar then
     local serr
@@ -693,7 +725,7 @@ end
 -- The files of a plan: the audio at `full` and its sidecar (resolved like it),
 -- as outputs.check takes them.
 local function files_of(what_role, path, full, p, level)
-  if p.sidecar == path .. ".json" then p.sidecar = full .. ".json"
+  if p.sidecar_auto then p.sidecar = sidecar_of(full)
   elseif p.sidecar then p.sidecar = outputs.resolve(p.sidecar, level + 1) end
   local list = { { role = what_role, path = full, given = path } }
   if p.sidecar then
@@ -710,7 +742,7 @@ function Result:write_audio(path, opts)
   local what = "write_audio"
   if self.dry then
     local c, p = plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
-                                             kind = "result" })
+                                             kind = "result", n_nodes = #self.model.net.nodes })
     local full = outputs.resolve(path, 2)
     return full, dry_report(full, c, p)
   end
@@ -720,8 +752,8 @@ function Result:write_audio(path, opts)
   end
   local rows = self.data:size()
   local c, p = plan(what, 2, path, opts, { cols = columns_of(self.columns), interval = self.sampling_dt,
-                                           dt = self.dt, samples = rows, kind = "result" })
-  if rows == 0 then fail(what, 2, "the result has no rows") end
+                                           dt = self.dt, samples = rows, kind = "result",
+                                           n_nodes = #self.model.net.nodes })
   local full = outputs.resolve(path, 2)
   outputs.check(what, 2, files_of(nil, path, full, p, 2))
   local w <close> = open_writer(what, 2, full, c)
@@ -738,7 +770,7 @@ end
 -- level) -> { outputs = {...} for outputs.check, open = function(level) ->
 -- { writer, columns(record), finish(level[, commit_also]) -> report, abort_partial() ->
 -- paths } }.  abort_partial (after a failed run) keeps the frames fed so far
--- as <stem>.partial.<ext> with its sidecar <sidecar stem>.partial.json and
+-- as <stem>.partial.<ext> with its sidecar <stem>.partial.<ext>.json and
 -- returns the paths kept ({} when nothing could be kept).
 function M.stream_plan(model, spec, sim_dt, n_steps, level)
   local what = "run: output.audio"
@@ -760,7 +792,8 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
                     or model.default_record[1]
   end
   local c, p = plan(what, level + 1, path, opts, { cols = cols, interval = sim_dt, dt = sim_dt,
-                                                   samples = n_steps, kind = "run" })
+                                                   samples = n_steps, kind = "run",
+                                                   n_nodes = #model.net.nodes })
   local full = outputs.resolve(path, level + 1)
   local files = files_of("output.audio", path, full, p, level + 1)
   return {

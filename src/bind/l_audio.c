@@ -183,6 +183,17 @@ static int audio_writer(lua_State *L)
     o.carrier = nmL_numbers(L, 2, "carrier", &n);                            /* 6 */
     if (n != o.n_in) return luaL_error(L, "audio_writer: carrier needs one frequency per signal");
   }
+  if (lua_getfield(L, 2, "names") == LUA_TTABLE) {          /* 6 or 7: the signals' names */
+    int t = lua_gettop(L);
+    if ((size_t)luaL_len(L, t) != o.n_in) return luaL_error(L, "audio_writer: names needs one per signal");
+    const char **names = lua_newuserdatauv(L, (o.n_in + 1) * sizeof *names, 0);
+    for (size_t i = 0; i < o.n_in; i++) {
+      lua_geti(L, t, (lua_Integer)i + 1);
+      names[i] = luaL_checkstring(L, -1);       /* anchored in the names table */
+      lua_pop(L, 1);
+    }
+    o.names = names;
+  }
   LAudio *w = lua_newuserdatauv(L, sizeof *w, 0);
   w->a = NULL;
   w->finished = 0;

@@ -33,6 +33,7 @@
 ** the simulated time divided by the speed-up.
 */
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -55,6 +56,15 @@
 /* Frames (and spool offsets) are longs and sf_count_t: at most this many frames,
 ** so that frames x lanes x 8 bytes stays below 2^62. */
 #define MAX_FRAMES(lanes) (4611686018427387904.0 / 8.0 / (double)(lanes))
+/* Magnitude: each lane is scaled by 2^e, e chosen from its first value (its
+** first non-zero one) to put it near 2^SCALE_AT, before anything is single
+** precision; scaled values must stay within 2^SCALED_MAX, far below float's
+** 2^128 (the reflections, the filters' overshoot and sums fit in between).
+** A signal may thus grow 2^170 (1.5e51) times beyond its start; and every
+** deviation from its first value that a double can hold (2^-52 of it) is a
+** normal float (>= 2^-126), so nothing small loses precision. */
+#define SCALE_AT (-70)
+#define SCALED_MAX 0x1p100
 
 typedef struct { double b0, b1, b2, a1, a2; } biquad;
 typedef struct { double s1, s2; } bq_state;
@@ -72,7 +82,7 @@ typedef struct {
 struct nm_audio {
   nm_audio_opts o;              /* pointers in it are not used after open */
   char *path, *tmp;
-  char err[320];
+  char err[640];
   SNDFILE *sf;
   int sf_format;                /* as opened: WAV, WAVEX, (at render) RF64, FLAC, OGG */
   int rendered;                 /* the complete file is at tmp */
@@ -103,6 +113,9 @@ struct nm_audio {
   /* input side */
   long skip_left, n_valid;
   double *x, *offset;           /* per lane */
+  double *scale;                /* per lane: 2^scale_exp (0: not chosen yet, every value so far 0) */
+  int *scale_exp;
+  char **names;                 /* o.n_in signal names, or NULL */
   float *head;                  /* (pad + 1) x lanes: the first samples */
   float *tail;                  /* (pad + 1) x lanes: a ring of the last samples */
   int head_done;
@@ -123,6 +136,7 @@ struct nm_audio {
   double file_gain;
   long fade_in, fade_out;
   long lead;                    /* frames the spool is read ahead (envelope delay) */
+  int ref_exp;                  /* premixed lanes are rendered at the scale 2^ref_exp */
 };
 
 
@@ -476,6 +490,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   int ok = 1;
   if (!a) goto nomem;
   a->o = *o;
+  a->o.names = NULL;                            /* copied into a->names */
   a->path = alloc(&ok, len + 1, 1);
   a->tmp = alloc(&ok, len + 40, 1);
   if (!ok) goto nomem;
@@ -551,6 +566,15 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   a->skip_left = o->skip;
   a->x = alloc(&ok, L, sizeof(double));
   a->offset = alloc(&ok, L, sizeof(double));
+  a->scale = alloc(&ok, L, sizeof(double));
+  a->scale_exp = alloc(&ok, L, sizeof(int));
+  if (o->names) {
+    a->names = alloc(&ok, o->n_in, sizeof(char *));
+    for (size_t i = 0; ok && i < o->n_in; i++) {
+      a->names[i] = alloc(&ok, strlen(o->names[i]) + 1, 1);
+      if (ok) strcpy(a->names[i], o->names[i]);
+    }
+  }
   a->head = alloc(&ok, (size_t)(a->pad + 1) * L, sizeof(float));
   a->tail = alloc(&ok, (size_t)(a->pad + 1) * L, sizeof(float));
   a->block = alloc(&ok, (size_t)CHUNK * L, sizeof(float));
@@ -867,6 +891,38 @@ static int emit_head(nm_audio *a)
 }
 
 
+/* "x.3" (the input's name), "signal 3", or "channel 1 (a mix)" for a premixed lane. */
+static void lane_name(const nm_audio *a, size_t l, char *out, size_t size)
+{
+  if (a->premix) snprintf(out, size, "the mix of channel %zu", l);
+  else if (a->names) snprintf(out, size, "'%s'", a->names[l]);
+  else snprintf(out, size, "signal %zu", l);
+}
+
+
+/* Lane l's scale: 2^e puts |level| at 2^SCALE_AT (e within double's range). */
+static void choose_scale(nm_audio *a, size_t l, double level)
+{
+  int e = SCALE_AT - ilogb(level);
+  e = e < -1074 ? -1074 : e > 1023 ? 1023 : e;
+  a->scale_exp[l] = e;
+  a->scale[l] = ldexp(1.0, e);
+}
+
+
+/* A value beyond SCALED_MAX: the lane's range is more than audio can hold. */
+static int too_wide(nm_audio *a, size_t l, double value)
+{
+  char who[160], why[512];
+  lane_name(a, l, who, sizeof who);
+  double first = a->offset[l] != 0 ? a->offset[l] : ldexp(1.0, SCALE_AT - a->scale_exp[l]);
+  snprintf(why, sizeof why, "%s reaches %.4g after starting at %s%.4g: a range of more than 1e51, "
+           "more than audio can hold (sonify a part with 'skip', or a bounded variable)", who, value,
+           a->offset[l] != 0 ? "" : "about ", first);
+  return fail(a, NM_EINVAL, why);
+}
+
+
 /* One input row: the lanes' values (mixed, or the envelope), then buffered. */
 static int take(nm_audio *a, const double *row, const size_t *cols)
 {
@@ -879,7 +935,14 @@ static int take(nm_audio *a, const double *row, const size_t *cols)
     for (size_t l = 0; l < L; l++) x[l] = row[cols[l]];
   }
   for (size_t l = 0; l < L; l++)
-    if (!isfinite(x[l])) return fail(a, NM_EINVAL, "the signal holds a NaN or infinite value");
+    if (!isfinite(x[l])) {
+      char who[160], why[512];
+      lane_name(a, l, who, sizeof who);
+      snprintf(why, sizeof why, "%s is %s: audio needs finite values%s", who,
+               isnan(x[l]) ? "NaN" : x[l] > 0 ? "+inf" : "-inf",
+               a->premix ? " (a mix of finite values beyond the largest number, 1.8e308, is infinite)" : "");
+      return fail(a, NM_EINVAL, why);
+    }
   if (a->o.mode == NM_AUDIO_MAPPING && a->o.envelope > 0) {
     /* band-limited envelope: high-pass, rectify, low-pass twice (4th order) */
     for (size_t l = 0; l < L; l++) {
@@ -891,10 +954,18 @@ static int take(nm_audio *a, const double *row, const size_t *cols)
     }
   }
   /* Values go to the resampler (single precision) relative to the first one,
-  ** so that a large constant part costs no precision. */
+  ** so that a large constant part costs no precision, and scaled (SCALE_AT). */
   if (a->n_valid == 0) memcpy(a->offset, x, L * sizeof *x);
   float *t = a->tail + (size_t)(a->n_valid % (a->pad + 1)) * L;
-  for (size_t l = 0; l < L; l++) t[l] = (float)(x[l] - a->offset[l]);
+  for (size_t l = 0; l < L; l++) {
+    if (a->scale[l] == 0) {
+      if (x[l] == 0) { t[l] = 0; continue; }          /* offset 0 too: 0 at any scale */
+      choose_scale(a, l, a->offset[l] != 0 ? a->offset[l] : x[l]);
+    }
+    double v = x[l] * a->scale[l] - a->offset[l] * a->scale[l];
+    if (!(fabs(v) <= SCALED_MAX)) return too_wide(a, l, x[l]);
+    t[l] = (float)v;
+  }
   if (!a->head_done) {
     memcpy(a->head + (size_t)a->n_valid * L, t, L * sizeof *t);
     a->n_valid++;
@@ -966,32 +1037,48 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
       if (a->mx[l] > hi) hi = a->mx[l];
     }
     int shared = o->normalize == NM_NORM_RELATIVE || o->normalize == NM_NORM_NONE;
+    if (shared) {      /* in the signals' own units: each lane has its offset and scale */
+      lo = INFINITY, hi = -INFINITY;
+      for (size_t l = 0; l < L; l++) {
+        if (a->scale[l] == 0) { lo = fmin(lo, 0); hi = fmax(hi, 0); continue; }   /* all 0 */
+        lo = fmin(lo, a->mn[l] / a->scale[l] + a->offset[l]);
+        hi = fmax(hi, a->mx[l] / a->scale[l] + a->offset[l]);
+      }
+    }
     for (size_t l = 0; l < L; l++) {
-      a->lo[l] = shared ? lo : a->mn[l];
-      a->span[l] = shared ? hi - lo : a->mx[l] - a->mn[l];
+      double s = a->scale[l] != 0 ? a->scale[l] : 1;
+      a->lo[l] = shared ? (lo - a->offset[l]) * s : a->mn[l];
+      a->span[l] = shared ? (hi - lo) * s : a->mx[l] - a->mn[l];
       if (!(a->span[l] > 1e-12 * (fabs(a->mx[l]) + fabs(a->mn[l])))) { a->span[l] = 0; rep->silent++; }
       a->lane_gain[l] = 1;
     }
     return;
   }
-  double *level = a->lo;             /* scratch */
+  /* Levels are in each lane's scaled units; compared across lanes by their
+  ** base-2 logarithms in the signals' units (level / 2^scale_exp). */
+  double *level = a->lo, *log_level = a->span;       /* scratch */
+  int e_ref = INT_MAX;                               /* the largest lane's scale */
   for (size_t l = 0; l < L; l++) {
     double mean = a->sum[l] / n;
     int hp = o->highpass > 0;
-    a->centre[l] = o->dc ? mean : hp ? 0 : -a->offset[l];
+    a->centre[l] = o->dc ? mean : hp ? 0 : -a->offset[l] * a->scale[l];
     double c = a->centre[l];
     double peak = fmax(a->mx[l] - c, c - a->mn[l]);
     double ms = a->sumsq[l] / n - 2 * c * a->sum[l] / n + c * c;
     level[l] = o->normalize == NM_NORM_RMS ? sqrt(fmax(ms, 0)) : peak;
-    if (level[l] > biggest) biggest = level[l];
+    log_level[l] = level[l] > 0 ? log2(level[l]) - a->scale_exp[l] : -INFINITY;
+    if (log_level[l] > biggest || l == 0) biggest = log_level[l];
+    if (a->scale[l] != 0 && a->scale_exp[l] < e_ref) e_ref = a->scale_exp[l];
   }
+  if (e_ref == INT_MAX) e_ref = 0;
+  a->ref_exp = e_ref;
   for (size_t l = 0; l < L; l++) {
-    int silent = !(level[l] > 1e-12 * biggest) || level[l] == 0;
+    int silent = !(log_level[l] > biggest - 40) || level[l] == 0;      /* 2^-40: 1e-12 */
     if (silent && !a->premix) rep->silent++;
     if (o->normalize == NM_NORM_PEAK || o->normalize == NM_NORM_RMS)
       a->lane_gain[l] = silent ? 0 : 1 / level[l];
-    else
-      a->lane_gain[l] = 1;
+    else      /* relative amplitudes: every lane to the largest one's scale */
+      a->lane_gain[l] = a->scale[l] != 0 ? ldexp(1.0, e_ref - a->scale_exp[l]) : 0;
   }
 }
 
@@ -1307,15 +1394,19 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   double peak;
   rc = measure(a, out, &peak);
   if (rc == NM_OK) {
-    rep->peak = peak;
-    if (a->o.normalize == NM_NORM_NONE) a->file_gain = a->o.gain;
+    if (a->o.normalize == NM_NORM_NONE)       /* the rendered lanes are scaled by 2^ref_exp */
+      a->file_gain = fmin(ldexp(a->o.gain, a->premix ? -a->ref_exp : 0), DBL_MAX);
     else a->file_gain = peak > 0 ? pow(10, -a->o.headroom / 20) / peak : 1;
-    rep->gain = a->file_gain;
+    /* reported in the signals' units: a premixed lane is the mix times 2^ref_exp */
+    rep->peak = a->premix ? ldexp(peak, -a->ref_exp) : peak;
+    rep->gain = a->o.normalize == NM_NORM_NONE ? a->o.gain
+              : a->premix ? ldexp(a->file_gain, a->ref_exp) : a->file_gain;
     rc = write_all(a, out, peak, rep);
   }
   free(out);
   if (rc != NM_OK) return rc;
-  for (size_t i = 0; i < a->o.n_in; i++) a->input_gain[i] = a->premix ? 1 : a->lane_gain[i];
+  for (size_t i = 0; i < a->o.n_in; i++)       /* from the signal's units */
+    a->input_gain[i] = a->premix ? 1 : a->lane_gain[i] * a->scale[i];
   int closed = sf_close(a->sf);
   a->sf = NULL;
   if (closed != 0) return fail(a, NM_EIO, sf_error_number(closed));
@@ -1421,7 +1512,10 @@ void nm_audio_free(nm_audio *a)
     free(a->groups[g].fifo);
   }
   free(a->groups);
+  for (size_t i = 0; a->names && i < a->o.n_in; i++) free(a->names[i]);
+  free(a->names);
   void *owned[] = { a->path, a->tmp, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
+                    a->scale, a->scale_exp,
                     a->head, a->tail, a->block, a->env, a->hp_st, a->mn, a->mx, a->sum,
                     a->sumsq, a->spool_buf, a->centre, a->lane_gain, a->lo, a->span, a->phase,
                     a->input_gain, a->dec_h, a->dec_buf, a->dec_out, a->dec_acc };

@@ -15,6 +15,12 @@
 ** renders, writes the sidecar to a temporary name, then commits both.  A run
 ** that fails keeps what was fed with nm_audio_finish_partial.
 **
+** Any finite signal is sonified whatever its magnitude (1e-300 or 1e300):
+** each signal is scaled by a power of two chosen from its first values
+** before anything is single precision.  A signal whose range exceeds what
+** that allows (growing 1.5e51 times beyond its start) is refused by
+** nm_audio_feed with its name and values.
+**
 ** Memory stays bounded whatever the length (see audio.c); a writer whose
 ** working memory would exceed NM_AUDIO_MEMORY_LIMIT is refused at open.
 ** WAV files are WAVE_FORMAT_EXTENSIBLE with a channel mask when they have
@@ -74,6 +80,7 @@ typedef struct {
                                Known, the length and disk space are checked at open. */
   double rf64_above;        /* WAV: bytes of audio data above which the file is RF64
                                (0: NM_AUDIO_RF64_ABOVE) */
+  const char *const *names; /* n_in signal names for messages (copied; NULL: "signal i") */
 } nm_audio_opts;
 
 /* WAV's 32-bit sizes: data beyond this many bytes needs RF64. */

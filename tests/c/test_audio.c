@@ -610,6 +610,90 @@ static void test_csv_reader(void)
 }
 
 
+/* Any finite magnitude makes the same audio (issue 9: from 3e38 up a float
+** overflow made a full-scale constant labelled silent). */
+static double amplitude[2];
+static double scaled_sine(double t, size_t i)
+{
+  return amplitude[i] * sin(2 * M_PI * (i ? 7 : 10) * t);
+}
+
+static double grows(double t, size_t i)
+{
+  (void)i;
+  return exp(250 * t) * (1 + 0.5 * sin(2 * M_PI * 10 * t));     /* e^125 = 2e54 by 0.5 s */
+}
+
+static void test_magnitudes(void)
+{
+  char path[128];
+  nm_audio_route route;
+  nm_audio_report rep;
+  SF_INFO ref_info, info;
+  snprintf(path, sizeof path, "%s/mag.wav", dir);
+  nm_audio_opts o = one_signal(1000, 40, &route);
+  amplitude[0] = 1;
+  int rc = sonify(path, &o, 4000, 1000, scaled_sine, &rep);
+  float *ref = rc == NM_OK ? read_back(path, &ref_info) : NULL;
+  CHECK(ref && rep.silent == 0, "audio: a sine of amplitude 1 writes");
+  const double amps[] = { 1e-300, 1e-30, 1e30, 1e100, 1e300, 1.7e308 };
+  for (size_t k = 0; ref && k < sizeof amps / sizeof amps[0]; k++) {
+    amplitude[0] = amps[k];
+    rc = sonify(path, &o, 4000, 1000, scaled_sine, &rep);
+    float *x = rc == NM_OK ? read_back(path, &info) : NULL;
+    double err = 0;
+    for (sf_count_t f = 0; x && f < info.frames; f++) err = fmax(err, fabs(x[f] - ref[f]));
+    CHECK(x && info.frames == ref_info.frames && err < 1e-6 && rep.silent == 0,
+          "audio: amplitude %g gives the same normalised sine as amplitude 1 (max difference %.2g)",
+          amps[k], err);
+    free(x);
+  }
+  free(ref);
+  /* relative amplitudes across magnitudes: two signals 1e300 and 1e-300 apart */
+  nm_audio_route routes[2] = { { 0, 0, 0.5 }, { 1, 1, 0.5 } };
+  o = defaults(1000, 40, 2);
+  o.n_out = 2;
+  o.routes = routes;
+  o.n_routes = 2;
+  for (int norm = 0; norm < 2; norm++) {
+    o.normalize = norm ? NM_NORM_RELATIVE : NM_NORM_PEAK;
+    amplitude[0] = 1e300;
+    amplitude[1] = norm ? 1e-300 : 1e290;     /* peak: within the 1e-12 that counts as silent */
+    rc = sonify(path, &o, 4000, 1000, scaled_sine, &rep);
+    float *x = rc == NM_OK ? read_back(path, &info) : NULL;
+    double m0 = 0, m1 = 0;
+    for (sf_count_t f = 0; x && f < info.frames; f++) {
+      m0 = fmax(m0, fabs(x[2 * f]));
+      m1 = fmax(m1, fabs(x[2 * f + 1]));
+    }
+    if (norm)
+      CHECK(x && m0 > 0.8 && m1 == 0, "audio: relative, 1e300 and 1e-300: the loud one at %.3f, "
+            "the other 600 orders below (%g)", m0, m1);
+    else
+      CHECK(x && fabs(m0 - m1) < 1e-3 && m0 > 0.8 && rep.silent == 0, "audio: peak, 1e300 and "
+            "1e290 each to the same peak (%.4f, %.4f)", m0, m1);
+    free(x);
+  }
+  /* a range beyond 1.5e51 is refused, naming the signal and its values */
+  const char *names[] = { "x.3" };
+  o = one_signal(1000, 40, &route);
+  o.names = names;
+  int status;
+  char why[256];
+  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  double rows[2 * 500];
+  for (int r = 0; r < 500; r++) { rows[2 * r] = r + 1; rows[2 * r + 1] = grows((r + 1) / 1000.0, 0); }
+  size_t col = 1;
+  rc = a ? nm_audio_feed(a, rows, 500, 2, &col) : status;
+  CHECK(rc == NM_EINVAL && strstr(nm_audio_error(a), "'x.3' reaches ") &&
+        strstr(nm_audio_error(a), "after starting at 1.3"),
+        "audio: a signal growing 1e54 times is refused with its name and values: %s",
+        a ? nm_audio_error(a) : why);
+  nm_audio_free(a);
+  CHECK(!exists(path) || remove(path) == 0, "audio: (cleanup)");
+}
+
+
 int main(void)
 {
   snprintf(dir, sizeof dir, "/tmp/nm-test-audio-%ld", (long)getpid());
@@ -624,6 +708,7 @@ int main(void)
   test_huge_fades();
   test_render_commit_partial();
   test_csv_reader();
+  test_magnitudes();
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) return 1;

@@ -204,11 +204,12 @@ describe("sonification", function()
     -- AAL2 order: node 0 Precentral_L, 1 Precentral_R, 2 Frontal_Sup_2_L, 3 Frontal_Sup_2_R
     local res = tones(4, { a = { 1, 0, 0.7, 0 }, f = { 10, 10, 12, 12 } })
                 :run { duration = 8000, dt = 0.1, record = { "x" } }
-    local ds = nm.datasets.load("hcp")
+    local hcp = nm.datasets.load("hcp")
+    local ds = { hemisphere = table.move(hcp.hemisphere, 1, 4, 1, {}) }   -- one region per node
     for _, opts in ipairs {
       { pan = "hemisphere", regions = ds },
       { pan = ds.hemisphere },
-      { regions = "hcp" },
+      { regions = ds },
     } do
       local path = res:write_audio(dir .. "/lr.wav", opts)
       local info, ch = core.audio_read(path)
@@ -324,7 +325,10 @@ describe("sonification", function()
       { { variable = "v" }, "'v' was not recorded %(recorded: x%)" },
       { { nodes = { 7 } }, "node 7 has no recorded 'x'" },
       { { speedp = 40 }, "unknown field 'speedp'; did you mean 'speedup'%?" },
-      { { rate = 1000 }, "'rate' must be one of" },
+      { { rate = 1000 }, "'rate' must be a whole number of Hz from 8000 to 192000 %(such as 44100, " ..
+                         "48000 or 96000%), got 1000" },
+      { { rate = 192001 }, "'rate' must be a whole number of Hz from 8000 to 192000 .*got 192001" },
+      { { rate = 44100.5 }, "'rate' must be a whole number of Hz .*got 44100%.5" },
       { { bits = 12 }, "'bits' must be 16, 24 or \"float\"" },
       { { normalize = "loud" }, "unknown normalize 'loud'" },
       { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
@@ -405,6 +409,141 @@ describe("sonification", function()
     local function sonify(args)
       return h.sh(q(h.exe) .. " sonify " .. args)
     end
+
+    it("sonifies a finite signal of any magnitude (1e-300 ... 1e300) as the same normalised sine", function()
+      local function samples(path)
+        local _, ch = core.audio_read(path)
+        return ch[1]
+      end
+      local ref_res = tones(1, { a = 1 }):run { duration = 1000, dt = 0.1, record = { "x" } }
+      local ref = samples(ref_res:write_audio(dir .. "/m1.wav", { speedup = 10 }))
+      local ref_map = samples(ref_res:write_audio(dir .. "/mm1.wav", { speedup = 10, mode = "mapping" }))
+      local ref_rel_path, ref_rel = ref_res:write_audio(dir .. "/mr1.wav", { speedup = 10, normalize = "relative" })
+      local ref_rel_samples = samples(ref_rel_path)
+      for _, amp in ipairs { 1e-300, 1e30, 1e100, 1e300 } do
+        local res = tones(1, { a = amp }):run { duration = 1000, dt = 0.1, record = { "x" } }
+        local path, rep = res:write_audio(dir .. "/m.wav", { speedup = 10 })
+        local got, worst = samples(path), 0
+        assert.are.equal(#ref, #got)
+        for i = 1, #ref do worst = math.max(worst, math.abs(got[i] - ref[i])) end
+        assert.is_true(worst <= 1 / 32768, string.format("amplitude %g: differs by %g", amp, worst))
+        assert.are.same({}, rep.warnings)
+        assert.is_true(rep.peak > 0)
+        local mapped = samples(res:write_audio(dir .. "/mm.wav", { speedup = 10, mode = "mapping" }))
+        worst = 0
+        for i = 1, #ref_map do worst = math.max(worst, math.abs(mapped[i] - ref_map[i])) end
+        assert.is_true(worst <= 1 / 32768, string.format("mapping, amplitude %g: differs by %g", amp, worst))
+        -- relative (mixed before resampling): the same audio, its peak and gain in the signal's units
+        local rel_path, rel = res:write_audio(dir .. "/mr.wav", { speedup = 10, normalize = "relative" })
+        got, worst = samples(rel_path), 0
+        for i = 1, #ref_rel_samples do worst = math.max(worst, math.abs(got[i] - ref_rel_samples[i])) end
+        assert.is_true(worst <= 1 / 32768, string.format("relative, amplitude %g: differs by %g", amp, worst))
+        assert.is_true(math.abs(rel.peak / (amp * ref_rel.peak) - 1) < 1e-6, "peak " .. rel.peak)   -- floats: 6e-8
+        assert.is_true(math.abs(rel.gain * amp / ref_rel.gain - 1) < 1e-6, "gain " .. rel.gain)
+        local _, none = res:write_audio(dir .. "/mn.wav", { speedup = 10, normalize = "none", gain = 1 / amp })
+        assert.are.equal(1 / amp, none.gain)
+        assert.is_true(none.limited_db < 0.1, "limited by " .. none.limited_db)
+        if amp == 1e100 then    -- the same through a CSV
+          res:write_csv(dir .. "/m.csv")
+          local status, _, err = sonify(q(dir .. "/m.csv") .. " -o " .. q(dir .. "/ms.wav") .. " --speedup 10")
+          assert.are.equal(0, status, err)
+          got, worst = samples(dir .. "/ms.wav"), 0
+          for i = 1, #ref do worst = math.max(worst, math.abs(got[i] - ref[i])) end
+          assert.is_true(worst <= 1 / 32768, "sonify, amplitude 1e100: differs by " .. worst)
+        end
+      end
+    end)
+
+    it("parameter mapping with one range for all (relative) measures every signal in its own units", function()
+      -- node 0 swings around 0, node 1 around 10: one range -1 .. 11, so node 1 drives ~10x louder
+      -- (each signal was measured from its own first value: both seemed to span -1 .. 1)
+      local res = tones(2, { a = 1, b = { 0, 10 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+      local path = res:write_audio(dir .. "/rel.wav", { mode = "mapping", normalize = "relative",
+                                                        layout = "multichannel", speedup = 1 })
+      local _, ch = core.audio_read(path)
+      local ratio = dsp.rms(ch[2]) / dsp.rms(ch[1])
+      assert.is_true(ratio > 5, "node 1 / node 0 = " .. ratio)
+    end)
+
+    it("refuses a streamed signal growing beyond 1e51 times its start, naming it; the partial audio is the signal", function()
+      local Grow = nm.mass { label = "Grow", state = { x = 1, y = 0 },
+                             derivatives = function(s) return { x = 0.2 * s.x + s.y, y = -s.x } end }
+      local msg = err_of(function()
+        nm.model(nm.node { masses = { Grow() } }):run {
+          duration = 1500, dt = 0.1, output = { audio = { path = dir .. "/grow.wav", speedup = 1, variable = "x" } } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: .*'x%.0' reaches 1%.%d+e%+51 after starting " ..
+                     "at 1%.02: a range of more than 1e51, more than audio can hold", msg)
+      local _, ch = core.audio_read(dir .. "/grow.partial.wav")
+      local top, full = 0, 0
+      for _, v in ipairs(ch[1]) do
+        top = math.max(top, math.abs(v))
+        if math.abs(v) >= 32767 / 32768 then full = full + 1 end
+      end
+      assert.are.equal(0, full)                  -- was: every sample +32767, "silent"
+      assert.is_true(top > 0.8)
+      local f = assert(io.open(dir .. "/grow.partial.wav.json"))
+      local text = f:read("a")
+      f:close()
+      assert.is_nil(text:find("silent"), text)
+    end)
+
+    it("takes any whole rate from 8000 to 192000 Hz, as its message says (12345 Hz too)", function()
+      local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      for _, rate in ipairs { 8000, 12345, 192000 } do
+        local path = res:write_audio(dir .. "/r" .. rate .. ".wav", { rate = rate, speedup = 10 })
+        assert.are.equal(rate, core.audio_read(path).rate)
+      end
+      res:write_csv(dir .. "/r.csv")
+      local status, _, err = sonify(q(dir .. "/r.csv") .. " -o " .. q(dir .. "/rs.flac") .. " --rate 12345")
+      assert.are.equal(0, status, err)
+      assert.are.equal(12345, core.audio_read(dir .. "/rs.flac").rate)
+    end)
+
+    it("says that an empty result holds no rows (not that a skip the user never gave leaves nothing)", function()
+      local res = tones(1):run { duration = 0, dt = 0.1, record = { "x" } }
+      local msg = err_of(function() res:write_audio(dir .. "/e.wav") end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: the result holds no rows: there is nothing to sonify", msg)
+      msg = err_of(function()
+        tones(1):run { duration = 0, dt = 0.1, output = { audio = dir .. "/e.wav" } }
+      end)
+      -- (a streamed run that records no row is refused before the audio is planned: run/plan.lua)
+      assert.matches("audio_spec%.lua:%d+: run: this run records no row to write: 'duration' = 0 ms", msg)
+      assert.is_nil(msg:find("skip"), msg)
+      assert.is_false(exists(dir .. "/e.wav"))
+    end)
+
+    it("refuses regions that are not the model's nodes, and a pan without stereo", function()
+      local hcp = nm.datasets.load("hcp")
+      local two = tones(2):run { duration = 200, dt = 0.1, record = { "x" } }
+      local one = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      local msg = err_of(function()
+        two:write_audio(dir .. "/g.wav", { regions = hcp, pan = "position", layout = "stereo" })
+      end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: regions: the dataset 'hcp' has 80 regions but the " ..
+                     "model has 2 nodes: give the regions of the model's nodes %(one per node, in order%)", msg)
+      msg = err_of(function()
+        one:write_audio(dir .. "/g.wav", { regions = "hcp", pan = "hemisphere", layout = "stereo" })
+      end)
+      assert.matches("write_audio: regions: the dataset 'hcp' has 80 regions but the model has 1 node:", msg)
+      msg = err_of(function()
+        tones(2):run { duration = 10, dt = 0.1, output = { audio = { path = dir .. "/g.wav", regions = hcp } } }
+      end)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: regions: the dataset 'hcp' has 80 regions " ..
+                     "but the model has 2 nodes", msg)
+      msg = err_of(function() one:write_audio(dir .. "/g.wav", { pan = "hemisphere" }) end)
+      assert.matches("audio_spec%.lua:%d+: write_audio: 'pan' applies to layout = \"stereo\"; this layout " ..
+                     "is \"mono\" %(the default for one signal%): add layout = \"stereo\"", msg)
+      msg = err_of(function() two:write_audio(dir .. "/g.wav", { pan = "index", layout = "multichannel" }) end)
+      assert.matches("'pan' applies to layout = \"stereo\"; this layout is \"multichannel\"$", msg)
+      assert.is_false(exists(dir .. "/g.wav"))
+      -- a CSV does not say how many nodes its model had: a chosen node needs a region
+      write_file(dir .. "/n90.csv", "t,x.0,x.90\n0.1,0,1\n0.2,1,0\n0.3,0,1\n")
+      local status, _, err = sonify(q(dir .. "/n90.csv") .. " -o " .. q(dir .. "/n90.wav") ..
+                                    " --regions hcp --layout multichannel")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: node 90 has no region in the dataset 'hcp' %(80 regions%)", err)
+    end)
 
     it("sonify checks every row's time against the grid: the file, the real line and the values", function()
       write_file(dir .. "/back.csv", "t,x.0\n0,1\n0.1,2\n0.2,3\n0.15,4\n0.3,5\n")
@@ -513,7 +652,7 @@ describe("sonification", function()
       assert.matches("'skip' = 1e%+300 ms is .* samples of 0%.1 ms, more than can be counted", err)
     end)
 
-    it("a failed run keeps its audio as <stem>.partial.wav with a sidecar, and says where", function()
+    it("a failed run keeps its audio as <stem>.partial.wav with its sidecar <stem>.partial.wav.json, and says where", function()
       local Boom = nm.mass { label = "Boom", state = { x = 1 },
                              derivatives = function(s) return { x = s.x * s.x } end }
       local msg = err_of(function()
@@ -522,11 +661,12 @@ describe("sonification", function()
                                                                               speedup = 1 } } }
       end)
       assert.matches("audio_spec%.lua:%d+: run: the simulation produced a NaN.*; kept what was done in " ..
-                     "'.*/beta%.partial%.wav', '.*/beta%.wav%.partial%.json'", msg)
+                     "'.*/beta%.partial%.wav', '.*/beta%.partial%.wav%.json'", msg)
       assert.is_false(exists(dir .. "/beta.wav") or exists(dir .. "/beta.wav.json"))
+      assert.is_false(exists(dir .. "/beta.wav.partial.json"))
       local info = core.audio_read(dir .. "/beta.partial.wav")
       assert.is_true(info.frames > 0)
-      local f = assert(io.open(dir .. "/beta.wav.partial.json"))
+      local f = assert(io.open(dir .. "/beta.partial.wav.json"))   -- the sidecar of X is X.json
       local text = f:read("a")
       f:close()
       assert.matches('"partial": true', text)
