@@ -13,6 +13,9 @@ M.MAX_NOISE_CHANNELS = 64
 
 -- The directory holding the library's Lua files ("<dir>/neuromass/").
 local libdir = debug.getinfo(1, "S").source:match("^@(.*/)_check%.lua$")
+-- The binding's stop-signal hook raises only at the user's lines: it knows
+-- the library's files by this prefix.
+if libdir then debug.getregistry()["neuromass.libsrc"] = "@" .. libdir end
 
 --- True when a chunk's source (debug.getinfo's `source`) is a library file.
 function M.in_library(source)
