@@ -74,13 +74,14 @@ end
 -- as a string that starts with the user's script:line (errors of C functions
 -- such as math.sin carry no line, the library's are moved to the user's
 -- line), then `prefix` (or nothing), the message, and what `explain(msg)`
--- returns (a hint, or "").  Make one caller per kind of callback: calling it
+-- returns (a hint, or ""; a second result replaces the message).  Make one caller per kind of callback: calling it
 -- allocates nothing (the slow path calls it at every evaluation).
 function M.user_caller(prefix, explain)
   local function handler(e)
     local msg = type(e) == "string" and e or describe(e)
     local where = msg:match("^(.-):%d+: ")
-    local hint = explain and explain(msg) or ""
+    local hint, instead = "", nil
+    if explain then hint, instead = explain(msg) end
     -- (short_src may be cut to ".../neuromass/expr.lua": match the end)
     local pos
     if not where or where:match("neuromass/[%w_]+%.lua$") or where:match("neuromass/models/[%w_]+%.lua$") then
@@ -96,7 +97,7 @@ function M.user_caller(prefix, explain)
     else
       pos, msg = msg:match("^(.-:%d+: )(.*)$")
     end
-    return (pos or "") .. (prefix or "") .. msg .. hint
+    return (pos or "") .. (prefix or "") .. (instead or msg) .. hint
   end
   return function(fn, ...)
     local ok, res = xpcall(fn, handler, ...)
