@@ -377,9 +377,15 @@ static int pmain(lua_State *L)
   const char *script = lua_tostring(L, -1);
   int status = luaL_loadfilex(L, script, "t");
   if (status == LUA_OK) status = docall(L, 0, 0);
-  if (status != LUA_OK) {
+  if (status == LUA_ERRMEM) {
+    /* Lua calls no message handler then: no line is known, but what ran out is */
+    fprintf(stderr, PROGNAME ": %s: Lua ran out of memory (%.0f bytes in use by Lua)\n", script,
+            (double)lua_gc(L, LUA_GCCOUNT) * 1024.0 + lua_gc(L, LUA_GCCOUNTB));
+  } else if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+  }
+  if (status != LUA_OK) {
     lua_pushboolean(L, 0);
     return 1;
   }

@@ -101,9 +101,20 @@ function M.user_caller(prefix, explain)
   end
   return function(fn, ...)
     local ok, res = xpcall(fn, handler, ...)
-    if not ok then error(res, 0) end
+    if not ok then
+      if res == "not enough memory" then   -- Lua calls no handler then: say what, at the user's line
+        M.error(string.format("%sLua ran out of memory (%s in use by Lua)", prefix or "",
+                              M.bytes(collectgarbage("count") * 1024)), 2)
+      end
+      error(res, 0)
+    end
     return res
   end
+end
+
+--- A byte count for messages: exact, and in GB.
+function M.bytes(bytes)
+  return string.format("%.0f bytes (%.3g GB)", bytes, bytes / 1e9)
 end
 
 --- Is v a finite number (not NaN, not +-inf)?
