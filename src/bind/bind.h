@@ -81,7 +81,8 @@ void nmL_callback_error(lua_State *L);
 ** user's code that runs (never inside the library, whose own files it knows
 ** from the registry's "neuromass.libsrc", "@<dir>/"), e.g. in a busy loop of
 ** the script or of a slow mass's derivatives.
-** nmL_stop_signal() is the signal recorded, 0 if none. */
+** nmL_stop_signal() is the last signal recorded, 0 if none (even when a piece
+** of work that reported it let the next one run: see nmL_stop_begin). */
 #define NM_N_STOP_SIGNALS 5
 void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[NM_N_STOP_SIGNALS]);
 void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS]);
@@ -93,6 +94,20 @@ int nmL_stop_signal(void);
 int nmL_where_user(lua_State *L, int level);
 /* The Lua state (thread) a stop signal interrupts; returns the previous one. */
 lua_State *nmL_set_stop_state(lua_State *L);
+/* The flag nmL_note_stop_signal sets (for an engine's `interrupt` option). */
+volatile sig_atomic_t *nmL_stop_flag(void);
+/* Around a stoppable piece of C work on thread L (a run, a writer): the stop
+** signals are caught meanwhile and interrupt L; a signal noted before it
+** (and not yet reported) stops it at once, one that an earlier piece of work
+** reported is forgotten.  nmL_stop_end after it, with `reported` when the
+** work failed as interrupted (the hook is then dropped: the caller may catch
+** that failure and go on). */
+typedef struct {
+  struct sigaction old[NM_N_STOP_SIGNALS];
+  lua_State *state;
+} nmL_stop_scope;
+void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc);
+void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported);
 /* How many s:run are in progress (a slow mass's derivatives run inside one). */
 int nmL_runs_in_progress(void);
 /* "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGPIPE" ("a signal" for any other). */

@@ -101,6 +101,7 @@ static int audio_writer(lua_State *L)
   lua_settop(L, 2);
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
+  o.interrupt = nmL_stop_flag();
   o.container = option(L, 2, "container", "wav", containers);
   o.encoding = option(L, 2, "encoding", "pcm16", encodings);
   o.mode = option(L, 2, "mode", "audify", modes);
@@ -184,6 +185,16 @@ static size_t *check_columns(lua_State *L, int t, size_t n, size_t cols)
 }
 
 
+/* nil and the writer's reason; "interrupted by SIGxxx" when a stop signal stopped it. */
+static int push_failure(lua_State *L, nm_audio *a, int rc)
+{
+  luaL_pushfail(L);
+  if (rc == NM_EINTR) lua_pushfstring(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
+  else lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+  return 2;
+}
+
+
 /* writer:feed_result(result, cols) */
 static int writer_feed_result(lua_State *L)
 {
@@ -194,15 +205,14 @@ static int writer_feed_result(lua_State *L)
   size_t n = (size_t)luaL_len(L, 3);
   size_t *idx = check_columns(L, 3, n, cols);
   int rc = NM_OK;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   for (size_t r = 0; r < rows && rc == NM_OK; r += 4096) {
     size_t m = rows - r < 4096 ? rows - r : 4096;
-    rc = nm_audio_feed(a, data + r * cols, m, cols, idx);
+    rc = *nmL_stop_flag() ? NM_EINTR : nm_audio_feed(a, data + r * cols, m, cols, idx);
   }
-  if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
-    return 2;
-  }
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
+  if (rc != NM_OK) return push_failure(L, a, rc);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -232,12 +242,16 @@ static int writer_feed_csv(lua_State *L)
   double *rows = lua_newuserdatauv(L, chunk * cols * sizeof *rows, 0);
   int rc;
   size_t got = 0;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   for (;;) {
+    if (*nmL_stop_flag()) { rc = NM_EINTR; break; }
     rc = nm_csv_reader_rows(rd, rows, chunk, &got);
     if (rc != NM_OK || got == 0) break;
     for (size_t r = 0; r < got; r++)        /* the line of a value the writer refuses */
       for (size_t i = 0; i < n; i++)
         if (!isfinite(rows[r * cols + idx[i]])) {
+          nmL_stop_end(L, &sc, 0);
           luaL_pushfail(L);
           lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
                           (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
@@ -248,6 +262,8 @@ static int writer_feed_csv(lua_State *L)
     rc = nm_audio_feed(a, rows, got, cols, idx);
     if (rc != NM_OK) break;
   }
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
+  if (rc == NM_EINTR) return push_failure(L, a, rc);
   if (rc != NM_OK) {
     luaL_pushfail(L);
     lua_pushstring(L, nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
@@ -295,20 +311,15 @@ static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
 }
 
 
-static int push_failure(lua_State *L, nm_audio *a, int rc)
-{
-  luaL_pushfail(L);
-  lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
-  return 2;
-}
-
-
 /* writer:finish() -> report: rendered and renamed into place. */
 static int writer_finish(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
   nm_audio_report rep;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   int rc = nm_audio_finish(a, &rep);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc != NM_OK) return push_failure(L, a, rc);
   toaudio(L, 1)->finished = 1;
   return push_report(L, a, &rep);
@@ -320,7 +331,10 @@ static int writer_render(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
   nm_audio_report rep;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   int rc = nm_audio_render(a, &rep);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   return rc != NM_OK ? push_failure(L, a, rc) : push_report(L, a, &rep);
 }
 
@@ -343,7 +357,10 @@ static int writer_finish_partial(lua_State *L)
   nm_audio *a = nmL_checkaudio(L, 1);
   const char *path = luaL_checkstring(L, 2);
   nm_audio_report rep;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   int rc = nm_audio_finish_partial(a, path, &rep);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc != NM_OK) return push_failure(L, a, rc);
   toaudio(L, 1)->finished = 1;
   return push_report(L, a, &rep);

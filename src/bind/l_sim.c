@@ -33,7 +33,8 @@ typedef struct {
 ** stops the user's Lua code.
 ** ------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal;      /* stops the work in progress */
+static volatile sig_atomic_t noted_signal;     /* the last one noted, for the exit status */
 static lua_State *volatile stop_state;
 static const int stop_signals[NM_N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 static int runs_in_progress;
@@ -87,7 +88,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 
 void nmL_note_stop_signal(int signo)
 {
-  stop_signal = signo;
+  stop_signal = noted_signal = signo;
   lua_State *L = stop_state;
   if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -95,7 +96,7 @@ void nmL_note_stop_signal(int signo)
 
 int nmL_stop_signal(void)
 {
-  return stop_signal;
+  return noted_signal;
 }
 
 
@@ -140,16 +141,13 @@ void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS])
 static int stop_reported;
 
 
-/* Around a stoppable piece of C work on thread L (a run, a writer): a stop
-** signal noted before it (and not yet reported) stops it at once; one that
-** an earlier run reported is forgotten.  stop_end after it. */
-typedef struct {
-  struct sigaction old[NM_N_STOP_SIGNALS];
-  lua_State *state;
-} stop_scope;
+volatile sig_atomic_t *nmL_stop_flag(void)
+{
+  return &stop_signal;
+}
 
 
-static void stop_begin(lua_State *L, stop_scope *sc)
+void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc)
 {
   if (stop_reported) stop_signal = 0;
   stop_reported = 0;
@@ -158,9 +156,7 @@ static void stop_begin(lua_State *L, stop_scope *sc)
 }
 
 
-/* Ends the scope; when the work reported the stop as its failure (`reported`),
-** the hook is dropped: the caller may catch that failure and go on. */
-static void stop_end(lua_State *L, stop_scope *sc, int reported)
+void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported)
 {
   nmL_set_stop_state(sc->state);
   nmL_restore_stop_signals(sc->old);
@@ -516,8 +512,8 @@ static int sim_run(lua_State *L)
   }
   lua_pop(L, 1);
   o.interrupt = &stop_signal;
-  stop_scope sc;
-  stop_begin(L, &sc);
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   lm->running = L;
   lm->callback_failed = 0;
   ls->running = 1;
@@ -532,7 +528,7 @@ static int sim_run(lua_State *L)
     lua_pop(L, 1);
     rc = NM_EINTR;
   }
-  stop_end(L, &sc, rc == NM_EINTR);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (o.progress && ps.shown && rc != NM_OK) fputc('\n', stderr);   /* end the bar's line */
   int csv_failed = 0;
   if (k.csv) {
@@ -700,8 +696,8 @@ static int result_write_csv(lua_State *L)
   int stopped = 0;
   if (w) {
     /* a stop signal ends the writing between two chunks of rows */
-    stop_scope sc;
-    stop_begin(L, &sc);
+    nmL_stop_scope sc;
+    nmL_stop_begin(L, &sc);
     for (size_t at = 0; at < r->rows && !stopped; at += 4096) {
       size_t n = r->rows - at < 4096 ? r->rows - at : 4096;
       if (nm_csv_write_rows(w, r->data + at * r->cols, n, r->cols) != NM_OK) break;
@@ -709,7 +705,7 @@ static int result_write_csv(lua_State *L)
     }
     stopped = stopped || stop_signal != 0;
     status = nm_csv_finish(w, stopped ? NM_CSV_PARTIAL : NM_CSV_COMMIT);  /* keeps a partial file on failure */
-    stop_end(L, &sc, stopped);
+    nmL_stop_end(L, &sc, stopped);
   }
   if (stopped) {
     luaL_pushfail(L);

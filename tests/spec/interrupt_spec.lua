@@ -137,6 +137,21 @@ r:write_csv("w.csv")
   end)
 end)
 
+describe("res:write_audio stopped by a signal", function()
+  it("SIGINT while it feeds or renders: no w.wav, no sidecar, no temporary file, exit 130, " ..
+     "at the user's line", function()
+    local status, err, left, dir = stop_script([[
+local nm = require "neuromass"
+local r = nm.models.fhn.native {}:run { duration = 3e5, dt = 0.1 }
+r:write_audio("w.wav", { speedup = 1 })
+]], "ls w.wav.tmp-* >/dev/null 2>&1", "INT")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(130, status)
+    assert.are.same({}, left)
+    assert.matches("^neuromass: s%.lua:3: write_audio: interrupted by SIGINT\n$", err)
+  end)
+end)
+
 describe("a slow mass stuck in Lua", function()
   it("is stopped by SIGTERM: the run fails as interrupted at the user's line, keeps its " ..
      "complete rows, no debris, exit 143", function()
