@@ -80,7 +80,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
     return;
   }
   lua_sethook(L, NULL, 0, 0);
-  lua_pushfstring(L, "interrupted by %s", nmL_signal_name(stop_signal));
+  lua_pushfstring(L, "interrupted by %s", nmL_signal_name(noted_signal));
   lua_concat(L, 2);
   lua_error(L);
 }
