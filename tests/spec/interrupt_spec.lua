@@ -113,7 +113,7 @@ describe("a stop signal outside a run", function()
     it("SIG" .. sig .. " stops a busy loop of the script (" .. loop .. ") at its line, exit 128+" ..
        n, function()
       local status, err, _, dir = stop_script("io.open('started', 'w'):close()\n" .. loop .. "\n",
-                                              "[ -e started ]", sig)
+                                              "{ [ -e started ] && sleep 0.3; }", sig)
       os.execute("rm -rf " .. dir)
       assert.are.equal(128 + n, status)
       assert.matches("^neuromass: s%.lua:2: interrupted by SIG" .. sig .. "\n$", err)
