@@ -4,8 +4,9 @@
 ** line options to the library as its host context (nm.set_context) and runs
 ** the user's script in protected mode, reporting errors as "neuromass: file:line: ...".
 ** SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the script (a run between two
-** steps, keeping its complete rows as <stem>.partial.<ext>); the exit status
-** is then 128 + the signal's number.
+** steps, keeping its complete rows as <stem>.partial.<ext>; Lua code at the
+** user's next line); so does SIGPIPE, a closed standard output (`| head`).
+** The exit status is then 128 + the signal's number.
 */
 #include <errno.h>
 #include <limits.h>
@@ -26,8 +27,6 @@
 
 int luaopen_neuromass_core(lua_State *L);
 
-static lua_State *volatile globalL = NULL;
-
 static const char usage[] =
   "usage: " PROGNAME " COMMAND [OPTIONS] ...\n"
   "\n"
@@ -41,9 +40,12 @@ static const char usage[] =
   "\n"
   "'" PROGNAME " help COMMAND' or '" PROGNAME " COMMAND --help' lists a command's options.\n"
   "\n"
-  "SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT stop a run between two steps:\n"
-  "its outputs are not written under their names, the complete rows and frames\n"
-  "are kept as NAME.partial.EXT, and the exit status is 128 + the signal number.\n"
+  "SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT stop the script (a run between\n"
+  "two steps): its outputs are not written under their names, the complete rows\n"
+  "and frames are kept as NAME.partial.EXT, and the exit status is 128 + the\n"
+  "signal number.  A closed standard output (SIGPIPE, e.g. '| head') stops it\n"
+  "the same way (exit status 141).  os.exit during a run stops the run as an\n"
+  "error (exit status 1), keeping its complete rows.\n"
   "\n"
   "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
   "NEUROMASS_DEBUG=1 prints a traceback with errors.\n";
@@ -89,38 +91,73 @@ static const char sonify_usage[] =
   "  -h, --help   this text\n";
 
 
-/* A C signal cannot change a Lua state directly: install a hook that raises
-** the error at the next instruction (as lua.c does).  The message has no
-** position: the user did not cause it at some line of the library. */
-static void lstop(lua_State *L, lua_Debug *ar)
+/* The length of a "SOURCE.lua:LINE: " prefix at the start of msg (a SOURCE
+** without spaces), 0 if none. */
+static size_t position_length(const char *msg)
 {
-  (void)ar;
-  lua_sethook(L, NULL, 0, 0);
-  lua_pushfstring(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
-  lua_error(L);
+  for (const char *p = msg; *p && *p != '\n' && *p != ' '; p++) {
+    if (*p != ':' || p[1] < '0' || p[1] > '9') continue;
+    const char *q = p + 1;
+    while (*q >= '0' && *q <= '9') q++;
+    if (q[0] == ':' && q[1] == ' ' && p - msg >= 4 && strncmp(p - 4, ".lua", 4) == 0)
+      return (size_t)(q + 2 - msg);
+  }
+  return 0;
 }
 
 
-/* Installed for the whole process: a second signal must not kill it before
-** its temporary files are removed (a run in progress polls the flag). */
-static void laction(int signo)
+/* An error that crossed coroutine.wrap holds two positions ("a.lua:6:
+** a.lua:3: ..."): the first, where the coroutine was resumed, goes. */
+static const char *one_position(lua_State *L, const char *msg)
 {
-  nmL_note_stop_signal(signo);
-  lua_State *L = globalL;
-  if (L) lua_sethook(L, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  size_t outer = position_length(msg);
+  if (outer == 0 || position_length(msg + outer) == 0) return msg;
+  return lua_pushstring(L, msg + outer);
 }
 
 
+/* An error object that is not a string (error(nil), error({...})) is
+** reported readably (its __tostring, or its type) at the user's line that
+** raised it. */
 static int msghandler(lua_State *L)
 {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (!nmL_where_user(L, 1)) lua_pushliteral(L, "");
+    int named = luaL_callmeta(L, 1, "__tostring");
+    if (named && lua_type(L, -1) != LUA_TSTRING) { lua_pop(L, 1); named = 0; }
+    if (!named && lua_isnil(L, 1))
+      lua_pushliteral(L, "error raised with nil instead of a message (give error() a string)");
+    else if (!named)
+      lua_pushfstring(L, "error raised with a %s value instead of a message (give error() a "
+                      "string)", luaL_typename(L, 1));
+    lua_concat(L, 2);
+    msg = lua_tostring(L, -1);
   }
+  msg = one_position(L, msg);
   const char *debug = getenv("NEUROMASS_DEBUG");
   if (debug && *debug && strcmp(debug, "0") != 0) luaL_traceback(L, L, msg, 1);
   return 1;
+}
+
+
+/* os.exit during a run (in a slow mass's derivatives) would leave the run's
+** temporary files: it stops the run as an error instead (its complete rows
+** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits. */
+static int host_exit(lua_State *L)
+{
+  if (nmL_runs_in_progress() > 0) {
+    if (!nmL_where_user(L, 1)) lua_pushliteral(L, "");
+    lua_pushfstring(L, "os.exit(%s) was called during model:run: the run stops there, and the "
+                    "script with it", lua_isnone(L, 1) ? "" : luaL_tolstring(L, 1, NULL));
+    if (!lua_isnone(L, 1)) lua_remove(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
 }
 
 
@@ -427,6 +464,11 @@ static int pmain(lua_State *L)
   }
   luaL_openlibs(L);
   setup_path(L);
+  lua_getglobal(L, "os");
+  lua_getfield(L, -1, "exit");
+  lua_pushcclosure(L, host_exit, 1);
+  lua_setfield(L, -2, "exit");
+  lua_pop(L, 1);
   int ctx = lua_gettop(L) + 1;
   int parsed = parse_command(L, argc, argv);
   if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }
@@ -434,9 +476,15 @@ static int pmain(lua_State *L)
   const char *script = lua_tostring(L, -1);
   int status = luaL_loadfilex(L, script, "t");
   if (status == LUA_OK) status = docall(L, 0, 0);
-  if (status != LUA_OK) {
+  if (status == LUA_ERRMEM) {
+    /* Lua calls no message handler then: no line is known, but what ran out is */
+    fprintf(stderr, PROGNAME ": %s: Lua ran out of memory (%.0f bytes in use by Lua)\n", script,
+            (double)lua_gc(L, LUA_GCCOUNT) * 1024.0 + lua_gc(L, LUA_GCCOUNTB));
+  } else if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+  }
+  if (status != LUA_OK) {
     lua_pushboolean(L, 0);
     return 1;
   }
@@ -448,8 +496,10 @@ static int pmain(lua_State *L)
 /* Exit status: 0, 1 on failure, 128 + n when signal n stopped the script. */
 int main(int argc, char **argv)
 {
-  struct sigaction old[4];
-  nmL_catch_stop_signals(laction, old);
+  /* Installed for the whole process: a second signal must not kill it before
+  ** its temporary files are removed (a run in progress polls the flag). */
+  struct sigaction old[NM_N_STOP_SIGNALS];
+  nmL_catch_stop_signals(nmL_note_stop_signal, old);
   /* A file-size limit then fails the write (EFBIG, with a reason and a
   ** partial file) instead of killing the process. */
   signal(SIGXFSZ, SIG_IGN);
@@ -458,14 +508,14 @@ int main(int argc, char **argv)
     fprintf(stderr, PROGNAME ": cannot create state: not enough memory\n");
     return EXIT_FAILURE;
   }
-  globalL = L;
+  nmL_set_stop_state(L);
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
   int ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
-  globalL = NULL;
+  nmL_set_stop_state(NULL);
   lua_close(L);
   int signo = nmL_stop_signal();
   if (!ok && signo) return 128 + signo;

@@ -12,6 +12,9 @@ M.MAX_NODES = 10000
 M.MAX_NOISE_CHANNELS = 64
 
 local libdir = require("neuromass.paths").library_dir
+-- The binding's stop-signal hook raises only at the user's lines: it knows
+-- the library's files by this prefix.
+if libdir then debug.getregistry()["neuromass.libsrc"] = "@" .. libdir end
 
 --- True when a chunk's source (debug.getinfo's `source`) is a library file.
 function M.in_library(source)
@@ -70,13 +73,14 @@ end
 -- as a string that starts with the user's script:line (errors of C functions
 -- such as math.sin carry no line, the library's are moved to the user's
 -- line), then `prefix` (or nothing), the message, and what `explain(msg)`
--- returns (a hint, or "").  Make one caller per kind of callback: calling it
+-- returns (a hint, or ""; a second result replaces the message).  Make one caller per kind of callback: calling it
 -- allocates nothing (the slow path calls it at every evaluation).
 function M.user_caller(prefix, explain)
   local function handler(e)
     local msg = type(e) == "string" and e or describe(e)
     local where = msg:match("^(.-):%d+: ")
-    local hint = explain and explain(msg) or ""
+    local hint, instead = "", nil
+    if explain then hint, instead = explain(msg) end
     -- (short_src may be cut to ".../neuromass/expr.lua": match the end)
     local pos
     if not where or where:match("neuromass/[%w_/]+%.lua$") then
@@ -92,13 +96,24 @@ function M.user_caller(prefix, explain)
     else
       pos, msg = msg:match("^(.-:%d+: )(.*)$")
     end
-    return (pos or "") .. (prefix or "") .. msg .. hint
+    return (pos or "") .. (prefix or "") .. (instead or msg) .. hint
   end
   return function(fn, ...)
     local ok, res = xpcall(fn, handler, ...)
-    if not ok then error(res, 0) end
+    if not ok then
+      if res == "not enough memory" then   -- Lua calls no handler then: say what, at the user's line
+        M.error(string.format("%sLua ran out of memory (%s in use by Lua)", prefix or "",
+                              M.bytes(collectgarbage("count") * 1024)), 2)
+      end
+      error(res, 0)
+    end
     return res
   end
+end
+
+--- A byte count for messages: exact, and in GB.
+function M.bytes(bytes)
+  return string.format("%.0f bytes (%.3g GB)", bytes, bytes / 1e9)
 end
 
 --- Is v a finite number (not NaN, not +-inf)?

@@ -760,7 +760,7 @@ function Result:write_audio(path, opts)
   local cols = {}
   for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
   local ok, err = w:feed_result(self.data, cols)
-  if not ok then fail(what, 2, "%s", err) end
+  if not ok then check.error(what .. ": " .. err, 2) end   -- e.g. "interrupted by SIGINT"
   return full, finish(what, 2, w, full, c, p)
 end
 

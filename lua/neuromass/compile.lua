@@ -123,6 +123,16 @@ local function assign_tables(model, cm, roots)
   for _, r in ipairs(roots) do walk(r[1]) end
 end
 
+-- The engine calls a slow mass's derivatives from C, in the middle of a step:
+-- Lua's "attempt to yield across a C-call boundary" said in plain words.
+local function explain_slow(msg)
+  if msg:find("attempt to yield", 1, true) then
+    return "", "its derivatives cannot yield (coroutine.yield): the engine calls them in the " ..
+               "middle of a step"
+  end
+  return ""
+end
+
 -- The slow path: a program resolves the inputs, then a Lua function computes
 -- the derivatives of every lane from plain numbers.
 local function slow_group(model, cm, g)
@@ -147,7 +157,7 @@ local function slow_group(model, cm, g)
   end
   local ns, np, ni = #t.state_names, #t.param_names, #t.all_inputs
   local user, out = t.derivatives, {}
-  local call = check.user_caller(string.format("slow mass '%s': ", t.name))
+  local call = check.user_caller(string.format("slow mass '%s': ", t.name), explain_slow)
   local s, p, u = {}, {}, {}
   cm:add_callback(function(values, time)
     local at = 0

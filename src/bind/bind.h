@@ -69,18 +69,48 @@ double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const cha
 /* Pushes the message a failed slow-path callback left behind (and forgets it). */
 void nmL_callback_error(lua_State *L);
 
-/* The signals that stop a run between steps: SIGINT, SIGTERM, SIGHUP, SIGQUIT.
+/* The signals that stop a script: SIGINT, SIGTERM, SIGHUP, SIGQUIT, and
+** SIGPIPE (its standard output was closed: `neuromass run x.lua | head`).
 ** nmL_catch_stop_signals installs `handler` for each with sigaction, except
-** for signals the process ignores (nohup); old[4] receives the previous
+** for signals the process ignores (nohup); old[] receives the previous
 ** actions, for nmL_restore_stop_signals.
 ** nmL_note_stop_signal(signo) is async-signal-safe: it records the signal
-** (a volatile sig_atomic_t) so that a run in progress stops at its next step.
-** nmL_stop_signal() is the signal recorded, 0 if none. */
-void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[4]);
-void nmL_restore_stop_signals(const struct sigaction old[4]);
+** (a volatile sig_atomic_t) so that a run in progress stops at its next step,
+** and sets a hook on the Lua state of nmL_set_stop_state, as lua.c does: the
+** hook raises "FILE:LINE: interrupted by SIGxxx" at the next line of the
+** user's code that runs (never inside the library, whose own files it knows
+** from the registry's "neuromass.libsrc", "@<dir>/"), e.g. in a busy loop of
+** the script or of a slow mass's derivatives.
+** nmL_stop_signal() is the last signal recorded, 0 if none (even when a piece
+** of work that reported it let the next one run: see nmL_stop_begin). */
+#define NM_N_STOP_SIGNALS 5
+void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[NM_N_STOP_SIGNALS]);
+void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS]);
 void nmL_note_stop_signal(int signo);
 int nmL_stop_signal(void);
-/* "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT" ("a signal" for any other). */
+/* Pushes "FILE:LINE: " of the innermost Lua function at `level` or above
+** (C functions are skipped) and returns 1 when that function is the user's
+** code; else pushes nothing and returns 0 (the library's code, or no Lua). */
+int nmL_where_user(lua_State *L, int level);
+/* The Lua state (thread) a stop signal interrupts; returns the previous one. */
+lua_State *nmL_set_stop_state(lua_State *L);
+/* The flag nmL_note_stop_signal sets (for an engine's `interrupt` option). */
+volatile sig_atomic_t *nmL_stop_flag(void);
+/* Around a stoppable piece of C work on thread L (a run, a writer): the stop
+** signals are caught meanwhile and interrupt L; a signal noted before it
+** (and not yet reported) stops it at once, one that an earlier piece of work
+** reported is forgotten.  nmL_stop_end after it, with `reported` when the
+** work failed as interrupted (the hook is then dropped: the caller may catch
+** that failure and go on). */
+typedef struct {
+  struct sigaction old[NM_N_STOP_SIGNALS];
+  lua_State *state;
+} nmL_stop_scope;
+void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc);
+void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported);
+/* How many s:run are in progress (a slow mass's derivatives run inside one). */
+int nmL_runs_in_progress(void);
+/* "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGPIPE" ("a signal" for any other). */
 const char *nmL_signal_name(int signo);
 
 void nmL_open_model(lua_State *L);

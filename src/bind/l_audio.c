@@ -139,6 +139,7 @@ static int audio_writer(lua_State *L)
   lua_settop(L, 2);
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
+  o.interrupt = nmL_stop_flag();
   o.container = option(L, 2, "container", "wav", containers);
   o.encoding = option(L, 2, "encoding", "pcm16", encodings);
   shape_options(L, 2, &o);
@@ -227,6 +228,16 @@ static size_t *check_columns(lua_State *L, int t, size_t n, size_t cols)
 }
 
 
+/* nil and the writer's reason; "interrupted by SIGxxx" when a stop signal stopped it. */
+static int push_failure(lua_State *L, nm_audio *a, int rc)
+{
+  luaL_pushfail(L);
+  if (rc == NM_EINTR) lua_pushfstring(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
+  else lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+  return 2;
+}
+
+
 /* writer:feed_result(result, cols) */
 static int writer_feed_result(lua_State *L)
 {
@@ -237,15 +248,14 @@ static int writer_feed_result(lua_State *L)
   size_t n = (size_t)luaL_len(L, 3);
   size_t *idx = check_columns(L, 3, n, cols);
   int rc = NM_OK;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   for (size_t r = 0; r < rows && rc == NM_OK; r += 4096) {
     size_t m = rows - r < 4096 ? rows - r : 4096;
-    rc = nm_audio_feed(a, data + r * cols, m, cols, idx);
+    rc = *nmL_stop_flag() ? NM_EINTR : nm_audio_feed(a, data + r * cols, m, cols, idx);
   }
-  if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
-    return 2;
-  }
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
+  if (rc != NM_OK) return push_failure(L, a, rc);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -285,25 +295,24 @@ static int writer_feed_csv(lua_State *L)
   if (chunk < 1) chunk = 1;
   if (chunk > 1024) chunk = 1024;
   double *rows = lua_newuserdatauv(L, chunk * cols * sizeof *rows, 0);
-  int rc = NM_OK, stopped = 0, bad = 0;
+  int rc = NM_OK, bad = 0;
   size_t got = 0, r = 0, i = 0;
-  /* While feeding, a stop signal is only noted (as during a run), and ends the
-  ** loop at the next chunk; the caller removes the file. */
-  struct sigaction old[4];
-  nmL_catch_stop_signals(nmL_note_stop_signal, old);
+  /* A stop signal ends the loop at the next chunk; the caller removes the file. */
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   for (;;) {
-    if ((stopped = nmL_stop_signal()) != 0) break;
+    if (*nmL_stop_flag()) { rc = NM_EINTR; break; }
     rc = nm_csv_reader_rows(rd, rows, chunk, &got);
     if (rc != NM_OK || got == 0) break;
     if ((bad = first_nonfinite(rows, got, cols, idx, n, &r, &i)) != 0) break;
     rc = nm_audio_feed(a, rows, got, cols, idx);
     if (rc != NM_OK) break;
   }
-  nmL_restore_stop_signals(old);
-  if (stopped) {
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
+  if (rc == NM_EINTR) {
     luaL_pushfail(L);
     lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
-                    nmL_signal_name(stopped), (lua_Integer)nm_csv_reader_line(rd));
+                    nmL_signal_name(nmL_stop_signal()), (lua_Integer)nm_csv_reader_line(rd));
     return 2;
   }
   if (bad) {                                /* the line of a value the writer refuses */
@@ -360,20 +369,15 @@ static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
 }
 
 
-static int push_failure(lua_State *L, nm_audio *a, int rc)
-{
-  luaL_pushfail(L);
-  lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
-  return 2;
-}
-
-
 /* writer:finish() -> report: rendered and renamed into place. */
 static int writer_finish(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
   nm_audio_report rep;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   int rc = nm_audio_finish(a, &rep);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc != NM_OK) return push_failure(L, a, rc);
   toaudio(L, 1)->finished = 1;
   return push_report(L, a, &rep);
@@ -385,7 +389,10 @@ static int writer_render(lua_State *L)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
   nm_audio_report rep;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   int rc = nm_audio_render(a, &rep);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   return rc != NM_OK ? push_failure(L, a, rc) : push_report(L, a, &rep);
 }
 
@@ -408,7 +415,10 @@ static int writer_finish_partial(lua_State *L)
   nm_audio *a = nmL_checkaudio(L, 1);
   const char *path = luaL_checkstring(L, 2);
   nm_audio_report rep;
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   int rc = nm_audio_finish_partial(a, path, &rep);
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc != NM_OK) return push_failure(L, a, rc);
   toaudio(L, 1)->finished = 1;
   return push_report(L, a, &rep);

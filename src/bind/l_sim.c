@@ -28,34 +28,100 @@ typedef struct {
 
 
 /* ---------------------------------------------------------------------
-** Stop signals.  A signal handler can reach nothing but this flag, the one
-** C global of the binding (as in lua.c): the run polls it between steps.
+** Stop signals.  A signal handler can reach nothing but this flag and the
+** state to hook (as in lua.c): a run polls the flag between steps, the hook
+** stops the user's Lua code.
 ** ------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_signal;
-static const int stop_signals[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static volatile sig_atomic_t stop_signal;      /* stops the work in progress */
+static volatile sig_atomic_t noted_signal;     /* the last one noted, for the exit status */
+static lua_State *volatile stop_state;
+static const int stop_signals[NM_N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+static int runs_in_progress;
+
+
+/* Is the function of `ar` the user's: Lua code that is not the library's? */
+static int user_frame(lua_State *L, lua_Debug *ar)
+{
+  if (!lua_getinfo(L, "Sl", ar) || ar->currentline <= 0) return 0;
+  int user = 1;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.libsrc") == LUA_TSTRING) {
+    size_t n;
+    const char *lib = lua_tolstring(L, -1, &n);
+    user = strncmp(ar->source, lib, n) != 0;
+  }
+  lua_pop(L, 1);
+  return user;
+}
+
+
+int nmL_where_user(lua_State *L, int level)
+{
+  lua_Debug f;
+  for (; lua_getstack(L, level, &f); level++) {
+    lua_getinfo(L, "S", &f);
+    if (f.what[0] == 'C') continue;
+    if (!user_frame(L, &f)) return 0;
+    lua_pushfstring(L, "%s:%d: ", f.short_src, f.currentline);
+    return 1;
+  }
+  return 0;
+}
+
+
+/* Raises the stop at the user's line.  When the innermost Lua function is
+** the library's, tries again a little later: the library then sees the
+** flag, or returns to the user. */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  if (!nmL_where_user(L, 0)) {
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000);
+    return;
+  }
+  lua_sethook(L, NULL, 0, 0);
+  lua_pushfstring(L, "interrupted by %s", nmL_signal_name(noted_signal));
+  lua_concat(L, 2);
+  lua_error(L);
+}
 
 
 void nmL_note_stop_signal(int signo)
 {
-  stop_signal = signo;
+  stop_signal = noted_signal = signo;
+  lua_State *L = stop_state;
+  if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 
 int nmL_stop_signal(void)
 {
-  return stop_signal;
+  return noted_signal;
 }
 
 
-void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[4])
+lua_State *nmL_set_stop_state(lua_State *L)
+{
+  lua_State *old = stop_state;
+  stop_state = L;
+  return old;
+}
+
+
+int nmL_runs_in_progress(void)
+{
+  return runs_in_progress;
+}
+
+
+void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[NM_N_STOP_SIGNALS])
 {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = handler;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < NM_N_STOP_SIGNALS; i++) {
     sigaction(stop_signals[i], NULL, &old[i]);
     /* An ignored signal stays ignored: `nohup neuromass run ...` must survive
     ** the terminal closing (SIGHUP), as a background job ignores SIGINT. */
@@ -65,14 +131,40 @@ void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[4])
 }
 
 
-void nmL_restore_stop_signals(const struct sigaction old[4])
+void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS])
 {
-  for (int i = 0; i < 4; i++) sigaction(stop_signals[i], &old[i], NULL);
+  for (int i = 0; i < NM_N_STOP_SIGNALS; i++) sigaction(stop_signals[i], &old[i], NULL);
 }
 
 
 /* Set once a run has reported the stop signal as its failure. */
 static int stop_reported;
+
+
+volatile sig_atomic_t *nmL_stop_flag(void)
+{
+  return &stop_signal;
+}
+
+
+void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc)
+{
+  if (stop_reported) stop_signal = 0;
+  stop_reported = 0;
+  nmL_catch_stop_signals(nmL_note_stop_signal, sc->old);
+  sc->state = nmL_set_stop_state(L);
+}
+
+
+void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported)
+{
+  nmL_set_stop_state(sc->state);
+  nmL_restore_stop_signals(sc->old);
+  if (reported) {
+    stop_reported = 1;
+    lua_sethook(L, NULL, 0, 0);
+  }
+}
 
 
 const char *nmL_signal_name(int signo)
@@ -82,6 +174,7 @@ const char *nmL_signal_name(int signo)
     case SIGTERM: return "SIGTERM";
     case SIGHUP: return "SIGHUP";
     case SIGQUIT: return "SIGQUIT";
+    case SIGPIPE: return "SIGPIPE (its output was closed)";
     default: return "a signal";
   }
 }
@@ -484,20 +577,24 @@ static int sim_run(lua_State *L)
     o.progress_ud = &ps;
   }
   lua_pop(L, 1);
-  /* A stop signal noted before this run (and not yet reported by a run)
-  ** stops it at once; one that an earlier run reported is forgotten. */
-  if (stop_reported) stop_signal = 0;
-  stop_reported = 0;
   o.interrupt = &stop_signal;
-  struct sigaction old[4];
-  nmL_catch_stop_signals(nmL_note_stop_signal, old);
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
   lm->running = L;
   lm->callback_failed = 0;
   ls->running = 1;
+  runs_in_progress++;
   int rc = nm_sim_run(s, &o);
+  runs_in_progress--;
   ls->running = 0;
   lm->running = NULL;
-  nmL_restore_stop_signals(old);
+  /* a slow mass's derivatives stopped by the signal's hook: the run was interrupted */
+  if (rc == NM_ECALLBACK && stop_signal) {
+    nmL_callback_error(L);
+    lua_pop(L, 1);
+    rc = NM_EINTR;
+  }
+  nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (o.progress && ps.shown) {                 /* 100 % when done, then a clean line */
     if (rc == NM_OK) show_progress(&ps, o.n_steps, o.n_steps);
     fprintf(stderr, "\r%*s\r", PROGRESS_WIDTH, "");
@@ -536,7 +633,6 @@ static int sim_run(lua_State *L)
     nmL_callback_error(L);
     lua_setfield(L, -2, "message");
   } else if (rc == NM_EINTR) {
-    stop_reported = 1;
     push_failure(L, "interrupted", nmL_signal_name(stop_signal));
     lua_pushinteger(L, stop_signal);
     lua_setfield(L, -2, "signo");
@@ -656,7 +752,8 @@ static int result_value(lua_State *L)
 
 
 /* r:write_csv(path, header) -> true | nil, message (with the reason, and where
-** the complete rows are kept when writing failed midway) */
+** the complete rows are kept when writing failed midway, or was stopped by a
+** stop signal: "interrupted by SIGxxx; kept ...") */
 static int result_write_csv(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
@@ -673,9 +770,29 @@ static int result_write_csv(lua_State *L)
   int status;
   char why[128] = "";
   nm_csv *w = nm_csv_open(path, header, nh, &status, why, sizeof why);
+  int stopped = 0;
   if (w) {
-    nm_csv_write_rows(w, r->data, r->rows, r->cols);
-    status = nm_csv_finish(w, NM_CSV_COMMIT);       /* keeps a partial file on failure */
+    /* a stop signal ends the writing between two chunks of rows */
+    nmL_stop_scope sc;
+    nmL_stop_begin(L, &sc);
+    for (size_t at = 0; at < r->rows && !stopped; at += 4096) {
+      size_t n = r->rows - at < 4096 ? r->rows - at : 4096;
+      if (nm_csv_write_rows(w, r->data + at * r->cols, n, r->cols) != NM_OK) break;
+      stopped = stop_signal != 0;
+    }
+    stopped = stopped || stop_signal != 0;
+    status = nm_csv_finish(w, stopped ? NM_CSV_PARTIAL : NM_CSV_COMMIT);  /* keeps a partial file on failure */
+    nmL_stop_end(L, &sc, stopped);
+  }
+  if (stopped) {
+    luaL_pushfail(L);
+    if (nm_csv_kept(w))
+      lua_pushfstring(L, "interrupted by %s; kept the complete rows written in '%s'",
+                      nmL_signal_name(stop_signal), nm_csv_kept(w));
+    else
+      lua_pushfstring(L, "interrupted by %s", nmL_signal_name(stop_signal));
+    nm_csv_free(w);
+    return 2;
   }
   if (status != NM_OK) {
     luaL_pushfail(L);

@@ -180,6 +180,13 @@ static void bq_settle(const biquad *f, bq_state *s, double x)
 ** Opening
 ** ------------------------------------------------------------------- */
 
+/* Has a signal asked to stop (nm_audio_opts.interrupt)? */
+static int interrupted(const nm_audio *a)
+{
+  return a->o.interrupt && *a->o.interrupt;
+}
+
+
 /* Keeps "cannot write '<path>': <detail>" for nm_audio_error; returns status. */
 static int fail(nm_audio *a, int status, const char *detail)
 {
@@ -1158,6 +1165,7 @@ static int measure(nm_audio *a, double *out, double *peak)
   if (fseek(a->spool, 0, SEEK_SET) != 0) return fail(a, NM_EIO, "spool");
   for (long f0 = 0; f0 < a->n_frames; f0 += CHUNK) {
     size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
+    if (interrupted(a)) return fail(a, NM_EINTR, "interrupted");
     int rc = spool_read(a, f0, n);
     if (rc != NM_OK) return rc;
     render(a, a->spool_buf, n, f0, out);
@@ -1278,6 +1286,7 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
   long emitted = 0;
   for (long f0 = 0; rc == NM_OK && f0 < a->n_frames; f0 += CHUNK) {
     size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
+    if (interrupted(a)) { rc = fail(a, NM_EINTR, "interrupted"); break; }
     rc = spool_read(a, f0, n);
     if (rc != NM_OK) break;
     render(a, a->spool_buf, n, f0, out);

@@ -81,6 +81,8 @@ typedef struct {
   double rf64_above;        /* WAV: bytes of audio data above which the file is RF64
                                (0: NM_AUDIO_RF64_ABOVE) */
   const char *const *names; /* n_in signal names for messages (copied; NULL: "signal i") */
+  volatile sig_atomic_t *interrupt;  /* set non-zero (by a signal handler): feeding and
+                               rendering stop between chunks with NM_EINTR */
 } nm_audio_opts;
 
 /* WAV's 32-bit sizes: data beyond this many bytes needs RF64. */

@@ -320,6 +320,36 @@ static void test_failures(void)
   CHECK(!exists(path), "audio: ... and leaves nothing under its name");
 }
 
+/* A set `interrupt` flag stops the render between chunks: NM_EINTR, and
+** nothing under the final name or the temporary one once freed. */
+static void test_interrupt(void)
+{
+  char path[160];
+  snprintf(path, sizeof path, "%s/stopped.wav", dir);
+  nm_audio_route route;
+  nm_audio_opts o = one_signal(1000, 1, &route);
+  volatile sig_atomic_t stop = 0;
+  o.interrupt = &stop;
+  int status;
+  char why[256];
+  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  size_t col = 1;
+  for (long r = 0; a && r < 20000; r++) {
+    double row[2] = { r / 1000.0, sin(r * 0.05) };
+    nm_audio_feed(a, row, 1, 2, &col);
+  }
+  stop = 2;
+  nm_audio_report rep;
+  int rc = a ? nm_audio_finish(a, &rep) : -99;
+  char tmp[200];
+  snprintf(tmp, sizeof tmp, "%s", a ? nm_audio_temp_path(a) : "");
+  CHECK(rc == NM_EINTR && strstr(nm_audio_error(a), "interrupted"),
+        "audio: a set interrupt flag stops the render with NM_EINTR: %s", a ? nm_audio_error(a) : "");
+  nm_audio_free(a);
+  CHECK(!exists(path) && !exists(tmp), "audio: ... leaving no file, final or temporary");
+}
+
+
 /* The file's bytes [0, n). */
 static size_t head_bytes(const char *path, unsigned char *buf, size_t n)
 {
@@ -703,6 +733,7 @@ int main(void)
   test_chunking();
   test_extreme_ratio();
   test_failures();
+  test_interrupt();
   test_containers();
   test_bounds();
   test_huge_fades();

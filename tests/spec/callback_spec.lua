@@ -60,6 +60,17 @@ describe("the slow path", function()
     assert.matches("callback_spec%.lua:" .. line .. ": slow mass 'Slow': custom$", err_of(m.run, m, { duration = 1 }))
   end)
 
+  it("says in plain words, at one line, that derivatives cannot yield", function()
+    local line = next_line()
+    local m = slow_model(function() coroutine.yield(1) return { v = 0 } end)
+    local co = coroutine.wrap(function() return select(2, pcall(m.run, m, { duration = 1 })) end)
+    local msg = co()
+    assert.matches("^[^\n]*callback_spec%.lua:" .. line .. ": slow mass 'Slow': its derivatives " ..
+                   "cannot yield %(coroutine%.yield%): the engine calls them in the middle of a step$",
+                   msg)
+    assert.not_matches("callback_spec%.lua:%d+:.*callback_spec%.lua:%d+:", msg)
+  end)
+
   it("reports a string error at the user's line", function()
     local line = next_line()
     local m = slow_model(function() error("the cell burst") end)

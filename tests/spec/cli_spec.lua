@@ -132,6 +132,90 @@ describe("errors in a script", function()
     assert.is_not.equals(0, status)
     assert.matches("typo%.lua:3: mass: unknown field 'derivativs'; did you mean 'derivatives'%?", err)
   end)
+
+  it("report error(nil), error({...}) and an object with __tostring readably, at the raising line",
+     function()
+    local dir = scratch()
+    for text, want in pairs {
+      ["local x = 1\nerror(nil)\n"] = "e%.lua:2: error raised with nil instead of a message " ..
+                                      "%(give error%(%) a string%)\n$",
+      ["local function f() error({ code = 3 }) end\n\nf()\n"] =
+        "e%.lua:1: error raised with a table value instead of a message %(give error%(%) a " ..
+        "string%)\n$",
+      ["error(setmetatable({}, { __tostring = function() return 'disk on fire' end }))\n"] =
+        "e%.lua:1: disk on fire\n$",
+    } do
+      write(dir .. "/e.lua", text)
+      local status, _, err = nm("run", dir .. "/e.lua")
+      assert.are.equal(1, status)
+      assert.matches("^neuromass: [^\n]*" .. want, err)
+    end
+  end)
+
+  it("that crossed coroutine.wrap keep one position, the raising line", function()
+    local dir = scratch()
+    write(dir .. "/co.lua", "local co = coroutine.wrap(function()\n  error('boom')\nend)\nco()\n")
+    local status, _, err = nm("run", dir .. "/co.lua")
+    assert.are.equal(1, status)
+    assert.matches("^neuromass: [^:]*co%.lua:2: boom\n$", err)
+  end)
+
+  it("keep a message's own 'file:N: ' text after the script's position", function()
+    local dir = scratch()
+    write(dir .. "/m.lua", "error('data.csv:3: bad row')\n")
+    local _, _, err = nm("run", dir .. "/m.lua")
+    assert.matches("^neuromass: [^:]*m%.lua:1: data%.csv:3: bad row\n$", err)
+  end)
+
+  it("os.exit inside a slow mass's derivatives stops the run: no temporary file, the complete " ..
+     "rows kept, exit status 1, at the os.exit line", function()
+    local dir = scratch()
+    write(dir .. "/x.lua", [[
+local nm = require "neuromass"
+local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 1 },
+  derivatives = function(s) if s.x < 0.5 then os.exit(0) end return { x = -s.x } end }
+nm.model(nm.node { masses = { M() } }):run { duration = 10, dt = 0.001, output = { csv = "s.csv" } }
+]])
+    local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run x.lua")
+    assert.are.equal(1, status)
+    assert.matches("x%.lua:3: slow mass 'A': os%.exit%(0%) was called during model:run: the run " ..
+                   "stops there, and the script with it; kept what was done in '[^']*s%.partial%.csv'",
+                   err)
+    local left = listing(dir)
+    table.sort(left)
+    assert.are.same({ "s.partial.csv", "x.lua" }, left)
+  end)
+
+  -- ulimit -v cannot hold AddressSanitizer's reserved address space: not under check-asan
+  local asan = (os.getenv("LD_PRELOAD") or ""):find("libasan", 1, true)
+  local it_limited = asan and pending or it
+  it_limited("running out of memory says what ran out: a slow mass at the run's line, the script " ..
+             "by name", function()
+    local dir = scratch()
+    write(dir .. "/m.lua", [[
+local nm = require "neuromass"
+local hog = {}
+local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 1 },
+  derivatives = function(s) hog[#hog + 1] = string.rep("x", 1e7) .. #hog return { x = -s.x } end }
+nm.model(nm.node { masses = { M() } }):run { duration = 1e4, dt = 0.1, output = { csv = "s.csv" } }
+]])
+    write(dir .. "/o.lua", "local t = {}\nfor i = 1, 1e9 do t[i] = ('x'):rep(1e7) .. i end\n")
+    local status, _, err = h.sh("ulimit -v 600000; cd " .. q(dir) .. " && " .. q(h.exe) .. " run m.lua")
+    assert.are.equal(1, status)
+    assert.matches("^neuromass: m%.lua:5: slow mass 'A': Lua ran out of memory %(%d+ bytes %([%d.]+ GB%) " ..
+                   "in use by Lua%); kept what was done in 's%.partial%.csv'\n$", err)
+    status, _, err = h.sh("ulimit -v 600000; cd " .. q(dir) .. " && " .. q(h.exe) .. " run o.lua")
+    assert.are.equal(1, status)
+    assert.matches("^neuromass: o%.lua: Lua ran out of memory %(%d+ bytes in use by Lua%)\n$", err)
+  end)
+
+  it("os.exit outside a run exits with its status", function()
+    local dir = scratch()
+    write(dir .. "/x.lua", "io.write('before') os.exit(7) print('after')\n")
+    local status, out = nm("run", dir .. "/x.lua")
+    assert.are.equal(7, status)
+    assert.are.equal("before", out)
+  end)
 end)
 
 describe("neuromass run examples/fhn_network.lua", function()
@@ -187,6 +271,14 @@ describe("neuromass run examples/fhn_network.lua", function()
     assert.is_not.equals(0, status)
     assert.matches("NAME=VALUE", err)
     assert_no_output(dir)
+  end)
+
+  it("passes what follows '--' to the script's arg, options included", function()
+    local dir = scratch()
+    write(dir .. "/a.lua", "print(#arg, table.concat(arg, ' '))\n")
+    local status, out = nm("run", dir .. "/a.lua", "x", "--quiet", "--", "--seed", "3", "--")
+    assert.are.equal(0, status)
+    assert.are.equal("4\tx --seed 3 --\n", out)
   end)
 
   it("accepts --seed N and --quiet", function()

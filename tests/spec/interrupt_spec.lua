@@ -81,3 +81,128 @@ describe("a streamed run stopped by a signal", function()
     assert.are.same({ "fhn.partial.csv" }, left)
   end)
 end)
+
+-- Runs `text` as s.lua in a fresh directory (the child with the stop signals
+-- at their default), waits until the shell test `ready` holds there (or 20 s),
+-- sends `sig`; returns the exit status, stderr, the files left (without s.lua)
+-- and the directory.  A watchdog kills a child that outlives it by 60 s.
+local function stop_script(text, ready, sig)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  local f = assert(io.open(dir .. "/s.lua", "w"))
+  f:write(text)
+  f:close()
+  local cmd = string.format([[cd %s && { env --default-signal=INT,QUIT,HUP,TERM %s run s.lua &
+pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!
+n=0; until %s || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
+kill -%s $pid; wait $pid; st=$?; kill $wd; exit $st; }]], dir, h.exe, ready, sig)
+  local status, _, err = h.sh("(" .. cmd .. ")")
+  local p = io.popen("ls -A " .. dir)
+  local left = {}
+  for name in p:lines() do if name ~= "s.lua" then left[#left + 1] = name end end
+  p:close()
+  table.sort(left)
+  return status, err, left, dir
+end
+
+describe("a stop signal outside a run", function()
+  for _, case in ipairs { { "INT", 2, "while true do end" }, { "TERM", 15, "while true do end" },
+                          { "INT", 2, "while true do os.clock() end" } } do
+    local sig, n, loop = case[1], case[2], case[3]
+    it("SIG" .. sig .. " stops a busy loop of the script (" .. loop .. ") at its line, exit 128+" ..
+       n, function()
+      local status, err, _, dir = stop_script("io.open('started', 'w'):close()\n" .. loop .. "\n",
+                                              "{ [ -e started ] && sleep 0.3; }", sig)
+      os.execute("rm -rf " .. dir)
+      assert.are.equal(128 + n, status)
+      assert.matches("^neuromass: s%.lua:2: interrupted by SIG" .. sig .. "\n$", err)
+    end)
+  end
+
+  it("SIGINT while res:write_csv writes a kept result: the complete rows as w.partial.csv, " ..
+     "no w.csv, exit 130, at the user's line", function()
+    local status, err, left, dir = stop_script([[
+local nm = require "neuromass"
+local r = nm.models.fhn.native {}:run { duration = 3e5, dt = 0.1 }
+r:write_csv("w.csv")
+]], [=[[ "$(cat w.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 200000 ]]=], "INT")
+    local rows = #left == 1 and complete_rows(dir .. "/w.partial.csv")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(130, status)
+    assert.are.same({ "w.partial.csv" }, left)
+    assert.is_true(rows > 1000)
+    assert.matches("^neuromass: s%.lua:3: write_csv: interrupted by SIGINT; kept the complete " ..
+                   "rows written in '[^']*w%.partial%.csv'\n$", err)
+  end)
+end)
+
+describe("res:write_audio stopped by a signal", function()
+  it("SIGINT while it feeds or renders: no w.wav, no sidecar, no temporary file, exit 130, " ..
+     "at the user's line", function()
+    local status, err, left, dir = stop_script([[
+local nm = require "neuromass"
+local r = nm.models.fhn.native {}:run { duration = 3e5, dt = 0.1 }
+r:write_audio("w.wav", { speedup = 1 })
+]], "ls w.wav.tmp-* >/dev/null 2>&1", "INT")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(130, status)
+    assert.are.same({}, left)
+    assert.matches("^neuromass: s%.lua:3: write_audio: interrupted by SIGINT\n$", err)
+  end)
+end)
+
+describe("a slow mass stuck in Lua", function()
+  it("is stopped by SIGTERM: the run fails as interrupted at the user's line, keeps its " ..
+     "complete rows, no debris, exit 143", function()
+    local status, err, left, dir = stop_script([[
+local nm = require "neuromass"
+local n = 0
+local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 1 },
+  derivatives = function(s)
+    n = n + 1
+    if n == 5000 then io.open("stuck", "w"):close() while true do end end
+    return { x = -s.x }
+  end }
+nm.model(nm.node { masses = { M() } }):run { duration = 1e4, dt = 0.1, output = { csv = "s.csv" } }
+]], "[ -e stuck ]", "TERM")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(143, status)
+    assert.are.same({ "s.partial.csv", "stuck" }, left)
+    assert.matches("^neuromass: s%.lua:9: run: interrupted by SIGTERM; kept what was done in " ..
+                   "'[^']*s%.partial%.csv'\n$", err)
+  end)
+end)
+
+describe("a closed standard output (SIGPIPE)", function()
+  it("stops the run like a signal: exit 141, the complete rows kept, no debris", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    h.write(dir .. "/s.lua", [[
+local nm = require "neuromass"
+local n = 0
+local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 1 },
+  derivatives = function(s)
+    n = n + 1
+    if n > 50000 then print(s.x) end        -- once the CSV holds rows
+    return { x = -s.x }
+  end }
+nm.model(nm.node { masses = { M() } }):run { duration = 1e5, dt = 0.1, output = { csv = "s.csv" } }
+]])
+    local _, out, err = h.sh(string.format("(cd %s && { env --default-signal=PIPE %s run s.lua; " ..
+                                           "echo $? >status; } | head -1)", dir, h.exe))
+    local status = io.open(dir .. "/status"):read("n")
+    local p = io.popen("ls -A " .. dir)
+    local left = {}
+    for name in p:lines() do left[#left + 1] = name end
+    p:close()
+    table.sort(left)
+    os.execute("rm -rf " .. dir)
+    assert.matches("^[%d.e-]+\n$", out)
+    assert.are.equal(141, status)
+    assert.are.same({ "s.lua", "s.partial.csv", "status" }, left)   -- no s.csv, no s.csv.tmp-PID
+    assert.matches("^neuromass: s%.lua:9: run: interrupted by SIGPIPE %(its output was closed%); " ..
+                   "kept what was done in '[^']*s%.partial%.csv'\n$", err)
+  end)
+end)

@@ -53,10 +53,7 @@ local function name_of_slot(self, kind, slot)
   return "?"
 end
 
--- A byte count for messages: exact, and in GB.
-local function bytes_text(bytes)
-  return string.format("%.0f bytes (%.3g GB)", bytes, bytes / 1e9)
-end
+local bytes_text = check.bytes       -- "N bytes (x GB)"
 
 -- Refuses, before anything is allocated, a delay history or a kept result
 -- larger than the machine's memory.
