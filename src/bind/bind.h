@@ -57,6 +57,14 @@ int nmL_fail(lua_State *L, int status, const char *what);
 /* Raises the reason a call on model `m` was refused (nm_model_error). */
 int nmL_model_fail(lua_State *L, const nm_model *m, int status);
 
+/* Reads an option table strictly: raises "<what>: unknown option 'x' (known:
+** a, b, c)" for a key of the table at `t` that is not a string in `known`
+** (NULL-terminated).  Every binding entry point that takes a table of options
+** calls it first, then reads the fields it knows; defaults and friendly checks
+** are the Lua library's (a field the caller omits means what the engine's zero
+** means, documented at each entry point). */
+void nmL_opts(lua_State *L, int t, const char *const known[], const char *what);
+
 /* The index in `list` (NULL-terminated) of the string at stack index i (dflt
 ** when it is nil and dflt is not NULL); else raises "<what> is 'x'; allowed:
 ** a, b or c". */

@@ -120,6 +120,29 @@ int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], 
 }
 
 
+void nmL_opts(lua_State *L, int t, const char *const known[], const char *what)
+{
+  t = lua_absindex(L, t);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int k = 0;
+    while (key && known[k] && strcmp(known[k], key) != 0) k++;
+    if (key && known[k]) continue;
+    const char *got = describe(L, -1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (k = 0; known[k]; k++) {
+      if (k) luaL_addstring(&b, ", ");
+      luaL_addstring(&b, known[k]);
+    }
+    luaL_pushresult(&b);
+    luaL_error(L, "%s: unknown option %s (known: %s)", what, got, lua_tostring(L, -1));
+  }
+}
+
+
 lua_Integer nmL_intfield(lua_State *L, int t, const char *key, lua_Integer dflt, const char *what)
 {
   int isint;

@@ -354,7 +354,13 @@ static int sim_run(lua_State *L)
 {
   nm_sim *s = checksim(L, 1);
   LSim *ls = lua_touserdata(L, 1);
+  static const char *const known[] = {
+    "n_steps", "every", "method", "rtol", "atol", "threads", "record", "drivers", "stimuli",
+    "keep", "csv", "header", "hold_csv", "progress", "audio", "audio_cols", "keep_cols",
+    "decimate", NULL
+  };
   luaL_checktype(L, 2, LUA_TTABLE);
+  nmL_opts(L, 2, known, "run");
   lua_getiuservalue(L, 1, 1);
   LModel *lm = lua_touserdata(L, -1);
   if (lm->running) {

@@ -144,6 +144,10 @@ describe("neuromass.core refusals", function()
                    refusal(function() core.model { n_state = -1 } end))
     assert.matches("model: field 'n_aux' must be an integer, got 0.5",
                    refusal(function() core.model { n_aux = 0.5 } end))
+    assert.matches("run: unknown option 'n_step' %(known: n_steps, every,",
+                   refusal(function() s:run { n_step = 1, record = {} } end))
+    assert.matches("model: unknown option 'nstate'", refusal(function() core.model { nstate = 1 } end))
+    assert.matches("coupling: unknown option 1 %(known: mode, dst", refusal(function() small():add_coupling { 1 } end))
     s:free()
   end)
 
