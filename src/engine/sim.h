@@ -1,6 +1,8 @@
 /*
-** sim.h: the simulation state shared by the time loop (sim.c) and the
-** adaptive GSL stepper (step_gsl.c).
+** sim.h: the simulation state shared by the run (sim.c), the services it and
+** the steppers use (system.c, coupling.c) and the steppers (step_fixed.c,
+** step_gsl.c, step_threads.c).  Calls go one way: sim.c -> step_*.c ->
+** system.c, coupling.c.
 */
 #ifndef nm_sim_h
 #define nm_sim_h
@@ -59,6 +61,8 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac);
 /* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
 void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts);
 
+/* system.c */
+
 /* Evaluates couplings, sync programs and right-hand sides on the signals `V`
 ** at fraction `frac` of the current step; derivatives land in `D`. */
 void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D);
@@ -88,12 +92,17 @@ int nm_sim_all_finite(nm_sim *s);
 ** returns NM_ENONFINITE. */
 int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
-/* step_threads.c: the Euler loop on `threads` threads; bit-identical to one. */
+/* A white-noise value for the next step of process i (nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t i);
+
+/* The integrators (nm_stepper indexes them by enum nm_method). */
+extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */
+extern const nm_stepper_type nm_step_rkf45, nm_step_rk8pd, nm_step_msbdf;  /* step_gsl.c */
+
+/* step_threads.c: the Euler loop on `threads` threads; bit-identical to one.
+** `emit` records a row (the run's recorder, sim.c). */
 int nm_sim_threads_available(void);
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
                        int (*emit)(void *rec, nm_sim *s), void *rec);
-
-int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
-                        int (*emit)(void *rec, nm_sim *s), void *rec);
 
 #endif
