@@ -208,10 +208,8 @@ local function group_programs(model, cm, g)
   end
   assign_tables(model, cm, roots)
   assign_tables(model, cm, after)
-  local info = {}
-  info.rhs = { cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes) }
-  if #after > 0 then info.after = { cm:add_program("after", expr.serialize(after, slot_of), Lanes) } end
-  return info
+  cm:add_program("rhs", expr.serialize(roots, slot_of), Lanes)
+  if #after > 0 then cm:add_program("after", expr.serialize(after, slot_of), Lanes) end
 end
 
 -- Weight matrix of a sum rule.
@@ -304,9 +302,8 @@ function M.build(model, dt)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,
                           n_input = L.n_input }
   model.table_slots, model.table_list, model.n_tables = {}, {}, 0
-  local info = { groups = {} }
-  for gi, g in ipairs(L.groups) do
-    info.groups[gi] = group_programs(model, cm, g)
+  for _, g in ipairs(L.groups) do
+    group_programs(model, cm, g)
     local t = g.type
     for _, a in ipairs(t.inputs) do
       local kind = g.sources[a]
@@ -335,7 +332,7 @@ function M.build(model, dt)
       end
     end
   end
-  return cm, info
+  return cm
 end
 
 return M

@@ -293,7 +293,7 @@ function Model:run(opts)
     if continuing then
       error("run: cannot continue after changing dt or the network's structure", 2)
     end
-    self.cm, self.cm_info = compile.build(self, dt)
+    self.cm = compile.build(self, dt)
     self.built_dt, self.dirty = dt, false
   end
   local cm = self.cm

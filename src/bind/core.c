@@ -170,13 +170,6 @@ double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const cha
 }
 
 
-static int core_strerror(lua_State *L)
-{
-  lua_pushstring(L, nm_strerror((int)luaL_checkinteger(L, 1)));
-  return 1;
-}
-
-
 /* core.mkdir_p(path) -> true | nil, message: creates a directory and its parents. */
 static int core_mkdir_p(lua_State *L)
 {
@@ -218,8 +211,6 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_audio(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
-  lua_pushcfunction(L, core_strerror);
-  lua_setfield(L, -2, "strerror");
   lua_pushliteral(L, NM_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -16,6 +16,9 @@
 #include "bind.h"
 #include "l_audio.h"
 
+/* Rows the engine hands the sinks at once (nm_run_opts.chunk_rows). */
+#define RUN_CHUNK_ROWS 4096
+
 typedef struct {
   nm_sim *s;
   int running;                  /* inside s:run (a slow mass may call back into Lua) */
@@ -461,7 +464,7 @@ static int sim_run(lua_State *L)
     lua_pop(L, 1);
   }
   if (k.decimate > 1 || k.n_keep < 1 + o.n_record) {
-    k.kept = lua_newuserdatauv(L, 4096 * k.n_keep * sizeof *k.kept, 0);  /* o.chunk_rows */
+    k.kept = lua_newuserdatauv(L, RUN_CHUNK_ROWS * k.n_keep * sizeof *k.kept, 0);
     lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
   }
   lua_getfield(L, 2, "keep");
@@ -508,7 +511,7 @@ static int sim_run(lua_State *L)
   }
   o.sink = sink_rows;
   o.sink_ud = &k;
-  o.chunk_rows = 4096;
+  o.chunk_rows = RUN_CHUNK_ROWS;
   progress_state ps;
   if (lua_getfield(L, 2, "progress") != LUA_TNIL && lua_toboolean(L, -1)) {
     clock_gettime(CLOCK_MONOTONIC, &ps.start);

@@ -245,13 +245,6 @@ static int stim_channels(lua_State *L)
 }
 
 
-static int stim_position(lua_State *L)
-{
-  lua_pushinteger(L, (lua_Integer)nm_stim_position(nmL_checkstim(L, 1)));
-  return 1;
-}
-
-
 const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_t *n)
 {
   opts = lua_absindex(L, opts);
@@ -350,7 +343,7 @@ static int stim_tostring(lua_State *L)
 void nmL_open_stim(lua_State *L)
 {
   static const luaL_Reg meth[] = {
-    { "render", stim_render }, { "channels", stim_channels }, { "position", stim_position },
+    { "render", stim_render }, { "channels", stim_channels },
     { "free", stim_gc }, { NULL, NULL }
   };
   nmL_newclass(L, NM_STIM_MT, meth, stim_gc, stim_tostring);

@@ -313,7 +313,6 @@ nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration,
                      int *status, nm_stim_error *err);
 void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
-size_t nm_stim_position(const nm_stim *s);
 /* The next `count` samples of every channel, channel-major (stride count):
 ** out holds channels * count doubles.  NM_EINVAL (reason: nm_stim_reason)
 ** when out is NULL or channels * count doubles cannot be addressed. */

@@ -81,9 +81,7 @@ int nm_sim_advance_noise(nm_sim *s);
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
 
-/* The history row of `step`, columns c0 .. c1-1; the first non-finite signal
-** in v0 .. v1-1 or -1. */
-void nm_sim_push_history(nm_sim *s, size_t step, size_t c0, size_t c1);
+/* The first non-finite signal in v0 .. v1-1, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);
 
 /* Records where a non-finite signal appeared and returns 0, or returns 1. */

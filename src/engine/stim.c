@@ -381,7 +381,6 @@ void nm_stim_free(nm_stim *s)
 
 
 size_t nm_stim_channels(const nm_stim *s) { return s->root->channels; }
-size_t nm_stim_position(const nm_stim *s) { return s->root->pos; }
 
 
 /* ---------------------------------------------------------------------

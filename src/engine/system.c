@@ -62,7 +62,7 @@ int nm_sim_constrain(nm_sim *s)
 
 
 /* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
-void nm_sim_push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
+static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
 {
   double *row = s->ring + (step & (s->depth - 1)) * s->width;
   double *mirror = row + s->depth * s->width;
@@ -77,7 +77,7 @@ void nm_sim_finish_step(nm_sim *s)
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, nm_sim_time(s), &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
-  nm_sim_push_history(s, s->step, 0, s->width);
+  push_history(s, s->step, 0, s->width);
 }
 
 
