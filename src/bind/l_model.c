@@ -121,6 +121,18 @@ static int model_set_param(lua_State *L)
 }
 
 
+static int model_get_param(lua_State *L)
+{
+  nm_model *m = nmL_checkmodel(L, 1);
+  lua_Integer slot = luaL_checkinteger(L, 2);
+  if (slot < 0 || (size_t)slot >= nm_model_n_param(m))
+    return luaL_error(L, "get_param: no parameter slot %I (the model has %I, from 0)", slot,
+                      (lua_Integer)nm_model_n_param(m));
+  lua_pushnumber(L, nm_model_get_param(m, (size_t)slot));
+  return 1;
+}
+
+
 /* m:add_program(stage, graph, lanes): graph holds parallel arrays op, a, b,
 ** c, value, slot, delay (one entry per node) and root_node, root_sink,
 ** root_slot (one per root).  Ops are names ("add"), operands 0-based. */
@@ -400,7 +412,7 @@ void nmL_open_model(lua_State *L)
 {
   static const luaL_Reg meth[] = {
     { "set_initial", model_set_initial }, { "set_param", model_set_param },
-    { "add_program", model_add_program },
+    { "get_param", model_get_param }, { "add_program", model_add_program },
     { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
     { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
