@@ -1,7 +1,9 @@
 /*
 ** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
-** state, history, time) and neuromass.Result (recorded rows in memory), and
-** the signals that stop a run (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
+** state, history, time) and neuromass.Result (the rows an engine sink kept
+** in memory), and the signals that stop a run (SIGINT, SIGTERM, SIGHUP,
+** SIGQUIT).  A run's rows go through the engine's recorder (record.c) to its
+** sinks: this file only opens them and passes the handles.
 */
 #include <limits.h>
 #include <math.h>
@@ -24,9 +26,12 @@ typedef struct {
   int running;                  /* inside s:run (a slow mass may call back into Lua) */
 } LSim;
 
+/* A kept result: the engine's rows (nm_kept), read through data/rows/cols
+** once its run has ended. */
 typedef struct {
-  double *data;
-  size_t rows, cols, cap;
+  nm_kept *k;
+  const double *data;
+  size_t rows, cols;
 } LResult;
 
 
@@ -173,60 +178,45 @@ static void push_failure(lua_State *L, const char *kind, const char *message)
 
 
 /* ---------------------------------------------------------------------
-** Where rows go during a run
+** Where rows go during a run: an engine recorder (nm_recorder) held by a
+** userdata, so that a Lua error cannot leak it.
 ** ------------------------------------------------------------------- */
 
-typedef struct {
-  nm_csv *csv;
-  LResult *res;
-  nm_audio *audio;              /* streamed audio: fed every row, full rate */
-  const size_t *audio_cols;
-  size_t n_keep;                /* leading columns the CSV and the result keep */
-  long decimate, count;         /* ... of every decimate-th row */
-  double *kept;                 /* chunk_rows x n_keep */
-  char why[160];                /* why the sink failed, if it did not say through the CSV or audio */
-} run_sink;
+#define NM_RECORDER_MT "neuromass.Recorder"
+
+typedef struct { nm_recorder *r; } LRecorder;
 
 
-static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
+static int recorder_gc(lua_State *L)
 {
-  run_sink *k = ud;
-  if (k->audio) {
-    int rc = nm_audio_feed(k->audio, rows, n_rows, n_cols, k->audio_cols);
-    if (rc != NM_OK) return rc;
-  }
-  if (k->decimate > 1 || k->n_keep < n_cols) {
-    size_t m = 0;
-    for (size_t r = 0; r < n_rows; r++)
-      if (++k->count % k->decimate == 0)
-        memcpy(k->kept + m++ * k->n_keep, rows + r * n_cols, k->n_keep * sizeof *rows);
-    rows = k->kept;
-    n_rows = m;
-    n_cols = k->n_keep;
-  }
-  if (k->csv) {
-    int rc = nm_csv_write_rows(k->csv, rows, n_rows, n_cols);
-    if (rc != NM_OK) return rc;
-  }
-  if (k->res) {
-    LResult *r = k->res;
-    if (r->rows + n_rows > r->cap) {
-      size_t cap = r->cap ? r->cap : 256;
-      while (cap < r->rows + n_rows) cap *= 2;
-      double *data = cap <= SIZE_MAX / sizeof *data / n_cols
-                     ? realloc(r->data, cap * n_cols * sizeof *data) : NULL;
-      if (!data) {
-        snprintf(k->why, sizeof k->why, "the result kept in memory cannot grow to %zu rows of %zu "
-                 "columns (%.3g GB)", cap, n_cols, (double)cap * (double)n_cols * 8e-9);
-        return NM_ENOMEM;
-      }
-      r->data = data;
-      r->cap = cap;
-    }
-    memcpy(r->data + r->rows * n_cols, rows, n_rows * n_cols * sizeof *rows);
-    r->rows += n_rows;
-  }
-  return NM_OK;
+  LRecorder *lr = luaL_checkudata(L, 1, NM_RECORDER_MT);
+  nm_recorder_free(lr->r);
+  lr->r = NULL;
+  return 0;
+}
+
+
+/* A new recorder, anchored in the table at `anchor`. */
+static nm_recorder *new_recorder(lua_State *L, int anchor)
+{
+  LRecorder *lr = lua_newuserdatauv(L, sizeof *lr, 0);
+  lr->r = NULL;
+  luaL_setmetatable(L, NM_RECORDER_MT);
+  lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
+  lr->r = nm_recorder_new();
+  if (!lr->r) luaL_error(L, "run: the recorder cannot be allocated");
+  return lr->r;
+}
+
+
+/* Adds a sink to the recorder, or raises (the sink is released). */
+static void add_sink(lua_State *L, nm_recorder *rec, nm_sink sink, size_t n_lead, long decimate,
+                     long phase)
+{
+  int rc = nm_recorder_add(rec, &sink, n_lead, decimate, phase);
+  if (rc == NM_OK) return;
+  if (sink.free) sink.free(sink.ud);
+  luaL_error(L, "run: %s", nm_recorder_error(rec));
 }
 
 
@@ -434,19 +424,21 @@ static int sim_run(lua_State *L)
   o.drivers = drivers;
   o.n_drivers = nd;
   o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
-  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL, "" };
-  lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)k.n_keep);
-  k.decimate = (long)intfield(L, 2, "decimate", 1);
+  size_t n_keep = 1 + o.n_record;      /* leading columns the CSV and the result keep */
+  lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)n_keep);
+  long decimate = (long)intfield(L, 2, "decimate", 1);     /* ... of every decimate-th row */
   if (keep_cols < 1 || (size_t)keep_cols > 1 + o.n_record)
     return luaL_error(L, "run: keep_cols is %I; it must be 1 to %I (the time and the recorded "
                       "signals)", keep_cols, (lua_Integer)(1 + o.n_record));
-  if (k.decimate < 1) return luaL_error(L, "run: decimate is %I; it must be at least 1",
-                                        (lua_Integer)k.decimate);
-  k.n_keep = (size_t)keep_cols;
+  if (decimate < 1) return luaL_error(L, "run: decimate is %I; it must be at least 1",
+                                      (lua_Integer)decimate);
+  n_keep = (size_t)keep_cols;
   /* Decimated rows stay on the grid of multiples of `decimate` steps since t = 0. */
-  k.count = (long)(nm_sim_steps(s) % (size_t)k.decimate);
+  long phase = (long)(nm_sim_steps(s) % (size_t)decimate);
+  nm_recorder *rec = new_recorder(L, 6);
+  nm_audio *audio = NULL;             /* streamed audio: fed every row, full rate */
   if (lua_getfield(L, 2, "audio") != LUA_TNIL) {                       /* anchored in 6 */
-    k.audio = nmL_checkaudio(L, -1);
+    audio = nmL_checkaudio(L, -1);
     lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
     size_t na;
     long *cols = nmL_indices(L, 2, "audio_cols", &na);
@@ -457,25 +449,25 @@ static int sim_run(lua_State *L)
                           (lua_Integer)i, (lua_Integer)cols[i], (lua_Integer)o.n_record);
       ac[i] = (size_t)cols[i];
     }
-    k.audio_cols = ac;
-    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
-    lua_pop(L, 1);
+    nm_sink sink;
+    if (nm_audio_sink(&sink, audio, ac, na) != NM_OK)
+      return luaL_error(L, "run: the audio sink cannot be allocated");
+    add_sink(L, rec, sink, 0, 1, 0);
+    lua_pop(L, 2);
   } else {
     lua_pop(L, 1);
-  }
-  if (k.decimate > 1 || k.n_keep < 1 + o.n_record) {
-    k.kept = lua_newuserdatauv(L, RUN_CHUNK_ROWS * k.n_keep * sizeof *k.kept, 0);
-    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
   }
   lua_getfield(L, 2, "keep");
   int keep = lua_toboolean(L, -1);
   lua_pop(L, 1);
+  LResult *res = NULL;
   if (keep) {                                                          /* 7: the result */
-    LResult *r = lua_newuserdatauv(L, sizeof *r, 0);
-    memset(r, 0, sizeof *r);
-    r->cols = k.n_keep;
+    res = lua_newuserdatauv(L, sizeof *res, 0);
+    memset(res, 0, sizeof *res);
     luaL_setmetatable(L, NM_RESULT_MT);
-    k.res = r;
+    res->k = nm_kept_new(n_keep);
+    if (!res->k) return luaL_error(L, "run: the result cannot be allocated");
+    res->cols = n_keep;
   } else {
     lua_pushboolean(L, 1);
   }
@@ -487,13 +479,14 @@ static int sim_run(lua_State *L)
     luaL_setmetatable(L, NM_HELDCSV_MT);
     lua_replace(L, 8);
   }
+  nm_csv *csv = NULL;
   if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 9 */
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? nmL_length(L, -1, "header", sizeof(char *)) : 0;
-    if (nh != k.n_keep)
+    if (nh != n_keep)
       return luaL_error(L, "run: the csv header has %I names; it needs %I", (lua_Integer)nh,
-                        (lua_Integer)k.n_keep);
+                        (lua_Integer)n_keep);
     const char **header = lua_newuserdatauv(L, nh * sizeof *header, 0);
     for (size_t c = 0; c < nh; c++) {
       lua_geti(L, -2, (lua_Integer)c + 1);
@@ -502,15 +495,21 @@ static int sim_run(lua_State *L)
     }
     int status;
     char why[128];
-    k.csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
-    if (!k.csv) {
+    csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
+    if (!csv) {
       push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
       return 2;
     }
+    nm_sink cs = nm_csv_sink(csv);
+    if (nm_recorder_add(rec, &cs, n_keep, decimate, phase) != NM_OK) {
+      nm_csv_free(csv);
+      return luaL_error(L, "run: %s", nm_recorder_error(rec));
+    }
     lua_pop(L, 2);
   }
-  o.sink = sink_rows;
-  o.sink_ud = &k;
+  if (res) add_sink(L, rec, nm_kept_sink(res->k), n_keep, decimate, phase);
+  o.sink = nm_recorder_rows;
+  o.sink_ud = rec;
   o.chunk_rows = RUN_CHUNK_ROWS;
   progress_state ps;
   if (lua_getfield(L, 2, "progress") != LUA_TNIL && lua_toboolean(L, -1)) {
@@ -535,21 +534,20 @@ static int sim_run(lua_State *L)
   lm->running = NULL;
   nmL_restore_stop_signals(old);
   if (o.progress && ps.shown && rc != NM_OK) fputc('\n', stderr);   /* end the bar's line */
-  int csv_failed = 0;
-  if (k.csv) {
-    int how = rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT;
-    csv_failed = nm_csv_finish(k.csv, how) != NM_OK;
-    if (rc == NM_OK && csv_failed) rc = NM_EIO;
-    if (how == NM_CSV_HOLD && csv_failed) nm_csv_finish(k.csv, NM_CSV_PARTIAL);
-  }
+  /* Every sink settles: the CSV is renamed into place (or held for the
+  ** caller), or keeps its complete rows as a partial file. */
+  nm_recorder_finish(rec, rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT);
+  int csv_failed = csv && nm_csv_error(csv)[0];
+  if (rc == NM_OK && csv_failed) rc = NM_EIO;
   if (rc == NM_OK) {
+    if (res) res->data = nm_kept_rows(res->k, &res->rows, &res->cols);
     lua_pushvalue(L, 7);
-    if (held && k.csv) {
-      held->w = k.csv;
+    if (held && csv) {
+      held->w = csv;
       lua_pushvalue(L, 8);
       return 2;
     }
-    nm_csv_free(k.csv);
+    nm_csv_free(csv);
     return 1;
   }
   lua_getfield(L, 2, "csv");
@@ -573,20 +571,19 @@ static int sim_run(lua_State *L)
     lua_pushinteger(L, stop_signal);
     lua_setfield(L, -2, "signo");
   } else if (rc == NM_EIO && csv_failed) {
-    push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
-                                          nm_csv_error(k.csv)));
-  } else if (k.audio && nm_audio_error(k.audio)[0]) {
-    push_failure(L, "audio", nm_audio_error(k.audio));
-  } else if (k.why[0]) {
-    push_failure(L, "engine", k.why);
+    push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(csv)));
+  } else if (audio && nm_audio_error(audio)[0]) {
+    push_failure(L, "audio", nm_audio_error(audio));
+  } else if (nm_recorder_error(rec)[0]) {
+    push_failure(L, "engine", nm_recorder_error(rec));
   } else {
     push_failure(L, "engine", nm_sim_error(s, rc));
   }
-  if (k.csv && nm_csv_kept(k.csv)) {
-    lua_pushstring(L, nm_csv_kept(k.csv));
+  if (csv && nm_csv_kept(csv)) {
+    lua_pushstring(L, nm_csv_kept(csv));
     lua_setfield(L, -2, "csv_partial");
   }
-  nm_csv_free(k.csv);
+  nm_csv_free(csv);
   return 2;
 }
 
@@ -622,9 +619,10 @@ static LResult *checkresult(lua_State *L, int i)
 static int result_gc(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
-  free(r->data);
+  nm_kept_free(r->k);
+  r->k = NULL;
   r->data = NULL;
-  r->rows = r->cap = 0;
+  r->rows = 0;
   return 0;
 }
 
@@ -741,6 +739,8 @@ void nmL_open_sim(lua_State *L)
     { NULL, NULL }
   };
   nmL_newclass(L, NM_HELDCSV_MT, held_meth, held_close, NULL);
+  static const luaL_Reg no_meth[] = { { NULL, NULL } };
+  nmL_newclass(L, NM_RECORDER_MT, no_meth, recorder_gc, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
   lua_pushinteger(L, NM_MAX_THREADS);

@@ -452,10 +452,69 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 
 
 /* ---------------------------------------------------------------------
+** Recording (record.c) and sinks (sink_*.c)
+** ------------------------------------------------------------------- */
+
+/*
+** A sink: where recorded rows go.  rows receives n_rows rows of n_cols values
+** (the time first); a non-zero return stops the run with it.  finish (may be
+** NULL) settles the sink when the run ends, `how` one of NM_CSV_DISCARD,
+** NM_CSV_COMMIT, NM_CSV_PARTIAL, NM_CSV_HOLD (csv.c says what each means);
+** error (may be NULL) is why it failed, "" if it did not; free (may be NULL:
+** the caller owns ud) releases ud when the recorder is freed.  A new kind of
+** output is one file that returns an nm_sink.
+*/
+typedef struct {
+  int (*rows)(void *ud, const double *rows, size_t n_rows, size_t n_cols);
+  int (*finish)(void *ud, int how);
+  const char *(*error)(const void *ud);
+  void (*free)(void *ud);
+  void *ud;
+} nm_sink;
+
+/* The recorder fans a run's rows out to sinks: pass nm_recorder_rows as
+** nm_run_opts.sink and the recorder as sink_ud.  Each sink takes every
+** decimate-th row (the first after `phase` rows; a continued run passes its
+** steps so far, to stay on one grid since t = 0) and its first n_lead columns
+** (0: all), in the order the sinks were added. */
+typedef struct nm_recorder nm_recorder;
+nm_recorder *nm_recorder_new(void);      /* NULL: out of memory */
+/* NM_EINVAL (no rows function, decimate < 1) or NM_ENOMEM; the sink is
+** freed with the recorder. */
+int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long decimate, long phase);
+int nm_recorder_rows(void *r, const double *rows, size_t n_rows, size_t n_cols);
+/* Finishes every sink (how: as nm_sink.finish); the first failure. */
+int nm_recorder_finish(nm_recorder *r, int how);
+/* The ud of the sink that failed first (rows or finish), NULL if none did. */
+const void *nm_recorder_failed(const nm_recorder *r);
+/* Why the recorder or its first failing sink failed, "" if nothing did. */
+const char *nm_recorder_error(const nm_recorder *r);
+void nm_recorder_free(nm_recorder *r);
+
+/* The kept result (sink_kept.c): rows held in memory, `cols` values each. */
+typedef struct nm_kept nm_kept;
+nm_kept *nm_kept_new(size_t cols);       /* NULL: out of memory */
+nm_sink nm_kept_sink(nm_kept *k);        /* not freed by the recorder */
+/* The rows so far, row-major (NULL when there are none). */
+const double *nm_kept_rows(const nm_kept *k, size_t *rows, size_t *cols);
+void nm_kept_free(nm_kept *k);
+
+/* A CSV writer as a sink (sink_csv.c); the writer stays the caller's.  Its
+** finish is nm_csv_finish; a hold that fails is settled as partial. */
+typedef struct nm_csv nm_csv;
+nm_sink nm_csv_sink(nm_csv *w);
+
+/* An audio writer (audio.h) as a sink fed columns cols[0 .. n_cols) of every
+** row (sink_audio.c); the writer stays the caller's, who finishes it.
+** NM_ENOMEM when the sink cannot be allocated. */
+struct nm_audio;
+int nm_audio_sink(nm_sink *out, struct nm_audio *a, const size_t *cols, size_t n_cols);
+
+
+/* ---------------------------------------------------------------------
 ** CSV output (csv.c): written under a temporary name, renamed on commit
 ** ------------------------------------------------------------------- */
 
-typedef struct nm_csv nm_csv;
 
 /* The names of an output file (every writer's, CSV and audio): it is written
 ** as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as

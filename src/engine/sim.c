@@ -265,8 +265,6 @@ const nm_stepper_type *nm_stepper(int method)
 
 /* Lanes a step needs before its work is worth sharing among threads. */
 #define THREADS_MIN_LANES 256
-/* Rows the recorder buffers when the run does not say (nm_run_opts.chunk_rows). */
-#define DEFAULT_CHUNK_ROWS 1024
 
 
 /* Threads pay off when a step has enough lanes to share. */
@@ -277,33 +275,6 @@ static int threads_for(const nm_sim *s, const nm_run_opts *o, const nm_stepper_t
   size_t lanes = 0;
   for (size_t i = 0; i < s->m->n_progs[NM_STAGE_RHS]; i++) lanes += s->m->progs[NM_STAGE_RHS][i]->lanes;
   return lanes >= THREADS_MIN_LANES ? nm_sim_threads_available() : 1;
-}
-
-
-typedef struct {
-  const nm_run_opts *o;
-  double *buf;
-  size_t rows, cap, cols;
-} recorder;
-
-
-static int flush(recorder *r)
-{
-  int rc = NM_OK;
-  if (r->rows && r->o->sink) rc = r->o->sink(r->o->sink_ud, r->buf, r->rows, r->cols);
-  r->rows = 0;
-  return rc;
-}
-
-
-static int record_row(void *rec, nm_sim *s)
-{
-  recorder *r = rec;
-  double *row = r->buf + r->rows * r->cols;
-  row[0] = nm_sim_time(s);
-  for (size_t c = 0; c < r->o->n_record; c++) row[c + 1] = s->V[r->o->record[c]];
-  if (++r->rows == r->cap) return flush(r);
-  return NM_OK;
 }
 
 
@@ -373,7 +344,7 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
 
 /* Steps i0 .. i1-1 of a run on this thread, by integrator T (workspace ws). */
 static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T, void *ws,
-                      long i0, long i1, recorder *r)
+                      long i0, long i1, nm_sampler *r)
 {
   long report = o->n_steps / 100 + 1;
   int rc = NM_OK;
@@ -399,7 +370,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
     nm_sim_finish_step(s);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
-    if (s->step % (size_t)o->every == 0) rc = record_row(r, s);
+    if (s->step % (size_t)o->every == 0) rc = nm_sampler_row(r, s);
     if (o->interrupt && *o->interrupt) rc = NM_EINTR;
     if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
   }
@@ -422,7 +393,7 @@ static double seconds(void)
 ** the same bits, so the choice never changes the result.
 */
 static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T, int threads,
-                        recorder *r)
+                        nm_sampler *r)
 {
   const long chunk = 1000;
   const int probe_every = 16;
@@ -433,7 +404,7 @@ static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *
     int phase = (int)(n % probe_every);
     int many = phase == 0 ? 1 : phase == 1 ? 0 : use_threads;
     double t0 = seconds();
-    rc = many ? nm_sim_run_threads(s, o, threads, i0, i1, record_row, r)
+    rc = many ? nm_sim_run_threads(s, o, threads, i0, i1, nm_sampler_row, r)
               : run_serial(s, o, T, NULL, i0, i1, r);
     double per_step = (seconds() - t0) / (double)(i1 - i0);
     if (phase == 0) t_many = per_step;
@@ -453,19 +424,17 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
   if (T->dense && !(last && last->dense)) s->hist.hermite_from = s->step;
   s->deriv_method = o->method;
-  recorder r = { o, NULL, 0, o->chunk_rows ? o->chunk_rows : DEFAULT_CHUNK_ROWS, 1 + o->n_record };
-  if (r.cap <= SIZE_MAX / sizeof(double) / r.cols) r.buf = malloc(r.cap * r.cols * sizeof(double));
-  if (!r.buf)
-    return nm_sim_fail(s, NM_ENOMEM, "a buffer of %zu rows of %zu columns cannot be allocated",
-                       r.cap, r.cols);
+  nm_sampler r;
+  rc = nm_sampler_init(&r, s, o);
+  if (rc != NM_OK) return rc;
   void *ws = NULL;
   if (T->alloc && !(ws = T->alloc(s, o))) {
-    free(r.buf);
+    nm_sampler_free(&r);
     return NM_ENOMEM;
   }
   int threads = threads_for(s, o, T);
   if (threads > 1 && o->threads > 0) {
-    rc = nm_sim_run_threads(s, o, threads, 0, o->n_steps, record_row, &r);
+    rc = nm_sim_run_threads(s, o, threads, 0, o->n_steps, nm_sampler_row, &r);
   } else if (threads > 1) {
     rc = run_balanced(s, o, T, threads, &r);
   } else {
@@ -476,9 +445,9 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   ** (its caller keeps them as a partial file); not after the sink failed. */
   if (rc == NM_OK || rc == NM_EINTR || rc == NM_ENONFINITE || rc == NM_ESTEP ||
       rc == NM_ECALLBACK) {
-    int frc = flush(&r);
+    int frc = nm_sampler_flush(&r);
     if (rc == NM_OK) rc = frc;
   }
-  free(r.buf);
+  nm_sampler_free(&r);
   return rc;
 }

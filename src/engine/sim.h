@@ -97,8 +97,22 @@ double nm_sim_white_sample(nm_sim *s, size_t i);
 extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */
 extern const nm_stepper_type nm_step_rkf45, nm_step_rk8pd, nm_step_msbdf;  /* step_gsl.c */
 
+/* record.c: the sampler takes a row of the recorded signals (the time first)
+** after every `every`-th step and hands the rows to o->sink a chunk at a
+** time.  nm_sampler_init fails with NM_ENOMEM (reason in s); nm_sampler_row
+** is the loops' `emit`. */
+typedef struct {
+  const nm_run_opts *o;
+  double *buf;
+  size_t rows, cap, cols;
+} nm_sampler;
+int nm_sampler_init(nm_sampler *r, nm_sim *s, const nm_run_opts *o);
+int nm_sampler_row(void *rec, nm_sim *s);
+int nm_sampler_flush(nm_sampler *r);
+void nm_sampler_free(nm_sampler *r);
+
 /* step_threads.c: the Euler loop on `threads` threads; bit-identical to one.
-** `emit` records a row (the run's recorder, sim.c). */
+** `emit` records a row (nm_sampler_row). */
 int nm_sim_threads_available(void);
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
                        int (*emit)(void *rec, nm_sim *s), void *rec);
