@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nm.h"
+#include "engine.h"
 
 struct nm_csv {
   FILE *f;
@@ -23,16 +23,15 @@ struct nm_csv {
   size_t n_cols;
   long long bytes, good;        /* written; known to be on disk as whole rows */
   long long header_bytes;
-  int failed, finished;
-  char why[128];
+  int finished;
+  nm_error err;                 /* the first failure */
 };
 
 
 /* Records the first failure's reason; returns NM_EIO. */
 static int fail(nm_csv *w, const char *what, int err)
 {
-  if (!w->failed) snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(err));
-  w->failed = 1;
+  if (w->err.status == NM_OK) nm_fail(&w->err, NM_EIO, "%s: %s", what, strerror(err));
   return NM_EIO;
 }
 
@@ -83,6 +82,7 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
 {
   nm_csv *w = calloc(1, sizeof *w);
   size_t len = strlen(path);
+  if (w) nm_error_clear(&w->err);
   if (!w || !(w->path = malloc(len + 1)) || !(w->tmp = malloc(len + 32)) ||
       !(w->partial = malloc(len + 16))) {
     if (w) { free(w->path); free(w->tmp); free(w); }
@@ -108,7 +108,7 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
   }
   w->good = w->header_bytes = w->bytes;
   *status = ferror(w->f) ? fail(w, "writing", errno) : NM_OK;
-  if (*status != NM_OK && why_size) snprintf(why, why_size, "%s", w->why);
+  if (*status != NM_OK && why_size) snprintf(why, why_size, "%s", w->err.why);
   return w;
 }
 
@@ -118,7 +118,7 @@ int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_col
 {
   char buf[40];
   if (n_cols != w->n_cols || !w->f) return NM_EINVAL;     /* wrong width; held or finished */
-  if (w->failed) return NM_EIO;
+  if ((w->err.status != NM_OK)) return NM_EIO;
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
     for (size_t c = 0; c < n_cols; c++) {
@@ -136,7 +136,7 @@ int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_col
 
 const char *nm_csv_error(const nm_csv *w)
 {
-  return w->why;
+  return w->err.why;
 }
 
 
@@ -148,28 +148,28 @@ const char *nm_csv_kept(const nm_csv *w)
 
 int nm_csv_finish(nm_csv *w, int how)
 {
-  if (w->finished) return w->failed ? NM_EIO : NM_OK;
+  if (w->finished) return (w->err.status != NM_OK) ? NM_EIO : NM_OK;
   if (w->f) {                   /* closed already when held */
     if (fflush(w->f) != 0) fail(w, "writing", errno);
-    else if (!w->failed) w->good = w->bytes;
+    else if (!(w->err.status != NM_OK)) w->good = w->bytes;
     if (fclose(w->f) != 0) fail(w, "closing", errno);
     w->f = NULL;
   }
-  if (how == NM_CSV_HOLD) return w->failed ? NM_EIO : NM_OK;
+  if (how == NM_CSV_HOLD) return (w->err.status != NM_OK) ? NM_EIO : NM_OK;
   w->finished = 1;
-  if (how == NM_CSV_COMMIT && !w->failed) {
+  if (how == NM_CSV_COMMIT && !(w->err.status != NM_OK)) {
     if (rename(w->tmp, w->path) == 0) { w->kept = w->path; return NM_OK; }
     fail(w, "renaming", errno);
   }
   /* A failed commit keeps what it can, as a partial file. */
-  if (how != NM_CSV_DISCARD && w->failed) w->good = last_row_end(w->tmp, w->good);
+  if (how != NM_CSV_DISCARD && (w->err.status != NM_OK)) w->good = last_row_end(w->tmp, w->good);
   if (how != NM_CSV_DISCARD && w->good > w->header_bytes) {
     int e = truncate(w->tmp, (off_t)w->good) != 0 ? errno : 0;
     if (!e && rename(w->tmp, w->partial) == 0) w->kept = w->partial;
     else fail(w, "keeping the partial file", e ? e : errno);
   }
   if (!w->kept) remove(w->tmp);
-  return w->failed ? NM_EIO : NM_OK;
+  return (w->err.status != NM_OK) ? NM_EIO : NM_OK;
 }
 
 

@@ -79,23 +79,25 @@ struct nm_recorder {
   double *sel;              /* the rows an outlet takes, when not all of them */
   size_t sel_cap;           /* doubles in sel */
   int failed;               /* index + 1 of the sink that failed first (0: none) */
-  char why[160];            /* the recorder's own failure */
+  nm_error err;             /* the recorder's own failure */
 };
 
 
 nm_recorder *nm_recorder_new(void)
 {
-  return calloc(1, sizeof(nm_recorder));
+  nm_recorder *r = calloc(1, sizeof *r);
+  if (r) nm_error_clear(&r->err);
+  return r;
 }
 
 
 int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long decimate, long phase)
 {
   if (!sink || !sink->rows || decimate < 1)
-    return nm_reason(r->why, sizeof r->why, NM_EINVAL, "a sink needs a rows function and a "
+    return nm_fail(&r->err, NM_EINVAL, "a sink needs a rows function and a "
                      "decimation of at least 1 (got %ld)", decimate);
   nm_outlet *o = nm_grow(&r->outs, &r->n_outs, sizeof *o);
-  if (!o) return nm_reason(r->why, sizeof r->why, NM_ENOMEM, "no memory for another sink");
+  if (!o) return nm_fail(&r->err, NM_ENOMEM, "no memory for another sink");
   o->sink = *sink;
   o->n_lead = n_lead;
   o->decimate = decimate;
@@ -136,7 +138,7 @@ int nm_recorder_rows(void *rec, const double *rows, size_t n_rows, size_t n_cols
     size_t n = n_rows, c = n_cols;
     const double *sel = select_rows(r, o, rows, &n, &c);
     if (!sel)
-      return nm_reason(r->why, sizeof r->why, NM_ENOMEM, "the recorder cannot hold %zu rows of "
+      return nm_fail(&r->err, NM_ENOMEM, "the recorder cannot hold %zu rows of "
                        "%zu columns", n_rows, n_cols);
     int rc = n ? o->sink.rows(o->sink.ud, sel, n, c) : NM_OK;
     if (rc != NM_OK) {
@@ -176,7 +178,7 @@ const char *nm_recorder_error(const nm_recorder *r)
     const char *why = k->error ? k->error(k->ud) : NULL;
     if (why && why[0]) return why;
   }
-  return r->why;
+  return r->err.why;
 }
 
 

@@ -152,7 +152,7 @@ static unsigned long stream_seed(unsigned long seed, size_t i)
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
 {
   int rc = NM_ENOMEM;
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (!(dt > 0 && dt < INFINITY)) {
     if (status) *status = NM_EINVAL;
     nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", dt);
@@ -204,7 +204,7 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   return s;
 fail:
   nm_sim_free(s);
-  if (!m->why[0])
+  if (!m->err.why[0])
     nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
                   "be allocated", m->n_state + m->n_aux, m->n_input, m->n_noises);
   if (status) *status = rc;
@@ -242,8 +242,8 @@ const double *nm_sim_signals(const nm_sim *s) { return s->V; }
 
 void nm_sim_failure(const nm_sim *s, double *t, long *sig)
 {
-  *t = s->fail_t;
-  *sig = s->fail_sig;
+  *t = s->err.t;
+  *sig = s->err.signal;
 }
 
 
@@ -280,7 +280,7 @@ static int threads_for(const nm_sim *s, const nm_run_opts *o, const nm_stepper_t
 
 const char *nm_sim_error(const nm_sim *s, int status)
 {
-  return s->why[0] ? s->why : nm_strerror(status);
+  return nm_error_text(&s->err, status);
 }
 
 
@@ -416,7 +416,7 @@ static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *
 
 int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
-  s->why[0] = '\0';
+  nm_error_clear(&s->err);
   int rc = check_opts(s, o);
   if (rc != NM_OK) return rc;
   /* A dense stepper (rk4) stores the derivative of every step it takes:

@@ -45,14 +45,12 @@ struct nm_sim {
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (sim.c) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   nm_hist hist;
-  double fail_t;
-  long fail_sig;
   int callback_failed;      /* a slow-path callback returned non-zero */
-  char why[200];            /* the reason of the last refusal or failure (nm_sim_error) */
+  nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
 };
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
-#define nm_sim_fail(s, status, ...) nm_reason((s)->why, sizeof (s)->why, (status), __VA_ARGS__)
+#define nm_sim_fail(s, status, ...) nm_fail(&(s)->err, (status), __VA_ARGS__)
 
 /* coupling.c */
 int nm_couplings_prepare(nm_sim *s);

@@ -13,14 +13,17 @@
 struct nm_kept {
   double *data;
   size_t rows, cols, cap;
-  char why[160];
+  nm_error err;
 };
 
 
 nm_kept *nm_kept_new(size_t cols)
 {
   nm_kept *k = calloc(1, sizeof *k);
-  if (k) k->cols = cols;
+  if (k) {
+    k->cols = cols;
+    nm_error_clear(&k->err);
+  }
   return k;
 }
 
@@ -29,7 +32,7 @@ static int kept_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
 {
   nm_kept *k = ud;
   if (n_cols != k->cols)
-    return nm_reason(k->why, sizeof k->why, NM_EINVAL, "the kept result has %zu columns, not %zu",
+    return nm_fail(&k->err, NM_EINVAL, "the kept result has %zu columns, not %zu",
                      k->cols, n_cols);
   if (k->rows + n_rows > k->cap) {
     size_t cap = k->cap ? k->cap : FIRST_ROWS;
@@ -37,7 +40,7 @@ static int kept_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
     double *data = cap <= SIZE_MAX / sizeof *data / n_cols
                    ? realloc(k->data, cap * n_cols * sizeof *data) : NULL;
     if (!data)
-      return nm_reason(k->why, sizeof k->why, NM_ENOMEM, "the result kept in memory cannot grow "
+      return nm_fail(&k->err, NM_ENOMEM, "the result kept in memory cannot grow "
                        "to %zu rows of %zu columns (%.3g GB)", cap, n_cols,
                        (double)cap * (double)n_cols * 8e-9);
     k->data = data;
@@ -51,7 +54,7 @@ static int kept_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
 
 static const char *kept_error(const void *ud)
 {
-  return ((const nm_kept *)ud)->why;
+  return ((const nm_kept *)ud)->err.why;
 }
 
 

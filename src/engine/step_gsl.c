@@ -77,16 +77,18 @@ static int stuck(gsl_ws *w, double t, const double *y)
   nm_sim *s = w->s;
   double *f = w->f0, worst = -1.0;
   gsl_rhs(t, y, f, w);
-  s->fail_t = t;
-  s->fail_sig = 0;
+  long sig = 0;
   for (size_t i = 0; i < s->ns; i++) {
     double rate = fabs(f[i]) / (w->atol + w->rtol * fabs(y[i]));
-    if (!isfinite(y[i]) || !isfinite(f[i])) { s->fail_sig = (long)i; break; }
-    if (rate > worst) { worst = rate; s->fail_sig = (long)i; }
+    if (!isfinite(y[i]) || !isfinite(f[i])) { sig = (long)i; break; }
+    if (rate > worst) { worst = rate; sig = (long)i; }
   }
   s->callback_failed = 0;
-  return nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms "
-                     "(signal %ld)", t, s->fail_sig);
+  nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms (signal %ld)", t,
+              sig);
+  s->err.t = t;
+  s->err.signal = sig;
+  return NM_ESTEP;
 }
 
 
