@@ -516,8 +516,8 @@ int nm_audio_sink(nm_sink *out, struct nm_audio *a, const size_t *cols, size_t n
 ** ------------------------------------------------------------------- */
 
 
-/* The names of an output file (every writer's, CSV and audio): it is written
-** as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
+/* The names of an output file (every writer's, CSV and audio; atomic_file.c):
+** it is written as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
 ** "dir/name.partial.ext" ("dir/name.partial" without an extension).  Each
 ** writes at most strlen(path) + 32 bytes (truncated to size). */
 void nm_temp_name(char *out, size_t size, const char *path);
