@@ -119,7 +119,7 @@ void nm_program_invalidate(nm_program *prog);
 void nm_model_params_changed(nm_model *m);
 
 /* The value of column `col` at fraction h->frac of the way from step j to
-** step j + 1 (sim.c); y0 is the value at step j. */
+** step j + 1 (system.c); y0 is the value at step j. */
 double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0);
 
 /* Reads signal `sig` delayed by `delay` steps through the history view. */

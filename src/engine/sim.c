@@ -116,28 +116,6 @@ static int setup_history(nm_sim *s)
 }
 
 
-/* Between steps j and j + 1 (nm_hist_read).  Before t = 0 the history is
-** constant; at frac 1 the value is the stored one (Heun's second stage). */
-double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
-{
-  if (j > h->now) return y0;                   /* j < 0: the constant past */
-  double y1 = h->ring[((j + 1) & h->mask) * h->width + col], th = h->frac;
-  if (th == 1.0) return y1;
-  if (h->period && h->period[col] > 0) {       /* the turn of y1 nearest to y0 */
-    double p = h->period[col];
-    y1 += p * nearbyint((y0 - y1) / p);
-  }
-  if (col < h->n_dcols && j >= h->hermite_from) {
-    double f0 = h->dring[(j & h->mask) * h->width + col];
-    double f1 = h->dring[((j + 1) & h->mask) * h->width + col];
-    double th2 = th * th, th3 = th2 * th;
-    return (2 * th3 - 3 * th2 + 1) * y0 + (th3 - 2 * th2 + th) * h->dt * f0 +
-           (3 * th2 - 2 * th3) * y1 + (th3 - th2) * h->dt * f1;
-  }
-  return (1.0 - th) * y0 + th * y1;
-}
-
-
 /* Seeds stream i from the user seed so that each stream is independent and
 ** does not depend on how many other streams exist. */
 static unsigned long stream_seed(unsigned long seed, size_t i)
@@ -233,11 +211,6 @@ void nm_sim_free(nm_sim *s)
   free(s->tracked);
   free(s);
 }
-
-
-double nm_sim_time(const nm_sim *s) { return (double)s->step * s->dt; }
-size_t nm_sim_steps(const nm_sim *s) { return s->step; }
-const double *nm_sim_signals(const nm_sim *s) { return s->V; }
 
 
 void nm_sim_failure(const nm_sim *s, double *t, long *sig)

@@ -42,7 +42,7 @@ struct nm_sim {
   gsl_rng **rng;            /* one stream per noise process */
   double *noise_x;          /* noise process values */
   int has_white;            /* some noise is white (redrawn every step) */
-  double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (sim.c) */
+  double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */

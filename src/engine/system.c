@@ -2,7 +2,8 @@
 ** system.c: the model's equations over a simulation's state, the services
 ** every stepper and loop uses: right-hand sides, the inputs held during a
 ** step, post-step constraints, noise processes, the history push and the
-** checks for non-finite values.  It calls no stepper and no loop.
+** checks for non-finite values, the reads of the delay history between steps
+** and the simulation's clock.  It calls no stepper and no loop.
 */
 #include <math.h>
 #include <string.h>
@@ -10,6 +11,33 @@
 #include <gsl/gsl_randist.h>
 
 #include "sim.h"
+
+
+double nm_sim_time(const nm_sim *s) { return (double)s->step * s->dt; }
+size_t nm_sim_steps(const nm_sim *s) { return s->step; }
+const double *nm_sim_signals(const nm_sim *s) { return s->V; }
+
+
+/* Between steps j and j + 1 (nm_hist_read).  Before t = 0 the history is
+** constant; at frac 1 the value is the stored one (Heun's second stage). */
+double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
+{
+  if (j > h->now) return y0;                   /* j < 0: the constant past */
+  double y1 = h->ring[((j + 1) & h->mask) * h->width + col], th = h->frac;
+  if (th == 1.0) return y1;
+  if (h->period && h->period[col] > 0) {       /* the turn of y1 nearest to y0 */
+    double p = h->period[col];
+    y1 += p * nearbyint((y0 - y1) / p);
+  }
+  if (col < h->n_dcols && j >= h->hermite_from) {
+    double f0 = h->dring[(j & h->mask) * h->width + col];
+    double f1 = h->dring[((j + 1) & h->mask) * h->width + col];
+    double th2 = th * th, th3 = th2 * th;
+    return (2 * th3 - 3 * th2 + 1) * y0 + (th3 - 2 * th2 + th) * h->dt * f0 +
+           (3 * th2 - 2 * th3) * y1 + (th3 - th2) * h->dt * f1;
+  }
+  return (1.0 - th) * y0 + th * y1;
+}
 
 
 /* A white-noise value for the next step (model.c, nm_model_add_white_noise). */
