@@ -180,6 +180,8 @@ describe("neuromass.core refusals", function()
                    refusal(function() core.stimulus({ { kind = "step", channels = -1 } }, 10, 0.1) end))
     assert.matches("stimulus: node 1: field 'p1' must be a number, got 'x'",
                    refusal(function() core.stimulus({ { kind = "step", p1 = "x" } }, 10, 0.1) end))
+    assert.matches("stimulus: node 1: unknown option 'amplitude' %(known: kind,",
+                   refusal(function() core.stimulus({ { kind = "sin", amplitude = 1 } }, 10, 0.1) end))
     assert.matches("stimulus: node 2 is a number, not a table",
                    refusal(function() core.stimulus({ { kind = "zero" }, 5 }, 10, 0.1) end))
     local ragged = { { kind = "array", values = { { 1, 2 }, { 1 } } } }
