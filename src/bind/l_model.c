@@ -260,13 +260,6 @@ static int model_add_coupling(lua_State *L)
 }
 
 
-static int model_clear_couplings(lua_State *L)
-{
-  nm_model_clear_couplings(nmL_checkmodel_unused(L, 1, "clear_couplings"));
-  return 0;
-}
-
-
 static int model_add_clamp(lua_State *L)
 {
   nm_model *m = nmL_checkmodel_unused(L, 1, "clamp");
@@ -413,7 +406,7 @@ void nmL_open_model(lua_State *L)
   static const luaL_Reg meth[] = {
     { "set_initial", model_set_initial }, { "set_param", model_set_param },
     { "get_param", model_get_param }, { "add_program", model_add_program },
-    { "add_coupling", model_add_coupling }, { "clear_couplings", model_clear_couplings },
+    { "add_coupling", model_add_coupling },
     { "add_clamp", model_add_clamp }, { "add_wrap", model_add_wrap },
     { "add_noise", model_add_noise }, { "add_table", model_add_table },
     { "max_delay", model_max_delay }, { "history_bytes", model_history_bytes }, { "table_clamped", model_table_clamped }, { "free", model_free }, { NULL, NULL }

@@ -59,7 +59,7 @@ static void coupling_release(nm_coupling *c)
 }
 
 
-void nm_model_clear_couplings(nm_model *m)
+static void clear_couplings(nm_model *m)
 {
   for (size_t i = 0; i < m->n_couplings; i++) coupling_release(&m->couplings[i]);
   free(m->couplings);
@@ -75,7 +75,7 @@ void nm_model_free(nm_model *m)
     for (size_t i = 0; i < m->n_progs[s]; i++) nm_program_free(m->progs[s][i]);
     free(m->progs[s]);
   }
-  nm_model_clear_couplings(m);
+  clear_couplings(m);
   for (size_t i = 0; i < m->n_tables; i++) {
     if (m->tables[i]) free(m->tables[i]->values);
     free(m->tables[i]);

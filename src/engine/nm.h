@@ -174,8 +174,6 @@ int nm_model_add_program(nm_model *m, int stage, nm_program *prog);
 int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
                           const long *self, const size_t *row_ptr,
                           const long *src, const int *delay, const double *weight);
-/* Replaces every coupling sum (used when a connectivity or delay changes). */
-void nm_model_clear_couplings(nm_model *m);
 
 /* Post-step constraints on state variables. */
 int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi);
