@@ -102,6 +102,19 @@ int nmL_model_fail(lua_State *L, const nm_model *m, int status)
 }
 
 
+void nmL_push_failure(lua_State *L, const char *kind, const char *message)
+{
+  luaL_pushfail(L);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  if (message) {
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+  }
+}
+
+
 int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], const char *what)
 {
   i = lua_absindex(L, i);

@@ -163,20 +163,6 @@ static int sim_signals(lua_State *L)
 }
 
 
-/* Pushes nil and a failure table { kind =, message = } (message may be NULL). */
-static void push_failure(lua_State *L, const char *kind, const char *message)
-{
-  luaL_pushfail(L);
-  lua_createtable(L, 0, 4);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
-  if (message) {
-    lua_pushstring(L, message);
-    lua_setfield(L, -2, "message");
-  }
-}
-
-
 /* ---------------------------------------------------------------------
 ** Where rows go during a run: an engine recorder (nm_recorder) held by a
 ** userdata, so that a Lua error cannot leak it.
@@ -386,7 +372,7 @@ static int sim_run(lua_State *L)
   lua_getiuservalue(L, 1, 1);
   LModel *lm = lua_touserdata(L, -1);
   if (lm->running) {
-    push_failure(L, "busy", "the model is already being integrated (a slow mass's derivatives "
+    nmL_push_failure(L, "busy", "the model is already being integrated (a slow mass's derivatives "
                  "cannot run the model they belong to)");
     return 2;
   }
@@ -497,7 +483,7 @@ static int sim_run(lua_State *L)
     char why[128];
     csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
     if (!csv) {
-      push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
+      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
       return 2;
     }
     nm_sink cs = nm_csv_sink(csv);
@@ -556,28 +542,28 @@ static int sim_run(lua_State *L)
     double t;
     long sig;
     nm_sim_failure(s, &t, &sig);
-    push_failure(L, rc == NM_ESTEP ? "step" : "nonfinite", NULL);
+    nmL_push_failure(L, rc == NM_ESTEP ? "step" : "nonfinite", NULL);
     lua_pushnumber(L, t);
     lua_setfield(L, -2, "t");
     lua_pushinteger(L, sig);
     lua_setfield(L, -2, "signal");
   } else if (rc == NM_ECALLBACK) {
-    push_failure(L, "callback", NULL);
+    nmL_push_failure(L, "callback", NULL);
     nmL_callback_error(L);
     lua_setfield(L, -2, "message");
   } else if (rc == NM_EINTR) {
     stop_reported = 1;
-    push_failure(L, "interrupted", nmL_signal_name(stop_signal));
+    nmL_push_failure(L, "interrupted", nmL_signal_name(stop_signal));
     lua_pushinteger(L, stop_signal);
     lua_setfield(L, -2, "signo");
   } else if (rc == NM_EIO && csv_failed) {
-    push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(csv)));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(csv)));
   } else if (audio && nm_audio_error(audio)[0]) {
-    push_failure(L, "audio", nm_audio_error(audio));
+    nmL_push_failure(L, "audio", nm_audio_error(audio));
   } else if (nm_recorder_error(rec)[0]) {
-    push_failure(L, "engine", nm_recorder_error(rec));
+    nmL_push_failure(L, "engine", nm_recorder_error(rec));
   } else {
-    push_failure(L, "engine", nm_sim_error(s, rc));
+    nmL_push_failure(L, "engine", nm_sim_error(s, rc));
   }
   if (csv && nm_csv_kept(csv)) {
     lua_pushstring(L, nm_csv_kept(csv));
