@@ -370,8 +370,11 @@ function Model:run(opts)
     -- the CSV is kept as <stem>.partial.csv instead, and the error says where.
     local held = failure_or_held
     local commit_csv = held and function()
-      local ok, err = held:commit()
-      if not ok then return nil, string.format("run: output.csv: cannot write '%s': %s", csv, err) end
+      local ok, failure = held:commit()
+      if not ok then
+        return nil, string.format("run: output.csv: cannot write '%s': %s", csv,
+                                  outputs.failure_text(failure))
+      end
       return true
     end
     local ok, rep = pcall(au.finish, 1, commit_csv)

@@ -283,14 +283,25 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 
 /* ---------------------------------------------------------------------
 ** A run's CSV held under its temporary name (hold_csv):
-**   held:commit() -> path | fail, message   (renamed into place; on failure the
-**                                           complete rows are kept as partial)
-**   held:keep_partial() -> path | fail, message    (as <stem>.partial.<ext>)
+**   held:commit() -> path | nil, failure   (renamed into place; on failure the
+**                                          complete rows are kept as partial)
+**   held:keep_partial() -> path | nil, failure    (as <stem>.partial.<ext>)
 **   held:close()    (also __gc: a held file never settled is removed)
-** Settling twice fails (nil, message) and changes nothing.
+** A failure is { kind = "io", message =, csv_partial = }.  Settling twice
+** fails and changes nothing.
 ** ------------------------------------------------------------------- */
 
 #define NM_HELDCSV_MT "neuromass.HeldCSV"
+
+
+/* Sets csv_partial of the failure table on top: where w kept its complete
+** rows (nothing when it kept none). */
+static void push_csv_partial(lua_State *L, const nm_csv *w)
+{
+  if (!w || !nm_csv_kept(w)) return;
+  lua_pushstring(L, nm_csv_kept(w));
+  lua_setfield(L, -2, "csv_partial");
+}
 
 typedef struct { nm_csv *w; } LHeldCSV;
 
@@ -299,8 +310,7 @@ static int held_settle(lua_State *L, int how)
 {
   LHeldCSV *h = luaL_checkudata(L, 1, NM_HELDCSV_MT);
   if (!h->w) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "the CSV was settled already");
+    nmL_push_failure(L, "io", "the CSV was settled already");
     return 2;
   }
   nm_csv *w = h->w;
@@ -309,9 +319,8 @@ static int held_settle(lua_State *L, int how)
   int n = 1;
   if (rc == NM_OK && kept) lua_pushstring(L, kept);
   else {
-    luaL_pushfail(L);
-    if (!kept) lua_pushstring(L, nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
-    else lua_pushfstring(L, "%s (the complete rows written are kept in '%s')", nm_csv_error(w), kept);
+    nmL_push_failure(L, "io", nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
+    push_csv_partial(L, w);
     n = 2;
   }
   nm_csv_free(w);
@@ -565,10 +574,7 @@ static int sim_run(lua_State *L)
   } else {
     nmL_push_failure(L, "engine", nm_sim_error(s, rc));
   }
-  if (csv && nm_csv_kept(csv)) {
-    lua_pushstring(L, nm_csv_kept(csv));
-    lua_setfield(L, -2, "csv_partial");
-  }
+  push_csv_partial(L, csv);
   nm_csv_free(csv);
   return 2;
 }
@@ -671,8 +677,8 @@ static int result_value(lua_State *L)
 }
 
 
-/* r:write_csv(path, header) -> true | nil, message (with the reason, and where
-** the complete rows are kept when writing failed midway) */
+/* r:write_csv(path, header) -> true | nil, failure { kind = "io", message =,
+** csv_partial = where the complete rows are kept when writing failed midway } */
 static int result_write_csv(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
@@ -694,11 +700,9 @@ static int result_write_csv(lua_State *L)
     status = nm_csv_finish(w, NM_CSV_COMMIT);       /* keeps a partial file on failure */
   }
   if (status != NM_OK) {
-    luaL_pushfail(L);
-    if (!w) lua_pushfstring(L, "cannot write '%s': %s", path, why);
-    else if (!nm_csv_kept(w)) lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(w));
-    else lua_pushfstring(L, "cannot write '%s': %s (the complete rows written are kept in '%s')",
-                         path, nm_csv_error(w), nm_csv_kept(w));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
+                                              w ? nm_csv_error(w) : why));
+    push_csv_partial(L, w);
     nm_csv_free(w);
     return 2;
   }
