@@ -99,6 +99,14 @@ end
 --- outputs.is_stdout(path): true for "-", standard output.
 function M.is_stdout(path) return path == paths.STDOUT end
 
+--- The text of a failure the engine hands back ({ kind =, message =,
+-- csv_partial = }): its message, and where the complete rows are kept.
+function M.failure_text(failure)
+  if not failure.csv_partial then return failure.message end
+  return string.format("%s (the complete rows written are kept in '%s')", failure.message,
+                       failure.csv_partial)
+end
+
 --- The name a failed run keeps a file under: ".partial" before the last
 -- extension ("alpha.wav" -> "alpha.partial.wav", "a.wav.json" ->
 -- "a.wav.partial.json", "x" -> "x.partial"); the engine's rule, which names

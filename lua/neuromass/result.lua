@@ -71,8 +71,8 @@ function Result:write_csv(path)
   local full = outputs.resolve(path, 2)
   if self.dry then return full end
   outputs.check("write_csv", 2, { { path = full, given = path } })
-  local ok, err = self.data:write_csv(full, self.columns)
-  if not ok then error("write_csv: " .. err, 2) end
+  local ok, failure = self.data:write_csv(full, self.columns)
+  if not ok then error("write_csv: " .. outputs.failure_text(failure), 2) end
   return full
 end
 

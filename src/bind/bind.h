@@ -56,6 +56,18 @@ void nmL_newclass(lua_State *L, const char *name, const luaL_Reg *meth, lua_CFun
 int nmL_fail(lua_State *L, int status, const char *what);
 /* Raises the reason a call on model `m` was refused (nm_model_error). */
 int nmL_model_fail(lua_State *L, const nm_model *m, int status);
+/* The one shape of a failure handed back to Lua (not raised): pushes nil and
+** a table { kind =, message = } (message omitted when NULL), to which the
+** caller adds what it knows (t, signal, signo, csv_partial, ...). */
+void nmL_push_failure(lua_State *L, const char *kind, const char *message);
+
+/* Reads an option table strictly: raises "<what>: unknown option 'x' (known:
+** a, b, c)" for a key of the table at `t` that is not a string in `known`
+** (NULL-terminated).  Every binding entry point that takes a table of options
+** calls it first, then reads the fields it knows; defaults and friendly checks
+** are the Lua library's (a field the caller omits means what the engine's zero
+** means, documented at each entry point). */
+void nmL_opts(lua_State *L, int t, const char *const known[], const char *what);
 
 /* The index in `list` (NULL-terminated) of the string at stack index i (dflt
 ** when it is nil and dflt is not NULL); else raises "<what> is 'x'; allowed:

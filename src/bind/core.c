@@ -102,6 +102,19 @@ int nmL_model_fail(lua_State *L, const nm_model *m, int status)
 }
 
 
+void nmL_push_failure(lua_State *L, const char *kind, const char *message)
+{
+  luaL_pushfail(L);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  if (message) {
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+  }
+}
+
+
 int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], const char *what)
 {
   i = lua_absindex(L, i);
@@ -117,6 +130,29 @@ int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], 
   }
   luaL_pushresult(&b);
   return luaL_error(L, "%s is %s; allowed: %s", what, got, lua_tostring(L, -1));
+}
+
+
+void nmL_opts(lua_State *L, int t, const char *const known[], const char *what)
+{
+  t = lua_absindex(L, t);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int k = 0;
+    while (key && known[k] && strcmp(known[k], key) != 0) k++;
+    if (key && known[k]) continue;
+    const char *got = describe(L, -1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (k = 0; known[k]; k++) {
+      if (k) luaL_addstring(&b, ", ");
+      luaL_addstring(&b, known[k]);
+    }
+    luaL_pushresult(&b);
+    luaL_error(L, "%s: unknown option %s (known: %s)", what, got, lua_tostring(L, -1));
+  }
 }
 
 
@@ -144,13 +180,6 @@ double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const cha
   }
   lua_pop(L, 1);
   return v;
-}
-
-
-static int core_strerror(lua_State *L)
-{
-  lua_pushstring(L, nm_strerror((int)luaL_checkinteger(L, 1)));
-  return 1;
 }
 
 
@@ -195,8 +224,6 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_audio(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
-  lua_pushcfunction(L, core_strerror);
-  lua_setfield(L, -2, "strerror");
   lua_pushliteral(L, NM_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

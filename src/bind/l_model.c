@@ -56,7 +56,9 @@ static size_t checksize(lua_State *L, int t, const char *key, const char *what)
 /* core.model{ n_state =, n_aux =, n_param =, n_input = } */
 static int model_new(lua_State *L)
 {
+  static const char *const known[] = { "n_state", "n_aux", "n_param", "n_input", NULL };
   luaL_checktype(L, 1, LUA_TTABLE);
+  nmL_opts(L, 1, known, "model");
   size_t ns = checksize(L, 1, "n_state", "model"), na = checksize(L, 1, "n_aux", "model");
   size_t np = checksize(L, 1, "n_param", "model"), ni = checksize(L, 1, "n_input", "model");
   LModel *lm = lua_newuserdatauv(L, sizeof *lm, 0);
@@ -201,8 +203,12 @@ static int model_add_program(lua_State *L)
 static int model_add_coupling(lua_State *L)
 {
   static const char *const modes[] = { "additive", "diffusive", NULL };
+  static const char *const known[] = {
+    "mode", "dst", "self", "row_ptr", "src", "delay", "weight", NULL
+  };
   nm_model *m = nmL_checkmodel_unused(L, 1, "add_coupling");
   luaL_checktype(L, 2, LUA_TTABLE);
+  nmL_opts(L, 2, known, "coupling");
   lua_getfield(L, 2, "mode");
   int mode = nmL_option(L, -1, NULL, modes, "coupling: field 'mode'");
   lua_pop(L, 1);
@@ -281,8 +287,11 @@ static int model_add_noise(lua_State *L)
 ** col_axis = {...}, values = {row-major} | file = "path.f64" } -> table index */
 static int model_add_table(lua_State *L)
 {
+  static const char *const known[] = { "rows", "cols", "row_axis", "col_axis", "values", "file",
+                                       NULL };
   nm_model *m = nmL_checkmodel_unused(L, 1, "table");
   luaL_checktype(L, 2, LUA_TTABLE);
+  nmL_opts(L, 2, known, "table");
   size_t nr = checksize(L, 2, "rows", "table"), nc = checksize(L, 2, "cols", "table"), n;
   double *ra = nmL_numbers(L, 2, "row_axis", &n);
   if (n != 3)

@@ -1,7 +1,9 @@
 /*
 ** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
-** state, history, time) and neuromass.Result (recorded rows in memory), and
-** the signals that stop a run (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
+** state, history, time) and neuromass.Result (the rows an engine sink kept
+** in memory), and the signals that stop a run (SIGINT, SIGTERM, SIGHUP,
+** SIGQUIT).  A run's rows go through the engine's recorder (record.c) to its
+** sinks: this file only opens them and passes the handles.
 */
 #include <limits.h>
 #include <math.h>
@@ -16,14 +18,20 @@
 #include "bind.h"
 #include "l_audio.h"
 
+/* Rows the engine hands the sinks at once (nm_run_opts.chunk_rows). */
+#define RUN_CHUNK_ROWS 4096
+
 typedef struct {
   nm_sim *s;
   int running;                  /* inside s:run (a slow mass may call back into Lua) */
 } LSim;
 
+/* A kept result: the engine's rows (nm_kept), read through data/rows/cols
+** once its run has ended. */
 typedef struct {
-  double *data;
-  size_t rows, cols, cap;
+  nm_kept *k;
+  const double *data;
+  size_t rows, cols;
 } LResult;
 
 
@@ -248,75 +256,46 @@ static int sim_signals(lua_State *L)
 }
 
 
-/* Pushes nil and a failure table { kind =, message = } (message may be NULL). */
-static void push_failure(lua_State *L, const char *kind, const char *message)
+/* ---------------------------------------------------------------------
+** Where rows go during a run: an engine recorder (nm_recorder) held by a
+** userdata, so that a Lua error cannot leak it.
+** ------------------------------------------------------------------- */
+
+#define NM_RECORDER_MT "neuromass.Recorder"
+
+typedef struct { nm_recorder *r; } LRecorder;
+
+
+static int recorder_gc(lua_State *L)
 {
-  luaL_pushfail(L);
-  lua_createtable(L, 0, 4);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
-  if (message) {
-    lua_pushstring(L, message);
-    lua_setfield(L, -2, "message");
-  }
+  LRecorder *lr = luaL_checkudata(L, 1, NM_RECORDER_MT);
+  nm_recorder_free(lr->r);
+  lr->r = NULL;
+  return 0;
 }
 
 
-/* ---------------------------------------------------------------------
-** Where rows go during a run
-** ------------------------------------------------------------------- */
-
-typedef struct {
-  nm_csv *csv;
-  LResult *res;
-  nm_audio *audio;              /* streamed audio: fed every row, full rate */
-  const size_t *audio_cols;
-  size_t n_keep;                /* leading columns the CSV and the result keep */
-  long decimate, count;         /* ... of every decimate-th row */
-  double *kept;                 /* chunk_rows x n_keep */
-  char why[160];                /* why the sink failed, if it did not say through the CSV or audio */
-} run_sink;
-
-
-static int sink_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
+/* A new recorder, anchored in the table at `anchor`. */
+static nm_recorder *new_recorder(lua_State *L, int anchor)
 {
-  run_sink *k = ud;
-  if (k->audio) {
-    int rc = nm_audio_feed(k->audio, rows, n_rows, n_cols, k->audio_cols);
-    if (rc != NM_OK) return rc;
-  }
-  if (k->decimate > 1 || k->n_keep < n_cols) {
-    size_t m = 0;
-    for (size_t r = 0; r < n_rows; r++)
-      if (++k->count % k->decimate == 0)
-        memcpy(k->kept + m++ * k->n_keep, rows + r * n_cols, k->n_keep * sizeof *rows);
-    rows = k->kept;
-    n_rows = m;
-    n_cols = k->n_keep;
-  }
-  if (k->csv) {
-    int rc = nm_csv_write_rows(k->csv, rows, n_rows, n_cols);
-    if (rc != NM_OK) return rc;
-  }
-  if (k->res) {
-    LResult *r = k->res;
-    if (r->rows + n_rows > r->cap) {
-      size_t cap = r->cap ? r->cap : 256;
-      while (cap < r->rows + n_rows) cap *= 2;
-      double *data = cap <= SIZE_MAX / sizeof *data / n_cols
-                     ? realloc(r->data, cap * n_cols * sizeof *data) : NULL;
-      if (!data) {
-        snprintf(k->why, sizeof k->why, "the result kept in memory cannot grow to %zu rows of %zu "
-                 "columns (%.3g GB)", cap, n_cols, (double)cap * (double)n_cols * 8e-9);
-        return NM_ENOMEM;
-      }
-      r->data = data;
-      r->cap = cap;
-    }
-    memcpy(r->data + r->rows * n_cols, rows, n_rows * n_cols * sizeof *rows);
-    r->rows += n_rows;
-  }
-  return NM_OK;
+  LRecorder *lr = lua_newuserdatauv(L, sizeof *lr, 0);
+  lr->r = NULL;
+  luaL_setmetatable(L, NM_RECORDER_MT);
+  lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1);
+  lr->r = nm_recorder_new();
+  if (!lr->r) luaL_error(L, "run: the recorder cannot be allocated");
+  return lr->r;
+}
+
+
+/* Adds a sink to the recorder, or raises (the sink is released). */
+static void add_sink(lua_State *L, nm_recorder *rec, nm_sink sink, size_t n_lead, long decimate,
+                     long phase)
+{
+  int rc = nm_recorder_add(rec, &sink, n_lead, decimate, phase);
+  if (rc == NM_OK) return;
+  if (sink.free) sink.free(sink.ud);
+  luaL_error(L, "run: %s", nm_recorder_error(rec));
 }
 
 
@@ -346,13 +325,42 @@ static void show_progress(void *ud, long done, long total)
 }
 
 
+/* Field 'method' of the table at t: an integrator's name (nm_stepper). */
 static int method_of(lua_State *L, int t)
 {
-  static const char *const methods[] = { "euler", "heun", "rk4", "rkf45", "rk8pd", "msbdf", NULL };
+  const char *names[NM_METHOD_COUNT + 1];
+  for (int i = 0; i <= NM_METHOD_COUNT; i++) names[i] = i < NM_METHOD_COUNT ? nm_stepper(i)->name : NULL;
   lua_getfield(L, t, "method");
-  int m = nmL_option(L, -1, "euler", methods, "run: field 'method'");
+  int m = nmL_option(L, -1, "euler", names, "run: field 'method'");
   lua_pop(L, 1);
   return m;
+}
+
+
+/* core.integrators() -> { {name =, order =, adaptive =, threads =, delays =,
+** noise =, inputs =} ... }: the engine's table of integrators, in its order
+** (the first is the default).  The Lua library checks a run against it. */
+static int core_integrators(lua_State *L)
+{
+  lua_createtable(L, NM_METHOD_COUNT, 0);
+  for (int i = 0; i < NM_METHOD_COUNT; i++) {
+    const nm_stepper_type *T = nm_stepper(i);
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, T->name);
+    lua_setfield(L, -2, "name");
+    lua_pushinteger(L, T->order);
+    lua_setfield(L, -2, "order");
+    const struct { const char *key; int on; } flags[] = {
+      { "adaptive", T->adaptive }, { "threads", T->threads }, { "delays", T->delays },
+      { "noise", T->noise }, { "inputs", T->inputs }
+    };
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+      lua_pushboolean(L, flags[k].on);
+      lua_setfield(L, -2, flags[k].key);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
 }
 
 
@@ -370,14 +378,25 @@ static double numfield(lua_State *L, int t, const char *k, double dflt)
 
 /* ---------------------------------------------------------------------
 ** A run's CSV held under its temporary name (hold_csv):
-**   held:commit() -> path | fail, message   (renamed into place; on failure the
-**                                           complete rows are kept as partial)
-**   held:keep_partial() -> path | fail, message    (as <stem>.partial.<ext>)
+**   held:commit() -> path | nil, failure   (renamed into place; on failure the
+**                                          complete rows are kept as partial)
+**   held:keep_partial() -> path | nil, failure    (as <stem>.partial.<ext>)
 **   held:close()    (also __gc: a held file never settled is removed)
-** Settling twice fails (nil, message) and changes nothing.
+** A failure is { kind = "io", message =, csv_partial = }.  Settling twice
+** fails and changes nothing.
 ** ------------------------------------------------------------------- */
 
 #define NM_HELDCSV_MT "neuromass.HeldCSV"
+
+
+/* Sets csv_partial of the failure table on top: where w kept its complete
+** rows (nothing when it kept none). */
+static void push_csv_partial(lua_State *L, const nm_csv *w)
+{
+  if (!w || !nm_csv_kept(w)) return;
+  lua_pushstring(L, nm_csv_kept(w));
+  lua_setfield(L, -2, "csv_partial");
+}
 
 typedef struct { nm_csv *w; } LHeldCSV;
 
@@ -386,8 +405,7 @@ static int held_settle(lua_State *L, int how)
 {
   LHeldCSV *h = luaL_checkudata(L, 1, NM_HELDCSV_MT);
   if (!h->w) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "the CSV was settled already");
+    nmL_push_failure(L, "io", "the CSV was settled already");
     return 2;
   }
   nm_csv *w = h->w;
@@ -396,9 +414,8 @@ static int held_settle(lua_State *L, int how)
   int n = 1;
   if (rc == NM_OK && kept) lua_pushstring(L, kept);
   else {
-    luaL_pushfail(L);
-    if (!kept) lua_pushstring(L, nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
-    else lua_pushfstring(L, "%s (the complete rows written are kept in '%s')", nm_csv_error(w), kept);
+    nmL_push_failure(L, "io", nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
+    push_csv_partial(L, w);
     n = 2;
   }
   nm_csv_free(w);
@@ -449,11 +466,17 @@ static int sim_run(lua_State *L)
 {
   nm_sim *s = checksim(L, 1);
   LSim *ls = lua_touserdata(L, 1);
+  static const char *const known[] = {
+    "n_steps", "every", "method", "rtol", "atol", "threads", "record", "drivers", "stimuli",
+    "keep", "csv", "header", "hold_csv", "progress", "audio", "audio_cols", "keep_cols",
+    "decimate", NULL
+  };
   luaL_checktype(L, 2, LUA_TTABLE);
+  nmL_opts(L, 2, known, "run");
   lua_getiuservalue(L, 1, 1);
   LModel *lm = lua_touserdata(L, -1);
   if (lm->running) {
-    push_failure(L, "busy", "the model is already being integrated (a slow mass's derivatives "
+    nmL_push_failure(L, "busy", "the model is already being integrated (a slow mass's derivatives "
                  "cannot run the model they belong to)");
     return 2;
   }
@@ -491,19 +514,21 @@ static int sim_run(lua_State *L)
   o.drivers = drivers;
   o.n_drivers = nd;
   o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
-  run_sink k = { NULL, NULL, NULL, NULL, 1 + o.n_record, 1, 0, NULL, "" };
-  lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)k.n_keep);
-  k.decimate = (long)intfield(L, 2, "decimate", 1);
+  size_t n_keep = 1 + o.n_record;      /* leading columns the CSV and the result keep */
+  lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)n_keep);
+  long decimate = (long)intfield(L, 2, "decimate", 1);     /* ... of every decimate-th row */
   if (keep_cols < 1 || (size_t)keep_cols > 1 + o.n_record)
     return luaL_error(L, "run: keep_cols is %I; it must be 1 to %I (the time and the recorded "
                       "signals)", keep_cols, (lua_Integer)(1 + o.n_record));
-  if (k.decimate < 1) return luaL_error(L, "run: decimate is %I; it must be at least 1",
-                                        (lua_Integer)k.decimate);
-  k.n_keep = (size_t)keep_cols;
+  if (decimate < 1) return luaL_error(L, "run: decimate is %I; it must be at least 1",
+                                      (lua_Integer)decimate);
+  n_keep = (size_t)keep_cols;
   /* Decimated rows stay on the grid of multiples of `decimate` steps since t = 0. */
-  k.count = (long)(nm_sim_steps(s) % (size_t)k.decimate);
+  long phase = (long)(nm_sim_steps(s) % (size_t)decimate);
+  nm_recorder *rec = new_recorder(L, 6);
+  nm_audio *audio = NULL;             /* streamed audio: fed every row, full rate */
   if (lua_getfield(L, 2, "audio") != LUA_TNIL) {                       /* anchored in 6 */
-    k.audio = nmL_checkaudio(L, -1);
+    audio = nmL_checkaudio(L, -1);
     lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
     size_t na;
     long *cols = nmL_indices(L, 2, "audio_cols", &na);
@@ -514,25 +539,25 @@ static int sim_run(lua_State *L)
                           (lua_Integer)i, (lua_Integer)cols[i], (lua_Integer)o.n_record);
       ac[i] = (size_t)cols[i];
     }
-    k.audio_cols = ac;
-    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
-    lua_pop(L, 1);
+    nm_sink sink;
+    if (nm_audio_sink(&sink, audio, ac, na) != NM_OK)
+      return luaL_error(L, "run: the audio sink cannot be allocated");
+    add_sink(L, rec, sink, 0, 1, 0);
+    lua_pop(L, 2);
   } else {
     lua_pop(L, 1);
-  }
-  if (k.decimate > 1 || k.n_keep < 1 + o.n_record) {
-    k.kept = lua_newuserdatauv(L, 4096 * k.n_keep * sizeof *k.kept, 0);  /* o.chunk_rows */
-    lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
   }
   lua_getfield(L, 2, "keep");
   int keep = lua_toboolean(L, -1);
   lua_pop(L, 1);
+  LResult *res = NULL;
   if (keep) {                                                          /* 7: the result */
-    LResult *r = lua_newuserdatauv(L, sizeof *r, 0);
-    memset(r, 0, sizeof *r);
-    r->cols = k.n_keep;
+    res = lua_newuserdatauv(L, sizeof *res, 0);
+    memset(res, 0, sizeof *res);
     luaL_setmetatable(L, NM_RESULT_MT);
-    k.res = r;
+    res->k = nm_kept_new(n_keep);
+    if (!res->k) return luaL_error(L, "run: the result cannot be allocated");
+    res->cols = n_keep;
   } else {
     lua_pushboolean(L, 1);
   }
@@ -544,13 +569,14 @@ static int sim_run(lua_State *L)
     luaL_setmetatable(L, NM_HELDCSV_MT);
     lua_replace(L, 8);
   }
+  nm_csv *csv = NULL;
   if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 9 */
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? nmL_length(L, -1, "header", sizeof(char *)) : 0;
-    if (nh != k.n_keep)
+    if (nh != n_keep)
       return luaL_error(L, "run: the csv header has %I names; it needs %I", (lua_Integer)nh,
-                        (lua_Integer)k.n_keep);
+                        (lua_Integer)n_keep);
     const char **header = lua_newuserdatauv(L, nh * sizeof *header, 0);
     for (size_t c = 0; c < nh; c++) {
       lua_geti(L, -2, (lua_Integer)c + 1);
@@ -559,16 +585,22 @@ static int sim_run(lua_State *L)
     }
     int status;
     char why[128];
-    k.csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
-    if (!k.csv) {
-      push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
+    csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
+    if (!csv) {
+      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
       return 2;
+    }
+    nm_sink cs = nm_csv_sink(csv);
+    if (nm_recorder_add(rec, &cs, n_keep, decimate, phase) != NM_OK) {
+      nm_csv_free(csv);
+      return luaL_error(L, "run: %s", nm_recorder_error(rec));
     }
     lua_pop(L, 2);
   }
-  o.sink = sink_rows;
-  o.sink_ud = &k;
-  o.chunk_rows = 4096;
+  if (res) add_sink(L, rec, nm_kept_sink(res->k), n_keep, decimate, phase);
+  o.sink = nm_recorder_rows;
+  o.sink_ud = rec;
+  o.chunk_rows = RUN_CHUNK_ROWS;
   progress_state ps;
   if (lua_getfield(L, 2, "progress") != LUA_TNIL && lua_toboolean(L, -1)) {
     clock_gettime(CLOCK_MONOTONIC, &ps.start);
@@ -600,21 +632,20 @@ static int sim_run(lua_State *L)
     fprintf(stderr, "\r%*s\r", PROGRESS_WIDTH, "");
     fflush(stderr);
   }
-  int csv_failed = 0;
-  if (k.csv) {
-    int how = rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT;
-    csv_failed = nm_csv_finish(k.csv, how) != NM_OK;
-    if (rc == NM_OK && csv_failed) rc = NM_EIO;
-    if (how == NM_CSV_HOLD && csv_failed) nm_csv_finish(k.csv, NM_CSV_PARTIAL);
-  }
+  /* Every sink settles: the CSV is renamed into place (or held for the
+  ** caller), or keeps its complete rows as a partial file. */
+  nm_recorder_finish(rec, rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT);
+  int csv_failed = csv && nm_csv_error(csv)[0];
+  if (rc == NM_OK && csv_failed) rc = NM_EIO;
   if (rc == NM_OK) {
+    if (res) res->data = nm_kept_rows(res->k, &res->rows, &res->cols);
     lua_pushvalue(L, 7);
-    if (held && k.csv) {
-      held->w = k.csv;
+    if (held && csv) {
+      held->w = csv;
       lua_pushvalue(L, 8);
       return 2;
     }
-    nm_csv_free(k.csv);
+    nm_csv_free(csv);
     return 1;
   }
   lua_getfield(L, 2, "csv");
@@ -623,34 +654,30 @@ static int sim_run(lua_State *L)
     double t;
     long sig;
     nm_sim_failure(s, &t, &sig);
-    push_failure(L, rc == NM_ESTEP ? "step" : "nonfinite", NULL);
+    nmL_push_failure(L, rc == NM_ESTEP ? "step" : "nonfinite", NULL);
     lua_pushnumber(L, t);
     lua_setfield(L, -2, "t");
     lua_pushinteger(L, sig);
     lua_setfield(L, -2, "signal");
   } else if (rc == NM_ECALLBACK) {
-    push_failure(L, "callback", NULL);
+    nmL_push_failure(L, "callback", NULL);
     nmL_callback_error(L);
     lua_setfield(L, -2, "message");
   } else if (rc == NM_EINTR) {
-    push_failure(L, "interrupted", nmL_signal_name(stop_signal));
+    nmL_push_failure(L, "interrupted", nmL_signal_name(stop_signal));
     lua_pushinteger(L, stop_signal);
     lua_setfield(L, -2, "signo");
   } else if (rc == NM_EIO && csv_failed) {
-    push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
-                                          nm_csv_error(k.csv)));
-  } else if (k.audio && nm_audio_error(k.audio)[0]) {
-    push_failure(L, "audio", nm_audio_error(k.audio));
-  } else if (k.why[0]) {
-    push_failure(L, "engine", k.why);
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(csv)));
+  } else if (audio && nm_audio_error(audio)[0]) {
+    nmL_push_failure(L, "audio", nm_audio_error(audio));
+  } else if (nm_recorder_error(rec)[0]) {
+    nmL_push_failure(L, "engine", nm_recorder_error(rec));
   } else {
-    push_failure(L, "engine", nm_sim_error(s, rc));
+    nmL_push_failure(L, "engine", nm_sim_error(s, rc));
   }
-  if (k.csv && nm_csv_kept(k.csv)) {
-    lua_pushstring(L, nm_csv_kept(k.csv));
-    lua_setfield(L, -2, "csv_partial");
-  }
-  nm_csv_free(k.csv);
+  push_csv_partial(L, csv);
+  nm_csv_free(csv);
   return 2;
 }
 
@@ -686,9 +713,10 @@ static LResult *checkresult(lua_State *L, int i)
 static int result_gc(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
-  free(r->data);
+  nm_kept_free(r->k);
+  r->k = NULL;
   r->data = NULL;
-  r->rows = r->cap = 0;
+  r->rows = 0;
   return 0;
 }
 
@@ -751,9 +779,10 @@ static int result_value(lua_State *L)
 }
 
 
-/* r:write_csv(path, header) -> true | nil, message (with the reason, and where
-** the complete rows are kept when writing failed midway, or was stopped by a
-** stop signal: "interrupted by SIGxxx; kept ...") */
+/* r:write_csv(path, header) -> true | nil, failure { kind = "io", message =,
+** csv_partial = where the complete rows are kept when writing failed midway };
+** stopped by a stop signal, { kind = "interrupted", message = "interrupted by
+** SIGxxx; kept the complete rows written in '...'", signo = } */
 static int result_write_csv(lua_State *L)
 {
   LResult *r = checkresult(L, 1);
@@ -785,21 +814,21 @@ static int result_write_csv(lua_State *L)
     nmL_stop_end(L, &sc, stopped);
   }
   if (stopped) {
-    luaL_pushfail(L);
     if (nm_csv_kept(w))
       lua_pushfstring(L, "interrupted by %s; kept the complete rows written in '%s'",
                       nmL_signal_name(stop_signal), nm_csv_kept(w));
     else
       lua_pushfstring(L, "interrupted by %s", nmL_signal_name(stop_signal));
+    nmL_push_failure(L, "interrupted", lua_tostring(L, -1));
+    lua_pushinteger(L, stop_signal);
+    lua_setfield(L, -2, "signo");
     nm_csv_free(w);
     return 2;
   }
   if (status != NM_OK) {
-    luaL_pushfail(L);
-    if (!w) lua_pushfstring(L, "cannot write '%s': %s", path, why);
-    else if (!nm_csv_kept(w)) lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(w));
-    else lua_pushfstring(L, "cannot write '%s': %s (the complete rows written are kept in '%s')",
-                         path, nm_csv_error(w), nm_csv_kept(w));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
+                                              w ? nm_csv_error(w) : why));
+    push_csv_partial(L, w);
     nm_csv_free(w);
     return 2;
   }
@@ -826,10 +855,14 @@ void nmL_open_sim(lua_State *L)
     { NULL, NULL }
   };
   nmL_newclass(L, NM_HELDCSV_MT, held_meth, held_close, NULL);
+  static const luaL_Reg no_meth[] = { { NULL, NULL } };
+  nmL_newclass(L, NM_RECORDER_MT, no_meth, recorder_gc, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
   lua_pushinteger(L, NM_MAX_THREADS);
   lua_setfield(L, -2, "max_threads");
   lua_pushcfunction(L, core_memory);
   lua_setfield(L, -2, "memory");
+  lua_pushcfunction(L, core_integrators);
+  lua_setfield(L, -2, "integrators");
 }

@@ -107,8 +107,13 @@ static void read_values(lua_State *L, int t, int anchor, nm_stim_node *d, const 
 ** userdata anchored in the table at `anchor`. */
 static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d)
 {
+  static const char *const known[] = {
+    "kind", "children", "channels", "p1", "p2", "p3", "x0", "start", "end", "dc_bias", "decay",
+    "seed", "key", "ratios", "values", NULL
+  };
   char what[48];
   snprintf(what, sizeof what, "stimulus: node %zu", i + 1);
+  nmL_opts(L, t, known, what);
   memset(d, 0, sizeof *d);
   lua_getfield(L, t, "kind");
   lua_pushfstring(L, "%s: field 'kind'", what);
@@ -263,6 +268,9 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
       luaL_error(L, "run: stimuli[%I] is a %s, not a table { stim =, slot =, channel =, kind = }",
                  (lua_Integer)d + 1, luaL_typename(L, -1));
     int t = lua_gettop(L);
+    static const char *const known[] = { "stim", "slot", "channel", "kind", NULL };
+    nmL_opts(L, t, known, lua_pushfstring(L, "run: stimuli[%I]", (lua_Integer)d + 1));
+    lua_pop(L, 1);
     lua_getfield(L, t, "stim");
     LStim *ls = luaL_testudata(L, -1, NM_STIM_MT);
     if (!ls || !ls->s)

@@ -1,7 +1,7 @@
 /*
 ** csv.c: the CSV writer.  Rows go to "<path>.tmp-<pid>" and the file is
-** renamed to its final name only when the caller commits, so an error never
-** leaves a truncated file under the name the user asked for.  A caller whose
+** renamed to its final name only when the caller commits (atomic_file.c), so
+** an error never leaves a truncated file under the name the user asked for.  A caller whose
 ** file must appear together with others holds it (complete, under the
 ** temporary name) until they are ready, then commits it.  A run that
 ** stops early can keep its complete rows as "<stem>.partial.<ext>".  The
@@ -15,26 +15,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nm.h"
+#include "engine.h"
 
 struct nm_csv {
   FILE *f;
-  char *path, *tmp, *partial;
+  nm_outfile out;               /* its final, temporary and partial names */
   const char *kept;             /* path, partial or NULL once finished */
   size_t n_cols;
   long long bytes, good;        /* written; known to be on disk as whole rows */
   long long header_bytes;
-  int failed, finished;
+  int finished;
   int to_stdout;                /* path "-": rows go to standard output */
-  char why[128];
+  nm_error err;                 /* the first failure */
 };
+
+
+static int failed(const nm_csv *w) { return w->err.status != NM_OK; }
 
 
 /* Records the first failure's reason; returns NM_EIO. */
 static int fail(nm_csv *w, const char *what, int err)
 {
-  if (!w->failed) snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(err));
-  w->failed = 1;
+  if (w->err.status == NM_OK) nm_fail(&w->err, NM_EIO, "%s: %s", what, strerror(err));
   return NM_EIO;
 }
 
@@ -64,37 +66,17 @@ static long long last_row_end(const char *path, long long floor)
 }
 
 
-void nm_temp_name(char *out, size_t size, const char *path)
-{
-  snprintf(out, size, "%s.tmp-%ld", path, (long)getpid());
-}
-
-
-void nm_partial_name(char *out, size_t size, const char *path)
-{
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  const char *dot = strrchr(base, '.');
-  if (!dot || dot == base) dot = path + strlen(path);
-  snprintf(out, size, "%.*s.partial%s", (int)(dot - path), path, dot);
-}
-
-
 nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
                     char *why, size_t why_size)
 {
   nm_csv *w = calloc(1, sizeof *w);
-  size_t len = strlen(path);
-  if (!w || !(w->path = malloc(len + 1)) || !(w->tmp = malloc(len + 32)) ||
-      !(w->partial = malloc(len + 16))) {
-    if (w) { free(w->path); free(w->tmp); free(w); }
+  if (!w || nm_outfile_init(&w->out, path) != NM_OK) {
+    free(w);
     if (why_size) snprintf(why, why_size, "%s", strerror(ENOMEM));
     *status = NM_ENOMEM;
     return NULL;
   }
-  memcpy(w->path, path, len + 1);
-  nm_temp_name(w->tmp, len + 32, path);
-  nm_partial_name(w->partial, len + 16, path);
+  nm_error_clear(&w->err);
   w->n_cols = n_cols;
   w->to_stdout = strcmp(path, "-") == 0;
   if (w->to_stdout) {
@@ -103,11 +85,12 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
     w->f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!w->f && fd >= 0) close(fd);
   } else {
-    w->f = fopen(w->tmp, "w");
+    w->f = fopen(w->out.tmp, "w");
   }
   if (!w->f) {
     if (why_size) snprintf(why, why_size, "%s", strerror(errno));
-    free(w->path); free(w->tmp); free(w->partial); free(w);
+    nm_outfile_free(&w->out);
+    free(w);
     *status = NM_EIO;
     return NULL;
   }
@@ -118,7 +101,7 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
   }
   w->good = w->header_bytes = w->bytes;
   *status = ferror(w->f) ? fail(w, "writing", errno) : NM_OK;
-  if (*status != NM_OK && why_size) snprintf(why, why_size, "%s", w->why);
+  if (*status != NM_OK && why_size) snprintf(why, why_size, "%s", w->err.why);
   return w;
 }
 
@@ -128,7 +111,7 @@ int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_col
 {
   char buf[40];
   if (n_cols != w->n_cols || !w->f) return NM_EINVAL;     /* wrong width; held or finished */
-  if (w->failed) return NM_EIO;
+  if (failed(w)) return NM_EIO;
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
     for (size_t c = 0; c < n_cols; c++) {
@@ -146,7 +129,7 @@ int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_col
 
 const char *nm_csv_error(const nm_csv *w)
 {
-  return w->why;
+  return w->err.why;
 }
 
 
@@ -158,32 +141,33 @@ const char *nm_csv_kept(const nm_csv *w)
 
 int nm_csv_finish(nm_csv *w, int how)
 {
-  if (w->finished) return w->failed ? NM_EIO : NM_OK;
+  if (w->finished) return failed(w) ? NM_EIO : NM_OK;
   if (w->f) {                   /* closed already when held */
     if (fflush(w->f) != 0) fail(w, "writing", errno);
-    else if (!w->failed) w->good = w->bytes;
+    else if (!failed(w)) w->good = w->bytes;
     if (fclose(w->f) != 0) fail(w, "closing", errno);
     w->f = NULL;
   }
-  if (how == NM_CSV_HOLD) return w->failed ? NM_EIO : NM_OK;
+  if (how == NM_CSV_HOLD) return failed(w) ? NM_EIO : NM_OK;
   w->finished = 1;
   if (w->to_stdout) {                            /* streamed: nothing to rename or keep */
-    if (how == NM_CSV_COMMIT && !w->failed) w->kept = w->path;
-    return w->failed ? NM_EIO : NM_OK;
+    if (how == NM_CSV_COMMIT && !failed(w)) w->kept = w->out.path;
+    return failed(w) ? NM_EIO : NM_OK;
   }
-  if (how == NM_CSV_COMMIT && !w->failed) {
-    if (rename(w->tmp, w->path) == 0) { w->kept = w->path; return NM_OK; }
-    fail(w, "renaming", errno);
+  if (how == NM_CSV_COMMIT && !failed(w)) {
+    int e = nm_outfile_commit(&w->out, NULL);
+    if (!e) { w->kept = w->out.path; return NM_OK; }
+    fail(w, "renaming", e);
   }
   /* A failed commit keeps what it can, as a partial file. */
-  if (how != NM_CSV_DISCARD && w->failed) w->good = last_row_end(w->tmp, w->good);
+  if (how != NM_CSV_DISCARD && failed(w)) w->good = last_row_end(w->out.tmp, w->good);
   if (how != NM_CSV_DISCARD && w->good > w->header_bytes) {
-    int e = truncate(w->tmp, (off_t)w->good) != 0 ? errno : 0;
-    if (!e && rename(w->tmp, w->partial) == 0) w->kept = w->partial;
-    else fail(w, "keeping the partial file", e ? e : errno);
+    int e = nm_outfile_keep_partial(&w->out, w->good);
+    if (!e) w->kept = w->out.partial;
+    else fail(w, "keeping the partial file", e);
   }
-  if (!w->kept) remove(w->tmp);
-  return w->failed ? NM_EIO : NM_OK;
+  if (!w->kept) nm_outfile_discard(&w->out);
+  return failed(w) ? NM_EIO : NM_OK;
 }
 
 
@@ -191,9 +175,7 @@ void nm_csv_free(nm_csv *w)
 {
   if (!w) return;
   if (!w->finished) nm_csv_finish(w, NM_CSV_DISCARD);
-  free(w->path);
-  free(w->tmp);
-  free(w->partial);
+  nm_outfile_free(&w->out);
   free(w);
 }
 

@@ -25,7 +25,7 @@ void *nm_grow(void *arr_ptr, size_t *n, size_t size)
 
 const char *nm_model_error(const nm_model *m, int status)
 {
-  return m->why[0] ? m->why : nm_strerror(status);
+  return nm_error_text(&m->err, status);
 }
 
 
@@ -59,7 +59,7 @@ static void coupling_release(nm_coupling *c)
 }
 
 
-void nm_model_clear_couplings(nm_model *m)
+static void clear_couplings(nm_model *m)
 {
   for (size_t i = 0; i < m->n_couplings; i++) coupling_release(&m->couplings[i]);
   free(m->couplings);
@@ -75,7 +75,7 @@ void nm_model_free(nm_model *m)
     for (size_t i = 0; i < m->n_progs[s]; i++) nm_program_free(m->progs[s][i]);
     free(m->progs[s]);
   }
-  nm_model_clear_couplings(m);
+  clear_couplings(m);
   for (size_t i = 0; i < m->n_tables; i++) {
     if (m->tables[i]) free(m->tables[i]->values);
     free(m->tables[i]);
@@ -95,7 +95,7 @@ void nm_model_free(nm_model *m)
 
 int nm_model_set_initial(nm_model *m, const double *v0, size_t n)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (n != m->n_state + m->n_aux)
     return nm_model_fail(m, NM_EINVAL, "initial values: %zu given, the model has %zu signals "
                          "(%zu state and %zu algebraic)", n, m->n_state + m->n_aux,
@@ -115,7 +115,7 @@ void nm_model_params_changed(nm_model *m)
 
 int nm_model_set_param(nm_model *m, size_t slot, double value)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (slot >= m->n_param)
     return nm_model_fail(m, NM_EINVAL, "parameter slot %zu does not exist (the model has %zu, "
                          "from 0)", slot, m->n_param);
@@ -163,7 +163,7 @@ static int code_fits(nm_model *m, const nm_ins *code, size_t n_ins, size_t lanes
 
 int nm_model_add_program(nm_model *m, int stage, nm_program *prog)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (stage < NM_STAGE_SYNC || stage > NM_STAGE_AFTER)
     return nm_model_fail(m, NM_EINVAL, "program: stage %d is not sync (%d), rhs (%d) or after (%d)",
                          stage, NM_STAGE_SYNC, NM_STAGE_RHS, NM_STAGE_AFTER);
@@ -191,7 +191,7 @@ int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
                           const long *src, const int *delay, const double *weight)
 {
   size_t nv = m->n_state + m->n_aux;
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (mode != NM_ADDITIVE && mode != NM_DIFFUSIVE)
     return nm_model_fail(m, NM_EINVAL, "coupling: mode %d is neither additive (%d) nor "
                          "diffusive (%d)", mode, NM_ADDITIVE, NM_DIFFUSIVE);
@@ -239,7 +239,7 @@ int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
 
 int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (sig < 0 || (size_t)sig >= m->n_state)
     return nm_model_fail(m, NM_EINVAL, "clamp: signal %ld is not a state variable (the model has "
                          "%zu, from 0)", sig, m->n_state);
@@ -255,7 +255,7 @@ int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi)
 
 int nm_model_add_wrap(nm_model *m, long sig, double period)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (sig < 0 || (size_t)sig >= m->n_state)
     return nm_model_fail(m, NM_EINVAL, "wrap: signal %ld is not a state variable (the model has "
                          "%zu, from 0)", sig, m->n_state);
@@ -271,7 +271,7 @@ int nm_model_add_wrap(nm_model *m, long sig, double period)
 
 int nm_model_add_noise(nm_model *m, long dst, long mu, long sigma, long tau, double x0)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (dst < 0 || (size_t)dst >= m->n_input)
     return nm_model_fail(m, NM_EINVAL, "noise: input %ld does not exist (the model has %zu, from 0)",
                          dst, m->n_input);
@@ -299,7 +299,7 @@ int nm_model_add_white_noise(nm_model *m, long dst, long mu, long sigma)
 
 int nm_model_add_callback(nm_model *m, nm_callback_fn fn, void *ud, void (*release)(void *ud))
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (!fn) return nm_model_fail(m, NM_EINVAL, "callback: no function given");
   nm_callback *c = nm_grow(&m->callbacks, &m->n_callbacks, sizeof *c);
   if (!c) return nm_model_fail(m, NM_ENOMEM, "callback: out of memory");
@@ -323,7 +323,7 @@ static int check_axis(nm_model *m, const char *which, double first, double step,
 
 int nm_model_add_table(nm_model *m, nm_table2d *tbl)
 {
-  m->why[0] = '\0';
+  nm_error_clear(&m->err);
   if (!tbl || !tbl->values) return nm_model_fail(m, NM_EINVAL, "table: no values given");
   if (tbl->n_rows < 2 || tbl->n_cols < 2 || tbl->n_rows > SIZE_MAX / sizeof(double) / tbl->n_cols)
     return nm_model_fail(m, NM_EINVAL, "table: %zu x %zu values; it needs at least 2 rows and 2 "

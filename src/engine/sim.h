@@ -1,6 +1,8 @@
 /*
-** sim.h: the simulation state shared by the time loop (sim.c) and the
-** adaptive GSL stepper (step_gsl.c).
+** sim.h: the simulation state shared by the run (sim.c), the services it and
+** the steppers use (system.c, coupling.c) and the steppers (step_fixed.c,
+** step_gsl.c, step_threads.c).  Calls go one way: sim.c -> step_*.c ->
+** system.c, coupling.c.
 */
 #ifndef nm_sim_h
 #define nm_sim_h
@@ -40,17 +42,15 @@ struct nm_sim {
   gsl_rng **rng;            /* one stream per noise process */
   double *noise_x;          /* noise process values */
   int has_white;            /* some noise is white (redrawn every step) */
-  double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (sim.c) */
+  double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   nm_hist hist;
-  double fail_t;
-  long fail_sig;
   int callback_failed;      /* a slow-path callback returned non-zero */
-  char why[200];            /* the reason of the last refusal or failure (nm_sim_error) */
+  nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
 };
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
-#define nm_sim_fail(s, status, ...) nm_reason((s)->why, sizeof (s)->why, (status), __VA_ARGS__)
+#define nm_sim_fail(s, status, ...) nm_fail(&(s)->err, (status), __VA_ARGS__)
 
 /* coupling.c */
 int nm_couplings_prepare(nm_sim *s);
@@ -58,6 +58,8 @@ void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
 /* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
 void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts);
+
+/* system.c */
 
 /* Evaluates couplings, sync programs and right-hand sides on the signals `V`
 ** at fraction `frac` of the current step; derivatives land in `D`. */
@@ -77,9 +79,7 @@ int nm_sim_advance_noise(nm_sim *s);
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
 
-/* The history row of `step`, columns c0 .. c1-1; the first non-finite signal
-** in v0 .. v1-1 or -1. */
-void nm_sim_push_history(nm_sim *s, size_t step, size_t c0, size_t c1);
+/* The first non-finite signal in v0 .. v1-1, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);
 
 /* Records where a non-finite signal appeared and returns 0, or returns 1. */
@@ -88,12 +88,31 @@ int nm_sim_all_finite(nm_sim *s);
 ** returns NM_ENONFINITE. */
 int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
-/* step_threads.c: the Euler loop on `threads` threads; bit-identical to one. */
+/* A white-noise value for the next step of process i (nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t i);
+
+/* The integrators (nm_stepper indexes them by enum nm_method). */
+extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */
+extern const nm_stepper_type nm_step_rkf45, nm_step_rk8pd, nm_step_msbdf;  /* step_gsl.c */
+
+/* record.c: the sampler takes a row of the recorded signals (the time first)
+** after every `every`-th step and hands the rows to o->sink a chunk at a
+** time.  nm_sampler_init fails with NM_ENOMEM (reason in s); nm_sampler_row
+** is the loops' `emit`. */
+typedef struct {
+  const nm_run_opts *o;
+  double *buf;
+  size_t rows, cap, cols;
+} nm_sampler;
+int nm_sampler_init(nm_sampler *r, nm_sim *s, const nm_run_opts *o);
+int nm_sampler_row(void *rec, nm_sim *s);
+int nm_sampler_flush(nm_sampler *r);
+void nm_sampler_free(nm_sampler *r);
+
+/* step_threads.c: the Euler loop on `threads` threads; bit-identical to one.
+** `emit` records a row (nm_sampler_row). */
 int nm_sim_threads_available(void);
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
                        int (*emit)(void *rec, nm_sim *s), void *rec);
-
-int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
-                        int (*emit)(void *rec, nm_sim *s), void *rec);
 
 #endif

@@ -1,7 +1,8 @@
 /*
-** status.c: the text of the engine's status codes, and the reasons the
-** engine's objects keep for their last refusal.
+** status.c: the text of the engine's status codes, and the engine's one
+** error channel (nm_error: the reason an object keeps for its last failure).
 */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -32,6 +33,32 @@ const char *nm_strerror(int status)
     case NM_ESTEP: return "the adaptive stepper could not reach the requested time";
     default: return "unknown error";
   }
+}
+
+
+int nm_fail(nm_error *err, int status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->why, sizeof err->why, fmt, ap);
+  va_end(ap);
+  err->status = status;
+  return status;
+}
+
+
+void nm_error_clear(nm_error *err)
+{
+  err->status = NM_OK;
+  err->t = NAN;
+  err->signal = -1;
+  err->why[0] = '\0';
+}
+
+
+const char *nm_error_text(const nm_error *err, int status)
+{
+  return err->why[0] ? err->why : nm_strerror(status);
 }
 
 

@@ -1,10 +1,11 @@
 /*
-** step_gsl.c: adaptive integration through GSL's odeiv2 drivers (rkf45,
-** rk8pd, msbdf), for models without delays, random noise or time-varying
-** inputs.  The driver is stopped at every output time, where the clamps and
-** wraps apply and the signals are recorded.  A noise process with sigma 0 is
-** deterministic: its value is held over each output interval, as the
-** fixed-step loop holds it over each step.
+** step_gsl.c: the adaptive integrators (rkf45, rk8pd, msbdf) through GSL's
+** odeiv2 drivers, for models without delays, random noise or time-varying
+** inputs (the run refuses those from the table's flags).  One apply takes the
+** driver's own steps over one output interval, the simulation's dt; the run
+** applies the clamps, wraps and noise at every output time and records.  A
+** noise process with sigma 0 is deterministic: its value is held over each
+** output interval, as the fixed-step loop holds it over each step.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -15,10 +16,29 @@
 
 #include "sim.h"
 
+/* Tolerances when the run gives none (nm_run_opts.rtol, atol = 0). */
+#define RTOL_UNSET 1e-6
+#define ATOL_UNSET 1e-9
+/* The forward-difference Jacobian's step for a value x: JAC_REL |x| + JAC_ABS. */
+#define JAC_REL 1e-8
+#define JAC_ABS 1e-10
+/* The driver's first trial step, as a fraction of the output interval. */
+#define FIRST_STEP 0.1
+
+/* A run's workspace: the driver and every buffer it needs, allocated once. */
+typedef struct {
+  nm_sim *s;
+  gsl_odeiv2_system sys;      /* the driver keeps a pointer to it */
+  gsl_odeiv2_driver *d;
+  double rtol, atol;
+  double *y;                  /* the state variables the driver integrates */
+  double *y1, *f0, *f1;       /* the Jacobian's (and stuck's) scratch */
+} gsl_ws;
+
 
 static int gsl_rhs(double t, const double y[], double dydt[], void *params)
 {
-  nm_sim *s = params;
+  nm_sim *s = ((gsl_ws *)params)->s;
   memcpy(s->stage, s->V, s->nv * sizeof(double));
   memcpy(s->stage, y, s->ns * sizeof(double));
   /* The stage fraction places t inside the current output interval. */
@@ -30,23 +50,21 @@ static int gsl_rhs(double t, const double y[], double dydt[], void *params)
 /* msbdf needs a Jacobian: a forward-difference one is good enough for it. */
 static int gsl_jac(double t, const double y[], double *dfdy, double dfdt[], void *params)
 {
-  nm_sim *s = params;
-  size_t n = s->ns;
-  double *y1 = malloc(n * sizeof *y1), *f0 = malloc(n * sizeof *f0), *f1 = malloc(n * sizeof *f1);
-  if (!y1 || !f0 || !f1) { free(y1); free(f0); free(f1); return GSL_ENOMEM; }
+  gsl_ws *w = params;
+  size_t n = w->s->ns;
+  double *y1 = w->y1, *f0 = w->f0, *f1 = w->f1;
   memcpy(y1, y, n * sizeof *y1);
-  gsl_rhs(t, y, f0, s);
+  gsl_rhs(t, y, f0, w);
   for (size_t j = 0; j < n; j++) {
-    double h = 1e-8 * (y[j] < 0 ? -y[j] : y[j]) + 1e-10;
+    double h = JAC_REL * fabs(y[j]) + JAC_ABS;
     y1[j] = y[j] + h;
-    gsl_rhs(t, y1, f1, s);
+    gsl_rhs(t, y1, f1, w);
     for (size_t i = 0; i < n; i++) dfdy[i * n + j] = (f1[i] - f0[i]) / h;
     y1[j] = y[j];
   }
-  double ht = 1e-8 * (t < 0 ? -t : t) + 1e-10;
-  gsl_rhs(t + ht, y, f1, s);
+  double ht = JAC_REL * fabs(t) + JAC_ABS;
+  gsl_rhs(t + ht, y, f1, w);
   for (size_t i = 0; i < n; i++) dfdt[i] = (f1[i] - f0[i]) / ht;
-  free(y1); free(f0); free(f1);
   return GSL_SUCCESS;
 }
 
@@ -54,76 +72,100 @@ static int gsl_jac(double t, const double y[], double *dfdy, double dfdt[], void
 /* The stepper could not go on from time t with state y: records t and the
 ** state variable to blame (the first non-finite value or derivative, else
 ** the one changing fastest against its tolerance) for nm_sim_failure. */
-static int stuck(nm_sim *s, double t, const double *y, double rtol, double atol)
+static int stuck(gsl_ws *w, double t, const double *y)
 {
-  double *f = s->k[0], worst = -1.0;
-  gsl_rhs(t, y, f, s);
-  s->fail_t = t;
-  s->fail_sig = 0;
+  nm_sim *s = w->s;
+  double *f = w->f0, worst = -1.0;
+  gsl_rhs(t, y, f, w);
+  long sig = 0;
   for (size_t i = 0; i < s->ns; i++) {
-    double rate = fabs(f[i]) / (atol + rtol * fabs(y[i]));
-    if (!isfinite(y[i]) || !isfinite(f[i])) { s->fail_sig = (long)i; break; }
-    if (rate > worst) { worst = rate; s->fail_sig = (long)i; }
+    double rate = fabs(f[i]) / (w->atol + w->rtol * fabs(y[i]));
+    if (!isfinite(y[i]) || !isfinite(f[i])) { sig = (long)i; break; }
+    if (rate > worst) { worst = rate; sig = (long)i; }
   }
   s->callback_failed = 0;
-  return nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms "
-                     "(signal %ld)", t, s->fail_sig);
+  nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms (signal %ld)", t,
+              sig);
+  s->err.t = t;
+  s->err.signal = sig;
+  return NM_ESTEP;
 }
 
 
-int nm_sim_run_adaptive(nm_sim *s, const nm_run_opts *o,
-                        int (*emit)(void *rec, nm_sim *s), void *rec)
+static void ws_free(void *p)
 {
-  const gsl_odeiv2_step_type *type = o->method == NM_RKF45 ? gsl_odeiv2_step_rkf45
-                                   : o->method == NM_RK8PD ? gsl_odeiv2_step_rk8pd
-                                                           : gsl_odeiv2_step_msbdf;
-  if (nm_model_max_delay(s->m) > 0)
-    return nm_sim_fail(s, NM_EINVAL, "adaptive steppers cannot integrate delays");
-  if (o->n_drivers > 0 || o->n_stims > 0)
-    return nm_sim_fail(s, NM_EINVAL, "adaptive steppers cannot take time-varying inputs");
-  /* A random input has no derivative an error estimate could control. */
-  for (size_t n = 0; n < s->m->n_noises; n++)
-    if (s->m->P[s->m->noises[n].sigma] != 0.0)
-      return nm_sim_fail(s, NM_EINVAL, "adaptive steppers cannot integrate noise (process %zu "
-                         "has sigma %g)", n, s->m->P[s->m->noises[n].sigma]);
-  gsl_odeiv2_system sys = { gsl_rhs, gsl_jac, s->ns, s };
-  double rtol = o->rtol > 0 ? o->rtol : 1e-6, atol = o->atol > 0 ? o->atol : 1e-9;
-  double h0 = 0.1 * s->dt > 0 ? 0.1 * s->dt : s->dt;     /* 0.1 dt underflows for dt ~ 1e-323 */
-  gsl_odeiv2_driver *d = gsl_odeiv2_driver_alloc_y_new(&sys, type, h0, atol, rtol);
-  double *y = d ? malloc((s->ns + 1) * sizeof *y) : NULL;
-  if (!y) {
-    if (d) gsl_odeiv2_driver_free(d);
-    return nm_sim_fail(s, NM_ENOMEM, "the adaptive stepper for %zu state variables cannot be "
-                       "allocated", s->ns);
-  }
-  memcpy(y, s->V, s->ns * sizeof *y);
-  int rc = NM_OK;
-  double t = nm_sim_time(s);
-  for (long i = 0; i < o->n_steps && rc == NM_OK; i++) {
-    nm_sim_step_inputs(s, o, i);
-    int status = gsl_odeiv2_driver_apply(d, &t, (double)(s->step + 1) * s->dt, y);
-    if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
-    if (status != GSL_SUCCESS) { rc = stuck(s, t, y, rtol, atol); break; }
-    memcpy(s->V, y, s->ns * sizeof *y);
-    /* Clamps, wraps and noise act at every output time, as they act after
-    ** every step of the fixed-step loop.  When any of them moves, the
-    ** stepper's memory of the solution (msbdf's history) no longer describes
-    ** it: the stepper restarts from the new state. */
-    int moved = nm_sim_constrain(s);
-    moved |= nm_sim_advance_noise(s);
-    if (moved) {
-      memcpy(y, s->V, s->ns * sizeof *y);
-      gsl_odeiv2_driver_reset(d);
-    }
-    /* Algebraic outputs read before a step come from the right-hand side. */
-    nm_sim_rhs(s, s->V, 0.0, s->D);
-    nm_sim_finish_step(s);
-    t = nm_sim_time(s);
-    long bad = nm_sim_first_nonfinite(s, 0, s->nv);
-    if (bad >= 0) rc = nm_sim_nonfinite(s, t, bad);
-    if (rc == NM_OK && s->step % (size_t)o->every == 0) rc = emit(rec, s);
-  }
-  free(y);
-  gsl_odeiv2_driver_free(d);
-  return rc;
+  gsl_ws *w = p;
+  if (!w) return;
+  if (w->d) gsl_odeiv2_driver_free(w->d);
+  free(w->y);
+  free(w);
 }
+
+
+static void *ws_alloc(const gsl_odeiv2_step_type *type, nm_sim *s, const nm_run_opts *o)
+{
+  gsl_ws *w = calloc(1, sizeof *w);
+  if (w) {
+    w->s = s;
+    w->rtol = o->rtol > 0 ? o->rtol : RTOL_UNSET;
+    w->atol = o->atol > 0 ? o->atol : ATOL_UNSET;
+    gsl_odeiv2_system sys = { gsl_rhs, gsl_jac, s->ns, w };
+    w->sys = sys;
+    double h0 = FIRST_STEP * s->dt > 0 ? FIRST_STEP * s->dt : s->dt;  /* underflows for dt ~ 1e-323 */
+    w->d = gsl_odeiv2_driver_alloc_y_new(&w->sys, type, h0, w->atol, w->rtol);
+    w->y = w->d ? malloc((4 * s->ns + 1) * sizeof *w->y) : NULL;
+  }
+  if (!w || !w->y) {
+    ws_free(w);
+    nm_sim_fail(s, NM_ENOMEM, "the adaptive stepper for %zu state variables cannot be allocated",
+                s->ns);
+    return NULL;
+  }
+  w->y1 = w->y + s->ns;
+  w->f0 = w->y1 + s->ns;
+  w->f1 = w->f0 + s->ns;
+  memcpy(w->y, s->V, s->ns * sizeof *w->y);
+  return w;
+}
+
+
+static void *rkf45_alloc(nm_sim *s, const nm_run_opts *o) { return ws_alloc(gsl_odeiv2_step_rkf45, s, o); }
+static void *rk8pd_alloc(nm_sim *s, const nm_run_opts *o) { return ws_alloc(gsl_odeiv2_step_rk8pd, s, o); }
+static void *msbdf_alloc(nm_sim *s, const nm_run_opts *o) { return ws_alloc(gsl_odeiv2_step_msbdf, s, o); }
+
+
+/* The state variables from the current output time to the next. */
+static int ws_apply(void *p, nm_sim *s)
+{
+  gsl_ws *w = p;
+  double t = nm_sim_time(s);
+  int status = gsl_odeiv2_driver_apply(w->d, &t, (double)(s->step + 1) * s->dt, w->y);
+  if (s->callback_failed) { s->callback_failed = 0; return NM_ECALLBACK; }
+  if (status != GSL_SUCCESS) return stuck(w, t, w->y);
+  memcpy(s->V, w->y, s->ns * sizeof *w->y);
+  return NM_OK;
+}
+
+
+/* The run moved the state: the driver's memory of the solution (msbdf's
+** history) no longer describes it, so it restarts from the new state. */
+static void ws_reset(void *p, nm_sim *s)
+{
+  gsl_ws *w = p;
+  memcpy(w->y, s->V, s->ns * sizeof *w->y);
+  gsl_odeiv2_driver_reset(w->d);
+}
+
+
+const nm_stepper_type nm_step_rkf45 = {
+  .name = "rkf45", .order = 5, .adaptive = 1,
+  .alloc = rkf45_alloc, .apply = ws_apply, .reset = ws_reset, .free = ws_free
+};
+const nm_stepper_type nm_step_rk8pd = {
+  .name = "rk8pd", .order = 8, .adaptive = 1,
+  .alloc = rk8pd_alloc, .apply = ws_apply, .reset = ws_reset, .free = ws_free
+};
+const nm_stepper_type nm_step_msbdf = {
+  .name = "msbdf", .order = 5, .adaptive = 1,
+  .alloc = msbdf_alloc, .apply = ws_apply, .reset = ws_reset, .free = ws_free
+};

@@ -20,6 +20,9 @@
 #include "sim.h"
 
 
+/* Checks a thread waiting at a barrier makes before it yields its core. */
+#define SPINS_BEFORE_YIELD 2000
+
 /*
 ** The barrier between phases.  OpenMP's own spins for a long time before it
 ** sleeps, which is fine on an idle machine and ruinous on a busy one (a
@@ -50,7 +53,7 @@ static void barrier_wait(barrier *b)
     return;
   }
   for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == gen; spins++)
-    if (spins > 2000) sched_yield();
+    if (spins > SPINS_BEFORE_YIELD) sched_yield();
 }
 
 

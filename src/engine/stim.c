@@ -66,7 +66,7 @@ struct nm_stim {
   double dt, sqdt;
   double *buf;            /* channels * CHUNK samples starting at `base` */
   size_t base, filled;
-  char why[160];          /* the reason of the last refusal (nm_stim_reason) */
+  nm_error err;           /* the last refusal (nm_stim_reason) */
 };
 
 typedef struct {
@@ -502,20 +502,20 @@ static void render(gen *g, double dt, double sqdt, double *out, size_t stride, s
 const char *nm_stim_reason(const nm_stim *s, int status)
 {
   if (!s) return "stimulus: none given (a NULL stimulus)";
-  return s->why[0] ? s->why : nm_strerror(status);
+  return nm_error_text(&s->err, status);
 }
 
 
 int nm_stim_render(nm_stim *s, double *out, size_t count)
 {
   if (!s) return NM_EINVAL;
-  s->why[0] = '\0';
+  nm_error_clear(&s->err);
   size_t nc = s->root->channels;
   if (count && !out)
-    return nm_reason(s->why, sizeof s->why, NM_EINVAL, "stimulus: render: no buffer for %zu samples", count);
+    return nm_fail(&s->err, NM_EINVAL, "stimulus: render: no buffer for %zu samples", count);
   /* The buffer holds nc * count doubles: that many must be addressable. */
   if (count && nc > SIZE_MAX / sizeof *out / count)
-    return nm_reason(s->why, sizeof s->why, NM_EINVAL, "stimulus: render: %zu channels x %zu samples "
+    return nm_fail(&s->err, NM_EINVAL, "stimulus: render: %zu channels x %zu samples "
                      "cannot be addressed", nc, count);
   size_t first = s->root->pos;
   for (size_t done = 0; done < count;) {
@@ -527,9 +527,9 @@ int nm_stim_render(nm_stim *s, double *out, size_t count)
   for (size_t c = 0; c < nc; c++)
     for (size_t j = 0; j < count; j++)
       if (!isfinite(out[c * count + j]))
-        return nm_reason(s->why, sizeof s->why, NM_ENONFINITE, "its value at t = %g ms (sample %zu, "
-                         "channel %zu, counted from 0) is %s, not a finite number", grid_time(s->dt, first + j),
-                         first + j, c, isnan(out[c * count + j]) ? "nan" : out[c * count + j] > 0 ? "inf" : "-inf");
+        return nm_fail(&s->err, NM_ENONFINITE, "its value at t = %g ms (sample %zu, "
+                       "channel %zu, counted from 0) is %s, not a finite number", grid_time(s->dt, first + j),
+                       first + j, c, isnan(out[c * count + j]) ? "nan" : out[c * count + j] > 0 ? "inf" : "-inf");
   return NM_OK;
 }
 
@@ -537,7 +537,7 @@ int nm_stim_render(nm_stim *s, double *out, size_t count)
 const double *nm_stim_at(nm_stim *s, size_t k, size_t *stride)
 {
   if (k < s->base) {
-    nm_reason(s->why, sizeof s->why, NM_EINVAL, "stimulus: sample %zu has been passed (samples are "
+    nm_fail(&s->err, NM_EINVAL, "stimulus: sample %zu has been passed (samples are "
               "read forward; the first still held is %zu)", k, s->base);
     return NULL;
   }
@@ -554,8 +554,8 @@ const double *nm_stim_at(nm_stim *s, size_t k, size_t *stride)
 int nm_stim_sample(nm_stim *s, size_t k, double *out)
 {
   if (!s) return NM_EINVAL;
-  s->why[0] = '\0';
-  if (!out) return nm_reason(s->why, sizeof s->why, NM_EINVAL, "stimulus: sample %zu: no buffer given", k);
+  nm_error_clear(&s->err);
+  if (!out) return nm_fail(&s->err, NM_EINVAL, "stimulus: sample %zu: no buffer given", k);
   size_t stride;
   const double *v = nm_stim_at(s, k, &stride);
   if (!v) return NM_EINVAL;

@@ -144,6 +144,10 @@ describe("neuromass.core refusals", function()
                    refusal(function() core.model { n_state = -1 } end))
     assert.matches("model: field 'n_aux' must be an integer, got 0.5",
                    refusal(function() core.model { n_aux = 0.5 } end))
+    assert.matches("run: unknown option 'n_step' %(known: n_steps, every,",
+                   refusal(function() s:run { n_step = 1, record = {} } end))
+    assert.matches("model: unknown option 'nstate'", refusal(function() core.model { nstate = 1 } end))
+    assert.matches("coupling: unknown option 1 %(known: mode, dst", refusal(function() small():add_coupling { 1 } end))
     s:free()
   end)
 
@@ -176,6 +180,8 @@ describe("neuromass.core refusals", function()
                    refusal(function() core.stimulus({ { kind = "step", channels = -1 } }, 10, 0.1) end))
     assert.matches("stimulus: node 1: field 'p1' must be a number, got 'x'",
                    refusal(function() core.stimulus({ { kind = "step", p1 = "x" } }, 10, 0.1) end))
+    assert.matches("stimulus: node 1: unknown option 'amplitude' %(known: kind,",
+                   refusal(function() core.stimulus({ { kind = "sin", amplitude = 1 } }, 10, 0.1) end))
     assert.matches("stimulus: node 2 is a number, not a table",
                    refusal(function() core.stimulus({ { kind = "zero" }, 5 }, 10, 0.1) end))
     local ragged = { { kind = "array", values = { { 1, 2 }, { 1 } } } }

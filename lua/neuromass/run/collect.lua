@@ -3,6 +3,7 @@
 -- edge, or the error of a failed run: why, in the user's words (node,
 -- variable, mass), and where the complete rows and frames it had are kept.
 local result = require "neuromass.result"
+local outputs = require "neuromass.outputs"
 
 local error, ipairs, string, table, tostring, io, pcall, pairs =
       error, ipairs, string, table, tostring, io, pcall, pairs
@@ -87,9 +88,10 @@ function M.finish(self, o, plan, out, r, failure, level)
     -- the CSV is kept as <stem>.partial.csv instead, and the error says where.
     local held = failure
     local commit_csv = held and function()
-      local ok, err = held:commit()
+      local ok, commit_failure = held:commit()
       if not ok then
-        return nil, string.format("run: output.csv: cannot write '%s': %s", out.csv, err)
+        return nil, string.format("run: output.csv: cannot write '%s': %s", out.csv,
+                                  outputs.failure_text(commit_failure))
       end
       return true
     end

@@ -6,17 +6,20 @@ local params = require "neuromass.params"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 
-local type, error, ipairs, pairs, string, tonumber, math, tostring, pcall =
-      type, error, ipairs, pairs, string, tonumber, math, tostring, pcall
+local type, error, ipairs, string, tonumber, math, tostring, pcall =
+      type, error, ipairs, string, tonumber, math, tostring, pcall
 
 local M = {}
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
                      rtol = true, atol = true, progress = true, threads = true }
-local integrators = { euler = true, heun = true, rk4 = true, rkf45 = true, rk8pd = true,
-                      msbdf = true }
-local adaptive = { rkf45 = true, rk8pd = true, msbdf = true }
+-- The engine's integrators (its one table): by name, and in its order.
+local integrator_list = core.integrators()
+local integrators, adaptive = {}, {}
+for _, info in ipairs(integrator_list) do
+  integrators[info.name], adaptive[info.name] = info, info.adaptive or nil
+end
 
 -- Steps are counted exactly in a double's integer range.
 local MAX_STEPS = 2^53
@@ -114,7 +117,7 @@ end
 local function integrator(name, level)
   if not integrators[name] then
     local names = {}
-    for k in pairs(integrators) do names[#names + 1] = k end
+    for _, info in ipairs(integrator_list) do names[#names + 1] = info.name end
     error(string.format("run: unknown integrator '%s'%s", tostring(name),
                         check.suggest(tostring(name), names)), level + 1)
   end
@@ -123,7 +126,8 @@ end
 
 --[[ M.read(model, opts, h, level) -> the run's options, checked: { dt,
 duration (ms), n_steps, every (steps of dt per sampling_dt), method,
-adaptive (true for a stepper that picks its own steps), cols (columns()),
+adaptive (true for a stepper that picks its own steps), stepper (the engine's
+description of the integrator: core.integrators()), cols (columns()),
 opts (as given) }.  `h` is the host's options (nil outside the host): its
 --set values are applied to the model here.  Errors at `level` (as for error()). ]]
 function M.read(self, opts, h, level)
@@ -146,8 +150,8 @@ function M.read(self, opts, h, level)
                         duration, dt * every), level + 1)
   end
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
-           adaptive = adaptive[method] or false, cols = columns(self, opts.record, level + 1),
-           opts = opts }
+           adaptive = adaptive[method] or false, stepper = integrators[method],
+           cols = columns(self, opts.record, level + 1), opts = opts }
 end
 
 return M

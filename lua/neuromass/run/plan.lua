@@ -9,7 +9,7 @@ local params = require "neuromass.params"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 
-local error, ipairs, pairs, string, math = error, ipairs, pairs, string, math
+local error, ipairs, pairs, string, table, math = error, ipairs, pairs, string, table, math
 
 local M = {}
 
@@ -75,15 +75,27 @@ local function check_memory(cm, fresh, rows, cols, dt, level)
   end
 end
 
--- What the adaptive steppers cannot integrate: delays, time-varying inputs, noise.
-local function check_adaptive(self, cm, method, drv, stim_targets, level)
-  local why = cm:max_delay() > 0 and "cannot integrate delays"
-              or (#drv > 0 or #stim_targets > 0) and "cannot take time-varying inputs"
-  if why then error("run: integrator '" .. method .. "' " .. why .. "; use euler, heun or rk4", level + 1) end
-  for slot in pairs(self.noise_sigma_slots) do
-    if self.values[slot] ~= 0 then
-      error("run: integrator '" .. method .. "' cannot integrate noise; use euler, heun or rk4", level + 1)
+-- The integrators that can take everything (delays, inputs, noise), for messages.
+local able = {}
+for _, info in ipairs(core.integrators()) do
+  if info.delays and info.inputs and info.noise then able[#able + 1] = info.name end
+end
+local able_text = table.concat(able, ", ", 1, #able - 1) .. " or " .. able[#able]
+
+-- Refuses what the integrator (`stepper`, from core.integrators()) cannot
+-- integrate in this run: delays, time-varying inputs, noise.
+local function check_stepper(self, cm, stepper, drv, stim_targets, level)
+  local why
+  if not stepper.delays and cm:max_delay() > 0 then why = "cannot integrate delays"
+  elseif not stepper.inputs and (#drv > 0 or #stim_targets > 0) then
+    why = "cannot take time-varying inputs"
+  elseif not stepper.noise then
+    for slot in pairs(self.noise_sigma_slots) do
+      if self.values[slot] ~= 0 then why = "cannot integrate noise" end
     end
+  end
+  if why then
+    error("run: integrator '" .. stepper.name .. "' " .. why .. "; use " .. able_text, level + 1)
   end
 end
 
@@ -134,7 +146,7 @@ function M.make(self, o, h, level)
   local keep = not ((output.csv or output.audio) and opts.record == nil)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
-  if o.adaptive then check_adaptive(self, cm, o.method, drv, stim_targets, level + 1) end
+  check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local seed = (h and h.seed) or opts.seed or 0
   seed = math.type(seed) == "float" and math.tointeger(seed) or seed    -- 3.0 is 3
   if math.type(seed) ~= "integer" or seed < 0 then

@@ -1,0 +1,81 @@
+/*
+** atomic_file.c: the one way the engine writes an output file.  The file is
+** written under a temporary name ("<path>.tmp-<pid>") and renamed into place
+** only when complete, so an error never leaves a truncated file under the
+** name the user asked for; a run that stops early can keep what it had as
+** "<stem>.partial.<ext>".  The CSV writer uses it; the audio writer and the
+** JSON sidecar name their files with nm_temp_name and nm_partial_name.
+*/
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/* Bytes the temporary and partial names add to the path, at most. */
+#define TEMP_EXTRA 32
+#define PARTIAL_EXTRA 16
+
+
+void nm_temp_name(char *out, size_t size, const char *path)
+{
+  snprintf(out, size, "%s.tmp-%ld", path, (long)getpid());
+}
+
+
+void nm_partial_name(char *out, size_t size, const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *dot = strrchr(base, '.');
+  if (!dot || dot == base) dot = path + strlen(path);
+  snprintf(out, size, "%.*s.partial%s", (int)(dot - path), path, dot);
+}
+
+
+int nm_outfile_init(nm_outfile *o, const char *path)
+{
+  size_t len = strlen(path);
+  o->path = malloc(len + 1);
+  o->tmp = malloc(len + TEMP_EXTRA);
+  o->partial = malloc(len + PARTIAL_EXTRA);
+  if (!o->path || !o->tmp || !o->partial) {
+    nm_outfile_free(o);
+    return NM_ENOMEM;
+  }
+  memcpy(o->path, path, len + 1);
+  nm_temp_name(o->tmp, len + TEMP_EXTRA, path);
+  nm_partial_name(o->partial, len + PARTIAL_EXTRA, path);
+  return NM_OK;
+}
+
+
+int nm_outfile_commit(const nm_outfile *o, const char *to)
+{
+  return rename(o->tmp, to ? to : o->path) == 0 ? 0 : errno;
+}
+
+
+int nm_outfile_keep_partial(const nm_outfile *o, long long bytes)
+{
+  if (truncate(o->tmp, (off_t)bytes) != 0) return errno;
+  return rename(o->tmp, o->partial) == 0 ? 0 : errno;
+}
+
+
+void nm_outfile_discard(const nm_outfile *o)
+{
+  if (o->tmp) remove(o->tmp);
+}
+
+
+void nm_outfile_free(nm_outfile *o)
+{
+  free(o->path);
+  free(o->tmp);
+  free(o->partial);
+  o->path = o->tmp = o->partial = NULL;
+}

@@ -1,0 +1,193 @@
+/*
+** record.c: recording.  The sampler takes the recorded signals from the
+** simulation after every `every`-th step (the sampling_dt grid) into rows
+** (the time first) and hands them, a chunk at a time, to the run's row sink.
+** The recorder is such a row sink: it fans the rows out to sinks (the kept
+** result, CSV, audio, ...), each taking every decimate-th row and its leading
+** columns.  A sink is one file implementing nm_sink (sink_kept.c, sink_csv.c,
+** sink_audio.c).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+/* Rows the sampler buffers when the run does not say (nm_run_opts.chunk_rows). */
+#define DEFAULT_CHUNK_ROWS 1024
+
+
+/* ---------------------------------------------------------------------
+** The sampler (sim.h)
+** ------------------------------------------------------------------- */
+
+int nm_sampler_init(nm_sampler *r, nm_sim *s, const nm_run_opts *o)
+{
+  r->o = o;
+  r->rows = 0;
+  r->cap = o->chunk_rows ? o->chunk_rows : DEFAULT_CHUNK_ROWS;
+  r->cols = 1 + o->n_record;
+  r->buf = r->cap <= SIZE_MAX / sizeof(double) / r->cols ? malloc(r->cap * r->cols * sizeof(double))
+                                                         : NULL;
+  if (!r->buf)
+    return nm_sim_fail(s, NM_ENOMEM, "a buffer of %zu rows of %zu columns cannot be allocated",
+                       r->cap, r->cols);
+  return NM_OK;
+}
+
+
+int nm_sampler_flush(nm_sampler *r)
+{
+  int rc = NM_OK;
+  if (r->rows && r->o->sink) rc = r->o->sink(r->o->sink_ud, r->buf, r->rows, r->cols);
+  r->rows = 0;
+  return rc;
+}
+
+
+int nm_sampler_row(void *rec, nm_sim *s)
+{
+  nm_sampler *r = rec;
+  double *row = r->buf + r->rows * r->cols;
+  row[0] = nm_sim_time(s);
+  for (size_t c = 0; c < r->o->n_record; c++) row[c + 1] = s->V[r->o->record[c]];
+  if (++r->rows == r->cap) return nm_sampler_flush(r);
+  return NM_OK;
+}
+
+
+void nm_sampler_free(nm_sampler *r)
+{
+  free(r->buf);
+  r->buf = NULL;
+}
+
+
+/* ---------------------------------------------------------------------
+** The recorder (nm.h)
+** ------------------------------------------------------------------- */
+
+typedef struct {
+  nm_sink sink;
+  size_t n_lead;            /* leading columns it takes (0: all) */
+  long decimate, count;     /* it takes the rows where ++count % decimate == 0 */
+} nm_outlet;
+
+struct nm_recorder {
+  nm_outlet *outs;
+  size_t n_outs;
+  double *sel;              /* the rows an outlet takes, when not all of them */
+  size_t sel_cap;           /* doubles in sel */
+  int failed;               /* index + 1 of the sink that failed first (0: none) */
+  nm_error err;             /* the recorder's own failure */
+};
+
+
+nm_recorder *nm_recorder_new(void)
+{
+  nm_recorder *r = calloc(1, sizeof *r);
+  if (r) nm_error_clear(&r->err);
+  return r;
+}
+
+
+int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long decimate, long phase)
+{
+  if (!sink || !sink->rows || decimate < 1)
+    return nm_fail(&r->err, NM_EINVAL, "a sink needs a rows function and a "
+                     "decimation of at least 1 (got %ld)", decimate);
+  nm_outlet *o = nm_grow(&r->outs, &r->n_outs, sizeof *o);
+  if (!o) return nm_fail(&r->err, NM_ENOMEM, "no memory for another sink");
+  o->sink = *sink;
+  o->n_lead = n_lead;
+  o->decimate = decimate;
+  o->count = phase % decimate;
+  return NM_OK;
+}
+
+
+/* The rows and columns outlet `o` takes from rows[n_rows][n_cols], into r->sel
+** unless they are all of them; NULL when the selection cannot be held. */
+static const double *select_rows(nm_recorder *r, nm_outlet *o, const double *rows, size_t *n_rows,
+                                 size_t *n_cols)
+{
+  size_t lead = o->n_lead && o->n_lead < *n_cols ? o->n_lead : *n_cols;
+  if (o->decimate == 1 && lead == *n_cols) return rows;
+  if (*n_rows > (SIZE_MAX / sizeof(double)) / lead) return NULL;
+  if (r->sel_cap < *n_rows * lead) {
+    double *sel = realloc(r->sel, *n_rows * lead * sizeof *sel);
+    if (!sel) return NULL;
+    r->sel = sel;
+    r->sel_cap = *n_rows * lead;
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < *n_rows; i++)
+    if (++o->count % o->decimate == 0)
+      memcpy(r->sel + m++ * lead, rows + i * *n_cols, lead * sizeof *rows);
+  *n_rows = m;
+  *n_cols = lead;
+  return r->sel;
+}
+
+
+int nm_recorder_rows(void *rec, const double *rows, size_t n_rows, size_t n_cols)
+{
+  nm_recorder *r = rec;
+  for (size_t k = 0; k < r->n_outs; k++) {
+    nm_outlet *o = &r->outs[k];
+    size_t n = n_rows, c = n_cols;
+    const double *sel = select_rows(r, o, rows, &n, &c);
+    if (!sel)
+      return nm_fail(&r->err, NM_ENOMEM, "the recorder cannot hold %zu rows of "
+                       "%zu columns", n_rows, n_cols);
+    int rc = n ? o->sink.rows(o->sink.ud, sel, n, c) : NM_OK;
+    if (rc != NM_OK) {
+      if (!r->failed) r->failed = (int)k + 1;
+      return rc;
+    }
+  }
+  return NM_OK;
+}
+
+
+int nm_recorder_finish(nm_recorder *r, int how)
+{
+  int rc = NM_OK;
+  for (size_t k = 0; k < r->n_outs; k++) {
+    nm_outlet *o = &r->outs[k];
+    int frc = o->sink.finish ? o->sink.finish(o->sink.ud, how) : NM_OK;
+    if (frc != NM_OK && rc == NM_OK) {
+      rc = frc;
+      if (!r->failed) r->failed = (int)k + 1;
+    }
+  }
+  return rc;
+}
+
+
+const void *nm_recorder_failed(const nm_recorder *r)
+{
+  return r->failed ? r->outs[r->failed - 1].sink.ud : NULL;
+}
+
+
+const char *nm_recorder_error(const nm_recorder *r)
+{
+  if (r->failed) {
+    const nm_sink *k = &r->outs[r->failed - 1].sink;
+    const char *why = k->error ? k->error(k->ud) : NULL;
+    if (why && why[0]) return why;
+  }
+  return r->err.why;
+}
+
+
+void nm_recorder_free(nm_recorder *r)
+{
+  if (!r) return;
+  for (size_t k = 0; k < r->n_outs; k++)
+    if (r->outs[k].sink.free) r->outs[k].sink.free(r->outs[k].sink.ud);
+  free(r->outs);
+  free(r->sel);
+  free(r);
+}

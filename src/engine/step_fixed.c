@@ -1,0 +1,68 @@
+/*
+** step_fixed.c: the fixed-step integrators (euler, heun, rk4).  Each step
+** evaluates the right-hand side at its stages (system.c) and updates the
+** state variables; the run does everything else.  Their stage buffers are the
+** simulation's (allocated with it), so they need no workspace.
+*/
+#include <string.h>
+
+#include "sim.h"
+
+
+/* stage = V with its state part replaced by y + h * k */
+static double *stage_from(nm_sim *s, const double *k, double h)
+{
+  memcpy(s->stage, s->V, s->nv * sizeof(double));
+  for (size_t i = 0; i < s->ns; i++) s->stage[i] = s->V[i] + h * k[i];
+  return s->stage;
+}
+
+
+static int euler_apply(void *ws, nm_sim *s)
+{
+  (void)ws;
+  nm_sim_rhs(s, s->V, 0.0, s->D);
+  for (size_t i = 0; i < s->ns; i++) s->V[i] += s->dt * s->D[i];
+  return NM_OK;
+}
+
+
+static int heun_apply(void *ws, nm_sim *s)
+{
+  (void)ws;
+  double dt = s->dt, *k1 = s->k[0], *k2 = s->k[1];
+  nm_sim_rhs(s, s->V, 0.0, k1);
+  nm_sim_rhs(s, stage_from(s, k1, dt), 1.0, k2);
+  for (size_t i = 0; i < s->ns; i++) s->V[i] += 0.5 * dt * (k1[i] + k2[i]);
+  return NM_OK;
+}
+
+
+static int rk4_apply(void *ws, nm_sim *s)
+{
+  (void)ws;
+  double dt = s->dt, **k = s->k;
+  nm_sim_rhs(s, s->V, 0.0, k[0]);
+  /* The derivative at the step's start, for the Hermite interpolants of the
+  ** later stages' delayed reads. */
+  double *drow = s->dring + (s->step & (s->depth - 1)) * s->width;
+  for (size_t c = 0; c < s->hist.n_dcols; c++) drow[c] = k[0][s->tracked[c]];
+  nm_sim_rhs(s, stage_from(s, k[0], 0.5 * dt), 0.5, k[1]);
+  nm_sim_rhs(s, stage_from(s, k[1], 0.5 * dt), 0.5, k[2]);
+  nm_sim_rhs(s, stage_from(s, k[2], dt), 1.0, k[3]);
+  for (size_t i = 0; i < s->ns; i++)
+    s->V[i] += dt / 6.0 * (k[0][i] + 2.0 * k[1][i] + 2.0 * k[2][i] + k[3][i]);
+  return NM_OK;
+}
+
+
+const nm_stepper_type nm_step_euler = {
+  .name = "euler", .order = 1, .threads = 1, .delays = 1, .noise = 1, .inputs = 1,
+  .apply = euler_apply
+};
+const nm_stepper_type nm_step_heun = {
+  .name = "heun", .order = 2, .delays = 1, .noise = 1, .inputs = 1, .apply = heun_apply
+};
+const nm_stepper_type nm_step_rk4 = {
+  .name = "rk4", .order = 4, .delays = 1, .noise = 1, .inputs = 1, .dense = 1, .apply = rk4_apply
+};

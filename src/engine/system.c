@@ -1,0 +1,219 @@
+/*
+** system.c: the model's equations over a simulation's state, the services
+** every stepper and loop uses: right-hand sides, the inputs held during a
+** step, post-step constraints, noise processes, the history push and the
+** checks for non-finite values, the reads of the delay history between steps
+** and the simulation's clock.  It calls no stepper and no loop.
+*/
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "sim.h"
+
+
+double nm_sim_time(const nm_sim *s) { return (double)s->step * s->dt; }
+size_t nm_sim_steps(const nm_sim *s) { return s->step; }
+const double *nm_sim_signals(const nm_sim *s) { return s->V; }
+
+
+/* Between steps j and j + 1 (nm_hist_read).  Before t = 0 the history is
+** constant; at frac 1 the value is the stored one (Heun's second stage). */
+double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
+{
+  if (j > h->now) return y0;                   /* j < 0: the constant past */
+  double y1 = h->ring[((j + 1) & h->mask) * h->width + col], th = h->frac;
+  if (th == 1.0) return y1;
+  if (h->period && h->period[col] > 0) {       /* the turn of y1 nearest to y0 */
+    double p = h->period[col];
+    y1 += p * nearbyint((y0 - y1) / p);
+  }
+  if (col < h->n_dcols && j >= h->hermite_from) {
+    double f0 = h->dring[(j & h->mask) * h->width + col];
+    double f1 = h->dring[((j + 1) & h->mask) * h->width + col];
+    double th2 = th * th, th3 = th2 * th;
+    return (2 * th3 - 3 * th2 + 1) * y0 + (th3 - 2 * th2 + th) * h->dt * f0 +
+           (3 * th2 - 2 * th3) * y1 + (th3 - th2) * h->dt * f1;
+  }
+  return (1.0 - th) * y0 + th * y1;
+}
+
+
+/* A white-noise value for the next step (model.c, nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t i)
+{
+  const nm_noise *z = &s->m->noises[i];
+  double mu = s->m->P[z->mu], sigma = s->m->P[z->sigma];
+  if (sigma == 0.0) return mu;
+  return mu + sigma * gsl_ran_gaussian_ziggurat(s->rng[i], 1.0) / sqrt(s->dt);
+}
+
+
+void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
+{
+  nm_model *m = s->m;
+  s->hist.now = s->step;
+  s->hist.frac = frac;
+  nm_couplings_eval(s, V, frac);
+  nm_eval_ctx ctx = { V, m->P, s->U, D, ((double)s->step + frac) * s->dt, &s->hist, m->tables };
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_SYNC]; i++)
+    nm_program_eval(m->progs[NM_STAGE_SYNC][i], &ctx);
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_RHS]; i++)
+    nm_program_eval(m->progs[NM_STAGE_RHS][i], &ctx);
+  if (m->n_callbacks) {
+    nm_view view = { ctx.t, V, m->P, s->U, D };
+    for (size_t i = 0; i < m->n_callbacks; i++)
+      if (m->callbacks[i].fn(m->callbacks[i].ud, &view) != 0) s->callback_failed = 1;
+  }
+}
+
+
+int nm_sim_constrain(nm_sim *s)
+{
+  nm_model *m = s->m;
+  int changed = 0;
+  for (size_t i = 0; i < m->n_clamps; i++) {
+    double *x = &s->V[m->clamps[i].sig];
+    if (*x < m->clamps[i].lo) { *x = m->clamps[i].lo; changed = 1; }
+    else if (*x > m->clamps[i].hi) { *x = m->clamps[i].hi; changed = 1; }
+  }
+  for (size_t i = 0; i < m->n_wraps; i++) {
+    double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
+    double r = fmod(*x, p);
+    if (r < 0) r += p;
+    if (r != *x) changed = 1;
+    *x = r;
+  }
+  return changed;
+}
+
+
+/* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
+static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
+{
+  double *row = s->ring + (step & (s->depth - 1)) * s->width;
+  double *mirror = row + s->depth * s->width;
+  for (size_t c = c0; c < c1; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
+}
+
+
+void nm_sim_finish_step(nm_sim *s)
+{
+  nm_model *m = s->m;
+  s->step++;
+  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, nm_sim_time(s), &s->hist, m->tables };
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
+    nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
+  push_history(s, s->step, 0, s->width);
+}
+
+
+void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+{
+  nm_model *m = s->m;
+  size_t k = i > 0 ? (size_t)i - 1 : 0;
+  for (size_t d = 0; d < o->n_drivers; d++)
+    m->P[o->drivers[d].slot] = o->drivers[d].values[k];
+  if (o->n_drivers) nm_model_params_changed(m);
+  for (size_t n = 0; n < m->n_noises; n++) s->U[m->noises[n].dst] = s->noise_x[n];
+  /* Stimuli come after the noise processes, so that a stimulus on input_k
+  ** replaces that channel's process.  Their samples are on the simulation's
+  ** time axis (a continued run goes on where the last one stopped): the step
+  ** from t = g*dt uses sample g - 1, the first step sample 0. */
+  size_t g = s->step > 0 ? s->step - 1 : 0;
+  int params = 0;
+  for (size_t d = 0; d < o->n_stims; d++) {
+    const nm_stim_driver *sd = &o->stims[d];
+    size_t stride = 0;
+    const double *v = nm_stim_at(sd->stim, g, &stride);
+    for (size_t j = 0; j < sd->n_targets; j++) {
+      /* check_opts made sure v exists at the first step; later ones only advance. */
+      double x = v ? v[sd->channel[j] * stride] : NAN;
+      if (sd->kind[j] == NM_TARGET_PARAM) { m->P[sd->slot[j]] = x; params = 1; }
+      else s->U[sd->slot[j]] = x;
+    }
+  }
+  if (params) nm_model_params_changed(m);
+}
+
+
+/* Gathers the noise processes' parameters into contiguous arrays when the
+** parameters changed (called once per step, on one thread). */
+void nm_sim_noise_params(nm_sim *s)
+{
+  nm_model *m = s->m;
+  if (s->noise_version == m->param_version) return;
+  double sqdt = sqrt(s->dt);
+  for (size_t n = 0; n < m->n_noises; n++) {
+    const nm_noise *z = &m->noises[n];
+    s->nz_mu[n] = m->P[z->mu];
+    s->nz_tau[n] = z->white ? INFINITY : m->P[z->tau];     /* white: no relaxation */
+    s->nz_scale[n] = z->white ? 0.0 : m->P[z->sigma] * sqdt;
+  }
+  s->noise_version = m->param_version;
+}
+
+
+/* x += dt (mu - x) / tau + sigma sqrt(dt) xi for channels n0 .. n1-1: the
+** deterministic part in one (vectorisable) pass, then the draws. */
+void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
+{
+  double dt = s->dt, *x = s->noise_x;
+  const double *mu = s->nz_mu, *tau = s->nz_tau, *scale = s->nz_scale;
+  for (size_t n = n0; n < n1; n++) x[n] += dt * (mu[n] - x[n]) / tau[n];
+  for (size_t n = n0; n < n1; n++)
+    if (scale[n] != 0.0) x[n] += scale[n] * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);
+  if (s->has_white) {
+    for (size_t n = n0; n < n1; n++)
+      if (s->m->noises[n].white) x[n] = nm_sim_white_sample(s, n);
+  }
+}
+
+
+int nm_sim_advance_noise(nm_sim *s)
+{
+  size_t n = s->m->n_noises;
+  int changed = s->has_white;
+  nm_sim_noise_params(s);
+  memcpy(s->nz_old, s->noise_x, n * sizeof *s->noise_x);
+  nm_sim_advance_noise_range(s, 0, n);
+  for (size_t k = 0; k < n && !changed; k++) changed = s->noise_x[k] != s->nz_old[k];
+  return changed;
+}
+
+
+/* Returns the first non-finite signal, or -1. */
+long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+{
+  /* A quick pass on the exponent bits (it vectorises), the exact search only
+  ** when something is wrong. */
+  uint64_t all_ones = 0;
+  for (size_t i = v0; i < v1; i++) {
+    uint64_t u;
+    memcpy(&u, &s->V[i], sizeof u);
+    all_ones |= (uint64_t)((u & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL);
+  }
+  if (!all_ones) return -1;
+  for (size_t i = v0; i < v1; i++)
+    if (!isfinite(s->V[i])) return (long)i;
+  return -1;
+}
+
+
+int nm_sim_nonfinite(nm_sim *s, double t, long sig)
+{
+  nm_sim_fail(s, NM_ENONFINITE, "signal %ld became %g at t = %g ms", sig, s->V[sig], t);
+  s->err.t = t;
+  s->err.signal = sig;
+  return NM_ENONFINITE;
+}
+
+
+int nm_sim_all_finite(nm_sim *s)
+{
+  long bad = nm_sim_first_nonfinite(s, 0, s->nv);
+  if (bad < 0) return 1;
+  nm_sim_nonfinite(s, nm_sim_time(s), bad);
+  return 0;
+}
