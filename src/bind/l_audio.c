@@ -32,6 +32,7 @@
 #include <sndfile.h>
 
 #include "l_audio.h"
+#include "engine/csvread.h"
 
 typedef struct { nm_audio *a; int finished; size_t n_in; } LAudio;
 typedef struct { nm_csv_reader *r; } LReader;
