@@ -58,9 +58,14 @@ int au_fail(nm_audio *a, int status, const char *detail)
 
 
 
-/* 1 when the options are usable; else 0 with the option, its value and what is
-** allowed in why.  (The Lua layer explains these first; this is the engine's own
-** guard, so that no caller gets a bare status.) */
+/* 1 when the options are within the engine's domain; else 0 with the option,
+** its value and what is allowed in why.  This is no second set of defaults or
+** friendly checks (lua/neuromass/audio/plan.lua owns those, and plans options
+** that pass): each bound keeps a size, an index, a filter or a conversion of
+** the writer defined (the counts, rates and ratio size the buffers; routes
+** index them; NaN or infinite gains, fades, cut-offs and pitches would reach
+** undefined conversions), and every refusal carries its reason, so that a C
+** caller never gets a bare status. */
 static int check_opts(const nm_audio_opts *o, char *why, size_t size)
 {
 #define BAD(...) do { snprintf(why, size, __VA_ARGS__); return 0; } while (0)
