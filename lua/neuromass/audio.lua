@@ -142,6 +142,5 @@ end
 --- audio.cli(argv): the command `neuromass sonify` (audio/sonify.lua).
 function M.cli(argv) return require("neuromass.audio.sonify").run(argv) end
 
-M.plan = plan
 M.dry_report = write.dry_report
 return M

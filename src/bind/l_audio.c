@@ -35,6 +35,11 @@
 #include "l_audio.h"
 #include "engine/csvread.h"
 
+/* Rows per nm_audio_feed call when feeding a result; frames per read when
+** decoding a file (core.audio_read). */
+#define FEED_ROWS 4096
+#define READ_FRAMES 4096
+
 typedef struct { nm_audio *a; int finished; size_t n_in; } LAudio;
 typedef struct { nm_csv_reader *r; } LReader;
 
@@ -301,8 +306,8 @@ static int writer_feed_result(lua_State *L)
   size_t n = (size_t)luaL_len(L, 3);
   size_t *idx = check_columns(L, 3, n, cols);
   int rc = NM_OK;
-  for (size_t r = 0; r < rows && rc == NM_OK; r += 4096) {
-    size_t m = rows - r < 4096 ? rows - r : 4096;
+  for (size_t r = 0; r < rows && rc == NM_OK; r += FEED_ROWS) {
+    size_t m = rows - r < FEED_ROWS ? rows - r : FEED_ROWS;
     rc = nm_audio_feed(a, data + r * cols, m, cols, idx);
   }
   if (rc != NM_OK) {
@@ -619,7 +624,7 @@ static int audio_read(lua_State *L)
     return 2;
   }
   size_t C = (size_t)info.channels, F = (size_t)info.frames;
-  double *buf = malloc(4096 * C * sizeof *buf);
+  double *buf = malloc(READ_FRAMES * C * sizeof *buf);
   if (!buf) { sf_close(sf); return luaL_error(L, "audio_read: out of memory"); }
   lua_createtable(L, 0, 5);
   lua_pushinteger(L, info.samplerate);
@@ -647,7 +652,7 @@ static int audio_read(lua_State *L)
   int tbl = lua_gettop(L);
   size_t done = 0;
   for (;;) {
-    sf_count_t got = sf_readf_double(sf, buf, 4096);
+    sf_count_t got = sf_readf_double(sf, buf, READ_FRAMES);
     if (got <= 0) break;
     for (size_t c = 0; c < C; c++) {
       lua_rawgeti(L, tbl, (lua_Integer)c + 1);
