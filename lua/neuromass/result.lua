@@ -1,7 +1,9 @@
 --- Results of a run: the recorded columns (t, then VAR.NODE), read as Lua
--- arrays with res:get(var, node) or written with res:write_csv(path).
+-- arrays with res:get(var, node), written with res:write_csv(path) or
+-- sonified with res:write_audio(path, opts) (audio.lua).
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
+local audio = require "neuromass.audio"
 
 local setmetatable, error, string, tostring, ipairs, table, type =
       setmetatable, error, string, tostring, ipairs, table, type
@@ -74,6 +76,15 @@ function Result:write_csv(path)
   local ok, failure = self.data:write_csv(full, self.columns)
   if not ok then error("write_csv: " .. outputs.failure_text(failure), 2) end
   return full
+end
+
+--- res:write_audio(path, opts) -> full path, report (frames, duration, gain,
+-- warnings, ...): the recorded signals as an audio file (WAV, FLAC or Ogg by
+-- the extension) and its JSON sidecar; the options are those of
+-- docs/reference.md (audio.lua lists them).  Errors at the caller's line.
+function Result:write_audio(path, opts)
+  local full, report = audio.write_result(self, path, opts, 2)
+  return full, report
 end
 
 M.Result = Result

@@ -18,8 +18,9 @@
 **   core.partial_name(path) -> "dir/name.partial.ext", core.temp_name(path) ->
 **   "path.tmp-PID": the engine's names of an output file
 **
-** The options are checked and explained in lua/neuromass/audio.lua; here
-** they are only converted.  Indices crossing this file are 0-based.
+** The options are planned, checked and explained in lua/neuromass/audio/plan.lua;
+** here they are read strictly and converted (see audio_writer).  Indices
+** crossing this file are 0-based.
 */
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +33,12 @@
 #include <sndfile.h>
 
 #include "l_audio.h"
+#include "engine/csvread.h"
+
+/* Rows per nm_audio_feed call when feeding a result; frames per read when
+** decoding a file (core.audio_read). */
+#define FEED_ROWS 4096
+#define READ_FRAMES 4096
 
 typedef struct { nm_audio *a; int finished; size_t n_in; } LAudio;
 typedef struct { nm_csv_reader *r; } LReader;
@@ -52,57 +59,72 @@ nm_audio *nmL_checkaudio(lua_State *L, int i)
 }
 
 
-static int option(lua_State *L, int t, const char *key, const char *dflt, const char *const list[])
+/*
+** The options are read strictly and as they are: lua/neuromass/audio/plan.lua
+** owns their defaults and friendly checks and always sets the ones that have
+** no meaningful zero.  A field left out is the engine's zero (nm_audio_opts:
+** the first name of a choice, 0, false); a field of the wrong type or an
+** unknown field is an error; the engine refuses values outside its domain
+** with a reason (nm_audio_open).  Only the conversions to C sizes are
+** guarded here.
+*/
+
+/* The index of field `key`'s name in `list`; nil: 0.  Errors begin with `what`. */
+static int choice(lua_State *L, int t, const char *key, const char *const list[], const char *what)
 {
   lua_getfield(L, t, key);
-  const char *s = luaL_optstring(L, -1, dflt);
-  for (int i = 0; list[i]; i++)
-    if (strcmp(list[i], s) == 0) { lua_pop(L, 1); return i; }
-  return luaL_error(L, "audio_writer: invalid %s '%s'", key, s);
-}
-
-
-static double number(lua_State *L, int t, const char *key, double dflt)
-{
-  lua_getfield(L, t, key);
-  double v = luaL_optnumber(L, -1, dflt);
+  char field[96];
+  snprintf(field, sizeof field, "%s: field '%s'", what, key);
+  int k = nmL_option(L, -1, list[0], list, field);
   lua_pop(L, 1);
+  return k;
+}
+
+
+/* Field `key` as a whole number in [0, max] (a C size or count); nil: 0. */
+static lua_Integer count(lua_State *L, int t, const char *key, lua_Integer max, const char *what)
+{
+  lua_Integer v = nmL_intfield(L, t, key, 0, what);
+  if (v < 0 || v > max)
+    luaL_error(L, "%s: field '%s' = %I must be from 0 to %I", what, key, v, max);
   return v;
 }
 
 
-/* A whole number in [0, max] (the Lua layer explains bad values first; this
-** guards the conversion). */
-static double count(lua_State *L, int t, const char *key, double dflt, double max)
+/* audio_writer's fields (its errors begin with WHAT). */
+#define WHAT "audio_writer"
+
+static double number(lua_State *L, int t, const char *key)
 {
-  double v = number(L, t, key, dflt);
-  if (!(v >= 0 && v <= max) || v != floor(v))
-    luaL_error(L, "audio_writer: '%s' = %f must be a whole number from 0 to %f", key, v, max);
-  return v;
+  return nmL_numfield(L, t, key, 0, WHAT);
 }
 
 
-static int boolean(lua_State *L, int t, const char *key, int dflt)
+/* Field `key` as a boolean; nil: false. */
+static int flag(lua_State *L, int t, const char *key)
 {
-  lua_getfield(L, t, key);
-  int v = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
+  int type = lua_getfield(L, t, key);
+  if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+    luaL_error(L, WHAT ": field '%s' must be a boolean, got a %s", key, luaL_typename(L, -1));
+  int v = lua_toboolean(L, -1);
   lua_pop(L, 1);
   return v;
 }
 
 
 /* The options that size a writer (see nm_audio_check_memory), from the table at t. */
-static void shape_options(lua_State *L, int t, nm_audio_opts *o)
+static void shape_options(lua_State *L, int t, nm_audio_opts *o, const char *what)
 {
   static const char *const modes[] = { "audify", "mapping", NULL };
   static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
-  o->mode = option(L, t, "mode", "audify", modes);
-  o->normalize = option(L, t, "normalize", "peak", norms);
-  o->rate = (int)count(L, t, "rate", 44100, 1e7);
-  o->in_rate = number(L, t, "in_rate", 0);
-  o->speedup = number(L, t, "speedup", 1);
-  o->n_in = (size_t)count(L, t, "n_in", 0, 1e12);
-  o->n_out = (size_t)count(L, t, "n_out", 0, 1e12);
+  o->mode = choice(L, t, "mode", modes, what);
+  o->normalize = choice(L, t, "normalize", norms, what);
+  o->rate = (int)count(L, t, "rate", INT_MAX, what);
+  o->in_rate = nmL_numfield(L, t, "in_rate", 0, what);
+  o->speedup = nmL_numfield(L, t, "speedup", 0, what);
+  o->n_in = (size_t)count(L, t, "n_in", (lua_Integer)1 << 40, what);
+  o->n_out = (size_t)count(L, t, "n_out", (lua_Integer)1 << 40, what);
+  o->n_routes = (size_t)count(L, t, "n_routes", (lua_Integer)1 << 40, what);
 }
 
 
@@ -111,11 +133,13 @@ static void shape_options(lua_State *L, int t, nm_audio_opts *o)
 ** fit, asked before the routes of a big selection are built. */
 static int audio_check_memory(lua_State *L)
 {
+  static const char *const known[] = { "mode", "normalize", "rate", "in_rate", "speedup", "n_in",
+                                       "n_out", "n_routes", NULL };
   luaL_checktype(L, 1, LUA_TTABLE);
+  nmL_opts(L, 1, known, "audio_check_memory");
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
-  shape_options(L, 1, &o);
-  o.n_routes = (size_t)count(L, 1, "n_routes", 0, 1e12);
+  shape_options(L, 1, &o, "audio_check_memory");
   char why[400];
   if (nm_audio_check_memory(&o, why, sizeof why)) {
     lua_pushboolean(L, 1);
@@ -127,9 +151,19 @@ static int audio_check_memory(lua_State *L)
 }
 
 
-/* core.audio_writer(path, opts) */
+/* core.audio_writer(path, opts): opts as nm_audio_opts, with routes = { {out,
+** in, weight}, ... } (0-based), carrier and names one per signal, and the
+** choices by name: container "wav" | "flac" | "ogg", encoding "pcm16" |
+** "pcm24" | "float", quality "fast" | "medium" | "best", drive "amplitude" |
+** "pitch" | "both" (nil: none, as outside parameter mapping). */
 static int audio_writer(lua_State *L)
 {
+  static const char *const known[] = {
+    "container", "encoding", "mode", "normalize", "quality", "rate", "in_rate", "speedup",
+    "n_in", "n_out", "routes", "skip", "dc", "highpass", "headroom", "gain", "fade_in",
+    "fade_out", "expected", "rf64_above", "drive", "pitch_lo", "pitch_hi", "carrier",
+    "envelope", "names", NULL
+  };
   static const char *const containers[] = { "wav", "flac", "ogg", NULL };
   static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
   static const char *const qualities[] = { "fast", "medium", "best", NULL };
@@ -137,28 +171,30 @@ static int audio_writer(lua_State *L)
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
+  nmL_opts(L, 2, known, WHAT);
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
   o.interrupt = nmL_stop_flag();
-  o.container = option(L, 2, "container", "wav", containers);
-  o.encoding = option(L, 2, "encoding", "pcm16", encodings);
-  shape_options(L, 2, &o);
-  o.quality = option(L, 2, "quality", "medium", qualities);
-  int drive = option(L, 2, "drive", "amplitude", drives);
-  o.drive = drive == 0 ? NM_DRIVE_AMPLITUDE : drive == 1 ? NM_DRIVE_PITCH
-                                                         : NM_DRIVE_AMPLITUDE | NM_DRIVE_PITCH;
-  o.skip = (long)count(L, 2, "skip", 0, 9e15);
-  o.expected = count(L, 2, "expected", 0, 9e18);
-  o.rf64_above = number(L, 2, "rf64_above", 0);
-  o.dc = boolean(L, 2, "dc", 1);
-  o.highpass = number(L, 2, "highpass", 0);
-  o.headroom = number(L, 2, "headroom", 1);
-  o.gain = number(L, 2, "gain", 1);
-  o.fade_in = number(L, 2, "fade_in", 0);
-  o.fade_out = number(L, 2, "fade_out", 0);
-  o.pitch_lo = number(L, 2, "pitch_lo", 220);
-  o.pitch_hi = number(L, 2, "pitch_hi", 880);
-  o.envelope = number(L, 2, "envelope", 0);
+  o.container = choice(L, 2, "container", containers, WHAT);
+  o.encoding = choice(L, 2, "encoding", encodings, WHAT);
+  shape_options(L, 2, &o, WHAT);
+  o.quality = choice(L, 2, "quality", qualities, WHAT);
+  lua_getfield(L, 2, "drive");
+  /* NM_DRIVE_AMPLITUDE, NM_DRIVE_PITCH, both: the bits are the index + 1 */
+  o.drive = lua_isnil(L, -1) ? 0 : nmL_option(L, -1, NULL, drives, WHAT ": field 'drive'") + 1;
+  lua_pop(L, 1);
+  o.skip = (long)count(L, 2, "skip", LONG_MAX / 2, WHAT);
+  o.expected = number(L, 2, "expected");
+  o.rf64_above = number(L, 2, "rf64_above");
+  o.dc = flag(L, 2, "dc");
+  o.highpass = number(L, 2, "highpass");
+  o.headroom = number(L, 2, "headroom");
+  o.gain = number(L, 2, "gain");
+  o.fade_in = number(L, 2, "fade_in");
+  o.fade_out = number(L, 2, "fade_out");
+  o.pitch_lo = number(L, 2, "pitch_lo");
+  o.pitch_hi = number(L, 2, "pitch_hi");
+  o.envelope = number(L, 2, "envelope");
   /* routes { {out, in, gain}, ... } into a userdata (no leak on error) */
   lua_getfield(L, 2, "routes");                                               /* 3 */
   luaL_checktype(L, 3, LUA_TTABLE);
@@ -179,12 +215,18 @@ static int audio_writer(lua_State *L)
   }
   o.routes = routes;
   o.n_routes = nr;
-  if (lua_getfield(L, 2, "carrier") == LUA_TTABLE) {                          /* 5 */
+  int carrier = lua_getfield(L, 2, "carrier");                                /* 5 */
+  if (carrier != LUA_TNIL && carrier != LUA_TTABLE)
+    return luaL_error(L, WHAT ": field 'carrier' must be an array of numbers");
+  if (carrier == LUA_TTABLE) {
     size_t n;
     o.carrier = nmL_numbers(L, 2, "carrier", &n);                            /* 6 */
     if (n != o.n_in) return luaL_error(L, "audio_writer: carrier needs one frequency per signal");
   }
-  if (lua_getfield(L, 2, "names") == LUA_TTABLE) {          /* 6 or 7: the signals' names */
+  int names_type = lua_getfield(L, 2, "names");           /* 6 or 7: the signals' names */
+  if (names_type != LUA_TNIL && names_type != LUA_TTABLE)
+    return luaL_error(L, WHAT ": field 'names' must be an array of strings");
+  if (names_type == LUA_TTABLE) {
     int t = lua_gettop(L);
     if ((size_t)luaL_len(L, t) != o.n_in) return luaL_error(L, "audio_writer: names needs one per signal");
     const char **names = lua_newuserdatauv(L, (o.n_in + 1) * sizeof *names, 0);
@@ -250,8 +292,8 @@ static int writer_feed_result(lua_State *L)
   int rc = NM_OK;
   nmL_stop_scope sc;
   nmL_stop_begin(L, &sc);
-  for (size_t r = 0; r < rows && rc == NM_OK; r += 4096) {
-    size_t m = rows - r < 4096 ? rows - r : 4096;
+  for (size_t r = 0; r < rows && rc == NM_OK; r += FEED_ROWS) {
+    size_t m = rows - r < FEED_ROWS ? rows - r : FEED_ROWS;
     rc = *nmL_stop_flag() ? NM_EINTR : nm_audio_feed(a, data + r * cols, m, cols, idx);
   }
   nmL_stop_end(L, &sc, rc == NM_EINTR);
@@ -565,7 +607,7 @@ static int audio_read(lua_State *L)
     return 2;
   }
   size_t C = (size_t)info.channels, F = (size_t)info.frames;
-  double *buf = malloc(4096 * C * sizeof *buf);
+  double *buf = malloc(READ_FRAMES * C * sizeof *buf);
   if (!buf) { sf_close(sf); return luaL_error(L, "audio_read: out of memory"); }
   lua_createtable(L, 0, 5);
   lua_pushinteger(L, info.samplerate);
@@ -593,7 +635,7 @@ static int audio_read(lua_State *L)
   int tbl = lua_gettop(L);
   size_t done = 0;
   for (;;) {
-    sf_count_t got = sf_readf_double(sf, buf, 4096);
+    sf_count_t got = sf_readf_double(sf, buf, READ_FRAMES);
     if (got <= 0) break;
     for (size_t c = 0; c < C; c++) {
       lua_rawgeti(L, tbl, (lua_Integer)c + 1);

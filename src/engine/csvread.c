@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio.h"
+#include "csvread.h"
 
 struct nm_csv_reader {
   FILE *f;

@@ -1,0 +1,210 @@
+--- The options of a sonification, planned once: every option of
+-- res:write_audio, run{ output = { audio = ... } } and `neuromass sonify` is
+-- checked and given its default here, and turned into the engine's options
+-- (`c`, which core.audio_writer reads as they are) and the plan of the file
+-- (`p`: the chosen signals, channels, pans, warnings, sidecar).
+local core = require "neuromass.core"
+local outputs = require "neuromass.outputs"
+local check = require "neuromass._check"
+local acheck = require "neuromass.audio.check"
+local select = require "neuromass.audio.select"
+local pan = require "neuromass.audio.pan"
+local sidecar_of = require("neuromass.audio.sidecar").name
+
+local type, ipairs, string, tostring, math = type, ipairs, string, tostring, math
+local fail, one_of, positive, non_negative =
+      acheck.fail, acheck.one_of, acheck.positive, acheck.non_negative
+
+local M = {}
+
+local fields = {
+  variable = true, nodes = true, column = true, mode = true, speedup = true, map = true,
+  rate = true, bits = true, layout = true, pan = true, regions = true, skip = true, dc = true,
+  highpass = true, normalize = true, headroom = true, gain = true, fade = true,
+  quality = true, drive = true, carrier = true, pitch = true, envelope = true, sidecar = true,
+}
+local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in between
+local empty_source = { result = "the result holds no rows", run = "the run takes no steps",
+                       csv = "the CSV holds no rows" }
+local extensions = { wav = "wav", wave = "wav", flac = "flac", ogg = "ogg", oga = "ogg" }
+local max_channels = { wav = 1024, flac = 8, ogg = 255 }
+
+--- plan.plan(what, level, path, opts, src) -> c, p.  Checks `opts` against a
+-- source and returns the engine's options and a plan.
+-- src = { cols = { {name, var, node, col} ... } or candidates = (see candidates_of),
+--         interval = ms between samples,
+--         dt = ms of the integration step when known, samples = count when known,
+--         n_nodes = the model's nodes when known,
+--         kind = "result" | "run" | "csv" }
+function M.plan(what, level, path, opts, src)
+  if type(path) ~= "string" or path == "" then fail(what, level, "expected a file name") end
+  opts = opts or {}
+  check.fields(opts, fields, what, level + 1)
+  local ext = path:match("%.([%w]+)$")
+  local container = outputs.is_stdout(path) and "wav" or ext and extensions[ext:lower()]
+  if not container then
+    fail(what, level, "cannot tell the format of '%s' (use .wav, .flac or .ogg)", path)
+  end
+  local mode = one_of(what, level + 1, "mode", opts.mode, "audify")
+  local k
+  if opts.map ~= nil then
+    if opts.speedup ~= nil then fail(what, level, "give either 'speedup' or 'map', not both") end
+    if mode ~= "audify" then fail(what, level, "'map' derives the speed-up of audification") end
+    local m = opts.map
+    if type(m) ~= "table" then fail(what, level, "'map' must be { from = Hz, to = Hz }") end
+    check.fields(m, { from = true, to = true }, what .. ": map", level + 1)
+    k = positive(what, level + 1, "map.to", m.to) / positive(what, level + 1, "map.from", m.from)
+  elseif opts.speedup ~= nil then
+    k = positive(what, level + 1, "speedup", opts.speedup)
+  else
+    k = mode == "audify" and 40 or 1
+  end
+  local rate = opts.rate or 44100
+  local whole = type(rate) == "number" and rate == math.floor(rate)
+  if not (whole and rate >= rates.lo and rate <= rates.hi) then
+    fail(what, level, "'rate' must be a whole number of Hz from %d to %d (such as 44100, 48000 or " ..
+         "96000), got %s", rates.lo, rates.hi, tostring(rate))
+  end
+  rate = math.tointeger(rate)
+  local bits = opts.bits or 16
+  local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
+                   or (bits == "float" or bits == 32) and "float" or nil
+  if not encoding then fail(what, level, "'bits' must be 16, 24 or \"float\" (got %s)", tostring(bits)) end
+  if container == "flac" and encoding == "float" then
+    fail(what, level, "FLAC stores 16- or 24-bit samples; use .wav for float")
+  end
+  local normalize = opts.normalize
+  if normalize == false then normalize = "none" end
+  normalize = one_of(what, level + 1, "normalize", normalize, "peak")
+  if opts.gain ~= nil and normalize ~= "none" then
+    fail(what, level, "'gain' applies with normalize = \"none\" (normalisation sets the level)")
+  end
+  local fade_in, fade_out = 0.01, 0.01
+  if type(opts.fade) == "table" then
+    fade_in = non_negative(what, level + 1, "fade[1]", opts.fade[1] or opts.fade["in"])
+    fade_out = non_negative(what, level + 1, "fade[2]", opts.fade[2] or opts.fade.out)
+  elseif opts.fade ~= nil then
+    fade_in = non_negative(what, level + 1, "fade", opts.fade == false and 0 or opts.fade)
+    fade_out = fade_in
+  end
+  local highpass = opts.highpass
+  if highpass == nil then highpass = 0 end   -- the mean is removed anyway (dc)
+  if highpass == false then highpass = 0 end
+  non_negative(what, level + 1, "highpass", highpass)
+  if highpass >= rate / 2 then fail(what, level, "'highpass' must be below %g Hz", rate / 2) end
+  local interval = src.interval
+  local in_rate = 1000 / interval
+  local skip = non_negative(what, level + 1, "skip", opts.skip or 0)
+  local skip_n = math.floor(skip / interval + 0.5)
+  if skip_n > 2 ^ 53 then
+    fail(what, level, "'skip' = %g ms is %.4g samples of %g ms, more than can be counted", skip, skip_n,
+         interval)
+  end
+  skip_n = math.tointeger(skip_n)
+  if src.samples == 0 then fail(what, level, "%s: there is nothing to sonify", empty_source[src.kind]) end
+  if src.samples and skip_n >= src.samples then
+    fail(what, level, "'skip' = %g ms leaves nothing of %g ms", skip, src.samples * interval)
+  end
+  -- The selection is counted, and its channels and working memory checked,
+  -- before anything is built per signal (a CSV may have 10^6 columns).
+  local cand = src.candidates or select.candidates_of(src.cols)
+  local chosen = select.select(what, level + 1, opts, cand)
+  local n_in = #chosen
+  local layout = one_of(what, level + 1, "layout", opts.layout, n_in == 1 and "mono" or "stereo")
+  local n_out = layout == "mono" and 1 or layout == "stereo" and 2 or n_in
+  if n_out > max_channels[container] then
+    fail(what, level, "%s holds at most %d channels (this layout has %d); use .wav",
+         container:upper(), max_channels[container], n_out)
+  end
+  local fits, why = core.audio_check_memory {
+    mode = mode, normalize = normalize, rate = rate, in_rate = in_rate, speedup = k,
+    n_in = n_in, n_out = n_out, n_routes = layout == "stereo" and 2 * n_in or n_in,   -- at most
+  }
+  if not fits then fail(what, level, "%s", why) end
+  local inputs = {}
+  for i, ci in ipairs(chosen) do inputs[i] = cand.entry(ci) end
+  local routes, channels, pans, regions = pan.layout(what, level + 1, opts, inputs, layout, src.n_nodes)
+  local c = {
+    container = container, encoding = encoding, mode = mode, normalize = normalize,
+    quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,
+    in_rate = in_rate, speedup = k, n_in = #inputs, n_out = #channels, routes = routes,
+    skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
+    headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
+    gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
+    fade_in = fade_in, fade_out = fade_out, expected = src.samples, names = {},
+  }
+  for i, inp in ipairs(inputs) do c.names[i] = inp.name end
+  local warnings = {}
+  if mode == "mapping" then
+    c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
+    local pitch = opts.pitch or { 220, 880 }
+    if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
+    c.pitch_lo = positive(what, level + 1, "pitch[1]", pitch[1])
+    c.pitch_hi = positive(what, level + 1, "pitch[2]", pitch[2])
+    local carrier = opts.carrier
+    if carrier == nil then
+      carrier = {}
+      for i = 1, #inputs do   -- spread over two octaves from 220 Hz (440 Hz for one signal)
+        carrier[i] = #inputs == 1 and 440 or 220 * 4 ^ ((i - 1) / (#inputs - 1))
+      end
+    elseif type(carrier) == "number" then
+      positive(what, level + 1, "carrier", carrier)
+      local f = carrier
+      carrier = {}
+      for i = 1, #inputs do carrier[i] = f end
+    elseif type(carrier) ~= "table" or #carrier ~= #inputs then
+      fail(what, level, "'carrier' must be a frequency or one per signal (%d)", #inputs)
+    end
+    for i = 1, #inputs do
+      positive(what, level + 1, "carrier", carrier[i])
+      if carrier[i] >= rate / 2 then fail(what, level, "a carrier must be below %g Hz", rate / 2) end
+    end
+    c.carrier = carrier
+    local env = opts.envelope
+    if env == true then env = 2 end
+    if env ~= nil and env ~= false then
+      positive(what, level + 1, "envelope", env)
+      if env >= in_rate / 2 then
+        fail(what, level, "'envelope' must be below %g Hz (half the signal's sampling rate)", in_rate / 2)
+      end
+      c.envelope = env
+    end
+  else
+    for _, key in ipairs { "drive", "carrier", "pitch", "envelope" } do
+      if opts[key] ~= nil then fail(what, level, "'%s' applies to mode = \"mapping\"", key) end
+    end
+    -- The audio shows simulated frequencies up to rate / (2 k); a recording
+    -- decimated (sampling_dt > dt, no filter) below that rate has folded the
+    -- faster part of the simulation into what is heard.
+    local needed = rate / k
+    if in_rate < needed * (1 - 1e-9) then
+      local fix = string.format("record at sampling_dt <= %.4g ms, or stream the audio while " ..
+                                "integrating: run{ output = { audio = {...} } }", 1000 / needed)
+      if src.dt and interval > src.dt * (1 + 1e-9) then
+        warnings[#warnings + 1] = string.format(
+          "the recording (every %g ms, %g Hz) cannot carry what %g Hz audio at speed-up %g needs " ..
+          "(%g Hz of simulated signal): sampling_dt > dt decimated it without a filter, so " ..
+          "simulated activity above %g Hz has folded into it; %s", interval, in_rate, rate, k,
+          needed, in_rate / 2, fix)
+      elseif not src.dt then
+        warnings[#warnings + 1] = string.format(
+          "the recording's rate (%g Hz) is below what %g Hz audio at speed-up %g needs " ..
+          "(%g Hz): the audio has nothing above %g Hz, and if the run recorded at a " ..
+          "sampling_dt coarser than dt, faster activity has folded into it; %s", in_rate, rate,
+          k, needed, in_rate / 2 * k, fix)
+      end
+    end
+  end
+  local sidecar, sidecar_auto = opts.sidecar, opts.sidecar == nil or opts.sidecar == true
+  if sidecar_auto and outputs.is_stdout(path) then sidecar, sidecar_auto = false, false
+  elseif sidecar_auto then sidecar = sidecar_of(path)
+  elseif sidecar ~= false and type(sidecar) ~= "string" then
+    fail(what, level, "'sidecar' must be true, false or a path")
+  end
+  return c, { inputs = inputs, layout = layout, channels = channels, pans = pans,
+              regions = regions, warnings = warnings, sidecar = sidecar,
+              sidecar_auto = sidecar_auto, skip_ms = skip,
+              interval = interval, container = container, src = src }
+end
+
+return M

@@ -1,0 +1,130 @@
+--- Which signals a sonification takes: the candidate columns of a result, a
+-- run or a CSV (VAR.NODE names), and the choice among them by `variable` and
+-- `nodes` or by `column` (the library's globs, as for model.params:
+-- params.matcher).
+local check = require "neuromass._check"
+local matcher = require("neuromass.params").matcher
+local fail = require("neuromass.audio.check").fail
+
+local type, ipairs, table, tonumber, math = type, ipairs, table, tonumber, math
+
+local M = {}
+
+-- "VAR.NODE" -> "VAR", NODE (an integer); nil for other names.
+local function split_name(name)
+  local var, node = name:match("^(.+)%.(%d+)$")
+  if var then return var, math.tointeger(tonumber(node)) end
+end
+
+-- Candidate signals as select_inputs reads them: { n, get(k) -> name, var,
+-- node (var nil when the column is no VAR.NODE signal), entry(k) -> the
+-- input's table }.  From a list of { name, var, node, ... } entries:
+local function candidates_of(list)
+  return { n = #list, entry = function(k) return list[k] end,
+           get = function(k) local c = list[k]; return c.name, c.var, c.node end }
+end
+
+--- select.select(what, level, opts, cand): the signals chosen from the candidate
+-- columns `cand` (see candidates_of); returns the chosen candidates' indices, in order.  Nothing is built per
+-- candidate, so that a selection can be counted (and refused by its size)
+-- before its entries are made.
+function M.select(what, level, opts, cand)
+  local n, get = cand.n, cand.get
+  local out = {}
+  if opts.column ~= nil then
+    if opts.variable ~= nil or opts.nodes ~= nil then
+      fail(what, level, "give either 'column' or 'variable'/'nodes', not both")
+    end
+    local globs = type(opts.column) == "table" and opts.column or { opts.column }
+    local matches = {}
+    for i, g in ipairs(globs) do
+      if type(g) ~= "string" then fail(what, level, "'column' must be a glob such as 'x.*'") end
+      matches[i] = matcher(g)
+    end
+    for k = 1, n do
+      local name, var = get(k)
+      if var then
+        for _, match in ipairs(matches) do
+          if match(name) then out[#out + 1] = k; break end
+        end
+      end
+    end
+    if #out == 0 then
+      local names = {}
+      for k = 1, n do
+        local name, var = get(k)
+        if var then names[#names + 1] = name end
+        if #names > 6 then break end
+      end
+      fail(what, level, "no recorded column matches '%s' (columns: %s%s)", table.concat(globs, "', '"),
+           table.concat(names, ", ", 1, math.min(#names, 6)), #names > 6 and ", ..." or "")
+    end
+    return out
+  end
+  local vars, seen = {}, {}
+  for k = 1, n do
+    local _, v = get(k)
+    if v and not seen[v] then seen[v] = true; vars[#vars + 1] = v end
+  end
+  local var = opts.variable or vars[1]
+  if type(var) ~= "string" then fail(what, level, "'variable' must be a variable name") end
+  if not seen[var] then
+    fail(what, level, "'%s' was not recorded (recorded: %s)%s", var, table.concat(vars, ", "),
+         check.suggest(var, vars))
+  end
+  local nodes = opts.nodes
+  if nodes == nil then
+    for k = 1, n do
+      local _, v = get(k)
+      if v == var then out[#out + 1] = k end
+    end
+    return out
+  end
+  if math.type(nodes) == "integer" then nodes = { nodes } end
+  if type(nodes) ~= "table" or #nodes == 0 then
+    fail(what, level, "'nodes' must be a list of node indices (0-based)")
+  end
+  local wanted = {}
+  for _, i in ipairs(nodes) do
+    if math.type(i) ~= "integer" then fail(what, level, "'nodes' must be a list of node indices (0-based)") end
+    wanted[i] = false
+  end
+  for k = 1, n do
+    local _, v, node = get(k)
+    if v == var and wanted[node] == false then wanted[node] = k end
+  end
+  for _, i in ipairs(nodes) do
+    if not wanted[i] then fail(what, level, "node %d has no recorded '%s'", i, var) end
+    out[#out + 1] = wanted[i]
+  end
+  return out
+end
+
+-- Candidate columns of a result or CSV: { name, var, node, col } for VAR.NODE names.
+local function columns_of(names)
+  local cols = {}
+  for i, name in ipairs(names) do
+    local var, node = split_name(name)
+    if var and i > 1 then cols[#cols + 1] = { name = name, var = var, node = node, col = i - 1 } end
+  end
+  return cols
+end
+
+-- The candidates of a CSV (see candidates_of), read from its header one name
+-- at a time: nothing is built for the columns that are not chosen.
+local function csv_candidates(reader)
+  return {
+    n = reader:columns() - 1,
+    get = function(k) local name = reader:name(k); return name, split_name(name) end,
+    entry = function(k)
+      local name = reader:name(k)
+      local var, node = split_name(name)
+      return { name = name, var = var, node = node, col = k }
+    end,
+  }
+end
+
+M.candidates_of = candidates_of
+M.columns_of = columns_of
+M.csv_candidates = csv_candidates
+return M

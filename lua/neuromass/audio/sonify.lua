@@ -1,0 +1,140 @@
+--- The command `neuromass sonify RESULT.csv -o OUT [options]`: the options
+-- of res:write_audio as flags, the CSV streamed through the engine with every
+-- row's time checked against the grid of its first two rows.  The rows and
+-- the chosen columns are counted first, so that the length, the working
+-- memory and the disk space are checked before anything is written.
+local core = require "neuromass.core"
+local outputs = require "neuromass.outputs"
+local check = require "neuromass._check"
+local select = require "neuromass.audio.select"
+local write = require "neuromass.audio.write"
+local plan = require("neuromass.audio.plan").plan
+
+local error, ipairs, pairs, string, table, tostring, tonumber, math, pcall =
+      error, ipairs, pairs, string, table, tostring, tonumber, math, pcall
+
+local M = {}
+
+local cli_options = {
+  ["--column"] = "column", ["--variable"] = "variable", ["--nodes"] = "nodes",
+  ["--speedup"] = "speedup", ["--map"] = "map", ["--rate"] = "rate", ["--bits"] = "bits",
+  ["--layout"] = "layout", ["--pan"] = "pan", ["--regions"] = "regions", ["--skip"] = "skip",
+  ["--highpass"] = "highpass", ["--normalize"] = "normalize", ["--headroom"] = "headroom",
+  ["--gain"] = "gain", ["--fade"] = "fade", ["--quality"] = "quality", ["--mode"] = "mode",
+  ["--drive"] = "drive", ["--carrier"] = "carrier", ["--pitch"] = "pitch",
+  ["--envelope"] = "envelope", ["--sidecar"] = "sidecar",
+}
+local numeric = { speedup = true, rate = true, skip = true, highpass = true, headroom = true,
+                  gain = true, fade = true, envelope = true, carrier = true }
+
+local function cli_value(key, v)
+  if key == "map" or key == "pitch" then
+    local a, b = v:match("^([^:]+):([^:]+)$")
+    if not (tonumber(a) and tonumber(b)) then
+      error(string.format("--%s needs LOW:HIGH in Hz (e.g. 10:440), got '%s'", key, v), 0)
+    end
+    if key == "map" then return { from = tonumber(a), to = tonumber(b) } end
+    return { tonumber(a), tonumber(b) }
+  end
+  if key == "nodes" then
+    local list = {}
+    for item in v:gmatch("[^,]+") do
+      local i = math.tointeger(tonumber(item))
+      if not i then error("--nodes needs node indices such as 0,3,5, got '" .. v .. "'", 0) end
+      list[#list + 1] = i
+    end
+    return list
+  end
+  if key == "bits" then return v == "float" and "float" or tonumber(v) or v end
+  if key == "normalize" and v == "off" then return "none" end
+  if key == "highpass" and (v == "off" or v == "0") then return false end
+  if key == "sidecar" then
+    if v == "off" or v == "no" then return false end
+    return v
+  end
+  if numeric[key] then
+    local n = tonumber(v)
+    if not n then error(string.format("--%s needs a number, got '%s'", key, v), 0) end
+    return math.tointeger(n) or n
+  end
+  return v
+end
+
+--- sonify.run(argv): the command `neuromass sonify`; argv = the arguments after "sonify".
+-- Returns the lines to print (the host prints them unless --quiet).
+function M.run(argv)
+  local input, out, opts = nil, nil, {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "-o" or a == "--output" then
+      out = argv[i + 1]
+      if not out then error("-o needs a file name", 0) end
+      i = i + 2
+    elseif a == "--quiet" then     -- the host's (context.quiet)
+      i = i + 1
+    elseif cli_options[a] then
+      local v = argv[i + 1]
+      if v == nil then error(string.format("option '%s' needs a value", a), 0) end
+      opts[cli_options[a]] = cli_value(cli_options[a], v)
+      i = i + 2
+    elseif a:sub(1, 1) == "-" and #a > 1 then
+      local names = {}
+      for k in pairs(cli_options) do names[#names + 1] = k end
+      table.sort(names)
+      error(string.format("unknown option '%s'%s", a, check.suggest(a, names)), 0)
+    elseif not input then
+      input = a
+      i = i + 1
+    else
+      error(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", a), 0)
+    end
+  end
+  if not input then error("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav", 0) end
+  if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
+  local reader, err = core.csv_reader(input)
+  if not reader then error(err, 0) end
+  if reader:name(0) ~= "t" then
+    reader:close()
+    error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
+                        "expected 't')", input, tostring(reader:name(0))), 0)
+  end
+  -- the rows are counted first (one fast pass): the length, the skip and the
+  -- disk space are checked before anything is written
+  local rows, rerr = reader:count_rows()
+  if not rows then reader:close(); error(input .. ": " .. rerr, 0) end
+  local t, terr = reader:times(2)
+  if not t then reader:close(); error(input .. ": " .. terr, 0) end
+  if #t < 2 or not (t[2] > t[1]) then
+    reader:close()
+    error(string.format("'%s' needs at least two rows with increasing times", input), 0)
+  end
+  -- every row's time is checked against this grid while the file is fed
+  local interval = t[2] - t[1]
+  local function clean(e) return (tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")) end
+  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = select.csv_candidates(reader),
+                                                         interval = interval, samples = rows,
+                                                         kind = "csv", file = input })
+  if not ok then reader:close(); error(clean(c), 0) end
+  local cok, cerr = pcall(outputs.check, "sonify", 1, write.files("the output", out, out, p, 1),
+                          { { role = "the input CSV", path = input } })
+  if not cok then reader:close(); error(clean(cerr), 0) end
+  local w, werr = core.audio_writer(out, c)
+  if not w then reader:close(); error(werr, 0) end
+  local cols = {}
+  for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
+  reader:grid(interval)
+  local fed, ferr = w:feed_csv(reader, cols)
+  reader:close()
+  if not fed then w:close(); error(input .. ": " .. ferr, 0) end
+  local fok, rep = pcall(write.finish, "sonify", 1, w, out, c, p)
+  if not fok then error(clean(rep), 0) end
+  return {
+    string.format("%s: %.3f s, %d channel%s, %d Hz, %s; speed-up %g; %d signal%s from %s",
+                  out, rep.duration, rep.channels, rep.channels == 1 and "" or "s", rep.rate,
+                  c.container == "ogg" and "vorbis" or c.encoding, rep.speedup, c.n_in,
+                  c.n_in == 1 and "" or "s", input),
+  }
+end
+
+return M

@@ -1,0 +1,116 @@
+--- Writing a planned sonification: the engine's writer opened, then finished
+-- (rendered, the sidecar beside it, both renamed into place together, or kept
+-- as <stem>.partial.<ext> after a failed run), its warnings emitted.
+local core = require "neuromass.core"
+local outputs = require "neuromass.outputs"
+local sidecar_file = require "neuromass.audio.sidecar"
+local fail = require("neuromass.audio.check").fail
+local host = require("neuromass.context").get
+
+local error, ipairs, string, tostring, io, os, warn =
+      error, ipairs, string, tostring, io, os, warn
+
+local M = {}
+
+-- Under the executable warnings go to stderr (unless --quiet), as the run's
+-- own; in a plain Lua they go through warn() (off unless the user turns it on).
+-- Either way they are also returned in the report.
+local function emit_warnings(what, list)
+  local h = host()
+  if h and h.quiet then return end
+  for _, w in ipairs(list) do
+    if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n")
+    else warn(what .. ": " .. w) end
+  end
+end
+
+--- write.finish(what, level, writer, path, c, p[, partial, commit_also]) -> report.
+-- The file and its sidecar appear together or not at all: the audio is
+-- rendered under a temporary name, the sidecar written to a temporary name,
+-- then both renamed (a failed rename of the sidecar takes the audio back).
+-- `partial`: a failed run's frames, kept under <stem>.partial.<ext> instead.
+-- `commit_also` (optional): renames the call's other outputs into place last
+-- -> true | nil, message; when it fails the audio and sidecar are taken back.
+function M.finish(what, level, writer, path, c, p, partial, commit_also)
+  local rep, err = writer:render()
+  if not rep then writer:close(); fail(what, level, "%s", err) end
+  if rep.limited_db > 0.1 then
+    p.warnings[#p.warnings + 1] = string.format(
+      "the limiter lowered peaks by up to %.1f dB to stay within full scale (normalize = \"none\", " ..
+      "gain = %g): lower 'gain' or normalise", rep.limited_db, c.gain)
+  end
+  if rep.silent > 0 then
+    p.warnings[#p.warnings + 1] = string.format(
+      "%d of %d signals do not vary and are silent", rep.silent, c.n_in)
+  end
+  if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
+  local final, sidecar = path, p.sidecar
+  if partial then
+    final = outputs.partial_name(path)
+    sidecar = p.sidecar_auto and sidecar_file.name(final) or p.sidecar and outputs.partial_name(p.sidecar)
+  end
+  local side_tmp
+  if sidecar then
+    local serr
+    side_tmp, serr = sidecar_file.write(final, c, p, rep, partial, core.temp_name(sidecar))
+    if not side_tmp then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
+  end
+  local ok, cerr = writer:commit(final)
+  writer:close()
+  if not ok then
+    if side_tmp then os.remove(side_tmp) end
+    fail(what, level, "%s", cerr)
+  end
+  if side_tmp then
+    local renamed, rerr = os.rename(side_tmp, sidecar)
+    if not renamed then
+      os.remove(side_tmp)
+      os.remove(final)
+      fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, tostring(rerr), final)
+    end
+  end
+  if commit_also then
+    local done, aerr = commit_also()
+    if not done then
+      if sidecar then os.remove(sidecar) end
+      os.remove(final)
+      error(aerr .. " (so '" .. final .. "' was not kept either)", level + 1)
+    end
+  end
+  if not partial then emit_warnings(what, p.warnings) end
+  rep.path, rep.sidecar, rep.warnings = final, sidecar or nil, p.warnings
+  rep.speedup, rep.rate, rep.channels = c.speedup, c.rate, c.n_out
+  rep.duration = rep.frames / c.rate
+  return rep
+end
+
+--- audio.dry_report([path, c, p]) -> the report of an audio file that a dry
+-- run (`neuromass info`) planned and did not write: no frames, no warnings.
+function M.dry_report(path, c, p)
+  return { dry = true, path = path, sidecar = p and p.sidecar or nil, warnings = {}, frames = 0,
+           duration = 0, peak = 0, silent = 0, limited_db = 0, speedup = c and c.speedup,
+           rate = c and c.rate, channels = c and c.n_out }
+end
+
+--- write.open(what, level, path, c) -> the engine's writer for options c (plan.lua).
+function M.open(what, level, path, c)
+  local w, err = core.audio_writer(path, c)
+  if not w then fail(what, level, "%s", err) end
+  return w
+end
+
+
+--- write.files(role, path, full, p, level): the files of a plan: the audio at
+-- `full` and its sidecar (resolved like it),
+-- as outputs.check takes them.
+function M.files(what_role, path, full, p, level)
+  if p.sidecar_auto then p.sidecar = sidecar_file.name(full)
+  elseif p.sidecar then p.sidecar = outputs.resolve(p.sidecar, level + 1) end
+  local list = { { role = what_role, path = full, given = path } }
+  if p.sidecar then
+    list[2] = { role = (what_role or "the audio") .. "'s sidecar", path = p.sidecar }
+  end
+  return list
+end
+
+return M
