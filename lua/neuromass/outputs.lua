@@ -4,7 +4,9 @@
 -- write_csv, write_audio and its sidecar, sonify's file and sidecar) must be
 -- distinct files (compared by resolved absolute path, and by realpath when
 -- they or their directories exist), none may be the running script or an
--- input of the call, and each one's directory must exist and be writable.
+-- input of the call, each one's directory must exist and be writable, and an
+-- existing output must be a regular file (it is replaced by rename, which
+-- would put a regular file in place of a pipe, a device or a symlink).
 -- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
@@ -12,6 +14,12 @@ local paths = require "neuromass.paths"
 local error, ipairs, string, debug, type = error, ipairs, string, debug, type
 
 local M = {}
+
+-- What core.path_info's kind says a path is, in words.
+local KIND_NAMES = {
+  directory = "a directory", symlink = "a symbolic link", fifo = "a named pipe (FIFO)",
+  device = "a device", socket = "a socket", other = "a special file",
+}
 
 -- "role 'path'" (or "'path'" when the call has a single, unnamed output).
 local function named(o)
@@ -74,6 +82,12 @@ function M.check(what, level, outs, ins)
     end
     local info = core.path_info(o.path)
     if info.is_dir then fail("%s is a directory", named(o)) end
+    if info.kind and info.kind ~= "file" then
+      fail("%s is %s, not a regular file: writing it would replace the %s with a regular file " ..
+           "(use \"-\" for standard output, or the path of a regular file)", named(o),
+           KIND_NAMES[info.kind], info.kind == "symlink" and "link (not its target)"
+           or (KIND_NAMES[info.kind]:gsub("^an? ", "")))
+    end
     if not info.dir_exists then
       if info.dir_is_file then fail("%s: '%s' is not a directory", named(o), info.dir) end
       fail("%s: the directory '%s' does not exist", named(o), info.dir)

@@ -14,7 +14,7 @@
 **   reader:grid(interval), reader:close()
 **   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
-**   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, ... }
+**   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, kind, ... }
 **   core.partial_name(path) -> "dir/name.partial.ext", core.temp_name(path) ->
 **   "path.tmp-PID": the engine's names of an output file
 **
@@ -658,9 +658,11 @@ static int audio_read(lua_State *L)
 ** ------------------------------------------------------------------- */
 
 /* core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists,
-** dir_is_file, dir_writable, exists, is_dir }: absolute is lexical (from the working
+** dir_is_file, dir_writable, exists, is_dir, kind }: absolute is lexical (from the working
 ** directory, "." and ".." removed); real and dir_real are realpath() of the
-** file and of its directory when they exist. */
+** file and of its directory when they exist; kind is what the path itself is
+** (lstat: a symlink is not followed): "file", "directory", "symlink", "fifo",
+** "device", "socket", "other", or nil when nothing is there. */
 static int path_info(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
@@ -727,6 +729,13 @@ static int path_info(lua_State *L)
   lua_setfield(L, -2, "exists");
   lua_pushboolean(L, exists && S_ISDIR(st.st_mode));
   lua_setfield(L, -2, "is_dir");
+  if (lstat(path, &st) == 0) {
+    mode_t m = st.st_mode;
+    lua_pushstring(L, S_ISREG(m) ? "file" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symlink"
+                      : S_ISFIFO(m) ? "fifo" : (S_ISCHR(m) || S_ISBLK(m)) ? "device"
+                      : S_ISSOCK(m) ? "socket" : "other");
+    lua_setfield(L, -2, "kind");
+  }
   char *real = exists ? realpath(path, NULL) : NULL;
   if (real) {
     lua_pushstring(L, real);

@@ -1,0 +1,129 @@
+-- outputs_spec.lua: the output preflight (lua/neuromass/outputs.lua) refuses an
+-- existing output path that is not a regular file -- a named pipe, a symlink,
+-- a device -- before anything is written: the atomic write (temp file +
+-- rename) would put a regular file in its place.  Every special file here is
+-- made inside a scratch directory; no system file is ever an output path.
+local nm = require "neuromass"
+local h = require "helpers"
+local q = h.q
+
+local function err_of(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+-- What `path` itself is (not followed), as stat(1) says it.
+local function kind(path)
+  local _, out = h.sh("stat -c %F " .. q(path))
+  return (out:gsub("%s+$", ""))
+end
+
+local function read(path)
+  local f = assert(io.open(path))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function model()
+  return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
+end
+
+describe("output paths that are not regular files", function()
+  local dir
+  before_each(function()
+    dir = h.scratch()
+    assert.are.equal(0, (h.sh("mkfifo " .. q(dir .. "/fifo.csv") .. " && mkdir " .. q(dir .. "/real") ..
+                              " && echo old > " .. q(dir .. "/real/target.csv") ..
+                              " && ln -s real/target.csv " .. q(dir .. "/link.csv"))))
+  end)
+  after_each(h.remove_scratch)
+
+  -- the fifo and the symlink are still what they were, and the link's target is untouched
+  local function untouched()
+    assert.are.equal("fifo", kind(dir .. "/fifo.csv"))
+    assert.are.equal("symbolic link", kind(dir .. "/link.csv"))
+    assert.are.equal("old\n", read(dir .. "/real/target.csv"))
+  end
+
+  it("write_csv refuses a named pipe and a symlink at the user's line, naming what they are", function()
+    local res = model():run { duration = 10, record = "x" }
+    local msg = err_of(function() res:write_csv(dir .. "/fifo.csv") end)
+    assert.matches("outputs_spec%.lua:%d+: write_csv: '.*/fifo%.csv' is a named pipe %(FIFO%), not a " ..
+                   "regular file: .*use \"%-\" for standard output, or the path of a regular file", msg)
+    msg = err_of(function() res:write_csv(dir .. "/link.csv") end)
+    assert.matches("outputs_spec%.lua:%d+: write_csv: '.*/link%.csv' is a symbolic link, not a regular " ..
+                   "file: writing it would replace the link %(not its target%)", msg)
+    untouched()
+    res:write_csv(dir .. "/real/target.csv")     -- a regular file is still replaced
+    assert.are.equal(100, h.read_csv(dir .. "/real/target.csv").rows)
+  end)
+
+  it("run's output.csv, output.audio and the audio's sidecar are refused before the run", function()
+    assert.are.equal(0, (h.sh("cd " .. q(dir) .. " && mkfifo fifo.wav && ln -s real/target.csv link.wav")))
+    local m = model()
+    local msg = err_of(function() m:run { duration = 10, record = "x", output = { csv = dir .. "/fifo.csv" } } end)
+    assert.matches("outputs_spec%.lua:%d+: run: output%.csv '.*/fifo%.csv' is a named pipe", msg)
+    msg = err_of(function()
+      m:run { duration = 10, record = "x", output = { audio = { path = dir .. "/link.wav" } } }
+    end)
+    assert.matches("outputs_spec%.lua:%d+: run: output%.audio '.*/link%.wav' is a symbolic link", msg)
+    msg = err_of(function()
+      m:run { duration = 10, record = "x",
+              output = { audio = { path = dir .. "/a.wav", sidecar = dir .. "/link.csv" } } }
+    end)
+    assert.matches("run: output%.audio's sidecar '.*/link%.csv' is a symbolic link", msg)
+    -- the automatic sidecar (<audio>.json) too
+    assert.are.equal(0, (h.sh("ln -s real/target.csv " .. q(dir .. "/b.wav.json"))))
+    msg = err_of(function() m:run { duration = 10, record = "x", output = { audio = dir .. "/b.wav" } } end)
+    assert.matches("run: output%.audio's sidecar '.*/b%.wav%.json' is a symbolic link", msg)
+    local res = m:run { duration = 10, record = "x" }
+    msg = err_of(function() res:write_audio(dir .. "/fifo.wav") end)
+    assert.matches("outputs_spec%.lua:%d+: write_audio: '.*/fifo%.wav' is a named pipe", msg)
+    untouched()
+    assert.are.equal("fifo", kind(dir .. "/fifo.wav"))
+    assert.are.equal("symbolic link", kind(dir .. "/link.wav"))
+    assert.is_nil(io.open(dir .. "/a.wav"))
+    assert.is_nil(io.open(dir .. "/b.wav"))
+  end)
+
+  it("the command line's --out and sonify -o go through the same check", function()
+    local script = dir .. "/p.lua"
+    h.write(script, "local nm = require 'neuromass'\n" ..
+            "local m = nm.models.fhn.native { Cmat = {{0,1},{1,0}}, Dmat = {{0,10},{10,0}} }\n" ..
+            "m:run { duration = 10, record = 'x' }:write_csv(arg[1])\n")
+    local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " fifo.csv --out " .. q(dir))
+    assert.are_not.equal(0, status)
+    assert.matches("p%.lua:3: write_csv: 'fifo%.csv' is a named pipe", err)
+    status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " link.csv --out " .. q(dir))
+    assert.are_not.equal(0, status)
+    assert.matches("p%.lua:3: write_csv: 'link%.csv' is a symbolic link", err)
+    model():run { duration = 10, record = "x" }:write_csv(dir .. "/in.csv")
+    assert.are.equal(0, (h.sh("mkfifo " .. q(dir .. "/fifo.wav"))))
+    status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/in.csv") .. " -o " .. q(dir .. "/fifo.wav"))
+    assert.are_not.equal(0, status)
+    assert.matches("sonify: the output '.*/fifo%.wav' is a named pipe", err)
+    assert.are.equal("fifo", kind(dir .. "/fifo.wav"))
+    untouched()
+    -- "-" (standard output) stays allowed
+    local out
+    status, out = h.sh(q(h.exe) .. " run " .. q(script) .. " -")
+    assert.are.equal(0, status)
+    assert.matches("^t,", out)
+  end)
+
+  it("refuses a character device (made with mknod when running as root)", function()
+    local _, uid = h.sh("id -u")
+    if uid:gsub("%s+$", "") ~= "0" then
+      pending("mknod needs root")
+      return
+    end
+    local dev = dir .. "/null.csv"
+    assert.are.equal(0, (h.sh("mknod " .. q(dev) .. " c 1 3")))
+    local res = model():run { duration = 10, record = "x" }
+    local msg = err_of(function() res:write_csv(dev) end)
+    assert.matches("outputs_spec%.lua:%d+: write_csv: '.*/null%.csv' is a device, not a regular file", msg)
+    assert.are.equal("character special file", kind(dev))
+  end)
+end)
