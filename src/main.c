@@ -5,8 +5,9 @@
 ** the user's script in protected mode, reporting errors as "neuromass: file:line: ...".
 ** SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the script (a run between two
 ** steps, keeping its complete rows as <stem>.partial.<ext>; Lua code at the
-** user's next line); so does SIGPIPE, a closed standard output (`| head`).
-** The exit status is then 128 + the signal's number.
+** user's next line, again after a pcall that caught it: nmL_stop_script);
+** so does SIGPIPE, a closed standard output (`| head`).  The exit status is
+** then 128 + the signal's number, even if the script went on to its end.
 */
 #include <errno.h>
 #include <limits.h>
@@ -42,8 +43,8 @@ static const char usage[] =
   "\n"
   "SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT stop the script (a run between\n"
   "two steps): its outputs are not written under their names, the complete rows\n"
-  "and frames are kept as NAME.partial.EXT, and the exit status is 128 + the\n"
-  "signal number.  A closed standard output (SIGPIPE, e.g. '| head') stops it\n"
+  "and frames are kept as NAME.partial.EXT, a pcall in the script cannot catch\n"
+  "it, and the exit status is 128 + the signal number.  A closed standard output (SIGPIPE, e.g. '| head') stops it\n"
   "the same way (exit status 141).  os.exit during a run stops the run as an\n"
   "error (exit status 1), keeping its complete rows.\n"
   "\n"
@@ -508,16 +509,17 @@ int main(int argc, char **argv)
     fprintf(stderr, PROGNAME ": cannot create state: not enough memory\n");
     return EXIT_FAILURE;
   }
-  nmL_set_stop_state(L);
+  nmL_stop_script(L);
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
   int ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
-  nmL_set_stop_state(NULL);
+  nmL_stop_script(NULL);
   lua_close(L);
+  /* A stop signal stops the script even if the script caught the error. */
   int signo = nmL_stop_signal();
-  if (!ok && signo) return 128 + signo;
+  if (signo) return 128 + signo;
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

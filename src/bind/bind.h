@@ -94,7 +94,8 @@ void nmL_callback_error(lua_State *L);
 ** from the registry's "neuromass.libsrc", "@<dir>/"), e.g. in a busy loop of
 ** the script or of a slow mass's derivatives.
 ** nmL_stop_signal() is the last signal recorded, 0 if none (even when a piece
-** of work that reported it let the next one run: see nmL_stop_begin). */
+** of work that reported it let the next one run: see nmL_stop_begin and
+** nmL_stop_script). */
 #define NM_N_STOP_SIGNALS 5
 void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[NM_N_STOP_SIGNALS]);
 void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS]);
@@ -106,14 +107,22 @@ int nmL_stop_signal(void);
 int nmL_where_user(lua_State *L, int level);
 /* The Lua state (thread) a stop signal interrupts; returns the previous one. */
 lua_State *nmL_set_stop_state(lua_State *L);
+/* The host: a stop signal stops the whole script running on L.  It is then
+** never forgotten (a later run fails at once as interrupted), and its hook
+** stays set once it has raised or a run has reported it, raising again in the
+** next user code that runs: a pcall that catches the stop cannot go on (the
+** library's own code still runs, e.g. to clean up).  NULL ends it and drops
+** the hook. */
+void nmL_stop_script(lua_State *L);
 /* The flag nmL_note_stop_signal sets (for an engine's `interrupt` option). */
 volatile sig_atomic_t *nmL_stop_flag(void);
 /* Around a stoppable piece of C work on thread L (a run, a writer): the stop
 ** signals are caught meanwhile and interrupt L; a signal noted before it
 ** (and not yet reported) stops it at once, one that an earlier piece of work
-** reported is forgotten.  nmL_stop_end after it, with `reported` when the
-** work failed as interrupted (the hook is then dropped: the caller may catch
-** that failure and go on). */
+** reported is forgotten (unless under nmL_stop_script).  nmL_stop_end after
+** it, with `reported` when the work failed as interrupted (the hook is then
+** dropped: the caller may catch that failure and go on; under
+** nmL_stop_script it is set again instead). */
 typedef struct {
   struct sigaction old[NM_N_STOP_SIGNALS];
   lua_State *state;

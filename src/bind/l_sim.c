@@ -44,6 +44,7 @@ typedef struct {
 static volatile sig_atomic_t stop_signal;      /* stops the work in progress */
 static volatile sig_atomic_t noted_signal;     /* the last one noted, for the exit status */
 static lua_State *volatile stop_state;
+static int stops_script;                       /* set by nmL_stop_script */
 static const int stop_signals[NM_N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 static int runs_in_progress;
 
@@ -78,16 +79,19 @@ int nmL_where_user(lua_State *L, int level)
 
 
 /* Raises the stop at the user's line.  When the innermost Lua function is
-** the library's, tries again a little later: the library then sees the
-** flag, or returns to the user. */
+** the library's, tries again a little later (at its next call or return, or
+** 1000 instructions on): the library then sees the flag, or returns to the
+** user.  Under nmL_stop_script the hook stays set after raising: it raises
+** again in whatever user code runs next (a pcall that caught the stop). */
+#define STOP_LATER (LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT)
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
   (void)ar;
   if (!nmL_where_user(L, 0)) {
-    lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000);
+    lua_sethook(L, stop_hook, STOP_LATER, 1000);
     return;
   }
-  lua_sethook(L, NULL, 0, 0);
+  if (!stops_script) lua_sethook(L, NULL, 0, 0);
   lua_pushfstring(L, "interrupted by %s", nmL_signal_name(noted_signal));
   lua_concat(L, 2);
   lua_error(L);
@@ -113,6 +117,14 @@ lua_State *nmL_set_stop_state(lua_State *L)
   lua_State *old = stop_state;
   stop_state = L;
   return old;
+}
+
+
+void nmL_stop_script(lua_State *L)
+{
+  stops_script = L != NULL;
+  if (!L && stop_state) lua_sethook(stop_state, NULL, 0, 0);
+  nmL_set_stop_state(L);
 }
 
 
@@ -157,7 +169,7 @@ volatile sig_atomic_t *nmL_stop_flag(void)
 
 void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc)
 {
-  if (stop_reported) stop_signal = 0;
+  if (stop_reported && !stops_script) stop_signal = 0;
   stop_reported = 0;
   nmL_catch_stop_signals(nmL_note_stop_signal, sc->old);
   sc->state = nmL_set_stop_state(L);
@@ -171,6 +183,12 @@ void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported)
   if (reported) {
     stop_reported = 1;
     lua_sethook(L, NULL, 0, 0);
+    if (stops_script) {
+      /* The failure goes on through the library (it cleans up) to the user's
+      ** code, which the hook then stops, on this thread or the stop state. */
+      lua_sethook(L, stop_hook, STOP_LATER, 1000);
+      if (sc->state) lua_sethook(sc->state, stop_hook, STOP_LATER, 1000);
+    }
   }
 }
 

@@ -206,3 +206,38 @@ nm.model(nm.node { masses = { M() } }):run { duration = 1e5, dt = 0.1, output = 
                    "kept what was done in '[^']*s%.partial%.csv'\n$", err)
   end)
 end)
+
+describe("a stop signal the script catches with pcall", function()
+  it("SIGINT in a pcall'd run of a sweep stops the script: exit 130, the interrupted run's " ..
+     "rows kept, the later points not run, at the user's line", function()
+    local status, err, left, dir = stop_script([[
+local nm = require "neuromass"
+for k = 1, 3 do   -- a parameter sweep that skips failing points
+  local m = nm.models.fhn.native { K_gl = 0.1 * k }
+  local ok, e = pcall(m.run, m, { duration = 2e7, sampling_dt = 0.1, output = { csv = "sweep" .. k .. ".csv" } })
+  if not ok then io.stderr:write("point ", k, " failed: ", tostring(e), "\n") end
+end
+io.open("done", "w"):close()
+]], [=[[ "$(cat sweep1.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 200000 ]]=], "INT")
+    local rows = #left == 1 and complete_rows(dir .. "/sweep1.partial.csv")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(130, status)
+    assert.are.same({ "sweep1.partial.csv" }, left)    -- no sweep2, sweep3, done
+    assert.is_true(rows > 1000)
+    assert.matches("^neuromass: s%.lua:4: interrupted by SIGINT\n$", err)
+  end)
+
+  it("SIGINT in a busy loop under pcall: the code after the pcall does not run, exit 130",
+     function()
+    local status, err, left, dir = stop_script([[
+io.open("started", "w"):close()
+local ok = pcall(function() while true do end end)
+io.open("after " .. tostring(ok), "w"):close()
+while true do end
+]], "{ [ -e started ] && sleep 0.3; }", "INT")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(130, status)
+    assert.are.same({ "started" }, left)
+    assert.matches("^neuromass: s%.lua:2: interrupted by SIGINT\n$", err)
+  end)
+end)
