@@ -180,6 +180,32 @@ function Network:delay_matrix()
          zeros(#self.nodes)
 end
 
+--- The delay matrix (ms) model.params gives: the delays table itself, or,
+-- with lengths, a view of lengths / signal_speed whose entries cannot be set
+-- (such an edit would be lost): an error at the user's line says to edit the
+-- lengths or set the delays whole.
+function Network:delays_for_user()
+  if not self.lengths then return self:delay_matrix() end
+  local net, n, L, speed = self, #self.nodes, self.lengths, self.signal_speed
+  local function refuse(at, v)
+    error(string.format("network '%s': delays%s cannot be set to %s: the delays are lengths / " ..
+                        "signal_speed (ms); edit lengths%s (mm), or set the delays whole",
+                        net.label, at, check.show(v), at), 2)
+  end
+  local rows = {}
+  for i = 1, n do
+    rows[i] = setmetatable({}, {
+      __index = function(_, j)
+        local l = type(L[i]) == "table" and L[i][j]
+        return type(l) == "number" and l / speed or l
+      end,
+      __len = function() return n end,
+      __newindex = function(_, j, v) refuse(string.format("[%d][%s]", i, check.show(j)), v) end })
+  end
+  return setmetatable({}, { __index = rows, __len = function() return n end,
+                            __newindex = function(_, i, v) refuse("[" .. check.show(i) .. "]", v) end })
+end
+
 -- ---------------------------------------------------------------------
 -- The object handed to a `sync` function
 -- ---------------------------------------------------------------------

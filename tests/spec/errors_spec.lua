@@ -363,6 +363,10 @@ local cases = {
   { "a NaN edited into a native model's Cmat after a run",
     "local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } } }\nm:run { duration = 1 }\n" ..
     "m.params.Cmat[1][2] = 0/0\nm:run { duration = 1 }", "Cmat[1][2]", "nan" },
+  { "delays derived from lengths edited in place through model.params",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "lengths = { { 0, 1 }, { 1, 0 } }, signal_speed = 1, sync = sync_x })\nm.params['Net.delays'][1][2] = 5",
+    "delays[1][2] cannot be set to 5", "edit lengths[1][2]" },
 }
 
 -- The cases run through the executable as well (by their description).

@@ -91,3 +91,20 @@ describe("a node's local connectivity edited in place", function()
     assert.is_truthy(err:find("connectivity[1][2] must be a finite number, got inf", 1, true), err)
   end)
 end)
+
+describe("a network's delays from lengths, through model.params", function()
+  it("read lengths / signal_speed, follow an edit of the lengths and refuse one of their own", function()
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    local L = { { 0, 1 }, { 2, 0 } }
+    local m = nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                                    connectivity = { { 0, 1 }, { 1, 0 } }, lengths = L, signal_speed = 2,
+                                    sync = function(net) return { network_x = net:additive("x") } end })
+    local d = m.params["Net.delays"]
+    assert.are.same({ 0.5, 1.0 }, { d[1][2], d[2][1] })
+    L[1][2] = 8
+    assert.are.equal(4.0, d[1][2])
+    assert.has_error(function() d[2][1] = 3 end)
+    assert.are.equal(1.0, d[2][1])
+  end)
+end)
