@@ -133,7 +133,7 @@ local function register_names(self, opts)
       function() return net.connectivity end,
       function(v, level) net.connectivity = check.matrix(v, n, "connectivity", level + 1) end)
     structural(flat and "delays" or (net.label .. ".delays"),
-      function() return net:delay_matrix() end,
+      function() return net:delays_for_user() end,
       function(v, level)
         net.fixed_delays, net.lengths = check.matrix(v, n, "delays", level + 1, true), nil
       end)

@@ -97,30 +97,33 @@ function M.network(def)
   return self
 end
 
---- Checks the network's matrices again, at the user's line: they are the
--- user's tables, which may have been edited since nm.network (connectivity,
--- lengths or delays, and each node's local delays).  Called by nm.model and
--- before every build of the engine model.
-function Network:check_matrices(level)
+-- The user's matrices of the network, each { matrix, name, size, nonneg }: a
+-- model builder's sources first (self.sources(), e.g. a native model's Cmat
+-- and Dmat, from which self.derive() makes connectivity and delays), then
+-- connectivity, lengths or delays, and each node's local connectivity and
+-- delays (only these when `own`).
+local function user_matrices(self, own)
   local n, what = #self.nodes, "network '" .. self.label .. "': "
-  check.matrix(self.connectivity, n, what .. "connectivity", level + 1)
-  if self.lengths then check.matrix(self.lengths, n, what .. "lengths", level + 1, true) end
-  if self.fixed_delays then check.matrix(self.fixed_delays, n, what .. "delays", level + 1, true) end
+  local list = not own and self.sources and self.sources() or {}
+  list[#list + 1] = { self.connectivity, what .. "connectivity", n }
+  if self.lengths then list[#list + 1] = { self.lengths, what .. "lengths", n, true } end
+  if self.fixed_delays then list[#list + 1] = { self.fixed_delays, what .. "delays", n, true } end
   for _, nd in ipairs(self.nodes) do
-    if nd.delays then check.matrix(nd.delays, #nd.masses, "node '" .. nd.label .. "': delays", level + 1, true) end
+    local m, nw = #nd.masses, "node '" .. nd.label .. "': "
+    if nd.connectivity then list[#list + 1] = { nd.connectivity, nw .. "connectivity", m } end
+    if nd.delays then list[#list + 1] = { nd.delays, nw .. "delays", m, true } end
   end
+  return list
 end
 
--- Calls f(row) for each row of the user's matrices (connectivity, lengths,
--- delays, nodes' local delays) packed as doubles (8 bytes an entry, half a
--- Lua table's), or false for a row that is no longer n numbers; stops when
--- f returns false (and then returns false).
-local function each_packed_row(self, f)
-  local mats = { self.connectivity, self.lengths or false, self.fixed_delays or false }
-  for _, nd in ipairs(self.nodes) do mats[#mats + 1] = nd.delays or false end
-  for _, m in ipairs(mats) do
-    local fmt = m and "<" .. string.rep("d", #m)
-    for i = 1, m and #m or 0 do
+-- Calls f(row) for each row of `list` (user_matrices) packed as doubles (8
+-- bytes an entry, half a Lua table's), or false for a row that is no longer
+-- n numbers; stops when f returns false (and then returns false).
+local function each_packed_row(list, f)
+  for _, e in ipairs(list) do
+    local m = e[1]
+    local fmt = "<" .. string.rep("d", #m)
+    for i = 1, #m do
       local row, ok, packed = m[i], false, false
       if type(row) == "table" then ok, packed = pcall(string.pack, fmt, table.unpack(row, 1, #m)) end
       if f(ok and packed) == false then return false end
@@ -129,19 +132,45 @@ local function each_packed_row(self, f)
   return true
 end
 
+local function pack_rows(list)
+  local rows = {}
+  each_packed_row(list, function(r) rows[#rows + 1] = r end)
+  return rows
+end
+
+local function same_rows(list, snap)
+  local k = 0
+  return each_packed_row(list, function(r) k = k + 1; return r == snap[k] end) and k == #snap
+end
+
+--- Checks the network's matrices again, at the user's line: they are the
+-- user's tables, which may have been edited in place since they were given
+-- (connectivity, lengths or delays, each node's local connectivity and
+-- delays, and a model builder's sources, from which connectivity and delays
+-- are derived again when they changed).  Called by nm.model and before every
+-- build of the engine model.
+function Network:check_matrices(level)
+  if self.sources then
+    local src = self.sources()
+    for _, e in ipairs(src) do check.matrix(e[1], e[3], e[2], level + 1, e[4]) end
+    if not (self.derived_from and same_rows(src, self.derived_from)) then
+      self.derive()
+      self.derived_from = pack_rows(src)
+    end
+  end
+  for _, e in ipairs(user_matrices(self, true)) do check.matrix(e[1], e[3], e[2], level + 1, e[4]) end
+end
+
 --- A copy of the network's matrices, for same_matrices (taken when the
 -- engine model is built, after check_matrices).
 function Network:snapshot()
-  local rows = {}
-  each_packed_row(self, function(r) rows[#rows + 1] = r end)
-  return rows
+  return pack_rows(user_matrices(self))
 end
 
 --- Whether the matrices still hold the values of `snap` (Network:snapshot):
 -- an edit of the user's tables after a build must rebuild the coupling.
 function Network:same_matrices(snap)
-  local k = 0
-  return each_packed_row(self, function(r) k = k + 1; return r == snap[k] end) and k == #snap
+  return same_rows(user_matrices(self), snap)
 end
 
 --- The delay matrix in ms (lengths / signal_speed, or the fixed delays).
@@ -149,6 +178,32 @@ function Network:delay_matrix()
   return self.fixed_delays or
          (self.lengths and M.delays_from_lengths(self.lengths, self.signal_speed)) or
          zeros(#self.nodes)
+end
+
+--- The delay matrix (ms) model.params gives: the delays table itself, or,
+-- with lengths, a view of lengths / signal_speed whose entries cannot be set
+-- (such an edit would be lost): an error at the user's line says to edit the
+-- lengths or set the delays whole.
+function Network:delays_for_user()
+  if not self.lengths then return self:delay_matrix() end
+  local net, n, L, speed = self, #self.nodes, self.lengths, self.signal_speed
+  local function refuse(at, v)
+    error(string.format("network '%s': delays%s cannot be set to %s: the delays are lengths / " ..
+                        "signal_speed (ms); edit lengths%s (mm), or set the delays whole",
+                        net.label, at, check.show(v), at), 2)
+  end
+  local rows = {}
+  for i = 1, n do
+    rows[i] = setmetatable({}, {
+      __index = function(_, j)
+        local l = type(L[i]) == "table" and L[i][j]
+        return type(l) == "number" and l / speed or l
+      end,
+      __len = function() return n end,
+      __newindex = function(_, j, v) refuse(string.format("[%d][%s]", i, check.show(j)), v) end })
+  end
+  return setmetatable({}, { __index = rows, __len = function() return n end,
+                            __newindex = function(_, i, v) refuse("[" .. check.show(i) .. "]", v) end })
 end
 
 -- ---------------------------------------------------------------------

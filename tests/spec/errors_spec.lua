@@ -360,13 +360,21 @@ local cases = {
     "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.model(nm.network { nodes = nm.replicate(node, 2), " ..
     "connectivity = C, sync = sync_x })\nm:run { duration = 1 }\nC[2][1] = {}\nm:run { duration = 1, dt = 0.05 }",
     "connectivity[2][1]", "table" },
+  { "a NaN edited into a native model's Cmat after a run",
+    "local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } } }\nm:run { duration = 1 }\n" ..
+    "m.params.Cmat[1][2] = 0/0\nm:run { duration = 1 }", "Cmat[1][2]", "nan" },
+  { "delays derived from lengths edited in place through model.params",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "lengths = { { 0, 1 }, { 1, 0 } }, signal_speed = 1, sync = sync_x })\nm.params['Net.delays'][1][2] = 5",
+    "delays[1][2] cannot be set to 5", "edit lengths[1][2]" },
 }
 
 -- The cases run through the executable as well (by their description).
 local through_exe = { ["math.sin on a symbol"] = true, ["a slow mass raising a table"] = true,
                       ["native: signalV NaN"] = true, ["a rule for an undeclared input"] = true,
                       ["reading an unknown parameter"] = true,
-                      ["a NaN delay edited in after nm.model, before the run"] = true }
+                      ["a NaN delay edited in after nm.model, before the run"] = true,
+                      ["a NaN edited into a native model's Cmat after a run"] = true }
 
 local function run_case(code)
   local src = preamble .. code .. "\n"

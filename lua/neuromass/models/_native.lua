@@ -107,7 +107,10 @@ function M.build(spec, args, level)
   end
   local nodes = {}
   for i = 1, N do nodes[i] = spec.node(i - 1) end
-  local state = { C = Cmat and copy_matrix(Cmat) or zeros(N), D = Dmat, V = signalV }
+  -- Cmat and Dmat are the user's tables: an edit in place (m.params.Cmat[1][2] = 0,
+  -- or of the table given here) is checked and used at the next run (the network's
+  -- sources, from which it derives connectivity and delays: Network:check_matrices).
+  local state = { C = Cmat or zeros(N), D = Dmat, V = signalV }
   -- Model-specific structural values (ALN's local delays de, di), read by spec.sync.
   local cfg = {}
   for k, v in pairs(spec.structural or {}) do cfg[k] = v end
@@ -118,6 +121,10 @@ function M.build(spec, args, level)
   }
   local function restructure()
     net.connectivity, net.fixed_delays, net.lengths = copy_matrix(state.C, true), delays_of(state), nil
+  end
+  net.derive = restructure
+  net.sources = function()
+    return { { state.C, what .. "Cmat", N }, { state.D, what .. "Dmat", N, true } }
   end
   local structural = {}
   for k in pairs(cfg) do

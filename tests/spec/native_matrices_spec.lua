@@ -1,0 +1,110 @@
+-- The matrices of a native model (Cmat, Dmat) and of a network are the user's
+-- tables: an edit in place, through model.params or of the table given, is
+-- used at the next run and checked there, as for nm.network (issue 9).
+local nm = require "neuromass"
+
+local function last(model, var, duration)
+  local r = model:run { duration = duration or 50 }
+  local v = r:get(var or r.variables[1], 0)
+  return v[#v]
+end
+
+local function C0() return { { 0, 1 }, { 1, 0 } } end
+local function D0() return { { 0, 10 }, { 10, 0 } } end
+
+for _, case in ipairs { { "fhn", "x", { K_gl = 0.6 } }, { "hopf", "x", {} } } do
+  local name, var, extra = case[1], case[2], case[3]
+  local function native(C, D)
+    local args = { Cmat = C, Dmat = D }
+    for k, v in pairs(extra) do args[k] = v end
+    return nm.models[name].native(args)
+  end
+  describe(name .. ".native: matrices edited in place", function()
+    local edited_C, unedited
+    setup(function()
+      edited_C = last(native({ { 0, 0 }, { 1, 0 } }, D0()), var)
+      unedited = last(native(C0(), D0()), var)
+      assert.is_not.equal(edited_C, unedited)   -- the edit matters
+    end)
+    it("an edit of m.params.Cmat[i][j] after a run is used at the next run", function()
+      local m = native(C0(), D0())
+      assert.are.equal(unedited, last(m, var))
+      m.params.Cmat[1][2] = 0
+      assert.are.equal(0, m.params.Cmat[1][2])
+      assert.are.equal(edited_C, last(m, var))
+    end)
+    it("an edit of the table given as Cmat is used at the next run", function()
+      local C = C0()
+      local m = native(C, D0())
+      C[1][2] = 0
+      assert.are.equal(edited_C, last(m, var))
+    end)
+    it("an edit of m.params.Dmat[i][j] changes the delays", function()
+      local want = last(native(C0(), { { 0, 10 }, { 50, 0 } }), var)
+      assert.is_not.equal(unedited, want)
+      local m = native(C0(), D0())
+      last(m, var)
+      m.params.Dmat[2][1] = 50
+      assert.are.equal(want, last(m, var))
+    end)
+    it("a NaN edited into Cmat is refused at the run's line, naming [i][j] and the value", function()
+      local m = native(C0(), D0())
+      m.params.Cmat[1][2] = 0 / 0
+      local ok, err = pcall(function() m:run { duration = 1 } end)   -- line of the run
+      assert.is_false(ok)
+      assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 2) .. ":",
+                                1, true), err)
+      assert.is_truthy(err:find("Cmat[1][2] must be a finite number, got nan", 1, true), err)
+    end)
+    it("a negative length edited into the table given as Dmat is refused at the run", function()
+      local D = D0()
+      local m = native(C0(), D)
+      D[2][1] = -3
+      local ok, err = pcall(function() m:run { duration = 1 } end)
+      assert.is_false(ok)
+      assert.is_truthy(err:find("Dmat[2][1] must not be negative, got -3", 1, true), err)
+    end)
+  end)
+end
+
+describe("a node's local connectivity edited in place", function()
+  local function model(L) return nm.model(nm.models.wc.node { connectivity = L }) end
+  local function exc(m)
+    local v = m:run { duration = 50 }:get("q_mean_EXC")
+    return v[#v]
+  end
+  it("is used at the next run (a wc node)", function()
+    local want = exc(model({ { 16, 12 }, { 15, 9 } }))
+    local L = { { 16, 12 }, { 15, 3 } }
+    local m = model(L)
+    assert.is_not.equal(want, exc(m))
+    L[2][2] = 9
+    assert.are.equal(want, exc(m))
+  end)
+  it("is checked at the next run", function()
+    local L = { { 16, 12 }, { 15, 3 } }
+    local m = model(L)
+    exc(m)
+    L[1][2] = 1 / 0
+    local ok, err = pcall(function() m:run { duration = 1 } end)
+    assert.is_false(ok)
+    assert.is_truthy(err:find("connectivity[1][2] must be a finite number, got inf", 1, true), err)
+  end)
+end)
+
+describe("a network's delays from lengths, through model.params", function()
+  it("read lengths / signal_speed, follow an edit of the lengths and refuse one of their own", function()
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    local L = { { 0, 1 }, { 2, 0 } }
+    local m = nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                                    connectivity = { { 0, 1 }, { 1, 0 } }, lengths = L, signal_speed = 2,
+                                    sync = function(net) return { network_x = net:additive("x") } end })
+    local d = m.params["Net.delays"]
+    assert.are.same({ 0.5, 1.0 }, { d[1][2], d[2][1] })
+    L[1][2] = 8
+    assert.are.equal(4.0, d[1][2])
+    assert.has_error(function() d[2][1] = 3 end)
+    assert.are.equal(1.0, d[2][1])
+  end)
+end)
