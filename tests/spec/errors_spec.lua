@@ -238,6 +238,8 @@ local cases = {
   { "an unknown dataset", "nm.datasets.load('foo')", "'foo'", "gw" },
   { "an unknown zoo model", "print(nm.models.nothere)", "'nothere'" },
   { "a misspelt function of neuromass", deriv("return { x = nm.sine(s.x) }"), "'sine'", "did you mean 'sin'?" },
+  { "a misspelt stimulus class", "local s = nm.stimulus.StepInptu { step_size = 1 }", "'StepInptu'",
+    "did you mean 'StepInput'?" },
   { "a slow mass raising a table", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) error({ code = 7 }) end") ..
     "() } }):run { duration = 1 }", "slow", "table", "code = 7" },
   { "a slow mass returning a string", "nm.model(nm.node { masses = { " .. mass("slow = true, derivatives = function(s) return { x = 'a' } end") ..
