@@ -1,6 +1,6 @@
 --- Argument checking and friendly errors shared by the library's constructors.
-local type, error, pairs, string, table, math, ipairs, debug, tostring =
-      type, error, pairs, string, table, math, ipairs, debug, tostring
+local type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable =
+      type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable
 local tonumber, getmetatable, xpcall = tonumber, getmetatable, xpcall
 
 local M = {}
@@ -264,6 +264,17 @@ function M.fields(t, allowed, what, level)
                           M.suggest(tostring(k), names)), level + 1)
     end
   end
+end
+
+--- Makes a misspelt name of module table `M` (named `what` in messages,
+-- e.g. nm.sine) an error with a suggestion at the user's line, not a nil.
+function M.strict_module(mod, what)
+  return setmetatable(mod, { __index = function(t, k)
+    local names = {}
+    for name in pairs(t) do names[#names + 1] = name end
+    M.error(string.format("%s has no field '%s'%s", what, tostring(k),
+                          M.suggest(tostring(k), names)), 2)
+  end })
 end
 
 --- Makes every method of `class` (its function fields, metamethods aside,

@@ -12,8 +12,8 @@ local check = require "neuromass._check"
 local context = require "neuromass.context"
 require "neuromass.run"            -- adds model:run and model:describe
 
-local setmetatable, require, error, pcall, tostring, pairs, string =
-      setmetatable, require, error, pcall, tostring, pairs, string
+local setmetatable, require, error, pcall, tostring =
+      setmetatable, require, error, pcall, tostring
 
 local M = {
   version = core.version,
@@ -64,11 +64,6 @@ check.methods(mass.MassType, "mass type")
 check.methods(require("neuromass.tables").Table, "table")
 
 -- A misspelt name (nm.sine) is an error with a suggestion, not a nil to call.
-setmetatable(M, { __index = function(t, k)
-  local names = {}
-  for name in pairs(t) do names[#names + 1] = name end
-  check.error(string.format("neuromass has no field '%s'%s", tostring(k),
-                            check.suggest(tostring(k), names)), 2)
-end })
+check.strict_module(M, "neuromass")
 
 return M

@@ -31,7 +31,7 @@ require "neuromass.stimulus.operators"
 require "neuromass.stimulus.render"
 
 local check = require "neuromass._check"
-local pairs, setmetatable, tostring = pairs, setmetatable, tostring
+local pairs = pairs
 
 local M = {}
 
@@ -46,11 +46,6 @@ M.Binding = drive.Binding
 M.drivers = drive.drivers
 
 -- A misspelt name (nm.stimulus.StepInptu) is an error with a suggestion, not a nil to call.
-setmetatable(M, { __index = function(t, k)
-  local names = {}
-  for name in pairs(t) do names[#names + 1] = name end
-  check.error(string.format("neuromass.stimulus has no field '%s'%s", tostring(k),
-                            check.suggest(tostring(k), names)), 2)
-end })
+check.strict_module(M, "neuromass.stimulus")
 
 return M

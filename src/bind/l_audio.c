@@ -5,7 +5,7 @@
 **   writer:feed_result(result, cols)     cols: 0-based columns of the result's rows
 **   writer:feed_csv(reader, cols)        cols: 0-based columns of the CSV
 **   writer:finish() -> report | fail, message      (rendered and renamed into place)
-**   writer:render() -> report | fail, message      (complete, under writer:temp_path())
+**   writer:render() -> report | fail, message      (complete, under its temporary name)
 **   writer:commit([path]) -> true | fail, message  (renamed into place, or to path)
 **   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
@@ -411,32 +411,33 @@ static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
 }
 
 
-/* writer:finish() -> report: rendered and renamed into place. */
-static int writer_finish(lua_State *L)
+/* The three endings of a writer, each stoppable by a signal between blocks:
+** render (the complete file under its temporary name), finish (rendered and
+** renamed into place), finish_partial (what was fed so far, under `path`). */
+enum { RENDER, FINISH, PARTIAL };
+
+/* Runs ending `how` on the writer at 1 -> report, or fail, message. */
+static int writer_end(lua_State *L, int how, const char *path)
 {
   nm_audio *a = nmL_checkaudio(L, 1);
   nm_audio_report rep;
   nmL_stop_scope sc;
   nmL_stop_begin(L, &sc);
-  int rc = nm_audio_finish(a, &rep);
+  int rc = how == RENDER ? nm_audio_render(a, &rep)
+         : how == FINISH ? nm_audio_finish(a, &rep) : nm_audio_finish_partial(a, path, &rep);
   nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc != NM_OK) return push_failure(L, a, rc);
-  toaudio(L, 1)->finished = 1;
+  if (how != RENDER) toaudio(L, 1)->finished = 1;
   return push_report(L, a, &rep);
 }
 
 
-/* writer:render() -> report: the complete file under writer:temp_path(). */
-static int writer_render(lua_State *L)
-{
-  nm_audio *a = nmL_checkaudio(L, 1);
-  nm_audio_report rep;
-  nmL_stop_scope sc;
-  nmL_stop_begin(L, &sc);
-  int rc = nm_audio_render(a, &rep);
-  nmL_stop_end(L, &sc, rc == NM_EINTR);
-  return rc != NM_OK ? push_failure(L, a, rc) : push_report(L, a, &rep);
-}
+/* writer:finish() -> report: rendered and renamed into place. */
+static int writer_finish(lua_State *L) { return writer_end(L, FINISH, NULL); }
+
+
+/* writer:render() -> report: the complete file under its temporary name. */
+static int writer_render(lua_State *L) { return writer_end(L, RENDER, NULL); }
 
 
 /* writer:commit([path]) -> true: the rendered file renamed into place (or to path). */
@@ -454,23 +455,7 @@ static int writer_commit(lua_State *L)
 /* writer:finish_partial(path) -> report: what was fed so far, a playable file under path. */
 static int writer_finish_partial(lua_State *L)
 {
-  nm_audio *a = nmL_checkaudio(L, 1);
-  const char *path = luaL_checkstring(L, 2);
-  nm_audio_report rep;
-  nmL_stop_scope sc;
-  nmL_stop_begin(L, &sc);
-  int rc = nm_audio_finish_partial(a, path, &rep);
-  nmL_stop_end(L, &sc, rc == NM_EINTR);
-  if (rc != NM_OK) return push_failure(L, a, rc);
-  toaudio(L, 1)->finished = 1;
-  return push_report(L, a, &rep);
-}
-
-
-static int writer_temp_path(lua_State *L)
-{
-  lua_pushstring(L, nm_audio_temp_path(nmL_checkaudio(L, 1)));
-  return 1;
+  return writer_end(L, PARTIAL, luaL_checkstring(L, 2));
 }
 
 
@@ -768,7 +753,7 @@ void nmL_open_audio(lua_State *L)
   static const luaL_Reg writer_meth[] = {
     { "feed_result", writer_feed_result }, { "feed_csv", writer_feed_csv },
     { "finish", writer_finish }, { "render", writer_render }, { "commit", writer_commit },
-    { "finish_partial", writer_finish_partial }, { "temp_path", writer_temp_path },
+    { "finish_partial", writer_finish_partial },
     { "close", writer_close }, { NULL, NULL }
   };
   static const luaL_Reg reader_meth[] = {
