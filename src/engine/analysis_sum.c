@@ -1,0 +1,28 @@
+/*
+** analysis_sum.c: numpy's pairwise summation, so that the analysis functions'
+** means and sums round as numpy 1.24's np.sum / np.mean do (eight running sums
+** over blocks of up to 128 values, blocks halved recursively).
+*/
+#include "engine.h"
+
+double nm_pairwise_sum(const double *a, size_t n, size_t stride)
+{
+  if (n < 8) {
+    double res = 0.0;
+    for (size_t i = 0; i < n; i++) res += a[i * stride];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; j++) r[j] = a[(size_t)j * stride];
+    size_t i;
+    for (i = 8; i < n - n % 8; i += 8)
+      for (int j = 0; j < 8; j++) r[j] += a[(i + (size_t)j) * stride];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) res += a[i * stride];
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return nm_pairwise_sum(a, n2, stride) + nm_pairwise_sum(a + n2 * stride, n - n2, stride);
+}
