@@ -10,8 +10,8 @@ local core = require "neuromass.core"
 local check = require "neuromass._check"
 
 local C = core.func
-local type, select, pcall, string, getmetatable, math, pairs, ipairs, tostring, table =
-      type, select, pcall, string, getmetatable, math, pairs, ipairs, tostring, table
+local type, select, pcall, string, getmetatable, rawget, math, pairs, ipairs, tostring, table =
+      type, select, pcall, string, getmetatable, rawget, math, pairs, ipairs, tostring, table
 
 local M = {}
 
@@ -19,11 +19,15 @@ local function fail(name, msg)
   check.error(string.format("nm.func.%s: %s", name, msg), 2)
 end
 
--- A result object: duck-typed (its matrix method), or the library's Result.
+-- A result object: the library's Result, or any object whose class (its
+-- metatable's __index table) has a matrix method; read raw, so that an object
+-- whose missing fields raise (a model) is no result rather than an error here.
 local function is_result(v)
-  if type(v) ~= "table" then return false end
-  local mt = getmetatable(v)
-  return mt ~= nil and (type(v.matrix) == "function" or mt.__name == "neuromass.Result")
+  local mt = type(v) == "table" and getmetatable(v)
+  if not mt then return false end
+  local class = rawget(mt, "__index")
+  return mt.__name == "neuromass.Result"
+         or (type(class) == "table" and type(rawget(class, "matrix")) == "function")
 end
 
 -- The arguments with each (result, "var") pair replaced by result:matrix("var");
@@ -40,7 +44,7 @@ local function arguments(name, max, ...)
                                  "e.g. (res, \"x\"), got %s", i, check.show(var)))
       end
       if type(v.matrix) ~= "function" then
-        fail(name, "this result has no res:matrix(var): pass res:matrix(var)'s N x T array instead")
+        fail(name, "this result has no matrix method (res:matrix): pass an N x T array of rows instead")
       end
       out[k + 1] = v:matrix(var)
       i = i + 2
@@ -86,7 +90,7 @@ end
 -- A whole number >= min (option `key`).
 local function whole(name, key, v, min)
   if v == nil then return nil end
-  if not (check.finite(v) and v % 1 == 0 and v >= min) then
+  if not (check.finite(v) and v % 1 == 0 and v >= min and v <= 2^53) then
     fail(name, string.format("%s must be a whole number >= %d, got %s", key, min, check.show(v)))
   end
   return math.tointeger(v)

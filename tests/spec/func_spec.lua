@@ -329,6 +329,10 @@ describe("nm.func errors, at the user's line", function()
           "nm%.func%.fc: takes at most 2 arguments %(the last one a table of options%), got 3")
     fails(function() nm.func.fc({ model = 1 }, "x") end,
           'nm%.func%.fc: the last argument is a table of options %(skip%), got "x" %(a string%)')
+    fails(function() nm.func.fcd(BOLD("001"), { windowsize = 1e300 }) end,
+          "nm%.func%.fcd: windowsize must be a whole number >= 1, got 1e%+300")
+    local strict = setmetatable({}, { __index = function(_, k) error("no field " .. k) end })
+    fails(function() nm.func.fc(strict) end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got an empty table")
     fails(function() return nm.func.FC end, "nm%.func has no field 'FC'; did you mean 'fc'%?")
   end)
 end)
