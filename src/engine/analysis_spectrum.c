@@ -57,6 +57,7 @@ static int welch_init(welch *w, size_t m, char *why, size_t why_size)
   ** point, 0.5 + 0.5 cos(fac) with fac = np.linspace(-pi, pi, m + 1). */
   double step = (M_PI - -M_PI) / (double)m;
   for (size_t k = 0; k < m; k++) w->win[k] = 0.5 + 0.5 * cos((double)k * step + -M_PI);
+  if (m == 1) w->win[0] = 1.0;              /* scipy's window of one point */
   double s = nm_pairwise_sum(w->win, m, 1);
   w->scale = 1.0 / (s * s);
   return NM_OK;

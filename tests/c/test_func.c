@@ -98,6 +98,9 @@ static void test_welch(void)
   double mx = 0;
   for (size_t b = 0; b < nb; b++) mx = fmax(mx, P[b]);
   CHECK(mx == 1.0, "welch: normalize divides by the largest power");
+  st = nm_power_spectrum(x, 10, 1.0, 70, 0.0015, 0, f, P, &nb, why, sizeof why);
+  CHECK(st == NM_OK && nb == 1 && f[0] == 0 && P[0] == 0,
+        "welch: segments of one sample (scipy's one-point window is 1): one bin of power 0");
   CHECK(nm_power_spectrum(x, 1, 1.0, 70, 1.0, 0, f, P, &nb, why, sizeof why) == NM_EINVAL &&
         strstr(why, "at least 2 samples"), "welch: one sample is refused with a reason");
 }
