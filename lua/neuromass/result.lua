@@ -1,6 +1,7 @@
 --- Results of a run: the recorded columns (t, then VAR.NODE), read as Lua
 -- arrays with res:get(var, node) or res:matrix(var), written with
--- res:write_csv(path) or sonified with res:write_audio(path, opts) (audio.lua).
+-- res:write_csv(path), sonified with res:write_audio(path, opts) (audio.lua)
+-- or drawn with res:plot(opts) (plot.lua).
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local audio = require "neuromass.audio"
@@ -130,6 +131,24 @@ end
 function Result:write_audio(path, opts)
   local full, report = audio.write_result(self, path, opts, 2)
   return full, report
+end
+
+--- res:plot(opts) -> the path written: a picture of the result (gnuplot;
+-- PNG, SVG or PDF by the extension of opts.out), as nm.plot.timeseries(res,
+-- opts) — variable, nodes, view, title, size — or, for variable = "BOLD",
+-- nm.plot.bold(res, opts).  Errors at the caller's line (see plot.lua).
+function Result:plot(opts)
+  local plot = require "neuromass.plot"
+  local recorded = false
+  for _, v in ipairs(self.variables) do recorded = recorded or v == "BOLD" end
+  if type(opts) == "table" and opts.variable == "BOLD" and not recorded then
+    local o = {}
+    for k, v in pairs(opts) do if k ~= "variable" then o[k] = v end end
+    local full = plot.bold(self, o)
+    return full
+  end
+  local full = plot.timeseries(self, opts)
+  return full
 end
 
 M.Result = Result
