@@ -204,6 +204,10 @@ describe("nm.plot errors, at the user's line", function()
       "plot.bold: the result holds no BOLD: run the model with bold = true" },
     { "a correlation that is not a number", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end, "'correlation' must be a number" },
+    { "a result that kept nothing", function()
+        local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+        m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
+      end, "plot.timeseries: the result kept nothing in memory" },
     { "res.plot with a dot", function() res.plot { out = dir .. "/a.png" } end, "with a colon" },
   }
   for _, case in ipairs(cases) do
@@ -214,8 +218,8 @@ describe("nm.plot errors, at the user's line", function()
       assert.matches(case[3], err)
     end)
   end
-  it("leaves no file behind", function()
-    assert.same({}, files_in(dir))
+  it("leaves no figure behind", function()
+    assert.same({ "streamed.csv" }, files_in(dir))
   end)
 end)
 
