@@ -102,6 +102,7 @@ static const char plot_usage[] =
   "  --var NAME      the variable to draw (default: the first in the header)\n"
   "  --nodes 0,1,2   the nodes (0-based; default: all)\n"
   "  --view lines|stacked|image   --title TEXT   --quiet\n"
+  "  --zscore        each node's series as z-scores (e.g. measured BOLD)\n"
   "  -h, --help      this text\n";
 
 /* The length of a "SOURCE.lua:LINE: " prefix at the start of msg (a SOURCE

@@ -26,24 +26,26 @@ local SPECTRUM_SIZE, FC_SIZE, COMPARE_SIZE = { 800, 500 }, { 720, 600 }, { 1300,
 -- sample numbers).  opts: out = "fig.png" | ".svg" | ".pdf" (required; under
 -- --out when relative), nodes = { 0-based node numbers } (default all),
 -- view = "lines" | "stacked" | "image" (default: lines up to 8 nodes, else
--- an image of node × time), title, size = { width, height } px.  Axes:
+-- an image of node × time), zscore = true (each row as z-scores), title,
+-- size = { width, height } px.  Axes:
 -- "t (ms)" and the variable's name.  Errors (at the caller's line): an
 -- unknown option, variable or node, a bad extension, a missing gnuplot
 -- (names the package gnuplot-nox), gnuplot's own error.
 function M.timeseries(src, opts)
   local what = "plot.timeseries"
-  opts = args.options(what, opts, { "out", "title", "size", "variable", "nodes", "view", "t", "dt" })
+  opts = args.options(what, opts, { "out", "title", "size", "variable", "nodes", "view", "t", "dt",
+                                    "zscore" })
   if args.is_result(src) and src.dry then return (args.output(what, opts)) end   -- neuromass info draws nothing
   local s = args.trace_source(what, src, opts)
   return traces.figure(what, s, opts, { xlabel = "t (ms)", ylabel = s.variable or "value" })
 end
 
-local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit" }
+local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore" }
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the
 -- path written: BOLD over time, from a result run with bold (res.t_BOLD in
 -- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
--- view (as timeseries), time_unit = "s" (default) | "ms", title, size.
+-- view, zscore (as timeseries), time_unit = "s" (default) | "ms", title, size.
 -- Errors as timeseries; a result without BOLD.  Under `neuromass info`
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
@@ -53,6 +55,9 @@ function M.bold(a, b, c)
     t, B, opts = a.t_BOLD, a.BOLD, b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
     if B == nil then fail(what, "the result holds no BOLD: run the model with bold = true") end
+    if type(B) == "table" and (#B == 0 or type(B[1]) == "table" and #B[1] == 0) then
+      fail(what, "the result's BOLD holds no sample: the run was too short for one")
+    end
   else
     t, B, opts = a, b, c
   end

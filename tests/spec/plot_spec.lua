@@ -164,6 +164,17 @@ describe("nm.plot", function()
     assert.is_true(shows(svg, "BOLD") and shows(svg, "t (s)"))
   end)
 
+  it("zscore = true draws each row as z-scores, so rows of different levels share one colour scale", function()
+    local svg = assert_svg(nm.plot.bold({ 0, 2000, 4000, 6000 }, { { 1e4, 1e4 + 2, 1e4, 1e4 + 2 }, { 5, 7, 5, 7 } },
+                                        { out = dir .. "/z.svg", zscore = true, view = "lines" }))
+    assert.is_true(shows(svg, "BOLD (z-score)"))
+    -- each row becomes -1, 1, -1, 1: the value axis spans about ±1, not 5 … 10002
+    assert.is_true(shows(svg, "0.5") and not shows(svg, "10000"))
+    local ok, err = pcall(function() nm.plot.timeseries({ { 1, 2 } }, { out = dir .. "/z.png", zscore = 1 }) end)
+    assert.is_false(ok)
+    assert.matches("plot_spec%.lua:%d+: plot.timeseries: 'zscore' must be true or false", err)
+  end)
+
   it("res:plot draws the result's variable as timeseries does", function()
     local svg = assert_svg(res:plot { out = dir .. "/res.svg", variable = "y", nodes = { 2 } })
     assert.is_true(shows(svg, "y") and shows(svg, "node 2"))
@@ -202,6 +213,11 @@ describe("nm.plot errors, at the user's line", function()
       "the series%[1%]%[2%] is \"a\"" },
     { "a result without BOLD", function() nm.plot.bold(res, { out = dir .. "/a.png" }) end,
       "plot.bold: the result holds no BOLD: run the model with bold = true" },
+    { "a result whose BOLD holds no sample", function()
+        local r = fhn_result()
+        r.BOLD, r.t_BOLD = { {}, {} }, {}           -- a run shorter than one BOLD sample
+        nm.plot.bold(r, { out = dir .. "/a.png" })
+      end, "plot.bold: the result's BOLD holds no sample" },
     { "a correlation that is not a number", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end, "'correlation' must be a number" },
     { "a result that kept nothing", function()
@@ -283,11 +299,13 @@ describe("neuromass plot", function()
     assert.equals(0, status, err)
     assert.equals("all.png: x of 12 nodes from r.csv\n", out)
     assert_png(dir .. "/all.png", 1000, 600)
-    status, out, err = plot("r.csv -o some.svg --var y --nodes 3,5 --title 'two nodes'")
+    status, out, err = plot("r.csv -o some.svg --var y --nodes 3,5 --title 'two nodes' --zscore")
     assert.equals(0, status, err)
     assert.matches("some.svg: y of 2 nodes", out)
     local svg = assert_svg(dir .. "/some.svg")
-    for _, text in ipairs { "node 3", "node 5", "y", "t (ms)", "two nodes" } do assert.is_true(shows(svg, text), text) end
+    for _, text in ipairs { "node 3", "node 5", "y (z-score)", "t (ms)", "two nodes" } do
+      assert.is_true(shows(svg, text), text)
+    end
     local _
     status, _, err = plot("r.csv -o some.pdf --view stacked")
     assert.equals(0, status, err)

@@ -118,8 +118,10 @@ function M.run(argv)
       i = i + 2
     elseif a == "--quiet" then
       i = i + 1
+    elseif a == "--zscore" then
+      opts.zscore, i = true, i + 1
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      local known = { "--quiet" }
+      local known = { "--quiet", "--zscore" }
       for k in pairs(OPTIONS) do known[#known + 1] = k end
       table.sort(known)
       error(string.format("unknown option '%s'%s", a, check.suggest(a, known)), 0)

@@ -5,6 +5,7 @@
 -- each bin's mean.
 local gnuplot = require "neuromass.plot.gnuplot"
 local args = require "neuromass.plot.args"
+local check = require "neuromass._check"
 
 local string, table, math, ipairs = string, table, math, ipairs
 
@@ -118,8 +119,8 @@ local function image(script, src, chosen, t, T, ylabel)
   script[#script + 1] = "plot $m nonuniform matrix with image notitle"
 end
 
--- The gnuplot commands of a time-series figure.  src = { rows, nodes, t (times or nil: sample numbers) }; chosen =
--- the 1-based rows to draw; opts = { view = "lines" | "stacked" | "image"
+-- The gnuplot commands of a time-series figure.  src = { rows, nodes, t
+-- (times or nil: sample numbers) }; chosen = the 1-based rows to draw; opts = { view = "lines" | "stacked" | "image"
 -- (default: lines for up to LINES_MAX rows, else image), title, xlabel,
 -- ylabel, time_scale (the times are multiplied by it) }.
 local function script_of(src, chosen, opts)
@@ -145,20 +146,40 @@ end
 
 local SIZE = { 1000, 600 }
 
+-- Row v as z-scores: minus its mean, over its standard deviation (of the
+-- population); a constant row becomes zeros.
+local function zscored(v)
+  local n, mean, ss = #v, 0, 0
+  for k = 1, n do mean = mean + v[k] end
+  mean = mean / n
+  for k = 1, n do ss = ss + (v[k] - mean) ^ 2 end
+  local sd, out = math.sqrt(ss / n), {}
+  for k = 1, n do out[k] = sd > 0 and (v[k] - mean) / sd or 0 end
+  return out
+end
+
 --- traces.figure(what, src, opts, axes) -> the path written: the figure of
 -- src = { rows (N × T), nodes (0-based, one per row), t (ms, or nil: sample
 -- numbers) }, with the user's options opts = { out, nodes, view, title,
--- size } (checked here; errors name `what`) and axes = { xlabel, ylabel,
--- time_scale }.
+-- size, zscore } (checked here; errors name `what`) and axes = { xlabel,
+-- ylabel, time_scale }.  zscore = true draws each row as z-scores (rows of
+-- very different levels, such as measured BOLD, side by side).
 function M.figure(what, src, opts, axes)
   local chosen = args.nodes(what, opts, src.nodes)
+  local ylabel = axes.ylabel
+  if opts.zscore ~= nil and opts.zscore ~= false then
+    if opts.zscore ~= true then args.fail(what, "'zscore' must be true or false, got %s", check.show(opts.zscore)) end
+    local rows = {}
+    for _, r in ipairs(chosen) do rows[r] = zscored(src.rows[r]) end
+    src, ylabel = { rows = rows, nodes = src.nodes, t = src.t }, ylabel .. " (z-score)"
+  end
   local view = args.choice(what, opts, "view", M.VIEWS)
   local title = args.text(what, opts, "title")
   local size = args.size(what, opts, SIZE)
   local full, format = args.output(what, opts, axes.inputs)
   return args.draw(what, full, format, size,
                    script_of(src, chosen, { view = view, title = title, xlabel = axes.xlabel,
-                                            ylabel = axes.ylabel, time_scale = axes.time_scale }))
+                                            ylabel = ylabel, time_scale = axes.time_scale }))
 end
 
 return M
