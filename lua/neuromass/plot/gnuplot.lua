@@ -34,9 +34,10 @@ function M.find()
   end
 end
 
---- A string as a gnuplot single-quoted string ('' stands for ').
+--- A string as a gnuplot single-quoted string ('' stands for '; a line
+-- break, which would end the command, becomes a space).
 function M.quote(s)
-  return "'" .. tostring(s):gsub("'", "''") .. "'"
+  return "'" .. tostring(s):gsub("%c", " "):gsub("'", "''") .. "'"
 end
 
 local function shell_quote(s)
@@ -79,10 +80,14 @@ function M.render(path, format, size, script)
   local tmp, errfile = core.temp_name(path), os.tmpname()
   local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote(tmp),
                               table.concat(script, "\n"), "unset output", "" }, "\n")
-  -- gnuplot stops at its first error; `cat` then drains what it did not read,
-  -- so that writing the rest never meets a closed pipe (SIGPIPE stops the host).
-  local pipe = io.popen(string.format("%s 2>%s; s=$?; cat >/dev/null; exit $s", shell_quote(exe),
-                                      shell_quote(errfile)), "w")
+  -- Should gnuplot quit before reading everything, `cat` drains the rest, so
+  -- that writing it never meets a closed pipe (SIGPIPE would stop the host).
+  local pipe, perr = io.popen(string.format("%s 2>%s; s=$?; cat >/dev/null; exit $s", shell_quote(exe),
+                                            shell_quote(errfile)), "w")
+  if not pipe then
+    os.remove(errfile)
+    return "cannot start gnuplot: " .. tostring(perr)
+  end
   local wrote, werr = pipe:write(text)
   local ok, _, code = pipe:close()
   local f = io.open(errfile, "r")

@@ -3,19 +3,28 @@
 -- the matrix is written), a diverging palette centred on 0 and a colour bar.
 local gnuplot = require "neuromass.plot.gnuplot"
 
-local string, table, ipairs = string, table, ipairs
+local string, table, ipairs, tostring = string, table, ipairs, tostring
 
 local M = {}
 
 local DIVERGING = "set palette defined (0 '#2166ac', 0.25 '#92c5de', 0.5 '#f7f7f7', " ..
                   "0.75 '#f4a582', 1 '#b2182b')"
 
+-- A tic step of 1, 2 or 5 times a power of ten giving at most 10 tics for n nodes.
+local function tic_step(n)
+  local step = 1
+  while n / step > 10 do
+    step = (tostring(step):sub(1, 1) == "2") and step * 5 // 2 or step * 2
+  end
+  return step
+end
+
 --- heatmap.panel(name, m, opts) -> gnuplot commands drawing matrix `m`
 -- (N × N) from the datablock $name: opts = { title, range = { lo, hi },
 -- cblabel }.
 function M.panel(name, m, opts)
   local n = #m
-  local step = n <= 20 and 1 or n <= 40 and 5 or 10
+  local step = tic_step(n)
   local script = {
     gnuplot.datablock(name, m),
     DIVERGING,
