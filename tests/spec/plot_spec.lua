@@ -138,8 +138,9 @@ describe("nm.plot", function()
     end
     assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/fc.png" }), 720, 600)
     -- a title with a quote and a line break is drawn, not taken as gnuplot commands
-    assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/fc2.png", title = "it's\nset output 'x'" }), 720, 600)
-    assert.is_nil(slurp(dir .. "/x"))
+    assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/fc2.png", title = "it's\nset output \"" .. dir .. "/x.png\"" }),
+               720, 600)
+    assert.is_nil(slurp(dir .. "/x.png"))
   end)
 
   it("fc_compare: simulated and empirical side by side, the correlation in the title", function()
