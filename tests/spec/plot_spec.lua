@@ -274,16 +274,24 @@ describe("gnuplot missing or failing (through the executable)", function()
     assert.same({ "fc.png", "s.lua" }, files_in(dir))
   end)
 
-  it("under neuromass info, res:plot draws nothing and returns the path", function()
+  it("under neuromass info, nm.plot and res:plot check their arguments, return the path and draw nothing", function()
     local dir = h.scratch()
     local status, out, err = run_script("", dir,
       "local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }\n" ..
-      "print('path', m:run { duration = 10 }:plot { out = 'x.png' })")
-    assert.equals(0, status, err)
-    assert.matches("path\tx.png", out)
+      "print('path', m:run { duration = 10 }:plot { out = 'x.png' })\n" ..
+      "print('path', nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.svg' }))\n" ..
+      "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.gif' })")
+    assert.is_not.equals(0, status)
+    assert.matches("path\tx.png\npath\tfc.svg\n", out)
+    assert.matches("s.lua:5: plot.fc: out 'fc.gif'", err)
+    assert.same({ "fc.svg", "s.lua", "x.png" }, files_in(dir))
+    os.remove(dir .. "/x.png")
+    os.remove(dir .. "/fc.svg")
     status, out, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info s.lua")
-    assert.equals(0, status, err)
-    assert.matches("path\tx.png", out)
+    assert.is_not.equals(0, status)
+    assert.matches("path\tx.png\npath\tfc.svg\n", out)
+    assert.matches("s.lua:5: plot.fc: out 'fc.gif'", err)
+    assert.same({ "s.lua" }, files_in(dir))
   end)
 end)
 

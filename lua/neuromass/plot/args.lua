@@ -6,6 +6,7 @@
 local check = require "neuromass._check"
 local outputs = require "neuromass.outputs"
 local gnuplot = require "neuromass.plot.gnuplot"
+local context = require "neuromass.context"
 
 local type, string, table, ipairs, pairs, math, getmetatable, tostring =
       type, string, table, ipairs, pairs, math, getmetatable, tostring
@@ -69,8 +70,11 @@ end
 
 --- args.draw(what, full, format, size, script) -> full: `script` drawn by
 -- gnuplot into `full` (args.output's path and format), or an error at the
--- user's line (gnuplot missing: the message names its package).
+-- user's line (gnuplot missing: the message names its package).  Under
+-- `neuromass info`, which writes no file, nothing is drawn.
 function M.draw(what, full, format, size, script)
+  local h = context.get()
+  if h and h.mode == "info" then return full end
   local err = gnuplot.render(full, format, size, script)
   if err then fail(what, "%s", err) end
   return full
