@@ -35,6 +35,8 @@ static const char usage[] =
   "  info SCRIPT.lua [ARGS...]      build the script's models and describe them,\n"
   "                                 integrating nothing\n"
   "  sonify RESULT.csv -o OUT.wav   write a recorded CSV as audio\n"
+  "  plot RESULT.csv -o FIG.png     draw a recorded CSV (time series or BOLD)\n"
+  "                                 as PNG, SVG or PDF (needs gnuplot)\n"
   "  help [COMMAND]                 this text, or a command's options\n"
   "  --help      this text\n"
   "  --version   the version\n"
@@ -91,6 +93,17 @@ static const char sonify_usage[] =
   "  --pitch LO:HI --envelope HZ --sidecar off|PATH --quiet\n"
   "  -h, --help   this text\n";
 
+static const char plot_usage[] =
+  "usage: " PROGNAME " plot RESULT.csv -o FIG.png|FIG.svg|FIG.pdf [OPTIONS]\n"
+  "draw a CSV that neuromass wrote, with gnuplot (Debian package gnuplot-nox):\n"
+  "a result (header t,VAR.NODE,...) as the time series of one variable, a BOLD\n"
+  "CSV (header t_BOLD,BOLD_0,...) as BOLD over time (s).  Up to 8 nodes are\n"
+  "drawn as lines, more as an image of node x time.\n"
+  "  --var NAME      the variable to draw (default: the first in the header)\n"
+  "  --nodes 0,1,2   the nodes (0-based; default: all)\n"
+  "  --view lines|stacked|image   --title TEXT   --quiet\n"
+  "  --zscore        each node's series as z-scores (e.g. measured BOLD)\n"
+  "  -h, --help      this text\n";
 
 /* The length of a "SOURCE.lua:LINE: " prefix at the start of msg (a SOURCE
 ** without spaces), 0 if none. */
@@ -237,6 +250,7 @@ static const char *usage_of(const char *cmd)
   if (strcmp(cmd, "run") == 0) return run_usage;
   if (strcmp(cmd, "info") == 0) return info_usage;
   if (strcmp(cmd, "sonify") == 0) return sonify_usage;
+  if (strcmp(cmd, "plot") == 0) return plot_usage;
   return NULL;
 }
 
@@ -357,25 +371,26 @@ static int hand_context(lua_State *L, int ctx)
 
 
 /*
-** neuromass sonify RESULT.csv -o OUT [options]: neuromass.audio.cli reads the
-** options (with the checks of res:write_audio) and returns the lines to print.
+** neuromass sonify|plot RESULT.csv -o OUT [options]: the Lua function
+** `entry` (neuromass.audio.cli, neuromass.plot.cli's run) reads the options (with
+** the checks of the library's own calls) and returns the lines to print.
 */
-static int sonify(lua_State *L, int argc, char **argv)
+static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usage, const char *entry)
 {
   int quiet = 0;
-  FILE *report = stdout;                         /* stderr when the audio goes to stdout */
+  FILE *report = stdout;                         /* stderr when the output goes to stdout */
   for (int i = 2; i < argc; i++) {
-    if (is_help(argv[i])) { fputs(sonify_usage, stdout); return 1; }
+    if (is_help(argv[i])) { fputs(cmd_usage, stdout); return 1; }
     quiet |= strcmp(argv[i], "--quiet") == 0;
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0) report = stderr;
   }
   lua_newtable(L);                               /* the host context */
-  lua_pushliteral(L, "sonify");
+  lua_pushstring(L, argv[1]);
   lua_setfield(L, -2, "mode");
   lua_pushboolean(L, quiet);
   lua_setfield(L, -2, "quiet");
   if (!hand_context(L, lua_gettop(L))) return 0;
-  int status = luaL_loadstring(L, "return require('neuromass.audio').cli(...)");
+  int status = luaL_loadstring(L, entry);
   lua_createtable(L, argc - 2, 0);
   for (int i = 2; i < argc; i++) {
     lua_pushstring(L, argv[i]);
@@ -384,7 +399,7 @@ static int sonify(lua_State *L, int argc, char **argv)
   if (status == LUA_OK) status = docall(L, 1, 1);
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
-    fprintf(stderr, PROGNAME ": sonify: %s\n", msg ? msg : "(error)");
+    fprintf(stderr, PROGNAME ": %s: %s\n", argv[1], msg ? msg : "(error)");
     return 0;
   }
   for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
@@ -452,10 +467,13 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, help(argc, argv));
     return 1;
   }
-  if (strcmp(argv[1], "sonify") == 0) {
+  if (strcmp(argv[1], "sonify") == 0 || strcmp(argv[1], "plot") == 0) {
+    int plot = argv[1][0] == 'p';
     luaL_openlibs(L);
     setup_path(L);
-    lua_pushboolean(L, sonify(L, argc, argv));
+    lua_pushboolean(L, csv_command(L, argc, argv, plot ? plot_usage : sonify_usage,
+                                   plot ? "return require('neuromass.plot.cli').run(...)"
+                                        : "return require('neuromass.audio').cli(...)"));
     return 1;
   }
   if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "info") != 0) {

@@ -8,7 +8,7 @@ local M = {}
 
 -- The fields a host may set, and their types.
 local fields = {
-  mode = "string",     -- "run", "info" (build and describe, integrate nothing) or "sonify"
+  mode = "string",     -- "run", "info" (build and describe, integrate nothing), "sonify" or "plot"
   sets = "table",      -- --set NAME=VALUE: { {NAME, VALUE}, ... }; model:run marks each `applied`
   out = "string",      -- --out DIR: where relative output paths go
   seed = "number",     -- --seed N: overrides every run's seed

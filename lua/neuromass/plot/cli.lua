@@ -1,0 +1,156 @@
+--- The command `neuromass plot RESULT.csv -o FIG.png|svg|pdf [options]`: a
+-- CSV that neuromass wrote, drawn as nm.plot draws a result.  A result CSV
+-- (header t,VAR.NODE,...; t in ms) gives the time series of one variable; a
+-- BOLD CSV (header t_BOLD,BOLD_0,...; t_BOLD in ms) gives the BOLD traces.
+local traces = require "neuromass.plot.traces"
+local check = require "neuromass._check"
+
+local error, io, string, table, tonumber, math, ipairs, pairs, tostring, pcall =
+      error, io, string, table, tonumber, math, ipairs, pairs, tostring, pcall
+
+local M = {}
+
+local WHAT = "plot"
+
+--- The options, each with its key in nm.plot's options.
+local OPTIONS = { ["-o"] = "out", ["--output"] = "out", ["--nodes"] = "nodes", ["--var"] = "variable",
+                  ["--variable"] = "variable", ["--view"] = "view", ["--title"] = "title" }
+
+-- "--nodes 0,3,5" -> { 0, 3, 5 }
+local function node_list(v)
+  local list = {}
+  for item in v:gmatch("[^,]+") do
+    local i = math.tointeger(tonumber(item))
+    if not i or i < 0 then error("--nodes needs 0-based node numbers such as 0,3,5, got '" .. v .. "'", 0) end
+    list[#list + 1] = i
+  end
+  if #list == 0 then error("--nodes needs 0-based node numbers such as 0,3,5, got '" .. v .. "'", 0) end
+  return list
+end
+
+-- The CSV at `path` (its first column t or t_BOLD): its header's names and
+-- its columns (arrays of numbers).
+local function read_csv(path)
+  local f, err = io.open(path, "r")
+  if not f then error("cannot read " .. tostring(err), 0) end
+  local header = f:read("l")
+  if not header then f:close(); error("'" .. path .. "' is empty", 0) end
+  local names, cols = {}, {}
+  for name in header:gmatch("[^,]+") do names[#names + 1] = name; cols[#cols + 1] = {} end
+  if names[1] ~= "t" and names[1] ~= "t_BOLD" then
+    f:close()
+    error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', expected " ..
+                        "'t' or 't_BOLD')", path, tostring(names[1])), 0)
+  end
+  local line_no, n = 1, 0
+  for line in f:lines() do
+    line_no = line_no + 1
+    if line:find("%S") then
+      n = n + 1
+      local c = 0
+      for cell in line:gmatch("[^,]+") do
+        c = c + 1
+        local v = tonumber(cell)
+        if not v or c > #names then
+          f:close()
+          error(string.format("%s:%d: %s", path, line_no, v and "more cells than the header's " .. #names ..
+                              " names" or ("'" .. cell .. "' is not a number")), 0)
+        end
+        cols[c][n] = v
+      end
+      if c ~= #names then
+        f:close()
+        error(string.format("%s:%d: %d cells, the header has %d names", path, line_no, c, #names), 0)
+      end
+    end
+  end
+  f:close()
+  if n == 0 then error("'" .. path .. "' has no rows to draw", 0) end
+  return names, cols
+end
+
+-- The series of a result CSV: variable `var` (default the first), its nodes in order.
+local function result_series(path, names, cols, var)
+  local vars, seen, found = {}, {}, {}
+  for c = 2, #names do
+    local v, node = names[c]:match("^(.+)%.(%d+)$")
+    if v then
+      if not seen[v] then seen[v] = true; vars[#vars + 1] = v end
+      found[#found + 1] = { var = v, node = math.tointeger(tonumber(node)), col = cols[c] }
+    end
+  end
+  if #vars == 0 then error("'" .. path .. "' has no VAR.NODE columns to draw", 0) end
+  var = var or vars[1]
+  if not seen[var] then
+    error(string.format("variable '%s' is not in '%s' (it has: %s)%s", var, path, table.concat(vars, ", "),
+                        check.suggest(var, vars)), 0)
+  end
+  local src = { rows = {}, nodes = {}, t = cols[1], variable = var }
+  table.sort(found, function(a, b) return a.node < b.node end)
+  for _, e in ipairs(found) do
+    if e.var == var then src.rows[#src.rows + 1], src.nodes[#src.nodes + 1] = e.col, e.node end
+  end
+  return src
+end
+
+-- The series of a BOLD CSV: every column after t_BOLD, its node from the name's number.
+local function bold_series(names, cols)
+  local src = { rows = {}, nodes = {}, t = cols[1] }
+  for c = 2, #names do
+    src.rows[c - 1] = cols[c]
+    src.nodes[c - 1] = math.tointeger(tonumber(names[c]:match("(%d+)$"))) or c - 2
+  end
+  return src
+end
+
+--- cli.run(argv) -> the lines to print: the command `neuromass plot`; argv =
+-- the arguments after "plot".  Errors are messages without a position.
+function M.run(argv)
+  local input, opts = nil, {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    local key = OPTIONS[a]
+    if key then
+      local v = argv[i + 1]
+      if v == nil then error(string.format("option '%s' needs a value", a), 0) end
+      opts[key] = key == "nodes" and node_list(v) or v
+      i = i + 2
+    elseif a == "--quiet" then
+      i = i + 1
+    elseif a == "--zscore" then
+      opts.zscore, i = true, i + 1
+    elseif a:sub(1, 1) == "-" and #a > 1 then
+      local known = { "--quiet", "--zscore" }
+      for k in pairs(OPTIONS) do known[#known + 1] = k end
+      table.sort(known)
+      error(string.format("unknown option '%s'%s", a, check.suggest(a, known)), 0)
+    elseif not input then
+      input, i = a, i + 1
+    else
+      error(string.format("unexpected argument '%s' (one CSV file, then -o FIG.png)", a), 0)
+    end
+  end
+  if not input then error("which CSV? neuromass plot RESULT.csv -o FIG.png", 0) end
+  if not opts.out then error("-o FIG.png (or .svg, .pdf) is missing", 0) end
+  local names, cols = read_csv(input)
+  local src, axes
+  if names[1] == "t_BOLD" then
+    if opts.variable and opts.variable ~= "BOLD" then
+      error(string.format("'%s' holds BOLD (header t_BOLD,...): --var %s does not apply", input, opts.variable), 0)
+    end
+    src, axes = bold_series(names, cols), { xlabel = "t (s)", ylabel = "BOLD", time_scale = 1e-3 }
+  else
+    src = result_series(input, names, cols, opts.variable)
+    axes = { xlabel = "t (ms)", ylabel = src.variable }
+  end
+  opts.variable = nil
+  axes.inputs = { { role = "the input CSV", path = input } }
+  local ok, full = pcall(traces.figure, WHAT, src, opts, axes)
+  if not ok then error((tostring(full):gsub("^[^:]*:%d+: ", ""):gsub("^plot: ", "")), 0) end
+  return { string.format("%s: %s of %d node%s from %s", full, src.variable or "BOLD",
+                         opts.nodes and #opts.nodes or #src.rows,
+                         (opts.nodes and #opts.nodes or #src.rows) == 1 and "" or "s", input) }
+end
+
+return M

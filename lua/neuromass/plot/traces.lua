@@ -1,0 +1,185 @@
+--- Figures of signals over time (nm.plot.timeseries, nm.plot.bold): a few
+-- nodes as lines, many as stacked traces or as an image (node × time, the
+-- value in colour).  Long series are thinned before they go to gnuplot:
+-- lines keep each bin's minimum and maximum (the envelope survives), images
+-- each bin's mean.
+local gnuplot = require "neuromass.plot.gnuplot"
+local args = require "neuromass.plot.args"
+local check = require "neuromass._check"
+
+local string, table, math, ipairs = string, table, math, ipairs
+
+local M = {}
+
+--- Views: up to LINES_MAX nodes are drawn as lines by default, more as an image.
+M.LINES_MAX = 8
+M.VIEWS = { "lines", "stacked", "image" }
+local MAX_LINE_BINS = 2000     -- bins per trace (two points each)
+local MAX_IMAGE_COLUMNS = 1000 -- time columns of an image
+
+local VIRIDIS = "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', " ..
+                "0.75 '#5ec962', 1 '#fde725')"
+
+-- Bins of [1, T] (at most `max` of them): an array of { first, last }.
+local function bins(T, max)
+  local n = math.min(T, max)
+  local out = {}
+  for b = 1, n do
+    out[b] = { (b - 1) * T // n + 1, b * T // n }
+  end
+  return out
+end
+
+-- One trace thinned to its bins' extremes, in time order: { {t, v}, ... }.
+local function envelope(t, v, T)
+  local pts = {}
+  for _, bin in ipairs(bins(T, MAX_LINE_BINS)) do
+    local lo, hi = bin[1], bin[1]
+    for k = bin[1], bin[2] do
+      if v[k] < v[lo] then lo = k end
+      if v[k] > v[hi] then hi = k end
+    end
+    local a, b = math.min(lo, hi), math.max(lo, hi)
+    pts[#pts + 1] = { t[a], v[a] }
+    if b ~= a then pts[#pts + 1] = { t[b], v[b] } end
+  end
+  return pts
+end
+
+-- The traces' range: lo, hi (finite values only; 0, 1 when there are none).
+local function range(v)
+  local lo, hi = math.huge, -math.huge
+  for k = 1, #v do
+    local x = v[k]
+    if x == x and x ~= math.huge and x ~= -math.huge then
+      if x < lo then lo = x end
+      if x > hi then hi = x end
+    end
+  end
+  if lo > hi then return 0, 1 end
+  return lo, hi
+end
+
+-- Lines: one datablock per trace, a key naming the nodes.
+local function lines(script, src, chosen, t, T)
+  local plots = {}
+  for i, r in ipairs(chosen) do
+    script[#script + 1] = gnuplot.datablock("d" .. i, envelope(t, src.rows[r], T))
+    plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
+                                      gnuplot.quote("node " .. src.nodes[r]))
+  end
+  script[#script + 1] = "set key outside right top"
+  script[#script + 1] = "plot " .. table.concat(plots, ", ")
+end
+
+-- Stacked: each trace scaled to its own range and drawn at its own height.
+local function stacked(script, src, chosen, t, T, ylabel)
+  local plots, tics = {}, {}
+  local step = math.max(1, #chosen // 20)
+  for i, r in ipairs(chosen) do
+    local v = src.rows[r]
+    local lo, hi = range(v)
+    local scale = hi > lo and 0.85 / (hi - lo) or 0
+    local pts = envelope(t, v, T)
+    for _, p in ipairs(pts) do p[2] = (i - 1) + (p[2] - lo) * scale + (scale == 0 and 0.425 or 0) end
+    script[#script + 1] = gnuplot.datablock("d" .. i, pts)
+    plots[#plots + 1] = string.format("$d%d using 1:2 with lines lc rgb '#1f4e79' lw 0.8 notitle", i)
+    if (i - 1) % step == 0 then tics[#tics + 1] = string.format("'%d' %g", src.nodes[r], i - 1 + 0.425) end
+  end
+  script[#script + 1] = "set ytics (" .. table.concat(tics, ", ") .. ")"
+  script[#script + 1] = string.format("set yrange [-0.2:%g]", #chosen)
+  script[#script + 1] = "set ylabel " .. gnuplot.quote("node (" .. ylabel .. ", each trace scaled to its range)")
+  script[#script + 1] = "plot " .. table.concat(plots, ", ")
+end
+
+-- Image: node × time, each bin's mean in colour (a nonuniform matrix: the
+-- first line holds the times, each next line a node and its values).
+local function image(script, src, chosen, t, T, ylabel)
+  local b = bins(T, MAX_IMAGE_COLUMNS)
+  local head = { #b }
+  for j, bin in ipairs(b) do head[j + 1] = (t[bin[1]] + t[bin[2]]) / 2 end
+  local rows = { head }
+  for i, r in ipairs(chosen) do
+    local v, row = src.rows[r], { i - 1 }
+    for j, bin in ipairs(b) do
+      local s = 0
+      for k = bin[1], bin[2] do s = s + v[k] end
+      row[j + 1] = s / (bin[2] - bin[1] + 1)
+    end
+    rows[#rows + 1] = row
+  end
+  script[#script + 1] = gnuplot.datablock("m", rows)
+  local tics, step = {}, math.max(1, #chosen // 16)
+  for i = 1, #chosen, step do tics[#tics + 1] = string.format("'%d' %d", src.nodes[chosen[i]], i - 1) end
+  script[#script + 1] = VIRIDIS
+  script[#script + 1] = "set ytics (" .. table.concat(tics, ", ") .. ")"
+  script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
+  script[#script + 1] = "set ylabel 'node'"
+  script[#script + 1] = "set cblabel " .. gnuplot.quote(ylabel)
+  script[#script + 1] = "plot $m nonuniform matrix with image notitle"
+end
+
+-- The gnuplot commands of a time-series figure.  src = { rows, nodes, t
+-- (times or nil: sample numbers) }; chosen = the 1-based rows to draw; opts = { view = "lines" | "stacked" | "image"
+-- (default: lines for up to LINES_MAX rows, else image), title, xlabel,
+-- ylabel, time_scale (the times are multiplied by it) }.
+local function script_of(src, chosen, opts)
+  local T = #src.rows[chosen[1]]
+  local t = {}
+  local scale = opts.time_scale or 1
+  for k = 1, T do t[k] = src.t and src.t[k] * scale or k - 1 end
+  local script = { "set grid", "set border lw 1", "set autoscale xfix" }
+  if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
+  script[#script + 1] = "set xlabel " .. gnuplot.quote(src.t and opts.xlabel or "sample")
+  local view = opts.view or (#chosen <= M.LINES_MAX and "lines" or "image")
+  if view == "lines" then
+    script[#script + 1] = "set ylabel " .. gnuplot.quote(opts.ylabel)
+    lines(script, src, chosen, t, T)
+  elseif view == "stacked" then
+    stacked(script, src, chosen, t, T, opts.ylabel)
+  else
+    script[1] = "unset grid"
+    image(script, src, chosen, t, T, opts.ylabel)
+  end
+  return script
+end
+
+local SIZE = { 1000, 600 }
+
+-- Row v as z-scores: minus its mean, over its standard deviation (of the
+-- population); a constant row becomes zeros.
+local function zscored(v)
+  local n, mean, ss = #v, 0, 0
+  for k = 1, n do mean = mean + v[k] end
+  mean = mean / n
+  for k = 1, n do ss = ss + (v[k] - mean) ^ 2 end
+  local sd, out = math.sqrt(ss / n), {}
+  for k = 1, n do out[k] = sd > 0 and (v[k] - mean) / sd or 0 end
+  return out
+end
+
+--- traces.figure(what, src, opts, axes) -> the path written: the figure of
+-- src = { rows (N × T), nodes (0-based, one per row), t (ms, or nil: sample
+-- numbers) }, with the user's options opts = { out, nodes, view, title,
+-- size, zscore } (checked here; errors name `what`) and axes = { xlabel,
+-- ylabel, time_scale }.  zscore = true draws each row as z-scores (rows of
+-- very different levels, such as measured BOLD, side by side).
+function M.figure(what, src, opts, axes)
+  local chosen = args.nodes(what, opts, src.nodes)
+  local ylabel = axes.ylabel
+  if opts.zscore ~= nil and opts.zscore ~= false then
+    if opts.zscore ~= true then args.fail(what, "'zscore' must be true or false, got %s", check.show(opts.zscore)) end
+    local rows = {}
+    for _, r in ipairs(chosen) do rows[r] = zscored(src.rows[r]) end
+    src, ylabel = { rows = rows, nodes = src.nodes, t = src.t }, ylabel .. " (z-score)"
+  end
+  local view = args.choice(what, opts, "view", M.VIEWS)
+  local title = args.text(what, opts, "title")
+  local size = args.size(what, opts, SIZE)
+  local full, format = args.output(what, opts, axes.inputs)
+  return args.draw(what, full, format, size,
+                   script_of(src, chosen, { view = view, title = title, xlabel = axes.xlabel,
+                                            ylabel = ylabel, time_scale = axes.time_scale }))
+end
+
+return M

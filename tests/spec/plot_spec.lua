@@ -1,0 +1,366 @@
+-- plot_spec.lua: nm.plot, res:plot and `neuromass plot` draw real figures
+-- with gnuplot: PNG (signature, the requested size in its header), SVG
+-- (the axis labels, the view: lines or an image) and PDF files; the output
+-- format comes from the extension; errors are reported at the user's line;
+-- a missing gnuplot names its package; a failed drawing leaves neither a
+-- file nor a temporary one (an older figure under the name is kept).
+local h = require "helpers"
+local nm = require "neuromass"
+
+local q = h.q
+
+teardown(h.remove_scratch)
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The width and height in a PNG's IHDR chunk (after the signature, length and type).
+local function png_size(data)
+  return string.unpack(">I4", data, 17), string.unpack(">I4", data, 21)
+end
+
+local function assert_png(path, w, hgt)
+  local data = assert(slurp(path), path .. " was not written")
+  assert.equals("\137PNG\r\n\26\n", data:sub(1, 8))
+  assert.is_true(#data > 5000, path .. ": only " .. #data .. " bytes")
+  if w then
+    local pw, ph = png_size(data)
+    assert.same({ w, hgt }, { pw, ph })
+  end
+  return data
+end
+
+local function assert_svg(path)
+  local data = assert(slurp(path), path .. " was not written")
+  assert.truthy(data:find("<svg", 1, true), path .. " is not an SVG")
+  assert.truthy(data:find("</svg>%s*$"), path .. " is not complete")
+  assert.is_true(#data > 5000)
+  return data
+end
+
+local function assert_pdf(path)
+  local data = assert(slurp(path), path .. " was not written")
+  assert.equals("%PDF-", data:sub(1, 5))
+  assert.truthy(data:find("%%EOF%s*$"), path .. " is not complete")
+  assert.is_true(#data > 3000)
+  return data
+end
+
+-- The texts an SVG shows (gnuplot writes each label's text between > and <,
+-- tic labels with a leading space).
+local function shows(svg, text)
+  return svg:find(">%s*" .. text:gsub("%p", "%%%0") .. "<") ~= nil
+end
+
+local function files_in(dir)
+  local _, out = h.sh("ls -A " .. q(dir))
+  local list = {}
+  for name in out:gmatch("[^\n]+") do list[#list + 1] = name end
+  table.sort(list)
+  return list
+end
+
+-- A 12-node FHN network (a ring) run for 300 ms.
+local function fhn_result()
+  local n = 12
+  local C, D = {}, {}
+  for i = 1, n do
+    C[i], D[i] = {}, {}
+    for j = 1, n do
+      C[i][j] = (math.abs(i - j) == 1 or math.abs(i - j) == n - 1) and 0.5 or 0
+      D[i][j] = math.abs(i - j) * 2
+    end
+  end
+  return nm.models.fhn.native { Cmat = C, Dmat = D }:run { duration = 300, dt = 0.1 }
+end
+
+local function spectrum_data()
+  local f, P, P2 = {}, {}, {}
+  for k = 1, 200 do
+    f[k] = k * 0.25
+    P[k] = 1 / (1 + (f[k] - 10) ^ 2)
+    P2[k] = 0.5 / (1 + (f[k] - 20) ^ 2)
+  end
+  return f, P, P2
+end
+
+describe("nm.plot", function()
+  local dir = h.scratch()
+  local res = fhn_result()
+  local gw = nm.datasets.load("gw")
+
+  it("timeseries: more than 8 nodes by default as an image (node × time), axes t (ms), node, the variable", function()
+    local out = nm.plot.timeseries(res, { out = dir .. "/all.svg", title = "FHN ring" })
+    assert.equals(dir .. "/all.svg", out)
+    local svg = assert_svg(out)
+    assert.truthy(svg:find("<image", 1, true), "no image element")
+    for _, text in ipairs { "t (ms)", "node", "x", "FHN ring" } do assert.is_true(shows(svg, text), text) end
+  end)
+
+  it("timeseries: chosen nodes as lines with a key per node; PNG of the requested size, PDF", function()
+    local svg = assert_svg(nm.plot.timeseries(res, { out = dir .. "/three.svg", nodes = { 0, 4, 11 },
+                                                     variable = "y" }))
+    assert.is_nil(svg:find("<image", 1, true))
+    for _, text in ipairs { "node 0", "node 4", "node 11", "y", "t (ms)" } do assert.is_true(shows(svg, text), text) end
+    assert.is_false(shows(svg, "node 5"))
+    assert_png(nm.plot.timeseries(res, { out = dir .. "/three.png", nodes = { 0, 4 }, size = { 640, 360 } }), 640, 360)
+    assert_pdf(nm.plot.timeseries(res, { out = dir .. "/three.pdf", nodes = { 1 } }))
+  end)
+
+  it("timeseries: stacked traces, and an array of rows with times every dt ms", function()
+    local svg = assert_svg(nm.plot.timeseries(res, { out = dir .. "/stack.svg", view = "stacked" }))
+    assert.truthy(svg:find("each trace scaled to its range", 1, true))
+    local rows = res:matrix("x")
+    svg = assert_svg(nm.plot.timeseries({ rows[1], rows[2] }, { out = dir .. "/rows.svg", dt = 0.1 }))
+    assert.is_true(shows(svg, "t (ms)") and shows(svg, "node 1"))
+    svg = assert_svg(nm.plot.timeseries(rows[3], { out = dir .. "/one.svg" }))
+    assert.is_true(shows(svg, "sample"))
+  end)
+
+  it("spectrum: power over frequency (Hz), one line per spectrum with its label, a log axis on request", function()
+    local f, P, P2 = spectrum_data()
+    local svg = assert_svg(nm.plot.spectrum(f, { P, P2 }, { out = dir .. "/spec.svg", labels = { "a", "b" },
+                                                            logy = true }))
+    for _, text in ipairs { "frequency (Hz)", "power", "a", "b" } do assert.is_true(shows(svg, text), text) end
+    assert_png(nm.plot.spectrum(f, P, { out = dir .. "/spec.png" }), 800, 500)
+  end)
+
+  it("fc: a heat map with node axes and a colour bar from -1 to 1", function()
+    local svg = assert_svg(nm.plot.fc(gw.FCs[1], { out = dir .. "/fc.svg", title = "NAP_001" }))
+    assert.truthy(svg:find("<image", 1, true))
+    for _, text in ipairs { "node", "correlation", "-1", "1", "NAP_001", "70" } do
+      assert.is_true(shows(svg, text), text)
+    end
+    assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/fc.png" }), 720, 600)
+    -- a title with a quote and a line break is drawn, not taken as gnuplot commands
+    assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/fc2.png", title = "it's\nset output \"" .. dir .. "/x.png\"" }),
+               720, 600)
+    assert.is_nil(slurp(dir .. "/x.png"))
+  end)
+
+  it("fc_compare: simulated and empirical side by side, the correlation in the title", function()
+    local svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/cmp.svg", correlation = 0.51234 }))
+    local _, images = svg:gsub("<image", "")
+    assert.equals(2, images)
+    for _, text in ipairs { "simulated FC", "empirical FC", "simulated vs empirical FC (correlation r = 0.512)" } do
+      assert.is_true(shows(svg, text), text)
+    end
+    assert_pdf(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/cmp.pdf" }))
+  end)
+
+  it("bold: traces over t in s (default) or ms, from t_BOLD (ms) and rows, or from a result's BOLD", function()
+    local t = {}
+    for k = 1, 355 do t[k] = (k - 1) * 2000 end
+    local svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold.svg", nodes = { 0, 1 } }))
+    for _, text in ipairs { "t (s)", "BOLD", "node 1" } do assert.is_true(shows(svg, text), text) end
+    assert.is_true(shows(svg, "700") and not shows(svg, "700000"), "the time axis is not in seconds")
+    svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold_ms.svg", time_unit = "ms" }))
+    assert.is_true(shows(svg, "t (ms)"))
+    assert.truthy(svg:find("<image", 1, true))
+    local r = fhn_result()
+    r.BOLD, r.t_BOLD = { gw.BOLDs[1][1], gw.BOLDs[1][2] }, t     -- as a run with bold = true leaves them
+    svg = assert_svg(r:plot { variable = "BOLD", out = dir .. "/res_bold.svg" })
+    assert.is_true(shows(svg, "BOLD") and shows(svg, "t (s)"))
+  end)
+
+  it("zscore = true draws each row as z-scores, so rows of different levels share one colour scale", function()
+    local svg = assert_svg(nm.plot.bold({ 0, 2000, 4000, 6000 }, { { 1e4, 1e4 + 2, 1e4, 1e4 + 2 }, { 5, 7, 5, 7 } },
+                                        { out = dir .. "/z.svg", zscore = true, view = "lines" }))
+    assert.is_true(shows(svg, "BOLD (z-score)"))
+    -- each row becomes -1, 1, -1, 1: the value axis spans about ±1, not 5 … 10002
+    assert.is_true(shows(svg, "0.5") and not shows(svg, "10000"))
+    local ok, err = pcall(function() nm.plot.timeseries({ { 1, 2 } }, { out = dir .. "/z.png", zscore = 1 }) end)
+    assert.is_false(ok)
+    assert.matches("plot_spec%.lua:%d+: plot.timeseries: 'zscore' must be true or false", err)
+  end)
+
+  it("res:plot draws the result's variable as timeseries does", function()
+    local svg = assert_svg(res:plot { out = dir .. "/res.svg", variable = "y", nodes = { 2 } })
+    assert.is_true(shows(svg, "y") and shows(svg, "node 2"))
+  end)
+
+  it("replaces an existing figure, and leaves no temporary file", function()
+    h.write(dir .. "/old.png", "old")
+    assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/old.png" }))
+    for _, name in ipairs(files_in(dir)) do assert.is_nil(name:find("tmp", 1, true), name) end
+  end)
+end)
+
+describe("nm.plot errors, at the user's line", function()
+  local dir = h.scratch()
+  local res = fhn_result()
+  local f, P = spectrum_data()
+  local fc = nm.datasets.load("gw").FCs[1]
+  local cases = {
+    { "an extension that is no figure format", function() nm.plot.fc(fc, { out = dir .. "/a.jpg" }) end,
+      "plot.fc: out '.-/a.jpg': the format comes from the extension, which must be .png, .svg or .pdf %(got '.jpg'%)" },
+    { "no extension", function() nm.plot.fc(fc, { out = dir .. "/a" }) end, "%(it has none%)" },
+    { "no out", function() nm.plot.spectrum(f, P, {}) end, "plot.spectrum: needs out = \"FILE.png\"" },
+    { "an unknown variable", function() res:plot { out = dir .. "/a.png", variable = "z" } end,
+      "plot.timeseries: variable 'z' was not recorded %(recorded: x, y%); did you mean 'x'%?" },
+    { "a node not in the data", function() res:plot { out = dir .. "/a.png", nodes = { 12 } } end,
+      "node 12 is not in the data %(nodes: 0 to 11%)" },
+    { "an unknown option", function() nm.plot.fc(fc, { out = dir .. "/a.png", titel = "x" }) end,
+      "unknown option 'titel'.*did you mean 'title'%?" },
+    { "an unknown view", function() res:plot { out = dir .. "/a.png", view = "stack" } end,
+      "'view' must be one of lines, stacked, image.*did you mean 'stacked'%?" },
+    { "a matrix that is not square", function() nm.plot.fc({ { 1, 0 } }, { out = dir .. "/a.png" }) end,
+      "must be a square matrix" },
+    { "P of another length than f", function() nm.plot.spectrum(f, { 1, 2 }, { out = dir .. "/a.png" }) end,
+      "P has 2 values, expected 200" },
+    { "a value that is not a number", function() nm.plot.timeseries({ { 1, "a" } }, { out = dir .. "/a.png" }) end,
+      "the series%[1%]%[2%] is \"a\"" },
+    { "a result without BOLD", function() nm.plot.bold(res, { out = dir .. "/a.png" }) end,
+      "plot.bold: the result holds no BOLD: run the model with bold = true" },
+    { "a result whose BOLD holds no sample", function()
+        local r = fhn_result()
+        r.BOLD, r.t_BOLD = { {}, {} }, {}           -- a run shorter than one BOLD sample
+        nm.plot.bold(r, { out = dir .. "/a.png" })
+      end, "plot.bold: the result's BOLD holds no sample" },
+    { "a correlation that is not a number", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end, "'correlation' must be a number" },
+    { "a result that kept nothing", function()
+        local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+        m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
+      end, "plot.timeseries: the result kept nothing in memory" },
+    { "res.plot with a dot", function() res.plot { out = dir .. "/a.png" } end, "with a colon" },
+  }
+  for _, case in ipairs(cases) do
+    it(case[1], function()
+      local ok, err = pcall(case[2])
+      assert.is_false(ok)
+      assert.matches("plot_spec%.lua:%d+: ", err)
+      assert.matches(case[3], err)
+    end)
+  end
+  it("leaves no figure behind", function()
+    assert.same({ "streamed.csv" }, files_in(dir))
+  end)
+end)
+
+describe("gnuplot missing or failing (through the executable)", function()
+  local function run_script(env, dir, body)
+    local script = dir .. "/s.lua"
+    h.write(script, "local nm = require 'neuromass'\n" .. body .. "\n")
+    return h.sh("cd " .. q(dir) .. " && env " .. env .. " " .. q(h.exe) .. " run s.lua")
+  end
+
+  it("without gnuplot on PATH, the error names the package to install", function()
+    local dir = h.scratch()
+    local status, _, err = run_script("PATH=" .. q(dir .. "/nothing"), dir,
+      "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.png' })")
+    assert.is_not.equals(0, status)
+    assert.matches("s.lua:2: plot.fc: gnuplot was not found on PATH: install the Debian package gnuplot%-nox", err)
+    assert.same({ "s.lua" }, files_in(dir))
+  end)
+
+  it("a gnuplot that fails half-way leaves the older figure and no temporary file", function()
+    local dir, bin = h.scratch(), h.scratch()
+    -- a stand-in gnuplot: writes half a figure to the output it is given, then fails
+    h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" | head -n 1)\n" ..
+                               "printf 'half' > \"$out\"\necho 'line 9: simulated failure' >&2\nexit 1\n")
+    h.sh("chmod +x " .. q(bin .. "/gnuplot"))
+    h.write(dir .. "/fc.png", "older")
+    local status, _, err = run_script("PATH=" .. q(bin) .. ":\"$PATH\"", dir,
+      "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.png' })")
+    assert.is_not.equals(0, status)
+    assert.matches("s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure", err)
+    assert.equals("older", slurp(dir .. "/fc.png"))
+    assert.same({ "fc.png", "s.lua" }, files_in(dir))
+  end)
+
+  it("under neuromass info, nm.plot and res:plot check their arguments, return the path and draw nothing", function()
+    local dir = h.scratch()
+    local status, out, err = run_script("", dir,
+      "local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }\n" ..
+      "print('path', m:run { duration = 10 }:plot { out = 'x.png' })\n" ..
+      "print('path', nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.svg' }))\n" ..
+      "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.gif' })")
+    assert.is_not.equals(0, status)
+    assert.matches("path\tx.png\npath\tfc.svg\n", out)
+    assert.matches("s.lua:5: plot.fc: out 'fc.gif'", err)
+    assert.same({ "fc.svg", "s.lua", "x.png" }, files_in(dir))
+    os.remove(dir .. "/x.png")
+    os.remove(dir .. "/fc.svg")
+    status, out, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info s.lua")
+    assert.is_not.equals(0, status)
+    assert.matches("path\tx.png\npath\tfc.svg\n", out)
+    assert.matches("s.lua:5: plot.fc: out 'fc.gif'", err)
+    assert.same({ "s.lua" }, files_in(dir))
+  end)
+end)
+
+describe("neuromass plot", function()
+  local dir = h.scratch()
+  local csv = dir .. "/r.csv"
+  fhn_result():write_csv(csv)
+  local bold = dir .. "/b.csv"
+  h.write(bold, "t_BOLD,BOLD_0,BOLD_1,BOLD_2\n0.1,0,0.5,1\n2000.1,0.1,0.4,0.8\n4000.1,0.3,0.2,0.9\n6000.1,0.2,0.1,0.7\n")
+
+  local function plot(args)
+    return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " plot " .. args)
+  end
+
+  it("draws a result CSV: the first variable of every node, or --var and --nodes", function()
+    local status, out, err = plot("r.csv -o all.png")
+    assert.equals(0, status, err)
+    assert.equals("all.png: x of 12 nodes from r.csv\n", out)
+    assert_png(dir .. "/all.png", 1000, 600)
+    status, out, err = plot("r.csv -o some.svg --var y --nodes 3,5 --title 'two nodes' --zscore")
+    assert.equals(0, status, err)
+    assert.matches("some.svg: y of 2 nodes", out)
+    local svg = assert_svg(dir .. "/some.svg")
+    for _, text in ipairs { "node 3", "node 5", "y (z-score)", "t (ms)", "two nodes" } do
+      assert.is_true(shows(svg, text), text)
+    end
+    local _
+    status, _, err = plot("r.csv -o some.pdf --view stacked")
+    assert.equals(0, status, err)
+    assert_pdf(dir .. "/some.pdf")
+  end)
+
+  it("draws a BOLD CSV (header t_BOLD) as BOLD over t in s", function()
+    local status, out, err = plot("b.csv -o bold.svg")
+    assert.equals(0, status, err)
+    assert.matches("bold.svg: BOLD of 3 nodes from b.csv", out)
+    local svg = assert_svg(dir .. "/bold.svg")
+    for _, text in ipairs { "t (s)", "BOLD", "node 2" } do assert.is_true(shows(svg, text), text) end
+  end)
+
+  it("refuses what it cannot draw, naming it", function()
+    local cases = {
+      { "r.csv -o fig.jpg", "neuromass: plot: out 'fig.jpg': the format comes from the extension, which must be " ..
+                            ".png, .svg or .pdf %(got '.jpg'%)" },
+      { "r.csv -o fig.png --var z", "variable 'z' is not in 'r.csv' %(it has: x, y%); did you mean 'x'%?" },
+      { "r.csv -o fig.png --nodes 40", "node 40 is not in the data %(nodes: 0 to 11%)" },
+      { "r.csv -o fig.png --nodes a", "--nodes needs 0%-based node numbers" },
+      { "r.csv", "%-o FIG.png %(or .svg, .pdf%) is missing" },
+      { "-o fig.png", "which CSV%?" },
+      { "r.csv -o fig.png --colour red", "unknown option '%-%-colour'" },
+      { "nothere.csv -o fig.png", "cannot read nothere.csv" },
+      { "b.csv -o fig.png --var x", "holds BOLD" },
+      { "s.lua -o fig.png", "does not look like a neuromass CSV" },
+    }
+    h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
+    for _, case in ipairs(cases) do
+      local status, _, err = plot(case[1])
+      assert.equals(1, status, case[1])
+      assert.matches(case[2], err)
+    end
+    assert.is_nil(slurp(dir .. "/fig.png"))
+  end)
+
+  it("has --help, and `neuromass help` lists it", function()
+    local status, out = plot("--help")
+    assert.equals(0, status)
+    assert.matches("usage: neuromass plot RESULT.csv %-o FIG.png|FIG.svg|FIG.pdf", out)
+    status, out = h.sh(q(h.exe) .. " help")
+    assert.equals(0, status)
+    assert.matches("\n  plot RESULT.csv %-o FIG.png", out)
+  end)
+end)

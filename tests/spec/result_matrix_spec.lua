@@ -1,0 +1,62 @@
+-- result_matrix_spec.lua: res:matrix(var), a recorded variable as an N × T
+-- array of rows (one per node that recorded it, in node order, with the
+-- node numbers), the same values as res:get; unknown variables are errors
+-- at the user's line with a suggestion; "BOLD" reads res.BOLD.
+local nm = require "neuromass"
+
+local function fhn3()
+  local Cmat = { { 0, 1, 0 }, { 1, 0, 1 }, { 0, 1, 0 } }
+  local Dmat = { { 0, 2, 4 }, { 2, 0, 2 }, { 4, 2, 0 } }
+  return nm.models.fhn.native { Cmat = Cmat, Dmat = Dmat }
+end
+
+describe("res:matrix", function()
+  local res = fhn3():run { duration = 20, dt = 0.1 }
+
+  it("is N rows of T values, row i = node i - 1's series, for every recorded variable", function()
+    for _, var in ipairs(res.variables) do
+      local m, nodes = res:matrix(var)
+      assert.same({ 0, 1, 2 }, nodes)
+      assert.equals(3, #m)
+      for i = 1, 3 do
+        assert.equals(res:rows(), #m[i])
+        assert.same(res:get(var, i - 1), m[i])
+      end
+    end
+  end)
+
+  it("refuses an unknown variable at the user's line, naming what was recorded and the nearest", function()
+    local ok, err = pcall(function() return res:matrix("xx") end)
+    assert.is_false(ok)
+    assert.matches("result_matrix_spec.lua:%d+: res:matrix: variable 'xx' was not recorded %(recorded: x, y%)" ..
+                   "; did you mean 'x'%?", err)
+    ok, err = pcall(function() return res:matrix(3) end)
+    assert.is_false(ok)
+    assert.matches("result_matrix_spec.lua:%d+: res:matrix: expected a variable name", err)
+  end)
+
+  it("reads res.BOLD for \"BOLD\", and says how to get it when the run computed none", function()
+    local ok, err = pcall(function() return res:matrix("BOLD") end)
+    assert.is_false(ok)
+    assert.matches("result_matrix_spec.lua:%d+: .*no BOLD.*bold = true", err)
+    local r2 = fhn3():run { duration = 5, dt = 0.1 }
+    r2.BOLD = { { 1, 2 }, { 3, 4 }, { 5, 6 } }        -- as a run with bold = true leaves it
+    local m, nodes = r2:matrix("BOLD")
+    assert.equals(r2.BOLD, m)
+    assert.same({ 0, 1, 2 }, nodes)
+  end)
+
+  it("keeps the rows of a variable that only some nodes have, with their node numbers", function()
+    local osc = nm.mass { label = "Osc", state = { x = 1 }, derivatives = function(s) return { x = -s.x } end }
+    local leak = nm.mass { label = "Leak", state = { u = 2 }, derivatives = function(s) return { u = -0.5 * s.u } end }
+    local net = nm.network { nodes = { nm.node { masses = { osc() } }, nm.node { masses = { leak() } },
+                                       nm.node { masses = { osc() } } } }
+    local r = nm.model(net):run { duration = 1, dt = 0.1 }
+    local m, nodes = r:matrix("x")
+    assert.same({ 0, 2 }, nodes)
+    assert.same(r:get("x", 2), m[2])
+    m, nodes = r:matrix("u")
+    assert.same({ 1 }, nodes)
+    assert.same(r:get("u", 1), m[1])
+  end)
+end)
