@@ -24,7 +24,8 @@ end
 -- What a failed run says: why, and where the complete rows and frames it had
 -- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
 local function fail_run(self, failure, au, method, level)
-  local kept = { failure.csv_partial, failure.bold_partial }
+  local kept = { failure.csv_partial }
+  kept[#kept + 1] = failure.bold_partial
   if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
     for _, path in ipairs(au.abort_partial()) do kept[#kept + 1] = path end
   elseif au then
@@ -34,10 +35,8 @@ local function fail_run(self, failure, au, method, level)
   local kind, why = failure.kind, failure.message
   if kind == "nonfinite" and failure.bold then
     local node, var = describe_signal(self, failure.signal)
-    local b = self.bold_key or "?"
-    why = string.format("simulated BOLD became NaN or infinite at t = %g ms (node %s, fed %s " ..
-                        "of variable '%s'): %s", failure.t, tostring(node), b, tostring(var),
-                        failure.message)
+    why = string.format("simulated BOLD: %s (node %s feeds it %s of variable '%s')",
+                        failure.message, tostring(node), self.bold_key or "?", tostring(var))
   elseif kind == "nonfinite" then
     local node, var, massname = describe_signal(self, failure.signal)
     why = string.format("the simulation produced a NaN or infinite value at t = %g ms (node %s, " ..
