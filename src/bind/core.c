@@ -9,6 +9,7 @@
 
 #include "bind.h"
 #include "l_audio.h"
+#include "l_bold.h"
 
 
 size_t nmL_length(lua_State *L, int i, const char *key, size_t size)
@@ -223,6 +224,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_stim(L);
   nmL_open_func(L);
   nmL_open_audio(L);
+  nmL_open_bold(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
   lua_pushliteral(L, NM_VERSION);

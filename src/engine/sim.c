@@ -273,6 +273,10 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
     if (o->record[c] < 0 || (size_t)o->record[c] >= s->nv)
       return nm_sim_fail(s, NM_EINVAL, "recorded signal %ld does not exist (the model has %zu)",
                          o->record[c], s->nv);
+  for (size_t c = 0; o->feed_sink && c < o->n_feed; c++)
+    if (o->feed[c] < 0 || (size_t)o->feed[c] >= s->nv)
+      return nm_sim_fail(s, NM_EINVAL, "fed signal %ld does not exist (the model has %zu)",
+                         o->feed[c], s->nv);
   for (size_t d = 0; d < o->n_drivers; d++) {
     if (o->drivers[d].slot < 0 || (size_t)o->drivers[d].slot >= s->m->n_param)
       return nm_sim_fail(s, NM_EINVAL, "driver %zu: parameter slot %ld does not exist", d,
@@ -344,6 +348,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
     if (s->step % (size_t)o->every == 0) rc = nm_sampler_row(r, s);
+    if (o->feed_sink && rc == NM_OK) rc = nm_sampler_feed(r, s);
     if (o->interrupt && *o->interrupt) rc = NM_EINTR;
     if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
   }

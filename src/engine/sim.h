@@ -103,9 +103,13 @@ typedef struct {
   const nm_run_opts *o;
   double *buf;
   size_t rows, cap, cols;
+  double *fbuf;             /* the feed's rows (o->feed_sink), every step */
+  size_t frows, fcap, fcols;
 } nm_sampler;
 int nm_sampler_init(nm_sampler *r, nm_sim *s, const nm_run_opts *o);
 int nm_sampler_row(void *rec, nm_sim *s);
+/* The feed's row of this step (o->feed_sink must be set). */
+int nm_sampler_feed(void *rec, nm_sim *s);
 int nm_sampler_flush(nm_sampler *r);
 void nm_sampler_free(nm_sampler *r);
 

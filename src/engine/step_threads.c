@@ -134,8 +134,9 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
   }
   if (bad >= 0) {
     *rc = nm_sim_nonfinite(s, nm_sim_time(s), bad);
-  } else if (s->step % (size_t)o->every == 0) {
-    *rc = emit(rec, s);
+  } else {
+    if (s->step % (size_t)o->every == 0) *rc = emit(rec, s);
+    if (o->feed_sink && *rc == NM_OK) *rc = nm_sampler_feed(rec, s);
   }
   if (*rc == NM_OK && o->interrupt && *o->interrupt) *rc = NM_EINTR;
   long report = o->n_steps / 100 + 1;

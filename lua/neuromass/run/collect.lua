@@ -25,6 +25,7 @@ end
 -- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
 local function fail_run(self, failure, au, method, level)
   local kept = { failure.csv_partial }
+  kept[#kept + 1] = failure.bold_partial
   if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
     for _, path in ipairs(au.abort_partial()) do kept[#kept + 1] = path end
   elseif au then
@@ -32,7 +33,11 @@ local function fail_run(self, failure, au, method, level)
   end
   local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
   local kind, why = failure.kind, failure.message
-  if kind == "nonfinite" then
+  if kind == "nonfinite" and failure.bold then
+    local node, var = describe_signal(self, failure.signal)
+    why = string.format("simulated BOLD: %s (node %s feeds it %s of variable '%s')",
+                        failure.message, tostring(node), self.bold_key or "?", tostring(var))
+  elseif kind == "nonfinite" then
     local node, var, massname = describe_signal(self, failure.signal)
     why = string.format("the simulation produced a NaN or infinite value at t = %g ms (node %s, " ..
                         "variable '%s' of mass '%s')", failure.t, tostring(node), tostring(var),
@@ -81,6 +86,10 @@ function M.finish(self, o, plan, out, r, failure, level)
   if not r then fail_run(self, failure, out.au, o.method, level + 1) end
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
   res.dt, res.duration = plan.sim_dt, o.duration
+  if plan.bold then
+    res.t_BOLD, res.BOLD = plan.bold:take()     -- this run's rows (run/bold.lua)
+    res.BOLD_nodes = o.bold.nodes
+  end
   if out.au then
     -- The run's outputs appear together or not at all: the CSV waits (complete)
     -- under its temporary name while the audio and its sidecar are rendered,

@@ -5,6 +5,7 @@
 local params = require "neuromass.params"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
+local bold = require "neuromass.run.bold"
 
 local type, error, ipairs, string, tonumber, math, tostring, pcall =
       type, error, ipairs, string, tonumber, math, tostring, pcall
@@ -13,7 +14,8 @@ local M = {}
 
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
-                     rtol = true, atol = true, progress = true, threads = true }
+                     rtol = true, atol = true, progress = true, threads = true,
+                     bold = true }
 -- The engine's integrators (its one table): by name, and in its order.
 local integrator_list = core.integrators()
 local integrators, adaptive = {}, {}
@@ -128,8 +130,9 @@ end
 duration (ms), n_steps, every (steps of dt per sampling_dt), method,
 adaptive (true for a stepper that picks its own steps), stepper (the engine's
 description of the integrator: core.integrators()), cols (columns()),
-opts (as given) }.  `h` is the host's options (nil outside the host): its
---set values are applied to the model here.  Errors at `level` (as for error()). ]]
+bold (what feeds simulated BOLD, run/bold.lua; nil without), opts (as
+given) }.  `h` is the host's options (nil outside the host): its --set
+values are applied to the model here.  Errors at `level` (as for error()). ]]
 function M.read(self, opts, h, level)
   check.fields(opts, run_fields, "run", level + 1)
   apply_host_sets(self, h, level + 1)
@@ -151,7 +154,8 @@ function M.read(self, opts, h, level)
   end
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            adaptive = adaptive[method] or false, stepper = integrators[method],
-           cols = columns(self, opts.record, level + 1), opts = opts }
+           cols = columns(self, opts.record, level + 1), opts = opts,
+           bold = bold.read(self, opts.bold, level + 1) }
 end
 
 return M

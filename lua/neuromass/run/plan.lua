@@ -8,8 +8,10 @@ local compile = require "neuromass.compile"
 local params = require "neuromass.params"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
+local bold = require "neuromass.run.bold"
 
-local error, ipairs, pairs, string, table, math = error, ipairs, pairs, string, table, math
+local error, ipairs, pairs, string, table, math, type =
+      error, ipairs, pairs, string, table, math, type
 
 local M = {}
 
@@ -109,7 +111,7 @@ end
 (run/options.lua; `h`: the host's options, for --seed): { continuing,
 sim_dt (the engine's step: sampling_dt for adaptive steppers), keep (the
 result is kept in memory), output (opts.output, checked), drv (series
-drivers), stims (stimulus drivers) }.  Builds model.cm when needed and makes
+drivers), stims (stimulus drivers), bold (the BOLD stage, run/bold.lua) }.  Builds model.cm when needed and makes
 model.sim for a fresh run.  Errors at `level`. ]]
 function M.make(self, o, h, level)
   local opts, dt, n_steps, every = o.opts, o.dt, o.n_steps, o.every
@@ -133,7 +135,15 @@ function M.make(self, o, h, level)
   local cm = self.cm
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local output = opts.output or {}
-  check.fields(output, { csv = true, audio = true }, "run: output", level + 1)
+  check.fields(output, { csv = true, audio = true, bold = true }, "run: output", level + 1)
+  if output.bold ~= nil and not o.bold then
+    error("run: 'output.bold' needs simulated BOLD: add bold = true (or bold = { variable = " ..
+          "NAME, scale =, offset = })", level + 1)
+  end
+  if output.bold ~= nil and type(output.bold) ~= "string" then
+    error(string.format("run: 'output.bold' must be a path (got %s)", check.show(output.bold)),
+          level + 1)
+  end
   -- Rows fall on multiples of sampling_dt since the first run: a run shorter
   -- than that records none (a later continue = true run carries on); streaming
   -- such a run would leave files without data.
@@ -153,6 +163,7 @@ function M.make(self, o, h, level)
     error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)", check.show(seed)),
           level + 1)
   end
+  local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
   if not continuing then
     cm:set_initial(initial_vector(self))
     self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
@@ -165,7 +176,7 @@ function M.make(self, o, h, level)
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
   }, level + 1)
   return { continuing = continuing, sim_dt = sim_dt, keep = keep, output = output, drv = drv,
-           stims = stims }
+           stims = stims, bold = bold_stage }
 end
 
 return M

