@@ -40,6 +40,7 @@ local function run(label, env, argv)
   r.load_after = loadavg()
   local w, rss, st = r.out:match("runstat wall_s=(%S+) maxrss_kb=(%S+) status=(%S+)")
   r.wall, r.rss_kb, r.ok = tonumber(w), tonumber(rss), st == "0"
+  r.cpu = tonumber(r.out:match("runstat wall_s=%S+ maxrss_kb=%S+ status=%S+ cpu_s=(%S+)"))
   if not r.ok then
     r.error = r.out:match("neuromass: ([^\n]+)") or r.out:match("(%w*Error[^\n]*)") or
               ("exit status " .. tostring(st))
@@ -90,7 +91,9 @@ local nl_bold, nl_kernel = neurolib(true), neurolib(false)
 -- The table
 -- ---------------------------------------------------------------------
 
-local function secs(t) return t and string.format("%.3g s", t) or "n/a" end
+local function secs(t) return t and string.format(t >= 100 and "%.0f s" or "%.3g s", t) or "n/a" end
+--- Wall time, and the CPU time of the process (user + system, all its threads).
+local function wall_cpu(r) return secs(r.wall) .. " (CPU " .. secs(r.cpu) .. ")" end
 local function mb(kb) return kb and string.format("%.1f MB", kb / 1024) or "n/a" end
 local function yes(b) if b == nil then return "n/a" end return b and "yes" or "**no**" end
 local function mean(list)
@@ -121,8 +124,8 @@ local what = string.format("ALN-80 gw, %g s simulated at dt 0.1 ms", duration / 
 local rows = {}
 local function row(t) rows[#rows + 1] = t end
 
-row { what .. ", BOLD: whole process (wall)", cell(nm_bold, secs(nm_bold.wall)),
-      cell(nl_bold, secs(nl_bold.wall)), ratio(nl_bold.wall, nm_bold.wall),
+row { what .. ", BOLD: whole process, wall (CPU)", cell(nm_bold, wall_cpu(nm_bold)),
+      cell(nl_bold, wall_cpu(nl_bold)), ratio(nl_bold.wall, nm_bold.wall),
       "neuromass ≤ 1/10 of neurolib",
       both_ok(nm_bold, nl_bold) and yes(nm_bold.wall * 10 <= nl_bold.wall) or "n/a" }
 row { "  the same: the run alone (`model:run` / `model.run`, after a compiling warm-up)",
@@ -138,9 +141,9 @@ row { "  the same: FC of BOLD (first 10 s dropped) vs each gw subject's FC: mean
       "", "(one noisy run each: compare statistically)", "" }
 row { what .. ", no BOLD: the run alone (kernel)", cell(nm_kernel, secs(nm_kernel.kernel)),
       cell(nl_kernel, secs(nl_kernel.kernel)), ratio(nl_kernel.kernel, nm_kernel.kernel), "", "" }
-row { "  the same: whole process (wall) / peak RSS",
-      cell(nm_kernel, secs(nm_kernel.wall) .. " / " .. mb(nm_kernel.rss_kb)),
-      cell(nl_kernel, secs(nl_kernel.wall) .. " / " .. mb(nl_kernel.rss_kb)), "", "", "" }
+row { "  the same: whole process, wall (CPU) / peak RSS",
+      cell(nm_kernel, wall_cpu(nm_kernel) .. " / " .. mb(nm_kernel.rss_kb)),
+      cell(nl_kernel, wall_cpu(nl_kernel) .. " / " .. mb(nl_kernel.rss_kb)), "", "", "" }
 row { "cost of BOLD: run with BOLD / run without", cell(nm_kernel, cell(nm_bold,
         ratio(nm_bold.kernel, nm_kernel.kernel))),
       cell(nl_kernel, cell(nl_bold, ratio(nl_bold.kernel, nl_kernel.kernel))), "", "", "" }
@@ -179,7 +182,8 @@ local block = {
     "rates_exc, rates_inh and IA at every step and integrates BOLD after the run).",
   "- \"Whole process\" is the wall time of the process from start to exit (start-up, " ..
     "loading, building or JIT-compiling, the warm-up, the run, the FC), measured by " ..
-    "bench/tools/runstat, which also gives the peak resident set (getrusage of the child). " ..
+    "bench/tools/runstat, which also gives its CPU time (user + system, every thread: neuromass " ..
+    "integrates BOLD on a thread of its own) and its peak resident set (getrusage of the child). " ..
     "\"The run alone\" is the time of the timed `model:run` / `model.run`, after a warm-up " ..
     "run that compiles the model (neuromass: one step; neurolib: 2000 ms, so that numba " ..
     "compiles its BOLD integrator too).",

@@ -56,11 +56,12 @@ describe("make bench-study's driver (bench/study.lua)", function()
     assert.equal(8, rows)
     -- The run without BOLD needs nothing new: its neuromass cell is a time.
     local kernel = block:match("\n| ALN%-80 gw, 2 s simulated at dt 0.1 ms, no BOLD: [^|]*| ([^|]*) |")
-    assert.is_truthy(kernel and kernel:match("^[%d.]+ m?s$"), "no time for the run without BOLD: " ..
+    assert.is_truthy(kernel and kernel:match("^[%d.]+ s$"), "no time for the run without BOLD: " ..
                      tostring(kernel) .. "\n" .. out .. err)
     -- With BOLD: a time, or the reason it failed; the exit status agrees.
     local with = block:match("\n| ALN%-80 gw, 2 s simulated at dt 0.1 ms, BOLD: [^|]*| ([^|]*) |")
-    assert.is_truthy(with and (with:match("^[%d.]+ m?s$") or with:match("^failed: .+")), tostring(with))
+    assert.is_truthy(with and (with:match("^[%d.]+ s %(CPU [%d.]+ s%)$") or with:match("^failed: .+")),
+                     tostring(with))
     assert.equal(block:find("| failed: ", 1, true) and 1 or 0, status, out .. err)
   end)
 end)
