@@ -2,9 +2,9 @@
 -- study of issue 11 side by side, neuromass against neurolib on this machine.  The run:
 -- ALN-80 (neurolib's defaults) on the gw connectome, 5 minutes simulated at dt 0.1 ms with
 -- BOLD, seed 42; then the same without BOLD (the kernel alone).  Each side runs in its own
--- process under bench/tools/runstat (wall time and peak RSS of the whole process), one at a
--- time: neuromass `bench/study_aln_gw.lua`, neurolib `bench/neurolib/study_aln_gw.py`.
--- neurolib's column is left empty, with the reason, when neurolib is absent.  Prints the
+-- process under bench/tools/runstat (wall time, CPU time and peak RSS of the whole process),
+-- one at a time: neuromass `bench/study_aln_gw.lua`, neurolib `bench/neurolib/study_aln_gw.py`.
+-- When neurolib is absent, its column says why instead of a figure.  Prints the
 -- table and writes it into bench/RESULTS.md between the markers below (`make bench`
 -- carries that block over when it rewrites the file).
 -- Environment (set by scripts/bench-study.sh): NM_BENCH_EXE, NM_BENCH_BIN (runstat,
