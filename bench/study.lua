@@ -65,12 +65,31 @@ local function neuromass(bold)
   return r
 end
 
---- neurolib's side: the JSON object on its last line of output.
+--- The gw subjects' names in the order of the shipped subjects.csv (neuromass's ds.FCs
+-- order), or nil when the project does not ship them.
+local function gw_subjects()
+  local f = io.open(data .. "datasets/gw/subjects.csv", "r")
+  if not f then return nil end
+  local names = {}
+  f:read("l")                                                -- header
+  for line in f:lines() do names[#names + 1] = line:match("^%d+,([^,]+),") end
+  f:close()
+  return names
+end
+local subjects = gw_subjects()
+
+--- neurolib's side: the JSON object on its last line of output.  It is given the FC files
+-- neuromass reads (same files, same order) when the project ships them, else it uses
+-- neurolib's own Dataset("gw").FCs.
 local function neurolib(bold)
   if python == "" then return { skipped = true } end
   local argv = { python, top .. "/bench/neurolib/study_aln_gw.py", data .. "connectome_gw_Cmat.csv",
                  data .. "connectome_gw_Dmat.csv", "--duration", string.format("%.17g", duration) }
   if not bold then argv[#argv + 1] = "--no-bold" end
+  if bold and subjects then
+    argv[#argv + 1] = "--fc"
+    for _, name in ipairs(subjects) do argv[#argv + 1] = data .. "datasets/gw/fc_" .. name .. ".csv" end
+  end
   local r = run("neurolib, ALN-80 gw" .. (bold and " with BOLD" or ", kernel only"),
                 "PYTHONPATH=" .. q(pythonpath), argv)
   local function num(key) return tonumber(r.out:match('"' .. key .. '": ([%d%.eE+-]+)')) end
@@ -136,7 +155,8 @@ row { "  the same: peak RSS of the process", cell(nm_bold, mb(nm_bold.rss_kb)),
       "neuromass < 50 MB", nm_bold.ok and yes(nm_bold.rss_kb < 50 * 1024) or "n/a" }
 row { "  the same: BOLD samples per node", cell(nm_bold, tostring(nm_bold.n_bold or "n/a")),
       cell(nl_bold, tostring(nl_bold.n_bold or "n/a")), "", "", "" }
-row { "  the same: FC of BOLD (first 10 s dropped) vs each gw subject's FC: mean (per subject)",
+row { "  the same: FC of BOLD (first 10 s dropped) vs each gw subject's FC: mean (per subject" ..
+        (subjects and ": " .. table.concat(subjects, ", ") or "") .. ")",
       cell(nm_bold, corr_text(nm_bold.fc_corr)), cell(nl_bold, corr_text(nl_bold.fc_corr)),
       "", "(one noisy run each: compare statistically)", "" }
 row { what .. ", no BOLD: the run alone (kernel)", cell(nm_kernel, secs(nm_kernel.kernel)),
