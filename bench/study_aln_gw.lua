@@ -38,11 +38,12 @@ if BOLD then
   assert(type(B) == "table" and #B == #gw.Cmat, "res.BOLD: expected one row per node")
   emit("n_bold", #B[1])
   emit("t_bold_last_ms", res.t_BOLD[#res.t_BOLD])
-  -- The study's numbers, when the analysis functions and the subjects' data are there.
+  -- The study's numbers, when the analysis functions and the subjects' data are there
+  -- and the run is long enough for a correlation (2 samples after the skip).
   -- (nm refuses a misspelt name with an error, so ask through pcall.)
   local has_func, func = pcall(function() return nm.func end)
   local has_fcs, fcs = pcall(function() return gw.FCs end)
-  if has_func and func and has_fcs and fcs then
+  if has_func and func and has_fcs and fcs and #B[1] >= SKIP_BOLD + 2 then
     local fc = func.fc(B, { skip = SKIP_BOLD })
     local sum = 0
     for _, emp in ipairs(fcs) do

@@ -114,7 +114,10 @@ def main():
         "rates_exc_shape": list(model.rates_exc.shape),
     }
 
-    if bold:
+    if bold and model.BOLD.BOLD.shape[1] < SKIP_BOLD + 2:
+        # too short for a correlation (2 samples after the skip)
+        out["n_bold"] = int(model.BOLD.BOLD.shape[1])
+    elif bold:
         B = model.BOLD.BOLD
         out["n_bold"] = int(B.shape[1])
         out["t_bold_first_last_ms"] = [float(model.BOLD.t_BOLD[0]), float(model.BOLD.t_BOLD[-1])]
