@@ -33,6 +33,10 @@ end
 
 local function need_data(self, level)
   if not self.data and not self.dry then
+    if #self.columns == 1 then
+      error("result: nothing was kept in memory (the run recorded no variable: record = {}; " ..
+            "name the variables to keep in 'record')", level + 1)
+    end
     error("result: nothing was kept in memory (the run streamed its output to files; pass " ..
           "'record' to keep variables too)", level + 1)
   end

@@ -118,6 +118,17 @@ describe("BOLD across runs", function()
     for i = 1, 9 do assert.equals(one.BOLD[1][i + 1], r2.BOLD[1][i]) end
   end)
 
+  it("record = {} keeps no trajectory, not even the times: only BOLD grows with duration", function()
+    local m = fhn()
+    local res = m:run { duration = 4000, record = {}, bold = true }
+    assert.equals(0, res:rows())                 -- 40000 steps, none kept
+    assert.equals(2, #res.t_BOLD)
+    raises_here(function() local _ = res:time() end, "the run recorded no variable: record = {}")
+    local kept = fhn():run { duration = 4000, bold = true }
+    assert.equals(40000, kept:rows())            -- the default keeps every variable
+    assert.same(kept.BOLD, res.BOLD)             -- and BOLD does not depend on it
+  end)
+
   it("a continued run feeds BOLD as the run it continues", function()
     local m = fhn()
     m:run { duration = 100, bold = true }

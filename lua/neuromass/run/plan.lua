@@ -153,7 +153,10 @@ function M.make(self, o, h, level)
                         "than the next sample at 'sampling_dt' = %s ms", check.show(o.duration),
                         check.show(dt * every)), level + 1)
   end
-  local keep = not ((output.csv or output.audio) and opts.record == nil)
+  -- Kept in memory: what 'record' names (all variables when it is absent and
+  -- nothing is streamed); record = {} keeps nothing, not even the times, so a
+  -- run that wants only BOLD holds memory independent of its duration.
+  local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
