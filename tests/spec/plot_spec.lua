@@ -1,7 +1,8 @@
 -- plot_spec.lua: nm.plot, res:plot and `neuromass plot` draw real figures
 -- with gnuplot: PNG (signature, the requested size in its header), SVG
 -- (the axis labels, the view: lines or an image) and PDF files; the output
--- format comes from the extension; errors are reported at the user's line;
+-- format comes from the extension; the study figure (fc_compare with bold)
+-- has three panels; errors are reported at the user's line;
 -- a missing gnuplot names its package; a failed drawing leaves neither a
 -- file nor a temporary one (an older figure under the name is kept).
 local h = require "helpers"
@@ -153,6 +154,33 @@ describe("nm.plot", function()
     assert_pdf(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/cmp.pdf" }))
   end)
 
+  it("fc_compare with bold: the study figure, simulated FC | empirical FC | BOLD (t in s) after skip samples", function()
+    local t = {}
+    for k = 1, 355 do t[k] = (k - 1) * 2000 end
+    local bold = { t_BOLD = t, BOLD = gw.BOLDs[1] }
+    local svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/study.svg", bold = bold,
+                                                                      zscore = true, correlation = 0.3 }))
+    local _, images = svg:gsub("<image", "")
+    assert.equals(3, images)                        -- two heat maps and 80 BOLD rows as an image
+    for _, text in ipairs { "simulated FC", "empirical FC", "BOLD", "t (s)", "BOLD (z-score)", "node",
+                            "simulated vs empirical FC (correlation r = 0.300)", "100" } do
+      assert.is_true(shows(svg, text), text)
+    end
+    -- skip = 300 samples: the panel starts at 600 s (tics 600, 620, ...; no 100 s tic left)
+    svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/study_skip.svg", bold = bold,
+                                                                skip = 300 }))
+    assert.is_true(shows(svg, "620") and not shows(svg, "100"))
+    assert_png(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/study.png", bold = bold }), 1800, 600)
+    -- a real run with bold = true, two nodes as lines
+    local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+    local r = m:run { duration = 8000, record = {}, bold = true }
+    local fc = nm.func.fc(r.BOLD, { skip = 1 })
+    svg = assert_svg(nm.plot.fc_compare(fc, fc, { out = dir .. "/study_run.svg", bold = r, skip = 1,
+                                                  view = "lines" }))
+    for _, text in ipairs { "node 0", "node 1", "t (s)" } do assert.is_true(shows(svg, text), text) end
+    assert_pdf(nm.plot.fc_compare(fc, fc, { out = dir .. "/study_run.pdf", bold = r, nodes = { 1 } }))
+  end)
+
   it("bold: traces over t in s (default) or ms, from t_BOLD (ms) and rows, or from a result's BOLD", function()
     local t = {}
     for k = 1, 355 do t[k] = (k - 1) * 2000 end
@@ -224,6 +252,22 @@ describe("nm.plot errors, at the user's line", function()
       end, "plot.bold: the result's BOLD holds no sample" },
     { "a correlation that is not a number", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end, "'correlation' must be a number" },
+    { "fc_compare: a BOLD panel option without bold", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", zscore = true }) end,
+      "plot.fc_compare: 'zscore' is an option of the BOLD panel: give bold = res as well" },
+    { "fc_compare: a bold that is neither a result nor t_BOLD and BOLD", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { 1, 2 } }) end,
+      "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got" },
+    { "fc_compare: a bold result without BOLD", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = res }) end,
+      "plot.fc_compare: 'bold' %(the result%) holds no BOLD: run the model with bold = true" },
+    { "fc_compare: a skip that leaves nothing to draw", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0, 2000 }, BOLD = { { 1, 2 } } },
+                                     skip = 2 }) end,
+      "'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 2" },
+    { "fc_compare: BOLD rows and t_BOLD of different lengths", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0 }, BOLD = { { 1, 2 } } } }) end,
+      "t_BOLD has 1 values, expected 2" },
     { "a result that kept nothing", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
