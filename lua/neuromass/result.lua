@@ -135,13 +135,15 @@ end
 
 --- res:plot(opts) -> the path written: a picture of the result (gnuplot;
 -- PNG, SVG or PDF by the extension of opts.out), as nm.plot.timeseries(res,
--- opts) — variable, nodes, view, title, size — or, for variable = "BOLD",
--- nm.plot.bold(res, opts).  Errors at the caller's line (see plot.lua).
+-- opts) — variable, nodes, view, title, size — or, for variable = "BOLD"
+-- (and by default when the run recorded only BOLD: record = {}, bold =
+-- true), nm.plot.bold(res, opts).  Errors at the caller's line (see plot.lua).
 function Result:plot(opts)
   local plot = require "neuromass.plot"
   local recorded = false
   for _, v in ipairs(self.variables) do recorded = recorded or v == "BOLD" end
-  if type(opts) == "table" and opts.variable == "BOLD" and not recorded then
+  local only_bold = #self.variables == 0 and rawget(self, "BOLD") ~= nil
+  if type(opts) == "table" and (opts.variable == "BOLD" or opts.variable == nil and only_bold) and not recorded then
     local o = {}
     for k, v in pairs(opts) do if k ~= "variable" then o[k] = v end end
     local full = plot.bold(self, o)

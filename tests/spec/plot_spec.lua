@@ -196,6 +196,13 @@ describe("nm.plot", function()
     assert.is_true(shows(svg, "BOLD") and shows(svg, "t (s)"))
   end)
 
+  it("res:plot of a run that recorded only BOLD (record = {}, bold = true) draws its BOLD", function()
+    local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+    local r = m:run { duration = 6000, record = {}, bold = true }
+    local svg = assert_svg(r:plot { out = dir .. "/only_bold.svg" })
+    for _, text in ipairs { "BOLD", "t (s)", "node 1" } do assert.is_true(shows(svg, text), text) end
+  end)
+
   it("zscore = true draws each row as z-scores, so rows of different levels share one colour scale", function()
     local svg = assert_svg(nm.plot.bold({ 0, 2000, 4000, 6000 }, { { 1e4, 1e4 + 2, 1e4, 1e4 + 2 }, { 5, 7, 5, 7 } },
                                         { out = dir .. "/z.svg", zscore = true, view = "lines" }))
@@ -272,6 +279,11 @@ describe("nm.plot errors, at the user's line", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
       end, "plot.timeseries: the result kept nothing in memory" },
+    { "timeseries of a result that recorded no variable, only BOLD", function()
+        local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+        nm.plot.timeseries(m:run { duration = 4000, record = {}, bold = true }, { out = dir .. "/a.png" })
+      end, "plot.timeseries: the result recorded no variable %(record = {}%): its BOLD is drawn by " ..
+           "nm.plot.bold%(res%) or res:plot{ variable = \"BOLD\" }" },
     { "res.plot with a dot", function() res.plot { out = dir .. "/a.png" } end, "with a colon" },
   }
   for _, case in ipairs(cases) do
