@@ -101,10 +101,20 @@ function Result:matrix(var)
     for i = 1, #m do nodes[i] = i - 1 end
     return m, nodes
   end
-  local known = table.move(self.variables, 1, #self.variables, 1, {})
-  for name in pairs(MATRIX_FIELDS) do known[#known + 1] = name end
-  check.error(string.format("res:matrix: variable '%s' was not recorded (recorded: %s)%s", var,
-                            table.concat(self.variables, ", "), check.suggest(var, known)), 2)
+  -- What there is: the recorded variables and the fields this result holds
+  -- (BOLD of a run with bold), a name differing only in case suggested first.
+  local known, held = table.move(self.variables, 1, #self.variables, 1, {}), {}
+  for name, f in pairs(MATRIX_FIELDS) do
+    known[#known + 1] = name
+    if rawget(self, f.field) ~= nil then held[#held + 1] = name end
+  end
+  local hint = check.suggest(var, known)
+  for _, name in ipairs(known) do
+    if name:lower() == var:lower() then hint = string.format("; did you mean '%s'?", name) end
+  end
+  check.error(string.format("res:matrix: variable '%s' was not recorded (recorded: %s%s)%s", var,
+                            #self.variables > 0 and table.concat(self.variables, ", ") or "none",
+                            #held > 0 and "; also " .. table.concat(held, ", ") or "", hint), 2)
 end
 
 --- Writes the recorded columns as CSV (header t,VAR.NODE,...).
