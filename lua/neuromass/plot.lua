@@ -42,7 +42,7 @@ function M.timeseries(src, opts)
   return traces.figure(what, s, opts, { xlabel = "t (ms)", ylabel = s.variable or "value" })
 end
 
-local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore" }
+local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore", "skip" }
 
 -- The BOLD of a result run with bold (res.t_BOLD, res.BOLD), checked: the
 -- t_BOLD and BOLD rows of a figure (`name` says where they came from).
@@ -56,19 +56,28 @@ local function result_bold(what, res, name)
 end
 
 -- The traces source of BOLD: { rows, t (ms), nodes } from t_BOLD and BOLD
--- (N rows of #t_BOLD values), checked.
-local function bold_source(what, t, B)
+-- (N rows of #t_BOLD values), checked, after the first `skip` samples (the
+-- user's option: nil or a whole number leaving at least one sample).
+local function bold_source(what, t, B, skip)
   local rows = args.rows(what, B, "BOLD")
   args.series(what, t, "t_BOLD", #rows[1])
   local nodes = {}
   for i = 1, #rows do nodes[i] = i - 1 end
-  return { rows = rows, t = t, nodes = nodes }
+  if skip == nil or skip == 0 then return { rows = rows, t = t, nodes = nodes } end
+  if math.type(skip) ~= "integer" or skip < 0 or skip >= #t then
+    fail(what, "'skip' must be a whole number of BOLD samples from 0 to %d (one is left to draw), got %s",
+         #t - 1, check.show(skip))
+  end
+  local kept = {}
+  for i, row in ipairs(rows) do kept[i] = table.move(row, skip + 1, #row, 1, {}) end
+  return { rows = kept, t = table.move(t, skip + 1, #t, 1, {}), nodes = nodes }
 end
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the
 -- path written: BOLD over time, from a result run with bold (res.t_BOLD in
 -- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
--- view, zscore (as timeseries), time_unit = "s" (default) | "ms", title, size.
+-- view, zscore (as timeseries), skip = K (the first K samples left out, as
+-- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
 -- Errors as timeseries; a result without BOLD.  Under `neuromass info`
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
@@ -82,7 +91,7 @@ function M.bold(a, b, c)
     t, B, opts = a, b, c
   end
   opts = args.options(what, opts, BOLD_OPTIONS)
-  local src = bold_source(what, t, B)
+  local src = bold_source(what, t, B, opts.skip)
   local unit = args.choice(what, opts, "time_unit", { "s", "ms" }) or "s"
   return traces.figure(what, src, opts,
                        { xlabel = "t (" .. unit .. ")", ylabel = "BOLD", time_scale = unit == "s" and 1e-3 or 1 })
@@ -157,18 +166,7 @@ local function bold_panel(what, opts)
     fail(what, "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got %s",
          check.show(bold))
   end
-  local src = bold_source(what, t, B)
-  local skip = opts.skip or 0
-  if math.type(skip) ~= "integer" or skip < 0 or skip >= #src.t then
-    fail(what, "'skip' must be a whole number of BOLD samples from 0 to %d (one is left to draw), got %s",
-         #src.t - 1, check.show(opts.skip))
-  end
-  if skip > 0 then
-    local rows = {}
-    for i, row in ipairs(src.rows) do rows[i] = table.move(row, skip + 1, #row, 1, {}) end
-    src = { rows = rows, t = table.move(src.t, skip + 1, #src.t, 1, {}), nodes = src.nodes }
-  end
-  return traces.panel(what, src, opts,
+  return traces.panel(what, bold_source(what, t, B, opts.skip), opts,
                       { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", time_scale = 1e-3 })
 end
 

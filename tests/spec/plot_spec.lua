@@ -187,6 +187,9 @@ describe("nm.plot", function()
     local svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold.svg", nodes = { 0, 1 } }))
     for _, text in ipairs { "t (s)", "BOLD", "node 1" } do assert.is_true(shows(svg, text), text) end
     assert.is_true(shows(svg, "700") and not shows(svg, "700000"), "the time axis is not in seconds")
+    -- skip = 300 samples (as nm.func.fc's skip): drawn from 600 s on
+    svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold_skip.svg", nodes = { 0 }, skip = 300 }))
+    assert.is_true(shows(svg, "620") and not shows(svg, "100"))
     svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold_ms.svg", time_unit = "ms" }))
     assert.is_true(shows(svg, "t (ms)"))
     assert.truthy(svg:find("<image", 1, true))
@@ -272,6 +275,9 @@ describe("nm.plot errors, at the user's line", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0, 2000 }, BOLD = { { 1, 2 } } },
                                      skip = 2 }) end,
       "'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 2" },
+    { "bold: a skip that is not a whole number", function()
+        nm.plot.bold({ 0, 2000 }, { { 1, 2 } }, { out = dir .. "/a.png", skip = 0.5 }) end,
+      "plot.bold: 'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 0.5" },
     { "fc_compare: BOLD rows and t_BOLD of different lengths", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0 }, BOLD = { { 1, 2 } } } }) end,
       "t_BOLD has 1 values, expected 2" },
