@@ -14,7 +14,7 @@ local heatmap = require "neuromass.plot.heatmap"
 local study = require "neuromass.plot.study"
 local check = require "neuromass._check"
 
-local type, string, math, ipairs, table = type, string, math, ipairs, table
+local type, string, math, ipairs = type, string, math, ipairs
 
 local M = {}
 
@@ -63,14 +63,7 @@ local function bold_source(what, t, B, skip)
   args.series(what, t, "t_BOLD", #rows[1])
   local nodes = {}
   for i = 1, #rows do nodes[i] = i - 1 end
-  if skip == nil or skip == 0 then return { rows = rows, t = t, nodes = nodes } end
-  if math.type(skip) ~= "integer" or skip < 0 or skip >= #t then
-    fail(what, "'skip' must be a whole number of BOLD samples from 0 to %d (one is left to draw), got %s",
-         #t - 1, check.show(skip))
-  end
-  local kept = {}
-  for i, row in ipairs(rows) do kept[i] = table.move(row, skip + 1, #row, 1, {}) end
-  return { rows = kept, t = table.move(t, skip + 1, #t, 1, {}), nodes = nodes }
+  return args.skip(what, { rows = rows, t = t, nodes = nodes }, skip)
 end
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the

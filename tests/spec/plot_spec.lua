@@ -392,6 +392,13 @@ describe("neuromass plot", function()
     assert.matches("bold.svg: BOLD of 3 nodes from b.csv", out)
     local svg = assert_svg(dir .. "/bold.svg")
     for _, text in ipairs { "t (s)", "BOLD", "node 2" } do assert.is_true(shows(svg, text), text) end
+    assert.is_true(shows(svg, "2") and not shows(svg, "4.5"))
+    -- --skip 2: from t_BOLD = 4000.1 ms on (tics 4.5, 5, 5.5, 6 s; no 2 s tic)
+    status, out, err = plot("b.csv -o bold_skip.svg --skip 2")
+    assert.equals(0, status, err)
+    assert.matches("bold_skip.svg: BOLD of 3 nodes from b.csv", out)
+    svg = assert_svg(dir .. "/bold_skip.svg")
+    assert.is_true(shows(svg, "4.5") and not shows(svg, "2"))
   end)
 
   it("refuses what it cannot draw, naming it", function()
@@ -406,6 +413,9 @@ describe("neuromass plot", function()
       { "r.csv -o fig.png --colour red", "unknown option '%-%-colour'" },
       { "nothere.csv -o fig.png", "cannot read nothere.csv" },
       { "b.csv -o fig.png --var x", "holds BOLD" },
+      { "b.csv -o fig.png --skip 4", "'skip' must be a whole number of BOLD samples from 0 to 3 %(one is left to draw%), got 4" },
+      { "b.csv -o fig.png --skip -1", "%-%-skip needs a whole number of BOLD samples, got '%-1'" },
+      { "r.csv -o fig.png --skip 1", "%-%-skip applies to a BOLD CSV %(header t_BOLD,...%), not to 'r.csv'" },
       { "s.lua -o fig.png", "does not look like a neuromass CSV" },
     }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
