@@ -2,6 +2,8 @@
 #   make          build build/neuromass and build/lua/neuromass/core.so
 #   make run      install missing packages, build, run the default example
 #   make test     install missing packages, build, run every test
+#   make study    build, then the whole study (examples/study_aln_gw.lua, ~1 min):
+#                 BOLD, FC, correlation with each gw subject, out/study_aln_gw.png
 #   make check-asan   the test suite under AddressSanitizer and UBSan
 #   make check-valgrind   the audio, callback and slow-path specs under valgrind
 #   make bench    the benchmark table (bench/RESULTS.md), not part of `make test`
@@ -51,7 +53,7 @@ CTESTS     = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 BUSTED = $(LUA) /usr/bin/busted
 
-.PHONY: all all-lib deps run test lint check-asan check-valgrind bench install uninstall clean
+.PHONY: all all-lib deps run study test lint check-asan check-valgrind bench install uninstall clean
 
 all: $(EXE) $(MODULE) $(CTESTS)
 
@@ -84,6 +86,12 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(EXE) run examples/thalamocortical.lua --out out
+
+# The whole study of README's "From simulation to FC" (5 minutes simulated; not
+# part of `make test`, which runs it for 16 s in tests/spec/examples_spec.lua).
+study: deps
+	@$(MAKE) --no-print-directory all
+	$(EXE) run examples/study_aln_gw.lua --out out
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -103,6 +103,7 @@ static const char plot_usage[] =
   "  --nodes 0,1,2   the nodes (0-based; default: all)\n"
   "  --view lines|stacked|image   --title TEXT   --quiet\n"
   "  --zscore        each node's series as z-scores (e.g. measured BOLD)\n"
+  "  --skip K        a BOLD CSV after its first K samples (the transient)\n"
   "  -h, --help      this text\n";
 
 /* The length of a "SOURCE.lua:LINE: " prefix at the start of msg (a SOURCE

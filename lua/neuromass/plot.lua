@@ -1,7 +1,8 @@
 --- nm.plot: pictures of runs and analyses, drawn by gnuplot (Debian package
 -- gnuplot-nox) into PNG, SVG or PDF files chosen by the output's extension.
 -- Time series of nodes (lines, stacked traces or a node × time image), BOLD,
--- power spectra, FC heat maps and simulated-vs-empirical FC side by side;
+-- power spectra, FC heat maps and simulated-vs-empirical FC side by side
+-- (with the BOLD beside them: the figure of a study, plot/study.lua);
 -- res:plot{...} (result.lua) and `neuromass plot` (plot/cli.lua) draw
 -- through the same figures.  Arguments
 -- are checked in plot/args.lua, figures built in plot/traces.lua,
@@ -10,9 +11,10 @@ local args = require "neuromass.plot.args"
 local traces = require "neuromass.plot.traces"
 local spectrum = require "neuromass.plot.spectrum"
 local heatmap = require "neuromass.plot.heatmap"
+local study = require "neuromass.plot.study"
 local check = require "neuromass._check"
 
-local type, string, math = type, string, math
+local type, string, math, ipairs = type, string, math, ipairs
 
 local M = {}
 
@@ -40,34 +42,51 @@ function M.timeseries(src, opts)
   return traces.figure(what, s, opts, { xlabel = "t (ms)", ylabel = s.variable or "value" })
 end
 
-local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore" }
+local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore", "skip" }
+
+-- The BOLD of a result run with bold (res.t_BOLD, res.BOLD), checked: the
+-- t_BOLD and BOLD rows of a figure (`name` says where they came from).
+local function result_bold(what, res, name)
+  if res.BOLD == nil then fail(what, "%s holds no BOLD: run the model with bold = true", name) end
+  local B = res.BOLD
+  if type(B) == "table" and (#B == 0 or type(B[1]) == "table" and #B[1] == 0) then
+    fail(what, "%s's BOLD holds no sample: the run was too short for one", name)
+  end
+  return res.t_BOLD, B
+end
+
+-- The traces source of BOLD: { rows, t (ms), nodes } from t_BOLD and BOLD
+-- (N rows of #t_BOLD values), checked, after the first `skip` samples (the
+-- user's option: nil or a whole number leaving at least one sample).
+local function bold_source(what, t, B, skip)
+  local rows = args.rows(what, B, "BOLD")
+  args.series(what, t, "t_BOLD", #rows[1])
+  local nodes = {}
+  for i = 1, #rows do nodes[i] = i - 1 end
+  return args.skip(what, { rows = rows, t = t, nodes = nodes }, skip)
+end
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the
 -- path written: BOLD over time, from a result run with bold (res.t_BOLD in
 -- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
--- view, zscore (as timeseries), time_unit = "s" (default) | "ms", title, size.
+-- view, zscore (as timeseries), skip = K (the first K samples left out, as
+-- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
 -- Errors as timeseries; a result without BOLD.  Under `neuromass info`
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
   local what = "plot.bold"
   local t, B, opts
   if args.is_result(a) then
-    t, B, opts = a.t_BOLD, a.BOLD, b
+    opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
-    if B == nil then fail(what, "the result holds no BOLD: run the model with bold = true") end
-    if type(B) == "table" and (#B == 0 or type(B[1]) == "table" and #B[1] == 0) then
-      fail(what, "the result's BOLD holds no sample: the run was too short for one")
-    end
+    t, B = result_bold(what, a, "the result")
   else
     t, B, opts = a, b, c
   end
   opts = args.options(what, opts, BOLD_OPTIONS)
-  local rows = args.rows(what, B, "BOLD")
-  args.series(what, t, "t_BOLD", #rows[1])
+  local src = bold_source(what, t, B, opts.skip)
   local unit = args.choice(what, opts, "time_unit", { "s", "ms" }) or "s"
-  local nodes = {}
-  for i = 1, #rows do nodes[i] = i - 1 end
-  return traces.figure(what, { rows = rows, t = t, nodes = nodes }, opts,
+  return traces.figure(what, src, opts,
                        { xlabel = "t (" .. unit .. ")", ylabel = "BOLD", time_scale = unit == "s" and 1e-3 or 1 })
 end
 
@@ -119,14 +138,46 @@ function M.fc(m, opts)
                                   { range = range, cblabel = "correlation" }))
 end
 
+-- The BOLD panel of fc_compare: opts.bold (a result run with bold, or a
+-- table { t_BOLD = ..., BOLD = ... }) after its first opts.skip samples,
+-- drawn with opts.nodes, view, zscore; nil when there is no opts.bold (and
+-- then none of those options).
+local function bold_panel(what, opts)
+  local bold = opts.bold
+  if bold == nil then
+    for _, key in ipairs({ "nodes", "view", "zscore", "skip" }) do
+      if opts[key] ~= nil then fail(what, "'%s' is an option of the BOLD panel: give bold = res as well", key) end
+    end
+    return nil
+  end
+  local t, B
+  if args.is_result(bold) then
+    t, B = result_bold(what, bold, "'bold' (the result)")
+  elseif type(bold) == "table" and bold.BOLD ~= nil and bold.t_BOLD ~= nil then
+    t, B = bold.t_BOLD, bold.BOLD
+  else
+    fail(what, "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got %s",
+         check.show(bold))
+  end
+  return traces.panel(what, bold_source(what, t, B, opts.skip), opts,
+                      { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", time_scale = 1e-3 })
+end
+
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
 -- empirical FC (N × N each) side by side, one colour range.  opts: out
 -- (required), correlation = r (a number, shown in the title: e.g.
 -- nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
--- "empirical FC" }, title, range, size.
+-- "empirical FC" }, title, range, size.  bold = res (a result run with
+-- bold = true) or { t_BOLD = ms, BOLD = N rows } adds a third panel, the
+-- BOLD over time (t in s; as nm.plot.bold, with its options nodes, view and
+-- zscore), after its first skip = K samples (default 0: the K given to
+-- nm.func.fc, so the panel shows what the FC was computed from); default
+-- size 1800 × 600: the figure of a whole study (examples/study_aln_gw.lua).
 function M.fc_compare(sim, emp, opts)
   local what = "plot.fc_compare"
-  opts = args.options(what, opts, { "out", "title", "size", "range", "correlation", "labels" })
+  opts = args.options(what, opts, { "out", "title", "size", "range", "correlation", "labels",
+                                    "bold", "skip", "nodes", "view", "zscore" })
+  if args.is_result(opts.bold) and opts.bold.dry then return (args.output(what, opts)) end -- neuromass info
   args.square(what, sim, "the simulated FC")
   args.square(what, emp, "the empirical FC")
   local range = colour_range(what, opts)
@@ -140,11 +191,12 @@ function M.fc_compare(sim, emp, opts)
   end
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
   if r then title = string.format("%s (correlation r = %.3f)", title, r) end
+  local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
+  local bold = bold_panel(what, opts)
+  local size = args.size(what, opts, bold and study.SIZE or COMPARE_SIZE)
   local full, format = args.output(what, opts)
-  return args.draw(what, full, format, args.size(what, opts, COMPARE_SIZE),
-                   heatmap.script({ { m = sim, title = args.text(what, labels, 1) },
-                                    { m = emp, title = args.text(what, labels, 2) } },
-                                  { title = title, range = range, cblabel = "correlation" }))
+  local heat = { title = title, range = range, cblabel = "correlation" }
+  return args.draw(what, full, format, size, bold and study.script(fcs, bold, heat) or heatmap.script(fcs, heat))
 end
 
 return M

@@ -105,10 +105,20 @@ function Result:matrix(var)
     for i = 1, #m do nodes[i] = i - 1 end
     return m, nodes
   end
-  local known = table.move(self.variables, 1, #self.variables, 1, {})
-  for name in pairs(MATRIX_FIELDS) do known[#known + 1] = name end
-  check.error(string.format("res:matrix: variable '%s' was not recorded (recorded: %s)%s", var,
-                            table.concat(self.variables, ", "), check.suggest(var, known)), 2)
+  -- What there is: the recorded variables and the fields this result holds
+  -- (BOLD of a run with bold), a name differing only in case suggested first.
+  local known, held = table.move(self.variables, 1, #self.variables, 1, {}), {}
+  for name, f in pairs(MATRIX_FIELDS) do
+    known[#known + 1] = name
+    if rawget(self, f.field) ~= nil then held[#held + 1] = name end
+  end
+  local hint = check.suggest(var, known)
+  for _, name in ipairs(known) do
+    if name:lower() == var:lower() then hint = string.format("; did you mean '%s'?", name) end
+  end
+  check.error(string.format("res:matrix: variable '%s' was not recorded (recorded: %s%s)%s", var,
+                            #self.variables > 0 and table.concat(self.variables, ", ") or "none",
+                            #held > 0 and "; also " .. table.concat(held, ", ") or "", hint), 2)
 end
 
 --- Writes the recorded columns as CSV (header t,VAR.NODE,...).
@@ -139,13 +149,15 @@ end
 
 --- res:plot(opts) -> the path written: a picture of the result (gnuplot;
 -- PNG, SVG or PDF by the extension of opts.out), as nm.plot.timeseries(res,
--- opts) — variable, nodes, view, title, size — or, for variable = "BOLD",
--- nm.plot.bold(res, opts).  Errors at the caller's line (see plot.lua).
+-- opts) — variable, nodes, view, title, size — or, for variable = "BOLD"
+-- (and by default when the run recorded only BOLD: record = {}, bold =
+-- true), nm.plot.bold(res, opts).  Errors at the caller's line (see plot.lua).
 function Result:plot(opts)
   local plot = require "neuromass.plot"
   local recorded = false
   for _, v in ipairs(self.variables) do recorded = recorded or v == "BOLD" end
-  if type(opts) == "table" and opts.variable == "BOLD" and not recorded then
+  local only_bold = #self.variables == 0 and rawget(self, "BOLD") ~= nil
+  if type(opts) == "table" and (opts.variable == "BOLD" or opts.variable == nil and only_bold) and not recorded then
     local o = {}
     for k, v in pairs(opts) do if k ~= "variable" then o[k] = v end end
     local full = plot.bold(self, o)

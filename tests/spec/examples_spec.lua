@@ -1,5 +1,7 @@
 -- examples_spec.lua: every examples/*.lua runs through the executable and
--- exits 0 (outputs go to a temporary --out directory, removed afterwards).
+-- exits 0 (outputs go to a temporary --out directory, removed afterwards);
+-- the study (study_aln_gw.lua, 5 minutes by default: `make study`) runs 16 s
+-- of simulated time, its printed lines and its figure checked.
 local h = require "helpers"
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -20,11 +22,51 @@ describe("examples", function()
   end)
 
   for _, name in ipairs(examples) do
+    if name == "study_aln_gw.lua" then goto next end
     it(name .. " runs and exits 0", function()
       local out = dir .. "/" .. name:gsub("%.lua$", "")
       local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/" .. name) ..
                                   " --out " .. q(out) .. " --quiet")
       assert.equals(0, status, err)
     end)
+    ::next::
   end
+
+  it("study_aln_gw.lua 16: the FC of BOLD after 10 s against each gw subject, and the figure", function()
+    local out = dir .. "/study"
+    local status, stdout, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..
+                                     " --out " .. q(out) .. " --quiet 16")
+    assert.equals(0, status, err)
+    local lines = {}
+    for line in stdout:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    -- t_BOLD = 0.1, 2000.1, ..., 14000.1 ms: the 5 samples up to 10 s are dropped, 3 are kept.
+    assert.equals("ALN on gw, 16 s: 8 BOLD samples per region, FC of the 3 after t = 10 s", lines[1])
+    local ds = require("neuromass").datasets.load("gw")
+    local sum = 0
+    for i, subject in ipairs(ds.subjects) do
+      local r = lines[i + 1]:match("^  subject " .. subject .. " +FC correlation (%-?%d%.%d%d%d)$")
+      assert.truthy(r, lines[i + 1])
+      assert.is_true(math.abs(tonumber(r)) < 1)
+      sum = sum + tonumber(r)
+    end
+    local mean = lines[#ds.subjects + 2]:match("^  mean over 5 subjects: (%-?%d%.%d%d%d)$")
+    assert.truthy(mean, lines[#ds.subjects + 2])
+    assert.is_true(math.abs(tonumber(mean) - sum / #ds.subjects) <= 0.0005 + 1e-12)
+    assert.equals("wrote " .. out .. "/study_aln_gw.png", lines[#ds.subjects + 3])
+    assert.equals(#ds.subjects + 3, #lines)
+    local f = assert(io.open(out .. "/study_aln_gw.png", "rb"))
+    local png = f:read("a")
+    f:close()
+    assert.equals("\137PNG\r\n\26\n", png:sub(1, 8))
+    assert.same({ 1800, 600 }, { (string.unpack(">I4", png, 17)), (string.unpack(">I4", png, 21)) })
+    assert.is_true(#png > 20000, #png .. " bytes")
+  end)
+
+  it("study_aln_gw.lua: an argument that is no duration is refused at the script's line", function()
+    local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..
+                                " --out " .. q(dir .. "/bad") .. " --quiet 5")
+    assert.equals(1, status)
+    assert.truthy(err:find("study_aln_gw.lua:%d+: the argument is the simulated time, a whole number of " ..
+                           "seconds above 10 %(BOLD before 10 s is dropped%), got '5'"), err)
+  end)
 end)

@@ -1,7 +1,8 @@
 -- plot_spec.lua: nm.plot, res:plot and `neuromass plot` draw real figures
 -- with gnuplot: PNG (signature, the requested size in its header), SVG
 -- (the axis labels, the view: lines or an image) and PDF files; the output
--- format comes from the extension; errors are reported at the user's line;
+-- format comes from the extension; the study figure (fc_compare with bold)
+-- has three panels; errors are reported at the user's line;
 -- a missing gnuplot names its package; a failed drawing leaves neither a
 -- file nor a temporary one (an older figure under the name is kept).
 local h = require "helpers"
@@ -153,12 +154,42 @@ describe("nm.plot", function()
     assert_pdf(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/cmp.pdf" }))
   end)
 
+  it("fc_compare with bold: the study figure, simulated FC | empirical FC | BOLD (t in s) after skip samples", function()
+    local t = {}
+    for k = 1, 355 do t[k] = (k - 1) * 2000 end
+    local bold = { t_BOLD = t, BOLD = gw.BOLDs[1] }
+    local svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/study.svg", bold = bold,
+                                                                      zscore = true, correlation = 0.3 }))
+    local _, images = svg:gsub("<image", "")
+    assert.equals(3, images)                        -- two heat maps and 80 BOLD rows as an image
+    for _, text in ipairs { "simulated FC", "empirical FC", "BOLD", "t (s)", "BOLD (z-score)", "node",
+                            "simulated vs empirical FC (correlation r = 0.300)", "100" } do
+      assert.is_true(shows(svg, text), text)
+    end
+    -- skip = 300 samples: the panel starts at 600 s (tics 600, 620, ...; no 100 s tic left)
+    svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/study_skip.svg", bold = bold,
+                                                                skip = 300 }))
+    assert.is_true(shows(svg, "620") and not shows(svg, "100"))
+    assert_png(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/study.png", bold = bold }), 1800, 600)
+    -- a real run with bold = true, two nodes as lines
+    local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+    local r = m:run { duration = 8000, record = {}, bold = true }
+    local fc = nm.func.fc(r.BOLD, { skip = 1 })
+    svg = assert_svg(nm.plot.fc_compare(fc, fc, { out = dir .. "/study_run.svg", bold = r, skip = 1,
+                                                  view = "lines" }))
+    for _, text in ipairs { "node 0", "node 1", "t (s)" } do assert.is_true(shows(svg, text), text) end
+    assert_pdf(nm.plot.fc_compare(fc, fc, { out = dir .. "/study_run.pdf", bold = r, nodes = { 1 } }))
+  end)
+
   it("bold: traces over t in s (default) or ms, from t_BOLD (ms) and rows, or from a result's BOLD", function()
     local t = {}
     for k = 1, 355 do t[k] = (k - 1) * 2000 end
     local svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold.svg", nodes = { 0, 1 } }))
     for _, text in ipairs { "t (s)", "BOLD", "node 1" } do assert.is_true(shows(svg, text), text) end
     assert.is_true(shows(svg, "700") and not shows(svg, "700000"), "the time axis is not in seconds")
+    -- skip = 300 samples (as nm.func.fc's skip): drawn from 600 s on
+    svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold_skip.svg", nodes = { 0 }, skip = 300 }))
+    assert.is_true(shows(svg, "620") and not shows(svg, "100"))
     svg = assert_svg(nm.plot.bold(t, gw.BOLDs[1], { out = dir .. "/bold_ms.svg", time_unit = "ms" }))
     assert.is_true(shows(svg, "t (ms)"))
     assert.truthy(svg:find("<image", 1, true))
@@ -166,6 +197,13 @@ describe("nm.plot", function()
     r.BOLD, r.t_BOLD = { gw.BOLDs[1][1], gw.BOLDs[1][2] }, t     -- as a run with bold = true leaves them
     svg = assert_svg(r:plot { variable = "BOLD", out = dir .. "/res_bold.svg" })
     assert.is_true(shows(svg, "BOLD") and shows(svg, "t (s)"))
+  end)
+
+  it("res:plot of a run that recorded only BOLD (record = {}, bold = true) draws its BOLD", function()
+    local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+    local r = m:run { duration = 6000, record = {}, bold = true }
+    local svg = assert_svg(r:plot { out = dir .. "/only_bold.svg" })
+    for _, text in ipairs { "BOLD", "t (s)", "node 1" } do assert.is_true(shows(svg, text), text) end
   end)
 
   it("zscore = true draws each row as z-scores, so rows of different levels share one colour scale", function()
@@ -224,10 +262,34 @@ describe("nm.plot errors, at the user's line", function()
       end, "plot.bold: the result's BOLD holds no sample" },
     { "a correlation that is not a number", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end, "'correlation' must be a number" },
+    { "fc_compare: a BOLD panel option without bold", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", zscore = true }) end,
+      "plot.fc_compare: 'zscore' is an option of the BOLD panel: give bold = res as well" },
+    { "fc_compare: a bold that is neither a result nor t_BOLD and BOLD", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { 1, 2 } }) end,
+      "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got" },
+    { "fc_compare: a bold result without BOLD", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = res }) end,
+      "plot.fc_compare: 'bold' %(the result%) holds no BOLD: run the model with bold = true" },
+    { "fc_compare: a skip that leaves nothing to draw", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0, 2000 }, BOLD = { { 1, 2 } } },
+                                     skip = 2 }) end,
+      "'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 2" },
+    { "bold: a skip that is not a whole number", function()
+        nm.plot.bold({ 0, 2000 }, { { 1, 2 } }, { out = dir .. "/a.png", skip = 0.5 }) end,
+      "plot.bold: 'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 0.5" },
+    { "fc_compare: BOLD rows and t_BOLD of different lengths", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0 }, BOLD = { { 1, 2 } } } }) end,
+      "t_BOLD has 1 values, expected 2" },
     { "a result that kept nothing", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
       end, "plot.timeseries: the result kept nothing in memory" },
+    { "timeseries of a result that recorded no variable, only BOLD", function()
+        local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+        nm.plot.timeseries(m:run { duration = 4000, record = {}, bold = true }, { out = dir .. "/a.png" })
+      end, "plot.timeseries: the result recorded no variable %(record = {}%): its BOLD is drawn by " ..
+           "nm.plot.bold%(res%) or res:plot{ variable = \"BOLD\" }" },
     { "res.plot with a dot", function() res.plot { out = dir .. "/a.png" } end, "with a colon" },
   }
   for _, case in ipairs(cases) do
@@ -330,6 +392,13 @@ describe("neuromass plot", function()
     assert.matches("bold.svg: BOLD of 3 nodes from b.csv", out)
     local svg = assert_svg(dir .. "/bold.svg")
     for _, text in ipairs { "t (s)", "BOLD", "node 2" } do assert.is_true(shows(svg, text), text) end
+    assert.is_true(shows(svg, "2") and not shows(svg, "4.5"))
+    -- --skip 2: from t_BOLD = 4000.1 ms on (tics 4.5, 5, 5.5, 6 s; no 2 s tic)
+    status, out, err = plot("b.csv -o bold_skip.svg --skip 2")
+    assert.equals(0, status, err)
+    assert.matches("bold_skip.svg: BOLD of 3 nodes from b.csv", out)
+    svg = assert_svg(dir .. "/bold_skip.svg")
+    assert.is_true(shows(svg, "4.5") and not shows(svg, "2"))
   end)
 
   it("refuses what it cannot draw, naming it", function()
@@ -344,6 +413,9 @@ describe("neuromass plot", function()
       { "r.csv -o fig.png --colour red", "unknown option '%-%-colour'" },
       { "nothere.csv -o fig.png", "cannot read nothere.csv" },
       { "b.csv -o fig.png --var x", "holds BOLD" },
+      { "b.csv -o fig.png --skip 4", "'skip' must be a whole number of BOLD samples from 0 to 3 %(one is left to draw%), got 4" },
+      { "b.csv -o fig.png --skip -1", "%-%-skip needs a whole number of BOLD samples, got '%-1'" },
+      { "r.csv -o fig.png --skip 1", "%-%-skip applies to a BOLD CSV %(header t_BOLD,...%), not to 'r.csv'" },
       { "s.lua -o fig.png", "does not look like a neuromass CSV" },
     }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")

@@ -46,6 +46,18 @@ describe("res:matrix", function()
     assert.same({ 0, 1, 2 }, nodes)
   end)
 
+  it("of a run that recorded only BOLD: an unknown name lists none recorded, BOLD held, and suggests it for 'bold'",
+     function()
+    local r = fhn3():run { duration = 4000, dt = 0.1, record = {}, bold = true }
+    local ok, err = pcall(function() return r:matrix("bold") end)
+    assert.is_false(ok)
+    assert.matches("result_matrix_spec.lua:%d+: res:matrix: variable 'bold' was not recorded " ..
+                   "%(recorded: none; also BOLD%); did you mean 'BOLD'%?", err)
+    local m = r:matrix("BOLD")
+    assert.equals(3, #m)
+    assert.equals(#r.t_BOLD, #m[1])
+  end)
+
   it("keeps the rows of a variable that only some nodes have, with their node numbers", function()
     local osc = nm.mass { label = "Osc", state = { x = 1 }, derivatives = function(s) return { x = -s.x } end }
     local leak = nm.mass { label = "Leak", state = { u = 2 }, derivatives = function(s) return { u = -0.5 * s.u } end }

@@ -162,6 +162,21 @@ function M.nodes(what, opts, available)
   return chosen
 end
 
+--- args.skip(what, src, skip) -> src = { rows, t, nodes } without its first
+-- `skip` samples (nil or 0: src itself); skip must be a whole number
+-- leaving at least one sample (the BOLD's transient, as nm.func.fc's skip).
+function M.skip(what, src, skip)
+  if skip == nil or skip == 0 then return src end
+  local T = #src.t
+  if math.type(skip) ~= "integer" or skip < 0 or skip >= T then
+    fail(what, "'skip' must be a whole number of BOLD samples from 0 to %d (one is left to draw), got %s",
+         T - 1, check.show(skip))
+  end
+  local rows = {}
+  for i, row in ipairs(src.rows) do rows[i] = table.move(row, skip + 1, #row, 1, {}) end
+  return { rows = rows, t = table.move(src.t, skip + 1, T, 1, {}), nodes = src.nodes, variable = src.variable }
+end
+
 --- args.is_result(v): true for a result object (model:run's).
 function M.is_result(v)
   local mt = getmetatable(v)
@@ -177,6 +192,10 @@ function M.trace_source(what, src, opts)
     if not src.data then
       fail(what, "the result kept nothing in memory (the run streamed its output to files; pass 'record' " ..
            "to keep variables too)")
+    end
+    if opts.variable == nil and #src.variables == 0 then
+      fail(what, "the result recorded no variable (record = {})%s", rawget(src, "BOLD") ~= nil and
+           ": its BOLD is drawn by nm.plot.bold(res) or res:plot{ variable = \"BOLD\" }" or "")
     end
     local var = opts.variable or src.variables[1]
     if type(var) ~= "string" then fail(what, "'variable' must be a variable name, got %s", check.show(var)) end

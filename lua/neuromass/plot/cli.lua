@@ -1,8 +1,10 @@
 --- The command `neuromass plot RESULT.csv -o FIG.png|svg|pdf [options]`: a
 -- CSV that neuromass wrote, drawn as nm.plot draws a result.  A result CSV
 -- (header t,VAR.NODE,...; t in ms) gives the time series of one variable; a
--- BOLD CSV (header t_BOLD,BOLD_0,...; t_BOLD in ms) gives the BOLD traces.
+-- BOLD CSV (header t_BOLD,BOLD_0,...; t_BOLD in ms) gives the BOLD traces
+-- (--skip K: after the first K samples).
 local traces = require "neuromass.plot.traces"
+local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 
 local error, io, string, table, tonumber, math, ipairs, pairs, tostring, pcall =
@@ -120,8 +122,14 @@ function M.run(argv)
       i = i + 1
     elseif a == "--zscore" then
       opts.zscore, i = true, i + 1
+    elseif a == "--skip" then
+      opts.skip = math.tointeger(tonumber(argv[i + 1] or ""))
+      if not opts.skip or opts.skip < 0 then
+        error(string.format("--skip needs a whole number of BOLD samples, got '%s'", tostring(argv[i + 1])), 0)
+      end
+      i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      local known = { "--quiet", "--zscore" }
+      local known = { "--quiet", "--zscore", "--skip" }
       for k in pairs(OPTIONS) do known[#known + 1] = k end
       table.sort(known)
       error(string.format("unknown option '%s'%s", a, check.suggest(a, known)), 0)
@@ -140,13 +148,19 @@ function M.run(argv)
       error(string.format("'%s' holds BOLD (header t_BOLD,...): --var %s does not apply", input, opts.variable), 0)
     end
     src, axes = bold_series(names, cols), { xlabel = "t (s)", ylabel = "BOLD", time_scale = 1e-3 }
+  elseif opts.skip then
+    error(string.format("--skip applies to a BOLD CSV (header t_BOLD,...), not to '%s'", input), 0)
   else
     src = result_series(input, names, cols, opts.variable)
     axes = { xlabel = "t (ms)", ylabel = src.variable }
   end
   opts.variable = nil
   axes.inputs = { { role = "the input CSV", path = input } }
-  local ok, full = pcall(traces.figure, WHAT, src, opts, axes)
+  local ok, full = pcall(function()
+    src = args.skip(WHAT, src, opts.skip)
+    opts.skip = nil
+    return traces.figure(WHAT, src, opts, axes)
+  end)
   if not ok then error((tostring(full):gsub("^[^:]*:%d+: ", ""):gsub("^plot: ", "")), 0) end
   return { string.format("%s: %s of %d node%s from %s", full, src.variable or "BOLD",
                          opts.nodes and #opts.nodes or #src.rows,

@@ -158,13 +158,14 @@ local function zscored(v)
   return out
 end
 
---- traces.figure(what, src, opts, axes) -> the path written: the figure of
+--- traces.panel(what, src, opts, axes) -> the gnuplot commands drawing
 -- src = { rows (N × T), nodes (0-based, one per row), t (ms, or nil: sample
--- numbers) }, with the user's options opts = { out, nodes, view, title,
--- size, zscore } (checked here; errors name `what`) and axes = { xlabel,
--- ylabel, time_scale }.  zscore = true draws each row as z-scores (rows of
--- very different levels, such as measured BOLD, side by side).
-function M.figure(what, src, opts, axes)
+-- numbers) } with the user's options opts = { nodes, view, zscore }
+-- (checked here; errors name `what`) and axes = { title, xlabel, ylabel,
+-- time_scale }.  zscore = true draws each row as z-scores (rows of very
+-- different levels, such as measured BOLD, side by side).  A figure of its
+-- own (traces.figure) or a panel of a larger one (plot/study.lua).
+function M.panel(what, src, opts, axes)
   local chosen = args.nodes(what, opts, src.nodes)
   local ylabel = axes.ylabel
   if opts.zscore ~= nil and opts.zscore ~= false then
@@ -174,12 +175,20 @@ function M.figure(what, src, opts, axes)
     src, ylabel = { rows = rows, nodes = src.nodes, t = src.t }, ylabel .. " (z-score)"
   end
   local view = args.choice(what, opts, "view", M.VIEWS)
+  return script_of(src, chosen, { view = view, title = axes.title, xlabel = axes.xlabel,
+                                  ylabel = ylabel, time_scale = axes.time_scale })
+end
+
+--- traces.figure(what, src, opts, axes) -> the path written: traces.panel's
+-- drawing as a figure of its own, with opts.title, opts.size and opts.out
+-- (axes.inputs: files the output must not overwrite).
+function M.figure(what, src, opts, axes)
   local title = args.text(what, opts, "title")
+  local script = M.panel(what, src, opts, { title = title, xlabel = axes.xlabel, ylabel = axes.ylabel,
+                                            time_scale = axes.time_scale })
   local size = args.size(what, opts, SIZE)
   local full, format = args.output(what, opts, axes.inputs)
-  return args.draw(what, full, format, size,
-                   script_of(src, chosen, { view = view, title = title, xlabel = axes.xlabel,
-                                            ylabel = ylabel, time_scale = axes.time_scale }))
+  return args.draw(what, full, format, size, script)
 end
 
 return M
