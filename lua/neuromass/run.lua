@@ -90,7 +90,12 @@ function Model:run(opts)
   if h and h.mode == "info" then
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
     local res = result.new(self, o.cols, nil, o.dt * o.every, true)
-    if opts and opts.output and opts.output.audio then res.audio = audio.dry_report() end
+    local audio_spec = opts and type(opts.output) == "table" and opts.output.audio
+    if audio_spec then    -- planned and checked as a run would, not written
+      local sim_dt = o.adaptive and o.dt * o.every or o.dt
+      res.audio = audio.stream_plan(self, audio_spec, sim_dt,
+                                    o.adaptive and o.n_steps // o.every or o.n_steps, 2).dry_report()
+    end
     if o.bold then res.BOLD, res.t_BOLD = {}, {} end
     return res
   end

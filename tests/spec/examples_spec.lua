@@ -32,6 +32,23 @@ describe("examples", function()
     ::next::
   end
 
+  -- neuromass info builds and describes, integrates nothing and writes no
+  -- file: every example (the study too, whose FC is then of no sample) runs
+  -- through on the empty results.
+  for _, name in ipairs(examples) do
+    it(name .. " runs under neuromass info, writing nothing", function()
+      local out = dir .. "/info-" .. name:gsub("%.lua$", "")
+      local status, stdout, err = h.sh(q(h.exe) .. " info " .. q(h.top .. "/examples/" .. name) ..
+                                       " --out " .. q(out) .. " --quiet")
+      assert.equals(0, status, err)
+      local _, files = h.sh("ls -A " .. q(out) .. " 2>/dev/null")
+      assert.equals("", files)
+      if name == "study_aln_gw.lua" then
+        assert.truthy(stdout:find("subject NAP_001  FC correlation nan", 1, true), stdout)
+      end
+    end)
+  end
+
   it("study_aln_gw.lua 16: the FC of BOLD after 10 s against each gw subject, and the figure", function()
     local out = dir .. "/study"
     local status, stdout, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..
