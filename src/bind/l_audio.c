@@ -15,8 +15,8 @@
 **   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, kind, ... }
-**   core.partial_name(path) -> "dir/name.partial.ext", core.temp_name(path) ->
-**   "path.tmp-PID": the engine's names of an output file
+**   core.partial_name(path) -> "dir/name.partial.ext": the engine's name of
+**   an output file's partial file
 **
 ** The options are planned, checked and explained in lua/neuromass/audio/plan.lua;
 ** here they are read strictly and converted (see audio_writer).  Indices
@@ -61,30 +61,18 @@ nm_audio *nmL_checkaudio(lua_State *L, int i)
 
 /*
 ** The options are read strictly and as they are: lua/neuromass/audio/plan.lua
-** owns their defaults and friendly checks and always sets the ones that have
-** no meaningful zero.  A field left out is the engine's zero (nm_audio_opts:
-** the first name of a choice, 0, false); a field of the wrong type or an
-** unknown field is an error; the engine refuses values outside its domain
-** with a reason (nm_audio_open).  Only the conversions to C sizes are
+** owns their defaults and friendly checks and sets every field (the binding
+** has none: a missing field is an internal error); a field of the wrong type
+** or an unknown field is an error; the engine refuses values outside its
+** domain with a reason (nm_audio_open).  Only the conversions to C sizes are
 ** guarded here.
 */
 
-/* The index of field `key`'s name in `list`; nil: 0.  Errors begin with `what`. */
-static int choice(lua_State *L, int t, const char *key, const char *const list[], const char *what)
-{
-  lua_getfield(L, t, key);
-  char field[96];
-  snprintf(field, sizeof field, "%s: field '%s'", what, key);
-  int k = nmL_option(L, -1, list[0], list, field);
-  lua_pop(L, 1);
-  return k;
-}
 
-
-/* Field `key` as a whole number in [0, max] (a C size or count); nil: 0. */
+/* Field `key` as a whole number in [0, max] (a C size or count). */
 static lua_Integer count(lua_State *L, int t, const char *key, lua_Integer max, const char *what)
 {
-  lua_Integer v = nmL_intfield(L, t, key, 0, what);
+  lua_Integer v = nmL_intfield(L, t, key, what);
   if (v < 0 || v > max)
     luaL_error(L, "%s: field '%s' = %I must be from 0 to %I", what, key, v, max);
   return v;
@@ -96,19 +84,13 @@ static lua_Integer count(lua_State *L, int t, const char *key, lua_Integer max, 
 
 static double number(lua_State *L, int t, const char *key)
 {
-  return nmL_numfield(L, t, key, 0, WHAT);
+  return nmL_numfield(L, t, key, WHAT);
 }
 
 
-/* Field `key` as a boolean; nil: false. */
 static int flag(lua_State *L, int t, const char *key)
 {
-  int type = lua_getfield(L, t, key);
-  if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-    luaL_error(L, WHAT ": field '%s' must be a boolean, got a %s", key, luaL_typename(L, -1));
-  int v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
+  return nmL_boolfield(L, t, key, WHAT);
 }
 
 
@@ -117,14 +99,13 @@ static void shape_options(lua_State *L, int t, nm_audio_opts *o, const char *wha
 {
   static const char *const modes[] = { "audify", "mapping", NULL };
   static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
-  o->mode = choice(L, t, "mode", modes, what);
-  o->normalize = choice(L, t, "normalize", norms, what);
+  o->mode = nmL_choicefield(L, t, "mode", modes, what);
+  o->normalize = nmL_choicefield(L, t, "normalize", norms, what);
   o->rate = (int)count(L, t, "rate", INT_MAX, what);
-  o->in_rate = nmL_numfield(L, t, "in_rate", 0, what);
-  o->speedup = nmL_numfield(L, t, "speedup", 0, what);
+  o->in_rate = nmL_numfield(L, t, "in_rate", what);
+  o->speedup = nmL_numfield(L, t, "speedup", what);
   o->n_in = (size_t)count(L, t, "n_in", (lua_Integer)1 << 40, what);
   o->n_out = (size_t)count(L, t, "n_out", (lua_Integer)1 << 40, what);
-  o->n_routes = (size_t)count(L, t, "n_routes", (lua_Integer)1 << 40, what);
 }
 
 
@@ -140,6 +121,7 @@ static int audio_check_memory(lua_State *L)
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
   shape_options(L, 1, &o, "audio_check_memory");
+  o.n_routes = (size_t)count(L, 1, "n_routes", (lua_Integer)1 << 40, "audio_check_memory");
   char why[400];
   if (nm_audio_check_memory(&o, why, sizeof why)) {
     lua_pushboolean(L, 1);
@@ -155,7 +137,8 @@ static int audio_check_memory(lua_State *L)
 ** in, weight}, ... } (0-based), carrier and names one per signal, and the
 ** choices by name: container "wav" | "flac" | "ogg", encoding "pcm16" |
 ** "pcm24" | "float", quality "fast" | "medium" | "best", drive "amplitude" |
-** "pitch" | "both" (nil: none, as outside parameter mapping). */
+** "pitch" | "both" | "none" (outside parameter mapping); carrier false outside
+** it. Every field is required. */
 static int audio_writer(lua_State *L)
 {
   static const char *const known[] = {
@@ -167,7 +150,8 @@ static int audio_writer(lua_State *L)
   static const char *const containers[] = { "wav", "flac", "ogg", NULL };
   static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
   static const char *const qualities[] = { "fast", "medium", "best", NULL };
-  static const char *const drives[] = { "amplitude", "pitch", "both", NULL };
+  /* NM_DRIVE_AMPLITUDE, NM_DRIVE_PITCH, both: the bits are the index */
+  static const char *const drives[] = { "none", "amplitude", "pitch", "both", NULL };
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
@@ -175,14 +159,11 @@ static int audio_writer(lua_State *L)
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
   o.interrupt = nmL_stop_flag();
-  o.container = choice(L, 2, "container", containers, WHAT);
-  o.encoding = choice(L, 2, "encoding", encodings, WHAT);
+  o.container = nmL_choicefield(L, 2, "container", containers, WHAT);
+  o.encoding = nmL_choicefield(L, 2, "encoding", encodings, WHAT);
   shape_options(L, 2, &o, WHAT);
-  o.quality = choice(L, 2, "quality", qualities, WHAT);
-  lua_getfield(L, 2, "drive");
-  /* NM_DRIVE_AMPLITUDE, NM_DRIVE_PITCH, both: the bits are the index + 1 */
-  o.drive = lua_isnil(L, -1) ? 0 : nmL_option(L, -1, NULL, drives, WHAT ": field 'drive'") + 1;
-  lua_pop(L, 1);
+  o.quality = nmL_choicefield(L, 2, "quality", qualities, WHAT);
+  o.drive = nmL_choicefield(L, 2, "drive", drives, WHAT);
   o.skip = (long)count(L, 2, "skip", LONG_MAX / 2, WHAT);
   o.expected = number(L, 2, "expected");
   o.rf64_above = number(L, 2, "rf64_above");
@@ -196,8 +177,8 @@ static int audio_writer(lua_State *L)
   o.pitch_hi = number(L, 2, "pitch_hi");
   o.envelope = number(L, 2, "envelope");
   /* routes { {out, in, gain}, ... } into a userdata (no leak on error) */
-  lua_getfield(L, 2, "routes");                                               /* 3 */
-  luaL_checktype(L, 3, LUA_TTABLE);
+  if (lua_getfield(L, 2, "routes") != LUA_TTABLE)                            /* 3 */
+    return luaL_error(L, WHAT ": field 'routes' must be an array of { out, in, gain }");
   size_t nr = (size_t)luaL_len(L, 3);
   nm_audio_route *routes = lua_newuserdatauv(L, (nr + 1) * sizeof *routes, 0);    /* 4 */
   for (size_t k = 0; k < nr; k++) {
@@ -216,17 +197,16 @@ static int audio_writer(lua_State *L)
   o.routes = routes;
   o.n_routes = nr;
   int carrier = lua_getfield(L, 2, "carrier");                                /* 5 */
-  if (carrier != LUA_TNIL && carrier != LUA_TTABLE)
-    return luaL_error(L, WHAT ": field 'carrier' must be an array of numbers");
+  if (carrier != LUA_TTABLE && !(carrier == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+    return luaL_error(L, WHAT ": field 'carrier' must be an array of numbers or false");
   if (carrier == LUA_TTABLE) {
     size_t n;
     o.carrier = nmL_numbers(L, 2, "carrier", &n);                            /* 6 */
     if (n != o.n_in) return luaL_error(L, "audio_writer: carrier needs one frequency per signal");
   }
-  int names_type = lua_getfield(L, 2, "names");           /* 6 or 7: the signals' names */
-  if (names_type != LUA_TNIL && names_type != LUA_TTABLE)
+  if (lua_getfield(L, 2, "names") != LUA_TTABLE)          /* 6 or 7: the signals' names */
     return luaL_error(L, WHAT ": field 'names' must be an array of strings");
-  if (names_type == LUA_TTABLE) {
+  {
     int t = lua_gettop(L);
     if ((size_t)luaL_len(L, t) != o.n_in) return luaL_error(L, "audio_writer: names needs one per signal");
     const char **names = lua_newuserdatauv(L, (o.n_in + 1) * sizeof *names, 0);
@@ -731,21 +711,17 @@ static int path_info(lua_State *L)
 }
 
 
-/* core.partial_name(path), core.temp_name(path): the engine's names of an
-** output file (nm_partial_name, nm_temp_name). */
-static int file_name(lua_State *L, void (*rule)(char *, size_t, const char *))
+/* core.partial_name(path): the engine's name of an output file's partial
+** file (nm_partial_name). */
+static int partial_name(lua_State *L)
 {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
   char *out = lua_newuserdatauv(L, len + 32, 0);
-  rule(out, len + 32, path);
+  nm_partial_name(out, len + 32, path);
   lua_pushstring(L, out);
   return 1;
 }
-
-
-static int partial_name(lua_State *L) { return file_name(L, nm_partial_name); }
-static int temp_name(lua_State *L) { return file_name(L, nm_temp_name); }
 
 
 void nmL_open_audio(lua_State *L)
@@ -775,6 +751,4 @@ void nmL_open_audio(lua_State *L)
   lua_setfield(L, -2, "path_info");
   lua_pushcfunction(L, partial_name);
   lua_setfield(L, -2, "partial_name");
-  lua_pushcfunction(L, temp_name);
-  lua_setfield(L, -2, "temp_name");
 }

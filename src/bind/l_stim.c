@@ -40,21 +40,22 @@ static void anchor_top(lua_State *L, int anchor)
 }
 
 
-/* A count field of node `what` (absent: dflt): an integer, not negative. */
-static size_t optcount(lua_State *L, int t, const char *k, lua_Integer dflt, const char *what)
+/* A count field of node `what`: an integer, not negative. */
+static size_t count(lua_State *L, int t, const char *k, const char *what)
 {
-  lua_Integer v = nmL_intfield(L, t, k, dflt, what);
+  lua_Integer v = nmL_intfield(L, t, k, what);
   if (v < 0) luaL_error(L, "%s: field '%s' is %I; it must not be negative", what, k, v);
   return (size_t)v;
 }
 
 
-/* Field `k` of node `what` as a number, *present set when it is given. */
+/* Field `k` of node `what` as a number when it is given (*present); a field
+** whose absence means something (x0, start, end: the flags NM_STIM_HAS_*). */
 static double optnum(lua_State *L, int t, const char *k, int *present, const char *what)
 {
   *present = lua_getfield(L, t, k) != LUA_TNIL;
   lua_pop(L, 1);
-  return nmL_numfield(L, t, k, 0, what);
+  return *present ? nmL_numfield(L, t, k, what) : 0;
 }
 
 
@@ -117,28 +118,31 @@ static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d
   memset(d, 0, sizeof *d);
   lua_getfield(L, t, "kind");
   lua_pushfstring(L, "%s: field 'kind'", what);
-  d->kind = nmL_option(L, -2, NULL, kind_names, lua_tostring(L, -1));
+  d->kind = nmL_option(L, -2, kind_names, lua_tostring(L, -1));
   lua_pop(L, 2);
+  /* Every field but x0, start, end (their absence is a flag), ratios (a
+  ** concatenation's) and values (an array's) is required: composites give
+  ** children, leaves channels, p1 to p3, dc_bias, decay, seed and key. */
   int has;
-  d->n_children = optcount(L, t, "children", 0, what);
-  d->channels = optcount(L, t, "channels", 1, what);
-  d->p[0] = optnum(L, t, "p1", &has, what);
-  d->p[1] = optnum(L, t, "p2", &has, what);
-  d->p[2] = optnum(L, t, "p3", &has, what);
+  if (d->kind == NM_STIM_SUM || d->kind == NM_STIM_CONCAT) {
+    d->n_children = count(L, t, "children", what);
+  } else {
+    d->channels = count(L, t, "channels", what);
+    d->p[0] = nmL_numfield(L, t, "p1", what);
+    d->p[1] = nmL_numfield(L, t, "p2", what);
+    d->p[2] = nmL_numfield(L, t, "p3", what);
+    if (nmL_boolfield(L, t, "dc_bias", what)) d->flags |= NM_STIM_DC_BIAS;
+    if (nmL_boolfield(L, t, "decay", what)) d->flags |= NM_STIM_DECAY;
+    /* Seeds are 64-bit patterns: a negative integer is taken as its bits. */
+    d->seed = (uint64_t)nmL_intfield(L, t, "seed", what);
+    d->key = (uint64_t)nmL_intfield(L, t, "key", what);
+  }
   d->x0 = optnum(L, t, "x0", &has, what);
   if (has) d->flags |= NM_STIM_HAS_X0;
   d->start = optnum(L, t, "start", &has, what);
   if (has) d->flags |= NM_STIM_HAS_START;
   d->end = optnum(L, t, "end", &has, what);
   if (has) d->flags |= NM_STIM_HAS_END;
-  lua_getfield(L, t, "dc_bias");
-  if (lua_toboolean(L, -1)) d->flags |= NM_STIM_DC_BIAS;
-  lua_getfield(L, t, "decay");
-  if (lua_toboolean(L, -1)) d->flags |= NM_STIM_DECAY;
-  lua_pop(L, 2);
-  /* Seeds are 64-bit patterns: a negative integer is taken as its bits. */
-  d->seed = (uint64_t)nmL_intfield(L, t, "seed", 0, what);
-  d->key = (uint64_t)nmL_intfield(L, t, "key", 0, what);
   size_t n;
   if (lua_getfield(L, t, "ratios") == LUA_TTABLE) {
     lua_pop(L, 1);
@@ -293,7 +297,7 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
       lua_geti(L, -3, (lua_Integer)j + 1);
       lua_pushfstring(L, "run: stimuli[%I].kind[%I]", (lua_Integer)d + 1, (lua_Integer)j + 1);
       /* target_names follows enum nm_target */
-      kind[j] = nmL_option(L, -2, NULL, target_names, lua_tostring(L, -1));
+      kind[j] = nmL_option(L, -2, target_names, lua_tostring(L, -1));
       lua_pop(L, 2);
     }
     for (size_t j = 0; j < n2; j++) {

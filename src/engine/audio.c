@@ -17,9 +17,9 @@
 **  3. write: rendered again, scaled so that the peak sits `headroom` dB below
 **     full scale, passed through a look-ahead limiter (only when something
 **     would exceed full scale), and written through libsndfile in chunks to
-**     "<path>.tmp-<pid>", renamed to <path> when complete.  The path "-" is
-**     standard output: the file is then made in $TMPDIR and copied there
-**     once complete.
+**     "<path>.tmp-<pid>", renamed to <path> when complete (atomic_file.c).
+**     The path "-" is standard output: the file is then made in $TMPDIR and
+**     copied there once complete.
 **
 ** Normalisation needs the peak of the finished mix, and the mix can only be
 ** formed once every signal's gain is known, i.e. after the last row: hence
@@ -253,8 +253,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   a->o = *o;
   a->o.names = NULL;                            /* copied into a->names */
   a->path = au_alloc(&ok, len + 1, 1);
-  a->tmp = au_alloc(&ok, len + 40, 1);
-  if (!ok) goto nomem;
+  if (!ok || nm_outfile_init(&a->out, base) != NM_OK) goto nomem;
   memcpy(a->path, path, strlen(path) + 1);
 
   a->premix = au_premixed(o);
@@ -332,7 +331,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   a->n_frames = -1;
 
   /* The output file (checked now, so that a long run fails at its start). */
-  *status = au_file_open(a, path, base, len, why, why_size);
+  *status = au_file_open(a, path, why, why_size);
   if (*status == NM_OK) *status = au_spool_open(a, path, base, len, why, why_size);
   if (*status != NM_OK) {
     nm_audio_free(a);
@@ -364,7 +363,7 @@ int nm_audio_finish_partial(nm_audio *a, const char *partial_path, nm_audio_repo
 
 const char *nm_audio_temp_path(const nm_audio *a)
 {
-  return a->tmp;
+  return a->out.tmp;
 }
 
 
@@ -384,12 +383,13 @@ void nm_audio_free(nm_audio *a)
 {
   if (!a) return;
   if (a->sf) sf_close(a->sf);
-  if (!a->finished && a->tmp && a->tmp[0]) remove(a->tmp);
+  if (!a->finished) nm_outfile_discard(&a->out);
+  nm_outfile_free(&a->out);
   if (a->spool) fclose(a->spool);
   au_resample_free(a);
   for (size_t i = 0; a->names && i < a->o.n_in; i++) free(a->names[i]);
   free(a->names);
-  void *owned[] = { a->path, a->tmp, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
+  void *owned[] = { a->path, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
                     a->scale, a->scale_exp,
                     a->head, a->tail, a->block, a->env, a->hp_st, a->mn, a->mx, a->sum,
                     a->sumsq, a->spool_buf, a->centre, a->lane_gain, a->lo, a->span, a->phase,

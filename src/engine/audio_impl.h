@@ -21,6 +21,7 @@
 #include <sndfile.h>
 
 #include "audio.h"
+#include "engine.h"
 
 #define CHUNK 4096            /* frames per block, everywhere */
 #define GROUP_MAX 64          /* lanes per libsamplerate state (it takes at most 128) */
@@ -56,11 +57,12 @@ typedef struct {
 
 struct nm_audio {
   nm_audio_opts o;              /* pointers in it are not used after open */
-  char *path, *tmp;
+  char *path;                   /* the user's path ("-": standard output) */
+  nm_outfile out;               /* the file written, under its temporary name (atomic_file.c) */
   char err[640];
   SNDFILE *sf;
   int sf_format;                /* as opened: WAV, WAVEX, (at render) RF64, FLAC, OGG */
-  int rendered;                 /* the complete file is at tmp */
+  int rendered;                 /* the complete file is at out.tmp */
   FILE *spool;
   int finished;
   /* lanes and routes */
@@ -187,10 +189,9 @@ void au_limiter_free(au_limiter *lm);
 void au_limiter_step(au_limiter *lm, const double *x, double *y);
 
 /* audio_write.c */
-/* Opens the temporary file for `path` (temporary name from `base`); on
+/* Opens the temporary file a->out.tmp (`path` names it in messages); on
 ** failure writes the reason into why and returns the status. */
-int au_file_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                 size_t why_size);
+int au_file_open(nm_audio *a, const char *path, char *why, size_t why_size);
 int au_write_frames(nm_audio *a, const double *y, size_t n, void *buf);
 int au_choose_rf64(nm_audio *a);
 

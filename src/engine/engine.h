@@ -33,22 +33,7 @@ const char *nm_error_text(const nm_error *err, int status);
 int nm_reason(char *why, size_t size, int status, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));
 
-/*
-** An output file written under its temporary name and renamed into place
-** when complete (atomic_file.c; the names: nm_temp_name, nm_partial_name).
-** nm_outfile_init: NM_OK or NM_ENOMEM.  commit renames the temporary file to
-** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
-** partial file; both return 0 or the errno of the failure.  discard removes
-** the temporary file; free forgets the names.
-*/
-typedef struct {
-  char *path, *tmp, *partial;
-} nm_outfile;
-int nm_outfile_init(nm_outfile *o, const char *path);
-int nm_outfile_commit(const nm_outfile *o, const char *to);
-int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
-void nm_outfile_discard(const nm_outfile *o);
-void nm_outfile_free(nm_outfile *o);
+/* Output files (nm_outfile, atomic_file.c) are declared in nm.h. */
 
 /* A read-only view of the delay history, as seen by one right-hand-side
 ** evaluation: ring rows hold the tracked signals at past steps; `now` is the

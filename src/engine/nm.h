@@ -515,12 +515,33 @@ int nm_audio_sink(nm_sink *out, struct nm_audio *a, const size_t *cols, size_t n
 ** ------------------------------------------------------------------- */
 
 
-/* The names of an output file (every writer's, CSV and audio; atomic_file.c):
-** it is written as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
-** "dir/name.partial.ext" ("dir/name.partial" without an extension).  Each
-** writes at most strlen(path) + 32 bytes (truncated to size). */
-void nm_temp_name(char *out, size_t size, const char *path);
+/* The names of an output file (every writer's: CSV, audio, sidecar;
+** atomic_file.c): it is written as "<path>.tmp-<pid>" until complete; a
+** failed run keeps what it had as "dir/name.partial.ext" ("dir/name.partial"
+** without an extension).  nm_partial_name writes at most strlen(path) + 32
+** bytes (truncated to size). */
 void nm_partial_name(char *out, size_t size, const char *path);
+
+/*
+** An output file written under its temporary name and renamed into place
+** when complete (atomic_file.c): every writer's one way.
+** nm_outfile_init: NM_OK or NM_ENOMEM.  commit renames the temporary file to
+** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
+** partial file; both return 0 or the errno of the failure.  write_all writes
+** the whole file (n bytes of data) under the temporary name: 0, or the errno
+** of the failure, with no file left.  discard removes the temporary file;
+** free forgets the names.  A writer that writes the temporary file itself
+** opens o->tmp (fopen, sf_open).
+*/
+typedef struct {
+  char *path, *tmp, *partial;
+} nm_outfile;
+int nm_outfile_init(nm_outfile *o, const char *path);
+int nm_outfile_commit(const nm_outfile *o, const char *to);
+int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
+int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n);
+void nm_outfile_discard(const nm_outfile *o);
+void nm_outfile_free(nm_outfile *o);
 
 /* The first column is the time, printed to 12 significant digits; every
 ** other number is printed with %.17g so that it reads back exactly.  The

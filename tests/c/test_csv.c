@@ -193,6 +193,34 @@ static void test_missing_directory(void)
 }
 
 
+/* The one temp-then-rename writer (atomic_file.c) used whole, as the audio's
+** sidecar is: nothing under the final name until commit, nothing left at all
+** when writing fails or the file is discarded. */
+static void test_outfile_whole(void)
+{
+  char path[128], missing[128];
+  snprintf(path, sizeof path, "%s/side.json", dir);
+  snprintf(missing, sizeof missing, "%s/no/such/dir/side.json", dir);
+  nm_outfile o;
+  if (!CHECK(nm_outfile_init(&o, path) == NM_OK, "an output file's names")) return;
+  CHECK(nm_outfile_write_all(&o, "{}\n", 3) == 0 && exists(o.tmp) && !exists(path),
+        "written whole, it is under its temporary name only");
+  CHECK(nm_outfile_commit(&o, NULL) == 0 && exists(path) && !exists(o.tmp) && entries() == 1,
+        "commit renames it into place");
+  remove(path);
+  CHECK(nm_outfile_write_all(&o, "{}\n", 3) == 0, "written again");
+  nm_outfile_discard(&o);
+  CHECK(entries() == 0, "discarded, nothing is left (%d entries)", entries());
+  nm_outfile_free(&o);
+  if (!CHECK(nm_outfile_init(&o, missing) == NM_OK, "the names of a file in a missing directory"))
+    return;
+  int e = nm_outfile_write_all(&o, "{}\n", 3);
+  CHECK(e == ENOENT && !exists(missing) && entries() == 0,
+        "a failed write reports its errno (%d) and leaves no file, final or temporary", e);
+  nm_outfile_free(&o);
+}
+
+
 static const char *const xy_header[] = { "t", "x" };
 
 
@@ -361,6 +389,7 @@ int main(void)
   test_time_precision();
   test_no_commit();
   test_missing_directory();
+  test_outfile_whole();
   test_partial();
   test_hold();
   test_write_error();

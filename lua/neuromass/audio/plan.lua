@@ -24,8 +24,8 @@ local fields = {
   quality = true, drive = true, carrier = true, pitch = true, envelope = true, sidecar = true,
 }
 local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in between
-local empty_source = { result = "the result holds no rows", run = "the run takes no steps",
-                       csv = "the CSV holds no rows" }
+-- (a streamed run that records no row is refused before this, by run/plan.lua)
+local empty_source = { result = "the result holds no rows", csv = "the CSV holds no rows" }
 local extensions = { wav = "wav", wave = "wav", flac = "flac", ogg = "ogg", oga = "ogg" }
 local max_channels = { wav = 1024, flac = 8, ogg = 255 }
 
@@ -131,7 +131,10 @@ function M.plan(what, level, path, opts, src)
     skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
     headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
     gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
-    fade_in = fade_in, fade_out = fade_out, expected = src.samples, names = {},
+    fade_in = fade_in, fade_out = fade_out, expected = src.samples or 0, names = {},
+    -- the engine reads every field (it has no defaults): these are its "none"
+    -- (rf64_above 0: WAV turns RF64 past 4 GiB), set below for mapping
+    rf64_above = 0, drive = "none", pitch_lo = 0, pitch_hi = 0, carrier = false, envelope = 0,
   }
   for i, inp in ipairs(inputs) do c.names[i] = inp.name end
   local warnings = {}

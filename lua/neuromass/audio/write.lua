@@ -49,22 +49,21 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
     final = outputs.partial_name(path)
     sidecar = p.sidecar_auto and sidecar_file.name(final) or p.sidecar and outputs.partial_name(p.sidecar)
   end
-  local side_tmp
+  local side_pending
   if sidecar then
     local serr
-    side_tmp, serr = sidecar_file.write(final, c, p, rep, partial, core.temp_name(sidecar))
-    if not side_tmp then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
+    side_pending, serr = sidecar_file.write(final, c, p, rep, partial, sidecar)
+    if not side_pending then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
   end
   local ok, cerr = writer:commit(final)
   writer:close()
   if not ok then
-    if side_tmp then os.remove(side_tmp) end
+    if side_pending then side_pending:discard() end
     fail(what, level, "%s", cerr)
   end
-  if side_tmp then
-    local renamed, rerr = os.rename(side_tmp, sidecar)
+  if side_pending then
+    local renamed, rerr = side_pending:commit()
     if not renamed then
-      os.remove(side_tmp)
       os.remove(final)
       fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, tostring(rerr), final)
     end
