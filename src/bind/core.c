@@ -216,7 +216,8 @@ int nmL_choicefield(lua_State *L, int t, const char *key, const char *const list
 }
 
 
-/* core.mkdir_p(path) -> true | nil, message: creates a directory and its parents. */
+/* core.mkdir_p(path) -> true | nil, failure { kind = "io", message }: creates a
+** directory and its parents. */
 static int core_mkdir_p(lua_State *L)
 {
   size_t len;
@@ -228,16 +229,14 @@ static int core_mkdir_p(lua_State *L)
     char keep = buf[i];
     buf[i] = '\0';
     if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-      luaL_pushfail(L);
-      lua_pushstring(L, strerror(errno));
+      nmL_push_failure(L, "io", strerror(errno));
       return 2;
     }
     buf[i] = keep;
   }
   struct stat st;
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "not a directory");
+    nmL_push_failure(L, "io", "not a directory");
     return 2;
   }
   lua_pushboolean(L, 1);

@@ -122,13 +122,12 @@ static int audio_check_memory(lua_State *L)
   memset(&o, 0, sizeof o);
   shape_options(L, 1, &o, "audio_check_memory");
   o.n_routes = (size_t)count(L, 1, "n_routes", (lua_Integer)1 << 40, "audio_check_memory");
-  char why[400];
-  if (nm_audio_check_memory(&o, why, sizeof why)) {
+  nm_error err;
+  if (nm_audio_check_memory(&o, &err) == NM_OK) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  luaL_pushfail(L);
-  lua_pushstring(L, why);
+  nmL_push_failure(L, "memory", err.why);
   return 2;
 }
 
@@ -222,12 +221,10 @@ static int audio_writer(lua_State *L)
   w->finished = 0;
   w->n_in = o.n_in;
   luaL_setmetatable(L, NM_AUDIO_MT);
-  int status;
-  char why[400];
-  w->a = nm_audio_open(path, &o, &status, why, sizeof why);
+  nm_error err;
+  w->a = nm_audio_open(path, &o, &err);
   if (!w->a) {
-    luaL_pushfail(L);
-    lua_pushstring(L, why);
+    nmL_push_failure(L, "audio", err.why);
     return 2;
   }
   return 1;
@@ -250,12 +247,19 @@ static size_t *check_columns(lua_State *L, int t, size_t n, size_t cols)
 }
 
 
-/* nil and the writer's reason; "interrupted by SIGxxx" when a stop signal stopped it. */
+/* nil and the failure { kind = "audio", message = the writer's reason }, or
+** { kind = "interrupted", message = "interrupted by SIGxxx", signo = } when a
+** stop signal stopped it. */
 static int push_failure(lua_State *L, nm_audio *a, int rc)
 {
-  luaL_pushfail(L);
-  if (rc == NM_EINTR) lua_pushfstring(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
-  else lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+  if (rc == NM_EINTR) {
+    nmL_push_failure(L, "interrupted", lua_pushfstring(L, "interrupted by %s",
+                                                       nmL_signal_name(nmL_stop_signal())));
+    lua_pushinteger(L, nmL_stop_signal());
+    lua_setfield(L, -2, "signo");
+    return 2;
+  }
+  nmL_push_failure(L, "audio", nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
   return 2;
 }
 
@@ -332,22 +336,25 @@ static int writer_feed_csv(lua_State *L)
   }
   nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc == NM_EINTR) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
-                    nmL_signal_name(nmL_stop_signal()), (lua_Integer)nm_csv_reader_line(rd));
+    nmL_push_failure(L, "interrupted",
+                     lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
+                                     nmL_signal_name(nmL_stop_signal()),
+                                     (lua_Integer)nm_csv_reader_line(rd)));
+    lua_pushinteger(L, nmL_stop_signal());
+    lua_setfield(L, -2, "signo");
     return 2;
   }
   if (bad) {                                /* the line of a value the writer refuses */
-    luaL_pushfail(L);
-    lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
-                    (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
-                    nm_csv_reader_name(rd, idx[i]), isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
+    nmL_push_failure(L, "audio",
+                     lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
+                                     (lua_Integer)nm_csv_reader_row_line(rd, r),
+                                     (lua_Integer)idx[i] + 1, nm_csv_reader_name(rd, idx[i]),
+                                     isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite"));
     return 2;
   }
   if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
-                      : nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+    nmL_push_failure(L, "audio", nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
+                                 : nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
     return 2;
   }
   lua_pushboolean(L, 1);
@@ -466,12 +473,10 @@ static int csv_reader(lua_State *L)
   LReader *r = lua_newuserdatauv(L, sizeof *r, 0);
   r->r = NULL;
   luaL_setmetatable(L, NM_CSVREADER_MT);
-  int status;
-  r->r = nm_csv_reader_open(path, &status);
+  nm_error err;
+  r->r = nm_csv_reader_open(path, &err);
   if (!r->r) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot read '%s': %s", path,
-                    status == NM_EIO ? "no such file or not readable" : "no header line");
+    nmL_push_failure(L, "io", err.why);
     return 2;
   }
   return 1;
@@ -503,8 +508,7 @@ static int reader_count_rows(lua_State *L)
   nm_csv_reader *r = checkreader(L, 1)->r;
   long n;
   if (nm_csv_reader_count_rows(r, &n) != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot read the file: %s", strerror(errno));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot read the file: %s", strerror(errno)));
     return 2;
   }
   lua_pushinteger(L, n);
@@ -522,8 +526,7 @@ static int reader_times(lua_State *L)
   double *rows = lua_newuserdatauv(L, (size_t)n * cols * sizeof *rows, 0);
   int rc = nm_csv_reader_rows(r, rows, (size_t)n, &got);
   if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_csv_reader_error(r));    /* before the rewind: it names the line */
+    nmL_push_failure(L, "io", nm_csv_reader_error(r));    /* before the rewind: it names the line */
     nm_csv_reader_rewind(r);
     return 2;
   }
@@ -567,8 +570,7 @@ static int audio_read(lua_State *L)
   memset(&info, 0, sizeof info);
   SNDFILE *sf = sf_open(path, SFM_READ, &info);
   if (!sf) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot read '%s': %s", path, sf_strerror(NULL));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot read '%s': %s", path, sf_strerror(NULL)));
     return 2;
   }
   size_t C = (size_t)info.channels, F = (size_t)info.frames;

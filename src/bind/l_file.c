@@ -1,10 +1,10 @@
 /*
 ** l_file.c: a small file written whole the engine's one way (atomic_file.c),
 ** for the Lua library's text outputs (the audio's JSON sidecar):
-**   core.write_temp(path, text) -> pending | nil, message
+**   core.write_temp(path, text) -> pending | nil, failure { kind = "io", message }
 **     writes text under path's temporary name ("<path>.tmp-<pid>"); nothing
 **     is left when that fails;
-**   pending:commit() -> true | nil, message   renames it to path;
+**   pending:commit() -> true | nil, failure   renames it to path;
 **   pending:discard()   (also __gc, __close)  removes it unless committed.
 */
 #include <string.h>
@@ -30,8 +30,7 @@ static int write_temp(lua_State *L)
   if (nm_outfile_init(&p->out, path) != NM_OK) return luaL_error(L, "write_temp: out of memory");
   int e = nm_outfile_write_all(&p->out, text, n);
   if (e) {
-    luaL_pushfail(L);
-    lua_pushstring(L, strerror(e));
+    nmL_push_failure(L, "io", strerror(e));
     return 2;
   }
   p->live = 1;
@@ -47,8 +46,7 @@ static int pending_commit(lua_State *L)
   if (e) {
     nm_outfile_discard(&p->out);
     p->live = 0;
-    luaL_pushfail(L);
-    lua_pushstring(L, strerror(e));
+    nmL_push_failure(L, "io", strerror(e));
     return 2;
   }
   p->live = 0;

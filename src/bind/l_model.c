@@ -183,11 +183,10 @@ static int model_add_program(lua_State *L)
     roots[r].node = (int)rnode[r];
     roots[r].slot = rslot[r];
   }
-  int status;
-  char why[200];
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &status, why, sizeof why);
-  if (!p) return luaL_error(L, "%s", why);
-  status = nm_model_add_program(m, stage, p);
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &err);
+  if (!p) return luaL_error(L, "%s", err.why);
+  int status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) {
     nm_program_free(p);
     return nmL_model_fail(L, m, status);

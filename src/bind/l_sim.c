@@ -615,11 +615,10 @@ static int sim_run(lua_State *L)
       header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
       lua_pop(L, 1);
     }
-    int status;
-    char why[128];
-    csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
+    nm_error err;
+    csv = nm_csv_open(path, header, nh, &err);
     if (!csv) {
-      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
+      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, err.why));
       return 2;
     }
     nm_sink cs = nm_csv_sink(csv);
@@ -827,10 +826,9 @@ static int result_write_csv(lua_State *L)
     header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
     lua_pop(L, 1);
   }
-  int status;
-  char why[128] = "";
-  nm_csv *w = nm_csv_open(path, header, nh, &status, why, sizeof why);
-  int stopped = 0;
+  nm_error err;
+  nm_csv *w = nm_csv_open(path, header, nh, &err);
+  int status = err.status, stopped = 0;
   if (w) {
     /* a stop signal ends the writing between two chunks of rows */
     nmL_stop_scope sc;
@@ -858,7 +856,7 @@ static int result_write_csv(lua_State *L)
   }
   if (status != NM_OK) {
     nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
-                                              w ? nm_csv_error(w) : why));
+                                              w ? nm_csv_error(w) : err.why));
     push_csv_partial(L, w);
     nm_csv_free(w);
     return 2;

@@ -161,9 +161,9 @@ static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d
 
 /*
 ** core.stimulus(nodes, duration, dt) -> stimulus
-**   | nil, node (1-based), why ("channels", "length", ..., "memory" when
-**     allocating failed), node's duration, and for why = "size" the bytes
-**     needed and the limit
+**   | nil, failure { kind = "stimulus", message = the engine's reason,
+**     node = (1-based), why = "channels" | "length" | ... | "memory" (when
+**     allocating failed), duration = the node's, bytes =, limit = (why = "size") }
 */
 static int stim_new(lua_State *L)
 {
@@ -182,19 +182,24 @@ static int stim_new(lua_State *L)
   LStim *ls = lua_newuserdatauv(L, sizeof *ls, 0);
   ls->s = NULL;
   luaL_setmetatable(L, NM_STIM_MT);
-  int status;
-  nm_stim_error err;
-  ls->s = nm_stim_new(nodes, n, duration, dt, &status, &err);
+  nm_error err;
+  ls->s = nm_stim_new(nodes, n, duration, dt, &err);
   if (!ls->s) {
     /* NM_ENOMEM (the only other status): the machine ran out while building. */
-    int nomem = status != NM_EINVAL;
-    luaL_pushfail(L);
+    int nomem = err.status != NM_EINVAL;
+    nmL_push_failure(L, "stimulus", err.why);
     lua_pushinteger(L, nomem ? 1 : err.node + 1);
-    lua_pushstring(L, nomem ? "memory" : err.why > 0 && err.why <= NM_STIM_TOO_BIG ? why_names[err.why] : "tree");
-    lua_pushnumber(L, err.duration);
-    lua_pushnumber(L, err.bytes);
-    lua_pushnumber(L, err.limit);
-    return 6;
+    lua_setfield(L, -2, "node");
+    lua_pushstring(L, nomem ? "memory" : err.code > 0 && err.code <= NM_STIM_TOO_BIG ? why_names[err.code] : "tree");
+    lua_setfield(L, -2, "why");
+    const struct { const char *key; double v; } nums[] = {
+      { "duration", err.duration }, { "bytes", err.bytes }, { "limit", err.limit }
+    };
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+      lua_pushnumber(L, nums[k].v);
+      lua_setfield(L, -2, nums[k].key);
+    }
+    return 2;
   }
   return 1;
 }
@@ -214,7 +219,8 @@ static int stim_gc(lua_State *L)
 #define RENDER_BYTES (sizeof(double) + 16)
 
 /* st:render(count) -> { {channel 1's samples}, {channel 2's}, ... }
-**   | nil, "size", bytes needed, the limit (stimulus.lua explains) */
+**   | nil, failure { kind = "size", message, bytes = needed, limit = }
+**   (stimulus/render.lua explains) */
 static int stim_render(lua_State *L)
 {
   nm_stim *s = nmL_checkstim(L, 1);
@@ -225,11 +231,15 @@ static int stim_render(lua_State *L)
   int fits = nc <= INT_MAX && k <= INT_MAX && (k == 0 || nc <= SIZE_MAX / RENDER_BYTES / k);
   if (fits) fits = nc * k <= limit / RENDER_BYTES;
   if (!fits) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "size");
-    lua_pushnumber(L, (double)nc * (double)k * RENDER_BYTES);
+    double bytes = (double)nc * (double)k * RENDER_BYTES;
+    nmL_push_failure(L, "size", lua_pushfstring(L, "render: %I samples of %I channels need %f "
+                                                "bytes, more than the limit (%f)", count,
+                                                (lua_Integer)nc, bytes, (double)limit));
+    lua_pushnumber(L, bytes);
+    lua_setfield(L, -2, "bytes");
     lua_pushnumber(L, (double)limit);
-    return 4;
+    lua_setfield(L, -2, "limit");
+    return 2;
   }
   double *out = lua_newuserdatauv(L, (nc * k + 1) * sizeof *out, 0);
   int status = nm_stim_render(s, out, k);

@@ -52,23 +52,22 @@
 /* Keeps "cannot write '<path>': <detail>" for nm_audio_error; returns status. */
 int au_fail(nm_audio *a, int status, const char *detail)
 {
-  snprintf(a->err, sizeof a->err, "cannot write '%s': %s", a->path, detail ? detail : "");
-  return status;
+  return nm_fail(&a->err, status, "cannot write '%s': %s", a->path, detail ? detail : "");
 }
 
 
 
-/* 1 when the options are within the engine's domain; else 0 with the option,
-** its value and what is allowed in why.  This is no second set of defaults or
+/* NM_OK when the options are within the engine's domain; else NM_EINVAL with
+** the option, its value and what is allowed in *err.  This is no second set of defaults or
 ** friendly checks (lua/neuromass/audio/plan.lua owns those, and plans options
 ** that pass): each bound keeps a size, an index, a filter or a conversion of
 ** the writer defined (the counts, rates and ratio size the buffers; routes
 ** index them; NaN or infinite gains, fades, cut-offs and pitches would reach
 ** undefined conversions), and every refusal carries its reason, so that a C
 ** caller never gets a bare status. */
-static int check_opts(const nm_audio_opts *o, char *why, size_t size)
+static int check_opts(const nm_audio_opts *o, nm_error *err)
 {
-#define BAD(...) do { snprintf(why, size, __VA_ARGS__); return 0; } while (0)
+#define BAD(...) return nm_fail(err, NM_EINVAL, __VA_ARGS__)
   if (o->rate < 1000 || o->rate > 768000) BAD("rate = %d Hz (allowed: 1000 to 768000)", o->rate);
   if (!(o->in_rate > 0) || !isfinite(o->in_rate))
     BAD("input rate = %g samples/s (must be a positive finite number)", o->in_rate);
@@ -122,7 +121,7 @@ static int check_opts(const nm_audio_opts *o, char *why, size_t size)
     BAD("%g audio frames per input sample (rate %d Hz / (speedup %g x %g samples/s)); "
         "allowed: 1e-9 to 1e9", r, o->rate, o->speedup, o->in_rate);
 #undef BAD
-  return 1;
+  return NM_OK;
 }
 
 
@@ -156,16 +155,15 @@ static double memory_needed(const nm_audio_opts *o, size_t lanes, double ratio, 
 /* The size of the output (bytes of audio data) and of the spool, for `rows`
 ** input rows; refuses what cannot be represented or cannot fit on the disk. */
 static int check_size(const nm_audio_opts *o, const char *path, size_t lanes, double ratio,
-                      char *why, size_t size)
+                      nm_error *err)
 {
   double n = o->expected - (double)o->skip;
-  if (o->expected <= 0 || n <= 0) return 1;
+  if (o->expected <= 0 || n <= 0) return NM_OK;
   double frames = floor(n * ratio + 0.5);
   if (frames > MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out)) {
-    snprintf(why, size, "%.0f input rows make %.4g audio frames of %zu channels, more than can be "
-             "represented (at most %.4g)", o->expected, frames, o->n_out,
-             MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out));
-    return 0;
+    return nm_fail(err, NM_EINVAL, "%.0f input rows make %.4g audio frames of %zu channels, more "
+                   "than can be represented (at most %.4g)", o->expected, frames, o->n_out,
+                   MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out));
   }
   double need = frames * (double)lanes * 4 + frames * au_frame_bytes(o);
   char dir[4096];
@@ -177,13 +175,12 @@ static int check_size(const nm_audio_opts *o, const char *path, size_t lanes, do
   if (statvfs(dir, &vfs) == 0) {
     double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
     if (need > avail) {
-      snprintf(why, size, "%.0f input rows make %.4g audio frames: %.3g GB on disk (the spool of "
-               "%zu signals and the file), but '%s' has %.3g GB free", o->expected, frames,
-               need / 1e9, lanes, dir, avail / 1e9);
-      return 0;
+      return nm_fail(err, NM_EINVAL, "%.0f input rows make %.4g audio frames: %.3g GB on disk "
+                     "(the spool of %zu signals and the file), but '%s' has %.3g GB free",
+                     o->expected, frames, need / 1e9, lanes, dir, avail / 1e9);
     }
   }
-  return 1;
+  return NM_OK;
 }
 
 
@@ -202,17 +199,16 @@ size_t au_lanes_of(const nm_audio_opts *o)
 }
 
 
-int nm_audio_check_memory(const nm_audio_opts *o, char *why, size_t why_size)
+int nm_audio_check_memory(const nm_audio_opts *o, nm_error *err)
 {
   double ratio = o->rate / (o->speedup * o->in_rate), pad;
-  if (!(ratio > 0) || !isfinite(ratio)) return 1;      /* check_opts explains these */
+  if (!(ratio > 0) || !isfinite(ratio)) return NM_OK;  /* check_opts explains these */
   double mem = memory_needed(o, au_lanes_of(o), ratio, &pad);
-  if (mem <= NM_AUDIO_MEMORY_LIMIT) return 1;
-  snprintf(why, why_size, "sonifying %zu signals into %zu channels at %.3g audio frames per "
+  if (mem <= NM_AUDIO_MEMORY_LIMIT) return NM_OK;
+  return nm_fail(err, NM_EINVAL, "sonifying %zu signals into %zu channels at %.3g audio frames per "
            "input sample needs %.3g GB of working memory (the limit is %.3g GB): choose fewer "
            "signals, or normalize = \"relative\" to mix before resampling", o->n_in, o->n_out,
            ratio, mem / 1e9, NM_AUDIO_MEMORY_LIMIT / 1e9);
-  return 0;
 }
 
 
@@ -225,14 +221,10 @@ void *au_alloc(int *ok, size_t n, size_t size)
 }
 
 
-nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
-                        size_t why_size)
+nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err)
 {
-  if (why_size) why[0] = '\0';
-  if (!check_opts(o, why, why_size)) {
-    *status = NM_EINVAL;
-    return NULL;
-  }
+  nm_error_clear(err);
+  if (check_opts(o, err) != NM_OK) return NULL;
   /* Temporary files go beside the output; for stdout ("-") in $TMPDIR. */
   const char *base = path;
   char in_tmpdir[4096];
@@ -241,16 +233,15 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     snprintf(in_tmpdir, sizeof in_tmpdir, "%s/neuromass-stdout", dir && *dir ? dir : "/tmp");
     base = in_tmpdir;
   }
-  if (!nm_audio_check_memory(o, why, why_size) ||
-      !check_size(o, base, au_lanes_of(o), o->rate / (o->speedup * o->in_rate), why, why_size)) {
-    *status = NM_EINVAL;
+  if (nm_audio_check_memory(o, err) != NM_OK ||
+      check_size(o, base, au_lanes_of(o), o->rate / (o->speedup * o->in_rate), err) != NM_OK)
     return NULL;
-  }
   nm_audio *a = calloc(1, sizeof *a);
   size_t len = strlen(path) > strlen(base) ? strlen(path) : strlen(base);
   int ok = 1;
   if (!a) goto nomem;
   a->o = *o;
+  nm_error_clear(&a->err);
   a->o.names = NULL;                            /* copied into a->names */
   a->path = au_alloc(&ok, len + 1, 1);
   if (!ok || nm_outfile_init(&a->out, base) != NM_OK) goto nomem;
@@ -284,9 +275,8 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   if (!au_resample_init(a, &ok, &too_many)) {
     if (!too_many) goto nomem;
     /* unreachable: the ratio is within 1e-9 .. 1e9 */
-    *status = NM_EINVAL;
-    snprintf(why, why_size, "a ratio of %g needs more than %d resampling stages",
-             a->ratio * a->dec_m, MAX_STAGES);
+    nm_fail(err, NM_EINVAL, "a ratio of %g needs more than %d resampling stages",
+            a->ratio * a->dec_m, MAX_STAGES);
     nm_audio_free(a);
     return NULL;
   }
@@ -331,17 +321,16 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   a->n_frames = -1;
 
   /* The output file (checked now, so that a long run fails at its start). */
-  *status = au_file_open(a, path, why, why_size);
-  if (*status == NM_OK) *status = au_spool_open(a, path, base, len, why, why_size);
-  if (*status != NM_OK) {
+  int rc = au_file_open(a, path, err);
+  if (rc == NM_OK) rc = au_spool_open(a, path, base, len, err);
+  if (rc != NM_OK) {
     nm_audio_free(a);
     return NULL;
   }
   return a;
 
 nomem:
-  *status = NM_ENOMEM;
-  if (why_size) snprintf(why, why_size, "%s", nm_strerror(*status));
+  nm_fail(err, NM_ENOMEM, "%s", nm_strerror(NM_ENOMEM));
   nm_audio_free(a);
   return NULL;
 }
@@ -375,7 +364,7 @@ double nm_audio_input_gain(const nm_audio *a, size_t i)
 
 const char *nm_audio_error(const nm_audio *a)
 {
-  return a->err;
+  return a->err.why;
 }
 
 

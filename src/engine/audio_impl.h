@@ -59,7 +59,7 @@ struct nm_audio {
   nm_audio_opts o;              /* pointers in it are not used after open */
   char *path;                   /* the user's path ("-": standard output) */
   nm_outfile out;               /* the file written, under its temporary name (atomic_file.c) */
-  char err[640];
+  nm_error err;                 /* the last failure (nm_audio_error) */
   SNDFILE *sf;
   int sf_format;                /* as opened: WAV, WAVEX, (at render) RF64, FLAC, OGG */
   int rendered;                 /* the complete file is at out.tmp */
@@ -159,8 +159,7 @@ int au_flush_input(nm_audio *a);
 /* audio_spool.c */
 /* Opens the spool beside `base` (unlinked at once); on failure writes the
 ** reason (naming `path`) into why and returns the status. */
-int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                  size_t why_size);
+int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, nm_error *err);
 /* Spools the final frames all groups have, up to `limit` frames in all. */
 int au_drain(nm_audio *a, long limit);
 /* Pads the spool with silence up to n_frames (never expected). */
@@ -191,7 +190,7 @@ void au_limiter_step(au_limiter *lm, const double *x, double *y);
 /* audio_write.c */
 /* Opens the temporary file a->out.tmp (`path` names it in messages); on
 ** failure writes the reason into why and returns the status. */
-int au_file_open(nm_audio *a, const char *path, char *why, size_t why_size);
+int au_file_open(nm_audio *a, const char *path, nm_error *err);
 int au_write_frames(nm_audio *a, const double *y, size_t n, void *buf);
 int au_choose_rf64(nm_audio *a);
 

@@ -188,7 +188,7 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
     rep->limited_db = -20 * log10(lm.min_g);
   }
   if (rc == NM_ENOMEM) au_fail(a, rc, "out of memory");
-  if (rc == NM_EIO && !a->err[0]) au_fail(a, rc, "spool");
+  if (rc == NM_EIO && !a->err.why[0]) au_fail(a, rc, "spool");
   au_limiter_free(&lm);
   free(buf);
   free(lim);
@@ -201,16 +201,16 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   memset(rep, 0, sizeof *rep);
   if (a->finished || a->rendered || a->n_frames >= 0 || !a->sf)
     return au_fail(a, NM_EINVAL, "the writer was already finished");
-  a->err[0] = '\0';
+  nm_error_clear(&a->err);
   if (a->n_valid == 0)
     return au_fail(a, NM_EINVAL, "no samples to sonify (after the skip)");
   size_t L = a->lanes;
   double frames = floor((double)a->n_valid * a->ratio + 0.5);
   double most = MAX_FRAMES(L > a->o.n_out ? L : a->o.n_out);
   if (frames > most) {
-    snprintf(a->err, sizeof a->err, "cannot write '%s': %ld input samples make %.4g audio frames, "
-             "more than can be represented (at most %.4g)", a->path, a->n_valid, frames, most);
-    return NM_EINVAL;
+    return nm_fail(&a->err, NM_EINVAL, "cannot write '%s': %ld input samples make %.4g audio "
+                   "frames, more than can be represented (at most %.4g)", a->path, a->n_valid,
+                   frames, most);
   }
   a->n_frames = (long)frames;
   if (a->n_frames < 1)

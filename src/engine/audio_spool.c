@@ -14,25 +14,18 @@
 #include "audio_impl.h"
 
 
-int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                  size_t why_size)
+int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, nm_error *err)
 {
   /* The spool, beside the output: unlinked at once, it vanishes with us. */
   int ok = 1;
   char *spool_name = au_alloc(&ok, len + 40, 1);
-  if (!ok) {
-    snprintf(why, why_size, "%s", nm_strerror(NM_ENOMEM));
-    return NM_ENOMEM;
-  }
+  if (!ok) return nm_fail(err, NM_ENOMEM, "%s", nm_strerror(NM_ENOMEM));
   snprintf(spool_name, len + 40, "%s.spool-%ld", base, (long)getpid());
   a->spool = fopen(spool_name, "w+b");
   int e = errno;
   if (a->spool) remove(spool_name);
   free(spool_name);
-  if (!a->spool) {
-    snprintf(why, why_size, "cannot write '%s': %s", path, strerror(e));
-    return NM_EIO;
-  }
+  if (!a->spool) return nm_fail(err, NM_EIO, "cannot write '%s': %s", path, strerror(e));
   return NM_OK;
 }
 

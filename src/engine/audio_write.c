@@ -62,7 +62,7 @@ static void sf_settings(nm_audio *a)
 }
 
 
-int au_file_open(nm_audio *a, const char *path, char *why, size_t why_size)
+int au_file_open(nm_audio *a, const char *path, nm_error *err)
 {
   const nm_audio_opts *o = &a->o;
   SF_INFO info;
@@ -74,16 +74,14 @@ int au_file_open(nm_audio *a, const char *path, char *why, size_t why_size)
     info.format = SF_FORMAT_WAVEX | (info.format & SF_FORMAT_SUBMASK);
   a->sf_format = info.format;
   if (!sf_format_check(&info)) {
-    snprintf(why, why_size, "libsndfile cannot write this format with %d channels at %d Hz",
-             info.channels, info.samplerate);
-    return NM_EINVAL;
+    return nm_fail(err, NM_EINVAL, "libsndfile cannot write this format with %d channels at %d Hz",
+                   info.channels, info.samplerate);
   }
   errno = 0;
   a->sf = sf_open(a->out.tmp, SFM_WRITE, &info);
   if (!a->sf) {
-    snprintf(why, why_size, "cannot write '%s': %s", path,
-             errno ? strerror(errno) : sf_strerror(NULL));
-    return NM_EIO;
+    return nm_fail(err, NM_EIO, "cannot write '%s': %s", path,
+                   errno ? strerror(errno) : sf_strerror(NULL));
   }
   a->finished = 0;
   sf_settings(a);
@@ -165,14 +163,10 @@ int nm_audio_commit(nm_audio *a, const char *path)
     int e = copy_to_stdout(a->out.tmp);
     nm_outfile_discard(&a->out);
     a->finished = 1;
-    if (e) snprintf(a->err, sizeof a->err, "cannot write to stdout: %s", strerror(e));
-    return e ? NM_EIO : NM_OK;
+    return e ? nm_fail(&a->err, NM_EIO, "cannot write to stdout: %s", strerror(e)) : NM_OK;
   }
   int e = nm_outfile_commit(&a->out, path);
-  if (e) {
-    snprintf(a->err, sizeof a->err, "cannot write '%s': %s", path, strerror(e));
-    return NM_EIO;
-  }
+  if (e) return nm_fail(&a->err, NM_EIO, "cannot write '%s': %s", path, strerror(e));
   a->finished = 1;
   return NM_OK;
 }

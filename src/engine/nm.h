@@ -38,6 +38,32 @@ enum {
 
 const char *nm_strerror(int status);
 
+/*
+** The engine's one error channel (status.c).  Every failure carries its
+** status and its reason in an nm_error: the objects that can fail (model,
+** simulation, stimulus, CSV and audio writers, recorder) keep one, read by
+** their accessor (nm_model_error, nm_sim_error, nm_stim_reason,
+** nm_csv_error, nm_audio_error, ...); constructors, which fail before there
+** is an object, fill the caller's (their `nm_error *err`, which may be NULL).
+** A failure in time also says when and which signal; a refused stimulus tree
+** says which node and why (code: NM_STIM_BAD_*, ...).
+*/
+typedef struct {
+  int status;               /* NM_OK when nothing failed since the last nm_error_clear */
+  double t;                 /* when (ms), for failures of a run; NAN otherwise */
+  long signal;              /* the signal to blame, -1 when none */
+  long node;                /* nm_stim_new: preorder index of the offending node, -1 when none */
+  int code;                 /* nm_stim_new: NM_STIM_BAD_* (0 when none) */
+  double duration;          /* nm_stim_new: that node's request duration (ms) */
+  double bytes, limit;      /* NM_STIM_TOO_BIG: bytes needed (may exceed SIZE_MAX), and the limit */
+  char why[640];            /* the reason, naming the values ("" when none) */
+} nm_error;
+
+/* Forgets the last failure (before a new call that may fail). */
+void nm_error_clear(nm_error *err);
+/* The reason recorded, or nm_strerror(status) when there is none. */
+const char *nm_error_text(const nm_error *err, int status);
+
 
 /* ---------------------------------------------------------------------
 ** Expression graphs and programs (expr.c)
@@ -93,13 +119,13 @@ typedef struct nm_program nm_program;
 /*
 ** Compiles a graph evaluated over `lanes` lanes: constant folding, common
 ** subexpression elimination, dead-node removal and register allocation.
-** On failure returns NULL, sets *status (NM_EINVAL: a malformed graph, no
-** lanes; NM_ENOMEM) and writes the reason, naming the node or root and the
-** value, into why[why_size] (why may be NULL).
+** On failure returns NULL and fills *err: its status (NM_EINVAL: a malformed
+** graph, no lanes; NM_ENOMEM) and the reason, naming the node or root and the
+** value (err may be NULL).
 */
 nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
                                const nm_root *roots, size_t n_roots,
-                               size_t lanes, int *status, char *why, size_t why_size);
+                               size_t lanes, nm_error *err);
 void nm_program_free(nm_program *prog);
 size_t nm_program_length(const nm_program *prog);   /* instructions */
 size_t nm_program_registers(const nm_program *prog);
@@ -277,10 +303,11 @@ typedef struct {
 ** grid times stay exact in a double. */
 #define NM_STIM_MAX_SAMPLES 9007199254740992.0      /* 2^53 */
 
-/* Why a tree was refused, for messages naming the node.  The rules on the
-** parameters' values (ramp_length, sigma, tau against dt, a start before its
-** segment's end, ...) are the caller's (lua/neuromass/stimulus/ checks and
-** explains them); the engine computes whatever it is given. */
+/* Why a tree was refused (nm_error.code, with nm_error.node and duration),
+** for messages naming the node.  The rules on the parameters' values
+** (ramp_length, sigma, tau against dt, a start before its segment's end, ...)
+** are the caller's (lua/neuromass/stimulus/ checks and explains them); the
+** engine computes whatever it is given. */
 enum {
   NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
   NM_STIM_BAD_DURATION,     /* the request's duration or dt is not positive */
@@ -290,12 +317,6 @@ enum {
   NM_STIM_TOO_DEEP,         /* composites nested deeper than NM_STIM_MAX_DEPTH */
   NM_STIM_TOO_BIG           /* needs more memory than can be addressed or than the machine has */
 };
-typedef struct {
-  long node;                /* preorder index of the offending node */
-  int why;
-  double duration;          /* that node's request duration (ms) */
-  double bytes, limit;      /* NM_STIM_TOO_BIG: bytes needed (may exceed SIZE_MAX), and the limit */
-} nm_stim_error;
 
 typedef struct nm_stim nm_stim;
 
@@ -306,8 +327,11 @@ size_t nm_stim_length(double duration, double dt);
 /* Bytes a stimulus may use: the machine's physical memory (SIZE_MAX when
 ** unknown).  Compiling refuses trees that would need more. */
 size_t nm_stim_memory_limit(void);
+/* On failure: NULL, and *err (may be NULL) holds the status (NM_EINVAL,
+** NM_ENOMEM), the reason, and for a refused tree its node, code and duration
+** (bytes and limit for NM_STIM_TOO_BIG). */
 nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration, double dt,
-                     int *status, nm_stim_error *err);
+                     nm_error *err);
 void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
 /* The next `count` samples of every channel, channel-major (stride count):
@@ -546,9 +570,10 @@ void nm_outfile_free(nm_outfile *o);
 /* The first column is the time, printed to 12 significant digits; every
 ** other number is printed with %.17g so that it reads back exactly.  The
 ** path "-" is standard output, written as the rows come.  On failure: NULL,
-** *status, and the reason (errno text) in why[why_size]. */
-nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
-                    char *why, size_t why_size);
+** and *err (may be NULL) holds the status and the reason (errno text); a
+** header that could not be written gives the writer, and its failure in *err
+** (as nm_csv_error). */
+nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, nm_error *err);
 /* NM_OK, NM_EINVAL (wrong width, or the writer is held or finished) or NM_EIO
 ** (see nm_csv_error). */
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols);

@@ -68,10 +68,10 @@ static double cell(const rowbuf *b, size_t row, size_t col)
 static int add_program(nm_model *m, int stage, const nm_node *nodes, size_t n,
                        const nm_root *roots, size_t n_roots, size_t lanes)
 {
-  int status;
-  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &status, NULL, 0);
-  if (!p) return status;
-  status = nm_model_add_program(m, stage, p);
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &err);
+  if (!p) return err.status;
+  int status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) nm_program_free(p);
   return status;
 }

@@ -120,7 +120,7 @@ function M.plan(what, level, path, opts, src)
     mode = mode, normalize = normalize, rate = rate, in_rate = in_rate, speedup = k,
     n_in = n_in, n_out = n_out, n_routes = layout == "stereo" and 2 * n_in or n_in,   -- at most
   }
-  if not fits then fail(what, level, "%s", why) end
+  if not fits then fail(what, level, "%s", why.message) end
   local inputs = {}
   for i, ci in ipairs(chosen) do inputs[i] = cand.entry(ci) end
   local routes, channels, pans, regions = pan.layout(what, level + 1, opts, inputs, layout, src.n_nodes)

@@ -190,10 +190,10 @@ local function compile(self, D, ctx)
   local list, objs = {}, {}
   local o, msg = flatten(self, D, ctx, list, objs)
   if o then return nil, o, msg end
-  local st, node, why, nd, bytes, limit = core.stimulus(list, D, ctx.dt)
+  local st, f = core.stimulus(list, D, ctx.dt)
   if not st then
-    o = objs[node] or self
-    return nil, o, why_text[why](o, nd, node == 1, ctx.dt, bytes, limit)
+    o = objs[f.node] or self
+    return nil, o, why_text[f.why](o, f.duration, f.node == 1, ctx.dt, f.bytes, f.limit)
   end
   return st
 end
