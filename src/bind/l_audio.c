@@ -1,18 +1,20 @@
 /*
 ** l_audio.c: the Lua side of the sonification engine (engine/audio.c).
 **
-**   core.audio_writer(path, opts) -> writer | fail, message
+**   Failures come back in one shape (nmL_push_failure): nil, { kind = "audio"
+**   ("interrupted" with signo; "io" for reading; "memory"), message = }.
+**   core.audio_writer(path, opts) -> writer | fail, failure
 **   writer:feed_result(result, cols)     cols: 0-based columns of the result's rows
 **   writer:feed_csv(reader, cols)        cols: 0-based columns of the CSV
-**   writer:finish() -> report | fail, message      (rendered and renamed into place)
-**   writer:render() -> report | fail, message      (complete, under its temporary name)
-**   writer:commit([path]) -> true | fail, message  (renamed into place, or to path)
-**   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
+**   writer:finish() -> report | fail, failure      (rendered and renamed into place)
+**   writer:render() -> report | fail, failure      (complete, under its temporary name)
+**   writer:commit([path]) -> true | fail, failure  (renamed into place, or to path)
+**   writer:finish_partial(path) -> report | fail, failure   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
-**   core.csv_reader(path) -> reader | fail, message
+**   core.csv_reader(path) -> reader | fail, failure
 **   reader:columns(), reader:name(c), reader:count_rows(), reader:times(n),
 **   reader:grid(interval), reader:close()
-**   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
+**   core.audio_check_memory(opts) -> true | fail, failure   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, kind, ... }
 **   core.partial_name(path) -> "dir/name.partial.ext": the engine's name of
