@@ -57,11 +57,11 @@ local function drive(self, o, plan, out, h)
   self.running = true
   local _ <close> = setmetatable({ model = self }, running_guard)
   -- Every field is given (the binding has no defaults): 0 threads is
-  -- automatic, 0 tolerances the stepper's own; false is no csv, no audio.
+  -- automatic; false is no csv, no audio.
   local r, failure = self.sim:run {
     n_steps = adaptive and o.n_steps // o.every or o.n_steps,
     every = (adaptive or au) and 1 or o.every,
-    method = o.method, rtol = opts.rtol or 0, atol = opts.atol or 0, record = out.record,
+    method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
     keep = plan.keep, csv = out.csv or false, header = o.cols.names,
     progress = progress and true or false, threads = opts.threads or 0,

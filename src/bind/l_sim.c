@@ -477,9 +477,10 @@ static int held_close(lua_State *L)
 **        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n,
 **        hold_csv = bool }
 ** Every field is required (run/plan.lua and run.lua pass them all; the
-** binding has no defaults): threads 0 is automatic, rtol and atol 0 the
-** stepper's own tolerances; csv and audio are false for none (header is read
-** with a csv, audio_cols with an audio writer).
+** binding has no defaults): threads 0 is automatic; rtol and atol are the
+** adaptive integrators' tolerances (> 0 for them; run/options.lua defaults
+** them); csv and audio are false for none (header is read with a csv,
+** audio_cols with an audio writer).
 ** With an audio writer the engine records every step (every = 1): the writer
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.

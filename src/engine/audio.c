@@ -271,15 +271,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err)
   if (o->mode == NM_AUDIO_MAPPING && o->carrier)
     for (size_t l = 0; l < L; l++) a->carrier[l] = o->carrier[l];
 
-  int too_many = 0;
-  if (!au_resample_init(a, &ok, &too_many)) {
-    if (!too_many) goto nomem;
-    /* unreachable: the ratio is within 1e-9 .. 1e9 */
-    nm_fail(err, NM_EINVAL, "a ratio of %g needs more than %d resampling stages",
-            a->ratio * a->dec_m, MAX_STAGES);
-    nm_audio_free(a);
-    return NULL;
-  }
+  if (!au_resample_init(a, &ok)) goto nomem;
   a->skip_left = o->skip;
   a->x = au_alloc(&ok, L, sizeof(double));
   a->offset = au_alloc(&ok, L, sizeof(double));

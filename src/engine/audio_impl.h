@@ -146,8 +146,8 @@ static inline double au_bq_run(const biquad *f, bq_state *s, double x)
 
 /* audio_resample.c */
 /* Plans the stages and the edge padding and allocates the resamplers; 0 when
-** out of memory (or, never expected, too many stages: *too_many set). */
-int au_resample_init(nm_audio *a, int *ok, int *too_many);
+** out of memory. */
+int au_resample_init(nm_audio *a, int *ok);
 void au_resample_free(nm_audio *a);
 /* Sends n frames (n x lanes, interleaved) through every stage; eoi flushes. */
 int au_send(nm_audio *a, const float *frames, long n, int eoi);

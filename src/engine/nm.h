@@ -402,7 +402,7 @@ typedef struct {
   long every;                /* record after every step that ends on a multiple of `every`
                                 steps since t = 0 (so continued runs keep one grid) */
   int method;                /* enum nm_method */
-  double rtol, atol;         /* adaptive methods */
+  double rtol, atol;         /* adaptive methods: their tolerances, both > 0 (ignored otherwise) */
   const long *record;        /* signal indices recorded */
   size_t n_record;
   const nm_driver *drivers;

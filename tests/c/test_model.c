@@ -328,6 +328,8 @@ static int run_checked(nm_model *m, double dt, int method, long n_steps, const c
   o.n_steps = n_steps;
   o.every = 1;
   o.method = method;
+  o.rtol = 1e-6;
+  o.atol = 1e-9;
   int rc = nm_sim_run(s, &o);
   CHECK(rc == NM_OK || strlen(nm_sim_error(s, rc)) > 0, "%s, method %d: status %d, '%s'", what,
         method, rc, nm_sim_error(s, rc));
