@@ -146,7 +146,7 @@ static int audio_writer(lua_State *L)
     "container", "encoding", "mode", "normalize", "quality", "rate", "in_rate", "speedup",
     "n_in", "n_out", "routes", "skip", "dc", "highpass", "headroom", "gain", "fade_in",
     "fade_out", "expected", "rf64_above", "drive", "pitch_lo", "pitch_hi", "carrier",
-    "envelope", "names", NULL
+    "envelope", "names", "stream", NULL
   };
   static const char *const containers[] = { "wav", "flac", "ogg", NULL };
   static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
@@ -169,6 +169,7 @@ static int audio_writer(lua_State *L)
   o.expected = number(L, 2, "expected");
   o.rf64_above = number(L, 2, "rf64_above");
   o.dc = flag(L, 2, "dc");
+  o.stream = flag(L, 2, "stream");
   o.highpass = number(L, 2, "highpass");
   o.headroom = number(L, 2, "headroom");
   o.gain = number(L, 2, "gain");

@@ -19,7 +19,8 @@
 **     would exceed full scale), and written through libsndfile in chunks to
 **     "<path>.tmp-<pid>", renamed to <path> when complete (atomic_file.c).
 **     The path "-" is standard output: the file is then made in $TMPDIR and
-**     copied there once complete.
+**     copied there once complete, or streamed (nm_audio_opts.stream,
+**     audio_stream.c: passes 2 and 3 skipped, levels known in advance).
 **
 ** Normalisation needs the peak of the finished mix, and the mix can only be
 ** formed once every signal's gain is known, i.e. after the last row: hence
@@ -234,7 +235,8 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err)
     base = in_tmpdir;
   }
   if (nm_audio_check_memory(o, err) != NM_OK ||
-      check_size(o, base, au_lanes_of(o), o->rate / (o->speedup * o->in_rate), err) != NM_OK)
+      (!o->stream &&     /* a stream takes no disk space */
+       check_size(o, base, au_lanes_of(o), o->rate / (o->speedup * o->in_rate), err) != NM_OK))
     return NULL;
   nm_audio *a = calloc(1, sizeof *a);
   size_t len = strlen(path) > strlen(base) ? strlen(path) : strlen(base);
@@ -312,9 +314,10 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err)
   }
   a->n_frames = -1;
 
-  /* The output file (checked now, so that a long run fails at its start). */
-  int rc = au_file_open(a, path, err);
-  if (rc == NM_OK) rc = au_spool_open(a, path, base, len, err);
+  /* The output file (checked now, so that a long run fails at its start);
+  ** a streamed one has no temporary file and no spool. */
+  int rc = o->stream ? au_stream_open(a, err) : au_file_open(a, path, err);
+  if (rc == NM_OK && !o->stream) rc = au_spool_open(a, path, base, len, err);
   if (rc != NM_OK) {
     nm_audio_free(a);
     return NULL;
@@ -367,6 +370,7 @@ void nm_audio_free(nm_audio *a)
   if (!a->finished) nm_outfile_discard(&a->out);
   nm_outfile_free(&a->out);
   if (a->spool) fclose(a->spool);
+  au_stream_free(a);
   au_resample_free(a);
   for (size_t i = 0; a->names && i < a->o.n_in; i++) free(a->names[i]);
   free(a->names);

@@ -83,6 +83,12 @@ typedef struct {
                                Known, the length and disk space are checked at open. */
   double rf64_above;        /* WAV: bytes of audio data above which the file is RF64
                                (0: NM_AUDIO_RF64_ABOVE) */
+  int stream;               /* write the file as the input comes (audio_stream.c): a WAV to
+                               standard output ("-"), the header first with its sizes
+                               unknown, then the frames as they are resampled.  The
+                               levels must be known in advance: audification, normalize
+                               = NM_NORM_NONE, dc = 0, a known `expected`, PCM or float
+                               WAV; peaks above full scale go through the limiter. */
   const char *const *names; /* n_in signal names for messages (copied; NULL: "signal i") */
   volatile sig_atomic_t *interrupt;  /* set non-zero (by a signal handler): feeding and
                                rendering stop between chunks with NM_EINTR */

@@ -112,8 +112,10 @@ struct nm_audio {
   double *centre, *lane_gain, *lo, *span, *phase, *input_gain;
   double file_gain;
   long fade_in, fade_out;
+  long planned;                 /* the file's frames the fades are placed in (au_plan_fades) */
   long lead;                    /* frames the spool is read ahead (envelope delay) */
   int ref_exp;                  /* premixed lanes are rendered at the scale 2^ref_exp */
+  struct au_stream *stream;     /* nm_audio_opts.stream: the pipe and its limiter, else NULL */
 };
 
 /* audio.c */
@@ -186,6 +188,23 @@ int au_limiter_init(au_limiter *lm, size_t D, size_t C, double rel);
 void au_limiter_free(au_limiter *lm);
 /* Takes frame x (C values), gives the frame D - 1 earlier into y. */
 void au_limiter_step(au_limiter *lm, const double *x, double *y);
+
+/* audio_render.c */
+/* n frames starting at frame f0, from lanes `in` (CHUNK x lanes at most) into
+** channels `out`: gains or mapping, mixing, fades. */
+void au_render_frames(nm_audio *a, const float *in, size_t n, long f0, double *out);
+/* The fades of a file of `frames` frames (a->planned, fade_in, fade_out). */
+void au_plan_fades(nm_audio *a, long frames);
+
+/* audio_stream.c */
+/* Opens the stream: checks the options it needs, writes the WAV header to
+** standard output, plans the fades from o.expected. */
+int au_stream_open(nm_audio *a, nm_error *err);
+/* Renders, limits and writes n drained frames (lanes, CHUNK at most). */
+int au_stream_frames(nm_audio *a, const float *in, size_t n);
+/* The end of the input: the rest drained and written, the limiter emptied. */
+int au_stream_finish(nm_audio *a, nm_audio_report *rep);
+void au_stream_free(nm_audio *a);
 
 /* audio_write.c */
 /* Opens the temporary file a->out.tmp (`path` names it in messages); on

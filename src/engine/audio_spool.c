@@ -2,7 +2,8 @@
 ** audio_spool.c: the audio writer's spool, a temporary file of the lanes at
 ** the audio rate as 32-bit floats (unlinked as soon as it is opened): the
 ** resamplers' final frames are high-passed, measured (min, max, sum, sum of
-** squares) and appended here in pass 1, and read back by passes 2 and 3.
+** squares) and appended here in pass 1, and read back by passes 2 and 3 (a
+** streamed writer hands them to audio_stream.c instead).
 */
 #include <errno.h>
 #include <math.h>
@@ -72,8 +73,12 @@ int au_drain(nm_audio *a, long limit)
           a->spool_buf[f * L + l] = (float)v;
         }
     }
-    if (fwrite(a->spool_buf, sizeof(float) * L, n, a->spool) != n)
+    if (a->stream) {                  /* streamed: rendered and written now */
+      int rc = au_stream_frames(a, a->spool_buf, n);
+      if (rc != NM_OK) return rc;
+    } else if (fwrite(a->spool_buf, sizeof(float) * L, n, a->spool) != n) {
       return au_fail(a, NM_EIO, "no space for the temporary spool");
+    }
     a->spooled += (long)n;
     done += n;
   }

@@ -158,6 +158,10 @@ static int copy_to_stdout(const char *tmp)
 int nm_audio_commit(nm_audio *a, const char *path)
 {
   if (!a->rendered || a->finished) return au_fail(a, NM_EINVAL, "nothing rendered to commit");
+  if (a->stream) {                    /* written to its pipe already */
+    a->finished = 1;
+    return NM_OK;
+  }
   if (!path) path = a->path;
   if (strcmp(path, "-") == 0) {
     int e = copy_to_stdout(a->out.tmp);

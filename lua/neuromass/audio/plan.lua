@@ -73,9 +73,17 @@ function M.plan(what, level, path, opts, src)
   if container == "flac" and encoding == "float" then
     fail(what, level, "FLAC stores 16- or 24-bit samples; use .wav for float")
   end
+  -- A run's audio to stdout ("-") streams while the run runs (a WAV to
+  -- `| aplay`): its levels cannot wait for the end, so by default it is not
+  -- normalised (normalize = "none": the signal times 'gain') and keeps its
+  -- mean (dc = false); asked to normalise or remove the mean, it is written
+  -- once complete instead.
+  local live = outputs.is_stdout(path) and src.kind == "run"
   local normalize = opts.normalize
   if normalize == false then normalize = "none" end
-  normalize = one_of(what, level + 1, "normalize", normalize, "peak")
+  normalize = one_of(what, level + 1, "normalize", normalize, live and "none" or "peak")
+  local dc = opts.dc ~= false
+  if opts.dc == nil and live then dc = false end
   if opts.gain ~= nil and normalize ~= "none" then
     fail(what, level, "'gain' applies with normalize = \"none\" (normalisation sets the level)")
   end
@@ -128,13 +136,14 @@ function M.plan(what, level, path, opts, src)
     container = container, encoding = encoding, mode = mode, normalize = normalize,
     quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,
     in_rate = in_rate, speedup = k, n_in = #inputs, n_out = #channels, routes = routes,
-    skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
+    skip = skip_n, dc = dc, highpass = highpass,
     headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
     gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
     fade_in = fade_in, fade_out = fade_out, expected = src.samples or 0, names = {},
     -- the engine reads every field (it has no defaults): these are its "none"
     -- (rf64_above 0: WAV turns RF64 past 4 GiB), set below for mapping
     rf64_above = 0, drive = "none", pitch_lo = 0, pitch_hi = 0, carrier = false, envelope = 0,
+    stream = live and mode == "audify" and normalize == "none" and not dc,
   }
   for i, inp in ipairs(inputs) do c.names[i] = inp.name end
   local warnings = {}
