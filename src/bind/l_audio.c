@@ -111,7 +111,7 @@ static void shape_options(lua_State *L, int t, nm_audio_opts *o, const char *wha
 }
 
 
-/* core.audio_check_memory(opts) -> true | fail, message: whether a writer with
+/* core.audio_check_memory(opts) -> true | fail, failure: whether a writer with
 ** opts (n_in, n_out, n_routes, mode, normalize, rate, in_rate, speedup) would
 ** fit, asked before the routes of a big selection are built. */
 static int audio_check_memory(lua_State *L)
