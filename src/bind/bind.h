@@ -36,7 +36,8 @@ LModel *nmL_checklmodel(lua_State *L, int i);
 nm_model *nmL_checkmodel_unused(lua_State *L, int i, const char *what);
 nm_stim *nmL_checkstim(lua_State *L, int i);
 /* Reads opts.stimuli = { {stim =, slot = {}, channel = {}, kind = {"param"|"input"}} }
-** into drivers whose arrays are anchored in the table at `anchor`. */
+** (required; {} for none) into drivers whose arrays are anchored in the table
+** at `anchor`. */
 const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_t *n);
 
 /* Reads field `key` of the table at `t` as an array of n numbers into a new

@@ -269,10 +269,9 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
   opts = lua_absindex(L, opts);
   anchor = lua_absindex(L, anchor);
   *n = 0;
-  if (lua_getfield(L, opts, "stimuli") != LUA_TTABLE) {
-    lua_pop(L, 1);
-    return NULL;
-  }
+  if (lua_getfield(L, opts, "stimuli") != LUA_TTABLE)       /* required, as every run field */
+    luaL_error(L, "run: field 'stimuli' must be an array of { stim =, slot =, channel =, kind = }, "
+               "got a %s", luaL_typename(L, -1));
   int list = lua_gettop(L);
   size_t nd = nmL_length(L, list, "stimuli", sizeof(nm_stim_driver));
   nm_stim_driver *drv = lua_newuserdatauv(L, (nd + 1) * sizeof *drv, 0);

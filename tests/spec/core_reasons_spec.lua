@@ -143,6 +143,8 @@ describe("neuromass.core refusals", function()
                    refusal(function() s:run(R { n_steps = 1, record = {}, threads = 1 << 40 }) end))
     assert.matches("run: keep_cols is 7; it must be 1 to 2",
                    refusal(function() s:run(R { n_steps = 1, record = { 0 }, keep_cols = 7 }) end))
+    assert.matches("run: field 'stimuli' must be an array of { stim =, slot =, channel =, kind = }, got a nil",
+                   refusal(function() local o = R { n_steps = 1 }; o.stimuli = nil; return s:run(o) end))
     assert.matches("run: field 'drivers' must be an array of { slot =, values = }, got a number",
                    refusal(function() s:run(R { n_steps = 1, record = {}, drivers = 42 }) end))
     assert.matches("run: drivers%[1%] must be a table { slot =, values = }, got a string",
