@@ -75,7 +75,7 @@ function M.write_result(res, path, opts, level)
   local cols = {}
   for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
   local ok, err = w:feed_result(res.data, cols)
-  if not ok then fail(what, level + 1, "%s", err) end
+  if not ok then fail(what, level + 1, "%s", err.message) end
   return full, write.finish(what, level + 1, w, full, c, p)
 end
 

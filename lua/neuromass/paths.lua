@@ -36,7 +36,7 @@ function M.resolve(path, level)
   if not dir or path:sub(1, 1) == "/" or path == M.STDOUT then return path end
   if made ~= dir then
     local ok, err = core.mkdir_p(dir)
-    if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err, level + 1) end
+    if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err.message, level + 1) end
     made = dir
   end
   return dir:gsub("/+$", "") .. "/" .. path

@@ -81,7 +81,7 @@ local MATRIX_FIELDS = {
 -- variable that was not recorded (lists what was, suggests the nearest), a
 -- run that kept nothing in memory.
 function Result:matrix(var)
-  need_data(self, 2)
+  if #self.columns > 1 then need_data(self, 2) end   -- (record = {}: only fields such as BOLD)
   if type(var) ~= "string" then
     check.error(string.format("res:matrix: expected a variable name (recorded: %s), got %s",
                               table.concat(self.variables, ", "), check.show(var)), 2)

@@ -59,17 +59,21 @@ local function drive(self, o, plan, out, h)
   if progress == nil then progress = h and h.tty and not h.quiet and o.n_steps >= PROGRESS_STEPS end
   self.running = true
   local _ <close> = setmetatable({ model = self }, running_guard)
+  -- Every field is given (the binding has no defaults): 0 threads is
+  -- automatic; false is no csv, no audio.
   local r, failure = self.sim:run {
     n_steps = adaptive and o.n_steps // o.every or o.n_steps,
     every = (adaptive or au) and 1 or o.every,
-    method = o.method, rtol = opts.rtol, atol = opts.atol, record = out.record, drivers = plan.drv,
-    stimuli = plan.stims,
-    keep = plan.keep, csv = out.csv, header = o.cols.names, progress = progress and true or false,
-    threads = opts.threads,
-    audio = au and au.writer, audio_cols = out.audio_cols, keep_cols = 1 + #o.cols.sigs,
+    method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
+    drivers = plan.drv, stimuli = plan.stims,
+    keep = plan.keep, csv = out.csv or false, header = o.cols.names,
+    progress = progress and true or false, threads = opts.threads or 0,
+    audio = au and au.writer or false, audio_cols = out.audio_cols or {},
+    keep_cols = 1 + #o.cols.sigs,
     decimate = (au and not adaptive) and o.every or 1,
-    hold_csv = au and true or nil,     -- the CSV waits for the audio (run/collect.lua)
-    bold = plan.bold, bold_csv = out.bold_csv, bold_header = o.bold and bold.header(o.bold),
+    hold_csv = au ~= nil,     -- the CSV waits for the audio (run/collect.lua)
+    bold = plan.bold or false, bold_csv = out.bold_csv or false,
+    bold_header = o.bold and bold.header(o.bold) or false,
   }
   collect.warn_clamped(self, self.cm)
   return r, failure

@@ -36,7 +36,8 @@ LModel *nmL_checklmodel(lua_State *L, int i);
 nm_model *nmL_checkmodel_unused(lua_State *L, int i, const char *what);
 nm_stim *nmL_checkstim(lua_State *L, int i);
 /* Reads opts.stimuli = { {stim =, slot = {}, channel = {}, kind = {"param"|"input"}} }
-** into drivers whose arrays are anchored in the table at `anchor`. */
+** (required; {} for none) into drivers whose arrays are anchored in the table
+** at `anchor`. */
 const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_t *n);
 
 /* Reads field `key` of the table at `t` as an array of n numbers into a new
@@ -64,19 +65,24 @@ void nmL_push_failure(lua_State *L, const char *kind, const char *message);
 /* Reads an option table strictly: raises "<what>: unknown option 'x' (known:
 ** a, b, c)" for a key of the table at `t` that is not a string in `known`
 ** (NULL-terminated).  Every binding entry point that takes a table of options
-** calls it first, then reads the fields it knows; defaults and friendly checks
-** are the Lua library's (a field the caller omits means what the engine's zero
-** means, documented at each entry point). */
+** calls it first, then reads the fields it knows with the *field readers
+** below.  The binding has no defaults: the Lua library passes every field
+** (defaults and friendly checks are its own), and a missing one is raised as
+** "<what>: field '<key>' is missing (internal error: ...)".  Only a field
+** that names something which may not exist (an output, a stimulus's start)
+** may be absent, and each such field says so where it is read. */
 void nmL_opts(lua_State *L, int t, const char *const known[], const char *what);
 
-/* The index in `list` (NULL-terminated) of the string at stack index i (dflt
-** when it is nil and dflt is not NULL); else raises "<what> is 'x'; allowed:
-** a, b or c". */
-int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], const char *what);
-/* Field `key` of the table at t as an integer (number), dflt when nil; else
-** raises "<what>: field '<key>' must be an integer, got ...". */
-lua_Integer nmL_intfield(lua_State *L, int t, const char *key, lua_Integer dflt, const char *what);
-double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const char *what);
+/* The index in `list` (NULL-terminated) of the string at stack index i; else
+** raises "<what> is 'x'; allowed: a, b or c". */
+int nmL_option(lua_State *L, int i, const char *const list[], const char *what);
+/* Required fields of the table at t: an integer, a number, a boolean, one of
+** the names in `list` (its index); else raises "<what>: field '<key>' ...". */
+lua_Integer nmL_intfield(lua_State *L, int t, const char *key, const char *what);
+double nmL_numfield(lua_State *L, int t, const char *key, const char *what);
+int nmL_boolfield(lua_State *L, int t, const char *key, const char *what);
+int nmL_choicefield(lua_State *L, int t, const char *key, const char *const list[],
+                    const char *what);
 
 /* Pushes the message a failed slow-path callback left behind (and forgets it). */
 void nmL_callback_error(lua_State *L);
@@ -139,5 +145,6 @@ void nmL_open_callback(lua_State *L);
 void nmL_open_sim(lua_State *L);
 void nmL_open_stim(lua_State *L);
 void nmL_open_func(lua_State *L);     /* l_func.c: core.func, the analysis functions */
+void nmL_open_file(lua_State *L);
 
 #endif

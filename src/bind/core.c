@@ -116,11 +116,11 @@ void nmL_push_failure(lua_State *L, const char *kind, const char *message)
 }
 
 
-int nmL_option(lua_State *L, int i, const char *dflt, const char *const list[], const char *what)
+int nmL_option(lua_State *L, int i, const char *const list[], const char *what)
 {
   i = lua_absindex(L, i);
-  const char *name = lua_isnil(L, i) && dflt ? dflt : lua_tostring(L, i);
-  for (int k = 0; name && lua_type(L, i) != LUA_TNUMBER && list[k]; k++)
+  const char *name = lua_type(L, i) == LUA_TSTRING ? lua_tostring(L, i) : NULL;
+  for (int k = 0; name && list[k]; k++)
     if (strcmp(list[k], name) == 0) return k;
   const char *got = describe(L, i);
   luaL_Buffer b;
@@ -157,34 +157,68 @@ void nmL_opts(lua_State *L, int t, const char *const known[], const char *what)
 }
 
 
-lua_Integer nmL_intfield(lua_State *L, int t, const char *key, lua_Integer dflt, const char *what)
+/* Pushes field `key` of the table at t, raising when it is absent: the Lua
+** library passes every field (an absent one is a bug of the library). */
+static int required(lua_State *L, int t, const char *key, const char *what)
 {
-  int isint;
-  lua_Integer v = dflt;
-  if (lua_getfield(L, t, key) != LUA_TNIL) {
-    v = lua_tointegerx(L, -1, &isint);
-    if (!isint)
-      luaL_error(L, "%s: field '%s' must be an integer, got %s", what, key, describe(L, -1));
-  }
+  int type = lua_getfield(L, t, key);
+  if (type == LUA_TNIL)
+    luaL_error(L, "%s: field '%s' is missing (internal error: the library passes every field)",
+               what, key);
+  return type;
+}
+
+
+/* Pops the field read; raises "<what>: field '<key>' must be <shape>, got ..." unless ok. */
+static void settle(lua_State *L, int ok, const char *what, const char *key, const char *shape)
+{
+  if (!ok) luaL_error(L, "%s: field '%s' must be %s, got %s", what, key, shape, describe(L, -1));
   lua_pop(L, 1);
+}
+
+
+lua_Integer nmL_intfield(lua_State *L, int t, const char *key, const char *what)
+{
+  int ok;
+  required(L, t, key, what);
+  lua_Integer v = lua_tointegerx(L, -1, &ok);
+  settle(L, ok, what, key, "an integer");
   return v;
 }
 
 
-double nmL_numfield(lua_State *L, int t, const char *key, double dflt, const char *what)
+double nmL_numfield(lua_State *L, int t, const char *key, const char *what)
 {
-  int isnum;
-  double v = dflt;
-  if (lua_getfield(L, t, key) != LUA_TNIL) {
-    v = lua_tonumberx(L, -1, &isnum);
-    if (!isnum) luaL_error(L, "%s: field '%s' must be a number, got %s", what, key, describe(L, -1));
-  }
-  lua_pop(L, 1);
+  int ok;
+  required(L, t, key, what);
+  double v = lua_tonumberx(L, -1, &ok);
+  settle(L, ok, what, key, "a number");
   return v;
 }
 
 
-/* core.mkdir_p(path) -> true | nil, message: creates a directory and its parents. */
+int nmL_boolfield(lua_State *L, int t, const char *key, const char *what)
+{
+  int ok = required(L, t, key, what) == LUA_TBOOLEAN;
+  int v = lua_toboolean(L, -1);
+  settle(L, ok, what, key, "a boolean");
+  return v;
+}
+
+
+int nmL_choicefield(lua_State *L, int t, const char *key, const char *const list[],
+                    const char *what)
+{
+  required(L, t, key, what);
+  lua_pushfstring(L, "%s: field '%s'", what, key);
+  int k = nmL_option(L, -2, list, lua_tostring(L, -1));
+  lua_pop(L, 2);
+  return k;
+}
+
+
+/* core.mkdir_p(path) -> true | nil, failure { kind = "io", message }: creates a
+** directory and its parents. */
 static int core_mkdir_p(lua_State *L)
 {
   size_t len;
@@ -196,16 +230,14 @@ static int core_mkdir_p(lua_State *L)
     char keep = buf[i];
     buf[i] = '\0';
     if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-      luaL_pushfail(L);
-      lua_pushstring(L, strerror(errno));
+      nmL_push_failure(L, "io", strerror(errno));
       return 2;
     }
     buf[i] = keep;
   }
   struct stat st;
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "not a directory");
+    nmL_push_failure(L, "io", "not a directory");
     return 2;
   }
   lua_pushboolean(L, 1);
@@ -225,6 +257,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_func(L);
   nmL_open_audio(L);
   nmL_open_bold(L);
+  nmL_open_file(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
   lua_pushliteral(L, NM_VERSION);

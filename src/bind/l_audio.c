@@ -1,22 +1,24 @@
 /*
 ** l_audio.c: the Lua side of the sonification engine (engine/audio.c).
 **
-**   core.audio_writer(path, opts) -> writer | fail, message
+**   Failures come back in one shape (nmL_push_failure): nil, { kind = "audio"
+**   ("interrupted" with signo; "io" for reading; "memory"), message = }.
+**   core.audio_writer(path, opts) -> writer | fail, failure
 **   writer:feed_result(result, cols)     cols: 0-based columns of the result's rows
 **   writer:feed_csv(reader, cols)        cols: 0-based columns of the CSV
-**   writer:finish() -> report | fail, message      (rendered and renamed into place)
-**   writer:render() -> report | fail, message      (complete, under its temporary name)
-**   writer:commit([path]) -> true | fail, message  (renamed into place, or to path)
-**   writer:finish_partial(path) -> report | fail, message   (what was fed, under path)
+**   writer:finish() -> report | fail, failure      (rendered and renamed into place)
+**   writer:render() -> report | fail, failure      (complete, under its temporary name)
+**   writer:commit([path]) -> true | fail, failure  (renamed into place, or to path)
+**   writer:finish_partial(path) -> report | fail, failure   (what was fed, under path)
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
-**   core.csv_reader(path) -> reader | fail, message
+**   core.csv_reader(path) -> reader | fail, failure
 **   reader:columns(), reader:name(c), reader:count_rows(), reader:times(n),
 **   reader:grid(interval), reader:close()
-**   core.audio_check_memory(opts) -> true | fail, message   (before building a big plan)
+**   core.audio_check_memory(opts) -> true | fail, failure   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, kind, ... }
-**   core.partial_name(path) -> "dir/name.partial.ext", core.temp_name(path) ->
-**   "path.tmp-PID": the engine's names of an output file
+**   core.partial_name(path) -> "dir/name.partial.ext": the engine's name of
+**   an output file's partial file
 **
 ** The options are planned, checked and explained in lua/neuromass/audio/plan.lua;
 ** here they are read strictly and converted (see audio_writer).  Indices
@@ -61,30 +63,18 @@ nm_audio *nmL_checkaudio(lua_State *L, int i)
 
 /*
 ** The options are read strictly and as they are: lua/neuromass/audio/plan.lua
-** owns their defaults and friendly checks and always sets the ones that have
-** no meaningful zero.  A field left out is the engine's zero (nm_audio_opts:
-** the first name of a choice, 0, false); a field of the wrong type or an
-** unknown field is an error; the engine refuses values outside its domain
-** with a reason (nm_audio_open).  Only the conversions to C sizes are
+** owns their defaults and friendly checks and sets every field (the binding
+** has none: a missing field is an internal error); a field of the wrong type
+** or an unknown field is an error; the engine refuses values outside its
+** domain with a reason (nm_audio_open).  Only the conversions to C sizes are
 ** guarded here.
 */
 
-/* The index of field `key`'s name in `list`; nil: 0.  Errors begin with `what`. */
-static int choice(lua_State *L, int t, const char *key, const char *const list[], const char *what)
-{
-  lua_getfield(L, t, key);
-  char field[96];
-  snprintf(field, sizeof field, "%s: field '%s'", what, key);
-  int k = nmL_option(L, -1, list[0], list, field);
-  lua_pop(L, 1);
-  return k;
-}
 
-
-/* Field `key` as a whole number in [0, max] (a C size or count); nil: 0. */
+/* Field `key` as a whole number in [0, max] (a C size or count). */
 static lua_Integer count(lua_State *L, int t, const char *key, lua_Integer max, const char *what)
 {
-  lua_Integer v = nmL_intfield(L, t, key, 0, what);
+  lua_Integer v = nmL_intfield(L, t, key, what);
   if (v < 0 || v > max)
     luaL_error(L, "%s: field '%s' = %I must be from 0 to %I", what, key, v, max);
   return v;
@@ -96,19 +86,13 @@ static lua_Integer count(lua_State *L, int t, const char *key, lua_Integer max, 
 
 static double number(lua_State *L, int t, const char *key)
 {
-  return nmL_numfield(L, t, key, 0, WHAT);
+  return nmL_numfield(L, t, key, WHAT);
 }
 
 
-/* Field `key` as a boolean; nil: false. */
 static int flag(lua_State *L, int t, const char *key)
 {
-  int type = lua_getfield(L, t, key);
-  if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-    luaL_error(L, WHAT ": field '%s' must be a boolean, got a %s", key, luaL_typename(L, -1));
-  int v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
+  return nmL_boolfield(L, t, key, WHAT);
 }
 
 
@@ -117,18 +101,17 @@ static void shape_options(lua_State *L, int t, nm_audio_opts *o, const char *wha
 {
   static const char *const modes[] = { "audify", "mapping", NULL };
   static const char *const norms[] = { "peak", "rms", "relative", "none", NULL };
-  o->mode = choice(L, t, "mode", modes, what);
-  o->normalize = choice(L, t, "normalize", norms, what);
+  o->mode = nmL_choicefield(L, t, "mode", modes, what);
+  o->normalize = nmL_choicefield(L, t, "normalize", norms, what);
   o->rate = (int)count(L, t, "rate", INT_MAX, what);
-  o->in_rate = nmL_numfield(L, t, "in_rate", 0, what);
-  o->speedup = nmL_numfield(L, t, "speedup", 0, what);
+  o->in_rate = nmL_numfield(L, t, "in_rate", what);
+  o->speedup = nmL_numfield(L, t, "speedup", what);
   o->n_in = (size_t)count(L, t, "n_in", (lua_Integer)1 << 40, what);
   o->n_out = (size_t)count(L, t, "n_out", (lua_Integer)1 << 40, what);
-  o->n_routes = (size_t)count(L, t, "n_routes", (lua_Integer)1 << 40, what);
 }
 
 
-/* core.audio_check_memory(opts) -> true | fail, message: whether a writer with
+/* core.audio_check_memory(opts) -> true | fail, failure: whether a writer with
 ** opts (n_in, n_out, n_routes, mode, normalize, rate, in_rate, speedup) would
 ** fit, asked before the routes of a big selection are built. */
 static int audio_check_memory(lua_State *L)
@@ -140,13 +123,13 @@ static int audio_check_memory(lua_State *L)
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
   shape_options(L, 1, &o, "audio_check_memory");
-  char why[400];
-  if (nm_audio_check_memory(&o, why, sizeof why)) {
+  o.n_routes = (size_t)count(L, 1, "n_routes", (lua_Integer)1 << 40, "audio_check_memory");
+  nm_error err;
+  if (nm_audio_check_memory(&o, &err) == NM_OK) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  luaL_pushfail(L);
-  lua_pushstring(L, why);
+  nmL_push_failure(L, "memory", err.why);
   return 2;
 }
 
@@ -155,19 +138,21 @@ static int audio_check_memory(lua_State *L)
 ** in, weight}, ... } (0-based), carrier and names one per signal, and the
 ** choices by name: container "wav" | "flac" | "ogg", encoding "pcm16" |
 ** "pcm24" | "float", quality "fast" | "medium" | "best", drive "amplitude" |
-** "pitch" | "both" (nil: none, as outside parameter mapping). */
+** "pitch" | "both" | "none" (outside parameter mapping); carrier false outside
+** it. Every field is required. */
 static int audio_writer(lua_State *L)
 {
   static const char *const known[] = {
     "container", "encoding", "mode", "normalize", "quality", "rate", "in_rate", "speedup",
     "n_in", "n_out", "routes", "skip", "dc", "highpass", "headroom", "gain", "fade_in",
     "fade_out", "expected", "rf64_above", "drive", "pitch_lo", "pitch_hi", "carrier",
-    "envelope", "names", NULL
+    "envelope", "names", "stream", NULL
   };
   static const char *const containers[] = { "wav", "flac", "ogg", NULL };
   static const char *const encodings[] = { "pcm16", "pcm24", "float", NULL };
   static const char *const qualities[] = { "fast", "medium", "best", NULL };
-  static const char *const drives[] = { "amplitude", "pitch", "both", NULL };
+  /* NM_DRIVE_AMPLITUDE, NM_DRIVE_PITCH, both: the bits are the index */
+  static const char *const drives[] = { "none", "amplitude", "pitch", "both", NULL };
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
@@ -175,18 +160,16 @@ static int audio_writer(lua_State *L)
   nm_audio_opts o;
   memset(&o, 0, sizeof o);
   o.interrupt = nmL_stop_flag();
-  o.container = choice(L, 2, "container", containers, WHAT);
-  o.encoding = choice(L, 2, "encoding", encodings, WHAT);
+  o.container = nmL_choicefield(L, 2, "container", containers, WHAT);
+  o.encoding = nmL_choicefield(L, 2, "encoding", encodings, WHAT);
   shape_options(L, 2, &o, WHAT);
-  o.quality = choice(L, 2, "quality", qualities, WHAT);
-  lua_getfield(L, 2, "drive");
-  /* NM_DRIVE_AMPLITUDE, NM_DRIVE_PITCH, both: the bits are the index + 1 */
-  o.drive = lua_isnil(L, -1) ? 0 : nmL_option(L, -1, NULL, drives, WHAT ": field 'drive'") + 1;
-  lua_pop(L, 1);
+  o.quality = nmL_choicefield(L, 2, "quality", qualities, WHAT);
+  o.drive = nmL_choicefield(L, 2, "drive", drives, WHAT);
   o.skip = (long)count(L, 2, "skip", LONG_MAX / 2, WHAT);
   o.expected = number(L, 2, "expected");
   o.rf64_above = number(L, 2, "rf64_above");
   o.dc = flag(L, 2, "dc");
+  o.stream = flag(L, 2, "stream");
   o.highpass = number(L, 2, "highpass");
   o.headroom = number(L, 2, "headroom");
   o.gain = number(L, 2, "gain");
@@ -196,8 +179,8 @@ static int audio_writer(lua_State *L)
   o.pitch_hi = number(L, 2, "pitch_hi");
   o.envelope = number(L, 2, "envelope");
   /* routes { {out, in, gain}, ... } into a userdata (no leak on error) */
-  lua_getfield(L, 2, "routes");                                               /* 3 */
-  luaL_checktype(L, 3, LUA_TTABLE);
+  if (lua_getfield(L, 2, "routes") != LUA_TTABLE)                            /* 3 */
+    return luaL_error(L, WHAT ": field 'routes' must be an array of { out, in, gain }");
   size_t nr = (size_t)luaL_len(L, 3);
   nm_audio_route *routes = lua_newuserdatauv(L, (nr + 1) * sizeof *routes, 0);    /* 4 */
   for (size_t k = 0; k < nr; k++) {
@@ -216,17 +199,16 @@ static int audio_writer(lua_State *L)
   o.routes = routes;
   o.n_routes = nr;
   int carrier = lua_getfield(L, 2, "carrier");                                /* 5 */
-  if (carrier != LUA_TNIL && carrier != LUA_TTABLE)
-    return luaL_error(L, WHAT ": field 'carrier' must be an array of numbers");
+  if (carrier != LUA_TTABLE && !(carrier == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+    return luaL_error(L, WHAT ": field 'carrier' must be an array of numbers or false");
   if (carrier == LUA_TTABLE) {
     size_t n;
     o.carrier = nmL_numbers(L, 2, "carrier", &n);                            /* 6 */
     if (n != o.n_in) return luaL_error(L, "audio_writer: carrier needs one frequency per signal");
   }
-  int names_type = lua_getfield(L, 2, "names");           /* 6 or 7: the signals' names */
-  if (names_type != LUA_TNIL && names_type != LUA_TTABLE)
+  if (lua_getfield(L, 2, "names") != LUA_TTABLE)          /* 6 or 7: the signals' names */
     return luaL_error(L, WHAT ": field 'names' must be an array of strings");
-  if (names_type == LUA_TTABLE) {
+  {
     int t = lua_gettop(L);
     if ((size_t)luaL_len(L, t) != o.n_in) return luaL_error(L, "audio_writer: names needs one per signal");
     const char **names = lua_newuserdatauv(L, (o.n_in + 1) * sizeof *names, 0);
@@ -242,12 +224,10 @@ static int audio_writer(lua_State *L)
   w->finished = 0;
   w->n_in = o.n_in;
   luaL_setmetatable(L, NM_AUDIO_MT);
-  int status;
-  char why[400];
-  w->a = nm_audio_open(path, &o, &status, why, sizeof why);
+  nm_error err;
+  w->a = nm_audio_open(path, &o, &err);
   if (!w->a) {
-    luaL_pushfail(L);
-    lua_pushstring(L, why);
+    nmL_push_failure(L, "audio", err.why);
     return 2;
   }
   return 1;
@@ -270,12 +250,19 @@ static size_t *check_columns(lua_State *L, int t, size_t n, size_t cols)
 }
 
 
-/* nil and the writer's reason; "interrupted by SIGxxx" when a stop signal stopped it. */
+/* nil and the failure { kind = "audio", message = the writer's reason }, or
+** { kind = "interrupted", message = "interrupted by SIGxxx", signo = } when a
+** stop signal stopped it. */
 static int push_failure(lua_State *L, nm_audio *a, int rc)
 {
-  luaL_pushfail(L);
-  if (rc == NM_EINTR) lua_pushfstring(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
-  else lua_pushstring(L, nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+  if (rc == NM_EINTR) {
+    nmL_push_failure(L, "interrupted", lua_pushfstring(L, "interrupted by %s",
+                                                       nmL_signal_name(nmL_stop_signal())));
+    lua_pushinteger(L, nmL_stop_signal());
+    lua_setfield(L, -2, "signo");
+    return 2;
+  }
+  nmL_push_failure(L, "audio", nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
   return 2;
 }
 
@@ -352,22 +339,25 @@ static int writer_feed_csv(lua_State *L)
   }
   nmL_stop_end(L, &sc, rc == NM_EINTR);
   if (rc == NM_EINTR) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
-                    nmL_signal_name(nmL_stop_signal()), (lua_Integer)nm_csv_reader_line(rd));
+    nmL_push_failure(L, "interrupted",
+                     lua_pushfstring(L, "interrupted by %s after line %I (nothing was written)",
+                                     nmL_signal_name(nmL_stop_signal()),
+                                     (lua_Integer)nm_csv_reader_line(rd)));
+    lua_pushinteger(L, nmL_stop_signal());
+    lua_setfield(L, -2, "signo");
     return 2;
   }
   if (bad) {                                /* the line of a value the writer refuses */
-    luaL_pushfail(L);
-    lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
-                    (lua_Integer)nm_csv_reader_row_line(rd, r), (lua_Integer)idx[i] + 1,
-                    nm_csv_reader_name(rd, idx[i]), isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite");
+    nmL_push_failure(L, "audio",
+                     lua_pushfstring(L, "line %I: column %I (%s) is %s: the signals must be finite",
+                                     (lua_Integer)nm_csv_reader_row_line(rd, r),
+                                     (lua_Integer)idx[i] + 1, nm_csv_reader_name(rd, idx[i]),
+                                     isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite"));
     return 2;
   }
   if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
-                      : nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
+    nmL_push_failure(L, "audio", nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
+                                 : nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));
     return 2;
   }
   lua_pushboolean(L, 1);
@@ -486,12 +476,10 @@ static int csv_reader(lua_State *L)
   LReader *r = lua_newuserdatauv(L, sizeof *r, 0);
   r->r = NULL;
   luaL_setmetatable(L, NM_CSVREADER_MT);
-  int status;
-  r->r = nm_csv_reader_open(path, &status);
+  nm_error err;
+  r->r = nm_csv_reader_open(path, &err);
   if (!r->r) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot read '%s': %s", path,
-                    status == NM_EIO ? "no such file or not readable" : "no header line");
+    nmL_push_failure(L, "io", err.why);
     return 2;
   }
   return 1;
@@ -523,8 +511,7 @@ static int reader_count_rows(lua_State *L)
   nm_csv_reader *r = checkreader(L, 1)->r;
   long n;
   if (nm_csv_reader_count_rows(r, &n) != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot read the file: %s", strerror(errno));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot read the file: %s", strerror(errno)));
     return 2;
   }
   lua_pushinteger(L, n);
@@ -542,8 +529,7 @@ static int reader_times(lua_State *L)
   double *rows = lua_newuserdatauv(L, (size_t)n * cols * sizeof *rows, 0);
   int rc = nm_csv_reader_rows(r, rows, (size_t)n, &got);
   if (rc != NM_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, nm_csv_reader_error(r));    /* before the rewind: it names the line */
+    nmL_push_failure(L, "io", nm_csv_reader_error(r));    /* before the rewind: it names the line */
     nm_csv_reader_rewind(r);
     return 2;
   }
@@ -587,8 +573,7 @@ static int audio_read(lua_State *L)
   memset(&info, 0, sizeof info);
   SNDFILE *sf = sf_open(path, SFM_READ, &info);
   if (!sf) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot read '%s': %s", path, sf_strerror(NULL));
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot read '%s': %s", path, sf_strerror(NULL)));
     return 2;
   }
   size_t C = (size_t)info.channels, F = (size_t)info.frames;
@@ -731,21 +716,17 @@ static int path_info(lua_State *L)
 }
 
 
-/* core.partial_name(path), core.temp_name(path): the engine's names of an
-** output file (nm_partial_name, nm_temp_name). */
-static int file_name(lua_State *L, void (*rule)(char *, size_t, const char *))
+/* core.partial_name(path): the engine's name of an output file's partial
+** file (nm_partial_name). */
+static int partial_name(lua_State *L)
 {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
   char *out = lua_newuserdatauv(L, len + 32, 0);
-  rule(out, len + 32, path);
+  nm_partial_name(out, len + 32, path);
   lua_pushstring(L, out);
   return 1;
 }
-
-
-static int partial_name(lua_State *L) { return file_name(L, nm_partial_name); }
-static int temp_name(lua_State *L) { return file_name(L, nm_temp_name); }
 
 
 void nmL_open_audio(lua_State *L)
@@ -775,6 +756,4 @@ void nmL_open_audio(lua_State *L)
   lua_setfield(L, -2, "path_info");
   lua_pushcfunction(L, partial_name);
   lua_setfield(L, -2, "partial_name");
-  lua_pushcfunction(L, temp_name);
-  lua_setfield(L, -2, "temp_name");
 }

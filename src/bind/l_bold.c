@@ -52,7 +52,7 @@ static int bold_new(lua_State *L)
   static const char *const known[] = { "dt", "scale", "offset", "signals", NULL };
   luaL_checktype(L, 1, LUA_TTABLE);
   nmL_opts(L, 1, known, "bold");
-  double dt = nmL_numfield(L, 1, "dt", 0, "bold");
+  double dt = nmL_numfield(L, 1, "dt", "bold");
   size_t n, ns, no;
   long *sig = nmL_indices(L, 1, "signals", &n);
   double *scale = nmL_numbers(L, 1, "scale", &ns);
@@ -63,13 +63,12 @@ static int bold_new(lua_State *L)
   LBold *lb = lua_newuserdatauv(L, sizeof *lb, 0);
   memset(lb, 0, sizeof *lb);
   luaL_setmetatable(L, NM_BOLD_MT);
-  int status;
-  char why[200] = "";
+  nm_error err = { 0 };
   lb->signals = malloc((n + 1) * sizeof *lb->signals);
   if (!lb->signals) return luaL_error(L, "bold: no memory for %I signals", (lua_Integer)n);
   memcpy(lb->signals, sig, n * sizeof *sig);
-  lb->b = nm_bold_new(n, dt, scale, offset, sig, &status, why, sizeof why);
-  if (!lb->b) return luaL_error(L, "bold: %s", why);
+  lb->b = nm_bold_new(n, dt, scale, offset, sig, &err);
+  if (!lb->b) return luaL_error(L, "bold: %s", err.why);
   return 1;
 }
 
@@ -149,8 +148,8 @@ static int boldrun_gc(lua_State *L)
 int nmL_bold_begin(lua_State *L, int opts, int anchor, nm_run_opts *o, nmL_bold_run *br)
 {
   memset(br, 0, sizeof *br);
-  if (lua_getfield(L, opts, "bold") == LUA_TNIL) {
-    lua_pop(L, 1);
+  if (lua_getfield(L, opts, "bold") == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+    lua_pop(L, 1);                               /* false: no BOLD */
     return 1;
   }
   LBold *lb = checkbold(L, -1);
@@ -169,7 +168,10 @@ int nmL_bold_begin(lua_State *L, int opts, int anchor, nm_run_opts *o, nmL_bold_
   nm_sink ks = nm_kept_sink(lb->kept);
   if (nm_recorder_add(r->rec, &ks, 0, 1, 0) != NM_OK)
     return luaL_error(L, "run: %s", nm_recorder_error(r->rec));
-  if (lua_getfield(L, opts, "bold_csv") == LUA_TSTRING) {
+  int csv_type = lua_getfield(L, opts, "bold_csv");
+  if (csv_type != LUA_TSTRING && !(csv_type == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+    return luaL_error(L, "run: 'bold_csv' must be a path or false (for none)");
+  if (csv_type == LUA_TSTRING) {
     const char *path = lua_tostring(L, -1);
     if (lua_getfield(L, opts, "bold_header") != LUA_TTABLE ||
         nmL_length(L, -1, "bold_header", sizeof(char *)) != 1 + n)
@@ -180,11 +182,10 @@ int nmL_bold_begin(lua_State *L, int opts, int anchor, nm_run_opts *o, nmL_bold_
       header[c] = luaL_checkstring(L, -1);     /* anchored by the header table */
       lua_pop(L, 1);
     }
-    int status;
-    char why[128];
-    r->csv = nm_csv_open(path, header, 1 + n, &status, why, sizeof why);
+    nm_error err = { 0 };
+    r->csv = nm_csv_open(path, header, 1 + n, &err);
     if (!r->csv) {
-      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
+      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, err.why));
       return 0;
     }
     br->csv = r->csv;

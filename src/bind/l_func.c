@@ -168,8 +168,8 @@ static int f_fc(lua_State *L)
   double *x = read_matrix(L, 1, "ts", &n, &t);
   t = drop_skip(L, 2, x, n, t);
   double *out = scratch(L, n, n, "fc");
-  char why[200];
-  if (nm_fc(x, n, t, out, why, sizeof why) != NM_OK) return fail(L, why);
+  nm_error err = { 0 };
+  if (nm_fc(x, n, t, out, &err) != NM_OK) return fail(L, err.why);
   if (n == 1) lua_pushnumber(L, out[0]);
   else push_matrix(L, out, n, n);
   return 1;
@@ -184,8 +184,8 @@ static int f_fcd(lua_State *L)
   t = drop_skip(L, 4, x, n, t);
   size_t nw = nm_fcd_windows(t, w, s);
   double *out = scratch(L, nw, nw, "fcd");
-  char why[200];
-  if (nm_fcd(x, n, t, w, s, out, why, sizeof why) != NM_OK) return fail(L, why);
+  nm_error err = { 0 };
+  if (nm_fcd(x, n, t, w, s, out, &err) != NM_OK) return fail(L, err.why);
   push_matrix(L, out, nw, nw);
   return 1;
 }
@@ -200,9 +200,9 @@ static int f_matrix_correlation(lua_State *L)
     luaL_error(L, "M1 (%I x %I) and M2 (%I x %I) must have the same shape", (lua_Integer)n1,
                (lua_Integer)n1, (lua_Integer)n2, (lua_Integer)n2);
   double r;
-  char why[200];
-  int st = nm_matrix_correlation(a, b, n1, &r, why, sizeof why);
-  return push_number(L, st, r, why);
+  nm_error err = { 0 };
+  int st = nm_matrix_correlation(a, b, n1, &r, &err);
+  return push_number(L, st, r, err.why);
 }
 
 /* core.func.weighted_correlation(x, y, w) -> number */
@@ -216,9 +216,9 @@ static int f_weighted_correlation(lua_State *L)
     luaL_error(L, "x, y and w must have the same length, got %I, %I and %I", (lua_Integer)nx,
                (lua_Integer)ny, (lua_Integer)nw);
   double r;
-  char why[200];
-  int st = nm_weighted_correlation(x, y, w, nx, &r, why, sizeof why);
-  return push_number(L, st, r, why);
+  nm_error err = { 0 };
+  int st = nm_weighted_correlation(x, y, w, nx, &r, &err);
+  return push_number(L, st, r, err.why);
 }
 
 /* core.func.matrix_kolmogorov(m1, m2) -> number */
@@ -228,9 +228,9 @@ static int f_matrix_kolmogorov(lua_State *L)
   double *a = read_square(L, 1, "m1", &n1);
   double *b = read_square(L, 2, "m2", &n2);
   double d;
-  char why[200];
-  int st = nm_matrix_kolmogorov(a, n1, b, n2, &d, why, sizeof why);
-  return push_number(L, st, d, why);
+  nm_error err = { 0 };
+  int st = nm_matrix_kolmogorov(a, n1, b, n2, &d, &err);
+  return push_number(L, st, d, err.why);
 }
 
 /* core.func.kuramoto(ts, smoothing, distance, prominence) -> R, or 0 and the
@@ -243,9 +243,9 @@ static int f_kuramoto(lua_State *L)
   double prominence = luaL_checknumber(L, 4);
   double *R = scratch(L, t, 1, "kuramoto");
   long no_peak;
-  char why[200];
-  if (nm_kuramoto(x, n, t, smoothing, distance, prominence, R, &no_peak, why, sizeof why) != NM_OK)
-    return fail(L, why);
+  nm_error err = { 0 };
+  if (nm_kuramoto(x, n, t, smoothing, distance, prominence, R, &no_peak, &err) != NM_OK)
+    return fail(L, err.why);
   if (no_peak >= 0) {
     lua_pushinteger(L, 0);
     lua_pushinteger(L, no_peak);
@@ -263,15 +263,15 @@ static int f_find_peaks(lua_State *L)
   double *a = read_series(L, 1, "a", &t);
   double distance = luaL_checknumber(L, 2), prominence = luaL_checknumber(L, 3);
   double smoothing = luaL_optnumber(L, 4, 0);
-  char why[200];
+  nm_error err = { 0 };
   if (smoothing > 0) {
     double *s = scratch(L, t, 1, "find_peaks");
-    if (nm_gaussian_filter(a, t, smoothing, s, why, sizeof why) != NM_OK) return fail(L, why);
+    if (nm_gaussian_filter(a, t, smoothing, s, &err) != NM_OK) return fail(L, err.why);
     a = s;
   }
   size_t *peaks = lua_newuserdatauv(L, (t / 2 + 2) * sizeof *peaks, 0), np;
-  if (nm_find_peaks(a, t, distance, prominence, peaks, &np, why, sizeof why) != NM_OK)
-    return fail(L, why);
+  if (nm_find_peaks(a, t, distance, prominence, peaks, &np, &err) != NM_OK)
+    return fail(L, err.why);
   lua_createtable(L, (int)np, 0);
   for (size_t k = 0; k < np; k++) {
     lua_pushinteger(L, (lua_Integer)peaks[k]);
@@ -293,10 +293,10 @@ static int f_power_spectrum(lua_State *L)
   double *f = scratch(L, m / 2 + 1, 1, "power spectrum");
   double *P = scratch(L, m / 2 + 1, 1, "power spectrum");
   size_t nb;
-  char why[200];
-  if (nm_mean_power_spectrum(x, rows, n, dt, maxfr, ws, normalize, f, P, &nb, why, sizeof why)
+  nm_error err = { 0 };
+  if (nm_mean_power_spectrum(x, rows, n, dt, maxfr, ws, normalize, f, P, &nb, &err)
       != NM_OK)
-    return fail(L, why);
+    return fail(L, err.why);
   push_series(L, f, nb);
   push_series(L, P, nb);
   return 2;

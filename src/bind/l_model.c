@@ -47,7 +47,7 @@ nm_model *nmL_checkmodel_unused(lua_State *L, int i, const char *what)
 
 static size_t checksize(lua_State *L, int t, const char *key, const char *what)
 {
-  lua_Integer v = nmL_intfield(L, t, key, 0, what);
+  lua_Integer v = nmL_intfield(L, t, key, what);
   if (v < 0) luaL_error(L, "%s: field '%s' must not be negative, got %I", what, key, v);
   return (size_t)v;
 }
@@ -129,7 +129,7 @@ static int model_add_program(lua_State *L)
   static const char *const stages[] = { "sync", "rhs", "after", NULL };
   static const char *const sinks[] = { "deriv", "signal", "input", NULL };
   nm_model *m = nmL_checkmodel_unused(L, 1, "add_program");
-  int stage = nmL_option(L, 2, NULL, stages, "add_program: the stage");
+  int stage = nmL_option(L, 2, stages, "add_program: the stage");
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_Integer lanes = luaL_checkinteger(L, 4);
   if (lanes < 1) return luaL_error(L, "add_program: lanes must be at least 1, got %I", lanes);
@@ -163,7 +163,7 @@ static int model_add_program(lua_State *L)
   for (size_t i = 0; i < n; i++) {
     lua_geti(L, -1, (lua_Integer)i + 1);
     int at = lua_gettop(L);
-    int op = nmL_option(L, at, NULL, op_names, lua_pushfstring(L, "program: node %I's operation",
+    int op = nmL_option(L, at, op_names, lua_pushfstring(L, "program: node %I's operation",
                                                                 (lua_Integer)i));
     lua_settop(L, at - 1);
     nm_node x = { op, (int)a[i], (int)b[i], (int)c[i], value[i], slot[i], (int)delay[i] };
@@ -174,7 +174,7 @@ static int model_add_program(lua_State *L)
   for (size_t r = 0; r < nr; r++) {
     lua_geti(L, -1, (lua_Integer)r + 1);
     int at = lua_gettop(L);
-    roots[r].sink = nmL_option(L, at, NULL, sinks, lua_pushfstring(L, "program: root %I's sink",
+    roots[r].sink = nmL_option(L, at, sinks, lua_pushfstring(L, "program: root %I's sink",
                                                                     (lua_Integer)r));
     lua_settop(L, at - 1);
     if (rnode[r] < 0 || rnode[r] > INT_MAX)
@@ -183,11 +183,10 @@ static int model_add_program(lua_State *L)
     roots[r].node = (int)rnode[r];
     roots[r].slot = rslot[r];
   }
-  int status;
-  char why[200];
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &status, why, sizeof why);
-  if (!p) return luaL_error(L, "%s", why);
-  status = nm_model_add_program(m, stage, p);
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, (size_t)lanes, &err);
+  if (!p) return luaL_error(L, "%s", err.why);
+  int status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) {
     nm_program_free(p);
     return nmL_model_fail(L, m, status);
@@ -210,7 +209,7 @@ static int model_add_coupling(lua_State *L)
   luaL_checktype(L, 2, LUA_TTABLE);
   nmL_opts(L, 2, known, "coupling");
   lua_getfield(L, 2, "mode");
-  int mode = nmL_option(L, -1, NULL, modes, "coupling: field 'mode'");
+  int mode = nmL_option(L, -1, modes, "coupling: field 'mode'");
   lua_pop(L, 1);
   size_t n_rows, n, n_terms, n2;
   long *dst = nmL_indices(L, 2, "dst", &n_rows);

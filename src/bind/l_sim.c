@@ -349,10 +349,7 @@ static int method_of(lua_State *L, int t)
 {
   const char *names[NM_METHOD_COUNT + 1];
   for (int i = 0; i <= NM_METHOD_COUNT; i++) names[i] = i < NM_METHOD_COUNT ? nm_stepper(i)->name : NULL;
-  lua_getfield(L, t, "method");
-  int m = nmL_option(L, -1, "euler", names, "run: field 'method'");
-  lua_pop(L, 1);
-  return m;
+  return nmL_choicefield(L, t, "method", names, "run");
 }
 
 
@@ -383,15 +380,32 @@ static int core_integrators(lua_State *L)
 }
 
 
-static lua_Integer intfield(lua_State *L, int t, const char *k, lua_Integer dflt)
+static lua_Integer intfield(lua_State *L, int t, const char *k)
 {
-  return nmL_intfield(L, t, k, dflt, "run");
+  return nmL_intfield(L, t, k, "run");
 }
 
 
-static double numfield(lua_State *L, int t, const char *k, double dflt)
+static double numfield(lua_State *L, int t, const char *k)
 {
-  return nmL_numfield(L, t, k, dflt, "run");
+  return nmL_numfield(L, t, k, "run");
+}
+
+
+/* Field `k` of the table at t, which names an output: false (none) or a
+** value of type `type` (left on the stack; false leaves nothing).  Returns
+** whether there is one. */
+static int output_field(lua_State *L, int t, const char *k, int type, const char *shape)
+{
+  int got = lua_getfield(L, t, k);
+  if (got == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (got != type)
+    luaL_error(L, "run: field '%s' must be %s or false, got a %s%s", k, shape, lua_typename(L, got),
+               got == LUA_TNIL ? " (internal error: the library passes every field)" : "");
+  return 1;
 }
 
 
@@ -462,7 +476,13 @@ static int held_close(lua_State *L)
 **        channel = {}, kind = {"param"|"input"}} ... }, csv = path, header = {names},
 **        keep = bool, progress = bool,
 **        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n,
-**        hold_csv = bool, bold = core.bold stage, bold_csv = path, bold_header = {names} }
+**        hold_csv = bool, bold = core.bold stage or false, bold_csv = path or false,
+**        bold_header = {names} or false }
+** Every field is required (run/plan.lua and run.lua pass them all; the
+** binding has no defaults): threads 0 is automatic; rtol and atol are the
+** adaptive integrators' tolerances (> 0 for them; run/options.lua defaults
+** them); csv and audio are false for none (header is read with a csv,
+** audio_cols with an audio writer).
 ** bold: the stage is fed every step (l_bold.c); its rows of this run are read
 ** with bold:take(), written to bold_csv (kept as partial when the run fails);
 ** a failure of BOLD's own is { kind = "nonfinite", bold = true, t, signal } or
@@ -508,28 +528,28 @@ static int sim_run(lua_State *L)
   lua_settop(L, 2);
   nm_run_opts o;
   memset(&o, 0, sizeof o);
-  o.n_steps = (long)intfield(L, 2, "n_steps", 0);
-  o.every = (long)intfield(L, 2, "every", 1);
-  lua_Integer threads = intfield(L, 2, "threads", 0);
+  o.n_steps = (long)intfield(L, 2, "n_steps");
+  o.every = (long)intfield(L, 2, "every");
+  lua_Integer threads = intfield(L, 2, "threads");
   if (threads < INT_MIN || threads > INT_MAX)       /* the engine checks the rest */
     return luaL_error(L, "run: threads must be 0 (automatic) to %d, got %I", NM_MAX_THREADS, threads);
   o.threads = (int)threads;
   o.method = method_of(L, 2);
-  o.rtol = numfield(L, 2, "rtol", 0);
-  o.atol = numfield(L, 2, "atol", 0);
+  o.rtol = numfield(L, 2, "rtol");
+  o.atol = numfield(L, 2, "atol");
   o.record = nmL_indices(L, 2, "record", &o.n_record);                /* stack 3 */
   int dtype = lua_getfield(L, 2, "drivers");                           /* stack 4 */
-  if (dtype != LUA_TNIL && dtype != LUA_TTABLE)
+  if (dtype != LUA_TTABLE)
     return luaL_error(L, "run: field 'drivers' must be an array of { slot =, values = }, got a %s",
                       lua_typename(L, dtype));
-  size_t nd = dtype == LUA_TTABLE ? nmL_length(L, 4, "drivers", sizeof(nm_driver)) : 0;
+  size_t nd = nmL_length(L, 4, "drivers", sizeof(nm_driver));
   nm_driver *drivers = lua_newuserdatauv(L, (nd + 1) * sizeof *drivers, 0);  /* 5 */
   lua_createtable(L, nd > INT_MAX ? 0 : (int)nd, 0);                   /* 6: keeps arrays alive */
   for (size_t d = 0; d < nd; d++) {
     if (lua_geti(L, 4, (lua_Integer)d + 1) != LUA_TTABLE)
       return luaL_error(L, "run: drivers[%I] must be a table { slot =, values = }, got a %s",
                         (lua_Integer)d + 1, luaL_typename(L, -1));
-    drivers[d].slot = (long)intfield(L, -1, "slot", -1);
+    drivers[d].slot = (long)intfield(L, -1, "slot");
     size_t n;
     drivers[d].values = nmL_numbers(L, -1, "values", &n);
     drivers[d].n = n;
@@ -540,8 +560,8 @@ static int sim_run(lua_State *L)
   o.n_drivers = nd;
   o.stims = nmL_stim_drivers(L, 2, 6, &o.n_stims);                     /* anchored in 6 */
   size_t n_keep = 1 + o.n_record;      /* leading columns the CSV and the result keep */
-  lua_Integer keep_cols = intfield(L, 2, "keep_cols", (lua_Integer)n_keep);
-  long decimate = (long)intfield(L, 2, "decimate", 1);     /* ... of every decimate-th row */
+  lua_Integer keep_cols = intfield(L, 2, "keep_cols");
+  long decimate = (long)intfield(L, 2, "decimate");     /* ... of every decimate-th row */
   if (keep_cols < 1 || (size_t)keep_cols > 1 + o.n_record)
     return luaL_error(L, "run: keep_cols is %I; it must be 1 to %I (the time and the recorded "
                       "signals)", keep_cols, (lua_Integer)(1 + o.n_record));
@@ -552,7 +572,7 @@ static int sim_run(lua_State *L)
   long phase = (long)(nm_sim_steps(s) % (size_t)decimate);
   nm_recorder *rec = new_recorder(L, 6);
   nm_audio *audio = NULL;             /* streamed audio: fed every row, full rate */
-  if (lua_getfield(L, 2, "audio") != LUA_TNIL) {                       /* anchored in 6 */
+  if (output_field(L, 2, "audio", LUA_TUSERDATA, "an audio writer")) {   /* anchored in 6 */
     audio = nmL_checkaudio(L, -1);
     lua_rawseti(L, 6, (lua_Integer)luaL_len(L, 6) + 1);
     size_t na;
@@ -569,12 +589,8 @@ static int sim_run(lua_State *L)
       return luaL_error(L, "run: the audio sink cannot be allocated");
     add_sink(L, rec, sink, 0, 1, 0);
     lua_pop(L, 2);
-  } else {
-    lua_pop(L, 1);
   }
-  lua_getfield(L, 2, "keep");
-  int keep = lua_toboolean(L, -1);
-  lua_pop(L, 1);
+  int keep = nmL_boolfield(L, 2, "keep", "run");
   LResult *res = NULL;
   if (keep) {                                                          /* 7: the result */
     res = lua_newuserdatauv(L, sizeof *res, 0);
@@ -587,7 +603,7 @@ static int sim_run(lua_State *L)
     lua_pushboolean(L, 1);
   }
   LHeldCSV *held = NULL;             /* 8: takes the CSV writer when the run succeeds */
-  lua_getfield(L, 2, "hold_csv");
+  lua_pushboolean(L, nmL_boolfield(L, 2, "hold_csv", "run"));
   if (lua_toboolean(L, 8)) {
     held = lua_newuserdatauv(L, sizeof *held, 0);
     held->w = NULL;
@@ -595,7 +611,7 @@ static int sim_run(lua_State *L)
     lua_replace(L, 8);
   }
   nm_csv *csv = NULL;
-  if (lua_getfield(L, 2, "csv") == LUA_TSTRING) {                   /* 9 */
+  if (output_field(L, 2, "csv", LUA_TSTRING, "a path")) {              /* 9 */
     const char *path = lua_tostring(L, -1);
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? nmL_length(L, -1, "header", sizeof(char *)) : 0;
@@ -608,11 +624,10 @@ static int sim_run(lua_State *L)
       header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
       lua_pop(L, 1);
     }
-    int status;
-    char why[128];
-    csv = nm_csv_open(path, header, nh, &status, why, sizeof why);
+    nm_error err;
+    csv = nm_csv_open(path, header, nh, &err);
     if (!csv) {
-      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, why));
+      nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, err.why));
       return 2;
     }
     nm_sink cs = nm_csv_sink(csv);
@@ -633,13 +648,12 @@ static int sim_run(lua_State *L)
   o.sink_ud = rec;
   o.chunk_rows = RUN_CHUNK_ROWS;
   progress_state ps;
-  if (lua_getfield(L, 2, "progress") != LUA_TNIL && lua_toboolean(L, -1)) {
+  if (nmL_boolfield(L, 2, "progress", "run")) {
     clock_gettime(CLOCK_MONOTONIC, &ps.start);
     ps.shown = 0;
     o.progress = show_progress;
     o.progress_ud = &ps;
   }
-  lua_pop(L, 1);
   o.interrupt = &stop_signal;
   nmL_stop_scope sc;
   nmL_stop_begin(L, &sc);
@@ -832,10 +846,9 @@ static int result_write_csv(lua_State *L)
     header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
     lua_pop(L, 1);
   }
-  int status;
-  char why[128] = "";
-  nm_csv *w = nm_csv_open(path, header, nh, &status, why, sizeof why);
-  int stopped = 0;
+  nm_error err;
+  nm_csv *w = nm_csv_open(path, header, nh, &err);
+  int status = err.status, stopped = 0;
   if (w) {
     /* a stop signal ends the writing between two chunks of rows */
     nmL_stop_scope sc;
@@ -863,7 +876,7 @@ static int result_write_csv(lua_State *L)
   }
   if (status != NM_OK) {
     nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
-                                              w ? nm_csv_error(w) : why));
+                                              w ? nm_csv_error(w) : err.why));
     push_csv_partial(L, w);
     nm_csv_free(w);
     return 2;

@@ -40,21 +40,22 @@ static void anchor_top(lua_State *L, int anchor)
 }
 
 
-/* A count field of node `what` (absent: dflt): an integer, not negative. */
-static size_t optcount(lua_State *L, int t, const char *k, lua_Integer dflt, const char *what)
+/* A count field of node `what`: an integer, not negative. */
+static size_t count(lua_State *L, int t, const char *k, const char *what)
 {
-  lua_Integer v = nmL_intfield(L, t, k, dflt, what);
+  lua_Integer v = nmL_intfield(L, t, k, what);
   if (v < 0) luaL_error(L, "%s: field '%s' is %I; it must not be negative", what, k, v);
   return (size_t)v;
 }
 
 
-/* Field `k` of node `what` as a number, *present set when it is given. */
+/* Field `k` of node `what` as a number when it is given (*present); a field
+** whose absence means something (x0, start, end: the flags NM_STIM_HAS_*). */
 static double optnum(lua_State *L, int t, const char *k, int *present, const char *what)
 {
   *present = lua_getfield(L, t, k) != LUA_TNIL;
   lua_pop(L, 1);
-  return nmL_numfield(L, t, k, 0, what);
+  return *present ? nmL_numfield(L, t, k, what) : 0;
 }
 
 
@@ -117,28 +118,31 @@ static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d
   memset(d, 0, sizeof *d);
   lua_getfield(L, t, "kind");
   lua_pushfstring(L, "%s: field 'kind'", what);
-  d->kind = nmL_option(L, -2, NULL, kind_names, lua_tostring(L, -1));
+  d->kind = nmL_option(L, -2, kind_names, lua_tostring(L, -1));
   lua_pop(L, 2);
+  /* Every field but x0, start, end (their absence is a flag), ratios (a
+  ** concatenation's) and values (an array's) is required: composites give
+  ** children, leaves channels, p1 to p3, dc_bias, decay, seed and key. */
   int has;
-  d->n_children = optcount(L, t, "children", 0, what);
-  d->channels = optcount(L, t, "channels", 1, what);
-  d->p[0] = optnum(L, t, "p1", &has, what);
-  d->p[1] = optnum(L, t, "p2", &has, what);
-  d->p[2] = optnum(L, t, "p3", &has, what);
+  if (d->kind == NM_STIM_SUM || d->kind == NM_STIM_CONCAT) {
+    d->n_children = count(L, t, "children", what);
+  } else {
+    d->channels = count(L, t, "channels", what);
+    d->p[0] = nmL_numfield(L, t, "p1", what);
+    d->p[1] = nmL_numfield(L, t, "p2", what);
+    d->p[2] = nmL_numfield(L, t, "p3", what);
+    if (nmL_boolfield(L, t, "dc_bias", what)) d->flags |= NM_STIM_DC_BIAS;
+    if (nmL_boolfield(L, t, "decay", what)) d->flags |= NM_STIM_DECAY;
+    /* Seeds are 64-bit patterns: a negative integer is taken as its bits. */
+    d->seed = (uint64_t)nmL_intfield(L, t, "seed", what);
+    d->key = (uint64_t)nmL_intfield(L, t, "key", what);
+  }
   d->x0 = optnum(L, t, "x0", &has, what);
   if (has) d->flags |= NM_STIM_HAS_X0;
   d->start = optnum(L, t, "start", &has, what);
   if (has) d->flags |= NM_STIM_HAS_START;
   d->end = optnum(L, t, "end", &has, what);
   if (has) d->flags |= NM_STIM_HAS_END;
-  lua_getfield(L, t, "dc_bias");
-  if (lua_toboolean(L, -1)) d->flags |= NM_STIM_DC_BIAS;
-  lua_getfield(L, t, "decay");
-  if (lua_toboolean(L, -1)) d->flags |= NM_STIM_DECAY;
-  lua_pop(L, 2);
-  /* Seeds are 64-bit patterns: a negative integer is taken as its bits. */
-  d->seed = (uint64_t)nmL_intfield(L, t, "seed", 0, what);
-  d->key = (uint64_t)nmL_intfield(L, t, "key", 0, what);
   size_t n;
   if (lua_getfield(L, t, "ratios") == LUA_TTABLE) {
     lua_pop(L, 1);
@@ -157,9 +161,9 @@ static void read_node(lua_State *L, int t, size_t i, int anchor, nm_stim_node *d
 
 /*
 ** core.stimulus(nodes, duration, dt) -> stimulus
-**   | nil, node (1-based), why ("channels", "length", ..., "memory" when
-**     allocating failed), node's duration, and for why = "size" the bytes
-**     needed and the limit
+**   | nil, failure { kind = "stimulus", message = the engine's reason,
+**     node = (1-based), why = "channels" | "length" | ... | "memory" (when
+**     allocating failed), duration = the node's, bytes =, limit = (why = "size") }
 */
 static int stim_new(lua_State *L)
 {
@@ -178,19 +182,24 @@ static int stim_new(lua_State *L)
   LStim *ls = lua_newuserdatauv(L, sizeof *ls, 0);
   ls->s = NULL;
   luaL_setmetatable(L, NM_STIM_MT);
-  int status;
-  nm_stim_error err;
-  ls->s = nm_stim_new(nodes, n, duration, dt, &status, &err);
+  nm_error err;
+  ls->s = nm_stim_new(nodes, n, duration, dt, &err);
   if (!ls->s) {
     /* NM_ENOMEM (the only other status): the machine ran out while building. */
-    int nomem = status != NM_EINVAL;
-    luaL_pushfail(L);
+    int nomem = err.status != NM_EINVAL;
+    nmL_push_failure(L, "stimulus", err.why);
     lua_pushinteger(L, nomem ? 1 : err.node + 1);
-    lua_pushstring(L, nomem ? "memory" : err.why > 0 && err.why <= NM_STIM_TOO_BIG ? why_names[err.why] : "tree");
-    lua_pushnumber(L, err.duration);
-    lua_pushnumber(L, err.bytes);
-    lua_pushnumber(L, err.limit);
-    return 6;
+    lua_setfield(L, -2, "node");
+    lua_pushstring(L, nomem ? "memory" : err.code > 0 && err.code <= NM_STIM_TOO_BIG ? why_names[err.code] : "tree");
+    lua_setfield(L, -2, "why");
+    const struct { const char *key; double v; } nums[] = {
+      { "duration", err.duration }, { "bytes", err.bytes }, { "limit", err.limit }
+    };
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+      lua_pushnumber(L, nums[k].v);
+      lua_setfield(L, -2, nums[k].key);
+    }
+    return 2;
   }
   return 1;
 }
@@ -210,7 +219,8 @@ static int stim_gc(lua_State *L)
 #define RENDER_BYTES (sizeof(double) + 16)
 
 /* st:render(count) -> { {channel 1's samples}, {channel 2's}, ... }
-**   | nil, "size", bytes needed, the limit (stimulus.lua explains) */
+**   | nil, failure { kind = "size", message, bytes = needed, limit = }
+**   (stimulus/render.lua explains) */
 static int stim_render(lua_State *L)
 {
   nm_stim *s = nmL_checkstim(L, 1);
@@ -221,11 +231,15 @@ static int stim_render(lua_State *L)
   int fits = nc <= INT_MAX && k <= INT_MAX && (k == 0 || nc <= SIZE_MAX / RENDER_BYTES / k);
   if (fits) fits = nc * k <= limit / RENDER_BYTES;
   if (!fits) {
-    luaL_pushfail(L);
-    lua_pushliteral(L, "size");
-    lua_pushnumber(L, (double)nc * (double)k * RENDER_BYTES);
+    double bytes = (double)nc * (double)k * RENDER_BYTES;
+    nmL_push_failure(L, "size", lua_pushfstring(L, "render: %I samples of %I channels need %f "
+                                                "bytes, more than the limit (%f)", count,
+                                                (lua_Integer)nc, bytes, (double)limit));
+    lua_pushnumber(L, bytes);
+    lua_setfield(L, -2, "bytes");
     lua_pushnumber(L, (double)limit);
-    return 4;
+    lua_setfield(L, -2, "limit");
+    return 2;
   }
   double *out = lua_newuserdatauv(L, (nc * k + 1) * sizeof *out, 0);
   int status = nm_stim_render(s, out, k);
@@ -255,10 +269,9 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
   opts = lua_absindex(L, opts);
   anchor = lua_absindex(L, anchor);
   *n = 0;
-  if (lua_getfield(L, opts, "stimuli") != LUA_TTABLE) {
-    lua_pop(L, 1);
-    return NULL;
-  }
+  if (lua_getfield(L, opts, "stimuli") != LUA_TTABLE)       /* required, as every run field */
+    luaL_error(L, "run: field 'stimuli' must be an array of { stim =, slot =, channel =, kind = }, "
+               "got a %s", luaL_typename(L, -1));
   int list = lua_gettop(L);
   size_t nd = nmL_length(L, list, "stimuli", sizeof(nm_stim_driver));
   nm_stim_driver *drv = lua_newuserdatauv(L, (nd + 1) * sizeof *drv, 0);
@@ -293,7 +306,7 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
       lua_geti(L, -3, (lua_Integer)j + 1);
       lua_pushfstring(L, "run: stimuli[%I].kind[%I]", (lua_Integer)d + 1, (lua_Integer)j + 1);
       /* target_names follows enum nm_target */
-      kind[j] = nmL_option(L, -2, NULL, target_names, lua_tostring(L, -1));
+      kind[j] = nmL_option(L, -2, target_names, lua_tostring(L, -1));
       lua_pop(L, 2);
     }
     for (size_t j = 0; j < n2; j++) {

@@ -20,12 +20,12 @@ static size_t bytes_of(size_t n, size_t m, size_t size)
   return n * m * size;
 }
 
-static double *alloc_doubles(size_t n, size_t m, const char *what, char *why, size_t why_size)
+static double *alloc_doubles(size_t n, size_t m, const char *what, nm_error *err)
 {
   size_t b = bytes_of(n, m, sizeof(double));
   double *p = b ? malloc(b) : NULL;
   if (!p)
-    nm_reason(why, why_size, NM_ENOMEM, "%s: out of memory (%zu x %zu values)", what, n, m);
+    nm_fail(err, NM_ENOMEM, "%s: out of memory (%zu x %zu values)", what, n, m);
   return p;
 }
 
@@ -106,9 +106,9 @@ static void corr_centred(const double *xc, size_t n, size_t t, double *sd, doubl
 
 /* np.corrcoef of the rows of x (n x t, rows `stride` apart). */
 static int corrcoef_strided(const double *x, size_t n, size_t t, size_t stride, double *out,
-                            char *why, size_t why_size)
+                            nm_error *err)
 {
-  double *xc = alloc_doubles(n, t + 1, "corrcoef", why, why_size);   /* rows, then n sd */
+  double *xc = alloc_doubles(n, t + 1, "corrcoef", err);   /* rows, then n sd */
   if (!xc) return NM_ENOMEM;
   centre_rows(x, n, t, stride, xc);
   corr_centred(xc, n, t, xc + n * t, out);
@@ -117,18 +117,18 @@ static int corrcoef_strided(const double *x, size_t n, size_t t, size_t stride, 
 }
 
 
-int nm_corrcoef(const double *x, size_t n, size_t t, double *out, char *why, size_t why_size)
+int nm_corrcoef(const double *x, size_t n, size_t t, double *out, nm_error *err)
 {
   if (n == 0 || t == 0)
-    return nm_reason(why, why_size, NM_EINVAL, "corrcoef: needs at least one row of at least "
+    return nm_fail(err, NM_EINVAL, "corrcoef: needs at least one row of at least "
                      "one sample, got %zu x %zu", n, t);
-  return corrcoef_strided(x, n, t, t, out, why, why_size);
+  return corrcoef_strided(x, n, t, t, out, err);
 }
 
 
-int nm_fc(const double *ts, size_t n, size_t t, double *out, char *why, size_t why_size)
+int nm_fc(const double *ts, size_t n, size_t t, double *out, nm_error *err)
 {
-  int st = nm_corrcoef(ts, n, t, out, why, why_size);
+  int st = nm_corrcoef(ts, n, t, out, err);
   if (st != NM_OK) return st;
   for (size_t i = 0; i < n * n; i++) {
     double v = out[i];
@@ -147,20 +147,20 @@ size_t nm_fcd_windows(size_t t, size_t windowsize, size_t stepsize)
 
 
 int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t stepsize,
-           double *out, char *why, size_t why_size)
+           double *out, nm_error *err)
 {
   if (n == 0 || windowsize == 0 || stepsize == 0)
-    return nm_reason(why, why_size, NM_EINVAL, "fcd: needs rows (got %zu), windowsize >= 1 "
+    return nm_fail(err, NM_EINVAL, "fcd: needs rows (got %zu), windowsize >= 1 "
                      "(got %zu) and stepsize >= 1 (got %zu)", n, windowsize, stepsize);
   size_t nw = nm_fcd_windows(t, windowsize, stepsize);
   if (nw == 0) return NM_OK;
   size_t nn = n * n;
-  if (nn / n != n) return nm_reason(why, why_size, NM_ENOMEM, "fcd: %zu nodes is too many", n);
+  if (nn / n != n) return nm_fail(err, NM_ENOMEM, "fcd: %zu nodes is too many", n);
   /* Each window's FC, centred as a flat vector of n*n values: column a of
   ** fcs (nn x nw); the FC itself in f, the window's centred rows in xc. */
-  double *fcs = alloc_doubles(nn, nw, "fcd", why, why_size);
-  double *var = alloc_doubles(nw + nn, 1, "fcd", why, why_size), *f = var ? var + nw : NULL;
-  double *xc = alloc_doubles(n, windowsize + 1, "fcd", why, why_size);  /* rows, then n sd */
+  double *fcs = alloc_doubles(nn, nw, "fcd", err);
+  double *var = alloc_doubles(nw + nn, 1, "fcd", err), *f = var ? var + nw : NULL;
+  double *xc = alloc_doubles(n, windowsize + 1, "fcd", err);  /* rows, then n sd */
   if (!fcs || !var || !xc) {
     free(fcs); free(var); free(xc);
     return NM_ENOMEM;
@@ -204,10 +204,10 @@ double nm_pearson(const double *x, const double *y, size_t n)
 
 
 int nm_matrix_correlation(const double *m1, const double *m2, size_t n, double *r,
-                          char *why, size_t why_size)
+                          nm_error *err)
 {
   size_t m = n * (n - (n > 0)) / 2;
-  double *u = alloc_doubles(2, m + 1, "matrix_correlation", why, why_size);
+  double *u = alloc_doubles(2, m + 1, "matrix_correlation", err);
   if (!u) return NM_ENOMEM;
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
@@ -237,9 +237,9 @@ static double weighted_cov(const double *x, double mx, const double *y, double m
 
 
 int nm_weighted_correlation(const double *x, const double *y, const double *w, size_t n,
-                            double *r, char *why, size_t why_size)
+                            double *r, nm_error *err)
 {
-  double *tmp = alloc_doubles(n + 1, 1, "weighted_correlation", why, why_size);
+  double *tmp = alloc_doubles(n + 1, 1, "weighted_correlation", err);
   if (!tmp) return NM_ENOMEM;
   double sw = nm_pairwise_sum(w, n, 1);
   double mx = weighted_mean(x, w, n, sw, tmp), my = weighted_mean(y, w, n, sw, tmp);

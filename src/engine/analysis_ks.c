@@ -50,18 +50,18 @@ static size_t gcd(size_t a, size_t b)
 
 
 int nm_matrix_kolmogorov(const double *m1, size_t n1, const double *m2, size_t n2, double *d,
-                         char *why, size_t why_size)
+                         nm_error *err)
 {
   if (n1 < 2 || n2 < 2)
-    return nm_reason(why, why_size, NM_EINVAL, "matrix_kolmogorov: the matrices must be at "
+    return nm_fail(err, NM_EINVAL, "matrix_kolmogorov: the matrices must be at "
                      "least 2 x 2 (got %zu x %zu and %zu x %zu)", n1, n1, n2, n2);
   if (n1 > SIZE_MAX / 8 / n1 || n2 > SIZE_MAX / 8 / n2)
-    return nm_reason(why, why_size, NM_ENOMEM, "matrix_kolmogorov: out of memory");
+    return nm_fail(err, NM_ENOMEM, "matrix_kolmogorov: out of memory");
   size_t c1 = n1 * (n1 - 1) / 2, c2 = n2 * (n2 - 1) / 2;
   double *u1 = malloc(c1 * sizeof *u1), *u2 = malloc(c2 * sizeof *u2);
   if (!u1 || !u2) {
     free(u1); free(u2);
-    return nm_reason(why, why_size, NM_ENOMEM, "matrix_kolmogorov: out of memory (%zu + %zu "
+    return nm_fail(err, NM_ENOMEM, "matrix_kolmogorov: out of memory (%zu + %zu "
                      "values)", c1, c2);
   }
   upper_sorted(m1, n1, u1);

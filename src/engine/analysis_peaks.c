@@ -22,15 +22,15 @@ static long reflect(long i, long n)
 
 
 int nm_gaussian_filter(const double *a, size_t t, double sigma, double *out,
-                       char *why, size_t why_size)
+                       nm_error *err)
 {
   if (!(sigma > 0) || !isfinite(sigma) || sigma > 1e6)
-    return nm_reason(why, why_size, NM_EINVAL, "gaussian_filter: sigma must be a positive "
+    return nm_fail(err, NM_EINVAL, "gaussian_filter: sigma must be a positive "
                      "number of samples up to 1e6, got %g", sigma);
   if (t == 0) return NM_OK;
   long r = (long)(4.0 * sigma + 0.5);
   double *w = malloc((size_t)(2 * r + 1) * sizeof *w);
-  if (!w) return nm_reason(why, why_size, NM_ENOMEM, "gaussian_filter: out of memory");
+  if (!w) return nm_fail(err, NM_ENOMEM, "gaussian_filter: out of memory");
   /* scipy's _gaussian_kernel1d: exp(-0.5 / sigma^2 * x^2), normalised by numpy's sum. */
   double c = -0.5 / (sigma * sigma);
   for (long k = -r; k <= r; k++) w[k + r] = exp(c * (double)(k * k));
@@ -120,21 +120,21 @@ static double peak_prominence(const double *a, size_t t, size_t p)
 
 
 int nm_find_peaks(const double *a, size_t t, double distance, double prominence,
-                  size_t *peaks, size_t *n_peaks, char *why, size_t why_size)
+                  size_t *peaks, size_t *n_peaks, nm_error *err)
 {
   *n_peaks = 0;
   if (!(distance >= 1) || !(distance <= 1e15))
-    return nm_reason(why, why_size, NM_EINVAL, "find_peaks: distance must be at least 1 "
+    return nm_fail(err, NM_EINVAL, "find_peaks: distance must be at least 1 "
                      "sample, got %g", distance);
   if (isnan(prominence))
-    return nm_reason(why, why_size, NM_EINVAL, "find_peaks: prominence is NaN");
+    return nm_fail(err, NM_EINVAL, "find_peaks: prominence is NaN");
   size_t n = local_maxima(a, t, peaks);
   if (n == 0) return NM_OK;
   by_height *order = malloc(n * sizeof *order);
   unsigned char *keep = malloc(n);
   if (!order || !keep) {
     free(order); free(keep);
-    return nm_reason(why, why_size, NM_ENOMEM, "find_peaks: out of memory (%zu maxima)", n);
+    return nm_fail(err, NM_ENOMEM, "find_peaks: out of memory (%zu maxima)", n);
   }
   n = select_by_distance(a, peaks, n, (size_t)ceil(distance), order, keep);
   free(order); free(keep);
@@ -161,32 +161,32 @@ static void estimate_phase(const size_t *marks, size_t n_marks, size_t t, double
 
 
 int nm_kuramoto(const double *ts, size_t n, size_t t, double smoothing, double distance,
-                double prominence, double *R, long *no_peak, char *why, size_t why_size)
+                double prominence, double *R, long *no_peak, nm_error *err)
 {
   *no_peak = -1;
   if (n == 0 || t == 0)
-    return nm_reason(why, why_size, NM_EINVAL, "kuramoto: needs at least one trace of at least "
+    return nm_fail(err, NM_EINVAL, "kuramoto: needs at least one trace of at least "
                      "one sample, got %zu x %zu", n, t);
   if (!(smoothing >= 0))
-    return nm_reason(why, why_size, NM_EINVAL, "kuramoto: smoothing must be >= 0, got %g",
+    return nm_fail(err, NM_EINVAL, "kuramoto: smoothing must be >= 0, got %g",
                      smoothing);
   double *phase = malloc(t * sizeof *phase), *smooth = malloc(t * sizeof *smooth);
   size_t *marks = malloc((t / 2 + 2) * sizeof *marks);
   double complex *sum = calloc(t, sizeof *sum);
   int st = NM_OK;
   if (!phase || !smooth || !marks || !sum) {
-    st = nm_reason(why, why_size, NM_ENOMEM, "kuramoto: out of memory (%zu samples)", t);
+    st = nm_fail(err, NM_ENOMEM, "kuramoto: out of memory (%zu samples)", t);
     goto done;
   }
   for (size_t r = 0; r < n; r++) {
     const double *a = ts + r * t;
     if (smoothing > 0) {
-      st = nm_gaussian_filter(a, t, smoothing, smooth, why, why_size);
+      st = nm_gaussian_filter(a, t, smoothing, smooth, err);
       if (st != NM_OK) goto done;
       a = smooth;
     }
     size_t m;
-    st = nm_find_peaks(a, t, distance, prominence, marks, &m, why, why_size);
+    st = nm_find_peaks(a, t, distance, prominence, marks, &m, err);
     if (st != NM_OK) goto done;
     if (m == 0) {
       *no_peak = (long)r;

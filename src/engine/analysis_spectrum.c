@@ -40,7 +40,7 @@ static void welch_free(welch *w)
   if (w->ws) gsl_fft_real_workspace_free(w->ws);
 }
 
-static int welch_init(welch *w, size_t m, char *why, size_t why_size)
+static int welch_init(welch *w, size_t m, nm_error *err)
 {
   memset(w, 0, sizeof *w);
   w->m = m;
@@ -50,7 +50,7 @@ static int welch_init(welch *w, size_t m, char *why, size_t why_size)
   w->ws = gsl_fft_real_workspace_alloc(m);
   if (!w->win || !w->seg || !w->wt || !w->ws) {
     welch_free(w);
-    return nm_reason(why, why_size, NM_ENOMEM, "power spectrum: out of memory (segments of %zu "
+    return nm_fail(err, NM_ENOMEM, "power spectrum: out of memory (segments of %zu "
                      "samples)", m);
   }
   /* scipy's periodic Hann: general_cosine(m + 1, [0.5, 0.5]) without its last
@@ -65,12 +65,12 @@ static int welch_init(welch *w, size_t m, char *why, size_t why_size)
 
 /* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2]. */
 static int welch_add(welch *w, const double *x, size_t n, double *P,
-                     char *why, size_t why_size)
+                     nm_error *err)
 {
   size_t m = w->m, half = m / 2, step = m - half;
   size_t K = (n - half) / step, nb = m / 2 + 1;
   double *acc = calloc(nb, sizeof *acc);
-  if (!acc) return nm_reason(why, why_size, NM_ENOMEM, "power spectrum: out of memory");
+  if (!acc) return nm_fail(err, NM_ENOMEM, "power spectrum: out of memory");
   for (size_t k = 0; k < K; k++) {
     const double *s = x + k * step;
     double mean = nm_pairwise_sum(s, m, 1) / (double)m;
@@ -78,7 +78,7 @@ static int welch_add(welch *w, const double *x, size_t n, double *P,
     int st = gsl_fft_real_transform(w->seg, 1, m, w->wt, w->ws);
     if (st != GSL_SUCCESS) {
       free(acc);
-      return nm_reason(why, why_size, NM_EINVAL, "power spectrum: the FFT of %zu samples "
+      return nm_fail(err, NM_EINVAL, "power spectrum: the FFT of %zu samples "
                        "failed: %s", m, gsl_strerror(st));
     }
     /* GSL's half-complex order: re0, re1, im1, re2, im2, ... (re_{m/2} last for even m). */
@@ -119,32 +119,32 @@ static void normalise(double *P, size_t nb)
 
 int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, double maxfr,
                            double windowsize_s, int normalize, double *f, double *P,
-                           size_t *n_bins, char *why, size_t why_size)
+                           size_t *n_bins, nm_error *err)
 {
   *n_bins = 0;
   if (!(dt > 0) || !isfinite(dt))
-    return nm_reason(why, why_size, NM_EINVAL, "power spectrum: dt must be a positive number "
+    return nm_fail(err, NM_EINVAL, "power spectrum: dt must be a positive number "
                      "of ms, got %g", dt);
   if (rows == 0 || n < 2)
-    return nm_reason(why, why_size, NM_EINVAL, "power spectrum: needs a series of at least 2 "
+    return nm_fail(err, NM_EINVAL, "power spectrum: needs a series of at least 2 "
                      "samples, got %zu", rows == 0 ? 0 : n);
   size_t m = nm_spectrum_nperseg(n, dt, windowsize_s);
   if (m == 0)
-    return nm_reason(why, why_size, NM_EINVAL, "power spectrum: spectrum_windowsize %g s is "
+    return nm_fail(err, NM_EINVAL, "power spectrum: spectrum_windowsize %g s is "
                      "shorter than one sample of %g ms", windowsize_s, dt);
   welch w;
-  int st = welch_init(&w, m, why, why_size);
+  int st = welch_init(&w, m, err);
   if (st != NM_OK) return st;
   size_t nb = m / 2 + 1;
   double *sum = calloc(nb, sizeof *sum), *one = calloc(nb, sizeof *one);
   if (!sum || !one) {
-    st = nm_reason(why, why_size, NM_ENOMEM, "power spectrum: out of memory");
+    st = nm_fail(err, NM_ENOMEM, "power spectrum: out of memory");
     goto done;
   }
   /* getMeanPowerSpectrum: each row's spectrum added in turn, then / rows. */
   for (size_t r = 0; r < rows; r++) {
     memset(one, 0, nb * sizeof *one);
-    st = welch_add(&w, ts + r * n, n, one, why, why_size);
+    st = welch_add(&w, ts + r * n, n, one, err);
     if (st != NM_OK) goto done;
     for (size_t b = 0; b < nb; b++) sum[b] += one[b];
   }
@@ -161,8 +161,8 @@ done:
 
 int nm_power_spectrum(const double *x, size_t n, double dt, double maxfr, double windowsize_s,
                       int normalize, double *f, double *P, size_t *n_bins,
-                      char *why, size_t why_size)
+                      nm_error *err)
 {
   return nm_mean_power_spectrum(x, 1, n, dt, maxfr, windowsize_s, normalize, f, P, n_bins,
-                                why, why_size);
+                                err);
 }

@@ -3,8 +3,9 @@
 ** written under a temporary name ("<path>.tmp-<pid>") and renamed into place
 ** only when complete, so an error never leaves a truncated file under the
 ** name the user asked for; a run that stops early can keep what it had as
-** "<stem>.partial.<ext>".  The CSV writer uses it; the audio writer and the
-** JSON sidecar name their files with nm_temp_name and nm_partial_name.
+** "<stem>.partial.<ext>".  Every writer goes through it: the CSV writer, the
+** audio writer (libsndfile writes its temporary name) and the JSON sidecar
+** (nm_outfile_write_all, through core.write_temp).
 */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #define PARTIAL_EXTRA 16
 
 
-void nm_temp_name(char *out, size_t size, const char *path)
+static void temp_name(char *out, size_t size, const char *path)
 {
   snprintf(out, size, "%s.tmp-%ld", path, (long)getpid());
 }
@@ -47,7 +48,7 @@ int nm_outfile_init(nm_outfile *o, const char *path)
     return NM_ENOMEM;
   }
   memcpy(o->path, path, len + 1);
-  nm_temp_name(o->tmp, len + TEMP_EXTRA, path);
+  temp_name(o->tmp, len + TEMP_EXTRA, path);
   nm_partial_name(o->partial, len + PARTIAL_EXTRA, path);
   return NM_OK;
 }
@@ -63,6 +64,18 @@ int nm_outfile_keep_partial(const nm_outfile *o, long long bytes)
 {
   if (truncate(o->tmp, (off_t)bytes) != 0) return errno;
   return rename(o->tmp, o->partial) == 0 ? 0 : errno;
+}
+
+
+int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n)
+{
+  FILE *f = fopen(o->tmp, "w");
+  if (!f) return errno;
+  int e = 0;
+  if (fwrite(data, 1, n, f) != n) e = errno ? errno : EIO;
+  if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+  if (e) remove(o->tmp);
+  return e;
 }
 
 

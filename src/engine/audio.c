@@ -17,9 +17,10 @@
 **  3. write: rendered again, scaled so that the peak sits `headroom` dB below
 **     full scale, passed through a look-ahead limiter (only when something
 **     would exceed full scale), and written through libsndfile in chunks to
-**     "<path>.tmp-<pid>", renamed to <path> when complete.  The path "-" is
-**     standard output: the file is then made in $TMPDIR and copied there
-**     once complete.
+**     "<path>.tmp-<pid>", renamed to <path> when complete (atomic_file.c).
+**     The path "-" is standard output: the file is then made in $TMPDIR and
+**     copied there once complete, or streamed (nm_audio_opts.stream,
+**     audio_stream.c: passes 2 and 3 skipped, levels known in advance).
 **
 ** Normalisation needs the peak of the finished mix, and the mix can only be
 ** formed once every signal's gain is known, i.e. after the last row: hence
@@ -52,23 +53,22 @@
 /* Keeps "cannot write '<path>': <detail>" for nm_audio_error; returns status. */
 int au_fail(nm_audio *a, int status, const char *detail)
 {
-  snprintf(a->err, sizeof a->err, "cannot write '%s': %s", a->path, detail ? detail : "");
-  return status;
+  return nm_fail(&a->err, status, "cannot write '%s': %s", a->path, detail ? detail : "");
 }
 
 
 
-/* 1 when the options are within the engine's domain; else 0 with the option,
-** its value and what is allowed in why.  This is no second set of defaults or
+/* NM_OK when the options are within the engine's domain; else NM_EINVAL with
+** the option, its value and what is allowed in *err.  This is no second set of defaults or
 ** friendly checks (lua/neuromass/audio/plan.lua owns those, and plans options
 ** that pass): each bound keeps a size, an index, a filter or a conversion of
 ** the writer defined (the counts, rates and ratio size the buffers; routes
 ** index them; NaN or infinite gains, fades, cut-offs and pitches would reach
 ** undefined conversions), and every refusal carries its reason, so that a C
 ** caller never gets a bare status. */
-static int check_opts(const nm_audio_opts *o, char *why, size_t size)
+static int check_opts(const nm_audio_opts *o, nm_error *err)
 {
-#define BAD(...) do { snprintf(why, size, __VA_ARGS__); return 0; } while (0)
+#define BAD(...) return nm_fail(err, NM_EINVAL, __VA_ARGS__)
   if (o->rate < 1000 || o->rate > 768000) BAD("rate = %d Hz (allowed: 1000 to 768000)", o->rate);
   if (!(o->in_rate > 0) || !isfinite(o->in_rate))
     BAD("input rate = %g samples/s (must be a positive finite number)", o->in_rate);
@@ -122,7 +122,7 @@ static int check_opts(const nm_audio_opts *o, char *why, size_t size)
     BAD("%g audio frames per input sample (rate %d Hz / (speedup %g x %g samples/s)); "
         "allowed: 1e-9 to 1e9", r, o->rate, o->speedup, o->in_rate);
 #undef BAD
-  return 1;
+  return NM_OK;
 }
 
 
@@ -156,16 +156,15 @@ static double memory_needed(const nm_audio_opts *o, size_t lanes, double ratio, 
 /* The size of the output (bytes of audio data) and of the spool, for `rows`
 ** input rows; refuses what cannot be represented or cannot fit on the disk. */
 static int check_size(const nm_audio_opts *o, const char *path, size_t lanes, double ratio,
-                      char *why, size_t size)
+                      nm_error *err)
 {
   double n = o->expected - (double)o->skip;
-  if (o->expected <= 0 || n <= 0) return 1;
+  if (o->expected <= 0 || n <= 0) return NM_OK;
   double frames = floor(n * ratio + 0.5);
   if (frames > MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out)) {
-    snprintf(why, size, "%.0f input rows make %.4g audio frames of %zu channels, more than can be "
-             "represented (at most %.4g)", o->expected, frames, o->n_out,
-             MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out));
-    return 0;
+    return nm_fail(err, NM_EINVAL, "%.0f input rows make %.4g audio frames of %zu channels, more "
+                   "than can be represented (at most %.4g)", o->expected, frames, o->n_out,
+                   MAX_FRAMES(lanes > o->n_out ? lanes : o->n_out));
   }
   double need = frames * (double)lanes * 4 + frames * au_frame_bytes(o);
   char dir[4096];
@@ -177,13 +176,12 @@ static int check_size(const nm_audio_opts *o, const char *path, size_t lanes, do
   if (statvfs(dir, &vfs) == 0) {
     double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
     if (need > avail) {
-      snprintf(why, size, "%.0f input rows make %.4g audio frames: %.3g GB on disk (the spool of "
-               "%zu signals and the file), but '%s' has %.3g GB free", o->expected, frames,
-               need / 1e9, lanes, dir, avail / 1e9);
-      return 0;
+      return nm_fail(err, NM_EINVAL, "%.0f input rows make %.4g audio frames: %.3g GB on disk "
+                     "(the spool of %zu signals and the file), but '%s' has %.3g GB free",
+                     o->expected, frames, need / 1e9, lanes, dir, avail / 1e9);
     }
   }
-  return 1;
+  return NM_OK;
 }
 
 
@@ -202,17 +200,16 @@ size_t au_lanes_of(const nm_audio_opts *o)
 }
 
 
-int nm_audio_check_memory(const nm_audio_opts *o, char *why, size_t why_size)
+int nm_audio_check_memory(const nm_audio_opts *o, nm_error *err)
 {
   double ratio = o->rate / (o->speedup * o->in_rate), pad;
-  if (!(ratio > 0) || !isfinite(ratio)) return 1;      /* check_opts explains these */
+  if (!(ratio > 0) || !isfinite(ratio)) return NM_OK;  /* check_opts explains these */
   double mem = memory_needed(o, au_lanes_of(o), ratio, &pad);
-  if (mem <= NM_AUDIO_MEMORY_LIMIT) return 1;
-  snprintf(why, why_size, "sonifying %zu signals into %zu channels at %.3g audio frames per "
+  if (mem <= NM_AUDIO_MEMORY_LIMIT) return NM_OK;
+  return nm_fail(err, NM_EINVAL, "sonifying %zu signals into %zu channels at %.3g audio frames per "
            "input sample needs %.3g GB of working memory (the limit is %.3g GB): choose fewer "
            "signals, or normalize = \"relative\" to mix before resampling", o->n_in, o->n_out,
            ratio, mem / 1e9, NM_AUDIO_MEMORY_LIMIT / 1e9);
-  return 0;
 }
 
 
@@ -225,14 +222,10 @@ void *au_alloc(int *ok, size_t n, size_t size)
 }
 
 
-nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
-                        size_t why_size)
+nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err)
 {
-  if (why_size) why[0] = '\0';
-  if (!check_opts(o, why, why_size)) {
-    *status = NM_EINVAL;
-    return NULL;
-  }
+  nm_error_clear(err);
+  if (check_opts(o, err) != NM_OK) return NULL;
   /* Temporary files go beside the output; for stdout ("-") in $TMPDIR. */
   const char *base = path;
   char in_tmpdir[4096];
@@ -241,20 +234,19 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
     snprintf(in_tmpdir, sizeof in_tmpdir, "%s/neuromass-stdout", dir && *dir ? dir : "/tmp");
     base = in_tmpdir;
   }
-  if (!nm_audio_check_memory(o, why, why_size) ||
-      !check_size(o, base, au_lanes_of(o), o->rate / (o->speedup * o->in_rate), why, why_size)) {
-    *status = NM_EINVAL;
+  if (nm_audio_check_memory(o, err) != NM_OK ||
+      (!o->stream &&     /* a stream takes no disk space */
+       check_size(o, base, au_lanes_of(o), o->rate / (o->speedup * o->in_rate), err) != NM_OK))
     return NULL;
-  }
   nm_audio *a = calloc(1, sizeof *a);
   size_t len = strlen(path) > strlen(base) ? strlen(path) : strlen(base);
   int ok = 1;
   if (!a) goto nomem;
   a->o = *o;
+  nm_error_clear(&a->err);
   a->o.names = NULL;                            /* copied into a->names */
   a->path = au_alloc(&ok, len + 1, 1);
-  a->tmp = au_alloc(&ok, len + 40, 1);
-  if (!ok) goto nomem;
+  if (!ok || nm_outfile_init(&a->out, base) != NM_OK) goto nomem;
   memcpy(a->path, path, strlen(path) + 1);
 
   a->premix = au_premixed(o);
@@ -281,16 +273,7 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   if (o->mode == NM_AUDIO_MAPPING && o->carrier)
     for (size_t l = 0; l < L; l++) a->carrier[l] = o->carrier[l];
 
-  int too_many = 0;
-  if (!au_resample_init(a, &ok, &too_many)) {
-    if (!too_many) goto nomem;
-    /* unreachable: the ratio is within 1e-9 .. 1e9 */
-    *status = NM_EINVAL;
-    snprintf(why, why_size, "a ratio of %g needs more than %d resampling stages",
-             a->ratio * a->dec_m, MAX_STAGES);
-    nm_audio_free(a);
-    return NULL;
-  }
+  if (!au_resample_init(a, &ok)) goto nomem;
   a->skip_left = o->skip;
   a->x = au_alloc(&ok, L, sizeof(double));
   a->offset = au_alloc(&ok, L, sizeof(double));
@@ -331,18 +314,18 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, c
   }
   a->n_frames = -1;
 
-  /* The output file (checked now, so that a long run fails at its start). */
-  *status = au_file_open(a, path, base, len, why, why_size);
-  if (*status == NM_OK) *status = au_spool_open(a, path, base, len, why, why_size);
-  if (*status != NM_OK) {
+  /* The output file (checked now, so that a long run fails at its start);
+  ** a streamed one has no temporary file and no spool. */
+  int rc = o->stream ? au_stream_open(a, err) : au_file_open(a, path, err);
+  if (rc == NM_OK && !o->stream) rc = au_spool_open(a, path, base, len, err);
+  if (rc != NM_OK) {
     nm_audio_free(a);
     return NULL;
   }
   return a;
 
 nomem:
-  *status = NM_ENOMEM;
-  if (why_size) snprintf(why, why_size, "%s", nm_strerror(*status));
+  nm_fail(err, NM_ENOMEM, "%s", nm_strerror(NM_ENOMEM));
   nm_audio_free(a);
   return NULL;
 }
@@ -364,7 +347,7 @@ int nm_audio_finish_partial(nm_audio *a, const char *partial_path, nm_audio_repo
 
 const char *nm_audio_temp_path(const nm_audio *a)
 {
-  return a->tmp;
+  return a->out.tmp;
 }
 
 
@@ -376,7 +359,7 @@ double nm_audio_input_gain(const nm_audio *a, size_t i)
 
 const char *nm_audio_error(const nm_audio *a)
 {
-  return a->err;
+  return a->err.why;
 }
 
 
@@ -384,12 +367,14 @@ void nm_audio_free(nm_audio *a)
 {
   if (!a) return;
   if (a->sf) sf_close(a->sf);
-  if (!a->finished && a->tmp && a->tmp[0]) remove(a->tmp);
+  if (!a->finished) nm_outfile_discard(&a->out);
+  nm_outfile_free(&a->out);
   if (a->spool) fclose(a->spool);
+  au_stream_free(a);
   au_resample_free(a);
   for (size_t i = 0; a->names && i < a->o.n_in; i++) free(a->names[i]);
   free(a->names);
-  void *owned[] = { a->path, a->tmp, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
+  void *owned[] = { a->path, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
                     a->scale, a->scale_exp,
                     a->head, a->tail, a->block, a->env, a->hp_st, a->mn, a->mx, a->sum,
                     a->sumsq, a->spool_buf, a->centre, a->lane_gain, a->lo, a->span, a->phase,

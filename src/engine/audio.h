@@ -7,7 +7,7 @@
 ** file.  It is fed rows as they come (from a run's row sink, from a result in
 ** memory, from a CSV file), in any number of calls, and finished once:
 **
-**   nm_audio *a = nm_audio_open(path, &opts, &status, why, sizeof why);
+**   nm_error err;  nm_audio *a = nm_audio_open(path, &opts, &err);
 **   nm_audio_feed(a, rows, n_rows, stride, cols);      (any number of times)
 **   nm_audio_finish(a, &report);                       (writes, renames)
 **   nm_audio_free(a);                                  (removes an unfinished file)
@@ -83,6 +83,12 @@ typedef struct {
                                Known, the length and disk space are checked at open. */
   double rf64_above;        /* WAV: bytes of audio data above which the file is RF64
                                (0: NM_AUDIO_RF64_ABOVE) */
+  int stream;               /* write the file as the input comes (audio_stream.c): a WAV to
+                               standard output ("-"), the header first with its sizes
+                               unknown, then the frames as they are resampled.  The
+                               levels must be known in advance: audification, normalize
+                               = NM_NORM_NONE, dc = 0, a known `expected`, PCM or float
+                               WAV; peaks above full scale go through the limiter. */
   const char *const *names; /* n_in signal names for messages (copied; NULL: "signal i") */
   volatile sig_atomic_t *interrupt;  /* set non-zero (by a signal handler): feeding and
                                rendering stop between chunks with NM_EINTR */
@@ -108,16 +114,15 @@ typedef struct {
 
 typedef struct nm_audio nm_audio;
 
-/* Opens "<path>.tmp-<pid>" for writing; on failure returns NULL, sets *status
-** and writes the reason into why[why_size]. */
-nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, int *status, char *why,
-                        size_t why_size);
-/* 1 if a writer with these options fits in NM_AUDIO_MEMORY_LIMIT; else 0 and
-** the size it would need, and what to change, in why[why_size].  Only the
+/* Opens "<path>.tmp-<pid>" for writing (atomic_file.c); on failure returns
+** NULL, and *err (may be NULL) holds the status and the reason. */
+nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err);
+/* NM_OK if a writer with these options fits in NM_AUDIO_MEMORY_LIMIT; else
+** NM_EINVAL, and *err holds the size it would need and what to change.  Only the
 ** counts and rates are read (n_in, n_out, n_routes, mode, normalize, rate,
 ** in_rate, speedup; routes may be NULL), so that a caller can ask before
 ** building the routes of a huge selection.  nm_audio_open checks it too. */
-int nm_audio_check_memory(const nm_audio_opts *o, char *why, size_t why_size);
+int nm_audio_check_memory(const nm_audio_opts *o, nm_error *err);
 /* Row r's input signal i is rows[r * stride + cols[i]]. */
 int nm_audio_feed(nm_audio *a, const double *rows, size_t n_rows, size_t stride,
                   const size_t *cols);

@@ -21,6 +21,7 @@
 #include <sndfile.h>
 
 #include "audio.h"
+#include "engine.h"
 
 #define CHUNK 4096            /* frames per block, everywhere */
 #define GROUP_MAX 64          /* lanes per libsamplerate state (it takes at most 128) */
@@ -56,11 +57,12 @@ typedef struct {
 
 struct nm_audio {
   nm_audio_opts o;              /* pointers in it are not used after open */
-  char *path, *tmp;
-  char err[640];
+  char *path;                   /* the user's path ("-": standard output) */
+  nm_outfile out;               /* the file written, under its temporary name (atomic_file.c) */
+  nm_error err;                 /* the last failure (nm_audio_error) */
   SNDFILE *sf;
   int sf_format;                /* as opened: WAV, WAVEX, (at render) RF64, FLAC, OGG */
-  int rendered;                 /* the complete file is at tmp */
+  int rendered;                 /* the complete file is at out.tmp */
   FILE *spool;
   int finished;
   /* lanes and routes */
@@ -110,8 +112,10 @@ struct nm_audio {
   double *centre, *lane_gain, *lo, *span, *phase, *input_gain;
   double file_gain;
   long fade_in, fade_out;
+  long planned;                 /* the file's frames the fades are placed in (au_plan_fades) */
   long lead;                    /* frames the spool is read ahead (envelope delay) */
   int ref_exp;                  /* premixed lanes are rendered at the scale 2^ref_exp */
+  struct au_stream *stream;     /* nm_audio_opts.stream: the pipe and its limiter, else NULL */
 };
 
 /* audio.c */
@@ -144,8 +148,8 @@ static inline double au_bq_run(const biquad *f, bq_state *s, double x)
 
 /* audio_resample.c */
 /* Plans the stages and the edge padding and allocates the resamplers; 0 when
-** out of memory (or, never expected, too many stages: *too_many set). */
-int au_resample_init(nm_audio *a, int *ok, int *too_many);
+** out of memory. */
+int au_resample_init(nm_audio *a, int *ok);
 void au_resample_free(nm_audio *a);
 /* Sends n frames (n x lanes, interleaved) through every stage; eoi flushes. */
 int au_send(nm_audio *a, const float *frames, long n, int eoi);
@@ -157,8 +161,7 @@ int au_flush_input(nm_audio *a);
 /* audio_spool.c */
 /* Opens the spool beside `base` (unlinked at once); on failure writes the
 ** reason (naming `path`) into why and returns the status. */
-int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                  size_t why_size);
+int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, nm_error *err);
 /* Spools the final frames all groups have, up to `limit` frames in all. */
 int au_drain(nm_audio *a, long limit);
 /* Pads the spool with silence up to n_frames (never expected). */
@@ -186,11 +189,27 @@ void au_limiter_free(au_limiter *lm);
 /* Takes frame x (C values), gives the frame D - 1 earlier into y. */
 void au_limiter_step(au_limiter *lm, const double *x, double *y);
 
+/* audio_render.c */
+/* n frames starting at frame f0, from lanes `in` (CHUNK x lanes at most) into
+** channels `out`: gains or mapping, mixing, fades. */
+void au_render_frames(nm_audio *a, const float *in, size_t n, long f0, double *out);
+/* The fades of a file of `frames` frames (a->planned, fade_in, fade_out). */
+void au_plan_fades(nm_audio *a, long frames);
+
+/* audio_stream.c */
+/* Opens the stream: checks the options it needs, writes the WAV header to
+** standard output, plans the fades from o.expected. */
+int au_stream_open(nm_audio *a, nm_error *err);
+/* Renders, limits and writes n drained frames (lanes, CHUNK at most). */
+int au_stream_frames(nm_audio *a, const float *in, size_t n);
+/* The end of the input: the rest drained and written, the limiter emptied. */
+int au_stream_finish(nm_audio *a, nm_audio_report *rep);
+void au_stream_free(nm_audio *a);
+
 /* audio_write.c */
-/* Opens the temporary file for `path` (temporary name from `base`); on
+/* Opens the temporary file a->out.tmp (`path` names it in messages); on
 ** failure writes the reason into why and returns the status. */
-int au_file_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                 size_t why_size);
+int au_file_open(nm_audio *a, const char *path, nm_error *err);
 int au_write_frames(nm_audio *a, const double *y, size_t n, void *buf);
 int au_choose_rf64(nm_audio *a);
 

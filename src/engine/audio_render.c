@@ -75,14 +75,13 @@ static double fade_gain(const nm_audio *a, long f)
 {
   double w = 1;
   if (f < a->fade_in) w *= 0.5 - 0.5 * cos(M_PI * ((double)f + 0.5) / (double)a->fade_in);
-  long back = a->n_frames - 1 - f;
+  long back = a->planned - 1 - f;
   if (back < a->fade_out) w *= 0.5 - 0.5 * cos(M_PI * ((double)back + 0.5) / (double)a->fade_out);
   return w;
 }
 
 
-/* n frames starting at frame f0, from spooled lanes `in` into channels `out`. */
-static void render(nm_audio *a, const float *in, size_t n, long f0, double *out)
+void au_render_frames(nm_audio *a, const float *in, size_t n, long f0, double *out)
 {
   const nm_audio_opts *o = &a->o;
   size_t L = a->lanes, C = o->n_out;
@@ -107,7 +106,7 @@ static void render(nm_audio *a, const float *in, size_t n, long f0, double *out)
     for (size_t c = 0; c < C; c++) y[c] = 0;
     for (size_t k = 0; k < a->n_post; k++) y[a->post[k].out] += a->post[k].gain * v[a->post[k].in];
     long fr = f0 + (long)f;
-    if (fr < a->fade_in || fr >= a->n_frames - a->fade_out) {
+    if (fr < a->fade_in || fr >= a->planned - a->fade_out) {
       double w = fade_gain(a, fr);
       for (size_t c = 0; c < C; c++) y[c] *= w;
     }
@@ -135,7 +134,7 @@ static int measure(nm_audio *a, double *out, double *peak)
     if (interrupted(a)) return au_fail(a, NM_EINTR, "interrupted");
     int rc = au_spool_read(a, f0, n);
     if (rc != NM_OK) return rc;
-    render(a, a->spool_buf, n, f0, out);
+    au_render_frames(a, a->spool_buf, n, f0, out);
     for (size_t i = 0; i < n * C; i++) if (fabs(out[i]) > *peak) *peak = fabs(out[i]);
   }
   return NM_OK;
@@ -165,7 +164,7 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
     if (interrupted(a)) { rc = au_fail(a, NM_EINTR, "interrupted"); break; }
     rc = au_spool_read(a, f0, n);
     if (rc != NM_OK) break;
-    render(a, a->spool_buf, n, f0, out);
+    au_render_frames(a, a->spool_buf, n, f0, out);
     for (size_t i = 0; i < n * C; i++) out[i] *= G;
     if (!limit) { rc = au_write_frames(a, out, n, buf); continue; }
     size_t m = 0;
@@ -188,7 +187,7 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
     rep->limited_db = -20 * log10(lm.min_g);
   }
   if (rc == NM_ENOMEM) au_fail(a, rc, "out of memory");
-  if (rc == NM_EIO && !a->err[0]) au_fail(a, rc, "spool");
+  if (rc == NM_EIO && !a->err.why[0]) au_fail(a, rc, "spool");
   au_limiter_free(&lm);
   free(buf);
   free(lim);
@@ -196,25 +195,44 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
 }
 
 
+/* Fades in frames, computed in double (any finite length is allowed); a short
+** file is shared between them in proportion. */
+void au_plan_fades(nm_audio *a, long frames)
+{
+  double n = (double)frames;
+  double fi = fmin(a->o.fade_in * a->o.rate, n), fo = fmin(a->o.fade_out * a->o.rate, n);
+  if (fi + fo > n) {
+    double s = n / (fi + fo);
+    fi = floor(fi * s);
+    fo = floor(fo * s);
+  }
+  a->planned = frames;
+  a->fade_in = (long)floor(fi + 0.5);
+  a->fade_out = (long)floor(fo + 0.5);
+  if (a->fade_in + a->fade_out > frames) a->fade_out = frames - a->fade_in;
+}
+
+
 int nm_audio_render(nm_audio *a, nm_audio_report *rep)
 {
   memset(rep, 0, sizeof *rep);
-  if (a->finished || a->rendered || a->n_frames >= 0 || !a->sf)
+  if (a->finished || a->rendered || a->n_frames >= 0 || (!a->sf && !a->stream))
     return au_fail(a, NM_EINVAL, "the writer was already finished");
-  a->err[0] = '\0';
+  nm_error_clear(&a->err);
   if (a->n_valid == 0)
     return au_fail(a, NM_EINVAL, "no samples to sonify (after the skip)");
   size_t L = a->lanes;
   double frames = floor((double)a->n_valid * a->ratio + 0.5);
   double most = MAX_FRAMES(L > a->o.n_out ? L : a->o.n_out);
   if (frames > most) {
-    snprintf(a->err, sizeof a->err, "cannot write '%s': %ld input samples make %.4g audio frames, "
-             "more than can be represented (at most %.4g)", a->path, a->n_valid, frames, most);
-    return NM_EINVAL;
+    return nm_fail(&a->err, NM_EINVAL, "cannot write '%s': %ld input samples make %.4g audio "
+                   "frames, more than can be represented (at most %.4g)", a->path, a->n_valid,
+                   frames, most);
   }
   a->n_frames = (long)frames;
   if (a->n_frames < 1)
     return au_fail(a, NM_EINVAL, "the signal is shorter than one audio frame");
+  if (a->stream) return au_stream_finish(a, rep);
   int rc = au_flush_input(a);
   if (rc != NM_OK) return rc;
   rc = au_spool_pad(a);    /* never expected to pad: the tail covers the filter */
@@ -231,18 +249,7 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   rep->stages = a->n_stages + (a->dec_m > 1);
   rep->decimation = a->dec_m;
   lane_gains(a, rep);
-  /* Fades in frames, computed in double (any finite length is allowed); a
-  ** short file is shared between them in proportion. */
-  double n = (double)a->n_frames;
-  double fi = fmin(a->o.fade_in * a->o.rate, n), fo = fmin(a->o.fade_out * a->o.rate, n);
-  if (fi + fo > n) {
-    double s = n / (fi + fo);
-    fi = floor(fi * s);
-    fo = floor(fo * s);
-  }
-  a->fade_in = (long)floor(fi + 0.5);
-  a->fade_out = (long)floor(fo + 0.5);
-  if (a->fade_in + a->fade_out > a->n_frames) a->fade_out = a->n_frames - a->fade_in;
+  au_plan_fades(a, a->n_frames);
   rc = au_choose_rf64(a);
   if (rc != NM_OK) return rc;
   double *out = malloc((size_t)CHUNK * a->o.n_out * sizeof *out);

@@ -63,7 +63,11 @@ static int decimator_design(nm_audio *a, int *ok)
 }
 
 
-int au_resample_init(nm_audio *a, int *ok, int *too_many)
+/* check_opts keeps the ratio within 1e-9 .. 1e9: at most ceil(ln 1e9 / ln 128)
+** = 5 stages, within MAX_STAGES. */
+_Static_assert(MAX_STAGES >= 5, "the widest ratio needs 5 stages");
+
+int au_resample_init(nm_audio *a, int *ok)
 {
   const nm_audio_opts *o = &a->o;
   size_t L = a->lanes;
@@ -73,10 +77,6 @@ int au_resample_init(nm_audio *a, int *ok, int *too_many)
   double sr = a->ratio * a->dec_m;                    /* what libsamplerate does */
   double lr = fabs(log(sr));
   a->n_stages = lr <= log(STAGE_RATIO) ? 1 : (int)ceil(lr / log(STAGE_RATIO));
-  if (a->n_stages > MAX_STAGES) {     /* unreachable: the ratio is within 1e-9 .. 1e9 */
-    *too_many = 1;
-    return 0;
-  }
   for (int s = 0; s < a->n_stages; s++) a->stage_ratio[s] = pow(sr, 1.0 / a->n_stages);
   double half = half_length(o->quality) + 2;
   /* The reflected head covers the filter's reach: `pad` input samples become

@@ -2,7 +2,8 @@
 ** audio_spool.c: the audio writer's spool, a temporary file of the lanes at
 ** the audio rate as 32-bit floats (unlinked as soon as it is opened): the
 ** resamplers' final frames are high-passed, measured (min, max, sum, sum of
-** squares) and appended here in pass 1, and read back by passes 2 and 3.
+** squares) and appended here in pass 1, and read back by passes 2 and 3 (a
+** streamed writer hands them to audio_stream.c instead).
 */
 #include <errno.h>
 #include <math.h>
@@ -14,25 +15,18 @@
 #include "audio_impl.h"
 
 
-int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                  size_t why_size)
+int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, nm_error *err)
 {
   /* The spool, beside the output: unlinked at once, it vanishes with us. */
   int ok = 1;
   char *spool_name = au_alloc(&ok, len + 40, 1);
-  if (!ok) {
-    snprintf(why, why_size, "%s", nm_strerror(NM_ENOMEM));
-    return NM_ENOMEM;
-  }
+  if (!ok) return nm_fail(err, NM_ENOMEM, "%s", nm_strerror(NM_ENOMEM));
   snprintf(spool_name, len + 40, "%s.spool-%ld", base, (long)getpid());
   a->spool = fopen(spool_name, "w+b");
   int e = errno;
   if (a->spool) remove(spool_name);
   free(spool_name);
-  if (!a->spool) {
-    snprintf(why, why_size, "cannot write '%s': %s", path, strerror(e));
-    return NM_EIO;
-  }
+  if (!a->spool) return nm_fail(err, NM_EIO, "cannot write '%s': %s", path, strerror(e));
   return NM_OK;
 }
 
@@ -79,8 +73,12 @@ int au_drain(nm_audio *a, long limit)
           a->spool_buf[f * L + l] = (float)v;
         }
     }
-    if (fwrite(a->spool_buf, sizeof(float) * L, n, a->spool) != n)
+    if (a->stream) {                  /* streamed: rendered and written now */
+      int rc = au_stream_frames(a, a->spool_buf, n);
+      if (rc != NM_OK) return rc;
+    } else if (fwrite(a->spool_buf, sizeof(float) * L, n, a->spool) != n) {
       return au_fail(a, NM_EIO, "no space for the temporary spool");
+    }
     a->spooled += (long)n;
     done += n;
   }

@@ -62,8 +62,7 @@ static void sf_settings(nm_audio *a)
 }
 
 
-int au_file_open(nm_audio *a, const char *path, const char *base, size_t len, char *why,
-                 size_t why_size)
+int au_file_open(nm_audio *a, const char *path, nm_error *err)
 {
   const nm_audio_opts *o = &a->o;
   SF_INFO info;
@@ -75,17 +74,14 @@ int au_file_open(nm_audio *a, const char *path, const char *base, size_t len, ch
     info.format = SF_FORMAT_WAVEX | (info.format & SF_FORMAT_SUBMASK);
   a->sf_format = info.format;
   if (!sf_format_check(&info)) {
-    snprintf(why, why_size, "libsndfile cannot write this format with %d channels at %d Hz",
-             info.channels, info.samplerate);
-    return NM_EINVAL;
+    return nm_fail(err, NM_EINVAL, "libsndfile cannot write this format with %d channels at %d Hz",
+                   info.channels, info.samplerate);
   }
-  nm_temp_name(a->tmp, len + 40, base);
   errno = 0;
-  a->sf = sf_open(a->tmp, SFM_WRITE, &info);
+  a->sf = sf_open(a->out.tmp, SFM_WRITE, &info);
   if (!a->sf) {
-    snprintf(why, why_size, "cannot write '%s': %s", path,
-             errno ? strerror(errno) : sf_strerror(NULL));
-    return NM_EIO;
+    return nm_fail(err, NM_EIO, "cannot write '%s': %s", path,
+                   errno ? strerror(errno) : sf_strerror(NULL));
   }
   a->finished = 0;
   sf_settings(a);
@@ -134,7 +130,7 @@ int au_choose_rf64(nm_audio *a)
   info.channels = (int)a->o.n_out;
   info.format = SF_FORMAT_RF64 | (a->sf_format & SF_FORMAT_SUBMASK);
   a->sf_format = info.format;
-  a->sf = sf_open(a->tmp, SFM_WRITE, &info);
+  a->sf = sf_open(a->out.tmp, SFM_WRITE, &info);
   if (!a->sf) return au_fail(a, NM_EIO, sf_strerror(NULL));
   sf_settings(a);
   return NM_OK;
@@ -162,19 +158,19 @@ static int copy_to_stdout(const char *tmp)
 int nm_audio_commit(nm_audio *a, const char *path)
 {
   if (!a->rendered || a->finished) return au_fail(a, NM_EINVAL, "nothing rendered to commit");
+  if (a->stream) {                    /* written to its pipe already */
+    a->finished = 1;
+    return NM_OK;
+  }
   if (!path) path = a->path;
   if (strcmp(path, "-") == 0) {
-    int e = copy_to_stdout(a->tmp);
-    remove(a->tmp);
+    int e = copy_to_stdout(a->out.tmp);
+    nm_outfile_discard(&a->out);
     a->finished = 1;
-    if (e) snprintf(a->err, sizeof a->err, "cannot write to stdout: %s", strerror(e));
-    return e ? NM_EIO : NM_OK;
+    return e ? nm_fail(&a->err, NM_EIO, "cannot write to stdout: %s", strerror(e)) : NM_OK;
   }
-  if (rename(a->tmp, path) != 0) {
-    int e = errno;
-    snprintf(a->err, sizeof a->err, "cannot write '%s': %s", path, strerror(e));
-    return NM_EIO;
-  }
+  int e = nm_outfile_commit(&a->out, path);
+  if (e) return nm_fail(&a->err, NM_EIO, "cannot write '%s': %s", path, strerror(e));
   a->finished = 1;
   return NM_OK;
 }

@@ -44,17 +44,17 @@ struct nm_bold {
 
 
 nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
-                     const long *signal, int *status, char *why, size_t why_size)
+                     const long *signal, nm_error *err)
 {
   if (n == 0 || !(dt > 0 && dt < INFINITY) || !(2000.0 / dt < 9e18)) {
-    *status = nm_reason(why, why_size, NM_EINVAL, "BOLD needs at least one node and a positive "
+    nm_fail(err, NM_EINVAL, "BOLD needs at least one node and a positive "
                         "finite dt of at most 2000 ms (got %zu nodes, dt = %g ms)", n, dt);
     return NULL;
   }
   for (size_t i = 0; i < n; i++) {
     double sc = scale ? scale[i] : 1.0, of = offset ? offset[i] : 0.0;
     if (!isfinite(sc) || !isfinite(of)) {
-      *status = nm_reason(why, why_size, NM_EINVAL, "BOLD input %zu: scale %g and offset %g "
+      nm_fail(err, NM_EINVAL, "BOLD input %zu: scale %g and offset %g "
                           "must be finite", i, sc, of);
       return NULL;
     }
@@ -66,7 +66,7 @@ nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *off
     free(b);
     free(mem);
     free(sig);
-    *status = nm_reason(why, why_size, NM_ENOMEM, "the BOLD state of %zu nodes cannot be "
+    nm_fail(err, NM_ENOMEM, "the BOLD state of %zu nodes cannot be "
                         "allocated", n);
     return NULL;
   }
@@ -95,7 +95,7 @@ nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *off
     b->signal[i] = signal ? signal[i] : -1;
   }
   nm_error_clear(&b->err);
-  *status = NM_OK;
+  nm_error_clear(err);
   return b;
 }
 

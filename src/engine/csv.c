@@ -66,14 +66,13 @@ static long long last_row_end(const char *path, long long floor)
 }
 
 
-nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
-                    char *why, size_t why_size)
+nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, nm_error *err)
 {
+  nm_error_clear(err);
   nm_csv *w = calloc(1, sizeof *w);
   if (!w || nm_outfile_init(&w->out, path) != NM_OK) {
     free(w);
-    if (why_size) snprintf(why, why_size, "%s", strerror(ENOMEM));
-    *status = NM_ENOMEM;
+    nm_fail(err, NM_ENOMEM, "%s", strerror(ENOMEM));
     return NULL;
   }
   nm_error_clear(&w->err);
@@ -88,10 +87,9 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
     w->f = fopen(w->out.tmp, "w");
   }
   if (!w->f) {
-    if (why_size) snprintf(why, why_size, "%s", strerror(errno));
+    nm_fail(err, NM_EIO, "%s", strerror(errno));
     nm_outfile_free(&w->out);
     free(w);
-    *status = NM_EIO;
     return NULL;
   }
   for (size_t c = 0; c < n_cols; c++) {
@@ -100,8 +98,10 @@ nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, 
     w->bytes += (long long)strlen(header[c]) + 1;
   }
   w->good = w->header_bytes = w->bytes;
-  *status = ferror(w->f) ? fail(w, "writing", errno) : NM_OK;
-  if (*status != NM_OK && why_size) snprintf(why, why_size, "%s", w->err.why);
+  if (ferror(w->f)) {
+    fail(w, "writing", errno);
+    if (err) *err = w->err;
+  }
   return w;
 }
 

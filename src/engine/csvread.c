@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "csvread.h"
+#include "engine.h"
 
 struct nm_csv_reader {
   FILE *f;
@@ -55,36 +56,45 @@ static int read_line(nm_csv_reader *r)
 }
 
 
-nm_csv_reader *nm_csv_reader_open(const char *path, int *status)
+nm_csv_reader *nm_csv_reader_open(const char *path, nm_error *err)
 {
+  nm_error_clear(err);
   nm_csv_reader *r = calloc(1, sizeof *r);
-  if (!r) { *status = NM_ENOMEM; return NULL; }
+  if (!r) goto nomem;
   r->f = fopen(path, "r");
-  if (!r->f) { free(r); *status = NM_EIO; return NULL; }
+  if (!r->f) {
+    nm_fail(err, NM_EIO, "cannot read '%s': %s", path, strerror(errno));
+    free(r);
+    return NULL;
+  }
   int got = read_line(r);
   if (got <= 0) {
-    *status = got < 0 ? NM_ENOMEM : NM_EINVAL;
     nm_csv_reader_close(r);
+    if (got < 0) goto nomem;
+    nm_fail(err, NM_EINVAL, "cannot read '%s': no header line", path);
     return NULL;
   }
   size_t n = 1;
   for (const char *p = r->line; *p; p++) n += *p == ',';
   r->names = calloc(n, sizeof *r->names);
-  if (!r->names) { *status = NM_ENOMEM; nm_csv_reader_close(r); return NULL; }
+  if (!r->names) { nm_csv_reader_close(r); goto nomem; }
   char *save = r->line;
   for (size_t c = 0; c < n; c++) {
     char *comma = strchr(save, ',');
     if (comma) *comma = '\0';
     size_t len = strlen(save);
     r->names[c] = malloc(len + 1);
-    if (!r->names[c]) { r->n_cols = c; *status = NM_ENOMEM; nm_csv_reader_close(r); return NULL; }
+    if (!r->names[c]) { r->n_cols = c; nm_csv_reader_close(r); goto nomem; }
     memcpy(r->names[c], save, len + 1);
     save = comma ? comma + 1 : save + len;
   }
   r->n_cols = n;
   r->data_start = ftell(r->f);
-  *status = NM_OK;
   return r;
+
+nomem:
+  nm_fail(err, NM_ENOMEM, "cannot read '%s': %s", path, nm_strerror(NM_ENOMEM));
+  return NULL;
 }
 
 

@@ -12,7 +12,9 @@
 
 typedef struct nm_csv_reader nm_csv_reader;
 
-nm_csv_reader *nm_csv_reader_open(const char *path, int *status);
+/* On failure: NULL, and *err (may be NULL) holds the status (NM_EIO: no such
+** file or not readable, NM_EINVAL: no header line, NM_ENOMEM) and the reason. */
+nm_csv_reader *nm_csv_reader_open(const char *path, nm_error *err);
 size_t nm_csv_reader_columns(const nm_csv_reader *r);
 const char *nm_csv_reader_name(const nm_csv_reader *r, size_t c);
 /* Reads up to max_rows rows into rows (row-major); *n_rows is 0 at the end.

@@ -6,49 +6,12 @@
 
 #include "nm.h"
 
-/*
-** The engine's one error channel (status.c): every engine object that can
-** fail (model, simulation, stimulus, CSV writer, recorder, kept result) keeps
-** an nm_error, filled by nm_fail and read through nm_error_text; its public
-** accessor (nm_model_error, nm_sim_error, nm_stim_reason, nm_csv_error, ...)
-** returns that text.  A failure in time also says when and which signal.
-*/
-typedef struct {
-  int status;               /* NM_OK when nothing failed since the last nm_error_clear */
-  double t;                 /* when (ms), for failures of a run; NAN otherwise */
-  long signal;              /* the signal to blame, -1 when none */
-  char why[200];            /* the reason, naming the values ("" when none) */
-} nm_error;
-
-/* Records a failure: `status` and the reason (printf-style); returns status. */
+/* The engine's one error channel is nm_error (nm.h, status.c): nm_fail
+** records a failure (status and reason, printf-style) and returns the status;
+** err may be NULL (the caller does not want the reason). */
 int nm_fail(nm_error *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Forgets the last failure (before a new call that may fail). */
-void nm_error_clear(nm_error *err);
-/* The reason recorded, or nm_strerror(status) when there is none. */
-const char *nm_error_text(const nm_error *err, int status);
 
-/* Writes a reason (printf-style) into a caller's why[size] (nothing when why
-** is NULL or size 0) and returns `status`: for constructors, which fail
-** before there is an object to keep an nm_error. */
-int nm_reason(char *why, size_t size, int status, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
-
-/*
-** An output file written under its temporary name and renamed into place
-** when complete (atomic_file.c; the names: nm_temp_name, nm_partial_name).
-** nm_outfile_init: NM_OK or NM_ENOMEM.  commit renames the temporary file to
-** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
-** partial file; both return 0 or the errno of the failure.  discard removes
-** the temporary file; free forgets the names.
-*/
-typedef struct {
-  char *path, *tmp, *partial;
-} nm_outfile;
-int nm_outfile_init(nm_outfile *o, const char *path);
-int nm_outfile_commit(const nm_outfile *o, const char *to);
-int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
-void nm_outfile_discard(const nm_outfile *o);
-void nm_outfile_free(nm_outfile *o);
+/* Output files (nm_outfile, atomic_file.c) are declared in nm.h. */
 
 /* A read-only view of the delay history, as seen by one right-hand-side
 ** evaluation: ring rows hold the tracked signals at past steps; `now` is the

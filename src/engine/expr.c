@@ -259,43 +259,43 @@ static long canon_add(canon *cn, nm_node x)
 
 /* Checks the graph's shape (indices are 0-based, as in the arrays). */
 static int check_graph(const nm_node *nodes, size_t n_nodes, const nm_root *roots, size_t n_roots,
-                       size_t lanes, char *why, size_t size)
+                       size_t lanes, nm_error *err)
 {
-  if (lanes == 0) return nm_reason(why, size, NM_EINVAL, "program: lanes must be at least 1 (got 0)");
+  if (lanes == 0) return nm_fail(err, NM_EINVAL, "program: lanes must be at least 1 (got 0)");
   if (lanes > SIZE_MAX / 64)
-    return nm_reason(why, size, NM_EINVAL, "program: %zu lanes cannot be allocated", lanes);
+    return nm_fail(err, NM_EINVAL, "program: %zu lanes cannot be allocated", lanes);
   if (n_nodes > INT_MAX)
-    return nm_reason(why, size, NM_EINVAL, "program: %zu nodes; at most %d can be indexed", n_nodes,
+    return nm_fail(err, NM_EINVAL, "program: %zu nodes; at most %d can be indexed", n_nodes,
                   INT_MAX);
   static const char opname[] = "abc";
   for (size_t i = 0; i < n_nodes; i++) {
     const nm_node *x = &nodes[i];
     if (x->op < 0 || x->op >= NM_OP_COUNT)
-      return nm_reason(why, size, NM_EINVAL, "program: node %zu has operation %d; operations are 0 "
+      return nm_fail(err, NM_EINVAL, "program: node %zu has operation %d; operations are 0 "
                     "to %d", i, x->op, NM_OP_COUNT - 1);
     int n = arity(x->op);
     int ops[3] = { x->a, x->b, x->c };
     for (int k = 0; k < n; k++)
       if (ops[k] < 0 || (size_t)ops[k] >= i)
-        return nm_reason(why, size, NM_EINVAL, "program: node %zu (operation %d): operand %c is "
+        return nm_fail(err, NM_EINVAL, "program: node %zu (operation %d): operand %c is "
                       "node %d; it must be an earlier node (0 to %zu)", i, x->op, opname[k],
                       ops[k], i ? i - 1 : 0);
     if (x->op == NM_OP_HIST && x->delay < 0)
-      return nm_reason(why, size, NM_EINVAL, "program: node %zu reads a negative delay (%d steps)", i,
+      return nm_fail(err, NM_EINVAL, "program: node %zu reads a negative delay (%d steps)", i,
                     x->delay);
     if (x->slot < 0)
-      return nm_reason(why, size, NM_EINVAL, "program: node %zu (operation %d) has a negative slot "
+      return nm_fail(err, NM_EINVAL, "program: node %zu (operation %d) has a negative slot "
                     "(%ld)", i, x->op, x->slot);
   }
   for (size_t r = 0; r < n_roots; r++) {
     if (roots[r].node < 0 || (size_t)roots[r].node >= n_nodes)
-      return nm_reason(why, size, NM_EINVAL, "program: root %zu stores node %d, but the graph has %zu "
+      return nm_fail(err, NM_EINVAL, "program: root %zu stores node %d, but the graph has %zu "
                     "nodes (from 0)", r, roots[r].node, n_nodes);
     if (roots[r].slot < 0)
-      return nm_reason(why, size, NM_EINVAL, "program: root %zu has a negative slot (%ld)", r,
+      return nm_fail(err, NM_EINVAL, "program: root %zu has a negative slot (%ld)", r,
                     roots[r].slot);
     if (roots[r].sink < NM_SINK_DERIV || roots[r].sink > NM_SINK_INPUT)
-      return nm_reason(why, size, NM_EINVAL, "program: root %zu has sink %d; sinks are %d "
+      return nm_fail(err, NM_EINVAL, "program: root %zu has sink %d; sinks are %d "
                     "(derivative), %d (signal) and %d (input)", r, roots[r].sink, NM_SINK_DERIV,
                     NM_SINK_SIGNAL, NM_SINK_INPUT);
   }
@@ -349,7 +349,7 @@ static int take_reg(regalloc *ra)
 
 nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
                                const nm_root *roots, size_t n_roots,
-                               size_t lanes, int *status, char *why, size_t why_size)
+                               size_t lanes, nm_error *err)
 {
   canon cn = { 0 };
   long *map = NULL;
@@ -357,7 +357,8 @@ nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
   regalloc ra = { 0 };
   nm_program *p = NULL;
   size_t cap = 0, pre_cap = 0;
-  int rc = check_graph(nodes, n_nodes, roots, n_roots, lanes, why, why_size);
+  nm_error_clear(err);
+  int rc = check_graph(nodes, n_nodes, roots, n_roots, lanes, err);
   if (rc != NM_OK) goto fail;
   rc = NM_ENOMEM;
   map = malloc((n_nodes + 1) * sizeof *map);
@@ -471,10 +472,9 @@ fail:
   free(ra.reg);
   free(ra.free_regs);
   if (rc == NM_ENOMEM)
-    nm_reason(why, why_size, rc, "program: out of memory compiling %zu nodes over %zu lanes",
+    nm_fail(err, rc, "program: out of memory compiling %zu nodes over %zu lanes",
            n_nodes, lanes);
   if (rc != NM_OK) { nm_program_free(p); p = NULL; }
-  if (status) *status = rc;
   return p;
 }
 

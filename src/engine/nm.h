@@ -38,6 +38,32 @@ enum {
 
 const char *nm_strerror(int status);
 
+/*
+** The engine's one error channel (status.c).  Every failure carries its
+** status and its reason in an nm_error: the objects that can fail (model,
+** simulation, stimulus, CSV and audio writers, recorder) keep one, read by
+** their accessor (nm_model_error, nm_sim_error, nm_stim_reason,
+** nm_csv_error, nm_audio_error, ...); constructors, which fail before there
+** is an object, fill the caller's (their `nm_error *err`, which may be NULL).
+** A failure in time also says when and which signal; a refused stimulus tree
+** says which node and why (code: NM_STIM_BAD_*, ...).
+*/
+typedef struct {
+  int status;               /* NM_OK when nothing failed since the last nm_error_clear */
+  double t;                 /* when (ms), for failures of a run; NAN otherwise */
+  long signal;              /* the signal to blame, -1 when none */
+  long node;                /* nm_stim_new: preorder index of the offending node, -1 when none */
+  int code;                 /* nm_stim_new: NM_STIM_BAD_* (0 when none) */
+  double duration;          /* nm_stim_new: that node's request duration (ms) */
+  double bytes, limit;      /* NM_STIM_TOO_BIG: bytes needed (may exceed SIZE_MAX), and the limit */
+  char why[640];            /* the reason, naming the values ("" when none) */
+} nm_error;
+
+/* Forgets the last failure (before a new call that may fail). */
+void nm_error_clear(nm_error *err);
+/* The reason recorded, or nm_strerror(status) when there is none. */
+const char *nm_error_text(const nm_error *err, int status);
+
 
 /* ---------------------------------------------------------------------
 ** Expression graphs and programs (expr.c)
@@ -93,13 +119,13 @@ typedef struct nm_program nm_program;
 /*
 ** Compiles a graph evaluated over `lanes` lanes: constant folding, common
 ** subexpression elimination, dead-node removal and register allocation.
-** On failure returns NULL, sets *status (NM_EINVAL: a malformed graph, no
-** lanes; NM_ENOMEM) and writes the reason, naming the node or root and the
-** value, into why[why_size] (why may be NULL).
+** On failure returns NULL and fills *err: its status (NM_EINVAL: a malformed
+** graph, no lanes; NM_ENOMEM) and the reason, naming the node or root and the
+** value (err may be NULL).
 */
 nm_program *nm_program_compile(const nm_node *nodes, size_t n_nodes,
                                const nm_root *roots, size_t n_roots,
-                               size_t lanes, int *status, char *why, size_t why_size);
+                               size_t lanes, nm_error *err);
 void nm_program_free(nm_program *prog);
 size_t nm_program_length(const nm_program *prog);   /* instructions */
 size_t nm_program_registers(const nm_program *prog);
@@ -277,10 +303,11 @@ typedef struct {
 ** grid times stay exact in a double. */
 #define NM_STIM_MAX_SAMPLES 9007199254740992.0      /* 2^53 */
 
-/* Why a tree was refused, for messages naming the node.  The rules on the
-** parameters' values (ramp_length, sigma, tau against dt, a start before its
-** segment's end, ...) are the caller's (lua/neuromass/stimulus/ checks and
-** explains them); the engine computes whatever it is given. */
+/* Why a tree was refused (nm_error.code, with nm_error.node and duration),
+** for messages naming the node.  The rules on the parameters' values
+** (ramp_length, sigma, tau against dt, a start before its segment's end, ...)
+** are the caller's (lua/neuromass/stimulus/ checks and explains them); the
+** engine computes whatever it is given. */
 enum {
   NM_STIM_BAD_TREE = 1,     /* malformed tree (no children, bad ratio, ...) */
   NM_STIM_BAD_DURATION,     /* the request's duration or dt is not positive */
@@ -290,12 +317,6 @@ enum {
   NM_STIM_TOO_DEEP,         /* composites nested deeper than NM_STIM_MAX_DEPTH */
   NM_STIM_TOO_BIG           /* needs more memory than can be addressed or than the machine has */
 };
-typedef struct {
-  long node;                /* preorder index of the offending node */
-  int why;
-  double duration;          /* that node's request duration (ms) */
-  double bytes, limit;      /* NM_STIM_TOO_BIG: bytes needed (may exceed SIZE_MAX), and the limit */
-} nm_stim_error;
 
 typedef struct nm_stim nm_stim;
 
@@ -306,8 +327,11 @@ size_t nm_stim_length(double duration, double dt);
 /* Bytes a stimulus may use: the machine's physical memory (SIZE_MAX when
 ** unknown).  Compiling refuses trees that would need more. */
 size_t nm_stim_memory_limit(void);
+/* On failure: NULL, and *err (may be NULL) holds the status (NM_EINVAL,
+** NM_ENOMEM), the reason, and for a refused tree its node, code and duration
+** (bytes and limit for NM_STIM_TOO_BIG). */
 nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration, double dt,
-                     int *status, nm_stim_error *err);
+                     nm_error *err);
 void nm_stim_free(nm_stim *s);
 size_t nm_stim_channels(const nm_stim *s);
 /* The next `count` samples of every channel, channel-major (stride count):
@@ -378,7 +402,7 @@ typedef struct {
   long every;                /* record after every step that ends on a multiple of `every`
                                 steps since t = 0 (so continued runs keep one grid) */
   int method;                /* enum nm_method */
-  double rtol, atol;         /* adaptive methods */
+  double rtol, atol;         /* adaptive methods: their tolerances, both > 0 (ignored otherwise) */
   const long *record;        /* signal indices recorded */
   size_t n_record;
   const nm_driver *drivers;
@@ -522,19 +546,41 @@ int nm_audio_sink(nm_sink *out, struct nm_audio *a, const size_t *cols, size_t n
 ** ------------------------------------------------------------------- */
 
 
-/* The names of an output file (every writer's, CSV and audio; atomic_file.c):
-** it is written as "<path>.tmp-<pid>" until complete; a failed run keeps what it had as
-** "dir/name.partial.ext" ("dir/name.partial" without an extension).  Each
-** writes at most strlen(path) + 32 bytes (truncated to size). */
-void nm_temp_name(char *out, size_t size, const char *path);
+/* The names of an output file (every writer's: CSV, audio, sidecar;
+** atomic_file.c): it is written as "<path>.tmp-<pid>" until complete; a
+** failed run keeps what it had as "dir/name.partial.ext" ("dir/name.partial"
+** without an extension).  nm_partial_name writes at most strlen(path) + 32
+** bytes (truncated to size). */
 void nm_partial_name(char *out, size_t size, const char *path);
+
+/*
+** An output file written under its temporary name and renamed into place
+** when complete (atomic_file.c): every writer's one way.
+** nm_outfile_init: NM_OK or NM_ENOMEM.  commit renames the temporary file to
+** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
+** partial file; both return 0 or the errno of the failure.  write_all writes
+** the whole file (n bytes of data) under the temporary name: 0, or the errno
+** of the failure, with no file left.  discard removes the temporary file;
+** free forgets the names.  A writer that writes the temporary file itself
+** opens o->tmp (fopen, sf_open).
+*/
+typedef struct {
+  char *path, *tmp, *partial;
+} nm_outfile;
+int nm_outfile_init(nm_outfile *o, const char *path);
+int nm_outfile_commit(const nm_outfile *o, const char *to);
+int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
+int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n);
+void nm_outfile_discard(const nm_outfile *o);
+void nm_outfile_free(nm_outfile *o);
 
 /* The first column is the time, printed to 12 significant digits; every
 ** other number is printed with %.17g so that it reads back exactly.  The
 ** path "-" is standard output, written as the rows come.  On failure: NULL,
-** *status, and the reason (errno text) in why[why_size]. */
-nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, int *status,
-                    char *why, size_t why_size);
+** and *err (may be NULL) holds the status and the reason (errno text); a
+** header that could not be written gives the writer, and its failure in *err
+** (as nm_csv_error). */
+nm_csv *nm_csv_open(const char *path, const char *const *header, size_t n_cols, nm_error *err);
 /* NM_OK, NM_EINVAL (wrong width, or the writer is held or finished) or NM_EIO
 ** (see nm_csv_error). */
 int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_cols);
@@ -564,56 +610,56 @@ int nm_csv_close(nm_csv *w, int how);
 ** Each function follows the neurolib function of the same name as numpy
 ** 1.24 / scipy 1.10 compute it (docs/analysis.md).  They return
 ** NM_OK, or NM_EINVAL / NM_ENOMEM with the reason (naming the sizes) in
-** why[why_size] (why may be NULL).
+** *err (which may be NULL).
 ** ------------------------------------------------------------------- */
 
 /* numpy's Pearson matrix (np.corrcoef) of the n rows of x (n x t) into
 ** out (n x n): rows centred on their means, c_ij = dot * (1/(t-1)),
 ** C_ij = (c_ij / sqrt(c_ii)) / sqrt(c_jj), clipped to [-1, 1].  A constant
 ** row, or one holding a NaN, gives NaN in its row and column. */
-int nm_corrcoef(const double *x, size_t n, size_t t, double *out, char *why, size_t why_size);
+int nm_corrcoef(const double *x, size_t n, size_t t, double *out, nm_error *err);
 /* fc: nm_corrcoef, then NaN -> 0 and +-inf -> +-DBL_MAX (np.nan_to_num). */
-int nm_fc(const double *ts, size_t n, size_t t, double *out, char *why, size_t why_size);
+int nm_fc(const double *ts, size_t n, size_t t, double *out, nm_error *err);
 /* The number of FCD windows: starts 0, stepsize, ... strictly below t - windowsize. */
 size_t nm_fcd_windows(size_t t, size_t windowsize, size_t stepsize);
 /* fcd: out (w x w, w = nm_fcd_windows) is the Pearson correlation of every
 ** pair of window FCs (nm_corrcoef of ts[:, s : s + windowsize], no NaN
 ** cleaning) taken as flat vectors of all n*n entries. */
 int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t stepsize,
-           double *out, char *why, size_t why_size);
+           double *out, nm_error *err);
 /* The Pearson coefficient of two vectors of length n (np.corrcoef(x, y)[0, 1]). */
 double nm_pearson(const double *x, const double *y, size_t n);
 /* matrix_correlation: nm_pearson of the strictly upper triangles (row-major)
 ** of two n x n matrices, into *r.  NM_ENOMEM only. */
 int nm_matrix_correlation(const double *m1, const double *m2, size_t n, double *r,
-                          char *why, size_t why_size);
+                          nm_error *err);
 /* weighted_correlation: c(x,y) / sqrt(c(x,x) c(y,y)), c the w-weighted covariance. */
 int nm_weighted_correlation(const double *x, const double *y, const double *w, size_t n,
-                            double *r, char *why, size_t why_size);
+                            double *r, nm_error *err);
 
 /* matrix_kolmogorov (analysis_ks.c): the two-sample Kolmogorov-Smirnov
 ** statistic D (scipy.stats.ks_2samp) of the strictly upper triangles of
 ** m1 (n1 x n1) and m2 (n2 x n2); n1, n2 >= 2.  Rounded as scipy's "exact"
 ** mode does (samples up to 10000 values): to the nearest multiple of 1/lcm. */
 int nm_matrix_kolmogorov(const double *m1, size_t n1, const double *m2, size_t n2, double *d,
-                         char *why, size_t why_size);
+                         nm_error *err);
 
 /* Peaks and the Kuramoto order parameter (analysis_peaks.c). */
 /* scipy.ndimage.gaussian_filter of a (length t) with standard deviation
 ** sigma > 0 samples (truncate 4, mode "reflect") into out. */
 int nm_gaussian_filter(const double *a, size_t t, double sigma, double *out,
-                       char *why, size_t why_size);
+                       nm_error *err);
 /* scipy.signal.find_peaks(a, distance=, prominence=): the peak indices,
 ** ascending, into peaks (room for t/2 + 1), their count in *n_peaks.
 ** distance >= 1 (samples, rounded up); prominence in a's units. */
 int nm_find_peaks(const double *a, size_t t, double distance, double prominence,
-                  size_t *peaks, size_t *n_peaks, char *why, size_t why_size);
+                  size_t *peaks, size_t *n_peaks, nm_error *err);
 /* kuramoto: R(t) (length t) from the phases the peaks of each row of ts
 ** (n x t) define; smoothing (samples, 0: none) as nm_gaussian_filter.  When a
 ** row has no peak, R is left alone and *no_peak is that row (neurolib then
 ** returns 0); else *no_peak is -1. */
 int nm_kuramoto(const double *ts, size_t n, size_t t, double smoothing, double distance,
-                double prominence, double *R, long *no_peak, char *why, size_t why_size);
+                double prominence, double *R, long *no_peak, nm_error *err);
 
 /* Power spectra (analysis_spectrum.c), Welch's method as scipy.signal.welch
 ** with a periodic Hann window, 50 % overlap, each segment's mean removed,
@@ -626,11 +672,11 @@ size_t nm_spectrum_nperseg(size_t n, double dt, double windowsize_s);
 ** count in *n_bins; normalize divides by the largest kept power. */
 int nm_power_spectrum(const double *x, size_t n, double dt, double maxfr, double windowsize_s,
                       int normalize, double *f, double *P, size_t *n_bins,
-                      char *why, size_t why_size);
+                      nm_error *err);
 /* getMeanPowerSpectrum: the mean of the spectra of the rows of ts (rows x n). */
 int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, double maxfr,
                            double windowsize_s, int normalize, double *f, double *P,
-                           size_t *n_bins, char *why, size_t why_size);
+                           size_t *n_bins, nm_error *err);
 
 
 /* ---------------------------------------------------------------------
@@ -646,12 +692,13 @@ int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, d
 ** consumed; h = dt * 1e-3 s.  It keeps the samples g (from 0, counted over
 ** every call since it was made) with g mod NDt = 1, NDt = round(2000 / dt),
 ** each a row (t_BOLD = g * dt, BOLD_0 .. BOLD_{n-1}) handed to the attached
-** recorder.  On failure: NULL, *status (NM_EINVAL: no node, a bad dt, a
-** non-finite scale or offset; NM_ENOMEM) and the reason in why[why_size].
+** recorder.  On failure: NULL, and in *err (may be NULL) the status
+** (NM_EINVAL: no node, a bad dt, a non-finite scale or offset; NM_ENOMEM)
+** and the reason.
 */
 typedef struct nm_bold nm_bold;
 nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
-                     const long *signal, int *status, char *why, size_t why_size);
+                     const long *signal, nm_error *err);
 void nm_bold_free(nm_bold *b);
 /* Where the output rows go from now on (a run's kept result, CSV, ...; the
 ** caller keeps the recorder; NULL: nowhere). */

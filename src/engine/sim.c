@@ -266,6 +266,9 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
   if (!(o->rtol >= 0 && o->rtol < INFINITY) || !(o->atol >= 0 && o->atol < INFINITY))
     return nm_sim_fail(s, NM_EINVAL, "rtol and atol must be finite and not negative (got %g, %g)",
                        o->rtol, o->atol);
+  if (T->adaptive && !(o->rtol > 0 && o->atol > 0))
+    return nm_sim_fail(s, NM_EINVAL, "the adaptive integrator %s needs rtol and atol above 0 "
+                       "(got %g, %g)", T->name, o->rtol, o->atol);
   if (o->threads < 0 || o->threads > NM_MAX_THREADS)
     return nm_sim_fail(s, NM_EINVAL, "threads must be 0 (automatic) to %d (got %d)",
                        NM_MAX_THREADS, o->threads);

@@ -38,6 +38,7 @@ const char *nm_strerror(int status)
 
 int nm_fail(nm_error *err, int status, const char *fmt, ...)
 {
+  if (!err) return status;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err->why, sizeof err->why, fmt, ap);
@@ -49,9 +50,13 @@ int nm_fail(nm_error *err, int status, const char *fmt, ...)
 
 void nm_error_clear(nm_error *err)
 {
+  if (!err) return;
   err->status = NM_OK;
   err->t = NAN;
   err->signal = -1;
+  err->node = -1;
+  err->code = 0;
+  err->duration = err->bytes = err->limit = 0;
   err->why[0] = '\0';
 }
 
@@ -59,14 +64,4 @@ void nm_error_clear(nm_error *err)
 const char *nm_error_text(const nm_error *err, int status)
 {
   return err->why[0] ? err->why : nm_strerror(status);
-}
-
-
-int nm_reason(char *why, size_t size, int status, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  if (why && size) vsnprintf(why, size, fmt, ap);
-  va_end(ap);
-  return status;
 }

@@ -16,9 +16,6 @@
 
 #include "sim.h"
 
-/* Tolerances when the run gives none (nm_run_opts.rtol, atol = 0). */
-#define RTOL_UNSET 1e-6
-#define ATOL_UNSET 1e-9
 /* The forward-difference Jacobian's step for a value x: JAC_REL |x| + JAC_ABS. */
 #define JAC_REL 1e-8
 #define JAC_ABS 1e-10
@@ -107,8 +104,8 @@ static void *ws_alloc(const gsl_odeiv2_step_type *type, nm_sim *s, const nm_run_
   gsl_ws *w = calloc(1, sizeof *w);
   if (w) {
     w->s = s;
-    w->rtol = o->rtol > 0 ? o->rtol : RTOL_UNSET;
-    w->atol = o->atol > 0 ? o->atol : ATOL_UNSET;
+    w->rtol = o->rtol;                         /* > 0: the run checked them */
+    w->atol = o->atol;
     gsl_odeiv2_system sys = { gsl_rhs, gsl_jac, s->ns, w };
     w->sys = sys;
     double h0 = FIRST_STEP * s->dt > 0 ? FIRST_STEP * s->dt : s->dt;  /* underflows for dt ~ 1e-323 */

@@ -74,7 +74,7 @@ typedef struct {
   size_t n, next;
   double dt;
   nm_stim *s;
-  nm_stim_error *err;
+  nm_error *err;
   size_t bytes, limit;    /* memory reserved so far, and the most allowed */
 } builder;
 
@@ -127,11 +127,25 @@ unsigned long nm_stim_stream_seed(uint64_t seed, uint64_t key, size_t channel)
 }
 
 
-static int fail(builder *b, size_t node, int why, double duration)
+/* Refuses node `node` (preorder) for reason `code` (NM_STIM_BAD_*, ...), its
+** request being `duration` ms: the code and node go with the reason, for the
+** caller to explain in its own terms. */
+static int fail(builder *b, size_t node, int code, double duration)
 {
+  static const char *const text[] = {
+    [NM_STIM_BAD_TREE] = "a malformed tree (no children, a bad ratio or kind, nodes left over)",
+    [NM_STIM_BAD_DURATION] = "the request's duration and dt must be positive",
+    [NM_STIM_BAD_CHANNELS] = "its children have different numbers of channels",
+    [NM_STIM_BAD_ARRAY] = "too few samples, or rows neither 1 nor the channels",
+    [NM_STIM_TOO_LONG] = "more samples than can be counted exactly (2^53)",
+    [NM_STIM_TOO_DEEP] = "composites nested too deep",
+    [NM_STIM_TOO_BIG] = "it needs more memory than the limit",
+  };
   if (b->err) {
+    nm_fail(b->err, NM_EINVAL, "stimulus: node %zu (a request of %g ms at dt = %g ms): %s", node,
+            duration, b->dt, text[code]);
     b->err->node = (long)node;
-    b->err->why = why;
+    b->err->code = code;
     b->err->duration = duration;
   }
   return NM_EINVAL;
@@ -316,10 +330,11 @@ static gen *build(builder *b, double D, int depth, int *rc)
 
 
 nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration, double dt,
-                     int *status, nm_stim_error *err)
+                     nm_error *err)
 {
   int rc = NM_ENOMEM;
-  if (err) { err->node = -1; err->why = 0; err->duration = duration; err->bytes = err->limit = 0; }
+  nm_error_clear(err);
+  if (err) err->duration = duration;
   nm_stim *s = calloc(1, sizeof *s);
   if (!s) goto done;
   s->dt = dt;
@@ -341,8 +356,8 @@ nm_stim *nm_stim_new(const nm_stim_node *nodes, size_t n_nodes, double duration,
   s->buf = malloc(s->root->channels * CHUNK * sizeof *s->buf);
   rc = s->buf ? NM_OK : NM_ENOMEM;
 done:
+  if (rc == NM_ENOMEM) nm_fail(err, rc, "stimulus: out of memory");
   if (rc != NM_OK) { nm_stim_free(s); s = NULL; }
-  if (status) *status = rc;
   return s;
 }
 

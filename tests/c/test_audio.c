@@ -63,10 +63,9 @@ static nm_audio_opts one_signal(double in_rate, double speedup, nm_audio_route *
 static int sonify(const char *path, nm_audio_opts *o, long n, size_t chunk,
                   double (*f)(double t, size_t i), nm_audio_report *rep)
 {
-  int status;
-  char why[256];
-  nm_audio *a = nm_audio_open(path, o, &status, why, sizeof why);
-  if (!a) return status;
+  nm_error err;
+  nm_audio *a = nm_audio_open(path, o, &err);
+  if (!a) return err.status;
   size_t cols = 1 + o->n_in;
   double *rows = malloc(chunk * cols * sizeof *rows);
   size_t *idx = malloc(o->n_in * sizeof *idx);
@@ -284,34 +283,33 @@ static void test_failures(void)
   nm_audio_route route = { 0, 0, 1.0 };
   o.routes = &route;
   o.n_routes = 1;
-  int status;
-  char why[256];
-  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EIO && strstr(why, "cannot write"), "audio: unwritable path: %s", why);
+  nm_error err;
+  nm_audio *a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EIO && strstr(err.why, "cannot write"), "audio: unwritable path: %s", err.why);
   o.speedup = -1;
   snprintf(path, sizeof path, "%s/bad.wav", dir);
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EINVAL, "audio: a negative speed-up is refused");
+  a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EINVAL, "audio: a negative speed-up is refused");
   o.speedup = 40;
   o.container = NM_AUDIO_FLAC;
   o.encoding = NM_AUDIO_FLOAT;
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EINVAL && !exists(path), "audio: float FLAC is refused: %s", why);
+  a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EINVAL && !exists(path), "audio: float FLAC is refused: %s", err.why);
   o.container = NM_AUDIO_WAV;
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  a = nm_audio_open(path, &o, &err);
   nm_audio_report rep;
   int rc = a ? nm_audio_finish(a, &rep) : -99;
   CHECK(rc == NM_EINVAL && strstr(nm_audio_error(a), "no samples"),
         "audio: nothing fed: %s", a ? nm_audio_error(a) : "");
   nm_audio_free(a);
   CHECK(!exists(path), "audio: a failed file leaves nothing under its name");
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  a = nm_audio_open(path, &o, &err);
   double row[2] = { 1, 0.5 };
   size_t col = 1;
   nm_audio_feed(a, row, 1, 2, &col);
   nm_audio_free(a);                                  /* abandoned */
   CHECK(!exists(path), "audio: an abandoned file leaves nothing under its name");
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  a = nm_audio_open(path, &o, &err);
   row[1] = NAN;
   int rc2 = nm_audio_feed(a, row, 1, 2, &col);
   CHECK(rc2 == NM_EINVAL && strstr(nm_audio_error(a), "NaN"), "audio: a NaN in the input: %s",
@@ -330,9 +328,8 @@ static void test_interrupt(void)
   nm_audio_opts o = one_signal(1000, 1, &route);
   volatile sig_atomic_t stop = 0;
   o.interrupt = &stop;
-  int status;
-  char why[256];
-  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  nm_error err;
+  nm_audio *a = nm_audio_open(path, &o, &err);
   size_t col = 1;
   for (long r = 0; a && r < 20000; r++) {
     double row[2] = { r / 1000.0, sin(r * 0.05) };
@@ -473,48 +470,47 @@ static void test_containers(void)
 /* Sizes that cannot be represented or held are refused at open, with the size. */
 static void test_bounds(void)
 {
-  char path[160], why[400];
-  int status;
+  char path[160];
+  nm_error err;
   snprintf(path, sizeof path, "%s/big.wav", dir);
   nm_audio_route route = { 0, 0, 1.0 };
   nm_audio_opts o = defaults(1000, 40, 1000000);      /* a million signals, each resampled */
   o.routes = &route;
   o.n_routes = 1;
-  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EINVAL && strstr(why, "1000000 signals") && strstr(why, "GB of working memory"),
-        "audio: a million resampled signals are refused with the memory they need: %s", why);
+  nm_audio *a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EINVAL && strstr(err.why, "1000000 signals") && strstr(err.why, "GB of working memory"),
+        "audio: a million resampled signals are refused with the memory they need: %s", err.why);
   /* The same rule asked from the counts alone, before any route exists. */
   o.routes = NULL;
   o.n_routes = 2000000;
   o.n_out = 2;
-  char why2[400] = "";
-  CHECK(!nm_audio_check_memory(&o, why2, sizeof why2) && strstr(why2, "1000000 signals into 2 channels") &&
-        strstr(why2, "GB of working memory"),
-        "audio: nm_audio_check_memory refuses them from the counts, with the size: %s", why2);
+  CHECK(nm_audio_check_memory(&o, &err) == NM_EINVAL && strstr(err.why, "1000000 signals into 2 channels") &&
+        strstr(err.why, "GB of working memory"),
+        "audio: nm_audio_check_memory refuses them from the counts, with the size: %s", err.why);
   o.normalize = NM_NORM_RELATIVE;                      /* mixed first: two lanes */
-  CHECK(nm_audio_check_memory(&o, why2, sizeof why2),
+  CHECK(nm_audio_check_memory(&o, &err) == NM_OK,
         "audio: nm_audio_check_memory takes a million signals mixed before resampling");
   o = one_signal(1000, 40, &route);
   o.expected = 1e18;
   o.speedup = 1e-6;                                    /* 44100 audio frames per input sample */
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EINVAL && strstr(why, "more than can be represented"),
-        "audio: more frames than can be represented are refused: %s", why);
+  a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EINVAL && strstr(err.why, "more than can be represented"),
+        "audio: more frames than can be represented are refused: %s", err.why);
   o.expected = 1e12;
   o.speedup = 40;                                      /* 1.1e12 frames: 4.4 TB */
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EINVAL && strstr(why, "GB free"),
-        "audio: a file that cannot fit on the disk is refused: %s", why);
+  a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EINVAL && strstr(err.why, "GB free"),
+        "audio: a file that cannot fit on the disk is refused: %s", err.why);
   CHECK(!exists(path), "audio: ... before anything is written");
   o = one_signal(1000, 40, &route);
   nm_audio_route nan_route = { 0, 0, NAN };
   o.routes = &nan_route;
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && status == NM_EINVAL && strstr(why, "weight nan"), "audio: a NaN weight is named: %s", why);
+  a = nm_audio_open(path, &o, &err);
+  CHECK(!a && err.status == NM_EINVAL && strstr(err.why, "weight nan"), "audio: a NaN weight is named: %s", err.why);
   o.routes = &route;
   o.fade_in = INFINITY;
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
-  CHECK(!a && strstr(why, "fade_in = inf"), "audio: an infinite fade is named: %s", why);
+  a = nm_audio_open(path, &o, &err);
+  CHECK(!a && strstr(err.why, "fade_in = inf"), "audio: an infinite fade is named: %s", err.why);
 }
 
 
@@ -557,9 +553,8 @@ static void test_render_commit_partial(void)
   snprintf(part, sizeof part, "%s/rc.partial.wav", dir);
   nm_audio_route route;
   nm_audio_opts o = one_signal(1000, 10, &route);
-  int status;
-  char why[256];
-  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  nm_error err;
+  nm_audio *a = nm_audio_open(path, &o, &err);
   double rows[2 * 2000];
   size_t col = 1;
   for (int r = 0; r < 2000; r++) { rows[2 * r] = r; rows[2 * r + 1] = tone(r / 1000.0, 0); }
@@ -573,7 +568,7 @@ static void test_render_commit_partial(void)
   nm_audio_free(a);
   remove(path);
 
-  a = nm_audio_open(path, &o, &status, why, sizeof why);
+  a = nm_audio_open(path, &o, &err);
   nm_audio_feed(a, rows, 1000, 2, &col);                  /* a run that stopped halfway */
   rc = nm_audio_finish_partial(a, part, &rep);
   nm_audio_free(a);
@@ -603,8 +598,7 @@ static void test_csv_reader(void)
     FILE *f = fopen(path, "w");
     fputs(cases[k].text, f);
     fclose(f);
-    int status;
-    nm_csv_reader *r = nm_csv_reader_open(path, &status);
+    nm_csv_reader *r = nm_csv_reader_open(path, NULL);
     nm_csv_reader_grid(r, 0.1);
     double rows[20];
     size_t got;
@@ -625,8 +619,7 @@ static void test_csv_reader(void)
   FILE *f = fopen(path, "w");
   fputs("t,x.0\r\n0,1\r\n\r\n0.1,2\n\n0.2,3", f);
   fclose(f);
-  int status;
-  nm_csv_reader *r = nm_csv_reader_open(path, &status);
+  nm_csv_reader *r = nm_csv_reader_open(path, NULL);
   long n = -1;
   double rows[8];
   size_t got = 0;
@@ -708,17 +701,16 @@ static void test_magnitudes(void)
   const char *names[] = { "x.3" };
   o = one_signal(1000, 40, &route);
   o.names = names;
-  int status;
-  char why[256];
-  nm_audio *a = nm_audio_open(path, &o, &status, why, sizeof why);
+  nm_error err;
+  nm_audio *a = nm_audio_open(path, &o, &err);
   double rows[2 * 500];
   for (int r = 0; r < 500; r++) { rows[2 * r] = r + 1; rows[2 * r + 1] = grows((r + 1) / 1000.0, 0); }
   size_t col = 1;
-  rc = a ? nm_audio_feed(a, rows, 500, 2, &col) : status;
+  rc = a ? nm_audio_feed(a, rows, 500, 2, &col) : err.status;
   CHECK(rc == NM_EINVAL && strstr(nm_audio_error(a), "'x.3' reaches ") &&
         strstr(nm_audio_error(a), "after starting at 1.3"),
         "audio: a signal growing 1e54 times is refused with its name and values: %s",
-        a ? nm_audio_error(a) : why);
+        a ? nm_audio_error(a) : err.why);
   nm_audio_free(a);
   CHECK(!exists(path) || remove(path) == 0, "audio: (cleanup)");
 }

@@ -34,8 +34,7 @@ static void input_row(size_t i, double *row)
 /* A whole CSV file: *rows x *cols values, row-major (NULL on failure). */
 static double *read_csv(const char *path, size_t *rows, size_t *cols)
 {
-  int status;
-  nm_csv_reader *r = nm_csv_reader_open(path, &status);
+  nm_csv_reader *r = nm_csv_reader_open(path, NULL);
   if (!r) return NULL;
   *cols = nm_csv_reader_columns(r);
   long n = 0;
@@ -53,9 +52,8 @@ static double *read_csv(const char *path, size_t *rows, size_t *cols)
 ** rows, and the stage (for its state) in *out. */
 static nm_kept *feed_by(size_t block, nm_bold **out, int async)
 {
-  int status;
-  char why[200];
-  nm_bold *b = nm_bold_new(N, DT, NULL, NULL, NULL, &status, why, sizeof why);
+  nm_error err = { 0 };
+  nm_bold *b = nm_bold_new(N, DT, NULL, NULL, NULL, &err);
   nm_kept *k = nm_kept_new(1 + N);
   nm_recorder *rec = nm_recorder_new();
   nm_sink ks = nm_kept_sink(k);
@@ -128,9 +126,8 @@ static void test_direct(void)
   nm_kept_free(k);
   nm_bold_free(b);
   if (!tr) { free(ref); return; }
-  int status;
-  char why[200];
-  b = nm_bold_new(N, DT, NULL, NULL, NULL, &status, why, sizeof why);
+  nm_error err = { 0 };
+  b = nm_bold_new(N, DT, NULL, NULL, NULL, &err);
   nm_sink s = nm_bold_sink(b);
   size_t at = 0, bad = 0;
   double row[1 + N];
@@ -195,20 +192,19 @@ static void test_chunked(void)
 
 static void test_failures(void)
 {
-  int status;
-  char why[200] = "";
-  CHECK(!nm_bold_new(0, DT, NULL, NULL, NULL, &status, why, sizeof why) && status == NM_EINVAL &&
-        strstr(why, "0 nodes"), "no node refused: %s", why);
+  nm_error err = { 0 };
+  CHECK(!nm_bold_new(0, DT, NULL, NULL, NULL, &err) && err.status == NM_EINVAL &&
+        strstr(err.why, "0 nodes"), "no node refused: %s", err.why);
   double bad_scale[1] = { NAN };
-  CHECK(!nm_bold_new(1, DT, bad_scale, NULL, NULL, &status, why, sizeof why) &&
-        status == NM_EINVAL && strstr(why, "scale nan"), "a NaN scale refused: %s", why);
-  CHECK(!nm_bold_new(1, -1, NULL, NULL, NULL, &status, why, sizeof why) && status == NM_EINVAL,
-        "a negative dt refused: %s", why);
+  CHECK(!nm_bold_new(1, DT, bad_scale, NULL, NULL, &err) &&
+        err.status == NM_EINVAL && strstr(err.why, "scale nan"), "a NaN scale refused: %s", err.why);
+  CHECK(!nm_bold_new(1, -1, NULL, NULL, NULL, &err) && err.status == NM_EINVAL,
+        "a negative dt refused: %s", err.why);
 
   /* scale 1e308 on an input of 10 overflows: the time and node are named */
   double scale[2] = { 1, 1e308 };
   long sig[2] = { 7, 9 };
-  nm_bold *b = nm_bold_new(2, DT, scale, NULL, sig, &status, why, sizeof why);
+  nm_bold *b = nm_bold_new(2, DT, scale, NULL, sig, &err);
   nm_sink s = nm_bold_sink(b);
   double rows[3][3] = { { 0.1, 1, 0 }, { 0.2, 1, 0 }, { 0.3, 1, 10 } };
   int rc = s.rows(s.ud, &rows[0][0], 3, 3);
@@ -222,7 +218,7 @@ static void test_failures(void)
   CHECK(s.rows != NULL && nm_bold_nodes(b) == 2, "two nodes");
   nm_bold_free(b);
 
-  b = nm_bold_new(2, DT, NULL, NULL, NULL, &status, why, sizeof why);
+  b = nm_bold_new(2, DT, NULL, NULL, NULL, &err);
   s = nm_bold_sink(b);
   rc = s.rows(s.ud, &rows[0][0], 1, 2);
   CHECK(rc == NM_EINVAL && strstr(nm_bold_error(b, rc), "fed"),

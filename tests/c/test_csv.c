@@ -83,9 +83,10 @@ static void test_roundtrip(void)
     { 2385.125, 0.7183, -1.0 / 7.0, 1e-5 },
     { 1e6, 9007199254740993.0, 123456789.123456789, -0.0001 },
   };
-  int status = -99;
-  nm_csv *w = nm_csv_open(path, header, COLS, &status, NULL, 0);
-  if (!CHECK(w != NULL && status == NM_OK, "open %s (status %d)", path, status)) return;
+  nm_error err;
+  err.status = -99;
+  nm_csv *w = nm_csv_open(path, header, COLS, &err);
+  if (!CHECK(w != NULL && err.status == NM_OK, "open %s (status %d)", path, err.status)) return;
   CHECK(!exists(path) && entries() == 1, "while open, nothing exists under the final name; "
         "one temporary file does (%d entries)", entries());
   int rc1 = nm_csv_write_rows(w, &rows[0][0], 2, COLS);
@@ -126,7 +127,7 @@ static void test_roundtrip(void)
   free(text);
 
   /* A second commit to the same name replaces the file whole. */
-  w = nm_csv_open(path, header, COLS, &status, NULL, 0);
+  w = nm_csv_open(path, header, COLS, NULL);
   if (w) {
     nm_csv_write_rows(w, &rows[4][0], 1, COLS);
     CHECK(nm_csv_close(w, 1) == NM_OK, "a second commit succeeds");
@@ -147,8 +148,7 @@ static void test_time_precision(void)
   snprintf(path, sizeof path, "%s/t.csv", dir);
   static const char *const header[] = { "t", "x" };
   double row[2] = { 0.1 * 3, 0.1 * 3 };    /* 0.30000000000000004 */
-  int status;
-  nm_csv *w = nm_csv_open(path, header, 2, &status, NULL, 0);
+  nm_csv *w = nm_csv_open(path, header, 2, NULL);
   if (!CHECK(w != NULL, "open %s", path)) return;
   nm_csv_write_rows(w, row, 1, 2);
   nm_csv_close(w, 1);
@@ -166,8 +166,7 @@ static void test_no_commit(void)
   snprintf(path, sizeof path, "%s/dropped.csv", dir);
   static const char *const header[] = { "t", "x.0" };
   double row[2] = { 0.5, 2.385 };
-  int status;
-  nm_csv *w = nm_csv_open(path, header, 2, &status, NULL, 0);
+  nm_csv *w = nm_csv_open(path, header, 2, NULL);
   if (!CHECK(w != NULL, "open %s", path)) return;
   nm_csv_write_rows(w, row, 1, 2);
   CHECK(nm_csv_close(w, 0) == NM_OK, "closing without commit succeeds");
@@ -182,14 +181,41 @@ static void test_missing_directory(void)
   char path[128];
   snprintf(path, sizeof path, "%s/no/such/dir/out.csv", dir);
   static const char *const header[] = { "t" };
-  int status = 0;
-  char why[128] = "unset";
-  nm_csv *w = nm_csv_open(path, header, 1, &status, why, sizeof why);
-  CHECK(w == NULL && status == NM_EIO, "opening in a missing directory fails with NM_EIO "
-        "(status %d)", status);
-  CHECK(strcmp(why, strerror(ENOENT)) == 0, "and says why: '%s'", why);
+  nm_error err;
+  nm_csv *w = nm_csv_open(path, header, 1, &err);
+  CHECK(w == NULL && err.status == NM_EIO, "opening in a missing directory fails with NM_EIO "
+        "(status %d)", err.status);
+  CHECK(strcmp(err.why, strerror(ENOENT)) == 0, "and says why: '%s'", err.why);
   nm_csv_close(w, 0);
   CHECK(entries() == 0, "and creates nothing");
+}
+
+
+/* The one temp-then-rename writer (atomic_file.c) used whole, as the audio's
+** sidecar is: nothing under the final name until commit, nothing left at all
+** when writing fails or the file is discarded. */
+static void test_outfile_whole(void)
+{
+  char path[128], missing[128];
+  snprintf(path, sizeof path, "%s/side.json", dir);
+  snprintf(missing, sizeof missing, "%s/no/such/dir/side.json", dir);
+  nm_outfile o;
+  if (!CHECK(nm_outfile_init(&o, path) == NM_OK, "an output file's names")) return;
+  CHECK(nm_outfile_write_all(&o, "{}\n", 3) == 0 && exists(o.tmp) && !exists(path),
+        "written whole, it is under its temporary name only");
+  CHECK(nm_outfile_commit(&o, NULL) == 0 && exists(path) && !exists(o.tmp) && entries() == 1,
+        "commit renames it into place");
+  remove(path);
+  CHECK(nm_outfile_write_all(&o, "{}\n", 3) == 0, "written again");
+  nm_outfile_discard(&o);
+  CHECK(entries() == 0, "discarded, nothing is left (%d entries)", entries());
+  nm_outfile_free(&o);
+  if (!CHECK(nm_outfile_init(&o, missing) == NM_OK, "the names of a file in a missing directory"))
+    return;
+  int e = nm_outfile_write_all(&o, "{}\n", 3);
+  CHECK(e == ENOENT && !exists(missing) && entries() == 0,
+        "a failed write reports its errno (%d) and leaves no file, final or temporary", e);
+  nm_outfile_free(&o);
 }
 
 
@@ -237,8 +263,7 @@ static void test_partial(void)
   char path[128], partial[128];
   snprintf(path, sizeof path, "%s/fhn.csv", dir);
   snprintf(partial, sizeof partial, "%s/fhn.partial.csv", dir);
-  int status;
-  nm_csv *w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+  nm_csv *w = nm_csv_open(path, xy_header, 2, NULL);
   if (!CHECK(w != NULL, "open %s", path)) return;
   write_xy(w, 10, 4);
   CHECK(nm_csv_finish(w, NM_CSV_PARTIAL) == NM_OK, "keeping a partial file succeeds");
@@ -249,7 +274,7 @@ static void test_partial(void)
         "nothing under the final name, the partial file holds the 10 rows, no temporary remains");
   remove(partial);
 
-  w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+  w = nm_csv_open(path, xy_header, 2, NULL);
   if (!w) return;
   CHECK(nm_csv_finish(w, NM_CSV_PARTIAL) == NM_OK && nm_csv_kept(w) == NULL && entries() == 0,
         "a partial writer without rows keeps nothing");
@@ -257,7 +282,7 @@ static void test_partial(void)
 
   char noext[128];
   snprintf(noext, sizeof noext, "%s/data", dir);
-  w = nm_csv_open(noext, xy_header, 2, &status, NULL, 0);
+  w = nm_csv_open(noext, xy_header, 2, NULL);
   if (!w) return;
   write_xy(w, 1, 1);
   nm_csv_finish(w, NM_CSV_PARTIAL);
@@ -280,8 +305,7 @@ static void test_hold(void)
   static const int settle[] = { NM_CSV_COMMIT, NM_CSV_PARTIAL, NM_CSV_DISCARD, -1 };
   static const char *const how[] = { "committed", "kept as partial", "discarded", "freed" };
   for (int k = 0; k < 4; k++) {
-    int status;
-    nm_csv *w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+    nm_csv *w = nm_csv_open(path, xy_header, 2, NULL);
     if (!CHECK(w != NULL, "open %s", path)) return;
     write_xy(w, 5, 3);
     CHECK(nm_csv_finish(w, NM_CSV_HOLD) == NM_OK && nm_csv_kept(w) == NULL, "holding succeeds");
@@ -317,8 +341,7 @@ static void test_write_error(void)
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit lim = { 5000, 5000 };
     if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(10);
-    int status;
-    nm_csv *w = nm_csv_open(path, xy_header, 2, &status, NULL, 0);
+    nm_csv *w = nm_csv_open(path, xy_header, 2, NULL);
     if (!w) _exit(11);
     if (write_xy(w, 100000, 7) != NM_EIO) _exit(12);
     if (!strstr(nm_csv_error(w), strerror(EFBIG))) _exit(13);
@@ -329,7 +352,7 @@ static void test_write_error(void)
     char held[128], held_partial[128];
     snprintf(held, sizeof held, "%s/held.csv", dir);
     snprintf(held_partial, sizeof held_partial, "%s/held.partial.csv", dir);
-    w = nm_csv_open(held, xy_header, 2, &status, NULL, 0);
+    w = nm_csv_open(held, xy_header, 2, NULL);
     if (!w) _exit(16);
     write_xy(w, 100000, 7);
     if (nm_csv_finish(w, NM_CSV_HOLD) != NM_EIO || nm_csv_kept(w)) _exit(17);
@@ -361,6 +384,7 @@ int main(void)
   test_time_precision();
   test_no_commit();
   test_missing_directory();
+  test_outfile_whole();
   test_partial();
   test_hold();
   test_write_error();

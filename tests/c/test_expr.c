@@ -48,10 +48,11 @@ static int same(double x, double y)
 static nm_program *compile(const nm_node *nodes, size_t n, const nm_root *roots, size_t nr,
                            size_t lanes)
 {
-  int status = 12345;
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &status, NULL, 0);
-  if (!p || status != NM_OK) {
-    CHECK(0, "compile a %zu-node graph (status %d)", n, status);
+  nm_error err;
+  err.status = 12345;
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &err);
+  if (!p || err.status != NM_OK) {
+    CHECK(0, "compile a %zu-node graph (status %d)", n, err.status);
     nm_program_free(p);
     return NULL;
   }
@@ -590,9 +591,10 @@ static void test_lanes(void)
 static void expect_invalid(const nm_node *nodes, size_t n, const nm_root *roots, size_t nr,
                            size_t lanes, const char *what)
 {
-  int status = 0;
-  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &status, NULL, 0);
-  CHECK(!p && status == NM_EINVAL, "%s is rejected with NM_EINVAL (status %d)", what, status);
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, n, roots, nr, lanes, &err);
+  CHECK(!p && err.status == NM_EINVAL && err.why[0], "%s is rejected with NM_EINVAL and a reason "
+        "(status %d: %s)", what, err.status, err.why);
   nm_program_free(p);
 }
 
@@ -625,9 +627,9 @@ static void test_invalid_graphs(void)
   expect_invalid(ok, 2, &sink, 1, 1, "an unknown sink");
   expect_invalid(ok, 2, &slot, 1, 1, "a root with a negative slot");
   expect_invalid(ok, 2, &root, 1, 0, "zero lanes");
-  int status = 0;
-  nm_program *p = nm_program_compile(ok, 2, &root, 1, 1, &status, NULL, 0);
-  CHECK(p && status == NM_OK, "the same graph with valid parts compiles");
+  nm_error err;
+  nm_program *p = nm_program_compile(ok, 2, &root, 1, 1, &err);
+  CHECK(p && err.status == NM_OK, "the same graph with valid parts compiles");
   nm_program_free(p);
 }
 
@@ -638,10 +640,10 @@ static int add_one(nm_model *m, int stage, nm_node leaf, nm_root root, size_t la
 {
   nm_node nodes[] = { leaf, UN(NM_OP_NEG, 0) };
   root.node = 1;
-  int status;
-  nm_program *p = nm_program_compile(nodes, 2, &root, 1, lanes, &status, NULL, 0);
-  if (!p) return 1000 + status;
-  status = nm_model_add_program(m, stage, p);
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, 2, &root, 1, lanes, &err);
+  if (!p) return 1000 + err.status;
+  int status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) nm_program_free(p);
   return status;
 }
@@ -691,8 +693,7 @@ static void test_program_fits_model(void)
   /* A table lookup needs the table to exist. */
   nm_node tnodes[] = { LEAF(NM_OP_SIGNAL, 0), { NM_OP_TABLE2D, 0, 0, -1, 0.0, 0, 0 } };
   nm_root troot = { 1, NM_SINK_DERIV, 0 };
-  int status;
-  nm_program *p = nm_program_compile(tnodes, 2, &troot, 1, 2, &status, NULL, 0);
+  nm_program *p = nm_program_compile(tnodes, 2, &troot, 1, 2, NULL);
   int rejected = p && nm_model_add_program(m, NM_STAGE_RHS, p) == NM_EINVAL;
   CHECK(rejected, "the model rejects a lookup in a table it does not have");
   nm_table2d *tbl = malloc(sizeof *tbl);

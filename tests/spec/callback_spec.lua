@@ -4,6 +4,7 @@
 -- here once crashed or read freed memory.
 local nm = require "neuromass"
 local core = require "neuromass.core"
+local R = require("helpers").run_opts
 
 local function err_of(f, ...)
   local ok, err = pcall(f, ...)
@@ -143,7 +144,7 @@ describe("neuromass.core used directly", function()
     m = nil -- luacheck: ignore (let it be collected)
     collectgarbage()
     collectgarbage()
-    local r = assert(s:run { n_steps = 10, record = { 0 }, keep = true })
+    local r = assert(s:run(R { n_steps = 10, record = { 0 }, keep = true }))
     assert.near(0.9 ^ 10, r:value(9, 1), 1e-12)
   end)
 
@@ -181,12 +182,12 @@ describe("neuromass.core used directly", function()
     m:add_callback(function(v)
       if #seen == 0 then
         seen[1] = select(2, pcall(s.free, s))
-        seen[2] = select(2, s:run { n_steps = 1, record = {} })
+        seen[2] = select(2, s:run(R { n_steps = 1, record = {} }))
       end
       return { -v[1] }
     end, spec(0, 0))
     s = core.sim(m, 0.1, 0)
-    assert(s:run { n_steps = 3, record = { 0 } })
+    assert(s:run(R { n_steps = 3, record = { 0 } }))
     assert.matches("free: the simulation is running", seen[1])
     assert.are.equal("busy", seen[2].kind)
   end)
@@ -195,7 +196,7 @@ describe("neuromass.core used directly", function()
     local m = model()
     m:add_callback(function() error("bad") end, spec(0, 0))
     local s = core.sim(m, 0.1, 0)
-    local r, failure = s:run { n_steps = 3, record = { 0 } }
+    local r, failure = s:run(R { n_steps = 3, record = { 0 } })
     assert.is_nil(r)
     assert.are.equal("callback", failure.kind)
     assert.matches("callback_spec%.lua:%d+: bad", failure.message)

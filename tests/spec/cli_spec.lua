@@ -661,4 +661,55 @@ end
     assert.equals(8820, core.audio_read(dir .. "/sonify.wav").frames)
     for _, name in ipairs(listing(dir)) do assert.is_nil(name:match("^%-"), name) end
   end)
+
+  it("streams a run's WAV to stdout while the run runs (`| aplay` plays as it goes)", function()
+    local core = require "neuromass.core"
+    local dir = scratch()
+    -- A slow mass that, halfway through the run, waits (30 s at most) for the
+    -- reader to have received the header and 1000 bytes of samples.
+    write(dir .. "/live.lua", [[
+local nm = require "neuromass"
+local n = 0
+local M = nm.mass { label = "A", slow = true, state = { x = 0.5, y = 0 }, params = { w = 0.05 },
+  derivatives = function(s, p)
+    n = n + 1
+    if n == 100000 then
+      local deadline = os.time() + 30
+      while not io.open("got") do
+        if os.time() > deadline then io.open("timeout", "w"):close() break end
+      end
+    end
+    return { x = -p.w * s.y, y = p.w * s.x }
+  end }
+local function run(audio)
+  return nm.model(nm.node { masses = { M() } }):run { duration = 2e4, dt = 0.1, record = "x",
+                                                      integrator = "heun", output = { audio = audio } }
+end
+local res = run { path = "-", speedup = 10 }
+io.stderr:write("frames ", res.audio.frames, "\n")
+-- the same audio made whole, for comparison
+run { path = "whole.wav", speedup = 10, normalize = "none", dc = false }
+]])
+    local status, _, err = h.sh("cd " .. q(dir) .. " && mkfifo pipe && (" .. q(h.exe) ..
+                                " run live.lua > pipe 2> err & pid=$!; { head -c 1044 > got.part; " ..
+                                "mv got.part got; cat > rest; } < pipe; wait $pid)")
+    local e = assert(io.open(dir .. "/err")):read("a")
+    assert.equals(0, status, err .. e)
+    assert.is_false(exists(dir .. "/timeout"), "the bytes came only after the run")
+    local got = assert(io.open(dir .. "/got", "rb")):read("a")
+    assert.equals(1044, #got)
+    assert.equals("RIFF\255\255\255\255WAVEfmt ", got:sub(1, 16))     -- sizes unknown: a stream
+    assert.equals("data\255\255\255\255", got:sub(37, 44))
+    local rest = assert(io.open(dir .. "/rest", "rb")):read("a")
+    write(dir .. "/live.wav", got .. rest)
+    local frames = tonumber(e:match("frames (%d+)"))
+    assert.equals(88200, frames)                                  -- 2 s of audio at speed-up 10
+    local info, ch = core.audio_read(dir .. "/live.wav")
+    assert.equals(frames, info.frames)
+    local peak = 0
+    for i = 1, info.frames do peak = math.max(peak, math.abs(ch[1][i])) end
+    assert.is_true(peak > 0.4 and peak < 0.6, "the signal as it is (x in -0.5 .. 0.5): " .. peak)
+    local _, whole = core.audio_read(dir .. "/whole.wav")
+    assert.are.same(whole[1], ch[1])               -- the same samples as the file made whole
+  end)
 end)

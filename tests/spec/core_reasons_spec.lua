@@ -3,6 +3,7 @@
 -- limit), at the caller's line: never a bare "invalid argument", never
 -- "bad argument #-1 to '?'".
 local core = require "neuromass.core"
+local R = require("helpers").run_opts
 
 -- The message of the error `f` raises when called from this file's line `line`.
 local function refusal(f)
@@ -18,6 +19,14 @@ end
 
 -- 2 state variables, 1 algebraic output, 3 parameters, 2 inputs.
 local function small() return core.model { n_state = 2, n_aux = 1, n_param = 3, n_input = 2 } end
+
+-- A stimulus leaf node with every field the binding reads, those in `over` replacing them.
+local function leaf(over)
+  local d = { kind = "step", channels = 1, p1 = 0, p2 = 0, p3 = 0, dc_bias = false, decay = false,
+              seed = 0, key = 0 }
+  for k, v in pairs(over) do d[k] = v end
+  return d
+end
 
 -- A one-node graph (a leaf) stored by one root, with fields replaced by `over`.
 local function graph(over)
@@ -125,27 +134,39 @@ describe("neuromass.core refusals", function()
                    refusal(function() core.sim(m, math.huge) end))
     local s = core.sim(m, 0.1)
     assert.matches("run: field 'method' is 'rk5'; allowed: euler, heun, rk4, rkf45, rk8pd or msbdf",
-                   refusal(function() s:run { n_steps = 1, record = {}, method = "rk5" } end))
+                   refusal(function() s:run(R { n_steps = 1, record = {}, method = "rk5" }) end))
     assert.matches("run: field 'n_steps' must be an integer, got 1.5",
-                   refusal(function() s:run { n_steps = 1.5, record = {} } end))
+                   refusal(function() s:run(R { n_steps = 1.5, record = {} }) end))
     assert.matches("run: field 'rtol' must be a number, got 'tight'",
-                   refusal(function() s:run { n_steps = 1, record = {}, rtol = "tight" } end))
+                   refusal(function() s:run(R { n_steps = 1, record = {}, rtol = "tight" }) end))
     assert.matches("run: threads must be 0 %(automatic%) to %d+, got 1099511627776",
-                   refusal(function() s:run { n_steps = 1, record = {}, threads = 1 << 40 } end))
+                   refusal(function() s:run(R { n_steps = 1, record = {}, threads = 1 << 40 }) end))
     assert.matches("run: keep_cols is 7; it must be 1 to 2",
-                   refusal(function() s:run { n_steps = 1, record = { 0 }, keep_cols = 7 } end))
+                   refusal(function() s:run(R { n_steps = 1, record = { 0 }, keep_cols = 7 }) end))
+    assert.matches("run: field 'stimuli' must be an array of { stim =, slot =, channel =, kind = }, got a nil",
+                   refusal(function() local o = R { n_steps = 1 }; o.stimuli = nil; return s:run(o) end))
     assert.matches("run: field 'drivers' must be an array of { slot =, values = }, got a number",
-                   refusal(function() s:run { n_steps = 1, record = {}, drivers = 42 } end))
+                   refusal(function() s:run(R { n_steps = 1, record = {}, drivers = 42 }) end))
     assert.matches("run: drivers%[1%] must be a table { slot =, values = }, got a string",
-                   refusal(function() s:run { n_steps = 1, record = {}, drivers = { "p" } } end))
+                   refusal(function() s:run(R { n_steps = 1, record = {}, drivers = { "p" } }) end))
     assert.matches("run: decimate is 0; it must be at least 1",
-                   refusal(function() s:run { n_steps = 1, record = { 0 }, decimate = 0 } end))
+                   refusal(function() s:run(R { n_steps = 1, record = { 0 }, decimate = 0 }) end))
     assert.matches("model: field 'n_state' must not be negative, got %-1",
                    refusal(function() core.model { n_state = -1 } end))
     assert.matches("model: field 'n_aux' must be an integer, got 0.5",
-                   refusal(function() core.model { n_aux = 0.5 } end))
+                   refusal(function() core.model { n_state = 1, n_aux = 0.5, n_param = 0, n_input = 0 } end))
+    -- the binding has no defaults: the library passes every field
+    assert.matches("model: field 'n_input' is missing %(internal error",
+                   refusal(function() core.model { n_state = 1, n_aux = 0, n_param = 0 } end))
+    local no_every = R { n_steps = 1 }
+    no_every.every = nil
+    assert.matches("run: field 'every' is missing %(internal error", refusal(function() s:run(no_every) end))
+    local no_csv = R { n_steps = 1 }
+    no_csv.csv = nil
+    assert.matches("run: field 'csv' must be a path or false, got a nil %(internal error",
+                   refusal(function() s:run(no_csv) end))
     assert.matches("run: unknown option 'n_step' %(known: n_steps, every,",
-                   refusal(function() s:run { n_step = 1, record = {} } end))
+                   refusal(function() s:run(R { n_step = 1, record = {} }) end))
     assert.matches("model: unknown option 'nstate'", refusal(function() core.model { nstate = 1 } end))
     assert.matches("coupling: unknown option 1 %(known: mode, dst", refusal(function() small():add_coupling { 1 } end))
     s:free()
@@ -154,7 +175,7 @@ describe("neuromass.core refusals", function()
   it("name the result's row or column, the table index and callback kinds, with the values", function()
     local m = small()
     local s = core.sim(m, 0.1)
-    local r = s:run { n_steps = 3, record = { 0 }, keep = true }
+    local r = s:run(R { n_steps = 3, record = { 0 }, keep = true })
     assert.matches("result: no column 2 %(it has 2, from 0; 0 is the time%)",
                    refusal(function() r:column(2) end))
     assert.matches("result: no row 3 %(it has 3, from 0%)", refusal(function() r:value(3, 0) end))
@@ -175,16 +196,20 @@ describe("neuromass.core refusals", function()
     assert.matches("stimulus: node 1: field 'kind' is 'steps'; allowed: zero, wiener, .* or concat",
                    refusal(function() core.stimulus({ { kind = "steps" } }, 10, 0.1) end))
     assert.matches("stimulus: node 1: field 'seed' must be an integer, got 1.5",
-                   refusal(function() core.stimulus({ { kind = "ou", p3 = 5, seed = 1.5 } }, 10, 0.1) end))
+                   refusal(function() core.stimulus({ leaf { kind = "ou", p3 = 5, seed = 1.5 } }, 10, 0.1) end))
     assert.matches("stimulus: node 1: field 'channels' is %-1; it must not be negative",
-                   refusal(function() core.stimulus({ { kind = "step", channels = -1 } }, 10, 0.1) end))
+                   refusal(function() core.stimulus({ leaf { kind = "step", channels = -1 } }, 10, 0.1) end))
     assert.matches("stimulus: node 1: field 'p1' must be a number, got 'x'",
-                   refusal(function() core.stimulus({ { kind = "step", p1 = "x" } }, 10, 0.1) end))
+                   refusal(function() core.stimulus({ leaf { kind = "step", p1 = "x" } }, 10, 0.1) end))
+    local no_decay = leaf {}
+    no_decay.decay = nil
+    assert.matches("stimulus: node 1: field 'decay' is missing %(internal error",
+                   refusal(function() core.stimulus({ no_decay }, 10, 0.1) end))
     assert.matches("stimulus: node 1: unknown option 'amplitude' %(known: kind,",
                    refusal(function() core.stimulus({ { kind = "sin", amplitude = 1 } }, 10, 0.1) end))
     assert.matches("stimulus: node 2 is a number, not a table",
-                   refusal(function() core.stimulus({ { kind = "zero" }, 5 }, 10, 0.1) end))
-    local ragged = { { kind = "array", values = { { 1, 2 }, { 1 } } } }
+                   refusal(function() core.stimulus({ leaf { kind = "zero" }, 5 }, 10, 0.1) end))
+    local ragged = { leaf { kind = "array", values = { { 1, 2 }, { 1 } } } }
     assert.matches("stimulus: node 1: values%[2%] has 1 samples, values%[1%] has 2",
                    refusal(function() core.stimulus(ragged, 10, 0.1) end))
     local concat = { { kind = "concat", children = 2, ratios = { 1 } } }
@@ -197,16 +222,16 @@ describe("neuromass.core refusals", function()
     assert.matches("field 'nodes' has a length of %-1 elements",
                    refusal(function() core.stimulus(negative, 10, 0.1) end))
     assert.matches("field 'values' has a length of %-1 elements",
-                   refusal(function() core.stimulus({ { kind = "array", values = negative } }, 10, 0.1) end))
+                   refusal(function() core.stimulus({ leaf { kind = "array", values = negative } }, 10, 0.1) end))
   end)
 
   it("name a stimulus render's count, and refuse a size that cannot be counted", function()
-    local st = core.stimulus({ { kind = "step", channels = 2, p1 = 1 } }, 10, 0.1)
+    local st = core.stimulus({ leaf { channels = 2, p1 = 1 } }, 10, 0.1)
     assert.matches("render: count is %-1; it must be 0 or more", refusal(function() st:render(-1) end))
-    local a, why, bytes = st:render(1 << 62)
+    local a, failure = st:render(1 << 62)
     assert.is_nil(a)
-    assert.are.equal("size", why)
-    assert.are.equal(2 * 2 ^ 62 * 24, bytes)
+    assert.are.equal("size", failure.kind)
+    assert.are.equal(2 * 2 ^ 62 * 24, failure.bytes)
     assert.are.same({ { 1, 1 }, { 1, 1 } }, st:render(2))
     assert.matches("stim_stream_seed: channel is %-1",
                    refusal(function() core.stim_stream_seed(1, 0, -1) end))
@@ -214,16 +239,16 @@ describe("neuromass.core refusals", function()
 
   it("name the run's stimulus driver, its field and the value", function()
     local m = small()
-    local st = core.stimulus({ { kind = "step", p1 = 1 } }, 10, 0.1)
+    local st = core.stimulus({ leaf { p1 = 1 } }, 10, 0.1)
     local s = core.sim(m, 0.1)
     -- The options of a run driven by one stimulus driver, its fields replaced by `over`.
     local function drv(over)
       local d = { stim = st, slot = { 0 }, channel = { 0 }, kind = { "param" } }
       for k, v in pairs(over) do d[k] = v end
-      return { n_steps = 1, record = {}, stimuli = { d } }
+      return R { n_steps = 1, record = {}, stimuli = { d } }
     end
     assert.matches("run: stimuli%[1%] is a string, not a table",
-                   refusal(function() s:run { n_steps = 1, record = {}, stimuli = { "st" } } end))
+                   refusal(function() s:run(R { n_steps = 1, record = {}, stimuli = { "st" } }) end))
     assert.matches("run: stimuli%[1%]%.stim is a number, not a stimulus",
                    refusal(function() s:run(drv { stim = 3 }) end))
     assert.matches("run: stimuli%[1%]%.kind%[1%] is 'parameter'; allowed: param or input",
@@ -235,5 +260,35 @@ describe("neuromass.core refusals", function()
     assert.matches("run: stimuli%[1%]: slot, channel and kind have 1, 1 and 2 entries",
                    refusal(function() s:run(drv { kind = { "param", "input" } }) end))
     s:free()
+  end)
+  it("hand failures back in one shape: nil and { kind =, message =, ... }", function()
+    local st, f = core.stimulus({ leaf { channels = 2 }, leaf { channels = 3 } }, 10, 0.1)
+    assert.is_nil(st)
+    assert.are.same({ "stimulus", 2, "tree" }, { f.kind, f.node, f.why })    -- a node left over
+    assert.matches("stimulus: node 1 %(a request of 10 ms at dt = 0.1 ms%): a malformed tree", f.message)
+    local r, rf = core.csv_reader("/nonexistent/in.csv")
+    assert.is_nil(r)
+    assert.are.equal("io", rf.kind)
+    assert.matches("cannot read '/nonexistent/in.csv': No such file", rf.message)
+    -- a whole file written the one way: nothing is left when it cannot be written
+    local p, pf = core.write_temp("/nonexistent/side.json", "{}")
+    assert.is_nil(p)
+    assert.are.same({ "io", "No such file or directory" }, { pf.kind, pf.message })
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(core.mkdir_p(dir))
+    local pending = assert(core.write_temp(dir .. "/side.json", "{}\n"))
+    assert.is_nil(io.open(dir .. "/side.json"))
+    assert.is_true(pending:commit())
+    local f2 = assert(io.open(dir .. "/side.json"))
+    assert.are.equal("{}\n", f2:read("a"))
+    f2:close()
+    local again = assert(core.write_temp(dir .. "/other.json", "{}"))
+    again:discard()
+    os.remove(dir .. "/side.json")
+    assert.is_true(os.remove(dir))                  -- empty: the discarded file left nothing
+    local mk, mf = core.mkdir_p("/proc/version/x")
+    assert.is_nil(mk)
+    assert.are.equal("io", mf.kind)
   end)
 end)

@@ -7,6 +7,18 @@ M.top = top
 
 function M.fixture(name) return top .. "/tests/fixtures/" .. name end
 
+--- The options of a direct core sim:run (the binding has no defaults: every
+-- field given), those in `over` replacing the plain run's.
+function M.run_opts(over)
+  local o = { n_steps = 1, every = 1, method = "euler", rtol = 0, atol = 0, threads = 0,
+              record = {}, drivers = {}, stimuli = {}, keep = false, csv = false, header = {},
+              hold_csv = false, progress = false, audio = false, audio_cols = {}, decimate = 1,
+              bold = false, bold_csv = false, bold_header = false }
+  for k, v in pairs(over) do o[k] = v end
+  if over.keep_cols == nil then o.keep_cols = 1 + #o.record end
+  return o
+end
+
 --- Writes `text` to the file `path`.
 function M.write(path, text)
   local f = assert(io.open(path, "w"))

@@ -24,8 +24,8 @@ local fields = {
   quality = true, drive = true, carrier = true, pitch = true, envelope = true, sidecar = true,
 }
 local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in between
-local empty_source = { result = "the result holds no rows", run = "the run takes no steps",
-                       csv = "the CSV holds no rows" }
+-- (a streamed run that records no row is refused before this, by run/plan.lua)
+local empty_source = { result = "the result holds no rows", csv = "the CSV holds no rows" }
 local extensions = { wav = "wav", wave = "wav", flac = "flac", ogg = "ogg", oga = "ogg" }
 local max_channels = { wav = 1024, flac = 8, ogg = 255 }
 
@@ -73,9 +73,17 @@ function M.plan(what, level, path, opts, src)
   if container == "flac" and encoding == "float" then
     fail(what, level, "FLAC stores 16- or 24-bit samples; use .wav for float")
   end
+  -- A run's audio to stdout ("-") streams while the run runs (a WAV to
+  -- `| aplay`): its levels cannot wait for the end, so by default it is not
+  -- normalised (normalize = "none": the signal times 'gain') and keeps its
+  -- mean (dc = false); asked to normalise or remove the mean, it is written
+  -- once complete instead.
+  local live = outputs.is_stdout(path) and src.kind == "run"
   local normalize = opts.normalize
   if normalize == false then normalize = "none" end
-  normalize = one_of(what, level + 1, "normalize", normalize, "peak")
+  normalize = one_of(what, level + 1, "normalize", normalize, live and "none" or "peak")
+  local dc = opts.dc ~= false
+  if opts.dc == nil and live then dc = false end
   if opts.gain ~= nil and normalize ~= "none" then
     fail(what, level, "'gain' applies with normalize = \"none\" (normalisation sets the level)")
   end
@@ -120,7 +128,7 @@ function M.plan(what, level, path, opts, src)
     mode = mode, normalize = normalize, rate = rate, in_rate = in_rate, speedup = k,
     n_in = n_in, n_out = n_out, n_routes = layout == "stereo" and 2 * n_in or n_in,   -- at most
   }
-  if not fits then fail(what, level, "%s", why) end
+  if not fits then fail(what, level, "%s", why.message) end
   local inputs = {}
   for i, ci in ipairs(chosen) do inputs[i] = cand.entry(ci) end
   local routes, channels, pans, regions = pan.layout(what, level + 1, opts, inputs, layout, src.n_nodes)
@@ -128,10 +136,14 @@ function M.plan(what, level, path, opts, src)
     container = container, encoding = encoding, mode = mode, normalize = normalize,
     quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,
     in_rate = in_rate, speedup = k, n_in = #inputs, n_out = #channels, routes = routes,
-    skip = skip_n, dc = opts.dc ~= false, highpass = highpass,
+    skip = skip_n, dc = dc, highpass = highpass,
     headroom = non_negative(what, level + 1, "headroom", opts.headroom or 1),
     gain = opts.gain ~= nil and positive(what, level + 1, "gain", opts.gain) or 1,
-    fade_in = fade_in, fade_out = fade_out, expected = src.samples, names = {},
+    fade_in = fade_in, fade_out = fade_out, expected = src.samples or 0, names = {},
+    -- the engine reads every field (it has no defaults): these are its "none"
+    -- (rf64_above 0: WAV turns RF64 past 4 GiB), set below for mapping
+    rf64_above = 0, drive = "none", pitch_lo = 0, pitch_hi = 0, carrier = false, envelope = 0,
+    stream = live and mode == "audify" and normalize == "none" and not dc,
   }
   for i, inp in ipairs(inputs) do c.names[i] = inp.name end
   local warnings = {}

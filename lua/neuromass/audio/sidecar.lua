@@ -2,8 +2,9 @@
 -- resampler, conditioning, mapping, channel map with each signal's gain and
 -- region, warnings), and the one rule for its default name.
 local json = require "neuromass.json"
+local core = require "neuromass.core"
 
-local ipairs, io, os = ipairs, io, os
+local ipairs = ipairs
 local ordered = json.ordered
 
 local M = {}
@@ -12,10 +13,11 @@ local M = {}
 -- big.partial.wav is big.partial.wav.json).
 function M.name(path) return path .. ".json" end
 
---- sidecar.write(path, c, p, rep, partial, tmp): writes the sidecar of the
--- audio file `path` to the temporary name `tmp`; returns that name (finish
--- renames it once the audio is in place) or nil, error.
-function M.write(path, c, p, rep, partial, tmp)
+--- sidecar.write(path, c, p, rep, partial, sidecar): writes the sidecar of
+-- the audio file `path` under the temporary name of `sidecar` (the engine's
+-- one way, core.write_temp); returns the pending file (write.finish commits
+-- it once the audio is in place, or discards it) or nil, error.
+function M.write(path, c, p, rep, partial, sidecar)
   local channels = {}
   for ch, desc in ipairs(p.channels) do
     channels[ch] = ordered({ index = ch - 1, name = desc.name, inputs = {} },
@@ -62,19 +64,14 @@ function M.write(path, c, p, rep, partial, tmp)
                              "fade_out_s", "file_gain", "peak_before_gain",
                              "limiter_reduction_db" }),
     mapping = c.mode == "mapping" and ordered({ drive = c.drive, pitch_hz = { c.pitch_lo, c.pitch_hi },
-                                                envelope_hz = c.envelope or false },
+                                                envelope_hz = c.envelope > 0 and c.envelope or false },
                                               { "drive", "pitch_hz", "envelope_hz" }) or nil,
     channel_map = channels,
     warnings = p.warnings,
   }, { "file", "partial", "format", "container", "encoding", "rate", "channels", "frames", "duration_s", "mode",
        "speedup", "layout", "pan", "source", "resampler", "conditioning", "mapping",
        "channel_map", "warnings" })
-  local f, err = io.open(tmp, "w")
-  if not f then return nil, err end
-  local ok, werr = f:write(json.encode(doc), "\n")
-  local closed = f:close()
-  if not ok or not closed then os.remove(tmp); return nil, werr or "write error" end
-  return tmp
+  return core.write_temp(sidecar, json.encode(doc) .. "\n")
 end
 
 return M

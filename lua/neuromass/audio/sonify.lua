@@ -93,7 +93,7 @@ function M.run(argv)
   if not input then error("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav", 0) end
   if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
   local reader, err = core.csv_reader(input)
-  if not reader then error(err, 0) end
+  if not reader then error(err.message, 0) end
   if reader:name(0) ~= "t" then
     reader:close()
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
@@ -102,9 +102,9 @@ function M.run(argv)
   -- the rows are counted first (one fast pass): the length, the skip and the
   -- disk space are checked before anything is written
   local rows, rerr = reader:count_rows()
-  if not rows then reader:close(); error(input .. ": " .. rerr, 0) end
+  if not rows then reader:close(); error(input .. ": " .. rerr.message, 0) end
   local t, terr = reader:times(2)
-  if not t then reader:close(); error(input .. ": " .. terr, 0) end
+  if not t then reader:close(); error(input .. ": " .. terr.message, 0) end
   if #t < 2 or not (t[2] > t[1]) then
     reader:close()
     error(string.format("'%s' needs at least two rows with increasing times", input), 0)
@@ -120,13 +120,13 @@ function M.run(argv)
                           { { role = "the input CSV", path = input } })
   if not cok then reader:close(); error(clean(cerr), 0) end
   local w, werr = core.audio_writer(out, c)
-  if not w then reader:close(); error(werr, 0) end
+  if not w then reader:close(); error(werr.message, 0) end
   local cols = {}
   for k, inp in ipairs(p.inputs) do cols[k] = inp.col end
   reader:grid(interval)
   local fed, ferr = w:feed_csv(reader, cols)
   reader:close()
-  if not fed then w:close(); error(input .. ": " .. ferr, 0) end
+  if not fed then w:close(); error(input .. ": " .. ferr.message, 0) end
   local fok, rep = pcall(write.finish, "sonify", 1, w, out, c, p)
   if not fok then error(clean(rep), 0) end
   return {

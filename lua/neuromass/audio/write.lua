@@ -7,8 +7,8 @@ local sidecar_file = require "neuromass.audio.sidecar"
 local fail = require("neuromass.audio.check").fail
 local host = require("neuromass.context").get
 
-local error, ipairs, string, tostring, io, os, warn =
-      error, ipairs, string, tostring, io, os, warn
+local error, ipairs, string, io, os, warn =
+      error, ipairs, string, io, os, warn
 
 local M = {}
 
@@ -33,7 +33,7 @@ end
 -- -> true | nil, message; when it fails the audio and sidecar are taken back.
 function M.finish(what, level, writer, path, c, p, partial, commit_also)
   local rep, err = writer:render()
-  if not rep then writer:close(); fail(what, level, "%s", err) end
+  if not rep then writer:close(); fail(what, level, "%s", err.message) end
   if rep.limited_db > 0.1 then
     p.warnings[#p.warnings + 1] = string.format(
       "the limiter lowered peaks by up to %.1f dB to stay within full scale (normalize = \"none\", " ..
@@ -49,24 +49,23 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
     final = outputs.partial_name(path)
     sidecar = p.sidecar_auto and sidecar_file.name(final) or p.sidecar and outputs.partial_name(p.sidecar)
   end
-  local side_tmp
+  local side_pending
   if sidecar then
     local serr
-    side_tmp, serr = sidecar_file.write(final, c, p, rep, partial, core.temp_name(sidecar))
-    if not side_tmp then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, tostring(serr)) end
+    side_pending, serr = sidecar_file.write(final, c, p, rep, partial, sidecar)
+    if not side_pending then writer:close(); fail(what, level, "cannot write '%s': %s", sidecar, serr.message) end
   end
   local ok, cerr = writer:commit(final)
   writer:close()
   if not ok then
-    if side_tmp then os.remove(side_tmp) end
-    fail(what, level, "%s", cerr)
+    if side_pending then side_pending:discard() end
+    fail(what, level, "%s", cerr.message)
   end
-  if side_tmp then
-    local renamed, rerr = os.rename(side_tmp, sidecar)
+  if side_pending then
+    local renamed, rerr = side_pending:commit()
     if not renamed then
-      os.remove(side_tmp)
       os.remove(final)
-      fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, tostring(rerr), final)
+      fail(what, level, "cannot write '%s': %s (so '%s' was not kept either)", sidecar, rerr.message, final)
     end
   end
   if commit_also then
@@ -95,7 +94,7 @@ end
 --- write.open(what, level, path, c) -> the engine's writer for options c (plan.lua).
 function M.open(what, level, path, c)
   local w, err = core.audio_writer(path, c)
-  if not w then fail(what, level, "%s", err) end
+  if not w then fail(what, level, "%s", err.message) end
   return w
 end
 

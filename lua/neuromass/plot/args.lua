@@ -189,13 +189,13 @@ end
 -- a series (times opts.t in ms, or every opts.dt ms, else sample numbers: t nil).
 function M.trace_source(what, src, opts)
   if M.is_result(src) then
-    if not src.data then
-      fail(what, "the result kept nothing in memory (the run streamed its output to files; pass 'record' " ..
-           "to keep variables too)")
-    end
     if opts.variable == nil and #src.variables == 0 then
       fail(what, "the result recorded no variable (record = {})%s", rawget(src, "BOLD") ~= nil and
            ": its BOLD is drawn by nm.plot.bold(res) or res:plot{ variable = \"BOLD\" }" or "")
+    end
+    if not src.data then
+      fail(what, "the result kept nothing in memory (the run streamed its output to files; pass 'record' " ..
+           "to keep variables too)")
     end
     local var = opts.variable or src.variables[1]
     if type(var) ~= "string" then fail(what, "'variable' must be a variable name, got %s", check.show(var)) end

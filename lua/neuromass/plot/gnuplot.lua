@@ -77,7 +77,11 @@ function M.render(path, format, size, script)
     return string.format("gnuplot was not found on PATH: install the Debian package %s " ..
                          "(apt-get install %s)", M.PACKAGE, M.PACKAGE)
   end
-  local tmp, errfile = core.temp_name(path), os.tmpname()
+  -- gnuplot draws into the output's temporary name (the engine's one
+  -- temp-then-rename way, atomic_file.c); committed when the figure is complete.
+  local pending, failure = core.write_temp(path, "")
+  if not pending then return "cannot write '" .. path .. "': " .. failure.message end
+  local tmp, errfile = pending:temp(), os.tmpname()
   local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote(tmp),
                               table.concat(script, "\n"), "unset output", "" }, "\n")
   -- Should gnuplot quit before reading everything, `cat` drains the rest, so
@@ -85,6 +89,7 @@ function M.render(path, format, size, script)
   local pipe, perr = io.popen(string.format("%s 2>%s; s=$?; cat >/dev/null; exit $s", shell_quote(exe),
                                             shell_quote(errfile)), "w")
   if not pipe then
+    pending:discard()
     os.remove(errfile)
     return "cannot start gnuplot: " .. tostring(perr)
   end
@@ -95,7 +100,7 @@ function M.render(path, format, size, script)
   if f then f:close() end
   os.remove(errfile)
   if not wrote or not ok then
-    os.remove(tmp)
+    pending:discard()
     local why = messages:gsub("%s+$", "")
     if why == "" then why = werr or ("exit status " .. tostring(code)) end
     if why:find("unknown or ambiguous terminal", 1, true) then
@@ -103,10 +108,9 @@ function M.render(path, format, size, script)
     end
     return "gnuplot failed: " .. why
   end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    return "cannot rename the finished figure into place: " .. tostring(rerr)
+  local committed, cfail = pending:commit()
+  if not committed then
+    return "cannot rename the finished figure into place: " .. cfail.message
   end
 end
 

@@ -25,6 +25,9 @@ end
 
 -- Steps are counted exactly in a double's integer range.
 local MAX_STEPS = 2^53
+-- The adaptive integrators' tolerances when the run gives none (GSL's odeiv2
+-- driver: relative and absolute error per step).
+local DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-9
 
 -- A finite positive number of ms, or an error naming the option and its value.
 local function positive_ms(v, what, level)
@@ -128,6 +131,7 @@ end
 
 --[[ M.read(model, opts, h, level) -> the run's options, checked: { dt,
 duration (ms), n_steps, every (steps of dt per sampling_dt), method,
+rtol, atol (the adaptive integrators' tolerances, defaulted here),
 adaptive (true for a stepper that picks its own steps), stepper (the engine's
 description of the integrator: core.integrators()), cols (columns()),
 bold (what feeds simulated BOLD, run/bold.lua; nil without), opts (as
@@ -153,6 +157,7 @@ function M.read(self, opts, h, level)
                         duration, dt * every), level + 1)
   end
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
+           rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
            cols = columns(self, opts.record, level + 1), opts = opts,
            bold = bold.read(self, opts.bold, level + 1) }

@@ -143,13 +143,17 @@ local function flatten(self, D, ctx, list, objs)
   if why then return self, why end
   local n = ctx.n or field(self, "n")
   node.channels = n
-  for j, p in ipairs(engine_params[cls.kind]) do node["p" .. j] = field(self, p) end
+  -- A leaf gives the engine every field (it has no defaults): its
+  -- parameters (0 where its kind has fewer than three), flags and seed.
+  local names = engine_params[cls.kind]
+  for j = 1, 3 do node["p" .. j] = names[j] and field(self, names[j]) or 0 end
   if cls.trimmed then
     node.start, node["end"] = field(self, "start"), field(self, "end")
   end
-  node.dc_bias = field(self, "dc_bias") and true or nil
-  node.decay = field(self, "exp_type") == "decay" or nil
+  node.dc_bias = field(self, "dc_bias") and true or false
+  node.decay = field(self, "exp_type") == "decay"
   node.x0 = field(self, "x0")
+  node.seed, node.key = 0, 0
   if cls.stochastic then
     local seed = field(self, "seed")
     if seed then node.seed, node.key = seed, 0          -- its own seed, whatever runs it
@@ -186,10 +190,10 @@ local function compile(self, D, ctx)
   local list, objs = {}, {}
   local o, msg = flatten(self, D, ctx, list, objs)
   if o then return nil, o, msg end
-  local st, node, why, nd, bytes, limit = core.stimulus(list, D, ctx.dt)
+  local st, f = core.stimulus(list, D, ctx.dt)
   if not st then
-    o = objs[node] or self
-    return nil, o, why_text[why](o, nd, node == 1, ctx.dt, bytes, limit)
+    o = objs[f.node] or self
+    return nil, o, why_text[f.why](o, f.duration, f.node == 1, ctx.dt, f.bytes, f.limit)
   end
   return st
 end

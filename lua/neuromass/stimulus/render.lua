@@ -16,9 +16,10 @@ local M = {}
 -- The next `count` samples of a compiled stimulus as Lua tables, or an error
 -- saying they do not fit in memory.
 local function rendered(st, count, self, what, level)
-  local ok, a, _, bytes, limit = pcall(st.render, st, count)
+  local ok, a, failure = pcall(st.render, st, count)
   if not ok then error(what .. ": " .. explain(self, tostring(a)), level + 1) end   -- a non-finite sample
   if a then return a end
+  local bytes, limit = failure.bytes, failure.limit
   error(string.format("%s: %s: %s channels × %d samples need %s, more than this machine's memory (%s); " ..
                       "take fewer at a time with s:chunks(duration, dt, size)", what, type_name(self),
                       num(st:channels()), count, size_text(bytes), size_text(limit)), level + 1)
