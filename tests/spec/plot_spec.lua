@@ -127,7 +127,7 @@ describe("nm.plot", function()
     local f, P, P2 = spectrum_data()
     local svg = assert_svg(nm.plot.spectrum(f, { P, P2 }, { out = dir .. "/spec.svg", labels = { "a", "b" },
                                                             logy = true }))
-    for _, text in ipairs { "frequency (Hz)", "power", "a", "b" } do assert.is_true(shows(svg, text), text) end
+    for _, text in ipairs { "frequency (Hz)", "power (signal units²)", "a", "b" } do assert.is_true(shows(svg, text), text) end
     assert_png(nm.plot.spectrum(f, P, { out = dir .. "/spec.png" }), 800, 500)
   end)
 
@@ -291,6 +291,44 @@ describe("nm.plot errors, at the user's line", function()
       end, "plot.timeseries: the result recorded no variable %(record = {}%): its BOLD is drawn by " ..
            "nm.plot.bold%(res%) or res:plot{ variable = \"BOLD\" }" },
     { "res.plot with a dot", function() res.plot { out = dir .. "/a.png" } end, "with a colon" },
+    -- issue 11 tester: no blank figure, no silent mismatch, values shown, our own words before gnuplot's
+    { "fc of a 1 × 1 matrix (a blank picture)", function() nm.plot.fc({ { 1 } }, { out = dir .. "/a.png" }) end,
+      "plot.fc: the matrix is 1 × 1: a heat map needs N × N with N >= 2 %(the FC of one node is 1%)" },
+    { "fc of nil asks for an N × N matrix", function() nm.plot.fc(nil, { out = dir .. "/a.png" }) end,
+      "plot.fc: the matrix must be an N × N matrix %(N rows of N numbers, as nm.func.fc returns%), got nil" },
+    { "fc of all NaN", function() nm.plot.fc({ { 0 / 0, 0 / 0 }, { 0 / 0, 0 / 0 } }, { out = dir .. "/a.png" }) end,
+      "plot.fc: the matrix holds no finite value %(all NaN or infinite%): nothing to draw" },
+    { "fc_compare of matrices of different sizes", function()
+        nm.plot.fc_compare({ { 1, 0 }, { 0, 1 } }, fc, { out = dir .. "/a.png" }) end,
+      "plot.fc_compare: the simulated FC is 2 × 2, the empirical FC 80 × 80: both must be N × N for the same N" },
+    { "a size shown with its values and limits", function()
+        nm.plot.fc(fc, { out = dir .. "/a.png", size = { 50, 50 } }) end,
+      "'size' must be { width, height } in pixels, integers from 100 to 10000, got { 50, 50 }" },
+    { "a range shown with its values", function() nm.plot.fc(fc, { out = dir .. "/a.png", range = { 1, -1 } }) end,
+      "'range' must be { lo, hi } with finite lo < hi, got { 1, %-1 }" },
+    { "labels shown with their values", function() nm.plot.spectrum(f, P, { out = dir .. "/a.png", labels = { "a", "b" } }) end,
+      "'labels' must be a list of 1 name %(one per spectrum%), got { \"a\", \"b\" }" },
+    { "spectrum of empty arrays", function() nm.plot.spectrum({}, {}) end,
+      "plot.spectrum: f must be a non%-empty array of numbers, got {}" },
+    { "timeseries of an empty array", function() nm.plot.timeseries({}) end,
+      "plot.timeseries: the series must be an array of rows %(N × T%) or of numbers, got {}" },
+    { "bold of a string", function() nm.plot.bold("x") end,
+      "plot.bold: expected a result run with bold = true, or t_BOLD %(ms%) and BOLD %(N rows%), got \"x\" %(a string%)" },
+    { "a series all NaN or infinite", function()
+        nm.plot.timeseries({ { 1, 2 }, { 0 / 0, math.huge } }, { out = dir .. "/a.png" }) end,
+      "plot.timeseries: node 1's value holds no finite value %(all 2 are NaN or infinite%): nothing to draw" },
+    { "a spectrum all NaN", function() nm.plot.spectrum({ 1, 2 }, { 0 / 0, 0 / 0 }, { out = dir .. "/a.png" }) end,
+      "plot.spectrum: P holds no finite value" },
+    { "bold with a NaN t_BOLD", function() nm.plot.bold({ 0, 0 / 0 }, { { 1, 2 } }, { out = dir .. "/a.png" }) end,
+      "plot.bold: t_BOLD%[2%] is nan: it must be finite" },
+    { "bold with a decreasing t_BOLD", function() nm.plot.bold({ 2000, 0 }, { { 1, 2 } }, { out = dir .. "/a.png" }) end,
+      "plot.bold: t_BOLD must increase: t_BOLD%[2%] = 0 follows 2000" },
+    { "timeseries with both t and dt", function()
+        nm.plot.timeseries({ 1, 2 }, { out = dir .. "/a.png", t = { 0, 1 }, dt = 1 }) end,
+      "plot.timeseries: give the times as 't' %(ms, one per sample%) or 'dt' %(ms between samples%), not both: pick one" },
+    { "timeseries of a result's BOLD points to nm.plot.bold", function()
+        nm.plot.timeseries(res, { out = dir .. "/a.png", variable = "BOLD" }) end,
+      "plot.timeseries: BOLD is no recorded variable: draw it with nm.plot.bold%(res%)" },
   }
   for _, case in ipairs(cases) do
     it(case[1], function()
@@ -418,6 +456,11 @@ describe("neuromass plot", function()
       { "r.csv -o fig.png --skip 1", "%-%-skip applies to a BOLD CSV %(header t_BOLD,...%), not to 'r.csv'" },
       { "s.lua -o fig.png", "does not look like a neuromass CSV" },
     }
+    h.write(dir .. "/dup.csv", "t,x.0,x.0\n1,2,3\n2,3,4\n")
+    cases[#cases + 1] = { "dup.csv -o fig.png", "neuromass: plot: 'dup.csv': the header names column 'x.0' twice " ..
+                                                "%(columns 2 and 3%): each column must have its own name" }
+    h.write(dir .. "/back.csv", "t,x.0\n1,2\n1,3\n0,1\n")
+    cases[#cases + 1] = { "back.csv -o fig.png", "neuromass: plot: t must increase: t%[2%] = 1 follows 1" }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
     for _, case in ipairs(cases) do
       local status, _, err = plot(case[1])
@@ -425,6 +468,15 @@ describe("neuromass plot", function()
       assert.matches(case[2], err)
     end
     assert.is_nil(slurp(dir .. "/fig.png"))
+  end)
+
+  it("reads CRLF line ends: every column drawn (the last one too)", function()
+    h.write(dir .. "/crlf.csv", "t,x.0,x.1\r\n0,2,3\r\n1,3,4\r\n2,1,5\r\n")
+    local status, out, err = plot("crlf.csv -o crlf.svg")
+    assert.equals(0, status, err)
+    assert.equals("crlf.svg: x of 2 nodes from crlf.csv\n", out)
+    local svg = assert_svg(dir .. "/crlf.svg")
+    assert.is_true(shows(svg, "node 0") and shows(svg, "node 1"))
   end)
 
   it("has --help, and `neuromass help` lists it", function()

@@ -126,14 +126,41 @@ function M.rows(what, m, name, n)
   return m
 end
 
---- args.square(what, m, name) -> m: an N × N matrix of numbers.
+--- args.square(what, m, name) -> m: an N × N matrix of numbers, N >= 2
+-- (an FC of one node is the single number 1: no picture).
 function M.square(what, m, name)
+  if type(m) ~= "table" or type(m[1]) ~= "table" then
+    fail(what, "%s must be an N × N matrix (N rows of N numbers, as nm.func.fc returns), got %s", name,
+         check.show(m))
+  end
   M.rows(what, m, name)
-  if type(m[1]) ~= "table" or #m[1] ~= #m then
-    fail(what, "%s must be a square matrix (N rows of N numbers), got %d rows of %d", name, #m,
-         type(m[1]) == "table" and #m[1] or 1)
+  if #m[1] ~= #m then
+    fail(what, "%s must be a square matrix (N rows of N numbers), got %d rows of %d", name, #m, #m[1])
+  end
+  if #m < 2 then
+    fail(what, "%s is 1 × 1: a heat map needs N × N with N >= 2 (the FC of one node is 1)", name)
   end
   return m
+end
+
+--- args.some_finite(what, v, name) -> v: an array of numbers holding at least
+-- one finite value (all NaN or infinite leaves nothing to draw).
+function M.some_finite(what, v, name)
+  for k = 1, #v do
+    if check.finite(v[k]) then return v end
+  end
+  fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, #v)
+end
+
+--- args.times(what, t, name) -> t: times (or frequencies), finite and increasing.
+function M.times(what, t, name)
+  for k = 1, #t do
+    if not check.finite(t[k]) then fail(what, "%s[%d] is %s: it must be finite", name, k, check.show(t[k])) end
+    if k > 1 and not (t[k] > t[k - 1]) then
+      fail(what, "%s must increase: %s[%d] = %s follows %s", name, name, k, check.show(t[k]), check.show(t[k - 1]))
+    end
+  end
+  return t
 end
 
 --- args.nodes(what, opts, available) -> the chosen entries of `available`
@@ -201,6 +228,9 @@ function M.trace_source(what, src, opts)
     if type(var) ~= "string" then fail(what, "'variable' must be a variable name, got %s", check.show(var)) end
     local recorded = false
     for _, v in ipairs(src.variables) do recorded = recorded or v == var end
+    if not recorded and var == "BOLD" then
+      fail(what, "BOLD is no recorded variable: draw it with nm.plot.bold(res) (or res:plot{ variable = \"BOLD\" })")
+    end
     if not recorded then
       fail(what, "variable '%s' was not recorded (recorded: %s)%s", var, table.concat(src.variables, ", "),
            check.suggest(var, src.variables))
@@ -211,6 +241,9 @@ function M.trace_source(what, src, opts)
   end
   local rows = M.rows(what, src, "the series")
   local T, t = #rows[1], nil
+  if opts.t ~= nil and opts.dt ~= nil then
+    fail(what, "give the times as 't' (ms, one per sample) or 'dt' (ms between samples), not both: pick one")
+  end
   if opts.t ~= nil then
     t = M.series(what, opts.t, "'t'", T)
   elseif opts.dt ~= nil then

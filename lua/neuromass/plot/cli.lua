@@ -30,22 +30,31 @@ local function node_list(v)
   return list
 end
 
--- The CSV at `path` (its first column t or t_BOLD): its header's names and
--- its columns (arrays of numbers).
+-- The CSV at `path` (its first column t or t_BOLD; LF or CRLF line ends;
+-- no name twice in its header): its header's names and its columns (arrays
+-- of numbers).
 local function read_csv(path)
   local f, err = io.open(path, "r")
   if not f then error("cannot read " .. tostring(err), 0) end
   local header = f:read("l")
   if not header then f:close(); error("'" .. path .. "' is empty", 0) end
-  local names, cols = {}, {}
-  for name in header:gmatch("[^,]+") do names[#names + 1] = name; cols[#cols + 1] = {} end
+  local names, cols, seen = {}, {}, {}
+  for name in header:gsub("\r$", ""):gmatch("[^,]+") do
+    if seen[name] then
+      f:close()
+      error(string.format("'%s': the header names column '%s' twice (columns %d and %d): each column must " ..
+                          "have its own name", path, name, seen[name], #names + 1), 0)
+    end
+    names[#names + 1] = name; cols[#cols + 1] = {}; seen[name] = #names
+  end
   if names[1] ~= "t" and names[1] ~= "t_BOLD" then
     f:close()
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', expected " ..
                         "'t' or 't_BOLD')", path, tostring(names[1])), 0)
   end
   local line_no, n = 1, 0
-  for line in f:lines() do
+  for text in f:lines() do
+    local line = text:gsub("\r$", "")         -- CRLF line ends (a file saved on Windows), as sonify reads them
     line_no = line_no + 1
     if line:find("%S") then
       n = n + 1
@@ -147,7 +156,7 @@ function M.run(argv)
     if opts.variable and opts.variable ~= "BOLD" then
       error(string.format("'%s' holds BOLD (header t_BOLD,...): --var %s does not apply", input, opts.variable), 0)
     end
-    src, axes = bold_series(names, cols), { xlabel = "t (s)", ylabel = "BOLD", time_scale = 1e-3 }
+    src, axes = bold_series(names, cols), { xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 }
   elseif opts.skip then
     error(string.format("--skip applies to a BOLD CSV (header t_BOLD,...), not to '%s'", input), 0)
   else

@@ -12,7 +12,7 @@ local M = {}
 -- { title, labels = { one per spectrum } or nil, logy = true for a
 -- logarithmic power axis }.
 function M.script(f, spectra, opts)
-  local script = { "set grid", "set xlabel 'frequency (Hz)'", "set ylabel 'power'" }
+  local script = { "set grid", "set xlabel 'frequency (Hz)'", "set ylabel 'power (signal units²)'" }
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   if opts.logy then script[#script + 1] = "set logscale y" end
   local plots = {}

@@ -161,12 +161,18 @@ end
 --- traces.panel(what, src, opts, axes) -> the gnuplot commands drawing
 -- src = { rows (N × T), nodes (0-based, one per row), t (ms, or nil: sample
 -- numbers) } with the user's options opts = { nodes, view, zscore }
--- (checked here; errors name `what`) and axes = { title, xlabel, ylabel,
--- time_scale }.  zscore = true draws each row as z-scores (rows of very
--- different levels, such as measured BOLD, side by side).  A figure of its
+-- (checked here, with the times, finite and increasing, and each chosen row
+-- holding a finite value; errors name `what`) and axes = { title, xlabel,
+-- ylabel, time_scale, tname (the times' name in messages, default "t") }.
+-- zscore = true draws each row as z-scores (rows of very different levels,
+-- such as measured BOLD, side by side).  A figure of its
 -- own (traces.figure) or a panel of a larger one (plot/study.lua).
 function M.panel(what, src, opts, axes)
   local chosen = args.nodes(what, opts, src.nodes)
+  if src.t then args.times(what, src.t, axes.tname or "t") end
+  for _, r in ipairs(chosen) do
+    args.some_finite(what, src.rows[r], string.format("node %d's %s", src.nodes[r], axes.ylabel))
+  end
   local ylabel = axes.ylabel
   if opts.zscore ~= nil and opts.zscore ~= false then
     if opts.zscore ~= true then args.fail(what, "'zscore' must be true or false, got %s", check.show(opts.zscore)) end
@@ -185,7 +191,7 @@ end
 function M.figure(what, src, opts, axes)
   local title = args.text(what, opts, "title")
   local script = M.panel(what, src, opts, { title = title, xlabel = axes.xlabel, ylabel = axes.ylabel,
-                                            time_scale = axes.time_scale })
+                                            time_scale = axes.time_scale, tname = axes.tname })
   local size = args.size(what, opts, SIZE)
   local full, format = args.output(what, opts, axes.inputs)
   return args.draw(what, full, format, size, script)
