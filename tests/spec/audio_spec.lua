@@ -571,6 +571,20 @@ describe("sonification", function()
       assert.is_false(exists(dir .. "/b.wav"))
     end)
 
+    it("sonify refuses a CSV whose first column is not t, naming it; a BOLD CSV as BOLD (2 s samples)", function()
+      write_file(dir .. "/bold.csv", "t_BOLD,BOLD_0,BOLD_1\n0.1,0,1\n2000.1,0.5,0.7\n")
+      local status, _, err = sonify(q(dir .. "/bold.csv") .. " -o " .. q(dir .. "/bold.wav"))
+      assert.equals(1, status)
+      assert.matches("neuromass: sonify: '[^']*bold%.csv' holds BOLD %(its first column is 't_BOLD'%), one " ..
+                     "sample every 2 s: too slow to hear; sonify expects a result CSV %(first column 't' in ms", err)
+      write_file(dir .. "/time.csv", "time,x.0\n0,1\n0.1,2\n")
+      status, _, err = sonify(q(dir .. "/time.csv") .. " -o " .. q(dir .. "/time.wav"))
+      assert.equals(1, status)
+      assert.matches("neuromass: sonify: '[^']*time%.csv' does not look like a neuromass CSV %(its first " ..
+                     "column is 'time', expected 't'%)\n", err)
+      assert.is_false(exists(dir .. "/bold.wav") or exists(dir .. "/time.wav"))
+    end)
+
     it("refuses outputs that are one file, before writing anything", function()
       local model = tones(1)
       local msg = err_of(function()

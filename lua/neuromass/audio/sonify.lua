@@ -94,10 +94,16 @@ function M.run(argv)
   if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
   local reader, err = core.csv_reader(input)
   if not reader then error(err.message, 0) end
-  if reader:name(0) ~= "t" then
-    reader:close()
+  local first = reader:name(0)
+  if first ~= "t" then
+    reader:close()          -- (the reader answers nothing once closed: its first name is read before)
+    if first == "t_BOLD" then
+      error(string.format("'%s' holds BOLD (its first column is 't_BOLD'), one sample every 2 s: too slow " ..
+                          "to hear; sonify expects a result CSV (first column 't' in ms, then VAR.NODE " ..
+                          "columns, e.g. from output = { csv = ... }); draw BOLD with neuromass plot", input), 0)
+    end
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
-                        "expected 't')", input, tostring(reader:name(0))), 0)
+                        "expected 't')", input, tostring(first)), 0)
   end
   -- the rows are counted first (one fast pass): the length, the skip and the
   -- disk space are checked before anything is written
