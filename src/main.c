@@ -69,8 +69,11 @@ static const char run_usage[] =
   "usage: " PROGNAME " run [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
   "run a model script: each model:run integrates and writes its outputs.\n"
   "The output path \"-\" is stdout: a CSV (output = { csv = \"-\" }, res:write_csv)\n"
-  "streams its rows as they come, a WAV (output.audio, res:write_audio) is\n"
-  "copied there once complete; messages stay on stderr.\n"
+  "streams its rows as they come, and so does a run's WAV (output = { audio =\n"
+  "{ path = \"-\" } }, not normalised by default); res:write_audio(\"-\") and a\n"
+  "normalised run's WAV are copied there once complete. Messages stay on\n"
+  "stderr: a script's own text must go there too (io.stderr:write), since\n"
+  "print() to stdout would corrupt a CSV or WAV streamed to \"-\".\n"
   "\n" SCRIPT_OPTIONS;
 
 static const char info_usage[] =
@@ -434,14 +437,52 @@ static int check_sets_applied(lua_State *L, int ctx)
 }
 
 
+/* The commands, for suggestions. */
+static const char *const commands[] = { "run", "info", "sonify", "plot", "help" };
+
+/* Levenshtein distance between two short names (capped at 32 characters). */
+static size_t distance(const char *a, const char *b)
+{
+  size_t n = strlen(a), m = strlen(b), row[33];
+  if (n > 32 || m > 32) return 99;
+  for (size_t j = 0; j <= m; j++) row[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[m];
+}
+
+/* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
+** the closest command when it is near (at most 2 edits). */
+static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
+{
+  const char *near = NULL;
+  size_t best = 3;
+  for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+    size_t d = distance(cmd, commands[k]);
+    if (d < best) { best = d; near = commands[k]; }
+  }
+  if (near) return fail_usage(lua_pushfstring(L, "%sunknown command '%s'; did you mean '%s'?", prefix, cmd, near));
+  return fail_usage(lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, help)",
+                                    prefix, cmd));
+}
+
 /* neuromass help [COMMAND] */
-static int help(int argc, char **argv)
+static int help(lua_State *L, int argc, char **argv)
 {
   if (argc < 3) { fputs(usage, stdout); return 1; }
   const char *text = usage_of(argv[2]);
-  if (!text) {
-    fprintf(stderr, PROGNAME ": help: unknown command '%s'\n(try '" PROGNAME " --help')\n", argv[2]);
-    return 0;
+  if (!text) return unknown_command(L, "help: ", argv[2]);
+  if (argc > 3) {
+    return fail_usage(lua_pushfstring(L, "help: one command at most, got '%s' after '%s'", argv[3], argv[2]));
   }
   fputs(text, stdout);
   return 1;
@@ -465,7 +506,7 @@ static int pmain(lua_State *L)
     return 1;
   }
   if (strcmp(argv[1], "help") == 0) {
-    lua_pushboolean(L, help(argc, argv));
+    lua_pushboolean(L, help(L, argc, argv));
     return 1;
   }
   if (strcmp(argv[1], "sonify") == 0 || strcmp(argv[1], "plot") == 0) {
@@ -478,7 +519,7 @@ static int pmain(lua_State *L)
     return 1;
   }
   if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "info") != 0) {
-    fail_usage(lua_pushfstring(L, "unknown command '%s'", argv[1]));
+    unknown_command(L, "", argv[1]);
     lua_pushboolean(L, 0);
     return 1;
   }

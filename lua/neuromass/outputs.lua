@@ -88,11 +88,11 @@ function M.check(what, level, outs, ins)
            KIND_NAMES[info.kind], info.kind == "symlink" and "link (not its target)"
            or (KIND_NAMES[info.kind]:gsub("^an? ", "")))
     end
-    if not info.dir_exists then
+    local made_by_run = paths.in_unmade_out(o.path)   -- neuromass info: --out, which a run creates
+    if not info.dir_exists and not made_by_run then
       if info.dir_is_file then fail("%s: '%s' is not a directory", named(o), info.dir) end
       fail("%s: the directory '%s' does not exist", named(o), info.dir)
-    end
-    if not info.dir_writable then
+    elseif not info.dir_writable and not made_by_run then
       fail("%s: the directory '%s' is not writable", named(o), info.dir)
     end
     local ids = identities(info)

@@ -27,19 +27,31 @@ M.STDOUT = "-"
 local made = nil      -- the --out directory already created
 
 --- paths.resolve(path[, level]) -> the path to write; raises at `level`
--- (default: the caller's caller) when --out cannot be created.
+-- (default: the caller's caller) when --out cannot be created (under
+-- `neuromass info` it is not created: info writes nothing).
 function M.resolve(path, level)
   level = level or 2
   if type(path) ~= "string" or path == "" then error("output path must be a non-empty string", level + 1) end
   local h = context.get()
   local dir = h and h.out
   if not dir or path:sub(1, 1) == "/" or path == M.STDOUT then return path end
-  if made ~= dir then
+  if made ~= dir and h.mode ~= "info" then   -- neuromass info writes nothing, not even --out
     local ok, err = core.mkdir_p(dir)
     if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err.message, level + 1) end
     made = dir
   end
   return dir:gsub("/+$", "") .. "/" .. path
+end
+
+--- paths.in_unmade_out(path) -> true when `path` (as resolve returned it)
+-- lies directly in the --out directory that `neuromass info` did not create
+-- (a run would): the output checks take that directory as there.
+function M.in_unmade_out(path)
+  local h = context.get()
+  if not (h and h.mode == "info" and h.out) or made == h.out then return false end
+  local dir = h.out:gsub("/+$", "")
+  local rest = path:sub(#dir + 2)
+  return path:sub(1, #dir + 1) == dir .. "/" and rest ~= "" and not rest:find("/", 1, true)
 end
 
 return M

@@ -491,6 +491,25 @@ describe("neuromass info", function()
     assert_no_output(dir)
   end)
 
+  it("does not create the --out directory (info writes nothing), yet checks outputs as a run would", function()
+    local dir = scratch()
+    local script = dir .. "/outs.lua"
+    write(script, [[
+local nm = require "neuromass"
+local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
+local r = m:run { duration = 10, output = { csv = "x.csv" } }
+r:write_csv("y.csv")
+print(nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = "f.png" }))
+nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = "sub/f.png" })
+]])
+    local status, out, err = nm("info", script, "--out", dir .. "/made/by/run")
+    assert.equals(1, status)
+    assert.matches(dir .. "/made/by/run/f.png\n", out, 1, true)
+    assert.matches("outs.lua:6: plot.fc: 'sub/f.png': the directory '" .. dir .. "/made/by/run/sub' does not exist",
+                   err, 1, true)
+    assert.same({ "outs.lua" }, listing(dir))
+  end)
+
   it("shows --set values", function()
     local status, out, err = nm("info", example, "--set", "K_gl=0.25")
     assert.equals(0, status, err)
@@ -520,7 +539,32 @@ describe("help", function()
   it("refuses help for an unknown command", function()
     local status, _, err = nm("help", "rn")
     assert.equals(1, status)
-    assert.matches("unknown command 'rn'", err, 1, true)
+    assert.matches("unknown command 'rn'; did you mean 'run'?", err, 1, true)
+  end)
+
+  it("refuses an argument after help's command", function()
+    local status, out, err = nm("help", "run", "extra")
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.matches("neuromass: help: one command at most, got 'extra' after 'run'", err, 1, true)
+  end)
+
+  it("suggests the nearest command for a misspelt one, for every command", function()
+    for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help" } do
+      local status, _, err = nm(typo)
+      assert.equals(1, status)
+      assert.matches("neuromass: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
+    end
+    local status, _, err = nm("frobnicate")
+    assert.equals(1, status)
+    assert.matches("unknown command 'frobnicate' (commands: run, info, sonify, plot, help)", err, 1, true)
+  end)
+
+  it("run's help says a run's WAV to '-' streams while write_audio's is copied once complete", function()
+    local _, out = nm("help", "run")
+    assert.matches("and so does a run's WAV (output = { audio =\n{ path = \"-\" } }", out, 1, true)
+    assert.matches("res:write_audio(\"-\") and a\nnormalised run's WAV are copied there once complete", out, 1, true)
+    assert.matches("print() to stdout would corrupt a CSV or WAV streamed to \"-\"", out, 1, true)
   end)
 end)
 
