@@ -361,7 +361,7 @@ local cases = {
   { "connectivity edited after a run, before a rebuild",
     "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.model(nm.network { nodes = nm.replicate(node, 2), " ..
     "connectivity = C, sync = sync_x })\nm:run { duration = 1 }\nC[2][1] = {}\nm:run { duration = 1, dt = 0.05 }",
-    "connectivity[2][1]", "table" },
+    "connectivity[2][1]", "got {}" },
   { "a NaN edited into a native model's Cmat after a run",
     "local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } } }\nm:run { duration = 1 }\n" ..
     "m.params.Cmat[1][2] = 0/0\nm:run { duration = 1 }", "Cmat[1][2]", "nan" },
