@@ -215,6 +215,7 @@ static int f_weighted_correlation(lua_State *L)
   if (nx != ny || nx != nw)
     luaL_error(L, "x, y and w must have the same length, got %I, %I and %I", (lua_Integer)nx,
                (lua_Integer)ny, (lua_Integer)nw);
+  if (nx == 0) luaL_error(L, "x, y and w have no samples: they are empty tables");
   double r;
   nm_error err = { 0 };
   int st = nm_weighted_correlation(x, y, w, nx, &r, &err);
