@@ -369,6 +369,16 @@ local cases = {
     "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
     "lengths = { { 0, 1 }, { 1, 0 } }, signal_speed = 1, sync = sync_x })\nm.params['Net.delays'][1][2] = 5",
     "delays[1][2] cannot be set to 5", "edit lengths[1][2]" },
+  -- issue 11 (FIX-B): a continuation refused says what changed
+  { "continue after Cmat edited in place",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.models.fhn.native { Cmat = C }\nm:run { duration = 1 }\n" ..
+    "C[1][2] = 0.5\nm:run { duration = 1, continue = true }", "cannot continue after changing", "Cmat (edited in place)" },
+  { "continue after a structural value set through model.params",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
+    "m:run { duration = 1 }\nm.params['Net.connectivity'] = { { 0, 2 }, { 2, 0 } }\n" ..
+    "m:run { duration = 1, continue = true }", "cannot continue after changing 'Net.connectivity' (set through model.params)" },
+  { "a model declaring BOLD of an unknown variable",
+    "nm.model(node, { bold = { variable = 'xs' } })", "model: bold: unknown variable 'xs'", "did you mean 'x'?" },
 }
 
 -- The cases run through the executable as well (by their description).
