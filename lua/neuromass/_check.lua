@@ -270,7 +270,8 @@ end
 function M.suggest(name, candidates, any)
   local best, bd
   for _, c in ipairs(candidates) do
-    local d = distance(name, c)
+    -- (a name that differs only in case is the nearest: res.bold is res.BOLD)
+    local d = c:lower() == name:lower() and 0 or distance(name, c)
     if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
   end
   if best and (any or bd <= math.max(2, #name // 3)) then
@@ -304,6 +305,31 @@ function M.strict_module(mod, what)
     M.error(string.format("%s has no field '%s'%s", what, tostring(k),
                           M.suggest(tostring(k), names)), 2)
   end })
+end
+
+--- The one rule for reading a missing field of the library's objects (a
+-- model, a result, a dataset): the user's code (the function indexing, found
+-- `level` frames above this call's caller) gets an error at its line naming
+-- `what` and the nearest of `names` (a list of strings); the library's own
+-- code and C get nil (they probe optional fields).  Call it, not as a tail
+-- call, from an __index function with level 1.
+function M.missing(k, what, names, level)
+  local info = debug.getinfo(level + 2, "S")
+  if not info or info.what == "C" or M.in_library(info.source) then return nil end
+  M.error(string.format("%s has no field '%s'%s", what, tostring(k),
+                        M.suggest(tostring(k), names)), 2)
+end
+
+--- The names a missing-field error suggests for an object of class `class`:
+-- the class's methods (metamethods aside), `extra`, and the object's own keys.
+function M.field_names(class, obj, extra)
+  local names = {}
+  for k, v in pairs(class) do
+    if type(k) == "string" and type(v) == "function" and not k:match("^__") then names[#names + 1] = k end
+  end
+  for _, k in ipairs(extra or {}) do names[#names + 1] = k end
+  for k in pairs(obj) do if type(k) == "string" then names[#names + 1] = k end end
+  return names
 end
 
 --- Makes every method of `class` (its function fields, metamethods aside,

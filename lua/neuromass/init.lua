@@ -12,8 +12,8 @@ local check = require "neuromass._check"
 local context = require "neuromass.context"
 require "neuromass.run"            -- adds model:run and model:describe
 
-local setmetatable, require, error, pcall, tostring =
-      setmetatable, require, error, pcall, tostring
+local setmetatable, require, error, pcall, tostring, type, getmetatable, table =
+      setmetatable, require, error, pcall, tostring, type, getmetatable, table
 
 local M = {
   version = core.version,
@@ -40,15 +40,24 @@ local M = {
   context = context.get,
 }
 
+-- The zoo's models (lua/neuromass/models/NAME.lua), for suggestions.
+local ZOO = { "aln", "fhn", "hopf", "kuramoto", "rww", "thalamus", "wc", "ww" }
+
 --- The model zoo, loaded on first use: nm.models.fhn, nm.models.hopf, ...
+-- A misspelt model (nm.models.hopff) or function of a model's module
+-- (nm.models.hopf.natve) is an error with a suggestion.
 M.models = setmetatable({}, {
   __index = function(t, k)
-    local ok, mod = pcall(require, "neuromass.models." .. k)
+    local ok, mod = pcall(require, "neuromass.models." .. tostring(k))
     if not ok then
-      if tostring(mod):find("module 'neuromass.models." .. k .. "' not found", 1, true) then
-        error("neuromass.models: no model '" .. tostring(k) .. "'", 2)
+      if tostring(mod):find("module 'neuromass.models." .. tostring(k) .. "' not found", 1, true) then
+        check.error("neuromass.models: no model '" .. tostring(k) .. "' (the zoo: " ..
+                    table.concat(ZOO, ", ") .. ")" .. check.suggest(tostring(k), ZOO), 2)
       end
       error(mod, 2)
+    end
+    if type(mod) == "table" and getmetatable(mod) == nil then
+      check.strict_module(mod, "nm.models." .. tostring(k))
     end
     t[k] = mod
     return mod

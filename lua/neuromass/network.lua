@@ -173,6 +173,24 @@ function Network:same_matrices(snap)
   return same_rows(user_matrices(self), snap)
 end
 
+--- The names of the matrices whose values differ from `snap`'s
+-- (Network:snapshot), in messages' words ("network 'Net': connectivity",
+-- "Cmat"); all of them when their number of rows changed.
+function Network:changed_matrices(snap)
+  local list, names, k = user_matrices(self), {}, 0
+  local current = pack_rows(list)
+  local whole = #current ~= #snap
+  for _, e in ipairs(list) do
+    local differs = whole
+    for _ = 1, type(e[1]) == "table" and #e[1] or 0 do
+      k = k + 1
+      if current[k] ~= snap[k] then differs = true end
+    end
+    if differs then names[#names + 1] = e[2] end
+  end
+  return names
+end
+
 --- The delay matrix in ms (lengths / signal_speed, or the fixed delays).
 function Network:delay_matrix()
   return self.fixed_delays or

@@ -225,4 +225,7 @@ function M.fc_compare(sim, emp, opts)
   return args.draw(what, full, format, size, bold and study.script(fcs, bold, heat) or heatmap.script(fcs, heat))
 end
 
+-- A misspelt function (nm.plot.timeseris) is an error with a suggestion.
+require("neuromass._check").strict_module(M, "nm.plot")
+
 return M

@@ -12,8 +12,24 @@ local setmetatable, error, string, tostring, ipairs, table, type, pairs, math, t
 local M = {}
 
 local Result = {}
-Result.__index = Result
 Result.__name = "neuromass.Result"
+
+-- Fields only some runs have (BOLD, audio, kept rows): nil when absent.
+local OPTIONAL = { BOLD = true, t_BOLD = true, BOLD_nodes = true, audio = true, data = true,
+                   dt = true, duration = true }
+local optional_names = {}
+for k in pairs(OPTIONAL) do optional_names[#optional_names + 1] = k end
+
+-- A misspelt method (res:matrx) or a field no run gives, read by the user's
+-- code, is an error with a suggestion (_check.lua's missing); a result is a
+-- plain table otherwise: fields the user adds read back, optional ones are nil.
+Result.__index = function(self, k)
+  local v = Result[k]
+  if v == nil and not OPTIONAL[k] then
+    check.missing(k, "result", check.field_names(Result, self, optional_names), 1)
+  end
+  return v
+end
 
 --- A result; `dry` marks the result of `neuromass info`, which integrates
 -- nothing: it has no rows and its writers write nothing.

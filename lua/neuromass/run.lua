@@ -100,7 +100,9 @@ function Model:run(opts)
       res.audio = audio.stream_plan(self, audio_spec, sim_dt,
                                     o.adaptive and o.n_steps // o.every or o.n_steps, 2).dry_report()
     end
-    if o.bold then res.BOLD, res.t_BOLD = {}, {} end
+    -- The fields a real run has (collect.finish), with what is known unintegrated.
+    res.dt, res.duration = o.adaptive and o.dt * o.every or o.dt, o.duration
+    if o.bold then res.BOLD, res.t_BOLD, res.BOLD_nodes = {}, {}, o.bold.nodes end
     return res
   end
   local plan = plan_of.make(self, o, h, 2)

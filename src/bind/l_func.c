@@ -129,6 +129,23 @@ static int fail(lua_State *L, const char *why)
   return luaL_error(L, "%s", why);
 }
 
+/* A long analysis stops on a signal (as a run does, l_sim.c): the engine
+** polls the stop flag between windows and rows while a scope is open.
+** stop_end closes it and raises "interrupted by SIGxxx" when it stopped. */
+static void stop_begin(lua_State *L, nmL_stop_scope *sc)
+{
+  nmL_stop_begin(L, sc);
+  nm_analysis_interrupt(nmL_stop_flag());
+}
+
+static int stop_end(lua_State *L, nmL_stop_scope *sc, int status)
+{
+  nm_analysis_interrupt(NULL);
+  nmL_stop_end(L, sc, status == NM_EINTR);
+  if (status == NM_EINTR) luaL_error(L, "interrupted by %s", nmL_signal_name(nmL_stop_signal()));
+  return status;
+}
+
 /* The engine's number, or its reason raised. */
 static int push_number(lua_State *L, int status, double v, const char *why)
 {
@@ -169,7 +186,9 @@ static int f_fc(lua_State *L)
   t = drop_skip(L, 2, x, n, t);
   double *out = scratch(L, n, n, "fc");
   nm_error err = { 0 };
-  if (nm_fc(x, n, t, out, &err) != NM_OK) return fail(L, err.why);
+  nmL_stop_scope sc;
+  stop_begin(L, &sc);
+  if (stop_end(L, &sc, nm_fc(x, n, t, out, &err)) != NM_OK) return fail(L, err.why);
   if (n == 1) lua_pushnumber(L, out[0]);
   else push_matrix(L, out, n, n);
   return 1;
@@ -185,7 +204,9 @@ static int f_fcd(lua_State *L)
   size_t nw = nm_fcd_windows(t, w, s);
   double *out = scratch(L, nw, nw, "fcd");
   nm_error err = { 0 };
-  if (nm_fcd(x, n, t, w, s, out, &err) != NM_OK) return fail(L, err.why);
+  nmL_stop_scope sc;
+  stop_begin(L, &sc);
+  if (stop_end(L, &sc, nm_fcd(x, n, t, w, s, out, &err)) != NM_OK) return fail(L, err.why);
   push_matrix(L, out, nw, nw);
   return 1;
 }
@@ -215,6 +236,7 @@ static int f_weighted_correlation(lua_State *L)
   if (nx != ny || nx != nw)
     luaL_error(L, "x, y and w must have the same length, got %I, %I and %I", (lua_Integer)nx,
                (lua_Integer)ny, (lua_Integer)nw);
+  if (nx == 0) luaL_error(L, "x, y and w have no samples: they are empty tables");
   double r;
   nm_error err = { 0 };
   int st = nm_weighted_correlation(x, y, w, nx, &r, &err);
@@ -244,8 +266,10 @@ static int f_kuramoto(lua_State *L)
   double *R = scratch(L, t, 1, "kuramoto");
   long no_peak;
   nm_error err = { 0 };
-  if (nm_kuramoto(x, n, t, smoothing, distance, prominence, R, &no_peak, &err) != NM_OK)
-    return fail(L, err.why);
+  nmL_stop_scope sc;
+  stop_begin(L, &sc);
+  int st = nm_kuramoto(x, n, t, smoothing, distance, prominence, R, &no_peak, &err);
+  if (stop_end(L, &sc, st) != NM_OK) return fail(L, err.why);
   if (no_peak >= 0) {
     lua_pushinteger(L, 0);
     lua_pushinteger(L, no_peak);
@@ -294,9 +318,10 @@ static int f_power_spectrum(lua_State *L)
   double *P = scratch(L, m / 2 + 1, 1, "power spectrum");
   size_t nb;
   nm_error err = { 0 };
-  if (nm_mean_power_spectrum(x, rows, n, dt, maxfr, ws, normalize, f, P, &nb, &err)
-      != NM_OK)
-    return fail(L, err.why);
+  nmL_stop_scope sc;
+  stop_begin(L, &sc);
+  int st = nm_mean_power_spectrum(x, rows, n, dt, maxfr, ws, normalize, f, P, &nb, &err);
+  if (stop_end(L, &sc, st) != NM_OK) return fail(L, err.why);
   push_series(L, f, nb);
   push_series(L, P, nb);
   return 2;

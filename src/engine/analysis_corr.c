@@ -34,14 +34,17 @@ static double *alloc_doubles(size_t n, size_t m, const char *what, nm_error *err
 ** k order (as a plain dot product would), but as outer products of four
 ** columns by four over stretches of k that stay in cache: sixteen
 ** independent sums that the compiler vectorises (fcd of 80 x 1200 three
-** times faster than with one chain).  g's entries below the diagonal are scratch. */
+** times faster than with one chain).  g's entries below the diagonal are scratch.
+** Returns non-zero, g unfinished, when the interrupt flag is raised (polled
+** every four rows of every stretch). */
 #define GRAM_KC 128
-static void gram(const double *xt, size_t n, size_t len, double *g)
+static int gram(const double *xt, size_t n, size_t len, double *g)
 {
   for (size_t i = 0; i < n * n; i++) g[i] = 0.0;
   for (size_t k0 = 0; k0 < len; k0 += GRAM_KC) {
     size_t k1 = len - k0 < GRAM_KC ? len : k0 + GRAM_KC;
     for (size_t i = 0; i < n; i += 4) {
+      if (nm_analysis_stopped()) return 1;
       for (size_t j = i; j < n; j += 4) {
         if (i + 4 <= n && j + 4 <= n) {
           double acc[4][4];
@@ -65,6 +68,7 @@ static void gram(const double *xt, size_t n, size_t len, double *g)
       }
     }
   }
+  return 0;
 }
 
 /* np.clip to [-1, 1], NaN kept. */
@@ -87,11 +91,11 @@ static void centre_rows(const double *x, size_t n, size_t t, size_t stride, doub
 }
 
 /* np.corrcoef of the n centred rows, given transposed as xct (t x n), into
-** out; sd: n scratch values. */
-static void corr_centred(const double *xc, size_t n, size_t t, double *sd, double *out)
+** out; sd: n scratch values.  Returns non-zero when interrupted (gram). */
+static int corr_centred(const double *xc, size_t n, size_t t, double *sd, double *out)
 {
   double fact = 1.0 / ((double)t - 1.0);
-  gram(xc, n, t, out);
+  if (gram(xc, n, t, out)) return 1;
   for (size_t i = 0; i < n; i++) {
     for (size_t j = i; j < n; j++) {
       double c = out[i * n + j] * fact;
@@ -102,6 +106,7 @@ static void corr_centred(const double *xc, size_t n, size_t t, double *sd, doubl
   for (size_t i = 0; i < n; i++) sd[i] = sqrt(out[i * n + i]);
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < n; j++) out[i * n + j] = clip1(out[i * n + j] / sd[i] / sd[j]);
+  return 0;
 }
 
 /* np.corrcoef of the rows of x (n x t, rows `stride` apart). */
@@ -111,9 +116,9 @@ static int corrcoef_strided(const double *x, size_t n, size_t t, size_t stride, 
   double *xc = alloc_doubles(n, t + 1, "corrcoef", err);   /* rows, then n sd */
   if (!xc) return NM_ENOMEM;
   centre_rows(x, n, t, stride, xc);
-  corr_centred(xc, n, t, xc + n * t, out);
+  int stopped = corr_centred(xc, n, t, xc + n * t, out);
   free(xc);
-  return NM_OK;
+  return stopped ? nm_analysis_fail_stopped(err, "corrcoef") : NM_OK;
 }
 
 
@@ -165,15 +170,19 @@ int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t steps
     free(fcs); free(var); free(xc);
     return NM_ENOMEM;
   }
-  for (size_t a = 0; a < nw; a++) {
+  int stopped = 0;
+  for (size_t a = 0; a < nw && !stopped; a++) {
     centre_rows(ts + a * stepsize, n, windowsize, t, xc);
-    corr_centred(xc, n, windowsize, xc + n * windowsize, f);
+    stopped = nm_analysis_stopped() || corr_centred(xc, n, windowsize, xc + n * windowsize, f);
     double mean = nm_pairwise_sum(f, nn, 1) / (double)nn;
     for (size_t k = 0; k < nn; k++) fcs[k * nw + a] = f[k] - mean;
   }
   /* Pearson of every pair of columns: c_ab = dot * (1/(nn-1)), (c_ab / sd_a) / sd_b. */
   double fact = 1.0 / ((double)nn - 1.0);
-  gram(fcs, nw, nn, out);
+  if (stopped || gram(fcs, nw, nn, out)) {
+    free(fcs); free(var); free(xc);
+    return nm_analysis_fail_stopped(err, "fcd");
+  }
   for (size_t a = 0; a < nw; a++) var[a] = sqrt(out[a * nw + a] * fact);
   for (size_t a = 0; a < nw; a++) {
     for (size_t b = a; b < nw; b++) {

@@ -179,6 +179,10 @@ int nm_kuramoto(const double *ts, size_t n, size_t t, double smoothing, double d
     goto done;
   }
   for (size_t r = 0; r < n; r++) {
+    if (nm_analysis_stopped()) {
+      st = nm_analysis_fail_stopped(err, "kuramoto");
+      goto done;
+    }
     const double *a = ts + r * t;
     if (smoothing > 0) {
       st = nm_gaussian_filter(a, t, smoothing, smooth, err);

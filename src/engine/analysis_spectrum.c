@@ -143,6 +143,10 @@ int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, d
   }
   /* getMeanPowerSpectrum: each row's spectrum added in turn, then / rows. */
   for (size_t r = 0; r < rows; r++) {
+    if (nm_analysis_stopped()) {
+      st = nm_analysis_fail_stopped(err, "power spectrum");
+      goto done;
+    }
     memset(one, 0, nb * sizeof *one);
     st = welch_add(&w, ts + r * n, n, one, err);
     if (st != NM_OK) goto done;

@@ -46,9 +46,11 @@ struct nm_bold {
 nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
                      const long *signal, nm_error *err)
 {
-  if (n == 0 || !(dt > 0 && dt < INFINITY) || !(2000.0 / dt < 9e18)) {
+  /* NDt = round(2000 / dt) must be at least 1: dt at most 4000 ms. */
+  if (n == 0 || !(dt > 0 && dt <= 4000.0) || !(2000.0 / dt < 9e18)) {
     nm_fail(err, NM_EINVAL, "BOLD needs at least one node and a positive "
-                        "finite dt of at most 2000 ms (got %zu nodes, dt = %g ms)", n, dt);
+                        "dt of at most 4000 ms (it samples every round(2000 / dt) steps; "
+                        "got %zu nodes, dt = %g ms)", n, dt);
     return NULL;
   }
   for (size_t i = 0; i < n; i++) {
@@ -118,7 +120,9 @@ void nm_bold_attach(nm_bold *b, nm_recorder *out)
 /* A non-finite value reached BOLD: node i at time t (ms); `what` names it. */
 static int bold_nonfinite(nm_bold *b, double t, size_t i, const char *what, double v)
 {
-  nm_fail(&b->err, NM_ENONFINITE, "the BOLD %s of node %zu became %g at t = %g ms", what, i, v, t);
+  /* (fabs: a NaN prints as "nan", never "-nan") */
+  nm_fail(&b->err, NM_ENONFINITE, "the BOLD %s of node %zu became %g at t = %g ms", what, i,
+          isnan(v) ? fabs(v) : v, t);
   b->err.t = t;
   b->err.signal = (long)i;
   return NM_ENONFINITE;

@@ -13,6 +13,11 @@ int nm_fail(nm_error *err, int status, const char *fmt, ...) __attribute__((form
 
 /* Output files (nm_outfile, atomic_file.c) are declared in nm.h. */
 
+/* Has the analysis interrupt flag (nm_analysis_interrupt) been raised?  And
+** the failure to return then: NM_EINTR, "<what>: interrupted" (analysis_stop.c). */
+int nm_analysis_stopped(void);
+int nm_analysis_fail_stopped(nm_error *err, const char *what);
+
 /* A read-only view of the delay history, as seen by one right-hand-side
 ** evaluation: ring rows hold the tracked signals at past steps; `now` is the
 ** row of the step's start; `frac` in [0, 1] places the evaluation between the

@@ -661,6 +661,13 @@ int nm_find_peaks(const double *a, size_t t, double distance, double prominence,
 int nm_kuramoto(const double *ts, size_t n, size_t t, double smoothing, double distance,
                 double prominence, double *R, long *no_peak, nm_error *err);
 
+/* Interrupts (analysis_stop.c): while `flag` is set (NULL: none), fc, fcd,
+** kuramoto and the power spectra poll *flag between windows and rows and
+** return NM_EINTR ("<function>: interrupted") when it is non-zero, as a run
+** polls nm_run_opts.interrupt.  One flag for the process: the thread that
+** calls the analysis functions sets it (the binding, around each call). */
+void nm_analysis_interrupt(volatile sig_atomic_t *flag);
+
 /* Power spectra (analysis_spectrum.c), Welch's method as scipy.signal.welch
 ** with a periodic Hann window, 50 % overlap, each segment's mean removed,
 ** "spectrum" scaling, GSL's mixed-radix real FFT. */

@@ -164,8 +164,34 @@ static void test_kuramoto(void)
 }
 
 
+/* A raised interrupt flag stops fc, fcd, kuramoto and the spectra with
+** NM_EINTR; lowered (or none), they run (analysis_stop.c). */
+static void test_interrupt(void)
+{
+  double ts[2 * 40], out[64 * 64], R[40], f[64], P[64];
+  for (int k = 0; k < 80; k++) ts[k] = sin(0.3 * k) + (k % 7);
+  nm_error err = { 0 };
+  long no_peak;
+  size_t nb;
+  volatile sig_atomic_t flag = 1;
+  nm_analysis_interrupt(&flag);
+  CHECK(nm_fc(ts, 2, 40, out, &err) == NM_EINTR && strstr(err.why, "interrupted"),
+        "interrupt: fc stops with NM_EINTR");
+  CHECK(nm_fcd(ts, 2, 40, 5, 1, out, &err) == NM_EINTR && strstr(err.why, "fcd: interrupted"),
+        "interrupt: fcd stops with NM_EINTR");
+  CHECK(nm_kuramoto(ts, 2, 40, 0, 1, 0.1, R, &no_peak, &err) == NM_EINTR,
+        "interrupt: kuramoto stops with NM_EINTR");
+  CHECK(nm_mean_power_spectrum(ts, 2, 40, 1.0, 500, 0.04, 0, f, P, &nb, &err) == NM_EINTR,
+        "interrupt: the power spectrum stops with NM_EINTR");
+  flag = 0;
+  CHECK(nm_fcd(ts, 2, 40, 5, 1, out, &err) == NM_OK, "interrupt: a lowered flag lets fcd run");
+  nm_analysis_interrupt(NULL);
+  CHECK(nm_fc(ts, 2, 40, out, &err) == NM_OK, "interrupt: no flag lets fc run");
+}
+
 int main(void)
 {
+  test_interrupt();
   test_peaks();
   test_gaussian();
   test_welch();

@@ -306,3 +306,61 @@ print(#res.BOLD, #res.t_BOLD)
     assert.is_nil(io.open(dir .. "/b.csv"))
   end)
 end)
+
+describe("issue 11: BOLD declarations, large steps, failed runs, dry runs", function()
+  it("a model's declared BOLD variable is checked where nm.model declares it", function()
+    local osc = nm.mass { label = "M", state = { x = 0 }, derivatives = function(s) return { x = -s.x } end }
+    raises_here(function() nm.model(nm.node { masses = { osc() } }, { bold = { variable = "xx" } }) end,
+                "model: bold: unknown variable 'xx'; did you mean 'x'?")
+  end)
+
+  it("refuses BOLD with a step over 4000 ms (NDt = round(2000 / dt) would be 0)", function()
+    raises_here(function() nm.models.hopf.native {}:run { duration = 10000, dt = 5000, bold = true } end,
+                "dt = 5000 ms is too large for simulated BOLD: BOLD is sampled every 2 s")
+  end)
+
+  it("a BOLD blow-up at a large dt prints nan (never -nan) and names the step as the cause", function()
+    local M = nm.mass { label = "L", state = { x = 0 }, params = { tau = 1000 },
+      derivatives = function(s, p) return { x = (1 - s.x) / p.tau / 10 } end }
+    local m = nm.model(nm.node { masses = { M() } })
+    local ok, err = pcall(m.run, m, { duration = 40000, dt = 1000, bold = { variable = "x" } })
+    assert.is_false(ok)
+    assert.is_truthy(err:find("became nan at t = 4000 ms", 1, true), err)
+    assert.is_truthy(err:find("it diverges at dt = 1000 ms", 1, true), err)
+  end)
+
+  it("continue = true after a run that failed on a NaN is refused (its state is not finite)", function()
+    local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
+    m:run { duration = 4000, bold = true }
+    m.params.K_gl = 1e300
+    assert.is_false(pcall(m.run, m, { duration = 4000, bold = true, continue = true }))
+    m.params.K_gl = 0.6
+    raises_here(function() m:run { duration = 4000, bold = true, continue = true } end,
+                "the last run of this model failed at t = 4000.2 ms (a NaN or infinite value in " ..
+                "node 0, variable 'x'): its state is not finite; start a fresh run (without continue)")
+    -- a fresh run is fine, and can be continued again
+    m:run { duration = 10, bold = true }
+    assert.equals(2, #m:run { duration = 10, continue = true, bold = true }.BOLD)
+  end)
+
+  it("neuromass info: a dry BOLD run has every field a real one has (BOLD_nodes, dt, duration)", function()
+    local real = nm.models.fhn.native {}:run { duration = 4000, bold = true }
+    local names = {}
+    for k in pairs(real) do if k ~= "data" then names[#names + 1] = k end end   -- (the rows)
+    table.sort(names)
+    local dir = h.scratch()
+    local script = dir .. "/dry.lua"
+    h.write(script, [[
+local nm = require "neuromass"
+local res = nm.models.fhn.native {}:run { duration = 4000, bold = true }
+local names = {}
+for k in pairs(res) do if k ~= "dry" then names[#names + 1] = k end end
+table.sort(names)
+print(table.concat(names, " "))
+print(table.concat(res.BOLD_nodes, " "), res.dt, res.duration)
+]])
+    local status, out, err = h.sh(h.q(h.exe) .. " info " .. h.q(script))
+    assert.equals(0, status, err)
+    assert.is_truthy(out:find(table.concat(names, " ") .. "\n0\t0.1\t4000\n", 1, true), out)
+  end)
+end)

@@ -74,6 +74,8 @@ describe("nm.datasets.load: empirical data", function()
     local other = nm.datasets.load("gw")
     ds.BOLDs[1][1][1] = -1
     assert.equals(10586.26763, other.BOLDs[1][1][1])
-    assert.is_nil(ds.BOLD)                     -- other missing fields stay nil
+    -- another missing field is an error with a suggestion (issue 11), not a nil
+    assert.has_error(function() local _ = ds.BOLD end,
+                     "dataset 'gw' has no field 'BOLD'; did you mean 'BOLDs'?")
   end)
 end)

@@ -369,6 +369,35 @@ local cases = {
     "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
     "lengths = { { 0, 1 }, { 1, 0 } }, signal_speed = 1, sync = sync_x })\nm.params['Net.delays'][1][2] = 5",
     "delays[1][2] cannot be set to 5", "edit lengths[1][2]" },
+  -- issue 11 (FIX-B): a continuation refused says what changed
+  { "continue after Cmat edited in place",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.models.fhn.native { Cmat = C }\nm:run { duration = 1 }\n" ..
+    "C[1][2] = 0.5\nm:run { duration = 1, continue = true }", "cannot continue after changing", "Cmat (edited in place)" },
+  { "continue after a structural value set through model.params",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
+    "m:run { duration = 1 }\nm.params['Net.connectivity'] = { { 0, 2 }, { 2, 0 } }\n" ..
+    "m:run { duration = 1, continue = true }", "cannot continue after changing 'Net.connectivity' (set through model.params)" },
+  { "a model declaring BOLD of an unknown variable",
+    "nm.model(node, { bold = { variable = 'xs' } })", "model: bold: unknown variable 'xs'", "did you mean 'x'?" },
+  -- issue 11 (FIX-B) item 3: misspelt names of modules, methods and fields
+  { "a misspelt nm.plot function", "local f = nm.plot.timeseris", "nm.plot has no field 'timeseris'",
+    "did you mean 'timeseries'?" },
+  { "a misspelt nm.datasets function", "local ds = nm.datasets.lod('gw')", "nm.datasets has no field 'lod'",
+    "did you mean 'load'?" },
+  { "a misspelt zoo model", "local h = nm.models.hopff", "no model 'hopff'", "did you mean 'hopf'?" },
+  { "a misspelt function of a zoo model", "local m = nm.models.hopf.natve {}",
+    "nm.models.hopf has no field 'natve'", "did you mean 'native'?" },
+  { "a misspelt model method", "model:rn { duration = 1 }", "has no field 'rn'", "did you mean 'run'?" },
+  { "a misspelt result method (matrix)", "local r = model:run { duration = 1 }\nlocal x = r:matrx('x')",
+    "result has no field 'matrx'", "did you mean 'matrix'?" },
+  { "a misspelt result method (get)", "local r = model:run { duration = 1 }\nlocal x = r:gett('x')",
+    "result has no field 'gett'", "did you mean 'get'?" },
+  { "a result field in the wrong case", "local r = model:run { duration = 1 }\nprint(r.bold)",
+    "result has no field 'bold'", "did you mean 'BOLD'?" },
+  { "a misspelt dataset field", "local ds = nm.datasets.load('gw')\nprint(ds.sbjects)",
+    "dataset 'gw' has no field 'sbjects'", "did you mean 'subjects'?" },
+  { "a dataset's BOLDs read as BOLD", "local ds = nm.datasets.load('gw')\nprint(ds.BOLD)",
+    "dataset 'gw' has no field 'BOLD'", "did you mean 'BOLDs'?" },
 }
 
 -- The cases run through the executable as well (by their description).

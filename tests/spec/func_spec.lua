@@ -336,3 +336,13 @@ describe("nm.func errors, at the user's line", function()
     fails(function() return nm.func.FC end, "nm%.func has no field 'FC'; did you mean 'fc'%?")
   end)
 end)
+
+describe("nm.func refuses empty input outside neuromass info (issue 11)", function()
+  it("weighted_correlation({}, {}, {}) is an error, as fc({}) is, not a NaN", function()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() nm.func.weighted_correlation({}, {}, {}) end)
+    assert.is_false(ok)
+    assert.matches("^[^:]*func_spec%.lua:" .. line .. ": nm%.func%.weighted_correlation: x, y and w " ..
+                   "have no samples: they are empty tables", err)
+  end)
+end)

@@ -241,3 +241,27 @@ while true do end
     assert.matches("^neuromass: s%.lua:2: interrupted by SIGINT\n$", err)
   end)
 end)
+
+describe("a long nm.func analysis stopped by a signal (issue 11)", function()
+  -- fcd of 80 x 5000, stepsize 1: about 25 s of work; the engine polls the
+  -- stop flag between windows and rows, so SIGINT stops it at once.
+  it("SIGINT during fcd: exit 130 within 2 s, at the user's line", function()
+    local t0
+    local status, err, _, dir = stop_script([[
+local nm = require "neuromass"
+local ts = {}
+for i = 1, 80 do ts[i] = {} for k = 1, 5000 do ts[i][k] = math.sin(k * 0.01 * i) + (k * i % 7) end end
+io.open("started", "w"):close()
+local f = nm.func.fcd(ts, { stepsize = 1 })
+]], "{ [ -e started ] && sleep 1.5 && date +%s.%N > sent; }", "INT")
+    local f = io.open(dir .. "/sent")
+    t0 = f and tonumber(f:read("l"))
+    if f then f:close() end
+    local now = tonumber(io.popen("date +%s.%N"):read("l"))
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(130, status)
+    assert.matches("^neuromass: s%.lua:5: nm%.func%.fcd: interrupted by SIGINT\n$", err)
+    assert.is_truthy(t0, "the signal was not sent")
+    assert.is_true(now - t0 < 2, string.format("stopped %.2f s after SIGINT", now - t0))
+  end)
+end)

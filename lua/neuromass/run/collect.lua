@@ -4,6 +4,7 @@
 -- variable, mass), and where the complete rows and frames it had are kept.
 local result = require "neuromass.result"
 local outputs = require "neuromass.outputs"
+local bold = require "neuromass.run.bold"
 
 local error, ipairs, string, table, tostring, io, pcall, pairs =
       error, ipairs, string, table, tostring, io, pcall, pairs
@@ -23,7 +24,7 @@ end
 
 -- What a failed run says: why, and where the complete rows and frames it had
 -- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
-local function fail_run(self, failure, au, method, level)
+local function fail_run(self, failure, au, method, dt, level)
   local kept = { failure.csv_partial }
   kept[#kept + 1] = failure.bold_partial
   if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
@@ -37,11 +38,19 @@ local function fail_run(self, failure, au, method, level)
     local node, var = describe_signal(self, failure.signal)
     why = string.format("simulated BOLD: %s (node %s feeds it %s of variable '%s')",
                         failure.message, tostring(node), self.bold_key or "?", tostring(var))
+    if dt >= bold.LARGE_DT then
+      why = why .. string.format("; the Balloon-Windkessel model is integrated with the model's " ..
+                                 "dt: it diverges at dt = %g ms (use a dt of a few ms or less)", dt)
+    end
+    self.failed_at = { t = failure.t, why = "the simulated BOLD of node " .. tostring(node) ..
+                                            " became NaN or infinite" }
   elseif kind == "nonfinite" then
     local node, var, massname = describe_signal(self, failure.signal)
     why = string.format("the simulation produced a NaN or infinite value at t = %g ms (node %s, " ..
                         "variable '%s' of mass '%s')", failure.t, tostring(node), tostring(var),
                         tostring(massname))
+    self.failed_at = { t = failure.t, why = string.format("a NaN or infinite value in node %s, " ..
+                                                          "variable '%s'", tostring(node), tostring(var)) }
   elseif kind == "step" then
     local node, var, massname = describe_signal(self, failure.signal)
     why = string.format("integrator '%s' could not go on past t = %g ms: node %s, variable '%s' " ..
@@ -83,7 +92,7 @@ that cannot be finished, the CSV held under its temporary name then kept as
 <stem>.partial.csv (the run's outputs appear together).  With audio, `failure`
 is the held CSV when the run succeeded. ]]
 function M.finish(self, o, plan, out, r, failure, level)
-  if not r then fail_run(self, failure, out.au, o.method, level + 1) end
+  if not r then fail_run(self, failure, out.au, o.method, plan.sim_dt, level + 1) end
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
   res.dt, res.duration = plan.sim_dt, o.duration
   if plan.bold then

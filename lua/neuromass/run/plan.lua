@@ -107,6 +107,25 @@ local function initial_vector(self)
   return v
 end
 
+--- What changed since the engine model was built, for the message refusing
+-- a continuation: dt, structural values set through model.params (their
+-- names), matrices edited in place (their names).
+function M.changes(self, dt)
+  local what = {}
+  if self.built_dt ~= dt then
+    what[#what + 1] = string.format("dt (from %s to %s ms)", check.number(self.built_dt),
+                                    check.number(dt))
+  end
+  if type(self.dirty) == "string" then
+    what[#what + 1] = string.format("'%s' (set through model.params)", self.dirty)
+  end
+  for _, name in ipairs(self.net:changed_matrices(self.matrix_snapshot)) do
+    what[#what + 1] = name .. " (edited in place)"
+  end
+  if #what == 0 then return "the network's structure" end
+  return table.concat(what, ", ")
+end
+
 --[[ M.make(model, o, h, level) -> the plan of the run whose options are `o`
 (run/options.lua; `h`: the host's options, for --seed): { continuing,
 sim_dt (the engine's step: sampling_dt for adaptive steppers), keep (the
@@ -119,6 +138,14 @@ function M.make(self, o, h, level)
   if opts.continue and not self.sim then
     error("run: 'continue' needs an earlier run of this model", level + 1)
   end
+  -- A run that failed on a non-finite value left that state behind (the
+  -- engine keeps no earlier one): a continuation would fail at once.  A run
+  -- stopped by a signal left a finite state: continuing it is fine.
+  if continuing and self.failed_at then
+    error(string.format("run: 'continue = true': the last run of this model failed at t = %g ms " ..
+                        "(%s): its state is not finite; start a fresh run (without continue)",
+                        self.failed_at.t, self.failed_at.why), level + 1)
+  end
   -- Adaptive steppers take their own steps; the engine stops them at every output time.
   local sim_dt = o.adaptive and dt * every or dt
   if continuing and self.sim_dt ~= sim_dt then
@@ -127,7 +154,8 @@ function M.make(self, o, h, level)
   -- (the matrices are the user's tables: an edit since the build rebuilds too)
   if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
     if continuing then
-      error("run: cannot continue after changing dt or the network's structure", level + 1)
+      error("run: cannot continue after changing " .. M.changes(self, dt) .. " (the engine " ..
+            "model is built again for that: start a fresh run, without continue)", level + 1)
     end
     self.cm = compile.build(self, dt, level + 1)
     self.built_dt, self.dirty = dt, false
@@ -170,6 +198,7 @@ function M.make(self, o, h, level)
   if not continuing then
     cm:set_initial(initial_vector(self))
     self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
+    self.failed_at = nil
     self.sim_seed = seed
   end
   -- Stimuli run on the simulation's time axis, seeded by its seed.
