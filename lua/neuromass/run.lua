@@ -65,7 +65,7 @@ local function drive(self, o, plan, out, h)
     method = o.method, rtol = opts.rtol, atol = opts.atol, record = out.record, drivers = plan.drv,
     stimuli = plan.stims,
     keep = plan.keep, csv = out.csv, header = o.cols.names, progress = progress and true or false,
-    threads = opts.threads,
+    threads = opts.threads, jit = o.jit,
     audio = au and au.writer, audio_cols = out.audio_cols, keep_cols = 1 + #o.cols.sigs,
     decimate = (au and not adaptive) and o.every or 1,
     hold_csv = au and true or nil,     -- the CSV waits for the audio (run/collect.lua)
@@ -77,8 +77,8 @@ end
 
 --- model:run(opts) -> a result (see result.lua).  opts: duration, dt,
 -- sampling_dt (ms), integrator, record, output = { csv =, audio =, bold = },
--- seed, continue, rtol, atol, threads, progress, bold (run/bold.lua);
--- run/options.lua reads them.
+-- seed, continue, rtol, atol, threads, progress, bold (run/bold.lua), jit
+-- (docs/jit.md); run/options.lua reads them.
 -- Errors at the caller's line.
 function Model:run(opts)
   if self.running then
