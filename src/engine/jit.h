@@ -9,13 +9,11 @@
 
 #include "engine.h"
 
-/* What native code calls back into the engine for: the same functions the
-** interpreter calls, so that the values are the same bits.  Native code
-** reaches them through this table, never by symbol (the engine may live in a
-** Lua module loaded without global symbols). */
+/* What native code calls back into the engine for (table lookups themselves
+** are compiled into it from table2d_code.h, the engine's own text).  Native
+** code reaches these through this table, never by symbol (the engine may live
+** in a Lua module loaded without global symbols). */
 typedef struct {
-  int (*locate)(const nm_table2d *tbl, double row_x, double col_x, nm_table_pos *pos);
-  double (*at)(const nm_table2d *tbl, const nm_table_pos *pos);
   void (*count_clamped)(nm_table2d *tbl, unsigned long n, double row_x, double col_x);
   double (*hist_read)(const nm_hist *h, const double *V, long sig, int delay);
 } nm_jit_env;

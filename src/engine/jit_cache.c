@@ -47,9 +47,7 @@ static double hist_read(const nm_hist *h, const double *V, long sig, int delay)
 }
 
 
-const nm_jit_env nm_jit_env_engine = {
-  nm_table2d_locate, nm_table2d_at, nm_table2d_count_clamped, hist_read
-};
+const nm_jit_env nm_jit_env_engine = { nm_table2d_count_clamped, hist_read };
 
 
 void nm_jit_stats(nm_jit_counts *out) { *out = counts; }
@@ -128,8 +126,9 @@ static char **child_env(void)
 }
 
 
-/* Runs the compiler on src into so; NM_OK or the reason in why. */
-static int compile(const char *src, const char *so, char *why, size_t size)
+/* Runs the compiler on src into so, its messages into log; NM_OK or the
+** reason in why. */
+static int compile(const char *src, const char *so, const char *log, char *why, size_t size)
 {
   const char *cc = getenv("NEUROMASS_CC");
   if (!cc || !cc[0]) cc = "cc";
@@ -146,7 +145,7 @@ static int compile(const char *src, const char *so, char *why, size_t size)
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   char **env = child_env();
   pid_t pid;
   int rc = env ? posix_spawnp(&pid, cc, &fa, NULL, (char *const *)argv, env) : ENOMEM;
@@ -159,8 +158,8 @@ static int compile(const char *src, const char *so, char *why, size_t size)
     if (errno != EINTR)
       return nm_reason(why, size, NM_EINVAL, "jit: lost the C compiler '%s' (%s)", cc, strerror(errno));
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    return nm_reason(why, size, NM_EINVAL, "jit: the C compiler '%s' failed (status %d) on %s", cc,
-                     WIFEXITED(st) ? WEXITSTATUS(st) : -1, src);
+    return nm_reason(why, size, NM_EINVAL, "jit: the C compiler '%s' failed (status %d): see %s", cc,
+                     WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
   return NM_OK;
 }
 
@@ -181,7 +180,7 @@ static int write_file(const char *path, const char *s)
 ** (negative) with its reason in why. */
 static int obtain(nm_program *p, int build, char *why, size_t size)
 {
-  char dir[4096], path[4200], tmp_c[4300], tmp_so[4300];
+  char dir[4096], path[4200], tmp_c[4300], tmp_so[4300], log[4300];
   char *src = nm_jit_emit(p);
   if (!src)
     return nm_reason(why, size, NM_EINVAL, "jit: this program is not lane-local (a store overlaps "
@@ -217,8 +216,13 @@ static int obtain(nm_program *p, int build, char *why, size_t size)
     free(src);
     return nm_reason(why, size, NM_EINVAL, "jit: cannot write %s", tmp_c);
   }
-  int rc = compile(tmp_c, tmp_so, why, size);
-  remove(tmp_c);
+  /* A failed compile leaves its source and messages as <key>.c, <key>.log. */
+  snprintf(log, sizeof log, "%s/%s.log", dir, key);
+  int rc = compile(tmp_c, tmp_so, log, why, size);
+  if (rc == NM_OK) remove(log);
+  snprintf(path, sizeof path, "%s/%s.c", dir, key);
+  if (rc == NM_OK || rename(tmp_c, path) != 0) remove(tmp_c);
+  snprintf(path, sizeof path, "%s/%s.so", dir, key);
   if (rc == NM_OK && rename(tmp_so, path) != 0)
     rc = nm_reason(why, size, NM_EINVAL, "jit: cannot rename %s into place (%s)", tmp_so, strerror(errno));
   remove(tmp_so);

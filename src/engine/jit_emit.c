@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "jit.h"
+#include "table2d_code.h"
 
 
 typedef struct {
@@ -54,9 +55,11 @@ static void prelude(buf *b)
          "#include <math.h>\n#include <stddef.h>\n\n"
          "typedef struct { size_t r, c; double fr, fc; } pos_t;\n"
          "typedef struct {\n"
-         "  int (*locate)(const void *, double, double, pos_t *);\n"
-         "  double (*at)(const void *, const pos_t *);\n"
-         "  void (*count_clamped)(void *, unsigned long, double, double);\n"
+         "  size_t n_rows, n_cols; double row0, row_step, row_end, col0, col_step, col_end;\n"
+         "  double *values; unsigned long clamped; double clamped_row, clamped_col;\n"
+         "} tbl_t;\n"
+         "typedef struct {\n"
+         "  void (*count_clamped)(const tbl_t *, unsigned long, double, double);\n"
          "  double (*hist_read)(const void *, const double *, long, int);\n"
          "} env_t;\n"
          "typedef struct {\n"
@@ -65,11 +68,16 @@ static void prelude(buf *b)
          "} ctx_t;\n");
   put(b, "_Static_assert(sizeof(pos_t) == %zu && offsetof(pos_t, fc) == %zu, \"nm_table_pos\");\n",
       sizeof(nm_table_pos), offsetof(nm_table_pos, fc));
+  put(b, "_Static_assert(sizeof(tbl_t) == %zu && offsetof(tbl_t, values) == %zu && "
+         "offsetof(tbl_t, clamped_col) == %zu, \"nm_table2d\");\n", sizeof(nm_table2d),
+      offsetof(nm_table2d, values), offsetof(nm_table2d, clamped_col));
   put(b, "_Static_assert(sizeof(env_t) == %zu && offsetof(env_t, hist_read) == %zu, \"nm_jit_env\");\n",
       sizeof(nm_jit_env), offsetof(nm_jit_env, hist_read));
   put(b, "_Static_assert(sizeof(ctx_t) == %zu && offsetof(ctx_t, t) == %zu && "
          "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
       sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
+  /* The engine's table arithmetic, from its one text. */
+  put(b, "%s\n\n", NM_TABLE2D_TEXT(tbl_t, pos_t));
   /* Python's modulo, as expr.c computes it. */
   put(b, "static double pymod(double a, double b)\n{\n  double r = fmod(a, b);\n"
          "  if (r != 0.0 && ((r < 0.0) != (b < 0.0))) r += b;\n  return r;\n}\n\n");
@@ -158,8 +166,10 @@ static void choose(buf *b, const unsigned char *written, int c, const char *rel,
 }
 
 
-/* One instruction as one C statement for lane l.  `look` numbers the table lookups. */
-static void statement(buf *b, const nm_ins *in, const unsigned char *written, int *look)
+/* One instruction as one C statement for lane l.  `look` numbers the table
+** lookups; share[k] is the earlier lookup whose location lookup k reuses. */
+static void statement(buf *b, const nm_ins *in, const unsigned char *written, int *look,
+                      const int *share)
 {
   int op = in->op;
   const char *f;
@@ -172,13 +182,16 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
   }
   if (in->dst < 0) return;
   if (op == NM_OP_TABLE2D) {
-    int k = (*look)++;
-    put(b, "    { pos_t q; double x = ");
+    int k = (*look)++, j = share[k];
+    put(b, "    { double x = ");
     operand(b, written, in->a);
     put(b, ", y = ");
     operand(b, written, in->b);
-    put(b, ";\n      if (E->locate(T%d, x, y, &q) && out%d++ == 0) { row%d = x; col%d = y; }\n"
-           "      r%d = E->at(T%d, &q); }\n", k, k, k, k, in->dst, k);
+    put(b, ";\n");
+    if (j >= 0) put(b, "      if (S%d) { q%d = q%d; o%d = o%d; } else\n", k, k, j, k, j);
+    put(b, "      o%d = nm_tbl_locate(T%d, x, y, &q%d);\n"
+           "      if (o%d && out%d++ == 0) { row%d = x; col%d = y; }\n"
+           "      r%d = nm_tbl_at(T%d, &q%d); }\n", k, k, k, k, k, k, k, in->dst, k, k);
     return;
   }
   put(b, "    r%d = ", in->dst);
@@ -223,6 +236,33 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
 }
 
 
+/* For each table lookup (numbered in order), the earlier lookup of the same
+** operand registers, neither overwritten in between (the interpreter's table
+** cache), or -1; their count in *n.  NULL when memory ran out. */
+static int *lookups(const nm_program *p, int *n)
+{
+  int *share = malloc((p->n_ins + 1) * sizeof *share), *at = malloc((p->n_ins + 1) * sizeof *at);
+  if (!share || !at) { free(share); free(at); return NULL; }
+  *n = 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    const nm_ins *in = &p->code[i];
+    if (in->op != NM_OP_TABLE2D) continue;
+    int k = (*n)++;
+    share[k] = -1;
+    at[k] = (int)i;
+    for (int j = k - 1; j >= 0; j--) {
+      size_t from = (size_t)at[j], w;
+      for (w = from; w < i; w++)
+        if (p->code[w].dst == in->a || p->code[w].dst == in->b) break;
+      if (w < i) break;           /* an operand changed since lookup j */
+      if (p->code[from].a == in->a && p->code[from].b == in->b) { share[k] = j; break; }
+    }
+  }
+  free(at);
+  return share;
+}
+
+
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
@@ -234,16 +274,22 @@ char *nm_jit_emit(const nm_program *p)
           "size_t l0, size_t l1)\n{\n"
           "  double *V = C->V; const double *P = C->P; double *U = C->U; double *D = C->D;\n"
           "  const double t = C->t;\n  (void)V; (void)P; (void)U; (void)D; (void)t; (void)R; (void)W;\n");
-  /* Per table lookup: its table and the lanes outside its grid (counted as
-  ** the interpreter counts them, reported after the lanes). */
+  /* Per table lookup: its table, the lanes outside its grid (counted as the
+  ** interpreter counts them, reported after the lanes) and whether it may
+  ** reuse an earlier lookup's location (same point, same grid). */
   int n_look = 0;
-  for (size_t i = 0; i < p->n_ins; i++) {
+  int *share = lookups(p, &n_look);
+  if (!share) { free(written); free(b.s); return NULL; }
+  for (int k = 0, i = 0; k < n_look; i++) {
     if (p->code[i].op != NM_OP_TABLE2D) continue;
-    put(&b, "  void *T%d = C->tables[%ld];\n  unsigned long out%d = 0; double row%d = 0.0, col%d = 0.0;\n",
-        n_look, p->code[i].slot, n_look, n_look, n_look);
-    n_look++;
+    put(&b, "  const tbl_t *T%d = C->tables[%ld];\n"
+            "  unsigned long out%d = 0; double row%d = 0.0, col%d = 0.0;\n",
+        k, p->code[i].slot, k, k, k);
+    if (share[k] >= 0) put(&b, "  const int S%d = nm_tbl_same_grid(T%d, T%d);\n", k, share[k], k);
+    k++;
   }
   put(&b, "  for (size_t l = l0; l < l1; l++) {\n");
+  for (int k = 0; k < n_look; k++) put(&b, "    pos_t q%d; int o%d;\n", k, k);
   /* Locals for the registers the main code writes. */
   for (size_t i = 0; i < p->n_ins; i++) {
     int d = p->code[i].dst;
@@ -252,13 +298,14 @@ char *nm_jit_emit(const nm_program *p)
   memset(written, 0, p->n_regs + 1);
   int look = 0;
   for (size_t i = 0; i < p->n_ins; i++) {
-    statement(&b, &p->code[i], written, &look);
+    statement(&b, &p->code[i], written, &look, share);
     if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
   }
   put(&b, "  }\n");
   for (int k = 0; k < n_look; k++) put(&b, "  E->count_clamped(T%d, out%d, row%d, col%d);\n", k, k, k, k);
   put(&b, "}\n");
   free(written);
+  free(share);
   if (b.failed) { free(b.s); return NULL; }
   return b.s;
 }
