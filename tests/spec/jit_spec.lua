@@ -52,12 +52,15 @@ describe("native code", function()
     end
   end)
 
-  it("gives the interpreter's bits for 80-node HCP networks with noise", function()
+  it("gives the interpreter's bits for 80-node HCP networks with noise, on 1 and 2 threads", function()
     local hcp = nm.datasets.load("hcp")
     for _, name in ipairs { "fhn", "aln" } do
-      both(function()
-        return nm.models[name].native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 42, sigma_ou = 0.05 }
-      end, { duration = 20, dt = 0.1, seed = 7 }, name .. "-80")
+      for _, threads in ipairs { 1, 2 } do
+        both(function()
+          return nm.models[name].native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 42, sigma_ou = 0.05 }
+        end, { duration = 20, dt = 0.1, seed = 7, threads = threads },
+        string.format("%s-80 on %d threads", name, threads))
+      end
     end
   end)
 
