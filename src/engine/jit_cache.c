@@ -37,6 +37,9 @@ static const char *const cc_flags[] = {
 ** (instructions x lanes x evaluations) reach this many is long enough to
 ** repay it (the interpreter spends ~1 to 5 ns per instruction and lane). */
 #define NM_JIT_WORK 3e7
+/* Looking in the cache (emitting the source, hashing it, dlopen) costs about
+** a millisecond: a shorter run is interpreted without looking. */
+#define NM_JIT_LOOK 1e6
 
 static nm_jit_counts counts;
 
@@ -272,6 +275,7 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, nm_error *err)
       if (off || p->n_ins == 0) continue;
       if (p->jit_state == 0) {
         double work = (double)p->n_ins * (double)p->lanes * evals;
+        if (mode == NM_JIT_AUTO && work < NM_JIT_LOOK) continue;
         int build = mode != NM_JIT_AUTO || work >= NM_JIT_WORK;
         char why[200];
         int rc = obtain(p, build, why, sizeof why);

@@ -269,6 +269,19 @@ static void test_cache(const char *dir)
   CHECK(rc == NM_OK && c0.compiled == c1.compiled + 3 && m->progs[NM_STAGE_RHS][0]->use_native,
         "automatic: a long run compiles");
   nm_model_free(m);
+  /* Cached now: a short run still does not look, a medium one loads. */
+  m = delayed_model();
+  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 10, &err) : NM_ENOMEM;
+  nm_jit_stats(&c1);
+  CHECK(rc == NM_OK && c1.loaded == c0.loaded && !m->progs[NM_STAGE_RHS][0]->use_native,
+        "automatic: a short run does not consult the cache");
+  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e5, &err) : NM_ENOMEM;
+  nm_jit_stats(&c0);
+  CHECK(rc == NM_OK && c0.loaded == c1.loaded + 3 && c0.compiled == c1.compiled &&
+        m->progs[NM_STAGE_RHS][0]->use_native,
+        "automatic: a medium run loads cached code and compiles nothing (loaded %lu, compiled %lu)",
+        c0.loaded - c1.loaded, c0.compiled - c1.compiled);
+  nm_model_free(m);
 }
 
 

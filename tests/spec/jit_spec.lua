@@ -121,7 +121,7 @@ describe("the native code cache", function()
 local nm = require "neuromass"
 local core = require "neuromass.core"
 local m = nm.models.aln.native { seed = 9 }
-local r = m:run { duration = 50, dt = 0.1, jit = JIT }
+local r = m:run { duration = 1000, dt = 0.1, jit = JIT }
 local s = core.jit_stats()
 local col = r.data:column(1)
 io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d last=%a\n",
@@ -144,6 +144,7 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     local first = run(dir, "", '"always"')
     assert.is_true(first.compiled > 0 and first.native > 0)
     assert.are.equal(ref.last, first.last)
+    -- The default mode: a run of 10,000 steps is long enough to load, not to compile.
     local second = run(dir, "", "true")
     assert.are.equal(0, second.compiled)
     assert.are.equal(first.compiled, second.loaded)
