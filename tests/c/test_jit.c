@@ -256,31 +256,28 @@ static void test_cache(const char *dir)
   CHECK(rc == NM_EINVAL && strstr(err.why, "/nonexistent/cc"),
         "without a compiler, jit = require fails the run and names the compiler (%s)", err.why);
   nm_model_free(m);
+  m = NULL;
   unsetenv("NEUROMASS_CC");
-  /* Automatic: a short run interprets, a long one compiles. */
-  m = delayed_model();
-  nm_jit_stats(&c0);
-  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 10, &err) : NM_ENOMEM;
-  nm_jit_stats(&c1);
-  CHECK(rc == NM_OK && c1.compiled == c0.compiled && !m->progs[NM_STAGE_RHS][0]->use_native,
-        "automatic: a short run is interpreted (nothing compiled)");
-  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, &err) : NM_ENOMEM;
-  nm_jit_stats(&c0);
-  CHECK(rc == NM_OK && c0.compiled == c1.compiled + 3 && m->progs[NM_STAGE_RHS][0]->use_native,
-        "automatic: a long run compiles");
-  nm_model_free(m);
-  /* Cached now: a short run still does not look, a medium one loads. */
-  m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 10, &err) : NM_ENOMEM;
-  nm_jit_stats(&c1);
-  CHECK(rc == NM_OK && c1.loaded == c0.loaded && !m->progs[NM_STAGE_RHS][0]->use_native,
-        "automatic: a short run does not consult the cache");
-  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e5, &err) : NM_ENOMEM;
-  nm_jit_stats(&c0);
-  CHECK(rc == NM_OK && c0.loaded == c1.loaded + 3 && c0.compiled == c1.compiled &&
-        m->progs[NM_STAGE_RHS][0]->use_native,
-        "automatic: a medium run loads cached code and compiles nothing (loaded %lu, compiled %lu)",
-        c0.loaded - c1.loaded, c0.compiled - c1.compiled);
+  /* Automatic: the run's work decides (docs/jit.md): a short run neither
+  ** looks nor compiles, a medium one loads what is cached, a long one compiles. */
+  static const struct { double evals; int native; unsigned long loaded, compiled; const char *what; }
+  bands[] = {
+    { 10, 0, 0, 0, "a short run is interpreted, nothing compiled" },
+    { 1e5, 0, 0, 0, "a medium run without cached code is interpreted, nothing compiled" },
+    { 1e9, 1, 0, 3, "a long run compiles" },
+    { 10, 0, 0, 0, "with cached code, a short run does not consult the cache" },
+    { 1e5, 1, 3, 0, "a medium run loads cached code" },
+  };
+  for (size_t k = 0; k < COUNT(bands); k++) {
+    if (k == 0 || k == 3) { nm_model_free(m); m = delayed_model(); }
+    nm_jit_stats(&c0);
+    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, bands[k].evals, &err) : NM_ENOMEM;
+    nm_jit_stats(&c1);
+    CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == bands[k].native &&
+          c1.loaded - c0.loaded == bands[k].loaded && c1.compiled - c0.compiled == bands[k].compiled,
+          "automatic: %s (loaded %lu, compiled %lu)", bands[k].what, c1.loaded - c0.loaded,
+          c1.compiled - c0.compiled);
+  }
   nm_model_free(m);
 }
 
