@@ -98,6 +98,12 @@ local aln_loop = repeated("aln_net.c", function(r)
            data .. "aln", init, "10000" }
 end)
 
+-- Native code for programs (docs/jit.md) against the interpreter (jit = false).
+local fhn_interp = case("FHN-80 kernel, interpreter", "fhn80", "interp")
+local aln_interp = case("ALN-80 kernel, interpreter", "aln80", "interp")
+local aln1 = case("ALN single node kernel", "aln1")
+local aln1_interp = case("ALN single node kernel, interpreter", "aln1", "interp")
+
 local aln_bold = case("ALN-80 kernel with and without BOLD", "aln80_bold")
 local build = case("ALN-80 build", "aln_build")
 local proc = repeated("neuromass run: build ALN-80, one step", function()
@@ -155,6 +161,20 @@ do
   row { "ALN-80 noise-free vs aln_net.c: max error / range (rates_exc, 80 nodes, 1 s)",
         e and string.format("%.3g", e) or "n/a", "", "", "", "", "≤ 1e-12",
         yes(e and e <= 1e-12) }
+end
+do
+  -- Native code (the default) against the interpreter, in the same invocation.
+  for _, c in ipairs { { "FHN-80", fhn, fhn_interp, fhn_loop }, { "ALN-80", aln, aln_interp, aln_loop } } do
+    local t, ti, l = median(c[2].vals.time), median(c[3].vals.time), median(c[4].vals.time)
+    row { string.format("  %s with `jit = false` (the interpreter): native code's speed-up", c[1]),
+          string.format("%.2f× (%s vs %s)", ti / t, secs(t), secs(ti)),
+          rate(first(c[3], "steps"), ti), mb(c[3].rss_kb), secs(l), string.format("%.2f", ti / l),
+          "(for comparison)", "" }
+  end
+  local t, ti = median(aln1.vals.time), median(aln1_interp.vals.time)
+  row { "ALN single node, 100 s at dt 0.1 ms, noise (kernel): native code vs `jit = false`",
+        string.format("%.2f× (%s vs %s)", ti / t, secs(t), secs(ti)), rate(first(aln1, "steps"), t),
+        mb(aln1.rss_kb), "", "", "≥ 2× (interpreter-bound)", yes(ti / t >= 2) }
 end
 do
   local t, tb = median(aln_bold.vals.time), median(aln_bold.vals.time_bold)

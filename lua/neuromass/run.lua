@@ -67,7 +67,7 @@ local function drive(self, o, plan, out, h)
     method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
     keep = plan.keep, csv = out.csv or false, header = o.cols.names,
-    progress = progress and true or false, threads = opts.threads or 0,
+    progress = progress and true or false, threads = opts.threads or 0, jit = o.jit,
     audio = au and au.writer or false, audio_cols = out.audio_cols or {},
     keep_cols = 1 + #o.cols.sigs,
     decimate = (au and not adaptive) and o.every or 1,
@@ -81,8 +81,8 @@ end
 
 --- model:run(opts) -> a result (see result.lua).  opts: duration, dt,
 -- sampling_dt (ms), integrator, record, output = { csv =, audio =, bold = },
--- seed, continue, rtol, atol, threads, progress, bold (run/bold.lua);
--- run/options.lua reads them.
+-- seed, continue, rtol, atol, threads, progress, bold (run/bold.lua), jit
+-- (docs/jit.md); run/options.lua reads them.
 -- Errors at the caller's line.
 function Model:run(opts)
   if self.running then

@@ -146,5 +146,6 @@ void nmL_open_sim(lua_State *L);
 void nmL_open_stim(lua_State *L);
 void nmL_open_func(lua_State *L);     /* l_func.c: core.func, the analysis functions */
 void nmL_open_file(lua_State *L);
+void nmL_open_jit(lua_State *L);      /* l_jit.c: core.jit_stats */
 
 #endif

@@ -513,6 +513,7 @@ static int sim_run(lua_State *L)
     "n_steps", "every", "method", "rtol", "atol", "threads", "record", "drivers", "stimuli",
     "keep", "csv", "header", "hold_csv", "progress", "audio", "audio_cols", "keep_cols",
     "decimate",
+    "jit",                                 /* enum nm_jit_mode (docs/jit.md) */
     "bold", "bold_csv", "bold_header",     /* simulated BOLD (l_bold.c) */
     NULL
   };
@@ -534,6 +535,7 @@ static int sim_run(lua_State *L)
   if (threads < INT_MIN || threads > INT_MAX)       /* the engine checks the rest */
     return luaL_error(L, "run: threads must be 0 (automatic) to %d, got %I", NM_MAX_THREADS, threads);
   o.threads = (int)threads;
+  o.jit = (int)intfield(L, 2, "jit");     /* the engine checks the range */
   o.method = method_of(L, 2);
   o.rtol = numfield(L, 2, "rtol");
   o.atol = numfield(L, 2, "atol");

@@ -62,6 +62,9 @@ struct nm_program {
   nm_table_pos *pos;      /* per lane: the location of the last table lookup */
   double *regs;           /* n_regs * lanes; constants are preloaded */
   long max_delay;         /* largest NM_OP_HIST delay */
+  struct nm_jit_code *native;   /* native code for `code` (jit_cache.c), NULL: none */
+  int use_native;         /* this run evaluates `code` with `native` */
+  int jit_state;          /* 0 not tried, 1 native, -1 refused or failed (not retried) */
 };
 
 /* Everything a program reads and writes during one evaluation. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "jit.h"
 
 
 static int arity(int op)
@@ -482,6 +482,7 @@ fail:
 void nm_program_free(nm_program *p)
 {
   if (!p) return;
+  nm_jit_release(p);
   free(p->code);
   free(p->pre);
   free(p->pos);
@@ -608,6 +609,7 @@ void nm_program_prepare(nm_program *p, const nm_eval_ctx *ctx)
 /* Lanes l0 .. l1-1 of the main code; the prologue must be current. */
 void nm_program_eval_lanes(nm_program *p, const nm_eval_ctx *ctx, size_t l0, size_t l1)
 {
+  if (p->use_native) { nm_jit_run(p, ctx, l0, l1); return; }
   run(p, p->code, p->n_ins, ctx, l0, l1);
 }
 
@@ -630,5 +632,6 @@ void nm_program_update_lanes(const nm_program *p, double *V, const double *D, do
 void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
 {
   nm_program_prepare(p, ctx);
+  if (p->use_native) { nm_jit_run(p, ctx, 0, p->lanes); return; }
   run(p, p->code, p->n_ins, ctx, 0, p->lanes);
 }

@@ -425,6 +425,7 @@ typedef struct {
   size_t n_feed;
   nm_row_sink feed_sink;
   void *feed_ud;
+  int jit;                   /* enum nm_jit_mode: native code for the programs (0: the interpreter) */
 } nm_run_opts;
 
 /*
@@ -736,5 +737,34 @@ nm_async *nm_async_new(const nm_sink *inner);
 nm_sink nm_async_sink(nm_async *a);
 int nm_async_wait(nm_async *a);
 void nm_async_free(nm_async *a);
+
+/* ---------------------------------------------------------------------
+** Native code for programs (jit_emit.c, jit_cache.c; docs/jit.md)
+** ------------------------------------------------------------------- */
+
+/* nm_run_opts.jit.  The results are the same bits in every mode.
+**   NM_JIT_OFF      the interpreter (the reference);
+**   NM_JIT_AUTO     native code when the run is long enough to repay
+**                   loading it from the cache, or compiling it (docs/jit.md);
+**                   else the interpreter; no compiler, a compile failure or
+**                   an unwritable cache: the interpreter, silently;
+**   NM_JIT_ALWAYS   compile now whatever the run's length, silent fallback;
+**   NM_JIT_REQUIRE  compile now; a program without native code fails the run
+**                   (NM_EINVAL, the reason in nm_sim_error).
+** The environment variable NEUROMASS_JIT=0 turns native code off in every
+** mode.  The cache: $XDG_CACHE_HOME/neuromass (default ~/.cache/neuromass);
+** the compiler: $NEUROMASS_CC, default cc on PATH. */
+enum nm_jit_mode { NM_JIT_OFF, NM_JIT_AUTO, NM_JIT_ALWAYS, NM_JIT_REQUIRE };
+
+/* What native code this process has had, since it started. */
+typedef struct {
+  unsigned long compiled;   /* shared objects built by the C compiler */
+  unsigned long loaded;     /* shared objects found in the cache and loaded */
+  unsigned long refused;    /* cached files that were not this program's (corrupt, foreign) */
+  unsigned long failed;     /* programs left to the interpreter: no compiler, compile
+                               failure, unwritable cache, not lane-local */
+  unsigned long native;     /* programs a run evaluated natively (counted per run) */
+} nm_jit_counts;
+void nm_jit_stats(nm_jit_counts *out);
 
 #endif

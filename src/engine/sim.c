@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "sim.h"
+#include "jit.h"
 
 
 static size_t pow2_at_least(size_t n)
@@ -399,6 +400,10 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
   nm_error_clear(&s->err);
   int rc = check_opts(s, o);
+  if (rc != NM_OK) return rc;
+  /* Native code for the programs (jit_cache.c): evaluations = steps x stages. */
+  const nm_stepper_type *J = nm_stepper(o->method);
+  rc = nm_jit_prepare(s->m, o->jit, (double)o->n_steps * (J->adaptive ? 6 : J->order), &s->err);
   if (rc != NM_OK) return rc;
   /* A dense stepper (rk4) stores the derivative of every step it takes:
   ** delayed reads between steps from then on are Hermite interpolants. */

@@ -1,5 +1,5 @@
 --- model:run, first phase: the options of a run (duration, dt, sampling_dt,
--- integrator, record, output, tolerances, threads, progress, continue, seed)
+-- integrator, record, output, tolerances, threads, progress, continue, seed, jit)
 -- read and checked, with the model's defaults and the command line's --set
 -- applied.  Nothing is built or allocated here.
 local params = require "neuromass.params"
@@ -15,7 +15,7 @@ local M = {}
 local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true,
                      integrator = true, record = true, output = true, continue = true,
                      rtol = true, atol = true, progress = true, threads = true,
-                     bold = true }
+                     bold = true, jit = true }
 -- The engine's integrators (its one table): by name, and in its order.
 local integrator_list = core.integrators()
 local integrators, adaptive = {}, {}
@@ -78,6 +78,18 @@ local function check_solver_opts(opts, level)
   end
 end
 
+-- The run option jit (docs/jit.md) as the engine's enum nm_jit_mode.
+local jit_modes = { [false] = 0, [true] = 1, always = 2, require = 3 }
+local function jit_mode(v, level)
+  if v == nil then return 1 end
+  local mode = jit_modes[v]
+  if not mode then
+    error(string.format("run: 'jit' must be true (native code when it pays), false (the " ..
+                        "interpreter), \"always\" or \"require\" (got %s)", check.show(v)), level + 1)
+  end
+  return mode
+end
+
 -- The command line's --set NAME=VALUE (host `h`), applied at every run after
 -- the script's own values.
 local function apply_host_sets(self, h, level)
@@ -134,9 +146,9 @@ duration (ms), n_steps, every (steps of dt per sampling_dt), method,
 rtol, atol (the adaptive integrators' tolerances, defaulted here),
 adaptive (true for a stepper that picks its own steps), stepper (the engine's
 description of the integrator: core.integrators()), cols (columns()),
-bold (what feeds simulated BOLD, run/bold.lua; nil without), opts (as
-given) }.  `h` is the host's options (nil outside the host): its --set
-values are applied to the model here.  Errors at `level` (as for error()). ]]
+bold (what feeds simulated BOLD, run/bold.lua; nil without), jit (the
+engine's enum nm_jit_mode), opts (as given) }.  `h` is the host's options
+(nil outside the host): its --set values are applied to the model here.  Errors at `level` (as for error()). ]]
 function M.read(self, opts, h, level)
   check.fields(opts, run_fields, "run", level + 1)
   apply_host_sets(self, h, level + 1)
@@ -160,6 +172,7 @@ function M.read(self, opts, h, level)
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
            cols = columns(self, opts.record, level + 1), opts = opts,
+           jit = jit_mode(opts.jit, level + 1),
            bold = bold.read(self, opts.bold, level + 1) }
 end
 

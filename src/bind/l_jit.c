@@ -1,0 +1,31 @@
+/*
+** l_jit.c: core.jit_stats(), what native code for programs this process
+** has had (nm_jit_stats; docs/jit.md).  The run option itself is read by
+** sim:run (l_sim.c, field "jit": enum nm_jit_mode).
+*/
+#include "bind.h"
+
+
+/* core.jit_stats() -> { compiled =, loaded =, refused =, failed =, native = }. */
+static int core_jit_stats(lua_State *L)
+{
+  nm_jit_counts c;
+  nm_jit_stats(&c);
+  lua_createtable(L, 0, 5);
+  const struct { const char *k; unsigned long v; } f[] = {
+    { "compiled", c.compiled }, { "loaded", c.loaded }, { "refused", c.refused },
+    { "failed", c.failed }, { "native", c.native }
+  };
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    lua_pushinteger(L, (lua_Integer)f[i].v);
+    lua_setfield(L, -2, f[i].k);
+  }
+  return 1;
+}
+
+
+void nmL_open_jit(lua_State *L)
+{
+  lua_pushcfunction(L, core_jit_stats);
+  lua_setfield(L, -2, "jit_stats");
+}

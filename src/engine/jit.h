@@ -1,0 +1,58 @@
+/*
+** jit.h: native code for compiled programs, shared by the engine's jit files.
+** jit_emit.c writes a program's main code as C; jit_cache.c compiles it with
+** the system C compiler into a shared object cached by content hash, loads
+** it and decides, per run, which programs evaluate natively (docs/jit.md).
+*/
+#ifndef nm_jit_h
+#define nm_jit_h
+
+#include "engine.h"
+
+/* What native code calls back into the engine for (table lookups themselves
+** are compiled into it from table2d_code.h, the engine's own text).  Native
+** code reaches these through this table, never by symbol (the engine may live
+** in a Lua module loaded without global symbols). */
+typedef struct {
+  void (*count_clamped)(nm_table2d *tbl, unsigned long n, double row_x, double col_x);
+  double (*hist_read)(const nm_hist *h, const double *V, long sig, int delay);
+} nm_jit_env;
+
+/* The emitted function: the program's main code over lanes l0 .. l1-1, reading
+** the prologue's registers (and the constants) from R (register k, lane l at
+** R[k * W + l]). */
+typedef void (*nm_jit_fn)(const nm_jit_env *env, const double *R, size_t W, const nm_eval_ctx *ctx,
+                          size_t l0, size_t l1);
+
+struct nm_jit_code {
+  nm_jit_fn fn;
+  void *handle;           /* dlopen's */
+};
+
+/* The engine's table (jit_cache.c). */
+extern const nm_jit_env nm_jit_env_engine;
+
+/* The C source of `p`'s main code (jit_emit.c), NUL-terminated, malloc'd;
+** NULL when the program cannot be evaluated lane by lane with the
+** interpreter's results (a store overlapping another lane's read) or memory
+** ran out.  The source defines nm_jit_main (an nm_jit_fn); its text depends
+** on the program and on the engine's structure layouts only. */
+char *nm_jit_emit(const nm_program *p);
+
+/* Runs p's native code over lanes l0 .. l1-1 (expr.c calls it when p->use_native). */
+static inline void nm_jit_run(nm_program *p, const nm_eval_ctx *ctx, size_t l0, size_t l1)
+{
+  p->native->fn(&nm_jit_env_engine, p->regs, p->stride, ctx, l0, l1);
+}
+
+/* Before a run of `m` (sim.c): mode is enum nm_jit_mode, evals the right-hand
+** side evaluations the run expects (steps times stages).  Sets every
+** program's use_native; loads or compiles native code as the mode and the
+** rule of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with
+** its reason in err. */
+int nm_jit_prepare(nm_model *m, int mode, double evals, nm_error *err);
+
+/* Forgets p's native code (nm_program_free). */
+void nm_jit_release(nm_program *p);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+** jit_emit.c: a compiled program's main code as C source (the native code of
+** docs/jit.md).  The emitted function runs lane by lane: for each lane it
+** performs the interpreter's instructions in the interpreter's order, with
+** the same C operations and the same libm calls, on locals instead of
+** register vectors.  Within one lane that is the interpreter's arithmetic
+** exactly; across lanes nothing is shared (a program whose store overlaps
+** another lane's read is refused: the interpreter would finish every lane of
+** an instruction before the next).  The prologue's registers and the
+** constants are read from the register file, never written as literals, so
+** the C compiler folds nothing the interpreter computes at run time.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit.h"
+#include "table2d_code.h"
+
+
+typedef struct {
+  char *s;
+  size_t n, cap;
+  int failed;
+} buf;
+
+
+static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(buf *b, const char *fmt, ...)
+{
+  if (b->failed) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    if (k < 0) { b->failed = 1; return; }
+    if ((size_t)k < b->cap - b->n) { b->n += (size_t)k; return; }
+    size_t cap = 2 * b->cap + (size_t)k + 1;
+    char *s = realloc(b->s, cap);
+    if (!s) { b->failed = 1; return; }
+    b->s = s;
+    b->cap = cap;
+  }
+}
+
+
+/* The declarations the function needs, with the engine's layouts checked by
+** the compiler (a mismatch fails the compilation: the interpreter runs). */
+static void prelude(buf *b)
+{
+  put(b, "/* neuromass native program (docs/jit.md); generated, do not edit */\n"
+         "#include <math.h>\n#include <stddef.h>\n\n"
+         "typedef struct { size_t r, c; double fr, fc; } pos_t;\n"
+         "typedef struct {\n"
+         "  size_t n_rows, n_cols; double row0, row_step, row_end, col0, col_step, col_end;\n"
+         "  double *values; unsigned long clamped; double clamped_row, clamped_col;\n"
+         "} tbl_t;\n"
+         "typedef struct {\n"
+         "  void (*count_clamped)(const tbl_t *, unsigned long, double, double);\n"
+         "  double (*hist_read)(const void *, const double *, long, int);\n"
+         "} env_t;\n"
+         "typedef struct {\n"
+         "  double *V; const double *P; double *U; double *D; double t;\n"
+         "  const void *hist; void *const *tables;\n"
+         "} ctx_t;\n");
+  put(b, "_Static_assert(sizeof(pos_t) == %zu && offsetof(pos_t, fc) == %zu, \"nm_table_pos\");\n",
+      sizeof(nm_table_pos), offsetof(nm_table_pos, fc));
+  put(b, "_Static_assert(sizeof(tbl_t) == %zu && offsetof(tbl_t, values) == %zu && "
+         "offsetof(tbl_t, clamped_col) == %zu, \"nm_table2d\");\n", sizeof(nm_table2d),
+      offsetof(nm_table2d, values), offsetof(nm_table2d, clamped_col));
+  put(b, "_Static_assert(sizeof(env_t) == %zu && offsetof(env_t, hist_read) == %zu, \"nm_jit_env\");\n",
+      sizeof(nm_jit_env), offsetof(nm_jit_env, hist_read));
+  put(b, "_Static_assert(sizeof(ctx_t) == %zu && offsetof(ctx_t, t) == %zu && "
+         "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
+      sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
+  /* The engine's table arithmetic, from its one text. */
+  put(b, "%s\n\n", NM_TABLE2D_TEXT(tbl_t, pos_t));
+  /* Python's modulo, as expr.c computes it. */
+  put(b, "static double pymod(double a, double b)\n{\n  double r = fmod(a, b);\n"
+         "  if (r != 0.0 && ((r < 0.0) != (b < 0.0))) r += b;\n  return r;\n}\n\n");
+}
+
+
+/* 1 when the stores cannot meet another lane's reads or stores: every access
+** to V and U of the main code touches [slot, slot + lanes), and two ranges of
+** the same array that a store takes part in are equal or disjoint. */
+static int lane_local(const nm_program *p)
+{
+  long lanes = (long)p->lanes;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    const nm_ins *w = &p->code[i];
+    int arr = w->op == -1 - NM_SINK_SIGNAL ? 1 : w->op == -1 - NM_SINK_INPUT ? 2 : 0;
+    if (!arr) continue;
+    for (size_t j = 0; j < p->n_ins; j++) {
+      const nm_ins *r = &p->code[j];
+      int rarr = r->op == -1 - NM_SINK_SIGNAL || r->op == NM_OP_SIGNAL ||
+                 (r->op == NM_OP_HIST && r->delay == 0) ? 1 :
+                 r->op == -1 - NM_SINK_INPUT || r->op == NM_OP_INPUT ? 2 : 0;
+      if (rarr == arr && r->slot != w->slot && r->slot < w->slot + lanes && w->slot < r->slot + lanes)
+        return 0;
+    }
+  }
+  return 1;
+}
+
+
+static const char *unary_call(int op)
+{
+  switch (op) {
+    case NM_OP_EXP: return "exp";
+    case NM_OP_LOG: return "log";
+    case NM_OP_SQRT: return "sqrt";
+    case NM_OP_TANH: return "tanh";
+    case NM_OP_SIN: return "sin";
+    case NM_OP_COS: return "cos";
+    case NM_OP_ABS: return "fabs";
+    case NM_OP_FLOOR: return "floor";
+    default: return NULL;
+  }
+}
+
+
+static const char *binary_infix(int op)
+{
+  switch (op) {
+    case NM_OP_ADD: return "+";
+    case NM_OP_SUB: return "-";
+    case NM_OP_MUL: return "*";
+    case NM_OP_DIV: return "/";
+    case NM_OP_LT: return "<";
+    case NM_OP_LE: return "<=";
+    case NM_OP_GT: return ">";
+    case NM_OP_GE: return ">=";
+    case NM_OP_EQ: return "==";
+    case NM_OP_NE: return "!=";
+    default: return NULL;
+  }
+}
+
+
+/* An operand: a local when the main code wrote the register before, else the
+** register file (a prologue value or a constant). */
+static void operand(buf *b, const unsigned char *written, int reg)
+{
+  if (written[reg]) put(b, "r%d", reg);
+  else put(b, "R[(size_t)%d * W + l]", reg);
+}
+
+
+/* "(c REL d ? x : y)" over registers; d < 0 is the literal 0.0. */
+static void choose(buf *b, const unsigned char *written, int c, const char *rel, int d, int x, int y)
+{
+  put(b, "(");
+  operand(b, written, c);
+  put(b, "%s", rel);
+  if (d >= 0) operand(b, written, d);
+  else put(b, "0.0");
+  put(b, " ? ");
+  operand(b, written, x);
+  put(b, " : ");
+  operand(b, written, y);
+  put(b, ")");
+}
+
+
+/* One instruction as one C statement for lane l.  `look` numbers the table
+** lookups; share[k] is the earlier lookup whose location lookup k reuses. */
+static void statement(buf *b, const nm_ins *in, const unsigned char *written, int *look,
+                      const int *share)
+{
+  int op = in->op;
+  const char *f;
+  if (op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL || op == -1 - NM_SINK_INPUT) {
+    put(b, "    %c[%ld + l] = ", op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U',
+        in->slot);
+    operand(b, written, in->a);
+    put(b, ";\n");
+    return;
+  }
+  if (in->dst < 0) return;
+  if (op == NM_OP_TABLE2D) {
+    int k = (*look)++, j = share[k];
+    put(b, "    { double x = ");
+    operand(b, written, in->a);
+    put(b, ", y = ");
+    operand(b, written, in->b);
+    put(b, ";\n");
+    if (j >= 0) put(b, "      if (S%d) { q%d = q%d; o%d = o%d; } else\n", k, k, j, k, j);
+    put(b, "      o%d = nm_tbl_locate(T%d, x, y, &q%d);\n"
+           "      if (o%d && out%d++ == 0) { row%d = x; col%d = y; }\n"
+           "      r%d = nm_tbl_at(T%d, &q%d); }\n", k, k, k, k, k, k, k, in->dst, k, k);
+    return;
+  }
+  put(b, "    r%d = ", in->dst);
+  switch (op) {
+    case NM_OP_SIGNAL: put(b, "V[%ld + l]", in->slot); break;
+    case NM_OP_PARAM: put(b, "P[%ld + l]", in->slot); break;
+    case NM_OP_GPARAM: put(b, "P[%ld]", in->slot); break;
+    case NM_OP_INPUT: put(b, "U[%ld + l]", in->slot); break;
+    case NM_OP_TIME: put(b, "t"); break;
+    case NM_OP_HIST:
+      if (in->delay == 0) put(b, "V[%ld + l]", in->slot);
+      else put(b, "E->hist_read(C->hist, V, %ld + (long)l, %d)", in->slot, in->delay);
+      break;
+    case NM_OP_NEG: put(b, "-"); operand(b, written, in->a); break;
+    case NM_OP_POW: case NM_OP_ATAN2: case NM_OP_MOD:
+      put(b, "%s(", op == NM_OP_POW ? "pow" : op == NM_OP_ATAN2 ? "atan2" : "pymod");
+      operand(b, written, in->a);
+      put(b, ", ");
+      operand(b, written, in->b);
+      put(b, ")");
+      break;
+    case NM_OP_MIN: choose(b, written, in->a, " < ", in->b, in->a, in->b); break;
+    case NM_OP_MAX: choose(b, written, in->a, " > ", in->b, in->a, in->b); break;
+    case NM_OP_IFELSE: choose(b, written, in->a, " != ", -1, in->b, in->c); break;
+    default:
+      if ((f = unary_call(op))) {
+        put(b, "%s(", f);
+        operand(b, written, in->a);
+        put(b, ")");
+      } else if ((f = binary_infix(op))) {
+        /* A comparison is 0 or 1 as a double, as the interpreter stores it. */
+        put(b, "(double)(");
+        operand(b, written, in->a);
+        put(b, " %s ", f);
+        operand(b, written, in->b);
+        put(b, ")");
+      } else {
+        b->failed = 1;      /* an operation this emitter does not know: no native code */
+      }
+  }
+  put(b, ";\n");
+}
+
+
+/* For each table lookup (numbered in order), the earlier lookup of the same
+** operand registers, neither overwritten in between (the interpreter's table
+** cache), or -1; their count in *n.  NULL when memory ran out. */
+static int *lookups(const nm_program *p, int *n)
+{
+  int *share = malloc((p->n_ins + 1) * sizeof *share), *at = malloc((p->n_ins + 1) * sizeof *at);
+  if (!share || !at) { free(share); free(at); return NULL; }
+  *n = 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    const nm_ins *in = &p->code[i];
+    if (in->op != NM_OP_TABLE2D) continue;
+    int k = (*n)++;
+    share[k] = -1;
+    at[k] = (int)i;
+    for (int j = k - 1; j >= 0; j--) {
+      size_t from = (size_t)at[j], w;
+      for (w = from; w < i; w++)
+        if (p->code[w].dst == in->a || p->code[w].dst == in->b) break;
+      if (w < i) break;           /* an operand changed since lookup j */
+      if (p->code[from].a == in->a && p->code[from].b == in->b) { share[k] = j; break; }
+    }
+  }
+  free(at);
+  return share;
+}
+
+
+char *nm_jit_emit(const nm_program *p)
+{
+  if (!lane_local(p)) return NULL;
+  buf b = { NULL, 0, 0, 0 };
+  unsigned char *written = calloc(p->n_regs + 1, 1);
+  if (!written) return NULL;
+  prelude(&b);
+  put(&b, "void nm_jit_main(const env_t *E, const double *R, size_t W, const ctx_t *C, "
+          "size_t l0, size_t l1)\n{\n"
+          "  double *V = C->V; const double *P = C->P; double *U = C->U; double *D = C->D;\n"
+          "  const double t = C->t;\n  (void)V; (void)P; (void)U; (void)D; (void)t; (void)R; (void)W;\n");
+  /* Per table lookup: its table, the lanes outside its grid (counted as the
+  ** interpreter counts them, reported after the lanes) and whether it may
+  ** reuse an earlier lookup's location (same point, same grid). */
+  int n_look = 0;
+  int *share = lookups(p, &n_look);
+  if (!share) { free(written); free(b.s); return NULL; }
+  for (int k = 0, i = 0; k < n_look; i++) {
+    if (p->code[i].op != NM_OP_TABLE2D) continue;
+    put(&b, "  const tbl_t *T%d = C->tables[%ld];\n"
+            "  unsigned long out%d = 0; double row%d = 0.0, col%d = 0.0;\n",
+        k, p->code[i].slot, k, k, k);
+    if (share[k] >= 0) put(&b, "  const int S%d = nm_tbl_same_grid(T%d, T%d);\n", k, share[k], k);
+    k++;
+  }
+  put(&b, "  for (size_t l = l0; l < l1; l++) {\n");
+  for (int k = 0; k < n_look; k++) put(&b, "    pos_t q%d; int o%d;\n", k, k);
+  /* Locals for the registers the main code writes. */
+  for (size_t i = 0; i < p->n_ins; i++) {
+    int d = p->code[i].dst;
+    if (d >= 0 && !written[d]) { written[d] = 1; put(&b, "    double r%d;\n", d); }
+  }
+  memset(written, 0, p->n_regs + 1);
+  int look = 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    statement(&b, &p->code[i], written, &look, share);
+    if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
+  }
+  put(&b, "  }\n");
+  for (int k = 0; k < n_look; k++) put(&b, "  E->count_clamped(T%d, out%d, row%d, col%d);\n", k, k, k, k);
+  put(&b, "}\n");
+  free(written);
+  free(share);
+  if (b.failed) { free(b.s); return NULL; }
+  return b.s;
+}

@@ -1,0 +1,179 @@
+-- jit_spec.lua: native code for programs (docs/jit.md) gives the
+-- interpreter's results bit for bit: every zoo model as one node, the
+-- 80-node HCP networks of FHN and ALN, MultiModel-style networks of
+-- several masses per node, and a custom mass using every operation; the
+-- cache across processes (a second process loads, compiles nothing), no
+-- compiler on PATH, NEUROMASS_JIT=0; the option's errors.  The compiles go
+-- to the suite's XDG_CACHE_HOME (scripts/run-tests.sh makes a temporary one).
+local h = require "helpers"
+local nm = require "neuromass"
+local core = require "neuromass.core"
+
+local q = h.q
+
+-- Every recorded column of two results, compared as bits (NaN = NaN).
+local function assert_same(a, b, what)
+  assert.are.equal(#a.columns, #b.columns)
+  assert.is_true(a:rows() > 10, what .. ": too few rows to compare")
+  for c = 0, #a.columns - 1 do
+    local x, y = a.data:column(c), b.data:column(c)
+    assert.are.equal(#x, #y)
+    for i = 1, #x do
+      if string.pack("d", x[i]) ~= string.pack("d", y[i]) then
+        error(string.format("%s: column %s row %d: interpreter %.17g, native %.17g", what,
+                            a.columns[c + 1], i, x[i], y[i]), 2)
+      end
+    end
+  end
+end
+
+-- Runs `make()`'s model with the interpreter, then natively (required), from
+-- the same start; every variable recorded.
+local function both(make, opts, what)
+  local n0 = core.jit_stats().native
+  local runs = {}
+  for k, jit in ipairs { false, "require" } do
+    local m = make()
+    local o = { jit = jit }
+    for key, v in pairs(opts) do o[key] = v end
+    runs[k] = m:run(o)
+  end
+  assert.is_true(core.jit_stats().native > n0, what .. ": no program ran natively")
+  assert_same(runs[1], runs[2], what)
+end
+
+local ZOO = { "aln", "fhn", "hopf", "kuramoto", "rww", "thalamus", "wc", "ww" }
+
+describe("native code", function()
+  it("gives the interpreter's bits for every zoo model as one node", function()
+    for _, name in ipairs(ZOO) do
+      both(function() return nm.models[name].native { seed = 3 } end,
+           { duration = 200, dt = 0.1 }, name)
+    end
+  end)
+
+  it("gives the interpreter's bits for 80-node HCP networks with noise, on 1 and 2 threads", function()
+    local hcp = nm.datasets.load("hcp")
+    for _, name in ipairs { "fhn", "aln" } do
+      for _, threads in ipairs { 1, 2 } do
+        both(function()
+          return nm.models[name].native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 42, sigma_ou = 0.05 }
+        end, { duration = 20, dt = 0.1, seed = 7, threads = threads },
+        string.format("%s-80 on %d threads", name, threads))
+      end
+    end
+  end)
+
+  it("gives the interpreter's bits for networks of several masses per node", function()
+    local C = { { 0, 0.4, 0.1 }, { 0.3, 0, 0.2 }, { 0.5, 0.1, 0 } }
+    local D = { { 0, 3, 5 }, { 3, 0, 2 }, { 5, 2, 0 } }
+    for _, name in ipairs { "aln", "wc", "ww", "kuramoto", "rww" } do
+      both(function() return nm.model(nm.models[name].network(C, D, { seed = 5 })) end,
+           { duration = 100, dt = 0.1, integrator = "heun" }, name .. " network")
+    end
+    both(function() return nm.model(nm.models.thalamus.node {}) end,
+         { duration = 100, dt = 0.05, integrator = "rk4" }, "thalamus node")
+  end)
+
+  it("gives the interpreter's bits for a custom mass using every operation", function()
+    local M = nm.mass {
+      name = "every op", label = "Every",
+      state = { x = 0.3, y = -0.2, order = { "x", "y" } },
+      params = { a = 1.3, b = 0.7 },
+      inputs = { "net" },
+      outputs = function(s) return { z = nm.atan2(s.x, s.y) } end,
+      coupling = "z",
+      derivatives = function(s, p, u)
+        local e = nm.exp(-s.x ^ 2) + nm.log(1 + nm.abs(s.y)) + nm.sqrt(nm.abs(s.x)) +
+                  nm.tanh(s.y) * nm.sin(s.x) - nm.cos(s.y) + nm.floor(s.x * 3) / 3 +
+                  nm.min(s.x, s.y) * nm.max(s.x, p.a) + (s.y % 0.25) + (s.x % -0.3) +
+                  nm.abs(s.y) ^ p.b +
+                  nm.lt(s.x, s.y) + nm.le(s.x, 0) - nm.gt(s.y, 0) + nm.ge(s.x, s.y) +
+                  nm.eq(nm.floor(s.x), 0) - nm.ne(s.y, 0) + nm.ifelse(nm.gt(s.x, 0), s.y, -s.y) +
+                  0.01 * nm.sin(nm.t) + u.net
+        return { x = -s.x + 0.1 * nm.tanh(e), y = -p.b * s.y + 0.2 * nm.cos(e) }
+      end,
+    }
+    local node = nm.node { label = "N", masses = { M() } }
+    both(function()
+      return nm.model(nm.network { nodes = nm.replicate(node, 3),
+                                   connectivity = { { 0, 1, 0 }, { 0.5, 0, 1 }, { 1, 0, 0 } },
+                                   delays = { { 0, 2, 0 }, { 1, 0, 3 }, { 4, 0, 0 } },
+                                   sync = function(net) return { net = net:additive("z") } end })
+    end, { duration = 100, dt = 0.1, integrator = "rk4" }, "every op")
+  end)
+
+  it("refuses a bad jit option at the script's line", function()
+    local m = nm.models.fhn.native {}
+    local ok, err = pcall(function() m:run { duration = 1, jit = "yes" } end)
+    assert.is_false(ok)
+    assert.matches("jit_spec.lua:%d+: run: 'jit' must be true", err)
+    assert.matches('"yes"', err, 1, true)
+  end)
+end)
+
+describe("the native code cache", function()
+  after_each(h.remove_scratch)
+
+  -- A script printing the stats and the bits of the last state, run by the
+  -- host in a fresh process with `env` before it.
+  local script = [[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local m = nm.models.aln.native { seed = 9 }
+local r = m:run { duration = 1000, dt = 0.1, jit = JIT }
+local s = core.jit_stats()
+local col = r.data:column(1)
+io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d last=%a\n",
+  s.compiled, s.loaded, s.refused, s.failed, s.native, col[#col]))
+]]
+  local function run(dir, env, jit)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", jit)))
+    local status, out, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                  " " .. env .. " " .. q(h.exe) .. " run s.lua")
+    assert.are.equal(0, status, err)
+    local t = {}
+    for k, v in out:gmatch("(%a+)=(%S+)") do t[k] = tonumber(v) or v end
+    return t
+  end
+
+  it("compiles once; a second process loads; a corrupt file is rebuilt", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    assert.are.equal(0, ref.compiled + ref.loaded + ref.native)
+    local first = run(dir, "", '"always"')
+    assert.is_true(first.compiled > 0 and first.native > 0)
+    assert.are.equal(ref.last, first.last)
+    -- The default mode: a run of 10,000 steps is long enough to load, not to compile.
+    local second = run(dir, "", "true")
+    assert.are.equal(0, second.compiled)
+    assert.are.equal(first.compiled, second.loaded)
+    assert.are.equal(ref.last, second.last)
+    local status = h.sh("cd " .. q(dir .. "/cache/neuromass") ..
+                        " && for f in *.so; do head -c 100 \"$f\" > x && mv x \"$f\"; done")
+    assert.are.equal(0, status)
+    local third = run(dir, "", '"always"')
+    assert.are.equal(first.compiled, third.refused)
+    assert.are.equal(first.compiled, third.compiled)
+    assert.are.equal(ref.last, third.last)
+  end)
+
+  it("runs interpreted without a compiler, or with NEUROMASS_JIT=0", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    local nocc = run(dir, "PATH=/nonexistent", '"always"')
+    assert.is_true(nocc.failed > 0)
+    assert.are.equal(0, nocc.native)
+    assert.are.equal(ref.last, nocc.last)
+    local off = run(dir, "NEUROMASS_JIT=0", '"always"')
+    assert.are.equal(0, off.compiled + off.native + off.failed)
+    local _, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/c2") ..
+                           " PATH=/nonexistent " .. q(h.exe) .. " run s.lua")
+    assert.are.equal("", err)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+    local status, _, err2 = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/c3") ..
+                                 " PATH=/nonexistent " .. q(h.exe) .. " run s.lua")
+    assert.are_not.equal(0, status)
+    assert.matches("cannot run the C compiler 'cc'", err2, 1, true)
+  end)
+end)
