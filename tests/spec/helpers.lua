@@ -13,7 +13,7 @@ function M.run_opts(over)
   local o = { n_steps = 1, every = 1, method = "euler", rtol = 0, atol = 0, threads = 0,
               record = {}, drivers = {}, stimuli = {}, keep = false, csv = false, header = {},
               hold_csv = false, progress = false, audio = false, audio_cols = {}, decimate = 1,
-              bold = false, bold_csv = false, bold_header = false }
+              bold = false, bold_csv = false, bold_header = false, jit = 0 }
   for k, v in pairs(over) do o[k] = v end
   if over.keep_cols == nil then o.keep_cols = 1 + #o.record end
   return o
