@@ -307,6 +307,8 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
+static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the suggestions */
+
 /*
 ** Parses "run|info [options] SCRIPT [ARGS] [options]" into the host context
 ** (left on the stack) and the global `arg` table; pushes the script's path.
@@ -336,7 +338,7 @@ static int parse_command(lua_State *L, int argc, char **argv)
       lua_insert(L, -2);
       if (r == 0) return 0;
       if (r == 1) continue;
-      if (!script) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'", cmd, a));
+      if (!script) return unknown_option(L, cmd, a);
     }
     if (!script) script = a;
     else {
@@ -460,16 +462,37 @@ static size_t distance(const char *a, const char *b)
   return row[m];
 }
 
+/* The name among names[0..n-1] nearest to `name` when it is near (at most 2
+** edits: "--hlep" is '--help'), else NULL. */
+static const char *nearest(const char *name, const char *const *names, size_t n)
+{
+  const char *near = NULL;
+  size_t best = 3;
+  for (size_t k = 0; k < n; k++) {
+    size_t d = distance(name, names[k]);
+    if (d < best) { best = d; near = names[k]; }
+  }
+  return near;
+}
+
+/* The options of run and info, for suggestions. */
+static const char *const script_options[] = { "--help", "--quiet", "--set", "--out", "--seed" };
+
+/* Reports an unknown option `a` of command `cmd` (run, info), with the
+** closest option when it is near. */
+static int unknown_option(lua_State *L, const char *cmd, const char *a)
+{
+  const char *near = nearest(a, script_options, sizeof script_options / sizeof script_options[0]);
+  if (near) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'; did you mean '%s'?", cmd, a, near));
+  return fail_usage(lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
+                                    "--seed N, --quiet, --help)", cmd, a));
+}
+
 /* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
 ** the closest command when it is near (at most 2 edits). */
 static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 {
-  const char *near = NULL;
-  size_t best = 3;
-  for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
-    size_t d = distance(cmd, commands[k]);
-    if (d < best) { best = d; near = commands[k]; }
-  }
+  const char *near = nearest(cmd, commands, sizeof commands / sizeof commands[0]);
   if (near) return fail_usage(lua_pushfstring(L, "%sunknown command '%s'; did you mean '%s'?", prefix, cmd, near));
   return fail_usage(lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, help)",
                                     prefix, cmd));

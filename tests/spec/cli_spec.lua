@@ -587,6 +587,20 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
     assert.equals(1, status)
     assert.matches("run: unknown option '--sed'", err, 1, true)
   end)
+
+  -- Every command suggests the option meant: run and info (src/main.c), sonify and plot (their Lua).
+  it("a misspelt option of any command is an error with a suggestion; a far one lists the options", function()
+    for _, case in ipairs({ { "run", "--hlep" }, { "info", "--hlep" }, { "sonify", "--hepl" },
+                            { "plot", "--hepl" } }) do
+      local status, _, err = nm(case[1], case[2], example)
+      assert.equals(1, status, err)
+      assert.matches(case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '--help'?", err, 1, true)
+    end
+    local status, _, err = nm("run", "--zzzzzz", example)
+    assert.equals(1, status)
+    assert.matches("run: unknown option '--zzzzzz' (options: --set NAME=VALUE, --out DIR, --seed N, --quiet, " ..
+                   "--help)", err, 1, true)
+  end)
 end)
 
 describe("the host context", function()

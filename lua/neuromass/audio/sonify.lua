@@ -79,7 +79,7 @@ function M.run(argv)
       opts[cli_options[a]] = cli_value(cli_options[a], v)
       i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      local names = {}
+      local names = { "-o", "--output", "--quiet", "--help" }   -- --help: the host's, as --quiet
       for k in pairs(cli_options) do names[#names + 1] = k end
       table.sort(names)
       error(string.format("unknown option '%s'%s", a, check.suggest(a, names)), 0)
