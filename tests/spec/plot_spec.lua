@@ -144,6 +144,12 @@ describe("nm.plot", function()
     assert.is_nil(slurp(dir .. "/x.png"))
   end)
 
+  it("fc: xlabel and ylabel name the axes (an FCD's windows)", function()
+    local svg = assert_svg(nm.plot.fc(gw.FCs[1], { out = dir .. "/fcd.svg", xlabel = "window", ylabel = "window j" }))
+    assert.is_true(shows(svg, "window") and shows(svg, "window j"))
+    assert.is_false(shows(svg, "node"))
+  end)
+
   it("fc_compare: simulated and empirical side by side, the correlation in the title", function()
     local svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/cmp.svg", correlation = 0.51234 }))
     local _, images = svg:gsub("<image", "")
@@ -261,7 +267,8 @@ describe("nm.plot errors, at the user's line", function()
         nm.plot.bold(r, { out = dir .. "/a.png" })
       end, "plot.bold: the result's BOLD holds no sample" },
     { "a correlation that is not a number", function()
-        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end, "'correlation' must be a number" },
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end,
+      "'correlation' must be a finite number %(as nm.func.matrix_correlation gives%), got \"high\"" },
     { "fc_compare: a BOLD panel option without bold", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", zscore = true }) end,
       "plot.fc_compare: 'zscore' is an option of the BOLD panel: give bold = res as well" },
@@ -274,10 +281,12 @@ describe("nm.plot errors, at the user's line", function()
     { "fc_compare: a skip that leaves nothing to draw", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0, 2000 }, BOLD = { { 1, 2 } } },
                                      skip = 2 }) end,
-      "'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 2" },
+      "'skip' must be a whole number of BOLD samples from 0 to 0 %(a line needs at least 2 samples left of the " ..
+      "2%), got 2" },
     { "bold: a skip that is not a whole number", function()
         nm.plot.bold({ 0, 2000 }, { { 1, 2 } }, { out = dir .. "/a.png", skip = 0.5 }) end,
-      "plot.bold: 'skip' must be a whole number of BOLD samples from 0 to 1 %(one is left to draw%), got 0.5" },
+      "plot.bold: 'skip' must be a whole number of BOLD samples from 0 to 0 %(a line needs at least 2 samples " ..
+      "left of the 2%), got 0.5" },
     { "fc_compare: BOLD rows and t_BOLD of different lengths", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0 }, BOLD = { { 1, 2 } } } }) end,
       "t_BOLD has 1 values, expected 2" },
@@ -326,6 +335,37 @@ describe("nm.plot errors, at the user's line", function()
     { "timeseries with both t and dt", function()
         nm.plot.timeseries({ 1, 2 }, { out = dir .. "/a.png", t = { 0, 1 }, dt = 1 }) end,
       "plot.timeseries: give the times as 't' %(ms, one per sample%) or 'dt' %(ms between samples%), not both: pick one" },
+    -- issue 11, second tester: one sample draws an empty picture; a log axis of no positive value;
+    -- the title "r = nan" of an FC of too few samples
+    { "bold: a skip leaving one sample of 5", function()
+        nm.plot.bold({ 0, 2000, 4000, 6000, 8000 }, { { 1, 2, 3, 4, 5 } }, { out = dir .. "/a.png", skip = 4 }) end,
+      "plot.bold: 'skip' must be a whole number of BOLD samples from 0 to 3 %(a line needs at least 2 samples " ..
+      "left of the 5%), got 4" },
+    { "timeseries of one sample", function() nm.plot.timeseries({ 5 }, { out = dir .. "/a.png" }) end,
+      "plot.timeseries: the series needs at least 2 samples to draw a line %(got 1%)" },
+    { "timeseries of rows of one sample", function()
+        nm.plot.timeseries({ { 5 }, { 6 } }, { out = dir .. "/a.png", variable = "r" }) end,
+      "plot.timeseries: 'r' needs at least 2 samples to draw a line %(got 1%)" },
+    { "bold of one sample", function() nm.plot.bold({ 0 }, { { 1 } }, { out = dir .. "/a.png" }) end,
+      "plot.bold: BOLD needs at least 2 samples to draw a line %(got 1%)" },
+    { "spectrum with logy of a P all zero", function()
+        nm.plot.spectrum({ 1, 2, 3 }, { 0, 0, 0 }, { out = dir .. "/a.png", logy = true }) end,
+      "plot.spectrum: P holds no positive value %(all 3 are 0, negative or not finite%): a log axis %(logy = " ..
+      "true%) cannot show it; draw it without logy" },
+    { "spectrum with logy: the second spectrum is named", function()
+        nm.plot.spectrum({ 1, 2 }, { { 1, 2 }, { -1, 0 } }, { out = dir .. "/a.png", logy = true }) end,
+      "plot.spectrum: P%[2%] holds no positive value" },
+    { "spectrum with a logy that is no boolean", function()
+        nm.plot.spectrum({ 1, 2 }, { 1, 2 }, { out = dir .. "/a.png", logy = "yes" }) end,
+      "plot.spectrum: 'logy' must be true or false, got \"yes\"" },
+    { "fc_compare with a NaN correlation", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = 0 / 0 }) end,
+      "plot.fc_compare: 'correlation' must be a finite number %(as nm.func.matrix_correlation gives%), got %-?nan" },
+    { "fc_compare with an infinite correlation", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = -math.huge }) end,
+      "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
+    { "fc with an xlabel that is no string", function()
+        nm.plot.fc(fc, { out = dir .. "/a.png", xlabel = 1 }) end, "plot.fc: 'xlabel' must be a string, got 1" },
     { "timeseries of a result's BOLD points to nm.plot.bold", function()
         nm.plot.timeseries(res, { out = dir .. "/a.png", variable = "BOLD" }) end,
       "plot.timeseries: BOLD is no recorded variable: draw it with nm.plot.bold%(res%)" },
@@ -446,12 +486,18 @@ describe("neuromass plot", function()
       { "r.csv -o fig.png --var z", "variable 'z' is not in 'r.csv' %(it has: x, y%); did you mean 'x'%?" },
       { "r.csv -o fig.png --nodes 40", "node 40 is not in the data %(nodes: 0 to 11%)" },
       { "r.csv -o fig.png --nodes a", "--nodes needs 0%-based node numbers" },
+      { "r.csv -o fig.png --nodes 0,,1", "%-%-nodes needs 0%-based node numbers such as 0,3,5, got '0,,1' " ..
+                                         "%(an empty item%)" },
+      { "r.csv -o fig.png --nodes 0,", "%-%-nodes needs .*got '0,' %(an empty item%)" },
+      { "one.csv -o fig.png", "neuromass: plot: 'x' of 'one.csv' needs at least 2 samples to draw a line %(got 1%)" },
+      { "one_b.csv -o fig.png", "the BOLD of 'one_b.csv' needs at least 2 samples to draw a line %(got 1%)" },
       { "r.csv", "%-o FIG.png %(or .svg, .pdf%) is missing" },
       { "-o fig.png", "which CSV%?" },
       { "r.csv -o fig.png --colour red", "unknown option '%-%-colour'" },
       { "nothere.csv -o fig.png", "cannot read nothere.csv" },
       { "b.csv -o fig.png --var x", "holds BOLD" },
-      { "b.csv -o fig.png --skip 4", "'skip' must be a whole number of BOLD samples from 0 to 3 %(one is left to draw%), got 4" },
+      { "b.csv -o fig.png --skip 3", "'skip' must be a whole number of BOLD samples from 0 to 2 %(a line needs at least 2 " ..
+                                  "samples left of the 4%), got 3" },
       { "b.csv -o fig.png --skip -1", "%-%-skip needs a whole number of BOLD samples, got '%-1'" },
       { "r.csv -o fig.png --skip 1", "%-%-skip applies to a BOLD CSV %(header t_BOLD,...%), not to 'r.csv'" },
       { "s.lua -o fig.png", "does not look like a neuromass CSV" },
@@ -462,6 +508,8 @@ describe("neuromass plot", function()
     h.write(dir .. "/back.csv", "t,x.0\n1,2\n1,3\n0,1\n")
     cases[#cases + 1] = { "back.csv -o fig.png", "neuromass: plot: t must increase: t%[2%] = 1 follows 1" }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
+    h.write(dir .. "/one.csv", "t,x.0,x.1\n0.1,2,3\n")
+    h.write(dir .. "/one_b.csv", "t_BOLD,BOLD_0\n0.1,2\n")
     for _, case in ipairs(cases) do
       local status, _, err = plot(case[1])
       assert.equals(1, status, case[1])

@@ -152,6 +152,16 @@ function M.some_finite(what, v, name)
   fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, #v)
 end
 
+--- args.some_positive(what, v, name) -> v: an array of numbers holding at
+-- least one positive finite value (a log axis shows no other).
+function M.some_positive(what, v, name)
+  for k = 1, #v do
+    if v[k] > 0 and check.finite(v[k]) then return v end
+  end
+  fail(what, "%s holds no positive value (all %d are 0, negative or not finite): a log axis (logy = true) " ..
+             "cannot show it; draw it without logy", name, #v)
+end
+
 --- args.times(what, t, name) -> t: times (or frequencies), finite and increasing.
 function M.times(what, t, name)
   for k = 1, #t do
@@ -189,15 +199,22 @@ function M.nodes(what, opts, available)
   return chosen
 end
 
+--- args.samples(what, T, name) -> T: a line over time needs at least 2
+-- samples (one draws an empty picture); `name` names the series.
+function M.samples(what, T, name)
+  if T < 2 then fail(what, "%s needs at least 2 samples to draw a line (got %d)", name, T) end
+  return T
+end
+
 --- args.skip(what, src, skip) -> src = { rows, t, nodes } without its first
 -- `skip` samples (nil or 0: src itself); skip must be a whole number
--- leaving at least one sample (the BOLD's transient, as nm.func.fc's skip).
+-- leaving at least 2 samples (the BOLD's transient, as nm.func.fc's skip).
 function M.skip(what, src, skip)
   if skip == nil or skip == 0 then return src end
-  local T = #src.t
-  if math.type(skip) ~= "integer" or skip < 0 or skip >= T then
-    fail(what, "'skip' must be a whole number of BOLD samples from 0 to %d (one is left to draw), got %s",
-         T - 1, check.show(skip))
+  local T = M.samples(what, #src.t, "the BOLD")
+  if math.type(skip) ~= "integer" or skip < 0 or skip > T - 2 then
+    fail(what, "'skip' must be a whole number of BOLD samples from 0 to %d (a line needs at least 2 samples " ..
+               "left of the %d), got %s", T - 2, T, check.show(skip))
   end
   local rows = {}
   for i, row in ipairs(src.rows) do rows[i] = table.move(row, skip + 1, #row, 1, {}) end

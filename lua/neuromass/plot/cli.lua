@@ -18,15 +18,17 @@ local WHAT = "plot"
 local OPTIONS = { ["-o"] = "out", ["--output"] = "out", ["--nodes"] = "nodes", ["--var"] = "variable",
                   ["--variable"] = "variable", ["--view"] = "view", ["--title"] = "title" }
 
--- "--nodes 0,3,5" -> { 0, 3, 5 }
+-- "--nodes 0,3,5" -> { 0, 3, 5 }; an empty item ("0,,1", "0,") is refused.
 local function node_list(v)
   local list = {}
-  for item in v:gmatch("[^,]+") do
+  for item in (v .. ","):gmatch("([^,]*),") do
     local i = math.tointeger(tonumber(item))
-    if not i or i < 0 then error("--nodes needs 0-based node numbers such as 0,3,5, got '" .. v .. "'", 0) end
+    if not i or i < 0 then
+      error(string.format("--nodes needs 0-based node numbers such as 0,3,5, got '%s'%s", v,
+                          item == "" and " (an empty item)" or " ('" .. item .. "')"), 0)
+    end
     list[#list + 1] = i
   end
-  if #list == 0 then error("--nodes needs 0-based node numbers such as 0,3,5, got '" .. v .. "'", 0) end
   return list
 end
 
@@ -138,7 +140,7 @@ function M.run(argv)
       end
       i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      local known = { "--quiet", "--zscore", "--skip" }
+      local known = { "--quiet", "--zscore", "--skip", "--help" }   -- --help: the host's, as --quiet
       for k in pairs(OPTIONS) do known[#known + 1] = k end
       table.sort(known)
       error(string.format("unknown option '%s'%s", a, check.suggest(a, known)), 0)
@@ -156,12 +158,13 @@ function M.run(argv)
     if opts.variable and opts.variable ~= "BOLD" then
       error(string.format("'%s' holds BOLD (header t_BOLD,...): --var %s does not apply", input, opts.variable), 0)
     end
-    src, axes = bold_series(names, cols), { xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 }
+    src, axes = bold_series(names, cols), { xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3,
+                                          series = "the BOLD of '" .. input .. "'" }
   elseif opts.skip then
     error(string.format("--skip applies to a BOLD CSV (header t_BOLD,...), not to '%s'", input), 0)
   else
     src = result_series(input, names, cols, opts.variable)
-    axes = { xlabel = "t (ms)", ylabel = src.variable }
+    axes = { xlabel = "t (ms)", ylabel = src.variable, series = "'" .. src.variable .. "' of '" .. input .. "'" }
   end
   opts.variable = nil
   axes.inputs = { { role = "the input CSV", path = input } }

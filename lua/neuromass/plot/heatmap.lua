@@ -21,7 +21,7 @@ end
 
 --- heatmap.panel(name, m, opts) -> gnuplot commands drawing matrix `m`
 -- (N × N) from the datablock $name: opts = { title, range = { lo, hi },
--- cblabel }.
+-- cblabel, xlabel, ylabel (default "node") }.
 function M.panel(name, m, opts)
   local n = #m
   local step = tic_step(n)
@@ -35,8 +35,8 @@ function M.panel(name, m, opts)
     string.format("set yrange [%g:-0.5]", n - 0.5),
     string.format("set xtics 0,%d out nomirror", step),
     string.format("set ytics 0,%d out nomirror", step),
-    "set xlabel 'node'",
-    "set ylabel 'node'",
+    "set xlabel " .. gnuplot.quote(opts.xlabel or "node"),
+    "set ylabel " .. gnuplot.quote(opts.ylabel or "node"),
     "set title " .. gnuplot.quote(opts.title or ""),
     string.format("plot $%s matrix with image notitle", name),
   }
@@ -45,7 +45,8 @@ end
 
 --- heatmap.script(panels, opts) -> the commands of a figure of one or more
 -- panels side by side (each as heatmap.panel takes: { m, title }), under
--- opts.title (a multiplot's title when there are several panels).
+-- opts.title (a multiplot's title when there are several panels), with
+-- opts.range, cblabel, xlabel and ylabel for every panel.
 function M.script(panels, opts)
   local script = { "unset grid" }
   if #panels > 1 then
@@ -54,7 +55,8 @@ function M.script(panels, opts)
   end
   for i, p in ipairs(panels) do
     local title = #panels > 1 and p.title or (opts.title or p.title)
-    local lines = M.panel("m" .. i, p.m, { title = title, range = opts.range, cblabel = opts.cblabel })
+    local lines = M.panel("m" .. i, p.m, { title = title, range = opts.range, cblabel = opts.cblabel,
+                                           xlabel = opts.xlabel, ylabel = opts.ylabel })
     table.move(lines, 1, #lines, #script + 1, script)
   end
   if #panels > 1 then script[#script + 1] = "unset multiplot" end

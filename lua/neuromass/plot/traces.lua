@@ -163,11 +163,14 @@ end
 -- numbers) } with the user's options opts = { nodes, view, zscore }
 -- (checked here, with the times, finite and increasing, and each chosen row
 -- holding a finite value; errors name `what`) and axes = { title, xlabel,
--- ylabel, time_scale, tname (the times' name in messages, default "t") }.
+-- ylabel, time_scale, tname (the times' name in messages, default "t"),
+-- series (the series' name in messages, default ylabel) }.  A series of
+-- fewer than 2 samples is refused (one draws an empty picture).
 -- zscore = true draws each row as z-scores (rows of very different levels,
 -- such as measured BOLD, side by side).  A figure of its
 -- own (traces.figure) or a panel of a larger one (plot/study.lua).
 function M.panel(what, src, opts, axes)
+  args.samples(what, #src.rows[1], axes.series or axes.ylabel)
   local chosen = args.nodes(what, opts, src.nodes)
   if src.t then args.times(what, src.t, axes.tname or "t") end
   for _, r in ipairs(chosen) do
@@ -191,7 +194,8 @@ end
 function M.figure(what, src, opts, axes)
   local title = args.text(what, opts, "title")
   local script = M.panel(what, src, opts, { title = title, xlabel = axes.xlabel, ylabel = axes.ylabel,
-                                            time_scale = axes.time_scale, tname = axes.tname })
+                                            time_scale = axes.time_scale, tname = axes.tname,
+                                            series = axes.series })
   local size = args.size(what, opts, SIZE)
   local full, format = args.output(what, opts, axes.inputs)
   return args.draw(what, full, format, size, script)
