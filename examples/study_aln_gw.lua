@@ -7,13 +7,19 @@
 --   neuromass run examples/study_aln_gw.lua --out out 60       (a quick look: 60 s simulated)
 local nm = require "neuromass"
 
--- The simulated time in s: the script's argument, else 5 minutes.
+-- The simulated time in s: the script's argument, else 5 minutes.  BOLD has
+-- one sample per 2 s (t_BOLD = 0.1, 2000.1, ... ms) and those up to 10 s are
+-- dropped; an FC (a correlation) needs at least 3 samples after them (with
+-- fewer it is NaN): at least (10 / 2 + 3) * 2 = 16 s.
+local BOLD_STEP, SKIP, FC_SAMPLES = 2, 10, 3
+local MIN_SECONDS = (SKIP // BOLD_STEP + FC_SAMPLES) * BOLD_STEP
 local seconds = 300
 if arg and arg[1] then
   seconds = tonumber(arg[1])
-  if not seconds or seconds <= 10 or seconds ~= seconds // 1 then
-    error("the argument is the simulated time, a whole number of seconds above 10 " ..
-          "(BOLD before 10 s is dropped), got '" .. tostring(arg[1]) .. "'")
+  if not seconds or seconds < MIN_SECONDS or seconds ~= seconds // 1 then
+    error(string.format("the argument is the simulated time, a whole number of seconds from %d on (BOLD, " ..
+                        "one sample per %d s, before %d s is dropped; an FC needs %d samples after it), got '%s'",
+                        MIN_SECONDS, BOLD_STEP, SKIP, FC_SAMPLES, tostring(arg[1])))
   end
 end
 

@@ -79,11 +79,16 @@ describe("examples", function()
     assert.is_true(#png > 20000, #png .. " bytes")
   end)
 
-  it("study_aln_gw.lua: an argument that is no duration is refused at the script's line", function()
-    local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..
-                                " --out " .. q(dir .. "/bad") .. " --quiet 5")
-    assert.equals(1, status)
-    assert.truthy(err:find("study_aln_gw.lua:%d+: the argument is the simulated time, a whole number of " ..
-                           "seconds above 10 %(BOLD before 10 s is dropped%), got '5'"), err)
+  -- 12 s leaves 1 BOLD sample after 10 s (an FC of NaN, a blank figure): 16 s leave the 3 an FC needs.
+  it("study_aln_gw.lua: an argument that is no duration, or too short for an FC, is refused at the script's line",
+     function()
+    for _, given in ipairs({ "5", "12", "15", "16.5", "x" }) do
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..
+                                  " --out " .. q(dir .. "/bad") .. " --quiet " .. given)
+      assert.equals(1, status, given)
+      assert.truthy(err:find("study_aln_gw.lua:%d+: the argument is the simulated time, a whole number of " ..
+                             "seconds from 16 on %(BOLD, one sample per 2 s, before 10 s is dropped; an FC " ..
+                             "needs 3 samples after it%), got '" .. given:gsub("%p", "%%%0") .. "'"), err)
+    end
   end)
 end)
