@@ -113,7 +113,8 @@ local cache = {}
 -- name (at the caller's line).
 function M.load(name)
   if name ~= "gw" and name ~= "hcp" then
-    error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)", tostring(name)), 2)
+    error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)%s", tostring(name),
+                        type(name) == "string" and check.suggest(name, { "gw", "hcp" }) or ""), 2)
   end
   if not cache[name] then
     local dir = paths.data_dir(2)

@@ -236,6 +236,8 @@ local cases = {
   { "a lookup table without axes", "nm.load_table { file = '/dev/null' }", "rows" },
   { "table2d of a number", deriv("return { x = nm.table2d(1, s.x, s.x) }"), "table2d" },
   { "an unknown dataset", "nm.datasets.load('foo')", "'foo'", "gw" },
+  { "a dataset name in the wrong case", "nm.datasets.load('HCP')",
+    "unknown dataset 'HCP' (available: gw, hcp); did you mean 'hcp'?" },
   { "an unknown zoo model", "print(nm.models.nothere)", "'nothere'" },
   { "a misspelt function of neuromass", deriv("return { x = nm.sine(s.x) }"), "'sine'", "did you mean 'sin'?" },
   { "a misspelt stimulus class", "local s = nm.stimulus.StepInptu { step_size = 1 }", "'StepInptu'",
