@@ -157,3 +157,32 @@ describe("nm.func under neuromass info", function()
                    "sample of dt = 2000 ms", e3)
   end)
 end)
+
+describe("run outputs: the role and the path (items 6 and 7)", function()
+  after_each(h.remove_scratch)
+
+  it("an output.bold or output.csv that cannot be created is named by its role and path", function()
+    local m = nm.models.fhn.native {}
+    for _, role in ipairs { "bold", "csv" } do
+      local ok, err = pcall(function() m:run { duration = 10, bold = true, output = { [role] = "/proc/b.csv" } } end)
+      assert.is_false(ok)
+      assert.matches("run: output%." .. role .. " '/proc/b%.csv'", err, 1, false)
+    end
+  end)
+
+  it("a continued run refuses the output file of the run it continues (any spelling)", function()
+    local dir = h.scratch()
+    local m = nm.models.fhn.native {}
+    m:run { duration = 2000, bold = true, output = { bold = dir .. "/o.csv", csv = dir .. "/x.csv" } }
+    fails(function() m:run { duration = 2000, bold = true, continue = true, output = { bold = dir .. "/o.csv" } } end,
+          "run: output%.bold '.-/o%.csv' holds the rows of the run this one continues: a continued run " ..
+          "writes its own file; name another")
+    fails(function() m:run { duration = 2000, bold = true, continue = true, output = { csv = dir .. "/./x.csv" } } end,
+          "run: output%.csv '.-/x%.csv' holds the rows of the run this one continues")
+    -- its own file is fine, and a fresh run may replace the files
+    m:run { duration = 2000, bold = true, continue = true, output = { bold = dir .. "/p.csv" } }
+    fails(function() m:run { duration = 2000, bold = true, continue = true, output = { bold = dir .. "/p.csv" } } end,
+          "run: output%.bold '.-/p%.csv' holds the rows")
+    m:run { duration = 2000, bold = true, output = { bold = dir .. "/o.csv" } }
+  end)
+end)
