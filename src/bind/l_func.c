@@ -230,11 +230,12 @@ static int f_fc(lua_State *L)
   return 1;
 }
 
-/* core.func.fcd(ts, windowsize, stepsize, skip) -> n x n (n windows; 0 x 0 when T <= windowsize). */
+/* core.func.fcd(ts, windowsize, stepsize, skip[, name]) -> n x n (n windows; 0 x 0 when
+** T <= windowsize); ts is named `name` (default "ts") in messages. */
 static int f_fcd(lua_State *L)
 {
   size_t n, t;
-  double *x = read_matrix(L, 1, "ts", &n, &t);
+  double *x = read_matrix(L, 1, luaL_optstring(L, 5, "ts"), &n, &t);
   size_t w = count_arg(L, 2, 1, "windowsize"), s = count_arg(L, 3, 1, "stepsize");
   t = drop_skip(L, 4, x, n, t);
   size_t nw = nm_fcd_windows(t, w, s);

@@ -96,6 +96,10 @@ describe("nm.func: argument names, values, prefixes and holes", function()
     fails(function() nm.func.getMeanPowerSpectrum(nil, 1) end, "nm%.func%.getMeanPowerSpectrum: ts must be")
     fails(function() nm.func.matrix_correlation({ { 1, 0 }, { 0, 1 } }, nil) end, "nm%.func%.matrix_correlation: M2 must be")
     fails(function() nm.func.matrix_kolmogorov(nil, nil) end, "nm%.func%.matrix_kolmogorov: m1 must be")
+    fails(function() nm.func.ts_kolmogorov("b", { { 1, 2 } }) end,
+          "nm%.func%.ts_kolmogorov: ts1 must be a matrix %(an array of rows%), got \"b\" %(a string%)$")
+    fails(function() nm.func.ts_kolmogorov({ { 1, "a" } }, { { 1, 2 } }) end,
+          "nm%.func%.ts_kolmogorov: ts1%[1%]%[2%] must be a number")
     fails(function() nm.func.weighted_correlation({ 1 }, { 1 }, "w") end,
           "nm%.func%.weighted_correlation: w must be an array of numbers, got \"w\" %(a string%)$")
     -- the names checked against the reference's headings
