@@ -1,7 +1,7 @@
 --- Argument checking and friendly errors shared by the library's constructors.
 local type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable =
       type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable
-local tonumber, getmetatable, xpcall, next = tonumber, getmetatable, xpcall, next
+local tonumber, getmetatable, xpcall, next, rawget = tonumber, getmetatable, xpcall, next, rawget
 
 local M = {}
 
@@ -307,17 +307,36 @@ function M.strict_module(mod, what)
   end })
 end
 
+-- The fields assigned to each of the library's objects (object -> { name =
+-- true }), kept by M.assign: a field the user assigned, even to nil, reads nil.
+local assigned = setmetatable({}, { __mode = "k" })
+
+--- The __newindex of the library's strict objects (a model, a result, a
+-- dataset): obj[k] = v, and k remembered as assigned, so that reading it
+-- back after `obj.k = nil` (or `obj.k = f()` with f returning nil) is nil,
+-- not a missing-field error (M.missing).
+function M.assign(obj, k, v)
+  local a = assigned[obj]
+  if not a then a = {}; assigned[obj] = a end
+  a[k] = true
+  rawset(obj, k, v)
+end
+
 --- The one rule for reading a missing field of the library's objects (a
 -- model, a result, a dataset): the user's code (the function indexing, found
 -- `level` frames above this call's caller) gets an error at its line naming
--- `what` and the nearest of `names` (a list of strings); the library's own
--- code and C get nil (they probe optional fields).  Call it, not as a tail
--- call, from an __index function with level 1.
-function M.missing(k, what, names, level)
+-- `what` and the nearest of `names` (a list of strings; a string is the hint
+-- itself, e.g. "; read it with ..."); the library's own
+-- code and C get nil (they probe optional fields), and so does a field once
+-- assigned to `obj` (M.assign).  Call it, not as a tail call, from an
+-- __index function with level 1.
+function M.missing(k, what, names, level, obj)
+  local a = obj ~= nil and assigned[obj]
+  if a and a[k] then return nil end
   local info = debug.getinfo(level + 2, "S")
   if not info or info.what == "C" or M.in_library(info.source) then return nil end
   M.error(string.format("%s has no field '%s'%s", what, tostring(k),
-                        M.suggest(tostring(k), names)), 2)
+                        type(names) == "string" and names or M.suggest(tostring(k), names)), 2)
 end
 
 --- The names a missing-field error suggests for an object of class `class`:
@@ -329,6 +348,9 @@ function M.field_names(class, obj, extra)
   end
   for _, k in ipairs(extra or {}) do names[#names + 1] = k end
   for k in pairs(obj) do if type(k) == "string" then names[#names + 1] = k end end
+  for k in pairs(assigned[obj] or {}) do
+    if type(k) == "string" and rawget(obj, k) == nil then names[#names + 1] = k end
+  end
   return names
 end
 

@@ -60,9 +60,9 @@ function M.write_result(res, path, opts, level)
     local full = outputs.resolve(path, level + 1)
     return full, write.dry_report(full, c, p)
   end
-  if not res.data then
-    fail(what, level + 1, "nothing was kept in memory (the run streamed its output to files; pass " ..
-         "'record' to keep variables, or stream audio with run{ output = { audio = {...} } })")
+  if not res.data then   -- (result.lua owns the wording: record = {} or a streamed run)
+    fail(what, level + 1, require("neuromass.result").no_data_reason(res) ..
+         "; or stream audio with run{ output = { audio = {...} } }")
   end
   local rows = res.data:size()
   local c, p = plan(what, level + 1, path, opts, { cols = select.columns_of(res.columns),

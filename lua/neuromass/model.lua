@@ -10,8 +10,8 @@ local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 local bold = require "neuromass.run.bold"
 
-local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget, tostring =
-      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawset, rawget, tostring
+local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring =
+      type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -245,7 +245,7 @@ Model.__index = function(self, k)
   local v = Model[k]
   if v == nil then
     check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
-                  check.field_names(Model, {}, { "params", "init" }), 1)
+                  check.field_names(Model, {}, { "params", "init" }), 1, self)
   end
   return v
 end
@@ -268,7 +268,7 @@ Model.__newindex = function(self, k, v)
   elseif k == "params" then
     error("model.params cannot be replaced; assign its entries (model.params[name] = value)", 2)
   end
-  rawset(self, k, v)
+  check.assign(self, k, v)
 end
 
 M.Model = Model

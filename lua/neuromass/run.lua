@@ -42,6 +42,18 @@ local function open_outputs(self, o, plan, level)
   if bold_csv then files[#files + 1] = { role = "output.bold", path = bold_csv, given = output.bold } end
   for _, f in ipairs(au_plan and au_plan.outputs or {}) do files[#files + 1] = f end
   outputs.check("run", level + 1, files)
+  -- A continued run writes its own files: those of the runs it continues
+  -- (since the last fresh run: model.chain_outputs, a set of outputs.file_id)
+  -- hold their rows, which a same path would replace.
+  if not (plan.continuing and self.chain_outputs) then self.chain_outputs = {} end
+  for _, f in ipairs(files) do
+    if plan.continuing and not outputs.is_stdout(f.path) and self.chain_outputs[outputs.file_id(f.path)] then
+      error(string.format("run: %s '%s' holds the rows of the run this one continues: a continued " ..
+                          "run writes its own file; name another", f.role or "output",
+                          f.given or f.path), level + 1)
+    end
+  end
+  for _, f in ipairs(files) do self.chain_outputs[outputs.file_id(f.path)] = true end
   local au = au_plan and au_plan.open(level + 1)
   local record, audio_cols = o.cols.sigs, nil
   if au then record, audio_cols = au.columns(o.cols.sigs) end

@@ -14,10 +14,37 @@
 #include "bind.h"
 
 
-/* "a string", "a boolean", ...: the value at i, for messages. */
+/* The value at i, for messages: nil, a number, a short string quoted
+** ("abc" (a string)), else its type ("a boolean", "a table"). */
 static const char *kind(lua_State *L, int i)
 {
-  return lua_pushfstring(L, "a %s", luaL_typename(L, i));
+  switch (lua_type(L, i)) {
+  case LUA_TNIL: return lua_pushliteral(L, "nil");
+  case LUA_TNUMBER: return lua_pushfstring(L, "%s", luaL_tolstring(L, i, NULL));
+  case LUA_TSTRING:
+    if (lua_rawlen(L, i) <= 40) return lua_pushfstring(L, "\"%s\" (a string)", lua_tostring(L, i));
+    return lua_pushliteral(L, "a string");
+  default: return lua_pushfstring(L, "a %s", luaL_typename(L, i));
+  }
+}
+
+/* Refuses the array at i (of `len` entries by #) when an integer key above
+** len is set: a hole, after which # is undefined ({ [1] = a, [3] = b } may
+** count 1 or 3).  (Holes at or below len are found as nil entries.) */
+static void no_holes(lua_State *L, int i, size_t len, const char *what, lua_Integer row)
+{
+  lua_pushnil(L);
+  while (lua_next(L, i)) {
+    lua_pop(L, 1);
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > (lua_Integer)len) {
+      lua_Integer k = lua_tointeger(L, -1);
+      if (row)
+        luaL_error(L, "%s[%I] has a hole: entry %I is nil but entry %I is set (rows must be arrays "
+                   "without holes)", what, row, (lua_Integer)len + 1, k);
+      luaL_error(L, "%s has a hole: entry %I is nil but entry %I is set (arrays must have no "
+                 "holes)", what, (lua_Integer)len + 1, k);
+    }
+  }
 }
 
 /* The table at i as an array of numbers, into a new userdata left on the
@@ -28,6 +55,7 @@ static double *read_series(lua_State *L, int i, const char *what, size_t *n)
   if (lua_type(L, i) != LUA_TTABLE)
     luaL_error(L, "%s must be an array of numbers, got %s", what, kind(L, i));
   size_t len = (size_t)lua_rawlen(L, i);
+  no_holes(L, i, len, what, 0);
   if (len >= SIZE_MAX / sizeof(double))
     luaL_error(L, "%s: %I values cannot be allocated", what, (lua_Integer)len);
   double *v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
@@ -35,6 +63,9 @@ static double *read_series(lua_State *L, int i, const char *what, size_t *n)
     lua_rawgeti(L, i, (lua_Integer)k + 1);
     int ok;
     v[k] = lua_tonumberx(L, -1, &ok);
+    if (lua_isnil(L, -1))
+      luaL_error(L, "%s has a hole: entry %I is nil (arrays must have no holes)", what,
+                 (lua_Integer)k + 1);
     if (!ok || lua_type(L, -1) != LUA_TNUMBER)
       luaL_error(L, "%s[%I] must be a number, got %s", what, (lua_Integer)k + 1, kind(L, -1));
     lua_pop(L, 1);
@@ -51,6 +82,7 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
   if (lua_type(L, i) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows), got %s", what, kind(L, i));
   size_t rows = (size_t)lua_rawlen(L, i);
+  no_holes(L, i, rows, what, 0);
   if (rows == 0) luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
   if (lua_rawgeti(L, i, 1) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows): %s[1] is %s, not a row", what, what,
@@ -67,12 +99,16 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
       luaL_error(L, "%s[%I] must be a row (an array of numbers), got %s", what,
                  (lua_Integer)r + 1, kind(L, -1));
     size_t len = (size_t)lua_rawlen(L, -1);
+    no_holes(L, lua_gettop(L), len, what, (lua_Integer)r + 1);
     if (len != cols)
       luaL_error(L, "%s is ragged: row %I has %I values, row 1 has %I", what, (lua_Integer)r + 1,
                  (lua_Integer)len, (lua_Integer)cols);
     double *row = v + r * cols;
     for (size_t k = 0; k < cols; k++) {
-      if (lua_rawgeti(L, -1, (lua_Integer)k + 1) != LUA_TNUMBER)
+      if (lua_rawgeti(L, -1, (lua_Integer)k + 1) == LUA_TNIL)
+        luaL_error(L, "%s[%I] has a hole: entry %I is nil (rows must be arrays without holes)", what,
+                   (lua_Integer)r + 1, (lua_Integer)k + 1);
+      if (lua_type(L, -1) != LUA_TNUMBER)
         luaL_error(L, "%s[%I][%I] must be a number, got %s", what, (lua_Integer)r + 1,
                    (lua_Integer)k + 1, kind(L, -1));
       row[k] = lua_tonumber(L, -1);
@@ -194,11 +230,12 @@ static int f_fc(lua_State *L)
   return 1;
 }
 
-/* core.func.fcd(ts, windowsize, stepsize, skip) -> n x n (n windows; 0 x 0 when T <= windowsize). */
+/* core.func.fcd(ts, windowsize, stepsize, skip[, name]) -> n x n (n windows; 0 x 0 when
+** T <= windowsize); ts is named `name` (default "ts") in messages. */
 static int f_fcd(lua_State *L)
 {
   size_t n, t;
-  double *x = read_matrix(L, 1, "ts", &n, &t);
+  double *x = read_matrix(L, 1, luaL_optstring(L, 5, "ts"), &n, &t);
   size_t w = count_arg(L, 2, 1, "windowsize"), s = count_arg(L, 3, 1, "stepsize");
   t = drop_skip(L, 4, x, n, t);
   size_t nw = nm_fcd_windows(t, w, s);
@@ -304,12 +341,13 @@ static int f_find_peaks(lua_State *L)
   return 1;
 }
 
-/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize) -> f, P:
-** the mean spectrum of the rows of the matrix ts (one row: getPowerSpectrum). */
+/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize[, name]) -> f, P:
+** the mean spectrum of the rows of the matrix ts (one row: getPowerSpectrum),
+** named `name` (default "ts") in messages. */
 static int f_power_spectrum(lua_State *L)
 {
   size_t rows, n;
-  double *x = read_matrix(L, 1, "ts", &rows, &n);
+  double *x = read_matrix(L, 1, luaL_optstring(L, 6, "ts"), &rows, &n);
   double dt = luaL_checknumber(L, 2), maxfr = luaL_checknumber(L, 3);
   double ws = luaL_checknumber(L, 4);
   int normalize = lua_toboolean(L, 5);

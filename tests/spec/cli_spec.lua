@@ -467,7 +467,8 @@ nm.model(node):run { duration = 100000, output = { csv = "big.csv" } }
     local status, _, err = h.sh("ulimit -f 64; " .. q(h.exe) .. " run " .. q(dir .. "/big.lua") ..
                                 " --out " .. q(dir .. "/out"))
     assert.equals(1, status)
-    assert.matches("big%.lua:" .. line .. ": run: cannot write '.*/out/big%.csv': writing: File " ..
+    assert.matches("big%.lua:" .. line .. ": run: output%.csv 'big%.csv': cannot write it %(as " ..
+                   "'.*/out/big%.csv'%): writing: File " ..
                    "too large; kept what was done in '.*/out/big%.partial%.csv'", err)
     assert.same({ "big.partial.csv" }, listing(dir .. "/out"))
     local rows = h.read_csv(dir .. "/out/big.partial.csv")

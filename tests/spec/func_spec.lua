@@ -288,9 +288,9 @@ describe("nm.func errors, at the user's line", function()
 
   it("refuses malformed arrays, naming the row or the element", function()
     fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, 2 } }) end, "nm%.func%.fc: ts is ragged: row 2 has 2 values, row 1 has 3")
-    fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, "x", 3 } }) end, "nm%.func%.fc: ts%[2%]%[2%] must be a number, got a string")
-    fails(function() nm.func.fc("ts") end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got a string")
-    fails(function() nm.func.fcd({ { 1, 2 }, 5 }) end, "nm%.func%.fcd: ts%[2%] must be a row %(an array of numbers%), got a number")
+    fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, "x", 3 } }) end, "nm%.func%.fc: ts%[2%]%[2%] must be a number, got \"x\" %(a string%)")
+    fails(function() nm.func.fc("ts") end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got \"ts\" %(a string%)")
+    fails(function() nm.func.fcd({ { 1, 2 }, 5 }) end, "nm%.func%.fcd: ts%[2%] must be a row %(an array of numbers%), got 5")
     fails(function() nm.func.fc({}) end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got an empty table")
     fails(function() nm.func.weighted_correlation({ 1, 2 }, { 1, 2 }, { 1 }) end,
           "nm%.func%.weighted_correlation: x, y and w must have the same length, got 2, 2 and 1")
@@ -301,7 +301,7 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.getPowerSpectrum({ { 1, 2 }, { 3, 4 } }, 1) end,
           "nm%.func%.getPowerSpectrum: x must be one series %(or a 1 x T matrix%), got 2 rows")
     fails(function() nm.func.getPowerSpectrum({ 1 }, 1) end,
-          "nm%.func%.getPowerSpectrum: power spectrum: needs a series of at least 2 samples, got 1")
+          "nm%.func%.getPowerSpectrum: needs a series of at least 2 samples, got 1")
     fails(function() nm.func.ts_kolmogorov({ 1, 2, 3 }, { { 1, 2 } }) end,
           "nm%.func%.ts_kolmogorov: ts1 is a series, not a matrix")
     fails(function() nm.func.ts_kolmogorov(BOLD("001"), BOLD("009"), { windowsize = 350 }) end,
@@ -322,7 +322,7 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.getMeanPowerSpectrum(ALN(), 1, { normalize = 1 }) end,
           "nm%.func%.getMeanPowerSpectrum: normalize must be true or false, got 1")
     fails(function() nm.func.getPowerSpectrum(ALN()[1], 1, { spectrum_windowsize = 0.0001 }) end,
-          "nm%.func%.getPowerSpectrum: power spectrum: spectrum_windowsize 0%.0001 s is shorter than one sample of 1 ms")
+          "nm%.func%.getPowerSpectrum: spectrum_windowsize 0%.0001 s is shorter than one sample of dt = 1 ms")
     fails(function() nm.func.kuramoto(ALN(), { distance = 0.5 }) end,
           "nm%.func%.kuramoto: distance must be a number of samples >= 1, got 0%.5")
     fails(function() nm.func.fc(BOLD("001"), {}, {}) end,

@@ -22,9 +22,26 @@ local function describe_signal(self, sig)
   end
 end
 
+-- The engine's "cannot write '<path>': <detail>" for a file of output.csv or
+-- output.bold, named as the preflight (outputs.lua) names outputs: the role
+-- and the user's path ("output.bold '/proc/b.csv': cannot write it: ...").
+local function io_reason(why, out, given)
+  for _, o in ipairs { { "output.csv", out.csv, given.csv }, { "output.bold", out.bold_csv, given.bold } } do
+    local role, path, spelt = o[1], o[2], o[3]
+    local prefix = path and "cannot write '" .. path .. "': "
+    if prefix and why:sub(1, #prefix) == prefix then
+      return string.format("%s '%s': cannot write it%s: %s", role, spelt,
+                           spelt ~= path and " (as '" .. path .. "')" or "", why:sub(#prefix + 1))
+    end
+  end
+  return why
+end
+
 -- What a failed run says: why, and where the complete rows and frames it had
 -- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
-local function fail_run(self, failure, au, method, dt, level)
+-- `out` and `given` (plan.output) name the output files.
+local function fail_run(self, failure, out, given, method, dt, level)
+  local au = out.au
   local kept = { failure.csv_partial }
   kept[#kept + 1] = failure.bold_partial
   if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
@@ -59,6 +76,7 @@ local function fail_run(self, failure, au, method, dt, level)
                         tostring(massname), method ~= "msbdf" and ": try msbdf" or "")
   elseif kind == "interrupted" then why = "interrupted by " .. why
   elseif kind == "audio" then why = "output.audio: " .. why
+  elseif kind == "io" then why = io_reason(why, out, given)
   elseif kind == "callback" then
     error(why .. note, 0)    -- a slow mass's message starts at the user's line
   end
@@ -92,7 +110,7 @@ that cannot be finished, the CSV held under its temporary name then kept as
 <stem>.partial.csv (the run's outputs appear together).  With audio, `failure`
 is the held CSV when the run succeeded. ]]
 function M.finish(self, o, plan, out, r, failure, level)
-  if not r then fail_run(self, failure, out.au, o.method, plan.sim_dt, level + 1) end
+  if not r then fail_run(self, failure, out, plan.output or {}, o.method, plan.sim_dt, level + 1) end
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
   res.dt, res.duration = plan.sim_dt, o.duration
   if plan.bold then
