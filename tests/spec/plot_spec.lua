@@ -293,7 +293,11 @@ describe("nm.plot errors, at the user's line", function()
     { "a result that kept nothing", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
-      end, "plot.timeseries: the result kept nothing in memory" },
+      end, "plot.timeseries: nothing was kept in memory %(the run streamed its output to files" },
+    { "a variable of a result that recorded none (record = {})", function()
+        local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+        nm.plot.timeseries(m:run { duration = 10, record = {} }, { out = dir .. "/a.png", variable = "x" })
+      end, "plot.timeseries: nothing was kept in memory %(the run recorded no variable: record = {}" },
     { "timeseries of a result that recorded no variable, only BOLD", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         nm.plot.timeseries(m:run { duration = 4000, record = {}, bold = true }, { out = dir .. "/a.png" })

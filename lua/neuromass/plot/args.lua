@@ -237,10 +237,8 @@ function M.trace_source(what, src, opts)
       fail(what, "the result recorded no variable (record = {})%s", rawget(src, "BOLD") ~= nil and
            ": its BOLD is drawn by nm.plot.bold(res) or res:plot{ variable = \"BOLD\" }" or "")
     end
-    if not src.data then
-      fail(what, "the result kept nothing in memory (the run streamed its output to files; pass 'record' " ..
-           "to keep variables too)")
-    end
+    local why = require("neuromass.result").no_data_reason(src)   -- (result.lua loads nm.plot lazily)
+    if why then fail(what, "%s", why) end
     local var = opts.variable or src.variables[1]
     if type(var) ~= "string" then fail(what, "'variable' must be a variable name, got %s", check.show(var)) end
     local recorded = false
