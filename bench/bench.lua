@@ -6,7 +6,9 @@
 -- Environment (set by scripts/bench.sh): NM_BENCH_EXE (the neuromass
 -- executable), NM_BENCH_BIN (runstat, bench_clock.so, fhn_net, aln_net),
 -- NM_BENCH_REPS, NM_BENCH_OUT (the results file), NM_BENCH_CFLAGS (the
--- flags of the engine and the loops, for the record).
+-- flags of the engine and the loops, for the record), NM_NEUROLIB_PYTHON,
+-- NM_NEUROLIB_PYTHONPATH and NM_NEUROLIB_SKIP (neurolib's column, from
+-- scripts/neurolib-env.sh: empty python = not run, SKIP says why).
 local top = (arg[0]:match("^(.*)/bench/bench%.lua$")) or "."
 local exe = os.getenv("NM_BENCH_EXE") or (top .. "/build-bench/neuromass")
 local bin = os.getenv("NM_BENCH_BIN") or (top .. "/build-bench/bench")
@@ -122,6 +124,20 @@ local quiet = {}
 for _, n in ipairs { 250, 500, 1000 } do
   quiet[#quiet + 1] = { n = n, r = case("random " .. n .. ", no noise", "conn", tostring(n), "1", "0") }
 end
+
+-- neurolib's kernels on the same workloads (bench/neurolib/kernels.py): the median of
+-- its REPS timed runs in seconds, or why it was not measured.
+local nl_python = os.getenv("NM_NEUROLIB_PYTHON") or ""
+local function neurolib(name)
+  if nl_python == "" then return os.getenv("NM_NEUROLIB_SKIP") or "neurolib not found" end
+  local r = run("neurolib " .. name .. " kernel", { "env", "PYTHONPATH=" ..
+                (os.getenv("NM_NEUROLIB_PYTHONPATH") or ""), nl_python,
+                top .. "/bench/neurolib/kernels.py", name, "--reps", tostring(REPS),
+                "--cmat", CMAT, "--dmat", DMAT })
+  local times = lib.neurolib_times(r.output)
+  return times and median(times) or "neurolib's kernels.py failed (see the output above)"
+end
+local nl = { aln1 = neurolib("aln1"), fhn80 = neurolib("fhn80"), aln80 = neurolib("aln80") }
 
 shell("rm -rf " .. q(tmp))
 
@@ -248,6 +264,19 @@ do
         yes(one / two >= 1.7) }
 end
 
+do
+  -- neurolib / neuromass: neurolib's kernel time over neuromass's, both measured in this run.
+  for _, c in ipairs { { "ALN single node, 100 s at dt 0.1 ms, noise (kernel)", "aln1", aln1, 2 },
+                       { "FHN-80, 10 s at dt 0.1 ms, noise (kernel)", "fhn80", fhn, 6 },
+                       { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", "aln80", aln, 6 } } do
+    local t = median(c[3].vals.time)
+    local cell, met = lib.neurolib_cells(nl[c[2]], t, c[4], secs)
+    row { c[1] .. ": neurolib / neuromass", cell, "", "", "",
+          type(nl[c[2]]) == "number" and string.format("%.2f", nl[c[2]] / t) or "",
+          string.format("≥ %d× faster than neurolib", c[4]), met }
+  end
+end
+
 local header = { "case", "measured (median of " .. REPS .. ")", "steps/s", "peak RSS",
                  "hand-written loop", "ratio", "target", "met" }
 
@@ -319,6 +348,13 @@ local doc = {
     "coupling and sigma_ou 0.05, 1000·(1000/N)² ms at dt 0.1 ms (about 1e9 connection-steps " ..
     "each), recording x every 10 ms; the time per step (node work included) divided by the " ..
     "number of connections; these runs are on one thread (`threads = 1`).",
+  "- neurolib / neuromass: neurolib's kernel (`bench/neurolib/kernels.py`, found by " ..
+    "scripts/neurolib-env.sh: `NEUROLIB_SRC`, default /tmp/neurolib) on the same workloads: " ..
+    "ALNModel(seed=42) alone for 100 s; FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
+    "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; dt 0.1 ms, params sampling_dt " ..
+    "= 1 ms. Its time is `model.run()` alone, median of " .. REPS .. " runs in one process after " ..
+    "a 10 ms warm-up run that compiles numba's kernel; the ratio divides it by neuromass's kernel " ..
+    "row above. When neurolib is absent the cell says why and nothing fails.",
   "- Threads: the 500-node network above on 2 threads (`threads = 2`) against 1 thread. That both "
     .. "give the same bits is checked by `make test` (tests/spec/threads_spec.lua). By default the "
     .. "engine uses threads for networks of 256 nodes or more and keeps timing itself against one "
@@ -329,9 +365,9 @@ local doc = {
   "",
   "## Not measured here",
   "",
-  "- neurolib itself is not run by `make bench`; its numbers, measured for this project elsewhere: " ..
-    "(80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, 0.6–2.3 s JIT per process). " ..
-    "`make bench-study` measures it here, on the study run (below).",
+  "- neurolib's WC and Hopf kernels, its memory and its JIT time per process (measured for this " ..
+    "project elsewhere: 80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, " ..
+    "0.6–2.3 s JIT); `make bench-study` measures its study run here (below).",
   "",
   "## Commands",
   "",

