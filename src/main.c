@@ -442,58 +442,55 @@ static int check_sets_applied(lua_State *L, int ctx)
 /* The commands, for suggestions. */
 static const char *const commands[] = { "run", "info", "sonify", "plot", "help" };
 
-/* Levenshtein distance between two short names (capped at 32 characters). */
-static size_t distance(const char *a, const char *b)
+/* The library's one "did you mean" rule (check.suggest in
+** lua/neuromass/_check.lua) for `name` among names[0..n-1]: pushes
+** "; did you mean 'x'?" or "" (also when the library cannot be loaded) and
+** returns it. */
+static const char *suggestion(lua_State *L, const char *name, const char *const *names, size_t n)
 {
-  size_t n = strlen(a), m = strlen(b), row[33];
-  if (n > 32 || m > 32) return 99;
-  for (size_t j = 0; j <= m; j++) row[j] = j;
-  for (size_t i = 1; i <= n; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= m; j++) {
-      size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      diag = up;
-      row[j] = best;
+  if (lua_getglobal(L, "require") == LUA_TNIL) {   /* before a command opened the libraries */
+    lua_pop(L, 1);
+    luaL_openlibs(L);
+    setup_path(L);
+    lua_getglobal(L, "require");
+  }
+  lua_pushliteral(L, "neuromass._check");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "suggest") == LUA_TFUNCTION) {
+    lua_remove(L, -2);
+    lua_pushstring(L, name);
+    lua_createtable(L, (int)n, 0);
+    for (size_t k = 0; k < n; k++) {
+      lua_pushstring(L, names[k]);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
     }
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) return lua_tostring(L, -1);
+  } else {
+    lua_pop(L, 1);
   }
-  return row[m];
-}
-
-/* The name among names[0..n-1] nearest to `name` when it is near (at most 2
-** edits: "--hlep" is '--help'), else NULL. */
-static const char *nearest(const char *name, const char *const *names, size_t n)
-{
-  const char *near = NULL;
-  size_t best = 3;
-  for (size_t k = 0; k < n; k++) {
-    size_t d = distance(name, names[k]);
-    if (d < best) { best = d; near = names[k]; }
-  }
-  return near;
+  lua_pop(L, 1);
+  lua_pushliteral(L, "");
+  return "";
 }
 
 /* The options of run and info, for suggestions. */
 static const char *const script_options[] = { "--help", "--quiet", "--set", "--out", "--seed" };
 
 /* Reports an unknown option `a` of command `cmd` (run, info), with the
-** closest option when it is near. */
+** closest option when it is near (check.suggest). */
 static int unknown_option(lua_State *L, const char *cmd, const char *a)
 {
-  const char *near = nearest(a, script_options, sizeof script_options / sizeof script_options[0]);
-  if (near) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'; did you mean '%s'?", cmd, a, near));
+  const char *near = suggestion(L, a, script_options, sizeof script_options / sizeof script_options[0]);
+  if (*near) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'%s", cmd, a, near));
   return fail_usage(lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
                                     "--seed N, --quiet, --help)", cmd, a));
 }
 
 /* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
-** the closest command when it is near (at most 2 edits). */
+** the closest command when it is near (check.suggest). */
 static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 {
-  const char *near = nearest(cmd, commands, sizeof commands / sizeof commands[0]);
-  if (near) return fail_usage(lua_pushfstring(L, "%sunknown command '%s'; did you mean '%s'?", prefix, cmd, near));
+  const char *near = suggestion(L, cmd, commands, sizeof commands / sizeof commands[0]);
+  if (*near) return fail_usage(lua_pushfstring(L, "%sunknown command '%s'%s", prefix, cmd, near));
   return fail_usage(lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, help)",
                                     prefix, cmd));
 }
