@@ -280,6 +280,16 @@ function M.suggest(name, candidates, any)
   return ""
 end
 
+--- Raises (level 0: a command line's message) "unknown option 'a'" with the
+-- nearest of the options `fixed` (a list) and the keys of `valued` (a map of
+-- options that take a value), for neuromass sonify and plot.
+function M.unknown_option(a, fixed, valued)
+  local names = table.move(fixed, 1, #fixed, 1, {})
+  for k in pairs(valued) do names[#names + 1] = k end
+  table.sort(names)
+  error(string.format("unknown option '%s'%s", a, M.suggest(a, names)), 0)
+end
+
 --- Rejects unknown keys of an option table (level: as for error()).
 function M.fields(t, allowed, what, level)
   if type(t) ~= "table" then

@@ -10,8 +10,8 @@ local select = require "neuromass.audio.select"
 local write = require "neuromass.audio.write"
 local plan = require("neuromass.audio.plan").plan
 
-local error, ipairs, pairs, string, table, tostring, tonumber, math, pcall =
-      error, ipairs, pairs, string, table, tostring, tonumber, math, pcall
+local error, ipairs, string, tostring, tonumber, math, pcall =
+      error, ipairs, string, tostring, tonumber, math, pcall
 
 local M = {}
 
@@ -79,10 +79,7 @@ function M.run(argv)
       opts[cli_options[a]] = cli_value(cli_options[a], v)
       i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      local names = { "-o", "--output", "--quiet", "--help" }   -- --help: the host's, as --quiet
-      for k in pairs(cli_options) do names[#names + 1] = k end
-      table.sort(names)
-      error(string.format("unknown option '%s'%s", a, check.suggest(a, names)), 0)
+      check.unknown_option(a, { "-o", "--output", "--quiet", "--help" }, cli_options)   -- --help: the host's
     elseif not input then
       input = a
       i = i + 1

@@ -7,8 +7,8 @@ local traces = require "neuromass.plot.traces"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 
-local error, io, string, table, tonumber, math, ipairs, pairs, tostring, pcall =
-      error, io, string, table, tonumber, math, ipairs, pairs, tostring, pcall
+local error, io, string, table, tonumber, math, ipairs, tostring, pcall =
+      error, io, string, table, tonumber, math, ipairs, tostring, pcall
 
 local M = {}
 
@@ -140,10 +140,7 @@ function M.run(argv)
       end
       i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      local known = { "--quiet", "--zscore", "--skip", "--help" }   -- --help: the host's, as --quiet
-      for k in pairs(OPTIONS) do known[#known + 1] = k end
-      table.sort(known)
-      error(string.format("unknown option '%s'%s", a, check.suggest(a, known)), 0)
+      check.unknown_option(a, { "--quiet", "--zscore", "--skip", "--help" }, OPTIONS)   -- --help: the host's
     elseif not input then
       input, i = a, i + 1
     else
