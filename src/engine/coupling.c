@@ -94,7 +94,7 @@ static size_t common_len(const size_t *row_ptr, size_t r)
 
 
 /* One row alone, terms from k0 on, continuing the sum acc. */
-static double row_tail(const nm_coupling *c, const long *off, const double *base, double self,
+static inline double row_tail(const nm_coupling *c, const long *off, const double *base, double self,
                        size_t k0, size_t end, double acc)
 {
   const double *w = c->weight;
@@ -174,8 +174,19 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
                       size_t r0, size_t r1)
 {
   if (f->is_twin) return;
-  if (f->twin) eval_now_twins(f->c, f->twin, f->off, base, U, r0, r1);
-  else eval_now(f->c, f->off, base, V, U, r0, r1);
+  if (r1 - r0 < ROWS) {            /* a node's own few rows: no blocks to overlap */
+    const nm_coupling *c = f->c;
+    for (size_t r = r0; r < r1; r++) {
+      double self = c->mode == NM_DIFFUSIVE ? V[c->self[r]] : 0.0;
+      U[c->dst[r]] = row_tail(c, f->off, base, self, c->row_ptr[r], c->row_ptr[r + 1], 0.0);
+      if (f->twin)
+        U[f->twin->dst[r]] = row_tail(f->twin, f->off, base, 0.0, c->row_ptr[r], c->row_ptr[r + 1], 0.0);
+    }
+  } else if (f->twin) {
+    eval_now_twins(f->c, f->twin, f->off, base, U, r0, r1);
+  } else {
+    eval_now(f->c, f->off, base, V, U, r0, r1);
+  }
 }
 
 
