@@ -57,6 +57,10 @@ int nm_couplings_prepare(nm_sim *s)
       off[k] = s->column[c->src[k]] - (long)c->delay[k] * (long)s->width;
     s->fast[i].c = c;
     s->fast[i].off = off;
+    s->fast[i].max_len = 0;
+    for (size_t r = 0; r < c->n_rows; r++)
+      if (c->row_ptr[r + 1] - c->row_ptr[r] > s->fast[i].max_len)
+        s->fast[i].max_len = c->row_ptr[r + 1] - c->row_ptr[r];
     s->fast[i].twin = NULL;
     s->fast[i].is_twin = 0;
   }
@@ -174,8 +178,18 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
                       size_t r0, size_t r1)
 {
   if (f->is_twin) return;
-  if (r1 - r0 < ROWS) {            /* a node's own few rows: no blocks to overlap */
-    const nm_coupling *c = f->c;
+  const nm_coupling *c = f->c;
+  if (f->max_len <= 1) {           /* self-couplings: a term per row at most */
+    int diffusive = c->mode == NM_DIFFUSIVE;
+    for (size_t r = r0; r < r1; r++) {
+      size_t k = c->row_ptr[r];
+      int has = c->row_ptr[r + 1] > k;
+      double x = has ? base[f->off[k]] : 0.0;
+      if (diffusive && has) x -= V[c->self[r]];
+      U[c->dst[r]] = has ? 0.0 + c->weight[k] * x : 0.0;
+      if (f->twin) U[f->twin->dst[r]] = has ? 0.0 + f->twin->weight[k] * x : 0.0;
+    }
+  } else if (r1 - r0 < ROWS) {     /* too few rows to overlap */
     for (size_t r = r0; r < r1; r++) {
       double self = c->mode == NM_DIFFUSIVE ? V[c->self[r]] : 0.0;
       U[c->dst[r]] = row_tail(c, f->off, base, self, c->row_ptr[r], c->row_ptr[r + 1], 0.0);
@@ -183,9 +197,9 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
         U[f->twin->dst[r]] = row_tail(f->twin, f->off, base, 0.0, c->row_ptr[r], c->row_ptr[r + 1], 0.0);
     }
   } else if (f->twin) {
-    eval_now_twins(f->c, f->twin, f->off, base, U, r0, r1);
+    eval_now_twins(c, f->twin, f->off, base, U, r0, r1);
   } else {
-    eval_now(f->c, f->off, base, V, U, r0, r1);
+    eval_now(c, f->off, base, V, U, r0, r1);
   }
 }
 

@@ -346,7 +346,10 @@ char *nm_jit_emit(const nm_program *p)
     b.blocked = 0;
   }
   lane_loop(&b, p, written, share, n_look);
-  for (int k = 0; k < n_look; k++) put(&b, "  E->count_clamped(T%d, out%d, row%d, col%d);\n", k, k, k, k);
+  /* Reported only when some lane fell outside (the call is not free on
+  ** every evaluation of a single node). */
+  for (int k = 0; k < n_look; k++)
+    put(&b, "  if (out%d) E->count_clamped(T%d, out%d, row%d, col%d);\n", k, k, k, k, k);
   put(&b, "}\n");
   free(written);
   free(share);

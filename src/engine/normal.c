@@ -36,6 +36,7 @@
 #define LAYERS 128
 #define J_LIMIT 0x1000000UL          /* j has 24 bits */
 #define CHUNK 64                     /* streams stepped together */
+#define SMALL 8                      /* fewer streams are drawn one by one */
 
 static double w_tab[LAYERS];
 static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
@@ -147,6 +148,8 @@ static double slow_draw(nm_normals *z, size_t n)
 }
 
 
+static int make_streams(nm_normals *z, size_t n);
+
 /* Draws of seeded taus2 generators both ways agree bit for bit. */
 static int agrees(void)
 {
@@ -155,7 +158,7 @@ static int agrees(void)
   int same = 1;
   nm_normals z = { 0 };
   gsl_rng *a = gsl_rng_alloc(gsl_rng_taus2);
-  same = a && nm_normals_init(&z, STREAMS) == NM_OK;
+  same = a && make_streams(&z, STREAMS) == NM_OK;
   for (size_t n = 0; same && n < STREAMS; n++) {
     unsigned long seed = 7919 * (n + 1);
     nm_normals_seed(&z, n, seed);
@@ -189,7 +192,8 @@ int nm_normals_fast(void)
 }
 
 
-int nm_normals_init(nm_normals *z, size_t n)
+/* n streams, not seeded; whether they take the fast path is the caller's. */
+static int make_streams(nm_normals *z, size_t n)
 {
   memset(z, 0, sizeof *z);
   z->s0 = calloc(3 * (n + 1), sizeof *z->s0);
@@ -201,6 +205,14 @@ int nm_normals_init(nm_normals *z, size_t n)
   for (size_t i = 0; i < n; i++)
     if (!(z->rng[i] = gsl_rng_alloc(gsl_rng_taus2))) { nm_normals_free(z); return NM_ENOMEM; }
   return NM_OK;
+}
+
+
+int nm_normals_init(nm_normals *z, size_t n)
+{
+  int rc = make_streams(z, n);
+  if (rc == NM_OK) z->fast = nm_normals_fast();
+  return rc;
 }
 
 
@@ -225,9 +237,10 @@ void nm_normals_free(nm_normals *z)
 }
 
 
-double nm_normals_draw(nm_normals *z, size_t n)
+/* Stream n's draw on the fast path when it can (its state advanced), else
+** GSL's slow path from the state before the draw. */
+static inline double fast_or_slow(nm_normals *z, size_t n)
 {
-  if (!nm_normals_fast()) return gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
   uint32_t s[3] = { z->s0[n], z->s1[n], z->s2[n] };
   int ok;
   double x = fast_number(taus2_next(&s[0], &s[1], &s[2]), &ok);
@@ -239,12 +252,24 @@ double nm_normals_draw(nm_normals *z, size_t n)
 }
 
 
+double nm_normals_draw(nm_normals *z, size_t n)
+{
+  if (!z->fast) return gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
+  return fast_or_slow(z, n);
+}
+
+
 void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x)
 {
   uint32_t a[CHUNK], b[CHUNK], c[CHUNK], k[CHUNK];
-  if (!nm_normals_fast()) {
+  if (!z->fast) {
     for (size_t n = n0; n < n1; n++)
       if (scale[n] != 0.0) x[n] += scale[n] * gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
+    return;
+  }
+  if (n1 - n0 < SMALL) {             /* a node's few streams: one at a time */
+    for (size_t n = n0; n < n1; n++)
+      if (scale[n] != 0.0) x[n] += scale[n] * fast_or_slow(z, n);
     return;
   }
   for (size_t c0 = n0; c0 < n1; c0 += CHUNK) {

@@ -26,6 +26,7 @@ typedef struct {
   size_t n;
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
   gsl_rng **rng;            /* GSL's generators: the slow path, or all draws without the fast path */
+  int fast;                 /* nm_normals_fast() when they were made */
 } nm_normals;
 
 int nm_normals_fast(void);
@@ -41,6 +42,7 @@ typedef struct {
   long *off;
   const nm_coupling *twin;  /* a sum over the same terms, computed in the same pass */
   int is_twin;              /* this sum is computed with its twin */
+  size_t max_len;           /* the most terms a row has */
 } nm_fast_coupling;
 
 struct nm_sim {
