@@ -57,6 +57,10 @@ int nm_couplings_prepare(nm_sim *s)
       off[k] = s->column[c->src[k]] - (long)c->delay[k] * (long)s->width;
     s->fast[i].c = c;
     s->fast[i].off = off;
+    s->fast[i].max_len = 0;
+    for (size_t r = 0; r < c->n_rows; r++)
+      if (c->row_ptr[r + 1] - c->row_ptr[r] > s->fast[i].max_len)
+        s->fast[i].max_len = c->row_ptr[r + 1] - c->row_ptr[r];
     s->fast[i].twin = NULL;
     s->fast[i].is_twin = 0;
   }
@@ -71,22 +75,69 @@ int nm_couplings_prepare(nm_sim *s)
 }
 
 
+/*
+** Rows are summed ROWS at a time: each row keeps its own accumulator and adds
+** its terms in its own order (so every sum is bit for bit the sum of one row
+** on its own), but the ROWS chains are independent, so the processor overlaps
+** their additions instead of waiting for each one (an add's latency is
+** several cycles; one row at a time left the loads idle).  The terms all the
+** rows of a block have are interleaved; each row then finishes its own tail.
+*/
+#define ROWS 4
+
+/* The length all rows r .. r+ROWS-1 have. */
+static size_t common_len(const size_t *row_ptr, size_t r)
+{
+  size_t n = row_ptr[r + 1] - row_ptr[r];
+  for (size_t b = 1; b < ROWS; b++) {
+    size_t m = row_ptr[r + b + 1] - row_ptr[r + b];
+    if (m < n) n = m;
+  }
+  return n;
+}
+
+
+/* One row alone, terms from k0 on, continuing the sum acc. */
+static inline double row_tail(const nm_coupling *c, const long *off, const double *base, double self,
+                       size_t k0, size_t end, double acc)
+{
+  const double *w = c->weight;
+  if (c->mode == NM_DIFFUSIVE)
+    for (size_t k = k0; k < end; k++) acc += w[k] * (base[off[k]] - self);
+  else
+    for (size_t k = k0; k < end; k++) acc += w[k] * base[off[k]];
+  return acc;
+}
+
+
 /* Start of a step: every term is a load relative to the row of "now". */
 static void eval_now(const nm_coupling *c, const long *off, const double *base, const double *V,
                      double *U, size_t r0, size_t r1)
 {
   const double *w = c->weight;
-  for (size_t r = r0; r < r1; r++) {
-    double acc = 0.0;
-    size_t end = c->row_ptr[r + 1];
-    if (c->mode == NM_DIFFUSIVE) {
-      double self = V[c->self[r]];
-      for (size_t k = c->row_ptr[r]; k < end; k++) acc += w[k] * (base[off[k]] - self);
-    } else {
-      for (size_t k = c->row_ptr[r]; k < end; k++) acc += w[k] * base[off[k]];
+  const size_t *rp = c->row_ptr;
+  int diffusive = c->mode == NM_DIFFUSIVE;
+  size_t r = r0;
+  for (; r + ROWS <= r1; r += ROWS) {
+    size_t n = common_len(rp, r), s[ROWS];
+    double acc[ROWS], self[ROWS];
+    for (size_t b = 0; b < ROWS; b++) {
+      s[b] = rp[r + b];
+      acc[b] = 0.0;
+      self[b] = diffusive ? V[c->self[r + b]] : 0.0;
     }
-    U[c->dst[r]] = acc;
+    if (diffusive) {
+      for (size_t k = 0; k < n; k++)
+        for (size_t b = 0; b < ROWS; b++) acc[b] += w[s[b] + k] * (base[off[s[b] + k]] - self[b]);
+    } else {
+      for (size_t k = 0; k < n; k++)
+        for (size_t b = 0; b < ROWS; b++) acc[b] += w[s[b] + k] * base[off[s[b] + k]];
+    }
+    for (size_t b = 0; b < ROWS; b++)
+      U[c->dst[r + b]] = row_tail(c, off, base, self[b], s[b] + n, rp[r + b + 1], acc[b]);
   }
+  for (; r < r1; r++)
+    U[c->dst[r]] = row_tail(c, off, base, diffusive ? V[c->self[r]] : 0.0, rp[r], rp[r + 1], 0.0);
 }
 
 
@@ -95,16 +146,29 @@ static void eval_now_twins(const nm_coupling *c, const nm_coupling *t, const lon
                            const double *base, double *U, size_t r0, size_t r1)
 {
   const double *w = c->weight, *v = t->weight;
-  for (size_t r = r0; r < r1; r++) {
-    double acc = 0.0, acc2 = 0.0;
-    size_t end = c->row_ptr[r + 1];
-    for (size_t k = c->row_ptr[r]; k < end; k++) {
-      double x = base[off[k]];
-      acc += w[k] * x;
-      acc2 += v[k] * x;
+  const size_t *rp = c->row_ptr;
+  size_t r = r0;
+  for (; r + ROWS <= r1; r += ROWS) {
+    size_t n = common_len(rp, r), s[ROWS];
+    double acc[ROWS], acc2[ROWS];
+    for (size_t b = 0; b < ROWS; b++) {
+      s[b] = rp[r + b];
+      acc[b] = acc2[b] = 0.0;
     }
-    U[c->dst[r]] = acc;
-    U[t->dst[r]] = acc2;
+    for (size_t k = 0; k < n; k++)
+      for (size_t b = 0; b < ROWS; b++) {
+        double x = base[off[s[b] + k]];
+        acc[b] += w[s[b] + k] * x;
+        acc2[b] += v[s[b] + k] * x;
+      }
+    for (size_t b = 0; b < ROWS; b++) {
+      U[c->dst[r + b]] = row_tail(c, off, base, 0.0, s[b] + n, rp[r + b + 1], acc[b]);
+      U[t->dst[r + b]] = row_tail(t, off, base, 0.0, s[b] + n, rp[r + b + 1], acc2[b]);
+    }
+  }
+  for (; r < r1; r++) {
+    U[c->dst[r]] = row_tail(c, off, base, 0.0, rp[r], rp[r + 1], 0.0);
+    U[t->dst[r]] = row_tail(t, off, base, 0.0, rp[r], rp[r + 1], 0.0);
   }
 }
 
@@ -114,8 +178,29 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
                       size_t r0, size_t r1)
 {
   if (f->is_twin) return;
-  if (f->twin) eval_now_twins(f->c, f->twin, f->off, base, U, r0, r1);
-  else eval_now(f->c, f->off, base, V, U, r0, r1);
+  const nm_coupling *c = f->c;
+  if (f->max_len <= 1) {           /* self-couplings: a term per row at most */
+    int diffusive = c->mode == NM_DIFFUSIVE;
+    for (size_t r = r0; r < r1; r++) {
+      size_t k = c->row_ptr[r];
+      int has = c->row_ptr[r + 1] > k;
+      double x = has ? base[f->off[k]] : 0.0;
+      if (diffusive && has) x -= V[c->self[r]];
+      U[c->dst[r]] = has ? 0.0 + c->weight[k] * x : 0.0;
+      if (f->twin) U[f->twin->dst[r]] = has ? 0.0 + f->twin->weight[k] * x : 0.0;
+    }
+  } else if (r1 - r0 < ROWS) {     /* too few rows to overlap */
+    for (size_t r = r0; r < r1; r++) {
+      double self = c->mode == NM_DIFFUSIVE ? V[c->self[r]] : 0.0;
+      U[c->dst[r]] = row_tail(c, f->off, base, self, c->row_ptr[r], c->row_ptr[r + 1], 0.0);
+      if (f->twin)
+        U[f->twin->dst[r]] = row_tail(f->twin, f->off, base, 0.0, c->row_ptr[r], c->row_ptr[r + 1], 0.0);
+    }
+  } else if (f->twin) {
+    eval_now_twins(c, f->twin, f->off, base, U, r0, r1);
+  } else {
+    eval_now(c, f->off, base, V, U, r0, r1);
+  }
 }
 
 

@@ -19,11 +19,15 @@
 #include "jit.h"
 #include "table2d_code.h"
 
+#define NM_STR_(x) #x
+#define NM_STR(x) NM_STR_(x)
+
 
 typedef struct {
   char *s;
   size_t n, cap;
   int failed;
+  int blocked;      /* emitting the blocked form (below) */
 } buf;
 
 
@@ -141,12 +145,25 @@ static const char *binary_infix(int op)
 }
 
 
+/* Lanes per block of the blocked form (below); a multiple of every SIMD width. */
+#define BLOCK 8
+
+/* The emitted form.  Scalar: a loop over lanes, each instruction a statement
+** on a local double.  Blocked (programs of BLOCK lanes or more): a loop over
+** blocks of lanes, each instruction a loop over the block's lanes on a local
+** array, which the C compiler turns into SIMD instructions.  In both, lane l
+** sees the interpreter's operations in the interpreter's order; only the
+** interleaving across lanes differs, and lanes share nothing (lane_local). */
+
+/* The current lane's index expression: "l", or "l + k" in a block. */
+static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
+
 /* An operand: a local when the main code wrote the register before, else the
 ** register file (a prologue value or a constant). */
 static void operand(buf *b, const unsigned char *written, int reg)
 {
-  if (written[reg]) put(b, "r%d", reg);
-  else put(b, "R[(size_t)%d * W + l]", reg);
+  if (written[reg]) put(b, b->blocked ? "r%d[k]" : "r%d", reg);
+  else put(b, "R[(size_t)%d * W + %s]", reg, lane(b));
 }
 
 
@@ -172,15 +189,18 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
                       const int *share)
 {
   int op = in->op;
-  const char *f;
+  const char *f, *L = lane(b), *K = b->blocked ? "[k]" : "";
+  if (in->dst < 0 && op != -1 - NM_SINK_DERIV && op != -1 - NM_SINK_SIGNAL &&
+      op != -1 - NM_SINK_INPUT)
+    return;
+  if (b->blocked) put(b, "    for (size_t k = 0; k < nb; k++)");
   if (op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL || op == -1 - NM_SINK_INPUT) {
-    put(b, "    %c[%ld + l] = ", op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U',
-        in->slot);
+    put(b, "    %c[%ld + %s] = ", op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U',
+        in->slot, L);
     operand(b, written, in->a);
     put(b, ";\n");
     return;
   }
-  if (in->dst < 0) return;
   if (op == NM_OP_TABLE2D) {
     int k = (*look)++, j = share[k];
     put(b, "    { double x = ");
@@ -188,22 +208,23 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
     put(b, ", y = ");
     operand(b, written, in->b);
     put(b, ";\n");
-    if (j >= 0) put(b, "      if (S%d) { q%d = q%d; o%d = o%d; } else\n", k, k, j, k, j);
-    put(b, "      o%d = nm_tbl_locate(T%d, x, y, &q%d);\n"
-           "      if (o%d && out%d++ == 0) { row%d = x; col%d = y; }\n"
-           "      r%d = nm_tbl_at(T%d, &q%d); }\n", k, k, k, k, k, k, k, in->dst, k, k);
+    if (j >= 0) put(b, "      if (S%d) { q%d%s = q%d%s; o%d%s = o%d%s; } else\n", k, k, K, j, K, k, K, j, K);
+    put(b, "      o%d%s = nm_tbl_locate(T%d, x, y, &q%d%s);\n"
+           "      if (o%d%s && out%d++ == 0) { row%d = x; col%d = y; }\n"
+           "      r%d%s = nm_tbl_at(T%d, &q%d%s); }\n", k, K, k, k, K, k, K, k, k, k, in->dst, K, k,
+        k, K);
     return;
   }
-  put(b, "    r%d = ", in->dst);
+  put(b, "    r%d%s = ", in->dst, K);
   switch (op) {
-    case NM_OP_SIGNAL: put(b, "V[%ld + l]", in->slot); break;
-    case NM_OP_PARAM: put(b, "P[%ld + l]", in->slot); break;
+    case NM_OP_SIGNAL: put(b, "V[%ld + %s]", in->slot, L); break;
+    case NM_OP_PARAM: put(b, "P[%ld + %s]", in->slot, L); break;
     case NM_OP_GPARAM: put(b, "P[%ld]", in->slot); break;
-    case NM_OP_INPUT: put(b, "U[%ld + l]", in->slot); break;
+    case NM_OP_INPUT: put(b, "U[%ld + %s]", in->slot, L); break;
     case NM_OP_TIME: put(b, "t"); break;
     case NM_OP_HIST:
-      if (in->delay == 0) put(b, "V[%ld + l]", in->slot);
-      else put(b, "E->hist_read(C->hist, V, %ld + (long)l, %d)", in->slot, in->delay);
+      if (in->delay == 0) put(b, "V[%ld + %s]", in->slot, L);
+      else put(b, "E->hist_read(C->hist, V, %ld + (long)(%s), %d)", in->slot, L, in->delay);
       break;
     case NM_OP_NEG: put(b, "-"); operand(b, written, in->a); break;
     case NM_OP_POW: case NM_OP_ATAN2: case NM_OP_MOD:
@@ -263,16 +284,44 @@ static int *lookups(const nm_program *p, int *n)
 }
 
 
+/* One loop over lanes from l on: blocks of BLOCK lanes (b->blocked) or single
+** lanes, its locals declared inside; `written` is scratch (n_regs + 1). */
+static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const int *share,
+                      int n_look)
+{
+  const char *A = b->blocked ? "[" NM_STR(BLOCK) "]" : "";
+  if (b->blocked)
+    put(b, "  for (; l + %d <= l1; l += %d) {\n    enum { nb = %d };\n", BLOCK, BLOCK, BLOCK);
+  else
+    put(b, "  for (; l < l1; l++) {\n");
+  for (int k = 0; k < n_look; k++) put(b, "    pos_t q%d%s; int o%d%s;\n", k, A, k, A);
+  /* Locals for the registers the main code writes. */
+  memset(written, 0, p->n_regs + 1);
+  for (size_t i = 0; i < p->n_ins; i++) {
+    int d = p->code[i].dst;
+    if (d >= 0 && !written[d]) { written[d] = 1; put(b, "    double r%d%s;\n", d, A); }
+  }
+  memset(written, 0, p->n_regs + 1);
+  int look = 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    statement(b, &p->code[i], written, &look, share);
+    if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
+  }
+  put(b, "  }\n");
+}
+
+
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
-  buf b = { NULL, 0, 0, 0 };
+  buf b = { NULL, 0, 0, 0, 0 };
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
   prelude(&b);
   put(&b, "void nm_jit_main(const env_t *E, const double *R, size_t W, const ctx_t *C, "
           "size_t l0, size_t l1)\n{\n"
-          "  double *V = C->V; const double *P = C->P; double *U = C->U; double *D = C->D;\n"
+          "  double *restrict V = C->V; const double *restrict P = C->P; double *restrict U = C->U;\n"
+          "  double *restrict D = C->D;\n"
           "  const double t = C->t;\n  (void)V; (void)P; (void)U; (void)D; (void)t; (void)R; (void)W;\n");
   /* Per table lookup: its table, the lanes outside its grid (counted as the
   ** interpreter counts them, reported after the lanes) and whether it may
@@ -288,21 +337,19 @@ char *nm_jit_emit(const nm_program *p)
     if (share[k] >= 0) put(&b, "  const int S%d = nm_tbl_same_grid(T%d, T%d);\n", k, share[k], k);
     k++;
   }
-  put(&b, "  for (size_t l = l0; l < l1; l++) {\n");
-  for (int k = 0; k < n_look; k++) put(&b, "    pos_t q%d; int o%d;\n", k, k);
-  /* Locals for the registers the main code writes. */
-  for (size_t i = 0; i < p->n_ins; i++) {
-    int d = p->code[i].dst;
-    if (d >= 0 && !written[d]) { written[d] = 1; put(&b, "    double r%d;\n", d); }
+  /* Whole blocks of lanes first, then the lanes left over one by one: lanes
+  ** are visited in order, so the first clamped lane is the interpreter's. */
+  put(&b, "  size_t l = l0;\n");
+  if (p->lanes >= BLOCK) {
+    b.blocked = 1;
+    lane_loop(&b, p, written, share, n_look);
+    b.blocked = 0;
   }
-  memset(written, 0, p->n_regs + 1);
-  int look = 0;
-  for (size_t i = 0; i < p->n_ins; i++) {
-    statement(&b, &p->code[i], written, &look, share);
-    if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
-  }
-  put(&b, "  }\n");
-  for (int k = 0; k < n_look; k++) put(&b, "  E->count_clamped(T%d, out%d, row%d, col%d);\n", k, k, k, k);
+  lane_loop(&b, p, written, share, n_look);
+  /* Reported only when some lane fell outside (the call is not free on
+  ** every evaluation of a single node). */
+  for (int k = 0; k < n_look; k++)
+    put(&b, "  if (out%d) E->count_clamped(T%d, out%d, row%d, col%d);\n", k, k, k, k, k);
   put(&b, "}\n");
   free(written);
   free(share);

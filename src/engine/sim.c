@@ -149,7 +149,6 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   s->D = calloc(s->ns + 1, sizeof(double));
   for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
   s->deriv_method = -1;
-  s->rng = calloc(m->n_noises + 1, sizeof *s->rng);
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
   s->noise_version = (unsigned long)-1;
@@ -159,16 +158,14 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
     s->nz_old = s->nz_scale + (m->n_noises + 1);
   }
   if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
-      !s->rng || !s->noise_x || !s->nz_mu)
+      nm_normals_init(&s->rng, m->n_noises) != NM_OK || !s->noise_x || !s->nz_mu)
     goto fail;
   memcpy(s->V, m->v0, s->nv * sizeof(double));
   for (size_t i = 0; i < m->n_noises; i++) s->has_white |= m->noises[i].white;
   for (size_t i = 0; i < m->n_noises; i++) {
     /* taus2: a small state (a few words, not MT19937's 2.5 kB), so that
     ** hundreds of streams stay in cache. */
-    s->rng[i] = gsl_rng_alloc(gsl_rng_taus2);
-    if (!s->rng[i]) goto fail;
-    gsl_rng_set(s->rng[i], stream_seed(seed, i));
+    nm_normals_seed(&s->rng, i, stream_seed(seed, i));
     /* A NaN start value means: start at the process's mean. */
     s->noise_x[i] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
     if (m->noises[i].white) s->noise_x[i] = nm_sim_white_sample(s, i);
@@ -194,9 +191,7 @@ fail:
 void nm_sim_free(nm_sim *s)
 {
   if (!s) return;
-  if (s->rng)
-    for (size_t i = 0; i < s->m->n_noises; i++) gsl_rng_free(s->rng[i]);
-  free(s->rng);
+  nm_normals_free(&s->rng);
   free(s->noise_x);
   free(s->nz_mu);
   free(s->V);

@@ -7,9 +7,34 @@
 #ifndef nm_sim_h
 #define nm_sim_h
 
+#include <stdint.h>
+
 #include <gsl/gsl_rng.h>
 
 #include "engine.h"
+
+/* normal.c: streams of standard normals, the numbers
+** gsl_ran_gaussian_ziggurat(r, 1.0) gives on taus2 generators r seeded with
+** gsl_rng_set(r, seed), bit for bit, but faster.  nm_normals_init makes n
+** streams (NM_OK or NM_ENOMEM; nm_normals_free undoes it, also half-made),
+** nm_normals_seed seeds stream n, nm_normals_draw draws from stream n, and
+** nm_normals_add does x[n] += scale[n] * (a draw of stream n) for the
+** streams n0 .. n1-1 whose scale is not 0 (the others draw nothing).
+** nm_normals_fast() (thread-safe; the first call reads GSL's tables and
+** checks the fast path against GSL) says whether the fast path is in use. */
+typedef struct {
+  size_t n;
+  uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
+  gsl_rng **rng;            /* GSL's generators: the slow path, or all draws without the fast path */
+  int fast;                 /* nm_normals_fast() when they were made */
+} nm_normals;
+
+int nm_normals_fast(void);
+int nm_normals_init(nm_normals *z, size_t n);
+void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
+void nm_normals_free(nm_normals *z);
+double nm_normals_draw(nm_normals *z, size_t n);
+void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x);
 
 /* A coupling sum with its terms' offsets into the mirrored history ring. */
 typedef struct {
@@ -17,6 +42,7 @@ typedef struct {
   long *off;
   const nm_coupling *twin;  /* a sum over the same terms, computed in the same pass */
   int is_twin;              /* this sum is computed with its twin */
+  size_t max_len;           /* the most terms a row has */
 } nm_fast_coupling;
 
 struct nm_sim {
@@ -39,7 +65,7 @@ struct nm_sim {
   nm_fast_coupling *fast;   /* the model's coupling sums, prepared for this ring */
   size_t n_fast;
   size_t step;              /* steps taken since t = 0 */
-  gsl_rng **rng;            /* one stream per noise process */
+  nm_normals rng;           /* one stream per noise process */
   double *noise_x;          /* noise process values */
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */

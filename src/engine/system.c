@@ -8,7 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
 
 #include "sim.h"
 
@@ -46,7 +45,7 @@ double nm_sim_white_sample(nm_sim *s, size_t i)
   const nm_noise *z = &s->m->noises[i];
   double mu = s->m->P[z->mu], sigma = s->m->P[z->sigma];
   if (sigma == 0.0) return mu;
-  return mu + sigma * gsl_ran_gaussian_ziggurat(s->rng[i], 1.0) / sqrt(s->dt);
+  return mu + sigma * nm_normals_draw(&s->rng, i) / sqrt(s->dt);
 }
 
 
@@ -162,8 +161,7 @@ void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
   double dt = s->dt, *x = s->noise_x;
   const double *mu = s->nz_mu, *tau = s->nz_tau, *scale = s->nz_scale;
   for (size_t n = n0; n < n1; n++) x[n] += dt * (mu[n] - x[n]) / tau[n];
-  for (size_t n = n0; n < n1; n++)
-    if (scale[n] != 0.0) x[n] += scale[n] * gsl_ran_gaussian_ziggurat(s->rng[n], 1.0);
+  nm_normals_add(&s->rng, n0, n1, scale, x);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
       if (s->m->noises[n].white) x[n] = nm_sim_white_sample(s, n);

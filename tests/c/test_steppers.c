@@ -557,6 +557,88 @@ static void test_delay_diffusive(void)
 }
 
 
+/*
+** Irregular sparse sums (rows of 0 to N terms, in no particular order of
+** source) over N variables: x_i' = A_i + B_i + C_i with A and B two additive
+** sums over the same terms (weights w and w^2: summed in one pass) and C a
+** diffusive sum.  Every sum must be, bit for bit, the sum of its own row's
+** terms in the order given, whatever the engine does to overlap rows.
+*/
+#define SPARSE_N 11
+
+static void sparse_terms(size_t *row_ptr, long *src, int *d, double *w, double *w2)
+{
+  size_t k = 0;
+  for (long i = 0; i < SPARSE_N; i++) {
+    row_ptr[i] = k;
+    long len = (i * 7 + 3) % (SPARSE_N + 1);              /* 3, 10, 5, 0, 7, ... terms */
+    for (long j = 0; j < len; j++, k++) {
+      src[k] = (i * 5 + j * 3 + 1) % SPARSE_N;
+      d[k] = (int)((i * 3 + j * 5) % 9);
+      w[k] = 0.013 * (double)((i * 11 + j * 17) % 23) - 0.11;
+      w2[k] = w[k] * w[k];
+    }
+  }
+  row_ptr[SPARSE_N] = k;
+}
+
+
+static void test_sparse_rows_exact(void)
+{
+  enum { N = SPARSE_N, STEPS = 60, MAXT = N * N };
+  const double dt = 0.05;
+  size_t row_ptr[N + 1];
+  long src[MAXT], dst[N], dst2[N], dst3[N], self[N];
+  int d[MAXT];
+  double w[MAXT], w2[MAXT], x[STEPS + 1][N], v0[N];
+  sparse_terms(row_ptr, src, d, w, w2);
+  for (long i = 0; i < N; i++) {
+    dst[i] = i;
+    dst2[i] = N + i;
+    dst3[i] = 2 * N + i;
+    self[i] = i;
+    v0[i] = x[0][i] = 0.3 * (double)i - 1.1;
+  }
+  nm_model *m = nm_model_new(N, 0, 0, 3 * N);
+  if (!CHECK(m != NULL, "create a model")) return;
+  nm_node nodes[] = { LEAF(NM_OP_INPUT, 0), LEAF(NM_OP_INPUT, N), BIN(NM_OP_ADD, 0, 1),
+                      LEAF(NM_OP_INPUT, 2 * N), BIN(NM_OP_ADD, 2, 3) };
+  nm_root root = { 4, NM_SINK_DERIV, 0 };
+  int rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, d, w);
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst2, NULL, row_ptr, src, d, w2);
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_DIFFUSIVE, N, dst3, self, row_ptr, src, d, w);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, N);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
+  long rec[N];
+  for (long i = 0; i < N; i++) rec[i] = i;
+  rowbuf b = { 0 };
+  nm_run_opts o = options(NM_EULER, STEPS, 1, rec, N, &b);
+  if (rc == NM_OK) rc = run(m, dt, 1, &o);
+  for (long n = 0; n < STEPS; n++)
+    for (long i = 0; i < N; i++) {
+      double a = 0.0, a2 = 0.0, c = 0.0;
+      for (size_t k = row_ptr[i]; k < row_ptr[i + 1]; k++) {
+        long past_n = n - d[k] < 0 ? 0 : n - d[k];
+        double xs = x[past_n][src[k]];
+        a += w[k] * xs;
+        a2 += w2[k] * xs;
+        c += w[k] * (xs - x[n][i]);
+      }
+      x[n + 1][i] = x[n][i] + dt * (a + a2 + c);
+    }
+  int ok = rc == NM_OK && b.rows == STEPS;
+  long bad = -1;
+  for (size_t k = 0; ok && k < b.rows; k++)
+    for (long i = 0; i < N && ok; i++)
+      if (cell(&b, k, (size_t)i + 1) != x[k + 1][i]) { ok = 0; bad = (long)k + 1; }
+  CHECK(ok, "irregular sparse sums (rows of 0 to %d terms, twin additive sums, a diffusive "
+        "sum) equal their rows summed in order, bit for bit, for %d steps (status %d, first "
+        "differing step %ld)", N, STEPS, rc, bad);
+  rowbuf_free(&b);
+  nm_model_free(m);
+}
+
+
 /* ---------------------------------------------------------------------
 ** (d) Clamps and wraps
 ** ------------------------------------------------------------------- */
@@ -1096,6 +1178,7 @@ int main(void)
   test_delay_orders();
   test_delay_wrapped();
   test_delay_diffusive();
+  test_sparse_rows_exact();
   test_constraints();
   test_noise_deterministic();
   test_noise_random();

@@ -1,0 +1,300 @@
+/*
+** normal.c: the standard normal draws of the noise processes: the very
+** numbers GSL's gsl_ran_gaussian_ziggurat gives on taus2 generators, faster.
+**
+** GSL draws through two calls and two function pointers per number, on a
+** generator and a state it allocates apart; that made the draws a fifth of
+** an 80-node FHN run.  Most draws of a ziggurat (Marsaglia & Tsang 2000)
+** take its fast path: one 32-bit word k from the generator; layer
+** i = k & 0x7f, the sign from bit 7, j = the next 24 bits; when j < k_i the
+** number is +-j w_i.  Here the streams' taus2 states (L'Ecuyer 1996,
+** "Maximally equidistributed combined Tausworthe generators", with the
+** parameters of his table) are kept side by side, one array per component,
+** so that one step of all the streams is a loop the compiler vectorises;
+** then each stream takes its fast path, or, rarely, hands its state as it
+** was before the draw to its GSL generator, which takes the same word and
+** its own slow path, and takes the state back.
+**
+** The tables k_i and w_i are not copied from anywhere: they are read from
+** the installed GSL, by handing gsl_ran_gaussian_ziggurat a generator that
+** returns chosen words (w_i is the number j = 1 gives; k_i the first j that
+** leaves the fast path, by bisection).  Before any of this is used, draws of
+** seeded taus2 generators are made both ways and compared bit for bit: if
+** GSL ever differs (another version, another layout of the state), every
+** draw goes to GSL, as before.
+*/
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "sim.h"
+
+#define LAYERS 128
+#define J_LIMIT 0x1000000UL          /* j has 24 bits */
+#define CHUNK 64                     /* streams stepped together */
+#define SMALL 8                      /* fewer streams are drawn one by one */
+
+static double w_tab[LAYERS];
+static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
+static int fast_ok;                  /* the fast path agrees with GSL */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+
+/* --- reading the tables: a generator that returns scripted words ------- */
+
+static unsigned long probe_word;     /* the first word it returns */
+static int probe_calls;              /* how often it was asked */
+
+static void probe_set(void *state, unsigned long seed) { (void)state; (void)seed; }
+
+static unsigned long probe_get(void *state)
+{
+  (void)state;
+  /* The first word is the probe; later ones (a slow path that starts over)
+  ** try j = 0 in one layer after another, which ends the draw at the first
+  ** layer with k_i > 0 -- and the count tells the slow path was taken. */
+  int n = probe_calls++;
+  return n == 0 ? probe_word : 0x80UL | (unsigned long)(n % LAYERS);
+}
+
+static double probe_get_double(void *state)
+{
+  (void)state;
+  probe_calls++;
+  return 0.5;
+}
+
+static const gsl_rng_type probe_type = {
+  "neuromass-probe", 0xffffffffUL, 0, sizeof(int), probe_set, probe_get, probe_get_double
+};
+
+
+/* The number GSL makes from the word (j << 8) | i, and whether it took the
+** fast path (one word asked). */
+static double probe(gsl_rng *r, unsigned long i, unsigned long j, int *fast)
+{
+  probe_word = (j << 8) | i;
+  probe_calls = 0;
+  double x = gsl_ran_gaussian_ziggurat(r, 1.0);
+  *fast = probe_calls == 1;
+  return x;
+}
+
+
+static int read_tables(void)
+{
+  gsl_rng *r = gsl_rng_alloc(&probe_type);
+  if (!r) return 0;
+  int fast;
+  for (unsigned long i = 0; i < LAYERS; i++) {
+    probe(r, 0x80 | i, 0, &fast);
+    if (!fast) { k_tab[i] = 0; w_tab[i] = 0.0; continue; }
+    unsigned long lo = 1, hi = J_LIMIT;       /* j < lo is fast; k_i is at most hi */
+    while (lo < hi) {                         /* the first j that is not fast */
+      unsigned long mid = lo + (hi - lo) / 2;
+      probe(r, 0x80 | i, mid, &fast);
+      if (fast) lo = mid + 1; else hi = mid;
+    }
+    k_tab[i] = (uint32_t)lo;
+    w_tab[i] = lo > 1 ? probe(r, 0x80 | i, 1, &fast) : 0.0;
+  }
+  gsl_rng_free(r);
+  return 1;
+}
+
+
+/* --- the draws ----------------------------------------------------------- */
+
+/* One taus2 step of the 32-bit components a, b, c; the word it returns. */
+static inline uint32_t taus2_next(uint32_t *a, uint32_t *b, uint32_t *c)
+{
+  *a = ((*a & 4294967294u) << 12) ^ (((*a << 13) ^ *a) >> 19);
+  *b = ((*b & 4294967288u) << 4) ^ (((*b << 2) ^ *b) >> 25);
+  *c = ((*c & 4294967280u) << 17) ^ (((*c << 3) ^ *c) >> 11);
+  return *a ^ *b ^ *c;
+}
+
+
+/* The number of word k on the fast path, or 0 with *ok = 0. */
+static inline double fast_number(uint32_t k, int *ok)
+{
+  /* The sign is a coin toss: a table, not a branch the processor would
+  ** mispredict every other draw (multiplying by +-1 is exact). */
+  static const double sign[2] = { -1.0, 1.0 };
+  uint32_t i = k & 0x7f, j = (k >> 8) & 0xffffff;
+  *ok = j < k_tab[i];
+  return sign[(k >> 7) & 1] * ((double)j * w_tab[i]);
+}
+
+
+/* Stream n's draw by GSL, from its state before the draw: the state goes
+** into its generator and the new one comes back (only with the fast path:
+** agrees() checked the layout). */
+static double slow_draw(nm_normals *z, size_t n)
+{
+  unsigned long *st = z->rng[n]->state;
+  st[0] = z->s0[n];
+  st[1] = z->s1[n];
+  st[2] = z->s2[n];
+  double x = gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
+  z->s0[n] = (uint32_t)st[0];
+  z->s1[n] = (uint32_t)st[1];
+  z->s2[n] = (uint32_t)st[2];
+  return x;
+}
+
+
+static int make_streams(nm_normals *z, size_t n);
+
+/* Draws of seeded taus2 generators both ways agree bit for bit. */
+static int agrees(void)
+{
+  enum { STREAMS = 4, DRAWS = 4096 };
+  if (gsl_rng_taus2->size != 3 * sizeof(unsigned long)) return 0;
+  int same = 1;
+  nm_normals z = { 0 };
+  gsl_rng *a = gsl_rng_alloc(gsl_rng_taus2);
+  same = a && make_streams(&z, STREAMS) == NM_OK;
+  for (size_t n = 0; same && n < STREAMS; n++) {
+    unsigned long seed = 7919 * (n + 1);
+    nm_normals_seed(&z, n, seed);
+    gsl_rng_set(a, seed);
+    for (int k = 0; same && k < DRAWS; k++) {
+      double x = gsl_ran_gaussian_ziggurat(a, 1.0), y;
+      uint32_t s[3] = { z.s0[n], z.s1[n], z.s2[n] };
+      int ok;
+      y = fast_number(taus2_next(&s[0], &s[1], &s[2]), &ok);
+      if (ok) { z.s0[n] = s[0]; z.s1[n] = s[1]; z.s2[n] = s[2]; }
+      else y = slow_draw(&z, n);
+      same = memcmp(&x, &y, sizeof x) == 0;
+    }
+  }
+  gsl_rng_free(a);
+  nm_normals_free(&z);
+  return same;
+}
+
+
+static void init(void)
+{
+  fast_ok = read_tables() && agrees();
+}
+
+
+int nm_normals_fast(void)
+{
+  pthread_once(&once, init);
+  return fast_ok;
+}
+
+
+/* n streams, not seeded; whether they take the fast path is the caller's. */
+static int make_streams(nm_normals *z, size_t n)
+{
+  memset(z, 0, sizeof *z);
+  z->s0 = calloc(3 * (n + 1), sizeof *z->s0);
+  z->rng = calloc(n + 1, sizeof *z->rng);
+  if (!z->s0 || !z->rng) { nm_normals_free(z); return NM_ENOMEM; }
+  z->s1 = z->s0 + (n + 1);
+  z->s2 = z->s1 + (n + 1);
+  z->n = n;
+  for (size_t i = 0; i < n; i++)
+    if (!(z->rng[i] = gsl_rng_alloc(gsl_rng_taus2))) { nm_normals_free(z); return NM_ENOMEM; }
+  return NM_OK;
+}
+
+
+int nm_normals_init(nm_normals *z, size_t n)
+{
+  int rc = make_streams(z, n);
+  if (rc == NM_OK) z->fast = nm_normals_fast();
+  return rc;
+}
+
+
+void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed)
+{
+  gsl_rng_set(z->rng[n], seed);
+  if (gsl_rng_taus2->size != 3 * sizeof(unsigned long)) return;   /* GSL keeps the state */
+  const unsigned long *st = z->rng[n]->state;
+  z->s0[n] = (uint32_t)st[0];
+  z->s1[n] = (uint32_t)st[1];
+  z->s2[n] = (uint32_t)st[2];
+}
+
+
+void nm_normals_free(nm_normals *z)
+{
+  if (z->rng)
+    for (size_t i = 0; i < z->n; i++) gsl_rng_free(z->rng[i]);
+  free(z->rng);
+  free(z->s0);
+  memset(z, 0, sizeof *z);
+}
+
+
+/* Stream n's draw on the fast path when it can (its state advanced), else
+** GSL's slow path from the state before the draw. */
+static inline double fast_or_slow(nm_normals *z, size_t n)
+{
+  uint32_t s[3] = { z->s0[n], z->s1[n], z->s2[n] };
+  int ok;
+  double x = fast_number(taus2_next(&s[0], &s[1], &s[2]), &ok);
+  if (!ok) return slow_draw(z, n);
+  z->s0[n] = s[0];
+  z->s1[n] = s[1];
+  z->s2[n] = s[2];
+  return x;
+}
+
+
+double nm_normals_draw(nm_normals *z, size_t n)
+{
+  if (!z->fast) return gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
+  return fast_or_slow(z, n);
+}
+
+
+void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x)
+{
+  uint32_t a[CHUNK], b[CHUNK], c[CHUNK], k[CHUNK];
+  if (!z->fast) {
+    for (size_t n = n0; n < n1; n++)
+      if (scale[n] != 0.0) x[n] += scale[n] * gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
+    return;
+  }
+  if (n1 - n0 < SMALL) {             /* a node's few streams: one at a time */
+    for (size_t n = n0; n < n1; n++)
+      if (scale[n] != 0.0) x[n] += scale[n] * fast_or_slow(z, n);
+    return;
+  }
+  for (size_t c0 = n0; c0 < n1; c0 += CHUNK) {
+    size_t m = n1 - c0 < CHUNK ? n1 - c0 : CHUNK;
+    /* Every stream of the chunk one step on (a loop without branches);
+    ** only the streams that draw keep it. */
+    for (size_t q = 0; q < m; q++) {
+      a[q] = z->s0[c0 + q];
+      b[q] = z->s1[c0 + q];
+      c[q] = z->s2[c0 + q];
+      k[q] = taus2_next(&a[q], &b[q], &c[q]);
+    }
+    for (size_t q = 0; q < m; q++) {
+      size_t n = c0 + q;
+      if (scale[n] == 0.0) continue;
+      int ok;
+      double v = fast_number(k[q], &ok);
+      if (ok) {
+        z->s0[n] = a[q];
+        z->s1[n] = b[q];
+        z->s2[n] = c[q];
+      } else {
+        v = slow_draw(z, n);
+      }
+      x[n] += scale[n] * v;
+    }
+  }
+}
