@@ -98,8 +98,8 @@ static size_t common_len(const size_t *row_ptr, size_t r)
 
 
 /* One row alone, terms from k0 on, continuing the sum acc. */
-static inline double row_tail(const nm_coupling *c, const long *off, const double *base, double self,
-                       size_t k0, size_t end, double acc)
+static inline double row_tail(const nm_coupling *c, const long *off, const double *base,
+                              double self, size_t k0, size_t end, double acc)
 {
   const double *w = c->weight;
   if (c->mode == NM_DIFFUSIVE)
