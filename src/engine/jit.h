@@ -46,13 +46,26 @@ static inline void nm_jit_run(nm_program *p, const nm_eval_ctx *ctx, size_t l0, 
 }
 
 /* Before a run of `m` (sim.c): mode is enum nm_jit_mode, evals the right-hand
-** side evaluations the run expects (steps times stages).  Sets every
-** program's use_native; loads or compiles native code as the mode and the
-** rule of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with
-** its reason in err. */
-int nm_jit_prepare(nm_model *m, int mode, double evals, nm_error *err);
+** side evaluations the run expects (steps times stages), threads the threads
+** the run takes.  Sets every program's use_native; loads native code, or
+** compiles it (in the background, or waiting for it) as the mode and the rule
+** of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with its
+** reason in err. */
+int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err);
 
-/* Forgets p's native code (nm_program_free). */
+/* Switches the programs of m whose background compile finished to their
+** native code (when the run allows native code).  Call between steps only,
+** when no other thread evaluates m's programs (nm_jit_poll). */
+void nm_jit_switch(nm_model *m);
+
+/* The run loops' check, once per step: cheap while nothing compiles. */
+static inline void nm_jit_poll(nm_model *m)
+{
+  if (m->jit_pending) nm_jit_switch(m);
+}
+
+/* Forgets p's native code (nm_program_free); a compile in flight is
+** cancelled (its compiler killed and reaped, its temporary files removed). */
 void nm_jit_release(nm_program *p);
 
 #endif

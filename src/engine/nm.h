@@ -764,6 +764,9 @@ typedef struct {
   unsigned long failed;     /* programs left to the interpreter: no compiler, compile
                                failure, unwritable cache, not lane-local */
   unsigned long native;     /* programs a run evaluated natively (counted per run) */
+  unsigned long switched;   /* programs a run switched to native code midway (its
+                               background compile finished during the run) */
+  unsigned long compiling;  /* background compiles in flight now */
 } nm_jit_counts;
 void nm_jit_stats(nm_jit_counts *out);
 
