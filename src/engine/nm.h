@@ -745,7 +745,9 @@ void nm_async_free(nm_async *a);
 /* nm_run_opts.jit.  The results are the same bits in every mode.
 **   NM_JIT_OFF      the interpreter (the reference);
 **   NM_JIT_AUTO     native code when the run is long enough to repay
-**                   loading it from the cache, or compiling it (docs/jit.md);
+**                   loading it from the cache, or compiling it (docs/jit.md):
+**                   the compile runs beside the run, which starts
+**                   interpreted and switches when the code is loaded;
 **                   else the interpreter; no compiler, a compile failure or
 **                   an unwritable cache: the interpreter, silently;
 **   NM_JIT_ALWAYS   compile now whatever the run's length, silent fallback;
