@@ -299,8 +299,9 @@ static void *job_main(void *arg)
     pthread_cond_broadcast(&build_turn);
     pthread_mutex_unlock(&build_lock);
   }
-  atomic_fetch_sub(&in_flight, 1);
+  /* Done before no longer in flight: who sees no compile in flight finds it done. */
   atomic_store_explicit(&j->done, 1, memory_order_release);
+  atomic_fetch_sub(&in_flight, 1);
   return NULL;
 }
 
@@ -392,8 +393,8 @@ static int job_start(nm_program *p, char *src, const char *key, const char *dir,
 }
 
 
-/* Takes p's finished (or, when `wait`, running) job: jit_state 1 and
-** p->native, or -1 with the reason in *err. */
+/* Takes p's job, waiting for it if it still runs: jit_state 1 and
+** p->native, or -1 (counted as failed) with the reason in *err. */
 static int job_adopt(nm_program *p, nm_error *err)
 {
   nm_jit_job *j = p->job;
