@@ -64,8 +64,9 @@ static inline void nm_jit_poll(nm_model *m)
   if (m->jit_pending) nm_jit_switch(m);
 }
 
-/* Forgets p's native code (nm_program_free); a compile in flight is
-** cancelled (its compiler killed and reaped, its temporary files removed). */
+/* Forgets p's native code (nm_program_free); a compile in flight goes on
+** for the cache (cancelled at exit: its compiler killed and reaped, its
+** temporary files removed). */
 void nm_jit_release(nm_program *p);
 
 #endif

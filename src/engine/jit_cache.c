@@ -140,9 +140,10 @@ static char **child_env(void)
 ** process (`building`: the temporary names are per process), while the run
 ** goes on interpreted; the run switches at a step boundary (nm_jit_switch).
 ** A job owns its source and its result until the engine adopts it on the
-** run's thread.  Cancelling a job (its program freed, the process exiting)
-** kills the compiler's process group, reaps it and removes the temporary
-** files, so no half-written object ever carries a cache name.
+** run's thread.  A job whose program is freed goes on (an orphan) and is
+** freed when done.  At exit every job is cancelled: its compiler's process
+** group is killed and reaped and its temporary files removed, so no
+** half-written object ever carries a cache name.
 */
 typedef struct nm_jit_job nm_jit_job;
 
@@ -153,6 +154,7 @@ struct nm_jit_job {
   atomic_int cancel;
   atomic_int done;           /* the thread finished: the fields below are final */
   int joined;
+  int orphan;                /* its program was freed: the compile goes on for the cache */
   int rc;                    /* NM_OK: `code` is loaded */
   int compiled, loaded;      /* what the job did, for the counts */
   nm_error err;
@@ -354,6 +356,23 @@ static void job_free(nm_jit_job *j, int keep)
 }
 
 
+/* Frees the orphaned jobs that finished (their objects are in the cache). */
+static void reap_orphans(void)
+{
+  for (;;) {
+    nm_jit_job *found = NULL;
+    pthread_mutex_lock(&jobs_lock);
+    for (nm_jit_job *j = jobs; j && !found; j = j->next)
+      if (j->orphan && atomic_load_explicit(&j->done, memory_order_acquire)) found = j;
+    pthread_mutex_unlock(&jobs_lock);
+    if (!found) return;
+    job_join(found);
+    counts.compiled += (unsigned long)found->compiled;
+    job_free(found, 0);
+  }
+}
+
+
 /* Starts compiling `src` (taken, with its key) for p on a thread: p->job and
 ** jit_state 2; or a failure (src freed). */
 static int job_start(nm_program *p, char *src, const char *key, const char *dir, nm_error *err)
@@ -462,12 +481,13 @@ static int obtain(nm_program *p, int how, nm_error *err)
 
 void nm_jit_release(nm_program *p)
 {
+  /* A compile in flight goes on, so that the next model of the same mass (a
+  ** scan building one model per run) finds it in the cache. */
   if (p->job) {
-    job_cancel(p->job);
-    job_join(p->job);
-    job_free(p->job, 0);
+    p->job->orphan = 1;
     p->job = NULL;
   }
+  reap_orphans();
   if (!p->native) return;
   dlclose(p->native->handle);
   free(p->native);
@@ -500,6 +520,7 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
   int off = mode == NM_JIT_OFF || disabled_by_env();
+  reap_orphans();
   m->jit_live = !off;
   m->jit_pending = 0;
   for (int st = 0; st < 3; st++) {
