@@ -172,7 +172,7 @@ static int building;                                               /* a job is b
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 static nm_jit_job *jobs;
 static atomic_ulong in_flight;
-static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static pthread_once_t init_once_flag = PTHREAD_ONCE_INIT;
 
 
 /* Runs the compiler on src into so, its messages into log, as process group
@@ -339,7 +339,33 @@ static void cancel_all(void)
 }
 
 
-static void at_exit_cancel(void) { atexit(cancel_all); }
+/* In a child made by fork(), the parent's jobs have no thread: each is
+** finished as failed (its program stays interpreted), and never joined,
+** cancelled or waited for; the locks start free. */
+static void forget_jobs_in_child(void)
+{
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+  build_lock = jobs_lock = fresh;
+  build_turn = fresh_cond;
+  building = 0;
+  atomic_store(&in_flight, 0);
+  for (nm_jit_job *j = jobs; j; j = j->next) {
+    j->joined = 1;
+    j->pid = 0;
+    if (!atomic_load(&j->done)) {
+      j->rc = nm_fail(&j->err, NM_EINVAL, "jit: the compile ran in the parent process");
+      atomic_store(&j->done, 1);
+    }
+  }
+}
+
+
+static void init_once(void)
+{
+  atexit(cancel_all);
+  pthread_atfork(NULL, NULL, forget_jobs_in_child);
+}
 
 
 /* Frees a joined job, unloading its object unless `keep`. */
@@ -387,7 +413,7 @@ static int job_start(nm_program *p, char *src, const char *key, const char *dir,
   memcpy(j->key, key, sizeof j->key);
   snprintf(j->dir, sizeof j->dir, "%s", dir);
   pthread_mutex_init(&j->lock, NULL);
-  pthread_once(&exit_once, at_exit_cancel);
+  pthread_once(&init_once_flag, init_once);
   /* The thread blocks every signal: they stay the run's (interrupts). */
   sigset_t all, old;
   sigfillset(&all);

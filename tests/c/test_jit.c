@@ -414,6 +414,27 @@ static void test_switch(const char *dir)
           "temporary file", secs, c1.compiled - c0.compiled, c1.loaded - c0.loaded,
           reaped ? "yes" : "no");
     nm_model_free(m);
+    /* fork() while a program compiles: the child leaves the parent's compile
+    ** alone (interpreted, exits at once), the parent's compile completes. */
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+    CHECK(system(cmd) == 0, "empty the cache");
+    m = delayed_model();
+    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, &err) : NM_ENOMEM;
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+      int crc = nm_jit_prepare(m, NM_JIT_ALWAYS, 1e9, 1, &err);
+      exit(crc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 0 ? 0 : 1);
+    }
+    int st = -1;
+    if (child > 0) waitpid(child, &st, 0);
+    wait_compiles();
+    nm_jit_switch(m);
+    CHECK(rc == NM_OK && child > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+          m->progs[NM_STAGE_RHS][0]->use_native && m->jit_pending == 0,
+          "a child forked while a program compiles runs it interpreted; the parent's compile "
+          "completes (child status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    nm_model_free(m);
   }
   unsetenv("NEUROMASS_CC");
 }
