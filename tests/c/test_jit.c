@@ -309,6 +309,19 @@ static void test_cache(const char *dir)
           c1.compiled - c0.compiled);
   }
   nm_model_free(m);
+  /* A long run whose threads take every core waits for its compile (a
+  ** compiler beside it would slow every step); a short one would not compile. */
+  snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+  CHECK(system(cmd) == 0, "empty the cache");
+  m = delayed_model();
+  nm_jit_stats(&c0);
+  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, (int)sysconf(_SC_NPROCESSORS_ONLN), &err) : NM_ENOMEM;
+  nm_jit_stats(&c1);
+  CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native && m->jit_pending == 0 &&
+        c1.compiled - c0.compiled == 3 && c1.compiling == 0,
+        "automatic: a long run on every core waits for its compile (compiled %lu)",
+        c1.compiled - c0.compiled);
+  nm_model_free(m);
 }
 
 
