@@ -1,8 +1,9 @@
 /*
 ** jit.h: native code for compiled programs, shared by the engine's jit files.
-** jit_emit.c writes a program's main code as C; jit_cache.c compiles it with
-** the system C compiler into a shared object cached by content hash, loads
-** it and decides, per run, which programs evaluate natively (docs/jit.md).
+** jit_emit.c writes a program's main code as C; jit_job.c compiles it with
+** the system C compiler, on a thread beside the run, into a shared object
+** that jit_cache.c files by content hash, loads and decides, per run, which
+** programs evaluate natively and when a run switches (docs/jit.md).
 */
 #ifndef nm_jit_h
 #define nm_jit_h
@@ -31,6 +32,34 @@ struct nm_jit_code {
 
 /* The engine's table (jit_cache.c). */
 extern const nm_jit_env nm_jit_env_engine;
+
+/* The C compiler's flags, NULL-terminated (jit_job.c; part of the cache key). */
+extern const char *const nm_jit_cc_flags[];
+
+/* Loads `path` if it is the shared object of `key` (jit_cache.c): 1, and
+** *code filled; 0 when it cannot be opened (*foreign = 0) or is another's
+** (*foreign = 1). */
+int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign);
+
+/* A compile on a thread of its own (jit_job.c). */
+typedef struct nm_jit_job nm_jit_job;
+
+/* Starts compiling `src` (n bytes, taken: freed by the job; it defines
+** nm_jit_key = key) into dir/<key>.so; NULL with the reason in err. */
+nm_jit_job *nm_jit_job_start(char *src, size_t n, const char *key, const char *dir, nm_error *err);
+/* Whether j finished (its result is ready: finishing it does not wait). */
+int nm_jit_job_done(nm_jit_job *j);
+/* Waits for j and frees it: NM_OK and *code loaded, or the failure with its
+** reason in err; *compiled, *loaded: whether it compiled, or found the object
+** another job built. */
+int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *compiled, int *loaded,
+                      nm_error *err);
+/* Leaves j to finish for the cache (its program is freed). */
+void nm_jit_job_orphan(nm_jit_job *j);
+/* Frees the orphans that finished; the objects they compiled. */
+unsigned long nm_jit_job_reap(void);
+/* Jobs that have not finished. */
+unsigned long nm_jit_jobs_in_flight(void);
 
 /* The C source of `p`'s main code (jit_emit.c), NUL-terminated, malloc'd;
 ** NULL when the program cannot be evaluated lane by lane with the
