@@ -53,7 +53,7 @@ static char **child_env(void)
 }
 
 
-
+/* One compile: its thread, its compiler, its result. */
 struct nm_jit_job {
   pthread_t thread;
   pthread_mutex_t lock;      /* guards pid, and setting cancel against reading pid */
