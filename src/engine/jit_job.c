@@ -147,7 +147,7 @@ static int compile(nm_jit_job *j, const char *src, const char *so, const char *l
 }
 
 
-/* The job's work, under build_lock: the object from the cache if another job
+/* The job's work, in its turn (`building`): the object from the cache if another job
 ** built it meanwhile, else compiled.  The source and the object are written
 ** under temporary names and renamed into place (atomic_file.c), so processes
 ** sharing the cache never load a half-written object. */
@@ -175,8 +175,10 @@ static int build(nm_jit_job *j, nm_error *err)
         rc = nm_fail(err, NM_EINVAL, "jit: cannot rename %s into place (%s)", so_file.tmp, strerror(e));
     } else if (rc == NM_EINTR) {
       remove(log);                     /* a cancelled compile leaves nothing */
-    } else if (nm_outfile_commit(&c_file, NULL) != 0) {
-      /* A failed compile leaves its source and messages as <key>.c, <key>.log. */
+    } else {
+      /* A failed compile leaves its source and messages as <key>.c, <key>.log
+      ** (when the rename fails too, the discard below removes the source). */
+      (void)nm_outfile_commit(&c_file, NULL);
     }
   }
   nm_outfile_discard(&c_file);
@@ -251,13 +253,13 @@ static void cancel_all(void)
 ** cancelled or waited for; the locks start free. */
 static void forget_jobs_in_child(void)
 {
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
-  build_lock = jobs_lock = fresh;
-  build_turn = fresh_cond;
+  pthread_mutex_init(&build_lock, NULL);
+  pthread_mutex_init(&jobs_lock, NULL);
+  pthread_cond_init(&build_turn, NULL);
   building = 0;
   atomic_store(&in_flight, 0);
   for (nm_jit_job *j = jobs; j; j = j->next) {
+    pthread_mutex_init(&j->lock, NULL);
     j->joined = 1;
     j->pid = 0;
     if (!atomic_load(&j->done)) {
