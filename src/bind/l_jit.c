@@ -6,15 +6,18 @@
 #include "bind.h"
 
 
-/* core.jit_stats() -> { compiled =, loaded =, refused =, failed =, native = }. */
+/* core.jit_stats() -> { compiled =, loaded =, refused =, failed =, native =,
+** switched =, compiling = }: switched counts programs a run switched to native
+** code midway, compiling the compiles in flight now (docs/jit.md). */
 static int core_jit_stats(lua_State *L)
 {
   nm_jit_counts c;
   nm_jit_stats(&c);
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 7);
   const struct { const char *k; unsigned long v; } f[] = {
     { "compiled", c.compiled }, { "loaded", c.loaded }, { "refused", c.refused },
-    { "failed", c.failed }, { "native", c.native }
+    { "failed", c.failed }, { "native", c.native }, { "switched", c.switched },
+    { "compiling", c.compiling }
   };
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
     lua_pushinteger(L, (lua_Integer)f[i].v);

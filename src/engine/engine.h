@@ -64,7 +64,9 @@ struct nm_program {
   long max_delay;         /* largest NM_OP_HIST delay */
   struct nm_jit_code *native;   /* native code for `code` (jit_cache.c), NULL: none */
   int use_native;         /* this run evaluates `code` with `native` */
-  int jit_state;          /* 0 not tried, 1 native, -1 refused or failed (not retried) */
+  int jit_state;          /* 0 not tried, 1 native, -1 refused or failed (not retried),
+                             2 compiling in the background (`job`) */
+  struct nm_jit_job *job; /* the background compile (jit_cache.c), NULL: none */
 };
 
 /* Everything a program reads and writes during one evaluation. */
@@ -138,6 +140,8 @@ struct nm_model {
   size_t n_callbacks;
   unsigned long param_version;  /* incremented whenever parameters change */
   nm_error err;                 /* the last refusal (nm_model_error) */
+  int jit_pending;              /* programs compiling in the background (jit_cache.c) */
+  int jit_live;                 /* the run may switch them to native code when ready */
 };
 
 /* Records why a call on `m` was refused (printf-style) and returns `status`. */

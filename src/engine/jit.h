@@ -1,8 +1,9 @@
 /*
 ** jit.h: native code for compiled programs, shared by the engine's jit files.
-** jit_emit.c writes a program's main code as C; jit_cache.c compiles it with
-** the system C compiler into a shared object cached by content hash, loads
-** it and decides, per run, which programs evaluate natively (docs/jit.md).
+** jit_emit.c writes a program's main code as C; jit_job.c compiles it with
+** the system C compiler, on a thread beside the run, into a shared object
+** that jit_cache.c files by content hash, loads and decides, per run, which
+** programs evaluate natively and when a run switches (docs/jit.md).
 */
 #ifndef nm_jit_h
 #define nm_jit_h
@@ -32,6 +33,34 @@ struct nm_jit_code {
 /* The engine's table (jit_cache.c). */
 extern const nm_jit_env nm_jit_env_engine;
 
+/* The C compiler's flags, NULL-terminated (jit_job.c; part of the cache key). */
+extern const char *const nm_jit_cc_flags[];
+
+/* Loads `path` if it is the shared object of `key` (jit_cache.c): 1, and
+** *code filled; 0 when it cannot be opened (*foreign = 0) or is another's
+** (*foreign = 1). */
+int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign);
+
+/* A compile on a thread of its own (jit_job.c). */
+typedef struct nm_jit_job nm_jit_job;
+
+/* Starts compiling `src` (n bytes, taken: freed by the job; it defines
+** nm_jit_key = key) into dir/<key>.so; NULL with the reason in err. */
+nm_jit_job *nm_jit_job_start(char *src, size_t n, const char *key, const char *dir, nm_error *err);
+/* Whether j finished (its result is ready: finishing it does not wait). */
+int nm_jit_job_done(nm_jit_job *j);
+/* Waits for j and frees it: NM_OK and *code loaded, or the failure with its
+** reason in err; *compiled, *loaded: whether it compiled, or found the object
+** another job built. */
+int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *compiled, int *loaded,
+                      nm_error *err);
+/* Leaves j to finish for the cache (its program is freed). */
+void nm_jit_job_orphan(nm_jit_job *j);
+/* Frees the orphans that finished; the objects they compiled. */
+unsigned long nm_jit_job_reap(void);
+/* Jobs that have not finished. */
+unsigned long nm_jit_jobs_in_flight(void);
+
 /* The C source of `p`'s main code (jit_emit.c), NUL-terminated, malloc'd;
 ** NULL when the program cannot be evaluated lane by lane with the
 ** interpreter's results (a store overlapping another lane's read) or memory
@@ -46,13 +75,27 @@ static inline void nm_jit_run(nm_program *p, const nm_eval_ctx *ctx, size_t l0, 
 }
 
 /* Before a run of `m` (sim.c): mode is enum nm_jit_mode, evals the right-hand
-** side evaluations the run expects (steps times stages).  Sets every
-** program's use_native; loads or compiles native code as the mode and the
-** rule of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with
-** its reason in err. */
-int nm_jit_prepare(nm_model *m, int mode, double evals, nm_error *err);
+** side evaluations the run expects (steps times stages), threads the threads
+** the run takes.  Sets every program's use_native; loads native code, or
+** compiles it (in the background, or waiting for it) as the mode and the rule
+** of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with its
+** reason in err. */
+int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err);
 
-/* Forgets p's native code (nm_program_free). */
+/* Switches the programs of m whose background compile finished to their
+** native code (when the run allows native code).  Call between steps only,
+** when no other thread evaluates m's programs (nm_jit_poll). */
+void nm_jit_switch(nm_model *m);
+
+/* The run loops' check, once per step: cheap while nothing compiles. */
+static inline void nm_jit_poll(nm_model *m)
+{
+  if (m->jit_pending) nm_jit_switch(m);
+}
+
+/* Forgets p's native code (nm_program_free); a compile in flight goes on
+** for the cache (cancelled at exit: its compiler killed and reaped, its
+** temporary files removed). */
 void nm_jit_release(nm_program *p);
 
 #endif

@@ -745,7 +745,9 @@ void nm_async_free(nm_async *a);
 /* nm_run_opts.jit.  The results are the same bits in every mode.
 **   NM_JIT_OFF      the interpreter (the reference);
 **   NM_JIT_AUTO     native code when the run is long enough to repay
-**                   loading it from the cache, or compiling it (docs/jit.md);
+**                   loading it from the cache, or compiling it (docs/jit.md):
+**                   the compile runs beside the run, which starts
+**                   interpreted and switches when the code is loaded;
 **                   else the interpreter; no compiler, a compile failure or
 **                   an unwritable cache: the interpreter, silently;
 **   NM_JIT_ALWAYS   compile now whatever the run's length, silent fallback;
@@ -764,6 +766,9 @@ typedef struct {
   unsigned long failed;     /* programs left to the interpreter: no compiler, compile
                                failure, unwritable cache, not lane-local */
   unsigned long native;     /* programs a run evaluated natively (counted per run) */
+  unsigned long switched;   /* programs a run switched to native code midway (its
+                               background compile finished during the run) */
+  unsigned long compiling;  /* background compiles in flight now */
 } nm_jit_counts;
 void nm_jit_stats(nm_jit_counts *out);
 

@@ -325,6 +325,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
   long report = o->n_steps / 100 + 1;
   int rc = NM_OK;
   for (long i = i0; i < i1 && rc == NM_OK; i++) {
+    nm_jit_poll(s->m);                   /* native code compiled meanwhile */
     nm_sim_step_inputs(s, o, i);
     rc = T->apply(ws, s);
     if (rc != NM_OK) break;
@@ -396,13 +397,14 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   nm_error_clear(&s->err);
   int rc = check_opts(s, o);
   if (rc != NM_OK) return rc;
+  const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
+  int threads = threads_for(s, o, T);
   /* Native code for the programs (jit_cache.c): evaluations = steps x stages. */
-  const nm_stepper_type *J = nm_stepper(o->method);
-  rc = nm_jit_prepare(s->m, o->jit, (double)o->n_steps * (J->adaptive ? 6 : J->order), &s->err);
+  rc = nm_jit_prepare(s->m, o->jit, (double)o->n_steps * (T->adaptive ? 6 : T->order), threads,
+                      &s->err);
   if (rc != NM_OK) return rc;
   /* A dense stepper (rk4) stores the derivative of every step it takes:
   ** delayed reads between steps from then on are Hermite interpolants. */
-  const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
   if (T->dense && !(last && last->dense)) s->hist.hermite_from = s->step;
   s->deriv_method = o->method;
   nm_sampler r;
@@ -413,7 +415,6 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
     nm_sampler_free(&r);
     return NM_ENOMEM;
   }
-  int threads = threads_for(s, o, T);
   if (threads > 1 && o->threads > 0) {
     rc = nm_sim_run_threads(s, o, threads, 0, o->n_steps, nm_sampler_row, &r);
   } else if (threads > 1) {

@@ -18,6 +18,7 @@
 #endif
 
 #include "sim.h"
+#include "jit.h"
 
 
 /* Checks a thread waiting at a barrier makes before it yields its core. */
@@ -108,6 +109,9 @@ static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, l
 static void begin_step(nm_sim *s, const nm_run_opts *o, long i, nm_eval_ctx *ctx)
 {
   nm_model *m = s->m;
+  /* Native code compiled meanwhile: no other thread evaluates programs now
+  ** (they are in the coupling phase or at a barrier). */
+  nm_jit_poll(m);
   nm_sim_step_inputs(s, o, i);
   nm_sim_noise_params(s);
   s->hist.now = s->step;

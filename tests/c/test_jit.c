@@ -4,12 +4,18 @@
 ** signed zeros, huge and tiny numbers) over lanes and lane ranges, table
 ** lookups inside and outside their grid (with the clamp counts), delayed
 ** reads between steps, and a whole simulation with sync, rhs and after
-** programs.  The cache goes to a fresh temporary XDG_CACHE_HOME.
+** programs; compiles beside a run, the switch midway and a cancelled compile.
+** The cache goes to a fresh temporary XDG_CACHE_HOME.
 */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/jit.h"
@@ -97,7 +103,7 @@ static void test_every_op(void)
     return;
   }
   nm_error_clear(&err);
-  int rc = nm_jit_prepare(m, NM_JIT_REQUIRE, 1, &err);
+  int rc = nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err);
   if (!CHECK(rc == NM_OK && p->use_native, "native code for every operation (%s)",
              rc == NM_OK ? "ok" : err.why)) { nm_model_free(m); return; }
   double *V = calloc(n_out, sizeof *V), *D[2], *U[2];
@@ -214,6 +220,19 @@ static void test_simulation(void)
 }
 
 
+/* Waits (up to a minute) until no compile is in flight. */
+static void wait_compiles(void)
+{
+  nm_jit_counts c;
+  for (int i = 0; i < 6000; i++) {
+    nm_jit_stats(&c);
+    if (c.compiling == 0) return;
+    usleep(10000);
+  }
+  CHECK(0, "the background compiles end within a minute");
+}
+
+
 /* The cache: a second model loads; a foreign or corrupt file under the key is
 ** refused and rebuilt; no compiler leaves the interpreter. */
 static void test_cache(const char *dir)
@@ -222,7 +241,7 @@ static void test_cache(const char *dir)
   nm_error err = { 0 };
   nm_jit_stats(&c0);
   nm_model *m = delayed_model();
-  int rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, &err) : NM_ENOMEM;
+  int rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err) : NM_ENOMEM;
   nm_jit_stats(&c1);
   CHECK(rc == NM_OK && c1.compiled == c0.compiled && c1.loaded == c0.loaded + 3,
         "a second model with the same programs loads them from the cache (compiled %lu, loaded %lu)",
@@ -235,7 +254,7 @@ static void test_cache(const char *dir)
   CHECK(system(cmd) == 0, "corrupt the cache");
   nm_jit_stats(&c0);
   m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, &err) : NM_ENOMEM;
+  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err) : NM_ENOMEM;
   nm_jit_stats(&c1);
   CHECK(rc == NM_OK && c1.refused == c0.refused + 3 && c1.compiled == c0.compiled + 3,
         "corrupt and foreign cached objects are refused and rebuilt (refused %lu, compiled %lu: %s)",
@@ -246,19 +265,20 @@ static void test_cache(const char *dir)
   CHECK(system(cmd) == 0, "empty the cache");
   setenv("NEUROMASS_CC", "/nonexistent/cc", 1);
   m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_ALWAYS, 1, &err) : NM_ENOMEM;
+  rc = m ? nm_jit_prepare(m, NM_JIT_ALWAYS, 1, 1, &err) : NM_ENOMEM;
   CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0,
         "without a compiler the run goes on, interpreted");
   nm_model_free(m);
   m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, &err) : NM_ENOMEM;
+  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err) : NM_ENOMEM;
   CHECK(rc == NM_EINVAL && strstr(err.why, "/nonexistent/cc"),
         "without a compiler, jit = require fails the run and names the compiler (%s)", err.why);
   nm_model_free(m);
   m = NULL;
   unsetenv("NEUROMASS_CC");
   /* Automatic: the run's work decides (docs/jit.md): a short run neither
-  ** looks nor compiles, a medium one loads what is cached, a long one compiles. */
+  ** looks nor compiles, a medium one loads what is cached, a long one compiles
+  ** beside the run (one thread, a core to spare) and switches when built. */
   static const struct { double evals; int native; unsigned long loaded, compiled; const char *what; }
   bands[] = {
     { 10, 0, 0, 0, "a short run is interpreted, nothing compiled" },
@@ -270,7 +290,18 @@ static void test_cache(const char *dir)
   for (size_t k = 0; k < COUNT(bands); k++) {
     if (k == 0 || k == 3) { nm_model_free(m); m = delayed_model(); }
     nm_jit_stats(&c0);
-    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, bands[k].evals, &err) : NM_ENOMEM;
+    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, bands[k].evals, 1, &err) : NM_ENOMEM;
+    if (rc == NM_OK && bands[k].compiled && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+      CHECK(m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 3,
+            "automatic: a long run starts interpreted while its programs compile (%d pending)",
+            m->jit_pending);
+      wait_compiles();
+      nm_jit_switch(m);
+      nm_jit_stats(&c1);
+      CHECK(c1.switched - c0.switched == 3 && m->jit_pending == 0,
+            "automatic: the programs switch to native code once built (%lu switched)",
+            c1.switched - c0.switched);
+    }
     nm_jit_stats(&c1);
     CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == bands[k].native &&
           c1.loaded - c0.loaded == bands[k].loaded && c1.compiled - c0.compiled == bands[k].compiled,
@@ -278,6 +309,147 @@ static void test_cache(const char *dir)
           c1.compiled - c0.compiled);
   }
   nm_model_free(m);
+  /* A long run whose threads take every core waits for its compile (a
+  ** compiler beside it would slow every step); a short one would not compile. */
+  snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+  CHECK(system(cmd) == 0, "empty the cache");
+  m = delayed_model();
+  nm_jit_stats(&c0);
+  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, (int)sysconf(_SC_NPROCESSORS_ONLN), &err) : NM_ENOMEM;
+  nm_jit_stats(&c1);
+  CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native && m->jit_pending == 0 &&
+        c1.compiled - c0.compiled == 3 && c1.compiling == 0,
+        "automatic: a long run on every core waits for its compile (compiled %lu)",
+        c1.compiled - c0.compiled);
+  nm_model_free(m);
+}
+
+
+/* Progress of a run: at its first report, waits for the compiles in flight,
+** so that the run switches to native code at its next step. */
+static void wait_at_first_report(void *ud, long done, long total)
+{
+  long *at = ud;
+  (void)total;
+  if (*at) return;
+  *at = done;
+  wait_compiles();
+}
+
+
+/* No file of the cache is a temporary one (".tmp-"). */
+static int no_temporary_files(const char *dir)
+{
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd, "! ls -a '%s/neuromass' | grep -q 'tmp-'", dir);
+  return system(cmd) == 0;
+}
+
+
+/* A run starts interpreted while its compile (slowed down by a compiler that
+** sleeps first) goes on beside it, and switches midway with the same bits as
+** jit off and jit always, on 1 and 2 threads; a model freed while its
+** compile is in flight leaves the compile to fill the cache. */
+static void test_switch(const char *dir)
+{
+  char cc[4200], cmd[4400];
+  snprintf(cc, sizeof cc, "%s/slow-cc", dir);
+  FILE *f = fopen(cc, "w");
+  if (!CHECK(f != NULL, "write %s", cc)) return;
+  fprintf(f, "#!/bin/sh\nsleep 0.3\nexec cc \"$@\"\n");
+  fclose(f);
+  chmod(cc, 0755);
+  setenv("NEUROMASS_CC", cc, 1);
+  double out[3][2][3 * L];
+  const long n_steps = 200000;
+  for (int mode = 0; mode < 3; mode++) {
+    for (int threads = 1; threads <= 2; threads++) {
+      snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+      if (mode == 1 && system(cmd) != 0) CHECK(0, "empty the cache");
+      nm_model *m = delayed_model();
+      int st;
+      nm_sim *s = m ? nm_sim_new(m, 0.05, 7, &st) : NULL;
+      nm_run_opts o = { 0 };
+      long at = 0;
+      o.n_steps = n_steps;
+      o.every = n_steps;
+      o.threads = threads;
+      o.jit = mode == 0 ? NM_JIT_OFF : mode == 1 ? NM_JIT_AUTO : NM_JIT_ALWAYS;
+      if (mode == 1) { o.progress = wait_at_first_report; o.progress_ud = &at; }
+      nm_jit_counts c0, c1;
+      nm_jit_stats(&c0);
+      int rc = s ? nm_sim_run(s, &o) : NM_ENOMEM;
+      nm_jit_stats(&c1);
+      if (CHECK(rc == NM_OK, "run %d on %d threads (%s)", mode, threads,
+                s ? nm_sim_error(s, rc) : "no simulation"))
+        memcpy(out[mode][threads - 1], nm_sim_signals(s), sizeof out[0][0]);
+      else
+        memset(out[mode][threads - 1], mode, sizeof out[0][0]);
+      if (mode == 1)
+        CHECK(c1.switched - c0.switched == 1 && c1.compiled - c0.compiled == 1 && at > 0 && at < n_steps,
+              "automatic on %d threads: the right-hand side compiles beside the run and switches "
+              "at step %ld (switched %lu, compiled %lu)", threads, at + 1, c1.switched - c0.switched,
+              c1.compiled - c0.compiled);
+      nm_sim_free(s);
+      nm_model_free(m);
+    }
+  }
+  size_t at = 0;
+  for (int t = 0; t < 2; t++)
+    CHECK(same_bits(out[0][t], out[1][t], 3 * L, &at) && same_bits(out[2][t], out[1][t], 3 * L, &at) &&
+          same_bits(out[0][0], out[0][t], 3 * L, &at),
+          "%d threads: a run that switches midway gives the bits of jit off and jit always "
+          "(signal %zu: %.17g, %.17g, %.17g)", t + 1, at, out[0][t][at], out[1][t][at], out[2][t][at]);
+  /* The model is freed while its compiler sleeps: the compiles go on and
+  ** fill the cache, which the next model loads from. */
+  if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+    CHECK(system(cmd) == 0, "empty the cache");
+    nm_jit_counts c0, c1;
+    nm_jit_stats(&c0);
+    nm_model *m = delayed_model();
+    nm_error err = { 0 };
+    int rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, &err) : NM_ENOMEM;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    nm_model_free(m);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    wait_compiles();
+    m = delayed_model();
+    rc = rc == NM_OK && m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e5, 1, &err) : NM_ENOMEM;
+    nm_jit_stats(&c1);
+    int reaped = waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+    CHECK(rc == NM_OK && secs < 0.2 && c1.compiled - c0.compiled == 3 && c1.loaded - c0.loaded == 3 &&
+          m->progs[NM_STAGE_RHS][0]->use_native && reaped && no_temporary_files(dir),
+          "a model freed while its programs compile does not wait (%.3f s); the compiles fill the "
+          "cache (compiled %lu) for the next model (loaded %lu); compilers reaped (%s), no "
+          "temporary file", secs, c1.compiled - c0.compiled, c1.loaded - c0.loaded,
+          reaped ? "yes" : "no");
+    nm_model_free(m);
+    /* fork() while a program compiles: the child leaves the parent's compile
+    ** alone (interpreted, exits at once), the parent's compile completes. */
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+    CHECK(system(cmd) == 0, "empty the cache");
+    m = delayed_model();
+    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, &err) : NM_ENOMEM;
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+      int crc = nm_jit_prepare(m, NM_JIT_ALWAYS, 1e9, 1, &err);
+      exit(crc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 0 ? 0 : 1);
+    }
+    int st = -1;
+    if (child > 0) waitpid(child, &st, 0);
+    wait_compiles();
+    nm_jit_switch(m);
+    CHECK(rc == NM_OK && child > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+          m->progs[NM_STAGE_RHS][0]->use_native && m->jit_pending == 0,
+          "a child forked while a program compiles runs it interpreted; the parent's compile "
+          "completes (child status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    nm_model_free(m);
+  }
+  unsetenv("NEUROMASS_CC");
 }
 
 
@@ -290,6 +462,7 @@ int main(void)
   test_every_op();
   test_simulation();
   test_cache(dir);
+  test_switch(dir);
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) CHECK(0, "remove %s", dir);

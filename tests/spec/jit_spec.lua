@@ -190,3 +190,133 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     assert.matches("cannot run the C compiler 'cc'", err2, 1, true)
   end)
 end)
+
+describe("a compile beside the run", function()
+  after_each(h.remove_scratch)
+
+  -- A compiler that, by NM_SPEC_CC (its pid in cc.pid first): "slow" sleeps
+  -- half a second, then compiles; "fail" writes half an object, then fails;
+  -- "hang" sleeps for a minute.
+  local cc = [[#!/bin/sh
+echo $$ > "$(dirname "$0")/cc.pid"
+case "$NM_SPEC_CC" in
+  slow) sleep 0.5; exec cc "$@" ;;
+  fail) while [ $# -gt 0 ]; do [ "$1" = -o ] && printf '\177ELF half' > "$2"; shift; done; exit 1 ;;
+  hang) sleep 60 ;;
+esac
+]]
+
+  -- 40 nodes of a fast mass (compiled) and one slow mass whose derivatives,
+  -- the first time a compile is in flight, wait for it to end: the run
+  -- switches at its next step.  Writes the bits of three signals' every row and
+  -- of every signal's last value to out.bin.
+  local script = [[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local Fast = nm.mass { name = "fast", label = "Fast", state = { x = 0.3, y = -0.2, order = { "x", "y" } },
+  params = { b = 0.7 }, inputs = { "net" }, coupling = "x",
+  derivatives = function(s, p, u)
+    local e = nm.exp(-s.x ^ 2) + nm.tanh(s.y) * nm.sin(s.x) - nm.cos(s.y) + u.net
+    return { x = -s.x + 0.1 * nm.tanh(e), y = -p.b * s.y + 0.2 * nm.cos(e) }
+  end }
+local waited = false
+local Slow = nm.mass { label = "Slow", state = { v = 1.0 }, params = { tau = 10.0 }, slow = true,
+  derivatives = function(s, p)
+    if WAIT and not waited and core.jit_stats().compiling > 0 then
+      waited = true
+      local t0 = os.time()
+      while core.jit_stats().compiling > 0 and os.time() - t0 < 60 do end
+    end
+    return { v = -s.v / p.tau }
+  end }
+local nodes = nm.replicate(nm.node { label = "F", masses = { Fast() } }, 40)
+nodes[#nodes + 1] = nm.node { label = "S", masses = { Slow() } }
+local C = {}
+for i = 1, #nodes do
+  C[i] = {}
+  for j = 1, #nodes do C[i][j] = (i ~= j and i < #nodes and j < #nodes) and 0.01 or 0 end
+end
+local m = nm.model(nm.network { nodes = nodes, connectivity = C,
+                                sync = function(net) return { net = net:additive("x") } end })
+local r = m:run { duration = 10000, dt = 0.1, jit = JIT }
+local f = assert(io.open("out.bin", "wb"))
+for c = 0, #r.columns - 1 do
+  local col = r.data:column(c)
+  if c <= 1 or c == #r.columns - 1 then               -- two fast signals and the slow one, every row
+    for _, v in ipairs(col) do f:write(string.pack("d", v)) end
+  end
+  f:write(string.pack("d", col[#col]))                -- and every signal's last value
+end
+f:close()
+local s = core.jit_stats()
+io.write(string.format("compiled=%d failed=%d native=%d switched=%d compiling=%d waited=%s\n",
+  s.compiled, s.failed, s.native, s.switched, s.compiling, tostring(waited)))
+if EXIT then os.exit(0) end
+]]
+
+  -- Runs the script with jit = `jit` in dir, its compiler in mode `mode`; the
+  -- stats it printed, the bits it wrote and the seconds it took.
+  local function run(dir, jit, mode, wait, exit)
+    h.write(dir .. "/cc", cc)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", jit):gsub("WAIT", tostring(wait)):gsub("EXIT", tostring(exit))))
+    local t0 = os.time()
+    local status, out, err = h.sh("cd " .. q(dir) .. " && chmod +x cc && rm -f out.bin && env XDG_CACHE_HOME=" ..
+                                  q(dir .. "/cache") .. " NEUROMASS_CC=" .. q(dir .. "/cc") .. " NM_SPEC_CC=" ..
+                                  mode .. " " .. q(h.exe) .. " run s.lua")
+    assert.are.equal(0, status, err)
+    local t = { seconds = os.time() - t0 }
+    for k, v in out:gmatch("(%a+)=(%S+)") do t[k] = tonumber(v) or v end
+    local f = assert(io.open(dir .. "/out.bin", "rb"))
+    t.bits = f:read("a")
+    f:close()
+    return t
+  end
+
+  -- The cache's files: names and count.
+  local function cache_files(dir)
+    local _, out = h.sh("ls -a " .. q(dir .. "/cache/neuromass") .. " 2>/dev/null")
+    return out
+  end
+
+  it("switches midway to native code with the bits of jit = false and jit = \"always\"", function()
+    local dir = h.scratch()
+    local off = run(dir, "false", "slow", false, false)
+    local auto = run(dir, "true", "slow", true, false)
+    assert.are.equal("true", auto.waited)
+    assert.are.equal(1, auto.switched)
+    assert.are.equal(1, auto.compiled)
+    assert.is_true(#off.bits > 8 * 3 * 100000)
+    assert.is_true(off.bits == auto.bits, "a run that switched midway differs from jit = false")
+    h.sh("rm -rf " .. q(dir .. "/cache"))
+    local always = run(dir, '"always"', "slow", false, false)
+    assert.are.equal(0, always.switched)
+    assert.is_true(always.native > 0)
+    assert.is_true(off.bits == always.bits, "jit = \"always\" differs from jit = false")
+  end)
+
+  it("leaves no object, complete or half-written, when the compiler fails", function()
+    local dir = h.scratch()
+    local off = run(dir, "false", "slow", false, false)
+    local auto = run(dir, "true", "fail", true, false)
+    assert.are.equal(1, auto.failed)
+    assert.are.equal(0, auto.switched)
+    assert.is_true(off.bits == auto.bits)
+    local files = cache_files(dir)
+    assert.is_nil(files:match("%.so"), files)
+    assert.is_nil(files:match("tmp%-"), files)
+    assert.matches("%x+%.c\n", files)                  -- the source and the log stay, to read
+    assert.matches("%x+%.log\n", files)
+  end)
+
+  it("exits at once while a compile is in flight, killing the compiler and its files", function()
+    local dir = h.scratch()
+    local auto = run(dir, "true", "hang", false, true)
+    assert.are.equal(1, auto.compiling)
+    assert.is_true(auto.seconds < 20, "the process waited for the compiler")
+    local pid = assert(tonumber(io.open(dir .. "/cc.pid"):read("a")))
+    assert.are_not.equal(0, (h.sh("kill -0 " .. pid)), "the compiler outlived the process")
+    local files = cache_files(dir)
+    assert.is_nil(files:match("tmp%-"), files)
+    assert.is_nil(files:match("%.so"), files)
+  end)
+end)

@@ -1,0 +1,374 @@
+/*
+** jit_job.c: compiles of native code on threads beside the run (docs/jit.md).
+** A job runs the system C compiler on one program's source into the cache
+** (jit_cache.c says where and loads the result), under temporary names
+** renamed into place.  Jobs build one at a time in the process (`building`:
+** the temporary names are per process); a job whose object another built
+** meanwhile loads it.  A job owns its source and its result until the engine
+** takes them on the run's thread (nm_jit_job_finish).  A job whose program
+** is freed goes on (an orphan, for the cache) and is freed when done.  At
+** exit every job is cancelled: its compiler's process group is killed and
+** reaped and its temporary files removed, so no half-written object ever
+** carries a cache name.  A child made by fork() forgets its parent's jobs.
+*/
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jit.h"
+
+extern char **environ;
+
+/* The compiler's flags: optimised, position independent, no contraction of
+** a * b + c into a fused multiply-add, no fast-math (the interpreter's
+** rounding, operation by operation). */
+const char *const nm_jit_cc_flags[] = {
+  "-std=c11", "-O3", "-fno-math-errno", "-fPIC", "-shared", "-ffp-contract=off",
+  "-fno-fast-math", NULL
+};
+
+
+/* The environment for the compiler: ours without LD_PRELOAD (a sanitizer's
+** runtime preloaded into the host must not run inside cc). */
+static char **child_env(void)
+{
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **env = malloc((n + 1) * sizeof *env);
+  if (!env) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0) env[k++] = environ[i];
+  env[k] = NULL;
+  return env;
+}
+
+
+/* One compile: its thread, its compiler, its result. */
+struct nm_jit_job {
+  pthread_t thread;
+  pthread_mutex_t lock;      /* guards pid, and setting cancel against reading pid */
+  pid_t pid;                 /* the compiler (its process group) while it runs, else 0 */
+  atomic_int cancel;
+  atomic_int done;           /* the thread finished: the fields below are final */
+  int joined;
+  int orphan;                /* its program was freed: the compile goes on for the cache */
+  int rc;                    /* NM_OK: `code` is loaded */
+  int compiled, loaded;      /* what the job did, for the counts */
+  nm_error err;
+  struct nm_jit_code code;
+  char *src;                 /* the source, ending with its key */
+  size_t n;
+  char key[33];
+  char dir[4096];
+  struct nm_jit_job *next;   /* every job not yet freed (for the exit) */
+};
+
+static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;   /* guards building */
+static pthread_cond_t build_turn = PTHREAD_COND_INITIALIZER;
+static int building;                                               /* a job is building */
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static nm_jit_job *jobs;
+static atomic_ulong in_flight;
+static pthread_once_t init_once_flag = PTHREAD_ONCE_INIT;
+
+
+/* Runs the compiler on src into so, its messages into log, as process group
+** of its own (so that a cancel reaches cc1, as and ld too); NM_OK or the
+** failure with its reason in *err. */
+static int compile(nm_jit_job *j, const char *src, const char *so, const char *log, nm_error *err)
+{
+  const char *cc = getenv("NEUROMASS_CC");
+  if (!cc || !cc[0]) cc = "cc";
+  const char *argv[20];
+  int a = 0;
+  argv[a++] = cc;
+  for (int f = 0; nm_jit_cc_flags[f]; f++) argv[a++] = nm_jit_cc_flags[f];
+  argv[a++] = "-o";
+  argv[a++] = so;
+  argv[a++] = "-x";                    /* the temporary name does not end in .c */
+  argv[a++] = "c";
+  argv[a++] = src;
+  argv[a++] = "-x";
+  argv[a++] = "none";
+  argv[a++] = "-lm";
+  argv[a] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  /* The job's thread blocks every signal; the compiler gets none blocked. */
+  posix_spawnattr_t at;
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_init(&at);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&at, 0);
+  posix_spawnattr_setsigmask(&at, &none);
+  char **env = child_env();
+  pid_t pid = 0;
+  pthread_mutex_lock(&j->lock);
+  int rc = atomic_load(&j->cancel) ? ECANCELED
+         : env ? posix_spawnp(&pid, cc, &fa, &at, (char *const *)argv, env) : ENOMEM;
+  if (rc == 0) j->pid = pid;
+  pthread_mutex_unlock(&j->lock);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  free(env);
+  if (rc == ECANCELED) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
+  if (rc != 0)
+    return nm_fail(err, NM_EINVAL, "jit: cannot run the C compiler '%s' (%s)", cc, strerror(rc));
+  /* Wait without reaping, so that a cancel never signals a recycled pid. */
+  siginfo_t info;
+  while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+  pthread_mutex_lock(&j->lock);
+  j->pid = 0;
+  int cancelled = atomic_load(&j->cancel);
+  pthread_mutex_unlock(&j->lock);
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return nm_fail(err, NM_EINVAL, "jit: lost the C compiler '%s' (%s)", cc, strerror(errno));
+  if (cancelled) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d): see %s", cc,
+                     WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+  return NM_OK;
+}
+
+
+/* The job's work, in its turn (`building`): the object from the cache if another job
+** built it meanwhile, else compiled.  The source and the object are written
+** under temporary names and renamed into place (atomic_file.c), so processes
+** sharing the cache never load a half-written object. */
+static int build(nm_jit_job *j, nm_error *err)
+{
+  char path[4200], c_path[4200], log[4300];
+  snprintf(path, sizeof path, "%s/%s.so", j->dir, j->key);
+  snprintf(c_path, sizeof c_path, "%s/%s.c", j->dir, j->key);
+  snprintf(log, sizeof log, "%s/%s.log", j->dir, j->key);
+  int foreign;
+  if (nm_jit_load(path, j->key, &j->code, &foreign)) { j->loaded = 1; return NM_OK; }
+  nm_outfile c_file = { 0 }, so_file = { 0 };
+  if (nm_outfile_init(&c_file, c_path) != NM_OK || nm_outfile_init(&so_file, path) != NM_OK) {
+    nm_outfile_free(&c_file);
+    nm_outfile_free(&so_file);
+    return nm_fail(err, NM_ENOMEM, "jit: out of memory");
+  }
+  int rc = NM_OK, e = nm_outfile_write_all(&c_file, j->src, j->n);
+  if (e) rc = nm_fail(err, NM_EINVAL, "jit: cannot write %s (%s)", c_file.tmp, strerror(e));
+  if (rc == NM_OK) {
+    rc = compile(j, c_file.tmp, so_file.tmp, log, err);
+    if (rc == NM_OK) {
+      remove(log);
+      if ((e = nm_outfile_commit(&so_file, NULL)) != 0)
+        rc = nm_fail(err, NM_EINVAL, "jit: cannot rename %s into place (%s)", so_file.tmp, strerror(e));
+    } else if (rc == NM_EINTR) {
+      remove(log);                     /* a cancelled compile leaves nothing */
+    } else {
+      /* A failed compile leaves its source and messages as <key>.c, <key>.log
+      ** (when the rename fails too, the discard below removes the source). */
+      (void)nm_outfile_commit(&c_file, NULL);
+    }
+  }
+  nm_outfile_discard(&c_file);
+  nm_outfile_discard(&so_file);
+  nm_outfile_free(&c_file);
+  nm_outfile_free(&so_file);
+  if (rc != NM_OK) return rc;
+  j->compiled = 1;
+  if (!nm_jit_load(path, j->key, &j->code, &foreign))
+    return nm_fail(err, NM_EINVAL, "jit: %s was built but does not load (%s)", path,
+                     foreign ? "wrong key" : "dlopen failed");
+  return NM_OK;
+}
+
+
+static void *job_main(void *arg)
+{
+  nm_jit_job *j = arg;
+  /* One build at a time; a job cancelled while it waits for its turn leaves. */
+  pthread_mutex_lock(&build_lock);
+  while (building && !atomic_load(&j->cancel)) pthread_cond_wait(&build_turn, &build_lock);
+  int cancel = atomic_load(&j->cancel);
+  if (!cancel) building = 1;
+  pthread_mutex_unlock(&build_lock);
+  j->rc = cancel ? nm_fail(&j->err, NM_EINTR, "jit: the compile was cancelled") : build(j, &j->err);
+  if (!cancel) {
+    pthread_mutex_lock(&build_lock);
+    building = 0;
+    pthread_cond_broadcast(&build_turn);
+    pthread_mutex_unlock(&build_lock);
+  }
+  /* Done before no longer in flight: who sees no compile in flight finds it done. */
+  atomic_store_explicit(&j->done, 1, memory_order_release);
+  atomic_fetch_sub(&in_flight, 1);
+  return NULL;
+}
+
+
+/* Asks a job to stop: its compiler's process group is killed. */
+static void job_cancel(nm_jit_job *j)
+{
+  pthread_mutex_lock(&j->lock);
+  atomic_store(&j->cancel, 1);
+  if (j->pid > 0) kill(-j->pid, SIGKILL);
+  pthread_mutex_unlock(&j->lock);
+  pthread_mutex_lock(&build_lock);
+  pthread_cond_broadcast(&build_turn);
+  pthread_mutex_unlock(&build_lock);
+}
+
+
+static void job_join(nm_jit_job *j)
+{
+  if (!j->joined) pthread_join(j->thread, NULL);
+  j->joined = 1;
+}
+
+
+/* At exit: every job still compiling is cancelled and waited for (its files
+** removed, its compiler reaped). */
+static void cancel_all(void)
+{
+  pthread_mutex_lock(&jobs_lock);
+  for (nm_jit_job *j = jobs; j; j = j->next) job_cancel(j);
+  for (nm_jit_job *j = jobs; j; j = j->next) job_join(j);
+  pthread_mutex_unlock(&jobs_lock);
+}
+
+
+/* In a child made by fork(), the parent's jobs have no thread: each is
+** finished as failed (its program stays interpreted), and never joined,
+** cancelled or waited for; the locks start free. */
+static void forget_jobs_in_child(void)
+{
+  pthread_mutex_init(&build_lock, NULL);
+  pthread_mutex_init(&jobs_lock, NULL);
+  pthread_cond_init(&build_turn, NULL);
+  building = 0;
+  atomic_store(&in_flight, 0);
+  for (nm_jit_job *j = jobs; j; j = j->next) {
+    pthread_mutex_init(&j->lock, NULL);
+    j->joined = 1;
+    j->pid = 0;
+    if (!atomic_load(&j->done)) {
+      j->rc = nm_fail(&j->err, NM_EINVAL, "jit: the compile ran in the parent process");
+      atomic_store(&j->done, 1);
+    }
+  }
+}
+
+
+static void init_once(void)
+{
+  atexit(cancel_all);
+  pthread_atfork(NULL, NULL, forget_jobs_in_child);
+}
+
+
+/* Frees a joined job, unloading its object unless `keep`. */
+static void job_free(nm_jit_job *j, int keep)
+{
+  pthread_mutex_lock(&jobs_lock);
+  for (nm_jit_job **at = &jobs; *at; at = &(*at)->next)
+    if (*at == j) { *at = j->next; break; }
+  pthread_mutex_unlock(&jobs_lock);
+  if (j->rc == NM_OK && !keep) dlclose(j->code.handle);
+  pthread_mutex_destroy(&j->lock);
+  free(j->src);
+  free(j);
+}
+
+
+unsigned long nm_jit_job_reap(void)
+{
+  unsigned long compiled = 0;
+  for (;;) {
+    nm_jit_job *found = NULL;
+    pthread_mutex_lock(&jobs_lock);
+    for (nm_jit_job *j = jobs; j && !found; j = j->next)
+      if (j->orphan && atomic_load_explicit(&j->done, memory_order_acquire)) found = j;
+    pthread_mutex_unlock(&jobs_lock);
+    if (!found) return compiled;
+    job_join(found);
+    compiled += (unsigned long)found->compiled;
+    job_free(found, 0);
+  }
+}
+
+
+nm_jit_job *nm_jit_job_start(char *src, size_t n, const char *key, const char *dir, nm_error *err)
+{
+  nm_jit_job *j = calloc(1, sizeof *j);
+  if (!j) { free(src); nm_fail(err, NM_ENOMEM, "jit: out of memory"); return NULL; }
+  j->src = src;
+  j->n = n;
+  memcpy(j->key, key, sizeof j->key);
+  snprintf(j->dir, sizeof j->dir, "%s", dir);
+  pthread_mutex_init(&j->lock, NULL);
+  pthread_once(&init_once_flag, init_once);
+  /* The thread blocks every signal: they stay the run's (interrupts). */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  atomic_fetch_add(&in_flight, 1);
+  int e = pthread_create(&j->thread, NULL, job_main, j);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (e != 0) {
+    atomic_fetch_sub(&in_flight, 1);
+    j->joined = 1;
+    j->rc = NM_EINVAL;
+    job_free(j, 0);
+    nm_fail(err, NM_EINVAL, "jit: cannot start a thread for the compiler (%s)", strerror(e));
+    return NULL;
+  }
+  pthread_mutex_lock(&jobs_lock);
+  j->next = jobs;
+  jobs = j;
+  pthread_mutex_unlock(&jobs_lock);
+  return j;
+}
+
+
+int nm_jit_job_done(nm_jit_job *j)
+{
+  return atomic_load_explicit(&j->done, memory_order_acquire);
+}
+
+
+int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *compiled, int *loaded,
+                      nm_error *err)
+{
+  job_join(j);
+  *compiled = j->compiled;
+  *loaded = j->loaded;
+  int rc = j->rc;
+  if (rc == NM_OK) *code = j->code;
+  else nm_fail(err, rc, "%s", j->err.why);
+  job_free(j, rc == NM_OK);
+  return rc;
+}
+
+
+void nm_jit_job_orphan(nm_jit_job *j)
+{
+  j->orphan = 1;
+}
+
+
+unsigned long nm_jit_jobs_in_flight(void)
+{
+  return atomic_load(&in_flight);
+}
