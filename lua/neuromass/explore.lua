@@ -26,7 +26,9 @@ local M = {
 -- with the parts of tasks not merged yet (not written).  Errors at the
 -- user's line: no table there, a file that is not a results table.
 function M.load(dir)
-  if type(dir) ~= "string" or dir == "" then check.error("explore.load: expected a folder's name, got " .. check.show(dir), 2) end
+  if type(dir) ~= "string" or dir == "" then
+    check.error("explore.load: expected a folder's name, got " .. check.show(dir), 2)
+  end
   local full = core.path_info(paths.resolve(dir, 2)).absolute:gsub("/+$", "")
   local names, rows, _, files = merge.read(full)
   if not names then check.error("explore.load: " .. rows, 2) end

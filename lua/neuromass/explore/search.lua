@@ -64,25 +64,33 @@ end
 -- without --quiet).  Errors at the user's line.
 function M.BoxSearch(def)
   check.fields(def, FIELDS, "BoxSearch", 2)
-  if type(def.model) ~= "function" then fail("'model' must be a function(point) returning a model, got %s", check.show(def.model)) end
+  if type(def.model) ~= "function" then
+    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
+  end
   if getmetatable(def.space) ~= space_mod.Space then
     fail("'space' must be an nm.explore.ParameterSpace, got %s", check.show(def.space))
   end
   if type(def.evaluate) ~= "function" then
-    fail("'evaluate' must be a function(res, point) returning { NAME = number, ... }, got %s", check.show(def.evaluate))
+    fail("'evaluate' must be a function(res, point) returning { NAME = number, ... }, got %s",
+         check.show(def.evaluate))
   end
-  if type(def.out) ~= "string" or def.out == "" then fail("'out' must be a folder's name, got %s", check.show(def.out)) end
+  if type(def.out) ~= "string" or def.out == "" then
+    fail("'out' must be a folder's name, got %s", check.show(def.out))
+  end
   local run = def.run or {}
   if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
   if run.output ~= nil then
-    fail("'run' cannot name outputs (every point would write the same files): give save = { \"csv\", \"bold\", \"fc\" }")
+    fail("'run' cannot name outputs (every point would write the same files): " ..
+         "give save = { \"csv\", \"bold\", \"fc\" }")
   end
   if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
     fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
   end
   local save = {}
   if def.save ~= nil then
-    if type(def.save) ~= "table" then fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s", check.show(def.save)) end
+    if type(def.save) ~= "table" then
+      fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s", check.show(def.save))
+    end
     for _, s in ipairs(def.save) do
       if not SAVES[s] then fail("'save' holds %s: allowed are \"csv\", \"bold\", \"fc\"%s", check.show(s),
                                 type(s) == "string" and check.suggest(s, { "csv", "bold", "fc" }) or "") end
@@ -91,10 +99,13 @@ function M.BoxSearch(def)
     if (save.bold or save.fc) and not run.bold then fail("save = { \"bold\" } and { \"fc\" } need run.bold = true") end
   end
   for _, k in ipairs { "retry_failed", "progress" } do
-    if def[k] ~= nil and type(def[k]) ~= "boolean" then fail("'%s' must be true or false, got %s", k, check.show(def[k])) end
+    if def[k] ~= nil and type(def[k]) ~= "boolean" then
+      fail("'%s' must be true or false, got %s", k, check.show(def[k]))
+    end
   end
   return setmetatable({ model = def.model, space = def.space, run_opts = run, evaluate = def.evaluate,
-                        out = def.out, save = save, retry_failed = def.retry_failed, progress = def.progress }, Search)
+                        out = def.out, save = save, retry_failed = def.retry_failed,
+                        progress = def.progress }, Search)
 end
 
 -- The position "file:line: " a message starts with, removed.
@@ -102,7 +113,9 @@ local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 
 -- The metrics evaluate returned, or nil and what is wrong with them.
 local function metrics_of(m, names)
-  if type(m) ~= "table" then return nil, "evaluate returned " .. check.show(m) .. ", not a table { NAME = number }" end
+  if type(m) ~= "table" then
+    return nil, "evaluate returned " .. check.show(m) .. ", not a table { NAME = number }"
+  end
   for k, v in pairs(m) do
     if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or space_mod.RESERVED[k] or names[k] then
       return nil, string.format("evaluate returned a metric named %s: a name must be a string, not point, seed, " ..
@@ -135,7 +148,9 @@ end
 function Search:point(i, base, dir, h)
   local point = self.space:point(i)
   local seed = M.seed(base, i)
-  local function failed(msg) return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg)) end
+  local function failed(msg)
+    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+  end
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
   if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then

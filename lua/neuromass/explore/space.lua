@@ -68,7 +68,9 @@ function M.ParameterSpace(parameters, opts)
   opts = opts or {}
   if type(opts) ~= "table" then fail("the options must be a table { kind = ... }, got %s", check.show(opts)) end
   for k in pairs(opts) do
-    if k ~= "kind" then fail("unknown option '%s' (allowed: kind)%s", tostring(k), check.suggest(tostring(k), { "kind" })) end
+    if k ~= "kind" then
+      fail("unknown option '%s' (allowed: kind)%s", tostring(k), check.suggest(tostring(k), { "kind" }))
+    end
   end
   local kind = opts.kind or "grid"
   if kind ~= "grid" and kind ~= "sequence" then

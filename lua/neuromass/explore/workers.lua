@@ -62,7 +62,9 @@ function M.run(h, ordinal, n, on_point)
   end
   local ok, how, code = pipe:close()
   if not ok then
-    if how == "exit" then return nil, string.format("%d of the %d worker processes failed (messages above)", code, n) end
+    if how == "exit" then
+      return nil, string.format("%d of the %d worker processes failed (messages above)", code, n)
+    end
     return nil, string.format("the worker processes were stopped (signal %s)", tostring(code))
   end
   return true

@@ -1,0 +1,225 @@
+-- explore_spec.lua: nm.explore (issue 13 items 1 and 2): ParameterSpace's
+-- grid and sequence orders, BoxSearch's results.csv (the contract's header
+-- and rows), per-point seeds, failed points, resume, and the same table bit
+-- for bit from 1 worker, 2 workers and a 3-task Slurm array merged.
+local h = require "helpers"
+local nm = require "neuromass"
+
+local q = h.q
+
+local function read(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- A script exploring a single FHN node over K_gl x sigma_ou (2 x 3 points);
+-- each evaluation appends a line to evals.txt (counted by the specs); the
+-- point { x_ext = 0.75, sigma_ou = 0.05 } raises an error.
+local SCRIPT = [[
+local nm = require "neuromass"
+local dir = arg[1]
+local space = nm.explore.ParameterSpace({ { "x_ext", { 0.5, 0.75 } }, { "sigma_ou", { 0, 0.05, 0.1 } } })
+local search = nm.explore.BoxSearch {
+  model = function(point) return nm.models.fhn.native {} end,
+  space = space,
+  run = { duration = 50, dt = 0.1, seed = 3 },
+  evaluate = function(res, point)
+    local f = assert(io.open(dir .. "/evals.txt", "a")); f:write(point.x_ext, " ", point.sigma_ou, " ", io.open("/proc/self/stat"):read("n"), "\n"); f:close()
+    if point.x_ext == 0.75 and point.sigma_ou == 0.05 then error("boom at this point") end
+    local x, s, top = res:matrix("x")[1], 0, -math.huge
+    for _, v in ipairs(x) do s = s + v; top = math.max(top, v) end
+    return { mean_x = s / #x, max_x = top, samples = #x }
+  end,
+  out = "sweep",
+}
+local r = search:run()
+io.stdout:write(#r.rows, " rows\n")
+]]
+
+-- Runs sweep.lua in `dir` (from there: its messages name "sweep.lua", the
+-- same in every folder).
+local function run(dir, opts, env)
+  return h.sh("cd " .. q(dir) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run sweep.lua " ..
+              (opts or "") .. " --quiet -- .")
+end
+
+-- The evaluations the runs in `dir` made, and the processes that made them.
+local function evals(dir)
+  local f = io.open(dir .. "/evals.txt", "r")
+  if not f then return 0, 0 end
+  local n, pids, np = 0, {}, 0
+  for line in f:lines() do
+    n = n + 1
+    local pid = line:match("(%d+)$")
+    if not pids[pid] then pids[pid] = true; np = np + 1 end
+  end
+  f:close()
+  return n, np
+end
+
+describe("nm.explore.ParameterSpace", function()
+  it("a grid: every combination, the first parameter slowest; a sequence: element i of each list", function()
+    local g = nm.explore.ParameterSpace({ { "b", { 1, 2 } }, { "a", { 10, 20, 30 } } }, { kind = "grid" })
+    assert.same({ "b", "a" }, g.names)
+    assert.equals(6, g.n)
+    assert.same({ b = 1, a = 10 }, g:point(1))
+    assert.same({ b = 1, a = 20 }, g:point(2))
+    assert.same({ b = 2, a = 10 }, g:point(4))
+    assert.same({ b = 2, a = 30 }, g:point(6))
+    local s = nm.explore.ParameterSpace({ { "b", { 1, 2 } }, { "a", { 10, 20 } } }, { kind = "sequence" })
+    assert.equals(2, s.n)
+    assert.same({ b = 2, a = 20 }, s:point(2))
+    -- a plain table's names are sorted
+    assert.same({ "K_gl", "sigma_ou" }, nm.explore.ParameterSpace({ sigma_ou = { 0 }, K_gl = { 1 } }).names)
+  end)
+
+  it("a bad space is an error at the user's line, naming what is wrong", function()
+    local function err(...)
+      local ok, e = pcall(nm.explore.ParameterSpace, ...)
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("explore_spec.lua:%d+: ParameterSpace: "), e)
+      return e
+    end
+    assert.truthy(err({ a = { 1, 2 }, b = { 1 } }, { kind = "sequence" }):find("lists of one length", 1, true))
+    assert.truthy(err({ a = {} }):find("'a' must be a non-empty list of numbers", 1, true))
+    assert.truthy(err({ a = { 1, 0 / 0 } }):find("'a' value 2 must be a finite number", 1, true))
+    assert.truthy(err({ a = { 1 } }, { kind = "grd" }):find("did you mean 'grid'", 1, true))
+    assert.truthy(err({ seed = { 1 } }):find("cannot name a parameter", 1, true))
+  end)
+
+  it("seeds: splitmix64 of (run seed, point), in 0 .. 2^63 - 1, distinct for neighbours", function()
+    local seen = {}
+    for i = 1, 100 do
+      local s = nm.explore.seed(1, i)
+      assert.is_true(math.type(s) == "integer" and s >= 0)
+      assert.is_nil(seen[s])
+      seen[s] = true
+    end
+    assert.are_not.equal(nm.explore.seed(1, 2), nm.explore.seed(2, 1))
+  end)
+end)
+
+describe("nm.explore.BoxSearch", function()
+  teardown(h.remove_scratch)
+
+  local function fresh()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    return dir
+  end
+
+  local one = fresh()
+  local status, stdout, err = run(one, "--workers 1")
+  local table1 = read(one .. "/sweep/results.csv")
+
+  it("results.csv: the contract's header, one row per point in point order, failures recorded", function()
+    assert.equals(0, status, err)
+    assert.equals("6 rows\n", stdout)
+    local lines = {}
+    for l in table1:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equals(7, #lines)
+    assert.equals("point,x_ext,sigma_ou,seed,max_x,mean_x,samples,status", lines[1])
+    local want = { { "0.5", "0" }, { "0.5", "0.05" }, { "0.5", "0.1" }, { "0.75", "0" }, { "0.75", "0.05" }, { "0.75", "0.1" } }
+    for i = 1, 6 do
+      local c = {}
+      for cell in (lines[i + 1] .. ","):gmatch("(.-),") do c[#c + 1] = cell end
+      assert.equals(tostring(i), c[1])
+      assert.same(want[i], { c[2], c[3] })
+      assert.equals(string.format("%d", nm.explore.seed(3, i)), c[4])
+      if i == 5 then
+        assert.equals("", c[5])
+        assert.truthy(lines[6]:find(',failed: sweep.lua:%d+: boom at this point$'), lines[6])
+      else
+        assert.equals("500", c[7])
+        assert.equals("ok", c[8])
+        assert.equals(tonumber(c[5]), tonumber(string.format("%.17g", tonumber(c[5]))))
+      end
+    end
+    assert.equals(6, evals(one))
+  end)
+
+  it("2 workers, and a 3-task Slurm array merged, give the same table bit for bit", function()
+    local two = fresh()
+    local s2, _, e2 = run(two, "--workers 2")
+    assert.equals(0, s2, e2)
+    assert.equals(table1, read(two .. "/sweep/results.csv"))
+    local n, processes = evals(two)
+    assert.equals(6, n)
+    assert.equals(2, processes)
+    local arr = fresh()
+    for task = 0, 2 do
+      local s, out, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. (task + 1) .. " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3")
+      assert.equals(0, s, e)
+      assert.equals("", out)       -- a task ends the script after its part
+    end
+    assert.equals(6, evals(arr))
+    local sm, out, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/sweep"))
+    assert.equals(0, sm, em)
+    assert.truthy(out:find("6 rows (3 parts joined)", 1, true), out)
+    assert.equals(table1, read(arr .. "/sweep/results.csv"))
+    assert.is_nil(io.open(arr .. "/sweep/parts/task-0-of-3.csv", "r"))
+  end)
+
+  it("resumes: a rerun computes only the missing points, and failed rows are kept", function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep"))
+    local kept = {}
+    for l in table1:gmatch("[^\n]+") do
+      if not (l:match("^2,") or l:match("^6,")) then kept[#kept + 1] = l end
+    end
+    h.write(dir .. "/sweep/results.csv", table.concat(kept, "\n") .. "\n")
+    local s, _, e = run(dir, "--workers 2")
+    assert.equals(0, s, e)
+    assert.equals(2, evals(dir))
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    s, _, e = run(dir, "--workers 1")      -- complete: nothing computed
+    assert.equals(0, s, e)
+    assert.equals(2, evals(dir))
+  end)
+
+  it("the rows of another space or seed are refused at the user's line", function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep"))
+    h.write(dir .. "/sweep/results.csv", (table1:gsub("\n1,0.5,", "\n1,0.25,")))
+    local s, _, e = run(dir, "--workers 1")
+    assert.are_not.equal(0, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: '[^']*' holds x_ext = 0.25 at point 1, the space 0.5"), e)
+    h.write(dir .. "/sweep/results.csv", table1)
+    s, _, e = run(dir, "--workers 1 --seed 4")
+    assert.are_not.equal(0, s)
+    assert.truthy(e:find("holds seed", 1, true), e)
+  end)
+
+  it("an unknown parameter is an error at the user's line with a suggestion", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub('"sigma_ou", {', '"sigma_uo", {')))
+    local s, _, e = run(dir, "--workers 1")
+    assert.are_not.equal(0, s)
+    local line = 0
+    for l in SCRIPT:gmatch("[^\n]*\n") do line = line + 1; if l:find("search:run()", 1, true) then break end end
+    assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown parameter " ..
+                         "'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
+  end)
+
+  it("a NaN blow-up is a failed point; the progress line counts points and failures", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", [[
+local nm = require "neuromass"
+local r = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { alpha = { 3, 1e30 } },
+  run = { duration = 20, dt = 0.1 }, evaluate = function() return { one = 1 } end,
+  out = "blow", progress = true,
+}:run()
+assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
+]])
+    local s, _, e = h.sh(q(h.exe) .. " run " .. q(dir .. "/sweep.lua") .. " --out " .. q(dir) .. " --workers 1")
+    assert.equals(0, s, e)
+    local t = read(dir .. "/blow/results.csv")
+    assert.truthy(t:find('\n2,1e%+30,%d+,,"failed: run: the simulation produced a NaN or infinite value'), t)
+    assert.truthy(e:find("explore: 2/2 points (1 failed)", 1, true), e)
+    assert.truthy(e:find("explore: point 2 failed: run: the simulation produced a NaN", 1, true), e)
+  end)
+end)
