@@ -223,3 +223,43 @@ assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
     assert.truthy(e:find("explore: point 2 failed: run: the simulation produced a NaN", 1, true), e)
   end)
 end)
+
+describe("nm.plot.exploration", function()
+  teardown(h.remove_scratch)
+  -- a 3 x 2 grid of a, b with metric m = 10 a + b; point 4 failed
+  local function results(extra)
+    local rows = {}
+    for i, ab in ipairs { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 2 }, { 3, 1 }, { 3, 2 } } do
+      rows[i] = { point = i, values = { a = ab[1], b = ab[2] }, metrics = { m = 10 * ab[1] + ab[2] },
+                  ok = i ~= 4, status = i ~= 4 and "ok" or "failed: x" }
+    end
+    if extra then rows[#rows + 1] = extra end
+    return { params = { "a", "b" }, metrics = { "m" }, rows = rows, n = #rows }
+  end
+
+  it("places each point at its (x, y) cell, failed points blank", function()
+    local grid = require "neuromass.plot.exploration".grid
+    local xs, ys, m = grid(results().rows, "a", "b", "m")
+    assert.same({ 1, 2, 3 }, xs)
+    assert.same({ 1, 2 }, ys)
+    assert.same({ 11, 21, 31 }, m[1])
+    assert.equals(12, m[2][1])
+    assert.is_true(m[2][2] ~= m[2][2])       -- point 4 (a = 2, b = 2) failed
+    assert.equals(32, m[2][3])
+  end)
+
+  it("draws a PNG; an unknown metric or a third varying parameter is an error at the user's line", function()
+    local dir = h.scratch()
+    local path = nm.plot.exploration(results(), { metric = "m", out = dir .. "/m.png" })
+    local f = assert(io.open(path, "rb"))
+    assert.equals("\137PNG", f:read(4))
+    f:close()
+    local ok, e = pcall(nm.plot.exploration, results(), { metric = "mm", out = dir .. "/x.png" })
+    assert.is_false(ok)
+    assert.truthy(e:find("explore_spec.lua:%d+: plot.exploration: 'metric' must be one of m, got \"mm\".*did you mean 'm'"), e)
+    ok, e = pcall(nm.plot.exploration, results { point = 7, values = { a = 1, b = 1 }, metrics = {}, ok = true },
+                  { metric = "m", out = dir .. "/x.png" })
+    assert.is_false(ok)
+    assert.truthy(e:find("points 1 and 7 both have a = 1 and b = 1", 1, true), e)
+  end)
+end)

@@ -238,7 +238,9 @@ function Search:run()
     local m = self.model(space:point(1))
     for _, name in ipairs(space.names) do m.params[name] = space:point(1)[name] end
     m:run(self.run_opts)
-    return M.results(nil, space.names, {}, space.n)
+    local res = M.results(nil, space.names, {}, space.n)
+    res.dry = true            -- nm.plot.exploration draws nothing either
+    return res
   end
   local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
   local made, merr = core.mkdir_p(dir)
