@@ -31,7 +31,7 @@ function M.load(dir)
   end
   local full = core.path_info(paths.resolve(dir, 2)).absolute:gsub("/+$", "")
   local names, rows, _, files = merge.read(full)
-  if not names then check.error("explore.load: " .. rows, 2) end
+  if not files then check.error("explore.load: " .. rows, 2) end
   if #files == 0 then check.error(string.format("explore.load: '%s' holds no results.csv", full), 2) end
   local n = 0
   for i in pairs(rows) do if i > n then n = i end end

@@ -25,7 +25,8 @@ function M.parts(dir)
   return out
 end
 
---- merge.read(dir[, names]) -> names, rows (point -> row), the parts read | nil, message:
+--- merge.read(dir[, names]) -> names (nil when no file), rows (point -> row), the parts,
+-- the files read | nil, message:
 -- results.csv and the parts joined (not written).  `names`: the parameters
 -- expected (default: the first file's).
 function M.read(dir, names)
@@ -60,7 +61,7 @@ end
 function M.dir(dir)
   if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
   local names, rows, parts, files = M.read(dir)
-  if not names then return nil, rows end
+  if not files then return nil, rows end
   if #files == 0 then return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir) end
   local ok, err = M.write(dir, names, rows, parts)
   if not ok then return nil, err end

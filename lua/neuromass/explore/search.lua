@@ -145,7 +145,7 @@ end
 -- Runs point i: its row (failed ones included).  Errors of the user's
 -- setup (model() returning no model, a parameter the model lacks) are
 -- raised at the user's line.
-function Search:point(i, base, dir, h)
+local function compute(self, i, base, dir, h)
   local point = self.space:point(i)
   local seed = M.seed(base, i)
   local function failed(msg)
@@ -247,8 +247,8 @@ function Search:run()
   if not made then check.error(string.format("BoxSearch: cannot create '%s': %s", dir, merr.message), 2) end
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
-  local names, rows, parts = merge.read(dir, space.names)
-  if not names then check.error("BoxSearch: " .. rows, 2) end
+  local names, rows, parts, files = merge.read(dir, space.names)
+  if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)
   local todo = {}
   for i = 1, space.n do
@@ -274,8 +274,11 @@ function Search:run()
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
     local ok, err = workers.run(h, ordinal, math.min(plan.n, #todo), done)
-    local _, joined, wparts = merge.read(dir, space.names)
-    if joined then rows = joined; merge.write(dir, names, rows, wparts) end
+    local _, joined, wparts, wfiles = merge.read(dir, space.names)
+    if not wfiles then check.error("BoxSearch: " .. joined, 2) end
+    rows = joined
+    local wrote, werr = merge.write(dir, names, rows, wparts)
+    if not wrote then check.error("BoxSearch: " .. werr, 2) end
     if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
                                "/results.csv: run again to compute the rest", 2) end
     return M.results(dir, names, rows, space.n)
@@ -302,7 +305,7 @@ function Search:run()
   end
   local written = os.time()
   for _, i in ipairs(todo) do
-    local r = self:point(i, base, dir, h)
+    local r = compute(self, i, base, dir, h)
     mine[i] = r
     if plan.worker then workers.report(i, r.status) end
     done(i, r.status)
