@@ -242,6 +242,12 @@ function Search:run()
     res.dry = true            -- nm.plot.exploration draws nothing either
     return res
   end
+  for _, kv in ipairs(h and h.sets or {}) do     -- --set wins at every run: it would undo the space
+    if space.values[kv[1]] then
+      check.error(string.format("BoxSearch: --set %s=%s fixes a parameter the exploration varies: drop it, " ..
+                                "or drop '%s' from the space", kv[1], kv[2], kv[1]), 2)
+    end
+  end
   local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
   local made, merr = core.mkdir_p(dir)
   if not made then check.error(string.format("BoxSearch: cannot create '%s': %s", dir, merr.message), 2) end
