@@ -179,6 +179,31 @@ describe("nm.explore.BoxSearch", function()
     assert.equals(2, evals(dir))
   end)
 
+  it("a script of two explorations on 2 workers: each point evaluated once, failures not retried by workers", function()
+    local dir = h.scratch()
+    h.write(dir .. "/two.lua", [[
+local nm = require "neuromass"
+local function search(out, vals)
+  return nm.explore.BoxSearch {
+    model = function() return nm.models.fhn.native {} end,
+    space = nm.explore.ParameterSpace { x_ext = vals },
+    run = { duration = 20, dt = 0.1 }, retry_failed = true,
+    evaluate = function(res, p)
+      local f = io.open("evals.txt", "a"); f:write(out, " ", p.x_ext, "\n"); f:close()
+      if p.x_ext == 0.5 then error("no") end
+      return { one = 1 }
+    end,
+    out = out }:run()
+end
+local a, b = search("first", { 0.5, 0.6, 0.7 }), search("second", { 1, 2, 3, 4 })
+print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --workers 2 --quiet")
+    assert.equals(0, s, e)
+    assert.equals("3\t4\tfalse\ttrue\n", out)
+    assert.equals(7, evals(dir))
+  end)
+
   it("the rows of another space or seed are refused at the user's line", function()
     local dir = fresh()
     h.sh("mkdir -p " .. q(dir .. "/sweep"))

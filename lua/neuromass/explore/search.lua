@@ -256,6 +256,7 @@ function Search:run()
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)
+  if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
   local todo = {}
   for i = 1, space.n do
     local r = rows[i]

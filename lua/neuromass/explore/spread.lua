@@ -33,7 +33,8 @@ local function env_integer(name)
 end
 
 --- spread.plan(h, ordinal) -> { kind = "single" } | { kind = "workers", n }
--- | { kind = "task", task, ntasks, worker (true in a worker process) }, for
+-- | { kind = "task", task, ntasks, worker (true in a worker process) } |
+-- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
 -- the `ordinal`-th exploration of the script under the host context `h`
 -- (nil in a plain Lua: single).  Errors at the user's line: --task without
 -- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task.
@@ -41,7 +42,7 @@ function M.plan(h, ordinal)
   local worker = env_integer(M.WORKER_ENV)
   if worker and h and h.task then
     if ordinal == worker then return { kind = "task", task = h.task, ntasks = h.ntasks, worker = true } end
-    return { kind = "single" }       -- an earlier exploration: complete already (the parent ran it)
+    return { kind = "load" }         -- an earlier exploration: the parent ran it; its table is read only
   end
   local task, ntasks = h and h.task, h and h.ntasks
   if task == nil and ntasks == nil then
