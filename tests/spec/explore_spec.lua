@@ -179,6 +179,20 @@ describe("nm.explore.BoxSearch", function()
     assert.equals(2, evals(dir))
   end)
 
+  it("resumes from the parts an interrupted run left (workers, tasks): joined, then the rest computed", function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep/parts"))
+    local lines = {}
+    for l in table1:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    h.write(dir .. "/sweep/results.csv", table.concat({ lines[1], lines[2], lines[3] }, "\n") .. "\n")
+    h.write(dir .. "/sweep/parts/task-1-of-3.csv", table.concat({ lines[1], lines[5], lines[6] }, "\n") .. "\n")
+    local s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals(2, evals(dir))          -- points 3 and 6
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/parts/task-1-of-3.csv", "r"))
+  end)
+
   it("a script of two explorations on 2 workers: each point evaluated once, failures not retried by workers", function()
     local dir = h.scratch()
     h.write(dir .. "/two.lua", [[
@@ -202,6 +216,41 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
     assert.equals(0, s, e)
     assert.equals("3\t4\tfalse\ttrue\n", out)
     assert.equals(7, evals(dir))
+  end)
+
+  it("save = { \"csv\", \"bold\", \"fc\" }: each point's files under out/points/<i>/, the same from 2 workers", function()
+    local texts = {}
+    for _, workers in ipairs { 1, 2 } do
+      local dir = h.scratch()
+      h.write(dir .. "/save.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } } } end,
+  space = nm.explore.ParameterSpace { K_gl = { 0.2, 0.4 } },
+  run = { duration = 6000, dt = 0.1, sampling_dt = 10, bold = true, seed = 1 },
+  evaluate = function(res) return { n_bold = #res.t_BOLD } end,
+  save = { "csv", "bold", "fc" }, out = "saved",
+}:run()
+]])
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run save.lua --quiet --workers " .. workers)
+      assert.equals(0, s, e)
+      local bold = h.read_csv(dir .. "/saved/points/2/bold.csv")
+      assert.same({ "t_BOLD", "BOLD_0", "BOLD_1" }, bold.header)
+      assert.equals(3, bold.rows)
+      local fc = nm.func.fc({ bold.cols.BOLD_0, bold.cols.BOLD_1 })
+      local lines = {}
+      for l in read(dir .. "/saved/points/2/fc.csv"):gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equals(2, #lines)
+      for r = 1, 2 do
+        local c = 0
+        for cell in lines[r]:gmatch("[^,]+") do c = c + 1; assert.equals(fc[r][c], tonumber(cell)) end
+        assert.equals(2, c)
+      end
+      assert.same({ "t", "x.0", "x.1", "y.0", "y.1" }, h.read_csv(dir .. "/saved/points/1/result.csv").header)
+      texts[workers] = read(dir .. "/saved/results.csv") .. read(dir .. "/saved/points/1/result.csv") ..
+                       read(dir .. "/saved/points/2/fc.csv")
+    end
+    assert.equals(texts[1], texts[2])
   end)
 
   it("the rows of another space or seed are refused at the user's line", function()
