@@ -253,6 +253,38 @@ nm.explore.BoxSearch {
     assert.equals(texts[1], texts[2])
   end)
 
+  -- (SIGTERM: system(), behind os.execute, ignores SIGINT in the caller while the command runs)
+  it("a stop signal (Ctrl-C) stops the exploration: the points done are kept, none recorded as failed", function()
+    local dir = h.scratch()
+    h.write(dir .. "/stop.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0.1, 0.2, 0.3, 0.4, 0.5 } },
+  run = { duration = 20, dt = 0.1 },
+  evaluate = function(res, p)
+    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
+    if p.x_ext == 0.3 and not io.open("stopped", "r") then
+      io.open("stopped", "w"):close()
+      os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
+      for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
+    end
+    return { one = 1 }
+  end,
+  out = "stop" }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
+    assert.equals(143, s, e)
+    assert.truthy(e:find("stop.lua:%d+: BoxSearch: .*interrupted by SIGTERM"), e)
+    local t = read(dir .. "/stop/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.equals(3, select(2, t:gsub("\n", "")))           -- the header and points 1, 2
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
+    assert.equals(0, s, e)
+    assert.equals(6, evals(dir))                              -- 1, 2, 3 (stopped), then 3, 4, 5
+    assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
+  end)
+
   it("the rows of another space or seed are refused at the user's line", function()
     local dir = fresh()
     h.sh("mkdir -p " .. q(dir .. "/sweep"))

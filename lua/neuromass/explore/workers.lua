@@ -46,8 +46,10 @@ function M.run(h, ordinal, n, on_point)
   local rest = table.concat(args, " ")
   local sh = {}
   for task = 0, n - 1 do
-    sh[#sh + 1] = string.format("%s=%d %s run --task %d --ntasks %d --quiet %s </dev/null & p%d=$!",
-                                spread.WORKER_ENV, ordinal, quote(h.exe), task, n, rest, task)
+    -- (a shell starts a background command with SIGINT and SIGQUIT ignored:
+    -- env gives them back, so that Ctrl-C stops the workers as it stops the script)
+    sh[#sh + 1] = string.format("%s=%d env --default-signal=INT,QUIT %s run --task %d --ntasks %d --quiet %s " ..
+                                "</dev/null & p%d=$!", spread.WORKER_ENV, ordinal, quote(h.exe), task, n, rest, task)
   end
   sh[#sh + 1] = "s=0"
   for task = 0, n - 1 do sh[#sh + 1] = string.format("wait $p%d || s=$((s + 1))", task) end
