@@ -313,9 +313,15 @@ function Search:run()
   local written = os.time()
   for _, i in ipairs(todo) do
     local r = compute(self, i, base, dir, h)
-    -- A stop signal (Ctrl-C) failed the point: it is not recorded; the rows
+    -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
     -- done so far are saved, and the stop raised at the user's line.
-    if core.stop_signal() then save(); check.error("BoxSearch: " .. bare(r.status:gsub("^failed: ", "")), 2) end
+    local signo = core.stop_signal()
+    if signo then
+      if r.status == "ok" then mine[i] = r end
+      save()
+      check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
+                                    or bare(r.status:gsub("^failed: ", ""))), 2)
+    end
     mine[i] = r
     if plan.worker then workers.report(i, r.status) end
     done(i, r.status)
