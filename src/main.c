@@ -37,6 +37,7 @@ static const char usage[] =
   "  sonify RESULT.csv -o OUT.wav   write a recorded CSV as audio\n"
   "  plot RESULT.csv -o FIG.png     draw a recorded CSV (time series or BOLD)\n"
   "                                 as PNG, SVG or PDF (needs gnuplot)\n"
+  "  explore --merge DIR            join the parts of an exploration's tasks\n"
   "  help [COMMAND]                 this text, or a command's options\n"
   "  --help      this text\n"
   "  --version   the version\n"
@@ -63,6 +64,11 @@ static const char usage[] =
   "  --seed N          override every run's seed (an integer from 0 to\n" \
   "                    9223372036854775807)\n" \
   "  --quiet           no progress bar, no audio warnings on stderr\n" \
+  "  --workers N|all   an exploration (nm.explore.BoxSearch) over N local worker\n" \
+  "                    processes (default: all, one per core)\n" \
+  "  --task I --ntasks N   this process computes slice I (0 to N-1) of each\n" \
+  "                    exploration, writing a part (default from a Slurm array:\n" \
+  "                    SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)\n" \
   "  -h, --help        this text\n"
 
 static const char run_usage[] =
@@ -108,6 +114,14 @@ static const char plot_usage[] =
   "  --zscore        each node's series as z-scores (e.g. measured BOLD)\n"
   "  --skip K        a BOLD CSV after its first K samples (the transient)\n"
   "  -h, --help      this text\n";
+
+static const char explore_usage[] =
+  "usage: " PROGNAME " explore --merge DIR\n"
+  "join the parts of an exploration run as tasks (a Slurm array, --task I\n"
+  "--ntasks N: DIR/parts/*.csv) and DIR/results.csv into DIR/results.csv,\n"
+  "one row per point in point order; the parts are removed once joined.\n"
+  "  --quiet      no report\n"
+  "  -h, --help   this text\n";
 
 /* The length of a "SOURCE.lua:LINE: " prefix at the start of msg (a SOURCE
 ** without spaces), 0 if none. */
@@ -255,6 +269,7 @@ static const char *usage_of(const char *cmd)
   if (strcmp(cmd, "info") == 0) return info_usage;
   if (strcmp(cmd, "sonify") == 0) return sonify_usage;
   if (strcmp(cmd, "plot") == 0) return plot_usage;
+  if (strcmp(cmd, "explore") == 0) return explore_usage;
   return NULL;
 }
 
@@ -307,6 +322,65 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
+/* The exploration options (lua/neuromass/explore/spread.lua reads them):
+** --workers N|all (all: one per online core), --task I, --ntasks N, into the
+** context at the top of the stack; returns as script_option. */
+static int explore_option(lua_State *L, int argc, char **argv, int *i)
+{
+  const char *a = argv[*i];
+  const char *key = strcmp(a, "--workers") == 0 ? "workers" : strcmp(a, "--task") == 0 ? "task"
+                  : strcmp(a, "--ntasks") == 0 ? "ntasks" : NULL;
+  if (!key) return -1;
+  if (*i + 1 >= argc) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
+  const char *v = argv[++*i];
+  if (lua_getfield(L, -1, key) != LUA_TNIL)
+    return fail_usage(lua_pushfstring(L, "option '%s' is given twice", a));
+  lua_pop(L, 1);
+  long n;
+  if (key[0] == 'w' && strcmp(v, "all") == 0) {
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+  } else {
+    char *end;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    long lo = key[0] == 't' ? 0 : 1;
+    if (*end || end == v || errno == ERANGE || n < lo || n > 1000000)
+      return fail_usage(lua_pushfstring(L, "%s needs %s, got '%s'", a,
+                                        key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
+                                        : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
+                                        v));
+  }
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, key);
+  return 1;
+}
+
+
+/* What a worker process needs to start the same script again (explore's
+** workers): the command line and this executable's path, into the context
+** at the top of the stack; also the number of online cores. */
+static void explore_context(lua_State *L, int argc, char **argv)
+{
+  lua_createtable(L, argc, 0);
+  for (int i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  lua_setfield(L, -2, "argv");
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    lua_pushstring(L, exe);
+    lua_setfield(L, -2, "exe");
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  lua_pushinteger(L, cores > 0 ? cores : 1);
+  lua_setfield(L, -2, "cores");
+}
+
+
 static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the suggestions */
 
 /*
@@ -326,6 +400,7 @@ static int parse_command(lua_State *L, int argc, char **argv)
   lua_setfield(L, -2, "sets");
   lua_pushboolean(L, isatty(2));
   lua_setfield(L, -2, "tty");
+  explore_context(L, argc, argv);
   lua_newtable(L);                               /* arg */
   int n_args = 0, options = 1;
   for (int i = 2; i < argc; i++) {
@@ -335,6 +410,7 @@ static int parse_command(lua_State *L, int argc, char **argv)
     if (options && a[0] == '-' && a[1]) {
       lua_insert(L, -2);                         /* the context on top */
       int r = script_option(L, argc, argv, &i);
+      if (r == -1) r = explore_option(L, argc, argv, &i);
       lua_insert(L, -2);
       if (r == 0) return 0;
       if (r == 1) continue;
@@ -440,7 +516,7 @@ static int check_sets_applied(lua_State *L, int ctx)
 
 
 /* The commands, for suggestions. */
-static const char *const commands[] = { "run", "info", "sonify", "plot", "help" };
+static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
 /* The library's one "did you mean" rule (check.suggest in
 ** lua/neuromass/_check.lua) for `name` among names[0..n-1]: pushes
@@ -473,7 +549,8 @@ static const char *suggestion(lua_State *L, const char *name, const char *const 
 }
 
 /* The options of run and info, for suggestions. */
-static const char *const script_options[] = { "--help", "--quiet", "--set", "--out", "--seed" };
+static const char *const script_options[] = { "--help", "--quiet", "--set", "--out", "--seed",
+                                               "--workers", "--task", "--ntasks" };
 
 /* Reports an unknown option `a` of command `cmd` (run, info), with the
 ** closest option when it is near (check.suggest). */
@@ -482,7 +559,7 @@ static int unknown_option(lua_State *L, const char *cmd, const char *a)
   const char *near = suggestion(L, a, script_options, sizeof script_options / sizeof script_options[0]);
   if (*near) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'%s", cmd, a, near));
   return fail_usage(lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
-                                    "--seed N, --quiet, --help)", cmd, a));
+                                    "--seed N, --quiet, --workers N, --task I, --ntasks N, --help)", cmd, a));
 }
 
 /* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
@@ -491,7 +568,7 @@ static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 {
   const char *near = suggestion(L, cmd, commands, sizeof commands / sizeof commands[0]);
   if (*near) return fail_usage(lua_pushfstring(L, "%sunknown command '%s'%s", prefix, cmd, near));
-  return fail_usage(lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, help)",
+  return fail_usage(lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, explore, help)",
                                     prefix, cmd));
 }
 
@@ -536,6 +613,13 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, csv_command(L, argc, argv, plot ? plot_usage : sonify_usage,
                                    plot ? "return require('neuromass.plot.cli').run(...)"
                                         : "return require('neuromass.audio').cli(...)"));
+    return 1;
+  }
+  if (strcmp(argv[1], "explore") == 0) {
+    luaL_openlibs(L);
+    setup_path(L);
+    lua_pushboolean(L, csv_command(L, argc, argv, explore_usage,
+                                   "return require('neuromass.explore.cli').run(...)"));
     return 1;
   }
   if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "info") != 0) {

@@ -14,6 +14,13 @@ local fields = {
   seed = "number",     -- --seed N: overrides every run's seed
   quiet = "boolean",   -- --quiet: no progress bar, no audio warnings on stderr
   tty = "boolean",     -- stderr is a terminal (the progress bar may show)
+  -- explorations (lua/neuromass/explore/spread.lua):
+  workers = "number",  -- --workers N (all: the number of cores)
+  task = "number",     -- --task I (0-based) and --ntasks N: this process's slice
+  ntasks = "number",
+  argv = "table",      -- the command line from the command on (a worker starts it again)
+  exe = "string",      -- the executable's path
+  cores = "number",    -- online cores
 }
 
 local current = nil

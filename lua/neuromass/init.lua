@@ -27,6 +27,7 @@ local M = {
   stimulus = require "neuromass.stimulus",   -- neurolib's stimulus classes
   func = require "neuromass.func",           -- neurolib's analysis functions (fc, fcd, ...)
   plot = require "neuromass.plot",           -- pictures (gnuplot): series, spectra, FC, BOLD
+  explore = require "neuromass.explore",     -- parameter explorations (ParameterSpace, BoxSearch)
   -- symbolic helpers
   exp = expr.exp, log = expr.log, sqrt = expr.sqrt, tanh = expr.tanh, sin = expr.sin,
   cos = expr.cos, abs = expr.abs, floor = expr.floor, min = expr.min, max = expr.max,

@@ -12,9 +12,10 @@ local traces = require "neuromass.plot.traces"
 local spectrum = require "neuromass.plot.spectrum"
 local heatmap = require "neuromass.plot.heatmap"
 local study = require "neuromass.plot.study"
+local exploration = require "neuromass.plot.exploration"
 local check = require "neuromass._check"
 
-local type, string, math, ipairs = type, string, math, ipairs
+local type, string, math, ipairs, table = type, string, math, ipairs, table
 
 local M = {}
 
@@ -237,6 +238,47 @@ function M.fc_compare(sim, emp, opts)
   local full, format = args.output(what, opts)
   local heat = { title = title, range = range, cblabel = "correlation" }
   return args.draw(what, full, format, size, bold and study.script(fcs, bold, heat) or heatmap.script(fcs, heat))
+end
+
+--- nm.plot.exploration(results, opts) -> the path written: the heat map
+-- of one metric of an exploration (what search:run() or nm.explore.load
+-- return) over two of its parameters, x horizontal, y vertical (each cell
+-- one point; failed points and NaN left blank).  opts: out (required),
+-- metric (required: one of results.metrics), x and y (parameter names;
+-- default the first two of the space), title (default the metric's name),
+-- range = { lo, hi } (default: the metric's own range), size.  Errors at the
+-- user's line: an unknown metric or parameter (with a suggestion), fewer
+-- than two parameters, two points in one cell (a third parameter varies), a
+-- metric with no finite value.
+function M.exploration(results, opts)
+  local what = "plot.exploration"
+  opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size" })
+  if type(results) ~= "table" or type(results.params) ~= "table" or type(results.rows) ~= "table" then
+    fail(what, "expected the results of an exploration (search:run(), nm.explore.load), got %s", check.show(results))
+  end
+  -- neuromass info: the exploration computed nothing and made no folder; nothing is drawn
+  if results.dry then return opts.out end
+  local function name(key, list, default)
+    local v = opts[key] == nil and default or opts[key]
+    for _, n in ipairs(list) do if n == v then return v end end
+    fail(what, "'%s' must be one of %s, got %s%s", key, table.concat(list, ", "), check.show(v),
+         type(v) == "string" and check.suggest(v, list) or "")
+  end
+  if #results.params < 2 then
+    fail(what, "a heat map needs two parameters, the exploration has %d (%s)", #results.params,
+         table.concat(results.params, ", "))
+  end
+  local metric = name("metric", results.metrics)
+  local x, y = name("x", results.params, results.params[1]), name("y", results.params, results.params[2])
+  if x == y then fail(what, "x and y are both '%s': give two parameters", x) end
+  local range = opts.range ~= nil and colour_range(what, opts) or nil
+  local xs, ys, m = exploration.grid(results.rows, x, y, metric)
+  if not xs then fail(what, "%s", ys) end
+  finite_matrix(what, m, string.format("metric '%s'", metric))
+  local full, format = args.output(what, opts)
+  return args.draw(what, full, format, args.size(what, opts, exploration.SIZE),
+                   exploration.script(xs, ys, m, { x = x, y = y, metric = metric, range = range,
+                                                   title = args.text(what, opts, "title") }))
 end
 
 -- A misspelt function (nm.plot.timeseris) is an error with a suggestion.

@@ -135,6 +135,17 @@ int nmL_runs_in_progress(void)
 }
 
 
+/* core.stop_signal() -> the number of the stop signal received, or nil:
+** a loop in the library that catches errors (an exploration's points) ends
+** when the script is being stopped, instead of going on. */
+static int core_stop_signal(lua_State *L)
+{
+  if (!noted_signal) return 0;
+  lua_pushinteger(L, noted_signal);
+  return 1;
+}
+
+
 void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[NM_N_STOP_SIGNALS])
 {
   struct sigaction sa;
@@ -910,6 +921,8 @@ void nmL_open_sim(lua_State *L)
   nmL_newclass(L, NM_RECORDER_MT, no_meth, recorder_gc, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
+  lua_pushcfunction(L, core_stop_signal);
+  lua_setfield(L, -2, "stop_signal");
   lua_pushinteger(L, NM_MAX_THREADS);
   lua_setfield(L, -2, "max_threads");
   lua_pushcfunction(L, core_memory);

@@ -551,14 +551,15 @@ describe("help", function()
   end)
 
   it("suggests the nearest command for a misspelt one, for every command", function()
-    for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help" } do
+    for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help",
+                                explroe = "explore" } do
       local status, _, err = nm(typo)
       assert.equals(1, status)
       assert.matches("neuromass: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
     end
     local status, _, err = nm("frobnicate")
     assert.equals(1, status)
-    assert.matches("unknown command 'frobnicate' (commands: run, info, sonify, plot, help)", err, 1, true)
+    assert.matches("unknown command 'frobnicate' (commands: run, info, sonify, plot, explore, help)", err, 1, true)
   end)
 
   it("run's help says a run's WAV to '-' streams while write_audio's is copied once complete", function()
@@ -600,7 +601,7 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
     local status, _, err = nm("run", "--zzzzzz", example)
     assert.equals(1, status)
     assert.matches("run: unknown option '--zzzzzz' (options: --set NAME=VALUE, --out DIR, --seed N, --quiet, " ..
-                   "--help)", err, 1, true)
+                   "--workers N, --task I, --ntasks N, --help)", err, 1, true)
   end)
 end)
 

@@ -22,7 +22,7 @@ describe("examples", function()
   end)
 
   for _, name in ipairs(examples) do
-    if name == "study_aln_gw.lua" then goto next end
+    if name == "study_aln_gw.lua" or name == "explore_aln.lua" then goto next end
     it(name .. " runs and exits 0", function()
       local out = dir .. "/" .. name:gsub("%.lua$", "")
       local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/" .. name) ..
@@ -48,6 +48,25 @@ describe("examples", function()
       end
     end)
   end
+
+  -- explore_aln.lua's default grid (8 x 8, some 20 s a core) is made 3 x 3 here.
+  it("explore_aln.lua 3: a 3 x 3 grid on 2 workers, its table and its two heat maps", function()
+    local out = dir .. "/explore"
+    local status, stdout, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/explore_aln.lua") ..
+                                     " --out " .. q(out) .. " --quiet --workers 2 3")
+    assert.equals(0, status, err)
+    assert.truthy(stdout:find("ALN on gw: 9 points (0 failed)", 1, true), stdout)
+    local csv = h.read_csv(out .. "/explore_aln/results.csv")
+    assert.same({ "point", "mue_ext_mean", "mui_ext_mean", "seed", "dominant_frequency", "max_rate", "status" },
+                csv.header)
+    assert.equals(9, csv.rows)
+    assert.same({ 0, 0, 0, 1.5, 1.5, 1.5, 3, 3, 3 }, csv.cols.mue_ext_mean)
+    for _, png in ipairs { "max_rate.png", "dominant_frequency.png" } do
+      local f = assert(io.open(out .. "/explore_aln/" .. png, "rb"))
+      assert.equals("\137PNG", f:read(4))
+      f:close()
+    end
+  end)
 
   it("study_aln_gw.lua 16: the FC of BOLD after 10 s against each gw subject, and the figure", function()
     local out = dir .. "/study"

@@ -70,6 +70,8 @@ local function exported()
   add("nm.", top)
   add("nm.datasets.", names(nm.datasets))
   add("nm.plot.", names(nm.plot))
+  add("nm.explore.", names(nm.explore))
+  add("search:", names(require("neuromass.explore.search").Search))
   add("nm.stimulus.", names(stimulus))
   add("nm.func.", names(nm.func))
   add("stim:", names(stimulus.methods))
@@ -96,6 +98,7 @@ local function exists(name)
   if prefix == "stim" then return stimulus.methods[key] ~= nil end
   if prefix == "net" then return rawget(Sync, key) ~= nil end
   if prefix == "res" then return rawget(Result, key) ~= nil end
+  if prefix == "search" then return rawget(require("neuromass.explore.search").Search, key) ~= nil end
   if prefix == "model" and name:find(":", 1, true) then return rawget(Model, key) ~= nil end
   if prefix == "model" then return key == "params" or key == "init" end
   if prefix ~= "nm" then return false end

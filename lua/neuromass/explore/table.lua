@@ -1,0 +1,170 @@
+--- An exploration's results table, the one owner of its format:
+-- results.csv (and each task's part, the same format) has the header
+-- point,<parameters in space order>,seed,<metric names sorted>,status and
+-- one row per point in point order; numbers in the library's one shortest
+-- exact form (check.number), so a row's text never depends on which process
+-- computed it; status "ok" or "failed: <message>".  Written whole under a
+-- temporary name and renamed (core.write_temp); read back by column name,
+-- and rows of several files joined by point.
+local core = require "neuromass.core"
+local check = require "neuromass._check"
+
+local io, ipairs, pairs, string, table, tonumber, math = io, ipairs, pairs, string, table, tonumber, math
+
+-- check.number's words for the numbers tonumber does not read.
+local WORDS = { nan = 0 / 0, inf = math.huge, ["-inf"] = -math.huge }
+
+local M = {}
+
+--- A row: { point = i, params = { text, ... } (space order), seed = text,
+-- metrics = { NAME = text }, status = "ok" | "failed: ..." }.
+function M.row(i, names, point, seed, metrics, status)
+  local params = {}
+  for j, name in ipairs(names) do params[j] = check.number(point[name]) end
+  local texts = {}
+  for k, v in pairs(metrics or {}) do texts[k] = check.number(v) end
+  return { point = i, params = params, seed = string.format("%d", seed), metrics = texts, status = status }
+end
+
+-- A cell: quoted when it holds ',', '"' or a line break (line breaks become spaces).
+local function cell(s)
+  s = s:gsub("[\r\n]+", " ")
+  if s:find("[,\"]") then return '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+-- The cells of one CSV line (quoted cells as cell() writes them).
+local function cells(line)
+  local out, pos = {}, 1
+  while true do
+    if line:sub(pos, pos) == '"' then
+      local text, stop = {}, pos + 1
+      while true do
+        local q = line:find('"', stop, true)
+        if not q then return nil end
+        text[#text + 1] = line:sub(stop, q - 1)
+        if line:sub(q + 1, q + 1) == '"' then text[#text + 1] = '"'; stop = q + 2
+        else pos = q + 1; break end
+      end
+      out[#out + 1] = table.concat(text)
+    else
+      local c = line:find(",", pos, true) or #line + 1
+      out[#out + 1] = line:sub(pos, c - 1)
+      pos = c
+    end
+    if pos > #line then return out end
+    if line:sub(pos, pos) ~= "," then return nil end
+    pos = pos + 1
+    if pos > #line then out[#out + 1] = ""; return out end
+  end
+end
+
+--- The metric names of `rows` (a table point -> row), sorted.
+function M.metric_names(rows)
+  local seen, names = {}, {}
+  for _, r in pairs(rows) do
+    for k in pairs(r.metrics) do
+      if not seen[k] then seen[k] = true; names[#names + 1] = k end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+--- table.text(names, rows) -> the CSV text of `rows` (point -> row), in point order.
+function M.text(names, rows)
+  local metrics = M.metric_names(rows)
+  local header = { "point" }
+  for _, n in ipairs(names) do header[#header + 1] = n end
+  header[#header + 1] = "seed"
+  for _, n in ipairs(metrics) do header[#header + 1] = n end
+  header[#header + 1] = "status"
+  local points = {}
+  for i in pairs(rows) do points[#points + 1] = i end
+  table.sort(points)
+  local lines = { table.concat(header, ",") }
+  for _, i in ipairs(points) do
+    local r = rows[i]
+    local line = { string.format("%d", i) }
+    for _, p in ipairs(r.params) do line[#line + 1] = p end
+    line[#line + 1] = r.seed
+    for _, m in ipairs(metrics) do line[#line + 1] = r.metrics[m] or "" end
+    line[#line + 1] = cell(r.status)
+    lines[#lines + 1] = table.concat(line, ",")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- table.write(path, names, rows) -> true | nil, message: the table
+-- written under a temporary name and renamed to `path`.
+function M.write(path, names, rows)
+  local pending, failure = core.write_temp(path, M.text(names, rows))
+  if not pending then return nil, failure.message end
+  local ok, cfail = pending:commit()
+  if not ok then return nil, cfail.message end
+  return true
+end
+
+--- table.read(path) -> { names = parameter names, metrics = names, rows =
+-- point -> row } | nil when there is no file | nil, message when it is not
+-- a results table.
+function M.read(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  local header = lines[1] and cells(lines[1])
+  if not header or header[1] ~= "point" or header[#header] ~= "status" then
+    return nil, string.format("'%s' is not a results table (its header must be point,...,seed,...,status)", path)
+  end
+  local seed_at
+  for j, h in ipairs(header) do if h == "seed" then seed_at = j end end
+  if not seed_at then return nil, string.format("'%s' has no 'seed' column", path) end
+  local names, metrics = {}, {}
+  for j = 2, seed_at - 1 do names[#names + 1] = header[j] end
+  for j = seed_at + 1, #header - 1 do metrics[#metrics + 1] = header[j] end
+  local rows = {}
+  for l = 2, #lines do
+    local c = cells(lines[l])
+    local i = c and math.tointeger(tonumber(c[1]))
+    if not c or #c ~= #header or not i or i < 1 then
+      return nil, string.format("'%s' line %d is not a row of the table (%d cells, point, ..., status)",
+                                path, l, #header)
+    end
+    local r = { point = i, params = {}, seed = c[seed_at], metrics = {}, status = c[#c] }
+    for j = 2, seed_at - 1 do r.params[#r.params + 1] = c[j] end
+    for j = seed_at + 1, #header - 1 do
+      if c[j] ~= "" then r.metrics[header[j]] = c[j] end
+    end
+    rows[i] = r
+  end
+  return { names = names, metrics = metrics, rows = rows }
+end
+
+--- table.join(into, t, what) -> nil | message: t's rows (table.read) added
+-- to `into` (point -> row); a row already there wins unless it failed and
+-- t's is ok.  Both must have the same parameters (names, in order).
+function M.join(into, names, t, what)
+  if table.concat(t.names, ",") ~= table.concat(names, ",") then
+    return string.format("%s holds the parameters %s, not %s", what, table.concat(t.names, ","),
+                         table.concat(names, ","))
+  end
+  for i, r in pairs(t.rows) do
+    local have = into[i]
+    if not have or (have.status ~= "ok" and r.status == "ok") then into[i] = r end
+  end
+end
+
+--- table.values(row, names) -> the row as numbers: { point, seed, values = {NAME = number},
+-- metrics = {NAME = number}, status, ok }.
+function M.values(r, names)
+  local values, metrics = {}, {}
+  for j, name in ipairs(names) do values[name] = tonumber(r.params[j]) end
+  for k, v in pairs(r.metrics) do metrics[k] = tonumber(v) or WORDS[v] end
+  return { point = r.point, seed = math.tointeger(tonumber(r.seed)), values = values, metrics = metrics,
+           status = r.status, ok = r.status == "ok" }
+end
+
+return M

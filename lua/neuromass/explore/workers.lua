@@ -1,0 +1,75 @@
+--- Worker processes on one machine (--workers N): the same executable runs
+-- the same script again N times, each as task I of N of the exploration
+-- (spread.lua: the environment variable spread.WORKER_ENV names which one),
+-- started together by one shell and waited for.  A worker writes its part
+-- (parts/task-I-of-N.csv) and, after each point, one line on its standard
+-- output, read here for the progress line; the script's other output of a
+-- worker is dropped (the parent's own shows).  Their error messages reach
+-- stderr as they are.
+local spread = require "neuromass.explore.spread"
+
+local io, ipairs, string, table, tonumber, tostring, math = io, ipairs, string, table, tonumber, tostring, math
+
+local M = {}
+
+--- The line a worker writes after point i (status: "ok" or "failed: ...").
+M.MARK = "\1neuromass-explore\t"
+function M.report(i, status)
+  io.stdout:write(M.MARK, string.format("%d", i), "\t", status:gsub("\n", " "), "\n")
+  io.stdout:flush()
+end
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- The command line of the script after its command, without the options
+-- that spread it (--workers, --task, --ntasks; up to "--").
+local function script_args(argv)
+  local out, i = {}, 2
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--" then table.move(argv, i, #argv, #out + 1, out); break end
+    if a == "--workers" or a == "--task" or a == "--ntasks" then i = i + 2
+    else out[#out + 1] = a; i = i + 1 end
+  end
+  return out
+end
+
+--- workers.run(h, ordinal, n, on_point) -> true | nil, message: runs
+-- exploration `ordinal` of the script as n worker processes (the host
+-- context `h`: its executable and command line), calling on_point(i,
+-- status) as each worker finishes point i; fails when a worker failed.
+function M.run(h, ordinal, n, on_point)
+  local args = {}
+  for _, a in ipairs(script_args(h.argv)) do args[#args + 1] = quote(a) end
+  local rest = table.concat(args, " ")
+  local sh = {}
+  for task = 0, n - 1 do
+    -- (a shell starts a background command with SIGINT and SIGQUIT ignored:
+    -- env gives them back, so that Ctrl-C stops the workers as it stops the script)
+    sh[#sh + 1] = string.format("%s=%d env --default-signal=INT,QUIT %s run --task %d --ntasks %d --quiet %s " ..
+                                "</dev/null & p%d=$!", spread.WORKER_ENV, ordinal, quote(h.exe), task, n, rest, task)
+  end
+  sh[#sh + 1] = "s=0"
+  for task = 0, n - 1 do sh[#sh + 1] = string.format("wait $p%d || s=$((s + 1))", task) end
+  sh[#sh + 1] = "exit $s"
+  local pipe, err = io.popen(table.concat(sh, "\n"), "r")
+  if not pipe then return nil, "cannot start the worker processes: " .. tostring(err) end
+  for line in pipe:lines() do
+    if line:sub(1, #M.MARK) == M.MARK then
+      local i, status = line:sub(#M.MARK + 1):match("^(%d+)\t(.*)$")
+      if i then on_point(math.tointeger(tonumber(i)), status) end
+    end
+  end
+  local ok, how, code = pipe:close()
+  if not ok then
+    if how == "exit" then
+      return nil, string.format("%d of the %d worker processes failed (messages above)", code, n)
+    end
+    return nil, string.format("the worker processes were stopped (signal %s)", tostring(code))
+  end
+  return true
+end
+
+return M

@@ -1,0 +1,406 @@
+-- explore_spec.lua: nm.explore (issue 13 items 1 and 2): ParameterSpace's
+-- grid and sequence orders, BoxSearch's results.csv (the contract's header
+-- and rows), per-point seeds, failed points, resume, and the same table bit
+-- for bit from 1 worker, 2 workers and a 3-task Slurm array merged.
+local h = require "helpers"
+local nm = require "neuromass"
+
+local q = h.q
+
+local function read(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- A script exploring a single FHN node over K_gl x sigma_ou (2 x 3 points);
+-- each evaluation appends a line to evals.txt (counted by the specs); the
+-- point { x_ext = 0.75, sigma_ou = 0.05 } raises an error.
+local SCRIPT = [[
+local nm = require "neuromass"
+local dir = arg[1]
+local space = nm.explore.ParameterSpace({ { "x_ext", { 0.5, 0.75 } }, { "sigma_ou", { 0, 0.05, 0.1 } } })
+local search = nm.explore.BoxSearch {
+  model = function(point) return nm.models.fhn.native {} end,
+  space = space,
+  run = { duration = 50, dt = 0.1, seed = 3 },
+  evaluate = function(res, point)
+    local f = assert(io.open(dir .. "/evals.txt", "a")); f:write(point.x_ext, " ", point.sigma_ou, " ", io.open("/proc/self/stat"):read("n"), "\n"); f:close()
+    if point.x_ext == 0.75 and point.sigma_ou == 0.05 then error("boom at this point") end
+    local x, s, top = res:matrix("x")[1], 0, -math.huge
+    for _, v in ipairs(x) do s = s + v; top = math.max(top, v) end
+    return { mean_x = s / #x, max_x = top, samples = #x }
+  end,
+  out = "sweep",
+}
+local r = search:run()
+io.stdout:write(#r.rows, " rows\n")
+]]
+
+-- Runs sweep.lua in `dir` (from there: its messages name "sweep.lua", the
+-- same in every folder).
+local function run(dir, opts, env)
+  return h.sh("cd " .. q(dir) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run sweep.lua " ..
+              (opts or "") .. " --quiet -- .")
+end
+
+-- The evaluations the runs in `dir` made, and the processes that made them.
+local function evals(dir)
+  local f = io.open(dir .. "/evals.txt", "r")
+  if not f then return 0, 0 end
+  local n, pids, np = 0, {}, 0
+  for line in f:lines() do
+    n = n + 1
+    local pid = line:match("(%d+)$")
+    if not pids[pid] then pids[pid] = true; np = np + 1 end
+  end
+  f:close()
+  return n, np
+end
+
+describe("nm.explore.ParameterSpace", function()
+  it("a grid: every combination, the first parameter slowest; a sequence: element i of each list", function()
+    local g = nm.explore.ParameterSpace({ { "b", { 1, 2 } }, { "a", { 10, 20, 30 } } }, { kind = "grid" })
+    assert.same({ "b", "a" }, g.names)
+    assert.equals(6, g.n)
+    assert.same({ b = 1, a = 10 }, g:point(1))
+    assert.same({ b = 1, a = 20 }, g:point(2))
+    assert.same({ b = 2, a = 10 }, g:point(4))
+    assert.same({ b = 2, a = 30 }, g:point(6))
+    local s = nm.explore.ParameterSpace({ { "b", { 1, 2 } }, { "a", { 10, 20 } } }, { kind = "sequence" })
+    assert.equals(2, s.n)
+    assert.same({ b = 2, a = 20 }, s:point(2))
+    -- a plain table's names are sorted
+    assert.same({ "K_gl", "sigma_ou" }, nm.explore.ParameterSpace({ sigma_ou = { 0 }, K_gl = { 1 } }).names)
+  end)
+
+  it("a bad space is an error at the user's line, naming what is wrong", function()
+    local function err(...)
+      local ok, e = pcall(nm.explore.ParameterSpace, ...)
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("explore_spec.lua:%d+: ParameterSpace: "), e)
+      return e
+    end
+    assert.truthy(err({ a = { 1, 2 }, b = { 1 } }, { kind = "sequence" }):find("lists of one length", 1, true))
+    assert.truthy(err({ a = {} }):find("'a' must be a non-empty list of numbers", 1, true))
+    assert.truthy(err({ a = { 1, 0 / 0 } }):find("'a' value 2 must be a finite number", 1, true))
+    assert.truthy(err({ a = { 1 } }, { kind = "grd" }):find("did you mean 'grid'", 1, true))
+    assert.truthy(err({ seed = { 1 } }):find("cannot name a parameter", 1, true))
+  end)
+
+  it("seeds: splitmix64 of (run seed, point), in 0 .. 2^63 - 1, distinct for neighbours", function()
+    local seen = {}
+    for i = 1, 100 do
+      local s = nm.explore.seed(1, i)
+      assert.is_true(math.type(s) == "integer" and s >= 0)
+      assert.is_nil(seen[s])
+      seen[s] = true
+    end
+    assert.are_not.equal(nm.explore.seed(1, 2), nm.explore.seed(2, 1))
+  end)
+end)
+
+describe("nm.explore.BoxSearch", function()
+  teardown(h.remove_scratch)
+
+  local function fresh()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    return dir
+  end
+
+  local one = fresh()
+  local status, stdout, err = run(one, "--workers 1")
+  local table1 = read(one .. "/sweep/results.csv")
+
+  it("results.csv: the contract's header, one row per point in point order, failures recorded", function()
+    assert.equals(0, status, err)
+    assert.equals("6 rows\n", stdout)
+    local lines = {}
+    for l in table1:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equals(7, #lines)
+    assert.equals("point,x_ext,sigma_ou,seed,max_x,mean_x,samples,status", lines[1])
+    local want = { { "0.5", "0" }, { "0.5", "0.05" }, { "0.5", "0.1" }, { "0.75", "0" }, { "0.75", "0.05" }, { "0.75", "0.1" } }
+    for i = 1, 6 do
+      local c = {}
+      for cell in (lines[i + 1] .. ","):gmatch("(.-),") do c[#c + 1] = cell end
+      assert.equals(tostring(i), c[1])
+      assert.same(want[i], { c[2], c[3] })
+      assert.equals(string.format("%d", nm.explore.seed(3, i)), c[4])
+      if i == 5 then
+        assert.equals("", c[5])
+        assert.truthy(lines[6]:find(',failed: sweep.lua:%d+: boom at this point$'), lines[6])
+      else
+        assert.equals("500", c[7])
+        assert.equals("ok", c[8])
+        assert.equals(tonumber(c[5]), tonumber(string.format("%.17g", tonumber(c[5]))))
+      end
+    end
+    assert.equals(6, evals(one))
+  end)
+
+  it("2 workers, and a 3-task Slurm array merged, give the same table bit for bit", function()
+    local two = fresh()
+    local s2, _, e2 = run(two, "--workers 2")
+    assert.equals(0, s2, e2)
+    assert.equals(table1, read(two .. "/sweep/results.csv"))
+    local n, processes = evals(two)
+    assert.equals(6, n)
+    assert.equals(2, processes)
+    local arr = fresh()
+    for task = 0, 2 do
+      local s, out, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. (task + 1) .. " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3")
+      assert.equals(0, s, e)
+      assert.equals("", out)       -- a task ends the script after its part
+    end
+    assert.equals(6, evals(arr))
+    local sm, out, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/sweep"))
+    assert.equals(0, sm, em)
+    assert.truthy(out:find("6 rows (3 parts joined)", 1, true), out)
+    assert.equals(table1, read(arr .. "/sweep/results.csv"))
+    assert.is_nil(io.open(arr .. "/sweep/parts/task-0-of-3.csv", "r"))
+  end)
+
+  it("resumes: a rerun computes only the missing points, and failed rows are kept", function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep"))
+    local kept = {}
+    for l in table1:gmatch("[^\n]+") do
+      if not (l:match("^2,") or l:match("^6,")) then kept[#kept + 1] = l end
+    end
+    h.write(dir .. "/sweep/results.csv", table.concat(kept, "\n") .. "\n")
+    local s, _, e = run(dir, "--workers 2")
+    assert.equals(0, s, e)
+    assert.equals(2, evals(dir))
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    s, _, e = run(dir, "--workers 1")      -- complete: nothing computed
+    assert.equals(0, s, e)
+    assert.equals(2, evals(dir))
+  end)
+
+  it("resumes from the parts an interrupted run left (workers, tasks): joined, then the rest computed", function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep/parts"))
+    local lines = {}
+    for l in table1:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    h.write(dir .. "/sweep/results.csv", table.concat({ lines[1], lines[2], lines[3] }, "\n") .. "\n")
+    h.write(dir .. "/sweep/parts/task-1-of-3.csv", table.concat({ lines[1], lines[5], lines[6] }, "\n") .. "\n")
+    local s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals(2, evals(dir))          -- points 3 and 6
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/parts/task-1-of-3.csv", "r"))
+  end)
+
+  it("a script of two explorations on 2 workers: each point evaluated once, failures not retried by workers", function()
+    local dir = h.scratch()
+    h.write(dir .. "/two.lua", [[
+local nm = require "neuromass"
+local function search(out, vals)
+  return nm.explore.BoxSearch {
+    model = function() return nm.models.fhn.native {} end,
+    space = nm.explore.ParameterSpace { x_ext = vals },
+    run = { duration = 20, dt = 0.1 }, retry_failed = true,
+    evaluate = function(res, p)
+      local f = io.open("evals.txt", "a"); f:write(out, " ", p.x_ext, "\n"); f:close()
+      if p.x_ext == 0.5 then error("no") end
+      return { one = 1 }
+    end,
+    out = out }:run()
+end
+local a, b = search("first", { 0.5, 0.6, 0.7 }), search("second", { 1, 2, 3, 4 })
+print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --workers 2 --quiet")
+    assert.equals(0, s, e)
+    assert.equals("3\t4\tfalse\ttrue\n", out)
+    assert.equals(7, evals(dir))
+  end)
+
+  it("save = { \"csv\", \"bold\", \"fc\" }: each point's files under out/points/<i>/, the same from 2 workers", function()
+    local texts = {}
+    for _, workers in ipairs { 1, 2 } do
+      local dir = h.scratch()
+      h.write(dir .. "/save.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } } } end,
+  space = nm.explore.ParameterSpace { K_gl = { 0.2, 0.4 } },
+  run = { duration = 6000, dt = 0.1, sampling_dt = 10, bold = true, seed = 1 },
+  evaluate = function(res) return { n_bold = #res.t_BOLD } end,
+  save = { "csv", "bold", "fc" }, out = "saved",
+}:run()
+]])
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run save.lua --quiet --workers " .. workers)
+      assert.equals(0, s, e)
+      local bold = h.read_csv(dir .. "/saved/points/2/bold.csv")
+      assert.same({ "t_BOLD", "BOLD_0", "BOLD_1" }, bold.header)
+      assert.equals(3, bold.rows)
+      local fc = nm.func.fc({ bold.cols.BOLD_0, bold.cols.BOLD_1 })
+      local lines = {}
+      for l in read(dir .. "/saved/points/2/fc.csv"):gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equals(2, #lines)
+      for r = 1, 2 do
+        local c = 0
+        for cell in lines[r]:gmatch("[^,]+") do c = c + 1; assert.equals(fc[r][c], tonumber(cell)) end
+        assert.equals(2, c)
+      end
+      assert.same({ "t", "x.0", "x.1", "y.0", "y.1" }, h.read_csv(dir .. "/saved/points/1/result.csv").header)
+      texts[workers] = read(dir .. "/saved/results.csv") .. read(dir .. "/saved/points/1/result.csv") ..
+                       read(dir .. "/saved/points/2/fc.csv")
+    end
+    assert.equals(texts[1], texts[2])
+  end)
+
+  -- (SIGTERM: system(), behind os.execute, ignores SIGINT in the caller while the command runs)
+  it("a stop signal (Ctrl-C) stops the exploration: the points done are kept, none recorded as failed", function()
+    local dir = h.scratch()
+    h.write(dir .. "/stop.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0.1, 0.2, 0.3, 0.4, 0.5 } },
+  run = { duration = 20, dt = 0.1 },
+  evaluate = function(res, p)
+    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
+    if p.x_ext == 0.3 and not io.open("stopped", "r") then
+      io.open("stopped", "w"):close()
+      os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
+      for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
+    end
+    return { one = 1 }
+  end,
+  out = "stop" }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
+    assert.equals(143, s, e)
+    assert.truthy(e:find("stop.lua:%d+: BoxSearch: .*interrupted by SIGTERM"), e)
+    local t = read(dir .. "/stop/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.equals(3, select(2, t:gsub("\n", "")))           -- the header and points 1, 2
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
+    assert.equals(0, s, e)
+    assert.equals(6, evals(dir))                              -- 1, 2, 3 (stopped), then 3, 4, 5
+    assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
+  end)
+
+  it("the rows of another space or seed are refused at the user's line", function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep"))
+    h.write(dir .. "/sweep/results.csv", (table1:gsub("\n1,0.5,", "\n1,0.25,")))
+    local s, _, e = run(dir, "--workers 1")
+    assert.are_not.equal(0, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: '[^']*' holds x_ext = 0.25 at point 1, the space 0.5"), e)
+    h.write(dir .. "/sweep/results.csv", table1)
+    s, _, e = run(dir, "--workers 1 --seed 4")
+    assert.are_not.equal(0, s)
+    assert.truthy(e:find("holds seed", 1, true), e)
+  end)
+
+  it("an unknown parameter is an error at the user's line with a suggestion", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub('"sigma_ou", {', '"sigma_uo", {')))
+    local s, _, e = run(dir, "--workers 1")
+    assert.are_not.equal(0, s)
+    local line = 0
+    for l in SCRIPT:gmatch("[^\n]*\n") do line = line + 1; if l:find("search:run()", 1, true) then break end end
+    assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown parameter " ..
+                         "'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
+  end)
+
+  it("a NaN blow-up is a failed point; the progress line counts points and failures", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", [[
+local nm = require "neuromass"
+local r = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { alpha = { 3, 1e30 } },
+  run = { duration = 20, dt = 0.1 }, evaluate = function() return { one = 1 } end,
+  out = "blow", progress = true,
+}:run()
+assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
+]])
+    local s, _, e = h.sh(q(h.exe) .. " run " .. q(dir .. "/sweep.lua") .. " --out " .. q(dir) .. " --workers 1")
+    assert.equals(0, s, e)
+    local t = read(dir .. "/blow/results.csv")
+    assert.truthy(t:find('\n2,1e%+30,%d+,,"failed: run: the simulation produced a NaN or infinite value'), t)
+    assert.truthy(e:find("explore: 2/2 points (1 failed)", 1, true), e)
+    assert.truthy(e:find("explore: point 2 failed: run: the simulation produced a NaN", 1, true), e)
+  end)
+end)
+
+describe("nm.plot.exploration", function()
+  teardown(h.remove_scratch)
+  -- a 3 x 2 grid of a, b with metric m = 10 a + b; point 4 failed
+  local function results(extra)
+    local rows = {}
+    for i, ab in ipairs { { 1, 1 }, { 1, 2 }, { 2, 1 }, { 2, 2 }, { 3, 1 }, { 3, 2 } } do
+      rows[i] = { point = i, values = { a = ab[1], b = ab[2] }, metrics = { m = 10 * ab[1] + ab[2] },
+                  ok = i ~= 4, status = i ~= 4 and "ok" or "failed: x" }
+    end
+    if extra then rows[#rows + 1] = extra end
+    return { params = { "a", "b" }, metrics = { "m" }, rows = rows, n = #rows }
+  end
+
+  it("places each point at its (x, y) cell, failed points blank", function()
+    local grid = require "neuromass.plot.exploration".grid
+    local xs, ys, m = grid(results().rows, "a", "b", "m")
+    assert.same({ 1, 2, 3 }, xs)
+    assert.same({ 1, 2 }, ys)
+    assert.same({ 11, 21, 31 }, m[1])
+    assert.equals(12, m[2][1])
+    assert.is_true(m[2][2] ~= m[2][2])       -- point 4 (a = 2, b = 2) failed
+    assert.equals(32, m[2][3])
+  end)
+
+  it("draws a PNG; an unknown metric or a third varying parameter is an error at the user's line", function()
+    local dir = h.scratch()
+    local path = nm.plot.exploration(results(), { metric = "m", out = dir .. "/m.png" })
+    local f = assert(io.open(path, "rb"))
+    assert.equals("\137PNG", f:read(4))
+    f:close()
+    local ok, e = pcall(nm.plot.exploration, results(), { metric = "mm", out = dir .. "/x.png" })
+    assert.is_false(ok)
+    assert.truthy(e:find("explore_spec.lua:%d+: plot.exploration: 'metric' must be one of m, got \"mm\".*did you mean 'm'"), e)
+    ok, e = pcall(nm.plot.exploration, results { point = 7, values = { a = 1, b = 1 }, metrics = {}, ok = true },
+                  { metric = "m", out = dir .. "/x.png" })
+    assert.is_false(ok)
+    assert.truthy(e:find("points 1 and 7 both have a = 1 and b = 1", 1, true), e)
+  end)
+end)
+
+describe("the command line of explorations", function()
+  teardown(h.remove_scratch)
+
+  it("refuses bad --workers, --task and --ntasks values, and --task without --ntasks", function()
+    local s, _, e = h.sh(q(h.exe) .. " run --workers 0 x.lua")
+    assert.equals(1, s)
+    assert.truthy(e:find("--workers needs a whole number of processes from 1, or 'all', got '0'", 1, true), e)
+    s, _, e = h.sh(q(h.exe) .. " run --task -1 --ntasks 2 x.lua")
+    assert.equals(1, s)
+    assert.truthy(e:find("--task needs a task number from 0, got '-1'", 1, true), e)
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    s, _, e = run(dir, "--task 1")
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: explore: %-%-task I needs %-%-ntasks N"), e)
+    s, _, e = run(dir, "--workers 1 --set x_ext=1")
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set x_ext=1 fixes a parameter the exploration varies"), e)
+    s, _, e = run(dir, "--task 2 --ntasks 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
+  end)
+
+  it("explore --merge: a folder without a table is an error; --help lists the options", function()
+    local dir = h.scratch()
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir))
+    assert.equals(1, s)
+    assert.truthy(e:find("holds no results.csv and no parts/task-I-of-N.csv", 1, true), e)
+    local out
+    s, out = h.sh(q(h.exe) .. " explore --help")
+    assert.equals(0, s)
+    assert.truthy(out:find("usage: neuromass explore --merge DIR", 1, true), out)
+  end)
+end)
