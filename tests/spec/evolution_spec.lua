@@ -146,7 +146,6 @@ describe("nm.explore.Evolution", function()
     local best = evolution(dir, { restarts = 2, evaluations = 21, algorithm = "GN_ISRES" }):run()
     assert.equals(11, best.share)
     assert.equals(21, best.evaluations)
-    assert.same({ "MAXEVAL_REACHED", "MAXEVAL_REACHED" }, best.results_by)
     local first, second = {}, {}
     for _, r in ipairs(best.results.rows) do
       if r.point <= 11 then first[#first + 1] = r.values.x_ext else second[#second + 1] = r.values.x_ext end
@@ -221,6 +220,73 @@ describe("nm.explore.Evolution", function()
     local ok, e = pcall(nm.plot.evolution, { rows = {} }, { out = dir .. "/x.png" })
     assert.is_false(ok)
     assert.truthy(tostring(e):find("evolution_spec.lua:%d+: plot.evolution: expected the result of an Evolution"), e)
+  end)
+end)
+
+describe("nm.explore.Evolution spread over processes", function()
+  -- 3 restarts of 8 evaluations on a single FHN node; each evaluation
+  -- appends its process id to evals.txt; a BoxSearch before it.
+  local SCRIPT = [==[
+local nm = require "neuromass"
+local boxes = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } }, run = { duration = 20, dt = 0.1 },
+  evaluate = function() local f = io.open("evals.txt", "a"); f:write("box\n"); f:close(); return { one = 1 } end,
+  out = "boxes" }:run()
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 20, dt = 0.1, seed = 5 }, parameters = { x_ext = { 0, 1 } }, restarts = 3,
+  fitness = function(res, point)
+    local f = io.open("evals.txt", "a"); f:write(io.open("/proc/self/stat"):read("n"), "\n"); f:close()
+    return { fitness = -(point.x_ext - 0.4) ^ 2, last_x = res:matrix("x")[1][#res:matrix("x")[1]] }
+  end,
+  evaluations = 24, out = "fit" }:run()
+print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
+]==]
+
+  local function count(dir)
+    local f = io.open(dir .. "/evals.txt", "r")
+    local box, n, pids, np = 0, 0, {}, 0
+    for l in f:lines() do
+      if l == "box" then box = box + 1
+      else
+        n = n + 1
+        if not pids[l] then pids[l] = true; np = np + 1 end
+      end
+    end
+    f:close()
+    return box, n, np
+  end
+
+  it("1 worker, 2 workers and a 3-task Slurm array merged give the same table bit for bit", function()
+    local one, two, arr = h.scratch(), h.scratch(), h.scratch()
+    for _, d in ipairs { one, two } do h.write(d .. "/fit.lua", SCRIPT) end
+    -- a task ends the script after its part: the array's script holds the Evolution alone
+    h.write(arr .. "/fit.lua", (SCRIPT:gsub("local boxes = .-:run%(%)", "local boxes = { rows = {} }")))
+    local function run(d, opts, env)
+      return h.sh("cd " .. q(d) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run fit.lua --quiet " .. opts)
+    end
+    local s1, out1, e1 = run(one, "--workers 1")
+    assert.equals(0, s1, e1)
+    local s2, out2, e2 = run(two, "--workers 2")
+    assert.equals(0, s2, e2)
+    assert.equals(out1, out2)
+    assert.truthy(out1:find("^3\t24\t"), out1)
+    local table1 = read(one .. "/fit/results.csv")
+    assert.equals(table1, read(two .. "/fit/results.csv"))
+    assert.equals(25, #lines(table1))
+    assert.equals(read(one .. "/fit/best.json"), read(two .. "/fit/best.json"))
+    local box, n, np = count(two)
+    assert.equals(3, box)          -- the BoxSearch's points once each, not again in the Evolution's workers
+    assert.equals(24, n)
+    assert.equals(2, np)           -- the restarts in 2 worker processes
+    for task = 0, 2 do
+      local s, _, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. task .. " SLURM_ARRAY_TASK_COUNT=3")
+      assert.equals(0, s, e)
+    end
+    local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(0, sm, em)
+    assert.equals(table1, read(arr .. "/fit/results.csv"))
   end)
 end)
 

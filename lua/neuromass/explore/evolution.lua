@@ -14,9 +14,10 @@
 -- budget; its evaluations are points (r - 1) * ceil(evaluations / R) + 1
 -- onwards, so the table depends on (seed, R) alone.  Every run of the
 -- model uses the run seed itself (common random numbers: the fitness of a
--- point is the same whenever it is asked), shown in the seed column.  All
--- restarts run in the script's process, one after the other (NLopt's
--- algorithms ask for one point at a time).
+-- point is the same whenever it is asked), shown in the seed column.
+-- NLopt's algorithms ask for one point at a time: a search runs in one
+-- process, and the restarts are what is spread over worker processes or
+-- tasks (Evolution:run), the table the same however they were spread.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
@@ -26,6 +27,8 @@ local nlopt = require "neuromass.nlopt"
 local tbl = require "neuromass.explore.table"
 local search = require "neuromass.explore.search"
 local spread = require "neuromass.explore.spread"
+local merge = require "neuromass.explore.merge"
+local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
 
 local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next =
@@ -244,10 +247,10 @@ end
 -- best.json's text.
 local function best_json(self, best, base, n, results)
   local point = {}
-  for _, name in ipairs(self.params.names) do point[name] = best and best.point[name] end
+  for _, name in ipairs(self.params.names) do point[name] = best.point and best.point[name] end
   return json.encode(json.ordered({
-    fitness = best and best.fitness, point = json.ordered(point, self.params.names),
-    evaluation = best and best.evaluation, evaluations = n, algorithm = self.algorithm,
+    fitness = best.point and best.fitness, point = json.ordered(point, self.params.names),
+    evaluation = best.evaluation, evaluations = n, algorithm = self.algorithm,
     restarts = self.restarts, seed = base, results = results,
   }, { "fitness", "point", "evaluation", "evaluations", "algorithm", "restarts", "seed", "results" })) .. "\n"
 end
@@ -260,18 +263,62 @@ local function write(path, text)
   return true
 end
 
+-- The Evolutions this script ran so far.  A worker process computes the
+-- exploration whose ordinal spread.WORKER_ENV holds: BoxSearch's are 1, 2,
+-- ... (search.lua), an Evolution's -1, -2, ..., so neither computes the
+-- other's.
+local evolutions = 0
+
+-- The restart `r` (1-based) of `self`: NLopt seeded with explore.seed(base,
+-- r), its evaluations the points first + 1 .. first + budget; each row
+-- handed to on_row(i, row).
+local function restart(self, r, base, share, h, on_row)
+  local params = self.params
+  local first = (r - 1) * share
+  local budget = math.min(share, self.evaluations - first)
+  local k, seed_text = 0, string.format("%d", base)
+  local opts = { lower = params.lower, upper = params.upper, algorithm = self.algorithm, maxeval = budget,
+                 seed = search.seed(base, r) }
+  for key, v in pairs(self.options) do opts[key] = v end
+  opts.f = function(x)
+    k = k + 1
+    local point = point_of(params, x)
+    local metrics, why = evaluate(self, point, base, h)
+    local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
+    row.seed = seed_text
+    on_row(first + k, row)
+    return metrics and metrics.fitness or -math.huge
+  end
+  local ok, res = pcall(nlopt.maximize, opts)
+  if not ok then return nil, bare(res) end
+  return res
+end
+
+-- Removes DIR/results.csv and the parts of an earlier run.
+local function clear(dir)
+  os.remove(dir .. "/results.csv")
+  for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
+end
+
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones
 -- too), fitness (the highest; -inf when every evaluation failed, point then
 -- nil), evaluation = its row's number, evaluations = the rows written,
--- dir, results (search.results's shape: the rows of results.csv), results_by
--- = NLopt's result of each restart, share = the evaluations each restart
--- may spend (restart r's are the points from (r - 1) * share + 1) }.  Writes DIR/results.csv (every
--- evaluation, rewritten whole) and DIR/best.json, replacing those of an
--- earlier run.  Under `neuromass info`, builds the model at the middle of
--- the bounds and describes it, computing nothing.  In a worker process of a
--- BoxSearch (explore/workers.lua) it computes nothing and returns best.json's
--- point, as the parent wrote it.
+-- dir, results (search.results's shape: the rows of results.csv), share =
+-- the evaluations each restart may spend (restart r's are the points from
+-- (r - 1) * share + 1) }.  Writes DIR/results.csv (every evaluation,
+-- rewritten whole) and DIR/best.json, replacing those of an earlier run.
+-- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
+-- (under `neuromass run`: one per core by default) the restarts go to
+-- min(N, restarts) worker processes, restart r to worker (r - 1) % N, and
+-- their rows are joined; a task of --task I --ntasks N (or a Slurm array)
+-- computes its restarts, writes its part and ends the script (`neuromass
+-- explore --merge DIR` joins the parts; best.json is not written then).
+-- The table is the same however the restarts were spread.  Under
+-- `neuromass info`, builds the model at the middle of the bounds and
+-- describes it, computing nothing.
 function Evolution:run()
+  evolutions = evolutions + 1
+  local ordinal = -evolutions
   local h = context.get()
   local params = self.params
   local mid = {}
@@ -282,65 +329,74 @@ function Evolution:run()
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
-  if os.getenv(spread.WORKER_ENV) then         -- a BoxSearch's worker re-runs the script: read, not compute
-    local rows = tbl.read(dir .. "/results.csv")
-    local best = rows and M.best(rows.rows, params.names)
+  local plan = spread.plan(h, ordinal)
+  local share = (self.evaluations + self.restarts - 1) // self.restarts
+  local function result(rows, n)
+    local best = M.best(rows, params.names)
     return { point = best and best.point, fitness = best and best.fitness or -math.huge,
-             evaluation = best and best.evaluation, dir = dir }
+             evaluation = best and best.evaluation, evaluations = n, dir = dir, share = share,
+             results = search.results(dir, params.names, rows, self.evaluations) }
   end
-  local made, merr = core.mkdir_p(dir)
+  if plan.kind == "load" then           -- in a worker of another exploration: the parent computes this one
+    local t = tbl.read(dir .. "/results.csv")
+    return result(t and t.rows or {}, 0)
+  end
+  local made, merr = core.mkdir_p(dir .. (plan.kind == "task" and "/parts" or ""))
   if not made then check.error(string.format("Evolution: cannot create '%s': %s", dir, merr.message), 2) end
   local base = (h and h.seed) or self.run_opts.seed or 0
   local show = self.progress
   if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and progress.new(self.evaluations, 0, h and h.tty)
-  local rows, target = {}, dir .. "/results.csv"
-  local seed_text = string.format("%d", base)
-  local function save()
-    local ok, err = tbl.write(target, params.names, rows)
-    if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 3) end
+  local bar = show and not plan.worker and progress.new(self.evaluations, 0, h and h.tty)
+  local function done(i, status)
+    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
+      io.stderr:write(string.format("evolution: evaluation %d %s\n", i, status))
+    end
+    if bar then bar:step(status ~= "ok") end
   end
-  local written, n = os.time(), 0
-  local share = (self.evaluations + self.restarts - 1) // self.restarts
-  local results_by = {}
-  for r = 1, self.restarts do
-    local first = (r - 1) * share
-    local budget = math.min(share, self.evaluations - first)
-    local k = 0
-    local opts = { lower = params.lower, upper = params.upper, algorithm = self.algorithm, maxeval = budget,
-                   seed = search.seed(base, r) }
-    for key, v in pairs(self.options) do opts[key] = v end
-    opts.f = function(x)
-      k = k + 1
-      local i = first + k
-      local point = point_of(params, x)
-      local metrics, why = evaluate(self, point, base, h)
-      local row = tbl.row(i, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
-      row.seed = seed_text
-      rows[i], n = row, n + 1
-      if not metrics and not (h and h.quiet) then
-        io.stderr:write(string.format("evolution: evaluation %d %s\n", i, row.status))
+  local rows, n = {}, 0
+  if plan.kind == "workers" and self.restarts > 1 then
+    clear(dir)
+    local ok, err = workers.run(h, ordinal, math.min(plan.n, self.restarts), done)
+    local names, joined, parts, files = merge.read(dir, params.names)
+    if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
+    if not ok then check.error("Evolution: " .. err, 2) end
+    local wrote, werr = merge.write(dir, params.names, joined, parts)
+    if not wrote then check.error("Evolution: " .. werr, 2) end
+    rows = joined
+    for _ in pairs(rows) do n = n + 1 end
+  else
+    if plan.kind ~= "task" then clear(dir) end
+    local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
+    local function save()
+      local ok, err = tbl.write(target, params.names, rows)
+      if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 3) end
+    end
+    local written = os.time()
+    for r = 1, self.restarts do
+      if plan.kind ~= "task" or spread.mine(r, plan.task, plan.ntasks) then
+        local ok, err = restart(self, r, base, share, h, function(i, row)
+          rows[i], n = row, n + 1
+          if plan.worker then workers.report(i, row.status) end
+          done(i, row.status)
+          if os.time() - written >= WRITE_EVERY then save(); written = os.time() end
+        end)
+        if not ok then save(); check.error("Evolution: " .. err, 2) end
       end
-      if bar then bar:step(not metrics) end
-      if os.time() - written >= WRITE_EVERY then save(); written = os.time() end
-      return metrics and metrics.fitness or -math.huge
     end
-    local ok, res = pcall(nlopt.maximize, opts)
-    if not ok then
-      save()
-      local msg = bare(res)
-      check.error(string.format("Evolution: %s", msg), 2)
+    save()
+    if plan.kind == "task" then
+      if not plan.worker and not (h and h.quiet) then
+        io.stderr:write(string.format("evolution: task %d of %d wrote %s (%d evaluations); join the parts " ..
+                                      "with: neuromass explore --merge %s\n", plan.task, plan.ntasks, target, n, dir))
+      end
+      io.stdout:flush()
+      os.exit(0, true)
     end
-    results_by[r] = res.result
   end
-  save()
-  local best = M.best(rows, params.names)
-  local results = search.results(dir, params.names, rows, self.evaluations)
-  local wrote, werr = write(dir .. "/best.json", best_json(self, best, base, n, "results.csv"))
+  local res = result(rows, n)
+  local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
-  return { point = best and best.point, fitness = best and best.fitness or -math.huge,
-           evaluation = best and best.evaluation, evaluations = n, dir = dir, results = results,
-           results_by = results_by, share = share }
+  return res
 end
 
 return M
