@@ -39,7 +39,7 @@ local M = {}
 local Evolution = {}
 Evolution.__index = Evolution
 Evolution.__name = "Evolution"
-M.Evolution = Evolution
+M.Class = Evolution                -- the methods of an evolution (M.Evolution builds one)
 
 local FIELDS = { model = true, run = true, parameters = true, fitness = true, evaluations = true, out = true,
                  algorithm = true, restarts = true, options = true, progress = true }
