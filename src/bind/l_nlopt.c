@@ -1,0 +1,283 @@
+/*
+** l_nlopt.c: the Lua module `neuromass.nlopt`, a binding to NLopt (Steven G.
+** Johnson, https://nlopt.readthedocs.io; Debian's libnlopt-dev): bounded,
+** derivative-free optimisation of a Lua function, for nm.explore.Evolution.
+** Names follow NLopt's (algorithms "GN_CRS2_LM", "LN_BOBYQA", ...; options
+** maxeval, ftol_rel, xtol_rel, ...).  An error raised by the Lua function
+** force-stops NLopt and is raised again, with its message, once NLopt has
+** returned.  Registered by luaopen_neuromass_core as package.preload
+** ["neuromass.nlopt"], so `require "neuromass.nlopt"` works wherever
+** neuromass.core was loaded.
+*/
+#include <math.h>
+#include <nlopt.h>
+#include <string.h>
+
+#include "bind.h"
+
+#define NM_NLOPT_MT "neuromass.nlopt.run"
+
+/* One optimisation: NLopt's handle (destroyed by __gc/__close, so that a Lua
+** error raised while the options are read leaks nothing), the Lua state and
+** the stack index of the objective, the evaluations done and allowed, and
+** whether the objective raised (its error object then at `err_ref`). */
+typedef struct {
+  nlopt_opt opt;
+  lua_State *L;
+  int fn;                       /* stack index of the objective */
+  int n;                        /* dimensions */
+  int evals, maxeval;           /* maxeval 0: no limit */
+  int maximise;
+  int err_ref;                  /* LUA_NOREF, or the registry reference of the error */
+} run;
+
+
+static int run_gc(lua_State *L)
+{
+  run *r = luaL_checkudata(L, 1, NM_NLOPT_MT);
+  if (r->opt) nlopt_destroy(r->opt);
+  r->opt = NULL;
+  if (r->err_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, r->err_ref);
+  r->err_ref = LUA_NOREF;
+  return 0;
+}
+
+
+/* The objective NLopt calls: f(x) with x a Lua array of r->n numbers; its
+** result must be a number (NaN included: the caller decides what a failure
+** scores).  Past the budget it returns the worst value without calling Lua,
+** so that no algorithm can spend more than maxeval evaluations. */
+static double objective(unsigned n, const double *x, double *grad, void *data)
+{
+  run *r = data;
+  lua_State *L = r->L;
+  double worst = r->maximise ? -HUGE_VAL : HUGE_VAL;
+  (void)grad;                   /* derivative-free algorithms only */
+  if (r->err_ref != LUA_NOREF) return worst;
+  if (r->maxeval > 0 && r->evals >= r->maxeval) {
+    nlopt_force_stop(r->opt);
+    return worst;
+  }
+  if (!lua_checkstack(L, 4)) {
+    lua_pushliteral(L, "nlopt: Lua stack overflow");   /* lua_checkstack leaves room for this */
+    r->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    nlopt_force_stop(r->opt);
+    return worst;
+  }
+  r->evals++;
+  lua_pushvalue(L, r->fn);
+  lua_createtable(L, (int)n, 0);
+  for (unsigned i = 0; i < n; i++) {
+    lua_pushnumber(L, x[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    r->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    nlopt_force_stop(r->opt);
+    return worst;
+  }
+  int isnum;
+  double f = lua_tonumberx(L, -1, &isnum);
+  if (!isnum) {
+    lua_pushfstring(L, "nlopt: the objective returned %s, not a number", luaL_typename(L, -1));
+    r->err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    nlopt_force_stop(r->opt);
+    return worst;
+  }
+  lua_pop(L, 1);
+  return f;
+}
+
+
+/* Field `key` of the options at index 1 as a number, or `def` when absent. */
+static double opt_number(lua_State *L, const char *key, double def)
+{
+  int t = lua_getfield(L, 1, key);
+  if (t == LUA_TNIL) { lua_pop(L, 1); return def; }
+  if (t != LUA_TNUMBER) luaL_error(L, "nlopt: option '%s' must be a number, got a %s", key, luaL_typename(L, -1));
+  double v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+
+/* An NLopt setter's result checked: a refused option raises NLopt's reason. */
+static void check_set(lua_State *L, run *r, nlopt_result res, const char *what)
+{
+  if (res < 0) {
+    const char *why = nlopt_get_errmsg(r->opt);
+    luaL_error(L, "nlopt: %s refused%s%s", what, why ? ": " : "", why ? why : "");
+  }
+}
+
+
+/* NLopt's result codes by their names (nlopt.h). */
+static const char *result_name(nlopt_result res)
+{
+  switch (res) {
+  case NLOPT_SUCCESS: return "SUCCESS";
+  case NLOPT_STOPVAL_REACHED: return "STOPVAL_REACHED";
+  case NLOPT_FTOL_REACHED: return "FTOL_REACHED";
+  case NLOPT_XTOL_REACHED: return "XTOL_REACHED";
+  case NLOPT_MAXEVAL_REACHED: return "MAXEVAL_REACHED";
+  case NLOPT_MAXTIME_REACHED: return "MAXTIME_REACHED";
+  case NLOPT_FAILURE: return "FAILURE";
+  case NLOPT_INVALID_ARGS: return "INVALID_ARGS";
+  case NLOPT_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
+  case NLOPT_ROUNDOFF_LIMITED: return "ROUNDOFF_LIMITED";
+  case NLOPT_FORCED_STOP: return "FORCED_STOP";
+  default: return "UNKNOWN";
+  }
+}
+
+
+/*
+** nlopt.minimize(opts), nlopt.maximize(opts) -> { x = { numbers }, f = best value, result = NLopt's
+** result name ("MAXEVAL_REACHED", "XTOL_REACHED", ...), evaluations = n }.
+** opts: f = function(x) -> number (x: an array of numbers, one per
+** dimension; NLopt's nlopt_set_min_objective / nlopt_set_max_objective);
+** lower, upper = arrays of the bounds (same length, lower <= upper); x0 =
+** the starting point (default: the middle of the bounds); algorithm = NLopt's name without
+** the NLOPT_ prefix (default "GN_CRS2_LM"; "GN_ISRES", "GN_ESCH",
+** "LN_BOBYQA", "LN_SBPLX", "LN_COBYLA", "LN_NELDERMEAD", "GN_DIRECT_L", ...:
+** the derivative-free ones); maxeval (an exact cap: past it f is not
+** called), maxtime (s), stopval, ftol_rel, ftol_abs, xtol_rel, xtol_abs
+** (one number for every dimension), population (0 = NLopt's default), seed
+** (nlopt_srand: the stochastic algorithms then repeat their runs exactly;
+** default: NLopt seeds from the clock).  Errors: bad options; an error
+** raised by f stops NLopt and is raised again as it was; NLopt's own failure
+** (FAILURE, INVALID_ARGS, OUT_OF_MEMORY) is raised with its reason;
+** ROUNDOFF_LIMITED is returned as a result.  With maxeval reached the
+** result is "MAXEVAL_REACHED" and x, f the best point seen.
+*/
+static int optimize(lua_State *L, int maximise)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  if (lua_getfield(L, 1, "f") != LUA_TFUNCTION) luaL_error(L, "nlopt: option 'f' must be a function(x) -> number");
+  int fn = lua_gettop(L);                                       /* 2 */
+  size_t n, nu;
+  double *lower = nmL_numbers(L, 1, "lower", &n);               /* 3 */
+  double *upper = nmL_numbers(L, 1, "upper", &nu);              /* 4 */
+  if (n == 0 || n != nu) luaL_error(L, "nlopt: 'lower' and 'upper' must have the same length, at least 1 (got %d and %d)",
+                                    (int)n, (int)nu);
+  if (n > 100000) luaL_error(L, "nlopt: %d dimensions is too many", (int)n);
+  double *x = lua_newuserdatauv(L, n * sizeof *x, 0);          /* 5 */
+  if (lua_getfield(L, 1, "x0") != LUA_TNIL) {
+    size_t n0;
+    double *x0 = nmL_numbers(L, 1, "x0", &n0);
+    if (n0 != n) luaL_error(L, "nlopt: 'x0' has %d numbers, the bounds %d", (int)n0, (int)n);
+    memcpy(x, x0, n * sizeof *x);
+    lua_pop(L, 1);
+  } else {
+    for (size_t i = 0; i < n; i++) x[i] = lower[i] + 0.5 * (upper[i] - lower[i]);
+  }
+  lua_pop(L, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (!(lower[i] <= upper[i]))
+      luaL_error(L, "nlopt: bound %d: lower %f is not <= upper %f", (int)i + 1, lower[i], upper[i]);
+  }
+  const char *alg_name = "GN_CRS2_LM";
+  if (lua_getfield(L, 1, "algorithm") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "nlopt: option 'algorithm' must be a name such as \"GN_CRS2_LM\"");
+    alg_name = lua_tostring(L, -1);
+  }
+  nlopt_algorithm alg = nlopt_algorithm_from_string(alg_name);
+  if ((int)alg < 0) luaL_error(L, "nlopt: unknown algorithm '%s' (NLopt's names without NLOPT_: GN_CRS2_LM, "
+                                  "GN_ISRES, GN_ESCH, LN_BOBYQA, LN_SBPLX, ...)", alg_name);
+  if (!strchr("GL", alg_name[0]) || alg_name[1] != 'N' || alg_name[2] != '_')
+    luaL_error(L, "nlopt: algorithm '%s' needs derivatives or a local optimiser: give a derivative-free "
+                  "one (GN_* or LN_*)", alg_name);
+  double maxeval = opt_number(L, "maxeval", 0);
+  if (!(maxeval >= 0 && maxeval <= 1e9)) luaL_error(L, "nlopt: option 'maxeval' must be 0 .. 1e9, got %f", maxeval);
+  double seed = opt_number(L, "seed", -1);
+
+  run *r = lua_newuserdatauv(L, sizeof *r, 0);
+  memset(r, 0, sizeof *r);
+  r->err_ref = LUA_NOREF;
+  luaL_setmetatable(L, NM_NLOPT_MT);
+  lua_toclose(L, -1);
+  r->opt = nlopt_create(alg, (unsigned)n);
+  if (!r->opt) luaL_error(L, "nlopt: cannot create an optimiser '%s' in %d dimensions", alg_name, (int)n);
+  r->L = L;
+  r->fn = fn;
+  r->n = (int)n;
+  r->maxeval = (int)maxeval;
+  r->maximise = maximise;
+  check_set(L, r, nlopt_set_lower_bounds(r->opt, lower), "lower bounds");
+  check_set(L, r, nlopt_set_upper_bounds(r->opt, upper), "upper bounds");
+  if (maximise) check_set(L, r, nlopt_set_max_objective(r->opt, objective, r), "the objective");
+  else check_set(L, r, nlopt_set_min_objective(r->opt, objective, r), "the objective");
+  if (maxeval > 0) check_set(L, r, nlopt_set_maxeval(r->opt, (int)maxeval), "maxeval");
+  double v;
+  if ((v = opt_number(L, "maxtime", 0)) > 0) check_set(L, r, nlopt_set_maxtime(r->opt, v), "maxtime");
+  if ((v = opt_number(L, "ftol_rel", 0)) > 0) check_set(L, r, nlopt_set_ftol_rel(r->opt, v), "ftol_rel");
+  if ((v = opt_number(L, "ftol_abs", 0)) > 0) check_set(L, r, nlopt_set_ftol_abs(r->opt, v), "ftol_abs");
+  if ((v = opt_number(L, "xtol_rel", 0)) > 0) check_set(L, r, nlopt_set_xtol_rel(r->opt, v), "xtol_rel");
+  if ((v = opt_number(L, "xtol_abs", 0)) > 0) check_set(L, r, nlopt_set_xtol_abs1(r->opt, v), "xtol_abs");
+  if ((v = opt_number(L, "population", 0)) > 0) check_set(L, r, nlopt_set_population(r->opt, (unsigned)v), "population");
+  v = opt_number(L, "stopval", NAN);
+  if (!isnan(v)) check_set(L, r, nlopt_set_stopval(r->opt, v), "stopval");
+  if (seed >= 0) nlopt_srand((unsigned long)seed);
+  else nlopt_srand_time();
+
+  double f = maximise ? -HUGE_VAL : HUGE_VAL;
+  nlopt_result res = nlopt_optimize(r->opt, x, &f);
+  if (r->err_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->err_ref);
+    return lua_error(L);        /* the to-be-closed run destroys the optimiser */
+  }
+  /* ROUNDOFF_LIMITED still holds the best point found: a result, not a failure. */
+  if (res < 0 && res != NLOPT_FORCED_STOP && res != NLOPT_ROUNDOFF_LIMITED) {
+    const char *why = nlopt_get_errmsg(r->opt);
+    return luaL_error(L, "nlopt: %s failed: %s%s%s", alg_name, result_name(res), why ? ": " : "", why ? why : "");
+  }
+  /* Stopped at the exact budget (our force-stop): NLopt's own name for it. */
+  if (res == NLOPT_FORCED_STOP) res = NLOPT_MAXEVAL_REACHED;
+  lua_createtable(L, 0, 4);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber(L, x[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "x");
+  lua_pushnumber(L, f);
+  lua_setfield(L, -2, "f");
+  lua_pushstring(L, result_name(res));
+  lua_setfield(L, -2, "result");
+  lua_pushinteger(L, r->evals);
+  lua_setfield(L, -2, "evaluations");
+  return 1;
+}
+
+
+static int l_minimize(lua_State *L) { return optimize(L, 0); }
+static int l_maximize(lua_State *L) { return optimize(L, 1); }
+
+
+/* nlopt.version() -> "2.7.1": the NLopt library linked. */
+static int l_version(lua_State *L)
+{
+  int major, minor, bugfix;
+  nlopt_version(&major, &minor, &bugfix);
+  lua_pushfstring(L, "%d.%d.%d", major, minor, bugfix);
+  return 1;
+}
+
+
+int luaopen_neuromass_nlopt(lua_State *L);
+
+int luaopen_neuromass_nlopt(lua_State *L)
+{
+  static const luaL_Reg none[] = { { NULL, NULL } };
+  nmL_newclass(L, NM_NLOPT_MT, none, run_gc, NULL);
+  lua_newtable(L);
+  lua_pushcfunction(L, l_minimize);
+  lua_setfield(L, -2, "minimize");
+  lua_pushcfunction(L, l_maximize);
+  lua_setfield(L, -2, "maximize");
+  lua_pushcfunction(L, l_version);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

@@ -1,0 +1,324 @@
+-- evolution_spec.lua: fitting with NLopt (issue 13 item 5): the binding
+-- neuromass.nlopt (bounds, exact budget, seeds, errors of the objective),
+-- nm.explore.Evolution (results.csv in BoxSearch's format, best.json,
+-- failures logged, errors at the user's line), nm.plot.evolution, and the
+-- recovery of FHN-80's coupling K_gl on HCP from the FC of a run made with it.
+local h = require "helpers"
+local nm = require "neuromass"
+local nlopt = require "neuromass.nlopt"
+
+local q = h.q
+
+local function read(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function lines(text)
+  local out = {}
+  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
+  return out
+end
+
+teardown(h.remove_scratch)
+
+describe("neuromass.nlopt", function()
+  local function bowl(x) return (x[1] - 0.3) ^ 2 + (x[2] + 0.2) ^ 2 end
+
+  it("minimises and maximises within the bounds, spending exactly maxeval, for each algorithm", function()
+    for _, alg in ipairs { "GN_CRS2_LM", "GN_ISRES", "GN_ESCH", "LN_BOBYQA", "LN_SBPLX" } do
+      local calls, outside = 0, 0
+      local r = nlopt.minimize { algorithm = alg, lower = { -1, -1 }, upper = { 1, 1 }, maxeval = 200, seed = 1,
+                                 f = function(x)
+                                   calls = calls + 1
+                                   for _, v in ipairs(x) do if v < -1 or v > 1 then outside = outside + 1 end end
+                                   return bowl(x)
+                                 end }
+      assert.equals(0, outside, alg)
+      assert.is_true(calls <= 200, alg)
+      assert.equals(calls, r.evaluations, alg)
+      -- the global ones are random searches: within 0.05 of the optimum (0.3, -0.2) in
+      -- 200 evaluations, ESCH (an evolution strategy, the slowest to close in) within 0.1
+      local tol = alg == "GN_ESCH" and 0.1 or 0.05
+      assert.is_true(math.abs(r.x[1] - 0.3) < tol and math.abs(r.x[2] + 0.2) < tol, alg .. " " .. r.x[1] .. " " .. r.x[2])
+      assert.is_true(r.f <= 2 * tol ^ 2, alg)
+      if alg:sub(1, 2) == "GN" then assert.equals(200, calls, alg); assert.equals("MAXEVAL_REACHED", r.result) end
+    end
+    local r = nlopt.maximize { lower = { 0 }, upper = { 2 }, maxeval = 100, seed = 2,
+                               f = function(x) return -(x[1] - 1.5) ^ 2 end }
+    assert.is_true(math.abs(r.x[1] - 1.5) < 0.05, r.x[1])
+    assert.is_true(r.f <= 0 and r.f > -0.0025)
+  end)
+
+  it("the same seed asks for the same points; another seed for others", function()
+    local function trace(seed)
+      local xs = {}
+      nlopt.minimize { lower = { 0 }, upper = { 1 }, maxeval = 30, seed = seed, algorithm = "GN_ISRES",
+                       f = function(x) xs[#xs + 1] = x[1]; return (x[1] - 0.5) ^ 2 end }
+      return xs
+    end
+    assert.same(trace(5), trace(5))
+    assert.are_not.same(trace(5), trace(6))
+  end)
+
+  it("an error of the objective stops NLopt and is raised again as it was", function()
+    local calls = 0
+    local ok, e = pcall(nlopt.maximize, { lower = { 0 }, upper = { 1 }, maxeval = 50,
+                                          f = function() calls = calls + 1; if calls == 3 then error("boom here") end
+                                                         return calls end })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("evolution_spec.lua:%d+: boom here"), e)
+    assert.equals(3, calls)
+    local obj = { why = "an object" }
+    ok, e = pcall(nlopt.minimize, { lower = { 0 }, upper = { 1 }, f = function() error(obj) end })
+    assert.is_false(ok)
+    assert.equals(obj, e)
+    ok, e = pcall(nlopt.minimize, { lower = { 0 }, upper = { 1 }, f = function() return "x" end })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("the objective returned string, not a number", 1, true), e)
+  end)
+
+  it("refuses bad options, naming them", function()
+    local f = function() return 0 end
+    local function err(opts)
+      opts.f = opts.f or f
+      local ok, e = pcall(nlopt.minimize, opts)
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    assert.truthy(err { lower = { 2 }, upper = { 1 } }:find("bound 1: lower 2.0 is not <= upper 1.0", 1, true))
+    assert.truthy(err { lower = { 0, 0 }, upper = { 1 } }:find("same length", 1, true))
+    assert.truthy(err { lower = { 0 }, upper = { 1 }, algorithm = "GN_CRS3" }:find("unknown algorithm 'GN_CRS3'", 1, true))
+    assert.truthy(err { lower = { 0 }, upper = { 1 }, algorithm = "LD_MMA" }:find("needs derivatives", 1, true))
+    assert.truthy(err { lower = { 0 }, upper = { 1 }, maxeval = "many" }:find("'maxeval' must be a number", 1, true))
+    assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
+  end)
+end)
+
+describe("nm.explore.Evolution", function()
+  -- A single FHN node (20 ms): the fitness peaks at x_ext = 0.4; sigma_ou is fixed.
+  local function evolution(dir, over)
+    local def = {
+      model = function() return nm.models.fhn.native {} end,
+      run = { duration = 20, dt = 0.1, seed = 3 },
+      parameters = { x_ext = { 0, 1 }, sigma_ou = 0 },
+      fitness = function(res, point) return { fitness = -(point.x_ext - 0.4) ^ 2, samples = #res:matrix("x")[1] } end,
+      evaluations = 25, out = dir .. "/fit", progress = false,
+    }
+    for k, v in pairs(over or {}) do def[k] = v end
+    return nm.explore.Evolution(def)
+  end
+
+  it("logs every evaluation as a row of results.csv, within the bounds and the budget; writes best.json", function()
+    local dir = h.scratch()
+    local best = evolution(dir):run()
+    local t = lines(read(dir .. "/fit/results.csv"))
+    assert.equals("point,sigma_ou,x_ext,seed,fitness,samples,status", t[1])
+    assert.equals(26, #t)                       -- the header and 25 evaluations, no more
+    for i = 2, #t do
+      local p, s, x, seed, status = t[i]:match("^(%d+),([^,]+),([^,]+),(%d+),[^,]+,[^,]+,(.*)$")
+      assert.equals(i - 1, tonumber(p))
+      assert.equals("0", s)
+      assert.is_true(tonumber(x) >= 0 and tonumber(x) <= 1, t[i])
+      assert.equals("3", seed)
+      assert.equals("ok", status)
+    end
+    assert.equals(25, best.evaluations)
+    assert.is_true(math.abs(best.point.x_ext - 0.4) < 0.05, best.point.x_ext)
+    assert.equals(0, best.point.sigma_ou)
+    local row = best.results.rows[best.evaluation]
+    assert.equals(best.fitness, row.metrics.fitness)
+    for _, r in ipairs(best.results.rows) do assert.is_true(r.metrics.fitness <= best.fitness) end
+    local j = read(dir .. "/fit/best.json")
+    assert.truthy(j:find('"fitness": ', 1, true), j)
+    assert.truthy(j:find('"evaluation": ' .. best.evaluation, 1, true), j)
+    assert.truthy(j:find('"algorithm": "GN_CRS2_LM"', 1, true), j)
+    -- the same seed gives the same table, bit for bit
+    local again = h.scratch()
+    evolution(again):run()
+    assert.equals(read(dir .. "/fit/results.csv"), read(again .. "/fit/results.csv"))
+  end)
+
+  it("restarts share the budget, each from its own block of rows and its own seed", function()
+    local dir = h.scratch()
+    local best = evolution(dir, { restarts = 2, evaluations = 21, algorithm = "GN_ISRES" }):run()
+    assert.equals(11, best.share)
+    assert.equals(21, best.evaluations)
+    local first, second = {}, {}
+    for _, r in ipairs(best.results.rows) do
+      if r.point <= 11 then first[#first + 1] = r.values.x_ext else second[#second + 1] = r.values.x_ext end
+    end
+    assert.equals(11, #first)
+    assert.equals(10, #second)
+    assert.equals(0.5, first[1])                -- ISRES starts at the middle of the bounds, then draws
+    assert.are_not.equal(first[2], second[2])
+  end)
+
+  it("a failing or NaN fitness is logged as a failed row and scores -inf; the search goes on", function()
+    local dir = h.scratch()
+    local calls = 0
+    local best = evolution(dir, { evaluations = 30, fitness = function(_, point)
+      calls = calls + 1
+      if point.x_ext > 0.7 then error("too strong here") end
+      if point.x_ext < 0.1 then return 0 / 0 end
+      return -(point.x_ext - 0.4) ^ 2
+    end }):run()
+    assert.equals(30, calls)
+    local failed, nan = 0, 0
+    for _, l in ipairs(lines(read(dir .. "/fit/results.csv"))) do
+      if l:find(",failed: [^,]*evolution_spec.lua:%d+: too strong here$") then failed = failed + 1 end
+      if l:find(",failed: fitness is NaN$") then nan = nan + 1 end
+    end
+    assert.is_true(failed > 0 and nan > 0, failed .. " " .. nan)
+    assert.is_true(math.abs(best.point.x_ext - 0.4) < 0.05, best.point.x_ext)
+    -- every evaluation failing: the result says so
+    local none = evolution(h.scratch(), { evaluations = 5, fitness = function() error("never") end }):run()
+    assert.equals(-math.huge, none.fitness)
+    assert.is_nil(none.point)
+  end)
+
+  it("errors at the user's line: unknown parameter, bad bounds, bad fields", function()
+    local dir = h.scratch()
+    local function err(over, run_it)
+      local ok, e = pcall(function()
+        local evo = evolution(dir, over)
+        if run_it then evo:run() end
+      end)
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    local e = err({ parameters = { x_ext = { 1, 0 } } })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_ext' = { 1, 0 }: bounds must be " ..
+                         "{ lower, upper }, two finite numbers with lower < upper"), e)
+    e = err({ parameters = { x_ext = { 0, 1 / 0 } } })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_ext'"), e)
+    e = err({ parameters = { x_ext = "wide" } })
+    assert.truthy(e:find("give { lower, upper } to search it or a number to fix it", 1, true), e)
+    e = err({ parameters = { sigma_ou = 0 } })
+    assert.truthy(e:find("nothing to search", 1, true), e)
+    e = err({ evaluations = 0 })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'evaluations' must be a whole number, 1 or more"), e)
+    e = err({ evalutions = 3 })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: unknown field 'evalutions'.*evaluations"), e)
+    e = err({ options = { xtol = 1 } })
+    assert.truthy(e:find("unknown NLopt criterion \"xtol\"", 1, true), e)
+    e = err({ parameters = { x_etx = { 0, 1 } } }, true)
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_etx': unknown parameter 'x_etx'; " ..
+                         "did you mean 'x_ext'%?"), e)
+    e = err({ algorithm = "GN_CRS" }, true)
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: unknown algorithm 'GN_CRS'"), e)
+  end)
+
+  it("nm.plot.evolution draws the fitness over evaluations", function()
+    local dir = h.scratch()
+    local best = evolution(dir, { evaluations = 12 }):run()
+    local path = nm.plot.evolution(best, { out = dir .. "/fit.png" })
+    assert.equals(dir .. "/fit.png", path)
+    assert.equals("\137PNG", read(path):sub(1, 4))
+    local ok, e = pcall(nm.plot.evolution, { rows = {} }, { out = dir .. "/x.png" })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("evolution_spec.lua:%d+: plot.evolution: expected the result of an Evolution"), e)
+  end)
+end)
+
+describe("nm.explore.Evolution spread over processes", function()
+  -- 3 restarts of 8 evaluations on a single FHN node; each evaluation
+  -- appends its process id to evals.txt; a BoxSearch before it.
+  local SCRIPT = [==[
+local nm = require "neuromass"
+local boxes = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } }, run = { duration = 20, dt = 0.1 },
+  evaluate = function() local f = io.open("evals.txt", "a"); f:write("box\n"); f:close(); return { one = 1 } end,
+  out = "boxes" }:run()
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 20, dt = 0.1, seed = 5 }, parameters = { x_ext = { 0, 1 } }, restarts = 3,
+  fitness = function(res, point)
+    local f = io.open("evals.txt", "a"); f:write(io.open("/proc/self/stat"):read("n"), "\n"); f:close()
+    return { fitness = -(point.x_ext - 0.4) ^ 2, last_x = res:matrix("x")[1][#res:matrix("x")[1]] }
+  end,
+  evaluations = 24, out = "fit" }:run()
+print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
+]==]
+
+  local function count(dir)
+    local f = io.open(dir .. "/evals.txt", "r")
+    local box, n, pids, np = 0, 0, {}, 0
+    for l in f:lines() do
+      if l == "box" then box = box + 1
+      else
+        n = n + 1
+        if not pids[l] then pids[l] = true; np = np + 1 end
+      end
+    end
+    f:close()
+    return box, n, np
+  end
+
+  it("1 worker, 2 workers and a 3-task Slurm array merged give the same table bit for bit", function()
+    local one, two, arr = h.scratch(), h.scratch(), h.scratch()
+    for _, d in ipairs { one, two } do h.write(d .. "/fit.lua", SCRIPT) end
+    -- a task ends the script after its part: the array's script holds the Evolution alone
+    h.write(arr .. "/fit.lua", (SCRIPT:gsub("local boxes = .-:run%(%)", "local boxes = { rows = {} }")))
+    local function run(d, opts, env)
+      return h.sh("cd " .. q(d) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run fit.lua --quiet " .. opts)
+    end
+    local s1, out1, e1 = run(one, "--workers 1")
+    assert.equals(0, s1, e1)
+    local s2, out2, e2 = run(two, "--workers 2")
+    assert.equals(0, s2, e2)
+    assert.equals(out1, out2)
+    assert.truthy(out1:find("^3\t24\t"), out1)
+    local table1 = read(one .. "/fit/results.csv")
+    assert.equals(table1, read(two .. "/fit/results.csv"))
+    assert.equals(25, #lines(table1))
+    assert.equals(read(one .. "/fit/best.json"), read(two .. "/fit/best.json"))
+    local box, n, np = count(two)
+    assert.equals(3, box)          -- the BoxSearch's points once each, not again in the Evolution's workers
+    assert.equals(24, n)
+    assert.equals(2, np)           -- the restarts in 2 worker processes
+    for task = 0, 2 do
+      local s, _, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. task .. " SLURM_ARRAY_TASK_COUNT=3")
+      assert.equals(0, s, e)
+    end
+    local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(0, sm, em)
+    assert.equals(table1, read(arr .. "/fit/results.csv"))
+  end)
+end)
+
+describe("fitting FHN-80's K_gl on HCP", function()
+  -- The target: the FC of a 1 s run with K_gl = 0.6 (sigma_ou 0.01, seed 7);
+  -- the fit searches K_gl in [0, 1] with GN_CRS2_LM, 30 evaluations, every
+  -- run with the same seed as the target (the fitness, the correlation of the
+  -- two FCs, is then a function of K_gl alone).  Recovered within 5 %.
+  it("recovers K_gl = 0.6 within 5 % from the FC of a run made with it", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local ds = nm.datasets.load("hcp")
+local run = { duration = 1000, dt = 0.1, seed = 7 }
+local function model() return nm.models.fhn.native { Cmat = ds.Cmat, Dmat = ds.Dmat, sigma_ou = 0.01 } end
+local target = model()
+target.params.K_gl = 0.6
+local fc = nm.func.fc((target:run(run):matrix("x")))
+local best = nm.explore.Evolution {
+  model = model, run = run, parameters = { K_gl = { 0, 1 } },
+  fitness = function(res) return nm.func.matrix_correlation(nm.func.fc((res:matrix("x"))), fc) end,
+  evaluations = 30, out = "fit",
+}:run()
+print(string.format("%.17g %.17g %d", best.point.K_gl, best.fitness, best.evaluations))
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    local K, f, n = out:match("^(%S+) (%S+) (%d+)")
+    K, f = tonumber(K), tonumber(f)
+    assert.equals("30", n)
+    assert.is_true(math.abs(K - 0.6) <= 0.05 * 0.6, "K_gl = " .. tostring(K))
+    assert.is_true(f > 0.999, "fitness " .. tostring(f))
+    assert.equals(31, #lines(read(dir .. "/fit/results.csv")))
+  end)
+end)
