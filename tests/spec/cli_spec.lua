@@ -647,11 +647,17 @@ describe("the progress bar", function()
   it("reaches 100 % and clears its line", function()
     local dir = scratch()
     local script = dir .. "/long.lua"
+    -- The bar shows from half a second on: a slow mass that takes at least
+    -- 1 ms per step makes the run last 1 s however fast the engine is.
     write(script, [[
 local nm = require "neuromass"
-local hcp = nm.datasets.load("hcp")
-local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, K_gl = 0.6 }
-m:run { duration = 12000, dt = 0.1, sampling_dt = 10, record = "x", progress = true }
+local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 1 },
+  derivatives = function(s)
+    local t0 = os.clock()
+    repeat until os.clock() - t0 >= 0.001
+    return { x = -s.x }
+  end }
+nm.model(nm.node { masses = { M() } }):run { duration = 100, dt = 0.1, progress = true }
 io.stderr:write("after\n")
 ]])
     local status, _, err = nm("run", script)
