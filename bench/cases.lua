@@ -203,15 +203,18 @@ end
 
 --- Building and compiling the random FHN network of `conn` (N nodes, default
 -- 1000: about 0.1 N^2 connections), matrices given: from fhn.native{...}
--- through a one-step run, REPS times in this process ("time"); "connections".
+-- through a one-step run, REPS times in this process ("time", and the
+-- process's CPU time "cpu"); "connections".
 function cases.conn_build(n)
   n = math.tointeger(tonumber(n or "1000"))
   local C, L, conns = random_network(n)
   for _ = 1, REPS do
+    local c0 = os.clock()
     emit("time", timed(function()
       local m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
       m:run { duration = 0.1, dt = 0.1 }
     end))
+    emit("cpu", os.clock() - c0)
   end
   emit("connections", conns)
 end

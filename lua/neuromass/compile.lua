@@ -248,9 +248,11 @@ local function rule_rows(model, g, a, rule, dt, level)
     c.dst[l] = layout.input_slot(g, a, l - 1)
     if rule.mode == "diffusive" then c.self[l] = signal[i] or nil end
   end
-  -- The entries of W in C (core.matrix_rows); a delay it cannot take is
-  -- refused here, with delay_of's message.
-  local src, delay, weight, row_ptr = core.matrix_rows(W, D, rows, signal, dt, core.max_delay)
+  -- The entries of W in C (core.matrix_rows), from the packs check_matrices
+  -- took of them just now when it did; a delay it cannot take is refused
+  -- here, with delay_of's message.
+  local src, delay, weight, row_ptr = core.matrix_rows(net:packed(W), net:packed(D), rows, signal, dt,
+                                                       core.max_delay)
   if not src then
     local i, j = delay, weight
     delay_of(D[i][j], dt, level + 1, "network '%s': the delay from node %d to node %d", net.label,

@@ -163,6 +163,7 @@ function Network:check_matrices(level)
     if type(m) == "table" then seen[m] = { n = n, nonneg = nonneg, packed = packed } end
     return packed
   end
+  self.pack_of = setmetatable({}, { __mode = "k" })
   if self.sources then
     local from = self.derived_from or {}
     for k, e in ipairs(self.sources()) do snap[k] = check_one(e, from[k]) end
@@ -175,8 +176,16 @@ function Network:check_matrices(level)
     local k = #snap + 1
     snap[k] = check_one(e, prev[k])
   end
+  for m, done in pairs(seen) do self.pack_of[m] = done.packed end
   self.packs = snap
   return snap
+end
+
+--- The pack (core.matrix_check) of matrix m taken by the last check_matrices,
+-- or m itself when it was not one of the network's matrices then: what
+-- core.matrix_rows reads without going through the table again.
+function Network:packed(m)
+  return self.pack_of and self.pack_of[m] or m
 end
 
 --- Whether the matrices still hold the values of `snap` (check_matrices):

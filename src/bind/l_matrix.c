@@ -8,7 +8,7 @@
 **     "shape" (m is not a table of n rows), "row" (row i is not a table of n
 **     entries), "finite" (m[i][j] is not a finite number), "negative"; with
 **     pack (true, or an earlier pack), also the entries as doubles (row-major)
-**     in a userdata: that earlier pack itself when they are the same bits,
+**     in a pack (a userdata): that earlier pack itself when they are the same bits,
 **     else a new one (so that rawequal tells whether the matrix changed);
 **   core.matrix_copy(m, n [, diagonal]) -> a new n x n matrix of the same
 **     values (diagonal, when given, on the diagonal);
@@ -22,12 +22,14 @@
 **     for each row i of the list `rows`, the entries j of W[i] that are not 0
 **     and whose node has a signal (signal[j], an integer, or false): src =
 **     signal[j], delay = D[i][j] / dt rounded half to even (layout.delay_steps),
-**     weight = W[i][j]; row_ptr (from 0) where each row ends.  A delay of more
+**     weight = W[i][j] (a float); row_ptr (from 0) where each row ends.  W
+**     and D are n x n matrices (n = #signal) or their packs (matrix_check).  A delay of more
 **     than max_delay steps (or not finite) stops it: nil and that i, j;
 **   core.read_matrix(path) -> rows (an array of rows) | nil, message
 **     (nm_matrix_read: the message names the file, line and column).
 */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bind.h"
@@ -39,6 +41,44 @@ static lua_Integer check_size(lua_State *L, int i)
   luaL_argcheck(L, n >= 0 && (lua_Unsigned)n <= ((size_t)-1) / sizeof(double) / (size_t)(n ? n : 1),
                 i, "bad matrix size");
   return n;
+}
+
+/* A pack: the entries of an n x n matrix as doubles, row-major, in memory of
+** its own (malloc'd, freed by __gc) so that the collector does not count
+** its megabytes as Lua's and run more often for them. */
+#define NM_PACK_MT "neuromass.MatrixPack"
+typedef struct {
+  double *v;
+  size_t count;
+} pack_box;
+
+static int pack_gc(lua_State *L)
+{
+  pack_box *b = luaL_checkudata(L, 1, NM_PACK_MT);
+  free(b->v);
+  b->v = NULL;
+  b->count = 0;
+  return 0;
+}
+
+/* A new pack of `count` doubles (uninitialised), pushed. */
+static double *new_pack(lua_State *L, size_t count)
+{
+  pack_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->v = NULL;
+  b->count = 0;
+  luaL_setmetatable(L, NM_PACK_MT);
+  b->v = malloc(count ? count * sizeof *b->v : 1);
+  if (!b->v) luaL_error(L, "not enough memory");
+  b->count = count;
+  return b->v;
+}
+
+/* The doubles of the pack of `count` entries at i, or NULL. */
+static const double *pack_at(lua_State *L, int i, size_t count)
+{
+  pack_box *b = luaL_testudata(L, i, NM_PACK_MT);
+  return b && b->count == count ? b->v : NULL;
 }
 
 static int fail(lua_State *L, const char *why, lua_Integer i, lua_Integer j)
@@ -54,14 +94,13 @@ static int matrix_check(lua_State *L)
 {
   lua_Integer n = check_size(L, 2);
   int nonneg = lua_toboolean(L, 3), pack = lua_toboolean(L, 4);
-  size_t bytes = (size_t)(n * n) * sizeof(double);
-  const double *prev = lua_type(L, 4) == LUA_TUSERDATA && lua_rawlen(L, 4) == bytes + 1 ?
-                       lua_touserdata(L, 4) : NULL;
+  size_t count = (size_t)(n * n);
+  const double *prev = pack_at(L, 4, count);
   lua_settop(L, 4);
   if (!lua_istable(L, 1) || luaL_len(L, 1) != n) return fail(L, "shape", 0, 0);
   /* The pack: prev itself while the entries equal its, bit for bit; a new
   ** userdata (prev's prefix copied) from the first that differs. */
-  double *out = pack && !prev ? lua_newuserdatauv(L, bytes + 1, 0) : NULL;
+  double *out = pack && !prev ? new_pack(L, count) : NULL;
   /* A row's entries are pushed, then read: fewer calls than a pop per entry. */
   if (!lua_checkstack(L, (int)(n < 1000000 ? n : 1000000) + 4))
     return luaL_error(L, "matrix_check: out of memory");
@@ -80,7 +119,7 @@ static int matrix_check(lua_State *L)
       if (out) out[at] = v;
       else if (prev && memcmp(&prev[at], &v, sizeof v) != 0) {
         lua_settop(L, top);                           /* room below the row */
-        out = lua_newuserdatauv(L, bytes + 1, 0);
+        out = new_pack(L, count);
         lua_replace(L, 4);
         memcpy(out, prev, at * sizeof *out);
         out[at] = v;
@@ -178,59 +217,104 @@ static double delay_steps(double ms, double dt)
   return r;
 }
 
+/* The pack (matrix_check) of an n x n matrix at index i, or NULL when i
+** holds the matrix itself (a table). */
+static const double *packed(lua_State *L, int i, lua_Integer n)
+{
+  const double *p = pack_at(L, i, (size_t)(n * n));
+  if (!p) luaL_checktype(L, i, LUA_TTABLE);
+  return p;
+}
+
+/* A growing array of terms in a userdata at stack index `at` (replaced when it grows). */
+typedef struct {
+  lua_Integer src, delay;
+  double weight;
+} term;
+
+static term *grow(lua_State *L, int at, term *old, size_t n, size_t *cap)
+{
+  size_t ncap = *cap ? *cap * 2 : 4096;
+  term *t = lua_newuserdatauv(L, ncap * sizeof *t, 0);
+  if (n) memcpy(t, old, n * sizeof *t);
+  lua_replace(L, at);
+  *cap = ncap;
+  return t;
+}
+
 static int matrix_rows(lua_State *L)
 {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   double dt = luaL_checknumber(L, 5), max_delay = luaL_checknumber(L, 6);
   lua_Integer n_rows = luaL_len(L, 3), n = luaL_len(L, 4);
-  lua_settop(L, 4);
+  const double *W = packed(L, 1, n), *D = packed(L, 2, n);
+  lua_settop(L, 6);
   if (!lua_checkstack(L, (int)(n < 1000000 ? n : 1000000) + 8))
     return luaL_error(L, "matrix_rows: out of memory");
-  lua_Integer *signal = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *signal, 0);  /* 5 */
+  lua_Integer *signal = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *signal, 0);    /* 7 */
+  double *wrow = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *wrow, 0);             /* 8 */
+  lua_Integer *row_ptr = lua_newuserdatauv(L, (size_t)(n_rows + 1) * sizeof *row_ptr, 0); /* 9 */
+  lua_pushnil(L);                                                                     /* 10: terms */
   for (lua_Integer j = 1; j <= n; j++) {
     lua_geti(L, 4, j);
     signal[j] = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
     lua_pop(L, 1);
   }
-  lua_newtable(L);                                   /* 6: src */
-  lua_newtable(L);                                   /* 7: delay */
-  lua_newtable(L);                                   /* 8: weight */
-  lua_createtable(L, (int)n_rows + 1, 0);            /* 9: row_ptr */
-  lua_pushinteger(L, 0);
-  lua_rawseti(L, 9, 1);
-  lua_Integer k = 0;
+  term *t = NULL;
+  size_t k = 0, cap = 0;
+  row_ptr[0] = 0;
   for (lua_Integer l = 1; l <= n_rows; l++) {
     lua_geti(L, 3, l);
     lua_Integer i = lua_tointeger(L, -1);
-    lua_geti(L, 1, i);                               /* 11: W[i] */
-    lua_geti(L, 2, i);                               /* 12: D[i] */
-    int base = 12;
-    for (lua_Integer j = 1; j <= n; j++) lua_geti(L, 11, j);
+    lua_pop(L, 1);
+    luaL_argcheck(L, i >= 1 && i <= n, 3, "row index out of range");
+    const double *w = W ? W + (i - 1) * n : wrow + 1;       /* w[j - 1]: entry j */
+    if (!W) {
+      lua_geti(L, 1, i);                                     /* 11: W[i] */
+      for (lua_Integer j = 1; j <= n; j++) lua_geti(L, 11, j);
+      for (lua_Integer j = 1; j <= n; j++) wrow[j] = lua_tonumber(L, 11 + (int)j);
+      lua_settop(L, 10);
+    }
+    if (!D) lua_geti(L, 2, i);                               /* 11: D[i] */
     for (lua_Integer j = 1; j <= n; j++) {
-      if (lua_tonumber(L, base + (int)j) == 0 || signal[j] < 0) continue;
-      lua_geti(L, 12, j);
-      double steps = delay_steps(lua_tonumber(L, -1), dt);
-      lua_pop(L, 1);
+      if (w[j - 1] == 0 || signal[j] < 0) continue;
+      double d;
+      if (D) d = D[(i - 1) * n + (j - 1)];
+      else {
+        lua_geti(L, 11, j);
+        d = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+      }
+      double steps = delay_steps(d, dt);
       if (!(steps <= max_delay)) {
         lua_pushnil(L);
         lua_pushinteger(L, i);
         lua_pushinteger(L, j);
         return 3;
       }
+      if (k == cap) t = grow(L, 10, t, k, &cap);
+      t[k].src = signal[j];
+      t[k].delay = (lua_Integer)steps;
+      t[k].weight = w[j - 1];
       k++;
-      lua_pushinteger(L, signal[j]);
-      lua_rawseti(L, 6, k);
-      lua_pushinteger(L, (lua_Integer)steps);
-      lua_rawseti(L, 7, k);
-      lua_pushvalue(L, base + (int)j);
-      lua_rawseti(L, 8, k);
     }
-    lua_settop(L, 9);
-    lua_pushinteger(L, k);
-    lua_rawseti(L, 9, l + 1);
+    lua_settop(L, 10);
+    row_ptr[l] = (lua_Integer)k;
+  }
+  for (int f = 0; f < 3; f++) {
+    lua_createtable(L, (int)k, 0);
+    for (size_t q = 0; q < k; q++) {
+      if (f == 0) lua_pushinteger(L, t[q].src);
+      else if (f == 1) lua_pushinteger(L, t[q].delay);
+      else lua_pushnumber(L, t[q].weight);
+      lua_rawseti(L, -2, (lua_Integer)q + 1);
+    }
+  }
+  lua_createtable(L, (int)n_rows + 1, 0);
+  for (lua_Integer l = 0; l <= n_rows; l++) {
+    lua_pushinteger(L, row_ptr[l]);
+    lua_rawseti(L, -2, l + 1);
   }
   return 4;
 }
@@ -274,6 +358,8 @@ static int read_matrix(lua_State *L)
 
 void nmL_open_matrix(lua_State *L)
 {
+  static const luaL_Reg none[] = { { NULL, NULL } };
+  nmL_newclass(L, NM_PACK_MT, none, pack_gc, NULL);
   static const luaL_Reg f[] = {
     { "matrix_check", matrix_check }, { "matrix_copy", matrix_copy },
     { "matrix_div", matrix_div }, { "matrix_zeros", matrix_zeros },

@@ -109,6 +109,13 @@ describe("core.matrix_rows", function()
     assert.is_true(#want[1] > 200)
     for k = 1, 4 do assert.same(want[k], got[k]) end
     for k = 1, #want[2] do assert.equals(math.type(want[2][k]), math.type(got[2][k])) end
+    -- the same from the packs of W and D (what compile.lua passes after check_matrices)
+    local _, Wp = core.matrix_check(W, n, false, true)
+    local _, Dp = core.matrix_check(D, n, true, true)
+    local from_packs = table.pack(core.matrix_rows(Wp, Dp, rows, signal, 0.1, core.max_delay))
+    for k = 1, 4 do assert.same(want[k], from_packs[k]) end
+    from_packs = table.pack(core.matrix_rows(Wp, D, rows, signal, 0.1, core.max_delay))
+    for k = 1, 4 do assert.same(want[k], from_packs[k]) end
   end)
 
   it("stops at the first delay of more than max_delay steps (or not finite): nil, i, j", function()
