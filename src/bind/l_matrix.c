@@ -13,7 +13,7 @@
 **   core.matrix_copy(m, n [, diagonal]) -> a new n x n matrix of the same
 **     values (diagonal, when given, on the diagonal);
 **   core.matrix_div(m, n, x) -> a new matrix m[i][j] / x (Lua's `/`), and
-**     whether all its entries are finite;
+**     whether all its entries are finite; m may be a pack (matrix_check);
 **   core.matrix_zero_diagonal(m, n) -> whether every m[i][i] is 0;
 **   core.matrix_zeros(n) -> a new n x n matrix of integer zeros;
 **   core.matrix_rows(W, D, rows, signal, dt, max_delay)
@@ -23,8 +23,9 @@
 **     and whose node has a signal (signal[j], an integer, or false): src =
 **     signal[j], delay = D[i][j] / dt rounded half to even (layout.delay_steps),
 **     weight = W[i][j] (a float); row_ptr (from 0) where each row ends.  W
-**     and D are n x n matrices (n = #signal) or their packs (matrix_check).  A delay of more
-**     than max_delay steps (or not finite) stops it: nil and that i, j;
+**     and D are n x n matrices (n = #signal) or their packs (matrix_check).
+**     A delay of more than max_delay steps (or not finite) stops it: nil
+**     and that i, j;
 **   core.read_matrix(path) -> rows (an array of rows) | nil, message
 **     (nm_matrix_read: the message names the file, line and column).
 */
@@ -181,10 +182,28 @@ static int matrix_copy(lua_State *L)
 static int matrix_div(lua_State *L)
 {
   lua_Integer n = check_size(L, 2);
-  luaL_checktype(L, 1, LUA_TTABLE);
   lua_Number x = luaL_checknumber(L, 3);
-  lua_settop(L, 3);
-  return new_matrix(L, n, 1, 0, &x);
+  const double *p = pack_at(L, 1, (size_t)(n * n));
+  if (!p) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 3);
+    return new_matrix(L, n, 1, 0, &x);
+  }
+  /* From a pack: its doubles are what lua_tonumber gave for the entries. */
+  int finite = 1;
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer j = 0; j < n; j++) {
+      lua_Number v = p[i * n + j] / x;
+      finite = finite && isfinite(v);
+      lua_pushnumber(L, v);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushboolean(L, finite);
+  return 2;
 }
 
 static int matrix_zero_diagonal(lua_State *L)

@@ -160,6 +160,22 @@ describe("core.matrix_check", function()
     assert.is_true(rawequal(s, t))
   end)
 
+  it("matrix_div gives Lua's m[i][j] / x, from the matrix or from its pack, and says if all are finite", function()
+    local m = { { 0, 250 }, { 17.3, 1e300 } }
+    local _, p = core.matrix_check(m, 2, true, true)
+    for _, from in ipairs { m, p } do
+      local d, finite = core.matrix_div(from, 2, 20)
+      for i = 1, 2 do
+        for j = 1, 2 do
+          assert.equals(string.pack("d", m[i][j] / 20), string.pack("d", d[i][j]))
+          assert.equals("float", math.type(d[i][j]))
+        end
+      end
+      assert.is_true(finite)
+      assert.is_false(select(2, core.matrix_div(from, 2, 1e-300)))   -- 1e300 / 1e-300 = inf
+    end
+  end)
+
   it("honours __index and __len, as the Lua loop did", function()
     local rows = { { 1, 2 }, { 3, 4 } }
     local proxy = setmetatable({}, { __index = rows, __len = function() return 2 end })

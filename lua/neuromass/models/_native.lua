@@ -55,15 +55,16 @@ local function check_signalV(v, what, level)
   return nm_network.check_speed(v, what .. " (or 0 for no delays)", level + 1)
 end
 
--- The delays in ms of a native model's state: Dmat / signalV, or none when signalV = 0.
-local function delays_of(state)
+-- The delays in ms of a native model's state: Dmat / signalV, or none when
+-- signalV = 0; Dmat read from `packed_D`, its pack (check.matrix), when given.
+local function delays_of(state, packed_D)
   local n = #state.D
   if state.V == 0 then
     local d = zeros(n)
     check.trust(d, n)
     return d
   end
-  local d, finite = core.matrix_div(state.D, n, state.V)
+  local d, finite = core.matrix_div(packed_D or state.D, n, state.V)
   if finite then check.trust(d, n) end
   return d
 end
@@ -121,7 +122,7 @@ function M.build(spec, args, level)
   for k, v in pairs(spec.structural or {}) do cfg[k] = v end
   local net = nm_network.network {
     label = spec.label, nodes = nodes, connectivity = zero_diagonal(state.C),
-    delays = delays_of(state), params = spec.net_params,
+    delays = delays_of(state, packed_D), params = spec.net_params,
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   local function restructure()
