@@ -232,7 +232,8 @@ static int matrix_zeros(lua_State *L)
 static double delay_steps(double ms, double dt)
 {
   double x = ms / dt, r = floor(x), d = x - r;
-  if (d > 0.5 || (d == 0.5 && fmod(r, 2) == 1)) r = r + 1;
+  /* d == 0.5 only below 2^52, where r converts exactly: r % 2 == 1 is its low bit. */
+  if (d > 0.5 || (d == 0.5 && ((long long)r & 1))) r = r + 1;
   return r;
 }
 
