@@ -109,11 +109,13 @@ static int matrix_check(lua_State *L)
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, 1, i);
     if (!lua_istable(L, row) || luaL_len(L, row) != n) return fail(L, "row", i, 0);
+    lua_Integer not_number = n + 1;                   /* the first entry that is not a number */
     for (lua_Integer j = 1; j <= n; j++) {
-      if (lua_geti(L, row, j) != LUA_TNUMBER) return fail(L, "finite", i, j);
+      if (lua_geti(L, row, j) != LUA_TNUMBER && not_number > n) not_number = j;
     }
     size_t at = (size_t)((i - 1) * n);
     for (lua_Integer j = 1; j <= n; j++, at++) {
+      if (j == not_number) return fail(L, "finite", i, j);
       lua_Number v = lua_tonumberx(L, row + (int)j, NULL);
       if (!isfinite(v)) return fail(L, "finite", i, j);
       if (nonneg && v < 0) return fail(L, "negative", i, j);

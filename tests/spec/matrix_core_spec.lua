@@ -141,6 +141,10 @@ describe("core.matrix_check", function()
     assert.same({ false, "row", 2 }, { core.matrix_check({ { 1, 2 }, { 1 } }, 2) })
     assert.same({ false, "finite", 1, 2 }, { core.matrix_check({ { 1, "2" }, { 1, 2 } }, 2) })
     assert.same({ false, "finite", 2, 1 }, { core.matrix_check({ { 1, 2 }, { 1 / 0, 2 } }, 2) })
+    -- the first bad entry in reading order, whatever makes it bad
+    assert.same({ false, "finite", 1, 2 }, { core.matrix_check({ { 1, 0 / 0, "x" }, { 1, 2, 3 },
+                                                                 { 1, 2, 3 } }, 3) })
+    assert.same({ false, "negative", 1, 1 }, { core.matrix_check({ { -1, {} }, { 1, 2 } }, 2, true) })
     assert.same({ false, "negative", 2, 2 }, { core.matrix_check({ { 1, 2 }, { 1, -2 } }, 2, true) })
     assert.same({ true }, { core.matrix_check({ { 1, 2 }, { 1, -2 } }, 2) })
   end)
