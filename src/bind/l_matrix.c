@@ -100,7 +100,7 @@ static int matrix_check(lua_State *L)
   lua_settop(L, 4);
   if (!lua_istable(L, 1) || luaL_len(L, 1) != n) return fail(L, "shape", 0, 0);
   /* The pack: prev itself while the entries equal its, bit for bit; a new
-  ** userdata (prev's prefix copied) from the first that differs. */
+  ** pack (prev's prefix copied) from the first that differs. */
   double *out = pack && !prev ? new_pack(L, count) : NULL;
   /* A row's entries are pushed, then read: fewer calls than a pop per entry. */
   if (!lua_checkstack(L, (int)(n < 1000000 ? n : 1000000) + 4))
@@ -123,9 +123,9 @@ static int matrix_check(lua_State *L)
       else if (prev && memcmp(&prev[at], &v, sizeof v) != 0) {
         lua_settop(L, top);                           /* room below the row */
         out = new_pack(L, count);
-        lua_replace(L, 4);
         memcpy(out, prev, at * sizeof *out);
         out[at] = v;
+        lua_replace(L, 4);                            /* prev is not read again */
         lua_geti(L, 1, i);                            /* the row again */
         for (lua_Integer k = 1; k <= n; k++) lua_geti(L, row, k);
       }
