@@ -120,6 +120,8 @@ for _, n in ipairs { 250, 500, 1000 } do
   conn[#conn + 1] = { n = n, r = case("random " .. n, "conn", tostring(n), "1") }
 end
 local conn2 = case("random 500, 2 threads", "conn", "500", "2")
+local conn_build = case("random 1000: build + compile + 1 step", "conn_build", "1000")
+local ds_load = case("nm.datasets.load", "datasets", "hcp")
 local quiet = {}
 for _, n in ipairs { 250, 500, 1000 } do
   quiet[#quiet + 1] = { n = n, r = case("random " .. n .. ", no noise", "conn", tostring(n), "1", "0") }
@@ -277,6 +279,17 @@ do
   end
 end
 
+do
+  -- Building a large network (issue 12 item 4): matrices checked, copied and
+  -- compressed in C (src/bind/l_matrix.c); the data files read in C.
+  local t = median(conn_build.vals.time)
+  row { string.format("random FHN, 1000 nodes, %s connections: build + compile + 1 step, in process",
+                      tostring(first(conn_build, "connections"))), secs(t), "",
+        mb(conn_build.rss_kb), "", "", "≤ 0.2 s", yes(t <= 0.2) }
+  row { "  nm.datasets.load(\"hcp\"): the first call (Cmat, Dmat, regions read from the CSVs)",
+        secs(first(ds_load, "time") or 0 / 0), "", "", "", "", "(for comparison)", "" }
+end
+
 local header = { "case", "measured (median of " .. REPS .. ")", "steps/s", "peak RSS",
                  "hand-written loop", "ratio", "target", "met" }
 
@@ -348,6 +361,10 @@ local doc = {
     "coupling and sigma_ou 0.05, 1000·(1000/N)² ms at dt 0.1 ms (about 1e9 connection-steps " ..
     "each), recording x every 10 ms; the time per step (node work included) divided by the " ..
     "number of connections; these runs are on one thread (`threads = 1`).",
+  "- Build of a large network: the random 1000-node network of the per-connection rows, " ..
+    "`nm.models.fhn.native{Cmat, Dmat, sigma_ou = 0.05}` through a one-step run (`conn_build`), " ..
+    "in one process with the matrices already made; `datasets`: the first `nm.datasets.load" ..
+    "(\"hcp\")` of a process.",
   "- neurolib / neuromass: neurolib's kernel (`bench/neurolib/kernels.py`, found by " ..
     "scripts/neurolib-env.sh: `NEUROLIB_SRC`, default /tmp/neurolib) on the same workloads: " ..
     "ALNModel(seed=42) alone for 100 s; FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
@@ -375,7 +392,8 @@ local doc = {
   "make bench                       # builds build-bench/ and the loops, runs everything (~2 min)",
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
-    "fhn80, aln80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N [THREADS]",
+    "fhn80, aln80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N [THREADS], " ..
+    "conn_build [N], datasets [NAME]",
   "```",
   "",
 }

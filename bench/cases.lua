@@ -168,10 +168,9 @@ end
 -- 1000 (1000 / N)^2 ms, so that every size does about 1e9 connection-steps.
 -- `threads` (default 1) sets the number of threads of the Euler loop, `sigma`
 -- (default 0.05) the OU noise of every node.
-function cases.conn(n, threads, sigma)
-  n = math.tointeger(tonumber(n))
-  threads = math.tointeger(tonumber(threads or "1"))
-  sigma = tonumber(sigma or "0.05")
+-- The random network of `conn` and `conn_build`: Cmat, Dmat (N x N Lua
+-- matrices, seeded by N) and the number of connections.
+local function random_network(n)
   math.randomseed(n)
   local C, L, conns = {}, {}, 0
   for i = 1, n do
@@ -185,6 +184,14 @@ function cases.conn(n, threads, sigma)
       C[i][j], L[i][j] = w, math.random() * 250
     end
   end
+  return C, L, conns
+end
+
+function cases.conn(n, threads, sigma)
+  n = math.tointeger(tonumber(n))
+  threads = math.tointeger(tonumber(threads or "1"))
+  sigma = tonumber(sigma or "0.05")
+  local C, L, conns = random_network(n)
   local m
   emit("build_time", timed(function()
     m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = sigma, seed = 1 }
@@ -192,6 +199,35 @@ function cases.conn(n, threads, sigma)
   kernel(m, { duration = 1000 * (1000 / n) ^ 2, dt = 0.1, sampling_dt = 10, record = { "x" },
               threads = threads })
   emit("connections", conns)
+end
+
+--- Building and compiling the random FHN network of `conn` (N nodes, default
+-- 1000: about 0.1 N^2 connections), matrices given: from fhn.native{...}
+-- through a one-step run, REPS times in this process ("time", and the
+-- process's CPU time "cpu"); "connections".
+function cases.conn_build(n)
+  n = math.tointeger(tonumber(n or "1000"))
+  local C, L, conns = random_network(n)
+  for _ = 1, REPS do
+    local c0 = os.clock()
+    emit("time", timed(function()
+      local m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
+      m:run { duration = 0.1, dt = 0.1 }
+    end))
+    emit("cpu", os.clock() - c0)
+  end
+  emit("connections", conns)
+end
+
+--- Loading a dataset (NAME "hcp" or "gw", default "hcp") in a fresh process:
+-- the first nm.datasets.load(NAME) ("time", reading its files) and, REPS
+-- times, a load served from the cache ("time_cached", the copies of Cmat and Dmat).
+function cases.datasets(name)
+  name = name or "hcp"
+  package.loaded["neuromass.datasets"] = nil
+  local ds = require "neuromass.datasets"
+  emit("time", timed(function() ds.load(name) end))
+  for _ = 1, REPS do emit("time_cached", timed(function() ds.load(name) end)) end
 end
 
 local name = arg[1]

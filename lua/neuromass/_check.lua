@@ -12,6 +12,7 @@ M.MAX_NODES = 10000
 M.MAX_NOISE_CHANNELS = 64
 
 local libdir = require("neuromass.paths").library_dir
+local core = require "neuromass.core"
 -- The binding's stop-signal hook raises only at the user's lines: it knows
 -- the library's files by this prefix.
 if libdir then debug.getregistry()["neuromass.libsrc"] = "@" .. libdir end
@@ -387,30 +388,38 @@ function M.methods(class, what, except)
   end
 end
 
+-- Matrices the library has just made from checked values (a zoo builder's
+-- connectivity and delays), which the next M.matrix of their size (without
+-- pack) takes as checked, once; a weak set.
+local trusted = setmetatable({}, { __mode = "k" })
+
+--- Marks the n x n matrix m as checked just now, for the next M.matrix of it only.
+function M.trust(m, n) trusted[m] = n end
+
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
-function M.matrix(m, n, what, level, nonneg)
-  if type(m) ~= "table" or #m ~= n then
+-- With `pack`, also returns the entries packed as doubles in one string
+-- (row-major), which tells whether the matrix changed since.  The entries
+-- are checked in C (core.matrix_check), one pass.
+function M.matrix(m, n, what, level, nonneg, pack)
+  if not pack and trusted[m] == n then
+    trusted[m] = nil
+    return m
+  end
+  local ok, why, i, j = core.matrix_check(m, n, nonneg, pack)
+  if ok then return m, why end
+  if why == "shape" then
     M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
                         type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)
+  elseif why == "row" then
+    M.error(string.format("%s must be a %dx%d matrix (row %d has %s entries)", what, n, n, i,
+                        type(m[i]) == "table" and #m[i] or "no"), level + 1)
+  elseif why == "finite" then
+    M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(m[i][j])),
+          level + 1)
   end
-  for i = 1, n do
-    if type(m[i]) ~= "table" or #m[i] ~= n then
-      M.error(string.format("%s must be a %dx%d matrix (row %d has %s entries)", what, n, n, i,
-                          type(m[i]) == "table" and #m[i] or "no"), level + 1)
-    end
-    for j = 1, n do
-      local v = m[i][j]
-      if not M.finite(v) then
-        M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(v)),
-              level + 1)
-      elseif nonneg and v < 0 then
-        M.error(string.format("%s[%d][%d] must not be negative, got %s", what, i, j, M.show(v)),
-              level + 1)
-      end
-    end
-  end
-  return m
+  M.error(string.format("%s[%d][%d] must not be negative, got %s", what, i, j, M.show(m[i][j])),
+        level + 1)
 end
 
 return M

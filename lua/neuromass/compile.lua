@@ -238,24 +238,27 @@ local function rule_rows(model, g, a, rule, dt, level)
   local net = model.net
   local W = rule_matrix(net, rule)
   local D = rule.delays or model.sync.delays
-  local c = { mode = rule.mode, dst = {}, self = {}, row_ptr = { 0 }, src = {}, delay = {},
-              weight = {} }
+  local c = { mode = rule.mode, dst = {}, self = {} }
+  local n, signal = #net.nodes, {}       -- signal[j]: node j's rule.var, or false
+  for j = 1, n do signal[j] = model:signal(j - 1, rule.var) or false end
+  local rows = {}
   for l, lane in ipairs(g.lanes) do
     local i = lane.node
+    rows[l] = i
     c.dst[l] = layout.input_slot(g, a, l - 1)
-    if rule.mode == "diffusive" then c.self[l] = model:signal(i - 1, rule.var) end
-    for j = 1, #net.nodes do
-      local w = W[i][j]
-      local src = model:signal(j - 1, rule.var)
-      if w ~= 0 and src then
-        c.src[#c.src + 1] = src
-        c.delay[#c.delay + 1] = delay_of(D[i][j], dt, level + 1, "network '%s': the delay from " ..
-                                         "node %d to node %d", net.label, j - 1, i - 1)
-        c.weight[#c.weight + 1] = w
-      end
-    end
-    c.row_ptr[l + 1] = #c.src
+    if rule.mode == "diffusive" then c.self[l] = signal[i] or nil end
   end
+  -- The entries of W in C (core.matrix_rows), from the packs check_matrices
+  -- took of them just now when it did; a delay it cannot take is refused
+  -- here, with delay_of's message.
+  local src, delay, weight, row_ptr = core.matrix_rows(net:packed(W), net:packed(D), rows, signal, dt,
+                                                       core.max_delay)
+  if not src then
+    local i, j = delay, weight
+    delay_of(D[i][j], dt, level + 1, "network '%s': the delay from node %d to node %d", net.label,
+             j - 1, i - 1)
+  end
+  c.src, c.delay, c.weight, c.row_ptr = src, delay, weight, row_ptr
   return c
 end
 
@@ -307,8 +310,7 @@ end
 -- errors at `level` (as for error()).
 function M.build(model, dt, level)
   local L, net = model.layout, model.net
-  net:check_matrices(3)
-  model.matrix_snapshot = net:snapshot()
+  model.matrix_snapshot = net:check_matrices(3)
   model.rules, model.sync = net:resolve_sync()
   M.check_inputs(model, level + 1)
   local cm = core.model { n_state = L.n_state, n_aux = L.n_aux, n_param = L.n_param,

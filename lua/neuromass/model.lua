@@ -190,7 +190,7 @@ function M.model(obj, opts)
     describe_extra = opts.describe, info_extra = opts.info,
     default_bold = opts.bold ~= nil and bold.declaration(opts.bold, "model: bold", 2) or nil,
   }, Model)
-  net:check_matrices(2)
+  if not netmod.take_checked(net) then net:check_matrices(2) end
   self.layout = layout.build(net)
   if self.default_bold then bold.nodes(self, self.default_bold, "model: bold", 2) end
   register_names(self, opts)

@@ -2,11 +2,12 @@
 -- with per-connection delays, and the `sync` rules that say which variable of
 -- the sending nodes drives which input of the receiving masses.
 local check = require "neuromass._check"
+local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
 
-local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math =
-      type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math
+local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal =
+      type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -21,19 +22,12 @@ local net_fields = { name = true, label = true, nodes = true, connectivity = tru
                      delays = true, lengths = true, signal_speed = true, sync = true,
                      params = true }
 
-local function zeros(n)
-  local m = {}
-  for i = 1, n do m[i] = {} for j = 1, n do m[i][j] = 0 end end
-  return m
-end
+local zeros = core.matrix_zeros
 
---- Delays in ms from lengths (mm) and a signal speed (mm/ms, finite and > 0;
--- checked where the network is made).
+--- Delays in ms from lengths (mm; a checked n x n matrix) and a signal speed
+-- (mm/ms, finite and > 0; checked where the network is made).
 function M.delays_from_lengths(lengths, speed)
-  local n = #lengths
-  local d = zeros(n)
-  for i = 1, n do for j = 1, n do d[i][j] = lengths[i][j] / speed end end
-  return d
+  return core.matrix_div(lengths, #lengths, speed)
 end
 
 --- Checks a signal speed in mm/ms: a finite number > 0, or an error naming `what`.
@@ -116,31 +110,37 @@ local function user_matrices(self, own)
   return list
 end
 
--- Calls f(row) for each row of `list` (user_matrices) packed as doubles (8
--- bytes an entry, half a Lua table's), or false for a row that is no longer
--- n numbers; stops when f returns false (and then returns false).
-local function each_packed_row(list, f)
-  for _, e in ipairs(list) do
-    local m = e[1]
-    local fmt = "<" .. string.rep("d", #m)
-    for i = 1, #m do
-      local row, ok, packed = m[i], false, false
-      if type(row) == "table" then ok, packed = pcall(string.pack, fmt, table.unpack(row, 1, #m)) end
-      if f(ok and packed) == false then return false end
-    end
+-- The entries of each matrix of `list` (user_matrices) packed as doubles
+-- (core.matrix_check), or false for one that is no longer an n x n matrix of
+-- finite numbers; prev[k], an earlier pack, is reused when the entries are
+-- the same: rawequal packs mean unchanged matrices.
+local function pack_all(list, prev)
+  local packs = {}
+  for k, e in ipairs(list) do
+    local ok, packed = core.matrix_check(e[1], e[3], false, prev and prev[k] or true)
+    packs[k] = ok and packed
   end
+  return packs
+end
+
+local function same_packs(a, b)
+  if #a ~= #b then return false end
+  for k = 1, #a do if not rawequal(a[k], b[k]) then return false end end
   return true
 end
 
-local function pack_rows(list)
-  local rows = {}
-  each_packed_row(list, function(r) rows[#rows + 1] = r end)
-  return rows
-end
+-- Networks whose matrices a model builder (the zoo's native flavours) has
+-- just checked and derived: nm.model does not check them again.
+local checked_now = setmetatable({}, { __mode = "k" })
 
-local function same_rows(list, snap)
-  local k = 0
-  return each_packed_row(list, function(r) k = k + 1; return r == snap[k] end) and k == #snap
+--- Marks `net`'s matrices as checked just now, for the next nm.model of it.
+function M.checked_now(net) checked_now[net] = true end
+
+--- Whether `net` was marked by checked_now (which this forgets).
+function M.take_checked(net)
+  local c = checked_now[net]
+  checked_now[net] = nil
+  return c
 end
 
 --- Checks the network's matrices again, at the user's line: they are the
@@ -148,45 +148,61 @@ end
 -- (connectivity, lengths or delays, each node's local connectivity and
 -- delays, and a model builder's sources, from which connectivity and delays
 -- are derived again when they changed).  Called by nm.model and before every
--- build of the engine model.
+-- build of the engine model.  Returns a snapshot of the matrices (for
+-- same_matrices, changed_matrices): their entries packed, one string each.
 function Network:check_matrices(level)
+  local snap, prev = {}, self.packs or {}
+  -- A table checked already in this call (a native model's connectivity is
+  -- its Cmat when that has a zero diagonal) is not read again: its pack.
+  local seen = {}
+  local function check_one(e, earlier)
+    local m, n, nonneg = e[1], e[3], e[4]
+    local done = seen[m]
+    if done and done.n == n and (done.nonneg or not nonneg) then return done.packed end
+    local _, packed = check.matrix(m, n, e[2], level + 2, nonneg, earlier or true)
+    if type(m) == "table" then seen[m] = { n = n, nonneg = nonneg, packed = packed } end
+    return packed
+  end
+  self.pack_of = setmetatable({}, { __mode = "k" })
   if self.sources then
-    local src = self.sources()
-    for _, e in ipairs(src) do check.matrix(e[1], e[3], e[2], level + 1, e[4]) end
-    if not (self.derived_from and same_rows(src, self.derived_from)) then
+    local from = self.derived_from or {}
+    for k, e in ipairs(self.sources()) do snap[k] = check_one(e, from[k]) end
+    if not (self.derived_from and same_packs(snap, self.derived_from)) then
       self.derive()
-      self.derived_from = pack_rows(src)
+      self.derived_from = table.move(snap, 1, #snap, 1, {})
     end
   end
-  for _, e in ipairs(user_matrices(self, true)) do check.matrix(e[1], e[3], e[2], level + 1, e[4]) end
+  for _, e in ipairs(user_matrices(self, true)) do
+    local k = #snap + 1
+    snap[k] = check_one(e, prev[k])
+  end
+  for m, done in pairs(seen) do self.pack_of[m] = done.packed end
+  self.packs = snap
+  return snap
 end
 
---- A copy of the network's matrices, for same_matrices (taken when the
--- engine model is built, after check_matrices).
-function Network:snapshot()
-  return pack_rows(user_matrices(self))
+--- The pack (core.matrix_check) of matrix m taken by the last check_matrices,
+-- or m itself when it was not one of the network's matrices then: what
+-- core.matrix_rows reads without going through the table again.
+function Network:packed(m)
+  return self.pack_of and self.pack_of[m] or m
 end
 
---- Whether the matrices still hold the values of `snap` (Network:snapshot):
+--- Whether the matrices still hold the values of `snap` (check_matrices):
 -- an edit of the user's tables after a build must rebuild the coupling.
 function Network:same_matrices(snap)
-  return same_rows(user_matrices(self), snap)
+  return same_packs(pack_all(user_matrices(self), snap), snap)
 end
 
 --- The names of the matrices whose values differ from `snap`'s
--- (Network:snapshot), in messages' words ("network 'Net': connectivity",
--- "Cmat"); all of them when their number of rows changed.
+-- (check_matrices), in messages' words ("network 'Net': connectivity",
+-- "Cmat"); all of them when their number changed.
 function Network:changed_matrices(snap)
-  local list, names, k = user_matrices(self), {}, 0
-  local current = pack_rows(list)
+  local list, names = user_matrices(self), {}
+  local current = pack_all(list, snap)
   local whole = #current ~= #snap
-  for _, e in ipairs(list) do
-    local differs = whole
-    for _ = 1, type(e[1]) == "table" and #e[1] or 0 do
-      k = k + 1
-      if current[k] ~= snap[k] then differs = true end
-    end
-    if differs then names[#names + 1] = e[2] end
+  for k, e in ipairs(list) do
+    if whole or not rawequal(current[k], snap[k]) then names[#names + 1] = e[2] end
   end
   return names
 end

@@ -147,5 +147,6 @@ void nmL_open_stim(lua_State *L);
 void nmL_open_func(lua_State *L);     /* l_func.c: core.func, the analysis functions */
 void nmL_open_file(lua_State *L);
 void nmL_open_jit(lua_State *L);      /* l_jit.c: core.jit_stats */
+void nmL_open_matrix(lua_State *L);   /* l_matrix.c: core.matrix_*, core.read_matrix */
 
 #endif

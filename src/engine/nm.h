@@ -772,4 +772,30 @@ typedef struct {
 } nm_jit_counts;
 void nm_jit_stats(nm_jit_counts *out);
 
+/* ---------------------------------------------------------------------
+** Numeric matrices from CSV files without header (matrix_read.c): the
+** connectomes and empirical data of nm.datasets
+** ------------------------------------------------------------------- */
+
+/* rows x cols values, row-major; is_int[k] is 1 when cell k was written as
+** a (decimal or 0x) integer of at most 2^53 in magnitude (Lua's tonumber reads it as
+** an integer), else 0. */
+typedef struct {
+  size_t rows, cols;
+  double *v;
+  unsigned char *is_int;
+} nm_matrix;
+
+/* Reads `path`: one row per non-blank line, cells separated by commas (white
+** space around a cell allowed), each a finite number as Lua's tonumber reads
+** it; every row as wide as the first.  NM_OK and *out filled (free it with
+** nm_matrix_free), or with *out empty: NM_EIO (cannot open or read; the
+** reason names the file and the system's error), NM_EINVAL (a bad number:
+** "PATH:LINE: column C: bad number 'x'", lines from 1, blank ones counted;
+** a row of another width: "PATH:LINE: N values, the first row has M"),
+** NM_ENOMEM; the reason in *err (may be NULL). */
+int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err);
+/* Frees what nm_matrix_read filled and empties *m; NULL is harmless. */
+void nm_matrix_free(nm_matrix *m);
+
 #endif

@@ -7,6 +7,7 @@ local nm_model = require "neuromass.model"
 local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
 local check = require "neuromass._check"
+local core = require "neuromass.core"
 local params = require "neuromass.params"
 
 local type, ipairs, pairs, string, math, table =
@@ -31,16 +32,13 @@ function M.rng(seed)
   end
 end
 
-local function copy_matrix(m, zero_diagonal, diagonal)
-  local c = {}
-  for i = 1, #m do
-    c[i] = {}
-    for j = 1, #m do
-      c[i][j] = m[i][j]
-      if i == j and zero_diagonal then c[i][j] = 0 end
-      if i == j and diagonal then c[i][j] = diagonal end
-    end
-  end
+-- The connectivity of the (checked) n x n matrix m: m itself when its
+-- diagonal is 0 already (an edit of m in place derives it again:
+-- Network:check_matrices), else a copy with zeros on the diagonal.
+local function zero_diagonal(m)
+  local n = #m
+  local c = core.matrix_zero_diagonal(m, n) and m or core.matrix_copy(m, n, 0)
+  check.trust(c, n)
   return c
 end
 
@@ -49,11 +47,7 @@ local function merge(a, b)
   return a
 end
 
-local function zeros(n)
-  local m = {}
-  for i = 1, n do m[i] = {} for j = 1, n do m[i][j] = 0 end end
-  return m
-end
+local zeros = core.matrix_zeros
 
 -- signalV (mm/ms): finite and > 0, or 0 for no delays (neurolib's meaning).
 local function check_signalV(v, what, level)
@@ -61,10 +55,18 @@ local function check_signalV(v, what, level)
   return nm_network.check_speed(v, what .. " (or 0 for no delays)", level + 1)
 end
 
--- The delays in ms of a native model's state: Dmat / signalV, or none when signalV = 0.
-local function delays_of(state)
-  if state.V == 0 then return zeros(#state.D) end
-  return nm_network.delays_from_lengths(state.D, state.V)
+-- The delays in ms of a native model's state: Dmat / signalV, or none when
+-- signalV = 0; Dmat read from `packed_D`, its pack (check.matrix), when given.
+local function delays_of(state, packed_D)
+  local n = #state.D
+  if state.V == 0 then
+    local d = zeros(n)
+    check.trust(d, n)
+    return d
+  end
+  local d, finite = core.matrix_div(packed_D or state.D, n, state.V)
+  if finite then check.trust(d, n) end
+  return d
 end
 
 --[[ spec fields:
@@ -95,10 +97,13 @@ function M.build(spec, args, level)
                           type(Cmat) == "table" and "an empty table" or check.show(Cmat)), level + 1)
     end
     N = check.count(#Cmat, what .. "the number of nodes (rows of Cmat)", check.MAX_NODES, level + 1)
-    check.matrix(Cmat, N, what .. "Cmat", level + 1)
   end
+  -- The packed entries (check.matrix) tell Network:check_matrices that the
+  -- network's connectivity and delays are derived from these values.
+  Cmat = Cmat or zeros(N)
+  local _, packed_C = check.matrix(Cmat, N, what .. "Cmat", level + 1, false, true)
   local Dmat = args.Dmat or zeros(N)
-  check.matrix(Dmat, N, what .. "Dmat", level + 1, true)
+  local _, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
   local signalV = args.signalV or 20.0
   check_signalV(signalV, what .. "signalV", level + 1)
   local seed = args.seed or 0
@@ -111,19 +116,21 @@ function M.build(spec, args, level)
   -- Cmat and Dmat are the user's tables: an edit in place (m.params.Cmat[1][2] = 0,
   -- or of the table given here) is checked and used at the next run (the network's
   -- sources, from which it derives connectivity and delays: Network:check_matrices).
-  local state = { C = Cmat or zeros(N), D = Dmat, V = signalV }
+  local state = { C = Cmat, D = Dmat, V = signalV }
   -- Model-specific structural values (ALN's local delays de, di), read by spec.sync.
   local cfg = {}
   for k, v in pairs(spec.structural or {}) do cfg[k] = v end
   local net = nm_network.network {
-    label = spec.label, nodes = nodes, connectivity = copy_matrix(state.C, true),
-    delays = delays_of(state), params = spec.net_params,
+    label = spec.label, nodes = nodes, connectivity = zero_diagonal(state.C),
+    delays = delays_of(state, packed_D), params = spec.net_params,
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   local function restructure()
-    net.connectivity, net.fixed_delays, net.lengths = copy_matrix(state.C, true), delays_of(state), nil
+    net.connectivity, net.fixed_delays, net.lengths = zero_diagonal(state.C), delays_of(state), nil
   end
   net.derive = restructure
+  net.derived_from = { packed_C, packed_D }
+  nm_network.checked_now(net)              -- Cmat, Dmat and what derives from them: checked above
   net.sources = function()
     return { { state.C, what .. "Cmat", N }, { state.D, what .. "Dmat", N, true } }
   end

@@ -1,0 +1,161 @@
+/*
+** matrix_read.c: reading a numeric matrix from a CSV file without header
+** (the connectomes and the empirical BOLD/FC data of nm.datasets): one row
+** per non-blank line, cells separated by commas, every row as wide as the
+** first; each cell read as Lua's tonumber reads it (nm_matrix_read in nm.h).
+*/
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* Reads the whole file into a NUL-terminated buffer; NULL with *err filled. */
+static char *slurp(const char *path, size_t *len, nm_error *err)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    nm_fail(err, NM_EIO, "cannot read '%s': %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - 1 - n, f);
+    if (n < cap - 1) break;
+    char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+    if (!bigger) { free(buf); buf = NULL; break; }
+    buf = bigger;
+    cap *= 2;
+  }
+  int failed = ferror(f);
+  fclose(f);
+  if (!buf) {
+    nm_fail(err, NM_ENOMEM, "cannot read '%s': %s", path, nm_strerror(NM_ENOMEM));
+    return NULL;
+  }
+  if (failed) {
+    free(buf);
+    nm_fail(err, NM_EIO, "cannot read '%s': read error", path);
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+/* A cell [s, e) as Lua 5.4's tonumber reads it: a decimal or hexadecimal
+** integer (of at most 2^53 in magnitude, so that the double holds it
+** exactly) is an integer, anything else strtod reads whole (surrounding
+** white space allowed; "inf" and "nan" refused, as Lua refuses them). */
+static int parse_cell(const char *s, const char *e, double *v, unsigned char *is_int)
+{
+  char tmp[128];
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
+  size_t n = (size_t)(e - s);
+  if (n == 0 || n >= sizeof tmp) return 0;
+  memcpy(tmp, s, n);
+  tmp[n] = '\0';
+  const char *p = tmp + (tmp[0] == '-');
+  int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+  size_t digits = strspn(p + 2 * hex, hex ? "0123456789abcdefABCDEF" : "0123456789");
+  if (digits > 0 && p[2 * hex + digits] == '\0') {
+    errno = 0;
+    long long i = strtoll(tmp, NULL, hex ? 16 : 10);
+    if (errno == 0 && i >= -(1LL << 53) && i <= (1LL << 53)) {
+      *v = (double)i;
+      *is_int = 1;
+      return 1;
+    }
+  }
+  if (strpbrk(tmp, "nN")) return 0;
+  char *end;
+  *v = strtod(tmp, &end);
+  *is_int = 0;
+  return *end == '\0' && isfinite(*v);
+}
+
+int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
+{
+  memset(out, 0, sizeof *out);
+  size_t len;
+  char *buf = slurp(path, &len, err);
+  if (!buf) return err ? err->status : NM_EIO;
+  size_t cap = 0, n = 0, cols = 0, rows = 0;
+  double *v = NULL;
+  unsigned char *is_int = NULL;
+  long line = 0;
+  int status = NM_OK;
+  for (char *s = buf; s < buf + len;) {
+    char *eol = memchr(s, '\n', (size_t)(buf + len - s));
+    if (!eol) eol = buf + len;
+    line++;
+    const char *q = s;
+    while (q < eol && (is_space(*q))) q++;
+    if (q < eol) {                               /* not blank */
+      size_t c = 0;
+      for (char *cell = s; cell <= eol; c++) {
+        char *comma = memchr(cell, ',', (size_t)(eol - cell));
+        char *end = comma ? comma : eol;
+        if (n == cap) {
+          size_t ncap = cap ? cap * 2 : 1024;
+          double *nv = realloc(v, ncap * sizeof *v);
+          if (nv) v = nv;
+          unsigned char *ni = nv ? realloc(is_int, ncap) : NULL;
+          if (ni) is_int = ni;
+          if (!nv || !ni) {
+            status = nm_fail(err, NM_ENOMEM, "cannot read '%s': %s", path, nm_strerror(NM_ENOMEM));
+            goto done;
+          }
+          cap = ncap;
+        }
+        if (!parse_cell(cell, end, &v[n], &is_int[n])) {
+          int w = (int)(end - cell);
+          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%.*s'", path, line,
+                           c + 1, w > 40 ? 40 : w, cell);
+          goto done;
+        }
+        n++;
+        if (!comma) break;
+        cell = comma + 1;
+      }
+      c++;
+      if (rows == 0) cols = c;
+      else if (c != cols) {
+        status = nm_fail(err, NM_EINVAL, "%s:%ld: %zu values, the first row has %zu", path, line,
+                         c, cols);
+        goto done;
+      }
+      rows++;
+    }
+    s = eol + 1;
+  }
+done:
+  free(buf);
+  if (status != NM_OK) {
+    free(v);
+    free(is_int);
+    return status;
+  }
+  out->rows = rows;
+  out->cols = cols;
+  out->v = v;
+  out->is_int = is_int;
+  return NM_OK;
+}
+
+void nm_matrix_free(nm_matrix *m)
+{
+  if (!m) return;
+  free(m->v);
+  free(m->is_int);
+  m->v = NULL;
+  m->is_int = NULL;
+  m->rows = m->cols = 0;
+}
