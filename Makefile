@@ -181,3 +181,46 @@ clean:
 	rm -rf $(BUILD) build-asan $(BENCH_BUILD)
 
 -include $(ENGINE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# ---- MPI (issue 13): the optional module neuromass.mpi ----
+# build/lua/neuromass/mpi.so (src/mpi/l_mpi.c), linked against MPI, which
+# neuromass.core never is.  MPI=auto (default) builds it when MPI is found
+# (mpicc --showme, else pkg-config ompi); MPI=1 requires it; MPI=0 skips it.
+MPI        ?= auto
+MPICC      ?= mpicc
+MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null || $(PKG_CONFIG) --cflags ompi 2>/dev/null)
+MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null || $(PKG_CONFIG) --libs ompi 2>/dev/null)
+MPI_MODULE  = $(BUILD)/lua/neuromass/mpi.so
+MPI_OBJ     = $(BUILD)/obj/mpi/l_mpi.o
+ifeq ($(MPI),1)
+  ifeq ($(strip $(MPI_LIBS)),)
+    $(error MPI=1 but no MPI was found (neither '$(MPICC) --showme:link' nor 'pkg-config ompi'): install Debian's libopenmpi-dev and openmpi-bin (apt-get install libopenmpi-dev openmpi-bin), or build without MPI (make MPI=0))
+  endif
+  MPI_BUILD = 1
+else ifeq ($(MPI),auto)
+  MPI_BUILD = $(if $(strip $(MPI_LIBS)),1,)
+else ifneq ($(MPI),0)
+  $(error MPI=$(MPI): give MPI=1 (require MPI), MPI=0 (skip it) or leave it unset (build it when found))
+endif
+
+ifeq ($(MPI_BUILD),1)
+all all-lib: $(MPI_MODULE)
+
+$(MPI_OBJ): src/mpi/l_mpi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(MPI_CFLAGS) -c $< -o $@
+
+# Not linked against liblua (the host provides it); never unloaded: its
+# exit handler finalises MPI after Lua closed its C modules.
+$(MPI_MODULE): $(MPI_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,-z,nodelete -o $@ $^ $(MPI_LIBS)
+
+.PHONY: install-mpi
+install: install-mpi
+install-mpi: $(MPI_MODULE)
+	install -d $(DESTDIR)$(LUA_CMOD)/neuromass
+	install -m 644 $(MPI_MODULE) $(DESTDIR)$(LUA_CMOD)/neuromass/mpi.so
+
+-include $(MPI_OBJ:.o=.d)
+endif

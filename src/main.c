@@ -210,6 +210,28 @@ static int file_exists(const char *path)
 }
 
 
+/* ---- MPI (issue 13): where the optional C modules are found ----
+** The optional modules (neuromass.mpi, built only with MPI) live beside the
+** executable: lua/ in the build tree, ../lib/lua/5.4 once installed; both
+** go before Lua's default cpath.  (An override of NEUROMASS_LUA_DIR does not
+** move them.) */
+static void setup_cpath(lua_State *L)
+{
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = '\0';
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "cpath");
+  lua_pushfstring(L, "%s/lua/?.so;%s/../lib/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR "/?.so;%s",
+                  exe, exe, lua_tostring(L, -1));
+  lua_setfield(L, -3, "cpath");
+  lua_pop(L, 2);
+}
+
+
 /* The Lua library lives beside the executable: ../lua in the build tree,
 ** ../share/lua/5.4 once installed (by make install or luarocks). */
 static void lua_dir(char *out, size_t size)
@@ -245,6 +267,7 @@ static void setup_path(lua_State *L)
   lua_pushcfunction(L, luaopen_neuromass_core);
   lua_setfield(L, -2, "neuromass.core");
   lua_pop(L, 2);
+  setup_cpath(L);
 }
 
 
@@ -681,6 +704,10 @@ int main(int argc, char **argv)
   int ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
   nmL_stop_script(NULL);
+  /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
+  ** script failed, instead of finalising (l_mpi.c). */
+  lua_pushboolean(L, ok && !nmL_stop_signal());
+  lua_setfield(L, LUA_REGISTRYINDEX, "neuromass.exit_ok");
   lua_close(L);
   /* A stop signal stops the script even if the script caught the error. */
   int signo = nmL_stop_signal();

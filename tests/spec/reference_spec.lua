@@ -86,6 +86,10 @@ local function exported()
     add("nm.models." .. m .. ".", names(nm.models[m]))
   end
   add("neuromass ", commands())
+  -- the MPI layer (issue 13): the binding when built (make MPI=1), and its Lua side
+  local built, mpi = pcall(require, "neuromass.mpi")
+  if built then add("mpi.", names(mpi)) end
+  add("explore.mpi.", names(require "neuromass.explore.mpi"))
   return list
 end
 
@@ -105,6 +109,11 @@ local function exists(name)
   if prefix == "nlopt" then return require("neuromass.nlopt")[key] ~= nil end
   if prefix == "model" and name:find(":", 1, true) then return rawget(Model, key) ~= nil end
   if prefix == "model" then return key == "params" or key == "init" end
+  if prefix == "mpi" then                    -- not built (make MPI=0): the names cannot be checked
+    local built, mpi = pcall(require, "neuromass.mpi")
+    return not built or rawget(mpi, key) ~= nil
+  end
+  if prefix == "explore" and key:match("^mpi%.") then return rawget(require "neuromass.explore.mpi", key:sub(5)) ~= nil end
   if prefix ~= "nm" then return false end
   local t = nm
   for part in key:gmatch("[^.]+") do

@@ -1,0 +1,173 @@
+--- An exploration over MPI ranks (`mpirun -np K neuromass run SCRIPT.lua`):
+-- whether this process was started by mpirun, this rank's slice of the
+-- points, and the rows of every rank gathered to rank 0.  The MPI calls are
+-- the optional C module neuromass.mpi (src/mpi/l_mpi.c, built when MPI is
+-- found or with `make MPI=1`); it is loaded and MPI initialised only when
+-- the environment says mpirun started the process, so a plain `neuromass
+-- run` never touches MPI.  The seam that picks how points are spread
+-- (explore/spread.lua) asks M.plan() first.
+local check = require "neuromass._check"
+
+local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall =
+  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall
+
+local M = {}
+
+--- The environment variables an MPI launcher sets in every rank: OpenMPI's
+-- mpirun (OMPI_COMM_WORLD_SIZE), MPICH's Hydra and Slurm's PMI (PMI_SIZE).
+M.LAUNCH_ENV = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE" }
+
+--- mpi.launched() -> the number of ranks (an integer >= 1) when an MPI
+-- launcher started this process (M.LAUNCH_ENV), else nil.
+function M.launched()
+  for _, name in pairs(M.LAUNCH_ENV) do
+    local v = os.getenv(name)
+    local n = v and math.tointeger(tonumber(v))
+    if n and n >= 1 then return n end
+  end
+  return nil
+end
+
+-- The C module, loaded once; a clear error naming the package when this
+-- neuromass was built without MPI.
+local binding
+local function mpi()
+  if binding then return binding end
+  local ok, mod = pcall(require, "neuromass.mpi")
+  if not ok then
+    check.error("explore: this process runs under mpirun, but this neuromass was built without MPI " ..
+                "(module neuromass.mpi not found): install Debian's libopenmpi-dev and openmpi-bin, " ..
+                "then rebuild with `make MPI=1`", 3)
+  end
+  binding = mod
+  return binding
+end
+
+--- mpi.start() -> rank, size: initialises MPI (MPI_Init_thread, FUNNELED;
+-- once, later calls return the same; finalised at exit) and returns this
+-- process's 0-based rank and the number of ranks.  Error at the user's line
+-- when neuromass was built without MPI.
+function M.start()
+  return mpi().init()
+end
+
+--- mpi.plan() -> nil when no MPI launcher started this process, else
+-- { kind = "mpi", task = rank, ntasks = size }: rank `task` computes the
+-- points of slice `task` of `ntasks` (M.slice), rank 0 gathers the rows
+-- (M.gather_rows) and writes the one table.  Initialises MPI.
+function M.plan()
+  if not M.launched() then return nil end
+  local rank, size = M.start()
+  return { kind = "mpi", task = rank, ntasks = size }
+end
+
+--- mpi.mine(i, rank, size) -> true when point i (1-based) is in slice
+-- `rank` of `size`: i with (i - 1) % size == rank, the rule of the other
+-- ways of spreading (--task I --ntasks N, Slurm arrays: spread.mine), so a
+-- point's rank depends on (rank, size) alone.
+function M.mine(i, rank, size)
+  return (i - 1) % size == rank
+end
+
+--- mpi.slice(n, rank, size) -> { i, ... }: the points of 1..n in slice
+-- `rank` of `size` (M.mine), in increasing order.
+function M.slice(n, rank, size)
+  local out = {}
+  for i = rank + 1, n, size do out[#out + 1] = i end
+  return out
+end
+
+-- Values crossing ranks: strings, numbers, booleans and tables of them
+-- (rows of the results table: explore/table.lua's records, all strings),
+-- packed to one string and back.
+local function pack(v, out)
+  local t = type(v)
+  if t == "string" then out[#out + 1] = "s" .. string.pack("<s8", v)
+  elseif math.type(v) == "integer" then out[#out + 1] = "i" .. string.pack("<i8", v)
+  elseif t == "number" then out[#out + 1] = "n" .. string.pack("<d", v)
+  elseif t == "boolean" then out[#out + 1] = v and "T" or "F"
+  elseif t == "table" then
+    out[#out + 1] = "{"
+    for k, x in pairs(v) do pack(k, out); pack(x, out) end
+    out[#out + 1] = "}"
+  else
+    check.error(string.format("explore: a %s cannot be sent to another rank (strings, numbers, booleans " ..
+                              "and tables of them can)", t), 3)
+  end
+  return out
+end
+
+local function unpack(blob, pos)
+  local tag = blob:sub(pos, pos)
+  pos = pos + 1
+  if tag == "s" then return string.unpack("<s8", blob, pos) end
+  if tag == "i" then return string.unpack("<i8", blob, pos) end
+  if tag == "n" then return string.unpack("<d", blob, pos) end
+  if tag == "T" or tag == "F" then return tag == "T", pos end
+  local t = {}
+  while blob:sub(pos, pos) ~= "}" do
+    local k, x
+    k, pos = unpack(blob, pos)
+    x, pos = unpack(blob, pos)
+    t[k] = x
+  end
+  return t, pos + 1
+end
+
+--- mpi.gather_rows(rows) -> on rank 0 the rows of every rank, { [i] = row }
+-- (each rank's `rows` is { [i] = row } for its points i; a row is a string,
+-- a number, a boolean or a table of them, e.g. a record of the results
+-- table); nil on the other ranks.  Collective: every rank calls it.  Error
+-- when two ranks send the same point.
+function M.gather_rows(rows)
+  local all = mpi().gather(table.concat(pack(rows, {})))
+  if not all then return nil end
+  local out, from = {}, {}
+  for r, blob in pairs(all) do
+    for i, row in pairs((unpack(blob, 1))) do
+      if out[i] ~= nil then
+        check.error(string.format("explore: point %d came from ranks %d and %d", i, from[i], r - 1), 2)
+      end
+      out[i], from[i] = row, r - 1
+    end
+  end
+  return out
+end
+
+--- mpi.share(value) -> rank 0's `value` on every rank (a string, number,
+-- boolean or table of them; the other ranks' `value` is not read).
+-- Collective.
+function M.share(value)
+  local rank = mpi().rank()
+  local blob = mpi().bcast(rank == 0 and table.concat(pack(value, {})) or nil)
+  return (unpack(blob, 1))
+end
+
+--- mpi.run(plan, n, rows, needs, compute[, on_point]) -> every row, on every
+-- rank: the MPI case of an exploration's run (plan from M.plan).  `rows` is
+-- the table rank 0 holds ({ [i] = row }, the other ranks' is not read: they
+-- need not see its files); needs(i, row_or_nil) says whether point i must be
+-- computed; rank `plan.task` computes compute(i) -> row for the points of
+-- its slice (M.slice) that need it, calling on_point(i, row) after each;
+-- the rows are joined on rank 0 and shared with every rank.  Rank 0 then
+-- writes the table.  Collective: every rank calls it.
+function M.run(plan, n, rows, needs, compute, on_point)
+  local known = M.share(plan.task == 0 and rows or nil)
+  local mine = {}
+  for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
+    if needs(i, known[i]) then
+      mine[i] = compute(i)
+      if on_point then on_point(i, mine[i]) end
+    end
+  end
+  local got = M.gather_rows(mine)
+  if got then for i, row in pairs(got) do known[i] = row end end
+  return M.share(plan.task == 0 and known or nil)
+end
+
+--- mpi.barrier(): waits for every rank.  Collective.
+function M.barrier()
+  mpi().barrier()
+end
+
+return M

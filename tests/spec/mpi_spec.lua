@@ -1,0 +1,184 @@
+-- mpi_spec.lua: the MPI layer of an exploration (issue 13 item 3):
+-- neuromass.explore.mpi's slices, the clear error of a build without MPI
+-- under a launcher, a plain run that never initialises MPI, and
+-- `mpirun -np 2 neuromass run` (rank and size, strings gathered to rank 0 and
+-- broadcast, the slices, a failing rank that ends the job) when mpirun and
+-- the module neuromass.mpi are present (pending otherwise).
+local h = require "helpers"
+local emp = require "neuromass.explore.mpi"
+
+local q, scratch = h.q, h.scratch
+
+teardown(h.remove_scratch)
+
+-- mpirun as the issue's tests start it: as root in containers, 2 ranks on
+-- fewer cores.  `timeout` so that a hung job fails instead of hanging.
+local MPIRUN = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "
+
+-- nil when the MPI tests can run, else why not (for pending).
+local function mpi_missing()
+  if h.sh("command -v mpirun") ~= 0 then
+    return "mpirun not found: install openmpi-bin and libopenmpi-dev (scripts/deps.sh), then rebuild"
+  end
+  if not package.searchpath("neuromass.mpi", package.cpath) then
+    return "neuromass.mpi not built (no MPI found at build time): install libopenmpi-dev, then make MPI=1"
+  end
+  return nil
+end
+
+-- Writes `text` as a script in a new scratch folder and returns its path.
+local function script(text)
+  local path = scratch() .. "/s.lua"
+  h.write(path, text)
+  return path
+end
+
+-- Runs the script `text` on 2 ranks with a scratch folder as arg[1] (where
+-- each rank writes rank<r>.txt); asserts it succeeded; returns rank r's file.
+local function two_ranks(text)
+  local dir, s = scratch(), script(text)
+  local status, _, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
+  assert.equals(0, status, err)
+  return function(r)
+    local f = assert(io.open(dir .. "/rank" .. r .. ".txt"))
+    local t = f:read("a")
+    f:close()
+    return t
+  end
+end
+
+describe("neuromass.explore.mpi slices", function()
+  it("gives each rank the points i with (i - 1) % size == rank, every point to exactly one rank", function()
+    assert.same({ 1, 3, 5, 7 }, emp.slice(7, 0, 2))
+    assert.same({ 2, 4, 6 }, emp.slice(7, 1, 2))
+    assert.same({ 3 }, emp.slice(4, 2, 3))
+    assert.same({}, emp.slice(2, 2, 3))
+    for _, n in ipairs({ 1, 5, 12 }) do
+      for size = 1, 4 do
+        local seen = {}
+        for rank = 0, size - 1 do
+          for _, i in ipairs(emp.slice(n, rank, size)) do
+            assert.is_nil(seen[i], "point " .. i .. " twice")
+            assert.is_true(emp.mine(i, rank, size))
+            seen[i] = rank
+          end
+        end
+        for i = 1, n do assert.is_not_nil(seen[i], "point " .. i .. " of " .. n .. " missing") end
+      end
+    end
+  end)
+end)
+
+describe("neuromass run without mpirun", function()
+  it("never loads neuromass.mpi nor initialises MPI", function()
+    local s = script([[
+local emp = require "neuromass.explore.mpi"
+print("launched", emp.launched(), emp.plan())
+print("loaded", package.loaded["neuromass.mpi"] ~= nil)
+]])
+    local status, out, err = h.sh("env -u OMPI_COMM_WORLD_SIZE -u PMI_SIZE " .. q(h.exe) .. " run " .. q(s))
+    assert.equals(0, status, err)
+    assert.equals("launched\tnil\tnil\nloaded\tfalse\n", out)
+  end)
+
+  it("under a launcher, a build without MPI is an error at the script's line naming the package", function()
+    -- the executable alone in a folder: no lua/neuromass/mpi.so beside it
+    local bin = scratch()
+    assert.equals(0, (h.sh("cp " .. q(h.exe) .. " " .. q(bin .. "/neuromass"))))
+    local s = script("local emp = require 'neuromass.explore.mpi'\nlocal plan = emp.plan()\n")
+    local status, _, err = h.sh("env -u LUA_CPATH OMPI_COMM_WORLD_SIZE=2 NEUROMASS_LUA_DIR=" .. q(h.top .. "/lua") ..
+                                " " .. q(bin .. "/neuromass") .. " run " .. q(s))
+    assert.not_equals(0, status)
+    assert.matches("s.lua:2: explore: this process runs under mpirun, but this neuromass was built without MPI",
+                   err, 1, true)
+    assert.matches("install Debian's libopenmpi-dev and openmpi-bin, then rebuild with `make MPI=1`", err, 1, true)
+  end)
+end)
+
+describe("mpirun -np 2 neuromass run", function()
+  it("gives rank and size, gathers strings and rows to rank 0, broadcasts, slices deterministically", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local written = two_ranks([[
+local mpi = require "neuromass.mpi"
+local emp = require "neuromass.explore.mpi"
+local plan = emp.plan()
+assert(mpi.initialized())
+assert(plan.task == mpi.rank() and plan.ntasks == mpi.size())
+local rows = {}
+for _, i in ipairs(emp.slice(9, plan.task, plan.ntasks)) do
+  rows[i] = string.format("%d,%d,x\nsecond line of %d", i, plan.task, i)
+end
+local all = emp.gather_rows(rows)
+local names = mpi.gather("rank " .. plan.task .. " of " .. plan.ntasks)
+local shared = emp.share(plan.task == 0 and "from rank 0" or nil)
+emp.barrier()
+local f = assert(io.open(arg[1] .. "/rank" .. plan.task .. ".txt", "w"))
+f:write("shared=", shared, "\n")
+if plan.task == 0 then
+  f:write(table.concat(names, ";"), "\n")
+  for i = 1, 9 do f:write(all[i], "\n") end
+else
+  f:write(tostring(all), " ", tostring(names), "\n")
+end
+f:close()
+]])
+    local want = { "shared=from rank 0", "rank 0 of 2;rank 1 of 2" }
+    for i = 1, 9 do want[#want + 1] = string.format("%d,%d,x\nsecond line of %d", i, (i - 1) % 2, i) end
+    assert.equals(table.concat(want, "\n") .. "\n", written(0))
+    assert.equals("shared=from rank 0\nnil nil\n", written(1))
+  end)
+
+  it("runs an exploration's points: rank 0's table shared, each rank its slice, every row on every rank", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local written = two_ranks([[
+local emp = require "neuromass.explore.mpi"
+local plan = emp.plan()
+-- rank 0 holds points 2 (ok) and 5 (failed, retried); the others see no table
+local held = plan.task == 0 and { [2] = { status = "ok", by = "before" }, [5] = { status = "failed: x" } } or {}
+local computed = {}
+local all = emp.run(plan, 7, held, function(_, row) return row == nil or row.status ~= "ok" end,
+  function(i) return { status = "ok", by = "rank " .. plan.task, params = { tostring(i / 4), "n" }, nan = 0 / 0 } end,
+  function(i) computed[#computed + 1] = i end)
+local f = assert(io.open(arg[1] .. "/rank" .. plan.task .. ".txt", "w"))
+f:write("computed ", table.concat(computed, " "), "\n")
+for i = 1, 7 do
+  local r = all[i]
+  f:write(i, " ", r.status, " ", r.by, " ", r.params and table.concat(r.params, ";") or "-",
+          " ", tostring(r.nan ~= r.nan), "\n")
+end
+f:close()
+]])
+    local rows = "1 ok rank 0 0.25;n true\n2 ok before - false\n3 ok rank 0 0.75;n true\n4 ok rank 1 1.0;n true\n" ..
+                 "5 ok rank 0 1.25;n true\n6 ok rank 1 1.5;n true\n7 ok rank 0 1.75;n true\n"
+    assert.equals("computed 1 3 5 7\n" .. rows, written(0))
+    assert.equals("computed 4 6\n" .. rows, written(1))
+  end)
+
+  it("ends the whole job when one rank fails (rank 0 waiting in a gather), with the script's line", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local emp = require "neuromass.explore.mpi"
+local plan = emp.plan()
+if plan.task == 1 then error("rank one gives up") end
+emp.gather_rows({})
+print("rank 0 went on")
+]])
+    local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s))
+    assert.not_equals(0, status)
+    assert.not_equals(124, status)          -- timeout's status: the job hung
+    assert.matches("s.lua:3: rank one gives up", err, 1, true)
+    assert.not_matches("rank 0 went on", out, 1, true)
+  end)
+
+  it("reports MPI's misuse as a clear error (a collective before init)", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script("local mpi = require 'neuromass.mpi'\nmpi.barrier()\n")
+    local status, _, err = h.sh(q(h.exe) .. " run " .. q(s))
+    assert.not_equals(0, status)
+    assert.matches("s.lua:2: mpi.barrier: MPI is not initialised (call mpi.init() first)", err, 1, true)
+  end)
+end)
