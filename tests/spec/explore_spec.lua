@@ -162,6 +162,29 @@ describe("nm.explore.BoxSearch", function()
     assert.is_nil(io.open(arr .. "/sweep/parts/task-0-of-3.csv", "r"))
   end)
 
+  it("mpirun -np 2 gives the same table bit for bit, and resumes", function()
+    if h.sh("command -v mpirun") ~= 0 or not package.searchpath("neuromass.mpi", package.cpath) then
+      return pending("mpirun or neuromass.mpi missing: install libopenmpi-dev and openmpi-bin, then make MPI=1")
+    end
+    local mpirun = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2"
+    local dir = fresh()
+    local s, out, e = run(dir, "", mpirun)
+    assert.equals(0, s, e)
+    assert.equals("6 rows\n6 rows\n", out)       -- every rank returns the whole table
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    local n, processes = evals(dir)
+    assert.equals(6, n)
+    assert.equals(2, processes)
+    s, out, e = run(dir, "", mpirun)             -- complete: nothing computed
+    assert.equals(0, s, e)
+    assert.equals("6 rows\n6 rows\n", out)
+    assert.equals(6, (evals(dir)))
+    s, out, e = run(dir, "--workers 2", mpirun)
+    assert.equals("", out)
+    assert.not_equals(0, s)
+    assert.truthy(e:find("under mpirun the ranks spread the points", 1, true), e)
+  end)
+
   it("resumes: a rerun computes only the missing points, and failed rows are kept", function()
     local dir = fresh()
     h.sh("mkdir -p " .. q(dir .. "/sweep"))

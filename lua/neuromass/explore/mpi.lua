@@ -62,18 +62,20 @@ function M.plan()
 end
 
 --- mpi.mine(i, rank, size) -> true when point i (1-based) is in slice
--- `rank` of `size`: i with (i - 1) % size == rank, the rule of the other
--- ways of spreading (--task I --ntasks N, Slurm arrays: spread.mine), so a
--- point's rank depends on (rank, size) alone.
+-- `rank` of `size`: the rule of every way of spreading (spread.mine, its
+-- one owner; required here, not at the top, as spread requires this file),
+-- so a point's rank depends on (rank, size) alone.
 function M.mine(i, rank, size)
-  return (i - 1) % size == rank
+  return require("neuromass.explore.spread").mine(i, rank, size)
 end
 
 --- mpi.slice(n, rank, size) -> { i, ... }: the points of 1..n in slice
 -- `rank` of `size` (M.mine), in increasing order.
 function M.slice(n, rank, size)
   local out = {}
-  for i = rank + 1, n, size do out[#out + 1] = i end
+  for i = 1, n do
+    if M.mine(i, rank, size) then out[#out + 1] = i end
+  end
   return out
 end
 

@@ -18,6 +18,7 @@ local merge = require "neuromass.explore.merge"
 local spread = require "neuromass.explore.spread"
 local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
+local mpi = require "neuromass.explore.mpi"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error
@@ -288,6 +289,15 @@ function Search:run()
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
     if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
                                "/results.csv: run again to compute the rest", 2) end
+    return M.results(dir, names, rows, space.n)
+  end
+  if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
+    rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
+                   function(i) return compute(self, i, base, dir, h) end, function(i, r) done(i, r.status) end)
+    if plan.task == 0 then
+      local ok, err = merge.write(dir, names, rows, parts)
+      if not ok then check.error("BoxSearch: " .. err, 2) end
+    end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole

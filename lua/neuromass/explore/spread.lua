@@ -12,8 +12,10 @@
 -- Slice I holds the points i with (i - 1) % N == I: fixed by (I, N) alone,
 -- so a task computes the same points however the others went.  A point's
 -- numbers depend only on its index (its seed: search.lua), never on the
--- process that ran it.  (MPI ranks would be a fourth way: rank I of N.)
+-- process that ran it.  A fourth way, asked first: under mpirun, rank I of
+-- N computes slice I and rank 0 writes the table (explore/mpi.lua).
 local check = require "neuromass._check"
+local mpi = require "neuromass.explore.mpi"
 
 local os, math, string, tonumber = os, math, string, tonumber
 
@@ -39,6 +41,13 @@ end
 -- (nil in a plain Lua: single).  Errors at the user's line: --task without
 -- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task.
 function M.plan(h, ordinal)
+  local ranks = mpi.plan()           -- under mpirun: rank I of N (explore/mpi.lua)
+  if ranks then
+    if h and (h.workers or h.task) then
+      check.error("explore: under mpirun the ranks spread the points: give neither --workers nor --task/--ntasks", 2)
+    end
+    return ranks
+  end
   local worker = env_integer(M.WORKER_ENV)
   if worker and h and h.task then
     if ordinal == worker then return { kind = "task", task = h.task, ntasks = h.ntasks, worker = true } end
