@@ -122,6 +122,13 @@ for _, n in ipairs { 250, 500, 1000 } do
   conn[#conn + 1] = { n = n, r = case("random " .. n, "conn", tostring(n), "1") }
 end
 local conn2 = case("random 500, 2 threads", "conn", "500", "2")
+-- The automatic thread mode against threads = 1 on every kernel case, interleaved in one process.
+local auto = {}
+for _, c in ipairs { { "FHN-80", "fhn80" }, { "ALN-80", "aln80" }, { "ALN single node", "aln1" },
+                     { "random FHN, 250 nodes", "conn", "250" }, { "random FHN, 500 nodes", "conn", "500" },
+                     { "random FHN, 1000 nodes", "conn", "1000" } } do
+  auto[#auto + 1] = { label = c[1], r = case(c[1] .. ": automatic threads vs 1 thread", "auto", c[2], c[3]) }
+end
 local quiet = {}
 for _, n in ipairs { 250, 500, 1000 } do
   quiet[#quiet + 1] = { n = n, r = case("random " .. n .. ", no noise", "conn", tostring(n), "1", "0") }
@@ -268,6 +275,19 @@ do
 end
 
 do
+  -- The automatic mode's time over one thread's: the median of the ratios of each interleaved pair.
+  for _, c in ipairs(auto) do
+    local ta, t1, ratios = c.r.vals.time_auto or {}, c.r.vals.time_one or {}, {}
+    for k = 1, math.min(#ta, #t1) do ratios[k] = ta[k] / t1[k] end
+    local ratio = median(ratios)
+    row { c.label .. " (kernel), automatic threads / threads = 1",
+          string.format("%.3f (%s vs %s)", ratio, secs(median(ta)), secs(median(t1))),
+          rate(first(c.r, "steps"), median(ta)), mb(c.r.rss_kb), "", string.format("%.3f", ratio),
+          "≤ 1.05", yes(ratio <= 1.05) }
+  end
+end
+
+do
   -- neurolib / neuromass: neurolib's kernel time over neuromass's, both measured in this run.
   for _, c in ipairs { { "ALN single node, 100 s at dt 0.1 ms, noise (kernel)", "aln1", aln1, 2 },
                        { "FHN-80, 10 s at dt 0.1 ms, noise (kernel)", "fhn80", fhn, 6 },
@@ -365,7 +385,10 @@ local doc = {
   "- Threads: the 500-node network above on 2 threads (`threads = 2`) against 1 thread. That both "
     .. "give the same bits is checked by `make test` (tests/spec/threads_spec.lua). By default the "
     .. "engine uses threads for networks of 256 nodes or more and keeps timing itself against one "
-    .. "thread, so a busy machine does not make a run slower. On this virtual machine the speed-up "
+    .. "thread, so a busy machine does not make a run slower (src/engine/sim.c run_balanced). The "
+    .. "automatic rows run each kernel case alternately without `threads` and with `threads = 1` "
+    .. "in one process (`cases.lua auto CASE`); the ratio is the median of the pairs' ratios. "
+    .. "On this virtual machine the speed-up "
     .. "depends on where the host places the two vCPUs: 1.72× when they share a cache, about 0.9× "
     .. "when they do not (every step each thread reads the history rows the other wrote); the "
     .. "automatic mode then stays on one thread.",
@@ -383,7 +406,7 @@ local doc = {
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
     "fhn80, aln80, wc80, hopf80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, " ..
-    "fhn80_10min, conn N [THREADS]",
+    "fhn80_10min, conn N [THREADS], auto CASE [ARGS]",
   "```",
   "",
 }
