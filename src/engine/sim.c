@@ -367,19 +367,21 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
 #define REFRESH_CHUNKS 8       /* threaded chunks between serial ones that renew the pace */
 #define MAX_GAP_CHUNKS 64      /* the longest serial stretch between tries of threads */
 
-/* Whether other processes run on the cores `threads` threads would need, by
-** Linux's count of runnable tasks (/proc/stat procs_running, this thread
-** among them); 0 when it cannot be read. */
-static int cores_taken(int threads)
+/* How many of `threads` threads have a core: the cores that Linux's count of
+** runnable tasks (/proc/stat procs_running, this thread among them) leaves
+** free; `threads` when it cannot be read. */
+static int free_cores(int threads)
 {
   FILE *f = fopen("/proc/stat", "r");
-  if (!f) return 0;
+  if (!f) return threads;
   char line[256];
   long running = -1, cores = sysconf(_SC_NPROCESSORS_ONLN);
   while (running < 0 && fgets(line, sizeof line, f))
     if (sscanf(line, "procs_running %ld", &running) != 1) running = -1;
   fclose(f);
-  return running >= 1 && cores >= 1 && cores - (running - 1) < threads;
+  if (running < 1 || cores < 1) return threads;
+  long spare = cores - (running - 1);
+  return spare < 1 ? 1 : spare < threads ? (int)spare : threads;
 }
 
 
@@ -393,10 +395,10 @@ static int cores_taken(int threads)
 ** chunk.  After a threaded chunk stopped, threads are tried again after a
 ** serial stretch that doubles (up to MAX_GAP_CHUNKS) at every loss; while they
 ** keep the pace, a serial chunk every REFRESH_CHUNKS renews it (the machine
-** may have become busier or quieter).  Threads are not tried while the other
-** cores run other processes (cores_taken): a thread waiting for its core
-** stalls every thread at the next barrier.  Every step is whole on either side,
-** so the choice never changes the bits.
+** may have become busier or quieter).  A try takes only the cores other
+** processes leave free (free_cores; none free: no try): a thread waiting for
+** its core stalls every thread at the next barrier.  Every step is whole on
+** either side, so the choice never changes the bits.
 */
 static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T, int threads,
                         nm_sampler *r)
@@ -404,9 +406,11 @@ static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *
   int rc = NM_OK;
   double pace = 0.0, last = 0.0;   /* seconds per serial step: the pace, the last measure */
   long gap = 1, serial_left = 1, threaded_run = 0;
+  int many = threads;
   for (long i = 0; i < o->n_steps && rc == NM_OK;) {
     long left = o->n_steps - i;
-    if (serial_left == 0 && threaded_run == 0 && cores_taken(threads)) serial_left = 1;
+    if (serial_left == 0 && threaded_run == 0 && (many = free_cores(threads)) < 2)
+      serial_left = 1;                     /* no core to spare: another serial chunk */
     if (serial_left > 0 || threaded_run >= REFRESH_CHUNKS) {
       long n = pace == 0.0 ? PROBE_STEPS : CHUNK_STEPS;
       if (n > left) n = left;
@@ -422,7 +426,7 @@ static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *
       long n = left < CHUNK_STEPS ? left : CHUNK_STEPS;
       size_t before = s->step;
       nm_pace p = { nm_seconds(), pace, SLACK_STEPS };
-      rc = nm_sim_run_threads(s, o, threads, i, i + n, &p, nm_sampler_row, r);
+      rc = nm_sim_run_threads(s, o, many, i, i + n, &p, nm_sampler_row, r);
       long done = (long)(s->step - before);
       i += done;
       if (rc == NM_OK && done < n) {        /* behind one thread's pace */
