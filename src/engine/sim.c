@@ -361,10 +361,10 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
 
 
 /* The automatic thread mode's measures, in steps. */
-#define PROBE_STEPS 250        /* the first serial stretch, which sets the pace */
+#define PROBE_STEPS 250        /* a serial stretch that only sets the pace */
 #define CHUNK_STEPS 1000       /* a stretch between decisions */
 #define SLACK_STEPS 32         /* what starting the threads may cost (nm_pace) */
-#define REFRESH_CHUNKS 8       /* threaded chunks between serial ones that renew the pace */
+#define REFRESH_CHUNKS 16      /* threaded chunks between serial probes that renew the pace */
 #define MAX_GAP_CHUNKS 64      /* the longest serial stretch between tries of threads */
 
 /* How many of `threads` threads have a core: the cores that Linux's count of
@@ -394,7 +394,7 @@ static int free_cores(int threads)
 ** (nm_pace), so that trying threads when they lose costs a few steps, not a
 ** chunk.  After a threaded chunk stopped, threads are tried again after a
 ** serial stretch that doubles (up to MAX_GAP_CHUNKS) at every loss; while they
-** keep the pace, a serial chunk every REFRESH_CHUNKS renews it (the machine
+** keep the pace, a serial probe every REFRESH_CHUNKS renews it (the machine
 ** may have become busier or quieter).  A try takes only the cores other
 ** processes leave free (free_cores; none free: no try): a thread waiting for
 ** its core stalls every thread at the next barrier.  Every step is whole on
@@ -412,7 +412,7 @@ static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *
     if (serial_left == 0 && threaded_run == 0 && (many = free_cores(threads)) < 2)
       serial_left = 1;                     /* no core to spare: another serial chunk */
     if (serial_left > 0 || threaded_run >= REFRESH_CHUNKS) {
-      long n = pace == 0.0 ? PROBE_STEPS : CHUNK_STEPS;
+      long n = serial_left > 0 && pace != 0.0 ? CHUNK_STEPS : PROBE_STEPS;
       if (n > left) n = left;
       double t0 = nm_seconds();
       rc = run_serial(s, o, T, NULL, i, i + n, r);
