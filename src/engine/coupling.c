@@ -150,13 +150,15 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 
 
 /* The first row of part `part` of `parts`, balancing terms rather than rows;
-** part 0 (the thread that also runs the serial section of a step) gets
-** 1 - `lighter` of the others' share. */
-static size_t split_row(const nm_coupling *c, int part, int parts, double lighter)
+** part 0 (the thread that also runs the serial section of a step) gets a
+** smaller share, 1 - THREAD0_LIGHTER of the others'. */
+#define THREAD0_LIGHTER 0.2
+
+static size_t split_row(const nm_coupling *c, int part, int parts)
 {
   size_t total = c->row_ptr[c->n_rows];
-  double shares = parts - lighter;
-  double before = part == 0 ? 0.0 : part - lighter;
+  double shares = parts - THREAD0_LIGHTER;
+  double before = part == 0 ? 0.0 : part - THREAD0_LIGHTER;
   size_t target = (size_t)((double)total * before / shares);
   size_t lo = 0, hi = c->n_rows;
   if (part >= parts) return c->n_rows;
@@ -168,13 +170,11 @@ static size_t split_row(const nm_coupling *c, int part, int parts, double lighte
 }
 
 
-void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts,
-                            double lighter)
+void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts)
 {
   const double *base = s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
   for (size_t i = 0; i < s->n_fast; i++) {
     const nm_coupling *c = s->fast[i].c;
-    eval_fast(&s->fast[i], base, V, s->U, split_row(c, part, parts, lighter),
-              split_row(c, part + 1, parts, lighter));
+    eval_fast(&s->fast[i], base, V, s->U, split_row(c, part, parts), split_row(c, part + 1, parts));
   }
 }

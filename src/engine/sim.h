@@ -56,10 +56,8 @@ struct nm_sim {
 int nm_couplings_prepare(nm_sim *s);
 void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
-/* Start of a step, rows of part `part` of `parts` (each row summed by one
-** thread); part 0 gets 1 - `lighter` of the others' share of the terms. */
-void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts,
-                            double lighter);
+/* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
+void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts);
 
 /* system.c */
 

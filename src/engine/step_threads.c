@@ -24,14 +24,6 @@
 /* Checks a thread waiting at a barrier makes before it yields its core. */
 #define SPINS_BEFORE_YIELD 2000
 
-/* Thread 0's share of the coupling terms is 1 - lighter of the others'
-** (it also runs the serial section of a step): where it starts, its bounds,
-** and the step by which it moves. */
-#define LIGHTER_START 0.2
-#define LIGHTER_MIN (-0.5)
-#define LIGHTER_MAX 0.9
-#define LIGHTER_STEP 0.004
-
 /*
 ** The barrier between phases.  OpenMP's own spins for a long time before it
 ** sleeps, which is fine on an idle machine and ruinous on a busy one (a
@@ -53,18 +45,16 @@ typedef struct {
 } own_line;
 
 
-/* Waits for every thread; returns 1 in the thread that arrived last. */
-static int barrier_wait(barrier *b)
+static void barrier_wait(barrier *b)
 {
   int gen = atomic_load_explicit(&b->generation, memory_order_acquire);
   if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) == b->n - 1) {
     atomic_store_explicit(&b->count, 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&b->generation, 1, memory_order_release);
-    return 1;
+    return;
   }
   for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == gen; spins++)
     if (spins > SPINS_BEFORE_YIELD) sched_yield();
-  return 0;
 }
 
 
@@ -198,10 +188,6 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   ** the history and look for non-finite values themselves. */
   int light = m->n_clamps == 0 && m->n_wraps == 0 && m->n_progs[NM_STAGE_AFTER] == 0;
   own_line bad[NM_MAX_THREADS];
-  /* Thread 0's lightness of step i is lighter[i & 1]: thread 0 sets the next
-  ** step's after the coupling barrier (less work when it arrived last, more
-  ** when it waited), and every thread reads it after the step's last barrier. */
-  double lighter[2] = { LIGHTER_START, LIGHTER_START };
   if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
   barrier bar;
   atomic_init(&bar.count, 0);
@@ -218,14 +204,9 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
     bar.n = parts;
     for (long i = i0;; i++) {
       /* The step is counted locally: thread 0 may already be past end_step. */
-      nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), tid, parts, lighter[i & 1]);
-      int last = barrier_wait(&bar);
+      nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), tid, parts);
+      barrier_wait(&bar);
       if (stop) break;
-      if (tid == 0) {
-        double next = lighter[i & 1] + (last ? LIGHTER_STEP : -LIGHTER_STEP);
-        lighter[(i + 1) & 1] = next < LIGHTER_MIN   ? LIGHTER_MIN
-                               : next > LIGHTER_MAX ? LIGHTER_MAX : next;
-      }
       /* Each thread reads the shared context once per step into its own copy
       ** (a line thread 0 writes must not be read on every instruction). */
       nm_eval_ctx my = ctx;
