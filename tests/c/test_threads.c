@@ -131,7 +131,8 @@ static void test_paced_stops(void)
         "a threaded loop behind its pace stops after each whole step (status %d %d, %ld calls "
         "for %d steps, %ld not of one step)", rc1, rc2, calls, STEPS, wrong);
   size_t at = 0;
-  while (at < one.n && at < paced.n && memcmp(&one.data[at], &paced.data[at], sizeof *one.data) == 0)
+  while (at < one.n && at < paced.n &&
+         memcmp(&one.data[at], &paced.data[at], sizeof *one.data) == 0)
     at++;
   CHECK(one.n == (size_t)(N + 1) * (STEPS / EVERY) && paced.n == one.n && at == one.n,
         "stopping and going on every step gives the bits of one run on one thread "
