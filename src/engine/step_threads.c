@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -85,6 +86,21 @@ int nm_sim_threads_available(void)
 }
 
 
+double nm_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+
+/* Whether the loop has fallen behind its pace after `done` steps. */
+static int behind(const nm_pace *pace, long done)
+{
+  return pace && nm_seconds() - pace->start > pace->per_step * ((double)done + pace->slack_steps);
+}
+
+
 /* For the lanes a thread evaluated and updated: their signals' history and
 ** the first non-finite one.  Every signal is a state or an output some program
 ** writes, so the threads together cover them all. */
@@ -127,7 +143,8 @@ static void begin_step(nm_sim *s, const nm_run_opts *o, long i, nm_eval_ctx *ctx
 ** head of the next step.  `bad` is the first non-finite signal the threads
 ** found (light steps).  Returns non-zero to stop. */
 static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ctx *ctx,
-                    int light, long bad, int *rc, int (*emit)(void *rec, nm_sim *s), void *rec)
+                    int light, long bad, int *rc, int (*emit)(void *rec, nm_sim *s), void *rec,
+                    int slow)
 {
   if (light) {
     s->step++;
@@ -145,7 +162,7 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
   if (*rc == NM_OK && o->interrupt && *o->interrupt) *rc = NM_EINTR;
   long report = o->n_steps / 100 + 1;
   if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
-  if (*rc != NM_OK || i + 1 >= i1) return 1;
+  if (*rc != NM_OK || i + 1 >= i1 || slow) return 1;
   begin_step(s, o, i + 1, ctx);
   return 0;
 }
@@ -157,11 +174,13 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
 **   coupling rows | rhs lanes, their state updates and history (program by
 **   program), noise channels | serial on thread 0: checks, recording, next
 **   inputs, overlapping the other threads' next coupling rows.
+** With a `pace`, thread 0 stops the loop after the first step that finds it
+** behind (see sim.h).
 ** Not for models with slow-path callbacks (they must see every derivative
 ** before the update): nm_sim_run keeps those on one thread.
 */
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
-                       int (*emit)(void *rec, nm_sim *s), void *rec)
+                       const nm_pace *pace, int (*emit)(void *rec, nm_sim *s), void *rec)
 {
   nm_model *m = s->m;
   nm_program **sync = m->progs[NM_STAGE_SYNC], **rhs = m->progs[NM_STAGE_RHS];
@@ -219,7 +238,8 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
         long first = -1;
         for (int t = 0; light && t < parts; t++)
           if (bad[t].v >= 0 && (first < 0 || bad[t].v < first)) first = bad[t].v;
-        stop = end_step(s, o, i, i1, &ctx, light, first, &rc, emit, rec);
+        stop = end_step(s, o, i, i1, &ctx, light, first, &rc, emit, rec,
+                        behind(pace, i + 1 - i0));
       }
       /* Light steps: the next coupling phase reads only what the threads wrote
       ** before the last barrier (history, states), while thread 0 sets the

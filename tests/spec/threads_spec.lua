@@ -16,17 +16,30 @@ local function random_network(N, seed)
 end
 
 describe("threads", function()
-  it("give bit-identical results on 1 and 2 threads (300 nodes, noise, delays)", function()
+  -- FHN on a random 300-node network (300 lanes) for `duration` ms on `threads`
+  -- threads (nil: the automatic mode), against one thread: x and y bit for bit.
+  local function same_as_one_thread(threads, duration)
     local C, D = random_network(300, 11)
-    local function go(threads)
+    local function go(th)
       local m = nm.models.fhn.native { Cmat = C, Dmat = D, coupling = "additive", K_gl = 0.05,
                                        sigma_ou = 0.05, seed = 4 }
-      return m:run { duration = 100, dt = 0.1, sampling_dt = 0.5, seed = 9, threads = threads }
+      return m:run { duration = duration, dt = 0.1, sampling_dt = 0.5, seed = 9, threads = th }
     end
-    local a, b = go(1), go(2)
+    local a, b = go(1), go(threads)
     for _, var in ipairs { "x", "y" } do
       for i = 0, 299 do assert.are.same(a:get(var, i), b:get(var, i)) end
     end
+  end
+
+  it("give bit-identical results on 1 and 2 threads (300 nodes, noise, delays)", function()
+    same_as_one_thread(2, 100)
+  end)
+
+  it("give bit-identical results in the automatic mode, which switches between 1 and 2", function()
+    -- The automatic mode times 250 steps on one thread, then tries threads
+    -- under that pace (src/engine/sim.c run_balanced); tests/c/test_threads.c
+    -- stops them at every step.
+    same_as_one_thread(nil, 150)
   end)
 
   it("give bit-identical results for a heterogeneous network with outputs and tables", function()

@@ -1,0 +1,153 @@
+/*
+** test_threads.c: the threaded Euler loop stopped by its pace (what the
+** automatic thread mode does when threads fall behind one thread) stops after
+** whole steps, counts them, and the run goes on from there with the bits of
+** one uninterrupted run on one thread.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/sim.h"
+#include "test_main.h"
+
+#define LEAF(op, slot) { (op), -1, -1, -1, 0.0, (slot), 0 }
+#define BIN(op, a, b) { (op), (a), (b), -1, 0.0, 0, 0 }
+#define UN(op, a) { (op), (a), -1, -1, 0.0, 0, 0 }
+
+enum { N = 300, STEPS = 60, EVERY = 3 };
+
+
+/* x_i' = -x_i + U_i + U_{N+i}: U_i = sum_j w_ij x_j(t - d_ij) (random sparse,
+** delays up to 20 steps), U_{N+i} an OU process (mu 0.1, sigma 0.3, tau 2). */
+static nm_model *network(void)
+{
+  nm_model *m = nm_model_new(N, 0, 3 * N, 2 * N);
+  if (!m) return NULL;
+  nm_node rhs[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_NEG, 0), LEAF(NM_OP_INPUT, 0),
+                    LEAF(NM_OP_INPUT, N), BIN(NM_OP_ADD, 1, 2), BIN(NM_OP_ADD, 4, 3) };
+  nm_root root = { 5, NM_SINK_DERIV, 0 };
+  nm_error err;
+  nm_program *p = nm_program_compile(rhs, sizeof rhs / sizeof rhs[0], &root, 1, N, &err);
+  int rc = p ? nm_model_add_program(m, NM_STAGE_RHS, p) : err.status;
+  if (p && rc != NM_OK) nm_program_free(p);
+  size_t *row_ptr = malloc((N + 1) * sizeof *row_ptr);
+  long *dst = malloc(N * sizeof *dst), *src = malloc(N * N * sizeof *src);
+  int *delay = malloc(N * N * sizeof *delay);
+  double *w = malloc(N * N * sizeof *w), v0[N];
+  unsigned long r = 12345;
+  size_t k = 0;
+  for (long i = 0; rc == NM_OK && i < N; i++) {
+    dst[i] = i;
+    row_ptr[i] = k;
+    for (long j = 0; j < N; j++) {
+      r = r * 6364136223846793005UL + 1442695040888963407UL;
+      if (i == j || (r >> 33) % 10 != 0) continue;
+      src[k] = j;
+      delay[k] = (int)((r >> 20) % 21);
+      w[k++] = 0.02 * (double)((r >> 40) % 100) / 100.0;
+    }
+    v0[i] = 0.01 * (double)(i % 17) - 0.05;
+  }
+  row_ptr[N] = k;
+  if (rc == NM_OK && row_ptr && dst && src && delay && w)
+    rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, delay, w);
+  else if (rc == NM_OK) rc = NM_ENOMEM;
+  for (long i = 0; rc == NM_OK && i < N; i++) {
+    nm_model_set_param(m, 3 * (size_t)i, 0.1);
+    nm_model_set_param(m, 3 * (size_t)i + 1, 0.3);
+    nm_model_set_param(m, 3 * (size_t)i + 2, 2.0);
+    rc = nm_model_add_noise(m, N + i, 3 * i, 3 * i + 1, 3 * i + 2, 0.0);
+  }
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
+  free(row_ptr); free(dst); free(src); free(delay); free(w);
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+typedef struct { double *data; size_t n, cap; } rows;
+
+static int collect(void *ud, const double *data, size_t n_rows, size_t n_cols)
+{
+  rows *b = ud;
+  size_t n = n_rows * n_cols;
+  if (b->n + n > b->cap) {
+    size_t cap = 2 * (b->n + n);
+    double *d = realloc(b->data, cap * sizeof *d);
+    if (!d) return 78;
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->n, data, n * sizeof *data);
+  b->n += n;
+  return 0;
+}
+
+
+static nm_run_opts options(const long *rec, rows *out)
+{
+  nm_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.n_steps = STEPS;
+  o.every = EVERY;
+  o.method = NM_EULER;
+  o.record = rec;
+  o.n_record = N;
+  o.sink = collect;
+  o.sink_ud = out;
+  o.chunk_rows = 4;
+  o.threads = 1;
+  o.jit = NM_JIT_OFF;
+  return o;
+}
+
+
+static void test_paced_stops(void)
+{
+  nm_model *m = network();
+  if (!CHECK(m != NULL, "build a 300-node network with delays and noise")) return;
+  static long rec[N];
+  for (long i = 0; i < N; i++) rec[i] = i;
+  rows one = { 0 }, paced = { 0 };
+  int rc1, rc2 = NM_OK;
+  nm_run_opts o1 = options(rec, &one), o2 = options(rec, &paced);
+  nm_sim *a = nm_sim_new(m, 0.1, 7, &rc1), *b = nm_sim_new(m, 0.1, 7, &rc2);
+  if (a) rc1 = nm_sim_run(a, &o1);
+  /* A pace no loop can keep: every call stops after its first step. */
+  long calls = 0, wrong = 0;
+  nm_sampler r;
+  if (b && (rc2 = nm_sampler_init(&r, b, &o2)) == NM_OK) {
+    for (long i = 0; i < STEPS && rc2 == NM_OK; calls++) {
+      size_t before = b->step;
+      nm_pace pace = { nm_seconds(), 0.0, 0.0 };
+      rc2 = nm_sim_run_threads(b, &o2, 2, i, STEPS, &pace, nm_sampler_row, &r);
+      wrong += b->step - before != 1;
+      i += (long)(b->step - before);
+    }
+    if (rc2 == NM_OK) rc2 = nm_sampler_flush(&r);
+    nm_sampler_free(&r);
+  }
+  CHECK(rc1 == NM_OK && rc2 == NM_OK && calls == STEPS && wrong == 0,
+        "a threaded loop behind its pace stops after each whole step (status %d %d, %ld calls "
+        "for %d steps, %ld not of one step)", rc1, rc2, calls, STEPS, wrong);
+  size_t at = 0;
+  while (at < one.n && at < paced.n &&
+         memcmp(&one.data[at], &paced.data[at], sizeof *one.data) == 0)
+    at++;
+  CHECK(one.n == (size_t)(N + 1) * (STEPS / EVERY) && paced.n == one.n && at == one.n,
+        "stopping and going on every step gives the bits of one run on one thread "
+        "(%zu and %zu values recorded, the first different: %zu, row %zu)", one.n, paced.n, at,
+        at / (N + 1));
+  free(one.data);
+  free(paced.data);
+  nm_sim_free(a);
+  nm_sim_free(b);
+  nm_model_free(m);
+}
+
+
+int main(void)
+{
+  test_paced_stops();
+  return test_summary();
+}
