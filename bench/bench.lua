@@ -151,6 +151,32 @@ end
 local nl = { aln1 = neurolib("aln1"), fhn80 = neurolib("fhn80"), aln80 = neurolib("aln80"),
              wc80 = neurolib("wc80"), hopf80 = neurolib("hopf80") }
 
+-- Explorations (issue 13): batches of one-node points against separate runs; the
+-- grid of examples/explore_aln.lua per point, against neurolib's loop; 2 workers
+-- against 1.  The cases spread as their --workers option says.
+local function explore_case(label, workers, ...)
+  return run(label, { exe, "run", top .. "/bench/cases.lua", "--workers", tostring(workers), "--", ... })
+end
+local EXPLORE_SIDE, WORKERS_SIDE = 4, 6
+local batch64 = explore_case("ALN one node: 64 points batched vs separate", 1, "batch64", tmp .. "/batch64")
+local explore1 = explore_case("explore_aln grid, 1 worker", 1, "explore_aln", tmp .. "/explore1",
+                              tostring(EXPLORE_SIDE))
+local workers1 = explore_case("explore_aln grid, 1 worker", 1, "explore_aln", tmp .. "/workers1",
+                              tostring(WORKERS_SIDE))
+local workers2 = explore_case("explore_aln grid, 2 workers", 2, "explore_aln", tmp .. "/workers2",
+                              tostring(WORKERS_SIDE))
+local nl_explore
+if nl_python == "" then
+  nl_explore = os.getenv("NM_NEUROLIB_SKIP") or "neurolib not found"
+else
+  local r = run("neurolib explore_aln loop", { "env", "PYTHONPATH=" .. (os.getenv("NM_NEUROLIB_PYTHONPATH") or ""),
+                nl_python, top .. "/bench/neurolib/explore_aln.py", "--side", tostring(EXPLORE_SIDE),
+                "--reps", tostring(REPS), "--cmat", data .. "connectome_gw_Cmat.csv",
+                "--dmat", data .. "connectome_gw_Dmat.csv" })
+  local times = lib.neurolib_times(r.output)
+  nl_explore = times and median(times) or "neurolib's explore_aln.py failed (see the output above)"
+end
+
 shell("rm -rf " .. q(tmp))
 
 -- ---------------------------------------------------------------------
@@ -313,6 +339,25 @@ do
         mb(conn_build.rss_kb), "", "", "≤ 0.2 s", yes(t <= 0.2) }
   row { "  nm.datasets.load(\"hcp\"): the first call (Cmat, Dmat, regions read from the CSVs)",
         secs(first(ds_load, "time") or 0 / 0), "", "", "", "", "(for comparison)", "" }
+end
+
+do
+  -- Explorations (issue 13): batches, neurolib's loop, workers.
+  local tb, ts = median(batch64.vals.time), median(batch64.vals.time_separate)
+  local same = first(batch64, "same") == 1
+  row { "ALN one node, 64-point sweep (2 s each): `batch = 64` vs 64 separate runs (one BoxSearch each, " ..
+        "same process; tables " .. (same and "identical" or "**differ**") .. ")",
+        string.format("%.3f (%s vs %s)", tb / ts, secs(tb), secs(ts)), "", mb(batch64.rss_kb), "", "",
+        "≤ 1/8", yes(same and tb / ts <= 1 / 8) }
+  local t = median(explore1.vals.time)
+  local cell, met = lib.neurolib_cells(nl_explore, t, 1, secs)
+  row { string.format("examples/explore_aln.lua's grid (%d points, ALN on gw, 2 s each), 1 worker: time per " ..
+                      "point, neurolib loop / neuromass", first(explore1, "points") or 0), cell, "",
+        mb(explore1.rss_kb), "", "", "(side by side)", met }
+  local t1, t2 = median(workers1.vals.time), median(workers2.vals.time)
+  row { string.format("the same search on %d points: `--workers 2` vs `--workers 1` (speed-up, per point " ..
+                      "%s vs %s)", first(workers1, "points") or 0, secs(t2), secs(t1)),
+        string.format("%.2f×", t1 / t2), "", mb(workers2.rss_kb), "", "", "≥ 1.8× on 2 cores", yes(t1 / t2 >= 1.8) }
 end
 
 local header = { "case", "measured (median of " .. REPS .. ")", "steps/s", "peak RSS",

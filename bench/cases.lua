@@ -263,6 +263,99 @@ function cases.auto(name, ...)
   cases[name](...)
 end
 
+-- ---------------------------------------------------------------------
+-- Explorations (issue 13: batches, neurolib's loop, workers).  These cases
+-- run under `neuromass run bench/cases.lua --workers N -- CASE ...`: the
+-- workers option says how the searches spread.
+-- ---------------------------------------------------------------------
+
+local function linspace(lo, hi, n)
+  local v = {}
+  for k = 0, n - 1 do v[k + 1] = lo + (hi - lo) * k / (n - 1) end
+  return v
+end
+
+-- A new empty folder for a search's table.
+local function fresh_dir(dir, name)
+  local path = dir .. "/" .. name
+  os.execute("rm -rf '" .. path .. "'")
+  return path
+end
+
+--- A 64-point sweep of one ALN node (neurolib's ALNModel, seed 42, sigma_ou
+-- 0.05; 8 x 8 grid of mue_ext_mean x mui_ext_mean from 0 to 3 mV/ms; 2 s
+-- at dt 0.1 ms, rates_exc every 1 ms; the metric its largest rate) as one
+-- BoxSearch with batch = 64 ("time") and with batch = 1 ("time_separate",
+-- 64 separate runs), REPS times each, interleaved in this process; "same"
+-- is 1 when the two tables are identical.  DIR: a scratch folder.
+function cases.batch64(dir)
+  local aln = nm.models.aln.native { seed = 42, sigma_ou = 0.05 }
+  local space = nm.explore.ParameterSpace({ { "mue_ext_mean", linspace(0, 3, 8) },
+                                            { "mui_ext_mean", linspace(0, 3, 8) } })
+  local function search(batch, out)
+    return nm.explore.BoxSearch {
+      model = function() return aln end, space = space, batch = batch, out = out, progress = false,
+      run = { duration = 2000, dt = 0.1, sampling_dt = 1, seed = 1, record = "rates_exc" },
+      evaluate = function(res)
+        local peak_rate = -math.huge
+        for _, v in ipairs(res:get("rates_exc")) do if v > peak_rate then peak_rate = v end end
+        return { max_rate = peak_rate }
+      end,
+    }
+  end
+  aln:run { duration = 0.1, dt = 0.1, jit = "always" }          -- compiles the one-node model
+  local tables = {}
+  for r = 1, REPS + 1 do                                         -- (the first: warm-up, not timed)
+    for _, batch in ipairs { 64, 1 } do
+      local out = fresh_dir(dir, "batch" .. batch)
+      local t = timed(function() search(batch, out):run() end)
+      if r > 1 then emit(batch == 1 and "time_separate" or "time", t) end
+      local f = assert(io.open(out .. "/results.csv"))
+      tables[batch] = f:read("a")
+      f:close()
+    end
+  end
+  emit("same", tables[1] == tables[64] and 1 or 0)
+  emit("points", space.n)
+end
+
+--- examples/explore_aln.lua's search on SIDE x SIDE points (default 4):
+-- ALN on gw (80 nodes), mue_ext_mean x mui_ext_mean from 0 to 3 mV/ms, 2 s
+-- at dt 0.1 ms, rates_exc every 1 ms, seed 42; the metrics the largest rate
+-- and the mean rate's dominant frequency.  "time": the wall time of the
+-- search per point, REPS times (each into a fresh folder under DIR), spread
+-- as --workers says (the workers' start, loading and building included);
+-- "points".
+function cases.explore_aln(dir, side)
+  side = math.tointeger(tonumber(side or "4"))
+  local gw = nm.datasets.load("gw")
+  local aln = nm.models.aln.native { Cmat = gw.Cmat, Dmat = gw.Dmat }
+  local space = nm.explore.ParameterSpace({ { "mue_ext_mean", linspace(0, 3, side) },
+                                            { "mui_ext_mean", linspace(0, 3, side) } })
+  aln:run { duration = 0.1, dt = 0.1, jit = "always" }      -- compiles the model (a worker: from the cache)
+  for r = 1, REPS do
+    local search = nm.explore.BoxSearch {
+      model = function() return aln end, space = space, out = dir .. "/rep" .. r, progress = false,
+      run = { duration = 2000, dt = 0.1, sampling_dt = 1, seed = 42, record = "rates_exc" },
+      evaluate = function(res)
+        local rates = res:matrix("rates_exc")
+        local peak_rate, mean = -math.huge, {}
+        for t = 501, #rates[1] do
+          local s = 0
+          for _, row in ipairs(rates) do s = s + row[t]; if row[t] > peak_rate then peak_rate = row[t] end end
+          mean[#mean + 1] = s / #rates
+        end
+        local f, P = nm.func.getPowerSpectrum(mean, 1, { maxfr = 70 })
+        local peak = 1
+        for k = 2, #P do if P[k] > P[peak] then peak = k end end
+        return { max_rate = peak_rate, dominant_frequency = f[peak] }
+      end,
+    }
+    emit("time", timed(function() search:run() end) / space.n)
+  end
+  emit("points", space.n)
+end
+
 local name = arg[1]
 if not cases[name] then
   local names = {}

@@ -226,8 +226,11 @@ static nm_sim *checksim(lua_State *L, int i)
 }
 
 
-/* core.sim(model, dt, seed): the model is kept alive in the user value, and
-** counts the simulations using it (it cannot change or be freed meanwhile). */
+/* core.sim(model, dt, seed[, streams]): the model is kept alive in the user
+** value, and counts the simulations using it (it cannot change or be freed
+** meanwhile).  streams: one stream seed per noise channel (a batch's lanes
+** draw the streams of separate runs: core.noise_stream_seed), else every
+** channel's derives from seed. */
 static int sim_new(lua_State *L)
 {
   LModel *lm = nmL_checklmodel(L, 1);
@@ -235,6 +238,20 @@ static int sim_new(lua_State *L)
   double dt = luaL_checknumber(L, 2);
   lua_Integer seed = luaL_optinteger(L, 3, 0);
   if (seed < 0) return luaL_error(L, "sim: the seed must not be negative, got %I", seed);
+  unsigned long *streams = NULL;
+  if (!lua_isnoneornil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TTABLE);
+    size_t n = nm_model_n_noises(m);
+    if ((size_t)luaL_len(L, 4) != n)
+      return luaL_error(L, "sim: streams has %I seeds, the model %I noise channels",
+                        (lua_Integer)luaL_len(L, 4), (lua_Integer)n);
+    streams = lua_newuserdatauv(L, (n + 1) * sizeof *streams, 0);   /* freed with the call's stack */
+    for (size_t i = 0; i < n; i++) {
+      lua_geti(L, 4, (lua_Integer)i + 1);
+      streams[i] = (unsigned long)luaL_checkinteger(L, -1);
+      lua_pop(L, 1);
+    }
+  }
   LSim *ls = lua_newuserdatauv(L, sizeof *ls, 1);
   ls->s = NULL;
   ls->running = 0;
@@ -242,9 +259,20 @@ static int sim_new(lua_State *L)
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   int status;
-  ls->s = nm_sim_new(m, dt, (unsigned long)seed, &status);
+  ls->s = nm_sim_new_seeded(m, dt, (unsigned long)seed, streams, &status);
   if (!ls->s) return luaL_error(L, "sim: %s", nm_model_error(m, status));
   lm->n_sims++;
+  return 1;
+}
+
+
+/* core.noise_stream_seed(seed, i) -> the stream seed of noise channel i
+** (0-based) of a simulation seeded with `seed` (nm_noise_stream_seed). */
+static int core_noise_stream_seed(lua_State *L)
+{
+  lua_Integer seed = luaL_checkinteger(L, 1), i = luaL_checkinteger(L, 2);
+  if (seed < 0 || i < 0) return luaL_error(L, "noise_stream_seed: seed and channel must not be negative");
+  lua_pushinteger(L, (lua_Integer)nm_noise_stream_seed((unsigned long)seed, (size_t)i));
   return 1;
 }
 
@@ -842,6 +870,38 @@ static int result_value(lua_State *L)
 }
 
 
+/* r:select(columns) -> a result of the listed columns (0-based, in that
+** order) of every row: a batch's lane as a separate run's result. */
+static int result_select(lua_State *L)
+{
+  LResult *r = checkresult(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  size_t nc = (size_t)luaL_len(L, 2);
+  if (nc == 0) return luaL_error(L, "select: no column");
+  if (r->rows > (SIZE_MAX / sizeof(double) - sizeof(LResult)) / nc)
+    return luaL_error(L, "select: %I rows of %I columns are too many", (lua_Integer)r->rows, (lua_Integer)nc);
+  size_t *col = lua_newuserdatauv(L, nc * sizeof *col, 0);
+  for (size_t c = 0; c < nc; c++) {
+    lua_geti(L, 2, (lua_Integer)c + 1);
+    lua_Integer k = luaL_checkinteger(L, -1);
+    check_column(L, r, k);
+    col[c] = (size_t)k;
+    lua_pop(L, 1);
+  }
+  /* the rows live in the userdata itself, after the struct (no nm_kept) */
+  LResult *out = lua_newuserdatauv(L, sizeof *out + r->rows * nc * sizeof(double), 0);
+  memset(out, 0, sizeof *out);
+  double *data = (double *)(out + 1);
+  for (size_t i = 0; i < r->rows; i++)
+    for (size_t c = 0; c < nc; c++) data[i * nc + c] = r->data[i * r->cols + col[c]];
+  out->data = data;
+  out->rows = r->rows;
+  out->cols = nc;
+  luaL_setmetatable(L, NM_RESULT_MT);
+  return 1;
+}
+
+
 /* r:write_csv(path, header) -> true | nil, failure { kind = "io", message =,
 ** csv_partial = where the complete rows are kept when writing failed midway };
 ** stopped by a stop signal, { kind = "interrupted", message = "interrupted by
@@ -908,7 +968,7 @@ void nmL_open_sim(lua_State *L)
   };
   static const luaL_Reg res_meth[] = {
     { "size", result_size }, { "column", result_column }, { "value", result_value },
-    { "write_csv", result_write_csv }, { NULL, NULL }
+    { "write_csv", result_write_csv }, { "select", result_select }, { NULL, NULL }
   };
   nmL_newclass(L, NM_SIM_MT, sim_meth, sim_gc, sim_tostring);
   nmL_newclass(L, NM_RESULT_MT, res_meth, result_gc, NULL);
@@ -921,6 +981,8 @@ void nmL_open_sim(lua_State *L)
   nmL_newclass(L, NM_RECORDER_MT, no_meth, recorder_gc, NULL);
   lua_pushcfunction(L, sim_new);
   lua_setfield(L, -2, "sim");
+  lua_pushcfunction(L, core_noise_stream_seed);
+  lua_setfield(L, -2, "noise_stream_seed");
   lua_pushcfunction(L, core_stop_signal);
   lua_setfield(L, -2, "stop_signal");
   lua_pushinteger(L, NM_MAX_THREADS);

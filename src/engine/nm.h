@@ -468,6 +468,16 @@ const nm_stepper_type *nm_stepper(int method);
 ** their size). */
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status);
 void nm_sim_free(nm_sim *s);
+/* Batches (nm.explore's batch = K): nm_sim_new, noise channel i seeded with
+** streams[i] (n_noises values; NULL: nm_noise_stream_seed(seed, i), which is
+** what nm_sim_new does), so that the lanes of one simulation can draw the
+** streams of separate runs of other seeds. */
+nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsigned long *streams,
+                          int *status);
+/* The stream seed of noise channel i of a simulation seeded with `seed`. */
+unsigned long nm_noise_stream_seed(unsigned long seed, size_t i);
+/* The model's noise channels, in the order of nm_model_add_noise. */
+size_t nm_model_n_noises(const nm_model *m);
 int nm_sim_run(nm_sim *s, const nm_run_opts *opts);
 double nm_sim_time(const nm_sim *s);
 /* Steps taken since t = 0, over every run. */

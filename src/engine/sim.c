@@ -119,7 +119,7 @@ static int setup_history(nm_sim *s)
 
 /* Seeds stream i from the user seed so that each stream is independent and
 ** does not depend on how many other streams exist. */
-static unsigned long stream_seed(unsigned long seed, size_t i)
+unsigned long nm_noise_stream_seed(unsigned long seed, size_t i)
 {
   uint64_t z = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + (uint64_t)(i + 1) * 0xBF58476D1CE4E5B9ULL;
   z ^= z >> 31; z *= 0x94D049BB133111EBULL; z ^= z >> 29;
@@ -128,7 +128,17 @@ static unsigned long stream_seed(unsigned long seed, size_t i)
 
 
 
+size_t nm_model_n_noises(const nm_model *m) { return m->n_noises; }
+
+
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
+{
+  return nm_sim_new_seeded(m, dt, seed, NULL, status);
+}
+
+
+nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsigned long *streams,
+                          int *status)
 {
   int rc = NM_ENOMEM;
   nm_error_clear(&m->err);
@@ -165,7 +175,7 @@ nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
   for (size_t i = 0; i < m->n_noises; i++) {
     /* taus2: a small state (a few words, not MT19937's 2.5 kB), so that
     ** hundreds of streams stay in cache. */
-    nm_normals_seed(&s->rng, i, stream_seed(seed, i));
+    nm_normals_seed(&s->rng, i, streams ? streams[i] : nm_noise_stream_seed(seed, i));
     /* A NaN start value means: start at the process's mean. */
     s->noise_x[i] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
     if (m->noises[i].white) s->noise_x[i] = nm_sim_white_sample(s, i);

@@ -382,8 +382,55 @@ static void bad_inputs(void)
 }
 
 
+/* nm_sim_new_seeded (batches): channel i seeded with streams[i] draws what a
+** simulation seeded with s draws on channel j when streams[i] =
+** nm_noise_stream_seed(s, j); NULL streams is nm_sim_new. */
+static void test_seeded_streams(void)
+{
+  nm_model *m = nm_model_new(2, 0, 6, 2);
+  if (!CHECK(m != NULL, "create a two-channel noise model")) return;
+  /* s0' = U0, s1' = U1; U0 and U1 two OU processes of mu 0, sigma 1, tau 1 */
+  nm_node rhs[] = { LEAF(NM_OP_INPUT, 0), LEAF(NM_OP_INPUT, 1) };
+  nm_root roots[] = { { 0, NM_SINK_DERIV, 0 }, { 1, NM_SINK_DERIV, 1 } };
+  nm_program *p = nm_program_compile(rhs, COUNT(rhs), roots, 2, 1, NULL);
+  if (p && nm_model_add_program(m, NM_STAGE_RHS, p) != NM_OK) nm_program_free(p);
+  for (size_t c = 0; c < 2; c++) {
+    nm_model_set_param(m, 3 * c, 0.0);
+    nm_model_set_param(m, 3 * c + 1, 1.0);
+    nm_model_set_param(m, 3 * c + 2, 1.0);
+    nm_model_add_noise(m, (long)c, (long)(3 * c), (long)(3 * c + 1), (long)(3 * c + 2), 0.0);
+  }
+  CHECK(nm_model_n_noises(m) == 2, "nm_model_n_noises counts the channels (%zu)", nm_model_n_noises(m));
+  unsigned long same[2] = { nm_noise_stream_seed(7, 0), nm_noise_stream_seed(7, 1) };
+  unsigned long swapped[2] = { same[1], same[0] };
+  const unsigned long *streams[] = { NULL, same, swapped, NULL };
+  unsigned long seeds[] = { 7, 99, 99, 99 };
+  double end[4][2];
+  for (int k = 0; k < 4; k++) {
+    int status;
+    nm_sim *s = nm_sim_new_seeded(m, 0.1, seeds[k], streams[k], &status);
+    if (!CHECK(s != NULL, "a seeded simulation starts")) { nm_model_free(m); return; }
+    nm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.n_steps = 50;
+    o.every = 1;
+    o.method = NM_EULER;
+    nm_sim_run(s, &o);
+    memcpy(end[k], nm_sim_signals(s), sizeof end[k]);
+    nm_sim_free(s);
+  }
+  CHECK(end[1][0] == end[0][0] && end[1][1] == end[0][1],
+        "streams = the stream seeds of seed 7: the run of seed 7, bit for bit (%.17g, %.17g)", end[1][0], end[1][1]);
+  CHECK(end[2][0] == end[0][1] && end[2][1] == end[0][0] && end[0][0] != end[0][1],
+        "swapped stream seeds: the channels swap their draws");
+  CHECK(end[3][0] != end[0][0], "another seed, other draws");
+  nm_model_free(m);
+}
+
+
 int main(void)
 {
+  test_seeded_streams();
   long n = stderr_bytes(bad_inputs);
   CHECK(n == 0, "the engine prints nothing to stderr on bad input (%ld bytes)", n);
   return test_summary();

@@ -26,6 +26,14 @@ function M.write(path, text)
   f:close()
 end
 
+--- The whole text of the file `path`.
+function M.read(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 --- Reads a CSV with a header: { header = {names}, cols = { name = {values} }, rows = n }
 function M.read_csv(path)
   local f = assert(io.open(path, "r"))

@@ -19,6 +19,7 @@ local spread = require "neuromass.explore.spread"
 local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
+local batch = require "neuromass.explore.batch"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error
@@ -31,7 +32,7 @@ Search.__name = "BoxSearch"
 M.Search = Search
 
 local FIELDS = { model = true, space = true, run = true, evaluate = true, out = true, save = true,
-                 retry_failed = true, progress = true }
+                 retry_failed = true, progress = true, batch = true }
 local SAVES = { csv = "result.csv", bold = "bold.csv", fc = "fc.csv" }
 
 -- A results table is written again after at least this many seconds.
@@ -52,7 +53,7 @@ function M.seed(base, i)
 end
 
 --- nm.explore.BoxSearch { model, space, run, evaluate, out[, save,
--- retry_failed, progress] } -> a search.  model(point) returns a model (a
+-- retry_failed, progress, batch] } -> a search.  model(point) returns a model (a
 -- fresh or a shared one); the space's values of the point are then set as
 -- model.params[NAME] = value.  run: model:run's options (duration, dt, seed
 -- = the base seed (default 0; --seed overrides it), bold, ...; no output:
@@ -62,7 +63,10 @@ end
 -- CSV), bold.csv (its BOLD), fc.csv (the FC of its BOLD, nm.func.fc); bold
 -- and fc need run.bold.  retry_failed = true computes the failed points
 -- again.  progress = true|false: the progress line (default: on a terminal
--- without --quiet).  Errors at the user's line.
+-- without --quiet).  batch = K (a whole number >= 1) or "auto" (batch.AUTO):
+-- up to K points of a one-node native model run together as the lanes of
+-- one model, each giving the same results as its own run (explore/batch.lua;
+-- default 1: every point its own run).  Errors at the user's line.
 function M.BoxSearch(def)
   check.fields(def, FIELDS, "BoxSearch", 2)
   if type(def.model) ~= "function" then
@@ -104,9 +108,18 @@ function M.BoxSearch(def)
       fail("'%s' must be true or false, got %s", k, check.show(def[k]))
     end
   end
+  local size = def.batch or 1
+  if size == "auto" then
+    size = batch.run_refusal(run, save) and 1 or batch.AUTO
+  elseif math.type(size) ~= "integer" or size < 1 then
+    fail("'batch' must be a whole number, 1 or more, or \"auto\", got %s", check.show(def.batch))
+  elseif size > 1 and batch.run_refusal(run, save) then
+    fail("batch = %d cannot be used with %s: drop batch (or use batch = \"auto\", which then runs the points " ..
+         "one by one)", size, batch.run_refusal(run, save))
+  end
   return setmetatable({ model = def.model, space = def.space, run_opts = run, evaluate = def.evaluate,
                         out = def.out, save = save, retry_failed = def.retry_failed,
-                        progress = def.progress }, Search)
+                        progress = def.progress, batch = size }, Search)
 end
 
 -- The position "file:line: " a message starts with, removed.
@@ -143,6 +156,22 @@ local function write_matrix(path, m)
   if not ok then error(cfail.message, 0) end
 end
 
+-- Sets the values of point i on m, the model(point) returned; errors of
+-- the user's setup (no model, a parameter the model lacks) at `level` (as
+-- error(): 1 is set_point).
+local function set_point(self, m, i, point, level)
+  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
+    check.error(string.format("BoxSearch: model(point) must return a model, got %s (point %d)", check.show(m), i),
+                level)
+  end
+  for _, name in ipairs(self.space.names) do
+    local set, err = pcall(function() m.params[name] = point[name] end)
+    if not set then
+      check.error(string.format("BoxSearch: the space's parameter '%s': %s", name, bare(err)), level)
+    end
+  end
+end
+
 -- Runs point i: its row (failed ones included).  Errors of the user's
 -- setup (model() returning no model, a parameter the model lacks) are
 -- raised at the user's line.
@@ -154,13 +183,7 @@ local function compute(self, i, base, dir, h)
   end
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
-  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
-    check.error(string.format("BoxSearch: model(point) must return a model, got %s (point %d)", check.show(m), i), 3)
-  end
-  for _, name in ipairs(self.space.names) do
-    local set, err = pcall(function() m.params[name] = point[name] end)
-    if not set then check.error(string.format("BoxSearch: the space's parameter '%s': %s", name, bare(err)), 3) end
-  end
+  set_point(self, m, i, point, 4)
   local opts = {}
   for k, v in pairs(self.run_opts) do opts[k] = v end
   opts.seed = seed
@@ -178,6 +201,14 @@ local function compute(self, i, base, dir, h)
   local ran, res = pcall(m.run, m, opts)
   if h then h.seed = host_seed end
   if not ran then return failed(res) end
+  return M.evaluated(self, i, point, seed, res, pdir)
+end
+
+-- The row of point i (its values `point`, its seed) from its run's result.
+function M.evaluated(self, i, point, seed, res, pdir)
+  local function failed(msg)
+    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+  end
   local evaluated, metrics = pcall(self.evaluate, res, point)
   if not evaluated then return failed(metrics) end
   local why
@@ -188,6 +219,42 @@ local function compute(self, i, base, dir, h)
     if not wrote then return failed("cannot write the FC: " .. tostring(err)) end
   end
   return tbl.row(i, self.space.names, point, seed, metrics, "ok")
+end
+
+-- Runs the points `list` together where they can (explore/batch.lua), the
+-- others (and all of them when their batch's run fails) one by one: their
+-- rows, by point.  Errors of the user's setup at the user's line.
+local function compute_batch(self, list, base, dir, h)
+  local rows, alone, lanes = {}, {}, {}
+  local b = batch.new(#list)
+  for _, i in ipairs(list) do
+    local point, seed = self.space:point(i), M.seed(base, i)
+    local ok, m = pcall(self.model, point)
+    if not ok then
+      rows[i] = tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(m))
+    else
+      set_point(self, m, i, point, 4)
+      if batch.refusal(m, self.space.names) or not b:add(m, seed) then alone[#alone + 1] = i
+      else lanes[#lanes + 1] = { i = i, point = point, seed = seed } end
+    end
+  end
+  if #lanes > 0 then
+    local opts = {}
+    for k, v in pairs(self.run_opts) do opts[k] = v end
+    opts.seed = lanes[1].seed
+    if opts.progress == nil then opts.progress = false end
+    local host_seed = h and h.seed
+    if h then h.seed = nil end
+    local results = b:run(opts)
+    if h then h.seed = host_seed end
+    for k, lane in ipairs(lanes) do
+      if results then rows[lane.i] = M.evaluated(self, lane.i, lane.point, lane.seed, results[k])
+      else alone[#alone + 1] = lane.i end
+    end
+  end
+  table.sort(alone)
+  for _, i in ipairs(alone) do rows[i] = compute(self, i, base, dir, h) end
+  return rows
 end
 
 -- The rows of `rows` whose parameters or seed differ from the space's point: an error.
@@ -321,8 +388,14 @@ function Search:run()
     if not ok then check.error("BoxSearch: " .. err, 2) end
   end
   local written = os.time()
-  for _, i in ipairs(todo) do
-    local r = compute(self, i, base, dir, h)
+  local got, at = {}, 0
+  for n, i in ipairs(todo) do
+    if n > at then                   -- the next batch of points (or the next point)
+      local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
+      at = n + #list - 1
+      got = #list > 1 and compute_batch(self, list, base, dir, h) or { [i] = compute(self, i, base, dir, h) }
+    end
+    local r = got[i]
     -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
     -- done so far are saved, and the stop raised at the user's line.
     local signo = core.stop_signal()

@@ -161,6 +161,7 @@ function M.build(spec, args, level)
                   set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
     }),
   })
+  model.native_spec = spec                 -- what explore/batch.lua builds a batch of copies from
   if spec.random_init then
     local inits = spec.random_init(M.rng(seed), N)
     for name, values in pairs(inits) do model.init[name] = values end

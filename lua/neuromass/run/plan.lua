@@ -10,8 +10,8 @@ local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local bold = require "neuromass.run.bold"
 
-local error, ipairs, pairs, string, table, math, type =
-      error, ipairs, pairs, string, table, math, type
+local error, ipairs, pairs, string, table, math, type, rawget =
+      error, ipairs, pairs, string, table, math, type, rawget
 
 local M = {}
 
@@ -197,7 +197,8 @@ function M.make(self, o, h, level)
   local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
   if not continuing then
     cm:set_initial(initial_vector(self))
-    self.sim, self.sim_dt = core.sim(cm, sim_dt, seed), sim_dt
+    -- (noise_streams: a batch's per-channel stream seeds, explore/batch.lua)
+    self.sim, self.sim_dt = core.sim(cm, sim_dt, seed, rawget(self, "noise_streams")), sim_dt
     self.failed_at = nil
     self.sim_seed = seed
   end

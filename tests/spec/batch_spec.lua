@@ -1,0 +1,179 @@
+-- batch_spec.lua: BoxSearch's batches (issue 13 item 4, explore/batch.lua):
+-- the points of a one-node native model run as the lanes of one model give
+-- the results of separate runs bit for bit (every column, name and time; with
+-- and without noise; a batch size that does not divide the points; a failed
+-- point), what cannot batch runs separately with the same table, and the
+-- engine's per-channel stream seeds (core.sim's streams) are those of a
+-- separate run.
+local h = require "helpers"
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local batches = require "neuromass.explore.batch"
+
+-- Runs a BoxSearch of `def` (model, space, run) with `batch` into a new
+-- folder: the text of its results.csv and every result's columns by point
+-- ({ names, columns = { {values}, ... } }).
+local function explore(def, batch)
+  local dir = h.scratch()
+  local seen = {}
+  local search = nm.explore.BoxSearch {
+    model = def.model, space = def.space, run = def.run, batch = batch, out = dir .. "/x",
+    evaluate = function(res, point)
+      if def.fail and def.fail(point) then error("boom") end
+      local cols = {}
+      for c = 1, #res.columns do cols[c] = res.data:column(c - 1) end
+      local key = {}
+      for _, name in ipairs(def.space.names) do key[#key + 1] = point[name] end
+      seen[table.concat(key, ",")] = { names = res.columns, vars = res.variables, columns = cols,
+                                       dt = res.dt, duration = res.duration, sampling_dt = res.sampling_dt }
+      local x = res:matrix(def.metric)[1]
+      local s, top = 0, -math.huge
+      for _, v in ipairs(x) do s = s + v; top = math.max(top, v) end
+      return { mean = s / #x, top = top, last = x[#x], t_last = res:time()[#x] }
+    end,
+  }
+  search:run()
+  return h.read(dir .. "/x/results.csv"), seen
+end
+
+local function same_bits(a, b)
+  return string.pack("<d", a) == string.pack("<d", b)
+end
+
+-- Asserts that two explorations saw the same results, bit for bit.
+local function assert_same_results(one, many)
+  local n = 0
+  for key, r in pairs(one) do
+    n = n + 1
+    local b = many[key]
+    assert.is_not_nil(b, key)
+    assert.same(r.names, b.names)
+    assert.same(r.vars, b.vars)
+    assert.equals(r.dt, b.dt); assert.equals(r.duration, b.duration); assert.equals(r.sampling_dt, b.sampling_dt)
+    for c, col in ipairs(r.columns) do
+      assert.equals(#col, #b.columns[c])
+      for k, v in ipairs(col) do
+        if not same_bits(v, b.columns[c][k]) then
+          error(string.format("point %s: column %s row %d: %.17g vs %.17g", key, r.names[c], k, v, b.columns[c][k]))
+        end
+      end
+    end
+  end
+  assert.is_true(n > 0)
+end
+
+local function aln_space()
+  return nm.explore.ParameterSpace({ { "mue_ext_mean", { 0.5, 1.5, 2.5 } }, { "mui_ext_mean", { 0.5, 2 } },
+                                     { "sigma_ou", { 0, 0.1 } } })
+end
+
+describe("BoxSearch batch = K", function()
+  teardown(h.remove_scratch)
+
+  it("one-node ALN, with and without noise: the same results.csv and results as separate runs, bit for bit", function()
+    local aln = nm.models.aln.native { seed = 42 }
+    local def = { model = function() return aln end, space = aln_space(), metric = "rates_exc",
+                  run = { duration = 100, dt = 0.1, sampling_dt = 0.5, seed = 5 },
+                  fail = function(p) return p.mue_ext_mean == 1.5 and p.sigma_ou == 0.1 and p.mui_ext_mean == 2 end }
+    local lanes = batches.stats.lanes
+    local t1, r1 = explore(def, 1)
+    assert.equals(lanes, batches.stats.lanes)
+    for _, K in ipairs { 5, 12, "auto" } do         -- 12 points: batches of 5, 5, 2; one of 12
+      lanes = batches.stats.lanes
+      local tk, rk = explore(def, K)
+      assert.equals(12, batches.stats.lanes - lanes)
+      assert.equals(t1, tk)
+      assert_same_results(r1, rk)
+    end
+    assert.truthy(t1:find("failed: ", 1, true))
+    assert.truthy(t1:find(",ok\n", 1, true))
+  end)
+
+  it("a new model per point, FHN with noise, another record and integrator: the same table", function()
+    local space = nm.explore.ParameterSpace({ { "x_ext", { 0.2, 0.6, 1.0, 1.4 } }, { "sigma_ou", { 0.02, 0.05 } } })
+    local def = { model = function() return nm.models.fhn.native { seed = 3 } end, space = space, metric = "y",
+                  run = { duration = 60, dt = 0.05, seed = 11, record = { "x", "y" }, integrator = "heun" } }
+    local t1, r1 = explore(def, 1)
+    local lanes = batches.stats.lanes
+    local t4, r4 = explore(def, 4)
+    assert.equals(8, batches.stats.lanes - lanes)
+    assert.equals(t1, t4)
+    assert_same_results(r1, r4)
+  end)
+
+  it("what cannot batch runs separately, giving the same table: two nodes, a structural parameter", function()
+    local fhn2 = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } } } end
+    local def = { model = fhn2, metric = "x", space = nm.explore.ParameterSpace({ K_gl = { 0.1, 0.3, 0.5 } }),
+                  run = { duration = 40, dt = 0.1, seed = 1 } }
+    local lanes = batches.stats.lanes
+    assert.equals((explore(def, 1)), (explore(def, 3)))
+    local aln = function() return nm.models.aln.native { seed = 1 } end
+    def = { model = aln, metric = "rates_exc", space = nm.explore.ParameterSpace({ de = { 1, 4, 6 } }),
+            run = { duration = 40, dt = 0.1, seed = 1 } }
+    assert.equals((explore(def, 1)), (explore(def, 3)))
+    assert.equals(lanes, batches.stats.lanes)       -- none batched
+  end)
+
+  it("a bad batch, or a batch with BOLD or per-point files, is an error at the user's line", function()
+    local function err(batch, run, save)
+      local ok, e = pcall(nm.explore.BoxSearch, { model = function() end, space = aln_space(), batch = batch,
+                                                  run = run, save = save, evaluate = function() end, out = "x" })
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("batch_spec.lua:%d+: "), tostring(e))
+      return tostring(e)
+    end
+    assert.truthy(err(0):find("'batch' must be a whole number, 1 or more, or \"auto\", got 0", 1, true))
+    assert.truthy(err("all"):find("got \"all\"", 1, true))
+    assert.truthy(err(8, { bold = true, duration = 100 }):find("batch = 8 cannot be used with run.bold", 1, true))
+    assert.truthy(err(8, {}, { "csv" }):find("cannot be used with save", 1, true))
+    -- "auto" with BOLD: every point its own run
+    assert.has_no.errors(function()
+      nm.explore.BoxSearch { model = function() end, space = aln_space(), batch = "auto", run = { bold = true },
+                             evaluate = function() end, out = "x" }
+    end)
+  end)
+
+  it("core.sim's per-channel stream seeds: noise_stream_seed(seed, i) are the seed's own, others differ", function()
+    local m = nm.models.aln.native { seed = 42, sigma_ou = 0.2 }
+    local a = m:run { duration = 20, dt = 0.1, seed = 9 }
+    m.noise_streams = { core.noise_stream_seed(9, 0), core.noise_stream_seed(9, 1) }
+    local b = m:run { duration = 20, dt = 0.1, seed = 123 }
+    m.noise_streams = { core.noise_stream_seed(9, 1), core.noise_stream_seed(9, 0) }
+    local c = m:run { duration = 20, dt = 0.1, seed = 9 }
+    m.noise_streams = nil
+    assert.same(a:get("rates_exc"), b:get("rates_exc"))
+    assert.are_not.same(a:get("rates_exc"), c:get("rates_exc"))
+    assert.has_error(function() m.noise_streams = { 1 }; m:run { duration = 1 } end,
+                     "sim: streams has 1 seeds, the model 2 noise channels")
+    m.noise_streams = nil
+  end)
+end)
+
+describe("BoxSearch batch = K under neuromass run", function()
+  teardown(h.remove_scratch)
+
+  it("2 workers with batches, and --seed: the table of 1 worker without, bit for bit", function()
+    local script = [[
+local nm = require "neuromass"
+local batch = tonumber(arg[1])
+local aln = nm.models.aln.native { seed = 4 }
+nm.explore.BoxSearch {
+  model = function() return aln end,
+  space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 0.5, 1, 1.5, 2, 2.5 } }, { "sigma_ou", { 0, 0.05 } } }),
+  run = { duration = 50, dt = 0.1, seed = 1 }, batch = batch,
+  evaluate = function(res) local r = res:get("rates_exc"); return { last = r[#r], n = #r } end,
+  out = "sweep",
+}:run()
+]]
+    local tables = {}
+    for k, opts in ipairs { "--workers 1 --seed 7 -- 1", "--workers 2 --seed 7 -- 3" } do
+      local dir = h.scratch()
+      h.write(dir .. "/sweep.lua", script)
+      local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run sweep.lua --quiet " .. opts)
+      assert.equals(0, status, err)
+      tables[k] = h.read(dir .. "/sweep/results.csv")
+    end
+    assert.equals(tables[1], tables[2])
+    assert.equals(11, select(2, tables[1]:gsub("\n", "")))
+  end)
+end)
