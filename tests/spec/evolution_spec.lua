@@ -9,12 +9,7 @@ local nlopt = require "neuromass.nlopt"
 
 local q = h.q
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 local function lines(text)
   local out = {}

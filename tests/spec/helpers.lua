@@ -1,4 +1,4 @@
--- helpers.lua: shared by the specs: locating fixtures, reading CSV files and
+-- helpers.lua: shared by the specs: locating fixtures, reading files and CSV files,
 -- comparing trajectories with a tolerance relative to the signal's range.
 local M = {}
 
@@ -24,6 +24,14 @@ function M.write(path, text)
   local f = assert(io.open(path, "w"))
   f:write(text)
   f:close()
+end
+
+--- The whole text of the file `path` (an assertion error naming it when it cannot be opened).
+function M.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
 end
 
 --- Reads a CSV with a header: { header = {names}, cols = { name = {values} }, rows = n }

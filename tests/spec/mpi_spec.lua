@@ -39,12 +39,7 @@ local function two_ranks(text)
   local dir, s = scratch(), script(text)
   local status, _, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
   assert.equals(0, status, err)
-  return function(r)
-    local f = assert(io.open(dir .. "/rank" .. r .. ".txt"))
-    local t = f:read("a")
-    f:close()
-    return t
-  end
+  return function(r) return h.read(dir .. "/rank" .. r .. ".txt") end
 end
 
 describe("neuromass.explore.mpi slices", function()
