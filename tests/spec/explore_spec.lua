@@ -7,12 +7,7 @@ local nm = require "neuromass"
 
 local q = h.q
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 -- A script exploring a single FHN node over K_gl x sigma_ou (2 x 3 points);
 -- each evaluation appends a line to evals.txt (counted by the specs); the
@@ -425,5 +420,72 @@ describe("the command line of explorations", function()
     s, out = h.sh(q(h.exe) .. " explore --help")
     assert.equals(0, s)
     assert.truthy(out:find("usage: neuromass explore --merge DIR", 1, true), out)
+  end)
+end)
+
+-- BoxSearch and Evolution share one owner for the fields they both take
+-- (search.check_common), the setting of a point on the model
+-- (search.set_point) and the run of one point (search.run_point).
+describe("what BoxSearch and Evolution share", function()
+  teardown(h.remove_scratch)
+
+  local function both(over)
+    local function def(extra)
+      local d = { model = function() return nm.models.fhn.native {} end, run = { duration = 10, dt = 0.1 },
+                  out = "x" }
+      for k, v in pairs(extra) do d[k] = v end
+      for k, v in pairs(over) do d[k] = v end
+      return d
+    end
+    local msgs = {}
+    for _, what in ipairs { "BoxSearch", "Evolution" } do
+      local ok, e = pcall(nm.explore[what], def(what == "BoxSearch"
+        and { space = nm.explore.ParameterSpace { x_ext = { 0.5 } }, evaluate = function() return {} end }
+        or { parameters = { x_ext = { 0, 1 } }, fitness = function() return 0 end, evaluations = 2 }))
+      assert.is_false(ok, what)
+      e = tostring(e)
+      assert.truthy(e:find("^[^\n]*explore_spec.lua:%d+: " .. what .. ": "), e)
+      msgs[#msgs + 1] = e:gsub("^.-: " .. what .. ": ", ""):gsub(": give save = .*", "")
+    end
+    assert.equals(msgs[1], msgs[2])
+    return msgs[1]
+  end
+
+  it("check model, out, run and run.seed alike, at the user's line", function()
+    assert.truthy(both({ model = 3 }):find("'model' must be a function(point) returning a model, got 3", 1, true))
+    assert.truthy(both({ out = "" }):find("'out' must be a folder's name, got \"\"", 1, true))
+    assert.truthy(both({ run = 5 }):find("'run' must be a table of model:run options, got 5", 1, true))
+    assert.truthy(both({ run = { output = { csv = "a.csv" } } }):find("'run' cannot name outputs", 1, true))
+    assert.truthy(both({ run = { seed = 1.5 } }):find("run.seed must be a whole number, 0 or more, got 1.5", 1, true))
+    assert.truthy(both({ run = { seed = -1 } }):find("got -1", 1, true))
+  end)
+
+  it("--seed is the base seed of both: their tables equal those of run.seed, and the host's seed is kept", function()
+    local text = [[
+local nm = require "neuromass"
+local ctx = require("neuromass.context").get()
+local run = { duration = 20, dt = 0.1, seed = SEED }
+local function model() return nm.models.fhn.native { sigma_ou = 0.1 } end
+local function last(res) local x = res:matrix("x")[1]; return x[#x] end
+nm.explore.BoxSearch { model = model, run = run, space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6 } },
+  evaluate = function(res) return { last = last(res) } end, out = "box" }:run()
+assert(ctx.seed == HOST, "the host's seed after BoxSearch: " .. tostring(ctx.seed))
+nm.explore.Evolution { model = model, run = run, parameters = { x_ext = { 0, 1 } }, evaluations = 4,
+  fitness = function(res) return last(res) end, out = "fit" }:run()
+assert(ctx.seed == HOST, "the host's seed after Evolution: " .. tostring(ctx.seed))
+]]
+    local given, flag = h.scratch(), h.scratch()
+    h.write(given .. "/s.lua", (text:gsub("SEED", "4"):gsub("HOST", "nil")))
+    h.write(flag .. "/s.lua", (text:gsub("SEED", "nil"):gsub("HOST", "4")))
+    local s, _, e = h.sh("cd " .. q(given) .. " && " .. q(h.exe) .. " run s.lua --workers 1 --quiet")
+    assert.equals(0, s, e)
+    s, _, e = h.sh("cd " .. q(flag) .. " && " .. q(h.exe) .. " run s.lua --workers 1 --quiet --seed 4")
+    assert.equals(0, s, e)
+    for _, t in ipairs { "box/results.csv", "fit/results.csv" } do
+      assert.equals(read(given .. "/" .. t), read(flag .. "/" .. t))
+    end
+    assert.truthy(read(flag .. "/fit/results.csv"):find("\n1,[^,]+,4,", 1), read(flag .. "/fit/results.csv"))
+    assert.truthy(read(flag .. "/box/results.csv"):find("\n1,0.5," .. string.format("%d", nm.explore.seed(4, 1)),
+                                                         1, true))
   end)
 end)

@@ -110,9 +110,7 @@ local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
 -- line.
 function M.Evolution(def)
   check.fields(def, FIELDS, "Evolution", 2)
-  if type(def.model) ~= "function" then
-    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
-  end
+  local run = search.check_common(def, "Evolution")
   if type(def.fitness) ~= "function" then
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
   end
@@ -120,15 +118,6 @@ function M.Evolution(def)
   if not whole(def.evaluations, 1) then
     fail("'evaluations' must be a whole number, 1 or more (the budget of model runs), got %s",
          check.show(def.evaluations))
-  end
-  if type(def.out) ~= "string" or def.out == "" then
-    fail("'out' must be a folder's name, got %s", check.show(def.out))
-  end
-  local run = def.run or {}
-  if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
-  if run.output ~= nil then fail("'run' cannot name outputs (every evaluation would write the same files)") end
-  if run.seed ~= nil and not whole(run.seed, 0) then
-    fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
   end
   local algorithm = def.algorithm or "GN_CRS2_LM"
   if type(algorithm) ~= "string" then
@@ -160,8 +149,7 @@ function M.Evolution(def)
                         restarts = restarts, options = options, progress = def.progress }, Evolution)
 end
 
--- The position "file:line: " a message starts with, removed.
-local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+local bare = search.bare
 
 -- The point (NAME -> value) of the searched values x (NLopt's array).
 local function point_of(params, x)
@@ -174,14 +162,7 @@ end
 -- The model m that model(point) returned, the point's values set; errors
 -- of the user's setup (no model, a parameter the model lacks) at the user's line.
 local function set_point(self, m, point)
-  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
-    check.error(string.format("Evolution: model(point) must return a model, got %s", check.show(m)), 2)
-  end
-  for _, name in ipairs(self.params.names) do
-    local set, err = pcall(function() m.params[name] = point[name] end)
-    if not set then check.error(string.format("Evolution: parameter '%s': %s", name, bare(err)), 2) end
-  end
-  return m
+  return search.set_point(m, point, self.params.names, "Evolution", "parameter")
 end
 
 -- The metrics of what fitness returned: { fitness = number, ... }, or nil and why.
@@ -212,14 +193,7 @@ local function evaluate(self, point, seed, h)
   if not ok then return nil, m end
   local set, err = pcall(set_point, self, m, point)
   if not set then return nil, err end
-  local opts = {}
-  for k, v in pairs(self.run_opts) do opts[k] = v end
-  opts.seed = seed
-  if opts.progress == nil then opts.progress = false end
-  local host_seed = h and h.seed      -- --seed is the evolution's seed: the run keeps its own
-  if h then h.seed = nil end
-  local ran, res = pcall(m.run, m, opts)
-  if h then h.seed = host_seed end
+  local ran, res = search.run_point(m, self.run_opts, seed, h)
   if not ran then return nil, res end
   local done, v = pcall(self.fitness, res, point)
   if not done then return nil, v end
@@ -344,15 +318,7 @@ function Evolution:run()
   local made, merr = core.mkdir_p(dir .. (plan.kind == "task" and "/parts" or ""))
   if not made then check.error(string.format("Evolution: cannot create '%s': %s", dir, merr.message), 2) end
   local base = (h and h.seed) or self.run_opts.seed or 0
-  local show = self.progress
-  if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and not plan.worker and progress.new(self.evaluations, 0, h and h.tty)
-  local function done(i, status)
-    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
-      io.stderr:write(string.format("evolution: evaluation %d %s\n", i, status))
-    end
-    if bar then bar:step(status ~= "ok") end
-  end
+  local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation")
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)

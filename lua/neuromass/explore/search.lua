@@ -51,6 +51,31 @@ function M.seed(base, i)
   return z >> 1
 end
 
+--- search.check_common(def, what[, outputs]) -> the run options (def.run
+-- or {}): checks the fields every exploration (BoxSearch, Evolution) shares:
+-- model (a function), out (a folder's name), run (a table naming no output:
+-- every point would write the same files; `outputs` says what to give
+-- instead), run.seed (a whole number, 0 or more).  Errors "WHAT: ..." at the
+-- user's line.
+function M.check_common(def, what, outputs)
+  local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
+  if type(def.model) ~= "function" then
+    bad("'model' must be a function(point) returning a model, got %s", check.show(def.model))
+  end
+  if type(def.out) ~= "string" or def.out == "" then
+    bad("'out' must be a folder's name, got %s", check.show(def.out))
+  end
+  local run = def.run or {}
+  if type(run) ~= "table" then bad("'run' must be a table of model:run options, got %s", check.show(run)) end
+  if run.output ~= nil then
+    bad("'run' cannot name outputs (every point would write the same files)%s", outputs or "")
+  end
+  if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
+    bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
+  end
+  return run
+end
+
 --- nm.explore.BoxSearch { model, space, run, evaluate, out[, save,
 -- retry_failed, progress] } -> a search.  model(point) returns a model (a
 -- fresh or a shared one); the space's values of the point are then set as
@@ -65,27 +90,13 @@ end
 -- without --quiet).  Errors at the user's line.
 function M.BoxSearch(def)
   check.fields(def, FIELDS, "BoxSearch", 2)
-  if type(def.model) ~= "function" then
-    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
-  end
+  local run = M.check_common(def, "BoxSearch", ": give save = { \"csv\", \"bold\", \"fc\" }")
   if getmetatable(def.space) ~= space_mod.Space then
     fail("'space' must be an nm.explore.ParameterSpace, got %s", check.show(def.space))
   end
   if type(def.evaluate) ~= "function" then
     fail("'evaluate' must be a function(res, point) returning { NAME = number, ... }, got %s",
          check.show(def.evaluate))
-  end
-  if type(def.out) ~= "string" or def.out == "" then
-    fail("'out' must be a folder's name, got %s", check.show(def.out))
-  end
-  local run = def.run or {}
-  if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
-  if run.output ~= nil then
-    fail("'run' cannot name outputs (every point would write the same files): " ..
-         "give save = { \"csv\", \"bold\", \"fc\" }")
-  end
-  if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
-    fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
   end
   local save = {}
   if def.save ~= nil then
@@ -109,8 +120,43 @@ function M.BoxSearch(def)
                         progress = def.progress }, Search)
 end
 
--- The position "file:line: " a message starts with, removed.
-local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+--- search.bare(msg) -> the message without the position "file:line: " it starts with.
+function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+local bare = M.bare
+
+--- search.set_point(m, point, names, what, noun, at) -> m, the model that
+-- model(point) returned, with m.params[NAME] = point[NAME] for each of
+-- `names` (parameter names or globs).  The user's setup is wrong when m is
+-- not a model ("WHAT: model(point) must return a model, got X" .. at, e.g.
+-- at = " (point 3)") or lacks a parameter ("WHAT: NOUN 'NAME': why"): an
+-- error at the user's line.
+function M.set_point(m, point, names, what, noun, at)
+  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
+    check.error(string.format("%s: model(point) must return a model, got %s%s", what, check.show(m), at or ""), 2)
+  end
+  for _, name in ipairs(names) do
+    local set, err = pcall(function() m.params[name] = point[name] end)
+    if not set then check.error(string.format("%s: %s '%s': %s", what, noun, name, bare(err)), 2) end
+  end
+  return m
+end
+
+--- search.run_point(m, run, seed, h[, output]) -> pcall's results of
+-- m:run(opts), opts a copy of the exploration's run options `run` with the
+-- point's seed, output (model:run's) and no progress bar unless run asks.
+-- --seed (h.seed of the host context h) is the exploration's base seed: it
+-- is put aside during the run, which keeps the point's own.
+function M.run_point(m, run, seed, h, output)
+  local opts = {}
+  for k, v in pairs(run) do opts[k] = v end
+  opts.seed, opts.output = seed, output
+  if opts.progress == nil then opts.progress = false end
+  local host_seed = h and h.seed
+  if h then h.seed = nil end
+  local ran, res = pcall(m.run, m, opts)
+  if h then h.seed = host_seed end
+  return ran, res
+end
 
 -- The metrics evaluate returned, or nil and what is wrong with them.
 local function metrics_of(m, names)
@@ -154,29 +200,15 @@ local function compute(self, i, base, dir, h)
   end
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
-  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
-    check.error(string.format("BoxSearch: model(point) must return a model, got %s (point %d)", check.show(m), i), 3)
-  end
-  for _, name in ipairs(self.space.names) do
-    local set, err = pcall(function() m.params[name] = point[name] end)
-    if not set then check.error(string.format("BoxSearch: the space's parameter '%s': %s", name, bare(err)), 3) end
-  end
-  local opts = {}
-  for k, v in pairs(self.run_opts) do opts[k] = v end
-  opts.seed = seed
-  if opts.progress == nil then opts.progress = false end
-  local pdir = dir .. "/points/" .. i
+  M.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter", string.format(" (point %d)", i))
+  local pdir, output = dir .. "/points/" .. i, nil
   if next(self.save) then
     local made, err = core.mkdir_p(pdir)
     if not made then return failed("cannot create '" .. pdir .. "': " .. err.message) end
-    opts.output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
-                    bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
+    output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
+               bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
   end
-  -- --seed is the exploration's base seed: each point's run keeps its own.
-  local host_seed = h and h.seed
-  if h then h.seed = nil end
-  local ran, res = pcall(m.run, m, opts)
-  if h then h.seed = host_seed end
+  local ran, res = M.run_point(m, self.run_opts, seed, h, output)
   if not ran then return failed(res) end
   local evaluated, metrics = pcall(self.evaluate, res, point)
   if not evaluated then return failed(metrics) end
@@ -236,8 +268,8 @@ function Search:run()
   local h = context.get()
   local space = self.space
   if h and h.mode == "info" then
-    local m = self.model(space:point(1))
-    for _, name in ipairs(space.names) do m.params[name] = space:point(1)[name] end
+    local p1 = space:point(1)
+    local m = M.set_point(self.model(p1), p1, space.names, "BoxSearch", "the space's parameter", " (point 1)")
     m:run(self.run_opts)
     local res = M.results(nil, space.names, {}, space.n)
     res.dry = true            -- nm.plot.exploration draws nothing either
@@ -266,16 +298,8 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
-  local show = self.progress
-  if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and not plan.worker and progress.new(plan.kind == "task" and #todo or space.n,
-                                                       plan.kind == "task" and 0 or space.n - #todo, h and h.tty)
-  local function done(i, status)
-    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
-      io.stderr:write(string.format("explore: point %d %s\n", i, status))
-    end
-    if bar then bar:step(status ~= "ok") end
-  end
+  local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
+                                 plan.kind == "task" and 0 or space.n - #todo, "explore: point")
   if plan.kind == "workers" and #todo > 1 then
     if #parts > 0 then
       local ok, err = merge.write(dir, names, rows, parts)
