@@ -271,7 +271,6 @@ nm.explore.BoxSearch {
     assert.equals(texts[1], texts[2])
   end)
 
-  -- (SIGTERM: system(), behind os.execute, ignores SIGINT in the caller while the command runs)
   it("a stop signal (Ctrl-C) stops the exploration: the points done are kept, none recorded as failed", function()
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
@@ -284,8 +283,7 @@ nm.explore.BoxSearch {
     local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
     if p.x_ext == 0.3 and not io.open("stopped", "r") then
       io.open("stopped", "w"):close()
-      os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
-      for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
+]] .. h.STOP_SELF .. [[
     end
     return { one = 1 }
   end,
@@ -316,15 +314,68 @@ nm.explore.BoxSearch {
     assert.truthy(e:find("holds seed", 1, true), e)
   end)
 
-  it("an unknown parameter is an error at the user's line with a suggestion", function()
+  it("an unknown parameter is an error at the user's line with a suggestion, once under workers", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", (SCRIPT:gsub('"sigma_ou", {', '"sigma_uo", {')))
-    local s, _, e = run(dir, "--workers 1")
-    assert.are_not.equal(0, s)
     local line = 0
     for l in SCRIPT:gmatch("[^\n]*\n") do line = line + 1; if l:find("search:run()", 1, true) then break end end
-    assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown parameter " ..
-                         "'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
+    for _, workers in ipairs { 1, 2 } do
+      local s, _, e = run(dir, "--workers " .. workers)
+      assert.are_not.equal(0, s)
+      assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown " ..
+                           "parameter 'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
+      -- (with workers: checked in the script's process before any starts, so said once)
+      assert.equals(1, select(2, e:gsub("unknown parameter 'sigma_uo'", "")), e)
+      assert.is_nil(e:find("worker", 1, true), e)
+    end
+    assert.equals(0, (evals(dir)))
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
+  end)
+
+  it("evaluate returning something else than { NAME = number } is an error at the user's line; rows kept", function()
+    local function error_of(bad)
+      local dir = h.scratch()
+      local ok, e = pcall(function()
+        nm.explore.BoxSearch {
+          model = function() return nm.models.fhn.native {} end,
+          space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } },
+          run = { duration = 10, dt = 0.1 }, out = dir .. "/bad",
+          evaluate = function(_, point) if point.x_ext == 0.7 then return bad end return { one = 1 } end,
+        }:run()
+      end)
+      assert.is_false(ok)
+      assert.equals("point,x_ext,seed,one,status\n1,0.5,", read(dir .. "/bad/results.csv"):sub(1, 34))
+      assert.equals(3, select(2, read(dir .. "/bad/results.csv"):gsub("\n", "")))   -- points 1 and 2
+      return tostring(e)
+    end
+    local e = error_of({ one = "1" })
+    assert.truthy(e:find('explore_spec.lua:%d+: BoxSearch: evaluate%(res, point%) of point 3 returned one = "1" ' ..
+                         '%(a string%): a metric is a number'), e)
+    e = error_of(3)
+    assert.truthy(e:find("of point 3 returned 3, not a table { NAME = number, ... }", 1, true), e)
+    e = error_of({ x_ext = 1 })
+    assert.truthy(e:find("of point 3 returned a metric named 'x_ext', a parameter's name: rename the metric", 1, true), e)
+    e = error_of({ seed = 1 })
+    assert.truthy(e:find("a metric named 'seed', a column of the results table", 1, true), e)
+    e = error_of({ ["a,b"] = 1 })
+    assert.truthy(e:find([[a metric named "a,b" (a string): a metric's name is a non-empty string without ',']], 1, true), e)
+  end)
+
+  it("an out folder that cannot be written is an error before any point runs; the check leaves nothing", function()
+    local dir = fresh()
+    -- (as root, permissions do not stop writes: the immutable attribute does, where the file system has it)
+    local locked = h.sh("cd " .. q(dir) .. " && mkdir sweep && chmod 555 sweep && " ..
+                        "{ test \"$(id -u)\" != 0 || chattr +i sweep; }") == 0
+    if not locked then return pending("cannot make a folder unwritable here (root without chattr)") end
+    local s, _, e = run(dir, "--workers 1")
+    h.sh("chattr -i " .. q(dir .. "/sweep") .. " 2>/dev/null; chmod 755 " .. q(dir .. "/sweep"))
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: cannot write in the folder '[^']*/sweep': "), e)
+    assert.equals(0, (evals(dir)))
+    s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    local _, listing = h.sh("ls -A " .. q(dir .. "/sweep"))
+    assert.equals("results.csv\n", listing)
   end)
 
   it("a NaN blow-up is a failed point; the progress line counts points and failures", function()

@@ -93,6 +93,14 @@ end
 
 M.exe = os.getenv("NEUROMASS_EXE") or (top .. "/build/neuromass")
 
+--- Lua lines for a script run by M.exe that stop it as Ctrl-C would: SIGTERM
+-- to its own process (system(), behind os.execute, ignores SIGINT in the
+-- caller while the command runs), then a loop where the stop is raised.
+M.STOP_SELF = [[
+os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
+for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
+]]
+
 --- A string quoted for the shell.
 function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

@@ -6,8 +6,11 @@
 -- format (explore/table.lua: point = the evaluation's number, the
 -- parameters, seed, the metrics with a `fitness` column, status); a failed
 -- evaluation (an error of the model, run or fitness; a NaN fitness) is
--- logged as "failed: <message>" and scores -inf, and the search goes on.
--- The best point is returned and written to DIR/best.json.
+-- logged as "failed: <message>" and scores -inf, and the search goes on;
+-- a fitness returning something else than a number or { fitness = number,
+-- NAME = number } is a mistake of the script (an error), and a stop signal
+-- ends the fit (the evaluations done kept).  The best point is returned and
+-- written to DIR/best.json.
 --
 -- Restarts: `restarts = R` runs R independent searches, restart r seeded
 -- (nlopt_srand) with explore.seed(seed, r) and given its share of the
@@ -21,7 +24,6 @@
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
-local paths = require "neuromass.paths"
 local json = require "neuromass.json"
 local nlopt = require "neuromass.nlopt"
 local tbl = require "neuromass.explore.table"
@@ -86,7 +88,9 @@ local function parameters_of(p)
     end
   end
   if #free == 0 then fail("'parameters' holds no { lower, upper }: nothing to search") end
-  return { names = names, free = free, fixed = fixed, lower = lower, upper = upper }
+  local set = {}
+  for _, name in ipairs(names) do set[name] = true end
+  return { names = names, set = set, free = free, fixed = fixed, lower = lower, upper = upper }
 end
 
 local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
@@ -165,30 +169,26 @@ local function set_point(self, m, point)
   return search.set_point(m, point, self.params.names, "Evolution", "parameter")
 end
 
--- The metrics of what fitness returned: { fitness = number, ... }, or nil and why.
-local function metrics_of(v, params)
+-- The metrics of what fitness returned for evaluation i: { fitness =
+-- number, ... }, or nil and why when the fitness is NaN.  Anything else than
+-- a number or { fitness = number, NAME = number, ... } is a mistake of the
+-- script: an error (search.metrics_error's rules for the names).
+local function metrics_of(v, params, i)
   if type(v) == "number" then v = { fitness = v } end
+  local why
   if type(v) ~= "table" or type(v.fitness) ~= "number" then
-    return nil, "fitness returned " .. check.show(v) .. ", not a number nor { fitness = number, ... }"
+    why = string.format("returned %s: return the number to maximise, or { fitness = number, NAME = number, ... }",
+                        check.show(v))
+  else
+    why = search.metrics_error(v, params.set)
   end
-  for k, x in pairs(v) do
-    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or (RESERVED[k] and k ~= "fitness") then
-      return nil, string.format("fitness returned a metric named %s: not point, seed, status or a parameter's",
-                                check.show(k))
-    end
-    if type(x) ~= "number" then
-      return nil, string.format("fitness returned %s = %s: not a number", k, check.show(x))
-    end
-  end
-  for _, name in ipairs(params.names) do
-    if v[name] ~= nil then return nil, string.format("fitness returned a metric named '%s', a parameter's", name) end
-  end
+  if why then error(string.format("fitness(res, point) of evaluation %d %s", i, why), 0) end
   if v.fitness ~= v.fitness then return nil, "fitness is NaN" end
   return v
 end
 
--- One evaluation: the run of `point` and its fitness -> metrics | nil, message.
-local function evaluate(self, point, seed, h)
+-- Evaluation i: the run of `point` and its fitness -> metrics | nil, message.
+local function evaluate(self, point, seed, h, i)
   local ok, m = pcall(self.model, point)
   if not ok then return nil, m end
   local set, err = pcall(set_point, self, m, point)
@@ -197,7 +197,7 @@ local function evaluate(self, point, seed, h)
   if not ran then return nil, res end
   local done, v = pcall(self.fitness, res, point)
   if not done then return nil, v end
-  return metrics_of(v, self.params)
+  return metrics_of(v, self.params, i)
 end
 
 --- The best of `rows` (point -> row, table.lua's): { point = { NAME = value },
@@ -257,10 +257,14 @@ local function restart(self, r, base, share, h, on_row)
   opts.f = function(x)
     k = k + 1
     local point = point_of(params, x)
-    local metrics, why = evaluate(self, point, base, h)
+    local metrics, why = evaluate(self, point, base, h, first + k)
+    -- A stop signal (Ctrl-C) ends the search: an evaluation it failed is not recorded.
+    local signo = core.stop_signal()
+    if signo and not metrics then error(bare(why), 0) end
     local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
     row.seed = seed_text
     on_row(first + k, row)
+    if signo then error("stopped by signal " .. signo, 0) end
     return metrics and metrics.fitness or -math.huge
   end
   local ok, res = pcall(nlopt.maximize, opts)
@@ -268,8 +272,10 @@ local function restart(self, r, base, share, h, on_row)
   return res
 end
 
--- Removes DIR/results.csv and the parts of an earlier run.
+-- Removes DIR/results.csv, best.json and the parts of an earlier run (a
+-- best.json never stands beside another run's table).
 local function clear(dir)
+  os.remove(dir .. "/best.json")
   os.remove(dir .. "/results.csv")
   for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
 end
@@ -280,7 +286,9 @@ end
 -- dir, results (search.results's shape: the rows of results.csv), share =
 -- the evaluations each restart may spend (restart r's are the points from
 -- (r - 1) * share + 1) }.  Writes DIR/results.csv (every evaluation,
--- rewritten whole) and DIR/best.json, replacing those of an earlier run.
+-- rewritten whole) and DIR/best.json, removing those of an earlier run
+-- first.  A stop signal raises at the user's line, the evaluations done in
+-- results.csv and no best.json.
 -- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
 -- (under `neuromass run`: one per core by default) the restarts go to
 -- min(N, restarts) worker processes, restart r to worker (r - 1) % N, and
@@ -302,8 +310,8 @@ function Evolution:run()
     m:run(self.run_opts)
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
-  local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
   local plan = spread.plan(h, ordinal)
+  local dir = search.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   local share = (self.evaluations + self.restarts - 1) // self.restarts
   local function result(rows, n)
     local best = M.best(rows, params.names)
@@ -315,8 +323,6 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local made, merr = core.mkdir_p(dir .. (plan.kind == "task" and "/parts" or ""))
-  if not made then check.error(string.format("Evolution: cannot create '%s': %s", dir, merr.message), 2) end
   local base = (h and h.seed) or self.run_opts.seed or 0
   local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation")
   local rows, n = {}, 0

@@ -5,7 +5,9 @@
 -- from the run's seed and the point's index alone (M.seed), so a table
 -- never depends on how its points were spread (spread.lua).  A point whose
 -- model, run (e.g. a NaN blow-up) or evaluation raises an error is recorded
--- as "failed: <message>", and the exploration goes on.  Resumable: the rows
+-- as "failed: <message>", and the exploration goes on; evaluate returning
+-- something else than { NAME = number } is a mistake of the script (an
+-- error at the user's line, the rows done kept).  Resumable: the rows
 -- already in DIR (results.csv, and the parts of interrupted workers or
 -- tasks) are kept, only the missing points computed.
 local check = require "neuromass._check"
@@ -158,21 +160,49 @@ function M.run_point(m, run, seed, h, output)
   return ran, res
 end
 
--- The metrics evaluate returned, or nil and what is wrong with them.
-local function metrics_of(m, names)
-  if type(m) ~= "table" then
-    return nil, "evaluate returned " .. check.show(m) .. ", not a table { NAME = number }"
-  end
+--- search.metrics_error(m, params[, reserved]) -> nil when `m` is a table
+-- { NAME = number, ... } (NaN and infinities included) whose names can head
+-- columns of the results table, else what is wrong with it, naming the
+-- metric and its value: a name must be a non-empty string without ',', '"'
+-- or line breaks, neither a parameter's (params: NAME -> true) nor one of
+-- the table's own columns (point, seed, status, and those of `reserved`).
+-- Returning something else is a mistake of the script, not of one point.
+function M.metrics_error(m, params, reserved)
+  if type(m) ~= "table" then return "returned " .. check.show(m) .. ", not a table { NAME = number, ... }" end
   for k, v in pairs(m) do
-    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or space_mod.RESERVED[k] or names[k] then
-      return nil, string.format("evaluate returned a metric named %s: a name must be a string, not point, seed, " ..
-                                "status or a parameter's, without ',' or '\"'", check.show(k))
+    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") then
+      return string.format("returned a metric named %s: a metric's name is a non-empty string without ',', " ..
+                           "'\"' or line breaks", check.show(k))
+    end
+    if space_mod.RESERVED[k] or (reserved and reserved[k]) then
+      return string.format("returned a metric named '%s', a column of the results table: rename the metric", k)
+    end
+    if params[k] then
+      return string.format("returned a metric named '%s', a parameter's name: rename the metric", k)
     end
     if type(v) ~= "number" then
-      return nil, string.format("evaluate returned %s = %s: metrics must be numbers", k, check.show(v))
+      return string.format("returned %s = %s: a metric is a number (NaN and infinities included)", k, check.show(v))
     end
   end
-  return m
+  return nil
+end
+
+--- search.folder(what, out[, sub]) -> the absolute path of an exploration's
+-- folder `out` (under --out when relative), created (and its subfolder
+-- `sub`, e.g. "parts"), and proven writable by writing and removing a
+-- temporary file beside its results.csv: a sweep never computes for hours to
+-- find it cannot save.  Errors "WHAT: cannot ..." at the user's line.
+function M.folder(what, out, sub)
+  local dir = core.path_info(paths.resolve(out, 3)).absolute:gsub("/+$", "")
+  local path = sub and dir .. "/" .. sub or dir
+  local made, merr = core.mkdir_p(path)
+  if not made then check.error(string.format("%s: cannot create '%s': %s", what, path, merr.message), 2) end
+  local probe, failure = core.write_temp(dir .. "/results.csv", "")
+  if not probe then
+    check.error(string.format("%s: cannot write in the folder '%s': %s", what, dir, failure.message), 2)
+  end
+  probe:discard()
+  return dir
 end
 
 -- Writes the N x N matrix `m` as CSV at `path` (temp then rename).
@@ -212,9 +242,8 @@ local function compute(self, i, base, dir, h)
   if not ran then return failed(res) end
   local evaluated, metrics = pcall(self.evaluate, res, point)
   if not evaluated then return failed(metrics) end
-  local why
-  metrics, why = metrics_of(metrics, self.space.values)
-  if not metrics then return failed(why) end
+  local why = M.metrics_error(metrics, self.space.values)
+  if why then check.error(string.format("BoxSearch: evaluate(res, point) of point %d %s", i, why), 2) end
   if self.save.fc then
     local wrote, err = pcall(write_matrix, pdir .. "/" .. SAVES.fc, require("neuromass.func").fc(res.BOLD))
     if not wrote then return failed("cannot write the FC: " .. tostring(err)) end
@@ -281,9 +310,7 @@ function Search:run()
                                 "or drop '%s' from the space", kv[1], kv[2], kv[1]), 2)
     end
   end
-  local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
-  local made, merr = core.mkdir_p(dir)
-  if not made then check.error(string.format("BoxSearch: cannot create '%s': %s", dir, merr.message), 2) end
+  local dir = M.folder("BoxSearch", self.out)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
   local names, rows, parts, files = merge.read(dir, space.names)
@@ -301,6 +328,13 @@ function Search:run()
   local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
                                  plan.kind == "task" and 0 or space.n - #todo, "explore: point")
   if plan.kind == "workers" and #todo > 1 then
+    -- The user's setup (a parameter the model lacks, ...) is checked here,
+    -- once, rather than failing in every worker.
+    local first = space:point(todo[1])
+    local built, m = pcall(self.model, first)
+    if built then
+      M.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
+    end
     if #parts > 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
@@ -346,7 +380,8 @@ function Search:run()
   end
   local written = os.time()
   for _, i in ipairs(todo) do
-    local r = compute(self, i, base, dir, h)
+    local computed, r = pcall(compute, self, i, base, dir, h)
+    if not computed then save(); error(r, 0) end      -- a mistake of the script: the rows done are kept
     -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
     -- done so far are saved, and the stop raised at the user's line.
     local signo = core.stop_signal()
