@@ -462,6 +462,20 @@ describe("the command line of explorations", function()
     assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
   end)
 
+  it("explore --merge names the points still missing: tasks that have not written their parts", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    for _, task in ipairs { 0, 2 } do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 4 rows (2 parts joined)\nmissing: points 2, 5 (their tasks " ..
+                           "wrote no part yet", 1, true), out)
+    assert.equals(0, (run(dir, "--task 1 --ntasks 3")))
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"), out)
+  end)
+
   it("explore --merge: a folder without a table is an error; --help lists the options", function()
     local dir = h.scratch()
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir))
