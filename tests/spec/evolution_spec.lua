@@ -347,6 +347,24 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
   end)
+
+  it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local one, ranks = h.scratch(), h.scratch()
+    for _, d in ipairs { one, ranks } do h.write(d .. "/fit.lua", SCRIPT) end
+    local s1, out1, e1 = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
+    assert.equals(0, s1, e1)
+    local s2, out2, e2 = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s2, e2)
+    assert.equals(out1 .. out1, out2)              -- every rank returns the best
+    assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
+    assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+    local box, n, np = count(ranks)
+    assert.equals(3, box)
+    assert.equals(24, n)                           -- each evaluation once, not once per rank
+    assert.equals(2, np)
+  end)
 end)
 
 describe("fitting FHN-80's K_gl on HCP", function()

@@ -158,10 +158,9 @@ describe("nm.explore.BoxSearch", function()
   end)
 
   it("mpirun -np 2 gives the same table bit for bit, and resumes", function()
-    if h.sh("command -v mpirun") ~= 0 or not package.searchpath("neuromass.mpi", package.cpath) then
-      return pending("mpirun or neuromass.mpi missing: install libopenmpi-dev and openmpi-bin, then make MPI=1")
-    end
-    local mpirun = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2"
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local mpirun = h.MPIRUN
     local dir = fresh()
     local s, out, e = run(dir, "", mpirun)
     assert.equals(0, s, e)

@@ -19,8 +19,9 @@
 -- model uses the run seed itself (common random numbers: the fitness of a
 -- point is the same whenever it is asked), shown in the seed column.
 -- NLopt's algorithms ask for one point at a time: a search runs in one
--- process, and the restarts are what is spread over worker processes or
--- tasks (Evolution:run), the table the same however they were spread.
+-- process, and the restarts are what is spread over worker processes,
+-- tasks or MPI ranks (Evolution:run), the table the same however they were
+-- spread.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
@@ -32,6 +33,7 @@ local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
+local mpi = require "neuromass.explore.mpi"
 
 local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next
@@ -294,8 +296,10 @@ end
 -- min(N, restarts) worker processes, restart r to worker (r - 1) % N, and
 -- their rows are joined; a task of --task I --ntasks N (or a Slurm array)
 -- computes its restarts, writes its part and ends the script (`neuromass
--- explore --merge DIR` joins the parts; best.json is not written then).
--- The table is the same however the restarts were spread.  Under
+-- explore --merge DIR` joins the parts; best.json is not written then);
+-- under mpirun, rank I of N runs the restarts of slice I, and rank 0 gathers
+-- the rows and writes results.csv and best.json (every rank returns the
+-- best).  The table is the same however the restarts were spread.  Under
 -- `neuromass info`, builds the model at the middle of the bounds and
 -- describes it, computing nothing.
 function Evolution:run()
@@ -337,15 +341,20 @@ function Evolution:run()
     rows = joined
     for _ in pairs(rows) do n = n + 1 end
   else
-    if plan.kind ~= "task" then clear(dir) end
+    -- Under mpirun each rank runs its restarts, and rank 0 alone writes: the
+    -- rows are gathered there at the end (explore/mpi.lua).
+    local ranks = plan.kind == "mpi"
+    local writes = not ranks or plan.task == 0
+    if plan.kind ~= "task" and writes then clear(dir) end
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
     local function save()
+      if ranks then return end
       local ok, err = tbl.write(target, params.names, rows)
       if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 3) end
     end
     local written = os.time()
     for r = 1, self.restarts do
-      if plan.kind ~= "task" or spread.mine(r, plan.task, plan.ntasks) then
+      if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
         local ok, err = restart(self, r, base, share, h, function(i, row)
           rows[i], n = row, n + 1
           if plan.worker then workers.report(i, row.status) end
@@ -356,6 +365,15 @@ function Evolution:run()
       end
     end
     save()
+    if ranks then
+      rows = mpi.share(mpi.gather_rows(rows))
+      n = 0
+      for _ in pairs(rows) do n = n + 1 end
+      if writes then
+        local ok, err = tbl.write(target, params.names, rows)
+        if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
+      end
+    end
     if plan.kind == "task" then
       if not plan.worker and not (h and h.quiet) then
         io.stderr:write(string.format("evolution: task %d of %d wrote %s (%d evaluations); join the parts " ..
@@ -366,6 +384,7 @@ function Evolution:run()
     end
   end
   local res = result(rows, n)
+  if plan.kind == "mpi" and plan.task ~= 0 then return res end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
   return res
