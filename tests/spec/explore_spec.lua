@@ -488,8 +488,8 @@ describe("the command line of explorations", function()
 end)
 
 -- BoxSearch and Evolution share one owner for the fields they both take
--- (search.check_common), the setting of a point on the model
--- (search.set_point) and the run of one point (search.run_point).
+-- (common.check_common), the setting of a point on the model
+-- (common.set_point) and the run of one point (common.run_point).
 describe("what BoxSearch and Evolution share", function()
   teardown(h.remove_scratch)
 

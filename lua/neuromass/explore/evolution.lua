@@ -29,6 +29,7 @@ local json = require "neuromass.json"
 local nlopt = require "neuromass.nlopt"
 local tbl = require "neuromass.explore.table"
 local search = require "neuromass.explore.search"
+local common = require "neuromass.explore.common"
 local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
@@ -116,7 +117,7 @@ local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
 -- line.
 function M.Evolution(def)
   check.fields(def, FIELDS, "Evolution", 2)
-  local run = search.check_common(def, "Evolution")
+  local run = common.check_common(def, "Evolution")
   if type(def.fitness) ~= "function" then
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
   end
@@ -155,7 +156,7 @@ function M.Evolution(def)
                         restarts = restarts, options = options, progress = def.progress }, Evolution)
 end
 
-local bare = search.bare
+local bare = common.bare
 
 -- The point (NAME -> value) of the searched values x (NLopt's array).
 local function point_of(params, x)
@@ -168,13 +169,13 @@ end
 -- The model m that model(point) returned, the point's values set; errors
 -- of the user's setup (no model, a parameter the model lacks) at the user's line.
 local function set_point(self, m, point)
-  return search.set_point(m, point, self.params.names, "Evolution", "parameter")
+  return common.set_point(m, point, self.params.names, "Evolution", "parameter")
 end
 
 -- The metrics of what fitness returned for evaluation i: { fitness =
 -- number, ... }, or nil and why when the fitness is NaN.  Anything else than
 -- a number or { fitness = number, NAME = number, ... } is a mistake of the
--- script: an error (search.metrics_error's rules for the names).
+-- script: an error (common.metrics_error's rules for the names).
 local function metrics_of(v, params, i)
   if type(v) == "number" then v = { fitness = v } end
   local why
@@ -182,7 +183,7 @@ local function metrics_of(v, params, i)
     why = string.format("returned %s: return the number to maximise, or { fitness = number, NAME = number, ... }",
                         check.show(v))
   else
-    why = search.metrics_error(v, params.set)
+    why = common.metrics_error(v, params.set)
   end
   if why then error(string.format("fitness(res, point) of evaluation %d %s", i, why), 0) end
   if v.fitness ~= v.fitness then return nil, "fitness is NaN" end
@@ -195,7 +196,7 @@ local function evaluate(self, point, seed, h, i)
   if not ok then return nil, m end
   local set, err = pcall(set_point, self, m, point)
   if not set then return nil, err end
-  local ran, res = search.run_point(m, self.run_opts, seed, h)
+  local ran, res = common.run_point(m, self.run_opts, seed, h)
   if not ran then return nil, res end
   local done, v = pcall(self.fitness, res, point)
   if not done then return nil, v end
@@ -315,7 +316,7 @@ function Evolution:run()
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
-  local dir = search.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
+  local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   local share = (self.evaluations + self.restarts - 1) // self.restarts
   local function result(rows, n)
     local best = M.best(rows, params.names)
