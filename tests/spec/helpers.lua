@@ -26,9 +26,9 @@ function M.write(path, text)
   f:close()
 end
 
---- The whole text of the file `path` (an assertion error naming it when it cannot be opened).
+--- The whole text of the file `path`.
 function M.read(path)
-  local f = assert(io.open(path, "rb"))
+  local f = assert(io.open(path, "r"))
   local s = f:read("a")
   f:close()
   return s
