@@ -2,11 +2,12 @@
 -- BoxSearch (docs/explore.md).  The parts, one job each, in explore/:
 --   space     ParameterSpace: grid and sequence points
 --   search    BoxSearch: a point's run and evaluation, resume, failures
+--   common    what BoxSearch and Evolution share: checks, folder, a point's run
 --   table     results.csv's format, written and read
 --   merge     results.csv and the tasks' parts joined
 --   spread    which process computes which points (workers, tasks)
 --   workers   worker processes on one machine (--workers N)
---   progress  the progress line
+--   progress  the progress line and the failed points' lines
 --   evolution Evolution: fitting with NLopt, every evaluation a row
 local search = require "neuromass.explore.search"
 local merge = require "neuromass.explore.merge"

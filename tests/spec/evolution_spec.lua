@@ -9,12 +9,7 @@ local nlopt = require "neuromass.nlopt"
 
 local q = h.q
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 local function lines(text)
   local out = {}
@@ -211,6 +206,70 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: unknown algorithm 'GN_CRS'"), e)
   end)
 
+  it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
+     function()
+    local function err(fitness)
+      local dir = h.scratch()
+      local ok, e = pcall(function()
+        evolution(dir, { evaluations = 6, fitness = function(_, point)
+          if point.x_ext < 0 then return 0 end       -- (never: the bounds are 0 .. 1)
+          local f = io.open(dir .. "/n", "a"); f:write("x"); f:close()
+          if #read(dir .. "/n") < 3 then return -(point.x_ext - 0.4) ^ 2 end
+          return fitness
+        end }):run()
+      end)
+      assert.is_false(ok)
+      local t = lines(read(dir .. "/fit/results.csv"))
+      assert.equals(3, #t, table.concat(t, "\n"))             -- the header and evaluations 1 and 2
+      assert.truthy(t[3]:find(",ok$"), t[3])
+      return tostring(e)
+    end
+    local e = err("high")
+    assert.truthy(e:find('evolution_spec.lua:%d+: Evolution: fitness%(res, point%) of evaluation 3 returned "high" ' ..
+                         '%(a string%): return the number to maximise, or { fitness = number, NAME = number, ... }'), e)
+    e = err({ fit = 1 })
+    assert.truthy(e:find("of evaluation 3 returned { fit = 1 }: return the number to maximise", 1, true), e)
+    e = err({ fitness = 1, x_ext = 2 })
+    assert.truthy(e:find("of evaluation 3 returned a metric named 'x_ext', a parameter's name: rename the metric",
+                         1, true), e)
+    e = err({ fitness = 1, status = 2 })
+    assert.truthy(e:find("a metric named 'status', a column of the results table", 1, true), e)
+    e = err({ fitness = 1, rate = "fast" })
+    assert.truthy(e:find('returned rate = "fast" (a string): a metric is a number', 1, true), e)
+  end)
+
+  it("a stop signal ends the fit: the evaluations done are kept, none failed, no best.json", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
+  fitness = function(res, point)
+    local f = io.open("n", "a"); f:write("x"); f:close()
+    f = io.open("n"); local n = #f:read("a"); f:close()
+    if n == 5 and arg[1] == "stop" then
+]] .. h.STOP_SELF .. [[
+    end
+    return -(point.x_ext - 0.4) ^ 2
+  end,
+  out = "fit" }:run()
+print(best.evaluations)
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.truthy(io.open(dir .. "/fit/best.json")):close()
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
+    assert.equals(143, s, e)
+    assert.equals("", out)                                   -- the script stopped at the fit
+    assert.truthy(e:find("fit.lua:2: Evolution: .*interrupted by SIGTERM"), e)
+    local t = read(dir .. "/fit/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
+    assert.is_nil(io.open(dir .. "/fit/best.json"))          -- the earlier fit's is gone with its table
+  end)
+
   it("nm.plot.evolution draws the fitness over evaluations", function()
     local dir = h.scratch()
     local best = evolution(dir, { evaluations = 12 }):run()
@@ -287,6 +346,24 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
+  end)
+
+  it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local one, ranks = h.scratch(), h.scratch()
+    for _, d in ipairs { one, ranks } do h.write(d .. "/fit.lua", SCRIPT) end
+    local s1, out1, e1 = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
+    assert.equals(0, s1, e1)
+    local s2, out2, e2 = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s2, e2)
+    assert.equals(out1 .. out1, out2)              -- every rank returns the best
+    assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
+    assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+    local box, n, np = count(ranks)
+    assert.equals(3, box)
+    assert.equals(24, n)                           -- each evaluation once, not once per rank
+    assert.equals(2, np)
   end)
 end)
 

@@ -7,12 +7,7 @@ local nm = require "neuromass"
 
 local q = h.q
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 -- A script exploring a single FHN node over K_gl x sigma_ou (2 x 3 points);
 -- each evaluation appends a line to evals.txt (counted by the specs); the
@@ -163,10 +158,9 @@ describe("nm.explore.BoxSearch", function()
   end)
 
   it("mpirun -np 2 gives the same table bit for bit, and resumes", function()
-    if h.sh("command -v mpirun") ~= 0 or not package.searchpath("neuromass.mpi", package.cpath) then
-      return pending("mpirun or neuromass.mpi missing: install libopenmpi-dev and openmpi-bin, then make MPI=1")
-    end
-    local mpirun = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2"
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local mpirun = h.MPIRUN
     local dir = fresh()
     local s, out, e = run(dir, "", mpirun)
     assert.equals(0, s, e)
@@ -276,7 +270,6 @@ nm.explore.BoxSearch {
     assert.equals(texts[1], texts[2])
   end)
 
-  -- (SIGTERM: system(), behind os.execute, ignores SIGINT in the caller while the command runs)
   it("a stop signal (Ctrl-C) stops the exploration: the points done are kept, none recorded as failed", function()
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
@@ -289,8 +282,7 @@ nm.explore.BoxSearch {
     local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
     if p.x_ext == 0.3 and not io.open("stopped", "r") then
       io.open("stopped", "w"):close()
-      os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
-      for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
+]] .. h.STOP_SELF .. [[
     end
     return { one = 1 }
   end,
@@ -321,15 +313,68 @@ nm.explore.BoxSearch {
     assert.truthy(e:find("holds seed", 1, true), e)
   end)
 
-  it("an unknown parameter is an error at the user's line with a suggestion", function()
+  it("an unknown parameter is an error at the user's line with a suggestion, once under workers", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", (SCRIPT:gsub('"sigma_ou", {', '"sigma_uo", {')))
-    local s, _, e = run(dir, "--workers 1")
-    assert.are_not.equal(0, s)
     local line = 0
     for l in SCRIPT:gmatch("[^\n]*\n") do line = line + 1; if l:find("search:run()", 1, true) then break end end
-    assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown parameter " ..
-                         "'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
+    for _, workers in ipairs { 1, 2 } do
+      local s, _, e = run(dir, "--workers " .. workers)
+      assert.are_not.equal(0, s)
+      assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown " ..
+                           "parameter 'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
+      -- (with workers: checked in the script's process before any starts, so said once)
+      assert.equals(1, select(2, e:gsub("unknown parameter 'sigma_uo'", "")), e)
+      assert.is_nil(e:find("worker", 1, true), e)
+    end
+    assert.equals(0, (evals(dir)))
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
+  end)
+
+  it("evaluate returning something else than { NAME = number } is an error at the user's line; rows kept", function()
+    local function error_of(bad)
+      local dir = h.scratch()
+      local ok, e = pcall(function()
+        nm.explore.BoxSearch {
+          model = function() return nm.models.fhn.native {} end,
+          space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } },
+          run = { duration = 10, dt = 0.1 }, out = dir .. "/bad",
+          evaluate = function(_, point) if point.x_ext == 0.7 then return bad end return { one = 1 } end,
+        }:run()
+      end)
+      assert.is_false(ok)
+      assert.equals("point,x_ext,seed,one,status\n1,0.5,", read(dir .. "/bad/results.csv"):sub(1, 34))
+      assert.equals(3, select(2, read(dir .. "/bad/results.csv"):gsub("\n", "")))   -- points 1 and 2
+      return tostring(e)
+    end
+    local e = error_of({ one = "1" })
+    assert.truthy(e:find('explore_spec.lua:%d+: BoxSearch: evaluate%(res, point%) of point 3 returned one = "1" ' ..
+                         '%(a string%): a metric is a number'), e)
+    e = error_of(3)
+    assert.truthy(e:find("of point 3 returned 3, not a table { NAME = number, ... }", 1, true), e)
+    e = error_of({ x_ext = 1 })
+    assert.truthy(e:find("of point 3 returned a metric named 'x_ext', a parameter's name: rename the metric", 1, true), e)
+    e = error_of({ seed = 1 })
+    assert.truthy(e:find("a metric named 'seed', a column of the results table", 1, true), e)
+    e = error_of({ ["a,b"] = 1 })
+    assert.truthy(e:find([[a metric named "a,b" (a string): a metric's name is a non-empty string without ',']], 1, true), e)
+  end)
+
+  it("an out folder that cannot be written is an error before any point runs; the check leaves nothing", function()
+    local dir = fresh()
+    -- (as root, permissions do not stop writes: the immutable attribute does, where the file system has it)
+    local locked = h.sh("cd " .. q(dir) .. " && mkdir sweep && chmod 555 sweep && " ..
+                        "{ test \"$(id -u)\" != 0 || chattr +i sweep; }") == 0
+    if not locked then return pending("cannot make a folder unwritable here (root without chattr)") end
+    local s, _, e = run(dir, "--workers 1")
+    h.sh("chattr -i " .. q(dir .. "/sweep") .. " 2>/dev/null; chmod 755 " .. q(dir .. "/sweep"))
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: cannot write in the folder '[^']*/sweep': "), e)
+    assert.equals(0, (evals(dir)))
+    s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    local _, listing = h.sh("ls -A " .. q(dir .. "/sweep"))
+    assert.equals("results.csv\n", listing)
   end)
 
   it("a NaN blow-up is a failed point; the progress line counts points and failures", function()
@@ -416,6 +461,20 @@ describe("the command line of explorations", function()
     assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
   end)
 
+  it("explore --merge names the points still missing: tasks that have not written their parts", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    for _, task in ipairs { 0, 2 } do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 4 rows (2 parts joined)\nmissing: points 2, 5 (their tasks " ..
+                           "wrote no part yet", 1, true), out)
+    assert.equals(0, (run(dir, "--task 1 --ntasks 3")))
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"), out)
+  end)
+
   it("explore --merge: a folder without a table is an error; --help lists the options", function()
     local dir = h.scratch()
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir))
@@ -425,5 +484,72 @@ describe("the command line of explorations", function()
     s, out = h.sh(q(h.exe) .. " explore --help")
     assert.equals(0, s)
     assert.truthy(out:find("usage: neuromass explore --merge DIR", 1, true), out)
+  end)
+end)
+
+-- BoxSearch and Evolution share one owner for the fields they both take
+-- (common.check_common), the setting of a point on the model
+-- (common.set_point) and the run of one point (common.run_point).
+describe("what BoxSearch and Evolution share", function()
+  teardown(h.remove_scratch)
+
+  local function both(over)
+    local function def(extra)
+      local d = { model = function() return nm.models.fhn.native {} end, run = { duration = 10, dt = 0.1 },
+                  out = "x" }
+      for k, v in pairs(extra) do d[k] = v end
+      for k, v in pairs(over) do d[k] = v end
+      return d
+    end
+    local msgs = {}
+    for _, what in ipairs { "BoxSearch", "Evolution" } do
+      local ok, e = pcall(nm.explore[what], def(what == "BoxSearch"
+        and { space = nm.explore.ParameterSpace { x_ext = { 0.5 } }, evaluate = function() return {} end }
+        or { parameters = { x_ext = { 0, 1 } }, fitness = function() return 0 end, evaluations = 2 }))
+      assert.is_false(ok, what)
+      e = tostring(e)
+      assert.truthy(e:find("^[^\n]*explore_spec.lua:%d+: " .. what .. ": "), e)
+      msgs[#msgs + 1] = e:gsub("^.-: " .. what .. ": ", ""):gsub(": give save = .*", "")
+    end
+    assert.equals(msgs[1], msgs[2])
+    return msgs[1]
+  end
+
+  it("check model, out, run and run.seed alike, at the user's line", function()
+    assert.truthy(both({ model = 3 }):find("'model' must be a function(point) returning a model, got 3", 1, true))
+    assert.truthy(both({ out = "" }):find("'out' must be a folder's name, got \"\"", 1, true))
+    assert.truthy(both({ run = 5 }):find("'run' must be a table of model:run options, got 5", 1, true))
+    assert.truthy(both({ run = { output = { csv = "a.csv" } } }):find("'run' cannot name outputs", 1, true))
+    assert.truthy(both({ run = { seed = 1.5 } }):find("run.seed must be a whole number, 0 or more, got 1.5", 1, true))
+    assert.truthy(both({ run = { seed = -1 } }):find("got -1", 1, true))
+  end)
+
+  it("--seed is the base seed of both: their tables equal those of run.seed, and the host's seed is kept", function()
+    local text = [[
+local nm = require "neuromass"
+local ctx = require("neuromass.context").get()
+local run = { duration = 20, dt = 0.1, seed = SEED }
+local function model() return nm.models.fhn.native { sigma_ou = 0.1 } end
+local function last(res) local x = res:matrix("x")[1]; return x[#x] end
+nm.explore.BoxSearch { model = model, run = run, space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6 } },
+  evaluate = function(res) return { last = last(res) } end, out = "box" }:run()
+assert(ctx.seed == HOST, "the host's seed after BoxSearch: " .. tostring(ctx.seed))
+nm.explore.Evolution { model = model, run = run, parameters = { x_ext = { 0, 1 } }, evaluations = 4,
+  fitness = function(res) return last(res) end, out = "fit" }:run()
+assert(ctx.seed == HOST, "the host's seed after Evolution: " .. tostring(ctx.seed))
+]]
+    local given, flag = h.scratch(), h.scratch()
+    h.write(given .. "/s.lua", (text:gsub("SEED", "4"):gsub("HOST", "nil")))
+    h.write(flag .. "/s.lua", (text:gsub("SEED", "nil"):gsub("HOST", "4")))
+    local s, _, e = h.sh("cd " .. q(given) .. " && " .. q(h.exe) .. " run s.lua --workers 1 --quiet")
+    assert.equals(0, s, e)
+    s, _, e = h.sh("cd " .. q(flag) .. " && " .. q(h.exe) .. " run s.lua --workers 1 --quiet --seed 4")
+    assert.equals(0, s, e)
+    for _, t in ipairs { "box/results.csv", "fit/results.csv" } do
+      assert.equals(read(given .. "/" .. t), read(flag .. "/" .. t))
+    end
+    assert.truthy(read(flag .. "/fit/results.csv"):find("\n1,[^,]+,4,", 1), read(flag .. "/fit/results.csv"))
+    assert.truthy(read(flag .. "/box/results.csv"):find("\n1,0.5," .. string.format("%d", nm.explore.seed(4, 1)),
+                                                         1, true))
   end)
 end)

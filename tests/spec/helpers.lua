@@ -1,4 +1,4 @@
--- helpers.lua: shared by the specs: locating fixtures, reading CSV files and
+-- helpers.lua: shared by the specs: locating fixtures, reading files and CSV files,
 -- comparing trajectories with a tolerance relative to the signal's range.
 local M = {}
 
@@ -92,6 +92,30 @@ function M.sh(cmd)
 end
 
 M.exe = os.getenv("NEUROMASS_EXE") or (top .. "/build/neuromass")
+
+--- mpirun as the issue's tests start it: as root in containers, 2 ranks on
+-- fewer cores.  `timeout` so that a hung job fails instead of hanging.
+M.MPIRUN = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "
+
+--- nil when the MPI tests can run (mpirun and the module neuromass.mpi are
+-- there), else why not (for pending).
+function M.mpi_missing()
+  if M.sh("command -v mpirun") ~= 0 then
+    return "mpirun not found: install openmpi-bin and libopenmpi-dev (scripts/deps.sh), then rebuild"
+  end
+  if not package.searchpath("neuromass.mpi", package.cpath) then
+    return "neuromass.mpi not built (no MPI found at build time): install libopenmpi-dev, then make MPI=1"
+  end
+  return nil
+end
+
+--- Lua lines for a script run by M.exe that stop it as Ctrl-C would: SIGTERM
+-- to its own process (system(), behind os.execute, ignores SIGINT in the
+-- caller while the command runs), then a loop where the stop is raised.
+M.STOP_SELF = [[
+os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
+for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
+]]
 
 --- A string quoted for the shell.
 function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end

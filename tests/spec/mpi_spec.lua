@@ -11,20 +11,7 @@ local q, scratch = h.q, h.scratch
 
 teardown(h.remove_scratch)
 
--- mpirun as the issue's tests start it: as root in containers, 2 ranks on
--- fewer cores.  `timeout` so that a hung job fails instead of hanging.
-local MPIRUN = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "
-
--- nil when the MPI tests can run, else why not (for pending).
-local function mpi_missing()
-  if h.sh("command -v mpirun") ~= 0 then
-    return "mpirun not found: install openmpi-bin and libopenmpi-dev (scripts/deps.sh), then rebuild"
-  end
-  if not package.searchpath("neuromass.mpi", package.cpath) then
-    return "neuromass.mpi not built (no MPI found at build time): install libopenmpi-dev, then make MPI=1"
-  end
-  return nil
-end
+local MPIRUN, mpi_missing = h.MPIRUN, h.mpi_missing
 
 -- Writes `text` as a script in a new scratch folder and returns its path.
 local function script(text)
@@ -39,12 +26,7 @@ local function two_ranks(text)
   local dir, s = scratch(), script(text)
   local status, _, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
   assert.equals(0, status, err)
-  return function(r)
-    local f = assert(io.open(dir .. "/rank" .. r .. ".txt"))
-    local t = f:read("a")
-    f:close()
-    return t
-  end
+  return function(r) return h.read(dir .. "/rank" .. r .. ".txt") end
 end
 
 describe("neuromass.explore.mpi slices", function()

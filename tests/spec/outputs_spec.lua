@@ -19,12 +19,7 @@ local function kind(path)
   return (out:gsub("%s+$", ""))
 end
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 local function model()
   return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }

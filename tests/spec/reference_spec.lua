@@ -12,12 +12,7 @@ local Sync = require("neuromass.network").Sync
 
 local q = h.q
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 local doc = read(h.top .. "/docs/reference.md")
 

@@ -1,9 +1,13 @@
 --- `neuromass explore --merge DIR`: joins the parts an exploration's tasks
 -- wrote (a Slurm array, --task I --ntasks N) into DIR/results.csv
--- (merge.lua); returns the lines to print.
+-- (merge.lua); returns the lines to print: the rows, and the points
+-- missing below the largest (tasks that have not run).
 local merge = require "neuromass.explore.merge"
 
-local error, string = error, string
+local error, string, table, math = error, string, table, math
+
+-- The missing points a merge names at most.
+local MAX_SHOWN = 10
 
 local M = {}
 
@@ -22,9 +26,17 @@ function M.run(args)
     else error(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", a), 0) end
   end
   if not dir then error("nothing to do: give --merge DIR", 0) end
-  local rows, parts = merge.dir(dir)
+  local rows, parts, missing = merge.dir(dir)
   if not rows then error(parts, 0) end
-  return { string.format("%s/results.csv: %d rows (%d parts joined)", dir:gsub("/+$", ""), rows, parts) }
+  local lines = { string.format("%s/results.csv: %d rows (%d part%s joined)", dir:gsub("/+$", ""), rows, parts,
+                                parts == 1 and "" or "s") }
+  if #missing > 0 then
+    local shown = table.concat(missing, ", ", 1, math.min(#missing, MAX_SHOWN))
+    lines[2] = string.format("missing: point%s %s%s (their tasks wrote no part yet: run them, or the script, " ..
+                             "then merge again)", #missing == 1 and "" or "s", shown,
+                             #missing > MAX_SHOWN and string.format(" and %d more", #missing - MAX_SHOWN) or "")
+  end
+  return lines
 end
 
 return M

@@ -6,8 +6,11 @@
 -- format (explore/table.lua: point = the evaluation's number, the
 -- parameters, seed, the metrics with a `fitness` column, status); a failed
 -- evaluation (an error of the model, run or fitness; a NaN fitness) is
--- logged as "failed: <message>" and scores -inf, and the search goes on.
--- The best point is returned and written to DIR/best.json.
+-- logged as "failed: <message>" and scores -inf, and the search goes on;
+-- a fitness returning something else than a number or { fitness = number,
+-- NAME = number } is a mistake of the script (an error), and a stop signal
+-- ends the fit (the evaluations done kept).  The best point is returned and
+-- written to DIR/best.json.
 --
 -- Restarts: `restarts = R` runs R independent searches, restart r seeded
 -- (nlopt_srand) with explore.seed(seed, r) and given its share of the
@@ -16,20 +19,22 @@
 -- model uses the run seed itself (common random numbers: the fitness of a
 -- point is the same whenever it is asked), shown in the seed column.
 -- NLopt's algorithms ask for one point at a time: a search runs in one
--- process, and the restarts are what is spread over worker processes or
--- tasks (Evolution:run), the table the same however they were spread.
+-- process, and the restarts are what is spread over worker processes,
+-- tasks or MPI ranks (Evolution:run), the table the same however they were
+-- spread.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
-local paths = require "neuromass.paths"
 local json = require "neuromass.json"
 local nlopt = require "neuromass.nlopt"
 local tbl = require "neuromass.explore.table"
 local search = require "neuromass.explore.search"
+local common = require "neuromass.explore.common"
 local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
+local mpi = require "neuromass.explore.mpi"
 
 local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next
@@ -86,7 +91,9 @@ local function parameters_of(p)
     end
   end
   if #free == 0 then fail("'parameters' holds no { lower, upper }: nothing to search") end
-  return { names = names, free = free, fixed = fixed, lower = lower, upper = upper }
+  local set = {}
+  for _, name in ipairs(names) do set[name] = true end
+  return { names = names, set = set, free = free, fixed = fixed, lower = lower, upper = upper }
 end
 
 local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
@@ -110,9 +117,7 @@ local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
 -- line.
 function M.Evolution(def)
   check.fields(def, FIELDS, "Evolution", 2)
-  if type(def.model) ~= "function" then
-    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
-  end
+  local run = common.check_common(def, "Evolution")
   if type(def.fitness) ~= "function" then
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
   end
@@ -120,15 +125,6 @@ function M.Evolution(def)
   if not whole(def.evaluations, 1) then
     fail("'evaluations' must be a whole number, 1 or more (the budget of model runs), got %s",
          check.show(def.evaluations))
-  end
-  if type(def.out) ~= "string" or def.out == "" then
-    fail("'out' must be a folder's name, got %s", check.show(def.out))
-  end
-  local run = def.run or {}
-  if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
-  if run.output ~= nil then fail("'run' cannot name outputs (every evaluation would write the same files)") end
-  if run.seed ~= nil and not whole(run.seed, 0) then
-    fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
   end
   local algorithm = def.algorithm or "GN_CRS2_LM"
   if type(algorithm) ~= "string" then
@@ -160,8 +156,7 @@ function M.Evolution(def)
                         restarts = restarts, options = options, progress = def.progress }, Evolution)
 end
 
--- The position "file:line: " a message starts with, removed.
-local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+local bare = common.bare
 
 -- The point (NAME -> value) of the searched values x (NLopt's array).
 local function point_of(params, x)
@@ -174,56 +169,38 @@ end
 -- The model m that model(point) returned, the point's values set; errors
 -- of the user's setup (no model, a parameter the model lacks) at the user's line.
 local function set_point(self, m, point)
-  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
-    check.error(string.format("Evolution: model(point) must return a model, got %s", check.show(m)), 2)
-  end
-  for _, name in ipairs(self.params.names) do
-    local set, err = pcall(function() m.params[name] = point[name] end)
-    if not set then check.error(string.format("Evolution: parameter '%s': %s", name, bare(err)), 2) end
-  end
-  return m
+  return common.set_point(m, point, self.params.names, "Evolution", "parameter")
 end
 
--- The metrics of what fitness returned: { fitness = number, ... }, or nil and why.
-local function metrics_of(v, params)
+-- The metrics of what fitness returned for evaluation i: { fitness =
+-- number, ... }, or nil and why when the fitness is NaN.  Anything else than
+-- a number or { fitness = number, NAME = number, ... } is a mistake of the
+-- script: an error (common.metrics_error's rules for the names).
+local function metrics_of(v, params, i)
   if type(v) == "number" then v = { fitness = v } end
+  local why
   if type(v) ~= "table" or type(v.fitness) ~= "number" then
-    return nil, "fitness returned " .. check.show(v) .. ", not a number nor { fitness = number, ... }"
+    why = string.format("returned %s: return the number to maximise, or { fitness = number, NAME = number, ... }",
+                        check.show(v))
+  else
+    why = common.metrics_error(v, params.set)
   end
-  for k, x in pairs(v) do
-    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or (RESERVED[k] and k ~= "fitness") then
-      return nil, string.format("fitness returned a metric named %s: not point, seed, status or a parameter's",
-                                check.show(k))
-    end
-    if type(x) ~= "number" then
-      return nil, string.format("fitness returned %s = %s: not a number", k, check.show(x))
-    end
-  end
-  for _, name in ipairs(params.names) do
-    if v[name] ~= nil then return nil, string.format("fitness returned a metric named '%s', a parameter's", name) end
-  end
+  if why then error(string.format("fitness(res, point) of evaluation %d %s", i, why), 0) end
   if v.fitness ~= v.fitness then return nil, "fitness is NaN" end
   return v
 end
 
--- One evaluation: the run of `point` and its fitness -> metrics | nil, message.
-local function evaluate(self, point, seed, h)
+-- Evaluation i: the run of `point` and its fitness -> metrics | nil, message.
+local function evaluate(self, point, seed, h, i)
   local ok, m = pcall(self.model, point)
   if not ok then return nil, m end
   local set, err = pcall(set_point, self, m, point)
   if not set then return nil, err end
-  local opts = {}
-  for k, v in pairs(self.run_opts) do opts[k] = v end
-  opts.seed = seed
-  if opts.progress == nil then opts.progress = false end
-  local host_seed = h and h.seed      -- --seed is the evolution's seed: the run keeps its own
-  if h then h.seed = nil end
-  local ran, res = pcall(m.run, m, opts)
-  if h then h.seed = host_seed end
+  local ran, res = common.run_point(m, self.run_opts, seed, h)
   if not ran then return nil, res end
   local done, v = pcall(self.fitness, res, point)
   if not done then return nil, v end
-  return metrics_of(v, self.params)
+  return metrics_of(v, self.params, i)
 end
 
 --- The best of `rows` (point -> row, table.lua's): { point = { NAME = value },
@@ -283,10 +260,14 @@ local function restart(self, r, base, share, h, on_row)
   opts.f = function(x)
     k = k + 1
     local point = point_of(params, x)
-    local metrics, why = evaluate(self, point, base, h)
+    local metrics, why = evaluate(self, point, base, h, first + k)
+    -- A stop signal (Ctrl-C) ends the search: an evaluation it failed is not recorded.
+    local signo = core.stop_signal()
+    if signo and not metrics then error(bare(why), 0) end
     local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
     row.seed = seed_text
     on_row(first + k, row)
+    if signo then error("stopped by signal " .. signo, 0) end
     return metrics and metrics.fitness or -math.huge
   end
   local ok, res = pcall(nlopt.maximize, opts)
@@ -294,8 +275,10 @@ local function restart(self, r, base, share, h, on_row)
   return res
 end
 
--- Removes DIR/results.csv and the parts of an earlier run.
+-- Removes DIR/results.csv, best.json and the parts of an earlier run (a
+-- best.json never stands beside another run's table).
 local function clear(dir)
+  os.remove(dir .. "/best.json")
   os.remove(dir .. "/results.csv")
   for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
 end
@@ -306,14 +289,18 @@ end
 -- dir, results (search.results's shape: the rows of results.csv), share =
 -- the evaluations each restart may spend (restart r's are the points from
 -- (r - 1) * share + 1) }.  Writes DIR/results.csv (every evaluation,
--- rewritten whole) and DIR/best.json, replacing those of an earlier run.
+-- rewritten whole) and DIR/best.json, removing those of an earlier run
+-- first.  A stop signal raises at the user's line, the evaluations done in
+-- results.csv and no best.json.
 -- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
 -- (under `neuromass run`: one per core by default) the restarts go to
 -- min(N, restarts) worker processes, restart r to worker (r - 1) % N, and
 -- their rows are joined; a task of --task I --ntasks N (or a Slurm array)
 -- computes its restarts, writes its part and ends the script (`neuromass
--- explore --merge DIR` joins the parts; best.json is not written then).
--- The table is the same however the restarts were spread.  Under
+-- explore --merge DIR` joins the parts; best.json is not written then);
+-- under mpirun, rank I of N runs the restarts of slice I, and rank 0 gathers
+-- the rows and writes results.csv and best.json (every rank returns the
+-- best).  The table is the same however the restarts were spread.  Under
 -- `neuromass info`, builds the model at the middle of the bounds and
 -- describes it, computing nothing.
 function Evolution:run()
@@ -328,8 +315,8 @@ function Evolution:run()
     m:run(self.run_opts)
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
-  local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
   local plan = spread.plan(h, ordinal)
+  local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   local share = (self.evaluations + self.restarts - 1) // self.restarts
   local function result(rows, n)
     local best = M.best(rows, params.names)
@@ -341,18 +328,8 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local made, merr = core.mkdir_p(dir .. (plan.kind == "task" and "/parts" or ""))
-  if not made then check.error(string.format("Evolution: cannot create '%s': %s", dir, merr.message), 2) end
   local base = (h and h.seed) or self.run_opts.seed or 0
-  local show = self.progress
-  if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and not plan.worker and progress.new(self.evaluations, 0, h and h.tty)
-  local function done(i, status)
-    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
-      io.stderr:write(string.format("evolution: evaluation %d %s\n", i, status))
-    end
-    if bar then bar:step(status ~= "ok") end
-  end
+  local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation")
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)
@@ -365,15 +342,20 @@ function Evolution:run()
     rows = joined
     for _ in pairs(rows) do n = n + 1 end
   else
-    if plan.kind ~= "task" then clear(dir) end
+    -- Under mpirun each rank runs its restarts, and rank 0 alone writes: the
+    -- rows are gathered there at the end (explore/mpi.lua).
+    local ranks = plan.kind == "mpi"
+    local writes = not ranks or plan.task == 0
+    if plan.kind ~= "task" and writes then clear(dir) end
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
     local function save()
+      if ranks then return end
       local ok, err = tbl.write(target, params.names, rows)
       if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 3) end
     end
     local written = os.time()
     for r = 1, self.restarts do
-      if plan.kind ~= "task" or spread.mine(r, plan.task, plan.ntasks) then
+      if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
         local ok, err = restart(self, r, base, share, h, function(i, row)
           rows[i], n = row, n + 1
           if plan.worker then workers.report(i, row.status) end
@@ -384,6 +366,15 @@ function Evolution:run()
       end
     end
     save()
+    if ranks then
+      rows = mpi.share(mpi.gather_rows(rows))
+      n = 0
+      for _ in pairs(rows) do n = n + 1 end
+      if writes then
+        local ok, err = tbl.write(target, params.names, rows)
+        if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
+      end
+    end
     if plan.kind == "task" then
       if not plan.worker and not (h and h.quiet) then
         io.stderr:write(string.format("evolution: task %d of %d wrote %s (%d evaluations); join the parts " ..
@@ -394,6 +385,7 @@ function Evolution:run()
     end
   end
   local res = result(rows, n)
+  if plan.kind == "mpi" and plan.task ~= 0 then return res end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
   return res

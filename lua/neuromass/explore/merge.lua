@@ -57,7 +57,9 @@ function M.write(dir, names, rows, parts)
   return true
 end
 
---- merge.dir(dir) -> the number of rows, of parts joined | nil, message.
+--- merge.dir(dir) -> the number of rows, of parts joined, the points
+-- missing below the largest (a sorted list: tasks that wrote no part yet)
+-- | nil, message.
 function M.dir(dir)
   if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
   local names, rows, parts, files = M.read(dir)
@@ -65,9 +67,10 @@ function M.dir(dir)
   if #files == 0 then return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir) end
   local ok, err = M.write(dir, names, rows, parts)
   if not ok then return nil, err end
-  local n = 0
-  for _ in pairs(rows) do n = n + 1 end
-  return n, #parts
+  local n, last, missing = 0, 0, {}
+  for i in pairs(rows) do n = n + 1; if i > last then last = i end end
+  for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
+  return n, #parts, missing
 end
 
 return M

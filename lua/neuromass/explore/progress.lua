@@ -1,7 +1,8 @@
 --- An exploration's progress line on stderr: points done of the total,
 -- failures, elapsed time and ETA (from the mean time of the points done
 -- here).  Redrawn in place (\r) on a terminal, else one line per update;
--- updated at most once a second, and once at the end.
+-- updated at most once a second, and once at the end.  progress.reporter:
+-- what an exploration shows as its points end (the line, failed points).
 local io, os, string, math, setmetatable = io, os, string, math, setmetatable
 
 local M = {}
@@ -45,6 +46,23 @@ function Progress:show(now)
     io.stderr:write(line, "\n")
   end
   io.stderr:flush()
+end
+
+--- progress.reporter(h, plan, show, total, done, what) -> report(i, status),
+-- to call as each point ends: a failed point's line "WHAT I failed: ..." on
+-- stderr (not under --quiet), and the progress line of `total` points, `done`
+-- of them before, when `show` (true|false; nil: on a terminal without
+-- --quiet).  h: the host context (context.get()) or nil; plan: spread.plan's
+-- (a worker process shows neither: its parent does).
+function M.reporter(h, plan, show, total, done, what)
+  if show == nil then show = h and h.tty and not h.quiet or false end
+  local bar = show and not plan.worker and M.new(total, done, h and h.tty)
+  return function(i, status)
+    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
+      io.stderr:write(string.format("%s %d %s\n", what, i, status))
+    end
+    if bar then bar:step(status ~= "ok") end
+  end
 end
 
 return M

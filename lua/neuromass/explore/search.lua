@@ -5,14 +5,16 @@
 -- from the run's seed and the point's index alone (M.seed), so a table
 -- never depends on how its points were spread (spread.lua).  A point whose
 -- model, run (e.g. a NaN blow-up) or evaluation raises an error is recorded
--- as "failed: <message>", and the exploration goes on.  Resumable: the rows
+-- as "failed: <message>", and the exploration goes on; evaluate returning
+-- something else than { NAME = number } is a mistake of the script (an
+-- error at the user's line, the rows done kept).  Resumable: the rows
 -- already in DIR (results.csv, and the parts of interrupted workers or
 -- tasks) are kept, only the missing points computed.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
-local paths = require "neuromass.paths"
 local space_mod = require "neuromass.explore.space"
+local common = require "neuromass.explore.common"
 local tbl = require "neuromass.explore.table"
 local merge = require "neuromass.explore.merge"
 local spread = require "neuromass.explore.spread"
@@ -69,27 +71,13 @@ end
 -- default 1: every point its own run).  Errors at the user's line.
 function M.BoxSearch(def)
   check.fields(def, FIELDS, "BoxSearch", 2)
-  if type(def.model) ~= "function" then
-    fail("'model' must be a function(point) returning a model, got %s", check.show(def.model))
-  end
+  local run = common.check_common(def, "BoxSearch", ": give save = { \"csv\", \"bold\", \"fc\" }")
   if getmetatable(def.space) ~= space_mod.Space then
     fail("'space' must be an nm.explore.ParameterSpace, got %s", check.show(def.space))
   end
   if type(def.evaluate) ~= "function" then
     fail("'evaluate' must be a function(res, point) returning { NAME = number, ... }, got %s",
          check.show(def.evaluate))
-  end
-  if type(def.out) ~= "string" or def.out == "" then
-    fail("'out' must be a folder's name, got %s", check.show(def.out))
-  end
-  local run = def.run or {}
-  if type(run) ~= "table" then fail("'run' must be a table of model:run options, got %s", check.show(run)) end
-  if run.output ~= nil then
-    fail("'run' cannot name outputs (every point would write the same files): " ..
-         "give save = { \"csv\", \"bold\", \"fc\" }")
-  end
-  if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
-    fail("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
   end
   local save = {}
   if def.save ~= nil then
@@ -122,25 +110,7 @@ function M.BoxSearch(def)
                         progress = def.progress, batch = size }, Search)
 end
 
--- The position "file:line: " a message starts with, removed.
-local function bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
-
--- The metrics evaluate returned, or nil and what is wrong with them.
-local function metrics_of(m, names)
-  if type(m) ~= "table" then
-    return nil, "evaluate returned " .. check.show(m) .. ", not a table { NAME = number }"
-  end
-  for k, v in pairs(m) do
-    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") or space_mod.RESERVED[k] or names[k] then
-      return nil, string.format("evaluate returned a metric named %s: a name must be a string, not point, seed, " ..
-                                "status or a parameter's, without ',' or '\"'", check.show(k))
-    end
-    if type(v) ~= "number" then
-      return nil, string.format("evaluate returned %s = %s: metrics must be numbers", k, check.show(v))
-    end
-  end
-  return m
-end
+local bare = common.bare
 
 -- Writes the N x N matrix `m` as CSV at `path` (temp then rename).
 local function write_matrix(path, m)
@@ -156,22 +126,6 @@ local function write_matrix(path, m)
   if not ok then error(cfail.message, 0) end
 end
 
--- Sets the values of point i on m, the model(point) returned; errors of
--- the user's setup (no model, a parameter the model lacks) at `level` (as
--- error(): 1 is set_point).
-local function set_point(self, m, i, point, level)
-  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
-    check.error(string.format("BoxSearch: model(point) must return a model, got %s (point %d)", check.show(m), i),
-                level)
-  end
-  for _, name in ipairs(self.space.names) do
-    local set, err = pcall(function() m.params[name] = point[name] end)
-    if not set then
-      check.error(string.format("BoxSearch: the space's parameter '%s': %s", name, bare(err)), level)
-    end
-  end
-end
-
 -- Runs point i: its row (failed ones included).  Errors of the user's
 -- setup (model() returning no model, a parameter the model lacks) are
 -- raised at the user's line.
@@ -183,23 +137,15 @@ local function compute(self, i, base, dir, h)
   end
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
-  set_point(self, m, i, point, 4)
-  local opts = {}
-  for k, v in pairs(self.run_opts) do opts[k] = v end
-  opts.seed = seed
-  if opts.progress == nil then opts.progress = false end
-  local pdir = dir .. "/points/" .. i
+  common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter", string.format(" (point %d)", i))
+  local pdir, output = dir .. "/points/" .. i, nil
   if next(self.save) then
     local made, err = core.mkdir_p(pdir)
     if not made then return failed("cannot create '" .. pdir .. "': " .. err.message) end
-    opts.output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
-                    bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
+    output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
+               bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
   end
-  -- --seed is the exploration's base seed: each point's run keeps its own.
-  local host_seed = h and h.seed
-  if h then h.seed = nil end
-  local ran, res = pcall(m.run, m, opts)
-  if h then h.seed = host_seed end
+  local ran, res = common.run_point(m, self.run_opts, seed, h, output)
   if not ran then return failed(res) end
   return M.evaluated(self, i, point, seed, res, pdir)
 end
@@ -211,9 +157,8 @@ function M.evaluated(self, i, point, seed, res, pdir)
   end
   local evaluated, metrics = pcall(self.evaluate, res, point)
   if not evaluated then return failed(metrics) end
-  local why
-  metrics, why = metrics_of(metrics, self.space.values)
-  if not metrics then return failed(why) end
+  local why = common.metrics_error(metrics, self.space.values)
+  if why then check.error(string.format("BoxSearch: evaluate(res, point) of point %d %s", i, why), 2) end
   if self.save.fc then
     local wrote, err = pcall(write_matrix, pdir .. "/" .. SAVES.fc, require("neuromass.func").fc(res.BOLD))
     if not wrote then return failed("cannot write the FC: " .. tostring(err)) end
@@ -233,20 +178,15 @@ local function compute_batch(self, list, base, dir, h)
     if not ok then
       rows[i] = tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(m))
     else
-      set_point(self, m, i, point, 4)
+      common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter",
+                       string.format(" (point %d)", i))
       if batch.refusal(m, self.space.names) or not b:add(m, seed) then alone[#alone + 1] = i
       else lanes[#lanes + 1] = { i = i, point = point, seed = seed } end
     end
   end
   if #lanes > 0 then
-    local opts = {}
-    for k, v in pairs(self.run_opts) do opts[k] = v end
-    opts.seed = lanes[1].seed
-    if opts.progress == nil then opts.progress = false end
-    local host_seed = h and h.seed
-    if h then h.seed = nil end
-    local results = b:run(opts)
-    if h then h.seed = host_seed end
+    local ran, results = common.run_point(b, self.run_opts, lanes[1].seed, h)
+    if not ran then results = nil end                 -- a failed batch: its points one by one
     for k, lane in ipairs(lanes) do
       if results then rows[lane.i] = M.evaluated(self, lane.i, lane.point, lane.seed, results[k])
       else alone[#alone + 1] = lane.i end
@@ -303,8 +243,8 @@ function Search:run()
   local h = context.get()
   local space = self.space
   if h and h.mode == "info" then
-    local m = self.model(space:point(1))
-    for _, name in ipairs(space.names) do m.params[name] = space:point(1)[name] end
+    local p1 = space:point(1)
+    local m = common.set_point(self.model(p1), p1, space.names, "BoxSearch", "the space's parameter", " (point 1)")
     m:run(self.run_opts)
     local res = M.results(nil, space.names, {}, space.n)
     res.dry = true            -- nm.plot.exploration draws nothing either
@@ -316,9 +256,7 @@ function Search:run()
                                 "or drop '%s' from the space", kv[1], kv[2], kv[1]), 2)
     end
   end
-  local dir = core.path_info(paths.resolve(self.out, 2)).absolute:gsub("/+$", "")
-  local made, merr = core.mkdir_p(dir)
-  if not made then check.error(string.format("BoxSearch: cannot create '%s': %s", dir, merr.message), 2) end
+  local dir = common.folder("BoxSearch", self.out)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
   local names, rows, parts, files = merge.read(dir, space.names)
@@ -333,17 +271,16 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
-  local show = self.progress
-  if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and not plan.worker and progress.new(plan.kind == "task" and #todo or space.n,
-                                                       plan.kind == "task" and 0 or space.n - #todo, h and h.tty)
-  local function done(i, status)
-    if status ~= "ok" and not (h and h.quiet) and not plan.worker then
-      io.stderr:write(string.format("explore: point %d %s\n", i, status))
-    end
-    if bar then bar:step(status ~= "ok") end
-  end
+  local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
+                                 plan.kind == "task" and 0 or space.n - #todo, "explore: point")
   if plan.kind == "workers" and #todo > 1 then
+    -- The user's setup (a parameter the model lacks, ...) is checked here,
+    -- once, rather than failing in every worker.
+    local first = space:point(todo[1])
+    local built, m = pcall(self.model, first)
+    if built then
+      common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
+    end
     if #parts > 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
@@ -393,7 +330,12 @@ function Search:run()
     if n > at then                   -- the next batch of points (or the next point)
       local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
       at = n + #list - 1
-      got = #list > 1 and compute_batch(self, list, base, dir, h) or { [i] = compute(self, i, base, dir, h) }
+      local computed, rows_of
+      if #list > 1 then computed, rows_of = pcall(compute_batch, self, list, base, dir, h)
+      else computed, rows_of = pcall(compute, self, i, base, dir, h); rows_of = { [i] = rows_of } end
+      -- A mistake of the script: the rows done are kept.
+      if not computed then save(); error(#list > 1 and rows_of or rows_of[i], 0) end
+      got = rows_of
     end
     local r = got[i]
     -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows

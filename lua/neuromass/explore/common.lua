@@ -1,0 +1,122 @@
+--- What every exploration (BoxSearch: search.lua; Evolution: evolution.lua)
+-- shares, one owner for each rule: the checks of the fields both take, the
+-- folder of the table, a point's values set on its model, the run of one
+-- point (its seed, --seed put aside) and what the evaluation may return.
+local check = require "neuromass._check"
+local core = require "neuromass.core"
+local paths = require "neuromass.paths"
+local space_mod = require "neuromass.explore.space"
+
+local type, pairs, ipairs, pcall, string, tostring, math = type, pairs, ipairs, pcall, string, tostring, math
+
+local M = {}
+
+--- common.check_common(def, what[, outputs]) -> the run options (def.run
+-- or {}): checks the fields every exploration (BoxSearch, Evolution) shares:
+-- model (a function), out (a folder's name), run (a table naming no output:
+-- every point would write the same files; `outputs` says what to give
+-- instead), run.seed (a whole number, 0 or more).  Errors "WHAT: ..." at the
+-- user's line.
+function M.check_common(def, what, outputs)
+  local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
+  if type(def.model) ~= "function" then
+    bad("'model' must be a function(point) returning a model, got %s", check.show(def.model))
+  end
+  if type(def.out) ~= "string" or def.out == "" then
+    bad("'out' must be a folder's name, got %s", check.show(def.out))
+  end
+  local run = def.run or {}
+  if type(run) ~= "table" then bad("'run' must be a table of model:run options, got %s", check.show(run)) end
+  if run.output ~= nil then
+    bad("'run' cannot name outputs (every point would write the same files)%s", outputs or "")
+  end
+  if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
+    bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
+  end
+  return run
+end
+
+--- common.bare(msg) -> the message without the position "file:line: " it starts with.
+function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
+local bare = M.bare
+
+--- common.set_point(m, point, names, what, noun, at) -> m, the model that
+-- model(point) returned, with m.params[NAME] = point[NAME] for each of
+-- `names` (parameter names or globs).  The user's setup is wrong when m is
+-- not a model ("WHAT: model(point) must return a model, got X" .. at, e.g.
+-- at = " (point 3)") or lacks a parameter ("WHAT: NOUN 'NAME': why"): an
+-- error at the user's line.
+function M.set_point(m, point, names, what, noun, at)
+  if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
+    check.error(string.format("%s: model(point) must return a model, got %s%s", what, check.show(m), at or ""), 2)
+  end
+  for _, name in ipairs(names) do
+    local set, err = pcall(function() m.params[name] = point[name] end)
+    if not set then check.error(string.format("%s: %s '%s': %s", what, noun, name, bare(err)), 2) end
+  end
+  return m
+end
+
+--- common.run_point(m, run, seed, h[, output]) -> pcall's results of
+-- m:run(opts), opts a copy of the exploration's run options `run` with the
+-- point's seed, output (model:run's) and no progress bar unless run asks.
+-- --seed (h.seed of the host context h) is the exploration's base seed: it
+-- is put aside during the run, which keeps the point's own.
+function M.run_point(m, run, seed, h, output)
+  local opts = {}
+  for k, v in pairs(run) do opts[k] = v end
+  opts.seed, opts.output = seed, output
+  if opts.progress == nil then opts.progress = false end
+  local host_seed = h and h.seed
+  if h then h.seed = nil end
+  local ran, res = pcall(m.run, m, opts)
+  if h then h.seed = host_seed end
+  return ran, res
+end
+
+--- common.metrics_error(m, params[, reserved]) -> nil when `m` is a table
+-- { NAME = number, ... } (NaN and infinities included) whose names can head
+-- columns of the results table, else what is wrong with it, naming the
+-- metric and its value: a name must be a non-empty string without ',', '"'
+-- or line breaks, neither a parameter's (params: NAME -> true) nor one of
+-- the table's own columns (point, seed, status, and those of `reserved`).
+-- Returning something else is a mistake of the script, not of one point.
+function M.metrics_error(m, params, reserved)
+  if type(m) ~= "table" then return "returned " .. check.show(m) .. ", not a table { NAME = number, ... }" end
+  for k, v in pairs(m) do
+    if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") then
+      return string.format("returned a metric named %s: a metric's name is a non-empty string without ',', " ..
+                           "'\"' or line breaks", check.show(k))
+    end
+    if space_mod.RESERVED[k] or (reserved and reserved[k]) then
+      return string.format("returned a metric named '%s', a column of the results table: rename the metric", k)
+    end
+    if params[k] then
+      return string.format("returned a metric named '%s', a parameter's name: rename the metric", k)
+    end
+    if type(v) ~= "number" then
+      return string.format("returned %s = %s: a metric is a number (NaN and infinities included)", k, check.show(v))
+    end
+  end
+  return nil
+end
+
+--- common.folder(what, out[, sub]) -> the absolute path of an exploration's
+-- folder `out` (under --out when relative), created (and its subfolder
+-- `sub`, e.g. "parts"), and proven writable by writing and removing a
+-- temporary file beside its results.csv: a sweep never computes for hours to
+-- find it cannot save.  Errors "WHAT: cannot ..." at the user's line.
+function M.folder(what, out, sub)
+  local dir = core.path_info(paths.resolve(out, 3)).absolute:gsub("/+$", "")
+  local path = sub and dir .. "/" .. sub or dir
+  local made, merr = core.mkdir_p(path)
+  if not made then check.error(string.format("%s: cannot create '%s': %s", what, path, merr.message), 2) end
+  local probe, failure = core.write_temp(dir .. "/results.csv", "")
+  if not probe then
+    check.error(string.format("%s: cannot write in the folder '%s': %s", what, dir, failure.message), 2)
+  end
+  probe:discard()
+  return dir
+end
+
+return M
