@@ -6,7 +6,8 @@
 ** on a thread beside the run) under a temporary name and renamed into place
 ** (processes may race: the last rename wins, every candidate is complete).
 ** A cached file is trusted only when its nm_jit_key symbol is the hash it is
-** filed under.  Every failure leaves the program to the interpreter
+** filed under, and dlopen sees only files that hold every segment their
+** headers promise (elf_complete).  Every failure leaves the program to the interpreter
 ** (silently, except NM_JIT_REQUIRE).  This file decides, per run, what loads,
 ** what compiles and whether the run waits (nm_jit_prepare), and switches a
 ** running program to its native code between steps (nm_jit_switch); the
@@ -14,6 +15,8 @@
 */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,9 +89,39 @@ static int cache_dir(char *out, size_t size)
 }
 
 
+/* Whether path holds a whole shared object of this machine's class: the
+** ELF header, and every segment and the section table inside the file.
+** dlopen maps a truncated object without complaint and the process dies of
+** SIGBUS when the loader touches the missing pages, so this runs first. */
+static int elf_complete(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st;
+  ElfW(Ehdr) eh;
+  int ok = fstat(fd, &st) == 0 && pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+           memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+           eh.e_ident[EI_CLASS] == (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) &&
+           eh.e_phentsize == sizeof(ElfW(Phdr));
+  unsigned long long size = ok ? (unsigned long long)st.st_size : 0;
+  ok = ok && eh.e_phoff + (unsigned long long)eh.e_phnum * eh.e_phentsize <= size &&
+       eh.e_shoff + (unsigned long long)eh.e_shnum * eh.e_shentsize <= size;
+  for (unsigned i = 0; ok && i < eh.e_phnum; i++) {
+    ElfW(Phdr) ph;
+    ok = pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (unsigned long long)i * sizeof ph)) ==
+           (ssize_t)sizeof ph &&
+         (unsigned long long)ph.p_offset + ph.p_filesz <= size;
+  }
+  close(fd);
+  return ok;
+}
+
+
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign)
 {
   *foreign = 0;
+  if (access(path, F_OK) != 0) return 0;
+  if (!elf_complete(path)) { *foreign = 1; return 0; }
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!h) { *foreign = access(path, F_OK) == 0; return 0; }
   const char *k = dlsym(h, "nm_jit_key");
