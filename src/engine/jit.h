@@ -50,16 +50,17 @@ nm_jit_job *nm_jit_job_start(char *src, size_t n, const char *key, const char *d
 /* Whether j finished (its result is ready: finishing it does not wait). */
 int nm_jit_job_done(nm_jit_job *j);
 /* Waits for j and frees it: NM_OK and *code loaded, or the failure with its
-** reason in err; *compiled, *loaded: whether it compiled, or found the object
-** another job built. */
-int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *compiled, int *loaded,
-                      nm_error *err);
+** reason in err; *loaded: whether it found the object another job built. */
+int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *loaded, nm_error *err);
 /* Leaves j to finish for the cache (its program is freed). */
 void nm_jit_job_orphan(nm_jit_job *j);
-/* Frees the orphans that finished; the objects they compiled. */
-unsigned long nm_jit_job_reap(void);
+/* Frees the orphans that finished. */
+void nm_jit_job_reap(void);
 /* Jobs that have not finished. */
 unsigned long nm_jit_jobs_in_flight(void);
+/* Objects this process compiled, each counted when it is in the cache
+** (whether or not a program has taken it yet). */
+unsigned long nm_jit_jobs_compiled(void);
 
 /* The C source of `p`'s main code (jit_emit.c), NUL-terminated, malloc'd;
 ** NULL when the program cannot be evaluated lane by lane with the

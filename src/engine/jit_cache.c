@@ -143,10 +143,9 @@ static int job_adopt(nm_program *p, nm_error *err)
 {
   nm_jit_job *j = p->job;
   struct nm_jit_code code;
-  int compiled, loaded;
+  int loaded;
   p->job = NULL;
-  int rc = nm_jit_job_finish(j, &code, &compiled, &loaded, err);
-  counts.compiled += (unsigned long)compiled;
+  int rc = nm_jit_job_finish(j, &code, &loaded, err);
   counts.loaded += (unsigned long)loaded;
   if (rc == NM_OK && !(p->native = malloc(sizeof *p->native))) {
     dlclose(code.handle);
@@ -218,7 +217,7 @@ void nm_jit_release(nm_program *p)
     nm_jit_job_orphan(p->job);
     p->job = NULL;
   }
-  counts.compiled += nm_jit_job_reap();
+  nm_jit_job_reap();
   if (!p->native) return;
   dlclose(p->native->handle);
   free(p->native);
@@ -251,7 +250,7 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
   int off = mode == NM_JIT_OFF || disabled_by_env();
-  counts.compiled += nm_jit_job_reap();
+  nm_jit_job_reap();
   m->jit_live = !off;
   m->jit_pending = 0;
   for (int st = 0; st < 3; st++) {
@@ -314,5 +313,6 @@ void nm_jit_switch(nm_model *m)
 void nm_jit_stats(nm_jit_counts *out)
 {
   *out = counts;
+  out->compiled = nm_jit_jobs_compiled();
   out->compiling = nm_jit_jobs_in_flight();
 }

@@ -311,6 +311,10 @@ static void test_cache(const char *dir)
             "automatic: a long run starts interpreted while its programs compile (%d pending)",
             m->jit_pending);
       wait_compiles();
+      nm_jit_stats(&c1);
+      CHECK(c1.compiled - c0.compiled == 3 && c1.compiling == 0,
+            "automatic: jit_stats counts the compiles once done, before a run takes them "
+            "(compiled %lu)", c1.compiled - c0.compiled);
       nm_jit_switch(m);
       nm_jit_stats(&c1);
       CHECK(c1.switched - c0.switched == 3 && m->jit_pending == 0,
