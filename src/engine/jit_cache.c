@@ -244,11 +244,22 @@ static int better_to_wait(double work, int threads)
 }
 
 
+/* A run with jit = "require" that cannot have native code: the reason, said
+** as the option's (the user's script names jit = "require"). */
+static int require_failed(nm_error *err, int rc, const char *why)
+{
+  if (strncmp(why, "jit: ", 5) == 0) why += 5;
+  return nm_fail(err, rc, "jit = \"require\": %s (jit = true runs interpreted instead)", why);
+}
+
+
 int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err)
 {
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
+  if (mode == NM_JIT_REQUIRE && disabled_by_env())
+    return require_failed(err, NM_EINVAL, "native code is turned off by NEUROMASS_JIT");
   int off = mode == NM_JIT_OFF || disabled_by_env();
   nm_jit_job_reap();
   m->jit_live = !off;
@@ -262,7 +273,7 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
       if (p->jit_state == 2 &&
           (nm_jit_job_done(p->job) || (!off && mode != NM_JIT_AUTO))) {
         if (job_adopt(p, &why) != NM_OK && mode == NM_JIT_REQUIRE && !off)
-          return nm_fail(err, NM_EINVAL, "%s", why.why);
+          return require_failed(err, NM_EINVAL, why.why);
       }
       if (p->jit_state == 2) m->jit_pending++;
       if (off || p->n_ins == 0) continue;
@@ -278,12 +289,12 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
           p->jit_state = -1;
           counts.failed++;
         }
-        if (rc < 0 && mode == NM_JIT_REQUIRE) return nm_fail(err, rc, "%s", why.why);
+        if (rc < 0 && mode == NM_JIT_REQUIRE) return require_failed(err, rc, why.why);
         if (p->jit_state == 2) m->jit_pending++;
       }
       if (p->jit_state < 0 && mode == NM_JIT_REQUIRE)
-        return nm_fail(err, NM_EINVAL, "jit: a program has no native code (an earlier attempt "
-                       "failed) and the run requires it");
+        return require_failed(err, NM_EINVAL, "a program has no native code (an earlier attempt "
+                              "failed)");
       if (p->jit_state == 1) { p->use_native = 1; counts.native++; }
     }
   }
