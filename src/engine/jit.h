@@ -80,8 +80,10 @@ static inline void nm_jit_run(nm_program *p, const nm_eval_ctx *ctx, size_t l0, 
 ** the run takes.  Sets every program's use_native; loads native code, or
 ** compiles it (in the background, or waiting for it) as the mode and the rule
 ** of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with its
-** reason in err. */
-int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err);
+** reason in err; NM_EINTR when *interrupt (optional: the run's stop flag) is
+** set while it waits for a compile, which goes on. */
+int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
+                   volatile sig_atomic_t *interrupt, nm_error *err);
 
 /* Switches the programs of m whose background compile finished to their
 ** native code (when the run allows native code).  Call between steps only,

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jit.h"
@@ -162,6 +163,20 @@ static int job_adopt(nm_program *p, nm_error *err)
 }
 
 
+/* Waits for job j to finish, looking at *interrupt (when given) every 2 ms:
+** 1 when it finished, 0 when a signal asked the run to stop first (the
+** compile goes on; the program keeps its job). */
+static int job_wait(nm_jit_job *j, volatile sig_atomic_t *interrupt)
+{
+  const struct timespec tick = { 0, 2000000 };
+  while (interrupt && !nm_jit_job_done(j)) {
+    if (*interrupt) return 0;
+    nanosleep(&tick, NULL);
+  }
+  return 1;
+}
+
+
 /* How far nm_jit_prepare goes for a program not tried yet. */
 enum { LOOK_ONLY, BACKGROUND, WAIT };
 
@@ -169,8 +184,9 @@ enum { LOOK_ONLY, BACKGROUND, WAIT };
 /* Native code for p: from the cache at once, else (unless LOOK_ONLY) a
 ** compile on a job's thread, waited for when WAIT.  NM_OK (p->jit_state 1,
 ** or 2 while compiling), 1 when it is not cached and not to be built, or a
-** failure (negative) with its reason in *err. */
-static int obtain(nm_program *p, int how, nm_error *err)
+** failure (negative) with its reason in *err: NM_EINTR when *interrupt was set
+** while it waited. */
+static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_error *err)
 {
   char dir[4096], path[4200];
   char *src = nm_jit_emit(p);
@@ -205,7 +221,8 @@ static int obtain(nm_program *p, int how, nm_error *err)
   n += (size_t)snprintf(full + n, 80, "\nconst char nm_jit_key[] = \"%s\";\n", key);
   if (!(p->job = nm_jit_job_start(full, n, key, dir, err))) return NM_EINVAL;
   p->jit_state = 2;
-  return how == WAIT ? job_adopt(p, err) : NM_OK;
+  if (how != WAIT) return NM_OK;
+  return job_wait(p->job, interrupt) ? job_adopt(p, err) : NM_EINTR;
 }
 
 
@@ -253,7 +270,8 @@ static int require_failed(nm_error *err, int rc, const char *why)
 }
 
 
-int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err)
+int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
+                   volatile sig_atomic_t *interrupt, nm_error *err)
 {
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
@@ -272,6 +290,8 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
       /* A compile in flight is taken when done, or waited for when the mode asks for native code now. */
       if (p->jit_state == 2 &&
           (nm_jit_job_done(p->job) || (!off && mode != NM_JIT_AUTO))) {
+        if (!job_wait(p->job, interrupt))
+          return nm_fail(err, NM_EINTR, "interrupted while waiting for a compile");
         if (job_adopt(p, &why) != NM_OK && mode == NM_JIT_REQUIRE && !off)
           return require_failed(err, NM_EINVAL, why.why);
       }
@@ -284,7 +304,9 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
           if (work < NM_JIT_LOOK) continue;
           how = work < NM_JIT_WORK ? LOOK_ONLY : better_to_wait(work, threads) ? WAIT : BACKGROUND;
         }
-        int rc = obtain(p, how, &why);
+        int rc = obtain(p, how, interrupt, &why);
+        if (rc == NM_EINTR && p->jit_state == 2)
+          return nm_fail(err, NM_EINTR, "interrupted while waiting for a compile");
         if (rc < 0 && p->jit_state == 0) {
           p->jit_state = -1;
           counts.failed++;
