@@ -50,16 +50,17 @@ nm_jit_job *nm_jit_job_start(char *src, size_t n, const char *key, const char *d
 /* Whether j finished (its result is ready: finishing it does not wait). */
 int nm_jit_job_done(nm_jit_job *j);
 /* Waits for j and frees it: NM_OK and *code loaded, or the failure with its
-** reason in err; *compiled, *loaded: whether it compiled, or found the object
-** another job built. */
-int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *compiled, int *loaded,
-                      nm_error *err);
+** reason in err; *loaded: whether it found the object another job built. */
+int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *loaded, nm_error *err);
 /* Leaves j to finish for the cache (its program is freed). */
 void nm_jit_job_orphan(nm_jit_job *j);
-/* Frees the orphans that finished; the objects they compiled. */
-unsigned long nm_jit_job_reap(void);
+/* Frees the orphans that finished. */
+void nm_jit_job_reap(void);
 /* Jobs that have not finished. */
 unsigned long nm_jit_jobs_in_flight(void);
+/* Objects this process compiled, each counted when it is in the cache
+** (whether or not a program has taken it yet). */
+unsigned long nm_jit_jobs_compiled(void);
 
 /* The C source of `p`'s main code (jit_emit.c), NUL-terminated, malloc'd;
 ** NULL when the program cannot be evaluated lane by lane with the
@@ -79,8 +80,10 @@ static inline void nm_jit_run(nm_program *p, const nm_eval_ctx *ctx, size_t l0, 
 ** the run takes.  Sets every program's use_native; loads native code, or
 ** compiles it (in the background, or waiting for it) as the mode and the rule
 ** of docs/jit.md say.  NM_OK, or (NM_JIT_REQUIRE only) the failure with its
-** reason in err. */
-int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err);
+** reason in err; NM_EINTR when *interrupt (optional: the run's stop flag) is
+** set while it waits for a compile, which goes on. */
+int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
+                   volatile sig_atomic_t *interrupt, nm_error *err);
 
 /* Switches the programs of m whose background compile finished to their
 ** native code (when the run allows native code).  Call between steps only,

@@ -6,7 +6,8 @@
 ** on a thread beside the run) under a temporary name and renamed into place
 ** (processes may race: the last rename wins, every candidate is complete).
 ** A cached file is trusted only when its nm_jit_key symbol is the hash it is
-** filed under.  Every failure leaves the program to the interpreter
+** filed under, and dlopen sees only files that hold every segment their
+** headers promise (elf_complete).  Every failure leaves the program to the interpreter
 ** (silently, except NM_JIT_REQUIRE).  This file decides, per run, what loads,
 ** what compiles and whether the run waits (nm_jit_prepare), and switches a
 ** running program to its native code between steps (nm_jit_switch); the
@@ -14,12 +15,15 @@
 */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jit.h"
@@ -86,9 +90,39 @@ static int cache_dir(char *out, size_t size)
 }
 
 
+/* Whether path holds a whole shared object of this machine's class: the
+** ELF header, and every segment and the section table inside the file.
+** dlopen maps a truncated object without complaint and the process dies of
+** SIGBUS when the loader touches the missing pages, so this runs first. */
+static int elf_complete(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st;
+  ElfW(Ehdr) eh;
+  int ok = fstat(fd, &st) == 0 && pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+           memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+           eh.e_ident[EI_CLASS] == (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) &&
+           eh.e_phentsize == sizeof(ElfW(Phdr));
+  unsigned long long size = ok ? (unsigned long long)st.st_size : 0;
+  ok = ok && eh.e_phoff + (unsigned long long)eh.e_phnum * eh.e_phentsize <= size &&
+       eh.e_shoff + (unsigned long long)eh.e_shnum * eh.e_shentsize <= size;
+  for (unsigned i = 0; ok && i < eh.e_phnum; i++) {
+    ElfW(Phdr) ph;
+    ok = pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (unsigned long long)i * sizeof ph)) ==
+           (ssize_t)sizeof ph &&
+         (unsigned long long)ph.p_offset + ph.p_filesz <= size;
+  }
+  close(fd);
+  return ok;
+}
+
+
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign)
 {
   *foreign = 0;
+  if (access(path, F_OK) != 0) return 0;
+  if (!elf_complete(path)) { *foreign = 1; return 0; }
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!h) { *foreign = access(path, F_OK) == 0; return 0; }
   const char *k = dlsym(h, "nm_jit_key");
@@ -110,10 +144,9 @@ static int job_adopt(nm_program *p, nm_error *err)
 {
   nm_jit_job *j = p->job;
   struct nm_jit_code code;
-  int compiled, loaded;
+  int loaded;
   p->job = NULL;
-  int rc = nm_jit_job_finish(j, &code, &compiled, &loaded, err);
-  counts.compiled += (unsigned long)compiled;
+  int rc = nm_jit_job_finish(j, &code, &loaded, err);
   counts.loaded += (unsigned long)loaded;
   if (rc == NM_OK && !(p->native = malloc(sizeof *p->native))) {
     dlclose(code.handle);
@@ -130,6 +163,20 @@ static int job_adopt(nm_program *p, nm_error *err)
 }
 
 
+/* Waits for job j to finish, looking at *interrupt (when given) every 2 ms:
+** 1 when it finished, 0 when a signal asked the run to stop first (the
+** compile goes on; the program keeps its job). */
+static int job_wait(nm_jit_job *j, volatile sig_atomic_t *interrupt)
+{
+  const struct timespec tick = { 0, 2000000 };
+  while (interrupt && !nm_jit_job_done(j)) {
+    if (*interrupt) return 0;
+    nanosleep(&tick, NULL);
+  }
+  return 1;
+}
+
+
 /* How far nm_jit_prepare goes for a program not tried yet. */
 enum { LOOK_ONLY, BACKGROUND, WAIT };
 
@@ -137,8 +184,9 @@ enum { LOOK_ONLY, BACKGROUND, WAIT };
 /* Native code for p: from the cache at once, else (unless LOOK_ONLY) a
 ** compile on a job's thread, waited for when WAIT.  NM_OK (p->jit_state 1,
 ** or 2 while compiling), 1 when it is not cached and not to be built, or a
-** failure (negative) with its reason in *err. */
-static int obtain(nm_program *p, int how, nm_error *err)
+** failure (negative) with its reason in *err: NM_EINTR when *interrupt was set
+** while it waited. */
+static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_error *err)
 {
   char dir[4096], path[4200];
   char *src = nm_jit_emit(p);
@@ -173,7 +221,8 @@ static int obtain(nm_program *p, int how, nm_error *err)
   n += (size_t)snprintf(full + n, 80, "\nconst char nm_jit_key[] = \"%s\";\n", key);
   if (!(p->job = nm_jit_job_start(full, n, key, dir, err))) return NM_EINVAL;
   p->jit_state = 2;
-  return how == WAIT ? job_adopt(p, err) : NM_OK;
+  if (how != WAIT) return NM_OK;
+  return job_wait(p->job, interrupt) ? job_adopt(p, err) : NM_EINTR;
 }
 
 
@@ -185,7 +234,7 @@ void nm_jit_release(nm_program *p)
     nm_jit_job_orphan(p->job);
     p->job = NULL;
   }
-  counts.compiled += nm_jit_job_reap();
+  nm_jit_job_reap();
   if (!p->native) return;
   dlclose(p->native->handle);
   free(p->native);
@@ -212,13 +261,25 @@ static int better_to_wait(double work, int threads)
 }
 
 
-int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *err)
+/* A run with jit = "require" that cannot have native code: the reason, said
+** as the option's (the user's script names jit = "require"). */
+static int require_failed(nm_error *err, int rc, const char *why)
+{
+  if (strncmp(why, "jit: ", 5) == 0) why += 5;
+  return nm_fail(err, rc, "jit = \"require\": %s (jit = true runs interpreted instead)", why);
+}
+
+
+int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
+                   volatile sig_atomic_t *interrupt, nm_error *err)
 {
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
+  if (mode == NM_JIT_REQUIRE && disabled_by_env())
+    return require_failed(err, NM_EINVAL, "native code is turned off by NEUROMASS_JIT");
   int off = mode == NM_JIT_OFF || disabled_by_env();
-  counts.compiled += nm_jit_job_reap();
+  nm_jit_job_reap();
   m->jit_live = !off;
   m->jit_pending = 0;
   for (int st = 0; st < 3; st++) {
@@ -229,8 +290,10 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
       /* A compile in flight is taken when done, or waited for when the mode asks for native code now. */
       if (p->jit_state == 2 &&
           (nm_jit_job_done(p->job) || (!off && mode != NM_JIT_AUTO))) {
+        if (!job_wait(p->job, interrupt))
+          return nm_fail(err, NM_EINTR, "interrupted while waiting for a compile");
         if (job_adopt(p, &why) != NM_OK && mode == NM_JIT_REQUIRE && !off)
-          return nm_fail(err, NM_EINVAL, "%s", why.why);
+          return require_failed(err, NM_EINVAL, why.why);
       }
       if (p->jit_state == 2) m->jit_pending++;
       if (off || p->n_ins == 0) continue;
@@ -241,17 +304,19 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads, nm_error *e
           if (work < NM_JIT_LOOK) continue;
           how = work < NM_JIT_WORK ? LOOK_ONLY : better_to_wait(work, threads) ? WAIT : BACKGROUND;
         }
-        int rc = obtain(p, how, &why);
+        int rc = obtain(p, how, interrupt, &why);
+        if (rc == NM_EINTR && p->jit_state == 2)
+          return nm_fail(err, NM_EINTR, "interrupted while waiting for a compile");
         if (rc < 0 && p->jit_state == 0) {
           p->jit_state = -1;
           counts.failed++;
         }
-        if (rc < 0 && mode == NM_JIT_REQUIRE) return nm_fail(err, rc, "%s", why.why);
+        if (rc < 0 && mode == NM_JIT_REQUIRE) return require_failed(err, rc, why.why);
         if (p->jit_state == 2) m->jit_pending++;
       }
       if (p->jit_state < 0 && mode == NM_JIT_REQUIRE)
-        return nm_fail(err, NM_EINVAL, "jit: a program has no native code (an earlier attempt "
-                       "failed) and the run requires it");
+        return require_failed(err, NM_EINVAL, "a program has no native code (an earlier attempt "
+                              "failed)");
       if (p->jit_state == 1) { p->use_native = 1; counts.native++; }
     }
   }
@@ -281,5 +346,6 @@ void nm_jit_switch(nm_model *m)
 void nm_jit_stats(nm_jit_counts *out)
 {
   *out = counts;
+  out->compiled = nm_jit_jobs_compiled();
   out->compiling = nm_jit_jobs_in_flight();
 }

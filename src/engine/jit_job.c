@@ -64,7 +64,7 @@ struct nm_jit_job {
   int joined;
   int orphan;                /* its program was freed: the compile goes on for the cache */
   int rc;                    /* NM_OK: `code` is loaded */
-  int compiled, loaded;      /* what the job did, for the counts */
+  int loaded;                /* it found the object another job built (for the counts) */
   nm_error err;
   struct nm_jit_code code;
   char *src;                 /* the source, ending with its key */
@@ -80,6 +80,7 @@ static int building;                                               /* a job is b
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 static nm_jit_job *jobs;
 static atomic_ulong in_flight;
+static atomic_ulong built;        /* objects this process compiled, counted as each is renamed into place */
 static pthread_once_t init_once_flag = PTHREAD_ONCE_INIT;
 
 
@@ -187,7 +188,7 @@ static int build(nm_jit_job *j, nm_error *err)
   nm_outfile_free(&c_file);
   nm_outfile_free(&so_file);
   if (rc != NM_OK) return rc;
-  j->compiled = 1;
+  atomic_fetch_add(&built, 1);
   if (!nm_jit_load(path, j->key, &j->code, &foreign))
     return nm_fail(err, NM_EINVAL, "jit: %s was built but does not load (%s)", path,
                      foreign ? "wrong key" : "dlopen failed");
@@ -292,18 +293,16 @@ static void job_free(nm_jit_job *j, int keep)
 }
 
 
-unsigned long nm_jit_job_reap(void)
+void nm_jit_job_reap(void)
 {
-  unsigned long compiled = 0;
   for (;;) {
     nm_jit_job *found = NULL;
     pthread_mutex_lock(&jobs_lock);
     for (nm_jit_job *j = jobs; j && !found; j = j->next)
       if (j->orphan && atomic_load_explicit(&j->done, memory_order_acquire)) found = j;
     pthread_mutex_unlock(&jobs_lock);
-    if (!found) return compiled;
+    if (!found) return;
     job_join(found);
-    compiled += (unsigned long)found->compiled;
     job_free(found, 0);
   }
 }
@@ -348,11 +347,9 @@ int nm_jit_job_done(nm_jit_job *j)
 }
 
 
-int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *compiled, int *loaded,
-                      nm_error *err)
+int nm_jit_job_finish(nm_jit_job *j, struct nm_jit_code *code, int *loaded, nm_error *err)
 {
   job_join(j);
-  *compiled = j->compiled;
   *loaded = j->loaded;
   int rc = j->rc;
   if (rc == NM_OK) *code = j->code;
@@ -371,4 +368,10 @@ void nm_jit_job_orphan(nm_jit_job *j)
 unsigned long nm_jit_jobs_in_flight(void)
 {
   return atomic_load(&in_flight);
+}
+
+
+unsigned long nm_jit_jobs_compiled(void)
+{
+  return atomic_load(&built);
 }

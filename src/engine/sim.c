@@ -457,7 +457,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   int threads = threads_for(s, o, T);
   /* Native code for the programs (jit_cache.c): evaluations = steps x stages. */
   rc = nm_jit_prepare(s->m, o->jit, (double)o->n_steps * (T->adaptive ? 6 : T->order), threads,
-                      &s->err);
+                      o->interrupt, &s->err);
   if (rc != NM_OK) return rc;
   /* A dense stepper (rk4) stores the derivative of every step it takes:
   ** delayed reads between steps from then on are Hermite interpolants. */

@@ -4,7 +4,8 @@
 ** signed zeros, huge and tiny numbers) over lanes and lane ranges, table
 ** lookups inside and outside their grid (with the clamp counts), delayed
 ** reads between steps, and a whole simulation with sync, rhs and after
-** programs; compiles beside a run, the switch midway and a cancelled compile.
+** programs; compiles beside a run, the switch midway, a cancelled compile and
+** a run interrupted while it waits for one.
 ** The cache goes to a fresh temporary XDG_CACHE_HOME.
 */
 #include <errno.h>
@@ -103,7 +104,7 @@ static void test_every_op(void)
     return;
   }
   nm_error_clear(&err);
-  int rc = nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err);
+  int rc = nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err);
   if (!CHECK(rc == NM_OK && p->use_native, "native code for every operation (%s)",
              rc == NM_OK ? "ok" : err.why)) { nm_model_free(m); return; }
   double *V = calloc(n_out, sizeof *V), *D[2], *U[2];
@@ -233,6 +234,24 @@ static void wait_compiles(void)
 }
 
 
+/* Damages the cached objects with the shell command cmd, then checks that a
+** model requiring native code refuses all three and rebuilds them. */
+static void damaged_rebuilt(const char *cmd, const char *what)
+{
+  nm_jit_counts c0, c1;
+  nm_error err = { 0 };
+  CHECK(system(cmd) == 0, "damage the cache (%s)", what);
+  nm_jit_stats(&c0);
+  nm_model *m = delayed_model();
+  int rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) : NM_ENOMEM;
+  nm_jit_stats(&c1);
+  CHECK(rc == NM_OK && c1.refused == c0.refused + 3 && c1.compiled == c0.compiled + 3,
+        "%s cached objects are refused and rebuilt (refused %lu, compiled %lu: %s)", what,
+        c1.refused - c0.refused, c1.compiled - c0.compiled, rc == NM_OK ? "ok" : err.why);
+  nm_model_free(m);
+}
+
+
 /* The cache: a second model loads; a foreign or corrupt file under the key is
 ** refused and rebuilt; no compiler leaves the interpreter. */
 static void test_cache(const char *dir)
@@ -241,7 +260,7 @@ static void test_cache(const char *dir)
   nm_error err = { 0 };
   nm_jit_stats(&c0);
   nm_model *m = delayed_model();
-  int rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err) : NM_ENOMEM;
+  int rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) : NM_ENOMEM;
   nm_jit_stats(&c1);
   CHECK(rc == NM_OK && c1.compiled == c0.compiled && c1.loaded == c0.loaded + 3,
         "a second model with the same programs loads them from the cache (compiled %lu, loaded %lu)",
@@ -251,26 +270,23 @@ static void test_cache(const char *dir)
   char cmd[4400];
   snprintf(cmd, sizeof cmd, "cd '%s/neuromass' && set -- *.so && cp \"$1\" keep && "
            "for f in *.so; do printf 'not an ELF' > \"$f\"; done && mv keep \"$2\"", dir);
-  CHECK(system(cmd) == 0, "corrupt the cache");
-  nm_jit_stats(&c0);
-  m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err) : NM_ENOMEM;
-  nm_jit_stats(&c1);
-  CHECK(rc == NM_OK && c1.refused == c0.refused + 3 && c1.compiled == c0.compiled + 3,
-        "corrupt and foreign cached objects are refused and rebuilt (refused %lu, compiled %lu: %s)",
-        c1.refused - c0.refused, c1.compiled - c0.compiled, rc == NM_OK ? "ok" : err.why);
-  nm_model_free(m);
+  damaged_rebuilt(cmd, "corrupt and foreign");
+  /* Truncated objects (a copy or a disk cut short): refused and rebuilt, not
+  ** handed to dlopen, which would map the missing pages and die of SIGBUS. */
+  snprintf(cmd, sizeof cmd, "cd '%s/neuromass' && for f in *.so; do "
+           "head -c $(( $(wc -c < \"$f\") / 2 )) \"$f\" > half && mv half \"$f\"; done", dir);
+  damaged_rebuilt(cmd, "truncated");
   /* No compiler: the interpreter, silently unless required. */
   snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
   CHECK(system(cmd) == 0, "empty the cache");
   setenv("NEUROMASS_CC", "/nonexistent/cc", 1);
   m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_ALWAYS, 1, 1, &err) : NM_ENOMEM;
+  rc = m ? nm_jit_prepare(m, NM_JIT_ALWAYS, 1, 1, NULL, &err) : NM_ENOMEM;
   CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0,
         "without a compiler the run goes on, interpreted");
   nm_model_free(m);
   m = delayed_model();
-  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, &err) : NM_ENOMEM;
+  rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) : NM_ENOMEM;
   CHECK(rc == NM_EINVAL && strstr(err.why, "/nonexistent/cc"),
         "without a compiler, jit = require fails the run and names the compiler (%s)", err.why);
   nm_model_free(m);
@@ -290,12 +306,16 @@ static void test_cache(const char *dir)
   for (size_t k = 0; k < COUNT(bands); k++) {
     if (k == 0 || k == 3) { nm_model_free(m); m = delayed_model(); }
     nm_jit_stats(&c0);
-    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, bands[k].evals, 1, &err) : NM_ENOMEM;
+    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, bands[k].evals, 1, NULL, &err) : NM_ENOMEM;
     if (rc == NM_OK && bands[k].compiled && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
       CHECK(m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 3,
             "automatic: a long run starts interpreted while its programs compile (%d pending)",
             m->jit_pending);
       wait_compiles();
+      nm_jit_stats(&c1);
+      CHECK(c1.compiled - c0.compiled == 3 && c1.compiling == 0,
+            "automatic: jit_stats counts the compiles once done, before a run takes them "
+            "(compiled %lu)", c1.compiled - c0.compiled);
       nm_jit_switch(m);
       nm_jit_stats(&c1);
       CHECK(c1.switched - c0.switched == 3 && m->jit_pending == 0,
@@ -315,7 +335,7 @@ static void test_cache(const char *dir)
   CHECK(system(cmd) == 0, "empty the cache");
   m = delayed_model();
   nm_jit_stats(&c0);
-  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, (int)sysconf(_SC_NPROCESSORS_ONLN), &err) : NM_ENOMEM;
+  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, (int)sysconf(_SC_NPROCESSORS_ONLN), NULL, &err) : NM_ENOMEM;
   nm_jit_stats(&c1);
   CHECK(rc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native && m->jit_pending == 0 &&
         c1.compiled - c0.compiled == 3 && c1.compiling == 0,
@@ -346,20 +366,30 @@ static int no_temporary_files(const char *dir)
 }
 
 
+/* Writes dir/name, a compiler that sleeps `secs` seconds before cc, and
+** makes it NEUROMASS_CC; 0 when it cannot be written. */
+static int slow_compiler(const char *dir, const char *name, const char *secs)
+{
+  char cc[4200];
+  snprintf(cc, sizeof cc, "%s/%s", dir, name);
+  FILE *f = fopen(cc, "w");
+  if (!CHECK(f != NULL, "write %s", cc)) return 0;
+  fprintf(f, "#!/bin/sh\nsleep %s\nexec cc \"$@\"\n", secs);
+  fclose(f);
+  chmod(cc, 0755);
+  setenv("NEUROMASS_CC", cc, 1);
+  return 1;
+}
+
+
 /* A run starts interpreted while its compile (slowed down by a compiler that
 ** sleeps first) goes on beside it, and switches midway with the same bits as
 ** jit off and jit always, on 1 and 2 threads; a model freed while its
 ** compile is in flight leaves the compile to fill the cache. */
 static void test_switch(const char *dir)
 {
-  char cc[4200], cmd[4400];
-  snprintf(cc, sizeof cc, "%s/slow-cc", dir);
-  FILE *f = fopen(cc, "w");
-  if (!CHECK(f != NULL, "write %s", cc)) return;
-  fprintf(f, "#!/bin/sh\nsleep 0.3\nexec cc \"$@\"\n");
-  fclose(f);
-  chmod(cc, 0755);
-  setenv("NEUROMASS_CC", cc, 1);
+  char cmd[4400];
+  if (!slow_compiler(dir, "slow-cc", "0.3")) return;
   double out[3][2][3 * L];
   const long n_steps = 200000;
   for (int mode = 0; mode < 3; mode++) {
@@ -409,7 +439,7 @@ static void test_switch(const char *dir)
     nm_jit_stats(&c0);
     nm_model *m = delayed_model();
     nm_error err = { 0 };
-    int rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, &err) : NM_ENOMEM;
+    int rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, NULL, &err) : NM_ENOMEM;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     nm_model_free(m);
@@ -417,7 +447,7 @@ static void test_switch(const char *dir)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     wait_compiles();
     m = delayed_model();
-    rc = rc == NM_OK && m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e5, 1, &err) : NM_ENOMEM;
+    rc = rc == NM_OK && m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e5, 1, NULL, &err) : NM_ENOMEM;
     nm_jit_stats(&c1);
     int reaped = waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
     CHECK(rc == NM_OK && secs < 0.2 && c1.compiled - c0.compiled == 3 && c1.loaded - c0.loaded == 3 &&
@@ -432,11 +462,11 @@ static void test_switch(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
     CHECK(system(cmd) == 0, "empty the cache");
     m = delayed_model();
-    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, &err) : NM_ENOMEM;
+    rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, NULL, &err) : NM_ENOMEM;
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {
-      int crc = nm_jit_prepare(m, NM_JIT_ALWAYS, 1e9, 1, &err);
+      int crc = nm_jit_prepare(m, NM_JIT_ALWAYS, 1e9, 1, NULL, &err);
       exit(crc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 0 ? 0 : 1);
     }
     int st = -1;
@@ -453,6 +483,39 @@ static void test_switch(const char *dir)
 }
 
 
+/* Ctrl-C while a run waits for its compile (jit = "always", a compiler
+** that hangs): the run stops at once with NM_EINTR, not when the compile
+** ends.  Last: the hanging compile is left to the exit, which kills it. */
+static void test_interrupt(const char *dir)
+{
+  char cmd[4400];
+  if (!slow_compiler(dir, "hang-cc", "10")) return;
+  snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+  CHECK(system(cmd) == 0, "empty the cache");
+  nm_model *m = delayed_model();
+  int st;
+  nm_sim *s = m ? nm_sim_new(m, 0.05, 7, &st) : NULL;
+  volatile sig_atomic_t stop = 1;      /* the signal came as the run began */
+  nm_run_opts o = { 0 };
+  o.n_steps = 10;
+  o.every = 10;
+  o.threads = 1;
+  o.jit = NM_JIT_ALWAYS;
+  o.interrupt = &stop;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = s ? nm_sim_run(s, &o) : NM_ENOMEM;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  CHECK(rc == NM_EINTR && secs < 2.0,
+        "a run interrupted while it waits for its compile stops at once (status %d after %.2f s)",
+        rc, secs);
+  nm_sim_free(s);
+  nm_model_free(m);
+  unsetenv("NEUROMASS_CC");
+}
+
+
 int main(void)
 {
   char dir[] = "/tmp/nm-jit-test-XXXXXX";
@@ -463,6 +526,7 @@ int main(void)
   test_simulation();
   test_cache(dir);
   test_switch(dir);
+  test_interrupt(dir);
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) CHECK(0, "remove %s", dir);

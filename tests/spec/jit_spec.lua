@@ -188,6 +188,13 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
                                  " PATH=/nonexistent " .. q(h.exe) .. " run s.lua")
     assert.are_not.equal(0, status)
     assert.matches("cannot run the C compiler 'cc'", err2, 1, true)
+    assert.matches('s.lua:4: run: jit = "require": ', err2, 1, true)
+    -- NEUROMASS_JIT=0 turns native code off: a run that requires it fails, naming both.
+    local status3, _, err3 = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/c3") ..
+                                  " NEUROMASS_JIT=0 " .. q(h.exe) .. " run s.lua")
+    assert.are_not.equal(0, status3)
+    assert.matches('s.lua:4: run: jit = "require": native code is turned off by NEUROMASS_JIT',
+                   err3, 1, true)
   end)
 end)
 
