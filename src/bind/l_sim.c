@@ -726,7 +726,13 @@ static int sim_run(lua_State *L)
   int csv_failed = csv && nm_csv_error(csv)[0];
   if (rc == NM_OK && csv_failed) rc = NM_EIO;
   if (rc == NM_OK) {
-    if (res) res->data = nm_kept_rows(res->k, &res->rows, &res->cols);
+    if (res) {
+      res->data = nm_kept_rows(res->k, &res->rows, &res->cols);
+      /* The rows live outside Lua's heap, where the collector does not see
+      ** them: a step of collection in proportion keeps a script that runs
+      ** again and again from piling up the results it dropped. */
+      lua_gc(L, LUA_GCSTEP, (int)(res->rows * res->cols * sizeof(double) / 1024));
+    }
     lua_pushvalue(L, 7);
     if (held && csv) {
       held->w = csv;
