@@ -269,11 +269,7 @@ end
 -- workers option says how the searches spread.
 -- ---------------------------------------------------------------------
 
-local function linspace(lo, hi, n)
-  local v = {}
-  for k = 0, n - 1 do v[k + 1] = lo + (hi - lo) * k / (n - 1) end
-  return v
-end
+local linspace = nm.explore.linspace
 
 -- A new empty folder for a search's table.
 local function fresh_dir(dir, name)

@@ -15,11 +15,7 @@ local side = tonumber(arg and arg[1] or 8)
 if not side or side < 2 or side ~= side // 1 then
   error("the argument is the grid's side, a whole number from 2 on, got '" .. tostring(arg[1]) .. "'")
 end
-local function linspace(lo, hi, n)
-  local v = {}
-  for k = 0, n - 1 do v[k + 1] = lo + (hi - lo) * k / (n - 1) end
-  return v
-end
+local linspace = nm.explore.linspace
 
 local gw = nm.datasets.load("gw")
 local space = nm.explore.ParameterSpace({ { "mue_ext_mean", linspace(0, 3, side) },

@@ -19,6 +19,7 @@ local string, type, pairs = string, type, pairs
 
 local M = {
   ParameterSpace = require("neuromass.explore.space").ParameterSpace,
+  linspace = require("neuromass.explore.space").linspace,
   BoxSearch = search.BoxSearch,
   seed = search.seed,
   Evolution = require("neuromass.explore.evolution").Evolution,   -- fitting with NLopt (evolution.lua)

@@ -54,6 +54,24 @@ local function values_of(name, v)
   return v
 end
 
+--- nm.explore.linspace(lo, hi, n) -> { lo, ..., hi }: n evenly spaced values
+-- (n >= 2; numpy.linspace's points, lo + (hi - lo) k / (n - 1)), for a
+-- space's lists.  Errors at the user's line: bounds not numbers, n not a
+-- whole number from 2 on.
+function M.linspace(lo, hi, n)
+  if type(lo) ~= "number" or type(hi) ~= "number" then
+    check.error(string.format("explore.linspace: lo and hi must be numbers, got %s and %s",
+                              check.show(lo), check.show(hi)), 2)
+  end
+  if math.type(n) ~= "integer" or n < 2 then
+    check.error("explore.linspace: n must be a whole number, 2 or more, got " .. check.show(n), 2)
+  end
+  local v = {}
+  for k = 0, n - 1 do v[k + 1] = lo + (hi - lo) * k / (n - 1) end
+  return v
+end
+
+
 --- nm.explore.ParameterSpace(parameters[, opts]) -> a space.  parameters:
 -- { NAME = { v1, v2, ... }, ... } (names sorted) or, to keep an order,
 -- { { NAME, { v1, ... } }, ... }; a NAME is a model parameter's name or glob
