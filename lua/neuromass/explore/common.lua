@@ -1,13 +1,16 @@
 --- What every exploration (BoxSearch: search.lua; Evolution: evolution.lua)
 -- shares, one owner for each rule: the checks of the fields both take, the
 -- folder of the table, a point's values set on its model, the run of one
--- point (its seed, --seed put aside) and what the evaluation may return.
+-- point (its seed, --seed put aside), what the evaluation may return, the
+-- table written as the points go, and the end of an array task.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local space_mod = require "neuromass.explore.space"
+local tbl = require "neuromass.explore.table"
 
-local type, pairs, ipairs, pcall, string, tostring, math = type, pairs, ipairs, pcall, string, tostring, math
+local type, pairs, ipairs, pcall, string, tostring, math, os, io = type, pairs, ipairs, pcall, string, tostring,
+      math, os, io
 
 local M = {}
 
@@ -117,6 +120,41 @@ function M.folder(what, out, sub)
   end
   probe:discard()
   return dir
+end
+
+-- A results table is written again after at least this many seconds.
+local WRITE_EVERY = 2
+
+--- common.table_writer(what, target, names, rows) -> save(), tick(): the
+-- table `rows` (by point; the caller keeps adding to it) with the parameter
+-- `names`, written whole to `target` (temp then rename: explore/table.lua)
+-- by save() now, or by tick() when WRITE_EVERY s have passed since the last
+-- write.  Errors "WHAT: cannot write ..." at the user's line.
+function M.table_writer(what, target, names, rows)
+  local written = os.time()
+  local function save()
+    local ok, err = tbl.write(target, names, rows)
+    if not ok then check.error(string.format("%s: cannot write '%s': %s", what, target, err), 2) end
+    written = os.time()
+  end
+  local function tick()
+    if os.time() - written >= WRITE_EVERY then save() end
+  end
+  return save, tick
+end
+
+--- common.end_task(prefix, plan, target, n, noun, dir, h): an array task
+-- (--task I --ntasks N, or Slurm's) has written its part `target` (n NOUNs):
+-- says so and how to join the parts (unless it is a worker, or --quiet),
+-- then ends the script.
+function M.end_task(prefix, plan, target, n, noun, dir, h)
+  if not plan.worker and not (h and h.quiet) then
+    io.stderr:write(string.format("%s: task %d of %d wrote %s (%d %s); join the parts with: " ..
+                                  "neuromass explore --merge %s\n", prefix, plan.task, plan.ntasks, target, n,
+                                  noun, dir))
+  end
+  io.stdout:flush()
+  os.exit(0, true)
 end
 
 return M

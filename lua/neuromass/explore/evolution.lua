@@ -36,8 +36,8 @@ local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 
-local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next =
-      type, pairs, ipairs, pcall, string, table, tostring, setmetatable, io, os, math, next
+local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, os, math, next =
+      type, pairs, ipairs, pcall, string, table, tostring, setmetatable, os, math, next
 
 local M = {}
 
@@ -54,8 +54,6 @@ local OPTIONS = { ftol_rel = true, ftol_abs = true, xtol_rel = true, xtol_abs = 
 -- The names the table reserves (its columns) besides a parameter's.
 local RESERVED = { point = true, seed = true, status = true, fitness = true }
 
--- A results table is written again after at least this many seconds.
-local WRITE_EVERY = 2
 
 local function fail(fmt, ...) check.error("Evolution: " .. string.format(fmt, ...), 2) end
 
@@ -348,19 +346,15 @@ function Evolution:run()
     local writes = not ranks or plan.task == 0
     if plan.kind ~= "task" and writes then clear(dir) end
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
-    local function save()
-      if ranks then return end
-      local ok, err = tbl.write(target, params.names, rows)
-      if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 3) end
-    end
-    local written = os.time()
+    local save, tick = common.table_writer("Evolution", target, params.names, rows)
+    if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
     for r = 1, self.restarts do
       if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
         local ok, err = restart(self, r, base, share, h, function(i, row)
           rows[i], n = row, n + 1
           if plan.worker then workers.report(i, row.status) end
           done(i, row.status)
-          if os.time() - written >= WRITE_EVERY then save(); written = os.time() end
+          tick()
         end)
         if not ok then save(); check.error("Evolution: " .. err, 2) end
       end
@@ -375,14 +369,7 @@ function Evolution:run()
         if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
       end
     end
-    if plan.kind == "task" then
-      if not plan.worker and not (h and h.quiet) then
-        io.stderr:write(string.format("evolution: task %d of %d wrote %s (%d evaluations); join the parts " ..
-                                      "with: neuromass explore --merge %s\n", plan.task, plan.ntasks, target, n, dir))
-      end
-      io.stdout:flush()
-      os.exit(0, true)
-    end
+    if plan.kind == "task" then common.end_task("evolution", plan, target, n, "evaluations", dir, h) end
   end
   local res = result(rows, n)
   if plan.kind == "mpi" and plan.task ~= 0 then return res end

@@ -23,8 +23,8 @@ local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
 
-local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error =
-      type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, io, os, math, next, error
+local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next, error =
+      type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next, error
 
 local M = {}
 
@@ -37,8 +37,6 @@ local FIELDS = { model = true, space = true, run = true, evaluate = true, out = 
                  retry_failed = true, progress = true, batch = true }
 local SAVES = { csv = "result.csv", bold = "bold.csv", fc = "fc.csv" }
 
--- A results table is written again after at least this many seconds.
-local WRITE_EVERY = 2
 
 local function fail(fmt, ...) check.error("BoxSearch: " .. string.format(fmt, ...), 2) end
 
@@ -305,7 +303,7 @@ function Search:run()
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
-  -- every WRITE_EVERY s and at the end.
+  -- every few seconds and at the end (common.table_writer).
   local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
@@ -316,15 +314,11 @@ function Search:run()
     mine = {}
     for i, r in pairs(rows) do if spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end end
   end
-  local function save()
-    local ok, err = tbl.write(target, names, mine)
-    if not ok then check.error(string.format("BoxSearch: cannot write '%s': %s", target, err), 3) end
-  end
+  local save, tick = common.table_writer("BoxSearch", target, names, mine)
   if plan.kind ~= "task" and #parts > 0 then
     local ok, err = merge.write(dir, names, rows, parts)
     if not ok then check.error("BoxSearch: " .. err, 2) end
   end
-  local written = os.time()
   local got, at = {}, 0
   for n, i in ipairs(todo) do
     if n > at then                   -- the next batch of points (or the next point)
@@ -350,17 +344,10 @@ function Search:run()
     mine[i] = r
     if plan.worker then workers.report(i, r.status) end
     done(i, r.status)
-    if os.time() - written >= WRITE_EVERY then save(); written = os.time() end
+    tick()
   end
   if #todo > 0 or plan.kind == "task" then save() end
-  if plan.kind == "task" then
-    if not plan.worker and not (h and h.quiet) then
-      io.stderr:write(string.format("explore: task %d of %d wrote %s (%d points); join the parts with: " ..
-                                    "neuromass explore --merge %s\n", plan.task, plan.ntasks, target, #todo, dir))
-    end
-    io.stdout:flush()
-    os.exit(0, true)
-  end
+  if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
 end
 
