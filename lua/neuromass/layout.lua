@@ -2,6 +2,8 @@
 -- engine's flat arrays.  Identical mass types across nodes form a group whose
 -- lanes are the nodes, stored structure-of-arrays (variable k of lane l at
 -- base + k*L + l), so one compiled program serves the whole group.
+local core = require "neuromass.core"
+
 local ipairs, pairs, table, math = ipairs, pairs, table, math
 
 local M = {}
@@ -94,12 +96,12 @@ function M.input_slot(g, name, lane)
   return g.input_base + g.input_index[name] * g.L + lane
 end
 
---- numpy's rounding (half to even) of a delay in ms to whole steps.
+--- numpy's rounding (half to even) of a delay in ms to whole steps: an
+-- integer, or a float when it is not one (inf, NaN, beyond 2^63).  The rule
+-- is the engine binding's (core.delay_steps, src/bind/l_matrix.c), which
+-- also turns whole delay matrices into coupling rows.
 function M.delay_steps(ms, dt)
-  local x = ms / dt
-  local r = math.floor(x)
-  local d = x - r
-  if d > 0.5 or (d == 0.5 and r % 2 == 1) then r = r + 1 end
+  local r = core.delay_steps(ms, dt)
   return math.tointeger(r) or r
 end
 

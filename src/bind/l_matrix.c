@@ -21,7 +21,7 @@
 **     the compressed rows of a network coupling (compile.lua's rule_rows):
 **     for each row i of the list `rows`, the entries j of W[i] that are not 0
 **     and whose node has a signal (signal[j], an integer, or false): src =
-**     signal[j], delay = D[i][j] / dt rounded half to even (layout.delay_steps),
+**     signal[j], delay = D[i][j] / dt rounded half to even (delay_steps below),
 **     weight = W[i][j] (a float); row_ptr (from 0) where each row ends.  W
 **     and D are n x n matrices (n = #signal) or their packs (matrix_check).
 **     A delay of more than max_delay steps (or not finite) stops it: nil
@@ -229,14 +229,21 @@ static int matrix_zeros(lua_State *L)
   return new_matrix(L, n, 0, 0, NULL);
 }
 
-/* numpy's rounding (half to even) of a delay in ms to whole steps of dt, as
-** layout.delay_steps computes it. */
+/* numpy's rounding (half to even) of a delay in ms to whole steps of dt: the
+** one rule (layout.delay_steps calls it through core.delay_steps). */
 static double delay_steps(double ms, double dt)
 {
   double x = ms / dt, r = floor(x), d = x - r;
   /* d == 0.5 only below 2^52, where r converts exactly: r % 2 == 1 is its low bit. */
   if (d > 0.5 || (d == 0.5 && ((long long)r & 1))) r = r + 1;
   return r;
+}
+
+/* core.delay_steps(ms, dt) -> delay_steps(ms, dt), a float (inf and NaN kept). */
+static int core_delay_steps(lua_State *L)
+{
+  lua_pushnumber(L, delay_steps(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
+  return 1;
 }
 
 /* The pack (matrix_check) of an n x n matrix at index i, or NULL when i
@@ -386,7 +393,7 @@ void nmL_open_matrix(lua_State *L)
     { "matrix_check", matrix_check }, { "matrix_copy", matrix_copy },
     { "matrix_div", matrix_div }, { "matrix_zeros", matrix_zeros },
     { "matrix_rows", matrix_rows }, { "matrix_zero_diagonal", matrix_zero_diagonal },
-    { "read_matrix", read_matrix }, { NULL, NULL },
+    { "read_matrix", read_matrix }, { "delay_steps", core_delay_steps }, { NULL, NULL },
   };
   luaL_setfuncs(L, f, 0);
 }
