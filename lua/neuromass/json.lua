@@ -2,6 +2,11 @@
 -- fewest digits that read back exactly (NaN and infinities as null), strings
 -- escaped, arrays of scalars on one line, objects with their keys in the
 -- order given by json.ordered (else sorted).
+--
+-- Why not Debian's lua-dkjson: it writes numbers through tostring, which in
+-- Lua 5.4 keeps 14 significant digits (0.1 + 0.2 comes out as 0.3, 1/3 as
+-- 0.33333333333333), and a sidecar's sample rate or an exploration's best
+-- fitness must read back as the number that was computed.
 local type, tostring, string, math, table, tonumber, ipairs, pairs, next =
       type, tostring, string, math, table, tonumber, ipairs, pairs, next
 
