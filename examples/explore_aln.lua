@@ -51,6 +51,7 @@ local search = nm.explore.BoxSearch {
 }
 
 local results = search:run()
+if not nm.explore.is_main() then return end   -- under mpirun: rank 0 alone reports and draws
 local failed = 0
 for _, row in ipairs(results.rows) do if not row.ok then failed = failed + 1 end end
 print(string.format("ALN on gw: %d points (%d failed), the table in %s/results.csv", #results.rows, failed,

@@ -25,6 +25,18 @@ local M = {
   Evolution = require("neuromass.explore.evolution").Evolution,   -- fitting with NLopt (evolution.lua)
 }
 
+--- nm.explore.is_main() -> true in the one process that should go on after
+-- an exploration to print, plot or write what the whole table says: false
+-- on the ranks other than 0 under mpirun (every rank runs the whole script,
+-- and every rank's search:run() returns the whole table, so that a later
+-- exploration can spread over the ranks again), true everywhere else
+-- (worker processes and Slurm array tasks end the script at search:run()).
+-- Initialises MPI under mpirun, as search:run() does.
+function M.is_main()
+  local ranks = require("neuromass.explore.mpi").plan()
+  return ranks == nil or ranks.task == 0
+end
+
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under
 -- --out when relative), as search:run returns them: its results.csv, joined
 -- with the parts of tasks not merged yet (not written).  Errors at the

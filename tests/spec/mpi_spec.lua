@@ -63,6 +63,16 @@ print("loaded", package.loaded["neuromass.mpi"] ~= nil)
     assert.equals("launched\tnil\tnil\nloaded\tfalse\n", out)
   end)
 
+  it("nm.explore.is_main() is true without mpirun, and MPI is not initialised for it", function()
+    local s = script([[
+local nm = require "neuromass"
+print(nm.explore.is_main(), package.loaded["neuromass.mpi"] ~= nil)
+]])
+    local status, out, err = h.sh("env -u OMPI_COMM_WORLD_SIZE -u PMI_SIZE " .. q(h.exe) .. " run " .. q(s))
+    assert.equals(0, status, err)
+    assert.equals("true\tfalse\n", out)
+  end)
+
   it("under a launcher, a build without MPI is an error at the script's line naming the package", function()
     -- the executable alone in a folder: no lua/neuromass/mpi.so beside it
     local bin = scratch()
@@ -109,6 +119,21 @@ f:close()
     for i = 1, 9 do want[#want + 1] = string.format("%d,%d,x\nsecond line of %d", i, (i - 1) % 2, i) end
     assert.equals(table.concat(want, "\n") .. "\n", written(0))
     assert.equals("shared=from rank 0\nnil nil\n", written(1))
+  end)
+
+  it("nm.explore.is_main() is true on rank 0 alone", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local written = two_ranks([[
+local nm = require "neuromass"
+local mpi = require "neuromass.mpi"
+local main = nm.explore.is_main()
+local f = assert(io.open(arg[1] .. "/rank" .. mpi.rank() .. ".txt", "w"))
+f:write(tostring(main), "\n")
+f:close()
+]])
+    assert.equals("true\n", written(0))
+    assert.equals("false\n", written(1))
   end)
 
   it("runs an exploration's points: rank 0's table shared, each rank its slice, every row on every rank", function()
