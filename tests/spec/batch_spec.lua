@@ -221,10 +221,12 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
     local hcp = nm.datasets.load("hcp")
     local space = nm.explore.ParameterSpace({ { "K_gl", { 0.2, 0.6, 1.0 } }, { "sigma_ou", { 0, 0.02 } } })
     local def = { model = function() return nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 1 } end,
-                  space = space, metric = "x", run = { duration = 30, dt = 0.1, seed = 4, record = "x" } }
-    -- one point's ring: 80 columns (x) x 128 rows (the longest delay, 124 steps, + 2) x 24 bytes
-    -- = 245760 bytes; 1 MiB holds 4 of them: batches of 4 and 2
-    same_as_separate(def, 6, 6, 2)
+                  space = space, metric = "x", run = { duration = 30, dt = 0.2, seed = 4, record = "x" } }
+    -- one point's ring: 80 columns (x) x 64 rows (the longest delay, 62 steps, + 2) x 24 bytes
+    -- = 122880 bytes; 256 KiB holds 2 of them: batches of 2
+    same_as_separate(def, 6, 6, 3)
+    def.run.dt = 0.1                               -- 245760 bytes a point: no batch
+    same_as_separate(def, 6, 0, 0)
   end)
 
   it("points of another structure (Cmat) form their own batch; a batch of one runs alone", function()
@@ -251,22 +253,24 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
   it("batch.capacity: the nodes, the delay history and the recorded output cap K", function()
     local hcp = nm.datasets.load("hcp")
     local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }
-    -- one point's ring as the engine counts it (245760 bytes at dt = 0.1 ms, half at 0.2)
-    for _, dt in ipairs { 0.1, 0.2 } do
+    -- one point's ring as the engine counts it (245760 bytes at dt = 0.1 ms, half at 0.4: 64 rows)
+    for _, dt in ipairs { 0.1, 0.4 } do
       m:run { duration = dt, dt = dt }
       assert.equals(batches.HISTORY_BYTES // m.cm:history_bytes(), batches.capacity(m, { duration = 10, dt = dt }, 16))
     end
-    assert.equals(4, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))
-    assert.equals(8, batches.capacity(m, { duration = 10, dt = 0.2 }, 16))
+    assert.equals(1, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))
+    assert.equals(2, batches.capacity(m, { duration = 10, dt = 0.4 }, 16))
     m.params.signalV = 0                                                     -- no delays: no ring
-    assert.equals(16, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))
-    assert.equals(125, batches.capacity(m, { duration = 10, dt = 0.1 }, 1000))  -- 10000 nodes at most
+    assert.equals(6, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))  -- 512 nodes at most
+    assert.equals(3, batches.capacity(m, { duration = 10, dt = 0.1 }, 3))
+    local small = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = random_matrix(5, 2, 60) }
+    assert.equals(64, batches.capacity(small, { duration = 10, dt = 0.1 }, 64))
     local memory = core.memory()
     if memory < math.huge then
-      -- rows x (1 + 160 columns) x 8 bytes, twice: a quarter of the memory holds 3 points
-      local rows = math.ceil(memory / 4 / 3.5 / (2 * 8 * 161))
-      assert.equals(3, batches.capacity(m, { duration = rows * 0.1, dt = 0.1 }, 16))
-      assert.equals(16, batches.capacity(m, { duration = rows * 0.1, dt = 0.1, sampling_dt = 10 }, 16))
+      -- rows x (1 + 10 columns) x 8 bytes, twice: a quarter of the memory holds 3 points
+      local rows = math.ceil(memory / 4 / 3.5 / (2 * 8 * 11))
+      assert.equals(3, batches.capacity(small, { duration = rows * 0.1, dt = 0.1 }, 16))
+      assert.equals(16, batches.capacity(small, { duration = rows * 0.1, dt = 0.1, sampling_dt = 10 }, 16))
     end
     assert.equals(1, batches.capacity(m, { duration = -1 }, 16))            -- its own run reports it
   end)

@@ -17,10 +17,9 @@ local layout = require "neuromass.layout"
 local result = require "neuromass.result"
 local native = require "neuromass.models._native"
 local options = require "neuromass.run.options"
-local check = require "neuromass._check"
 
-local ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math =
-      ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math
+local ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math, type =
+      ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math, type
 
 local M = {}
 
@@ -113,11 +112,19 @@ local function structure_key(m)
   return table.concat(parts, ";")
 end
 
--- The bytes a batch may give the delay history, per batch: beyond about
--- half a core's cache (2 MB of L2 on today's x86), the coupling sums of all
--- the blocks read a ring that no longer stays in cache, and the batch runs
--- slower than its points one by one (bench/RESULTS.md's network batch row).
-M.HISTORY_BYTES = 1024 * 1024
+-- The bytes a batch may give the delay history: beyond about what one
+-- core's cache keeps at hand, the coupling sums of all the blocks read a
+-- ring that no longer stays in cache, and the batch runs slower than its
+-- points one by one (FHN on HCP, 80 nodes, 245760 bytes a point at dt = 0.1
+-- ms: 2 points in one batch took 1.12-1.15 x the time of separate runs).
+M.HISTORY_BYTES = 256 * 1024
+
+-- The nodes a batch may have: its model is built with dense K N x K N
+-- matrices (Cmat, Dmat and what derives from them), checked and compiled in
+-- time and memory that grow as (K N)^2; and a network of many nodes gains
+-- nothing (its coupling sums, N^2 terms a point, dominate the steps: 64
+-- points of FHN on HCP without delays took 1.5 x the time of separate runs).
+M.MAX_NODES = 512
 
 -- The largest entry of the n x n matrix `m`.
 local function largest(m, n)
@@ -155,14 +162,14 @@ end
 
 --- batch.capacity(m, run, K) -> how many points like model `m` (its point's
 -- values set) one batch of at most K holds for the run options `run`:
--- K, capped so that the batch's K x N nodes stay within check.MAX_NODES, its
+-- K, capped so that the batch's K x N nodes stay within M.MAX_NODES, its
 -- delay history (K times one point's) within M.HISTORY_BYTES, and its
 -- recorded output (K times one point's rows x columns x 8 bytes, twice over
 -- while it is split into the points' results) within a quarter of the
 -- machine's memory (core.memory()).  At least 1 (a point on its own).
 function M.capacity(m, run, K)
   local n = #m.net.nodes
-  local cap = math.min(K, check.MAX_NODES // n)
+  local cap = math.min(K, M.MAX_NODES // n)
   local ok, o = pcall(options.read, m, run, nil, 1)
   if not ok then return 1 end                      -- (its own run reports the error)
   local ring = history_bytes(m, o.dt)
@@ -206,6 +213,9 @@ local function batched(self, K)
   local B = native.build(self.first.native_spec, { Cmat = blocks(self.C, self.n, K), Dmat = blocks(self.D, self.n, K),
                                                    signalV = self.V }, 1)
   layout.lane_globals(B.layout)
+  -- its matrices are the batch's own, never edited: no check of their (K N)^2
+  -- entries before every run (Network:same_matrices, for a user's tables)
+  B.net.same_matrices = function() return true end
   for _, kv in ipairs(self.structural) do B.params[kv[1]] = kv[2] end
   table.insert(built, 1, { key = self.key, C = self.C_pack, D = self.D_pack, K = K, model = B })
   built[KEEP_BUILT + 1] = nil
@@ -241,11 +251,35 @@ local function load(B, k, m, n)
   end
 end
 
+-- What M.capacity reads of the run options `run` and of model `m`'s
+-- defaults, as one string.
+local function sizes_key(run, m)
+  local record = run.record or m.default_record
+  if type(record) == "table" then record = table.concat(record, ",") end
+  return table.concat({ tostring(run.dt or m.default_dt), tostring(run.duration or m.default_duration),
+                        tostring(run.sampling_dt), tostring(record), tostring(run.output) }, ";")
+end
+
+-- The capacities found so far (M.capacity): { key, D (Dmat's pack), K, cap }, the last few.
+local capacities = {}
+
+-- The capacity of batch `self`, whose first point is model `m`.
+local function capacity_of(self, m)
+  local key = self.key .. ";" .. sizes_key(self.run_opts, m)
+  for _, e in ipairs(capacities) do
+    if e.key == key and e.K == self.K and same(m.params.Dmat, self.n, true, e.D) then return e.cap end
+  end
+  local cap = M.capacity(m, self.run_opts, self.K)
+  table.insert(capacities, 1, { key = key, D = self.D_pack, K = self.K, cap = cap })
+  capacities[KEEP_BUILT + 1] = nil
+  return cap
+end
+
 --- batch.new(K, run) -> an empty batch of at most K points for the run
--- options `run`; batch:add(m, seed) loads model `m` (its point's values set:
+-- options `run`; batch:add(m, seed) adds model `m` (its point's values set:
 -- taken now, so a shared model may change after) as the next block, with the
 -- point's run seed; false when it cannot join (another structure, or the
--- batch is full: M.capacity).
+-- batch is full: batch:full()).
 local Batch = {}
 Batch.__index = Batch
 
@@ -254,10 +288,11 @@ function M.new(K, run)
 end
 
 function Batch:add(m, seed)
+  if self:full() then return false end
   local key = structure_key(m)
   local n = #m.net.nodes
   if self.key then
-    if key ~= self.key or #self.models >= self.cap then return false end
+    if key ~= self.key then return false end
     if not (same(m.params.Cmat, n, false, self.C_pack) and same(m.params.Dmat, n, true, self.D_pack)) then
       return false
     end
@@ -265,11 +300,10 @@ function Batch:add(m, seed)
     local okC, C = core.matrix_check(m.params.Cmat, n, false, true)
     local okD, D = core.matrix_check(m.params.Dmat, n, true, true)
     if not (okC and okD) then return false end
+    -- the structure now: the matrices (checked against their packs when the batch runs)
     self.key, self.n, self.first, self.structural = key, n, m, structural_of(m)
-    -- the structure now (a shared model may change after): copies of its matrices and their packs
-    self.C, self.D = core.matrix_copy(m.params.Cmat, n), core.matrix_copy(m.params.Dmat, n)
-    self.C_pack, self.D_pack, self.V = C, D, m.params.signalV
-    self.cap = M.capacity(m, self.run_opts, self.K)
+    self.C, self.D, self.C_pack, self.D_pack, self.V = m.params.Cmat, m.params.Dmat, C, D, m.params.signalV
+    self.cap = capacity_of(self, m)
   end
   local k = #self.models + 1
   -- the point's values now (a shared model is set to the next point before the batch runs)
@@ -282,6 +316,9 @@ function Batch:add(m, seed)
   return true
 end
 
+--- batch:full() -> whether the batch holds as many points as it can.
+function Batch:full() return self.cap ~= nil and #self.models >= self.cap end
+
 function Batch:size() return #self.models end
 
 --- batch:run(opts) -> a list of results, one per lane, each as model:run
@@ -290,6 +327,9 @@ function Batch:size() return #self.models end
 function Batch:run(opts)
   local K, n = #self.models, self.n
   local first = self.first
+  if not (same(self.C, n, false, self.C_pack) and same(self.D, n, true, self.D_pack)) then
+    return nil, "Cmat or Dmat changed after the batch's first point joined it"
+  end
   local B = batched(self, K)
   for k, m in ipairs(self.models) do
     local view = setmetatable({ values = self.snap[k].values, v0 = self.snap[k].v0,
