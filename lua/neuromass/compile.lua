@@ -60,11 +60,17 @@ local function engine_leaf(op, slot, delay)
   return expr.leaf(op, nil, { slot = slot, delay = delay })
 end
 
--- Replaces network-parameter leaves by global parameter slots.
-local function resolve_globals(e, L)
+-- Replaces network-parameter leaves by global parameter slots, or, where
+-- the layout gives a parameter one slot per lane of group g (layout.lane_globals:
+-- the networks of a batch), by lane `lane`'s slot (a program's own lane: 0).
+local function resolve_globals(e, L, g, lane)
   if type(e) == "number" then return expr.const(e) end
   return expr.substitute(e, function(leaf)
-    if leaf.op == "gpar" then return engine_leaf("gparam", L.global[leaf.name]) end
+    if leaf.op == "gpar" then
+      local per_lane = g and g.lane_global and g.lane_global[leaf.name]
+      if per_lane then return engine_leaf("param", per_lane + (lane or 0)) end
+      return engine_leaf("gparam", L.global[leaf.name])
+    end
   end)
 end
 
@@ -96,7 +102,7 @@ local function input_expr(model, g, a)
   end
   local raw = engine_leaf("input", slot)
   if kind == "rule" and model.rules[a].kind == "sum" then
-    return resolve_globals(model.rules[a].gain, L) * raw
+    return resolve_globals(model.rules[a].gain, L, g) * raw
   end
   return raw
 end
@@ -289,7 +295,7 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
     local i = lane.node - 1
     local e = rule.exprs[i + 1]           -- evaluated and checked by resolve_sync
     local too_long
-    e = expr.substitute(resolve_globals(e, model.layout), function(leaf)
+    e = expr.substitute(resolve_globals(e, model.layout, g, l - 1), function(leaf)
       if leaf.op == "hist" and not leaf.slot then
         local ms = leaf.delay_ms or sync.delays[i + 1][leaf.node + 1]
         local steps = layout.delay_steps(ms, dt)

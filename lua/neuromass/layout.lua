@@ -86,6 +86,23 @@ function M.build(net)
   return L
 end
 
+--- Gives every network-level parameter one slot per lane of every group
+-- (g.lane_global[name] = the slot of lane 0, lane l at + l), after all the
+-- others: compile.lua then reads a gain of the network's sums per lane.  The
+-- networks of a batch (explore/batch.lua), each block with its own value.
+function M.lane_globals(L)
+  local names = {}
+  for k in pairs(L.global) do names[#names + 1] = k end
+  table.sort(names)
+  for _, g in ipairs(L.groups) do
+    g.lane_global = {}
+    for _, k in ipairs(names) do
+      g.lane_global[k] = L.n_param
+      L.n_param = L.n_param + g.L
+    end
+  end
+end
+
 --- The parameter slot of (group, name, lane).
 function M.param_slot(g, name, lane)
   return g.param_base + g.param_index[name] * g.L + lane

@@ -1,8 +1,10 @@
 -- batch_spec.lua: BoxSearch's batches (issue 13 item 4, explore/batch.lua):
--- the points of a one-node native model run as the lanes of one model give
--- the results of separate runs bit for bit (every column, name and time; with
--- and without noise; a batch size that does not divide the points; a failed
--- point), what cannot batch runs separately with the same table, and the
+-- the points of a native model (one node, or a network as one block of a
+-- block-diagonal network) run as the lanes of one model give the results of
+-- separate runs bit for bit (every column, name and time; with and without
+-- noise; a batch size that does not divide the points; a failed point;
+-- batches capped by the delay history), what cannot batch runs separately
+-- with the same table, and the
 -- engine's per-channel stream seeds (core.sim's streams) are those of a
 -- separate run.
 local h = require "helpers"
@@ -62,6 +64,19 @@ local function assert_same_results(one, many)
   assert.is_true(n > 0)
 end
 
+-- Asserts that the search `def` with batch = K batches `lanes` points (in
+-- `runs` batched runs, when given) and gives the table and results of
+-- separate runs (batch = 1), bit for bit.
+local function same_as_separate(def, K, lanes, runs)
+  local t1, r1 = explore(def, 1)
+  local lanes0, runs0 = batches.stats.lanes, batches.stats.runs
+  local tk, rk = explore(def, K)
+  assert.equals(lanes, batches.stats.lanes - lanes0)
+  if runs then assert.equals(runs, batches.stats.runs - runs0) end
+  assert.equals(t1, tk)
+  assert_same_results(r1, rk)
+end
+
 local function aln_space()
   return nm.explore.ParameterSpace({ { "mue_ext_mean", { 0.5, 1.5, 2.5 } }, { "mui_ext_mean", { 0.5, 2 } },
                                      { "sigma_ou", { 0, 0.1 } } })
@@ -93,23 +108,24 @@ describe("BoxSearch batch = K", function()
     local space = nm.explore.ParameterSpace({ { "x_ext", { 0.2, 0.6, 1.0, 1.4 } }, { "sigma_ou", { 0.02, 0.05 } } })
     local def = { model = function() return nm.models.fhn.native { seed = 3 } end, space = space, metric = "y",
                   run = { duration = 60, dt = 0.05, seed = 11, record = { "x", "y" }, integrator = "heun" } }
-    local t1, r1 = explore(def, 1)
-    local lanes = batches.stats.lanes
-    local t4, r4 = explore(def, 4)
-    assert.equals(8, batches.stats.lanes - lanes)
-    assert.equals(t1, t4)
-    assert_same_results(r1, r4)
+    same_as_separate(def, 4, 8)
   end)
 
-  it("what cannot batch runs separately, giving the same table: two nodes, a structural parameter", function()
+  it("what cannot batch runs separately, giving the same table: a structural parameter, a custom coupling", function()
     local fhn2 = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } } } end
-    local def = { model = fhn2, metric = "x", space = nm.explore.ParameterSpace({ K_gl = { 0.1, 0.3, 0.5 } }),
+    local def = { model = fhn2, metric = "x", space = nm.explore.ParameterSpace({ signalV = { 2, 5, 10 } }),
                   run = { duration = 40, dt = 0.1, seed = 1 } }
     local lanes = batches.stats.lanes
     assert.equals((explore(def, 1)), (explore(def, 3)))
     local aln = function() return nm.models.aln.native { seed = 1 } end
     def = { model = aln, metric = "rates_exc", space = nm.explore.ParameterSpace({ de = { 1, 4, 6 } }),
             run = { duration = 40, dt = 0.1, seed = 1 } }
+    assert.equals((explore(def, 1)), (explore(def, 3)))
+    local kuramoto = function()
+      return nm.models.kuramoto.native { Cmat = { { 0, 1, 2 }, { 1, 0, 1 }, { 0.5, 1, 0 } }, seed = 2 }
+    end
+    def = { model = kuramoto, metric = "theta", space = nm.explore.ParameterSpace({ k = { 0.5, 1, 2 } }),
+            run = { duration = 20, dt = 0.1, seed = 1 } }
     assert.equals((explore(def, 1)), (explore(def, 3)))
     assert.equals(lanes, batches.stats.lanes)       -- none batched
   end)
@@ -146,6 +162,117 @@ describe("BoxSearch batch = K", function()
     assert.has_error(function() m.noise_streams = { 1 }; m:run { duration = 1 } end,
                      "sim: streams has 1 seeds, the model 2 noise channels")
     m.noise_streams = nil
+  end)
+end)
+
+-- A random n x n matrix (entries in [0, scale), some 0), seeded.
+local function random_matrix(n, seed, scale)
+  local r = require("neuromass.models._native").rng(seed)
+  local m = {}
+  for i = 1, n do
+    m[i] = {}
+    for j = 1, n do
+      local v = r()
+      m[i][j] = (v < 0.3 or i == j) and 0 or scale * r()
+    end
+  end
+  return m
+end
+
+describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
+  teardown(h.remove_scratch)
+
+  local C5, D5 = random_matrix(5, 1, 1), random_matrix(5, 2, 60)
+
+  it("FHN on 5 nodes with delays, with and without noise, K not dividing the points: the same table and results", function()
+    local space = nm.explore.ParameterSpace({ { "K_gl", { 0, 0.2, 0.5, 0.8, 1.2 } }, { "sigma_ou", { 0, 0.05 } } })
+    local def = { model = function() return nm.models.fhn.native { Cmat = C5, Dmat = D5, seed = 7 } end,
+                  space = space, metric = "x", run = { duration = 80, dt = 0.1, seed = 3 } }
+    local t1, r1 = explore(def, 1)
+    for _, K in ipairs { 4, "auto" } do               -- 10 points: batches of 4, 4, 2; one of 10
+      local lanes, runs = batches.stats.lanes, batches.stats.runs
+      local tk, rk = explore(def, K)
+      assert.equals(10, batches.stats.lanes - lanes)
+      assert.equals(K == 4 and 3 or 1, batches.stats.runs - runs)
+      assert.equals(t1, tk)
+      assert_same_results(r1, rk)
+    end
+    -- the interpreter (jit = false) on 2 threads: the same bits again
+    def.run = { duration = 80, dt = 0.1, seed = 3, jit = false, threads = 2 }
+    local tj, rj = explore(def, 4)
+    assert.equals(t1, tj)
+    assert_same_results(r1, rj)
+  end)
+
+  it("ALN (C and C squared, local delays) and WC on 4 nodes, a shared model, noise: the same table", function()
+    local C4, D4 = random_matrix(4, 3, 0.5), random_matrix(4, 4, 40)
+    local aln = nm.models.aln.native { Cmat = C4, Dmat = D4, seed = 5, sigma_ou = 0.05 }
+    local def = { model = function() return aln end, metric = "rates_exc",
+                  space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 0.5, 1.5, 2.5 } }, { "b", { 0, 20 } } }),
+                  run = { duration = 40, dt = 0.1, sampling_dt = 0.5, seed = 9 } }
+    same_as_separate(def, 4, 6, 2)
+    def = { model = function() return nm.models.wc.native { Cmat = C4, Dmat = D4, seed = 1, sigma_ou = 0.01 } end,
+            metric = "exc", space = nm.explore.ParameterSpace({ K_gl = { 0.3, 0.6, 1.2 }, exc_ext = { 0.5, 1 } }),
+            run = { duration = 40, dt = 0.1, seed = 2, integrator = "rk4" } }
+    same_as_separate(def, 6, 6, 1)
+  end)
+
+  it("FHN on HCP (80 nodes): a few points, with noise, the same results; the delay history caps K", function()
+    local hcp = nm.datasets.load("hcp")
+    local space = nm.explore.ParameterSpace({ { "K_gl", { 0.2, 0.6, 1.0 } }, { "sigma_ou", { 0, 0.02 } } })
+    local def = { model = function() return nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 1 } end,
+                  space = space, metric = "x", run = { duration = 30, dt = 0.2, seed = 4, record = "x" } }
+    -- one point's ring: 80 columns (x) x 64 rows (the longest delay, 62 steps, + 2) x 24 bytes
+    -- = 122880 bytes; 256 KiB holds 2 of them: batches of 2
+    same_as_separate(def, 6, 6, 3)
+    def.run.dt = 0.1                               -- 245760 bytes a point: no batch
+    same_as_separate(def, 6, 0, 0)
+  end)
+
+  it("points of another structure (Cmat) form their own batch; a batch of one runs alone", function()
+    local other = random_matrix(5, 9, 1)
+    local def = { model = function(p) return nm.models.fhn.native { Cmat = p.K_gl > 0.4 and other or C5, Dmat = D5 } end,
+                  space = nm.explore.ParameterSpace({ K_gl = { 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.35 } }),
+                  metric = "x", run = { duration = 40, dt = 0.1, seed = 1 } }
+    local t1 = explore(def, 1)
+    local lanes, runs = batches.stats.lanes, batches.stats.runs
+    assert.equals(t1, (explore(def, 7)))
+    assert.equals(7, batches.stats.lanes - lanes)
+    assert.equals(2, batches.stats.runs - runs)
+    lanes, runs = batches.stats.lanes, batches.stats.runs
+    -- points 1-4, then 5-7: batches {0.1, 0.2, 0.3} and {0.7, 0.9}; 0.5 and 0.35 alone
+    assert.equals(t1, (explore(def, 4)))
+    assert.equals(5, batches.stats.lanes - lanes)
+    assert.equals(2, batches.stats.runs - runs)
+    lanes = batches.stats.lanes
+    def.space = nm.explore.ParameterSpace({ K_gl = { 0.1, 0.5 } })
+    assert.equals((explore(def, 1)), (explore(def, 2)))
+    assert.equals(lanes, batches.stats.lanes)       -- two batches of one: separate runs
+  end)
+
+  it("batch.capacity: the nodes, the delay history and the recorded output cap K", function()
+    local hcp = nm.datasets.load("hcp")
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }
+    -- one point's ring as the engine counts it (245760 bytes at dt = 0.1 ms, half at 0.4: 64 rows)
+    for _, dt in ipairs { 0.1, 0.4 } do
+      m:run { duration = dt, dt = dt }
+      assert.equals(batches.HISTORY_BYTES // m.cm:history_bytes(), batches.capacity(m, { duration = 10, dt = dt }, 16))
+    end
+    assert.equals(1, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))
+    assert.equals(2, batches.capacity(m, { duration = 10, dt = 0.4 }, 16))
+    m.params.signalV = 0                                                     -- no delays: no ring
+    assert.equals(6, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))  -- 512 nodes at most
+    assert.equals(3, batches.capacity(m, { duration = 10, dt = 0.1 }, 3))
+    local small = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = random_matrix(5, 2, 60) }
+    assert.equals(64, batches.capacity(small, { duration = 10, dt = 0.1 }, 64))
+    local memory = core.memory()
+    if memory < math.huge then
+      -- rows x (1 + 10 columns) x 8 bytes, twice: a quarter of the memory holds 3 points
+      local rows = math.ceil(memory / 4 / 3.5 / (2 * 8 * 11))
+      assert.equals(3, batches.capacity(small, { duration = rows * 0.1, dt = 0.1 }, 16))
+      assert.equals(16, batches.capacity(small, { duration = rows * 0.1, dt = 0.1, sampling_dt = 10 }, 16))
+    end
+    assert.equals(1, batches.capacity(m, { duration = -1 }, 16))            -- its own run reports it
   end)
 end)
 

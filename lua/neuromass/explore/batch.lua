@@ -1,19 +1,25 @@
 --- Batches of an exploration (BoxSearch's `batch = K`): the points of a
--- single-node native model (nm.models.X.native without Cmat) integrated
--- together as the K uncoupled nodes of one model, which the engine runs as
--- the lanes of one compiled program (layout.lua), then split into K results,
--- each what a separate run of its point gives, bit for bit: every lane runs
--- the operations a separate run does, on its point's parameters and initial
--- state, and its noise channels draw the streams the separate run would
--- (core.sim's per-channel stream seeds: core.noise_stream_seed(point seed,
--- channel)).  What cannot batch (M.refusal) runs separately (search.lua).
+-- native model (nm.models.X.native, one node or a network of N) integrated
+-- together as one model of K x N nodes whose coupling is block-diagonal
+-- (each point's network its own block, with its own gains: layout.lane_globals),
+-- which the engine runs as the lanes of one compiled program (layout.lua),
+-- then split into K results, each what a separate run of its point gives,
+-- bit for bit: every lane runs the operations a separate run does, on its
+-- point's parameters and initial state, every coupling row sums its block's
+-- terms in the separate run's order, and each lane's noise channels draw the
+-- streams the separate run would (core.sim's per-channel stream seeds:
+-- core.noise_stream_seed(point seed, channel)).  Points of one batch share
+-- their structure (Cmat, Dmat, signalV, structural values); a batch holds as
+-- many points as its delay history and recorded output allow (M.capacity).
+-- What cannot batch (M.refusal) runs separately (search.lua).
 local core = require "neuromass.core"
 local layout = require "neuromass.layout"
 local result = require "neuromass.result"
 local native = require "neuromass.models._native"
+local options = require "neuromass.run.options"
 
-local ipairs, pairs, rawget, setmetatable, string, table, tostring, tonumber, next, pcall =
-      ipairs, pairs, rawget, setmetatable, string, table, tostring, tonumber, next, pcall
+local ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math, type =
+      ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math, type
 
 local M = {}
 
@@ -40,14 +46,19 @@ function M.run_refusal(run, save)
 end
 
 --- batch.refusal(m, names) -> why model `m` (its point's values set) cannot
--- run in a batch, or nil: not a zoo native model, several nodes, a
--- time-varying input or stimulus, a slow mass (a Lua callback), or a
--- parameter of the space (`names`) that is not a plain value (a structural
--- value or an initial state: it would change the model's structure).
+-- run in a batch, or nil: not a zoo native model, a network with a custom
+-- coupling (it sees the whole network: Kuramoto's), a time-varying input or
+-- stimulus, a slow mass (a Lua callback), or a parameter of the space
+-- (`names`) that is not a plain value (a structural value or an initial
+-- state: it would change the model's structure).
 function M.refusal(m, names)
   local spec = rawget(m, "native_spec")
   if not spec then return "the model is not a native model of nm.models" end
-  if #m.net.nodes ~= 1 then return "the model has " .. #m.net.nodes .. " nodes (one-node models batch)" end
+  if #m.net.nodes > 1 then
+    for a, rule in pairs(m.rules) do
+      if rule.kind == "custom" then return "the network's coupling '" .. a .. "' is a custom rule" end
+    end
+  end
   if next(m.drive) then return "the model has a time-varying input or a stimulus" end
   for _, g in ipairs(m.layout.groups) do
     if g.type.slow then return "the model has a slow mass (a Lua callback)" end
@@ -82,79 +93,219 @@ local function structural_of(m)
   return out
 end
 
--- The kind of a native model: its label and mass types (a model built
--- anew for each point is of the same kind as the others).
-local function kind_of(m)
-  local parts = { m.native_spec.label }
+-- The structure of model `m` the points of one batch share, as one string:
+-- its label, mass types, nodes, coupling rules (kind, mode, variable: FHN's
+-- coupling option), signalV and structural values (Cmat and Dmat are
+-- compared apart, as packs: Batch:add).
+local function structure_key(m)
+  local parts = { m.native_spec.label, #m.net.nodes }
   for _, g in ipairs(m.layout.groups) do parts[#parts + 1] = tostring(g.type) end
-  return table.concat(parts, " ")
+  local inputs = {}
+  for a in pairs(m.rules) do inputs[#inputs + 1] = a end
+  table.sort(inputs)
+  for _, a in ipairs(inputs) do
+    local r = m.rules[a]
+    parts[#parts + 1] = a .. ":" .. tostring(r.kind) .. ":" .. tostring(r.mode) .. ":" .. tostring(r.var)
+  end
+  parts[#parts + 1] = "signalV=" .. string.format("%a", m.params.signalV)
+  for _, kv in ipairs(structural_of(m)) do parts[#parts + 1] = kv[1] .. "=" .. string.format("%a", kv[2]) end
+  return table.concat(parts, ";")
 end
 
--- The batched models built so far: kind -> { [K] = the K-node model }.
+-- The bytes a batch may give the delay history: beyond about what one
+-- core's cache keeps at hand, the coupling sums of all the blocks read a
+-- ring that no longer stays in cache, and the batch runs slower than its
+-- points one by one (FHN on HCP, 80 nodes, 245760 bytes a point at dt = 0.1
+-- ms: 2 points in one batch took 1.12-1.15 x the time of separate runs).
+M.HISTORY_BYTES = 256 * 1024
+
+-- The nodes a batch may have: its model is built with dense K N x K N
+-- matrices (Cmat, Dmat and what derives from them), checked and compiled in
+-- time and memory that grow as (K N)^2; and a network of many nodes gains
+-- nothing (its coupling sums, N^2 terms a point, dominate the steps: 64
+-- points of FHN on HCP without delays took 1.5 x the time of separate runs).
+M.MAX_NODES = 512
+
+-- The largest entry of the n x n matrix `m`.
+local function largest(m, n)
+  local top = 0
+  for i = 1, n do
+    local row = m[i]
+    for j = 1, n do
+      local v = row[j]
+      if v > top then top = v end
+    end
+  end
+  return top
+end
+
+-- The bytes of one point's delay history (sim.c's ring_bytes: 3 doubles per
+-- column and row, the columns the signals the coupling sums read, at most
+-- the nodes times the variables they couple, the rows the longest delay in
+-- steps of dt plus 2, rounded up to a power of 2).
+local function history_bytes(m, dt)
+  local rules, sync = m.net:resolve_sync()
+  local n, vars, longest = #m.net.nodes, {}, 0
+  for _, r in pairs(rules) do
+    if r.kind == "sum" then
+      vars[r.var] = true
+      local D = r.delays or sync.delays
+      longest = math.max(longest, layout.delay_steps(largest(D, n), dt))
+    end
+  end
+  local width = 0
+  for _ in pairs(vars) do width = width + n end
+  local depth = 1
+  while depth < longest + 2 do depth = depth * 2 end
+  return 3 * 8 * width * depth
+end
+
+--- batch.capacity(m, run, K) -> how many points like model `m` (its point's
+-- values set) one batch of at most K holds for the run options `run`:
+-- K, capped so that the batch's K x N nodes stay within M.MAX_NODES, its
+-- delay history (K times one point's) within M.HISTORY_BYTES, and its
+-- recorded output (K times one point's rows x columns x 8 bytes, twice over
+-- while it is split into the points' results) within a quarter of the
+-- machine's memory (core.memory()).  At least 1 (a point on its own).
+function M.capacity(m, run, K)
+  local n = #m.net.nodes
+  local cap = math.min(K, M.MAX_NODES // n)
+  local ok, o = pcall(options.read, m, run, nil, 1)
+  if not ok then return 1 end                      -- (its own run reports the error)
+  local ring = history_bytes(m, o.dt)
+  if ring > 0 then cap = math.min(cap, M.HISTORY_BYTES // ring) end
+  local kept = 2 * 8 * (o.n_steps // o.every) * (1 + #o.cols.sigs)
+  if kept > 0 then cap = math.min(cap, math.floor(core.memory() / 4 / kept)) end
+  return math.max(1, math.tointeger(cap) or 1)
+end
+
+-- Whether the n x n matrix `m` has the entries packed in `pack` (core.matrix_check).
+local function same(m, n, nonneg, pack)
+  local ok, p = core.matrix_check(m, n, nonneg, pack)
+  return ok and rawequal(p, pack)
+end
+
+-- The batched models built so far (the last few): { key, C, D (packs), K, model }.
 local built = {}
+local KEEP_BUILT = 4
 
--- The K-node model of m's kind (built once per kind and size).
-local function batched(m, K)
-  local kind = kind_of(m)
-  local per = built[kind]
-  if not per then per = {}; built[kind] = per end
-  if not per[K] then per[K] = native.build(m.native_spec, { Cmat = core.matrix_zeros(K) }, 1) end
-  return per[K]
+-- The block-diagonal K N x K N matrix of K copies of the n x n matrix `m`
+-- (integer zeros elsewhere).
+local function blocks(m, n, K)
+  local out = core.matrix_zeros(K * n)
+  for k = 0, K - 1 do
+    for i = 1, n do
+      local row, from = out[k * n + i], m[i]
+      for j = 1, n do row[k * n + j] = from[j] end
+    end
+  end
+  return out
 end
 
--- Loads the values and initial state of one-node model `m` into node k of `B`.
-local function load(B, k, m)
+-- The model of K blocks of the batch's structure (built once per structure
+-- and K, among the last few): one network-level parameter slot per lane.
+local function batched(self, K)
+  for _, e in ipairs(built) do
+    if e.key == self.key and e.K == K and same(self.C, self.n, false, e.C) and same(self.D, self.n, true, e.D) then
+      return e.model
+    end
+  end
+  local B = native.build(self.first.native_spec, { Cmat = blocks(self.C, self.n, K), Dmat = blocks(self.D, self.n, K),
+                                                   signalV = self.V }, 1)
+  layout.lane_globals(B.layout)
+  -- its matrices are the batch's own, never edited: no check of their (K N)^2
+  -- entries before every run (Network:same_matrices, for a user's tables)
+  B.net.same_matrices = function() return true end
+  for _, kv in ipairs(self.structural) do B.params[kv[1]] = kv[2] end
+  table.insert(built, 1, { key = self.key, C = self.C_pack, D = self.D_pack, K = K, model = B })
+  built[KEEP_BUILT + 1] = nil
+  return B
+end
+
+-- Loads the values and initial state of model `m` (n nodes) into block k of `B`.
+local function load(B, k, m, n)
   local LB, Lm = B.layout, m.layout
-  for j in ipairs(m.net.nodes[1].masses) do
-    local gm, lm = Lm.lane_of[1][j][1], Lm.lane_of[1][j][2]
-    local gb, lb = LB.lane_of[k][j][1], LB.lane_of[k][j][2]
-    local t = gm.type
-    for _, p in ipairs(t.param_names) do
-      B.values[layout.param_slot(gb, p, lb)] = m.values[layout.param_slot(gm, p, lm)]
-    end
-    for c = 1, #t.noise do
-      local name = "input_" .. (c - 1)
-      for _, f in ipairs { ".mu", ".sigma", ".tau" } do
-        B.values[layout.param_slot(gb, name .. f, lb)] = m.values[layout.param_slot(gm, name .. f, lm)]
+  for i = 1, n do
+    local b = (k - 1) * n + i
+    for j in ipairs(m.net.nodes[i].masses) do
+      local gm, lm = Lm.lane_of[i][j][1], Lm.lane_of[i][j][2]
+      local gb, lb = LB.lane_of[b][j][1], LB.lane_of[b][j][2]
+      local t = gm.type
+      for _, p in ipairs(t.param_names) do
+        B.values[layout.param_slot(gb, p, lb)] = m.values[layout.param_slot(gm, p, lm)]
       end
-      -- where the channel's process starts: compiled into the model (a rebuild when it changes)
-      local xb, xm = layout.input_slot(gb, name, lb), layout.input_slot(gm, name, lm)
-      if B.noise_x0[xb] ~= m.noise_x0[xm] then B.noise_x0[xb] = m.noise_x0[xm]; B.dirty = true end
-    end
-    for _, list in ipairs { t.state_names, t.output_names } do
-      for _, v in ipairs(list) do B.v0[LB.sig[k][j][v]] = m.v0[Lm.sig[1][j][v]] end
+      for name, slot in pairs(gb.lane_global) do B.values[slot + lb] = m.values[Lm.global[name]] end
+      for c = 1, #t.noise do
+        local name = "input_" .. (c - 1)
+        for _, f in ipairs { ".mu", ".sigma", ".tau" } do
+          B.values[layout.param_slot(gb, name .. f, lb)] = m.values[layout.param_slot(gm, name .. f, lm)]
+        end
+        -- where the channel's process starts: compiled into the model (a rebuild when it changes)
+        local xb, xm = layout.input_slot(gb, name, lb), layout.input_slot(gm, name, lm)
+        if B.noise_x0[xb] ~= m.noise_x0[xm] then B.noise_x0[xb] = m.noise_x0[xm]; B.dirty = true end
+      end
+      for _, list in ipairs { t.state_names, t.output_names } do
+        for _, v in ipairs(list) do B.v0[LB.sig[b][j][v]] = m.v0[Lm.sig[i][j][v]] end
+      end
     end
   end
 end
 
--- The network-level values and structural values of `m`, as one string:
--- the points of one batch must agree on them.
-local function shared_key(m)
-  local parts = { kind_of(m) }
-  local names = {}
-  for k in pairs(m.layout.global) do names[#names + 1] = k end
-  table.sort(names)
-  for _, k in ipairs(names) do parts[#parts + 1] = k .. "=" .. string.format("%a", m.values[m.layout.global[k]]) end
-  for _, kv in ipairs(structural_of(m)) do parts[#parts + 1] = kv[1] .. "=" .. string.format("%a", kv[2]) end
-  return table.concat(parts, ";")
+-- What M.capacity reads of the run options `run` and of model `m`'s
+-- defaults, as one string.
+local function sizes_key(run, m)
+  local record = run.record or m.default_record
+  if type(record) == "table" then record = table.concat(record, ",") end
+  return table.concat({ tostring(run.dt or m.default_dt), tostring(run.duration or m.default_duration),
+                        tostring(run.sampling_dt), tostring(record), tostring(run.output) }, ";")
 end
-M.shared_key = shared_key
 
---- batch.new() -> an empty batch; batch:add(m, seed) loads model `m` (one
--- node, its point's values set: taken now, so a shared model may change
--- after) as the next lane, with the point's run seed; false when it cannot
--- join (another model kind, other network-level or structural values).
+-- The capacities found so far (M.capacity): { key, D (Dmat's pack), K, cap }, the last few.
+local capacities = {}
+
+-- The capacity of batch `self`, whose first point is model `m`.
+local function capacity_of(self, m)
+  local key = self.key .. ";" .. sizes_key(self.run_opts, m)
+  for _, e in ipairs(capacities) do
+    if e.key == key and e.K == self.K and same(m.params.Dmat, self.n, true, e.D) then return e.cap end
+  end
+  local cap = M.capacity(m, self.run_opts, self.K)
+  table.insert(capacities, 1, { key = key, D = self.D_pack, K = self.K, cap = cap })
+  capacities[KEEP_BUILT + 1] = nil
+  return cap
+end
+
+--- batch.new(K, run) -> an empty batch of at most K points for the run
+-- options `run`; batch:add(m, seed) adds model `m` (its point's values set:
+-- taken now, so a shared model may change after) as the next block, with the
+-- point's run seed; false when it cannot join (another structure, or the
+-- batch is full: batch:full()).
 local Batch = {}
 Batch.__index = Batch
 
-function M.new(K) return setmetatable({ K = K, models = {}, seeds = {}, snap = {} }, Batch) end
+function M.new(K, run)
+  return setmetatable({ K = K, run_opts = run or {}, models = {}, seeds = {}, snap = {} }, Batch)
+end
 
 function Batch:add(m, seed)
-  local key = shared_key(m)
-  if self.key and key ~= self.key then return false end
-  self.key = self.key or key
+  if self:full() then return false end
+  local key = structure_key(m)
+  local n = #m.net.nodes
+  if self.key then
+    if key ~= self.key then return false end
+    if not (same(m.params.Cmat, n, false, self.C_pack) and same(m.params.Dmat, n, true, self.D_pack)) then
+      return false
+    end
+  else
+    local okC, C = core.matrix_check(m.params.Cmat, n, false, true)
+    local okD, D = core.matrix_check(m.params.Dmat, n, true, true)
+    if not (okC and okD) then return false end
+    -- the structure now: the matrices (checked against their packs when the batch runs)
+    self.key, self.n, self.first, self.structural = key, n, m, structural_of(m)
+    self.C, self.D, self.C_pack, self.D_pack, self.V = m.params.Cmat, m.params.Dmat, C, D, m.params.signalV
+    self.cap = capacity_of(self, m)
+  end
   local k = #self.models + 1
-  if k == 1 then self.first = m; self.structural = structural_of(m) end
   -- the point's values now (a shared model is set to the next point before the batch runs)
   local snap = { values = {}, v0 = {}, noise_x0 = {} }
   for field, t in pairs(snap) do
@@ -165,48 +316,54 @@ function Batch:add(m, seed)
   return true
 end
 
+--- batch:full() -> whether the batch holds as many points as it can.
+function Batch:full() return self.cap ~= nil and #self.models >= self.cap end
+
 function Batch:size() return #self.models end
 
 --- batch:run(opts) -> a list of results, one per lane, each as model:run
 -- of that lane's model with { opts, seed = its seed } gives; or nil and the
 -- error (the points then run separately).
 function Batch:run(opts)
-  local K = #self.models
+  local K, n = #self.models, self.n
   local first = self.first
-  local B = batched(first, K)
-  for _, kv in ipairs(self.structural) do
-    if B.params[kv[1]] ~= kv[2] then B.params[kv[1]] = kv[2] end
+  if not (same(self.C, n, false, self.C_pack) and same(self.D, n, true, self.D_pack)) then
+    return nil, "Cmat or Dmat changed after the batch's first point joined it"
   end
+  local B = batched(self, K)
   for k, m in ipairs(self.models) do
     local view = setmetatable({ values = self.snap[k].values, v0 = self.snap[k].v0,
                                 noise_x0 = self.snap[k].noise_x0 }, { __index = function(_, f) return m[f] end })
-    load(B, k, view)
+    load(B, k, view, n)
   end
   for name, slot in pairs(B.layout.global) do B.values[slot] = self.snap[1].values[first.layout.global[name]] end
-  -- each lane's channels draw the streams of its point's separate run
+  -- each block's channels draw the streams of its point's separate run
   local local_index = {}
-  for n, ch in ipairs(channels(first)) do local_index[ch.mass .. "/" .. ch.c] = n - 1 end
+  for c, ch in ipairs(channels(first)) do local_index[ch.node .. "/" .. ch.mass .. "/" .. ch.c] = c - 1 end
   local streams = {}
-  for n, ch in ipairs(channels(B)) do
-    streams[n] = core.noise_stream_seed(self.seeds[ch.node], local_index[ch.mass .. "/" .. ch.c])
+  for c, ch in ipairs(channels(B)) do
+    local k, i = (ch.node - 1) // n + 1, (ch.node - 1) % n + 1
+    streams[c] = core.noise_stream_seed(self.seeds[k], local_index[i .. "/" .. ch.mass .. "/" .. ch.c])
   end
   B.noise_streams = streams
   local ok, res = pcall(B.run, B, opts)
   B.noise_streams = nil
   if not ok then return nil, res end
   M.stats.runs, M.stats.lanes = M.stats.runs + 1, M.stats.lanes + K
+  -- block k's columns, in the batch's order (variable-major, node order): a separate run's
+  local names, cols = {}, {}
+  for k = 1, K do names[k], cols[k] = { res.columns[1] }, { 0 } end
+  for c = 2, #res.columns do
+    local var, node = res.columns[c]:match("^(.*)%.(%d+)$")
+    node = tonumber(node)
+    local k = node // n + 1
+    names[k][#names[k] + 1] = var .. "." .. (node % n)
+    cols[k][#cols[k] + 1] = c - 1
+  end
+  local data = rawget(res, "data")
   local out = {}
   for k, m in ipairs(self.models) do
-    local names, cols = { res.columns[1] }, { 0 }
-    for c = 2, #res.columns do
-      local var, node = res.columns[c]:match("^(.*)%.(%d+)$")
-      if node and tonumber(node) == k - 1 then
-        names[#names + 1] = var .. ".0"
-        cols[#cols + 1] = c - 1
-      end
-    end
-    local data = rawget(res, "data")
-    local r = result.new(m, { names = names, vars = res.variables }, data and data:select(cols) or nil,
+    local r = result.new(m, { names = names[k], vars = res.variables }, data and data:select(cols[k]) or nil,
                          res.sampling_dt)
     r.dt, r.duration = res.dt, res.duration
     out[k] = r

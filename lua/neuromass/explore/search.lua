@@ -64,9 +64,9 @@ end
 -- and fc need run.bold.  retry_failed = true computes the failed points
 -- again.  progress = true|false: the progress line (default: on a terminal
 -- without --quiet).  batch = K (a whole number >= 1) or "auto" (batch.AUTO):
--- up to K points of a one-node native model run together as the lanes of
--- one model, each giving the same results as its own run (explore/batch.lua;
--- default 1: every point its own run).  Errors at the user's line.
+-- up to K points of a native model (one node or a network of the same
+-- structure) run together as the blocks of one model, each giving the same
+-- results as its own run (explore/batch.lua; default 1: every point its own run).  Errors at the user's line.
 function M.BoxSearch(def)
   check.fields(def, FIELDS, "BoxSearch", 2)
   local run = common.check_common(def, "BoxSearch", ": give save = { \"csv\", \"bold\", \"fc\" }")
@@ -164,12 +164,12 @@ function M.evaluated(self, i, point, seed, res, pdir)
   return tbl.row(i, self.space.names, point, seed, metrics, "ok")
 end
 
--- Runs the points `list` together where they can (explore/batch.lua), the
--- others (and all of them when their batch's run fails) one by one: their
--- rows, by point.  Errors of the user's setup at the user's line.
+-- Runs the points `list` together where they can (explore/batch.lua: each
+-- point joins the first batch of its structure with room, else starts one),
+-- the others (a batch of one, and all the points of a batch whose run fails)
+-- one by one: their rows, by point.  Errors of the user's setup at the user's line.
 local function compute_batch(self, list, base, dir, h)
-  local rows, alone, lanes = {}, {}, {}
-  local b = batch.new(#list)
+  local rows, alone, open = {}, {}, {}
   for _, i in ipairs(list) do
     local point, seed = self.space:point(i), M.seed(base, i)
     local ok, m = pcall(self.model, point)
@@ -178,14 +178,25 @@ local function compute_batch(self, list, base, dir, h)
     else
       common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter",
                        string.format(" (point %d)", i))
-      if batch.refusal(m, self.space.names) or not b:add(m, seed) then alone[#alone + 1] = i
-      else lanes[#lanes + 1] = { i = i, point = point, seed = seed } end
+      local joined
+      if not batch.refusal(m, self.space.names) then
+        for _, b in ipairs(open) do
+          if b.batch:add(m, seed) then joined = b; break end
+        end
+        if not joined then
+          local b = { batch = batch.new(#list, self.run_opts), lanes = {} }
+          if b.batch:add(m, seed) then joined = b; open[#open + 1] = b end
+        end
+      end
+      if joined then joined.lanes[#joined.lanes + 1] = { i = i, point = point, seed = seed }
+      else alone[#alone + 1] = i end
     end
   end
-  if #lanes > 0 then
-    local ran, results = common.run_point(b, self.run_opts, lanes[1].seed, h)
-    if not ran then results = nil end                 -- a failed batch: its points one by one
-    for k, lane in ipairs(lanes) do
+  for _, b in ipairs(open) do
+    local ran, results = false, nil
+    if #b.lanes > 1 then ran, results = common.run_point(b.batch, self.run_opts, b.lanes[1].seed, h) end
+    if not ran then results = nil end                 -- a failed batch, or one point: one by one
+    for k, lane in ipairs(b.lanes) do
       if results then rows[lane.i] = M.evaluated(self, lane.i, lane.point, lane.seed, results[k])
       else alone[#alone + 1] = lane.i end
     end
