@@ -189,11 +189,12 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
     local def = { model = function() return nm.models.fhn.native { Cmat = C5, Dmat = D5, seed = 7 } end,
                   space = space, metric = "x", run = { duration = 80, dt = 0.1, seed = 3 } }
     local t1, r1 = explore(def, 1)
-    for _, K in ipairs { 4, "auto" } do               -- 10 points: batches of 4, 4, 2; one of 10
+    for _, K in ipairs { 4, 16, "auto" } do           -- 10 points: batches of 4, 4, 2; one of 10; none
       local lanes, runs = batches.stats.lanes, batches.stats.runs
       local tk, rk = explore(def, K)
-      assert.equals(10, batches.stats.lanes - lanes)
-      assert.equals(K == 4 and 3 or 1, batches.stats.runs - runs)
+      -- "auto" batches one-node models only: a network's points run one by one
+      assert.equals(K == "auto" and 0 or 10, batches.stats.lanes - lanes)
+      assert.equals(K == 4 and 3 or K == 16 and 1 or 0, batches.stats.runs - runs)
       assert.equals(t1, tk)
       assert_same_results(r1, rk)
     end

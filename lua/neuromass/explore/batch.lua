@@ -275,16 +275,17 @@ local function capacity_of(self, m)
   return cap
 end
 
---- batch.new(K, run) -> an empty batch of at most K points for the run
--- options `run`; batch:add(m, seed) adds model `m` (its point's values set:
+--- batch.new(K, run, auto) -> an empty batch of at most K points for the
+-- run options `run` (`auto`: batch = "auto", which batches one-node models
+-- only: a network's points measured no faster batched, see docs/explore.md); batch:add(m, seed) adds model `m` (its point's values set:
 -- taken now, so a shared model may change after) as the next block, with the
 -- point's run seed; false when it cannot join (another structure, or the
 -- batch is full: batch:full()).
 local Batch = {}
 Batch.__index = Batch
 
-function M.new(K, run)
-  return setmetatable({ K = K, run_opts = run or {}, models = {}, seeds = {}, snap = {} }, Batch)
+function M.new(K, run, auto)
+  return setmetatable({ K = K, run_opts = run or {}, auto = auto, models = {}, seeds = {}, snap = {} }, Batch)
 end
 
 function Batch:add(m, seed)
@@ -303,7 +304,7 @@ function Batch:add(m, seed)
     -- the structure now: the matrices (checked against their packs when the batch runs)
     self.key, self.n, self.first, self.structural = key, n, m, structural_of(m)
     self.C, self.D, self.C_pack, self.D_pack, self.V = m.params.Cmat, m.params.Dmat, C, D, m.params.signalV
-    self.cap = capacity_of(self, m)
+    self.cap = (self.auto and n > 1) and 1 or capacity_of(self, m)
   end
   local k = #self.models + 1
   -- the point's values now (a shared model is set to the next point before the batch runs)

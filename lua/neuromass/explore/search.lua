@@ -105,7 +105,8 @@ function M.BoxSearch(def)
   end
   return setmetatable({ model = def.model, space = def.space, run_opts = run, evaluate = def.evaluate,
                         out = def.out, save = save, retry_failed = def.retry_failed,
-                        progress = def.progress, batch = size }, Search)
+                        progress = def.progress, batch = size,
+                        batch_auto = def.batch == "auto" }, Search)
 end
 
 local bare = common.bare
@@ -184,7 +185,7 @@ local function compute_batch(self, list, base, dir, h)
           if b.batch:add(m, seed) then joined = b; break end
         end
         if not joined then
-          local b = { batch = batch.new(#list, self.run_opts), lanes = {} }
+          local b = { batch = batch.new(#list, self.run_opts, self.batch_auto), lanes = {} }
           if b.batch:add(m, seed) then joined = b; open[#open + 1] = b end
         end
       end
