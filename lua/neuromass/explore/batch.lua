@@ -285,7 +285,8 @@ local Batch = {}
 Batch.__index = Batch
 
 function M.new(K, run, auto)
-  return setmetatable({ K = K, run_opts = run or {}, auto = auto, models = {}, seeds = {}, snap = {} }, Batch)
+  return setmetatable({ K = K, run_opts = run or {}, auto = auto, models = {}, seeds = {}, snap = {} },
+                      Batch)
 end
 
 function Batch:add(m, seed)
