@@ -278,8 +278,9 @@ end
 --- batch.new(K, run, auto) -> an empty batch of at most K points for the
 -- run options `run` (`auto`: batch = "auto", which batches one-node models
 -- only: a network's points measured no faster batched, see docs/explore.md);
--- batch:add(m, seed) adds model `m` (its point's values set: taken now, so a shared model may change after) as the next block, with the
--- point's run seed; false when it cannot join (another structure, or the
+-- batch:add(m, seed) adds model `m` (its point's values set: taken now, so
+-- a shared model may change after) as the next block, with the point's run
+-- seed; false when it cannot join (another structure, or the
 -- batch is full: batch:full()).
 local Batch = {}
 Batch.__index = Batch
