@@ -21,15 +21,23 @@
 ** nm_normals_add does x[n] += scale[n] * (a draw of stream n) for the
 ** streams n0 .. n1-1 whose scale is not 0 (the others draw nothing).
 ** nm_normals_fast() (thread-safe; the first call reads GSL's tables and
-** checks the fast path against GSL) says whether the fast path is in use. */
+** checks the fast path against GSL) says whether the fast path is in use.
+** The fast path steps 16 streams at a time with AVX-512, 8 with AVX2, where
+** the processor has them (same numbers); nm_normals_simd() is the widest
+** kernel in use (NEUROMASS_SIMD=off or avx2 in the environment narrows it),
+** and a set of streams takes the kernel of its `simd` field (tests set it
+** lower). */
+enum { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
 typedef struct {
   size_t n;
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
   gsl_rng **rng;            /* GSL's generators: the slow path, or all draws without the fast path */
   int fast;                 /* nm_normals_fast() when they were made */
+  int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_normals_simd()) */
 } nm_normals;
 
 int nm_normals_fast(void);
+int nm_normals_simd(void);
 int nm_normals_init(nm_normals *z, size_t n);
 void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
 void nm_normals_free(nm_normals *z);
