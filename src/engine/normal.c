@@ -22,6 +22,13 @@
 ** seeded taus2 generators are made both ways and compared bit for bit: if
 ** GSL ever differs (another version, another layout of the state), every
 ** draw goes to GSL, as before.
+**
+** With AVX-512 (16 streams) or AVX2 (8 streams) a step of the streams is one
+** pass: the taus2 steps, the table lookups (gathers), the sign and the
+** x += scale * v of the streams on the fast path, each lane's operations
+** those of the scalar code (test_normal.c holds every kernel bit for bit
+** against GSL); chosen once by what the processor supports
+** (__builtin_cpu_supports; NEUROMASS_SIMD=off|avx2 narrows the choice).
 */
 #include <pthread.h>
 #include <stdint.h>
