@@ -222,7 +222,7 @@ int nm_normals_fast(void)
 }
 
 
-int nm_normals_simd(void)
+int nm_simd_level(void)
 {
   pthread_once(&once, init);
   return simd_best;
@@ -250,7 +250,7 @@ int nm_normals_init(nm_normals *z, size_t n)
   int rc = make_streams(z, n);
   if (rc == NM_OK) {
     z->fast = nm_normals_fast();
-    z->simd = nm_normals_simd();
+    z->simd = nm_simd_level();
   }
   return rc;
 }

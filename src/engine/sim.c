@@ -215,6 +215,7 @@ void nm_sim_free(nm_sim *s)
   free(s->period);
   free(s->column);
   free(s->tracked);
+  free(s->cruns);
   free(s);
 }
 
@@ -333,6 +334,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
                       long i0, long i1, nm_sampler *r)
 {
   long report = o->n_steps / 100 + 1;
+  size_t every = (size_t)o->every, to_row = every - s->step % every;   /* steps to the next row */
   int rc = NM_OK;
   for (long i = i0; i < i1 && rc == NM_OK; i++) {
     nm_jit_poll(s->m);                   /* native code compiled meanwhile */
@@ -357,7 +359,10 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
     nm_sim_finish_step(s);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
-    if (s->step % (size_t)o->every == 0) rc = nm_sampler_row(r, s);
+    if (--to_row == 0) {                 /* s->step is a multiple of every */
+      to_row = every;
+      rc = nm_sampler_row(r, s);
+    }
     if (o->feed_sink && rc == NM_OK) rc = nm_sampler_feed(r, s);
     if (o->interrupt && *o->interrupt) rc = NM_EINTR;
     if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
@@ -452,6 +457,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
   nm_error_clear(&s->err);
   int rc = check_opts(s, o);
+  if (rc == NM_OK) rc = nm_sim_prepare_constraints(s);
   if (rc != NM_OK) return rc;
   const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
   int threads = threads_for(s, o, T);

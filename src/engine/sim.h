@@ -23,10 +23,8 @@
 ** nm_normals_fast() (thread-safe; the first call reads GSL's tables and
 ** checks the fast path against GSL) says whether the fast path is in use.
 ** The fast path steps 16 streams at a time with AVX-512, 8 with AVX2, where
-** the processor has them (same numbers); nm_normals_simd() is the widest
-** kernel in use (NEUROMASS_SIMD=off or avx2 in the environment narrows it),
-** and a set of streams takes the kernel of its `simd` field (tests set it
-** lower). */
+** the processor has them (same numbers): a set of streams takes the kernel of
+** its `simd` field, nm_simd_level() when made (tests set it lower). */
 enum { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
 typedef struct {
   size_t n;
@@ -37,7 +35,12 @@ typedef struct {
 } nm_normals;
 
 int nm_normals_fast(void);
-int nm_normals_simd(void);
+
+/* The widest SIMD kernels of the step's services (normal.c, system.c):
+** NM_SIMD_* as the processor supports them (__builtin_cpu_supports), narrowed
+** by NEUROMASS_SIMD=off|avx2 in the environment; read once (thread-safe).
+** Every kernel gives the scalar code's bits. */
+int nm_simd_level(void);
 int nm_normals_init(nm_normals *z, size_t n);
 void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
 void nm_normals_free(nm_normals *z);
@@ -52,6 +55,13 @@ typedef struct {
   int is_twin;              /* this sum is computed with its twin */
   size_t max_len;           /* the most terms a row has */
 } nm_fast_coupling;
+
+/* Clamps of neighbouring signals with one range, applied as one run (system.c). */
+typedef struct {
+  long sig;                 /* the first signal */
+  size_t n;                 /* signals sig .. sig + n - 1 */
+  double lo, hi;
+} nm_clamp_run;
 
 struct nm_sim {
   nm_model *m;
@@ -78,6 +88,9 @@ struct nm_sim {
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
+  nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
+  size_t n_cruns, cap_cruns;
+  int simd;                 /* nm_simd_level() of this run */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
@@ -104,6 +117,10 @@ void nm_sim_finish_step(nm_sim *s);
 
 /* The inputs (time series, noise) held during step `i` of a run. */
 void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i);
+
+/* Gathers the model's clamps into runs for this run (at its start); NM_OK or
+** NM_ENOMEM with the reason. */
+int nm_sim_prepare_constraints(nm_sim *s);
 
 /* Applies the clamps and wraps to the signals; returns non-zero if any moved. */
 int nm_sim_constrain(nm_sim *s);

@@ -6,6 +6,7 @@
 ** and the simulation's clock.  It calls no stepper and no loop.
 */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -68,14 +69,74 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
 }
 
 
+int nm_sim_prepare_constraints(nm_sim *s)
+{
+  nm_model *m = s->m;
+  s->n_cruns = 0;
+  s->simd = nm_simd_level();
+  if (m->n_clamps > s->cap_cruns) {
+    nm_clamp_run *r = realloc(s->cruns, m->n_clamps * sizeof *r);
+    if (!r) return nm_sim_fail(s, NM_ENOMEM, "the %zu clamps cannot be allocated", m->n_clamps);
+    s->cruns = r;
+    s->cap_cruns = m->n_clamps;
+  }
+  for (size_t i = 0; i < m->n_clamps; i++) {
+    const nm_clamp *c = &m->clamps[i];
+    nm_clamp_run *last = s->n_cruns ? &s->cruns[s->n_cruns - 1] : NULL;
+    /* The same bounds bit for bit: -0.0 == 0.0, but a clamp sets its bound's bits. */
+    if (last && c->sig == last->sig + (long)last->n && memcmp(&c->lo, &last->lo, sizeof c->lo) == 0 &&
+        memcmp(&c->hi, &last->hi, sizeof c->hi) == 0)
+      last->n++;
+    else
+      s->cruns[s->n_cruns++] = (nm_clamp_run){ c->sig, 1, c->lo, c->hi };
+  }
+  return NM_OK;
+}
+
+
+/* The clamp of x[0 .. n-1] to [lo, hi]; returns non-zero if any value moved. */
+static int clamp_run(double *x, size_t n, double lo, double hi)
+{
+  int moved = 0;
+  for (size_t l = 0; l < n; l++) {
+    if (x[l] < lo) { x[l] = lo; moved = 1; }
+    else if (x[l] > hi) { x[l] = hi; moved = 1; }
+  }
+  return moved;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* clamp_run without branches, which GCC vectorises for AVX2 (not for SSE2):
+** the same values (NaN stays NaN), for runs of at least CLAMP_VECTOR values
+** (shorter ones cost more in the call than they gain). */
+#define CLAMP_VECTOR 8
+__attribute__((target("avx2")))
+static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
+{
+  uint64_t moved = 0;
+  for (size_t l = 0; l < n; l++) {
+    double v = x[l];
+    moved |= (uint64_t)(v < lo) | (uint64_t)(v > hi);
+    x[l] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return moved != 0;
+}
+#endif
+
+
 int nm_sim_constrain(nm_sim *s)
 {
   nm_model *m = s->m;
   int changed = 0;
-  for (size_t i = 0; i < m->n_clamps; i++) {
-    double *x = &s->V[m->clamps[i].sig];
-    if (*x < m->clamps[i].lo) { *x = m->clamps[i].lo; changed = 1; }
-    else if (*x > m->clamps[i].hi) { *x = m->clamps[i].hi; changed = 1; }
+  for (size_t i = 0; i < s->n_cruns; i++) {
+    const nm_clamp_run *r = &s->cruns[i];
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (s->simd >= NM_SIMD_AVX2 && r->n >= CLAMP_VECTOR) {
+      changed |= clamp_run_avx2(s->V + r->sig, r->n, r->lo, r->hi);
+      continue;
+    }
+#endif
+    changed |= clamp_run(s->V + r->sig, r->n, r->lo, r->hi);
   }
   for (size_t i = 0; i < m->n_wraps; i++) {
     double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
@@ -101,7 +162,8 @@ void nm_sim_finish_step(nm_sim *s)
 {
   nm_model *m = s->m;
   s->step++;
-  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, nm_sim_time(s), &s->hist, m->tables };
+  /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
+  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
   push_history(s, s->step, 0, s->width);
@@ -184,15 +246,16 @@ int nm_sim_advance_noise(nm_sim *s)
 /* Returns the first non-finite signal, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 {
-  /* A quick pass on the exponent bits (it vectorises), the exact search only
-  ** when something is wrong. */
-  uint64_t all_ones = 0;
+  /* A quick pass on the exponent bits, the exact search only when something
+  ** is wrong.  Adding 1 to the exponent field carries into bit 63 exactly
+  ** when its bits are all ones (inf, NaN): and, add, or (SSE2 vectorises them). */
+  uint64_t carry = 0;
   for (size_t i = v0; i < v1; i++) {
     uint64_t u;
     memcpy(&u, &s->V[i], sizeof u);
-    all_ones |= (uint64_t)((u & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL);
+    carry |= (u & 0x7FF0000000000000ULL) + 0x0010000000000000ULL;
   }
-  if (!all_ones) return -1;
+  if (!(carry >> 63)) return -1;
   for (size_t i = v0; i < v1; i++)
     if (!isfinite(s->V[i])) return (long)i;
   return -1;
