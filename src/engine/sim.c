@@ -159,6 +159,7 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   s->D = calloc(s->ns + 1, sizeof(double));
   for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
   s->deriv_method = -1;
+  s->simd = nm_simd_level();
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
   s->noise_version = (unsigned long)-1;

@@ -90,7 +90,8 @@ struct nm_sim {
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
   size_t n_cruns, cap_cruns;
-  int simd;                 /* nm_simd_level() of this run */
+  int simd;                 /* nm_simd_level() (tests set it lower) */
+  int vector_clamps;        /* the clamps go by runs, the long ones with AVX2 */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
@@ -118,8 +119,8 @@ void nm_sim_finish_step(nm_sim *s);
 /* The inputs (time series, noise) held during step `i` of a run. */
 void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i);
 
-/* Gathers the model's clamps into runs for this run (at its start); NM_OK or
-** NM_ENOMEM with the reason. */
+/* Gathers the model's clamps into runs for this run (at its start; the runs'
+** kernel follows s->simd); NM_OK or NM_ENOMEM with the reason. */
 int nm_sim_prepare_constraints(nm_sim *s);
 
 /* Applies the clamps and wraps to the signals; returns non-zero if any moved. */

@@ -69,11 +69,15 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
 }
 
 
+/* The shortest run of clamps the AVX2 pass takes (shorter ones cost more in
+** the call than they gain). */
+#define CLAMP_VECTOR 8
+
+
 int nm_sim_prepare_constraints(nm_sim *s)
 {
   nm_model *m = s->m;
   s->n_cruns = 0;
-  s->simd = nm_simd_level();
   if (m->n_clamps > s->cap_cruns) {
     nm_clamp_run *r = realloc(s->cruns, m->n_clamps * sizeof *r);
     if (!r) return nm_sim_fail(s, NM_ENOMEM, "the %zu clamps cannot be allocated", m->n_clamps);
@@ -90,12 +94,19 @@ int nm_sim_prepare_constraints(nm_sim *s)
     else
       s->cruns[s->n_cruns++] = (nm_clamp_run){ c->sig, 1, c->lo, c->hi };
   }
+  /* The runs pay where some are long enough for the AVX2 pass (a network's
+  ** nodes); else the clamps go one by one, as they are. */
+  s->vector_clamps = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  for (size_t i = 0; i < s->n_cruns && s->simd >= NM_SIMD_AVX2; i++)
+    if (s->cruns[i].n >= CLAMP_VECTOR) s->vector_clamps = 1;
+#endif
   return NM_OK;
 }
 
 
 /* The clamp of x[0 .. n-1] to [lo, hi]; returns non-zero if any value moved. */
-static int clamp_run(double *x, size_t n, double lo, double hi)
+static inline int clamp_run(double *x, size_t n, double lo, double hi)
 {
   int moved = 0;
   for (size_t l = 0; l < n; l++) {
@@ -107,9 +118,7 @@ static int clamp_run(double *x, size_t n, double lo, double hi)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* clamp_run without branches, which GCC vectorises for AVX2 (not for SSE2):
-** the same values (NaN stays NaN), for runs of at least CLAMP_VECTOR values
-** (shorter ones cost more in the call than they gain). */
-#define CLAMP_VECTOR 8
+** the same values (NaN stays NaN). */
 __attribute__((target("avx2")))
 static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
 {
@@ -128,15 +137,19 @@ int nm_sim_constrain(nm_sim *s)
 {
   nm_model *m = s->m;
   int changed = 0;
-  for (size_t i = 0; i < s->n_cruns; i++) {
-    const nm_clamp_run *r = &s->cruns[i];
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (s->simd >= NM_SIMD_AVX2 && r->n >= CLAMP_VECTOR) {
-      changed |= clamp_run_avx2(s->V + r->sig, r->n, r->lo, r->hi);
-      continue;
+  if (s->vector_clamps) {
+    for (size_t i = 0; i < s->n_cruns; i++) {
+      const nm_clamp_run *r = &s->cruns[i];
+      double *x = s->V + r->sig;
+      changed |= r->n >= CLAMP_VECTOR ? clamp_run_avx2(x, r->n, r->lo, r->hi)
+                                      : clamp_run(x, r->n, r->lo, r->hi);
     }
+  } else
 #endif
-    changed |= clamp_run(s->V + r->sig, r->n, r->lo, r->hi);
+  {
+    for (size_t i = 0; i < m->n_clamps; i++)
+      changed |= clamp_run(&s->V[m->clamps[i].sig], 1, m->clamps[i].lo, m->clamps[i].hi);
   }
   for (size_t i = 0; i < m->n_wraps; i++) {
     double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
@@ -220,8 +233,8 @@ void nm_sim_noise_params(nm_sim *s)
 ** deterministic part in one (vectorisable) pass, then the draws. */
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
 {
-  double dt = s->dt, *x = s->noise_x;
-  const double *mu = s->nz_mu, *tau = s->nz_tau, *scale = s->nz_scale;
+  double dt = s->dt, *restrict x = s->noise_x;          /* apart from the parameters */
+  const double *restrict mu = s->nz_mu, *restrict tau = s->nz_tau, *scale = s->nz_scale;
   for (size_t n = n0; n < n1; n++) x[n] += dt * (mu[n] - x[n]) / tau[n];
   nm_normals_add(&s->rng, n0, n1, scale, x);
   if (s->has_white) {

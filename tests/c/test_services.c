@@ -66,21 +66,39 @@ static void test_clamp_runs(void)
         else if (*x > m->clamps[c].hi) { *x = m->clamps[c].hi; want_moved = 1; }
       }
       s->simd = simd;
+      nm_sim_prepare_constraints(s);
       int moved = nm_sim_constrain(s);
       if (memcmp(want, s->V, sizeof want) != 0 && differ < 0) differ = t;
       if (!moved != !want_moved) moved_differ = 1;
     }
+    CHECK(s->vector_clamps == (simd >= NM_SIMD_AVX2), "kernel %s: the clamps go %s",
+          simd == NM_SIMD_AVX2 ? "avx2" : "scalar", simd ? "by runs" : "one by one");
     CHECK(differ < 0 && !moved_differ, "kernel %s: the clamps in runs give the clamp-by-clamp values "
           "bit for bit and say when they moved one (first trial that differs: %ld)",
           simd == NM_SIMD_AVX2 ? "avx2" : "scalar", differ);
   }
-  /* Nothing out of range: nothing moved. */
-  for (size_t i = 0; i < SIGNALS; i++) s->V[i] = 0.5 * (i < 20);
-  s->V[14] = s->V[15] = s->V[16] = s->V[17] = -1.0;
-  s->V[10] = 0.5;
-  s->V[3] = 0.25;
-  s->V[9] = s->V[11] = 0.0;
-  CHECK(nm_sim_constrain(s) == 0, "values within their ranges are not reported as moved");
+  /* Nothing out of range: nothing moved; one value above its range (in a
+  ** long run, in a short one): moved. */
+  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+    s->simd = simd;
+    nm_sim_prepare_constraints(s);
+    int inside = 0, above = 0;
+    for (size_t at = 0; at < 3; at++) {
+      for (size_t i = 0; i < SIGNALS; i++) s->V[i] = 0.5 * (i < 20);
+      s->V[14] = s->V[15] = s->V[16] = s->V[17] = -1.0;
+      s->V[10] = 0.5;
+      s->V[3] = 0.25;
+      s->V[9] = s->V[11] = 0.0;
+      if (at == 0) inside = nm_sim_constrain(s);
+      if (at > 0) {
+        s->V[at == 1 ? 150 : 15] = 3.0;
+        above += nm_sim_constrain(s) != 0;
+      }
+    }
+    CHECK(inside == 0 && above == 2, "kernel %s: values within their ranges are not reported as "
+          "moved, a value above its range is (in a long run and a short one)",
+          simd == NM_SIMD_AVX2 ? "avx2" : "scalar");
+  }
   nm_sim_free(s);
   nm_model_free(m);
 }
