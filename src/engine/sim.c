@@ -271,6 +271,8 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
   if (o->every < 1) return nm_sim_fail(s, NM_EINVAL, "every must be at least 1 (got %ld)", o->every);
   const nm_stepper_type *T = nm_stepper(o->method);
   if (!T) return nm_sim_fail(s, NM_EINVAL, "no method %d", o->method);
+  if (T->adaptive && !T->reset)           /* run_serial counts on it */
+    return nm_sim_fail(s, NM_EINVAL, "the adaptive integrator %s has no reset", T->name);
   if (!(o->rtol >= 0 && o->rtol < INFINITY) || !(o->atol >= 0 && o->atol < INFINITY))
     return nm_sim_fail(s, NM_EINVAL, "rtol and atol must be finite and not negative (got %g, %g)",
                        o->rtol, o->atol);
@@ -349,15 +351,14 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
       int moved = nm_sim_constrain(s);
       moved |= nm_sim_advance_noise(s);
       if (moved) T->reset(ws, s);
+      /* An adaptive stepper (they all have a reset) integrates the state
+      ** variables only: the outputs read before a step come from one more
+      ** evaluation at the output time. */
+      if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
+      nm_sim_finish_step(s);
     } else {
-      nm_sim_constrain(s);
-      nm_sim_noise_params(s);
-      nm_sim_advance_noise_range(s, 0, s->m->n_noises);
+      nm_sim_end_step(s);                /* the same services, one call */
     }
-    /* An adaptive stepper integrates the state variables only: the outputs
-    ** read before a step come from one more evaluation at the output time. */
-    if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
-    nm_sim_finish_step(s);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
     if (--to_row == 0) {                 /* s->step is a multiple of every */

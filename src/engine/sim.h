@@ -88,6 +88,7 @@ struct nm_sim {
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
+  int nz_drawing;           /* some nz_scale is not 0: nm_normals_add has draws to make */
   nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
   size_t n_cruns, cap_cruns;
   int simd;                 /* nm_simd_level() (tests set it lower) */
@@ -130,6 +131,10 @@ int nm_sim_constrain(nm_sim *s);
 int nm_sim_advance_noise(nm_sim *s);
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
+
+/* After a step of a stepper without a reset (Euler, Heun, RK4): constraints,
+** noise (parameters and step), then nm_sim_finish_step, in one call. */
+void nm_sim_end_step(nm_sim *s);
 
 /* The first non-finite signal in v0 .. v1-1, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);

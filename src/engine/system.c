@@ -133,7 +133,11 @@ static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
 #endif
 
 
-int nm_sim_constrain(nm_sim *s)
+/* The services of a step are static inline here, so that nm_sim_end_step
+** makes them one call (exported functions are not inlined under -fPIC); the
+** exported ones call the same code. */
+
+static inline int constrain_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   int changed = 0;
@@ -162,6 +166,9 @@ int nm_sim_constrain(nm_sim *s)
 }
 
 
+int nm_sim_constrain(nm_sim *s) { return constrain_signals(s); }
+
+
 /* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
 static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
 {
@@ -171,7 +178,7 @@ static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
 }
 
 
-void nm_sim_finish_step(nm_sim *s)
+static inline void finish_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   s->step++;
@@ -181,6 +188,9 @@ void nm_sim_finish_step(nm_sim *s)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
   push_history(s, s->step, 0, s->width);
 }
+
+
+void nm_sim_finish_step(nm_sim *s) { finish_signals(s); }
 
 
 void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
@@ -214,33 +224,50 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 
 /* Gathers the noise processes' parameters into contiguous arrays when the
 ** parameters changed (called once per step, on one thread). */
-void nm_sim_noise_params(nm_sim *s)
+static inline void gather_noise_params(nm_sim *s)
 {
   nm_model *m = s->m;
   if (s->noise_version == m->param_version) return;
   double sqdt = sqrt(s->dt);
+  s->nz_drawing = 0;
   for (size_t n = 0; n < m->n_noises; n++) {
     const nm_noise *z = &m->noises[n];
     s->nz_mu[n] = m->P[z->mu];
     s->nz_tau[n] = z->white ? INFINITY : m->P[z->tau];     /* white: no relaxation */
     s->nz_scale[n] = z->white ? 0.0 : m->P[z->sigma] * sqdt;
+    s->nz_drawing |= s->nz_scale[n] != 0.0;                /* (NaN draws, as in nm_normals_add) */
   }
   s->noise_version = m->param_version;
 }
 
 
+void nm_sim_noise_params(nm_sim *s) { gather_noise_params(s); }
+
+
 /* x += dt (mu - x) / tau + sigma sqrt(dt) xi for channels n0 .. n1-1: the
 ** deterministic part in one (vectorisable) pass, then the draws. */
-void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
+static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
 {
   double dt = s->dt, *restrict x = s->noise_x;          /* apart from the parameters */
   const double *restrict mu = s->nz_mu, *restrict tau = s->nz_tau, *scale = s->nz_scale;
   for (size_t n = n0; n < n1; n++) x[n] += dt * (mu[n] - x[n]) / tau[n];
-  nm_normals_add(&s->rng, n0, n1, scale, x);
+  if (s->nz_drawing) nm_normals_add(&s->rng, n0, n1, scale, x);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
       if (s->m->noises[n].white) x[n] = nm_sim_white_sample(s, n);
   }
+}
+
+
+void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1) { advance_noise(s, n0, n1); }
+
+
+void nm_sim_end_step(nm_sim *s)
+{
+  constrain_signals(s);
+  gather_noise_params(s);
+  advance_noise(s, 0, s->m->n_noises);
+  finish_signals(s);
 }
 
 
@@ -256,22 +283,48 @@ int nm_sim_advance_noise(nm_sim *s)
 }
 
 
-/* Returns the first non-finite signal, or -1. */
-long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+/* Bit 63 is set when some value of v[0 .. n-1] is not finite: adding 1 to
+** the exponent field carries into bit 63 exactly when its bits are all ones
+** (inf, NaN).  And, add, or: SSE2 vectorises them, AVX2 twice as wide. */
+static inline __attribute__((always_inline)) uint64_t exponent_carry(const double *v, size_t n)
 {
-  /* A quick pass on the exponent bits, the exact search only when something
-  ** is wrong.  Adding 1 to the exponent field carries into bit 63 exactly
-  ** when its bits are all ones (inf, NaN): and, add, or (SSE2 vectorises them). */
   uint64_t carry = 0;
-  for (size_t i = v0; i < v1; i++) {
+  for (size_t i = 0; i < n; i++) {
     uint64_t u;
-    memcpy(&u, &s->V[i], sizeof u);
+    memcpy(&u, &v[i], sizeof u);
     carry |= (u & 0x7FF0000000000000ULL) + 0x0010000000000000ULL;
   }
+  return carry;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The shortest range the AVX2 pass takes. */
+#define CARRY_VECTOR 16
+__attribute__((target("avx2")))
+static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
+#endif
+
+
+/* A quick pass on the exponent bits, the exact search only when something is wrong. */
+static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+{
+  uint64_t carry;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
+    carry = exponent_carry_avx2(s->V + v0, v1 - v0);
+  else
+#endif
+    carry = exponent_carry(s->V + v0, v1 - v0);
   if (!(carry >> 63)) return -1;
   for (size_t i = v0; i < v1; i++)
     if (!isfinite(s->V[i])) return (long)i;
   return -1;
+}
+
+
+long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+{
+  return first_nonfinite(s, v0, v1);
 }
 
 
@@ -286,7 +339,7 @@ int nm_sim_nonfinite(nm_sim *s, double t, long sig)
 
 int nm_sim_all_finite(nm_sim *s)
 {
-  long bad = nm_sim_first_nonfinite(s, 0, s->nv);
+  long bad = first_nonfinite(s, 0, s->nv);
   if (bad < 0) return 1;
   nm_sim_nonfinite(s, nm_sim_time(s), bad);
   return 0;

@@ -104,32 +104,44 @@ static void test_clamp_runs(void)
 }
 
 
+/* Whether nm_sim_first_nonfinite finds every NaN and infinity placed at each
+** signal in turn, over the whole range and over the rest after it (ranges long
+** and short), and none among extreme finite values: -1, or the first place wrong. */
+static long first_wrong_place(nm_sim *s)
+{
+  static const double bad[] = { NAN, -NAN, INFINITY, -INFINITY };
+  static const double good[] = { DBL_MAX, -DBL_MAX, 0.0, -0.0, 4.9e-324, 1.0 };
+  for (size_t i = 0; i < SIGNALS; i++) s->V[i] = good[i % 6];
+  if (nm_sim_first_nonfinite(s, 0, SIGNALS) != -1) return 0;
+  for (size_t at = 0; at < SIGNALS; at++)
+    for (size_t b = 0; b < 4; b++) {
+      s->V[at] = bad[b];
+      if (at + 5 < SIGNALS) s->V[at + 5] = bad[3 - b];    /* a later one does not count */
+      long later = at + 5 < SIGNALS ? (long)at + 5 : -1;
+      if (nm_sim_first_nonfinite(s, 0, SIGNALS) != (long)at ||
+          nm_sim_first_nonfinite(s, at + 1, SIGNALS) != later)
+        return (long)at;
+      s->V[at] = good[at % 6];
+      if (at + 5 < SIGNALS) s->V[at + 5] = good[(at + 5) % 6];
+    }
+  return -1;
+}
+
+
 static void test_first_nonfinite(void)
 {
   nm_model *m = nm_model_new(SIGNALS, 0, 0, 0);
   int status;
   nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
   if (!CHECK(s != NULL, "a simulation of %d signals", SIGNALS)) { nm_model_free(m); return; }
-  static const double bad[] = { NAN, -NAN, INFINITY, -INFINITY };
-  static const double good[] = { DBL_MAX, -DBL_MAX, 0.0, -0.0, 4.9e-324, 1.0 };
-  long wrong = -1;
-  for (size_t i = 0; i < SIGNALS; i++) s->V[i] = good[i % 6];
-  if (nm_sim_first_nonfinite(s, 0, SIGNALS) != -1) wrong = 0;
-  for (size_t at = 0; at < SIGNALS && wrong < 0; at++)
-    for (size_t b = 0; b < 4; b++) {
-      s->V[at] = bad[b];
-      if (at + 5 < SIGNALS) s->V[at + 5] = bad[3 - b];    /* a later one does not count */
-      long want = (long)at;
-      if (nm_sim_first_nonfinite(s, 0, SIGNALS) != want) wrong = (long)at;
-      /* A range that starts past it sees only the later one, or none. */
-      long later = at + 5 < SIGNALS ? (long)at + 5 : -1;
-      if (nm_sim_first_nonfinite(s, at + 1, SIGNALS) != later) wrong = (long)at;
-      s->V[at] = good[at % 6];
-      if (at + 5 < SIGNALS) s->V[at + 5] = good[(at + 5) % 6];
-    }
-  CHECK(wrong < 0, "nm_sim_first_nonfinite finds the first NaN or infinity at every place and "
-        "none among the largest, smallest and signed-zero finite values (first wrong place: %ld)",
-        wrong);
+  int level = nm_simd_level();
+  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+    s->simd = simd;
+    long wrong = first_wrong_place(s);
+    CHECK(wrong < 0, "kernel %s: nm_sim_first_nonfinite finds the first NaN or infinity at every "
+          "place (ranges long and short) and none among the largest, smallest and signed-zero "
+          "finite values (first wrong place: %ld)", simd == NM_SIMD_AVX2 ? "avx2" : "scalar", wrong);
+  }
   nm_sim_free(s);
   nm_model_free(m);
 }
