@@ -74,6 +74,15 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
 #define CLAMP_VECTOR 8
 
 
+/* qsort's order of clamps: by signal, then by place in the model's list (n). */
+static int by_signal_then_place(const void *pa, const void *pb)
+{
+  const nm_clamp_run *a = pa, *b = pb;
+  if (a->sig != b->sig) return a->sig < b->sig ? -1 : 1;
+  return a->n < b->n ? -1 : a->n > b->n;
+}
+
+
 int nm_sim_prepare_constraints(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -84,15 +93,24 @@ int nm_sim_prepare_constraints(nm_sim *s)
     s->cruns = r;
     s->cap_cruns = m->n_clamps;
   }
+  /* Clamps of different signals commute, and a signal's own clamps keep their
+  ** order: sorted by signal, then by place in the list (held in n for the
+  ** sort), a network's clamps (node after node) become runs over its lanes. */
+  nm_clamp_run *sorted = s->cruns;
+  for (size_t i = 0; i < m->n_clamps; i++)
+    sorted[i] = (nm_clamp_run){ m->clamps[i].sig, i, m->clamps[i].lo, m->clamps[i].hi };
+  qsort(sorted, m->n_clamps, sizeof *sorted, by_signal_then_place);
   for (size_t i = 0; i < m->n_clamps; i++) {
-    const nm_clamp *c = &m->clamps[i];
+    nm_clamp_run c = sorted[i];
     nm_clamp_run *last = s->n_cruns ? &s->cruns[s->n_cruns - 1] : NULL;
     /* The same bounds bit for bit: -0.0 == 0.0, but a clamp sets its bound's bits. */
-    if (last && c->sig == last->sig + (long)last->n && memcmp(&c->lo, &last->lo, sizeof c->lo) == 0 &&
-        memcmp(&c->hi, &last->hi, sizeof c->hi) == 0)
+    if (last && c.sig == last->sig + (long)last->n && memcmp(&c.lo, &last->lo, sizeof c.lo) == 0 &&
+        memcmp(&c.hi, &last->hi, sizeof c.hi) == 0) {
       last->n++;
-    else
-      s->cruns[s->n_cruns++] = (nm_clamp_run){ c->sig, 1, c->lo, c->hi };
+    } else {
+      c.n = 1;
+      s->cruns[s->n_cruns++] = c;        /* (never past entry i: merging only shrinks) */
+    }
   }
   /* The runs pay where some are long enough for the AVX2 pass (a network's
   ** nodes); else the clamps go one by one, as they are. */

@@ -45,17 +45,49 @@ static void test_clamp_runs(void)
     rc = nm_model_add_clamp(m, clamps[c].sig, clamps[c].lo, clamps[c].hi);
   for (long sig = 14; sig < 18 && rc == NM_OK; sig++) rc = nm_model_add_clamp(m, sig, -1.0, 0.5);
   for (long sig = 20; sig < 20 + 37 && rc == NM_OK; sig++) rc = nm_model_add_clamp(m, sig, -1.0, 1.0);
-  for (long sig = 57; sig < SIGNALS && rc == NM_OK; sig++) rc = nm_model_add_clamp(m, sig, 0.0, 2.0);
+  /* Two variables of 73 lanes clamped node after node (as a network's are),
+  ** then one of their signals clamped again. */
+  for (long k = 0; k < 73 && rc == NM_OK; k++) {
+    rc = nm_model_add_clamp(m, 57 + k, 0.0, 2.0);
+    if (rc == NM_OK) rc = nm_model_add_clamp(m, 57 + 73 + k, 0.0, 2.0);
+  }
+  if (rc == NM_OK) rc = nm_model_add_clamp(m, 100, 0.5, 0.6);
   int status;
   nm_sim *s = rc == NM_OK ? nm_sim_new(m, 0.1, 1, &status) : NULL;
   if (!CHECK(s != NULL, "a simulation of the clamped model")) { nm_model_free(m); return; }
   int prepared = nm_sim_prepare_constraints(s);
-  CHECK(prepared == NM_OK && s->n_cruns == 11, "the %zu clamps make 11 runs (got %zu)", m->n_clamps,
+  CHECK(prepared == NM_OK && s->n_cruns == 13, "the %zu clamps make 13 runs (got %zu)", m->n_clamps,
         s->n_cruns);
   int level = nm_simd_level();
-  long differ = -1;
-  int moved_differ = 0;
+  /* Nothing out of range: nothing moved; one value above its range (in a
+  ** long run, in a short one): moved. */
   for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+    s->simd = simd;
+    nm_sim_prepare_constraints(s);
+    int inside = 0, above = 0;
+    for (size_t at = 0; at < 3; at++) {
+      for (size_t i = 0; i < SIGNALS; i++) s->V[i] = 0.5 * (i < 20);
+      s->V[14] = s->V[15] = s->V[16] = s->V[17] = -1.0;
+      s->V[10] = 0.5;
+      s->V[3] = 0.25;
+      s->V[9] = s->V[11] = 0.0;
+      s->V[100] = 0.55;
+      if (at == 0) inside = nm_sim_constrain(s);
+      if (at > 0) {
+        s->V[at == 1 ? 150 : 15] = 3.0;
+        above += nm_sim_constrain(s) != 0;
+      }
+    }
+    CHECK(inside == 0 && above == 2, "kernel %s: values within their ranges are not reported as "
+          "moved, a value above its range is (in a long run and a short one)",
+          simd == NM_SIMD_AVX2 ? "avx2" : "scalar");
+  }
+  /* Then two clamps of one signal with ranges apart: their order decides. */
+  if (nm_model_add_clamp(m, 18, 0.0, 1.0) != NM_OK || nm_model_add_clamp(m, 18, 2.0, 3.0) != NM_OK)
+    CHECK(0, "add two clamps of signal 18");
+  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+    long differ = -1;
+    int moved_differ = 0;
     for (int t = 0; t < 40; t++) {
       double want[SIGNALS];
       int want_moved = 0;
@@ -76,28 +108,6 @@ static void test_clamp_runs(void)
     CHECK(differ < 0 && !moved_differ, "kernel %s: the clamps in runs give the clamp-by-clamp values "
           "bit for bit and say when they moved one (first trial that differs: %ld)",
           simd == NM_SIMD_AVX2 ? "avx2" : "scalar", differ);
-  }
-  /* Nothing out of range: nothing moved; one value above its range (in a
-  ** long run, in a short one): moved. */
-  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
-    s->simd = simd;
-    nm_sim_prepare_constraints(s);
-    int inside = 0, above = 0;
-    for (size_t at = 0; at < 3; at++) {
-      for (size_t i = 0; i < SIGNALS; i++) s->V[i] = 0.5 * (i < 20);
-      s->V[14] = s->V[15] = s->V[16] = s->V[17] = -1.0;
-      s->V[10] = 0.5;
-      s->V[3] = 0.25;
-      s->V[9] = s->V[11] = 0.0;
-      if (at == 0) inside = nm_sim_constrain(s);
-      if (at > 0) {
-        s->V[at == 1 ? 150 : 15] = 3.0;
-        above += nm_sim_constrain(s) != 0;
-      }
-    }
-    CHECK(inside == 0 && above == 2, "kernel %s: values within their ranges are not reported as "
-          "moved, a value above its range is (in a long run and a short one)",
-          simd == NM_SIMD_AVX2 ? "avx2" : "scalar");
   }
   nm_sim_free(s);
   nm_model_free(m);
