@@ -99,7 +99,7 @@ int nm_sim_prepare_constraints(nm_sim *s)
   nm_clamp_run *sorted = s->cruns;
   for (size_t i = 0; i < m->n_clamps; i++)
     sorted[i] = (nm_clamp_run){ m->clamps[i].sig, i, m->clamps[i].lo, m->clamps[i].hi };
-  qsort(sorted, m->n_clamps, sizeof *sorted, by_signal_then_place);
+  if (m->n_clamps) qsort(sorted, m->n_clamps, sizeof *sorted, by_signal_then_place);
   for (size_t i = 0; i < m->n_clamps; i++) {
     nm_clamp_run c = sorted[i];
     nm_clamp_run *last = s->n_cruns ? &s->cruns[s->n_cruns - 1] : NULL;
