@@ -316,10 +316,12 @@ static inline __attribute__((always_inline)) uint64_t exponent_carry(const doubl
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-/* The shortest range the AVX2 pass takes. */
+/* The shortest range the AVX2 and AVX-512 passes take. */
 #define CARRY_VECTOR 16
 __attribute__((target("avx2")))
 static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
+__attribute__((target("avx512f")))
+static uint64_t exponent_carry_avx512(const double *v, size_t n) { return exponent_carry(v, n); }
 #endif
 
 
@@ -328,7 +330,9 @@ static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 {
   uint64_t carry;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
+  if (s->simd >= NM_SIMD_AVX512 && v1 - v0 >= 4 * CARRY_VECTOR)
+    carry = exponent_carry_avx512(s->V + v0, v1 - v0);
+  else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
     carry = exponent_carry_avx2(s->V + v0, v1 - v0);
   else
 #endif

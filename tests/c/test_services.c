@@ -5,7 +5,7 @@
 ** processor runs (scalar, AVX2), against "if (x < lo) x = lo; else if
 ** (x > hi) x = hi" clamp by clamp, on values that include NaN, infinities,
 ** -0.0 and the bounds themselves; and the search for the first non-finite
-** signal against isfinite() one by one.
+** signal (scalar, AVX2, AVX-512) against isfinite() one by one.
 */
 #include <float.h>
 #include <math.h>
@@ -144,13 +144,13 @@ static void test_first_nonfinite(void)
   int status;
   nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
   if (!CHECK(s != NULL, "a simulation of %d signals", SIGNALS)) { nm_model_free(m); return; }
-  int level = nm_simd_level();
-  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+  for (int simd = NM_SIMD_OFF; simd <= nm_simd_level(); simd++) {
     s->simd = simd;
     long wrong = first_wrong_place(s);
     CHECK(wrong < 0, "kernel %s: nm_sim_first_nonfinite finds the first NaN or infinity at every "
           "place (ranges long and short) and none among the largest, smallest and signed-zero "
-          "finite values (first wrong place: %ld)", simd == NM_SIMD_AVX2 ? "avx2" : "scalar", wrong);
+          "finite values (first wrong place: %ld)",
+          simd == NM_SIMD_AVX512 ? "avx512" : simd == NM_SIMD_AVX2 ? "avx2" : "scalar", wrong);
   }
   nm_sim_free(s);
   nm_model_free(m);

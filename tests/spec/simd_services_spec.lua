@@ -1,6 +1,6 @@
 -- simd_services_spec.lua: the step's services take AVX-512 or AVX2 paths where
--- the processor has them (the noise draws, the clamps, the non-finite check;
--- README "make bench"); whole runs give the same bits with every path narrowed
+-- the processor has them (the noise draws, the clamps, the non-finite check,
+-- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
 -- off (NEUROMASS_SIMD=off, avx2) as with the widest: WC-80 with noise
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
 -- (variances clamped at 0), on one thread and on two.
