@@ -31,7 +31,7 @@ typedef struct {
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
   gsl_rng **rng;            /* GSL's generators: the slow path, or all draws without the fast path */
   int fast;                 /* nm_normals_fast() when they were made */
-  int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_normals_simd()) */
+  int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_simd_level()) */
 } nm_normals;
 
 int nm_normals_fast(void);

@@ -3,7 +3,9 @@
 ** every stepper and loop uses: right-hand sides, the inputs held during a
 ** step, post-step constraints, noise processes, the history push and the
 ** checks for non-finite values, the reads of the delay history between steps
-** and the simulation's clock.  It calls no stepper and no loop.
+** and the simulation's clock.  It calls no stepper and no loop.  The clamps
+** and the non-finite check have AVX2 and AVX-512 passes (s->simd chooses;
+** test_services.c holds them to the plain loops' bits).
 */
 #include <math.h>
 #include <stdlib.h>
