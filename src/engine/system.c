@@ -319,7 +319,7 @@ static inline __attribute__((always_inline)) uint64_t exponent_carry(const doubl
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* The shortest range the AVX2 and AVX-512 passes take. */
-#define CARRY_VECTOR 16
+#define CARRY_VECTOR 8
 __attribute__((target("avx2")))
 static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
 __attribute__((target("avx512f")))
