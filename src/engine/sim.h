@@ -21,15 +21,26 @@
 ** nm_normals_add does x[n] += scale[n] * (a draw of stream n) for the
 ** streams n0 .. n1-1 whose scale is not 0 (the others draw nothing).
 ** nm_normals_fast() (thread-safe; the first call reads GSL's tables and
-** checks the fast path against GSL) says whether the fast path is in use. */
+** checks the fast path against GSL) says whether the fast path is in use.
+** The fast path steps 16 streams at a time with AVX-512, 8 with AVX2, where
+** the processor has them (same numbers): a set of streams takes the kernel of
+** its `simd` field, nm_simd_level() when made (tests set it lower). */
+enum { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
 typedef struct {
   size_t n;
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
   gsl_rng **rng;            /* GSL's generators: the slow path, or all draws without the fast path */
   int fast;                 /* nm_normals_fast() when they were made */
+  int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_simd_level()) */
 } nm_normals;
 
 int nm_normals_fast(void);
+
+/* The widest SIMD kernels of the step's services (normal.c, system.c):
+** NM_SIMD_* as the processor supports them (__builtin_cpu_supports), narrowed
+** by NEUROMASS_SIMD=off|avx2 in the environment; read once (thread-safe).
+** Every kernel gives the scalar code's bits. */
+int nm_simd_level(void);
 int nm_normals_init(nm_normals *z, size_t n);
 void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
 void nm_normals_free(nm_normals *z);
@@ -44,6 +55,13 @@ typedef struct {
   int is_twin;              /* this sum is computed with its twin */
   size_t max_len;           /* the most terms a row has */
 } nm_fast_coupling;
+
+/* Clamps of neighbouring signals with one range, applied as one run (system.c). */
+typedef struct {
+  long sig;                 /* the first signal */
+  size_t n;                 /* signals sig .. sig + n - 1 */
+  double lo, hi;
+} nm_clamp_run;
 
 struct nm_sim {
   nm_model *m;
@@ -70,6 +88,11 @@ struct nm_sim {
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
+  int nz_drawing;           /* some nz_scale is not 0: nm_normals_add has draws to make */
+  nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
+  size_t n_cruns, cap_cruns;
+  int simd;                 /* nm_simd_level() (tests set it lower) */
+  int vector_clamps;        /* the clamps go by runs, the long ones with AVX2 */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
@@ -97,6 +120,10 @@ void nm_sim_finish_step(nm_sim *s);
 /* The inputs (time series, noise) held during step `i` of a run. */
 void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i);
 
+/* Gathers the model's clamps into runs for this run (at its start; the runs'
+** kernel follows s->simd); NM_OK or NM_ENOMEM with the reason. */
+int nm_sim_prepare_constraints(nm_sim *s);
+
 /* Applies the clamps and wraps to the signals; returns non-zero if any moved. */
 int nm_sim_constrain(nm_sim *s);
 
@@ -104,6 +131,10 @@ int nm_sim_constrain(nm_sim *s);
 int nm_sim_advance_noise(nm_sim *s);
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
+
+/* After a step of a stepper without a reset (Euler, Heun, RK4): constraints,
+** noise (parameters and step), then nm_sim_finish_step, in one call. */
+void nm_sim_end_step(nm_sim *s);
 
 /* The first non-finite signal in v0 .. v1-1, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);

@@ -3,9 +3,12 @@
 ** every stepper and loop uses: right-hand sides, the inputs held during a
 ** step, post-step constraints, noise processes, the history push and the
 ** checks for non-finite values, the reads of the delay history between steps
-** and the simulation's clock.  It calls no stepper and no loop.
+** and the simulation's clock.  It calls no stepper and no loop.  The clamps
+** and the non-finite check have AVX2 and AVX-512 passes (s->simd chooses;
+** test_services.c holds them to the plain loops' bits).
 */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -68,14 +71,109 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
 }
 
 
-int nm_sim_constrain(nm_sim *s)
+/* The shortest run of clamps the AVX2 pass takes (shorter ones cost more in
+** the call than they gain). */
+#define CLAMP_VECTOR 8
+
+
+/* qsort's order of clamps: by signal, then by place in the model's list (n). */
+static int by_signal_then_place(const void *pa, const void *pb)
+{
+  const nm_clamp_run *a = pa, *b = pb;
+  if (a->sig != b->sig) return a->sig < b->sig ? -1 : 1;
+  return a->n < b->n ? -1 : a->n > b->n;
+}
+
+
+int nm_sim_prepare_constraints(nm_sim *s)
+{
+  nm_model *m = s->m;
+  s->n_cruns = 0;
+  if (m->n_clamps > s->cap_cruns) {
+    nm_clamp_run *r = realloc(s->cruns, m->n_clamps * sizeof *r);
+    if (!r) return nm_sim_fail(s, NM_ENOMEM, "the %zu clamps cannot be allocated", m->n_clamps);
+    s->cruns = r;
+    s->cap_cruns = m->n_clamps;
+  }
+  /* Clamps of different signals commute, and a signal's own clamps keep their
+  ** order: sorted by signal, then by place in the list (held in n for the
+  ** sort), a network's clamps (node after node) become runs over its lanes. */
+  nm_clamp_run *sorted = s->cruns;
+  for (size_t i = 0; i < m->n_clamps; i++)
+    sorted[i] = (nm_clamp_run){ m->clamps[i].sig, i, m->clamps[i].lo, m->clamps[i].hi };
+  if (m->n_clamps) qsort(sorted, m->n_clamps, sizeof *sorted, by_signal_then_place);
+  for (size_t i = 0; i < m->n_clamps; i++) {
+    nm_clamp_run c = sorted[i];
+    nm_clamp_run *last = s->n_cruns ? &s->cruns[s->n_cruns - 1] : NULL;
+    /* The same bounds bit for bit: -0.0 == 0.0, but a clamp sets its bound's bits. */
+    if (last && c.sig == last->sig + (long)last->n && memcmp(&c.lo, &last->lo, sizeof c.lo) == 0 &&
+        memcmp(&c.hi, &last->hi, sizeof c.hi) == 0) {
+      last->n++;
+    } else {
+      c.n = 1;
+      s->cruns[s->n_cruns++] = c;        /* (never past entry i: merging only shrinks) */
+    }
+  }
+  /* The runs pay where some are long enough for the AVX2 pass (a network's
+  ** nodes); else the clamps go one by one, as they are. */
+  s->vector_clamps = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  for (size_t i = 0; i < s->n_cruns && s->simd >= NM_SIMD_AVX2; i++)
+    if (s->cruns[i].n >= CLAMP_VECTOR) s->vector_clamps = 1;
+#endif
+  return NM_OK;
+}
+
+
+/* The clamp of x[0 .. n-1] to [lo, hi]; returns non-zero if any value moved. */
+static inline int clamp_run(double *x, size_t n, double lo, double hi)
+{
+  int moved = 0;
+  for (size_t l = 0; l < n; l++) {
+    if (x[l] < lo) { x[l] = lo; moved = 1; }
+    else if (x[l] > hi) { x[l] = hi; moved = 1; }
+  }
+  return moved;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* clamp_run without branches, which GCC vectorises for AVX2 (not for SSE2):
+** the same values (NaN stays NaN). */
+__attribute__((target("avx2")))
+static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
+{
+  uint64_t moved = 0;
+  for (size_t l = 0; l < n; l++) {
+    double v = x[l];
+    moved |= (uint64_t)(v < lo) | (uint64_t)(v > hi);
+    x[l] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return moved != 0;
+}
+#endif
+
+
+/* The services of a step are static inline here, so that nm_sim_end_step
+** makes them one call (exported functions are not inlined under -fPIC); the
+** exported ones call the same code. */
+
+static inline int constrain_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   int changed = 0;
-  for (size_t i = 0; i < m->n_clamps; i++) {
-    double *x = &s->V[m->clamps[i].sig];
-    if (*x < m->clamps[i].lo) { *x = m->clamps[i].lo; changed = 1; }
-    else if (*x > m->clamps[i].hi) { *x = m->clamps[i].hi; changed = 1; }
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (s->vector_clamps) {
+    for (size_t i = 0; i < s->n_cruns; i++) {
+      const nm_clamp_run *r = &s->cruns[i];
+      double *x = s->V + r->sig;
+      changed |= r->n >= CLAMP_VECTOR ? clamp_run_avx2(x, r->n, r->lo, r->hi)
+                                      : clamp_run(x, r->n, r->lo, r->hi);
+    }
+  } else
+#endif
+  {
+    for (size_t i = 0; i < m->n_clamps; i++)
+      changed |= clamp_run(&s->V[m->clamps[i].sig], 1, m->clamps[i].lo, m->clamps[i].hi);
   }
   for (size_t i = 0; i < m->n_wraps; i++) {
     double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
@@ -88,6 +186,9 @@ int nm_sim_constrain(nm_sim *s)
 }
 
 
+int nm_sim_constrain(nm_sim *s) { return constrain_signals(s); }
+
+
 /* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
 static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
 {
@@ -97,15 +198,19 @@ static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
 }
 
 
-void nm_sim_finish_step(nm_sim *s)
+static inline void finish_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   s->step++;
-  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, nm_sim_time(s), &s->hist, m->tables };
+  /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
+  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
   push_history(s, s->step, 0, s->width);
 }
+
+
+void nm_sim_finish_step(nm_sim *s) { finish_signals(s); }
 
 
 void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
@@ -139,33 +244,50 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 
 /* Gathers the noise processes' parameters into contiguous arrays when the
 ** parameters changed (called once per step, on one thread). */
-void nm_sim_noise_params(nm_sim *s)
+static inline void gather_noise_params(nm_sim *s)
 {
   nm_model *m = s->m;
   if (s->noise_version == m->param_version) return;
   double sqdt = sqrt(s->dt);
+  s->nz_drawing = 0;
   for (size_t n = 0; n < m->n_noises; n++) {
     const nm_noise *z = &m->noises[n];
     s->nz_mu[n] = m->P[z->mu];
     s->nz_tau[n] = z->white ? INFINITY : m->P[z->tau];     /* white: no relaxation */
     s->nz_scale[n] = z->white ? 0.0 : m->P[z->sigma] * sqdt;
+    s->nz_drawing |= s->nz_scale[n] != 0.0;                /* (NaN draws, as in nm_normals_add) */
   }
   s->noise_version = m->param_version;
 }
 
 
+void nm_sim_noise_params(nm_sim *s) { gather_noise_params(s); }
+
+
 /* x += dt (mu - x) / tau + sigma sqrt(dt) xi for channels n0 .. n1-1: the
 ** deterministic part in one (vectorisable) pass, then the draws. */
-void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1)
+static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
 {
-  double dt = s->dt, *x = s->noise_x;
-  const double *mu = s->nz_mu, *tau = s->nz_tau, *scale = s->nz_scale;
+  double dt = s->dt, *restrict x = s->noise_x;          /* apart from the parameters */
+  const double *restrict mu = s->nz_mu, *restrict tau = s->nz_tau, *scale = s->nz_scale;
   for (size_t n = n0; n < n1; n++) x[n] += dt * (mu[n] - x[n]) / tau[n];
-  nm_normals_add(&s->rng, n0, n1, scale, x);
+  if (s->nz_drawing) nm_normals_add(&s->rng, n0, n1, scale, x);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
       if (s->m->noises[n].white) x[n] = nm_sim_white_sample(s, n);
   }
+}
+
+
+void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1) { advance_noise(s, n0, n1); }
+
+
+void nm_sim_end_step(nm_sim *s)
+{
+  constrain_signals(s);
+  gather_noise_params(s);
+  advance_noise(s, 0, s->m->n_noises);
+  finish_signals(s);
 }
 
 
@@ -181,21 +303,52 @@ int nm_sim_advance_noise(nm_sim *s)
 }
 
 
-/* Returns the first non-finite signal, or -1. */
-long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+/* Bit 63 is set when some value of v[0 .. n-1] is not finite: adding 1 to
+** the exponent field carries into bit 63 exactly when its bits are all ones
+** (inf, NaN).  And, add, or: SSE2 vectorises them, AVX2 twice as wide. */
+static inline __attribute__((always_inline)) uint64_t exponent_carry(const double *v, size_t n)
 {
-  /* A quick pass on the exponent bits (it vectorises), the exact search only
-  ** when something is wrong. */
-  uint64_t all_ones = 0;
-  for (size_t i = v0; i < v1; i++) {
+  uint64_t carry = 0;
+  for (size_t i = 0; i < n; i++) {
     uint64_t u;
-    memcpy(&u, &s->V[i], sizeof u);
-    all_ones |= (uint64_t)((u & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL);
+    memcpy(&u, &v[i], sizeof u);
+    carry |= (u & 0x7FF0000000000000ULL) + 0x0010000000000000ULL;
   }
-  if (!all_ones) return -1;
+  return carry;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The shortest range the AVX2 and AVX-512 passes take. */
+#define CARRY_VECTOR 8
+__attribute__((target("avx2")))
+static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
+__attribute__((target("avx512f")))
+static uint64_t exponent_carry_avx512(const double *v, size_t n) { return exponent_carry(v, n); }
+#endif
+
+
+/* A quick pass on the exponent bits, the exact search only when something is wrong. */
+static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+{
+  uint64_t carry;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (s->simd >= NM_SIMD_AVX512 && v1 - v0 >= 4 * CARRY_VECTOR)
+    carry = exponent_carry_avx512(s->V + v0, v1 - v0);
+  else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
+    carry = exponent_carry_avx2(s->V + v0, v1 - v0);
+  else
+#endif
+    carry = exponent_carry(s->V + v0, v1 - v0);
+  if (!(carry >> 63)) return -1;
   for (size_t i = v0; i < v1; i++)
     if (!isfinite(s->V[i])) return (long)i;
   return -1;
+}
+
+
+long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
+{
+  return first_nonfinite(s, v0, v1);
 }
 
 
@@ -210,7 +363,7 @@ int nm_sim_nonfinite(nm_sim *s, double t, long sig)
 
 int nm_sim_all_finite(nm_sim *s)
 {
-  long bad = nm_sim_first_nonfinite(s, 0, s->nv);
+  long bad = first_nonfinite(s, 0, s->nv);
   if (bad < 0) return 1;
   nm_sim_nonfinite(s, nm_sim_time(s), bad);
   return 0;

@@ -52,6 +52,26 @@ describe("bench/limit/aln_net.c", function()
     assert.is_true(rel <= 1e-12, string.format("max error %.3g of the range", rel))
   end)
 
+  -- The single node's bound in `make bench`: the loop on a one-node connectome
+  -- (Cmat 0, Dmat 0) from the first node's row computes the engine's single
+  -- ALN node (aln.native without a connectome) started from that row.
+  it("on a one-node connectome matches the engine's single node to 1e-12", function()
+    local net = nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, seed = 42 }
+    lib.write_aln_init(net, n, dir .. "/init80.csv")
+    local one = lib.write_one_node(dir .. "/init80.csv", dir)
+    local opts = {}
+    for _, name in ipairs(lib.aln_columns) do opts[name .. "_init"] = net.init[name][1] end
+    local res = nm.models.aln.native(opts):run { duration = 300, dt = 0.1, record = { "rates_exc" } }
+    local status, _, err = h.sh(string.format("%s -o %s %s %s %s %s 300", q(exe), q(dir .. "/one.csv"),
+      q(one.cmat), q(one.dmat), q(data .. "aln"), q(one.init)))
+    assert(status == 0, "aln_net failed: " .. err)
+    local series, rows = lib.read_rates(dir .. "/one.csv", 1)
+    local rel, _, range = lib.max_rel_error(res, series, 1)
+    assert.equal(3000, rows)
+    assert.is_true(range > 1, "rates_exc should move (range " .. range .. " Hz)")
+    assert.is_true(rel <= 1e-12, string.format("max error %.3g of the range", rel))
+  end)
+
   it("matches the engine to 1e-12 with adaptation and a stronger drive", function()
     local rel, range = compare({ seed = 3, a = 15, b = 40, mue_ext_mean = 2.5, mui_ext_mean = 1.5 },
                                "-a 15 -b 40 -m 2.5 -i 1.5", 300)

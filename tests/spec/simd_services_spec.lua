@@ -1,0 +1,65 @@
+-- simd_services_spec.lua: the step's services take AVX-512 or AVX2 paths where
+-- the processor has them (the noise draws, the clamps, the non-finite check,
+-- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
+-- off (NEUROMASS_SIMD=off, avx2) as with the widest: WC-80 with noise
+-- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
+-- (variances clamped at 0), on one thread and on two.
+local h = require "helpers"
+
+local SCRIPT = [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local out = {}
+local models = {
+  wc = function() return nm.models.wc.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.5,
+                                                exc_ext = 0.9, seed = 7 } end,
+  aln = function() return nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.1,
+                                                  seed = 7 } end,
+}
+for _, name in ipairs { "wc", "aln" } do
+  for _, threads in ipairs { 1, 2 } do
+    local var = name == "wc" and "exc" or "rates_exc"
+    local res = models[name]():run { duration = 100, dt = 0.1, record = { var }, threads = threads }
+    for _, row in ipairs(res:matrix(var)) do
+      for _, v in ipairs(row) do out[#out + 1] = string.format("%a", v) end
+    end
+    if name == "wc" then
+      -- the clamps acted: some activity sits on a bound
+      local bound = 0
+      for _, row in ipairs(res:matrix(var)) do
+        for _, v in ipairs(row) do if v == 0 or v == 1 then bound = bound + 1 end end
+      end
+      out[#out + 1] = "bound " .. bound
+    end
+  end
+end
+io.write(table.concat(out, "\n"), "\n")
+]]
+
+describe("the step's SIMD services", function()
+  local dir, script
+
+  setup(function()
+    dir = h.scratch()
+    script = dir .. "/bits.lua"
+    h.write(script, SCRIPT)
+  end)
+
+  teardown(function() h.remove_scratch() end)
+
+  local function run(simd)
+    local env = simd and ("NEUROMASS_SIMD=" .. simd .. " ") or ""
+    local status, out, err = h.sh(env .. h.q(h.exe) .. " run --quiet " .. h.q(script))
+    assert(status == 0, "the run failed: " .. err)
+    return out
+  end
+
+  it("give the same bits as the plain code over whole noisy, clamped runs", function()
+    local widest, off, avx2 = run(nil), run("off"), run("avx2")
+    local bound = tonumber(widest:match("bound (%d+)"))
+    assert.is_true(bound and bound > 0, "WC's activities should reach a bound")
+    assert.is_true(#widest > 100000, "the runs record values")
+    assert.is_true(widest == off, "NEUROMASS_SIMD=off changes the results")
+    assert.is_true(widest == avx2, "NEUROMASS_SIMD=avx2 changes the results")
+  end)
+end)
