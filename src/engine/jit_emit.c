@@ -19,9 +19,6 @@
 #include "jit.h"
 #include "table2d_code.h"
 
-#define NM_STR_(x) #x
-#define NM_STR(x) NM_STR_(x)
-
 
 typedef struct {
   char *s;
@@ -56,7 +53,7 @@ static void put(buf *b, const char *fmt, ...)
 static void prelude(buf *b)
 {
   put(b, "/* neuromass native program (docs/jit.md); generated, do not edit */\n"
-         "#include <math.h>\n#include <stddef.h>\n\n"
+         "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
          "typedef struct { size_t r, c; double fr, fc; } pos_t;\n"
          "typedef struct {\n"
          "  size_t n_rows, n_cols; double row0, row_step, row_end, col0, col_step, col_end;\n"
@@ -150,10 +147,13 @@ static const char *binary_infix(int op)
 
 /* The emitted form.  Scalar: a loop over lanes, each instruction a statement
 ** on a local double.  Blocked (programs of BLOCK lanes or more): a loop over
-** blocks of lanes, each instruction a loop over the block's lanes on a local
-** array, which the C compiler turns into SIMD instructions.  In both, lane l
-** sees the interpreter's operations in the interpreter's order; only the
-** interleaving across lanes differs, and lanes share nothing (lane_local). */
+** blocks of lanes, inside it one loop over the block's lanes holding the
+** same statements, which the C compiler turns into SIMD instructions (one
+** lane per SIMD element); what the statements cannot do branch-free (the
+** count of clamped table lookups) waits after that loop, in per-lane arrays.
+** In both, lane l sees the interpreter's operations in the interpreter's
+** order; only the interleaving across lanes differs, and lanes share nothing
+** (lane_local). */
 
 /* The current lane's index expression: "l", or "l + k" in a block. */
 static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
@@ -162,7 +162,7 @@ static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
 ** register file (a prologue value or a constant). */
 static void operand(buf *b, const unsigned char *written, int reg)
 {
-  if (written[reg]) put(b, b->blocked ? "r%d[k]" : "r%d", reg);
+  if (written[reg]) put(b, "r%d", reg);
   else put(b, "R[(size_t)%d * W + %s]", reg, lane(b));
 }
 
@@ -183,39 +183,76 @@ static void choose(buf *b, const unsigned char *written, int c, const char *rel,
 }
 
 
+/* Table lookup k (instruction `in`) for lane l: its location (ir, ic, fr,
+** fc: nm_tbl_place, or lookup share[k]'s when the grids agree), whether it
+** was outside the grid, then the value.  Lane by lane the clamped lanes are
+** counted at once (row, col: the first); in a block the flag and the point
+** go to the block's arrays o, x, y, counted after the block's lanes (count()),
+** and the location is always share[k]'s (the block runs only when every
+** shared pair has the same grid). */
+static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k, const int *share)
+{
+  int j = share[k];
+  if (b->blocked) {
+    if (j >= 0)
+      put(b, "      ir%d = ir%d; ic%d = ic%d; fr%d = fr%d; fc%d = fc%d; o%d[k] = o%d[k];\n", k, j, k,
+          j, k, j, k, j, k, j);
+    else
+      put(b, "      o%d[k] = nm_tbl_place(&t%d, ", k, k);
+  } else {
+    if (j >= 0)
+      put(b, "    if (S%d) { ir%d = ir%d; ic%d = ic%d; fr%d = fr%d; fc%d = fc%d; o%d = o%d; } else\n",
+          k, k, j, k, j, k, j, k, j, k, j);
+    put(b, "    o%d = nm_tbl_place(T%d, ", k, k);
+  }
+  if (!b->blocked || j < 0) {
+    operand(b, written, in->a);
+    put(b, ", ");
+    operand(b, written, in->b);
+    put(b, ", &ir%d, &ic%d, &fr%d, &fc%d, %d);\n", k, k, k, k, b->blocked);
+  }
+  put(b, b->blocked ? "      x%d[k] = " : "    if (o%d && out%d++ == 0) { row%d = ", k, k, k);
+  operand(b, written, in->a);
+  put(b, b->blocked ? "; y%d[k] = " : "; col%d = ", k);
+  operand(b, written, in->b);
+  put(b, b->blocked ? ";\n" : "; }\n");
+  put(b, "%sr%d = nm_tbl_value(%s%d, ir%d, ic%d, fr%d, fc%d);\n", b->blocked ? "      " : "    ",
+      in->dst, b->blocked ? "&t" : "T", k, k, k, k, k);
+}
+
+
+/* After a block's lanes: lookup k's clamped lanes counted in lane order. */
+static void count(buf *b, int k)
+{
+  put(b, "    { int any = 0;\n      for (size_t k = 0; k < %d; k++) any |= o%d[k];\n"
+         "      if (any)\n        for (size_t k = 0; k < %d; k++)\n"
+         "          if (o%d[k] && out%d++ == 0) { row%d = x%d[k]; col%d = y%d[k]; } }\n",
+      BLOCK, k, BLOCK, k, k, k, k, k, k);
+}
+
+
 /* One instruction as one C statement for lane l.  `look` numbers the table
 ** lookups; share[k] is the earlier lookup whose location lookup k reuses. */
 static void statement(buf *b, const nm_ins *in, const unsigned char *written, int *look,
                       const int *share)
 {
   int op = in->op;
-  const char *f, *L = lane(b), *K = b->blocked ? "[k]" : "";
+  const char *f, *L = lane(b), *I = b->blocked ? "      " : "    ";
   if (in->dst < 0 && op != -1 - NM_SINK_DERIV && op != -1 - NM_SINK_SIGNAL &&
       op != -1 - NM_SINK_INPUT)
     return;
-  if (b->blocked) put(b, "    for (size_t k = 0; k < nb; k++)");
-  if (op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL || op == -1 - NM_SINK_INPUT) {
-    put(b, "    %c[%ld + %s] = ", op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U',
-        in->slot, L);
-    operand(b, written, in->a);
-    put(b, ";\n");
-    return;
-  }
   if (op == NM_OP_TABLE2D) {
-    int k = (*look)++, j = share[k];
-    put(b, "    { double x = ");
-    operand(b, written, in->a);
-    put(b, ", y = ");
-    operand(b, written, in->b);
-    put(b, ";\n");
-    if (j >= 0) put(b, "      if (S%d) { q%d%s = q%d%s; o%d%s = o%d%s; } else\n", k, k, K, j, K, k, K, j, K);
-    put(b, "      o%d%s = nm_tbl_locate(T%d, x, y, &q%d%s);\n"
-           "      if (o%d%s && out%d++ == 0) { row%d = x; col%d = y; }\n"
-           "      r%d%s = nm_tbl_at(T%d, &q%d%s); }\n", k, K, k, k, K, k, K, k, k, k, in->dst, K, k,
-        k, K);
+    lookup(b, in, written, (*look)++, share);
     return;
   }
-  put(b, "    r%d%s = ", in->dst, K);
+  if (op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL || op == -1 - NM_SINK_INPUT) {
+    put(b, "%s%c[%ld + %s] = ", I,
+        op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U', in->slot, L);
+    operand(b, written, in->a);
+    put(b, ";\n");
+    return;
+  }
+  put(b, "%sr%d = ", I, in->dst);
   switch (op) {
     case NM_OP_SIGNAL: put(b, "V[%ld + %s]", in->slot, L); break;
     case NM_OP_PARAM: put(b, "P[%ld + %s]", in->slot, L); break;
@@ -262,7 +299,7 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
 ** cache), or -1; their count in *n.  NULL when memory ran out. */
 static int *lookups(const nm_program *p, int *n)
 {
-  int *share = malloc((p->n_ins + 1) * sizeof *share), *at = malloc((p->n_ins + 1) * sizeof *at);
+  int *share = calloc(p->n_ins + 1, sizeof *share), *at = malloc((p->n_ins + 1) * sizeof *at);
   if (!share || !at) { free(share); free(at); return NULL; }
   *n = 0;
   for (size_t i = 0; i < p->n_ins; i++) {
@@ -289,23 +326,44 @@ static int *lookups(const nm_program *p, int *n)
 static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const int *share,
                       int n_look)
 {
-  const char *A = b->blocked ? "[" NM_STR(BLOCK) "]" : "";
-  if (b->blocked)
-    put(b, "  for (; l + %d <= l1; l += %d) {\n    enum { nb = %d };\n", BLOCK, BLOCK, BLOCK);
-  else
+  const char *I = b->blocked ? "      " : "    ";
+  if (b->blocked) {
+    /* The blocks' lookups read a local copy of each table's grid and values
+    ** (t), which the compiler knows no store reaches; counts go to T. */
+    for (int k = 0; k < n_look; k++)
+      put(b, "  const tbl_t t%d = { T%d->n_rows, T%d->n_cols, T%d->row0, T%d->row_step, T%d->row_end, "
+             "T%d->col0, T%d->col_step, T%d->col_end, T%d->values, 0, 0.0, 0.0 };\n",
+          k, k, k, k, k, k, k, k, k, k);
+    put(b, "  for (; l + %d <= l1; l += %d) {\n", BLOCK, BLOCK);
+    for (int k = 0; k < n_look; k++)
+      put(b, "    int o%d[%d]; double x%d[%d], y%d[%d];\n", k, BLOCK, k, BLOCK, k, BLOCK);
+    /* No iteration depends on another: lanes share nothing (lane_local),
+    ** tables and the register file are only read.  Said to the compiler,
+    ** which cannot prove it of the table values and the stores. */
+    put(b, "#pragma GCC ivdep\n    for (size_t k = 0; k < %d; k++) {\n", BLOCK);
+  } else {
     put(b, "  for (; l < l1; l++) {\n");
-  for (int k = 0; k < n_look; k++) put(b, "    pos_t q%d%s; int o%d%s;\n", k, A, k, A);
+  }
+  for (int k = 0; k < n_look; k++) {
+    put(b, "%ssize_t ir%d, ic%d; double fr%d, fc%d;", I, k, k, k, k);
+    if (!b->blocked) put(b, " int o%d;", k);
+    put(b, "\n");
+  }
   /* Locals for the registers the main code writes. */
   memset(written, 0, p->n_regs + 1);
   for (size_t i = 0; i < p->n_ins; i++) {
     int d = p->code[i].dst;
-    if (d >= 0 && !written[d]) { written[d] = 1; put(b, "    double r%d%s;\n", d, A); }
+    if (d >= 0 && !written[d]) { written[d] = 1; put(b, "%sdouble r%d;\n", I, d); }
   }
   memset(written, 0, p->n_regs + 1);
   int look = 0;
   for (size_t i = 0; i < p->n_ins; i++) {
     statement(b, &p->code[i], written, &look, share);
     if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
+  }
+  if (b->blocked) {
+    put(b, "    }\n");
+    for (int k = 0; k < n_look; k++) count(b, k);
   }
   put(b, "  }\n");
 }
@@ -341,9 +399,16 @@ char *nm_jit_emit(const nm_program *p)
   ** are visited in order, so the first clamped lane is the interpreter's. */
   put(&b, "  size_t l = l0;\n");
   if (p->lanes >= BLOCK) {
+    /* Blocks take every shared location as it is: they run when each
+    ** shared pair has the same grid (else the lanes go one by one). */
+    put(&b, "  if (1");
+    for (int k = 0; k < n_look; k++)
+      if (share[k] >= 0) put(&b, " && S%d", k);
+    put(&b, ") {\n");
     b.blocked = 1;
     lane_loop(&b, p, written, share, n_look);
     b.blocked = 0;
+    put(&b, "  }\n");
   }
   lane_loop(&b, p, written, share, n_look);
   /* Reported only when some lane fell outside (the call is not free on
