@@ -25,6 +25,9 @@ typedef struct {
   size_t n, cap;
   int failed;
   int blocked;      /* emitting the blocked form (below) */
+  int open;         /* in the blocked form: a loop over the block's lanes is open */
+  const unsigned char *wide;    /* in a block: registers held per lane (arrays) */
+  const unsigned char *lwide;   /* in a block: table locations held per lane */
 } buf;
 
 
@@ -144,16 +147,20 @@ static const char *binary_infix(int op)
 
 /* Lanes per block of the blocked form (below); a multiple of every SIMD width. */
 #define BLOCK 8
+#define NM_BLOCK_TEXT "8"
 
 /* The emitted form.  Scalar: a loop over lanes, each instruction a statement
 ** on a local double.  Blocked (programs of BLOCK lanes or more): a loop over
-** blocks of lanes, inside it one loop over the block's lanes holding the
-** same statements, which the C compiler turns into SIMD instructions (one
-** lane per SIMD element); what the statements cannot do branch-free (the
-** count of clamped table lookups) waits after that loop, in per-lane arrays.
-** In both, lane l sees the interpreter's operations in the interpreter's
-** order; only the interleaving across lanes differs, and lanes share nothing
-** (lane_local). */
+** blocks of lanes, each register a local array of the block's lanes; the
+** instructions run in segments, each a loop over the block's lanes holding
+** a run of statements, which the C compiler turns into SIMD instructions
+** (one lane per element).  What does not vectorise stays out of those
+** loops: a call (libm without vector forms, a delayed read) and floor (no
+** vector rounding without -fno-trapping-math) get a loop of their own, and
+** the count of clamped table lookups waits after the block, in per-lane
+** flags.  In both forms lane l sees the interpreter's operations in the
+** interpreter's order; only the interleaving across lanes differs, and
+** lanes share nothing (lane_local). */
 
 /* The current lane's index expression: "l", or "l + k" in a block. */
 static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
@@ -162,7 +169,7 @@ static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
 ** register file (a prologue value or a constant). */
 static void operand(buf *b, const unsigned char *written, int reg)
 {
-  if (written[reg]) put(b, "r%d", reg);
+  if (written[reg]) put(b, b->blocked && b->wide[reg] ? "r%d[k]" : "r%d", reg);
   else put(b, "R[(size_t)%d * W + %s]", reg, lane(b));
 }
 
@@ -186,38 +193,38 @@ static void choose(buf *b, const unsigned char *written, int c, const char *rel,
 /* Table lookup k (instruction `in`) for lane l: its location (ir, ic, fr,
 ** fc: nm_tbl_place, or lookup share[k]'s when the grids agree), whether it
 ** was outside the grid, then the value.  Lane by lane the clamped lanes are
-** counted at once (row, col: the first); in a block the flag and the point
-** go to the block's arrays o, x, y, counted after the block's lanes (count()),
-** and the location is always share[k]'s (the block runs only when every
-** shared pair has the same grid). */
+** counted at once (row, col: the first); in a block the location comes
+** without branches, the flag and the point go to the block's arrays o, x,
+** y, counted after the block's lanes (count()), and the location is always
+** share[k]'s (the blocks run only when every shared pair has one grid). */
 static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k, const int *share)
 {
   int j = share[k];
-  if (b->blocked) {
-    if (j >= 0)
-      put(b, "      ir%d = ir%d; ic%d = ic%d; fr%d = fr%d; fc%d = fc%d; o%d[k] = o%d[k];\n", k, j, k,
-          j, k, j, k, j, k, j);
-    else
-      put(b, "      o%d[k] = nm_tbl_place(&t%d, ", k, k);
-  } else {
-    if (j >= 0)
-      put(b, "    if (S%d) { ir%d = ir%d; ic%d = ic%d; fr%d = fr%d; fc%d = fc%d; o%d = o%d; } else\n",
-          k, k, j, k, j, k, j, k, j, k, j);
-    put(b, "    o%d = nm_tbl_place(T%d, ", k, k);
+  const char *I = b->blocked ? "      " : "    ", *O = b->blocked ? "[k]" : "";
+  const char *K = b->blocked && b->lwide[k] ? "[k]" : "";
+  if (j >= 0) {
+    const char *J = b->blocked && b->lwide[j] ? "[k]" : "";
+    if (b->blocked) put(b, "%s", I);
+    else put(b, "%sif (S%d) ", I, k);
+    put(b, "{ ir%d%s = ir%d%s; ic%d%s = ic%d%s; fr%d%s = fr%d%s; fc%d%s = fc%d%s; o%d%s = o%d%s; }%s\n",
+        k, K, j, J, k, K, j, J, k, K, j, J, k, K, j, J, k, O, j, O, b->blocked ? "" : " else");
   }
   if (!b->blocked || j < 0) {
+    put(b, "%so%d%s = nm_tbl_place(%s%d, ", I, k, O, b->blocked ? "&t" : "T", k);
     operand(b, written, in->a);
     put(b, ", ");
     operand(b, written, in->b);
-    put(b, ", &ir%d, &ic%d, &fr%d, &fc%d, %d);\n", k, k, k, k, b->blocked);
+    put(b, ", &ir%d%s, &ic%d%s, &fr%d%s, &fc%d%s, %d);\n", k, K, k, K, k, K, k, K, b->blocked);
   }
-  put(b, b->blocked ? "      x%d[k] = " : "    if (o%d && out%d++ == 0) { row%d = ", k, k, k);
+  if (b->blocked) put(b, "%sx%d[k] = ", I, k);
+  else put(b, "%sif (o%d && out%d++ == 0) { row%d = ", I, k, k, k);
   operand(b, written, in->a);
   put(b, b->blocked ? "; y%d[k] = " : "; col%d = ", k);
   operand(b, written, in->b);
   put(b, b->blocked ? ";\n" : "; }\n");
-  put(b, "%sr%d = nm_tbl_value(%s%d, ir%d, ic%d, fr%d, fc%d);\n", b->blocked ? "      " : "    ",
-      in->dst, b->blocked ? "&t" : "T", k, k, k, k, k);
+  put(b, "%sr%d%s = nm_tbl_value(%s%d, ir%d%s, ic%d%s, fr%d%s, fc%d%s);\n", I, in->dst,
+      b->blocked && b->wide[in->dst] ? "[k]" : "", b->blocked ? "&t" : "T", k, k, K, k, K, k, K,
+      k, K);
 }
 
 
@@ -231,6 +238,41 @@ static void count(buf *b, int k)
 }
 
 
+/* 1 when instruction `in` does not vectorise (a call: libm, a delayed read;
+** floor): in a block it gets a loop of its own. */
+static int alone(const nm_ins *in)
+{
+  switch (in->op) {
+    case NM_OP_EXP: case NM_OP_LOG: case NM_OP_TANH: case NM_OP_SIN: case NM_OP_COS:
+    case NM_OP_FLOOR: case NM_OP_POW: case NM_OP_ATAN2: case NM_OP_MOD:
+      return 1;
+    case NM_OP_HIST:
+      return in->delay != 0;
+    default:
+      return 0;
+  }
+}
+
+
+/* In a block, before a statement that goes `apart` (1), or not (0), or at
+** the end (-1): closes the loop over the block's lanes that cannot take it
+** and opens one.  b->open: 0 none, 1 a loop of statements that vectorise,
+** 2 a loop of one statement apart.  No iteration depends on another: lanes
+** share nothing (lane_local), tables and the register file are only read;
+** said to the compiler (ivdep), which cannot prove it of the table values
+** and the stores. */
+static void segment(buf *b, int apart)
+{
+  if (b->open == 2 || (b->open == 1 && apart)) {
+    put(b, "    }\n");
+    b->open = 0;
+  }
+  if (apart < 0 || b->open) return;
+  put(b, "#pragma GCC ivdep\n    for (size_t k = 0; k < %d; k++) {\n", BLOCK);
+  b->open = apart ? 2 : 1;
+}
+
+
 /* One instruction as one C statement for lane l.  `look` numbers the table
 ** lookups; share[k] is the earlier lookup whose location lookup k reuses. */
 static void statement(buf *b, const nm_ins *in, const unsigned char *written, int *look,
@@ -241,6 +283,7 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
   if (in->dst < 0 && op != -1 - NM_SINK_DERIV && op != -1 - NM_SINK_SIGNAL &&
       op != -1 - NM_SINK_INPUT)
     return;
+  if (b->blocked) segment(b, alone(in));
   if (op == NM_OP_TABLE2D) {
     lookup(b, in, written, (*look)++, share);
     return;
@@ -252,7 +295,7 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
     put(b, ";\n");
     return;
   }
-  put(b, "%sr%d = ", I, in->dst);
+  put(b, "%sr%d%s = ", I, in->dst, b->blocked && b->wide[in->dst] ? "[k]" : "");
   switch (op) {
     case NM_OP_SIGNAL: put(b, "V[%ld + %s]", in->slot, L); break;
     case NM_OP_PARAM: put(b, "P[%ld + %s]", in->slot, L); break;
@@ -321,12 +364,56 @@ static int *lookups(const nm_program *p, int *n)
 }
 
 
+/* What a block holds per lane (b->wide, b->lwide, n_regs + 1 and n_look
+** entries): a register, or a table location, that lives across segments
+** (segment() numbers them as it opens them; the same rule here).  The rest
+** are plain locals of the one loop that uses them, which the compiler keeps
+** in SIMD registers. */
+static void per_lane(const nm_program *p, const int *share, int n_look, unsigned char *wide,
+                     unsigned char *lwide)
+{
+  int *seg_of = malloc((p->n_regs + 1) * sizeof *seg_of), *lseg = malloc((n_look + 1) * sizeof *lseg);
+  if (!seg_of || !lseg) {     /* out of memory: everything per lane, which is correct */
+    memset(wide, 1, p->n_regs + 1);
+    memset(lwide, 1, (size_t)n_look + 1);
+    free(seg_of); free(lseg);
+    return;
+  }
+  for (size_t r = 0; r <= p->n_regs; r++) seg_of[r] = -1;
+  memset(wide, 0, p->n_regs + 1);
+  memset(lwide, 0, (size_t)n_look + 1);
+  int seg = -1, open = 0, look = 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    const nm_ins *in = &p->code[i];
+    int op = in->op, sink = op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL ||
+                            op == -1 - NM_SINK_INPUT;
+    if (in->dst < 0 && !sink) continue;
+    int apart = alone(in);
+    if (open == 2 || (open == 1 && apart)) open = 0;
+    if (!open) { seg++; open = apart ? 2 : 1; }
+    int regs[4] = { in->a, in->b, in->c, in->dst };
+    for (int r = 0; r < 4; r++) {
+      if (regs[r] < 0 || (size_t)regs[r] > p->n_regs) continue;
+      if (seg_of[regs[r]] < 0) seg_of[regs[r]] = seg;
+      else if (seg_of[regs[r]] != seg) wide[regs[r]] = 1;
+    }
+    if (op == NM_OP_TABLE2D) {
+      lseg[look] = seg;
+      if (share[look] >= 0 && lseg[share[look]] != seg) lwide[share[look]] = 1;
+      look++;
+    }
+  }
+  free(seg_of);
+  free(lseg);
+}
+
+
 /* One loop over lanes from l on: blocks of BLOCK lanes (b->blocked) or single
-** lanes, its locals declared inside; `written` is scratch (n_regs + 1). */
+** lanes, its locals declared inside (in a block, arrays of its lanes where
+** b->wide, b->lwide say); `written` is scratch (n_regs + 1). */
 static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const int *share,
                       int n_look)
 {
-  const char *I = b->blocked ? "      " : "    ";
   if (b->blocked) {
     /* The blocks' lookups read a local copy of each table's grid and values
     ** (t), which the compiler knows no store reaches; counts go to T. */
@@ -337,15 +424,12 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
     put(b, "  for (; l + %d <= l1; l += %d) {\n", BLOCK, BLOCK);
     for (int k = 0; k < n_look; k++)
       put(b, "    int o%d[%d]; double x%d[%d], y%d[%d];\n", k, BLOCK, k, BLOCK, k, BLOCK);
-    /* No iteration depends on another: lanes share nothing (lane_local),
-    ** tables and the register file are only read.  Said to the compiler,
-    ** which cannot prove it of the table values and the stores. */
-    put(b, "#pragma GCC ivdep\n    for (size_t k = 0; k < %d; k++) {\n", BLOCK);
   } else {
     put(b, "  for (; l < l1; l++) {\n");
   }
   for (int k = 0; k < n_look; k++) {
-    put(b, "%ssize_t ir%d, ic%d; double fr%d, fc%d;", I, k, k, k, k);
+    const char *A = b->blocked && b->lwide[k] ? "[" NM_BLOCK_TEXT "]" : "";
+    put(b, "    size_t ir%d%s, ic%d%s; double fr%d%s, fc%d%s;", k, A, k, A, k, A, k, A);
     if (!b->blocked) put(b, " int o%d;", k);
     put(b, "\n");
   }
@@ -353,7 +437,10 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
   memset(written, 0, p->n_regs + 1);
   for (size_t i = 0; i < p->n_ins; i++) {
     int d = p->code[i].dst;
-    if (d >= 0 && !written[d]) { written[d] = 1; put(b, "%sdouble r%d;\n", I, d); }
+    if (d >= 0 && !written[d]) {
+      written[d] = 1;
+      put(b, "    double r%d%s;\n", d, b->blocked && b->wide[d] ? "[" NM_BLOCK_TEXT "]" : "");
+    }
   }
   memset(written, 0, p->n_regs + 1);
   int look = 0;
@@ -362,7 +449,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
     if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
   }
   if (b->blocked) {
-    put(b, "    }\n");
+    segment(b, -1);
     for (int k = 0; k < n_look; k++) count(b, k);
   }
   put(b, "  }\n");
@@ -372,7 +459,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
-  buf b = { NULL, 0, 0, 0, 0 };
+  buf b = { NULL, 0, 0, 0, 0, 0, NULL, NULL };
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
   prelude(&b);
@@ -398,7 +485,12 @@ char *nm_jit_emit(const nm_program *p)
   /* Whole blocks of lanes first, then the lanes left over one by one: lanes
   ** are visited in order, so the first clamped lane is the interpreter's. */
   put(&b, "  size_t l = l0;\n");
-  if (p->lanes >= BLOCK) {
+  unsigned char *wide = malloc(p->n_regs + 1), *lwide = malloc((size_t)n_look + 1);
+  if (!wide || !lwide) b.failed = 1;
+  else if (p->lanes >= BLOCK) {
+    per_lane(p, share, n_look, wide, lwide);
+    b.wide = wide;
+    b.lwide = lwide;
     /* Blocks take every shared location as it is: they run when each
     ** shared pair has the same grid (else the lanes go one by one). */
     put(&b, "  if (1");
@@ -418,6 +510,8 @@ char *nm_jit_emit(const nm_program *p)
   put(&b, "}\n");
   free(written);
   free(share);
+  free(wide);
+  free(lwide);
   if (b.failed) { free(b.s); return NULL; }
   return b.s;
 }
