@@ -35,8 +35,9 @@ extern const nm_jit_env nm_jit_env_engine;
 
 /* The C compiler's flags, NULL-terminated (jit_job.c; part of the cache key). */
 extern const char *const nm_jit_cc_flags[];
-/* The flag added when the CPU's identity is known: "-march=native". */
-extern const char *const nm_jit_cc_native;
+/* The flags added when the CPU's identity is known ("-march=native", ...),
+** NULL-terminated. */
+extern const char *const nm_jit_cc_native[];
 /* This machine's CPU identity (jit_job.c): the lines of /proc/cpuinfo that
 ** name the CPU and its instruction sets, read once per process; NULL when
 ** they cannot be read (then code is compiled without nm_jit_cc_native). */

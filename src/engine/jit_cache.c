@@ -70,7 +70,8 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
       h[k] = fnv(h[k], nm_jit_cc_flags[f], strlen(nm_jit_cc_flags[f]) + 1);
     /* Code for this CPU: its flag and identity (another CPU gets another key). */
     if (cpu) {
-      h[k] = fnv(h[k], nm_jit_cc_native, strlen(nm_jit_cc_native) + 1);
+      for (int f = 0; nm_jit_cc_native[f]; f++)
+        h[k] = fnv(h[k], nm_jit_cc_native[f], strlen(nm_jit_cc_native[f]) + 1);
       h[k] = fnv(h[k], cpu, strlen(cpu) + 1);
     }
     h[k] = fnv(h[k], NM_VERSION, sizeof NM_VERSION);
