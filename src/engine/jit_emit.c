@@ -147,7 +147,6 @@ static const char *binary_infix(int op)
 
 /* Lanes per block of the blocked form (below); a multiple of every SIMD width. */
 #define BLOCK 8
-#define NM_BLOCK_TEXT "8"
 
 /* The emitted form.  Scalar: a loop over lanes, each instruction a statement
 ** on a local double.  Blocked (programs of BLOCK lanes or more): a loop over
@@ -414,6 +413,8 @@ static void per_lane(const nm_program *p, const int *share, int n_look, unsigned
 static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const int *share,
                       int n_look)
 {
+  char A[16];                       /* the array suffix of a value held per lane */
+  snprintf(A, sizeof A, "[%d]", BLOCK);
   if (b->blocked) {
     /* The blocks' lookups read a local copy of each table's grid and values
     ** (t), which the compiler knows no store reaches; counts go to T. */
@@ -428,8 +429,8 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
     put(b, "  for (; l < l1; l++) {\n");
   }
   for (int k = 0; k < n_look; k++) {
-    const char *A = b->blocked && b->lwide[k] ? "[" NM_BLOCK_TEXT "]" : "";
-    put(b, "    size_t ir%d%s, ic%d%s; double fr%d%s, fc%d%s;", k, A, k, A, k, A, k, A);
+    const char *W = b->blocked && b->lwide[k] ? A : "";
+    put(b, "    size_t ir%d%s, ic%d%s; double fr%d%s, fc%d%s;", k, W, k, W, k, W, k, W);
     if (!b->blocked) put(b, " int o%d;", k);
     put(b, "\n");
   }
@@ -439,7 +440,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
     int d = p->code[i].dst;
     if (d >= 0 && !written[d]) {
       written[d] = 1;
-      put(b, "    double r%d%s;\n", d, b->blocked && b->wide[d] ? "[" NM_BLOCK_TEXT "]" : "");
+      put(b, "    double r%d%s;\n", d, b->blocked && b->wide[d] ? A : "");
     }
   }
   memset(written, 0, p->n_regs + 1);

@@ -102,11 +102,14 @@ static void read_cpu_identity(void)
   FILE *f = fopen("/proc/cpuinfo", "r");
   if (!f) return;
   /* The first processor's block is enough (it ends at the first empty line). */
-  char text[65536];
-  size_t n = fread(text, 1, sizeof text - 1, f);
+  enum { SIZE = 65536 };
+  char *text = malloc(SIZE);
+  size_t n = text ? fread(text, 1, SIZE - 1, f) : 0;
   fclose(f);
+  if (!text) return;
   text[n] = '\0';
   cpu_identity = nm_jit_cpu_identity_of(text);
+  free(text);
 }
 
 
