@@ -1,6 +1,7 @@
 /*
 ** jit_emit.c: a compiled program's main code as C source (the native code of
-** docs/jit.md).  The emitted function runs lane by lane: for each lane it
+** docs/jit.md).  The emitted function runs lane by lane (or a block of
+** lanes at a time, below): for each lane it
 ** performs the interpreter's instructions in the interpreter's order, with
 ** the same C operations and the same libm calls, on locals instead of
 ** register vectors.  Within one lane that is the interpreter's arithmetic
@@ -150,10 +151,10 @@ static const char *binary_infix(int op)
 
 /* The emitted form.  Scalar: a loop over lanes, each instruction a statement
 ** on a local double.  Blocked (programs of BLOCK lanes or more): a loop over
-** blocks of lanes, each register a local array of the block's lanes; the
-** instructions run in segments, each a loop over the block's lanes holding
-** a run of statements, which the C compiler turns into SIMD instructions
-** (one lane per element).  What does not vectorise stays out of those
+** blocks of lanes; the instructions run in segments, each a loop over the
+** block's lanes holding a run of statements, which the C compiler turns into
+** SIMD instructions (one lane per element); a register that lives across
+** segments is a local array of the block's lanes (per_lane).  What does not vectorise stays out of those
 ** loops: a call (libm without vector forms, a delayed read) and floor (no
 ** vector rounding without -fno-trapping-math) get a loop of their own, and
 ** the count of clamped table lookups waits after the block, in per-lane
