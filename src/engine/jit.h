@@ -35,6 +35,21 @@ extern const nm_jit_env nm_jit_env_engine;
 
 /* The C compiler's flags, NULL-terminated (jit_job.c; part of the cache key). */
 extern const char *const nm_jit_cc_flags[];
+/* The flags added when the CPU's identity is known ("-march=native", ...),
+** NULL-terminated. */
+extern const char *const nm_jit_cc_native[];
+/* This machine's CPU identity (jit_job.c): the lines of /proc/cpuinfo that
+** name the CPU and its instruction sets, read once per process; NULL when
+** they cannot be read (then code is compiled without nm_jit_cc_native). */
+const char *nm_jit_cpu_identity(void);
+/* The identity in the text of a /proc/cpuinfo (its first processor's block:
+** the vendor_id, model name, flags lines, or ARM's CPU implementer ...
+** Features lines), malloc'd; NULL when it names no instruction sets ("flags"
+** or "Features") or memory ran out. */
+char *nm_jit_cpu_identity_of(const char *cpuinfo);
+/* The cache key of a source compiled for the CPU `cpu` (NULL: unknown, no
+** nm_jit_cc_native), 32 hex digits (jit_cache.c). */
+void nm_jit_key_of(const char *src, const char *cpu, char key[33]);
 
 /* Loads `path` if it is the shared object of `key` (jit_cache.c): 1, and
 ** *code filled; 0 when it cannot be opened (*foreign = 0) or is another's

@@ -1,8 +1,9 @@
 /*
 ** jit_cache.c: native code for programs, from source to a loaded function.
-** The source (jit_emit.c) is hashed with the compiler flags and the engine
-** version; the shared object lives in $XDG_CACHE_HOME/neuromass/<hash>.so
-** (default ~/.cache/neuromass), built by the system C compiler (jit_job.c,
+** The source (jit_emit.c) is hashed with the compiler flags, the CPU's
+** identity (the code is compiled for it) and the engine version; the shared
+** object lives in $XDG_CACHE_HOME/neuromass/<hash>.so (default
+** ~/.cache/neuromass), built by the system C compiler (jit_job.c,
 ** on a thread beside the run) under a temporary name and renamed into place
 ** (processes may race: the last rename wins, every candidate is complete).
 ** A cached file is trusted only when its nm_jit_key symbol is the hash it is
@@ -60,14 +61,19 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 }
 
 
-/* The key of a source: 32 hex digits over the source, the flags and the engine version. */
-static void key_of(const char *src, char key[33])
+void nm_jit_key_of(const char *src, const char *cpu, char key[33])
 {
   uint64_t h[2] = { 1469598103934665603ULL, 0x9e3779b97f4a7c15ULL };
   for (int k = 0; k < 2; k++) {
     h[k] = fnv(h[k], src, strlen(src));
     for (int f = 0; nm_jit_cc_flags[f]; f++)
       h[k] = fnv(h[k], nm_jit_cc_flags[f], strlen(nm_jit_cc_flags[f]) + 1);
+    /* Code for this CPU: its flag and identity (another CPU gets another key). */
+    if (cpu) {
+      for (int f = 0; nm_jit_cc_native[f]; f++)
+        h[k] = fnv(h[k], nm_jit_cc_native[f], strlen(nm_jit_cc_native[f]) + 1);
+      h[k] = fnv(h[k], cpu, strlen(cpu) + 1);
+    }
     h[k] = fnv(h[k], NM_VERSION, sizeof NM_VERSION);
     h[k] = fnv(h[k], k ? "right" : "left", k ? 5 : 4);
   }
@@ -194,7 +200,7 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
     return nm_fail(err, NM_EINVAL, "jit: this program is not lane-local (a store overlaps "
                      "another lane's read) or memory ran out; it stays interpreted");
   char key[33];
-  key_of(src, key);
+  nm_jit_key_of(src, nm_jit_cpu_identity(), key);
   if (!cache_dir(dir, sizeof dir)) {
     free(src);
     return nm_fail(err, NM_EINVAL, "jit: no writable cache directory ($XDG_CACHE_HOME/neuromass "

@@ -1,6 +1,7 @@
 /*
 ** jit_emit.c: a compiled program's main code as C source (the native code of
-** docs/jit.md).  The emitted function runs lane by lane: for each lane it
+** docs/jit.md).  The emitted function runs lane by lane (or a block of
+** lanes at a time, below): for each lane it
 ** performs the interpreter's instructions in the interpreter's order, with
 ** the same C operations and the same libm calls, on locals instead of
 ** register vectors.  Within one lane that is the interpreter's arithmetic
@@ -19,15 +20,15 @@
 #include "jit.h"
 #include "table2d_code.h"
 
-#define NM_STR_(x) #x
-#define NM_STR(x) NM_STR_(x)
-
 
 typedef struct {
   char *s;
   size_t n, cap;
   int failed;
   int blocked;      /* emitting the blocked form (below) */
+  int open;         /* in the blocked form: a loop over the block's lanes is open */
+  const unsigned char *wide;    /* in a block: registers held per lane (arrays) */
+  const unsigned char *lwide;   /* in a block: table locations held per lane */
 } buf;
 
 
@@ -56,7 +57,7 @@ static void put(buf *b, const char *fmt, ...)
 static void prelude(buf *b)
 {
   put(b, "/* neuromass native program (docs/jit.md); generated, do not edit */\n"
-         "#include <math.h>\n#include <stddef.h>\n\n"
+         "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
          "typedef struct { size_t r, c; double fr, fc; } pos_t;\n"
          "typedef struct {\n"
          "  size_t n_rows, n_cols; double row0, row_step, row_end, col0, col_step, col_end;\n"
@@ -150,10 +151,16 @@ static const char *binary_infix(int op)
 
 /* The emitted form.  Scalar: a loop over lanes, each instruction a statement
 ** on a local double.  Blocked (programs of BLOCK lanes or more): a loop over
-** blocks of lanes, each instruction a loop over the block's lanes on a local
-** array, which the C compiler turns into SIMD instructions.  In both, lane l
-** sees the interpreter's operations in the interpreter's order; only the
-** interleaving across lanes differs, and lanes share nothing (lane_local). */
+** blocks of lanes; the instructions run in segments, each a loop over the
+** block's lanes holding a run of statements, which the C compiler turns into
+** SIMD instructions (one lane per element); a register that lives across
+** segments is a local array of the block's lanes (per_lane).  What does not vectorise stays out of those
+** loops: a call (libm without vector forms, a delayed read) and floor (no
+** vector rounding without -fno-trapping-math) get a loop of their own, and
+** the count of clamped table lookups waits after the block, in per-lane
+** flags.  In both forms lane l sees the interpreter's operations in the
+** interpreter's order; only the interleaving across lanes differs, and
+** lanes share nothing (lane_local). */
 
 /* The current lane's index expression: "l", or "l + k" in a block. */
 static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
@@ -162,7 +169,7 @@ static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
 ** register file (a prologue value or a constant). */
 static void operand(buf *b, const unsigned char *written, int reg)
 {
-  if (written[reg]) put(b, b->blocked ? "r%d[k]" : "r%d", reg);
+  if (written[reg]) put(b, b->blocked && b->wide[reg] ? "r%d[k]" : "r%d", reg);
   else put(b, "R[(size_t)%d * W + %s]", reg, lane(b));
 }
 
@@ -183,39 +190,112 @@ static void choose(buf *b, const unsigned char *written, int c, const char *rel,
 }
 
 
+/* Table lookup k (instruction `in`) for lane l: its location (ir, ic, fr,
+** fc: nm_tbl_place, or lookup share[k]'s when the grids agree), whether it
+** was outside the grid, then the value.  Lane by lane the clamped lanes are
+** counted at once (row, col: the first); in a block the location comes
+** without branches, the flag and the point go to the block's arrays o, x,
+** y, counted after the block's lanes (count()), and the location is always
+** share[k]'s (the blocks run only when every shared pair has one grid). */
+static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k, const int *share)
+{
+  int j = share[k];
+  const char *I = b->blocked ? "      " : "    ", *O = b->blocked ? "[k]" : "";
+  const char *K = b->blocked && b->lwide[k] ? "[k]" : "";
+  if (j >= 0) {
+    const char *J = b->blocked && b->lwide[j] ? "[k]" : "";
+    if (b->blocked) put(b, "%s", I);
+    else put(b, "%sif (S%d) ", I, k);
+    put(b, "{ ir%d%s = ir%d%s; ic%d%s = ic%d%s; fr%d%s = fr%d%s; fc%d%s = fc%d%s; o%d%s = o%d%s; }%s\n",
+        k, K, j, J, k, K, j, J, k, K, j, J, k, K, j, J, k, O, j, O, b->blocked ? "" : " else");
+  }
+  if (!b->blocked || j < 0) {
+    put(b, "%so%d%s = nm_tbl_place(%s%d, ", I, k, O, b->blocked ? "&t" : "T", k);
+    operand(b, written, in->a);
+    put(b, ", ");
+    operand(b, written, in->b);
+    put(b, ", &ir%d%s, &ic%d%s, &fr%d%s, &fc%d%s, %d);\n", k, K, k, K, k, K, k, K, b->blocked);
+  }
+  if (b->blocked) put(b, "%sx%d[k] = ", I, k);
+  else put(b, "%sif (o%d && out%d++ == 0) { row%d = ", I, k, k, k);
+  operand(b, written, in->a);
+  put(b, b->blocked ? "; y%d[k] = " : "; col%d = ", k);
+  operand(b, written, in->b);
+  put(b, b->blocked ? ";\n" : "; }\n");
+  put(b, "%sr%d%s = nm_tbl_value(%s%d, ir%d%s, ic%d%s, fr%d%s, fc%d%s);\n", I, in->dst,
+      b->blocked && b->wide[in->dst] ? "[k]" : "", b->blocked ? "&t" : "T", k, k, K, k, K, k, K,
+      k, K);
+}
+
+
+/* After a block's lanes: lookup k's clamped lanes counted in lane order. */
+static void count(buf *b, int k)
+{
+  put(b, "    { int any = 0;\n      for (size_t k = 0; k < %d; k++) any |= o%d[k];\n"
+         "      if (any)\n        for (size_t k = 0; k < %d; k++)\n"
+         "          if (o%d[k] && out%d++ == 0) { row%d = x%d[k]; col%d = y%d[k]; } }\n",
+      BLOCK, k, BLOCK, k, k, k, k, k, k);
+}
+
+
+/* 1 when instruction `in` does not vectorise (a call: libm, a delayed read;
+** floor): in a block it gets a loop of its own. */
+static int alone(const nm_ins *in)
+{
+  switch (in->op) {
+    case NM_OP_EXP: case NM_OP_LOG: case NM_OP_TANH: case NM_OP_SIN: case NM_OP_COS:
+    case NM_OP_FLOOR: case NM_OP_POW: case NM_OP_ATAN2: case NM_OP_MOD:
+      return 1;
+    case NM_OP_HIST:
+      return in->delay != 0;
+    default:
+      return 0;
+  }
+}
+
+
+/* In a block, before a statement that goes `apart` (1), or not (0), or at
+** the end (-1): closes the loop over the block's lanes that cannot take it
+** and opens one.  b->open: 0 none, 1 a loop of statements that vectorise,
+** 2 a loop of one statement apart.  No iteration depends on another: lanes
+** share nothing (lane_local), tables and the register file are only read;
+** said to the compiler (ivdep), which cannot prove it of the table values
+** and the stores. */
+static void segment(buf *b, int apart)
+{
+  if (b->open == 2 || (b->open == 1 && apart)) {
+    put(b, "    }\n");
+    b->open = 0;
+  }
+  if (apart < 0 || b->open) return;
+  put(b, "#pragma GCC ivdep\n    for (size_t k = 0; k < %d; k++) {\n", BLOCK);
+  b->open = apart ? 2 : 1;
+}
+
+
 /* One instruction as one C statement for lane l.  `look` numbers the table
 ** lookups; share[k] is the earlier lookup whose location lookup k reuses. */
 static void statement(buf *b, const nm_ins *in, const unsigned char *written, int *look,
                       const int *share)
 {
   int op = in->op;
-  const char *f, *L = lane(b), *K = b->blocked ? "[k]" : "";
+  const char *f, *L = lane(b), *I = b->blocked ? "      " : "    ";
   if (in->dst < 0 && op != -1 - NM_SINK_DERIV && op != -1 - NM_SINK_SIGNAL &&
       op != -1 - NM_SINK_INPUT)
     return;
-  if (b->blocked) put(b, "    for (size_t k = 0; k < nb; k++)");
-  if (op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL || op == -1 - NM_SINK_INPUT) {
-    put(b, "    %c[%ld + %s] = ", op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U',
-        in->slot, L);
-    operand(b, written, in->a);
-    put(b, ";\n");
-    return;
-  }
+  if (b->blocked) segment(b, alone(in));
   if (op == NM_OP_TABLE2D) {
-    int k = (*look)++, j = share[k];
-    put(b, "    { double x = ");
-    operand(b, written, in->a);
-    put(b, ", y = ");
-    operand(b, written, in->b);
-    put(b, ";\n");
-    if (j >= 0) put(b, "      if (S%d) { q%d%s = q%d%s; o%d%s = o%d%s; } else\n", k, k, K, j, K, k, K, j, K);
-    put(b, "      o%d%s = nm_tbl_locate(T%d, x, y, &q%d%s);\n"
-           "      if (o%d%s && out%d++ == 0) { row%d = x; col%d = y; }\n"
-           "      r%d%s = nm_tbl_at(T%d, &q%d%s); }\n", k, K, k, k, K, k, K, k, k, k, in->dst, K, k,
-        k, K);
+    lookup(b, in, written, (*look)++, share);
     return;
   }
-  put(b, "    r%d%s = ", in->dst, K);
+  if (op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL || op == -1 - NM_SINK_INPUT) {
+    put(b, "%s%c[%ld + %s] = ", I,
+        op == -1 - NM_SINK_DERIV ? 'D' : op == -1 - NM_SINK_SIGNAL ? 'V' : 'U', in->slot, L);
+    operand(b, written, in->a);
+    put(b, ";\n");
+    return;
+  }
+  put(b, "%sr%d%s = ", I, in->dst, b->blocked && b->wide[in->dst] ? "[k]" : "");
   switch (op) {
     case NM_OP_SIGNAL: put(b, "V[%ld + %s]", in->slot, L); break;
     case NM_OP_PARAM: put(b, "P[%ld + %s]", in->slot, L); break;
@@ -262,7 +342,7 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
 ** cache), or -1; their count in *n.  NULL when memory ran out. */
 static int *lookups(const nm_program *p, int *n)
 {
-  int *share = malloc((p->n_ins + 1) * sizeof *share), *at = malloc((p->n_ins + 1) * sizeof *at);
+  int *share = calloc(p->n_ins + 1, sizeof *share), *at = malloc((p->n_ins + 1) * sizeof *at);
   if (!share || !at) { free(share); free(at); return NULL; }
   *n = 0;
   for (size_t i = 0; i < p->n_ins; i++) {
@@ -284,28 +364,95 @@ static int *lookups(const nm_program *p, int *n)
 }
 
 
+/* What a block holds per lane (b->wide, b->lwide, n_regs + 1 and n_look
+** entries): a register, or a table location, that lives across segments
+** (segment() numbers them as it opens them; the same rule here).  The rest
+** are plain locals of the one loop that uses them, which the compiler keeps
+** in SIMD registers. */
+static void per_lane(const nm_program *p, const int *share, int n_look, unsigned char *wide,
+                     unsigned char *lwide)
+{
+  int *seg_of = malloc((p->n_regs + 1) * sizeof *seg_of), *lseg = malloc((n_look + 1) * sizeof *lseg);
+  if (!seg_of || !lseg) {     /* out of memory: everything per lane, which is correct */
+    memset(wide, 1, p->n_regs + 1);
+    memset(lwide, 1, (size_t)n_look + 1);
+    free(seg_of); free(lseg);
+    return;
+  }
+  for (size_t r = 0; r <= p->n_regs; r++) seg_of[r] = -1;
+  memset(wide, 0, p->n_regs + 1);
+  memset(lwide, 0, (size_t)n_look + 1);
+  int seg = -1, open = 0, look = 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    const nm_ins *in = &p->code[i];
+    int op = in->op, sink = op == -1 - NM_SINK_DERIV || op == -1 - NM_SINK_SIGNAL ||
+                            op == -1 - NM_SINK_INPUT;
+    if (in->dst < 0 && !sink) continue;
+    int apart = alone(in);
+    if (open == 2 || (open == 1 && apart)) open = 0;
+    if (!open) { seg++; open = apart ? 2 : 1; }
+    int regs[4] = { in->a, in->b, in->c, in->dst };
+    for (int r = 0; r < 4; r++) {
+      if (regs[r] < 0 || (size_t)regs[r] > p->n_regs) continue;
+      if (seg_of[regs[r]] < 0) seg_of[regs[r]] = seg;
+      else if (seg_of[regs[r]] != seg) wide[regs[r]] = 1;
+    }
+    if (op == NM_OP_TABLE2D) {
+      lseg[look] = seg;
+      if (share[look] >= 0 && lseg[share[look]] != seg) lwide[share[look]] = 1;
+      look++;
+    }
+  }
+  free(seg_of);
+  free(lseg);
+}
+
+
 /* One loop over lanes from l on: blocks of BLOCK lanes (b->blocked) or single
-** lanes, its locals declared inside; `written` is scratch (n_regs + 1). */
+** lanes, its locals declared inside (in a block, arrays of its lanes where
+** b->wide, b->lwide say); `written` is scratch (n_regs + 1). */
 static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const int *share,
                       int n_look)
 {
-  const char *A = b->blocked ? "[" NM_STR(BLOCK) "]" : "";
-  if (b->blocked)
-    put(b, "  for (; l + %d <= l1; l += %d) {\n    enum { nb = %d };\n", BLOCK, BLOCK, BLOCK);
-  else
+  char A[16];                       /* the array suffix of a value held per lane */
+  snprintf(A, sizeof A, "[%d]", BLOCK);
+  if (b->blocked) {
+    /* The blocks' lookups read a local copy of each table's grid and values
+    ** (t), which the compiler knows no store reaches; counts go to T. */
+    for (int k = 0; k < n_look; k++)
+      put(b, "  const tbl_t t%d = { T%d->n_rows, T%d->n_cols, T%d->row0, T%d->row_step, T%d->row_end, "
+             "T%d->col0, T%d->col_step, T%d->col_end, T%d->values, 0, 0.0, 0.0 };\n",
+          k, k, k, k, k, k, k, k, k, k);
+    put(b, "  for (; l + %d <= l1; l += %d) {\n", BLOCK, BLOCK);
+    for (int k = 0; k < n_look; k++)
+      put(b, "    int o%d[%d]; double x%d[%d], y%d[%d];\n", k, BLOCK, k, BLOCK, k, BLOCK);
+  } else {
     put(b, "  for (; l < l1; l++) {\n");
-  for (int k = 0; k < n_look; k++) put(b, "    pos_t q%d%s; int o%d%s;\n", k, A, k, A);
+  }
+  for (int k = 0; k < n_look; k++) {
+    const char *W = b->blocked && b->lwide[k] ? A : "";
+    put(b, "    size_t ir%d%s, ic%d%s; double fr%d%s, fc%d%s;", k, W, k, W, k, W, k, W);
+    if (!b->blocked) put(b, " int o%d;", k);
+    put(b, "\n");
+  }
   /* Locals for the registers the main code writes. */
   memset(written, 0, p->n_regs + 1);
   for (size_t i = 0; i < p->n_ins; i++) {
     int d = p->code[i].dst;
-    if (d >= 0 && !written[d]) { written[d] = 1; put(b, "    double r%d%s;\n", d, A); }
+    if (d >= 0 && !written[d]) {
+      written[d] = 1;
+      put(b, "    double r%d%s;\n", d, b->blocked && b->wide[d] ? A : "");
+    }
   }
   memset(written, 0, p->n_regs + 1);
   int look = 0;
   for (size_t i = 0; i < p->n_ins; i++) {
     statement(b, &p->code[i], written, &look, share);
     if (p->code[i].dst >= 0) written[p->code[i].dst] = 1;
+  }
+  if (b->blocked) {
+    segment(b, -1);
+    for (int k = 0; k < n_look; k++) count(b, k);
   }
   put(b, "  }\n");
 }
@@ -314,7 +461,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
-  buf b = { NULL, 0, 0, 0, 0 };
+  buf b = { NULL, 0, 0, 0, 0, 0, NULL, NULL };
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
   prelude(&b);
@@ -340,10 +487,22 @@ char *nm_jit_emit(const nm_program *p)
   /* Whole blocks of lanes first, then the lanes left over one by one: lanes
   ** are visited in order, so the first clamped lane is the interpreter's. */
   put(&b, "  size_t l = l0;\n");
-  if (p->lanes >= BLOCK) {
+  unsigned char *wide = malloc(p->n_regs + 1), *lwide = malloc((size_t)n_look + 1);
+  if (!wide || !lwide) b.failed = 1;
+  else if (p->lanes >= BLOCK) {
+    per_lane(p, share, n_look, wide, lwide);
+    b.wide = wide;
+    b.lwide = lwide;
+    /* Blocks take every shared location as it is: they run when each
+    ** shared pair has the same grid (else the lanes go one by one). */
+    put(&b, "  if (1");
+    for (int k = 0; k < n_look; k++)
+      if (share[k] >= 0) put(&b, " && S%d", k);
+    put(&b, ") {\n");
     b.blocked = 1;
     lane_loop(&b, p, written, share, n_look);
     b.blocked = 0;
+    put(&b, "  }\n");
   }
   lane_loop(&b, p, written, share, n_look);
   /* Reported only when some lane fell outside (the call is not free on
@@ -353,6 +512,8 @@ char *nm_jit_emit(const nm_program *p)
   put(&b, "}\n");
   free(written);
   free(share);
+  free(wide);
+  free(lwide);
   if (b.failed) { free(b.s); return NULL; }
   return b.s;
 }

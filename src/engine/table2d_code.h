@@ -8,8 +8,32 @@
 ** entry), so values beyond the table are clamped.  Grid steps come from the
 ** first two axis values, the upper bounds are exclusive.
 **
+** nm_tbl_axis_sel gives the location nm_tbl_axis gives (the same index and
+** fraction, bit for bit, for every x when the step is positive), without
+** branches, so that native code's loops of it over a block of lanes
+** vectorise (jit_emit.c); lane by lane the branches are cheaper.  On an
+** axis, a point inside the range at pos = (x - x0) / step steps takes entry
+** floor(pos) and the fraction pos - floor(pos) while 0 <= pos < n - 1, else
+** the last entry and 0 (so does a point at or above the end, or NaN); a
+** point below x0 takes the first entry and 0.  There floor(pos) is the
+** integer part of pos (pos >= 0; copysign keeps floor(-0.0) = -0.0),
+** compared with n - 1 as an integer (pos below 2^62 converts exactly).
+** Every choice is a bit mask (nm_tbl_keep: v or +0.0; the index likewise):
+** with the default -ftrapping-math a C compiler turns `c ? a : b` into a
+** branch and moves arithmetic and comparisons into it, which then does not
+** vectorise.  (Where the step is not positive, nm_tbl_axis converts a
+** negative floor to size_t, which C leaves undefined: the two agree on
+** tables with increasing axes only.)
+**
 ** NM_TABLE2D_CODE(T, POS) defines, for a table type T (the fields of
 ** nm_table2d) and a location type POS (those of nm_table_pos):
+**   static int nm_tbl_place(const T *t, double row_x, double col_x,
+**                           size_t *r, size_t *c, double *fr, double *fc, int sel)
+**     the location of a point as four values, with branches (sel 0) or
+**     without (sel 1: nm_tbl_axis_sel, for native code's blocks); 1 when it
+**     was outside the grid;
+**   static double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc)
+**     the interpolated value at that location;
 **   static int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos)
 **     the location of a point; 1 when it was outside the grid;
 **   static double nm_tbl_at(const T *t, const POS *pos)
@@ -20,10 +44,34 @@
 #ifndef nm_table2d_code_h
 #define nm_table2d_code_h
 
+#include <stdint.h>
+
 #define NM_TABLE2D_CODE(T, POS) \
-static inline void nm_tbl_axis(double x, double x0, double step, double x_end, size_t n, \
-                               size_t *i, double *frac) \
+static inline double nm_tbl_keep(double v, int keep) \
 { \
+  union { double d; uint64_t u; } w = { v }; \
+  w.u &= -(uint64_t)keep; \
+  return w.d; \
+} \
+static inline int nm_tbl_axis_sel(double x, double x0, double step, double x_end, size_t n, \
+                                  size_t *i, double *frac) \
+{ \
+  double pos = (x - x0) / step; \
+  int inside = (x >= x0) & (x < x_end); \
+  int fits = inside & (pos >= 0.0) & (pos < 0x1p62); \
+  double p = nm_tbl_keep(pos, fits); \
+  long long ip = (long long)p; \
+  int mid = fits & (ip < (long long)n - 1); \
+  double fl = copysign((double)ip, p); \
+  size_t edge = (n - 1) & -(size_t)!(x < x0); \
+  *i = ((size_t)ip & -(size_t)mid) | (edge & ((size_t)mid - 1)); \
+  *frac = nm_tbl_keep(pos - fl, mid); \
+  return !inside; \
+} \
+static inline int nm_tbl_axis(double x, double x0, double step, double x_end, size_t n, \
+                              size_t *i, double *frac, int sel) \
+{ \
+  if (sel) return nm_tbl_axis_sel(x, x0, step, x_end, n, i, frac); \
   if (x >= x0 && x < x_end) { \
     double pos = (x - x0) / step; \
     double fl = floor(pos); \
@@ -37,23 +85,30 @@ static inline void nm_tbl_axis(double x, double x0, double step, double x_end, s
     *i = n - 1; \
     *frac = 0.0; \
   } \
+  return !(x >= x0 && x < x_end); \
 } \
-static inline int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos) \
+static inline int nm_tbl_place(const T *t, double row_x, double col_x, size_t *r, size_t *c, \
+                               double *fr, double *fc, int sel) \
 { \
-  nm_tbl_axis(row_x, t->row0, t->row_step, t->row_end, t->n_rows, &pos->r, &pos->fr); \
-  nm_tbl_axis(col_x, t->col0, t->col_step, t->col_end, t->n_cols, &pos->c, &pos->fc); \
-  return !(row_x >= t->row0 && row_x < t->row_end && col_x >= t->col0 && col_x < t->col_end); \
+  return nm_tbl_axis(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr, sel) | \
+         nm_tbl_axis(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc, sel); \
 } \
-static inline double nm_tbl_at(const T *t, const POS *pos) \
+static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc) \
 { \
-  size_t r = pos->r, c = pos->c; \
-  double fr = pos->fr, fc = pos->fc; \
   size_t r1 = r + 1 < t->n_rows ? r + 1 : r; \
   size_t c1 = c + 1 < t->n_cols ? c + 1 : c; \
   const double *v = t->values; \
   size_t nc = t->n_cols; \
   return v[r * nc + c] * (1 - fc) * (1 - fr) + v[r * nc + c1] * fc * (1 - fr) + \
          v[r1 * nc + c] * (1 - fc) * fr + v[r1 * nc + c1] * fc * fr; \
+} \
+static inline int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos) \
+{ \
+  return nm_tbl_place(t, row_x, col_x, &pos->r, &pos->c, &pos->fr, &pos->fc, 0); \
+} \
+static inline double nm_tbl_at(const T *t, const POS *pos) \
+{ \
+  return nm_tbl_value(t, pos->r, pos->c, pos->fr, pos->fc); \
 } \
 static inline int nm_tbl_same_grid(const T *a, const T *b) \
 { \

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine/jit.h"
+#include "engine/table2d_code.h"
 #include "test_main.h"
 
 #define LEAF(op, slot) { (op), -1, -1, -1, 0.0, (slot), 0 }
@@ -116,37 +117,204 @@ static void test_every_op(void)
   if (!V || !D[0] || !D[1] || !U[0] || !U[1]) { CHECK(0, "allocate"); goto done; }
   double *Vs[2] = { malloc(n_out * sizeof(double)), malloc(n_out * sizeof(double)) };
   nm_table2d *tabs[2] = { t0, t1 };
-  unsigned long clamped[2];
-  for (int native = 0; native < 2; native++) {
-    memcpy(V, A, sizeof A);
-    memcpy(V + L, B, sizeof B);
-    for (int l = 0; l < 2 * L; l++) U[native][l] = 0.25 * l - 1.0;
-    for (size_t i = 0; i < n_out; i++) D[native][i] = -7.77;
-    t0->clamped = 0;
-    nm_eval_ctx ctx = { V, P, U[native], D[native], 3.75, NULL, tabs };
-    p->use_native = native;
-    p->stale = 1;
-    nm_program_prepare(p, &ctx);
-    /* Lanes in three ranges, as threads would take them. */
-    nm_program_eval_lanes(p, &ctx, 0, 3);
-    nm_program_eval_lanes(p, &ctx, 3, 8);
-    nm_program_eval_lanes(p, &ctx, 8, L);
-    clamped[native] = t0->clamped;
-    if (Vs[native]) memcpy(Vs[native], V, n_out * sizeof(double));
+  /* Lanes in three ranges, as threads would take them (each shorter than a
+  ** block: lane by lane), then in one range (a block of 8 lanes and the 3
+  ** left); the second table on t0's grid (the lookup shares t0's location),
+  ** then on a grid of its own (the blocks do not run: lane by lane). */
+  static const size_t splits[2][4] = { { 0, 3, 8, L }, { 0, L, L, L } };
+  for (int grid = 0; grid < 2; grid++) {
+    if (grid) { t1->col_step = 0.25; t1->col_end = -0.25; }
+    for (int whole = 0; whole < 2; whole++) {
+      const char *how = whole ? grid ? "in one range, the second table on another grid" : "in one range"
+                              : grid ? "in three ranges, the second table on another grid"
+                                     : "in three ranges";
+      unsigned long clamped[2][2];
+      double firstpt[2][4];
+      for (int native = 0; native < 2; native++) {
+        memcpy(V, A, sizeof A);
+        memcpy(V + L, B, sizeof B);
+        for (int l = 0; l < 2 * L; l++) U[native][l] = 0.25 * l - 1.0;
+        for (size_t i = 0; i < n_out; i++) D[native][i] = -7.77;
+        for (int k = 0; k < 2; k++) tabs[k]->clamped = 0;
+        nm_eval_ctx ctx = { V, P, U[native], D[native], 3.75, NULL, tabs };
+        p->use_native = native;
+        p->stale = 1;
+        nm_program_prepare(p, &ctx);
+        for (int r = 0; r < 3; r++)
+          if (splits[whole][r] < splits[whole][r + 1])
+            nm_program_eval_lanes(p, &ctx, splits[whole][r], splits[whole][r + 1]);
+        for (int k = 0; k < 2; k++) {
+          clamped[native][k] = tabs[k]->clamped;
+          firstpt[native][2 * k] = tabs[k]->clamped_row;
+          firstpt[native][2 * k + 1] = tabs[k]->clamped_col;
+        }
+        if (Vs[native]) memcpy(Vs[native], V, n_out * sizeof(double));
+      }
+      size_t at = 0;
+      int same = same_bits(D[0], D[1], n_out, &at);
+      CHECK(same, "every operation gives the interpreter's bits natively, %s (first difference: "
+            "operation %zu lane %zu: %.17g vs %.17g)", how, at / L, at % L, D[0][at], D[1][at]);
+      CHECK(same_bits(U[0], U[1], 2 * L, &at) && Vs[0] && Vs[1] &&
+            same_bits(Vs[0], Vs[1], n_out, &at),
+            "stores into signals and inputs are the interpreter's, %s", how);
+      CHECK(clamped[0][0] == clamped[1][0] && clamped[0][1] == clamped[1][1] && clamped[0][0] > 0 &&
+            same_bits(firstpt[0], firstpt[1], 4, &at),
+            "lookups outside the grid are counted as the interpreter counts them, the first "
+            "outside point too, %s (%lu, %lu; %lu, %lu)", how, clamped[0][0], clamped[1][0],
+            clamped[0][1], clamped[1][1]);
+    }
   }
-  size_t at = 0;
-  int same = same_bits(D[0], D[1], n_out, &at);
-  CHECK(same, "every operation gives the interpreter's bits natively (first difference: "
-        "operation %zu lane %zu: %.17g vs %.17g)", at / L, at % L, D[0][at], D[1][at]);
-  CHECK(same_bits(U[0], U[1], 2 * L, &at) && Vs[0] && Vs[1] && same_bits(Vs[0], Vs[1], n_out, &at),
-        "stores into signals and inputs are the interpreter's");
-  CHECK(clamped[0] == clamped[1] && clamped[0] > 0,
-        "lookups outside the grid are counted as the interpreter counts them (%lu, %lu)",
-        clamped[0], clamped[1]);
   free(Vs[0]); free(Vs[1]);
 done:
   free(V); free(D[0]); free(D[1]); free(U[0]); free(U[1]);
   nm_model_free(m);
+}
+
+
+/* The engine's table arithmetic, for the check of its two forms below. */
+NM_TABLE2D_CODE(nm_table2d, nm_table_pos)
+
+
+/* The location without branches (nm_tbl_axis_sel, native code's blocks) is
+** the location with branches (nm_tbl_axis: the interpreter's, lane by lane)
+** bit for bit: index, fraction and flag, on every kind of point of axes
+** that start at 0 (so that -0.0 gives pos = -0.0), below and above it. */
+static void test_table_axis_forms(void)
+{
+  static const double starts[] = { -1.0, 0.0, 0.25 }, steps[] = { 0.5, 1.0, 0.1 };
+  static const size_t sizes[] = { 2, 5, 40 };
+  size_t n_pts = 0, bad = 0;
+  char where[200] = "";
+  for (int a = 0; a < 3; a++) {
+    double x0 = starts[a], step = steps[a];
+    size_t n = sizes[a];
+    double x_end = x0 + (double)(n - 1) * step;
+    double pts[64 + 8 * 40];
+    size_t np = 0;
+    static const double odd[] = { NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e300, -1e300, 5e-324,
+                                  -5e-324, 2.2250738585072014e-308, 1e19, -1e19, 3e18 };
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) pts[np++] = odd[k];
+    for (size_t j = 0; j <= n; j++) {
+      double g = x0 + (double)j * step;
+      pts[np++] = g;
+      pts[np++] = nextafter(g, -INFINITY);
+      pts[np++] = nextafter(g, INFINITY);
+      pts[np++] = g + 0.5 * step;
+      pts[np++] = g + 0.999999 * step;
+    }
+    pts[np++] = x_end;
+    pts[np++] = nextafter(x_end, -INFINITY);
+    for (size_t k = 0; k < np; k++) {
+      size_t i0 = 7, i1 = 9;
+      double f0 = -1.0, f1 = -2.0;
+      int o0 = nm_tbl_axis(pts[k], x0, step, x_end, n, &i0, &f0, 0);
+      int o1 = nm_tbl_axis(pts[k], x0, step, x_end, n, &i1, &f1, 1);
+      n_pts++;
+      if (o0 != o1 || i0 != i1 || memcmp(&f0, &f1, sizeof f0) != 0) {
+        if (!bad++)
+          snprintf(where, sizeof where, "axis %d, x %.17g: (%d, %zu, %.17g) vs (%d, %zu, %.17g)", a,
+                   pts[k], o0, i0, f0, o1, i1, f1);
+      }
+    }
+  }
+  CHECK(bad == 0 && n_pts > 100, "a table location without branches is the one with branches, bit for "
+        "bit, on %zu points (%zu differ%s%s)", n_pts, bad, bad ? ": first " : "", where);
+}
+
+
+/* Lookups over 20 lanes in one range (two blocks of 8, then 4 lane by lane):
+** points outside the grid in lanes 5, 9 and 17 only; the second lookup
+** shares the first's location.  Values, counts and the first outside point
+** are the interpreter's. */
+static void test_table_blocks(void)
+{
+  enum { N = 20 };
+  nm_node nodes[] = { LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, N),
+                      { NM_OP_TABLE2D, 0, 1, -1, 0.0, 0, 0 }, { NM_OP_TABLE2D, 0, 1, -1, 0.0, 1, 0 } };
+  nm_root roots[] = { { 2, NM_SINK_DERIV, 0 }, { 3, NM_SINK_DERIV, N } };
+  nm_error err = { 0 };
+  nm_program *p = nm_program_compile(nodes, COUNT(nodes), roots, COUNT(roots), N, &err);
+  nm_model *m = nm_model_new(2 * N, 0, 0, 0);
+  nm_table2d *t0 = small_table(), *t1 = small_table();
+  if (!CHECK(p && m && t0 && t1, "compile two table lookups over %d lanes (%s)", N, err.why)) {
+    nm_program_free(p); nm_model_free(m); free(t0); free(t1);
+    return;
+  }
+  for (int i = 0; i < 12; i++) t1->values[i] = 3.0 - 0.25 * i;
+  nm_model_add_table(m, t0);
+  nm_model_add_table(m, t1);
+  if (!CHECK(nm_model_add_program(m, NM_STAGE_RHS, p) == NM_OK &&
+             nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) == NM_OK && p->use_native,
+             "native code for %d lanes of lookups (%s)", N, err.why)) {
+    nm_model_free(m);
+    return;
+  }
+  double V[2 * N], D[2][2 * N], first[2][4];
+  unsigned long clamped[2][2];
+  for (int l = 0; l < N; l++) {
+    V[l] = -0.95 + 0.09 * l;            /* rows from -1 (exclusive end 1) */
+    V[N + l] = -0.9 + 0.07 * l;         /* columns from -1 (exclusive end 0.5) */
+  }
+  V[5] = NAN;                           /* outside: NaN */
+  V[N + 9] = -3.0;                      /* outside: below */
+  V[17] = 1.0;                          /* outside: at the exclusive end */
+  V[N + 17] = 0.25;
+  nm_table2d *tabs[2] = { t0, t1 };
+  for (int native = 0; native < 2; native++) {
+    for (int k = 0; k < 2; k++) tabs[k]->clamped = 0;
+    nm_eval_ctx ctx = { V, NULL, NULL, D[native], 0.0, NULL, tabs };
+    p->use_native = native;
+    p->stale = 1;
+    nm_program_prepare(p, &ctx);
+    nm_program_eval_lanes(p, &ctx, 0, N);
+    for (int k = 0; k < 2; k++) {
+      clamped[native][k] = tabs[k]->clamped;
+      first[native][2 * k] = tabs[k]->clamped_row;
+      first[native][2 * k + 1] = tabs[k]->clamped_col;
+    }
+  }
+  size_t at = 0;
+  CHECK(same_bits(D[0], D[1], 2 * N, &at), "lookups in blocks of lanes give the interpreter's bits "
+        "(first difference: lane %zu: %.17g vs %.17g)", at, D[0][at], D[1][at]);
+  CHECK(clamped[0][0] == 3 && clamped[1][0] == 3 && clamped[0][1] == 3 && clamped[1][1] == 3 &&
+        isnan(first[1][0]) && same_bits(first[0], first[1], 4, &at),
+        "lookups in blocks count the lanes outside the grid (3, 3; native %lu, %lu) and keep the "
+        "first in lane order (row %g, column %g), as the interpreter", clamped[1][0], clamped[1][1],
+        first[1][0], first[1][1]);
+  nm_model_free(m);
+}
+
+
+/* The CPU's identity, read from /proc/cpuinfo's text (x86, ARM, none), is
+** part of the cache key: code compiled for one CPU is never another's. */
+static void test_cpu_identity(void)
+{
+  static const char x86[] =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: Intel(R) Xeon(R) "
+    "Platinum 8488C\ncpu MHz\t\t: 2400.000\nflags\t\t: fpu sse2 avx2 avx512f\nbogomips\t: 4800\n\n"
+    "processor\t: 1\nvendor_id\t: GenuineIntel\nmodel name\t: other\nflags\t\t: fpu\n\n";
+  static const char arm[] = "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd sve\n"
+                            "CPU implementer\t: 0x41\nCPU part\t: 0xd40\n\n";
+  static const char bare[] = "processor\t: 0\nmodel name\t: mystery\n";
+  char *a = nm_jit_cpu_identity_of(x86), *b = nm_jit_cpu_identity_of(arm);
+  char *c = nm_jit_cpu_identity_of(bare);
+  CHECK(a && strcmp(a, "vendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Platinum 8488C\n"
+                       "flags\t\t: fpu sse2 avx2 avx512f\n") == 0,
+        "an x86 CPU is named by its first processor's vendor, model and flags (%zu characters)",
+        a ? strlen(a) : 0);
+  CHECK(b && strcmp(b, "Features\t: fp asimd sve\nCPU implementer\t: 0x41\nCPU part\t: 0xd40\n") == 0,
+        "an ARM CPU by its features, implementer and part (%zu characters)", b ? strlen(b) : 0);
+  CHECK(!c, "a CPU whose instruction sets are not named has no identity (code without "
+        "-march=native)");
+  char k0[33], k1[33], k2[33], k3[33];
+  nm_jit_key_of("void f(void) {}", NULL, k0);
+  nm_jit_key_of("void f(void) {}", a, k1);
+  nm_jit_key_of("void f(void) {}", b, k2);
+  nm_jit_key_of("void f(void) {}", a, k3);
+  CHECK(strcmp(k0, k1) != 0 && strcmp(k1, k2) != 0 && strcmp(k0, k2) != 0 && strcmp(k1, k3) == 0 &&
+        strlen(k1) == 32, "the cache key changes with the CPU's identity, and with none (%s, %s, %s)",
+        k0, k1, k2);
+  free(a); free(b); free(c);
 }
 
 
@@ -523,10 +691,15 @@ int main(void)
   setenv("XDG_CACHE_HOME", dir, 1);
   unsetenv("NEUROMASS_JIT");
   test_every_op();
+  test_table_axis_forms();
+  test_table_blocks();
+  test_cpu_identity();
   test_simulation();
   test_cache(dir);
   test_switch(dir);
   test_interrupt(dir);
+  /* A compile test_interrupt left in flight still writes into the cache. */
+  wait_compiles();
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) CHECK(0, "remove %s", dir);

@@ -1,6 +1,7 @@
 -- jit_spec.lua: native code for programs (docs/jit.md) gives the
 -- interpreter's results bit for bit: every zoo model as one node, the
--- 80-node HCP networks of FHN and ALN, MultiModel-style networks of
+-- 80-node HCP networks of FHN and ALN, 64 uncoupled ALN nodes (an explore
+-- batch; its clamped lookups warned alike), MultiModel-style networks of
 -- several masses per node, and a custom mass using every operation; the
 -- cache across processes (a second process loads, compiles nothing), no
 -- compiler on PATH, NEUROMASS_JIT=0; the option's errors.  The compiles go
@@ -78,6 +79,28 @@ describe("native code", function()
     end
     return C, D
   end
+
+  -- The shape of an explore batch (docs/jit.md): 64 uncoupled ALN nodes, their
+  -- table lookups in vectorised blocks; strong noise takes lanes outside the
+  -- tables' grid, so the clamped lanes are counted in blocks too.
+  it("gives the interpreter's bits for 64 uncoupled ALN nodes", function()
+    local zero = {}
+    for i = 1, 64 do
+      zero[i] = {}
+      for j = 1, 64 do zero[i][j] = 0 end
+    end
+    -- Each run warns once on stderr: the interpreter's warning, then the native one.
+    local warned, stderr = {}, io.stderr
+    io.stderr = { write = function(_, text) warned[#warned + 1] = text end }  -- luacheck: ignore (captured)
+    local ok, err = pcall(both, function()
+      return nm.models.aln.native { Cmat = zero, Dmat = zero, seed = 11, sigma_ou = 1.5 }
+    end, { duration = 50, dt = 0.1, seed = 3 }, "ALN x 64")
+    io.stderr = stderr  -- luacheck: ignore (restored)
+    assert(ok, err)
+    assert.are.equal(2, #warned)
+    assert.is_truthy(warned[1]:find("lookups in table 'ALN tau_mu_exp'", 1, true))
+    assert.are.equal(warned[1], warned[2])
+  end)
 
   it("gives the interpreter's bits for networks of several masses per node", function()
     local C, D = matrices(11)
