@@ -21,9 +21,8 @@
 ** Every choice is a bit mask (nm_tbl_keep: v or +0.0; the index likewise):
 ** with the default -ftrapping-math a C compiler turns `c ? a : b` into a
 ** branch and moves arithmetic and comparisons into it, which then does not
-** vectorise.  (Where the step is not positive, nm_tbl_axis converts a
-** negative floor to size_t, which C leaves undefined: the two agree on
-** tables with increasing axes only.)
+** vectorise.  (Both assume a positive step, finite ends and last > first:
+** nm_model_add_table refuses any other axis, see model.c check_axis.)
 **
 ** NM_TABLE2D_CODE(T, POS) defines, for a table type T (the fields of
 ** nm_table2d) and a location type POS (those of nm_table_pos):
