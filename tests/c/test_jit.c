@@ -626,9 +626,22 @@ static void test_switch(const char *dir)
           reaped ? "yes" : "no");
     nm_model_free(m);
     /* fork() while a program compiles: the child leaves the parent's compile
-    ** alone (interpreted, exits at once), the parent's compile completes. */
-    snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+    ** alone (interpreted, exits at once), the parent's compile completes.
+    ** The compiler waits for a gate the parent opens once the child is done,
+    ** so the compile is in flight whenever the child runs, however late a
+    ** loaded machine schedules it (a timed sleep made this flaky). */
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so '%s'/gate", dir, dir);
     CHECK(system(cmd) == 0, "empty the cache");
+    char gated[4200], gate[4200];
+    snprintf(gated, sizeof gated, "%s/gated-cc", dir);
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    FILE *g = fopen(gated, "w");
+    if (CHECK(g != NULL, "write %s", gated)) {
+      fprintf(g, "#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.02; done\nexec cc \"$@\"\n", gate);
+      fclose(g);
+      chmod(gated, 0755);
+      setenv("NEUROMASS_CC", gated, 1);
+    }
     m = delayed_model();
     rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, NULL, &err) : NM_ENOMEM;
     fflush(stdout);
@@ -639,6 +652,8 @@ static void test_switch(const char *dir)
     }
     int st = -1;
     if (child > 0) waitpid(child, &st, 0);
+    FILE *open_gate = fopen(gate, "w");
+    if (open_gate) fclose(open_gate);
     wait_compiles();
     nm_jit_switch(m);
     CHECK(rc == NM_OK && child > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
