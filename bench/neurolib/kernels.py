@@ -5,7 +5,7 @@ neurolib's numba models on the workloads of bench/cases.lua, one case per argume
         [--cmat CMAT.csv --dmat DMAT.csv]
 
 CASE (the same settings as bench/cases.lua's case of that name):
-  aln1   one ALN node (ALNModel defaults, seed 42), 100 s at dt 0.1 ms, noise on
+  aln1   one ALN node (ALNModel defaults, seed 42), 100 s at dt 0.1 ms (its default sigma_ou is 0: no noise)
   fhn80  FHNModel on HCP: coupling "additive", K_gl 0.2, x_ext 0, sigma_ou 0.05, seed 42,
          10 s at dt 0.1 ms
   aln80  ALNModel on HCP: defaults, sigma_ou 0.1, seed 42, 10 s at dt 0.1 ms
