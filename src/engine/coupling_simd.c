@@ -118,6 +118,10 @@ int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *
     b->block[j] = (nm_block){ total, lo, hi };
     total += hi * rows;                   /* at most rows * n in all */
   }
+  if (total > 4 * n) {                    /* rows too uneven: padding would be most of it */
+    nm_coupling_blocks_free(b);
+    return NM_OK;
+  }
   b->idx = aligned(total * sizeof *b->idx);
   b->w = aligned(total * sizeof *b->w);
   b->v = t ? aligned(total * sizeof *b->v) : NULL;

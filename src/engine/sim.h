@@ -120,8 +120,9 @@ void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, 
 ** the default); NM_EINVAL with the reason in *err for another value.  nm_simd_name names a set ("off", "avx2", "avx512").
 ** nm_coupling_blocks_make lays out sum c (and its twin t, or NULL) with
 ** ring offsets `off` for `simd` (NM_OK, or NM_ENOMEM; no blocks when an
-** offset does not fit 32 bits); nm_coupling_blocks_free undoes it, also
-** half-made.  nm_coupling_blocks_eval sums blocks j0 .. j1-1 into U, each
+** offset does not fit 32 bits, or when padding each block's rows to its
+** longest would make more than 4 times the terms);
+** nm_coupling_blocks_free undoes it, also half-made.  nm_coupling_blocks_eval sums blocks j0 .. j1-1 into U, each
 ** row's terms in its own order: bit for bit the scalar sums. */
 int nm_simd_choose(int *simd, nm_error *err);
 const char *nm_simd_name(int simd);

@@ -746,13 +746,17 @@ static void sparse_check(sparse *p, const char *path, int threads)
     rc = nm_sim_run(s, &o);
   }
   int ok = s && rec && rc == NM_OK && b.rows == SPARSE_STEPS;
+  size_t rows = strcmp(path, "avx512") == 0 ? 8 : strcmp(path, "avx2") == 0 ? 4 : 0;
+  for (size_t i = 0; ok && i < s->n_fast; i++)     /* the sums run on the path named */
+    if (!s->fast[i].is_twin && s->fast[i].blocks.rows != rows) ok = 0;
   long bad = -1;
   for (size_t k = 0; ok && k < b.rows; k++)
     for (size_t i = 0; i < n && ok; i++)
       if (cell(&b, k, i + 1) != sparse_x(p, (long)k + 1)[i]) { ok = 0; bad = (long)k + 1; }
   CHECK(ok, "irregular sparse sums (%zu rows of 0 to %zu terms, twin additive sums, a diffusive "
-        "sum, an additive one), path %s, %d thread(s): equal their rows summed in order, bit for bit, for %d "
-        "steps (status %d, first differing step %ld)", n, n, path, threads, SPARSE_STEPS, rc, bad);
+        "sum, an additive one), path %s (blocks of %zu rows), %d thread(s): equal their rows "
+        "summed in order, bit for bit, for %d steps (status %d, first differing step %ld)", n, n,
+        path, rows, threads, SPARSE_STEPS, rc, bad);
   if (ok && threads == 1) {
     bad = sparse_ranges(p, s);
     CHECK(bad < 0, "the same sums, path %s, over every range r0 .. r1-1 of the %zu rows: each "
@@ -765,6 +769,47 @@ static void sparse_check(sparse *p, const char *path, int threads)
   }
   rowbuf_free(&b);
   free(rec);
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
+/* A hub: row 0 of 16 has 40 terms, the others one.  Padded to blocks of 8
+** rows it would be 6 times its terms: it stays on the scalar loop, exact. */
+static void test_sparse_hub(void)
+{
+  enum { N = 16, HUB = 40, TERMS = HUB + N - 1 };
+  size_t row_ptr[N + 1];
+  long dst[N], src[TERMS];
+  int d[TERMS];
+  double w[TERMS], v0[N], want[N];
+  size_t k = 0;
+  for (size_t i = 0; i < N; i++) {
+    row_ptr[i] = k;
+    dst[i] = (long)i;
+    v0[i] = 0.37 * (double)i - 2.0;
+    for (size_t j = 0; j < (i == 0 ? (size_t)HUB : 1); j++, k++) {
+      src[k] = (long)((i + 3 * j + 1) % N);
+      d[k] = (int)(j % 5);
+      w[k] = 0.07 * (double)((5 * j + i) % 13) - 0.4;
+    }
+  }
+  row_ptr[N] = k;
+  for (size_t i = 0; i < N; i++) {
+    want[i] = 0.0;
+    for (size_t t = row_ptr[i]; t < row_ptr[i + 1]; t++) want[i] += w[t] * v0[src[t]];
+  }
+  int rc;
+  nm_model *m = nm_model_new(N, 0, 0, N);
+  nm_sim *s = NULL;
+  rc = m ? nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, d, w) : NM_ENOMEM;
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
+  if (rc == NM_OK) s = nm_sim_new(m, 0.1, 1, &rc);
+  int ok = s && s->fast[0].blocks.rows == 0;
+  if (s) nm_couplings_eval_rows(s, s->V, 0, 0, N);
+  for (size_t i = 0; ok && i < N; i++) ok = memcmp(&s->U[i], &want[i], sizeof want[i]) == 0;
+  CHECK(ok, "a hub row of %d terms among rows of 1 (path %s): no blocks, the scalar sums in "
+        "order (status %d)", HUB, getenv("NEUROMASS_SIMD"), rc);
   nm_sim_free(s);
   nm_model_free(m);
 }
@@ -790,6 +835,7 @@ static void test_sparse_rows_exact(void)
     }
     sparse_free(&p);
   }
+  test_sparse_hub();
   /* A value the engine does not know is refused, naming it. */
   setenv("NEUROMASS_SIMD", "sse9", 1);
   sparse p;
