@@ -24,10 +24,10 @@ NM_TARGET static inline NM_VEC NM_NAME(block_plain)(const nm_block *blk, const i
                                                     const double *w, NM_LEN len, const double *base)
 {
   NM_VEC acc = NM_ZERO();
-  size_t k = 0;
-  for (; k < blk->n_min; k++)
+  size_t k = 0, n_min = blk->n_min, n_max = blk->n_max;
+  for (; k < n_min; k++)
     acc = NM_ADD(acc, NM_MUL(NM_LOAD(w + k * NM_B), NM_GATHER(NM_LOAD_IDX(idx + k * NM_B), base)));
-  for (; k < blk->n_max; k++)
+  for (; k < n_max; k++)
     acc = NM_ADD_IF(acc, len, k,
                     NM_MUL(NM_LOAD(w + k * NM_B), NM_GATHER(NM_LOAD_IDX(idx + k * NM_B), base)));
   return acc;
@@ -39,12 +39,12 @@ NM_TARGET static inline NM_VEC NM_NAME(block_diffusive)(const nm_block *blk, con
                                                         const double *base, NM_VEC self)
 {
   NM_VEC acc = NM_ZERO();
-  size_t k = 0;
-  for (; k < blk->n_min; k++) {
+  size_t k = 0, n_min = blk->n_min, n_max = blk->n_max;
+  for (; k < n_min; k++) {
     NM_VEC x = NM_SUB(NM_GATHER(NM_LOAD_IDX(idx + k * NM_B), base), self);
     acc = NM_ADD(acc, NM_MUL(NM_LOAD(w + k * NM_B), x));
   }
-  for (; k < blk->n_max; k++) {
+  for (; k < n_max; k++) {
     NM_VEC x = NM_SUB(NM_GATHER(NM_LOAD_IDX(idx + k * NM_B), base), self);
     acc = NM_ADD_IF(acc, len, k, NM_MUL(NM_LOAD(w + k * NM_B), x));
   }
@@ -57,13 +57,13 @@ NM_TARGET static inline void NM_NAME(block_twins)(const nm_block *blk, const int
                                                   const double *base, NM_VEC *acc, NM_VEC *acc2)
 {
   NM_VEC a = NM_ZERO(), a2 = NM_ZERO();
-  size_t k = 0;
-  for (; k < blk->n_min; k++) {
+  size_t k = 0, n_min = blk->n_min, n_max = blk->n_max;
+  for (; k < n_min; k++) {
     NM_VEC x = NM_GATHER(NM_LOAD_IDX(idx + k * NM_B), base);
     a = NM_ADD(a, NM_MUL(NM_LOAD(w + k * NM_B), x));
     a2 = NM_ADD(a2, NM_MUL(NM_LOAD(v + k * NM_B), x));
   }
-  for (; k < blk->n_max; k++) {
+  for (; k < n_max; k++) {
     NM_VEC x = NM_GATHER(NM_LOAD_IDX(idx + k * NM_B), base);
     a = NM_ADD_IF(a, len, k, NM_MUL(NM_LOAD(w + k * NM_B), x));
     a2 = NM_ADD_IF(a2, len, k, NM_MUL(NM_LOAD(v + k * NM_B), x));
