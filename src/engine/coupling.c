@@ -13,6 +13,11 @@
 **
 ** Two additive sums over the same terms with different weights (a rate and
 ** its variance, e.g. ALN's C and C squared) are read in one pass.
+**
+** Where the processor has AVX-512 or AVX2, the start-of-step sums go by
+** blocks of rows on SIMD lanes (coupling_simd.c), bit for bit the sums here;
+** this file's loops are the reference, the path of other processors
+** (NEUROMASS_SIMD=off) and sum the rows outside whole blocks.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +27,9 @@
 
 void nm_couplings_free(nm_sim *s)
 {
-  for (size_t i = 0; i < s->n_fast; i++) {
+  for (size_t i = 0; i < s->n_fast && s->fast; i++) {
     free(s->fast[i].off);
+    nm_coupling_blocks_free(&s->fast[i].blocks);
   }
   free(s->fast);
   s->fast = NULL;
@@ -71,7 +77,13 @@ int nm_couplings_prepare(nm_sim *s)
         s->fast[j].is_twin = 1;
       }
   }
-  return NM_OK;
+  int simd, rc = nm_simd_choose(&simd, &m->err);
+  for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
+    nm_fast_coupling *f = &s->fast[i];
+    if (!f->is_twin && f->max_len > 1)     /* self-couplings stay scalar */
+      rc = nm_coupling_blocks_make(&f->blocks, simd, f->c, f->twin, f->off);
+  }
+  return rc;
 }
 
 
@@ -173,11 +185,10 @@ static void eval_now_twins(const nm_coupling *c, const nm_coupling *t, const lon
 }
 
 
-/* One prepared sum (with its twin, if any) over rows r0 .. r1-1. */
-static void eval_fast(const nm_fast_coupling *f, const double *base, const double *V, double *U,
-                      size_t r0, size_t r1)
+/* One prepared sum (with its twin, if any) over rows r0 .. r1-1, scalar. */
+static void eval_scalar(const nm_fast_coupling *f, const double *base, const double *V, double *U,
+                        size_t r0, size_t r1)
 {
-  if (f->is_twin) return;
   const nm_coupling *c = f->c;
   if (f->max_len <= 1) {           /* self-couplings: a term per row at most */
     int diffusive = c->mode == NM_DIFFUSIVE;
@@ -201,6 +212,29 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
   } else {
     eval_now(c, f->off, base, V, U, r0, r1);
   }
+}
+
+
+/* One prepared sum (with its twin, if any) over rows r0 .. r1-1: the blocks
+** of rows wholly inside on SIMD lanes, the rows around them scalar. */
+static void eval_fast(const nm_fast_coupling *f, const double *base, const double *V, double *U,
+                      size_t r0, size_t r1)
+{
+  if (f->is_twin) return;
+  const nm_coupling_blocks *b = &f->blocks;
+  size_t n = f->c->n_rows, j0 = 0, j1 = 0;
+  if (b->rows) {
+    j0 = (r0 + b->rows - 1) / b->rows;           /* the first block starting at r0 or later */
+    j1 = r1 == n ? b->n_blocks : r1 / b->rows;   /* past the last block ending by r1 */
+  }
+  if (j0 >= j1) {
+    eval_scalar(f, base, V, U, r0, r1);
+    return;
+  }
+  size_t first = j0 * b->rows, end = j1 * b->rows < n ? j1 * b->rows : n;
+  eval_scalar(f, base, V, U, r0, first);
+  nm_coupling_blocks_eval(b, f->c, f->twin, base, V, U, j0, j1);
+  eval_scalar(f, base, V, U, end, r1);
 }
 
 
@@ -236,11 +270,13 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 
 /* The first row of part `part` of `parts`, balancing terms rather than rows;
 ** part 0 (the thread that also runs the serial section of a step) gets a
-** smaller share, 1 - THREAD0_LIGHTER of the others'. */
+** smaller share, 1 - THREAD0_LIGHTER of the others'.  With SIMD blocks, the
+** nearest block boundary, so that no part sums a block's rows one by one. */
 #define THREAD0_LIGHTER 0.2
 
-static size_t split_row(const nm_coupling *c, int part, int parts)
+static size_t split_row(const nm_fast_coupling *f, int part, int parts)
 {
+  const nm_coupling *c = f->c;
   size_t total = c->row_ptr[c->n_rows];
   double shares = parts - THREAD0_LIGHTER;
   double before = part == 0 ? 0.0 : part - THREAD0_LIGHTER;
@@ -251,15 +287,26 @@ static size_t split_row(const nm_coupling *c, int part, int parts)
     size_t mid = (lo + hi) / 2;
     if (c->row_ptr[mid] < target) lo = mid + 1; else hi = mid;
   }
-  return lo;
+  size_t rows = f->blocks.rows;
+  if (rows && lo < c->n_rows) lo = (lo + rows / 2) / rows * rows;
+  return lo < c->n_rows ? lo : c->n_rows;
 }
 
 
 void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts)
 {
   const double *base = s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
+  for (size_t i = 0; i < s->n_fast; i++)
+    eval_fast(&s->fast[i], base, V, s->U, split_row(&s->fast[i], part, parts),
+              split_row(&s->fast[i], part + 1, parts));
+}
+
+
+void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1)
+{
+  const double *base = s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
   for (size_t i = 0; i < s->n_fast; i++) {
-    const nm_coupling *c = s->fast[i].c;
-    eval_fast(&s->fast[i], base, V, s->U, split_row(c, part, parts), split_row(c, part + 1, parts));
+    size_t n = s->fast[i].c->n_rows, a = r0 < n ? r0 : n, b = r1 < n ? r1 : n;
+    if (a < b) eval_fast(&s->fast[i], base, V, s->U, a, b);
   }
 }

@@ -27,8 +27,8 @@
 ** pass: the taus2 steps, the table lookups (gathers), the sign and the
 ** x += scale * v of the streams on the fast path, each lane's operations
 ** those of the scalar code (test_normal.c holds every kernel bit for bit
-** against GSL); chosen once by what the processor supports
-** (__builtin_cpu_supports; NEUROMASS_SIMD=off|avx2 narrows the choice).
+** against GSL); chosen when the streams are made, by what the processor supports
+** (nm_simd_level, simd.c: NEUROMASS_SIMD caps the choice).
 */
 #include <pthread.h>
 #include <stdint.h>
@@ -53,7 +53,6 @@
 static double w_tab[LAYERS];
 static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
 static int fast_ok;                  /* the fast path agrees with GSL */
-static int simd_best;                /* NM_SIMD_*: the widest kernel in use */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 
@@ -192,26 +191,9 @@ static int agrees(void)
 }
 
 
-/* The widest kernel the processor runs, narrowed by NEUROMASS_SIMD (off, avx2). */
-static int choose_simd(void)
-{
-  int best = NM_SIMD_OFF;
-#ifdef HAVE_X86_SIMD
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) best = NM_SIMD_AVX2;
-  if (__builtin_cpu_supports("avx512f")) best = NM_SIMD_AVX512;
-#endif
-  const char *env = getenv("NEUROMASS_SIMD");
-  if (env && strcmp(env, "off") == 0) best = NM_SIMD_OFF;
-  if (env && strcmp(env, "avx2") == 0 && best > NM_SIMD_AVX2) best = NM_SIMD_AVX2;
-  return best;
-}
-
-
 static void init(void)
 {
   fast_ok = read_tables() && agrees();
-  simd_best = choose_simd();
 }
 
 
@@ -222,11 +204,6 @@ int nm_normals_fast(void)
 }
 
 
-int nm_simd_level(void)
-{
-  pthread_once(&once, init);
-  return simd_best;
-}
 
 
 /* n streams, not seeded; whether they take the fast path is the caller's. */

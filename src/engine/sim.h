@@ -1,6 +1,6 @@
 /*
 ** sim.h: the simulation state shared by the run (sim.c), the services it and
-** the steppers use (system.c, coupling.c) and the steppers (step_fixed.c,
+** the steppers use (system.c, coupling.c, coupling_simd.c, simd.c) and the steppers (step_fixed.c,
 ** step_gsl.c, step_threads.c).  Calls go one way: sim.c -> step_*.c ->
 ** system.c, coupling.c.
 */
@@ -12,6 +12,21 @@
 #include <gsl/gsl_rng.h>
 
 #include "engine.h"
+
+/* simd.c: the SIMD instruction sets of the engine's vector kernels, the one
+** rule for all of them.  nm_simd_widest: the widest the processor runs
+** (__builtin_cpu_supports; once, thread-safe).  nm_simd_cap: the cap set by
+** NEUROMASS_SIMD (off or 0, avx2, avx512; auto or unset: no cap, *named 0),
+** NM_EINVAL with the reason in *err for another value (a new simulation
+** fails then: nm_simd_choose).  nm_simd_level: the widest within the cap
+** (an invalid value caps nothing here), the kernel of the step's services
+** (normal.c, system.c, step_fixed.c).  nm_simd_name: "off", "avx2", "avx512".
+** Every kernel gives the scalar code's bits. */
+enum nm_simd { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
+int nm_simd_widest(void);
+int nm_simd_cap(int *cap, int *named, nm_error *err);
+int nm_simd_level(void);
+const char *nm_simd_name(int simd);
 
 /* normal.c: streams of standard normals, the numbers
 ** gsl_ran_gaussian_ziggurat(r, 1.0) gives on taus2 generators r seeded with
@@ -25,7 +40,6 @@
 ** The fast path steps 16 streams at a time with AVX-512, 8 with AVX2, where
 ** the processor has them (same numbers): a set of streams takes the kernel of
 ** its `simd` field, nm_simd_level() when made (tests set it lower). */
-enum { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
 typedef struct {
   size_t n;
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
@@ -36,16 +50,33 @@ typedef struct {
 
 int nm_normals_fast(void);
 
-/* The widest SIMD kernels of the step's services (normal.c, system.c):
-** NM_SIMD_* as the processor supports them (__builtin_cpu_supports), narrowed
-** by NEUROMASS_SIMD=off|avx2 in the environment; read once (thread-safe).
-** Every kernel gives the scalar code's bits. */
-int nm_simd_level(void);
 int nm_normals_init(nm_normals *z, size_t n);
 void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
 void nm_normals_free(nm_normals *z);
 double nm_normals_draw(nm_normals *z, size_t n);
 void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x);
+
+
+/* One block of a sum's rows: its terms start at `at` in the block arrays,
+** n_min terms every row of it has, n_max the most a row has. */
+typedef struct {
+  size_t at, n_min, n_max;
+} nm_block;
+
+/* A coupling sum's rows in blocks of `rows` (one SIMD lane a row: block j
+** holds rows j*rows .. j*rows + rows-1, the last block fewer), its terms
+** transposed: term k of lane b is at index at + k*rows + b of idx (its 32-bit
+** offset into the ring), w (its weight) and v (its twin's weight).  Lanes
+** whose row has fewer than n_max terms (or no row, past the last) are padded
+** with offset 0 and weight 0; len[j*rows + b] is lane b's count of terms. */
+typedef struct {
+  int simd;                 /* enum nm_simd; NM_SIMD_OFF: no blocks (rows 0) */
+  size_t rows, n_blocks;
+  nm_block *block;
+  int32_t *idx;
+  double *w, *v;            /* v NULL without a twin */
+  int64_t *len;
+} nm_coupling_blocks;
 
 /* A coupling sum with its terms' offsets into the mirrored history ring. */
 typedef struct {
@@ -54,6 +85,7 @@ typedef struct {
   const nm_coupling *twin;  /* a sum over the same terms, computed in the same pass */
   int is_twin;              /* this sum is computed with its twin */
   size_t max_len;           /* the most terms a row has */
+  nm_coupling_blocks blocks; /* the SIMD layout (blocks.rows 0: none, the scalar path) */
 } nm_fast_coupling;
 
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
@@ -107,6 +139,27 @@ void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
 /* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
 void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts);
+/* Start of a step, rows r0 .. r1-1 of every sum (clipped to its rows): any
+** range, as a part would be, for the tests. */
+void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1);
+
+/* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at
+** run time.  nm_simd_choose gives the set a new simulation uses: AVX-512 if
+** the processor has it, else none; NEUROMASS_SIMD = off, avx2 or avx512
+** forces that set, or the best the processor has below it (auto or unset:
+** the default); NM_EINVAL with the reason in *err for another value.
+** nm_coupling_blocks_make lays out sum c (and its twin t, or NULL) with
+** ring offsets `off` for `simd` (NM_OK, or NM_ENOMEM; no blocks when an
+** offset does not fit 32 bits, or when padding each block's rows to its
+** longest would make more than 4 times the terms);
+** nm_coupling_blocks_free undoes it, also half-made.  nm_coupling_blocks_eval sums blocks j0 .. j1-1 into U, each
+** row's terms in its own order: bit for bit the scalar sums. */
+int nm_simd_choose(int *simd, nm_error *err);
+int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
+                            const nm_coupling *t, const long *off);
+void nm_coupling_blocks_free(nm_coupling_blocks *b);
+void nm_coupling_blocks_eval(const nm_coupling_blocks *b, const nm_coupling *c, const nm_coupling *t,
+                             const double *base, const double *V, double *U, size_t j0, size_t j1);
 
 /* system.c */
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/nm.h"
+#include "engine/sim.h"
 #include "test_main.h"
 
 #define LEAF(op, slot) { (op), -1, -1, -1, 0.0, (slot), 0 }
@@ -558,84 +559,298 @@ static void test_delay_diffusive(void)
 
 
 /*
-** Irregular sparse sums (rows of 0 to N terms, in no particular order of
-** source) over N variables: x_i' = A_i + B_i + C_i with A and B two additive
-** sums over the same terms (weights w and w^2: summed in one pass) and C a
-** diffusive sum.  Every sum must be, bit for bit, the sum of its own row's
-** terms in the order given, whatever the engine does to overlap rows.
+** Irregular sparse sums (rows of 0 to n terms, in no particular order of
+** source) over n variables: x_i' = A_i + B_i + C_i + E_i with A and B two
+** additive sums over the same terms (weights w and w^2: summed in one pass),
+** C a diffusive sum and E an additive sum alone (other delays).  Every sum must be, bit for bit, the sum of its own row's
+** terms in the order given, whatever the engine does to overlap rows: on
+** every instruction set of coupling_simd.c this processor has (blocks of 8
+** or 4 rows, the rows' tails masked, a last block short), on one thread and
+** on two, and summed over any range of rows (a thread's part).
 */
-#define SPARSE_N 11
+typedef struct {
+  size_t n, *row_ptr;
+  long *src, *dst, *dst2, *dst3, *dst4, *self;
+  int *d, *d2;              /* delays of A, B, C; of E */
+  double *w, *w2;
+  double *x;                /* the in-order trajectory, (STEPS + 1) x n */
+} sparse;
 
-static void sparse_terms(size_t *row_ptr, long *src, int *d, double *w, double *w2)
+enum { SPARSE_STEPS = 60 };
+static const double SPARSE_DT = 0.05;
+
+static double *sparse_x(const sparse *p, long n) { return p->x + (size_t)n * p->n; }
+
+
+/* The in-order sums of step n: A, B (its twin), C (diffusive) and E, by row:
+** sums[j * n + i] is sum j of row i. */
+static void sparse_sums(const sparse *p, long n, double *sums)
 {
-  size_t k = 0;
-  for (long i = 0; i < SPARSE_N; i++) {
-    row_ptr[i] = k;
-    long len = (i * 7 + 3) % (SPARSE_N + 1);              /* 3, 10, 5, 0, 7, ... terms */
-    for (long j = 0; j < len; j++, k++) {
-      src[k] = (i * 5 + j * 3 + 1) % SPARSE_N;
-      d[k] = (int)((i * 3 + j * 5) % 9);
-      w[k] = 0.013 * (double)((i * 11 + j * 17) % 23) - 0.11;
-      w2[k] = w[k] * w[k];
+  double *a = sums, *a2 = a + p->n, *c = a2 + p->n, *e = c + p->n;
+  for (size_t i = 0; i < p->n; i++) {
+    a[i] = a2[i] = c[i] = e[i] = 0.0;
+    for (size_t k = p->row_ptr[i]; k < p->row_ptr[i + 1]; k++) {
+      double xs = sparse_x(p, n - p->d[k] < 0 ? 0 : n - p->d[k])[p->src[k]];
+      a[i] += p->w[k] * xs;
+      a2[i] += p->w2[k] * xs;
+      c[i] += p->w[k] * (xs - sparse_x(p, n)[i]);
+      e[i] += p->w[k] * sparse_x(p, n - p->d2[k] < 0 ? 0 : n - p->d2[k])[p->src[k]];
     }
   }
-  row_ptr[SPARSE_N] = k;
+}
+
+
+/* The terms of n rows and their trajectory under Euler. */
+static int sparse_make(sparse *p, size_t n)
+{
+  size_t cap = n * n + 1;
+  p->n = n;
+  p->row_ptr = malloc((n + 1) * sizeof *p->row_ptr);
+  p->src = malloc(cap * sizeof *p->src);
+  p->d = malloc(2 * cap * sizeof *p->d);
+  p->w = malloc(cap * sizeof *p->w);
+  p->w2 = malloc(cap * sizeof *p->w2);
+  p->dst = malloc(5 * n * sizeof *p->dst);
+  p->x = malloc((SPARSE_STEPS + 1) * n * sizeof *p->x);
+  double *sums = malloc(4 * n * sizeof *sums);
+  if (!p->row_ptr || !p->src || !p->d || !p->w || !p->w2 || !p->dst || !p->x || !sums) {
+    free(sums);
+    return 0;
+  }
+  p->dst2 = p->dst + n;
+  p->dst3 = p->dst + 2 * n;
+  p->dst4 = p->dst + 3 * n;
+  p->self = p->dst + 4 * n;
+  p->d2 = p->d + cap;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    p->row_ptr[i] = k;
+    size_t len = (i * 7 + 3) % (n + 1);             /* 3, 10, 5, 0, 7, ... terms (n = 11) */
+    for (size_t j = 0; j < len; j++, k++) {
+      p->src[k] = (long)((i * 5 + j * 3 + 1) % n);
+      p->d[k] = (int)((i * 3 + j * 5) % 9);
+      p->d2[k] = (p->d[k] + 4) % 11;
+      p->w[k] = 0.013 * (double)((i * 11 + j * 17) % 23) - 0.11;
+      p->w2[k] = p->w[k] * p->w[k];
+    }
+    p->dst[i] = (long)i;
+    p->dst2[i] = (long)(n + i);
+    p->dst3[i] = (long)(2 * n + i);
+    p->dst4[i] = (long)(3 * n + i);
+    p->self[i] = (long)i;
+    p->x[i] = 0.3 * (double)i - 1.1;
+  }
+  p->row_ptr[n] = k;
+  for (long s = 0; s < SPARSE_STEPS; s++) {
+    sparse_sums(p, s, sums);
+    for (size_t i = 0; i < n; i++)
+      sparse_x(p, s + 1)[i] = sparse_x(p, s)[i] +
+                              SPARSE_DT * (sums[i] + sums[n + i] + sums[2 * n + i] + sums[3 * n + i]);
+  }
+  free(sums);
+  return 1;
+}
+
+
+static void sparse_free(sparse *p)
+{
+  free(p->row_ptr);
+  free(p->src);
+  free(p->d);
+  free(p->w);
+  free(p->w2);
+  free(p->dst);
+  free(p->x);
+}
+
+
+/* The model x' = A + B + C + E of p; NULL (status in *rc) when refused. */
+static nm_model *sparse_model(const sparse *p, int *rc)
+{
+  size_t n = p->n;
+  nm_model *m = nm_model_new(n, 0, 0, 4 * n);
+  if (!m) { *rc = NM_ENOMEM; return NULL; }
+  nm_node nodes[] = { LEAF(NM_OP_INPUT, 0), LEAF(NM_OP_INPUT, (long)n), BIN(NM_OP_ADD, 0, 1),
+                      LEAF(NM_OP_INPUT, 2 * (long)n), BIN(NM_OP_ADD, 2, 3),
+                      LEAF(NM_OP_INPUT, 3 * (long)n), BIN(NM_OP_ADD, 4, 5) };
+  nm_root root = { 6, NM_SINK_DERIV, 0 };
+  *rc = nm_model_add_coupling(m, NM_ADDITIVE, n, p->dst, NULL, p->row_ptr, p->src, p->d, p->w);
+  if (*rc == NM_OK)
+    *rc = nm_model_add_coupling(m, NM_ADDITIVE, n, p->dst2, NULL, p->row_ptr, p->src, p->d, p->w2);
+  if (*rc == NM_OK)
+    *rc = nm_model_add_coupling(m, NM_DIFFUSIVE, n, p->dst3, p->self, p->row_ptr, p->src, p->d, p->w);
+  if (*rc == NM_OK)
+    *rc = nm_model_add_coupling(m, NM_ADDITIVE, n, p->dst4, NULL, p->row_ptr, p->src, p->d2, p->w);
+  if (*rc == NM_OK) *rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, n);
+  if (*rc == NM_OK) *rc = nm_model_set_initial(m, p->x, n);
+  if (*rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+/* After the run: the sums of every range of rows r0 .. r1-1 against the
+** in-order ones, bit for bit (NaN for NaN), and no row outside the range
+** written.  Returns the first failing range's r0 * 1000 + r1, or -1. */
+static long sparse_ranges(const sparse *p, nm_sim *s)
+{
+  size_t n = p->n;
+  const double SENTINEL = -7.25e300;
+  double *want = malloc(4 * n * sizeof *want);
+  if (!want) return 0;
+  sparse_sums(p, SPARSE_STEPS, want);
+  long bad = -1;
+  for (size_t r0 = 0; r0 < n && bad < 0; r0++)
+    for (size_t r1 = r0 + 1; r1 <= n && bad < 0; r1++) {
+      for (size_t i = 0; i < 4 * n; i++) s->U[i] = SENTINEL;
+      nm_couplings_eval_rows(s, s->V, s->step, r0, r1);
+      for (size_t i = 0; i < 4 * n && bad < 0; i++) {
+        size_t row = i % n;
+        double expect = row >= r0 && row < r1 ? want[i] : SENTINEL;
+        if (memcmp(&s->U[i], &expect, sizeof expect) != 0 && !(isnan(s->U[i]) && isnan(expect)))
+          bad = (long)(r0 * 1000 + r1);
+      }
+    }
+  free(want);
+  return bad;
+}
+
+
+/* sparse_ranges with signal 0 infinite now (in the signals, the history and
+** the trajectory): the rows that read it are NaN or infinite, the others
+** finite, whatever their block's padding reads (offset 0 may be signal 0). */
+static long sparse_ranges_inf(sparse *p, nm_sim *s)
+{
+  double *row = s->ring + (s->step & (s->depth - 1)) * s->width, *mirror = row + s->depth * s->width;
+  double keep = s->V[0];
+  s->V[0] = row[s->column[0]] = mirror[s->column[0]] = sparse_x(p, SPARSE_STEPS)[0] = INFINITY;
+  long bad = sparse_ranges(p, s);
+  s->V[0] = row[s->column[0]] = mirror[s->column[0]] = sparse_x(p, SPARSE_STEPS)[0] = keep;
+  return bad;
+}
+
+
+/* Runs p on `threads` threads with the coupling path NEUROMASS_SIMD = `path`
+** and checks the trajectory; on one thread, also every range of rows. */
+static void sparse_check(sparse *p, const char *path, int threads)
+{
+  size_t n = p->n;
+  int rc;
+  nm_model *m = sparse_model(p, &rc);
+  nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
+  long *rec = malloc(n * sizeof *rec);
+  rowbuf b = { 0 };
+  if (s && rec) {
+    for (size_t i = 0; i < n; i++) rec[i] = (long)i;
+    nm_run_opts o = options(NM_EULER, SPARSE_STEPS, 1, rec, n, &b);
+    o.threads = threads;
+    rc = nm_sim_run(s, &o);
+  }
+  int ok = s && rec && rc == NM_OK && b.rows == SPARSE_STEPS;
+  size_t rows = strcmp(path, "avx512") == 0 ? 8 : strcmp(path, "avx2") == 0 ? 4 : 0;
+  for (size_t i = 0; ok && i < s->n_fast; i++)     /* the sums run on the path named */
+    if (!s->fast[i].is_twin && s->fast[i].blocks.rows != rows) ok = 0;
+  long bad = -1;
+  for (size_t k = 0; ok && k < b.rows; k++)
+    for (size_t i = 0; i < n && ok; i++)
+      if (cell(&b, k, i + 1) != sparse_x(p, (long)k + 1)[i]) { ok = 0; bad = (long)k + 1; }
+  CHECK(ok, "irregular sparse sums (%zu rows of 0 to %zu terms, twin additive sums, a diffusive "
+        "sum, an additive one), path %s (blocks of %zu rows), %d thread(s): equal their rows "
+        "summed in order, bit for bit, for %d steps (status %d, first differing step %ld)", n, n,
+        path, rows, threads, SPARSE_STEPS, rc, bad);
+  if (ok && threads == 1) {
+    bad = sparse_ranges(p, s);
+    CHECK(bad < 0, "the same sums, path %s, over every range r0 .. r1-1 of the %zu rows: each "
+          "row's in-order sum, bit for bit, and nothing outside the range written (first "
+          "failing range %ld .. %ld)", path, n, bad < 0 ? -1 : bad / 1000, bad < 0 ? -1 : bad % 1000);
+    bad = sparse_ranges_inf(p, s);
+    CHECK(bad < 0, "the same, path %s, %zu rows, with signal 0 infinite now: only the rows "
+          "that read it are not finite (first failing range %ld .. %ld)", path, n,
+          bad < 0 ? -1 : bad / 1000, bad < 0 ? -1 : bad % 1000);
+  }
+  rowbuf_free(&b);
+  free(rec);
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
+/* A hub: row 0 of 16 has 40 terms, the others one.  Padded to blocks of 8
+** rows it would be 6 times its terms: it stays on the scalar loop, exact. */
+static void test_sparse_hub(void)
+{
+  enum { N = 16, HUB = 40, TERMS = HUB + N - 1 };
+  size_t row_ptr[N + 1];
+  long dst[N], src[TERMS];
+  int d[TERMS];
+  double w[TERMS], v0[N], want[N];
+  size_t k = 0;
+  for (size_t i = 0; i < N; i++) {
+    row_ptr[i] = k;
+    dst[i] = (long)i;
+    v0[i] = 0.37 * (double)i - 2.0;
+    for (size_t j = 0; j < (i == 0 ? (size_t)HUB : 1); j++, k++) {
+      src[k] = (long)((i + 3 * j + 1) % N);
+      d[k] = (int)(j % 5);
+      w[k] = 0.07 * (double)((5 * j + i) % 13) - 0.4;
+    }
+  }
+  row_ptr[N] = k;
+  for (size_t i = 0; i < N; i++) {
+    want[i] = 0.0;
+    for (size_t t = row_ptr[i]; t < row_ptr[i + 1]; t++) want[i] += w[t] * v0[src[t]];
+  }
+  int rc;
+  nm_model *m = nm_model_new(N, 0, 0, N);
+  nm_sim *s = NULL;
+  rc = m ? nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, d, w) : NM_ENOMEM;
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
+  if (rc == NM_OK) s = nm_sim_new(m, 0.1, 1, &rc);
+  int ok = s && s->fast[0].blocks.rows == 0;
+  if (s) nm_couplings_eval_rows(s, s->V, 0, 0, N);
+  for (size_t i = 0; ok && i < N; i++) ok = memcmp(&s->U[i], &want[i], sizeof want[i]) == 0;
+  CHECK(ok, "a hub row of %d terms among rows of 1 (path %s): no blocks, the scalar sums in "
+        "order (status %d)", HUB, getenv("NEUROMASS_SIMD"), rc);
+  nm_sim_free(s);
+  nm_model_free(m);
 }
 
 
 static void test_sparse_rows_exact(void)
 {
-  enum { N = SPARSE_N, STEPS = 60, MAXT = N * N };
-  const double dt = 0.05;
-  size_t row_ptr[N + 1];
-  long src[MAXT], dst[N], dst2[N], dst3[N], self[N];
-  int d[MAXT];
-  double w[MAXT], w2[MAXT], x[STEPS + 1][N], v0[N];
-  sparse_terms(row_ptr, src, d, w, w2);
-  for (long i = 0; i < N; i++) {
-    dst[i] = i;
-    dst2[i] = N + i;
-    dst3[i] = 2 * N + i;
-    self[i] = i;
-    v0[i] = x[0][i] = 0.3 * (double)i - 1.1;
-  }
-  nm_model *m = nm_model_new(N, 0, 0, 3 * N);
-  if (!CHECK(m != NULL, "create a model")) return;
-  nm_node nodes[] = { LEAF(NM_OP_INPUT, 0), LEAF(NM_OP_INPUT, N), BIN(NM_OP_ADD, 0, 1),
-                      LEAF(NM_OP_INPUT, 2 * N), BIN(NM_OP_ADD, 2, 3) };
-  nm_root root = { 4, NM_SINK_DERIV, 0 };
-  int rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, d, w);
-  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst2, NULL, row_ptr, src, d, w2);
-  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_DIFFUSIVE, N, dst3, self, row_ptr, src, d, w);
-  if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, N);
-  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
-  long rec[N];
-  for (long i = 0; i < N; i++) rec[i] = i;
-  rowbuf b = { 0 };
-  nm_run_opts o = options(NM_EULER, STEPS, 1, rec, N, &b);
-  if (rc == NM_OK) rc = run(m, dt, 1, &o);
-  for (long n = 0; n < STEPS; n++)
-    for (long i = 0; i < N; i++) {
-      double a = 0.0, a2 = 0.0, c = 0.0;
-      for (size_t k = row_ptr[i]; k < row_ptr[i + 1]; k++) {
-        long past_n = n - d[k] < 0 ? 0 : n - d[k];
-        double xs = x[past_n][src[k]];
-        a += w[k] * xs;
-        a2 += w2[k] * xs;
-        c += w[k] * (xs - x[n][i]);
+  static const char *const paths[] = { "off", "avx2", "avx512" };
+  const char *given = getenv("NEUROMASS_SIMD");
+  char *saved = given ? strdup(given) : NULL;
+  for (size_t n = 11; n <= 37; n += 26) {          /* 11 rows: a block of 8 and a short one */
+    sparse p;
+    if (!CHECK(sparse_make(&p, n), "allocate %zu sparse rows", n)) { sparse_free(&p); break; }
+    for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
+      int got = -1;
+      setenv("NEUROMASS_SIMD", paths[path], 1);
+      if (nm_simd_choose(&got, NULL) != NM_OK || got != path) {
+        printf("SKIP coupling path %s: not on this processor (%s instead)\n", paths[path],
+               got >= 0 ? nm_simd_name(got) : "none");
+        continue;
       }
-      x[n + 1][i] = x[n][i] + dt * (a + a2 + c);
+      for (int threads = 1; threads <= 2; threads++) sparse_check(&p, paths[path], threads);
     }
-  int ok = rc == NM_OK && b.rows == STEPS;
-  long bad = -1;
-  for (size_t k = 0; ok && k < b.rows; k++)
-    for (long i = 0; i < N && ok; i++)
-      if (cell(&b, k, (size_t)i + 1) != x[k + 1][i]) { ok = 0; bad = (long)k + 1; }
-  CHECK(ok, "irregular sparse sums (rows of 0 to %d terms, twin additive sums, a diffusive "
-        "sum) equal their rows summed in order, bit for bit, for %d steps (status %d, first "
-        "differing step %ld)", N, STEPS, rc, bad);
-  rowbuf_free(&b);
+    sparse_free(&p);
+  }
+  test_sparse_hub();
+  /* A value the engine does not know is refused, naming it. */
+  setenv("NEUROMASS_SIMD", "sse9", 1);
+  sparse p;
+  int rc = NM_ENOMEM, made = sparse_make(&p, 11);
+  nm_model *m = made ? sparse_model(&p, &rc) : NULL;
+  nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
+  const char *why = m ? nm_model_error(m, rc) : "";
+  CHECK(!s && rc == NM_EINVAL && strstr(why, "NEUROMASS_SIMD is \"sse9\"") && strstr(why, "avx512"),
+        "NEUROMASS_SIMD=sse9 is refused, naming the value and the allowed ones (status %d: %s)",
+        rc, why);
+  nm_sim_free(s);
   nm_model_free(m);
+  sparse_free(&p);
+  if (saved) setenv("NEUROMASS_SIMD", saved, 1); else unsetenv("NEUROMASS_SIMD");
+  free(saved);
 }
 
 

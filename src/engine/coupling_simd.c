@@ -1,0 +1,194 @@
+/*
+** coupling_simd.c: the coupling sums at the start of a step on SIMD
+** registers, across rows: a block of 8 rows (AVX-512) or 4 (AVX2), lane b
+** summing row b, term k of every row of the block fetched by one gather from
+** the history ring.  The block's offsets and weights are stored transposed
+** when the simulation is made (nm_coupling_blocks_make), so term k of the
+** block is three aligned loads and a gather.  Each lane adds its row's terms
+** in the row's order, a multiply then an add (coupling_block.h), so every
+** sum is bit for bit the scalar sum of coupling.c, which stays the reference
+** and the path of other processors.
+**
+** The instruction set is chosen at run time (nm_simd_choose, within
+** simd.c's rule): the engine is built for any x86-64, and only the kernels
+** are compiled for AVX-512 or AVX2 (function attributes), called when the
+** processor has them.  NEUROMASS_SIMD=off|avx2|avx512 forces a path, so that
+** the tests run every path on one machine (docs/coupling.md).
+*/
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define NM_SIMD_X86 1
+#include <immintrin.h>
+#else
+#define NM_SIMD_X86 0
+#endif
+
+
+/*
+** The default is AVX-512 where the processor has it, else the scalar loop:
+** 4-lane AVX2 gathers were no faster than the scalar loop on the machine
+** measured (Sapphire Rapids; slower on diffusive sums), so they run only when
+** NEUROMASS_SIMD names them.  Within simd.c's cap: a set named but missing
+** gives the best the processor has below it.
+*/
+int nm_simd_choose(int *simd, nm_error *err)
+{
+  int cap, named, best = nm_simd_widest();
+  int rc = nm_simd_cap(&cap, &named, err);
+  if (rc != NM_OK) return rc;
+  int level = best < cap ? best : cap;
+  *simd = level == NM_SIMD_AVX2 && !named ? NM_SIMD_OFF : level;
+  return NM_OK;
+}
+
+
+/* ---------------------------------------------------------------------
+** The layout
+** ------------------------------------------------------------------- */
+
+/* `bytes` (at least 1) on a 64-byte boundary, for aligned vector loads. */
+static void *aligned(size_t bytes)
+{
+  size_t size = (bytes + 63) / 64 * 64;
+  return aligned_alloc(64, size ? size : 64);
+}
+
+
+void nm_coupling_blocks_free(nm_coupling_blocks *b)
+{
+  free(b->block);
+  free(b->idx);
+  free(b->w);
+  free(b->v);
+  free(b->len);
+  memset(b, 0, sizeof *b);
+}
+
+
+int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
+                            const nm_coupling *t, const long *off)
+{
+  memset(b, 0, sizeof *b);
+  const size_t *rp = c->row_ptr;
+  size_t n = rp[c->n_rows], rows = simd == NM_SIMD_AVX512 ? 8 : 4;
+  if (simd == NM_SIMD_OFF || c->n_rows == 0) return NM_OK;
+  for (size_t k = 0; k < n; k++)
+    if (off[k] < INT32_MIN || off[k] > INT32_MAX) return NM_OK;     /* the scalar path */
+  size_t nb = (c->n_rows + rows - 1) / rows, total = 0;
+  b->block = malloc(nb * sizeof *b->block);
+  b->len = aligned(nb * rows * sizeof *b->len);
+  if (!b->block || !b->len) return NM_ENOMEM;
+  for (size_t j = 0; j < nb; j++) {
+    size_t lo = SIZE_MAX, hi = 0;
+    for (size_t l = 0; l < rows; l++) {
+      size_t r = j * rows + l, m = r < c->n_rows ? rp[r + 1] - rp[r] : 0;
+      b->len[j * rows + l] = (int64_t)m;
+      if (r < c->n_rows && m < lo) lo = m;
+      if (m > hi) hi = m;
+    }
+    b->block[j] = (nm_block){ total, lo, hi };
+    total += hi * rows;                   /* at most rows * n in all */
+  }
+  if (total > 4 * n) {                    /* rows too uneven: padding would be most of it */
+    nm_coupling_blocks_free(b);
+    return NM_OK;
+  }
+  b->idx = aligned(total * sizeof *b->idx);
+  b->w = aligned(total * sizeof *b->w);
+  b->v = t ? aligned(total * sizeof *b->v) : NULL;
+  if (!b->idx || !b->w || (t && !b->v)) return NM_ENOMEM;
+  memset(b->idx, 0, total * sizeof *b->idx);          /* padding: offset 0, weight 0 */
+  memset(b->w, 0, total * sizeof *b->w);
+  if (t) memset(b->v, 0, total * sizeof *b->v);
+  for (size_t r = 0; r < c->n_rows; r++) {
+    size_t at = b->block[r / rows].at + r % rows;
+    for (size_t k = rp[r]; k < rp[r + 1]; k++, at += rows) {
+      b->idx[at] = (int32_t)off[k];
+      b->w[at] = c->weight[k];
+      if (t) b->v[at] = t->weight[k];
+    }
+  }
+  b->simd = simd;
+  b->rows = rows;
+  b->n_blocks = nb;
+  return NM_OK;
+}
+
+
+/* ---------------------------------------------------------------------
+** The kernels, one copy of coupling_block.h per instruction set
+** ------------------------------------------------------------------- */
+
+#if NM_SIMD_X86
+
+#define NM_B 8
+#define NM_TARGET __attribute__((target("avx512f")))
+#define NM_NAME(x) x##_avx512
+#define NM_VEC __m512d
+#define NM_LEN __m512i
+#define NM_ZERO() _mm512_setzero_pd()
+#define NM_LOAD(p) _mm512_load_pd(p)
+#define NM_LOAD_IDX(p) _mm256_load_si256((const __m256i *)(p))
+#define NM_LOAD_LEN(p) _mm512_load_si512(p)
+#define NM_STORE(p, x) _mm512_store_pd((p), (x))
+#define NM_GATHER(idx, base) _mm512_i32gather_pd((idx), (base), 8)
+#define NM_MUL(a, b) _mm512_mul_pd((a), (b))
+#define NM_ADD(a, b) _mm512_add_pd((a), (b))
+#define NM_SUB(a, b) _mm512_sub_pd((a), (b))
+#define NM_ADD_IF(acc, len, k, x) \
+  _mm512_mask_add_pd((acc), _mm512_cmpgt_epi64_mask((len), _mm512_set1_epi64((long long)(k))), \
+                     (acc), (x))
+#include "coupling_block.h"
+#undef NM_B
+#undef NM_TARGET
+#undef NM_NAME
+#undef NM_VEC
+#undef NM_LEN
+#undef NM_ZERO
+#undef NM_LOAD
+#undef NM_LOAD_IDX
+#undef NM_LOAD_LEN
+#undef NM_STORE
+#undef NM_GATHER
+#undef NM_MUL
+#undef NM_ADD
+#undef NM_SUB
+#undef NM_ADD_IF
+
+#define NM_B 4
+#define NM_TARGET __attribute__((target("avx2")))
+#define NM_NAME(x) x##_avx2
+#define NM_VEC __m256d
+#define NM_LEN __m256i
+#define NM_ZERO() _mm256_setzero_pd()
+#define NM_LOAD(p) _mm256_load_pd(p)
+#define NM_LOAD_IDX(p) _mm_load_si128((const __m128i *)(p))
+#define NM_LOAD_LEN(p) _mm256_load_si256((const __m256i *)(p))
+#define NM_STORE(p, x) _mm256_store_pd((p), (x))
+#define NM_GATHER(idx, base) _mm256_i32gather_pd((base), (idx), 8)
+#define NM_MUL(a, b) _mm256_mul_pd((a), (b))
+#define NM_ADD(a, b) _mm256_add_pd((a), (b))
+#define NM_SUB(a, b) _mm256_sub_pd((a), (b))
+#define NM_ADD_IF(acc, len, k, x) \
+  _mm256_blendv_pd((acc), _mm256_add_pd((acc), (x)), \
+                   _mm256_castsi256_pd(_mm256_cmpgt_epi64((len), _mm256_set1_epi64x((long long)(k)))))
+#include "coupling_block.h"
+
+#endif
+
+
+void nm_coupling_blocks_eval(const nm_coupling_blocks *b, const nm_coupling *c, const nm_coupling *t,
+                             const double *base, const double *V, double *U, size_t j0, size_t j1)
+{
+#if NM_SIMD_X86
+  if (b->simd == NM_SIMD_AVX512) eval_blocks_avx512(b, c, t, base, V, U, j0, j1);
+  else if (b->simd == NM_SIMD_AVX2) eval_blocks_avx2(b, c, t, base, V, U, j0, j1);
+#else
+  (void)b; (void)c; (void)t; (void)base; (void)V; (void)U; (void)j0; (void)j1;
+#endif
+}

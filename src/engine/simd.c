@@ -1,0 +1,67 @@
+/*
+** simd.c: the one rule for which SIMD instruction set the engine's vector
+** kernels may use (the coupling sums, the noise draws, the clamps, the
+** non-finite check, Euler's update): at most the widest the processor runs
+** (__builtin_cpu_supports), capped by NEUROMASS_SIMD = off (or 0), avx2,
+** avx512, or auto (or unset: no cap).  Every kernel gives the scalar code's
+** results bit for bit, so the variable changes speed only; it exists so that
+** the tests run every path on one machine.  Each kernel's own preference
+** within the cap lives with the kernel (coupling_simd.c: AVX2 only when named).
+*/
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int widest = NM_SIMD_OFF;
+
+static void detect(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) widest = NM_SIMD_AVX2;
+  if (__builtin_cpu_supports("avx512f")) widest = NM_SIMD_AVX512;
+#endif
+}
+
+
+int nm_simd_widest(void)
+{
+  pthread_once(&once, detect);
+  return widest;
+}
+
+
+int nm_simd_cap(int *cap, int *named, nm_error *err)
+{
+  const char *e = getenv("NEUROMASS_SIMD");
+  *cap = NM_SIMD_AVX512;
+  *named = 0;
+  if (!e || !*e || strcmp(e, "auto") == 0) return NM_OK;
+  *named = 1;
+  if (strcmp(e, "avx512") == 0) *cap = NM_SIMD_AVX512;
+  else if (strcmp(e, "avx2") == 0) *cap = NM_SIMD_AVX2;
+  else if (strcmp(e, "off") == 0 || strcmp(e, "0") == 0) *cap = NM_SIMD_OFF;
+  else {
+    *named = 0;
+    return nm_fail(err, NM_EINVAL, "NEUROMASS_SIMD is \"%.40s\": allowed values are off (or 0), "
+                   "avx2, avx512 and auto", e);
+  }
+  return NM_OK;
+}
+
+
+int nm_simd_level(void)
+{
+  int cap, named, best = nm_simd_widest();
+  if (nm_simd_cap(&cap, &named, NULL) != NM_OK) return best;   /* refused where a run starts */
+  return best < cap ? best : cap;
+}
+
+
+const char *nm_simd_name(int simd)
+{
+  return simd == NM_SIMD_AVX512 ? "avx512" : simd == NM_SIMD_AVX2 ? "avx2" : "off";
+}
