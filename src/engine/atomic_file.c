@@ -8,6 +8,7 @@
 ** (nm_outfile_write_all, through core.write_temp).
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +70,24 @@ int nm_outfile_keep_partial(const nm_outfile *o, long long bytes)
 
 int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n)
 {
-  FILE *f = fopen(o->tmp, "w");
-  if (!f) return errno;
+  /* write(2), not stdio: a native-code source is written on a compile's
+  ** thread, and a fork() meanwhile would give the child a copy of the bytes
+  ** buffered in a FILE, which its exit() flushes into the same open file
+  ** (the shared offset): the source then held text twice. */
+  int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return errno;
   int e = 0;
-  if (fwrite(data, 1, n, f) != n) e = errno ? errno : EIO;
-  if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+  while (n > 0) {
+    ssize_t k = write(fd, data, n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      e = errno;
+      break;
+    }
+    data += k;
+    n -= (size_t)k;
+  }
+  if (close(fd) != 0 && !e) e = errno;
   if (e) remove(o->tmp);
   return e;
 }

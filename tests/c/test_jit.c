@@ -659,7 +659,9 @@ static void test_switch(const char *dir)
     CHECK(rc == NM_OK && child > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
           m->progs[NM_STAGE_RHS][0]->use_native && m->jit_pending == 0,
           "a child forked while a program compiles runs it interpreted; the parent's compile "
-          "completes (child status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+          "completes (child status %d; parent: prepare %d, native %d, pending %d)",
+          WIFEXITED(st) ? WEXITSTATUS(st) : -1, rc, m->progs[NM_STAGE_RHS][0]->use_native,
+          (int)m->jit_pending);
     nm_model_free(m);
   }
   unsetenv("NEUROMASS_CC");
