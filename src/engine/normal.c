@@ -28,7 +28,8 @@
 ** x += scale * v of the streams on the fast path, each lane's operations
 ** those of the scalar code (test_normal.c holds every kernel bit for bit
 ** against GSL); chosen once by what the processor supports
-** (__builtin_cpu_supports; NEUROMASS_SIMD=off|avx2 narrows the choice).
+** (__builtin_cpu_supports; NEUROMASS_SIMD=off|avx2 narrows the choice, another
+** value than avx512 fails the runs: nm_simd_unknown).
 */
 #include <pthread.h>
 #include <stdint.h>
@@ -54,6 +55,7 @@ static double w_tab[LAYERS];
 static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
 static int fast_ok;                  /* the fast path agrees with GSL */
 static int simd_best;                /* NM_SIMD_*: the widest kernel in use */
+static const char *simd_unknown;     /* NEUROMASS_SIMD's value when it names no level */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 
@@ -192,7 +194,9 @@ static int agrees(void)
 }
 
 
-/* The widest kernel the processor runs, narrowed by NEUROMASS_SIMD (off, avx2). */
+/* The widest kernel the processor runs, narrowed by NEUROMASS_SIMD (off, avx2;
+** avx512 and an empty value narrow nothing); another value is kept in
+** simd_unknown, for nm_simd_unknown. */
 static int choose_simd(void)
 {
   int best = NM_SIMD_OFF;
@@ -203,7 +207,8 @@ static int choose_simd(void)
 #endif
   const char *env = getenv("NEUROMASS_SIMD");
   if (env && strcmp(env, "off") == 0) best = NM_SIMD_OFF;
-  if (env && strcmp(env, "avx2") == 0 && best > NM_SIMD_AVX2) best = NM_SIMD_AVX2;
+  else if (env && strcmp(env, "avx2") == 0) { if (best > NM_SIMD_AVX2) best = NM_SIMD_AVX2; }
+  else if (env && env[0] && strcmp(env, "avx512") != 0) simd_unknown = env;
   return best;
 }
 
@@ -226,6 +231,13 @@ int nm_simd_level(void)
 {
   pthread_once(&once, init);
   return simd_best;
+}
+
+
+const char *nm_simd_unknown(void)
+{
+  pthread_once(&once, init);
+  return simd_unknown;
 }
 
 

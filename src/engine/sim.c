@@ -147,6 +147,12 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", dt);
     return NULL;
   }
+  if (nm_simd_unknown()) {
+    if (status) *status = NM_EINVAL;
+    nm_model_fail(m, NM_EINVAL, "NEUROMASS_SIMD=\"%s\" in the environment: it must be off, avx2 or "
+                  "avx512 (or unset: the widest the processor has)", nm_simd_unknown());
+    return NULL;
+  }
   nm_sim *s = calloc(1, sizeof *s);
   if (!s) goto fail;
   s->m = m;

@@ -41,6 +41,9 @@ int nm_normals_fast(void);
 ** by NEUROMASS_SIMD=off|avx2 in the environment; read once (thread-safe).
 ** Every kernel gives the scalar code's bits. */
 int nm_simd_level(void);
+/* NEUROMASS_SIMD's value when it is none of off, avx2, avx512 (nor empty):
+** nm_sim_new refuses to run then; else NULL. */
+const char *nm_simd_unknown(void);
 int nm_normals_init(nm_normals *z, size_t n);
 void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
 void nm_normals_free(nm_normals *z);
