@@ -33,6 +33,7 @@
 */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,7 @@ static double w_tab[LAYERS];
 static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
 static int fast_ok;                  /* the fast path agrees with GSL */
 static int simd_best;                /* NM_SIMD_*: the widest kernel in use */
-static const char *simd_unknown;     /* NEUROMASS_SIMD's value when it names no level */
+static char simd_unknown[64];        /* NEUROMASS_SIMD's value when it names no level, else "" */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 
@@ -195,8 +196,8 @@ static int agrees(void)
 
 
 /* The widest kernel the processor runs, narrowed by NEUROMASS_SIMD (off, avx2;
-** avx512 and an empty value narrow nothing); another value is kept in
-** simd_unknown, for nm_simd_unknown. */
+** avx512 and an empty value narrow nothing); another value is copied into
+** simd_unknown (its first 63 bytes), for nm_simd_unknown. */
 static int choose_simd(void)
 {
   int best = NM_SIMD_OFF;
@@ -208,7 +209,8 @@ static int choose_simd(void)
   const char *env = getenv("NEUROMASS_SIMD");
   if (env && strcmp(env, "off") == 0) best = NM_SIMD_OFF;
   else if (env && strcmp(env, "avx2") == 0) { if (best > NM_SIMD_AVX2) best = NM_SIMD_AVX2; }
-  else if (env && env[0] && strcmp(env, "avx512") != 0) simd_unknown = env;
+  else if (env && env[0] && strcmp(env, "avx512") != 0)
+    snprintf(simd_unknown, sizeof simd_unknown, "%s", env);
   return best;
 }
 
@@ -237,7 +239,7 @@ int nm_simd_level(void)
 const char *nm_simd_unknown(void)
 {
   pthread_once(&once, init);
-  return simd_unknown;
+  return simd_unknown[0] ? simd_unknown : NULL;
 }
 
 

@@ -168,7 +168,7 @@ describe("BoxSearch batch = K", function()
     assert.same(a:get("rates_exc"), b:get("rates_exc"))
     assert.are_not.same(a:get("rates_exc"), c:get("rates_exc"))
     assert.has_error(function() m.noise_streams = { 1 }; m:run { duration = 1 } end,
-                     "sim: streams has 1 seeds, the model 2 noise channels")
+                     "run: streams has 1 seeds, the model 2 noise channels")
     m.noise_streams = nil
   end)
 end)
