@@ -81,15 +81,18 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
 }
 
 
-/* The cache directory, created if missing; 0 when there is none. */
+/* The cache directory, created if missing; 0 when there is none, with
+** `out` the directory tried ("" when neither variable names one) and errno
+** the reason. */
 static int cache_dir(char *out, size_t size)
 {
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
   char base[4096];
+  out[0] = '\0';
   if (xdg && xdg[0] == '/') snprintf(base, sizeof base, "%s", xdg);
   else if (home && home[0]) snprintf(base, sizeof base, "%s/.cache", home);
   else return 0;
-  if ((size_t)snprintf(out, size, "%s/neuromass", base) >= size) return 0;
+  if ((size_t)snprintf(out, size, "%s/neuromass", base) >= size) { errno = ENAMETOOLONG; return 0; }
   mkdir(base, 0700);
   if (mkdir(out, 0700) != 0 && errno != EEXIST) return 0;
   return access(out, W_OK | X_OK) == 0;
@@ -202,9 +205,13 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
   char key[33];
   nm_jit_key_of(src, nm_jit_cpu_identity(), key);
   if (!cache_dir(dir, sizeof dir)) {
+    int e = errno;
     free(src);
-    return nm_fail(err, NM_EINVAL, "jit: no writable cache directory ($XDG_CACHE_HOME/neuromass "
-                     "or ~/.cache/neuromass)");
+    if (!dir[0])
+      return nm_fail(err, NM_EINVAL, "jit: no cache directory: neither XDG_CACHE_HOME (an absolute "
+                       "path) nor HOME is set");
+    return nm_fail(err, NM_EINVAL, "jit: no writable cache directory: %s: %s (XDG_CACHE_HOME "
+                     "chooses another)", dir, strerror(e));
   }
   snprintf(path, sizeof path, "%s/%s.so", dir, key);
   struct nm_jit_code code;

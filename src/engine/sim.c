@@ -147,6 +147,11 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", dt);
     return NULL;
   }
+  int simd_cap, simd_named;          /* a NEUROMASS_SIMD that names no set: refused here */
+  if (nm_simd_cap(&simd_cap, &simd_named, &m->err) != NM_OK) {
+    if (status) *status = NM_EINVAL;
+    return NULL;
+  }
   nm_sim *s = calloc(1, sizeof *s);
   if (!s) goto fail;
   s->m = m;

@@ -46,8 +46,8 @@ int nm_simd_cap(int *cap, int *named, nm_error *err)
   else if (strcmp(e, "off") == 0 || strcmp(e, "0") == 0) *cap = NM_SIMD_OFF;
   else {
     *named = 0;
-    return nm_fail(err, NM_EINVAL, "NEUROMASS_SIMD is \"%.40s\": allowed values are off (or 0), "
-                   "avx2, avx512 and auto", e);
+    return nm_fail(err, NM_EINVAL, "NEUROMASS_SIMD=\"%.40s\" in the environment: it must be off "
+                   "(or 0), avx2, avx512 or auto (or unset: the widest the processor has)", e);
   }
   return NM_OK;
 }

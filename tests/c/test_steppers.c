@@ -843,7 +843,7 @@ static void test_sparse_rows_exact(void)
   nm_model *m = made ? sparse_model(&p, &rc) : NULL;
   nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
   const char *why = m ? nm_model_error(m, rc) : "";
-  CHECK(!s && rc == NM_EINVAL && strstr(why, "NEUROMASS_SIMD is \"sse9\"") && strstr(why, "avx512"),
+  CHECK(!s && rc == NM_EINVAL && strstr(why, "NEUROMASS_SIMD=\"sse9\"") && strstr(why, "avx512"),
         "NEUROMASS_SIMD=sse9 is refused, naming the value and the allowed ones (status %d: %s)",
         rc, why);
   nm_sim_free(s);

@@ -140,6 +140,14 @@ describe("BoxSearch batch = K", function()
     end
     assert.truthy(err(0):find("'batch' must be a whole number, 1 or more, or \"auto\", got 0", 1, true))
     assert.truthy(err("all"):find("got \"all\"", 1, true))
+    assert.truthy(err(2.5):find("got 2.5", 1, true))
+    assert.truthy(err("8"):find("got \"8\" (a string)", 1, true))
+    -- a whole float (2^3, n / 2) is that number
+    local s = nm.explore.BoxSearch { model = function() end, space = aln_space(), batch = 2 ^ 3,
+                                     evaluate = function() end, out = "x" }
+    assert.equals(8, s.batch)
+    assert.equals("integer", math.type(s.batch))
+    assert.truthy(err(2 ^ 3, { bold = true, duration = 100 }):find("batch = 8 cannot be used with run.bold", 1, true))
     assert.truthy(err(8, { bold = true, duration = 100 }):find("batch = 8 cannot be used with run.bold", 1, true))
     assert.truthy(err(8, {}, { "csv" }):find("cannot be used with save", 1, true))
     -- "auto" with BOLD: every point its own run
@@ -160,7 +168,7 @@ describe("BoxSearch batch = K", function()
     assert.same(a:get("rates_exc"), b:get("rates_exc"))
     assert.are_not.same(a:get("rates_exc"), c:get("rates_exc"))
     assert.has_error(function() m.noise_streams = { 1 }; m:run { duration = 1 } end,
-                     "sim: streams has 1 seeds, the model 2 noise channels")
+                     "run: streams has 1 seeds, the model 2 noise channels")
     m.noise_streams = nil
   end)
 end)

@@ -545,8 +545,14 @@ assert(ctx.seed == HOST, "the host's seed after Evolution: " .. tostring(ctx.see
     assert.equals(0, s, e)
     s, _, e = h.sh("cd " .. q(flag) .. " && " .. q(h.exe) .. " run s.lua --workers 1 --quiet --seed 4")
     assert.equals(0, s, e)
+    -- run.seed = 4.0 is 4, as for model:run
+    local float = h.scratch()
+    h.write(float .. "/s.lua", (text:gsub("SEED", "4.0"):gsub("HOST", "nil")))
+    s, _, e = h.sh("cd " .. q(float) .. " && " .. q(h.exe) .. " run s.lua --workers 1 --quiet")
+    assert.equals(0, s, e)
     for _, t in ipairs { "box/results.csv", "fit/results.csv" } do
       assert.equals(read(given .. "/" .. t), read(flag .. "/" .. t))
+      assert.equals(read(given .. "/" .. t), read(float .. "/" .. t))
     end
     assert.truthy(read(flag .. "/fit/results.csv"):find("\n1,[^,]+,4,", 1), read(flag .. "/fit/results.csv"))
     assert.truthy(read(flag .. "/box/results.csv"):find("\n1,0.5," .. string.format("%d", nm.explore.seed(4, 1)),

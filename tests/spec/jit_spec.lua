@@ -219,6 +219,21 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     assert.matches('s.lua:4: run: jit = "require": native code is turned off by NEUROMASS_JIT',
                    err3, 1, true)
   end)
+
+  it("runs interpreted with an unwritable cache; jit = \"require\" then names the directory and why", function()
+    local dir = h.scratch()
+    h.write(dir .. "/file", "")                    -- a file where the cache would go (root writes anywhere else)
+    local ref = run(dir, "", "false")
+    local quiet = run(dir, "XDG_CACHE_HOME=" .. q(dir .. "/file"), "true")
+    assert.are.equal(0, quiet.compiled + quiet.native)
+    assert.are.equal(ref.last, quiet.last)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+    local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/file") .. " " ..
+                                q(h.exe) .. " run s.lua")
+    assert.are_not.equal(0, status)
+    assert.matches('s.lua:4: run: jit = "require": no writable cache directory: ' .. dir ..
+                   "/file/neuromass: Not a directory (XDG_CACHE_HOME chooses another)", err, 1, true)
+  end)
 end)
 
 describe("a compile beside the run", function()

@@ -1,7 +1,7 @@
 -- simd_services_spec.lua: the step's services take AVX-512 or AVX2 paths where
 -- the processor has them (the noise draws, the clamps, the non-finite check,
 -- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
--- off (NEUROMASS_SIMD=off, avx2) as with the widest: WC-80 with noise
+-- off (NEUROMASS_SIMD=off, avx2) as with the widest (avx512, empty or unset): WC-80 with noise
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
 -- (variances clamped at 0), on one thread and on two.
 local h = require "helpers"
@@ -61,5 +61,20 @@ describe("the step's SIMD services", function()
     assert.is_true(#widest > 100000, "the runs record values")
     assert.is_true(widest == off, "NEUROMASS_SIMD=off changes the results")
     assert.is_true(widest == avx2, "NEUROMASS_SIMD=avx2 changes the results")
+    assert.is_true(widest == run("avx512"), "NEUROMASS_SIMD=avx512 changes the results")
+    assert.is_true(widest == run("''"), "an empty NEUROMASS_SIMD changes the results")
+    assert.is_true(widest == run("auto"), "NEUROMASS_SIMD=auto changes the results")
+    assert.is_true(widest == run("0"), "NEUROMASS_SIMD=0 (off) changes the results")
+  end)
+
+  it("another value of NEUROMASS_SIMD is an error at the run's line, naming it and the values allowed", function()
+    local bad = dir .. "/bad_simd.lua"
+    h.write(bad, 'local nm = require "neuromass"\nnm.models.fhn.native {}:run { duration = 1 }\n')
+    for _, value in ipairs { "AVX2", "none", "sse9" } do
+      local status, _, err = h.sh("NEUROMASS_SIMD=" .. value .. " " .. h.q(h.exe) .. " run --quiet " .. h.q(bad))
+      assert.is_true(status ~= 0, "NEUROMASS_SIMD=" .. value .. " ran")
+      assert.truthy(err:find('bad_simd.lua:2: run: NEUROMASS_SIMD="' .. value .. '" in the environment: it must be ' ..
+                              "off (or 0), avx2, avx512 or auto", 1, true), err)
+    end
   end)
 end)

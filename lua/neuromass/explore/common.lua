@@ -18,7 +18,7 @@ local M = {}
 -- or {}): checks the fields every exploration (BoxSearch, Evolution) shares:
 -- model (a function), out (a folder's name), run (a table naming no output:
 -- every point would write the same files; `outputs` says what to give
--- instead), run.seed (a whole number, 0 or more).  Errors "WHAT: ..." at the
+-- instead), run.seed (a whole number, 0 or more; 4.0 is 4).  Errors "WHAT: ..." at the
 -- user's line.
 function M.check_common(def, what, outputs)
   local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
@@ -33,8 +33,15 @@ function M.check_common(def, what, outputs)
   if run.output ~= nil then
     bad("'run' cannot name outputs (every point would write the same files)%s", outputs or "")
   end
-  if run.seed ~= nil and (math.type(run.seed) ~= "integer" or run.seed < 0) then
-    bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed))
+  if run.seed ~= nil then
+    local seed = math.type(run.seed) and math.tointeger(run.seed)
+    if not seed or seed < 0 then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
+    if math.type(run.seed) == "float" then           -- 4.0 is 4 (as for model:run): a copy, the user's table kept
+      local copy = {}
+      for k, v in pairs(run) do copy[k] = v end
+      copy.seed = seed
+      run = copy
+    end
   end
   return run
 end

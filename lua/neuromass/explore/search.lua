@@ -97,9 +97,12 @@ function M.BoxSearch(def)
   local size = def.batch or 1
   if size == "auto" then
     size = batch.run_refusal(run, save) and 1 or batch.AUTO
-  elseif math.type(size) ~= "integer" or size < 1 then
+  elseif type(size) ~= "number" or not math.tointeger(size) or size < 1 then
     fail("'batch' must be a whole number, 1 or more, or \"auto\", got %s", check.show(def.batch))
-  elseif size > 1 and batch.run_refusal(run, save) then
+  else
+    size = math.tointeger(size)                   -- 2^6 or n / 2: a whole float is that number
+  end
+  if size > 1 and batch.run_refusal(run, save) then
     fail("batch = %d cannot be used with %s: drop batch (or use batch = \"auto\", which then runs the points " ..
          "one by one)", size, batch.run_refusal(run, save))
   end

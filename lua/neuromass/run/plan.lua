@@ -198,7 +198,12 @@ function M.make(self, o, h, level)
   if not continuing then
     cm:set_initial(initial_vector(self))
     -- (noise_streams: a batch's per-channel stream seeds, explore/batch.lua)
-    self.sim, self.sim_dt = core.sim(cm, sim_dt, seed, rawget(self, "noise_streams")), sim_dt
+    -- the engine's refusals (NEUROMASS_SIMD naming no level, memory) at the user's line
+    local made, sim = pcall(core.sim, cm, sim_dt, seed, rawget(self, "noise_streams"))
+    if not made then
+      error("run: " .. tostring(sim):gsub("^[^\n]-:%d+: ", ""):gsub("^sim: ", ""), level + 1)
+    end
+    self.sim, self.sim_dt = sim, sim_dt
     self.failed_at = nil
     self.sim_seed = seed
   end
