@@ -78,6 +78,20 @@ typedef struct {
   int64_t *len;
 } nm_coupling_blocks;
 
+/* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
+** at a time (every term delayed by K - 1 steps or more), their terms copied
+** row by row (tp[i] .. tp[i+1]-1: the column's start in s->sring, the delay,
+** the weights; v the twin's or NULL), and the window: buf[i*K + m] (buf2: the
+** twin's) is row i's sum at step from + m (from SIZE_MAX: no window yet). */
+typedef struct {
+  size_t K, n_rows;
+  int simd;                 /* enum nm_simd: the kernel (nm_simd_choose) */
+  size_t *row, *tp, *delay;
+  long *col;
+  double *w, *v, *buf, *buf2;
+  size_t from;
+} nm_ahead_group;
+
 /* A coupling sum with its terms' offsets into the mirrored history ring. */
 typedef struct {
   const nm_coupling *c;
@@ -86,6 +100,9 @@ typedef struct {
   int is_twin;              /* this sum is computed with its twin */
   size_t max_len;           /* the most terms a row has */
   nm_coupling_blocks blocks; /* the SIMD layout (blocks.rows 0: none, the scalar path) */
+  nm_ahead_group ahead[3];  /* rows with windows of 8, 4, 2 steps (coupling_ahead.c) */
+  int n_ahead;              /* groups in use */
+  int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
 } nm_fast_coupling;
 
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
@@ -107,6 +124,8 @@ struct nm_sim {
   double *ring;             /* delay history: depth rows of `width` tracked signals, stored
                                twice (rows r and r + depth are equal; coupling.c) */
   size_t width, depth;
+  double *sring;            /* the ring signal-major, column c's 2 * depth times at c * 2 * depth
+                               (coupling_ahead.c); NULL when no sum goes ahead */
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -142,6 +161,15 @@ void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, i
 /* Start of a step, rows r0 .. r1-1 of every sum (clipped to its rows): any
 ** range, as a part would be, for the tests. */
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1);
+
+/* coupling_ahead.c: nm_ahead_prepare makes sum f's groups (simd: the
+** kernel set, nm_simd_choose) and s->sring when a first group needs it (NM_OK
+** or NM_ENOMEM; nm_ahead_free undoes it, also half-made); nm_ahead_eval puts
+** the groups' rows' sums of step `step` into s->U (a new window when `step` is
+** outside the last one): bit for bit coupling.c's sums. */
+int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd);
+void nm_ahead_free(nm_fast_coupling *f);
+void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
 
 /* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at
 ** run time.  nm_simd_choose gives the set a new simulation uses: AVX-512 if
