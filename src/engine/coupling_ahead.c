@@ -7,8 +7,8 @@
 ** history holds x(t) and older) the sums of steps t .. t+K-1 are known: term
 ** k of step t+m reads x_{j_k}(t - d_k + m), m <= K - 1 <= d_k.  Those K values
 ** are neighbours in a signal-major copy of the history (s->sring: column c's
-** times at c * 2 * depth + p, stored twice, p and p + depth, so K consecutive
-** times from any start are in bounds), so the K steps go on SIMD lanes: one
+** times one after the other, the first 7 again after the last, so K <= 8
+** consecutive times from any start are in bounds), so the K steps go on SIMD lanes: one
 ** load, a broadcast weight, a multiply then an add (no fused multiply-add),
 ** each lane adding the row's terms in the row's order: the bits of coupling.c.
 **
@@ -98,7 +98,7 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
     a->row[i] = r;
     a->tp[i++] = at;
     for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++, at++) {
-      a->col[at] = s->column[c->src[k]] * (long)(2 * s->depth);
+      a->col[at] = s->column[c->src[k]] * (long)(s->depth + NM_AHEAD_MAX);
       a->delay[at] = (size_t)c->delay[k];
       a->w[at] = c->weight[k];
       if (t) a->v[at] = t->weight[k];
@@ -127,11 +127,12 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
   }
   f->all_ahead = rows == c->n_rows;
   if (f->n_ahead && !s->sring) {      /* the signal-major copy of the history */
-    size_t span = 2 * s->depth;
+    size_t span = s->depth + NM_AHEAD_MAX;
     s->sring = malloc((s->width * span + 1) * sizeof *s->sring);
     if (!s->sring) return NM_ENOMEM;
     for (size_t col = 0; col < s->width; col++)
-      for (size_t p = 0; p < span; p++) s->sring[col * span + p] = s->ring[p * s->width + col];
+      for (size_t p = 0; p < span; p++)
+        s->sring[col * span + p] = s->ring[(p & (s->depth - 1)) * s->width + col];
   }
   return NM_OK;
 }

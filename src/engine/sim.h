@@ -124,8 +124,8 @@ struct nm_sim {
   double *ring;             /* delay history: depth rows of `width` tracked signals, stored
                                twice (rows r and r + depth are equal; coupling.c) */
   size_t width, depth;
-  double *sring;            /* the ring signal-major, column c's 2 * depth times at c * 2 * depth
-                               (coupling_ahead.c); NULL when no sum goes ahead */
+  double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
+                               when no sum goes ahead */
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -148,6 +148,19 @@ struct nm_sim {
   int callback_failed;      /* a slow-path callback returned non-zero */
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
 };
+
+/* s->sring, coupling_ahead.c's copy of the history: column c's times at
+** c * (depth + NM_AHEAD_MAX), time step at step & (depth - 1), the first
+** NM_AHEAD_MAX - 1 again after the last, so that the NM_AHEAD_MAX times from
+** any start are in bounds.  nm_sring_put writes the time `step` of column c. */
+#define NM_AHEAD_MAX 8
+static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
+{
+  size_t p = step & (s->depth - 1);
+  double *x = s->sring + c * (s->depth + NM_AHEAD_MAX);
+  x[p] = v;
+  if (p < NM_AHEAD_MAX - 1) x[p + s->depth] = v;
+}
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
 #define nm_sim_fail(s, status, ...) nm_fail(&(s)->err, (status), __VA_ARGS__)
