@@ -20,8 +20,8 @@
 ** (NEUROMASS_SIMD=off) and sum the rows outside whole blocks.
 **
 ** Single-threaded, the rows of additive sums whose terms are all delayed go K
-** steps at a time (coupling_ahead.c; the same bits); a sum with other rows
-** still sums them all here first, and its ahead rows are then overwritten.
+** steps at a time (coupling_ahead.c; the same bits); the runs of a sum's
+** other rows are summed here.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -271,8 +271,12 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
     const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
-      if (!f->all_ahead) eval_fast(f, base, V, s->U, 0, f->c->n_rows);
-      if (f->n_ahead) nm_ahead_eval(s, f, s->step);    /* its rows' sums, K steps at a time */
+      if (!f->n_ahead) {
+        eval_fast(f, base, V, s->U, 0, f->c->n_rows);
+        continue;
+      }
+      for (size_t j = 0; j < f->n_stay; j++) eval_fast(f, base, V, s->U, f->stay[2 * j], f->stay[2 * j + 1]);
+      nm_ahead_eval(s, f, s->step);                    /* the other rows, K steps at a time */
     }
   } else {
     for (size_t i = 0; i < s->n_fast; i++) eval_general(s->fast[i].c, &s->hist, V, s->U);

@@ -14,7 +14,7 @@
 **
 ** A row's K is the largest of 8, 4, 2 with K - 1 <= its least delay (rows
 ** with a delay 0 term, diffusive sums -- their x_self(t+m) is not known at t --
-** and self-couplings stay on coupling.c's path).  The rows of one K form a
+** and self-couplings stay on coupling.c's path: f->stay lists their runs).  The rows of one K form a
 ** group; its buffer holds the window of K steps from the step it was computed
 ** at (`from`) and is used for those steps only: a step outside it (the next
 ** window, a run continued elsewhere) computes a new window.  The history a
@@ -49,6 +49,9 @@ void nm_ahead_free(nm_fast_coupling *f)
     free(a->buf);
     free(a->buf2);
   }
+  free(f->stay);
+  f->stay = NULL;
+  f->n_stay = 0;
   memset(f->ahead, 0, sizeof f->ahead);
   f->n_ahead = 0;
   f->all_ahead = 0;
@@ -126,6 +129,16 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
     if (rc != NM_OK) return rc;
   }
   f->all_ahead = rows == c->n_rows;
+  f->stay = malloc((c->n_rows + 1) * sizeof *f->stay);      /* at most n_rows / 2 runs */
+  if (!f->stay) return NM_ENOMEM;
+  for (size_t r = 0; r < c->n_rows && f->n_ahead; r++)
+    if (row_steps(c, r) == 1) {
+      if (f->n_stay == 0 || f->stay[2 * f->n_stay - 1] != r) {    /* a new run */
+        f->stay[2 * f->n_stay] = r;
+        f->n_stay++;
+      }
+      f->stay[2 * f->n_stay - 1] = r + 1;
+    }
   if (f->n_ahead && !s->sring) {      /* the signal-major copy of the history */
     size_t span = s->depth + NM_AHEAD_MAX;
     s->sring = malloc((s->width * span + 1) * sizeof *s->sring);

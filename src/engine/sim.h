@@ -103,6 +103,7 @@ typedef struct {
   nm_ahead_group ahead[3];  /* rows with windows of 8, 4, 2 steps (coupling_ahead.c) */
   int n_ahead;              /* groups in use */
   int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
+  size_t *stay, n_stay;     /* with groups: the runs of other rows, stay[2i] .. stay[2i+1]-1 */
 } nm_fast_coupling;
 
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
