@@ -1,8 +1,8 @@
 /*
 ** sim.h: the simulation state shared by the run (sim.c), the services it and
-** the steppers use (system.c, coupling.c, coupling_simd.c, simd.c) and the steppers (step_fixed.c,
-** step_gsl.c, step_threads.c).  Calls go one way: sim.c -> step_*.c ->
-** system.c, coupling.c.
+** the steppers use (system.c, coupling.c, coupling_simd.c, coupling_ahead.c,
+** simd.c) and the steppers (step_fixed.c, step_gsl.c, step_threads.c).  Calls
+** go one way: sim.c -> step_*.c -> system.c, coupling.c.
 */
 #ifndef nm_sim_h
 #define nm_sim_h
