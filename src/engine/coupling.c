@@ -18,6 +18,10 @@
 ** blocks of rows on SIMD lanes (coupling_simd.c), bit for bit the sums here;
 ** this file's loops are the reference, the path of other processors
 ** (NEUROMASS_SIMD=off) and sum the rows outside whole blocks.
+**
+** Single-threaded, the rows of additive sums whose terms are all delayed go K
+** steps at a time (coupling_ahead.c; the same bits); the runs of a sum's
+** other rows are summed here.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +34,10 @@ void nm_couplings_free(nm_sim *s)
   for (size_t i = 0; i < s->n_fast && s->fast; i++) {
     free(s->fast[i].off);
     nm_coupling_blocks_free(&s->fast[i].blocks);
+    nm_ahead_free(&s->fast[i]);
   }
+  free(s->sring);
+  s->sring = NULL;
   free(s->fast);
   s->fast = NULL;
   s->n_fast = 0;
@@ -82,6 +89,7 @@ int nm_couplings_prepare(nm_sim *s)
     nm_fast_coupling *f = &s->fast[i];
     if (!f->is_twin && f->max_len > 1)     /* self-couplings stay scalar */
       rc = nm_coupling_blocks_make(&f->blocks, simd, f->c, f->twin, f->off);
+    if (rc == NM_OK) rc = nm_ahead_prepare(s, f, simd);
   }
   return rc;
 }
@@ -261,7 +269,15 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
     const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
-    for (size_t i = 0; i < s->n_fast; i++) eval_fast(&s->fast[i], base, V, s->U, 0, s->fast[i].c->n_rows);
+    for (size_t i = 0; i < s->n_fast; i++) {
+      nm_fast_coupling *f = &s->fast[i];
+      if (!f->n_ahead) {
+        eval_fast(f, base, V, s->U, 0, f->c->n_rows);
+        continue;
+      }
+      for (size_t j = 0; j < f->n_stay; j++) eval_fast(f, base, V, s->U, f->stay[2 * j], f->stay[2 * j + 1]);
+      nm_ahead_eval(s, f, s->step);                    /* the other rows, K steps at a time */
+    }
   } else {
     for (size_t i = 0; i < s->n_fast; i++) eval_general(s->fast[i].c, &s->hist, V, s->U);
   }

@@ -1,8 +1,8 @@
 /*
 ** sim.h: the simulation state shared by the run (sim.c), the services it and
-** the steppers use (system.c, coupling.c, coupling_simd.c, simd.c) and the steppers (step_fixed.c,
-** step_gsl.c, step_threads.c).  Calls go one way: sim.c -> step_*.c ->
-** system.c, coupling.c.
+** the steppers use (system.c, coupling.c, coupling_simd.c, coupling_ahead.c,
+** simd.c) and the steppers (step_fixed.c, step_gsl.c, step_threads.c).  Calls
+** go one way: sim.c -> step_*.c -> system.c, coupling.c.
 */
 #ifndef nm_sim_h
 #define nm_sim_h
@@ -78,6 +78,20 @@ typedef struct {
   int64_t *len;
 } nm_coupling_blocks;
 
+/* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
+** at a time (every term delayed by K - 1 steps or more), their terms copied
+** row by row (tp[i] .. tp[i+1]-1: the column's start in s->sring, the delay,
+** the weights; v the twin's or NULL), and the window: buf[i*K + m] (buf2: the
+** twin's) is row i's sum at step from + m (from SIZE_MAX: no window yet). */
+typedef struct {
+  size_t K, n_rows;
+  int simd;                 /* enum nm_simd: the kernel (nm_simd_choose) */
+  size_t *row, *tp, *delay;
+  long *col;
+  double *w, *v, *buf, *buf2;
+  size_t from;
+} nm_ahead_group;
+
 /* A coupling sum with its terms' offsets into the mirrored history ring. */
 typedef struct {
   const nm_coupling *c;
@@ -86,6 +100,10 @@ typedef struct {
   int is_twin;              /* this sum is computed with its twin */
   size_t max_len;           /* the most terms a row has */
   nm_coupling_blocks blocks; /* the SIMD layout (blocks.rows 0: none, the scalar path) */
+  nm_ahead_group ahead[3];  /* rows with windows of 8, 4, 2 steps (coupling_ahead.c) */
+  int n_ahead;              /* groups in use */
+  int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
+  size_t *stay, n_stay;     /* with groups: the runs of other rows, stay[2i] .. stay[2i+1]-1 */
 } nm_fast_coupling;
 
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
@@ -107,6 +125,8 @@ struct nm_sim {
   double *ring;             /* delay history: depth rows of `width` tracked signals, stored
                                twice (rows r and r + depth are equal; coupling.c) */
   size_t width, depth;
+  double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
+                               when no sum goes ahead */
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -130,6 +150,19 @@ struct nm_sim {
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
 };
 
+/* s->sring, coupling_ahead.c's copy of the history: column c's times at
+** c * (depth + NM_AHEAD_MAX), time step at step & (depth - 1), the first
+** NM_AHEAD_MAX - 1 again after the last, so that the NM_AHEAD_MAX times from
+** any start are in bounds.  nm_sring_put writes the time `step` of column c. */
+#define NM_AHEAD_MAX 8
+static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
+{
+  size_t p = step & (s->depth - 1);
+  double *x = s->sring + c * (s->depth + NM_AHEAD_MAX);
+  x[p] = v;
+  if (p < NM_AHEAD_MAX - 1) x[p + s->depth] = v;
+}
+
 /* Records the reason of a failure (printf-style) and returns `status`. */
 #define nm_sim_fail(s, status, ...) nm_fail(&(s)->err, (status), __VA_ARGS__)
 
@@ -142,6 +175,15 @@ void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, i
 /* Start of a step, rows r0 .. r1-1 of every sum (clipped to its rows): any
 ** range, as a part would be, for the tests. */
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1);
+
+/* coupling_ahead.c: nm_ahead_prepare makes sum f's groups (simd: the
+** kernel set, nm_simd_choose) and s->sring when a first group needs it (NM_OK
+** or NM_ENOMEM; nm_ahead_free undoes it, also half-made); nm_ahead_eval puts
+** the groups' rows' sums of step `step` into s->U (a new window when `step` is
+** outside the last one): bit for bit coupling.c's sums. */
+int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd);
+void nm_ahead_free(nm_fast_coupling *f);
+void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
 
 /* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at
 ** run time.  nm_simd_choose gives the set a new simulation uses: AVX-512 if

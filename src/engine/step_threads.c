@@ -115,6 +115,7 @@ static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, l
       long sig = in->slot + (long)l, col = s->column[sig];
       double v = s->V[sig];
       if (col >= 0) row[col] = mirror[col] = v;
+      if (col >= 0 && s->sring) nm_sring_put(s, (size_t)col, s->step + 1, v);   /* coupling_ahead.c */
       if (!isfinite(v) && (*bad < 0 || sig < *bad)) *bad = sig;
     }
   }

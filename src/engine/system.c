@@ -195,6 +195,8 @@ static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
   double *row = s->ring + (step & (s->depth - 1)) * s->width;
   double *mirror = row + s->depth * s->width;
   for (size_t c = c0; c < c1; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
+  if (s->sring)                         /* the signal-major copy (coupling_ahead.c) */
+    for (size_t c = c0; c < c1; c++) nm_sring_put(s, c, step, row[c]);
 }
 
 

@@ -600,8 +600,17 @@ static void sparse_sums(const sparse *p, long n, double *sums)
 }
 
 
-/* The terms of n rows and their trajectory under Euler. */
-static int sparse_make(sparse *p, size_t n)
+/* Delays for test_ahead_exact: row i's drawn from set i % 6, so that rows
+** have least delays 0, 1, 3, 7, 20 and 6 (windows of 1, 2, 4, 8, 8 and 4
+** steps: each window as long as its least delay allows, and one shorter). */
+static const int AHEAD_SETS[6][6] = { { 0, 1, 2, 3, 7, 20 }, { 1, 2, 3, 7, 20 }, { 3, 7, 20 },
+                                      { 7, 20 }, { 20 }, { 6, 20, 7 } };
+static const size_t AHEAD_LEN[6] = { 6, 5, 3, 2, 1, 3 };
+
+
+/* The terms of n rows and their trajectory under Euler; `ahead`: the delays
+** of AHEAD_SETS (A, B, C) and those plus 7 (E), else 0 to 8 (E: 4 more, mod 11). */
+static int sparse_build(sparse *p, size_t n, int ahead)
 {
   size_t cap = n * n + 1;
   p->n = n;
@@ -628,8 +637,13 @@ static int sparse_make(sparse *p, size_t n)
     size_t len = (i * 7 + 3) % (n + 1);             /* 3, 10, 5, 0, 7, ... terms (n = 11) */
     for (size_t j = 0; j < len; j++, k++) {
       p->src[k] = (long)((i * 5 + j * 3 + 1) % n);
-      p->d[k] = (int)((i * 3 + j * 5) % 9);
-      p->d2[k] = (p->d[k] + 4) % 11;
+      if (ahead) {
+        p->d[k] = AHEAD_SETS[i % 6][(i * 3 + j) % AHEAD_LEN[i % 6]];
+        p->d2[k] = p->d[k] + 7;
+      } else {
+        p->d[k] = (int)((i * 3 + j * 5) % 9);
+        p->d2[k] = (p->d[k] + 4) % 11;
+      }
       p->w[k] = 0.013 * (double)((i * 11 + j * 17) % 23) - 0.11;
       p->w2[k] = p->w[k] * p->w[k];
     }
@@ -650,6 +664,9 @@ static int sparse_make(sparse *p, size_t n)
   free(sums);
   return 1;
 }
+
+
+static int sparse_make(sparse *p, size_t n) { return sparse_build(p, n, 0); }
 
 
 static void sparse_free(sparse *p)
@@ -812,6 +829,96 @@ static void test_sparse_hub(void)
         "order (status %d)", HUB, getenv("NEUROMASS_SIMD"), rc);
   nm_sim_free(s);
   nm_model_free(m);
+}
+
+
+/* The groups of windows sum f has: bit K set for a group of K steps. */
+static unsigned ahead_windows(const nm_fast_coupling *f)
+{
+  unsigned got = 0;
+  for (int g = 0; g < f->n_ahead; g++) got |= 1u << f->ahead[g].K;
+  return got;
+}
+
+
+/* The sparse sums of AHEAD_SETS' delays (coupling_ahead.c: rows K steps at a
+** time) on path `path`, run whole and in runs of odd lengths (windows cut
+** and restarted mid-way), on 1 thread and alternating 1 and 2: the in-order
+** trajectory bit for bit; then the sums at the last step against the
+** in-order ones.  A, B: twins with rows of every window (and rows of delay 0,
+** coupling.c's); C diffusive (none); E: every row of 8 steps. */
+static void ahead_check(sparse *p, const char *path)
+{
+  static const long chunks[] = { 1, 3, 5, 7, 13, 2, 29 };     /* 60 steps */
+  size_t n = p->n;
+  for (int cut = 0; cut <= 2; cut++) {
+    int rc = NM_ENOMEM;
+    nm_model *m = sparse_model(p, &rc);
+    nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
+    long *rec = malloc(n * sizeof *rec);
+    rowbuf b = { 0 };
+    int ok = s && rec && s->n_fast == 4;
+    ok = ok && ahead_windows(&s->fast[0]) == (1u << 8 | 1u << 4 | 1u << 2) && !s->fast[0].all_ahead &&
+         s->fast[1].is_twin && s->fast[2].n_ahead == 0 && s->fast[3].all_ahead && s->sring;
+    CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8, 4 and 2 steps and rows of "
+          "delay 0, the diffusive one none, the sum of delays >= 7 every row in windows of 8", n, path);
+    for (size_t i = 0; ok && i < n; i++) rec[i] = (long)i;
+    for (size_t c = 0; ok && rc == NM_OK && c < (cut ? COUNT(chunks) : 1); c++) {
+      nm_run_opts o = options(NM_EULER, cut ? chunks[c] : SPARSE_STEPS, 1, rec, n, &b);
+      o.threads = cut == 2 ? 1 + (int)(c % 2) : 1;
+      rc = nm_sim_run(s, &o);
+    }
+    ok = ok && rc == NM_OK && b.rows == SPARSE_STEPS;
+    long bad = -1;
+    for (size_t k = 0; ok && k < b.rows; k++)
+      for (size_t i = 0; i < n && ok; i++)
+        if (cell(&b, k, i + 1) != sparse_x(p, (long)k + 1)[i]) { ok = 0; bad = (long)k + 1; }
+    static const char *const how[] = { "one run", "runs of 1, 3, 5, 7, 13, 2, 29 steps",
+                                       "those runs on 1 and 2 threads in turn" };
+    CHECK(ok, "%zu rows with delays 0, 1, 2, 3, 6, 7, 20, path %s, %s: the trajectory of the sums "
+          "in order, bit for bit, for %d steps (status %d, first differing step %ld)", n, path,
+          how[cut], SPARSE_STEPS, rc, bad);
+    if (ok) {                     /* the sums of the last step: a new window, then from it */
+      double *want = malloc(4 * n * sizeof *want);
+      for (int again = 0; want && again < 2; again++) {
+        for (size_t i = 0; i < 4 * n; i++) s->U[i] = -7.25e300;
+        nm_couplings_eval(s, s->V, 0.0);
+        sparse_sums(p, SPARSE_STEPS, want);
+        ok = ok && memcmp(s->U, want, 4 * n * sizeof *want) == 0;
+      }
+      CHECK(want && ok, "%zu rows, path %s, %s: the sums at step %d, twice, are the in-order "
+            "sums bit for bit", n, path, how[cut], SPARSE_STEPS);
+      free(want);
+    }
+    rowbuf_free(&b);
+    free(rec);
+    nm_sim_free(s);
+    nm_model_free(m);
+  }
+}
+
+
+static void test_ahead_exact(void)
+{
+  static const char *const paths[] = { "off", "avx2", "avx512" };
+  const char *given = getenv("NEUROMASS_SIMD");
+  char *saved = given ? strdup(given) : NULL;
+  for (size_t n = 11; n <= 37; n += 26) {
+    sparse p;
+    if (!CHECK(sparse_build(&p, n, 1), "allocate %zu sparse rows", n)) { sparse_free(&p); break; }
+    for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
+      int got = -1;
+      setenv("NEUROMASS_SIMD", paths[path], 1);
+      if (nm_simd_choose(&got, NULL) != NM_OK || got != path) {
+        printf("SKIP ahead path %s: not on this processor\n", paths[path]);
+        continue;
+      }
+      ahead_check(&p, paths[path]);
+    }
+    sparse_free(&p);
+  }
+  if (saved) setenv("NEUROMASS_SIMD", saved, 1); else unsetenv("NEUROMASS_SIMD");
+  free(saved);
 }
 
 
@@ -1394,6 +1501,7 @@ int main(void)
   test_delay_wrapped();
   test_delay_diffusive();
   test_sparse_rows_exact();
+  test_ahead_exact();
   test_constraints();
   test_noise_deterministic();
   test_noise_random();
