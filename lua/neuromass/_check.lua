@@ -291,7 +291,8 @@ function M.unknown_option(a, fixed, valued)
   error(string.format("unknown option '%s'%s", a, M.suggest(a, names)), 0)
 end
 
---- Rejects unknown keys of an option table (level: as for error()).
+--- Rejects unknown keys of an option table (level: as for error()), with
+-- the nearest allowed name, or the list of them when none is near.
 function M.fields(t, allowed, what, level)
   if type(t) ~= "table" then
     M.error(string.format("%s expects a table, got %s", what, type(t)), level + 1)
@@ -301,8 +302,9 @@ function M.fields(t, allowed, what, level)
   table.sort(names)
   for k in pairs(t) do
     if type(k) ~= "string" or not allowed[k] then
-      M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
-                          M.suggest(tostring(k), names)), level + 1)
+      local hint = M.suggest(tostring(k), names)
+      if hint == "" then hint = "; the fields are " .. table.concat(names, ", ") end
+      M.error(string.format("%s: unknown field '%s'%s", what, tostring(k), hint), level + 1)
     end
   end
 end
