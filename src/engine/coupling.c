@@ -246,6 +246,14 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
 }
 
 
+/* The mirrored row of step `step` in the history ring, from which every
+** term at the start of that step is base[off_k]. */
+static const double *now_row(const nm_sim *s, size_t step)
+{
+  return s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
+}
+
+
 /* Any stage: interpolated history, the stage's own values for delay 0. */
 static void eval_general(const nm_coupling *c, const nm_hist *h, const double *V, double *U)
 {
@@ -268,7 +276,7 @@ static void eval_general(const nm_coupling *c, const nm_hist *h, const double *V
 void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
-    const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
+    const double *base = now_row(s, s->step);
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
       if (!f->n_ahead) {
@@ -311,7 +319,7 @@ static size_t split_row(const nm_fast_coupling *f, int part, int parts)
 
 void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts)
 {
-  const double *base = s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
+  const double *base = now_row(s, step);
   for (size_t i = 0; i < s->n_fast; i++)
     eval_fast(&s->fast[i], base, V, s->U, split_row(&s->fast[i], part, parts),
               split_row(&s->fast[i], part + 1, parts));
@@ -320,7 +328,7 @@ void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, i
 
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1)
 {
-  const double *base = s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
+  const double *base = now_row(s, step);
   for (size_t i = 0; i < s->n_fast; i++) {
     size_t n = s->fast[i].c->n_rows, a = r0 < n ? r0 : n, b = r1 < n ? r1 : n;
     if (a < b) eval_fast(&s->fast[i], base, V, s->U, a, b);

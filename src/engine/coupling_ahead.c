@@ -28,11 +28,8 @@
 
 #include "sim.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define NM_AHEAD_X86 1
+#if NM_X86_SIMD
 #include <immintrin.h>
-#else
-#define NM_AHEAD_X86 0
 #endif
 
 
@@ -173,7 +170,7 @@ static void window_c(const nm_ahead_group *a, const double *sring, size_t mask, 
 }
 
 
-#if NM_AHEAD_X86
+#if NM_X86_SIMD
 /* 8 steps on AVX-512 lanes. */
 #define NM_K 8
 #define NM_TARGET __attribute__((target("avx512f")))
@@ -215,7 +212,7 @@ static void window_c(const nm_ahead_group *a, const double *sring, size_t mask, 
 /* The window of group a from step `from`, on the widest kernel `simd` allows. */
 static void window(const nm_ahead_group *a, const double *sring, size_t mask, size_t from, int simd)
 {
-#if NM_AHEAD_X86
+#if NM_X86_SIMD
   if (a->K == 8 && simd == NM_SIMD_AVX512) { window8_avx512(a, sring, mask, from); return; }
   if (a->K == 4 && simd >= NM_SIMD_AVX2) { window4_avx2(a, sring, mask, from); return; }
 #else

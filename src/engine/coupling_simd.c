@@ -21,11 +21,8 @@
 
 #include "sim.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define NM_SIMD_X86 1
+#if NM_X86_SIMD
 #include <immintrin.h>
-#else
-#define NM_SIMD_X86 0
 #endif
 
 
@@ -124,7 +121,7 @@ int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *
 ** The kernels, one copy of coupling_block.h per instruction set
 ** ------------------------------------------------------------------- */
 
-#if NM_SIMD_X86
+#if NM_X86_SIMD
 
 #define NM_B 8
 #define NM_TARGET __attribute__((target("avx512f")))
@@ -185,7 +182,7 @@ int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *
 void nm_coupling_blocks_eval(const nm_coupling_blocks *b, const nm_coupling *c, const nm_coupling *t,
                              const double *base, const double *V, double *U, size_t j0, size_t j1)
 {
-#if NM_SIMD_X86
+#if NM_X86_SIMD
   if (b->simd == NM_SIMD_AVX512) eval_blocks_avx512(b, c, t, base, V, U, j0, j1);
   else if (b->simd == NM_SIMD_AVX2) eval_blocks_avx2(b, c, t, base, V, U, j0, j1);
 #else

@@ -40,9 +40,8 @@
 
 #include "sim.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
 #include <immintrin.h>
-#define HAVE_X86_SIMD 1
 #endif
 
 #define LAYERS 128
@@ -278,7 +277,7 @@ double nm_normals_draw(nm_normals *z, size_t n)
 
 /* --- eight streams at a time (AVX2, AVX-512) ----------------------------- */
 
-#ifdef HAVE_X86_SIMD
+#if NM_X86_SIMD
 
 /* One taus2 step of eight streams' components (taus2_next, lane by lane). */
 __attribute__((target("avx2")))
@@ -428,7 +427,7 @@ void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, do
       if (scale[n] != 0.0) x[n] += scale[n] * fast_or_slow(z, n);
     return;
   }
-#ifdef HAVE_X86_SIMD
+#if NM_X86_SIMD
   if (z->simd == NM_SIMD_AVX512) n0 = add16_avx512(z, n0, n1, scale, x);
   if (z->simd >= NM_SIMD_AVX2) n0 = add8_avx2(z, n0, n1, scale, x);
 #endif

@@ -23,6 +23,14 @@
 ** (normal.c, system.c, step_fixed.c).  nm_simd_name: "off", "avx2", "avx512".
 ** Every kernel gives the scalar code's bits. */
 enum nm_simd { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
+/* Whether the vector kernels are compiled in (x86-64, GCC's intrinsics and
+** target attributes): the one test, for simd.c's detection and every file
+** that has kernels, so that no set is chosen whose kernels are missing. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NM_X86_SIMD 1
+#else
+#define NM_X86_SIMD 0
+#endif
 int nm_simd_widest(void);
 int nm_simd_cap(int *cap, int *named, nm_error *err);
 int nm_simd_level(void);

@@ -19,7 +19,7 @@ static int widest = NM_SIMD_OFF;
 
 static void detect(void)
 {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if NM_X86_SIMD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2")) widest = NM_SIMD_AVX2;
   if (__builtin_cpu_supports("avx512f")) widest = NM_SIMD_AVX512;

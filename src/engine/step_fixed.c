@@ -26,7 +26,7 @@ static inline __attribute__((always_inline)) void euler_update(double *restrict 
   for (size_t i = 0; i < n; i++) v[i] += dt * d[i];
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
 /* The same loop for AVX-512 (a multiply and an add per value, as above: the
 ** engine is built without contraction), for a network's many states. */
 #define EULER_VECTOR 64
@@ -42,7 +42,7 @@ static int euler_apply(void *ws, nm_sim *s)
 {
   (void)ws;
   nm_sim_rhs(s, s->V, 0.0, s->D);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
   if (s->simd >= NM_SIMD_AVX512 && s->ns >= EULER_VECTOR) {
     euler_update_avx512(s->V, s->D, s->dt, s->ns);
     return NM_OK;

@@ -117,7 +117,7 @@ int nm_sim_prepare_constraints(nm_sim *s)
   /* The runs pay where some are long enough for the AVX2 pass (a network's
   ** nodes); else the clamps go one by one, as they are. */
   s->vector_clamps = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
   for (size_t i = 0; i < s->n_cruns && s->simd >= NM_SIMD_AVX2; i++)
     if (s->cruns[i].n >= CLAMP_VECTOR) s->vector_clamps = 1;
 #endif
@@ -136,7 +136,7 @@ static inline int clamp_run(double *x, size_t n, double lo, double hi)
   return moved;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
 /* clamp_run without branches, which GCC vectorises for AVX2 (not for SSE2):
 ** the same values (NaN stays NaN). */
 __attribute__((target("avx2")))
@@ -161,7 +161,7 @@ static inline int constrain_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   int changed = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
   if (s->vector_clamps) {
     for (size_t i = 0; i < s->n_cruns; i++) {
       const nm_clamp_run *r = &s->cruns[i];
@@ -319,7 +319,7 @@ static inline __attribute__((always_inline)) uint64_t exponent_carry(const doubl
   return carry;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
 /* The shortest range the AVX2 and AVX-512 passes take. */
 #define CARRY_VECTOR 8
 __attribute__((target("avx2")))
@@ -333,7 +333,7 @@ static uint64_t exponent_carry_avx512(const double *v, size_t n) { return expone
 static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 {
   uint64_t carry;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if NM_X86_SIMD
   if (s->simd >= NM_SIMD_AVX512 && v1 - v0 >= 4 * CARRY_VECTOR)
     carry = exponent_carry_avx512(s->V + v0, v1 - v0);
   else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
