@@ -21,7 +21,8 @@ typedef struct {
 
 /* The emitted function: the program's main code over lanes l0 .. l1-1, reading
 ** the prologue's registers (and the constants) from R (register k, lane l at
-** R[k * W + l]). */
+** R[k * W + l]; W is the program's stride, which the code also has as literal
+** offsets). */
 typedef void (*nm_jit_fn)(const nm_jit_env *env, const double *R, size_t W, const nm_eval_ctx *ctx,
                           size_t l0, size_t l1);
 

@@ -29,6 +29,7 @@ typedef struct {
   int open;         /* in the blocked form: a loop over the block's lanes is open */
   const unsigned char *wide;    /* in a block: registers held per lane (arrays) */
   const unsigned char *lwide;   /* in a block: table locations held per lane */
+  size_t stride;                /* the register file's width (nm_program's stride) */
 } buf;
 
 
@@ -166,11 +167,16 @@ static const char *binary_infix(int op)
 static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
 
 /* An operand: a local when the main code wrote the register before, else the
-** register file (a prologue value or a constant). */
+** register file (a prologue value or a constant) at a literal offset:
+** register reg of lane l is R[reg * stride + l], and the stride (the lanes
+** rounded up, nm_program's) is the program's as its slots are.  A load at a
+** fixed displacement; the stride read at run time (the argument W) cost the
+** one-lane code an address per register, computed and kept on the stack at
+** every call. */
 static void operand(buf *b, const unsigned char *written, int reg)
 {
   if (written[reg]) put(b, b->blocked && b->wide[reg] ? "r%d[k]" : "r%d", reg);
-  else put(b, "R[(size_t)%d * W + %s]", reg, lane(b));
+  else put(b, "R[%zu + %s]", (size_t)reg * b->stride, lane(b));
 }
 
 
@@ -461,7 +467,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
-  buf b = { NULL, 0, 0, 0, 0, 0, NULL, NULL };
+  buf b = { NULL, 0, 0, 0, 0, 0, NULL, NULL, p->stride };
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
   prelude(&b);
