@@ -38,7 +38,9 @@
 **   static double nm_tbl_at(const T *t, const POS *pos)
 **     the interpolated value at a location;
 **   static int nm_tbl_same_grid(const T *a, const T *b)
-**     1 when both tables have the same axes (a location serves both).
+**     1 when both tables have the same axes (a location serves both);
+**     without branches (native code asks at every call, and with one lane
+**     eight branches per pair of tables were 7 % of ALN's native code).
 */
 #ifndef nm_table2d_code_h
 #define nm_table2d_code_h
@@ -111,9 +113,9 @@ static inline double nm_tbl_at(const T *t, const POS *pos) \
 } \
 static inline int nm_tbl_same_grid(const T *a, const T *b) \
 { \
-  return a->n_rows == b->n_rows && a->n_cols == b->n_cols && a->row0 == b->row0 && \
-         a->row_step == b->row_step && a->row_end == b->row_end && a->col0 == b->col0 && \
-         a->col_step == b->col_step && a->col_end == b->col_end; \
+  return (a->n_rows == b->n_rows) & (a->n_cols == b->n_cols) & (a->row0 == b->row0) & \
+         (a->row_step == b->row_step) & (a->row_end == b->row_end) & (a->col0 == b->col0) & \
+         (a->col_step == b->col_step) & (a->col_end == b->col_end); \
 }
 
 /* The text of NM_TABLE2D_CODE(T, POS), its arguments expanded. */

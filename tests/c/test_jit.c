@@ -222,6 +222,37 @@ static void test_table_axis_forms(void)
 }
 
 
+/* Two tables share a location only on the same grid (nm_tbl_same_grid,
+** without branches): the same axes give 1, a difference in any one of the
+** eight fields 0 (and a NaN field never matches, as == says). */
+static void test_table_same_grid(void)
+{
+  nm_table2d *a = small_table(), *b = small_table();
+  if (!CHECK(a && b, "allocate two tables")) { free(a); free(b); return; }
+  int same = nm_tbl_same_grid(a, b) == 1 && nm_tbl_same_grid(b, a) == 1, differ = 1;
+  for (int f = 0; f < 9; f++) {
+    nm_table2d c = *b;
+    switch (f) {
+      case 0: c.n_rows++; break;
+      case 1: c.n_cols--; break;
+      case 2: c.row0 = nextafter(c.row0, 0.0); break;
+      case 3: c.row_step *= 2; break;
+      case 4: c.row_end += 1e-9; break;
+      case 5: c.col0 = -2.0; break;
+      case 6: c.col_step = 0.25; break;
+      case 7: c.col_end = 0.75; break;
+      default: c.col0 = NAN; break;
+    }
+    differ &= nm_tbl_same_grid(a, &c) == 0 && nm_tbl_same_grid(&c, a) == 0;
+  }
+  b->values[0] = 99.0;                  /* the values are no part of the grid */
+  same &= nm_tbl_same_grid(a, b) == 1;
+  CHECK(same && differ, "tables on the same axes share a grid (%d), tables differing in any one axis "
+        "field do not (%d)", same, differ);
+  free(a->values); free(b->values); free(a); free(b);
+}
+
+
 /* Lookups over 20 lanes in one range (two blocks of 8, then 4 lane by lane):
 ** points outside the grid in lanes 5, 9 and 17 only; the second lookup
 ** shares the first's location.  Values, counts and the first outside point
@@ -709,6 +740,7 @@ int main(void)
   unsetenv("NEUROMASS_JIT");
   test_every_op();
   test_table_axis_forms();
+  test_table_same_grid();
   test_table_blocks();
   test_cpu_identity();
   test_simulation();
