@@ -39,6 +39,10 @@ extern const char *const nm_jit_cc_flags[];
 /* The flags added when the CPU's identity is known ("-march=native", ...),
 ** NULL-terminated. */
 extern const char *const nm_jit_cc_native[];
+/* The tuning flag added after nm_jit_cc_native for the CPU of identity `cpu`
+** (jit_job.c; NULL: none): "-mtune=sapphirerapids" for an Intel CPU with
+** AVX512-FP16, whose gathers are fast. */
+const char *nm_jit_cc_tune_of(const char *cpu);
 /* This machine's CPU identity (jit_job.c): the lines of /proc/cpuinfo that
 ** name the CPU and its instruction sets, read once per process; NULL when
 ** they cannot be read (then code is compiled without nm_jit_cc_native). */

@@ -346,6 +346,29 @@ static void test_cpu_identity(void)
         strlen(k1) == 32, "the cache key changes with the CPU's identity, and with none (%s, %s, %s)",
         k0, k1, k2);
   free(a); free(b); free(c);
+  /* Intel CPUs with AVX512-FP16 are tuned for as Sapphire Rapids (gathers);
+  ** others, and names that only contain the flag's, are not. */
+  static const char *const tuned[] = {
+    "vendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+    "flags\t\t: fpu avx2 avx512f avx512_fp16 amx_tile\n",
+    "vendor_id\t: GenuineIntel\nflags\t\t: fpu avx512_fp16\n",
+  };
+  static const char *const untuned[] = {
+    "vendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx2 avx512f\n",
+    "vendor_id\t: GenuineIntel\nflags\t\t: fpu avx512_fp16x avx512_bf16\n",
+    "vendor_id\t: AuthenticAMD\nflags\t\t: fpu avx512f avx512_fp16\n",
+    "Features\t: fp asimd sve\nCPU implementer\t: 0x41\n",
+  };
+  int ok = 1;
+#if defined(__x86_64__) || defined(__i386__)
+  for (size_t i = 0; i < COUNT(tuned); i++) {
+    const char *t = nm_jit_cc_tune_of(tuned[i]);
+    ok &= t && strcmp(t, "-mtune=sapphirerapids") == 0;
+  }
+#endif
+  for (size_t i = 0; i < COUNT(untuned); i++) ok &= nm_jit_cc_tune_of(untuned[i]) == NULL;
+  ok &= nm_jit_cc_tune_of(NULL) == NULL;
+  CHECK(ok, "an Intel CPU with AVX512-FP16 (x86 only) is tuned for as Sapphire Rapids, no other CPU is");
 }
 
 
