@@ -42,8 +42,8 @@ const char *const nm_jit_cc_flags[] = {
 ** the instructions of this machine (AVX-512, AVX2, ...), the same IEEE
 ** results (contraction stays off).  On x86, vectors of 256 bits: with 512
 ** (which GCC picks for Sapphire Rapids) WC-80, whose blocks alternate with
-** exp calls, ran 10 % slower than without -march=native; ALN keeps AVX-512's
-** conversions and gathers on 256-bit vectors. */
+** exp calls, ran 10 % slower than without -march=native.  A program of table
+** lookups without calls (ALN) asks for 512 in its source (jit_emit.c). */
 const char *const nm_jit_cc_native[] = {
   "-march=native",
 #if defined(__x86_64__) || defined(__i386__)

@@ -222,6 +222,91 @@ static void test_table_axis_forms(void)
 }
 
 
+/* Points on and about an axis from x0 by `step` over n entries (NaN,
+** infinities, signed zeros, tiny and huge numbers, every grid value and its
+** neighbours, the end): *np of them into pts. */
+static void axis_points(double x0, double step, size_t n, double *pts, size_t *np)
+{
+  static const double odd[] = { NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e300, -1e300, 5e-324,
+                                -5e-324, 2.2250738585072014e-308, 1e19, -1e19, 3e18 };
+  double x_end = x0 + (double)(n - 1) * step;
+  *np = 0;
+  for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) pts[(*np)++] = odd[k];
+  for (size_t j = 0; j <= n; j++) {
+    double g = x0 + (double)j * step;
+    pts[(*np)++] = g;
+    pts[(*np)++] = nextafter(g, -INFINITY);
+    pts[(*np)++] = nextafter(g, INFINITY);
+    pts[(*np)++] = g + 0.5 * step;
+    pts[(*np)++] = g + 0.999999 * step;
+  }
+  pts[(*np)++] = x_end;
+  pts[(*np)++] = nextafter(x_end, -INFINITY);
+}
+
+
+/* Native code's blocks of table lookups (no calls: on a CPU with AVX512-FP16
+** and GCC, 512-bit vectors and 64-bit flags, jit_emit.c) on every point of
+** axis_points, rows against columns: values, clamp counts and the first
+** point outside are the interpreter's. */
+static void test_table_block_edges(void)
+{
+  double rows[64], cols[64];
+  size_t nr, nc;
+  axis_points(-1.0, 1.0, 3, rows, &nr);
+  axis_points(-1.0, 0.5, 4, cols, &nc);
+  size_t n = nr * nc;
+  nm_node nodes[] = { LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, (long)n),
+                      { NM_OP_TABLE2D, 0, 1, -1, 0.0, 0, 0 }, { NM_OP_TABLE2D, 0, 1, -1, 0.0, 1, 0 } };
+  nm_root roots[] = { { 2, NM_SINK_DERIV, 0 }, { 3, NM_SINK_DERIV, (long)n } };
+  nm_error err = { 0 };
+  nm_program *p = nm_program_compile(nodes, COUNT(nodes), roots, COUNT(roots), n, &err);
+  nm_model *m = nm_model_new(2 * n, 0, 0, 0);
+  nm_table2d *t0 = small_table(), *t1 = small_table();
+  double *V = malloc(2 * n * sizeof *V), *D[2] = { malloc(2 * n * sizeof(double)),
+                                                    malloc(2 * n * sizeof(double)) };
+  if (!CHECK(p && m && t0 && t1 && V && D[0] && D[1], "compile two lookups over %zu lanes (%s)", n,
+             err.why)) {
+    nm_program_free(p); nm_model_free(m); free(t0); free(t1); free(V); free(D[0]); free(D[1]);
+    return;
+  }
+  for (int i = 0; i < 12; i++) t1->values[i] = 3.0 - 0.25 * i;
+  nm_model_add_table(m, t0);
+  nm_model_add_table(m, t1);
+  if (CHECK(nm_model_add_program(m, NM_STAGE_RHS, p) == NM_OK &&
+            nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) == NM_OK && p->use_native,
+            "native code for %zu lanes of lookups (%s)", n, err.why)) {
+    for (size_t i = 0; i < nr; i++)
+      for (size_t j = 0; j < nc; j++) {
+        V[i * nc + j] = rows[i];
+        V[n + i * nc + j] = cols[j];
+      }
+    nm_table2d *tabs[2] = { t0, t1 };
+    unsigned long clamped[2];
+    double first[2][2];
+    for (int native = 0; native < 2; native++) {
+      t0->clamped = t1->clamped = 0;
+      nm_eval_ctx ctx = { V, NULL, NULL, D[native], 0.0, NULL, tabs };
+      p->use_native = native;
+      p->stale = 1;
+      nm_program_prepare(p, &ctx);
+      nm_program_eval_lanes(p, &ctx, 0, n);
+      clamped[native] = t0->clamped;
+      first[native][0] = t0->clamped_row;
+      first[native][1] = t0->clamped_col;
+    }
+    size_t at = 0;
+    CHECK(same_bits(D[0], D[1], 2 * n, &at) && clamped[0] == clamped[1] && clamped[0] > 0 &&
+          same_bits(first[0], first[1], 2, &at),
+          "blocks of lookups on %zu points on and about the grid give the interpreter's bits (first "
+          "difference at %zu: %.17g vs %.17g; clamped %lu vs %lu)", n, at, D[0][at], D[1][at],
+          clamped[0], clamped[1]);
+  }
+  nm_model_free(m);
+  free(V); free(D[0]); free(D[1]);
+}
+
+
 /* Two tables share a location only on the same grid (nm_tbl_same_grid,
 ** without branches): the same axes give 1, a difference in any one of the
 ** eight fields 0 (and a NaN field never matches, as == says). */
@@ -765,6 +850,7 @@ int main(void)
   test_table_axis_forms();
   test_table_same_grid();
   test_table_blocks();
+  test_table_block_edges();
   test_cpu_identity();
   test_simulation();
   test_cache(dir);
