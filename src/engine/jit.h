@@ -21,7 +21,8 @@ typedef struct {
 
 /* The emitted function: the program's main code over lanes l0 .. l1-1, reading
 ** the prologue's registers (and the constants) from R (register k, lane l at
-** R[k * W + l]). */
+** R[k * W + l]; W is the program's stride, which the code also has as literal
+** offsets). */
 typedef void (*nm_jit_fn)(const nm_jit_env *env, const double *R, size_t W, const nm_eval_ctx *ctx,
                           size_t l0, size_t l1);
 
@@ -38,6 +39,10 @@ extern const char *const nm_jit_cc_flags[];
 /* The flags added when the CPU's identity is known ("-march=native", ...),
 ** NULL-terminated. */
 extern const char *const nm_jit_cc_native[];
+/* The tuning flag added after nm_jit_cc_native for the CPU of identity `cpu`
+** (jit_job.c; NULL: none): "-mtune=sapphirerapids" for an Intel CPU with
+** AVX512-FP16, whose gathers are fast. */
+const char *nm_jit_cc_tune_of(const char *cpu);
 /* This machine's CPU identity (jit_job.c): the lines of /proc/cpuinfo that
 ** name the CPU and its instruction sets, read once per process; NULL when
 ** they cannot be read (then code is compiled without nm_jit_cc_native). */

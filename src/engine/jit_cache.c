@@ -72,6 +72,8 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
     if (cpu) {
       for (int f = 0; nm_jit_cc_native[f]; f++)
         h[k] = fnv(h[k], nm_jit_cc_native[f], strlen(nm_jit_cc_native[f]) + 1);
+      const char *tune = nm_jit_cc_tune_of(cpu);
+      if (tune) h[k] = fnv(h[k], tune, strlen(tune) + 1);
       h[k] = fnv(h[k], cpu, strlen(cpu) + 1);
     }
     h[k] = fnv(h[k], NM_VERSION, sizeof NM_VERSION);

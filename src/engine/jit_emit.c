@@ -29,6 +29,7 @@ typedef struct {
   int open;         /* in the blocked form: a loop over the block's lanes is open */
   const unsigned char *wide;    /* in a block: registers held per lane (arrays) */
   const unsigned char *lwide;   /* in a block: table locations held per lane */
+  size_t stride;                /* the register file's width (nm_program's stride) */
 } buf;
 
 
@@ -53,8 +54,9 @@ static void put(buf *b, const char *fmt, ...)
 
 
 /* The declarations the function needs, with the engine's layouts checked by
-** the compiler (a mismatch fails the compilation: the interpreter runs). */
-static void prelude(buf *b)
+** the compiler (a mismatch fails the compilation: the interpreter runs).
+** `wide`: the program's blocks may take 512-bit vectors (wide_blocks()). */
+static void prelude(buf *b, int wide)
 {
   put(b, "/* neuromass native program (docs/jit.md); generated, do not edit */\n"
          "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
@@ -81,6 +83,17 @@ static void prelude(buf *b)
   put(b, "_Static_assert(sizeof(ctx_t) == %zu && offsetof(ctx_t, t) == %zu && "
          "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
       sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
+  /* The flags of the blocks' table locations (table2d_code.h): with GCC on
+  ** an x86 CPU with AVX512-FP16 (jit_job.c tunes for it, so the corners
+  ** are gathered), a wide program's blocks take 512-bit vectors, one per
+  ** 8 lanes, which needs every value of its loops 64 bits wide (a 32-bit
+  ** flag would ask for 16 lanes per vector). */
+  if (wide)
+    put(b, "#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && "
+           "defined(__AVX512FP16__)\n#pragma GCC target(\"prefer-vector-width=512\")\n"
+           "typedef int64_t nm_tbl_flag;\n#else\ntypedef int nm_tbl_flag;\n#endif\n");
+  else
+    put(b, "typedef int nm_tbl_flag;\n");
   /* The engine's table arithmetic, from its one text. */
   put(b, "%s\n\n", NM_TABLE2D_TEXT(tbl_t, pos_t));
   /* Python's modulo, as expr.c computes it. */
@@ -166,11 +179,16 @@ static const char *binary_infix(int op)
 static const char *lane(const buf *b) { return b->blocked ? "l + k" : "l"; }
 
 /* An operand: a local when the main code wrote the register before, else the
-** register file (a prologue value or a constant). */
+** register file (a prologue value or a constant) at a literal offset:
+** register reg of lane l is R[reg * stride + l], and the stride (the lanes
+** rounded up, nm_program's) is the program's as its slots are.  A load at a
+** fixed displacement; the stride read at run time (the argument W) cost the
+** one-lane code an address per register, computed and kept on the stack at
+** every call. */
 static void operand(buf *b, const unsigned char *written, int reg)
 {
   if (written[reg]) put(b, b->blocked && b->wide[reg] ? "r%d[k]" : "r%d", reg);
-  else put(b, "R[(size_t)%d * W + %s]", reg, lane(b));
+  else put(b, "R[%zu + %s]", (size_t)reg * b->stride, lane(b));
 }
 
 
@@ -210,11 +228,12 @@ static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k
         k, K, j, J, k, K, j, J, k, K, j, J, k, K, j, J, k, O, j, O, b->blocked ? "" : " else");
   }
   if (!b->blocked || j < 0) {
-    put(b, "%so%d%s = nm_tbl_place(%s%d, ", I, k, O, b->blocked ? "&t" : "T", k);
+    if (b->blocked) put(b, "%so%d[k] = nm_tbl_place_sel(&t%d, ", I, k, k);
+    else put(b, "%so%d = nm_tbl_place(T%d, ", I, k, k);
     operand(b, written, in->a);
     put(b, ", ");
     operand(b, written, in->b);
-    put(b, ", &ir%d%s, &ic%d%s, &fr%d%s, &fc%d%s, %d);\n", k, K, k, K, k, K, k, K, b->blocked);
+    put(b, ", &ir%d%s, &ic%d%s, &fr%d%s, &fc%d%s%s);\n", k, K, k, K, k, K, k, K, b->blocked ? "" : ", 0");
   }
   if (b->blocked) put(b, "%sx%d[k] = ", I, k);
   else put(b, "%sif (o%d && out%d++ == 0) { row%d = ", I, k, k, k);
@@ -231,7 +250,7 @@ static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k
 /* After a block's lanes: lookup k's clamped lanes counted in lane order. */
 static void count(buf *b, int k)
 {
-  put(b, "    { int any = 0;\n      for (size_t k = 0; k < %d; k++) any |= o%d[k];\n"
+  put(b, "    { nm_tbl_flag any = 0;\n      for (size_t k = 0; k < %d; k++) any |= o%d[k];\n"
          "      if (any)\n        for (size_t k = 0; k < %d; k++)\n"
          "          if (o%d[k] && out%d++ == 0) { row%d = x%d[k]; col%d = y%d[k]; } }\n",
       BLOCK, k, BLOCK, k, k, k, k, k, k);
@@ -251,6 +270,21 @@ static int alone(const nm_ins *in)
     default:
       return 0;
   }
+}
+
+
+/* 1 when p's blocks may take 512-bit vectors (prelude()): programs of table
+** lookups without calls, as ALN's, whose loops are one; blocks that
+** alternate with calls (WC's exp) were slower on 512-bit vectors (jit_job.c). */
+static int wide_blocks(const nm_program *p)
+{
+  int tables = 0;
+  if (p->lanes < BLOCK) return 0;
+  for (size_t i = 0; i < p->n_ins; i++) {
+    if (alone(&p->code[i])) return 0;
+    tables |= p->code[i].op == NM_OP_TABLE2D;
+  }
+  return tables;
 }
 
 
@@ -425,7 +459,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
           k, k, k, k, k, k, k, k, k, k);
     put(b, "  for (; l + %d <= l1; l += %d) {\n", BLOCK, BLOCK);
     for (int k = 0; k < n_look; k++)
-      put(b, "    int o%d[%d]; double x%d[%d], y%d[%d];\n", k, BLOCK, k, BLOCK, k, BLOCK);
+      put(b, "    nm_tbl_flag o%d[%d]; double x%d[%d], y%d[%d];\n", k, BLOCK, k, BLOCK, k, BLOCK);
   } else {
     put(b, "  for (; l < l1; l++) {\n");
   }
@@ -461,10 +495,10 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
-  buf b = { NULL, 0, 0, 0, 0, 0, NULL, NULL };
+  buf b = { NULL, 0, 0, 0, 0, 0, NULL, NULL, p->stride };
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
-  prelude(&b);
+  prelude(&b, wide_blocks(p));
   put(&b, "void nm_jit_main(const env_t *E, const double *R, size_t W, const ctx_t *C, "
           "size_t l0, size_t l1)\n{\n"
           "  double *restrict V = C->V; const double *restrict P = C->P; double *restrict U = C->U;\n"

@@ -29,8 +29,11 @@
 **   static int nm_tbl_place(const T *t, double row_x, double col_x,
 **                           size_t *r, size_t *c, double *fr, double *fc, int sel)
 **     the location of a point as four values, with branches (sel 0) or
-**     without (sel 1: nm_tbl_axis_sel, for native code's blocks); 1 when it
-**     was outside the grid;
+**     without (sel 1: nm_tbl_axis_sel); 1 when it was outside the grid;
+**   static nm_tbl_flag nm_tbl_place_sel(const T *t, double row_x, double col_x,
+**                                       size_t *r, size_t *c, double *fr, double *fc)
+**     the location without branches as nm_tbl_place(..., 1) gives it, its
+**     flag of the type nm_tbl_flag (native code's blocks);
 **   static double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc)
 **     the interpolated value at that location;
 **   static int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos)
@@ -38,29 +41,37 @@
 **   static double nm_tbl_at(const T *t, const POS *pos)
 **     the interpolated value at a location;
 **   static int nm_tbl_same_grid(const T *a, const T *b)
-**     1 when both tables have the same axes (a location serves both).
+**     1 when both tables have the same axes (a location serves both);
+**     without branches (native code asks at every call, and with one lane
+**     eight branches per pair of tables were 7 % of ALN's native code).
 */
 #ifndef nm_table2d_code_h
 #define nm_table2d_code_h
 
 #include <stdint.h>
 
+/* The flags of the branch-free location: int for the engine; native code's
+** source declares its own (jit_emit.c: 64 bits where its blocks use 512-bit
+** vectors, so that a block's 8 lanes of flags and of doubles have one
+** vector length). */
+typedef int nm_tbl_flag;
+
 #define NM_TABLE2D_CODE(T, POS) \
-static inline double nm_tbl_keep(double v, int keep) \
+static inline double nm_tbl_keep(double v, nm_tbl_flag keep) \
 { \
   union { double d; uint64_t u; } w = { v }; \
   w.u &= -(uint64_t)keep; \
   return w.d; \
 } \
-static inline int nm_tbl_axis_sel(double x, double x0, double step, double x_end, size_t n, \
-                                  size_t *i, double *frac) \
+static inline nm_tbl_flag nm_tbl_axis_sel(double x, double x0, double step, double x_end, \
+                                          size_t n, size_t *i, double *frac) \
 { \
   double pos = (x - x0) / step; \
-  int inside = (x >= x0) & (x < x_end); \
-  int fits = inside & (pos >= 0.0) & (pos < 0x1p62); \
+  nm_tbl_flag inside = (nm_tbl_flag)(x >= x0) & (nm_tbl_flag)(x < x_end); \
+  nm_tbl_flag fits = inside & (nm_tbl_flag)(pos >= 0.0) & (nm_tbl_flag)(pos < 0x1p62); \
   double p = nm_tbl_keep(pos, fits); \
   long long ip = (long long)p; \
-  int mid = fits & (ip < (long long)n - 1); \
+  nm_tbl_flag mid = fits & (nm_tbl_flag)(ip < (long long)n - 1); \
   double fl = copysign((double)ip, p); \
   size_t edge = (n - 1) & -(size_t)!(x < x0); \
   *i = ((size_t)ip & -(size_t)mid) | (edge & ((size_t)mid - 1)); \
@@ -70,7 +81,7 @@ static inline int nm_tbl_axis_sel(double x, double x0, double step, double x_end
 static inline int nm_tbl_axis(double x, double x0, double step, double x_end, size_t n, \
                               size_t *i, double *frac, int sel) \
 { \
-  if (sel) return nm_tbl_axis_sel(x, x0, step, x_end, n, i, frac); \
+  if (sel) return (int)nm_tbl_axis_sel(x, x0, step, x_end, n, i, frac); \
   if (x >= x0 && x < x_end) { \
     double pos = (x - x0) / step; \
     double fl = floor(pos); \
@@ -92,6 +103,12 @@ static inline int nm_tbl_place(const T *t, double row_x, double col_x, size_t *r
   return nm_tbl_axis(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr, sel) | \
          nm_tbl_axis(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc, sel); \
 } \
+static inline nm_tbl_flag nm_tbl_place_sel(const T *t, double row_x, double col_x, size_t *r, \
+                                           size_t *c, double *fr, double *fc) \
+{ \
+  return nm_tbl_axis_sel(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr) | \
+         nm_tbl_axis_sel(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc); \
+} \
 static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc) \
 { \
   size_t r1 = r + 1 < t->n_rows ? r + 1 : r; \
@@ -111,9 +128,9 @@ static inline double nm_tbl_at(const T *t, const POS *pos) \
 } \
 static inline int nm_tbl_same_grid(const T *a, const T *b) \
 { \
-  return a->n_rows == b->n_rows && a->n_cols == b->n_cols && a->row0 == b->row0 && \
-         a->row_step == b->row_step && a->row_end == b->row_end && a->col0 == b->col0 && \
-         a->col_step == b->col_step && a->col_end == b->col_end; \
+  return (a->n_rows == b->n_rows) & (a->n_cols == b->n_cols) & (a->row0 == b->row0) & \
+         (a->row_step == b->row_step) & (a->row_end == b->row_end) & (a->col0 == b->col0) & \
+         (a->col_step == b->col_step) & (a->col_end == b->col_end); \
 }
 
 /* The text of NM_TABLE2D_CODE(T, POS), its arguments expanded. */

@@ -222,6 +222,122 @@ static void test_table_axis_forms(void)
 }
 
 
+/* Points on and about an axis from x0 by `step` over n entries (NaN,
+** infinities, signed zeros, tiny and huge numbers, every grid value and its
+** neighbours, the end): *np of them into pts. */
+static void axis_points(double x0, double step, size_t n, double *pts, size_t *np)
+{
+  static const double odd[] = { NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e300, -1e300, 5e-324,
+                                -5e-324, 2.2250738585072014e-308, 1e19, -1e19, 3e18 };
+  double x_end = x0 + (double)(n - 1) * step;
+  *np = 0;
+  for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) pts[(*np)++] = odd[k];
+  for (size_t j = 0; j <= n; j++) {
+    double g = x0 + (double)j * step;
+    pts[(*np)++] = g;
+    pts[(*np)++] = nextafter(g, -INFINITY);
+    pts[(*np)++] = nextafter(g, INFINITY);
+    pts[(*np)++] = g + 0.5 * step;
+    pts[(*np)++] = g + 0.999999 * step;
+  }
+  pts[(*np)++] = x_end;
+  pts[(*np)++] = nextafter(x_end, -INFINITY);
+}
+
+
+/* Native code's blocks of table lookups (no calls: on a CPU with AVX512-FP16
+** and GCC, 512-bit vectors and 64-bit flags, jit_emit.c) on every point of
+** axis_points, rows against columns: values, clamp counts and the first
+** point outside are the interpreter's. */
+static void test_table_block_edges(void)
+{
+  double rows[64], cols[64];
+  size_t nr, nc;
+  axis_points(-1.0, 1.0, 3, rows, &nr);
+  axis_points(-1.0, 0.5, 4, cols, &nc);
+  size_t n = nr * nc;
+  nm_node nodes[] = { LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, (long)n),
+                      { NM_OP_TABLE2D, 0, 1, -1, 0.0, 0, 0 }, { NM_OP_TABLE2D, 0, 1, -1, 0.0, 1, 0 } };
+  nm_root roots[] = { { 2, NM_SINK_DERIV, 0 }, { 3, NM_SINK_DERIV, (long)n } };
+  nm_error err = { 0 };
+  nm_program *p = nm_program_compile(nodes, COUNT(nodes), roots, COUNT(roots), n, &err);
+  nm_model *m = nm_model_new(2 * n, 0, 0, 0);
+  nm_table2d *t0 = small_table(), *t1 = small_table();
+  double *V = malloc(2 * n * sizeof *V), *D[2] = { malloc(2 * n * sizeof(double)),
+                                                    malloc(2 * n * sizeof(double)) };
+  if (!CHECK(p && m && t0 && t1 && V && D[0] && D[1], "compile two lookups over %zu lanes (%s)", n,
+             err.why)) {
+    nm_program_free(p); nm_model_free(m); free(t0); free(t1); free(V); free(D[0]); free(D[1]);
+    return;
+  }
+  for (int i = 0; i < 12; i++) t1->values[i] = 3.0 - 0.25 * i;
+  nm_model_add_table(m, t0);
+  nm_model_add_table(m, t1);
+  if (CHECK(nm_model_add_program(m, NM_STAGE_RHS, p) == NM_OK &&
+            nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) == NM_OK && p->use_native,
+            "native code for %zu lanes of lookups (%s)", n, err.why)) {
+    for (size_t i = 0; i < nr; i++)
+      for (size_t j = 0; j < nc; j++) {
+        V[i * nc + j] = rows[i];
+        V[n + i * nc + j] = cols[j];
+      }
+    nm_table2d *tabs[2] = { t0, t1 };
+    unsigned long clamped[2];
+    double first[2][2];
+    for (int native = 0; native < 2; native++) {
+      t0->clamped = t1->clamped = 0;
+      nm_eval_ctx ctx = { V, NULL, NULL, D[native], 0.0, NULL, tabs };
+      p->use_native = native;
+      p->stale = 1;
+      nm_program_prepare(p, &ctx);
+      nm_program_eval_lanes(p, &ctx, 0, n);
+      clamped[native] = t0->clamped;
+      first[native][0] = t0->clamped_row;
+      first[native][1] = t0->clamped_col;
+    }
+    size_t at = 0;
+    CHECK(same_bits(D[0], D[1], 2 * n, &at) && clamped[0] == clamped[1] && clamped[0] > 0 &&
+          same_bits(first[0], first[1], 2, &at),
+          "blocks of lookups on %zu points on and about the grid give the interpreter's bits (first "
+          "difference at %zu: %.17g vs %.17g; clamped %lu vs %lu)", n, at, D[0][at], D[1][at],
+          clamped[0], clamped[1]);
+  }
+  nm_model_free(m);
+  free(V); free(D[0]); free(D[1]);
+}
+
+
+/* Two tables share a location only on the same grid (nm_tbl_same_grid,
+** without branches): the same axes give 1, a difference in any one of the
+** eight fields 0 (and a NaN field never matches, as == says). */
+static void test_table_same_grid(void)
+{
+  nm_table2d *a = small_table(), *b = small_table();
+  if (!CHECK(a && b, "allocate two tables")) { free(a); free(b); return; }
+  int same = nm_tbl_same_grid(a, b) == 1 && nm_tbl_same_grid(b, a) == 1, differ = 1;
+  for (int f = 0; f < 9; f++) {
+    nm_table2d c = *b;
+    switch (f) {
+      case 0: c.n_rows++; break;
+      case 1: c.n_cols--; break;
+      case 2: c.row0 = nextafter(c.row0, 0.0); break;
+      case 3: c.row_step *= 2; break;
+      case 4: c.row_end += 1e-9; break;
+      case 5: c.col0 = -2.0; break;
+      case 6: c.col_step = 0.25; break;
+      case 7: c.col_end = 0.75; break;
+      default: c.col0 = NAN; break;
+    }
+    differ &= nm_tbl_same_grid(a, &c) == 0 && nm_tbl_same_grid(&c, a) == 0;
+  }
+  b->values[0] = 99.0;                  /* the values are no part of the grid */
+  same &= nm_tbl_same_grid(a, b) == 1;
+  CHECK(same && differ, "tables on the same axes share a grid (%d), tables differing in any one axis "
+        "field do not (%d)", same, differ);
+  free(a->values); free(b->values); free(a); free(b);
+}
+
+
 /* Lookups over 20 lanes in one range (two blocks of 8, then 4 lane by lane):
 ** points outside the grid in lanes 5, 9 and 17 only; the second lookup
 ** shares the first's location.  Values, counts and the first outside point
@@ -315,6 +431,29 @@ static void test_cpu_identity(void)
         strlen(k1) == 32, "the cache key changes with the CPU's identity, and with none (%s, %s, %s)",
         k0, k1, k2);
   free(a); free(b); free(c);
+  /* Intel CPUs with AVX512-FP16 are tuned for as Sapphire Rapids (gathers);
+  ** others, and names that only contain the flag's, are not. */
+  static const char *const tuned[] = {
+    "vendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+    "flags\t\t: fpu avx2 avx512f avx512_fp16 amx_tile\n",
+    "vendor_id\t: GenuineIntel\nflags\t\t: fpu avx512_fp16\n",
+  };
+  static const char *const untuned[] = {
+    "vendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx2 avx512f\n",
+    "vendor_id\t: GenuineIntel\nflags\t\t: fpu avx512_fp16x avx512_bf16\n",
+    "vendor_id\t: AuthenticAMD\nflags\t\t: fpu avx512f avx512_fp16\n",
+    "Features\t: fp asimd sve\nCPU implementer\t: 0x41\n",
+  };
+  int ok = 1;
+#if defined(__x86_64__) || defined(__i386__)
+  for (size_t i = 0; i < COUNT(tuned); i++) {
+    const char *t = nm_jit_cc_tune_of(tuned[i]);
+    ok &= t && strcmp(t, "-mtune=sapphirerapids") == 0;
+  }
+#endif
+  for (size_t i = 0; i < COUNT(untuned); i++) ok &= nm_jit_cc_tune_of(untuned[i]) == NULL;
+  ok &= nm_jit_cc_tune_of(NULL) == NULL;
+  CHECK(ok, "an Intel CPU with AVX512-FP16 (x86 only) is tuned for as Sapphire Rapids, no other CPU is");
 }
 
 
@@ -709,7 +848,9 @@ int main(void)
   unsetenv("NEUROMASS_JIT");
   test_every_op();
   test_table_axis_forms();
+  test_table_same_grid();
   test_table_blocks();
+  test_table_block_edges();
   test_cpu_identity();
   test_simulation();
   test_cache(dir);
