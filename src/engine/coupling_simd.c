@@ -86,10 +86,13 @@ int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupl
   const size_t *rp = c->row_ptr;
   size_t n = 0, rows = simd == NM_SIMD_AVX512 ? 8 : 4;
   if (simd == NM_SIMD_OFF || n_list == 0) return NM_OK;
-  b->row = malloc(n_list * sizeof *b->row);
-  if (!b->row) return NM_ENOMEM;
+  if (list) {
+    b->row = malloc(n_list * sizeof *b->row);
+    if (!b->row) return NM_ENOMEM;
+    memcpy(b->row, list, n_list * sizeof *b->row);
+  }
   for (size_t l = 0; l < n_list; l++) {
-    size_t r = b->row[l] = list ? list[l] : l;
+    size_t r = NM_LANE_ROW(b, l);
     n += rp[r + 1] - rp[r];
     for (size_t k = rp[r]; k < rp[r + 1]; k++)
       if (off[k] < INT32_MIN || off[k] > INT32_MAX) {               /* the scalar path */
@@ -104,7 +107,7 @@ int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupl
   for (size_t j = 0; j < nb; j++) {
     size_t lo = SIZE_MAX, hi = 0;
     for (size_t l = 0; l < rows; l++) {
-      size_t i = j * rows + l, m = i < n_list ? rp[b->row[i] + 1] - rp[b->row[i]] : 0;
+      size_t i = j * rows + l, m = i < n_list ? rp[NM_LANE_ROW(b, i) + 1] - rp[NM_LANE_ROW(b, i)] : 0;
       b->len[j * rows + l] = (int64_t)m;
       if (i < n_list && m < lo) lo = m;
       if (m > hi) hi = m;
@@ -124,7 +127,7 @@ int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupl
   memset(b->w, 0, total * sizeof *b->w);
   if (t) memset(b->v, 0, total * sizeof *b->v);
   for (size_t i = 0; i < n_list; i++) {
-    size_t r = b->row[i], at = b->block[i / rows].at + i % rows;
+    size_t r = NM_LANE_ROW(b, i), at = b->block[i / rows].at + i % rows;
     for (size_t k = rp[r]; k < rp[r + 1]; k++, at += rows) {
       b->idx[at] = (int32_t)off[k];
       b->w[at] = c->weight[k];

@@ -72,7 +72,7 @@ typedef struct {
 } nm_block;
 
 /* Some of a coupling sum's rows (n_lanes of them: all its rows in order, or
-** any list of them) in blocks of `rows` (one SIMD lane a row: lane l of the
+** any list of them, row) in blocks of `rows` (one SIMD lane a row: lane l of the
 ** list, l = j*rows + b, is row row[l] of the sum, held by lane b of block j;
 ** the last block fewer), its terms
 ** transposed: term k of lane b is at index at + k*rows + b of idx (its 32-bit
@@ -82,12 +82,15 @@ typedef struct {
 typedef struct {
   int simd;                 /* enum nm_simd; NM_SIMD_OFF: no blocks (rows 0) */
   size_t rows, n_blocks, n_lanes;
-  size_t *row;              /* lane -> row of the sum (n_lanes) */
+  size_t *row;              /* lane -> row of the sum (n_lanes); NULL: lane l is row l */
   nm_block *block;
   int32_t *idx;
   double *w, *v;            /* v NULL without a twin */
   int64_t *len;
 } nm_coupling_blocks;
+
+/* The row of the sum lane l of blocks b sums. */
+#define NM_LANE_ROW(b, l) ((b)->row ? (b)->row[l] : (l))
 
 /* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
 ** at a time (every term delayed by K - 1 steps or more), their terms copied
