@@ -20,8 +20,9 @@
 ** (NEUROMASS_SIMD=off) and sum the rows outside whole blocks.
 **
 ** Single-threaded, the rows of additive sums whose terms are all delayed go K
-** steps at a time (coupling_ahead.c; the same bits); the runs of a sum's
-** other rows are summed here.
+** steps at a time (coupling_ahead.c; the same bits); a sum's other rows are
+** summed here, in SIMD blocks of their own (stay_blocks_make) where there are
+** blocks, else run by run.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ void nm_couplings_free(nm_sim *s)
   for (size_t i = 0; i < s->n_fast && s->fast; i++) {
     free(s->fast[i].off);
     nm_coupling_blocks_free(&s->fast[i].blocks);
+    nm_coupling_blocks_free(&s->fast[i].stay_blocks);
     nm_ahead_free(&s->fast[i]);
   }
   free(s->sring);
@@ -52,6 +54,35 @@ static int same_terms(const nm_coupling *a, const nm_coupling *b)
   size_t n = a->row_ptr[a->n_rows];
   return memcmp(a->src, b->src, n * sizeof *a->src) == 0 &&
          memcmp(a->delay, b->delay, n * sizeof *a->delay) == 0;
+}
+
+
+/*
+** The rows that do not go ahead (f->stay's runs), scattered among the others,
+** in blocks of their own: a block's lanes need not be neighbouring rows, and
+** summed run by run they were mostly too short for a block (eval_fast).  The
+** rows are taken longest first, so that a block's rows have nearly the same
+** length (little padding); each lane still adds its row's terms in order.
+*/
+static int stay_blocks_make(nm_fast_coupling *f, int simd)
+{
+  const size_t *rp = f->c->row_ptr;
+  size_t n = 0;
+  for (size_t j = 0; j < f->n_stay; j++) n += f->stay[2 * j + 1] - f->stay[2 * j];
+  size_t *list = malloc(n * sizeof *list);
+  if (!list) return NM_ENOMEM;
+  n = 0;
+  for (size_t j = 0; j < f->n_stay; j++)
+    for (size_t r = f->stay[2 * j]; r < f->stay[2 * j + 1]; r++) {
+      size_t i = n++;                     /* insertion, longest first, stable */
+      for (; i > 0 && rp[list[i - 1] + 1] - rp[list[i - 1]] < rp[r + 1] - rp[r]; i--)
+        list[i] = list[i - 1];
+      list[i] = r;
+    }
+  int rc = nm_coupling_blocks_make_rows(&f->stay_blocks, simd, f->c, f->twin, f->off,
+                                        list, n);
+  free(list);
+  return rc;
 }
 
 
@@ -90,6 +121,7 @@ int nm_couplings_prepare(nm_sim *s)
     if (!f->is_twin && f->max_len > 1)     /* self-couplings stay scalar */
       rc = nm_coupling_blocks_make(&f->blocks, simd, f->c, f->twin, f->off);
     if (rc == NM_OK) rc = nm_ahead_prepare(s, f, simd);
+    if (rc == NM_OK && f->n_stay) rc = stay_blocks_make(f, simd);
   }
   return rc;
 }
@@ -283,7 +315,10 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
         eval_fast(f, base, V, s->U, 0, f->c->n_rows);
         continue;
       }
-      for (size_t j = 0; j < f->n_stay; j++) eval_fast(f, base, V, s->U, f->stay[2 * j], f->stay[2 * j + 1]);
+      if (f->stay_blocks.rows)
+        nm_coupling_blocks_eval(&f->stay_blocks, f->c, f->twin, base, V, s->U, 0, f->stay_blocks.n_blocks);
+      else
+        for (size_t j = 0; j < f->n_stay; j++) eval_fast(f, base, V, s->U, f->stay[2 * j], f->stay[2 * j + 1]);
       nm_ahead_eval(s, f, s->step);                    /* the other rows, K steps at a time */
     }
   } else {

@@ -63,7 +63,7 @@ static size_t row_steps(const nm_coupling *c, size_t r)
   int least = c->delay[k0];
   for (size_t k = k0 + 1; k < k1; k++)
     if (c->delay[k] < least) least = c->delay[k];
-  return least >= 7 ? 8 : least >= 3 ? 4 : least >= 1 ? 2 : 1;
+  return least >= 7 ? 8 : least >= 3 ? 4 : 1;
 }
 
 

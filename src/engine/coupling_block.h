@@ -73,7 +73,8 @@ NM_TARGET static inline void NM_NAME(block_twins)(const nm_block *blk, const int
 }
 
 
-/* Blocks j0 .. j1-1 of sum c (and its twin t, or NULL) into U. */
+/* Blocks j0 .. j1-1 of sum c (and its twin t, or NULL) into U, lane b of
+** block j the sum of row NM_LANE_ROW(bl, j*NM_B + b). */
 NM_TARGET static void NM_NAME(eval_blocks)(const nm_coupling_blocks *bl, const nm_coupling *c,
                                            const nm_coupling *t, const double *base,
                                            const double *V, double *U, size_t j0, size_t j1)
@@ -82,7 +83,7 @@ NM_TARGET static void NM_NAME(eval_blocks)(const nm_coupling_blocks *bl, const n
   _Alignas(64) double out[NM_B], out2[NM_B], self[NM_B];
   for (size_t j = j0; j < j1; j++) {
     const nm_block *blk = &bl->block[j];
-    size_t r = j * NM_B, rows = c->n_rows - r < NM_B ? c->n_rows - r : NM_B;
+    size_t l = j * NM_B, rows = bl->n_lanes - l < NM_B ? bl->n_lanes - l : NM_B;
     const int32_t *idx = bl->idx + blk->at;
     const double *w = bl->w + blk->at;
     NM_LEN len = NM_LOAD_LEN(bl->len + j * NM_B);
@@ -90,15 +91,15 @@ NM_TARGET static void NM_NAME(eval_blocks)(const nm_coupling_blocks *bl, const n
     if (t) {
       NM_NAME(block_twins)(blk, idx, w, bl->v + blk->at, len, base, &acc, &acc2);
     } else if (diffusive) {
-      for (size_t b = 0; b < NM_B; b++) self[b] = b < rows ? V[c->self[r + b]] : 0.0;
+      for (size_t b = 0; b < NM_B; b++) self[b] = b < rows ? V[c->self[NM_LANE_ROW(bl, l + b)]] : 0.0;
       acc = NM_NAME(block_diffusive)(blk, idx, w, len, base, NM_LOAD(self));
     } else {
       acc = NM_NAME(block_plain)(blk, idx, w, len, base);
     }
     NM_STORE(out, acc);
     NM_STORE(out2, acc2);
-    for (size_t b = 0; b < rows; b++) U[c->dst[r + b]] = out[b];
+    for (size_t b = 0; b < rows; b++) U[c->dst[NM_LANE_ROW(bl, l + b)]] = out[b];
     if (t)
-      for (size_t b = 0; b < rows; b++) U[t->dst[r + b]] = out2[b];
+      for (size_t b = 0; b < rows; b++) U[t->dst[NM_LANE_ROW(bl, l + b)]] = out2[b];
   }
 }

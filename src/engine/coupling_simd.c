@@ -65,6 +65,7 @@ void nm_coupling_blocks_free(nm_coupling_blocks *b)
   free(b->w);
   free(b->v);
   free(b->len);
+  free(b->row);
   memset(b, 0, sizeof *b);
 }
 
@@ -72,22 +73,43 @@ void nm_coupling_blocks_free(nm_coupling_blocks *b)
 int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
                             const nm_coupling *t, const long *off)
 {
+  return nm_coupling_blocks_make_rows(b, simd, c, t, off, NULL, c->n_rows);
+}
+
+
+/* The blocks of the rows list[0 .. n_list-1] (list NULL: rows 0 .. n_list-1). */
+int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupling *c,
+                                 const nm_coupling *t, const long *off, const size_t *list,
+                                 size_t n_list)
+{
   memset(b, 0, sizeof *b);
   const size_t *rp = c->row_ptr;
-  size_t n = rp[c->n_rows], rows = simd == NM_SIMD_AVX512 ? 8 : 4;
-  if (simd == NM_SIMD_OFF || c->n_rows == 0) return NM_OK;
-  for (size_t k = 0; k < n; k++)
-    if (off[k] < INT32_MIN || off[k] > INT32_MAX) return NM_OK;     /* the scalar path */
-  size_t nb = (c->n_rows + rows - 1) / rows, total = 0;
+  size_t n = 0, rows = simd == NM_SIMD_AVX512 ? 8 : 4;
+  if (simd == NM_SIMD_OFF || n_list == 0) return NM_OK;
+  if (list) {
+    b->row = malloc(n_list * sizeof *b->row);
+    if (!b->row) return NM_ENOMEM;
+    memcpy(b->row, list, n_list * sizeof *b->row);
+  }
+  for (size_t l = 0; l < n_list; l++) {
+    size_t r = NM_LANE_ROW(b, l);
+    n += rp[r + 1] - rp[r];
+    for (size_t k = rp[r]; k < rp[r + 1]; k++)
+      if (off[k] < INT32_MIN || off[k] > INT32_MAX) {               /* the scalar path */
+        nm_coupling_blocks_free(b);
+        return NM_OK;
+      }
+  }
+  size_t nb = (n_list + rows - 1) / rows, total = 0;
   b->block = malloc(nb * sizeof *b->block);
   b->len = aligned(nb * rows * sizeof *b->len);
   if (!b->block || !b->len) return NM_ENOMEM;
   for (size_t j = 0; j < nb; j++) {
     size_t lo = SIZE_MAX, hi = 0;
     for (size_t l = 0; l < rows; l++) {
-      size_t r = j * rows + l, m = r < c->n_rows ? rp[r + 1] - rp[r] : 0;
+      size_t i = j * rows + l, m = i < n_list ? rp[NM_LANE_ROW(b, i) + 1] - rp[NM_LANE_ROW(b, i)] : 0;
       b->len[j * rows + l] = (int64_t)m;
-      if (r < c->n_rows && m < lo) lo = m;
+      if (i < n_list && m < lo) lo = m;
       if (m > hi) hi = m;
     }
     b->block[j] = (nm_block){ total, lo, hi };
@@ -104,8 +126,8 @@ int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *
   memset(b->idx, 0, total * sizeof *b->idx);          /* padding: offset 0, weight 0 */
   memset(b->w, 0, total * sizeof *b->w);
   if (t) memset(b->v, 0, total * sizeof *b->v);
-  for (size_t r = 0; r < c->n_rows; r++) {
-    size_t at = b->block[r / rows].at + r % rows;
+  for (size_t i = 0; i < n_list; i++) {
+    size_t r = NM_LANE_ROW(b, i), at = b->block[i / rows].at + i % rows;
     for (size_t k = rp[r]; k < rp[r + 1]; k++, at += rows) {
       b->idx[at] = (int32_t)off[k];
       b->w[at] = c->weight[k];
@@ -115,6 +137,7 @@ int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *
   b->simd = simd;
   b->rows = rows;
   b->n_blocks = nb;
+  b->n_lanes = n_list;
   return NM_OK;
 }
 

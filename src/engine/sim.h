@@ -71,20 +71,26 @@ typedef struct {
   size_t at, n_min, n_max;
 } nm_block;
 
-/* A coupling sum's rows in blocks of `rows` (one SIMD lane a row: block j
-** holds rows j*rows .. j*rows + rows-1, the last block fewer), its terms
+/* Some of a coupling sum's rows (n_lanes of them: all its rows in order, or
+** any list of them, row) in blocks of `rows` (one SIMD lane a row: lane l of the
+** list, l = j*rows + b, is row row[l] of the sum, held by lane b of block j;
+** the last block fewer), its terms
 ** transposed: term k of lane b is at index at + k*rows + b of idx (its 32-bit
 ** offset into the ring), w (its weight) and v (its twin's weight).  Lanes
 ** whose row has fewer than n_max terms (or no row, past the last) are padded
 ** with offset 0 and weight 0; len[j*rows + b] is lane b's count of terms. */
 typedef struct {
   int simd;                 /* enum nm_simd; NM_SIMD_OFF: no blocks (rows 0) */
-  size_t rows, n_blocks;
+  size_t rows, n_blocks, n_lanes;
+  size_t *row;              /* lane -> row of the sum (n_lanes); NULL: lane l is row l */
   nm_block *block;
   int32_t *idx;
   double *w, *v;            /* v NULL without a twin */
   int64_t *len;
 } nm_coupling_blocks;
+
+/* The row of the sum lane l of blocks b sums. */
+#define NM_LANE_ROW(b, l) ((b)->row ? (b)->row[l] : (l))
 
 /* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
 ** at a time (every term delayed by K - 1 steps or more), their terms copied
@@ -108,6 +114,8 @@ typedef struct {
   int is_twin;              /* this sum is computed with its twin */
   size_t max_len;           /* the most terms a row has */
   nm_coupling_blocks blocks; /* the SIMD layout (blocks.rows 0: none, the scalar path) */
+  nm_coupling_blocks stay_blocks; /* with groups: the rows of f->stay in blocks, by length
+                               (rows 0: none, the runs go through eval_fast) */
   nm_ahead_group ahead[3];  /* rows with windows of 8, 4, 2 steps (coupling_ahead.c) */
   int n_ahead;              /* groups in use */
   int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
@@ -203,10 +211,14 @@ void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
 ** offset does not fit 32 bits, or when padding each block's rows to its
 ** longest would make more than 4 times the terms);
 ** nm_coupling_blocks_free undoes it, also half-made.  nm_coupling_blocks_eval sums blocks j0 .. j1-1 into U, each
-** row's terms in its own order: bit for bit the scalar sums. */
+** row's terms in its own order: bit for bit the scalar sums.
+** nm_coupling_blocks_make_rows lays out only the n rows list[0 .. n-1] of c
+** (any rows, in any order, each once), lane by lane in the list's order. */
 int nm_simd_choose(int *simd, nm_error *err);
 int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
                             const nm_coupling *t, const long *off);
+int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupling *c,
+                                 const nm_coupling *t, const long *off, const size_t *list, size_t n);
 void nm_coupling_blocks_free(nm_coupling_blocks *b);
 void nm_coupling_blocks_eval(const nm_coupling_blocks *b, const nm_coupling *c, const nm_coupling *t,
                              const double *base, const double *V, double *U, size_t j0, size_t j1);

@@ -705,6 +705,20 @@ static nm_model *sparse_model(const sparse *p, int *rc)
 }
 
 
+/* Whether the 4 sums U of n rows hold want[] in rows r0 .. r1-1 (bit for bit,
+** NaN for NaN) and `sentinel` in the others. */
+static int range_written(const double *U, size_t n, const double *want, size_t r0, size_t r1,
+                         double sentinel)
+{
+  for (size_t i = 0; i < 4 * n; i++) {
+    size_t row = i % n;
+    double expect = row >= r0 && row < r1 ? want[i] : sentinel;
+    if (memcmp(&U[i], &expect, sizeof expect) != 0 && !(isnan(U[i]) && isnan(expect))) return 0;
+  }
+  return 1;
+}
+
+
 /* After the run: the sums of every range of rows r0 .. r1-1 against the
 ** in-order ones, bit for bit (NaN for NaN), and no row outside the range
 ** written.  Returns the first failing range's r0 * 1000 + r1, or -1. */
@@ -720,12 +734,7 @@ static long sparse_ranges(const sparse *p, nm_sim *s)
     for (size_t r1 = r0 + 1; r1 <= n && bad < 0; r1++) {
       for (size_t i = 0; i < 4 * n; i++) s->U[i] = SENTINEL;
       nm_couplings_eval_rows(s, s->V, s->step, r0, r1);
-      for (size_t i = 0; i < 4 * n && bad < 0; i++) {
-        size_t row = i % n;
-        double expect = row >= r0 && row < r1 ? want[i] : SENTINEL;
-        if (memcmp(&s->U[i], &expect, sizeof expect) != 0 && !(isnan(s->U[i]) && isnan(expect)))
-          bad = (long)(r0 * 1000 + r1);
-      }
+      if (!range_written(s->U, n, want, r0, r1, SENTINEL)) bad = (long)(r0 * 1000 + r1);
     }
   free(want);
   return bad;
@@ -742,6 +751,63 @@ static long sparse_ranges_inf(sparse *p, nm_sim *s)
   s->V[0] = row[s->column[0]] = mirror[s->column[0]] = sparse_x(p, SPARSE_STEPS)[0] = INFINITY;
   long bad = sparse_ranges(p, s);
   s->V[0] = row[s->column[0]] = mirror[s->column[0]] = sparse_x(p, SPARSE_STEPS)[0] = keep;
+  return bad;
+}
+
+
+/* Rows r0 .. r1-1, out of order: the odd ones from the last down, then the
+** even ones up. */
+static size_t scattered(size_t r0, size_t r1, size_t *list)
+{
+  size_t n = 0;
+  for (size_t r = r1; r-- > r0;)
+    if (r % 2) list[n++] = r;
+  for (size_t r = r0; r < r1; r++)
+    if (r % 2 == 0) list[n++] = r;
+  return n;
+}
+
+
+/* The sums of p's rows through blocks of scattered rows (coupling_simd.c's
+** nm_coupling_blocks_make_rows, as coupling.c lays out the rows that do not
+** go ahead): for every range r0 .. r1-1, its rows out of order in blocks of
+** each sum (the twins, the diffusive sum, the other), bit for bit the in-order
+** sums, nothing else written.  *made counts the ranges laid out (a range
+** whose padding would be most of its terms is left to the scalar loop).
+** Returns the first failing range's r0 * 1000 + r1, or -1. */
+static long sparse_scattered(const sparse *p, nm_sim *s, size_t *made)
+{
+  size_t n = p->n, *list = malloc(n * sizeof *list);
+  const double SENTINEL = -7.25e300;
+  double *want = malloc(4 * n * sizeof *want);
+  long bad = list && want ? -1 : 0;
+  if (want) sparse_sums(p, SPARSE_STEPS, want);
+  const double *base = s->ring + ((s->step & (s->depth - 1)) + s->depth) * s->width;
+  for (size_t r0 = 0; r0 < n && bad < 0; r0++)
+    for (size_t r1 = r0 + 1; r1 <= n && bad < 0; r1++) {
+      size_t len = scattered(r0, r1, list);
+      for (size_t i = 0; i < 4 * n; i++) s->U[i] = SENTINEL;
+      for (size_t i = 0; i < s->n_fast && bad < 0; i++) {
+        const nm_fast_coupling *f = &s->fast[i];
+        nm_coupling_blocks b;
+        if (f->is_twin) continue;
+        if (nm_coupling_blocks_make_rows(&b, f->blocks.simd, f->c, f->twin, f->off, list, len) != NM_OK)
+          bad = 0;
+        if (b.rows) {
+          nm_coupling_blocks_eval(&b, f->c, f->twin, base, s->V, s->U, 0, b.n_blocks);
+          (*made)++;
+        } else {                     /* not laid out: the expected sums, for the check below */
+          for (size_t r = r0; r < r1; r++) {
+            s->U[f->c->dst[r]] = want[f->c->dst[r]];
+            if (f->twin) s->U[f->twin->dst[r]] = want[f->twin->dst[r]];
+          }
+        }
+        nm_coupling_blocks_free(&b);
+      }
+      if (bad < 0 && !range_written(s->U, n, want, r0, r1, SENTINEL)) bad = (long)(r0 * 1000 + r1);
+    }
+  free(want);
+  free(list);
   return bad;
 }
 
@@ -774,6 +840,23 @@ static void sparse_check(sparse *p, const char *path, int threads)
         "sum, an additive one), path %s (blocks of %zu rows), %d thread(s): equal their rows "
         "summed in order, bit for bit, for %d steps (status %d, first differing step %ld)", n, n,
         path, rows, threads, SPARSE_STEPS, rc, bad);
+  if (ok && rows) {                 /* blocks of scattered rows, after the run on 1 or 2 threads */
+    size_t made = 0;
+    bad = sparse_scattered(p, s, &made);
+    CHECK(bad < 0 && made >= n, "the same sums, path %s, %d thread(s), through blocks of any rows "
+          "(every range r0 .. r1-1 of the %zu rows, out of order; %zu laid out): each row's in-order "
+          "sum, bit for bit, nothing else written (first failing range %ld .. %ld)", path, threads,
+          n, made, bad < 0 ? -1 : bad / 1000, bad < 0 ? -1 : bad % 1000);
+    double *row = s->ring + (s->step & (s->depth - 1)) * s->width, *mirror = row + s->depth * s->width;
+    double keep = s->V[0];
+    s->V[0] = row[s->column[0]] = mirror[s->column[0]] = sparse_x(p, SPARSE_STEPS)[0] = INFINITY;
+    made = 0;
+    bad = sparse_scattered(p, s, &made);
+    s->V[0] = row[s->column[0]] = mirror[s->column[0]] = sparse_x(p, SPARSE_STEPS)[0] = keep;
+    CHECK(bad < 0 && made >= n, "the same, path %s, %zu rows, through blocks of any rows, with "
+          "signal 0 infinite now: only the rows that read it are not finite (first failing range "
+          "%ld .. %ld)", path, n, bad < 0 ? -1 : bad / 1000, bad < 0 ? -1 : bad % 1000);
+  }
   if (ok && threads == 1) {
     bad = sparse_ranges(p, s);
     CHECK(bad < 0, "the same sums, path %s, over every range r0 .. r1-1 of the %zu rows: each "
@@ -858,10 +941,13 @@ static void ahead_check(sparse *p, const char *path)
     long *rec = malloc(n * sizeof *rec);
     rowbuf b = { 0 };
     int ok = s && rec && s->n_fast == 4;
-    ok = ok && ahead_windows(&s->fast[0]) == (1u << 8 | 1u << 4 | 1u << 2) && !s->fast[0].all_ahead &&
-         s->fast[1].is_twin && s->fast[2].n_ahead == 0 && s->fast[3].all_ahead && s->sring;
-    CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8, 4 and 2 steps and rows of "
-          "delay 0, the diffusive one none, the sum of delays >= 7 every row in windows of 8", n, path);
+    size_t lanes = strcmp(path, "avx512") == 0 ? 8 : strcmp(path, "avx2") == 0 ? 4 : 0;
+    ok = ok && ahead_windows(&s->fast[0]) == (1u << 8 | 1u << 4) && !s->fast[0].all_ahead &&
+         s->fast[1].is_twin && s->fast[2].n_ahead == 0 && s->fast[3].all_ahead && s->sring &&
+         s->fast[0].stay_blocks.rows == lanes;
+    CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8 and 4 steps and rows of least "
+          "delay 0 to 2 (in blocks of %zu scattered rows), the diffusive one none, the sum of "
+          "delays >= 7 every row in windows of 8", n, path, lanes);
     for (size_t i = 0; ok && i < n; i++) rec[i] = (long)i;
     for (size_t c = 0; ok && rc == NM_OK && c < (cut ? COUNT(chunks) : 1); c++) {
       nm_run_opts o = options(NM_EULER, cut ? chunks[c] : SPARSE_STEPS, 1, rec, n, &b);
