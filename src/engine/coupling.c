@@ -22,6 +22,12 @@
 ** Single-threaded, the rows of additive sums whose terms are all delayed go K
 ** steps at a time (coupling_ahead.c; the same bits); the runs of a sum's
 ** other rows are summed here.
+**
+** Self-couplings (a term a row at most: ALN's local delayed rates) whose rows
+** lie in a straight line (row r reads base[off_0 + r] into U[dst_0 + r]) are
+** summed as vectors, 0.0 + w_r x_r each, the scalar sum's operations: the
+** windows of coupling_ahead.c would give the same bits (acc = 0.0, then
+** acc += w x is that addition) but cost a history copy and a copy out.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +58,24 @@ static int same_terms(const nm_coupling *a, const nm_coupling *b)
   size_t n = a->row_ptr[a->n_rows];
   return memcmp(a->src, b->src, n * sizeof *a->src) == 0 &&
          memcmp(a->delay, b->delay, n * sizeof *a->delay) == 0;
+}
+
+
+/* Whether self-coupling f (a term a row at most) lies in a straight line:
+** every row has its term (or none has one), the terms' offsets and the rows'
+** destinations (and the twin's) one after the other, the twin's apart. */
+static int line_of(const nm_fast_coupling *f)
+{
+  const nm_coupling *c = f->c, *t = f->twin;
+  size_t n = c->n_rows, terms = c->row_ptr[n];
+  if (c->mode != NM_ADDITIVE || n == 0 || f->max_len > 1 || (terms != 0 && terms != n)) return 0;
+  for (size_t r = 0; r < n; r++) {
+    if (c->row_ptr[r] != (terms ? r : 0) || c->dst[r] != c->dst[0] + (long)r) return 0;
+    if (t && t->dst[r] != t->dst[0] + (long)r) return 0;
+    if (terms && f->off[r] != f->off[0] + (long)r) return 0;
+  }
+  if (t && t->dst[0] < c->dst[0] + (long)n && c->dst[0] < t->dst[0] + (long)n) return 0;
+  return terms ? NM_LINE_ONE : NM_LINE_NONE;
 }
 
 
@@ -87,9 +111,11 @@ int nm_couplings_prepare(nm_sim *s)
   int simd, rc = nm_simd_choose(&simd, &m->err);
   for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
     nm_fast_coupling *f = &s->fast[i];
-    if (!f->is_twin && f->max_len > 1)     /* self-couplings stay scalar */
+    if (!f->is_twin && f->max_len > 1)     /* self-couplings go by lines, or scalar */
       rc = nm_coupling_blocks_make(&f->blocks, simd, f->c, f->twin, f->off);
     if (rc == NM_OK) rc = nm_ahead_prepare(s, f, simd);
+    f->line = f->is_twin ? 0 : line_of(f);
+    f->line_simd = simd;
   }
   return rc;
 }
@@ -193,12 +219,55 @@ static void eval_now_twins(const nm_coupling *c, const nm_coupling *t, const lon
 }
 
 
+/* Rows r0 .. r1-1 of a line (line_of): u[r] = 0.0 + w[r] * x[r], the scalar
+** path's operations (0.0 + keeps -0.0 to +0.0), as vectors. */
+static inline __attribute__((always_inline)) void line_sum(double *restrict u, const double *restrict w,
+                                                          const double *restrict x, size_t r0, size_t r1)
+{
+  for (size_t r = r0; r < r1; r++) u[r] = 0.0 + w[r] * x[r];
+}
+
+#if NM_X86_SIMD
+/* The shortest rows the AVX-512 pass takes. */
+#define LINE_VECTOR 16
+__attribute__((target("avx512f")))
+static void line_sum_avx512(double *restrict u, const double *restrict w, const double *restrict x,
+                            size_t r0, size_t r1)
+{
+  line_sum(u, w, x, r0, r1);
+}
+#endif
+
+static inline void eval_line(const nm_fast_coupling *f, const double *base, double *U, size_t r0,
+                             size_t r1)
+{
+  const nm_coupling *c = f->c, *t = f->twin;
+  if (f->line == NM_LINE_NONE) {
+    for (size_t r = r0; r < r1; r++) U[c->dst[0] + (long)r] = 0.0;
+    for (size_t r = r0; t && r < r1; r++) U[t->dst[0] + (long)r] = 0.0;
+    return;
+  }
+  const double *x = base + f->off[0];
+#if NM_X86_SIMD
+  if (f->line_simd == NM_SIMD_AVX512 && r1 - r0 >= LINE_VECTOR) {
+    line_sum_avx512(U + c->dst[0], c->weight, x, r0, r1);
+    if (t) line_sum_avx512(U + t->dst[0], t->weight, x, r0, r1);
+    return;
+  }
+#endif
+  line_sum(U + c->dst[0], c->weight, x, r0, r1);
+  if (t) line_sum(U + t->dst[0], t->weight, x, r0, r1);
+}
+
+
 /* One prepared sum (with its twin, if any) over rows r0 .. r1-1, scalar. */
 static void eval_scalar(const nm_fast_coupling *f, const double *base, const double *V, double *U,
                         size_t r0, size_t r1)
 {
   const nm_coupling *c = f->c;
-  if (f->max_len <= 1) {           /* self-couplings: a term per row at most */
+  if (f->line) {
+    eval_line(f, base, U, r0, r1);
+  } else if (f->max_len <= 1) {    /* self-couplings: a term per row at most */
     int diffusive = c->mode == NM_DIFFUSIVE;
     for (size_t r = r0; r < r1; r++) {
       size_t k = c->row_ptr[r];
@@ -279,6 +348,10 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
     const double *base = now_row(s, s->step);
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
+      if (f->line) {                                   /* (a node's few: not through eval_fast) */
+        eval_line(f, base, s->U, 0, f->c->n_rows);
+        continue;
+      }
       if (!f->n_ahead) {
         eval_fast(f, base, V, s->U, 0, f->c->n_rows);
         continue;

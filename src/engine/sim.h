@@ -112,7 +112,13 @@ typedef struct {
   int n_ahead;              /* groups in use */
   int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
   size_t *stay, n_stay;     /* with groups: the runs of other rows, stay[2i] .. stay[2i+1]-1 */
+  /* coupling.c: a self-coupling in a straight line (NM_LINE_ONE: row r's one
+  ** term is base[off[0] + r], its sum U[c->dst[0] + r], its twin's
+  ** U[twin->dst[0] + r]; NM_LINE_NONE: no row has a term), summed as vectors */
+  int line;                 /* NM_LINE_*; 0: not in a line */
+  int line_simd;            /* enum nm_simd: the kernel of the line (nm_simd_choose) */
 } nm_fast_coupling;
+enum { NM_LINE_ONE = 1, NM_LINE_NONE = 2 };
 
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
 typedef struct {
