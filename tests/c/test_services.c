@@ -5,12 +5,16 @@
 ** processor runs (scalar, AVX2), against "if (x < lo) x = lo; else if
 ** (x > hi) x = hi" clamp by clamp, on values that include NaN, infinities,
 ** -0.0 and the bounds themselves; and the search for the first non-finite
-** signal (scalar, AVX2, AVX-512) against isfinite() one by one.
+** signal (scalar, AVX2, AVX-512) against isfinite() one by one; and the
+** count of clamped table lookups, on one thread and on several.
 */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "engine/sim.h"
 #include "test_main.h"
@@ -157,9 +161,40 @@ static void test_first_nonfinite(void)
 }
 
 
+/* The count of lookups outside a table (table2d.c): exact, with the first
+** point, from one thread (no lock) and from threads counting together
+** inside a parallel region (under the lock: no count lost). */
+static void test_count_clamped(void)
+{
+  enum { CALLS = 250000, THREADS = 4 };
+  nm_table2d t = { 0 };
+  nm_table2d_count_clamped(&t, 0, 9.0, 9.0);
+  nm_table2d_count_clamped(&t, 3, 1.5, -2.5);
+  nm_table2d_count_clamped(&t, 2, 7.0, 8.0);
+  CHECK(t.clamped == 5 && t.clamped_row == 1.5 && t.clamped_col == -2.5,
+        "one thread: clamped lookups counted (5: %lu) with the first point (1.5, -2.5: %g, %g)",
+        t.clamped, t.clamped_row, t.clamped_col);
+  int threads = 1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(THREADS)
+  {
+#pragma omp single
+    threads = omp_get_num_threads();         /* (single ends at a barrier: they start together) */
+    for (int k = 0; k < CALLS; k++) nm_table2d_count_clamped(&t, 1, 4.0, 4.0);
+  }
+#else
+  for (int k = 0; k < CALLS; k++) nm_table2d_count_clamped(&t, 1, 4.0, 4.0);
+#endif
+  CHECK(t.clamped == 5 + (unsigned long)threads * CALLS && t.clamped_row == 1.5,
+        "%d threads counting %d lookups each at once: none lost (%lu of %lu), the first point kept",
+        threads, CALLS, t.clamped, 5 + (unsigned long)threads * CALLS);
+}
+
+
 int main(void)
 {
   test_clamp_runs();
   test_first_nonfinite();
+  test_count_clamped();
   return test_summary();
 }
