@@ -95,6 +95,14 @@ static int setup_history(nm_sim *s)
       s->tracked[s->column[i]] = (long)i;
       n_dcols += i < s->ns;
     }
+  /* Columns are in signal order: runs of neighbouring signals (a variable's lanes). */
+  s->truns = malloc((s->width + 1) * sizeof *s->truns);
+  if (!s->truns) return NM_ENOMEM;
+  for (size_t c = 0; c < s->width; c++) {
+    nm_track_run *last = s->n_truns ? &s->truns[s->n_truns - 1] : NULL;
+    if (last && s->tracked[c] == last->sig + (long)last->n) last->n++;
+    else s->truns[s->n_truns++] = (nm_track_run){ c, 1, s->tracked[c] };
+  }
   if (m->n_wraps) {
     s->period = calloc(s->width + 1, sizeof *s->period);
     if (!s->period) return NM_ENOMEM;
@@ -167,6 +175,7 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   s->simd = nm_simd_level();
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
+  s->nz_dst = malloc((m->n_noises + 1) * sizeof *s->nz_dst);
   s->noise_version = (unsigned long)-1;
   if (s->nz_mu) {
     s->nz_tau = s->nz_mu + (m->n_noises + 1);
@@ -174,10 +183,13 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     s->nz_old = s->nz_scale + (m->n_noises + 1);
   }
   if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
-      nm_normals_init(&s->rng, m->n_noises) != NM_OK || !s->noise_x || !s->nz_mu)
+      nm_normals_init(&s->rng, m->n_noises) != NM_OK || !s->noise_x || !s->nz_mu || !s->nz_dst)
     goto fail;
   memcpy(s->V, m->v0, s->nv * sizeof(double));
-  for (size_t i = 0; i < m->n_noises; i++) s->has_white |= m->noises[i].white;
+  for (size_t i = 0; i < m->n_noises; i++) {
+    s->has_white |= m->noises[i].white;
+    s->nz_dst[i] = m->noises[i].dst;
+  }
   for (size_t i = 0; i < m->n_noises; i++) {
     /* taus2: a small state (a few words, not MT19937's 2.5 kB), so that
     ** hundreds of streams stay in cache. */
@@ -210,6 +222,7 @@ void nm_sim_free(nm_sim *s)
   nm_normals_free(&s->rng);
   free(s->noise_x);
   free(s->nz_mu);
+  free(s->nz_dst);
   free(s->V);
   free(s->stage);
   free(s->U);
@@ -221,6 +234,7 @@ void nm_sim_free(nm_sim *s)
   free(s->period);
   free(s->column);
   free(s->tracked);
+  free(s->truns);
   free(s->cruns);
   free(s);
 }

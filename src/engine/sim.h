@@ -127,6 +127,12 @@ typedef struct {
   double lo, hi;
 } nm_clamp_run;
 
+/* Ring columns col .. col+n-1 hold signals sig .. sig+n-1. */
+typedef struct {
+  size_t col, n;
+  long sig;
+} nm_track_run;
+
 struct nm_sim {
   nm_model *m;
   double dt;
@@ -141,6 +147,10 @@ struct nm_sim {
   size_t width, depth;
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
+  size_t sring_c0, sring_c1; /* the columns of it a sum reads ahead (coupling.c): the serial
+                               history push writes those only */
+  nm_track_run *truns;      /* the tracked signals in runs (sim.c; system.c's history push) */
+  size_t n_truns;
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -153,6 +163,7 @@ struct nm_sim {
   double *noise_x;          /* noise process values */
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
+  long *nz_dst;             /* the noises' inputs, gathered (nm_sim_step_inputs) */
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   int nz_drawing;           /* some nz_scale is not 0: nm_normals_add has draws to make */
   nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */

@@ -189,14 +189,20 @@ static inline int constrain_signals(nm_sim *s)
 int nm_sim_constrain(nm_sim *s) { return constrain_signals(s); }
 
 
-/* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
-static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
+/* Writes the tracked signals into the history row of step `step` (and its
+** mirror), a run of neighbouring signals at a time; the signal-major copy
+** (coupling_ahead.c) of the columns a sum reads from it. */
+static void push_history(nm_sim *s, size_t step)
 {
-  double *row = s->ring + (step & (s->depth - 1)) * s->width;
-  double *mirror = row + s->depth * s->width;
-  for (size_t c = c0; c < c1; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
-  if (s->sring)                         /* the signal-major copy (coupling_ahead.c) */
-    for (size_t c = c0; c < c1; c++) nm_sring_put(s, c, step, row[c]);
+  double *restrict row = s->ring + (step & (s->depth - 1)) * s->width;
+  double *restrict mirror = row + s->depth * s->width;
+  const double *restrict V = s->V;
+  for (size_t i = 0; i < s->n_truns; i++) {
+    const nm_track_run *t = &s->truns[i];
+    for (size_t k = 0; k < t->n; k++) row[t->col + k] = mirror[t->col + k] = V[t->sig + (long)k];
+  }
+  if (s->sring)
+    for (size_t c = s->sring_c0; c < s->sring_c1; c++) nm_sring_put(s, c, step, row[c]);
 }
 
 
@@ -208,7 +214,7 @@ static inline void finish_signals(nm_sim *s)
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
-  push_history(s, s->step, 0, s->width);
+  push_history(s, s->step);
 }
 
 
@@ -222,7 +228,8 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
   for (size_t d = 0; d < o->n_drivers; d++)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
   if (o->n_drivers) nm_model_params_changed(m);
-  for (size_t n = 0; n < m->n_noises; n++) s->U[m->noises[n].dst] = s->noise_x[n];
+  const long *dst = s->nz_dst;
+  for (size_t n = 0; n < m->n_noises; n++) s->U[dst[n]] = s->noise_x[n];
   /* Stimuli come after the noise processes, so that a stimulus on input_k
   ** replaces that channel's process.  Their samples are on the simulation's
   ** time axis (a continued run goes on where the last one stopped): the step
