@@ -127,7 +127,8 @@ typedef struct {
   double lo, hi;
 } nm_clamp_run;
 
-/* Ring columns col .. col+n-1 hold signals sig .. sig+n-1. */
+/* A run of neighbours: ring columns col .. col+n-1 hold signals sig .. sig+n-1
+** (s->truns), or inputs sig .. sig+n-1 take noise channels col .. col+n-1. */
 typedef struct {
   size_t col, n;
   long sig;
@@ -160,10 +161,17 @@ struct nm_sim {
   size_t n_fast;
   size_t step;              /* steps taken since t = 0 */
   nm_normals rng;           /* one stream per noise process */
-  double *noise_x;          /* noise process values */
+  double *noise_x;          /* noise process values (by channel, below) */
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
-  long *nz_dst;             /* the noises' inputs, gathered (nm_sim_step_inputs) */
+  /* The noise channels are the model's noise processes sorted by input (a
+  ** network's inputs of one kind are neighbours): channel p is the model's
+  ** process nz_model[p], feeds input nz_dst[p], draws from stream p (seeded
+  ** as the process), and the inputs take the channels a run at a time. */
+  size_t *nz_model;
+  long *nz_dst;
+  nm_track_run *nz_runs;    /* inputs sig .. sig+n-1 take channels col .. col+n-1 */
+  size_t n_nz_runs;
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   int nz_drawing;           /* some nz_scale is not 0: nm_normals_add has draws to make */
   nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
@@ -265,8 +273,8 @@ int nm_sim_all_finite(nm_sim *s);
 ** returns NM_ENONFINITE. */
 int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
-/* A white-noise value for the next step of process i (nm_model_add_white_noise). */
-double nm_sim_white_sample(nm_sim *s, size_t i);
+/* A white-noise value for the next step of channel p (nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t p);
 
 /* The integrators (nm_stepper indexes them by enum nm_method). */
 extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */

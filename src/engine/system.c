@@ -42,13 +42,13 @@ double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
 }
 
 
-/* A white-noise value for the next step (model.c, nm_model_add_white_noise). */
-double nm_sim_white_sample(nm_sim *s, size_t i)
+/* A white-noise value of channel p for the next step (model.c, nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t p)
 {
-  const nm_noise *z = &s->m->noises[i];
+  const nm_noise *z = &s->m->noises[s->nz_model[p]];
   double mu = s->m->P[z->mu], sigma = s->m->P[z->sigma];
   if (sigma == 0.0) return mu;
-  return mu + sigma * nm_normals_draw(&s->rng, i) / sqrt(s->dt);
+  return mu + sigma * nm_normals_draw(&s->rng, p) / sqrt(s->dt);
 }
 
 
@@ -228,8 +228,12 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
   for (size_t d = 0; d < o->n_drivers; d++)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
   if (o->n_drivers) nm_model_params_changed(m);
-  const long *dst = s->nz_dst;
-  for (size_t n = 0; n < m->n_noises; n++) s->U[dst[n]] = s->noise_x[n];
+  for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
+    const nm_track_run *r = &s->nz_runs[j];
+    double *restrict u = s->U + r->sig;
+    const double *restrict x = s->noise_x + r->col;
+    for (size_t l = 0; l < r->n; l++) u[l] = x[l];
+  }
   /* Stimuli come after the noise processes, so that a stimulus on input_k
   ** replaces that channel's process.  Their samples are on the simulation's
   ** time axis (a continued run goes on where the last one stopped): the step
@@ -260,7 +264,7 @@ static inline void gather_noise_params(nm_sim *s)
   double sqdt = sqrt(s->dt);
   s->nz_drawing = 0;
   for (size_t n = 0; n < m->n_noises; n++) {
-    const nm_noise *z = &m->noises[n];
+    const nm_noise *z = &m->noises[s->nz_model[n]];
     s->nz_mu[n] = m->P[z->mu];
     s->nz_tau[n] = z->white ? INFINITY : m->P[z->tau];     /* white: no relaxation */
     s->nz_scale[n] = z->white ? 0.0 : m->P[z->sigma] * sqdt;
@@ -283,7 +287,7 @@ static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
   if (s->nz_drawing) nm_normals_add(&s->rng, n0, n1, scale, x);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
-      if (s->m->noises[n].white) x[n] = nm_sim_white_sample(s, n);
+      if (s->m->noises[s->nz_model[n]].white) x[n] = nm_sim_white_sample(s, n);
   }
 }
 

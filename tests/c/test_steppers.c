@@ -1345,6 +1345,82 @@ static void test_noise_random(void)
 }
 
 
+/* N processes with their own mu, sigma, tau (process k: parameters of set
+** `set[k]`), process k feeding input `in[k]`, then one more (set N) on input 0;
+** inputs recorded through signals N .. 2N-1. */
+static nm_model *noisy_mapped(const size_t *set, const long *in)
+{
+  enum { N = 5 };
+  nm_model *m = nm_model_new(N, N, 3 * (N + 1), N);
+  if (!m) return NULL;
+  nm_node rhs[] = { LEAF(NM_OP_INPUT, 0) };
+  nm_root r1 = { 0, NM_SINK_DERIV, 0 }, r2 = { 0, NM_SINK_SIGNAL, N };
+  int rc = add_program(m, NM_STAGE_RHS, rhs, 1, &r1, 1, N);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_AFTER, rhs, 1, &r2, 1, N);
+  for (size_t k = 0; k <= N && rc == NM_OK; k++) {
+    size_t q = k < N ? set[k] : N;
+    long base = 3 * (long)k;
+    nm_model_set_param(m, (size_t)base, 0.3 * (double)q - 0.5);
+    nm_model_set_param(m, (size_t)base + 1, 0.2 + 0.1 * (double)q);
+    nm_model_set_param(m, (size_t)base + 2, 2.0 + (double)q);
+    rc = nm_model_add_noise(m, k < N ? in[k] : 0, base, base + 1, base + 2, NAN);
+  }
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+/* The engine orders the noise processes by input (sim.h): each process keeps
+** its own parameters and its own stream (seeded for its place in the model's
+** list), and of two on one input the later one's value is the input's.  The
+** same processes listed backwards over the inputs, with the streams' seeds
+** following them, give the same inputs bit for bit; input 0 is the last
+** process's, as a model of that process alone gives it. */
+static void test_noise_order(void)
+{
+  enum { N = 5, STEPS = 300 };
+  static const size_t fwd_set[N] = { 4, 3, 2, 1, 0 }, bwd_set[N] = { 0, 1, 2, 3, 4 };
+  static const long fwd_in[N] = { 0, 1, 2, 3, 4 }, bwd_in[N] = { 4, 3, 2, 1, 0 };
+  static const long rec[N] = { N, N + 1, N + 2, N + 3, N + 4 };
+  unsigned long fwd_seed[N + 1], bwd_seed[N + 1];
+  for (size_t k = 0; k <= N; k++) {       /* the stream of parameter set q: 1000 + q */
+    fwd_seed[k] = 1000 + (k < N ? fwd_set[k] : N);
+    bwd_seed[k] = 1000 + (k < N ? bwd_set[k] : N);
+  }
+  rowbuf b[2] = { { 0 }, { 0 } };
+  int rc[2] = { NM_ENOMEM, NM_ENOMEM };
+  for (int way = 0; way < 2; way++) {
+    nm_model *m = way ? noisy_mapped(bwd_set, bwd_in) : noisy_mapped(fwd_set, fwd_in);
+    nm_sim *s = m ? nm_sim_new_seeded(m, 0.1, 1, way ? bwd_seed : fwd_seed, &rc[way]) : NULL;
+    nm_run_opts o = options(NM_EULER, STEPS, 1, rec, N, &b[way]);
+    if (s) rc[way] = nm_sim_run(s, &o);
+    nm_sim_free(s);
+    nm_model_free(m);
+  }
+  int ok = rc[0] == NM_OK && rc[1] == NM_OK && b[0].rows == STEPS && rows_equal(&b[0], &b[1]);
+  CHECK(ok, "noise processes listed forwards and backwards over their inputs, each with its own "
+        "parameters and stream: the same inputs bit for bit (status %d, %d)", rc[0], rc[1]);
+  /* The last process alone, on its stream: input 0's values. */
+  nm_model *m = noisy(1, 0.3 * N - 0.5, 0.2 + 0.1 * N, 2.0 + N, NAN);
+  static const long rec1[] = { 1 };
+  rowbuf one = { 0 };
+  int rc1 = NM_ENOMEM;
+  nm_sim *s = m ? nm_sim_new_seeded(m, 0.1, 1, &fwd_seed[N], &rc1) : NULL;
+  nm_run_opts o = options(NM_EULER, STEPS, 1, rec1, 1, &one);
+  if (s) rc1 = nm_sim_run(s, &o);
+  size_t same = 0;
+  for (size_t k = 0; ok && rc1 == NM_OK && k < one.rows && k < b[0].rows; k++)
+    same += cell(&one, k, 1) == cell(&b[0], k, 1) && cell(&one, k, 1) != cell(&b[0], k, 5);
+  CHECK(same == STEPS, "of two noise processes on one input the later one's value is the input's "
+        "(%zu of %d steps)", same, STEPS);
+  nm_sim_free(s);
+  nm_model_free(m);
+  rowbuf_free(&one);
+  rowbuf_free(&b[0]);
+  rowbuf_free(&b[1]);
+}
+
+
 /* Adaptive methods integrate neither delays nor time series, nor random noise. */
 static void test_adaptive_refusals(void)
 {
@@ -1607,6 +1683,7 @@ int main(void)
   test_constraints();
   test_noise_deterministic();
   test_noise_random();
+  test_noise_order();
   test_blowup();
   test_recording();
   test_continued_grid();
