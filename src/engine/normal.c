@@ -143,17 +143,15 @@ static inline double fast_number(uint32_t k, int *ok)
 
 
 /* Stream n's draw by GSL, from its state before the draw: the state goes
-** into the generator of the slow path and the new one comes back (only with
-** the fast path: agrees() checked the layout).  One generator for all the
-** streams stays in cache; one each (as GSL would have it) did not, and every
-** slow draw waited for its generator and its state. */
+** into a taus2 generator on the stack and the new one comes back (only with
+** the fast path: agrees() checked the layout).  The stack is in cache, and
+** each thread has its own; a generator each for the streams (as GSL would
+** have it) was not, and every slow draw waited for it and its state. */
 static double slow_draw(nm_normals *z, size_t n)
 {
-  unsigned long *st = z->slow->state;
-  st[0] = z->s0[n];
-  st[1] = z->s1[n];
-  st[2] = z->s2[n];
-  double x = gsl_ran_gaussian_ziggurat(z->slow, 1.0);
+  unsigned long st[3] = { z->s0[n], z->s1[n], z->s2[n] };
+  gsl_rng r = { gsl_rng_taus2, st };
+  double x = gsl_ran_gaussian_ziggurat(&r, 1.0);
   z->s0[n] = (uint32_t)st[0];
   z->s1[n] = (uint32_t)st[1];
   z->s2[n] = (uint32_t)st[2];
@@ -208,14 +206,13 @@ int nm_normals_fast(void)
 
 
 /* n streams, not seeded, with a GSL generator each when `each` (the draws
-** without the fast path), else the generator of the slow path. */
+** without the fast path). */
 static int make_streams(nm_normals *z, size_t n, int each)
 {
   memset(z, 0, sizeof *z);
   z->s0 = calloc(3 * (n + 1), sizeof *z->s0);
   z->rng = each ? calloc(n + 1, sizeof *z->rng) : NULL;
-  z->slow = gsl_rng_alloc(gsl_rng_taus2);
-  if (!z->s0 || (each && !z->rng) || !z->slow) { nm_normals_free(z); return NM_ENOMEM; }
+  if (!z->s0 || (each && !z->rng)) { nm_normals_free(z); return NM_ENOMEM; }
   z->s1 = z->s0 + (n + 1);
   z->s2 = z->s1 + (n + 1);
   z->n = n;
@@ -242,8 +239,9 @@ void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed)
     gsl_rng_set(z->rng[n], seed);
     return;
   }
-  gsl_rng_set(z->slow, seed);           /* the fast path: agrees() checked the layout */
-  const unsigned long *st = z->slow->state;
+  unsigned long st[3];                   /* the fast path: agrees() checked the layout */
+  gsl_rng r = { gsl_rng_taus2, st };
+  gsl_rng_set(&r, seed);
   z->s0[n] = (uint32_t)st[0];
   z->s1[n] = (uint32_t)st[1];
   z->s2[n] = (uint32_t)st[2];
@@ -255,7 +253,6 @@ void nm_normals_free(nm_normals *z)
   if (z->rng)
     for (size_t i = 0; i < z->n; i++) gsl_rng_free(z->rng[i]);
   free(z->rng);
-  gsl_rng_free(z->slow);
   free(z->s0);
   memset(z, 0, sizeof *z);
 }

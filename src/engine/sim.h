@@ -52,9 +52,7 @@ typedef struct {
   size_t n;
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
   gsl_rng **rng;            /* GSL's generators, one a stream: all draws without the fast path
-                               (NULL with it) */
-  gsl_rng *slow;            /* one GSL generator the fast path's streams take turns on for
-                               GSL's slow path (nm_normals_seed too) */
+                               (NULL with it: GSL's slow path runs on a generator on the stack) */
   int fast;                 /* nm_normals_fast() when they were made */
   int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_simd_level()) */
 } nm_normals;
