@@ -137,10 +137,10 @@ static inline int clamp_run(double *x, size_t n, double lo, double hi)
 }
 
 #if NM_X86_SIMD
-/* clamp_run without branches, which GCC vectorises for AVX2 (not for SSE2):
-** the same values (NaN stays NaN). */
-__attribute__((target("avx2")))
-static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
+/* clamp_run without branches, which GCC vectorises for AVX2 and AVX-512 (not
+** for SSE2): the same values (NaN stays NaN). */
+static inline __attribute__((always_inline)) int clamp_run_select(double *x, size_t n, double lo,
+                                                                 double hi)
 {
   uint64_t moved = 0;
   for (size_t l = 0; l < n; l++) {
@@ -149,6 +149,20 @@ static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
     x[l] = v < lo ? lo : v > hi ? hi : v;
   }
   return moved != 0;
+}
+
+__attribute__((target("avx2")))
+static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
+{
+  return clamp_run_select(x, n, lo, hi);
+}
+
+/* The shortest run the AVX-512 pass takes. */
+#define CLAMP_VECTOR512 32
+__attribute__((target("avx512f")))
+static int clamp_run_avx512(double *x, size_t n, double lo, double hi)
+{
+  return clamp_run_select(x, n, lo, hi);
 }
 #endif
 
@@ -163,10 +177,12 @@ static inline int constrain_signals(nm_sim *s)
   int changed = 0;
 #if NM_X86_SIMD
   if (s->vector_clamps) {
+    int wide = s->simd >= NM_SIMD_AVX512;
     for (size_t i = 0; i < s->n_cruns; i++) {
       const nm_clamp_run *r = &s->cruns[i];
       double *x = s->V + r->sig;
-      changed |= r->n >= CLAMP_VECTOR ? clamp_run_avx2(x, r->n, r->lo, r->hi)
+      changed |= wide && r->n >= CLAMP_VECTOR512 ? clamp_run_avx512(x, r->n, r->lo, r->hi)
+               : r->n >= CLAMP_VECTOR ? clamp_run_avx2(x, r->n, r->lo, r->hi)
                                       : clamp_run(x, r->n, r->lo, r->hi);
     }
   } else
