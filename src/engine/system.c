@@ -246,9 +246,7 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
   if (o->n_drivers) nm_model_params_changed(m);
   for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
     const nm_track_run *r = &s->nz_runs[j];
-    double *restrict u = s->U + r->sig;
-    const double *restrict x = s->noise_x + r->col;
-    for (size_t l = 0; l < r->n; l++) u[l] = x[l];
+    memcpy(s->U + r->sig, s->noise_x + r->col, r->n * sizeof *s->U);
   }
   /* Stimuli come after the noise processes, so that a stimulus on input_k
   ** replaces that channel's process.  Their samples are on the simulation's
