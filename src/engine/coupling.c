@@ -23,6 +23,12 @@
 ** steps at a time (coupling_ahead.c; the same bits); a sum's other rows are
 ** summed here, in SIMD blocks of their own (stay_blocks_make) where there are
 ** blocks, else run by run.
+**
+** Self-couplings (a term a row at most: ALN's local delayed rates) whose rows
+** lie in a straight line (row r reads base[off_0 + r] into U[dst_0 + r]) are
+** summed as vectors, 0.0 + w_r x_r each, the scalar sum's operations: the
+** windows of coupling_ahead.c would give the same bits (acc = 0.0, then
+** acc += w x is that addition) but cost a history copy and a copy out.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +92,24 @@ static int stay_blocks_make(nm_fast_coupling *f, int simd)
 }
 
 
+/* Whether self-coupling f (a term a row at most) lies in a straight line:
+** every row has its term (or none has one), the terms' offsets and the rows'
+** destinations (and the twin's) one after the other, the twin's apart. */
+static int line_of(const nm_fast_coupling *f)
+{
+  const nm_coupling *c = f->c, *t = f->twin;
+  size_t n = c->n_rows, terms = c->row_ptr[n];
+  if (c->mode != NM_ADDITIVE || n == 0 || f->max_len > 1 || (terms != 0 && terms != n)) return 0;
+  for (size_t r = 0; r < n; r++) {
+    if (c->row_ptr[r] != (terms ? r : 0) || c->dst[r] != c->dst[0] + (long)r) return 0;
+    if (t && t->dst[r] != t->dst[0] + (long)r) return 0;
+    if (terms && f->off[r] != f->off[0] + (long)r) return 0;
+  }
+  if (t && t->dst[0] < c->dst[0] + (long)n && c->dst[0] < t->dst[0] + (long)n) return 0;
+  return terms ? NM_LINE_ONE : NM_LINE_NONE;
+}
+
+
 int nm_couplings_prepare(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -118,10 +142,24 @@ int nm_couplings_prepare(nm_sim *s)
   int simd, rc = nm_simd_choose(&simd, &m->err);
   for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
     nm_fast_coupling *f = &s->fast[i];
-    if (!f->is_twin && f->max_len > 1)     /* self-couplings stay scalar */
+    if (!f->is_twin && f->max_len > 1)     /* self-couplings go by lines, or scalar */
       rc = nm_coupling_blocks_make(&f->blocks, simd, f->c, f->twin, f->off);
     if (rc == NM_OK) rc = nm_ahead_prepare(s, f, simd);
     if (rc == NM_OK && f->n_stay) rc = stay_blocks_make(f, simd);
+    f->line = f->is_twin ? 0 : line_of(f);
+    f->line_simd = simd;
+  }
+  /* The columns the sums that go ahead read: the serial steps copy only
+  ** those into s->sring (system.c; threaded steps copy every column). */
+  s->sring_c0 = s->width;
+  s->sring_c1 = 0;
+  for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
+    const nm_coupling *c = s->fast[i].c;
+    for (size_t k = 0; s->fast[i].n_ahead && k < c->row_ptr[c->n_rows]; k++) {
+      size_t col = (size_t)s->column[c->src[k]];
+      if (col < s->sring_c0) s->sring_c0 = col;
+      if (col + 1 > s->sring_c1) s->sring_c1 = col + 1;
+    }
   }
   return rc;
 }
@@ -225,12 +263,55 @@ static void eval_now_twins(const nm_coupling *c, const nm_coupling *t, const lon
 }
 
 
+/* Rows r0 .. r1-1 of a line (line_of): u[r] = 0.0 + w[r] * x[r], the scalar
+** path's operations (0.0 + keeps -0.0 to +0.0), as vectors. */
+static inline __attribute__((always_inline)) void line_sum(double *restrict u, const double *restrict w,
+                                                          const double *restrict x, size_t r0, size_t r1)
+{
+  for (size_t r = r0; r < r1; r++) u[r] = 0.0 + w[r] * x[r];
+}
+
+#if NM_X86_SIMD
+/* The shortest rows the AVX-512 pass takes. */
+#define LINE_VECTOR 16
+__attribute__((target("avx512f")))
+static void line_sum_avx512(double *restrict u, const double *restrict w, const double *restrict x,
+                            size_t r0, size_t r1)
+{
+  line_sum(u, w, x, r0, r1);
+}
+#endif
+
+static inline void eval_line(const nm_fast_coupling *f, const double *base, double *U, size_t r0,
+                             size_t r1)
+{
+  const nm_coupling *c = f->c, *t = f->twin;
+  if (f->line == NM_LINE_NONE) {
+    for (size_t r = r0; r < r1; r++) U[c->dst[0] + (long)r] = 0.0;
+    for (size_t r = r0; t && r < r1; r++) U[t->dst[0] + (long)r] = 0.0;
+    return;
+  }
+  const double *x = base + f->off[0];
+#if NM_X86_SIMD
+  if (f->line_simd == NM_SIMD_AVX512 && r1 - r0 >= LINE_VECTOR) {
+    line_sum_avx512(U + c->dst[0], c->weight, x, r0, r1);
+    if (t) line_sum_avx512(U + t->dst[0], t->weight, x, r0, r1);
+    return;
+  }
+#endif
+  line_sum(U + c->dst[0], c->weight, x, r0, r1);
+  if (t) line_sum(U + t->dst[0], t->weight, x, r0, r1);
+}
+
+
 /* One prepared sum (with its twin, if any) over rows r0 .. r1-1, scalar. */
 static void eval_scalar(const nm_fast_coupling *f, const double *base, const double *V, double *U,
                         size_t r0, size_t r1)
 {
   const nm_coupling *c = f->c;
-  if (f->max_len <= 1) {           /* self-couplings: a term per row at most */
+  if (f->line) {
+    eval_line(f, base, U, r0, r1);
+  } else if (f->max_len <= 1) {    /* self-couplings: a term per row at most */
     int diffusive = c->mode == NM_DIFFUSIVE;
     for (size_t r = r0; r < r1; r++) {
       size_t k = c->row_ptr[r];
@@ -311,6 +392,10 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
     const double *base = now_row(s, s->step);
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
+      if (f->line) {                                   /* (a node's few: not through eval_fast) */
+        eval_line(f, base, s->U, 0, f->c->n_rows);
+        continue;
+      }
       if (!f->n_ahead) {
         eval_fast(f, base, V, s->U, 0, f->c->n_rows);
         continue;

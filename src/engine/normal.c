@@ -143,15 +143,15 @@ static inline double fast_number(uint32_t k, int *ok)
 
 
 /* Stream n's draw by GSL, from its state before the draw: the state goes
-** into its generator and the new one comes back (only with the fast path:
-** agrees() checked the layout). */
+** into a taus2 generator on the stack and the new one comes back (only with
+** the fast path: agrees() checked the layout).  The stack is in cache, and
+** each thread has its own; a generator each for the streams (as GSL would
+** have it) was not, and every slow draw waited for it and its state. */
 static double slow_draw(nm_normals *z, size_t n)
 {
-  unsigned long *st = z->rng[n]->state;
-  st[0] = z->s0[n];
-  st[1] = z->s1[n];
-  st[2] = z->s2[n];
-  double x = gsl_ran_gaussian_ziggurat(z->rng[n], 1.0);
+  unsigned long st[3] = { z->s0[n], z->s1[n], z->s2[n] };
+  gsl_rng r = { gsl_rng_taus2, st };
+  double x = gsl_ran_gaussian_ziggurat(&r, 1.0);
   z->s0[n] = (uint32_t)st[0];
   z->s1[n] = (uint32_t)st[1];
   z->s2[n] = (uint32_t)st[2];
@@ -159,7 +159,7 @@ static double slow_draw(nm_normals *z, size_t n)
 }
 
 
-static int make_streams(nm_normals *z, size_t n);
+static int make_streams(nm_normals *z, size_t n, int each);
 
 /* Draws of seeded taus2 generators both ways agree bit for bit. */
 static int agrees(void)
@@ -169,7 +169,7 @@ static int agrees(void)
   int same = 1;
   nm_normals z = { 0 };
   gsl_rng *a = gsl_rng_alloc(gsl_rng_taus2);
-  same = a && make_streams(&z, STREAMS) == NM_OK;
+  same = a && make_streams(&z, STREAMS, 0) == NM_OK;
   for (size_t n = 0; same && n < STREAMS; n++) {
     unsigned long seed = 7919 * (n + 1);
     nm_normals_seed(&z, n, seed);
@@ -205,17 +205,18 @@ int nm_normals_fast(void)
 
 
 
-/* n streams, not seeded; whether they take the fast path is the caller's. */
-static int make_streams(nm_normals *z, size_t n)
+/* n streams, not seeded, with a GSL generator each when `each` (the draws
+** without the fast path). */
+static int make_streams(nm_normals *z, size_t n, int each)
 {
   memset(z, 0, sizeof *z);
   z->s0 = calloc(3 * (n + 1), sizeof *z->s0);
-  z->rng = calloc(n + 1, sizeof *z->rng);
-  if (!z->s0 || !z->rng) { nm_normals_free(z); return NM_ENOMEM; }
+  z->rng = each ? calloc(n + 1, sizeof *z->rng) : NULL;
+  if (!z->s0 || (each && !z->rng)) { nm_normals_free(z); return NM_ENOMEM; }
   z->s1 = z->s0 + (n + 1);
   z->s2 = z->s1 + (n + 1);
   z->n = n;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; each && i < n; i++)
     if (!(z->rng[i] = gsl_rng_alloc(gsl_rng_taus2))) { nm_normals_free(z); return NM_ENOMEM; }
   return NM_OK;
 }
@@ -223,9 +224,9 @@ static int make_streams(nm_normals *z, size_t n)
 
 int nm_normals_init(nm_normals *z, size_t n)
 {
-  int rc = make_streams(z, n);
+  int fast = nm_normals_fast(), rc = make_streams(z, n, !fast);
   if (rc == NM_OK) {
-    z->fast = nm_normals_fast();
+    z->fast = fast;
     z->simd = nm_simd_level();
   }
   return rc;
@@ -234,9 +235,13 @@ int nm_normals_init(nm_normals *z, size_t n)
 
 void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed)
 {
-  gsl_rng_set(z->rng[n], seed);
-  if (gsl_rng_taus2->size != 3 * sizeof(unsigned long)) return;   /* GSL keeps the state */
-  const unsigned long *st = z->rng[n]->state;
+  if (z->rng) {                          /* GSL draws: the stream's own generator */
+    gsl_rng_set(z->rng[n], seed);
+    return;
+  }
+  unsigned long st[3];                   /* the fast path: agrees() checked the layout */
+  gsl_rng r = { gsl_rng_taus2, st };
+  gsl_rng_set(&r, seed);
   z->s0[n] = (uint32_t)st[0];
   z->s1[n] = (uint32_t)st[1];
   z->s2[n] = (uint32_t)st[2];

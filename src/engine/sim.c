@@ -95,6 +95,14 @@ static int setup_history(nm_sim *s)
       s->tracked[s->column[i]] = (long)i;
       n_dcols += i < s->ns;
     }
+  /* Columns are in signal order: runs of neighbouring signals (a variable's lanes). */
+  s->truns = malloc((s->width + 1) * sizeof *s->truns);
+  if (!s->truns) return NM_ENOMEM;
+  for (size_t c = 0; c < s->width; c++) {
+    nm_track_run *last = s->n_truns ? &s->truns[s->n_truns - 1] : NULL;
+    if (last && s->tracked[c] == last->sig + (long)last->n) last->n++;
+    else s->truns[s->n_truns++] = (nm_track_run){ c, 1, s->tracked[c] };
+  }
   if (m->n_wraps) {
     s->period = calloc(s->width + 1, sizeof *s->period);
     if (!s->period) return NM_ENOMEM;
@@ -129,6 +137,42 @@ unsigned long nm_noise_stream_seed(unsigned long seed, size_t i)
 
 
 size_t nm_model_n_noises(const nm_model *m) { return m->n_noises; }
+
+
+/* qsort's order of noise processes: by input, then by place in the model's
+** list (two on one input keep their order: the later one's value stays). */
+static int by_input_then_place(const void *pa, const void *pb)
+{
+  const long *a = pa, *b = pb;
+  if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+  return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+
+/* The noise channels (sim.h): the processes sorted by input, in runs. */
+static int order_noises(nm_sim *s)
+{
+  const nm_model *m = s->m;
+  long (*key)[2] = malloc((m->n_noises + 1) * sizeof *key);
+  if (!key) return NM_ENOMEM;
+  for (size_t n = 0; n < m->n_noises; n++) {
+    key[n][0] = m->noises[n].dst;
+    key[n][1] = (long)n;
+  }
+  if (m->n_noises) qsort(key, m->n_noises, sizeof *key, by_input_then_place);
+  for (size_t p = 0; p < m->n_noises; p++) {
+    s->nz_dst[p] = key[p][0];
+    s->nz_model[p] = (size_t)key[p][1];
+  }
+  free(key);
+  s->n_nz_runs = 0;
+  for (size_t p = 0; p < m->n_noises; p++) {
+    nm_track_run *last = s->n_nz_runs ? &s->nz_runs[s->n_nz_runs - 1] : NULL;
+    if (last && s->nz_dst[p] == last->sig + (long)last->n) last->n++;
+    else s->nz_runs[s->n_nz_runs++] = (nm_track_run){ p, 1, s->nz_dst[p] };
+  }
+  return NM_OK;
+}
 
 
 nm_sim *nm_sim_new(nm_model *m, double dt, unsigned long seed, int *status)
@@ -167,6 +211,9 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   s->simd = nm_simd_level();
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
+  s->nz_dst = malloc((m->n_noises + 1) * sizeof *s->nz_dst);
+  s->nz_model = malloc((m->n_noises + 1) * sizeof *s->nz_model);
+  s->nz_runs = malloc((m->n_noises + 1) * sizeof *s->nz_runs);
   s->noise_version = (unsigned long)-1;
   if (s->nz_mu) {
     s->nz_tau = s->nz_mu + (m->n_noises + 1);
@@ -174,17 +221,19 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     s->nz_old = s->nz_scale + (m->n_noises + 1);
   }
   if (!s->V || !s->stage || !s->U || !s->D || !s->k[0] || !s->k[1] || !s->k[2] || !s->k[3] ||
-      nm_normals_init(&s->rng, m->n_noises) != NM_OK || !s->noise_x || !s->nz_mu)
+      nm_normals_init(&s->rng, m->n_noises) != NM_OK || !s->noise_x || !s->nz_mu || !s->nz_dst ||
+      !s->nz_model || !s->nz_runs || order_noises(s) != NM_OK)
     goto fail;
   memcpy(s->V, m->v0, s->nv * sizeof(double));
-  for (size_t i = 0; i < m->n_noises; i++) s->has_white |= m->noises[i].white;
-  for (size_t i = 0; i < m->n_noises; i++) {
+  for (size_t p = 0; p < m->n_noises; p++) {
+    size_t i = s->nz_model[p];
+    s->has_white |= m->noises[i].white;
     /* taus2: a small state (a few words, not MT19937's 2.5 kB), so that
     ** hundreds of streams stay in cache. */
-    nm_normals_seed(&s->rng, i, streams ? streams[i] : nm_noise_stream_seed(seed, i));
+    nm_normals_seed(&s->rng, p, streams ? streams[i] : nm_noise_stream_seed(seed, i));
     /* A NaN start value means: start at the process's mean. */
-    s->noise_x[i] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
-    if (m->noises[i].white) s->noise_x[i] = nm_sim_white_sample(s, i);
+    s->noise_x[p] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
+    if (m->noises[i].white) s->noise_x[p] = nm_sim_white_sample(s, p);
   }
   rc = setup_history(s);
   if (rc != NM_OK) goto fail;
@@ -210,6 +259,9 @@ void nm_sim_free(nm_sim *s)
   nm_normals_free(&s->rng);
   free(s->noise_x);
   free(s->nz_mu);
+  free(s->nz_dst);
+  free(s->nz_model);
+  free(s->nz_runs);
   free(s->V);
   free(s->stage);
   free(s->U);
@@ -221,6 +273,7 @@ void nm_sim_free(nm_sim *s)
   free(s->period);
   free(s->column);
   free(s->tracked);
+  free(s->truns);
   free(s->cruns);
   free(s);
 }

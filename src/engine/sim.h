@@ -51,7 +51,8 @@ const char *nm_simd_name(int simd);
 typedef struct {
   size_t n;
   uint32_t *s0, *s1, *s2;   /* the streams' taus2 states, one array per component */
-  gsl_rng **rng;            /* GSL's generators: the slow path, or all draws without the fast path */
+  gsl_rng **rng;            /* GSL's generators, one a stream: all draws without the fast path
+                               (NULL with it: GSL's slow path runs on a generator on the stack) */
   int fast;                 /* nm_normals_fast() when they were made */
   int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_simd_level()) */
 } nm_normals;
@@ -120,7 +121,13 @@ typedef struct {
   int n_ahead;              /* groups in use */
   int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
   size_t *stay, n_stay;     /* with groups: the runs of other rows, stay[2i] .. stay[2i+1]-1 */
+  /* coupling.c: a self-coupling in a straight line (NM_LINE_ONE: row r's one
+  ** term is base[off[0] + r], its sum U[c->dst[0] + r], its twin's
+  ** U[twin->dst[0] + r]; NM_LINE_NONE: no row has a term), summed as vectors */
+  int line;                 /* NM_LINE_*; 0: not in a line */
+  int line_simd;            /* enum nm_simd: the kernel of the line (nm_simd_choose) */
 } nm_fast_coupling;
+enum { NM_LINE_ONE = 1, NM_LINE_NONE = 2 };
 
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
 typedef struct {
@@ -128,6 +135,13 @@ typedef struct {
   size_t n;                 /* signals sig .. sig + n - 1 */
   double lo, hi;
 } nm_clamp_run;
+
+/* A run of neighbours: ring columns col .. col+n-1 hold signals sig .. sig+n-1
+** (s->truns), or inputs sig .. sig+n-1 take noise channels col .. col+n-1. */
+typedef struct {
+  size_t col, n;
+  long sig;
+} nm_track_run;
 
 struct nm_sim {
   nm_model *m;
@@ -143,6 +157,10 @@ struct nm_sim {
   size_t width, depth;
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
+  size_t sring_c0, sring_c1; /* the columns of it a sum reads ahead (coupling.c): the serial
+                               history push writes those only */
+  nm_track_run *truns;      /* the tracked signals in runs (sim.c; system.c's history push) */
+  size_t n_truns;
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -152,9 +170,17 @@ struct nm_sim {
   size_t n_fast;
   size_t step;              /* steps taken since t = 0 */
   nm_normals rng;           /* one stream per noise process */
-  double *noise_x;          /* noise process values */
+  double *noise_x;          /* noise process values (by channel, below) */
   int has_white;            /* some noise is white (redrawn every step) */
   double *nz_mu, *nz_tau, *nz_scale, *nz_old;  /* noise parameters, gathered (system.c) */
+  /* The noise channels are the model's noise processes sorted by input (a
+  ** network's inputs of one kind are neighbours): channel p is the model's
+  ** process nz_model[p], feeds input nz_dst[p], draws from stream p (seeded
+  ** as the process), and the inputs take the channels a run at a time. */
+  size_t *nz_model;
+  long *nz_dst;
+  nm_track_run *nz_runs;    /* inputs sig .. sig+n-1 take channels col .. col+n-1 */
+  size_t n_nz_runs;
   unsigned long noise_version;  /* the model's param_version they were gathered at */
   int nz_drawing;           /* some nz_scale is not 0: nm_normals_add has draws to make */
   nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
@@ -260,8 +286,8 @@ int nm_sim_all_finite(nm_sim *s);
 ** returns NM_ENONFINITE. */
 int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
-/* A white-noise value for the next step of process i (nm_model_add_white_noise). */
-double nm_sim_white_sample(nm_sim *s, size_t i);
+/* A white-noise value for the next step of channel p (nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t p);
 
 /* The integrators (nm_stepper indexes them by enum nm_method). */
 extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */

@@ -42,13 +42,13 @@ double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
 }
 
 
-/* A white-noise value for the next step (model.c, nm_model_add_white_noise). */
-double nm_sim_white_sample(nm_sim *s, size_t i)
+/* A white-noise value of channel p for the next step (model.c, nm_model_add_white_noise). */
+double nm_sim_white_sample(nm_sim *s, size_t p)
 {
-  const nm_noise *z = &s->m->noises[i];
+  const nm_noise *z = &s->m->noises[s->nz_model[p]];
   double mu = s->m->P[z->mu], sigma = s->m->P[z->sigma];
   if (sigma == 0.0) return mu;
-  return mu + sigma * nm_normals_draw(&s->rng, i) / sqrt(s->dt);
+  return mu + sigma * nm_normals_draw(&s->rng, p) / sqrt(s->dt);
 }
 
 
@@ -137,10 +137,10 @@ static inline int clamp_run(double *x, size_t n, double lo, double hi)
 }
 
 #if NM_X86_SIMD
-/* clamp_run without branches, which GCC vectorises for AVX2 (not for SSE2):
-** the same values (NaN stays NaN). */
-__attribute__((target("avx2")))
-static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
+/* clamp_run without branches, which GCC vectorises for AVX2 and AVX-512 (not
+** for SSE2): the same values (NaN stays NaN). */
+static inline __attribute__((always_inline)) int clamp_run_select(double *x, size_t n, double lo,
+                                                                 double hi)
 {
   uint64_t moved = 0;
   for (size_t l = 0; l < n; l++) {
@@ -149,6 +149,20 @@ static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
     x[l] = v < lo ? lo : v > hi ? hi : v;
   }
   return moved != 0;
+}
+
+__attribute__((target("avx2")))
+static int clamp_run_avx2(double *x, size_t n, double lo, double hi)
+{
+  return clamp_run_select(x, n, lo, hi);
+}
+
+/* The shortest run the AVX-512 pass takes. */
+#define CLAMP_VECTOR512 32
+__attribute__((target("avx512f")))
+static int clamp_run_avx512(double *x, size_t n, double lo, double hi)
+{
+  return clamp_run_select(x, n, lo, hi);
 }
 #endif
 
@@ -163,10 +177,12 @@ static inline int constrain_signals(nm_sim *s)
   int changed = 0;
 #if NM_X86_SIMD
   if (s->vector_clamps) {
+    int wide = s->simd >= NM_SIMD_AVX512;
     for (size_t i = 0; i < s->n_cruns; i++) {
       const nm_clamp_run *r = &s->cruns[i];
       double *x = s->V + r->sig;
-      changed |= r->n >= CLAMP_VECTOR ? clamp_run_avx2(x, r->n, r->lo, r->hi)
+      changed |= wide && r->n >= CLAMP_VECTOR512 ? clamp_run_avx512(x, r->n, r->lo, r->hi)
+               : r->n >= CLAMP_VECTOR ? clamp_run_avx2(x, r->n, r->lo, r->hi)
                                       : clamp_run(x, r->n, r->lo, r->hi);
     }
   } else
@@ -189,14 +205,20 @@ static inline int constrain_signals(nm_sim *s)
 int nm_sim_constrain(nm_sim *s) { return constrain_signals(s); }
 
 
-/* Writes columns c0 .. c1-1 of the signals into the history row of step `step`. */
-static void push_history(nm_sim *s, size_t step, size_t c0, size_t c1)
+/* Writes the tracked signals into the history row of step `step` (and its
+** mirror), a run of neighbouring signals at a time; the signal-major copy
+** (coupling_ahead.c) of the columns a sum reads from it. */
+static void push_history(nm_sim *s, size_t step)
 {
-  double *row = s->ring + (step & (s->depth - 1)) * s->width;
-  double *mirror = row + s->depth * s->width;
-  for (size_t c = c0; c < c1; c++) row[c] = mirror[c] = s->V[s->tracked[c]];
-  if (s->sring)                         /* the signal-major copy (coupling_ahead.c) */
-    for (size_t c = c0; c < c1; c++) nm_sring_put(s, c, step, row[c]);
+  double *restrict row = s->ring + (step & (s->depth - 1)) * s->width;
+  double *restrict mirror = row + s->depth * s->width;
+  const double *restrict V = s->V;
+  for (size_t i = 0; i < s->n_truns; i++) {
+    const nm_track_run *t = &s->truns[i];
+    for (size_t k = 0; k < t->n; k++) row[t->col + k] = mirror[t->col + k] = V[t->sig + (long)k];
+  }
+  if (s->sring)
+    for (size_t c = s->sring_c0; c < s->sring_c1; c++) nm_sring_put(s, c, step, row[c]);
 }
 
 
@@ -208,7 +230,7 @@ static inline void finish_signals(nm_sim *s)
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
-  push_history(s, s->step, 0, s->width);
+  push_history(s, s->step);
 }
 
 
@@ -222,7 +244,10 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
   for (size_t d = 0; d < o->n_drivers; d++)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
   if (o->n_drivers) nm_model_params_changed(m);
-  for (size_t n = 0; n < m->n_noises; n++) s->U[m->noises[n].dst] = s->noise_x[n];
+  for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
+    const nm_track_run *r = &s->nz_runs[j];
+    memcpy(s->U + r->sig, s->noise_x + r->col, r->n * sizeof *s->U);
+  }
   /* Stimuli come after the noise processes, so that a stimulus on input_k
   ** replaces that channel's process.  Their samples are on the simulation's
   ** time axis (a continued run goes on where the last one stopped): the step
@@ -253,7 +278,7 @@ static inline void gather_noise_params(nm_sim *s)
   double sqdt = sqrt(s->dt);
   s->nz_drawing = 0;
   for (size_t n = 0; n < m->n_noises; n++) {
-    const nm_noise *z = &m->noises[n];
+    const nm_noise *z = &m->noises[s->nz_model[n]];
     s->nz_mu[n] = m->P[z->mu];
     s->nz_tau[n] = z->white ? INFINITY : m->P[z->tau];     /* white: no relaxation */
     s->nz_scale[n] = z->white ? 0.0 : m->P[z->sigma] * sqdt;
@@ -276,7 +301,7 @@ static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
   if (s->nz_drawing) nm_normals_add(&s->rng, n0, n1, scale, x);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
-      if (s->m->noises[n].white) x[n] = nm_sim_white_sample(s, n);
+      if (s->m->noises[s->nz_model[n]].white) x[n] = nm_sim_white_sample(s, n);
   }
 }
 

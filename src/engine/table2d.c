@@ -4,6 +4,9 @@
 ** here: the engine's entry points and the count of clamped lookups.
 */
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "nm.h"
 #include "table2d_code.h"
@@ -24,15 +27,27 @@ double nm_table2d_at(const nm_table2d *t, const nm_table_pos *pos)
 }
 
 
+static inline void count(nm_table2d *t, unsigned long n, double row_x, double col_x)
+{
+  if (t->clamped == 0) { t->clamped_row = row_x; t->clamped_col = col_x; }
+  t->clamped += n;
+}
+
+
 void nm_table2d_count_clamped(nm_table2d *t, unsigned long n, double row_x, double col_x)
 {
   if (n == 0) return;
-  /* Threads evaluating different lanes may get here together (a rare path). */
+#ifdef _OPENMP
+  /* Threads evaluating different lanes may get here together (step_threads.c's
+  ** parallel region, the engine's only one); one thread needs no lock (a
+  ** sweep outside the table counts at every step). */
+  if (omp_in_parallel()) {
 #pragma omp critical(nm_table2d_clamped)
-  {
-    if (t->clamped == 0) { t->clamped_row = row_x; t->clamped_col = col_x; }
-    t->clamped += n;
+    count(t, n, row_x, col_x);
+    return;
   }
+#endif
+  count(t, n, row_x, col_x);
 }
 
 

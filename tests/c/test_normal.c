@@ -4,9 +4,13 @@
 ** the fast path and GSL's slow path (the tail and the wedges), one draw at a
 ** time or a batch of streams (some of which do not draw, split in ranges
 ** that start and end anywhere), by every kernel this processor runs (scalar,
-** AVX2, AVX-512), and the fast path is in use with the system's GSL.
+** AVX2, AVX-512), also from two threads at once, and the fast path is in
+** use with the system's GSL.
 */
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -74,9 +78,53 @@ static void test_same_as_gsl(int simd)
 }
 
 
+/* Two threads drawing from their own halves of the streams at once (as
+** step_threads.c advances the noise channels) give GSL's numbers too: the
+** slow path shares nothing between streams. */
+static void test_threads_apart(void)
+{
+  enum { DRAWS = 40000 };
+  nm_normals z;
+  gsl_rng *r[STREAMS];
+  if (nm_normals_init(&z, STREAMS) != NM_OK) { CHECK(0, "make %d streams", STREAMS); return; }
+  double scale[STREAMS], x[STREAMS] = { 0 }, y[STREAMS] = { 0 };
+  for (size_t n = 0; n < STREAMS; n++) {
+    r[n] = gsl_rng_alloc(gsl_rng_taus2);
+    if (!r[n]) { CHECK(0, "allocate a taus2 generator"); return; }
+    gsl_rng_set(r[n], seed_of(n));
+    nm_normals_seed(&z, n, seed_of(n));
+    scale[n] = 1.0;
+  }
+  int threads = 1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(2)
+#endif
+  {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#pragma omp single
+    threads = omp_get_num_threads();
+#endif
+    size_t n0 = tid == 0 ? 0 : STREAMS / 2, n1 = tid == 0 && threads > 1 ? STREAMS / 2 : STREAMS;
+    for (int k = 0; k < DRAWS; k++) nm_normals_add(&z, n0, n1, scale, y);
+  }
+  long differ = -1;
+  for (int k = 0; k < DRAWS; k++) add_gsl(r, scale, x);
+  for (size_t n = 0; n < STREAMS && differ < 0; n++)
+    if (memcmp(&x[n], &y[n], sizeof x[n]) != 0) differ = (long)n;
+  CHECK(differ < 0, "%d threads drawing %d times from their halves of %d streams at once: "
+        "gsl_ran_gaussian_ziggurat's sums bit for bit (first differing stream %ld, -1 for none)",
+        threads, DRAWS, STREAMS, differ);
+  for (size_t n = 0; n < STREAMS; n++) gsl_rng_free(r[n]);
+  nm_normals_free(&z);
+}
+
+
 int main(void)
 {
   CHECK(nm_normals_fast(), "the fast path agrees with this GSL and is in use");
   for (int simd = NM_SIMD_OFF; simd <= nm_simd_level(); simd++) test_same_as_gsl(simd);
+  test_threads_apart();
   return test_summary();
 }

@@ -2,15 +2,19 @@
 ** test_services.c: the step's services (src/engine/system.c) that have
 ** vectorised forms give the plain rules' results bit for bit: the clamps,
 ** gathered into runs of neighbouring signals and applied by every kernel this
-** processor runs (scalar, AVX2), against "if (x < lo) x = lo; else if
+** processor runs (scalar, AVX2, AVX-512), against "if (x < lo) x = lo; else if
 ** (x > hi) x = hi" clamp by clamp, on values that include NaN, infinities,
 ** -0.0 and the bounds themselves; and the search for the first non-finite
-** signal (scalar, AVX2, AVX-512) against isfinite() one by one.
+** signal (scalar, AVX2, AVX-512) against isfinite() one by one; and the
+** count of clamped table lookups, on one thread and on several.
 */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "engine/sim.h"
 #include "test_main.h"
@@ -25,6 +29,12 @@ static double value_of(size_t i, int t)
   size_t k = (i * 7 + (size_t)t * 13) % 29;
   if (k < sizeof special / sizeof *special) return special[k];
   return ((double)k - 14.0) / 9.0;
+}
+
+
+static const char *simd_name(int simd)
+{
+  return simd == NM_SIMD_AVX512 ? "avx512" : simd == NM_SIMD_AVX2 ? "avx2" : "scalar";
 }
 
 
@@ -61,7 +71,7 @@ static void test_clamp_runs(void)
   int level = nm_simd_level();
   /* Nothing out of range: nothing moved; one value above its range (in a
   ** long run, in a short one): moved. */
-  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+  for (int simd = NM_SIMD_OFF; simd <= level; simd++) {
     s->simd = simd;
     nm_sim_prepare_constraints(s);
     int inside = 0, above = 0;
@@ -80,12 +90,12 @@ static void test_clamp_runs(void)
     }
     CHECK(inside == 0 && above == 2, "kernel %s: values within their ranges are not reported as "
           "moved, a value above its range is (in a long run and a short one)",
-          simd == NM_SIMD_AVX2 ? "avx2" : "scalar");
+          simd_name(simd));
   }
   /* Then two clamps of one signal with ranges apart: their order decides. */
   if (nm_model_add_clamp(m, 18, 0.0, 1.0) != NM_OK || nm_model_add_clamp(m, 18, 2.0, 3.0) != NM_OK)
     CHECK(0, "add two clamps of signal 18");
-  for (int simd = NM_SIMD_OFF; simd <= (level < NM_SIMD_AVX2 ? level : NM_SIMD_AVX2); simd++) {
+  for (int simd = NM_SIMD_OFF; simd <= level; simd++) {
     long differ = -1;
     int moved_differ = 0;
     for (int t = 0; t < 40; t++) {
@@ -104,10 +114,10 @@ static void test_clamp_runs(void)
       if (!moved != !want_moved) moved_differ = 1;
     }
     CHECK(s->vector_clamps == (simd >= NM_SIMD_AVX2), "kernel %s: the clamps go %s",
-          simd == NM_SIMD_AVX2 ? "avx2" : "scalar", simd ? "by runs" : "one by one");
+          simd_name(simd), simd ? "by runs" : "one by one");
     CHECK(differ < 0 && !moved_differ, "kernel %s: the clamps in runs give the clamp-by-clamp values "
           "bit for bit and say when they moved one (first trial that differs: %ld)",
-          simd == NM_SIMD_AVX2 ? "avx2" : "scalar", differ);
+          simd_name(simd), differ);
   }
   nm_sim_free(s);
   nm_model_free(m);
@@ -150,10 +160,40 @@ static void test_first_nonfinite(void)
     CHECK(wrong < 0, "kernel %s: nm_sim_first_nonfinite finds the first NaN or infinity at every "
           "place (ranges long and short) and none among the largest, smallest and signed-zero "
           "finite values (first wrong place: %ld)",
-          simd == NM_SIMD_AVX512 ? "avx512" : simd == NM_SIMD_AVX2 ? "avx2" : "scalar", wrong);
+          simd_name(simd), wrong);
   }
   nm_sim_free(s);
   nm_model_free(m);
+}
+
+
+/* The count of lookups outside a table (table2d.c): exact, with the first
+** point, from one thread (no lock) and from threads counting together
+** inside a parallel region (under the lock: no count lost). */
+static void test_count_clamped(void)
+{
+  enum { CALLS = 250000, THREADS = 4 };
+  nm_table2d t = { 0 };
+  nm_table2d_count_clamped(&t, 0, 9.0, 9.0);
+  nm_table2d_count_clamped(&t, 3, 1.5, -2.5);
+  nm_table2d_count_clamped(&t, 2, 7.0, 8.0);
+  CHECK(t.clamped == 5 && t.clamped_row == 1.5 && t.clamped_col == -2.5,
+        "one thread: clamped lookups counted (5: %lu) with the first point (1.5, -2.5: %g, %g)",
+        t.clamped, t.clamped_row, t.clamped_col);
+  int threads = 1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(THREADS)
+  {
+#pragma omp single
+    threads = omp_get_num_threads();         /* (single ends at a barrier: they start together) */
+    for (int k = 0; k < CALLS; k++) nm_table2d_count_clamped(&t, 1, 4.0, 4.0);
+  }
+#else
+  for (int k = 0; k < CALLS; k++) nm_table2d_count_clamped(&t, 1, 4.0, 4.0);
+#endif
+  CHECK(t.clamped == 5 + (unsigned long)threads * CALLS && t.clamped_row == 1.5,
+        "%d threads counting %d lookups each at once: none lost (%lu of %lu), the first point kept",
+        threads, CALLS, t.clamped, 5 + (unsigned long)threads * CALLS);
 }
 
 
@@ -161,5 +201,6 @@ int main(void)
 {
   test_clamp_runs();
   test_first_nonfinite();
+  test_count_clamped();
   return test_summary();
 }

@@ -1047,6 +1047,107 @@ static void test_sparse_rows_exact(void)
 }
 
 
+/*
+** Self-couplings (a term a row, as ALN's local delayed rates): a sum whose
+** terms and rows lie in straight lines goes as vectors (coupling.c's lines),
+** each sum 0.0 + w * x as the scalar path makes it (so w * x = -0.0 gives
+** +0.0), over every range of rows, on every instruction set this processor
+** has.  Sums: A and its twin A2 (other weights), dst 0.. and n..; B (another
+** delay) with its rows' destinations reversed (not a line when n > 1); E,
+** rows without terms (a line of zeros).  The signals and weights include
+** -0.0, infinities, NaN, a subnormal and products that overflow.
+*/
+static void lines_check(size_t n, const char *path)
+{
+  static const double xs[] = { -0.0, 0.0, 1.5, -2.25, INFINITY, -INFINITY, NAN, 4.9e-324, 1e300, -1e300,
+                               3.0, -7.0, 0.1 };
+  static const double ws[] = { 1.0, -0.0, 0.0, -1.0, 2.5, 1e10, -3.0, 0.5 };
+  size_t row_ptr[41], none[41];
+  long dst[4 * 40], src[40];
+  int d[40], d2[40];
+  double w[40], w2[40], v0[40], want[4 * 40];
+  for (size_t r = 0; r <= n; r++) row_ptr[r] = r, none[r] = 0;
+  for (size_t r = 0; r < n; r++) {
+    src[r] = (long)r;
+    d[r] = 7;
+    d2[r] = 3;
+    w[r] = ws[r % COUNT(ws)];
+    w2[r] = ws[(r + 3) % COUNT(ws)];
+    v0[r] = xs[r % COUNT(xs)];
+    dst[r] = (long)r;
+    dst[n + r] = (long)(n + r);
+    dst[2 * n + r] = (long)(3 * n - 1 - r);
+    dst[3 * n + r] = (long)(3 * n + r);
+  }
+  for (size_t r = 0; r < n; r++) {     /* the scalar path's sums: the history is constant, v0 */
+    double a = 0.0, a2 = 0.0, b = 0.0;
+    a += w[r] * v0[r];
+    a2 += w2[r] * v0[r];
+    b += w[r] * v0[r];
+    want[r] = a;
+    want[n + r] = a2;
+    want[3 * n - 1 - r] = b;
+    want[3 * n + r] = 0.0;
+  }
+  int rc = NM_ENOMEM;
+  nm_model *m = nm_model_new(n, 0, 0, 4 * n);
+  nm_sim *s = NULL;
+  nm_node nodes[] = { LEAF(NM_OP_INPUT, 0) };
+  nm_root root = { 0, NM_SINK_DERIV, 0 };
+  if (m) rc = nm_model_add_coupling(m, NM_ADDITIVE, n, dst, NULL, row_ptr, src, d, w);
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, n, dst + n, NULL, row_ptr, src, d, w2);
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, n, dst + 2 * n, NULL, row_ptr, src, d2, w);
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, n, dst + 3 * n, NULL, none, src, d, w);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, n);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, n);
+  if (rc == NM_OK) s = nm_sim_new(m, 0.1, 1, &rc);
+  int ok = s && s->n_fast == 4 && s->fast[0].line == NM_LINE_ONE && s->fast[1].is_twin &&
+           s->fast[2].line == (n > 1 ? 0 : NM_LINE_ONE) && s->fast[3].line == NM_LINE_NONE;
+  CHECK(ok, "%zu self-coupling rows, path %s: the sums in straight lines go by lines, the "
+        "reversed one only with one row (status %d)", n, path, rc);
+  const double SENTINEL = -7.25e300;
+  long bad = -1;
+  for (size_t r0 = 0; ok && r0 <= n && bad < 0; r0++)     /* r0 = n: the whole step's call */
+    for (size_t r1 = r0 == n ? n : r0 + 1; r1 <= n && bad < 0; r1++) {
+      for (size_t i = 0; i < 4 * n; i++) s->U[i] = SENTINEL;
+      if (r0 == n) nm_couplings_eval(s, s->V, 0.0);
+      else nm_couplings_eval_rows(s, s->V, 0, r0, r1);
+      for (size_t i = 0; i < 4 * n && bad < 0; i++) {
+        size_t row = i / n == 2 ? 3 * n - 1 - i : i % n;
+        double expect = r0 == n || (row >= r0 && row < r1) ? want[i] : SENTINEL;
+        if (memcmp(&s->U[i], &expect, sizeof expect) != 0 && !(isnan(s->U[i]) && isnan(expect)))
+          bad = (long)(r0 * 1000 + r1);
+      }
+    }
+  CHECK(ok && bad < 0, "%zu self-coupling rows, path %s, with -0.0, infinities, NaN, a subnormal "
+        "and overflowing products: every range of rows and the whole step give 0.0 + w * x bit for "
+        "bit, nothing outside the range written (first failing range %ld .. %ld)", n, path,
+        bad < 0 ? -1 : bad / 1000, bad < 0 ? -1 : bad % 1000);
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
+static void test_self_lines(void)
+{
+  static const char *const paths[] = { "off", "avx2", "avx512" };
+  static const size_t sizes[] = { 1, 3, 17, 40 };       /* 17, 40: the AVX-512 pass, with a tail */
+  const char *given = getenv("NEUROMASS_SIMD");
+  char *saved = given ? strdup(given) : NULL;
+  for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
+    int got = -1;
+    setenv("NEUROMASS_SIMD", paths[path], 1);
+    if (nm_simd_choose(&got, NULL) != NM_OK || got != path) {
+      printf("SKIP line path %s: not on this processor\n", paths[path]);
+      continue;
+    }
+    for (size_t k = 0; k < COUNT(sizes); k++) lines_check(sizes[k], paths[path]);
+  }
+  if (saved) setenv("NEUROMASS_SIMD", saved, 1); else unsetenv("NEUROMASS_SIMD");
+  free(saved);
+}
+
+
 /* ---------------------------------------------------------------------
 ** (d) Clamps and wraps
 ** ------------------------------------------------------------------- */
@@ -1330,6 +1431,82 @@ static void test_noise_random(void)
 }
 
 
+/* N processes with their own mu, sigma, tau (process k: parameters of set
+** `set[k]`), process k feeding input `in[k]`, then one more (set N) on input 0;
+** inputs recorded through signals N .. 2N-1. */
+static nm_model *noisy_mapped(const size_t *set, const long *in)
+{
+  enum { N = 5 };
+  nm_model *m = nm_model_new(N, N, 3 * (N + 1), N);
+  if (!m) return NULL;
+  nm_node rhs[] = { LEAF(NM_OP_INPUT, 0) };
+  nm_root r1 = { 0, NM_SINK_DERIV, 0 }, r2 = { 0, NM_SINK_SIGNAL, N };
+  int rc = add_program(m, NM_STAGE_RHS, rhs, 1, &r1, 1, N);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_AFTER, rhs, 1, &r2, 1, N);
+  for (size_t k = 0; k <= N && rc == NM_OK; k++) {
+    size_t q = k < N ? set[k] : N;
+    long base = 3 * (long)k;
+    nm_model_set_param(m, (size_t)base, 0.3 * (double)q - 0.5);
+    nm_model_set_param(m, (size_t)base + 1, 0.2 + 0.1 * (double)q);
+    nm_model_set_param(m, (size_t)base + 2, 2.0 + (double)q);
+    rc = nm_model_add_noise(m, k < N ? in[k] : 0, base, base + 1, base + 2, NAN);
+  }
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+/* The engine orders the noise processes by input (sim.h): each process keeps
+** its own parameters and its own stream (seeded for its place in the model's
+** list), and of two on one input the later one's value is the input's.  The
+** same processes listed backwards over the inputs, with the streams' seeds
+** following them, give the same inputs bit for bit; input 0 is the last
+** process's, as a model of that process alone gives it. */
+static void test_noise_order(void)
+{
+  enum { N = 5, STEPS = 300 };
+  static const size_t fwd_set[N] = { 4, 3, 2, 1, 0 }, bwd_set[N] = { 0, 1, 2, 3, 4 };
+  static const long fwd_in[N] = { 0, 1, 2, 3, 4 }, bwd_in[N] = { 4, 3, 2, 1, 0 };
+  static const long rec[N] = { N, N + 1, N + 2, N + 3, N + 4 };
+  unsigned long fwd_seed[N + 1], bwd_seed[N + 1];
+  for (size_t k = 0; k <= N; k++) {       /* the stream of parameter set q: 1000 + q */
+    fwd_seed[k] = 1000 + (k < N ? fwd_set[k] : N);
+    bwd_seed[k] = 1000 + (k < N ? bwd_set[k] : N);
+  }
+  rowbuf b[2] = { { 0 }, { 0 } };
+  int rc[2] = { NM_ENOMEM, NM_ENOMEM };
+  for (int way = 0; way < 2; way++) {
+    nm_model *m = way ? noisy_mapped(bwd_set, bwd_in) : noisy_mapped(fwd_set, fwd_in);
+    nm_sim *s = m ? nm_sim_new_seeded(m, 0.1, 1, way ? bwd_seed : fwd_seed, &rc[way]) : NULL;
+    nm_run_opts o = options(NM_EULER, STEPS, 1, rec, N, &b[way]);
+    if (s) rc[way] = nm_sim_run(s, &o);
+    nm_sim_free(s);
+    nm_model_free(m);
+  }
+  int ok = rc[0] == NM_OK && rc[1] == NM_OK && b[0].rows == STEPS && rows_equal(&b[0], &b[1]);
+  CHECK(ok, "noise processes listed forwards and backwards over their inputs, each with its own "
+        "parameters and stream: the same inputs bit for bit (status %d, %d)", rc[0], rc[1]);
+  /* The last process alone, on its stream: input 0's values. */
+  nm_model *m = noisy(1, 0.3 * N - 0.5, 0.2 + 0.1 * N, 2.0 + N, NAN);
+  static const long rec1[] = { 1 };
+  rowbuf one = { 0 };
+  int rc1 = NM_ENOMEM;
+  nm_sim *s = m ? nm_sim_new_seeded(m, 0.1, 1, &fwd_seed[N], &rc1) : NULL;
+  nm_run_opts o = options(NM_EULER, STEPS, 1, rec1, 1, &one);
+  if (s) rc1 = nm_sim_run(s, &o);
+  size_t same = 0;
+  for (size_t k = 0; ok && rc1 == NM_OK && k < one.rows && k < b[0].rows; k++)
+    same += cell(&one, k, 1) == cell(&b[0], k, 1) && cell(&one, k, 1) != cell(&b[0], k, 5);
+  CHECK(same == STEPS, "of two noise processes on one input the later one's value is the input's "
+        "(%zu of %d steps)", same, STEPS);
+  nm_sim_free(s);
+  nm_model_free(m);
+  rowbuf_free(&one);
+  rowbuf_free(&b[0]);
+  rowbuf_free(&b[1]);
+}
+
+
 /* Adaptive methods integrate neither delays nor time series, nor random noise. */
 static void test_adaptive_refusals(void)
 {
@@ -1588,9 +1765,11 @@ int main(void)
   test_delay_diffusive();
   test_sparse_rows_exact();
   test_ahead_exact();
+  test_self_lines();
   test_constraints();
   test_noise_deterministic();
   test_noise_random();
+  test_noise_order();
   test_blowup();
   test_recording();
   test_continued_grid();
