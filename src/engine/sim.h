@@ -87,15 +87,20 @@ typedef struct {
 } nm_coupling_blocks;
 
 /* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
-** at a time (every term delayed by K - 1 steps or more), their terms copied
-** row by row (tp[i] .. tp[i+1]-1: the column's start in s->sring, the delay,
-** the weights; v the twin's or NULL), and the window: buf[i*K + m] (buf2: the
-** twin's) is row i's sum at step from + m (from SIZE_MAX: no window yet). */
+** at a time (every term delayed by K - 1 steps or more), and the window:
+** buf[i*K + m] (buf2: the twin's) is group row i's sum at step from + m (from
+** SIZE_MAX: no window yet); row[i] its row in the sum.  The terms are copied
+** in the order the kernel reads them (coupling_ahead.c's make_group): tile
+** by tile of the history's columns, in each, blocks of NM_AHEAD_ROWS rows
+** interleaved term by term, then each row's rest; off: the term's offset in
+** s->sring from a window's base, w and v its weights (v the twin's or NULL);
+** plan: the counts of that walk. */
 typedef struct {
-  size_t K, n_rows;
+  size_t K, n_rows, n_tiles;
   int simd;                 /* enum nm_simd: the kernel (nm_simd_choose) */
-  size_t *row, *tp, *delay;
-  long *col;
+  size_t *row;
+  int32_t *off;
+  uint32_t *plan;
   double *w, *v, *buf, *buf2;
   size_t from;
 } nm_ahead_group;
@@ -135,6 +140,7 @@ struct nm_sim {
   size_t width, depth;
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
+  size_t sring_c0, sring_n; /* its columns: ring columns sring_c0 .. sring_c0 + sring_n - 1 */
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -158,17 +164,23 @@ struct nm_sim {
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
 };
 
-/* s->sring, coupling_ahead.c's copy of the history: column c's times at
-** c * (depth + NM_AHEAD_MAX), time step at step & (depth - 1), the first
-** NM_AHEAD_MAX - 1 again after the last, so that the NM_AHEAD_MAX times from
-** any start are in bounds.  nm_sring_put writes the time `step` of column c. */
+/* s->sring, coupling_ahead.c's copy of the history of the columns some
+** window reads, sring_c0 .. sring_c0 + sring_n - 1 (the others are not kept):
+** column c's times at (c - sring_c0) * NM_SRING_STRIDE(depth), time step
+** at p = step & (depth - 1) and again
+** at p + depth, so that the times step - d .. step - d + K - 1 (K - 1 <= d
+** <= depth - 2) are consecutive at (step & (depth - 1)) + depth - d, a
+** constant offset per term from the window's base.  The column is padded by
+** a cache line so that the columns do not all fall in the same cache sets.
+** nm_sring_put writes the time `step` of column c. */
 #define NM_AHEAD_MAX 8
+#define NM_SRING_STRIDE(depth) (2 * (depth) + NM_AHEAD_MAX)
 static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
 {
-  size_t p = step & (s->depth - 1);
-  double *x = s->sring + c * (s->depth + NM_AHEAD_MAX);
-  x[p] = v;
-  if (p < NM_AHEAD_MAX - 1) x[p + s->depth] = v;
+  size_t i = c - s->sring_c0, p = step & (s->depth - 1);     /* c < sring_c0: i wraps */
+  if (i >= s->sring_n) return;
+  double *x = s->sring + i * NM_SRING_STRIDE(s->depth);
+  x[p] = x[p + s->depth] = v;
 }
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
