@@ -138,6 +138,7 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
   a->from = SIZE_MAX;
   if (n_rows == 0) return NM_OK;
   a->row = malloc(n_rows * sizeof *a->row);
+  a->n_rows = n_rows;                   /* from here on nm_ahead_free frees it, also half-made */
   size_t *tile_of = malloc((s->width + 1) * sizeof *tile_of), *ts = NULL;
   if (!a->row || !tile_of) {
     free(tile_of);
@@ -148,7 +149,6 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
   size_t T = tile_rows(s, c, a->row, n_rows, tile_of, &ts);
   free(tile_of);
   size_t nb = n_rows / NM_AHEAD_ROWS, rest = n_rows - nb * NM_AHEAD_ROWS;
-  a->n_rows = n_rows;
   a->n_tiles = T;
   a->off = malloc((n_terms + 1) * sizeof *a->off);
   a->plan = malloc(T * (nb * (NM_AHEAD_ROWS + 1) + rest) * sizeof *a->plan);
