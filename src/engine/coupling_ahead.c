@@ -232,6 +232,7 @@ static int make_sring(nm_sim *s)
   if (!s->sring) return NM_ENOMEM;
   s->sring_c0 = c0;
   s->sring_n = c1 - c0;
+  s->sring_cycle = s->step / s->depth;  /* both halves as the ring has them */
   for (size_t col = c0; col < c1; col++)
     for (size_t p = 0; p < stride; p++)
       s->sring[(col - c0) * stride + p] = s->ring[(p & (s->depth - 1)) * s->width + col];
@@ -357,12 +358,29 @@ static void window(const nm_ahead_group *a, const double *base)
 }
 
 
+/* Before the first window of the cycle of `step` (sim.h): the lower halves
+** of s->sring above p = step & (depth - 1), copied from the upper ones, which
+** hold there the cycle before (the windows of this cycle read nothing else of
+** the lower halves; nm_sring_put writes the upper ones only). */
+static void sring_cycle(nm_sim *s, size_t step)
+{
+  size_t cycle = step / s->depth, p = step & (s->depth - 1), stride = NM_SRING_STRIDE(s->depth);
+  if (cycle == s->sring_cycle) return;
+  for (size_t i = 0; i < s->sring_n; i++) {
+    double *x = s->sring + i * stride;
+    memcpy(x + p + 1, x + s->depth + p + 1, (s->depth - p - 1) * sizeof *x);
+  }
+  s->sring_cycle = cycle;
+}
+
+
 void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step)
 {
   const nm_coupling *c = f->c, *t = f->twin;
   for (int g = 0; g < f->n_ahead; g++) {
     nm_ahead_group *a = &f->ahead[g];
     if (a->from == SIZE_MAX || step < a->from || step - a->from >= a->K) {
+      sring_cycle(s, step);
       window(a, s->sring + (step & (s->depth - 1)));
       a->from = step;
     }

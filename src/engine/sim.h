@@ -141,6 +141,7 @@ struct nm_sim {
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
   size_t sring_c0, sring_n; /* its columns: ring columns sring_c0 .. sring_c0 + sring_n - 1 */
+  size_t sring_cycle;       /* the cycle (step / depth) its lower halves were last copied at */
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
   double *period;           /* ring column -> wrap period or 0 (NULL without wraps) */
   int deriv_method;         /* the method of the last run (-1 before the first) */
@@ -166,21 +167,23 @@ struct nm_sim {
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
 ** window reads, sring_c0 .. sring_c0 + sring_n - 1 (the others are not kept):
-** column c's times at (c - sring_c0) * NM_SRING_STRIDE(depth), time step
-** at p = step & (depth - 1) and again
-** at p + depth, so that the times step - d .. step - d + K - 1 (K - 1 <= d
-** <= depth - 2) are consecutive at (step & (depth - 1)) + depth - d, a
-** constant offset per term from the window's base.  The column is padded by
-** a cache line so that the columns do not all fall in the same cache sets.
-** nm_sring_put writes the time `step` of column c. */
+** column c at (c - sring_c0) * NM_SRING_STRIDE(depth), in two halves: time
+** step at p + depth (p = step & (depth - 1)) and at p, so that the times
+** step - d .. step - d + K - 1 (K - 1 <= d <= depth - 2) are consecutive at
+** p + depth - d, a constant offset per term from the window's base.
+** nm_sring_put writes the upper half; a window reads the lower one only at
+** positions above its own p, the times of the cycle (depth steps) before,
+** which coupling_ahead.c copies from the upper half at the first window of
+** each cycle (nm_ahead_eval).  The column is padded by a cache line so that
+** the columns do not all fall in the same cache sets.  nm_sring_put writes
+** the time `step` of column c. */
 #define NM_AHEAD_MAX 8
 #define NM_SRING_STRIDE(depth) (2 * (depth) + NM_AHEAD_MAX)
 static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
 {
   size_t i = c - s->sring_c0, p = step & (s->depth - 1);     /* c < sring_c0: i wraps */
   if (i >= s->sring_n) return;
-  double *x = s->sring + i * NM_SRING_STRIDE(s->depth);
-  x[p] = x[p + s->depth] = v;
+  s->sring[i * NM_SRING_STRIDE(s->depth) + s->depth + p] = v;
 }
 
 /* Records the reason of a failure (printf-style) and returns `status`. */
