@@ -156,6 +156,12 @@ $(BENCH_BIN)/bench_clock.so: bench/tools/clock.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -fPIC -shared $(DEPS_CFLAGS) -o $@ $<
 
+# coupling_ahead.c's windows alone on HCP-80 (bench/tools/ahead_kernel.c; not part of
+# `make bench`): make BUILD=build-bench CFLAGS="-O3 -g" build-bench/bench/ahead_kernel
+$(BUILD)/bench/ahead_kernel: bench/tools/ahead_kernel.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(GSL_LIBS) -lm
+
 # The study side by side (issue 11; not part of `make test` nor `make bench`: it takes
 # several minutes): ALN-80 gw, 5 min simulated with BOLD, neuromass against neurolib
 # (skipped when absent; see scripts/bench-study.sh), into bench/RESULTS.md.

@@ -149,18 +149,6 @@ int nm_couplings_prepare(nm_sim *s)
     f->line = f->is_twin ? 0 : line_of(f);
     f->line_simd = simd;
   }
-  /* The columns the sums that go ahead read: the serial steps copy only
-  ** those into s->sring (system.c; threaded steps copy every column). */
-  s->sring_c0 = s->width;
-  s->sring_c1 = 0;
-  for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
-    const nm_coupling *c = s->fast[i].c;
-    for (size_t k = 0; s->fast[i].n_ahead && k < c->row_ptr[c->n_rows]; k++) {
-      size_t col = (size_t)s->column[c->src[k]];
-      if (col < s->sring_c0) s->sring_c0 = col;
-      if (col + 1 > s->sring_c1) s->sring_c1 = col + 1;
-    }
-  }
   return rc;
 }
 

@@ -7,14 +7,25 @@
 ** history holds x(t) and older) the sums of steps t .. t+K-1 are known: term
 ** k of step t+m reads x_{j_k}(t - d_k + m), m <= K - 1 <= d_k.  Those K values
 ** are neighbours in a signal-major copy of the history (s->sring: column c's
-** times one after the other, the first 7 again after the last, so K <= 8
-** consecutive times from any start are in bounds), so the K steps go on SIMD lanes: one
-** load, a broadcast weight, a multiply then an add (no fused multiply-add),
-** each lane adding the row's terms in the row's order: the bits of coupling.c.
+** times one after the other, twice over, so that they are at an offset from
+** the window's base that is constant per term, sim.h), so the K steps go on
+** SIMD lanes: one load, a broadcast weight, a multiply then an add (no fused
+** multiply-add), each lane adding the row's terms in the row's order: the
+** bits of coupling.c.
 **
-** A row's K is the largest of 8, 4, 2 with K - 1 <= its least delay (rows
-** with a delay 0 term, diffusive sums -- their x_self(t+m) is not known at t --
-** and self-couplings stay on coupling.c's path: f->stay lists their runs).  The rows of one K form a
+** The history a window reads (about 17 cache lines a column) is larger than
+** the L1 cache on 80 nodes, so a window goes over the columns in tiles of
+** NM_AHEAD_TILE columns: every row's terms in a tile, then the next tile,
+** the rows' sums carried in buf between tiles.  A row's terms stay in its
+** order: a term's tile is its column's, or the tile of the row's term
+** before if that is later (rows whose columns do not ascend -- compile.lua
+** makes none -- then have the rest of their terms in one tile).
+**
+** A row's K is 8 or 4, the larger with K - 1 <= its least delay.  Rows of
+** least delay 0 to 2 (windows of 2 steps cost more than coupling.c's row
+** blocks: docs/coupling.md), diffusive sums -- their x_self(t+m) is not known
+** at t -- and self-couplings stay on coupling.c's path: f->stay lists the
+** runs of such rows.  The rows of one K form a
 ** group; its buffer holds the window of K steps from the step it was computed
 ** at (`from`) and is used for those steps only: a step outside it (the next
 ** window, a run continued elsewhere) computes a new window.  The history a
@@ -38,9 +49,8 @@ void nm_ahead_free(nm_fast_coupling *f)
   for (int g = 0; g < f->n_ahead; g++) {
     nm_ahead_group *a = &f->ahead[g];
     free(a->row);
-    free(a->tp);
-    free(a->col);
-    free(a->delay);
+    free(a->off);
+    free(a->plan);
     free(a->w);
     free(a->v);
     free(a->buf);
@@ -55,7 +65,7 @@ void nm_ahead_free(nm_fast_coupling *f)
 }
 
 
-/* The steps a window of row r can hold: 8, 4, 2, or 1 (coupling.c's path). */
+/* The steps of row r's window: 8, 4, or 1 (coupling.c's path). */
 static size_t row_steps(const nm_coupling *c, size_t r)
 {
   size_t k0 = c->row_ptr[r], k1 = c->row_ptr[r + 1];
@@ -67,7 +77,54 @@ static size_t row_steps(const nm_coupling *c, size_t r)
 }
 
 
-/* The group of rows with window K of sum f (and its twin). */
+/* The columns of the history a tile of a window reads (coupling_ahead.c's
+** header): 20 columns of 17 lines of 64 bytes are 22 KB of the 48 KB L1 data
+** cache of a Sapphire Rapids core, the rest holding the terms streamed
+** through and the step's other work.  (10 and 80 were slower on HCP-80.) */
+#define NM_AHEAD_TILE 20
+
+/* Rows a block of the kernels (coupling_ahead_block.h) interleaves. */
+#define NM_AHEAD_ROWS 4
+
+/* The tiles of the group's rows rows[0 .. n_rows-1] of c: in tile_of
+** (width entries, scratch), each ring column's tile: the ranks of the
+** columns the rows read, cut into tiles of NM_AHEAD_TILE; in *ts_out (n_tiles
+** + 1 entries a row, malloc'd; NULL: out of memory), where each row's terms
+** of each tile start (entry n_tiles: the row's end).  Returns n_tiles. */
+static size_t tile_rows(const nm_sim *s, const nm_coupling *c, const size_t *rows, size_t n_rows,
+                        size_t *tile_of, size_t **ts_out)
+{
+  for (size_t col = 0; col < s->width; col++) tile_of[col] = 0;
+  for (size_t i = 0; i < n_rows; i++)
+    for (size_t k = c->row_ptr[rows[i]]; k < c->row_ptr[rows[i] + 1]; k++) tile_of[s->column[c->src[k]]] = 1;
+  size_t used = 0;
+  for (size_t col = 0; col < s->width; col++) {
+    size_t read = tile_of[col];
+    tile_of[col] = used / NM_AHEAD_TILE;
+    used += read;
+  }
+  size_t n_tiles = used ? (used - 1) / NM_AHEAD_TILE + 1 : 1;
+  size_t *ts = malloc(n_rows * (n_tiles + 1) * sizeof *ts);
+  *ts_out = ts;
+  if (!ts) return 0;
+  for (size_t i = 0; i < n_rows; i++) {
+    size_t k = c->row_ptr[rows[i]], end = c->row_ptr[rows[i] + 1], at = 0;
+    for (size_t t = 0; t < n_tiles; t++) {
+      ts[i * (n_tiles + 1) + t] = k;
+      for (; k < end; k++) {            /* the terms of tile t: a row's tiles never go back */
+        size_t tile = tile_of[s->column[c->src[k]]];
+        if (tile > at) at = tile;
+        if (at > t) break;
+      }
+    }
+    ts[i * (n_tiles + 1) + n_tiles] = end;
+  }
+  return n_tiles;
+}
+
+
+/* The group of rows with window K of sum f (and its twin), its terms in the
+** order the kernels read them (nm_ahead_group). */
 static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahead_group *a)
 {
   const nm_coupling *c = f->c, *t = f->twin;
@@ -83,29 +140,104 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
   a->from = SIZE_MAX;
   if (n_rows == 0) return NM_OK;
   a->row = malloc(n_rows * sizeof *a->row);
-  a->tp = malloc((n_rows + 1) * sizeof *a->tp);
-  a->col = malloc(n_terms * sizeof *a->col);
-  a->delay = malloc(n_terms * sizeof *a->delay);
-  a->w = malloc(n_terms * sizeof *a->w);
-  a->v = t ? malloc(n_terms * sizeof *a->v) : NULL;
+  a->n_rows = n_rows;                   /* from here on nm_ahead_free frees it, also half-made */
+  size_t *tile_of = malloc((s->width + 1) * sizeof *tile_of), *ts = NULL;
+  if (!a->row || !tile_of) {
+    free(tile_of);
+    return NM_ENOMEM;
+  }
+  for (size_t r = 0, i = 0; r < c->n_rows; r++)
+    if (row_steps(c, r) == K) a->row[i++] = r;
+  size_t T = tile_rows(s, c, a->row, n_rows, tile_of, &ts);
+  free(tile_of);
+  size_t nb = n_rows / NM_AHEAD_ROWS, rest = n_rows - nb * NM_AHEAD_ROWS;
+  a->n_tiles = T;
+  a->off = malloc((n_terms + 1) * sizeof *a->off);
+  a->plan = malloc(T * (nb * (NM_AHEAD_ROWS + 1) + rest) * sizeof *a->plan);
+  a->w = malloc((n_terms + 1) * sizeof *a->w);
+  a->v = t ? malloc((n_terms + 1) * sizeof *a->v) : NULL;
   a->buf = malloc(n_rows * K * sizeof *a->buf);
   a->buf2 = t ? malloc(n_rows * K * sizeof *a->buf2) : NULL;
-  if (!a->row || !a->tp || !a->col || !a->delay || !a->w || !a->buf || (t && (!a->v || !a->buf2)))
+  if (!ts || !a->off || !a->plan || !a->w || !a->buf || (t && (!a->v || !a->buf2))) {
+    free(ts);
     return NM_ENOMEM;
-  size_t i = 0, at = 0;
-  for (size_t r = 0; r < c->n_rows; r++) {
-    if (row_steps(c, r) != K) continue;
-    a->row[i] = r;
-    a->tp[i++] = at;
-    for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++, at++) {
-      a->col[at] = s->column[c->src[k]] * (long)(s->depth + NM_AHEAD_MAX);
-      a->delay[at] = (size_t)c->delay[k];
-      a->w[at] = c->weight[k];
-      if (t) a->v[at] = t->weight[k];
+  }
+  size_t at = 0, q = 0, stride = NM_SRING_STRIDE(s->depth);
+  /* term k of the sum to place `at`: its offset from a window's base (sim.h) */
+#define PUT(k) do { size_t k_ = (k);                                                          \
+    a->off[at] = (int32_t)(((size_t)s->column[c->src[k_]] - s->sring_c0) * stride + s->depth -       \
+                           (size_t)c->delay[k_]);                                             \
+    a->w[at] = c->weight[k_];                                                                 \
+    if (t) a->v[at] = t->weight[k_];                                                          \
+    at++;                                                                                     \
+  } while (0)
+  for (size_t tile = 0; tile < T; tile++) {
+    for (size_t b = 0; b < nb; b++) {   /* a block: the terms all its rows have, interleaved */
+      const size_t *tb = ts + b * NM_AHEAD_ROWS * (T + 1) + tile;
+      size_t n = SIZE_MAX;
+      for (size_t r = 0; r < NM_AHEAD_ROWS; r++)
+        if (tb[r * (T + 1) + 1] - tb[r * (T + 1)] < n) n = tb[r * (T + 1) + 1] - tb[r * (T + 1)];
+      a->plan[q++] = (uint32_t)n;
+      for (size_t k = 0; k < n; k++)
+        for (size_t r = 0; r < NM_AHEAD_ROWS; r++) PUT(tb[r * (T + 1)] + k);
+      for (size_t r = 0; r < NM_AHEAD_ROWS; r++) {   /* then each row's rest */
+        a->plan[q++] = (uint32_t)(tb[r * (T + 1) + 1] - tb[r * (T + 1)] - n);
+        for (size_t k = tb[r * (T + 1)] + n; k < tb[r * (T + 1) + 1]; k++) PUT(k);
+      }
+    }
+    for (size_t i = nb * NM_AHEAD_ROWS; i < n_rows; i++) {   /* the rows after the last block */
+      const size_t *ti = ts + i * (T + 1) + tile;
+      a->plan[q++] = (uint32_t)(ti[1] - ti[0]);
+      for (size_t k = ti[0]; k < ti[1]; k++) PUT(k);
     }
   }
-  a->tp[i] = at;
-  a->n_rows = n_rows;
+#undef PUT
+  free(ts);
+  return NM_OK;
+}
+
+
+/* Whether sum f's rows of windows longer than 1 go ahead: additive sums
+** with rows of more than one term (self-couplings stay scalar), not summed
+** with a twin, whose offsets and counts fit the kernels' types. */
+static int goes_ahead(const nm_sim *s, const nm_fast_coupling *f)
+{
+  const nm_coupling *c = f->c;
+  return !f->is_twin && c->mode == NM_ADDITIVE && f->max_len > 1 &&
+         s->width <= INT32_MAX / NM_SRING_STRIDE(s->depth) && c->row_ptr[c->n_rows] <= UINT32_MAX;
+}
+
+
+/* s->sring with the columns the windows of every sum of s read (the sums
+** are all known when the first is prepared), if some sum has windows. */
+static int make_sring(nm_sim *s)
+{
+  size_t c0 = SIZE_MAX, c1 = 0;
+  int any = 0;
+  for (size_t i = 0; i < s->n_fast; i++) {
+    const nm_coupling *c = s->fast[i].c;
+    if (!goes_ahead(s, &s->fast[i])) continue;
+    for (size_t r = 0; r < c->n_rows; r++) {
+      if (row_steps(c, r) == 1) continue;
+      any = 1;
+      for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++) {
+        size_t col = (size_t)s->column[c->src[k]];
+        if (col < c0) c0 = col;
+        if (col + 1 > c1) c1 = col + 1;
+      }
+    }
+  }
+  if (!any) return NM_OK;
+  if (c0 > c1) c0 = c1 = 0;             /* rows without terms only */
+  size_t stride = NM_SRING_STRIDE(s->depth);
+  s->sring = malloc(((c1 - c0) * stride + 1) * sizeof *s->sring);
+  if (!s->sring) return NM_ENOMEM;
+  s->sring_c0 = c0;
+  s->sring_n = c1 - c0;
+  s->sring_cycle = s->step / s->depth;  /* both halves as the ring has them */
+  for (size_t col = c0; col < c1; col++)
+    for (size_t p = 0; p < stride; p++)
+      s->sring[(col - c0) * stride + p] = s->ring[(p & (s->depth - 1)) * s->width + col];
   return NM_OK;
 }
 
@@ -116,10 +248,14 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
   memset(f->ahead, 0, sizeof f->ahead);
   f->n_ahead = 0;
   f->all_ahead = 0;
-  if (f->is_twin || c->mode != NM_ADDITIVE || f->max_len <= 1) return NM_OK;
-  static const size_t steps[] = { 8, 4, 2 };
+  if (!goes_ahead(s, f)) return NM_OK;
+  if (!s->sring) {
+    int rc = make_sring(s);
+    if (rc != NM_OK) return rc;
+  }
+  static const size_t steps[NM_AHEAD_GROUPS] = { 8, 4 };
   size_t rows = 0;
-  for (int g = 0; g < 3; g++) {
+  for (int g = 0; g < NM_AHEAD_GROUPS; g++) {
     int rc = make_group(s, f, steps[g], simd, &f->ahead[f->n_ahead]);
     rows += f->ahead[f->n_ahead].n_rows;
     if (f->ahead[f->n_ahead].n_rows) f->n_ahead++;
@@ -136,14 +272,6 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
       }
       f->stay[2 * f->n_stay - 1] = r + 1;
     }
-  if (f->n_ahead && !s->sring) {      /* the signal-major copy of the history */
-    size_t span = s->depth + NM_AHEAD_MAX;
-    s->sring = malloc((s->width * span + 1) * sizeof *s->sring);
-    if (!s->sring) return NM_ENOMEM;
-    for (size_t col = 0; col < s->width; col++)
-      for (size_t p = 0; p < span; p++)
-        s->sring[col * span + p] = s->ring[(p & (s->depth - 1)) * s->width + col];
-  }
   return NM_OK;
 }
 
@@ -152,21 +280,32 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
 ** The kernels: window of K steps from `from` for every row of group a
 ** ------------------------------------------------------------------- */
 
-/* The reference: a plain loop over the K lanes. */
-static void window_c(const nm_ahead_group *a, const double *sring, size_t mask, size_t from)
+/* The reference: the kernels' walk (nm_ahead_group), each term a plain loop
+** over the K lanes of its row's sums in buf. */
+static void window_c(const nm_ahead_group *a, const double *base)
 {
-  size_t K = a->K;
-  for (size_t i = 0; i < a->n_rows; i++) {
-    double acc[8] = { 0 }, acc2[8] = { 0 };
-    for (size_t k = a->tp[i]; k < a->tp[i + 1]; k++) {
-      const double *x = sring + a->col[k] + ((from - a->delay[k]) & mask);
-      for (size_t m = 0; m < K; m++) acc[m] += a->w[k] * x[m];
-      if (a->v)
-        for (size_t m = 0; m < K; m++) acc2[m] += a->v[k] * x[m];
+  size_t K = a->K, nb = a->n_rows / NM_AHEAD_ROWS, at = 0;
+  const uint32_t *plan = a->plan;
+  memset(a->buf, 0, a->n_rows * K * sizeof *a->buf);
+  if (a->v) memset(a->buf2, 0, a->n_rows * K * sizeof *a->buf2);
+  /* term `at` into group row i's lanes */
+#define TERM(i) do { const double *x_ = base + a->off[at];                           \
+    for (size_t m = 0; m < K; m++) a->buf[(i) * K + m] += a->w[at] * x_[m];         \
+    if (a->v)                                                                       \
+      for (size_t m = 0; m < K; m++) a->buf2[(i) * K + m] += a->v[at] * x_[m];      \
+    at++;                                                                           \
+  } while (0)
+  for (size_t tile = 0; tile < a->n_tiles; tile++) {
+    for (size_t b = 0; b < nb; b++) {
+      for (uint32_t n = *plan++; n; n--)
+        for (size_t r = 0; r < NM_AHEAD_ROWS; r++) TERM(b * NM_AHEAD_ROWS + r);
+      for (size_t r = 0; r < NM_AHEAD_ROWS; r++)
+        for (uint32_t n = *plan++; n; n--) TERM(b * NM_AHEAD_ROWS + r);
     }
-    memcpy(a->buf + i * K, acc, K * sizeof *acc);
-    if (a->v) memcpy(a->buf2 + i * K, acc2, K * sizeof *acc2);
+    for (size_t i = nb * NM_AHEAD_ROWS; i < a->n_rows; i++)
+      for (uint32_t n = *plan++; n; n--) TERM(i);
   }
+#undef TERM
 }
 
 
@@ -209,16 +348,31 @@ static void window_c(const nm_ahead_group *a, const double *sring, size_t mask, 
 #endif
 
 
-/* The window of group a from step `from`, on the widest kernel `simd` allows. */
-static void window(const nm_ahead_group *a, const double *sring, size_t mask, size_t from, int simd)
+/* The window of group a from the base in s->sring of its first step, on the
+** widest kernel a->simd allows. */
+static void window(const nm_ahead_group *a, const double *base)
 {
 #if NM_X86_SIMD
-  if (a->K == 8 && simd == NM_SIMD_AVX512) { window8_avx512(a, sring, mask, from); return; }
-  if (a->K == 4 && simd >= NM_SIMD_AVX2) { window4_avx2(a, sring, mask, from); return; }
-#else
-  (void)simd;
+  if (a->K == 8 && a->simd == NM_SIMD_AVX512) { window8_avx512(a, base); return; }
+  if (a->K == 4 && a->simd >= NM_SIMD_AVX2) { window4_avx2(a, base); return; }
 #endif
-  window_c(a, sring, mask, from);
+  window_c(a, base);
+}
+
+
+/* Before the first window of the cycle of `step` (sim.h): the lower halves
+** of s->sring above p = step & (depth - 1), copied from the upper ones, which
+** hold there the cycle before (the windows of this cycle read nothing else of
+** the lower halves; nm_sring_put writes the upper ones only). */
+static void sring_cycle(nm_sim *s, size_t step)
+{
+  size_t cycle = step / s->depth, p = step & (s->depth - 1), stride = NM_SRING_STRIDE(s->depth);
+  if (cycle == s->sring_cycle) return;
+  for (size_t i = 0; i < s->sring_n; i++) {
+    double *x = s->sring + i * stride;
+    memcpy(x + p + 1, x + s->depth + p + 1, (s->depth - p - 1) * sizeof *x);
+  }
+  s->sring_cycle = cycle;
 }
 
 
@@ -228,7 +382,8 @@ void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step)
   for (int g = 0; g < f->n_ahead; g++) {
     nm_ahead_group *a = &f->ahead[g];
     if (a->from == SIZE_MAX || step < a->from || step - a->from >= a->K) {
-      window(a, s->sring, s->depth - 1, step, a->simd);
+      sring_cycle(s, step);
+      window(a, s->sring + (step & (s->depth - 1)));
       a->from = step;
     }
     size_t m = step - a->from, K = a->K;

@@ -9,69 +9,73 @@
 **   NM_ZERO(), NM_LOADU(p), NM_STOREU(p, x), NM_SET1(x)
 **   NM_MUL(a, b), NM_ADD(a, b)   one rounding each, lane by lane
 **
-** Lane m adds the row's terms in the row's order, a product then a sum (no
-** fused multiply-add: the engine is built with -std=c11, which contracts
-** nothing), so it is the row's sum at step from + m, bit for bit.
+** It walks the terms as make_group laid them out (nm_ahead_group): tile by
+** tile, blocks of NM_AHEAD_ROWS rows interleaved (independent chains of
+** additions, which the processor overlaps) then each row's rest, a row's
+** sums carried from tile to tile in buf.  Lane m adds the row's terms in the
+** row's order, a product then a sum (no fused multiply-add: the engine is
+** built with -std=c11, which contracts nothing), so it is the row's sum at
+** step from + m, bit for bit.
 */
 
-/* Rows i .. i+3 together (ROWS independent chains of additions, which the
-** processor overlaps) over the terms all four have, then each row's tail. */
-#ifndef NM_AHEAD_ROWS
-#define NM_AHEAD_ROWS 4
-#endif
+/* The terms of one row (n of them, from *off on), continuing acc and acc2
+** (with a twin: v not NULL); advances off, w and v past them. */
+#define NM_AHEAD_ONE(acc, acc2, n)                                          \
+  do {                                                                      \
+    for (uint32_t n_ = (n); n_; n_--) {                                     \
+      NM_VEC x_ = NM_LOADU(base + *off++);                                  \
+      acc = NM_ADD(acc, NM_MUL(NM_SET1(*w++), x_));                         \
+      if (v) acc2 = NM_ADD(acc2, NM_MUL(NM_SET1(*v++), x_));                \
+    }                                                                       \
+  } while (0)
 
-/* Row i's terms from k on, continuing acc (and acc2 with a twin); stores its window. */
-NM_TARGET static inline void NM_NAME(tail)(const nm_ahead_group *a, const double *sring, size_t mask,
-                                           size_t from, size_t i, size_t k, NM_VEC acc, NM_VEC acc2)
-{
-  size_t end = a->tp[i + 1];
-  if (a->v) {                              /* a sum and its twin from one load */
-    for (; k < end; k++) {
-      NM_VEC x = NM_LOADU(sring + a->col[k] + ((from - a->delay[k]) & mask));
-      acc = NM_ADD(acc, NM_MUL(NM_SET1(a->w[k]), x));
-      acc2 = NM_ADD(acc2, NM_MUL(NM_SET1(a->v[k]), x));
-    }
-    NM_STOREU(a->buf2 + i * NM_K, acc2);
-  } else {
-    for (; k < end; k++) {
-      NM_VEC x = NM_LOADU(sring + a->col[k] + ((from - a->delay[k]) & mask));
-      acc = NM_ADD(acc, NM_MUL(NM_SET1(a->w[k]), x));
-    }
+/* Blocks of rows: the sums (and the twin's, when TWIN) of the rows of the
+** group's full blocks, for tile `tile`.  */
+#define NM_AHEAD_BLOCKS(TWIN)                                                       \
+  for (size_t b = 0; b < nb; b++) {                                                 \
+    double *o = a->buf + b * NM_AHEAD_ROWS * NM_K, *o2 = TWIN ? a->buf2 + b * NM_AHEAD_ROWS * NM_K : NULL; \
+    NM_VEC acc[NM_AHEAD_ROWS], acc2[NM_AHEAD_ROWS];                                 \
+    for (size_t r = 0; r < NM_AHEAD_ROWS; r++) {                                    \
+      acc[r] = tile ? NM_LOADU(o + r * NM_K) : NM_ZERO();                           \
+      acc2[r] = TWIN && tile ? NM_LOADU(o2 + r * NM_K) : NM_ZERO();                 \
+    }                                                                               \
+    for (uint32_t n = *plan++; n; n--, off += NM_AHEAD_ROWS, w += NM_AHEAD_ROWS) {  \
+      for (size_t r = 0; r < NM_AHEAD_ROWS; r++) {                                  \
+        NM_VEC x = NM_LOADU(base + off[r]);                                         \
+        acc[r] = NM_ADD(acc[r], NM_MUL(NM_SET1(w[r]), x));                          \
+        if (TWIN) acc2[r] = NM_ADD(acc2[r], NM_MUL(NM_SET1(v[r]), x));              \
+      }                                                                             \
+      if (TWIN) v += NM_AHEAD_ROWS;                                                 \
+    }                                                                               \
+    for (size_t r = 0; r < NM_AHEAD_ROWS; r++) {                                    \
+      NM_AHEAD_ONE(acc[r], acc2[r], *plan++);                                       \
+      NM_STOREU(o + r * NM_K, acc[r]);                                              \
+      if (TWIN) NM_STOREU(o2 + r * NM_K, acc2[r]);                                  \
+    }                                                                               \
   }
-  NM_STOREU(a->buf + i * NM_K, acc);
-}
 
 
-NM_TARGET static void NM_NAME(window)(const nm_ahead_group *a, const double *sring, size_t mask,
-                                      size_t from)
+NM_TARGET static void NM_NAME(window)(const nm_ahead_group *a, const double *base)
 {
-  size_t i = 0;
-  for (; i + NM_AHEAD_ROWS <= a->n_rows; i += NM_AHEAD_ROWS) {
-    NM_VEC acc[NM_AHEAD_ROWS], acc2[NM_AHEAD_ROWS];
-    size_t s[NM_AHEAD_ROWS], n = SIZE_MAX;
-    for (size_t b = 0; b < NM_AHEAD_ROWS; b++) {
-      acc[b] = acc2[b] = NM_ZERO();
-      s[b] = a->tp[i + b];
-      if (a->tp[i + b + 1] - s[b] < n) n = a->tp[i + b + 1] - s[b];
-    }
-    if (a->v) {
-      for (size_t k = 0; k < n; k++)
-        for (size_t b = 0; b < NM_AHEAD_ROWS; b++) {
-          size_t t = s[b] + k;
-          NM_VEC x = NM_LOADU(sring + a->col[t] + ((from - a->delay[t]) & mask));
-          acc[b] = NM_ADD(acc[b], NM_MUL(NM_SET1(a->w[t]), x));
-          acc2[b] = NM_ADD(acc2[b], NM_MUL(NM_SET1(a->v[t]), x));
-        }
+  const int32_t *off = a->off;
+  const uint32_t *plan = a->plan;
+  const double *w = a->w, *v = a->v;
+  size_t nb = a->n_rows / NM_AHEAD_ROWS;
+  for (size_t tile = 0; tile < a->n_tiles; tile++) {
+    if (v) {                              /* a sum and its twin from one load */
+      NM_AHEAD_BLOCKS(1)
     } else {
-      for (size_t k = 0; k < n; k++)
-        for (size_t b = 0; b < NM_AHEAD_ROWS; b++) {
-          size_t t = s[b] + k;
-          NM_VEC x = NM_LOADU(sring + a->col[t] + ((from - a->delay[t]) & mask));
-          acc[b] = NM_ADD(acc[b], NM_MUL(NM_SET1(a->w[t]), x));
-        }
+      NM_AHEAD_BLOCKS(0)
     }
-    for (size_t b = 0; b < NM_AHEAD_ROWS; b++)
-      NM_NAME(tail)(a, sring, mask, from, i + b, s[b] + n, acc[b], acc2[b]);
+    for (size_t i = nb * NM_AHEAD_ROWS; i < a->n_rows; i++) {   /* the rows after the last block */
+      NM_VEC acc = tile ? NM_LOADU(a->buf + i * NM_K) : NM_ZERO();
+      NM_VEC acc2 = v && tile ? NM_LOADU(a->buf2 + i * NM_K) : NM_ZERO();
+      NM_AHEAD_ONE(acc, acc2, *plan++);
+      NM_STOREU(a->buf + i * NM_K, acc);
+      if (v) NM_STOREU(a->buf2 + i * NM_K, acc2);
+    }
   }
-  for (; i < a->n_rows; i++) NM_NAME(tail)(a, sring, mask, from, i, a->tp[i], NM_ZERO(), NM_ZERO());
 }
+
+#undef NM_AHEAD_ONE
+#undef NM_AHEAD_BLOCKS

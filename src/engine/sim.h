@@ -93,16 +93,24 @@ typedef struct {
 /* The row of the sum lane l of blocks b sums. */
 #define NM_LANE_ROW(b, l) ((b)->row ? (b)->row[l] : (l))
 
+/* The window lengths coupling_ahead.c uses: 8 and 4 steps. */
+#define NM_AHEAD_GROUPS 2
+
 /* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
-** at a time (every term delayed by K - 1 steps or more), their terms copied
-** row by row (tp[i] .. tp[i+1]-1: the column's start in s->sring, the delay,
-** the weights; v the twin's or NULL), and the window: buf[i*K + m] (buf2: the
-** twin's) is row i's sum at step from + m (from SIZE_MAX: no window yet). */
+** at a time (every term delayed by K - 1 steps or more), and the window:
+** buf[i*K + m] (buf2: the twin's) is group row i's sum at step from + m (from
+** SIZE_MAX: no window yet); row[i] its row in the sum.  The terms are copied
+** in the order the kernel reads them (coupling_ahead.c's make_group): tile
+** by tile of the history's columns, in each, blocks of NM_AHEAD_ROWS rows
+** interleaved term by term, then each row's rest; off: the term's offset in
+** s->sring from a window's base, w and v its weights (v the twin's or NULL);
+** plan: the counts of that walk. */
 typedef struct {
-  size_t K, n_rows;
+  size_t K, n_rows, n_tiles;
   int simd;                 /* enum nm_simd: the kernel (nm_simd_choose) */
-  size_t *row, *tp, *delay;
-  long *col;
+  size_t *row;
+  int32_t *off;
+  uint32_t *plan;
   double *w, *v, *buf, *buf2;
   size_t from;
 } nm_ahead_group;
@@ -117,7 +125,7 @@ typedef struct {
   nm_coupling_blocks blocks; /* the SIMD layout (blocks.rows 0: none, the scalar path) */
   nm_coupling_blocks stay_blocks; /* with groups: the rows of f->stay in blocks, by length
                                (rows 0: none, the runs go through eval_fast) */
-  nm_ahead_group ahead[3];  /* rows with windows of 8, 4, 2 steps (coupling_ahead.c) */
+  nm_ahead_group ahead[NM_AHEAD_GROUPS];  /* rows with windows of 8, 4 steps (coupling_ahead.c) */
   int n_ahead;              /* groups in use */
   int all_ahead;            /* every row is in a group: the blocks are not needed at a step start */
   size_t *stay, n_stay;     /* with groups: the runs of other rows, stay[2i] .. stay[2i+1]-1 */
@@ -157,8 +165,9 @@ struct nm_sim {
   size_t width, depth;
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
-  size_t sring_c0, sring_c1; /* the columns of it a sum reads ahead (coupling.c): the serial
-                               history push writes those only */
+  size_t sring_c0, sring_n; /* its columns: ring columns sring_c0 .. sring_c0 + sring_n - 1,
+                               those a sum going ahead reads (coupling_ahead.c make_sring) */
+  size_t sring_cycle;       /* the cycle (step / depth) its lower halves were last copied at */
   nm_track_run *truns;      /* the tracked signals in runs (sim.c; system.c's history push) */
   size_t n_truns;
   double *dring;            /* derivatives of the tracked state variables (engine.h, nm_hist) */
@@ -192,17 +201,25 @@ struct nm_sim {
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
 };
 
-/* s->sring, coupling_ahead.c's copy of the history: column c's times at
-** c * (depth + NM_AHEAD_MAX), time step at step & (depth - 1), the first
-** NM_AHEAD_MAX - 1 again after the last, so that the NM_AHEAD_MAX times from
-** any start are in bounds.  nm_sring_put writes the time `step` of column c. */
+/* s->sring, coupling_ahead.c's copy of the history of the columns some
+** window reads, sring_c0 .. sring_c0 + sring_n - 1 (the others are not kept):
+** column c at (c - sring_c0) * NM_SRING_STRIDE(depth), in two halves: time
+** step at p + depth (p = step & (depth - 1)) and at p, so that the times
+** step - d .. step - d + K - 1 (K - 1 <= d <= depth - 2) are consecutive at
+** p + depth - d, a constant offset per term from the window's base.
+** nm_sring_put writes the upper half; a window reads the lower one only at
+** positions above its own p, the times of the cycle (depth steps) before,
+** which coupling_ahead.c copies from the upper half at the first window of
+** each cycle (nm_ahead_eval).  The column is padded by a cache line so that
+** the columns do not all fall in the same cache sets.  nm_sring_put writes
+** the time `step` of column c. */
 #define NM_AHEAD_MAX 8
+#define NM_SRING_STRIDE(depth) (2 * (depth) + NM_AHEAD_MAX)
 static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
 {
-  size_t p = step & (s->depth - 1);
-  double *x = s->sring + c * (s->depth + NM_AHEAD_MAX);
-  x[p] = v;
-  if (p < NM_AHEAD_MAX - 1) x[p + s->depth] = v;
+  size_t i = c - s->sring_c0, p = step & (s->depth - 1);     /* c < sring_c0: i wraps */
+  if (i >= s->sring_n) return;
+  s->sring[i * NM_SRING_STRIDE(s->depth) + s->depth + p] = v;
 }
 
 /* Records the reason of a failure (printf-style) and returns `status`. */

@@ -218,7 +218,7 @@ static void push_history(nm_sim *s, size_t step)
     for (size_t k = 0; k < t->n; k++) row[t->col + k] = mirror[t->col + k] = V[t->sig + (long)k];
   }
   if (s->sring)
-    for (size_t c = s->sring_c0; c < s->sring_c1; c++) nm_sring_put(s, c, step, row[c]);
+    for (size_t c = s->sring_c0; c < s->sring_c0 + s->sring_n; c++) nm_sring_put(s, c, step, row[c]);
 }
 
 

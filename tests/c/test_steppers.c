@@ -571,6 +571,7 @@ static void test_delay_diffusive(void)
 typedef struct {
   size_t n, *row_ptr;
   long *src, *dst, *dst2, *dst3, *dst4, *self;
+  long *src3;               /* C's sources (those of A, B, E but under ascending_src) */
   int *d, *d2;              /* delays of A, B, C; of E */
   double *w, *w2;
   double *x;                /* the in-order trajectory, (STEPS + 1) x n */
@@ -593,7 +594,8 @@ static void sparse_sums(const sparse *p, long n, double *sums)
       double xs = sparse_x(p, n - p->d[k] < 0 ? 0 : n - p->d[k])[p->src[k]];
       a[i] += p->w[k] * xs;
       a2[i] += p->w2[k] * xs;
-      c[i] += p->w[k] * (xs - sparse_x(p, n)[i]);
+      double x3 = sparse_x(p, n - p->d[k] < 0 ? 0 : n - p->d[k])[p->src3[k]];
+      c[i] += p->w[k] * (x3 - sparse_x(p, n)[i]);
       e[i] += p->w[k] * sparse_x(p, n - p->d2[k] < 0 ? 0 : n - p->d2[k])[p->src[k]];
     }
   }
@@ -608,14 +610,28 @@ static const int AHEAD_SETS[6][6] = { { 0, 1, 2, 3, 7, 20 }, { 1, 2, 3, 7, 20 },
 static const size_t AHEAD_LEN[6] = { 6, 5, 3, 2, 1, 3 };
 
 
+/* Row i's j-th source of len when the sources ascend (coupling_ahead.c's
+** tiles of columns): some equal neighbours (j * 4 / 5), and rows i % 7 == 5
+** descending, i % 7 == 6 their last source first (tiles out of order).  The
+** sums that go ahead then read signals 1 to 0.8 n + 3; the diffusive sum
+** reads others too (src + 50 mod n: signal 0 and the last ones), which the
+** windows' copy of the history leaves out. */
+static long ascending_src(size_t i, size_t j, size_t len)
+{
+  size_t at = i % 7 == 5 ? len - 1 - j : i % 7 == 6 ? (j + len - 1) % len : j;
+  return (long)(at * 4 / 5 + i % 3 + 1);
+}
+
+
 /* The terms of n rows and their trajectory under Euler; `ahead`: the delays
-** of AHEAD_SETS (A, B, C) and those plus 7 (E), else 0 to 8 (E: 4 more, mod 11). */
+** of AHEAD_SETS (A, B, C) and those plus 7 (E), else 0 to 8 (E: 4 more, mod
+** 11); ahead 2: also the sources of ascending_src. */
 static int sparse_build(sparse *p, size_t n, int ahead)
 {
   size_t cap = n * n + 1;
   p->n = n;
   p->row_ptr = malloc((n + 1) * sizeof *p->row_ptr);
-  p->src = malloc(cap * sizeof *p->src);
+  p->src = malloc(2 * cap * sizeof *p->src);
   p->d = malloc(2 * cap * sizeof *p->d);
   p->w = malloc(cap * sizeof *p->w);
   p->w2 = malloc(cap * sizeof *p->w2);
@@ -626,6 +642,7 @@ static int sparse_build(sparse *p, size_t n, int ahead)
     free(sums);
     return 0;
   }
+  p->src3 = p->src + cap;
   p->dst2 = p->dst + n;
   p->dst3 = p->dst + 2 * n;
   p->dst4 = p->dst + 3 * n;
@@ -636,7 +653,8 @@ static int sparse_build(sparse *p, size_t n, int ahead)
     p->row_ptr[i] = k;
     size_t len = (i * 7 + 3) % (n + 1);             /* 3, 10, 5, 0, 7, ... terms (n = 11) */
     for (size_t j = 0; j < len; j++, k++) {
-      p->src[k] = (long)((i * 5 + j * 3 + 1) % n);
+      p->src[k] = ahead == 2 ? ascending_src(i, j, len) : (long)((i * 5 + j * 3 + 1) % n);
+      p->src3[k] = ahead == 2 ? (p->src[k] + 50) % (long)n : p->src[k];
       if (ahead) {
         p->d[k] = AHEAD_SETS[i % 6][(i * 3 + j) % AHEAD_LEN[i % 6]];
         p->d2[k] = p->d[k] + 7;
@@ -695,7 +713,7 @@ static nm_model *sparse_model(const sparse *p, int *rc)
   if (*rc == NM_OK)
     *rc = nm_model_add_coupling(m, NM_ADDITIVE, n, p->dst2, NULL, p->row_ptr, p->src, p->d, p->w2);
   if (*rc == NM_OK)
-    *rc = nm_model_add_coupling(m, NM_DIFFUSIVE, n, p->dst3, p->self, p->row_ptr, p->src, p->d, p->w);
+    *rc = nm_model_add_coupling(m, NM_DIFFUSIVE, n, p->dst3, p->self, p->row_ptr, p->src3, p->d, p->w);
   if (*rc == NM_OK)
     *rc = nm_model_add_coupling(m, NM_ADDITIVE, n, p->dst4, NULL, p->row_ptr, p->src, p->d2, p->w);
   if (*rc == NM_OK) *rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, n);
@@ -948,6 +966,18 @@ static void ahead_check(sparse *p, const char *path)
     CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8 and 4 steps and rows of least "
           "delay 0 to 2 (in blocks of %zu scattered rows), the diffusive one none, the sum of "
           "delays >= 7 every row in windows of 8", n, path, lanes);
+    size_t tiles = ok ? s->fast[3].ahead[0].n_tiles : 0, used = 0;
+    for (long j = 0; j < (long)n; j++)                /* the columns E's rows read */
+      for (size_t k = 0; k < p->row_ptr[n]; k++)
+        if (p->src[k] == j) { used++; break; }
+    size_t want_tiles = (used - 1) / 20 + 1;
+    if (ok && p->src3[0] != p->src[0])        /* ascending_src: the diffusive sum reads more */
+      CHECK(s->sring_c0 > 0 && s->sring_c0 + s->sring_n < s->width && s->sring_n == used,
+            "%zu rows, path %s: the windows' copy of the history keeps only the %zu columns "
+            "they read (columns %zu .. %zu of %zu)", n, path, used, s->sring_c0,
+            s->sring_c0 + s->sring_n - 1, s->width);
+    CHECK(tiles == want_tiles, "%zu rows, path %s: the windows go over the history in %zu tiles "
+          "of 20 columns (got %zu)", n, path, want_tiles, tiles);
     for (size_t i = 0; ok && i < n; i++) rec[i] = (long)i;
     for (size_t c = 0; ok && rc == NM_OK && c < (cut ? COUNT(chunks) : 1); c++) {
       nm_run_opts o = options(NM_EULER, cut ? chunks[c] : SPARSE_STEPS, 1, rec, n, &b);
@@ -989,9 +1019,11 @@ static void test_ahead_exact(void)
   static const char *const paths[] = { "off", "avx2", "avx512" };
   const char *given = getenv("NEUROMASS_SIMD");
   char *saved = given ? strdup(given) : NULL;
-  for (size_t n = 11; n <= 37; n += 26) {
+  static const size_t sizes[] = { 11, 37, 61 };   /* 61: sources ascending, in 3 tiles */
+  for (size_t z = 0; z < COUNT(sizes); z++) {
+    size_t n = sizes[z];
     sparse p;
-    if (!CHECK(sparse_build(&p, n, 1), "allocate %zu sparse rows", n)) { sparse_free(&p); break; }
+    if (!CHECK(sparse_build(&p, n, z == 2 ? 2 : 1), "allocate %zu sparse rows", n)) { sparse_free(&p); break; }
     for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
       int got = -1;
       setenv("NEUROMASS_SIMD", paths[path], 1);

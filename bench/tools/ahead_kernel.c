@@ -1,0 +1,108 @@
+/* ahead_kernel.c: coupling_ahead.c's windows alone, on the rows of the bench
+ * cases' 80-node HCP network (delays Dmat / 20 mm/ms at dt 0.1 ms, rounded
+ * half to even as compile.lua does):
+ *   ahead_kernel DATA_DIR [twin]
+ * DATA_DIR holds connectome_hcp_Cmat.csv and connectome_hcp_Dmat.csv
+ * (lua/neuromass/data); `twin` adds the sum of Cmat^2 over the same terms,
+ * computed in the same pass (ALN's mean and variance inputs; without it, as
+ * WC and FHN).  Prints the windows' groups, then the time a step of
+ * nm_ahead_eval takes (the windows and the sums' copy into the inputs),
+ * the minimum over 500 repetitions of 800 steps: on a loaded machine only
+ * the minimum means anything.  Built against the engine's objects and its
+ * internal header sim.h:
+ *   make BUILD=build-bench CFLAGS="-O3 -g" build-bench/bench/ahead_kernel */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/sim.h"
+
+enum { STEPS = 800, REPS = 500 };
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* DATA_DIR/connectome_hcp_NAME.csv, or exits with the reason. */
+static void read_matrix(const char *dir, const char *name, nm_matrix *m)
+{
+  char path[4096];
+  nm_error err = { 0 };
+  snprintf(path, sizeof path, "%s/connectome_hcp_%s.csv", dir, name);
+  if (nm_matrix_read(path, m, &err) != NM_OK) {
+    fprintf(stderr, "ahead_kernel: %s\n", err.why);
+    exit(1);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    fprintf(stderr, "usage: ahead_kernel DATA_DIR [twin]\n");
+    return 2;
+  }
+  int twin = argc > 2 && strcmp(argv[2], "twin") == 0;
+  nm_matrix C, D;
+  read_matrix(argv[1], "Cmat", &C);
+  read_matrix(argv[1], "Dmat", &D);
+  size_t n = C.rows, k = 0;
+  size_t *row_ptr = malloc((n + 1) * sizeof *row_ptr);
+  long *src = malloc(n * n * sizeof *src), *dst = malloc(2 * n * sizeof *dst);
+  int *delay = malloc(n * n * sizeof *delay);
+  double *w = malloc(n * n * sizeof *w), *w2 = malloc(n * n * sizeof *w2), *x0 = malloc(n * sizeof *x0);
+  if (!row_ptr || !src || !dst || !delay || !w || !w2 || !x0) return 1;
+  for (size_t i = 0; i < n; i++) {
+    row_ptr[i] = k;
+    dst[i] = (long)i;
+    dst[n + i] = (long)(n + i);
+    x0[i] = 0.01 * (double)(i % 17);
+    for (size_t j = 0; j < n; j++) {
+      if (C.v[i * n + j] == 0.0) continue;
+      src[k] = (long)j;
+      delay[k] = (int)nearbyint(D.v[i * n + j] / (20.0 * 0.1));
+      w[k] = C.v[i * n + j];
+      w2[k] = w[k] * w[k];
+      k++;
+    }
+  }
+  row_ptr[n] = k;
+  int rc;
+  nm_model *m = nm_model_new(n, 0, 0, 2 * n);
+  rc = m ? nm_model_add_coupling(m, NM_ADDITIVE, n, dst, NULL, row_ptr, src, delay, w) : NM_ENOMEM;
+  if (rc == NM_OK && twin) rc = nm_model_add_coupling(m, NM_ADDITIVE, n, dst + n, NULL, row_ptr, src, delay, w2);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, x0, n);
+  nm_sim *s = rc == NM_OK ? nm_sim_new(m, 0.1, 1, &rc) : NULL;
+  if (!s) {
+    fprintf(stderr, "ahead_kernel: no simulation (status %d)\n", rc);
+    return 1;
+  }
+  nm_fast_coupling *f = &s->fast[0];
+  printf("%zu rows, %zu terms%s; history %zu steps deep\n", n, k, twin ? ", with a twin" : "", s->depth);
+  for (int g = 0; g < f->n_ahead; g++)
+    printf("  window of %zu steps: %zu rows, %zu tiles\n", f->ahead[g].K, f->ahead[g].n_rows, f->ahead[g].n_tiles);
+  double best = INFINITY;
+  for (int r = 0; r < REPS; r++) {
+    double t0 = now();
+    for (size_t step = 1000; step < 1000 + STEPS; step++) nm_ahead_eval(s, f, step);
+    double t = (now() - t0) / STEPS;
+    if (t < best) best = t;
+  }
+  printf("nm_ahead_eval: %.1f ns a step (min of %d x %d steps)\n", best * 1e9, REPS, STEPS);
+  nm_sim_free(s);
+  nm_model_free(m);
+  nm_matrix_free(&C);
+  nm_matrix_free(&D);
+  free(row_ptr);
+  free(src);
+  free(dst);
+  free(delay);
+  free(w);
+  free(w2);
+  free(x0);
+  return 0;
+}
