@@ -212,9 +212,9 @@ static void choose(buf *b, const unsigned char *written, int c, const char *rel,
 ** fc: nm_tbl_place, or lookup share[k]'s when the grids agree), whether it
 ** was outside the grid, then the value.  Lane by lane the clamped lanes are
 ** counted at once (row, col: the first); in a block the location comes
-** without branches, the flag and the point go to the block's arrays o, x,
-** y, counted after the block's lanes (count()), and the location is always
-** share[k]'s (the blocks run only when every shared pair has one grid). */
+** without branches (nm_tbl_place_sel), the flag and the point go to the
+** block's arrays o, x, y, counted after the block's lanes (count()), and the
+** location is always share[k]'s (the blocks run only when every shared pair has one grid). */
 static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k, const int *share)
 {
   int j = share[k];
@@ -233,7 +233,7 @@ static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k
     operand(b, written, in->a);
     put(b, ", ");
     operand(b, written, in->b);
-    put(b, ", &ir%d%s, &ic%d%s, &fr%d%s, &fc%d%s%s);\n", k, K, k, K, k, K, k, K, b->blocked ? "" : ", 0");
+    put(b, ", &ir%d%s, &ic%d%s, &fr%d%s, &fc%d%s);\n", k, K, k, K, k, K, k, K);
   }
   if (b->blocked) put(b, "%sx%d[k] = ", I, k);
   else put(b, "%sif (o%d && out%d++ == 0) { row%d = ", I, k, k, k);

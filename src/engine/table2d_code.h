@@ -27,13 +27,14 @@
 ** NM_TABLE2D_CODE(T, POS) defines, for a table type T (the fields of
 ** nm_table2d) and a location type POS (those of nm_table_pos):
 **   static int nm_tbl_place(const T *t, double row_x, double col_x,
-**                           size_t *r, size_t *c, double *fr, double *fc, int sel)
-**     the location of a point as four values, with branches (sel 0) or
-**     without (sel 1: nm_tbl_axis_sel); 1 when it was outside the grid;
+**                           size_t *r, size_t *c, double *fr, double *fc)
+**     the location of a point as four values, with branches (nm_tbl_axis:
+**     the engine's and native code's lane by lane); 1 when it was outside
+**     the grid;
 **   static nm_tbl_flag nm_tbl_place_sel(const T *t, double row_x, double col_x,
 **                                       size_t *r, size_t *c, double *fr, double *fc)
-**     the location without branches as nm_tbl_place(..., 1) gives it, its
-**     flag of the type nm_tbl_flag (native code's blocks);
+**     the same location without branches (nm_tbl_axis_sel: native code's
+**     blocks), its flag of the type nm_tbl_flag;
 **   static double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc)
 **     the interpolated value at that location;
 **   static int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos)
@@ -79,9 +80,8 @@ static inline nm_tbl_flag nm_tbl_axis_sel(double x, double x0, double step, doub
   return !inside; \
 } \
 static inline int nm_tbl_axis(double x, double x0, double step, double x_end, size_t n, \
-                              size_t *i, double *frac, int sel) \
+                              size_t *i, double *frac) \
 { \
-  if (sel) return (int)nm_tbl_axis_sel(x, x0, step, x_end, n, i, frac); \
   if (x >= x0 && x < x_end) { \
     double pos = (x - x0) / step; \
     double fl = floor(pos); \
@@ -98,10 +98,10 @@ static inline int nm_tbl_axis(double x, double x0, double step, double x_end, si
   return !(x >= x0 && x < x_end); \
 } \
 static inline int nm_tbl_place(const T *t, double row_x, double col_x, size_t *r, size_t *c, \
-                               double *fr, double *fc, int sel) \
+                               double *fr, double *fc) \
 { \
-  return nm_tbl_axis(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr, sel) | \
-         nm_tbl_axis(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc, sel); \
+  return nm_tbl_axis(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr) | \
+         nm_tbl_axis(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc); \
 } \
 static inline nm_tbl_flag nm_tbl_place_sel(const T *t, double row_x, double col_x, size_t *r, \
                                            size_t *c, double *fr, double *fc) \
@@ -120,7 +120,7 @@ static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, dou
 } \
 static inline int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos) \
 { \
-  return nm_tbl_place(t, row_x, col_x, &pos->r, &pos->c, &pos->fr, &pos->fc, 0); \
+  return nm_tbl_place(t, row_x, col_x, &pos->r, &pos->c, &pos->fr, &pos->fc); \
 } \
 static inline double nm_tbl_at(const T *t, const POS *pos) \
 { \

@@ -207,8 +207,8 @@ static void test_table_axis_forms(void)
     for (size_t k = 0; k < np; k++) {
       size_t i0 = 7, i1 = 9;
       double f0 = -1.0, f1 = -2.0;
-      int o0 = nm_tbl_axis(pts[k], x0, step, x_end, n, &i0, &f0, 0);
-      int o1 = nm_tbl_axis(pts[k], x0, step, x_end, n, &i1, &f1, 1);
+      int o0 = nm_tbl_axis(pts[k], x0, step, x_end, n, &i0, &f0);
+      int o1 = (int)nm_tbl_axis_sel(pts[k], x0, step, x_end, n, &i1, &f1);
       n_pts++;
       if (o0 != o1 || i0 != i1 || memcmp(&f0, &f1, sizeof f0) != 0) {
         if (!bad++)
