@@ -83,14 +83,15 @@ static void prelude(buf *b, int wide)
   put(b, "_Static_assert(sizeof(ctx_t) == %zu && offsetof(ctx_t, t) == %zu && "
          "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
       sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
-  /* The flags of the blocks' table locations (table2d_code.h): with GCC on
-  ** an x86 CPU with AVX512-FP16 (jit_job.c tunes for it, so the corners
-  ** are gathered), a wide program's blocks take 512-bit vectors, one per
-  ** 8 lanes, which needs every value of its loops 64 bits wide (a 32-bit
-  ** flag would ask for 16 lanes per vector). */
+  /* The flags of the blocks' table locations (table2d_code.h): with GCC
+  ** tuning for Sapphire Rapids (nm_jit_cc_tune_of's CPUs, whose gathers
+  ** fetch the corners: GCC defines __tune_sapphirerapids__), a wide
+  ** program's blocks take 512-bit vectors, one per 8 lanes, which needs
+  ** every value of its loops 64 bits wide (a 32-bit flag would ask for 16
+  ** lanes per vector). */
   if (wide)
     put(b, "#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && "
-           "defined(__AVX512FP16__)\n#pragma GCC target(\"prefer-vector-width=512\")\n"
+           "defined(__tune_sapphirerapids__)\n#pragma GCC target(\"prefer-vector-width=512\")\n"
            "typedef int64_t nm_tbl_flag;\n#else\ntypedef int nm_tbl_flag;\n#endif\n");
   else
     put(b, "typedef int nm_tbl_flag;\n");
