@@ -22,11 +22,10 @@
 ** makes none -- then have the rest of their terms in one tile).
 **
 ** A row's K is 8 or 4, the larger with K - 1 <= its least delay.  Rows of
-** least delay 0 to 2 (windows of 2 steps cost more than coupling.c's row
+** least delay 0 to 2 (shorter windows cost more than coupling.c's row
 ** blocks: docs/coupling.md), diffusive sums -- their x_self(t+m) is not known
 ** at t -- and self-couplings stay on coupling.c's path: f->stay lists the
-** runs of such rows.  The rows of one K form a
-** group; its buffer holds the window of K steps from the step it was computed
+** runs of such rows.  The rows of one K form a group; its buffer holds the window of K steps from the step it was computed
 ** at (`from`) and is used for those steps only: a step outside it (the next
 ** window, a run continued elsewhere) computes a new window.  The history a
 ** window reads (times <= from) is never written again, so a window stays
