@@ -1,7 +1,7 @@
 /*
 ** coupling_simd.c: the coupling sums at the start of a step on SIMD
 ** registers, across rows: a block of 8 rows (AVX-512) or 4 (AVX2), lane b
-** summing row b, term k of every row of the block fetched by one gather from
+** summing row b (or the list's row: nm_coupling_blocks_make_rows), term k of every row of the block fetched by one gather from
 ** the history ring.  The block's offsets and weights are stored transposed
 ** when the simulation is made (nm_coupling_blocks_make), so term k of the
 ** block is three aligned loads and a gather.  Each lane adds its row's terms
@@ -77,7 +77,6 @@ int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *
 }
 
 
-/* The blocks of the rows list[0 .. n_list-1] (list NULL: rows 0 .. n_list-1). */
 int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupling *c,
                                  const nm_coupling *t, const long *off, const size_t *list,
                                  size_t n_list)

@@ -212,7 +212,7 @@ struct nm_sim {
 ** which coupling_ahead.c copies from the upper half at the first window of
 ** each cycle (nm_ahead_eval).  The column is padded by a cache line so that
 ** the columns do not all fall in the same cache sets.  nm_sring_put writes
-** the time `step` of column c. */
+** the time `step` of column c, or nothing for a column not kept. */
 #define NM_AHEAD_MAX 8
 #define NM_SRING_STRIDE(depth) (2 * (depth) + NM_AHEAD_MAX)
 static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
@@ -256,7 +256,8 @@ void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
 ** nm_coupling_blocks_free undoes it, also half-made.  nm_coupling_blocks_eval sums blocks j0 .. j1-1 into U, each
 ** row's terms in its own order: bit for bit the scalar sums.
 ** nm_coupling_blocks_make_rows lays out only the n rows list[0 .. n-1] of c
-** (any rows, in any order, each once), lane by lane in the list's order. */
+** (any rows, in any order, each once), lane by lane in the list's order
+** (list NULL: rows 0 .. n-1, as nm_coupling_blocks_make). */
 int nm_simd_choose(int *simd, nm_error *err);
 int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
                             const nm_coupling *t, const long *off);
