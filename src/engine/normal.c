@@ -12,8 +12,8 @@
 ** parameters of his table) are kept side by side, one array per component,
 ** so that one step of all the streams is a loop the compiler vectorises;
 ** then each stream takes its fast path, or, rarely, hands its state as it
-** was before the draw to its GSL generator, which takes the same word and
-** its own slow path, and takes the state back.
+** was before the draw to a GSL taus2 generator on the stack (slow_draw),
+** which takes the same word and its own slow path, and takes the state back.
 **
 ** The tables k_i and w_i are not copied from anywhere: they are read from
 ** the installed GSL, by handing gsl_ran_gaussian_ziggurat a generator that
@@ -160,6 +160,7 @@ static double slow_draw(nm_normals *z, size_t n)
 
 
 static int make_streams(nm_normals *z, size_t n, int each);
+static inline double fast_or_slow(nm_normals *z, size_t n);
 
 /* Draws of seeded taus2 generators both ways agree bit for bit. */
 static int agrees(void)
@@ -175,12 +176,7 @@ static int agrees(void)
     nm_normals_seed(&z, n, seed);
     gsl_rng_set(a, seed);
     for (int k = 0; same && k < DRAWS; k++) {
-      double x = gsl_ran_gaussian_ziggurat(a, 1.0), y;
-      uint32_t s[3] = { z.s0[n], z.s1[n], z.s2[n] };
-      int ok;
-      y = fast_number(taus2_next(&s[0], &s[1], &s[2]), &ok);
-      if (ok) { z.s0[n] = s[0]; z.s1[n] = s[1]; z.s2[n] = s[2]; }
-      else y = slow_draw(&z, n);
+      double x = gsl_ran_gaussian_ziggurat(a, 1.0), y = fast_or_slow(&z, n);
       same = memcmp(&x, &y, sizeof x) == 0;
     }
   }
