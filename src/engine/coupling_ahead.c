@@ -64,15 +64,22 @@ void nm_ahead_free(nm_fast_coupling *f)
 }
 
 
-/* The steps of row r's window: 8, 4, or 1 (coupling.c's path). */
+/* The windows' lengths, longest first (NM_AHEAD_GROUPS of them, the
+** longest NM_AHEAD_MAX: sim.h). */
+static const size_t window_steps[NM_AHEAD_GROUPS] = { NM_AHEAD_MAX, 4 };
+
+/* The steps of row r's window: the longest K of window_steps with K - 1 <=
+** its least delay, or 1 (coupling.c's path). */
 static size_t row_steps(const nm_coupling *c, size_t r)
 {
   size_t k0 = c->row_ptr[r], k1 = c->row_ptr[r + 1];
-  if (k0 == k1) return 8;                 /* no terms: the sum 0.0 of any path */
+  if (k0 == k1) return window_steps[0];   /* no terms: the sum 0.0 of any path */
   int least = c->delay[k0];
   for (size_t k = k0 + 1; k < k1; k++)
     if (c->delay[k] < least) least = c->delay[k];
-  return least >= 7 ? 8 : least >= 3 ? 4 : 1;
+  for (int g = 0; g < NM_AHEAD_GROUPS; g++)
+    if (least >= (int)window_steps[g] - 1) return window_steps[g];
+  return 1;
 }
 
 
@@ -252,10 +259,9 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
     int rc = make_sring(s);
     if (rc != NM_OK) return rc;
   }
-  static const size_t steps[NM_AHEAD_GROUPS] = { 8, 4 };
   size_t rows = 0;
   for (int g = 0; g < NM_AHEAD_GROUPS; g++) {
-    int rc = make_group(s, f, steps[g], simd, &f->ahead[f->n_ahead]);
+    int rc = make_group(s, f, window_steps[g], simd, &f->ahead[f->n_ahead]);
     rows += f->ahead[f->n_ahead].n_rows;
     if (f->ahead[f->n_ahead].n_rows) f->n_ahead++;
     if (rc != NM_OK) return rc;
