@@ -93,7 +93,7 @@ typedef struct {
 /* The row of the sum lane l of blocks b sums. */
 #define NM_LANE_ROW(b, l) ((b)->row ? (b)->row[l] : (l))
 
-/* The window lengths coupling_ahead.c uses: 8 and 4 steps. */
+/* How many window lengths coupling_ahead.c uses (its window_steps: 8 and 4 steps). */
 #define NM_AHEAD_GROUPS 2
 
 /* coupling_ahead.c: the rows of a sum whose start-of-step sums go K steps
