@@ -19,10 +19,10 @@
 ** this file's loops are the reference, the path of other processors
 ** (NEUROMASS_SIMD=off) and sum the rows outside whole blocks.
 **
-** Single-threaded, the rows of additive sums whose terms are all delayed go K
-** steps at a time (coupling_ahead.c; the same bits); a sum's other rows are
-** summed here, in SIMD blocks of their own (stay_blocks_make) where there are
-** blocks, else run by run.
+** Single-threaded, the rows of additive sums whose terms are all delayed by 3
+** steps or more go K steps at a time (coupling_ahead.c; the same bits); a
+** sum's other rows are summed here, in SIMD blocks of their own
+** (stay_blocks_make) where there are blocks, else run by run.
 **
 ** Self-couplings (a term a row at most: ALN's local delayed rates) whose rows
 ** lie in a straight line (row r reads base[off_0 + r] into U[dst_0 + r]) are
