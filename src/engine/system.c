@@ -225,6 +225,11 @@ static void push_history(nm_sim *s, size_t step)
   const double *restrict V = s->V;
   for (size_t i = 0; i < s->n_truns; i++) {
     const nm_track_run *t = &s->truns[i];
+    if (t->n <= 2) {                    /* (a node's: not worth the vector loop's set-up) */
+      row[t->col] = mirror[t->col] = V[t->sig];
+      if (t->n == 2) row[t->col + 1] = mirror[t->col + 1] = V[t->sig + 1];
+      continue;
+    }
     for (size_t k = 0; k < t->n; k++) row[t->col + k] = mirror[t->col + k] = V[t->sig + (long)k];
   }
   if (s->sring)
