@@ -380,6 +380,7 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
     const double *base = now_row(s, s->step);
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
+      if (f->is_twin) continue;                        /* (summed with its first) */
       if (f->line) {             /* what eval_fast would do, without its calls (a node's few rows) */
         eval_line(f, base, s->U, 0, f->c->n_rows);
         continue;

@@ -402,6 +402,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
     nm_sim_step_inputs(s, o, i);
     rc = T->apply(ws, s);
     if (rc != NM_OK) break;
+    int finite;
     if (T->reset) {
       /* Clamps, wraps and noise act after every step (an adaptive stepper's:
       ** at every output time); a stepper that remembers the solution
@@ -414,11 +415,12 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
       ** evaluation at the output time. */
       if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
       nm_sim_finish_step(s);
+      finite = s->callback_failed || nm_sim_all_finite(s);
     } else {
-      nm_sim_end_step(s);                /* the same services, one call */
+      finite = nm_sim_end_step(s);       /* the same services and check, one call */
     }
     if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
-    if (!nm_sim_all_finite(s)) { rc = NM_ENONFINITE; break; }
+    if (!finite) { rc = NM_ENONFINITE; break; }
     if (--to_row == 0) {                 /* s->step is a multiple of every */
       to_row = every;
       rc = nm_sampler_row(r, s);

@@ -292,8 +292,9 @@ void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
 
 /* After a step of a stepper without a reset (Euler, Heun, RK4): constraints,
-** noise (parameters and step), then nm_sim_finish_step, in one call. */
-void nm_sim_end_step(nm_sim *s);
+** noise (parameters and step), nm_sim_finish_step, then (unless a callback
+** failed in the step) nm_sim_all_finite's check, in one call: its result. */
+int nm_sim_end_step(nm_sim *s);
 
 /* The first non-finite signal in v0 .. v1-1, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);

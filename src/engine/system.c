@@ -13,6 +13,7 @@
 
 
 #include "sim.h"
+#include "jit.h"
 
 
 double nm_sim_time(const nm_sim *s) { return (double)s->step * s->dt; }
@@ -52,6 +53,15 @@ double nm_sim_white_sample(nm_sim *s, size_t p)
 }
 
 
+/* nm_program_eval, without its two calls when the program runs native code
+** and its prologue is current (what a node's step pays for them is felt). */
+static inline void eval_program(nm_program *p, const nm_eval_ctx *ctx)
+{
+  if (p->use_native && !p->stale) nm_jit_run(p, ctx, 0, p->lanes);
+  else nm_program_eval(p, ctx);
+}
+
+
 void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
 {
   nm_model *m = s->m;
@@ -60,9 +70,9 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
   nm_couplings_eval(s, V, frac);
   nm_eval_ctx ctx = { V, m->P, s->U, D, ((double)s->step + frac) * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_SYNC]; i++)
-    nm_program_eval(m->progs[NM_STAGE_SYNC][i], &ctx);
+    eval_program(m->progs[NM_STAGE_SYNC][i], &ctx);
   for (size_t i = 0; i < m->n_progs[NM_STAGE_RHS]; i++)
-    nm_program_eval(m->progs[NM_STAGE_RHS][i], &ctx);
+    eval_program(m->progs[NM_STAGE_RHS][i], &ctx);
   if (m->n_callbacks) {
     nm_view view = { ctx.t, V, m->P, s->U, D };
     for (size_t i = 0; i < m->n_callbacks; i++)
@@ -114,8 +124,8 @@ int nm_sim_prepare_constraints(nm_sim *s)
       s->cruns[s->n_cruns++] = c;        /* (never past entry i: merging only shrinks) */
     }
   }
-  /* The runs pay where some are long enough for the AVX2 pass (a network's
-  ** nodes); else the clamps go one by one, as they are. */
+  /* The runs go scalar, the ones long enough for the AVX2 pass (a network's
+  ** nodes) with it. */
   s->vector_clamps = 0;
 #if NM_X86_SIMD
   for (size_t i = 0; i < s->n_cruns && s->simd >= NM_SIMD_AVX2; i++)
@@ -188,8 +198,8 @@ static inline int constrain_signals(nm_sim *s)
   } else
 #endif
   {
-    for (size_t i = 0; i < m->n_clamps; i++)
-      changed |= clamp_run(&s->V[m->clamps[i].sig], 1, m->clamps[i].lo, m->clamps[i].hi);
+    for (size_t i = 0; i < s->n_cruns; i++)
+      changed |= clamp_run(s->V + s->cruns[i].sig, s->cruns[i].n, s->cruns[i].lo, s->cruns[i].hi);
   }
   for (size_t i = 0; i < m->n_wraps; i++) {
     double *x = &s->V[m->wraps[i].sig], p = m->wraps[i].period;
@@ -215,6 +225,11 @@ static void push_history(nm_sim *s, size_t step)
   const double *restrict V = s->V;
   for (size_t i = 0; i < s->n_truns; i++) {
     const nm_track_run *t = &s->truns[i];
+    if (t->n <= 2) {                    /* (a node's: not worth the vector loop's set-up) */
+      row[t->col] = mirror[t->col] = V[t->sig];
+      if (t->n == 2) row[t->col + 1] = mirror[t->col + 1] = V[t->sig + 1];
+      continue;
+    }
     for (size_t k = 0; k < t->n; k++) row[t->col + k] = mirror[t->col + k] = V[t->sig + (long)k];
   }
   if (s->sring)
@@ -229,7 +244,7 @@ static inline void finish_signals(nm_sim *s)
   /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
-    nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
+    eval_program(m->progs[NM_STAGE_AFTER][i], &ctx);
   push_history(s, s->step);
 }
 
@@ -246,7 +261,12 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
   if (o->n_drivers) nm_model_params_changed(m);
   for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
     const nm_track_run *r = &s->nz_runs[j];
-    memcpy(s->U + r->sig, s->noise_x + r->col, r->n * sizeof *s->U);
+    if (r->n <= 2) {                             /* (a node's: not worth a call) */
+      s->U[r->sig] = s->noise_x[r->col];
+      if (r->n == 2) s->U[r->sig + 1] = s->noise_x[r->col + 1];
+    } else {
+      memcpy(s->U + r->sig, s->noise_x + r->col, r->n * sizeof *s->U);
+    }
   }
   /* Stimuli come after the noise processes, so that a stimulus on input_k
   ** replaces that channel's process.  Their samples are on the simulation's
@@ -309,12 +329,15 @@ static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1) { advance_noise(s, n0, n1); }
 
 
-void nm_sim_end_step(nm_sim *s)
+static inline int all_finite(nm_sim *s);
+
+int nm_sim_end_step(nm_sim *s)
 {
   constrain_signals(s);
   gather_noise_params(s);
   advance_noise(s, 0, s->m->n_noises);
   finish_signals(s);
+  return s->callback_failed || all_finite(s);   /* (a failed callback is the step's failure) */
 }
 
 
@@ -345,8 +368,9 @@ static inline __attribute__((always_inline)) uint64_t exponent_carry(const doubl
 }
 
 #if NM_X86_SIMD
-/* The shortest range the AVX2 and AVX-512 passes take. */
-#define CARRY_VECTOR 8
+/* The shortest range the AVX2 and AVX-512 passes take: a node's few signals
+** go through the inlined loop, not a call. */
+#define CARRY_VECTOR 32
 __attribute__((target("avx2")))
 static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
 __attribute__((target("avx512f")))
@@ -359,7 +383,7 @@ static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 {
   uint64_t carry;
 #if NM_X86_SIMD
-  if (s->simd >= NM_SIMD_AVX512 && v1 - v0 >= 4 * CARRY_VECTOR)
+  if (s->simd >= NM_SIMD_AVX512 && v1 - v0 >= CARRY_VECTOR)
     carry = exponent_carry_avx512(s->V + v0, v1 - v0);
   else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
     carry = exponent_carry_avx2(s->V + v0, v1 - v0);
@@ -388,10 +412,13 @@ int nm_sim_nonfinite(nm_sim *s, double t, long sig)
 }
 
 
-int nm_sim_all_finite(nm_sim *s)
+static inline int all_finite(nm_sim *s)
 {
   long bad = first_nonfinite(s, 0, s->nv);
   if (bad < 0) return 1;
   nm_sim_nonfinite(s, nm_sim_time(s), bad);
   return 0;
 }
+
+
+int nm_sim_all_finite(nm_sim *s) { return all_finite(s); }
