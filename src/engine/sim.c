@@ -73,6 +73,21 @@ size_t nm_model_history_bytes(const nm_model *m)
 }
 
 
+/* The runs of dst[0 .. n-1] that go up by one (dst[k] = dst[k0] + k - k0):
+** run r takes positions col .. col+n-1 to sig .. sig+n-1 (nm_track_run).
+** Writes at most n runs into runs; returns how many. */
+static size_t make_runs(const long *dst, size_t n, nm_track_run *runs)
+{
+  size_t count = 0;
+  for (size_t k = 0; k < n; k++) {
+    nm_track_run *last = count ? &runs[count - 1] : NULL;
+    if (last && dst[k] == last->sig + (long)last->n) last->n++;
+    else runs[count++] = (nm_track_run){ k, 1, dst[k] };
+  }
+  return count;
+}
+
+
 static int setup_history(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -98,11 +113,7 @@ static int setup_history(nm_sim *s)
   /* Columns are in signal order: runs of neighbouring signals (a variable's lanes). */
   s->truns = malloc((s->width + 1) * sizeof *s->truns);
   if (!s->truns) return NM_ENOMEM;
-  for (size_t c = 0; c < s->width; c++) {
-    nm_track_run *last = s->n_truns ? &s->truns[s->n_truns - 1] : NULL;
-    if (last && s->tracked[c] == last->sig + (long)last->n) last->n++;
-    else s->truns[s->n_truns++] = (nm_track_run){ c, 1, s->tracked[c] };
-  }
+  s->n_truns = make_runs(s->tracked, s->width, s->truns);
   if (m->n_wraps) {
     s->period = calloc(s->width + 1, sizeof *s->period);
     if (!s->period) return NM_ENOMEM;
@@ -165,12 +176,7 @@ static int order_noises(nm_sim *s)
     s->nz_model[p] = (size_t)key[p][1];
   }
   free(key);
-  s->n_nz_runs = 0;
-  for (size_t p = 0; p < m->n_noises; p++) {
-    nm_track_run *last = s->n_nz_runs ? &s->nz_runs[s->n_nz_runs - 1] : NULL;
-    if (last && s->nz_dst[p] == last->sig + (long)last->n) last->n++;
-    else s->nz_runs[s->n_nz_runs++] = (nm_track_run){ p, 1, s->nz_dst[p] };
-  }
+  s->n_nz_runs = make_runs(s->nz_dst, m->n_noises, s->nz_runs);
   return NM_OK;
 }
 
