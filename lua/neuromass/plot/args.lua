@@ -173,6 +173,18 @@ function M.times(what, t, name)
   return t
 end
 
+--- args.node_list(nodes) -> the text naming `nodes` (0-based numbers in
+-- order): "0 to 4" when they run without a gap, else the numbers ("0, 2, 4";
+-- the first and last 5 of a long list around "...").
+function M.node_list(nodes)
+  local n = #nodes
+  if n == 1 then return tostring(nodes[1]) end
+  if nodes[n] - nodes[1] == n - 1 then return nodes[1] .. " to " .. nodes[n] end
+  if n <= 12 then return table.concat(nodes, ", ") end
+  return table.concat({ table.unpack(nodes, 1, 5) }, ", ") .. ", ..., " ..
+         table.concat({ table.unpack(nodes, n - 4, n) }, ", ")
+end
+
 --- args.nodes(what, opts, available) -> the chosen entries of `available`
 -- (0-based node numbers, one per row): opts.nodes (0-based) or all of them;
 -- returns the rows' 1-based indices.
@@ -191,8 +203,7 @@ function M.nodes(what, opts, available)
   for i, node in ipairs(available) do where[node] = i end
   for _, node in ipairs(want) do
     if not where[node] then
-      fail(what, "node %s is not in the data (nodes: %s)", check.show(node),
-           #available == 1 and tostring(available[1]) or (available[1] .. " to " .. available[#available]))
+      fail(what, "node %s is not in the data (nodes: %s)", check.show(node), M.node_list(available))
     end
     chosen[#chosen + 1] = where[node]
   end
