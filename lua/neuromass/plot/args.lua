@@ -261,7 +261,7 @@ function M.trace_source(what, src, opts)
       fail(what, "variable '%s' was not recorded (recorded: %s)%s", var, table.concat(src.variables, ", "),
            check.suggest(var, src.variables))
     end
-    local rows, nodes = src:matrix(var)
+    local rows, nodes = src:matrix(var), src:nodes(var)
     if #rows == 0 or #rows[1] == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
     return { rows = rows, t = src:time(), nodes = nodes, variable = var }
   end
