@@ -51,11 +51,12 @@ local function script_of(level)
   if type(src) == "string" and src:sub(1, 1) == "@" then return src:sub(2) end
 end
 
---- outputs.resolve(path, level) -> the path under the command line's --out
--- (created when needed); raises at the caller's caller (`level`) when --out
+--- outputs.resolve(path, level[, role]) -> the path under the command line's
+-- --out (created when needed); raises at the caller's caller (`level`) when
+-- the path is empty (naming `role`, e.g. "run: output.bold") or --out
 -- cannot be created.
-function M.resolve(path, level)
-  local full = paths.resolve(path, level + 1)   -- (not a tail call: the level counts this frame)
+function M.resolve(path, level, role)
+  local full = paths.resolve(path, level + 1, role)   -- (not a tail call: the level counts this frame)
   return full
 end
 

@@ -187,7 +187,7 @@ function Result:write_csv(path)
                         "'sampling_dt' = %s ms), so there is nothing to write", check.show(self.duration),
                         check.show(self.sampling_dt)), 2)
   end
-  local full = outputs.resolve(path, 2)
+  local full = outputs.resolve(path, 2, "write_csv's path")
   if self.dry then return full end
   outputs.check("write_csv", 2, { { path = full, given = path } })
   local ok, failure = self.data:write_csv(full, self.columns)
