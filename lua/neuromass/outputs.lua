@@ -4,12 +4,13 @@
 -- write_csv, write_audio and its sidecar, sonify's file and sidecar) must be
 -- distinct files (compared by resolved absolute path, and by realpath when
 -- they or their directories exist), none may be the running script or an
--- input of the call, each one's directory must exist and be writable, and an
+-- input of the call, each one's directory must exist and take a new file, and an
 -- existing output must be a regular file (it is replaced by rename, which
 -- would put a regular file in place of a pipe, a device or a symlink).
 -- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
+local context = require "neuromass.context"
 
 local error, ipairs, string, debug, type = error, ipairs, string, debug, type
 
@@ -64,7 +65,9 @@ end
 -- at `level` unless every output is usable.  outs = { { role = "output.csv"
 -- (or nil), path = resolved path, given = the user's spelling }, ... }; ins =
 -- { { role = "the input CSV", path = ... }, ... }.  The script calling the
--- library at `level` is an input too.
+-- library at `level` is an input too.  Each output's directory must take a
+-- new file: its temporary file is made and removed (not for probe = false: a
+-- file written last, such as an audio sidecar; nor under neuromass info).
 function M.check(what, level, outs, ins)
   local function fail(fmt, ...) error(what .. ": " .. string.format(fmt, ...), level + 2) end
   local seen, inputs = {}, {}
@@ -108,6 +111,23 @@ function M.check(what, level, outs, ins)
     end
     seen[#seen + 1] = { o = o, ids = ids }
     ::next::
+  end
+  -- A writable directory may still refuse a new file (/proc, a read-only
+  -- mount for root): make and drop the temporary file the writer makes
+  -- first, so the refusal comes now with that call's own reason.
+  -- (neuromass info writes nothing, not even this.)
+  local h = context.get()
+  if h and h.mode == "info" then return end
+  for _, s in ipairs(seen) do
+    local o = s.o
+    if o.path ~= paths.STDOUT and o.probe ~= false and not paths.in_unmade_out(o.path) then
+      local probe, failure = core.write_temp(o.path, "")
+      if not probe then
+        fail("%s: cannot create a file in '%s' (creating its temporary file '%s.tmp-PID' failed: %s)", named(o),
+             core.path_info(o.path).dir, o.path, failure.message)
+      end
+      probe:discard()
+    end
   end
 end
 
