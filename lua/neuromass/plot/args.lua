@@ -75,7 +75,8 @@ end
 function M.draw(what, full, format, size, script)
   local h = context.get()
   if h and h.mode == "info" then return full end
-  local err = gnuplot.render(full, format, size, script)
+  local err, signo = gnuplot.render(full, format, size, script)
+  if signo then fail(what, "interrupted by %s (no figure written)", gnuplot.signal_name(signo)) end
   if err then fail(what, "%s", err) end
   return full
 end
