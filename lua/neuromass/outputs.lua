@@ -12,7 +12,7 @@ local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local context = require "neuromass.context"
 
-local error, ipairs, string, debug, type = error, ipairs, string, debug, type
+local error, ipairs, string, debug, type, table = error, ipairs, string, debug, type, table
 
 local M = {}
 
@@ -149,6 +149,23 @@ function M.failure_text(failure)
   if not failure.csv_partial then return failure.message end
   return string.format("%s (the complete rows written are kept in '%s')", failure.message,
                        failure.csv_partial)
+end
+
+-- The files runs stopped by a signal kept (<stem>.partial.<ext>), in order.
+local kept_on_stop = {}
+
+--- outputs.note_stop_kept(paths): a run stopped by a signal kept `paths`;
+-- its own message says so, but a pcall may catch that message and the stop
+-- then ends the script elsewhere: the host adds outputs.stop_note() there.
+function M.note_stop_kept(list)
+  for _, path in ipairs(list) do kept_on_stop[#kept_on_stop + 1] = path end
+end
+
+--- outputs.stop_note() -> "kept what was done in 'a', 'b'" (the files of
+-- note_stop_kept), or nil when no stopped run kept a file.
+function M.stop_note()
+  if #kept_on_stop == 0 then return nil end
+  return "kept what was done in '" .. table.concat(kept_on_stop, "', '") .. "'"
 end
 
 --- The name a failed run keeps a file under: ".partial" before the last
