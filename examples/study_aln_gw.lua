@@ -36,19 +36,26 @@ local skip = 0
 while res.t_BOLD[skip + 1] and res.t_BOLD[skip + 1] <= 10000 do skip = skip + 1 end
 local sim_fc = nm.func.fc(res.BOLD, { skip = skip })
 
-print(string.format("ALN on gw, %d s: %d BOLD samples per region, FC of the %d after t = 10 s",
-                    seconds, #res.t_BOLD, #res.t_BOLD - skip))
+-- Under `neuromass info` nothing is integrated: no BOLD sample, so no FC to
+-- report, and the figure's arguments are checked but nothing is drawn.
+local dry = #res.t_BOLD == 0
+if dry then
+  print(string.format("ALN on gw, %d s: neuromass info integrates nothing: no BOLD, no FC, no figure", seconds))
+else
+  print(string.format("ALN on gw, %d s: %d BOLD samples per region, FC of the %d after t = 10 s",
+                      seconds, #res.t_BOLD, #res.t_BOLD - skip))
+end
 local best, best_r, sum = 1, -math.huge, 0
 for i, subject in ipairs(gw.subjects) do
   local r = nm.func.matrix_correlation(sim_fc, gw.FCs[i])
-  print(string.format("  subject %-8s FC correlation %.3f", subject, r))
+  if not dry then print(string.format("  subject %-8s FC correlation %.3f", subject, r)) end
   sum = sum + r
   if r > best_r then best, best_r = i, r end
 end
-print(string.format("  mean over %d subjects: %.3f", #gw.subjects, sum / #gw.subjects))
+if not dry then print(string.format("  mean over %d subjects: %.3f", #gw.subjects, sum / #gw.subjects)) end
 
 local figure = nm.plot.fc_compare(sim_fc, gw.FCs[best], {
   bold = res, skip = skip, zscore = true, correlation = best_r, out = "study_aln_gw.png",
   labels = { "simulated FC", "empirical FC, subject " .. gw.subjects[best] },
   title = string.format("ALN on gw, %d s with BOLD", seconds) })
-print("wrote " .. figure)
+if not dry then print("wrote " .. figure) end

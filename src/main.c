@@ -193,6 +193,29 @@ static int host_exit(lua_State *L)
 }
 
 
+/* When a stop signal ended the script: the files its stopped runs kept
+** ("kept what was done in '...'", neuromass.outputs), unless `msg` (the
+** message ending the script) names them already; NULL when there is none.
+** A pcall in the script may have caught the run's own message, and the stop
+** then ends the script at another line. */
+static const char *stop_kept_note(lua_State *L, const char *msg)
+{
+  if (!nmL_stop_signal()) return NULL;
+  if (msg && strstr(msg, "kept what was done in")) return NULL;
+  lua_sethook(L, NULL, 0, 0);                    /* the script is over: no stop to raise */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
+  lua_getfield(L, -1, "neuromass.outputs");      /* loaded when a run was */
+  const char *note = NULL;
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "stop_note");
+    if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == LUA_OK && lua_isstring(L, -1))
+      note = lua_tostring(L, -1);                /* anchored on the stack until pmain returns */
+  }
+  return note;
+}
+
+
 static int docall(lua_State *L, int narg, int nres)
 {
   int base = lua_gettop(L) - narg;
@@ -670,7 +693,11 @@ static int pmain(lua_State *L)
             (double)lua_gc(L, LUA_GCCOUNT) * 1024.0 + lua_gc(L, LUA_GCCOUNTB));
   } else if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
-    fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+    const char *kept = stop_kept_note(L, msg);
+    fprintf(stderr, PROGNAME ": %s%s%s\n", msg ? msg : "(error)", kept ? "; " : "", kept ? kept : "");
+  } else {
+    const char *kept = stop_kept_note(L, NULL);  /* the script caught the stop and ended */
+    if (kept) fprintf(stderr, PROGNAME ": %s\n", kept);
   }
   if (status != LUA_OK) {
     lua_pushboolean(L, 0);

@@ -8,8 +8,8 @@ local paths = require "neuromass.paths"
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next =
-      io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next
+local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug =
+      io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug
 
 local M = {}
 
@@ -58,17 +58,32 @@ end
 -- directory `dir_of` holds for it.
 local dir_of = setmetatable({}, { __mode = "k" })
 
+-- ds.BOLDs or ds.FCs (`field`): one entry per subject.  Lua code reading an
+-- index that is no subject's (ds.FCs[6] of 5 subjects) gets an error naming
+-- the range, at the user's line, not a nil that fails later; C code reading
+-- past the end (ipairs, table.unpack) still finds nil there.
+local function by_subject(ds, field, list)
+  local n = #list
+  return setmetatable(list, { __index = function(_, i)
+    local caller = debug.getinfo(2, "S")
+    if caller and caller.what == "C" then return nil end
+    check.error(string.format("dataset '%s': %s[%s] is no subject's: %s holds subjects 1 to %d (%s ... %s)",
+                              tostring(rawget(ds, "name")), field, check.show(i), field, n,
+                              ds.subjects[1], ds.subjects[n]), 2)
+  end })
+end
+
 local LAZY = {
   subjects = function(ds) return read_subjects(dir_of[ds] .. "subjects.csv") end,
   BOLDs = function(ds)
     local out = {}
     for i, subject in ipairs(ds.subjects) do out[i] = read_matrix(dir_of[ds] .. "bold_" .. subject .. ".csv") end
-    return out
+    return by_subject(ds, "BOLDs", out)
   end,
   FCs = function(ds)
     local out = {}
     for i, subject in ipairs(ds.subjects) do out[i] = read_matrix(dir_of[ds] .. "fc_" .. subject .. ".csv") end
-    return out
+    return by_subject(ds, "FCs", out)
   end,
 }
 

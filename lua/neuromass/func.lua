@@ -77,6 +77,10 @@ local function options(name, opts, defaults, allowed)
   end
   local names = {}
   for k in allowed:gmatch("[%w_]+") do names[#names + 1] = k end
+  if opts[1] ~= nil then   -- a list where the options go: e.g. a second result of a call spread in
+    fail(name, string.format("the last argument is a table of options (%s), got a list %s", allowed,
+                             check.show(opts)))
+  end
   for k in pairs(opts) do
     local known = false
     for _, n in ipairs(names) do known = known or n == k end

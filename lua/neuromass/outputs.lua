@@ -4,14 +4,15 @@
 -- write_csv, write_audio and its sidecar, sonify's file and sidecar) must be
 -- distinct files (compared by resolved absolute path, and by realpath when
 -- they or their directories exist), none may be the running script or an
--- input of the call, each one's directory must exist and be writable, and an
+-- input of the call, each one's directory must exist and take a new file, and an
 -- existing output must be a regular file (it is replaced by rename, which
 -- would put a regular file in place of a pipe, a device or a symlink).
 -- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
+local context = require "neuromass.context"
 
-local error, ipairs, string, debug, type = error, ipairs, string, debug, type
+local error, ipairs, string, debug, type, table = error, ipairs, string, debug, type, table
 
 local M = {}
 
@@ -51,11 +52,12 @@ local function script_of(level)
   if type(src) == "string" and src:sub(1, 1) == "@" then return src:sub(2) end
 end
 
---- outputs.resolve(path, level) -> the path under the command line's --out
--- (created when needed); raises at the caller's caller (`level`) when --out
+--- outputs.resolve(path, level[, role]) -> the path under the command line's
+-- --out (created when needed); raises at the caller's caller (`level`) when
+-- the path is empty (naming `role`, e.g. "run: output.bold") or --out
 -- cannot be created.
-function M.resolve(path, level)
-  local full = paths.resolve(path, level + 1)   -- (not a tail call: the level counts this frame)
+function M.resolve(path, level, role)
+  local full = paths.resolve(path, level + 1, role)   -- (not a tail call: the level counts this frame)
   return full
 end
 
@@ -63,7 +65,9 @@ end
 -- at `level` unless every output is usable.  outs = { { role = "output.csv"
 -- (or nil), path = resolved path, given = the user's spelling }, ... }; ins =
 -- { { role = "the input CSV", path = ... }, ... }.  The script calling the
--- library at `level` is an input too.
+-- library at `level` is an input too.  Each output's directory must take a
+-- new file: its temporary file is made and removed (not for probe = false: a
+-- file written last, such as an audio sidecar; nor under neuromass info).
 function M.check(what, level, outs, ins)
   local function fail(fmt, ...) error(what .. ": " .. string.format(fmt, ...), level + 2) end
   local seen, inputs = {}, {}
@@ -108,6 +112,23 @@ function M.check(what, level, outs, ins)
     seen[#seen + 1] = { o = o, ids = ids }
     ::next::
   end
+  -- A writable directory may still refuse a new file (/proc, a read-only
+  -- mount for root): make and drop the temporary file the writer makes
+  -- first, so the refusal comes now with that call's own reason.
+  -- (neuromass info writes nothing, not even this.)
+  local h = context.get()
+  if h and h.mode == "info" then return end
+  for _, s in ipairs(seen) do
+    local o = s.o
+    if o.path ~= paths.STDOUT and o.probe ~= false and not paths.in_unmade_out(o.path) then
+      local probe, failure = core.write_temp(o.path, "")
+      if not probe then
+        fail("%s: cannot create a file in '%s' (creating its temporary file '%s.tmp-PID' failed: %s)", named(o),
+             core.path_info(o.path).dir, o.path, failure.message)
+      end
+      probe:discard()
+    end
+  end
 end
 
 --- outputs.file_id(path) -> one name per file: its real path when it or its
@@ -128,6 +149,23 @@ function M.failure_text(failure)
   if not failure.csv_partial then return failure.message end
   return string.format("%s (the complete rows written are kept in '%s')", failure.message,
                        failure.csv_partial)
+end
+
+-- The files runs stopped by a signal kept (<stem>.partial.<ext>), in order.
+local kept_on_stop = {}
+
+--- outputs.note_stop_kept(paths): a run stopped by a signal kept `paths`;
+-- its own message says so, but a pcall may catch that message and the stop
+-- then ends the script elsewhere: the host adds outputs.stop_note() there.
+function M.note_stop_kept(list)
+  for _, path in ipairs(list) do kept_on_stop[#kept_on_stop + 1] = path end
+end
+
+--- outputs.stop_note() -> "kept what was done in 'a', 'b'" (the files of
+-- note_stop_kept), or nil when no stopped run kept a file.
+function M.stop_note()
+  if #kept_on_stop == 0 then return nil end
+  return "kept what was done in '" .. table.concat(kept_on_stop, "', '") .. "'"
 end
 
 --- The name a failed run keeps a file under: ".partial" before the last

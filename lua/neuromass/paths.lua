@@ -26,12 +26,16 @@ M.STDOUT = "-"
 
 local made = nil      -- the --out directory already created
 
---- paths.resolve(path[, level]) -> the path to write; raises at `level`
--- (default: the caller's caller) when --out cannot be created (under
--- `neuromass info` it is not created: info writes nothing).
-function M.resolve(path, level)
+--- paths.resolve(path[, level[, role]]) -> the path to write; raises at
+-- `level` (default: the caller's caller) when `path` is no non-empty string
+-- (naming `role`, e.g. "run: output.csv", and the value) or --out cannot be
+-- created (under `neuromass info` it is not created: info writes nothing).
+function M.resolve(path, level, role)
   level = level or 2
-  if type(path) ~= "string" or path == "" then error("output path must be a non-empty string", level + 1) end
+  if type(path) ~= "string" or path == "" then
+    error(string.format("%s must be a non-empty path, got %s", role or "output path",
+                        type(path) == "string" and "''" or tostring(path)), level + 1)
+  end
   local h = context.get()
   local dir = h and h.out
   if not dir or path:sub(1, 1) == "/" or path == M.STDOUT then return path end

@@ -50,25 +50,35 @@ end
 
 local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore", "skip" }
 
--- The BOLD of a result run with bold (res.t_BOLD, res.BOLD), checked: the
--- t_BOLD and BOLD rows of a figure (`name` says where they came from).
+-- The BOLD of a result run with bold (res.t_BOLD, res.BOLD, res.BOLD_nodes),
+-- checked: the t_BOLD, BOLD rows and their node numbers of a figure (`name`
+-- says where they came from).
 local function result_bold(what, res, name)
   if res.BOLD == nil then fail(what, "%s holds no BOLD: run the model with bold = true", name) end
   local B = res.BOLD
   if type(B) == "table" and (#B == 0 or type(B[1]) == "table" and #B[1] == 0) then
     fail(what, "%s's BOLD holds no sample: the run was too short for one", name)
   end
-  return res.t_BOLD, B
+  return res.t_BOLD, B, res.BOLD_nodes
 end
 
 -- The traces source of BOLD: { rows, t (ms), nodes } from t_BOLD and BOLD
 -- (N rows of #t_BOLD values), checked, after the first `skip` samples (the
--- user's option: nil or a whole number leaving at least 2 samples).
-local function bold_source(what, t, B, skip)
+-- user's option: nil or a whole number leaving at least 2 samples).  Row i
+-- is node BOLD_nodes[i] (0-based; a heterogeneous network feeds only the
+-- nodes with the BOLD variable), node i - 1 when BOLD_nodes is nil.
+local function bold_source(what, t, B, skip, BOLD_nodes)
   local rows = args.rows(what, B, "BOLD")
   args.series(what, t, "t_BOLD", #rows[1])
   local nodes = {}
-  for i = 1, #rows do nodes[i] = i - 1 end
+  if BOLD_nodes ~= nil then
+    if type(BOLD_nodes) ~= "table" or #BOLD_nodes ~= #rows then
+      fail(what, "BOLD_nodes must list one 0-based node per BOLD row (%d), got %s", #rows, check.show(BOLD_nodes))
+    end
+    for i = 1, #rows do nodes[i] = BOLD_nodes[i] end
+  else
+    for i = 1, #rows do nodes[i] = i - 1 end
+  end
   return args.skip(what, { rows = rows, t = t, nodes = nodes }, skip)
 end
 
@@ -82,18 +92,18 @@ end
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
   local what = "plot.bold"
-  local t, B, opts
+  local t, B, opts, bnodes
   if args.is_result(a) then
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
-    t, B = result_bold(what, a, "the result")
+    t, B, bnodes = result_bold(what, a, "the result")
   elseif type(a) == "table" then
     t, B, opts = a, b, c
   else
     fail(what, "expected a result run with bold = true, or t_BOLD (ms) and BOLD (N rows), got %s", check.show(a))
   end
   opts = args.options(what, opts, BOLD_OPTIONS)
-  local src = bold_source(what, t, B, opts.skip)
+  local src = bold_source(what, t, B, opts.skip, bnodes)
   local unit = args.choice(what, opts, "time_unit", { "s", "ms" }) or "s"
   return traces.figure(what, src, opts, { xlabel = "t (" .. unit .. ")", ylabel = "BOLD", tname = "t_BOLD",
                                          time_scale = unit == "s" and 1e-3 or 1 })
@@ -184,16 +194,16 @@ local function bold_panel(what, opts)
     end
     return nil
   end
-  local t, B
+  local t, B, bnodes
   if args.is_result(bold) then
-    t, B = result_bold(what, bold, "'bold' (the result)")
+    t, B, bnodes = result_bold(what, bold, "'bold' (the result)")
   elseif type(bold) == "table" and bold.BOLD ~= nil and bold.t_BOLD ~= nil then
-    t, B = bold.t_BOLD, bold.BOLD
+    t, B, bnodes = bold.t_BOLD, bold.BOLD, bold.BOLD_nodes
   else
     fail(what, "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got %s",
          check.show(bold))
   end
-  return traces.panel(what, bold_source(what, t, B, opts.skip), opts,
+  return traces.panel(what, bold_source(what, t, B, opts.skip, bnodes), opts,
                       { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 })
 end
 
@@ -203,7 +213,7 @@ end
 -- (required), correlation = r (a finite number, shown in the title: e.g.
 -- nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
 -- "empirical FC" }, title, range, size.  bold = res (a result run with
--- bold = true) or { t_BOLD = ms, BOLD = N rows } adds a third panel, the
+-- bold = true) or { t_BOLD = ms, BOLD = N rows, BOLD_nodes = optional } adds a third panel, the
 -- BOLD over time (t in s; as nm.plot.bold, with its options nodes, view and
 -- zscore), after its first skip = K samples (default 0: the K given to
 -- nm.func.fc, so the panel shows what the FC was computed from); default

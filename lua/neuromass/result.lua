@@ -115,17 +115,12 @@ local MATRIX_FIELDS = {
   BOLD = { field = "BOLD", absent = "the run computed no BOLD (run{ bold = true })" },
 }
 
---- res:matrix(var) -> rows, nodes: variable `var` as an N × T array of rows
--- (rows[i][k] = node nodes[i]'s value at row k of res:time()), one row per
--- node that recorded it, in node order; `nodes` lists those nodes (0-based).
--- res:matrix("BOLD") is res.BOLD (N rows of n values, times res.t_BOLD in
--- ms) when no variable is named BOLD.  Errors (at the caller's line): a
--- variable that was not recorded (lists what was, suggests the nearest), a
--- run that kept nothing in memory.
-function Result:matrix(var)
-  if #self.columns > 1 then need_data(self, 2) end   -- (record = {}: only fields such as BOLD)
+-- The rows of `var` and their nodes (0-based), for res:matrix and
+-- res:nodes (`who` names the method in messages; `level`: the caller's).
+local function rows_of(self, var, who, level)
+  if #self.columns > 1 then need_data(self, level + 1) end   -- (record = {}: only fields such as BOLD)
   if type(var) ~= "string" then
-    check.error(string.format("res:matrix: expected a variable name (recorded: %s), got %s",
+    check.error(string.format("%s: expected a variable name (recorded: %s), got %s", who,
                               table.concat(self.variables, ", "), check.show(var)), 2)
   end
   local rows, nodes = {}, {}
@@ -142,9 +137,9 @@ function Result:matrix(var)
   local extra = MATRIX_FIELDS[var]
   if extra then
     local m = self[extra.field]
-    if m == nil then check.error("res:matrix('" .. var .. "'): " .. extra.absent, 2) end
+    if m == nil then check.error(who .. "('" .. var .. "'): " .. extra.absent, 2) end
     nodes = {}
-    for i = 1, #m do nodes[i] = i - 1 end
+    for i = 1, #m do nodes[i] = self.BOLD_nodes and self.BOLD_nodes[i] or i - 1 end
     return m, nodes
   end
   -- What there is: the recorded variables and the fields this result holds
@@ -158,9 +153,29 @@ function Result:matrix(var)
   for _, name in ipairs(known) do
     if name:lower() == var:lower() then hint = string.format("; did you mean '%s'?", name) end
   end
-  check.error(string.format("res:matrix: variable '%s' was not recorded (recorded: %s%s)%s", var,
+  check.error(string.format("%s: variable '%s' was not recorded (recorded: %s%s)%s", who, var,
                             #self.variables > 0 and table.concat(self.variables, ", ") or "none",
                             #held > 0 and "; also " .. table.concat(held, ", ") or "", hint), 2)
+end
+
+--- res:matrix(var) -> rows: variable `var` as an N × T array of rows
+-- (rows[i][k] = node res:nodes(var)[i]'s value at row k of res:time()), one
+-- row per node that recorded it, in node order.  One result, so that
+-- nm.func.fc(res:matrix("x")) passes the matrix alone.  res:matrix("BOLD")
+-- is res.BOLD (N rows of n values, times res.t_BOLD in ms) when no variable
+-- is named BOLD.  Errors (at the caller's line): a variable that was not
+-- recorded (lists what was, suggests the nearest), a run that kept nothing
+-- in memory.
+function Result:matrix(var)
+  return (rows_of(self, var, "res:matrix", 2))
+end
+
+--- res:nodes(var) -> the nodes (0-based, in order) of res:matrix(var)'s rows:
+-- those that recorded `var` (a heterogeneous network: only the nodes that
+-- have it); for "BOLD", res.BOLD_nodes.  Errors as res:matrix.
+function Result:nodes(var)
+  local _, nodes = rows_of(self, var, "res:nodes", 2)
+  return nodes
 end
 
 --- Writes the recorded columns as CSV (header t,VAR.NODE,...).
@@ -172,7 +187,7 @@ function Result:write_csv(path)
                         "'sampling_dt' = %s ms), so there is nothing to write", check.show(self.duration),
                         check.show(self.sampling_dt)), 2)
   end
-  local full = outputs.resolve(path, 2)
+  local full = outputs.resolve(path, 2, "write_csv's path")
   if self.dry then return full end
   outputs.check("write_csv", 2, { { path = full, given = path } })
   local ok, failure = self.data:write_csv(full, self.columns)

@@ -33,12 +33,12 @@ local PROGRESS_STEPS = 100000
 -- audio_cols = the audio's columns among them, bold_csv = output.bold's path or nil }.
 local function open_outputs(self, o, plan, level)
   local output = plan.output
-  local csv = output.csv and outputs.resolve(output.csv, level + 1)
+  local csv = output.csv and outputs.resolve(output.csv, level + 1, "run: output.csv")
   local au_plan = output.audio and audio.stream_plan(self, output.audio, plan.sim_dt,
                                                      o.adaptive and o.n_steps // o.every or o.n_steps,
                                                      level + 1)
   local files = { csv and { role = "output.csv", path = csv, given = output.csv } or nil }
-  local bold_csv = output.bold and outputs.resolve(output.bold, level + 1)
+  local bold_csv = output.bold and outputs.resolve(output.bold, level + 1, "run: output.bold")
   if bold_csv then files[#files + 1] = { role = "output.bold", path = bold_csv, given = output.bold } end
   for _, f in ipairs(au_plan and au_plan.outputs or {}) do files[#files + 1] = f end
   outputs.check("run", level + 1, files)

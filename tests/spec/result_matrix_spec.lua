@@ -1,7 +1,9 @@
 -- result_matrix_spec.lua: res:matrix(var), a recorded variable as an N × T
 -- array of rows (one per node that recorded it, in node order, with the
 -- node numbers), the same values as res:get; unknown variables are errors
--- at the user's line with a suggestion; "BOLD" reads res.BOLD.
+-- at the user's line with a suggestion; "BOLD" reads res.BOLD (its nodes
+-- res.BOLD_nodes); res:matrix is one result, so nm.func.fc(res:matrix("x"))
+-- works; res:nodes(var) lists the rows' nodes.
 local nm = require "neuromass"
 
 local function fhn3()
@@ -15,7 +17,7 @@ describe("res:matrix", function()
 
   it("is N rows of T values, row i = node i - 1's series, for every recorded variable", function()
     for _, var in ipairs(res.variables) do
-      local m, nodes = res:matrix(var)
+      local m, nodes = res:matrix(var), res:nodes(var)
       assert.same({ 0, 1, 2 }, nodes)
       assert.equals(3, #m)
       for i = 1, 3 do
@@ -41,9 +43,11 @@ describe("res:matrix", function()
     assert.matches("result_matrix_spec.lua:%d+: .*no BOLD.*bold = true", err)
     local r2 = fhn3():run { duration = 5, dt = 0.1 }
     r2.BOLD = { { 1, 2 }, { 3, 4 }, { 5, 6 } }        -- as a run with bold = true leaves it
-    local m, nodes = r2:matrix("BOLD")
+    local m, nodes = r2:matrix("BOLD"), r2:nodes("BOLD")
     assert.equals(r2.BOLD, m)
     assert.same({ 0, 1, 2 }, nodes)
+    r2.BOLD_nodes = { 0, 2, 4 }                          -- a heterogeneous network's BOLD rows
+    assert.same({ 0, 2, 4 }, r2:nodes("BOLD"))
   end)
 
   it("of a run that recorded only BOLD: an unknown name lists none recorded, BOLD held, and suggests it for 'bold'",
@@ -64,11 +68,31 @@ describe("res:matrix", function()
     local net = nm.network { nodes = { nm.node { masses = { osc() } }, nm.node { masses = { leak() } },
                                        nm.node { masses = { osc() } } } }
     local r = nm.model(net):run { duration = 1, dt = 0.1 }
-    local m, nodes = r:matrix("x")
+    local m, nodes = r:matrix("x"), r:nodes("x")
     assert.same({ 0, 2 }, nodes)
     assert.same(r:get("x", 2), m[2])
-    m, nodes = r:matrix("u")
+    m, nodes = r:matrix("u"), r:nodes("u")
     assert.same({ 1 }, nodes)
     assert.same(r:get("u", 1), m[1])
+  end)
+
+  it("is one result, so nm.func.fc(res:matrix(\"x\")) and every nm.func of a matrix take it last", function()
+    assert.equals(1, select("#", res:matrix("x")))
+    local fc = nm.func.fc(res:matrix("x"))
+    assert.same(nm.func.fc(res, "x"), fc)
+    assert.same(nm.func.fcd(res, "x"), nm.func.fcd(res:matrix("x")))
+    assert.same({ nm.func.kuramoto(res, "x") }, { nm.func.kuramoto(res:matrix("x")) })
+    assert.equals(nm.func.ts_kolmogorov(res, "x", res, "y"), nm.func.ts_kolmogorov(res:matrix("x"), res:matrix("y")))
+    -- a list where the options go is named as what it is
+    local ok, err = pcall(function() return nm.func.fc(res:matrix("x"), res:nodes("x")) end)
+    assert.is_false(ok)
+    assert.matches("result_matrix_spec.lua:%d+: nm.func.fc: the last argument is a table of options %(skip%), " ..
+                   "got a list { 0, 1, 2 }", err)
+  end)
+
+  it("res:nodes refuses as res:matrix does, naming itself", function()
+    local ok, err = pcall(function() return res:nodes("xx") end)
+    assert.is_false(ok)
+    assert.matches("result_matrix_spec.lua:%d+: res:nodes: variable 'xx' was not recorded", err)
   end)
 end)

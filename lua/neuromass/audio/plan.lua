@@ -37,7 +37,9 @@ local max_channels = { wav = 1024, flac = 8, ogg = 255 }
 --         n_nodes = the model's nodes when known,
 --         kind = "result" | "run" | "csv" }
 function M.plan(what, level, path, opts, src)
-  if type(path) ~= "string" or path == "" then fail(what, level, "expected a file name") end
+  if type(path) ~= "string" or path == "" then
+    fail(what, level, "expected a file name (.wav, .flac or .ogg), got " .. check.show(path))
+  end
   opts = opts or {}
   check.fields(opts, fields, what, level + 1)
   local ext = path:match("%.([%w]+)$")

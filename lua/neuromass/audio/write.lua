@@ -107,7 +107,8 @@ function M.files(what_role, path, full, p, level)
   elseif p.sidecar then p.sidecar = outputs.resolve(p.sidecar, level + 1) end
   local list = { { role = what_role, path = full, given = path } }
   if p.sidecar then
-    list[2] = { role = (what_role or "the audio") .. "'s sidecar", path = p.sidecar }
+    -- (written last, after the audio: not probed; a failure there keeps the partial files)
+    list[2] = { role = (what_role or "the audio") .. "'s sidecar", path = p.sidecar, probe = false }
   end
   return list
 end

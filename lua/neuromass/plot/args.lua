@@ -75,7 +75,8 @@ end
 function M.draw(what, full, format, size, script)
   local h = context.get()
   if h and h.mode == "info" then return full end
-  local err = gnuplot.render(full, format, size, script)
+  local err, signo = gnuplot.render(full, format, size, script)
+  if signo then fail(what, "interrupted by %s (no figure written)", gnuplot.signal_name(signo)) end
   if err then fail(what, "%s", err) end
   return full
 end
@@ -173,6 +174,18 @@ function M.times(what, t, name)
   return t
 end
 
+--- args.node_list(nodes) -> the text naming `nodes` (0-based numbers in
+-- order): "0 to 4" when they run without a gap, else the numbers ("0, 2, 4";
+-- the first and last 5 of a long list around "...").
+function M.node_list(nodes)
+  local n = #nodes
+  if n == 1 then return tostring(nodes[1]) end
+  if nodes[n] - nodes[1] == n - 1 then return nodes[1] .. " to " .. nodes[n] end
+  if n <= 12 then return table.concat(nodes, ", ") end
+  return table.concat({ table.unpack(nodes, 1, 5) }, ", ") .. ", ..., " ..
+         table.concat({ table.unpack(nodes, n - 4, n) }, ", ")
+end
+
 --- args.nodes(what, opts, available) -> the chosen entries of `available`
 -- (0-based node numbers, one per row): opts.nodes (0-based) or all of them;
 -- returns the rows' 1-based indices.
@@ -191,8 +204,7 @@ function M.nodes(what, opts, available)
   for i, node in ipairs(available) do where[node] = i end
   for _, node in ipairs(want) do
     if not where[node] then
-      fail(what, "node %s is not in the data (nodes: %s)", check.show(node),
-           #available == 1 and tostring(available[1]) or (available[1] .. " to " .. available[#available]))
+      fail(what, "node %s is not in the data (nodes: %s)", check.show(node), M.node_list(available))
     end
     chosen[#chosen + 1] = where[node]
   end
@@ -250,7 +262,7 @@ function M.trace_source(what, src, opts)
       fail(what, "variable '%s' was not recorded (recorded: %s)%s", var, table.concat(src.variables, ", "),
            check.suggest(var, src.variables))
     end
-    local rows, nodes = src:matrix(var)
+    local rows, nodes = src:matrix(var), src:nodes(var)
     if #rows == 0 or #rows[1] == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
     return { rows = rows, t = src:time(), nodes = nodes, variable = var }
   end

@@ -66,11 +66,47 @@ function M.datablock(name, rows)
   return table.concat(out, "\n")
 end
 
---- gnuplot.render(path, format, size, script) -> nil, or the error text:
--- draws `script` (lines of gnuplot commands, data inline) as `format`
--- ("png", "svg" or "pdf") of size = { width, height } pixels into `path`,
--- written under a temporary name and renamed when complete.  Fails (text)
--- when gnuplot is not installed (naming the package) or reports an error.
+local MAX_ERROR_LINES, MAX_LINE = 4, 200
+
+-- The stop signals' names (as the binding names them), by number.
+local SIGNALS = { [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [13] = "SIGPIPE", [15] = "SIGTERM" }
+
+--- gnuplot.signal_name(signo) -> "SIGINT", ... ("signal N" for another).
+function M.signal_name(signo)
+  return SIGNALS[signo] or ("signal " .. tostring(signo))
+end
+
+--- gnuplot.errors_of(stderr) -> gnuplot's own error lines ("line 9: ...",
+-- warnings) from what it wrote to stderr, at most MAX_ERROR_LINES of at
+-- most MAX_LINE characters: never its echo of the script or of the data.
+-- With no such line, the last lines (cut likewise); "" for none.
+function M.errors_of(stderr)
+  local all, picked = {}, {}
+  for line in stderr:gmatch("[^\n]+") do
+    if line:find("%S") then all[#all + 1] = line end
+  end
+  for _, line in ipairs(all) do
+    if line:find("line %d+:") or line:find("^%s*[Ww]arning") or line:find("^%s*gnuplot") then
+      picked[#picked + 1] = line
+    end
+  end
+  if #picked == 0 then picked = all end
+  local out = {}
+  for i = math.max(1, #picked - MAX_ERROR_LINES + 1), #picked do
+    local line = picked[i]:gsub("^%s+", "")
+    if #line > MAX_LINE then line = line:sub(1, MAX_LINE) .. " ..." end
+    out[#out + 1] = line
+  end
+  return table.concat(out, "\n")
+end
+
+--- gnuplot.render(path, format, size, script) -> nil, or the error text, or
+-- nil and the number of the stop signal (Ctrl-C...) that stopped the
+-- drawing: draws `script` (lines of gnuplot commands, data inline) as
+-- `format` ("png", "svg" or "pdf") of size = { width, height } pixels into
+-- `path`, written under a temporary name and renamed when complete (never
+-- when stopped or failed).  Fails (text) when gnuplot is not installed
+-- (naming the package) or reports an error (its error lines only).
 function M.render(path, format, size, script)
   local exe = M.find()
   if not exe then
@@ -81,28 +117,49 @@ function M.render(path, format, size, script)
   -- temp-then-rename way, atomic_file.c); committed when the figure is complete.
   local pending, failure = core.write_temp(path, "")
   if not pending then return "cannot write '" .. path .. "': " .. failure.message end
-  local tmp, errfile = pending:temp(), os.tmpname()
+  local tmp, scriptfile, errfile = pending:temp(), os.tmpname(), os.tmpname()
   local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote(tmp),
                               table.concat(script, "\n"), "unset output", "" }, "\n")
-  -- Should gnuplot quit before reading everything, `cat` drains the rest, so
-  -- that writing it never meets a closed pipe (SIGPIPE would stop the host).
-  local pipe, perr = io.popen(string.format("%s 2>%s; s=$?; cat >/dev/null; exit $s", shell_quote(exe),
-                                            shell_quote(errfile)), "w")
+  local function cleanup() os.remove(scriptfile); os.remove(errfile) end
+  -- gnuplot reads the script from a file: no pipe is written, so a stop
+  -- signal that kills gnuplot (Ctrl-C reaches the process group) cannot
+  -- turn into SIGPIPE here.
+  local sf, werr = io.open(scriptfile, "w")
+  local wrote = false
+  if sf then
+    wrote, werr = sf:write(text)
+    local closed, cerr = sf:close()
+    if wrote and not closed then wrote, werr = false, cerr end
+  end
+  if not wrote then
+    pending:discard()
+    cleanup()
+    return "cannot write gnuplot's script to '" .. scriptfile .. "': " .. tostring(werr)
+  end
+  local signal_before = core.stop_signal()
+  local pipe, perr = io.popen(string.format("%s <%s 2>%s", shell_quote(exe), shell_quote(scriptfile),
+                                            shell_quote(errfile)), "r")
   if not pipe then
     pending:discard()
-    os.remove(errfile)
+    cleanup()
     return "cannot start gnuplot: " .. tostring(perr)
   end
-  local wrote, werr = pipe:write(text)
-  local ok, _, code = pipe:close()
+  pipe:read("a")
+  local ok, how, code = pipe:close()
   local f = io.open(errfile, "r")
   local messages = f and f:read("a") or ""
   if f then f:close() end
-  os.remove(errfile)
-  if not wrote or not ok then
+  cleanup()
+  local signo = core.stop_signal()
+  if signo and (signo ~= signal_before or how == "signal") then
+    pending:discard()                               -- no half-drawn figure
+    return nil, signo
+  end
+  if not ok then
     pending:discard()
-    local why = messages:gsub("%s+$", "")
-    if why == "" then why = werr or ("exit status " .. tostring(code)) end
+    local why = M.errors_of(messages)
+    if why == "" then why = how == "signal" and ("stopped by signal " .. tostring(code))
+                            or ("exit status " .. tostring(code)) end
     if why:find("unknown or ambiguous terminal", 1, true) then
       why = why .. "\n(this gnuplot lacks the cairo terminals: install the Debian package " .. M.PACKAGE .. ")"
     end

@@ -74,7 +74,9 @@ local function fail_run(self, failure, out, given, method, dt, level)
                         "of mass '%s' changes too fast there (a blow-up, or a system too stiff " ..
                         "for it%s)", method, failure.t, tostring(node), tostring(var),
                         tostring(massname), method ~= "msbdf" and ": try msbdf" or "")
-  elseif kind == "interrupted" then why = "interrupted by " .. why
+  elseif kind == "interrupted" then
+    why = "interrupted by " .. why
+    outputs.note_stop_kept(kept)         -- (for the host, should a pcall catch this message)
   elseif kind == "audio" then why = "output.audio: " .. why
   elseif kind == "io" then why = io_reason(why, out, given)
   elseif kind == "callback" then

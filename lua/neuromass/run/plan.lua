@@ -126,6 +126,34 @@ function M.changes(self, dt)
   return table.concat(what, ", ")
 end
 
+--- M.same_kind(kind, o, level): refuses (at `level`) a continuation whose
+-- options `o` change what the engine's state was made on: `kind` = { dt,
+-- sampling_dt, method, adaptive } of the fresh run it continues.  The rule
+-- (docs/reference.md, continue): the same dt and sampling_dt; the
+-- integrator may change between the fixed-step ones (euler, heun, rk4: the
+-- state is the state), an adaptive one (rkf45, rk8pd, msbdf: its own
+-- steps) only continues itself, and a fixed-step run no adaptive one.
+function M.same_kind(kind, o, level)
+  local function refuse(name, from, to)
+    local fixed = {}
+    for _, info in ipairs(core.integrators()) do
+      if not info.adaptive then fixed[#fixed + 1] = info.name end
+    end
+    error(string.format("run: cannot continue with another dt, sampling_dt or kind of integrator: %s " ..
+                        "changed (%s -> %s); continue = true needs the dt, sampling_dt and kind of integrator " ..
+                        "of the run it continues (the integrator may change only between fixed-step ones: " ..
+                        "%s); start a fresh run (without continue)", name, from, to, table.concat(fixed, ", ")),
+          level + 2)   -- (+ refuse's own frame)
+  end
+  if kind.dt ~= o.dt then refuse("dt", check.number(kind.dt) .. " ms", check.number(o.dt) .. " ms") end
+  if kind.sampling_dt ~= o.dt * o.every then
+    refuse("sampling_dt", check.number(kind.sampling_dt) .. " ms", check.number(o.dt * o.every) .. " ms")
+  end
+  if kind.method ~= o.method and (kind.adaptive or o.adaptive) then
+    refuse("the integrator", "'" .. kind.method .. "'", "'" .. o.method .. "'")
+  end
+end
+
 --[[ M.make(model, o, h, level) -> the plan of the run whose options are `o`
 (run/options.lua; `h`: the host's options, for --seed): { continuing,
 sim_dt (the engine's step: sampling_dt for adaptive steppers), keep (the
@@ -148,9 +176,7 @@ function M.make(self, o, h, level)
   end
   -- Adaptive steppers take their own steps; the engine stops them at every output time.
   local sim_dt = o.adaptive and dt * every or dt
-  if continuing and self.sim_dt ~= sim_dt then
-    error("run: cannot continue with another dt, sampling_dt or kind of integrator", level + 1)
-  end
+  if continuing then M.same_kind(self.sim_kind, o, level + 1) end
   -- (the matrices are the user's tables: an edit since the build rebuilds too)
   if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
     if continuing then
@@ -204,6 +230,7 @@ function M.make(self, o, h, level)
       error("run: " .. tostring(sim):gsub("^[^\n]-:%d+: ", ""):gsub("^sim: ", ""), level + 1)
     end
     self.sim, self.sim_dt = sim, sim_dt
+    self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
     self.failed_at = nil
     self.sim_seed = seed
   end

@@ -1,0 +1,46 @@
+-- interrupt_kept_spec.lua: a run stopped by SIGINT inside a pcall: the stop
+-- ends the script at another line (the pcall's), and the message still says
+-- which files the run kept ("kept what was done in 'b.partial.csv'"), once;
+-- without pcall the run's own message says it, not repeated.
+local h = require "helpers"
+
+local q = h.q
+
+teardown(h.remove_scratch)
+
+-- Runs `body` (a script) in a new folder, sends SIGINT once its BOLD
+-- temporary file holds rows; returns the exit status, stderr and the folder.
+local function interrupted(body)
+  local dir = h.scratch()
+  h.write(dir .. "/i4.lua", body)
+  local cmd = string.format([[cd %s || exit 9
+env --default-signal=INT %s run i4.lua &
+pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!
+n=0
+until [ "$(cat b.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 0 ] || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
+kill -INT $pid; wait $pid; st=$?; kill $wd; exit $st]], q(dir), q(h.exe))
+  local status, _, err = h.sh("(" .. cmd .. ")")
+  return status, err, dir
+end
+
+local RUN = [[m:run { duration = 2e7, dt = 0.1, record = {}, bold = true, output = { bold = "b.csv" } }]]
+
+describe("a run stopped by SIGINT", function()
+  it("inside pcall: the message ending the script names the file kept", function()
+    local status, err, dir = interrupted("local nm = require 'neuromass'\nlocal m = nm.models.fhn.native {}\n" ..
+                                         "local ok = pcall(function()\n  return " .. RUN .. "\nend)\n" ..
+                                         "print('caught', ok)\n")
+    assert.equals(130, status, err)
+    assert.matches("^neuromass: i4%.lua:%d+: interrupted by SIGINT.*; kept what was done in '[^']*b%.partial%.csv'\n$",
+                   err)
+    local f = assert(io.open(dir .. "/b.partial.csv"))
+    f:close()
+  end)
+
+  it("without pcall: the run's own message names it, once", function()
+    local status, err = interrupted("local nm = require 'neuromass'\nlocal m = nm.models.fhn.native {}\n" .. RUN .. "\n")
+    assert.equals(130, status, err)
+    assert.matches("^neuromass: i4%.lua:3: run: interrupted by SIGINT; kept what was done in '[^']*b%.partial%.csv'\n$",
+                   err)
+  end)
+end)
