@@ -421,7 +421,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
       ** evaluation at the output time. */
       if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
       nm_sim_finish_step(s);
-      finite = s->callback_failed || nm_sim_all_finite(s);
+      finite = nm_sim_step_checked(s);
     } else {
       finite = nm_sim_end_step(s);       /* the same services and check, one call */
     }

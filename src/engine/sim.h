@@ -293,14 +293,16 @@ void nm_sim_noise_params(nm_sim *s);
 
 /* After a step of a stepper without a reset (Euler, Heun, RK4): constraints,
 ** noise (parameters and step), nm_sim_finish_step, then (unless a callback
-** failed in the step) nm_sim_all_finite's check, in one call: its result. */
+** failed in the step) the check of nm_sim_step_checked, in one call: its result. */
 int nm_sim_end_step(nm_sim *s);
 
 /* The first non-finite signal in v0 .. v1-1, or -1. */
 long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1);
 
-/* Records where a non-finite signal appeared and returns 0, or returns 1. */
-int nm_sim_all_finite(nm_sim *s);
+/* The end of a step's check: 1 when a callback failed in the step (the run
+** stops on that) or every signal is finite; else records where a non-finite
+** signal appeared and returns 0. */
+int nm_sim_step_checked(nm_sim *s);
 /* Records that signal `sig` is not finite at time t (ms), with the reason;
 ** returns NM_ENONFINITE. */
 int nm_sim_nonfinite(nm_sim *s, double t, long sig);

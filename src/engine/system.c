@@ -329,7 +329,7 @@ static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
 void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1) { advance_noise(s, n0, n1); }
 
 
-static inline int all_finite(nm_sim *s);
+static inline int step_checked(nm_sim *s);
 
 int nm_sim_end_step(nm_sim *s)
 {
@@ -337,7 +337,7 @@ int nm_sim_end_step(nm_sim *s)
   gather_noise_params(s);
   advance_noise(s, 0, s->m->n_noises);
   finish_signals(s);
-  return s->callback_failed || all_finite(s);   /* (a failed callback is the step's failure) */
+  return step_checked(s);
 }
 
 
@@ -421,4 +421,8 @@ static inline int all_finite(nm_sim *s)
 }
 
 
-int nm_sim_all_finite(nm_sim *s) { return all_finite(s); }
+/* A failed callback is the step's failure: the state is then not checked. */
+static inline int step_checked(nm_sim *s) { return s->callback_failed || all_finite(s); }
+
+
+int nm_sim_step_checked(nm_sim *s) { return step_checked(s); }
