@@ -136,7 +136,8 @@ BENCH_PROGS   = $(BENCH_BIN)/fhn_net $(BENCH_BIN)/aln_net $(BENCH_BIN)/runstat \
                 $(BENCH_BIN)/bench_clock.so
 
 bench: deps
-	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="$(BENCH_ENGINE_CFLAGS)" $(BENCH_BUILD)/neuromass
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="$(BENCH_ENGINE_CFLAGS)" $(BENCH_BUILD)/neuromass \
+	  $(BENCH_BUILD)/bench/batch_floor
 	@$(MAKE) --no-print-directory $(BENCH_PROGS)
 	NEUROMASS_BUILD=$(BENCH_BUILD) NM_BENCH_CFLAGS="$(BENCH_CFLAGS)" \
 	  NM_BENCH_ENGINE_CFLAGS="$(BENCH_ENGINE_CFLAGS)" sh scripts/bench.sh
@@ -159,6 +160,12 @@ $(BENCH_BIN)/bench_clock.so: bench/tools/clock.c
 # coupling_ahead.c's windows alone on HCP-80 (bench/tools/ahead_kernel.c; not part of
 # `make bench`): make BUILD=build-bench CFLAGS="-O3 -g" build-bench/bench/ahead_kernel
 $(BUILD)/bench/ahead_kernel: bench/tools/ahead_kernel.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(GSL_LIBS) -lm
+
+# What a batch of one-node ALN points costs at least on this CPU (bench/tools/batch_floor.c;
+# a row of `make bench`): the throughputs of a vector division, square root and normal draw.
+$(BUILD)/bench/batch_floor: bench/tools/batch_floor.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(GSL_LIBS) -lm
 

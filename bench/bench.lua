@@ -172,6 +172,9 @@ local function explore_case(label, workers, ...)
 end
 local EXPLORE_SIDE, WORKERS_SIDE = 4, 6
 local batch64 = explore_case("ALN one node: 64 points batched vs separate", 1, "batch64", tmp .. "/batch64")
+-- What such a batch needs at least on this CPU (bench/tools/batch_floor.c): the
+-- throughputs of a vector division, square root and normal draw.
+local floor = run("batch floor: division, square root and normal throughputs", { bin .. "/batch_floor" })
 -- Networks batch too (issue 13 item 4): FHN on HCP, 16 points of 1 s; FHN on 6 nodes, 64 points of 100 ms.
 local batch_hcp = explore_case("FHN on HCP: 16 points batched vs separate", 1, "batch_net", tmp .. "/batch_hcp",
                                "hcp", "16", "1000")
@@ -385,6 +388,25 @@ do
         "same process; tables " .. (same and "identical" or "**differ**") .. ")",
         string.format("%.3f (%s vs %s)", tb / ts, secs(tb), secs(ts)), "", mb(batch64.rss_kb), "", "",
         "≤ 1/8", yes(same and tb / ts <= 1 / 8) }
+  -- The floor of that batch: bit-identical results keep each of ALN's IEEE divisions and
+  -- square roots per lane-step (models/aln.lua, native flavour: 4 in the two sigmas, 4 in
+  -- the two table locations, IA / C, 8 in the synapses, the two mu time constants and
+  -- tauA: 20 divisions; 2 square roots) and its 2 OU draws (sigma_ou > 0).
+  local DIVS, SQRTS, DRAWS = 20, 2, 2
+  local lane_steps = 64 * 20000
+  local div_ns, sqrt_ns, normal_ns = first(floor, "div_ns"), first(floor, "sqrt_ns"), first(floor, "normal_ns")
+  if div_ns and sqrt_ns and normal_ns then
+    local arith = lane_steps * (DIVS * div_ns + SQRTS * sqrt_ns) * 1e-9
+    local draws = lane_steps * DRAWS * normal_ns * 1e-9
+    local budget = ts / 8
+    row { string.format("  its floor on this CPU: %d lane-steps × (%d divisions at %.3f ns + %d square roots " ..
+                        "at %.3f ns a lane, %d-lane registers; %d normal draws at %.2f ns, the engine's kernel) " ..
+                        "against 1/8 of the separate runs", lane_steps, DIVS, div_ns, SQRTS, sqrt_ns,
+                        first(floor, "lanes") or 0, DRAWS, normal_ns),
+          string.format("%s + %s = %s vs %s", secs(arith), secs(draws), secs(arith + draws), secs(budget)),
+          "", "", "", string.format("%.2f", (arith + draws) / budget), "(a bound: > 1 = out of reach with these kernels)",
+          "" }
+  end
   -- Networks: a ratio for comparison (a network's steps cost per node, which a batch does not share).
   for _, c in ipairs { { batch_hcp, "FHN on HCP (80 nodes, delays), 16 points over K_gl (1 s each)", 16 },
                        { batch_small, "FHN on 6 nodes of HCP, 64 points over K_gl (100 ms each)", 64 } } do
@@ -498,6 +520,14 @@ local doc = {
     "= 1 ms. Its time is `model.run()` alone, median of " .. REPS .. " runs in one process after " ..
     "a 10 ms warm-up run that compiles numba's kernel; the ratio divides it by neuromass's kernel " ..
     "row above. When neurolib is absent the cell says why and nothing fails.",
+  "- Batches: `bench/cases.lua batch64` runs one BoxSearch of 64 one-node ALN points (sigma_ou " ..
+    "0.05, 2 s each) with `batch = 64` and with `batch = 1`, alternately in one process, and " ..
+    "compares the two results.csv files byte for byte. Its floor comes from " ..
+    "`bench/tools/batch_floor` (the minimum of 25 timings of 8 independent chains of vector " ..
+    "divisions and of square roots, and of the engine's normal kernel over 128 streams) times the " ..
+    "operations a lane-step keeps to give the same bits: ALN's 20 divisions, 2 square roots and " ..
+    "2 normal draws. The table lookups, the Euler step and the search's own work come on top, " ..
+    "so a floor above 1/8 of the separate runs puts that target out of reach on this CPU.",
   "- Threads: the 500-node network above on 2 threads (`threads = 2`) against 1 thread. That both "
     .. "give the same bits is checked by `make test` (tests/spec/threads_spec.lua). By default the "
     .. "engine uses threads for networks of 256 nodes or more and keeps timing itself against one "
