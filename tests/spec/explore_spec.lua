@@ -84,6 +84,17 @@ describe("nm.explore.ParameterSpace", function()
     assert.truthy(err({ seed = { 1 } }):find("cannot name a parameter", 1, true))
   end)
 
+  it("space:point(i) refuses an i outside 1 .. space.n at the caller's line (no wrapped-around point)", function()
+    local g = nm.explore.ParameterSpace({ { "a", { 1, 2 } }, { "b", { 10, 20, 30 } } })
+    assert.same({ a = 2, b = 30 }, g:point(6.0))
+    for _, i in ipairs { 0, 7, 1.5, "1" } do
+      local ok, e = pcall(g.point, g, i)
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("explore_spec.lua:%d+: ParameterSpace: point%(i%): i must be a whole number " ..
+                                     "from 1 to 6"), e)
+    end
+  end)
+
   it("seeds: splitmix64 of (run seed, point), in 0 .. 2^63 - 1, distinct for neighbours", function()
     local seen = {}
     for i = 1, 100 do

@@ -132,8 +132,15 @@ function M.ParameterSpace(parameters, opts)
 end
 
 --- space:point(i) -> { NAME = value, ... }: point i (1 to space.n).  In a
--- grid the last parameter changes fastest.
+-- grid the last parameter changes fastest.  Errors at the caller's line: i
+-- not a whole number from 1 to space.n.
 function Space:point(i)
+  local k = math.type(i) and math.tointeger(i)
+  if not k or k < 1 or k > self.n then
+    check.error(string.format("ParameterSpace: point(i): i must be a whole number from 1 to %d (the space's " ..
+                              "points), got %s", self.n, check.show(i)), 2)
+  end
+  i = k
   local p = {}
   if self.kind == "sequence" then
     for _, name in ipairs(self.names) do p[name] = self.values[name][i] end
