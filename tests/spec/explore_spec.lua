@@ -535,6 +535,15 @@ describe("what BoxSearch and Evolution share", function()
     assert.truthy(both({ run = { seed = -1 } }):find("got -1", 1, true))
   end)
 
+  it("check the run options that need no model before any point runs (not every point failed)", function()
+    assert.truthy(both({ run = { duraton = 10 } }):find("run: unknown field 'duraton'; did you mean 'duration'?", 1, true))
+    assert.truthy(both({ run = { duration = 10, threads = 0 } }):find("run: 'threads' must be a whole number", 1, true))
+    assert.truthy(both({ run = { duration = 10, jit = "sometimes" } }):find("run: 'jit' must be", 1, true))
+    assert.truthy(both({ run = { duration = 10, integrator = "rk5" } }):find("run: unknown integrator 'rk5'", 1, true))
+    assert.truthy(both({ run = { duration = 10.05, dt = 0.1 } }):find("not a whole multiple of dt", 1, true))
+    assert.truthy(both({ run = { duration = 10, dt = -1 } }):find("run: 'dt' must be a positive", 1, true))
+  end)
+
   it("--seed is the base seed of both: their tables equal those of run.seed, and the host's seed is kept", function()
     local text = [[
 local nm = require "neuromass"

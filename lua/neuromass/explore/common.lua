@@ -6,11 +6,12 @@
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
+local options = require "neuromass.run.options"
 local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 
-local type, pairs, ipairs, pcall, string, tostring, math, os, io = type, pairs, ipairs, pcall, string, tostring,
-      math, os, io
+local type, pairs, ipairs, pcall, string, table, tostring, math, os, io = type, pairs, ipairs, pcall, string,
+      table, tostring, math, os, io
 
 local M = {}
 
@@ -33,6 +34,8 @@ function M.check_common(def, what, outputs)
   if run.output ~= nil then
     bad("'run' cannot name outputs (every point would write the same files)%s", outputs or "")
   end
+  local plain, why = pcall(options.check_plain, run, 1)   -- a typo would fail every point
+  if not plain then bad("%s", M.bare(why)) end
   if run.seed ~= nil then
     local seed = math.type(run.seed) and math.tointeger(run.seed)
     if not seed or seed < 0 then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
