@@ -237,13 +237,25 @@ local function search(out, vals)
     end,
     out = out }:run()
 end
-local a, b = search("first", { 0.5, 0.6, 0.7 }), search("second", { 1, 2, 3, 4 })
+local a = search("first", { 0.5, 0.6, 0.7 })
+if nm.explore.is_main() then local f = io.open("between.txt", "a"); f:write("once\n"); f:close() end
+if arg[1] == "skip" and os.getenv("NEUROMASS_EXPLORE_WORKER") then return end
+local b = search("second", { 1, 2, 3, 4 })
 print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
 ]])
     local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --workers 2 --quiet")
     assert.equals(0, s, e)
     assert.equals("3\t4\tfalse\ttrue\n", out)
     assert.equals(7, evals(dir))
+    -- is_main() is false in the workers (of the second exploration): what it guards runs once
+    assert.equals("once\n", read(dir .. "/between.txt"))
+    -- a worker whose script skips its exploration computed nothing: an error naming the points
+    os.remove(dir .. "/second/results.csv")
+    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --workers 2 --quiet skip")
+    assert.are_not.equal(0, s)
+    assert.equals("", out)
+    assert.truthy(e:find("two.lua:17: BoxSearch: the worker processes ended without computing 4 points " ..
+                         "(1, 2, 3, 4)", 1, true), e)
   end)
 
   it("save = { \"csv\", \"bold\", \"fc\" }: each point's files under out/points/<i>/, the same from 2 workers", function()

@@ -53,6 +53,25 @@ end
 function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 local bare = M.bare
 
+--- common.check_workers_done(what, todo, rows, dir): after worker processes
+-- ended well, every point of `todo` must have a row: a worker whose script
+-- ended before this exploration's run() (a condition, an early return)
+-- computed nothing, which is an error at the user's line naming the points
+-- rather than a table silently short of them.
+function M.check_workers_done(what, todo, rows, dir)
+  local missing = {}
+  for _, i in ipairs(todo) do
+    if not rows[i] then missing[#missing + 1] = string.format("%d", i) end
+  end
+  if #missing == 0 then return end
+  local shown = #missing > 10 and table.concat(missing, ", ", 1, 10) .. ", ..." or table.concat(missing, ", ")
+  check.error(string.format("%s: the worker processes ended without computing %d point%s (%s): each worker runs " ..
+                            "the script again up to this exploration, so the code before it must reach it " ..
+                            "there too (guard your own output with nm.explore.is_main(), not with a return); " ..
+                            "the points done are kept in %s/results.csv", what, #missing, #missing > 1 and "s" or "",
+                            shown, dir), 3)
+end
+
 --- common.set_point(m, point, names, what, noun, at) -> m, the model that
 -- model(point) returned, with m.params[NAME] = point[NAME] for each of
 -- `names` (parameter names or globs).  The user's setup is wrong when m is

@@ -306,6 +306,7 @@ function Search:run()
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
     if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
                                "/results.csv: run again to compute the rest", 2) end
+    common.check_workers_done("BoxSearch", todo, rows, dir)
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
