@@ -258,6 +258,17 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
                          "(1, 2, 3, 4)", 1, true), e)
   end)
 
+  it("results.csv: a subnormal number in its shortest exact form", function()
+    local dir = h.scratch()
+    nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5 } },
+      run = { duration = 1, dt = 0.1 },
+      evaluate = function() return { tiny = 1e-320, least = -5e-324 } end,
+      out = dir .. "/sub" }:run()
+    assert.truthy(read(dir .. "/sub/results.csv"):find(",-5e-324,1e-320,ok\n", 1, true))
+  end)
+
   it("save = { \"csv\", \"bold\", \"fc\" }: each point's files under out/points/<i>/, the same from 2 workers", function()
     local texts = {}
     for _, workers in ipairs { 1, 2 } do
