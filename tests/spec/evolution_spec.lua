@@ -90,6 +90,17 @@ describe("neuromass.nlopt", function()
     assert.truthy(err { lower = { 0 }, upper = { 1 }, maxeval = "many" }:find("'maxeval' must be a number", 1, true))
     assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
   end)
+
+  it("nlopt.algorithm(name): true for a derivative-free algorithm, else nil and minimize's reason", function()
+    assert.is_true(nlopt.algorithm("GN_CRS2_LM"))
+    assert.is_true(nlopt.algorithm("LN_BOBYQA"))
+    local ok, why = nlopt.algorithm("GN_CRS3")
+    assert.is_nil(ok)
+    assert.truthy(why:find("^nlopt: unknown algorithm 'GN_CRS3'"), why)
+    ok, why = nlopt.algorithm("LD_MMA")
+    assert.is_nil(ok)
+    assert.truthy(why:find("^nlopt: algorithm 'LD_MMA' needs derivatives"), why)
+  end)
 end)
 
 describe("nm.explore.Evolution", function()
@@ -205,8 +216,14 @@ describe("nm.explore.Evolution", function()
     e = err({ parameters = { x_etx = { 0, 1 } } }, true)
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_etx': unknown parameter 'x_etx'; " ..
                          "did you mean 'x_ext'%?"), e)
-    e = err({ algorithm = "GN_CRS" }, true)
+    -- a misspelt algorithm is refused by Evolution{} itself: an earlier fit's table stays
+    assert.truthy(require("neuromass.core").mkdir_p(dir .. "/fit"))
+    h.write(dir .. "/fit/results.csv", "earlier\n")
+    e = err({ algorithm = "GN_CRS" })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: unknown algorithm 'GN_CRS'"), e)
+    e = err({ algorithm = "LD_MMA" })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: algorithm 'LD_MMA' needs derivatives"), e)
+    assert.equals("earlier\n", read(dir .. "/fit/results.csv"))
   end)
 
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",

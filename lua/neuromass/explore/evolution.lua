@@ -128,6 +128,8 @@ function M.Evolution(def)
   if type(algorithm) ~= "string" then
     fail("'algorithm' must be NLopt's name of an algorithm such as \"GN_CRS2_LM\", got %s", check.show(algorithm))
   end
+  local known, why = nlopt.algorithm(algorithm)   -- before run() clears the earlier table
+  if not known then fail("%s", why) end
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
     fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
