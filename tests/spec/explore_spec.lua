@@ -334,6 +334,37 @@ nm.explore.BoxSearch {
     assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
   end)
 
+  it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()
+    local dir = h.scratch()
+    h.write(dir .. "/stop.lua", [[
+local nm = require "neuromass"
+if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
+  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
+end
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0.1, 1, 10) },
+  run = { duration = 20000, dt = 0.1, jit = false },
+  evaluate = function(res, p)
+    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
+    if p.x_ext == 0.1 then
+      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
+      for _ = 1, 1e6 do local _ = math.sin(1) end
+    end
+    return { one = 1 }
+  end,
+  out = "stop" }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 2 --quiet")
+    assert.equals(143, s, e)
+    assert.truthy(e:find("stop.lua:%d+: BoxSearch: the worker processes were stopped %(signal 15%)"), e)
+    -- (before: the workers went on to the last point, the script's process waiting for them)
+    assert.is_true(evals(dir) < 10, e)
+    local t = read(dir .. "/stop/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.is_true(select(2, t:gsub("\n", "")) < 10, t)
+  end)
+
   it("the rows of another space or seed are refused at the user's line", function()
     local dir = fresh()
     h.sh("mkdir -p " .. q(dir .. "/sweep"))
