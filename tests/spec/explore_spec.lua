@@ -258,6 +258,22 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
                          "(1, 2, 3, 4)", 1, true), e)
   end)
 
+  it("a point failed by an error value that is not a string: its status shows the value, never an address", function()
+    local dir = h.scratch()
+    local obj = setmetatable({}, { __tostring = function() return "my error" end })
+    local r = nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } },
+      run = { duration = 1, dt = 0.1 }, progress = false,
+      evaluate = function(_, p)
+        if p.x_ext == 0.5 then error({ code = 1 }) elseif p.x_ext == 0.6 then error(obj) end
+        error(42)
+      end,
+      out = dir .. "/objects" }:run()
+    assert.same({ "failed: { code = 1 }", "failed: my error", "failed: 42" },
+                { r.rows[1].status, r.rows[2].status, r.rows[3].status })
+  end)
+
   it("results.csv: a subnormal number in its shortest exact form", function()
     local dir = h.scratch()
     nm.explore.BoxSearch {

@@ -264,7 +264,7 @@ local function restart(self, r, base, share, h, on_row)
     -- A stop signal (Ctrl-C) ends the search: an evaluation it failed is not recorded.
     local signo = core.stop_signal()
     if signo and not metrics then error(bare(why), 0) end
-    local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
+    local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or tbl.failed(why))
     row.seed = seed_text
     on_row(first + k, row)
     if signo then error("stopped by signal " .. signo, 0) end

@@ -135,7 +135,7 @@ local function compute(self, i, base, dir, h)
   local point = self.space:point(i)
   local seed = M.seed(base, i)
   local function failed(msg)
-    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+    return tbl.row(i, self.space.names, point, seed, nil, tbl.failed(msg))
   end
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
@@ -155,7 +155,7 @@ end
 -- The row of point i (its values `point`, its seed) from its run's result.
 function M.evaluated(self, i, point, seed, res, pdir)
   local function failed(msg)
-    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+    return tbl.row(i, self.space.names, point, seed, nil, tbl.failed(msg))
   end
   local evaluated, metrics = pcall(self.evaluate, res, point)
   if not evaluated then return failed(metrics) end
@@ -178,7 +178,7 @@ local function compute_batch(self, list, base, dir, h)
     local point, seed = self.space:point(i), M.seed(base, i)
     local ok, m = pcall(self.model, point)
     if not ok then
-      rows[i] = tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(m))
+      rows[i] = tbl.row(i, self.space.names, point, seed, nil, tbl.failed(m))
     else
       common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter",
                        string.format(" (point %d)", i))
