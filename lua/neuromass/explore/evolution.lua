@@ -36,8 +36,8 @@ local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 
-local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, os, math, next =
-      type, pairs, ipairs, pcall, string, table, tostring, setmetatable, os, math, next
+local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
+      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 
 local M = {}
 
