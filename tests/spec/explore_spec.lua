@@ -542,6 +542,33 @@ describe("the command line of explorations", function()
     assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
   end)
 
+  it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local s, _, e = run(dir, "--workers 1 --set '*x_ext=1'")       -- before: every point ran at x_ext = 1
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set %*x_ext=1 fixes a parameter the exploration varies " ..
+                         "%('x_ext'%)"), e)
+    s, _, e = run(dir, "--workers 2 --set 'FHN*.alpha=3'")         -- before: every point recorded as failed
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set FHN%*%.alpha=3 names no parameter of the model: " ..
+                         "unknown parameter 'FHN%*%.alpha'; did you mean 'alpha'%?"), e)
+    assert.equals(0, (evals(dir)))
+    s, _, e = run(dir, "--workers 2 --set alpha=3.5")              -- before: "never applied", exit 1
+    assert.equals(0, s, e)
+    assert.equals(6, (evals(dir)))
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function() return 0 end, evaluations = 2, out = "fit" }:run()
+]])
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet --set '*.x_ext=1'")
+    assert.equals(1, s)
+    assert.truthy(e:find("fit.lua:2: Evolution: --set *.x_ext=1 fixes a parameter the exploration varies ('x_ext')",
+                         1, true), e)
+  end)
+
   it("explore --merge names the points still missing: tasks that have not written their parts", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)

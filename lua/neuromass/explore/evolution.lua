@@ -311,6 +311,7 @@ function Evolution:run()
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
   local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
     m:run(self.run_opts)
     return { point = point_of(params, mid), fitness = nil, dry = true }

@@ -263,12 +263,6 @@ function Search:run()
     res.dry = true            -- nm.plot.exploration draws nothing either
     return res
   end
-  for _, kv in ipairs(h and h.sets or {}) do     -- --set wins at every run: it would undo the space
-    if space.values[kv[1]] then
-      check.error(string.format("BoxSearch: --set %s=%s fixes a parameter the exploration varies: drop it, " ..
-                                "or drop '%s' from the space", kv[1], kv[2], kv[1]), 2)
-    end
-  end
   local dir = common.folder("BoxSearch", self.out)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
@@ -282,6 +276,14 @@ function Search:run()
     if (not r or (self.retry_failed and r.status ~= "ok"))
        and (plan.kind ~= "task" or spread.mine(i, plan.task, plan.ntasks)) then
       todo[#todo + 1] = i
+    end
+  end
+  if #todo > 0 and h and h.sets and #h.sets > 0 then   -- --set checked once, on the first point's model
+    local first = space:point(todo[1])
+    local built, m = pcall(self.model, first)
+    if built then
+      m = common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
+      common.check_sets("BoxSearch", m, h, space.names, "space")
     end
   end
   local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
