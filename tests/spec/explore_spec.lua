@@ -82,6 +82,9 @@ describe("nm.explore.ParameterSpace", function()
     assert.truthy(err({ a = { 1, 0 / 0 } }):find("'a' value 2 must be a finite number", 1, true))
     assert.truthy(err({ a = { 1 } }, { kind = "grd" }):find("did you mean 'grid'", 1, true))
     assert.truthy(err({ seed = { 1 } }):find("cannot name a parameter", 1, true))
+    local huge = {}                 -- 2^64 points: the count wrapped around to 0 (an empty exploration)
+    for j = 1, 64 do huge[j] = { "p" .. j, { 1, 2 } } end
+    assert.truthy(err(huge):find("a grid of more than 2^63 - 1 points", 1, true))
   end)
 
   it("space:point(i) refuses an i outside 1 .. space.n at the caller's line (no wrapped-around point)", function()

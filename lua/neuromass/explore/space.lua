@@ -126,7 +126,12 @@ function M.ParameterSpace(parameters, opts)
     end
   else
     n = 1
-    for _, name in ipairs(names) do n = n * #values[name] end
+    for _, name in ipairs(names) do
+      if n > math.maxinteger // #values[name] then      -- the count would wrap around (to 0 for 2^64)
+        fail("a grid of more than 2^63 - 1 points: give fewer values (the lists' lengths multiply)")
+      end
+      n = n * #values[name]
+    end
   end
   return setmetatable({ names = names, values = values, kind = kind, n = n }, Space)
 end
