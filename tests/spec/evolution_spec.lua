@@ -262,14 +262,21 @@ describe("nm.explore.Evolution", function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
 local nm = require "neuromass"
+if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
+  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
+end
 local best = nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
+  restarts = arg[1] == "workers" and 2 or 1,
   fitness = function(res, point)
     local f = io.open("n", "a"); f:write("x"); f:close()
     f = io.open("n"); local n = #f:read("a"); f:close()
     if n == 5 and arg[1] == "stop" then
 ]] .. h.STOP_SELF .. [[
+    elseif n == 5 and arg[1] == "workers" then     -- the script's process stopped, its workers with it
+      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
+      for _ = 1, 1e6 do local _ = math.sin(1) end
     end
     return -(point.x_ext - 0.4) ^ 2
   end,
@@ -283,11 +290,21 @@ print(best.evaluations)
     s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
     assert.equals(143, s, e)
     assert.equals("", out)                                   -- the script stopped at the fit
-    assert.truthy(e:find("fit.lua:2: Evolution: .*interrupted by SIGTERM"), e)
+    assert.truthy(e:find("fit.lua:5: Evolution: .*interrupted by SIGTERM"), e)
     local t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
     assert.is_nil(io.open(dir .. "/fit/best.json"))          -- the earlier fit's is gone with its table
+    -- 2 restarts on 2 workers: the evaluations done are joined into results.csv (they stayed in parts/)
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
+    assert.equals(143, s, e)
+    assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
+                         "done are in "), e)
+    t = read(dir .. "/fit/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.is_true(select(2, t:gsub("\n", "")) >= 4, t)     -- the header and at least 3 of the first 4
+    assert.is_nil(io.open(dir .. "/fit/parts/task-0-of-2.csv"))
+    assert.is_nil(io.open(dir .. "/fit/best.json"))
   end)
 
   it("nm.plot.evolution draws the fitness over evaluations", function()

@@ -336,10 +336,14 @@ function Evolution:run()
     clear(dir)
     local ok, err = workers.run(h, ordinal, math.min(plan.n, self.restarts), done)
     local names, joined, parts, files = merge.read(dir, params.names)
+    if names then                       -- the evaluations done joined into results.csv, even after a stop
+      local wrote, werr = merge.write(dir, params.names, joined, parts)
+      if not wrote then check.error("Evolution: " .. werr, 2) end
+    end
+    if not ok then
+      check.error("Evolution: " .. err .. (names and "; the evaluations done are in " .. dir .. "/results.csv" or ""), 2)
+    end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
-    if not ok then check.error("Evolution: " .. err, 2) end
-    local wrote, werr = merge.write(dir, params.names, joined, parts)
-    if not wrote then check.error("Evolution: " .. werr, 2) end
     rows = joined
     for _ in pairs(rows) do n = n + 1 end
   else
