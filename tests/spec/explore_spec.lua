@@ -482,6 +482,22 @@ assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
   end)
 end)
 
+describe("the progress line", function()
+  it("on a terminal, a failed point's line starts on a cleared line, not after the progress line's text", function()
+    local progress = require "neuromass.explore.progress"
+    local out, saved = {}, io.stderr
+    io.stderr = { write = function(self, ...) for _, s in ipairs { ... } do out[#out + 1] = s end return self end,
+                  flush = function() end }
+    local report = progress.reporter({ tty = true }, { kind = "single" }, nil, 3, 0, "explore: point")
+    report(1, "ok"); report(2, "failed: boom"); report(3, "ok")
+    io.stderr = saved
+    local text = table.concat(out)
+    assert.truthy(text:find("^\rexplore: 1/3 points, %d+ s elapsed, ETA %d+ s\27%[K\r\27%[Kexplore: point 2 failed: " ..
+                            "boom\n"), text)
+    assert.truthy(text:find("explore: 3/3 points %(1 failed%), %d+ s elapsed\27%[K\n"), text)
+  end)
+end)
+
 describe("nm.plot.exploration", function()
   teardown(h.remove_scratch)
   -- a 3 x 2 grid of a, b with metric m = 10 a + b; point 4 failed
