@@ -298,6 +298,7 @@ print(best.evaluations)
     -- 2 restarts on 2 workers: the evaluations done are joined into results.csv (they stayed in parts/)
     s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
     assert.equals(143, s, e)
+    assert.equals("", out)
     assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
                          "done are in "), e)
     t = read(dir .. "/fit/results.csv")

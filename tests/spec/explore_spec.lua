@@ -486,11 +486,11 @@ describe("the progress line", function()
   it("on a terminal, a failed point's line starts on a cleared line, not after the progress line's text", function()
     local progress = require "neuromass.explore.progress"
     local out, saved = {}, io.stderr
-    io.stderr = { write = function(self, ...) for _, s in ipairs { ... } do out[#out + 1] = s end return self end,
-                  flush = function() end }
+    local function write(self, ...) for _, s in ipairs { ... } do out[#out + 1] = s end return self end
+    io.stderr = { write = write, flush = function() end }  -- luacheck: ignore 122 (put back below)
     local report = progress.reporter({ tty = true }, { kind = "single" }, nil, 3, 0, "explore: point")
     report(1, "ok"); report(2, "failed: boom"); report(3, "ok")
-    io.stderr = saved
+    io.stderr = saved  -- luacheck: ignore 122
     local text = table.concat(out)
     assert.truthy(text:find("^\rexplore: 1/3 points, %d+ s elapsed, ETA %d+ s\27%[K\r\27%[Kexplore: point 2 failed: " ..
                             "boom\n"), text)

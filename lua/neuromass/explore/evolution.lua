@@ -341,7 +341,8 @@ function Evolution:run()
       if not wrote then check.error("Evolution: " .. werr, 2) end
     end
     if not ok then
-      check.error("Evolution: " .. err .. (names and "; the evaluations done are in " .. dir .. "/results.csv" or ""), 2)
+      local kept = names and "; the evaluations done are in " .. dir .. "/results.csv" or ""
+      check.error("Evolution: " .. err .. kept, 2)
     end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
     rows = joined
