@@ -413,6 +413,11 @@ nm.explore.BoxSearch {
     end
     assert.equals(0, (evals(dir)))
     assert.is_nil(io.open(dir .. "/sweep/parts"))
+    -- the name corrected, the run goes on: the table of no rows left by the mistake refuses nothing
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals(6, (evals(dir)))
   end)
 
   it("evaluate returning something else than { NAME = number } is an error at the user's line; rows kept", function()
