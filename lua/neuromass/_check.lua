@@ -124,11 +124,13 @@ end
 
 --- The library's one number format: the shortest %g form that reads back as
 -- exactly `v` (0.1 is "0.1", 1/3 "0.33333333333333331", 2^53 "9007199254740992"),
--- "nan" for any NaN, "inf"/"-inf".
+-- "nan" for any NaN, "inf"/"-inf".  A normal double's shortest form has 15
+-- digits or fewer exactly when %.15g reads back; a subnormal one (below
+-- 2^-1022, fewer bits) may be shorter still (1e-320, not 9.99988867182683e-321).
 function M.number(v)
   if math.type(v) == "integer" then return string.format("%d", v) end
   if v ~= v then return "nan" end
-  for digits = 15, 16 do
+  for digits = (v ~= 0 and math.abs(v) < 0x1p-1022) and 1 or 15, 16 do
     local s = string.format("%." .. digits .. "g", v)
     if tonumber(s) == v then return s end
   end

@@ -15,7 +15,7 @@ local check = require "neuromass._check"
 local paths = require "neuromass.paths"
 local core = require "neuromass.core"
 
-local string, type, pairs = string, type, pairs
+local string, type, pairs, os = string, type, pairs, os
 
 local M = {
   ParameterSpace = require("neuromass.explore.space").ParameterSpace,
@@ -29,12 +29,17 @@ local M = {
 -- an exploration to print, plot or write what the whole table says: false
 -- on the ranks other than 0 under mpirun (every rank runs the whole script,
 -- and every rank's search:run() returns the whole table, so that a later
--- exploration can spread over the ranks again), true everywhere else
--- (worker processes and Slurm array tasks end the script at search:run()).
--- Initialises MPI under mpirun, as search:run() does.
+-- exploration can spread over the ranks again), false in the worker
+-- processes of --workers (each runs the script again up to its exploration:
+-- earlier explorations, returning their tables, and the code between them
+-- included), true everywhere else (Slurm array tasks end the script at
+-- search:run()).  Initialises MPI under mpirun, as search:run() does.
 function M.is_main()
   local ranks = require("neuromass.explore.mpi").plan()
-  return ranks == nil or ranks.task == 0
+  if ranks then return ranks.task == 0 end
+  -- a worker process (--workers) runs the script again up to its exploration,
+  -- earlier explorations and what follows them included: not the main one
+  return os.getenv(require("neuromass.explore.spread").WORKER_ENV) == nil
 end
 
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under

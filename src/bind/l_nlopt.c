@@ -132,6 +132,25 @@ static const char *result_name(nlopt_result res)
 }
 
 
+/* The NLopt algorithm named `name` (NLopt's name without NLOPT_), or -1 with
+** the reason pushed: an unknown name, or one that needs derivatives. */
+static nlopt_algorithm algorithm_of(lua_State *L, const char *name)
+{
+  nlopt_algorithm alg = nlopt_algorithm_from_string(name);
+  if ((int)alg < 0) {
+    lua_pushfstring(L, "nlopt: unknown algorithm '%s' (NLopt's names without NLOPT_: GN_CRS2_LM, "
+                       "GN_ISRES, GN_ESCH, LN_BOBYQA, LN_SBPLX, ...)", name);
+    return (nlopt_algorithm)-1;
+  }
+  if (!strchr("GL", name[0]) || name[1] != 'N' || name[2] != '_') {
+    lua_pushfstring(L, "nlopt: algorithm '%s' needs derivatives or a local optimiser: give a derivative-free "
+                       "one (GN_* or LN_*)", name);
+    return (nlopt_algorithm)-1;
+  }
+  return alg;
+}
+
+
 /*
 ** nlopt.minimize(opts), nlopt.maximize(opts) -> { x = { numbers }, f = best value, result = NLopt's
 ** result name ("MAXEVAL_REACHED", "XTOL_REACHED", ...), evaluations = n }.
@@ -183,12 +202,8 @@ static int optimize(lua_State *L, int maximise)
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "nlopt: option 'algorithm' must be a name such as \"GN_CRS2_LM\"");
     alg_name = lua_tostring(L, -1);
   }
-  nlopt_algorithm alg = nlopt_algorithm_from_string(alg_name);
-  if ((int)alg < 0) luaL_error(L, "nlopt: unknown algorithm '%s' (NLopt's names without NLOPT_: GN_CRS2_LM, "
-                                  "GN_ISRES, GN_ESCH, LN_BOBYQA, LN_SBPLX, ...)", alg_name);
-  if (!strchr("GL", alg_name[0]) || alg_name[1] != 'N' || alg_name[2] != '_')
-    luaL_error(L, "nlopt: algorithm '%s' needs derivatives or a local optimiser: give a derivative-free "
-                  "one (GN_* or LN_*)", alg_name);
+  nlopt_algorithm alg = algorithm_of(L, alg_name);
+  if ((int)alg < 0) lua_error(L);
   double maxeval = opt_number(L, "maxeval", 0);
   if (!(maxeval >= 0 && maxeval <= 1e9)) luaL_error(L, "nlopt: option 'maxeval' must be 0 .. 1e9, got %f", maxeval);
   double seed = opt_number(L, "seed", -1);
@@ -256,6 +271,21 @@ static int l_minimize(lua_State *L) { return optimize(L, 0); }
 static int l_maximize(lua_State *L) { return optimize(L, 1); }
 
 
+/* nlopt.algorithm(name) -> true, or nil and the reason: whether `name` is a
+** derivative-free algorithm that nlopt.minimize/maximize take (checked
+** before a search starts, e.g. by nm.explore.Evolution). */
+static int l_algorithm(lua_State *L)
+{
+  if ((int)algorithm_of(L, luaL_checkstring(L, 1)) < 0) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
 /* nlopt.version() -> "2.7.1": the NLopt library linked. */
 static int l_version(lua_State *L)
 {
@@ -279,5 +309,7 @@ int luaopen_neuromass_nlopt(lua_State *L)
   lua_setfield(L, -2, "maximize");
   lua_pushcfunction(L, l_version);
   lua_setfield(L, -2, "version");
+  lua_pushcfunction(L, l_algorithm);
+  lua_setfield(L, -2, "algorithm");
   return 1;
 }

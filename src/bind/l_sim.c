@@ -44,6 +44,9 @@ typedef struct {
 
 static volatile sig_atomic_t stop_signal;      /* stops the work in progress */
 static volatile sig_atomic_t noted_signal;     /* the last one noted, for the exit status */
+/* The process group that a stop signal is passed on to (an exploration's
+** worker processes, in a session of their own: explore/workers.lua), or 0. */
+static volatile sig_atomic_t forward_group;
 static lua_State *volatile stop_state;
 static int stops_script;                       /* set by nmL_stop_script */
 static const int stop_signals[NM_N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
@@ -102,6 +105,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 void nmL_note_stop_signal(int signo)
 {
   stop_signal = noted_signal = signo;
+  if (forward_group > 0) kill(-(pid_t)forward_group, signo);   /* async-signal-safe */
   lua_State *L = stop_state;
   if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -143,6 +147,22 @@ static int core_stop_signal(lua_State *L)
   if (!noted_signal) return 0;
   lua_pushinteger(L, noted_signal);
   return 1;
+}
+
+
+/* core.forward_stop_signals(pgid | nil): from now on, a stop signal this
+** process receives is sent on to the process group `pgid` as well (nil or
+** 0: no more).  An exploration's worker processes run in a session of their
+** own, so that a signal sent to the script's process alone (`kill PID`, a
+** scheduler) stops them too; one received before the group was known is
+** sent at once. */
+static int core_forward_stop_signals(lua_State *L)
+{
+  lua_Integer g = luaL_optinteger(L, 1, 0);
+  luaL_argcheck(L, g >= 0 && g <= INT_MAX, 1, "a process group's id, or nil");
+  forward_group = (sig_atomic_t)g;
+  if (g > 0 && noted_signal) kill(-(pid_t)g, noted_signal);
+  return 0;
 }
 
 
@@ -991,6 +1011,8 @@ void nmL_open_sim(lua_State *L)
   lua_setfield(L, -2, "noise_stream_seed");
   lua_pushcfunction(L, core_stop_signal);
   lua_setfield(L, -2, "stop_signal");
+  lua_pushcfunction(L, core_forward_stop_signals);
+  lua_setfield(L, -2, "forward_stop_signals");
   lua_pushinteger(L, NM_MAX_THREADS);
   lua_setfield(L, -2, "max_threads");
   lua_pushcfunction(L, core_memory);

@@ -90,6 +90,17 @@ describe("neuromass.nlopt", function()
     assert.truthy(err { lower = { 0 }, upper = { 1 }, maxeval = "many" }:find("'maxeval' must be a number", 1, true))
     assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
   end)
+
+  it("nlopt.algorithm(name): true for a derivative-free algorithm, else nil and minimize's reason", function()
+    assert.is_true(nlopt.algorithm("GN_CRS2_LM"))
+    assert.is_true(nlopt.algorithm("LN_BOBYQA"))
+    local ok, why = nlopt.algorithm("GN_CRS3")
+    assert.is_nil(ok)
+    assert.truthy(why:find("^nlopt: unknown algorithm 'GN_CRS3'"), why)
+    ok, why = nlopt.algorithm("LD_MMA")
+    assert.is_nil(ok)
+    assert.truthy(why:find("^nlopt: algorithm 'LD_MMA' needs derivatives"), why)
+  end)
 end)
 
 describe("nm.explore.Evolution", function()
@@ -205,8 +216,14 @@ describe("nm.explore.Evolution", function()
     e = err({ parameters = { x_etx = { 0, 1 } } }, true)
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_etx': unknown parameter 'x_etx'; " ..
                          "did you mean 'x_ext'%?"), e)
-    e = err({ algorithm = "GN_CRS" }, true)
+    -- a misspelt algorithm is refused by Evolution{} itself: an earlier fit's table stays
+    assert.truthy(require("neuromass.core").mkdir_p(dir .. "/fit"))
+    h.write(dir .. "/fit/results.csv", "earlier\n")
+    e = err({ algorithm = "GN_CRS" })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: unknown algorithm 'GN_CRS'"), e)
+    e = err({ algorithm = "LD_MMA" })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: algorithm 'LD_MMA' needs derivatives"), e)
+    assert.equals("earlier\n", read(dir .. "/fit/results.csv"))
   end)
 
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
@@ -245,14 +262,21 @@ describe("nm.explore.Evolution", function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
 local nm = require "neuromass"
+if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
+  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
+end
 local best = nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
+  restarts = arg[1] == "workers" and 2 or 1,
   fitness = function(res, point)
     local f = io.open("n", "a"); f:write("x"); f:close()
     f = io.open("n"); local n = #f:read("a"); f:close()
     if n == 5 and arg[1] == "stop" then
 ]] .. h.STOP_SELF .. [[
+    elseif n == 5 and arg[1] == "workers" then     -- the script's process stopped, its workers with it
+      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
+      for _ = 1, 1e6 do local _ = math.sin(1) end
     end
     return -(point.x_ext - 0.4) ^ 2
   end,
@@ -266,11 +290,22 @@ print(best.evaluations)
     s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
     assert.equals(143, s, e)
     assert.equals("", out)                                   -- the script stopped at the fit
-    assert.truthy(e:find("fit.lua:2: Evolution: .*interrupted by SIGTERM"), e)
+    assert.truthy(e:find("fit.lua:5: Evolution: .*interrupted by SIGTERM"), e)
     local t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
     assert.is_nil(io.open(dir .. "/fit/best.json"))          -- the earlier fit's is gone with its table
+    -- 2 restarts on 2 workers: the evaluations done are joined into results.csv (they stayed in parts/)
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
+    assert.equals(143, s, e)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
+                         "done are in "), e)
+    t = read(dir .. "/fit/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.is_true(select(2, t:gsub("\n", "")) >= 4, t)     -- the header and at least 3 of the first 4
+    assert.is_nil(io.open(dir .. "/fit/parts/task-0-of-2.csv"))
+    assert.is_nil(io.open(dir .. "/fit/best.json"))
   end)
 
   it("nm.plot.evolution draws the fitness over evaluations", function()

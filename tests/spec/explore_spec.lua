@@ -82,6 +82,20 @@ describe("nm.explore.ParameterSpace", function()
     assert.truthy(err({ a = { 1, 0 / 0 } }):find("'a' value 2 must be a finite number", 1, true))
     assert.truthy(err({ a = { 1 } }, { kind = "grd" }):find("did you mean 'grid'", 1, true))
     assert.truthy(err({ seed = { 1 } }):find("cannot name a parameter", 1, true))
+    local huge = {}                 -- 2^64 points: the count wrapped around to 0 (an empty exploration)
+    for j = 1, 64 do huge[j] = { "p" .. j, { 1, 2 } } end
+    assert.truthy(err(huge):find("a grid of more than 2^63 - 1 points", 1, true))
+  end)
+
+  it("space:point(i) refuses an i outside 1 .. space.n at the caller's line (no wrapped-around point)", function()
+    local g = nm.explore.ParameterSpace({ { "a", { 1, 2 } }, { "b", { 10, 20, 30 } } })
+    assert.same({ a = 2, b = 30 }, g:point(6.0))
+    for _, i in ipairs { 0, 7, 1.5, "1" } do
+      local ok, e = pcall(g.point, g, i)
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("explore_spec.lua:%d+: ParameterSpace: point%(i%): i must be a whole number " ..
+                                     "from 1 to 6"), e)
+    end
   end)
 
   it("seeds: splitmix64 of (run seed, point), in 0 .. 2^63 - 1, distinct for neighbours", function()
@@ -226,13 +240,52 @@ local function search(out, vals)
     end,
     out = out }:run()
 end
-local a, b = search("first", { 0.5, 0.6, 0.7 }), search("second", { 1, 2, 3, 4 })
+local a = search("first", { 0.5, 0.6, 0.7 })
+if nm.explore.is_main() then local f = io.open("between.txt", "a"); f:write("once\n"); f:close() end
+if arg[1] == "skip" and os.getenv("NEUROMASS_EXPLORE_WORKER") then return end
+local b = search("second", { 1, 2, 3, 4 })
 print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
 ]])
     local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --workers 2 --quiet")
     assert.equals(0, s, e)
     assert.equals("3\t4\tfalse\ttrue\n", out)
     assert.equals(7, evals(dir))
+    -- is_main() is false in the workers (of the second exploration): what it guards runs once
+    assert.equals("once\n", read(dir .. "/between.txt"))
+    -- a worker whose script skips its exploration computed nothing: an error naming the points
+    os.remove(dir .. "/second/results.csv")
+    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --workers 2 --quiet skip")
+    assert.are_not.equal(0, s)
+    assert.equals("", out)
+    assert.truthy(e:find("two.lua:17: BoxSearch: the worker processes ended without computing 4 points " ..
+                         "(1, 2, 3, 4)", 1, true), e)
+  end)
+
+  it("a point failed by an error value that is not a string: its status shows the value, never an address", function()
+    local dir = h.scratch()
+    local obj = setmetatable({}, { __tostring = function() return "my error" end })
+    local r = nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } },
+      run = { duration = 1, dt = 0.1 }, progress = false,
+      evaluate = function(_, p)
+        if p.x_ext == 0.5 then error({ code = 1 }) elseif p.x_ext == 0.6 then error(obj) end
+        error(42)
+      end,
+      out = dir .. "/objects" }:run()
+    assert.same({ "failed: { code = 1 }", "failed: my error", "failed: 42" },
+                { r.rows[1].status, r.rows[2].status, r.rows[3].status })
+  end)
+
+  it("results.csv: a subnormal number in its shortest exact form", function()
+    local dir = h.scratch()
+    nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5 } },
+      run = { duration = 1, dt = 0.1 },
+      evaluate = function() return { tiny = 1e-320, least = -5e-324 } end,
+      out = dir .. "/sub" }:run()
+    assert.truthy(read(dir .. "/sub/results.csv"):find(",-5e-324,1e-320,ok\n", 1, true))
   end)
 
   it("save = { \"csv\", \"bold\", \"fc\" }: each point's files under out/points/<i>/, the same from 2 workers", function()
@@ -300,6 +353,37 @@ nm.explore.BoxSearch {
     assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
   end)
 
+  it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()
+    local dir = h.scratch()
+    h.write(dir .. "/stop.lua", [[
+local nm = require "neuromass"
+if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
+  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
+end
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0.1, 1, 10) },
+  run = { duration = 20000, dt = 0.1, jit = false },
+  evaluate = function(res, p)
+    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
+    if p.x_ext == 0.1 then
+      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
+      for _ = 1, 1e6 do local _ = math.sin(1) end
+    end
+    return { one = 1 }
+  end,
+  out = "stop" }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 2 --quiet")
+    assert.equals(143, s, e)
+    assert.truthy(e:find("stop.lua:%d+: BoxSearch: the worker processes were stopped %(signal 15%)"), e)
+    -- (before: the workers went on to the last point, the script's process waiting for them)
+    assert.is_true(evals(dir) < 10, e)
+    local t = read(dir .. "/stop/results.csv")
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.is_true(select(2, t:gsub("\n", "")) < 10, t)
+  end)
+
   it("the rows of another space or seed are refused at the user's line", function()
     local dir = fresh()
     h.sh("mkdir -p " .. q(dir .. "/sweep"))
@@ -329,6 +413,11 @@ nm.explore.BoxSearch {
     end
     assert.equals(0, (evals(dir)))
     assert.is_nil(io.open(dir .. "/sweep/parts"))
+    -- the name corrected, the run goes on: the table of no rows left by the mistake refuses nothing
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals(6, (evals(dir)))
   end)
 
   it("evaluate returning something else than { NAME = number } is an error at the user's line; rows kept", function()
@@ -398,6 +487,22 @@ assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
   end)
 end)
 
+describe("the progress line", function()
+  it("on a terminal, a failed point's line starts on a cleared line, not after the progress line's text", function()
+    local progress = require "neuromass.explore.progress"
+    local out, saved = {}, io.stderr
+    local function write(self, ...) for _, s in ipairs { ... } do out[#out + 1] = s end return self end
+    io.stderr = { write = write, flush = function() end }  -- luacheck: ignore 122 (put back below)
+    local report = progress.reporter({ tty = true }, { kind = "single" }, nil, 3, 0, "explore: point")
+    report(1, "ok"); report(2, "failed: boom"); report(3, "ok")
+    io.stderr = saved  -- luacheck: ignore 122
+    local text = table.concat(out)
+    assert.truthy(text:find("^\rexplore: 1/3 points, %d+ s elapsed, ETA %d+ s\27%[K\r\27%[Kexplore: point 2 failed: " ..
+                            "boom\n"), text)
+    assert.truthy(text:find("explore: 3/3 points %(1 failed%), %d+ s elapsed\27%[K\n"), text)
+  end)
+end)
+
 describe("nm.plot.exploration", function()
   teardown(h.remove_scratch)
   -- a 3 x 2 grid of a, b with metric m = 10 a + b; point 4 failed
@@ -461,6 +566,33 @@ describe("the command line of explorations", function()
     assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
   end)
 
+  it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local s, _, e = run(dir, "--workers 1 --set '*x_ext=1'")       -- before: every point ran at x_ext = 1
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set %*x_ext=1 fixes a parameter the exploration varies " ..
+                         "%('x_ext'%)"), e)
+    s, _, e = run(dir, "--workers 2 --set 'FHN*.alpha=3'")         -- before: every point recorded as failed
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set FHN%*%.alpha=3 names no parameter of the model: " ..
+                         "unknown parameter 'FHN%*%.alpha'; did you mean 'alpha'%?"), e)
+    assert.equals(0, (evals(dir)))
+    s, _, e = run(dir, "--workers 2 --set alpha=3.5")              -- before: "never applied", exit 1
+    assert.equals(0, s, e)
+    assert.equals(6, (evals(dir)))
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function() return 0 end, evaluations = 2, out = "fit" }:run()
+]])
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet --set '*.x_ext=1'")
+    assert.equals(1, s)
+    assert.truthy(e:find("fit.lua:2: Evolution: --set *.x_ext=1 fixes a parameter the exploration varies ('x_ext')",
+                         1, true), e)
+  end)
+
   it("explore --merge names the points still missing: tasks that have not written their parts", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
@@ -522,6 +654,15 @@ describe("what BoxSearch and Evolution share", function()
     assert.truthy(both({ run = { output = { csv = "a.csv" } } }):find("'run' cannot name outputs", 1, true))
     assert.truthy(both({ run = { seed = 1.5 } }):find("run.seed must be a whole number, 0 or more, got 1.5", 1, true))
     assert.truthy(both({ run = { seed = -1 } }):find("got -1", 1, true))
+  end)
+
+  it("check the run options that need no model before any point runs (not every point failed)", function()
+    assert.truthy(both({ run = { duraton = 10 } }):find("run: unknown field 'duraton'; did you mean 'duration'?", 1, true))
+    assert.truthy(both({ run = { duration = 10, threads = 0 } }):find("run: 'threads' must be a whole number", 1, true))
+    assert.truthy(both({ run = { duration = 10, jit = "sometimes" } }):find("run: 'jit' must be", 1, true))
+    assert.truthy(both({ run = { duration = 10, integrator = "rk5" } }):find("run: unknown integrator 'rk5'", 1, true))
+    assert.truthy(both({ run = { duration = 10.05, dt = 0.1 } }):find("not a whole multiple of dt", 1, true))
+    assert.truthy(both({ run = { duration = 10, dt = -1 } }):find("run: 'dt' must be a positive", 1, true))
   end)
 
   it("--seed is the base seed of both: their tables equal those of run.seed, and the host's seed is kept", function()

@@ -6,11 +6,12 @@
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
+local options = require "neuromass.run.options"
 local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 
-local type, pairs, ipairs, pcall, string, tostring, math, os, io = type, pairs, ipairs, pcall, string, tostring,
-      math, os, io
+local type, pairs, ipairs, pcall, string, table, tostring, tonumber, math, os, io = type, pairs, ipairs, pcall,
+      string, table, tostring, tonumber, math, os, io
 
 local M = {}
 
@@ -33,6 +34,8 @@ function M.check_common(def, what, outputs)
   if run.output ~= nil then
     bad("'run' cannot name outputs (every point would write the same files)%s", outputs or "")
   end
+  local plain, why = pcall(options.check_plain, run, 1)   -- a typo would fail every point
+  if not plain then bad("%s", M.bare(why)) end
   if run.seed ~= nil then
     local seed = math.type(run.seed) and math.tointeger(run.seed)
     if not seed or seed < 0 then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
@@ -49,6 +52,57 @@ end
 --- common.bare(msg) -> the message without the position "file:line: " it starts with.
 function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 local bare = M.bare
+
+--- common.check_workers_done(what, todo, rows, dir): after worker processes
+-- ended well, every point of `todo` must have a row: a worker whose script
+-- ended before this exploration's run() (a condition, an early return)
+-- computed nothing, which is an error at the user's line naming the points
+-- rather than a table silently short of them.
+function M.check_workers_done(what, todo, rows, dir)
+  local missing = {}
+  for _, i in ipairs(todo) do
+    if not rows[i] then missing[#missing + 1] = string.format("%d", i) end
+  end
+  if #missing == 0 then return end
+  local shown = #missing > 10 and table.concat(missing, ", ", 1, 10) .. ", ..." or table.concat(missing, ", ")
+  check.error(string.format("%s: the worker processes ended without computing %d point%s (%s): each worker runs " ..
+                            "the script again up to this exploration, so the code before it must reach it " ..
+                            "there too (guard your own output with nm.explore.is_main(), not with a return); " ..
+                            "the points done are kept in %s/results.csv", what, #missing, #missing > 1 and "s" or "",
+                            shown, dir), 3)
+end
+
+--- common.check_sets(what, m, h, names, noun): the command line's --set
+-- NAME=VALUE (host context h) checked on `m`, a model of the exploration,
+-- before any point runs: a VALUE that is not a finite number, a NAME that
+-- matches no parameter of m (every run would fail) or one that matches a
+-- parameter that `names` (the space's, the fitted ones) also match, globs
+-- included (--set wins at every run: it would undo the exploration) are
+-- errors "WHAT: --set NAME=VALUE ..." at the user's line.  A --set that
+-- passes is marked applied: the points' runs apply it, in worker processes
+-- too, where the script's own process runs no model.
+function M.check_sets(what, m, h, names, noun)
+  if not (h and h.sets and #h.sets > 0) then return end
+  local varied = {}
+  for _, name in ipairs(names) do
+    for _, e in ipairs(m.registry:match(name)) do varied[e] = varied[e] or name end
+  end
+  for _, kv in ipairs(h.sets) do
+    local function bad(fmt, ...)
+      check.error(string.format("%s: --set %s=%s ", what, kv[1], kv[2]) .. string.format(fmt, ...), 3)
+    end
+    if not check.finite(tonumber(kv[2])) then bad("is not a finite number") end
+    local found, matched = pcall(m.registry.need, m.registry, kv[1], 1)
+    if not found then bad("names no parameter of the model: %s", M.bare(matched)) end
+    for _, e in ipairs(matched) do
+      if varied[e] then
+        bad("fixes a parameter the exploration varies ('%s'): drop it, or drop '%s' from the %s", e.name,
+            varied[e], noun)
+      end
+    end
+    kv.applied = true     -- by every point's run, here or in the workers (main.c refuses one never applied)
+  end
+end
 
 --- common.set_point(m, point, names, what, noun, at) -> m, the model that
 -- model(point) returned, with m.params[NAME] = point[NAME] for each of

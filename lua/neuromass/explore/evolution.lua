@@ -36,8 +36,8 @@ local workers = require "neuromass.explore.workers"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 
-local type, pairs, ipairs, pcall, string, table, tostring, setmetatable, os, math, next =
-      type, pairs, ipairs, pcall, string, table, tostring, setmetatable, os, math, next
+local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
+      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 
 local M = {}
 
@@ -128,6 +128,8 @@ function M.Evolution(def)
   if type(algorithm) ~= "string" then
     fail("'algorithm' must be NLopt's name of an algorithm such as \"GN_CRS2_LM\", got %s", check.show(algorithm))
   end
+  local known, why = nlopt.algorithm(algorithm)   -- before run() clears the earlier table
+  if not known then fail("%s", why) end
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
     fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
@@ -262,7 +264,7 @@ local function restart(self, r, base, share, h, on_row)
     -- A stop signal (Ctrl-C) ends the search: an evaluation it failed is not recorded.
     local signo = core.stop_signal()
     if signo and not metrics then error(bare(why), 0) end
-    local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or "failed: " .. tostring(why))
+    local row = tbl.row(first + k, params.names, point, base, metrics, metrics and "ok" or tbl.failed(why))
     row.seed = seed_text
     on_row(first + k, row)
     if signo then error("stopped by signal " .. signo, 0) end
@@ -309,6 +311,7 @@ function Evolution:run()
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
   local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
     m:run(self.run_opts)
     return { point = point_of(params, mid), fitness = nil, dry = true }
@@ -333,10 +336,15 @@ function Evolution:run()
     clear(dir)
     local ok, err = workers.run(h, ordinal, math.min(plan.n, self.restarts), done)
     local names, joined, parts, files = merge.read(dir, params.names)
+    if names then                       -- the evaluations done joined into results.csv, even after a stop
+      local wrote, werr = merge.write(dir, params.names, joined, parts)
+      if not wrote then check.error("Evolution: " .. werr, 2) end
+    end
+    if not ok then
+      local kept = names and "; the evaluations done are in " .. dir .. "/results.csv" or ""
+      check.error("Evolution: " .. err .. kept, 2)
+    end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
-    if not ok then check.error("Evolution: " .. err, 2) end
-    local wrote, werr = merge.write(dir, params.names, joined, parts)
-    if not wrote then check.error("Evolution: " .. werr, 2) end
     rows = joined
     for _ in pairs(rows) do n = n + 1 end
   else

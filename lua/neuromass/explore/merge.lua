@@ -6,7 +6,7 @@
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 
-local io, os, ipairs, pairs, table, string = io, os, ipairs, pairs, table, string
+local io, os, ipairs, pairs, table, string, next = io, os, ipairs, pairs, table, string, next
 
 local M = {}
 
@@ -30,7 +30,7 @@ end
 -- results.csv and the parts joined (not written).  `names`: the parameters
 -- expected (default: the first file's).
 function M.read(dir, names)
-  local rows, files = {}, {}
+  local rows, files, first = {}, {}, nil
   local all = { dir .. "/results.csv" }
   local parts = M.parts(dir)
   for _, p in ipairs(parts) do all[#all + 1] = p end
@@ -38,13 +38,18 @@ function M.read(dir, names)
     local t, err = tbl.read(path)
     if err then return nil, err end
     if t then
-      names = names or t.names
-      local bad = tbl.join(rows, names, t, "'" .. path .. "'")
-      if bad then return nil, bad end
+      first = first or t.names
+      -- A table of no rows (a header: a run stopped by a mistake of the
+      -- script before its first point) holds nothing to join or to refuse.
+      if next(t.rows) ~= nil then
+        names = names or t.names
+        local bad = tbl.join(rows, names, t, "'" .. path .. "'")
+        if bad then return nil, bad end
+      end
       files[#files + 1] = path
     end
   end
-  return names, rows, parts, files
+  return names or first, rows, parts, files
 end
 
 --- merge.write(dir, names, rows, parts) -> true | nil, message: results.csv

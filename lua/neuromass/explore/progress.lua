@@ -59,7 +59,8 @@ function M.reporter(h, plan, show, total, done, what)
   local bar = show and not plan.worker and M.new(total, done, h and h.tty)
   return function(i, status)
     if status ~= "ok" and not (h and h.quiet) and not plan.worker then
-      io.stderr:write(string.format("%s %d %s\n", what, i, status))
+      -- (on a terminal, from the start of a cleared line: not after the progress line's text)
+      io.stderr:write(bar and bar.tty and "\r\27[K" or "", string.format("%s %d %s\n", what, i, status))
     end
     if bar then bar:step(status ~= "ok") end
   end

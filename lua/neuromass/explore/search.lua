@@ -135,7 +135,7 @@ local function compute(self, i, base, dir, h)
   local point = self.space:point(i)
   local seed = M.seed(base, i)
   local function failed(msg)
-    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+    return tbl.row(i, self.space.names, point, seed, nil, tbl.failed(msg))
   end
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
@@ -155,7 +155,7 @@ end
 -- The row of point i (its values `point`, its seed) from its run's result.
 function M.evaluated(self, i, point, seed, res, pdir)
   local function failed(msg)
-    return tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(msg))
+    return tbl.row(i, self.space.names, point, seed, nil, tbl.failed(msg))
   end
   local evaluated, metrics = pcall(self.evaluate, res, point)
   if not evaluated then return failed(metrics) end
@@ -178,7 +178,7 @@ local function compute_batch(self, list, base, dir, h)
     local point, seed = self.space:point(i), M.seed(base, i)
     local ok, m = pcall(self.model, point)
     if not ok then
-      rows[i] = tbl.row(i, self.space.names, point, seed, nil, "failed: " .. tostring(m))
+      rows[i] = tbl.row(i, self.space.names, point, seed, nil, tbl.failed(m))
     else
       common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter",
                        string.format(" (point %d)", i))
@@ -263,12 +263,6 @@ function Search:run()
     res.dry = true            -- nm.plot.exploration draws nothing either
     return res
   end
-  for _, kv in ipairs(h and h.sets or {}) do     -- --set wins at every run: it would undo the space
-    if space.values[kv[1]] then
-      check.error(string.format("BoxSearch: --set %s=%s fixes a parameter the exploration varies: drop it, " ..
-                                "or drop '%s' from the space", kv[1], kv[2], kv[1]), 2)
-    end
-  end
   local dir = common.folder("BoxSearch", self.out)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
@@ -282,6 +276,14 @@ function Search:run()
     if (not r or (self.retry_failed and r.status ~= "ok"))
        and (plan.kind ~= "task" or spread.mine(i, plan.task, plan.ntasks)) then
       todo[#todo + 1] = i
+    end
+  end
+  if #todo > 0 and h and h.sets and #h.sets > 0 then   -- --set checked once, on the first point's model
+    local first = space:point(todo[1])
+    local built, m = pcall(self.model, first)
+    if built then
+      m = common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
+      common.check_sets("BoxSearch", m, h, space.names, "space")
     end
   end
   local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
@@ -306,6 +308,7 @@ function Search:run()
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
     if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
                                "/results.csv: run again to compute the rest", 2) end
+    common.check_workers_done("BoxSearch", todo, rows, dir)
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)

@@ -126,14 +126,26 @@ function M.ParameterSpace(parameters, opts)
     end
   else
     n = 1
-    for _, name in ipairs(names) do n = n * #values[name] end
+    for _, name in ipairs(names) do
+      if n > math.maxinteger // #values[name] then      -- the count would wrap around (to 0 for 2^64)
+        fail("a grid of more than 2^63 - 1 points: give fewer values (the lists' lengths multiply)")
+      end
+      n = n * #values[name]
+    end
   end
   return setmetatable({ names = names, values = values, kind = kind, n = n }, Space)
 end
 
 --- space:point(i) -> { NAME = value, ... }: point i (1 to space.n).  In a
--- grid the last parameter changes fastest.
+-- grid the last parameter changes fastest.  Errors at the caller's line: i
+-- not a whole number from 1 to space.n.
 function Space:point(i)
+  local k = math.type(i) and math.tointeger(i)
+  if not k or k < 1 or k > self.n then
+    check.error(string.format("ParameterSpace: point(i): i must be a whole number from 1 to %d (the space's " ..
+                              "points), got %s", self.n, check.show(i)), 2)
+  end
+  i = k
   local p = {}
   if self.kind == "sequence" then
     for _, name in ipairs(self.names) do p[name] = self.values[name][i] end

@@ -9,7 +9,8 @@
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local io, ipairs, pairs, string, table, tonumber, math = io, ipairs, pairs, string, table, tonumber, math
+local io, ipairs, pairs, string, table, tonumber, math, type, tostring, getmetatable =
+      io, ipairs, pairs, string, table, tonumber, math, type, tostring, getmetatable
 
 -- check.number's words for the numbers tonumber does not read.
 local WORDS = { nan = 0 / 0, inf = math.huge, ["-inf"] = -math.huge }
@@ -24,6 +25,20 @@ function M.row(i, names, point, seed, metrics, status)
   local texts = {}
   for k, v in pairs(metrics or {}) do texts[k] = check.number(v) end
   return { point = i, params = params, seed = string.format("%d", seed), metrics = texts, status = status }
+end
+
+--- table.failed(err) -> the status "failed: <message>" of a point whose
+-- model, run or evaluation raised `err`: a string (or number) as it is, an
+-- object by its __tostring, any other value as check.show writes it ({ code
+-- = 1 }, not "table: 0x...", an address that would differ from one process
+-- to the next).
+function M.failed(err)
+  local t = type(err)
+  local mt = t ~= "string" and t ~= "number" and getmetatable(err)
+  if t == "string" or t == "number" or (type(mt) == "table" and mt.__tostring) then
+    return "failed: " .. tostring(err)
+  end
+  return "failed: " .. check.show(err)
 end
 
 -- A cell: quoted when it holds ',', '"' or a line break (line breaks become spaces).

@@ -7,6 +7,7 @@
 -- worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.
 local spread = require "neuromass.explore.spread"
+local core = require "neuromass.core"
 
 local io, ipairs, string, table, tonumber, tostring, math = io, ipairs, string, table, tonumber, tostring, math
 
@@ -54,15 +55,26 @@ function M.run(h, ordinal, n, on_point)
   sh[#sh + 1] = "s=0"
   for task = 0, n - 1 do sh[#sh + 1] = string.format("wait $p%d || s=$((s + 1))", task) end
   sh[#sh + 1] = "exit $s"
-  local pipe, err = io.popen(table.concat(sh, "\n"), "r")
+  -- The workers run in a session (and process group) of their own, which
+  -- the shell names first: a stop signal this process receives is passed on
+  -- to that group (core.forward_stop_signals), so that `kill PID` of the
+  -- script stops its workers as Ctrl-C does.  (setsid -w: the shell's status.)
+  local group = "echo '" .. M.MARK .. "group\t'$$\n" .. table.concat(sh, "\n")
+  local pipe, err = io.popen("exec setsid -w sh -c " .. quote(group), "r")
   if not pipe then return nil, "cannot start the worker processes: " .. tostring(err) end
   for line in pipe:lines() do
     if line:sub(1, #M.MARK) == M.MARK then
+      local pgid = line:sub(#M.MARK + 1):match("^group\t(%d+)$")
       local i, status = line:sub(#M.MARK + 1):match("^(%d+)\t(.*)$")
-      if i then on_point(math.tointeger(tonumber(i)), status) end
+      if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
+      elseif i then on_point(math.tointeger(tonumber(i)), status) end
     end
   end
   local ok, how, code = pipe:close()
+  core.forward_stop_signals(nil)
+  if not ok and core.stop_signal() then
+    return nil, string.format("the worker processes were stopped (signal %d)", core.stop_signal())
+  end
   if not ok then
     if how == "exit" then
       return nil, string.format("%d of the %d worker processes failed (messages above)", code, n)

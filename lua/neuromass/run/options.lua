@@ -141,6 +141,23 @@ local function integrator(name, level)
   return name
 end
 
+--- options.check_plain(opts, level): the checks of M.read that need no
+-- model (the fields' names, dt, duration and sampling_dt when dt is given,
+-- the solver options, the integrator's name, jit), so that an exploration
+-- refuses its run options at the user's line before any point runs instead
+-- of recording every point as failed.  Errors at `level`.
+function M.check_plain(opts, level)
+  check.fields(opts, run_fields, "run", level + 1)
+  check_solver_opts(opts, level + 1)
+  if opts.dt ~= nil then
+    local dt = positive_ms(opts.dt, "dt", level + 1)
+    if opts.duration ~= nil then steps_in(opts.duration, dt, "duration", level + 1) end
+    if opts.sampling_dt ~= nil then steps_in(opts.sampling_dt, dt, "sampling_dt", level + 1) end
+  end
+  if opts.integrator ~= nil then integrator(opts.integrator, level + 1) end
+  jit_mode(opts.jit, level + 1)
+end
+
 --[[ M.read(model, opts, h, level) -> the run's options, checked: { dt,
 duration (ms), n_steps, every (steps of dt per sampling_dt), method,
 rtol, atol (the adaptive integrators' tolerances, defaulted here),
