@@ -28,7 +28,9 @@
 ** lie in a straight line (row r reads base[off_0 + r] into U[dst_0 + r]) are
 ** summed as vectors, 0.0 + w_r x_r each, the scalar sum's operations: the
 ** windows of coupling_ahead.c would give the same bits (acc = 0.0, then
-** acc += w x is that addition) but cost a history copy and a copy out.
+** acc += w x is that addition) but cost a history copy and a copy out.  A
+** single node's lines (a few rows in all) go as one list of rows instead,
+** the same operations without a call and a loop per sum.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,9 @@ void nm_couplings_free(nm_sim *s)
   }
   free(s->sring);
   s->sring = NULL;
+  free(s->node_term);
+  s->node_term = NULL;
+  s->n_node_terms = 0;
   free(s->fast);
   s->fast = NULL;
   s->n_fast = 0;
@@ -110,6 +115,37 @@ static int line_of(const nm_fast_coupling *f)
 }
 
 
+/* The most rows a node's sums have in all (node_terms). */
+#define NODE_TERMS 16
+
+/* When every sum lies in a line (line_of) and they have at most NODE_TERMS
+** rows in all (a single node's: ALN's delayed rates), their rows as one list
+** (s->node_term), in the order eval_line writes them; else none. */
+static int node_terms(nm_sim *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_fast; i++) {
+    const nm_fast_coupling *f = &s->fast[i];
+    if (f->is_twin) continue;
+    if (!f->line) return NM_OK;
+    n += f->c->n_rows * (f->twin ? 2 : 1);
+  }
+  if (n == 0 || n > NODE_TERMS) return NM_OK;
+  s->node_term = malloc(n * sizeof *s->node_term);
+  if (!s->node_term) return NM_ENOMEM;
+  for (size_t i = 0; i < s->n_fast; i++) {
+    const nm_fast_coupling *f = &s->fast[i];
+    if (f->is_twin) continue;
+    int has = f->line == NM_LINE_ONE;
+    for (const nm_coupling *c = f->c; c; c = c == f->c ? f->twin : NULL)
+      for (size_t r = 0; r < c->n_rows; r++)
+        s->node_term[s->n_node_terms++] = (nm_node_term){
+          c->dst[0] + (long)r, has ? f->off[0] + (long)r : 0, has ? c->weight[r] : 0.0, has };
+  }
+  return NM_OK;
+}
+
+
 int nm_couplings_prepare(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -149,7 +185,7 @@ int nm_couplings_prepare(nm_sim *s)
     f->line = f->is_twin ? 0 : line_of(f);
     f->line_simd = simd;
   }
-  return rc;
+  return rc == NM_OK ? node_terms(s) : rc;
 }
 
 
@@ -378,6 +414,13 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
     const double *base = now_row(s, s->step);
+    if (s->node_term) {          /* a node's: eval_line's rows, one list (node_terms) */
+      for (size_t k = 0; k < s->n_node_terms; k++) {
+        const nm_node_term *e = &s->node_term[k];
+        s->U[e->dst] = e->has ? 0.0 + e->w * base[e->off] : 0.0;
+      }
+      return;
+    }
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
       if (f->is_twin) continue;                        /* (summed with its first) */

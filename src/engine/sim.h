@@ -137,6 +137,14 @@ typedef struct {
 } nm_fast_coupling;
 enum { NM_LINE_ONE = 1, NM_LINE_NONE = 2 };
 
+/* One row of a node's sums (coupling.c): U[dst] = 0.0 + w * base[off] where
+** the row has its term, else 0.0. */
+typedef struct {
+  long dst, off;
+  double w;
+  int has;
+} nm_node_term;
+
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
 typedef struct {
   long sig;                 /* the first signal */
@@ -199,6 +207,11 @@ struct nm_sim {
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
+  /* coupling.c: a node's sums (every sum in a line, few rows in all), at a
+  ** step start one list in the order of the sums: node_term[k] (NULL: not a
+  ** node's) */
+  nm_node_term *node_term;
+  size_t n_node_terms;
 };
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
