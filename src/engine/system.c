@@ -241,10 +241,12 @@ static inline void finish_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   s->step++;
-  /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
-  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
-  for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
-    eval_program(m->progs[NM_STAGE_AFTER][i], &ctx);
+  if (m->n_progs[NM_STAGE_AFTER]) {
+    /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
+    nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
+    for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
+      eval_program(m->progs[NM_STAGE_AFTER][i], &ctx);
+  }
   push_history(s, s->step);
 }
 
@@ -368,13 +370,36 @@ static inline __attribute__((always_inline)) uint64_t exponent_carry(const doubl
 }
 
 #if NM_X86_SIMD
-/* The shortest range the AVX2 and AVX-512 passes take: a node's few signals
-** go through the inlined loop, not a call. */
+/* The shortest range the AVX2 and AVX-512 passes take. */
 #define CARRY_VECTOR 32
 __attribute__((target("avx2")))
 static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
 __attribute__((target("avx512f")))
 static uint64_t exponent_carry_avx512(const double *v, size_t n) { return exponent_carry(v, n); }
+
+/* A node's few signals (CARRY_SHORT .. CARRY_NODE of them): four loads of
+** four, the first eight and the last eight, overlapping when fewer than 16
+** (a value seen twice sets the same bit); the loop above, compiled for so
+** few, went one by one. */
+#define CARRY_SHORT 8
+#define CARRY_NODE 16
+typedef uint64_t nm_u64x4 __attribute__((vector_size(32)));
+__attribute__((target("avx2")))
+static uint64_t exponent_carry_node(const double *v, size_t n)
+{
+  const nm_u64x4 exponent = { 0x7FF0000000000000ULL, 0x7FF0000000000000ULL,
+                              0x7FF0000000000000ULL, 0x7FF0000000000000ULL };
+  const nm_u64x4 one = { 0x0010000000000000ULL, 0x0010000000000000ULL, 0x0010000000000000ULL,
+                         0x0010000000000000ULL };
+  nm_u64x4 a, b, c, d;
+  memcpy(&a, v, sizeof a);
+  memcpy(&b, v + 4, sizeof b);
+  memcpy(&c, v + n - 8, sizeof c);
+  memcpy(&d, v + n - 4, sizeof d);
+  nm_u64x4 carry = ((a & exponent) + one) | ((b & exponent) + one) | ((c & exponent) + one) |
+                   ((d & exponent) + one);
+  return carry[0] | carry[1] | carry[2] | carry[3];
+}
 #endif
 
 
@@ -387,6 +412,8 @@ static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
     carry = exponent_carry_avx512(s->V + v0, v1 - v0);
   else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
     carry = exponent_carry_avx2(s->V + v0, v1 - v0);
+  else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_SHORT && v1 - v0 <= CARRY_NODE)
+    carry = exponent_carry_node(s->V + v0, v1 - v0);
   else
 #endif
     carry = exponent_carry(s->V + v0, v1 - v0);
