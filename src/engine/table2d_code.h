@@ -18,6 +18,10 @@
 ** point below x0 takes the first entry and 0.  There floor(pos) is the
 ** integer part of pos (pos >= 0; copysign keeps floor(-0.0) = -0.0),
 ** compared with n - 1 as an integer (pos below 2^62 converts exactly).
+** nm_tbl_axis takes the index from pos itself, the fraction from floor(pos):
+** for pos >= 0 (x >= x0) the conversion truncates to floor(pos), and the
+** index does not wait for the rounding (one step less on the way from a
+** point to its table values, which a single node's step waits for).
 ** Every choice is a bit mask (nm_tbl_keep: v or +0.0; the index likewise):
 ** with the default -ftrapping-math a C compiler turns `c ? a : b` into a
 ** branch and moves arithmetic and comparisons into it, which then does not
@@ -91,7 +95,7 @@ static inline int nm_tbl_axis(double x, double x0, double step, double x_end, si
   if (x >= x0 && x < x_end) { \
     double pos = (x - x0) / step; \
     double fl = floor(pos); \
-    *i = (size_t)fl; \
+    *i = (size_t)pos; \
     *frac = pos - fl; \
     if (*i >= n - 1) { *i = n - 1; *frac = 0.0; } \
   } else if (x < x0) { \
