@@ -246,6 +246,14 @@ static void lookup(buf *b, const nm_ins *in, const unsigned char *written, int k
   put(b, b->blocked ? "; y%d[k] = " : "; col%d = ", k);
   operand(b, written, in->b);
   put(b, b->blocked ? ";\n" : "; }\n");
+  if (b->all_shared && j >= 0) {
+    /* On the grid of the lookup whose location this one takes at last (the
+    ** same bits: all_shared), its location as it is. */
+    while (share[j] >= 0) j = share[j];
+    put(b, "%sr%d = nm_tbl_value_on(T%d, T%d->values, ir%d, ic%d, fr%d, fc%d);\n", I, in->dst, j, k,
+        j, j, j, j);
+    return;
+  }
   put(b, "%sr%d%s = nm_tbl_value(%s%d, ir%d%s, ic%d%s, fr%d%s, fc%d%s);\n", I, in->dst,
       b->blocked && b->wide[in->dst] ? "[k]" : "", b->blocked ? "&t" : "T", k, k, K, k, K, k, K,
       k, K);

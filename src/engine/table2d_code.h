@@ -41,6 +41,11 @@
 **     blocks), its flag of the type nm_tbl_flag;
 **   static double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc)
 **     the interpolated value at that location;
+**   static double nm_tbl_value_on(const T *grid, const double *v, size_t r, size_t c,
+**                                 double fr, double fc)
+**     the same for the values v of a table on `grid`'s grid (native code's
+**     tables that share a location: one grid's sizes, so that the C compiler
+**     computes the corners' places once for all of them);
 **   static int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos)
 **     the location of a point; 1 when it was outside the grid;
 **   static double nm_tbl_at(const T *t, const POS *pos)
@@ -119,14 +124,18 @@ static inline nm_tbl_flag nm_tbl_place_sel(const T *t, double row_x, double col_
   return nm_tbl_axis_sel(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr) | \
          nm_tbl_axis_sel(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc); \
 } \
-static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc) \
+static inline double nm_tbl_value_on(const T *grid, const double *v, size_t r, size_t c, \
+                                      double fr, double fc) \
 { \
-  size_t r1 = r + 1 < t->n_rows ? r + 1 : r; \
-  size_t c1 = c + 1 < t->n_cols ? c + 1 : c; \
-  const double *v = t->values; \
-  size_t nc = t->n_cols; \
+  size_t r1 = r + 1 < grid->n_rows ? r + 1 : r; \
+  size_t c1 = c + 1 < grid->n_cols ? c + 1 : c; \
+  size_t nc = grid->n_cols; \
   return v[r * nc + c] * (1 - fc) * (1 - fr) + v[r * nc + c1] * fc * (1 - fr) + \
          v[r1 * nc + c] * (1 - fc) * fr + v[r1 * nc + c1] * fc * fr; \
+} \
+static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc) \
+{ \
+  return nm_tbl_value_on(t, t->values, r, c, fr, fc); \
 } \
 static inline int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos) \
 { \
