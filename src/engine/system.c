@@ -255,26 +255,25 @@ static inline void finish_signals(nm_sim *s)
 void nm_sim_finish_step(nm_sim *s) { finish_signals(s); }
 
 
-void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+/* The step's parameter drivers (nm_sim_step_inputs; apart, so that a run
+** without them pays nothing for their loop). */
+static __attribute__((noinline)) void drive_params(nm_sim *s, const nm_run_opts *o, long i)
 {
   nm_model *m = s->m;
   size_t k = i > 0 ? (size_t)i - 1 : 0;
   for (size_t d = 0; d < o->n_drivers; d++)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
-  if (o->n_drivers) nm_model_params_changed(m);
-  for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
-    const nm_track_run *r = &s->nz_runs[j];
-    if (r->n <= 2) {                             /* (a node's: not worth a call) */
-      s->U[r->sig] = s->noise_x[r->col];
-      if (r->n == 2) s->U[r->sig + 1] = s->noise_x[r->col + 1];
-    } else {
-      memcpy(s->U + r->sig, s->noise_x + r->col, r->n * sizeof *s->U);
-    }
-  }
-  /* Stimuli come after the noise processes, so that a stimulus on input_k
-  ** replaces that channel's process.  Their samples are on the simulation's
-  ** time axis (a continued run goes on where the last one stopped): the step
-  ** from t = g*dt uses sample g - 1, the first step sample 0. */
+  nm_model_params_changed(m);
+}
+
+
+/* The step's stimuli (nm_sim_step_inputs, apart as drive_params).  Their
+** samples are on the simulation's time axis (a continued run goes on where
+** the last one stopped): the step from t = g*dt uses sample g - 1, the first
+** step sample 0. */
+static __attribute__((noinline)) void stimulate(nm_sim *s, const nm_run_opts *o)
+{
+  nm_model *m = s->m;
   size_t g = s->step > 0 ? s->step - 1 : 0;
   int params = 0;
   for (size_t d = 0; d < o->n_stims; d++) {
@@ -289,6 +288,26 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
     }
   }
   if (params) nm_model_params_changed(m);
+}
+
+
+void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+{
+  if (o->n_drivers) drive_params(s, o, i);
+  double *U = s->U;
+  const double *x = s->noise_x;
+  for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
+    const nm_track_run *r = &s->nz_runs[j];
+    if (r->n <= 2) {                             /* (a node's: not worth a call) */
+      U[r->sig] = x[r->col];
+      if (r->n == 2) U[r->sig + 1] = x[r->col + 1];
+    } else {
+      memcpy(U + r->sig, x + r->col, r->n * sizeof *U);
+    }
+  }
+  /* Stimuli come after the noise processes, so that a stimulus on input_k
+  ** replaces that channel's process. */
+  if (o->n_stims) stimulate(s, o);
 }
 
 
