@@ -513,6 +513,15 @@ char *nm_jit_emit(const nm_program *p)
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
   prelude(&b, wide_blocks(p));
+  /* One lane (a single node): one long run of scalar statements, whose
+  ** values GCC's default schedule keeps alive far apart (and RTL GCSE longer
+  ** still), so that a third of the code went to spilling them; scheduled
+  ** before register allocation with an eye on the registers, and without
+  ** GCSE, ALN's node step takes 7 % less time.  (Options of the schedule
+  ** only: each operation rounds as before.) */
+  if (p->lanes == 1)
+    put(&b, "#if defined(__GNUC__) && !defined(__clang__)\n"
+            "#pragma GCC optimize (\"schedule-insns\", \"sched-pressure\", \"no-gcse\")\n#endif\n");
   put(&b, "void nm_jit_main(const env_t *E, const double *R, size_t W, const ctx_t *C, "
           "size_t l0, size_t l1)\n{\n"
           "  double *restrict V = C->V; const double *restrict P = C->P; double *restrict U = C->U;\n"
