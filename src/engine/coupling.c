@@ -28,7 +28,9 @@
 ** lie in a straight line (row r reads base[off_0 + r] into U[dst_0 + r]) are
 ** summed as vectors, 0.0 + w_r x_r each, the scalar sum's operations: the
 ** windows of coupling_ahead.c would give the same bits (acc = 0.0, then
-** acc += w x is that addition) but cost a history copy and a copy out.
+** acc += w x is that addition) but cost a history copy and a copy out.  A
+** single node's lines (a few rows in all) go as one list of rows instead,
+** the same operations without a call and a loop per sum.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,12 @@ void nm_couplings_free(nm_sim *s)
   }
   free(s->sring);
   s->sring = NULL;
+  free(s->node_term);
+  s->node_term = NULL;
+  s->n_node_terms = 0;
+  free(s->node_zero);
+  s->node_zero = NULL;
+  s->n_node_zeros = 0;
   free(s->fast);
   s->fast = NULL;
   s->n_fast = 0;
@@ -110,6 +118,50 @@ static int line_of(const nm_fast_coupling *f)
 }
 
 
+/* The most rows a node's sums have in all (node_terms). */
+#define NODE_TERMS 16
+
+/* When every sum lies in a line (line_of), they have at most NODE_TERMS rows
+** in all (a single node's: ALN's delayed rates) and no two rows write one
+** input (so that the order of the rows is no matter), their rows as two
+** lists (s->node_term, s->node_zero); else none. */
+static int node_terms(nm_sim *s)
+{
+  size_t n = 0;
+  long dst[NODE_TERMS];
+  for (size_t i = 0; i < s->n_fast; i++) {
+    const nm_fast_coupling *f = &s->fast[i];
+    if (f->is_twin) continue;
+    if (!f->line) return NM_OK;
+    for (const nm_coupling *c = f->c; c; c = c == f->c ? f->twin : NULL)
+      for (size_t r = 0; r < c->n_rows; r++) {
+        if (n == NODE_TERMS) return NM_OK;
+        dst[n] = c->dst[0] + (long)r;
+        for (size_t k = 0; k < n; k++)
+          if (dst[k] == dst[n]) return NM_OK;
+        n++;
+      }
+  }
+  if (n == 0) return NM_OK;
+  s->node_term = malloc(n * sizeof *s->node_term);
+  s->node_zero = malloc(n * sizeof *s->node_zero);
+  if (!s->node_term || !s->node_zero) return NM_ENOMEM;
+  for (size_t i = 0; i < s->n_fast; i++) {
+    const nm_fast_coupling *f = &s->fast[i];
+    if (f->is_twin) continue;
+    for (const nm_coupling *c = f->c; c; c = c == f->c ? f->twin : NULL)
+      for (size_t r = 0; r < c->n_rows; r++) {
+        if (f->line == NM_LINE_ONE)
+          s->node_term[s->n_node_terms++] = (nm_node_term){ c->dst[0] + (long)r, f->off[0] + (long)r,
+                                                            c->weight[r] };
+        else
+          s->node_zero[s->n_node_zeros++] = c->dst[0] + (long)r;
+      }
+  }
+  return NM_OK;
+}
+
+
 int nm_couplings_prepare(nm_sim *s)
 {
   nm_model *m = s->m;
@@ -149,7 +201,7 @@ int nm_couplings_prepare(nm_sim *s)
     f->line = f->is_twin ? 0 : line_of(f);
     f->line_simd = simd;
   }
-  return rc;
+  return rc == NM_OK ? node_terms(s) : rc;
 }
 
 
@@ -347,14 +399,6 @@ static void eval_fast(const nm_fast_coupling *f, const double *base, const doubl
 }
 
 
-/* The mirrored row of step `step` in the history ring, from which every
-** term at the start of that step is base[off_k]. */
-static const double *now_row(const nm_sim *s, size_t step)
-{
-  return s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
-}
-
-
 /* Any stage: interpolated history, the stage's own values for delay 0. */
 static void eval_general(const nm_coupling *c, const nm_hist *h, const double *V, double *U)
 {
@@ -377,7 +421,11 @@ static void eval_general(const nm_coupling *c, const nm_hist *h, const double *V
 void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
-    const double *base = now_row(s, s->step);
+    if (s->node_term) {          /* a node's: eval_line's rows, one list (node_terms) */
+      nm_couplings_eval_node(s);
+      return;
+    }
+    const double *base = nm_now_row(s, s->step);
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];
       if (f->is_twin) continue;                        /* (summed with its first) */
@@ -428,7 +476,7 @@ static size_t split_row(const nm_fast_coupling *f, int part, int parts)
 
 void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts)
 {
-  const double *base = now_row(s, step);
+  const double *base = nm_now_row(s, step);
   for (size_t i = 0; i < s->n_fast; i++)
     eval_fast(&s->fast[i], base, V, s->U, split_row(&s->fast[i], part, parts),
               split_row(&s->fast[i], part + 1, parts));
@@ -437,7 +485,7 @@ void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, i
 
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1)
 {
-  const double *base = now_row(s, step);
+  const double *base = nm_now_row(s, step);
   for (size_t i = 0; i < s->n_fast; i++) {
     size_t n = s->fast[i].c->n_rows, a = r0 < n ? r0 : n, b = r1 < n ? r1 : n;
     if (a < b) eval_fast(&s->fast[i], base, V, s->U, a, b);

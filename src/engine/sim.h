@@ -137,6 +137,12 @@ typedef struct {
 } nm_fast_coupling;
 enum { NM_LINE_ONE = 1, NM_LINE_NONE = 2 };
 
+/* One row of a node's sums that has its term (coupling.c): U[dst] = 0.0 + w * base[off]. */
+typedef struct {
+  long dst, off;
+  double w;
+} nm_node_term;
+
 /* Clamps of neighbouring signals with one range, applied as one run (system.c). */
 typedef struct {
   long sig;                 /* the first signal */
@@ -199,6 +205,13 @@ struct nm_sim {
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
+  /* coupling.c: a node's sums (every sum in a line, few rows in all, each
+  ** input written by one row) at a step start: the rows with a term, and the
+  ** inputs of the rows without (0.0); node_term NULL: not a node's */
+  nm_node_term *node_term;
+  size_t n_node_terms;
+  long *node_zero;
+  size_t n_node_zeros;
 };
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
@@ -220,6 +233,25 @@ static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
   size_t i = c - s->sring_c0, p = step & (s->depth - 1);     /* c < sring_c0: i wraps */
   if (i >= s->sring_n) return;
   s->sring[i * NM_SRING_STRIDE(s->depth) + s->depth + p] = v;
+}
+
+/* coupling.c: the mirrored row of step `step` in the history ring, from which
+** every term at the start of that step is base[off_k]. */
+static inline const double *nm_now_row(const nm_sim *s, size_t step)
+{
+  return s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
+}
+
+/* coupling.c: a node's sums at a step start (s->node_term not NULL), inline
+** so that a node's right-hand side pays no call for them (system.c). */
+static inline void nm_couplings_eval_node(nm_sim *s)
+{
+  const double *base = nm_now_row(s, s->step);
+  for (size_t k = 0; k < s->n_node_terms; k++) {
+    const nm_node_term *e = &s->node_term[k];
+    s->U[e->dst] = 0.0 + e->w * base[e->off];
+  }
+  for (size_t k = 0; k < s->n_node_zeros; k++) s->U[s->node_zero[k]] = 0.0;
 }
 
 /* Records the reason of a failure (printf-style) and returns `status`. */

@@ -67,7 +67,8 @@ void nm_sim_rhs(nm_sim *s, double *V, double frac, double *D)
   nm_model *m = s->m;
   s->hist.now = s->step;
   s->hist.frac = frac;
-  nm_couplings_eval(s, V, frac);
+  if (frac == 0.0 && s->node_term) nm_couplings_eval_node(s);
+  else nm_couplings_eval(s, V, frac);
   nm_eval_ctx ctx = { V, m->P, s->U, D, ((double)s->step + frac) * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_SYNC]; i++)
     eval_program(m->progs[NM_STAGE_SYNC][i], &ctx);
@@ -241,10 +242,12 @@ static inline void finish_signals(nm_sim *s)
 {
   nm_model *m = s->m;
   s->step++;
-  /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
-  nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
-  for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
-    eval_program(m->progs[NM_STAGE_AFTER][i], &ctx);
+  if (m->n_progs[NM_STAGE_AFTER]) {
+    /* The time as nm_sim_time gives it (an exported function, not inlined under -fPIC). */
+    nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, (double)s->step * s->dt, &s->hist, m->tables };
+    for (size_t i = 0; i < m->n_progs[NM_STAGE_AFTER]; i++)
+      eval_program(m->progs[NM_STAGE_AFTER][i], &ctx);
+  }
   push_history(s, s->step);
 }
 
@@ -252,26 +255,25 @@ static inline void finish_signals(nm_sim *s)
 void nm_sim_finish_step(nm_sim *s) { finish_signals(s); }
 
 
-void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+/* The step's parameter drivers (nm_sim_step_inputs; apart, so that a run
+** without them pays nothing for their loop). */
+static __attribute__((noinline)) void drive_params(nm_sim *s, const nm_run_opts *o, long i)
 {
   nm_model *m = s->m;
   size_t k = i > 0 ? (size_t)i - 1 : 0;
   for (size_t d = 0; d < o->n_drivers; d++)
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
-  if (o->n_drivers) nm_model_params_changed(m);
-  for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
-    const nm_track_run *r = &s->nz_runs[j];
-    if (r->n <= 2) {                             /* (a node's: not worth a call) */
-      s->U[r->sig] = s->noise_x[r->col];
-      if (r->n == 2) s->U[r->sig + 1] = s->noise_x[r->col + 1];
-    } else {
-      memcpy(s->U + r->sig, s->noise_x + r->col, r->n * sizeof *s->U);
-    }
-  }
-  /* Stimuli come after the noise processes, so that a stimulus on input_k
-  ** replaces that channel's process.  Their samples are on the simulation's
-  ** time axis (a continued run goes on where the last one stopped): the step
-  ** from t = g*dt uses sample g - 1, the first step sample 0. */
+  nm_model_params_changed(m);
+}
+
+
+/* The step's stimuli (nm_sim_step_inputs, apart as drive_params).  Their
+** samples are on the simulation's time axis (a continued run goes on where
+** the last one stopped): the step from t = g*dt uses sample g - 1, the first
+** step sample 0. */
+static __attribute__((noinline)) void stimulate(nm_sim *s, const nm_run_opts *o)
+{
+  nm_model *m = s->m;
   size_t g = s->step > 0 ? s->step - 1 : 0;
   int params = 0;
   for (size_t d = 0; d < o->n_stims; d++) {
@@ -286,6 +288,26 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
     }
   }
   if (params) nm_model_params_changed(m);
+}
+
+
+void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+{
+  if (o->n_drivers) drive_params(s, o, i);
+  double *U = s->U;
+  const double *x = s->noise_x;
+  for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
+    const nm_track_run *r = &s->nz_runs[j];
+    if (r->n <= 2) {                             /* (a node's: not worth a call) */
+      U[r->sig] = x[r->col];
+      if (r->n == 2) U[r->sig + 1] = x[r->col + 1];
+    } else {
+      memcpy(U + r->sig, x + r->col, r->n * sizeof *U);
+    }
+  }
+  /* Stimuli come after the noise processes, so that a stimulus on input_k
+  ** replaces that channel's process. */
+  if (o->n_stims) stimulate(s, o);
 }
 
 
@@ -368,13 +390,36 @@ static inline __attribute__((always_inline)) uint64_t exponent_carry(const doubl
 }
 
 #if NM_X86_SIMD
-/* The shortest range the AVX2 and AVX-512 passes take: a node's few signals
-** go through the inlined loop, not a call. */
+/* The shortest range the AVX2 and AVX-512 passes take. */
 #define CARRY_VECTOR 32
 __attribute__((target("avx2")))
 static uint64_t exponent_carry_avx2(const double *v, size_t n) { return exponent_carry(v, n); }
 __attribute__((target("avx512f")))
 static uint64_t exponent_carry_avx512(const double *v, size_t n) { return exponent_carry(v, n); }
+
+/* A node's few signals (CARRY_SHORT .. CARRY_NODE of them): four loads of
+** four, the first eight and the last eight, overlapping when fewer than 16
+** (a value seen twice sets the same bit); the loop above, compiled for so
+** few, went one by one. */
+#define CARRY_SHORT 8
+#define CARRY_NODE 16
+typedef uint64_t nm_u64x4 __attribute__((vector_size(32)));
+__attribute__((target("avx2")))
+static uint64_t exponent_carry_node(const double *v, size_t n)
+{
+  const nm_u64x4 exponent = { 0x7FF0000000000000ULL, 0x7FF0000000000000ULL,
+                              0x7FF0000000000000ULL, 0x7FF0000000000000ULL };
+  const nm_u64x4 one = { 0x0010000000000000ULL, 0x0010000000000000ULL, 0x0010000000000000ULL,
+                         0x0010000000000000ULL };
+  nm_u64x4 a, b, c, d;
+  memcpy(&a, v, sizeof a);
+  memcpy(&b, v + 4, sizeof b);
+  memcpy(&c, v + n - 8, sizeof c);
+  memcpy(&d, v + n - 4, sizeof d);
+  nm_u64x4 carry = ((a & exponent) + one) | ((b & exponent) + one) | ((c & exponent) + one) |
+                   ((d & exponent) + one);
+  return carry[0] | carry[1] | carry[2] | carry[3];
+}
 #endif
 
 
@@ -387,6 +432,8 @@ static inline long first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
     carry = exponent_carry_avx512(s->V + v0, v1 - v0);
   else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_VECTOR)
     carry = exponent_carry_avx2(s->V + v0, v1 - v0);
+  else if (s->simd >= NM_SIMD_AVX2 && v1 - v0 >= CARRY_SHORT && v1 - v0 <= CARRY_NODE)
+    carry = exponent_carry_node(s->V + v0, v1 - v0);
   else
 #endif
     carry = exponent_carry(s->V + v0, v1 - v0);

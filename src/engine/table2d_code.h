@@ -18,6 +18,10 @@
 ** point below x0 takes the first entry and 0.  There floor(pos) is the
 ** integer part of pos (pos >= 0; copysign keeps floor(-0.0) = -0.0),
 ** compared with n - 1 as an integer (pos below 2^62 converts exactly).
+** nm_tbl_axis takes the index from pos itself, the fraction from floor(pos):
+** for pos >= 0 (x >= x0) the conversion truncates to floor(pos), and the
+** index does not wait for the rounding (one step less on the way from a
+** point to its table values, which a single node's step waits for).
 ** Every choice is a bit mask (nm_tbl_keep: v or +0.0; the index likewise):
 ** with the default -ftrapping-math a C compiler turns `c ? a : b` into a
 ** branch and moves arithmetic and comparisons into it, which then does not
@@ -37,19 +41,30 @@
 **     blocks), its flag of the type nm_tbl_flag;
 **   static double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc)
 **     the interpolated value at that location;
+**   static double nm_tbl_value_on(const T *grid, const double *v, size_t r, size_t c,
+**                                 double fr, double fc)
+**     the same for the values v of a table on `grid`'s grid (native code's
+**     tables that share a location: one grid's sizes, so that the C compiler
+**     computes the corners' places once for all of them);
 **   static int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos)
 **     the location of a point; 1 when it was outside the grid;
 **   static double nm_tbl_at(const T *t, const POS *pos)
 **     the interpolated value at a location;
 **   static int nm_tbl_same_grid(const T *a, const T *b)
-**     1 when both tables have the same axes (a location serves both);
-**     without branches (native code asks at every call, and with one lane
-**     eight branches per pair of tables were 7 % of ALN's native code).
+**     1 when both tables have the same axes (a location serves both): the
+**     same bits in every field before `values` (the sizes and the six axis
+**     values, which T must hold first, in one piece).  Bits rather than
+**     values: two vector compares and no branch (native code asks at every
+**     call: with one lane, eight double compares per pair of tables were
+**     ~10 % of ALN's native code); axes equal as values but not as bits (a
+**     first value of -0.0 against 0.0) place every point alike, so either
+**     way a shared location is the location.
 */
 #ifndef nm_table2d_code_h
 #define nm_table2d_code_h
 
 #include <stdint.h>
+#include <string.h>
 
 /* The flags of the branch-free location: int for the engine; native code's
 ** source declares its own (jit_emit.c: 64 bits where its blocks use 512-bit
@@ -85,7 +100,7 @@ static inline int nm_tbl_axis(double x, double x0, double step, double x_end, si
   if (x >= x0 && x < x_end) { \
     double pos = (x - x0) / step; \
     double fl = floor(pos); \
-    *i = (size_t)fl; \
+    *i = (size_t)pos; \
     *frac = pos - fl; \
     if (*i >= n - 1) { *i = n - 1; *frac = 0.0; } \
   } else if (x < x0) { \
@@ -109,14 +124,18 @@ static inline nm_tbl_flag nm_tbl_place_sel(const T *t, double row_x, double col_
   return nm_tbl_axis_sel(row_x, t->row0, t->row_step, t->row_end, t->n_rows, r, fr) | \
          nm_tbl_axis_sel(col_x, t->col0, t->col_step, t->col_end, t->n_cols, c, fc); \
 } \
-static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc) \
+static inline double nm_tbl_value_on(const T *grid, const double *v, size_t r, size_t c, \
+                                      double fr, double fc) \
 { \
-  size_t r1 = r + 1 < t->n_rows ? r + 1 : r; \
-  size_t c1 = c + 1 < t->n_cols ? c + 1 : c; \
-  const double *v = t->values; \
-  size_t nc = t->n_cols; \
+  size_t r1 = r + 1 < grid->n_rows ? r + 1 : r; \
+  size_t c1 = c + 1 < grid->n_cols ? c + 1 : c; \
+  size_t nc = grid->n_cols; \
   return v[r * nc + c] * (1 - fc) * (1 - fr) + v[r * nc + c1] * fc * (1 - fr) + \
          v[r1 * nc + c] * (1 - fc) * fr + v[r1 * nc + c1] * fc * fr; \
+} \
+static inline double nm_tbl_value(const T *t, size_t r, size_t c, double fr, double fc) \
+{ \
+  return nm_tbl_value_on(t, t->values, r, c, fr, fc); \
 } \
 static inline int nm_tbl_locate(const T *t, double row_x, double col_x, POS *pos) \
 { \
@@ -128,9 +147,15 @@ static inline double nm_tbl_at(const T *t, const POS *pos) \
 } \
 static inline int nm_tbl_same_grid(const T *a, const T *b) \
 { \
-  return (a->n_rows == b->n_rows) & (a->n_cols == b->n_cols) & (a->row0 == b->row0) & \
-         (a->row_step == b->row_step) & (a->row_end == b->row_end) & (a->col0 == b->col0) & \
-         (a->col_step == b->col_step) & (a->col_end == b->col_end); \
+  uint64_t differ = 0; \
+  size_t grid = (size_t)((const char *)&a->values - (const char *)a);   /* (no macro in the text) */ \
+  for (size_t i = 0; i < grid; i += sizeof differ) { \
+    uint64_t x, y; \
+    memcpy(&x, (const char *)a + i, sizeof x); \
+    memcpy(&y, (const char *)b + i, sizeof y); \
+    differ |= x ^ y; \
+  } \
+  return differ == 0; \
 }
 
 /* The text of NM_TABLE2D_CODE(T, POS), its arguments expanded. */

@@ -401,6 +401,88 @@ static void test_table_blocks(void)
 }
 
 
+/* One lane (a single node: jit_emit.c's one-lane form): three lookups of one
+** point, the second and third sharing the first's location, the third table
+** on the first's grid, then on a grid of its own (the body that asks pair by
+** pair), then on the first's grid but for a last column value of -0.0
+** against 0.0 (equal as values, not as bits: the location is not shared,
+** and is the same).
+** Points inside, on the edges, outside and NaN: values, counts and the
+** first outside point are the interpreter's. */
+static void test_table_one_lane(void)
+{
+  nm_node nodes[] = { LEAF(NM_OP_SIGNAL, 0), LEAF(NM_OP_SIGNAL, 1),
+                      { NM_OP_TABLE2D, 0, 1, -1, 0.0, 0, 0 }, { NM_OP_TABLE2D, 0, 1, -1, 0.0, 1, 0 },
+                      { NM_OP_TABLE2D, 0, 1, -1, 0.0, 2, 0 } };
+  nm_root roots[] = { { 2, NM_SINK_DERIV, 0 }, { 3, NM_SINK_DERIV, 1 }, { 4, NM_SINK_DERIV, 2 } };
+  nm_error err = { 0 };
+  nm_program *p = nm_program_compile(nodes, COUNT(nodes), roots, COUNT(roots), 1, &err);
+  nm_model *m = nm_model_new(3, 0, 0, 0);
+  nm_table2d *t[3] = { small_table(), small_table(), small_table() };
+  if (!CHECK(p && m && t[0] && t[1] && t[2], "compile three lookups over one lane (%s)", err.why)) {
+    nm_program_free(p); nm_model_free(m);
+    for (int k = 0; k < 3; k++) { if (t[k]) free(t[k]->values); free(t[k]); }
+    return;
+  }
+  for (int i = 0; i < 12; i++) { t[1]->values[i] = 3.0 - 0.25 * i; t[2]->values[i] = 0.125 * i; }
+  for (int k = 0; k < 3; k++) nm_model_add_table(m, t[k]);
+  if (!CHECK(nm_model_add_program(m, NM_STAGE_RHS, p) == NM_OK &&
+             nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) == NM_OK && p->use_native,
+             "native code for one lane of lookups (%s)", err.why)) {
+    nm_model_free(m);
+    return;
+  }
+  static const double pts[][2] = { { -0.95, -0.9 }, { 0.3, 0.1 }, { -1.0, -1.0 }, { 0.999, 0.49 },
+                                   { 1.0, 0.25 }, { -3.0, 0.0 }, { 0.5, 7.0 }, { NAN, 0.2 },
+                                   { 0.2, NAN }, { -0.0, -0.5 }, { 0.3, -0.0 }, { 0.3, 0.0 },
+                                   { 0.3, -0.25 } };
+  int same = 1, counted = 1, any_out = 0;
+  for (int grid = 0; grid < 3; grid++) {
+    if (grid == 1) { t[2]->col_step = 0.25; t[2]->col_end = -0.25; }
+    if (grid == 2) {
+      double *v2 = t[2]->values;
+      *t[2] = *t[0];
+      t[2]->values = v2;
+      t[0]->col_end = t[1]->col_end = 0.0;
+      t[2]->col_end = -0.0;
+    }
+    for (size_t i = 0; i < COUNT(pts); i++) {
+      double V[3] = { pts[i][0], pts[i][1], 0.0 }, D[2][3], first[2][6];
+      unsigned long clamped[2][3];
+      for (int native = 0; native < 2; native++) {
+        for (int k = 0; k < 3; k++) t[k]->clamped = 0;
+        nm_eval_ctx ctx = { V, NULL, NULL, D[native], 0.0, NULL, t };
+        p->use_native = native;
+        p->stale = 1;
+        nm_program_prepare(p, &ctx);
+        nm_program_eval_lanes(p, &ctx, 0, 1);
+        for (int k = 0; k < 3; k++) {
+          clamped[native][k] = t[k]->clamped;
+          first[native][2 * k] = t[k]->clamped_row;
+          first[native][2 * k + 1] = t[k]->clamped_col;
+        }
+      }
+      size_t at;
+      if (!same_bits(D[0], D[1], 3, &at)) {
+        same = 0;
+        printf("# grid %d point %zu: lookup %zu: interpreter %.17g, native %.17g\n", grid, i, at,
+               D[0][at], D[1][at]);
+      }
+      for (int k = 0; k < 3; k++) {
+        any_out |= clamped[1][k] > 0;
+        counted &= clamped[0][k] == clamped[1][k] &&
+                   (clamped[0][k] == 0 || same_bits(first[0] + 2 * k, first[1] + 2 * k, 2, &at));
+      }
+    }
+  }
+  CHECK(same, "lookups over one lane give the interpreter's bits, on one grid, on two, and on "
+        "grids the same as values but not as bits");
+  CHECK(counted && any_out, "lookups over one lane count the points outside the grid and keep "
+        "the first, as the interpreter");
+  nm_model_free(m);
+}
+
+
 /* The CPU's identity, read from /proc/cpuinfo's text (x86, ARM, none), is
 ** part of the cache key: code compiled for one CPU is never another's. */
 static void test_cpu_identity(void)
@@ -851,6 +933,7 @@ int main(void)
   test_table_same_grid();
   test_table_blocks();
   test_table_block_edges();
+  test_table_one_lane();
   test_cpu_identity();
   test_simulation();
   test_cache(dir);

@@ -3,7 +3,7 @@
 -- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
 -- off (NEUROMASS_SIMD=off, avx2) as with the widest (avx512, empty or unset): WC-80 with noise
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
--- (variances clamped at 0), on one thread and on two.
+-- (variances clamped at 0), on one thread and on two; one ALN node with noise.
 local h = require "helpers"
 
 local SCRIPT = [[
@@ -32,6 +32,15 @@ for _, name in ipairs { "wc", "aln" } do
       out[#out + 1] = "bound " .. bound
     end
   end
+end
+-- one ALN node with noise: a node's few states and signals (the short AVX2 Euler
+-- update and non-finite check), every variable
+local node = nm.models.aln.native { sigma_ou = 0.1, seed = 7 }
+local vars = { "mufe", "mufi", "IA", "seem", "seim", "siem", "siim", "seev", "seiv", "siev", "siiv",
+               "rates_exc", "rates_inh" }
+local res = node:run { duration = 100, dt = 0.1, record = vars }
+for _, var in ipairs(vars) do
+  for _, v in ipairs(res:get(var)) do out[#out + 1] = string.format("%a", v) end
 end
 io.write(table.concat(out, "\n"), "\n")
 ]]
