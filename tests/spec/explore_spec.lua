@@ -595,8 +595,24 @@ describe("the command line of explorations", function()
     s, _, e = h.sh(q(h.exe) .. " run --task -1 --ntasks 2 x.lua")
     assert.equals(1, s)
     assert.truthy(e:find("--task needs a task number from 0, got '-1'", 1, true), e)
+    -- more than 8 worker processes per online core: refused before the script runs (before, every
+    -- missing point got a process of its own), naming the value and the cores; 8 per core runs
+    local _, online = h.sh("getconf _NPROCESSORS_ONLN")
+    local cores = assert(math.tointeger(tonumber(online)), online)
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
+    h.write(dir .. "/plain.lua", "print('ran')\n")
+    for _, n in ipairs { 8 * cores + 1, 100000 } do
+      s, _, e = run(dir, "--workers " .. n)
+      assert.equals(1, s)
+      assert.truthy(e:find(string.format("--workers %d is more than 8 worker processes per online core (%d online: " ..
+                                         "at most %d)", n, cores, 8 * cores), 1, true), e)
+    end
+    assert.is_nil(io.open(dir .. "/sweep", "r"))
+    local out
+    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --workers " .. 8 * cores .. " plain.lua")
+    assert.equals(0, s, e)
+    assert.equals("ran\n", out)
     s, _, e = run(dir, "--task 1")
     assert.equals(1, s)
     assert.truthy(e:find("sweep.lua:%d+: explore: %-%-task I needs %-%-ntasks N"), e)
