@@ -404,7 +404,8 @@ do
                         "against 1/8 of the separate runs", lane_steps, DIVS, div_ns, SQRTS, sqrt_ns,
                         first(floor, "lanes") or 0, DRAWS, normal_ns),
           string.format("%s + %s = %s vs %s", secs(arith), secs(draws), secs(arith + draws), secs(budget)),
-          "", "", "", string.format("%.2f", (arith + draws) / budget), "(a bound: > 1 = out of reach with these kernels)",
+          "", "", "", string.format("%.2f", (arith + draws) / budget),
+          "(a bound: > 1 = out of reach with these kernels)",
           "" }
   end
   -- Networks: a ratio for comparison (a network's steps cost per node, which a batch does not share).

@@ -26,6 +26,13 @@
 
 #define PROGNAME "neuromass"
 
+/* At most this many worker processes per online core: more is a typo or a
+** value meant for another machine (each worker is a process of its own, and
+** a sweep starts one per missing point up to N), refused before the script runs. */
+#define WORKERS_PER_CORE 8
+#define TEXT_OF(x) #x                /* a macro's value as a string (help texts) */
+#define TEXT(x) TEXT_OF(x)
+
 int luaopen_neuromass_core(lua_State *L);
 
 static const char usage[] =
@@ -65,7 +72,7 @@ static const char usage[] =
   "                    9223372036854775807)\n" \
   "  --quiet           no progress bar, no audio warnings on stderr\n" \
   "  --workers N|all   an exploration (nm.explore.BoxSearch) over N local worker\n" \
-  "                    processes (default: all, one per core)\n" \
+  "                    processes (default: all, one per core; at most " TEXT(WORKERS_PER_CORE) " per core)\n" \
   "  --task I --ntasks N   this process computes slice I (0 to N-1) of each\n" \
   "                    exploration, writing a part (default from a Slurm array:\n" \
   "                    SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)\n" \
@@ -369,8 +376,9 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 
 
 /* The exploration options (lua/neuromass/explore/spread.lua reads them):
-** --workers N|all (all: one per online core), --task I, --ntasks N, into the
-** context at the top of the stack; returns as script_option. */
+** --workers N|all (all: one per online core; at most WORKERS_PER_CORE per
+** online core), --task I, --ntasks N, into the context at the top of the
+** stack; returns as script_option. */
 static int explore_option(lua_State *L, int argc, char **argv, int *i)
 {
   const char *a = argv[*i];
@@ -396,6 +404,13 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
+      return fail_usage(lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
+                                        "online: at most %d); give N up to %d, or 'all' (one per core)", v,
+                                        WORKERS_PER_CORE, (int)cores, (int)(WORKERS_PER_CORE * cores),
+                                        (int)(WORKERS_PER_CORE * cores)));
   }
   lua_pushinteger(L, n);
   lua_setfield(L, -2, key);

@@ -148,5 +148,6 @@ void nmL_open_func(lua_State *L);     /* l_func.c: core.func, the analysis funct
 void nmL_open_file(lua_State *L);
 void nmL_open_jit(lua_State *L);      /* l_jit.c: core.jit_stats */
 void nmL_open_matrix(lua_State *L);   /* l_matrix.c: core.matrix_*, core.read_matrix */
+void nmL_open_simd(lua_State *L);     /* l_simd.c: core.simd_check */
 
 #endif

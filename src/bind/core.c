@@ -266,6 +266,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_file(L);
   nmL_open_jit(L);
   nmL_open_matrix(L);
+  nmL_open_simd(L);
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
   lua_pushliteral(L, NM_VERSION);

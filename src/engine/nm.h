@@ -808,4 +808,17 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err);
 /* Frees what nm_matrix_read filled and empties *m; NULL is harmless. */
 void nm_matrix_free(nm_matrix *m);
 
+/* ---------------------------------------------------------------------
+** The instruction set of the vector kernels (simd.c)
+** ------------------------------------------------------------------- */
+
+/* The environment's NEUROMASS_SIMD checked now, by the same reading that
+** refuses a new simulation (nm_sim_new) when it names no set: NM_OK and
+** *level (may be NULL) the set the kernels may use, "off", "avx2" or
+** "avx512" (the widest the processor runs, capped by the variable: off or 0,
+** avx2, avx512; auto or unset: no cap); or NM_EINVAL with the reason in *err
+** (may be NULL), naming the value and the values allowed.  Lets a caller
+** (an exploration) refuse the environment before it starts any run. */
+int nm_simd_check(const char **level, nm_error *err);
+
 #endif

@@ -7,6 +7,7 @@
 ** results bit for bit, so the variable changes speed only; it exists so that
 ** the tests run every path on one machine.  Each kernel's own preference
 ** within the cap lives with the kernel (coupling_simd.c: AVX2 only when named).
+** nm_simd_check (nm.h) gives the same reading to a caller before any run.
 */
 #include <pthread.h>
 #include <stdlib.h>
@@ -64,4 +65,15 @@ int nm_simd_level(void)
 const char *nm_simd_name(int simd)
 {
   return simd == NM_SIMD_AVX512 ? "avx512" : simd == NM_SIMD_AVX2 ? "avx2" : "off";
+}
+
+
+int nm_simd_check(const char **level, nm_error *err)
+{
+  int cap, named;
+  nm_error_clear(err);
+  int rc = nm_simd_cap(&cap, &named, err);
+  if (rc != NM_OK) return rc;
+  if (level) *level = nm_simd_name(nm_simd_level());
+  return NM_OK;
 }

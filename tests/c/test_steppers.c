@@ -1071,6 +1071,21 @@ static void test_sparse_rows_exact(void)
   CHECK(!s && rc == NM_EINVAL && strstr(why, "NEUROMASS_SIMD=\"sse9\"") && strstr(why, "avx512"),
         "NEUROMASS_SIMD=sse9 is refused, naming the value and the allowed ones (status %d: %s)",
         rc, why);
+  /* nm_simd_check reads it as nm_sim_new does: the same reason; a known value gives the set. */
+  nm_error err;
+  const char *level = NULL;
+  int checked = nm_simd_check(&level, &err);
+  CHECK(checked == NM_EINVAL && !level && strcmp(nm_error_text(&err, checked), why) == 0,
+        "nm_simd_check refuses NEUROMASS_SIMD=sse9 with nm_sim_new's reason (status %d: %s)", checked,
+        nm_error_text(&err, checked));
+  setenv("NEUROMASS_SIMD", "off", 1);
+  checked = nm_simd_check(&level, &err);
+  CHECK(checked == NM_OK && level && strcmp(level, "off") == 0, "nm_simd_check: off gives \"off\" (%s)",
+        level ? level : "none");
+  unsetenv("NEUROMASS_SIMD");
+  checked = nm_simd_check(&level, NULL);
+  CHECK(checked == NM_OK && level && strcmp(level, nm_simd_name(nm_simd_widest())) == 0,
+        "nm_simd_check: unset gives the widest set, %s (%s)", nm_simd_name(nm_simd_widest()), level ? level : "none");
   nm_sim_free(s);
   nm_model_free(m);
   sparse_free(&p);

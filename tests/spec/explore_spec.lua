@@ -1,7 +1,8 @@
 -- explore_spec.lua: nm.explore (issue 13 items 1 and 2): ParameterSpace's
 -- grid and sequence orders, BoxSearch's results.csv (the contract's header
 -- and rows), per-point seeds, failed points, resume, and the same table bit
--- for bit from 1 worker, 2 workers and a 3-task Slurm array merged.
+-- for bit from 1 worker, 2 workers and a 3-task Slurm array merged (a range, a
+-- stepped range; a list array and half of Slurm's variables refused).
 local h = require "helpers"
 local nm = require "neuromass"
 
@@ -149,6 +150,26 @@ describe("nm.explore.BoxSearch", function()
     assert.equals(6, evals(one))
   end)
 
+  -- Runs the 3 tasks of a Slurm array (in the order `order`, default 0, 1, 2; env(task): the
+  -- variables Slurm sets for task I), each writing its part task-I-of-3.csv; merged, the table
+  -- is table1 bit for bit.
+  local function array_merged(env, order)
+    local arr = fresh()
+    for _, task in ipairs(order or { 0, 1, 2 }) do
+      local s, out, e = run(arr, "", env(task))
+      assert.equals(0, s, e)
+      assert.equals("", out)       -- a task ends the script after its part
+      local part = string.format("%s/sweep/parts/task-%d-of-3.csv", arr, task)
+      assert.truthy(io.open(part, "r"), part)
+    end
+    assert.equals(6, evals(arr))
+    local sm, out, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/sweep"))
+    assert.equals(0, sm, em)
+    assert.truthy(out:find("6 rows (3 parts joined)", 1, true), out)
+    assert.equals(table1, read(arr .. "/sweep/results.csv"))
+    assert.is_nil(io.open(arr .. "/sweep/parts/task-0-of-3.csv", "r"))
+  end
+
   it("2 workers, and a 3-task Slurm array merged, give the same table bit for bit", function()
     local two = fresh()
     local s2, _, e2 = run(two, "--workers 2")
@@ -157,18 +178,39 @@ describe("nm.explore.BoxSearch", function()
     local n, processes = evals(two)
     assert.equals(6, n)
     assert.equals(2, processes)
-    local arr = fresh()
-    for task = 0, 2 do
-      local s, out, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. (task + 1) .. " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3")
-      assert.equals(0, s, e)
-      assert.equals("", out)       -- a task ends the script after its part
+    array_merged(function(task) return "SLURM_ARRAY_TASK_ID=" .. (task + 1) .. " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3" end)
+  end)
+
+  -- sbatch --array=0-8:4: the tasks are numbered 0, 4, 8 (SLURM_ARRAY_TASK_STEP=4); task
+  -- (ID - MIN) / STEP of COUNT. Before, ID - MIN = 4 was refused as "task 4 is not one of 0 to 2".
+  it("a stepped Slurm array (--array=0-8:4) of 3 tasks, merged, gives the same table bit for bit", function()
+    array_merged(function(task) return "SLURM_ARRAY_TASK_ID=" .. (4 * task) .. " SLURM_ARRAY_TASK_MIN=0" ..
+                                        " SLURM_ARRAY_TASK_MAX=8 SLURM_ARRAY_TASK_STEP=4 SLURM_ARRAY_TASK_COUNT=3" end,
+                 { 2, 0, 1 })
+  end)
+
+  it("a Slurm array task with SLURM_ARRAY_TASK_ID but no COUNT (or the reverse), or of a list array, is refused",
+     function()
+    local dir = fresh()
+    -- before: ID alone fell back to workers, every array task computing the whole sweep into one table
+    for _, env in ipairs { "SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_COUNT=3" } do
+      local s, out, e = run(dir, "", env)
+      assert.equals(1, s, e)
+      assert.equals("", out)
+      assert.truthy(e:find("sweep.lua:%d+: explore: SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT go together"), e)
+      assert.truthy(e:find("got only " .. env, 1, true), e)
     end
-    assert.equals(6, evals(arr))
-    local sm, out, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/sweep"))
-    assert.equals(0, sm, em)
-    assert.truthy(out:find("6 rows (3 parts joined)", 1, true), out)
-    assert.equals(table1, read(arr .. "/sweep/results.csv"))
-    assert.is_nil(io.open(arr .. "/sweep/parts/task-0-of-3.csv", "r"))
+    -- --array=1,5,7: Slurm sets MIN=1, MAX=7, COUNT=3; no STEP makes 1, 5, 7 a range
+    for _, step in ipairs { "", " SLURM_ARRAY_TASK_STEP=1", " SLURM_ARRAY_TASK_STEP=3" } do
+      local s, _, e = run(dir, "", "SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=7" ..
+                                   " SLURM_ARRAY_TASK_COUNT=3" .. step)
+      assert.equals(1, s, e)
+      assert.truthy(e:find("sweep.lua:%d+: explore: the Slurm array task SLURM_ARRAY_TASK_ID=5 is not one of a range"),
+                    e)
+      assert.truthy(e:find("submit a plain range (--array=0-2) or give --task I --ntasks N", 1, true), e)
+    end
+    assert.equals(0, evals(dir))
+    assert.is_nil(io.open(dir .. "/sweep/results.csv", "r"))
   end)
 
   it("mpirun -np 2 gives the same table bit for bit, and resumes", function()
@@ -553,8 +595,24 @@ describe("the command line of explorations", function()
     s, _, e = h.sh(q(h.exe) .. " run --task -1 --ntasks 2 x.lua")
     assert.equals(1, s)
     assert.truthy(e:find("--task needs a task number from 0, got '-1'", 1, true), e)
+    -- more than 8 worker processes per online core: refused before the script runs (before, every
+    -- missing point got a process of its own), naming the value and the cores; 8 per core runs
+    local _, online = h.sh("getconf _NPROCESSORS_ONLN")
+    local cores = assert(math.tointeger(tonumber(online)), online)
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
+    h.write(dir .. "/plain.lua", "print('ran')\n")
+    for _, n in ipairs { 8 * cores + 1, 100000 } do
+      s, _, e = run(dir, "--workers " .. n)
+      assert.equals(1, s)
+      assert.truthy(e:find(string.format("--workers %d is more than 8 worker processes per online core (%d online: " ..
+                                         "at most %d)", n, cores, 8 * cores), 1, true), e)
+    end
+    assert.is_nil(io.open(dir .. "/sweep", "r"))
+    local out
+    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --workers " .. 8 * cores .. " plain.lua")
+    assert.equals(0, s, e)
+    assert.equals("ran\n", out)
     s, _, e = run(dir, "--task 1")
     assert.equals(1, s)
     assert.truthy(e:find("sweep.lua:%d+: explore: %-%-task I needs %-%-ntasks N"), e)

@@ -86,4 +86,40 @@ describe("the step's SIMD services", function()
                               "off (or 0), avx2, avx512 or auto", 1, true), err)
     end
   end)
+
+  -- An exploration refuses it when it is made, at the user's line, before any point runs: no
+  -- table of failed rows, a non-zero exit (with workers, and with one process); the same
+  -- reading as the engine's (core.simd_check).
+  it("an exploration (BoxSearch, Evolution) refuses a bad NEUROMASS_SIMD before any point runs", function()
+    local sweep = dir .. "/sweep_simd.lua"
+    h.write(sweep, [[
+local nm = require "neuromass"
+local search = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace({ { "x_ext", { 0.5, 0.75 } } }),
+  run = { duration = 5, dt = 0.1 }, evaluate = function() return { n = 1 } end, out = "sweep_simd" }
+search:run()
+]])
+    local fit = dir .. "/fit_simd.lua"
+    h.write(fit, [[
+local nm = require "neuromass"
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 4,
+  fitness = function() return 0 end, out = "fit_simd" }:run()
+]])
+    for _, case in ipairs { { sweep, "sweep_simd", "BoxSearch" }, { fit, "fit_simd", "Evolution" } } do
+      for _, workers in ipairs { "1", "2" } do
+        local status, _, err = h.sh("cd " .. h.q(dir) .. " && NEUROMASS_SIMD=AVX2 " .. h.q(h.exe) ..
+                                    " run --quiet " .. h.q(case[1]) .. " --workers " .. workers)
+        assert.is_true(status ~= 0, case[3] .. " ran with NEUROMASS_SIMD=AVX2")
+        assert.truthy(err:find(case[2] .. '.lua:2: ' .. case[3] .. ': NEUROMASS_SIMD="AVX2" in the environment: ' ..
+                               "it must be off (or 0), avx2, avx512 or auto", 1, true), err)
+        assert.is_nil(io.open(dir .. "/" .. case[2] .. "/results.csv", "r"), "a table was written")
+      end
+    end
+    local core = require "neuromass.core"
+    local level = core.simd_check()
+    assert.truthy(level == "off" or level == "avx2" or level == "avx512", tostring(level))
+  end)
 end)

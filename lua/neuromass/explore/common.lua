@@ -19,8 +19,9 @@ local M = {}
 -- or {}): checks the fields every exploration (BoxSearch, Evolution) shares:
 -- model (a function), out (a folder's name), run (a table naming no output:
 -- every point would write the same files; `outputs` says what to give
--- instead), run.seed (a whole number, 0 or more; 4.0 is 4).  Errors "WHAT: ..." at the
--- user's line.
+-- instead), run.seed (a whole number, 0 or more; 4.0 is 4), and the
+-- environment's NEUROMASS_SIMD (core.simd_check: a value that names no set
+-- would fail every point's run).  Errors "WHAT: ..." at the user's line.
 function M.check_common(def, what, outputs)
   local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
   if type(def.model) ~= "function" then
@@ -36,6 +37,8 @@ function M.check_common(def, what, outputs)
   end
   local plain, why = pcall(options.check_plain, run, 1)   -- a typo would fail every point
   if not plain then bad("%s", M.bare(why)) end
+  local simd, failure = core.simd_check()                 -- so would a bad NEUROMASS_SIMD (the engine's rule)
+  if not simd then bad("%s", failure.message) end
   if run.seed ~= nil then
     local seed = math.type(run.seed) and math.tointeger(run.seed)
     if not seed or seed < 0 then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end

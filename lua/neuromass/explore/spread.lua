@@ -5,8 +5,9 @@
 --   workers  --workers N (default: one per core, from the host's command
 --            line): N worker processes of the same script (workers.lua),
 --            each a task of N, whose parts are then joined here;
---   task     --task I --ntasks N, or a Slurm array task (SLURM_ARRAY_TASK_ID
---            - SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT): slice I of N,
+--   task     --task I --ntasks N, or a Slurm array task of a range
+--            (--array=MIN-MAX[:STEP]: I = (SLURM_ARRAY_TASK_ID - MIN) / STEP,
+--            N = SLURM_ARRAY_TASK_COUNT; M.slurm): slice I of N,
 --            written as the part DIR/parts/task-I-of-N.csv; the parts are
 --            joined by `neuromass explore --merge DIR` (or the next run).
 -- Slice I holds the points i with (i - 1) % N == I: fixed by (I, N) alone,
@@ -34,6 +35,42 @@ local function env_integer(name)
   return n
 end
 
+--- spread.slurm() -> I, N: the slice of a Slurm array task, or nil outside
+-- an array (neither SLURM_ARRAY_TASK_ID nor SLURM_ARRAY_TASK_COUNT set).
+-- Slurm numbers the tasks of --array=MIN-MAX:STEP by their index (ID), and
+-- sets SLURM_ARRAY_TASK_MIN, _MAX, _STEP (1 when unset) and _COUNT: task
+-- I = (ID - MIN) / STEP of N = COUNT, a fixed slice whatever ran before.
+-- Errors at the user's line: one of ID and COUNT without the other, and an
+-- array that is not such a range (a list, --array=1,5,7: its IDs are not
+-- MIN + I x STEP with MAX = MIN + (COUNT - 1) x STEP, so no ID gives its
+-- task number; the message says to use --array=0-N or --task/--ntasks).
+function M.slurm()
+  local id, count = env_integer("SLURM_ARRAY_TASK_ID"), env_integer("SLURM_ARRAY_TASK_COUNT")
+  if id == nil and count == nil then return nil end
+  if id == nil or count == nil then
+    check.error(string.format("explore: SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT go together (a Slurm " ..
+                              "array task has both), got only %s=%d: set both, or give --task I --ntasks N",
+                              id and "SLURM_ARRAY_TASK_ID" or "SLURM_ARRAY_TASK_COUNT", id or count), 2)
+  end
+  local min = env_integer("SLURM_ARRAY_TASK_MIN") or 0
+  local step = env_integer("SLURM_ARRAY_TASK_STEP") or 1
+  local max = env_integer("SLURM_ARRAY_TASK_MAX")
+  if count < 1 or step < 1 then
+    check.error(string.format("explore: SLURM_ARRAY_TASK_COUNT=%d and SLURM_ARRAY_TASK_STEP=%d must be 1 or more",
+                              count, step), 2)
+  end
+  if id < min or (id - min) % step ~= 0 or (id - min) // step >= count
+     or (max and max ~= min + (count - 1) * step) then
+    check.error(string.format("explore: the Slurm array task SLURM_ARRAY_TASK_ID=%d is not one of a range " ..
+                              "MIN-MAX:STEP of COUNT tasks (SLURM_ARRAY_TASK_MIN=%d, SLURM_ARRAY_TASK_MAX=%s, " ..
+                              "SLURM_ARRAY_TASK_STEP=%d, SLURM_ARRAY_TASK_COUNT=%d), so it has no task number " ..
+                              "(a list array such as --array=1,5,7?): submit a plain range (--array=0-%d) or give " ..
+                              "--task I --ntasks N", id, min, max and string.format("%d", max) or "unset", step,
+                              count, count - 1), 2)
+  end
+  return (id - min) // step, count
+end
+
 --- spread.plan(h, ordinal) -> { kind = "single" } | { kind = "workers", n }
 -- | { kind = "task", task, ntasks, worker (true in a worker process) } |
 -- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
@@ -54,10 +91,7 @@ function M.plan(h, ordinal)
     return { kind = "load" }         -- an earlier exploration: the parent ran it; its table is read only
   end
   local task, ntasks = h and h.task, h and h.ntasks
-  if task == nil and ntasks == nil then
-    local id, count = env_integer("SLURM_ARRAY_TASK_ID"), env_integer("SLURM_ARRAY_TASK_COUNT")
-    if id and count then task, ntasks = id - (env_integer("SLURM_ARRAY_TASK_MIN") or 0), count end
-  end
+  if task == nil and ntasks == nil then task, ntasks = M.slurm() end
   if (task == nil) ~= (ntasks == nil) then
     check.error("explore: --task I needs --ntasks N (and --ntasks N needs --task I)", 2)
   end
