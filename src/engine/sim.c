@@ -7,7 +7,7 @@
 ** and right-hand sides at its stages), post-step constraints, noise update,
 ** algebraic outputs, history push, checks and recording.  Every step but the
 ** integrator's is a service of system.c; large Euler runs go to step_threads.c,
-** a small model's Euler run to system.c's loop (nm_sim_run_euler).
+** a single node's Euler run to system.c's loop (nm_sim_run_euler).
 */
 #include <math.h>
 #include <stdio.h>
@@ -401,7 +401,7 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
 static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T, void *ws,
                       long i0, long i1, nm_sampler *r)
 {
-  if (T == &nm_step_euler && s->ns < NM_EULER_WHOLE) return nm_sim_run_euler(s, o, i0, i1, r);
+  if (T == &nm_step_euler && s->ns <= NM_EULER_WHOLE) return nm_sim_run_euler(s, o, i0, i1, r);
   nm_run_marks k = nm_run_marks_of(s, o);
   int rc = NM_OK;
   for (long i = i0; i < i1 && rc == NM_OK; i++) {

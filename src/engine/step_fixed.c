@@ -27,24 +27,12 @@ static void euler_update_avx512(double *restrict v, const double *restrict d, do
 {
   nm_euler_update(v, d, dt, n);
 }
-/* And a node's few with AVX2, four at a time, the rest one by one (the loop
-** above, compiled for any CPU, went one by one; vectorised by the compiler,
-** its checks cost as much as they gained). */
+/* And a node's few with AVX2 (sim.h). */
 #define EULER_SHORT 8
-typedef double nm_f64x4 __attribute__((vector_size(32)));
 __attribute__((target("avx2")))
 static void euler_update_avx2(double *restrict v, const double *restrict d, double dt, size_t n)
 {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    nm_f64x4 x, y;
-    memcpy(&x, v + i, sizeof x);
-    memcpy(&y, d + i, sizeof y);
-    x += dt * y;
-    memcpy(v + i, &x, sizeof x);
-  }
-  for (int k = 0; k < 3; k++)                /* (unrolled: no loop to vectorise again) */
-    if (i + (size_t)k < n) v[i + (size_t)k] += dt * d[i + (size_t)k];
+  nm_euler_update_avx2(v, d, dt, n);
 }
 #endif
 

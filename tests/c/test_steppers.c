@@ -1391,7 +1391,7 @@ static void test_noise_deterministic(void)
 }
 
 
-/* run_serial's whole Euler loop for a small model (nm_sim_run_euler: the
+/* run_serial's whole Euler loop for a node (nm_sim_run_euler: the
 ** step's services inline in one function) gives the bits of the services
 ** called one by one (nm_sim_step_inputs, nm_step_euler, nm_sim_end_step),
 ** with noise draws, a clamp that acts and "after" programs, at every SIMD
@@ -1399,10 +1399,12 @@ static void test_noise_deterministic(void)
 static void test_euler_whole(void)
 {
   enum { N = 300 };
-  static const long rec[] = { 0, 1, 2, 3 };
-  nm_model *m = noisy(2, 0.3, 0.5, 2.0, NAN);
+  static const long rec[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+  /* 6 state variables (the AVX2 update's vector and its rest) and 12 signals
+  ** (the non-finite check's kernel for a node). */
+  nm_model *m = noisy(6, 0.3, 0.5, 2.0, NAN);
   int rc = m ? nm_model_add_clamp(m, 0, -0.2, 0.4) : NM_ENOMEM;
-  if (!CHECK(rc == NM_OK && 2 < NM_EULER_WHOLE, "build a clamped model with 2 noise processes")) {
+  if (!CHECK(rc == NM_OK && 6 <= NM_EULER_WHOLE, "build a clamped model with 6 noise processes")) {
     nm_model_free(m);
     return;
   }
@@ -1429,7 +1431,7 @@ static void test_euler_whole(void)
           bad = i;
         }
     }
-    CHECK(ok && clamped > 10, "SIMD level %d: Euler's whole loop of a small model gives the bits "
+    CHECK(ok && clamped > 10, "SIMD level %d: Euler's whole loop of a node gives the bits "
           "of its services called one by one for %d steps (status %d, first differing step %ld, "
           "-1 for none; %ld steps clamped)", simd, N, rc, bad, clamped);
     nm_sim_free(whole);
