@@ -6,7 +6,8 @@
 ** noise) for the step, the integrator's update (coupling sums, sync programs
 ** and right-hand sides at its stages), post-step constraints, noise update,
 ** algebraic outputs, history push, checks and recording.  Every step but the
-** integrator's is a service of system.c; large Euler runs go to step_threads.c.
+** integrator's is a service of system.c; large Euler runs go to step_threads.c,
+** a single node's Euler run to system.c's loop (nm_sim_run_euler).
 */
 #include <math.h>
 #include <stdio.h>
@@ -400,8 +401,8 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
 static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T, void *ws,
                       long i0, long i1, nm_sampler *r)
 {
-  long report = o->n_steps / 100 + 1;
-  size_t every = (size_t)o->every, to_row = every - s->step % every;   /* steps to the next row */
+  if (T == &nm_step_euler && s->ns <= NM_EULER_WHOLE) return nm_sim_run_euler(s, o, i0, i1, r);
+  nm_run_marks k = nm_run_marks_of(s, o);
   int rc = NM_OK;
   for (long i = i0; i < i1 && rc == NM_OK; i++) {
     nm_jit_poll(s->m);                   /* native code compiled meanwhile */
@@ -425,15 +426,7 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
     } else {
       finite = nm_sim_end_step(s);       /* the same services and check, one call */
     }
-    if (s->callback_failed) { s->callback_failed = 0; rc = NM_ECALLBACK; break; }
-    if (!finite) { rc = NM_ENONFINITE; break; }
-    if (--to_row == 0) {                 /* s->step is a multiple of every */
-      to_row = every;
-      rc = nm_sampler_row(r, s);
-    }
-    if (o->feed_sink && rc == NM_OK) rc = nm_sampler_feed(r, s);
-    if (o->interrupt && *o->interrupt) rc = NM_EINTR;
-    if (o->progress && (i + 1) % report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
+    rc = nm_run_after_step(s, o, i, finite, &k, r);
   }
   return rc;
 }

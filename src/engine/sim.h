@@ -8,6 +8,7 @@
 #define nm_sim_h
 
 #include <stdint.h>
+#include <string.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -342,6 +343,15 @@ int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 /* A white-noise value for the next step of channel p (nm_model_add_white_noise). */
 double nm_sim_white_sample(nm_sim *s, size_t p);
 
+/* The Euler update v += dt * d over n values (V and D are apart: sim.c), the
+** one rule of nm_step_euler (step_fixed.c) and nm_sim_run_euler (system.c). */
+static inline __attribute__((always_inline)) void nm_euler_update(double *restrict v,
+                                                                  const double *restrict d,
+                                                                  double dt, size_t n)
+{
+  for (size_t i = 0; i < n; i++) v[i] += dt * d[i];
+}
+
 /* The integrators (nm_stepper indexes them by enum nm_method). */
 extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */
 extern const nm_stepper_type nm_step_rkf45, nm_step_rk8pd, nm_step_msbdf;  /* step_gsl.c */
@@ -363,6 +373,68 @@ int nm_sampler_row(void *rec, nm_sim *s);
 int nm_sampler_feed(void *rec, nm_sim *s);
 int nm_sampler_flush(nm_sampler *r);
 void nm_sampler_free(nm_sampler *r);
+
+/* The bookkeeping of a run's loop on one thread (sim.c's run_serial,
+** nm_sim_run_euler): the steps to the next recorded row (a row every o->every
+** steps of the simulation) and the steps between progress reports. */
+typedef struct {
+  size_t to_row;
+  long report;
+} nm_run_marks;
+
+static inline nm_run_marks nm_run_marks_of(const nm_sim *s, const nm_run_opts *o)
+{
+  size_t every = (size_t)o->every;
+  return (nm_run_marks){ every - s->step % every, o->n_steps / 100 + 1 };
+}
+
+/* After step i of a run whose check (nm_sim_end_step's) gave `finite`: a
+** failed callback or a non-finite signal stops the run (NM_ECALLBACK,
+** NM_ENONFINITE); else the recorded row when one is due, the feed's row, the
+** stop flag (NM_EINTR) and the progress report.  The loop goes on while the
+** result is NM_OK. */
+static inline int nm_run_after_step(nm_sim *s, const nm_run_opts *o, long i, int finite,
+                                    nm_run_marks *k, nm_sampler *r)
+{
+  if (s->callback_failed) { s->callback_failed = 0; return NM_ECALLBACK; }
+  if (!finite) return NM_ENONFINITE;
+  int rc = NM_OK;
+  if (--k->to_row == 0) {                /* s->step is a multiple of every */
+    k->to_row = (size_t)o->every;
+    rc = nm_sampler_row(r, s);
+  }
+  if (o->feed_sink && rc == NM_OK) rc = nm_sampler_feed(r, s);
+  if (o->interrupt && *o->interrupt) rc = NM_EINTR;
+  if (o->progress && (i + 1) % k->report == 0) o->progress(o->progress_ud, i + 1, o->n_steps);
+  return rc;
+}
+
+#if NM_X86_SIMD
+/* The same update with AVX2, four at a time, the rest one by one (for a
+** node's few values: compiled for any CPU, the loop above went one by one;
+** vectorised by the compiler, its checks cost as much as they gained). */
+typedef double nm_f64x4 __attribute__((vector_size(32)));
+static inline __attribute__((target("avx2"), always_inline))
+void nm_euler_update_avx2(double *restrict v, const double *restrict d, double dt, size_t n)
+{
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    nm_f64x4 x, y;
+    memcpy(&x, v + i, sizeof x);
+    memcpy(&y, d + i, sizeof y);
+    x += dt * y;
+    memcpy(v + i, &x, sizeof x);
+  }
+  for (int k = 0; k < 3; k++)                /* (unrolled: no loop to vectorise again) */
+    if (i + (size_t)k < n) v[i + (size_t)k] += dt * d[i + (size_t)k];
+}
+#endif
+
+/* system.c: run_serial's loop (sim.c) for Euler, steps i0 .. i1-1, on a model
+** of at most NM_EULER_WHOLE state variables (a single node's: the services of
+** a step inline, one function); the same bits, the same result. */
+#define NM_EULER_WHOLE 16
+int nm_sim_run_euler(nm_sim *s, const nm_run_opts *o, long i0, long i1, nm_sampler *r);
 
 /* step_threads.c: the Euler loop on `threads` threads; bit-identical to one.
 ** `emit` records a row (nm_sampler_row).  With a `pace` (NULL: none) the loop

@@ -18,14 +18,6 @@ static double *stage_from(nm_sim *s, const double *k, double h)
 }
 
 
-/* v += dt * d over n values (V and D are apart: sim.c). */
-static inline __attribute__((always_inline)) void euler_update(double *restrict v,
-                                                               const double *restrict d,
-                                                               double dt, size_t n)
-{
-  for (size_t i = 0; i < n; i++) v[i] += dt * d[i];
-}
-
 #if NM_X86_SIMD
 /* The same loop for AVX-512 (a multiply and an add per value, as above: the
 ** engine is built without contraction), for a network's many states. */
@@ -33,26 +25,14 @@ static inline __attribute__((always_inline)) void euler_update(double *restrict 
 __attribute__((target("avx512f")))
 static void euler_update_avx512(double *restrict v, const double *restrict d, double dt, size_t n)
 {
-  euler_update(v, d, dt, n);
+  nm_euler_update(v, d, dt, n);
 }
-/* And a node's few with AVX2, four at a time, the rest one by one (the loop
-** above, compiled for any CPU, went one by one; vectorised by the compiler,
-** its checks cost as much as they gained). */
+/* And a node's few with AVX2 (sim.h). */
 #define EULER_SHORT 8
-typedef double nm_f64x4 __attribute__((vector_size(32)));
 __attribute__((target("avx2")))
 static void euler_update_avx2(double *restrict v, const double *restrict d, double dt, size_t n)
 {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    nm_f64x4 x, y;
-    memcpy(&x, v + i, sizeof x);
-    memcpy(&y, d + i, sizeof y);
-    x += dt * y;
-    memcpy(v + i, &x, sizeof x);
-  }
-  for (int k = 0; k < 3; k++)                /* (unrolled: no loop to vectorise again) */
-    if (i + (size_t)k < n) v[i + (size_t)k] += dt * d[i + (size_t)k];
+  nm_euler_update_avx2(v, d, dt, n);
 }
 #endif
 
@@ -71,7 +51,7 @@ static int euler_apply(void *ws, nm_sim *s)
     return NM_OK;
   }
 #endif
-  euler_update(s->V, s->D, s->dt, s->ns);
+  nm_euler_update(s->V, s->D, s->dt, s->ns);
   return NM_OK;
 }
 

@@ -1406,6 +1406,57 @@ static void test_noise_deterministic(void)
 }
 
 
+/* run_serial's whole Euler loop for a node (nm_sim_run_euler: the
+** step's services inline in one function) gives the bits of the services
+** called one by one (nm_sim_step_inputs, nm_step_euler, nm_sim_end_step),
+** with noise draws, a clamp that acts and "after" programs, at every SIMD
+** level of the services this processor runs. */
+static void test_euler_whole(void)
+{
+  enum { N = 300 };
+  static const long rec[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+  /* 6 state variables (the AVX2 update's vector and its rest) and 12 signals
+  ** (the non-finite check's kernel for a node). */
+  nm_model *m = noisy(6, 0.3, 0.5, 2.0, NAN);
+  int rc = m ? nm_model_add_clamp(m, 0, -0.2, 0.4) : NM_ENOMEM;
+  if (!CHECK(rc == NM_OK && 6 <= NM_EULER_WHOLE, "build a clamped model with 6 noise processes")) {
+    nm_model_free(m);
+    return;
+  }
+  for (int simd = NM_SIMD_OFF; simd <= nm_simd_level(); simd++) {
+    rowbuf b = { 0 };
+    nm_run_opts o = options(NM_EULER, N, 1, rec, COUNT(rec), &b);
+    int status;
+    nm_sim *whole = nm_sim_new(m, 0.1, 77, &status), *apart = nm_sim_new(m, 0.1, 77, &status);
+    int ok = whole && apart;
+    if (ok) {
+      whole->simd = apart->simd = simd;
+      rc = nm_sim_run(whole, &o);
+      ok = rc == NM_OK && b.rows == N && nm_sim_prepare_constraints(apart) == NM_OK;
+    }
+    long bad = -1, clamped = 0;
+    for (long i = 0; ok && i < N; i++) {
+      nm_sim_step_inputs(apart, &o, i);
+      nm_step_euler.apply(NULL, apart);
+      ok = nm_sim_end_step(apart);
+      clamped += apart->V[0] == 0.4 || apart->V[0] == -0.2;
+      for (size_t c = 0; ok && c < COUNT(rec); c++)
+        if (memcmp(&apart->V[rec[c]], &b.data[(size_t)i * b.cols + 1 + c], sizeof(double)) != 0) {
+          ok = 0;
+          bad = i;
+        }
+    }
+    CHECK(ok && clamped > 10, "SIMD level %d: Euler's whole loop of a node gives the bits "
+          "of its services called one by one for %d steps (status %d, first differing step %ld, "
+          "-1 for none; %ld steps clamped)", simd, N, rc, bad, clamped);
+    nm_sim_free(whole);
+    nm_sim_free(apart);
+    rowbuf_free(&b);
+  }
+  nm_model_free(m);
+}
+
+
 static int rows_equal(const rowbuf *a, const rowbuf *b)
 {
   return a->rows == b->rows && a->cols == b->cols &&
@@ -1817,6 +1868,7 @@ int main(void)
   test_noise_deterministic();
   test_noise_random();
   test_noise_order();
+  test_euler_whole();
   test_blowup();
   test_recording();
   test_continued_grid();
