@@ -10,8 +10,8 @@ local options = require "neuromass.run.options"
 local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 
-local type, pairs, ipairs, pcall, string, table, tostring, tonumber, math, os, io = type, pairs, ipairs, pcall,
-      string, table, tostring, tonumber, math, os, io
+local type, pairs, ipairs, pcall, string, table, tostring, math, os, io = type, pairs, ipairs, pcall,
+      string, table, tostring, math, os, io
 
 local M = {}
 
@@ -19,9 +19,11 @@ local M = {}
 -- or {}): checks the fields every exploration (BoxSearch, Evolution) shares:
 -- model (a function), out (a folder's name), run (a table naming no output:
 -- every point would write the same files; `outputs` says what to give
--- instead), run.seed (a whole number, 0 or more; 4.0 is 4), and the
--- environment's NEUROMASS_SIMD (core.simd_check: a value that names no set
--- would fail every point's run).  Errors "WHAT: ..." at the user's line.
+-- instead), the run options that need no model (options.check_plain: a
+-- misspelt name, dt, jit, ...), run.seed (options.seed: a whole number, 0
+-- or more; 4.0 is 4), and the environment's NEUROMASS_SIMD (core.simd_check:
+-- a value that names no set would fail every point's run).  Errors
+-- "WHAT: ..." at the user's line.
 function M.check_common(def, what, outputs)
   local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
   if type(def.model) ~= "function" then
@@ -40,8 +42,8 @@ function M.check_common(def, what, outputs)
   local simd, failure = core.simd_check()                 -- so would a bad NEUROMASS_SIMD (the engine's rule)
   if not simd then bad("%s", failure.message) end
   if run.seed ~= nil then
-    local seed = math.type(run.seed) and math.tointeger(run.seed)
-    if not seed or seed < 0 then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
+    local seed = options.seed(run.seed)
+    if not seed then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
     if math.type(run.seed) == "float" then           -- 4.0 is 4 (as for model:run): a copy, the user's table kept
       local copy = {}
       for k, v in pairs(run) do copy[k] = v end
@@ -94,7 +96,7 @@ function M.check_sets(what, m, h, names, noun)
     local function bad(fmt, ...)
       check.error(string.format("%s: --set %s=%s ", what, kv[1], kv[2]) .. string.format(fmt, ...), 3)
     end
-    if not check.finite(tonumber(kv[2])) then bad("is not a finite number") end
+    if not options.set_value(kv) then bad("is not a finite number") end
     local found, matched = pcall(m.registry.need, m.registry, kv[1], 1)
     if not found then bad("names no parameter of the model: %s", M.bare(matched)) end
     for _, e in ipairs(matched) do

@@ -90,13 +90,30 @@ local function jit_mode(v, level)
   return mode
 end
 
+--- options.seed(v) -> v as an integer when it is a whole number, 0 or more
+-- (4.0 is 4), else nil: the one rule for a run's seed (run/plan.lua) and an
+-- exploration's base seed (explore/common.lua).
+function M.seed(v)
+  local seed = math.type(v) and math.tointeger(v)
+  return seed and seed >= 0 and seed or nil
+end
+
+--- options.set_value(kv) -> the number of the command line's --set
+-- NAME=VALUE (kv = { NAME, VALUE }, texts), or nil when VALUE is not a
+-- finite number: the one rule, for model:run and for an exploration's
+-- check before its points run (explore/common.lua).
+function M.set_value(kv)
+  local value = tonumber(kv[2])
+  return check.finite(value) and value or nil
+end
+
 -- The command line's --set NAME=VALUE (host `h`), applied at every run after
 -- the script's own values.
 local function apply_host_sets(self, h, level)
   if not h or not h.sets then return end
   for _, kv in ipairs(h.sets) do
-    local value = tonumber(kv[2])
-    if not value or value ~= value or value == math.huge or value == -math.huge then
+    local value = M.set_value(kv)
+    if not value then
       error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
     end
     local ok, err = pcall(params.assign, self.registry, kv[1], value, self.values, self.drive, 1)
