@@ -2,7 +2,9 @@
 -- shares, one owner for each rule: the checks of the fields both take, the
 -- folder of the table, a point's values set on its model, the run of one
 -- point (its seed, --seed put aside), what the evaluation may return, the
--- table written as the points go, and the end of an array task.
+-- table written as the points go, the end of an array task, the command
+-- line's --set checked on a point's model, and the points that worker
+-- processes must have computed.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"

@@ -1,7 +1,9 @@
 --- model:run, first phase: the options of a run (duration, dt, sampling_dt,
 -- integrator, record, output, tolerances, threads, progress, continue, seed, jit)
 -- read and checked, with the model's defaults and the command line's --set
--- applied.  Nothing is built or allocated here.
+-- applied.  Nothing is built or allocated here.  Also the owner of the rules
+-- an exploration checks before its points run: the options that need no
+-- model (check_plain), a seed (seed), a --set value (set_value).
 local params = require "neuromass.params"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
