@@ -560,7 +560,9 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
 
 /*
 ** After the script: every --set must have been applied by some model:run
-** (run.lua marks it `applied` in the context at `ctx`); one that never was
+** (run/options.lua marks it `applied` in the context at `ctx`, as does an
+** exploration that checked it for its points' runs, which may all run in
+** worker processes: explore/common.lua check_sets); one that never was
 ** (no model ran) means the user's value changed nothing, which must not pass
 ** as success.
 */
