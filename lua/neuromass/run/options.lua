@@ -59,6 +59,16 @@ local function steps_in(ms, dt, what, level)
   return math.tointeger(n)
 end
 
+-- Steps of dt per sampling (sampling_dt, default dt): 1 or more, or an error.
+local function sampling_every(sampling_dt, dt, level)
+  local every = steps_in(sampling_dt or dt, dt, "sampling_dt", level + 1)
+  if every < 1 then
+    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms",
+                        check.show(sampling_dt), check.show(dt)), level + 1)
+  end
+  return every
+end
+
 -- The options the engine reads as they are: tolerances, threads.
 local function check_solver_opts(opts, level)
   for _, k in ipairs { "rtol", "atol" } do
@@ -171,7 +181,7 @@ function M.check_plain(opts, level)
   if opts.dt ~= nil then
     local dt = positive_ms(opts.dt, "dt", level + 1)
     if opts.duration ~= nil then steps_in(opts.duration, dt, "duration", level + 1) end
-    if opts.sampling_dt ~= nil then steps_in(opts.sampling_dt, dt, "sampling_dt", level + 1) end
+    if opts.sampling_dt ~= nil then sampling_every(opts.sampling_dt, dt, level + 1) end
   end
   if opts.integrator ~= nil then integrator(opts.integrator, level + 1) end
   jit_mode(opts.jit, level + 1)
@@ -193,11 +203,7 @@ function M.read(self, opts, h, level)
   local duration = opts.duration or self.default_duration
   if duration == nil then error("run: 'duration' (ms) is required", level + 1) end
   local n_steps = steps_in(duration, dt, "duration", level + 1)
-  local every = steps_in(opts.sampling_dt or dt, dt, "sampling_dt", level + 1)
-  if every < 1 then
-    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms",
-                        check.show(opts.sampling_dt), check.show(dt)), level + 1)
-  end
+  local every = sampling_every(opts.sampling_dt, dt, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
   if adaptive[method] and n_steps % every ~= 0 then
     error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
