@@ -170,20 +170,34 @@ local function integrator(name, level)
   return name
 end
 
+-- An adaptive integrator stops only at samples: a duration of n_steps steps
+-- of dt must then be a whole number of samples (every steps), or an error.
+local function stops_at_samples(method, n_steps, every, duration, dt, level)
+  if adaptive[method] and n_steps % every ~= 0 then
+    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
+                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
+                        duration, dt * every), level + 1)
+  end
+end
+
 --- options.check_plain(opts, level): the checks of M.read that need no
 -- model (the fields' names, dt, duration and sampling_dt when dt is given,
--- the solver options, the integrator's name, jit), so that an exploration
+-- an adaptive integrator's duration in whole samples then too, the solver
+-- options, the integrator's name, jit), so that an exploration
 -- refuses its run options at the user's line before any point runs instead
 -- of recording every point as failed.  Errors at `level`.
 function M.check_plain(opts, level)
   check.fields(opts, run_fields, "run", level + 1)
   check_solver_opts(opts, level + 1)
+  local method = integrator(opts.integrator or "euler", level + 1)
   if opts.dt ~= nil then
     local dt = positive_ms(opts.dt, "dt", level + 1)
-    if opts.duration ~= nil then steps_in(opts.duration, dt, "duration", level + 1) end
-    if opts.sampling_dt ~= nil then sampling_every(opts.sampling_dt, dt, level + 1) end
+    local every = sampling_every(opts.sampling_dt, dt, level + 1)
+    if opts.duration ~= nil then
+      stops_at_samples(method, steps_in(opts.duration, dt, "duration", level + 1), every, opts.duration, dt,
+                       level + 1)
+    end
   end
-  if opts.integrator ~= nil then integrator(opts.integrator, level + 1) end
   jit_mode(opts.jit, level + 1)
 end
 
@@ -205,11 +219,7 @@ function M.read(self, opts, h, level)
   local n_steps = steps_in(duration, dt, "duration", level + 1)
   local every = sampling_every(opts.sampling_dt, dt, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
-  if adaptive[method] and n_steps % every ~= 0 then
-    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
-                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
-                        duration, dt * every), level + 1)
-  end
+  stops_at_samples(method, n_steps, every, duration, dt, level + 1)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
