@@ -262,9 +262,7 @@ describe("nm.explore.Evolution", function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
 local nm = require "neuromass"
-if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
-  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
-end
+]] .. h.SAVE_PID .. [[
 local best = nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
@@ -275,8 +273,7 @@ local best = nm.explore.Evolution {
     if n == 5 and arg[1] == "stop" then
 ]] .. h.STOP_SELF .. [[
     elseif n == 5 and arg[1] == "workers" then     -- the script's process stopped, its workers with it
-      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
-      for _ = 1, 1e6 do local _ = math.sin(1) end
+]] .. h.KILL_SCRIPT .. [[
     end
     return -(point.x_ext - 0.4) ^ 2
   end,

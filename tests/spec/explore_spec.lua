@@ -399,9 +399,7 @@ nm.explore.BoxSearch {
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
 local nm = require "neuromass"
-if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
-  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
-end
+]] .. h.SAVE_PID .. [[
 nm.explore.BoxSearch {
   model = function() return nm.models.fhn.native {} end,
   space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0.1, 1, 10) },
@@ -409,8 +407,7 @@ nm.explore.BoxSearch {
   evaluate = function(res, p)
     local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
     if p.x_ext == 0.1 then
-      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
-      for _ = 1, 1e6 do local _ = math.sin(1) end
+]] .. h.KILL_SCRIPT .. [[
     end
     return { one = 1 }
   end,
