@@ -211,6 +211,9 @@ describe("nm.explore.Evolution", function()
     e = err({ batch = 4 })      -- no near name: the fields are listed
     assert.truthy(e:find("Evolution: unknown field 'batch'; the fields are ", 1, true), e)
     assert.truthy(e:find("evaluations", 1, true) and e:find("fitness", 1, true), e)
+    -- every restart gets evaluations: 5 over 4 restarts takes 2, 2, 1, and would leave restart 4 none
+    e = err({ evaluations = 5, restarts = 4 })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'restarts' = 4 leaves restart 4 no evaluation"), e)
     e = err({ options = { xtol = 1 } })
     assert.truthy(e:find("unknown NLopt criterion \"xtol\"", 1, true), e)
     e = err({ parameters = { x_etx = { 0, 1 } } }, true)
