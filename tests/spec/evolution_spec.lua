@@ -386,6 +386,22 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.equals(table1, read(arr .. "/fit/results.csv"))
   end)
 
+  it("a worker whose script ends before its Evolution (an early return) is an error naming the evaluations", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+if require("neuromass.context").get().task == 1 then return end   -- the second worker skips the fit
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 4, restarts = 2,
+  fitness = function(res, point) return -point.x_ext end, out = "fit" }:run()
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
+    assert.are_not.equal(0, s)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:3: Evolution: the worker processes ended without computing 1 point (3)", 1, true), e)
+  end)
+
   it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()
     local why = h.mpi_missing()
     if why then return pending(why) end

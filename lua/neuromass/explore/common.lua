@@ -61,10 +61,11 @@ function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 local bare = M.bare
 
 --- common.check_workers_done(what, todo, rows, dir): after worker processes
--- ended well, every point of `todo` must have a row: a worker whose script
--- ended before this exploration's run() (a condition, an early return)
--- computed nothing, which is an error at the user's line naming the points
--- rather than a table silently short of them.
+-- ended well, every point of `todo` (BoxSearch: the missing points;
+-- Evolution: each restart's first evaluation) must have a row: a worker
+-- whose script ended before this exploration's run() (a condition, an early
+-- return) computed nothing, which is an error at the user's line naming the
+-- points rather than a table silently short of them.
 function M.check_workers_done(what, todo, rows, dir)
   local missing = {}
   for _, i in ipairs(todo) do

@@ -354,6 +354,9 @@ function Evolution:run()
       check.error("Evolution: " .. err .. kept, 2)
     end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
+    local firsts = {}                   -- every restart evaluates at least its first point
+    for r = 1, self.restarts do firsts[r] = (r - 1) * share + 1 end
+    common.check_workers_done("Evolution", firsts, joined, dir)
     rows = joined
     for _ in pairs(rows) do n = n + 1 end
   else
