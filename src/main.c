@@ -375,6 +375,14 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
+/* The online cores (at least 1): --workers all, its cap, the context's `cores`. */
+static long online_cores(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? n : 1;
+}
+
+
 /* The exploration options (lua/neuromass/explore/spread.lua reads them):
 ** --workers N|all (all: one per online core; at most WORKERS_PER_CORE per
 ** online core), --task I, --ntasks N, into the context at the top of the
@@ -392,8 +400,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   lua_pop(L, 1);
   long n;
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1) n = 1;
+    n = online_cores();
   } else {
     char *end;
     errno = 0;
@@ -404,8 +411,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) cores = 1;
+    long cores = online_cores();
     if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
       return fail_usage(lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
                                         "online: at most %d); give N up to %d, or 'all' (one per core)", v,
@@ -436,8 +442,7 @@ static void explore_context(lua_State *L, int argc, char **argv)
     lua_pushstring(L, exe);
     lua_setfield(L, -2, "exe");
   }
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  lua_pushinteger(L, cores > 0 ? cores : 1);
+  lua_pushinteger(L, online_cores());
   lua_setfield(L, -2, "cores");
 }
 
@@ -555,7 +560,9 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
 
 /*
 ** After the script: every --set must have been applied by some model:run
-** (run.lua marks it `applied` in the context at `ctx`); one that never was
+** (run/options.lua marks it `applied` in the context at `ctx`, as does an
+** exploration that checked it for its points' runs, which may all run in
+** worker processes: explore/common.lua check_sets); one that never was
 ** (no model ran) means the user's value changed nothing, which must not pass
 ** as success.
 */

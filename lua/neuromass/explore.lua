@@ -15,7 +15,7 @@ local check = require "neuromass._check"
 local paths = require "neuromass.paths"
 local core = require "neuromass.core"
 
-local string, type, pairs, os = string, type, pairs, os
+local string, type, pairs = string, type, pairs
 
 local M = {
   ParameterSpace = require("neuromass.explore.space").ParameterSpace,
@@ -37,9 +37,7 @@ local M = {
 function M.is_main()
   local ranks = require("neuromass.explore.mpi").plan()
   if ranks then return ranks.task == 0 end
-  -- a worker process (--workers) runs the script again up to its exploration,
-  -- earlier explorations and what follows them included: not the main one
-  return os.getenv(require("neuromass.explore.spread").WORKER_ENV) == nil
+  return require("neuromass.explore.spread").worker() == nil
 end
 
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under

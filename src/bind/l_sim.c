@@ -2,7 +2,8 @@
 ** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
 ** state, history, time) and neuromass.Result (the rows an engine sink kept
 ** in memory), and the signals that stop a run (SIGINT, SIGTERM, SIGHUP,
-** SIGQUIT).  A run's rows go through the engine's recorder (record.c) to its
+** SIGQUIT, SIGPIPE), passed on to an exploration's worker processes
+** (core.forward_stop_signals).  A run's rows go through the engine's recorder (record.c) to its
 ** sinks: this file only opens them and passes the handles.
 */
 #include <limits.h>

@@ -4,6 +4,8 @@
 ** here: the engine's entry points and the count of clamped lookups.
 */
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -13,6 +15,12 @@
 
 
 NM_TABLE2D_CODE(nm_table2d, nm_table_pos)
+
+/* nm_tbl_same_grid compares the fields before `values` as 64-bit words: the
+** sizes and the six axis values, in one piece (native code's tbl_t is held
+** to this layout by jit_emit.c's _Static_assert). */
+_Static_assert(offsetof(nm_table2d, values) == 2 * sizeof(size_t) + 6 * sizeof(double) &&
+               offsetof(nm_table2d, values) % sizeof(uint64_t) == 0, "nm_table2d: the grid's fields first");
 
 
 int nm_table2d_locate(const nm_table2d *t, double row_x, double col_x, nm_table_pos *pos)

@@ -211,6 +211,9 @@ describe("nm.explore.Evolution", function()
     e = err({ batch = 4 })      -- no near name: the fields are listed
     assert.truthy(e:find("Evolution: unknown field 'batch'; the fields are ", 1, true), e)
     assert.truthy(e:find("evaluations", 1, true) and e:find("fitness", 1, true), e)
+    -- every restart gets evaluations: 5 over 4 restarts takes 2, 2, 1, and would leave restart 4 none
+    e = err({ evaluations = 5, restarts = 4 })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'restarts' = 4 leaves restart 4 no evaluation"), e)
     e = err({ options = { xtol = 1 } })
     assert.truthy(e:find("unknown NLopt criterion \"xtol\"", 1, true), e)
     e = err({ parameters = { x_etx = { 0, 1 } } }, true)
@@ -262,9 +265,7 @@ describe("nm.explore.Evolution", function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
 local nm = require "neuromass"
-if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
-  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
-end
+]] .. h.SAVE_PID .. [[
 local best = nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
@@ -275,8 +276,7 @@ local best = nm.explore.Evolution {
     if n == 5 and arg[1] == "stop" then
 ]] .. h.STOP_SELF .. [[
     elseif n == 5 and arg[1] == "workers" then     -- the script's process stopped, its workers with it
-      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
-      for _ = 1, 1e6 do local _ = math.sin(1) end
+]] .. h.KILL_SCRIPT .. [[
     end
     return -(point.x_ext - 0.4) ^ 2
   end,
@@ -384,6 +384,22 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
+  end)
+
+  it("a worker whose script ends before its Evolution (an early return) is an error naming the evaluations", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+if require("neuromass.context").get().task == 1 then return end   -- the second worker skips the fit
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 4, restarts = 2,
+  fitness = function(res, point) return -point.x_ext end, out = "fit" }:run()
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
+    assert.are_not.equal(0, s)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:3: Evolution: the worker processes ended without computing 1 point (3)", 1, true), e)
   end)
 
   it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()

@@ -399,9 +399,7 @@ nm.explore.BoxSearch {
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
 local nm = require "neuromass"
-if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
-  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
-end
+]] .. h.SAVE_PID .. [[
 nm.explore.BoxSearch {
   model = function() return nm.models.fhn.native {} end,
   space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0.1, 1, 10) },
@@ -409,8 +407,7 @@ nm.explore.BoxSearch {
   evaluate = function(res, p)
     local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
     if p.x_ext == 0.1 then
-      os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
-      for _ = 1, 1e6 do local _ = math.sin(1) end
+]] .. h.KILL_SCRIPT .. [[
     end
     return { one = 1 }
   end,
@@ -721,6 +718,10 @@ describe("what BoxSearch and Evolution share", function()
     assert.truthy(both({ run = { duration = 10, integrator = "rk5" } }):find("run: unknown integrator 'rk5'", 1, true))
     assert.truthy(both({ run = { duration = 10.05, dt = 0.1 } }):find("not a whole multiple of dt", 1, true))
     assert.truthy(both({ run = { duration = 10, dt = -1 } }):find("run: 'dt' must be a positive", 1, true))
+    assert.truthy(both({ run = { duration = 10, dt = 0.1, sampling_dt = 0 } }):find(
+                  "run: 'sampling_dt' = 0 ms must be at least dt = 0.1 ms", 1, true))
+    assert.truthy(both({ run = { duration = 10.1, dt = 0.1, sampling_dt = 1, integrator = "rkf45" } }):find(
+                  "run: integrator 'rkf45' stops only at every sampling_dt", 1, true))
   end)
 
   it("--seed is the base seed of both: their tables equal those of run.seed, and the host's seed is kept", function()

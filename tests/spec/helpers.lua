@@ -117,6 +117,21 @@ os.execute("kill -TERM " .. io.open("/proc/self/stat"):read("n"))
 for _ = 1, 1e6 do local _ = math.sin(1) end        -- (the stop is raised here)
 ]]
 
+--- Lua lines for a script run by M.exe with worker processes: the script's
+-- own process (not a worker) writes its pid to script.pid, for KILL_SCRIPT.
+M.SAVE_PID = [[
+if not os.getenv("NEUROMASS_EXPLORE_WORKER") then
+  local f = io.open("script.pid", "w"); f:write(io.open("/proc/self/stat"):read("n")); f:close()
+end
+]]
+
+--- Lua lines, run in a worker, that send SIGTERM to the script's process
+-- alone (SAVE_PID's), then a loop where a stop of this worker is raised.
+M.KILL_SCRIPT = [[
+os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
+for _ = 1, 1e6 do local _ = math.sin(1) end
+]]
+
 --- A string quoted for the shell.
 function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

@@ -3,7 +3,8 @@
 -- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
 -- off (NEUROMASS_SIMD=off, avx2) as with the widest (avx512, empty or unset): WC-80 with noise
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
--- (variances clamped at 0), on one thread and on two; one ALN node with noise.
+-- (variances clamped at 0), on one thread and on two; one ALN node with noise.  A bad
+-- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check).
 local h = require "helpers"
 
 local SCRIPT = [[

@@ -2,7 +2,9 @@
 -- shares, one owner for each rule: the checks of the fields both take, the
 -- folder of the table, a point's values set on its model, the run of one
 -- point (its seed, --seed put aside), what the evaluation may return, the
--- table written as the points go, and the end of an array task.
+-- table written as the points go, the end of an array task, the command
+-- line's --set checked on a point's model, and the points that worker
+-- processes must have computed.
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
@@ -10,8 +12,8 @@ local options = require "neuromass.run.options"
 local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 
-local type, pairs, ipairs, pcall, string, table, tostring, tonumber, math, os, io = type, pairs, ipairs, pcall,
-      string, table, tostring, tonumber, math, os, io
+local type, pairs, ipairs, pcall, string, table, tostring, math, os, io = type, pairs, ipairs, pcall,
+      string, table, tostring, math, os, io
 
 local M = {}
 
@@ -19,9 +21,11 @@ local M = {}
 -- or {}): checks the fields every exploration (BoxSearch, Evolution) shares:
 -- model (a function), out (a folder's name), run (a table naming no output:
 -- every point would write the same files; `outputs` says what to give
--- instead), run.seed (a whole number, 0 or more; 4.0 is 4), and the
--- environment's NEUROMASS_SIMD (core.simd_check: a value that names no set
--- would fail every point's run).  Errors "WHAT: ..." at the user's line.
+-- instead), the run options that need no model (options.check_plain: a
+-- misspelt name, dt, jit, ...), run.seed (options.seed: a whole number, 0
+-- or more; 4.0 is 4), and the environment's NEUROMASS_SIMD (core.simd_check:
+-- a value that names no set would fail every point's run).  Errors
+-- "WHAT: ..." at the user's line.
 function M.check_common(def, what, outputs)
   local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
   if type(def.model) ~= "function" then
@@ -40,8 +44,8 @@ function M.check_common(def, what, outputs)
   local simd, failure = core.simd_check()                 -- so would a bad NEUROMASS_SIMD (the engine's rule)
   if not simd then bad("%s", failure.message) end
   if run.seed ~= nil then
-    local seed = math.type(run.seed) and math.tointeger(run.seed)
-    if not seed or seed < 0 then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
+    local seed = options.seed(run.seed)
+    if not seed then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
     if math.type(run.seed) == "float" then           -- 4.0 is 4 (as for model:run): a copy, the user's table kept
       local copy = {}
       for k, v in pairs(run) do copy[k] = v end
@@ -57,10 +61,11 @@ function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 local bare = M.bare
 
 --- common.check_workers_done(what, todo, rows, dir): after worker processes
--- ended well, every point of `todo` must have a row: a worker whose script
--- ended before this exploration's run() (a condition, an early return)
--- computed nothing, which is an error at the user's line naming the points
--- rather than a table silently short of them.
+-- ended well, every point of `todo` (BoxSearch: the missing points;
+-- Evolution: each restart's first evaluation) must have a row: a worker
+-- whose script ended before this exploration's run() (a condition, an early
+-- return) computed nothing, which is an error at the user's line naming the
+-- points rather than a table silently short of them.
 function M.check_workers_done(what, todo, rows, dir)
   local missing = {}
   for _, i in ipairs(todo) do
@@ -94,7 +99,7 @@ function M.check_sets(what, m, h, names, noun)
     local function bad(fmt, ...)
       check.error(string.format("%s: --set %s=%s ", what, kv[1], kv[2]) .. string.format(fmt, ...), 3)
     end
-    if not check.finite(tonumber(kv[2])) then bad("is not a finite number") end
+    if not options.set_value(kv) then bad("is not a finite number") end
     local found, matched = pcall(m.registry.need, m.registry, kv[1], 1)
     if not found then bad("names no parameter of the model: %s", M.bare(matched)) end
     for _, e in ipairs(matched) do

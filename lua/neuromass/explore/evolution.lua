@@ -96,6 +96,10 @@ end
 
 local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
 
+-- The evaluations each restart may spend, ceil(evaluations / restarts): restart
+-- r has the points (r - 1) * share + 1 onwards, the last what is left.
+local function share_of(evaluations, restarts) return (evaluations + restarts - 1) // restarts end
+
 --- nm.explore.Evolution { model, run, parameters, fitness, evaluations, out[,
 -- algorithm, restarts, options, progress] } -> an evolution.  model(point)
 -- returns a model (fresh or shared); the point's values are then set as
@@ -133,6 +137,11 @@ function M.Evolution(def)
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
     fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
+  end
+  local share = share_of(def.evaluations, restarts)
+  if (restarts - 1) * share >= def.evaluations then    -- (NLopt's maxeval would be 0 or less: no cap, or refused)
+    fail("'restarts' = %d leaves restart %d no evaluation (each takes ceil(evaluations / restarts) = %d of the " ..
+         "%d, in order): give fewer restarts or more evaluations", restarts, restarts, share, def.evaluations)
   end
   local options = def.options or {}
   if type(options) ~= "table" then
@@ -318,7 +327,7 @@ function Evolution:run()
   end
   local plan = spread.plan(h, ordinal)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
-  local share = (self.evaluations + self.restarts - 1) // self.restarts
+  local share = share_of(self.evaluations, self.restarts)
   local function result(rows, n)
     local best = M.best(rows, params.names)
     return { point = best and best.point, fitness = best and best.fitness or -math.huge,
@@ -345,6 +354,9 @@ function Evolution:run()
       check.error("Evolution: " .. err .. kept, 2)
     end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
+    local firsts = {}                   -- every restart evaluates at least its first point
+    for r = 1, self.restarts do firsts[r] = (r - 1) * share + 1 end
+    common.check_workers_done("Evolution", firsts, joined, dir)
     rows = joined
     for _ in pairs(rows) do n = n + 1 end
   else

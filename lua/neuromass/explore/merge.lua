@@ -28,7 +28,8 @@ end
 --- merge.read(dir[, names]) -> names (nil when no file), rows (point -> row), the parts,
 -- the files read | nil, message:
 -- results.csv and the parts joined (not written).  `names`: the parameters
--- expected (default: the first file's).
+-- expected (default: those of the first file with rows, else of the first
+-- file; a file of no rows, a header alone, is neither joined nor refused).
 function M.read(dir, names)
   local rows, files, first = {}, {}, nil
   local all = { dir .. "/results.csv" }

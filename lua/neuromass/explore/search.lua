@@ -278,7 +278,11 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
-  if #todo > 0 and h and h.sets and #h.sets > 0 then   -- --set checked once, on the first point's model
+  local spread_over = plan.kind == "workers" and #todo > 1
+  if #todo > 0 and (spread_over or (h and h.sets and #h.sets > 0)) then
+    -- The user's setup (a parameter the model lacks, a --set that names
+    -- none or one the space varies) checked once, on the first missing
+    -- point's model, rather than failing every point or every worker.
     local first = space:point(todo[1])
     local built, m = pcall(self.model, first)
     if built then
@@ -288,14 +292,7 @@ function Search:run()
   end
   local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
                                  plan.kind == "task" and 0 or space.n - #todo, "explore: point")
-  if plan.kind == "workers" and #todo > 1 then
-    -- The user's setup (a parameter the model lacks, ...) is checked here,
-    -- once, rather than failing in every worker.
-    local first = space:point(todo[1])
-    local built, m = pcall(self.model, first)
-    if built then
-      common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
-    end
+  if spread_over then
     if #parts > 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end

@@ -35,6 +35,12 @@ local function env_integer(name)
   return n
 end
 
+--- spread.worker() -> the ordinal in spread.WORKER_ENV (this process is a
+-- worker of --workers, computing a slice of that exploration), or nil.
+function M.worker()
+  return env_integer(M.WORKER_ENV)
+end
+
 --- spread.slurm() -> I, N: the slice of a Slurm array task, or nil outside
 -- an array (neither SLURM_ARRAY_TASK_ID nor SLURM_ARRAY_TASK_COUNT set).
 -- Slurm numbers the tasks of --array=MIN-MAX:STEP by their index (ID), and
@@ -85,7 +91,7 @@ function M.plan(h, ordinal)
     end
     return ranks
   end
-  local worker = env_integer(M.WORKER_ENV)
+  local worker = M.worker()
   if worker and h and h.task then
     if ordinal == worker then return { kind = "task", task = h.task, ntasks = h.ntasks, worker = true } end
     return { kind = "load" }         -- an earlier exploration: the parent ran it; its table is read only

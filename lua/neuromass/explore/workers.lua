@@ -5,7 +5,8 @@
 -- (parts/task-I-of-N.csv) and, after each point, one line on its standard
 -- output, read here for the progress line; the script's other output of a
 -- worker is dropped (the parent's own shows).  Their error messages reach
--- stderr as they are.
+-- stderr as they are.  They run in a session of their own, to which a stop
+-- signal of the script's process is passed on (core.forward_stop_signals).
 local spread = require "neuromass.explore.spread"
 local core = require "neuromass.core"
 

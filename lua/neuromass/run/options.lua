@@ -1,7 +1,9 @@
 --- model:run, first phase: the options of a run (duration, dt, sampling_dt,
 -- integrator, record, output, tolerances, threads, progress, continue, seed, jit)
 -- read and checked, with the model's defaults and the command line's --set
--- applied.  Nothing is built or allocated here.
+-- applied.  Nothing is built or allocated here.  Also the owner of the rules
+-- an exploration checks before its points run: the options that need no
+-- model (check_plain), a seed (seed), a --set value (set_value).
 local params = require "neuromass.params"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
@@ -57,6 +59,16 @@ local function steps_in(ms, dt, what, level)
   return math.tointeger(n)
 end
 
+-- Steps of dt per sampling (sampling_dt, default dt): 1 or more, or an error.
+local function sampling_every(sampling_dt, dt, level)
+  local every = steps_in(sampling_dt or dt, dt, "sampling_dt", level + 1)
+  if every < 1 then
+    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms",
+                        check.show(sampling_dt), check.show(dt)), level + 1)
+  end
+  return every
+end
+
 -- The options the engine reads as they are: tolerances, threads.
 local function check_solver_opts(opts, level)
   for _, k in ipairs { "rtol", "atol" } do
@@ -90,13 +102,30 @@ local function jit_mode(v, level)
   return mode
 end
 
+--- options.seed(v) -> v as an integer when it is a whole number, 0 or more
+-- (4.0 is 4), else nil: the one rule for a run's seed (run/plan.lua) and an
+-- exploration's base seed (explore/common.lua).
+function M.seed(v)
+  local seed = math.type(v) and math.tointeger(v)
+  return seed and seed >= 0 and seed or nil
+end
+
+--- options.set_value(kv) -> the number of the command line's --set
+-- NAME=VALUE (kv = { NAME, VALUE }, texts), or nil when VALUE is not a
+-- finite number: the one rule, for model:run and for an exploration's
+-- check before its points run (explore/common.lua).
+function M.set_value(kv)
+  local value = tonumber(kv[2])
+  return check.finite(value) and value or nil
+end
+
 -- The command line's --set NAME=VALUE (host `h`), applied at every run after
 -- the script's own values.
 local function apply_host_sets(self, h, level)
   if not h or not h.sets then return end
   for _, kv in ipairs(h.sets) do
-    local value = tonumber(kv[2])
-    if not value or value ~= value or value == math.huge or value == -math.huge then
+    local value = M.set_value(kv)
+    if not value then
       error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
     end
     local ok, err = pcall(params.assign, self.registry, kv[1], value, self.values, self.drive, 1)
@@ -141,20 +170,34 @@ local function integrator(name, level)
   return name
 end
 
+-- An adaptive integrator stops only at samples: a duration of n_steps steps
+-- of dt must then be a whole number of samples (every steps), or an error.
+local function stops_at_samples(method, n_steps, every, duration, dt, level)
+  if adaptive[method] and n_steps % every ~= 0 then
+    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
+                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
+                        duration, dt * every), level + 1)
+  end
+end
+
 --- options.check_plain(opts, level): the checks of M.read that need no
 -- model (the fields' names, dt, duration and sampling_dt when dt is given,
--- the solver options, the integrator's name, jit), so that an exploration
+-- an adaptive integrator's duration in whole samples then too, the solver
+-- options, the integrator's name, jit), so that an exploration
 -- refuses its run options at the user's line before any point runs instead
 -- of recording every point as failed.  Errors at `level`.
 function M.check_plain(opts, level)
   check.fields(opts, run_fields, "run", level + 1)
   check_solver_opts(opts, level + 1)
+  local method = integrator(opts.integrator or "euler", level + 1)
   if opts.dt ~= nil then
     local dt = positive_ms(opts.dt, "dt", level + 1)
-    if opts.duration ~= nil then steps_in(opts.duration, dt, "duration", level + 1) end
-    if opts.sampling_dt ~= nil then steps_in(opts.sampling_dt, dt, "sampling_dt", level + 1) end
+    local every = sampling_every(opts.sampling_dt, dt, level + 1)
+    if opts.duration ~= nil then
+      stops_at_samples(method, steps_in(opts.duration, dt, "duration", level + 1), every, opts.duration, dt,
+                       level + 1)
+    end
   end
-  if opts.integrator ~= nil then integrator(opts.integrator, level + 1) end
   jit_mode(opts.jit, level + 1)
 end
 
@@ -174,17 +217,9 @@ function M.read(self, opts, h, level)
   local duration = opts.duration or self.default_duration
   if duration == nil then error("run: 'duration' (ms) is required", level + 1) end
   local n_steps = steps_in(duration, dt, "duration", level + 1)
-  local every = steps_in(opts.sampling_dt or dt, dt, "sampling_dt", level + 1)
-  if every < 1 then
-    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms",
-                        check.show(opts.sampling_dt), check.show(dt)), level + 1)
-  end
+  local every = sampling_every(opts.sampling_dt, dt, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
-  if adaptive[method] and n_steps % every ~= 0 then
-    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
-                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
-                        duration, dt * every), level + 1)
-  end
+  stops_at_samples(method, n_steps, every, duration, dt, level + 1)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
