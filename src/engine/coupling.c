@@ -118,7 +118,9 @@ static int line_of(const nm_fast_coupling *f)
 }
 
 
-/* The most rows a node's sums have in all (node_terms). */
+/* The most rows a node's sums have in all (node_terms): a node's few (ALN's
+** delayed rates: 4); more rows are a network's, which eval_line's loops take
+** in runs instead of one list entry each. */
 #define NODE_TERMS 16
 
 /* When every sum lies in a line (line_of), they have at most NODE_TERMS rows
@@ -421,10 +423,6 @@ static void eval_general(const nm_coupling *c, const nm_hist *h, const double *V
 void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 {
   if (frac == 0.0) {
-    if (s->node_term) {          /* a node's: eval_line's rows, one list (node_terms) */
-      nm_couplings_eval_node(s);
-      return;
-    }
     const double *base = nm_now_row(s, s->step);
     for (size_t i = 0; i < s->n_fast; i++) {
       nm_fast_coupling *f = &s->fast[i];

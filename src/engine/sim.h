@@ -244,7 +244,8 @@ static inline const double *nm_now_row(const nm_sim *s, size_t step)
 }
 
 /* coupling.c: a node's sums at a step start (s->node_term not NULL), inline
-** so that a node's right-hand side pays no call for them (system.c). */
+** so that a node's right-hand side pays no call for them: system.c's sim_rhs
+** takes them here; nm_couplings_eval computes the same values by its lines. */
 static inline void nm_couplings_eval_node(nm_sim *s)
 {
   const double *base = nm_now_row(s, s->step);

@@ -27,7 +27,8 @@ static void euler_update_avx512(double *restrict v, const double *restrict d, do
 {
   nm_euler_update(v, d, dt, n);
 }
-/* And a node's few with AVX2 (sim.h). */
+/* With AVX2 (sim.h): 8 values or more below AVX-512's EULER_VECTOR, or any
+** 8 or more when AVX-512 is not used. */
 #define EULER_SHORT 8
 __attribute__((target("avx2")))
 static void euler_update_avx2(double *restrict v, const double *restrict d, double dt, size_t n)
