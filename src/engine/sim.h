@@ -389,6 +389,19 @@ static inline nm_run_marks nm_run_marks_of(const nm_sim *s, const nm_run_opts *o
   return (nm_run_marks){ every - s->step % every, o->n_steps / 100 + 1 };
 }
 
+/* A failed callback (a slow mass's error, or a stop raised inside it) fails
+** the step it ran in: NM_ECALLBACK, with the flag cleared for the next run.
+** The steppers ask right after their right-hand sides, before the step
+** changes the state, so that a failed step leaves the state, the step count
+** and the history as the last whole step left them (continuing goes on from
+** there); else NM_OK. */
+static inline int nm_sim_callback_status(nm_sim *s)
+{
+  if (!s->callback_failed) return NM_OK;
+  s->callback_failed = 0;
+  return NM_ECALLBACK;
+}
+
 /* After step i of a run whose check (nm_sim_end_step's) gave `finite`: a
 ** failed callback or a non-finite signal stops the run (NM_ECALLBACK,
 ** NM_ENONFINITE); else the recorded row when one is due, the feed's row, the
@@ -397,9 +410,9 @@ static inline nm_run_marks nm_run_marks_of(const nm_sim *s, const nm_run_opts *o
 static inline int nm_run_after_step(nm_sim *s, const nm_run_opts *o, long i, int finite,
                                     nm_run_marks *k, nm_sampler *r)
 {
-  if (s->callback_failed) { s->callback_failed = 0; return NM_ECALLBACK; }
+  int rc = nm_sim_callback_status(s);    /* (an adaptive stepper's output evaluation) */
+  if (rc != NM_OK) return rc;
   if (!finite) return NM_ENONFINITE;
-  int rc = NM_OK;
   if (--k->to_row == 0) {                /* s->step is a multiple of every */
     k->to_row = (size_t)o->every;
     rc = nm_sampler_row(r, s);

@@ -1,8 +1,9 @@
 /*
 ** step_fixed.c: the fixed-step integrators (euler, heun, rk4).  Each step
 ** evaluates the right-hand side at its stages (system.c) and updates the
-** state variables; the run does everything else.  Their stage buffers are the
-** simulation's (allocated with it), so they need no workspace.
+** state variables; a failed callback fails the step before the update
+** (nm_sim_callback_status); the run does everything else.  Their stage
+** buffers are the simulation's (allocated with it), so they need no workspace.
 */
 #include <string.h>
 
@@ -42,6 +43,8 @@ static int euler_apply(void *ws, nm_sim *s)
 {
   (void)ws;
   nm_sim_rhs(s, s->V, 0.0, s->D);
+  int rc = nm_sim_callback_status(s);
+  if (rc != NM_OK) return rc;
 #if NM_X86_SIMD
   if (s->simd >= NM_SIMD_AVX512 && s->ns >= EULER_VECTOR) {
     euler_update_avx512(s->V, s->D, s->dt, s->ns);
@@ -61,8 +64,11 @@ static int heun_apply(void *ws, nm_sim *s)
 {
   (void)ws;
   double dt = s->dt, *k1 = s->k[0], *k2 = s->k[1];
+  int rc;
   nm_sim_rhs(s, s->V, 0.0, k1);
+  if ((rc = nm_sim_callback_status(s)) != NM_OK) return rc;
   nm_sim_rhs(s, stage_from(s, k1, dt), 1.0, k2);
+  if ((rc = nm_sim_callback_status(s)) != NM_OK) return rc;
   for (size_t i = 0; i < s->ns; i++) s->V[i] += 0.5 * dt * (k1[i] + k2[i]);
   return NM_OK;
 }
@@ -72,14 +78,19 @@ static int rk4_apply(void *ws, nm_sim *s)
 {
   (void)ws;
   double dt = s->dt, **k = s->k;
+  int rc;
   nm_sim_rhs(s, s->V, 0.0, k[0]);
+  if ((rc = nm_sim_callback_status(s)) != NM_OK) return rc;
   /* The derivative at the step's start, for the Hermite interpolants of the
   ** later stages' delayed reads. */
   double *drow = s->dring + (s->step & (s->depth - 1)) * s->width;
   for (size_t c = 0; c < s->hist.n_dcols; c++) drow[c] = k[0][s->tracked[c]];
   nm_sim_rhs(s, stage_from(s, k[0], 0.5 * dt), 0.5, k[1]);
+  if ((rc = nm_sim_callback_status(s)) != NM_OK) return rc;
   nm_sim_rhs(s, stage_from(s, k[1], 0.5 * dt), 0.5, k[2]);
+  if ((rc = nm_sim_callback_status(s)) != NM_OK) return rc;
   nm_sim_rhs(s, stage_from(s, k[2], dt), 1.0, k[3]);
+  if ((rc = nm_sim_callback_status(s)) != NM_OK) return rc;
   for (size_t i = 0; i < s->ns; i++)
     s->V[i] += dt / 6.0 * (k[0][i] + 2.0 * k[1][i] + 2.0 * k[2][i] + k[3][i]);
   return NM_OK;

@@ -137,7 +137,8 @@ static int ws_apply(void *p, nm_sim *s)
   gsl_ws *w = p;
   double t = nm_sim_time(s);
   int status = gsl_odeiv2_driver_apply(w->d, &t, (double)(s->step + 1) * s->dt, w->y);
-  if (s->callback_failed) { s->callback_failed = 0; return NM_ECALLBACK; }
+  int rc = nm_sim_callback_status(s);   /* (before the state takes w->y) */
+  if (rc != NM_OK) return rc;
   if (status != GSL_SUCCESS) return stuck(w, t, w->y);
   memcpy(s->V, w->y, s->ns * sizeof *w->y);
   return NM_OK;

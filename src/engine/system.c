@@ -499,6 +499,7 @@ int nm_sim_step_checked(nm_sim *s) { return step_checked(s); }
     nm_jit_poll(s->m);                   /* native code compiled meanwhile */ \
     step_inputs(s, o, i);                                                     \
     sim_rhs(s, s->V, 0.0, s->D);                                              \
+    if ((rc = nm_sim_callback_status(s)) != NM_OK) break;                     \
     update(s->V, s->D, s->dt, s->ns);                                         \
     rc = nm_run_after_step(s, o, i, end_step(s), &k, r);                      \
   }                                                                           \

@@ -108,6 +108,41 @@ describe("the slow path", function()
     assert.is_nil(final)
     assert.is_true(rows > 1)
   end)
+
+  -- A failing callback fails the step it ran in before that step changes the state:
+  -- continuing then gives the rows of the run that never failed, bit for bit (the
+  -- failed step's row included), with each fixed-step integrator.
+  for _, integrator in ipairs { "euler", "heun", "rk4" } do
+    it("leaves the state of the last whole step when a slow mass fails (" .. integrator .. "): " ..
+       "continuing goes on from there", function()
+      local fail = false
+      local function model()
+        local M = nm.mass { label = "Slow", slow = true, state = { x = 0.3, y = 0.1, order = { "x", "y" } },
+                            params = { a = 0.5 },
+                            derivatives = function(s, p, _, t)
+                              if fail and t >= 5 then fail = false; error("fails at t >= 5") end
+                              return { x = -p.a * s.x + s.y, y = -s.x }
+                            end }
+        return nm.model(nm.node { masses = { M() } })
+      end
+      local whole = model():run { duration = 6, dt = 0.1, integrator = integrator }
+      local m = model()
+      fail = true
+      local msg = err_of(m.run, m, { duration = 6, dt = 0.1, integrator = integrator })
+      assert.matches("fails at t >= 5", msg)
+      local rest = m:run { duration = 1, dt = 0.1, integrator = integrator, continue = true }
+      local t, x, y = whole:get("t"), whole:get("x"), whole:get("y")
+      local t2, x2, y2 = rest:get("t"), rest:get("x"), rest:get("y")
+      -- The failed step is the first whose stages reach t = 5 (Euler's: 5.0 to 5.1; Heun's
+      -- and RK4's last stage: 4.9 to 5.0); its row is the first the continued run gives.
+      local k0 = integrator == "euler" and 51 or 50        -- (rows from t = 0.1)
+      assert.are.equal(string.format("%.17g", t[k0]), string.format("%.17g", t2[1]))
+      for j = 1, #t2 do
+        assert.are.equal(string.format("%a %a", x[k0 + j - 1], y[k0 + j - 1]),
+                         string.format("%a %a", x2[j], y2[j]), "row " .. j)
+      end
+    end)
+  end
 end)
 
 describe("neuromass.core used directly", function()
