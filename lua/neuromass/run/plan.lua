@@ -229,7 +229,7 @@ function M.make(self, o, h, level)
     if not made then
       error("run: " .. tostring(sim):gsub("^[^\n]-:%d+: ", ""):gsub("^sim: ", ""), level + 1)
     end
-    self.sim, self.sim_dt = sim, sim_dt
+    self.sim = sim
     self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
     self.failed_at = nil
     self.sim_seed = seed
