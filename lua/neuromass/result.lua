@@ -117,7 +117,8 @@ local MATRIX_FIELDS = {
 
 -- The rows of `var` and their nodes (0-based), for res:matrix and
 -- res:nodes (`who` names the method in messages; `level`: the caller's).
-local function rows_of(self, var, who, level)
+-- Without `with_rows` (res:nodes) no column is copied: each row is `true`.
+local function rows_of(self, var, who, level, with_rows)
   if #self.columns > 1 then need_data(self, level + 1) end   -- (record = {}: only fields such as BOLD)
   if type(var) ~= "string" then
     check.error(string.format("%s: expected a variable name (recorded: %s), got %s", who,
@@ -130,7 +131,7 @@ local function rows_of(self, var, who, level)
     local node = name:sub(1, #prefix) == prefix and name:sub(#prefix + 1):match("^%d+$")
     if node then
       nodes[#nodes + 1] = math.tointeger(tonumber(node))
-      rows[#rows + 1] = self.dry and {} or self.data:column(c - 1)
+      rows[#rows + 1] = not with_rows or (self.dry and {} or self.data:column(c - 1))
     end
   end
   if #rows > 0 then return rows, nodes end
@@ -167,7 +168,7 @@ end
 -- recorded (lists what was, suggests the nearest), a run that kept nothing
 -- in memory.
 function Result:matrix(var)
-  return (rows_of(self, var, "res:matrix", 2))
+  return (rows_of(self, var, "res:matrix", 2, true))
 end
 
 --- res:nodes(var) -> the nodes (0-based, in order) of res:matrix(var)'s rows:
