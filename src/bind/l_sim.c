@@ -151,6 +151,16 @@ static int core_stop_signal(lua_State *L)
 }
 
 
+/* core.signal_name(signo) -> "SIGINT", "SIGTERM", ... (nmL_signal_name): the
+** name the library's "interrupted by ..." messages give a stop signal. */
+static int core_signal_name(lua_State *L)
+{
+  lua_Integer signo = luaL_checkinteger(L, 1);
+  lua_pushstring(L, nmL_signal_name(signo >= 0 && signo <= INT_MAX ? (int)signo : 0));
+  return 1;
+}
+
+
 /* core.forward_stop_signals(pgid | nil): from now on, a stop signal this
 ** process receives is sent on to the process group `pgid` as well (nil or
 ** 0: no more).  An exploration's worker processes run in a session of their
@@ -1012,6 +1022,8 @@ void nmL_open_sim(lua_State *L)
   lua_setfield(L, -2, "noise_stream_seed");
   lua_pushcfunction(L, core_stop_signal);
   lua_setfield(L, -2, "stop_signal");
+  lua_pushcfunction(L, core_signal_name);
+  lua_setfield(L, -2, "signal_name");
   lua_pushcfunction(L, core_forward_stop_signals);
   lua_setfield(L, -2, "forward_stop_signals");
   lua_pushinteger(L, NM_MAX_THREADS);

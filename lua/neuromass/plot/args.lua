@@ -6,6 +6,7 @@
 local check = require "neuromass._check"
 local outputs = require "neuromass.outputs"
 local gnuplot = require "neuromass.plot.gnuplot"
+local core = require "neuromass.core"
 local context = require "neuromass.context"
 
 local type, string, table, ipairs, pairs, math, getmetatable, tostring =
@@ -76,7 +77,7 @@ function M.draw(what, full, format, size, script)
   local h = context.get()
   if h and h.mode == "info" then return full end
   local err, signo = gnuplot.render(full, format, size, script)
-  if signo then fail(what, "interrupted by %s (no figure written)", gnuplot.signal_name(signo)) end
+  if signo then fail(what, "interrupted by %s (no figure written)", core.signal_name(signo)) end
   if err then fail(what, "%s", err) end
   return full
 end

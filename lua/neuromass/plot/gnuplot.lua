@@ -68,14 +68,6 @@ end
 
 local MAX_ERROR_LINES, MAX_LINE = 4, 200
 
--- The stop signals' names (as the binding names them), by number.
-local SIGNALS = { [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [13] = "SIGPIPE", [15] = "SIGTERM" }
-
---- gnuplot.signal_name(signo) -> "SIGINT", ... ("signal N" for another).
-function M.signal_name(signo)
-  return SIGNALS[signo] or ("signal " .. tostring(signo))
-end
-
 --- gnuplot.errors_of(stderr) -> gnuplot's own error lines ("line 9: ...",
 -- warnings) from what it wrote to stderr, at most MAX_ERROR_LINES of at
 -- most MAX_LINE characters: never its echo of the script or of the data.
