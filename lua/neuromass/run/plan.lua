@@ -215,10 +215,10 @@ function M.make(self, o, h, level)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
-  local seed = options.seed((h and h.seed) or opts.seed or 0)    -- 3.0 is 3
+  local given = (h and h.seed) or opts.seed or 0
+  local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
-    error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)",
-                        check.show((h and h.seed) or opts.seed)), level + 1)
+    error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)", check.show(given)), level + 1)
   end
   local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
   if not continuing then
