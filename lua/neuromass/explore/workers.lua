@@ -65,8 +65,9 @@ function M.run(h, ordinal, n, on_point)
   if not pipe then return nil, "cannot start the worker processes: " .. tostring(err) end
   for line in pipe:lines() do
     if line:sub(1, #M.MARK) == M.MARK then
-      local pgid = line:sub(#M.MARK + 1):match("^group\t(%d+)$")
-      local i, status = line:sub(#M.MARK + 1):match("^(%d+)\t(.*)$")
+      local tail = line:sub(#M.MARK + 1)
+      local pgid = tail:match("^group\t(%d+)$")
+      local i, status = tail:match("^(%d+)\t(.*)$")
       if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
       elseif i then on_point(math.tointeger(tonumber(i)), status) end
     end
