@@ -135,6 +135,8 @@ for _, n in ipairs { 250, 500, 1000 } do
   conn[#conn + 1] = { n = n, r = case("random " .. n, "conn", tostring(n), "1") }
 end
 local conn2 = case("random 500, 2 threads", "conn", "500", "2")
+local conn2_1000 = case("random 1000, 2 threads", "conn", "1000", "2")
+local threads_floor = case("2 threads' cost per step (16 nodes)", "threads_floor", "16", "2")
 local conn_build = case("random 1000: build + compile + 1 step", "conn_build", "1000")
 local ds_load = case("nm.datasets.load", "datasets", "hcp")
 -- The automatic thread mode against threads = 1 on every kernel case, interleaved in one process.
@@ -339,6 +341,24 @@ do
         string.format("%.2f× (%s vs %s)", one / two, secs(two), secs(one)),
         rate(first(conn2, "steps"), two), mb(conn2.rss_kb), "", "", "≥ 1.7× on 2 cores",
         yes(one / two >= 1.7) }
+  -- What no split of the work removes: a step on 2 threads of a network with
+  -- next to no work (16 nodes), less half its time on one thread; the most
+  -- 2 threads can then give on 500 nodes is T1 / (T1 / 2 + fixed).
+  local t1, t2 = median(threads_floor.vals.time_one), median(threads_floor.vals.time_many)
+  local steps, steps500 = first(threads_floor, "steps"), first(conn[2].r, "steps")
+  local fixed = (t2 - t1 / 2) / steps
+  local per500 = one / steps500
+  row { "  its bound here: the fixed cost of a 2-thread step (16-node network, 2 threads less half of 1) "
+          .. "and the most 2 threads give on 500 nodes with it, T1 / (T1/2 + cost)",
+        string.format("%.2f µs a step (%s vs %s on 1 thread, %d steps); bound %.2f× (T1 %.1f µs a step)",
+                      fixed * 1e6, secs(t2), secs(t1), steps, per500 / (per500 / 2 + fixed), per500 * 1e6),
+        "", mb(threads_floor.rss_kb), "", string.format("%.2f", per500 / (per500 / 2 + fixed)),
+        "(a bound: < 1.7 = out of reach)", "" }
+  local one1000, two1000 = median(conn[3].r.vals.time), median(conn2_1000.vals.time)
+  row { "random FHN, 1000 nodes (kernel) on 2 threads vs 1 thread: speed-up",
+        string.format("%.2f× (%s vs %s)", one1000 / two1000, secs(two1000), secs(one1000)),
+        rate(first(conn2_1000, "steps"), two1000), mb(conn2_1000.rss_kb), "", "", "≥ 1.7× on 2 cores",
+        yes(one1000 / two1000 >= 1.7) }
 end
 
 do
@@ -529,16 +549,18 @@ local doc = {
     "operations a lane-step keeps to give the same bits: ALN's 20 divisions, 2 square roots and " ..
     "2 normal draws. The table lookups, the Euler step and the search's own work come on top, " ..
     "so a floor above 1/8 of the separate runs puts that target out of reach on this CPU.",
-  "- Threads: the 500-node network above on 2 threads (`threads = 2`) against 1 thread. That both "
+  "- Threads: the 500- and 1000-node networks above on 2 threads (`threads = 2`) against 1 thread. That both "
     .. "give the same bits is checked by `make test` (tests/spec/threads_spec.lua). By default the "
     .. "engine uses threads for networks of 256 nodes or more and keeps timing itself against one "
     .. "thread, so a busy machine does not make a run slower (src/engine/sim.c run_balanced). The "
     .. "automatic rows run each kernel case alternately without `threads` and with `threads = 1` "
     .. "in one process (`cases.lua auto CASE`); the ratio is the median of the pairs' ratios. "
-    .. "On this virtual machine the speed-up "
-    .. "depends on where the host places the two vCPUs: 1.72× when they share a cache, about 0.9× "
-    .. "when they do not (every step each thread reads the history rows the other wrote); the "
-    .. "automatic mode then stays on one thread.",
+    .. "A threaded step has a cost no split of the work removes: two barriers, thread 0's serial "
+    .. "section (inputs, checks, recording) and the transfer of each step's new history values "
+    .. "between the cores. `cases.lua threads_floor` measures it on a 16-node network (next to no "
+    .. "work to share), 2 threads against 1 alternately; the bound row divides the 500-node step "
+    .. "on one thread by half of it plus that cost. The 1000-node network does four times the work "
+    .. "per step for the same fixed cost.",
   "",
   "## Not measured here",
   "",

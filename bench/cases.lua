@@ -226,6 +226,28 @@ function cases.conn(n, threads, sigma)
   emit("connections", conns)
 end
 
+--- The fixed cost of a step on several threads: the random network of `conn`
+-- with N nodes (default 16: next to no work to share), 1000 ms at dt 0.1 ms,
+-- alternately on one thread ("time_one") and on `threads` ("time_many",
+-- default 2), REPS pairs; "steps".  What the threads' barriers, the serial
+-- section and the exchange of each step's values cost, whatever the network.
+function cases.threads_floor(n, threads)
+  n = math.tointeger(tonumber(n or "16"))
+  threads = math.tointeger(tonumber(threads or "2"))
+  local C, L = random_network(n)
+  local m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
+  local opts = { duration = 1000, dt = 0.1, sampling_dt = 10, record = { "x" } }
+  m:run { duration = 0.1, dt = 0.1, jit = "always" }
+  for r = 1, REPS do
+    opts.seed = r
+    for _, t in ipairs { 1, threads } do
+      opts.threads = t
+      emit(t == 1 and "time_one" or "time_many", timed(function() m:run(opts) end))
+    end
+  end
+  emit("steps", math.floor(opts.duration / opts.dt + 0.5))
+end
+
 --- Building and compiling the random FHN network of `conn` (N nodes, default
 -- 1000: about 0.1 N^2 connections), matrices given: from fhn.native{...}
 -- through a one-step run, REPS times in this process ("time", and the
