@@ -343,7 +343,7 @@ function Evolution:run()
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)
-    local ok, err = workers.run(h, ordinal, math.min(plan.n, self.restarts), done)
+    local ok, err = workers.run(h, ordinal, plan, self.restarts, done)
     local names, joined, parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop
       local wrote, werr = merge.write(dir, params.names, joined, parts)

@@ -297,7 +297,7 @@ function Search:run()
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
-    local ok, err = workers.run(h, ordinal, math.min(plan.n, #todo), done)
+    local ok, err = workers.run(h, ordinal, plan, #todo, done)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end
     rows = joined

@@ -38,11 +38,15 @@ local function script_args(argv)
   return out
 end
 
---- workers.run(h, ordinal, n, on_point) -> true | nil, message: runs
--- exploration `ordinal` of the script as n worker processes (the host
--- context `h`: its executable and command line), calling on_point(i,
--- status) as each worker finishes point i; fails when a worker failed.
-function M.run(h, ordinal, n, on_point)
+--- workers.run(h, ordinal, plan, jobs, on_point) -> true | nil, message:
+-- runs exploration `ordinal` of the script as min(plan.n, jobs) worker
+-- processes (plan: spread.plan's, kind "workers", n the --workers asked;
+-- jobs: how many pieces of work there are to share, so that no worker is
+-- left without one; the host context `h`: its executable and command
+-- line), calling on_point(i, status) as each worker finishes point i; fails
+-- when a worker failed.
+function M.run(h, ordinal, plan, jobs, on_point)
+  local n = math.min(plan.n, jobs)
   local args = {}
   for _, a in ipairs(script_args(h.argv)) do args[#args + 1] = quote(a) end
   local rest = table.concat(args, " ")

@@ -1,0 +1,36 @@
+-- workers_spec.lua: explore/workers.lua's own state on every exit path: the
+-- worker count (min of --workers and the pieces of work) and, when on_point
+-- raises, core.forward_stop_signals undone and the workers' pipe closed
+-- before the error goes on.  The "executable" is a shell script standing in
+-- for neuromass: it writes the lines a worker writes and exits.
+local h = require "helpers"
+local core = require "neuromass.core"
+local workers = require "neuromass.explore.workers"
+
+describe("explore/workers.run", function()
+  local dir, fake, forward
+  before_each(function()
+    dir = h.scratch()
+    fake = dir .. "/fake-neuromass"
+    -- each worker: its task number in started.txt, then the line of point task+1
+    h.write(fake, "#!/bin/sh\n" ..
+      "echo \"$3\" >> " .. h.q(dir .. "/started.txt") .. "\n" ..
+      "printf '" .. workers.MARK:gsub("\1", "\\001") .. "%d\\tok\\n' $(($3 + 1))\n")
+    assert(os.execute("chmod +x " .. h.q(fake)))
+    forward = core.forward_stop_signals
+  end)
+  after_each(function()
+    core.forward_stop_signals = forward
+    h.remove_scratch()
+  end)
+
+  local function host() return { exe = fake, argv = { "run", "script.lua" } } end
+
+  it("starts min(--workers, pieces of work) workers and reports their points", function()
+    local seen = {}
+    assert.is_true(workers.run(host(), 1, { kind = "workers", n = 4 }, 2, function(i, s) seen[i] = s end))
+    assert.same({ "ok", "ok" }, seen)
+    local started = h.read(dir .. "/started.txt")
+    assert.equal(2, select(2, started:gsub("\n", "")))
+  end)
+end)
