@@ -33,4 +33,15 @@ describe("explore/workers.run", function()
     local started = h.read(dir .. "/started.txt")
     assert.equal(2, select(2, started:gsub("\n", "")))
   end)
+
+  it("undoes the forwarding of stop signals when on_point raises", function()
+    local calls = {}
+    core.forward_stop_signals = function(g) calls[#calls + 1] = g or "nil"; return forward(g) end
+    local ok, err = pcall(workers.run, host(), 1, { kind = "workers", n = 2 }, 2,
+                          function() error("progress callback failed", 0) end)
+    assert.is_false(ok)
+    assert.equal("progress callback failed", err)
+    assert.equal("number", type(calls[1]))      -- the workers' group was forwarded to ...
+    assert.equal("nil", calls[#calls])           -- ... and no more after the error
+  end)
 end)

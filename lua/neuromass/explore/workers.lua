@@ -10,7 +10,7 @@
 local spread = require "neuromass.explore.spread"
 local core = require "neuromass.core"
 
-local io, ipairs, string, table, tonumber, tostring, math = io, ipairs, string, table, tonumber, tostring, math
+local io, ipairs, string, table, tonumber, tostring, math, pcall, error = io, ipairs, string, table, tonumber, tostring, math, pcall, error
 
 local M = {}
 
@@ -67,17 +67,23 @@ function M.run(h, ordinal, plan, jobs, on_point)
   local group = "echo '" .. M.MARK .. "group\t'$$\n" .. table.concat(sh, "\n")
   local pipe, err = io.popen("exec setsid -w sh -c " .. quote(group), "r")
   if not pipe then return nil, "cannot start the worker processes: " .. tostring(err) end
-  for line in pipe:lines() do
-    if line:sub(1, #M.MARK) == M.MARK then
-      local tail = line:sub(#M.MARK + 1)
-      local pgid = tail:match("^group\t(%d+)$")
-      local i, status = tail:match("^(%d+)\t(.*)$")
-      if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
-      elseif i then on_point(math.tointeger(tonumber(i)), status) end
+  -- on_point may raise (a progress callback of the user's): the pipe is
+  -- closed (a worker's next line then ends it, SIGPIPE) and the forwarding
+  -- undone on that path too, before the error goes on.
+  local read, raised = pcall(function()
+    for line in pipe:lines() do
+      if line:sub(1, #M.MARK) == M.MARK then
+        local tail = line:sub(#M.MARK + 1)
+        local pgid = tail:match("^group\t(%d+)$")
+        local i, status = tail:match("^(%d+)\t(.*)$")
+        if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
+        elseif i then on_point(math.tointeger(tonumber(i)), status) end
+      end
     end
-  end
+  end)
   local ok, how, code = pipe:close()
   core.forward_stop_signals(nil)
+  if not read then error(raised, 0) end
   if not ok and core.stop_signal() then
     return nil, string.format("the worker processes were stopped (signal %d)", core.stop_signal())
   end
