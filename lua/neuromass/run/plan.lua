@@ -155,9 +155,18 @@ function M.same_kind(kind, o, level)
   end
 end
 
+--- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
+-- many it takes in a run with options `o` (run/options.lua): dt and n_steps
+-- for the fixed-step methods; adaptive steppers take their own steps, which
+-- the engine stops at every output time, so sampling_dt and the outputs.
+function M.engine_step(o)
+  if o.adaptive then return o.dt * o.every, o.n_steps // o.every end
+  return o.dt, o.n_steps
+end
+
 --[[ M.make(model, o, h, level) -> the plan of the run whose options are `o`
 (run/options.lua; `h`: the host's options, for --seed): { continuing,
-sim_dt (the engine's step: sampling_dt for adaptive steppers), keep (the
+sim_dt, sim_steps (M.engine_step), keep (the
 result is kept in memory), output (opts.output, checked), drv (series
 drivers), stims (stimulus drivers), bold (the BOLD stage, run/bold.lua) }.  Builds model.cm when needed and makes
 model.sim for a fresh run.  Errors at `level`. ]]
@@ -175,8 +184,7 @@ function M.make(self, o, h, level)
                         "(%s): its state is not finite; start a fresh run (without continue)",
                         self.failed_at.t, self.failed_at.why), level + 1)
   end
-  -- Adaptive steppers take their own steps; the engine stops them at every output time.
-  local sim_dt = o.adaptive and dt * every or dt
+  local sim_dt, sim_steps = M.engine_step(o)
   if continuing then M.same_kind(self.sim_kind, o, level + 1) end
   -- (the matrices are the user's tables: an edit since the build rebuilds too)
   if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
@@ -240,7 +248,7 @@ function M.make(self, o, h, level)
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
   }, level + 1)
-  return { continuing = continuing, sim_dt = sim_dt, keep = keep, output = output, drv = drv,
+  return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
            stims = stims, bold = bold_stage }
 end
 
