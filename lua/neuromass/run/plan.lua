@@ -16,9 +16,21 @@ local error, ipairs, pairs, string, table, math, type, rawget =
 
 local M = {}
 
--- Time series driving parameters, checked against the run's length; and the
--- targets of stimuli (parameters, and input channels in drive.inputs), which
--- stimulus.drivers compiles once the simulation exists.
+-- The name of the entry holding a parameter or input slot, for messages.
+local function name_of_slot(self, kind, slot)
+  for _, e in ipairs(self.registry.list) do
+    if (kind == "input") == (e.input == true) then
+      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
+    end
+  end
+  return "?"
+end
+
+-- Time series driving parameters, checked against the run's length and
+-- each sample the run reads against the parameter's bounds (a noise sigma
+-- >= 0, a tau > 0: params.bound_check, the rule of a number assigned); and
+-- the targets of stimuli (parameters, and input channels in drive.inputs),
+-- which stimulus.drivers compiles once the simulation exists.
 local function drivers(self, n_steps, dt, level)
   local list, targets = {}, {}
   for slot, series in pairs(self.drive) do
@@ -34,26 +46,20 @@ local function drivers(self, n_steps, dt, level)
     if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
     local why = params.series_problem(values, n_steps)
     if why then
-      local name = "?"
-      for _, e in ipairs(self.registry.list) do
-        for _, s in ipairs(e.slots or {}) do if s == slot then name = e.name end end
+      error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
+    end
+    local bound = params.bound_check(self.registry, slot)
+    for k = 1, bound and n_steps or 0 do
+      why = bound(values[k])
+      if why then
+        error(string.format("run: '%s' is %s (sample %d of the series driving it)",
+                            name_of_slot(self, "param", slot), why, k), level + 1)
       end
-      error(string.format("run: the series driving '%s': %s", name, why), level + 1)
     end
     list[#list + 1] = { slot = slot, values = values }
     ::next::
   end
   return list, targets
-end
-
--- The name of the entry holding a parameter or input slot, for messages.
-local function name_of_slot(self, kind, slot)
-  for _, e in ipairs(self.registry.list) do
-    if (kind == "input") == (e.input == true) then
-      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
-    end
-  end
-  return "?"
 end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
@@ -247,6 +253,7 @@ function M.make(self, o, h, level)
     fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
+    bound = function(slot) return params.bound_check(self.registry, slot) end,
   }, level + 1)
   return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
            stims = stims, bold = bold_stage }
