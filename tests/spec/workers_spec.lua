@@ -2,7 +2,10 @@
 -- worker count (min of --workers and the pieces of work) and, when on_point
 -- raises, core.forward_stop_signals undone and the workers' pipe closed
 -- before the error goes on.  The "executable" is a shell script standing in
--- for neuromass: it writes the lines a worker writes and exits.
+-- for neuromass: it writes the lines a worker writes and exits.  And, with
+-- the real executable, a one-time warning (ALN's lookups clamped at its
+-- tables' edge, every point) written once per exploration, by the script's
+-- process, however many workers (run/warnings.lua).
 local h = require "helpers"
 local core = require "neuromass.core"
 local workers = require "neuromass.explore.workers"
@@ -44,4 +47,38 @@ describe("explore/workers.run", function()
     assert.equal("number", type(calls[1]))      -- the workers' group was forwarded to ...
     assert.equal("nil", calls[#calls])           -- ... and no more after the error
   end)
+end)
+
+describe("a one-time warning of an exploration's runs", function()
+  after_each(function() h.remove_scratch() end)
+
+  local SCRIPT = [[
+local nm = require "neuromass"
+local space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 20, 21, 22, 23 } } })
+nm.explore.BoxSearch {
+  model = function() return nm.models.aln.native {} end,
+  space = space,
+  run = { duration = 20 },
+  evaluate = function(res) return { n = #res:time() } end,
+  out = "table",
+}:run()
+-- a model of its own after the exploration: its own warning, once
+local m = nm.models.aln.native { mue_ext_mean = 20 }
+m:run { duration = 20 }
+m:run { duration = 20, continue = true }
+]]
+
+  for _, workers in ipairs { 1, 2, 4 } do
+    it("is written once for the exploration with --workers " .. workers, function()
+      local dir = h.scratch()
+      h.write(dir .. "/clamp.lua", SCRIPT)
+      local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers " .. workers ..
+                                  " clamp.lua")
+      assert.equal(0, status, err)
+      local n = 0
+      for _ in err:gmatch("neuromass: warning: %d+ lookups in table 'ALN[^\n]*clamped") do n = n + 1 end
+      assert.equal(2, n, err)          -- the exploration's, then the model's after it
+      assert.equal(4, #h.read_csv(dir .. "/table/results.csv").cols.n)
+    end)
+  end
 end)

@@ -33,6 +33,7 @@ local common = require "neuromass.explore.common"
 local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
+local warnings = require "neuromass.run.warnings"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 
@@ -326,6 +327,8 @@ function Evolution:run()
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
+  -- one-time warnings once for the exploration (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   local share = share_of(self.evaluations, self.restarts)
   local function result(rows, n)

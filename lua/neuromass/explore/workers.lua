@@ -3,14 +3,17 @@
 -- (spread.lua: the environment variable spread.WORKER_ENV names which one),
 -- started together by one shell and waited for.  A worker writes its part
 -- (parts/task-I-of-N.csv) and, after each point, one line on its standard
--- output, read here for the progress line; the script's other output of a
--- worker is dropped (the parent's own shows).  Their error messages reach
+-- output, read here for the progress line, and one line for each one-time
+-- warning (run/warnings.lua), which the parent writes once for all workers;
+-- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.  They run in a session of their own, to which a stop
 -- signal of the script's process is passed on (core.forward_stop_signals).
 local spread = require "neuromass.explore.spread"
+local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
 
-local io, ipairs, string, table, tonumber, tostring, math, pcall, error = io, ipairs, string, table, tonumber, tostring, math, pcall, error
+local io, ipairs, string, table, tonumber, tostring, math, pcall, error =
+      io, ipairs, string, table, tonumber, tostring, math, pcall, error
 
 local M = {}
 
@@ -18,6 +21,13 @@ local M = {}
 M.MARK = "\1neuromass-explore\t"
 function M.report(i, status)
   io.stdout:write(M.MARK, string.format("%d", i), "\t", status:gsub("\n", " "), "\n")
+  io.stdout:flush()
+end
+
+--- The line a worker writes for a one-time warning of kind `key` (the
+-- `pass` of warnings.exploration in a worker).
+function M.report_warning(key, text)
+  io.stdout:write(M.MARK, "warning\t", key:gsub("[\t\n]", " "), "\t", text:gsub("\n", " "), "\n")
   io.stdout:flush()
 end
 
@@ -76,8 +86,10 @@ function M.run(h, ordinal, plan, jobs, on_point)
         local tail = line:sub(#M.MARK + 1)
         local pgid = tail:match("^group\t(%d+)$")
         local i, status = tail:match("^(%d+)\t(.*)$")
+        local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
-        elseif i then on_point(math.tointeger(tonumber(i)), status) end
+        elseif i then on_point(math.tointeger(tonumber(i)), status)
+        elseif key then warnings.once(M, key, text) end   -- (in the exploration's scope: once for all)
       end
     end
   end)
