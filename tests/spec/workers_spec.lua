@@ -68,16 +68,16 @@ m:run { duration = 20 }
 m:run { duration = 20, continue = true }
 ]]
 
-  for _, workers in ipairs { 1, 2, 4 } do
-    it("is written once for the exploration with --workers " .. workers, function()
+  for _, n in ipairs { 1, 2, 4 } do
+    it("is written once for the exploration with --workers " .. n, function()
       local dir = h.scratch()
       h.write(dir .. "/clamp.lua", SCRIPT)
-      local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers " .. workers ..
+      local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers " .. n ..
                                   " clamp.lua")
       assert.equal(0, status, err)
-      local n = 0
-      for _ in err:gmatch("neuromass: warning: %d+ lookups in table 'ALN[^\n]*clamped") do n = n + 1 end
-      assert.equal(2, n, err)          -- the exploration's, then the model's after it
+      local warned = 0
+      for _ in err:gmatch("neuromass: warning: %d+ lookups in table 'ALN[^\n]*clamped") do warned = warned + 1 end
+      assert.equal(2, warned, err)          -- the exploration's, then the model's after it
       assert.equal(4, #h.read_csv(dir .. "/table/results.csv").cols.n)
     end)
   end

@@ -25,7 +25,7 @@ function M.once(model, key, text)
   if seen[key] then return end
   seen[key] = true
   if scope and scope.pass then scope.pass(key, text)
-  else io.stderr:write("neuromass: warning: ", text, "\n") end
+  else io.stderr:write("neuromass: warning: " .. text .. "\n") end   -- (one piece, as before)
 end
 
 local closing = { __close = function(t) scope = t.outer end }
