@@ -289,29 +289,35 @@ end
 -- ---------------------------------------------------------------------
 -- Explorations (issue 13: batches, neurolib's loop, workers).  These cases
 -- run under `neuromass run bench/cases.lua --workers N -- CASE ...`: the
--- workers option says how the searches spread.
+-- workers option says how the searches spread.  A worker process runs the
+-- script again up to its search (docs/explore.md): the setup that must
+-- happen once (a fresh folder) is the main process's alone (is_main).
 -- ---------------------------------------------------------------------
 
 local linspace = nm.explore.linspace
 
--- A new empty folder for a search's table.
+-- A new empty folder for a search's table (emptied by the main process
+-- only: a worker reaching this line again must not remove the tables of the
+-- searches before its own, nor the one it writes into).
 local function fresh_dir(dir, name)
   local path = dir .. "/" .. name
-  os.execute("rm -rf '" .. path .. "'")
+  if nm.explore.is_main() then os.execute("rm -rf '" .. path .. "'") end
   return path
 end
 
 -- Times search(batch, out) (a BoxSearch) with batch = K ("time") and with
 -- batch = 1 ("time_separate"), REPS times each after a warm-up (not timed),
--- interleaved in this process, each into a fresh folder under DIR; emits
+-- interleaved in this process, each into a fresh folder of its own under
+-- DIR (a worker loads the tables of the searches before its own); emits
 -- "same" (1 when the two tables are identical) and "batches" (the batched
--- runs of one search with batch = K).
+-- runs of one search with batch = K in this process: 0 with --workers > 1,
+-- where the workers run them).
 local function batch_vs_separate(dir, K, search)
   local batches = require "neuromass.explore.batch"
   local tables, runs = {}, 0
   for r = 1, REPS + 1 do
     for _, batch in ipairs { K, 1 } do
-      local out = fresh_dir(dir, "batch" .. batch)
+      local out = fresh_dir(dir, "batch" .. batch .. "-" .. r)
       local before = batches.stats.runs
       local t = timed(function() search(batch, out):run() end)
       if batch == K then runs = batches.stats.runs - before end
@@ -402,7 +408,7 @@ function cases.explore_aln(dir, side)
   aln:run { duration = 0.1, dt = 0.1, jit = "always" }      -- compiles the model (a worker: from the cache)
   for r = 1, REPS do
     local search = nm.explore.BoxSearch {
-      model = function() return aln end, space = space, out = dir .. "/rep" .. r, progress = false,
+      model = function() return aln end, space = space, out = fresh_dir(dir, "rep" .. r), progress = false,
       run = { duration = 2000, dt = 0.1, sampling_dt = 1, seed = 42, record = "rates_exc" },
       evaluate = function(res)
         local rates = res:matrix("rates_exc")

@@ -217,6 +217,23 @@ local function assign_inputs(key, value, slots, drive, level)
   for i, s in ipairs(slots) do drive.inputs[s] = at(i) end
 end
 
+--- The rule of the values of parameter slot `slot` of registry `reg`: nil
+-- when the slot has no bounds, else a function(v) -> nil | what is wrong
+-- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
+-- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0).  The one rule for
+-- a number assigned (M.assign) and for every sample of a series or a
+-- stimulus driving the slot (run/plan.lua, stimulus/drive.lua, at the run).
+function M.bound_check(reg, slot)
+  local b = reg.bounds and reg.bounds[slot]
+  if not b then return nil end
+  local lower, strict, what = b[1], b[2], b[3]
+  return function(v)
+    if v < lower or (strict and v == lower) then
+      return string.format("%s: it must be %s %g, got %s", what, strict and ">" or ">=", lower, check.show(v))
+    end
+  end
+end
+
 --- Sets every slot of the matching entries of a registry (`values` holds
 -- numbers by slot, `drive` holds series and stimuli by slot, and in
 -- drive.inputs the stimuli replacing input channels).
@@ -242,11 +259,9 @@ function M.assign(reg, key, value, values, drive, level)
   local at = M.spread(value, #slots, key, level + 1)
   for i, s in ipairs(slots) do
     local v = at(i)
-    local b = reg.bounds and reg.bounds[s]
-    if b and type(v) == "number" and (v < b[1] or (b[2] and v == b[1])) then
-      error(string.format("'%s' is %s: it must be %s %g, got %s", key, b[3], b[2] and ">" or ">=",
-                          b[1], check.show(v)), level + 1)
-    end
+    local bound = type(v) == "number" and M.bound_check(reg, s)
+    local why = bound and bound(v)
+    if why then error(string.format("'%s' is %s", key, why), level + 1) end
     if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
     elseif drive then drive[s] = v
     else error(string.format("'%s' cannot be time-varying", key), level + 1) end

@@ -34,8 +34,7 @@ local PROGRESS_STEPS = 100000
 local function open_outputs(self, o, plan, level)
   local output = plan.output
   local csv = output.csv and outputs.resolve(output.csv, level + 1, "run: output.csv")
-  local au_plan = output.audio and audio.stream_plan(self, output.audio, plan.sim_dt,
-                                                     o.adaptive and o.n_steps // o.every or o.n_steps,
+  local au_plan = output.audio and audio.stream_plan(self, output.audio, plan.sim_dt, plan.sim_steps,
                                                      level + 1)
   local files = { csv and { role = "output.csv", path = csv, given = output.csv } or nil }
   local bold_csv = output.bold and outputs.resolve(output.bold, level + 1, "run: output.bold")
@@ -74,7 +73,7 @@ local function drive(self, o, plan, out, h)
   -- Every field is given (the binding has no defaults): 0 threads is
   -- automatic; false is no csv, no audio.
   local r, failure = self.sim:run {
-    n_steps = adaptive and o.n_steps // o.every or o.n_steps,
+    n_steps = plan.sim_steps,
     every = (adaptive or au) and 1 or o.every,
     method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
@@ -106,14 +105,13 @@ function Model:run(opts)
   if h and h.mode == "info" then
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
     local res = result.new(self, o.cols, nil, o.dt * o.every, true)
+    local sim_dt, sim_steps = plan_of.engine_step(o)    -- (no plan: nothing is built)
     local audio_spec = opts and type(opts.output) == "table" and opts.output.audio
     if audio_spec then    -- planned and checked as a run would, not written
-      local sim_dt = o.adaptive and o.dt * o.every or o.dt
-      res.audio = audio.stream_plan(self, audio_spec, sim_dt,
-                                    o.adaptive and o.n_steps // o.every or o.n_steps, 2).dry_report()
+      res.audio = audio.stream_plan(self, audio_spec, sim_dt, sim_steps, 2).dry_report()
     end
     -- The fields a real run has (collect.finish), with what is known unintegrated.
-    res.dt, res.duration = o.adaptive and o.dt * o.every or o.dt, o.duration
+    res.dt, res.duration = sim_dt, o.duration
     if o.bold then res.BOLD, res.t_BOLD, res.BOLD_nodes = {}, {}, o.bold.nodes end
     return res
   end

@@ -48,6 +48,7 @@ void nm_couplings_free(nm_sim *s)
   }
   free(s->sring);
   s->sring = NULL;
+  s->node_sums = 0;
   free(s->node_term);
   s->node_term = NULL;
   s->n_node_terms = 0;
@@ -129,7 +130,7 @@ static int line_of(const nm_fast_coupling *f)
 ** lists (s->node_term, s->node_zero); else none. */
 static int node_terms(nm_sim *s)
 {
-  size_t n = 0;
+  size_t n = 0, ones = 0;
   long dst[NODE_TERMS];
   for (size_t i = 0; i < s->n_fast; i++) {
     const nm_fast_coupling *f = &s->fast[i];
@@ -142,12 +143,13 @@ static int node_terms(nm_sim *s)
         for (size_t k = 0; k < n; k++)
           if (dst[k] == dst[n]) return NM_OK;
         n++;
+        if (f->line == NM_LINE_ONE) ones++;
       }
   }
-  if (n == 0) return NM_OK;
-  s->node_term = malloc(n * sizeof *s->node_term);
-  s->node_zero = malloc(n * sizeof *s->node_zero);
-  if (!s->node_term || !s->node_zero) return NM_ENOMEM;
+  /* each list only when it has rows (nm_couplings_free frees either) */
+  if (ones > 0 && !(s->node_term = malloc(ones * sizeof *s->node_term))) return NM_ENOMEM;
+  if (n > ones && !(s->node_zero = malloc((n - ones) * sizeof *s->node_zero))) return NM_ENOMEM;
+  s->node_sums = n > 0;
   for (size_t i = 0; i < s->n_fast; i++) {
     const nm_fast_coupling *f = &s->fast[i];
     if (f->is_twin) continue;

@@ -208,7 +208,9 @@ struct nm_sim {
   nm_error err;             /* the last refusal or failure (nm_sim_error, nm_sim_failure) */
   /* coupling.c: a node's sums (every sum in a line, few rows in all, each
   ** input written by one row) at a step start: the rows with a term, and the
-  ** inputs of the rows without (0.0); node_term NULL: not a node's */
+  ** inputs of the rows without (0.0), each list NULL when empty;
+  ** node_sums 0: not a node's */
+  int node_sums;
   nm_node_term *node_term;
   size_t n_node_terms;
   long *node_zero;
@@ -243,7 +245,7 @@ static inline const double *nm_now_row(const nm_sim *s, size_t step)
   return s->ring + ((step & (s->depth - 1)) + s->depth) * s->width;
 }
 
-/* coupling.c: a node's sums at a step start (s->node_term not NULL), inline
+/* coupling.c: a node's sums at a step start (s->node_sums), inline
 ** so that a node's right-hand side pays no call for them: system.c's sim_rhs
 ** takes them here; nm_couplings_eval computes the same values by its lines. */
 static inline void nm_couplings_eval_node(nm_sim *s)

@@ -69,7 +69,7 @@ static inline void sim_rhs(nm_sim *s, double *V, double frac, double *D)
   nm_model *m = s->m;
   s->hist.now = s->step;
   s->hist.frac = frac;
-  if (frac == 0.0 && s->node_term) nm_couplings_eval_node(s);
+  if (frac == 0.0 && s->node_sums) nm_couplings_eval_node(s);
   else nm_couplings_eval(s, V, frac);
   nm_eval_ctx ctx = { V, m->P, s->U, D, ((double)s->step + frac) * s->dt, &s->hist, m->tables };
   for (size_t i = 0; i < m->n_progs[NM_STAGE_SYNC]; i++)

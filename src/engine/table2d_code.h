@@ -58,7 +58,10 @@
 **     call: with one lane, eight double compares per pair of tables were
 **     ~10 % of ALN's native code); axes equal as values but not as bits (a
 **     first value of -0.0 against 0.0) place every point alike, so either
-**     way a shared location is the location.
+**     way a shared location is the location.  No axis holds a NaN (which
+**     would equal itself as bits): the only tables located are a model's,
+**     and nm_model_add_table refuses a NaN first, step or last (model.c
+**     check_axis; tests/c/test_model.c test_table_refusals).
 */
 #ifndef nm_table2d_code_h
 #define nm_table2d_code_h

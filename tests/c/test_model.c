@@ -171,6 +171,13 @@ static void test_table_refusals(void)
                "step -1");
   rc = add_table(m, NAN, 1.0, 1.0, 1.0, 2);
   CHECK_REASON(rc, nm_model_error(m, rc), "a row axis starting at NaN", "row axis", "first nan");
+  /* (NaN nowhere in an axis: nm_tbl_same_grid compares the axes as bits) */
+  rc = add_table(m, 0.0, NAN, 1.0, 1.0, 2);
+  CHECK_REASON(rc, nm_model_error(m, rc), "a row axis of step NaN", "row axis", "step nan");
+  rc = add_table(m, 0.0, 1.0, NAN, 1.0, 2);
+  CHECK_REASON(rc, nm_model_error(m, rc), "a row axis ending at NaN", "row axis", "last nan");
+  rc = add_table(m, 0.0, 1.0, 1.0, NAN, 2);
+  CHECK_REASON(rc, nm_model_error(m, rc), "a column axis of step NaN", "column axis", "step nan");
   rc = add_table(m, 1.0, 1.0, 1.0, 1.0, 2);
   CHECK_REASON(rc, nm_model_error(m, rc), "a row axis ending where it starts", "row axis",
                "last 1");

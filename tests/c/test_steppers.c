@@ -1175,8 +1175,37 @@ static void lines_check(size_t n, const char *path)
 }
 
 
+/* A node's sums as lists (coupling.c's node_terms): a list is made only
+** when it has rows, so a model with rows of terms alone has no zero list
+** and one with empty rows alone no term list (no allocation of 0 entries). */
+static void node_lists_check(int with_terms)
+{
+  long dst = 0, src = 0;
+  int d = 0;
+  double w = 0.5, v0 = 1.0;
+  size_t row_ptr[] = { 0, with_terms ? 1 : 0 };
+  nm_node nodes[] = { LEAF(NM_OP_INPUT, 0) };
+  nm_root root = { 0, NM_SINK_DERIV, 0 };
+  int rc = NM_ENOMEM;
+  nm_model *m = nm_model_new(1, 0, 0, 1);
+  nm_sim *s = NULL;
+  if (m) rc = nm_model_add_coupling(m, NM_ADDITIVE, 1, &dst, NULL, row_ptr, &src, &d, &w);
+  if (rc == NM_OK) rc = add_program(m, NM_STAGE_RHS, nodes, COUNT(nodes), &root, 1, 1);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, &v0, 1);
+  if (rc == NM_OK) s = nm_sim_new(m, 0.1, 1, &rc);
+  int ok = s && s->node_sums && (with_terms ? s->n_node_terms == 1 && s->node_term && s->n_node_zeros == 0 && !s->node_zero
+                            : s->n_node_zeros == 1 && s->node_zero && s->n_node_terms == 0 && !s->node_term);
+  CHECK(ok, "a node's one coupling row %s: only the list of %s is made (status %d)",
+        with_terms ? "with a term" : "without terms", with_terms ? "terms" : "zeros", rc);
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
 static void test_self_lines(void)
 {
+  node_lists_check(1);
+  node_lists_check(0);
   static const char *const paths[] = { "off", "avx2", "avx512" };
   static const size_t sizes[] = { 1, 3, 17, 40 };       /* 17, 40: the AVX-512 pass, with a tail */
   const char *given = getenv("NEUROMASS_SIMD");

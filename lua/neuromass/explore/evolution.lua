@@ -33,6 +33,7 @@ local common = require "neuromass.explore.common"
 local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
+local warnings = require "neuromass.run.warnings"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 
@@ -326,6 +327,8 @@ function Evolution:run()
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
+  -- one-time warnings once for the exploration (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   local share = share_of(self.evaluations, self.restarts)
   local function result(rows, n)
@@ -343,7 +346,7 @@ function Evolution:run()
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)
-    local ok, err = workers.run(h, ordinal, math.min(plan.n, self.restarts), done)
+    local ok, err = workers.run(h, ordinal, plan, self.restarts, done)
     local names, joined, parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop
       local wrote, werr = merge.write(dir, params.names, joined, parts)

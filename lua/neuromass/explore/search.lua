@@ -19,6 +19,7 @@ local tbl = require "neuromass.explore.table"
 local merge = require "neuromass.explore.merge"
 local spread = require "neuromass.explore.spread"
 local workers = require "neuromass.explore.workers"
+local warnings = require "neuromass.run.warnings"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
@@ -266,6 +267,8 @@ function Search:run()
   local dir = common.folder("BoxSearch", self.out)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
+  -- one-time warnings once for the exploration (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)
@@ -297,7 +300,7 @@ function Search:run()
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
-    local ok, err = workers.run(h, ordinal, math.min(plan.n, #todo), done)
+    local ok, err = workers.run(h, ordinal, plan, #todo, done)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end
     rows = joined

@@ -3,14 +3,17 @@
 -- (spread.lua: the environment variable spread.WORKER_ENV names which one),
 -- started together by one shell and waited for.  A worker writes its part
 -- (parts/task-I-of-N.csv) and, after each point, one line on its standard
--- output, read here for the progress line; the script's other output of a
--- worker is dropped (the parent's own shows).  Their error messages reach
+-- output, read here for the progress line, and one line for each one-time
+-- warning (run/warnings.lua), which the parent writes once for all workers;
+-- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.  They run in a session of their own, to which a stop
 -- signal of the script's process is passed on (core.forward_stop_signals).
 local spread = require "neuromass.explore.spread"
+local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
 
-local io, ipairs, string, table, tonumber, tostring, math = io, ipairs, string, table, tonumber, tostring, math
+local io, ipairs, string, table, tonumber, tostring, math, pcall, error =
+      io, ipairs, string, table, tonumber, tostring, math, pcall, error
 
 local M = {}
 
@@ -18,6 +21,13 @@ local M = {}
 M.MARK = "\1neuromass-explore\t"
 function M.report(i, status)
   io.stdout:write(M.MARK, string.format("%d", i), "\t", status:gsub("\n", " "), "\n")
+  io.stdout:flush()
+end
+
+--- The line a worker writes for a one-time warning of kind `key` (the
+-- `pass` of warnings.exploration in a worker).
+function M.report_warning(key, text)
+  io.stdout:write(M.MARK, "warning\t", key:gsub("[\t\n]", " "), "\t", text:gsub("\n", " "), "\n")
   io.stdout:flush()
 end
 
@@ -38,11 +48,15 @@ local function script_args(argv)
   return out
 end
 
---- workers.run(h, ordinal, n, on_point) -> true | nil, message: runs
--- exploration `ordinal` of the script as n worker processes (the host
--- context `h`: its executable and command line), calling on_point(i,
--- status) as each worker finishes point i; fails when a worker failed.
-function M.run(h, ordinal, n, on_point)
+--- workers.run(h, ordinal, plan, jobs, on_point) -> true | nil, message:
+-- runs exploration `ordinal` of the script as min(plan.n, jobs) worker
+-- processes (plan: spread.plan's, kind "workers", n the --workers asked;
+-- jobs: how many pieces of work there are to share, so that no worker is
+-- left without one; the host context `h`: its executable and command
+-- line), calling on_point(i, status) as each worker finishes point i; fails
+-- when a worker failed.
+function M.run(h, ordinal, plan, jobs, on_point)
+  local n = math.min(plan.n, jobs)
   local args = {}
   for _, a in ipairs(script_args(h.argv)) do args[#args + 1] = quote(a) end
   local rest = table.concat(args, " ")
@@ -63,17 +77,25 @@ function M.run(h, ordinal, n, on_point)
   local group = "echo '" .. M.MARK .. "group\t'$$\n" .. table.concat(sh, "\n")
   local pipe, err = io.popen("exec setsid -w sh -c " .. quote(group), "r")
   if not pipe then return nil, "cannot start the worker processes: " .. tostring(err) end
-  for line in pipe:lines() do
-    if line:sub(1, #M.MARK) == M.MARK then
-      local tail = line:sub(#M.MARK + 1)
-      local pgid = tail:match("^group\t(%d+)$")
-      local i, status = tail:match("^(%d+)\t(.*)$")
-      if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
-      elseif i then on_point(math.tointeger(tonumber(i)), status) end
+  -- on_point may raise (a progress callback of the user's): the pipe is
+  -- closed (a worker's next line then ends it, SIGPIPE) and the forwarding
+  -- undone on that path too, before the error goes on.
+  local read, raised = pcall(function()
+    for line in pipe:lines() do
+      if line:sub(1, #M.MARK) == M.MARK then
+        local tail = line:sub(#M.MARK + 1)
+        local pgid = tail:match("^group\t(%d+)$")
+        local i, status = tail:match("^(%d+)\t(.*)$")
+        local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
+        if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
+        elseif i then on_point(math.tointeger(tonumber(i)), status)
+        elseif key then warnings.once(M, key, text) end   -- (in the exploration's scope: once for all)
+      end
     end
-  end
+  end)
   local ok, how, code = pipe:close()
   core.forward_stop_signals(nil)
+  if not read then error(raised, 0) end
   if not ok and core.stop_signal() then
     return nil, string.format("the worker processes were stopped (signal %d)", core.stop_signal())
   end

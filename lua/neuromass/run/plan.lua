@@ -16,9 +16,21 @@ local error, ipairs, pairs, string, table, math, type, rawget =
 
 local M = {}
 
--- Time series driving parameters, checked against the run's length; and the
--- targets of stimuli (parameters, and input channels in drive.inputs), which
--- stimulus.drivers compiles once the simulation exists.
+-- The name of the entry holding a parameter or input slot, for messages.
+local function name_of_slot(self, kind, slot)
+  for _, e in ipairs(self.registry.list) do
+    if (kind == "input") == (e.input == true) then
+      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
+    end
+  end
+  return "?"
+end
+
+-- Time series driving parameters, checked against the run's length and
+-- each sample the run reads against the parameter's bounds (a noise sigma
+-- >= 0, a tau > 0: params.bound_check, the rule of a number assigned); and
+-- the targets of stimuli (parameters, and input channels in drive.inputs),
+-- which stimulus.drivers compiles once the simulation exists.
 local function drivers(self, n_steps, dt, level)
   local list, targets = {}, {}
   for slot, series in pairs(self.drive) do
@@ -34,26 +46,20 @@ local function drivers(self, n_steps, dt, level)
     if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
     local why = params.series_problem(values, n_steps)
     if why then
-      local name = "?"
-      for _, e in ipairs(self.registry.list) do
-        for _, s in ipairs(e.slots or {}) do if s == slot then name = e.name end end
+      error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
+    end
+    local bound = params.bound_check(self.registry, slot)
+    for k = 1, bound and n_steps or 0 do
+      why = bound(values[k])
+      if why then
+        error(string.format("run: '%s' is %s (sample %d of the series driving it)",
+                            name_of_slot(self, "param", slot), why, k), level + 1)
       end
-      error(string.format("run: the series driving '%s': %s", name, why), level + 1)
     end
     list[#list + 1] = { slot = slot, values = values }
     ::next::
   end
   return list, targets
-end
-
--- The name of the entry holding a parameter or input slot, for messages.
-local function name_of_slot(self, kind, slot)
-  for _, e in ipairs(self.registry.list) do
-    if (kind == "input") == (e.input == true) then
-      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
-    end
-  end
-  return "?"
 end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
@@ -155,9 +161,18 @@ function M.same_kind(kind, o, level)
   end
 end
 
+--- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
+-- many it takes in a run with options `o` (run/options.lua): dt and n_steps
+-- for the fixed-step methods; adaptive steppers take their own steps, which
+-- the engine stops at every output time, so sampling_dt and the outputs.
+function M.engine_step(o)
+  if o.adaptive then return o.dt * o.every, o.n_steps // o.every end
+  return o.dt, o.n_steps
+end
+
 --[[ M.make(model, o, h, level) -> the plan of the run whose options are `o`
 (run/options.lua; `h`: the host's options, for --seed): { continuing,
-sim_dt (the engine's step: sampling_dt for adaptive steppers), keep (the
+sim_dt, sim_steps (M.engine_step), keep (the
 result is kept in memory), output (opts.output, checked), drv (series
 drivers), stims (stimulus drivers), bold (the BOLD stage, run/bold.lua) }.  Builds model.cm when needed and makes
 model.sim for a fresh run.  Errors at `level`. ]]
@@ -175,8 +190,7 @@ function M.make(self, o, h, level)
                         "(%s): its state is not finite; start a fresh run (without continue)",
                         self.failed_at.t, self.failed_at.why), level + 1)
   end
-  -- Adaptive steppers take their own steps; the engine stops them at every output time.
-  local sim_dt = o.adaptive and dt * every or dt
+  local sim_dt, sim_steps = M.engine_step(o)
   if continuing then M.same_kind(self.sim_kind, o, level + 1) end
   -- (the matrices are the user's tables: an edit since the build rebuilds too)
   if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
@@ -239,8 +253,9 @@ function M.make(self, o, h, level)
     fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
+    bound = function(slot) return params.bound_check(self.registry, slot) end,
   }, level + 1)
-  return { continuing = continuing, sim_dt = sim_dt, keep = keep, output = output, drv = drv,
+  return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
            stims = stims, bold = bold_stage }
 end
 

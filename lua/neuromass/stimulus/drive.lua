@@ -7,10 +7,10 @@ local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 local K = require "neuromass.stimulus.compile"
 
-local error, ipairs, setmetatable, rawget, string, table, tostring, math =
-      error, ipairs, setmetatable, rawget, string, table, tostring, math
+local error, ipairs, setmetatable, rawget, string, table, tostring, math, pcall =
+      error, ipairs, setmetatable, rawget, string, table, tostring, math, pcall
 
-local field, methods, num, parts, show = C.field, C.methods, C.num, C.parts, C.show
+local field, methods, num, parts, show, type_name = C.field, C.methods, C.num, C.parts, C.show, C.type_name
 local channels, explain, problem, validate = V.channels, V.explain, V.problem, V.validate
 local compile = K.compile
 
@@ -72,11 +72,55 @@ local function has_array(self)
   return false
 end
 
+-- Samples rendered at a time by check_bounds.
+local CHUNK = 65536
+
+--[[ Refuses, before any step, a sample the run reads that breaks the bounds
+of a parameter group `g` drives (run.bound(slot): params.bound_check's rule,
+nil for a slot without bounds; a noise sigma >= 0, a tau > 0), as a number
+assigned is refused.  A copy compiled as the run's was (the same seed and
+stream keys: the same samples) is rendered up to the run's last sample; the
+step from t = g*dt reads sample g - 1, the first step sample 0 (system.c
+stimulate).  A non-finite sample is left to the run, which reports it. ]]
+local function check_bounds(s, g, channel, D, ctx, run, level)
+  local checks = {}
+  for j, kind in ipairs(g.kind) do
+    local bound = kind == "param" and run.bound(g.slot[j])
+    if bound then checks[#checks + 1] = { target = j, bound = bound } end
+  end
+  if #checks == 0 then return end
+  local st = compile(s, D, ctx)
+  if not st then return end
+  local first = run.steps > 0 and run.steps - 1 or 0
+  local last = math.max(first, run.steps + run.n_steps - 2)
+  local at = 0                        -- samples rendered so far
+  while at <= last do
+    local count = math.min(CHUNK, last + 1 - at)
+    local ok, a = pcall(st.render, st, count)
+    if not ok or not a then break end
+    for _, c in ipairs(checks) do
+      local row = a[channel[c.target] + 1]
+      for k = math.max(first - at, 0) + 1, count do
+        local why = c.bound(row[k])
+        if why then
+          st:free()
+          error(string.format("run: '%s' is %s (sample at t = %.10g ms of the %s stimulus driving it)",
+                              run.name_of("param", g.slot[c.target]), why, (at + k) * run.dt,
+                              type_name(s)), level + 1)
+        end
+      end
+    end
+    at = at + count
+  end
+  st:free()
+end
+
 --[[ The stimulus drivers of a run.  targets: list of { kind = "param" |
 "input", slot =, binding = }.  run: { fresh = bool (a new simulation), steps
 = steps taken before this run, n_steps, dt, seed, n_param, name_of(kind,
-slot) }.  Each stimulus object is checked again as it is now (it may have
-changed since it was assigned), compiled once per simulation for the
+slot), bound(slot) (the rule of a parameter's values: check_bounds) }.
+Each stimulus object is checked again as it is now (it may have changed
+since it was assigned), compiled once per simulation for the
 duration of the run it was first attached for (or its own `duration`), and
 kept, advanced, for continued runs: its samples are on the model's absolute
 time axis.  Returns the list for sim:run{ stimuli = ... }. ]]
@@ -139,6 +183,7 @@ function M.drivers(model, targets, run, level)
                           "give it duration = %s", name, num(D), num(end_step * run.dt),
                           num(end_step * run.dt)), level + 1)
     end
+    check_bounds(s, g, channel, D, ctx, run, level + 1)
     out[#out + 1] = { stim = entry.st, kind = g.kind, slot = g.slot, channel = channel }
   end
   return out

@@ -1,0 +1,84 @@
+-- workers_spec.lua: explore/workers.lua's own state on every exit path: the
+-- worker count (min of --workers and the pieces of work) and, when on_point
+-- raises, core.forward_stop_signals undone and the workers' pipe closed
+-- before the error goes on.  The "executable" is a shell script standing in
+-- for neuromass: it writes the lines a worker writes and exits.  And, with
+-- the real executable, a one-time warning (ALN's lookups clamped at its
+-- tables' edge, every point) written once per exploration, by the script's
+-- process, however many workers (run/warnings.lua).
+local h = require "helpers"
+local core = require "neuromass.core"
+local workers = require "neuromass.explore.workers"
+
+describe("explore/workers.run", function()
+  local dir, fake, forward
+  before_each(function()
+    dir = h.scratch()
+    fake = dir .. "/fake-neuromass"
+    -- each worker: its task number in started.txt, then the line of point task+1
+    h.write(fake, "#!/bin/sh\n" ..
+      "echo \"$3\" >> " .. h.q(dir .. "/started.txt") .. "\n" ..
+      "printf '" .. workers.MARK:gsub("\1", "\\001") .. "%d\\tok\\n' $(($3 + 1))\n")
+    assert(os.execute("chmod +x " .. h.q(fake)))
+    forward = core.forward_stop_signals
+  end)
+  after_each(function()
+    core.forward_stop_signals = forward
+    h.remove_scratch()
+  end)
+
+  local function host() return { exe = fake, argv = { "run", "script.lua" } } end
+
+  it("starts min(--workers, pieces of work) workers and reports their points", function()
+    local seen = {}
+    assert.is_true(workers.run(host(), 1, { kind = "workers", n = 4 }, 2, function(i, s) seen[i] = s end))
+    assert.same({ "ok", "ok" }, seen)
+    local started = h.read(dir .. "/started.txt")
+    assert.equal(2, select(2, started:gsub("\n", "")))
+  end)
+
+  it("undoes the forwarding of stop signals when on_point raises", function()
+    local calls = {}
+    core.forward_stop_signals = function(g) calls[#calls + 1] = g or "nil"; return forward(g) end
+    local ok, err = pcall(workers.run, host(), 1, { kind = "workers", n = 2 }, 2,
+                          function() error("progress callback failed", 0) end)
+    assert.is_false(ok)
+    assert.equal("progress callback failed", err)
+    assert.equal("number", type(calls[1]))      -- the workers' group was forwarded to ...
+    assert.equal("nil", calls[#calls])           -- ... and no more after the error
+  end)
+end)
+
+describe("a one-time warning of an exploration's runs", function()
+  after_each(function() h.remove_scratch() end)
+
+  local SCRIPT = [[
+local nm = require "neuromass"
+local space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 20, 21, 22, 23 } } })
+nm.explore.BoxSearch {
+  model = function() return nm.models.aln.native {} end,
+  space = space,
+  run = { duration = 20 },
+  evaluate = function(res) return { n = #res:time() } end,
+  out = "table",
+}:run()
+-- a model of its own after the exploration: its own warning, once
+local m = nm.models.aln.native { mue_ext_mean = 20 }
+m:run { duration = 20 }
+m:run { duration = 20, continue = true }
+]]
+
+  for _, n in ipairs { 1, 2, 4 } do
+    it("is written once for the exploration with --workers " .. n, function()
+      local dir = h.scratch()
+      h.write(dir .. "/clamp.lua", SCRIPT)
+      local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers " .. n ..
+                                  " clamp.lua")
+      assert.equal(0, status, err)
+      local warned = 0
+      for _ in err:gmatch("neuromass: warning: %d+ lookups in table 'ALN[^\n]*clamped") do warned = warned + 1 end
+      assert.equal(2, warned, err)          -- the exploration's, then the model's after it
+      assert.equal(4, #h.read_csv(dir .. "/table/results.csv").cols.n)
+    end)
+  end
+end)
