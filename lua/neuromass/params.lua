@@ -162,7 +162,10 @@ local function is_series(v) return getmetatable(v) == M.Series end
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
   if type(value) == "number" then
-    if value ~= value then error(string.format("'%s' set to NaN", key), level + 1) end
+    if not check.finite(value) then
+      error(string.format("'%s' set to %s: it must be a finite number", key,
+                          value ~= value and "NaN" or check.show(value)), level + 1)
+    end
     return function() return value end
   elseif is_series(value) then
     if value.per_slot then
@@ -186,8 +189,8 @@ function M.spread(value, n, key, level)
     end
     for i = 1, n do
       local v = value[i]
-      if type(v) ~= "number" or v ~= v then
-        error(string.format("'%s': element %d must be a number, got %s", key, i, check.show(v)),
+      if not check.finite(v) then
+        error(string.format("'%s': element %d must be a finite number, got %s", key, i, check.show(v)),
               level + 1)
       end
     end

@@ -1,0 +1,51 @@
+-- user_nodes_spec.lua: a new user's own mass types, nodes and networks, and
+-- the messages their mistakes get (session 16, brief T1): each message at the
+-- script's line, naming the object and the value, saying what is allowed.
+local h = require "helpers"
+
+teardown(h.remove_scratch)
+
+local preamble = [[
+local nm = require "neuromass"
+local Osc = nm.mass { name = "Osc", label = "OscMass", state = { x = 0.1, y = 0, order = { "x", "y" } },
+  params = { a = 0.1, w = 0.06 }, inputs = { "net_x" }, noise = 1,
+  derivatives = function(s, p, u)
+    return { x = (p.a - s.x^2) * s.x - p.w * s.y + u.net_x + u.input_0, y = p.w * s.x } end }
+local m = nm.model(nm.node { label = "OscNode", masses = { Osc() } })
+]]
+local _, preamble_lines = preamble:gsub("\n", "")
+
+-- Runs `code` after the preamble as the chunk "u.lua": ok, message.
+local function run_case(code)
+  local chunk = assert(load(preamble .. code .. "\n", "@u.lua"))
+  return pcall(chunk)
+end
+
+-- Asserts that `code` fails at its last line with every word of `words` in the message.
+local function fails_with(code, words)
+  local ok, err = run_case(code)
+  assert.is_false(ok, "no error for: " .. code)
+  local _, n = code:gsub("\n", "")
+  local want = "u.lua:" .. (preamble_lines + n + 1) .. ": "
+  assert.are.equal(want, err:sub(1, #want), err)
+  for _, w in ipairs(words) do assert.is_truthy(err:find(w, 1, true), "'" .. w .. "' missing from: " .. err) end
+  return err
+end
+
+describe("model.params and model.init take finite numbers only, as docs/reference.md says", function()
+  it("refuses an infinite parameter at the assignment, naming it and the value", function()
+    fails_with("m.params['*.a'] = 1/0", { "'*.a'", "finite number", "inf" })
+    fails_with("m.params['*.a'] = -1/0", { "'*.a'", "finite number", "-inf" })
+    fails_with("m.params['*.a'] = { 1/0 }", { "'*.a'", "element 1", "finite number", "inf" })
+  end)
+  it("refuses NaN saying what is allowed", function()
+    fails_with("m.params['*.w'] = 0/0", { "'*.w'", "finite number", "NaN" })
+  end)
+  it("refuses an infinite initial state", function()
+    fails_with("m.init['*.x'] = 1/0", { "'*.x'", "finite number", "inf" })
+  end)
+  it("still takes a finite number", function()
+    local ok, err = run_case("m.params['*.a'] = 1e300; m.init['*.x'] = -1e300")
+    assert.is_true(ok, err)
+  end)
+end)
