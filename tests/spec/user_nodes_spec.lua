@@ -85,3 +85,32 @@ kill -INT $pid; wait $pid; st=$?; kill $wd; exit $st]], h.q(dir), h.q(h.exe))
     assert.is_nil(listing:find("a%.wav"), listing)
   end)
 end)
+
+describe("a mass's derivatives returning the wrong shape", function()
+  local function mass(body)
+    return "local B = nm.mass { name = 'B', state = { x = 0, y = 0, order = { 'x', 'y' } }, " ..
+           "derivatives = function(s, p, u) " .. body .. " end }"   -- (derivatives run here, once)
+  end
+  it("one expression instead of a table: says so, and what to return", function()
+    fails_with(mass("return -s.x"), { "mass 'B'", "derivatives must return a table of one expression per name",
+                                      "{ x = ..., ... }", "got a single expression" })
+  end)
+  it("a number: says so", function()
+    fails_with(mass("return 1"), { "mass 'B'", "derivatives must return a table", "got 1" })
+  end)
+  it("values by position: asks for names", function()
+    fails_with(mass("return { -s.x, -s.y }"), { "mass 'B'", "derivatives returned its values by position",
+                                                 "by name", "{ x = ..., ... }" })
+  end)
+  it("outputs returning one expression, or nothing: says so", function()
+    fails_with("nm.mass { name = 'B', state = { x = 0 }, outputs = function(s) return s.x^2 end, " ..
+               "derivatives = function(s) return { x = -s.x } end }",
+               { "mass 'B'", "outputs must return a table of one expression per name", "got a single expression" })
+    local ok, err = run_case("nm.mass { name = 'B', state = { x = 0 }, outputs = function(s) return {} end, " ..
+                             "derivatives = function(s) return { x = -s.x } end }")
+    assert.is_true(ok, err)
+  end)
+  it("a missing variable: names it", function()
+    fails_with(mass("return { x = -s.x }"), { "mass 'B'", "gives no value for 'y'" })
+  end)
+end)
