@@ -114,3 +114,13 @@ describe("a mass's derivatives returning the wrong shape", function()
     fails_with(mass("return { x = -s.x }"), { "mass 'B'", "gives no value for 'y'" })
   end)
 end)
+
+describe("a stimulus given a parameter it does not have", function()
+  it("names the parameters it takes when no name is near", function()
+    fails_with("nm.stimulus.StepInput { step_size = 1, frequency = 2 }",
+               { "StepInput: unknown parameter 'frequency' (StepInput takes duration, end, n, seed, start, step_size)" })
+  end)
+  it("suggests the nearest one when one is near", function()
+    fails_with("nm.stimulus.StepInput { step_sise = 1 }", { "unknown parameter 'step_sise'; did you mean 'step_size'?" })
+  end)
+end)
