@@ -124,3 +124,25 @@ describe("a stimulus given a parameter it does not have", function()
     fails_with("nm.stimulus.StepInput { step_sise = 1 }", { "unknown parameter 'step_sise'; did you mean 'step_size'?" })
   end)
 end)
+
+describe("a node of two masses with local coupling (docs/reference.md, nm.node)", function()
+  it("feeds C[to][from] times the sender's first variable to node_<to>_<from>: the fixed point", function()
+    -- r_E' = (-r_E + 0.5 r_E - 1.0 r_I + 1) / 10, r_I' = (-r_I + 2.0 r_E) / 5: r_E = 0.4, r_I = 0.8
+    local ok, err = run_case([[
+local E = nm.mass { name = "E", type = "EXC", state = { r = 0.1 }, inputs = { "node_exc_exc", "node_exc_inh" },
+  derivatives = function(s, p, u) return { r = (-s.r + u.node_exc_exc - u.node_exc_inh + 1) / 10 } end }
+local I = nm.mass { name = "I", type = "INH", state = { r = 0.1 }, inputs = { "node_inh_exc" },
+  derivatives = function(s, p, u) return { r = (-s.r + u.node_inh_exc) / 5 } end }
+local node = nm.node { label = "EI", masses = { E(), I() }, connectivity = { { 0.5, 1.0 }, { 2.0, 0 } },
+                       delays = { { 0, 1 }, { 1, 0 } } }
+local r = nm.model(node):run { duration = 5000, dt = 0.1, sampling_dt = 100 }
+assert(math.abs(r:get("r_EXC")[50] - 0.4) < 1e-9 and math.abs(r:get("r_INH")[50] - 0.8) < 1e-9,
+       r:get("r_EXC")[50] .. " " .. r:get("r_INH")[50])]])
+    assert.is_true(ok, err)
+  end)
+  it("refuses local connectivity over a mass without type EXC or INH, naming it", function()
+    fails_with("nm.node { masses = { Osc(), Osc() }, connectivity = { { 0, 1 }, { 1, 0 } } }",
+               { "local connectivity needs every mass typed EXC or INH", "mass 'Osc' has no type",
+                 'type = "EXC"' })
+  end)
+end)
