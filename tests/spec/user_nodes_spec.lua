@@ -173,3 +173,12 @@ assert(m:describe():match("^model '[^']*': 1 node, 2 state variables, 0 algebrai
     assert.is_true(ok, err)
   end)
 end)
+
+describe("a slow mass's derivatives", function()
+  it("giving a value for a name that is not a state variable is refused, as a symbolic mass's", function()
+    fails_with("local B = nm.mass { name = 'B', slow = true, state = { x = 0 }, " ..
+               "derivatives = function(s, p, u) return { x = 1, velocity = 2 } end }; " ..
+               "nm.model(nm.node { masses = { B() } }):run { duration = 1 }",   -- (at the function's line)
+               { "slow mass 'B'", "'velocity', which is not a state variable" })
+  end)
+end)
