@@ -193,3 +193,15 @@ describe("neuromass run without a script", function()
     assert.matches("^neuromass: info: missing script %(usage: neuromass info ", err)
   end)
 end)
+
+describe("a stimulus or series assigned to a matrix of the model", function()
+  local net = "local net = nm.network { label = 'Net', nodes = nm.replicate(nm.node { label = 'OscNode', " ..
+              "masses = { Osc() } }, 2), connectivity = { { 0, 1 }, { 1, 0 } }, delays = { { 0, 2 }, { 2, 0 } }, " ..
+              "sync = function(net) return { net_x = net:additive('x') } end }; local mn = nm.model(net)\n"
+  it("is refused naming the matrix and what was given", function()
+    fails_with(net .. "mn.params['Net.delays'] = nm.stimulus.StepInput { step_size = 1 }",
+               { "'Net.delays' is fixed for a run", "cannot be driven by a stimulus" })
+    fails_with(net .. "mn.params['Net.connectivity'] = nm.series { 1, 2 }",
+               { "'Net.connectivity' is fixed for a run", "cannot be driven by a series" })
+  end)
+end)
