@@ -488,7 +488,10 @@ static int parse_command(lua_State *L, int argc, char **argv)
       lua_rawseti(L, -2, ++n_args);
     }
   }
-  if (!script) return fail_usage("missing script");
+  if (!script) {
+    return fail_usage(lua_pushfstring(L, "%s: missing script (usage: " PROGNAME " %s [OPTIONS] SCRIPT.lua "
+                                      "[ARGS...])", cmd, cmd));
+  }
   lua_pushstring(L, script);
   lua_rawseti(L, -2, 0);
   lua_setglobal(L, "arg");

@@ -36,6 +36,7 @@
 -- anything is written; the file and its sidecar appear together.  A run that
 -- fails keeps the frames it had as <stem>.partial.<ext>, with the sidecar of
 -- that file (<stem>.partial.<ext>.json; a sidecar given by path: <its stem>.partial.json).
+local core = require "neuromass.core"
 local outputs = require "neuromass.outputs"
 local plan = require("neuromass.audio.plan").plan
 local select = require "neuromass.audio.select"
@@ -130,7 +131,8 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
         finish = function(l, commit_also) return write.finish(what, l + 1, w, full, c, p, nil, commit_also) end,
         abort_partial = function()
           if outputs.is_stdout(full) then w:close(); return {} end   -- nothing to keep
-          local ok, rep = pcall(write.finish, what, 1, w, full, c, p, true)
+          -- (not stopped by the signal that stopped the run, if one did: core.keep_stopped)
+          local ok, rep = pcall(core.keep_stopped, write.finish, what, 1, w, full, c, p, true)
           w:close()
           if not ok then return {} end
           return { rep.path, rep.sidecar }

@@ -165,6 +165,9 @@ local function slow_group(model, cm, g)
   local user, out = t.derivatives, {}
   local call = check.user_caller(string.format("slow mass '%s': ", t.name), explain_slow)
   local s, p, u = {}, {}, {}
+  -- (the first call's names are checked as a symbolic mass's are: no value for a name it does not have)
+  local is_state, checked = {}, false
+  for _, v in ipairs(t.state_names) do is_state[v] = true end
   cm:add_callback(function(values, time)
     local at = 0
     for l = 0, Lanes - 1 do
@@ -179,6 +182,16 @@ local function slow_group(model, cm, g)
       if type(d) ~= "table" then
         check.error_at(user, string.format("slow mass '%s': derivatives returned %s, not a table",
                                            t.name, check.show(d)))
+      end
+      if not checked then
+        for k in pairs(d) do
+          if not is_state[k] then
+            check.error_at(user, string.format("slow mass '%s': derivatives gave a value for '%s', which " ..
+                                               "is not a state variable%s", t.name, tostring(k),
+                                               check.suggest(tostring(k), t.state_names)))
+          end
+        end
+        checked = true
       end
       for k = 1, ns do
         local v = d[t.state_names[k]]

@@ -24,8 +24,9 @@ function Model:describe()
   local L, net = self.layout, self.net
   local out = {}
   local function add(...) out[#out + 1] = string.format(...) end
-  add("model '%s': %d node%s, %d state variables, %d algebraic outputs", self.label, #net.nodes,
-      #net.nodes == 1 and "" or "s", L.n_state, L.n_aux)
+  local function s(n) return n == 1 and "" or "s" end
+  add("model '%s': %d node%s, %d state variable%s, %d algebraic output%s", self.label, #net.nodes,
+      s(#net.nodes), L.n_state, s(L.n_state), L.n_aux, s(L.n_aux))
   -- one line per run of identical nodes: "nodes 0-79 'FHN': FHN; variables x, y"
   local first, line = 0, nil
   for i = 1, #net.nodes + 1 do

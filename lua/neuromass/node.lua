@@ -76,7 +76,8 @@ function M.node(def)
       local t = m.type.type
       if t ~= "EXC" and t ~= "INH" then
         error(string.format("node '%s': local connectivity needs every mass typed EXC or INH " ..
-                            "(mass '%s' has type %s)", label, m.type.name, tostring(t)), 2)
+                            "(mass '%s' has %s: give its nm.mass type = \"EXC\" or \"INH\")", label,
+                            m.type.name, t and string.format("type %q", t) or "no type"), 2)
       end
     end
   elseif def.delays then

@@ -5,8 +5,8 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring
+local type, ipairs, setmetatable, string, getmetatable, math, tostring, table =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring, table
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -39,7 +39,8 @@ local function last_component(name)
 end
 
 -- "did you mean" text for a key that matched nothing: its last component
--- against the names' last components.
+-- against the names' last components; when none is near, the last
+-- components there are (the first 12 in order), so the message says what is allowed.
 local function suggestion(key, names)
   local tail = last_component((key:match("^(.-)|") or key):gsub("%*", ""))
   local seen, tails = {}, {}
@@ -47,7 +48,11 @@ local function suggestion(key, names)
     local t = last_component(n)
     if not seen[t] then seen[t] = true; tails[#tails + 1] = t end
   end
-  return check.suggest(tail, tails)
+  local near = check.suggest(tail, tails)
+  if near ~= "" or #tails == 0 then return near end
+  table.sort(tails)
+  local more = #tails > 12 and string.format(", ... (%d in all; neuromass info lists every name)", #tails) or ""
+  return "; the names end in " .. table.concat(tails, ", ", 1, math.min(#tails, 12)) .. more
 end
 
 -- ---------------------------------------------------------------------
@@ -162,7 +167,10 @@ local function is_series(v) return getmetatable(v) == M.Series end
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
   if type(value) == "number" then
-    if value ~= value then error(string.format("'%s' set to NaN", key), level + 1) end
+    if not check.finite(value) then
+      error(string.format("'%s' set to %s: it must be a finite number", key,
+                          value ~= value and "NaN" or check.show(value)), level + 1)
+    end
     return function() return value end
   elseif is_series(value) then
     if value.per_slot then
@@ -186,8 +194,8 @@ function M.spread(value, n, key, level)
     end
     for i = 1, n do
       local v = value[i]
-      if type(v) ~= "number" or v ~= v then
-        error(string.format("'%s': element %d must be a number, got %s", key, i, check.show(v)),
+      if not check.finite(v) then
+        error(string.format("'%s': element %d must be a finite number, got %s", key, i, check.show(v)),
               level + 1)
       end
     end

@@ -210,6 +210,28 @@ volatile sig_atomic_t *nmL_stop_flag(void)
 }
 
 
+/* core.keep_stopped(f, ...) -> f(...)'s results.  Keeping what a stopped run
+** had done (its audio rendered as NAME.partial.wav) is work of its own, which
+** the signal that stopped the run must not stop as well: f runs with that
+** signal set aside (stop_signal 0, so the writers' polls go on), a new signal
+** stops it; then the signal is put back, reported as before.  An error of f
+** goes on after that. */
+static int core_keep_stopped(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  sig_atomic_t aside = stop_signal;
+  int reported = stop_reported;
+  stop_signal = 0;
+  int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  if (!stop_signal) {
+    stop_signal = aside;
+    stop_reported = reported;
+  }
+  if (rc != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
+
 void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc)
 {
   if (stop_reported && !stops_script) stop_signal = 0;
@@ -1024,6 +1046,8 @@ void nmL_open_sim(lua_State *L)
   lua_setfield(L, -2, "stop_signal");
   lua_pushcfunction(L, core_signal_name);
   lua_setfield(L, -2, "signal_name");
+  lua_pushcfunction(L, core_keep_stopped);
+  lua_setfield(L, -2, "keep_stopped");
   lua_pushcfunction(L, core_forward_stop_signals);
   lua_setfield(L, -2, "forward_stop_signals");
   lua_pushinteger(L, NM_MAX_THREADS);

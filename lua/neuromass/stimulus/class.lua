@@ -148,8 +148,12 @@ local function known_names(cls)
   return names
 end
 
+-- (with the nearest name, or when none is near the names there are)
 local function unknown(cls, k)
-  return string.format("unknown parameter '%s'%s", tostring(k), check.suggest(tostring(k), known_names(cls)))
+  local names = known_names(cls)
+  local near = check.suggest(tostring(k), names)
+  if near == "" and #names > 0 then near = " (" .. cls.name .. " takes " .. table.concat(names, ", ") .. ")" end
+  return string.format("unknown parameter '%s'%s", tostring(k), near)
 end
 
 -- ---------------------------------------------------------------------
