@@ -337,6 +337,17 @@ local cases = {
   { "writing a result that has no row",
     "model:run { duration = 1, sampling_dt = 2 }:write_csv(os.tmpname() .. '.csv')",
     "no row", "'duration' = 1 ms", "'sampling_dt' = 2 ms" },
+  -- a series too short for the run names the parameter it drives, never the input channel whose
+  -- slot has the same number (input slots are numbered apart from parameter slots: here a noise
+  -- channel's mu shares its number with the channel itself)
+  { "a 2-node parameter series shorter than the run",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
+    "m.params['*.input_0.mu'] = nm.series { 1, 2, 3 }\nm:run { duration = 1, dt = 0.1 }",
+    "the series driving 'Net.N_", ".Osc_0.input_0.mu'", "has 3 samples", "needs 10" },
+  { "a 2-node to_model array shorter than the run",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
+    "m.params['*.input_0.mu'] = nm.stimulus.StepInput { step_size = 1 }:to_model(m, 0.5, 0.1)\nm:run { duration = 1, dt = 0.1 }",
+    "the series driving 'Net.N_", ".Osc_0.input_0.mu'", "has 5 samples", "needs 10" },
   -- a method called with a dot instead of a colon
   { "model.run with a dot", "model.run { duration = 1 }", "model:run{...} with a colon" },
   { "model.describe with a dot", "model.describe()", "model:describe(...) with a colon", "nil" },
