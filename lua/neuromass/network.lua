@@ -149,9 +149,10 @@ end
 -- delays, and a model builder's sources, from which connectivity and delays
 -- are derived again when they changed).  Called by nm.model and before every
 -- build of the engine model.  Returns a snapshot of the matrices (for
--- same_matrices, changed_matrices): their entries packed, one string each.
+-- same_matrices, changed_matrices): their entries packed, one string each,
+-- and (snap.tables, snap.names) the tables they were read from and their names.
 function Network:check_matrices(level)
-  local snap, prev = {}, self.packs or {}
+  local snap, prev = { tables = {}, names = {} }, self.packs or {}
   -- A table checked already in this call (a native model's connectivity is
   -- its Cmat when that has a zero diagonal) is not read again: its pack.
   local seen = {}
@@ -166,7 +167,9 @@ function Network:check_matrices(level)
   self.pack_of = setmetatable({}, { __mode = "k" })
   if self.sources then
     local from = self.derived_from or {}
-    for k, e in ipairs(self.sources()) do snap[k] = check_one(e, from[k]) end
+    for k, e in ipairs(self.sources()) do
+      snap[k], snap.tables[k], snap.names[k] = check_one(e, from[k]), e[1], e[2]
+    end
     if not (self.derived_from and same_packs(snap, self.derived_from)) then
       self.derive()
       self.derived_from = table.move(snap, 1, #snap, 1, {})
@@ -174,7 +177,7 @@ function Network:check_matrices(level)
   end
   for _, e in ipairs(user_matrices(self, true)) do
     local k = #snap + 1
-    snap[k] = check_one(e, prev[k])
+    snap[k], snap.tables[k], snap.names[k] = check_one(e, prev[k]), e[1], e[2]
   end
   for m, done in pairs(seen) do self.pack_of[m] = done.packed end
   self.packs = snap
@@ -194,15 +197,21 @@ function Network:same_matrices(snap)
   return same_packs(pack_all(user_matrices(self), snap), snap)
 end
 
---- The names of the matrices whose values differ from `snap`'s
--- (check_matrices), in messages' words ("network 'Net': connectivity",
--- "Cmat"); all of them when their number changed.
+--- The names of the matrices edited in place since `snap` (check_matrices),
+-- in messages' words ("network 'Net': connectivity", "Cmat"): the same
+-- table, other values.  A table put in place of another (through
+-- model.params, which names it) is no edit in place; a table serving as two
+-- matrices (a native model's Cmat as its connectivity) is named once, first.
 function Network:changed_matrices(snap)
-  local list, names = user_matrices(self), {}
-  local current = pack_all(list, snap)
-  local whole = #current ~= #snap
-  for k, e in ipairs(list) do
-    if whole or not rawequal(current[k], snap[k]) then names[#names + 1] = e[2] end
+  local names, at, seen = {}, {}, {}
+  for k, name in ipairs(snap.names) do at[name] = k end
+  for _, e in ipairs(user_matrices(self)) do
+    local k, m = at[e[2]], e[1]
+    if k and rawequal(snap.tables[k], m) and not seen[m] then
+      seen[m] = true
+      local ok, packed = core.matrix_check(m, e[3], false, snap[k])
+      if not (ok and rawequal(packed, snap[k])) then names[#names + 1] = e[2] end
+    end
   end
   return names
 end

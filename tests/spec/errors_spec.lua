@@ -401,11 +401,28 @@ local cases = {
   -- issue 11 (FIX-B): a continuation refused says what changed
   { "continue after Cmat edited in place",
     "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.models.fhn.native { Cmat = C }\nm:run { duration = 1 }\n" ..
-    "C[1][2] = 0.5\nm:run { duration = 1, continue = true }", "cannot continue after changing", "Cmat (edited in place)" },
+    "C[1][2] = 0.5\nm:run { duration = 1, continue = true }", "cannot continue after changing",
+    "FHNModel: Cmat (edited in place) (the engine" },
+  -- each change is named once: the key set through model.params, not also the matrix it replaced
+  -- (nor a native model's Cmat again as the network's connectivity)
+  { "continue after delays set through model.params",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
+    "m:run { duration = 1 }\nm.params['Net.delays'] = { { 0, 1 }, { 1, 0 } }\n" ..
+    "m:run { duration = 1, continue = true }", "changing 'Net.delays' (set through model.params) (the engine" },
+  { "continue after connectivity and delays set through model.params",
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
+    "m:run { duration = 1 }\nm.params['Net.connectivity'] = { { 0, 2 }, { 2, 0 } }\n" ..
+    "m.params['Net.delays'] = { { 0, 1 }, { 1, 0 } }\nm.params['Net.connectivity'] = { { 0, 3 }, { 3, 0 } }\n" ..
+    "m:run { duration = 1, continue = true }",
+    "changing 'Net.connectivity' (set through model.params), 'Net.delays' (set through model.params) (the engine" },
+  { "continue after a native model's Cmat set through model.params",
+    "local m = nm.models.fhn.native { Cmat = C2 }\nm:run { duration = 1 }\nm.params.Cmat = { { 0, 2 }, { 2, 0 } }\n" ..
+    "m:run { duration = 1, continue = true }", "changing 'Cmat' (set through model.params) (the engine" },
   { "continue after a structural value set through model.params",
     "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, sync = sync_x })\n" ..
     "m:run { duration = 1 }\nm.params['Net.connectivity'] = { { 0, 2 }, { 2, 0 } }\n" ..
-    "m:run { duration = 1, continue = true }", "cannot continue after changing 'Net.connectivity' (set through model.params)" },
+    "m:run { duration = 1, continue = true }",
+    "cannot continue after changing 'Net.connectivity' (set through model.params) (the engine" },
   { "a model declaring BOLD of an unknown variable",
     "nm.model(node, { bold = { variable = 'xs' } })", "model: bold: unknown variable 'xs'", "did you mean 'x'?" },
   -- issue 11 (FIX-B) item 3: misspelt names of modules, methods and fields

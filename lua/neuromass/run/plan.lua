@@ -123,8 +123,8 @@ function M.changes(self, dt)
     what[#what + 1] = string.format("dt (from %s to %s ms)", check.number(self.built_dt),
                                     check.number(dt))
   end
-  if type(self.dirty) == "string" then
-    what[#what + 1] = string.format("'%s' (set through model.params)", self.dirty)
+  for _, name in ipairs(type(self.dirty) == "table" and self.dirty or {}) do
+    what[#what + 1] = string.format("'%s' (set through model.params)", name)
   end
   for _, name in ipairs(self.net:changed_matrices(self.matrix_snapshot)) do
     what[#what + 1] = name .. " (edited in place)"
