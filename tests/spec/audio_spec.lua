@@ -324,6 +324,9 @@ describe("sonification", function()
       { { layout = "quad" }, "unknown layout 'quad' %(use mono, stereo, multichannel%)" },
       { { variable = "v" }, "'v' was not recorded %(recorded: x%)" },
       { { nodes = { 7 } }, "node 7 has no recorded 'x'" },
+      { { nodes = {} }, "'nodes' = {} names no node: give node indices %(0%-based%), or leave 'nodes' out " ..
+                        "for every node that has 'x'" },
+      { { column = {} }, "'column' = {} names no column: give a glob such as 'x%.%*'" },
       { { speedp = 40 }, "unknown field 'speedp'; did you mean 'speedup'%?" },
       { { rate = 1000 }, "'rate' must be a whole number of Hz from 8000 to 192000 %(such as 44100, " ..
                          "48000 or 96000%), got 1000" },
@@ -399,6 +402,14 @@ describe("sonification", function()
     status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/none.csv") .. " -o " .. q(dir .. "/x.wav"))
     assert.are_not.equal(0, status)
     assert.matches("cannot read", err)
+    -- a CSV of times only (no VAR.NODE column) has nothing to play, whatever selects
+    h.write(dir .. "/times.csv", "t\n0.1\n0.2\n")
+    for _, sel in ipairs({ "", " --variable x", " --column 'x.*'" }) do
+      status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/times.csv") .. " -o " .. q(dir .. "/x.wav") .. sel)
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: no variable was recorded %(no column is a VAR%.NODE signal%): nothing to play", err)
+    end
+    assert.is_false(exists(dir .. "/x.wav"))
     assert.is_false(exists(dir .. "/cli2.wav"))
   end)
 

@@ -66,7 +66,7 @@ describe("a run with output = { csv, audio } stopped by SIGINT", function()
      "(README: a streamed run that stops early keeps OUT.partial.wav)", function()
     local dir = h.scratch()
     h.write(dir .. "/i.lua", preamble ..
-      "m:run { duration = 1e8, dt = 0.1, record = {}, output = { csv = 'a.csv', audio = { path = 'a.wav' } } }\n")
+      "m:run { duration = 1e8, dt = 0.1, output = { csv = 'a.csv', audio = { path = 'a.wav' } } }\n")
     local cmd = string.format([[cd %s || exit 9
 env --default-signal=INT %s run i.lua &
 pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!

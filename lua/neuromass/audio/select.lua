@@ -31,11 +31,18 @@ end
 function M.select(what, level, opts, cand)
   local n, get = cand.n, cand.get
   local out = {}
+  local any = false
+  for k = 1, n do
+    local _, var = get(k)
+    if var then any = true; break end
+  end
+  if not any then fail(what, level, "no variable was recorded (no column is a VAR.NODE signal): nothing to play") end
   if opts.column ~= nil then
     if opts.variable ~= nil or opts.nodes ~= nil then
       fail(what, level, "give either 'column' or 'variable'/'nodes', not both")
     end
     local globs = type(opts.column) == "table" and opts.column or { opts.column }
+    if #globs == 0 then fail(what, level, "'column' = {} names no column: give a glob such as 'x.*'") end
     local matches = {}
     for i, g in ipairs(globs) do
       if type(g) ~= "string" then fail(what, level, "'column' must be a glob such as 'x.*'") end
@@ -81,8 +88,10 @@ function M.select(what, level, opts, cand)
     return out
   end
   if math.type(nodes) == "integer" then nodes = { nodes } end
-  if type(nodes) ~= "table" or #nodes == 0 then
-    fail(what, level, "'nodes' must be a list of node indices (0-based)")
+  if type(nodes) ~= "table" then fail(what, level, "'nodes' must be a list of node indices (0-based)") end
+  if #nodes == 0 then
+    fail(what, level, "'nodes' = {} names no node: give node indices (0-based), or leave 'nodes' out " ..
+         "for every node that has '%s'", var)
   end
   local wanted = {}
   for _, i in ipairs(nodes) do

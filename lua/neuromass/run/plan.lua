@@ -222,6 +222,11 @@ function M.make(self, o, h, level)
                         "than the next sample at 'sampling_dt' = %s ms", check.show(o.duration),
                         check.show(dt * every)), level + 1)
   end
+  -- A CSV gets the recorded columns: record = {} would leave one of times only.
+  if output.csv and #o.cols.sigs == 0 then
+    error("run: 'record' = {} names no variable, so output.csv would hold only the times: name the " ..
+          "variables to write in 'record' (without 'record', every variable)", level + 1)
+  end
   -- Kept in memory: what 'record' names (all variables when it is absent and
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
