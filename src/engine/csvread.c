@@ -179,17 +179,24 @@ int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *
     }
     if (got == 0) break;
     if (r->line[0] == '\0') continue;            /* a blank line */
+    /* A row of another length than the header is refused as such, before
+    ** any of its cells is read (none of them is at fault). */
+    size_t n_values = 1;
+    for (const char *q = r->line; *q; q++) n_values += *q == ',';
+    if (n_values != r->n_cols) {
+      snprintf(r->err, sizeof r->err, "line %ld has %zu value%s, the header %zu", r->lineno, n_values,
+               n_values == 1 ? "" : "s", r->n_cols);
+      return NM_EINVAL;
+    }
     double *row = rows + *n_rows * r->n_cols;
     char *p = r->line, *end;
     for (size_t c = 0; c < r->n_cols; c++) {
       errno = 0;
       row[c] = strtod(p, &end);
-      int sep_ok = c + 1 < r->n_cols ? *end == ',' : *end == '\0';
-      if (end == p || !sep_ok) {
+      if (end == p || *end != (c + 1 < r->n_cols ? ',' : '\0')) {
         size_t len = strcspn(p, ",");
-        snprintf(r->err, sizeof r->err,
-                 "line %ld: column %zu (%s) is '%.*s': expected %zu numbers separated by commas",
-                 r->lineno, c + 1, r->names[c], (int)(len > 40 ? 40 : len), p, r->n_cols);
+        snprintf(r->err, sizeof r->err, "line %ld: column %zu (%s) is '%.*s': expected a number",
+                 r->lineno, c + 1, r->names[c], (int)(len > 40 ? 40 : len), p);
         return NM_EINVAL;
       }
       p = end + (c + 1 < r->n_cols);

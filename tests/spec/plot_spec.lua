@@ -511,6 +511,13 @@ describe("neuromass plot", function()
                                                 "%(columns 2 and 3%): each column must have its own name" }
     h.write(dir .. "/back.csv", "t,x.0\n1,2\n1,3\n0,1\n")
     cases[#cases + 1] = { "back.csv -o fig.png", "neuromass: plot: t must increase: t%[2%] = 1 follows 1" }
+    -- a row of another length than the header is refused as such (as sonify's reader does)
+    h.write(dir .. "/long.csv", "t,x.0\n0,1\n0.1,0.2,0.3\n")
+    cases[#cases + 1] = { "long.csv -o fig.png", "neuromass: plot: .*long%.csv: line 3 has 3 values, the header 2\n" }
+    h.write(dir .. "/short.csv", "t,x.0,x.1\n0,1,2\n0.1,0.2\n")
+    cases[#cases + 1] = { "short.csv -o fig.png", "neuromass: plot: .*short%.csv: line 3 has 2 values, the header 3\n" }
+    h.write(dir .. "/cell.csv", "t,x.0,x.1\n0,1,2\n0.1,,3\n")
+    cases[#cases + 1] = { "cell.csv -o fig.png", "cell%.csv: line 3: column 2 %(x%.0%) is '': expected a number" }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
     h.write(dir .. "/one.csv", "t,x.0,x.1\n0.1,2,3\n")
     h.write(dir .. "/one_b.csv", "t_BOLD,BOLD_0\n0.1,2\n")

@@ -60,20 +60,23 @@ local function read_csv(path)
     line_no = line_no + 1
     if line:find("%S") then
       n = n + 1
+      -- (a row of another length is refused as such, as sonify's reader does: no cell is at fault)
+      local _, commas = line:gsub(",", "")
+      if commas + 1 ~= #names then
+        f:close()
+        error(string.format("%s: line %d has %d value%s, the header %d", path, line_no, commas + 1,
+                            commas == 0 and "" or "s", #names), 0)
+      end
       local c = 0
-      for cell in line:gmatch("[^,]+") do
+      for cell in (line .. ","):gmatch("([^,]*),") do
         c = c + 1
         local v = tonumber(cell)
-        if not v or c > #names then
+        if not v then
           f:close()
-          error(string.format("%s:%d: %s", path, line_no, v and "more cells than the header's " .. #names ..
-                              " names" or ("'" .. cell .. "' is not a number")), 0)
+          error(string.format("%s: line %d: column %d (%s) is '%s': expected a number", path, line_no, c,
+                              names[c], cell), 0)
         end
         cols[c][n] = v
-      end
-      if c ~= #names then
-        f:close()
-        error(string.format("%s:%d: %d cells, the header has %d names", path, line_no, c, #names), 0)
       end
     end
   end
