@@ -73,9 +73,10 @@ static const char usage[] =
   "  --quiet           no progress bar, no audio warnings on stderr\n" \
   "  --workers N|all   an exploration (nm.explore.BoxSearch) over N local worker\n" \
   "                    processes (default: all, one per core; at most " TEXT(WORKERS_PER_CORE) " per core)\n" \
-  "  --task I --ntasks N   this process computes slice I (0 to N-1) of each\n" \
-  "                    exploration, writing a part (default from a Slurm array:\n" \
-  "                    SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)\n" \
+  "  --task I --ntasks N   this process computes slice I (0 to N-1) of the first\n" \
+  "                    exploration, writes it as a part and ends the script\n" \
+  "                    (default from a Slurm array: SLURM_ARRAY_TASK_ID,\n" \
+  "                    SLURM_ARRAY_TASK_COUNT)\n" \
   "  -h, --help        this text\n"
 
 static const char run_usage[] =

@@ -648,6 +648,35 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, ru
                          1, true), e)
   end)
 
+  -- A task computes its slice of the first exploration and ends the script there (common.end_task):
+  -- what `neuromass run --help` and docs/reference.md both say.
+  it("--task I --ntasks N computes slice I of the first exploration only, then ends the script", function()
+    local dir = h.scratch()
+    h.write(dir .. "/two.lua", [[
+local nm = require "neuromass"
+local function search(out)
+  return nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+    space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.75, 1 } }, run = { duration = 5, dt = 0.1 },
+    evaluate = function(res) return { n = res:rows() } end, out = out }
+end
+search("first"):run()
+print("after the first")
+search("second"):run()
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --task 1 --ntasks 2 --quiet")
+    assert.equals(0, s, e)
+    assert.equals("", out)
+    local part = read(dir .. "/first/parts/task-1-of-2.csv")
+    assert.truthy(part and part:find("\n2,0.75,", 1, true), part)
+    assert.is_nil(io.open(dir .. "/second", "r"))
+    local _, help = h.sh(q(h.exe) .. " run --help")
+    assert.truthy(help:find("slice I %(0 to N%-1%) of the first\n%s+exploration, writes it as a part and ends the script"),
+                  help)
+    local ref = read("docs/reference.md")
+    assert.truthy(ref:find("computes slice I (0 to N − 1) of N of the first\n  exploration, writes it as " ..
+                          "`out/parts/task-I-of-N.csv` and ends the script", 1, true))
+  end)
+
   it("explore --merge names the points still missing: tasks that have not written their parts", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
