@@ -292,6 +292,26 @@ describe("user-defined stimuli", function()
     assert.are.equal(100, one:as_array(D, DT)[1][100])
   end)
 
+  -- An error raised inside generate keeps the user's line and names the stimulus (its type, or
+  -- CustomStimulus), however the stimulus is used (as_array, a sum, driving a model's run).
+  it("name the stimulus in an error raised inside generate, at the generator's own line", function()
+    local line
+    local Failing = S.define { name = "FailingInput", generate = function()
+                                 line = debug.getinfo(1, "l").currentline; error("no samples today") end }
+    local function at(f)
+      local msg = fails(f)
+      assert.are.equal(string.format("stimulus_spec.lua:%d: FailingInput: generate: no samples today", line),
+                       msg:match("[^/]*$"), msg)
+    end
+    at(function() Failing {}:as_array(D, DT) end)
+    at(function() (Failing {} + S.StepInput { step_size = 1 }):as_array(D, DT) end)
+    local m = nm.models.hopf.native {}
+    m.params.x_ext = Failing {}
+    at(function() m:run { duration = 10, dt = DT } end)
+    local msg = fails(function() S.custom(function() error("no samples", 0) end):as_array(D, DT) end)
+    assert.are.equal("CustomStimulus: generate: no samples", msg)
+  end)
+
   it("report a generator returning the wrong number of samples", function()
     local bad = S.custom(function() return { 1, 2, 3 } end)
     assert.matches("must give 100", fails(function() bad:as_array(D, DT) end))

@@ -5,8 +5,8 @@ local core = require "neuromass.core"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, error, ipairs, rawget, string =
-      type, error, ipairs, rawget, string
+local type, error, ipairs, rawget, string, pcall =
+      type, error, ipairs, rawget, string, pcall
 
 local CONCAT, MAX_DEPTH, SUM, engine_params, field, finite, first_n, limits_problem, num, parts,
       show =
@@ -55,12 +55,26 @@ function M.times(duration, dt)
   return t
 end
 
+-- An error raised inside a user's generate function, raised again naming the
+-- stimulus after the location (the user's line, kept): "u.lua:4: Ramp:
+-- generate: boom".  Not twice (a field of the stimulus misread there names it
+-- already); an error that is no string is raised as it is.
+local function generate_failed(self, err)
+  local name = C.type_name(self)
+  if type(err) ~= "string" then error(err, 0) end
+  local at, text = err:match("^([^\n]-:%d+: )(.*)$")
+  if not at then at, text = "", err end
+  if text:sub(1, #name + 2) ~= name .. ": " then text = name .. ": generate: " .. text end
+  error(at .. text, 0)
+end
+
 -- Calls a user-defined generator and checks its rows: returns them, or nil
 -- and the problem.
 local function generated_rows(self, D, dt, channels_n)
   local cls = rawget(self, "_class")
   local N = core.stim_length(D, dt)
-  local out = cls.generate(self, D, dt)
+  local ok, out = pcall(cls.generate, self, D, dt)
+  if not ok then generate_failed(self, out) end
   local function row_problem(row, what)
     if type(row) ~= "table" or #row ~= N then
       return string.format("the generate function returned %s with %s values for duration %s ms, " ..
