@@ -161,6 +161,14 @@ static const char *one_position(lua_State *L, const char *msg)
 ** raised it. */
 static int msghandler(lua_State *L)
 {
+  /* a command's usage error (check.usage: { usage = text }, its metatable
+  ** named "neuromass.usage") goes as it is to csv_command */
+  if (lua_istable(L, 1) && luaL_getmetafield(L, 1, "__name") == LUA_TSTRING &&
+      strcmp(lua_tostring(L, -1), "neuromass.usage") == 0) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  lua_settop(L, 1);
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (!nmL_where_user(L, 1)) lua_pushliteral(L, "");
@@ -302,9 +310,13 @@ static void setup_path(lua_State *L)
 }
 
 
-static int fail_usage(const char *msg)
+/* A usage error: the message, then where the options are told: command
+** `cmd`'s own help ("run", "sonify", ...), or the commands' list (NULL).  The
+** one wording of that hint: the Lua commands' usage errors (check.usage) come
+** here too (csv_command). */
+static int fail_usage(const char *cmd, const char *msg)
 {
-  fprintf(stderr, PROGNAME ": %s\n(try '" PROGNAME " --help')\n", msg);
+  fprintf(stderr, PROGNAME ": %s\n(try '" PROGNAME "%s%s --help')\n", msg, cmd ? " " : "", cmd ? cmd : "");
   return 0;
 }
 
@@ -340,11 +352,11 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
     return 1;
   }
   if (strcmp(a, "--set") != 0 && strcmp(a, "--out") != 0 && strcmp(a, "--seed") != 0) return -1;
-  if (*i + 1 >= argc) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
+  if (*i + 1 >= argc) return fail_usage(argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
   const char *v = argv[++*i];
   if (strcmp(a, "--set") == 0) {
     const char *eq = strchr(v, '=');
-    if (!eq || eq == v) return fail_usage(lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
+    if (!eq || eq == v) return fail_usage(argv[1], lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
     lua_getfield(L, -1, "sets");
     lua_createtable(L, 2, 0);
     lua_pushlstring(L, v, (size_t)(eq - v));
@@ -357,17 +369,17 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
   }
   const char *key = a[2] == 'o' ? "out" : "seed";
   if (lua_getfield(L, -1, key) != LUA_TNIL)
-    return fail_usage(lua_pushfstring(L, "option '%s' is given twice", a));
+    return fail_usage(argv[1], lua_pushfstring(L, "option '%s' is given twice", a));
   lua_pop(L, 1);
   if (a[2] == 'o') {
-    if (!*v) return fail_usage("--out needs a directory, got ''");
+    if (!*v) return fail_usage(argv[1], "--out needs a directory, got ''");
     lua_pushstring(L, v);
   } else {
     char *end;
     errno = 0;
     long long seed = strtoll(v, &end, 10);
     if (*end || end == v || errno == ERANGE || seed < 0)
-      return fail_usage(lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
+      return fail_usage(argv[1], lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
                                         (lua_Integer)LLONG_MAX, v));
     lua_pushinteger(L, (lua_Integer)seed);
   }
@@ -394,10 +406,10 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   const char *key = strcmp(a, "--workers") == 0 ? "workers" : strcmp(a, "--task") == 0 ? "task"
                   : strcmp(a, "--ntasks") == 0 ? "ntasks" : NULL;
   if (!key) return -1;
-  if (*i + 1 >= argc) return fail_usage(lua_pushfstring(L, "option '%s' needs a value", a));
+  if (*i + 1 >= argc) return fail_usage(argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
   const char *v = argv[++*i];
   if (lua_getfield(L, -1, key) != LUA_TNIL)
-    return fail_usage(lua_pushfstring(L, "option '%s' is given twice", a));
+    return fail_usage(argv[1], lua_pushfstring(L, "option '%s' is given twice", a));
   lua_pop(L, 1);
   long n;
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
@@ -408,13 +420,13 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
     n = strtol(v, &end, 10);
     long lo = key[0] == 't' ? 0 : 1;
     if (*end || end == v || errno == ERANGE || n < lo || n > 1000000)
-      return fail_usage(lua_pushfstring(L, "%s needs %s, got '%s'", a,
+      return fail_usage(argv[1], lua_pushfstring(L, "%s needs %s, got '%s'", a,
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
     long cores = online_cores();
     if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
-      return fail_usage(lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
+      return fail_usage(argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
                                         "online: at most %d); give N up to %d, or 'all' (one per core)", v,
                                         WORKERS_PER_CORE, (int)cores, (int)(WORKERS_PER_CORE * cores),
                                         (int)(WORKERS_PER_CORE * cores)));
@@ -490,7 +502,7 @@ static int parse_command(lua_State *L, int argc, char **argv)
     }
   }
   if (!script) {
-    return fail_usage(lua_pushfstring(L, "%s: missing script (usage: " PROGNAME " %s [OPTIONS] SCRIPT.lua "
+    return fail_usage(cmd, lua_pushfstring(L, "%s: missing script (usage: " PROGNAME " %s [OPTIONS] SCRIPT.lua "
                                       "[ARGS...])", cmd, cmd));
   }
   lua_pushstring(L, script);
@@ -549,6 +561,8 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
     lua_rawseti(L, -2, i - 1);
   }
   if (status == LUA_OK) status = docall(L, 1, 1);
+  if (status != LUA_OK && lua_istable(L, -1) && lua_getfield(L, -1, "usage") == LUA_TSTRING)
+    return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, PROGNAME ": %s: %s\n", argv[1], msg ? msg : "(error)");
@@ -629,8 +643,8 @@ static const char *const script_options[] = { "--help", "--quiet", "--set", "--o
 static int unknown_option(lua_State *L, const char *cmd, const char *a)
 {
   const char *near = suggestion(L, a, script_options, sizeof script_options / sizeof script_options[0]);
-  if (*near) return fail_usage(lua_pushfstring(L, "%s: unknown option '%s'%s", cmd, a, near));
-  return fail_usage(lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
+  if (*near) return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s'%s", cmd, a, near));
+  return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
                                     "--seed N, --quiet, --workers N, --task I, --ntasks N, --help)", cmd, a));
 }
 
@@ -639,8 +653,8 @@ static int unknown_option(lua_State *L, const char *cmd, const char *a)
 static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 {
   const char *near = suggestion(L, cmd, commands, sizeof commands / sizeof commands[0]);
-  if (*near) return fail_usage(lua_pushfstring(L, "%sunknown command '%s'%s", prefix, cmd, near));
-  return fail_usage(lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, explore, help)",
+  if (*near) return fail_usage(NULL, lua_pushfstring(L, "%sunknown command '%s'%s", prefix, cmd, near));
+  return fail_usage(NULL, lua_pushfstring(L, "%sunknown command '%s' (commands: run, info, sonify, plot, explore, help)",
                                     prefix, cmd));
 }
 
@@ -651,7 +665,7 @@ static int help(lua_State *L, int argc, char **argv)
   const char *text = usage_of(argv[2]);
   if (!text) return unknown_command(L, "help: ", argv[2]);
   if (argc > 3) {
-    return fail_usage(lua_pushfstring(L, "help: one command at most, got '%s' after '%s'", argv[3], argv[2]));
+    return fail_usage(NULL, lua_pushfstring(L, "help: one command at most, got '%s' after '%s'", argv[3], argv[2]));
   }
   fputs(text, stdout);
   return 1;
@@ -718,7 +732,8 @@ static int pmain(lua_State *L)
     fprintf(stderr, PROGNAME ": %s: Lua ran out of memory (%.0f bytes in use by Lua)\n", script,
             (double)lua_gc(L, LUA_GCCOUNT) * 1024.0 + lua_gc(L, LUA_GCCOUNTB));
   } else if (status != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
+    /* (a string, or a command's usage error raised by a script: its __tostring) */
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL);
     const char *kept = stop_kept_note(L, msg);
     fprintf(stderr, PROGNAME ": %s%s%s\n", msg ? msg : "(error)", kept ? "; " : "", kept ? kept : "");
   } else {

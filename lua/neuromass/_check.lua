@@ -290,7 +290,18 @@ function M.unknown_option(a, fixed, valued)
   local names = table.move(fixed, 1, #fixed, 1, {})
   for k in pairs(valued) do names[#names + 1] = k end
   table.sort(names)
-  error(string.format("unknown option '%s'%s", a, M.suggest(a, names)), 0)
+  M.usage(string.format("unknown option '%s'%s", a, M.suggest(a, names)))
+end
+
+local usage_mt = { __name = "neuromass.usage", __tostring = function(e) return e.usage end }
+
+--- Raises a usage error of a command of the executable (sonify, plot,
+-- explore: a wrong or missing option or argument): { usage = text } (tostring
+-- gives the text), which the host prints followed by where the command's
+-- options are told, "(try 'neuromass plot --help')" (src/main.c fail_usage,
+-- the one wording of that hint).
+function M.usage(text)
+  error(setmetatable({ usage = text }, usage_mt), 0)
 end
 
 --- Rejects unknown keys of an option table (level: as for error()), with

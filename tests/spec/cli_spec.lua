@@ -97,6 +97,37 @@ describe("neuromass command line", function()
     assert.matches("missing script", err)
   end)
 
+  -- A usage error points at the help that lists the command's options: its own (run, info,
+  -- sonify, plot, explore), the list of commands for a command that is none or for help itself;
+  -- a failure that is no usage error (a file that cannot be read) gets no such line.
+  it("ends a usage error with the command's own help to try", function()
+    local cases = {
+      { { "run", "--sedd", "1", "x.lua" }, "run: unknown option '%-%-sedd'", "run" },
+      { { "run", "--seed" }, "option '%-%-seed' needs a value", "run" },
+      { { "run", "--workers", "0", "x.lua" }, "%-%-workers needs a whole number", "run" },
+      { { "info" }, "info: missing script", "info" },
+      { { "info", "--task", "x", "s.lua" }, "%-%-task needs a task number", "info" },
+      { { "sonify", "r.csv", "--sped", "4" }, "sonify: unknown option '%-%-sped'", "sonify" },
+      { { "sonify", "r.csv" }, "sonify: sonify needs %-o OUT%.wav", "sonify" },
+      { { "sonify", "r.csv", "-o", "x.wav", "--speedup", "abc" }, "%-%-speedup needs a number, got 'abc'", "sonify" },
+      { { "plot", "r.csv", "-o", "f.png", "--colour", "red" }, "plot: unknown option '%-%-colour'", "plot" },
+      { { "plot", "-o", "f.png" }, "plot: which CSV%?", "plot" },
+      { { "explore", "--bogus" }, "explore: unknown argument '%-%-bogus'", "explore" },
+      { { "explore" }, "explore: nothing to do", "explore" },
+      { { "plt" }, "unknown command 'plt'", nil },
+      { { "help", "run", "x" }, "help: one command at most", nil },
+    }
+    for _, c in ipairs(cases) do
+      local status, _, err = nm(table.unpack(c[1]))
+      assert.equals(1, status, err)
+      local try = c[3] and "neuromass " .. c[3] .. " %-%-help" or "neuromass %-%-help"
+      assert.matches("^neuromass: [^\n]*" .. c[2] .. "[^\n]*\n%(try '" .. try .. "'%)\n$", err)
+    end
+    local status, _, err = nm("sonify", "nothere.csv", "-o", "x.wav")
+    assert.equals(1, status)
+    assert.matches("^neuromass: sonify: cannot read 'nothere%.csv'[^\n]*\n$", err)
+  end)
+
   it("says when the script cannot be opened", function()
     local dir = scratch()
     local status, _, err = nm("run", dir .. "/nothere.lua", "--out", dir .. "/out")

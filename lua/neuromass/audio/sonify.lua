@@ -31,7 +31,7 @@ local function cli_value(key, v)
   if key == "map" or key == "pitch" then
     local a, b = v:match("^([^:]+):([^:]+)$")
     if not (tonumber(a) and tonumber(b)) then
-      error(string.format("--%s needs LOW:HIGH in Hz (e.g. 10:440), got '%s'", key, v), 0)
+      check.usage(string.format("--%s needs LOW:HIGH in Hz (e.g. 10:440), got '%s'", key, v))
     end
     if key == "map" then return { from = tonumber(a), to = tonumber(b) } end
     return { tonumber(a), tonumber(b) }
@@ -40,7 +40,7 @@ local function cli_value(key, v)
     local list = {}
     for item in v:gmatch("[^,]+") do
       local i = math.tointeger(tonumber(item))
-      if not i then error("--nodes needs node indices such as 0,3,5, got '" .. v .. "'", 0) end
+      if not i then check.usage("--nodes needs node indices such as 0,3,5, got '" .. v .. "'") end
       list[#list + 1] = i
     end
     return list
@@ -54,7 +54,7 @@ local function cli_value(key, v)
   end
   if numeric[key] then
     local n = tonumber(v)
-    if not n then error(string.format("--%s needs a number, got '%s'", key, v), 0) end
+    if not n then check.usage(string.format("--%s needs a number, got '%s'", key, v)) end
     return math.tointeger(n) or n
   end
   return v
@@ -69,13 +69,13 @@ function M.run(argv)
     local a = argv[i]
     if a == "-o" or a == "--output" then
       out = argv[i + 1]
-      if not out then error("-o needs a file name", 0) end
+      if not out then check.usage("-o needs a file name") end
       i = i + 2
     elseif a == "--quiet" then     -- the host's (context.quiet)
       i = i + 1
     elseif cli_options[a] then
       local v = argv[i + 1]
-      if v == nil then error(string.format("option '%s' needs a value", a), 0) end
+      if v == nil then check.usage(string.format("option '%s' needs a value", a)) end
       opts[cli_options[a]] = cli_value(cli_options[a], v)
       i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
@@ -84,11 +84,11 @@ function M.run(argv)
       input = a
       i = i + 1
     else
-      error(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", a), 0)
+      check.usage(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", a))
     end
   end
-  if not input then error("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav", 0) end
-  if not out then error("sonify needs -o OUT.wav (or .flac, .ogg)", 0) end
+  if not input then check.usage("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav") end
+  if not out then check.usage("sonify needs -o OUT.wav (or .flac, .ogg)") end
   local reader, err = core.csv_reader(input)
   if not reader then error(err.message, 0) end
   local first = reader:name(0)

@@ -3,6 +3,7 @@
 -- (merge.lua); returns the lines to print: the rows, and the points
 -- missing below the largest (tasks that have not run).
 local merge = require "neuromass.explore.merge"
+local usage = require("neuromass._check").usage
 
 local error, string, table, math = error, string, table, math
 
@@ -18,14 +19,14 @@ function M.run(args)
   while i <= #args do
     local a = args[i]
     if a == "--merge" then
-      if not args[i + 1] then error("--merge needs a directory", 0) end
-      if dir then error("--merge is given twice", 0) end
+      if not args[i + 1] then usage("--merge needs a directory") end
+      if dir then usage("--merge is given twice") end
       dir = args[i + 1]
       i = i + 2
     elseif a == "--quiet" then i = i + 1
-    else error(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", a), 0) end
+    else usage(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", a)) end
   end
-  if not dir then error("nothing to do: give --merge DIR", 0) end
+  if not dir then usage("nothing to do: give --merge DIR") end
   local rows, parts, missing = merge.dir(dir)
   if not rows then error(parts, 0) end
   local lines = { string.format("%s/results.csv: %d rows (%d part%s joined)", dir:gsub("/+$", ""), rows, parts,

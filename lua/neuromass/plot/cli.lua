@@ -24,8 +24,8 @@ local function node_list(v)
   for item in (v .. ","):gmatch("([^,]*),") do
     local i = math.tointeger(tonumber(item))
     if not i or i < 0 then
-      error(string.format("--nodes needs 0-based node numbers such as 0,3,5, got '%s'%s", v,
-                          item == "" and " (an empty item)" or " ('" .. item .. "')"), 0)
+      check.usage(string.format("--nodes needs 0-based node numbers such as 0,3,5, got '%s'%s", v,
+                                item == "" and " (an empty item)" or " ('" .. item .. "')"))
     end
     list[#list + 1] = i
   end
@@ -129,7 +129,7 @@ function M.run(argv)
     local key = OPTIONS[a]
     if key then
       local v = argv[i + 1]
-      if v == nil then error(string.format("option '%s' needs a value", a), 0) end
+      if v == nil then check.usage(string.format("option '%s' needs a value", a)) end
       opts[key] = key == "nodes" and node_list(v) or v
       i = i + 2
     elseif a == "--quiet" then
@@ -139,7 +139,7 @@ function M.run(argv)
     elseif a == "--skip" then
       opts.skip = math.tointeger(tonumber(argv[i + 1] or ""))
       if not opts.skip or opts.skip < 0 then
-        error(string.format("--skip needs a whole number of BOLD samples, got '%s'", tostring(argv[i + 1])), 0)
+        check.usage(string.format("--skip needs a whole number of BOLD samples, got '%s'", tostring(argv[i + 1])))
       end
       i = i + 2
     elseif a:sub(1, 1) == "-" and #a > 1 then
@@ -147,11 +147,11 @@ function M.run(argv)
     elseif not input then
       input, i = a, i + 1
     else
-      error(string.format("unexpected argument '%s' (one CSV file, then -o FIG.png)", a), 0)
+      check.usage(string.format("unexpected argument '%s' (one CSV file, then -o FIG.png)", a))
     end
   end
-  if not input then error("which CSV? neuromass plot RESULT.csv -o FIG.png", 0) end
-  if not opts.out then error("-o FIG.png (or .svg, .pdf) is missing", 0) end
+  if not input then check.usage("which CSV? neuromass plot RESULT.csv -o FIG.png") end
+  if not opts.out then check.usage("-o FIG.png (or .svg, .pdf) is missing") end
   local names, cols = read_csv(input)
   local src, axes
   if names[1] == "t_BOLD" then
