@@ -13,7 +13,7 @@
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
 **   core.csv_reader(path) -> reader | fail, failure
 **   reader:columns(), reader:name(c), reader:count_rows(), reader:times(n),
-**   reader:grid(interval), reader:close()
+**   reader:read_columns(), reader:grid(interval), reader:close()
 **   core.audio_check_memory(opts) -> true | fail, failure   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, kind, ... }
@@ -543,6 +543,48 @@ static int reader_times(lua_State *L)
 }
 
 
+/* Rows per nm_csv_reader_rows call of reader:read_columns. */
+#define READ_ROWS 1024
+
+/* reader:read_columns() -> { {column 1}, {column 2}, ... } | fail, failure:
+** every remaining row of the file (blank lines skipped), one Lua array of
+** numbers per column in header order, the time first; the rows are checked
+** as sonify's reading checks them (a row of another length, a cell that is
+** not a number, a time that is not finite: kind "io", the message naming the
+** line).  Used by `neuromass plot` (plot/cli.lua). */
+static int reader_read_columns(lua_State *L)
+{
+  nm_csv_reader *r = checkreader(L, 1)->r;
+  size_t cols = nm_csv_reader_columns(r), got, n = 0;
+  double *rows = lua_newuserdatauv(L, READ_ROWS * cols * sizeof *rows, 0);
+  int buf = lua_gettop(L);
+  lua_createtable(L, (int)cols, 0);
+  for (size_t c = 0; c < cols; c++) {
+    lua_newtable(L);
+    lua_rawseti(L, -2, (lua_Integer)c + 1);
+  }
+  int out = lua_gettop(L);
+  do {
+    int rc = nm_csv_reader_rows(r, rows, READ_ROWS, &got);
+    if (rc != NM_OK) {
+      nmL_push_failure(L, "io", nm_csv_reader_error(r));
+      return 2;
+    }
+    for (size_t c = 0; c < cols; c++) {
+      lua_rawgeti(L, out, (lua_Integer)c + 1);
+      for (size_t i = 0; i < got; i++) {
+        lua_pushnumber(L, rows[i * cols + c]);
+        lua_rawseti(L, -2, (lua_Integer)(n + i) + 1);
+      }
+      lua_pop(L, 1);
+    }
+    n += got;
+  } while (got == READ_ROWS);
+  lua_remove(L, buf);
+  return 1;
+}
+
+
 /* reader:grid(interval): every row read from now on must follow the previous by interval. */
 static int reader_grid(lua_State *L)
 {
@@ -740,6 +782,7 @@ void nmL_open_audio(lua_State *L)
   static const luaL_Reg reader_meth[] = {
     { "columns", reader_columns }, { "name", reader_name },
     { "count_rows", reader_count_rows }, { "times", reader_times }, { "grid", reader_grid },
+    { "read_columns", reader_read_columns },
     { "close", reader_close }, { NULL, NULL }
   };
   nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);

@@ -498,7 +498,7 @@ describe("neuromass plot", function()
       { "r.csv", "%-o FIG.png %(or .svg, .pdf%) is missing" },
       { "-o fig.png", "which CSV%?" },
       { "r.csv -o fig.png --colour red", "unknown option '%-%-colour'" },
-      { "nothere.csv -o fig.png", "cannot read nothere.csv" },
+      { "nothere.csv -o fig.png", "cannot read 'nothere%.csv': No such file" },
       { "b.csv -o fig.png --var x", "holds BOLD" },
       { "b.csv -o fig.png --skip 3", "'skip' must be a whole number of BOLD samples from 0 to 2 %(a line needs at least 2 " ..
                                   "samples left of the 4%), got 3" },
@@ -545,5 +545,37 @@ describe("neuromass plot", function()
     status, out = h.sh(q(h.exe) .. " help")
     assert.equals(0, status)
     assert.matches("\n  plot RESULT.csv %-o FIG.png", out)
+  end)
+end)
+
+describe("core.csv_reader's read_columns (neuromass plot's reading)", function()
+  local core = require "neuromass.core"
+  it("reads every row across its chunks of 1024, in header order, blank lines skipped", function()
+    local dir = h.scratch()
+    local lines = { "t,x.0,x.1" }
+    for i = 1, 2500 do
+      lines[#lines + 1] = string.format("%g,%g,%g", i * 0.1, i, -i)
+      if i == 1024 then lines[#lines + 1] = "" end
+    end
+    h.write(dir .. "/long.csv", table.concat(lines, "\r\n") .. "\r\n")
+    local reader = assert(core.csv_reader(dir .. "/long.csv"))
+    local cols = assert(reader:read_columns())
+    reader:close()
+    assert.equals(3, #cols)
+    assert.equals(2500, #cols[1])
+    assert.equals(250, cols[1][2500])
+    assert.equals(1025, cols[2][1025])
+    assert.equals(-2500, cols[3][2500])
+  end)
+
+  it("refuses a row of another length, naming its line, as sonify's reading does", function()
+    local dir = h.scratch()
+    h.write(dir .. "/bad.csv", "t,x.0\n0.1,1\n0.2,2,3\n")
+    local reader = assert(core.csv_reader(dir .. "/bad.csv"))
+    local cols, failure = reader:read_columns()
+    reader:close()
+    assert.is_nil(cols)
+    assert.equals("io", failure.kind)
+    assert.equals("line 3 has 3 values, the header 2", failure.message)
   end)
 end)

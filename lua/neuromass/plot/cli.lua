@@ -6,9 +6,10 @@
 local traces = require "neuromass.plot.traces"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
+local core = require "neuromass.core"
 
-local error, io, string, table, tonumber, math, ipairs, tostring, pcall =
-      error, io, string, table, tonumber, math, ipairs, tostring, pcall
+local error, string, table, tonumber, math, ipairs, tostring, pcall =
+      error, string, table, tonumber, math, ipairs, tostring, pcall
 
 local M = {}
 
@@ -34,54 +35,30 @@ end
 
 -- The CSV at `path` (its first column t or t_BOLD; LF or CRLF line ends;
 -- no name twice in its header): its header's names and its columns (arrays
--- of numbers).
+-- of numbers).  The rows are read by the engine's CSV reader (core.csv_reader,
+-- the one sonify reads with): its rules and messages for a malformed row.
 local function read_csv(path)
-  local f, err = io.open(path, "r")
-  if not f then error("cannot read " .. tostring(err), 0) end
-  local header = f:read("l")
-  if not header then f:close(); error("'" .. path .. "' is empty", 0) end
-  local names, cols, seen = {}, {}, {}
-  for name in header:gsub("\r$", ""):gmatch("[^,]+") do
+  local reader, failure = core.csv_reader(path)
+  if not reader then error(failure.message, 0) end
+  local names, seen = {}, {}
+  for c = 0, reader:columns() - 1 do
+    local name = reader:name(c)
     if seen[name] then
-      f:close()
+      reader:close()
       error(string.format("'%s': the header names column '%s' twice (columns %d and %d): each column must " ..
-                          "have its own name", path, name, seen[name], #names + 1), 0)
+                          "have its own name", path, name, seen[name], c + 1), 0)
     end
-    names[#names + 1] = name; cols[#cols + 1] = {}; seen[name] = #names
+    names[c + 1], seen[name] = name, c + 1
   end
   if names[1] ~= "t" and names[1] ~= "t_BOLD" then
-    f:close()
+    reader:close()
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', expected " ..
                         "'t' or 't_BOLD')", path, tostring(names[1])), 0)
   end
-  local line_no, n = 1, 0
-  for text in f:lines() do
-    local line = text:gsub("\r$", "")         -- CRLF line ends (a file saved on Windows), as sonify reads them
-    line_no = line_no + 1
-    if line:find("%S") then
-      n = n + 1
-      -- (a row of another length is refused as such, as sonify's reader does: no cell is at fault)
-      local _, commas = line:gsub(",", "")
-      if commas + 1 ~= #names then
-        f:close()
-        error(string.format("%s: line %d has %d value%s, the header %d", path, line_no, commas + 1,
-                            commas == 0 and "" or "s", #names), 0)
-      end
-      local c = 0
-      for cell in (line .. ","):gmatch("([^,]*),") do
-        c = c + 1
-        local v = tonumber(cell)
-        if not v then
-          f:close()
-          error(string.format("%s: line %d: column %d (%s) is '%s': expected a number", path, line_no, c,
-                              names[c], cell), 0)
-        end
-        cols[c][n] = v
-      end
-    end
-  end
-  f:close()
-  if n == 0 then error("'" .. path .. "' has no rows to draw", 0) end
+  local cols, err = reader:read_columns()
+  reader:close()
+  if not cols then error(path .. ": " .. err.message, 0) end
+  if #cols[1] == 0 then error("'" .. path .. "' has no rows to draw", 0) end
   return names, cols
 end
 
