@@ -108,10 +108,10 @@ local function register_names(self, opts)
   -- (a structural value is fixed for a run: a stimulus or series cannot drive it)
   local function structural(name, get, set)
     reg:add(name, { get = get, set = function(v, level)
-      if getmetatable(v) == params.Series or is_stimulus(v) then
+      if params.is_series(v) or is_stimulus(v) then
         error(string.format("'%s' is fixed for a run (it shapes the model): it cannot be driven by %s; " ..
-                            "give it a value", name, getmetatable(v) == params.Series and "a series"
-                            or "a stimulus"), level + 1)
+                            "give it a value", name, params.is_series(v) and "a series" or "a stimulus"),
+              level + 1)
       end
       set(v, level + 1)
       -- (the names set since the last build, once each, for the message refusing a continuation)

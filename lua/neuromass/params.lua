@@ -161,7 +161,9 @@ function M.series_problem(values, needed)
   end
 end
 
-local function is_series(v) return getmetatable(v) == M.Series end
+--- params.is_series(v) -> whether v is an nm.series (a value driving a parameter step by step).
+function M.is_series(v) return getmetatable(v) == M.Series end
+local is_series = M.is_series
 
 --- Expands `value` over `n` slots: a number, one number per slot, a series,
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.

@@ -1,24 +1,26 @@
 -- interrupt_kept_spec.lua: a run stopped by SIGINT inside a pcall: the stop
 -- ends the script at another line (the pcall's), and the message still says
 -- which files the run kept ("kept what was done in 'b.partial.csv'"), once;
--- without pcall the run's own message says it, not repeated.
+-- without pcall the run's own message says it, not repeated; a run writing
+-- audio too keeps it as NAME.partial.wav (core.keep_stopped).
 local h = require "helpers"
 
 local q = h.q
 
 teardown(h.remove_scratch)
 
--- Runs `body` (a script) in a new folder, sends SIGINT once its BOLD
--- temporary file holds rows; returns the exit status, stderr and the folder.
-local function interrupted(body)
+-- Runs `body` (a script) in a new folder, sends SIGINT once the temporary
+-- file of `file` (default b.csv, the BOLD's) holds more than `bytes` (default
+-- 0); returns the exit status, stderr and the folder.
+local function interrupted(body, file, bytes)
   local dir = h.scratch()
   h.write(dir .. "/i4.lua", body)
   local cmd = string.format([[cd %s || exit 9
 env --default-signal=INT %s run i4.lua &
 pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!
 n=0
-until [ "$(cat b.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 0 ] || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
-kill -INT $pid; wait $pid; st=$?; kill $wd; exit $st]], q(dir), q(h.exe))
+until [ "$(cat %s.tmp-$pid 2>/dev/null | wc -c)" -gt %d ] || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
+kill -INT $pid; wait $pid; st=$?; kill $wd; exit $st]], q(dir), q(h.exe), file or "b.csv", bytes or 0)
   local status, _, err = h.sh("(" .. cmd .. ")")
   return status, err, dir
 end
@@ -42,5 +44,23 @@ describe("a run stopped by SIGINT", function()
     assert.equals(130, status, err)
     assert.matches("^neuromass: i4%.lua:3: run: interrupted by SIGINT; kept what was done in '[^']*b%.partial%.csv'\n$",
                    err)
+  end)
+end)
+
+describe("a run with output = { csv, audio } stopped by SIGINT", function()
+  it("keeps the audio it had as NAME.partial.wav with its sidecar, beside NAME.partial.csv " ..
+     "(README: a streamed run that stops early keeps OUT.partial.wav)", function()
+    local status, err, dir = interrupted("local nm = require 'neuromass'\nlocal m = nm.models.fhn.native {}\n" ..
+      "m:run { duration = 1e8, dt = 0.1, output = { csv = 'a.csv', audio = { path = 'a.wav' } } }\n",
+      "a.csv", 100000)
+    assert.equals(130, status, err)
+    assert.matches("^neuromass: i4%.lua:3: run: interrupted by SIGINT; kept what " ..
+                   "was done in 'a%.partial%.csv', 'a%.partial%.wav', 'a%.partial%.wav%.json'\n$", err)
+    local info = require("neuromass.core").audio_read(dir .. "/a.partial.wav")
+    assert.is_true(info.frames > 0)
+    assert.matches('"partial": true', h.read(dir .. "/a.partial.wav.json"))
+    local _, listing = h.sh("ls -A " .. q(dir))
+    assert.is_nil(listing:find("tmp"), listing)
+    assert.is_nil(listing:find("a%.wav"), listing)
   end)
 end)

