@@ -156,19 +156,24 @@ static const char *one_position(lua_State *L, const char *msg)
 }
 
 
+/* Whether the value at `idx` is a command's usage error (_check.lua's
+** check.usage: { usage = text }, its metatable named "neuromass.usage"). */
+static int is_usage_error(lua_State *L, int idx)
+{
+  if (!lua_istable(L, idx) || luaL_getmetafield(L, idx, "__name") == LUA_TNIL) return 0;
+  int yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "neuromass.usage") == 0;
+  lua_pop(L, 1);
+  return yes;
+}
+
+
 /* An error object that is not a string (error(nil), error({...})) is
 ** reported readably (its __tostring, or its type) at the user's line that
 ** raised it. */
 static int msghandler(lua_State *L)
 {
-  /* a command's usage error (check.usage: { usage = text }, its metatable
-  ** named "neuromass.usage") goes as it is to csv_command */
-  if (lua_istable(L, 1) && luaL_getmetafield(L, 1, "__name") == LUA_TSTRING &&
-      strcmp(lua_tostring(L, -1), "neuromass.usage") == 0) {
-    lua_settop(L, 1);
-    return 1;
-  }
-  lua_settop(L, 1);
+  /* a command's usage error goes as it is to csv_command */
+  if (is_usage_error(L, 1)) return 1;
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (!nmL_where_user(L, 1)) lua_pushliteral(L, "");
@@ -561,8 +566,10 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
     lua_rawseti(L, -2, i - 1);
   }
   if (status == LUA_OK) status = docall(L, 1, 1);
-  if (status != LUA_OK && lua_istable(L, -1) && lua_getfield(L, -1, "usage") == LUA_TSTRING)
+  if (status != LUA_OK && is_usage_error(L, -1)) {
+    lua_getfield(L, -1, "usage");
     return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
+  }
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, PROGNAME ": %s: %s\n", argv[1], msg ? msg : "(error)");
