@@ -133,7 +133,7 @@ BENCH_ENGINE_CFLAGS ?= -O3 -g
 BENCH_BIN     = $(BENCH_BUILD)/bench
 BENCH_GSL     = $(shell $(PKG_CONFIG) --cflags --libs gsl 2>/dev/null)
 BENCH_PROGS   = $(BENCH_BIN)/fhn_net $(BENCH_BIN)/aln_net $(BENCH_BIN)/runstat \
-                $(BENCH_BIN)/bench_clock.so
+                $(BENCH_BIN)/bench_clock.so $(BENCH_BIN)/threads_limit
 
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="$(BENCH_ENGINE_CFLAGS)" $(BENCH_BUILD)/neuromass \
@@ -150,6 +150,10 @@ $(BENCH_BIN)/fhn_net: bench/limit/fhn_net.c
 $(BENCH_BIN)/aln_net: bench/limit/aln_net.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(BENCH_CFLAGS) -ffp-contract=off -o $@ $< $(BENCH_GSL) -lm
+# The lean 2-thread loop (bench/tools/threads_limit.c), built as the hand-written loops are.
+$(BENCH_BIN)/threads_limit: bench/tools/threads_limit.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(BENCH_CFLAGS) -fopenmp -o $@ $< -lm
 $(BENCH_BIN)/runstat: bench/tools/runstat.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -o $@ $<

@@ -9,7 +9,8 @@ BUILD=${NEUROMASS_BUILD:-build-bench}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 for f in "$BUILD/neuromass" "$BUILD/bench/runstat" "$BUILD/bench/bench_clock.so" \
-         "$BUILD/bench/fhn_net" "$BUILD/bench/aln_net" "$BUILD/bench/batch_floor"; do
+         "$BUILD/bench/fhn_net" "$BUILD/bench/aln_net" "$BUILD/bench/batch_floor" \
+         "$BUILD/bench/threads_limit"; do
   if [ ! -e "$f" ]; then
     echo "bench.sh: $f is missing (run 'make bench')" >&2
     exit 1

@@ -85,8 +85,6 @@ void nm_program_eval(nm_program *prog, const nm_eval_ctx *ctx);
 ** the main code over a range of lanes. */
 void nm_program_prepare(nm_program *prog, const nm_eval_ctx *ctx);
 void nm_program_eval_lanes(nm_program *prog, const nm_eval_ctx *ctx, size_t l0, size_t l1);
-void nm_program_update_lanes(const nm_program *prog, double *V, const double *D, double dt,
-                             size_t l0, size_t l1);
 /* Parameters changed: the prologue runs again at the next evaluation. */
 void nm_program_invalidate(nm_program *prog);
 void nm_model_params_changed(nm_model *m);

@@ -614,21 +614,6 @@ void nm_program_eval_lanes(nm_program *p, const nm_eval_ctx *ctx, size_t l0, siz
 }
 
 
-/* The Euler update of the state variables whose derivatives the program
-** writes, lanes l0 .. l1-1 (threads update the lanes they evaluated). */
-void nm_program_update_lanes(const nm_program *p, double *V, const double *D, double dt,
-                             size_t l0, size_t l1)
-{
-  for (size_t k = 0; k < p->n_ins; k++) {
-    const nm_ins *in = &p->code[k];
-    if (in->op != -1 - NM_SINK_DERIV) continue;
-    double *v = V + in->slot;
-    const double *d = D + in->slot;
-    for (size_t l = l0; l < l1; l++) v[l] += dt * d[l];
-  }
-}
-
-
 void nm_program_eval(nm_program *p, const nm_eval_ctx *ctx)
 {
   nm_program_prepare(p, ctx);

@@ -347,13 +347,19 @@ int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 double nm_sim_white_sample(nm_sim *s, size_t p);
 
 /* The Euler update v += dt * d over n values (V and D are apart: sim.c), the
-** one rule of nm_step_euler (step_fixed.c) and nm_sim_run_euler (system.c). */
+** one rule of nm_step_euler and the threads' lanes (nm_sim_euler_update) and of
+** nm_sim_run_euler (system.c). */
 static inline __attribute__((always_inline)) void nm_euler_update(double *restrict v,
                                                                   const double *restrict d,
                                                                   double dt, size_t n)
 {
   for (size_t i = 0; i < n; i++) v[i] += dt * d[i];
 }
+
+/* step_fixed.c: nm_euler_update over v[0 .. n-1] with step s->dt, by the
+** widest kernel s->simd allows for n values (every Euler step on one thread,
+** and each thread's lanes on several: step_threads.c). */
+void nm_sim_euler_update(const nm_sim *s, double *v, const double *d, size_t n);
 
 /* The integrators (nm_stepper indexes them by enum nm_method). */
 extern const nm_stepper_type nm_step_euler, nm_step_heun, nm_step_rk4;     /* step_fixed.c */

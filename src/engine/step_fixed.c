@@ -39,23 +39,29 @@ static void euler_update_avx2(double *restrict v, const double *restrict d, doub
 #endif
 
 
+void nm_sim_euler_update(const nm_sim *s, double *v, const double *d, size_t n)
+{
+#if NM_X86_SIMD
+  if (s->simd >= NM_SIMD_AVX512 && n >= EULER_VECTOR) {
+    euler_update_avx512(v, d, s->dt, n);
+    return;
+  }
+  if (s->simd >= NM_SIMD_AVX2 && n >= EULER_SHORT) {
+    euler_update_avx2(v, d, s->dt, n);
+    return;
+  }
+#endif
+  nm_euler_update(v, d, s->dt, n);
+}
+
+
 static int euler_apply(void *ws, nm_sim *s)
 {
   (void)ws;
   nm_sim_rhs(s, s->V, 0.0, s->D);
   int rc = nm_sim_callback_status(s);
   if (rc != NM_OK) return rc;
-#if NM_X86_SIMD
-  if (s->simd >= NM_SIMD_AVX512 && s->ns >= EULER_VECTOR) {
-    euler_update_avx512(s->V, s->D, s->dt, s->ns);
-    return NM_OK;
-  }
-  if (s->simd >= NM_SIMD_AVX2 && s->ns >= EULER_SHORT) {
-    euler_update_avx2(s->V, s->D, s->dt, s->ns);
-    return NM_OK;
-  }
-#endif
-  nm_euler_update(s->V, s->D, s->dt, s->ns);
+  nm_sim_euler_update(s, s->V, s->D, s->ns);
   return NM_OK;
 }
 

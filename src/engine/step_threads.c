@@ -101,6 +101,18 @@ static int behind(const nm_pace *pace, long done)
 }
 
 
+/* The Euler update (sim.h's rule) of the states whose derivatives program p
+** writes, lanes l0 .. l1-1: a thread updates the lanes it evaluated. */
+static void update_lanes(const nm_sim *s, const nm_program *p, size_t l0, size_t l1)
+{
+  for (size_t k = 0; k < p->n_ins; k++) {
+    const nm_ins *in = &p->code[k];
+    if (in->op != -1 - NM_SINK_DERIV) continue;
+    nm_sim_euler_update(s, s->V + in->slot + l0, s->D + in->slot + l0, l1 - l0);
+  }
+}
+
+
 /* For the lanes a thread evaluated and updated: their signals' history and
 ** the first non-finite one.  Every signal is a state or an output some program
 ** writes, so the threads together cover them all. */
@@ -227,7 +239,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
       for (size_t k = 0; k < n_rhs; k++) {
         size_t L = rhs[k]->lanes, l0 = lane_start(L, tid, parts), l1 = lane_start(L, tid + 1, parts);
         nm_program_eval_lanes(rhs[k], &my, l0, l1);
-        nm_program_update_lanes(rhs[k], s->V, s->D, s->dt, l0, l1);
+        update_lanes(s, rhs[k], l0, l1);
         if (light) finish_lanes(s, rhs[k], l0, l1, &my_bad);
         if (k + 1 < n_rhs) barrier_wait(&bar);
       }
