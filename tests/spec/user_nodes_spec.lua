@@ -96,10 +96,23 @@ end)
 describe("a stimulus given a parameter it does not have", function()
   it("names the parameters it takes when no name is near", function()
     fails_with("nm.stimulus.StepInput { step_size = 1, frequency = 2 }",
-               { "StepInput: unknown parameter 'frequency' (StepInput takes duration, end, n, seed, start, step_size)" })
+               { "StepInput: unknown parameter 'frequency'; StepInput takes duration, end, n, seed, start, step_size" })
   end)
   it("suggests the nearest one when one is near", function()
     fails_with("nm.stimulus.StepInput { step_sise = 1 }", { "unknown parameter 'step_sise'; did you mean 'step_size'?" })
+  end)
+end)
+
+describe("the \"what is allowed\" part of an unknown-name error (check.suggest_or_list, the one wording)", function()
+  local check = require "neuromass._check"
+  it("is the nearest name, else the names sorted (the first 12, then how many)", function()
+    assert.equal("; did you mean 'tau'?", check.suggest_or_list("tua", { "tau", "sigma" }, "X takes"))
+    assert.equal("; X takes a, b", check.suggest_or_list("zzzzzz", { "b", "a" }, "X takes"))
+    local many = {}
+    for i = 1, 14 do many[i] = string.format("n%02d", i) end
+    assert.equal("; the fields are n01, n02, n03, n04, n05, n06, n07, n08, n09, n10, n11, n12, ... (14 in all; see X)",
+                 check.suggest_or_list("qqqqqqqq", many, "the fields are", "see X"))
+    assert.equal("", check.suggest_or_list("a", {}, "X takes"))
   end)
 end)
 
