@@ -283,6 +283,21 @@ function M.suggest(name, candidates, any)
   return ""
 end
 
+--- The library's one "what is allowed" part of an unknown-name error: M.suggest's
+-- "; did you mean 'c'?" when one of `candidates` (a list of strings) is near
+-- `name`, else "; LEAD a, b, c" with the candidates sorted, the first 12 then
+-- ", ... (N in all)" (`whole`, if given, follows N: where to see every one);
+-- "" without candidates.  `lead` says what the list is: "the fields are",
+-- "StepInput takes", "the names end in".
+function M.suggest_or_list(name, candidates, lead, whole)
+  local near = M.suggest(name, candidates)
+  if near ~= "" or #candidates == 0 then return near end
+  local sorted = table.move(candidates, 1, #candidates, 1, {})
+  table.sort(sorted)
+  local more = #sorted > 12 and string.format(", ... (%d in all%s)", #sorted, whole and "; " .. whole or "") or ""
+  return string.format("; %s %s%s", lead, table.concat(sorted, ", ", 1, math.min(#sorted, 12)), more)
+end
+
 --- Raises (level 0: a command line's message) "unknown option 'a'" with the
 -- nearest of the options `fixed` (a list) and the keys of `valued` (a map of
 -- options that take a value), for neuromass sonify and plot.
@@ -315,9 +330,8 @@ function M.fields(t, allowed, what, level)
   table.sort(names)
   for k in pairs(t) do
     if type(k) ~= "string" or not allowed[k] then
-      local hint = M.suggest(tostring(k), names)
-      if hint == "" then hint = "; the fields are " .. table.concat(names, ", ") end
-      M.error(string.format("%s: unknown field '%s'%s", what, tostring(k), hint), level + 1)
+      M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
+                            M.suggest_or_list(tostring(k), names, "the fields are")), level + 1)
     end
   end
 end

@@ -5,8 +5,8 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring, table =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring, table
+local type, ipairs, setmetatable, string, getmetatable, math, tostring =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -40,7 +40,7 @@ end
 
 -- "did you mean" text for a key that matched nothing: its last component
 -- against the names' last components; when none is near, the last
--- components there are (the first 12 in order), so the message says what is allowed.
+-- components there are (check.suggest_or_list), so the message says what is allowed.
 local function suggestion(key, names)
   local tail = last_component((key:match("^(.-)|") or key):gsub("%*", ""))
   local seen, tails = {}, {}
@@ -48,11 +48,7 @@ local function suggestion(key, names)
     local t = last_component(n)
     if not seen[t] then seen[t] = true; tails[#tails + 1] = t end
   end
-  local near = check.suggest(tail, tails)
-  if near ~= "" or #tails == 0 then return near end
-  table.sort(tails)
-  local more = #tails > 12 and string.format(", ... (%d in all; neuromass info lists every name)", #tails) or ""
-  return "; the names end in " .. table.concat(tails, ", ", 1, math.min(#tails, 12)) .. more
+  return check.suggest_or_list(tail, tails, "the names end in", "neuromass info lists every name")
 end
 
 -- ---------------------------------------------------------------------

@@ -93,7 +93,7 @@ void nmL_callback_error(lua_State *L);
 ** for signals the process ignores (nohup); old[] receives the previous
 ** actions, for nmL_restore_stop_signals.
 ** nmL_note_stop_signal(signo) is async-signal-safe: it records the signal
-** (a volatile sig_atomic_t) so that a run in progress stops at its next step,
+** (nmL_stop_flag, set atomically) so that a run in progress stops at its next step,
 ** and sets a hook on the Lua state of nmL_set_stop_state, as lua.c does: the
 ** hook raises "FILE:LINE: interrupted by SIGxxx" at the next line of the
 ** user's code that runs (never inside the library, whose own files it knows

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,15 @@ typedef struct {
 ** stops the user's Lua code.
 ** ------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_signal;      /* stops the work in progress */
+/* stop_flag, non-zero, stops the work in progress.  Each signal writes a
+** value of its own (new_stop_token), never the signal's number (that is
+** noted_signal): the code that puts the flag back (core.keep_stopped) or
+** clears a reported one (nmL_stop_begin) does so by an atomic
+** compare-and-swap against the value it knows, so that a signal arriving at
+** any moment, on any thread (an engine thread may run the handler), is kept. */
+static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t noted_signal;     /* the last one noted, for the exit status */
+static atomic_uint stop_tokens;                /* signals noted so far */
 /* The process group that a stop signal is passed on to (an exploration's
 ** worker processes, in a session of their own: explore/workers.lua), or 0. */
 static volatile sig_atomic_t forward_group;
@@ -103,9 +111,25 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 }
 
 
+/* A new non-zero value for stop_flag, 1 .. INT_MAX (lock-free: async-signal-safe). */
+static sig_atomic_t new_stop_token(void)
+{
+  unsigned t = atomic_fetch_add(&stop_tokens, 1u);
+  return (sig_atomic_t)(t % INT_MAX) + 1;
+}
+
+
+/* Sets stop_flag to `to` if it still holds `from`; returns 1 if it did. */
+static int swap_stop_flag(sig_atomic_t from, sig_atomic_t to)
+{
+  return __atomic_compare_exchange_n(&stop_flag, &from, to, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+
 void nmL_note_stop_signal(int signo)
 {
-  stop_signal = noted_signal = signo;
+  noted_signal = signo;
+  __atomic_store_n(&stop_flag, new_stop_token(), __ATOMIC_SEQ_CST);
   if (forward_group > 0) kill(-(pid_t)forward_group, signo);   /* async-signal-safe */
   lua_State *L = stop_state;
   if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -200,33 +224,30 @@ void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS])
 }
 
 
-/* Set once a run has reported the stop signal as its failure. */
-static int stop_reported;
+/* The value of stop_flag that a run reported as its failure (0: none). */
+static sig_atomic_t reported_flag;
 
 
 volatile sig_atomic_t *nmL_stop_flag(void)
 {
-  return &stop_signal;
+  return &stop_flag;
 }
 
 
 /* core.keep_stopped(f, ...) -> f(...)'s results.  Keeping what a stopped run
 ** had done (its audio rendered as NAME.partial.wav) is work of its own, which
 ** the signal that stopped the run must not stop as well: f runs with that
-** signal set aside (stop_signal 0, so the writers' polls go on), a new signal
-** stops it; then the signal is put back, reported as before.  An error of f
-** goes on after that. */
+** signal set aside (stop_flag 0, so the writers' polls go on), a new signal
+** stops it; then the signal is put back, reported as before, unless a new
+** one came meanwhile (kept: the swaps are atomic, see stop_flag).  An error
+** of f goes on after that. */
 static int core_keep_stopped(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  sig_atomic_t aside = stop_signal;
-  int reported = stop_reported;
-  stop_signal = 0;
+  sig_atomic_t reported = reported_flag;
+  sig_atomic_t aside = __atomic_exchange_n(&stop_flag, 0, __ATOMIC_SEQ_CST);
   int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-  if (!stop_signal) {
-    stop_signal = aside;
-    stop_reported = reported;
-  }
+  if (swap_stop_flag(0, aside)) reported_flag = reported;
   if (rc != LUA_OK) return lua_error(L);
   return lua_gettop(L);
 }
@@ -234,8 +255,8 @@ static int core_keep_stopped(lua_State *L)
 
 void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc)
 {
-  if (stop_reported && !stops_script) stop_signal = 0;
-  stop_reported = 0;
+  if (reported_flag && !stops_script) swap_stop_flag(reported_flag, 0);   /* a newer signal stays */
+  reported_flag = 0;
   nmL_catch_stop_signals(nmL_note_stop_signal, sc->old);
   sc->state = nmL_set_stop_state(L);
 }
@@ -246,7 +267,7 @@ void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported)
   nmL_set_stop_state(sc->state);
   nmL_restore_stop_signals(sc->old);
   if (reported) {
-    stop_reported = 1;
+    reported_flag = stop_flag;     /* a signal up to now is the one reported */
     lua_sethook(L, NULL, 0, 0);
     if (stops_script) {
       /* The failure goes on through the library (it cleans up) to the user's
@@ -748,7 +769,7 @@ static int sim_run(lua_State *L)
     o.progress = show_progress;
     o.progress_ud = &ps;
   }
-  o.interrupt = &stop_signal;
+  o.interrupt = &stop_flag;
   nmL_stop_scope sc;
   nmL_stop_begin(L, &sc);
   lm->running = L;
@@ -761,7 +782,7 @@ static int sim_run(lua_State *L)
   ls->running = 0;
   lm->running = NULL;
   /* a slow mass's derivatives stopped by the signal's hook: the run was interrupted */
-  if (rc == NM_ECALLBACK && stop_signal) {
+  if (rc == NM_ECALLBACK && stop_flag) {
     nmL_callback_error(L);
     lua_pop(L, 1);
     rc = NM_EINTR;
@@ -813,8 +834,8 @@ static int sim_run(lua_State *L)
     nmL_callback_error(L);
     lua_setfield(L, -2, "message");
   } else if (rc == NM_EINTR) {
-    nmL_push_failure(L, "interrupted", nmL_signal_name(stop_signal));
-    lua_pushinteger(L, stop_signal);
+    nmL_push_failure(L, "interrupted", nmL_signal_name(noted_signal));
+    lua_pushinteger(L, noted_signal);
     lua_setfield(L, -2, "signo");
   } else if (rc == NM_EIO && csv_failed) {
     nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(csv)));
@@ -988,20 +1009,20 @@ static int result_write_csv(lua_State *L)
     for (size_t at = 0; at < r->rows && !stopped; at += 4096) {
       size_t n = r->rows - at < 4096 ? r->rows - at : 4096;
       if (nm_csv_write_rows(w, r->data + at * r->cols, n, r->cols) != NM_OK) break;
-      stopped = stop_signal != 0;
+      stopped = stop_flag != 0;
     }
-    stopped = stopped || stop_signal != 0;
+    stopped = stopped || stop_flag != 0;
     status = nm_csv_finish(w, stopped ? NM_CSV_PARTIAL : NM_CSV_COMMIT);  /* keeps a partial file on failure */
     nmL_stop_end(L, &sc, stopped);
   }
   if (stopped) {
     if (nm_csv_kept(w))
       lua_pushfstring(L, "interrupted by %s; kept the complete rows written in '%s'",
-                      nmL_signal_name(stop_signal), nm_csv_kept(w));
+                      nmL_signal_name(noted_signal), nm_csv_kept(w));
     else
-      lua_pushfstring(L, "interrupted by %s", nmL_signal_name(stop_signal));
+      lua_pushfstring(L, "interrupted by %s", nmL_signal_name(noted_signal));
     nmL_push_failure(L, "interrupted", lua_tostring(L, -1));
-    lua_pushinteger(L, stop_signal);
+    lua_pushinteger(L, noted_signal);
     lua_setfield(L, -2, "signo");
     nm_csv_free(w);
     return 2;

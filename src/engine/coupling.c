@@ -195,7 +195,7 @@ int nm_couplings_prepare(nm_sim *s)
         s->fast[j].is_twin = 1;
       }
   }
-  int simd, rc = nm_simd_choose(&simd, &m->err);
+  int simd = s->coupling_simd, rc = NM_OK;   /* (nm_sim_new's reading) */
   for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
     nm_fast_coupling *f = &s->fast[i];
     if (!f->is_twin && f->max_len > 1)     /* self-couplings go by lines, or scalar */
@@ -203,7 +203,7 @@ int nm_couplings_prepare(nm_sim *s)
     if (rc == NM_OK) rc = nm_ahead_prepare(s, f, simd);
     if (rc == NM_OK && f->n_stay) rc = stay_blocks_make(f, simd);
     f->line = f->is_twin ? 0 : line_of(f);
-    f->line_simd = simd;
+    f->line_simd = s->simd;                /* an elementwise product: the level's kernel */
   }
   return rc == NM_OK ? node_terms(s) : rc;
 }

@@ -9,8 +9,8 @@
 ** sum is bit for bit the scalar sum of coupling.c, which stays the reference
 ** and the path of other processors.
 **
-** The instruction set is chosen at run time (nm_simd_choose, within
-** simd.c's rule): the engine is built for any x86-64, and only the kernels
+** The instruction set is chosen at run time (simd.c's nm_simd_choose, read
+** once by nm_sim_new: s->coupling_simd): the engine is built for any x86-64, and only the kernels
 ** are compiled for AVX-512 or AVX2 (function attributes), called when the
 ** processor has them.  NEUROMASS_SIMD=off|avx2|avx512 forces a path, so that
 ** the tests run every path on one machine (docs/coupling.md).
@@ -24,26 +24,6 @@
 #if NM_X86_SIMD
 #include <immintrin.h>
 #endif
-
-
-/*
-** The default is AVX-512 where the processor has it, else the scalar loop:
-** 4-lane AVX2 gathers were no faster than the scalar loop on the machine
-** measured (Sapphire Rapids; slower on diffusive sums), so they run only when
-** NEUROMASS_SIMD names them.  (Since the gathers go into zeroed registers,
-** gather4, AVX2 is ~7 % faster than the scalar loop on Hopf-80 there; the
-** default stays, untried on a processor without AVX-512.)  Within simd.c's
-** cap: a set named but missing gives the best the processor has below it.
-*/
-int nm_simd_choose(int *simd, nm_error *err)
-{
-  int cap, named, best = nm_simd_widest();
-  int rc = nm_simd_cap(&cap, &named, err);
-  if (rc != NM_OK) return rc;
-  int level = best < cap ? best : cap;
-  *simd = level == NM_SIMD_AVX2 && !named ? NM_SIMD_OFF : level;
-  return NM_OK;
-}
 
 
 /* ---------------------------------------------------------------------

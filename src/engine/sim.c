@@ -198,8 +198,8 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", dt);
     return NULL;
   }
-  int simd_cap, simd_named;          /* a NEUROMASS_SIMD that names no set: refused here */
-  if (nm_simd_cap(&simd_cap, &simd_named, &m->err) != NM_OK) {
+  int simd, coupling_simd;   /* simd.c's one reading for every kernel of this simulation */
+  if (nm_simd_choose(&simd, &coupling_simd, &m->err) != NM_OK) {   /* a value naming no set */
     if (status) *status = NM_EINVAL;
     return NULL;
   }
@@ -215,7 +215,8 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   s->D = calloc(s->ns + 1, sizeof(double));
   for (int i = 0; i < 4; i++) s->k[i] = calloc(s->ns + 1, sizeof(double));
   s->deriv_method = -1;
-  s->simd = nm_simd_level();
+  s->simd = simd;
+  s->coupling_simd = coupling_simd;
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
   s->nz_dst = malloc((m->n_noises + 1) * sizeof *s->nz_dst);

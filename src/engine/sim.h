@@ -21,8 +21,13 @@
 ** NM_EINVAL with the reason in *err for another value (a new simulation
 ** fails then: nm_simd_choose).  nm_simd_level: the widest within the cap
 ** (an invalid value caps nothing here), the kernel of the step's services
-** (normal.c, system.c, step_fixed.c).  nm_simd_name: "off", "avx2", "avx512".
-** Every kernel gives the scalar code's bits. */
+** (normal.c, system.c, step_fixed.c, coupling.c's lines).  nm_simd_choose:
+** that level and the coupling sums' gathers' set within it (AVX-512 if the
+** processor has it, else none; AVX2 only when NEUROMASS_SIMD names it), in
+** one reading, NM_EINVAL with the reason in *err as nm_simd_cap (either
+** pointer may be NULL): a new simulation reads it once (s->simd,
+** s->coupling_simd) and every kernel of it follows.  nm_simd_name: "off",
+** "avx2", "avx512".  Every kernel gives the scalar code's bits. */
 enum nm_simd { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
 /* Whether the vector kernels are compiled in (x86-64, GCC's intrinsics and
 ** target attributes): the one test, for simd.c's detection and every file
@@ -35,6 +40,7 @@ enum nm_simd { NM_SIMD_OFF, NM_SIMD_AVX2, NM_SIMD_AVX512 };
 int nm_simd_widest(void);
 int nm_simd_cap(int *cap, int *named, nm_error *err);
 int nm_simd_level(void);
+int nm_simd_choose(int *level, int *gather, nm_error *err);
 const char *nm_simd_name(int simd);
 
 /* normal.c: streams of standard normals, the numbers
@@ -108,7 +114,7 @@ typedef struct {
 ** plan: the counts of that walk. */
 typedef struct {
   size_t K, n_rows, n_tiles;
-  int simd;                 /* enum nm_simd: the kernel (nm_simd_choose) */
+  int simd;                 /* enum nm_simd: the kernel (s->coupling_simd) */
   size_t *row;
   int32_t *off;
   uint32_t *plan;
@@ -134,7 +140,7 @@ typedef struct {
   ** term is base[off[0] + r], its sum U[c->dst[0] + r], its twin's
   ** U[twin->dst[0] + r]; NM_LINE_NONE: no row has a term), summed as vectors */
   int line;                 /* NM_LINE_*; 0: not in a line */
-  int line_simd;            /* enum nm_simd: the kernel of the line (nm_simd_choose) */
+  int line_simd;            /* enum nm_simd: the kernel of the line (s->simd's copy for it) */
 } nm_fast_coupling;
 enum { NM_LINE_ONE = 1, NM_LINE_NONE = 2 };
 
@@ -201,7 +207,8 @@ struct nm_sim {
   int nz_drawing;           /* some nz_scale is not 0: nm_normals_add has draws to make */
   nm_clamp_run *cruns;      /* the model's clamps in runs, in their order (this run's) */
   size_t n_cruns, cap_cruns;
-  int simd;                 /* nm_simd_level() (tests set it lower) */
+  int simd;                 /* nm_simd_choose's level, read once (tests set it lower) */
+  int coupling_simd;        /* nm_simd_choose's set for the coupling sums' gathers, in the same reading */
   int vector_clamps;        /* the clamps go by runs, the long ones with AVX2 */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
@@ -272,7 +279,7 @@ void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, i
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1);
 
 /* coupling_ahead.c: nm_ahead_prepare makes sum f's groups (simd: the
-** kernel set, nm_simd_choose) and s->sring when a first group needs it (NM_OK
+** kernel set, s->coupling_simd) and s->sring when a first group needs it (NM_OK
 ** or NM_ENOMEM; nm_ahead_free undoes it, also half-made); nm_ahead_eval puts
 ** the groups' rows' sums of step `step` into s->U (a new window when `step` is
 ** outside the last one): bit for bit coupling.c's sums. */
@@ -281,10 +288,7 @@ void nm_ahead_free(nm_fast_coupling *f);
 void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
 
 /* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at
-** run time.  nm_simd_choose gives the set a new simulation uses: AVX-512 if
-** the processor has it, else none; NEUROMASS_SIMD = off, avx2 or avx512
-** forces that set, or the best the processor has below it (auto or unset:
-** the default); NM_EINVAL with the reason in *err for another value.
+** run time (s->coupling_simd, simd.c's nm_simd_choose).
 ** nm_coupling_blocks_make lays out sum c (and its twin t, or NULL) with
 ** ring offsets `off` for `simd` (NM_OK, or NM_ENOMEM; no blocks when an
 ** offset does not fit 32 bits, or when padding each block's rows to its
@@ -294,7 +298,6 @@ void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
 ** nm_coupling_blocks_make_rows lays out only the n rows list[0 .. n-1] of c
 ** (any rows, in any order, each once), lane by lane in the list's order
 ** (list NULL: rows 0 .. n-1, as nm_coupling_blocks_make). */
-int nm_simd_choose(int *simd, nm_error *err);
 int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
                             const nm_coupling *t, const long *off);
 int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupling *c,

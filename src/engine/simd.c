@@ -5,9 +5,11 @@
 ** (__builtin_cpu_supports), capped by NEUROMASS_SIMD = off (or 0), avx2,
 ** avx512, or auto (or unset: no cap).  Every kernel gives the scalar code's
 ** results bit for bit, so the variable changes speed only; it exists so that
-** the tests run every path on one machine.  Each kernel's own preference
-** within the cap lives with the kernel (coupling_simd.c: AVX2 only when named).
-** nm_simd_check (nm.h) gives the same reading to a caller before any run.
+** the tests run every path on one machine.  The coupling sums' gathers have
+** a preference of their own within the cap (AVX2 only when named), decided
+** here too (nm_simd_choose): a new simulation reads both once (nm_sim_new)
+** and its kernels follow that reading.  nm_simd_check (nm.h) gives the same
+** reading to a caller before any run.
 */
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,11 +56,33 @@ int nm_simd_cap(int *cap, int *named, nm_error *err)
 }
 
 
-int nm_simd_level(void)
+/*
+** The coupling sums' gathers (coupling_simd.c, coupling_ahead.c): AVX-512
+** where the processor has it, else the scalar loop: 4-lane AVX2 gathers were
+** no faster than the scalar loop on the machine measured (Sapphire Rapids;
+** slower on diffusive sums), so they run only when NEUROMASS_SIMD names them.
+** (Since the gathers go into zeroed registers, gather4, AVX2 is ~7 % faster
+** than the scalar loop on Hopf-80 there; the default stays, untried on a
+** processor without AVX-512.)  A set named but missing gives the best the
+** processor has below it.  On NM_EINVAL (a value that names no set) both are
+** still given, as if uncapped.
+*/
+int nm_simd_choose(int *level, int *gather, nm_error *err)
 {
   int cap, named, best = nm_simd_widest();
-  if (nm_simd_cap(&cap, &named, NULL) != NM_OK) return best;   /* refused where a run starts */
-  return best < cap ? best : cap;
+  int rc = nm_simd_cap(&cap, &named, err);
+  int l = best < cap ? best : cap;
+  if (level) *level = l;
+  if (gather) *gather = l == NM_SIMD_AVX2 && !named ? NM_SIMD_OFF : l;
+  return rc;
+}
+
+
+int nm_simd_level(void)
+{
+  int level;
+  nm_simd_choose(&level, NULL, NULL);   /* an invalid value: refused where a run starts */
+  return level;
 }
 
 

@@ -1027,7 +1027,7 @@ static void test_ahead_exact(void)
     for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
       int got = -1;
       setenv("NEUROMASS_SIMD", paths[path], 1);
-      if (nm_simd_choose(&got, NULL) != NM_OK || got != path) {
+      if (nm_simd_choose(NULL, &got, NULL) != NM_OK || got != path) {
         printf("SKIP ahead path %s: not on this processor\n", paths[path]);
         continue;
       }
@@ -1037,6 +1037,36 @@ static void test_ahead_exact(void)
   }
   if (saved) setenv("NEUROMASS_SIMD", saved, 1); else unsetenv("NEUROMASS_SIMD");
   free(saved);
+}
+
+
+/* A simulation's kernels follow one reading of the SIMD rule (simd.c's
+** nm_simd_choose, in nm_sim_new): the level for the services and the lines,
+** the gathers' set for every coupling block, whatever NEUROMASS_SIMD says. */
+static void simd_one_reading(void)
+{
+  static const char *const values[] = { "off", "avx2", "avx512", "auto" };
+  sparse p;
+  if (!CHECK(sparse_make(&p, 11), "allocate 11 sparse rows")) { sparse_free(&p); return; }
+  for (size_t v = 0; v < COUNT(values); v++) {
+    setenv("NEUROMASS_SIMD", values[v], 1);
+    int level = -1, gather = -1, rc = nm_simd_choose(&level, &gather, NULL);
+    nm_model *m = rc == NM_OK ? sparse_model(&p, &rc) : NULL;
+    nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
+    int same = s && s->simd == level && s->coupling_simd == gather && level == nm_simd_level() &&
+               (gather == level || (gather == NM_SIMD_OFF && level == NM_SIMD_AVX2 && v == 3));
+    for (size_t i = 0; same && i < s->n_fast; i++) {
+      const nm_fast_coupling *f = &s->fast[i];
+      same = f->line_simd == s->simd && (!f->blocks.rows || f->blocks.simd == gather) &&
+             (!f->stay_blocks.rows || f->stay_blocks.simd == gather);
+      for (int g = 0; same && g < f->n_ahead; g++) same = f->ahead[g].simd == gather;
+    }
+    CHECK(same, "NEUROMASS_SIMD=%s: the simulation's kernels follow one reading (level %s, gathers %s)",
+          values[v], nm_simd_name(level), nm_simd_name(gather));
+    nm_sim_free(s);
+    nm_model_free(m);
+  }
+  sparse_free(&p);
 }
 
 
@@ -1051,7 +1081,7 @@ static void test_sparse_rows_exact(void)
     for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
       int got = -1;
       setenv("NEUROMASS_SIMD", paths[path], 1);
-      if (nm_simd_choose(&got, NULL) != NM_OK || got != path) {
+      if (nm_simd_choose(NULL, &got, NULL) != NM_OK || got != path) {
         printf("SKIP coupling path %s: not on this processor (%s instead)\n", paths[path],
                got >= 0 ? nm_simd_name(got) : "none");
         continue;
@@ -1089,6 +1119,7 @@ static void test_sparse_rows_exact(void)
   nm_sim_free(s);
   nm_model_free(m);
   sparse_free(&p);
+  simd_one_reading();
   if (saved) setenv("NEUROMASS_SIMD", saved, 1); else unsetenv("NEUROMASS_SIMD");
   free(saved);
 }
@@ -1213,7 +1244,7 @@ static void test_self_lines(void)
   for (int path = NM_SIMD_OFF; path <= NM_SIMD_AVX512; path++) {
     int got = -1;
     setenv("NEUROMASS_SIMD", paths[path], 1);
-    if (nm_simd_choose(&got, NULL) != NM_OK || got != path) {
+    if (nm_simd_choose(NULL, &got, NULL) != NM_OK || got != path) {
       printf("SKIP line path %s: not on this processor\n", paths[path]);
       continue;
     }

@@ -810,3 +810,14 @@ run { path = "whole.wav", speedup = 10, normalize = "none", dc = false }
     assert.are.same(whole[1], ch[1])               -- the same samples as the file made whole
   end)
 end)
+
+describe("neuromass run without a script", function()
+  it("names the command and shows its usage", function()
+    local status, _, err = h.sh(h.q(h.exe) .. " run")
+    assert.are.equal(1, status)
+    assert.matches("^neuromass: run: missing script %(usage: neuromass run %[OPTIONS%] SCRIPT%.lua %[ARGS%.%.%.%]%)\n", err)
+    status, _, err = h.sh(h.q(h.exe) .. " info --quiet")
+    assert.are.equal(1, status)
+    assert.matches("^neuromass: info: missing script %(usage: neuromass info ", err)
+  end)
+end)

@@ -501,3 +501,16 @@ describe("an error in a model-building script", function()
     assert.is_true(#cases >= 100, #cases .. " cases")
   end)
 end)
+
+describe("the \"what is allowed\" part of an unknown-name error (check.suggest_or_list, the one wording)", function()
+  local check = require "neuromass._check"
+  it("is the nearest name, else the names sorted (the first 12, then how many)", function()
+    assert.equal("; did you mean 'tau'?", check.suggest_or_list("tua", { "tau", "sigma" }, "X takes"))
+    assert.equal("; X takes a, b", check.suggest_or_list("zzzzzz", { "b", "a" }, "X takes"))
+    local many = {}
+    for i = 1, 14 do many[i] = string.format("n%02d", i) end
+    assert.equal("; the fields are n01, n02, n03, n04, n05, n06, n07, n08, n09, n10, n11, n12, ... (14 in all; see X)",
+                 check.suggest_or_list("qqqqqqqq", many, "the fields are", "see X"))
+    assert.equal("", check.suggest_or_list("a", {}, "X takes"))
+  end)
+end)

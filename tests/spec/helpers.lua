@@ -151,4 +151,38 @@ function M.remove_scratch()
   scratch_dirs = {}
 end
 
+--- A new user's script (user_nodes_spec and the specs its cases moved to):
+-- M.osc_preamble (a user's mass Osc and a model m of one node of it), then a
+-- case's code, run as the chunk "u.lua".  Returns run_case(code) -> ok,
+-- message; and fails_with(code, words), which asserts that `code` fails at
+-- its last line with every word of `words` (plain text) in the message, and
+-- returns the message.
+M.osc_preamble = [[
+local nm = require "neuromass"
+local Osc = nm.mass { name = "Osc", label = "OscMass", state = { x = 0.1, y = 0, order = { "x", "y" } },
+  params = { a = 0.1, w = 0.06 }, inputs = { "net_x" }, noise = 1,
+  derivatives = function(s, p, u)
+    return { x = (p.a - s.x^2) * s.x - p.w * s.y + u.net_x + u.input_0, y = p.w * s.x } end }
+local m = nm.model(nm.node { label = "OscNode", masses = { Osc() } })
+]]
+function M.user_script()
+  local luassert = require "luassert"
+  local preamble = M.osc_preamble
+  local _, preamble_lines = preamble:gsub("\n", "")
+  local function run_case(code)
+    local chunk = assert(load(preamble .. code .. "\n", "@u.lua"))
+    return pcall(chunk)
+  end
+  local function fails_with(code, words)
+    local ok, err = run_case(code)
+    luassert.is_false(ok, "no error for: " .. code)
+    local _, n = code:gsub("\n", "")
+    local want = "u.lua:" .. (preamble_lines + n + 1) .. ": "
+    luassert.are.equal(want, err:sub(1, #want), err)
+    for _, w in ipairs(words) do luassert.is_truthy(err:find(w, 1, true), "'" .. w .. "' missing from: " .. err) end
+    return err
+  end
+  return run_case, fails_with
+end
+
 return M

@@ -133,3 +133,18 @@ describe("model building", function()
     assert.are.same({ d = 1, o = 1 }, calls)
   end)
 end)
+
+-- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)
+local run_case = require("helpers").user_script()
+
+describe("model:describe's first line", function()
+  it("counts in the singular when there is one", function()
+    local ok, err = run_case([[
+local W = nm.mass { name = "W", state = { x = 0 }, outputs = function(s) return { y = 2 * s.x } end,
+                    derivatives = function(s) return { x = -s.x } end }
+local text = nm.model(nm.node { masses = { W() } }):describe()
+assert(text:match("^model '[^']*': 1 node, 1 state variable, 1 algebraic output\n"), text)
+assert(m:describe():match("^model '[^']*': 1 node, 2 state variables, 0 algebraic outputs\n"), m:describe())]])
+    assert.is_true(ok, err)
+  end)
+end)

@@ -60,3 +60,47 @@ describe("model.params", function()
     assert.are.equal(0.3, model.init.ys_init)
   end)
 end)
+
+-- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)
+local run_case, fails_with = require("helpers").user_script()
+
+describe("model.params and model.init take finite numbers only, as docs/reference.md says", function()
+  it("refuses an infinite parameter at the assignment, naming it and the value", function()
+    fails_with("m.params['*.a'] = 1/0", { "'*.a'", "finite number", "inf" })
+    fails_with("m.params['*.a'] = -1/0", { "'*.a'", "finite number", "-inf" })
+    fails_with("m.params['*.a'] = { 1/0 }", { "'*.a'", "element 1", "finite number", "inf" })
+  end)
+  it("refuses NaN saying what is allowed", function()
+    fails_with("m.params['*.w'] = 0/0", { "'*.w'", "finite number", "NaN" })
+  end)
+  it("refuses an infinite initial state", function()
+    fails_with("m.init['*.x'] = 1/0", { "'*.x'", "finite number", "inf" })
+  end)
+  it("still takes a finite number", function()
+    local ok, err = run_case("m.params['*.a'] = 1e300; m.init['*.x'] = -1e300")
+    assert.is_true(ok, err)
+  end)
+end)
+
+describe("a parameter or state name that matches nothing", function()
+  it("suggests the nearest name when one is near", function()
+    fails_with("m.params['*.aa'] = 1", { "unknown parameter '*.aa'", "did you mean 'a'?" })
+  end)
+  it("lists the names there are when none is near (README: the error says what is allowed)", function()
+    fails_with("m.params['*.omega'] = 1", { "unknown parameter '*.omega'", "the names end in", "a, ", "w" })
+    fails_with("print(m.params['*.omega'])", { "unknown parameter '*.omega'", "the names end in" })
+    fails_with("m.init['*.velocity'] = 1", { "unknown state variable '*.velocity'", "the names end in x, y" })
+  end)
+end)
+
+describe("a stimulus or series assigned to a matrix of the model", function()
+  local net = "local net = nm.network { label = 'Net', nodes = nm.replicate(nm.node { label = 'OscNode', " ..
+              "masses = { Osc() } }, 2), connectivity = { { 0, 1 }, { 1, 0 } }, delays = { { 0, 2 }, { 2, 0 } }, " ..
+              "sync = function(net) return { net_x = net:additive('x') } end }; local mn = nm.model(net)\n"
+  it("is refused naming the matrix and what was given", function()
+    fails_with(net .. "mn.params['Net.delays'] = nm.stimulus.StepInput { step_size = 1 }",
+               { "'Net.delays' is fixed for a run", "cannot be driven by a stimulus" })
+    fails_with(net .. "mn.params['Net.connectivity'] = nm.series { 1, 2 }",
+               { "'Net.connectivity' is fixed for a run", "cannot be driven by a series" })
+  end)
+end)

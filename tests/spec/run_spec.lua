@@ -171,3 +171,21 @@ print(n)
     assert.is_true(n <= 3, string.format("%s of 20 dropped results still held", tostring(n)))
   end)
 end)
+
+-- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)
+local run_case = require("helpers").user_script()
+teardown(h.remove_scratch)
+
+describe("output = { csv = ... } (docs/reference.md, model:run)", function()
+  it("writes the columns of record when given, else every variable, and keeps rows only with record", function()
+    local dir = h.scratch()
+    local ok, err = run_case(string.format([[
+local r = m:run { duration = 1, dt = 0.1, output = { csv = %q } }
+assert(r:rows() == 0, r:rows())
+r = m:run { duration = 1, dt = 0.1, record = { "y" }, output = { csv = %q } }
+assert(r:rows() == 10, r:rows())]], dir .. "/all.csv", dir .. "/y.csv"))
+    assert.is_true(ok, err)
+    assert.are.equal("t,x.0,y.0", h.read(dir .. "/all.csv"):match("^[^\n]*"))
+    assert.are.equal("t,y.0", h.read(dir .. "/y.csv"):match("^[^\n]*"))
+  end)
+end)

@@ -760,3 +760,16 @@ describe("no value in any field ends in an internal error", function()
     end
   end)
 end)
+
+-- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)
+local _, fails_with = require("helpers").user_script()
+
+describe("a stimulus given a parameter it does not have", function()
+  it("names the parameters it takes when no name is near", function()
+    fails_with("nm.stimulus.StepInput { step_size = 1, frequency = 2 }",
+               { "StepInput: unknown parameter 'frequency'; StepInput takes duration, end, n, seed, start, step_size" })
+  end)
+  it("suggests the nearest one when one is near", function()
+    fails_with("nm.stimulus.StepInput { step_sise = 1 }", { "unknown parameter 'step_sise'; did you mean 'step_size'?" })
+  end)
+end)

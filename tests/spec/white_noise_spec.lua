@@ -38,3 +38,21 @@ describe("white noise channels", function()
     assert.are_not.same(a, c)
   end)
 end)
+
+-- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)
+local run_case = require("helpers").user_script()
+
+describe("a white noise channel (docs/reference.md, nm.mass noise)", function()
+  it("integrates to a Wiener process of variance sigma^2 t", function()
+    -- x' = input_0 with sigma = 1: x(100 ms) has variance 100; over 400 seeds the estimate's
+    -- standard error is 100 * sqrt(2 / 400) = 7.1: within 4 of them (28)
+    local ok, err = run_case([[
+local W = nm.mass { name = "W", state = { x = 0 }, noise = { { kind = "white", sigma = 1 } },
+                    derivatives = function(s, p, u) return { x = u.input_0 } end }
+local mw = nm.model(nm.node { masses = { W() } })
+local s2 = 0
+for seed = 1, 400 do s2 = s2 + mw:run { duration = 100, dt = 0.1, sampling_dt = 100, seed = seed }:get("x")[1] ^ 2 end
+assert(math.abs(s2 / 400 - 100) < 28, s2 / 400)]])
+    assert.is_true(ok, err)
+  end)
+end)

@@ -75,6 +75,17 @@ function M.run(h, ordinal, plan, jobs, on_point)
   -- to that group (core.forward_stop_signals), so that `kill PID` of the
   -- script stops its workers as Ctrl-C does.  (setsid -w: the shell's status.)
   local group = "echo '" .. M.MARK .. "group\t'$$\n" .. table.concat(sh, "\n")
+  -- Engine threads may be alive here: a JIT compile job still building a
+  -- model's code in the background (jit_job.c, never joined before this),
+  -- a BOLD run's writer (sink_async.c, idle on its condition variable once
+  -- the run has waited for it, until the run's userdata is collected), the
+  -- OpenMP pool.  Starting the workers cannot deadlock on a lock one of them
+  -- holds (stdio, malloc, the loader's): io.popen's child runs nothing of
+  -- this process but the exec of /bin/sh (POSIX popen in a threaded process:
+  -- only async-signal-safe calls before the exec; glibc's popen is a
+  -- posix_spawn, a vfork-like clone that execs at once).  Only a fork without
+  -- exec would copy the threads' locks; the library makes none (jit_job.c
+  -- resets its own in such a child, for a user's fork).
   local pipe, err = io.popen("exec setsid -w sh -c " .. quote(group), "r")
   if not pipe then return nil, "cannot start the worker processes: " .. tostring(err) end
   -- on_point may raise (a progress callback of the user's): the pipe is

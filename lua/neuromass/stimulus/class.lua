@@ -150,10 +150,8 @@ end
 
 -- (with the nearest name, or when none is near the names there are)
 local function unknown(cls, k)
-  local names = known_names(cls)
-  local near = check.suggest(tostring(k), names)
-  if near == "" and #names > 0 then near = " (" .. cls.name .. " takes " .. table.concat(names, ", ") .. ")" end
-  return string.format("unknown parameter '%s'%s", tostring(k), near)
+  return string.format("unknown parameter '%s'%s", tostring(k),
+                       check.suggest_or_list(tostring(k), known_names(cls), cls.name .. " takes"))
 end
 
 -- ---------------------------------------------------------------------
