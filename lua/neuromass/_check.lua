@@ -285,14 +285,17 @@ end
 
 --- The library's one "what is allowed" part of an unknown-name error: M.suggest's
 -- "; did you mean 'c'?" when one of `candidates` (a list of strings) is near
--- `name`, else "; LEAD a, b, c" with the candidates sorted, the first 12 then
+-- `name`, else "; LEAD a, b, c" with the candidates sorted, each once, the first 12 then
 -- ", ... (N in all)" (`whole`, if given, follows N: where to see every one);
 -- "" without candidates.  `lead` says what the list is: "the fields are",
 -- "StepInput takes", "the names end in".
 function M.suggest_or_list(name, candidates, lead, whole)
   local near = M.suggest(name, candidates)
   if near ~= "" or #candidates == 0 then return near end
-  local sorted = table.move(candidates, 1, #candidates, 1, {})
+  local sorted, seen = {}, {}
+  for _, c in ipairs(candidates) do
+    if not seen[c] then seen[c] = true; sorted[#sorted + 1] = c end
+  end
   table.sort(sorted)
   local more = #sorted > 12 and string.format(", ... (%d in all%s)", #sorted, whole and "; " .. whole or "") or ""
   return string.format("; %s %s%s", lead, table.concat(sorted, ", ", 1, math.min(#sorted, 12)), more)
@@ -300,12 +303,12 @@ end
 
 --- Raises (level 0: a command line's message) "unknown option 'a'" with the
 -- nearest of the options `fixed` (a list) and the keys of `valued` (a map of
--- options that take a value), for neuromass sonify and plot.
+-- options that take a value), else the list of them, for neuromass sonify and plot.
 function M.unknown_option(a, fixed, valued)
   local names = table.move(fixed, 1, #fixed, 1, {})
   for k in pairs(valued) do names[#names + 1] = k end
   table.sort(names)
-  M.usage(string.format("unknown option '%s'%s", a, M.suggest(a, names)))
+  M.usage(string.format("unknown option '%s'%s", a, M.suggest_or_list(a, names, "the options are")))
 end
 
 local usage_mt = { __name = "neuromass.usage", __tostring = function(e) return e.usage end }
@@ -337,13 +340,14 @@ function M.fields(t, allowed, what, level)
 end
 
 --- Makes a misspelt name of module table `M` (named `what` in messages,
--- e.g. nm.sine) an error with a suggestion at the user's line, not a nil.
+-- e.g. nm.sine) an error at the user's line, not a nil, with the nearest
+-- name, else the list of them.
 function M.strict_module(mod, what)
   return setmetatable(mod, { __index = function(t, k)
     local names = {}
     for name in pairs(t) do names[#names + 1] = name end
     M.error(string.format("%s has no field '%s'%s", what, tostring(k),
-                          M.suggest(tostring(k), names)), 2)
+                          M.suggest_or_list(tostring(k), names, "its fields are")), 2)
   end })
 end
 
@@ -365,8 +369,8 @@ end
 --- The one rule for reading a missing field of the library's objects (a
 -- model, a result, a dataset): the user's code (the function indexing, found
 -- `level` frames above this call's caller) gets an error at its line naming
--- `what` and the nearest of `names` (a list of strings; a string is the hint
--- itself, e.g. "; read it with ..."); the library's own
+-- `what` and the nearest of `names`, else the list of them (a list of strings;
+-- a string is the hint itself, e.g. "; read it with ..."); the library's own
 -- code and C get nil (they probe optional fields), and so does a field once
 -- assigned to `obj` (M.assign).  Call it, not as a tail call, from an
 -- __index function with level 1.
@@ -376,7 +380,8 @@ function M.missing(k, what, names, level, obj)
   local info = debug.getinfo(level + 2, "S")
   if not info or info.what == "C" or M.in_library(info.source) then return nil end
   M.error(string.format("%s has no field '%s'%s", what, tostring(k),
-                        type(names) == "string" and names or M.suggest(tostring(k), names)), 2)
+                        type(names) == "string" and names or
+                        M.suggest_or_list(tostring(k), names, "its fields are")), 2)
 end
 
 --- The names a missing-field error suggests for an object of class `class`:

@@ -633,6 +633,15 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
     assert.equals(1, status)
     assert.matches("run: unknown option '--zzzzzz' (options: --set NAME=VALUE, --out DIR, --seed N, --quiet, " ..
                    "--workers N, --task I, --ntasks N, --help)", err, 1, true)
+    -- sonify and plot: check.unknown_option's list (check.suggest_or_list), sorted, the first 12
+    status, _, err = nm("plot", "--zzzzzz", example)
+    assert.equals(1, status)
+    assert.matches("plot: unknown option '--zzzzzz'; the options are --help, --nodes, --output, --quiet, --skip, " ..
+                   "--title, --var, --variable, --view, --zscore, -o\n", err, 1, true)
+    status, _, err = nm("sonify", "--zzzzzz", example)
+    assert.equals(1, status)
+    assert.matches("sonify: unknown option '--zzzzzz'; the options are --bits, --carrier, ", err, 1, true)
+    assert.matches("%(%d+ in all%)\n", err)
   end)
 end)
 

@@ -447,6 +447,11 @@ local cases = {
     "dataset 'gw' has no field 'sbjects'", "did you mean 'subjects'?" },
   { "a dataset's BOLDs read as BOLD", "local ds = nm.datasets.load('gw')\nprint(ds.BOLD)",
     "dataset 'gw' has no field 'BOLD'", "did you mean 'BOLDs'?" },
+  -- session 17 (F4): a name far from every allowed one: the message lists them (check.suggest_or_list)
+  { "a far-off nm.func function", "local f = nm.func.qqqq", "nm.func has no field 'qqqq'; its fields are fc, fcd, " },
+  { "a far-off model method", "model:qqqq()", "model 'N' has no field 'qqqq'; its fields are describe, init, params, run, " },
+  { "a far-off result field", "local r = model:run { duration = 1 }\nprint(r.qqqqqq)",
+    "result has no field 'qqqqqq'; its fields are BOLD, ", " in all)" },
 }
 
 -- The cases run through the executable as well (by their description).
@@ -507,6 +512,7 @@ describe("the \"what is allowed\" part of an unknown-name error (check.suggest_o
   it("is the nearest name, else the names sorted (the first 12, then how many)", function()
     assert.equal("; did you mean 'tau'?", check.suggest_or_list("tua", { "tau", "sigma" }, "X takes"))
     assert.equal("; X takes a, b", check.suggest_or_list("zzzzzz", { "b", "a" }, "X takes"))
+    assert.equal("; X takes a, b", check.suggest_or_list("zzzzzz", { "b", "a", "b" }, "X takes"))   -- each once
     local many = {}
     for i = 1, 14 do many[i] = string.format("n%02d", i) end
     assert.equal("; the fields are n01, n02, n03, n04, n05, n06, n07, n08, n09, n10, n11, n12, ... (14 in all; see X)",
