@@ -188,7 +188,8 @@ local function slow_group(model, cm, g)
           if not is_state[k] then
             check.error_at(user, string.format("slow mass '%s': derivatives gave a value for '%s', which " ..
                                                "is not a state variable%s", t.name, tostring(k),
-                                               check.suggest(tostring(k), t.state_names)))
+                                               check.suggest_or_list(tostring(k), t.state_names,
+                                                                     "the state variables are")))
           end
         end
         checked = true

@@ -59,15 +59,16 @@ local function sorted_keys(t, skip, what)
 end
 
 --- A table whose fields are leaves of kind `kind`, for the names in `names`;
--- reading any other field is an error naming the mass.
-local function symbols(kind, names, what, massname)
+-- reading any other field is an error naming the mass and the names (`lead`
+-- says what they are: "the parameters are").
+local function symbols(kind, names, what, lead, massname)
   local cache, known = {}, {}
   for _, n in ipairs(names) do known[n] = true end
   return setmetatable({}, {
     __index = function(_, k)
       if not known[k] then
         error(string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k),
-                            check.suggest(tostring(k), names)), 2)
+                            check.suggest_or_list(tostring(k), names, lead)), 2)
       end
       local leaf = cache[k]
       if not leaf then leaf = expr.leaf(kind, k); cache[k] = leaf end
@@ -77,8 +78,9 @@ local function symbols(kind, names, what, massname)
   })
 end
 
--- Checks that a function returned one expression per expected name.
-local function check_result(res, names, what, massname, level)
+-- Checks that a function returned one expression per expected name (`lead`
+-- says what the names are: "the outputs are").
+local function check_result(res, names, what, lead, massname, level)
   local named = "a table of one expression per name, { " .. (names[1] or "name") .. " = ..., ... }"
   if type(res) ~= "table" or expr.is_expr(res) then
     error(string.format("mass '%s': %s must return %s, got %s", massname, what, named,
@@ -106,7 +108,7 @@ local function check_result(res, names, what, massname, level)
   for k in pairs(res) do
     if not known[k] then
       error(string.format("mass '%s': %s gives a value for unknown name '%s'%s", massname, what,
-                          tostring(k), check.suggest(tostring(k), names)), level + 1)
+                          tostring(k), check.suggest_or_list(tostring(k), names, lead)), level + 1)
     end
   end
 end
@@ -123,7 +125,8 @@ local function check_constraints(t, def, name, level)
     for v, x in pairs(c) do
       if not t.state_init[v] then
         error(string.format("mass '%s': %s names unknown state variable '%s'%s", name, kind,
-                            tostring(v), check.suggest(tostring(v), t.state_names)), level + 1)
+                            tostring(v), check.suggest_or_list(tostring(v), t.state_names,
+                                                               "the state variables are")), level + 1)
       end
       local ok = kind == "wrap" and check.finite(x) and x > 0 or
                  kind == "clamp" and type(x) == "table" and type(x[1]) == "number" and
@@ -234,9 +237,9 @@ function M.mass(def)
   if type(coupling) == "string" then coupling = { coupling } end
   t.coupling = coupling
   -- Equations, run once on symbols to check them and to find output names.
-  local s = symbols("var", t.state_names, "state variable", name)
-  local p = symbols("par", t.param_names, "parameter", name)
-  local u = symbols("in", t.all_inputs, "input", name)
+  local s = symbols("var", t.state_names, "state variable", "the state variables are", name)
+  local p = symbols("par", t.param_names, "parameter", "the parameters are", name)
+  local u = symbols("in", t.all_inputs, "input", "the inputs are", name)
   t.derivatives = def.derivatives
   t.output_names = {}
   t.slow = def.slow and true or false
@@ -259,15 +262,15 @@ function M.mass(def)
     end
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
-    check_result(out, t.output_names, "outputs", name, 2)
+    check_result(out, t.output_names, "outputs", "the outputs are", name, 2)
     -- The equations may read an output's value from before the step (s.<output>).
     local readable = {}
     for _, v in ipairs(t.state_names) do readable[#readable + 1] = v end
     for _, v in ipairs(t.output_names) do readable[#readable + 1] = v end
-    s = symbols("var", readable, "state variable or output", name)
+    s = symbols("var", readable, "state variable or output", "the state variables and outputs are", name)
   end
   local res = call_equations(def.derivatives, s, p, u)
-  check_result(res, t.state_names, "derivatives", name, 2)
+  check_result(res, t.state_names, "derivatives", "the state variables are", name, 2)
   t.equations_of = { res, out }     -- the user's functions run once: kept for MassType:equations
   t.outputs_at = def.outputs_at or "before"
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then
@@ -309,7 +312,7 @@ function MassType:__call(opts)
   for k, v in pairs(opts.params or {}) do
     if self.param_defaults[k] == nil then
       error(string.format("mass '%s': unknown parameter '%s'%s", self.name, tostring(k),
-                          check.suggest(tostring(k), self.param_names)), 2)
+                          check.suggest_or_list(tostring(k), self.param_names, "the parameters are")), 2)
     elseif type(v) ~= "number" or v ~= v then
       error(string.format("mass '%s': parameter '%s' must be a number, got %s", self.name, k,
                           check.show(v)), 2)
@@ -320,8 +323,13 @@ function MassType:__call(opts)
   for _, o in ipairs(self.output_names) do is_output[o] = true end
   for k, v in pairs(opts.init or {}) do
     if self.state_init[k] == nil and not is_output[k] then
+      -- (an output's value from before the first step may be given too)
+      local names = table.move(self.output_names, 1, #self.output_names, #self.state_names + 1,
+                               table.move(self.state_names, 1, #self.state_names, 1, {}))
       error(string.format("mass '%s': unknown state variable '%s'%s", self.name, tostring(k),
-                          check.suggest(tostring(k), self.state_names)), 2)
+                          check.suggest_or_list(tostring(k), names, #self.output_names > 0 and
+                                                "the state variables and outputs are" or
+                                                "the state variables are")), 2)
     elseif not check.finite(v) then
       error(string.format("mass '%s': the initial value of '%s' must be a finite number, got %s",
                           self.name, k, check.show(v)), 2)
