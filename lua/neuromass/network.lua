@@ -302,14 +302,15 @@ local function coupling(mode)
       if nd:find(var) then known = nil
       elseif mode == "diffusive" then
         error(string.format("%s: node %d ('%s') has no variable '%s'%s", what, i - 1, nd.label, var,
-                            check.suggest(var, nd:variables())), 2)
+                            check.suggest_or_list(var, nd:variables(), "its variables are")), 2)
       end
       for _, v in ipairs(known and nd:variables() or {}) do
         if not seen[v] then seen[v] = true; known[#known + 1] = v end
       end
     end
     if known then
-      error(string.format("%s: no node has a variable '%s'%s", what, var, check.suggest(var, known)), 2)
+      error(string.format("%s: no node has a variable '%s'%s", what, var,
+                          check.suggest_or_list(var, known, "the variables are")), 2)
     end
     local gain = opts.gain or 1
     if not expr.is_expr(gain) and not (type(gain) == "number" and gain == gain) then
@@ -355,7 +356,7 @@ local function node_var(self, j, var, level)
     error(string.format("variable names are strings, got %s", check.show(var)), level + 1)
   elseif not nd:find(var) then
     error(string.format("node %d ('%s') has no variable '%s'%s", j, nd.label, var,
-                        check.suggest(var, nd:variables())), level + 1)
+                        check.suggest_or_list(var, nd:variables(), "its variables are")), level + 1)
   end
 end
 
@@ -428,7 +429,8 @@ function Network:resolve_sync()
   for k in pairs(self.params) do gnames[#gnames + 1] = k end
   setmetatable(s.p, { __index = function(_, k)
     error(string.format("network '%s' has no parameter '%s'%s", self.label, tostring(k),
-                        check.suggest(tostring(k), gnames)), 2)
+                        #gnames > 0 and check.suggest_or_list(tostring(k), gnames, "its parameters are")
+                        or "; it has none (give them as nm.network { params = { name = value } })"), 2)
   end })
   s.C = self.connectivity
   if not self.sync then return {}, s end

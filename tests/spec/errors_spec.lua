@@ -479,6 +479,21 @@ local cases = {
     "nm.model(nm.node { masses = { nm.mass { label = 'S', slow = true, state = { x = 0 }, " ..
     "derivatives = function(s) return { x = 0, qqqq = 1 } end }() } }):run { duration = 0.1 }",
     "slow mass 'S': derivatives gave a value for 'qqqq', which is not a state variable; the state variables are x" },
+  { "additive of a far-off variable", "nm.model(" .. net2("network_x = net:additive('qqqq')") .. ")",
+    "net:additive: no node has a variable 'qqqq'; the variables are v, x" },
+  { "diffusive of a far-off variable", "nm.model(" .. net2("network_x = net:diffusive('qqqq')") .. ")",
+    "net:diffusive: node 0 ('N') has no variable 'qqqq'; its variables are v, x" },
+  { "custom: now of a far-off variable",
+    "nm.model(" .. net2("network_x = function(i) return net:now(0, 'qqqq') end") .. ")",
+    "node 0 ('N') has no variable 'qqqq'; its variables are v, x" },
+  { "a far-off network parameter in a sync rule",
+    "nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, params = { gain = 1 }, " ..
+    "sync = function(net) return { network_x = net:additive('x', { gain = net.p.qqqq }) } end })",
+    "network 'Net' has no parameter 'qqqq'; its parameters are gain" },
+  { "a network parameter read in a sync rule of a network without any",
+    "nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
+    "sync = function(net) return { network_x = net:additive('x', { gain = net.p.qqqq }) } end })",
+    "network 'Net' has no parameter 'qqqq'; it has none" },
   { "a far-off nm.func function", "local f = nm.func.qqqq", "nm.func has no field 'qqqq'; its fields are fc, fcd, " },
   { "a far-off model method", "model:qqqq()", "model 'N' has no field 'qqqq'; its fields are describe, init, params, run, " },
   { "a far-off result field", "local r = model:run { duration = 1 }\nprint(r.qqqqqq)",
