@@ -494,6 +494,11 @@ local cases = {
     "nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C2, " ..
     "sync = function(net) return { network_x = net:additive('x', { gain = net.p.qqqq }) } end })",
     "network 'Net' has no parameter 'qqqq'; it has none" },
+  { "update_params of a far-off name", "nm.stimulus.StepInput { step_size = 1 }:update_params { qqqq = 1 }",
+    "StepInput has no parameter 'qqqq'; StepInput takes duration, end, n, seed, start, step_size" },
+  { "update_params of a far-off name (composite)",
+    "local s = nm.stimulus.StepInput { step_size = 1 }\nlocal u = s + s\nu:update_params { qqqq = 1 }",
+    "SummedStimulus has no parameter 'qqqq'; SummedStimulus takes duration, input_0, input_1" },
   { "a far-off nm.func function", "local f = nm.func.qqqq", "nm.func has no field 'qqqq'; its fields are fc, fcd, " },
   { "a far-off model method", "model:qqqq()", "model 'N' has no field 'qqqq'; its fields are describe, init, params, run, " },
   { "a far-off result field", "local r = model:run { duration = 1 }\nprint(r.qqqqqq)",

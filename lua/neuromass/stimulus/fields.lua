@@ -164,9 +164,8 @@ local function update(self, d, journal, depth)
   if depth > MAX_DEPTH then return limits_problem(depth, 0) end
   local function note(k) journal[#journal + 1] = { self, k, field(self, k) } end
   local function refused(k, names)
-    table.sort(names)
     return string.format("%s has no parameter '%s'%s", type_name(self), tostring(k),
-                         check.suggest(tostring(k), names))
+                         check.suggest_or_list(tostring(k), names, type_name(self) .. " takes"))
   end
   if cls.composite then
     local inputs = parts(self)
