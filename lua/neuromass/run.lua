@@ -78,7 +78,7 @@ local function drive(self, o, plan, out, h)
     method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
     keep = plan.keep, csv = out.csv or false, header = o.cols.names,
-    progress = progress and true or false, threads = opts.threads or 0, jit = o.jit,
+    progress = progress and true or false, threads = opts.threads and math.tointeger(opts.threads) or 0, jit = o.jit,
     audio = au and au.writer or false, audio_cols = out.audio_cols or {},
     keep_cols = 1 + #o.cols.sigs,
     decimate = (au and not adaptive) and o.every or 1,

@@ -35,6 +35,12 @@ describe("threads", function()
     same_as_one_thread(2, 100)
   end)
 
+  -- A count computed in Lua is often a float (4 / 2 is 2.0): a whole number is a whole number,
+  -- as for `seed` and nm.func's window sizes.
+  it("take a whole count given as a float (threads = 4 / 2), with the bits of one thread", function()
+    same_as_one_thread(4 / 2, 20)
+  end)
+
   it("give bit-identical results in the automatic mode, which switches between 1 and 2", function()
     -- The automatic mode times 250 steps on one thread, then tries threads
     -- under that pace (src/engine/sim.c run_balanced); tests/c/test_threads.c
