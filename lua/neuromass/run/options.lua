@@ -78,8 +78,11 @@ local function check_solver_opts(opts, level)
             level + 1)
     end
   end
+  -- A whole count given as a float (4 / 2 = 2.0) is that count (run.lua
+  -- hands the engine its integer), as a seed is.
   local th = opts.threads
-  if th ~= nil and (math.type(th) ~= "integer" or th < 1 or th > core.max_threads) then
+  local n = math.type(th) and math.tointeger(th)
+  if th ~= nil and (not n or n < 1 or n > core.max_threads) then
     error(string.format("run: 'threads' must be a whole number from 1 to %d, or absent for " ..
                         "automatic (got %s)", core.max_threads, check.show(th)), level + 1)
   end

@@ -1,0 +1,68 @@
+-- datasets_read_spec.lua: nm.datasets.read_matrix, the reader of a user's own
+-- matrix file (a connectome from TVB or neurolib saved as CSV): read in C,
+-- values as Lua's tonumber reads them, and every damaged file an error at the
+-- script's line naming the file, the line and the column.
+local nm = require "neuromass"
+
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p '" .. dir .. "'"))
+local function file(name, bytes)
+  local path = dir .. "/" .. name
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+  return path
+end
+
+describe("nm.datasets.read_matrix", function()
+  teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  it("reads a CSV matrix as an array of rows, the values tonumber gives", function()
+    local m = nm.datasets.read_matrix(file("ok.csv", "0,0.5,2\n1e-3, 3 ,0\n"))
+    assert.same({ { 0, 0.5, 2 }, { 1e-3, 3, 0 } }, m)
+    assert.equals("integer", math.type(m[1][3]))
+    assert.equals("float", math.type(m[1][2]))
+  end)
+
+  it("takes Windows line endings and a last line without a newline", function()
+    assert.same({ { 1, 2 }, { 3, 4 } }, nm.datasets.read_matrix(file("crlf.csv", "1,2\r\n3,4")))
+  end)
+
+  it("gives a matrix a model takes as Cmat and Dmat", function()
+    local C = nm.datasets.read_matrix(file("c.csv", "0,1\n1,0\n"))
+    local D = nm.datasets.read_matrix(file("d.csv", "0,10\n10,0\n"))
+    local m = nm.models.fhn.native { Cmat = C, Dmat = D, K_gl = 0.5 }
+    assert.equals(10, m:run { duration = 1, sampling_dt = 0.1 }:rows())
+  end)
+
+  -- Each damaged file: the message at this file's line, naming the file and what is wrong.
+  local bad = {
+    { "ragged.csv", "1,2,3\n4,5\n", "ragged.csv:2: 2 values, the first row has 3" },
+    { "text.csv", "1,2\n4,abc\n", "text.csv:2: column 2: bad number 'abc'" },
+    { "nan.csv", "1,nan\n", "nan.csv:1: column 2: bad number 'nan'" },
+    { "huge.csv", "1,1e400\n", "huge.csv:1: column 2: bad number '1e400'" },
+    { "empty.csv", "", "empty.csv: no numbers (an empty file)" },
+    { "blank.csv", "\n\r\n\n", "blank.csv: no numbers (an empty file)" },
+    { "bom.csv", "\239\187\1911,2\n", "a UTF-8 byte-order mark" },
+  }
+  for _, c in ipairs(bad) do
+    it("refuses " .. c[1] .. " at the script's line", function()
+      local path = file(c[1], c[2])
+      local ok, err = pcall(function() local m = nm.datasets.read_matrix(path); return m end)
+      assert.is_false(ok)
+      assert.matches("datasets_read_spec.lua:%d+: datasets.read_matrix: ", err)
+      assert.matches(c[3], err, 1, true)
+    end)
+  end
+
+  it("refuses a missing file and a path that is not a string", function()
+    local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir .. "/none.csv"); return m end)
+    assert.is_false(ok)
+    assert.matches("datasets_read_spec.lua:%d+: .*none.csv.*No such file", err)
+    ok, err = pcall(function() local m = nm.datasets.read_matrix(42); return m end)
+    assert.is_false(ok)
+    assert.matches("datasets_read_spec.lua:%d+: datasets.read_matrix: ", err)
+    assert.matches("'path' must be a file name (a string), got 42", err, 1, true)
+  end)
+end)
