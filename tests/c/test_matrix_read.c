@@ -2,7 +2,7 @@
 ** test_matrix_read.c: nm_matrix_read, the reader of numeric CSV matrices
 ** (nm.datasets): values read as Lua's tonumber reads them (strtod; whole
 ** numbers flagged as integers), blank lines skipped but counted, CRLF and spaces around cells
-** allowed; a missing file fails with NM_EIO naming it; a bad number or a row
+** allowed, cells separated by spaces or tabs when the first row has no comma; a missing file fails with NM_EIO naming it; a bad number or a row
 ** of another width with NM_EINVAL naming the file, line and column.
 */
 #include <errno.h>
@@ -49,6 +49,29 @@ static void test_values(void)
   nm_matrix_free(&m);
   CHECK(m.v == NULL && m.rows == 0, "nm_matrix_free empties the matrix");
   nm_matrix_free(NULL);
+}
+
+/* TVB's weights.txt and np.savetxt's default: cells separated by runs of spaces or tabs. */
+static void test_spaced(void)
+{
+  const char *path = write_file("weights.txt", " 0  0.5\t2\r\n\n1e-3 3 -0 \n");
+  nm_matrix m;
+  nm_error err;
+  nm_error_clear(&err);
+  int st = nm_matrix_read(path, &m, &err);
+  CHECK(st == NM_OK && m.rows == 2 && m.cols == 3, "a space-separated 2 x 3 matrix is read (status %d, %zu x %zu: %s)",
+        st, m.rows, m.cols, err.why);
+  if (st != NM_OK) return;
+  CHECK(m.v[0] == 0 && m.is_int[0] && m.v[1] == 0.5 && m.v[2] == 2 && m.v[3] == strtod("1e-3", NULL) &&
+        m.v[4] == 3 && m.v[5] == 0 && m.is_int[5], "its values, as in a CSV file");
+  nm_matrix_free(&m);
+  const char *mixed = write_file("mixed.txt", "1 2\n3,4\n");
+  nm_error_clear(&err);
+  st = nm_matrix_read(mixed, &m, &err);
+  char want[200];
+  snprintf(want, sizeof want, "%s:2: column 1: bad number '3,4'", mixed);
+  CHECK(st == NM_EINVAL && strcmp(err.why, want) == 0, "a comma in a space-separated file is a bad number (%s)",
+        err.why);
 }
 
 static void test_errors(void)
@@ -98,9 +121,10 @@ int main(void)
     return 1;
   }
   test_values();
+  test_spaced();
   test_errors();
-  const char *names[] = { "ok.csv", "bad.csv", "case.csv", "empty.csv" };
-  for (size_t k = 0; k < 4; k++) {
+  const char *names[] = { "ok.csv", "weights.txt", "mixed.txt", "bad.csv", "case.csv", "empty.csv" };
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
     char p[128];
     snprintf(p, sizeof p, "%s/%s", dir, names[k]);
     remove(p);

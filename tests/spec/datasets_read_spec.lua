@@ -1,5 +1,6 @@
 -- datasets_read_spec.lua: nm.datasets.read_matrix, the reader of a user's own
--- matrix file (a connectome from TVB or neurolib saved as CSV): read in C,
+-- matrix file (a connectome from TVB or neurolib saved as CSV or separated by
+-- spaces): read in C,
 -- values as Lua's tonumber reads them, and every damaged file an error at the
 -- script's line naming the file, the line and the column.
 local nm = require "neuromass"
@@ -29,6 +30,12 @@ describe("nm.datasets.read_matrix", function()
     assert.same({ { 1, 2 }, { 3, 4 } }, nm.datasets.read_matrix(file("crlf.csv", "1,2\r\n3,4")))
   end)
 
+  it("reads a file of space- or tab-separated cells (TVB's weights.txt, np.savetxt's default)", function()
+    local m = nm.datasets.read_matrix(file("weights.txt", "0 0.5  2\n1e-3\t3 0 \r\n\n  7 8 9\n"))
+    assert.same({ { 0, 0.5, 2 }, { 1e-3, 3, 0 }, { 7, 8, 9 } }, m)
+    assert.equals("integer", math.type(m[3][1]))
+  end)
+
   it("gives a matrix a model takes as Cmat and Dmat", function()
     local C = nm.datasets.read_matrix(file("c.csv", "0,1\n1,0\n"))
     local D = nm.datasets.read_matrix(file("d.csv", "0,10\n10,0\n"))
@@ -45,6 +52,9 @@ describe("nm.datasets.read_matrix", function()
     { "empty.csv", "", "empty.csv: no numbers (an empty file)" },
     { "blank.csv", "\n\r\n\n", "blank.csv: no numbers (an empty file)" },
     { "bom.csv", "\239\187\1911,2\n", "a UTF-8 byte-order mark" },
+    { "spaced_row.csv", "1,2,3\n4 5 6\n", "spaced_row.csv:2: column 1: bad number '4 5 6'" },
+    { "comma_row.txt", "1 2 3\n4,5,6\n", "comma_row.txt:2: column 1: bad number '4,5,6'" },
+    { "ragged.txt", "1 2 3\n4 5\n", "ragged.txt:2: 2 values, the first row has 3" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()
