@@ -26,8 +26,11 @@ static char *slurp(const char *path, size_t *len, nm_error *err)
   }
   size_t cap = 1 << 16, n = 0;
   char *buf = malloc(cap);
+  int why = 0;                       /* errno of a failed read (a directory: EISDIR) */
   while (buf) {
+    errno = 0;
     n += fread(buf + n, 1, cap - 1 - n, f);
+    why = errno;
     if (n < cap - 1) break;
     char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
     if (!bigger) { free(buf); buf = NULL; break; }
@@ -42,7 +45,7 @@ static char *slurp(const char *path, size_t *len, nm_error *err)
   }
   if (failed) {
     free(buf);
-    nm_fail(err, NM_EIO, "cannot read '%s': read error", path);
+    nm_fail(err, NM_EIO, "cannot read '%s': %s", path, why ? strerror(why) : "read error");
     return NULL;
   }
   buf[n] = '\0';

@@ -66,6 +66,13 @@ describe("nm.datasets.read_matrix", function()
     end)
   end
 
+  it("refuses a directory with the system's reason", function()
+    local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir); return m end)
+    assert.is_false(ok)
+    assert.matches("datasets_read_spec.lua:%d+: datasets.read_matrix: ", err)
+    assert.matches("Is a directory", err, 1, true)
+  end)
+
   it("refuses a missing file and a path that is not a string", function()
     local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir .. "/none.csv"); return m end)
     assert.is_false(ok)
