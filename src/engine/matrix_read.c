@@ -4,8 +4,8 @@
 ** own Cmat and Dmat): one row per non-blank line, cells separated by commas
 ** (CSV) or, when the first row has no comma, by runs of spaces or tabs (TVB's
 ** weights.txt and tract_lengths.txt, numpy.savetxt's default), every row as
-** wide as the first; each cell read as Lua's tonumber reads it
-** (nm_matrix_read in nm.h).
+** wide as the first, a UTF-8 byte-order mark at the start skipped; each cell
+** read as Lua's tonumber reads it (nm_matrix_read in nm.h).
 */
 #include <errno.h>
 #include <math.h>
@@ -87,6 +87,20 @@ static int parse_cell(const char *s, const char *e, double *v, unsigned char *is
   return *end == '\0' && isfinite(*v);
 }
 
+/* The cell [s, e) for a message: its first 40 bytes, a byte that is not
+** printable ASCII written \xHH (a binary file, a byte-order mark). */
+static const char *shown(const char *s, const char *e, char out[4 * 40 + 1])
+{
+  char *o = out;
+  for (const char *p = s; p < e && p < s + 40; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x20 && c < 0x7f) *o++ = (char)c;
+    else o += sprintf(o, "\\x%02X", c);
+  }
+  *o = '\0';
+  return out;
+}
+
 /* The end of the cell starting at `cell` on a line ending at eol: the next
 ** comma (CSV) or the next white space (`spaced`); *next: where the following
 ** cell starts, NULL when this cell is the row's last. */
@@ -116,7 +130,9 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
   unsigned char *is_int = NULL;
   long line = 0;
   int status = NM_OK, spaced = 0;
-  for (char *s = buf; s < buf + len;) {
+  char *start = buf;
+  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) start += 3;   /* a UTF-8 byte-order mark: no data */
+  for (char *s = start; s < buf + len;) {
     char *eol = memchr(s, '\n', (size_t)(buf + len - s));
     if (!eol) eol = buf + len;
     line++;
@@ -140,9 +156,9 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
           cap = ncap;
         }
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
-          int w = (int)(end - cell);
-          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%.*s'", path, line,
-                           c + 1, w > 40 ? 40 : w, cell);
+          char text[4 * 40 + 1];
+          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'", path, line,
+                           c + 1, shown(cell, end, text));
           goto done;
         }
         n++;

@@ -30,6 +30,11 @@ describe("nm.datasets.read_matrix", function()
     assert.same({ { 1, 2 }, { 3, 4 } }, nm.datasets.read_matrix(file("crlf.csv", "1,2\r\n3,4")))
   end)
 
+  it("skips a UTF-8 byte-order mark at the start (a spreadsheet's CSV)", function()
+    assert.same({ { 1, 2 }, { 3, 4 } }, nm.datasets.read_matrix(file("bom.csv", "\239\187\1911,2\n3,4\n")))
+    assert.same({ { 1, 2 } }, nm.datasets.read_matrix(file("bom.txt", "\239\187\191 1 2\n")))
+  end)
+
   it("reads a file of space- or tab-separated cells (TVB's weights.txt, np.savetxt's default)", function()
     local m = nm.datasets.read_matrix(file("weights.txt", "0 0.5  2\n1e-3\t3 0 \r\n\n  7 8 9\n"))
     assert.same({ { 0, 0.5, 2 }, { 1e-3, 3, 0 }, { 7, 8, 9 } }, m)
@@ -51,10 +56,10 @@ describe("nm.datasets.read_matrix", function()
     { "huge.csv", "1,1e400\n", "huge.csv:1: column 2: bad number '1e400'" },
     { "empty.csv", "", "empty.csv: no numbers (an empty file)" },
     { "blank.csv", "\n\r\n\n", "blank.csv: no numbers (an empty file)" },
-    { "bom.csv", "\239\187\1911,2\n", "a UTF-8 byte-order mark" },
     { "spaced_row.csv", "1,2,3\n4 5 6\n", "spaced_row.csv:2: column 1: bad number '4 5 6'" },
     { "comma_row.txt", "1 2 3\n4,5,6\n", "comma_row.txt:2: column 1: bad number '4,5,6'" },
     { "ragged.txt", "1 2 3\n4 5\n", "ragged.txt:2: 2 values, the first row has 3" },
+    { "binary.csv", "1,\1\255z\n", "binary.csv:1: column 2: bad number '\\x01\\xFFz'" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()
