@@ -420,6 +420,17 @@ local cases = {
     "m.params['Net.delays'] = { { 0, 1 }, { 1, 0 } }\nm.params['Net.connectivity'] = { { 0, 3 }, { 3, 0 } }\n" ..
     "m:run { duration = 1, continue = true }",
     "changing 'Net.connectivity' (set through model.params), 'Net.delays' (set through model.params) (the engine" },
+  -- a matrix edited in place and then set back through model.params: named once, with both
+  { "continue after Cmat edited in place and set back through model.params",
+    "local C = { { 0, 1 }, { 1, 0 } }\nlocal m = nm.models.fhn.native { Cmat = C }\nm:run { duration = 1 }\n" ..
+    "C[1][2] = 0.5\nm.params.Cmat = C\nm:run { duration = 1, continue = true }",
+    "changing 'Cmat' (edited in place, then set through model.params) (the engine" },
+  { "continue after a network's connectivity edited in place and set back through model.params",
+    "local C = { { 0, 1 }, { 1, 0 } }\n" ..
+    "local m = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = C, sync = sync_x })\n" ..
+    "m:run { duration = 1 }\nC[1][2] = 0.5\nm.params['Net.connectivity'] = C\n" ..
+    "m:run { duration = 1, continue = true }",
+    "changing 'Net.connectivity' (edited in place, then set through model.params) (the engine" },
   { "continue after a native model's Cmat set through model.params",
     "local m = nm.models.fhn.native { Cmat = C2 }\nm:run { duration = 1 }\nm.params.Cmat = { { 0, 2 }, { 2, 0 } }\n" ..
     "m:run { duration = 1, continue = true }", "changing 'Cmat' (set through model.params) (the engine" },

@@ -116,18 +116,27 @@ end
 
 --- What changed since the engine model was built, for the message refusing
 -- a continuation: dt, structural values set through model.params (their
--- names), matrices edited in place (their names).
+-- names), matrices edited in place (their names); a matrix edited in place
+-- and then set back through model.params ("FHNModel: Cmat" and "Cmat") is
+-- named once, with both.
 function M.changes(self, dt)
   local what = {}
   if self.built_dt ~= dt then
     what[#what + 1] = string.format("dt (from %s to %s ms)", check.number(self.built_dt),
                                     check.number(dt))
   end
+  -- (a matrix by its last word: "FHNModel: Cmat" and "Cmat", "network 'Net': connectivity"
+  -- and "Net.connectivity")
+  local function key(name) return name:match("[:%.]%s*([^:%.]+)$") or name end
+  local edited, is_edited, is_dirty = self.net:changed_matrices(self.matrix_snapshot), {}, {}
+  for _, name in ipairs(edited) do is_edited[key(name)] = true end
   for _, name in ipairs(type(self.dirty) == "table" and self.dirty or {}) do
-    what[#what + 1] = string.format("'%s' (set through model.params)", name)
+    is_dirty[key(name)] = true
+    what[#what + 1] = string.format("'%s' (%sset through model.params)", name,
+                                    is_edited[key(name)] and "edited in place, then " or "")
   end
-  for _, name in ipairs(self.net:changed_matrices(self.matrix_snapshot)) do
-    what[#what + 1] = name .. " (edited in place)"
+  for _, name in ipairs(edited) do
+    if not is_dirty[key(name)] then what[#what + 1] = name .. " (edited in place)" end
   end
   if #what == 0 then return "the network's structure" end
   return table.concat(what, ", ")
