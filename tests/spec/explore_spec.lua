@@ -365,6 +365,32 @@ nm.explore.BoxSearch {
     assert.equals(texts[1], texts[2])
   end)
 
+  it("save = { \"csv\" } keeps the result in memory too: evaluate reads its variables as without save", function()
+    local dir = h.scratch()
+    h.write(dir .. "/savecsv.lua", [==[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 0 }, { 0, 0 } } } end,
+  space = nm.explore.ParameterSpace { K_gl = { 0.2, 0.4 } },
+  run = { duration = 20, dt = 0.1, seed = 1 },
+  evaluate = function(res) local x = res:matrix("x"); return { last_x = x[2][#x[2]], n = #x[1] } end,
+  save = { arg[1] ~= "none" and "csv" or nil }, out = "saved",
+}:run()
+]==])
+    local texts = {}
+    for _, mode in ipairs { "csv", "none" } do
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run savecsv.lua --quiet --workers 1 " .. mode ..
+                           " && mv saved saved-" .. mode)
+      assert.equals(0, s, e)
+      texts[mode] = read(dir .. "/saved-" .. mode .. "/results.csv")
+    end
+    assert.truthy(texts.csv:find(",200,ok\n", 1, true), texts.csv)
+    assert.equals(texts.none, texts.csv)
+    local csv = h.read_csv(dir .. "/saved-csv/points/2/result.csv")
+    assert.same({ "t", "x.0", "x.1", "y.0", "y.1" }, csv.header)
+    assert.equals(200, csv.rows)
+  end)
+
   it("a stop signal (Ctrl-C) stops the exploration: the points done are kept, none recorded as failed", function()
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
