@@ -717,6 +717,33 @@ search("second"):run()
     assert.truthy(out:find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"), out)
   end)
 
+  it("explore --merge names the tasks of N that wrote no part, the last task's included", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    for _, task in ipairs { 0, 1 } do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 4 rows (2 parts joined)\nmissing: point 3 (their tasks " ..
+                           "wrote no part yet", 1, true), out)
+    assert.truthy(out:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing\n", 1, true), out)
+  end)
+
+  it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
+    local dir, other = h.scratch(), h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    h.write(other .. "/sweep.lua", SCRIPT)
+    assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
+    assert.equals(0, (run(other, "--task 0 --ntasks 2 --seed 4")))
+    assert.truthy(os.rename(other .. "/sweep/parts/task-0-of-2.csv", dir .. "/sweep/parts/task-0-of-2.csv"))
+    local before = read(dir .. "/sweep/parts/task-0-of-3.csv")
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s)
+    assert.truthy(e:find("task%-0%-of%-2%.csv' holds seed = %d+ at point 1, '[^']*task%-0%-of%-3%.csv' seed = " ..
+                         "%d+: they are parts of different explorations"), e)
+    assert.equals(before, read(dir .. "/sweep/parts/task-0-of-3.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+  end)
+
   it("explore --merge: a folder without a table is an error; --help lists the options", function()
     local dir = h.scratch()
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir))
