@@ -703,29 +703,26 @@ search("second"):run()
                           "`out/parts/task-I-of-N.csv` and ends the script", 1, true))
   end)
 
-  it("explore --merge names the points still missing: tasks that have not written their parts", function()
+  it("explore --merge names the points still missing and the tasks of N that wrote no part (the last's too)", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
-    for _, task in ipairs { 0, 2 } do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
-    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
-    assert.equals(0, s, e)
-    assert.truthy(out:find("/sweep/results.csv: 4 rows (2 parts joined)\nmissing: points 2, 5 (their tasks " ..
+    local function merged()
+      local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+      assert.equals(0, s, e)
+      return out
+    end
+    assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
+    local out = merged()
+    assert.truthy(out:find("/sweep/results.csv: 2 rows (1 part joined)\nmissing: points 2, 3 (their tasks " ..
                            "wrote no part yet", 1, true), out)
+    assert.truthy(out:find("\nno part from tasks 1, 2 of 3: their points are missing\n", 1, true), out)
     assert.equals(0, (run(dir, "--task 1 --ntasks 3")))
-    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
-    assert.equals(0, s, e)
-    assert.truthy(out:find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"), out)
-  end)
-
-  it("explore --merge names the tasks of N that wrote no part, the last task's included", function()
-    local dir = h.scratch()
-    h.write(dir .. "/sweep.lua", SCRIPT)
-    for _, task in ipairs { 0, 1 } do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
-    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
-    assert.equals(0, s, e)
-    assert.truthy(out:find("/sweep/results.csv: 4 rows (2 parts joined)\nmissing: point 3 (their tasks " ..
+    out = merged()
+    assert.truthy(out:find("/sweep/results.csv: 4 rows (1 part joined)\nmissing: point 3 (their tasks " ..
                            "wrote no part yet", 1, true), out)
     assert.truthy(out:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing\n", 1, true), out)
+    assert.equals(0, (run(dir, "--task 2 --ntasks 3")))
+    assert.truthy(merged():find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"))
   end)
 
   it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
