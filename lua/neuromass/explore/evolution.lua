@@ -371,17 +371,20 @@ function Evolution:run()
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
-    for r = 1, self.restarts do
-      if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
-        local ok, err = restart(self, r, base, share, h, function(i, row)
-          rows[i], n = row, n + 1
-          if plan.worker then workers.report(i, row.status) end
-          done(i, row.status)
-          tick()
-        end)
-        if not ok then save(); check.error("Evolution: " .. err, 2) end
+    local function restarts()
+      for r = 1, self.restarts do
+        if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
+          local ok, err = restart(self, r, base, share, h, function(i, row)
+            rows[i], n = row, n + 1
+            if plan.worker then workers.report(i, row.status) end
+            done(i, row.status)
+            tick()
+          end)
+          if not ok then save(); check.error("Evolution: " .. err, 2) end
+        end
       end
     end
+    if ranks then mpi.exit_aborts(restarts) else restarts() end
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
