@@ -421,6 +421,23 @@ nm.explore.BoxSearch {
     assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
   end)
 
+  it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
+    local dir = h.scratch()
+    h.write(dir .. "/quit.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } },
+  run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end, out = "quit",
+}:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed (worker 1: exit status 3; " ..
+                         "their messages, if any, above); the points done are kept in", 1, true), e)
+  end)
+
   it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
