@@ -423,14 +423,12 @@ nm.explore.BoxSearch {
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
     local dir = h.scratch()
+    -- (point 4, of worker 1 of 2, ends its process)
     h.write(dir .. "/quit.lua", [[
 local nm = require "neuromass"
-nm.explore.BoxSearch {
-  model = function() return nm.models.fhn.native {} end,
-  space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } },
-  run = { duration = 1, dt = 0.1 },
-  evaluate = function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end, out = "quit",
-}:run()
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "quit",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end }:run()
 ]])
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 2")
     assert.equals(1, s)
