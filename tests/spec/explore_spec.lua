@@ -660,6 +660,14 @@ describe("the command line of explorations", function()
     s, _, e = run(dir, "--task 2 --ntasks 2")
     assert.equals(1, s)
     assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
+    -- --workers in a Slurm array task: the message names the array task, not a --task never given
+    s, _, e = run(dir, "--workers 2", "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2")
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: explore: %-%-workers in a Slurm array task %(SLURM_ARRAY_TASK_ID=1: task 1 " ..
+                         "of 2%), which computes its slice in its one process: drop %-%-workers"), e)
+    s, _, e = run(dir, "--workers 2 --task 0 --ntasks 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("give --workers or --task/--ntasks, not both", 1, true), e)
   end)
 
   it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
