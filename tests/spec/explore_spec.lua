@@ -748,6 +748,19 @@ search("second"):run()
     assert.truthy(merged():find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"))
   end)
 
+  it("an array task says what it wrote and how to join the parts (1 point, 2 points)", function()
+    for ntasks, said in pairs { [6] = "(1 point)", [3] = "(2 points)" } do
+      local dir = h.scratch()
+      h.write(dir .. "/sweep.lua", SCRIPT)
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run sweep.lua --task 0 --ntasks " .. ntasks ..
+                           " -- .")
+      assert.equals(0, s, e)
+      assert.truthy(e:find("explore: task 0 of " .. ntasks .. " wrote " .. dir .. "/sweep/parts/task-0-of-" .. ntasks ..
+                           ".csv " .. said .. "; join the parts with: neuromass explore --merge " .. dir .. "/sweep\n",
+                           1, true), e)
+    end
+  end)
+
   it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
     local dir, other = h.scratch(), h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
