@@ -40,6 +40,11 @@ local mpi = require "neuromass.explore.mpi"
 local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
       type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 
+-- NLopt's derivative-free global algorithms that run a subsidiary local
+-- optimiser (nlopt_set_local_optimizer), which Evolution does not set:
+-- without it NLopt 2.7 crashes the process (in nlopt_set_xtol_abs).
+local NEEDS_LOCAL = { GN_MLSL = true, GN_MLSL_LDS = true }
+
 local M = {}
 
 local Evolution = {}
@@ -135,6 +140,10 @@ function M.Evolution(def)
   end
   local known, why = nlopt.algorithm(algorithm)   -- before run() clears the earlier table
   if not known then fail("%s", why) end
+  if NEEDS_LOCAL[algorithm] then
+    fail("'algorithm' = \"%s\" needs a local optimiser (NLopt's MLSL starts one from each of its points), which " ..
+         "Evolution does not set: choose GN_CRS2_LM, GN_ISRES, GN_ESCH, GN_DIRECT_L or an LN_* one", algorithm)
+  end
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
     fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
