@@ -226,9 +226,9 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: unknown algorithm 'GN_CRS'"), e)
     e = err({ algorithm = "LD_MMA" })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: algorithm 'LD_MMA' needs derivatives"), e)
-    -- NLopt's MLSL runs a local optimiser that Evolution does not give: refused (before, NLopt crashed the
-    -- process, a segmentation fault in nlopt_set_xtol_abs under nlopt_optimize)
-    for _, name in ipairs { "GN_MLSL", "GN_MLSL_LDS" } do
+    -- NLopt's MLSL and AUGLAG run a local optimiser that Evolution does not give: refused (before, NLopt
+    -- crashed the process, a segmentation fault in nlopt_set_xtol_abs under nlopt_optimize)
+    for _, name in ipairs { "GN_MLSL", "GN_MLSL_LDS", "LN_AUGLAG", "LN_AUGLAG_EQ" } do
       e = err({ algorithm = name })
       assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'algorithm' = \"" .. name .. "\" needs a local " ..
                            "optimiser"), e)

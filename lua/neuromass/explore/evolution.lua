@@ -40,10 +40,11 @@ local mpi = require "neuromass.explore.mpi"
 local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
       type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 
--- NLopt's derivative-free global algorithms that run a subsidiary local
--- optimiser (nlopt_set_local_optimizer), which Evolution does not set:
--- without it NLopt 2.7 crashes the process (in nlopt_set_xtol_abs).
-local NEEDS_LOCAL = { GN_MLSL = true, GN_MLSL_LDS = true }
+-- NLopt's derivative-free algorithms that run a subsidiary optimiser
+-- (nlopt_set_local_optimizer: MLSL from each of its points, AUGLAG on each
+-- penalised problem), which Evolution does not set: without it NLopt 2.7
+-- crashes the process (in nlopt_set_xtol_abs).
+local NEEDS_LOCAL = { GN_MLSL = true, GN_MLSL_LDS = true, LN_AUGLAG = true, LN_AUGLAG_EQ = true }
 
 local M = {}
 
@@ -141,8 +142,8 @@ function M.Evolution(def)
   local known, why = nlopt.algorithm(algorithm)   -- before run() clears the earlier table
   if not known then fail("%s", why) end
   if NEEDS_LOCAL[algorithm] then
-    fail("'algorithm' = \"%s\" needs a local optimiser (NLopt's MLSL starts one from each of its points), which " ..
-         "Evolution does not set: choose GN_CRS2_LM, GN_ISRES, GN_ESCH, GN_DIRECT_L or an LN_* one", algorithm)
+    fail("'algorithm' = \"%s\" needs a local optimiser (NLopt's MLSL and AUGLAG run one), which Evolution does " ..
+         "not set: choose GN_CRS2_LM, GN_ISRES, GN_ESCH, GN_DIRECT_L, LN_BOBYQA, LN_SBPLX, ...", algorithm)
   end
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
