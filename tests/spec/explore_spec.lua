@@ -621,6 +621,23 @@ describe("nm.plot.exploration", function()
     assert.is_false(ok)
     assert.truthy(e:find("points 1 and 7 both have a = 1 and b = 1", 1, true), e)
   end)
+
+  it("names the axes and the colour bar as xlabel, ylabel and cblabel say (units), else by the names", function()
+    local dir = h.scratch()
+    local path = nm.plot.exploration(results(), { metric = "m", out = dir .. "/m.png", xlabel = "a (mV/ms)",
+                                                  ylabel = "b (mV/ms)", cblabel = "m (Hz)" })
+    assert.equals(dir .. "/m.png", path)
+    local script = require "neuromass.plot.exploration".script
+    local text = table.concat(script({ 1, 2 }, { 1 }, { { 1, 2 } }, { x = "a", y = "b", metric = "m",
+                                     xlabel = "a (mV/ms)", ylabel = "b (mV/ms)", cblabel = "m (Hz)" }), "\n")
+    for _, want in ipairs { "set xlabel 'a (mV/ms)'", "set ylabel 'b (mV/ms)'", "set cblabel 'm (Hz)'" } do
+      assert.truthy(text:find(want, 1, true), text)
+    end
+    text = table.concat(script({ 1, 2 }, { 1 }, { { 1, 2 } }, { x = "a", y = "b", metric = "m" }), "\n")
+    for _, want in ipairs { "set xlabel 'a'", "set ylabel 'b'", "set cblabel 'm'" } do
+      assert.truthy(text:find(want, 1, true), text)
+    end
+  end)
 end)
 
 describe("the command line of explorations", function()
