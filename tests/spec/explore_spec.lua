@@ -637,6 +637,9 @@ describe("nm.plot.exploration", function()
     for _, want in ipairs { "set xlabel 'a'", "set ylabel 'b'", "set cblabel 'm'" } do
       assert.truthy(text:find(want, 1, true), text)
     end
+    -- docs/plotting.md, the pictures' page, names both pictures of explorations
+    local doc = read("docs/plotting.md")
+    assert.truthy(doc:find("## Explorations: `nm.plot.exploration` and `nm.plot.evolution`", 1, true))
   end)
 end)
 
