@@ -324,6 +324,9 @@ print(best.evaluations)
     local ok, e = pcall(nm.plot.evolution, { rows = {} }, { out = dir .. "/x.png" })
     assert.is_false(ok)
     assert.truthy(tostring(e):find("evolution_spec.lua:%d+: plot.evolution: expected the result of an Evolution"), e)
+    -- the key beside the plot: inside it, it hid the poor evaluations a search draws at the bottom
+    local script = table.concat(require("neuromass.plot.evolution").script({ { 1, 0.1 } }, { { 1, 0.1 } }, {}), "\n")
+    assert.truthy(script:find("\nset key outside right top\n", 1, true), script)
   end)
 end)
 
