@@ -58,5 +58,6 @@ print(string.format("ALN on gw: %d points (%d failed), the table in %s/results.c
                     results.dir or "explore_aln"))
 for _, metric in ipairs { "max_rate", "dominant_frequency" } do
   print("wrote " .. nm.plot.exploration(results, { metric = metric, out = "explore_aln/" .. metric .. ".png",
-    title = metric == "max_rate" and "largest excitatory rate (Hz)" or "dominant frequency (Hz)" }))
+    title = metric == "max_rate" and "largest excitatory rate" or "dominant frequency of the mean rate",
+    xlabel = "mue_ext_mean (mV/ms)", ylabel = "mui_ext_mean (mV/ms)", cblabel = metric .. " (Hz)" }))
 end

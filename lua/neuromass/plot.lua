@@ -257,13 +257,16 @@ end
 -- one point; failed points and NaN left blank).  opts: out (required),
 -- metric (required: one of results.metrics), x and y (parameter names;
 -- default the first two of the space), title (default the metric's name),
--- range = { lo, hi } (default: the metric's own range), size.  Errors at the
+-- range = { lo, hi } (default: the metric's own range), size, xlabel,
+-- ylabel and cblabel (the axes' and the colour bar's names, e.g. with
+-- units; default the parameters' and the metric's names).  Errors at the
 -- user's line: an unknown metric or parameter (with a suggestion), fewer
 -- than two parameters, two points in one cell (a third parameter varies), a
 -- metric with no finite value.
 function M.exploration(results, opts)
   local what = "plot.exploration"
-  opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size" })
+  opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size", "xlabel", "ylabel",
+                                    "cblabel" })
   if type(results) ~= "table" or type(results.params) ~= "table" or type(results.rows) ~= "table" then
     fail(what, "expected the results of an exploration (search:run(), nm.explore.load), got %s", check.show(results))
   end
@@ -289,7 +292,10 @@ function M.exploration(results, opts)
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, exploration.SIZE),
                    exploration.script(xs, ys, m, { x = x, y = y, metric = metric, range = range,
-                                                   title = args.text(what, opts, "title") }))
+                                                   title = args.text(what, opts, "title"),
+                                                   xlabel = args.text(what, opts, "xlabel"),
+                                                   ylabel = args.text(what, opts, "ylabel"),
+                                                   cblabel = args.text(what, opts, "cblabel") }))
 end
 
 --- nm.plot.evolution(best, opts) -> the path written: the fitness of every

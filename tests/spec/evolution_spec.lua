@@ -226,6 +226,13 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: unknown algorithm 'GN_CRS'"), e)
     e = err({ algorithm = "LD_MMA" })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: algorithm 'LD_MMA' needs derivatives"), e)
+    -- NLopt's MLSL and AUGLAG run a local optimiser that Evolution does not give: refused (before, NLopt
+    -- crashed the process, a segmentation fault in nlopt_set_xtol_abs under nlopt_optimize)
+    for _, name in ipairs { "GN_MLSL", "GN_MLSL_LDS", "LN_AUGLAG", "LN_AUGLAG_EQ" } do
+      e = err({ algorithm = name })
+      assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'algorithm' = \"" .. name .. "\" needs a local " ..
+                           "optimiser"), e)
+    end
     assert.equals("earlier\n", read(dir .. "/fit/results.csv"))
   end)
 
@@ -317,6 +324,9 @@ print(best.evaluations)
     local ok, e = pcall(nm.plot.evolution, { rows = {} }, { out = dir .. "/x.png" })
     assert.is_false(ok)
     assert.truthy(tostring(e):find("evolution_spec.lua:%d+: plot.evolution: expected the result of an Evolution"), e)
+    -- the key beside the plot: inside it, it hid the poor evaluations a search draws at the bottom
+    local script = table.concat(require("neuromass.plot.evolution").script({ { 1, 0.1 } }, { { 1, 0.1 } }, {}), "\n")
+    assert.truthy(script:find("\nset key outside right top\n", 1, true), script)
   end)
 end)
 

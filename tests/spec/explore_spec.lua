@@ -365,6 +365,32 @@ nm.explore.BoxSearch {
     assert.equals(texts[1], texts[2])
   end)
 
+  it("save = { \"csv\" } keeps the result in memory too: evaluate reads its variables as without save", function()
+    local dir = h.scratch()
+    h.write(dir .. "/savecsv.lua", [==[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 0 }, { 0, 0 } } } end,
+  space = nm.explore.ParameterSpace { K_gl = { 0.2, 0.4 } },
+  run = { duration = 20, dt = 0.1, seed = 1 },
+  evaluate = function(res) local x = res:matrix("x"); return { last_x = x[2][#x[2]], n = #x[1] } end,
+  save = { arg[1] ~= "none" and "csv" or nil }, out = "saved",
+}:run()
+]==])
+    local texts = {}
+    for _, mode in ipairs { "csv", "none" } do
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run savecsv.lua --quiet --workers 1 " .. mode ..
+                           " && mv saved saved-" .. mode)
+      assert.equals(0, s, e)
+      texts[mode] = read(dir .. "/saved-" .. mode .. "/results.csv")
+    end
+    assert.truthy(texts.csv:find(",200,ok\n", 1, true), texts.csv)
+    assert.equals(texts.none, texts.csv)
+    local csv = h.read_csv(dir .. "/saved-csv/points/2/result.csv")
+    assert.same({ "t", "x.0", "x.1", "y.0", "y.1" }, csv.header)
+    assert.equals(200, csv.rows)
+  end)
+
   it("a stop signal (Ctrl-C) stops the exploration: the points done are kept, none recorded as failed", function()
     local dir = h.scratch()
     h.write(dir .. "/stop.lua", [[
@@ -393,6 +419,21 @@ nm.explore.BoxSearch {
     assert.equals(0, s, e)
     assert.equals(6, evals(dir))                              -- 1, 2, 3 (stopped), then 3, 4, 5
     assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
+  end)
+
+  it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
+    local dir = h.scratch()
+    -- (point 4, of worker 1 of 2, ends its process)
+    h.write(dir .. "/quit.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "quit",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed (worker 1: exit status 3; " ..
+                         "their messages, if any, above); the points done are kept in", 1, true), e)
   end)
 
   it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()
@@ -580,6 +621,26 @@ describe("nm.plot.exploration", function()
     assert.is_false(ok)
     assert.truthy(e:find("points 1 and 7 both have a = 1 and b = 1", 1, true), e)
   end)
+
+  it("names the axes and the colour bar as xlabel, ylabel and cblabel say (units), else by the names", function()
+    local dir = h.scratch()
+    local path = nm.plot.exploration(results(), { metric = "m", out = dir .. "/m.png", xlabel = "a (mV/ms)",
+                                                  ylabel = "b (mV/ms)", cblabel = "m (Hz)" })
+    assert.equals(dir .. "/m.png", path)
+    local script = require "neuromass.plot.exploration".script
+    local text = table.concat(script({ 1, 2 }, { 1 }, { { 1, 2 } }, { x = "a", y = "b", metric = "m",
+                                     xlabel = "a (mV/ms)", ylabel = "b (mV/ms)", cblabel = "m (Hz)" }), "\n")
+    for _, want in ipairs { "set xlabel 'a (mV/ms)'", "set ylabel 'b (mV/ms)'", "set cblabel 'm (Hz)'" } do
+      assert.truthy(text:find(want, 1, true), text)
+    end
+    text = table.concat(script({ 1, 2 }, { 1 }, { { 1, 2 } }, { x = "a", y = "b", metric = "m" }), "\n")
+    for _, want in ipairs { "set xlabel 'a'", "set ylabel 'b'", "set cblabel 'm'" } do
+      assert.truthy(text:find(want, 1, true), text)
+    end
+    -- docs/plotting.md, the pictures' page, names both pictures of explorations
+    local doc = read("docs/plotting.md")
+    assert.truthy(doc:find("## Explorations: `nm.plot.exploration` and `nm.plot.evolution`", 1, true))
+  end)
 end)
 
 describe("the command line of explorations", function()
@@ -619,6 +680,14 @@ describe("the command line of explorations", function()
     s, _, e = run(dir, "--task 2 --ntasks 2")
     assert.equals(1, s)
     assert.truthy(e:find("task 2 is not one of 0 to 1", 1, true), e)
+    -- --workers in a Slurm array task: the message names the array task, not a --task never given
+    s, _, e = run(dir, "--workers 2", "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2")
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: explore: %-%-workers in a Slurm array task %(SLURM_ARRAY_TASK_ID=1: task 1 " ..
+                         "of 2%), which computes its slice in its one process: drop %-%-workers"), e)
+    s, _, e = run(dir, "--workers 2 --task 0 --ntasks 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("give --workers or --task/--ntasks, not both", 1, true), e)
   end)
 
   it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
@@ -677,18 +746,55 @@ search("second"):run()
                           "`out/parts/task-I-of-N.csv` and ends the script", 1, true))
   end)
 
-  it("explore --merge names the points still missing: tasks that have not written their parts", function()
+  it("explore --merge names the points still missing and the tasks of N that wrote no part (the last's too)", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
-    for _, task in ipairs { 0, 2 } do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
-    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
-    assert.equals(0, s, e)
-    assert.truthy(out:find("/sweep/results.csv: 4 rows (2 parts joined)\nmissing: points 2, 5 (their tasks " ..
+    local function merged()
+      local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+      assert.equals(0, s, e)
+      return out
+    end
+    assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
+    local out = merged()
+    assert.truthy(out:find("/sweep/results.csv: 2 rows (1 part joined)\nmissing: points 2, 3 (their tasks " ..
                            "wrote no part yet", 1, true), out)
+    assert.truthy(out:find("\nno part from tasks 1, 2 of 3: their points are missing\n", 1, true), out)
     assert.equals(0, (run(dir, "--task 1 --ntasks 3")))
-    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
-    assert.equals(0, s, e)
-    assert.truthy(out:find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"), out)
+    out = merged()
+    assert.truthy(out:find("/sweep/results.csv: 4 rows (1 part joined)\nmissing: point 3 (their tasks " ..
+                           "wrote no part yet", 1, true), out)
+    assert.truthy(out:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing\n", 1, true), out)
+    assert.equals(0, (run(dir, "--task 2 --ntasks 3")))
+    assert.truthy(merged():find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"))
+  end)
+
+  it("an array task says what it wrote and how to join the parts (1 point, 2 points)", function()
+    for ntasks, said in pairs { [6] = "(1 point)", [3] = "(2 points)" } do
+      local dir = h.scratch()
+      h.write(dir .. "/sweep.lua", SCRIPT)
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run sweep.lua --task 0 --ntasks " .. ntasks ..
+                           " -- .")
+      assert.equals(0, s, e)
+      assert.truthy(e:find("explore: task 0 of " .. ntasks .. " wrote " .. dir .. "/sweep/parts/task-0-of-" .. ntasks ..
+                           ".csv " .. said .. "; join the parts with: neuromass explore --merge " .. dir .. "/sweep\n",
+                           1, true), e)
+    end
+  end)
+
+  it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
+    local dir, other = h.scratch(), h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    h.write(other .. "/sweep.lua", SCRIPT)
+    assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
+    assert.equals(0, (run(other, "--task 0 --ntasks 2 --seed 4")))
+    assert.truthy(os.rename(other .. "/sweep/parts/task-0-of-2.csv", dir .. "/sweep/parts/task-0-of-2.csv"))
+    local before = read(dir .. "/sweep/parts/task-0-of-3.csv")
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s)
+    assert.truthy(e:find("task%-0%-of%-2%.csv' holds seed = %d+ at point 1, '[^']*task%-0%-of%-3%.csv' seed = " ..
+                         "%d+: they are parts of different explorations"), e)
+    assert.equals(before, read(dir .. "/sweep/parts/task-0-of-3.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/results.csv"))
   end)
 
   it("explore --merge: a folder without a table is an error; --help lists the options", function()

@@ -180,6 +180,33 @@ print("rank 0 went on")
     assert.not_matches("rank 0 went on", out, 1, true)
   end)
 
+  it("ends the whole job when a rank's evaluate or fitness calls os.exit (the others waiting for its rows)", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      local s = script([[
+local nm = require "neuromass"
+local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
+local function score() if rank == 1 then os.exit(3) end return { m = 1, fitness = 1 } end
+local model = function() return nm.models.fhn.native {} end
+local run = { duration = 1, dt = 0.1 }
+if "]] .. kind .. [[" == "BoxSearch" then
+  nm.explore.BoxSearch { model = model, space = nm.explore.ParameterSpace { x_ext = { 0, 1 } }, run = run,
+                         evaluate = score, out = arg[1] }:run()
+else
+  nm.explore.Evolution { model = model, parameters = { x_ext = { 0, 1 } }, run = run, fitness = score,
+                         evaluations = 4, restarts = 2, out = arg[1] }:run()
+end
+print("rank " .. rank .. " went on")
+]])
+      local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(scratch() .. "/out"))
+      assert.not_equals(0, status, kind)
+      assert.not_equals(124, status, kind)    -- timeout's status: the job hung
+      assert.matches("os.exit(3) on rank 1 during the exploration", err, 1, true)
+      assert.not_matches("went on", out, 1, true)
+    end
+  end)
+
   it("reports MPI's misuse as a clear error (a collective before init)", function()
     local why = mpi_missing()
     if why then return pending(why) end

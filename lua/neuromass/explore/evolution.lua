@@ -40,6 +40,12 @@ local mpi = require "neuromass.explore.mpi"
 local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
       type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 
+-- NLopt's derivative-free algorithms that run a subsidiary optimiser
+-- (nlopt_set_local_optimizer: MLSL from each of its points, AUGLAG on each
+-- penalised problem), which Evolution does not set: without it NLopt 2.7
+-- crashes the process (in nlopt_set_xtol_abs).
+local NEEDS_LOCAL = { GN_MLSL = true, GN_MLSL_LDS = true, LN_AUGLAG = true, LN_AUGLAG_EQ = true }
+
 local M = {}
 
 local Evolution = {}
@@ -135,6 +141,10 @@ function M.Evolution(def)
   end
   local known, why = nlopt.algorithm(algorithm)   -- before run() clears the earlier table
   if not known then fail("%s", why) end
+  if NEEDS_LOCAL[algorithm] then
+    fail("'algorithm' = \"%s\" needs a local optimiser (NLopt's MLSL and AUGLAG run one), which Evolution does " ..
+         "not set: choose GN_CRS2_LM, GN_ISRES, GN_ESCH, GN_DIRECT_L, LN_BOBYQA, LN_SBPLX, ...", algorithm)
+  end
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
     fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
@@ -371,17 +381,20 @@ function Evolution:run()
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
-    for r = 1, self.restarts do
-      if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
-        local ok, err = restart(self, r, base, share, h, function(i, row)
-          rows[i], n = row, n + 1
-          if plan.worker then workers.report(i, row.status) end
-          done(i, row.status)
-          tick()
-        end)
-        if not ok then save(); check.error("Evolution: " .. err, 2) end
+    local function restarts()
+      for r = 1, self.restarts do
+        if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
+          local ok, err = restart(self, r, base, share, h, function(i, row)
+            rows[i], n = row, n + 1
+            if plan.worker then workers.report(i, row.status) end
+            done(i, row.status)
+            tick()
+          end)
+          if not ok then save(); check.error("Evolution: " .. err, 2) end
+        end
       end
     end
+    if ranks then mpi.exit_aborts(restarts) else restarts() end
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))

@@ -6,7 +6,7 @@
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 
-local io, os, ipairs, pairs, table, string, next = io, os, ipairs, pairs, table, string, next
+local io, os, ipairs, pairs, table, string, next, tonumber = io, os, ipairs, pairs, table, string, next, tonumber
 
 local M = {}
 
@@ -63,20 +63,49 @@ function M.write(dir, names, rows, parts)
   return true
 end
 
+--- merge.absent_tasks(parts, rows) -> { { n = N, tasks = { I, ... } }, ... }:
+-- for each count N of the parts' names (task-I-of-N.csv), the tasks I of N
+-- that wrote no part and have no row in `rows` (point -> row): their slices,
+-- the points i with (i - 1) mod N = I, are missing, those after the largest
+-- row too (which no table names).  A task with no point writes its part
+-- (a header), so a task absent here has not run.
+function M.absent_tasks(parts, rows)
+  local wrote, counts = {}, {}
+  for _, p in ipairs(parts) do
+    local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
+    i, n = tonumber(i), tonumber(n)
+    if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
+    wrote[n][i] = true
+  end
+  table.sort(counts)
+  local out = {}
+  for _, n in ipairs(counts) do
+    local has = {}
+    for i in pairs(rows) do has[(i - 1) % n] = true end
+    local absent = {}
+    for task = 0, n - 1 do
+      if not wrote[n][task] and not has[task] then absent[#absent + 1] = task end
+    end
+    if #absent > 0 then out[#out + 1] = { n = n, tasks = absent } end
+  end
+  return out
+end
+
 --- merge.dir(dir) -> the number of rows, of parts joined, the points
--- missing below the largest (a sorted list: tasks that wrote no part yet)
--- | nil, message.
+-- missing below the largest (a sorted list: tasks that wrote no part yet),
+-- the tasks that wrote no part (merge.absent_tasks) | nil, message.
 function M.dir(dir)
   if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
   local names, rows, parts, files = M.read(dir)
   if not files then return nil, rows end
   if #files == 0 then return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir) end
+  local absent = M.absent_tasks(parts, rows)
   local ok, err = M.write(dir, names, rows, parts)
   if not ok then return nil, err end
   local n, last, missing = 0, 0, {}
   for i in pairs(rows) do n = n + 1; if i > last then last = i end end
   for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
-  return n, #parts, missing
+  return n, #parts, missing, absent
 end
 
 return M

@@ -156,15 +156,39 @@ end
 function M.run(plan, n, rows, needs, compute, on_point)
   local known = M.share(plan.task == 0 and rows or nil)
   local mine = {}
-  for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
-    if needs(i, known[i]) then
-      mine[i] = compute(i)
-      if on_point then on_point(i, mine[i]) end
+  M.exit_aborts(function()
+    for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
+      if needs(i, known[i]) then
+        mine[i] = compute(i)
+        if on_point then on_point(i, mine[i]) end
+      end
     end
-  end
+  end)
   local got = M.gather_rows(mine)
   if got then for i, row in pairs(got) do known[i] = row end end
   return M.share(plan.task == 0 and known or nil)
+end
+
+--- mpi.exit_aborts(fn): calls fn() (a rank's share of an exploration, before
+-- a collective) with os.exit ending the whole job: a rank that leaves by
+-- os.exit (in the script's evaluate, fitness or model) would otherwise
+-- finalise MPI and leave the other ranks waiting for its rows forever.  Its
+-- os.exit(code) says so on stderr, marks the script as failed (the registry
+-- field "neuromass.exit_ok" that src/mpi/l_mpi.c reads) and closes the Lua
+-- state, which aborts the job (MPI_Abort).  os.exit is restored after fn,
+-- and fn's errors raised again.
+function M.exit_aborts(fn)
+  local exit = os.exit
+  os.exit = function(code)           -- luacheck: ignore 122
+    io.stderr:write(string.format("neuromass: explore: os.exit(%s) on rank %d during the exploration, whose " ..
+                                  "other ranks wait for this one's rows: the job is aborted\n", tostring(code),
+                                  mpi().rank()))
+    debug.getregistry()["neuromass.exit_ok"] = false
+    exit(code, true)
+  end
+  local ok, err = pcall(fn)
+  os.exit = exit                     -- luacheck: ignore 122
+  if not ok then error(err, 0) end
 end
 
 --- mpi.barrier(): waits for every rank.  Collective.

@@ -148,7 +148,15 @@ local function compute(self, i, base, dir, h)
     output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
                bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
   end
-  local ran, res = common.run_point(m, self.run_opts, seed, h, output)
+  local opts = self.run_opts
+  if output and output.csv and opts.record == nil then
+    -- A run streaming its CSV keeps in memory only what `record` names:
+    -- every variable (the CSV's columns without `record`), for evaluate.
+    opts = {}
+    for k, v in pairs(self.run_opts) do opts[k] = v end
+    opts.record = (m:variables())
+  end
+  local ran, res = common.run_point(m, opts, seed, h, output)
   if not ran then return failed(res) end
   return M.evaluated(self, i, point, seed, res, pdir)
 end

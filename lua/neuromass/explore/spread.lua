@@ -97,13 +97,19 @@ function M.plan(h, ordinal)
     return { kind = "load" }         -- an earlier exploration: the parent ran it; its table is read only
   end
   local task, ntasks = h and h.task, h and h.ntasks
-  if task == nil and ntasks == nil then task, ntasks = M.slurm() end
+  local from_slurm = task == nil and ntasks == nil
+  if from_slurm then task, ntasks = M.slurm() end
   if (task == nil) ~= (ntasks == nil) then
     check.error("explore: --task I needs --ntasks N (and --ntasks N needs --task I)", 2)
   end
   if task then
     if task < 0 or task >= ntasks then
       check.error(string.format("explore: task %d is not one of 0 to %d (of --ntasks %d)", task, ntasks - 1, ntasks), 2)
+    end
+    if h and h.workers and from_slurm then
+      check.error(string.format("explore: --workers in a Slurm array task (SLURM_ARRAY_TASK_ID=%s: task %d of %d), " ..
+                                "which computes its slice in its one process: drop --workers (for more cores, " ..
+                                "submit more array tasks)", os.getenv("SLURM_ARRAY_TASK_ID"), task, ntasks), 2)
     end
     if h and h.workers then check.error("explore: give --workers or --task/--ntasks, not both", 2) end
     return { kind = "task", task = task, ntasks = ntasks }

@@ -158,9 +158,24 @@ function M.read(path)
   return { names = names, metrics = metrics, rows = rows }
 end
 
+-- What differs between two rows of one point (their parameter values or
+-- seed: rows of different explorations), as "NAME = a ..., what NAME = b", or nil.
+local function differs(have, r, names, what)
+  for j, name in ipairs(names) do
+    if have.params[j] ~= r.params[j] then
+      return string.format("%s = %s at point %d, %s %s = %s", name, have.params[j], r.point, what, name, r.params[j])
+    end
+  end
+  if have.seed ~= r.seed then
+    return string.format("seed = %s at point %d, %s seed = %s", have.seed, r.point, what, r.seed)
+  end
+end
+
 --- table.join(into, t, what) -> nil | message: t's rows (table.read) added
 -- to `into` (point -> row); a row already there wins unless it failed and
--- t's is ok.  Both must have the same parameters (names, in order).
+-- t's is ok.  Both must have the same parameters (names, in order), and two
+-- rows of one point the same parameter values and seed (else the files are
+-- parts of different explorations: the message names both).
 function M.join(into, names, t, what)
   if table.concat(t.names, ",") ~= table.concat(names, ",") then
     return string.format("%s holds the parameters %s, not %s", what, table.concat(t.names, ","),
@@ -168,6 +183,12 @@ function M.join(into, names, t, what)
   end
   for i, r in pairs(t.rows) do
     local have = into[i]
+    local why = have and differs(have, r, names, what)
+    if why then
+      return string.format("%s holds %s: they are parts of different explorations (another space or base seed)",
+                           have.from or "a file", why)
+    end
+    r.from = what
     if not have or (have.status ~= "ok" and r.status == "ok") then into[i] = r end
   end
 end

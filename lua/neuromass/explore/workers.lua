@@ -68,7 +68,11 @@ function M.run(h, ordinal, plan, jobs, on_point)
                                 "</dev/null & p%d=$!", spread.WORKER_ENV, ordinal, quote(h.exe), task, n, rest, task)
   end
   sh[#sh + 1] = "s=0"
-  for task = 0, n - 1 do sh[#sh + 1] = string.format("wait $p%d || s=$((s + 1))", task) end
+  for task = 0, n - 1 do
+    -- a worker's exit status, when not 0, as a line of its own
+    sh[#sh + 1] = string.format("wait $p%d; c=$?; [ $c -eq 0 ] || { s=$((s + 1)); echo '%sexit	%d	'$c; }", task,
+                                M.MARK, task)
+  end
   sh[#sh + 1] = "exit $s"
   -- The workers run in a session (and process group) of their own, which
   -- the shell names first: a stop signal this process receives is passed on
@@ -91,6 +95,7 @@ function M.run(h, ordinal, plan, jobs, on_point)
   -- on_point may raise (a progress callback of the user's): the pipe is
   -- closed (a worker's next line then ends it, SIGPIPE) and the forwarding
   -- undone on that path too, before the error goes on.
+  local exits = {}                   -- "worker I: exit status S", of those that failed
   local read, raised = pcall(function()
     for line in pipe:lines() do
       if line:sub(1, #M.MARK) == M.MARK then
@@ -98,7 +103,9 @@ function M.run(h, ordinal, plan, jobs, on_point)
         local pgid = tail:match("^group\t(%d+)$")
         local i, status = tail:match("^(%d+)\t(.*)$")
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
-        if pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
+        local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
+        if task then exits[#exits + 1] = string.format("worker %s: exit status %s", task, status_code)
+        elseif pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
         elseif i then on_point(math.tointeger(tonumber(i)), status)
         elseif key then warnings.once(nil, key, text) end   -- (in the exploration's scope: once for all)
       end
@@ -112,7 +119,8 @@ function M.run(h, ordinal, plan, jobs, on_point)
   end
   if not ok then
     if how == "exit" then
-      return nil, string.format("%d of the %d worker processes failed (messages above)", code, n)
+      return nil, string.format("%d of the %d worker processes failed (%s; their messages, if any, above)", code,
+                                n, table.concat(exits, ", "))
     end
     return nil, string.format("the worker processes were stopped (signal %s)", tostring(code))
   end

@@ -42,9 +42,9 @@ function M.script(dots, best, opts)
     gnuplot.datablock("best", best),
     "set xlabel 'evaluation'",
     "set ylabel 'fitness'",
-    "set key bottom right",
+    "set key outside right top",       -- (inside, it hid the poor evaluations at the bottom)
     "set title " .. gnuplot.quote(opts.title or "fitness over evaluations"),
-    "plot $dots using 1:2 with points pt 7 ps 0.6 lc rgb '#3b528b' title 'evaluation', " ..
+    "plot $dots using 1:2 with points pt 7 ps 0.6 lc rgb '#3b528b' title 'each evaluation', " ..
       "$best using 1:2 with steps lw 2 lc rgb '#d95f02' title 'best so far'",
   }
 end

@@ -65,7 +65,8 @@ local function tics(vs)
 end
 
 --- exploration.script(xs, ys, m, opts) -> gnuplot commands: opts = { x, y
--- (the parameters' names), metric, title, range = { lo, hi } or nil (auto) }.
+-- (the parameters' names), metric, title, range = { lo, hi } or nil (auto),
+-- xlabel, ylabel, cblabel (default x, y and metric) }.
 function M.script(xs, ys, m, opts)
   return {
     "unset grid",
@@ -73,13 +74,13 @@ function M.script(xs, ys, m, opts)
     SEQUENTIAL,
     opts.range and string.format("set cbrange [%s:%s]", gnuplot.num(opts.range[1]), gnuplot.num(opts.range[2]))
       or "set autoscale cbfix",
-    "set cblabel " .. gnuplot.quote(opts.metric),
+    "set cblabel " .. gnuplot.quote(opts.cblabel or opts.metric),
     string.format("set xrange [-0.5:%g]", #xs - 0.5),
     string.format("set yrange [-0.5:%g]", #ys - 0.5),
     "set xtics out nomirror " .. tics(xs),
     "set ytics out nomirror " .. tics(ys),
-    "set xlabel " .. gnuplot.quote(opts.x),
-    "set ylabel " .. gnuplot.quote(opts.y),
+    "set xlabel " .. gnuplot.quote(opts.xlabel or opts.x),
+    "set ylabel " .. gnuplot.quote(opts.ylabel or opts.y),
     "set title " .. gnuplot.quote(opts.title or opts.metric),
     "plot $m matrix with image notitle",
   }
