@@ -353,10 +353,16 @@ void nm_jit_release(nm_program *p)
 }
 
 
-static int disabled_by_env(void)
+/* NEUROMASS_JIT: 1 when it turns native code off ("off" or "0"), 0 when it
+** leaves it to the runs' option (unset, empty, "on" or "1"), else NM_EINVAL
+** with the reason in *err (as NEUROMASS_SIMD: simd.c's nm_simd_cap). */
+static int disabled_by_env(nm_error *err)
 {
   const char *e = getenv("NEUROMASS_JIT");
-  return e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0);
+  if (!e || !*e || strcmp(e, "on") == 0 || strcmp(e, "1") == 0) return 0;
+  if (strcmp(e, "off") == 0 || strcmp(e, "0") == 0) return 1;
+  return nm_fail(err, NM_EINVAL, "NEUROMASS_JIT=\"%.40s\" in the environment: it must be off (or 0: "
+                 "no native code), on (or 1) or unset (native code as each run's jit option says)", e);
 }
 
 
@@ -386,9 +392,11 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
-  if (mode == NM_JIT_REQUIRE && disabled_by_env())
+  int env_off = disabled_by_env(err);
+  if (env_off < 0) return env_off;
+  if (mode == NM_JIT_REQUIRE && env_off)
     return require_failed(err, NM_EINVAL, "native code is turned off by NEUROMASS_JIT");
-  int off = mode == NM_JIT_OFF || disabled_by_env();
+  int off = mode == NM_JIT_OFF || env_off;
   nm_jit_job_reap();
   m->jit_live = !off;
   m->jit_pending = 0;

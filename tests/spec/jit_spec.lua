@@ -4,7 +4,7 @@
 -- batch; its clamped lookups warned alike), MultiModel-style networks of
 -- several masses per node, and a custom mass using every operation; the
 -- cache across processes (a second process loads, compiles nothing), no
--- compiler on PATH, NEUROMASS_JIT=0; damaged
+-- compiler on PATH, NEUROMASS_JIT=0 (and its unknown values); damaged
 -- objects and FIFOs in the cache; a full disk's compile; the option's errors.  The compiles go
 -- to the suite's XDG_CACHE_HOME (scripts/run-tests.sh makes a temporary one).
 local h = require "helpers"
@@ -219,6 +219,21 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     assert.are_not.equal(0, status3)
     assert.matches('s.lua:4: run: jit = "require": native code is turned off by NEUROMASS_JIT',
                    err3, 1, true)
+  end)
+
+  it("refuses a NEUROMASS_JIT that is not off, 0, on or 1, naming it", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    assert.are.equal(ref.last, run(dir, "NEUROMASS_JIT=on", "true").last)
+    assert.are.equal(0, run(dir, "NEUROMASS_JIT=1", "false").native)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", "true")))
+    for _, v in ipairs { "OFF", "false", "no" } do
+      local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                  " NEUROMASS_JIT=" .. v .. " " .. q(h.exe) .. " run s.lua")
+      assert.are_not.equal(0, status)
+      assert.matches('s.lua:4: run: NEUROMASS_JIT="' .. v .. '" in the environment: it must be off (or 0: ' ..
+                     "no native code), on (or 1) or unset", err, 1, true)
+    end
   end)
 
   it("runs interpreted with an unwritable cache; jit = \"require\" then names the directory and why", function()
