@@ -60,7 +60,8 @@ static const char usage[] =
   "\n"
   "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
   "NEUROMASS_DEBUG=1 prints a traceback with errors.  Native code (docs/jit.md):\n"
-  "NEUROMASS_JIT=0 (or off) turns it off; NEUROMASS_CC names the C compiler\n"
+  "NEUROMASS_JIT=off|0 turns it off (on|1 or unset: each run's jit option);\n"
+  "NEUROMASS_CC names the C compiler\n"
   "(default cc); the cache is $XDG_CACHE_HOME/neuromass (an absolute path;\n"
   "default ~/.cache/neuromass).  NEUROMASS_SIMD=off|avx2|avx512|auto caps the\n"
   "vector paths (docs/reference.md, \"Vector paths\").\n";

@@ -56,10 +56,20 @@ char *nm_jit_cpu_identity_of(const char *cpuinfo);
 ** nm_jit_cc_native), 32 hex digits (jit_cache.c). */
 void nm_jit_key_of(const char *src, const char *cpu, char key[33]);
 
-/* Loads `path` if it is the shared object of `key` (jit_cache.c): 1, and
-** *code filled; 0 when it cannot be opened (*foreign = 0) or is another's
-** (*foreign = 1). */
+/* Loads `path` if it is the shared object of `key` (jit_cache.c), whole
+** and sealed (nm_jit_seal): 1, and *code filled; 0 when there is none
+** (*foreign = 0) or it is refused (*foreign = 1: another's, damaged, not a
+** regular file). */
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign);
+/* Opens a file of the cache (jit_cache.c) with `flags` (O_CREAT: mode
+** 0600): without blocking (the open of a FIFO would wait for the other end,
+** and a signal does not end the wait), and only a regular file, then in
+** blocking mode.  The descriptor, or -1 with errno (EINVAL: not regular). */
+int nm_jit_open(const char *path, int flags);
+/* Seals the object just compiled at `path` (its temporary name, before the
+** rename into place; jit_cache.c): appends the hash of its bytes, which
+** nm_jit_load checks.  0 or the errno of the failure. */
+int nm_jit_seal(const char *path);
 
 /* A compile on a thread of its own (jit_job.c). */
 typedef struct nm_jit_job nm_jit_job;

@@ -6,9 +6,11 @@
 ** ~/.cache/neuromass), built by the system C compiler (jit_job.c,
 ** on a thread beside the run) under a temporary name and renamed into place
 ** (processes may race: the last rename wins, every candidate is complete).
-** A cached file is trusted only when its nm_jit_key symbol is the hash it is
-** filed under, and dlopen sees only files that hold every segment their
-** headers promise (elf_complete).  Every failure leaves the program to the interpreter
+** A cached file is trusted only when it is a regular file (opened without
+** blocking), its seal is the hash of its bytes (nm_jit_seal, appended at
+** build time), and its nm_jit_key symbol is the hash it is filed under;
+** dlopen sees only files that hold every segment their headers promise
+** (elf_complete).  Every failure leaves the program to the interpreter
 ** (silently, except NM_JIT_REQUIRE).  This file decides, per run, what loads,
 ** what compiles and whether the run waits (nm_jit_prepare), and switches a
 ** running program to its native code between steps (nm_jit_switch); the
@@ -101,41 +103,134 @@ static int cache_dir(char *out, size_t size)
 }
 
 
-/* Whether path holds a whole shared object of this machine's class: the
-** ELF header, and every segment and the section table inside the file.
+/* The seal that ends every cached object (nm_jit_seal): this tag, then the
+** FNV-1a hash (64 bits, little-endian) of every byte before the seal. */
+static const char seal_tag[8] = { 'n', 'm', 'j', 'i', 't', 's', 'u', 'm' };
+enum { SEAL = 16, MAX_OBJECT = 64 << 20 };
+
+
+static uint64_t seal_hash(const char *data, size_t n)
+{
+  return fnv(14695981039346656037ULL, data, n);
+}
+
+
+/* Whether the n bytes hold a whole shared object of this machine's class:
+** the ELF header, and every segment and the section table inside them.
 ** dlopen maps a truncated object without complaint and the process dies of
 ** SIGBUS when the loader touches the missing pages, so this runs first. */
-static int elf_complete(const char *path)
+static int elf_complete(const char *data, size_t n)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  struct stat st;
   ElfW(Ehdr) eh;
-  int ok = fstat(fd, &st) == 0 && pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
-           memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+  if (n < sizeof eh) return 0;
+  memcpy(&eh, data, sizeof eh);
+  unsigned long long size = n;
+  int ok = memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
            eh.e_ident[EI_CLASS] == (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) &&
-           eh.e_phentsize == sizeof(ElfW(Phdr));
-  unsigned long long size = ok ? (unsigned long long)st.st_size : 0;
-  ok = ok && eh.e_phoff + (unsigned long long)eh.e_phnum * eh.e_phentsize <= size &&
-       eh.e_shoff + (unsigned long long)eh.e_shnum * eh.e_shentsize <= size;
+           eh.e_phentsize == sizeof(ElfW(Phdr)) && eh.e_phoff <= size && eh.e_shoff <= size &&
+           eh.e_phoff + (unsigned long long)eh.e_phnum * eh.e_phentsize <= size &&
+           eh.e_shoff + (unsigned long long)eh.e_shnum * eh.e_shentsize <= size;
   for (unsigned i = 0; ok && i < eh.e_phnum; i++) {
     ElfW(Phdr) ph;
-    ok = pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (unsigned long long)i * sizeof ph)) ==
-           (ssize_t)sizeof ph &&
-         (unsigned long long)ph.p_offset + ph.p_filesz <= size;
+    memcpy(&ph, data + eh.e_phoff + (unsigned long long)i * sizeof ph, sizeof ph);
+    ok = (unsigned long long)ph.p_offset + ph.p_filesz <= size;
+  }
+  return ok;
+}
+
+
+int nm_jit_open(const char *path, int flags)
+{
+  int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
+    close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  return fd;
+}
+
+
+/* The whole file of descriptor fd (malloc'd; *n bytes), or NULL. */
+static char *read_all(int fd, size_t *n)
+{
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < SEAL || st.st_size > MAX_OBJECT) return NULL;
+  size_t size = (size_t)st.st_size;
+  char *data = malloc(size);
+  size_t got = 0;
+  while (data && got < size) {
+    ssize_t r = pread(fd, data + got, size - got, (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  if (data && got == size) { *n = size; return data; }
+  free(data);
+  return NULL;
+}
+
+
+/* Whether the n bytes end with the seal of the bytes before it. */
+static int sealed(const char *data, size_t n)
+{
+  unsigned char *h = (unsigned char *)data + n - 8;
+  uint64_t want = 0;
+  for (int b = 7; b >= 0; b--) want = want << 8 | h[b];
+  return memcmp(data + n - SEAL, seal_tag, sizeof seal_tag) == 0 && seal_hash(data, n - SEAL) == want;
+}
+
+
+int nm_jit_seal(const char *path)
+{
+  int fd = nm_jit_open(path, O_RDONLY);
+  if (fd < 0) return errno;
+  struct stat st;
+  size_t n = 0;
+  char *data = NULL;
+  int e = 0;
+  if (fstat(fd, &st) != 0) e = errno;
+  else if (st.st_size > MAX_OBJECT) e = EFBIG;
+  else if (!(data = malloc((size_t)st.st_size + SEAL))) e = ENOMEM;
+  while (!e && n < (size_t)st.st_size) {
+    ssize_t r = pread(fd, data + n, (size_t)st.st_size - n, (off_t)n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) e = r < 0 ? errno : EIO;
+    else n += (size_t)r;
   }
   close(fd);
-  return ok;
+  if (!e) {
+    uint64_t h = seal_hash(data, n);
+    memcpy(data + n, seal_tag, sizeof seal_tag);
+    for (int b = 0; b < 8; b++) data[n + 8 + b] = (char)(h >> (8 * b) & 0xff);
+    FILE *f = fopen(path, "ab");
+    if (!f) e = errno;
+    else {
+      if (fwrite(data + n, 1, SEAL, f) != SEAL) e = errno ? errno : EIO;
+      if (fclose(f) != 0 && !e) e = errno;
+    }
+  }
+  free(data);
+  return e;
 }
 
 
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign)
 {
   *foreign = 0;
-  if (access(path, F_OK) != 0) return 0;
-  if (!elf_complete(path)) { *foreign = 1; return 0; }
-  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!h) { *foreign = access(path, F_OK) == 0; return 0; }
+  int fd = nm_jit_open(path, O_RDONLY);
+  if (fd < 0) { *foreign = errno != ENOENT; return 0; }
+  size_t n;
+  char *data = read_all(fd, &n);
+  int whole = data && elf_complete(data, n) && sealed(data, n);
+  free(data);
+  close(fd);
+  /* By its path (dlopen of "/proc/self/fd/N" would hand back an object loaded
+  ** earlier under the same name): files are only renamed into place whole. */
+  void *h = whole ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+  if (!h) { *foreign = 1; return 0; }
   const char *k = dlsym(h, "nm_jit_key");
   void *fn = dlsym(h, "nm_jit_main");
   if (!k || !fn || strcmp(k, key) != 0) {
@@ -258,10 +353,16 @@ void nm_jit_release(nm_program *p)
 }
 
 
-static int disabled_by_env(void)
+/* NEUROMASS_JIT: 1 when it turns native code off ("off" or "0"), 0 when it
+** leaves it to the runs' option (unset, empty, "on" or "1"), else NM_EINVAL
+** with the reason in *err (as NEUROMASS_SIMD: simd.c's nm_simd_cap). */
+static int disabled_by_env(nm_error *err)
 {
   const char *e = getenv("NEUROMASS_JIT");
-  return e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0);
+  if (!e || !*e || strcmp(e, "on") == 0 || strcmp(e, "1") == 0) return 0;
+  if (strcmp(e, "off") == 0 || strcmp(e, "0") == 0) return 1;
+  return nm_fail(err, NM_EINVAL, "NEUROMASS_JIT=\"%.40s\" in the environment: it must be off (or 0: "
+                 "no native code), on (or 1) or unset (native code as each run's jit option says)", e);
 }
 
 
@@ -291,9 +392,11 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
-  if (mode == NM_JIT_REQUIRE && disabled_by_env())
+  int env_off = disabled_by_env(err);
+  if (env_off < 0) return env_off;
+  if (mode == NM_JIT_REQUIRE && env_off)
     return require_failed(err, NM_EINVAL, "native code is turned off by NEUROMASS_JIT");
-  int off = mode == NM_JIT_OFF || disabled_by_env();
+  int off = mode == NM_JIT_OFF || env_off;
   nm_jit_job_reap();
   m->jit_live = !off;
   m->jit_pending = 0;

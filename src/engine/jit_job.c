@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,13 +190,30 @@ static atomic_ulong built;        /* objects this process compiled, counted as e
 static pthread_once_t init_once_flag = PTHREAD_ONCE_INIT;
 
 
-/* Runs the compiler on src into so, its messages into log, as process group
-** of its own (so that a cancel reaches cc1, as and ld too); NM_OK or the
-** failure with its reason in *err. */
-static int compile(nm_jit_job *j, const char *src, const char *so, const char *log, nm_error *err)
+/* Why a compiler that failed with `status` says nothing in its log (fd
+** `logfd`, filed as `log`): NM_EINVAL with the reason in *err.  An empty log
+** gets a line of ours; when that write fails too, its errno tells why (a full
+** disk: the compiler's own writes failed the same way). */
+static int failed_silently(const char *cc, int status, int logfd, const char *log, nm_error *err)
 {
-  const char *cc = getenv("NEUROMASS_CC");
-  if (!cc || !cc[0]) cc = "cc";
+  static const char note[] = "neuromass: the C compiler failed without a message\n";
+  ssize_t w = write(logfd, note, sizeof note - 1);
+  if (w == (ssize_t)(sizeof note - 1))
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d) without a message "
+                   "(its log %s was empty)", cc, status, log);
+  return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d) and its log %s is "
+                 "empty: writing there fails (%s)", cc, status, log, w < 0 ? strerror(errno) : "a short write");
+}
+
+
+/* Runs the compiler `cc` on src into so, its messages into descriptor logfd
+** (-1: none), as process group of its own (so that a cancel reaches cc1, as
+** and ld too): NM_OK, NM_FAILED with its exit status in *status (-1: killed
+** by a signal), or another failure with its reason in *err. */
+enum { NM_FAILED = 1 };
+static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const char *so, int logfd,
+                        int *status, nm_error *err)
+{
   const char *argv[24];
   int a = 0;
   argv[a++] = cc;
@@ -216,7 +234,8 @@ static int compile(nm_jit_job *j, const char *src, const char *so, const char *l
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (logfd >= 0) posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+  else posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   /* The job's thread blocks every signal; the compiler gets none blocked. */
   posix_spawnattr_t at;
   sigset_t none;
@@ -250,10 +269,35 @@ static int compile(nm_jit_job *j, const char *src, const char *so, const char *l
     if (errno != EINTR)
       return nm_fail(err, NM_EINVAL, "jit: lost the C compiler '%s' (%s)", cc, strerror(errno));
   if (cancelled) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d): see %s", cc,
-                     WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
-  return NM_OK;
+  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return *status == 0 ? NM_OK : NM_FAILED;
+}
+
+
+/* Runs the compiler (NEUROMASS_CC, default cc) on src into so, its messages
+** into the file `log_tmp` (filed as `log` when the compile fails); NM_OK or
+** the failure with its reason in *err: a compiler that failed with an empty
+** log says why it is empty. */
+static int compile(nm_jit_job *j, const char *src, const char *so, const char *log_tmp,
+                   const char *log, nm_error *err)
+{
+  const char *cc = getenv("NEUROMASS_CC");
+  if (!cc || !cc[0]) cc = "cc";
+  int logfd = nm_jit_open(log_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
+  int log_errno = errno, status = 0;
+  int rc = run_compiler(j, cc, src, so, logfd, &status, err);
+  struct stat st;
+  if (rc != NM_FAILED) {
+  } else if (logfd < 0) {
+    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d); its messages are "
+                 "lost: cannot open %s (%s)", cc, status, log_tmp, strerror(log_errno));
+  } else if (fstat(logfd, &st) == 0 && st.st_size == 0) {
+    rc = failed_silently(cc, status, logfd, log, err);
+  } else {
+    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d): see %s", cc, status, log);
+  }
+  if (logfd >= 0) close(logfd);
+  return rc;
 }
 
 
@@ -269,32 +313,37 @@ static int build(nm_jit_job *j, nm_error *err)
   snprintf(log, sizeof log, "%s/%s.log", j->dir, j->key);
   int foreign;
   if (nm_jit_load(path, j->key, &j->code, &foreign)) { j->loaded = 1; return NM_OK; }
-  nm_outfile c_file = { 0 }, so_file = { 0 };
-  if (nm_outfile_init(&c_file, c_path) != NM_OK || nm_outfile_init(&so_file, path) != NM_OK) {
+  nm_outfile c_file = { 0 }, so_file = { 0 }, log_file = { 0 };
+  if (nm_outfile_init(&c_file, c_path) != NM_OK || nm_outfile_init(&so_file, path) != NM_OK ||
+      nm_outfile_init(&log_file, log) != NM_OK) {
     nm_outfile_free(&c_file);
     nm_outfile_free(&so_file);
+    nm_outfile_free(&log_file);
     return nm_fail(err, NM_ENOMEM, "jit: out of memory");
   }
   int rc = NM_OK, e = nm_outfile_write_all(&c_file, j->src, j->n);
   if (e) rc = nm_fail(err, NM_EINVAL, "jit: cannot write %s (%s)", c_file.tmp, strerror(e));
   if (rc == NM_OK) {
-    rc = compile(j, c_file.tmp, so_file.tmp, log, err);
+    rc = compile(j, c_file.tmp, so_file.tmp, log_file.tmp, log, err);
     if (rc == NM_OK) {
-      remove(log);
-      if ((e = nm_outfile_commit(&so_file, NULL)) != 0)
+      remove(log);                     /* an earlier failure's messages */
+      if ((e = nm_jit_seal(so_file.tmp)) != 0)
+        rc = nm_fail(err, NM_EINVAL, "jit: cannot seal %s (%s)", so_file.tmp, strerror(e));
+      else if ((e = nm_outfile_commit(&so_file, NULL)) != 0)
         rc = nm_fail(err, NM_EINVAL, "jit: cannot rename %s into place (%s)", so_file.tmp, strerror(e));
-    } else if (rc == NM_EINTR) {
-      remove(log);                     /* a cancelled compile leaves nothing */
-    } else {
+    } else if (rc != NM_EINTR) {       /* a cancelled compile leaves nothing */
       /* A failed compile leaves its source and messages as <key>.c, <key>.log
-      ** (when the rename fails too, the discard below removes the source). */
+      ** (when a rename fails too, the discards below remove them). */
       (void)nm_outfile_commit(&c_file, NULL);
+      (void)nm_outfile_commit(&log_file, NULL);
     }
   }
   nm_outfile_discard(&c_file);
   nm_outfile_discard(&so_file);
+  nm_outfile_discard(&log_file);
   nm_outfile_free(&c_file);
   nm_outfile_free(&so_file);
+  nm_outfile_free(&log_file);
   if (rc != NM_OK) return rc;
   atomic_fetch_add(&built, 1);
   if (!nm_jit_load(path, j->key, &j->code, &foreign))

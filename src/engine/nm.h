@@ -763,8 +763,9 @@ void nm_async_free(nm_async *a);
 **   NM_JIT_ALWAYS   compile now whatever the run's length, silent fallback;
 **   NM_JIT_REQUIRE  compile now; a program without native code fails the run
 **                   (NM_EINVAL, the reason in nm_sim_error).
-** The environment variable NEUROMASS_JIT=0 turns native code off in every
-** mode.  The cache: $XDG_CACHE_HOME/neuromass (default ~/.cache/neuromass);
+** The environment variable NEUROMASS_JIT=0 (or off) turns native code off in
+** every mode (on, 1 or unset leave it to the mode; another value fails the
+** run, naming it).  The cache: $XDG_CACHE_HOME/neuromass (default ~/.cache/neuromass);
 ** the compiler: $NEUROMASS_CC, default cc on PATH. */
 enum nm_jit_mode { NM_JIT_OFF, NM_JIT_AUTO, NM_JIT_ALWAYS, NM_JIT_REQUIRE };
 

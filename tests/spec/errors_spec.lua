@@ -516,6 +516,15 @@ local cases = {
   { "a far-off model method", "model:qqqq()", "model 'N' has no field 'qqqq'; its fields are describe, init, params, run, " },
   { "a far-off result field", "local r = model:run { duration = 1 }\nprint(r.qqqqqq)",
     "result has no field 'qqqqqq'; its fields are BOLD, ", " in all)" },
+  -- session 17 (F5): a run's far-off names
+  { "recording a far-off variable", "model:run { duration = 1, record = 'qqqq' }",
+    "run: cannot record unknown variable 'qqqq'; the variables are v, x" },
+  { "a far-off integrator", "model:run { duration = 1, integrator = 'qqqq' }",
+    "run: unknown integrator 'qqqq'; the integrators are ", "euler" },
+  { "a model declaring BOLD of a far-off variable", "nm.model(node, { bold = { variable = 'qqqq' } })",
+    "model: bold: unknown variable 'qqqq'; the variables are v, x" },
+  { "a run's BOLD of a far-off variable", "model:run { duration = 1, bold = { variable = 'qqqq' } }",
+    "run: bold: unknown variable 'qqqq'; the variables are v, x" },
 }
 
 -- The cases run through the executable as well (by their description).

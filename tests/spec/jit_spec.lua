@@ -4,7 +4,8 @@
 -- batch; its clamped lookups warned alike), MultiModel-style networks of
 -- several masses per node, and a custom mass using every operation; the
 -- cache across processes (a second process loads, compiles nothing), no
--- compiler on PATH, NEUROMASS_JIT=0; the option's errors.  The compiles go
+-- compiler on PATH, NEUROMASS_JIT=0 (and its unknown values); damaged
+-- objects and FIFOs in the cache; a full disk's compile; the option's errors.  The compiles go
 -- to the suite's XDG_CACHE_HOME (scripts/run-tests.sh makes a temporary one).
 local h = require "helpers"
 local nm = require "neuromass"
@@ -220,6 +221,21 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
                    err3, 1, true)
   end)
 
+  it("refuses a NEUROMASS_JIT that is not off, 0, on or 1, naming it", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    assert.are.equal(ref.last, run(dir, "NEUROMASS_JIT=on", "true").last)
+    assert.are.equal(0, run(dir, "NEUROMASS_JIT=1", "false").native)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", "true")))
+    for _, v in ipairs { "OFF", "false", "no" } do
+      local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                  " NEUROMASS_JIT=" .. v .. " " .. q(h.exe) .. " run s.lua")
+      assert.are_not.equal(0, status)
+      assert.matches('s.lua:4: run: NEUROMASS_JIT="' .. v .. '" in the environment: it must be off (or 0: ' ..
+                     "no native code), on (or 1) or unset", err, 1, true)
+    end
+  end)
+
   it("runs interpreted with an unwritable cache; jit = \"require\" then names the directory and why", function()
     local dir = h.scratch()
     h.write(dir .. "/file", "")                    -- a file where the cache would go (root writes anywhere else)
@@ -233,6 +249,91 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     assert.are_not.equal(0, status)
     assert.matches('s.lua:4: run: jit = "require": no writable cache directory: ' .. dir ..
                    "/file/neuromass: Not a directory (XDG_CACHE_HOME chooses another)", err, 1, true)
+  end)
+
+  -- The cached objects' paths (one per compiled program).
+  local function objects(dir)
+    local _, out = h.sh("ls " .. q(dir .. "/cache/neuromass") .. "/*.so")
+    local t = {}
+    for f in out:gmatch("%S+") do t[#t + 1] = f end
+    return t
+  end
+
+  it("refuses an object whose code was changed in place (a vmulsd made vaddsd)", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    local first = run(dir, "", '"always"')
+    assert.are.equal(ref.last, first.last)
+    local flipped = 0
+    for _, f in ipairs(objects(dir)) do
+      -- The first VEX multiply (C5 xx 59) of .text becomes an add (58): structure and key intact.
+      local _, sections = h.sh("readelf -SW " .. q(f))
+      local off, size = sections:match("%.text%s+PROGBITS%s+%x+%s+(%x+)%s+(%x+)")
+      local bytes = h.read(f)
+      local text = bytes:sub(tonumber(off, 16) + 1, tonumber(off, 16) + tonumber(size, 16))
+      local at = text:find("\xC5.\x59")
+      if at then
+        local i = tonumber(off, 16) + at + 2
+        h.write(f, bytes:sub(1, i - 1) .. "\x58" .. bytes:sub(i + 1))
+        flipped = flipped + 1
+      end
+    end
+    assert.is_true(flipped > 0, "no vmul in the objects' code")
+    local damaged = run(dir, "", "true")
+    assert.are.equal(0, damaged.loaded)
+    assert.are.equal(flipped, damaged.refused)
+    assert.are.equal(ref.last, damaged.last)
+    local rebuilt = run(dir, "", '"always"')
+    assert.are.equal(flipped, rebuilt.refused)
+    assert.are.equal(first.compiled, rebuilt.compiled + rebuilt.loaded)
+    assert.are.equal(ref.last, rebuilt.last)
+    assert.are.equal(first.compiled, run(dir, "", "true").loaded)
+  end)
+
+  it("refuses a FIFO at an object's or a log's path instead of waiting on it", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    local first = run(dir, "", '"always"')
+    for _, f in ipairs(objects(dir)) do
+      assert.are.equal(0, h.sh("rm " .. q(f) .. " && mkfifo " .. q(f) .. " && mkfifo " ..
+                               q(f:gsub("%.so$", ".log"))))
+    end
+    -- Under `timeout` (status 124 when it hangs): interpreted, then recompiled over the FIFO.
+    local function timed(jit)
+      h.write(dir .. "/s.lua", (script:gsub("JIT", jit)))
+      local status, out, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                    " timeout -s KILL 60 " .. q(h.exe) .. " run s.lua")
+      assert.are.equal(0, status, err)
+      local t = {}
+      for k, v in out:gmatch("(%a+)=(%S+)") do t[k] = tonumber(v) or v end
+      return t
+    end
+    local looked = timed("true")
+    assert.are.equal(first.compiled, looked.refused)
+    assert.are.equal(0, looked.native)
+    assert.are.equal(ref.last, looked.last)
+    local rebuilt = timed('"always"')
+    assert.are.equal(first.compiled, rebuilt.compiled)
+    assert.are.equal(ref.last, rebuilt.last)
+  end)
+
+  it("on a full disk, jit = \"require\" says why the compiler's log is empty", function()
+    local dir = h.scratch()
+    local mnt = dir .. "/full"
+    assert.are.equal(0, h.sh("mkdir " .. q(mnt)))
+    -- A 20 kB tmpfs: only root can mount one.
+    local mounted = h.sh("mount -t tmpfs -o size=20k tmpfs " .. q(mnt) .. " 2>/dev/null") == 0
+    if not mounted then return pending("mounting a tmpfs needs root") end
+    local ok, err = pcall(function()
+      h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+      local status, _, e = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(mnt) .. " " ..
+                                q(h.exe) .. " run s.lua")
+      assert.are_not.equal(0, status)
+      assert.matches('s.lua:4: run: jit = "require": ', e, 1, true)
+      assert.matches("No space left on device", e, 1, true)
+    end)
+    h.sh("umount " .. q(mnt))
+    assert(ok, err)
   end)
 end)
 

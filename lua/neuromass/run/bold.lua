@@ -46,14 +46,14 @@ end
 
 --- bold.nodes(model, decl, what, level) -> the nodes (0-based) that have
 -- the variable a declaration (bold.declaration's) feeds BOLD, or an error at
--- `level` naming `what` with the nearest variable: the one check of a BOLD
+-- `level` naming `what` with the nearest variable, else the list: the one check of a BOLD
 -- variable, made where nm.model declares it and where a run names it.
 function M.nodes(self, decl, what, level)
   local order, nodes_of = self:variables()
   local nodes = nodes_of[decl.variable]
   if not nodes then
     error(string.format("%s: unknown variable '%s'%s", what, decl.variable,
-                        check.suggest(decl.variable, order, true)), level + 1)
+                        check.suggest_or_list(decl.variable, order, "the variables are")), level + 1)
   end
   return nodes
 end

@@ -151,7 +151,7 @@ local function columns(self, record, level)
     local nodes = nodes_of[var]
     if not nodes then
       error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
-                          check.suggest(tostring(var), order)), level + 1)
+                          check.suggest_or_list(tostring(var), order, "the variables are")), level + 1)
     end
     cols.vars[#cols.vars + 1] = var
     for _, i in ipairs(nodes) do
@@ -162,13 +162,13 @@ local function columns(self, record, level)
   return cols
 end
 
--- The integrator's name, or an error with a suggestion.
+-- The integrator's name, or an error with the nearest name, else the list.
 local function integrator(name, level)
   if not integrators[name] then
     local names = {}
     for _, info in ipairs(integrator_list) do names[#names + 1] = info.name end
     error(string.format("run: unknown integrator '%s'%s", tostring(name),
-                        check.suggest(tostring(name), names)), level + 1)
+                        check.suggest_or_list(tostring(name), names, "the integrators are")), level + 1)
   end
   return name
 end
