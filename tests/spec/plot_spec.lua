@@ -251,6 +251,12 @@ describe("nm.plot errors, at the user's line", function()
       "node 12 is not in the data %(nodes: 0 to 11%)" },
     { "an unknown option", function() nm.plot.fc(fc, { out = dir .. "/a.png", titel = "x" }) end,
       "unknown option 'titel'.*did you mean 'title'%?" },
+    { "the command line's --var as an option", function()
+        nm.plot.timeseries(res, { out = dir .. "/a.png", var = "x" }) end,
+      "plot.timeseries: unknown option 'var'; did you mean 'variable'%? %(the command line's %-%-var%)" },
+    { "an unknown option far from every one: the options listed", function()
+        nm.plot.fc(fc, { out = dir .. "/a.png", colours = "x" }) end,
+      "plot.fc: unknown option 'colours'; the options are out, range, size, title, xlabel, ylabel$" },
     { "an unknown view", function() res:plot { out = dir .. "/a.png", view = "stack" } end,
       "'view' must be one of lines, stacked, image.*did you mean 'stacked'%?" },
     { "a matrix that is not square", function() nm.plot.fc({ { 1, 0 } }, { out = dir .. "/a.png" }) end,
