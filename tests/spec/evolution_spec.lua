@@ -450,10 +450,18 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     for task = 0, 2 do
       local s, _, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. task .. " SLURM_ARRAY_TASK_COUNT=3")
       assert.equals(0, s, e)
+      if task == 1 then      -- task 2's restart missing: the merge is incomplete, exit 1
+        local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+        assert.equals(1, sm, em)
+        assert.truthy(em:find("/fit/results.partial.csv: 16 rows (2 parts joined); incomplete", 1, true), em)
+        assert.truthy(em:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing", 1, true), em)
+        assert.is_nil(io.open(arr .. "/fit/results.csv"))
+      end
     end
     local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
+    assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
   end)
 
   it("a worker whose script ends before its Evolution (an early return) is an error naming the evaluations", function()

@@ -289,11 +289,13 @@ local function restart(self, r, base, share, h, on_row)
   return res
 end
 
--- Removes DIR/results.csv, best.json and the parts of an earlier run (a
--- best.json never stands beside another run's table).
+-- Removes DIR/results.csv, best.json, the parts of an earlier run and the
+-- table an incomplete merge of them wrote (a best.json never stands beside
+-- another run's table).
 local function clear(dir)
   os.remove(dir .. "/best.json")
   os.remove(dir .. "/results.csv")
+  os.remove(dir .. "/" .. merge.PARTIAL)
   for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
 end
 

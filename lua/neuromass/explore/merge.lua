@@ -102,12 +102,15 @@ end
 
 --- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
 -- for each count N of the parts' names (task-I-of-N.csv), the tasks I of N
--- that wrote no part, have no row in `rows` (point -> row) and have points:
--- their slices, the points i with (i - 1) mod N = I, are missing.  A task
--- with no point (its first point, I + 1, past the `total` points, or past
--- what a part of no rows shows: that task's first point does not exist)
--- is not named.  A task with no point writes its part (a header), so a task
--- absent here has not run.
+-- that wrote no part and have points: with the `total` count of points
+-- (BoxSearch's tasks write it), those whose slice, the points i <= total
+-- with (i - 1) mod N = I, has a point without a row in `rows`; without it
+-- (an Evolution's tasks, whose restarts are sliced so, not the points), every
+-- task without a part.  A task with no point (its first point, I + 1, past
+-- `total`, or past what a part of no rows shows: that task's first point
+-- does not exist) is not named.  Every task writes its part, a header when
+-- it has no point, and an incomplete merge keeps the parts: a task absent
+-- here has not run.
 function M.absent_tasks(parts, rows, total)
   local wrote, counts = {}, {}
   for _, p in ipairs(parts) do
@@ -127,7 +130,9 @@ function M.absent_tasks(parts, rows, total)
     end
     local absent = {}
     for task = 0, n - 1 do
-      if not wrote[n][task] and not has[task] and task + 1 <= last then absent[#absent + 1] = task end
+      local lacks = not total
+      for i = task + 1, total or 0, n do lacks = lacks or not rows[i] end
+      if not wrote[n][task] and task + 1 <= last and lacks then absent[#absent + 1] = task end
     end
     if #absent > 0 then out[#out + 1] = { n = n, tasks = absent } end
   end
