@@ -127,7 +127,7 @@ local function image(script, src, chosen, t, T, ylabel)
       if v == v then lo, hi = math.min(lo, v), math.max(hi, v) end
     end
   end
-  local tic = lo <= hi and math.max(#string.format("%g", lo), #string.format("%g", hi)) or 4
+  local tic = lo <= hi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
   script[#script + 1] = string.format("set rmargin %d", COLORBOX_CHARS + tic + CBLABEL_CHARS)
   script[#script + 1] = "plot $m nonuniform matrix with image notitle"
 end
