@@ -131,8 +131,12 @@ static const char plot_usage[] =
 static const char explore_usage[] =
   "usage: " PROGNAME " explore --merge DIR\n"
   "join the parts of an exploration run as tasks (a Slurm array, --task I\n"
-  "--ntasks N: DIR/parts/*.csv) and DIR/results.csv into DIR/results.csv,\n"
-  "one row per point in point order; the parts are removed once joined.\n"
+  "--ntasks N: DIR/parts/task-I-of-N.csv; other .csv files there are skipped,\n"
+  "with a warning) and DIR/results.csv into DIR/results.csv, one row per point\n"
+  "in point order; the parts are removed once joined.  With points missing\n"
+  "(tasks not run or stopped), the rows go to DIR/results.partial.csv instead,\n"
+  "the parts are kept, the missing points and tasks are named, and the exit\n"
+  "status is 1.\n"
   "  --quiet      no report\n"
   "  -h, --help   this text\n";
 

@@ -28,6 +28,7 @@ typedef struct {
   int n;                        /* dimensions */
   int evals, maxeval;           /* maxeval 0: no limit */
   int maximise;
+  double seed;                  /* nlopt_srand's, or < 0: NLopt's clock seed */
   int err_ref;                  /* LUA_NOREF, or the registry reference of the error */
 } run;
 
@@ -132,49 +133,59 @@ static const char *result_name(nlopt_result res)
 }
 
 
-/* The NLopt algorithm named `name` (NLopt's name without NLOPT_), or -1 with
-** the reason pushed: an unknown name, or one that needs derivatives. */
-static nlopt_algorithm algorithm_of(lua_State *L, const char *name)
+/* The NLopt algorithm named `name` for a search in `n` dimensions (0: any),
+** or -1 with the reason pushed: an unknown name; one that needs derivatives;
+** one that runs a subsidiary optimiser (MLSL from each of its points, AUGLAG
+** on each penalised problem: nlopt_set_local_optimizer, which this binding
+** does not set; NLopt 2.7 then crashes the process in nlopt_set_xtol_abs);
+** one left out of the NLopt linked (nlopt_algorithm_name says "NOT
+** COMPILED": Debian's build has no C++ part, so no GN_AGS, whose optimize
+** returns INVALID_ARGS); NEWUOA below 2 dimensions (NLopt's own rule,
+** "dimension 1 must be >= 2", met only once nlopt_optimize runs).  The one
+** owner of these rules: nlopt.minimize/maximize/check/algorithm all ask it. */
+static nlopt_algorithm algorithm_of(lua_State *L, const char *name, size_t n)
 {
+  static const char *const allowed = "GN_CRS2_LM, GN_ISRES, GN_ESCH, GN_DIRECT_L, LN_BOBYQA, LN_SBPLX, ...";
   nlopt_algorithm alg = nlopt_algorithm_from_string(name);
   if ((int)alg < 0) {
-    lua_pushfstring(L, "nlopt: unknown algorithm '%s' (NLopt's names without NLOPT_: GN_CRS2_LM, "
-                       "GN_ISRES, GN_ESCH, LN_BOBYQA, LN_SBPLX, ...)", name);
+    lua_pushfstring(L, "nlopt: unknown algorithm '%s' (NLopt's names without NLOPT_: %s)", name, allowed);
     return (nlopt_algorithm)-1;
   }
   if (!strchr("GL", name[0]) || name[1] != 'N' || name[2] != '_') {
     lua_pushfstring(L, "nlopt: algorithm '%s' needs derivatives or a local optimiser: give a derivative-free "
-                       "one (GN_* or LN_*)", name);
+                       "one (GN_* or LN_*: %s)", name, allowed);
+    return (nlopt_algorithm)-1;
+  }
+  if (alg == NLOPT_GN_MLSL || alg == NLOPT_GN_MLSL_LDS || alg == NLOPT_LN_AUGLAG || alg == NLOPT_LN_AUGLAG_EQ) {
+    lua_pushfstring(L, "nlopt: algorithm '%s' needs a local optimiser (NLopt's MLSL and AUGLAG run one), which "
+                       "is not set: choose %s", name, allowed);
+    return (nlopt_algorithm)-1;
+  }
+  if (strstr(nlopt_algorithm_name(alg), "NOT COMPILED")) {
+    lua_pushfstring(L, "nlopt: algorithm '%s' is not in the NLopt library linked (%s): choose %s", name,
+                    nlopt_algorithm_name(alg), allowed);
+    return (nlopt_algorithm)-1;
+  }
+  if ((alg == NLOPT_LN_NEWUOA || alg == NLOPT_LN_NEWUOA_BOUND) && n == 1) {
+    lua_pushfstring(L, "nlopt: algorithm '%s' needs 2 dimensions or more (NLopt's NEWUOA), the search has 1: "
+                       "choose LN_BOBYQA, LN_SBPLX, GN_CRS2_LM, ...", name);
     return (nlopt_algorithm)-1;
   }
   return alg;
 }
 
 
-/*
-** nlopt.minimize(opts), nlopt.maximize(opts) -> { x = { numbers }, f = best value, result = NLopt's
-** result name ("MAXEVAL_REACHED", "XTOL_REACHED", ...), evaluations = n }.
-** opts: f = function(x) -> number (x: an array of numbers, one per
-** dimension; NLopt's nlopt_set_min_objective / nlopt_set_max_objective);
-** lower, upper = arrays of the bounds (same length, lower <= upper); x0 =
-** the starting point (default: the middle of the bounds); algorithm = NLopt's name without
-** the NLOPT_ prefix (default "GN_CRS2_LM"; "GN_ISRES", "GN_ESCH",
-** "LN_BOBYQA", "LN_SBPLX", "LN_COBYLA", "LN_NELDERMEAD", "GN_DIRECT_L", ...:
-** the derivative-free ones); maxeval (an exact cap: past it f is not
-** called), maxtime (s), stopval, ftol_rel, ftol_abs, xtol_rel, xtol_abs
-** (one number for every dimension), population (0 = NLopt's default), seed
-** (nlopt_srand: the stochastic algorithms then repeat their runs exactly;
-** default: NLopt seeds from the clock).  Errors: bad options; an error
-** raised by f stops NLopt and is raised again as it was; NLopt's own failure
-** (FAILURE, INVALID_ARGS, OUT_OF_MEMORY) is raised with its reason;
-** ROUNDOFF_LIMITED is returned as a result.  With maxeval reached the
-** result is "MAXEVAL_REACHED" and x, f the best point seen.
-*/
-static int optimize(lua_State *L, int maximise)
+/* The optimisation of the options at index 1 created and configured, every
+** option checked (the algorithm for the dimensions, the bounds, x0, the
+** criteria: what NLopt would refuse), on the stack: f (or nil when absent
+** and !need_f), lower, upper, x, the run (to be closed), in that order. */
+static run *configure(lua_State *L, int maximise, int need_f)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  if (lua_getfield(L, 1, "f") != LUA_TFUNCTION) luaL_error(L, "nlopt: option 'f' must be a function(x) -> number");
+  int tf = lua_getfield(L, 1, "f");
+  if (tf != LUA_TFUNCTION && (need_f || tf != LUA_TNIL))
+    luaL_error(L, "nlopt: option 'f' must be a function(x) -> number");
   int fn = lua_gettop(L);                                       /* 2 */
   size_t n, nu;
   double *lower = nmL_numbers(L, 1, "lower", &n);               /* 3 */
@@ -202,7 +213,7 @@ static int optimize(lua_State *L, int maximise)
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "nlopt: option 'algorithm' must be a name such as \"GN_CRS2_LM\"");
     alg_name = lua_tostring(L, -1);
   }
-  nlopt_algorithm alg = algorithm_of(L, alg_name);
+  nlopt_algorithm alg = algorithm_of(L, alg_name, n);
   if ((int)alg < 0) lua_error(L);
   double maxeval = opt_number(L, "maxeval", 0);
   if (!(maxeval >= 0 && maxeval <= 1e9)) luaL_error(L, "nlopt: option 'maxeval' must be 0 .. 1e9, got %f", maxeval);
@@ -234,9 +245,39 @@ static int optimize(lua_State *L, int maximise)
   if ((v = opt_number(L, "population", 0)) > 0) check_set(L, r, nlopt_set_population(r->opt, (unsigned)v), "population");
   v = opt_number(L, "stopval", NAN);
   if (!isnan(v)) check_set(L, r, nlopt_set_stopval(r->opt, v), "stopval");
-  if (seed >= 0) nlopt_srand((unsigned long)seed);
-  else nlopt_srand_time();
+  r->seed = seed;
+  return r;
+}
 
+
+/*
+** nlopt.minimize(opts), nlopt.maximize(opts) -> { x = { numbers }, f = best value, result = NLopt's
+** result name ("MAXEVAL_REACHED", "XTOL_REACHED", ...), evaluations = n }.
+** opts: f = function(x) -> number (x: an array of numbers, one per
+** dimension; NLopt's nlopt_set_min_objective / nlopt_set_max_objective);
+** lower, upper = arrays of the bounds (same length, lower <= upper); x0 =
+** the starting point (default: the middle of the bounds); algorithm = NLopt's name without
+** the NLOPT_ prefix (default "GN_CRS2_LM"; "GN_ISRES", "GN_ESCH",
+** "LN_BOBYQA", "LN_SBPLX", "LN_COBYLA", "LN_NELDERMEAD", "GN_DIRECT_L", ...:
+** the derivative-free ones that need no local optimiser, algorithm_of's);
+** maxeval (an exact cap: past it f is not
+** called), maxtime (s), stopval, ftol_rel, ftol_abs, xtol_rel, xtol_abs
+** (one number for every dimension), population (0 = NLopt's default), seed
+** (nlopt_srand: the stochastic algorithms then repeat their runs exactly;
+** default: NLopt seeds from the clock).  Errors: bad options; an error
+** raised by f stops NLopt and is raised again as it was; NLopt's own failure
+** (FAILURE, INVALID_ARGS, OUT_OF_MEMORY) is raised with its reason;
+** ROUNDOFF_LIMITED is returned as a result.  With maxeval reached the
+** result is "MAXEVAL_REACHED" and x, f the best point seen.
+*/
+static int optimize(lua_State *L, int maximise)
+{
+  run *r = configure(L, maximise, 1);
+  double *x = lua_touserdata(L, 5);
+  size_t n = (size_t)r->n;
+  const char *alg_name = nlopt_algorithm_to_string(nlopt_get_algorithm(r->opt));
+  if (r->seed >= 0) nlopt_srand((unsigned long)r->seed);
+  else nlopt_srand_time();
   double f = maximise ? -HUGE_VAL : HUGE_VAL;
   nlopt_result res = nlopt_optimize(r->opt, x, &f);
   if (r->err_ref != LUA_NOREF) {
@@ -271,12 +312,30 @@ static int l_minimize(lua_State *L) { return optimize(L, 0); }
 static int l_maximize(lua_State *L) { return optimize(L, 1); }
 
 
-/* nlopt.algorithm(name) -> true, or nil and the reason: whether `name` is a
-** derivative-free algorithm that nlopt.minimize/maximize take (checked
-** before a search starts, e.g. by nm.explore.Evolution). */
+/* nlopt.check(opts) -> true: nlopt.minimize's options checked without
+** optimising (f may be absent): the optimiser created and configured, so that
+** whatever NLopt would refuse (the algorithm for the dimensions, the bounds,
+** x0, the criteria) is raised here, as minimize would raise it.  A search
+** asks it before it touches anything (nm.explore.Evolution, before an
+** earlier run's table is removed). */
+static int l_check(lua_State *L)
+{
+  configure(L, 0, 0);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+/* nlopt.algorithm(name[, n]) -> true, or nil and the reason: whether `name`
+** is an algorithm that nlopt.minimize/maximize take in n dimensions (any
+** when n is absent): derivative-free, needing no local optimiser, compiled
+** in the NLopt linked (algorithm_of). */
 static int l_algorithm(lua_State *L)
 {
-  if ((int)algorithm_of(L, luaL_checkstring(L, 1)) < 0) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_Integer n = luaL_optinteger(L, 2, 0);
+  if (n < 0) luaL_argerror(L, 2, "a number of dimensions, 1 or more");
+  if ((int)algorithm_of(L, name, (size_t)n) < 0) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
@@ -311,5 +370,7 @@ int luaopen_neuromass_nlopt(lua_State *L)
   lua_setfield(L, -2, "version");
   lua_pushcfunction(L, l_algorithm);
   lua_setfield(L, -2, "algorithm");
+  lua_pushcfunction(L, l_check);
+  lua_setfield(L, -2, "check");
   return 1;
 }

@@ -101,6 +101,33 @@ describe("neuromass.nlopt", function()
     assert.is_nil(ok)
     assert.truthy(why:find("^nlopt: algorithm 'LD_MMA' needs derivatives"), why)
   end)
+
+  it("nlopt.algorithm(name, n) and nlopt.check(opts) refuse what NLopt would refuse once it ran", function()
+    assert.is_true(nlopt.algorithm("LN_NEWUOA"))
+    assert.is_true(nlopt.algorithm("LN_NEWUOA", 2))
+    local ok, why = nlopt.algorithm("LN_NEWUOA", 1)
+    assert.is_nil(ok)
+    assert.truthy(why:find("^nlopt: algorithm 'LN_NEWUOA' needs 2 dimensions or more"), why)
+    for _, name in ipairs { "GN_MLSL", "GN_MLSL_LDS", "LN_AUGLAG", "LN_AUGLAG_EQ" } do
+      ok, why = nlopt.algorithm(name)
+      assert.is_nil(ok)
+      assert.truthy(why:find("^nlopt: algorithm '" .. name .. "' needs a local optimiser"), why)
+    end
+    assert.is_true(nlopt.check { lower = { 0, 0 }, upper = { 1, 1 }, algorithm = "LN_NEWUOA", maxeval = 5 })
+    local function err(opts)
+      local fine, e = pcall(nlopt.check, opts)
+      assert.is_false(fine)
+      return tostring(e)
+    end
+    assert.truthy(err { lower = { 0 }, upper = { 1 }, algorithm = "LN_NEWUOA" }:find("needs 2 dimensions", 1, true))
+    assert.truthy(err { lower = { 2 }, upper = { 1 } }:find("bound 1: lower 2.0 is not <= upper 1.0", 1, true))
+    assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
+    -- minimize asks the same rule: NLopt never sees NEWUOA in 1-D
+    local fine, e = pcall(nlopt.minimize, { lower = { 0 }, upper = { 1 }, algorithm = "LN_NEWUOA",
+                                            f = function(x) return x[1] end })
+    assert.is_false(fine)
+    assert.truthy(tostring(e):find("needs 2 dimensions", 1, true), tostring(e))
+  end)
 end)
 
 describe("nm.explore.Evolution", function()
@@ -230,10 +257,43 @@ describe("nm.explore.Evolution", function()
     -- crashed the process, a segmentation fault in nlopt_set_xtol_abs under nlopt_optimize)
     for _, name in ipairs { "GN_MLSL", "GN_MLSL_LDS", "LN_AUGLAG", "LN_AUGLAG_EQ" } do
       e = err({ algorithm = name })
-      assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'algorithm' = \"" .. name .. "\" needs a local " ..
+      assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: nlopt: algorithm '" .. name .. "' needs a local " ..
                            "optimiser"), e)
     end
     assert.equals("earlier\n", read(dir .. "/fit/results.csv"))
+  end)
+
+  it("an algorithm NLopt would refuse at run time is refused by Evolution{}: the earlier table kept byte for byte",
+     function()
+    local dir = h.scratch()
+    evolution(dir, { evaluations = 3 }):run()
+    local before, best = read(dir .. "/fit/results.csv"), read(dir .. "/fit/best.json")
+    assert.truthy(before:find("\n3,", 1, true), before)
+    local function refused(over, pattern)
+      local ok, e = pcall(function() evolution(dir, over):run() end)
+      assert.is_false(ok)
+      e = tostring(e)
+      assert.truthy(e:find("^[^\n]*evolution_spec.lua:%d+: Evolution: nlopt: " .. pattern), e)
+      assert.equals(before, read(dir .. "/fit/results.csv"))
+      assert.equals(best, read(dir .. "/fit/best.json"))
+      return e
+    end
+    -- NEWUOA takes 2 dimensions or more (NLopt: "dimension 1 must be >= 2", once the fit ran)
+    local e = refused({ algorithm = "LN_NEWUOA" }, "algorithm 'LN_NEWUOA' needs 2 dimensions or more")
+    assert.truthy(e:find("LN_BOBYQA", 1, true), e)
+    refused({ algorithm = "LN_NEWUOA_BOUND" }, "algorithm 'LN_NEWUOA_BOUND' needs 2 dimensions")
+    -- AGS is C++ in NLopt, left out of a build without it (Debian's): its run returned INVALID_ARGS, in 2-D too
+    local two = { x_ext = { 0, 1 }, sigma_ou = { 0, 0.01 } }
+    if nlopt.algorithm("GN_AGS") then
+      evolution(h.scratch(), { algorithm = "GN_AGS", parameters = two, evaluations = 3 }):run()
+    else
+      e = refused({ algorithm = "GN_AGS", parameters = two }, "algorithm 'GN_AGS' is not in the NLopt library linked")
+      assert.truthy(e:find("GN_CRS2_LM", 1, true), e)
+    end
+    refused({ algorithm = "GN_MLSL" }, "algorithm 'GN_MLSL' needs a local optimiser")
+    -- in 2 dimensions NEWUOA runs
+    local fit = evolution(h.scratch(), { algorithm = "LN_NEWUOA_BOUND", parameters = two, evaluations = 4 }):run()
+    assert.equals(4, fit.evaluations)
   end)
 
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
@@ -390,10 +450,18 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     for task = 0, 2 do
       local s, _, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. task .. " SLURM_ARRAY_TASK_COUNT=3")
       assert.equals(0, s, e)
+      if task == 1 then      -- task 2's restart missing: the merge is incomplete, exit 1
+        local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+        assert.equals(1, sm, em)
+        assert.truthy(em:find("/fit/results.partial.csv: 16 rows (2 parts joined); incomplete", 1, true), em)
+        assert.truthy(em:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing", 1, true), em)
+        assert.is_nil(io.open(arr .. "/fit/results.csv"))
+      end
     end
     local sm, _, em = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
+    assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
   end)
 
   it("a worker whose script ends before its Evolution (an early return) is an error naming the evaluations", function()

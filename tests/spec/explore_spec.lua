@@ -9,6 +9,12 @@ local nm = require "neuromass"
 local q = h.q
 
 local read = h.read
+-- The lines of a text.
+local function text_lines(text)
+  local out = {}
+  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
+  return out
+end
 
 -- A script exploring a single FHN node over K_gl x sigma_ou (2 x 3 points);
 -- each evaluation appends a line to evals.txt (counted by the specs); the
@@ -746,26 +752,74 @@ search("second"):run()
                           "`out/parts/task-I-of-N.csv` and ends the script", 1, true))
   end)
 
-  it("explore --merge names the points still missing and the tasks of N that wrote no part (the last's too)", function()
+  it("explore --merge: points missing -> results.partial.csv, the parts kept, exit 1; complete -> results.csv, exit 0",
+     function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
-    local function merged()
+    local function merged(status)
       local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
-      assert.equals(0, s, e)
-      return out
+      assert.equals(status, s, e)
+      return status == 0 and out or e
     end
+    -- task I of 3 computes the points i with (i - 1) mod 3 = I: task 0 points 1 and 4
     assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
-    local out = merged()
-    assert.truthy(out:find("/sweep/results.csv: 2 rows (1 part joined)\nmissing: points 2, 3 (their tasks " ..
-                           "wrote no part yet", 1, true), out)
-    assert.truthy(out:find("\nno part from tasks 1, 2 of 3: their points are missing\n", 1, true), out)
+    local e = merged(1)
+    assert.truthy(e:find("/sweep/results.partial.csv: 2 rows (1 part joined); incomplete: results.csv not " ..
+                         "written, the parts kept\nmissing: points 2, 3, 5, 6 (", 1, true), e)
+    assert.truthy(e:find("\nno part from tasks 1, 2 of 3: their points are missing\n", 1, true), e)
+    assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+    assert.truthy(read(dir .. "/sweep/parts/task-0-of-3.csv"))
+    local partial = text_lines(read(dir .. "/sweep/results.partial.csv"))
+    assert.equals(3, #partial)
+    assert.truthy(partial[2]:find("^1,") and partial[3]:find("^4,"), partial[2])
     assert.equals(0, (run(dir, "--task 1 --ntasks 3")))
-    out = merged()
-    assert.truthy(out:find("/sweep/results.csv: 4 rows (1 part joined)\nmissing: point 3 (their tasks " ..
-                           "wrote no part yet", 1, true), out)
-    assert.truthy(out:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing\n", 1, true), out)
-    assert.equals(0, (run(dir, "--task 2 --ntasks 3")))
-    assert.truthy(merged():find("/sweep/results.csv: 6 rows %(1 part joined%)\n$"))
+    e = merged(1)
+    assert.truthy(e:find("/sweep/results.partial.csv: 4 rows (2 parts joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: points 3, 6 (", 1, true), e)
+    assert.truthy(e:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing\n", 1, true), e)
+    assert.equals(4, (evals(dir)))
+    -- the script's next run reads the parts and computes only the 2 points missing
+    assert.equals(0, (run(dir)))
+    assert.equals(6, (evals(dir)))
+    assert.truthy(merged(0):find("/sweep/results.csv: 6 rows %(0 parts joined%)\n$"))
+    assert.is_nil(io.open(dir .. "/sweep/results.partial.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
+  end)
+
+  it("explore --merge: the last task's stale partial table is removed once complete; a task with no point is " ..
+     "not named", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    -- 6 points over 8 tasks: tasks 6 and 7 have none
+    assert.equals(0, (run(dir, "--task 0 --ntasks 8")))
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("\nno part from tasks 1, 2, 3, 4, 5 of 8: their points are missing\n", 1, true), e)
+    assert.truthy(e:find("missing: points 2, 3, 4, 5, 6 (", 1, true), e)
+    assert.truthy(read(dir .. "/sweep/results.partial.csv"))
+    for task = 1, 5 do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 8"))) end
+    local out
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 6 rows %(6 parts joined%)\n$"), out)
+    assert.is_nil(io.open(dir .. "/sweep/results.partial.csv"))
+    assert.equals(7, #text_lines(read(dir .. "/sweep/results.csv")))
+  end)
+
+  it("explore --merge names the .csv files under parts/ that it skips (not task-I-of-N.csv)", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    for task = 0, 1 do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 2"))) end
+    h.write(dir .. "/sweep/parts/task-2-of-2.old.csv", "point,x\n")
+    h.write(dir .. "/sweep/parts/notes.txt", "not a table\n")
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 6 rows (2 parts joined)\nwarning: skipped " .. dir ..
+                           "/sweep/parts/task-2-of-2.old.csv: not a task's part (parts/task-I-of-N.csv)\n", 1, true),
+                  out)
+    local _, help = h.sh(q(h.exe) .. " explore --help")
+    assert.truthy(help:find("DIR/parts/task-I-of-N.csv; other .csv files there are skipped", 1, true), help)
+    assert.truthy(help:find("DIR/results.partial.csv", 1, true), help)
   end)
 
   it("an array task says what it wrote and how to join the parts (1 point, 2 points)", function()

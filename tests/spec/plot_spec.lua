@@ -235,6 +235,38 @@ describe("nm.plot", function()
   end)
 end)
 
+describe("an image's colour bar and its label inside the picture", function()
+  -- BOLD of small values (tics such as -0.00045) as an image (12 nodes): gnuplot's automatic right
+  -- margin left the colour bar's label past the right edge (cut off, or not drawn at all)
+  local t, B, fc = {}, {}, {}
+  for k = 1, 50 do t[k] = 2000 * k end
+  for i = 1, 12 do
+    B[i], fc[i] = {}, {}
+    for k = 1, 50 do B[i][k] = -0.000123 * math.sin(0.1 * k * i) - 0.00031 end
+    for j = 1, 12 do fc[i][j] = i == j and 1 or 0.1 end
+  end
+  -- The x of the (rotated, centred) label's baseline and the font size, and the picture's width.
+  local function label_x(path, label)
+    local svg = slurp(path)
+    local width = tonumber(svg:match('<svg[^>]-width="(%d+)"'))
+    local x, size = svg:match('translate%(([%d.]+),[%d.]+%) rotate%(270%)[^>]-font%-size="([%d.]+)"[^>]*>%s*' ..
+                              '<text>' .. label .. '</text>')
+    return tonumber(x), tonumber(size), width
+  end
+  it("in fc_compare's BOLD panel and in nm.plot.bold's image", function()
+    local dir = h.scratch()
+    nm.plot.fc_compare(fc, fc, { out = dir .. "/cmp.svg", bold = { t_BOLD = t, BOLD = B } })
+    nm.plot.fc_compare(fc, fc, { out = dir .. "/cmpz.svg", bold = { t_BOLD = t, BOLD = B }, zscore = true })
+    nm.plot.bold(t, B, { out = dir .. "/bold.svg" })
+    for file, label in pairs { ["cmp.svg"] = "BOLD", ["cmpz.svg"] = "BOLD %(z%-score%)", ["bold.svg"] = "BOLD" } do
+      local x, size, width = label_x(dir .. "/" .. file, label)
+      assert.truthy(x, file)
+      -- the rotated label spans about one font size across, to the right of its baseline
+      assert.is_true(x + size <= width, string.format("%s: label at x = %s, size %s, width %s", file, x, size, width))
+    end
+  end)
+end)
+
 describe("nm.plot errors, at the user's line", function()
   local dir = h.scratch()
   local res = fhn_result()
@@ -251,6 +283,12 @@ describe("nm.plot errors, at the user's line", function()
       "node 12 is not in the data %(nodes: 0 to 11%)" },
     { "an unknown option", function() nm.plot.fc(fc, { out = dir .. "/a.png", titel = "x" }) end,
       "unknown option 'titel'.*did you mean 'title'%?" },
+    { "the command line's --var as an option", function()
+        nm.plot.timeseries(res, { out = dir .. "/a.png", var = "x" }) end,
+      "plot.timeseries: unknown option 'var'; did you mean 'variable'%? %(the command line's %-%-var%)" },
+    { "an unknown option far from every one: the options listed", function()
+        nm.plot.fc(fc, { out = dir .. "/a.png", colours = "x" }) end,
+      "plot.fc: unknown option 'colours'; the options are out, range, size, title, xlabel, ylabel$" },
     { "an unknown view", function() res:plot { out = dir .. "/a.png", view = "stack" } end,
       "'view' must be one of lines, stacked, image.*did you mean 'stacked'%?" },
     { "a matrix that is not square", function() nm.plot.fc({ { 1, 0 } }, { out = dir .. "/a.png" }) end,

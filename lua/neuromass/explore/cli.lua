@@ -1,7 +1,10 @@
 --- `neuromass explore --merge DIR`: joins the parts an exploration's tasks
--- wrote (a Slurm array, --task I --ntasks N) into DIR/results.csv
--- (merge.lua); returns the lines to print: the rows, and the points
--- missing below the largest (tasks that have not run).
+-- wrote (a Slurm array, --task I --ntasks N: DIR/parts/task-I-of-N.csv)
+-- into DIR/results.csv (merge.lua); returns the lines to print: the rows,
+-- the .csv files under parts/ skipped (not parts).  Points missing (tasks
+-- that have not run or stopped): the rows go to DIR/results.partial.csv
+-- instead, and the report, naming the missing points and tasks, is raised
+-- as an error (exit status 1).
 local merge = require "neuromass.explore.merge"
 local usage = require("neuromass._check").usage
 
@@ -27,17 +30,24 @@ function M.run(args)
     else usage(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", a)) end
   end
   if not dir then usage("nothing to do: give --merge DIR") end
-  local rows, parts, missing, absent = merge.dir(dir)
-  if not rows then error(parts, 0) end
-  local lines = { string.format("%s/results.csv: %d rows (%d part%s joined)", dir:gsub("/+$", ""), rows, parts,
-                                parts == 1 and "" or "s") }
+  local m, err = merge.dir(dir)
+  if not m then error(err, 0) end
+  local complete = #m.missing == 0 and #m.absent == 0
+  local lines = { string.format("%s: %d rows (%d part%s joined)%s", m.path:gsub("//+", "/"), m.rows, m.parts,
+                                m.parts == 1 and "" or "s", complete and "" or
+                                "; incomplete: results.csv not written, the parts kept") }
+  for _, path in ipairs(m.skipped) do
+    lines[#lines + 1] = string.format("warning: skipped %s: not a task's part (parts/task-I-of-N.csv)", path)
+  end
+  local missing = m.missing
   if #missing > 0 then
     local shown = table.concat(missing, ", ", 1, math.min(#missing, MAX_SHOWN))
-    lines[2] = string.format("missing: point%s %s%s (their tasks wrote no part yet: run them, or the script, " ..
-                             "then merge again)", #missing == 1 and "" or "s", shown,
-                             #missing > MAX_SHOWN and string.format(" and %d more", #missing - MAX_SHOWN) or "")
+    lines[#lines + 1] = string.format("missing: point%s %s%s (their tasks wrote no part yet, or stopped: run " ..
+                                      "them, or the script, then merge again)", #missing == 1 and "" or "s", shown,
+                                      #missing > MAX_SHOWN and string.format(" and %d more", #missing - MAX_SHOWN)
+                                      or "")
   end
-  for _, a in ipairs(absent) do
+  for _, a in ipairs(m.absent) do
     local tasks = a.tasks
     lines[#lines + 1] = #tasks == 1 and
       string.format("no part from task %d of %d (--task %d --ntasks %d): its points are missing", tasks[1], a.n,
@@ -46,6 +56,8 @@ function M.run(args)
                     table.concat(tasks, ", ", 1, math.min(#tasks, MAX_SHOWN)) ..
                     (#tasks > MAX_SHOWN and string.format(" and %d more", #tasks - MAX_SHOWN) or ""), a.n)
   end
+  -- An incomplete merge is a failure (exit status 1), so that a pipeline chained on it stops.
+  if not complete then error(table.concat(lines, "\n"), 0) end
   return lines
 end
 

@@ -40,12 +40,6 @@ local mpi = require "neuromass.explore.mpi"
 local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
       type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 
--- NLopt's derivative-free algorithms that run a subsidiary optimiser
--- (nlopt_set_local_optimizer: MLSL from each of its points, AUGLAG on each
--- penalised problem), which Evolution does not set: without it NLopt 2.7
--- crashes the process (in nlopt_set_xtol_abs).
-local NEEDS_LOCAL = { GN_MLSL = true, GN_MLSL_LDS = true, LN_AUGLAG = true, LN_AUGLAG_EQ = true }
-
 local M = {}
 
 local Evolution = {}
@@ -139,12 +133,6 @@ function M.Evolution(def)
   if type(algorithm) ~= "string" then
     fail("'algorithm' must be NLopt's name of an algorithm such as \"GN_CRS2_LM\", got %s", check.show(algorithm))
   end
-  local known, why = nlopt.algorithm(algorithm)   -- before run() clears the earlier table
-  if not known then fail("%s", why) end
-  if NEEDS_LOCAL[algorithm] then
-    fail("'algorithm' = \"%s\" needs a local optimiser (NLopt's MLSL and AUGLAG run one), which Evolution does " ..
-         "not set: choose GN_CRS2_LM, GN_ISRES, GN_ESCH, GN_DIRECT_L, LN_BOBYQA, LN_SBPLX, ...", algorithm)
-  end
   local restarts = def.restarts or 1
   if not whole(restarts, 1) or restarts > def.evaluations then
     fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
@@ -171,6 +159,12 @@ function M.Evolution(def)
   if def.progress ~= nil and type(def.progress) ~= "boolean" then
     fail("'progress' must be true or false, got %s", check.show(def.progress))
   end
+  -- NLopt's optimiser of a restart created and configured (l_nlopt.c, the one owner of what NLopt takes:
+  -- the algorithm for these dimensions, the bounds, the criteria) before run() clears the earlier table
+  local opts = { lower = params.lower, upper = params.upper, algorithm = algorithm, maxeval = share }
+  for k, v in pairs(options) do opts[k] = v end
+  local usable, why = pcall(nlopt.check, opts)
+  if not usable then fail("%s", common.bare(why)) end
   return setmetatable({ model = def.model, run_opts = run, params = params, fitness = def.fitness,
                         evaluations = def.evaluations, out = def.out, algorithm = algorithm,
                         restarts = restarts, options = options, progress = def.progress }, Evolution)
@@ -295,11 +289,13 @@ local function restart(self, r, base, share, h, on_row)
   return res
 end
 
--- Removes DIR/results.csv, best.json and the parts of an earlier run (a
--- best.json never stands beside another run's table).
+-- Removes DIR/results.csv, best.json, the parts of an earlier run and the
+-- table an incomplete merge of them wrote (a best.json never stands beside
+-- another run's table).
 local function clear(dir)
   os.remove(dir .. "/best.json")
   os.remove(dir .. "/results.csv")
+  os.remove(dir .. "/" .. merge.PARTIAL)
   for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
 end
 

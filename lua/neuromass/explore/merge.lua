@@ -1,28 +1,39 @@
 --- Joining an exploration's tables: DIR/results.csv and the parts its
--- tasks wrote (DIR/parts/task-I-of-N.csv) into DIR/results.csv, rows by
--- point (a computed row wins over a failed one), written whole and renamed;
--- the parts are removed once joined.  Used before and after a run with
--- workers, when a run resumes, and by `neuromass explore --merge DIR`.
+-- tasks wrote (DIR/parts/task-I-of-N.csv; any other file there is not a
+-- part) into DIR/results.csv, rows by point (a computed row wins over a
+-- failed one), written whole and renamed; the parts are removed once
+-- joined.  Used before and after a run with workers, when a run resumes,
+-- and by `neuromass explore --merge DIR`, which writes an incomplete join
+-- as DIR/results.partial.csv and keeps the parts instead.
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 
-local io, os, ipairs, pairs, table, string, next, tonumber = io, os, ipairs, pairs, table, string, next, tonumber
+local io, os, ipairs, pairs, table, string, next, tonumber, math =
+      io, os, ipairs, pairs, table, string, next, tonumber, math
 
 local M = {}
 
+--- The count of the exploration's points, written beside the parts by its
+-- tasks (BoxSearch's), so that a merge knows every point, those after the
+-- largest row too, and which tasks have none.
+local POINTS = "/parts/points.txt"
+
 local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
---- merge.parts(dir) -> the paths of the parts under dir/parts, sorted.
+--- merge.parts(dir) -> the paths of the parts under dir/parts (task-I-of-N.csv), sorted; the other
+-- .csv files there (not parts: never read), sorted.
 function M.parts(dir)
-  local out = {}
+  local out, other = {}, {}
   local p = io.popen("ls -1 " .. quote(dir .. "/parts") .. " 2>/dev/null")
-  if not p then return out end
+  if not p then return out, other end
   for name in p:lines() do
-    if name:match("^task%-%d+%-of%-%d+%.csv$") then out[#out + 1] = dir .. "/parts/" .. name end
+    if name:match("^task%-%d+%-of%-%d+%.csv$") then out[#out + 1] = dir .. "/parts/" .. name
+    elseif name:match("%.csv$") then other[#other + 1] = dir .. "/parts/" .. name end
   end
   p:close()
   table.sort(out)
-  return out
+  table.sort(other)
+  return out, other
 end
 
 --- merge.read(dir[, names]) -> names (nil when no file), rows (point -> row), the parts,
@@ -53,23 +64,54 @@ function M.read(dir, names)
   return names or first, rows, parts, files
 end
 
+--- The table `neuromass explore --merge` writes when points are missing
+-- (M.dir): the rows joined, under a name that says they are not all.
+M.PARTIAL = "results.partial.csv"
+
 --- merge.write(dir, names, rows, parts) -> true | nil, message: results.csv
--- written, then the parts removed.
+-- written, then the parts and an incomplete merge's results.partial.csv removed.
 function M.write(dir, names, rows, parts)
   local ok, err = tbl.write(dir .. "/results.csv", names, rows)
   if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
+  os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
   for _, p in ipairs(parts) do os.remove(p) end
-  if #parts > 0 then os.remove(dir .. "/parts") end
+  if #parts > 0 then os.remove(dir .. POINTS); os.remove(dir .. "/parts") end
   return true
 end
 
---- merge.absent_tasks(parts, rows) -> { { n = N, tasks = { I, ... } }, ... }:
+--- merge.write_points(dir, n) -> true | nil, message: DIR/parts/points.txt = n (every task writes the
+-- same, whole and renamed).
+function M.write_points(dir, n)
+  local pending, failure = core.write_temp(dir .. POINTS, string.format("%d\n", n))
+  if pending then pending, failure = pending:commit() end
+  if not pending then
+    return nil, string.format("cannot write '%s%s': %s", dir, POINTS, failure.message)
+  end
+  return true
+end
+
+--- merge.points(dir) -> the count of points DIR/parts/points.txt holds, or nil (none: an
+-- Evolution's parts, whose restarts may stop before their budget).
+function M.points(dir)
+  local f = io.open(dir .. POINTS, "r")
+  if not f then return nil end
+  local n = f:read("n")
+  f:close()
+  return n
+end
+
+--- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
 -- for each count N of the parts' names (task-I-of-N.csv), the tasks I of N
--- that wrote no part and have no row in `rows` (point -> row): their slices,
--- the points i with (i - 1) mod N = I, are missing, those after the largest
--- row too (which no table names).  A task with no point writes its part
--- (a header), so a task absent here has not run.
-function M.absent_tasks(parts, rows)
+-- that wrote no part and have points: with the `total` count of points
+-- (BoxSearch's tasks write it), those whose slice, the points i <= total
+-- with (i - 1) mod N = I, has a point without a row in `rows`; without it
+-- (an Evolution's tasks, whose restarts are sliced so, not the points), every
+-- task without a part.  A task with no point (its first point, I + 1, past
+-- `total`, or past what a part of no rows shows: that task's first point
+-- does not exist) is not named.  Every task writes its part, a header when
+-- it has no point, and an incomplete merge keeps the parts: a task absent
+-- here has not run.
+function M.absent_tasks(parts, rows, total)
   local wrote, counts = {}, {}
   for _, p in ipairs(parts) do
     local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
@@ -82,30 +124,52 @@ function M.absent_tasks(parts, rows)
   for _, n in ipairs(counts) do
     local has = {}
     for i in pairs(rows) do has[(i - 1) % n] = true end
+    local last = total or math.huge     -- the points are at most `last`
+    for task in pairs(wrote[n]) do
+      if not has[task] and task < last then last = task end   -- an empty part: no point task + 1
+    end
     local absent = {}
     for task = 0, n - 1 do
-      if not wrote[n][task] and not has[task] then absent[#absent + 1] = task end
+      local lacks = not total
+      for i = task + 1, total or 0, n do lacks = lacks or not rows[i] end
+      if not wrote[n][task] and task + 1 <= last and lacks then absent[#absent + 1] = task end
     end
     if #absent > 0 then out[#out + 1] = { n = n, tasks = absent } end
   end
   return out
 end
 
---- merge.dir(dir) -> the number of rows, of parts joined, the points
--- missing below the largest (a sorted list: tasks that wrote no part yet),
--- the tasks that wrote no part (merge.absent_tasks) | nil, message.
+--- merge.dir(dir) -> { rows = the number of rows, parts = of parts joined, missing = the
+-- points missing (a sorted list: of all when the tasks wrote their count, else those below the
+-- largest), absent = the tasks that wrote no part (merge.absent_tasks), skipped = the .csv files
+-- under parts/ that are not parts, path = the table written } | nil, message.  Complete (nothing
+-- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
+-- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
+-- as they were, so that the script's next run (or task) still reads every row and computes only
+-- what is missing.
 function M.dir(dir)
   if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
   local names, rows, parts, files = M.read(dir)
   if not files then return nil, rows end
-  if #files == 0 then return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir) end
-  local absent = M.absent_tasks(parts, rows)
-  local ok, err = M.write(dir, names, rows, parts)
-  if not ok then return nil, err end
-  local n, last, missing = 0, 0, {}
-  for i in pairs(rows) do n = n + 1; if i > last then last = i end end
+  local _, skipped = M.parts(dir)
+  if #files == 0 then
+    return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir)
+  end
+  local total = M.points(dir)
+  local absent = M.absent_tasks(parts, rows, total)
+  local n, last, missing = 0, total or 0, {}
+  for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
   for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
-  return n, #parts, missing, absent
+  local path = dir .. "/results.csv"
+  if #missing == 0 and #absent == 0 then
+    local ok, err = M.write(dir, names, rows, parts)
+    if not ok then return nil, err end
+  else
+    path = dir .. "/" .. M.PARTIAL
+    local ok, err = tbl.write(path, names, rows)
+    if not ok then return nil, "cannot write '" .. path .. "': " .. err end
+  end
+  return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path }
 end
 
 return M

@@ -29,19 +29,27 @@ function M.choice(what, opts, key, allowed)
        type(v) == "string" and check.suggest(v, allowed) or "")
 end
 
+--- The options of `neuromass plot` (plot/cli.lua), each with its key in
+-- nm.plot's options: the command line's spellings, which a script's option
+-- table may borrow by mistake (var = for variable =).
+M.CLI_OPTIONS = { ["-o"] = "out", ["--output"] = "out", ["--nodes"] = "nodes", ["--var"] = "variable",
+                  ["--variable"] = "variable", ["--view"] = "view", ["--title"] = "title" }
+
 --- args.options(what, opts, allowed) -> opts (a table; {} for nil): unknown
--- keys are refused with a suggestion.
+-- keys are refused with the nearest allowed one (a command-line spelling,
+-- var, its option: variable), else the list of them (check.suggest_or_list).
 function M.options(what, opts, allowed)
   if opts == nil then return {} end
   if type(opts) ~= "table" then fail(what, "expected an options table, got %s", check.show(opts)) end
-  local names = {}
-  for _, k in ipairs(allowed) do names[#names + 1] = k end
+  local is = {}
+  for _, a in ipairs(allowed) do is[a] = true end
   for k in pairs(opts) do
-    local known = false
-    for _, a in ipairs(allowed) do known = known or a == k end
-    if not known then
-      fail(what, "unknown option '%s' (allowed: %s)%s", tostring(k), table.concat(names, ", "),
-           check.suggest(tostring(k), names))
+    if not is[k] then
+      local name = tostring(k)
+      local cli = M.CLI_OPTIONS["--" .. name] or M.CLI_OPTIONS["-" .. name]
+      fail(what, "unknown option '%s'%s", name, cli and is[cli] and
+           string.format("; did you mean '%s'? (the command line's %s%s)", cli, #name == 1 and "-" or "--", name)
+           or check.suggest_or_list(name, allowed, "the options are"))
     end
   end
   return opts

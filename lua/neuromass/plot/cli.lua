@@ -15,9 +15,8 @@ local M = {}
 
 local WHAT = "plot"
 
---- The options, each with its key in nm.plot's options.
-local OPTIONS = { ["-o"] = "out", ["--output"] = "out", ["--nodes"] = "nodes", ["--var"] = "variable",
-                  ["--variable"] = "variable", ["--view"] = "view", ["--title"] = "title" }
+--- The options, each with its key in nm.plot's options (args.lua's, which names them in nm.plot's errors).
+local OPTIONS = args.CLI_OPTIONS
 
 -- "--nodes 0,3,5" -> { 0, 3, 5 }; an empty item ("0,,1", "0,") is refused.
 local function node_list(v)

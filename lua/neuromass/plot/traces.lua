@@ -16,6 +16,8 @@ M.LINES_MAX = 8
 M.VIEWS = { "lines", "stacked", "image" }
 local MAX_LINE_BINS = 2000     -- bins per trace (two points each)
 local MAX_IMAGE_COLUMNS = 1000 -- time columns of an image
+local COLORBOX_CHARS = 7       -- an image's right margin, in characters: the gap and the colour bar,
+local CBLABEL_CHARS = 4        -- and the gap and the (rotated) label after the bar's tics
 
 local VIRIDIS = "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', " ..
                 "0.75 '#5ec962', 1 '#fde725')"
@@ -116,6 +118,17 @@ local function image(script, src, chosen, t, T, ylabel)
   script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
   script[#script + 1] = "set ylabel 'node'"
   script[#script + 1] = "set cblabel " .. gnuplot.quote(ylabel)
+  -- gnuplot's automatic right margin holds the colour bar and its tics but not its label, which the
+  -- picture's edge then cuts: the margin set (in characters) to the bar, its widest tic and the label.
+  local lo, hi = math.huge, -math.huge
+  for i = 2, #rows do
+    for j = 2, #rows[i] do
+      local v = rows[i][j]
+      if v == v then lo, hi = math.min(lo, v), math.max(hi, v) end
+    end
+  end
+  local tic = lo <= hi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
+  script[#script + 1] = string.format("set rmargin %d", COLORBOX_CHARS + tic + CBLABEL_CHARS)
   script[#script + 1] = "plot $m nonuniform matrix with image notitle"
 end
 
