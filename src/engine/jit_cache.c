@@ -153,23 +153,26 @@ int nm_jit_open(const char *path, int flags)
 }
 
 
-/* The whole file of descriptor fd (malloc'd; *n bytes), or NULL. */
-static char *read_all(int fd, size_t *n)
+/* The whole file of descriptor fd (at most MAX_OBJECT bytes) in a malloc'd
+** buffer with `room` bytes to spare after it (*n: the file's bytes); NULL
+** with *e the errno of the failure. */
+static char *read_all(int fd, size_t room, size_t *n, int *e)
 {
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size < SEAL || st.st_size > MAX_OBJECT) return NULL;
-  size_t size = (size_t)st.st_size;
-  char *data = malloc(size);
-  size_t got = 0;
-  while (data && got < size) {
+  *e = 0;
+  if (fstat(fd, &st) != 0) { *e = errno; return NULL; }
+  if (st.st_size > MAX_OBJECT) { *e = EFBIG; return NULL; }
+  size_t size = (size_t)st.st_size, got = 0;
+  char *data = malloc(size + room);
+  if (!data) { *e = ENOMEM; return NULL; }
+  while (got < size) {
     ssize_t r = pread(fd, data + got, size - got, (off_t)got);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
+    if (r <= 0) { *e = r < 0 ? errno : EIO; free(data); return NULL; }
     got += (size_t)r;
   }
-  if (data && got == size) { *n = size; return data; }
-  free(data);
-  return NULL;
+  *n = size;
+  return data;
 }
 
 
@@ -187,19 +190,9 @@ int nm_jit_seal(const char *path)
 {
   int fd = nm_jit_open(path, O_RDONLY);
   if (fd < 0) return errno;
-  struct stat st;
-  size_t n = 0;
-  char *data = NULL;
-  int e = 0;
-  if (fstat(fd, &st) != 0) e = errno;
-  else if (st.st_size > MAX_OBJECT) e = EFBIG;
-  else if (!(data = malloc((size_t)st.st_size + SEAL))) e = ENOMEM;
-  while (!e && n < (size_t)st.st_size) {
-    ssize_t r = pread(fd, data + n, (size_t)st.st_size - n, (off_t)n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) e = r < 0 ? errno : EIO;
-    else n += (size_t)r;
-  }
+  size_t n;
+  int e;
+  char *data = read_all(fd, SEAL, &n, &e);
   close(fd);
   if (!e) {
     uint64_t h = seal_hash(data, n);
@@ -223,8 +216,9 @@ int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int
   int fd = nm_jit_open(path, O_RDONLY);
   if (fd < 0) { *foreign = errno != ENOENT; return 0; }
   size_t n;
-  char *data = read_all(fd, &n);
-  int whole = data && elf_complete(data, n) && sealed(data, n);
+  int e;
+  char *data = read_all(fd, 0, &n, &e);
+  int whole = data && n >= SEAL && elf_complete(data, n) && sealed(data, n);
   free(data);
   close(fd);
   /* By its path (dlopen of "/proc/self/fd/N" would hand back an object loaded

@@ -287,15 +287,13 @@ static int compile(nm_jit_job *j, const char *src, const char *so, const char *l
   int log_errno = errno, status = 0;
   int rc = run_compiler(j, cc, src, so, logfd, &status, err);
   struct stat st;
-  if (rc != NM_FAILED) {
-  } else if (logfd < 0) {
+  if (rc == NM_FAILED && logfd < 0)
     rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d); its messages are "
                  "lost: cannot open %s (%s)", cc, status, log_tmp, strerror(log_errno));
-  } else if (fstat(logfd, &st) == 0 && st.st_size == 0) {
+  else if (rc == NM_FAILED && fstat(logfd, &st) == 0 && st.st_size == 0)
     rc = failed_silently(cc, status, logfd, log, err);
-  } else {
+  else if (rc == NM_FAILED)
     rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d): see %s", cc, status, log);
-  }
   if (logfd >= 0) close(logfd);
   return rc;
 }
