@@ -37,14 +37,14 @@ function M.parts(dir)
 end
 
 --- merge.read(dir[, names]) -> names (nil when no file), rows (point -> row), the parts,
--- the files read | nil, message:
+-- the files read, the .csv files under parts/ that are not parts (merge.parts) | nil, message:
 -- results.csv and the parts joined (not written).  `names`: the parameters
 -- expected (default: those of the first file with rows, else of the first
 -- file; a file of no rows, a header alone, is neither joined nor refused).
 function M.read(dir, names)
   local rows, files, first = {}, {}, nil
   local all = { dir .. "/results.csv" }
-  local parts = M.parts(dir)
+  local parts, skipped = M.parts(dir)
   for _, p in ipairs(parts) do all[#all + 1] = p end
   for _, path in ipairs(all) do
     local t, err = tbl.read(path)
@@ -61,7 +61,7 @@ function M.read(dir, names)
       files[#files + 1] = path
     end
   end
-  return names or first, rows, parts, files
+  return names or first, rows, parts, files, skipped
 end
 
 --- The table `neuromass explore --merge` writes when points are missing
@@ -149,9 +149,8 @@ end
 -- what is missing.
 function M.dir(dir)
   if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
-  local names, rows, parts, files = M.read(dir)
+  local names, rows, parts, files, skipped = M.read(dir)
   if not files then return nil, rows end
-  local _, skipped = M.parts(dir)
   if #files == 0 then
     return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir)
   end
