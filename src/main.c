@@ -246,6 +246,17 @@ static const char *stop_kept_note(lua_State *L, const char *msg)
 }
 
 
+/* Whether this process is a worker of an exploration (explore/workers.lua
+** starts each with spread.lua's WORKER_ENV set) that a stop signal ended: it says
+** nothing, as the script's process, stopped by the same signal (passed on to
+** its workers), says once that the workers were stopped.  A worker stopped
+** alone is named by that process with its signal. */
+static int worker_stopped(void)
+{
+  return nmL_stop_signal() && getenv("NEUROMASS_EXPLORE_WORKER") != NULL;
+}
+
+
 static int docall(lua_State *L, int narg, int nres)
 {
   int base = lua_gettop(L) - narg;
@@ -747,6 +758,8 @@ static int pmain(lua_State *L)
     /* Lua calls no message handler then: no line is known, but what ran out is */
     fprintf(stderr, PROGNAME ": %s: Lua ran out of memory (%.0f bytes in use by Lua)\n", script,
             (double)lua_gc(L, LUA_GCCOUNT) * 1024.0 + lua_gc(L, LUA_GCCOUNTB));
+  } else if (status != LUA_OK && worker_stopped()) {
+    /* (said once, by the script's process) */
   } else if (status != LUA_OK) {
     /* (a string, or a command's usage error raised by a script: its __tostring) */
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL);

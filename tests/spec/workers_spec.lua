@@ -1,7 +1,7 @@
 -- workers_spec.lua: explore/workers.lua's own state on every exit path: the
 -- worker count (min of --workers and the pieces of work) and, when on_point
 -- raises, core.forward_stop_signals undone and the workers' pipe closed
--- before the error goes on.  The "executable" is a shell script standing in
+-- before the error goes on; how a failed worker is named.  The "executable" is a shell script standing in
 -- for neuromass: it writes the lines a worker writes and exits.  And, with
 -- the real executable, a one-time warning (ALN's lookups clamped at its
 -- tables' edge, every point) written once per exploration, by the script's
@@ -35,6 +35,15 @@ describe("explore/workers.run", function()
     assert.same({ "ok", "ok" }, seen)
     local started = h.read(dir .. "/started.txt")
     assert.equal(2, select(2, started:gsub("\n", "")))
+  end)
+
+  it("names a worker that a signal stopped alone by that signal, and one that failed by its exit status", function()
+    -- (worker 0 exits with status 3, worker 1 is killed by SIGTERM: the shell reports 143)
+    h.write(fake, "#!/bin/sh\n[ \"$3\" = 1 ] && kill -TERM $$\nexit 3\n")
+    local ok, err = workers.run(host(), 1, { kind = "workers", n = 2 }, 2, function() end)
+    assert.is_nil(ok)
+    assert.equals("2 of the 2 worker processes failed (worker 0: exit status 3, worker 1: stopped by signal 15; " ..
+                  "their messages, if any, above)", err)
   end)
 
   it("undoes the forwarding of stop signals when on_point raises", function()

@@ -31,6 +31,13 @@ function M.report_warning(key, text)
   io.stdout:flush()
 end
 
+--- What ended worker `task` with shell exit status `code` (> 128: the
+-- signal code - 128, as the shell reports it; the worker, stopped, says nothing).
+function M.exit_text(task, code)
+  if code > 128 then return string.format("worker %s: stopped by signal %d", task, code - 128) end
+  return string.format("worker %s: exit status %d", task, code)
+end
+
 local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
@@ -104,7 +111,7 @@ function M.run(h, ordinal, plan, jobs, on_point)
         local i, status = tail:match("^(%d+)\t(.*)$")
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
-        if task then exits[#exits + 1] = string.format("worker %s: exit status %s", task, status_code)
+        if task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
         elseif pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
         elseif i then on_point(math.tointeger(tonumber(i)), status)
         elseif key then warnings.once(nil, key, text) end   -- (in the exploration's scope: once for all)
