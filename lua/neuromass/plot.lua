@@ -259,14 +259,17 @@ end
 -- default the first two of the space), title (default the metric's name),
 -- range = { lo, hi } (default: the metric's own range), size, xlabel,
 -- ylabel and cblabel (the axes' and the colour bar's names, e.g. with
--- units; default the parameters' and the metric's names).  Errors at the
--- user's line: an unknown metric or parameter (with a suggestion), fewer
--- than two parameters, two points in one cell (a third parameter varies), a
--- metric with no finite value.
+-- units; default the parameters' and the metric's names), at = { name =
+-- value, ... } (a slice: only the points with these values of the other
+-- parameters; the default title names it).  Errors at the user's line: an
+-- unknown metric or parameter (with a suggestion), fewer than two
+-- parameters, two points in one cell (a third parameter varies: the message
+-- names it and its values for `at`), an `at` value the exploration does not
+-- have (its values listed), a metric with no finite value.
 function M.exploration(results, opts)
   local what = "plot.exploration"
   opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size", "xlabel", "ylabel",
-                                    "cblabel" })
+                                    "cblabel", "at" })
   if type(results) ~= "table" or type(results.params) ~= "table" or type(results.rows) ~= "table" then
     fail(what, "expected the results of an exploration (search:run(), nm.explore.load), got %s", check.show(results))
   end
@@ -286,13 +289,16 @@ function M.exploration(results, opts)
   local x, y = name("x", results.params, results.params[1]), name("y", results.params, results.params[2])
   if x == y then fail(what, "x and y are both '%s': give two parameters", x) end
   local range = opts.range ~= nil and colour_range(what, opts) or nil
-  local xs, ys, m = exploration.grid(results.rows, x, y, metric)
+  local rows, slice = exploration.slice(results, opts.at, x, y)
+  if not rows then fail(what, "%s", slice) end
+  local xs, ys, m = exploration.grid(rows, x, y, metric)
   if not xs then fail(what, "%s", ys) end
-  finite_matrix(what, m, string.format("metric '%s'", metric))
+  finite_matrix(what, m, string.format("metric '%s'%s", metric, slice ~= "" and " at " .. slice or ""))
   local full, format = args.output(what, opts)
+  local title = args.text(what, opts, "title") or (slice ~= "" and metric .. " at " .. slice or nil)
   return args.draw(what, full, format, args.size(what, opts, exploration.SIZE),
                    exploration.script(xs, ys, m, { x = x, y = y, metric = metric, range = range,
-                                                   title = args.text(what, opts, "title"),
+                                                   title = title,
                                                    xlabel = args.text(what, opts, "xlabel"),
                                                    ylabel = args.text(what, opts, "ylabel"),
                                                    cblabel = args.text(what, opts, "cblabel") }))

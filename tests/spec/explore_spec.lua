@@ -631,6 +631,46 @@ describe("nm.plot.exploration", function()
     assert.truthy(e:find("points 1 and 7 both have a = 1 and b = 1", 1, true), e)
   end)
 
+  it("draws one slice of a third parameter with at = { name = value }, and names that parameter when it varies", function()
+    local dir = h.scratch()
+    -- the 3 x 2 grid of a, b at c = 0.1 and again at c = 1/3 (metric m + 100 c)
+    local r = results()
+    r.params = { "a", "b", "c" }
+    local n = #r.rows
+    for i = 1, n do
+      local row = r.rows[i]
+      row.values.c = 0.1
+      r.rows[n + i] = { point = n + i, values = { a = row.values.a, b = row.values.b, c = 1 / 3 },
+                        metrics = { m = row.metrics.m + 100 / 3 }, ok = true, status = "ok" }
+    end
+    local ok, e = pcall(nm.plot.exploration, r, { metric = "m", out = dir .. "/x.png" })
+    assert.is_false(ok)
+    assert.truthy(e:find("explore_spec.lua:%d+: plot.exploration: " .. ("points 1 and 7 both have a = 1 and b = 1: " ..
+                         "the exploration varies 'c' too: choose one slice with at = { c = ... } " ..
+                         "(0.1, 0.3333333333333333)"):gsub("%p", "%%%0") .. "$"), e)
+    local rows, text = require "neuromass.plot.exploration".slice(r, { c = 1 / 3 }, "a", "b")
+    assert.equals(6, #rows)
+    assert.equals("c = 0.333333", text)
+    local xs, ys, m = require "neuromass.plot.exploration".grid(rows, "a", "b", "m")
+    assert.same({ 1, 2, 3 }, xs)
+    assert.same({ 1, 2 }, ys)
+    assert.equals(22 + 100 / 3, m[2][2])      -- point 10, ok in this slice
+    local path = nm.plot.exploration(r, { metric = "m", out = dir .. "/c.png", at = { c = 0.1 } })
+    local f = assert(io.open(path, "rb"))
+    assert.equals("\137PNG", f:read(4))
+    f:close()
+    for _, case in ipairs {
+      { { c = 0.2 }, "at.c = 0.2 is not a value of the exploration's points (0.1, 0.3333333333333333)" },
+      { { sigma_ou = 0.1 }, "'at' names 'sigma_ou', not a parameter of the exploration; its parameters are a, b, c" },
+      { { a = 1 }, "'at' names 'a', the heat map's x axis" },
+      { 0.1, "'at' must be a table { name = value, ... } of parameters other than x and y, got 0.1" },
+    } do
+      ok, e = pcall(nm.plot.exploration, r, { metric = "m", out = dir .. "/y.png", at = case[1] })
+      assert.is_false(ok)
+      assert.truthy(e:find("explore_spec.lua:%d+: plot.exploration: " .. case[2]:gsub("%p", "%%%0")), e)
+    end
+  end)
+
   it("names the axes and the colour bar as xlabel, ylabel and cblabel say (units), else by the names", function()
     local dir = h.scratch()
     local path = nm.plot.exploration(results(), { metric = "m", out = dir .. "/m.png", xlabel = "a (mV/ms)",
