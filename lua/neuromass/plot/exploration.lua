@@ -55,7 +55,9 @@ function M.slice(results, at, x, y)
   end
   local keys = {}
   for k in pairs(at) do
-    if type(k) ~= "string" then return nil, string.format("'at' has the key %s: give parameter names", check.show(k)) end
+    if type(k) ~= "string" then
+      return nil, string.format("'at' has the key %s: give parameter names", check.show(k))
+    end
     keys[#keys + 1] = k
   end
   table.sort(keys)
@@ -67,7 +69,9 @@ function M.slice(results, at, x, y)
       return nil, string.format("'at' names '%s', not a parameter of the exploration%s", k,
                                 check.suggest_or_list(k, results.params, "its parameters are"))
     end
-    if k == x or k == y then return nil, string.format("'at' names '%s', the heat map's %s axis", k, k == x and "x" or "y") end
+    if k == x or k == y then
+      return nil, string.format("'at' names '%s', the heat map's %s axis", k, k == x and "x" or "y")
+    end
     local v, kept = at[k], {}
     for _, r in ipairs(rows) do if r.values[k] == v then kept[#kept + 1] = r end end
     if #kept == 0 then
