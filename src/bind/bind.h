@@ -61,6 +61,9 @@ int nmL_model_fail(lua_State *L, const nm_model *m, int status);
 ** a table { kind =, message = } (message omitted when NULL), to which the
 ** caller adds what it knows (t, signal, signo, csv_partial, ...). */
 void nmL_push_failure(lua_State *L, const char *kind, const char *message);
+/* Sets csv_partial of the failure table on top: where CSV writer w kept its
+** complete rows (nothing when w is NULL or kept none). */
+void nmL_push_csv_partial(lua_State *L, const nm_csv *w);
 
 /* Reads an option table strictly: raises "<what>: unknown option 'x' (known:
 ** a, b, c)" for a key of the table at `t` that is not a string in `known`
@@ -87,7 +90,7 @@ int nmL_choicefield(lua_State *L, int t, const char *key, const char *const list
 /* Pushes the message a failed slow-path callback left behind (and forgets it). */
 void nmL_callback_error(lua_State *L);
 
-/* The signals that stop a script: SIGINT, SIGTERM, SIGHUP, SIGQUIT, and
+/* The signals that stop a script (l_stop.c): SIGINT, SIGTERM, SIGHUP, SIGQUIT, and
 ** SIGPIPE (its standard output was closed: `neuromass run x.lua | head`).
 ** nmL_catch_stop_signals installs `handler` for each with sigaction, except
 ** for signals the process ignores (nohup); old[] receives the previous
@@ -135,14 +138,25 @@ typedef struct {
 } nmL_stop_scope;
 void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc);
 void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported);
-/* How many s:run are in progress (a slow mass's derivatives run inside one). */
+/* How many s:run are in progress (l_sim.c; a slow mass's derivatives run inside one). */
 int nmL_runs_in_progress(void);
 /* "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGPIPE" ("a signal" for any other). */
 const char *nmL_signal_name(int signo);
 
+/* A run's result (l_result.c): pushes a new neuromass.Result of `cols`
+** columns and returns the engine sink's store its rows go to (raises when it
+** cannot be allocated); once the run has ended, nmL_result_ended makes the
+** result at index i read them and returns their size in bytes. */
+nm_kept *nmL_result_new(lua_State *L, size_t cols);
+size_t nmL_result_ended(lua_State *L, int i);
+/* The rows of the result at index i: rows x cols doubles, row-major. */
+const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols);
+
 void nmL_open_model(lua_State *L);
 void nmL_open_callback(lua_State *L);
 void nmL_open_sim(lua_State *L);
+void nmL_open_stop(lua_State *L);     /* l_stop.c: core.stop_signal, keep_stopped, ... */
+void nmL_open_result(lua_State *L);   /* l_result.c: the neuromass.Result class */
 void nmL_open_stim(lua_State *L);
 void nmL_open_func(lua_State *L);     /* l_func.c: core.func, the analysis functions */
 void nmL_open_file(lua_State *L);

@@ -116,6 +116,14 @@ void nmL_push_failure(lua_State *L, const char *kind, const char *message)
 }
 
 
+void nmL_push_csv_partial(lua_State *L, const nm_csv *w)
+{
+  if (!w || !nm_csv_kept(w)) return;
+  lua_pushstring(L, nm_csv_kept(w));
+  lua_setfield(L, -2, "csv_partial");
+}
+
+
 int nmL_option(lua_State *L, int i, const char *const list[], const char *what)
 {
   i = lua_absindex(L, i);
@@ -259,6 +267,8 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_model(L);
   nmL_open_callback(L);
   nmL_open_sim(L);
+  nmL_open_stop(L);
+  nmL_open_result(L);
   nmL_open_stim(L);
   nmL_open_func(L);
   nmL_open_audio(L);

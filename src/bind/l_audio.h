@@ -1,6 +1,5 @@
 /*
-** l_audio.h: what the binding files share about audio writers (l_audio.c)
-** and results (l_sim.c).
+** l_audio.h: what the binding files share about audio writers (l_audio.c).
 */
 #ifndef nm_l_audio_h
 #define nm_l_audio_h
@@ -13,9 +12,6 @@
 
 /* The writer at index i; raises if it is not one, or is finished or closed. */
 nm_audio *nmL_checkaudio(lua_State *L, int i);
-
-/* The rows of the result at index i (l_sim.c): rows x cols doubles, row-major. */
-const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols);
 
 void nmL_open_audio(lua_State *L);
 

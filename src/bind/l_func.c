@@ -165,7 +165,7 @@ static int fail(lua_State *L, const char *why)
   return luaL_error(L, "%s", why);
 }
 
-/* A long analysis stops on a signal (as a run does, l_sim.c): the engine
+/* A long analysis stops on a signal (as a run does, l_stop.c): the engine
 ** polls the stop flag between windows and rows while a scope is open.
 ** stop_end closes it and raises "interrupted by SIGxxx" when it stopped. */
 static void stop_begin(lua_State *L, nmL_stop_scope *sc)

@@ -1,15 +1,12 @@
 /*
-** l_sim.c: the Lua types neuromass.Simulation (a model being integrated:
-** state, history, time) and neuromass.Result (the rows an engine sink kept
-** in memory), and the signals that stop a run (SIGINT, SIGTERM, SIGHUP,
-** SIGQUIT, SIGPIPE), passed on to an exploration's worker processes
-** (core.forward_stop_signals).  A run's rows go through the engine's recorder (record.c) to its
-** sinks: this file only opens them and passes the handles.
+** l_sim.c: the Lua type neuromass.Simulation (a model being integrated:
+** state, history, time) and its run.  A run's rows go through the engine's
+** recorder (record.c) to its sinks (a CSV file, audio, BOLD, a
+** neuromass.Result of l_result.c): this file only opens them and passes the
+** handles; a stop signal (l_stop.c) ends the run between two steps.
 */
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,266 +26,13 @@ typedef struct {
   int running;                  /* inside s:run (a slow mass may call back into Lua) */
 } LSim;
 
-/* A kept result: the engine's rows (nm_kept), read through data/rows/cols
-** once its run has ended. */
-typedef struct {
-  nm_kept *k;
-  const double *data;
-  size_t rows, cols;
-} LResult;
-
-
-/* ---------------------------------------------------------------------
-** Stop signals.  A signal handler can reach nothing but this flag and the
-** state to hook (as in lua.c): a run polls the flag between steps, the hook
-** stops the user's Lua code.
-** ------------------------------------------------------------------- */
-
-/* stop_flag, non-zero, stops the work in progress.  Each signal writes a
-** value of its own (new_stop_token), never the signal's number (that is
-** noted_signal): the code that puts the flag back (core.keep_stopped) or
-** clears a reported one (nmL_stop_begin) does so by an atomic
-** compare-and-swap against the value it knows, so that a signal arriving at
-** any moment, on any thread (an engine thread may run the handler), is kept. */
-static volatile sig_atomic_t stop_flag;
-static volatile sig_atomic_t noted_signal;     /* the last one noted, for the exit status */
-static atomic_uint stop_tokens;                /* signals noted so far */
-/* The process group that a stop signal is passed on to (an exploration's
-** worker processes, in a session of their own: explore/workers.lua), or 0. */
-static volatile sig_atomic_t forward_group;
-static lua_State *volatile stop_state;
-static int stops_script;                       /* set by nmL_stop_script */
-static const int stop_signals[NM_N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+/* Runs in progress (nested: a slow mass may call back into Lua). */
 static int runs_in_progress;
-
-
-/* Is the function of `ar` the user's: Lua code that is not the library's? */
-static int user_frame(lua_State *L, lua_Debug *ar)
-{
-  if (!lua_getinfo(L, "Sl", ar) || ar->currentline <= 0) return 0;
-  int user = 1;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.libsrc") == LUA_TSTRING) {
-    size_t n;
-    const char *lib = lua_tolstring(L, -1, &n);
-    user = strncmp(ar->source, lib, n) != 0;
-  }
-  lua_pop(L, 1);
-  return user;
-}
-
-
-int nmL_where_user(lua_State *L, int level)
-{
-  lua_Debug f;
-  for (; lua_getstack(L, level, &f); level++) {
-    lua_getinfo(L, "S", &f);
-    if (f.what[0] == 'C') continue;
-    if (!user_frame(L, &f)) return 0;
-    lua_pushfstring(L, "%s:%d: ", f.short_src, f.currentline);
-    return 1;
-  }
-  return 0;
-}
-
-
-/* Raises the stop at the user's line.  When the innermost Lua function is
-** the library's, tries again a little later (at its next call or return, or
-** 1000 instructions on): the library then sees the flag, or returns to the
-** user.  Under nmL_stop_script the hook stays set after raising: it raises
-** again in whatever user code runs next (a pcall that caught the stop). */
-#define STOP_LATER (LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT)
-static void stop_hook(lua_State *L, lua_Debug *ar)
-{
-  (void)ar;
-  if (!nmL_where_user(L, 0)) {
-    lua_sethook(L, stop_hook, STOP_LATER, 1000);
-    return;
-  }
-  if (!stops_script) lua_sethook(L, NULL, 0, 0);
-  lua_pushfstring(L, "interrupted by %s", nmL_signal_name(noted_signal));
-  lua_concat(L, 2);
-  lua_error(L);
-}
-
-
-/* A new non-zero value for stop_flag, 1 .. INT_MAX (lock-free: async-signal-safe). */
-static sig_atomic_t new_stop_token(void)
-{
-  unsigned t = atomic_fetch_add(&stop_tokens, 1u);
-  return (sig_atomic_t)(t % INT_MAX) + 1;
-}
-
-
-/* Sets stop_flag to `to` if it still holds `from`; returns 1 if it did. */
-static int swap_stop_flag(sig_atomic_t from, sig_atomic_t to)
-{
-  return __atomic_compare_exchange_n(&stop_flag, &from, to, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-}
-
-
-void nmL_note_stop_signal(int signo)
-{
-  noted_signal = signo;
-  __atomic_store_n(&stop_flag, new_stop_token(), __ATOMIC_SEQ_CST);
-  if (forward_group > 0) kill(-(pid_t)forward_group, signo);   /* async-signal-safe */
-  lua_State *L = stop_state;
-  if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-}
-
-
-int nmL_stop_signal(void)
-{
-  return noted_signal;
-}
-
-
-lua_State *nmL_set_stop_state(lua_State *L)
-{
-  lua_State *old = stop_state;
-  stop_state = L;
-  return old;
-}
-
-
-void nmL_stop_script(lua_State *L)
-{
-  stops_script = L != NULL;
-  if (!L && stop_state) lua_sethook(stop_state, NULL, 0, 0);
-  nmL_set_stop_state(L);
-}
 
 
 int nmL_runs_in_progress(void)
 {
   return runs_in_progress;
-}
-
-
-/* core.stop_signal() -> the number of the stop signal received, or nil:
-** a loop in the library that catches errors (an exploration's points) ends
-** when the script is being stopped, instead of going on. */
-static int core_stop_signal(lua_State *L)
-{
-  if (!noted_signal) return 0;
-  lua_pushinteger(L, noted_signal);
-  return 1;
-}
-
-
-/* core.signal_name(signo) -> "SIGINT", "SIGTERM", ... (nmL_signal_name): the
-** name the library's "interrupted by ..." messages give a stop signal. */
-static int core_signal_name(lua_State *L)
-{
-  lua_Integer signo = luaL_checkinteger(L, 1);
-  lua_pushstring(L, nmL_signal_name(signo >= 0 && signo <= INT_MAX ? (int)signo : 0));
-  return 1;
-}
-
-
-/* core.forward_stop_signals(pgid | nil): from now on, a stop signal this
-** process receives is sent on to the process group `pgid` as well (nil or
-** 0: no more).  An exploration's worker processes run in a session of their
-** own, so that a signal sent to the script's process alone (`kill PID`, a
-** scheduler) stops them too; one received before the group was known is
-** sent at once. */
-static int core_forward_stop_signals(lua_State *L)
-{
-  lua_Integer g = luaL_optinteger(L, 1, 0);
-  luaL_argcheck(L, g >= 0 && g <= INT_MAX, 1, "a process group's id, or nil");
-  forward_group = (sig_atomic_t)g;
-  if (g > 0 && noted_signal) kill(-(pid_t)g, noted_signal);
-  return 0;
-}
-
-
-void nmL_catch_stop_signals(void (*handler)(int), struct sigaction old[NM_N_STOP_SIGNALS])
-{
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = handler;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  for (int i = 0; i < NM_N_STOP_SIGNALS; i++) {
-    sigaction(stop_signals[i], NULL, &old[i]);
-    /* An ignored signal stays ignored: `nohup neuromass run ...` must survive
-    ** the terminal closing (SIGHUP), as a background job ignores SIGINT. */
-    if (!(old[i].sa_flags & SA_SIGINFO) && old[i].sa_handler == SIG_IGN) continue;
-    sigaction(stop_signals[i], &sa, NULL);
-  }
-}
-
-
-void nmL_restore_stop_signals(const struct sigaction old[NM_N_STOP_SIGNALS])
-{
-  for (int i = 0; i < NM_N_STOP_SIGNALS; i++) sigaction(stop_signals[i], &old[i], NULL);
-}
-
-
-/* The value of stop_flag that a run reported as its failure (0: none). */
-static sig_atomic_t reported_flag;
-
-
-volatile sig_atomic_t *nmL_stop_flag(void)
-{
-  return &stop_flag;
-}
-
-
-/* core.keep_stopped(f, ...) -> f(...)'s results.  Keeping what a stopped run
-** had done (its audio rendered as NAME.partial.wav) is work of its own, which
-** the signal that stopped the run must not stop as well: f runs with that
-** signal set aside (stop_flag 0, so the writers' polls go on), a new signal
-** stops it; then the signal is put back, reported as before, unless a new
-** one came meanwhile (kept: the swaps are atomic, see stop_flag).  An error
-** of f goes on after that. */
-static int core_keep_stopped(lua_State *L)
-{
-  luaL_checktype(L, 1, LUA_TFUNCTION);
-  sig_atomic_t reported = reported_flag;
-  sig_atomic_t aside = __atomic_exchange_n(&stop_flag, 0, __ATOMIC_SEQ_CST);
-  int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-  if (swap_stop_flag(0, aside)) reported_flag = reported;
-  if (rc != LUA_OK) return lua_error(L);
-  return lua_gettop(L);
-}
-
-
-void nmL_stop_begin(lua_State *L, nmL_stop_scope *sc)
-{
-  if (reported_flag && !stops_script) swap_stop_flag(reported_flag, 0);   /* a newer signal stays */
-  reported_flag = 0;
-  nmL_catch_stop_signals(nmL_note_stop_signal, sc->old);
-  sc->state = nmL_set_stop_state(L);
-}
-
-
-void nmL_stop_end(lua_State *L, nmL_stop_scope *sc, int reported)
-{
-  nmL_set_stop_state(sc->state);
-  nmL_restore_stop_signals(sc->old);
-  if (reported) {
-    reported_flag = stop_flag;     /* a signal up to now is the one reported */
-    lua_sethook(L, NULL, 0, 0);
-    if (stops_script) {
-      /* The failure goes on through the library (it cleans up) to the user's
-      ** code, which the hook then stops, on this thread or the stop state. */
-      lua_sethook(L, stop_hook, STOP_LATER, 1000);
-      if (sc->state) lua_sethook(sc->state, stop_hook, STOP_LATER, 1000);
-    }
-  }
-}
-
-
-const char *nmL_signal_name(int signo)
-{
-  switch (signo) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGHUP: return "SIGHUP";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGPIPE: return "SIGPIPE (its output was closed)";
-    default: return "a signal";
-  }
 }
 
 
@@ -535,15 +279,6 @@ static int output_field(lua_State *L, int t, const char *k, int type, const char
 #define NM_HELDCSV_MT "neuromass.HeldCSV"
 
 
-/* Sets csv_partial of the failure table on top: where w kept its complete
-** rows (nothing when it kept none). */
-static void push_csv_partial(lua_State *L, const nm_csv *w)
-{
-  if (!w || !nm_csv_kept(w)) return;
-  lua_pushstring(L, nm_csv_kept(w));
-  lua_setfield(L, -2, "csv_partial");
-}
-
 typedef struct { nm_csv *w; } LHeldCSV;
 
 
@@ -561,7 +296,7 @@ static int held_settle(lua_State *L, int how)
   if (rc == NM_OK && kept) lua_pushstring(L, kept);
   else {
     nmL_push_failure(L, "io", nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
-    push_csv_partial(L, w);
+    nmL_push_csv_partial(L, w);
     n = 2;
   }
   nm_csv_free(w);
@@ -706,14 +441,9 @@ static int sim_run(lua_State *L)
     lua_pop(L, 2);
   }
   int keep = nmL_boolfield(L, 2, "keep", "run");
-  LResult *res = NULL;
+  nm_kept *res = NULL;
   if (keep) {                                                          /* 7: the result */
-    res = lua_newuserdatauv(L, sizeof *res, 0);
-    memset(res, 0, sizeof *res);
-    luaL_setmetatable(L, NM_RESULT_MT);
-    res->k = nm_kept_new(n_keep);
-    if (!res->k) return luaL_error(L, "run: the result cannot be allocated");
-    res->cols = n_keep;
+    res = nmL_result_new(L, n_keep);
   } else {
     lua_pushboolean(L, 1);
   }
@@ -752,7 +482,7 @@ static int sim_run(lua_State *L)
     }
     lua_pop(L, 2);
   }
-  if (res) add_sink(L, rec, nm_kept_sink(res->k), n_keep, decimate, phase);
+  if (res) add_sink(L, rec, nm_kept_sink(res), n_keep, decimate, phase);
   /* Simulated BOLD: fed every step (l_bold.c). */
   nmL_bold_run bold;
   if (!nmL_bold_begin(L, 2, 6, &o, &bold)) {
@@ -769,7 +499,7 @@ static int sim_run(lua_State *L)
     o.progress = show_progress;
     o.progress_ud = &ps;
   }
-  o.interrupt = &stop_flag;
+  o.interrupt = nmL_stop_flag();
   nmL_stop_scope sc;
   nmL_stop_begin(L, &sc);
   lm->running = L;
@@ -782,7 +512,7 @@ static int sim_run(lua_State *L)
   ls->running = 0;
   lm->running = NULL;
   /* a slow mass's derivatives stopped by the signal's hook: the run was interrupted */
-  if (rc == NM_ECALLBACK && stop_flag) {
+  if (rc == NM_ECALLBACK && *nmL_stop_flag()) {
     nmL_callback_error(L);
     lua_pop(L, 1);
     rc = NM_EINTR;
@@ -801,11 +531,11 @@ static int sim_run(lua_State *L)
   if (rc == NM_OK && csv_failed) rc = NM_EIO;
   if (rc == NM_OK) {
     if (res) {
-      res->data = nm_kept_rows(res->k, &res->rows, &res->cols);
+      size_t bytes = nmL_result_ended(L, 7);
       /* The rows live outside Lua's heap, where the collector does not see
       ** them: a step of collection in proportion keeps a script that runs
       ** again and again from piling up the results it dropped. */
-      lua_gc(L, LUA_GCSTEP, (int)(res->rows * res->cols * sizeof(double) / 1024));
+      lua_gc(L, LUA_GCSTEP, (int)(bytes / 1024));
     }
     lua_pushvalue(L, 7);
     if (held && csv) {
@@ -834,8 +564,8 @@ static int sim_run(lua_State *L)
     nmL_callback_error(L);
     lua_setfield(L, -2, "message");
   } else if (rc == NM_EINTR) {
-    nmL_push_failure(L, "interrupted", nmL_signal_name(noted_signal));
-    lua_pushinteger(L, noted_signal);
+    nmL_push_failure(L, "interrupted", nmL_signal_name(nmL_stop_signal()));
+    lua_pushinteger(L, nmL_stop_signal());
     lua_setfield(L, -2, "signo");
   } else if (rc == NM_EIO && csv_failed) {
     nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path, nm_csv_error(csv)));
@@ -846,7 +576,7 @@ static int sim_run(lua_State *L)
   } else {
     nmL_push_failure(L, "engine", nm_sim_error(s, rc));
   }
-  push_csv_partial(L, csv);
+  nmL_push_csv_partial(L, csv);
   nmL_bold_partial(L, &bold);
   nm_csv_free(csv);
   return 2;
@@ -871,187 +601,13 @@ static int sim_tostring(lua_State *L)
 }
 
 
-/* ---------------------------------------------------------------------
-** Results
-** ------------------------------------------------------------------- */
-
-static LResult *checkresult(lua_State *L, int i)
-{
-  return luaL_checkudata(L, i, NM_RESULT_MT);
-}
-
-
-static int result_gc(lua_State *L)
-{
-  LResult *r = checkresult(L, 1);
-  nm_kept_free(r->k);
-  r->k = NULL;
-  r->data = NULL;
-  r->rows = 0;
-  return 0;
-}
-
-
-static int result_size(lua_State *L)
-{
-  LResult *r = checkresult(L, 1);
-  lua_pushinteger(L, (lua_Integer)r->rows);
-  lua_pushinteger(L, (lua_Integer)r->cols);
-  return 2;
-}
-
-
-const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols)
-{
-  LResult *r = checkresult(L, i);
-  *rows = r->rows;
-  *cols = r->cols;
-  return r->data;
-}
-
-
-/* Raises an error naming column c when the result has no such column. */
-static void check_column(lua_State *L, const LResult *r, lua_Integer c)
-{
-  if (c < 0 || (size_t)c >= r->cols)
-    luaL_error(L, "result: no column %I (it has %I, from 0; 0 is the time)", c,
-               (lua_Integer)r->cols);
-}
-
-
-/* r:column(c) -> array of column c (0-based; 0 is the time) */
-static int result_column(lua_State *L)
-{
-  LResult *r = checkresult(L, 1);
-  lua_Integer c = luaL_checkinteger(L, 2);
-  check_column(L, r, c);
-  if (r->rows > INT_MAX)
-    return luaL_error(L, "a column of %I rows is more than a Lua table holds (at most %d); "
-                      "read it with value() or write_csv()", (lua_Integer)r->rows, INT_MAX);
-  lua_createtable(L, (int)r->rows, 0);
-  for (size_t i = 0; i < r->rows; i++) {
-    lua_pushnumber(L, r->data[i * r->cols + (size_t)c]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  return 1;
-}
-
-
-/* r:value(row, c), both 0-based */
-static int result_value(lua_State *L)
-{
-  LResult *r = checkresult(L, 1);
-  lua_Integer i = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
-  if (i < 0 || (size_t)i >= r->rows)
-    return luaL_error(L, "result: no row %I (it has %I, from 0)", i, (lua_Integer)r->rows);
-  check_column(L, r, c);
-  lua_pushnumber(L, r->data[(size_t)i * r->cols + (size_t)c]);
-  return 1;
-}
-
-
-/* r:select(columns) -> a result of the listed columns (0-based, in that
-** order) of every row: a batch's lane as a separate run's result. */
-static int result_select(lua_State *L)
-{
-  LResult *r = checkresult(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  size_t nc = (size_t)luaL_len(L, 2);
-  if (nc == 0) return luaL_error(L, "select: no column");
-  if (r->rows > (SIZE_MAX / sizeof(double) - sizeof(LResult)) / nc)
-    return luaL_error(L, "select: %I rows of %I columns are too many", (lua_Integer)r->rows, (lua_Integer)nc);
-  size_t *col = lua_newuserdatauv(L, nc * sizeof *col, 0);
-  for (size_t c = 0; c < nc; c++) {
-    lua_geti(L, 2, (lua_Integer)c + 1);
-    lua_Integer k = luaL_checkinteger(L, -1);
-    check_column(L, r, k);
-    col[c] = (size_t)k;
-    lua_pop(L, 1);
-  }
-  /* the rows live in the userdata itself, after the struct (no nm_kept) */
-  LResult *out = lua_newuserdatauv(L, sizeof *out + r->rows * nc * sizeof(double), 0);
-  memset(out, 0, sizeof *out);
-  double *data = (double *)(out + 1);
-  for (size_t i = 0; i < r->rows; i++)
-    for (size_t c = 0; c < nc; c++) data[i * nc + c] = r->data[i * r->cols + col[c]];
-  out->data = data;
-  out->rows = r->rows;
-  out->cols = nc;
-  luaL_setmetatable(L, NM_RESULT_MT);
-  return 1;
-}
-
-
-/* r:write_csv(path, header) -> true | nil, failure { kind = "io", message =,
-** csv_partial = where the complete rows are kept when writing failed midway };
-** stopped by a stop signal, { kind = "interrupted", message = "interrupted by
-** SIGxxx; kept the complete rows written in '...'", signo = } */
-static int result_write_csv(lua_State *L)
-{
-  LResult *r = checkresult(L, 1);
-  const char *path = luaL_checkstring(L, 2);
-  luaL_checktype(L, 3, LUA_TTABLE);
-  size_t nh = nmL_length(L, 3, "header", sizeof(char *));
-  luaL_argcheck(L, nh == r->cols, 3, "header needs one name per column");
-  const char **header = lua_newuserdatauv(L, (nh + 1) * sizeof *header, 0);
-  for (size_t c = 0; c < nh; c++) {
-    lua_geti(L, 3, (lua_Integer)c + 1);
-    header[c] = luaL_checkstring(L, -1);   /* anchored by the header table */
-    lua_pop(L, 1);
-  }
-  nm_error err;
-  nm_csv *w = nm_csv_open(path, header, nh, &err);
-  int status = err.status, stopped = 0;
-  if (w) {
-    /* a stop signal ends the writing between two chunks of rows */
-    nmL_stop_scope sc;
-    nmL_stop_begin(L, &sc);
-    for (size_t at = 0; at < r->rows && !stopped; at += 4096) {
-      size_t n = r->rows - at < 4096 ? r->rows - at : 4096;
-      if (nm_csv_write_rows(w, r->data + at * r->cols, n, r->cols) != NM_OK) break;
-      stopped = stop_flag != 0;
-    }
-    stopped = stopped || stop_flag != 0;
-    status = nm_csv_finish(w, stopped ? NM_CSV_PARTIAL : NM_CSV_COMMIT);  /* keeps a partial file on failure */
-    nmL_stop_end(L, &sc, stopped);
-  }
-  if (stopped) {
-    if (nm_csv_kept(w))
-      lua_pushfstring(L, "interrupted by %s; kept the complete rows written in '%s'",
-                      nmL_signal_name(noted_signal), nm_csv_kept(w));
-    else
-      lua_pushfstring(L, "interrupted by %s", nmL_signal_name(noted_signal));
-    nmL_push_failure(L, "interrupted", lua_tostring(L, -1));
-    lua_pushinteger(L, noted_signal);
-    lua_setfield(L, -2, "signo");
-    nm_csv_free(w);
-    return 2;
-  }
-  if (status != NM_OK) {
-    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", path,
-                                              w ? nm_csv_error(w) : err.why));
-    push_csv_partial(L, w);
-    nm_csv_free(w);
-    return 2;
-  }
-  nm_csv_free(w);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-
 void nmL_open_sim(lua_State *L)
 {
   static const luaL_Reg sim_meth[] = {
     { "run", sim_run }, { "time", sim_time }, { "signals", sim_signals }, { "free", sim_gc },
     { NULL, NULL }
   };
-  static const luaL_Reg res_meth[] = {
-    { "size", result_size }, { "column", result_column }, { "value", result_value },
-    { "write_csv", result_write_csv }, { "select", result_select }, { NULL, NULL }
-  };
   nmL_newclass(L, NM_SIM_MT, sim_meth, sim_gc, sim_tostring);
-  nmL_newclass(L, NM_RESULT_MT, res_meth, result_gc, NULL);
   static const luaL_Reg held_meth[] = {
     { "commit", held_commit }, { "keep_partial", held_keep_partial }, { "close", held_close },
     { NULL, NULL }
@@ -1063,14 +619,6 @@ void nmL_open_sim(lua_State *L)
   lua_setfield(L, -2, "sim");
   lua_pushcfunction(L, core_noise_stream_seed);
   lua_setfield(L, -2, "noise_stream_seed");
-  lua_pushcfunction(L, core_stop_signal);
-  lua_setfield(L, -2, "stop_signal");
-  lua_pushcfunction(L, core_signal_name);
-  lua_setfield(L, -2, "signal_name");
-  lua_pushcfunction(L, core_keep_stopped);
-  lua_setfield(L, -2, "keep_stopped");
-  lua_pushcfunction(L, core_forward_stop_signals);
-  lua_setfield(L, -2, "forward_stop_signals");
   lua_pushinteger(L, NM_MAX_THREADS);
   lua_setfield(L, -2, "max_threads");
   lua_pushcfunction(L, core_memory);
