@@ -144,6 +144,16 @@ local function check_constraints(t, def, name, level)
   end
 end
 
+-- input_0, input_1, ... name a mass's noise channels (u.input_k, and
+-- <mass>.input_k.mu in model.params): a parameter or coupling input of that
+-- name would share it, so it is refused (called at nm.mass's level).
+local function refuse_channel_name(massname, what, v, about)
+  if v:match("^input_%d+$") then
+    error(string.format("mass '%s': %s '%s' takes a noise channel's name: input_0, input_1, ... " ..
+                        "are the noise channels %s; choose another name", massname, what, v, about), 3)
+  end
+end
+
 --- Defines a mass type.  See docs/reference.md (nm.mass) for the fields.
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
@@ -182,11 +192,12 @@ function M.mass(def)
   t.param_names, t.param_defaults = sorted_keys(def.params or {}, nil, "mass '" .. name .. "': params"), {}
   for _, p in ipairs(t.param_names) do
     local v = def.params[p]
-    if type(v) ~= "number" or v ~= v then
-      error(string.format("mass '%s': parameter '%s' must be a number, got %s", name, tostring(p),
-                          check.show(v)), 2)
+    if not check.finite(v) then      -- (as model.params takes them)
+      error(string.format("mass '%s': parameter '%s' must be a finite number, got %s", name,
+                          tostring(p), check.show(v)), 2)
     end
     t.param_defaults[p] = v
+    refuse_channel_name(name, "parameter", p, "(their parameters are input_0.mu, .sigma, .tau)")
   end
   -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
   t.inputs = {}
@@ -196,7 +207,10 @@ function M.mass(def)
                         check.show(inputs)), 2)
   end
   check.names(inputs, string.format("mass '%s': inputs", name))
-  for i, v in ipairs(inputs) do t.inputs[i] = v end
+  for i, v in ipairs(inputs) do
+    refuse_channel_name(name, "input", v, "(made by noise = K)")
+    t.inputs[i] = v
+  end
   -- Noise channels: a count (0 .. check.MAX_NOISE_CHANNELS) or a list of { mu, sigma, tau, kind }.
   local noise = def.noise or 0
   local what = string.format("mass '%s': noise (the number of channels)", name)
@@ -263,6 +277,12 @@ function M.mass(def)
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", "the outputs are", name, 2)
+    for _, o in ipairs(t.output_names) do
+      if t.state_init[o] then
+        error(string.format("mass '%s': output '%s' has the name of a state variable: give it " ..
+                            "another name", name, o), 2)
+      end
+    end
     -- The equations may read an output's value from before the step (s.<output>).
     local readable = {}
     for _, v in ipairs(t.state_names) do readable[#readable + 1] = v end
@@ -313,8 +333,8 @@ function MassType:__call(opts)
     if self.param_defaults[k] == nil then
       error(string.format("mass '%s': unknown parameter '%s'%s", self.name, tostring(k),
                           check.suggest_or_list(tostring(k), self.param_names, "the parameters are")), 2)
-    elseif type(v) ~= "number" or v ~= v then
-      error(string.format("mass '%s': parameter '%s' must be a number, got %s", self.name, k,
+    elseif not check.finite(v) then
+      error(string.format("mass '%s': parameter '%s' must be a finite number, got %s", self.name, k,
                           check.show(v)), 2)
     end
     m.params[k] = v
