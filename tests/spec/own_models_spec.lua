@@ -39,4 +39,15 @@ describe("names a mass or node cannot share", function()
                "derivatives = function(s) return { x = -s.x } end }",
                { "mass 'P'", "output 'x' has the name of a state variable" })
   end)
+  it("two masses of one type in a node (names still colliding) are refused, naming both", function()
+    local E = "local E = nm.mass { label = 'ME', type = 'EXC', state = { q = 0.1 }, " ..
+              "derivatives = function(s) return { q = -s.q } end }\n"
+    fails_with(E .. "nm.node { label = 'N', masses = { E(), E() } }",
+               { "node 'N'", "masses 0 ('ME') and 1 ('ME')", "'q_EXC'", "different types" })
+    local ok, err = run_case(E .. "local I = nm.mass { label = 'MI', type = 'INH', state = { q = 0 }, " ..
+                             "derivatives = function(s) return { q = -s.q } end }\n" ..
+                             "local r = nm.model(nm.node { label = 'N', masses = { E(), I() } }):run { duration = 1 }\n" ..
+                             "assert(table.concat(r.columns, ' ') == 't q_EXC.0 q_INH.0', table.concat(r.columns, ' '))")
+    assert.is_true(ok, err)
+  end)
 end)
