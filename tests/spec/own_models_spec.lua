@@ -51,3 +51,12 @@ describe("names a mass or node cannot share", function()
     assert.is_true(ok, err)
   end)
 end)
+
+describe("continue = true after another kind of run", function()
+  it("names every change, each with both values", function()
+    local err = fails_with("m:run { duration = 10, dt = 0.1 }\n" ..
+                           "m:run { duration = 10, dt = 0.05, sampling_dt = 0.1, integrator = 'rkf45', continue = true }",
+                           { "dt changed (0.1 ms -> 0.05 ms)", "the integrator changed ('euler' -> 'rkf45')" })
+    assert.is_nil(err:find("sampling_dt changed", 1, true), err)
+  end)
+end)
