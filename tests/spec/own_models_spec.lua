@@ -60,3 +60,93 @@ describe("continue = true after another kind of run", function()
     assert.is_nil(err:find("sampling_dt changed", 1, true), err)
   end)
 end)
+
+-- Values of tests/fixtures/own_models/make_refs.py (printed there with %.17g).
+local function expect(res, var, nodes, rows, want, rel)
+  for k, row in ipairs(rows) do
+    for i, node in ipairs(nodes) do
+      local got, ref = res:get(var, node)[row], want[k][i]
+      assert(math.abs(got - ref) <= rel, string.format("%s.%d at row %d: %.17g, expected %.17g", var, node,
+                                                       row, got, ref))
+    end
+  end
+end
+
+describe("a user's heterogeneous network against numbers made outside neuromass", function()
+  it("FHN and Hopf nodes, diffusive x and additive y, delays from lengths: to 1e-12", function()
+    local nm = require "neuromass"
+    local fhn, hopf = nm.models.fhn, nm.models.hopf
+    local net = nm.network {
+      label = "Mix", nodes = { fhn.node(), hopf.node(), fhn.node() },
+      connectivity = { { 0, 0.3, 0.2 }, { 0.5, 0, 0.1 }, { 0.25, 0.4, 0 } },
+      lengths = { { 0, 20, 33 }, { 20, 0, 7 }, { 33, 7, 0 } }, signal_speed = 10,
+      sync = function(n) return { network_x = n:diffusive("x"), network_y = n:additive("y", { gain = 0.05 }) } end,
+    }
+    local m = nm.model(net)
+    m.init = { 0.0400995368648622, 0.015336082170037381, 0.40099536864862195, 0.1533608217003738,
+               0.0400995368648622, 0.015336082170037381 }
+    for _, jit in ipairs { false, "always" } do
+      local res = m:run { duration = 200, dt = 0.1, record = { "x", "y" }, jit = jit }
+      expect(res, "x", { 0, 1, 2 }, { 500, 1000, 2000 }, {
+        { 0.031117294014062734, -0.14407342756972957, -0.0061971599538089613 },
+        { 0.084865721274265962, -0.089698269080710685, 0.039438708783752073 },
+        { 0.085583700606008034, -0.088790431730766672, 0.040371674185911949 } }, 1e-12)
+      expect(res, "y", { 0, 1, 2 }, { 500, 2000 }, {
+        { 0.89067769749073622, 0.4717296213867837, 0.95774865743601922 },
+        { 0.8376874139080962, 0.5072648083530189, 0.90540265507490436 } }, 1e-12)
+    end
+  end)
+
+  it("a node of two own masses (local coupling, delayed outputs), a custom sync rule: to 1e-12", function()
+    local nm = require "neuromass"
+    local function mk(typ, tau)
+      return nm.mass { name = "WCish " .. typ, label = "Mass" .. typ, type = typ,
+        state = { q = 0.1 }, params = { tau = tau, a = 1.3, theta = 0.2, ext = 0.4 },
+        inputs = typ == "EXC" and { "node_exc_exc", "node_exc_inh", "network_exc_exc" }
+                 or { "node_inh_exc", "node_inh_inh" },
+        outputs = function(s, p) return { r = 1 / (1 + nm.exp(-p.a * (s.q - p.theta))) } end,
+        coupling = "r",
+        derivatives = function(s, p, u)
+          local inp = typ == "EXC" and (u.node_exc_exc - u.node_exc_inh + u.network_exc_exc)
+                      or (u.node_inh_exc - u.node_inh_inh)
+          return { q = (-s.q + nm.tanh(inp + p.ext) + nm.ifelse(nm.gt(s.q, 0.5), -0.1, 0.05)) / p.tau }
+        end }
+    end
+    local E, I = mk("EXC", 2.5), mk("INH", 3.75)
+    -- An output's history before t = 0 is its init value: here the output of the initial state.
+    local r0 = 1 / (1 + math.exp(-1.3 * (0.1 - 0.2)))
+    local node = nm.node { label = "EI", masses = { E { init = { r = r0 } }, I { init = { r = r0 } } },
+      connectivity = { { 1.2, 0.8 }, { 1.5, 0.2 } }, delays = { { 0, 1.0 }, { 0.5, 0.3 } } }
+    local net = nm.network { label = "EINet", nodes = nm.replicate(node, 3),
+      connectivity = { { 0, 0.3, 0.2 }, { 0.5, 0, 0.1 }, { 0.25, 0.4, 0 } },
+      delays = { { 0, 2, 3.3 }, { 2, 0, 0.7 }, { 3.3, 0.7, 0 } },
+      sync = function(n)
+        return { network_exc_exc = n:custom(function(i)
+          local acc = 0
+          for j = 0, n.n - 1 do
+            if j ~= i then acc = acc + n:weight(i, j) * nm.sqrt(n:delayed(j, "r_EXC") + 0.01) end
+          end
+          return 0.7 * acc
+        end) }
+      end }
+    local m = nm.model(net)
+    m.params["EINet.EI_1.MassEXC_0.ext"] = 0.9
+    m.init["EINet.EI_2.*.q*"] = 0.3
+    m.init["EINet.EI_2.*.r*"] = 1 / (1 + math.exp(-1.3 * (0.3 - 0.2)))
+    local bits
+    for _, o in ipairs { { jit = false, threads = 1 }, { jit = "always", threads = 2 } } do
+      local res = m:run { duration = 100, dt = 0.05, record = { "q_EXC", "q_INH", "r_EXC" },
+                          jit = o.jit, threads = o.threads }
+      expect(res, "q_EXC", { 0, 1, 2 }, { 500, 2000 }, {
+        { 0.62412650254872148, 0.80947701509671743, 0.66827857302861771 },
+        { 0.62378801371181114, 0.80938135767209851, 0.66805951481506276 } }, 1e-12)
+      expect(res, "q_INH", { 0, 1, 2 }, { 1000 }, {
+        { 0.73902030688979337, 0.76108243946552856, 0.74471022978959134 } }, 1e-12)
+      expect(res, "r_EXC", { 0, 1, 2 }, { 1000, 2000 }, {
+        { 0.63435014457212713, 0.68830265534292856, 0.64759347601651929 },
+        { 0.63435003640588739, 0.68830260934085252, 0.64759339123382031 } }, 1e-12)
+      local x = res:get("q_INH", 2)
+      if bits then assert.are.same(bits, x) else bits = x end   -- native, 2 threads: the same bits
+    end
+  end)
+end)
