@@ -192,9 +192,9 @@ function M.mass(def)
   t.param_names, t.param_defaults = sorted_keys(def.params or {}, nil, "mass '" .. name .. "': params"), {}
   for _, p in ipairs(t.param_names) do
     local v = def.params[p]
-    if not check.finite(v) then      -- (as model.params takes them)
-      error(string.format("mass '%s': parameter '%s' must be a finite number, got %s", name,
-                          tostring(p), check.show(v)), 2)
+    if type(v) ~= "number" or v ~= v then
+      error(string.format("mass '%s': parameter '%s' must be a number, got %s", name, tostring(p),
+                          check.show(v)), 2)
     end
     t.param_defaults[p] = v
     refuse_channel_name(name, "parameter", p, "(their parameters are input_0.mu, .sigma, .tau)")
@@ -333,8 +333,8 @@ function MassType:__call(opts)
     if self.param_defaults[k] == nil then
       error(string.format("mass '%s': unknown parameter '%s'%s", self.name, tostring(k),
                           check.suggest_or_list(tostring(k), self.param_names, "the parameters are")), 2)
-    elseif not check.finite(v) then
-      error(string.format("mass '%s': parameter '%s' must be a finite number, got %s", self.name, k,
+    elseif type(v) ~= "number" or v ~= v then
+      error(string.format("mass '%s': parameter '%s' must be a number, got %s", self.name, k,
                           check.show(v)), 2)
     end
     m.params[k] = v
