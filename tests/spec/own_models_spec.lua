@@ -143,3 +143,23 @@ describe("a user's heterogeneous network against numbers made outside neuromass"
     end
   end)
 end)
+
+describe("delays of a network (docs/reference.md, nm.network)", function()
+  it("are rounded to whole steps of dt, with rk4 too: 0.26 ms is 0.3 at dt = 0.1, 0.04 ms none", function()
+    local nm = require "neuromass"
+    local M = nm.mass { label = "M", state = { x = 1 }, inputs = { "network_x" },
+      derivatives = function(s, _, u) return { x = -s.x + nm.sin(nm.t) + 2 * u.network_x } end }
+    local function last(d, integrator)
+      local net = nm.network { label = "Net", nodes = nm.replicate(nm.node { label = "N", masses = { M() } }, 2),
+        connectivity = { { 0, 1 }, { 0, 0 } }, delays = { { 0, d }, { 0, 0 } },
+        sync = function(n) return { network_x = n:additive("x") } end }
+      local x = nm.model(net):run { duration = 10, dt = 0.1, integrator = integrator }:get("x", 0)
+      return x[#x]
+    end
+    for _, integrator in ipairs { "euler", "rk4" } do
+      assert.are.equal(last(0.3, integrator), last(0.26, integrator))
+      assert.are.equal(last(0, integrator), last(0.04, integrator))
+      assert.are_not.equal(last(0.2, integrator), last(0.26, integrator))
+    end
+  end)
+end)
