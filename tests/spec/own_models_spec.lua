@@ -45,6 +45,14 @@ describe("names a mass or node cannot share", function()
   end)
 end)
 
+describe("model.params with a glob", function()
+  it("refuses what reading a glob gave, assigned back, saying what it is and what to give", function()
+    fails_with("m.params['*.a'] = m.params['*.a']",
+               { "'*.a' matches 1 values, got a table keyed by names ('OscNode_0.OscMass_0.a'",
+                 "what reading a glob gives", "give a number or 1 numbers" })
+  end)
+end)
+
 describe("continue = true after another kind of run", function()
   it("names every change, each with both values", function()
     local err = fails_with("m:run { duration = 10, dt = 0.1 }\n" ..
