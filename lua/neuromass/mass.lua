@@ -154,6 +154,15 @@ local function refuse_channel_name(massname, what, v, about)
   end
 end
 
+-- "t" names the time (a result's first column, res:get("t")): a variable of
+-- that name could not be read back, so it is refused (at nm.mass's level).
+local function refuse_time_name(massname, what, v)
+  if v == "t" then
+    error(string.format("mass '%s': %s 't' takes the name of the time (a result's column t, " ..
+                        "res:get(\"t\")); choose another name", massname, what), 3)
+  end
+end
+
 --- Defines a mass type.  See docs/reference.md (nm.mass) for the fields.
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
@@ -182,6 +191,7 @@ function M.mass(def)
       error(string.format("mass '%s': state variable '%s' needs a finite number as initial value, " ..
                           "got %s", name, tostring(v), check.show(state[v])), 2)
     end
+    refuse_time_name(name, "state variable", v)
     t.state_names[i], t.state_init[v] = v, state[v]
   end
   if #t.state_names == 0 then error(string.format("mass '%s': no state variables", name), 2) end
@@ -278,6 +288,7 @@ function M.mass(def)
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", "the outputs are", name, 2)
     for _, o in ipairs(t.output_names) do
+      refuse_time_name(name, "output", o)
       if t.state_init[o] then
         error(string.format("mass '%s': output '%s' has the name of a state variable: give it " ..
                             "another name", name, o), 2)

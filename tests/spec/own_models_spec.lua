@@ -27,6 +27,13 @@ describe("names a mass or node cannot share", function()
                              "return { x = -s.x + p.input_gain * u.input_x } end }")
     assert.is_true(ok, err)
   end)
+  it("a state variable or output named t (the time's name in a result) is refused", function()
+    fails_with("nm.mass { name = 'P', state = { t = 1 }, derivatives = function(s) return { t = -s.t } end }",
+               { "mass 'P'", "state variable 't' takes the name of the time", "choose another name" })
+    fails_with("nm.mass { name = 'P', state = { x = 1 }, outputs = function(s) return { t = 2 * s.x } end, " ..
+               "derivatives = function(s) return { x = -s.x } end }",
+               { "mass 'P'", "output 't' takes the name of the time" })
+  end)
   it("an output named like a state variable is refused", function()
     fails_with("nm.mass { name = 'P', state = { x = 0 }, outputs = function(s) return { x = 2 * s.x } end, " ..
                "derivatives = function(s) return { x = -s.x } end }",
