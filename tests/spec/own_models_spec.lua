@@ -67,6 +67,14 @@ describe("continue = true after another kind of run", function()
                            { "dt changed (0.1 ms -> 0.05 ms)", "the integrator changed ('euler' -> 'rkf45')" })
     assert.is_nil(err:find("sampling_dt changed", 1, true), err)
   end)
+  it("refuses another seed than the run it continues (its noise streams go on), not the same or none", function()
+    fails_with("m:run { duration = 10, seed = 5 }\nm:run { duration = 10, seed = 0, continue = true }",
+               { "'continue = true' carries on the noise streams of the run it continues (seed 5)",
+                 "'seed' = 0 would not be used", "leave 'seed' out (or give 5)" })
+    local ok, err = run_case("m:run { duration = 10, seed = 5 }\nm:run { duration = 10, seed = 5, continue = true }\n" ..
+                             "m:run { duration = 10, continue = true }")
+    assert.is_true(ok, err)
+  end)
 end)
 
 -- Values of tests/fixtures/own_models/make_refs.py (printed there with %.17g).

@@ -250,6 +250,14 @@ function M.make(self, o, h, level)
   if not seed then
     error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)", check.show(given)), level + 1)
   end
+  -- A continued run draws on from the noise streams it continues: another seed
+  -- given would go unused.
+  if continuing and ((h and h.seed) or opts.seed) ~= nil and seed ~= self.sim_seed then
+    error(string.format("run: 'continue = true' carries on the noise streams of the run it " ..
+                        "continues (seed %d): 'seed' = %d would not be used; leave 'seed' out " ..
+                        "(or give %d), or start a fresh run (without continue)", self.sim_seed,
+                        seed, self.sim_seed), level + 1)
+  end
   local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
   if not continuing then
     cm:set_initial(initial_vector(self))
