@@ -186,3 +186,26 @@ describe("delays of a network (docs/reference.md, nm.network)", function()
     end
   end)
 end)
+
+describe("tolerances given to a fixed-step integrator (docs/reference.md, model:run)", function()
+  teardown(h.remove_scratch)
+  it("are not used: neuromass run warns once per model, naming the integrator; an adaptive one does not", function()
+    local dir = h.scratch()
+    h.write(dir .. "/tol.lua", [[
+local nm = require "neuromass"
+local m = nm.models.hopf.native {}
+local a = m:run { duration = 10, integrator = "heun", rtol = 1e-3 }
+local b = m:run { duration = 10, integrator = "heun", atol = 1e-9 }
+local c = m:run { duration = 10, integrator = "heun" }
+assert(a:get("x")[100] == c:get("x")[100] and b:get("x")[100] == c:get("x")[100])
+nm.models.hopf.native {}:run { duration = 10, integrator = "rkf45", rtol = 1e-3 }
+]])
+    local status, _, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/tol.lua"))
+    assert.equals(0, status, err)
+    local warning = "neuromass: warning: run: rtol and atol are the tolerances of the adaptive integrators " ..
+                    "(rkf45, rk8pd, msbdf); integrator 'heun' takes fixed steps of dt and does not use them"
+    local first = err:find(warning, 1, true)
+    assert.truthy(first, err)
+    assert.falsy(err:find("warning", first + #warning, true), err)
+  end)
+end)
