@@ -52,6 +52,18 @@ describe("names a mass or node cannot share", function()
   end)
 end)
 
+describe("a network's nodes list holding something else", function()
+  it("names it and says what to write: a list of nodes (nm.replicate's) or a mass", function()
+    fails_with("local node = nm.node { label = 'N', masses = { Osc() } }\n" ..
+               "nm.network { label = 'Net', nodes = { nm.replicate(node, 2), node } }",
+               { "network 'Net': nodes[1] is not a node, got { a neuromass.Node, a neuromass.Node }",
+                 "a list of nodes, as nm.replicate returns", "nodes[4] = b" })
+    fails_with("local node = nm.node { label = 'N', masses = { Osc() } }\n" ..
+               "nm.network { label = 'Net', nodes = { node, Osc() } }",
+               { "nodes[2] is not a node, got a neuromass.Mass", "put masses in a node" })
+  end)
+end)
+
 describe("model.params with a glob", function()
   it("refuses what reading a glob gave, assigned back, saying what it is and what to give", function()
     fails_with("m.params['*.a'] = m.params['*.a']",
