@@ -144,6 +144,25 @@ local function check_constraints(t, def, name, level)
   end
 end
 
+-- input_0, input_1, ... name a mass's noise channels (u.input_k, and
+-- <mass>.input_k.mu in model.params): a parameter or coupling input of that
+-- name would share it, so it is refused (called at nm.mass's level).
+local function refuse_channel_name(massname, what, v, about)
+  if v:match("^input_%d+$") then
+    error(string.format("mass '%s': %s '%s' takes a noise channel's name: input_0, input_1, ... " ..
+                        "are the noise channels %s; choose another name", massname, what, v, about), 3)
+  end
+end
+
+-- "t" names the time (a result's first column, res:get("t")): a variable of
+-- that name could not be read back, so it is refused (at nm.mass's level).
+local function refuse_time_name(massname, what, v)
+  if v == "t" then
+    error(string.format("mass '%s': %s 't' takes the name of the time (a result's column t, " ..
+                        "res:get(\"t\")); choose another name", massname, what), 3)
+  end
+end
+
 --- Defines a mass type.  See docs/reference.md (nm.mass) for the fields.
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
@@ -172,6 +191,7 @@ function M.mass(def)
       error(string.format("mass '%s': state variable '%s' needs a finite number as initial value, " ..
                           "got %s", name, tostring(v), check.show(state[v])), 2)
     end
+    refuse_time_name(name, "state variable", v)
     t.state_names[i], t.state_init[v] = v, state[v]
   end
   if #t.state_names == 0 then error(string.format("mass '%s': no state variables", name), 2) end
@@ -187,6 +207,7 @@ function M.mass(def)
                           check.show(v)), 2)
     end
     t.param_defaults[p] = v
+    refuse_channel_name(name, "parameter", p, "(their parameters are input_0.mu, .sigma, .tau)")
   end
   -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
   t.inputs = {}
@@ -196,7 +217,10 @@ function M.mass(def)
                         check.show(inputs)), 2)
   end
   check.names(inputs, string.format("mass '%s': inputs", name))
-  for i, v in ipairs(inputs) do t.inputs[i] = v end
+  for i, v in ipairs(inputs) do
+    refuse_channel_name(name, "input", v, "(made by noise = K)")
+    t.inputs[i] = v
+  end
   -- Noise channels: a count (0 .. check.MAX_NOISE_CHANNELS) or a list of { mu, sigma, tau, kind }.
   local noise = def.noise or 0
   local what = string.format("mass '%s': noise (the number of channels)", name)
@@ -263,6 +287,13 @@ function M.mass(def)
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
     check_result(out, t.output_names, "outputs", "the outputs are", name, 2)
+    for _, o in ipairs(t.output_names) do
+      refuse_time_name(name, "output", o)
+      if t.state_init[o] then
+        error(string.format("mass '%s': output '%s' has the name of a state variable: give it " ..
+                            "another name", name, o), 2)
+      end
+    end
     -- The equations may read an output's value from before the step (s.<output>).
     local readable = {}
     for _, v in ipairs(t.state_names) do readable[#readable + 1] = v end

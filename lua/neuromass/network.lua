@@ -5,6 +5,7 @@ local check = require "neuromass._check"
 local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
+local massmod = require "neuromass.mass"
 
 local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal =
       type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal
@@ -42,6 +43,18 @@ end
 --- Makes a network (docs/reference.md): nodes, connectivity [to][from], delays (ms)
 -- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
 -- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
+-- What a nodes[i] that is not a node probably is, and what to write instead.
+local function not_a_node_hint(v)
+  local mt = getmetatable(v)
+  if mt == massmod.Mass or mt == massmod.MassType then
+    return " (a mass: put masses in a node, nm.node { masses = { ... } })"
+  elseif type(v) == "table" and getmetatable(v[1]) == nodemod.Node then
+    return " (a list of nodes, as nm.replicate returns: put its nodes in the list itself, e.g. " ..
+           "local nodes = nm.replicate(a, 3); nodes[4] = b)"
+  end
+  return ""
+end
+
 function M.network(def)
   check.fields(def, net_fields, "network", 2)
   local label = check.label(def, "network", "Net")
@@ -52,7 +65,8 @@ function M.network(def)
   check.count(#nodes, string.format("network '%s': the number of nodes", label), check.MAX_NODES, 2)
   for i, nd in ipairs(nodes) do
     if getmetatable(nd) ~= nodemod.Node then
-      error(string.format("network '%s': nodes[%d] is not a node", label, i), 2)
+      error(string.format("network '%s': nodes[%d] is not a node, got %s%s", label, i, check.show(nd),
+                          not_a_node_hint(nd)), 2)
     end
   end
   local n = #nodes

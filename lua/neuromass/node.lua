@@ -20,8 +20,9 @@ local node_fields = { name = true, label = true, masses = true, connectivity = t
                       delays = true, outputs = true, rescale = true }
 
 --- State-variable names of a node: the masses' names in order, each suffixed
--- with its mass type when the plain names would collide.
-local function state_names(masses)
+-- with its mass type when the plain names would collide.  Names that still
+-- collide (two masses of one type) are an error at the caller's `level`.
+local function state_names(masses, label, level)
   local names, seen, dup = {}, {}, false
   for _, m in ipairs(masses) do
     for _, v in ipairs(m.type.state_names) do
@@ -40,6 +41,21 @@ local function state_names(masses)
     end
     for _, v in ipairs(m.type.output_names) do
       names[j][v] = dup and (v .. "_" .. (m.type.type or ("M" .. j))) or v
+    end
+  end
+  local owner = {}
+  for j, m in ipairs(masses) do
+    for _, list in ipairs { m.type.state_names, m.type.output_names } do
+      for _, v in ipairs(list) do
+        local public, k = names[j][v], owner[names[j][v]]
+        if k then
+          error(string.format("node '%s': masses %d ('%s') and %d ('%s') both have a variable named " ..
+                              "'%s'%s: give the masses different types (EXC, INH) or different names",
+                              label, k - 1, masses[k].type.label, j - 1, m.type.label, public,
+                              public ~= v and " (suffixed with their type)" or ""), level + 1)
+        end
+        owner[public] = j
+      end
     end
   end
   return names
@@ -83,7 +99,7 @@ function M.node(def)
   elseif def.delays then
     error(string.format("node '%s': 'delays' given without 'connectivity'", label), 2)
   end
-  self.names = state_names(self.masses)
+  self.names = state_names(self.masses, label, 2)
   self.default_outputs = def.outputs
   return self
 end

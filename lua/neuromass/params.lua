@@ -5,8 +5,8 @@
 -- `model.init`.
 local check = require "neuromass._check"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring
+local type, ipairs, setmetatable, string, getmetatable, math, tostring, next =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring, next
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -186,6 +186,12 @@ function M.spread(value, n, key, level)
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
   elseif type(value) == "table" and getmetatable(value) == nil then
+    local name = #value == 0 and next(value)
+    if type(name) == "string" then      -- { name = value }: what reading a glob returns
+      error(string.format("'%s' matches %d values, got a table keyed by names ('%s', ...: what " ..
+                          "reading a glob gives); give a number or %d numbers in the order of " ..
+                          "the matches", key, n, name, n), level + 1)
+    end
     if #value ~= n then
       error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
                           key, n, #value, n), level + 1)

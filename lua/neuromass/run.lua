@@ -16,8 +16,8 @@ local warnings = require "neuromass.run.warnings"
 local Model = require("neuromass.model").Model
 require "neuromass.describe"         -- model:describe, which info mode prints
 
-local error, ipairs, tostring, io, setmetatable =
-      error, ipairs, tostring, io, setmetatable
+local error, ipairs, tostring, io, setmetatable, table =
+      error, ipairs, tostring, io, setmetatable, table
 
 -- The host's options (main.c hands them over: neuromass.context), or nil when
 -- the library runs in a plain Lua: the one place run reads them.
@@ -77,6 +77,13 @@ local function drive(self, o, plan, out, h)
       "machine's %d cores: the threads wait on each other at every step (a run can be many times slower " ..
       "than on one thread; the same bits); give at most %d, or leave threads out (automatic)",
       threads, h.cores, h.cores))
+  end
+  -- Tolerances given to a fixed-step integrator do nothing: said once per model.
+  if h and not adaptive and (opts.rtol ~= nil or opts.atol ~= nil) then
+    warnings.once(self, "tolerances of fixed steps", string.format("run: rtol and atol are the " ..
+      "tolerances of the adaptive integrators (%s); integrator '%s' takes fixed steps of dt and " ..
+      "does not use them (a smaller dt makes it more accurate)", table.concat(options.adaptive_names, ", "),
+      o.method))
   end
   self.running = true
   local _ <close> = setmetatable({ model = self }, running_guard)

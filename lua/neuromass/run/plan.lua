@@ -150,24 +150,26 @@ end
 -- state is the state), an adaptive one (rkf45, rk8pd, msbdf: its own
 -- steps) only continues itself, and a fixed-step run no adaptive one.
 function M.same_kind(kind, o, level)
-  local function refuse(name, from, to)
-    local fixed = {}
-    for _, info in ipairs(core.integrators()) do
-      if not info.adaptive then fixed[#fixed + 1] = info.name end
-    end
-    error(string.format("run: cannot continue with another dt, sampling_dt or kind of integrator: %s " ..
-                        "changed (%s -> %s); continue = true needs the dt, sampling_dt and kind of integrator " ..
-                        "of the run it continues (the integrator may change only between fixed-step ones: " ..
-                        "%s); start a fresh run (without continue)", name, from, to, table.concat(fixed, ", ")),
-          level + 2)   -- (+ refuse's own frame)
-  end
-  if kind.dt ~= o.dt then refuse("dt", check.number(kind.dt) .. " ms", check.number(o.dt) .. " ms") end
+  local changed = {}
+  local function note(name, from, to) changed[#changed + 1] = string.format("%s changed (%s -> %s)", name, from, to) end
+  if kind.dt ~= o.dt then note("dt", check.number(kind.dt) .. " ms", check.number(o.dt) .. " ms") end
   if kind.sampling_dt ~= o.dt * o.every then
-    refuse("sampling_dt", check.number(kind.sampling_dt) .. " ms", check.number(o.dt * o.every) .. " ms")
+    note("sampling_dt", check.number(kind.sampling_dt) .. " ms", check.number(o.dt * o.every) .. " ms")
   end
   if kind.method ~= o.method and (kind.adaptive or o.adaptive) then
-    refuse("the integrator", "'" .. kind.method .. "'", "'" .. o.method .. "'")
+    note("the integrator", "'" .. kind.method .. "'", "'" .. o.method .. "'")
   end
+  if #changed == 0 then return end
+  local fixed = {}
+  for _, info in ipairs(core.integrators()) do
+    if not info.adaptive then fixed[#fixed + 1] = info.name end
+  end
+  -- (every change, each once)
+  error(string.format("run: cannot continue with another dt, sampling_dt or kind of integrator: %s; " ..
+                      "continue = true needs the dt, sampling_dt and kind of integrator " ..
+                      "of the run it continues (the integrator may change only between fixed-step ones: " ..
+                      "%s); start a fresh run (without continue)", table.concat(changed, ", "),
+                      table.concat(fixed, ", ")), level + 1)
 end
 
 --- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
@@ -247,6 +249,14 @@ function M.make(self, o, h, level)
   local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
     error(string.format("run: 'seed' must be a whole number, 0 or more (got %s)", check.show(given)), level + 1)
+  end
+  -- A continued run draws on from the noise streams it continues: another seed
+  -- given would go unused.
+  if continuing and ((h and h.seed) or opts.seed) ~= nil and seed ~= self.sim_seed then
+    error(string.format("run: 'continue = true' carries on the noise streams of the run it " ..
+                        "continues (seed %d): 'seed' = %d would not be used; leave 'seed' out " ..
+                        "(or give %d), or start a fresh run (without continue)", self.sim_seed,
+                        seed, self.sim_seed), level + 1)
   end
   local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
   if not continuing then
