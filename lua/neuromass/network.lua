@@ -40,9 +40,6 @@ function M.check_speed(v, what, level)
   return v
 end
 
---- Makes a network (docs/reference.md): nodes, connectivity [to][from], delays (ms)
--- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
--- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
 -- What a nodes[i] that is not a node probably is, and what to write instead.
 local function not_a_node_hint(v)
   local mt = getmetatable(v)
@@ -55,6 +52,9 @@ local function not_a_node_hint(v)
   return ""
 end
 
+--- Makes a network (docs/reference.md): nodes, connectivity [to][from], delays (ms)
+-- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
+-- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
 function M.network(def)
   check.fields(def, net_fields, "network", 2)
   local label = check.label(def, "network", "Net")
