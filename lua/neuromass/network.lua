@@ -327,8 +327,8 @@ local function coupling(mode)
                           check.suggest_or_list(var, known, "the variables are")), 2)
     end
     local gain = opts.gain or 1
-    if not expr.is_expr(gain) and not (type(gain) == "number" and gain == gain) then
-      error(string.format("%s: gain must be a number or an expression, got %s", what,
+    if not expr.is_expr(gain) and not (type(gain) == "number" and math.abs(gain) < math.huge) then
+      error(string.format("%s: gain must be a finite number or an expression, got %s", what,
                           check.show(gain)), 2)
     end
     return { kind = "sum", mode = mode, var = var, gain = gain,
