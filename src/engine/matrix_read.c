@@ -58,14 +58,15 @@ static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == 
 /* A cell [s, e) as Lua 5.4's tonumber reads it: a decimal or hexadecimal
 ** integer (of at most 2^53 in magnitude, so that the double holds it
 ** exactly) is an integer, anything else strtod reads whole (surrounding
-** white space allowed; "inf" and "nan" refused, as Lua refuses them). */
+** white space allowed; "inf" and "nan" refused, as Lua refuses them; a NUL
+** byte refused: the C string would end there and hide what follows). */
 static int parse_cell(const char *s, const char *e, double *v, unsigned char *is_int)
 {
   char tmp[128];
   while (s < e && is_space(*s)) s++;
   while (e > s && is_space(e[-1])) e--;
   size_t n = (size_t)(e - s);
-  if (n == 0 || n >= sizeof tmp) return 0;
+  if (n == 0 || n >= sizeof tmp || memchr(s, '\0', n)) return 0;
   memcpy(tmp, s, n);
   tmp[n] = '\0';
   const char *p = tmp + (tmp[0] == '-');

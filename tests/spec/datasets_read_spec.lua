@@ -60,6 +60,9 @@ describe("nm.datasets.read_matrix", function()
     { "comma_row.txt", "1 2 3\n4,5,6\n", "comma_row.txt:2: column 1: bad number '4,5,6'" },
     { "ragged.txt", "1 2 3\n4 5\n", "ragged.txt:2: 2 values, the first row has 3" },
     { "binary.csv", "1,\1\255z\n", "binary.csv:1: column 2: bad number '\\x01\\xFFz'" },
+    { "nul.csv", "1,2\n3,4\0junk\n", "nul.csv:2: column 2: bad number '4\\x00junk'" },
+    { "nul.txt", "1 2\n3 4\0\n", "nul.txt:2: column 2: bad number '4\\x00'" },
+    { "nul_first.csv", "\0" .. "1,2\n", "nul_first.csv:1: column 1: bad number '\\x001'" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()
