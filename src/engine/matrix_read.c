@@ -4,8 +4,10 @@
 ** own Cmat and Dmat): one row per non-blank line, cells separated by commas
 ** (CSV) or, when the first row has no comma, by runs of spaces or tabs (TVB's
 ** weights.txt and tract_lengths.txt, numpy.savetxt's default), every row as
-** wide as the first, a UTF-8 byte-order mark at the start skipped; each cell
-** read as Lua's tonumber reads it (nm_matrix_read in nm.h).
+** wide as the first, a UTF-8 byte-order mark at the start skipped, lines
+** whose first non-blank byte is '#' skipped (np.savetxt's header and footer,
+** which np.loadtxt skips); each cell read as Lua's tonumber reads it
+** (nm_matrix_read in nm.h).
 */
 #include <errno.h>
 #include <math.h>
@@ -139,7 +141,7 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
     line++;
     const char *q = s;
     while (q < eol && (is_space(*q))) q++;
-    if (q < eol) {                               /* not blank */
+    if (q < eol && *q != '#') {                  /* not blank, not a comment */
       if (rows == 0) spaced = memchr(q, ',', (size_t)(eol - q)) == NULL;
       size_t c = 0;
       for (const char *cell = spaced ? q : s; cell; c++) {

@@ -41,6 +41,12 @@ describe("nm.datasets.read_matrix", function()
     assert.equals("integer", math.type(m[3][1]))
   end)
 
+  it("skips comment lines starting with # (np.savetxt's header and footer, as np.loadtxt does)", function()
+    local m = nm.datasets.read_matrix(file("header.txt", "# weights of 2 regions\n#\n1 2\n  # note\n3 4\n# end\n"))
+    assert.same({ { 1, 2 }, { 3, 4 } }, m)
+    assert.same({ { 1, 2 } }, nm.datasets.read_matrix(file("header.csv", "\239\187\191# a,b\n1,2\n")))
+  end)
+
   it("gives a matrix a model takes as Cmat and Dmat", function()
     local C = nm.datasets.read_matrix(file("c.csv", "0,1\n1,0\n"))
     local D = nm.datasets.read_matrix(file("d.csv", "0,10\n10,0\n"))
@@ -63,6 +69,7 @@ describe("nm.datasets.read_matrix", function()
     { "nul.csv", "1,2\n3,4\0junk\n", "nul.csv:2: column 2: bad number '4\\x00junk'" },
     { "nul.txt", "1 2\n3 4\0\n", "nul.txt:2: column 2: bad number '4\\x00'" },
     { "nul_first.csv", "\0" .. "1,2\n", "nul_first.csv:1: column 1: bad number '\\x001'" },
+    { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment'" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()
