@@ -84,7 +84,8 @@ end
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the
 -- path written: BOLD over time, from a result run with bold (res.t_BOLD in
--- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
+-- ms, res.BOLD N rows of n values; or a table { t_BOLD =, BOLD =,
+-- BOLD_nodes = optional }, as fc_compare's bold takes) or given.  opts: out (required), nodes,
 -- view, zscore (as timeseries), skip = K (the first K samples left out, as
 -- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
 -- Errors as timeseries; a result without BOLD, t_BOLD not finite or not
@@ -97,6 +98,9 @@ function M.bold(a, b, c)
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
     t, B, bnodes = result_bold(what, a, "the result")
+  elseif type(a) == "table" and a.t_BOLD ~= nil and a.BOLD ~= nil then   -- { t_BOLD =, BOLD = }
+    opts = b
+    t, B, bnodes = result_bold(what, a, "the table")
   elseif type(a) == "table" then
     t, B, opts = a, b, c
   else

@@ -203,6 +203,9 @@ describe("nm.plot", function()
     r.BOLD, r.t_BOLD = { gw.BOLDs[1][1], gw.BOLDs[1][2] }, t     -- as a run with bold = true leaves them
     svg = assert_svg(r:plot { variable = "BOLD", out = dir .. "/res_bold.svg" })
     assert.is_true(shows(svg, "BOLD") and shows(svg, "t (s)"))
+    -- a table { t_BOLD =, BOLD = }, as fc_compare's bold takes it
+    svg = assert_svg(nm.plot.bold({ t_BOLD = t, BOLD = gw.BOLDs[1] }, { out = dir .. "/tbl_bold.svg", nodes = { 0, 1 } }))
+    for _, text in ipairs { "t (s)", "BOLD", "node 1" } do assert.is_true(shows(svg, text), text) end
   end)
 
   it("res:plot of a run that recorded only BOLD (record = {}, bold = true) draws its BOLD", function()
@@ -408,6 +411,9 @@ describe("nm.plot errors, at the user's line", function()
       "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
     { "fc with an xlabel that is no string", function()
         nm.plot.fc(fc, { out = dir .. "/a.png", xlabel = 1 }) end, "plot.fc: 'xlabel' must be a string, got 1" },
+    { "bold of a table { t_BOLD, BOLD } without samples", function()
+        nm.plot.bold({ t_BOLD = {}, BOLD = { {} } }, { out = dir .. "/a.png" }) end,
+      "plot.bold: the table's BOLD holds no sample" },
     { "timeseries of a result's BOLD points to nm.plot.bold", function()
         nm.plot.timeseries(res, { out = dir .. "/a.png", variable = "BOLD" }) end,
       "plot.timeseries: BOLD is no recorded variable: draw it with nm.plot.bold%(res%)" },
