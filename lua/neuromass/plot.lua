@@ -189,8 +189,8 @@ end
 -- The BOLD panel of fc_compare: opts.bold (a result run with bold, or a
 -- table { t_BOLD = ..., BOLD = ... }) after its first opts.skip samples,
 -- drawn with opts.nodes, view, zscore; nil when there is no opts.bold (and
--- then none of those options).
-local function bold_panel(what, opts)
+-- then none of those options).  Its rows must be the FCs' n nodes.
+local function bold_panel(what, opts, n)
   local bold = opts.bold
   if bold == nil then
     for _, key in ipairs({ "nodes", "view", "zscore", "skip" }) do
@@ -207,7 +207,12 @@ local function bold_panel(what, opts)
     fail(what, "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got %s",
          check.show(bold))
   end
-  return traces.panel(what, bold_source(what, t, B, opts.skip, bnodes), opts,
+  local src = bold_source(what, t, B, opts.skip, bnodes)
+  if #B ~= n then                               -- the FC computed from this BOLD is #B × #B
+    fail(what, "'bold' holds %d BOLD rows, the FCs are %d × %d: give the BOLD the simulated FC was " ..
+               "computed from (one row per node)", #B, n, n)
+  end
+  return traces.panel(what, src, opts,
                       { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 })
 end
 
@@ -248,7 +253,7 @@ function M.fc_compare(sim, emp, opts)
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
   if r then title = string.format("%s (correlation r = %.3f)", title, r) end
   local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
-  local bold = bold_panel(what, opts)
+  local bold = bold_panel(what, opts, #sim)
   local size = args.size(what, opts, bold and study.SIZE or COMPARE_SIZE)
   local full, format = args.output(what, opts)
   local heat = { title = title, range = range, cblabel = "correlation" }

@@ -411,6 +411,9 @@ describe("nm.plot errors, at the user's line", function()
       "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
     { "fc with an xlabel that is no string", function()
         nm.plot.fc(fc, { out = dir .. "/a.png", xlabel = 1 }) end, "plot.fc: 'xlabel' must be a string, got 1" },
+    { "fc_compare with a BOLD of other nodes than the FCs'", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0, 2000 }, BOLD = { { 1, 2 } } } }) end,
+      "plot.fc_compare: 'bold' holds 1 BOLD rows, the FCs are 80 × 80: give the BOLD the simulated FC was computed from" },
     { "bold of a table { t_BOLD, BOLD } without samples", function()
         nm.plot.bold({ t_BOLD = {}, BOLD = { {} } }, { out = dir .. "/a.png" }) end,
       "plot.bold: the table's BOLD holds no sample" },
