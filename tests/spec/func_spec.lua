@@ -323,6 +323,10 @@ describe("nm.func errors, at the user's line", function()
           "nm%.func%.getMeanPowerSpectrum: normalize must be true or false, got 1")
     fails(function() nm.func.getPowerSpectrum(ALN()[1], 1, { spectrum_windowsize = 0.0001 }) end,
           "nm%.func%.getPowerSpectrum: spectrum_windowsize 0%.0001 s is shorter than one sample of dt = 1 ms")
+    fails(function() nm.func.kuramoto(ALN(), { smoothing = 1e9 }) end,
+          "nm%.func%.kuramoto: smoothing must be a number of samples from 0 to 1e6, got 1000000000")
+    fails(function() nm.func.kuramoto(ALN(), { smoothing = -1 }) end,
+          "nm%.func%.kuramoto: smoothing must be a number of samples from 0 to 1e6, got %-1")
     fails(function() nm.func.kuramoto(ALN(), { distance = 0.5 }) end,
           "nm%.func%.kuramoto: distance must be a number of samples >= 1, got 0%.5")
     fails(function() nm.func.fc(BOLD("001"), {}, {}) end,
