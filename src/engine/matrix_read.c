@@ -9,6 +9,7 @@
 ** which np.loadtxt skips); each cell read as Lua's tonumber reads it
 ** (nm_matrix_read in nm.h).
 */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -104,6 +105,21 @@ static const char *shown(const char *s, const char *e, char out[4 * 40 + 1])
   return out;
 }
 
+/* Does the bad cell [s, e), column c (from 0) of the first row, look like
+** a header's: a name (a letter or a quote first; not nan or inf), or an
+** empty first cell (pandas' to_csv with its index: ",a,b")? */
+static int header_like(const char *s, const char *e, size_t c)
+{
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
+  if (s == e) return c == 0;
+  if (*s == '"' || *s == '\'') return 1;
+  if (!isalpha((unsigned char)*s)) return 0;
+  char low[4] = { 0 };
+  for (size_t k = 0; k < 3 && s + k < e; k++) low[k] = (char)tolower((unsigned char)s[k]);
+  return strcmp(low, "nan") != 0 && strcmp(low, "inf") != 0;
+}
+
 /* The end of the cell starting at `cell` on a line ending at eol: the next
 ** comma (CSV) or the next white space (`spaced`); *next: where the following
 ** cell starts, NULL when this cell is the row's last. */
@@ -160,8 +176,11 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         }
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
           char text[4 * 40 + 1];
-          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'", path, line,
-                           c + 1, shown(cell, end, text));
+          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
+                           c + 1, shown(cell, end, text),
+                           rows == 0 && header_like(cell, end, c)
+                             ? " (the file holds numbers only: a header line, such as pandas' "
+                               "to_csv writes, must go or start with #)" : "");
           goto done;
         }
         n++;

@@ -58,6 +58,10 @@ describe("nm.datasets.read_matrix", function()
   local bad = {
     { "ragged.csv", "1,2,3\n4,5\n", "ragged.csv:2: 2 values, the first row has 3" },
     { "text.csv", "1,2\n4,abc\n", "text.csv:2: column 2: bad number 'abc'" },
+    { "header_row.csv", ",a,b\n0,1,2\n", "header_row.csv:1: column 1: bad number '' (the file holds numbers " ..
+      "only: a header line, such as pandas' to_csv writes, must go or start with #)" },
+    { "names.csv", "region_a, region_b\n1,2\n", "names.csv:1: column 1: bad number 'region_a' (the file holds " ..
+      "numbers only: a header line" },
     { "nan.csv", "1,nan\n", "nan.csv:1: column 2: bad number 'nan'" },
     { "huge.csv", "1,1e400\n", "huge.csv:1: column 2: bad number '1e400'" },
     { "empty.csv", "", "empty.csv: no numbers (an empty file)" },
