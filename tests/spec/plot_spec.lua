@@ -129,6 +129,9 @@ describe("nm.plot", function()
                                                             logy = true }))
     for _, text in ipairs { "frequency (Hz)", "power (signal units²)", "a", "b" } do assert.is_true(shows(svg, text), text) end
     assert_png(nm.plot.spectrum(f, P, { out = dir .. "/spec.png" }), 800, 500)
+    -- ylabel names the power's unit (a normalised spectrum is relative)
+    svg = assert_svg(nm.plot.spectrum(f, P, { out = dir .. "/spec_rel.svg", ylabel = "relative power" }))
+    assert.is_true(shows(svg, "relative power") and not shows(svg, "signal units"))
   end)
 
   it("fc: a heat map with node axes and a colour bar from -1 to 1", function()
@@ -409,6 +412,9 @@ describe("nm.plot errors, at the user's line", function()
     { "fc_compare with an infinite correlation", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = -math.huge }) end,
       "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
+    { "spectrum with a ylabel that is no string", function()
+        nm.plot.spectrum(f, P, { out = dir .. "/a.png", ylabel = true }) end,
+      "plot.spectrum: 'ylabel' must be a string, got boolean" },
     { "fc with an xlabel that is no string", function()
         nm.plot.fc(fc, { out = dir .. "/a.png", xlabel = 1 }) end, "plot.fc: 'xlabel' must be a string, got 1" },
     { "fc_compare with a BOLD of other nodes than the FCs'", function()
