@@ -134,7 +134,8 @@ static void direct_bins(welch *w, double *out)
   }
 }
 
-/* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2]. */
+/* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2] (direct:
+** to P[0 .. nkeep - 1]). */
 static int welch_add(welch *w, const double *x, size_t n, double *P,
                      nm_error *err)
 {
