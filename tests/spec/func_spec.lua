@@ -297,6 +297,11 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.fc("ts") end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got \"ts\" %(a string%)")
     fails(function() nm.func.fcd({ { 1, 2 }, 5 }) end, "nm%.func%.fcd: ts%[2%] must be a row %(an array of numbers%), got 5")
     fails(function() nm.func.fc({}) end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got an empty table")
+    fails(function() nm.func.fc({ { { 1, 2 }, { 3, 4 } } }) end,
+          "nm%.func%.fc: ts%[1%]%[1%] must be a number, got a table: ts is a list of matrices, not a matrix; " ..
+          "pass one of them %(e%.g%. ts%[1%]%)")
+    fails(function() nm.func.fc({ Cmat = { { 1 } } }) end,
+          "nm%.func%.fc: ts must be a matrix %(an array of rows%), got a table with no rows %(it has the field Cmat%)")
     fails(function() nm.func.weighted_correlation({ 1, 2 }, { 1, 2 }, { 1 }) end,
           "nm%.func%.weighted_correlation: x, y and w must have the same length, got 2, 2 and 1")
     fails(function() nm.func.matrix_correlation({ { 1, 2 } }, { { 1, 2 } }) end,
