@@ -412,6 +412,12 @@ describe("nm.plot errors, at the user's line", function()
     { "fc_compare with an infinite correlation", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = -math.huge }) end,
       "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
+    { "fc of a list of matrices (a dataset's FCs)", function()
+        nm.plot.fc(nm.datasets.load("gw").FCs, { out = dir .. "/a.png" }) end,
+      "plot.fc: the matrix is a list of matrices, not a matrix: pass one of them %(e%.g%. the first, %[1%]%)" },
+    { "bold of a list of matrices (a dataset's BOLDs)", function()
+        nm.plot.bold({ 0, 2000 }, nm.datasets.load("gw").BOLDs, { out = dir .. "/a.png" }) end,
+      "plot.bold: BOLD is a list of matrices, not a matrix" },
     { "spectrum with a ylabel that is no string", function()
         nm.plot.spectrum(f, P, { out = dir .. "/a.png", ylabel = true }) end,
       "plot.spectrum: 'ylabel' must be a string, got boolean" },
