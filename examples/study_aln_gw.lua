@@ -9,8 +9,9 @@ local nm = require "neuromass"
 
 -- The simulated time in s: the script's argument, else 5 minutes.  BOLD has
 -- one sample per 2 s (t_BOLD = 0.1, 2000.1, ... ms) and those up to 10 s are
--- dropped; an FC (a correlation) needs at least 3 samples after them (with
--- fewer it is NaN): at least (10 / 2 + 3) * 2 = 16 s.
+-- dropped; an FC (a correlation) needs at least 3 samples after them (of 2,
+-- every correlation is +-1; of 1, none is defined and fc gives zeros): at
+-- least (10 / 2 + 3) * 2 = 16 s.
 local BOLD_STEP, SKIP, FC_SAMPLES = 2, 10, 3
 local MIN_SECONDS = (SKIP // BOLD_STEP + FC_SAMPLES) * BOLD_STEP
 local seconds = 300

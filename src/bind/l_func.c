@@ -83,7 +83,15 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
     luaL_error(L, "%s must be a matrix (an array of rows), got %s", what, kind(L, i));
   size_t rows = (size_t)lua_rawlen(L, i);
   no_holes(L, i, rows, what, 0);
-  if (rows == 0) luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
+  if (rows == 0) {
+    lua_pushnil(L);
+    if (lua_next(L, i)) {                 /* fields but no rows: a dataset, a result, ... */
+      lua_pop(L, 1);
+      luaL_error(L, "%s must be a matrix (an array of rows), got a table with no rows (it has the "
+                 "field %s)", what, luaL_tolstring(L, -1, NULL));
+    }
+    luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
+  }
   if (lua_rawgeti(L, i, 1) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows): %s[1] is %s, not a row", what, what,
                kind(L, -1));
@@ -108,6 +116,10 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
       if (lua_rawgeti(L, -1, (lua_Integer)k + 1) == LUA_TNIL)
         luaL_error(L, "%s[%I] has a hole: entry %I is nil (rows must be arrays without holes)", what,
                    (lua_Integer)r + 1, (lua_Integer)k + 1);
+      if (lua_type(L, -1) == LUA_TTABLE)        /* ds.BOLDs: a list of matrices */
+        luaL_error(L, "%s[%I][%I] must be a number, got a table: %s is a list of matrices, not a "
+                   "matrix; pass one of them (e.g. %s[1])", what, (lua_Integer)r + 1,
+                   (lua_Integer)k + 1, what, what);
       if (lua_type(L, -1) != LUA_TNUMBER)
         luaL_error(L, "%s[%I][%I] must be a number, got %s", what, (lua_Integer)r + 1,
                    (lua_Integer)k + 1, kind(L, -1));

@@ -4,9 +4,12 @@
 ** own Cmat and Dmat): one row per non-blank line, cells separated by commas
 ** (CSV) or, when the first row has no comma, by runs of spaces or tabs (TVB's
 ** weights.txt and tract_lengths.txt, numpy.savetxt's default), every row as
-** wide as the first, a UTF-8 byte-order mark at the start skipped; each cell
-** read as Lua's tonumber reads it (nm_matrix_read in nm.h).
+** wide as the first, a UTF-8 byte-order mark at the start skipped, lines
+** whose first non-blank byte is '#' skipped (np.savetxt's header and footer,
+** which np.loadtxt skips); each cell read as Lua's tonumber reads it
+** (nm_matrix_read in nm.h).
 */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -58,14 +61,15 @@ static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == 
 /* A cell [s, e) as Lua 5.4's tonumber reads it: a decimal or hexadecimal
 ** integer (of at most 2^53 in magnitude, so that the double holds it
 ** exactly) is an integer, anything else strtod reads whole (surrounding
-** white space allowed; "inf" and "nan" refused, as Lua refuses them). */
+** white space allowed; "inf" and "nan" refused, as Lua refuses them; a NUL
+** byte refused: the C string would end there and hide what follows). */
 static int parse_cell(const char *s, const char *e, double *v, unsigned char *is_int)
 {
   char tmp[128];
   while (s < e && is_space(*s)) s++;
   while (e > s && is_space(e[-1])) e--;
   size_t n = (size_t)(e - s);
-  if (n == 0 || n >= sizeof tmp) return 0;
+  if (n == 0 || n >= sizeof tmp || memchr(s, '\0', n)) return 0;
   memcpy(tmp, s, n);
   tmp[n] = '\0';
   const char *p = tmp + (tmp[0] == '-');
@@ -99,6 +103,21 @@ static const char *shown(const char *s, const char *e, char out[4 * 40 + 1])
   }
   *o = '\0';
   return out;
+}
+
+/* Does the bad cell [s, e), column c (from 0) of the first row, look like
+** a header's: a name (a letter or a quote first; not nan or inf), or an
+** empty first cell (pandas' to_csv with its index: ",a,b")? */
+static int header_like(const char *s, const char *e, size_t c)
+{
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
+  if (s == e) return c == 0;
+  if (*s == '"' || *s == '\'') return 1;
+  if (!isalpha((unsigned char)*s)) return 0;
+  char low[4] = { 0 };
+  for (size_t k = 0; k < 3 && s + k < e; k++) low[k] = (char)tolower((unsigned char)s[k]);
+  return strcmp(low, "nan") != 0 && strcmp(low, "inf") != 0;
 }
 
 /* The end of the cell starting at `cell` on a line ending at eol: the next
@@ -138,7 +157,7 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
     line++;
     const char *q = s;
     while (q < eol && (is_space(*q))) q++;
-    if (q < eol) {                               /* not blank */
+    if (q < eol && *q != '#') {                  /* not blank, not a comment */
       if (rows == 0) spaced = memchr(q, ',', (size_t)(eol - q)) == NULL;
       size_t c = 0;
       for (const char *cell = spaced ? q : s; cell; c++) {
@@ -157,8 +176,11 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         }
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
           char text[4 * 40 + 1];
-          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'", path, line,
-                           c + 1, shown(cell, end, text));
+          status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
+                           c + 1, shown(cell, end, text),
+                           rows == 0 && header_like(cell, end, c)
+                             ? " (the file holds numbers only: a header line, such as pandas' "
+                               "to_csv writes, must go or start with #)" : "");
           goto done;
         }
         n++;

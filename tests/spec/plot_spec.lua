@@ -129,6 +129,9 @@ describe("nm.plot", function()
                                                             logy = true }))
     for _, text in ipairs { "frequency (Hz)", "power (signal units²)", "a", "b" } do assert.is_true(shows(svg, text), text) end
     assert_png(nm.plot.spectrum(f, P, { out = dir .. "/spec.png" }), 800, 500)
+    -- ylabel names the power's unit (a normalised spectrum is relative)
+    svg = assert_svg(nm.plot.spectrum(f, P, { out = dir .. "/spec_rel.svg", ylabel = "relative power" }))
+    assert.is_true(shows(svg, "relative power") and not shows(svg, "signal units"))
   end)
 
   it("fc: a heat map with node axes and a colour bar from -1 to 1", function()
@@ -203,6 +206,9 @@ describe("nm.plot", function()
     r.BOLD, r.t_BOLD = { gw.BOLDs[1][1], gw.BOLDs[1][2] }, t     -- as a run with bold = true leaves them
     svg = assert_svg(r:plot { variable = "BOLD", out = dir .. "/res_bold.svg" })
     assert.is_true(shows(svg, "BOLD") and shows(svg, "t (s)"))
+    -- a table { t_BOLD =, BOLD = }, as fc_compare's bold takes it
+    svg = assert_svg(nm.plot.bold({ t_BOLD = t, BOLD = gw.BOLDs[1] }, { out = dir .. "/tbl_bold.svg", nodes = { 0, 1 } }))
+    for _, text in ipairs { "t (s)", "BOLD", "node 1" } do assert.is_true(shows(svg, text), text) end
   end)
 
   it("res:plot of a run that recorded only BOLD (record = {}, bold = true) draws its BOLD", function()
@@ -406,8 +412,23 @@ describe("nm.plot errors, at the user's line", function()
     { "fc_compare with an infinite correlation", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = -math.huge }) end,
       "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
+    { "fc of a list of matrices (a dataset's FCs)", function()
+        nm.plot.fc(nm.datasets.load("gw").FCs, { out = dir .. "/a.png" }) end,
+      "plot.fc: the matrix is a list of matrices, not a matrix: pass one of them %(e%.g%. the first, %[1%]%)" },
+    { "bold of a list of matrices (a dataset's BOLDs)", function()
+        nm.plot.bold({ 0, 2000 }, nm.datasets.load("gw").BOLDs, { out = dir .. "/a.png" }) end,
+      "plot.bold: BOLD is a list of matrices, not a matrix" },
+    { "spectrum with a ylabel that is no string", function()
+        nm.plot.spectrum(f, P, { out = dir .. "/a.png", ylabel = true }) end,
+      "plot.spectrum: 'ylabel' must be a string, got boolean" },
     { "fc with an xlabel that is no string", function()
         nm.plot.fc(fc, { out = dir .. "/a.png", xlabel = 1 }) end, "plot.fc: 'xlabel' must be a string, got 1" },
+    { "fc_compare with a BOLD of other nodes than the FCs'", function()
+        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0, 2000 }, BOLD = { { 1, 2 } } } }) end,
+      "plot.fc_compare: 'bold' holds 1 BOLD rows, the FCs are 80 × 80: give the BOLD the simulated FC was computed from" },
+    { "bold of a table { t_BOLD, BOLD } without samples", function()
+        nm.plot.bold({ t_BOLD = {}, BOLD = { {} } }, { out = dir .. "/a.png" }) end,
+      "plot.bold: the table's BOLD holds no sample" },
     { "timeseries of a result's BOLD points to nm.plot.bold", function()
         nm.plot.timeseries(res, { out = dir .. "/a.png", variable = "BOLD" }) end,
       "plot.timeseries: BOLD is no recorded variable: draw it with nm.plot.bold%(res%)" },

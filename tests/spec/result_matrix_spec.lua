@@ -62,6 +62,17 @@ describe("res:matrix", function()
     assert.equals(#r.t_BOLD, #m[1])
   end)
 
+  it("res:get(\"BOLD\", node) says where BOLD is (no recorded variable), whether or not variables were kept",
+     function()
+    for _, record in ipairs { {}, "x" } do
+      local r = fhn3():run { duration = 4000, dt = 0.1, record = record, bold = true }
+      local ok, err = pcall(function() local s = r:get("BOLD", 1); return s end)
+      assert.is_false(ok)
+      assert.matches("result_matrix_spec.lua:%d+: result: BOLD is no recorded variable %(its samples are 2 s " ..
+                     "apart, at res.t_BOLD%): node res.BOLD_nodes%[i%]'s series is res.BOLD%[i%]", err)
+    end
+  end)
+
   it("keeps the rows of a variable that only some nodes have, with their node numbers", function()
     local osc = nm.mass { label = "Osc", state = { x = 1 }, derivatives = function(s) return { x = -s.x } end }
     local leak = nm.mass { label = "Leak", state = { u = 2 }, derivatives = function(s) return { u = -0.5 * s.u } end }

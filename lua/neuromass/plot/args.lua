@@ -131,6 +131,9 @@ end
 -- of one length (n when given); a flat array of numbers is one row.
 function M.rows(what, m, name, n)
   if type(m) == "table" and type(m[1]) == "number" then return { M.series(what, m, name, n) } end
+  if type(m) == "table" and type(m[1]) == "table" and type(m[1][1]) == "table" then   -- ds.FCs, ds.BOLDs
+    fail(what, "%s is a list of matrices, not a matrix: pass one of them (e.g. the first, [1])", name)
+  end
   array_of(what, m, name, "an array of rows (N × T) or of numbers", is_table, "a row of numbers")
   for i = 1, #m do M.series(what, m[i], string.format("%s[%d]", name, i), n or #m[1]) end
   return m

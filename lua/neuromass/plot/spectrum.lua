@@ -10,9 +10,10 @@ local M = {}
 --- spectrum.script(f, spectra, opts) -> the gnuplot commands: f the
 -- frequencies (Hz), spectra an array of power arrays (each #f long); opts =
 -- { title, labels = { one per spectrum } or nil, logy = true for a
--- logarithmic power axis }.
+-- logarithmic power axis, ylabel = the power axis's label or nil (its default) }.
 function M.script(f, spectra, opts)
-  local script = { "set grid", "set xlabel 'frequency (Hz)'", "set ylabel 'power (signal units²)'" }
+  local script = { "set grid", "set xlabel 'frequency (Hz)'",
+                   "set ylabel " .. gnuplot.quote(opts.ylabel or "power (signal units²)") }
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   if opts.logy then script[#script + 1] = "set logscale y" end
   local plots = {}
