@@ -203,7 +203,7 @@ function M.model(obj, opts)
     default_record = opts.record, default_dt = opts.dt or 0.1,
     default_duration = opts.duration, label = opts.label or net.label,
     describe_extra = opts.describe, info_extra = opts.info,
-    default_bold = opts.bold ~= nil and bold.declaration(opts.bold, "model: bold", 2) or nil,
+    default_bold = opts.bold ~= nil and bold.declaration(opts.bold, "model: bold", 2) or net.default_bold,
   }, Model)
   if not netmod.take_checked(net) then net:check_matrices(2) end
   self.layout = layout.build(net)

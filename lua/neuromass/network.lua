@@ -6,6 +6,7 @@ local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
 local massmod = require "neuromass.mass"
+local bold = require "neuromass.run.bold"
 
 local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal =
       type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal
@@ -21,7 +22,7 @@ Network.__name = "neuromass.Network"
 
 local net_fields = { name = true, label = true, nodes = true, connectivity = true,
                      delays = true, lengths = true, signal_speed = true, sync = true,
-                     params = true }
+                     params = true, bold = true }
 
 local zeros = core.matrix_zeros
 
@@ -102,6 +103,8 @@ function M.network(def)
     error(what .. "'sync' must be a function(net) returning { input = coupling }", 2)
   end
   self.sync = def.sync
+  -- The BOLD input a model of this network feeds with `bold = true` (nm.model's own wins).
+  if def.bold ~= nil then self.default_bold = bold.declaration(def.bold, what .. "bold", 2) end
   return self
 end
 

