@@ -29,8 +29,8 @@ LUA        ?= lua5.4
 
 WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        -Wmissing-prototypes -Wold-style-definition -Wpointer-arith -Wformat=2
-DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile samplerate 2>/dev/null)
-GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile samplerate 2>/dev/null)
+DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LUA_PC) gsl sndfile samplerate fftw3 2>/dev/null)
+GSL_LIBS    = $(shell $(PKG_CONFIG) --libs gsl sndfile samplerate fftw3 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null)
 # NLopt (neuromass.nlopt, src/bind/l_nlopt.c): linked into the module and the executable.
 NLOPT_CFLAGS = $(shell $(PKG_CONFIG) --cflags nlopt 2>/dev/null)

@@ -15,6 +15,7 @@ with stimuli, CSV output and sonification.]],
 dependencies = { "lua >= 5.4, < 5.5" }
 external_dependencies = {
   GSL = { header = "gsl/gsl_odeiv2.h" },
+  FFTW3 = { header = "fftw3.h" },
   SNDFILE = { header = "sndfile.h" },
   SAMPLERATE = { header = "samplerate.h" },
   NLOPT = { header = "nlopt.h" },

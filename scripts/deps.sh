@@ -3,7 +3,7 @@
 # As root it installs what is missing with apt-get; otherwise it says what to
 # install.  Run by `make run` and `make test`; harmless when all is present.
 set -eu
-PACKAGES="build-essential pkg-config lua5.4 liblua5.4-dev libgsl-dev libsndfile1-dev libsamplerate0-dev libnlopt-dev lua-busted lua-check luarocks git gnuplot-nox"
+PACKAGES="build-essential pkg-config lua5.4 liblua5.4-dev libgsl-dev libfftw3-dev libsndfile1-dev libsamplerate0-dev libnlopt-dev lua-busted lua-check luarocks git gnuplot-nox"
 # MPI (issue 13): OpenMPI for the optional module neuromass.mpi and its tests
 # (mpirun -np 2 in tests/spec/mpi_spec.lua); `make MPI=0` builds without it.
 PACKAGES="$PACKAGES libopenmpi-dev openmpi-bin"

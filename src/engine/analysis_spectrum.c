@@ -2,17 +2,19 @@
 ** analysis_spectrum.c: neurolib's getPowerSpectrum and getMeanPowerSpectrum:
 ** Welch's method as scipy.signal.welch computes it (periodic Hann window, 50 %
 ** overlap, each segment's mean removed, "spectrum" scaling, one-sided), the
-** transforms by GSL's mixed-radix real FFT, except for segment lengths with a
-** prime factor above 13, where GSL's generic pass loses up to 1e-7 of a bin
-** (a prime length such as 9973): there the kept bins are direct sums
-** (pairwise, exact twiddles), as accurate as scipy's FFT (docs/analysis.md).
+** transforms by FFTW's real-to-complex FFT (Debian's libfftw3): within ~1e-15
+** of the exact bins for every segment length, primes included, as scipy's
+** pocketfft is (docs/analysis.md).  Plans are made with FFTW_ESTIMATE (no
+** timing: the same plan, hence the same bits, on every run) under a lock
+** (FFTW's planner is not thread-safe; executing a plan is).
 */
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_fft_real.h>
+#include <fftw3.h>
 
 #include "engine.h"
 
@@ -26,64 +28,41 @@ size_t nm_spectrum_nperseg(size_t n, double dt, double windowsize_s)
 }
 
 
-/* GSL's real FFT is exact to ~1e-13 for the prime factors up to here and
-** loses accuracy with larger ones (its generic radix pass). */
-#define FFT_MAX_PRIME 13
-
-static size_t largest_prime_factor(size_t m)
-{
-  size_t p = 1;
-  for (size_t d = 2; d * d <= m; d++)
-    while (m % d == 0) { p = d; m /= d; }
-  return m > 1 ? m : p;
-}
-
-/* Welch's one-sided power (m/2 + 1 bins) of x (n samples) in segments of m;
-** with `direct`, only the first `nkeep` bins (the others 0), by direct sums. */
+/* Welch's one-sided power (m/2 + 1 bins) of x (n samples) in segments of m. */
 typedef struct {
-  size_t m, nkeep;
-  int direct;
-  double *win, *seg;          /* the window (m), a segment (m) */
-  double *cs, *sn, *prod;     /* direct: cos and sin(2π j / m), products (m each) */
+  size_t m;
+  double *win;                /* the window (m) */
+  double *seg;                /* a segment (m, FFTW's alignment), the plan's input */
+  fftw_complex *bins;         /* its transform (m/2 + 1), the plan's output */
+  fftw_plan plan;
   double scale;               /* 1 / (Σ win)^2 */
-  gsl_fft_real_wavetable *wt;
-  gsl_fft_real_workspace *ws;
 } welch;
+
+static pthread_mutex_t planner = PTHREAD_MUTEX_INITIALIZER;
 
 static void welch_free(welch *w)
 {
   free(w->win);
-  free(w->seg);
-  free(w->cs);
-  free(w->sn);
-  free(w->prod);
-  if (w->wt) gsl_fft_real_wavetable_free(w->wt);
-  if (w->ws) gsl_fft_real_workspace_free(w->ws);
+  pthread_mutex_lock(&planner);
+  if (w->plan) fftw_destroy_plan(w->plan);
+  pthread_mutex_unlock(&planner);
+  fftw_free(w->seg);
+  fftw_free(w->bins);
 }
 
-/* The direct sums cost 2 · nkeep · m per segment, GSL's pass about m · p: direct
-** where GSL is inaccurate (p > FFT_MAX_PRIME) and the sums cost at most ~4 times more. */
-static int welch_init(welch *w, size_t m, size_t nkeep, nm_error *err)
+static int welch_init(welch *w, size_t m, nm_error *err)
 {
   memset(w, 0, sizeof *w);
   w->m = m;
-  w->nkeep = nkeep;
-  size_t p = largest_prime_factor(m);
-  w->direct = p > FFT_MAX_PRIME && nkeep <= 2 * p;
   w->win = malloc(m * sizeof *w->win);
-  w->seg = malloc(m * sizeof *w->seg);
-  int ok = w->win && w->seg;
-  if (w->direct) {
-    w->cs = malloc(m * sizeof *w->cs);
-    w->sn = malloc(m * sizeof *w->sn);
-    w->prod = malloc(m * sizeof *w->prod);
-    ok = ok && w->cs && w->sn && w->prod;
-  } else {
-    w->wt = gsl_fft_real_wavetable_alloc(m);
-    w->ws = gsl_fft_real_workspace_alloc(m);
-    ok = ok && w->wt && w->ws;
+  w->seg = fftw_alloc_real(m);
+  w->bins = fftw_alloc_complex(m / 2 + 1);
+  if (w->seg && w->bins && m <= INT_MAX) {
+    pthread_mutex_lock(&planner);
+    w->plan = fftw_plan_dft_r2c_1d((int)m, w->seg, w->bins, FFTW_ESTIMATE);
+    pthread_mutex_unlock(&planner);
   }
-  if (!ok) {
+  if (!w->win || !w->plan) {
     welch_free(w);
     return nm_fail(err, NM_ENOMEM, "power spectrum: out of memory (segments of %zu "
                      "samples)", m);
@@ -95,47 +74,10 @@ static int welch_init(welch *w, size_t m, size_t nkeep, nm_error *err)
   if (m == 1) w->win[0] = 1.0;              /* scipy's window of one point */
   double s = nm_pairwise_sum(w->win, m, 1);
   w->scale = 1.0 / (s * s);
-  /* Twiddles from the angle of j / m reduced to [0, 1/2] turn (cos and sin
-  ** each correctly rounded near enough: no error grows with j). */
-  for (size_t j = 0; w->direct && j < m; j++) {
-    size_t r = j <= m - j ? j : m - j;                 /* the angle 2π r / m, r <= m / 2 */
-    double a = 2.0 * M_PI * ((double)r / (double)m);
-    w->cs[j] = cos(a);
-    w->sn[j] = j <= m - j ? sin(a) : -sin(a);
-  }
   return NM_OK;
 }
 
-/* X_b = Σ seg[i] exp(-2πi b i / m) for b < nkeep, each sum pairwise: the
-** re and im parts into out as GSL's half-complex order would hold them. */
-static void direct_bins(welch *w, double *out)
-{
-  size_t m = w->m;
-  for (size_t b = 0; b < w->nkeep; b++) {
-    size_t j = 0;
-    for (size_t i = 0; i < m; i++) {
-      w->prod[i] = w->seg[i] * w->cs[j];
-      j += b;
-      if (j >= m) j -= m;
-    }
-    double re = nm_pairwise_sum(w->prod, m, 1);
-    j = 0;
-    for (size_t i = 0; i < m; i++) {
-      w->prod[i] = -w->seg[i] * w->sn[j];
-      j += b;
-      if (j >= m) j -= m;
-    }
-    double im = nm_pairwise_sum(w->prod, m, 1);
-    if (b == 0) out[0] = re;
-    else {
-      out[2 * b - 1] = re;
-      if (2 * b != m) out[2 * b] = im;
-    }
-  }
-}
-
-/* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2] (direct:
-** to P[0 .. nkeep - 1]). */
+/* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2]. */
 static int welch_add(welch *w, const double *x, size_t n, double *P,
                      nm_error *err)
 {
@@ -143,38 +85,20 @@ static int welch_add(welch *w, const double *x, size_t n, double *P,
   size_t K = (n - half) / step, nb = m / 2 + 1;
   double *acc = calloc(nb, sizeof *acc);
   if (!acc) return nm_fail(err, NM_ENOMEM, "power spectrum: out of memory");
-  double *hc = w->direct ? calloc(m, sizeof *hc) : w->seg;   /* the half-complex bins */
-  if (!hc) {
-    free(acc);
-    return nm_fail(err, NM_ENOMEM, "power spectrum: out of memory");
-  }
-  if (w->direct) nb = w->nkeep;
   for (size_t k = 0; k < K; k++) {
     const double *s = x + k * step;
     double mean = nm_pairwise_sum(s, m, 1) / (double)m;
     for (size_t i = 0; i < m; i++) w->seg[i] = w->win[i] * (s[i] - mean);
-    if (w->direct) direct_bins(w, hc);
-    else {
-      int st = gsl_fft_real_transform(w->seg, 1, m, w->wt, w->ws);
-      if (st != GSL_SUCCESS) {
-        free(acc);
-        return nm_fail(err, NM_EINVAL, "power spectrum: the FFT of %zu samples "
-                         "failed: %s", m, gsl_strerror(st));
-      }
-    }
-    const double *seg = hc;
-    /* GSL's half-complex order: re0, re1, im1, re2, im2, ... (re_{m/2} last for even m). */
+    fftw_execute(w->plan);
     for (size_t b = 0; b < nb; b++) {
-      double re = b == 0 ? seg[0] : seg[2 * b - 1];
-      double im = (b == 0 || 2 * b == m) ? 0.0 : seg[2 * b];
+      double re = w->bins[b][0], im = w->bins[b][1];
       double p = (re * re + im * im) * w->scale;
-      if (b > 0 && 2 * b != m) p *= 2;
+      if (b > 0 && 2 * b != m) p *= 2;      /* one-sided: every bin but 0 and Nyquist twice */
       acc[b] += p;
     }
   }
   for (size_t b = 0; b < nb; b++) P[b] += acc[b] / (double)K;
   free(acc);
-  if (w->direct) free(hc);
   return NM_OK;
 }
 
@@ -217,7 +141,7 @@ int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, d
                      "shorter than one sample of %g ms", windowsize_s, dt);
   welch w;
   size_t kept = kept_bins(m, dt, maxfr, f);
-  int st = welch_init(&w, m, kept, err);
+  int st = welch_init(&w, m, err);
   if (st != NM_OK) return st;
   size_t nb = m / 2 + 1;
   double *sum = calloc(nb, sizeof *sum), *one = calloc(nb, sizeof *one);

@@ -103,6 +103,19 @@ static void test_welch(void)
         "welch: segments of one sample (scipy's one-point window is 1): one bin of power 0");
   CHECK(nm_power_spectrum(x, 1, 1.0, 70, 1.0, 0, f, P, &nb, &err) == NM_EINVAL &&
         strstr(err.why, "at least 2 samples"), "welch: one sample is refused with a reason");
+  /* A prime segment length (9973 samples, the window shrunk to them): the sinusoid on bin 120
+  ** as exactly as on a power of two (GSL's generic radix pass was off by up to 1e-7 here). */
+  static double y[9973], fy[700], Py[700];
+  for (int i = 0; i < 9973; i++) y[i] = 7 + 3 * cos(TWO_PI * 120 * i / 9973.0);
+  st = nm_power_spectrum(y, 9973, 1.0, 70, 20.0, 0, fy, Py, &nb, &err);
+  CHECK(st == NM_OK && nb == 699, "welch: 699 bins of 1000/9973 Hz below 70 Hz");
+  CHECK_REL(Py[120], 4.5, 1e-12, "welch, 9973 samples: a sinusoid on bin 120 has power A^2/2");
+  CHECK_REL(Py[119], 4.5 / 4, 1e-12, "welch, 9973 samples: Hann leakage A^2/8 at bin 119");
+  CHECK_REL(Py[121], 4.5 / 4, 1e-12, "welch, 9973 samples: Hann leakage A^2/8 at bin 121");
+  double far = 0;
+  for (size_t b = 0; b < nb; b++) if (b < 118 || b > 122) far = fmax(far, Py[b]);
+  printf("# welch, 9973 samples: the largest power away from bin 120: %.3g\n", far);
+  CHECK(far < 1e-20, "welch, 9973 samples: no leakage far from the sinusoid");
 }
 
 
