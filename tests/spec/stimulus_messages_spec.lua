@@ -1,0 +1,37 @@
+-- stimulus_messages_spec.lua: the messages of stimulus errors found when a
+-- stimulus is used (as_array, to_model, a run) name the stimulus at fault
+-- and where it sits: a leaf of a sum is not "a segment of a concatenation",
+-- and a composite made to contain itself is reported as that composite.
+local nm = require "neuromass"
+local S = nm.stimulus
+
+-- Runs f, which must fail; returns the message.
+local function fails(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+describe("request errors of a leaf", function()
+  it("inside a sum speak of the stimulus's own duration, not of a concatenation", function()
+    local s = S.StepInput { step_size = 0.5, start = 50 } + S.SinusoidalInput { amplitude = 0.2, frequency = 10 }
+    local err = fails(function() s:as_array(50, 0.1) end)
+    assert.matches("StepInput: start = 50 ms must be before the end of the stimulus %(50 ms%)", err)
+    assert.not_matches("concatenation", err)
+    local model = nm.models.fhn.native {}
+    err = fails(function() s:to_model(model, 50) end)
+    assert.matches("StepInput: start = 50 ms must be before the end of the stimulus %(50 ms%)", err)
+  end)
+
+  it("inside a concatenation (also under a sum) name the segment", function()
+    local c = S.StepInput { step_size = 1 } & (S.StepInput { step_size = 2, start = 500 } + S.ZeroInput())
+    assert.matches("StepInput: start = 500 ms must be before the end of its segment of the concatenation %(500 ms%)",
+                   fails(function() c:as_array(1000, 0.1) end))
+    local e = S.ZeroInput() & S.StepInput { step_size = 2, ["end"] = 600 }
+    assert.matches("StepInput: end = 600 ms is after the end of its segment of the concatenation %+ dt %(500%.1 ms%)",
+                   fails(function() e:as_array(1000, 0.1) end))
+    local top = S.StepInput { step_size = 2, ["end"] = 600 } + S.ZeroInput()
+    assert.matches("StepInput: end = 600 ms is after its duration %+ dt %(500%.1 ms%)",
+                   fails(function() top:as_array(500, 0.1) end))
+  end)
+end)
