@@ -35,3 +35,16 @@ describe("request errors of a leaf", function()
                    fails(function() top:as_array(500, 0.1) end))
   end)
 end)
+
+describe("a composite made to contain itself", function()
+  it("is reported as that composite, not as its first leaf", function()
+    local c = S.StepInput { step_size = 1 } & S.ZeroInput()
+    c.inputs[2] = c
+    local err = fails(function() c:as_array(1, 0.1) end)
+    assert.matches("ConcatenatedStimulus: stimuli nested 101 deep, more than the 100 levels allowed", err)
+    assert.matches("does a composite contain itself%?", err)
+    local s = S.StepInput { step_size = 1 } + S.ZeroInput()
+    s.inputs[1] = s
+    assert.matches("SummedStimulus: stimuli nested 101 deep", fails(function() s:as_array(1, 0.1) end))
+  end)
+end)
