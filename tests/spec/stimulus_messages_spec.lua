@@ -48,3 +48,14 @@ describe("a composite made to contain itself", function()
     assert.matches("SummedStimulus: stimuli nested 101 deep", fails(function() s:as_array(1, 0.1) end))
   end)
 end)
+
+describe("composites of nothing", function()
+  it("say the list is empty", function()
+    assert.matches("SummedStimulus: needs a non%-empty list of stimuli, got an empty list",
+                   fails(function() local _ = S.SummedStimulus({}) end))
+    assert.matches("ConcatenatedStimulus: needs a non%-empty list of stimuli, got an empty list",
+                   fails(function() local _ = S.ConcatenatedStimulus({}, {}) end))
+    local c = S.StepInput { step_size = 1 } & S.ZeroInput()
+    assert.matches("needs a non%-empty list of stimuli, got an empty list", fails(function() c.inputs = {} end))
+  end)
+end)

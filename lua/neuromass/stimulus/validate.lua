@@ -69,7 +69,8 @@ end
 local function composite_field_problem(k, v)
   if k == "inputs" then
     if type(v) ~= "table" or getmetatable(v) ~= nil or #v == 0 then
-      return "needs a non-empty list of stimuli, got " .. show(v)
+      return "needs a non-empty list of stimuli, got " ..
+             ((type(v) == "table" and getmetatable(v) == nil) and "an empty list" or show(v))
     end
     for i = 1, #v do
       if not is_stimulus(v[i]) then return string.format("input %d is %s, not a stimulus", i, show(v[i])) end
