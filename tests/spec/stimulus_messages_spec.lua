@@ -59,3 +59,37 @@ describe("composites of nothing", function()
     assert.matches("needs a non%-empty list of stimuli, got an empty list", fails(function() c.inputs = {} end))
   end)
 end)
+
+describe("a stimulus driving several masses of each node", function()
+  -- Two nodes of two masses, each mass showing its parameter I as output u.
+  local function two_by_two()
+    local function mass(t)
+      return nm.mass { name = "M" .. t, type = t, state = { x = 0 }, params = { I = 0 },
+                       derivatives = function() return { x = 0 } end,
+                       outputs = function(_, p) return { u = p.I } end }
+    end
+    local E, I = mass("EXC"), mass("INH")
+    local nodes = {}
+    for k = 1, 2 do nodes[k] = nm.node { label = "N", masses = { E(), I() } } end
+    return nm.model(nm.network { label = "Net", nodes = nodes })
+  end
+
+  it("maps channel i onto the i-th target, node by node and mass by mass", function()
+    local model = two_by_two()
+    model.params["*.I"] = S.custom(function(_, D, dt)
+      local rows = {}
+      for c = 1, 4 do rows[c] = {} for k = 1, S.length(D, dt) do rows[c][k] = c end end
+      return rows
+    end, { n = 4, duration = 1 })
+    local res = model:run { duration = 1, dt = 0.1, record = { "u_EXC", "u_INH" } }
+    assert.are.same({ 1, 2, 3, 4 }, { res:get("u_EXC", 0)[5], res:get("u_INH", 0)[5],
+                                     res:get("u_EXC", 1)[5], res:get("u_INH", 1)[5] })
+  end)
+
+  it("refuses another n saying how the targets are counted, not 'one per node'", function()
+    local model = two_by_two()
+    local err = fails(function() model.params["*.I"] = S.StepInput { step_size = 1, n = 2 } end)
+    assert.matches("the stimulus for '%*%.I' has n = 2 channels, but '%*%.I' matches 4 targets %(channel i " ..
+                   "drives the i%-th, node by node and mass by mass%): give n = 4, or n = 1 to drive all alike", err)
+  end)
+end)
