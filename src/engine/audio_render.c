@@ -234,7 +234,11 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   }
   a->n_frames = (long)frames;
   if (a->n_frames < 1)
-    return au_fail(a, NM_EINVAL, "the signal is shorter than one audio frame");
+    return nm_fail(&a->err, NM_EINVAL, "cannot write '%s': the signal is shorter than one audio "
+                   "frame (%ld samples at %g Hz, %g ms simulated, make %.3g frames at %g Hz with "
+                   "speed-up %g): lower the speed-up or simulate longer", a->path, a->n_valid,
+                   a->o.in_rate, (double)a->n_valid / a->o.in_rate * 1000, (double)a->n_valid * a->ratio,
+                   (double)a->o.rate, a->o.speedup);
   if (a->stream) return au_stream_finish(a, rep);
   int rc = au_flush_input(a);
   if (rc != NM_OK) return rc;
