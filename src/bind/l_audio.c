@@ -366,10 +366,11 @@ static int writer_feed_csv(lua_State *L)
 
 
 /* The report of a rendered writer: { frames, samples_in, ratio, stages, decimation,
-** gain, peak, limited_db, silent, container, input_gains = {...} }. */
+** gain, peak, limited_db, silent, fade_in, fade_out (frames), container,
+** input_gains = {...} }. */
 static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
 {
-  lua_createtable(L, 0, 11);
+  lua_createtable(L, 0, 13);
   lua_pushinteger(L, (lua_Integer)rep->frames);
   lua_setfield(L, -2, "frames");
   lua_pushinteger(L, (lua_Integer)rep->samples_in);
@@ -388,6 +389,10 @@ static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
   lua_setfield(L, -2, "limited_db");
   lua_pushinteger(L, (lua_Integer)rep->silent);
   lua_setfield(L, -2, "silent");
+  lua_pushinteger(L, (lua_Integer)rep->fade_in);
+  lua_setfield(L, -2, "fade_in");
+  lua_pushinteger(L, (lua_Integer)rep->fade_out);
+  lua_setfield(L, -2, "fade_out");
   lua_pushstring(L, nm_audio_container(a));
   lua_setfield(L, -2, "container");
   size_t n_in = toaudio(L, 1)->n_in;

@@ -110,6 +110,8 @@ typedef struct {
   double peak;              /* largest |sample| of the mix before the file-wide gain */
   double limited_db;        /* largest gain reduction by the limiter (dB; 0: untouched) */
   size_t silent;            /* input signals with no variation (given gain 0) */
+  long fade_in, fade_out;   /* the fades applied, frames (shorter than asked when the file
+                               cannot hold both: they share it in proportion) */
 } nm_audio_report;
 
 typedef struct nm_audio nm_audio;

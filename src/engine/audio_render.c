@@ -196,15 +196,18 @@ static int write_all(nm_audio *a, double *out, double peak, nm_audio_report *rep
 
 
 /* Fades in frames, computed in double (any finite length is allowed); a short
-** file is shared between them in proportion. */
+** file is shared between them in proportion to the fades asked (each asked
+** length, not its clamp to the file: fade = { 3, 1 } on a short file gives
+** three quarters and one quarter). */
 void au_plan_fades(nm_audio *a, long frames)
 {
   double n = (double)frames;
-  double fi = fmin(a->o.fade_in * a->o.rate, n), fo = fmin(a->o.fade_out * a->o.rate, n);
-  if (fi + fo > n) {
-    double s = n / (fi + fo);
-    fi = floor(fi * s);
-    fo = floor(fo * s);
+  double fi = a->o.fade_in * a->o.rate, fo = a->o.fade_out * a->o.rate;
+  if (!(fi + fo <= n)) {          /* (also when the product overflowed to inf) */
+    double m = fmax(a->o.fade_in, a->o.fade_out);    /* > 0 here; the shares stay finite */
+    double ri = a->o.fade_in / m, ro = a->o.fade_out / m;
+    fi = floor(n * (ri / (ri + ro)));
+    fo = floor(n * (ro / (ri + ro)));
   }
   a->planned = frames;
   a->fade_in = (long)floor(fi + 0.5);
@@ -231,7 +234,11 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   }
   a->n_frames = (long)frames;
   if (a->n_frames < 1)
-    return au_fail(a, NM_EINVAL, "the signal is shorter than one audio frame");
+    return nm_fail(&a->err, NM_EINVAL, "cannot write '%s': the signal is shorter than one audio "
+                   "frame (%ld samples at %g Hz, %g ms simulated, make %.3g frames at %g Hz with "
+                   "speed-up %g): lower the speed-up or simulate longer", a->path, a->n_valid,
+                   a->o.in_rate, (double)a->n_valid / a->o.in_rate * 1000, (double)a->n_valid * a->ratio,
+                   (double)a->o.rate, a->o.speedup);
   if (a->stream) return au_stream_finish(a, rep);
   int rc = au_flush_input(a);
   if (rc != NM_OK) return rc;
@@ -250,6 +257,8 @@ int nm_audio_render(nm_audio *a, nm_audio_report *rep)
   rep->decimation = a->dec_m;
   lane_gains(a, rep);
   au_plan_fades(a, a->n_frames);
+  rep->fade_in = a->fade_in;
+  rep->fade_out = a->fade_out;
   rc = au_choose_rf64(a);
   if (rc != NM_OK) return rc;
   double *out = malloc((size_t)CHUNK * a->o.n_out * sizeof *out);

@@ -191,6 +191,8 @@ int au_stream_finish(nm_audio *a, nm_audio_report *rep)
   rep->gain = a->o.gain;
   rep->peak = a->o.gain != 0 ? st->peak / a->o.gain : 0;
   rep->limited_db = -20 * log10(st->lm.min_g);
+  rep->fade_in = a->fade_in;
+  rep->fade_out = a->fade_out;
   for (size_t i = 0; i < a->o.n_in; i++) a->input_gain[i] = 1;   /* mixed as given */
   if (fclose(st->f) != 0) {
     st->f = NULL;

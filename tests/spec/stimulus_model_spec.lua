@@ -185,12 +185,12 @@ describe("stimulus channels and nodes", function()
     local model = small_net()
     local err = fails(function() model.params.x_ext = S.StepInput { step_size = 1, n = 2 } end)
     assert.matches("stimulus_model_spec%.lua:%d+: the stimulus for 'x_ext' has n = 2 channels, but " ..
-                   "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike", err)
+                   "'x_ext' matches 3 targets %(channel i drives the i%-th, node by node and mass by mass%): give n = 3, or n = 1 to drive all alike", err)
     -- one target: one way to fix it
     local one = nm.models.fhn.native {}
     err = fails(function() one.params.x_ext = S.StepInput { step_size = 1, n = 3 } end)
     assert.matches("stimulus_model_spec%.lua:%d+: the stimulus for 'x_ext' has n = 3 channels, but " ..
-                   "'x_ext' matches 1 target %(one per node%): give n = 1$", err)
+                   "'x_ext' matches 1 target %(channel i drives the i%-th, node by node and mass by mass%): give n = 1$", err)
   end)
 
   it("checks n again at the run when it changed after the assignment, at the run's line", function()
@@ -199,7 +199,7 @@ describe("stimulus channels and nodes", function()
     model.params.x_ext = s
     s.n = 2
     assert.matches("stimulus_model_spec%.lua:%d+: run: the stimulus for 'x_ext' has n = 2 channels, but " ..
-                   "'x_ext' matches 3 targets %(one per node%): give n = 3, or n = 1 to drive all alike " ..
+                   "'x_ext' matches 3 targets %(channel i drives the i%-th, node by node and mass by mass%): give n = 3, or n = 1 to drive all alike " ..
                    "%(n changed after the assignment%)", fails(function() model:run { duration = 10 } end))
     -- n = 1 drives every node alike; a composite's n is its parts'.
     s.n = 1

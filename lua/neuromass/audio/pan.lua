@@ -30,6 +30,10 @@ local function pan_positions(what, level, opts, inputs, regions)
   if type(pan) == "table" then
     for k, c in ipairs(inputs) do
       local v = pan[c.node + 1]
+      if v == nil then
+        fail(what, level, "pan: node %d has no position (the list has %d, pan[i] for node i - 1): give one " ..
+             "per node, in [-1, 1] or 'L'/'R'", c.node, #pan)
+      end
       if v == "L" or v == "l" then v = -1 elseif v == "R" or v == "r" then v = 1
       elseif v == "C" or v == "c" or v == "M" then v = 0 end
       if type(v) ~= "number" or not (v >= -1 and v <= 1) then

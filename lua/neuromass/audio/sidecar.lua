@@ -57,7 +57,7 @@ function M.write(path, c, p, rep, partial, sidecar)
     conditioning = ordered({ dc = c.mode == "audify" and c.dc or nil,
                              highpass_hz = c.mode == "audify" and c.highpass or nil,
                              normalize = c.normalize, headroom_db = c.headroom,
-                             fade_in_s = c.fade_in, fade_out_s = c.fade_out,
+                             fade_in_s = rep.fade_in / c.rate, fade_out_s = rep.fade_out / c.rate,
                              file_gain = rep.gain, peak_before_gain = rep.peak,
                              limiter_reduction_db = rep.limited_db },
                            { "dc", "highpass_hz", "normalize", "headroom_db", "fade_in_s",

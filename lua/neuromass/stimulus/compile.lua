@@ -103,19 +103,21 @@ local function generated_rows(self, D, dt, channels_n)
   return out
 end
 
--- The rules of a leaf that depend on its request (its duration D, whole or a
--- segment of a concatenation, and dt): nil, or the problem.  The engine takes
--- them as given.
-local function request_problem(self, cls, D, dt, top)
+-- The rules of a leaf that depend on its request (its duration D, whole or,
+-- `in_concat`, a segment of a concatenation, and dt): nil, or the problem.
+-- The engine takes them as given.
+local function request_problem(self, cls, D, dt, in_concat)
   if not (D > 0 and dt > 0) then return nil end      -- (the engine refuses the request itself)
   if cls.trimmed then
     local start, stop = field(self, "start") or 0, field(self, "end")
     if not (start < D) then
       return string.format("start = %s ms must be before the end of %s (%s ms)", num(start),
-                           top and "the stimulus" or "its segment of the concatenation", num(D))
+                           in_concat and "its segment of the concatenation" or "the stimulus", num(D))
     end
     if stop ~= nil and not (stop <= D + dt) then
-      return string.format("end = %s ms is after %s + dt (%s ms)", num(stop), "its duration", num(D + dt))
+      return string.format("end = %s ms is after %s + dt (%s ms)", num(stop),
+                           in_concat and "the end of its segment of the concatenation" or "its duration",
+                           num(D + dt))
     end
   end
   if cls.kind == "ou" then
@@ -130,9 +132,10 @@ end
 --[[ Flattens a (validated) stimulus into the engine's preorder node list.
 ctx: dt; seed (the base of seedless leaves); key(leaf, index) (their stream
 key); n (forces every leaf's channel count: to_model).  `objs[i]` is the
-object of node i, for error messages.  Returns nil, or the offending
+object of node i, for error messages; `in_concat`: self lies inside a
+concatenation (its D is a segment's).  Returns nil, or the offending
 stimulus and the problem. ]]
-local function flatten(self, D, ctx, list, objs)
+local function flatten(self, D, ctx, list, objs, in_concat)
   local cls = rawget(self, "_class")
   local i = #list + 1
   local node = { kind = cls.composite and (cls == SUM and "sum" or "concat") or cls.kind }
@@ -148,12 +151,12 @@ local function flatten(self, D, ctx, list, objs)
     for j, c in ipairs(inputs) do
       -- The same arithmetic as the engine's, for user-defined leaves' requests.
       local Dj = cls == CONCAT and D * (ratios[j] / total) or D
-      local o, msg = flatten(c, Dj, ctx, list, objs)
+      local o, msg = flatten(c, Dj, ctx, list, objs, in_concat or cls == CONCAT)
       if o then return o, msg end
     end
     return nil
   end
-  local why = request_problem(self, cls, D, ctx.dt, i == 1)
+  local why = request_problem(self, cls, D, ctx.dt, in_concat)
   if why then return self, why end
   local n = ctx.n or field(self, "n")
   node.channels = n

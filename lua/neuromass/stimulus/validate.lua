@@ -69,7 +69,8 @@ end
 local function composite_field_problem(k, v)
   if k == "inputs" then
     if type(v) ~= "table" or getmetatable(v) ~= nil or #v == 0 then
-      return "needs a non-empty list of stimuli, got " .. show(v)
+      return "needs a non-empty list of stimuli, got " ..
+             ((type(v) == "table" and getmetatable(v) == nil) and "an empty list" or show(v))
     end
     for i = 1, #v do
       if not is_stimulus(v[i]) then return string.format("input %d is %s, not a stimulus", i, show(v[i])) end
@@ -113,11 +114,12 @@ end
 --[[ A whole tree, as it is now (fields may have changed since it was made):
 returns nil, or the offending stimulus and the problem.  The walk is bounded
 by the limits, so a composite that was made to contain itself is reported,
-not followed. ]]
-local function problem(self, depth, count)
+not followed: a leaf beyond them is reported as the composite that holds it
+(`parent`), not as whichever leaf came first. ]]
+local function problem(self, depth, count, parent)
   count.nodes = count.nodes + 1
   local too = limits_problem(depth, count.nodes)
-  if too then return self, too end
+  if too then return (parent and not is_composite(self)) and parent or self, too end
   if not is_composite(self) then
     local msg = leaf_problem(self)
     if msg then return self, msg end
@@ -126,7 +128,7 @@ local function problem(self, depth, count)
   local msg = composite_problem(self)
   if msg then return self, msg end
   for _, c in ipairs((parts(self))) do
-    local o, m = problem(c, depth + 1, count)
+    local o, m = problem(c, depth + 1, count, self)
     if o then return o, m end
   end
 end

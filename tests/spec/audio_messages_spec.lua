@@ -1,0 +1,34 @@
+-- audio_messages_spec.lua: audio errors that say what to change.  A pan list
+-- (one position per node, pan[i] for node i - 1) shorter than the nodes chosen
+-- says which node has none and how many the list has (it said "needs a
+-- position ... (got nil)"); a signal too short for one audio frame gives its
+-- samples, rates and speed-up (it said only that it was too short).
+local nm = require "neuromass"
+local h = require "helpers"
+
+describe("a pan list", function()
+  it("too short says which node has no position and how many the list has", function()
+    local C = { { 0, 0, 0 }, { 0, 0, 0 }, { 0, 0, 0 } }
+    local model = nm.models.hopf.native { Cmat = C, Dmat = C, a = 1 }
+    local res = model:run { duration = 1000, dt = 0.1, record = { "x" } }
+    local dir = h.scratch()
+    local ok, err = pcall(function() local _ = res:write_audio(dir .. "/p.wav", { pan = { -1, 1 } }) end)
+    h.remove_scratch()
+    assert.is_false(ok)
+    assert.matches("audio_messages_spec%.lua:%d+: write_audio: pan: node 2 has no position %(the list has 2, pan%[i%] " ..
+                   "for node i %- 1%): give one per node, in %[%-1, 1%] or 'L'/'R'", err)
+  end)
+end)
+
+describe("a signal shorter than one audio frame", function()
+  it("is refused with its samples, the rates and the speed-up, and what to change", function()
+    local res = nm.models.hopf.native { a = 1 }:run { duration = 1, dt = 0.1, record = { "x" } }
+    local dir = h.scratch()
+    local ok, err = pcall(function() local _ = res:write_audio(dir .. "/s.wav", { speedup = 1e6 }) end)
+    h.remove_scratch()
+    assert.is_false(ok)
+    assert.matches("audio_messages_spec%.lua:%d+: write_audio: cannot write '.*/s%.wav': the signal is shorter " ..
+                   "than one audio frame %(10 samples at 10000 Hz, 1 ms simulated, make 4%.41e%-05 frames at " ..
+                   "44100 Hz with speed%-up 1e%+06%): lower the speed%-up or simulate longer", err)
+  end)
+end)
