@@ -10,11 +10,7 @@ local TWO_PI = 2 * math.pi
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function err_of(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local err_of = h.error_of   -- the message of a call that must fail
 
 local function exists(path)
   local f = io.open(path, "r")

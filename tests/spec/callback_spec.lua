@@ -3,14 +3,11 @@
 -- directly.  `make check-valgrind` runs this file under valgrind: each case
 -- here once crashed or read freed memory.
 local nm = require "neuromass"
+local h = require "helpers"
 local core = require "neuromass.core"
 local R = require("helpers").run_opts
 
-local function err_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local err_of = h.error_of   -- the message of a call that must fail
 
 -- The line after the call.
 local function next_line() return debug.getinfo(2, "l").currentline + 1 end

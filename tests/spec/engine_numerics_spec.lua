@@ -3,15 +3,11 @@
 -- runs, sizes that cannot be represented or kept, adaptive blow-ups, and
 -- run options that are out of range.
 local nm = require "neuromass"
+local h = require "helpers"
 
 local TWO_PI = 2 * math.pi
 
--- The error of a call, which must fail.
-local function failure(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local failure = h.error_of   -- the message of a call that must fail
 
 -- This file's name as it prefixes errors raised at its lines.
 local here = debug.getinfo(1, "S").short_src

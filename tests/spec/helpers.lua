@@ -84,6 +84,13 @@ function M.read_ics(path)
 end
 
 --- Runs a shell command; returns exit status, stdout, stderr.
+--- The message of f(...), which must fail (as text).
+function M.error_of(f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then error("expected an error", 2) end
+  return tostring(err)
+end
+
 function M.sh(cmd)
   local out, err = os.tmpname(), os.tmpname()
   local ok, _, status = os.execute(cmd .. " >" .. out .. " 2>" .. err)

@@ -1,12 +1,9 @@
 -- model_spec.lua: building models (masses, nodes, networks, sync rules) and
 -- the errors a user meets when the pieces do not fit.
 local nm = require "neuromass"
+local h = require "helpers"
 
-local function err_of(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local err_of = h.error_of   -- the message of a call that must fail
 
 local Leaky = nm.mass {
   label = "Leaky", type = "EXC",

@@ -7,11 +7,7 @@ local nm = require "neuromass"
 local h = require "helpers"
 local q = h.q
 
-local function err_of(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local err_of = h.error_of   -- the message of a call that must fail
 
 -- What `path` itself is (not followed), as stat(1) says it.
 local function kind(path)

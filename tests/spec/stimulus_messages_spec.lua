@@ -3,14 +3,10 @@
 -- and where it sits: a leaf of a sum is not "a segment of a concatenation",
 -- and a composite made to contain itself is reported as that composite.
 local nm = require "neuromass"
+local h = require "helpers"
 local S = nm.stimulus
 
--- Runs f, which must fail; returns the message.
-local function fails(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local fails = h.error_of   -- the message of a call that must fail
 
 describe("request errors of a leaf", function()
   it("inside a sum speak of the stimulus's own duration, not of a concatenation", function()

@@ -11,11 +11,7 @@ local S = nm.stimulus
 
 local TOL = 1e-9   -- as the fidelity specs: max |error| <= 1e-9 x the signal's range
 
-local function fails(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local fails = h.error_of   -- the message of a call that must fail
 
 local function small_net(extra)
   local args = { Cmat = { { 0, 0.7, 0.2 }, { 0.4, 0, 0.9 }, { 0.3, 0.5, 0 } },

