@@ -170,23 +170,27 @@ static const double *select_rows(nm_recorder *r, nm_outlet *o, const double *row
 }
 
 
+/* Every outlet gets the rows, even after one has failed (the run then stops
+** after this chunk): an audio writer refusing a value must not cost the CSV
+** and the kept result the rows before it.  Returns the first failure. */
 int nm_recorder_rows(void *rec, const double *rows, size_t n_rows, size_t n_cols)
 {
   nm_recorder *r = rec;
+  int first = NM_OK;
   for (size_t k = 0; k < r->n_outs; k++) {
     nm_outlet *o = &r->outs[k];
+    if (r->failed == (int)k + 1) continue;            /* (it has said why already) */
     size_t n = n_rows, c = n_cols;
     const double *sel = select_rows(r, o, rows, &n, &c);
-    if (!sel)
-      return nm_fail(&r->err, NM_ENOMEM, "the recorder cannot hold %zu rows of "
-                       "%zu columns", n_rows, n_cols);
-    int rc = n ? o->sink.rows(o->sink.ud, sel, n, c) : NM_OK;
-    if (rc != NM_OK) {
+    int rc = !sel ? nm_fail(&r->err, NM_ENOMEM, "the recorder cannot hold %zu rows of "
+                            "%zu columns", n_rows, n_cols)
+                  : n ? o->sink.rows(o->sink.ud, sel, n, c) : NM_OK;
+    if (rc != NM_OK && first == NM_OK) {
+      first = rc;
       if (!r->failed) r->failed = (int)k + 1;
-      return rc;
     }
   }
-  return NM_OK;
+  return first;
 }
 
 

@@ -495,6 +495,21 @@ describe("sonification", function()
       assert.is_nil(text:find("silent"), text)
     end)
 
+    it("a streamed audio that refuses the signal leaves the CSV every row the run reached", function()
+      -- (before: the CSV lost the chunk of rows in which the audio failed, the rows since 409.6 ms)
+      local Grow = nm.mass { label = "Grow", state = { x = 1, y = 0 },
+                             derivatives = function(s) return { x = 0.2 * s.x + s.y, y = -s.x } end }
+      local msg = err_of(function()
+        nm.model(nm.node { masses = { Grow() } }):run {
+          duration = 1500, dt = 0.1, record = { "x" },
+          output = { csv = dir .. "/grow2.csv", audio = { path = dir .. "/grow2.wav", speedup = 1, variable = "x" } } }
+      end)
+      assert.matches("reaches 1%.%d+e%+51 after starting", msg)
+      local rows = h.read_csv(dir .. "/grow2.partial.csv").cols
+      local last = #rows.t
+      assert.is_true(math.abs(rows["x.0"][last]) > 1e51, "the CSV ends at t = " .. rows.t[last] .. " ms")
+    end)
+
     it("takes any whole rate from 8000 to 192000 Hz, as its message says (12345 Hz too)", function()
       local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
       for _, rate in ipairs { 8000, 12345, 192000 } do
