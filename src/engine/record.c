@@ -119,6 +119,7 @@ struct nm_recorder {
   double *sel;              /* the rows an outlet takes, when not all of them */
   size_t sel_cap;           /* doubles in sel */
   int failed;               /* index + 1 of the sink that failed first (0: none) */
+  int failed_rc;            /* and its status */
   nm_error err;             /* the recorder's own failure */
 };
 
@@ -172,11 +173,11 @@ static const double *select_rows(nm_recorder *r, nm_outlet *o, const double *row
 
 /* Every outlet gets the rows, even after one has failed (the run then stops
 ** after this chunk): an audio writer refusing a value must not cost the CSV
-** and the kept result the rows before it.  Returns the first failure. */
+** and the kept result the rows before it.  A failed outlet is not fed again;
+** its failure, the first, is returned from then on. */
 int nm_recorder_rows(void *rec, const double *rows, size_t n_rows, size_t n_cols)
 {
   nm_recorder *r = rec;
-  int first = NM_OK;
   for (size_t k = 0; k < r->n_outs; k++) {
     nm_outlet *o = &r->outs[k];
     if (r->failed == (int)k + 1) continue;            /* (it has said why already) */
@@ -185,12 +186,12 @@ int nm_recorder_rows(void *rec, const double *rows, size_t n_rows, size_t n_cols
     int rc = !sel ? nm_fail(&r->err, NM_ENOMEM, "the recorder cannot hold %zu rows of "
                             "%zu columns", n_rows, n_cols)
                   : n ? o->sink.rows(o->sink.ud, sel, n, c) : NM_OK;
-    if (rc != NM_OK && first == NM_OK) {
-      first = rc;
-      if (!r->failed) r->failed = (int)k + 1;
+    if (rc != NM_OK && !r->failed) {
+      r->failed = (int)k + 1;
+      r->failed_rc = rc;
     }
   }
-  return first;
+  return r->failed ? r->failed_rc : NM_OK;
 }
 
 
@@ -202,7 +203,7 @@ int nm_recorder_finish(nm_recorder *r, int how)
     int frc = o->sink.finish ? o->sink.finish(o->sink.ud, how) : NM_OK;
     if (frc != NM_OK && rc == NM_OK) {
       rc = frc;
-      if (!r->failed) r->failed = (int)k + 1;
+      if (!r->failed) { r->failed = (int)k + 1; r->failed_rc = frc; }
     }
   }
   return rc;

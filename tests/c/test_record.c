@@ -92,8 +92,13 @@ static void test_failure(void)
   nm_recorder_add(rec, &b, 0, 1, 0);
   double *t = table(4, 1);
   int rc = nm_recorder_rows(rec, t, 4, 3);
-  CHECK(rc == NM_ESTEP && nm_recorder_failed(rec) == &first && second.rows == 0,
-        "a failing sink stops the fan-out with its status (%d)", rc);
+  CHECK(rc == NM_ESTEP && nm_recorder_failed(rec) == &first,
+        "a failing sink fails the fan-out with its status (%d)", rc);
+  CHECK(second.rows == 4, "the other sinks still get the chunk (%zu rows): their rows up to the "
+        "failure are kept", second.rows);
+  rc = nm_recorder_rows(rec, t, 4, 3);
+  CHECK(rc == NM_ESTEP && first.rows == 2 && second.rows == 8 && nm_recorder_failed(rec) == &first,
+        "a sink that failed is not fed again; its failure, the first, is returned again");
   CHECK(strcmp(nm_recorder_error(rec), "the probe gave up") == 0, "and gives its reason ('%s')",
         nm_recorder_error(rec));
   nm_recorder_free(rec);
