@@ -173,8 +173,8 @@ function M.spread(value, n, key, level)
   elseif is_series(value) then
     if value.per_slot then
       if #value.values ~= n and #value.values ~= 1 then
-        error(string.format("series for '%s' has %d channels, %d nodes matched (give %d or 1)",
-                            key, #value.values, n, n), level + 1)
+        error(string.format("series for '%s' has %d channels, '%s' matches %d values (give %d or 1)",
+                            key, #value.values, key, n, n), level + 1)
       end
       return function(i)
         return M.series(#value.values == 1 and value.values[1] or value.values[i])
@@ -208,8 +208,8 @@ function M.spread(value, n, key, level)
     local list = value:series_for(n, key, level + 1)
     return function(i) return list[i] end
   end
-  error(string.format("cannot set '%s' to a %s (expected a number, numbers per node or a series)",
-                      key, type(value)), level + 1)
+  error(string.format("cannot set '%s' to a %s (expected a number, a number per match, a series or a " ..
+                      "stimulus)", key, type(value)), level + 1)
 end
 
 -- Stimuli replacing input channels (entries flagged `input`, whose slots are

@@ -203,7 +203,12 @@ local cases = {
   { "nm.model option misspelt", "nm.model(node, { namng = 'flat' })", "namng", "did you mean 'naming'?" },
   { "model.init with the wrong count", "model.init = { 1 }", "2 values", "1" },
   { "model.init with a string", "model.init = { 1, 'a' }", "value 2", "string" },
-  { "setting a parameter to a string", "model.params['*.k'] = 'x'", "'*.k'", "string" },
+  { "setting a parameter to a string", "model.params['*.k'] = 'x'", "'*.k'", "string",
+    "(expected a number, a number per match, a series or a stimulus)" },
+  { "a series of another number of channels",
+    "local m2 = nm.model(nm.network { nodes = nm.replicate(node, 3), connectivity = { { 0, 1, 0 }, { 1, 0, 0 }, " ..
+    "{ 0, 0, 0 } }, sync = sync_x }); m2.params['*.k'] = nm.series { { 1, 2 }, { 3, 4 } }",
+    "series for '*.k' has 2 channels, '*.k' matches 3 values (give 3 or 1)" },
   { "setting per-node values of the wrong count", "model.params['*.k'] = { 1, 2, 3 }", "'*.k'", "3" },
   { "setting an unknown parameter", "model.params['*.kk'] = 1", "'*.kk'", "did you mean 'k'?" },
   { "setting a state to NaN", "model.init['*.x'] = 0/0", "'*.x'", "NaN" },
