@@ -2,7 +2,8 @@
 -- (one position per node, pan[i] for node i - 1) shorter than the nodes chosen
 -- says which node has none and how many the list has (it said "needs a
 -- position ... (got nil)"); a signal too short for one audio frame gives its
--- samples, rates and speed-up (it said only that it was too short).
+-- samples, rates and speed-up (it said only that it was too short); audio on
+-- stdout refuses sidecar = true (it wrote none without a word).
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -30,5 +31,15 @@ describe("a signal shorter than one audio frame", function()
     assert.matches("audio_messages_spec%.lua:%d+: write_audio: cannot write '.*/s%.wav': the signal is shorter " ..
                    "than one audio frame %(10 samples at 10000 Hz, 1 ms simulated, make 4%.41e%-05 frames at " ..
                    "44100 Hz with speed%-up 1e%+06%): lower the speed%-up or simulate longer", err)
+  end)
+end)
+
+describe("audio on stdout", function()
+  it("refuses sidecar = true (no file to put it beside) before writing anything", function()
+    -- (before: the sidecar asked for was silently not written)
+    local res = nm.models.hopf.native { a = 1 }:run { duration = 1000, dt = 0.1, record = { "x" } }
+    local err = h.error_of(function() local _ = res:write_audio("-", { sidecar = true }) end)
+    assert.matches("audio_messages_spec%.lua:%d+: write_audio: sidecar = true: audio written to stdout %('%-'%) " ..
+                   "has no file to put a sidecar beside; give 'sidecar' a path, or leave it out", err)
   end)
 end)

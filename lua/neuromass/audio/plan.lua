@@ -210,6 +210,10 @@ function M.plan(what, level, path, opts, src)
     end
   end
   local sidecar, sidecar_auto = opts.sidecar, opts.sidecar == nil or opts.sidecar == true
+  if opts.sidecar == true and outputs.is_stdout(path) then
+    fail(what, level, "sidecar = true: audio written to stdout ('-') has no file to put a sidecar " ..
+         "beside; give 'sidecar' a path, or leave it out")
+  end
   if sidecar_auto and outputs.is_stdout(path) then sidecar, sidecar_auto = false, false
   elseif sidecar_auto then sidecar = sidecar_of(path)
   elseif sidecar ~= false and type(sidecar) ~= "string" then
