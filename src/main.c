@@ -126,6 +126,7 @@ static const char plot_usage[] =
   "  --view lines|stacked|image   --title TEXT   --quiet\n"
   "  --zscore        each node's series as z-scores (e.g. measured BOLD)\n"
   "  --skip K        a BOLD CSV after its first K samples (the transient)\n"
+  "  --names FILE    label the nodes by name: one per line, line k+1 node k\n"
   "  -h, --help      this text\n";
 
 static const char explore_usage[] =

@@ -32,7 +32,9 @@ local SPECTRUM_SIZE, FC_SIZE, COMPARE_SIZE = { 800, 500 }, { 720, 600 }, { 1300,
 -- --out when relative), nodes = { 0-based node numbers } (default all),
 -- view = "lines" | "stacked" | "image" (default: lines up to 8 nodes, else
 -- an image of node × time), zscore = true (each row as z-scores), title,
--- size = { width, height } px.  Axes:
+-- size = { width, height } px, names = { one string per node } (the rows'
+-- labels and the key's entries by name, e.g. a dataset's names; see
+-- args.names).  Axes:
 -- "t (ms)" and the variable's name (the models carry no units).  Errors
 -- (at the caller's line): an unknown option, variable or node (variable =
 -- "BOLD" points to nm.plot.bold), a row with no finite value, a series of
@@ -41,14 +43,14 @@ local SPECTRUM_SIZE, FC_SIZE, COMPARE_SIZE = { 800, 500 }, { 720, 600 }, { 1300,
 function M.timeseries(src, opts)
   local what = "plot.timeseries"
   opts = args.options(what, opts, { "out", "title", "size", "variable", "nodes", "view", "t", "dt",
-                                    "zscore" })
+                                    "zscore", "names" })
   if args.is_result(src) and src.dry then return (args.output(what, opts)) end   -- neuromass info draws nothing
   local s = args.trace_source(what, src, opts)
   return traces.figure(what, s, opts, { xlabel = "t (ms)", ylabel = s.variable or "value",
                                         series = s.variable and "'" .. s.variable .. "'" or "the series" })
 end
 
-local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore", "skip" }
+local BOLD_OPTIONS = { "out", "title", "size", "nodes", "view", "time_unit", "zscore", "skip", "names" }
 
 -- The BOLD of a result run with bold (res.t_BOLD, res.BOLD, res.BOLD_nodes),
 -- checked: the t_BOLD, BOLD rows and their node numbers of a figure (`name`
@@ -59,15 +61,16 @@ local function result_bold(what, res, name)
   if type(B) == "table" and (#B == 0 or type(B[1]) == "table" and #B[1] == 0) then
     fail(what, "%s's BOLD holds no sample: the run was too short for one", name)
   end
-  return res.t_BOLD, B, res.BOLD_nodes
+  return res.t_BOLD, B, res.BOLD_nodes, args.is_result(res) and args.node_count(res) or nil
 end
 
 -- The traces source of BOLD: { rows, t (ms), nodes } from t_BOLD and BOLD
 -- (N rows of #t_BOLD values), checked, after the first `skip` samples (the
 -- user's option: nil or a whole number leaving at least 2 samples).  Row i
 -- is node BOLD_nodes[i] (0-based; a heterogeneous network feeds only the
--- nodes with the BOLD variable), node i - 1 when BOLD_nodes is nil.
-local function bold_source(what, t, B, skip, BOLD_nodes)
+-- nodes with the BOLD variable), node i - 1 when BOLD_nodes is nil; count:
+-- the network's node count when known (a result's).
+local function bold_source(what, t, B, skip, BOLD_nodes, count)
   local rows = args.rows(what, B, "BOLD")
   args.series(what, t, "t_BOLD", #rows[1])
   local nodes = {}
@@ -79,7 +82,7 @@ local function bold_source(what, t, B, skip, BOLD_nodes)
   else
     for i = 1, #rows do nodes[i] = i - 1 end
   end
-  return args.skip(what, { rows = rows, t = t, nodes = nodes }, skip)
+  return args.skip(what, { rows = rows, t = t, nodes = nodes, count = count }, skip)
 end
 
 --- nm.plot.bold(res[, opts]) or nm.plot.bold(t_BOLD, BOLD[, opts]) -> the
@@ -87,17 +90,18 @@ end
 -- ms, res.BOLD N rows of n values; or a table { t_BOLD =, BOLD =,
 -- BOLD_nodes = optional }, as fc_compare's bold takes) or given.  opts: out (required), nodes,
 -- view, zscore (as timeseries), skip = K (the first K samples left out, as
--- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size.
+-- nm.func.fc's skip: the transient), time_unit = "s" (default) | "ms", title, size,
+-- names (as timeseries).
 -- Errors as timeseries; a result without BOLD, t_BOLD not finite or not
 -- increasing, a skip leaving fewer than 2 samples.  Under `neuromass info`
 -- (a result of no rows) nothing is drawn: both return the path only.
 function M.bold(a, b, c)
   local what = "plot.bold"
-  local t, B, opts, bnodes
+  local t, B, opts, bnodes, count
   if args.is_result(a) then
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
-    t, B, bnodes = result_bold(what, a, "the result")
+    t, B, bnodes, count = result_bold(what, a, "the result")
   elseif type(a) == "table" and a.t_BOLD ~= nil and a.BOLD ~= nil then   -- { t_BOLD =, BOLD = }
     opts = b
     t, B, bnodes = result_bold(what, a, "the table")
@@ -107,7 +111,7 @@ function M.bold(a, b, c)
     fail(what, "expected a result run with bold = true, or t_BOLD (ms) and BOLD (N rows), got %s", check.show(a))
   end
   opts = args.options(what, opts, BOLD_OPTIONS)
-  local src = bold_source(what, t, B, opts.skip, bnodes)
+  local src = bold_source(what, t, B, opts.skip, bnodes, count)
   local unit = args.choice(what, opts, "time_unit", { "s", "ms" }) or "s"
   return traces.figure(what, src, opts, { xlabel = "t (" .. unit .. ")", ylabel = "BOLD", tname = "t_BOLD",
                                          time_scale = unit == "s" and 1e-3 or 1 })
@@ -173,26 +177,31 @@ end
 -- nm.func.fc returns it) as a heat map, numbered from 0 on both axes (row 0
 -- at the top), colour bar over range = { -1, 1 } (default).  opts: out
 -- (required), title, range, size, xlabel and ylabel (the axes' names,
--- default "node"; e.g. "window" for an FCD, nm.func.fcd's windows).  Errors:
--- N < 2 (nothing to picture), a matrix with no finite value.
+-- default "node"; e.g. "window" for an FCD, nm.func.fcd's windows), names =
+-- { N strings } (the rows' and columns' labels instead of numbers, e.g.
+-- names = ds.names: every k-th when they do not all fit, x names rotated;
+-- see args.names).  Errors: N < 2 (nothing to picture), a matrix with no
+-- finite value, names not N strings.
 function M.fc(m, opts)
   local what = "plot.fc"
-  opts = args.options(what, opts, { "out", "title", "size", "range", "xlabel", "ylabel" })
+  opts = args.options(what, opts, { "out", "title", "size", "range", "xlabel", "ylabel", "names" })
   args.square(what, m, "the matrix")
   finite_matrix(what, m, "the matrix")
   local range = colour_range(what, opts)
+  local names = args.names(what, opts, #m)
+  local size = args.size(what, opts, FC_SIZE)
   local full, format = args.output(what, opts)
-  return args.draw(what, full, format, args.size(what, opts, FC_SIZE),
+  return args.draw(what, full, format, size,
                    heatmap.script({ { m = m, title = args.text(what, opts, "title") or "functional connectivity" } },
                                   { range = range, cblabel = "correlation", xlabel = args.text(what, opts, "xlabel"),
-                                    ylabel = args.text(what, opts, "ylabel") }))
+                                    ylabel = args.text(what, opts, "ylabel"), names = names, size = size }))
 end
 
 -- The BOLD panel of fc_compare: opts.bold (a result run with bold, or a
 -- table { t_BOLD = ..., BOLD = ... }) after its first opts.skip samples,
 -- drawn with opts.nodes, view, zscore; nil when there is no opts.bold (and
 -- then none of those options).  Its rows must be the FCs' n nodes.
-local function bold_panel(what, opts, n)
+local function bold_panel(what, opts, n, height)
   local bold = opts.bold
   if bold == nil then
     for _, key in ipairs({ "nodes", "view", "zscore", "skip" }) do
@@ -200,22 +209,23 @@ local function bold_panel(what, opts, n)
     end
     return nil
   end
-  local t, B, bnodes
+  local t, B, bnodes, count
   if args.is_result(bold) then
-    t, B, bnodes = result_bold(what, bold, "'bold' (the result)")
+    t, B, bnodes, count = result_bold(what, bold, "'bold' (the result)")
   elseif type(bold) == "table" and bold.BOLD ~= nil and bold.t_BOLD ~= nil then
     t, B, bnodes = bold.t_BOLD, bold.BOLD, bold.BOLD_nodes
   else
     fail(what, "'bold' must be a result run with bold = true, or { t_BOLD = {...}, BOLD = {...} }, got %s",
          check.show(bold))
   end
-  local src = bold_source(what, t, B, opts.skip, bnodes)
+  local src = bold_source(what, t, B, opts.skip, bnodes, count)
   if #B ~= n then                               -- the FC computed from this BOLD is #B × #B
     fail(what, "'bold' holds %d BOLD rows, the FCs are %d × %d: give the BOLD the simulated FC was " ..
                "computed from (one row per node)", #B, n, n)
   end
   return traces.panel(what, src, opts,
-                      { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3 })
+                      { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3,
+                        height = height })
 end
 
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
@@ -229,10 +239,12 @@ end
 -- zscore), after its first skip = K samples (default 0: the K given to
 -- nm.func.fc, so the panel shows what the FC was computed from); default
 -- size 1800 × 600: the figure of a whole study (examples/study_aln_gw.lua).
+-- names = { N strings } labels both heat maps' axes and the BOLD panel's
+-- rows (as nm.plot.fc and nm.plot.bold).
 function M.fc_compare(sim, emp, opts)
   local what = "plot.fc_compare"
   opts = args.options(what, opts, { "out", "title", "size", "range", "correlation", "labels",
-                                    "bold", "skip", "nodes", "view", "zscore" })
+                                    "bold", "skip", "nodes", "view", "zscore", "names" })
   if args.is_result(opts.bold) and opts.bold.dry then return (args.output(what, opts)) end -- neuromass info
   args.square(what, sim, "the simulated FC")
   args.square(what, emp, "the empirical FC")
@@ -255,10 +267,11 @@ function M.fc_compare(sim, emp, opts)
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
   if r then title = string.format("%s (correlation r = %.3f)", title, r) end
   local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
-  local bold = bold_panel(what, opts, #sim)
-  local size = args.size(what, opts, bold and study.SIZE or COMPARE_SIZE)
+  local names = args.names(what, opts, #sim)
+  local size = args.size(what, opts, opts.bold ~= nil and study.SIZE or COMPARE_SIZE)
+  local bold = bold_panel(what, opts, #sim, study.panel_height(size))
   local full, format = args.output(what, opts)
-  local heat = { title = title, range = range, cblabel = "correlation" }
+  local heat = { title = title, range = range, cblabel = "correlation", names = names, size = size }
   return args.draw(what, full, format, size, bold and study.script(fcs, bold, heat) or heatmap.script(fcs, heat))
 end
 

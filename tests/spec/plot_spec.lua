@@ -294,7 +294,7 @@ describe("nm.plot errors, at the user's line", function()
       "plot.timeseries: unknown option 'var'; did you mean 'variable'%? %(the command line's %-%-var%)" },
     { "an unknown option far from every one: the options listed", function()
         nm.plot.fc(fc, { out = dir .. "/a.png", colours = "x" }) end,
-      "plot.fc: unknown option 'colours'; the options are out, range, size, title, xlabel, ylabel$" },
+      "plot.fc: unknown option 'colours'; the options are names, out, range, size, title, xlabel, ylabel$" },
     { "an unknown view", function() res:plot { out = dir .. "/a.png", view = "stack" } end,
       "'view' must be one of lines, stacked, image.*did you mean 'stacked'%?" },
     { "a matrix that is not square", function() nm.plot.fc({ { 1, 0 } }, { out = dir .. "/a.png" }) end,

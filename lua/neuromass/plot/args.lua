@@ -33,7 +33,7 @@ end
 -- nm.plot's options: the command line's spellings, which a script's option
 -- table may borrow by mistake (var = for variable =).
 M.CLI_OPTIONS = { ["-o"] = "out", ["--output"] = "out", ["--nodes"] = "nodes", ["--var"] = "variable",
-                  ["--variable"] = "variable", ["--view"] = "view", ["--title"] = "title" }
+                  ["--variable"] = "variable", ["--view"] = "view", ["--title"] = "title", ["--names"] = "names" }
 
 --- args.options(what, opts, allowed) -> opts (a table; {} for nil): unknown
 -- keys are refused with the nearest allowed one (a command-line spelling,
@@ -223,6 +223,32 @@ function M.nodes(what, opts, available)
   return chosen
 end
 
+--- args.names(what, opts, count) -> opts.names, or nil when absent: the
+-- nodes' names, a list of `count` strings (the network's node count; node
+-- k's name at names[k + 1], as nm.datasets.load("gw").names lists its 80
+-- regions), drawn literally (quotes, backslashes, @, & and _ as typed).
+-- names = true is refused: a result or a matrix carries no region names
+-- (the model is built from Cmat and Dmat alone), the list must be given.
+function M.names(what, opts, count)
+  local v = opts.names
+  if v == nil then return nil end
+  if v == true then
+    fail(what, "'names' must be a list of %d strings (one per node): the data carry no region names, pass the " ..
+               "dataset's, e.g. names = ds.names (ds = nm.datasets.load(\"gw\"))", count)
+  end
+  if type(v) ~= "table" or #v ~= count then
+    fail(what, "'names' must be a list of %d strings, one per node (node k's at names[k + 1], as a dataset's " ..
+               "names), got %s%s", count, check.show(v),
+         type(v) == "table" and string.format(" (%d entries)", #v) or "")
+  end
+  for i = 1, count do
+    if type(v[i]) ~= "string" then
+      fail(what, "'names'[%d] (node %d's name) is %s, not a string", i, i - 1, check.show(v[i]))
+    end
+  end
+  return v
+end
+
 --- args.samples(what, T, name) -> T: a line over time needs at least 2
 -- samples (one draws an empty picture); `name` names the series.
 function M.samples(what, T, name)
@@ -230,7 +256,7 @@ function M.samples(what, T, name)
   return T
 end
 
---- args.skip(what, src, skip) -> src = { rows, t, nodes } without its first
+--- args.skip(what, src, skip) -> src = { rows, t, nodes, count } without its first
 -- `skip` samples (nil or 0: src itself); skip must be a whole number
 -- leaving at least 2 samples (the BOLD's transient, as nm.func.fc's skip).
 function M.skip(what, src, skip)
@@ -242,7 +268,8 @@ function M.skip(what, src, skip)
   end
   local rows = {}
   for i, row in ipairs(src.rows) do rows[i] = table.move(row, skip + 1, #row, 1, {}) end
-  return { rows = rows, t = table.move(src.t, skip + 1, T, 1, {}), nodes = src.nodes, variable = src.variable }
+  return { rows = rows, t = table.move(src.t, skip + 1, T, 1, {}), nodes = src.nodes, variable = src.variable,
+           count = src.count }
 end
 
 --- args.is_result(v): true for a result object (model:run's).
@@ -251,7 +278,15 @@ function M.is_result(v)
   return type(mt) == "table" and mt.__name == "neuromass.Result"
 end
 
---- args.trace_source(what, src, opts) -> { rows, t, nodes, variable }: the
+--- args.node_count(res) -> the number of nodes of the network a result
+-- was run on (nil when it does not say): how many names opts.names lists.
+function M.node_count(res)
+  local model = rawget(res, "model")
+  local net = type(model) == "table" and rawget(model, "net")
+  return type(net) == "table" and type(net.nodes) == "table" and #net.nodes or nil
+end
+
+--- args.trace_source(what, src, opts) -> { rows, t, nodes, variable, count }: the
 -- series a time-series figure draws.  `src` a result (opts.variable, default
 -- its first recorded variable; times res:time() in ms) or an array of rows /
 -- a series (times opts.t in ms, or every opts.dt ms, else sample numbers: t nil).
@@ -276,7 +311,7 @@ function M.trace_source(what, src, opts)
     end
     local rows, nodes = src:matrix(var), src:nodes(var)
     if #rows == 0 or #rows[1] == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
-    return { rows = rows, t = src:time(), nodes = nodes, variable = var }
+    return { rows = rows, t = src:time(), nodes = nodes, variable = var, count = M.node_count(src) }
   end
   local rows = M.rows(what, src, "the series")
   local T, t = #rows[1], nil

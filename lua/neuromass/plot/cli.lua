@@ -2,14 +2,16 @@
 -- CSV that neuromass wrote, drawn as nm.plot draws a result.  A result CSV
 -- (header t,VAR.NODE,...; t in ms) gives the time series of one variable; a
 -- BOLD CSV (header t_BOLD,BOLD_0,...; t_BOLD in ms) gives the BOLD traces
--- (--skip K: after the first K samples).
+-- (--skip K: after the first K samples).  --names FILE labels the nodes by
+-- name: a text file of one name per line (line k + 1: node k), e.g. a
+-- dataset's region names.
 local traces = require "neuromass.plot.traces"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 
-local error, string, table, tonumber, math, ipairs, tostring, pcall =
-      error, string, table, tonumber, math, ipairs, tostring, pcall
+local error, string, table, tonumber, math, ipairs, tostring, pcall, io =
+      error, string, table, tonumber, math, ipairs, tostring, pcall, io
 
 local M = {}
 
@@ -95,6 +97,24 @@ local function bold_series(names, cols)
   return src
 end
 
+-- The names in the text file at `path` (--names): one per line, line k + 1
+-- node k's (LF or CRLF; a last line break ends the list), as many as the
+-- CSV's `count` nodes (its highest node + 1).
+local function read_names(path, count)
+  local f, err = io.open(path, "rb")
+  if not f then error("--names: cannot read " .. tostring(err), 0) end
+  local text = f:read("a")
+  f:close()
+  local names = {}
+  for line in (text:gsub("\r\n", "\n"):gsub("\n$", "") .. "\n"):gmatch("([^\n]*)\n") do names[#names + 1] = line end
+  if text == "" then names = {} end
+  if #names ~= count then
+    error(string.format("--names '%s' holds %d name%s (one per line), the CSV's nodes 0 to %d need %d: line k + 1 " ..
+                        "names node k", path, #names, #names == 1 and "" or "s", count - 1, count), 0)
+  end
+  return names
+end
+
 --- cli.run(argv) -> the lines to print: the command `neuromass plot`; argv =
 -- the arguments after "plot".  Errors are messages without a position.
 function M.run(argv)
@@ -143,6 +163,11 @@ function M.run(argv)
     axes = { xlabel = "t (ms)", ylabel = src.variable, series = "'" .. src.variable .. "' of '" .. input .. "'" }
   end
   opts.variable = nil
+  if opts.names then
+    local count = 0
+    for _, node in ipairs(src.nodes) do count = math.max(count, node + 1) end
+    opts.names = read_names(opts.names, count)
+  end
   axes.inputs = { { role = "the input CSV", path = input } }
   local ok, full = pcall(function()
     src = args.skip(WHAT, src, opts.skip)

@@ -66,6 +66,30 @@ function M.datablock(name, rows)
   return table.concat(out, "\n")
 end
 
+--- Node names on an axis (the `names` option): a small font, and the
+-- pixels one name needs across its line (pngcairo at that font; the other
+-- terminals are drawn at the same scale) and per character along it.
+M.NAME_FONT, M.NAME_LINE_PX, M.NAME_CHAR_PX = ",8", 11, 5.5
+
+--- gnuplot.name_step(n, px) -> k: every k-th of n names fits on an axis of
+-- `px` pixels without overlapping (1: every name).  k is odd: the datasets
+-- list their regions left, right, left, ... (AAL2), and an even step would
+-- name one hemisphere only.
+function M.name_step(n, px)
+  local fit = math.max(1, px // M.NAME_LINE_PX)
+  local step = math.max(1, -(-n // fit))
+  return step % 2 == 0 and step + 1 or step
+end
+
+--- gnuplot.tic_list(tics) -> "('name' pos, ...)": explicit tic labels for
+-- set xtics / set ytics; tics = { { text, position }, ... }, each text
+-- quoted (drawn literally: the terminals are noenhanced).
+function M.tic_list(tics)
+  local out = {}
+  for i, tic in ipairs(tics) do out[i] = M.quote(tic[1]) .. " " .. num(tic[2]) end
+  return "(" .. table.concat(out, ", ") .. ")"
+end
+
 local MAX_ERROR_LINES, MAX_LINE = 4, 200
 
 --- gnuplot.errors_of(stderr) -> gnuplot's own error lines ("line 9: ...",

@@ -3,7 +3,7 @@
 -- the matrix is written), a diverging palette centred on 0 and a colour bar.
 local gnuplot = require "neuromass.plot.gnuplot"
 
-local string, table, ipairs, tostring = string, table, ipairs, tostring
+local string, table, ipairs, tostring, math, utf8 = string, table, ipairs, tostring, math, utf8
 
 local M = {}
 
@@ -19,12 +19,45 @@ local function tic_step(n)
   return step
 end
 
+-- The axes' commands: tics, labels (default "node") and, for names, the
+-- margins.  Without names: node numbers every tic_step.  With names: every
+-- k-th name, as many as fit on the square's side, in the small font, x
+-- names rotated; no axis label unless given (the names say what the axes
+-- are), and the margins set to the longest name (gnuplot sizes the margin
+-- of rotated tics by the terminal's larger font: the square shrank).  The
+-- side is estimated from the panel's pixels px = { w, h } less the margins,
+-- the colour bar's and the title's.
+local function axes(n, opts)
+  local names, xlabel, ylabel = opts.names, opts.xlabel, opts.ylabel
+  if not names then
+    local step = tic_step(n)
+    return { string.format("set xtics 0,%d out nomirror", step), string.format("set ytics 0,%d out nomirror", step),
+             "set xlabel " .. gnuplot.quote(xlabel or "node"), "set ylabel " .. gnuplot.quote(ylabel or "node") }
+  end
+  local px = opts.px or { 720, 600 }
+  local longest = 0
+  for i = 1, n do longest = math.max(longest, utf8.len(names[i]) or #names[i]) end
+  local name_px = longest * gnuplot.NAME_CHAR_PX + 12        -- a name and its tic
+  local side = math.min(px[1] - name_px - (ylabel and 20 or 0) - 130, px[2] - name_px - (xlabel and 20 or 0) - 60)
+  local step = gnuplot.name_step(n, math.max(side, gnuplot.NAME_LINE_PX))
+  local list = {}
+  for i = 1, n, step do list[#list + 1] = { names[i], i - 1 } end
+  local font = " font '" .. gnuplot.NAME_FONT .. "'"
+  -- margins in the terminal's characters (pngcairo's 11 pt: about 9 px wide, 17 px high)
+  return { "set xtics " .. gnuplot.tic_list(list) .. " out nomirror rotate by 90 right" .. font,
+           "set ytics " .. gnuplot.tic_list(list) .. " out nomirror" .. font,
+           "set xlabel " .. gnuplot.quote(xlabel or ""), "set ylabel " .. gnuplot.quote(ylabel or ""),
+           string.format("set lmargin %d", math.ceil(name_px / 9) + (ylabel and 3 or 1)),
+           string.format("set bmargin %d", math.ceil(name_px / 17) + (xlabel and 2 or 1)) }
+end
+
 --- heatmap.panel(name, m, opts) -> gnuplot commands drawing matrix `m`
 -- (N × N) from the datablock $name: opts = { title, range = { lo, hi },
--- cblabel, xlabel, ylabel (default "node") }.
+-- cblabel, xlabel, ylabel (default "node"; none with names), names (node
+-- k's at [k + 1]: the axes' tics, as many as fit; nil: node numbers),
+-- px = { w, h } (the panel's pixels, for how many names fit) }.
 function M.panel(name, m, opts)
   local n = #m
-  local step = tic_step(n)
   local script = {
     gnuplot.datablock(name, m),
     DIVERGING,
@@ -33,20 +66,19 @@ function M.panel(name, m, opts)
     "set size ratio -1",
     string.format("set xrange [-0.5:%g]", n - 0.5),
     string.format("set yrange [%g:-0.5]", n - 0.5),
-    string.format("set xtics 0,%d out nomirror", step),
-    string.format("set ytics 0,%d out nomirror", step),
-    "set xlabel " .. gnuplot.quote(opts.xlabel or "node"),
-    "set ylabel " .. gnuplot.quote(opts.ylabel or "node"),
-    "set title " .. gnuplot.quote(opts.title or ""),
-    string.format("plot $%s matrix with image notitle", name),
   }
+  local lines = axes(n, opts)
+  table.move(lines, 1, #lines, #script + 1, script)
+  script[#script + 1] = "set title " .. gnuplot.quote(opts.title or "")
+  script[#script + 1] = string.format("plot $%s matrix with image notitle", name)
   return script
 end
 
 --- heatmap.script(panels, opts) -> the commands of a figure of one or more
 -- panels side by side (each as heatmap.panel takes: { m, title }), under
 -- opts.title (a multiplot's title when there are several panels), with
--- opts.range, cblabel, xlabel and ylabel for every panel.
+-- opts.range, cblabel, xlabel, ylabel and names for every panel, in a
+-- figure of opts.size = { w, h } pixels.
 function M.script(panels, opts)
   local script = { "unset grid" }
   if #panels > 1 then
@@ -56,7 +88,8 @@ function M.script(panels, opts)
   for i, p in ipairs(panels) do
     local title = #panels > 1 and p.title or (opts.title or p.title)
     local lines = M.panel("m" .. i, p.m, { title = title, range = opts.range, cblabel = opts.cblabel,
-                                           xlabel = opts.xlabel, ylabel = opts.ylabel })
+                                           xlabel = opts.xlabel, ylabel = opts.ylabel, names = opts.names,
+                                           px = opts.size and { opts.size[1] // #panels, opts.size[2] } })
     table.move(lines, 1, #lines, #script + 1, script)
   end
   if #panels > 1 then script[#script + 1] = "unset multiplot" end

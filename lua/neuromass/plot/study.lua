@@ -16,6 +16,11 @@ M.SIZE = { 1800, 600 }
 -- height they leave for the figure's title.
 local LEFT, WIDTH, HEIGHT = { 0, 0.29, 0.58 }, { 0.29, 0.29, 0.42 }, 0.92
 
+--- study.panel_height(size) -> the height in pixels of the panels of a figure of size = { w, h }.
+function M.panel_height(size)
+  return size[2] * HEIGHT
+end
+
 local function append(script, lines)
   table.move(lines, 1, #lines, #script + 1, script)
 end
@@ -23,13 +28,16 @@ end
 --- study.script(fcs, bold, opts) -> the gnuplot commands: fcs = { { m, title },
 -- { m, title } } (the simulated and the empirical FC, N × N), bold = the
 -- BOLD panel's commands (traces.panel), opts = { title, range = { lo, hi },
--- cblabel } for the heat maps.
+-- cblabel, names (or nil), size = { w, h } (the figure's pixels) } for the heat maps.
 function M.script(fcs, bold, opts)
   local script = { "unset grid", "set multiplot title " .. gnuplot.quote(opts.title or "") }
   for i, p in ipairs(fcs) do
     script[#script + 1] = string.format("set origin %g,0", LEFT[i])
     script[#script + 1] = string.format("set size %g,%g", WIDTH[i], HEIGHT)
-    append(script, heatmap.panel("m" .. i, p.m, { title = p.title, range = opts.range, cblabel = opts.cblabel }))
+    local size = opts.size or M.SIZE
+    append(script, heatmap.panel("m" .. i, p.m, { title = p.title, range = opts.range, cblabel = opts.cblabel,
+                                                  names = opts.names,
+                                                  px = { size[1] * WIDTH[i], size[2] * HEIGHT } }))
   end
   -- The heat maps' settings (ratio, ranges, tics, palette) must not reach the traces.
   append(script, { "reset", string.format("set origin %g,0", LEFT[3]),

@@ -11,6 +11,8 @@ local string, table, math, ipairs = string, table, math, ipairs
 
 local M = {}
 
+local SIZE = { 1000, 600 }   -- a figure of its own, pixels
+
 --- Views: up to LINES_MAX nodes are drawn as lines by default, more as an image.
 M.LINES_MAX = 8
 M.VIEWS = { "lines", "stacked", "image" }
@@ -62,22 +64,38 @@ local function range(v)
   return lo, hi
 end
 
--- Lines: one datablock per trace, a key naming the nodes.
-local function lines(script, src, chosen, t, T)
+-- Row r's label: its node's name (opts.names, node k's at [k + 1]) or number.
+local function label(src, r, names)
+  local node = src.nodes[r]
+  return names and names[node + 1] or tostring(node)
+end
+
+-- The y tics of `chosen` rows, row i at height pos(i): every `step`-th row's
+-- label (a name or a node number); names in the small font, as many as
+-- fit on an axis of `px` pixels.
+local function row_tics(script, src, chosen, names, step, px, pos)
+  if names then step = gnuplot.name_step(#chosen, px) end
+  local tics = {}
+  for i = 1, #chosen, step do tics[#tics + 1] = { label(src, chosen[i], names), pos(i) } end
+  local font = names and " font '" .. gnuplot.NAME_FONT .. "'" or ""
+  script[#script + 1] = "set ytics " .. gnuplot.tic_list(tics) .. font
+end
+
+-- Lines: one datablock per trace, a key naming the nodes ("node K", or its name).
+local function lines(script, src, chosen, t, T, names)
   local plots = {}
   for i, r in ipairs(chosen) do
     script[#script + 1] = gnuplot.datablock("d" .. i, envelope(t, src.rows[r], T))
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
-                                      gnuplot.quote("node " .. src.nodes[r]))
+                                      gnuplot.quote(names and label(src, r, names) or "node " .. src.nodes[r]))
   end
   script[#script + 1] = "set key outside right top"
   script[#script + 1] = "plot " .. table.concat(plots, ", ")
 end
 
 -- Stacked: each trace scaled to its own range and drawn at its own height.
-local function stacked(script, src, chosen, t, T, ylabel)
-  local plots, tics = {}, {}
-  local step = math.max(1, #chosen // 20)
+local function stacked(script, src, chosen, t, T, ylabel, names, px)
+  local plots = {}
   for i, r in ipairs(chosen) do
     local v = src.rows[r]
     local lo, hi = range(v)
@@ -86,9 +104,8 @@ local function stacked(script, src, chosen, t, T, ylabel)
     for _, p in ipairs(pts) do p[2] = (i - 1) + (p[2] - lo) * scale + (scale == 0 and 0.425 or 0) end
     script[#script + 1] = gnuplot.datablock("d" .. i, pts)
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lc rgb '#1f4e79' lw 0.8 notitle", i)
-    if (i - 1) % step == 0 then tics[#tics + 1] = string.format("'%d' %g", src.nodes[r], i - 1 + 0.425) end
   end
-  script[#script + 1] = "set ytics (" .. table.concat(tics, ", ") .. ")"
+  row_tics(script, src, chosen, names, math.max(1, #chosen // 20), px, function(i) return i - 1 + 0.425 end)
   script[#script + 1] = string.format("set yrange [-0.2:%g]", #chosen)
   script[#script + 1] = "set ylabel " .. gnuplot.quote("node (" .. ylabel .. ", each trace scaled to its range)")
   script[#script + 1] = "plot " .. table.concat(plots, ", ")
@@ -96,7 +113,7 @@ end
 
 -- Image: node × time, each bin's mean in colour (a nonuniform matrix: the
 -- first line holds the times, each next line a node and its values).
-local function image(script, src, chosen, t, T, ylabel)
+local function image(script, src, chosen, t, T, ylabel, names, px)
   local b = bins(T, MAX_IMAGE_COLUMNS)
   local head = { #b }
   for j, bin in ipairs(b) do head[j + 1] = (t[bin[1]] + t[bin[2]]) / 2 end
@@ -111,12 +128,10 @@ local function image(script, src, chosen, t, T, ylabel)
     rows[#rows + 1] = row
   end
   script[#script + 1] = gnuplot.datablock("m", rows)
-  local tics, step = {}, math.max(1, #chosen // 16)
-  for i = 1, #chosen, step do tics[#tics + 1] = string.format("'%d' %d", src.nodes[chosen[i]], i - 1) end
   script[#script + 1] = VIRIDIS
-  script[#script + 1] = "set ytics (" .. table.concat(tics, ", ") .. ")"
+  row_tics(script, src, chosen, names, math.max(1, #chosen // 16), px, function(i) return i - 1 end)
   script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
-  script[#script + 1] = "set ylabel 'node'"
+  script[#script + 1] = "set ylabel " .. (names and "''" or "'node'")   -- names say what the rows are
   script[#script + 1] = "set cblabel " .. gnuplot.quote(ylabel)
   -- gnuplot's automatic right margin holds the colour bar and its tics but not its label, which the
   -- picture's edge then cuts: the margin set (in characters) to the bar, its widest tic and the label.
@@ -135,7 +150,8 @@ end
 -- The gnuplot commands of a time-series figure.  src = { rows, nodes, t
 -- (times or nil: sample numbers) }; chosen = the 1-based rows to draw; opts = { view = "lines" | "stacked" | "image"
 -- (default: lines for up to LINES_MAX rows, else image), title, xlabel,
--- ylabel, time_scale (the times are multiplied by it) }.
+-- ylabel, time_scale (the times are multiplied by it), names (node k's at
+-- [k + 1], or nil: numbers), height (the panel's height in pixels) }.
 local function script_of(src, chosen, opts)
   local T = #src.rows[chosen[1]]
   local t = {}
@@ -147,17 +163,19 @@ local function script_of(src, chosen, opts)
   local view = opts.view or (#chosen <= M.LINES_MAX and "lines" or "image")
   if view == "lines" then
     script[#script + 1] = "set ylabel " .. gnuplot.quote(opts.ylabel)
-    lines(script, src, chosen, t, T)
-  elseif view == "stacked" then
-    stacked(script, src, chosen, t, T, opts.ylabel)
+    lines(script, src, chosen, t, T, opts.names)
   else
-    script[1] = "unset grid"
-    image(script, src, chosen, t, T, opts.ylabel)
+    -- the rows' axis: the panel's height less the title's, the time axis's and the margins' (about 110 px)
+    local px = (opts.height or SIZE[2]) - 110
+    if view == "stacked" then
+      stacked(script, src, chosen, t, T, opts.ylabel, opts.names, px)
+    else
+      script[1] = "unset grid"
+      image(script, src, chosen, t, T, opts.ylabel, opts.names, px)
+    end
   end
   return script
 end
-
-local SIZE = { 1000, 600 }
 
 -- Row v as z-scores: minus its mean, over its standard deviation (of the
 -- population); a constant row becomes zeros.
@@ -177,7 +195,10 @@ end
 -- (checked here, with the times, finite and increasing, and each chosen row
 -- holding a finite value; errors name `what`) and axes = { title, xlabel,
 -- ylabel, time_scale, tname (the times' name in messages, default "t"),
--- series (the series' name in messages, default ylabel) }.  A series of
+-- series (the series' name in messages, default ylabel), height (the
+-- panel's pixels, for how many names fit) }; opts.names (args.names: one
+-- per node of src.count nodes, default the highest node + 1) labels the
+-- rows by name.  A series of
 -- fewer than 2 samples is refused (one draws an empty picture).
 -- zscore = true draws each row as z-scores (rows of very different levels,
 -- such as measured BOLD, side by side).  A figure of its
@@ -185,6 +206,9 @@ end
 function M.panel(what, src, opts, axes)
   args.samples(what, #src.rows[1], axes.series or axes.ylabel)
   local chosen = args.nodes(what, opts, src.nodes)
+  local count = src.count or 0
+  if not src.count then for _, node in ipairs(src.nodes) do count = math.max(count, node + 1) end end
+  local names = args.names(what, opts, count)
   if src.t then args.times(what, src.t, axes.tname or "t") end
   for _, r in ipairs(chosen) do
     args.some_finite(what, src.rows[r], string.format("node %d's %s", src.nodes[r], axes.ylabel))
@@ -194,11 +218,12 @@ function M.panel(what, src, opts, axes)
     if opts.zscore ~= true then args.fail(what, "'zscore' must be true or false, got %s", check.show(opts.zscore)) end
     local rows = {}
     for _, r in ipairs(chosen) do rows[r] = zscored(src.rows[r]) end
-    src, ylabel = { rows = rows, nodes = src.nodes, t = src.t }, ylabel .. " (z-score)"
+    src, ylabel = { rows = rows, nodes = src.nodes, t = src.t, count = src.count }, ylabel .. " (z-score)"
   end
   local view = args.choice(what, opts, "view", M.VIEWS)
   return script_of(src, chosen, { view = view, title = axes.title, xlabel = axes.xlabel,
-                                  ylabel = ylabel, time_scale = axes.time_scale })
+                                  ylabel = ylabel, time_scale = axes.time_scale, names = names,
+                                  height = axes.height })
 end
 
 --- traces.figure(what, src, opts, axes) -> the path written: traces.panel's
@@ -206,10 +231,10 @@ end
 -- (axes.inputs: files the output must not overwrite).
 function M.figure(what, src, opts, axes)
   local title = args.text(what, opts, "title")
+  local size = args.size(what, opts, SIZE)
   local script = M.panel(what, src, opts, { title = title, xlabel = axes.xlabel, ylabel = axes.ylabel,
                                             time_scale = axes.time_scale, tname = axes.tname,
-                                            series = axes.series })
-  local size = args.size(what, opts, SIZE)
+                                            series = axes.series, height = size[2] })
   local full, format = args.output(what, opts, axes.inputs)
   return args.draw(what, full, format, size, script)
 end
