@@ -102,7 +102,11 @@ end
 -- CSV's `count` nodes (its highest node + 1).
 local function read_names(path, count)
   local f, err = io.open(path, "rb")
-  if not f then error("--names: cannot read " .. tostring(err), 0) end
+  if not f then
+    local why = tostring(err)
+    if why:sub(1, #path + 2) == path .. ": " then why = why:sub(#path + 3) end
+    error(string.format("--names: cannot read '%s': %s", path, why), 0)
+  end
   local text = f:read("a")
   f:close()
   local names = {}
