@@ -5,22 +5,12 @@
 -- with the nodes there are.
 local h = require "helpers"
 local nm = require "neuromass"
+local util = require "plot_util"
 
 local q = h.q
+local slurp, shows = util.slurp, util.shows
 
 teardown(h.remove_scratch)
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- gnuplot's SVG shows each text between > and < (tics with a leading space).
-local function shows(svg, text)
-  return svg:find(">%s*" .. text:gsub("%p", "%%%0") .. "<") ~= nil
-end
 
 -- A result whose BOLD rows are nodes 0, 2, 4 of a 5-node network (as a run
 -- of nodes {NA, NB, NA, NB, NA} with bold = { variable = "s" } leaves them,

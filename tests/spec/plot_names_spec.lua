@@ -8,8 +8,10 @@
 local h = require "helpers"
 local nm = require "neuromass"
 local gnuplot = require "neuromass.plot.gnuplot"
+local util = require "plot_util"
 
 local q = h.q
+local slurp, shows, fhn_result = util.slurp, util.shows, util.fhn_ring
 
 teardown(h.remove_scratch)
 
@@ -57,33 +59,6 @@ local function tics(script, axis, n)
     end
   end
   error("no 'set " .. axis .. " (...)' line in the script")
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- The texts an SVG shows (each label between > and <), `text` XML-escaped as gnuplot writes it.
-local function shows(svg, text)
-  text = text:gsub("&", "&amp;"):gsub("<", "&lt;")
-  return svg:find(">%s*" .. text:gsub("%p", "%%%0") .. "%s*<") ~= nil
-end
-
--- A 12-node FHN ring run for 300 ms.
-local function fhn_result()
-  local n = 12
-  local C, D = {}, {}
-  for i = 1, n do
-    C[i], D[i] = {}, {}
-    for j = 1, n do
-      C[i][j] = (math.abs(i - j) == 1 or math.abs(i - j) == n - 1) and 0.5 or 0
-      D[i][j] = math.abs(i - j) * 2
-    end
-  end
-  return nm.models.fhn.native { Cmat = C, Dmat = D }:run { duration = 300, dt = 0.1 }
 end
 
 local function ring_names()

@@ -7,18 +7,12 @@
 -- file nor a temporary one (an older figure under the name is kept).
 local h = require "helpers"
 local nm = require "neuromass"
+local util = require "plot_util"
 
 local q = h.q
+local slurp, shows, fhn_result = util.slurp, util.shows, util.fhn_ring
 
 teardown(h.remove_scratch)
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- The width and height in a PNG's IHDR chunk (after the signature, length and type).
 local function png_size(data)
@@ -52,32 +46,12 @@ local function assert_pdf(path)
   return data
 end
 
--- The texts an SVG shows (gnuplot writes each label's text between > and <,
--- tic labels with a leading space).
-local function shows(svg, text)
-  return svg:find(">%s*" .. text:gsub("%p", "%%%0") .. "<") ~= nil
-end
-
 local function files_in(dir)
   local _, out = h.sh("ls -A " .. q(dir))
   local list = {}
   for name in out:gmatch("[^\n]+") do list[#list + 1] = name end
   table.sort(list)
   return list
-end
-
--- A 12-node FHN network (a ring) run for 300 ms.
-local function fhn_result()
-  local n = 12
-  local C, D = {}, {}
-  for i = 1, n do
-    C[i], D[i] = {}, {}
-    for j = 1, n do
-      C[i][j] = (math.abs(i - j) == 1 or math.abs(i - j) == n - 1) and 0.5 or 0
-      D[i][j] = math.abs(i - j) * 2
-    end
-  end
-  return nm.models.fhn.native { Cmat = C, Dmat = D }:run { duration = 300, dt = 0.1 }
 end
 
 local function spectrum_data()
