@@ -57,6 +57,7 @@ if not dry then print(string.format("  mean over %d subjects: %.3f", #gw.subject
 
 local figure = nm.plot.fc_compare(sim_fc, gw.FCs[best], {
   bold = res, skip = skip, zscore = true, correlation = best_r, out = "study_aln_gw.png",
+  names = gw.names,                                 -- the AAL2 regions on the axes (every k-th that fits)
   labels = { "simulated FC", "empirical FC, subject " .. gw.subjects[best] },
   title = string.format("ALN on gw, %d s with BOLD", seconds) })
 if not dry then print("wrote " .. figure) end
