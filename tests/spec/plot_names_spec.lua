@@ -2,7 +2,8 @@
 -- --names FILE`): the gnuplot script carries the names as tics at their
 -- nodes' positions (heat maps on both axes, x rotated; image and stacked
 -- rows; the lines' key), every k-th (k odd) when they do not all fit;
--- names are drawn literally (quotes, backslashes, @, &, _ in PNG and SVG);
+-- names are drawn literally (quotes, backslashes, @, &, _ in PNG and SVG),
+-- a long one shortened;
 -- a list of the wrong length, a non-string entry and names = true are
 -- errors at the user's line naming the option and the value.
 local h = require "helpers"
@@ -119,6 +120,19 @@ describe("nm.plot names", function()
     for _, name in ipairs(odd) do assert.is_true(shows(svg, name), name) end
     assert.equals("\137PNG\r\n\26\n", slurp(dir .. "/odd.png"):sub(1, 8))
     assert.equals("%PDF-", slurp(dir .. "/odd.pdf"):sub(1, 5))
+  end)
+
+  it("a name longer than 24 characters is drawn shortened (its first 23 and …), keeping the plot's room", function()
+    local long = string.rep("Gyrus_", 6) .. "L"                        -- 37 characters
+    local s = scripts_of(function()
+      nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = dir .. "/long.png", names = { long, "Ä_ü" } })
+      nm.plot.timeseries({ { 1, 2, 3 }, { 3, 2, 1 } }, { out = dir .. "/long_lines.png", names = { "a", long } })
+    end)
+    assert.same({ { "Gyrus_Gyrus_Gyrus_Gyrus…", 0 }, { "Ä_ü", 1 } }, tics(s[1], "ytics"))
+    assert.equals("Gyrus_Gyrus_Gyrus_Gyrus…", gnuplot.short_name(long))
+    assert.equals(string.rep("é", 23) .. "…", gnuplot.short_name(string.rep("é", 30)))   -- characters, not bytes
+    assert.equals(string.rep("é", 24), gnuplot.short_name(string.rep("é", 24)))
+    assert.truthy(s[2]:find("title 'Gyrus_Gyrus_Gyrus_Gyrus…'", 1, true))
   end)
 
   it("timeseries: image rows, stacked rows and the lines' key by name (node k's name at names[k + 1])", function()

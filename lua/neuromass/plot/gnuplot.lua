@@ -6,7 +6,7 @@
 -- ever left under the output's name.
 local core = require "neuromass.core"
 
-local io, os, string, table, ipairs, math, tostring = io, os, string, table, ipairs, math, tostring
+local io, os, string, table, ipairs, math, tostring, utf8 = io, os, string, table, ipairs, math, tostring, utf8
 
 local M = {}
 
@@ -69,7 +69,20 @@ end
 --- Node names on an axis (the `names` option): a small font, and the
 -- pixels one name needs across its line (pngcairo at that font; the other
 -- terminals are drawn at the same scale) and per character along it.
-M.NAME_FONT, M.NAME_LINE_PX, M.NAME_CHAR_PX = ",8", 11, 5.5
+M.NAME_FONT, M.NAME_LINE_PX, M.NAME_CHAR_PX = ",8", 11, 6.3
+
+--- A name longer than NAME_MAX characters is drawn shortened to its first
+-- NAME_MAX - 1 and "…" (a margin holding it would leave no room for the plot).
+M.NAME_MAX = 24
+
+--- gnuplot.short_name(s) -> s, or its first NAME_MAX - 1 characters and
+-- "…" when longer (characters of UTF-8; bytes when s is not UTF-8).
+function M.short_name(s)
+  local n = utf8.len(s)
+  if not n then return #s > M.NAME_MAX and s:sub(1, M.NAME_MAX - 1) .. "…" or s end
+  if n <= M.NAME_MAX then return s end
+  return s:sub(1, utf8.offset(s, M.NAME_MAX) - 1) .. "…"
+end
 
 --- gnuplot.name_step(n, px) -> k: every k-th of n names fits on an axis of
 -- `px` pixels without overlapping (1: every name).  k is odd: the datasets

@@ -35,13 +35,16 @@ local function axes(n, opts)
              "set xlabel " .. gnuplot.quote(xlabel or "node"), "set ylabel " .. gnuplot.quote(ylabel or "node") }
   end
   local px = opts.px or { 720, 600 }
-  local longest = 0
-  for i = 1, n do longest = math.max(longest, utf8.len(names[i]) or #names[i]) end
+  local short, longest = {}, 0
+  for i = 1, n do
+    short[i] = gnuplot.short_name(names[i])
+    longest = math.max(longest, utf8.len(short[i]) or #short[i])
+  end
   local name_px = longest * gnuplot.NAME_CHAR_PX + 12        -- a name and its tic
   local side = math.min(px[1] - name_px - (ylabel and 20 or 0) - 130, px[2] - name_px - (xlabel and 20 or 0) - 60)
   local step = gnuplot.name_step(n, math.max(side, gnuplot.NAME_LINE_PX))
   local list = {}
-  for i = 1, n, step do list[#list + 1] = { names[i], i - 1 } end
+  for i = 1, n, step do list[#list + 1] = { short[i], i - 1 } end
   local font = " font '" .. gnuplot.NAME_FONT .. "'"
   -- margins in the terminal's characters (pngcairo's 11 pt: about 9 px wide, 17 px high)
   return { "set xtics " .. gnuplot.tic_list(list) .. " out nomirror rotate by 90 right" .. font,

@@ -64,10 +64,11 @@ local function range(v)
   return lo, hi
 end
 
--- Row r's label: its node's name (opts.names, node k's at [k + 1]) or number.
+-- Row r's label: its node's name (opts.names, node k's at [k + 1]; a long
+-- one shortened) or number.
 local function label(src, r, names)
   local node = src.nodes[r]
-  return names and names[node + 1] or tostring(node)
+  return names and gnuplot.short_name(names[node + 1]) or tostring(node)
 end
 
 -- The y tics of `chosen` rows, row i at height pos(i): every `step`-th row's
