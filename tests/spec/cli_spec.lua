@@ -647,7 +647,7 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
     -- sonify and plot: check.unknown_option's list (check.suggest_or_list), sorted, the first 12
     status, _, err = nm("plot", "--zzzzzz", example)
     assert.equals(1, status)
-    assert.matches("plot: unknown option '--zzzzzz'; the options are --help, --nodes, --output, --quiet, --skip, " ..
+    assert.matches("plot: unknown option '--zzzzzz'; the options are --help, --names, --nodes, --output, --quiet, --skip, " ..
                    "--title, --var, --variable, --view, --zscore, -o\n", err, 1, true)
     status, _, err = nm("sonify", "--zzzzzz", example)
     assert.equals(1, status)
