@@ -699,6 +699,38 @@ static int help(lua_State *L, int argc, char **argv)
 }
 
 
+/* The options of run and info that take a value: also written --NAME=VALUE. */
+static const char *const value_options[] = { "--set", "--out", "--seed", "--workers", "--task", "--ntasks" };
+
+/* argv of run and info with each --NAME=VALUE of a value option (up to "--")
+** split into --NAME VALUE, as GNU's long options are read: a new array
+** (a userdata left on the stack), its length in *argc.  Everything after it
+** (the explore workers' command line too) sees the two-word form. */
+static char **split_value_options(lua_State *L, int *argc, char **argv)
+{
+  char **out = lua_newuserdatauv(L, (size_t)(2 * *argc + 1) * sizeof *out, 0);
+  int n = 0, options = 1;
+  for (int i = 0; i < *argc; i++) {
+    const char *a = argv[i], *eq = strchr(a, '=');
+    if (i >= 2 && strcmp(a, "--") == 0) options = 0;
+    size_t k = sizeof value_options / sizeof value_options[0];
+    if (i >= 2 && options && eq && strncmp(a, "--", 2) == 0) {
+      for (k = 0; k < sizeof value_options / sizeof value_options[0]; k++)
+        if (strlen(value_options[k]) == (size_t)(eq - a) && strncmp(a, value_options[k], (size_t)(eq - a)) == 0) break;
+    }
+    if (k < sizeof value_options / sizeof value_options[0]) {
+      out[n++] = (char *)value_options[k];
+      out[n++] = (char *)(eq + 1);
+    } else {
+      out[n++] = argv[i];
+    }
+  }
+  out[n] = NULL;
+  *argc = n;
+  return out;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
@@ -740,6 +772,7 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, 0);
     return 1;
   }
+  argv = split_value_options(L, &argc, argv);
   luaL_openlibs(L);
   setup_path(L);
   lua_getglobal(L, "os");

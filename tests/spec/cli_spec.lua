@@ -322,6 +322,38 @@ describe("neuromass run examples/fhn_network.lua", function()
     assert.matches("%-%-seed needs an integer", err)
   end)
 
+  -- GNU's long-option spelling: after the script, --seed=7 once went silently to the
+  -- script's arg (the run kept its own seed).
+  it("reads --NAME=VALUE as --NAME VALUE, before or after the script (not after '--')", function()
+    local dir = scratch()
+    write(dir .. "/s.lua", [[
+local nm = require "neuromass"
+local m = nm.models.fhn.native {}
+m.params.sigma_ou = 0.1
+local r = m:run { duration = 10, seed = 5 }
+io.stderr:write(string.format("x=%.17g x_ext=%g args=%s\n", r:get("x", 0)[10], m.params.x_ext,
+                              table.concat(arg, " ")))
+r:write_csv("s.csv")
+]])
+    local _, _, plain = nm("run", dir .. "/s.lua", "--seed", "7", "--set", "x_ext=2", "--out", dir .. "/a")
+    local status, _, err = nm("run", dir .. "/s.lua", "--seed=7", "--set=x_ext=2", "--out=" .. dir .. "/b")
+    assert.equals(0, status, err)
+    assert.equals(plain, err)
+    assert.matches("x_ext=2 args=\n", err)
+    assert.is_true(exists(dir .. "/b/s.csv"))
+    local _, _, seed7 = nm("run", "--seed", "7", dir .. "/s.lua", "--out", dir .. "/c")
+    status, _, err = nm("run", "--seed=7", dir .. "/s.lua", "--out", dir .. "/c")
+    assert.equals(0, status, err)
+    assert.equals(seed7, err)
+    status, _, err = nm("run", dir .. "/s.lua", "--", "--seed=7")
+    assert.equals(0, status, err)
+    assert.matches("args=%-%-seed=7\n", err)
+    assert.not_equals(plain:match("x=%S+"), err:match("x=%S+"))
+    status, _, err = nm("run", dir .. "/s.lua", "--seed=x")
+    assert.equals(1, status)
+    assert.matches("%-%-seed needs an integer from 0 to 9223372036854775807, got 'x'", err)
+  end)
+
   it("refuses a --seed that is out of range, negative or not an integer, naming it", function()
     for _, v in ipairs { "99999999999999999999", "-1", "1.5", "9223372036854775808", "" } do
       local status, _, err = nm("run", example, "--seed", v)
