@@ -76,6 +76,25 @@ describe("neuromass command line", function()
     assert.matches("info SCRIPT%.lua", out)
   end)
 
+  -- A new user reads the help on an 80-column terminal, and README's summary first.
+  it("help texts fit 80 columns; README's command summary names every command of --help", function()
+    for _, cmd in ipairs { "help", "run", "info", "sonify", "plot", "explore" } do
+      local status, out = nm("help", cmd)
+      assert.equals(0, status)
+      for line in out:gmatch("[^\n]+") do
+        assert.is_true(#line <= 80, cmd .. ": " .. #line .. " columns: " .. line)
+      end
+    end
+    local f = assert(io.open(h.top .. "/README.md"))
+    local summary = f:read("a"):match("## Command line\n\n```\n(.-)```")
+    f:close()
+    assert.truthy(summary)
+    local _, out = nm("--help")
+    for cmd in out:gmatch("\n  (%l+) ") do
+      assert.truthy(summary:find("neuromass " .. cmd .. " ", 1, true), "README's summary lacks " .. cmd)
+    end
+  end)
+
   it("prints its version with --version and exits 0", function()
     local status, out = nm("--version")
     assert.equals(0, status)
