@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -401,6 +402,12 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
   lua_pop(L, 1);
   if (a[2] == 'o') {
     if (!*v) return fail_usage(argv[1], "--out needs a directory, got ''");
+    /* refused before the script runs, not at its first write after a long run */
+    struct stat st;
+    errno = 0;
+    if (stat(v, &st) == 0 ? !S_ISDIR(st.st_mode) : errno == ENOTDIR)
+      return fail_usage(argv[1], lua_pushfstring(L, "--out needs a directory, got '%s': %s", v,
+                                                 errno == ENOTDIR ? "a part of it is a file" : "a file"));
     lua_pushstring(L, v);
   } else {
     char *end;
