@@ -11,6 +11,7 @@
 */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,11 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
   if (strcmp(a, "--set") == 0) {
     const char *eq = strchr(v, '=');
     if (!eq || eq == v) return fail_usage(argv[1], lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
+    /* VALUE as Lua's tonumber reads it (the library's rule, options.set_value), checked before the script runs */
+    size_t read = lua_stringtonumber(L, eq + 1);
+    int finite = read != 0 && isfinite((double)lua_tonumber(L, -1));
+    if (read != 0) lua_pop(L, 1);
+    if (!finite) return fail_usage(argv[1], lua_pushfstring(L, "--set %s: the value is not a finite number", v));
     lua_getfield(L, -1, "sets");
     lua_createtable(L, 2, 0);
     lua_pushlstring(L, v, (size_t)(eq - v));

@@ -385,6 +385,18 @@ r:write_csv("s.csv")
   end)
 
   -- It was refused at the script's first write, after the run (make study: minutes).
+  -- It was refused at the first model:run, or, with none, as "never applied".
+  it("refuses a --set whose value is not a finite number before the script runs", function()
+    local dir = scratch()
+    write(dir .. "/s.lua", "io.stderr:write('ran\\n')\n")
+    for _, v in ipairs { "abc", "inf", "nan", "1e400", "" } do
+      local status, _, err = nm("run", dir .. "/s.lua", "--set", "*.tau=" .. v)
+      assert.equals(1, status)
+      assert.matches("^neuromass: %-%-set %*%.tau=" .. v:gsub("%p", "%%%0") .. ": the value is not a finite number\n", err)
+      assert.is_nil(err:find("ran", 1, true))
+    end
+  end)
+
   it("refuses an --out that is a file, or under one, before the script runs", function()
     local dir = scratch()
     write(dir .. "/s.lua", "io.stderr:write('ran\\n')\n")
