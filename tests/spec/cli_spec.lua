@@ -95,6 +95,25 @@ describe("neuromass command line", function()
     end
   end)
 
+  -- "Both commands first run scripts/deps.sh" followed a list of three.
+  it("README's getting-started targets each run scripts/deps.sh first, as it says", function()
+    local f = assert(io.open(h.top .. "/README.md"))
+    local text = f:read("a")
+    f:close()
+    local block, after = text:match("## Getting started\n\n```sh\n(.-)```\n\n([^\n]+)")
+    assert.truthy(block)
+    assert.truthy(after:find("Each of them first runs `scripts/deps.sh`", 1, true), after)
+    f = assert(io.open(h.top .. "/Makefile"))
+    local makefile = f:read("a")
+    f:close()
+    local n = 0
+    for target in block:gmatch("make (%w+)") do
+      n = n + 1
+      assert.truthy(makefile:find("\n" .. target .. ": deps\n", 1, true), target)
+    end
+    assert.equals(3, n)
+  end)
+
   it("prints its version with --version and exits 0", function()
     local status, out = nm("--version")
     assert.equals(0, status)
@@ -364,7 +383,7 @@ r:write_csv("s.csv")
     status, _, err = nm("run", "--seed=7", dir .. "/s.lua", "--out", dir .. "/c")
     assert.equals(0, status, err)
     assert.equals(seed7, err)
-    status, _, err = nm("run", dir .. "/s.lua", "--", "--seed=7")
+    status, _, err = nm("run", dir .. "/s.lua", "--out", dir .. "/d", "--", "--seed=7")
     assert.equals(0, status, err)
     assert.matches("args=%-%-seed=7\n", err)
     assert.not_equals(plain:match("x=%S+"), err:match("x=%S+"))
