@@ -72,7 +72,8 @@ static const char usage[] =
 
 #define SCRIPT_OPTIONS \
   "Options go before or after the script; after the script, other arguments\n" \
-  "(and everything after '--') reach it in `arg`.\n" \
+  "(and everything after '--') reach it in `arg`.  A value may also follow '='\n" \
+  "(--seed=7, --out=out).\n" \
   "  --set NAME=VALUE  override a parameter at every model:run (names and globs\n" \
   "                    as model.params; VALUE a finite number); it is an error\n" \
   "                    when no model:run of the script applied it\n" \

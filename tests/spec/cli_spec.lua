@@ -387,6 +387,10 @@ r:write_csv("s.csv")
     assert.equals(0, status, err)
     assert.matches("args=%-%-seed=7\n", err)
     assert.not_equals(plain:match("x=%S+"), err:match("x=%S+"))
+    for _, cmd in ipairs { "run", "info" } do
+      local _, help = nm("help", cmd)
+      assert.truthy(help:find("A value may also follow '='", 1, true), help)
+    end
     status, _, err = nm("run", dir .. "/s.lua", "--seed=x")
     assert.equals(1, status)
     assert.matches("%-%-seed needs an integer from 0 to 9223372036854775807, got 'x'", err)
