@@ -88,6 +88,17 @@ describe("examples", function()
     assert.equals(default, csv("--seed 1"))
   end)
 
+  -- A mistyped duration ran the default 40 s silently.
+  it("sonify_alpha.lua: an argument that is no duration is refused at the script's line", function()
+    for _, given in ipairs({ "400s", "x", "0", "-5", "0.00005" }) do
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/sonify_alpha.lua") ..
+                                  " --out " .. q(dir .. "/bad") .. " --quiet " .. given)
+      assert.equals(1, status, given)
+      assert.truthy(err:find("sonify_alpha.lua:%d+: the argument is the simulated time, a positive number of " ..
+                             "seconds %(whole ms%), got '" .. given:gsub("%p", "%%%0") .. "'"), err)
+    end
+  end)
+
   it("study_aln_gw.lua 16: the FC of BOLD after 10 s against each gw subject, and the figure", function()
     local out = dir .. "/study"
     local status, stdout, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..
