@@ -13,7 +13,12 @@
 --                       pentatonic chord, panned by hemisphere
 local nm = require "neuromass"
 
-local seconds = tonumber(arg[1]) or 40
+-- The simulated time in s: the script's argument, else 40.
+local seconds = tonumber(arg and arg[1] or 40)
+if not seconds or seconds <= 0 or seconds * 1000 ~= (seconds * 1000) // 1 then
+  error("the argument is the simulated time, a positive number of seconds (whole ms), got '" ..
+        tostring(arg[1]) .. "'")
+end
 local hcp = nm.datasets.load("hcp")
 local model = nm.models.hopf.native {
   Cmat = hcp.Cmat, Dmat = hcp.Dmat, K_gl = 0.1,

@@ -10,7 +10,10 @@
 local nm = require "neuromass"
 local stim = nm.stimulus
 
-local ou  = stim.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.04, tau = 2.0, n = 2, seed = 1 }
+-- The noise's seed: --seed N on the command line (nm.context().seed), else 1.  A
+-- stimulus with a seed of its own keeps it whatever the run's seed, so it is passed here.
+local seed = (nm.context() or {}).seed or 1
+local ou  = stim.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.04, tau = 2.0, n = 2, seed = seed }
 local sq  = stim.SquareInput     { amplitude = 0.2, frequency = 1.7, n = 2 }   -- frequency in Hz
 local sin = stim.SinusoidalInput { amplitude = 0.7, frequency = 1.0, n = 2 }
 local input = ou & sq & sin                  -- three equal parts (Lua 5.4's & is __band)

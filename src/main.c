@@ -11,10 +11,12 @@
 */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -49,26 +51,29 @@ static const char usage[] =
   "  --help      this text\n"
   "  --version   the version\n"
   "\n"
-  "'" PROGNAME " help COMMAND' or '" PROGNAME " COMMAND --help' lists a command's options.\n"
+  "'" PROGNAME " help COMMAND' or '" PROGNAME " COMMAND --help' lists a command's\n"
+  "options.\n"
   "\n"
   "SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT stop the script (a run between\n"
   "two steps): its outputs are not written under their names, the complete rows\n"
   "and frames are kept as NAME.partial.EXT, a pcall in the script cannot catch\n"
-  "it, and the exit status is 128 + the signal number.  A closed standard output (SIGPIPE, e.g. '| head') stops it\n"
-  "the same way (exit status 141).  os.exit during a run stops the run as an\n"
-  "error (exit status 1), keeping its complete rows.\n"
+  "it, and the exit status is 128 + the signal number.  A closed standard output\n"
+  "(SIGPIPE, e.g. '| head') stops it the same way (exit status 141).  os.exit\n"
+  "during a run stops the run as an error (exit status 1), keeping its complete\n"
+  "rows.\n"
   "\n"
   "Environment: NEUROMASS_LUA_DIR overrides where the Lua library is found;\n"
   "NEUROMASS_DEBUG=1 prints a traceback with errors.  Native code (docs/jit.md):\n"
   "NEUROMASS_JIT=off|0 turns it off (on|1 or unset: each run's jit option);\n"
-  "NEUROMASS_CC names the C compiler\n"
-  "(default cc); the cache is $XDG_CACHE_HOME/neuromass (an absolute path;\n"
-  "default ~/.cache/neuromass).  NEUROMASS_SIMD=off|avx2|avx512|auto caps the\n"
-  "vector paths (docs/reference.md, \"Vector paths\").\n";
+  "NEUROMASS_CC names the C compiler (default cc); the cache is\n"
+  "$XDG_CACHE_HOME/neuromass (an absolute path; default ~/.cache/neuromass).\n"
+  "NEUROMASS_SIMD=off|avx2|avx512|auto caps the vector paths (docs/reference.md,\n"
+  "\"Vector paths\").\n";
 
 #define SCRIPT_OPTIONS \
   "Options go before or after the script; after the script, other arguments\n" \
-  "(and everything after '--') reach it in `arg`.\n" \
+  "(and everything after '--') reach it in `arg`.  A value may also follow '='\n" \
+  "(--seed=7, --out=out).\n" \
   "  --set NAME=VALUE  override a parameter at every model:run (names and globs\n" \
   "                    as model.params; VALUE a finite number); it is an error\n" \
   "                    when no model:run of the script applied it\n" \
@@ -108,7 +113,8 @@ static const char sonify_usage[] =
   "once complete, e.g. into '| aplay', and the report to stderr)\n"
   "  --column GLOB --variable V --nodes 0,3   the columns to play\n"
   "  --speedup K --rate HZ --bits 16|24|float --quality fast|medium|best\n"
-  "  --map FROM:TO --layout mono|stereo|multichannel --pan index|hemisphere|position\n"
+  "  --map FROM:TO --layout mono|stereo|multichannel\n"
+  "  --pan index|hemisphere|position\n"
   "  --regions hcp|gw --skip MS --highpass HZ --normalize peak|rms|relative|none\n"
   "  --headroom DB --gain G --fade S\n"
   "  --mode audify|mapping --drive amplitude|pitch|both --carrier HZ\n"
@@ -383,6 +389,11 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
   if (strcmp(a, "--set") == 0) {
     const char *eq = strchr(v, '=');
     if (!eq || eq == v) return fail_usage(argv[1], lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
+    /* VALUE as Lua's tonumber reads it (the library's rule, options.set_value), checked before the script runs */
+    size_t read = lua_stringtonumber(L, eq + 1);
+    int finite = read != 0 && isfinite((double)lua_tonumber(L, -1));
+    if (read != 0) lua_pop(L, 1);
+    if (!finite) return fail_usage(argv[1], lua_pushfstring(L, "--set %s: the value is not a finite number", v));
     lua_getfield(L, -1, "sets");
     lua_createtable(L, 2, 0);
     lua_pushlstring(L, v, (size_t)(eq - v));
@@ -399,6 +410,12 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
   lua_pop(L, 1);
   if (a[2] == 'o') {
     if (!*v) return fail_usage(argv[1], "--out needs a directory, got ''");
+    /* refused before the script runs, not at its first write after a long run */
+    struct stat st;
+    errno = 0;
+    if (stat(v, &st) == 0 ? !S_ISDIR(st.st_mode) : errno == ENOTDIR)
+      return fail_usage(argv[1], lua_pushfstring(L, "--out needs a directory, got '%s': %s", v,
+                                                 errno == ENOTDIR ? "a part of it is a file" : "a file"));
     lua_pushstring(L, v);
   } else {
     char *end;
@@ -700,6 +717,38 @@ static int help(lua_State *L, int argc, char **argv)
 }
 
 
+/* The options of run and info that take a value: also written --NAME=VALUE. */
+static const char *const value_options[] = { "--set", "--out", "--seed", "--workers", "--task", "--ntasks" };
+
+/* argv of run and info with each --NAME=VALUE of a value option (up to "--")
+** split into --NAME VALUE, as GNU's long options are read: a new array
+** (a userdata left on the stack), its length in *argc.  Everything after it
+** (the explore workers' command line too) sees the two-word form. */
+static char **split_value_options(lua_State *L, int *argc, char **argv)
+{
+  char **out = lua_newuserdatauv(L, (size_t)(2 * *argc + 1) * sizeof *out, 0);
+  int n = 0, options = 1;
+  for (int i = 0; i < *argc; i++) {
+    const char *a = argv[i], *eq = strchr(a, '=');
+    if (i >= 2 && strcmp(a, "--") == 0) options = 0;
+    size_t k = sizeof value_options / sizeof value_options[0];
+    if (i >= 2 && options && eq && strncmp(a, "--", 2) == 0) {
+      for (k = 0; k < sizeof value_options / sizeof value_options[0]; k++)
+        if (strlen(value_options[k]) == (size_t)(eq - a) && strncmp(a, value_options[k], (size_t)(eq - a)) == 0) break;
+    }
+    if (k < sizeof value_options / sizeof value_options[0]) {
+      out[n++] = (char *)value_options[k];
+      out[n++] = (char *)(eq + 1);
+    } else {
+      out[n++] = argv[i];
+    }
+  }
+  out[n] = NULL;
+  *argc = n;
+  return out;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
@@ -741,6 +790,7 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, 0);
     return 1;
   }
+  argv = split_value_options(L, &argc, argv);
   luaL_openlibs(L);
   setup_path(L);
   lua_getglobal(L, "os");

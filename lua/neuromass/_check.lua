@@ -326,7 +326,7 @@ end
 -- the nearest allowed name, or the list of them when none is near.
 function M.fields(t, allowed, what, level)
   if type(t) ~= "table" then
-    M.error(string.format("%s expects a table, got %s", what, type(t)), level + 1)
+    M.error(string.format("%s expects a table, got %s", what, M.show(t)), level + 1)
   end
   local names = {}
   for k in pairs(allowed) do names[#names + 1] = k end

@@ -76,6 +76,44 @@ describe("neuromass command line", function()
     assert.matches("info SCRIPT%.lua", out)
   end)
 
+  -- A new user reads the help on an 80-column terminal, and README's summary first.
+  it("help texts fit 80 columns; README's command summary names every command of --help", function()
+    for _, cmd in ipairs { "help", "run", "info", "sonify", "plot", "explore" } do
+      local status, out = nm("help", cmd)
+      assert.equals(0, status)
+      for line in out:gmatch("[^\n]+") do
+        assert.is_true(#line <= 80, cmd .. ": " .. #line .. " columns: " .. line)
+      end
+    end
+    local f = assert(io.open(h.top .. "/README.md"))
+    local summary = f:read("a"):match("## Command line\n\n```\n(.-)```")
+    f:close()
+    assert.truthy(summary)
+    local _, out = nm("--help")
+    for cmd in out:gmatch("\n  (%l+) ") do
+      assert.truthy(summary:find("neuromass " .. cmd .. " ", 1, true), "README's summary lacks " .. cmd)
+    end
+  end)
+
+  -- "Both commands first run scripts/deps.sh" followed a list of three.
+  it("README's getting-started targets each run scripts/deps.sh first, as it says", function()
+    local f = assert(io.open(h.top .. "/README.md"))
+    local text = f:read("a")
+    f:close()
+    local block, after = text:match("## Getting started\n\n```sh\n(.-)```\n\n([^\n]+)")
+    assert.truthy(block)
+    assert.truthy(after:find("Each of them first runs `scripts/deps.sh`", 1, true), after)
+    f = assert(io.open(h.top .. "/Makefile"))
+    local makefile = f:read("a")
+    f:close()
+    local n = 0
+    for target in block:gmatch("make (%w+)") do
+      n = n + 1
+      assert.truthy(makefile:find("\n" .. target .. ": deps\n", 1, true), target)
+    end
+    assert.equals(3, n)
+  end)
+
   it("prints its version with --version and exits 0", function()
     local status, out = nm("--version")
     assert.equals(0, status)
@@ -322,6 +360,42 @@ describe("neuromass run examples/fhn_network.lua", function()
     assert.matches("%-%-seed needs an integer", err)
   end)
 
+  -- GNU's long-option spelling: after the script, --seed=7 once went silently to the
+  -- script's arg (the run kept its own seed).
+  it("reads --NAME=VALUE as --NAME VALUE, before or after the script (not after '--')", function()
+    local dir = scratch()
+    write(dir .. "/s.lua", [[
+local nm = require "neuromass"
+local m = nm.models.fhn.native {}
+m.params.sigma_ou = 0.1
+local r = m:run { duration = 10, seed = 5 }
+io.stderr:write(string.format("x=%.17g x_ext=%g args=%s\n", r:get("x", 0)[10], m.params.x_ext,
+                              table.concat(arg, " ")))
+r:write_csv("s.csv")
+]])
+    local _, _, plain = nm("run", dir .. "/s.lua", "--seed", "7", "--set", "x_ext=2", "--out", dir .. "/a")
+    local status, _, err = nm("run", dir .. "/s.lua", "--seed=7", "--set=x_ext=2", "--out=" .. dir .. "/b")
+    assert.equals(0, status, err)
+    assert.equals(plain, err)
+    assert.matches("x_ext=2 args=\n", err)
+    assert.is_true(exists(dir .. "/b/s.csv"))
+    local _, _, seed7 = nm("run", "--seed", "7", dir .. "/s.lua", "--out", dir .. "/c")
+    status, _, err = nm("run", "--seed=7", dir .. "/s.lua", "--out", dir .. "/c")
+    assert.equals(0, status, err)
+    assert.equals(seed7, err)
+    status, _, err = nm("run", dir .. "/s.lua", "--out", dir .. "/d", "--", "--seed=7")
+    assert.equals(0, status, err)
+    assert.matches("args=%-%-seed=7\n", err)
+    assert.not_equals(plain:match("x=%S+"), err:match("x=%S+"))
+    for _, cmd in ipairs { "run", "info" } do
+      local _, help = nm("help", cmd)
+      assert.truthy(help:find("A value may also follow '='", 1, true), help)
+    end
+    status, _, err = nm("run", dir .. "/s.lua", "--seed=x")
+    assert.equals(1, status)
+    assert.matches("%-%-seed needs an integer from 0 to 9223372036854775807, got 'x'", err)
+  end)
+
   it("refuses a --seed that is out of range, negative or not an integer, naming it", function()
     for _, v in ipairs { "99999999999999999999", "-1", "1.5", "9223372036854775808", "" } do
       local status, _, err = nm("run", example, "--seed", v)
@@ -330,6 +404,33 @@ describe("neuromass run examples/fhn_network.lua", function()
                      v:gsub("%p", "%%%0") .. "'", err)
     end
     local status, _, err = nm("info", example, "--seed", "9223372036854775807")
+    assert.equals(0, status, err)
+  end)
+
+  -- It was refused at the script's first write, after the run (make study: minutes).
+  -- It was refused at the first model:run, or, with none, as "never applied".
+  it("refuses a --set whose value is not a finite number before the script runs", function()
+    local dir = scratch()
+    write(dir .. "/s.lua", "io.stderr:write('ran\\n')\n")
+    for _, v in ipairs { "abc", "inf", "nan", "1e400", "" } do
+      local status, _, err = nm("run", dir .. "/s.lua", "--set", "*.tau=" .. v)
+      assert.equals(1, status)
+      assert.matches("^neuromass: %-%-set %*%.tau=" .. v:gsub("%p", "%%%0") .. ": the value is not a finite number\n", err)
+      assert.is_nil(err:find("ran", 1, true))
+    end
+  end)
+
+  it("refuses an --out that is a file, or under one, before the script runs", function()
+    local dir = scratch()
+    write(dir .. "/s.lua", "io.stderr:write('ran\\n')\n")
+    write(dir .. "/f", "")
+    for _, out in ipairs { dir .. "/f", dir .. "/f/sub" } do
+      local status, _, err = nm("run", dir .. "/s.lua", "--out", out)
+      assert.equals(1, status)
+      assert.matches("^neuromass: %-%-out needs a directory, got '" .. out:gsub("%p", "%%%0") .. "': a ", err)
+      assert.is_nil(err:find("ran", 1, true))
+    end
+    local status, _, err = nm("run", dir .. "/s.lua", "--out", dir .. "/new/deep")
     assert.equals(0, status, err)
   end)
 
@@ -469,7 +570,7 @@ local model = nm.model(net)
     write(dir .. "/outfile.lua", preamble .. good_net .. "model:run { duration = 10 }:write_csv('out.csv')\n")
     local status, _, err = nm("run", dir .. "/outfile.lua", "--out", dir .. "/afile")
     assert.is_not.equals(0, status)
-    assert.matches("outfile%.lua:%d+: %-%-out: cannot create directory '.*/afile'", err)
+    assert.matches("%-%-out needs a directory, got '.*/afile': a file", err)
     assert.same({ "afile", "outfile.lua" }, (function()
       local l = listing(dir); table.sort(l); return l end)())
   end)

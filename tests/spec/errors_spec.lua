@@ -534,6 +534,10 @@ local cases = {
     "model: bold: unknown variable 'qqqq'; the variables are v, x" },
   { "a run's BOLD of a far-off variable", "model:run { duration = 1, bold = { variable = 'qqqq' } }",
     "run: bold: unknown variable 'qqqq'; the variables are v, x" },
+  -- session 18 (T8): an options table that is none shows the value given (it said "got number")
+  { "run's options a number", "model:run(5)", "run expects a table, got 5" },
+  { "run's output a string", "model:run { duration = 1, output = 'x.csv' }",
+    "run: output expects a table, got \"x.csv\" (a string)" },
 }
 
 -- The cases run through the executable as well (by their description).

@@ -70,6 +70,35 @@ describe("examples", function()
     end
   end)
 
+  -- Its header promises another noise realisation with --seed 7: the OU stimulus had a seed of its
+  -- own (kept whatever the run's seed), so the CSV was the same bit for bit.
+  it("stimulus.lua --seed 7: another noise realisation, as its header says; --seed 1 is the default", function()
+    local function csv(opts)
+      local out = dir .. "/stimulus-seed" .. opts:gsub("%W", "")
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/stimulus.lua") ..
+                                  " --out " .. q(out) .. " --quiet " .. opts)
+      assert.equals(0, status, err)
+      local f = assert(io.open(out .. "/stimulus.csv"))
+      local text = f:read("a")
+      f:close()
+      return text
+    end
+    local default, seven = csv(""), csv("--seed 7")
+    assert.not_equals(default, seven)
+    assert.equals(default, csv("--seed 1"))
+  end)
+
+  -- A mistyped duration ran the default 40 s silently.
+  it("sonify_alpha.lua: an argument that is no duration is refused at the script's line", function()
+    for _, given in ipairs({ "400s", "x", "0", "-5", "0.00005" }) do
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/sonify_alpha.lua") ..
+                                  " --out " .. q(dir .. "/bad") .. " --quiet " .. given)
+      assert.equals(1, status, given)
+      assert.truthy(err:find("sonify_alpha.lua:%d+: the argument is the simulated time, a positive number of " ..
+                             "seconds %(whole ms%), got '" .. given:gsub("%p", "%%%0") .. "'"), err)
+    end
+  end)
+
   it("study_aln_gw.lua 16: the FC of BOLD after 10 s against each gw subject, and the figure", function()
     local out = dir .. "/study"
     local status, stdout, err = h.sh(q(h.exe) .. " run " .. q(h.top .. "/examples/study_aln_gw.lua") ..

@@ -32,6 +32,21 @@ describe("model:run", function()
     assert.are_not.same(go(7), go(8))
   end)
 
+  -- 2^63 is a whole number 0 or more: the message must say the range (the --seed option's).
+  it("refuses a seed out of range saying the range, a list of non-names in record naming the entry", function()
+    local m = small_net()
+    for _, seed in ipairs { 2^63, -1, 1.5 } do
+      local ok, err = pcall(m.run, m, { duration = 10, seed = seed })
+      assert.is_false(ok)
+      assert.truthy(err:find("run: 'seed' must be a whole number from 0 to 9223372036854775807 (2^63 - 1) (got ",
+                             1, true), err)
+    end
+    local ok, err = pcall(m.run, m, { duration = 10, record = { "x", 5 } })
+    assert.is_false(ok)
+    assert.truthy(err:find("run: 'record' must be a variable name or a list of names: entry 2 is 5 (a number)",
+                           1, true), err)
+  end)
+
   it("takes a whole seed written as a float (3.0) as that integer", function()
     local a = small_net { sigma_ou = 0.05 }:run { duration = 20, dt = 0.1, seed = 3 }:get("x", 1)
     local b = small_net { sigma_ou = 0.05 }:run { duration = 20, dt = 0.1, seed = 3.0 }:get("x", 1)

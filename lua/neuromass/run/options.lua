@@ -150,7 +150,11 @@ local function columns(self, record, level)
     error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
                         tostring(record)), level + 1)
   end
-  for _, var in ipairs(record) do
+  for k, var in ipairs(record) do
+    if type(var) ~= "string" then
+      error(string.format("run: 'record' must be a variable name or a list of names: entry %d is %s (a %s)",
+                          k, check.show(var), type(var)), level + 1)
+    end
     local nodes = nodes_of[var]
     if not nodes then
       error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
