@@ -42,11 +42,22 @@ end
 -- against the names' last components; when none is near, the last
 -- components there are (check.suggest_or_list), so the message says what is allowed.
 local function suggestion(key, names)
-  local tail = last_component((key:match("^(.-)|") or key):gsub("%*", ""))
-  local seen, tails = {}, {}
+  local plain = key:match("^(.-)|") or key
+  -- a name near the whole key (a typo in a full name)
+  local near = check.suggest(plain, names)
+  if near ~= "" then return near end
+  local tail = last_component(plain:gsub("%*", ""))
+  local seen, tails, is_name = {}, {}, {}
   for _, n in ipairs(names) do
     local t = last_component(n)
     if not seen[t] then seen[t] = true; tails[#tails + 1] = t end
+    is_name[n] = true
+  end
+  -- else the last component the key's is (or is nearest to), as a key that works:
+  -- itself when it is a name, else the glob of every name ending in it
+  local t = seen[tail] and tail or (check.suggest(tail, tails):match("^; did you mean '(.*)'%?$"))
+  if t then
+    return string.format("; did you mean '%s'?", is_name[t] and t or "*." .. t)
   end
   return check.suggest_or_list(tail, tails, "the names end in", "neuromass info lists every name")
 end

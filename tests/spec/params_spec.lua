@@ -83,8 +83,8 @@ describe("model.params and model.init take finite numbers only, as docs/referenc
 end)
 
 describe("a parameter or state name that matches nothing", function()
-  it("suggests the nearest name when one is near", function()
-    fails_with("m.params['*.aa'] = 1", { "unknown parameter '*.aa'", "did you mean 'a'?" })
+  it("suggests the nearest name when one is near, as a key that works", function()
+    fails_with("m.params['*.aa'] = 1", { "unknown parameter '*.aa'", "did you mean '*.a'?" })
   end)
   it("lists the names there are when none is near (README: the error says what is allowed)", function()
     fails_with("m.params['*.omega'] = 1", { "unknown parameter '*.omega'", "the names end in", "a, ", "w" })
