@@ -21,9 +21,18 @@ local M = {
   ParameterSpace = require("neuromass.explore.space").ParameterSpace,
   linspace = require("neuromass.explore.space").linspace,
   BoxSearch = search.BoxSearch,
-  seed = search.seed,
   Evolution = require("neuromass.explore.evolution").Evolution,   -- fitting with NLopt (evolution.lua)
 }
+
+--- nm.explore.seed(base, i) -> the seed of point i (1-based) of an
+-- exploration whose run seed is `base` (docs/reference.md; search.seed).
+-- Errors at the user's line: base not a whole number from 0 to 2^63 - 1, i
+-- not a whole number from 1.
+function M.seed(base, i)
+  base = check.count(base, "explore.seed: the base seed", math.maxinteger, 2, 0)
+  i = check.count(i, "explore.seed: the point i (from 1)", math.maxinteger, 2, 1)
+  return search.seed(base, i)
+end
 
 --- nm.explore.is_main() -> true in the one process that should go on after
 -- an exploration to print, plot or write what the whole table says: false

@@ -233,6 +233,12 @@ end
 
 --- The signal index of node i's (0-based) variable `var`, or nil.
 function Model:signal(i, var)
+  if math.type(i) ~= "integer" and not (check.finite(i) and i % 1 == 0) then
+    check.error(string.format("model:signal: the node must be a whole number (from 0), got %s", check.show(i)), 2)
+  end
+  if type(var) ~= "string" then
+    check.error(string.format("model:signal: the variable must be a name, got %s", check.show(var)), 2)
+  end
   local nd = self.net.nodes[i + 1]
   if not nd then return nil end
   local j, local_name = nd:find(var)

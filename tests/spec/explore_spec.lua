@@ -114,6 +114,18 @@ describe("nm.explore.ParameterSpace", function()
       seen[s] = true
     end
     assert.are_not.equal(nm.explore.seed(1, 2), nm.explore.seed(2, 1))
+    assert.equals(nm.explore.seed(3, 2), nm.explore.seed(3.0, 2.0))
+  end)
+
+  it("seeds: a base or a point that is not a whole number in range is an error at the user's line", function()
+    -- (before: "a" raised in explore/search.lua, -1 and 1.5 gave seeds)
+    for _, c in ipairs { { "a", 1, "the base seed must be a whole number, got \"a\" (a string)" },
+                         { -1, 1, "the base seed must be between 0 and 9223372036854775807, got -1" },
+                         { 1.5, 1, "the base seed must be a whole number, got 1.5" },
+                         { 1, 0, "the point i (from 1) must be between 1 and 9223372036854775807, got 0" } } do
+      local e = h.error_of(function() local _ = nm.explore.seed(c[1], c[2]) end)
+      assert.truthy(e:find("^[^:]*explore_spec%.lua:%d+: explore%.seed: " .. c[3]:gsub("%p", "%%%0")), e)
+    end
   end)
 end)
 

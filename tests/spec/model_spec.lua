@@ -131,6 +131,20 @@ describe("model building", function()
   end)
 end)
 
+describe("model:signal", function()
+  it("gives a node's variable's signal or nil, and refuses a node or a name of the wrong type", function()
+    local m = nm.models.fhn.native {}
+    assert.equals(0, m:signal(0, "x"))
+    assert.is_nil(m:signal(3, "x"))
+    assert.is_nil(m:signal(0, "zz"))
+    -- (before: 'a' raised "attempt to perform arithmetic" inside model.lua)
+    assert.matches("model_spec%.lua:%d+: model:signal: the node must be a whole number %(from 0%), got \"a\"",
+                   err_of(function() local _ = m:signal("a", "x") end))
+    assert.matches("model_spec%.lua:%d+: model:signal: the variable must be a name, got 5",
+                   err_of(function() local _ = m:signal(0, 5) end))
+  end)
+end)
+
 -- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)
 local run_case = require("helpers").user_script()
 
