@@ -104,6 +104,28 @@ end
 
 --- Node `node`'s (0-based, default 0) series of variable `var`.  "BOLD"
 -- (no recorded variable: its own times) is an error saying where it is.
+-- The nodes (0-based, ascending) whose `var` the result holds as columns
+-- "var.<node>", or nil when it holds none.
+local function recorded_nodes(self, var)
+  local nodes = {}
+  for i = 2, #self.columns do
+    local n = self.columns[i]:sub(1, #var + 1) == var .. "." and tonumber(self.columns[i]:sub(#var + 2))
+    if n and math.type(n) == "integer" then nodes[#nodes + 1] = n end
+  end
+  table.sort(nodes)
+  return #nodes > 0 and nodes or nil
+end
+
+-- Nodes as a message shows them: "0 to 79" when consecutive, else the list.
+local function node_list(nodes)
+  local consecutive = true
+  for k = 2, #nodes do consecutive = consecutive and nodes[k] == nodes[k - 1] + 1 end
+  if consecutive and #nodes > 2 then return string.format("%d to %d", nodes[1], nodes[#nodes]) end
+  local shown = {}
+  for k = 1, math.min(#nodes, 12) do shown[k] = string.format("%d", nodes[k]) end
+  return table.concat(shown, ", ") .. (#nodes > 12 and string.format(", ... (%d in all)", #nodes) or "")
+end
+
 function Result:get(var, node)
   local recorded = self.index and self.index["BOLD." .. tostring(node or 0)]
   if var == "BOLD" and rawget(self, "BOLD") ~= nil and not recorded then
@@ -114,8 +136,23 @@ function Result:get(var, node)
   if self.dry then return {} end
   if var == "t" then return self.data:column(0) end
   node = node or 0
-  local name = tostring(var) .. "." .. tostring(node)
+  if type(var) ~= "string" then
+    error(string.format("result: get(var, node): 'var' must be the name of a recorded variable (%s), got %s%s",
+                        table.concat(self.variables, ", "), check.show(var),
+                        type(node) == "string" and string.format("; did you mean get(\"%s\", %s)?", node,
+                                                                 check.show(var)) or ""), 2)
+  end
+  if math.type(node) ~= "integer" and not (check.finite(node) and node % 1 == 0) then
+    error(string.format("result: get(\"%s\", node): 'node' must be a whole number (from 0), got %s", var,
+                        check.show(node)), 2)
+  end
+  local name = var .. "." .. string.format("%d", node)
   local c = self.index[name]
+  local nodes = not c and recorded_nodes(self, var)
+  if nodes then
+    error(string.format("result: '%s' was recorded for node%s %s, not node %d", var, #nodes == 1 and "" or "s",
+                        node_list(nodes), node), 2)
+  end
   if not c then
     local known = {}
     for i = 2, #self.columns do known[#known + 1] = self.columns[i] end
@@ -199,7 +236,7 @@ end
 --- Writes the recorded columns as CSV (header t,VAR.NODE,...).
 function Result:write_csv(path)
   need_data(self, 2)
-  if type(path) ~= "string" then error("write_csv: expected a path", 2) end
+  if type(path) ~= "string" then error("write_csv: expected a path, got " .. check.show(path), 2) end
   if not self.dry and self:rows() == 0 then
     error(string.format("write_csv: the run recorded no row ('duration' = %s ms is shorter than " ..
                         "'sampling_dt' = %s ms), so there is nothing to write", check.show(self.duration),

@@ -107,3 +107,25 @@ describe("res:matrix", function()
     assert.matches("result_matrix_spec.lua:%d+: res:nodes: variable 'xx' was not recorded", err)
   end)
 end)
+
+describe("res:get", function()
+  local h = require "helpers"
+  local res = fhn3():run { duration = 5, dt = 0.1, record = { "x" } }
+
+  it("names the nodes a variable was recorded for when the node is not among them", function()
+    -- (before: "'x.3' was not recorded (recorded: x); did you mean 'x.0'?")
+    assert.matches("result_matrix_spec%.lua:%d+: result: 'x' was recorded for nodes 0 to 2, not node 3",
+                   h.error_of(function() local _ = res:get("x", 3) end))
+  end)
+
+  it("refuses a node that is not a whole number and a variable that is not a name, at the user's line", function()
+    assert.matches("result_matrix_spec%.lua:%d+: result: get%(\"x\", node%): 'node' must be a whole number " ..
+                   "%(from 0%), got 1%.5", h.error_of(function() local _ = res:get("x", 1.5) end))
+    -- (the arguments swapped: before, "'0.x' was not recorded")
+    assert.matches("result_matrix_spec%.lua:%d+: result: get%(var, node%): 'var' must be the name of a " ..
+                   "recorded variable %(x%), got 0; did you mean get%(\"x\", 0%)%?",
+                   h.error_of(function() local _ = res:get(0, "x") end))
+    assert.matches("result_matrix_spec%.lua:%d+: write_csv: expected a path, got 5",
+                   h.error_of(function() local _ = res:write_csv(5) end))
+  end)
+end)
