@@ -205,6 +205,18 @@ volatile sig_atomic_t *nmL_stop_flag(void)
 }
 
 
+/* core.stop_pending() -> true when a stop signal came that no piece of
+** work has reported yet (and none is set aside by core.keep_stopped): what
+** is under way should stop rather than finish, e.g. a figure must not be
+** renamed into place after a Ctrl-C that came while its data were read. */
+static int core_stop_pending(lua_State *L)
+{
+  sig_atomic_t f = __atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST);
+  lua_pushboolean(L, f != 0 && f != reported_flag);
+  return 1;
+}
+
+
 /* core.keep_stopped(f, ...) -> f(...)'s results.  Keeping what a stopped run
 ** had done (its audio rendered as NAME.partial.wav) is work of its own, which
 ** the signal that stopped the run must not stop as well: f runs with that
@@ -268,6 +280,7 @@ void nmL_open_stop(lua_State *L)
   static const luaL_Reg funcs[] = {
     { "stop_signal", core_stop_signal }, { "signal_name", core_signal_name },
     { "keep_stopped", core_keep_stopped }, { "forward_stop_signals", core_forward_stop_signals },
+    { "stop_pending", core_stop_pending },
     { NULL, NULL }
   };
   luaL_setfuncs(L, funcs, 0);

@@ -1,7 +1,8 @@
 -- plot_interrupt_spec.lua: a stop signal (Ctrl-C reaches the whole process
 -- group, gnuplot too) while a figure is drawn stops the script with
 -- "interrupted by SIGINT" and exit status 130, leaving no figure and no
--- temporary file; a failing gnuplot's message holds its own error lines,
+-- temporary file (so does a stop that comes before gnuplot starts, while
+-- `neuromass plot` reads its CSV); a failing gnuplot's message holds its own error lines,
 -- a few at most, never its echo of the script's data.
 local h = require "helpers"
 
@@ -43,5 +44,22 @@ describe("drawing a figure", function()
     assert.equals(1, status)
     assert.equals("neuromass: s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure\n", err)
     only_script(dir)
+  end)
+end)
+
+describe("neuromass plot", function()
+  it("stopped while it reads its CSV (SIGTERM to it alone): no figure, the stop said, exit 143", function()
+    -- The CSV comes through a FIFO whose writer pauses: the signal comes before
+    -- gnuplot starts.  (Before: the figure was drawn and its success line printed,
+    -- then exit 143.)
+    local dir = h.scratch()
+    local status, out, err = h.sh("(cd " .. q(dir) .. " && mkfifo in.csv && " ..
+      "{ { printf 't,x.0\\n0,1\\n0.1,2\\n'; sleep 1; printf '0.2,3\\n0.3,1\\n'; } > in.csv & } && " ..
+      q(h.exe) .. " plot in.csv -o f.png & p=$!; sleep 0.4; kill -TERM $p; wait $p)")
+    assert.equals(143, status, err)
+    assert.equals("", out)
+    assert.matches("^neuromass: plot: interrupted by SIGTERM %(no figure written%)\n$", err)
+    local _, listing = h.sh("ls -A " .. q(dir))
+    assert.equals("in.csv\n", listing)
   end)
 end)

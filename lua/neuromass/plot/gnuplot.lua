@@ -165,7 +165,6 @@ function M.render(path, format, size, script)
     cleanup()
     return "cannot write gnuplot's script to '" .. scriptfile .. "': " .. tostring(werr)
   end
-  local signal_before = core.stop_signal()
   local pipe, perr = io.popen(string.format("%s <%s 2>%s", shell_quote(exe), shell_quote(scriptfile),
                                             shell_quote(errfile)), "r")
   if not pipe then
@@ -179,8 +178,11 @@ function M.render(path, format, size, script)
   local messages = f and f:read("a") or ""
   if f then f:close() end
   cleanup()
+  -- A stop not yet reported (during gnuplot, or before it: `neuromass plot`
+  -- reading a large CSV) leaves no figure; one a run reported, which the
+  -- script caught, does not stop a figure drawn after it.
   local signo = core.stop_signal()
-  if signo and (signo ~= signal_before or how == "signal") then
+  if signo and (core.stop_pending() or how == "signal") then
     pending:discard()                               -- no half-drawn figure
     return nil, signo
   end
