@@ -311,6 +311,21 @@ function M.unknown_option(a, fixed, valued)
   M.usage(string.format("unknown option '%s'%s", a, M.suggest_or_list(a, names, "the options are")))
 end
 
+--- check.split_values(argv, takes_value) -> argv with every "--NAME=VALUE"
+-- whose --NAME takes a value (takes_value("--NAME") true) given as "--NAME",
+-- "VALUE", up to "--": the commands sonify, plot and explore read
+-- --NAME=VALUE as `neuromass run` does (src/main.c).
+function M.split_values(argv, takes_value)
+  local out = {}
+  for i, a in ipairs(argv) do
+    if a == "--" then table.move(argv, i, #argv, #out + 1, out); break end
+    local name, v = a:match("^(%-%-[^=]+)=(.*)$")
+    if name and takes_value(name) then out[#out + 1], out[#out + 2] = name, v
+    else out[#out + 1] = a end
+  end
+  return out
+end
+
 local usage_mt = { __name = "neuromass.usage", __tostring = function(e) return e.usage end }
 
 --- Raises a usage error of a command of the executable (sonify, plot,

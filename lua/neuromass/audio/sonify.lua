@@ -63,6 +63,7 @@ end
 --- sonify.run(argv): the command `neuromass sonify`; argv = the arguments after "sonify".
 -- Returns the lines to print (the host prints them unless --quiet).
 function M.run(argv)
+  argv = check.split_values(argv, function(name) return name == "--output" or cli_options[name] ~= nil end)
   local input, out, opts = nil, nil, {}
   local i = 1
   while i <= #argv do

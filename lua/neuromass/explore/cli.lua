@@ -6,7 +6,8 @@
 -- instead, and the report, naming the missing points and tasks, is raised
 -- as an error (exit status 1).
 local merge = require "neuromass.explore.merge"
-local usage = require("neuromass._check").usage
+local check = require "neuromass._check"
+local usage = check.usage
 
 local error, string, table, math, ipairs = error, string, table, math, ipairs
 
@@ -17,6 +18,7 @@ local M = {}
 
 --- cli.run(args) -> lines: args = { "--merge", DIR[, "--quiet"] }.
 function M.run(args)
+  args = check.split_values(args, function(name) return name == "--merge" end)
   local dir
   local i = 1
   while i <= #args do

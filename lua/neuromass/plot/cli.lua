@@ -122,6 +122,7 @@ end
 --- cli.run(argv) -> the lines to print: the command `neuromass plot`; argv =
 -- the arguments after "plot".  Errors are messages without a position.
 function M.run(argv)
+  argv = check.split_values(argv, function(name) return OPTIONS[name] ~= nil or name == "--skip" end)
   local input, opts = nil, {}
   local i = 1
   while i <= #argv do
