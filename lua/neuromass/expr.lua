@@ -128,7 +128,7 @@ M.time = node { op = "time", name = "t" }
 for _, f in ipairs { "exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor" } do
   M[f] = function(x)
     if type(x) == "number" then return apply(f, x) end
-    return node { op = f, coerce(x, f, 1) }
+    return node { op = f, coerce(x, "nm." .. f, 1) }
   end
 end
 
@@ -136,18 +136,18 @@ for _, f in ipairs { "min", "max", "atan2" } do
   M[f] = function(a, b, ...)
     if select("#", ...) > 0 then return M[f](M[f](a, b), ...) end
     if f ~= "atan2" and type(a) == "number" and type(b) == "number" then return apply(f, a, b) end
-    return node { op = f, coerce(a, f, 1), coerce(b, f, 2) }
+    return node { op = f, coerce(a, "nm." .. f, 1), coerce(b, "nm." .. f, 2) }
   end
 end
 
 for _, f in ipairs { "lt", "le", "gt", "ge", "eq", "ne" } do
-  M[f] = function(a, b) return node { op = f, coerce(a, f, 1), coerce(b, f, 2) } end
+  M[f] = function(a, b) return node { op = f, coerce(a, "nm." .. f, 1), coerce(b, "nm." .. f, 2) } end
 end
 
 --- ifelse(cond, a, b): a where cond is non-zero, else b.
 function M.ifelse(c, a, b)
-  return node { op = "ifelse", coerce(c, "ifelse", 1), coerce(a, "ifelse", 2),
-                coerce(b, "ifelse", 3) }
+  return node { op = "ifelse", coerce(c, "nm.ifelse", 1), coerce(a, "nm.ifelse", 2),
+                coerce(b, "nm.ifelse", 3) }
 end
 
 --- table2d(tbl, row, col): a lookup node; the compiler gives it the table's slot.

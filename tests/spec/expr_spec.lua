@@ -91,6 +91,19 @@ describe("neuromass.expr", function()
     assert.matches("bad operand #2 to '%+' %(expression or number expected, got table%)", err)
   end)
 
+  it("names the bad operand of a function of nm as nm.<function>", function()
+    -- (before: "bad operand #1 to 'min'", a name the user never wrote)
+    for _, c in ipairs { { function() local _ = nm.min() end, "bad operand #1 to 'nm%.min' %(expression or number " ..
+                           "expected, got nil%)" },
+                         { function() local _ = nm.max(1, "a") end, "bad operand #2 to 'nm%.max'" },
+                         { function() local _ = nm.exp({}) end, "bad operand #1 to 'nm%.exp'" },
+                         { function() local _ = nm.ifelse(1, 2) end, "bad operand #3 to 'nm%.ifelse'" } } do
+      local ok, err = pcall(c[1])
+      assert.is_false(ok)
+      assert.matches("expr_spec%.lua:%d+: " .. c[2], err)
+    end
+  end)
+
   it("makes // floor division, as for numbers: floor(a / b)", function()
     assert.are.equal("floor(x / 2)", tostring(x // 2))
     assert.are.equal("floor(7 / y)", tostring(7 // y))
