@@ -681,7 +681,7 @@ void nm_analysis_interrupt(volatile sig_atomic_t *flag);
 
 /* Power spectra (analysis_spectrum.c), Welch's method as scipy.signal.welch
 ** with a periodic Hann window, 50 % overlap, each segment's mean removed,
-** "spectrum" scaling, GSL's mixed-radix real FFT. */
+** "spectrum" scaling, FFTW's real-to-complex transform. */
 /* The segment length: int(windowsize_s * 1000 / dt), at most n; 0 when that
 ** is below 1 (then the spectrum is refused). */
 size_t nm_spectrum_nperseg(size_t n, double dt, double windowsize_s);
