@@ -122,6 +122,21 @@ describe("nm.plot names", function()
     assert.equals("%PDF-", slurp(dir .. "/odd.pdf"):sub(1, 5))
   end)
 
+  it("a % in a name is drawn as typed, not read as a gnuplot format (heat map, image rows, stacked rows)", function()
+    local pct = { "50%_L", "a%sb", "%d%%" }
+    local m = { { 1, 0.5, 0 }, { 0.5, 1, 0.2 }, { 0, 0.2, 1 } }
+    nm.plot.fc(m, { out = dir .. "/pct.svg", names = pct })
+    local ring = ring_names()
+    ring[1], ring[2] = "a%sb", "%g%%"
+    nm.plot.timeseries(res, { out = dir .. "/pct_image.svg", view = "image", names = ring })
+    nm.plot.timeseries(res, { out = dir .. "/pct_stacked.svg", view = "stacked", names = ring })
+    for _, file in ipairs({ "pct.svg", "pct_image.svg", "pct_stacked.svg" }) do
+      local svg = slurp(dir .. "/" .. file)
+      local names = file == "pct.svg" and pct or { ring[1], ring[2] }
+      for _, name in ipairs(names) do assert.is_true(shows(svg, name), file .. ": " .. name) end
+    end
+  end)
+
   it("a name longer than 24 characters is drawn shortened (its first 23 and …), keeping the plot's room", function()
     local long = string.rep("Gyrus_", 6) .. "L"                        -- 37 characters
     local s = scripts_of(function()

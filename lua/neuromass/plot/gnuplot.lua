@@ -96,10 +96,12 @@ end
 
 --- gnuplot.tic_list(tics) -> "('name' pos, ...)": explicit tic labels for
 -- set xtics / set ytics; tics = { { text, position }, ... }, each text
--- quoted (drawn literally: the terminals are noenhanced).
+-- quoted (drawn literally: the terminals are noenhanced) and its % doubled
+-- (gnuplot reads an explicit tic label as a format of its position: "%s"
+-- would be drawn "2.000000", "%d" fail).
 function M.tic_list(tics)
   local out = {}
-  for i, tic in ipairs(tics) do out[i] = M.quote(tic[1]) .. " " .. num(tic[2]) end
+  for i, tic in ipairs(tics) do out[i] = M.quote((tic[1]:gsub("%%", "%%%%"))) .. " " .. num(tic[2]) end
   return "(" .. table.concat(out, ", ") .. ")"
 end
 
