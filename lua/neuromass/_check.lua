@@ -144,6 +144,7 @@ local SHOW_ITEMS = 6
 local function shown(v, depth)
   if type(v) == "number" then return M.number(v) end
   if type(v) == "string" then return string.format("%q", v) end
+  if type(v) == "boolean" then return tostring(v) end   -- the value: "got true", not "got boolean"
   local mt = getmetatable(v)
   if type(mt) == "table" and type(mt.__name) == "string" then return "a " .. mt.__name end
   if type(v) ~= "table" then return type(v) end

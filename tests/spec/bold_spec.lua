@@ -199,6 +199,8 @@ describe("BOLD feeds", function()
     assert.same(x50.BOLD, own.BOLD)
     raises_here(function() nm.network { nodes = { nm.models.fhn.node {} }, bold = { variable = "x", scale = "2" } } end,
                 "network 'Net': bold: 'scale' must be a finite number (got \"2\" (a string))")
+    raises_here(function() nm.network { nodes = { nm.models.fhn.node {} }, bold = true } end,
+                "network 'Net': bold must be a table { variable = NAME, scale = 1, offset = 0 } (got true)")
     local bad = nm.network { nodes = { nm.models.fhn.node {} }, bold = { variable = "xx" } }
     raises_here(function() nm.model(bad) end, "model: bold: unknown variable 'xx'; did you mean 'x'?")
   end)

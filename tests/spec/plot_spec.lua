@@ -394,7 +394,7 @@ describe("nm.plot errors, at the user's line", function()
       "plot.bold: BOLD is a list of matrices, not a matrix" },
     { "spectrum with a ylabel that is no string", function()
         nm.plot.spectrum(f, P, { out = dir .. "/a.png", ylabel = true }) end,
-      "plot.spectrum: 'ylabel' must be a string, got boolean" },
+      "plot.spectrum: 'ylabel' must be a string, got true" },
     { "fc with an xlabel that is no string", function()
         nm.plot.fc(fc, { out = dir .. "/a.png", xlabel = 1 }) end, "plot.fc: 'xlabel' must be a string, got 1" },
     { "fc_compare with a BOLD of other nodes than the FCs'", function()

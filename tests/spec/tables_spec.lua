@@ -87,7 +87,7 @@ describe("nm.load_table", function()
     assert.matches("rows has 1 values; an axis needs 2 or more", refusal({ 0 }, { 1, 2, 3, 4, 5, 6 }))
     assert.matches("cols spans 0 to 1e%+300 in steps of 1: more than 2%^53 steps",
                    refusal({ 0, 1 }, { 0, 1, 1e300 }))
-    assert.matches("name must be a string, got boolean", refusal({ 0, 1 }, { 1, 2, 3 }, true))
+    assert.matches("name must be a string, got true", refusal({ 0, 1 }, { 1, 2, 3 }, true))
   end)
 
   it("loads increasing axes as {first, step, last}", function()
