@@ -168,6 +168,13 @@ end
 -- build of the engine model.  Returns a snapshot of the matrices (for
 -- same_matrices, changed_matrices): their entries packed, one string each,
 -- and (snap.tables, snap.names) the tables they were read from and their names.
+--- net:run(...): an error saying what to run (a network is run through its
+-- model: nm.model(net):run{...}); without it Lua said "attempt to call a nil value".
+function Network:run()
+  error(string.format("network '%s' has no run: make a model of it and run that, " ..
+                      "nm.model(net):run { duration = ..., ... }", self.label), 2)
+end
+
 function Network:check_matrices(level)
   local snap, prev = { tables = {}, names = {} }, self.packs or {}
   -- A table checked already in this call (a native model's connectivity is

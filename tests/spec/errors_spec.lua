@@ -37,6 +37,9 @@ local cases = {
     "additive", "string" },
   { "a gain that is not finite", "nm.model(" .. net2("network_x = net:additive('x', { gain = 1/0 })") .. ")",
     "gain must be a finite number or an expression, got inf" },
+  -- (before: "attempt to call a nil value (method 'run')")
+  { "running a network, not its model", net2("network_x = net:additive('x')") .. ":run { duration = 10 }",
+    "network 'Net' has no run: make a model of it and run that, nm.model(net):run" },
   { "a gain that is NaN", "nm.model(" .. net2("network_x = net:diffusive('x', { gain = 0/0 })") .. ")",
     "gain must be a finite number or an expression, got nan" },
   { "custom: delayed of an unknown variable",
