@@ -717,8 +717,19 @@ static int help(lua_State *L, int argc, char **argv)
 }
 
 
-/* The options of run and info that take a value: also written --NAME=VALUE. */
+/* The options of run and info that take a value: also written --NAME=VALUE
+** (the commands parsed in Lua split theirs with check.split_values). */
 static const char *const value_options[] = { "--set", "--out", "--seed", "--workers", "--task", "--ntasks" };
+#define N_VALUE_OPTIONS (sizeof value_options / sizeof value_options[0])
+
+/* The value option that `a` writes as --NAME=VALUE (its '=' at eq), or NULL. */
+static const char *value_option(const char *a, const char *eq)
+{
+  size_t len = (size_t)(eq - a);
+  for (size_t k = 0; k < N_VALUE_OPTIONS; k++)
+    if (strlen(value_options[k]) == len && strncmp(a, value_options[k], len) == 0) return value_options[k];
+  return NULL;
+}
 
 /* argv of run and info with each --NAME=VALUE of a value option (up to "--")
 ** split into --NAME VALUE, as GNU's long options are read: a new array
@@ -729,15 +740,11 @@ static char **split_value_options(lua_State *L, int *argc, char **argv)
   char **out = lua_newuserdatauv(L, (size_t)(2 * *argc + 1) * sizeof *out, 0);
   int n = 0, options = 1;
   for (int i = 0; i < *argc; i++) {
-    const char *a = argv[i], *eq = strchr(a, '=');
+    const char *a = argv[i], *eq = strchr(a, '='), *name = NULL;
     if (i >= 2 && strcmp(a, "--") == 0) options = 0;
-    size_t k = sizeof value_options / sizeof value_options[0];
-    if (i >= 2 && options && eq && strncmp(a, "--", 2) == 0) {
-      for (k = 0; k < sizeof value_options / sizeof value_options[0]; k++)
-        if (strlen(value_options[k]) == (size_t)(eq - a) && strncmp(a, value_options[k], (size_t)(eq - a)) == 0) break;
-    }
-    if (k < sizeof value_options / sizeof value_options[0]) {
-      out[n++] = (char *)value_options[k];
+    if (i >= 2 && options && eq) name = value_option(a, eq);
+    if (name) {
+      out[n++] = (char *)name;
       out[n++] = (char *)(eq + 1);
     } else {
       out[n++] = argv[i];
