@@ -21,11 +21,13 @@ local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true
 -- The engine's integrators (its one table): by name, and in its order.
 local integrator_list = core.integrators()
 local integrators, adaptive = {}, {}
---- options.adaptive_names: the adaptive integrators' names, in the engine's order.
-M.adaptive_names = {}
+--- options.adaptive_names, options.fixed_names: the adaptive and the
+-- fixed-step integrators' names, in the engine's order (for messages).
+M.adaptive_names, M.fixed_names = {}, {}
 for _, info in ipairs(integrator_list) do
   integrators[info.name], adaptive[info.name] = info, info.adaptive or nil
-  if info.adaptive then M.adaptive_names[#M.adaptive_names + 1] = info.name end
+  local names = info.adaptive and M.adaptive_names or M.fixed_names
+  names[#names + 1] = info.name
 end
 
 -- Steps are counted exactly in a double's integer range.

@@ -160,16 +160,12 @@ function M.same_kind(kind, o, level)
     note("the integrator", "'" .. kind.method .. "'", "'" .. o.method .. "'")
   end
   if #changed == 0 then return end
-  local fixed = {}
-  for _, info in ipairs(core.integrators()) do
-    if not info.adaptive then fixed[#fixed + 1] = info.name end
-  end
   -- (every change, each once)
   error(string.format("run: cannot continue with another dt, sampling_dt or kind of integrator: %s; " ..
                       "continue = true needs the dt, sampling_dt and kind of integrator " ..
                       "of the run it continues (the integrator may change only between fixed-step ones: " ..
                       "%s); start a fresh run (without continue)", table.concat(changed, ", "),
-                      table.concat(fixed, ", ")), level + 1)
+                      table.concat(options.fixed_names, ", ")), level + 1)
 end
 
 --- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
