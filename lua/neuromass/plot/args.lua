@@ -223,6 +223,16 @@ function M.nodes(what, opts, available)
   return chosen
 end
 
+--- args.name_count(src) -> how many names a figure of src (args.trace_source's
+-- { nodes, count }) takes: its network's node count when known, else its
+-- highest node + 1.
+function M.name_count(src)
+  if src.count then return src.count end
+  local count = 0
+  for _, node in ipairs(src.nodes) do count = math.max(count, node + 1) end
+  return count
+end
+
 --- args.names(what, opts, count) -> opts.names, or nil when absent: the
 -- nodes' names, a list of `count` strings (the network's node count; node
 -- k's name at names[k + 1], as nm.datasets.load("gw").names lists its 80

@@ -168,11 +168,7 @@ function M.run(argv)
     axes = { xlabel = "t (ms)", ylabel = src.variable, series = "'" .. src.variable .. "' of '" .. input .. "'" }
   end
   opts.variable = nil
-  if opts.names then
-    local count = 0
-    for _, node in ipairs(src.nodes) do count = math.max(count, node + 1) end
-    opts.names = read_names(opts.names, count)
-  end
+  if opts.names then opts.names = read_names(opts.names, args.name_count(src)) end
   axes.inputs = { { role = "the input CSV", path = input } }
   local ok, full = pcall(function()
     src = args.skip(WHAT, src, opts.skip)

@@ -207,9 +207,7 @@ end
 function M.panel(what, src, opts, axes)
   args.samples(what, #src.rows[1], axes.series or axes.ylabel)
   local chosen = args.nodes(what, opts, src.nodes)
-  local count = src.count or 0
-  if not src.count then for _, node in ipairs(src.nodes) do count = math.max(count, node + 1) end end
-  local names = args.names(what, opts, count)
+  local names = args.names(what, opts, args.name_count(src))
   if src.t then args.times(what, src.t, axes.tname or "t") end
   for _, r in ipairs(chosen) do
     args.some_finite(what, src.rows[r], string.format("node %d's %s", src.nodes[r], axes.ylabel))
