@@ -104,16 +104,16 @@ end
 
 --- Node `node`'s (0-based, default 0) series of variable `var`.  "BOLD"
 -- (no recorded variable: its own times) is an error saying where it is.
--- The nodes (0-based, ascending) whose `var` the result holds as columns
--- "var.<node>", or nil when it holds none.
-local function recorded_nodes(self, var)
-  local nodes = {}
-  for i = 2, #self.columns do
-    local n = self.columns[i]:sub(1, #var + 1) == var .. "." and tonumber(self.columns[i]:sub(#var + 2))
-    if n and math.type(n) == "integer" then nodes[#nodes + 1] = n end
+-- The columns "var.<node>" of the result: their indices in self.columns
+-- and their nodes (0-based), in column order.
+local function var_columns(self, var)
+  local cols, nodes, prefix = {}, {}, var .. "."
+  for c = 2, #self.columns do
+    local name = self.columns[c]
+    local node = name:sub(1, #prefix) == prefix and name:sub(#prefix + 1):match("^%d+$")
+    if node then cols[#cols + 1], nodes[#nodes + 1] = c, math.tointeger(tonumber(node)) end
   end
-  table.sort(nodes)
-  return #nodes > 0 and nodes or nil
+  return cols, nodes
 end
 
 -- Nodes as a message shows them: "0 to 79" when consecutive, else the list.
@@ -148,18 +148,17 @@ function Result:get(var, node)
   end
   local name = var .. "." .. string.format("%d", node)
   local c = self.index[name]
-  local nodes = not c and recorded_nodes(self, var)
-  if nodes then
+  if c then return self.data:column(c) end
+  local _, nodes = var_columns(self, var)
+  if #nodes > 0 then
+    table.sort(nodes)
     error(string.format("result: '%s' was recorded for node%s %s, not node %d", var, #nodes == 1 and "" or "s",
                         node_list(nodes), node), 2)
   end
-  if not c then
-    local known = {}
-    for i = 2, #self.columns do known[#known + 1] = self.columns[i] end
-    error(string.format("result: '%s' was not recorded (recorded: %s)%s", name,
-                        table.concat(self.variables, ", "), check.suggest(name, known)), 2)
-  end
-  return self.data:column(c)
+  local known = {}
+  for i = 2, #self.columns do known[#known + 1] = self.columns[i] end
+  error(string.format("result: '%s' was not recorded (recorded: %s)%s", name,
+                      table.concat(self.variables, ", "), check.suggest(name, known)), 2)
 end
 
 -- Results kept as fields rather than columns, read by res:matrix(name) when
@@ -178,16 +177,9 @@ local function rows_of(self, var, who, level, with_rows)
     check.error(string.format("%s: expected a variable name (recorded: %s), got %s", who,
                               table.concat(self.variables, ", "), check.show(var)), 2)
   end
-  local rows, nodes = {}, {}
-  local prefix = var .. "."
-  for c = 2, #self.columns do
-    local name = self.columns[c]
-    local node = name:sub(1, #prefix) == prefix and name:sub(#prefix + 1):match("^%d+$")
-    if node then
-      nodes[#nodes + 1] = math.tointeger(tonumber(node))
-      rows[#rows + 1] = not with_rows or (self.dry and {} or self.data:column(c - 1))
-    end
-  end
+  local cols, nodes = var_columns(self, var)
+  local rows = {}
+  for k, c in ipairs(cols) do rows[k] = not with_rows or (self.dry and {} or self.data:column(c - 1)) end
   if #rows > 0 then return rows, nodes end
   local extra = MATRIX_FIELDS[var]
   if extra then
