@@ -272,16 +272,21 @@ end
 -- near enough to be a likely typo (with `any`: whatever its distance), else "".
 -- Ties go to the candidate first in sort order.
 function M.suggest(name, candidates, any)
+  local best = M.nearest(name, candidates, any)
+  return best and string.format("; did you mean '%s'?", best) or ""
+end
+
+--- check.nearest(name, candidates, any) -> the candidate M.suggest names,
+-- or nil when none is near enough (any: the nearest, however far).
+function M.nearest(name, candidates, any)
   local best, bd
   for _, c in ipairs(candidates) do
     -- (a name that differs only in case is the nearest: res.bold is res.BOLD)
     local d = c:lower() == name:lower() and 0 or distance(name, c)
     if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
   end
-  if best and (any or bd <= math.max(2, #name // 3)) then
-    return string.format("; did you mean '%s'?", best)
-  end
-  return ""
+  if best and (any or bd <= math.max(2, #name // 3)) then return best end
+  return nil
 end
 
 --- The library's one "what is allowed" part of an unknown-name error: M.suggest's

@@ -337,7 +337,7 @@ local function coupling(mode)
                           check.suggest_or_list(var, known, "the variables are")), 2)
     end
     local gain = opts.gain or 1
-    if not expr.is_expr(gain) and not (type(gain) == "number" and math.abs(gain) < math.huge) then
+    if not expr.is_expr(gain) and not check.finite(gain) then
       error(string.format("%s: gain must be a finite number or an expression, got %s", what,
                           check.show(gain)), 2)
     end

@@ -55,7 +55,7 @@ local function suggestion(key, names)
   end
   -- else the last component the key's is (or is nearest to), as a key that works:
   -- itself when it is a name, else the glob of every name ending in it
-  local t = seen[tail] and tail or (check.suggest(tail, tails):match("^; did you mean '(.*)'%?$"))
+  local t = seen[tail] and tail or check.nearest(tail, tails)
   if t then
     return string.format("; did you mean '%s'?", is_name[t] and t or "*." .. t)
   end
