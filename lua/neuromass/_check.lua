@@ -234,10 +234,15 @@ function M.names(list, what)
   return list
 end
 
+--- check.whole(v): v is a whole number (an integer, or a float with no fraction).
+function M.whole(v)
+  return math.type(v) == "integer" or (M.finite(v) and v % 1 == 0)
+end
+
 --- A whole count `n` of `what` between 1 (or `min`) and `max`, or an error.
 function M.count(n, what, max, level, min)
   min = min or 1
-  if math.type(n) ~= "integer" and not (M.finite(n) and n % 1 == 0) then
+  if not M.whole(n) then
     M.error(string.format("%s must be a whole number, got %s", what, M.show(n)), level + 1)
   end
   if n < min or n > max then

@@ -233,7 +233,7 @@ end
 
 --- The signal index of node i's (0-based) variable `var`, or nil.
 function Model:signal(i, var)
-  if math.type(i) ~= "integer" and not (check.finite(i) and i % 1 == 0) then
+  if not check.whole(i) then
     check.error(string.format("model:signal: the node must be a whole number (from 0), got %s", check.show(i)), 2)
   end
   if type(var) ~= "string" then

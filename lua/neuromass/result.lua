@@ -142,7 +142,7 @@ function Result:get(var, node)
                         type(node) == "string" and string.format("; did you mean get(\"%s\", %s)?", node,
                                                                  check.show(var)) or ""), 2)
   end
-  if math.type(node) ~= "integer" and not (check.finite(node) and node % 1 == 0) then
+  if not check.whole(node) then
     error(string.format("result: get(\"%s\", node): 'node' must be a whole number (from 0), got %s", var,
                         check.show(node)), 2)
   end
