@@ -2,10 +2,8 @@
 ** core.c: luaopen_neuromass_core, the entry point of the C module, and the
 ** small helpers every binding file uses.
 */
-#include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bind.h"
 #include "l_audio.h"
@@ -225,34 +223,6 @@ int nmL_choicefield(lua_State *L, int t, const char *key, const char *const list
 }
 
 
-/* core.mkdir_p(path) -> true | nil, failure { kind = "io", message }: creates a
-** directory and its parents. */
-static int core_mkdir_p(lua_State *L)
-{
-  size_t len;
-  const char *path = luaL_checklstring(L, 1, &len);
-  char *buf = lua_newuserdatauv(L, len + 1, 0);
-  memcpy(buf, path, len + 1);
-  for (size_t i = 1; i <= len; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char keep = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-      nmL_push_failure(L, "io", strerror(errno));
-      return 2;
-    }
-    buf[i] = keep;
-  }
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    nmL_push_failure(L, "io", "not a directory");
-    return 2;
-  }
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-
 int luaopen_neuromass_core(lua_State *L);
 int luaopen_neuromass_nlopt(lua_State *L);
 
@@ -277,8 +247,7 @@ int luaopen_neuromass_core(lua_State *L)
   nmL_open_jit(L);
   nmL_open_matrix(L);
   nmL_open_simd(L);
-  lua_pushcfunction(L, core_mkdir_p);
-  lua_setfield(L, -2, "mkdir_p");
+  nmL_open_dir(L);
   lua_pushliteral(L, NM_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

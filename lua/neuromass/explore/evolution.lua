@@ -296,7 +296,8 @@ local function clear(dir)
   os.remove(dir .. "/best.json")
   os.remove(dir .. "/results.csv")
   os.remove(dir .. "/" .. merge.PARTIAL)
-  for _, p in ipairs(merge.parts(dir)) do os.remove(p) end
+  -- (parts that cannot be listed are said by the merge that reads them)
+  for _, p in ipairs(merge.parts(dir) or {}) do os.remove(p) end
 end
 
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones

@@ -18,19 +18,18 @@ local M = {}
 -- largest row too, and which tasks have none.
 local POINTS = "/parts/points.txt"
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 --- merge.parts(dir) -> the paths of the parts under dir/parts (task-I-of-N.csv), sorted; the other
--- .csv files there (not parts: never read), sorted.
+-- .csv files there (not parts: never read), sorted | nil, message when dir/parts cannot be
+-- listed (no folder: no parts).
 function M.parts(dir)
   local out, other = {}, {}
-  local p = io.popen("ls -1 " .. quote(dir .. "/parts") .. " 2>/dev/null")
-  if not p then return out, other end
-  for name in p:lines() do
+  local names, err = core.list_dir(dir .. "/parts")
+  if not names then return nil, string.format("cannot list '%s/parts': %s", dir, err.message) end
+  for _, name in ipairs(names) do
     if name:match("^task%-%d+%-of%-%d+%.csv$") then out[#out + 1] = dir .. "/parts/" .. name
     elseif name:match("%.csv$") then other[#other + 1] = dir .. "/parts/" .. name end
   end
-  p:close()
   table.sort(out)
   table.sort(other)
   return out, other
@@ -45,6 +44,7 @@ function M.read(dir, names)
   local rows, files, first = {}, {}, nil
   local all = { dir .. "/results.csv" }
   local parts, skipped = M.parts(dir)
+  if not parts then return nil, skipped end
   for _, p in ipairs(parts) do all[#all + 1] = p end
   for _, path in ipairs(all) do
     local t, err = tbl.read(path)

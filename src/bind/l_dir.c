@@ -1,0 +1,102 @@
+/*
+** l_dir.c: directories, for the Lua library's output folders and the
+** exploration's parts:
+**   core.mkdir_p(path) -> true | nil, failure { kind = "io", message }
+**     creates a directory and its parents (an existing one is fine);
+**   core.list_dir(path) -> names | nil, failure { kind = "io", message }
+**     the names of the entries of a directory (not "." and ".."), in the
+**     order the system gives (none in particular); a directory that does not exist has none ({}); any other
+**     failure (not a directory, no permission, a read error) is said.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bind.h"
+
+
+static int core_mkdir_p(lua_State *L)
+{
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char *buf = lua_newuserdatauv(L, len + 1, 0);
+  memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char keep = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+      nmL_push_failure(L, "io", strerror(errno));
+      return 2;
+    }
+    buf[i] = keep;
+  }
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    nmL_push_failure(L, "io", "not a directory");
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+/* The directory stream of list_dir, closed by __gc or __close when a Lua
+** error (out of memory) leaves the listing half done. */
+typedef struct { DIR *d; } LDir;
+
+static int ldir_close(lua_State *L)
+{
+  LDir *h = lua_touserdata(L, 1);
+  if (h->d) closedir(h->d);
+  h->d = NULL;
+  return 0;
+}
+
+
+static int core_list_dir(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  LDir *h = lua_newuserdatauv(L, sizeof *h, 0);     /* index 2 */
+  h->d = NULL;
+  if (luaL_newmetatable(L, "neuromass.DirStream")) {
+    lua_pushcfunction(L, ldir_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, ldir_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  lua_toclose(L, 2);
+  lua_newtable(L);                                    /* index 3: the names */
+  if (!(h->d = opendir(path))) {
+    if (errno == ENOENT) return 1;
+    nmL_push_failure(L, "io", strerror(errno));
+    return 2;
+  }
+  lua_Integer n = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(h->d);
+    if (!e) break;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, 3, ++n);
+  }
+  if (errno != 0) {
+    nmL_push_failure(L, "io", strerror(errno));
+    return 2;
+  }
+  lua_settop(L, 3);
+  return 1;
+}
+
+
+void nmL_open_dir(lua_State *L)
+{
+  lua_pushcfunction(L, core_mkdir_p);
+  lua_setfield(L, -2, "mkdir_p");
+  lua_pushcfunction(L, core_list_dir);
+  lua_setfield(L, -2, "list_dir");
+}
