@@ -629,6 +629,73 @@ nm.model(node):run { duration = 100000, output = { csv = "big.csv" } }
   end)
 end)
 
+-- The audio streamed beside it was rendered as <stem>.partial.wav on the same full disk, which
+-- failed, and was dropped without a word: the message said only where the CSV's rows were kept.
+describe("a full disk during a run that streams a CSV and audio", function()
+  -- Runs `run` (after the preamble) as dir/NAME.lua --out dir/out, files limited to `blocks`
+  -- (sh's ulimit -f: 512-byte blocks); returns dir, status, stderr.
+  local function limited(name, run, blocks, before)
+    local dir = scratch()
+    write(dir .. "/" .. name .. ".lua", preamble .. run)
+    if before then before(dir) end
+    local status, _, err = h.sh("ulimit -f " .. blocks .. "; " .. q(h.exe) .. " run " .. q(dir .. "/" .. name ..
+                                ".lua") .. " --out " .. q(dir .. "/out"))
+    return dir, status, err
+  end
+
+  it("says that the audio's frames could not be kept, and why, beside where the rows are", function()
+    local dir, status, err = limited("both", [[
+nm.model(node):run { duration = 2000, output = { csv = "big.csv", audio = { path = "big.wav", speedup = 0.1 } } }
+]], 64)
+    assert.equals(1, status)
+    assert.matches("both%.lua:6: run: output%.csv 'big%.csv': cannot write it %(as '.*/out/big%.csv'%): " ..
+                   "writing: File too large; kept what was done in '.*/out/big%.partial%.csv'; the audio's " ..
+                   "frames were not kept: output%.audio: .*File too large", err)
+    assert.same({ "big.partial.csv" }, listing(dir .. "/out"))       -- no temporary file either
+  end)
+
+  -- A run that completed, its audio failing at the end: the complete CSV, held, is kept as
+  -- big.partial.csv; when even that failed (here a directory holds the name) it went without a word.
+  it("says so when the held CSV cannot be kept either", function()
+    -- (the spool, 4 bytes a frame, fits under the limit; the WAV, 8 bytes a frame, does not)
+    local dir, status, err = limited("held", [[
+nm.model(node):run { duration = 200, sampling_dt = 1, output = { csv = "big.csv",
+  audio = { path = "big.wav", speedup = 0.01, bits = "float", layout = "stereo" } } }
+]], 10000, function(d) h.sh("mkdir -p " .. q(d .. "/out/big.partial.csv")) end)
+    assert.equals(1, status)
+    assert.matches("held%.lua:6: run: output%.audio: cannot write '.*/out/big%.wav': .*File too large.*; the " ..
+                   "CSV's rows %(complete%) were not kept as '.*/out/big%.partial%.csv': keeping the partial file: Is a " ..
+                   "directory", err)
+    assert.same({ "big.partial.csv" }, listing(dir .. "/out"))       -- (the directory) no temporary file
+  end)
+
+  -- The disk really full (ENOSPC), on a small tmpfs: as root only (mount), unmounted in any case.
+  it("on a full tmpfs (as root): the same, with the system's reason", function()
+    local _, uid = h.sh("id -u")
+    if uid:match("^0") == nil then return end
+    local dir = scratch()
+    local small = dir .. "/small"
+    h.sh("mkdir -p " .. q(small))
+    local mounted = h.sh("mount -t tmpfs -o size=2m tmpfs " .. q(small)) == 0
+    if not mounted then return end                                   -- (a container without mount rights)
+    finally(function() h.sh("umount " .. q(small)) end)
+    -- the CSV (80 nodes) fills the disk the audio's space was checked on at the start
+    write(dir .. "/full.lua", [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }:run { duration = 3000, sampling_dt = 1,
+  output = { csv = "big.csv", audio = { path = "a.wav", variable = "x", nodes = { 0, 1 } } } }
+]])
+    local status, _, err = nm("run", dir .. "/full.lua", "--out", small)
+    assert.equals(1, status)
+    assert.matches("full%.lua:3: run: output%.csv 'big%.csv': cannot write it %(as '.*/small/big%.csv'%): " ..
+                   "writing: No space left on device; kept what was done in '.*/small/big%.partial%.csv'; the " ..
+                   "audio's frames were not kept: output%.audio: cannot write '.*/small/a%.wav': writing its " ..
+                   "temporary spool: No space left on device", err)
+    assert.same({ "big.partial.csv" }, listing(small))
+  end)
+end)
+
 describe("neuromass info", function()
   it("prints the model and writes no CSV", function()
     local dir = scratch()
