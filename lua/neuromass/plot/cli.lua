@@ -98,8 +98,10 @@ local function bold_series(names, cols)
 end
 
 -- The names in the text file at `path` (--names): one per line, line k + 1
--- node k's (LF or CRLF; a last line break ends the list), as many as the
--- CSV's `count` nodes (its highest node + 1).
+-- node k's, as many as the CSV's `count` nodes (its highest node + 1).  A file
+-- as people write them reads right: LF, CRLF or CR line ends, a UTF-8
+-- byte-order mark, spaces and tabs around a name (dropped), blank lines at
+-- the end (ignored); a blank line before the last name is refused, naming it.
 local function read_names(path, count)
   local f, err = io.open(path, "rb")
   if not f then
@@ -109,9 +111,16 @@ local function read_names(path, count)
   end
   local text = f:read("a")
   f:close()
+  text = text:gsub("^\239\187\191", ""):gsub("\r\n?", "\n")
   local names = {}
-  for line in (text:gsub("\r\n", "\n"):gsub("\n$", "") .. "\n"):gmatch("([^\n]*)\n") do names[#names + 1] = line end
-  if text == "" then names = {} end
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do names[#names + 1] = line:match("^[ \t]*(.-)[ \t]*$") end
+  while names[#names] == "" do names[#names] = nil end
+  for k, name in ipairs(names) do
+    if name == "" then
+      error(string.format("--names '%s': line %d is blank (line k + 1 names node k: each node needs a name)",
+                          path, k), 0)
+    end
+  end
   if #names ~= count then
     error(string.format("--names '%s' holds %d name%s (one per line), the CSV's nodes 0 to %d need %d: line k + 1 " ..
                         "names node k", path, #names, #names == 1 and "" or "s", count - 1, count), 0)
