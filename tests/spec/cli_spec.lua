@@ -150,7 +150,7 @@ describe("neuromass command line", function()
       { { "sonify", "r.csv", "-o", "x.wav", "--speedup", "abc" }, "%-%-speedup needs a number, got 'abc'", "sonify" },
       { { "plot", "r.csv", "-o", "f.png", "--colour", "red" }, "plot: unknown option '%-%-colour'", "plot" },
       { { "plot", "-o", "f.png" }, "plot: which CSV%?", "plot" },
-      { { "explore", "--bogus" }, "explore: unknown argument '%-%-bogus'", "explore" },
+      { { "explore", "--bogus" }, "explore: unknown option '%-%-bogus'", "explore" },
       { { "explore" }, "explore: nothing to do", "explore" },
       { { "plt" }, "unknown command 'plt'", nil },
       { { "help", "run", "x" }, "help: one command at most", nil },
@@ -408,10 +408,73 @@ r:write_csv("s.csv")
     local merged, _, merge_err = nm("explore", "--merge=" .. dir .. "/none")
     assert.equals(1, merged)
     assert.matches("'[^']*/none' is not a directory", merge_err)
-    -- a flag that takes no value stays an unknown option
-    local flagged, _, flag_err = nm("plot", dir .. "/r.csv", "-o", dir .. "/g.png", "--zscore=1")
-    assert.equals(1, flagged)
-    assert.matches("unknown option '%-%-zscore=1'", flag_err)
+  end)
+
+  -- sonify and plot kept the last of a repeated option (-o a.wav -o b.wav wrote b.wav), run
+  -- refused it; a flag given a value (--quiet=1) was an "unknown option" (after run's script,
+  -- an argument of the script's, the progress bar not silenced).
+  it("one rule of options for every command: a value option given twice, a flag given a value", function()
+    local dir = scratch()
+    write(dir .. "/r.csv", "t,x.0,x.1\n0,0,1\n0.1,0.5,0.25\n0.2,1,0\n0.3,0.5,0.25\n")
+    local csv, wav, png = dir .. "/r.csv", dir .. "/a.wav", dir .. "/a.png"
+    local cases = {
+      { { "run", example, "--seed", "1", "--seed=2" }, "run: option '%-%-seed' is given twice" },
+      { { "info", "--workers", "1", example, "--workers", "2" }, "info: option '%-%-workers' is given twice" },
+      -- (--set is given once per parameter: the same NAME twice kept the last value)
+      { { "info", example, "--set", "*.tau=25", "--set=*.tau=30" }, "info: %-%-set %*%.tau is given twice %(25, then 30%)" },
+      { { "sonify", csv, "-o", wav, "-o", dir .. "/b.wav" }, "sonify: option '%-o' is given twice" },
+      { { "sonify", csv, "-o", wav, "--output=" .. dir .. "/b.wav" },
+        "sonify: option '%-%-output' is given twice %(first as '%-o'%)" },
+      { { "sonify", csv, "-o", wav, "--speedup", "0.01", "--speedup", "0.02" },
+        "sonify: option '%-%-speedup' is given twice" },
+      { { "plot", csv, "-o", png, "--var", "x", "--variable", "x" },
+        "plot: option '%-%-variable' is given twice %(first as '%-%-var'%)" },
+      { { "plot", csv, "-o", png, "--skip", "1", "--skip", "2" }, "plot: option '%-%-skip' is given twice" },
+      { { "explore", "--merge", dir, "--merge=" .. dir }, "explore: option '%-%-merge' is given twice" },
+      { { "run", "--quiet=1", example }, "run: option '%-%-quiet' takes no value, got '%-%-quiet=1'" },
+      { { "run", example, "--quiet=yes" }, "run: option '%-%-quiet' takes no value, got '%-%-quiet=yes'" },
+      { { "info", example, "--help=1" }, "info: option '%-%-help' takes no value, got '%-%-help=1'" },
+      { { "sonify", csv, "-o", wav, "--quiet=1" }, "sonify: option '%-%-quiet' takes no value" },
+      { { "sonify", csv, "-o", wav, "--help=" }, "sonify: option '%-%-help' takes no value, got '%-%-help='" },
+      { { "plot", csv, "-o", png, "--zscore=1" }, "plot: option '%-%-zscore' takes no value, got '%-%-zscore=1'" },
+      { { "plot", csv, "-o", png, "--quiet=0" }, "plot: option '%-%-quiet' takes no value" },
+      { { "explore", "--merge", dir, "--quiet=1" }, "explore: option '%-%-quiet' takes no value" },
+    }
+    for _, c in ipairs(cases) do
+      local status, _, err = nm(table.unpack(c[1]))
+      assert.equals(1, status, table.concat(c[1], " ") .. ": " .. err)
+      assert.matches("^neuromass: " .. c[2] .. "[^\n]*\n%(try 'neuromass %a+ %-%-help'%)\n$", err)
+    end
+    assert.same({ "r.csv" }, listing(dir))                              -- nothing written
+    -- a flag given twice is the flag; after '--' everything is the script's
+    local status, _, err = nm("plot", csv, "-o", png, "--zscore", "--zscore", "--quiet", "--quiet")
+    assert.equals(0, status, err)
+    write(dir .. "/a.lua", "io.stderr:write(#arg, '\\t', table.concat(arg, ' '), '\\n')\n")
+    status, _, err = nm("run", dir .. "/a.lua", "--", "--quiet=1", "--seed", "1", "--seed", "2")
+    assert.equals(0, status, err)
+    assert.equals("5\t--quiet=1 --seed 1 --seed 2\n", err)
+  end)
+
+  -- The long spelling of -o is --output (the help texts named only -o); --out, run's directory,
+  -- listed every option instead of suggesting it.  sonify --output - printed its report into
+  -- the WAV on stdout (only "-o -" sent it to stderr).
+  it("sonify and plot: -o and --output, named in the help; --out suggests --output", function()
+    for _, cmd in ipairs { "sonify", "plot" } do
+      local _, out = nm(cmd, "--help")
+      assert.matches("\n  %-o, %-%-output ", out)
+      local status, _, err = nm(cmd, "r.csv", "--out", "x.wav")
+      assert.equals(1, status)
+      assert.matches("^neuromass: " .. cmd .. ": unknown option '%-%-out'; did you mean '%-%-output'%?\n", err)
+    end
+    local dir = scratch()
+    write(dir .. "/r.csv", "t,x.0,x.1\n0,0,1\n0.1,0.5,0.25\n0.2,1,0\n0.3,0.5,0.25\n")
+    for _, out in ipairs { { "--output", "-" }, { "--output=-" }, { "-o", "-" } } do
+      local status, wav, err = nm("sonify", dir .. "/r.csv", "--speedup", "0.01", table.unpack(out))
+      assert.equals(0, status, err)
+      assert.equals("RIFF", wav:sub(1, 4))
+      assert.is_nil(wav:find("speed-up", 1, true), table.concat(out, " ") .. ": the report went into the WAV")
+      assert.matches("%-: 0%.040 s, 2 channels", err)
+    end
   end)
 
   it("refuses a --seed that is out of range, negative or not an integer, naming it", function()
