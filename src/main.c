@@ -73,7 +73,8 @@ static const char usage[] =
 #define SCRIPT_OPTIONS \
   "Options go before or after the script; after the script, other arguments\n" \
   "(and everything after '--') reach it in `arg`.  A value may also follow '='\n" \
-  "(--seed=7, --out=out).\n" \
+  "(--seed=7, --out=out).  An option that takes a value is given once (--set:\n" \
+  "once per parameter).\n" \
   "  --set NAME=VALUE  override a parameter at every model:run (names and globs\n" \
   "                    as model.params; VALUE a finite number); it is an error\n" \
   "                    when no model:run of the script applied it\n" \
@@ -111,6 +112,9 @@ static const char sonify_usage[] =
   "usage: " PROGNAME " sonify RESULT.csv -o OUT.wav [OPTIONS]\n"
   "write a recorded CSV as audio (.wav, .flac, .ogg; -o - writes a WAV to stdout\n"
   "once complete, e.g. into '| aplay', and the report to stderr)\n"
+  "An option that takes a value is given once; a value may also follow '='\n"
+  "(--speedup=100).\n"
+  "  -o, --output OUT.wav   the audio file\n"
   "  --column GLOB --variable V --nodes 0,3   the columns to play\n"
   "  --speedup K --rate HZ --bits 16|24|float --quality fast|medium|best\n"
   "  --map FROM:TO --layout mono|stereo|multichannel\n"
@@ -126,8 +130,12 @@ static const char plot_usage[] =
   "draw a CSV that neuromass wrote, with gnuplot (Debian package gnuplot-nox):\n"
   "a result (header t,VAR.NODE,...) as the time series of one variable, a BOLD\n"
   "CSV (header t_BOLD,BOLD_0,...) as BOLD over time (s).  Up to 8 nodes are\n"
-  "drawn as lines, more as an image of node x time.\n"
-  "  --var NAME      the variable to draw (default: the first in the header)\n"
+  "drawn as lines, more as an image of node x time.  An option that takes a\n"
+  "value is given once; a value may also follow '=' (--var=x).\n"
+  "  -o, --output FIG\n"
+  "                  the figure: .png, .svg or .pdf (the format from the extension)\n"
+  "  --var NAME      the variable to draw (default: the first in the header;\n"
+  "                  also --variable)\n"
   "  --nodes 0,1,2   the nodes (0-based; default: all)\n"
   "  --view lines|stacked|image   --title TEXT   --quiet\n"
   "  --zscore        each node's series as z-scores (e.g. measured BOLD)\n"
@@ -395,6 +403,18 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
     if (read != 0) lua_pop(L, 1);
     if (!finite) return fail_usage(argv[1], lua_pushfstring(L, "--set %s: the value is not a finite number", v));
     lua_getfield(L, -1, "sets");
+    for (lua_Integer k = 1; lua_rawgeti(L, -1, k) == LUA_TTABLE; k++) {   /* a NAME once, as any option */
+      lua_rawgeti(L, -1, 1);
+      size_t len;
+      const char *name = lua_tolstring(L, -1, &len);
+      if (len == (size_t)(eq - v) && memcmp(name, v, len) == 0) {
+        lua_rawgeti(L, -2, 2);
+        return fail_usage(argv[1], lua_pushfstring(L, "%s: --set %s is given twice (%s, then %s)", argv[1],
+                                                   lua_tostring(L, -2), lua_tostring(L, -1), eq + 1));
+      }
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
     lua_createtable(L, 2, 0);
     lua_pushlstring(L, v, (size_t)(eq - v));
     lua_rawseti(L, -2, 1);
@@ -404,10 +424,7 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
     lua_pop(L, 1);
     return 1;
   }
-  const char *key = a[2] == 'o' ? "out" : "seed";
-  if (lua_getfield(L, -1, key) != LUA_TNIL)
-    return fail_usage(argv[1], lua_pushfstring(L, "option '%s' is given twice", a));
-  lua_pop(L, 1);
+  const char *key = a[2] == 'o' ? "out" : "seed";   /* (given once: check_option_rules) */
   if (a[2] == 'o') {
     if (!*v) return fail_usage(argv[1], "--out needs a directory, got ''");
     /* refused before the script runs, not at its first write after a long run */
@@ -450,10 +467,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
                   : strcmp(a, "--ntasks") == 0 ? "ntasks" : NULL;
   if (!key) return -1;
   if (*i + 1 >= argc) return fail_usage(argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
-  const char *v = argv[++*i];
-  if (lua_getfield(L, -1, key) != LUA_TNIL)
-    return fail_usage(argv[1], lua_pushfstring(L, "option '%s' is given twice", a));
-  lua_pop(L, 1);
+  const char *v = argv[++*i];                    /* (given once: check_option_rules) */
   long n;
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
     n = online_cores();
@@ -580,16 +594,15 @@ static int hand_context(lua_State *L, int ctx)
 /*
 ** neuromass sonify|plot RESULT.csv -o OUT [options]: the Lua function
 ** `entry` (neuromass.audio.cli, neuromass.plot.cli's run) reads the options (with
-** the checks of the library's own calls) and returns the lines to print.
+** the checks of the library's own calls) and returns the lines to print (to
+** stderr when they have the field to_stderr: the output went to stdout).
 */
 static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usage, const char *entry)
 {
   int quiet = 0;
-  FILE *report = stdout;                         /* stderr when the output goes to stdout */
   for (int i = 2; i < argc; i++) {
     if (is_help(argv[i])) { fputs(cmd_usage, stdout); return 1; }
     quiet |= strcmp(argv[i], "--quiet") == 0;
-    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0) report = stderr;
   }
   lua_newtable(L);                               /* the host context */
   lua_pushstring(L, argv[1]);
@@ -613,6 +626,10 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
     fprintf(stderr, PROGNAME ": %s: %s\n", argv[1], msg ? msg : "(error)");
     return 0;
   }
+  /* stderr when the output went to stdout (the command says so: its lines' field to_stderr) */
+  lua_getfield(L, -1, "to_stderr");
+  FILE *report = lua_toboolean(L, -1) ? stderr : stdout;
+  lua_pop(L, 1);
   for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
     fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -756,6 +773,53 @@ static char **split_value_options(lua_State *L, int *argc, char **argv)
 }
 
 
+/* The flags of run and info (options that take no value). */
+static const char *const script_flags[] = { "--quiet", "--help", "-h" };
+
+/* The library's one rule of a command's options (check.option_rules in
+** lua/neuromass/_check.lua, which sonify, plot and explore follow too) over
+** argv of run and info (split by split_value_options): a flag given a value
+** (--quiet=1), a value option without its value or given twice (--set
+** excepted: one per parameter) is a usage error.  Returns 1 when they pass. */
+static int check_option_rules(lua_State *L, int argc, char **argv)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass._check");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "option_rules");
+    lua_remove(L, -2);
+    lua_createtable(L, argc - 2, 0);
+    for (int i = 2; i < argc; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i - 1);
+    }
+    lua_createtable(L, 0, (int)N_VALUE_OPTIONS);   /* values: spelling -> key */
+    for (size_t k = 0; k < N_VALUE_OPTIONS; k++) {
+      lua_pushstring(L, value_options[k] + 2);
+      lua_setfield(L, -2, value_options[k]);
+    }
+    lua_createtable(L, 0, 3);                      /* flags */
+    for (size_t k = 0; k < sizeof script_flags / sizeof script_flags[0]; k++) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, script_flags[k]);
+    }
+    lua_createtable(L, 0, 1);                      /* repeats */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "set");
+    status = docall(L, 4, 0);
+  }
+  if (status == LUA_OK) return 1;
+  if (is_usage_error(L, -1)) {
+    lua_getfield(L, -1, "usage");
+    return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
+  }
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+  return 0;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
@@ -805,6 +869,7 @@ static int pmain(lua_State *L)
   lua_pushcclosure(L, host_exit, 1);
   lua_setfield(L, -2, "exit");
   lua_pop(L, 1);
+  if (!check_option_rules(L, argc, argv)) { lua_pushboolean(L, 0); return 1; }
   int ctx = lua_gettop(L) + 1;
   int parsed = parse_command(L, argc, argv);
   if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }

@@ -312,14 +312,97 @@ function M.suggest_or_list(name, candidates, lead, whole)
   return string.format("; %s %s%s", lead, table.concat(sorted, ", ", 1, math.min(#sorted, 12)), more)
 end
 
+-- The option of `options` (a list) that `a` begins, when it is the only one ("--out" for "--output").
+local function only_prefix_of(a, options)
+  local found
+  for _, o in ipairs(options) do
+    if #a >= 3 and #o > #a and o:sub(1, #a) == a then
+      if found then return nil end
+      found = o
+    end
+  end
+  return found
+end
+
 --- Raises (level 0: a command line's message) "unknown option 'a'" with the
 -- nearest of the options `fixed` (a list) and the keys of `valued` (a map of
--- options that take a value), else the list of them, for neuromass sonify and plot.
+-- options that take a value) -- the option `a` begins when it is the only one
+-- (--out for --output) --, else the list of them, for neuromass sonify, plot and explore.
 function M.unknown_option(a, fixed, valued)
   local names = table.move(fixed, 1, #fixed, 1, {})
   for k in pairs(valued) do names[#names + 1] = k end
   table.sort(names)
-  M.usage(string.format("unknown option '%s'%s", a, M.suggest_or_list(a, names, "the options are")))
+  local whole = only_prefix_of(a, names)
+  M.usage(string.format("unknown option '%s'%s", a, whole and string.format("; did you mean '%s'?", whole)
+                                                      or M.suggest_or_list(a, names, "the options are")))
+end
+
+--- check.option_rules(argv, values, flags, repeats): the one rule of every
+-- command's options (neuromass run and info ask it too, src/main.c), checked
+-- over argv (a list of strings) up to "--", each --NAME=VALUE of an option
+-- that takes one already split into two words (M.split_values): a flag
+-- (flags: a set, e.g. ["--quiet"] = true) given a value ("--quiet=1") is
+-- refused, saying it takes none; an option that takes a value (values: a map
+-- from each spelling to its option's key, "-o" and "--output" both "out";
+-- the word after it is its value, whatever it looks like) is refused when
+-- its value is missing, and when given twice (by any of its spellings), unless
+-- its key is in `repeats` (a set: run's --set, one per parameter).  Raises
+-- M.usage; returns nothing.
+function M.option_rules(argv, values, flags, repeats)
+  local first = {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--" then return end
+    local name = a:match("^(%-%-?[^=]+)=")
+    if name and flags[name] then
+      M.usage(string.format("option '%s' takes no value, got '%s'", name, a))
+    end
+    local key = values[a]
+    if key then
+      if argv[i + 1] == nil then M.usage(string.format("option '%s' needs a value", a)) end
+      if first[key] and not (repeats and repeats[key]) then
+        M.usage(string.format("option '%s' is given twice%s", a,
+                              first[key] ~= a and " (first as '" .. first[key] .. "')" or ""))
+      end
+      first[key] = first[key] or a
+      i = i + 1
+    end
+    i = i + 1
+  end
+end
+
+--- check.read_options(argv, values, flags) -> opts, words: the command line
+-- of neuromass sonify, plot or explore read by one rule: --NAME=VALUE as
+-- --NAME VALUE (M.split_values), then M.option_rules; opts[key] = the value
+-- (a string) of each option that takes one (values: spelling -> key),
+-- opts[flag] = true for each flag given (flags: a set of spellings); words =
+-- the other arguments in order (everything after "--" among them).  An
+-- unknown option is M.unknown_option's error.
+function M.read_options(argv, values, flags)
+  argv = M.split_values(argv, function(name) return values[name] ~= nil end)
+  M.option_rules(argv, values, flags)
+  local opts, words, i = {}, {}, 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--" then
+      table.move(argv, i + 1, #argv, #words + 1, words)
+      break
+    elseif values[a] then
+      opts[values[a]], i = argv[i + 1], i + 2
+    elseif flags[a] then
+      opts[a], i = true, i + 1
+    elseif a:sub(1, 1) == "-" and #a > 1 then
+      local fixed = {}
+      for f in pairs(flags) do
+        if f ~= "-h" then fixed[#fixed + 1] = f end     -- (--help is listed)
+      end
+      M.unknown_option(a, fixed, values)
+    else
+      words[#words + 1], i = a, i + 1
+    end
+  end
+  return opts, words
 end
 
 --- check.split_values(argv, takes_value) -> argv with every "--NAME=VALUE"

@@ -85,9 +85,10 @@ end
 -- before anything is opened: audio.stream_plan(model, spec, sim_dt, n_steps,
 -- level) -> { outputs = {...} for outputs.check, open = function(level) ->
 -- { writer, columns(record), finish(level[, commit_also]) -> report, abort_partial() ->
--- paths } }.  abort_partial (after a failed run) keeps the frames fed so far
+-- paths[, why] } }.  abort_partial (after a failed run) keeps the frames fed so far
 -- as <stem>.partial.<ext> with its sidecar <stem>.partial.<ext>.json and
--- returns the paths kept ({} when nothing could be kept).
+-- returns the paths kept; {} when there is nothing to keep (the audio went
+-- to stdout), or {} and why when keeping failed (a full disk).
 function M.stream_plan(model, spec, sim_dt, n_steps, level)
   local what = "run: output.audio"
   local path, opts = spec, {}
@@ -134,7 +135,7 @@ function M.stream_plan(model, spec, sim_dt, n_steps, level)
           -- (not stopped by the signal that stopped the run, if one did: core.keep_stopped)
           local ok, rep = pcall(core.keep_stopped, write.finish, what, 1, w, full, c, p, true)
           w:close()
-          if not ok then return {} end
+          if not ok then return {}, (tostring(rep):gsub("^[^:]*:%d+: ", ""):gsub("^run: ", "")) end
           return { rep.path, rep.sidecar }
         end,
       }

@@ -197,11 +197,12 @@ function M.fc(m, opts)
                                     ylabel = args.text(what, opts, "ylabel"), names = names, size = size }))
 end
 
--- The BOLD panel of fc_compare: opts.bold (a result run with bold, or a
--- table { t_BOLD = ..., BOLD = ... }) after its first opts.skip samples,
--- drawn with opts.nodes, view, zscore; nil when there is no opts.bold (and
--- then none of those options).  Its rows must be the FCs' n nodes.
-local function bold_panel(what, opts, n, height)
+-- The BOLD of fc_compare's panel: opts.bold (a result run with bold, or a
+-- table { t_BOLD = ..., BOLD = ... }) after its first opts.skip samples, as
+-- traces take it ({ rows, t, nodes, count }); nil when there is no
+-- opts.bold (and then none of the panel's options).  Its rows must be the
+-- FCs' n rows.
+local function bold_of(what, opts, n)
   local bold = opts.bold
   if bold == nil then
     for _, key in ipairs({ "nodes", "view", "zscore", "skip" }) do
@@ -223,7 +224,43 @@ local function bold_panel(what, opts, n, height)
     fail(what, "'bold' holds %d BOLD rows, the FCs are %d × %d: give the BOLD the simulated FC was " ..
                "computed from (one row per node)", #B, n, n)
   end
-  return traces.panel(what, src, opts,
+  return src
+end
+
+-- The node of each FC row when a BOLD (src) says they are not nodes 0 to
+-- n - 1 (a heterogeneous network feeds BOLD from some nodes only), else nil.
+local function fc_row_nodes(src)
+  if not src then return nil end
+  for i, node in ipairs(src.nodes) do
+    if node ~= i - 1 then return src.nodes end
+  end
+  return nil
+end
+
+-- fc_compare's names: one per FC row (names[i] for row i, which is BOLD
+-- row i: node row_nodes[i] when given, whose number the message lists).
+local function fc_names(what, opts, n, row_nodes)
+  local v = opts.names
+  if row_nodes and v ~= nil and v ~= true and (type(v) ~= "table" or #v ~= n) then
+    fail(what, "'names' must be a list of %d strings, one per FC row (the BOLD rows' nodes %s: names[i] for " ..
+               "row i), got %s%s", n, table.concat(row_nodes, ", "), check.show(v),
+         type(v) == "table" and string.format(" (%d entries)", #v) or "")
+  end
+  return args.names(what, opts, n)
+end
+
+-- The BOLD panel's commands (traces.panel) with opts.nodes, view, zscore;
+-- `names` (one per FC row, i.e. per BOLD row) label its rows, which
+-- traces.panel looks up by node number.
+local function bold_panel(what, opts, src, names, height)
+  local popts = { nodes = opts.nodes, view = opts.view, zscore = opts.zscore }
+  if names then
+    local by_node = {}
+    for node = 1, args.name_count(src) do by_node[node] = "node " .. (node - 1) end   -- (rows not drawn)
+    for i, node in ipairs(src.nodes) do by_node[node + 1] = names[i] end
+    popts.names = by_node
+  end
+  return traces.panel(what, src, popts,
                       { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3,
                         height = height })
 end
@@ -240,7 +277,11 @@ end
 -- nm.func.fc, so the panel shows what the FC was computed from); default
 -- size 1800 × 600: the figure of a whole study (examples/study_aln_gw.lua).
 -- names = { N strings } labels both heat maps' axes and the BOLD panel's
--- rows (as nm.plot.fc and nm.plot.bold).
+-- rows (as nm.plot.fc and nm.plot.bold): one per FC row, which is one per
+-- BOLD row.  When the BOLD's rows are not nodes 0 to N - 1 (BOLD_nodes: a
+-- heterogeneous network feeds BOLD from the nodes with its variable only),
+-- the heat maps are numbered by those nodes, as the BOLD panel is, and
+-- names[i] names row i (node BOLD_nodes[i]).
 function M.fc_compare(sim, emp, opts)
   local what = "plot.fc_compare"
   opts = args.options(what, opts, { "out", "title", "size", "range", "correlation", "labels",
@@ -267,11 +308,14 @@ function M.fc_compare(sim, emp, opts)
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
   if r then title = string.format("%s (correlation r = %.3f)", title, r) end
   local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
-  local names = args.names(what, opts, #sim)
+  local src = bold_of(what, opts, #sim)
+  local row_nodes = fc_row_nodes(src)
+  local names = fc_names(what, opts, #sim, row_nodes)
   local size = args.size(what, opts, opts.bold ~= nil and study.SIZE or COMPARE_SIZE)
-  local bold = bold_panel(what, opts, #sim, study.panel_height(size))
+  local bold = src and bold_panel(what, opts, src, names, study.panel_height(size))
   local full, format = args.output(what, opts)
-  local heat = { title = title, range = range, cblabel = "correlation", names = names, size = size }
+  local heat = { title = title, range = range, cblabel = "correlation", names = names, nodes = row_nodes,
+                 size = size }
   return args.draw(what, full, format, size, bold and study.script(fcs, bold, heat) or heatmap.script(fcs, heat))
 end
 

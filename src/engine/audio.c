@@ -57,6 +57,14 @@ int au_fail(nm_audio *a, int status, const char *detail)
 }
 
 
+int au_fail_errno(nm_audio *a, const char *doing)
+{
+  int e = errno;
+  return nm_fail(&a->err, NM_EIO, "cannot write '%s': %s: %s", a->path, doing,
+                 e ? strerror(e) : "unknown error");
+}
+
+
 
 /* NM_OK when the options are within the engine's domain; else NM_EINVAL with
 ** the option, its value and what is allowed in *err.  This is no second set of defaults or

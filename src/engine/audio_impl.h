@@ -121,6 +121,8 @@ struct nm_audio {
 /* audio.c */
 /* Keeps "cannot write '<path>': <detail>" for nm_audio_error; returns status. */
 int au_fail(nm_audio *a, int status, const char *detail);
+/* NM_EIO "cannot write PATH: DOING: <errno's reason>" (a full disk: "No space left on device"). */
+int au_fail_errno(nm_audio *a, const char *doing);
 /* calloc that clears *ok on failure (n = 0 allocates one element). */
 void *au_alloc(int *ok, size_t n, size_t size);
 /* Bytes of audio data per frame in the file. */

@@ -4,6 +4,7 @@
 ** fades; pass 2 finds the mix's peak, pass 3 scales it to the headroom,
 ** limits it if needed and encodes it (nm_audio_render).
 */
+#include <errno.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -128,7 +129,8 @@ static int measure(nm_audio *a, double *out, double *peak)
   size_t C = a->o.n_out;
   *peak = 0;
   memset(a->phase, 0, a->lanes * sizeof *a->phase);
-  if (fseek(a->spool, 0, SEEK_SET) != 0) return au_fail(a, NM_EIO, "spool");
+  errno = 0;
+  if (fseek(a->spool, 0, SEEK_SET) != 0) return au_fail_errno(a, "reading its temporary spool back");
   for (long f0 = 0; f0 < a->n_frames; f0 += CHUNK) {
     size_t n = (size_t)(a->n_frames - f0 < CHUNK ? a->n_frames - f0 : CHUNK);
     if (interrupted(a)) return au_fail(a, NM_EINTR, "interrupted");

@@ -76,8 +76,8 @@ int au_drain(nm_audio *a, long limit)
     if (a->stream) {                  /* streamed: rendered and written now */
       int rc = au_stream_frames(a, a->spool_buf, n);
       if (rc != NM_OK) return rc;
-    } else if (fwrite(a->spool_buf, sizeof(float) * L, n, a->spool) != n) {
-      return au_fail(a, NM_EIO, "no space for the temporary spool");
+    } else if ((errno = 0, fwrite(a->spool_buf, sizeof(float) * L, n, a->spool)) != n) {
+      return au_fail_errno(a, "writing its temporary spool");
     }
     a->spooled += (long)n;
     done += n;
@@ -97,12 +97,14 @@ int au_spool_pad(nm_audio *a)
   while (a->spooled < a->n_frames) {
     long n = a->n_frames - a->spooled < CHUNK ? a->n_frames - a->spooled : CHUNK;
     memset(a->spool_buf, 0, (size_t)n * L * sizeof(float));
+    errno = 0;
     if (fwrite(a->spool_buf, sizeof(float) * L, (size_t)n, a->spool) != (size_t)n)
-      return au_fail(a, NM_EIO, "no space for the temporary spool");
+      return au_fail_errno(a, "writing its temporary spool");
     for (size_t l = 0; l < L; l++) { a->mn[l] = fmin(a->mn[l], 0); a->mx[l] = fmax(a->mx[l], 0); }
     a->spooled += n;
   }
-  if (fflush(a->spool) != 0) return au_fail(a, NM_EIO, "spool");
+  errno = 0;
+  if (fflush(a->spool) != 0) return au_fail_errno(a, "writing its temporary spool");
   return NM_OK;
 }
 

@@ -1,7 +1,9 @@
 /*
 ** csvread.c: reads the CSV files nm_csv writes (a header of names, then rows
 ** of numbers separated by commas) a chunk of rows at a time, so that a file
-** of any length can be sonified without loading it.  Line numbers are the
+** of any length can be sonified without loading it; also such a file saved
+** by a spreadsheet or edited by hand (a UTF-8 byte-order mark, CRLF, spaces
+** and tabs around names and numbers, lines of spaces).  Line numbers are the
 ** file's own (the header is line 1); every refusal names the line and the
 ** text or values at fault (nm_csv_reader_error).
 */
@@ -30,6 +32,13 @@ struct nm_csv_reader {
 };
 
 
+/* A space, a tab or a line end's character (around names and numbers, a hand-edited file's). */
+static int is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+
 /* Reads one line into r->line (without the newline); 0 at the end of the file. */
 static int read_line(nm_csv_reader *r)
 {
@@ -50,7 +59,8 @@ static int read_line(nm_csv_reader *r)
     len += strlen(r->line + len);
     if (len > 0 && r->line[len - 1] == '\n') break;
   }
-  while (len > 0 && (r->line[len - 1] == '\n' || r->line[len - 1] == '\r')) r->line[--len] = '\0';
+  /* the line end, and spaces and tabs before it: a line of spaces is blank */
+  while (len > 0 && is_space(r->line[len - 1])) r->line[--len] = '\0';
   r->lineno++;
   return 1;
 }
@@ -79,14 +89,19 @@ nm_csv_reader *nm_csv_reader_open(const char *path, nm_error *err)
   r->names = calloc(n, sizeof *r->names);
   if (!r->names) { nm_csv_reader_close(r); goto nomem; }
   char *save = r->line;
+  if (strncmp(save, "\xEF\xBB\xBF", 3) == 0) save += 3;   /* a UTF-8 byte-order mark (a spreadsheet's) */
   for (size_t c = 0; c < n; c++) {
     char *comma = strchr(save, ',');
     if (comma) *comma = '\0';
     size_t len = strlen(save);
+    char *next = comma ? comma + 1 : save + len;
+    while (len > 0 && is_space(save[len - 1])) len--;          /* spaces around a name */
+    while (len > 0 && is_space(*save)) { save++; len--; }
     r->names[c] = malloc(len + 1);
     if (!r->names[c]) { r->n_cols = c; nm_csv_reader_close(r); goto nomem; }
-    memcpy(r->names[c], save, len + 1);
-    save = comma ? comma + 1 : save + len;
+    memcpy(r->names[c], save, len);
+    r->names[c][len] = '\0';
+    save = next;
   }
   r->n_cols = n;
   r->data_start = ftell(r->f);
@@ -192,8 +207,10 @@ int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *
     char *p = r->line, *end;
     for (size_t c = 0; c < r->n_cols; c++) {
       errno = 0;
-      row[c] = strtod(p, &end);
-      if (end == p || *end != (c + 1 < r->n_cols ? ',' : '\0')) {
+      row[c] = strtod(p, &end);                  /* (after spaces) */
+      int number = end != p;
+      while (*end == ' ' || *end == '\t') end++;  /* spaces after a number */
+      if (!number || *end != (c + 1 < r->n_cols ? ',' : '\0')) {
         size_t len = strcspn(p, ",");
         snprintf(r->err, sizeof r->err, "line %ld: column %zu (%s) is '%.*s': expected a number",
                  r->lineno, c + 1, r->names[c], (int)(len > 40 ? 40 : len), p);
@@ -214,12 +231,12 @@ int nm_csv_reader_count_rows(nm_csv_reader *r, long *n)
   *n = 0;
   if (fseek(r->f, r->data_start, SEEK_SET) != 0) return NM_EIO;
   char buf[1 << 16];
-  int content = 0;                /* the current line has a character besides \r */
+  int content = 0;                /* the current line has a character besides \r, spaces and tabs */
   size_t got;
   while ((got = fread(buf, 1, sizeof buf, r->f)) > 0)
     for (size_t i = 0; i < got; i++) {
       if (buf[i] == '\n') { *n += content; content = 0; }
-      else if (buf[i] != '\r') content = 1;
+      else if (!is_space(buf[i])) content = 1;
     }
   *n += content;
   int failed = ferror(r->f);

@@ -634,6 +634,24 @@ static void test_csv_reader(void)
         "csv reader: counts 3 rows (blank lines skipped, no final newline), then reads them all "
         "(%ld, %zu)", n, got);
   nm_csv_reader_close(r);
+  /* A CSV saved by a spreadsheet or edited by hand: a byte-order mark (whose 't' read as
+  ** "\xEF\xBB\xBFt", "not a neuromass CSV"), spaces and tabs around names and numbers ("2 "
+  ** was "expected a number"), lines of spaces (a row of 1 value) are read as a plain CSV. */
+  f = fopen(path, "w");
+  fputs("\xEF\xBB\xBFt , x.0 \r\n0, 1 \r\n \t\r\n0.1 ,2\t\r\n0.2,3\n0.3,4\n  \n", f);
+  fclose(f);
+  r = nm_csv_reader_open(path, NULL);
+  n = -1;
+  got = 0;
+  rc = nm_csv_reader_count_rows(r, &n);
+  rc2 = nm_csv_reader_rows(r, rows, 8, &got);
+  CHECK(r && strcmp(nm_csv_reader_name(r, 0), "t") == 0 && strcmp(nm_csv_reader_name(r, 1), "x.0") == 0,
+        "csv reader: names without the byte-order mark and spaces ('%s', '%s')", nm_csv_reader_name(r, 0),
+        nm_csv_reader_name(r, 1));
+  CHECK(rc == NM_OK && n == 4 && rc2 == NM_OK && got == 4 && rows[1] == 1 && rows[3] == 2 && rows[7] == 4,
+        "csv reader: spaces around numbers and lines of spaces: 4 rows (%ld, %zu: %s)", n, got,
+        nm_csv_reader_error(r));
+  nm_csv_reader_close(r);
   remove(path);
 }
 

@@ -150,7 +150,7 @@ describe("neuromass command line", function()
       { { "sonify", "r.csv", "-o", "x.wav", "--speedup", "abc" }, "%-%-speedup needs a number, got 'abc'", "sonify" },
       { { "plot", "r.csv", "-o", "f.png", "--colour", "red" }, "plot: unknown option '%-%-colour'", "plot" },
       { { "plot", "-o", "f.png" }, "plot: which CSV%?", "plot" },
-      { { "explore", "--bogus" }, "explore: unknown argument '%-%-bogus'", "explore" },
+      { { "explore", "--bogus" }, "explore: unknown option '%-%-bogus'", "explore" },
       { { "explore" }, "explore: nothing to do", "explore" },
       { { "plt" }, "unknown command 'plt'", nil },
       { { "help", "run", "x" }, "help: one command at most", nil },
@@ -408,10 +408,73 @@ r:write_csv("s.csv")
     local merged, _, merge_err = nm("explore", "--merge=" .. dir .. "/none")
     assert.equals(1, merged)
     assert.matches("'[^']*/none' is not a directory", merge_err)
-    -- a flag that takes no value stays an unknown option
-    local flagged, _, flag_err = nm("plot", dir .. "/r.csv", "-o", dir .. "/g.png", "--zscore=1")
-    assert.equals(1, flagged)
-    assert.matches("unknown option '%-%-zscore=1'", flag_err)
+  end)
+
+  -- sonify and plot kept the last of a repeated option (-o a.wav -o b.wav wrote b.wav), run
+  -- refused it; a flag given a value (--quiet=1) was an "unknown option" (after run's script,
+  -- an argument of the script's, the progress bar not silenced).
+  it("one rule of options for every command: a value option given twice, a flag given a value", function()
+    local dir = scratch()
+    write(dir .. "/r.csv", "t,x.0,x.1\n0,0,1\n0.1,0.5,0.25\n0.2,1,0\n0.3,0.5,0.25\n")
+    local csv, wav, png = dir .. "/r.csv", dir .. "/a.wav", dir .. "/a.png"
+    local cases = {
+      { { "run", example, "--seed", "1", "--seed=2" }, "run: option '%-%-seed' is given twice" },
+      { { "info", "--workers", "1", example, "--workers", "2" }, "info: option '%-%-workers' is given twice" },
+      -- (--set is given once per parameter: the same NAME twice kept the last value)
+      { { "info", example, "--set", "*.tau=25", "--set=*.tau=30" }, "info: %-%-set %*%.tau is given twice %(25, then 30%)" },
+      { { "sonify", csv, "-o", wav, "-o", dir .. "/b.wav" }, "sonify: option '%-o' is given twice" },
+      { { "sonify", csv, "-o", wav, "--output=" .. dir .. "/b.wav" },
+        "sonify: option '%-%-output' is given twice %(first as '%-o'%)" },
+      { { "sonify", csv, "-o", wav, "--speedup", "0.01", "--speedup", "0.02" },
+        "sonify: option '%-%-speedup' is given twice" },
+      { { "plot", csv, "-o", png, "--var", "x", "--variable", "x" },
+        "plot: option '%-%-variable' is given twice %(first as '%-%-var'%)" },
+      { { "plot", csv, "-o", png, "--skip", "1", "--skip", "2" }, "plot: option '%-%-skip' is given twice" },
+      { { "explore", "--merge", dir, "--merge=" .. dir }, "explore: option '%-%-merge' is given twice" },
+      { { "run", "--quiet=1", example }, "run: option '%-%-quiet' takes no value, got '%-%-quiet=1'" },
+      { { "run", example, "--quiet=yes" }, "run: option '%-%-quiet' takes no value, got '%-%-quiet=yes'" },
+      { { "info", example, "--help=1" }, "info: option '%-%-help' takes no value, got '%-%-help=1'" },
+      { { "sonify", csv, "-o", wav, "--quiet=1" }, "sonify: option '%-%-quiet' takes no value" },
+      { { "sonify", csv, "-o", wav, "--help=" }, "sonify: option '%-%-help' takes no value, got '%-%-help='" },
+      { { "plot", csv, "-o", png, "--zscore=1" }, "plot: option '%-%-zscore' takes no value, got '%-%-zscore=1'" },
+      { { "plot", csv, "-o", png, "--quiet=0" }, "plot: option '%-%-quiet' takes no value" },
+      { { "explore", "--merge", dir, "--quiet=1" }, "explore: option '%-%-quiet' takes no value" },
+    }
+    for _, c in ipairs(cases) do
+      local status, _, err = nm(table.unpack(c[1]))
+      assert.equals(1, status, table.concat(c[1], " ") .. ": " .. err)
+      assert.matches("^neuromass: " .. c[2] .. "[^\n]*\n%(try 'neuromass %a+ %-%-help'%)\n$", err)
+    end
+    assert.same({ "r.csv" }, listing(dir))                              -- nothing written
+    -- a flag given twice is the flag; after '--' everything is the script's
+    local status, _, err = nm("plot", csv, "-o", png, "--zscore", "--zscore", "--quiet", "--quiet")
+    assert.equals(0, status, err)
+    write(dir .. "/a.lua", "io.stderr:write(#arg, '\\t', table.concat(arg, ' '), '\\n')\n")
+    status, _, err = nm("run", dir .. "/a.lua", "--", "--quiet=1", "--seed", "1", "--seed", "2")
+    assert.equals(0, status, err)
+    assert.equals("5\t--quiet=1 --seed 1 --seed 2\n", err)
+  end)
+
+  -- The long spelling of -o is --output (the help texts named only -o); --out, run's directory,
+  -- listed every option instead of suggesting it.  sonify --output - printed its report into
+  -- the WAV on stdout (only "-o -" sent it to stderr).
+  it("sonify and plot: -o and --output, named in the help; --out suggests --output", function()
+    for _, cmd in ipairs { "sonify", "plot" } do
+      local _, out = nm(cmd, "--help")
+      assert.matches("\n  %-o, %-%-output ", out)
+      local status, _, err = nm(cmd, "r.csv", "--out", "x.wav")
+      assert.equals(1, status)
+      assert.matches("^neuromass: " .. cmd .. ": unknown option '%-%-out'; did you mean '%-%-output'%?\n", err)
+    end
+    local dir = scratch()
+    write(dir .. "/r.csv", "t,x.0,x.1\n0,0,1\n0.1,0.5,0.25\n0.2,1,0\n0.3,0.5,0.25\n")
+    for _, out in ipairs { { "--output", "-" }, { "--output=-" }, { "-o", "-" } } do
+      local status, wav, err = nm("sonify", dir .. "/r.csv", "--speedup", "0.01", table.unpack(out))
+      assert.equals(0, status, err)
+      assert.equals("RIFF", wav:sub(1, 4))
+      assert.is_nil(wav:find("speed-up", 1, true), table.concat(out, " ") .. ": the report went into the WAV")
+      assert.matches("%-: 0%.040 s, 2 channels", err)
+    end
   end)
 
   it("refuses a --seed that is out of range, negative or not an integer, naming it", function()
@@ -626,6 +689,73 @@ nm.model(node):run { duration = 100000, output = { csv = "big.csv" } }
     for i = 1, rows.rows do                               -- complete rows only
       assert(rows.cols.t[i] and rows.cols["x.0"][i], "row " .. i .. " is incomplete")
     end
+  end)
+end)
+
+-- The audio streamed beside it was rendered as <stem>.partial.wav on the same full disk, which
+-- failed, and was dropped without a word: the message said only where the CSV's rows were kept.
+describe("a full disk during a run that streams a CSV and audio", function()
+  -- Runs `run` (after the preamble) as dir/NAME.lua --out dir/out, files limited to `blocks`
+  -- (sh's ulimit -f: 512-byte blocks); returns dir, status, stderr.
+  local function limited(name, run, blocks, before)
+    local dir = scratch()
+    write(dir .. "/" .. name .. ".lua", preamble .. run)
+    if before then before(dir) end
+    local status, _, err = h.sh("ulimit -f " .. blocks .. "; " .. q(h.exe) .. " run " .. q(dir .. "/" .. name ..
+                                ".lua") .. " --out " .. q(dir .. "/out"))
+    return dir, status, err
+  end
+
+  it("says that the audio's frames could not be kept, and why, beside where the rows are", function()
+    local dir, status, err = limited("both", [[
+nm.model(node):run { duration = 2000, output = { csv = "big.csv", audio = { path = "big.wav", speedup = 0.1 } } }
+]], 64)
+    assert.equals(1, status)
+    assert.matches("both%.lua:6: run: output%.csv 'big%.csv': cannot write it %(as '.*/out/big%.csv'%): " ..
+                   "writing: File too large; kept what was done in '.*/out/big%.partial%.csv'; the audio's " ..
+                   "frames were not kept: output%.audio: .*File too large", err)
+    assert.same({ "big.partial.csv" }, listing(dir .. "/out"))       -- no temporary file either
+  end)
+
+  -- A run that completed, its audio failing at the end: the complete CSV, held, is kept as
+  -- big.partial.csv; when even that failed (here a directory holds the name) it went without a word.
+  it("says so when the held CSV cannot be kept either", function()
+    -- (the spool, 4 bytes a frame, fits under the limit; the WAV, 8 bytes a frame, does not)
+    local dir, status, err = limited("held", [[
+nm.model(node):run { duration = 200, sampling_dt = 1, output = { csv = "big.csv",
+  audio = { path = "big.wav", speedup = 0.01, bits = "float", layout = "stereo" } } }
+]], 10000, function(d) h.sh("mkdir -p " .. q(d .. "/out/big.partial.csv")) end)
+    assert.equals(1, status)
+    assert.matches("held%.lua:6: run: output%.audio: cannot write '.*/out/big%.wav': .*File too large.*; the " ..
+                   "CSV's rows %(complete%) were not kept as '.*/out/big%.partial%.csv': keeping the partial file: Is a " ..
+                   "directory", err)
+    assert.same({ "big.partial.csv" }, listing(dir .. "/out"))       -- (the directory) no temporary file
+  end)
+
+  -- The disk really full (ENOSPC), on a small tmpfs: as root only (mount), unmounted in any case.
+  it("on a full tmpfs (as root): the same, with the system's reason", function()
+    local _, uid = h.sh("id -u")
+    if uid:match("^0") == nil then return end
+    local dir = scratch()
+    local small = dir .. "/small"
+    h.sh("mkdir -p " .. q(small))
+    local mounted = h.sh("mount -t tmpfs -o size=2m tmpfs " .. q(small)) == 0
+    if not mounted then return end                                   -- (a container without mount rights)
+    finally(function() h.sh("umount " .. q(small)) end)
+    -- the CSV (80 nodes) fills the disk the audio's space was checked on at the start
+    write(dir .. "/full.lua", [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }:run { duration = 3000, sampling_dt = 1,
+  output = { csv = "big.csv", audio = { path = "a.wav", variable = "x", nodes = { 0, 1 } } } }
+]])
+    local status, _, err = nm("run", dir .. "/full.lua", "--out", small)
+    assert.equals(1, status)
+    assert.matches("full%.lua:3: run: output%.csv 'big%.csv': cannot write it %(as '.*/small/big%.csv'%): " ..
+                   "writing: No space left on device; kept what was done in '.*/small/big%.partial%.csv'; the " ..
+                   "audio's frames were not kept: output%.audio: cannot write '.*/small/a%.wav': writing its " ..
+                   "temporary spool: No space left on device", err)
+    assert.same({ "big.partial.csv" }, listing(small))
   end)
 end)
 

@@ -56,6 +56,31 @@ describe("BOLD rows by node number", function()
     assert.is_true(shows(svg, "node 2") and shows(svg, "node 4"))
   end)
 
+  -- The FCs computed from this BOLD are 3 x 3, one row per BOLD row: their axes were numbered
+  -- 0, 1, 2 while the BOLD panel said node 0, 2, 4; names (one per FC row) were refused by the
+  -- panel, which wanted one per network node (5), and 5 names by the heat maps.
+  it("fc_compare's heat maps number and name the FC rows by the BOLD rows' nodes", function()
+    local fc = { { 1, 0.5, 0.2 }, { 0.5, 1, 0.3 }, { 0.2, 0.3, 1 } }
+    local script
+    local gnuplot = require "neuromass.plot.gnuplot"
+    local render = gnuplot.render
+    gnuplot.render = function(path, format, size, s) script = table.concat(s, "\n"); return render(path, format, size, s) end
+    local ok, err = pcall(nm.plot.fc_compare, fc, fc, { out = dir .. "/nums.svg", bold = res })
+    gnuplot.render = render
+    assert(ok, err)
+    local _, n_tics = script:gsub("set xtics %('0' 0, '2' 1, '4' 2%)", "")
+    assert.equals(2, n_tics, script)
+    local svg = slurp(nm.plot.fc_compare(fc, fc, { out = dir .. "/named.svg", bold = res, view = "lines",
+                                                   names = { "V1", "V2", "MT" } }))
+    for _, name in ipairs { "V1", "V2", "MT" } do assert.is_true(shows(svg, name), name) end
+    assert.is_false(shows(svg, "node 2"))
+    ok, err = pcall(nm.plot.fc_compare, fc, fc, { out = dir .. "/five.svg", bold = res,
+                                                  names = { "a", "b", "c", "d", "e" } })
+    assert.is_false(ok)
+    assert.matches("plot_bold_nodes_spec%.lua:%d+: plot%.fc_compare: 'names' must be a list of 3 strings, one per " ..
+                   "FC row %(the BOLD rows' nodes 0, 2, 4: names%[i%] for row i%), got { \"a\", .* %(5 entries%)", err)
+  end)
+
   it("neuromass plot of BOLD_0,BOLD_2,BOLD_4 lists the nodes there are", function()
     h.write(dir .. "/hb.csv", "t_BOLD,BOLD_0,BOLD_2,BOLD_4\n0,1,2,3\n2000,2,3,1\n4000,3,1,2\n")
     local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " plot hb.csv -o x.png --nodes 1")

@@ -274,6 +274,38 @@ describe("neuromass plot --names FILE", function()
     assert.is_false(shows(svg, "node 0"))
   end)
 
+  -- A blank last line (an editor's extra line end) was counted as a name ("holds 4 names"), and
+  -- so were trailing spaces and a byte-order mark, drawn as part of the name.
+  it("reads a file as people write them: blank last lines, spaces around a name, CR, a BOM", function()
+    local files = {
+      ["blank.txt"] = "Precentral_L\nit's & @\nback\\slash\n\n",
+      ["spaces.txt"] = "Precentral_L  \n\tit's & @\nback\\slash \r\n  \n\t\n",
+      ["bom.txt"] = "\239\187\191Precentral_L\r\nit's & @\r\nback\\slash",
+      ["cr.txt"] = "Precentral_L\rit's & @\rback\\slash\r",
+    }
+    for name, text in pairs(files) do
+      h.write(dir .. "/" .. name, text)
+      local status, out, err = plot("b.csv -o " .. name .. ".svg --names " .. name)
+      assert.equals(0, status, name .. ": " .. err)
+      assert.equals(name .. ".svg: BOLD of 3 nodes from b.csv\n", out)
+      local svg = slurp(dir .. "/" .. name .. ".svg")
+      for _, n in ipairs { "Precentral_L", "it's & @", "back\\slash" } do assert.is_true(shows(svg, n), name .. ": " .. n) end
+    end
+  end)
+
+  it("refuses a blank line before the last name, naming it, and a file of blank lines", function()
+    h.write(dir .. "/gap.txt", "a\n\nb\nc\n")
+    local status, _, err = plot("b.csv -o g.png --names gap.txt")
+    assert.equals(1, status)
+    assert.matches("plot: %-%-names 'gap%.txt': line 2 is blank %(line k %+ 1 names node k: each node needs a " ..
+                   "name%)", err)
+    h.write(dir .. "/empty.txt", "\n  \n")
+    status, _, err = plot("b.csv -o g.png --names empty.txt")
+    assert.equals(1, status)
+    assert.matches("plot: %-%-names 'empty%.txt' holds 0 names %(one per line%), the CSV's nodes 0 to 2 need 3", err)
+    assert.is_nil(io.open(dir .. "/g.png"))
+  end)
+
   it("refuses a file of another count and a missing file, naming them", function()
     local status, _, err = plot("b.csv -o b.png --names two.txt")
     assert.is_not.equals(0, status)

@@ -10,8 +10,8 @@ local select = require "neuromass.audio.select"
 local write = require "neuromass.audio.write"
 local plan = require("neuromass.audio.plan").plan
 
-local error, ipairs, string, tostring, tonumber, math, pcall =
-      error, ipairs, string, tostring, tonumber, math, pcall
+local error, ipairs, pairs, string, table, tostring, tonumber, math, pcall =
+      error, ipairs, pairs, string, table, tostring, tonumber, math, pcall
 
 local M = {}
 
@@ -24,6 +24,13 @@ local cli_options = {
   ["--drive"] = "drive", ["--carrier"] = "carrier", ["--pitch"] = "pitch",
   ["--envelope"] = "envelope", ["--sidecar"] = "sidecar",
 }
+-- Every option that takes a value (-o and --output: the output), and the flags (--quiet,
+-- --help: the host's); KEYS: the options' keys in a fixed order (their messages' order).
+local VALUES = { ["-o"] = "out", ["--output"] = "out" }
+local KEYS = {}
+for name, key in pairs(cli_options) do VALUES[name], KEYS[#KEYS + 1] = key, key end
+table.sort(KEYS)
+local FLAGS = { ["--quiet"] = true, ["--help"] = true, ["-h"] = true }
 local numeric = { speedup = true, rate = true, skip = true, highpass = true, headroom = true,
                   gain = true, fade = true, envelope = true, carrier = true }
 
@@ -61,32 +68,16 @@ local function cli_value(key, v)
 end
 
 --- sonify.run(argv): the command `neuromass sonify`; argv = the arguments after "sonify".
--- Returns the lines to print (the host prints them unless --quiet).
+-- Returns the lines to print (the host prints them unless --quiet; to stderr when
+-- the field to_stderr is true: the audio went to stdout, -o -).
 function M.run(argv)
-  argv = check.split_values(argv, function(name) return name == "--output" or cli_options[name] ~= nil end)
-  local input, out, opts = nil, nil, {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "-o" or a == "--output" then
-      out = argv[i + 1]
-      if not out then check.usage("-o needs a file name") end
-      i = i + 2
-    elseif a == "--quiet" then     -- the host's (context.quiet)
-      i = i + 1
-    elseif cli_options[a] then
-      local v = argv[i + 1]
-      if v == nil then check.usage(string.format("option '%s' needs a value", a)) end
-      opts[cli_options[a]] = cli_value(cli_options[a], v)
-      i = i + 2
-    elseif a:sub(1, 1) == "-" and #a > 1 then
-      check.unknown_option(a, { "-o", "--output", "--quiet", "--help" }, cli_options)   -- --help: the host's
-    elseif not input then
-      input = a
-      i = i + 1
-    else
-      check.usage(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", a))
-    end
+  local got, words = check.read_options(argv, VALUES, FLAGS)
+  if #words > 1 then
+    check.usage(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", words[2]))
+  end
+  local input, out, opts = words[1], got.out, {}
+  for _, key in ipairs(KEYS) do
+    if got[key] ~= nil then opts[key] = cli_value(key, got[key]) end
   end
   if not input then check.usage("sonify needs a CSV file: neuromass sonify RESULT.csv -o OUT.wav") end
   if not out then check.usage("sonify needs -o OUT.wav (or .flac, .ogg)") end
@@ -134,6 +125,7 @@ function M.run(argv)
   local fok, rep = pcall(write.finish, "sonify", 1, w, out, c, p)
   if not fok then error(clean(rep), 0) end
   return {
+    to_stderr = out == "-" or nil,      -- (the host prints the report there: stdout holds the audio)
     string.format("%s: %.3f s, %d channel%s, %d Hz, %s; speed-up %g; %d signal%s from %s",
                   out, rep.duration, rep.channels, rep.channels == 1 and "" or "s", rep.rate,
                   c.container == "ogg" and "vorbis" or c.encoding, rep.speedup, c.n_in,

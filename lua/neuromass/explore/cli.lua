@@ -18,19 +18,10 @@ local M = {}
 
 --- cli.run(args) -> lines: args = { "--merge", DIR[, "--quiet"] }.
 function M.run(args)
-  args = check.split_values(args, function(name) return name == "--merge" end)
-  local dir
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    if a == "--merge" then
-      if not args[i + 1] then usage("--merge needs a directory") end
-      if dir then usage("--merge is given twice") end
-      dir = args[i + 1]
-      i = i + 2
-    elseif a == "--quiet" then i = i + 1
-    else usage(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", a)) end
-  end
+  local got, words = check.read_options(args, { ["--merge"] = "merge" },
+                                        { ["--quiet"] = true, ["--help"] = true, ["-h"] = true })
+  if words[1] then usage(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", words[1])) end
+  local dir = got.merge
   if not dir then usage("nothing to do: give --merge DIR") end
   local m, err = merge.dir(dir)
   if not m then error(err, 0) end

@@ -10,15 +10,18 @@ local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 
-local error, string, table, tonumber, math, ipairs, tostring, pcall, io =
-      error, string, table, tonumber, math, ipairs, tostring, pcall, io
+local error, string, table, tonumber, math, ipairs, pairs, tostring, pcall, io =
+      error, string, table, tonumber, math, ipairs, pairs, tostring, pcall, io
 
 local M = {}
 
 local WHAT = "plot"
 
---- The options, each with its key in nm.plot's options (args.lua's, which names them in nm.plot's errors).
-local OPTIONS = args.CLI_OPTIONS
+--- The options that take a value, each with its key in nm.plot's options (args.lua's, which
+-- names them in nm.plot's errors), and --skip; the flags (--quiet and --help: the host's).
+local VALUES = { ["--skip"] = "skip" }
+for k, v in pairs(args.CLI_OPTIONS) do VALUES[k] = v end
+local FLAGS = { ["--quiet"] = true, ["--zscore"] = true, ["--help"] = true, ["-h"] = true }
 
 -- "--nodes 0,3,5" -> { 0, 3, 5 }; an empty item ("0,,1", "0,") is refused.
 local function node_list(v)
@@ -98,8 +101,10 @@ local function bold_series(names, cols)
 end
 
 -- The names in the text file at `path` (--names): one per line, line k + 1
--- node k's (LF or CRLF; a last line break ends the list), as many as the
--- CSV's `count` nodes (its highest node + 1).
+-- node k's, as many as the CSV's `count` nodes (its highest node + 1).  A file
+-- as people write them reads right: LF, CRLF or CR line ends, a UTF-8
+-- byte-order mark, spaces and tabs around a name (dropped), blank lines at
+-- the end (ignored); a blank line before the last name is refused, naming it.
 local function read_names(path, count)
   local f, err = io.open(path, "rb")
   if not f then
@@ -109,9 +114,16 @@ local function read_names(path, count)
   end
   local text = f:read("a")
   f:close()
+  text = text:gsub("^\239\187\191", ""):gsub("\r\n?", "\n")
   local names = {}
-  for line in (text:gsub("\r\n", "\n"):gsub("\n$", "") .. "\n"):gmatch("([^\n]*)\n") do names[#names + 1] = line end
-  if text == "" then names = {} end
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do names[#names + 1] = line:match("^[ \t]*(.-)[ \t]*$") end
+  while names[#names] == "" do names[#names] = nil end
+  for k, name in ipairs(names) do
+    if name == "" then
+      error(string.format("--names '%s': line %d is blank (line k + 1 names node k: each node needs a name)",
+                          path, k), 0)
+    end
+  end
   if #names ~= count then
     error(string.format("--names '%s' holds %d name%s (one per line), the CSV's nodes 0 to %d need %d: line k + 1 " ..
                         "names node k", path, #names, #names == 1 and "" or "s", count - 1, count), 0)
@@ -122,33 +134,21 @@ end
 --- cli.run(argv) -> the lines to print: the command `neuromass plot`; argv =
 -- the arguments after "plot".  Errors are messages without a position.
 function M.run(argv)
-  argv = check.split_values(argv, function(name) return OPTIONS[name] ~= nil or name == "--skip" end)
-  local input, opts = nil, {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    local key = OPTIONS[a]
-    if key then
-      local v = argv[i + 1]
-      if v == nil then check.usage(string.format("option '%s' needs a value", a)) end
-      opts[key] = key == "nodes" and node_list(v) or v
-      i = i + 2
-    elseif a == "--quiet" then
-      i = i + 1
-    elseif a == "--zscore" then
-      opts.zscore, i = true, i + 1
-    elseif a == "--skip" then
-      opts.skip = math.tointeger(tonumber(argv[i + 1] or ""))
-      if not opts.skip or opts.skip < 0 then
-        check.usage(string.format("--skip needs a whole number of BOLD samples, got '%s'", tostring(argv[i + 1])))
-      end
-      i = i + 2
-    elseif a:sub(1, 1) == "-" and #a > 1 then
-      check.unknown_option(a, { "--quiet", "--zscore", "--skip", "--help" }, OPTIONS)   -- --help: the host's
-    elseif not input then
-      input, i = a, i + 1
-    else
-      check.usage(string.format("unexpected argument '%s' (one CSV file, then -o FIG.png)", a))
+  local got, words = check.read_options(argv, VALUES, FLAGS)
+  if #words > 1 then
+    check.usage(string.format("unexpected argument '%s' (one CSV file, then -o FIG.png)", words[2]))
+  end
+  local input, opts = words[1], {}
+  for key, v in pairs(got) do
+    if not FLAGS[key] then opts[key] = v end       -- (--quiet: the host's; --help too)
+  end
+  opts.zscore = got["--zscore"]
+  if opts.nodes then opts.nodes = node_list(opts.nodes) end
+  if opts.skip then
+    local v = opts.skip
+    opts.skip = math.tointeger(tonumber(v))
+    if not opts.skip or opts.skip < 0 then
+      check.usage(string.format("--skip needs a whole number of BOLD samples, got '%s'", v))
     end
   end
   if not input then check.usage("which CSV? neuromass plot RESULT.csv -o FIG.png") end

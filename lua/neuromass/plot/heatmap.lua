@@ -29,6 +29,13 @@ end
 -- the colour bar's and the title's.
 local function axes(n, opts)
   local names, xlabel, ylabel = opts.names, opts.xlabel, opts.ylabel
+  if not names and opts.nodes then                -- row i is node opts.nodes[i]: its number, every step-th
+    local step, list = tic_step(n), {}
+    for i = 1, n, step do list[#list + 1] = { tostring(opts.nodes[i]), i - 1 } end
+    local tics = gnuplot.tic_list(list)
+    return { "set xtics " .. tics .. " out nomirror", "set ytics " .. tics .. " out nomirror",
+             "set xlabel " .. gnuplot.quote(xlabel or "node"), "set ylabel " .. gnuplot.quote(ylabel or "node") }
+  end
   if not names then
     local step = tic_step(n)
     return { string.format("set xtics 0,%d out nomirror", step), string.format("set ytics 0,%d out nomirror", step),
@@ -57,7 +64,9 @@ end
 --- heatmap.panel(name, m, opts) -> gnuplot commands drawing matrix `m`
 -- (N × N) from the datablock $name: opts = { title, range = { lo, hi },
 -- cblabel, xlabel, ylabel (default "node"; none with names), names (node
--- k's at [k + 1]: the axes' tics, as many as fit; nil: node numbers),
+-- k's at [k + 1]: the axes' tics, as many as fit; nil: node numbers), nodes
+-- (without names: row i's node number at [i], when the rows are not nodes
+-- 0 to N - 1, e.g. the FC of a BOLD fed by some nodes only; nil: 0 to N - 1),
 -- px = { w, h } (the panel's pixels, for how many names fit) }.
 function M.panel(name, m, opts)
   local n = #m
@@ -80,7 +89,7 @@ end
 --- heatmap.script(panels, opts) -> the commands of a figure of one or more
 -- panels side by side (each as heatmap.panel takes: { m, title }), under
 -- opts.title (a multiplot's title when there are several panels), with
--- opts.range, cblabel, xlabel, ylabel and names for every panel, in a
+-- opts.range, cblabel, xlabel, ylabel, names and nodes for every panel, in a
 -- figure of opts.size = { w, h } pixels.
 function M.script(panels, opts)
   local script = { "unset grid" }
@@ -92,6 +101,7 @@ function M.script(panels, opts)
     local title = #panels > 1 and p.title or (opts.title or p.title)
     local lines = M.panel("m" .. i, p.m, { title = title, range = opts.range, cblabel = opts.cblabel,
                                            xlabel = opts.xlabel, ylabel = opts.ylabel, names = opts.names,
+                                           nodes = opts.nodes,
                                            px = opts.size and { opts.size[1] // #panels, opts.size[2] } })
     table.move(lines, 1, #lines, #script + 1, script)
   end

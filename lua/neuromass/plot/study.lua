@@ -28,7 +28,8 @@ end
 --- study.script(fcs, bold, opts) -> the gnuplot commands: fcs = { { m, title },
 -- { m, title } } (the simulated and the empirical FC, N × N), bold = the
 -- BOLD panel's commands (traces.panel), opts = { title, range = { lo, hi },
--- cblabel, names (or nil), size = { w, h } (the figure's pixels) } for the heat maps.
+-- cblabel, names (or nil), nodes (or nil: as heatmap.panel's), size = { w, h } (the figure's
+-- pixels) } for the heat maps.
 function M.script(fcs, bold, opts)
   local script = { "unset grid", "set multiplot title " .. gnuplot.quote(opts.title or "") }
   for i, p in ipairs(fcs) do
@@ -36,7 +37,7 @@ function M.script(fcs, bold, opts)
     script[#script + 1] = string.format("set size %g,%g", WIDTH[i], HEIGHT)
     local size = opts.size or M.SIZE
     append(script, heatmap.panel("m" .. i, p.m, { title = p.title, range = opts.range, cblabel = opts.cblabel,
-                                                  names = opts.names,
+                                                  names = opts.names, nodes = opts.nodes,
                                                   px = { size[1] * WIDTH[i], size[2] * HEIGHT } }))
   end
   -- The heat maps' settings (ratio, ranges, tics, palette) must not reach the traces.

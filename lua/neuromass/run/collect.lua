@@ -43,14 +43,17 @@ end
 -- `out` and `given` (plan.output) name the output files.
 local function fail_run(self, failure, out, given, method, dt, level)
   local au = out.au
-  local kept = { failure.csv_partial }
+  local kept, lost = { failure.csv_partial }, nil
   kept[#kept + 1] = failure.bold_partial
   if au and au.abort_partial then     -- the audio's complete frames, and its sidecar
-    for _, path in ipairs(au.abort_partial()) do kept[#kept + 1] = path end
+    local paths
+    paths, lost = au.abort_partial()
+    for _, path in ipairs(paths) do kept[#kept + 1] = path end
   elseif au then
     au.writer:close()
   end
   local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
+  if lost then note = note .. "; the audio's frames were not kept: " .. lost end   -- (a full disk)
   local kind, why = failure.kind, failure.message
   if kind == "nonfinite" and failure.bold then
     local node, var = describe_signal(self, failure.signal)
@@ -138,8 +141,13 @@ function M.finish(self, o, plan, out, r, failure, level)
     local ok, rep = pcall(out.au.finish, 1, commit_csv)
     if not ok then
       local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
-      local part = held and held:keep_partial()
-      if part then msg = msg .. "; kept what was done in '" .. part .. "'" end
+      local part, perr
+      if held then part, perr = held:keep_partial() end
+      if part then msg = msg .. "; kept what was done in '" .. part .. "'"
+      elseif perr then
+        msg = msg .. string.format("; the CSV's rows (complete) were not kept as '%s': %s",
+                                   outputs.partial_name(out.csv), perr.message)
+      end
       error(msg, level + 1)
     end
     res.audio = rep
