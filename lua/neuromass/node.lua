@@ -61,6 +61,18 @@ local function state_names(masses, label, level)
   return names
 end
 
+--- nm.node(def) -> a node (a brain region): def.masses, a non-empty list of
+-- mass instances (T() of an nm.mass type T; each copied), label (default
+-- "Node"), name; connectivity, an m x m local matrix [to][from] over the m
+-- masses, every mass then typed EXC or INH; delays, m x m in ms (>= 0; only
+-- with connectivity); rescale(C, masses) -> C, how a model stores its local
+-- connectivity (ALN); outputs, the node's default BOLD/record output.  Errors
+-- at the caller's line: an unknown field, a label with '.', '*' or '|', an
+-- item of masses that is not an instance (a type gets a hint to call it), a
+-- matrix of the wrong shape or with a non-finite (or negative delay) entry,
+-- untyped masses with connectivity, delays without connectivity, masses
+-- whose variable names still collide after their type suffix.
+-- (neurolib's MultiModel Node; docs/reference.md, nm.node.)
 function M.node(def)
   check.fields(def, node_fields, "node", 2)
   local label = check.label(def, "node", "Node")

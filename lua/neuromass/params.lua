@@ -131,7 +131,7 @@ M.Series.__index = M.Series
 -- or a list of arrays (one per matched slot).  Sample k is labelled (k+1)*dt
 -- from the run's start: the step from t uses the sample labelled t, the
 -- first step sample 0; each run starts again at sample 0 (docs/reference.md,
--- "Time-varying inputs"; docs/stimulus.md).
+-- nm.series; docs/stimulus.md, "Plain arrays").
 function M.series(values)
   if type(values) ~= "table" or #values == 0 then error("series: expected a non-empty array", 2) end
   local per_slot = type(values[1]) == "table"

@@ -95,7 +95,8 @@ local function need_data(self, level)
   if why then error("result: " .. why, level + 1) end
 end
 
---- The times of the rows (ms).
+--- res:time() -> the times of the rows (ms), an array ({} under neuromass info).
+-- Errors: a run that kept nothing in memory (record = {}, or streamed).
 function Result:time()
   need_data(self, 2)
   if self.dry then return {} end
@@ -126,6 +127,13 @@ local function node_list(nodes)
   return table.concat(shown, ", ") .. (#nodes > 12 and string.format(", ... (%d in all)", #nodes) or "")
 end
 
+--- res:get(var[, node]) -> node `node`'s (0-based, default 0) series of the
+-- recorded variable `var` as a Lua array, one value per row of res:time();
+-- var = "t" gives the times (ms).  Under neuromass info, {}.  Errors at the
+-- caller's line: `var` not a string, `node` not a whole number, a variable
+-- not recorded (the recorded ones listed, the nearest suggested), a node the
+-- variable was not recorded for (its nodes named), "BOLD" (res.BOLD holds
+-- it), a run that kept nothing in memory.
 function Result:get(var, node)
   local recorded = self.index and self.index["BOLD." .. tostring(node or 0)]
   if var == "BOLD" and rawget(self, "BOLD") ~= nil and not recorded then
@@ -225,7 +233,14 @@ function Result:nodes(var)
   return nodes
 end
 
---- Writes the recorded columns as CSV (header t,VAR.NODE,...).
+--- res:write_csv(path) -> the path written: the recorded columns as CSV
+-- (header t,VAR.NODE,...; t in ms with 12 digits, values to round-trip),
+-- written under a temporary name and renamed when complete.  `path` is a
+-- string, relative to --out when given; "-" is stdout.  Errors at the
+-- caller's line: a path that is not a string, a run that recorded no row
+-- (duration < sampling_dt) or kept nothing in memory, the output checks of
+-- model:run (folder missing or not writable, a path in use), a write error
+-- (the complete rows kept as NAME.partial.csv, which the message names).
 function Result:write_csv(path)
   need_data(self, 2)
   if type(path) ~= "string" then error("write_csv: expected a path, got " .. check.show(path), 2) end

