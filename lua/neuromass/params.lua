@@ -299,7 +299,7 @@ function M.read(reg, key, values, drive)
     if e.get then return e.get() end
     if e.input then
       local b = drive and drive.inputs and drive.inputs[e.slots[1]]
-      return b and b.stimulus or "OrnsteinUhlenbeckProcess"
+      return b and b.stimulus or e.process
     end
     local first = values[e.slots[1]]
     local same = true

