@@ -97,3 +97,39 @@ describe("neurolib's spellings on a native model", function()
   end)
 end)
 
+
+describe("neurolib's positional keyword arguments to nm.func", function()
+  local x = {}
+  for i = 1, 3 do x[i] = {} for k = 1, 400 do x[i][k] = math.sin(k * 0.05 * i) end end
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  it("are refused with the call that names them", function()
+    local e = err(function() local r = nm.func.fcd(x, 300, 100); return r end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: nm.func.fcd: takes at most 2 arguments", e)
+    assert.matches("; neurolib's positional arguments go by name: fcd(ts, { windowsize = 300, stepsize = 100 })",
+                   e, nil, true)
+    assert.matches("go by name: fcd(ts, { windowsize = 30 })",
+                   err(function() local r = nm.func.fcd(x, 30); return r end), nil, true)
+    assert.matches("go by name: kuramoto(ts, { smoothing = 0.0, distance = 10, prominence = 5 })",
+                   err(function() local r = nm.func.kuramoto(x, 0.0, 10, 5); return r end), nil, true)
+    assert.matches("go by name: getPowerSpectrum(x, dt, { maxfr = 70, spectrum_windowsize = 1.0 })",
+                   err(function() local r = nm.func.getPowerSpectrum(x[1], 0.1, 70, 1.0); return r end), nil, true)
+    assert.matches("go by name: getMeanPowerSpectrum(ts, dt, { maxfr = 50, spectrum_windowsize = 0.5, " ..
+                   "normalize = true })",
+                   err(function() local r = nm.func.getMeanPowerSpectrum(x, 0.1, 50, 0.5, true); return r end),
+                   nil, true)
+    -- more values than neurolib's function takes: no translation to offer
+    e = err(function() local r = nm.func.fcd(x, 1, 2, 3); return r end)
+    assert.matches("nm.func.fcd: takes at most 2 arguments (the last one a table of options), got 4", e, nil, true)
+    assert.is_nil(e:find("go by name", 1, true))
+    -- neurolib's dt=0.1 keyword is the second argument here
+    e = err(function() local r = nm.func.getPowerSpectrum(x[1], { dt = 0.1, maxfr = 50 }); return r end)
+    assert.matches("nm.func.getPowerSpectrum: dt must be a positive number of ms, got { ", e, nil, true)
+    assert.matches("; dt is the second argument, not an option: getPowerSpectrum(x, 0.1, { maxfr = ... })",
+                   e, nil, true)
+    assert.matches("getMeanPowerSpectrum(ts, 0.1, { maxfr = ... })",
+                   err(function() local r = nm.func.getMeanPowerSpectrum(x, { dt = 0.1 }); return r end), nil, true)
+    local f = nm.func.getPowerSpectrum(x[1], 0.1, { maxfr = 70, spectrum_windowsize = 1.0 })
+    assert.are.same({ 0, 25, 50 }, f)   -- 400 samples of 0.1 ms: bins 25 Hz apart
+  end)
+end)
