@@ -87,6 +87,21 @@ describe("neurolib's spellings on a native model", function()
     end
   end)
 
+  it("neurolib's run() keywords say what does their job", function()
+    local m = nm.models.fhn.native {}
+    local function err(o) local ok, e = pcall(function() local r = m:run(o); return r end); assert.is_false(ok); return e end
+    local e = err { duration = 10, continue_run = true }
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: run: unknown field 'continue_run'; " ..
+                   "neurolib's continue_run=True is continue = true", e)
+    e = err { duration = 10, chunkwise = true, chunksize = 100 }
+    assert.matches("run: unknown field 'chunk%a+'; neurolib's chunkwise runs are not needed: memory does not " ..
+                   "grow with the duration when record = {} keeps no rows, output = { csv = ... } streams them, " ..
+                   "and bold = true integrates BOLD with the run", e)
+    assert.matches("run: unknown field 'append_outputs'; each run returns its own rows (a continued run " ..
+                   "those after the last one's)", err { duration = 10, append_outputs = true }, nil, true)
+    assert.matches("run: unknown field 'durtion'; did you mean 'duration'?", err { durtion = 10 }, nil, true)
+  end)
+
   it("model.params.N says where neurolib's number of nodes is", function()
     local m = nm.models.fhn.native { Cmat = hcp.Cmat }
     local ok, e = pcall(function() local n = m.params.N; return n end)
