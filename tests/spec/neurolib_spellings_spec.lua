@@ -36,6 +36,12 @@ describe("neurolib's spellings on a native model", function()
                    "neurolib's model.t%) are res:time%(%)", err(function() local v = res.t; return v end))
     assert.matches("here a variable is res:get(var, node)",
                    err(function() local v = res.outputs; return v end), nil, true)
+    for _, k in ipairs { "getOutput", "getOutputs" } do
+      assert.matches("; neurolib's model." .. k .. " is the result here: res = model:run{...}",
+                     err(function() local v = m[k]; return v end), nil, true)
+      assert.matches("; neurolib's model." .. k .. ": here a variable is res:get(var, node)",
+                     err(function() local v = res[k]; return v end), nil, true)
+    end
   end)
 
   it("neurolib's model.<output> and model.BOLD point to the result", function()
