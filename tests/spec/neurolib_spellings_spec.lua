@@ -36,6 +36,28 @@ describe("neurolib's spellings on a native model", function()
                    "neurolib's model.t%) are res:time%(%)", err(function() local v = res.t; return v end))
     assert.matches("here a variable is res:get(var, node)",
                    err(function() local v = res.outputs; return v end), nil, true)
+    for _, k in ipairs { "getOutput", "getOutputs" } do
+      assert.matches("; neurolib's model." .. k .. " is the result here: res = model:run{...}",
+                     err(function() local v = m[k]; return v end), nil, true)
+      assert.matches("; neurolib's model." .. k .. ": here a variable is res:get(var, node)",
+                     err(function() local v = res[k]; return v end), nil, true)
+    end
+  end)
+
+  it("neurolib's model.<output> and model.BOLD point to the result", function()
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local m = nm.models.aln.native {}
+    local e = err(function() local v = m.rates_exc; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'ALNModel' has no field 'rates_exc'", e)
+    assert.matches("; neurolib's model.rates_exc is the result here: res = model:run{...}, then " ..
+                   "res:get(\"rates_exc\", node) (a node's series) or res:matrix(\"rates_exc\") (N x T)", e, nil, true)
+    assert.matches("neurolib's model.x is the result here",
+                   err(function() local v = nm.models.fhn.native {}.x; return v end), nil, true)
+    e = err(function() local v = m.BOLD; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'ALNModel' has no field 'BOLD'", e)
+    assert.matches("; neurolib's model.BOLD is the result here: res = model:run{ bold = true, ... }, then " ..
+                   "res.BOLD (N rows, 2 s apart) at res.t_BOLD (ms)", e, nil, true)
+    assert.matches("its fields are describe", err(function() local v = m.rates_exk; return v end), nil, true)
   end)
 
   it("model.params.coupling (FHN, Hopf) reads and sets neurolib's coupling for a fresh run", function()
@@ -61,6 +83,55 @@ describe("neurolib's spellings on a native model", function()
     end
   end)
 
+  it("model.params.backend (neurolib's MultiModel) says there is one engine", function()
+    local net = nm.models.fhn.network({ { 0, 1 }, { 1, 0 } }, { { 0, 0 }, { 0, 0 } })
+    for _, m in ipairs { nm.model(net), nm.models.fhn.native {} } do
+      local ok, e = pcall(function() m.params["backend"] = "numba" end)
+      assert.is_false(ok)
+      assert.matches("neurolib_spellings_spec.lua:%d+: 'backend' %(neurolib MultiModel's numba or jitcdde%) " ..
+                     "is not a parameter: neuromass has one engine; the scheme is model:run{ integrator = ... }", e)
+    end
+  end)
+
+  it("neurolib's run() keywords say what does their job", function()
+    local m = nm.models.fhn.native {}
+    local function err(o) local ok, e = pcall(function() local r = m:run(o); return r end); assert.is_false(ok); return e end
+    local e = err { duration = 10, continue_run = true }
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: run: unknown field 'continue_run'; " ..
+                   "neurolib's continue_run=True is continue = true", e)
+    e = err { duration = 10, chunkwise = true, chunksize = 100 }
+    assert.matches("run: unknown field 'chunk%a+'; neurolib's chunkwise runs are not needed: memory does not " ..
+                   "grow with the duration when record = {} keeps no rows, output = { csv = ... } streams them, " ..
+                   "and bold = true integrates BOLD with the run", e)
+    assert.matches("run: unknown field 'append_outputs'; each run returns its own rows (a continued run " ..
+                   "those after the last one's)", err { duration = 10, append_outputs = true }, nil, true)
+    assert.matches("run: unknown field 'durtion'; did you mean 'duration'?", err { durtion = 10 }, nil, true)
+  end)
+
+  it("ALNModel's tables, neuron constants and options we do not integrate say so", function()
+    local m = nm.models.aln.native {}
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    for _, k in ipairs { "precalc_r", "precalc_V", "precalc_tau_mu", "precalc_tau_sigma", "Irange", "sigmarange",
+                         "dI", "ds" } do
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: '" .. k .. "' %(part of neurolib's ALN " ..
+                     "transfer%-function tables%) is not a parameter: the tables ship with the model " ..
+                     "%(nm.models.aln.tables; nm.models.aln.transfer%(mu, sigma%) reads them%)$",
+                     err(function() local v = m.params[k]; return v end))
+    end
+    for _, k in ipairs { "EL", "DeltaT", "Vs", "Tref", "VT", "Vr" } do
+      assert.matches("'" .. k .. "' (a constant of the neurons neurolib's ALN tables were computed for) is not a " ..
+                     "parameter: neurolib's ALNModel does not integrate it either",
+                     err(function() m.params[k] = 1 end), nil, true)
+    end
+    for _, k in ipairs { "filter_sigma", "distr_delay", "tau_de", "tau_di", "fast_interp", "dosc_version" } do
+      assert.matches("'" .. k .. "' (an option of neurolib's ALNModel) is not implemented: neuromass integrates " ..
+                     "neurolib's defaults (filter_sigma = False, distr_delay = False, so no tau_de or tau_di, " ..
+                     "fast_interp = 1, dosc_version = 0)",
+                     err(function() local v = nm.models.aln.native { [k] = 1 }; return v end), nil, true)
+    end
+    assert.matches("unknown parameter 'filter_sigma'", err(function() local v = nm.models.fhn.native {}.params.filter_sigma; return v end), nil, true)
+  end)
+
   it("model.params.N says where neurolib's number of nodes is", function()
     local m = nm.models.fhn.native { Cmat = hcp.Cmat }
     local ok, e = pcall(function() local n = m.params.N; return n end)
@@ -71,3 +142,78 @@ describe("neurolib's spellings on a native model", function()
   end)
 end)
 
+
+describe("neurolib's positional keyword arguments to nm.func", function()
+  local x = {}
+  for i = 1, 3 do x[i] = {} for k = 1, 400 do x[i][k] = math.sin(k * 0.05 * i) end end
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  it("are refused with the call that names them", function()
+    local e = err(function() local r = nm.func.fcd(x, 300, 100); return r end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: nm.func.fcd: takes at most 2 arguments", e)
+    assert.matches("; neurolib's positional arguments go by name: fcd(ts, { windowsize = 300, stepsize = 100 })",
+                   e, nil, true)
+    assert.matches("go by name: fcd(ts, { windowsize = 30 })",
+                   err(function() local r = nm.func.fcd(x, 30); return r end), nil, true)
+    assert.matches("go by name: kuramoto(ts, { smoothing = 0.0, distance = 10, prominence = 5 })",
+                   err(function() local r = nm.func.kuramoto(x, 0.0, 10, 5); return r end), nil, true)
+    assert.matches("go by name: getPowerSpectrum(x, dt, { maxfr = 70, spectrum_windowsize = 1.0 })",
+                   err(function() local r = nm.func.getPowerSpectrum(x[1], 0.1, 70, 1.0); return r end), nil, true)
+    assert.matches("go by name: getMeanPowerSpectrum(ts, dt, { maxfr = 50, spectrum_windowsize = 0.5, " ..
+                   "normalize = true })",
+                   err(function() local r = nm.func.getMeanPowerSpectrum(x, 0.1, 50, 0.5, true); return r end),
+                   nil, true)
+    -- more values than neurolib's function takes: no translation to offer
+    e = err(function() local r = nm.func.fcd(x, 1, 2, 3); return r end)
+    assert.matches("nm.func.fcd: takes at most 2 arguments (the last one a table of options), got 4", e, nil, true)
+    assert.is_nil(e:find("go by name", 1, true))
+    -- neurolib's dt=0.1 keyword is the second argument here
+    e = err(function() local r = nm.func.getPowerSpectrum(x[1], { dt = 0.1, maxfr = 50 }); return r end)
+    assert.matches("nm.func.getPowerSpectrum: dt must be a positive number of ms, got { ", e, nil, true)
+    assert.matches("; dt is the second argument, not an option: getPowerSpectrum(x, 0.1, { maxfr = ... })",
+                   e, nil, true)
+    assert.matches("getMeanPowerSpectrum(ts, 0.1, { maxfr = ... })",
+                   err(function() local r = nm.func.getMeanPowerSpectrum(x, { dt = 0.1 }); return r end), nil, true)
+    local f = nm.func.getPowerSpectrum(x[1], 0.1, { maxfr = 70, spectrum_windowsize = 1.0 })
+    assert.are.same({ 0, 25, 50 }, f)   -- 400 samples of 0.1 ms: bins 25 Hz apart
+  end)
+end)
+
+describe("neurolib's Dataset spellings", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  it("load(name, options) and read_matrix(path, sep) refuse what they would ignore", function()
+    local e = err(function() local ds = nm.datasets.load("gw", { fcd = true }); return ds end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: datasets.load takes one argument, the name " ..
+                   "%(got 2%): neurolib's Dataset options are fixed at their defaults", e)
+    assert.matches("FCDs (fcd=True) are nm.func.fcd(ds.BOLDs[i], { stepsize = 10 })", e, nil, true)
+    e = err(function() local m = nm.datasets.read_matrix("Cmat.csv", ","); return m end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: datasets.read_matrix takes one argument, " ..
+                   "the path %(got 2%): the separator is found from the first row", e)
+  end)
+
+  it("ds.FCDs, ds.Cmats and ds.Dmats say where they are", function()
+    local ds = nm.datasets.load("hcp")
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: dataset 'hcp' has no field 'FCDs'; neurolib's " ..
+                   "FCDs %(Dataset%(name, fcd=True%)%) are nm.func.fcd%(ds.BOLDs%[i%], { stepsize = 10 }%)$",
+                   err(function() local v = ds.FCDs; return v end))
+    for _, k in ipairs { "Cmats", "Dmats" } do
+      assert.matches("dataset 'hcp' has no field '" .. k .. "'; neurolib's per-subject Cmats and Dmats are not " ..
+                     "shipped: Cmat and Dmat are their means (each subject's Cmat divided by its maximum first)",
+                     err(function() local v = ds[k]; return v end), nil, true)
+    end
+    assert.matches("did you mean 'FCs'?", err(function() local v = ds.FC; return v end), nil, true)
+  end)
+end)
+
+describe("neurolib's ParameterSpace options", function()
+  it("allow_star_notation is refused saying globs need no option", function()
+    local ok, e = pcall(function()
+      local s = nm.explore.ParameterSpace({ { "*tau", { 1, 2 } } }, { allow_star_notation = true })
+      return s
+    end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: ParameterSpace: unknown option " ..
+                   "'allow_star_notation' %(allowed: kind%); a NAME may be a glob %(\"%*tau\"%) without it$", e)
+  end)
+end)

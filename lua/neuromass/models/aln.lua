@@ -262,6 +262,24 @@ local function diagonal(n, v)
   return m
 end
 
+-- neurolib's ALNModel parameters that are no parameter here, and why.
+local native_hints = {}
+for _, k in ipairs { "precalc_r", "precalc_V", "precalc_tau_mu", "precalc_tau_sigma", "Irange", "sigmarange",
+                     "dI", "ds" } do
+  native_hints[k] = string.format("'%s' (part of neurolib's ALN transfer-function tables) is not a parameter: " ..
+                                  "the tables ship with the model (nm.models.aln.tables; " ..
+                                  "nm.models.aln.transfer(mu, sigma) reads them)", k)
+end
+for _, k in ipairs { "EL", "DeltaT", "Vs", "Tref", "VT", "Vr" } do
+  native_hints[k] = string.format("'%s' (a constant of the neurons neurolib's ALN tables were computed for) is " ..
+                                  "not a parameter: neurolib's ALNModel does not integrate it either", k)
+end
+for _, k in ipairs { "filter_sigma", "distr_delay", "tau_de", "tau_di", "fast_interp", "dosc_version" } do
+  native_hints[k] = string.format("'%s' (an option of neurolib's ALNModel) is not implemented: neuromass " ..
+                                  "integrates neurolib's defaults (filter_sigma = False, distr_delay = False, " ..
+                                  "so no tau_de or tau_di, fast_interp = 1, dosc_version = 0)", k)
+end
+
 --- neurolib's ALNModel: Cmat (diagonal ignored), Dmat (mm), signalV, de and di
 -- (local delays, ms), mue_ext_mean / mui_ext_mean (OU means, where the OU
 -- inputs start), sigma_ou, tau_ou, every parameter of ALNModel by its flat
@@ -305,6 +323,7 @@ function M.native(args)
       return out
     end,
     record = { "rates_exc", "rates_inh", "IA" },
+    hints = native_hints,
     bold = { variable = "rates_exc" },                     -- neurolib: rates in Hz
   }, args, 2)
 end

