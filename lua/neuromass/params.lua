@@ -262,12 +262,16 @@ end
 -- drive.inputs the stimuli replacing input channels).
 function M.assign(reg, key, value, values, drive, level)
   local found = reg:need(key, level + 1)
-  local slots, inputs, structural = {}, {}, {}
+  local slots, inputs, structural, descriptors = {}, {}, {}, {}
   for _, e in ipairs(found) do
-    if e.set then structural[#structural + 1] = e
+    if e.descriptor then descriptors[#descriptors + 1] = e
+    elseif e.set then structural[#structural + 1] = e
     elseif e.input then for _, s in ipairs(e.slots) do inputs[#inputs + 1] = s end
     else for _, s in ipairs(e.slots) do slots[#slots + 1] = s end end
   end
+  -- A descriptor (input_k.type) takes a value only when named by itself or by
+  -- a glob that names nothing else: a glob over a channel's fields sets the rest.
+  if #descriptors == #found then structural = descriptors end
   for _, e in ipairs(structural) do e.set(value, level + 1) end
   if #inputs > 0 then
     if #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end

@@ -122,6 +122,10 @@ describe("an input channel's process, neurolib's <mass>.input_k.type", function(
                       "OrnsteinUhlenbeckProcess" }, model.params["*.type"])
     model.params[key] = nil
     assert.are.equal("OrnsteinUhlenbeckProcess", model.params[key .. ".type"])
+    local glob = error_of(function() model.params["*.input_0.type"] = "WienerProcess" end)
+    assert.matches("'WCnode_0.WCmassEXC_0.input_0.type' is the class of the channel's process", glob, nil, true)
+    model.params["*EXC*input_0*"] = 0.5             -- a glob over a channel's fields: mu, sigma, tau
+    assert.are.equal(0.5, model.params[key .. ".sigma"])
   end)
 
   it("a white channel is neither an OU process nor read as one", function()
