@@ -375,6 +375,30 @@ print(best.evaluations)
     assert.is_nil(io.open(dir .. "/fit/best.json"))
   end)
 
+  it("os.exit in the fitness ends the script with its status, the evaluations before it kept", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local n = 0
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
+  fitness = function(_, point)
+    n = n + 1
+    if n == 5 then os.exit(4) end
+    return -(point.x_ext - 0.4) ^ 2
+  end,
+  out = "fit" }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(4, s, e)
+    -- the header and evaluations 1 to 4 (before: no table, the rows not yet written)
+    local t = h.read(dir .. "/fit/results.csv")
+    assert.equals(5, select(2, t:gsub("\n", "")), t)
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.is_nil(io.open(dir .. "/fit/best.json"))
+  end)
+
   it("nm.plot.evolution draws the fitness over evaluations", function()
     local dir = h.scratch()
     local best = evolution(dir, { evaluations = 12 }):run()

@@ -452,6 +452,16 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 
     assert.equals(1, s)
     assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed (worker 1: exit status 3; " ..
                          "their messages, if any, above); the points done are kept in", 1, true), e)
+    -- ... and they are: point 2, worker 1's before its os.exit (before: lost, its part not yet written)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
+                  (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+    -- in the script's own process: the points before it kept, the exit status the script's
+    -- (before: no table at all)
+    h.sh("rm -r " .. q(dir .. "/quit"))
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 1")
+    assert.equals(3, s, e)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
+                  (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
   end)
 
   it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()

@@ -212,6 +212,27 @@ function M.table_writer(what, target, names, rows)
   return save, tick
 end
 
+--- common.exit_saves(save, fn): calls fn() (a process's share of an
+-- exploration: its points, or its restarts) with os.exit saving the rows
+-- done first: the script's evaluate, fitness or model may end the process
+-- by os.exit(code[, close]), which would otherwise lose the rows computed
+-- since the table was last written (up to WRITE_EVERY s of them; in a
+-- worker, its part, so that its parent reports the points done that it
+-- then lacks).  save() is that of common.table_writer; a failure to save
+-- does not keep the process from ending as asked.  os.exit is restored
+-- after fn, and fn's errors raised again.  (Under mpirun, mpi.exit_aborts.)
+function M.exit_saves(save, fn)
+  local exit = os.exit
+  os.exit = function(...)            -- luacheck: ignore 122
+    os.exit = exit                   -- luacheck: ignore 122
+    pcall(save)
+    return exit(...)
+  end
+  local ok, err = pcall(fn)
+  os.exit = exit                     -- luacheck: ignore 122
+  if not ok then error(err, 0) end
+end
+
 --- common.end_task(prefix, plan, target, n, noun, dir, h): an array task
 -- (--task I --ntasks N, or Slurm's) has written its part `target` (n NOUNs):
 -- says so and how to join the parts (unless it is a worker, or --quiet),

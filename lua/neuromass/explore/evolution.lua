@@ -390,7 +390,9 @@ function Evolution:run()
         end
       end
     end
-    if ranks then mpi.exit_aborts(restarts) else restarts() end
+    -- (os.exit in the script's model or fitness: under mpirun the job is
+    -- aborted, else the rows done are saved first)
+    if ranks then mpi.exit_aborts(restarts) else common.exit_saves(save, restarts) end
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))

@@ -348,32 +348,35 @@ function Search:run()
     if not ok then check.error("BoxSearch: " .. err, 2) end
   end
   local got, at = {}, 0
-  for n, i in ipairs(todo) do
-    if n > at then                   -- the next batch of points (or the next point)
-      local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
-      at = n + #list - 1
-      local computed, rows_of
-      if #list > 1 then computed, rows_of = pcall(compute_batch, self, list, base, dir, h)
-      else computed, rows_of = pcall(compute, self, i, base, dir, h); rows_of = { [i] = rows_of } end
-      -- A mistake of the script: the rows done are kept.
-      if not computed then save(); error(#list > 1 and rows_of or rows_of[i], 0) end
-      got = rows_of
+  local function points()
+    for n, i in ipairs(todo) do
+      if n > at then                   -- the next batch of points (or the next point)
+        local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
+        at = n + #list - 1
+        local computed, rows_of
+        if #list > 1 then computed, rows_of = pcall(compute_batch, self, list, base, dir, h)
+        else computed, rows_of = pcall(compute, self, i, base, dir, h); rows_of = { [i] = rows_of } end
+        -- A mistake of the script: the rows done are kept.
+        if not computed then save(); error(#list > 1 and rows_of or rows_of[i], 0) end
+        got = rows_of
+      end
+      local r = got[i]
+      -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
+      -- done so far are saved, and the stop raised at the user's line.
+      local signo = core.stop_signal()
+      if signo then
+        if r.status == "ok" then mine[i] = r end
+        save()
+        check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
+                                      or bare(r.status:gsub("^failed: ", ""))), 2)
+      end
+      mine[i] = r
+      if plan.worker then workers.report(i, r.status) end
+      done(i, r.status)
+      tick()
     end
-    local r = got[i]
-    -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
-    -- done so far are saved, and the stop raised at the user's line.
-    local signo = core.stop_signal()
-    if signo then
-      if r.status == "ok" then mine[i] = r end
-      save()
-      check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
-                                    or bare(r.status:gsub("^failed: ", ""))), 2)
-    end
-    mine[i] = r
-    if plan.worker then workers.report(i, r.status) end
-    done(i, r.status)
-    tick()
   end
+  common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)
   if #todo > 0 or plan.kind == "task" then save() end
   if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
