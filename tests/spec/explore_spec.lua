@@ -508,6 +508,32 @@ nm.explore.BoxSearch {
     assert.truthy(e:find("holds seed", 1, true), e)
   end)
 
+  it("rows of another exploration written into the folder while the workers ran are refused too", function()
+    -- Two explorations writing one folder at once (another seed, a larger space): each one's
+    -- parts under parts/, which the other joined after its workers, unchecked: its table and
+    -- its results then held rows of both, and it ended well.  Here a worker writes the part
+    -- of the other exploration (point 5 of a space of 4).
+    local dir = h.scratch()
+    h.write(dir .. "/two.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "two",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p)
+    if p.x_ext == 0 then
+      local f = assert(io.open("two/parts/task-4-of-5.csv", "w"))
+      f:write("point,x_ext,seed,m,status\n5,2,1,7,ok\n"); f:close()
+    end
+    return { m = p.x_ext }
+  end }:run()
+print("ended well")
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --quiet --workers 2")
+    assert.equals(1, s, out)
+    assert.truthy(e:find("two.lua:2: BoxSearch: '[^']*/two' holds point 5, but the space has 4 points: it is " ..
+                         "another exploration's"), e)
+    assert.is_nil(io.open(dir .. "/two/results.csv"))          -- (before: its 4 rows and the other's)
+  end)
+
   it("an unknown parameter is an error at the user's line with a suggestion, once under workers", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", (SCRIPT:gsub('"sigma_ou", {', '"sigma_uo", {')))

@@ -311,6 +311,9 @@ function Search:run()
     local ok, err = workers.run(h, ordinal, plan, #todo, done)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end
+    -- The parts hold the workers' rows, and whatever another exploration
+    -- writing this folder at the same time put there: checked again.
+    check_rows(self, joined, base, dir)
     rows = joined
     local wrote, werr = merge.write(dir, names, rows, wparts)
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
