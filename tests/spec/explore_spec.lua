@@ -40,6 +40,15 @@ local r = search:run()
 io.stdout:write(#r.rows, " rows\n")
 ]]
 
+-- A script exploring one FHN node at x_ext = 0, 0.5, 1, 1.5 into the folder
+-- `out`, with the evaluate function of the source `evaluate` (BoxSearch on line 2).
+local function four_points(out, evaluate)
+  return 'local nm = require "neuromass"\n' ..
+         'nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "' ..
+         out .. '",\n  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },\n' ..
+         '  evaluate = ' .. evaluate .. ' }:run()\n'
+end
+
 -- Runs sweep.lua in `dir` (from there: its messages name "sweep.lua", the
 -- same in every folder).
 local function run(dir, opts, env)
@@ -442,12 +451,8 @@ nm.explore.BoxSearch {
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
     local dir = h.scratch()
     -- (point 4, of worker 1 of 2, ends its process)
-    h.write(dir .. "/quit.lua", [[
-local nm = require "neuromass"
-nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "quit",
-  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
-  evaluate = function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end }:run()
-]])
+    h.write(dir .. "/quit.lua", four_points("quit",
+      "function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end"))
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 2")
     assert.equals(1, s)
     assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed (worker 1: exit status 3; " ..
@@ -514,19 +519,13 @@ nm.explore.BoxSearch {
     -- its results then held rows of both, and it ended well.  Here a worker writes the part
     -- of the other exploration (point 5 of a space of 4).
     local dir = h.scratch()
-    h.write(dir .. "/two.lua", [[
-local nm = require "neuromass"
-nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "two",
-  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
-  evaluate = function(_, p)
+    h.write(dir .. "/two.lua", four_points("two", [[function(_, p)
     if p.x_ext == 0 then
       local f = assert(io.open("two/parts/task-4-of-5.csv", "w"))
       f:write("point,x_ext,seed,m,status\n5,2,1,7,ok\n"); f:close()
     end
     return { m = p.x_ext }
-  end }:run()
-print("ended well")
-]])
+  end]]))
     local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --quiet --workers 2")
     assert.equals(1, s, out)
     assert.truthy(e:find("two.lua:2: BoxSearch: '[^']*/two' holds point 5, but the space has 4 points: it is " ..
