@@ -336,6 +336,10 @@ function Evolution:run()
   -- one-time warnings once for the exploration (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
+  if plan.kind == "task" then         -- the restarts' blocks, for `neuromass explore --merge`
+    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts)
+    if not wrote then check.error("Evolution: " .. err, 2) end
+  end
   local share = share_of(self.evaluations, self.restarts)
   local function result(rows, n)
     local best = M.best(rows, params.names)

@@ -18,6 +18,14 @@ local M = {}
 -- largest row too, and which tasks have none.
 local POINTS = "/parts/points.txt"
 
+--- An Evolution's layout, written beside the parts by its tasks: its
+-- evaluations E and restarts R ("E R"), so that a merge knows each
+-- restart's block of rows (restart r: from (r - 1) * ceil(E / R) + 1, the
+-- last to E) and the task of N that runs it ((r - 1) mod N).  A restart may
+-- stop before its budget (NLopt's stopping criteria): its block then has
+-- rows at its start alone, and the rest is no missing point.
+local RESTARTS = "/parts/restarts.txt"
+
 local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 --- merge.parts(dir) -> the paths of the parts under dir/parts (task-I-of-N.csv), sorted; the other
@@ -75,19 +83,89 @@ function M.write(dir, names, rows, parts)
   if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
   os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
   for _, p in ipairs(parts) do os.remove(p) end
-  if #parts > 0 then os.remove(dir .. POINTS); os.remove(dir .. "/parts") end
+  if #parts > 0 then os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts") end
+  return true
+end
+
+-- The parts by their names (task-I-of-N.csv): wrote[N][I] = true, and the counts N, sorted.
+local function by_count(parts)
+  local wrote, counts = {}, {}
+  for _, p in ipairs(parts) do
+    local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
+    i, n = tonumber(i), tonumber(n)
+    if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
+    wrote[n][i] = true
+  end
+  table.sort(counts)
+  return wrote, counts
+end
+
+-- Writes `text` to DIR .. file (whole and renamed): true | nil, message.
+local function write_beside(dir, file, text)
+  local pending, failure = core.write_temp(dir .. file, text)
+  if pending then pending, failure = pending:commit() end
+  if not pending then
+    return nil, string.format("cannot write '%s%s': %s", dir, file, failure.message)
+  end
   return true
 end
 
 --- merge.write_points(dir, n) -> true | nil, message: DIR/parts/points.txt = n (every task writes the
 -- same, whole and renamed).
 function M.write_points(dir, n)
-  local pending, failure = core.write_temp(dir .. POINTS, string.format("%d\n", n))
-  if pending then pending, failure = pending:commit() end
-  if not pending then
-    return nil, string.format("cannot write '%s%s': %s", dir, POINTS, failure.message)
+  return write_beside(dir, POINTS, string.format("%d\n", n))
+end
+
+--- merge.write_restarts(dir, evaluations, restarts) -> true | nil, message: an Evolution's layout,
+-- DIR/parts/restarts.txt = "E R" (every task writes the same, whole and renamed).
+function M.write_restarts(dir, evaluations, restarts)
+  return write_beside(dir, RESTARTS, string.format("%d %d\n", evaluations, restarts))
+end
+
+--- merge.restarts(dir) -> E, R: the evaluations and restarts DIR/parts/restarts.txt holds, or nil
+-- (none: a BoxSearch's parts, or an Evolution's written before the file was).
+function M.restarts(dir)
+  local f = io.open(dir .. RESTARTS, "r")
+  if not f then return nil end
+  local e, r = f:read("n", "n")
+  f:close()
+  e, r = math.tointeger(e), math.tointeger(r)
+  if not (e and r and r >= 1 and e >= r) then return nil end
+  return e, r
+end
+
+--- merge.missing_restarts(parts, rows, E, R) -> missing, absent: an
+-- Evolution's restarts (E evaluations, R restarts) that no part holds, by
+-- the parts' names (task-I-of-N.csv runs the restarts r with (r - 1) mod N
+-- = I; a task that wrote its part ran them all, however early they
+-- stopped): `missing` the points of their blocks without a row in `rows`,
+-- sorted; `absent` the tasks of each N that wrote no part and run one of
+-- them, as merge.absent_tasks gives them.
+function M.missing_restarts(parts, rows, E, R)
+  local wrote, counts = by_count(parts)
+  local share, lost = (E + R - 1) // R, {}
+  local missing = {}
+  for r = 1, R do
+    local ran = false
+    for _, n in ipairs(counts) do ran = ran or wrote[n][(r - 1) % n] == true end
+    if not ran then
+      lost[#lost + 1] = r
+      for i = (r - 1) * share + 1, r == R and E or r * share do
+        if not rows[i] then missing[#missing + 1] = i end
+      end
+    end
   end
-  return true
+  local absent = {}
+  for _, n in ipairs(counts) do
+    local tasks, seen = {}, {}
+    for _, r in ipairs(lost) do
+      local task = (r - 1) % n
+      if not seen[task] then seen[task] = true; tasks[#tasks + 1] = task end
+    end
+    table.sort(tasks)
+    if #tasks > 0 then absent[#absent + 1] = { n = n, tasks = tasks } end
+  end
+  return missing, absent
 end
 
 --- merge.points(dir) -> the count of points DIR/parts/points.txt holds, or nil (none: an
@@ -112,14 +190,7 @@ end
 -- it has no point, and an incomplete merge keeps the parts: a task absent
 -- here has not run.
 function M.absent_tasks(parts, rows, total)
-  local wrote, counts = {}, {}
-  for _, p in ipairs(parts) do
-    local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
-    i, n = tonumber(i), tonumber(n)
-    if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
-    wrote[n][i] = true
-  end
-  table.sort(counts)
+  local wrote, counts = by_count(parts)
   local out = {}
   for _, n in ipairs(counts) do
     local has = {}
@@ -140,8 +211,9 @@ function M.absent_tasks(parts, rows, total)
 end
 
 --- merge.dir(dir) -> { rows = the number of rows, parts = of parts joined, missing = the
--- points missing (a sorted list: of all when the tasks wrote their count, else those below the
--- largest), absent = the tasks that wrote no part (merge.absent_tasks), skipped = the .csv files
+-- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
+-- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
+-- no part (merge.absent_tasks, merge.missing_restarts), skipped = the .csv files
 -- under parts/ that are not parts, path = the table written } | nil, message.  Complete (nothing
 -- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
 -- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
@@ -154,11 +226,15 @@ function M.dir(dir)
   if #files == 0 then
     return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir)
   end
-  local total = M.points(dir)
-  local absent = M.absent_tasks(parts, rows, total)
-  local n, last, missing = 0, total or 0, {}
+  local total, E, R = M.points(dir), M.restarts(dir)
+  local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
-  for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
+  if E and not total then
+    missing, absent = M.missing_restarts(parts, rows, E, R)
+  else
+    absent = M.absent_tasks(parts, rows, total)
+    for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
+  end
   local path = dir .. "/results.csv"
   if #missing == 0 and #absent == 0 then
     local ok, err = M.write(dir, names, rows, parts)
