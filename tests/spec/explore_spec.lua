@@ -925,13 +925,20 @@ search("second"):run()
     end
   end)
 
-  it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
+  -- A folder where task `mine` (its options) of SCRIPT ran, and the part `part` that task `theirs`
+  -- (another base seed) wrote in a folder of its own, moved there.
+  local function foreign_part(mine, theirs, part)
     local dir, other = h.scratch(), h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
     h.write(other .. "/sweep.lua", SCRIPT)
-    assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
-    assert.equals(0, (run(other, "--task 0 --ntasks 2 --seed 4")))
-    assert.truthy(os.rename(other .. "/sweep/parts/task-0-of-2.csv", dir .. "/sweep/parts/task-0-of-2.csv"))
+    assert.equals(0, (run(dir, mine)))
+    assert.equals(0, (run(other, theirs)))
+    assert.truthy(os.rename(other .. "/sweep/parts/" .. part, dir .. "/sweep/parts/" .. part))
+    return dir
+  end
+
+  it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
+    local dir = foreign_part("--task 0 --ntasks 3", "--task 0 --ntasks 2 --seed 4", "task-0-of-2.csv")
     local before = read(dir .. "/sweep/parts/task-0-of-3.csv")
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
     assert.equals(1, s)
@@ -939,6 +946,24 @@ search("second"):run()
                          "%d+: they are parts of different explorations"), e)
     assert.equals(before, read(dir .. "/sweep/parts/task-0-of-3.csv"))
     assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+  end)
+
+  it("explore --merge refuses a part of another base seed that shares no point (the tasks' seed in points.txt)",
+     function()
+    -- (an array of --seed 4 writing the same folder, or its part copied there; before: joined, exit 0)
+    local dir = foreign_part("--task 0 --ntasks 2", "--task 1 --ntasks 2 --seed 4", "task-1-of-2.csv")
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("task%-1%-of%-2%.csv' holds seed %d+ at point 2, not %d+, the seed of point 2 for the " ..
+                         "base seed 3 of the tasks %(parts/points%.txt%): it is another exploration's; nothing joined"),
+                  e)
+    assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/results.partial.csv"))
+    -- the part of this exploration's task 1 instead: joined
+    assert.truthy(os.remove(dir .. "/sweep/parts/task-1-of-2.csv"))
+    assert.equals(0, (run(dir, "--task 1 --ntasks 2")))
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
   end)
 
   it("explore --merge: a folder without a table is an error; --help lists the options", function()

@@ -336,8 +336,9 @@ function Evolution:run()
   -- one-time warnings once for the exploration (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
-  if plan.kind == "task" then         -- the restarts' blocks, for `neuromass explore --merge`
-    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts)
+  local base = (h and h.seed) or self.run_opts.seed or 0
+  if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
+    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
     if not wrote then check.error("Evolution: " .. err, 2) end
   end
   local share = share_of(self.evaluations, self.restarts)
@@ -351,7 +352,6 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local base = (h and h.seed) or self.run_opts.seed or 0
   local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation")
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then

@@ -110,28 +110,35 @@ local function write_beside(dir, file, text)
   return true
 end
 
---- merge.write_points(dir, n) -> true | nil, message: DIR/parts/points.txt = n (every task writes the
--- same, whole and renamed).
-function M.write_points(dir, n)
-  return write_beside(dir, POINTS, string.format("%d\n", n))
+--- merge.write_points(dir, n, base) -> true | nil, message: DIR/parts/points.txt = "n base", the
+-- count of points and the base seed (every task writes the same, whole and renamed).
+function M.write_points(dir, n, base)
+  return write_beside(dir, POINTS, string.format("%d %d\n", n, base))
 end
 
---- merge.write_restarts(dir, evaluations, restarts) -> true | nil, message: an Evolution's layout,
--- DIR/parts/restarts.txt = "E R" (every task writes the same, whole and renamed).
-function M.write_restarts(dir, evaluations, restarts)
-  return write_beside(dir, RESTARTS, string.format("%d %d\n", evaluations, restarts))
+--- merge.write_restarts(dir, evaluations, restarts, seed) -> true | nil, message: an Evolution's
+-- layout, DIR/parts/restarts.txt = "E R seed" (every task writes the same, whole and renamed).
+function M.write_restarts(dir, evaluations, restarts, seed)
+  return write_beside(dir, RESTARTS, string.format("%d %d %d\n", evaluations, restarts, seed))
 end
 
---- merge.restarts(dir) -> E, R: the evaluations and restarts DIR/parts/restarts.txt holds, or nil
--- (none: a BoxSearch's parts, or an Evolution's written before the file was).
-function M.restarts(dir)
-  local f = io.open(dir .. RESTARTS, "r")
+-- The whole numbers of the file DIR .. file (up to `count`), or nil when there is none.
+local function read_beside(dir, file, count)
+  local f = io.open(dir .. file, "r")
   if not f then return nil end
-  local e, r = f:read("n", "n")
+  local out = {}
+  for k = 1, count do out[k] = math.tointeger(f:read("n")) end
   f:close()
-  e, r = math.tointeger(e), math.tointeger(r)
+  return table.unpack(out, 1, count)
+end
+
+--- merge.restarts(dir) -> E, R, seed: the evaluations, restarts and the run's seed (nil in a file
+-- written before it held one) of DIR/parts/restarts.txt, or nil (none: a BoxSearch's parts, or an
+-- Evolution's written before the file was).
+function M.restarts(dir)
+  local e, r, seed = read_beside(dir, RESTARTS, 3)
   if not (e and r and r >= 1 and e >= r) then return nil end
-  return e, r
+  return e, r, seed
 end
 
 --- merge.missing_restarts(parts, rows, E, R) -> missing, absent: an
@@ -168,14 +175,31 @@ function M.missing_restarts(parts, rows, E, R)
   return missing, absent
 end
 
---- merge.points(dir) -> the count of points DIR/parts/points.txt holds, or nil (none: an
--- Evolution's parts, whose restarts may stop before their budget).
+--- merge.points(dir) -> n, base: the count of points and the base seed (nil in a file written
+-- before it held one) DIR/parts/points.txt holds, or nil (none: an Evolution's parts, whose
+-- restarts may stop before their budget).
 function M.points(dir)
-  local f = io.open(dir .. POINTS, "r")
-  if not f then return nil end
-  local n = f:read("n")
-  f:close()
-  return n
+  return read_beside(dir, POINTS, 2)
+end
+
+-- The first row of `rows` (by point) whose seed is not that of the tasks
+-- that wrote the layout file `file`: their base seed `base`, a point's
+-- seed nm.explore.seed(base, i) (BoxSearch), or `base` at every row
+-- (Evolution: `each` true): a message naming the file it came from, or nil.
+local function foreign_seed(rows, base, each, file)
+  local seed_of = require("neuromass.explore.search").seed    -- (search.lua requires this file)
+  local points = {}
+  for i in pairs(rows) do points[#points + 1] = i end
+  table.sort(points)
+  for _, i in ipairs(points) do
+    local want = string.format("%d", each and base or seed_of(base, i))
+    if rows[i].seed ~= want then
+      local whose = each and string.format("the run seed of the tasks (parts/%s)", file) or
+                    string.format("the seed of point %d for the base seed %d of the tasks (parts/%s)", i, base, file)
+      return string.format("%s holds seed %s at point %d, not %s, %s: it is another exploration's; nothing joined",
+                           rows[i].from or "a file", rows[i].seed, i, want, whose)
+    end
+  end
 end
 
 --- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
@@ -226,7 +250,11 @@ function M.dir(dir)
   if #files == 0 then
     return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir)
   end
-  local total, E, R = M.points(dir), M.restarts(dir)
+  local total, base = M.points(dir)
+  local E, R, seed = M.restarts(dir)
+  local foreign = (total and base and foreign_seed(rows, base, false, "points.txt"))
+                  or (not total and E and seed and foreign_seed(rows, seed, true, "restarts.txt"))
+  if foreign then return nil, foreign end
   local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
   if E and not total then

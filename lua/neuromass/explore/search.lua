@@ -337,7 +337,7 @@ function Search:run()
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
     if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end
-    local counted, cerr = merge.write_points(dir, space.n)     -- for `neuromass explore --merge`
+    local counted, cerr = merge.write_points(dir, space.n, base)     -- for `neuromass explore --merge`
     if not counted then check.error("BoxSearch: " .. cerr, 2) end
   end
   local mine = rows
