@@ -323,12 +323,25 @@ function Search:run()
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
+    -- A stop signal (mpirun passes Ctrl-C on as SIGTERM): the rank computes
+    -- no more, and a point it failed is not recorded (as on one core); the
+    -- rows done are gathered and written, then the stop raised.
+    local function compute_unless_stopped(i)
+      if core.stop_signal() then return nil end
+      local r = compute(self, i, base, dir, h)
+      if r.status ~= "ok" and core.stop_signal() then return nil end
+      return r
+    end
     rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
-                   function(i) return compute(self, i, base, dir, h) end, function(i, r) done(i, r.status) end)
+                   compute_unless_stopped, function(i, r) done(i, r.status) end)
     if plan.task == 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
+    -- (a rank that raises the stop aborts the job: not before rank 0 has written)
+    mpi.barrier()
+    local signo = core.stop_signal()
+    if signo then check.error("BoxSearch: stopped by signal " .. signo, 2) end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
