@@ -224,8 +224,9 @@ local function check_rows(self, rows, base, dir)
   local space = self.space
   for i, r in pairs(rows) do
     if i > space.n then
-      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d points: it is another " ..
-                                "exploration's (remove it, or choose another out)", dir, i, space.n), 3)
+      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d point%s: it is another " ..
+                                "exploration's (remove it, or choose another out)", dir, i, space.n,
+                                space.n == 1 and "" or "s"), 3)
     end
     local want = tbl.row(i, space.names, space:point(i), M.seed(base, i), nil, "")
     for j, name in ipairs(space.names) do
