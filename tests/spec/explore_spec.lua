@@ -913,6 +913,20 @@ search("second"):run()
     assert.truthy(help:find("DIR/results.partial.csv", 1, true), help)
   end)
 
+  it("explore --merge of parts without points.txt (an older neuromass's) says what it cannot check", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    for task = 0, 1 do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
+    assert.truthy(os.remove(dir .. "/sweep/parts/points.txt"))
+    -- task 2's points 3 and 6: 3 is below the largest row, 5, and named; 6 is not known
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("\nmissing: point 3 (", 1, true), e)
+    assert.truthy(e:find("\nwarning: " .. dir .. "/sweep/parts holds no points.txt nor restarts.txt (parts of an older neuromass): " ..
+                         "the points after point 5, if any, and the rows' seeds are not checked; the script's next " ..
+                         "run checks every row and computes what is missing\n", 1, true), e)
+  end)
+
   it("an array task says what it wrote and how to join the parts (1 point, 2 points)", function()
     for ntasks, said in pairs { [6] = "(1 point)", [3] = "(2 points)" } do
       local dir = h.scratch()

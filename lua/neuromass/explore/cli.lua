@@ -41,6 +41,12 @@ function M.run(args)
   for _, path in ipairs(m.skipped) do
     lines[#lines + 1] = string.format("warning: skipped %s: not a task's part (parts/task-I-of-N.csv)", path)
   end
+  if m.unchecked then
+    lines[#lines + 1] = string.format("warning: %s/parts holds no points.txt nor restarts.txt (parts of an older " ..
+                                      "neuromass): the points after point %d, if any, and the rows' seeds are not " ..
+                                      "checked; the script's next run checks every row and computes what is missing",
+                                      dir:gsub("/+$", ""), m.unchecked)
+  end
   local missing = m.missing
   if #missing > 0 then
     local shown = table.concat(missing, ", ", 1, math.min(#missing, MAX_SHOWN))

@@ -238,7 +238,9 @@ end
 -- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
 -- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
 -- no part (merge.absent_tasks, merge.missing_restarts), skipped = the .csv files
--- under parts/ that are not parts, path = the table written } | nil, message.  Complete (nothing
+-- under parts/ that are not parts, path = the table written, unchecked = the largest point when
+-- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
+-- seed checked), else nil } | nil, message.  Complete (nothing
 -- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
 -- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
 -- as they were, so that the script's next run (or task) still reads every row and computes only
@@ -272,7 +274,11 @@ function M.dir(dir)
     local ok, err = tbl.write(path, names, rows)
     if not ok then return nil, "cannot write '" .. path .. "': " .. err end
   end
-  return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path }
+  -- Parts without points.txt nor restarts.txt (an older neuromass's): the largest row is all
+  -- that says how many points there are, and no seed is known to check the rows against.
+  local unchecked = #parts > 0 and not total and not E and last or nil
+  return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path,
+           unchecked = unchecked }
 end
 
 return M
