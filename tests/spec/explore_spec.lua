@@ -623,6 +623,33 @@ assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
   end)
 end)
 
+describe("explore/common.table_writer", function()
+  -- The table is written whole every 2 s; a large one (10^5 rows: about 0.4 s a write) every ten
+  -- times as long as its writing took, so that writing stays within a tenth of the time (before:
+  -- every 2 s whatever it took, a third of a 10^5-point sweep of short runs).  The clocks and
+  -- the writing stand in: each write takes `cost` s of CPU.
+  local common = require "neuromass.explore.common"
+  local tbl = require "neuromass.explore.table"
+  local time, clock, write = os.time, os.clock, tbl.write
+  after_each(function() os.time, os.clock, tbl.write = time, clock, write end)
+
+  it("writes every 2 s, or every ten times as long as a write took", function()
+    local now, cpu, writes = 1000, 0, 0
+    os.time = function() return now end
+    os.clock = function() return cpu end
+    for _, case in ipairs { { cost = 0.01, every = 2 }, { cost = 0.5, every = 5 } } do
+      tbl.write = function() writes = writes + 1; cpu = cpu + case.cost; return true end
+      local save, tick = common.table_writer("BoxSearch", "x.csv", {}, {})
+      save()
+      local at = {}
+      for s = 1, 12 do now = now + 1; local before = writes; tick(); if writes > before then at[#at + 1] = s end end
+      local want = {}
+      for s = case.every, 12, case.every do want[#want + 1] = s end
+      assert.same(want, at)
+    end
+  end)
+end)
+
 describe("the progress line", function()
   it("on a terminal, a failed point's line starts on a cleared line, not after the progress line's text", function()
     local progress = require "neuromass.explore.progress"

@@ -191,23 +191,28 @@ function M.folder(what, out, sub)
   return dir
 end
 
--- A results table is written again after at least this many seconds.
-local WRITE_EVERY = 2
+-- A results table is written again after at least this many seconds, and
+-- at least WRITE_SHARE times as long as its last write took (a table of
+-- 10^5 rows takes about 0.4 s of CPU: written every 2 s, a third of a sweep
+-- of short points went to it; so, at most a tenth).
+local WRITE_EVERY, WRITE_SHARE = 2, 10
 
 --- common.table_writer(what, target, names, rows) -> save(), tick(): the
 -- table `rows` (by point; the caller keeps adding to it) with the parameter
 -- `names`, written whole to `target` (temp then rename: explore/table.lua)
--- by save() now, or by tick() when WRITE_EVERY s have passed since the last
--- write.  Errors "WHAT: cannot write ..." at the user's line.
+-- by save() now, or by tick() when WRITE_EVERY s, or WRITE_SHARE times the
+-- last write's CPU time, have passed since the last write.  Errors "WHAT:
+-- cannot write ..." at the user's line.
 function M.table_writer(what, target, names, rows)
-  local written = os.time()
+  local written, wait = os.time(), WRITE_EVERY
   local function save()
+    local started = os.clock()
     local ok, err = tbl.write(target, names, rows)
     if not ok then check.error(string.format("%s: cannot write '%s': %s", what, target, err), 2) end
-    written = os.time()
+    written, wait = os.time(), math.max(WRITE_EVERY, WRITE_SHARE * (os.clock() - started))
   end
   local function tick()
-    if os.time() - written >= WRITE_EVERY then save() end
+    if os.time() - written >= wait then save() end
   end
   return save, tick
 end
@@ -216,7 +221,7 @@ end
 -- exploration: its points, or its restarts) with os.exit saving the rows
 -- done first: the script's evaluate, fitness or model may end the process
 -- by os.exit(code[, close]), which would otherwise lose the rows computed
--- since the table was last written (up to WRITE_EVERY s of them; in a
+-- since the table was last written (WRITE_EVERY s of them or more; in a
 -- worker, its part, so that its parent reports the points done that it
 -- then lacks).  save() is that of common.table_writer; a failure to save
 -- does not keep the process from ending as asked.  os.exit is restored
