@@ -631,12 +631,12 @@ describe("explore/common.table_writer", function()
   local common = require "neuromass.explore.common"
   local tbl = require "neuromass.explore.table"
   local time, clock, write = os.time, os.clock, tbl.write
-  after_each(function() os.time, os.clock, tbl.write = time, clock, write end)
+  after_each(function() os.time, os.clock, tbl.write = time, clock, write end)   -- luacheck: ignore 122
 
   it("writes every 2 s, or every ten times as long as a write took", function()
     local now, cpu, writes = 1000, 0, 0
-    os.time = function() return now end
-    os.clock = function() return cpu end
+    os.time = function() return now end      -- luacheck: ignore 122
+    os.clock = function() return cpu end     -- luacheck: ignore 122
     for _, case in ipairs { { cost = 0.01, every = 2 }, { cost = 0.5, every = 5 } } do
       tbl.write = function() writes = writes + 1; cpu = cpu + case.cost; return true end
       local save, tick = common.table_writer("BoxSearch", "x.csv", {}, {})
