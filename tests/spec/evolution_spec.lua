@@ -375,6 +375,30 @@ print(best.evaluations)
     assert.is_nil(io.open(dir .. "/fit/best.json"))
   end)
 
+  it("os.exit in the fitness ends the script with its status, the evaluations before it kept", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local n = 0
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end,
+  run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
+  fitness = function(_, point)
+    n = n + 1
+    if n == 5 then os.exit(4) end
+    return -(point.x_ext - 0.4) ^ 2
+  end,
+  out = "fit" }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(4, s, e)
+    -- the header and evaluations 1 to 4 (before: no table, the rows not yet written)
+    local t = h.read(dir .. "/fit/results.csv")
+    assert.equals(5, select(2, t:gsub("\n", "")), t)
+    assert.is_nil(t:find("failed", 1, true), t)
+    assert.is_nil(io.open(dir .. "/fit/best.json"))
+  end)
+
   it("nm.plot.evolution draws the fitness over evaluations", function()
     local dir = h.scratch()
     local best = evolution(dir, { evaluations = 12 }):run()
@@ -455,6 +479,8 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
         assert.equals(1, sm, em)
         assert.truthy(em:find("/fit/results.partial.csv: 16 rows (2 parts joined); incomplete", 1, true), em)
         assert.truthy(em:find("\nno part from task 2 of 3 (--task 2 --ntasks 3): its points are missing", 1, true), em)
+        -- its points named: restart 3's, 17 to 24 (before: none, past the largest row)
+        assert.truthy(em:find("\nmissing: points 17, 18, 19, 20, 21, 22, 23, 24 (", 1, true), em)
         assert.is_nil(io.open(arr .. "/fit/results.csv"))
       end
     end
@@ -462,6 +488,40 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
     assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
+  end)
+
+  it("restarts that stop before their budget (NLopt's xtol_rel) merge complete from a 3-task array", function()
+    -- BOBYQA stops each restart after a few of its 20 evaluations: the rows have gaps, which are no
+    -- missing points (before: the merge named them, and stayed incomplete, exit 1, whatever ran)
+    local one, arr = h.scratch(), h.scratch()
+    local script = SCRIPT:gsub("local boxes = .-:run%(%)", "local boxes = { rows = {} }")
+                         :gsub("restarts = 3,", "restarts = 3, algorithm = \"LN_BOBYQA\", options = { xtol_rel = 0.1 },")
+                         :gsub("evaluations = 24", "evaluations = 60")
+    for _, d in ipairs { one, arr } do h.write(d .. "/fit.lua", script) end
+    local s, _, e = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
+    assert.equals(0, s, e)
+    local table1 = read(one .. "/fit/results.csv")
+    assert.is_nil(table1:find("\n20,", 1, true), table1)           -- restart 1 stopped early
+    for task = 0, 2 do
+      s, _, e = h.sh("cd " .. q(arr) .. " && " .. q(h.exe) .. " run fit.lua --quiet --task " .. task .. " --ntasks 3")
+      assert.equals(0, s, e)
+    end
+    -- task 2's part from a fit of another seed: refused by the seed the tasks wrote (parts/restarts.txt)
+    local other = h.scratch()
+    h.write(other .. "/fit.lua", script)
+    s, _, e = h.sh("cd " .. q(other) .. " && " .. q(h.exe) .. " run fit.lua --quiet --task 2 --ntasks 3 --seed 9")
+    assert.equals(0, s, e)
+    local mine = read(arr .. "/fit/parts/task-2-of-3.csv")
+    h.write(arr .. "/fit/parts/task-2-of-3.csv", read(other .. "/fit/parts/task-2-of-3.csv"))
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("task-2-of-3.csv' holds seed 9 at point 41, not 5, the run seed of the tasks " ..
+                         "(parts/restarts.txt): it is another exploration's; nothing joined", 1, true), e)
+    h.write(arr .. "/fit/parts/task-2-of-3.csv", mine)
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(0, s, e)
+    assert.equals(table1, read(arr .. "/fit/results.csv"))
+    assert.is_nil(io.open(arr .. "/fit/parts"))
   end)
 
   it("a worker whose script ends before its Evolution (an early return) is an error naming the evaluations", function()

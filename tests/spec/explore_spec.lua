@@ -40,6 +40,15 @@ local r = search:run()
 io.stdout:write(#r.rows, " rows\n")
 ]]
 
+-- A script exploring one FHN node at x_ext = 0, 0.5, 1, 1.5 into the folder
+-- `out`, with the evaluate function of the source `evaluate` (BoxSearch on line 2).
+local function four_points(out, evaluate)
+  return 'local nm = require "neuromass"\n' ..
+         'nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "' ..
+         out .. '",\n  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },\n' ..
+         '  evaluate = ' .. evaluate .. ' }:run()\n'
+end
+
 -- Runs sweep.lua in `dir` (from there: its messages name "sweep.lua", the
 -- same in every folder).
 local function run(dir, opts, env)
@@ -442,16 +451,22 @@ nm.explore.BoxSearch {
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
     local dir = h.scratch()
     -- (point 4, of worker 1 of 2, ends its process)
-    h.write(dir .. "/quit.lua", [[
-local nm = require "neuromass"
-nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "quit",
-  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
-  evaluate = function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end }:run()
-]])
+    h.write(dir .. "/quit.lua", four_points("quit",
+      "function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end"))
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 2")
     assert.equals(1, s)
     assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed (worker 1: exit status 3; " ..
                          "their messages, if any, above); the points done are kept in", 1, true), e)
+    -- ... and they are: point 2, worker 1's before its os.exit (before: lost, its part not yet written)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
+                  (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+    -- in the script's own process: the points before it kept, the exit status the script's
+    -- (before: no table at all)
+    h.sh("rm -r " .. q(dir .. "/quit"))
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 1")
+    assert.equals(3, s, e)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
+                  (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
   end)
 
   it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()
@@ -496,6 +511,26 @@ nm.explore.BoxSearch {
     s, _, e = run(dir, "--workers 1 --seed 4")
     assert.are_not.equal(0, s)
     assert.truthy(e:find("holds seed", 1, true), e)
+  end)
+
+  it("rows of another exploration written into the folder while the workers ran are refused too", function()
+    -- Two explorations writing one folder at once (another seed, a larger space): each one's
+    -- parts under parts/, which the other joined after its workers, unchecked: its table and
+    -- its results then held rows of both, and it ended well.  Here a worker writes the part
+    -- of the other exploration (point 5 of a space of 4).
+    local dir = h.scratch()
+    h.write(dir .. "/two.lua", four_points("two", [[function(_, p)
+    if p.x_ext == 0 then
+      local f = assert(io.open("two/parts/task-4-of-5.csv", "w"))
+      f:write("point,x_ext,seed,m,status\n5,2,1,7,ok\n"); f:close()
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run two.lua --quiet --workers 2")
+    assert.equals(1, s, out)
+    assert.truthy(e:find("two.lua:2: BoxSearch: '[^']*/two' holds point 5, but the space has 4 points: it is " ..
+                         "another exploration's"), e)
+    assert.is_nil(io.open(dir .. "/two/results.csv"))          -- (before: its 4 rows and the other's)
   end)
 
   it("an unknown parameter is an error at the user's line with a suggestion, once under workers", function()
@@ -585,6 +620,33 @@ assert(r.rows[1].ok and not r.rows[2].ok and r.rows[1].metrics.one == 1)
     assert.truthy(t:find('\n2,1e%+30,%d+,,"failed: run: the simulation produced a NaN or infinite value'), t)
     assert.truthy(e:find("explore: 2/2 points (1 failed)", 1, true), e)
     assert.truthy(e:find("explore: point 2 failed: run: the simulation produced a NaN", 1, true), e)
+  end)
+end)
+
+describe("explore/common.table_writer", function()
+  -- The table is written whole every 2 s; a large one (10^5 rows: about 0.4 s a write) every ten
+  -- times as long as its writing took, so that writing stays within a tenth of the time (before:
+  -- every 2 s whatever it took, a third of a 10^5-point sweep of short runs).  The clocks and
+  -- the writing stand in: each write takes `cost` s of CPU.
+  local common = require "neuromass.explore.common"
+  local tbl = require "neuromass.explore.table"
+  local time, clock, write = os.time, os.clock, tbl.write
+  after_each(function() os.time, os.clock, tbl.write = time, clock, write end)   -- luacheck: ignore 122
+
+  it("writes every 2 s, or every ten times as long as a write took", function()
+    local now, cpu, writes = 1000, 0, 0
+    os.time = function() return now end      -- luacheck: ignore 122
+    os.clock = function() return cpu end     -- luacheck: ignore 122
+    for _, case in ipairs { { cost = 0.01, every = 2 }, { cost = 0.5, every = 5 } } do
+      tbl.write = function() writes = writes + 1; cpu = cpu + case.cost; return true end
+      local save, tick = common.table_writer("BoxSearch", "x.csv", {}, {})
+      save()
+      local at = {}
+      for s = 1, 12 do now = now + 1; local before = writes; tick(); if writes > before then at[#at + 1] = s end end
+      local want = {}
+      for s = case.every, 12, case.every do want[#want + 1] = s end
+      assert.same(want, at)
+    end
   end)
 end)
 
@@ -849,6 +911,7 @@ search("second"):run()
     assert.equals(0, (run(dir, "--task 0 --ntasks 8")))
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
     assert.equals(1, s, e)
+    assert.truthy(e:find("/sweep/results.partial.csv: 1 row (1 part joined); incomplete", 1, true), e)   -- (not "1 rows")
     assert.truthy(e:find("\nno part from tasks 1, 2, 3, 4, 5 of 8: their points are missing\n", 1, true), e)
     assert.truthy(e:find("missing: points 2, 3, 4, 5, 6 (", 1, true), e)
     assert.truthy(read(dir .. "/sweep/results.partial.csv"))
@@ -875,6 +938,20 @@ search("second"):run()
     local _, help = h.sh(q(h.exe) .. " explore --help")
     assert.truthy(help:find("DIR/parts/task-I-of-N.csv; other .csv files there are skipped", 1, true), help)
     assert.truthy(help:find("DIR/results.partial.csv", 1, true), help)
+  end)
+
+  it("explore --merge of parts without points.txt (an older neuromass's) says what it cannot check", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    for task = 0, 1 do assert.equals(0, (run(dir, "--task " .. task .. " --ntasks 3"))) end
+    assert.truthy(os.remove(dir .. "/sweep/parts/points.txt"))
+    -- task 2's points 3 and 6: 3 is below the largest row, 5, and named; 6 is not known
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("\nmissing: point 3 (", 1, true), e)
+    assert.truthy(e:find("\nwarning: " .. dir .. "/sweep/parts holds no points.txt nor restarts.txt (parts of an older neuromass): " ..
+                         "the points after point 5, if any, and the rows' seeds are not checked; the script's next " ..
+                         "run checks every row and computes what is missing\n", 1, true), e)
   end)
 
   it("an array task says what it wrote and how to join the parts (1 point, 2 points)", function()
@@ -904,13 +981,20 @@ search("second"):run()
     assert.is_nil(io.open(dir .. "/sweep/results.partial.csv"))
   end)
 
-  it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
+  -- A folder where task `mine` (its options) of SCRIPT ran, and the part `part` that task `theirs`
+  -- (another base seed) wrote in a folder of its own, moved there.
+  local function foreign_part(mine, theirs, part)
     local dir, other = h.scratch(), h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
     h.write(other .. "/sweep.lua", SCRIPT)
-    assert.equals(0, (run(dir, "--task 0 --ntasks 3")))
-    assert.equals(0, (run(other, "--task 0 --ntasks 2 --seed 4")))
-    assert.truthy(os.rename(other .. "/sweep/parts/task-0-of-2.csv", dir .. "/sweep/parts/task-0-of-2.csv"))
+    assert.equals(0, (run(dir, mine)))
+    assert.equals(0, (run(other, theirs)))
+    assert.truthy(os.rename(other .. "/sweep/parts/" .. part, dir .. "/sweep/parts/" .. part))
+    return dir
+  end
+
+  it("explore --merge refuses parts whose rows of one point differ (another space or base seed)", function()
+    local dir = foreign_part("--task 0 --ntasks 3", "--task 0 --ntasks 2 --seed 4", "task-0-of-2.csv")
     local before = read(dir .. "/sweep/parts/task-0-of-3.csv")
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
     assert.equals(1, s)
@@ -918,6 +1002,24 @@ search("second"):run()
                          "%d+: they are parts of different explorations"), e)
     assert.equals(before, read(dir .. "/sweep/parts/task-0-of-3.csv"))
     assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+  end)
+
+  it("explore --merge refuses a part of another base seed that shares no point (the tasks' seed in points.txt)",
+     function()
+    -- (an array of --seed 4 writing the same folder, or its part copied there; before: joined, exit 0)
+    local dir = foreign_part("--task 0 --ntasks 2", "--task 1 --ntasks 2 --seed 4", "task-1-of-2.csv")
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("task%-1%-of%-2%.csv' holds seed %d+ at point 2, not %d+, the seed of point 2 for the " ..
+                         "base seed 3 of the tasks %(parts/points%.txt%): it is another exploration's; nothing joined"),
+                  e)
+    assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+    assert.is_nil(io.open(dir .. "/sweep/results.partial.csv"))
+    -- the part of this exploration's task 1 instead: joined
+    assert.truthy(os.remove(dir .. "/sweep/parts/task-1-of-2.csv"))
+    assert.equals(0, (run(dir, "--task 1 --ntasks 2")))
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
   end)
 
   it("explore --merge: a folder without a table is an error; --help lists the options", function()

@@ -207,6 +207,36 @@ print("rank " .. rank .. " went on")
     end
   end)
 
+  it("a stop signal to a rank records none of its points as failed by it: the rows done are kept", function()
+    -- (mpirun passes Ctrl-C on to the ranks as SIGTERM; before: the point in progress and every
+    -- later point of the rank, each failed at once by the stop, were written as failed rows,
+    -- which the next run keeps)
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local nm = require "neuromass"
+local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0, 0.2, 0.4, 0.6, 0.8, 1 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p)
+    if rank == 0 and p.x_ext == 0.4 then     -- rank 0's second point
+]] .. h.STOP_SELF .. [[
+    end
+    return { m = p.x_ext }
+  end, out = arg[1] }:run()
+print("rank " .. rank .. " went on")
+]])
+    local dir = scratch()
+    local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
+    assert.not_equals(0, status, err)
+    assert.not_equals(124, status, err)      -- timeout's status: the job hung
+    assert.not_matches("rank 0 went on", out, 1, true)
+    assert.matches("stopped by signal 15", err, 1, true)
+    -- rank 0's point 1 and rank 1's points 2, 4, 6; not 3 (stopped) nor 5 (after the stop)
+    local t = h.read(dir .. "/results.csv")
+    assert.equals("point|1|2|4|6|", (t:gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "point")))
+  end)
+
   it("reports MPI's misuse as a clear error (a collective before init)", function()
     local why = mpi_missing()
     if why then return pending(why) end

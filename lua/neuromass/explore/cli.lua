@@ -26,11 +26,17 @@ function M.run(args)
   local m, err = merge.dir(dir)
   if not m then error(err, 0) end
   local complete = #m.missing == 0 and #m.absent == 0
-  local lines = { string.format("%s: %d rows (%d part%s joined)%s", m.path:gsub("//+", "/"), m.rows, m.parts,
-                                m.parts == 1 and "" or "s", complete and "" or
+  local lines = { string.format("%s: %d row%s (%d part%s joined)%s", m.path:gsub("//+", "/"), m.rows,
+                                m.rows == 1 and "" or "s", m.parts, m.parts == 1 and "" or "s", complete and "" or
                                 "; incomplete: results.csv not written, the parts kept") }
   for _, path in ipairs(m.skipped) do
     lines[#lines + 1] = string.format("warning: skipped %s: not a task's part (parts/task-I-of-N.csv)", path)
+  end
+  if m.unchecked then
+    lines[#lines + 1] = string.format("warning: %s/parts holds no points.txt nor restarts.txt (parts of an older " ..
+                                      "neuromass): the points after point %d, if any, and the rows' seeds are not " ..
+                                      "checked; the script's next run checks every row and computes what is missing",
+                                      dir:gsub("/+$", ""), m.unchecked)
   end
   local missing = m.missing
   if #missing > 0 then

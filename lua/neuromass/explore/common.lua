@@ -191,25 +191,51 @@ function M.folder(what, out, sub)
   return dir
 end
 
--- A results table is written again after at least this many seconds.
-local WRITE_EVERY = 2
+-- A results table is written again after at least this many seconds, and
+-- at least WRITE_SHARE times as long as its last write took (a table of
+-- 10^5 rows takes about 0.4 s of CPU: written every 2 s, a third of a sweep
+-- of short points went to it; so, at most a tenth).
+local WRITE_EVERY, WRITE_SHARE = 2, 10
 
 --- common.table_writer(what, target, names, rows) -> save(), tick(): the
 -- table `rows` (by point; the caller keeps adding to it) with the parameter
 -- `names`, written whole to `target` (temp then rename: explore/table.lua)
--- by save() now, or by tick() when WRITE_EVERY s have passed since the last
--- write.  Errors "WHAT: cannot write ..." at the user's line.
+-- by save() now, or by tick() when WRITE_EVERY s, or WRITE_SHARE times the
+-- last write's CPU time, have passed since the last write.  Errors "WHAT:
+-- cannot write ..." at the user's line.
 function M.table_writer(what, target, names, rows)
-  local written = os.time()
+  local written, wait = os.time(), WRITE_EVERY
   local function save()
+    local started = os.clock()
     local ok, err = tbl.write(target, names, rows)
     if not ok then check.error(string.format("%s: cannot write '%s': %s", what, target, err), 2) end
-    written = os.time()
+    written, wait = os.time(), math.max(WRITE_EVERY, WRITE_SHARE * (os.clock() - started))
   end
   local function tick()
-    if os.time() - written >= WRITE_EVERY then save() end
+    if os.time() - written >= wait then save() end
   end
   return save, tick
+end
+
+--- common.exit_saves(save, fn): calls fn() (a process's share of an
+-- exploration: its points, or its restarts) with os.exit saving the rows
+-- done first: the script's evaluate, fitness or model may end the process
+-- by os.exit(code[, close]), which would otherwise lose the rows computed
+-- since the table was last written (WRITE_EVERY s of them or more; in a
+-- worker, its part, so that its parent reports the points done that it
+-- then lacks).  save() is that of common.table_writer; a failure to save
+-- does not keep the process from ending as asked.  os.exit is restored
+-- after fn, and fn's errors raised again.  (Under mpirun, mpi.exit_aborts.)
+function M.exit_saves(save, fn)
+  local exit = os.exit
+  os.exit = function(...)            -- luacheck: ignore 122
+    os.exit = exit                   -- luacheck: ignore 122
+    pcall(save)
+    return exit(...)
+  end
+  local ok, err = pcall(fn)
+  os.exit = exit                     -- luacheck: ignore 122
+  if not ok then error(err, 0) end
 end
 
 --- common.end_task(prefix, plan, target, n, noun, dir, h): an array task

@@ -337,6 +337,11 @@ function Evolution:run()
   -- one-time warnings once for the exploration (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
+  local base = (h and h.seed) or self.run_opts.seed or 0
+  if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
+    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
+    if not wrote then check.error("Evolution: " .. err, 2) end
+  end
   local share = share_of(self.evaluations, self.restarts)
   local function result(rows, n)
     local best = M.best(rows, params.names)
@@ -348,7 +353,6 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local base = (h and h.seed) or self.run_opts.seed or 0
   local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation")
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then
@@ -391,7 +395,9 @@ function Evolution:run()
         end
       end
     end
-    if ranks then mpi.exit_aborts(restarts) else restarts() end
+    -- (os.exit in the script's model or fitness: under mpirun the job is
+    -- aborted, else the rows done are saved first)
+    if ranks then mpi.exit_aborts(restarts) else common.exit_saves(save, restarts) end
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))

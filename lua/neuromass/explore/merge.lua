@@ -18,6 +18,14 @@ local M = {}
 -- largest row too, and which tasks have none.
 local POINTS = "/parts/points.txt"
 
+--- An Evolution's layout, written beside the parts by its tasks: its
+-- evaluations E and restarts R ("E R"), so that a merge knows each
+-- restart's block of rows (restart r: from (r - 1) * ceil(E / R) + 1, the
+-- last to E) and the task of N that runs it ((r - 1) mod N).  A restart may
+-- stop before its budget (NLopt's stopping criteria): its block then has
+-- rows at its start alone, and the rest is no missing point.
+local RESTARTS = "/parts/restarts.txt"
+
 
 --- merge.parts(dir) -> the paths of the parts under dir/parts (task-I-of-N.csv), sorted; the other
 -- .csv files there (not parts: never read), sorted | nil, message when dir/parts cannot be
@@ -75,29 +83,123 @@ function M.write(dir, names, rows, parts)
   if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
   os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
   for _, p in ipairs(parts) do os.remove(p) end
-  if #parts > 0 then os.remove(dir .. POINTS); os.remove(dir .. "/parts") end
+  if #parts > 0 then os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts") end
   return true
 end
 
---- merge.write_points(dir, n) -> true | nil, message: DIR/parts/points.txt = n (every task writes the
--- same, whole and renamed).
-function M.write_points(dir, n)
-  local pending, failure = core.write_temp(dir .. POINTS, string.format("%d\n", n))
+-- The parts by their names (task-I-of-N.csv): wrote[N][I] = true, and the counts N, sorted.
+local function by_count(parts)
+  local wrote, counts = {}, {}
+  for _, p in ipairs(parts) do
+    local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
+    i, n = tonumber(i), tonumber(n)
+    if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
+    wrote[n][i] = true
+  end
+  table.sort(counts)
+  return wrote, counts
+end
+
+-- Writes `text` to DIR .. file (whole and renamed): true | nil, message.
+local function write_beside(dir, file, text)
+  local pending, failure = core.write_temp(dir .. file, text)
   if pending then pending, failure = pending:commit() end
   if not pending then
-    return nil, string.format("cannot write '%s%s': %s", dir, POINTS, failure.message)
+    return nil, string.format("cannot write '%s%s': %s", dir, file, failure.message)
   end
   return true
 end
 
---- merge.points(dir) -> the count of points DIR/parts/points.txt holds, or nil (none: an
--- Evolution's parts, whose restarts may stop before their budget).
-function M.points(dir)
-  local f = io.open(dir .. POINTS, "r")
+--- merge.write_points(dir, n, base) -> true | nil, message: DIR/parts/points.txt = "n base", the
+-- count of points and the base seed (every task writes the same, whole and renamed).
+function M.write_points(dir, n, base)
+  return write_beside(dir, POINTS, string.format("%d %d\n", n, base))
+end
+
+--- merge.write_restarts(dir, evaluations, restarts, seed) -> true | nil, message: an Evolution's
+-- layout, DIR/parts/restarts.txt = "E R seed" (every task writes the same, whole and renamed).
+function M.write_restarts(dir, evaluations, restarts, seed)
+  return write_beside(dir, RESTARTS, string.format("%d %d %d\n", evaluations, restarts, seed))
+end
+
+-- The whole numbers of the file DIR .. file (up to `count`), or nil when there is none.
+local function read_beside(dir, file, count)
+  local f = io.open(dir .. file, "r")
   if not f then return nil end
-  local n = f:read("n")
+  local out = {}
+  for k = 1, count do out[k] = math.tointeger(f:read("n")) end
   f:close()
-  return n
+  return table.unpack(out, 1, count)
+end
+
+--- merge.restarts(dir) -> E, R, seed: the evaluations, restarts and the run's seed (nil in a file
+-- written before it held one) of DIR/parts/restarts.txt, or nil (none: a BoxSearch's parts, or an
+-- Evolution's written before the file was).
+function M.restarts(dir)
+  local e, r, seed = read_beside(dir, RESTARTS, 3)
+  if not (e and r and r >= 1 and e >= r) then return nil end
+  return e, r, seed
+end
+
+--- merge.missing_restarts(parts, rows, E, R) -> missing, absent: an
+-- Evolution's restarts (E evaluations, R restarts) that no part holds, by
+-- the parts' names (task-I-of-N.csv runs the restarts r with (r - 1) mod N
+-- = I; a task that wrote its part ran them all, however early they
+-- stopped): `missing` the points of their blocks without a row in `rows`,
+-- sorted; `absent` the tasks of each N that wrote no part and run one of
+-- them, as merge.absent_tasks gives them.
+function M.missing_restarts(parts, rows, E, R)
+  local wrote, counts = by_count(parts)
+  local share, lost = (E + R - 1) // R, {}
+  local missing = {}
+  for r = 1, R do
+    local ran = false
+    for _, n in ipairs(counts) do ran = ran or wrote[n][(r - 1) % n] == true end
+    if not ran then
+      lost[#lost + 1] = r
+      for i = (r - 1) * share + 1, r == R and E or r * share do
+        if not rows[i] then missing[#missing + 1] = i end
+      end
+    end
+  end
+  local absent = {}
+  for _, n in ipairs(counts) do
+    local tasks, seen = {}, {}
+    for _, r in ipairs(lost) do
+      local task = (r - 1) % n
+      if not seen[task] then seen[task] = true; tasks[#tasks + 1] = task end
+    end
+    table.sort(tasks)
+    if #tasks > 0 then absent[#absent + 1] = { n = n, tasks = tasks } end
+  end
+  return missing, absent
+end
+
+--- merge.points(dir) -> n, base: the count of points and the base seed (nil in a file written
+-- before it held one) DIR/parts/points.txt holds, or nil (none: an Evolution's parts, whose
+-- restarts may stop before their budget).
+function M.points(dir)
+  return read_beside(dir, POINTS, 2)
+end
+
+-- The first row of `rows` (by point) whose seed is not that of the tasks
+-- that wrote the layout file `file`: their base seed `base`, a point's
+-- seed nm.explore.seed(base, i) (BoxSearch), or `base` at every row
+-- (Evolution: `each` true): a message naming the file it came from, or nil.
+local function foreign_seed(rows, base, each, file)
+  local seed_of = require("neuromass.explore.search").seed    -- (search.lua requires this file)
+  local points = {}
+  for i in pairs(rows) do points[#points + 1] = i end
+  table.sort(points)
+  for _, i in ipairs(points) do
+    local want = string.format("%d", each and base or seed_of(base, i))
+    if rows[i].seed ~= want then
+      local whose = each and string.format("the run seed of the tasks (parts/%s)", file) or
+                    string.format("the seed of point %d for the base seed %d of the tasks (parts/%s)", i, base, file)
+      return string.format("%s holds seed %s at point %d, not %s, %s: it is another exploration's; nothing joined",
+                           rows[i].from or "a file", rows[i].seed, i, want, whose)
+    end
+  end
 end
 
 --- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
@@ -112,14 +214,7 @@ end
 -- it has no point, and an incomplete merge keeps the parts: a task absent
 -- here has not run.
 function M.absent_tasks(parts, rows, total)
-  local wrote, counts = {}, {}
-  for _, p in ipairs(parts) do
-    local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
-    i, n = tonumber(i), tonumber(n)
-    if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
-    wrote[n][i] = true
-  end
-  table.sort(counts)
+  local wrote, counts = by_count(parts)
   local out = {}
   for _, n in ipairs(counts) do
     local has = {}
@@ -140,9 +235,12 @@ function M.absent_tasks(parts, rows, total)
 end
 
 --- merge.dir(dir) -> { rows = the number of rows, parts = of parts joined, missing = the
--- points missing (a sorted list: of all when the tasks wrote their count, else those below the
--- largest), absent = the tasks that wrote no part (merge.absent_tasks), skipped = the .csv files
--- under parts/ that are not parts, path = the table written } | nil, message.  Complete (nothing
+-- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
+-- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
+-- no part (merge.absent_tasks, merge.missing_restarts), skipped = the .csv files
+-- under parts/ that are not parts, path = the table written, unchecked = the largest point when
+-- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
+-- seed checked), else nil } | nil, message.  Complete (nothing
 -- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
 -- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
 -- as they were, so that the script's next run (or task) still reads every row and computes only
@@ -154,11 +252,19 @@ function M.dir(dir)
   if #files == 0 then
     return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir)
   end
-  local total = M.points(dir)
-  local absent = M.absent_tasks(parts, rows, total)
-  local n, last, missing = 0, total or 0, {}
+  local total, base = M.points(dir)
+  local E, R, seed = M.restarts(dir)
+  local foreign = (total and base and foreign_seed(rows, base, false, "points.txt"))
+                  or (not total and E and seed and foreign_seed(rows, seed, true, "restarts.txt"))
+  if foreign then return nil, foreign end
+  local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
-  for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
+  if E and not total then
+    missing, absent = M.missing_restarts(parts, rows, E, R)
+  else
+    absent = M.absent_tasks(parts, rows, total)
+    for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
+  end
   local path = dir .. "/results.csv"
   if #missing == 0 and #absent == 0 then
     local ok, err = M.write(dir, names, rows, parts)
@@ -168,7 +274,11 @@ function M.dir(dir)
     local ok, err = tbl.write(path, names, rows)
     if not ok then return nil, "cannot write '" .. path .. "': " .. err end
   end
-  return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path }
+  -- Parts without points.txt nor restarts.txt (an older neuromass's): the largest row is all
+  -- that says how many points there are, and no seed is known to check the rows against.
+  local unchecked = #parts > 0 and not total and not E and last or nil
+  return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path,
+           unchecked = unchecked }
 end
 
 return M

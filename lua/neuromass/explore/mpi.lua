@@ -149,8 +149,9 @@ end
 -- rank: the MPI case of an exploration's run (plan from M.plan).  `rows` is
 -- the table rank 0 holds ({ [i] = row }, the other ranks' is not read: they
 -- need not see its files); needs(i, row_or_nil) says whether point i must be
--- computed; rank `plan.task` computes compute(i) -> row for the points of
--- its slice (M.slice) that need it, calling on_point(i, row) after each;
+-- computed; rank `plan.task` computes compute(i) -> row (or nil: no row, e.g.
+-- after a stop signal) for the points of its slice (M.slice) that need it,
+-- calling on_point(i, row) after each row;
 -- the rows are joined on rank 0 and shared with every rank.  Rank 0 then
 -- writes the table.  Collective: every rank calls it.
 function M.run(plan, n, rows, needs, compute, on_point)
@@ -160,7 +161,7 @@ function M.run(plan, n, rows, needs, compute, on_point)
     for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
       if needs(i, known[i]) then
         mine[i] = compute(i)
-        if on_point then on_point(i, mine[i]) end
+        if on_point and mine[i] then on_point(i, mine[i]) end
       end
     end
   end)

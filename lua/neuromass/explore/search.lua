@@ -224,8 +224,9 @@ local function check_rows(self, rows, base, dir)
   local space = self.space
   for i, r in pairs(rows) do
     if i > space.n then
-      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d points: it is another " ..
-                                "exploration's (remove it, or choose another out)", dir, i, space.n), 3)
+      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d point%s: it is another " ..
+                                "exploration's (remove it, or choose another out)", dir, i, space.n,
+                                space.n == 1 and "" or "s"), 3)
     end
     local want = tbl.row(i, space.names, space:point(i), M.seed(base, i), nil, "")
     for j, name in ipairs(space.names) do
@@ -311,6 +312,9 @@ function Search:run()
     local ok, err = workers.run(h, ordinal, plan, #todo, done)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end
+    -- The parts hold the workers' rows, and whatever another exploration
+    -- writing this folder at the same time put there: checked again.
+    check_rows(self, joined, base, dir)
     rows = joined
     local wrote, werr = merge.write(dir, names, rows, wparts)
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
@@ -320,12 +324,25 @@ function Search:run()
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
+    -- A stop signal (mpirun passes Ctrl-C on as SIGTERM): the rank computes
+    -- no more, and a point it failed is not recorded (as on one core); the
+    -- rows done are gathered and written, then the stop raised.
+    local function compute_unless_stopped(i)
+      if core.stop_signal() then return nil end
+      local r = compute(self, i, base, dir, h)
+      if r.status ~= "ok" and core.stop_signal() then return nil end
+      return r
+    end
     rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
-                   function(i) return compute(self, i, base, dir, h) end, function(i, r) done(i, r.status) end)
+                   compute_unless_stopped, function(i, r) done(i, r.status) end)
     if plan.task == 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
+    -- (a rank that raises the stop aborts the job: not before rank 0 has written)
+    mpi.barrier()
+    local signo = core.stop_signal()
+    if signo then check.error("BoxSearch: stopped by signal " .. signo, 2) end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
@@ -334,7 +351,7 @@ function Search:run()
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
     if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end
-    local counted, cerr = merge.write_points(dir, space.n)     -- for `neuromass explore --merge`
+    local counted, cerr = merge.write_points(dir, space.n, base)     -- for `neuromass explore --merge`
     if not counted then check.error("BoxSearch: " .. cerr, 2) end
   end
   local mine = rows
@@ -348,32 +365,35 @@ function Search:run()
     if not ok then check.error("BoxSearch: " .. err, 2) end
   end
   local got, at = {}, 0
-  for n, i in ipairs(todo) do
-    if n > at then                   -- the next batch of points (or the next point)
-      local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
-      at = n + #list - 1
-      local computed, rows_of
-      if #list > 1 then computed, rows_of = pcall(compute_batch, self, list, base, dir, h)
-      else computed, rows_of = pcall(compute, self, i, base, dir, h); rows_of = { [i] = rows_of } end
-      -- A mistake of the script: the rows done are kept.
-      if not computed then save(); error(#list > 1 and rows_of or rows_of[i], 0) end
-      got = rows_of
+  local function points()
+    for n, i in ipairs(todo) do
+      if n > at then                   -- the next batch of points (or the next point)
+        local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
+        at = n + #list - 1
+        local computed, rows_of
+        if #list > 1 then computed, rows_of = pcall(compute_batch, self, list, base, dir, h)
+        else computed, rows_of = pcall(compute, self, i, base, dir, h); rows_of = { [i] = rows_of } end
+        -- A mistake of the script: the rows done are kept.
+        if not computed then save(); error(#list > 1 and rows_of or rows_of[i], 0) end
+        got = rows_of
+      end
+      local r = got[i]
+      -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
+      -- done so far are saved, and the stop raised at the user's line.
+      local signo = core.stop_signal()
+      if signo then
+        if r.status == "ok" then mine[i] = r end
+        save()
+        check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
+                                      or bare(r.status:gsub("^failed: ", ""))), 2)
+      end
+      mine[i] = r
+      if plan.worker then workers.report(i, r.status) end
+      done(i, r.status)
+      tick()
     end
-    local r = got[i]
-    -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
-    -- done so far are saved, and the stop raised at the user's line.
-    local signo = core.stop_signal()
-    if signo then
-      if r.status == "ok" then mine[i] = r end
-      save()
-      check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
-                                    or bare(r.status:gsub("^failed: ", ""))), 2)
-    end
-    mine[i] = r
-    if plan.worker then workers.report(i, r.status) end
-    done(i, r.status)
-    tick()
   end
+  common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)
   if #todo > 0 or plan.kind == "task" then save() end
   if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
