@@ -99,7 +99,7 @@ describe("native code", function()
     io.stderr = stderr  -- luacheck: ignore (restored)
     assert(ok, err)
     assert.are.equal(2, #warned)
-    assert.is_truthy(warned[1]:find("lookups in table 'ALN tau_mu_exp'", 1, true))
+    assert.is_truthy(warned[1]:find("lookups in tables 'ALN tau_mu_exp'", 1, true))
     assert.are.equal(warned[1], warned[2])
   end)
 

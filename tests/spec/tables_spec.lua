@@ -122,6 +122,21 @@ m:run { duration = 50, continue = true }
     local n = 0
     for _ in err:gmatch("clamped") do n = n + 1 end
     assert.are.equal(1, n)
-    assert.matches("warning: %d+ lookups in table 'ALN", err)
+    assert.matches("warning: %d+ lookups in tables 'ALN", err)
+  end)
+
+  it("says one lookup in the singular", function()
+    local h = require "helpers"
+    local script = os.tmpname() .. ".lua"
+    local f = assert(io.open(script, "w"))
+    -- (ALN at mue_ext_mean 20 leaves the grid at its 4th step: one lookup in 0.4 ms)
+    f:write('local m = require("neuromass").models.aln.native { mue_ext_mean = 20 }\n' ..
+            'm:run { duration = 0.4, dt = 0.1 }\n')
+    f:close()
+    local status, _, err = h.sh(h.exe .. " run " .. script)
+    os.remove(script)
+    assert.are.equal(0, status)
+    assert.matches("warning: 1 lookup in tables 'ALN tau_mu_exp', 'ALN V_mean_ss', 'ALN r_ss' fell outside the " ..
+                   "grid and was clamped to its edge", err, nil, true)
   end)
 end)

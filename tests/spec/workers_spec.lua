@@ -85,7 +85,7 @@ m:run { duration = 20, continue = true }
                                   " clamp.lua")
       assert.equal(0, status, err)
       local warned = 0
-      for _ in err:gmatch("neuromass: warning: %d+ lookups in table 'ALN[^\n]*clamped") do warned = warned + 1 end
+      for _ in err:gmatch("neuromass: warning: %d+ lookups in tables 'ALN[^\n]*clamped") do warned = warned + 1 end
       assert.equal(2, warned, err)          -- the exploration's, then the model's after it
       assert.equal(4, #h.read_csv(dir .. "/table/results.csv").cols.n)
     end)

@@ -103,9 +103,10 @@ function M.warn_clamped(self, cm)
   end
   if #clamped > 0 then
     local names = table.concat(clamped, ", ")
-    warnings.once(self, "clamped " .. names, string.format("%d lookups in table %s fell outside the " ..
-      "grid and were clamped to its edge (first at row value %g, column value %g)",
-      first_count, names, first_row, first_col))
+    warnings.once(self, "clamped " .. names, string.format("%d lookup%s in table%s %s fell outside the " ..
+      "grid and %s clamped to its edge (first at row value %g, column value %g)",
+      first_count, first_count == 1 and "" or "s", #clamped == 1 and "" or "s", names,
+      first_count == 1 and "was" or "were", first_row, first_col))
   end
 end
 
