@@ -592,24 +592,23 @@ static int hand_context(lua_State *L, int ctx)
 
 
 /*
-** neuromass sonify|plot RESULT.csv -o OUT [options]: the Lua function
-** `entry` (neuromass.audio.cli, neuromass.plot.cli's run) reads the options (with
-** the checks of the library's own calls) and returns the lines to print (to
-** stderr when they have the field to_stderr: the output went to stdout).
+** neuromass sonify|plot|explore ...: the Lua function `entry`
+** (neuromass.audio.cli, neuromass.plot.cli's run, ...) reads the command
+** line, the only reading of it (check.read_options: a word that is an
+** option's value is not an option), with the checks of the library's own
+** calls, and returns the lines to print (to stderr when they have the field
+** to_stderr: the output went to stdout).  Its --quiet is the context's
+** `quiet` it sets; its --help a usage error with the field `help`.
 */
 static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usage, const char *entry)
 {
-  int quiet = 0;
-  for (int i = 2; i < argc; i++) {
-    if (is_help(argv[i])) { fputs(cmd_usage, stdout); return 1; }
-    quiet |= strcmp(argv[i], "--quiet") == 0;
-  }
   lua_newtable(L);                               /* the host context */
+  int ctx = lua_gettop(L);
   lua_pushstring(L, argv[1]);
   lua_setfield(L, -2, "mode");
-  lua_pushboolean(L, quiet);
+  lua_pushboolean(L, 0);
   lua_setfield(L, -2, "quiet");
-  if (!hand_context(L, lua_gettop(L))) return 0;
+  if (!hand_context(L, ctx)) return 0;
   int status = luaL_loadstring(L, entry);
   lua_createtable(L, argc - 2, 0);
   for (int i = 2; i < argc; i++) {
@@ -618,7 +617,8 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
   }
   if (status == LUA_OK) status = docall(L, 1, 1);
   if (status != LUA_OK && is_usage_error(L, -1)) {
-    lua_getfield(L, -1, "usage");
+    if (lua_getfield(L, -1, "help") != LUA_TNIL) { fputs(cmd_usage, stdout); return 1; }
+    lua_getfield(L, -2, "usage");
     return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
   }
   if (status != LUA_OK) {
@@ -629,7 +629,9 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
   /* stderr when the output went to stdout (the command says so: its lines' field to_stderr) */
   lua_getfield(L, -1, "to_stderr");
   FILE *report = lua_toboolean(L, -1) ? stderr : stdout;
-  lua_pop(L, 1);
+  lua_getfield(L, ctx, "quiet");
+  int quiet = lua_toboolean(L, -1);
+  lua_pop(L, 2);
   for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
     fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -751,7 +753,9 @@ static const char *value_option(const char *a, const char *eq)
 /* argv of run and info with each --NAME=VALUE of a value option (up to "--")
 ** split into --NAME VALUE, as GNU's long options are read: a new array
 ** (a userdata left on the stack), its length in *argc.  Everything after it
-** (the explore workers' command line too) sees the two-word form. */
+** (the explore workers' command line too) sees the two-word form.  The word
+** after a value option is its value, whatever it looks like, and is never
+** split (--out --seed=3: the directory "--seed=3"), as check.split_values. */
 static char **split_value_options(lua_State *L, int *argc, char **argv)
 {
   char **out = lua_newuserdatauv(L, (size_t)(2 * *argc + 1) * sizeof *out, 0);
@@ -763,6 +767,9 @@ static char **split_value_options(lua_State *L, int *argc, char **argv)
     if (name) {
       out[n++] = (char *)name;
       out[n++] = (char *)(eq + 1);
+    } else if (i >= 2 && options && !eq && i + 1 < *argc && value_option(a, a + strlen(a))) {
+      out[n++] = argv[i];
+      out[n++] = argv[++i];                      /* its value, as it is */
     } else {
       out[n++] = argv[i];
     }

@@ -373,12 +373,16 @@ function M.option_rules(argv, values, flags, repeats)
 end
 
 --- check.read_options(argv, values, flags) -> opts, words: the command line
--- of neuromass sonify, plot or explore read by one rule: --NAME=VALUE as
--- --NAME VALUE (M.split_values), then M.option_rules; opts[key] = the value
--- (a string) of each option that takes one (values: spelling -> key),
--- opts[flag] = true for each flag given (flags: a set of spellings); words =
--- the other arguments in order (everything after "--" among them).  An
--- unknown option is M.unknown_option's error.
+-- of neuromass sonify, plot or explore read by one rule, the only reading of
+-- it (src/main.c reads none of these words): --NAME=VALUE as --NAME VALUE
+-- (M.split_values), then M.option_rules; opts[key] = the value (a string) of
+-- each option that takes one (values: spelling -> key), opts[flag] = true
+-- for each flag given (flags: a set of spellings); words = the other
+-- arguments in order (everything after "--" among them).  The host's flags,
+-- when in `flags`: --help or -h raises M.help at once (the host prints the
+-- command's usage); --quiet sets the host context's `quiet` (context.lua),
+-- which the host and the library read.  An unknown option is
+-- M.unknown_option's error.
 function M.read_options(argv, values, flags)
   argv = M.split_values(argv, function(name) return values[name] ~= nil end)
   M.option_rules(argv, values, flags)
@@ -391,6 +395,9 @@ function M.read_options(argv, values, flags)
     elseif values[a] then
       opts[values[a]], i = argv[i + 1], i + 2
     elseif flags[a] then
+      if a == "--help" or a == "-h" then M.help() end
+      local host = a == "--quiet" and require("neuromass.context").get()
+      if host then host.quiet = true end
       opts[a], i = true, i + 1
     elseif a:sub(1, 1) == "-" and #a > 1 then
       local fixed = {}
@@ -408,14 +415,24 @@ end
 --- check.split_values(argv, takes_value) -> argv with every "--NAME=VALUE"
 -- whose --NAME takes a value (takes_value("--NAME") true) given as "--NAME",
 -- "VALUE", up to "--": the commands sonify, plot and explore read
--- --NAME=VALUE as `neuromass run` does (src/main.c).
+-- --NAME=VALUE as `neuromass run` does (src/main.c).  The word after an
+-- option that takes a value is its value, whatever it looks like: it is
+-- never split ("--title --var=x": the title "--var=x").
 function M.split_values(argv, takes_value)
-  local out = {}
-  for i, a in ipairs(argv) do
+  local out, i = {}, 1
+  while i <= #argv do
+    local a = argv[i]
     if a == "--" then table.move(argv, i, #argv, #out + 1, out); break end
     local name, v = a:match("^(%-%-[^=]+)=(.*)$")
-    if name and takes_value(name) then out[#out + 1], out[#out + 2] = name, v
-    else out[#out + 1] = a end
+    if name and takes_value(name) then
+      out[#out + 1], out[#out + 2] = name, v
+    elseif takes_value(a) and argv[i + 1] ~= nil then
+      out[#out + 1], out[#out + 2] = a, argv[i + 1]
+      i = i + 1
+    else
+      out[#out + 1] = a
+    end
+    i = i + 1
   end
   return out
 end
@@ -429,6 +446,13 @@ local usage_mt = { __name = "neuromass.usage", __tostring = function(e) return e
 -- the one wording of that hint).
 function M.usage(text)
   error(setmetatable({ usage = text }, usage_mt), 0)
+end
+
+--- Raises a command's request for its help (--help or -h, read by
+-- M.read_options): a usage error (M.usage's kind) with the field `help`,
+-- on which the host prints the command's usage and exits 0.
+function M.help()
+  error(setmetatable({ usage = "the command's help (--help)", help = true }, usage_mt), 0)
 end
 
 --- Rejects unknown keys of an option table (level: as for error()), with
