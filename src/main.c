@@ -517,7 +517,7 @@ static void explore_context(lua_State *L, int argc, char **argv)
 }
 
 
-static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the suggestions */
+static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the option rules */
 
 /*
 ** Parses "run|info [options] SCRIPT [ARGS] [options]" into the host context
@@ -698,20 +698,6 @@ static const char *suggestion(lua_State *L, const char *name, const char *const 
   return "";
 }
 
-/* The options of run and info, for suggestions. */
-static const char *const script_options[] = { "--help", "--quiet", "--set", "--out", "--seed",
-                                               "--workers", "--task", "--ntasks" };
-
-/* Reports an unknown option `a` of command `cmd` (run, info), with the
-** closest option when it is near (check.suggest). */
-static int unknown_option(lua_State *L, const char *cmd, const char *a)
-{
-  const char *near = suggestion(L, a, script_options, sizeof script_options / sizeof script_options[0]);
-  if (*near) return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s'%s", cmd, a, near));
-  return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
-                                    "--seed N, --quiet, --workers N, --task I, --ntasks N, --help)", cmd, a));
-}
-
 /* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
 ** the closest command when it is near (check.suggest). */
 static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
@@ -780,8 +766,64 @@ static char **split_value_options(lua_State *L, int *argc, char **argv)
 }
 
 
+/* Pushes the function `name` of the library's checks (lua/neuromass/_check.lua);
+** returns LUA_OK, else docall's status with the message pushed. */
+static int check_function(lua_State *L, const char *name)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass._check");
+  int status = docall(L, 1, 1);
+  if (status != LUA_OK) return status;
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  return LUA_OK;
+}
+
+/* Reports the error at the top of the stack that a check of command `cmd`'s
+** options raised: a usage error (check.usage) as "cmd: text" with the help to
+** try, anything else as it is.  Returns 0. */
+static int fail_check(lua_State *L, const char *cmd)
+{
+  if (is_usage_error(L, -1)) {
+    lua_getfield(L, -1, "usage");
+    return fail_usage(cmd, lua_pushfstring(L, "%s: %s", cmd, lua_tostring(L, -1)));
+  }
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+  return 0;
+}
+
 /* The flags of run and info (options that take no value). */
 static const char *const script_flags[] = { "--quiet", "--help", "-h" };
+#define N_SCRIPT_FLAGS (sizeof script_flags / sizeof script_flags[0])
+
+/* Reports an unknown option `a` of command `cmd` (run, info) by the library's
+** one rule for every command (check.unknown_option in lua/neuromass/_check.lua):
+** the option `a` begins when it is the only one (--work: --workers), else the
+** nearest (check.suggest), else the options' list. */
+static int unknown_option(lua_State *L, const char *cmd, const char *a)
+{
+  int status = check_function(L, "unknown_option");
+  if (status == LUA_OK) {
+    lua_pushstring(L, a);
+    lua_createtable(L, 2, 0);                      /* the flags, -h aside (--help is listed) */
+    for (size_t k = 0; k < N_SCRIPT_FLAGS; k++) {
+      if (strcmp(script_flags[k], "-h") == 0) continue;
+      lua_pushstring(L, script_flags[k]);
+      lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    }
+    lua_createtable(L, 0, (int)N_VALUE_OPTIONS);   /* the options that take a value */
+    for (size_t k = 0; k < N_VALUE_OPTIONS; k++) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, value_options[k]);
+    }
+    status = docall(L, 3, 0);
+  }
+  if (status == LUA_OK)                          /* (it raises: the library would be wrong) */
+    return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s'", cmd, a));
+  return fail_check(L, cmd);
+}
+
 
 /* The library's one rule of a command's options (check.option_rules in
 ** lua/neuromass/_check.lua, which sonify, plot and explore follow too) over
@@ -790,12 +832,8 @@ static const char *const script_flags[] = { "--quiet", "--help", "-h" };
 ** excepted: one per parameter) is a usage error.  Returns 1 when they pass. */
 static int check_option_rules(lua_State *L, int argc, char **argv)
 {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "neuromass._check");
-  int status = docall(L, 1, 1);
+  int status = check_function(L, "option_rules");
   if (status == LUA_OK) {
-    lua_getfield(L, -1, "option_rules");
-    lua_remove(L, -2);
     lua_createtable(L, argc - 2, 0);
     for (int i = 2; i < argc; i++) {
       lua_pushstring(L, argv[i]);
@@ -807,7 +845,7 @@ static int check_option_rules(lua_State *L, int argc, char **argv)
       lua_setfield(L, -2, value_options[k]);
     }
     lua_createtable(L, 0, 3);                      /* flags */
-    for (size_t k = 0; k < sizeof script_flags / sizeof script_flags[0]; k++) {
+    for (size_t k = 0; k < N_SCRIPT_FLAGS; k++) {
       lua_pushboolean(L, 1);
       lua_setfield(L, -2, script_flags[k]);
     }
@@ -816,14 +854,7 @@ static int check_option_rules(lua_State *L, int argc, char **argv)
     lua_setfield(L, -2, "set");
     status = docall(L, 4, 0);
   }
-  if (status == LUA_OK) return 1;
-  if (is_usage_error(L, -1)) {
-    lua_getfield(L, -1, "usage");
-    return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
-  }
-  const char *msg = lua_tostring(L, -1);
-  fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
-  return 0;
+  return status == LUA_OK ? 1 : fail_check(L, argv[1]);
 }
 
 

@@ -918,10 +918,21 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
       assert.equals(1, status, err)
       assert.matches(case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '--help'?", err, 1, true)
     end
+    -- One rule of suggestion for all (check.unknown_option, which main.c asks): the option
+    -- that a word begins, when it is the only one (run --work listed every option), else the
+    -- nearest, else the sorted list.
+    for _, case in ipairs({ { "run", "--work", "--workers" }, { "info", "--nta", "--ntasks" },
+                            { "run", "--qui", "--quiet" }, { "plot", "--vie", "--view" },
+                            { "sonify", "--speed", "--speedup" }, { "explore", "--mer", "--merge" } }) do
+      local status, _, err = nm(case[1], case[2], "2", example)
+      assert.equals(1, status, err)
+      assert.equals("neuromass: " .. case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '" .. case[3] ..
+                    "'?\n(try 'neuromass " .. case[1] .. " --help')\n", err)
+    end
     local status, _, err = nm("run", "--zzzzzz", example)
     assert.equals(1, status)
-    assert.matches("run: unknown option '--zzzzzz' (options: --set NAME=VALUE, --out DIR, --seed N, --quiet, " ..
-                   "--workers N, --task I, --ntasks N, --help)", err, 1, true)
+    assert.matches("run: unknown option '--zzzzzz'; the options are --help, --ntasks, --out, --quiet, --seed, " ..
+                   "--set, --task, --workers\n", err, 1, true)
     -- sonify and plot: check.unknown_option's list (check.suggest_or_list), sorted, the first 12
     status, _, err = nm("plot", "--zzzzzz", example)
     assert.equals(1, status)
