@@ -495,15 +495,14 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
 
 
 /* What a worker process needs to start the same script again (explore's
-** workers): the command line and this executable's path, into the context
-** at the top of the stack; also the number of online cores. */
-static void explore_context(lua_State *L, int argc, char **argv)
+** workers): the command (argv: parse_command adds the words it reads, less
+** the options that spread the script) and this executable's path, into the
+** context at the top of the stack; also the number of online cores. */
+static void explore_context(lua_State *L, const char *cmd)
 {
-  lua_createtable(L, argc, 0);
-  for (int i = 1; i < argc; i++) {
-    lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i);
-  }
+  lua_createtable(L, 8, 0);
+  lua_pushstring(L, cmd);
+  lua_rawseti(L, -2, 1);
   lua_setfield(L, -2, "argv");
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -518,6 +517,18 @@ static void explore_context(lua_State *L, int argc, char **argv)
 
 
 static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the option rules */
+
+/* Appends argv[from..to] to the worker's command line (explore_context's
+** argv) of the context at index ctx. */
+static void keep_words(lua_State *L, int ctx, char **argv, int from, int to)
+{
+  lua_getfield(L, ctx, "argv");
+  for (int k = from; k <= to; k++) {
+    lua_pushstring(L, argv[k]);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  }
+  lua_pop(L, 1);
+}
 
 /*
 ** Parses "run|info [options] SCRIPT [ARGS] [options]" into the host context
@@ -536,22 +547,26 @@ static int parse_command(lua_State *L, int argc, char **argv)
   lua_setfield(L, -2, "sets");
   lua_pushboolean(L, isatty(2));
   lua_setfield(L, -2, "tty");
-  explore_context(L, argc, argv);
+  explore_context(L, cmd);
+  int ctx = lua_gettop(L);
   lua_newtable(L);                               /* arg */
   int n_args = 0, options = 1;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
-    if (options && strcmp(a, "--") == 0) { options = 0; continue; }
+    if (options && strcmp(a, "--") == 0) { options = 0; keep_words(L, ctx, argv, i, i); continue; }
     if (options && is_help(a)) { fputs(usage_of(cmd), stdout); return 2; }
     if (options && a[0] == '-' && a[1]) {
-      lua_insert(L, -2);                         /* the context on top */
+      int first = i, spread = 0;
+      lua_pushvalue(L, ctx);                     /* the context on top */
       int r = script_option(L, argc, argv, &i);
-      if (r == -1) r = explore_option(L, argc, argv, &i);
-      lua_insert(L, -2);
+      if (r == -1) spread = (r = explore_option(L, argc, argv, &i)) == 1;
+      lua_pop(L, 1);
       if (r == 0) return 0;
+      if (r == 1 && !spread) keep_words(L, ctx, argv, first, i);
       if (r == 1) continue;
       if (!script) return unknown_option(L, cmd, a);
     }
+    keep_words(L, ctx, argv, i, i);
     if (!script) script = a;
     else {
       lua_pushstring(L, a);
