@@ -683,10 +683,10 @@ static int check_sets_applied(lua_State *L, int ctx)
 /* The commands, for suggestions. */
 static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
-/* The library's one "did you mean" rule (check.suggest in
-** lua/neuromass/_check.lua) for `name` among names[0..n-1]: pushes
-** "; did you mean 'x'?" or "" (also when the library cannot be loaded) and
-** returns it. */
+/* The command line's one "did you mean" rule (check.suggest_word in
+** lua/neuromass/_check.lua: the only name `name` begins, else the nearest)
+** for `name` among names[0..n-1]: pushes "; did you mean 'x'?" or "" (also
+** when the library cannot be loaded) and returns it. */
 static const char *suggestion(lua_State *L, const char *name, const char *const *names, size_t n)
 {
   if (lua_getglobal(L, "require") == LUA_TNIL) {   /* before a command opened the libraries */
@@ -696,7 +696,7 @@ static const char *suggestion(lua_State *L, const char *name, const char *const 
     lua_getglobal(L, "require");
   }
   lua_pushliteral(L, "neuromass._check");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "suggest") == LUA_TFUNCTION) {
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "suggest_word") == LUA_TFUNCTION) {
     lua_remove(L, -2);
     lua_pushstring(L, name);
     lua_createtable(L, (int)n, 0);

@@ -312,10 +312,10 @@ function M.suggest_or_list(name, candidates, lead, whole)
   return string.format("; %s %s%s", lead, table.concat(sorted, ", ", 1, math.min(#sorted, 12)), more)
 end
 
--- The option of `options` (a list) that `a` begins, when it is the only one ("--out" for "--output").
-local function only_prefix_of(a, options)
+-- The name of `names` (a list) that `a` begins, when it is the only one ("--out" for "--output").
+local function only_prefix_of(a, names)
   local found
-  for _, o in ipairs(options) do
+  for _, o in ipairs(names) do
     if #a >= 3 and #o > #a and o:sub(1, #a) == a then
       if found then return nil end
       found = o
@@ -324,16 +324,28 @@ local function only_prefix_of(a, options)
   return found
 end
 
---- Raises (level 0: a command line's message) "unknown option 'a'" with the
--- nearest of the options `fixed` (a list) and the keys of `valued` (a map of
--- options that take a value) -- the option `a` begins when it is the only one
--- (--out for --output) --, else the list of them, for neuromass sonify, plot and explore.
+--- check.suggest_word(a, names) -> the command line's one "did you mean"
+-- rule for a word `a` that is none of `names` (a list: a command's options,
+-- or the commands): "; did you mean 'x'?" for the name `a` begins when it
+-- begins only one and is 3 characters or more ("--work" for "--workers",
+-- "son" for "sonify"), else for M.suggest's nearest; "" when none is near.
+-- src/main.c asks it for run's and info's options and for the commands.
+function M.suggest_word(a, names)
+  local whole = only_prefix_of(a, names)
+  if whole then return string.format("; did you mean '%s'?", whole) end
+  return M.suggest(a, names)
+end
+
+--- Raises (level 0: a command line's message) "unknown option 'a'" with
+-- M.suggest_word's suggestion among the options `fixed` (a list) and the keys
+-- of `valued` (a map of options that take a value), else the sorted list of
+-- them: every command's (run and info ask it from src/main.c).
 function M.unknown_option(a, fixed, valued)
   local names = table.move(fixed, 1, #fixed, 1, {})
   for k in pairs(valued) do names[#names + 1] = k end
   table.sort(names)
-  local whole = only_prefix_of(a, names)
-  M.usage(string.format("unknown option '%s'%s", a, whole and string.format("; did you mean '%s'?", whole)
+  local near = M.suggest_word(a, names)
+  M.usage(string.format("unknown option '%s'%s", a, near ~= "" and near
                                                       or M.suggest_or_list(a, names, "the options are")))
 end
 

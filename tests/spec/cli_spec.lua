@@ -877,6 +877,16 @@ describe("help", function()
       assert.equals(1, status)
       assert.matches("neuromass: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
     end
+    -- the one rule of options too (check.suggest_word): a word that begins one command only
+    -- names it ('son' suggested 'run', 'expl' listed the commands)
+    for typo, cmd in pairs { son = "sonify", expl = "explore", hel = "help" } do
+      local status, _, err = nm(typo, "x")
+      assert.equals(1, status)
+      assert.matches("neuromass: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
+      status, _, err = nm("help", typo)
+      assert.equals(1, status)
+      assert.matches("neuromass: help: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
+    end
     local status, _, err = nm("frobnicate")
     assert.equals(1, status)
     assert.matches("unknown command 'frobnicate' (commands: run, info, sonify, plot, explore, help)", err, 1, true)
