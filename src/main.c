@@ -714,7 +714,7 @@ static const char *suggestion(lua_State *L, const char *name, const char *const 
 }
 
 /* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
-** the closest command when it is near (check.suggest). */
+** the command it names by check.suggest_word (suggestion). */
 static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 {
   const char *near = suggestion(L, cmd, commands, sizeof commands / sizeof commands[0]);
