@@ -495,15 +495,14 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
 
 
 /* What a worker process needs to start the same script again (explore's
-** workers): the command line and this executable's path, into the context
-** at the top of the stack; also the number of online cores. */
-static void explore_context(lua_State *L, int argc, char **argv)
+** workers): the command (argv: parse_command adds the words it reads, less
+** the options that spread the script) and this executable's path, into the
+** context at the top of the stack; also the number of online cores. */
+static void explore_context(lua_State *L, const char *cmd)
 {
-  lua_createtable(L, argc, 0);
-  for (int i = 1; i < argc; i++) {
-    lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i);
-  }
+  lua_createtable(L, 8, 0);
+  lua_pushstring(L, cmd);
+  lua_rawseti(L, -2, 1);
   lua_setfield(L, -2, "argv");
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -517,7 +516,19 @@ static void explore_context(lua_State *L, int argc, char **argv)
 }
 
 
-static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the suggestions */
+static int unknown_option(lua_State *L, const char *cmd, const char *a);   /* below, with the option rules */
+
+/* Appends argv[from..to] to the worker's command line (explore_context's
+** argv) of the context at index ctx. */
+static void keep_words(lua_State *L, int ctx, char **argv, int from, int to)
+{
+  lua_getfield(L, ctx, "argv");
+  for (int k = from; k <= to; k++) {
+    lua_pushstring(L, argv[k]);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  }
+  lua_pop(L, 1);
+}
 
 /*
 ** Parses "run|info [options] SCRIPT [ARGS] [options]" into the host context
@@ -536,22 +547,26 @@ static int parse_command(lua_State *L, int argc, char **argv)
   lua_setfield(L, -2, "sets");
   lua_pushboolean(L, isatty(2));
   lua_setfield(L, -2, "tty");
-  explore_context(L, argc, argv);
+  explore_context(L, cmd);
+  int ctx = lua_gettop(L);
   lua_newtable(L);                               /* arg */
   int n_args = 0, options = 1;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
-    if (options && strcmp(a, "--") == 0) { options = 0; continue; }
+    if (options && strcmp(a, "--") == 0) { options = 0; keep_words(L, ctx, argv, i, i); continue; }
     if (options && is_help(a)) { fputs(usage_of(cmd), stdout); return 2; }
     if (options && a[0] == '-' && a[1]) {
-      lua_insert(L, -2);                         /* the context on top */
+      int first = i, spread = 0;
+      lua_pushvalue(L, ctx);                     /* the context on top */
       int r = script_option(L, argc, argv, &i);
-      if (r == -1) r = explore_option(L, argc, argv, &i);
-      lua_insert(L, -2);
+      if (r == -1) spread = (r = explore_option(L, argc, argv, &i)) == 1;
+      lua_pop(L, 1);
       if (r == 0) return 0;
+      if (r == 1 && !spread) keep_words(L, ctx, argv, first, i);
       if (r == 1) continue;
       if (!script) return unknown_option(L, cmd, a);
     }
+    keep_words(L, ctx, argv, i, i);
     if (!script) script = a;
     else {
       lua_pushstring(L, a);
@@ -592,24 +607,23 @@ static int hand_context(lua_State *L, int ctx)
 
 
 /*
-** neuromass sonify|plot RESULT.csv -o OUT [options]: the Lua function
-** `entry` (neuromass.audio.cli, neuromass.plot.cli's run) reads the options (with
-** the checks of the library's own calls) and returns the lines to print (to
-** stderr when they have the field to_stderr: the output went to stdout).
+** neuromass sonify|plot|explore ...: the Lua function `entry`
+** (neuromass.audio.cli, neuromass.plot.cli's run, ...) reads the command
+** line, the only reading of it (check.read_options: a word that is an
+** option's value is not an option), with the checks of the library's own
+** calls, and returns the lines to print (to stderr when they have the field
+** to_stderr: the output went to stdout).  Its --quiet is the context's
+** `quiet` it sets; its --help a usage error with the field `help`.
 */
 static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usage, const char *entry)
 {
-  int quiet = 0;
-  for (int i = 2; i < argc; i++) {
-    if (is_help(argv[i])) { fputs(cmd_usage, stdout); return 1; }
-    quiet |= strcmp(argv[i], "--quiet") == 0;
-  }
   lua_newtable(L);                               /* the host context */
+  int ctx = lua_gettop(L);
   lua_pushstring(L, argv[1]);
   lua_setfield(L, -2, "mode");
-  lua_pushboolean(L, quiet);
+  lua_pushboolean(L, 0);
   lua_setfield(L, -2, "quiet");
-  if (!hand_context(L, lua_gettop(L))) return 0;
+  if (!hand_context(L, ctx)) return 0;
   int status = luaL_loadstring(L, entry);
   lua_createtable(L, argc - 2, 0);
   for (int i = 2; i < argc; i++) {
@@ -618,7 +632,8 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
   }
   if (status == LUA_OK) status = docall(L, 1, 1);
   if (status != LUA_OK && is_usage_error(L, -1)) {
-    lua_getfield(L, -1, "usage");
+    if (lua_getfield(L, -1, "help") != LUA_TNIL) { fputs(cmd_usage, stdout); return 1; }
+    lua_getfield(L, -2, "usage");
     return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
   }
   if (status != LUA_OK) {
@@ -629,7 +644,9 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
   /* stderr when the output went to stdout (the command says so: its lines' field to_stderr) */
   lua_getfield(L, -1, "to_stderr");
   FILE *report = lua_toboolean(L, -1) ? stderr : stdout;
-  lua_pop(L, 1);
+  lua_getfield(L, ctx, "quiet");
+  int quiet = lua_toboolean(L, -1);
+  lua_pop(L, 2);
   for (lua_Integer i = 1; !quiet && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
     fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -666,10 +683,10 @@ static int check_sets_applied(lua_State *L, int ctx)
 /* The commands, for suggestions. */
 static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
-/* The library's one "did you mean" rule (check.suggest in
-** lua/neuromass/_check.lua) for `name` among names[0..n-1]: pushes
-** "; did you mean 'x'?" or "" (also when the library cannot be loaded) and
-** returns it. */
+/* The command line's one "did you mean" rule (check.suggest_word in
+** lua/neuromass/_check.lua: the only name `name` begins, else the nearest)
+** for `name` among names[0..n-1]: pushes "; did you mean 'x'?" or "" (also
+** when the library cannot be loaded) and returns it. */
 static const char *suggestion(lua_State *L, const char *name, const char *const *names, size_t n)
 {
   if (lua_getglobal(L, "require") == LUA_TNIL) {   /* before a command opened the libraries */
@@ -679,7 +696,7 @@ static const char *suggestion(lua_State *L, const char *name, const char *const 
     lua_getglobal(L, "require");
   }
   lua_pushliteral(L, "neuromass._check");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "suggest") == LUA_TFUNCTION) {
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "suggest_word") == LUA_TFUNCTION) {
     lua_remove(L, -2);
     lua_pushstring(L, name);
     lua_createtable(L, (int)n, 0);
@@ -696,22 +713,8 @@ static const char *suggestion(lua_State *L, const char *name, const char *const 
   return "";
 }
 
-/* The options of run and info, for suggestions. */
-static const char *const script_options[] = { "--help", "--quiet", "--set", "--out", "--seed",
-                                               "--workers", "--task", "--ntasks" };
-
-/* Reports an unknown option `a` of command `cmd` (run, info), with the
-** closest option when it is near (check.suggest). */
-static int unknown_option(lua_State *L, const char *cmd, const char *a)
-{
-  const char *near = suggestion(L, a, script_options, sizeof script_options / sizeof script_options[0]);
-  if (*near) return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s'%s", cmd, a, near));
-  return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s' (options: --set NAME=VALUE, --out DIR, "
-                                    "--seed N, --quiet, --workers N, --task I, --ntasks N, --help)", cmd, a));
-}
-
 /* Reports an unknown command `cmd` (after `prefix`: "" or "help: "), with
-** the closest command when it is near (check.suggest). */
+** the command it names by check.suggest_word (suggestion). */
 static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 {
   const char *near = suggestion(L, cmd, commands, sizeof commands / sizeof commands[0]);
@@ -751,7 +754,9 @@ static const char *value_option(const char *a, const char *eq)
 /* argv of run and info with each --NAME=VALUE of a value option (up to "--")
 ** split into --NAME VALUE, as GNU's long options are read: a new array
 ** (a userdata left on the stack), its length in *argc.  Everything after it
-** (the explore workers' command line too) sees the two-word form. */
+** (the explore workers' command line too) sees the two-word form.  The word
+** after a value option is its value, whatever it looks like, and is never
+** split (--out --seed=3: the directory "--seed=3"), as check.split_values. */
 static char **split_value_options(lua_State *L, int *argc, char **argv)
 {
   char **out = lua_newuserdatauv(L, (size_t)(2 * *argc + 1) * sizeof *out, 0);
@@ -763,6 +768,9 @@ static char **split_value_options(lua_State *L, int *argc, char **argv)
     if (name) {
       out[n++] = (char *)name;
       out[n++] = (char *)(eq + 1);
+    } else if (i >= 2 && options && !eq && i + 1 < *argc && value_option(a, a + strlen(a))) {
+      out[n++] = argv[i];
+      out[n++] = argv[++i];                      /* its value, as it is */
     } else {
       out[n++] = argv[i];
     }
@@ -773,8 +781,64 @@ static char **split_value_options(lua_State *L, int *argc, char **argv)
 }
 
 
+/* Pushes the function `name` of the library's checks (lua/neuromass/_check.lua);
+** returns LUA_OK, else docall's status with the message pushed. */
+static int check_function(lua_State *L, const char *name)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass._check");
+  int status = docall(L, 1, 1);
+  if (status != LUA_OK) return status;
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  return LUA_OK;
+}
+
+/* Reports the error at the top of the stack that a check of command `cmd`'s
+** options raised: a usage error (check.usage) as "cmd: text" with the help to
+** try, anything else as it is.  Returns 0. */
+static int fail_check(lua_State *L, const char *cmd)
+{
+  if (is_usage_error(L, -1)) {
+    lua_getfield(L, -1, "usage");
+    return fail_usage(cmd, lua_pushfstring(L, "%s: %s", cmd, lua_tostring(L, -1)));
+  }
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+  return 0;
+}
+
 /* The flags of run and info (options that take no value). */
 static const char *const script_flags[] = { "--quiet", "--help", "-h" };
+#define N_SCRIPT_FLAGS (sizeof script_flags / sizeof script_flags[0])
+
+/* Reports an unknown option `a` of command `cmd` (run, info) by the library's
+** one rule for every command (check.unknown_option in lua/neuromass/_check.lua):
+** the option `a` begins when it is the only one (--work: --workers), else the
+** nearest (check.suggest), else the options' list. */
+static int unknown_option(lua_State *L, const char *cmd, const char *a)
+{
+  int status = check_function(L, "unknown_option");
+  if (status == LUA_OK) {
+    lua_pushstring(L, a);
+    lua_createtable(L, 2, 0);                      /* the flags, -h aside (--help is listed) */
+    for (size_t k = 0; k < N_SCRIPT_FLAGS; k++) {
+      if (strcmp(script_flags[k], "-h") == 0) continue;
+      lua_pushstring(L, script_flags[k]);
+      lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    }
+    lua_createtable(L, 0, (int)N_VALUE_OPTIONS);   /* the options that take a value */
+    for (size_t k = 0; k < N_VALUE_OPTIONS; k++) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, value_options[k]);
+    }
+    status = docall(L, 3, 0);
+  }
+  if (status == LUA_OK)                          /* (it raises: the library would be wrong) */
+    return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s'", cmd, a));
+  return fail_check(L, cmd);
+}
+
 
 /* The library's one rule of a command's options (check.option_rules in
 ** lua/neuromass/_check.lua, which sonify, plot and explore follow too) over
@@ -783,12 +847,8 @@ static const char *const script_flags[] = { "--quiet", "--help", "-h" };
 ** excepted: one per parameter) is a usage error.  Returns 1 when they pass. */
 static int check_option_rules(lua_State *L, int argc, char **argv)
 {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "neuromass._check");
-  int status = docall(L, 1, 1);
+  int status = check_function(L, "option_rules");
   if (status == LUA_OK) {
-    lua_getfield(L, -1, "option_rules");
-    lua_remove(L, -2);
     lua_createtable(L, argc - 2, 0);
     for (int i = 2; i < argc; i++) {
       lua_pushstring(L, argv[i]);
@@ -800,7 +860,7 @@ static int check_option_rules(lua_State *L, int argc, char **argv)
       lua_setfield(L, -2, value_options[k]);
     }
     lua_createtable(L, 0, 3);                      /* flags */
-    for (size_t k = 0; k < sizeof script_flags / sizeof script_flags[0]; k++) {
+    for (size_t k = 0; k < N_SCRIPT_FLAGS; k++) {
       lua_pushboolean(L, 1);
       lua_setfield(L, -2, script_flags[k]);
     }
@@ -809,14 +869,7 @@ static int check_option_rules(lua_State *L, int argc, char **argv)
     lua_setfield(L, -2, "set");
     status = docall(L, 4, 0);
   }
-  if (status == LUA_OK) return 1;
-  if (is_usage_error(L, -1)) {
-    lua_getfield(L, -1, "usage");
-    return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
-  }
-  const char *msg = lua_tostring(L, -1);
-  fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
-  return 0;
+  return status == LUA_OK ? 1 : fail_check(L, argv[1]);
 }
 
 

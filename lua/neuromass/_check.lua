@@ -312,10 +312,10 @@ function M.suggest_or_list(name, candidates, lead, whole)
   return string.format("; %s %s%s", lead, table.concat(sorted, ", ", 1, math.min(#sorted, 12)), more)
 end
 
--- The option of `options` (a list) that `a` begins, when it is the only one ("--out" for "--output").
-local function only_prefix_of(a, options)
+-- The name of `names` (a list) that `a` begins, when it is the only one ("--out" for "--output").
+local function only_prefix_of(a, names)
   local found
-  for _, o in ipairs(options) do
+  for _, o in ipairs(names) do
     if #a >= 3 and #o > #a and o:sub(1, #a) == a then
       if found then return nil end
       found = o
@@ -324,16 +324,28 @@ local function only_prefix_of(a, options)
   return found
 end
 
---- Raises (level 0: a command line's message) "unknown option 'a'" with the
--- nearest of the options `fixed` (a list) and the keys of `valued` (a map of
--- options that take a value) -- the option `a` begins when it is the only one
--- (--out for --output) --, else the list of them, for neuromass sonify, plot and explore.
+--- check.suggest_word(a, names) -> the command line's one "did you mean"
+-- rule for a word `a` that is none of `names` (a list: a command's options,
+-- or the commands): "; did you mean 'x'?" for the name `a` begins when it
+-- begins only one and is 3 characters or more ("--work" for "--workers",
+-- "son" for "sonify"), else for M.suggest's nearest; "" when none is near.
+-- src/main.c asks it for run's and info's options and for the commands.
+function M.suggest_word(a, names)
+  local whole = only_prefix_of(a, names)
+  if whole then return string.format("; did you mean '%s'?", whole) end
+  return M.suggest(a, names)
+end
+
+--- Raises (level 0: a command line's message) "unknown option 'a'" with
+-- M.suggest_word's suggestion among the options `fixed` (a list) and the keys
+-- of `valued` (a map of options that take a value), else the sorted list of
+-- them: every command's (run and info ask it from src/main.c).
 function M.unknown_option(a, fixed, valued)
   local names = table.move(fixed, 1, #fixed, 1, {})
   for k in pairs(valued) do names[#names + 1] = k end
   table.sort(names)
-  local whole = only_prefix_of(a, names)
-  M.usage(string.format("unknown option '%s'%s", a, whole and string.format("; did you mean '%s'?", whole)
+  local near = M.suggest_word(a, names)
+  M.usage(string.format("unknown option '%s'%s", a, near ~= "" and near
                                                       or M.suggest_or_list(a, names, "the options are")))
 end
 
@@ -373,12 +385,16 @@ function M.option_rules(argv, values, flags, repeats)
 end
 
 --- check.read_options(argv, values, flags) -> opts, words: the command line
--- of neuromass sonify, plot or explore read by one rule: --NAME=VALUE as
--- --NAME VALUE (M.split_values), then M.option_rules; opts[key] = the value
--- (a string) of each option that takes one (values: spelling -> key),
--- opts[flag] = true for each flag given (flags: a set of spellings); words =
--- the other arguments in order (everything after "--" among them).  An
--- unknown option is M.unknown_option's error.
+-- of neuromass sonify, plot or explore read by one rule, the only reading of
+-- it (src/main.c reads none of these words): --NAME=VALUE as --NAME VALUE
+-- (M.split_values), then M.option_rules; opts[key] = the value (a string) of
+-- each option that takes one (values: spelling -> key), opts[flag] = true
+-- for each flag given (flags: a set of spellings); words = the other
+-- arguments in order (everything after "--" among them).  The host's flags,
+-- when in `flags`: --help or -h raises M.help at once (the host prints the
+-- command's usage); --quiet sets the host context's `quiet` (context.lua),
+-- which the host and the library read.  An unknown option is
+-- M.unknown_option's error.
 function M.read_options(argv, values, flags)
   argv = M.split_values(argv, function(name) return values[name] ~= nil end)
   M.option_rules(argv, values, flags)
@@ -391,6 +407,9 @@ function M.read_options(argv, values, flags)
     elseif values[a] then
       opts[values[a]], i = argv[i + 1], i + 2
     elseif flags[a] then
+      if a == "--help" or a == "-h" then M.help() end
+      local host = a == "--quiet" and require("neuromass.context").get()
+      if host then host.quiet = true end
       opts[a], i = true, i + 1
     elseif a:sub(1, 1) == "-" and #a > 1 then
       local fixed = {}
@@ -408,14 +427,24 @@ end
 --- check.split_values(argv, takes_value) -> argv with every "--NAME=VALUE"
 -- whose --NAME takes a value (takes_value("--NAME") true) given as "--NAME",
 -- "VALUE", up to "--": the commands sonify, plot and explore read
--- --NAME=VALUE as `neuromass run` does (src/main.c).
+-- --NAME=VALUE as `neuromass run` does (src/main.c).  The word after an
+-- option that takes a value is its value, whatever it looks like: it is
+-- never split ("--title --var=x": the title "--var=x").
 function M.split_values(argv, takes_value)
-  local out = {}
-  for i, a in ipairs(argv) do
+  local out, i = {}, 1
+  while i <= #argv do
+    local a = argv[i]
     if a == "--" then table.move(argv, i, #argv, #out + 1, out); break end
     local name, v = a:match("^(%-%-[^=]+)=(.*)$")
-    if name and takes_value(name) then out[#out + 1], out[#out + 2] = name, v
-    else out[#out + 1] = a end
+    if name and takes_value(name) then
+      out[#out + 1], out[#out + 2] = name, v
+    elseif takes_value(a) and argv[i + 1] ~= nil then
+      out[#out + 1], out[#out + 2] = a, argv[i + 1]
+      i = i + 1
+    else
+      out[#out + 1] = a
+    end
+    i = i + 1
   end
   return out
 end
@@ -429,6 +458,13 @@ local usage_mt = { __name = "neuromass.usage", __tostring = function(e) return e
 -- the one wording of that hint).
 function M.usage(text)
   error(setmetatable({ usage = text }, usage_mt), 0)
+end
+
+--- Raises a command's request for its help (--help or -h, read by
+-- M.read_options): a usage error (M.usage's kind) with the field `help`,
+-- on which the host prints the command's usage and exits 0.
+function M.help()
+  error(setmetatable({ usage = "the command's help (--help)", help = true }, usage_mt), 0)
 end
 
 --- Rejects unknown keys of an option table (level: as for error()), with

@@ -18,7 +18,8 @@ local fields = {
   workers = "number",  -- --workers N (all: the number of cores)
   task = "number",     -- --task I (0-based) and --ntasks N: this process's slice
   ntasks = "number",
-  argv = "table",      -- the command line from the command on (a worker starts it again)
+  argv = "table",      -- the command line from the command on, as read, less --workers, --task
+                       -- and --ntasks with their values (a worker starts it again)
   exe = "string",      -- the executable's path
   cores = "number",    -- online cores
 }

@@ -61,6 +61,10 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33]);
 ** (*foreign = 0) or it is refused (*foreign = 1: another's, damaged, not a
 ** regular file). */
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign);
+/* A test's seam (tests/c/test_jit.c): when set, nm_jit_load calls it with the
+** path between the check of the file and its dlopen, where another process's
+** rename may put another file in place.  NULL in the library. */
+extern void (*nm_jit_load_between)(const char *path);
 /* Opens a file of the cache (jit_cache.c) with `flags` (O_CREAT: mode
 ** 0600): without blocking (the open of a FIFO would wait for the other end,
 ** and a signal does not end the wait), and only a regular file, then in

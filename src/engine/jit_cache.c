@@ -210,21 +210,48 @@ int nm_jit_seal(const char *path)
 }
 
 
+void (*nm_jit_load_between)(const char *path);
+
+
+/* Whether a and b are the same file in the same state: its inode, size,
+** last change of its bytes and of its inode. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign)
 {
   *foreign = 0;
   int fd = nm_jit_open(path, O_RDONLY);
   if (fd < 0) { *foreign = errno != ENOENT; return 0; }
-  size_t n;
-  int e;
-  char *data = read_all(fd, 0, &n, &e);
+  struct stat checked, now;
+  size_t n = 0;
+  int e = 0;
+  char *data = fstat(fd, &checked) == 0 ? read_all(fd, 0, &n, &e) : NULL;
   int whole = data && n >= SEAL && elf_complete(data, n) && sealed(data, n);
   free(data);
-  close(fd);
-  /* By its path (dlopen of "/proc/self/fd/N" would hand back an object loaded
-  ** earlier under the same name): files are only renamed into place whole. */
+  /* dlopen takes the path (dlopen of "/proc/self/fd/N" would hand back an
+  ** object loaded earlier under the same name), where another process's
+  ** rename may put another file between the check and the dlopen, or a
+  ** writer change the file in place: after the dlopen the path must still
+  ** name the file checked, unchanged (same_file).  It is held open meanwhile,
+  ** so that its inode cannot become another file's.  Only a file put there
+  ** and then the checked file linked back unchanged, which the cache's
+  ** writers never do, would pass; the seal is no defence against whoever can
+  ** write the cache anyway (docs/jit.md). */
+  if (whole && nm_jit_load_between) nm_jit_load_between(path);
   void *h = whole ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
-  if (!h) { *foreign = 1; return 0; }
+  int same = h && stat(path, &now) == 0 && same_file(&checked, &now);
+  close(fd);
+  if (!same) {
+    if (h) dlclose(h);
+    *foreign = 1;
+    return 0;
+  }
   const char *k = dlsym(h, "nm_jit_key");
   void *fn = dlsym(h, "nm_jit_main");
   if (!k || !fn || strcmp(k, key) != 0) {

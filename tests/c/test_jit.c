@@ -5,9 +5,12 @@
 ** lookups inside and outside their grid (with the clamp counts), delayed
 ** reads between steps, and a whole simulation with sync, rhs and after
 ** programs; compiles beside a run, the switch midway, a cancelled compile and
-** a run interrupted while it waits for one.
+** a run interrupted while it waits for one; a file renamed into the cache
+** between the check of an object and its dlopen is not run.
 ** The cache goes to a fresh temporary XDG_CACHE_HOME.
 */
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -734,6 +737,97 @@ static void test_cache(const char *dir)
 }
 
 
+/* test_swap's seam (nm_jit_load_between): the next `swaps_left` loads find,
+** after their check, the checked object's bytes without their seal (a whole
+** ELF with the right key, which the check refuses) in its place: renamed
+** there, as another process's rename would put a file there before dlopen,
+** or, with `in_place`, written into the checked file itself. */
+static int swaps_left, in_place;
+static void swap_in_unsealed(const char *path)
+{
+  if (swaps_left <= 0) return;
+  swaps_left--;
+  char cmd[9000];
+  if (in_place)
+    snprintf(cmd, sizeof cmd, "head -c $(( $(wc -c < '%s') - 16 )) '%s' > '%s.swap' && cat '%s.swap' > '%s' && "
+             "rm '%s.swap'", path, path, path, path, path, path);
+  else
+    snprintf(cmd, sizeof cmd, "head -c $(( $(wc -c < '%s') - 16 )) '%s' > '%s.swap' && mv '%s.swap' '%s'",
+             path, path, path, path, path);
+  CHECK(system(cmd) == 0, "%s an unsealed object into %s", in_place ? "write" : "rename", path);
+}
+
+
+/* The path and key of an object in the cache; 0 when there is none. */
+static int cached_object(const char *dir, char *path, size_t size, char key[33])
+{
+  char sub[4200];
+  snprintf(sub, sizeof sub, "%s/neuromass", dir);
+  DIR *d = opendir(sub);
+  struct dirent *e;
+  int found = 0;
+  while (d && !found && (e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    if (n != 35 || strcmp(e->d_name + 32, ".so") != 0) continue;
+    memcpy(key, e->d_name, 32);
+    key[32] = '\0';
+    snprintf(path, size, "%s/%s", sub, e->d_name);
+    found = 1;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+
+/* A file renamed into the cache between the check of an object and its
+** dlopen is refused, not run unchecked: dlopen takes the path, and what it
+** loaded must be the file checked (held open meanwhile). */
+static void test_swap(const char *dir)
+{
+  char path[4300], key[33], cmd[4400];
+  struct nm_jit_code code;
+  int foreign = 0;
+  if (!cached_object(dir, path, sizeof path, key)) { CHECK(0, "an object in the cache"); return; }
+  nm_error err = { 0 };
+  nm_model *m;
+  int rc;
+  snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
+  for (in_place = 0; in_place <= 1; in_place++) {
+    nm_jit_load_between = swap_in_unsealed;
+    swaps_left = 1;
+    int loaded = nm_jit_load(path, key, &code, &foreign);
+    if (loaded) dlclose(code.handle);
+    CHECK(!loaded && foreign == 1 && swaps_left == 0, "an object %s after the check is refused (loaded %d, "
+          "foreign %d)", in_place ? "changed in place" : "renamed into place", loaded, foreign);
+    nm_jit_load_between = NULL;
+    loaded = nm_jit_load(path, key, &code, &foreign);
+    if (loaded) dlclose(code.handle);
+    CHECK(!loaded && foreign == 1, "what was put there is a file the check refuses (loaded %d)", loaded);
+    /* the cache compiled again, for what follows */
+    CHECK(system(cmd) == 0, "empty the cache");
+    m = delayed_model();
+    rc = m ? nm_jit_prepare(m, NM_JIT_REQUIRE, 1, 1, NULL, &err) : NM_ENOMEM;
+    nm_model_free(m);
+    CHECK(rc == NM_OK, "compile the programs again (%s)", rc == NM_OK ? "ok" : err.why);
+  }
+  in_place = 0;
+  /* Through a run's preparation: counted as refused, the run interpreted. */
+  nm_jit_counts c0, c1;
+  nm_jit_stats(&c0);
+  nm_jit_load_between = swap_in_unsealed;
+  swaps_left = 3;
+  m = delayed_model();
+  rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e5, 1, NULL, &err) : NM_ENOMEM;
+  nm_jit_load_between = NULL;
+  nm_jit_stats(&c1);
+  CHECK(rc == NM_OK && swaps_left == 0 && m->progs[NM_STAGE_RHS][0]->use_native == 0 &&
+        c1.refused - c0.refused == 3 && c1.loaded == c0.loaded,
+        "objects renamed into place after their check: refused (%lu), the run interpreted (loaded %lu)",
+        c1.refused - c0.refused, c1.loaded - c0.loaded);
+  nm_model_free(m);
+}
+
+
 /* Progress of a run: at its first report, waits for the compiles in flight,
 ** so that the run switches to native code at its next step. */
 static void wait_at_first_report(void *ud, long done, long total)
@@ -937,6 +1031,7 @@ int main(void)
   test_cpu_identity();
   test_simulation();
   test_cache(dir);
+  test_swap(dir);
   test_switch(dir);
   test_interrupt(dir);
   /* A compile test_interrupt left in flight still writes into the cache. */

@@ -455,6 +455,35 @@ r:write_csv("s.csv")
     assert.equals("5\t--quiet=1 --seed 1 --seed 2\n", err)
   end)
 
+  -- A word that is an option's value is not an option: main.c scanned every word of sonify,
+  -- plot and explore for --quiet and --help (plot --title --quiet drew the title '--quiet'
+  -- and printed no report; --title -h printed the help and drew nothing; a --quiet after
+  -- '--' silenced the report), and split a value that looked like --NAME=VALUE (run --out
+  -- --seed=3 ran the script '3'; plot --title --var=x took --var's value 'x' as a CSV).
+  it("a word that is an option's value is read as that value, never as an option", function()
+    local dir = scratch()
+    write(dir .. "/r.csv", "t,x.0,x.1\n0,0,1\n0.1,0.5,0.25\n0.2,1,0\n0.3,0.5,0.25\n")
+    local csv = dir .. "/r.csv"
+    local status, out, err = nm("plot", csv, "-o", dir .. "/a.png", "--title", "--quiet")
+    assert.equals(0, status, err)
+    assert.matches("a%.png: x of 2 nodes from", out)                   -- not quiet
+    status, out, err = nm("plot", csv, "-o", dir .. "/b.png", "--title", "-h")
+    assert.equals(0, status, err)
+    assert.matches("^[^\n]*b%.png: x of 2 nodes from", out)             -- drawn, no help
+    assert.truthy(exists(dir .. "/b.png"))
+    status, out, err = nm("plot", csv, "-o", dir .. "/c.png", "--title", "--var=x")
+    assert.equals(0, status, err)
+    assert.matches("c%.png: x of 2 nodes from", out)
+    write(dir .. "/--quiet", "t,x.0,x.1\n0,0,1\n0.1,0.5,0.25\n0.2,1,0\n")   -- a CSV named '--quiet'
+    status, out, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " plot -o d.png -- --quiet")
+    assert.equals(0, status, err)
+    assert.matches("d%.png: x of 2 nodes from %-%-quiet", out)
+    write(dir .. "/s.lua", "io.stderr:write(require('neuromass').context().out, '\\n')\n")
+    local ran, _, said = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --out --seed=3 s.lua")
+    assert.equals(0, ran, said)
+    assert.equals("--seed=3\n", said)
+  end)
+
   -- The long spelling of -o is --output (the help texts named only -o); --out, run's directory,
   -- listed every option instead of suggesting it.  sonify --output - printed its report into
   -- the WAV on stdout (only "-o -" sent it to stderr).
@@ -848,6 +877,16 @@ describe("help", function()
       assert.equals(1, status)
       assert.matches("neuromass: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
     end
+    -- the one rule of options too (check.suggest_word): a word that begins one command only
+    -- names it ('son' suggested 'run', 'expl' listed the commands)
+    for typo, cmd in pairs { son = "sonify", expl = "explore", hel = "help" } do
+      local status, _, err = nm(typo, "x")
+      assert.equals(1, status)
+      assert.matches("neuromass: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
+      status, _, err = nm("help", typo)
+      assert.equals(1, status)
+      assert.matches("neuromass: help: unknown command '" .. typo .. "'; did you mean '" .. cmd .. "'?", err, 1, true)
+    end
     local status, _, err = nm("frobnicate")
     assert.equals(1, status)
     assert.matches("unknown command 'frobnicate' (commands: run, info, sonify, plot, explore, help)", err, 1, true)
@@ -889,10 +928,21 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
       assert.equals(1, status, err)
       assert.matches(case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '--help'?", err, 1, true)
     end
+    -- One rule of suggestion for all (check.unknown_option, which main.c asks): the option
+    -- that a word begins, when it is the only one (run --work listed every option), else the
+    -- nearest, else the sorted list.
+    for _, case in ipairs({ { "run", "--work", "--workers" }, { "info", "--nta", "--ntasks" },
+                            { "run", "--qui", "--quiet" }, { "plot", "--vie", "--view" },
+                            { "sonify", "--speed", "--speedup" }, { "explore", "--mer", "--merge" } }) do
+      local status, _, err = nm(case[1], case[2], "2", example)
+      assert.equals(1, status, err)
+      assert.equals("neuromass: " .. case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '" .. case[3] ..
+                    "'?\n(try 'neuromass " .. case[1] .. " --help')\n", err)
+    end
     local status, _, err = nm("run", "--zzzzzz", example)
     assert.equals(1, status)
-    assert.matches("run: unknown option '--zzzzzz' (options: --set NAME=VALUE, --out DIR, --seed N, --quiet, " ..
-                   "--workers N, --task I, --ntasks N, --help)", err, 1, true)
+    assert.matches("run: unknown option '--zzzzzz'; the options are --help, --ntasks, --out, --quiet, --seed, " ..
+                   "--set, --task, --workers\n", err, 1, true)
     -- sonify and plot: check.unknown_option's list (check.suggest_or_list), sorted, the first 12
     status, _, err = nm("plot", "--zzzzzz", example)
     assert.equals(1, status)

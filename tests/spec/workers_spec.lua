@@ -91,3 +91,32 @@ m:run { duration = 20, continue = true }
     end)
   end
 end)
+
+-- The workers' command line is the script's, as the executable read it once
+-- (src/main.c parse_command), less --workers, --task and --ntasks: workers.lua
+-- read it again, taking every word '--task' for the option, so that
+-- `run --out --task --workers 2` gave its workers the directory '2'.
+describe("the workers' command line", function()
+  after_each(function() h.remove_scratch() end)
+
+  it("keeps a value that is written like a spreading option", function()
+    local dir = h.scratch()
+    h.write(dir .. "/s.lua", [[
+local nm = require "neuromass"
+local h = nm.context()
+local f = assert(io.open("seen-" .. tostring(h.task), "w"))
+f:write(tostring(h.out)); f:close()
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace({ { "x_ext", { 0, 0.1 } } }),
+  run = { duration = 5 },
+  evaluate = function(res) return { n = #res:time() } end,
+  out = "table",
+}:run()
+]])
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --out --task --workers 2 s.lua")
+    assert.equal(0, status, err)
+    for _, who in ipairs { "nil", "0", "1" } do assert.equal("--task", h.read(dir .. "/seen-" .. who)) end
+    assert.equal(2, #h.read_csv(dir .. "/--task/table/results.csv").cols.n)
+  end)
+end)

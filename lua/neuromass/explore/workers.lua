@@ -12,8 +12,8 @@ local spread = require "neuromass.explore.spread"
 local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
 
-local io, ipairs, string, table, tonumber, tostring, math, pcall, error =
-      io, ipairs, string, table, tonumber, tostring, math, pcall, error
+local io, string, table, tonumber, tostring, math, pcall, error =
+      io, string, table, tonumber, tostring, math, pcall, error
 
 local M = {}
 
@@ -42,19 +42,6 @@ local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
--- The command line of the script after its command, without the options
--- that spread it (--workers, --task, --ntasks; up to "--").
-local function script_args(argv)
-  local out, i = {}, 2
-  while i <= #argv do
-    local a = argv[i]
-    if a == "--" then table.move(argv, i, #argv, #out + 1, out); break end
-    if a == "--workers" or a == "--task" or a == "--ntasks" then i = i + 2
-    else out[#out + 1] = a; i = i + 1 end
-  end
-  return out
-end
-
 --- workers.run(h, ordinal, plan, jobs, on_point) -> true | nil, message:
 -- runs exploration `ordinal` of the script as min(plan.n, jobs) worker
 -- processes (plan: spread.plan's, kind "workers", n the --workers asked;
@@ -65,7 +52,8 @@ end
 function M.run(h, ordinal, plan, jobs, on_point)
   local n = math.min(plan.n, jobs)
   local args = {}
-  for _, a in ipairs(script_args(h.argv)) do args[#args + 1] = quote(a) end
+  -- (h.argv: the command line as the executable read it, less the options that spread it)
+  for i = 2, #h.argv do args[#args + 1] = quote(h.argv[i]) end
   local rest = table.concat(args, " ")
   local sh = {}
   for task = 0, n - 1 do
