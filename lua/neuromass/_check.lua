@@ -384,18 +384,25 @@ function M.option_rules(argv, values, flags, repeats)
   end
 end
 
+-- The flags of the host (src/main.c) that every command reads through read_options.
+local HOST_FLAGS = { ["--quiet"] = true, ["--help"] = true, ["-h"] = true }
+
 --- check.read_options(argv, values, flags) -> opts, words: the command line
 -- of neuromass sonify, plot or explore read by one rule, the only reading of
 -- it (src/main.c reads none of these words): --NAME=VALUE as --NAME VALUE
 -- (M.split_values), then M.option_rules; opts[key] = the value (a string) of
 -- each option that takes one (values: spelling -> key), opts[flag] = true
--- for each flag given (flags: a set of spellings); words = the other
--- arguments in order (everything after "--" among them).  The host's flags,
--- when in `flags`: --help or -h raises M.help at once (the host prints the
+-- for each of the command's own flags given (flags: a set of spellings, or
+-- nil); words = the other arguments in order (everything after "--" among
+-- them).  The host's flags (HOST_FLAGS), which every command takes and opts
+-- never holds: --help or -h raises M.help at once (the host prints the
 -- command's usage); --quiet sets the host context's `quiet` (context.lua),
 -- which the host and the library read.  An unknown option is
 -- M.unknown_option's error.
-function M.read_options(argv, values, flags)
+function M.read_options(argv, values, own_flags)
+  local flags = {}
+  for f in pairs(HOST_FLAGS) do flags[f] = true end
+  for f in pairs(own_flags or {}) do flags[f] = true end
   argv = M.split_values(argv, function(name) return values[name] ~= nil end)
   M.option_rules(argv, values, flags)
   local opts, words, i = {}, {}, 1
@@ -406,10 +413,12 @@ function M.read_options(argv, values, flags)
       break
     elseif values[a] then
       opts[values[a]], i = argv[i + 1], i + 2
-    elseif flags[a] then
+    elseif HOST_FLAGS[a] then
       if a == "--help" or a == "-h" then M.help() end
-      local host = a == "--quiet" and require("neuromass.context").get()
+      local host = require("neuromass.context").get()
       if host then host.quiet = true end
+      i = i + 1
+    elseif flags[a] then
       opts[a], i = true, i + 1
     elseif a:sub(1, 1) == "-" and #a > 1 then
       local fixed = {}

@@ -24,13 +24,13 @@ local cli_options = {
   ["--drive"] = "drive", ["--carrier"] = "carrier", ["--pitch"] = "pitch",
   ["--envelope"] = "envelope", ["--sidecar"] = "sidecar",
 }
--- Every option that takes a value (-o and --output: the output), and the flags (--quiet,
--- --help: the host's); KEYS: the options' keys in a fixed order (their messages' order).
+-- Every option that takes a value (-o and --output: the output; the flags --quiet and
+-- --help are the host's, check.read_options); KEYS: the options' keys in a fixed order
+-- (their messages' order).
 local VALUES = { ["-o"] = "out", ["--output"] = "out" }
 local KEYS = {}
 for name, key in pairs(cli_options) do VALUES[name], KEYS[#KEYS + 1] = key, key end
 table.sort(KEYS)
-local FLAGS = { ["--quiet"] = true, ["--help"] = true, ["-h"] = true }
 local numeric = { speedup = true, rate = true, skip = true, highpass = true, headroom = true,
                   gain = true, fade = true, envelope = true, carrier = true }
 
@@ -71,7 +71,7 @@ end
 -- Returns the lines to print (the host prints them unless --quiet; to stderr when
 -- the field to_stderr is true: the audio went to stdout, -o -).
 function M.run(argv)
-  local got, words = check.read_options(argv, VALUES, FLAGS)
+  local got, words = check.read_options(argv, VALUES)
   if #words > 1 then
     check.usage(string.format("unexpected argument '%s' (one CSV file, then -o OUT)", words[2]))
   end

@@ -18,8 +18,7 @@ local M = {}
 
 --- cli.run(args) -> lines: args = { "--merge", DIR[, "--quiet"] }.
 function M.run(args)
-  local got, words = check.read_options(args, { ["--merge"] = "merge" },
-                                        { ["--quiet"] = true, ["--help"] = true, ["-h"] = true })
+  local got, words = check.read_options(args, { ["--merge"] = "merge" })
   if words[1] then usage(string.format("unknown argument '%s' (usage: neuromass explore --merge DIR)", words[1])) end
   local dir = got.merge
   if not dir then usage("nothing to do: give --merge DIR") end

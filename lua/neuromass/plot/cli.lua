@@ -18,10 +18,10 @@ local M = {}
 local WHAT = "plot"
 
 --- The options that take a value, each with its key in nm.plot's options (args.lua's, which
--- names them in nm.plot's errors), and --skip; the flags (--quiet and --help: the host's).
+-- names them in nm.plot's errors), and --skip; the flag --zscore (--quiet and --help: the host's).
 local VALUES = { ["--skip"] = "skip" }
 for k, v in pairs(args.CLI_OPTIONS) do VALUES[k] = v end
-local FLAGS = { ["--quiet"] = true, ["--zscore"] = true, ["--help"] = true, ["-h"] = true }
+local FLAGS = { ["--zscore"] = true }
 
 -- "--nodes 0,3,5" -> { 0, 3, 5 }; an empty item ("0,,1", "0,") is refused.
 local function node_list(v)
@@ -140,7 +140,7 @@ function M.run(argv)
   end
   local input, opts = words[1], {}
   for key, v in pairs(got) do
-    if not FLAGS[key] then opts[key] = v end       -- (--quiet: the host's; --help too)
+    if not FLAGS[key] then opts[key] = v end
   end
   opts.zscore = got["--zscore"]
   if opts.nodes then opts.nodes = node_list(opts.nodes) end
