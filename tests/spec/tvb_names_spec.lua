@@ -125,6 +125,28 @@ describe("TVB's words", function()
     assert.are.same({ ["Net.N_0.Lin_0.k"] = 2, ["Net.N_1.Lin_0.k"] = 2 }, m.params["*.k"])
   end)
 
+  it("TVB's Simulator(...) given to nm.model, its fields and sim.configure() name ours", function()
+    local net = two_nodes {}
+    local e = err(function() nm.model { model = lin_node, connectivity = { { 0 } }, coupling = 1 } end)
+    assert.matches("^tests/spec/tvb_names_spec.lua:%d+: model: expected a node or a network, got table; ", e)
+    assert.matches("TVB's Simulator(model=, connectivity=, coupling=, ...) is nm.network { nodes = " ..
+                   "nm.replicate(node, n), connectivity =, lengths =, signal_speed =, sync = }, then " ..
+                   "nm.model(net)", e, nil, true)
+    assert.is_nil(err(function() nm.model { 1 } end):find("TVB", 1, true))
+    for k, want in pairs { integrator = "TVB's integrator is an option of the run here: model:run{ integrator = ",
+                           monitors = "TVB's monitors are options of the run here: model:run{ record = ",
+                           simulation_length = "TVB's simulation_length is model:run{ duration = ",
+                           coupling = "TVB's coupling is the network's sync function here",
+                           conduction_speed = "TVB's conduction_speed is the network's signal_speed here" } do
+      e = err(function() nm.model(net, { [k] = 1 }) end)
+      assert.matches("^tests/spec/tvb_names_spec.lua:%d+: model: unknown field '" .. k .. "'; ", e)
+      assert.matches(want, e, nil, true)
+    end
+    e = err(function() nm.model(net):configure() end)
+    assert.matches("^tests/spec/tvb_names_spec.lua:%d+: model 'Net' has no field 'configure'; TVB's " ..
+                   "simulator.configure%(%) has no counterpart: nm.model checks the network at once", e)
+  end)
+
   it("datasets.load of a TVB connectivity file points to read_matrix", function()
     for _, name in ipairs { "connectivity_76.zip", "conn/weights.txt" } do
       local e = err(function() nm.datasets.load(name) end)
