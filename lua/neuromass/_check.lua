@@ -477,8 +477,10 @@ function M.help()
 end
 
 --- Rejects unknown keys of an option table (level: as for error()), with
--- the nearest allowed name, or the list of them when none is near.
-function M.fields(t, allowed, what, level)
+-- the nearest allowed name, or the list of them when none is near; a key of
+-- `hints` (optional: name -> "; text") gets its text instead (another
+-- program's word, TVB's or neurolib's, saying what ours is).
+function M.fields(t, allowed, what, level, hints)
   if type(t) ~= "table" then
     M.error(string.format("%s expects a table, got %s", what, M.show(t)), level + 1)
   end
@@ -488,7 +490,8 @@ function M.fields(t, allowed, what, level)
   for k in pairs(t) do
     if type(k) ~= "string" or not allowed[k] then
       M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
-                            M.suggest_or_list(tostring(k), names, "the fields are")), level + 1)
+                            hints and hints[k] or M.suggest_or_list(tostring(k), names, "the fields are")),
+              level + 1)
     end
   end
 end

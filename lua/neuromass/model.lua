@@ -26,6 +26,21 @@ Model.__name = "neuromass.Model"
 local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
                      structural = true, record = true, dt = true, duration = true, label = true,
                      describe = true, info = true, bold = true, hints = true }
+-- TVB's Simulator(...) fields given to nm.model: where they are here.
+local tvb_sim_fields = {
+  integrator = "; TVB's integrator is an option of the run here: model:run{ integrator = \"heun\", dt = ... }",
+  monitors = "; TVB's monitors are options of the run here: model:run{ record = { var, ... }, " ..
+             "sampling_dt = ..., bold = ... }",
+  simulation_length = "; TVB's simulation_length is model:run{ duration = ... } here (ms)",
+  coupling = "; TVB's coupling is the network's sync function here: nm.network { sync = function(net) " ..
+             "return { input = net:additive(var, { gain = a }) } end } (Linear; net:diffusive is Difference)",
+  conduction_speed = "; TVB's conduction_speed is the network's signal_speed here: " ..
+                     "nm.network { lengths = ..., signal_speed = ... } (mm/ms)",
+}
+-- TVB's Simulator(...) itself, as a table given to nm.model.
+local TVB_SIMULATOR = "; TVB's Simulator(model=, connectivity=, coupling=, ...) is nm.network { nodes = " ..
+  "nm.replicate(node, n), connectivity =, lengths =, signal_speed =, sync = }, then nm.model(net); " ..
+  "its integrator and monitors are options of model:run{...}"
 
 -- Names that are options of model:run, not parameters (neurolib keeps them in params).
 local run_option_hint = {}
@@ -39,6 +54,19 @@ run_option_hint.backend = "'backend' (neurolib MultiModel's numba or jitcdde) is
   "neuromass has one engine; the scheme is model:run{ integrator = ... } (euler, as numba's)"
 run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
   "(a native model's #model.params.Cmat)"
+-- TVB's names of what is not a parameter here, or is one under another name
+for _, k in ipairs { "conduction_speed", "speed", "signal_speed" } do
+  run_option_hint[k] = string.format("'%s' is not a parameter: the signal speed is the network's, " ..
+    "nm.network { lengths = ..., signal_speed = ... } (mm/ms); to change it, set " ..
+    "model.params[\"*.delays\"] = a matrix of lengths / speed (ms)", k)
+end
+run_option_hint.weights = "'weights' is not a parameter: TVB's weights are model.params[\"*.connectivity\"] " ..
+  "here (n x n, [to][from])"
+run_option_hint.tract_lengths = "'tract_lengths' is not a parameter: TVB's tract_lengths enter as the " ..
+  "network's lengths (mm), nm.network { lengths = ..., signal_speed = ... }, and model.params[\"*.delays\"] " ..
+  "holds lengths / signal_speed (ms)"
+run_option_hint.nsig = "'nsig' is not a parameter: TVB's nsig is a white noise channel's sigma here, " ..
+  "math.sqrt(2 * nsig): model.params[\"*.input_0.sigma\"] (nm.mass { noise = { { kind = \"white\" } } })"
 run_option_hint.update = "'update' (a Python dict's method) is not a parameter: set each name, " ..
   "model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)"
 
@@ -219,7 +247,7 @@ end
 -- the error for a name the model does not have (neurolib's, kept elsewhere).
 function M.model(obj, opts)
   opts = opts or {}
-  check.fields(opts, model_opts, "model", 2)
+  check.fields(opts, model_opts, "model", 2, tvb_sim_fields)
   for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural", "hints" } do
     check.table_field(opts, k, "model")
   end
@@ -231,7 +259,9 @@ function M.model(obj, opts)
   elseif mt == netmod.Network then
     net = obj
   else
-    error("model: expected a node or a network, got " .. (mt and mt.__name or type(obj)), 2)
+    local tvb = not mt and type(obj) == "table" and (obj.model or obj.connectivity or obj.coupling) ~= nil
+    error("model: expected a node or a network, got " .. (mt and mt.__name or type(obj)) ..
+          (tvb and TVB_SIMULATOR or ""), 2)
   end
   local self = setmetatable({
     net = net, standalone = standalone, naming = opts.naming or "hierarchical",
@@ -293,7 +323,7 @@ function Model:state_order()
   return order
 end
 
--- neurolib's fields of a model, read here: where they are in neuromass.
+-- neurolib's (and TVB's) fields of a model, read here: where they are in neuromass.
 local NEUROLIB_FIELD = {}
 for _, k in ipairs { "outputs", "output", "t", "xr", "getOutput", "getOutputs" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s is the result here: res = model:run{...}, " ..
@@ -305,6 +335,9 @@ for _, k in ipairs { "state_vars", "output_vars", "init_vars" } do
   NEUROLIB_FIELD[k] = string.format("; neurolib's model.%s: model:variables() lists the variables, " ..
                                     "model:describe() every name", k)
 end
+
+NEUROLIB_FIELD.configure = "; TVB's simulator.configure() has no counterpart: nm.model checks the network " ..
+                           "at once, and model:run{...} runs it"
 
 -- A misspelt method or field read by the user's code (m:rn{}) is an error
 -- with a suggestion (_check.lua's missing); the library's own reads get nil.

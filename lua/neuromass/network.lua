@@ -24,6 +24,19 @@ local net_fields = { name = true, label = true, nodes = true, connectivity = tru
                      delays = true, lengths = true, signal_speed = true, sync = true,
                      params = true, bold = true }
 
+-- TVB's words for a network's fields (its Connectivity and Simulator): what ours are.
+local speed_hint = "is signal_speed here (mm/ms), with lengths (mm)"
+local tvb_fields = {
+  weights = "; TVB's weights are connectivity here (n x n, [to][from], as TVB's simulator reads w_ij: " ..
+            "node i receives from node j)",
+  tract_lengths = "; TVB's tract_lengths are lengths here (mm), with signal_speed (mm/ms)",
+  conduction_speed = "; TVB's conduction_speed " .. speed_hint,
+  speed = "; TVB's speed " .. speed_hint,
+  coupling = "; TVB's coupling is the sync function here: sync = function(net) return { input = rule } end, " ..
+             "where net:additive(var, { gain = a }) is Linear(a) and net:diffusive(var, { gain = a }) is " ..
+             "Difference(a) (docs/porting.md, \"Coming from TVB\")",
+}
+
 local zeros = core.matrix_zeros
 
 --- Delays in ms from lengths (mm; a checked n x n matrix) and a signal speed
@@ -57,7 +70,7 @@ end
 -- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
 -- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
 function M.network(def)
-  check.fields(def, net_fields, "network", 2)
+  check.fields(def, net_fields, "network", 2, tvb_fields)
   local label = check.label(def, "network", "Net")
   local nodes = def.nodes
   if type(nodes) ~= "table" or #nodes == 0 then

@@ -112,7 +112,8 @@ function Registry:need(key, level)
   end
   local found = self:match(key)
   if #found == 0 then
-    local hint = self.hints and self.hints[key]
+    -- (a hint for a name holds for its glob over every node, "*.nsig" as "nsig")
+    local hint = self.hints and (self.hints[key] or (key:sub(1, 2) == "*." and self.hints[key:sub(3)]))
     if hint then error(hint, level + 1) end
     error(string.format("unknown %s '%s'%s", self.what, key, suggestion(key, self:names())),
           level + 1)

