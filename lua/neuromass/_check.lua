@@ -22,26 +22,37 @@ function M.in_library(source)
   return libdir ~= nil and source:sub(1, #libdir + 1) == "@" .. libdir
 end
 
---- The error level (as error() counts from the function calling this one) of
+-- The error level (as error() counts from the function calling this one) of
 -- the first frame, at `level` or above, that runs the user's code: neither
--- the library nor C; `level` itself when there is none.
-function M.user_level(level)
+-- the library nor C; nil when there is none.
+local function user_frame(level)
   local l = level + 1
   while true do
     local info = debug.getinfo(l, "S")
-    if not info then return level end
+    if not info then return nil end
     if info.what ~= "C" and not M.in_library(info.source) then return l - 1 end
     l = l + 1
   end
 end
 
+--- The error level of the first frame, at `level` or above, that runs the
+-- user's code: neither the library nor C; `level` itself when there is none.
+function M.user_level(level)
+  local l = user_frame(level + 1)
+  return l and l - 1 or level
+end
+
 --- error(msg, level) at the user's line: the first frame, from the caller
 -- up, that is not the library's or C.  The library's own levels only guide
--- error(); this one cannot be fooled by a tail call or a callback between the
--- user and the check.  Level 0 keeps error()'s meaning: no position.
+-- error(); this one cannot be fooled by a callback between the user and the
+-- check.  When no frame of the user's is left (a script's `return f(...)`
+-- is a tail call: Lua drops the caller's frame, and its line), the message
+-- has no position, rather than a line of the library.  Level 0 keeps
+-- error()'s meaning: no position.
 function M.error(msg, level)
   if level == 0 then error(msg, 0) end
-  error(msg, M.user_level(2))
+  local l = user_frame(2)
+  error(msg, l or 0)
 end
 
 --- error(msg) at the line where the user's function `fn` is defined, for what

@@ -8,8 +8,8 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 
-local ipairs, pairs, error, string, type, tostring, rawlen =
-      ipairs, pairs, error, string, type, tostring, rawlen
+local ipairs, pairs, string, type, tostring, rawlen = ipairs, pairs, string, type, tostring, rawlen
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

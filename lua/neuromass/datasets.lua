@@ -8,8 +8,9 @@ local paths = require "neuromass.paths"
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select =
-      io, error, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select
+local io, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select =
+      io, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

@@ -6,9 +6,10 @@
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local getmetatable, setmetatable, type, error, select, rawequal, rawlen =
-      getmetatable, setmetatable, type, error, select, rawequal, rawlen
+local getmetatable, setmetatable, type, select, rawequal, rawlen =
+      getmetatable, setmetatable, type, select, rawequal, rawlen
 local math, string, table, pairs, ipairs = math, string, table, pairs, ipairs
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

@@ -6,8 +6,9 @@ local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
 local audio = require "neuromass.audio"
 
-local setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget =
-      setmetatable, error, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget
+local setmetatable, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget =
+      setmetatable, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

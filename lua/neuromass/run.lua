@@ -16,8 +16,9 @@ local warnings = require "neuromass.run.warnings"
 local Model = require("neuromass.model").Model
 require "neuromass.describe"         -- model:describe, which info mode prints
 
-local error, ipairs, tostring, io, setmetatable, table =
-      error, ipairs, tostring, io, setmetatable, table
+local ipairs, tostring, io, setmetatable, table = ipairs, tostring, io, setmetatable, table
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 -- The host's options (main.c hands them over: neuromass.context), or nil when
 -- the library runs in a plain Lua: the one place run reads them.

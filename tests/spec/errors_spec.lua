@@ -613,3 +613,31 @@ describe("the \"what is allowed\" part of an unknown-name error (check.suggest_o
     assert.equal("", check.suggest_or_list("a", {}, "X takes"))
   end)
 end)
+
+describe("an error raised under a tail call (a script's `return f(...)`)", function()
+  -- Lua drops the frame of a function that ends in `return f(...)`, and its line with it: the
+  -- message then has no position rather than a line inside lua/neuromass/; inside a pcall the
+  -- position is the pcall's line, the user's nearest frame left.
+  local tails = {
+    { "return model:run { duration = 1, integratr = 'euler' }", "run: unknown field 'integratr'" },
+    { "return model:run { duration = 1, integrator = 'x' }", "run: unknown integrator 'x'" },
+    { "return nm.models.fhn.native { Cmat = 3 }", "FHNModel: Cmat must be a non-empty square matrix, got 3" },
+    { "return nm.stimulus.StepInput { step_size = 'a' }", "StepInput" },
+  }
+  for _, c in ipairs(tails) do
+    it(c[1], function()
+      local dir = h.scratch()
+      h.write(dir .. "/tail.lua", preamble .. c[1] .. "\n")
+      local status, _, err = h.sh("cd " .. dir .. " && " .. h.exe .. " run tail.lua")
+      assert.is_not.equals(0, status)
+      assert.is_nil(err:find("lua/neuromass/", 1, true), err)
+      assert.are.equal("neuromass: " .. c[2], err:sub(1, #("neuromass: " .. c[2])), err)
+      h.write(dir .. "/wrapped.lua", preamble .. "local ok, e = pcall(function() " .. c[1] .. " end)\n" ..
+              "io.stderr:write(tostring(e), '\\n')\n")
+      status, _, err = h.sh("cd " .. dir .. " && " .. h.exe .. " run wrapped.lua")
+      assert.are.equal(0, status, err)
+      local at = "wrapped.lua:" .. (preamble_lines + 1) .. ": " .. c[2]
+      assert.are.equal(at, err:sub(1, #at), err)
+    end)
+  end
+end)

@@ -7,8 +7,9 @@ local sidecar_file = require "neuromass.audio.sidecar"
 local fail = require("neuromass.audio.check").fail
 local host = require("neuromass.context").get
 
-local error, ipairs, string, io, os, warn =
-      error, ipairs, string, io, os, warn
+local ipairs, string, io, os, warn = ipairs, string, io, os, warn
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

@@ -39,6 +39,7 @@ local mpi = require "neuromass.explore.mpi"
 
 local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
       type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

@@ -24,8 +24,9 @@ local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
 
-local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next, error =
-      type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next, error
+local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next =
+      type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

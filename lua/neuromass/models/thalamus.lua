@@ -8,6 +8,8 @@
 -- through the MultiModel flavour (see examples/thalamocortical.lua).
 local nm = require "neuromass"
 local native = require "neuromass.models._native"
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

@@ -6,7 +6,8 @@
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local type, error, ipairs, string, table, tostring = type, error, ipairs, string, table, tostring
+local type, ipairs, string, table, tostring = type, ipairs, string, table, tostring
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

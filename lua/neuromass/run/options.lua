@@ -9,8 +9,9 @@ local check = require "neuromass._check"
 local core = require "neuromass.core"
 local bold = require "neuromass.run.bold"
 
-local type, error, ipairs, string, tonumber, math, tostring, pcall =
-      type, error, ipairs, string, tonumber, math, tostring, pcall
+local type, ipairs, string, tonumber, math, tostring, pcall =
+      type, ipairs, string, tonumber, math, tostring, pcall
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

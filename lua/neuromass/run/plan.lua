@@ -11,8 +11,8 @@ local check = require "neuromass._check"
 local bold = require "neuromass.run.bold"
 local options = require "neuromass.run.options"
 
-local error, ipairs, pairs, string, table, math, type, rawget =
-      error, ipairs, pairs, string, table, math, type, rawget
+local ipairs, pairs, string, table, math, type, rawget = ipairs, pairs, string, table, math, type, rawget
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

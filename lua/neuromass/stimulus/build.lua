@@ -5,14 +5,15 @@ local check = require "neuromass._check"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, error, ipairs, pairs, setmetatable, getmetatable, rawset, string, table, math, select =
-      type, error, ipairs, pairs, setmetatable, getmetatable, rawset, string, table, math, select
+local type, ipairs, pairs, setmetatable, getmetatable, rawset, string, table, math, select =
+      type, ipairs, pairs, setmetatable, getmetatable, rawset, string, table, math, select
 
 local CONCAT, S, SUM, TRIM, class, classes, finite, measure, next_serial, plain, put, show, store,
       unknown, user_site, whole, with =
       C.CONCAT, C.S, C.SUM, C.TRIM, C.class, C.classes, C.finite, C.measure, C.next_serial, C.plain,
       C.put, C.show, C.store, C.unknown, C.user_site, C.whole, C.with
 local bad, composite_problem, leaf_problem = V.bad, V.composite_problem, V.leaf_problem
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

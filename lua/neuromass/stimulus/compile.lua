@@ -5,14 +5,15 @@ local core = require "neuromass.core"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, error, ipairs, rawget, string, pcall =
-      type, error, ipairs, rawget, string, pcall
+local type, ipairs, rawget, string, pcall = type, ipairs, rawget, string, pcall
 
 local CONCAT, MAX_DEPTH, SUM, engine_params, field, finite, first_n, limits_problem, num, parts,
       show =
       C.CONCAT, C.MAX_DEPTH, C.SUM, C.engine_params, C.field, C.finite, C.first_n, C.limits_problem,
       C.num, C.parts, C.show
 local bad, validate = V.bad, V.validate
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

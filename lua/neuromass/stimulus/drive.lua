@@ -7,12 +7,14 @@ local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 local K = require "neuromass.stimulus.compile"
 
-local error, ipairs, setmetatable, rawget, string, table, tostring, math, pcall =
-      error, ipairs, setmetatable, rawget, string, table, tostring, math, pcall
+local ipairs, setmetatable, rawget, string, table, tostring, math, pcall =
+      ipairs, setmetatable, rawget, string, table, tostring, math, pcall
 
 local field, methods, num, parts, show, type_name = C.field, C.methods, C.num, C.parts, C.show, C.type_name
 local channels, explain, problem, validate = V.channels, V.explain, V.problem, V.validate
 local compile = K.compile
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

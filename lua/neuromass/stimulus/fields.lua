@@ -6,8 +6,8 @@ local check = require "neuromass._check"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, error, ipairs, pairs, rawget, string, table, tostring, tonumber, math, select =
-      type, error, ipairs, pairs, rawget, string, table, tostring, tonumber, math, select
+local type, ipairs, pairs, rawget, string, table, tostring, tonumber, math, select =
+      type, ipairs, pairs, rawget, string, table, tostring, tonumber, math, select
 
 local CONCAT, MAX_DEPTH, S, field, is_composite, is_stimulus, known_names, limits_problem,
       materialise, measure, methods, num, parts, plain, put, range, show, store, type_name, unknown,
@@ -18,6 +18,7 @@ local CONCAT, MAX_DEPTH, S, field, is_composite, is_stimulus, known_names, limit
 local channels, check_self, composite_field_problem, composite_problem, field_problem, leaf_problem =
       V.channels, V.check_self, V.composite_field_problem, V.composite_problem, V.field_problem,
       V.leaf_problem
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

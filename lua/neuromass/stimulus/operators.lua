@@ -3,13 +3,14 @@
 -- neuromass.stimulus; loading it installs the metamethods.
 local C = require "neuromass.stimulus.class"
 
-local type, error, ipairs, setmetatable, rawget, string, math =
-      type, error, ipairs, setmetatable, rawget, string, math
+local type, ipairs, setmetatable, rawget, string, math = type, ipairs, setmetatable, rawget, string, math
 
 local CONCAT, S, SUM, depth_of, first_n, is_stimulus, limits_problem, nodes_of, range, show,
       user_site =
       C.CONCAT, C.S, C.SUM, C.depth_of, C.first_n, C.is_stimulus, C.limits_problem, C.nodes_of,
       C.range, C.show, C.user_site
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

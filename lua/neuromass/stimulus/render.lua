@@ -4,12 +4,13 @@ local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 local K = require "neuromass.stimulus.compile"
 
-local type, error, rawget, string, math, pcall, tostring =
-      type, error, rawget, string, math, pcall, tostring
+local type, rawget, string, math, pcall, tostring = type, rawget, string, math, pcall, tostring
 
 local methods, num, show, type_name, whole = C.methods, C.num, C.show, C.type_name, C.whole
 local check_self, explain = V.check_self, V.explain
 local compiled, request_length, size_text = K.compiled, K.request_length, K.size_text
+local check = require "neuromass._check"
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 

@@ -4,13 +4,13 @@
 local C = require "neuromass.stimulus.class"
 local check = require "neuromass._check"
 
-local type, error, ipairs, getmetatable, rawget, string, math =
-      type, error, ipairs, getmetatable, rawget, string, math
+local type, ipairs, getmetatable, rawget, string, math = type, ipairs, getmetatable, rawget, string, math
 
 local CONCAT, field, finite, first_n, is_composite, is_stimulus, limits_problem, num, parts, show,
       type_name =
       C.CONCAT, C.field, C.finite, C.first_n, C.is_composite, C.is_stimulus, C.limits_problem, C.num,
       C.parts, C.show, C.type_name
+local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 
