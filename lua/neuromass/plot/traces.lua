@@ -1,11 +1,11 @@
 --- Figures of signals over time (nm.plot.timeseries, nm.plot.bold): a few
 -- nodes as lines, many as stacked traces or as an image (node × time, the
--- value in colour).  Long series are thinned before they go to gnuplot:
--- lines keep each bin's minimum and maximum (the envelope survives), images
--- each bin's mean.
+-- value in colour).  Long series are thinned before they go to gnuplot by
+-- plot/thin.lua's rule (the panel's pixel columns, not the data's length).
 local gnuplot = require "neuromass.plot.gnuplot"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
+local thin = require "neuromass.plot.thin"
 
 local string, table, math, ipairs = string, table, math, ipairs
 
@@ -16,39 +16,11 @@ local SIZE = { 1000, 600 }   -- a figure of its own, pixels
 --- Views: up to LINES_MAX nodes are drawn as lines by default, more as an image.
 M.LINES_MAX = 8
 M.VIEWS = { "lines", "stacked", "image" }
-local MAX_LINE_BINS = 2000     -- bins per trace (two points each)
-local MAX_IMAGE_COLUMNS = 1000 -- time columns of an image
 local COLORBOX_CHARS = 7       -- an image's right margin, in characters: the gap and the colour bar,
 local CBLABEL_CHARS = 4        -- and the gap and the (rotated) label after the bar's tics
 
 local VIRIDIS = "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', " ..
                 "0.75 '#5ec962', 1 '#fde725')"
-
--- Bins of [1, T] (at most `max` of them): an array of { first, last }.
-local function bins(T, max)
-  local n = math.min(T, max)
-  local out = {}
-  for b = 1, n do
-    out[b] = { (b - 1) * T // n + 1, b * T // n }
-  end
-  return out
-end
-
--- One trace thinned to its bins' extremes, in time order: { {t, v}, ... }.
-local function envelope(t, v, T)
-  local pts = {}
-  for _, bin in ipairs(bins(T, MAX_LINE_BINS)) do
-    local lo, hi = bin[1], bin[1]
-    for k = bin[1], bin[2] do
-      if v[k] < v[lo] then lo = k end
-      if v[k] > v[hi] then hi = k end
-    end
-    local a, b = math.min(lo, hi), math.max(lo, hi)
-    pts[#pts + 1] = { t[a], v[a] }
-    if b ~= a then pts[#pts + 1] = { t[b], v[b] } end
-  end
-  return pts
-end
 
 -- The traces' range: lo, hi (finite values only; 0, 1 when there are none).
 local function range(v)
@@ -82,11 +54,12 @@ local function row_tics(script, src, chosen, names, step, px, pos)
   script[#script + 1] = "set ytics " .. gnuplot.tic_list(tics) .. font
 end
 
--- Lines: one datablock per trace, a key naming the nodes ("node K", or its name).
-local function lines(script, src, chosen, t, T, names)
+-- Lines: one datablock per trace (thin.envelope on `px` columns), a key
+-- naming the nodes ("node K", or its name).
+local function lines(script, src, chosen, t, T, names, px)
   local plots = {}
   for i, r in ipairs(chosen) do
-    script[#script + 1] = gnuplot.datablock("d" .. i, envelope(t, src.rows[r], T))
+    script[#script + 1] = gnuplot.datablock("d" .. i, thin.envelope(t, src.rows[r], T, px))
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
                                       gnuplot.quote(names and label(src, r, names) or "node " .. src.nodes[r]))
   end
@@ -94,14 +67,15 @@ local function lines(script, src, chosen, t, T, names)
   script[#script + 1] = "plot " .. table.concat(plots, ", ")
 end
 
--- Stacked: each trace scaled to its own range and drawn at its own height.
-local function stacked(script, src, chosen, t, T, ylabel, names, px)
+-- Stacked: each trace scaled to its own range and drawn at its own height
+-- (thin.envelope on `cols` columns); `px`: the rows' axis in pixels.
+local function stacked(script, src, chosen, t, T, ylabel, names, px, cols)
   local plots = {}
   for i, r in ipairs(chosen) do
     local v = src.rows[r]
     local lo, hi = range(v)
     local scale = hi > lo and 0.85 / (hi - lo) or 0
-    local pts = envelope(t, v, T)
+    local pts = thin.envelope(t, v, T, cols)
     for _, p in ipairs(pts) do p[2] = (i - 1) + (p[2] - lo) * scale + (scale == 0 and 0.425 or 0) end
     script[#script + 1] = gnuplot.datablock("d" .. i, pts)
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lc rgb '#1f4e79' lw 0.8 notitle", i)
@@ -112,20 +86,17 @@ local function stacked(script, src, chosen, t, T, ylabel, names, px)
   script[#script + 1] = "plot " .. table.concat(plots, ", ")
 end
 
--- Image: node × time, each bin's mean in colour (a nonuniform matrix: the
--- first line holds the times, each next line a node and its values).
-local function image(script, src, chosen, t, T, ylabel, names, px)
-  local b = bins(T, MAX_IMAGE_COLUMNS)
+-- Image: node × time, each bin's mean in colour (thin.bins on `cols`
+-- columns, thin.mean; a nonuniform matrix: the first line holds the times,
+-- each next line a node and its values); `px`: the rows' axis in pixels.
+local function image(script, src, chosen, t, T, ylabel, names, px, cols)
+  local b = thin.bins(T, thin.columns(cols))
   local head = { #b }
   for j, bin in ipairs(b) do head[j + 1] = (t[bin[1]] + t[bin[2]]) / 2 end
   local rows = { head }
   for i, r in ipairs(chosen) do
     local v, row = src.rows[r], { i - 1 }
-    for j, bin in ipairs(b) do
-      local s = 0
-      for k = bin[1], bin[2] do s = s + v[k] end
-      row[j + 1] = s / (bin[2] - bin[1] + 1)
-    end
+    for j, bin in ipairs(b) do row[j + 1] = thin.mean(v, bin) end
     rows[#rows + 1] = row
   end
   script[#script + 1] = gnuplot.datablock("m", rows)
@@ -152,7 +123,7 @@ end
 -- (times or nil: sample numbers) }; chosen = the 1-based rows to draw; opts = { view = "lines" | "stacked" | "image"
 -- (default: lines for up to LINES_MAX rows, else image), title, xlabel,
 -- ylabel, time_scale (the times are multiplied by it), names (node k's at
--- [k + 1], or nil: numbers), height (the panel's height in pixels) }.
+-- [k + 1], or nil: numbers), height and width (the panel's pixels) }.
 local function script_of(src, chosen, opts)
   local T = #src.rows[chosen[1]]
   local t = {}
@@ -162,31 +133,33 @@ local function script_of(src, chosen, opts)
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   script[#script + 1] = "set xlabel " .. gnuplot.quote(src.t and opts.xlabel or "sample")
   local view = opts.view or (#chosen <= M.LINES_MAX and "lines" or "image")
+  local cols = opts.width or SIZE[1]
   if view == "lines" then
     script[#script + 1] = "set ylabel " .. gnuplot.quote(opts.ylabel)
-    lines(script, src, chosen, t, T, opts.names)
+    lines(script, src, chosen, t, T, opts.names, cols)
   else
     -- the rows' axis: the panel's height less the title's, the time axis's and the margins' (about 110 px)
     local px = (opts.height or SIZE[2]) - 110
     if view == "stacked" then
-      stacked(script, src, chosen, t, T, opts.ylabel, opts.names, px)
+      stacked(script, src, chosen, t, T, opts.ylabel, opts.names, px, cols)
     else
       script[1] = "unset grid"
-      image(script, src, chosen, t, T, opts.ylabel, opts.names, px)
+      image(script, src, chosen, t, T, opts.ylabel, opts.names, px, cols)
     end
   end
   return script
 end
 
--- Row v as z-scores: minus its mean, over its standard deviation (of the
--- population); a constant row becomes zeros.
+-- Row v as z-scores: minus the mean of its finite samples, over their
+-- standard deviation (of the population); a constant row becomes zeros; a
+-- sample NaN or infinite stays NaN (left out, as without zscore).
 local function zscored(v)
-  local n, mean, ss = #v, 0, 0
-  for k = 1, n do mean = mean + v[k] end
-  mean = mean / n
-  for k = 1, n do ss = ss + (v[k] - mean) ^ 2 end
-  local sd, out = math.sqrt(ss / n), {}
-  for k = 1, n do out[k] = sd > 0 and (v[k] - mean) / sd or 0 end
+  local n, mean, ss, m, finite = #v, 0, 0, 0, check.finite
+  for k = 1, n do if finite(v[k]) then mean, m = mean + v[k], m + 1 end end
+  mean = mean / m
+  for k = 1, n do if finite(v[k]) then ss = ss + (v[k] - mean) ^ 2 end end
+  local sd, out = math.sqrt(ss / m), {}
+  for k = 1, n do out[k] = not finite(v[k]) and 0 / 0 or sd > 0 and (v[k] - mean) / sd or 0 end
   return out
 end
 
@@ -197,7 +170,8 @@ end
 -- holding a finite value; errors name `what`) and axes = { title, xlabel,
 -- ylabel, time_scale, tname (the times' name in messages, default "t"),
 -- series (the series' name in messages, default ylabel), height (the
--- panel's pixels, for how many names fit) }; opts.names (args.names: one
+-- panel's pixels, for how many names fit), width (the panel's pixels: how
+-- many columns a trace is thinned to, plot/thin.lua) }; opts.names (args.names: one
 -- per node of src.count nodes, default the highest node + 1) labels the
 -- rows by name.  A series of
 -- fewer than 2 samples is refused (one draws an empty picture).
@@ -222,7 +196,7 @@ function M.panel(what, src, opts, axes)
   local view = args.choice(what, opts, "view", M.VIEWS)
   return script_of(src, chosen, { view = view, title = axes.title, xlabel = axes.xlabel,
                                   ylabel = ylabel, time_scale = axes.time_scale, names = names,
-                                  height = axes.height })
+                                  height = axes.height, width = axes.width })
 end
 
 --- traces.figure(what, src, opts, axes) -> the path written: traces.panel's
@@ -233,7 +207,7 @@ function M.figure(what, src, opts, axes)
   local size = args.size(what, opts, SIZE)
   local script = M.panel(what, src, opts, { title = title, xlabel = axes.xlabel, ylabel = axes.ylabel,
                                             time_scale = axes.time_scale, tname = axes.tname,
-                                            series = axes.series, height = size[2] })
+                                            series = axes.series, height = size[2], width = size[1] })
   local full, format = args.output(what, opts, axes.inputs)
   return args.draw(what, full, format, size, script)
 end
