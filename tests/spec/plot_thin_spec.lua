@@ -185,3 +185,47 @@ describe("gnuplot", function()
     assert.equals("0\n", h.read(dir .. "/stdin"))
   end)
 end)
+
+describe("neuromass plot on a long CSV", function()
+  -- A stand-in gnuplot that keeps the script it is given as dir/script.N (N = 1, 2, ...).
+  local function setup()
+    local dir, bin = h.scratch(), h.scratch()
+    h.write(bin .. "/gnuplot", "#!/bin/sh\nn=$(ls " .. q(dir) .. " | grep -c '^script')\ncp \"$1\" " ..
+                               q(dir) .. "/script.$((n + 1))\n")
+    h.sh("chmod +x " .. q(bin .. "/gnuplot"))
+    local rows = { "t,x.0,x.1,x.2,y.0,y.1,y.2" }
+    for k = 1, 20000 do
+      local x1 = k == 12345 and 50 or math.sin(k * 0.002)
+      rows[#rows + 1] = string.format("%.1f,%.6f,%.6f,%.6f,1,2,3", (k - 1) * 0.1, math.cos(k * 0.001), x1, k % 7)
+    end
+    h.write(dir .. "/big.csv", table.concat(rows, "\n") .. "\n")
+    return dir, "cd " .. q(dir) .. " && PATH=" .. q(bin) .. ":\"$PATH\" " .. q(h.exe) .. " plot "
+  end
+
+  it("is read in chunks and folded as it streams: the figure is the one of the CSV read whole", function()
+    local dir, plot = setup()
+    -- a regular file is folded as it streams; through a pipe it is read whole
+    for _, how in ipairs { "big.csv", "/dev/stdin < big.csv" } do
+      local status, out, err = h.sh(plot .. how .. " -o f.svg --nodes 2,1 --view stacked --zscore")
+      assert.equals(0, status, err)
+      assert.matches("f%.svg: x of 2 nodes from", out)
+    end
+    local streamed, whole = h.read(dir .. "/script.1"), h.read(dir .. "/script.2")
+    assert.equals(whole:gsub("set output '[^']*'", ""), (streamed:gsub("set output '[^']*'", "")))
+    local b = blocks(streamed)
+    assert.is_true(#b.d1 <= 2000 and #b.d2 <= 2000, #b.d1 .. ", " .. #b.d2)
+    local _, hi = extremes(b.d2)                   -- node 1's spike of one sample: the top of its band
+    assert.near(1 + 0.85, hi, 1e-6)
+  end)
+
+  it("refuses a time that does not increase, naming its row, as when read whole", function()
+    local dir, plot = setup()
+    local text = h.read(dir .. "/big.csv"):gsub("\n1000%.0,", "\n999.8,")
+    h.write(dir .. "/bad.csv", text)
+    for _, how in ipairs { "bad.csv", "/dev/stdin < bad.csv" } do
+      local status, _, err = h.sh(plot .. how .. " -o f.png")
+      assert.equals(1, status)
+      assert.equals("neuromass: plot: t must increase: t[10001] = 999.8 follows 999.9\n", err)
+    end
+  end)
+end)

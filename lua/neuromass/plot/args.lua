@@ -162,7 +162,16 @@ function M.some_finite(what, v, name)
   for k = 1, #v do
     if check.finite(v[k]) then return v end
   end
-  fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, #v)
+  M.finite_count(what, 0, #v, name)
+end
+
+--- args.finite_count(what, n, total, name): a series of `total` values of
+-- which n are finite must hold one (a series read as it streamed, of which
+-- only the count is kept).
+function M.finite_count(what, n, total, name)
+  if n == 0 then
+    fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, total)
+  end
 end
 
 --- args.some_positive(what, v, name) -> v: an array of numbers holding at
@@ -177,13 +186,18 @@ end
 
 --- args.times(what, t, name) -> t: times (or frequencies), finite and increasing.
 function M.times(what, t, name)
-  for k = 1, #t do
-    if not check.finite(t[k]) then fail(what, "%s[%d] is %s: it must be finite", name, k, check.show(t[k])) end
-    if k > 1 and not (t[k] > t[k - 1]) then
-      fail(what, "%s must increase: %s[%d] = %s follows %s", name, name, k, check.show(t[k]), check.show(t[k - 1]))
-    end
-  end
+  for k = 1, #t do M.time(what, name, k, t[k], t[k - 1]) end
   return t
+end
+
+--- args.time(what, name, k, v, prev): the k-th time (or frequency) `v`,
+-- after `prev` (nil for the first), is finite and above prev; the check of
+-- args.times one value at a time (a CSV read in chunks).
+function M.time(what, name, k, v, prev)
+  if not check.finite(v) then fail(what, "%s[%d] is %s: it must be finite", name, k, check.show(v)) end
+  if prev and not (v > prev) then
+    fail(what, "%s must increase: %s[%d] = %s follows %s", name, name, k, check.show(v), check.show(prev))
+  end
 end
 
 --- args.node_list(nodes) -> the text naming `nodes` (0-based numbers in
