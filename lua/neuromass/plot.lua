@@ -6,7 +6,8 @@
 -- res:plot{...} (result.lua) and `neuromass plot` (plot/cli.lua) draw
 -- through the same figures.  Arguments
 -- are checked in plot/args.lua, figures built in plot/traces.lua,
--- plot/spectrum.lua and plot/heatmap.lua, drawn by plot/gnuplot.lua.
+-- plot/spectrum.lua and plot/heatmap.lua (long series thinned by
+-- plot/thin.lua's rule), drawn by plot/gnuplot.lua.
 local args = require "neuromass.plot.args"
 local traces = require "neuromass.plot.traces"
 local spectrum = require "neuromass.plot.spectrum"

@@ -90,11 +90,11 @@ end
 
 -- The columns `want` (1-based) of the CSV (reader, at `path`, T rows),
 -- read in chunks and folded as they come (thin.folder, on `width` pixel
--- columns), the times checked as they come (finite, increasing): one fold
--- per column of want; the reader closed.
-local function fold_columns(path, reader, T, want, width)
+-- columns, for a `kind` of figure), the times checked as they come
+-- (finite, increasing): one fold per column of want; the reader closed.
+local function fold_columns(path, reader, T, want, width, kind)
   local folders, cols = {}, { 0 }
-  for i, c in ipairs(want) do folders[i], cols[i + 1] = thin.folder(T, width), c - 1 end
+  for i, c in ipairs(want) do folders[i], cols[i + 1] = thin.folder(T, width, kind), c - 1 end
   local chunk_rows = math.max(1, math.min(4096, (1 << 20) // reader:columns()))
   local k, prev = 0, nil
   local ok, err = pcall(function()
@@ -108,10 +108,7 @@ local function fold_columns(path, reader, T, want, width)
         args.time(WHAT, "t", k + j, t[j], prev)
         prev = t[j]
       end
-      for i = 1, #want do
-        local add, v = folders[i].add, chunk[i + 1]
-        for j = 1, got do add(k + j, t[j], v[j]) end
-      end
+      for i = 1, #want do folders[i].add(k, t, chunk[i + 1], got) end
       k = k + got
     end
   end)
@@ -232,7 +229,9 @@ function M.run(argv)
       local fw, fn, count = {}, {}, 0
       for i, r in ipairs(chosen) do fw[i], fn[i] = want[r], nodes[r] end
       for _, node in ipairs(nodes) do count = math.max(count, node + 1) end
-      src = { folded = fold_columns(input, reader, T, fw, traces.SIZE[1]), T = T, nodes = fn, t = true,
+      local view = strip(pcall(args.choice, WHAT, opts, "view", traces.VIEWS))
+      local kind = traces.fold_kind(traces.view(view, #chosen))
+      src = { folded = fold_columns(input, reader, T, fw, traces.SIZE[1], kind), T = T, nodes = fn, t = true,
               variable = var, count = count }
     else
       local cols = read_columns(input, reader)

@@ -11,8 +11,6 @@
 --     rule);
 --   * an image (node × time) gets at most one column per pixel column, each
 --     the mean of its bin's finite samples (a colour shows one value).
-local check = require "neuromass._check"
-
 local math = math
 
 local M = {}
@@ -23,25 +21,31 @@ function M.columns(width)
   return math.max(1, math.floor(width))
 end
 
-local finite = check.finite
-
---- thin.folder(T, width) -> f: the rule applied to one series of T samples
--- as they come, without holding them (a CSV read in chunks, plot/cli.lua):
--- f.add(k, x, v) for k = 1, ..., T in order (x its time or frequency, v its
--- value), then f.result() -> { pts = the line's points { { x, v }, ... }
--- (every sample when T <= 2 × columns, else each bin's lowest and highest
--- finite sample in time order, one point when they are the same sample, a
--- gap { x of its first, NaN } when it has none), image = { { x_first,
--- x_last, mean }, ... } (min(T, columns) bins, the mean of each one's finite
+--- thin.folder(T, width, kind) -> f: the rule applied to one series of T
+-- samples as they come, without holding them (a CSV read in chunks,
+-- plot/cli.lua), for a line (kind "line": pts) or an image ("image"):
+-- f.add(k0, x, v, m) for samples k0 + 1, ..., k0 + m (x[j] the time or
+-- frequency of sample k0 + j, v[j] its value), chunk after chunk in order,
+-- then f.result() -> { pts (a line's) = its points { { x, v }, ... } (every
+-- sample when T <= 2 × columns, else each bin's lowest and highest finite
+-- sample in time order, one point when they are the same sample, a gap
+-- { x of its first, NaN } when it has none), image (an image's) = { { x_first, x_last,
+-- mean }, ... } (min(T, columns) bins, the mean of each one's finite
 -- samples, NaN when none), n (finite samples), lo, hi (their range), mean,
--- sd (their mean and standard deviation, of the population: zscore) }.
-function M.folder(T, width)
+-- sd (their mean and standard deviation, of the population, from sums
+-- shifted by the first finite sample: zscore) }.
+function M.folder(T, width, kind)
   local n = M.columns(width)
+  local line = kind == "line"
   local whole, ni = T <= 2 * n, math.min(T, n)
+  local huge = math.huge
   local pts, img = {}, {}
-  local elast, eb, first_x, lo_k, lo_x, lo_v, hi_k, hi_x, hi_v = 0, 0, nil, nil, nil, nil, nil, nil, nil
-  local ilast, ib, isum, icount, ifirst, ix = 0, 0, 0, 0, nil, nil
-  local count, vmin, vmax, mean, m2 = 0, math.huge, -math.huge, 0, 0
+  -- the line's bin: its number, last sample, first x; its lowest and highest finite sample
+  local eb, elast, first_x, lo_k, lo_x, lo_v, hi_k, hi_x, hi_v = 0, 0, nil, nil, nil, nil, nil, nil, nil
+  -- the image's bin: its number, last sample, sum and count of finite samples, first and last x
+  local ib, ilast, isum, icount, ifirst, ix = 0, 0, 0, 0, nil, nil
+  -- the finite samples: count, range, sums shifted by the first one
+  local count, vmin, vmax, shift, s1, s2 = 0, huge, -huge, nil, 0, 0
   local function flush_line()
     if not lo_k then
       pts[#pts + 1] = { first_x, 0 / 0 }
@@ -57,60 +61,74 @@ function M.folder(T, width)
   end
   local function flush_image() img[#img + 1] = { ifirst, ix, icount > 0 and isum / icount or 0 / 0 } end
   local f = {}
-  function f.add(k, x, v)
-    local fin = finite(v)
-    if fin then
-      count = count + 1
-      if v < vmin then vmin = v end
-      if v > vmax then vmax = v end
-      local d = v - mean
-      mean = mean + d / count
-      m2 = m2 + d * (v - mean)
-    end
-    if whole then
-      pts[k] = { x, v }
-    else
-      if k > elast then
-        if eb > 0 then flush_line() end
-        eb = eb + 1
-        elast, first_x, lo_k, hi_k = eb * T // n, x, nil, nil
-      end
+  function f.add(k0, x, v, m)
+    for j = 1, m do
+      local k, s, t = k0 + j, v[j], x[j]
+      local fin = s == s and s > -huge and s < huge
       if fin then
-        if not lo_k or v < lo_v then lo_k, lo_x, lo_v = k, x, v end
-        if not hi_k or v > hi_v then hi_k, hi_x, hi_v = k, x, v end
+        count = count + 1
+        if s < vmin then vmin = s end
+        if s > vmax then vmax = s end
+        if not shift then shift = s end
+        local d = s - shift
+        s1, s2 = s1 + d, s2 + d * d
+      end
+      if not line then
+        if k > ilast then
+          if ib > 0 then flush_image() end
+          ib = ib + 1
+          ilast, isum, icount, ifirst = ib * T // ni, 0, 0, t
+        end
+        if fin then isum, icount = isum + s, icount + 1 end
+        ix = t
+      elseif whole then
+        pts[k] = { t, s }
+      else
+        if k > elast then
+          if eb > 0 then flush_line() end
+          eb = eb + 1
+          elast, first_x, lo_k, hi_k = eb * T // n, t, nil, nil
+        end
+        if fin then
+          if not lo_k or s < lo_v then lo_k, lo_x, lo_v = k, t, s end
+          if not hi_k or s > hi_v then hi_k, hi_x, hi_v = k, t, s end
+        end
       end
     end
-    if k > ilast then
-      if ib > 0 then flush_image() end
-      ib = ib + 1
-      ilast, isum, icount, ifirst = ib * T // ni, 0, 0, x
-    end
-    if fin then isum, icount = isum + v, icount + 1 end
-    ix = x
   end
   function f.result()
-    if not whole and eb > 0 then flush_line() end
+    if line and not whole and eb > 0 then flush_line() end
     if ib > 0 then flush_image() end
-    return { pts = pts, image = img, n = count, lo = vmin, hi = vmax, mean = mean,
-             sd = count > 0 and math.sqrt(m2 / count) or 0 }
+    local mean, var = 0, 0
+    if count > 0 then
+      mean = shift + s1 / count
+      var = math.max(0, (s2 - s1 * s1 / count) / count)
+    end
+    return { pts = line and pts or nil, image = not line and img or nil, n = count, lo = vmin, hi = vmax,
+             mean = mean, sd = math.sqrt(var) }
   end
   return f
 end
 
---- thin.fold(x, v, T, width) -> folder(T, width)'s result for the series v
--- (T samples at abscissae x), its mean and sd in two passes (the folder's,
--- in one, may differ in the last digits).
-function M.fold(x, v, T, width)
-  local f = M.folder(T, width)
-  local add = f.add
-  for k = 1, T do add(k, x[k], v[k]) end
+--- thin.fold(x, v, T, width, kind) -> folder(T, width, kind)'s result for
+-- the series v (T samples at abscissae x), its mean and sd in two passes
+-- (the folder's, in one, may differ in the last digits).
+function M.fold(x, v, T, width, kind)
+  local f = M.folder(T, width, kind)
+  f.add(0, x, v, T)
   local r = f.result()
   if r.n > 0 then
-    local sum, ss = 0, 0
-    for k = 1, T do if finite(v[k]) then sum = sum + v[k] end end
-    r.mean = sum / r.n
-    for k = 1, T do if finite(v[k]) then ss = ss + (v[k] - r.mean) ^ 2 end end
-    r.sd = math.sqrt(ss / r.n)
+    local huge, sum, ss = math.huge, 0, 0
+    for k = 1, T do
+      local s = v[k]
+      if s == s and s > -huge and s < huge then sum = sum + s end
+    end
+    local mean = sum / r.n
+    for k = 1, T do
+      local s = v[k]
+      if s == s and s > -huge and s < huge then ss = ss + (s - mean) ^ 2 end
+    end
+    r.mean, r.sd = mean, math.sqrt(ss / r.n)
   end
   return r
 end
@@ -119,7 +137,9 @@ end
 -- abscissae x: times or frequencies) drawn as a line on a panel `width`
 -- pixels wide: thin.fold's pts.
 function M.envelope(x, v, T, width)
-  return M.fold(x, v, T, width).pts
+  local f = M.folder(T, width, "line")
+  f.add(0, x, v, T)
+  return f.result().pts
 end
 
 return M

@@ -113,30 +113,41 @@ end
 local function zscored(fold)
   local mean, sd = fold.mean, fold.sd
   local function z(v) return v ~= v and v or sd > 0 and (v - mean) / sd or 0 end
-  local pts, img = {}, {}
-  for k, p in ipairs(fold.pts) do pts[k] = { p[1], check.finite(p[2]) and z(p[2]) or 0 / 0 } end
-  for j, c in ipairs(fold.image) do img[j] = { c[1], c[2], z(c[3]) } end
+  local pts, img = fold.pts and {}, fold.image and {}
+  for k, p in ipairs(fold.pts or {}) do pts[k] = { p[1], check.finite(p[2]) and z(p[2]) or 0 / 0 } end
+  for j, c in ipairs(fold.image or {}) do img[j] = { c[1], c[2], z(c[3]) } end
   return { pts = pts, image = img, n = fold.n, lo = z(fold.lo), hi = z(fold.hi) }
 end
 
--- The folds (plot/thin.lua) of the chosen rows: src.folded's (a source read
--- as it streamed: times unscaled, scaled here) or the rows' own, on `cols`
--- pixel columns; z-scored on request.
-local function folds_of(src, chosen, cols, scale, zscore)
+--- traces.view(view, n) -> the view that draws n rows: `view` (the user's
+-- option, or nil: lines for up to LINES_MAX rows, else an image).
+function M.view(view, n)
+  return view or (n <= M.LINES_MAX and "lines" or "image")
+end
+
+--- traces.fold_kind(view) -> what thin.folder keeps for `view`: "image" or "line".
+function M.fold_kind(view)
+  return view == "image" and "image" or "line"
+end
+
+-- The folds (plot/thin.lua) of the chosen rows for `view`: src.folded's (a
+-- source read as it streamed, for that view: times unscaled, scaled here)
+-- or the rows' own, on `cols` pixel columns; z-scored on request.
+local function folds_of(src, chosen, view, cols, scale, zscore)
   local folds = {}
   if src.folded then
     for _, r in ipairs(chosen) do
       local f = src.folded[r]
-      local pts, img = {}, {}
-      for k, p in ipairs(f.pts) do pts[k] = { p[1] * scale, p[2] } end
-      for j, c in ipairs(f.image) do img[j] = { c[1] * scale, c[2] * scale, c[3] } end
+      local pts, img = f.pts and {}, f.image and {}
+      for k, p in ipairs(f.pts or {}) do pts[k] = { p[1] * scale, p[2] } end
+      for j, c in ipairs(f.image or {}) do img[j] = { c[1] * scale, c[2] * scale, c[3] } end
       folds[r] = { pts = pts, image = img, n = f.n, lo = f.lo, hi = f.hi, mean = f.mean, sd = f.sd }
     end
   else
     local T = #src.rows[chosen[1]]
     local t = {}
     for k = 1, T do t[k] = src.t and src.t[k] * scale or k - 1 end
-    for _, r in ipairs(chosen) do folds[r] = thin.fold(t, src.rows[r], T, cols) end
+    for _, r in ipairs(chosen) do folds[r] = thin.fold(t, src.rows[r], T, cols, M.fold_kind(view)) end
   end
   if zscore then
     for _, r in ipairs(chosen) do folds[r] = zscored(folds[r]) end
@@ -152,11 +163,11 @@ end
 -- times are multiplied by it), names (node k's at [k + 1], or nil:
 -- numbers), height and width (the panel's pixels), zscore }.
 local function script_of(src, chosen, opts)
-  local folds = folds_of(src, chosen, opts.width or SIZE[1], opts.time_scale or 1, opts.zscore)
+  local view = M.view(opts.view, #chosen)
+  local folds = folds_of(src, chosen, view, opts.width or SIZE[1], opts.time_scale or 1, opts.zscore)
   local script = { "set grid", "set border lw 1", "set autoscale xfix" }
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   script[#script + 1] = "set xlabel " .. gnuplot.quote(src.t and opts.xlabel or "sample")
-  local view = opts.view or (#chosen <= M.LINES_MAX and "lines" or "image")
   if view == "lines" then
     script[#script + 1] = "set ylabel " .. gnuplot.quote(opts.ylabel)
     lines(script, src, chosen, folds, opts.names)
