@@ -9,8 +9,8 @@ local gnuplot = require "neuromass.plot.gnuplot"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
 
-local type, string, table, ipairs, pairs, math, getmetatable, tostring =
-      type, string, table, ipairs, pairs, math, getmetatable, tostring
+local type, string, table, ipairs, pairs, math, getmetatable, setmetatable, tostring =
+      type, string, table, ipairs, pairs, math, getmetatable, setmetatable, tostring
 
 local M = {}
 
@@ -310,9 +310,10 @@ function M.node_count(res)
   return type(net) == "table" and type(net.nodes) == "table" and #net.nodes or nil
 end
 
---- args.trace_source(what, src, opts) -> { rows, t, nodes, variable, count }: the
+--- args.trace_source(what, src, opts) -> { rows, T, t, nodes, variable, count }: the
 -- series a time-series figure draws.  `src` a result (opts.variable, default
--- its first recorded variable; times res:time() in ms) or an array of rows /
+-- its first recorded variable; times res:time() in ms; rows[r] read from it
+-- at each use, T its samples) or an array of rows /
 -- a series (times opts.t in ms, or every opts.dt ms, else sample numbers: t nil).
 function M.trace_source(what, src, opts)
   if M.is_result(src) then
@@ -333,9 +334,12 @@ function M.trace_source(what, src, opts)
       fail(what, "variable '%s' was not recorded (recorded: %s)%s", var, table.concat(src.variables, ", "),
            check.suggest(var, src.variables))
     end
-    local rows, nodes = src:matrix(var), src:nodes(var)
-    if #rows == 0 or #rows[1] == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
-    return { rows = rows, t = src:time(), nodes = nodes, variable = var, count = M.node_count(src) }
+    local nodes = src:nodes(var)
+    if #nodes == 0 or src:rows() == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
+    -- row r read from the result when asked (node nodes[r]'s series), not kept: a figure of a long run
+    -- holds one series at a time besides the thinned points, not all of res:matrix(var)
+    local rows = setmetatable({}, { __index = function(_, r) return nodes[r] and src:get(var, nodes[r]) end })
+    return { rows = rows, T = src:rows(), t = src:time(), nodes = nodes, variable = var, count = M.node_count(src) }
   end
   local rows = M.rows(what, src, "the series")
   local T, t = #rows[1], nil

@@ -144,7 +144,7 @@ local function folds_of(src, chosen, view, cols, scale, zscore)
       folds[r] = { pts = pts, image = img, n = f.n, lo = f.lo, hi = f.hi, mean = f.mean, sd = f.sd }
     end
   else
-    local T = #src.rows[chosen[1]]
+    local T = src.T or #src.rows[chosen[1]]
     local t = {}
     for k = 1, T do t[k] = src.t and src.t[k] * scale or k - 1 end
     for _, r in ipairs(chosen) do folds[r] = thin.fold(t, src.rows[r], T, cols, M.fold_kind(view)) end
