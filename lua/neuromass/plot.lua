@@ -6,7 +6,8 @@
 -- res:plot{...} (result.lua) and `neuromass plot` (plot/cli.lua) draw
 -- through the same figures.  Arguments
 -- are checked in plot/args.lua, figures built in plot/traces.lua,
--- plot/spectrum.lua and plot/heatmap.lua, drawn by plot/gnuplot.lua.
+-- plot/spectrum.lua and plot/heatmap.lua (long series thinned by
+-- plot/thin.lua's rule), drawn by plot/gnuplot.lua.
 local args = require "neuromass.plot.args"
 local traces = require "neuromass.plot.traces"
 local spectrum = require "neuromass.plot.spectrum"
@@ -148,10 +149,11 @@ function M.spectrum(f, P, opts)
     for i = 1, #spectra do args.text(what, opts.labels, i) end
   end
   local full, format = args.output(what, opts)
-  return args.draw(what, full, format, args.size(what, opts, SPECTRUM_SIZE),
+  local size = args.size(what, opts, SPECTRUM_SIZE)
+  return args.draw(what, full, format, size,
                    spectrum.script(f, spectra, { title = args.text(what, opts, "title"), labels = opts.labels,
                                                  logy = opts.logy == true,
-                                                 ylabel = args.text(what, opts, "ylabel") }))
+                                                 ylabel = args.text(what, opts, "ylabel"), width = size[1] }))
 end
 
 -- opts.range: { lo, hi } (default { -1, 1 }).
@@ -252,7 +254,7 @@ end
 -- The BOLD panel's commands (traces.panel) with opts.nodes, view, zscore;
 -- `names` (one per FC row, i.e. per BOLD row) label its rows, which
 -- traces.panel looks up by node number.
-local function bold_panel(what, opts, src, names, height)
+local function bold_panel(what, opts, src, names, height, width)
   local popts = { nodes = opts.nodes, view = opts.view, zscore = opts.zscore }
   if names then
     local by_node = {}
@@ -262,7 +264,7 @@ local function bold_panel(what, opts, src, names, height)
   end
   return traces.panel(what, src, popts,
                       { title = "BOLD", xlabel = "t (s)", ylabel = "BOLD", tname = "t_BOLD", time_scale = 1e-3,
-                        height = height })
+                        height = height, width = width })
 end
 
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
@@ -312,7 +314,7 @@ function M.fc_compare(sim, emp, opts)
   local row_nodes = fc_row_nodes(src)
   local names = fc_names(what, opts, #sim, row_nodes)
   local size = args.size(what, opts, opts.bold ~= nil and study.SIZE or COMPARE_SIZE)
-  local bold = src and bold_panel(what, opts, src, names, study.panel_height(size))
+  local bold = src and bold_panel(what, opts, src, names, study.panel_height(size), study.bold_width(size))
   local full, format = args.output(what, opts)
   local heat = { title = title, range = range, cblabel = "correlation", names = names, nodes = row_nodes,
                  size = size }

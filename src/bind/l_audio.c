@@ -13,7 +13,7 @@
 **   writer:close()                       (also __gc, __close: an unfinished file is removed)
 **   core.csv_reader(path) -> reader | fail, failure
 **   reader:columns(), reader:name(c), reader:count_rows(), reader:times(n),
-**   reader:read_columns(), reader:grid(interval), reader:close()
+**   reader:read_columns(), reader:read_chunk(cols, max), reader:grid(interval), reader:close()
 **   core.audio_check_memory(opts) -> true | fail, failure   (before building a big plan)
 **   core.audio_read(path) -> info, channels    (for tests: the decoded samples)
 **   core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists, dir_writable, kind, ... }
@@ -590,6 +590,39 @@ static int reader_read_columns(lua_State *L)
 }
 
 
+/* reader:read_chunk(cols, max) -> { {column cols[1]}, {column cols[2]}, ... }, n | fail, failure:
+** the next n <= max rows of the file (n = 0 at its end), only the columns
+** `cols` (0-based), checked as read_columns checks them.  A large CSV is
+** read in chunks of it without holding its other columns or rows
+** (`neuromass plot`, plot/cli.lua, folds each chunk as it comes). */
+static int reader_read_chunk(lua_State *L)
+{
+  nm_csv_reader *r = checkreader(L, 1)->r;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  size_t cols = nm_csv_reader_columns(r), n = (size_t)luaL_len(L, 2), got;
+  size_t *idx = check_columns(L, 2, n, cols);
+  lua_Integer max = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, max > 0 && (size_t)max <= ((size_t)1 << 24) / cols, 3, "too many rows for one chunk");
+  double *rows = lua_newuserdatauv(L, (size_t)max * cols * sizeof *rows, 0);
+  int rc = nm_csv_reader_rows(r, rows, (size_t)max, &got);
+  if (rc != NM_OK) {
+    nmL_push_failure(L, "io", nm_csv_reader_error(r));
+    return 2;
+  }
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, (int)got, 0);
+    for (size_t k = 0; k < got; k++) {
+      lua_pushnumber(L, rows[k * cols + idx[i]]);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_pushinteger(L, (lua_Integer)got);
+  return 2;
+}
+
+
 /* reader:grid(interval): every row read from now on must follow the previous by interval. */
 static int reader_grid(lua_State *L)
 {
@@ -788,6 +821,7 @@ void nmL_open_audio(lua_State *L)
     { "columns", reader_columns }, { "name", reader_name },
     { "count_rows", reader_count_rows }, { "times", reader_times }, { "grid", reader_grid },
     { "read_columns", reader_read_columns },
+    { "read_chunk", reader_read_chunk },
     { "close", reader_close }, { NULL, NULL }
   };
   nmL_newclass(L, NM_AUDIO_MT, writer_meth, writer_close, writer_tostring);

@@ -439,7 +439,7 @@ describe("gnuplot missing or failing (through the executable)", function()
   it("a gnuplot that fails half-way leaves the older figure and no temporary file", function()
     local dir, bin = h.scratch(), h.scratch()
     -- a stand-in gnuplot: writes half a figure to the output it is given, then fails
-    h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" | head -n 1)\n" ..
+    h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$1\" | head -n 1)\n" ..
                                "printf 'half' > \"$out\"\necho 'line 9: simulated failure' >&2\nexit 1\n")
     h.sh("chmod +x " .. q(bin .. "/gnuplot"))
     h.write(dir .. "/fc.png", "older")

@@ -9,8 +9,8 @@ local gnuplot = require "neuromass.plot.gnuplot"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
 
-local type, string, table, ipairs, pairs, math, getmetatable, tostring =
-      type, string, table, ipairs, pairs, math, getmetatable, tostring
+local type, string, table, ipairs, pairs, math, getmetatable, setmetatable, tostring =
+      type, string, table, ipairs, pairs, math, getmetatable, setmetatable, tostring
 
 local M = {}
 
@@ -162,7 +162,16 @@ function M.some_finite(what, v, name)
   for k = 1, #v do
     if check.finite(v[k]) then return v end
   end
-  fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, #v)
+  M.finite_count(what, 0, #v, name)
+end
+
+--- args.finite_count(what, n, total, name): a series of `total` values of
+-- which n are finite must hold one (a series read as it streamed, of which
+-- only the count is kept).
+function M.finite_count(what, n, total, name)
+  if n == 0 then
+    fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, total)
+  end
 end
 
 --- args.some_positive(what, v, name) -> v: an array of numbers holding at
@@ -177,13 +186,18 @@ end
 
 --- args.times(what, t, name) -> t: times (or frequencies), finite and increasing.
 function M.times(what, t, name)
-  for k = 1, #t do
-    if not check.finite(t[k]) then fail(what, "%s[%d] is %s: it must be finite", name, k, check.show(t[k])) end
-    if k > 1 and not (t[k] > t[k - 1]) then
-      fail(what, "%s must increase: %s[%d] = %s follows %s", name, name, k, check.show(t[k]), check.show(t[k - 1]))
-    end
-  end
+  for k = 1, #t do M.time(what, name, k, t[k], t[k - 1]) end
   return t
+end
+
+--- args.time(what, name, k, v, prev): the k-th time (or frequency) `v`,
+-- after `prev` (nil for the first), is finite and above prev; the check of
+-- args.times one value at a time (a CSV read in chunks).
+function M.time(what, name, k, v, prev)
+  if not check.finite(v) then fail(what, "%s[%d] is %s: it must be finite", name, k, check.show(v)) end
+  if prev and not (v > prev) then
+    fail(what, "%s must increase: %s[%d] = %s follows %s", name, name, k, check.show(v), check.show(prev))
+  end
 end
 
 --- args.node_list(nodes) -> the text naming `nodes` (0-based numbers in
@@ -296,9 +310,10 @@ function M.node_count(res)
   return type(net) == "table" and type(net.nodes) == "table" and #net.nodes or nil
 end
 
---- args.trace_source(what, src, opts) -> { rows, t, nodes, variable, count }: the
+--- args.trace_source(what, src, opts) -> { rows, T, t, nodes, variable, count }: the
 -- series a time-series figure draws.  `src` a result (opts.variable, default
--- its first recorded variable; times res:time() in ms) or an array of rows /
+-- its first recorded variable; times res:time() in ms; rows[r] read from it
+-- at each use, T its samples) or an array of rows /
 -- a series (times opts.t in ms, or every opts.dt ms, else sample numbers: t nil).
 function M.trace_source(what, src, opts)
   if M.is_result(src) then
@@ -319,9 +334,12 @@ function M.trace_source(what, src, opts)
       fail(what, "variable '%s' was not recorded (recorded: %s)%s", var, table.concat(src.variables, ", "),
            check.suggest(var, src.variables))
     end
-    local rows, nodes = src:matrix(var), src:nodes(var)
-    if #rows == 0 or #rows[1] == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
-    return { rows = rows, t = src:time(), nodes = nodes, variable = var, count = M.node_count(src) }
+    local nodes = src:nodes(var)
+    if #nodes == 0 or src:rows() == 0 then fail(what, "the result holds no rows of '%s' to draw", var) end
+    -- row r read from the result when asked (node nodes[r]'s series), not kept: a figure of a long run
+    -- holds one series at a time besides the thinned points, not all of res:matrix(var)
+    local rows = setmetatable({}, { __index = function(_, r) return nodes[r] and src:get(var, nodes[r]) end })
+    return { rows = rows, T = src:rows(), t = src:time(), nodes = nodes, variable = var, count = M.node_count(src) }
   end
   local rows = M.rows(what, src, "the series")
   local T, t = #rows[1], nil

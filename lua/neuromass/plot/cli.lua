@@ -4,8 +4,11 @@
 -- BOLD CSV (header t_BOLD,BOLD_0,...; t_BOLD in ms) gives the BOLD traces
 -- (--skip K: after the first K samples).  --names FILE labels the nodes by
 -- name: a text file of one name per line (line k + 1: node k), e.g. a
--- dataset's region names.
+-- dataset's region names.  A result CSV is read in chunks, each folded by
+-- plot/thin.lua's rule as it comes: only the drawn columns' thinned points
+-- are kept, so a CSV of gigabytes draws in a few megabytes of memory.
 local traces = require "neuromass.plot.traces"
+local thin = require "neuromass.plot.thin"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
@@ -38,10 +41,10 @@ local function node_list(v)
 end
 
 -- The CSV at `path` (its first column t or t_BOLD; LF or CRLF line ends;
--- no name twice in its header): its header's names and its columns (arrays
--- of numbers).  The rows are read by the engine's CSV reader (core.csv_reader,
--- the one sonify reads with): its rules and messages for a malformed row.
-local function read_csv(path)
+-- no name twice in its header): the engine's CSV reader on it (core.csv_reader,
+-- the one sonify reads with: its rules and messages for a malformed row) and
+-- its header's names.
+local function open_csv(path)
   local reader, failure = core.csv_reader(path)
   if not reader then error(failure.message, 0) end
   local names, seen = {}, {}
@@ -59,21 +62,74 @@ local function read_csv(path)
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', expected " ..
                         "'t' or 't_BOLD')", path, tostring(names[1])), 0)
   end
+  return reader, names
+end
+
+-- Every column of the CSV (reader, at `path`) as arrays of numbers; the reader closed.
+local function read_columns(path, reader)
   local cols, err = reader:read_columns()
   reader:close()
   if not cols then error(path .. ": " .. err.message, 0) end
   if #cols[1] == 0 then error("'" .. path .. "' has no rows to draw", 0) end
-  return names, cols
+  return cols
 end
 
--- The series of a result CSV: variable `var` (default the first), its nodes in order.
-local function result_series(path, names, cols, var)
+-- pcall's results: the value, or nm.plot's error as a message of the
+-- command (without the script position and the "plot: " of nm.plot).
+local function strip(ok, v)
+  if not ok then error((tostring(v):gsub("^[^:]*:%d+: ", ""):gsub("^plot: ", "")), 0) end
+  return v
+end
+
+-- A stop signal (Ctrl-C, SIGTERM) while a CSV is read: no figure.
+local function check_stop()
+  if core.stop_pending() then
+    error(string.format("interrupted by %s (no figure written)", core.signal_name(core.stop_signal())), 0)
+  end
+end
+
+-- The columns `want` (1-based) of the CSV (reader, at `path`, T rows),
+-- read in chunks and folded as they come (thin.folder, on `width` pixel
+-- columns, for a `kind` of figure), the times checked as they come
+-- (finite, increasing): one fold per column of want; the reader closed.
+local function fold_columns(path, reader, T, want, width, kind)
+  local folders, cols = {}, { 0 }
+  for i, c in ipairs(want) do folders[i], cols[i + 1] = thin.folder(T, width, kind), c - 1 end
+  local chunk_rows = math.max(1, math.min(4096, (1 << 20) // reader:columns()))
+  local k, prev = 0, nil
+  local ok, err = pcall(function()
+    while true do
+      check_stop()
+      local chunk, got = reader:read_chunk(cols, chunk_rows)
+      if not chunk then error(path .. ": " .. got.message, 0) end
+      if got == 0 or k + got > T then k = k + got; break end
+      local t = chunk[1]
+      for j = 1, got do
+        args.time(WHAT, "t", k + j, t[j], prev)
+        prev = t[j]
+      end
+      for i = 1, #want do folders[i].add(k, t, chunk[i + 1], got) end
+      k = k + got
+    end
+  end)
+  reader:close()
+  strip(ok, err)
+  if k ~= T then error(string.format("'%s' changed while it was read (%d rows, then %d)", path, T, k), 0) end
+  local out = {}
+  for i = 1, #want do out[i] = folders[i].result() end
+  return out
+end
+
+-- The series of a result CSV (its header `names`): variable `var` (default
+-- the first): its columns (1-based) and their nodes, in the nodes' order,
+-- and the variable.
+local function result_series(path, names, var)
   local vars, seen, found = {}, {}, {}
   for c = 2, #names do
     local v, node = names[c]:match("^(.+)%.(%d+)$")
     if v then
       if not seen[v] then seen[v] = true; vars[#vars + 1] = v end
-      found[#found + 1] = { var = v, node = math.tointeger(tonumber(node)), col = cols[c] }
+      found[#found + 1] = { var = v, node = math.tointeger(tonumber(node)), col = c }
     end
   end
   if #vars == 0 then error("'" .. path .. "' has no VAR.NODE columns to draw", 0) end
@@ -82,12 +138,12 @@ local function result_series(path, names, cols, var)
     error(string.format("variable '%s' is not in '%s' (it has: %s)%s", var, path, table.concat(vars, ", "),
                         check.suggest(var, vars)), 0)
   end
-  local src = { rows = {}, nodes = {}, t = cols[1], variable = var }
+  local want, nodes = {}, {}
   table.sort(found, function(a, b) return a.node < b.node end)
   for _, e in ipairs(found) do
-    if e.var == var then src.rows[#src.rows + 1], src.nodes[#src.nodes + 1] = e.col, e.node end
+    if e.var == var then want[#want + 1], nodes[#nodes + 1] = e.col, e.node end
   end
-  return src
+  return want, nodes, var
 end
 
 -- The series of a BOLD CSV: every column after t_BOLD, its node from the name's number.
@@ -153,9 +209,10 @@ function M.run(argv)
   end
   if not input then check.usage("which CSV? neuromass plot RESULT.csv -o FIG.png") end
   if not opts.out then check.usage("-o FIG.png (or .svg, .pdf) is missing") end
-  local names, cols = read_csv(input)
+  local reader, names = open_csv(input)
   local src, axes
   if names[1] == "t_BOLD" then
+    local cols = read_columns(input, reader)
     if opts.variable and opts.variable ~= "BOLD" then
       error(string.format("'%s' holds BOLD (header t_BOLD,...): --var %s does not apply", input, opts.variable), 0)
     end
@@ -164,21 +221,36 @@ function M.run(argv)
   elseif opts.skip then
     error(string.format("--skip applies to a BOLD CSV (header t_BOLD,...), not to '%s'", input), 0)
   else
-    src = result_series(input, names, cols, opts.variable)
-    axes = { xlabel = "t (ms)", ylabel = src.variable, series = "'" .. src.variable .. "' of '" .. input .. "'" }
+    local want, nodes, var = result_series(input, names, opts.variable)
+    local T = reader:count_rows()          -- nil for a pipe: read whole
+    if T == 0 then reader:close(); error("'" .. input .. "' has no rows to draw", 0) end
+    if T then                              -- only the drawn nodes' columns, folded as they stream
+      local chosen = strip(pcall(args.nodes, WHAT, opts, nodes))
+      local fw, fn, count = {}, {}, 0
+      for i, r in ipairs(chosen) do fw[i], fn[i] = want[r], nodes[r] end
+      for _, node in ipairs(nodes) do count = math.max(count, node + 1) end
+      local view = strip(pcall(args.choice, WHAT, opts, "view", traces.VIEWS))
+      local kind = traces.fold_kind(traces.view(view, #chosen))
+      src = { folded = fold_columns(input, reader, T, fw, traces.SIZE[1], kind), T = T, nodes = fn, t = true,
+              variable = var, count = count }
+    else
+      local cols = read_columns(input, reader)
+      src = { rows = {}, nodes = nodes, t = cols[1], variable = var }
+      for i, c in ipairs(want) do src.rows[i] = cols[c] end
+    end
+    axes = { xlabel = "t (ms)", ylabel = var, series = "'" .. var .. "' of '" .. input .. "'" }
   end
   opts.variable = nil
   if opts.names then opts.names = read_names(opts.names, args.name_count(src)) end
   axes.inputs = { { role = "the input CSV", path = input } }
-  local ok, full = pcall(function()
+  local full = strip(pcall(function()
     src = args.skip(WHAT, src, opts.skip)
     opts.skip = nil
     return traces.figure(WHAT, src, opts, axes)
-  end)
-  if not ok then error((tostring(full):gsub("^[^:]*:%d+: ", ""):gsub("^plot: ", "")), 0) end
-  return { string.format("%s: %s of %d node%s from %s", full, src.variable or "BOLD",
-                         opts.nodes and #opts.nodes or #src.rows,
-                         (opts.nodes and #opts.nodes or #src.rows) == 1 and "" or "s", input) }
+  end))
+  local drawn = opts.nodes and #opts.nodes or #src.nodes
+  return { string.format("%s: %s of %d node%s from %s", full, src.variable or "BOLD", drawn,
+                         drawn == 1 and "" or "s", input) }
 end
 
 return M

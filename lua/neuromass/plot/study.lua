@@ -21,6 +21,11 @@ function M.panel_height(size)
   return size[2] * HEIGHT
 end
 
+--- study.bold_width(size) -> the width in pixels of the BOLD panel of a figure of size = { w, h }.
+function M.bold_width(size)
+  return size[1] * WIDTH[3]
+end
+
 local function append(script, lines)
   table.move(lines, 1, #lines, #script + 1, script)
 end

@@ -1,0 +1,145 @@
+--- How much of a long series reaches gnuplot: the one rule for every figure
+-- that draws a series over time or frequency (time series, BOLD, the study's
+-- BOLD panel, spectra).  What is drawn scales with what can be seen, the
+-- panel's width in pixels, never with the length of the data:
+--   * a line gets at most two points per pixel column: the samples are cut
+--     into as many bins as the panel is pixels wide, and each bin gives its
+--     lowest and its highest finite sample, in time order, so a peak or a
+--     spike of a single sample is always drawn; a bin with no finite sample
+--     leaves a gap.  A series of at most two samples per column is drawn
+--     whole, every sample as it is (its figure is the one drawn before the
+--     rule);
+--   * an image (node × time) gets at most one column per pixel column, each
+--     the mean of its bin's finite samples (a colour shows one value).
+local math = math
+
+local M = {}
+
+--- thin.columns(width) -> how many bins a panel `width` pixels wide takes
+-- (its pixel columns; a fraction of a pixel rounds down, at least 1).
+function M.columns(width)
+  return math.max(1, math.floor(width))
+end
+
+--- thin.folder(T, width, kind) -> f: the rule applied to one series of T
+-- samples as they come, without holding them (a CSV read in chunks,
+-- plot/cli.lua), for a line (kind "line": pts) or an image ("image"):
+-- f.add(k0, x, v, m) for samples k0 + 1, ..., k0 + m (x[j] the time or
+-- frequency of sample k0 + j, v[j] its value), chunk after chunk in order,
+-- then f.result() -> { pts (a line's) = its points { { x, v }, ... } (every
+-- sample when T <= 2 × columns, else each bin's lowest and highest finite
+-- sample in time order, one point when they are the same sample, a gap
+-- { x of its first, NaN } when it has none), image (an image's) = { { x_first, x_last,
+-- mean }, ... } (min(T, columns) bins, the mean of each one's finite
+-- samples, NaN when none), n (finite samples), lo, hi (their range), mean,
+-- sd (their mean and standard deviation, of the population, from sums
+-- shifted by the first finite sample: zscore) }.
+function M.folder(T, width, kind)
+  local n = M.columns(width)
+  local line = kind == "line"
+  local whole, ni = T <= 2 * n, math.min(T, n)
+  local huge = math.huge
+  local pts, img = {}, {}
+  -- the line's bin: its number, last sample, first x; its lowest and highest finite sample
+  local eb, elast, first_x, lo_k, lo_x, lo_v, hi_k, hi_x, hi_v = 0, 0, nil, nil, nil, nil, nil, nil, nil
+  -- the image's bin: its number, last sample, sum and count of finite samples, first and last x
+  local ib, ilast, isum, icount, ifirst, ix = 0, 0, 0, 0, nil, nil
+  -- the finite samples: count, range, sums shifted by the first one
+  local count, vmin, vmax, shift, s1, s2 = 0, huge, -huge, nil, 0, 0
+  local function flush_line()
+    if not lo_k then
+      pts[#pts + 1] = { first_x, 0 / 0 }
+    elseif lo_k == hi_k then
+      pts[#pts + 1] = { lo_x, lo_v }
+    elseif lo_k < hi_k then
+      pts[#pts + 1] = { lo_x, lo_v }
+      pts[#pts + 1] = { hi_x, hi_v }
+    else
+      pts[#pts + 1] = { hi_x, hi_v }
+      pts[#pts + 1] = { lo_x, lo_v }
+    end
+  end
+  local function flush_image() img[#img + 1] = { ifirst, ix, icount > 0 and isum / icount or 0 / 0 } end
+  local f = {}
+  function f.add(k0, x, v, m)
+    for j = 1, m do
+      local k, s, t = k0 + j, v[j], x[j]
+      local fin = s == s and s > -huge and s < huge
+      if fin then
+        count = count + 1
+        if s < vmin then vmin = s end
+        if s > vmax then vmax = s end
+        if not shift then shift = s end
+        local d = s - shift
+        s1, s2 = s1 + d, s2 + d * d
+      end
+      if not line then
+        if k > ilast then
+          if ib > 0 then flush_image() end
+          ib = ib + 1
+          ilast, isum, icount, ifirst = ib * T // ni, 0, 0, t
+        end
+        if fin then isum, icount = isum + s, icount + 1 end
+        ix = t
+      elseif whole then
+        pts[k] = { t, s }
+      else
+        if k > elast then
+          if eb > 0 then flush_line() end
+          eb = eb + 1
+          elast, first_x, lo_k, hi_k = eb * T // n, t, nil, nil
+        end
+        if fin then
+          if not lo_k or s < lo_v then lo_k, lo_x, lo_v = k, t, s end
+          if not hi_k or s > hi_v then hi_k, hi_x, hi_v = k, t, s end
+        end
+      end
+    end
+  end
+  function f.result()
+    if line and not whole and eb > 0 then flush_line() end
+    if ib > 0 then flush_image() end
+    local mean, var = 0, 0
+    if count > 0 then
+      mean = shift + s1 / count
+      var = math.max(0, (s2 - s1 * s1 / count) / count)
+    end
+    return { pts = line and pts or nil, image = not line and img or nil, n = count, lo = vmin, hi = vmax,
+             mean = mean, sd = math.sqrt(var) }
+  end
+  return f
+end
+
+--- thin.fold(x, v, T, width, kind) -> folder(T, width, kind)'s result for
+-- the series v (T samples at abscissae x), its mean and sd in two passes
+-- (the folder's, in one, may differ in the last digits).
+function M.fold(x, v, T, width, kind)
+  local f = M.folder(T, width, kind)
+  f.add(0, x, v, T)
+  local r = f.result()
+  if r.n > 0 then
+    local huge, sum, ss = math.huge, 0, 0
+    for k = 1, T do
+      local s = v[k]
+      if s == s and s > -huge and s < huge then sum = sum + s end
+    end
+    local mean = sum / r.n
+    for k = 1, T do
+      local s = v[k]
+      if s == s and s > -huge and s < huge then ss = ss + (s - mean) ^ 2 end
+    end
+    r.mean, r.sd = mean, math.sqrt(ss / r.n)
+  end
+  return r
+end
+
+--- thin.envelope(x, v, T, width) -> the points of series v (T samples at
+-- abscissae x: times or frequencies) drawn as a line on a panel `width`
+-- pixels wide: thin.fold's pts.
+function M.envelope(x, v, T, width)
+  local f = M.folder(T, width, "line")
+  f.add(0, x, v, T)
+  return f.result().pts
+end
+
+return M
