@@ -139,6 +139,20 @@ os.execute("kill -TERM " .. io.open("script.pid"):read("a"))
 for _ = 1, 1e6 do local _ = math.sin(1) end
 ]]
 
+--- The work f(...) does, in thousands of Lua VM instructions (a count, not a
+-- time: the same on any machine, under ASan, beside other processes); what
+-- it returns follows.  A call into C counts as one instruction, so this
+-- measures the Lua side of a computation (how a cost grows with its size).
+function M.work(f, ...)
+  local count = 0
+  local hook, mask, every = debug.gethook()
+  debug.sethook(function() count = count + 1 end, "", 1000)
+  local res = table.pack(pcall(f, ...))
+  debug.sethook(hook, mask, every)
+  if not res[1] then error(res[2], 0) end
+  return count, table.unpack(res, 2, res.n)
+end
+
 --- A string quoted for the shell.
 function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
