@@ -684,7 +684,7 @@ static int check_sets_applied(lua_State *L, int ctx)
 static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
 /* The command line's one "did you mean" rule (check.suggest_word in
-** lua/neuromass/_check.lua: the only name `name` begins, else the nearest)
+** lua/neuromass/_check.lua: the names `name` begins, else the nearest)
 ** for `name` among names[0..n-1]: pushes "; did you mean 'x'?" or "" (also
 ** when the library cannot be loaded) and returns it. */
 static const char *suggestion(lua_State *L, const char *name, const char *const *names, size_t n)

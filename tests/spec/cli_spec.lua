@@ -939,6 +939,16 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
       assert.equals("neuromass: " .. case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '" .. case[3] ..
                     "'?\n(try 'neuromass " .. case[1] .. " --help')\n", err)
     end
+    -- A word that begins several options names them: sonify --no suggested '-o' (the nearest by
+    -- distance), run --se '--set' alone.
+    for _, case in ipairs({ { "plot", "--n", "'--names' or '--nodes'" }, { "run", "--se", "'--seed' or '--set'" },
+                            { "sonify", "--no", "'--nodes' or '--normalize'" },
+                            { "plot", "--v", "'--var', '--variable' or '--view'" } }) do
+      local status, _, err = nm(case[1], case[2], "2", example)
+      assert.equals(1, status, err)
+      assert.equals("neuromass: " .. case[1] .. ": unknown option '" .. case[2] .. "'; did you mean " .. case[3] ..
+                    "?\n(try 'neuromass " .. case[1] .. " --help')\n", err)
+    end
     local status, _, err = nm("run", "--zzzzzz", example)
     assert.equals(1, status)
     assert.matches("run: unknown option '--zzzzzz'; the options are --help, --ntasks, --out, --quiet, --seed, " ..
