@@ -887,17 +887,32 @@ static int pmain(lua_State *L)
   int argc = (int)lua_tointeger(L, 1);
   char **argv = (char **)lua_touserdata(L, 2);
   luaL_checkversion(L);
-  if (argc < 2 || is_help(argv[1])) {
-    fputs(usage, argc < 2 ? stderr : stdout);
-    lua_pushboolean(L, argc >= 2);
+  if (argc < 2) {
+    fputs(usage, stderr);
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  /* the host's flags, by the rule of every command's: no value (--help=1),
+  ** --help COMMAND is help COMMAND, --version alone */
+  const char *eq = strchr(argv[1], '=');
+  if (eq && ((eq - argv[1] == 6 && strncmp(argv[1], "--help", 6) == 0) ||
+             (eq - argv[1] == 9 && strncmp(argv[1], "--version", 9) == 0))) {
+    lua_pushboolean(L, fail_usage(NULL, lua_pushfstring(L, "option '%s' takes no value, got '%s'",
+                                                        lua_pushlstring(L, argv[1], (size_t)(eq - argv[1])),
+                                                        argv[1])));
     return 1;
   }
   if (strcmp(argv[1], "--version") == 0) {
+    if (argc > 2) {
+      lua_pushboolean(L, fail_usage(NULL, lua_pushfstring(L, "option '--version' takes no argument, got '%s'",
+                                                          argv[2])));
+      return 1;
+    }
     printf(PROGNAME " %s (%s)\n", NM_VERSION, LUA_RELEASE);
     lua_pushboolean(L, 1);
     return 1;
   }
-  if (strcmp(argv[1], "help") == 0) {
+  if (strcmp(argv[1], "help") == 0 || is_help(argv[1])) {
     lua_pushboolean(L, help(L, argc, argv));
     return 1;
   }

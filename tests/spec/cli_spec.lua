@@ -872,6 +872,32 @@ describe("help", function()
     assert.matches("neuromass: help: one command at most, got 'extra' after 'run'", err, 1, true)
   end)
 
+  -- The host's own flags follow the rule of every command's: '--version extra' printed the
+  -- version, '--help extra' the usage, and '--help=1' was an unknown command.
+  it("--help COMMAND is help COMMAND; --version takes nothing; neither takes a value", function()
+    local status, out, err = nm("--help", "plot")
+    assert.equals(0, status, err)
+    assert.matches("^usage: neuromass plot ", out)
+    status, out = nm("-h", "run")
+    assert.equals(0, status)
+    assert.matches("^usage: neuromass run ", out)
+    status, out, err = nm("--help", "plot", "extra")
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.matches("neuromass: help: one command at most, got 'extra' after 'plot'", err, 1, true)
+    status, out, err = nm("--version", "extra")
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.equals("neuromass: option '--version' takes no argument, got 'extra'\n(try 'neuromass --help')\n", err)
+    for _, flag in ipairs { "--help", "--version" } do
+      status, out, err = nm(flag .. "=1")
+      assert.equals(1, status)
+      assert.equals("", out)
+      assert.equals("neuromass: option '" .. flag .. "' takes no value, got '" .. flag .. "=1'\n" ..
+                    "(try 'neuromass --help')\n", err)
+    end
+  end)
+
   it("suggests the nearest command for a misspelt one, for every command", function()
     for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help",
                                 explroe = "explore" } do
