@@ -4,7 +4,8 @@
 -- position ... (got nil)"); a signal too short for one audio frame gives its
 -- samples, rates and speed-up (it said only that it was too short); audio on
 -- stdout refuses sidecar = true (it wrote none without a word); sonify of a
--- pipe says it reads its CSV more than once (it said "Illegal seek").
+-- pipe says it reads its CSV more than once (it said "Illegal seek"), and a
+-- folder given as the CSV is said to be one.
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -45,8 +46,18 @@ describe("audio on stdout", function()
   end)
 end)
 
-describe("neuromass sonify of a pipe", function()
+describe("neuromass sonify of a pipe or a folder", function()
   teardown(h.remove_scratch)
+
+  -- (a folder was "cannot read 'DIR': no header line"; plot reads with the same reader)
+  it("a folder given as the CSV is said to be one, by sonify and plot", function()
+    local dir = h.scratch()
+    for _, cmd in ipairs { "sonify . -o x.wav", "plot . -o x.png" } do
+      local s, _, e = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " " .. cmd)
+      assert.equals(1, s)
+      assert.equals("neuromass: " .. cmd:match("^%a+") .. ": cannot read '.': Is a directory\n", e)
+    end
+  end)
   it("says the CSV is read more than once, to save it to a file first; nothing written", function()
     local dir = h.scratch()
     h.write(dir .. "/r.csv", "t,x.0\n0.1,0\n0.2,1\n0.3,0\n")
