@@ -350,6 +350,14 @@ end
 
 NEUROLIB_FIELD.configure = "; TVB's simulator.configure() has no counterpart: nm.model checks the network " ..
                            "at once, and model:run{...} runs it"
+NEUROLIB_FIELD.default_output = "; neurolib's model.default_output: model:variables() lists the variables, " ..
+                                "res:get(var, node) reads one"
+NEUROLIB_FIELD.getMaxDelay = "; neurolib's model.getMaxDelay(): the delays (ms) are model.params[\"*.delays\"] " ..
+                             "(lengths / signal speed)"
+NEUROLIB_FIELD.randomICs = "; neurolib's model.randomICs(): a native model draws its initial state from " ..
+                           "native{ seed = ... }; model.init sets it"
+NEUROLIB_FIELD.clearModelState = "; neurolib's model.clearModelState(): a fresh run starts from model.init and " ..
+                                 "keeps nothing of the last one (continue = true goes on from it)"
 
 -- A misspelt method or field read by the user's code (m:rn{}) is an error
 -- with a suggestion (_check.lua's missing); the library's own reads get nil.
@@ -359,6 +367,9 @@ Model.__index = function(self, k)
   local v = Model[k]
   if v == nil then
     local hint = NEUROLIB_FIELD[k]
+    if k == "name" then
+      hint = string.format("; neurolib's model.name is model.label here ('%s')", tostring(rawget(self, "label")))
+    end
     if not hint and type(k) == "string" then
       -- neurolib keeps each output on the model after a run (model.rates_exc)
       local ok, vars = pcall(Model.variables, self)

