@@ -360,6 +360,14 @@ static int fail_usage(const char *cmd, const char *msg)
   return 0;
 }
 
+/* fail_usage for a bad option of command `cmd` (run, info; or a usage error
+** a command's check raised): "cmd: msg", as sonify's, plot's and explore's
+** (check.usage) read. */
+static int fail_option(lua_State *L, const char *cmd, const char *msg)
+{
+  return fail_usage(cmd, lua_pushfstring(L, "%s: %s", cmd, msg));
+}
+
 
 static int is_help(const char *a)
 {
@@ -392,16 +400,16 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
     return 1;
   }
   if (strcmp(a, "--set") != 0 && strcmp(a, "--out") != 0 && strcmp(a, "--seed") != 0) return -1;
-  if (*i + 1 >= argc) return fail_usage(argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
+  if (*i + 1 >= argc) return fail_option(L, argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
   const char *v = argv[++*i];
   if (strcmp(a, "--set") == 0) {
     const char *eq = strchr(v, '=');
-    if (!eq || eq == v) return fail_usage(argv[1], lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
+    if (!eq || eq == v) return fail_option(L, argv[1], lua_pushfstring(L, "--set needs NAME=VALUE, got '%s'", v));
     /* VALUE as Lua's tonumber reads it (the library's rule, options.set_value), checked before the script runs */
     size_t read = lua_stringtonumber(L, eq + 1);
     int finite = read != 0 && isfinite((double)lua_tonumber(L, -1));
     if (read != 0) lua_pop(L, 1);
-    if (!finite) return fail_usage(argv[1], lua_pushfstring(L, "--set %s: the value is not a finite number", v));
+    if (!finite) return fail_option(L, argv[1], lua_pushfstring(L, "--set %s: the value is not a finite number", v));
     lua_getfield(L, -1, "sets");
     for (lua_Integer k = 1; lua_rawgeti(L, -1, k) == LUA_TTABLE; k++) {   /* a NAME once, as any option */
       lua_rawgeti(L, -1, 1);
@@ -409,8 +417,8 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
       const char *name = lua_tolstring(L, -1, &len);
       if (len == (size_t)(eq - v) && memcmp(name, v, len) == 0) {
         lua_rawgeti(L, -2, 2);
-        return fail_usage(argv[1], lua_pushfstring(L, "%s: --set %s is given twice (%s, then %s)", argv[1],
-                                                   lua_tostring(L, -2), lua_tostring(L, -1), eq + 1));
+        return fail_option(L, argv[1], lua_pushfstring(L, "--set %s is given twice (%s, then %s)",
+                                                       lua_tostring(L, -2), lua_tostring(L, -1), eq + 1));
       }
       lua_pop(L, 2);
     }
@@ -426,12 +434,12 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
   }
   const char *key = a[2] == 'o' ? "out" : "seed";   /* (given once: check_option_rules) */
   if (a[2] == 'o') {
-    if (!*v) return fail_usage(argv[1], "--out needs a directory, got ''");
+    if (!*v) return fail_option(L, argv[1], "--out needs a directory, got ''");
     /* refused before the script runs, not at its first write after a long run */
     struct stat st;
     errno = 0;
     if (stat(v, &st) == 0 ? !S_ISDIR(st.st_mode) : errno == ENOTDIR)
-      return fail_usage(argv[1], lua_pushfstring(L, "--out needs a directory, got '%s': %s", v,
+      return fail_option(L, argv[1], lua_pushfstring(L, "--out needs a directory, got '%s': %s", v,
                                                  errno == ENOTDIR ? "a part of it is a file" : "a file"));
     lua_pushstring(L, v);
   } else {
@@ -439,7 +447,7 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
     errno = 0;
     long long seed = strtoll(v, &end, 10);
     if (*end || end == v || errno == ERANGE || seed < 0)
-      return fail_usage(argv[1], lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
+      return fail_option(L, argv[1], lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
                                         (lua_Integer)LLONG_MAX, v));
     lua_pushinteger(L, (lua_Integer)seed);
   }
@@ -466,7 +474,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   const char *key = strcmp(a, "--workers") == 0 ? "workers" : strcmp(a, "--task") == 0 ? "task"
                   : strcmp(a, "--ntasks") == 0 ? "ntasks" : NULL;
   if (!key) return -1;
-  if (*i + 1 >= argc) return fail_usage(argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
+  if (*i + 1 >= argc) return fail_option(L, argv[1], lua_pushfstring(L, "option '%s' needs a value", a));
   const char *v = argv[++*i];                    /* (given once: check_option_rules) */
   long n;
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
@@ -477,13 +485,13 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
     n = strtol(v, &end, 10);
     long lo = key[0] == 't' ? 0 : 1;
     if (*end || end == v || errno == ERANGE || n < lo || n > 1000000)
-      return fail_usage(argv[1], lua_pushfstring(L, "%s needs %s, got '%s'", a,
+      return fail_option(L, argv[1], lua_pushfstring(L, "%s needs %s, got '%s'", a,
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
     long cores = online_cores();
     if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
-      return fail_usage(argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
+      return fail_option(L, argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
                                         "online: at most %d); give N up to %d, or 'all' (one per core)", v,
                                         WORKERS_PER_CORE, (int)cores, (int)(WORKERS_PER_CORE * cores),
                                         (int)(WORKERS_PER_CORE * cores)));
@@ -634,7 +642,7 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
   if (status != LUA_OK && is_usage_error(L, -1)) {
     if (lua_getfield(L, -1, "help") != LUA_TNIL) { fputs(cmd_usage, stdout); return 1; }
     lua_getfield(L, -2, "usage");
-    return fail_usage(argv[1], lua_pushfstring(L, "%s: %s", argv[1], lua_tostring(L, -1)));
+    return fail_option(L, argv[1], lua_tostring(L, -1));
   }
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
@@ -684,7 +692,7 @@ static int check_sets_applied(lua_State *L, int ctx)
 static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
 /* The command line's one "did you mean" rule (check.suggest_word in
-** lua/neuromass/_check.lua: the only name `name` begins, else the nearest)
+** lua/neuromass/_check.lua: the names `name` begins, else the nearest)
 ** for `name` among names[0..n-1]: pushes "; did you mean 'x'?" or "" (also
 ** when the library cannot be loaded) and returns it. */
 static const char *suggestion(lua_State *L, const char *name, const char *const *names, size_t n)
@@ -801,7 +809,7 @@ static int fail_check(lua_State *L, const char *cmd)
 {
   if (is_usage_error(L, -1)) {
     lua_getfield(L, -1, "usage");
-    return fail_usage(cmd, lua_pushfstring(L, "%s: %s", cmd, lua_tostring(L, -1)));
+    return fail_option(L, cmd, lua_tostring(L, -1));
   }
   const char *msg = lua_tostring(L, -1);
   fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
@@ -814,7 +822,7 @@ static const char *const script_flags[] = { "--quiet", "--help", "-h" };
 
 /* Reports an unknown option `a` of command `cmd` (run, info) by the library's
 ** one rule for every command (check.unknown_option in lua/neuromass/_check.lua):
-** the option `a` begins when it is the only one (--work: --workers), else the
+** the options `a` begins (--work: --workers; --se: --seed or --set), else the
 ** nearest (check.suggest), else the options' list. */
 static int unknown_option(lua_State *L, const char *cmd, const char *a)
 {
@@ -835,7 +843,7 @@ static int unknown_option(lua_State *L, const char *cmd, const char *a)
     status = docall(L, 3, 0);
   }
   if (status == LUA_OK)                          /* (it raises: the library would be wrong) */
-    return fail_usage(cmd, lua_pushfstring(L, "%s: unknown option '%s'", cmd, a));
+    return fail_option(L, cmd, lua_pushfstring(L, "unknown option '%s'", a));
   return fail_check(L, cmd);
 }
 
@@ -879,17 +887,32 @@ static int pmain(lua_State *L)
   int argc = (int)lua_tointeger(L, 1);
   char **argv = (char **)lua_touserdata(L, 2);
   luaL_checkversion(L);
-  if (argc < 2 || is_help(argv[1])) {
-    fputs(usage, argc < 2 ? stderr : stdout);
-    lua_pushboolean(L, argc >= 2);
+  if (argc < 2) {
+    fputs(usage, stderr);
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  /* the host's flags, by the rule of every command's: no value (--help=1),
+  ** --help COMMAND is help COMMAND, --version alone */
+  const char *eq = strchr(argv[1], '=');
+  if (eq && ((eq - argv[1] == 6 && strncmp(argv[1], "--help", 6) == 0) ||
+             (eq - argv[1] == 9 && strncmp(argv[1], "--version", 9) == 0))) {
+    lua_pushboolean(L, fail_usage(NULL, lua_pushfstring(L, "option '%s' takes no value, got '%s'",
+                                                        lua_pushlstring(L, argv[1], (size_t)(eq - argv[1])),
+                                                        argv[1])));
     return 1;
   }
   if (strcmp(argv[1], "--version") == 0) {
+    if (argc > 2) {
+      lua_pushboolean(L, fail_usage(NULL, lua_pushfstring(L, "option '--version' takes no argument, got '%s'",
+                                                          argv[2])));
+      return 1;
+    }
     printf(PROGNAME " %s (%s)\n", NM_VERSION, LUA_RELEASE);
     lua_pushboolean(L, 1);
     return 1;
   }
-  if (strcmp(argv[1], "help") == 0) {
+  if (strcmp(argv[1], "help") == 0 || is_help(argv[1])) {
     lua_pushboolean(L, help(L, argc, argv));
     return 1;
   }

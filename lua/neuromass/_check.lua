@@ -323,27 +323,31 @@ function M.suggest_or_list(name, candidates, lead, whole)
   return string.format("; %s %s%s", lead, table.concat(sorted, ", ", 1, math.min(#sorted, 12)), more)
 end
 
--- The name of `names` (a list) that `a` begins, when it is the only one ("--out" for "--output").
-local function only_prefix_of(a, names)
-  local found
+-- The names of `names` (a list) that `a` begins, sorted, when it is 3 characters or more
+-- ("--out" begins "--output").
+local function prefix_of(a, names)
+  local found = {}
   for _, o in ipairs(names) do
-    if #a >= 3 and #o > #a and o:sub(1, #a) == a then
-      if found then return nil end
-      found = o
-    end
+    if #a >= 3 and #o > #a and o:sub(1, #a) == a then found[#found + 1] = "'" .. o .. "'" end
   end
+  table.sort(found)
   return found
 end
 
 --- check.suggest_word(a, names) -> the command line's one "did you mean"
 -- rule for a word `a` that is none of `names` (a list: a command's options,
--- or the commands): "; did you mean 'x'?" for the name `a` begins when it
--- begins only one and is 3 characters or more ("--work" for "--workers",
--- "son" for "sonify"), else for M.suggest's nearest; "" when none is near.
--- src/main.c asks it for run's and info's options and for the commands.
+-- or the commands), 3 characters or more: "; did you mean 'x'?" for the name
+-- `a` begins when it begins only one ("--work" for "--workers", "son" for
+-- "sonify"), "; did you mean 'x', 'y' or 'z'?" for those it begins when it
+-- begins several (up to 4; "--se": '--seed' or '--set'); else M.suggest's
+-- nearest; "" when none is near.  src/main.c asks it for run's and info's
+-- options and for the commands.
 function M.suggest_word(a, names)
-  local whole = only_prefix_of(a, names)
-  if whole then return string.format("; did you mean '%s'?", whole) end
+  local begun = prefix_of(a, names)
+  if #begun >= 1 and #begun <= 4 then
+    local last = table.remove(begun)
+    return string.format("; did you mean %s?", #begun == 0 and last or table.concat(begun, ", ") .. " or " .. last)
+  end
   return M.suggest(a, names)
 end
 
@@ -509,12 +513,14 @@ end
 
 --- Makes a misspelt name of module table `M` (named `what` in messages,
 -- e.g. nm.sine) an error at the user's line, not a nil, with the nearest
--- name, else the list of them.
-function M.strict_module(mod, what)
+-- name, else the list of them; `elsewhere` (optional), a function of the
+-- name returning the message's tail instead ("; it is nm.func.fcd") or nil.
+function M.strict_module(mod, what, elsewhere)
   return setmetatable(mod, { __index = function(t, k)
     local names = {}
     for name in pairs(t) do names[#names + 1] = name end
     M.error(string.format("%s has no field '%s'%s", what, tostring(k),
+                          elsewhere and elsewhere(k) or
                           M.suggest_or_list(tostring(k), names, "its fields are")), 2)
   end })
 end

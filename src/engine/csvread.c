@@ -79,9 +79,11 @@ nm_csv_reader *nm_csv_reader_open(const char *path, nm_error *err)
   }
   int got = read_line(r);
   if (got <= 0) {
+    int failed = got == 0 && ferror(r->f), why = errno;   /* (a folder opens, and is not read) */
     nm_csv_reader_close(r);
     if (got < 0) goto nomem;
-    nm_fail(err, NM_EINVAL, "cannot read '%s': no header line", path);
+    if (failed) nm_fail(err, NM_EIO, "cannot read '%s': %s", path, strerror(why));
+    else nm_fail(err, NM_EINVAL, "cannot read '%s': no header line", path);
     return NULL;
   }
   size_t n = 1;

@@ -3,7 +3,9 @@
 -- says which node has none and how many the list has (it said "needs a
 -- position ... (got nil)"); a signal too short for one audio frame gives its
 -- samples, rates and speed-up (it said only that it was too short); audio on
--- stdout refuses sidecar = true (it wrote none without a word).
+-- stdout refuses sidecar = true (it wrote none without a word); sonify of a
+-- pipe says it reads its CSV more than once (it said "Illegal seek"), and a
+-- folder given as the CSV is said to be one.
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -41,5 +43,28 @@ describe("audio on stdout", function()
     local err = h.error_of(function() local _ = res:write_audio("-", { sidecar = true }) end)
     assert.matches("audio_messages_spec%.lua:%d+: write_audio: sidecar = true: audio written to stdout %('%-'%) " ..
                    "has no file to put a sidecar beside; give 'sidecar' a path, or leave it out", err)
+  end)
+end)
+
+describe("neuromass sonify of a pipe or a folder", function()
+  teardown(h.remove_scratch)
+
+  -- (a folder was "cannot read 'DIR': no header line"; plot reads with the same reader)
+  it("a folder given as the CSV is said to be one, by sonify and plot", function()
+    local dir = h.scratch()
+    for _, cmd in ipairs { "sonify . -o x.wav", "plot . -o x.png" } do
+      local s, _, e = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " " .. cmd)
+      assert.equals(1, s)
+      assert.equals("neuromass: " .. cmd:match("^%a+") .. ": cannot read '.': Is a directory\n", e)
+    end
+  end)
+  it("says the CSV is read more than once, to save it to a file first; nothing written", function()
+    local dir = h.scratch()
+    h.write(dir .. "/r.csv", "t,x.0\n0.1,0\n0.2,1\n0.3,0\n")
+    local s, _, e = h.sh("cd " .. h.q(dir) .. " && cat r.csv | " .. h.q(h.exe) .. " sonify /dev/stdin -o x.wav")
+    assert.equals(1, s)
+    assert.equals("neuromass: sonify: /dev/stdin: a pipe cannot be read twice, and the CSV is (its rows are " ..
+                  "counted first): save it to a file first\n", e)
+    assert.is_nil(io.open(dir .. "/x.wav"))
   end)
 end)

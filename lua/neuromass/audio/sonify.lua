@@ -97,7 +97,11 @@ function M.run(argv)
   -- the rows are counted first (one fast pass): the length, the skip and the
   -- disk space are checked before anything is written
   local rows, rerr = reader:count_rows()
-  if not rows then reader:close(); error(input .. ": " .. rerr.message, 0) end
+  if not rows then
+    reader:close()
+    error(input .. ": " .. rerr.message .. (rerr.kind == "pipe" and ", and the CSV is (its rows are counted " ..
+                                            "first): save it to a file first" or ""), 0)
+  end
   local t, terr = reader:times(2)
   if not t then reader:close(); error(input .. ": " .. terr.message, 0) end
   if #t < 2 or not (t[2] > t[1]) then

@@ -122,12 +122,13 @@ end
 
 --- table.read(path) -> { names = parameter names, metrics = names, rows =
 -- point -> row } | nil when there is no file | nil, message when it is not
--- a results table.
+-- a results table or cannot be read (a folder).
 function M.read(path)
   local f = io.open(path, "r")
   if not f then return nil end
-  local text = f:read("a")
+  local text, err = f:read("a")            -- (a folder opens, and is not read)
   f:close()
+  if not text then return nil, string.format("cannot read '%s': %s", path, tostring(err)) end
   local lines = {}
   for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
   local header = lines[1] and cells(lines[1])

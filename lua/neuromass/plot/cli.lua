@@ -163,13 +163,16 @@ end
 -- the end (ignored); a blank line before the last name is refused, naming it.
 local function read_names(path, count)
   local f, err = io.open(path, "rb")
-  if not f then
+  local text
+  if f then                                 -- (a folder opens, and is not read)
+    text, err = f:read("a")
+    f:close()
+  end
+  if not text then
     local why = tostring(err)
     if why:sub(1, #path + 2) == path .. ": " then why = why:sub(#path + 3) end
     error(string.format("--names: cannot read '%s': %s", path, why), 0)
   end
-  local text = f:read("a")
-  f:close()
   text = text:gsub("^\239\187\191", ""):gsub("\r\n?", "\n")
   local names = {}
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do names[#names + 1] = line:match("^[ \t]*(.-)[ \t]*$") end
