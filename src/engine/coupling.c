@@ -81,19 +81,14 @@ static int same_terms(const nm_coupling *a, const nm_coupling *b)
 */
 static int stay_blocks_make(nm_fast_coupling *f, int simd)
 {
-  const size_t *rp = f->c->row_ptr;
   size_t n = 0;
   for (size_t j = 0; j < f->n_stay; j++) n += f->stay[2 * j + 1] - f->stay[2 * j];
-  size_t *list = malloc(n * sizeof *list);
+  size_t *list = malloc((n + 1) * sizeof *list);
   if (!list) return NM_ENOMEM;
   n = 0;
   for (size_t j = 0; j < f->n_stay; j++)
-    for (size_t r = f->stay[2 * j]; r < f->stay[2 * j + 1]; r++) {
-      size_t i = n++;                     /* insertion, longest first, stable */
-      for (; i > 0 && rp[list[i - 1] + 1] - rp[list[i - 1]] < rp[r + 1] - rp[r]; i--)
-        list[i] = list[i - 1];
-      list[i] = r;
-    }
+    for (size_t r = f->stay[2 * j]; r < f->stay[2 * j + 1]; r++) list[n++] = r;
+  nm_rows_longest_first(f->c->row_ptr, list, n);
   int rc = nm_coupling_blocks_make_rows(&f->stay_blocks, simd, f->c, f->twin, f->off,
                                         list, n);
   free(list);
@@ -441,7 +436,7 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
         nm_coupling_blocks_eval(&f->stay_blocks, f->c, f->twin, base, V, s->U, 0, f->stay_blocks.n_blocks);
       else
         for (size_t j = 0; j < f->n_stay; j++) eval_fast(f, base, V, s->U, f->stay[2 * j], f->stay[2 * j + 1]);
-      nm_ahead_eval(s, f, s->step);                    /* the other rows, K steps at a time */
+      nm_ahead_eval(s, f, V, s->step);                 /* the other rows, K steps at a time */
     }
   } else {
     for (size_t i = 0; i < s->n_fast; i++) eval_general(s->fast[i].c, &s->hist, V, s->U);

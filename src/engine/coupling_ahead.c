@@ -54,6 +54,10 @@ void nm_ahead_free(nm_fast_coupling *f)
     free(a->v);
     free(a->buf);
     free(a->buf2);
+    nm_coupling_blocks_free(&a->blk);
+    free(a->soff);
+    free(a->stage);
+    free(a->unit);
   }
   free(f->stay);
   f->stay = NULL;
@@ -129,8 +133,85 @@ static size_t tile_rows(const nm_sim *s, const nm_coupling *c, const size_t *row
 }
 
 
+/* A unit of a staged group (a block's lanes at one term) and the history
+** column its first slot reads. */
+typedef struct {
+  size_t column, at;
+} unit_key;
+
+static int by_column(const void *x, const void *y)
+{
+  const unit_key *a = x, *b = y;
+  if (a->column != b->column) return a->column < b->column ? -1 : 1;
+  return a->at < b->at ? -1 : a->at > b->at;
+}
+
+
+/* Staged group a's units (a->unit), ordered by the column of the history
+** they read (so that staging reads one column's lines while they are in the
+** L1 cache, rather than every column once per block: on 80 nodes the lines
+** a window reads are more than the L1 holds); 0 when out of memory. */
+static int units_by_column(nm_ahead_group *a, size_t stride)
+{
+  size_t lanes = a->blk.rows, n = 0;
+  for (size_t j = 0; j < a->blk.n_blocks; j++) n += a->blk.block[j].n_max;
+  unit_key *key = malloc((n + 1) * sizeof *key);
+  a->unit = malloc((n + 1) * sizeof *a->unit);
+  if (!key || !a->unit) {
+    free(key);
+    return 0;
+  }
+  n = 0;
+  for (size_t j = 0; j < a->blk.n_blocks; j++)
+    for (size_t k = 0; k < a->blk.block[j].n_max; k++) {
+      size_t at = a->blk.block[j].at + k * lanes;
+      key[n++] = (unit_key){ (size_t)a->soff[at] / stride, at };
+    }
+  qsort(key, n, sizeof *key, by_column);
+  for (size_t i = 0; i < n; i++) a->unit[i] = key[i].at;
+  a->n_units = n;
+  free(key);
+  return 1;
+}
+
+
+/* The group of rows with window K of diffusive sum f, staged (nm_ahead_group):
+** its rows, longest first, in blocks of SIMD lanes (coupling_simd.c's
+** layout, so that a step sums them as the gathers would), each block slot's
+** offset in s->sring, and room for K values a slot.  Where coupling_simd.c
+** makes no blocks (offsets beyond 32 bits, rows too uneven), no group: its
+** rows stay on coupling.c's path. */
+static int make_staged(nm_sim *s, const nm_fast_coupling *f, nm_ahead_group *a)
+{
+  const nm_coupling *c = f->c;
+  size_t K = a->K, n = 0, stride = NM_SRING_STRIDE(s->depth);
+  size_t *list = malloc((c->n_rows + 1) * sizeof *list);
+  if (!list) return NM_ENOMEM;
+  for (size_t r = 0; r < c->n_rows; r++)
+    if (row_steps(c, r) == K) list[n++] = r;
+  nm_rows_longest_first(c->row_ptr, list, n);
+  int rc = n ? nm_coupling_blocks_make_rows(&a->blk, a->simd, c, NULL, f->off, list, n) : NM_OK;
+  free(list);
+  nm_coupling_blocks *b = &a->blk;
+  if (rc != NM_OK || !b->rows) return rc;
+  const nm_block *last = &b->block[b->n_blocks - 1];
+  a->n_slots = (last->at + last->n_max * b->rows + 7) / 8 * 8;   /* a step's values 64-byte aligned */
+  a->soff = calloc(a->n_slots + 1, sizeof *a->soff);            /* padding: offset 0 */
+  a->stage = aligned_alloc(64, (K * a->n_slots + 8) * sizeof *a->stage);
+  a->n_rows = n;                        /* from here on nm_ahead_free frees it, also half-made */
+  if (!a->soff || !a->stage) return NM_ENOMEM;
+  for (size_t l = 0; l < b->n_lanes; l++) {
+    size_t r = NM_LANE_ROW(b, l), at = b->block[l / b->rows].at + l % b->rows;
+    for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++, at += b->rows)
+      a->soff[at] = (int32_t)(((size_t)s->column[c->src[k]] - s->sring_c0) * stride + s->depth -
+                              (size_t)c->delay[k]);
+  }
+  return units_by_column(a, stride) ? NM_OK : NM_ENOMEM;
+}
+
+
 /* The group of rows with window K of sum f (and its twin), its terms in the
-** order the kernels read them (nm_ahead_group). */
+** order the kernels read them (nm_ahead_group); a diffusive sum's staged. */
 static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahead_group *a)
 {
   const nm_coupling *c = f->c, *t = f->twin;
@@ -145,6 +226,7 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
   a->simd = simd;
   a->from = SIZE_MAX;
   if (n_rows == 0) return NM_OK;
+  if (c->mode == NM_DIFFUSIVE) return make_staged(s, f, a);
   a->row = malloc(n_rows * sizeof *a->row);
   a->n_rows = n_rows;                   /* from here on nm_ahead_free frees it, also half-made */
   size_t *tile_of = malloc((s->width + 1) * sizeof *tile_of), *ts = NULL;
@@ -203,13 +285,15 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
 }
 
 
-/* Whether sum f's rows of windows longer than 1 go ahead: additive sums
-** with rows of more than one term (self-couplings stay scalar), not summed
-** with a twin, whose offsets and counts fit the kernels' types. */
+/* Whether sum f's rows of windows longer than 1 go ahead: sums with rows of
+** more than one term (self-couplings stay scalar), not summed with a twin,
+** whose offsets and counts fit the kernels' types; diffusive sums where there
+** are SIMD blocks to stage their values for. */
 static int goes_ahead(const nm_sim *s, const nm_fast_coupling *f)
 {
   const nm_coupling *c = f->c;
-  return !f->is_twin && c->mode == NM_ADDITIVE && f->max_len > 1 &&
+  int mode_ok = c->mode == NM_ADDITIVE || (c->mode == NM_DIFFUSIVE && s->coupling_simd != NM_SIMD_OFF);
+  return !f->is_twin && mode_ok && f->max_len > 1 &&
          s->width <= INT32_MAX / NM_SRING_STRIDE(s->depth) && c->row_ptr[c->n_rows] <= UINT32_MAX;
 }
 
@@ -248,6 +332,17 @@ static int make_sring(nm_sim *s)
 }
 
 
+/* Whether row r of sum f is in one of its groups (the group of its window
+** may have none: a window of 1 step, or a diffusive sum without blocks). */
+static int grouped(const nm_fast_coupling *f, size_t r)
+{
+  size_t K = row_steps(f->c, r);
+  for (int g = 0; g < f->n_ahead; g++)
+    if (f->ahead[g].K == K) return 1;
+  return 0;
+}
+
+
 int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
 {
   const nm_coupling *c = f->c;
@@ -270,7 +365,7 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
   f->stay = malloc((c->n_rows + 1) * sizeof *f->stay);      /* at most n_rows / 2 runs */
   if (!f->stay) return NM_ENOMEM;
   for (size_t r = 0; r < c->n_rows && f->n_ahead; r++)
-    if (row_steps(c, r) == 1) {
+    if (!grouped(f, r)) {
       if (f->n_stay == 0 || f->stay[2 * f->n_stay - 1] != r) {    /* a new run */
         f->stay[2 * f->n_stay] = r;
         f->n_stay++;
@@ -365,6 +460,118 @@ static void window(const nm_ahead_group *a, const double *base)
 }
 
 
+/* ---------------------------------------------------------------------
+** Staged groups (diffusive sums): the window's values, slot by slot
+** ------------------------------------------------------------------- */
+
+/* The reference: stage[m * n_slots + i] = base[soff[i] + m], for the K steps
+** m of the window from base (s->sring) and every slot i. */
+static void stage_c(const nm_ahead_group *a, const double *base)
+{
+  for (size_t u = 0; u < a->n_units; u++)
+    for (size_t i = a->unit[u]; i < a->unit[u] + a->blk.rows; i++)
+      for (size_t m = 0; m < a->K; m++) a->stage[m * a->n_slots + i] = base[a->soff[i] + m];
+}
+
+#if NM_X86_SIMD
+/* The same by 4 slots and 4 steps: the 4 slots' runs of 4 times (one load
+** each) transposed into the 4 steps' runs of 4 slots (aligned stores; K and
+** n_slots are multiples of 4). */
+__attribute__((target("avx2")))
+static void stage_avx2(const nm_ahead_group *a, const double *base)
+{
+  const size_t n = a->n_slots, K = a->K;
+  const int32_t *so = a->soff;
+  for (size_t q = 0; q < a->n_units * a->blk.rows; q += 4)
+    for (size_t i = a->unit[q / a->blk.rows] + q % a->blk.rows, m = 0; m < K; m += 4) {
+      __m256d r0 = _mm256_loadu_pd(base + so[i] + m), r1 = _mm256_loadu_pd(base + so[i + 1] + m);
+      __m256d r2 = _mm256_loadu_pd(base + so[i + 2] + m), r3 = _mm256_loadu_pd(base + so[i + 3] + m);
+      __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);   /* times 0 2, 1 3 */
+      __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+      double *o = a->stage + m * n + i;
+      _mm256_store_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
+      _mm256_store_pd(o + n, _mm256_permute2f128_pd(t1, t3, 0x20));
+      _mm256_store_pd(o + 2 * n, _mm256_permute2f128_pd(t0, t2, 0x31));
+      _mm256_store_pd(o + 3 * n, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
+}
+
+
+/* The same by 8 slots (a block's lanes: blocks of AVX-512's 8 rows) and
+** 8 steps: an 8 x 8 transpose of the slots' runs, in three rounds of
+** shuffles (pairs, then pairs of pairs, then halves). */
+__attribute__((target("avx512f")))
+static void stage8_avx512(const nm_ahead_group *a, const double *base)
+{
+  const size_t n = a->n_slots;
+  const int32_t *so = a->soff;
+  double *st = a->stage;
+  const __m512i pairs_lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+  const __m512i pairs_hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+  const __m512i halves_lo = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+  const __m512i halves_hi = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+  for (size_t v = 0; v < a->n_units; v++) {
+    size_t i = a->unit[v];
+    __m512d r[8], t[8], u[8];
+    for (int b = 0; b < 8; b++) r[b] = _mm512_loadu_pd(base + so[i + b]);   /* slot b's 8 times */
+    for (int b = 0; b < 8; b += 2) {
+      t[b] = _mm512_unpacklo_pd(r[b], r[b + 1]);       /* slots b, b+1 at times 0 2 4 6 */
+      t[b + 1] = _mm512_unpackhi_pd(r[b], r[b + 1]);   /* at times 1 3 5 7 */
+    }
+    for (int h = 0; h < 8; h += 4)
+      for (int q = 0; q < 2; q++) {
+        u[h + q] = _mm512_permutex2var_pd(t[h + q], pairs_lo, t[h + q + 2]);       /* times q, q+4 */
+        u[h + q + 2] = _mm512_permutex2var_pd(t[h + q], pairs_hi, t[h + q + 2]);   /* q+2, q+6 */
+      }
+    for (int m = 0; m < 4; m++) {
+      _mm512_store_pd(st + m * n + i, _mm512_permutex2var_pd(u[m], halves_lo, u[m + 4]));
+      _mm512_store_pd(st + (m + 4) * n + i, _mm512_permutex2var_pd(u[m], halves_hi, u[m + 4]));
+    }
+  }
+}
+
+
+/* The same by 8 slots and 4 steps: slots b and b + 4's runs in one register,
+** then the rounds of stage8_avx512 but the last. */
+__attribute__((target("avx512f")))
+static void stage4_avx512(const nm_ahead_group *a, const double *base)
+{
+  const size_t n = a->n_slots;
+  const int32_t *so = a->soff;
+  double *st = a->stage;
+  const __m512i pairs_lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+  const __m512i pairs_hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+  for (size_t v = 0; v < a->n_units; v++) {
+    size_t i = a->unit[v];
+    __m512d z[4], t[4];
+    for (int b = 0; b < 4; b++)                        /* slots b, b + 4 at times 0 1 2 3 */
+      z[b] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(base + so[i + b])),
+                                _mm256_loadu_pd(base + so[i + b + 4]), 1);
+    for (int b = 0; b < 4; b += 2) {
+      t[b] = _mm512_unpacklo_pd(z[b], z[b + 1]);       /* times 0 2 */
+      t[b + 1] = _mm512_unpackhi_pd(z[b], z[b + 1]);   /* times 1 3 */
+    }
+    for (int q = 0; q < 2; q++) {
+      _mm512_store_pd(st + q * n + i, _mm512_permutex2var_pd(t[q], pairs_lo, t[q + 2]));
+      _mm512_store_pd(st + (q + 2) * n + i, _mm512_permutex2var_pd(t[q], pairs_hi, t[q + 2]));
+    }
+  }
+}
+#endif
+
+
+/* Staged group a's values of the window from base, on the widest kernel. */
+static void stage(const nm_ahead_group *a, const double *base)
+{
+#if NM_X86_SIMD
+  if (a->simd == NM_SIMD_AVX512 && a->K == 8) { stage8_avx512(a, base); return; }
+  if (a->simd == NM_SIMD_AVX512 && a->K == 4) { stage4_avx512(a, base); return; }
+  if (a->simd >= NM_SIMD_AVX2) { stage_avx2(a, base); return; }
+#endif
+  stage_c(a, base);
+}
+
+
 /* Before the first window of the cycle of `step` (sim.h): the lower halves
 ** of s->sring above p = step & (depth - 1), copied from the upper ones, which
 ** hold there the cycle before (the windows of this cycle read nothing else of
@@ -381,17 +588,22 @@ static void sring_cycle(nm_sim *s, size_t step)
 }
 
 
-void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step)
+void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, const double *V, size_t step)
 {
   const nm_coupling *c = f->c, *t = f->twin;
   for (int g = 0; g < f->n_ahead; g++) {
     nm_ahead_group *a = &f->ahead[g];
     if (a->from == SIZE_MAX || step < a->from || step - a->from >= a->K) {
       sring_cycle(s, step);
-      window(a, s->sring + (step & (s->depth - 1)));
+      if (a->blk.rows) stage(a, s->sring + (step & (s->depth - 1)));
+      else window(a, s->sring + (step & (s->depth - 1)));
       a->from = step;
     }
     size_t m = step - a->from, K = a->K;
+    if (a->blk.rows) {            /* staged: this step's sums from its values and V's selves */
+      nm_coupling_blocks_eval_staged(&a->blk, c, a->stage + m * a->n_slots, V, s->U);
+      continue;
+    }
     for (size_t i = 0; i < a->n_rows; i++) s->U[c->dst[a->row[i]]] = a->buf[i * K + m];
     if (t)
       for (size_t i = 0; i < a->n_rows; i++) s->U[t->dst[a->row[i]]] = a->buf2[i * K + m];

@@ -50,6 +50,16 @@ void nm_coupling_blocks_free(nm_coupling_blocks *b)
 }
 
 
+void nm_rows_longest_first(const size_t *row_ptr, size_t *list, size_t n)
+{
+  for (size_t j = 1; j < n; j++) {         /* insertion, stable */
+    size_t r = list[j], len = row_ptr[r + 1] - row_ptr[r], i = j;
+    for (; i > 0 && row_ptr[list[i - 1] + 1] - row_ptr[list[i - 1]] < len; i--) list[i] = list[i - 1];
+    list[i] = r;
+  }
+}
+
+
 int nm_coupling_blocks_make(nm_coupling_blocks *b, int simd, const nm_coupling *c,
                             const nm_coupling *t, const long *off)
 {
@@ -214,6 +224,18 @@ static inline __m256d gather4(__m128i idx, const double *base)
 #include "coupling_block.h"
 
 #endif
+
+
+void nm_coupling_blocks_eval_staged(const nm_coupling_blocks *b, const nm_coupling *c,
+                                    const double *st, const double *V, double *U)
+{
+#if NM_X86_SIMD
+  if (b->simd == NM_SIMD_AVX512) eval_staged_avx512(b, c, st, V, U);
+  else if (b->simd == NM_SIMD_AVX2) eval_staged_avx2(b, c, st, V, U);
+#else
+  (void)b; (void)c; (void)st; (void)V; (void)U;
+#endif
+}
 
 
 void nm_coupling_blocks_eval(const nm_coupling_blocks *b, const nm_coupling *c, const nm_coupling *t,

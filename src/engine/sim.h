@@ -120,6 +120,19 @@ typedef struct {
   uint32_t *plan;
   double *w, *v, *buf, *buf2;
   size_t from;
+  /* A diffusive sum's group instead (staged: x_self(t + m) is not known at a
+  ** window's start, so the window holds the terms' delayed values, not the
+  ** sums): its rows in blocks of SIMD lanes as coupling_simd.c lays them out
+  ** (blk.rows 0: an additive group), soff[i] block slot i's offset in
+  ** s->sring from a window's base (padding: 0), and stage[m * n_slots + i]
+  ** the value slot i reads at step from + m. */
+  nm_coupling_blocks blk;
+  int32_t *soff;
+  double *stage;
+  size_t n_slots;
+  size_t *unit;             /* the slots in runs of blk.rows (a block's lanes at a term), by the
+                               history column of their first: the order staging reads them in */
+  size_t n_units;
 } nm_ahead_group;
 
 /* A coupling sum with its terms' offsets into the mirrored history ring. */
@@ -285,7 +298,7 @@ void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, 
 ** outside the last one): bit for bit coupling.c's sums. */
 int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd);
 void nm_ahead_free(nm_fast_coupling *f);
-void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, size_t step);
+void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, const double *V, size_t step);
 
 /* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at
 ** run time (s->coupling_simd, simd.c's nm_simd_choose).
@@ -305,6 +318,14 @@ int nm_coupling_blocks_make_rows(nm_coupling_blocks *b, int simd, const nm_coupl
 void nm_coupling_blocks_free(nm_coupling_blocks *b);
 void nm_coupling_blocks_eval(const nm_coupling_blocks *b, const nm_coupling *c, const nm_coupling *t,
                              const double *base, const double *V, double *U, size_t j0, size_t j1);
+/* Every block of diffusive sum c from the values staged for a step
+** (coupling_ahead.c: slot i of the blocks at st[i]), bit for bit
+** nm_coupling_blocks_eval's sums. */
+void nm_coupling_blocks_eval_staged(const nm_coupling_blocks *b, const nm_coupling *c,
+                                    const double *st, const double *V, double *U);
+/* Reorders rows list[0 .. n-1] of a sum (row_ptr) longest first, stably: blocks
+** of rows of nearly one length pad little. */
+void nm_rows_longest_first(const size_t *row_ptr, size_t *list, size_t n);
 
 /* system.c */
 
