@@ -21,16 +21,26 @@
 ** before if that is later (rows whose columns do not ascend -- compile.lua
 ** makes none -- then have the rest of their terms in one tile).
 **
+** A diffusive term w_k (x_{j_k}(t - d_k) - x_self(t)) needs x_self at its
+** own step, which a window's start does not know, so a diffusive sum's
+** groups are staged instead (with SIMD blocks only): a window copies the K
+** values each term will read into one array a step (stage), in the order
+** of coupling_simd.c's blocks of rows (lane = row), by contiguous loads
+** transposed with shuffles; each step then sums the blocks from its array
+** with aligned loads instead of gathers (coupling_block.h eval_staged): the
+** same operations in the same order, the same bits.
+**
 ** A row's K is 8 or 4, the larger with K - 1 <= its least delay.  Rows of
 ** least delay 0 to 2 (shorter windows cost more than coupling.c's row
-** blocks: docs/coupling.md), diffusive sums -- their x_self(t+m) is not known
-** at t -- and self-couplings stay on coupling.c's path: f->stay lists the
-** runs of such rows.  The rows of one K form a group; its buffer holds the window of K steps from the step it was computed
-** at (`from`) and is used for those steps only: a step outside it (the next
-** window, a run continued elsewhere) computes a new window.  The history a
-** window reads (times <= from) is never written again, so a window stays
-** right across runs.  Threaded steps (nm_couplings_eval_part) keep coupling.c's
-** path; the history copy is written on every path (system.c, step_threads.c).
+** blocks: docs/coupling.md), diffusive sums without SIMD blocks and
+** self-couplings stay on coupling.c's path: f->stay lists the runs of such
+** rows.  The rows of one K form a group; its buffer holds the window of K
+** steps from the step it was computed at (`from`) and is used for those
+** steps only: a step outside it (the next window, a run continued
+** elsewhere) computes a new window.  The history a window reads (times <=
+** from) is never written again, so a window stays right across runs.
+** Threaded steps (nm_couplings_eval_part) keep coupling.c's path; the
+** history copy is written on every path (system.c, step_threads.c).
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -497,32 +507,40 @@ static void stage_avx2(const nm_ahead_group *a, const double *base)
 }
 
 
+/* Two rounds of an AVX-512 transpose: x[b] holds slot b's times 0 .. 3 in
+** its lower half and slot b + 4's (or another run's) in its upper half;
+** y[m] gets time m of slots 0 .. 3, then of slots 4 .. 7. */
+__attribute__((target("avx512f")))
+static inline void transpose_rounds(const __m512d x[4], __m512d y[4])
+{
+  const __m512i pairs_lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+  const __m512i pairs_hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+  __m512d t0 = _mm512_unpacklo_pd(x[0], x[1]), t1 = _mm512_unpackhi_pd(x[0], x[1]);   /* times 0 2, 1 3 */
+  __m512d t2 = _mm512_unpacklo_pd(x[2], x[3]), t3 = _mm512_unpackhi_pd(x[2], x[3]);
+  y[0] = _mm512_permutex2var_pd(t0, pairs_lo, t2);
+  y[1] = _mm512_permutex2var_pd(t1, pairs_lo, t3);
+  y[2] = _mm512_permutex2var_pd(t0, pairs_hi, t2);
+  y[3] = _mm512_permutex2var_pd(t1, pairs_hi, t3);
+}
+
+
 /* The same by 8 slots (a block's lanes: blocks of AVX-512's 8 rows) and
-** 8 steps: an 8 x 8 transpose of the slots' runs, in three rounds of
-** shuffles (pairs, then pairs of pairs, then halves). */
+** 8 steps: an 8 x 8 transpose, the two rounds on slots 0 .. 3 and 4 .. 7
+** (times m and m + 4 in each register), then their halves joined. */
 __attribute__((target("avx512f")))
 static void stage8_avx512(const nm_ahead_group *a, const double *base)
 {
   const size_t n = a->n_slots;
   const int32_t *so = a->soff;
   double *st = a->stage;
-  const __m512i pairs_lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-  const __m512i pairs_hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
   const __m512i halves_lo = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
   const __m512i halves_hi = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
   for (size_t v = 0; v < a->n_units; v++) {
     size_t i = a->unit[v];
-    __m512d r[8], t[8], u[8];
+    __m512d r[8], u[8];
     for (int b = 0; b < 8; b++) r[b] = _mm512_loadu_pd(base + so[i + b]);   /* slot b's 8 times */
-    for (int b = 0; b < 8; b += 2) {
-      t[b] = _mm512_unpacklo_pd(r[b], r[b + 1]);       /* slots b, b+1 at times 0 2 4 6 */
-      t[b + 1] = _mm512_unpackhi_pd(r[b], r[b + 1]);   /* at times 1 3 5 7 */
-    }
-    for (int h = 0; h < 8; h += 4)
-      for (int q = 0; q < 2; q++) {
-        u[h + q] = _mm512_permutex2var_pd(t[h + q], pairs_lo, t[h + q + 2]);       /* times q, q+4 */
-        u[h + q + 2] = _mm512_permutex2var_pd(t[h + q], pairs_hi, t[h + q + 2]);   /* q+2, q+6 */
-      }
+    transpose_rounds(r, u);
+    transpose_rounds(r + 4, u + 4);
     for (int m = 0; m < 4; m++) {
       _mm512_store_pd(st + m * n + i, _mm512_permutex2var_pd(u[m], halves_lo, u[m + 4]));
       _mm512_store_pd(st + (m + 4) * n + i, _mm512_permutex2var_pd(u[m], halves_hi, u[m + 4]));
@@ -532,29 +550,21 @@ static void stage8_avx512(const nm_ahead_group *a, const double *base)
 
 
 /* The same by 8 slots and 4 steps: slots b and b + 4's runs in one register,
-** then the rounds of stage8_avx512 but the last. */
+** then the two rounds. */
 __attribute__((target("avx512f")))
 static void stage4_avx512(const nm_ahead_group *a, const double *base)
 {
   const size_t n = a->n_slots;
   const int32_t *so = a->soff;
   double *st = a->stage;
-  const __m512i pairs_lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-  const __m512i pairs_hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
   for (size_t v = 0; v < a->n_units; v++) {
     size_t i = a->unit[v];
-    __m512d z[4], t[4];
+    __m512d z[4], y[4];
     for (int b = 0; b < 4; b++)                        /* slots b, b + 4 at times 0 1 2 3 */
       z[b] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(base + so[i + b])),
                                 _mm256_loadu_pd(base + so[i + b + 4]), 1);
-    for (int b = 0; b < 4; b += 2) {
-      t[b] = _mm512_unpacklo_pd(z[b], z[b + 1]);       /* times 0 2 */
-      t[b + 1] = _mm512_unpackhi_pd(z[b], z[b + 1]);   /* times 1 3 */
-    }
-    for (int q = 0; q < 2; q++) {
-      _mm512_store_pd(st + q * n + i, _mm512_permutex2var_pd(t[q], pairs_lo, t[q + 2]));
-      _mm512_store_pd(st + (q + 2) * n + i, _mm512_permutex2var_pd(t[q], pairs_hi, t[q + 2]));
-    }
+    transpose_rounds(z, y);
+    for (int m = 0; m < 4; m++) _mm512_store_pd(st + m * n + i, y[m]);
   }
 }
 #endif
