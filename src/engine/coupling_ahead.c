@@ -185,12 +185,19 @@ static int units_by_column(nm_ahead_group *a, size_t stride)
 }
 
 
+/* The most bytes a staged group's values take (K values a term): past the
+** second-level cache the arrays' traffic costs what the gathers did (1000
+** random nodes, 6.4 MB: 2 to 9 % faster; HCP-80: 0.3 MB, 25 %), and a large
+** network's arrays would be hundreds of MB. */
+#define NM_STAGE_MAX (4u << 20)
+
 /* The group of rows with window K of diffusive sum f, staged (nm_ahead_group):
 ** its rows, longest first, in blocks of SIMD lanes (coupling_simd.c's
 ** layout, so that a step sums them as the gathers would), each block slot's
 ** offset in s->sring, and room for K values a slot.  Where coupling_simd.c
-** makes no blocks (offsets beyond 32 bits, rows too uneven), no group: its
-** rows stay on coupling.c's path. */
+** makes no blocks (offsets beyond 32 bits, rows too uneven), or the values
+** would take more than NM_STAGE_MAX, no group: its rows stay on coupling.c's
+** path. */
 static int make_staged(nm_sim *s, const nm_fast_coupling *f, nm_ahead_group *a)
 {
   const nm_coupling *c = f->c;
@@ -206,6 +213,11 @@ static int make_staged(nm_sim *s, const nm_fast_coupling *f, nm_ahead_group *a)
   if (rc != NM_OK || !b->rows) return rc;
   const nm_block *last = &b->block[b->n_blocks - 1];
   a->n_slots = (last->at + last->n_max * b->rows + 7) / 8 * 8;   /* a step's values 64-byte aligned */
+  if (K * a->n_slots * sizeof *a->stage > NM_STAGE_MAX) {
+    nm_coupling_blocks_free(b);          /* the gathers, with no memory of their own */
+    a->n_slots = 0;
+    return NM_OK;
+  }
   a->soff = calloc(a->n_slots + 1, sizeof *a->soff);            /* padding: offset 0 */
   a->stage = aligned_alloc(64, (K * a->n_slots + 8) * sizeof *a->stage);
   a->n_rows = n;                        /* from here on nm_ahead_free frees it, also half-made */

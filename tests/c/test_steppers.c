@@ -1047,6 +1047,56 @@ static void test_ahead_exact(void)
 }
 
 
+/* A diffusive sum whose staged values would outgrow NM_STAGE_MAX (4 MB:
+** coupling_ahead.c) keeps the gathers: 600 rows of 600 terms, all delayed by
+** 8 steps (one window of 8: 600 * 600 * 8 values, 23 MB), has no group on
+** any path; 100 rows of the same (0.64 MB) have theirs where there are SIMD
+** blocks. */
+static void test_staged_cap(void)
+{
+  static const size_t sizes[] = { 600, 100 };
+  for (size_t z = 0; z < COUNT(sizes); z++) {
+    size_t n = sizes[z], terms = n * n;
+    size_t *row_ptr = malloc((n + 1) * sizeof *row_ptr);
+    long *src = malloc(terms * sizeof *src), *dst = malloc(n * sizeof *dst);
+    int *delay = malloc(terms * sizeof *delay);
+    double *w = malloc(terms * sizeof *w), *x0 = calloc(n, sizeof *x0);
+    int rc = NM_ENOMEM;
+    nm_model *m = row_ptr && src && dst && delay && w && x0 ? nm_model_new(n, 0, 0, n) : NULL;
+    for (size_t i = 0; m && i < n; i++) {
+      row_ptr[i] = i * n;
+      dst[i] = (long)i;
+      for (size_t j = 0; j < n; j++) {
+        src[i * n + j] = (long)j;
+        delay[i * n + j] = 8;
+        w[i * n + j] = 1e-3;
+      }
+    }
+    if (m) {
+      row_ptr[n] = terms;
+      rc = nm_model_add_coupling(m, NM_DIFFUSIVE, n, dst, dst, row_ptr, src, delay, w);
+    }
+    if (rc == NM_OK) rc = nm_model_set_initial(m, x0, n);
+    nm_sim *s = rc == NM_OK ? nm_sim_new(m, 0.1, 1, &rc) : NULL;
+    int simd = s ? s->coupling_simd : NM_SIMD_OFF;
+    int want = z == 1 && simd != NM_SIMD_OFF;
+    CHECK(s && s->fast[0].n_ahead == want && (!want || s->fast[0].ahead[0].K == 8),
+          "a diffusive sum of %zu rows of %zu terms delayed by 8 steps: %s (status %d, %d groups)",
+          n, n, want ? "staged in one window of 8" : z == 0 ? "past 4 MB of values, not staged"
+                                                           : "no SIMD blocks, not staged",
+          rc, s ? s->fast[0].n_ahead : -1);
+    nm_sim_free(s);
+    nm_model_free(m);
+    free(row_ptr);
+    free(src);
+    free(dst);
+    free(delay);
+    free(w);
+    free(x0);
+  }
+}
+
+
 /* A simulation's kernels follow one reading of the SIMD rule (simd.c's
 ** nm_simd_choose, in nm_sim_new): the level for the services and the lines,
 ** the gathers' set for every coupling block, whatever NEUROMASS_SIMD says. */
@@ -1930,6 +1980,7 @@ int main(void)
   test_delay_diffusive();
   test_sparse_rows_exact();
   test_ahead_exact();
+  test_staged_cap();
   test_self_lines();
   test_constraints();
   test_noise_deterministic();
