@@ -3,7 +3,9 @@
 -- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
 -- off (NEUROMASS_SIMD=off, avx2) as with the widest (avx512, empty or unset): WC-80 with noise
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
--- (variances clamped at 0), on one thread and on two; one ALN node with noise.  A bad
+-- (variances clamped at 0), Hopf-80 with noise (its diffusive sum staged by
+-- coupling_ahead.c with SIMD, gathered without), on one thread and on two; one
+-- ALN node with noise.  A bad
 -- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check).
 local h = require "helpers"
 
@@ -16,10 +18,13 @@ local models = {
                                                 exc_ext = 0.9, seed = 7 } end,
   aln = function() return nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.1,
                                                   seed = 7 } end,
+  hopf = function() return nm.models.hopf.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.05,
+                                                    seed = 7 } end,
 }
-for _, name in ipairs { "wc", "aln" } do
+local record = { wc = "exc", aln = "rates_exc", hopf = "x" }
+for _, name in ipairs { "wc", "aln", "hopf" } do
   for _, threads in ipairs { 1, 2 } do
-    local var = name == "wc" and "exc" or "rates_exc"
+    local var = record[name]
     local res = models[name]():run { duration = 100, dt = 0.1, record = { var }, threads = threads }
     for _, row in ipairs(res:matrix(var)) do
       for _, v in ipairs(row) do out[#out + 1] = string.format("%a", v) end
