@@ -596,13 +596,28 @@ function M.methods(class, what, except)
   end
 end
 
--- Matrices the library has just made from checked values (a zoo builder's
--- connectivity and delays), which the next M.matrix of their size (without
--- pack) takes as checked, once; a weak set.
+-- Matrices checked just now (a zoo builder's Cmat as its connectivity),
+-- which the next M.matrix of their size (without pack) takes as checked,
+-- once; a weak set.
 local trusted = setmetatable({}, { __mode = "k" })
 
 --- Marks the n x n matrix m as checked just now, for the next M.matrix of it only.
 function M.trust(m, n) trusted[m] = n end
+
+-- Matrices that cannot change and whose entries are known good (read-only
+-- views of packs, view.lua): m -> { n, nonneg }; a weak set.
+local known = setmetatable({}, { __mode = "k" })
+
+--- Marks the read-only n x n matrix m as good for good: finite entries, all
+-- >= 0 when `nonneg`.
+function M.known(m, n, nonneg) known[m] = { n, nonneg } end
+
+--- Whether m is a matrix of M.known of size n (with entries >= 0 when
+-- `nonneg`): one that needs no check.
+function M.is_known(m, n, nonneg)
+  local k = known[m]
+  return k ~= nil and k[1] == n and (k[2] or not nonneg)
+end
 
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
@@ -614,6 +629,7 @@ function M.matrix(m, n, what, level, nonneg, pack)
     trusted[m] = nil
     return m
   end
+  if not pack and M.is_known(m, n, nonneg) then return m end
   local ok, why, i, j = core.matrix_check(m, n, nonneg, pack)
   if ok then return m, why end
   if why == "shape" then

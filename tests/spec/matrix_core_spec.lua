@@ -105,17 +105,29 @@ describe("core.matrix_rows", function()
     local rows = {}
     for l = 1, n, 2 do rows[#rows + 1] = l end
     local want = table.pack(lua_rows(W, D, rows, signal, 0.1))
-    local got = table.pack(core.matrix_rows(W, D, rows, signal, 0.1, core.max_delay))
+    local function got_rows(w, d) return table.pack(core.matrix_rows(w, d, rows, signal, 0.1, core.max_delay):tables()) end
+    local got = got_rows(W, D)
     assert.is_true(#want[1] > 200)
     for k = 1, 4 do assert.same(want[k], got[k]) end
     for k = 1, #want[2] do assert.equals(math.type(want[2][k]), math.type(got[2][k])) end
     -- the same from the packs of W and D (what compile.lua passes after check_matrices)
     local _, Wp = core.matrix_check(W, n, false, true)
     local _, Dp = core.matrix_check(D, n, true, true)
-    local from_packs = table.pack(core.matrix_rows(Wp, Dp, rows, signal, 0.1, core.max_delay))
-    for k = 1, 4 do assert.same(want[k], from_packs[k]) end
-    from_packs = table.pack(core.matrix_rows(Wp, D, rows, signal, 0.1, core.max_delay))
-    for k = 1, 4 do assert.same(want[k], from_packs[k]) end
+    for k = 1, 4 do assert.same(want[k], got_rows(Wp, Dp)[k]) end
+    for k = 1, 4 do assert.same(want[k], got_rows(Wp, D)[k]) end
+    -- and from derived packs: W with its diagonal zeroed, then squared; D / 2 (delays from lengths)
+    local Wz, Dh = {}, {}
+    for i = 1, n do
+      Wz[i], Dh[i] = {}, {}
+      for j = 1, n do
+        local w = i == j and 0 or W[i][j]
+        Wz[i][j], Dh[i][j] = w * w, D[i][j] / 2
+      end
+    end
+    want = table.pack(lua_rows(Wz, Dh, rows, signal, 0.1))
+    local Wd = core.matrix_derive(core.matrix_derive(Wp, n, "zero_diagonal"), n, "square")
+    got = got_rows(Wd, (core.matrix_derive(Dp, n, "div", 2)))
+    for k = 1, 4 do assert.same(want[k], got[k]) end
   end)
 
   it("stops at the first delay of more than max_delay steps (or not finite): nil, i, j", function()
@@ -123,6 +135,11 @@ describe("core.matrix_rows", function()
     local D = { { 0, 1, 1 }, { 1, 0, 1e9 }, { 0 / 0, 1, 0 } }
     assert.same({ nil, 2, 3 }, { core.matrix_rows(W, D, { 1, 2, 3 }, { 0, 1, 2 }, 0.1, 1000) })
     assert.same({ nil, 3, 1 }, { core.matrix_rows(W, D, { 3 }, { 0, 1, 2 }, 0.1, 1000) })
+    -- a delay made infinite by its division (lengths / a tiny speed) too
+    local _, Dp = core.matrix_check({ { 0, 0 }, { 1e300, 0 } }, 2, true, true)
+    local Dinf, finite, nonneg = core.matrix_derive(Dp, 2, "div", 1e-300)
+    assert.same({ false, true }, { finite, nonneg })
+    assert.same({ nil, 2, 1 }, { core.matrix_rows({ { 0, 1 }, { 1, 0 } }, Dinf, { 1, 2 }, { 0, 1 }, 0.1, 1000) })
   end)
 
   it("a network whose delay is too long is refused at the run's line, naming the nodes", function()
