@@ -619,19 +619,29 @@ function M.is_known(m, n, nonneg)
   return k ~= nil and k[1] == n and (k[2] or not nonneg)
 end
 
+-- The last pack M.matrix took of each table (weak keys): the same table
+-- packed again with the same bits (a model built again from the same Cmat)
+-- gets that pack back, without new memory.
+local last_pack = setmetatable({}, { __mode = "k" })
+
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
--- With `pack`, also returns the entries packed as doubles in one string
--- (row-major), which tells whether the matrix changed since.  The entries
--- are checked in C (core.matrix_check), one pass.
+-- With `pack` (true, or an earlier pack), also returns the entries packed as
+-- doubles (core.matrix_check), which tell whether the matrix changed since:
+-- the earlier pack itself (given, else the last one of this table) when the
+-- bits are the same.  The entries are checked in C, one pass.
 function M.matrix(m, n, what, level, nonneg, pack)
   if not pack and trusted[m] == n then
     trusted[m] = nil
     return m
   end
   if not pack and M.is_known(m, n, nonneg) then return m end
+  if pack == true then pack = last_pack[m] or true end
   local ok, why, i, j = core.matrix_check(m, n, nonneg, pack)
-  if ok then return m, why end
+  if ok then
+    if why and type(m) == "table" then last_pack[m] = why end
+    return m, why
+  end
   if why == "shape" then
     M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
                         type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)

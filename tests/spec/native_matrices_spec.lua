@@ -39,6 +39,16 @@ for _, case in ipairs { { "fhn", "x", { K_gl = 0.6 } }, { "hopf", "x", {} } } do
       C[1][2] = 0
       assert.are.equal(edited_C, last(m, var))
     end)
+    it("two models made from one table (which share its pack) both use an edit of it", function()
+      local C = C0()
+      local a, b = native(C, D0()), native(C, D0())
+      assert.are.equal(unedited, last(a, var))
+      C[1][2] = 0
+      assert.are.equal(edited_C, last(a, var))
+      assert.are.equal(edited_C, last(b, var))
+      C[1][2] = 1
+      assert.are.equal(unedited, last(b, var))
+    end)
     it("an edit of m.params.Dmat[i][j] changes the delays", function()
       local want = last(native(C0(), { { 0, 10 }, { 50, 0 } }), var)
       assert.is_not.equal(unedited, want)
