@@ -45,6 +45,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bind.h"
 
@@ -91,11 +92,29 @@ static pack_box *new_box(lua_State *L)
   return b;
 }
 
+/* Memory for `bytes` that is about to be written whole (a pack, coupling
+** rows), freed by free().  Blocks of 2 MB and more are asked for in huge
+** pages where the kernel gives them on request (transparent huge pages,
+** "madvise"): fresh memory costs a page fault per page touched, 512 times
+** fewer with 2 MB pages (a 1000-node matrix's 8 MB took 2,000 faults, about
+** 20 ms on a virtual machine, against 4). */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *big_alloc(size_t bytes)
+{
+  if (bytes < HUGE_PAGE) return malloc(bytes ? bytes : 1);
+  size_t whole = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+  void *p = aligned_alloc(HUGE_PAGE, whole);
+#ifdef MADV_HUGEPAGE
+  if (p) madvise(p, whole, MADV_HUGEPAGE);          /* (advice: refused, nothing changes) */
+#endif
+  return p;
+}
+
 /* A new pack of `count` doubles (uninitialised), pushed. */
 static double *new_pack(lua_State *L, size_t count)
 {
   pack_box *b = new_box(L);
-  b->v = malloc(count ? count * sizeof *b->v : 1);
+  b->v = big_alloc(count * sizeof *b->v);
   if (!b->v) luaL_error(L, "not enough memory");
   b->count = count;
   return b->v;
@@ -455,10 +474,10 @@ static int matrix_rows(lua_State *L)
     if (pass == 1) {
       r->n_rows = (size_t)n_rows;
       r->n_terms = k;
-      r->row_ptr = malloc(((size_t)n_rows + 1) * sizeof *r->row_ptr);
-      r->src = malloc((k + 1) * sizeof *r->src);
-      r->delay = malloc((k + 1) * sizeof *r->delay);
-      r->weight = malloc((k + 1) * sizeof *r->weight);
+      r->row_ptr = big_alloc(((size_t)n_rows + 1) * sizeof *r->row_ptr);
+      r->src = big_alloc((k + 1) * sizeof *r->src);
+      r->delay = big_alloc((k + 1) * sizeof *r->delay);
+      r->weight = big_alloc((k + 1) * sizeof *r->weight);
       if (!r->row_ptr || !r->src || !r->delay || !r->weight)
         return luaL_error(L, "matrix_rows: not enough memory for %I terms", (lua_Integer)k);
       r->row_ptr[0] = 0;
