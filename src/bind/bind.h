@@ -175,8 +175,9 @@ typedef struct {
   int *delay;
   double *weight;
 } nmL_rows;
-/* The rows userdata at i, or NULL. */
-const nmL_rows *nmL_torows(lua_State *L, int i);
+/* The rows userdata at i, or NULL.  m:add_coupling takes its arrays over
+** (they are NULL after): rows serve one coupling. */
+nmL_rows *nmL_torows(lua_State *L, int i);
 void nmL_open_simd(lua_State *L);     /* l_simd.c: core.simd_check */
 
 #endif

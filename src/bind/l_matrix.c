@@ -385,7 +385,7 @@ static int rows_gc(lua_State *L)
   return 0;
 }
 
-const nmL_rows *nmL_torows(lua_State *L, int i)
+nmL_rows *nmL_torows(lua_State *L, int i)
 {
   return luaL_testudata(L, i, NMl_ROWS_MT);
 }
@@ -394,6 +394,7 @@ const nmL_rows *nmL_torows(lua_State *L, int i)
 static int rows_tables(lua_State *L)
 {
   const nmL_rows *r = luaL_checkudata(L, 1, NMl_ROWS_MT);
+  if (!r->row_ptr) return luaL_error(L, "these coupling rows were given to a model already");
   for (int f = 0; f < 3; f++) {
     lua_createtable(L, (int)r->n_terms, 0);
     for (size_t q = 0; q < r->n_terms; q++) {

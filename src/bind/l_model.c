@@ -219,13 +219,14 @@ static int model_add_coupling(lua_State *L)
     return luaL_error(L, "coupling: 'self' has %I entries; it needs one per row (%I)",
                       (lua_Integer)n, (lua_Integer)n_rows);
   lua_getfield(L, 2, "rows");
-  const nmL_rows *crs = nmL_torows(L, -1);
+  nmL_rows *crs = nmL_torows(L, -1);
   if (crs) {
+    if (!crs->row_ptr) return luaL_error(L, "coupling: 'rows' were given to a model already");
     if (crs->n_rows != n_rows)
       return luaL_error(L, "coupling: 'rows' has %I rows; 'dst' has %I", (lua_Integer)crs->n_rows,
                         (lua_Integer)n_rows);
-    int status = nm_model_add_coupling(m, mode, n_rows, dst, self, crs->row_ptr, crs->src,
-                                       crs->delay, crs->weight);
+    int status = nm_model_adopt_coupling(m, mode, n_rows, dst, self, &crs->row_ptr, &crs->src,
+                                         &crs->delay, &crs->weight);
     if (status != NM_OK) return nmL_model_fail(L, m, status);
     return 0;
   }
