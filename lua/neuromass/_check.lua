@@ -499,11 +499,11 @@ function M.fields(t, allowed, what, level, hints)
   if type(t) ~= "table" then
     M.error(string.format("%s expects a table, got %s", what, M.show(t)), level + 1)
   end
-  local names = {}
-  for k in pairs(allowed) do names[#names + 1] = k end
-  table.sort(names)
   for k in pairs(t) do
     if type(k) ~= "string" or not allowed[k] then
+      local names = {}
+      for name in pairs(allowed) do names[#names + 1] = name end
+      table.sort(names)
       M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
                             hints and hints[k] or M.suggest_or_list(tostring(k), names, "the fields are")),
               level + 1)
