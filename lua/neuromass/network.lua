@@ -40,7 +40,6 @@ local tvb_fields = {
 
 local zeros = core.matrix_zeros
 
-
 --- Checks a signal speed in mm/ms: a finite number > 0, or an error naming `what`.
 function M.check_speed(v, what, level)
   if not check.finite(v) or v <= 0 then

@@ -10,10 +10,7 @@
 **     pack (true, or an earlier pack), also the entries as doubles (row-major)
 **     in a pack (a userdata): that earlier pack itself when they are the same bits,
 **     else a new one (so that rawequal tells whether the matrix changed);
-**   core.matrix_copy(m, n [, diagonal]) -> a new n x n matrix of the same
-**     values (diagonal, when given, on the diagonal);
-**   core.matrix_div(m, n, x) -> a new matrix m[i][j] / x (Lua's `/`), and
-**     whether all its entries are finite; m may be a pack (matrix_check);
+**   core.matrix_copy(m, n) -> a new n x n matrix of the same values;
 **   core.matrix_derive(pack, n, how [, x]) -> a derived pack, finite, nonneg:
 **     the entries of the pack read through a rule, without a copy of them
 **     (it keeps the pack alive), and whether they are all finite, all >= 0:
@@ -102,6 +99,7 @@ static pack_box *new_box(lua_State *L)
 static void *big_alloc(size_t bytes)
 {
   if (bytes < HUGE_PAGE) return malloc(bytes ? bytes : 1);
+  if (bytes > SIZE_MAX - HUGE_PAGE) return NULL;
   size_t whole = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
   void *p = aligned_alloc(HUGE_PAGE, whole);
 #ifdef MADV_HUGEPAGE
@@ -203,15 +201,14 @@ static int matrix_check(lua_State *L)
   return 2;
 }
 
-/* A new n x n matrix from the one at index 1 (none when !from): its
-** entries, divided by *div when div is not NULL; the diagonal is the value at
-** index `diag` when that is not 0; integer zeros when !from. */
-static int new_matrix(lua_State *L, lua_Integer n, int from, int diag, const lua_Number *div)
+/* A new n x n matrix, pushed: the entries of the one at index 1 (values as
+** they are) when `from`, else integer zeros. */
+static int new_matrix(lua_State *L, lua_Integer n, int from)
 {
   if (!lua_checkstack(L, (int)(n < 1000000 ? n : 1000000) + 4))
     return luaL_error(L, "matrix: out of memory");
   lua_createtable(L, (int)n, 0);
-  int out = lua_gettop(L), row = out + 2, finite = 1;
+  int out = lua_gettop(L), row = out + 2;
   for (lua_Integer i = 1; i <= n; i++) {
     lua_createtable(L, (int)n, 0);                    /* at out + 1 */
     if (from) {
@@ -219,57 +216,22 @@ static int new_matrix(lua_State *L, lua_Integer n, int from, int diag, const lua
       for (lua_Integer j = 1; j <= n; j++) lua_geti(L, row, j);
     }
     for (lua_Integer j = 1; j <= n; j++) {
-      if (diag && i == j) lua_pushvalue(L, diag);
-      else if (!from) lua_pushinteger(L, 0);
-      else if (div) {
-        lua_Number v = lua_tonumber(L, row + (int)j) / *div;
-        finite = finite && isfinite(v);
-        lua_pushnumber(L, v);
-      }
-      else lua_pushvalue(L, row + (int)j);
+      if (from) lua_pushvalue(L, row + (int)j);
+      else lua_pushinteger(L, 0);
       lua_rawseti(L, out + 1, j);
     }
     lua_settop(L, out + 1);
     lua_rawseti(L, out, i);
   }
-  if (!div) return 1;
-  lua_pushboolean(L, finite);
-  return 2;
+  return 1;
 }
 
 static int matrix_copy(lua_State *L)
 {
   lua_Integer n = check_size(L, 2);
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 3);
-  return new_matrix(L, n, 1, lua_isnil(L, 3) ? 0 : 3, NULL);
-}
-
-static int matrix_div(lua_State *L)
-{
-  lua_Integer n = check_size(L, 2);
-  lua_Number x = luaL_checknumber(L, 3);
-  const pack_box *p = any_pack_at(L, 1, (size_t)(n * n));
-  if (!p) {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_settop(L, 3);
-    return new_matrix(L, n, 1, 0, &x);
-  }
-  /* From a pack: its doubles are what lua_tonumber gave for the entries. */
-  int finite = 1;
-  lua_createtable(L, (int)n, 0);
-  for (lua_Integer i = 0; i < n; i++) {
-    lua_createtable(L, (int)n, 0);
-    for (lua_Integer j = 0; j < n; j++) {
-      lua_Number v = pack_entry(p, (size_t)n, (size_t)i, (size_t)j) / x;
-      finite = finite && isfinite(v);
-      lua_pushnumber(L, v);
-      lua_rawseti(L, -2, j + 1);
-    }
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_pushboolean(L, finite);
-  return 2;
+  lua_settop(L, 1);
+  return new_matrix(L, n, 1);
 }
 
 /* The pack (derived or not) of an n x n matrix at index i, or an error. */
@@ -352,7 +314,7 @@ static int matrix_zeros(lua_State *L)
 {
   lua_Integer n = check_size(L, 1);
   lua_settop(L, 0);
-  return new_matrix(L, n, 0, 0, NULL);
+  return new_matrix(L, n, 0);
 }
 
 /* numpy's rounding (half to even) of a delay in ms to whole steps of dt: the
@@ -559,7 +521,7 @@ void nmL_open_matrix(lua_State *L)
   nmL_newclass(L, NMl_ROWS_MT, rows_methods, rows_gc, NULL);
   static const luaL_Reg f[] = {
     { "matrix_check", matrix_check }, { "matrix_copy", matrix_copy },
-    { "matrix_div", matrix_div }, { "matrix_zeros", matrix_zeros },
+    { "matrix_zeros", matrix_zeros },
     { "matrix_derive", matrix_derive }, { "matrix_row", matrix_row },
     { "matrix_rows", matrix_rows }, { "matrix_zero_diagonal", matrix_zero_diagonal },
     { "read_matrix", read_matrix }, { "delay_steps", core_delay_steps }, { NULL, NULL },

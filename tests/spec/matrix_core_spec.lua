@@ -181,20 +181,35 @@ describe("core.matrix_check", function()
     assert.is_true(rawequal(s, t))
   end)
 
-  it("matrix_div gives Lua's m[i][j] / x, from the matrix or from its pack, and says if all are finite", function()
-    local m = { { 0, 250 }, { 17.3, 1e300 } }
-    local _, p = core.matrix_check(m, 2, true, true)
-    for _, from in ipairs { m, p } do
-      local d, finite = core.matrix_div(from, 2, 20)
+  it("matrix_derive reads a pack as Lua's m[i][j] / x, m[i][j] * m[i][j] or a zero diagonal would, " ..
+     "and says if all are finite and >= 0", function()
+    local m = { { 3, 250 }, { -17.3, 1e300 } }
+    local _, p = core.matrix_check(m, 2, false, true)
+    local function bits(x) return string.pack("d", x) end
+    local rules = {
+      { core.matrix_derive(p, 2, "div", 20), function(i, j) return m[i][j] / 20 end },
+      { core.matrix_derive(p, 2, "square"), function(i, j) return m[i][j] * m[i][j] end },
+      { core.matrix_derive(p, 2, "zero_diagonal"), function(i, j) return i == j and 0 or m[i][j] end },
+      { core.matrix_derive(core.matrix_derive(p, 2, "zero_diagonal"), 2, "square"),
+        function(i, j) return i == j and 0 or m[i][j] * m[i][j] end },
+      { core.matrix_derive(nil, 2, "zeros"), function() return 0 end },
+    }
+    for k, r in ipairs(rules) do
       for i = 1, 2 do
+        local row = core.matrix_row(r[1], 2, i)
         for j = 1, 2 do
-          assert.equals(string.pack("d", m[i][j] / 20), string.pack("d", d[i][j]))
-          assert.equals("float", math.type(d[i][j]))
+          assert.equals(bits(r[2](i, j)), bits(row[j]), string.format("rule %d [%d][%d]", k, i, j))
+          assert.equals("float", math.type(row[j]))
         end
       end
-      assert.is_true(finite)
-      assert.is_false(select(2, core.matrix_div(from, 2, 1e-300)))   -- 1e300 / 1e-300 = inf
     end
+    -- the flags: all finite, all >= 0
+    assert.same({ true, false }, { select(2, core.matrix_derive(p, 2, "div", 20)) })
+    assert.same({ false, false }, { select(2, core.matrix_derive(p, 2, "div", 1e-300)) })   -- 1e300 / 1e-300
+    assert.same({ false, true }, { select(2, core.matrix_derive(p, 2, "square")) })
+    assert.same({ true, true }, { select(2, core.matrix_derive(nil, 2, "zeros")) })
+    -- a derived pack is only squared again
+    assert.has_error(function() core.matrix_derive(core.matrix_derive(p, 2, "div", 2), 2, "zero_diagonal") end)
   end)
 
   it("honours __index and __len, as the Lua loop did", function()
