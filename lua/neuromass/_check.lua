@@ -621,7 +621,8 @@ end
 
 -- The last pack M.matrix took of each table (weak keys): the same table
 -- packed again with the same bits (a model built again from the same Cmat)
--- gets that pack back, without new memory.
+-- gets that pack back, without new memory.  A pack lives as long as its
+-- table (8 bytes an entry, half of what the table itself holds).
 local last_pack = setmetatable({}, { __mode = "k" })
 
 --- A square matrix (array of rows) of size n with finite entries, or an
