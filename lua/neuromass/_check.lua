@@ -499,11 +499,11 @@ function M.fields(t, allowed, what, level, hints)
   if type(t) ~= "table" then
     M.error(string.format("%s expects a table, got %s", what, M.show(t)), level + 1)
   end
-  local names = {}
-  for k in pairs(allowed) do names[#names + 1] = k end
-  table.sort(names)
   for k in pairs(t) do
     if type(k) ~= "string" or not allowed[k] then
+      local names = {}
+      for name in pairs(allowed) do names[#names + 1] = name end
+      table.sort(names)
       M.error(string.format("%s: unknown field '%s'%s", what, tostring(k),
                             hints and hints[k] or M.suggest_or_list(tostring(k), names, "the fields are")),
               level + 1)
@@ -596,26 +596,53 @@ function M.methods(class, what, except)
   end
 end
 
--- Matrices the library has just made from checked values (a zoo builder's
--- connectivity and delays), which the next M.matrix of their size (without
--- pack) takes as checked, once; a weak set.
+-- Matrices checked just now (a zoo builder's Cmat as its connectivity),
+-- which the next M.matrix of their size (without pack) takes as checked,
+-- once; a weak set.
 local trusted = setmetatable({}, { __mode = "k" })
 
 --- Marks the n x n matrix m as checked just now, for the next M.matrix of it only.
 function M.trust(m, n) trusted[m] = n end
 
+-- Matrices that cannot change and whose entries are known good (read-only
+-- views of packs, view.lua): m -> { n, nonneg }; a weak set.
+local known = setmetatable({}, { __mode = "k" })
+
+--- Marks the read-only n x n matrix m as good for good: finite entries, all
+-- >= 0 when `nonneg`.
+function M.known(m, n, nonneg) known[m] = { n, nonneg } end
+
+--- Whether m is a matrix of M.known of size n (with entries >= 0 when
+-- `nonneg`): one that needs no check.
+function M.is_known(m, n, nonneg)
+  local k = known[m]
+  return k ~= nil and k[1] == n and (k[2] or not nonneg)
+end
+
+-- The last pack M.matrix took of each table (weak keys): the same table
+-- packed again with the same bits (a model built again from the same Cmat)
+-- gets that pack back, without new memory.  A pack lives as long as its
+-- table (8 bytes an entry, half of what the table itself holds).
+local last_pack = setmetatable({}, { __mode = "k" })
+
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
--- With `pack`, also returns the entries packed as doubles in one string
--- (row-major), which tells whether the matrix changed since.  The entries
--- are checked in C (core.matrix_check), one pass.
+-- With `pack` (true, or an earlier pack), also returns the entries packed as
+-- doubles (core.matrix_check), which tell whether the matrix changed since:
+-- the earlier pack itself (given, else the last one of this table) when the
+-- bits are the same.  The entries are checked in C, one pass.
 function M.matrix(m, n, what, level, nonneg, pack)
   if not pack and trusted[m] == n then
     trusted[m] = nil
     return m
   end
+  if not pack and M.is_known(m, n, nonneg) then return m end
+  if pack == true then pack = last_pack[m] or true end
   local ok, why, i, j = core.matrix_check(m, n, nonneg, pack)
-  if ok then return m, why end
+  if ok then
+    if why and type(m) == "table" then last_pack[m] = why end
+    return m, why
+  end
   if why == "shape" then
     M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
                         type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)

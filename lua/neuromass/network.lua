@@ -7,6 +7,7 @@ local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
 local massmod = require "neuromass.mass"
 local bold = require "neuromass.run.bold"
+local view = require "neuromass.view"
 
 local type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal =
       type, ipairs, pairs, setmetatable, string, getmetatable, tostring, table, math, rawequal
@@ -38,12 +39,6 @@ local tvb_fields = {
 }
 
 local zeros = core.matrix_zeros
-
---- Delays in ms from lengths (mm; a checked n x n matrix) and a signal speed
--- (mm/ms, finite and > 0; checked where the network is made).
-function M.delays_from_lengths(lengths, speed)
-  return core.matrix_div(lengths, #lengths, speed)
-end
 
 --- Checks a signal speed in mm/ms: a finite number > 0, or an error naming `what`.
 function M.check_speed(v, what, level)
@@ -125,13 +120,17 @@ end
 -- model builder's sources first (self.sources(), e.g. a native model's Cmat
 -- and Dmat, from which self.derive() makes connectivity and delays), then
 -- connectivity, lengths or delays, and each node's local connectivity and
--- delays (only these when `own`).
+-- delays (only these when `own`).  A matrix derived from checked ones that
+-- cannot change (check.is_known: a view of a pack) is left out.
 local function user_matrices(self, own)
   local n, what = #self.nodes, "network '" .. self.label .. "': "
   local list = not own and self.sources and self.sources() or {}
-  list[#list + 1] = { self.connectivity, what .. "connectivity", n }
-  if self.lengths then list[#list + 1] = { self.lengths, what .. "lengths", n, true } end
-  if self.fixed_delays then list[#list + 1] = { self.fixed_delays, what .. "delays", n, true } end
+  local function add(m, name, nonneg)
+    if not check.is_known(m, n, nonneg) then list[#list + 1] = { m, what .. name, n, nonneg } end
+  end
+  add(self.connectivity, "connectivity")
+  if self.lengths then add(self.lengths, "lengths", true) end
+  if self.fixed_delays then add(self.fixed_delays, "delays", true) end
   for _, nd in ipairs(self.nodes) do
     local m, nw = #nd.masses, "node '" .. nd.label .. "': "
     if nd.connectivity then list[#list + 1] = { nd.connectivity, nw .. "connectivity", m } end
@@ -143,12 +142,20 @@ end
 -- The entries of each matrix of `list` (user_matrices) packed as doubles
 -- (core.matrix_check), or false for one that is no longer an n x n matrix of
 -- finite numbers; prev[k], an earlier pack, is reused when the entries are
--- the same: rawequal packs mean unchanged matrices.
+-- the same: rawequal packs mean unchanged matrices.  A table listed twice
+-- (a native model's Cmat as its connectivity) is read once.
 local function pack_all(list, prev)
-  local packs = {}
+  local packs, seen = {}, {}
   for k, e in ipairs(list) do
-    local ok, packed = core.matrix_check(e[1], e[3], false, prev and prev[k] or true)
-    packs[k] = ok and packed
+    local m, n = e[1], e[3]
+    local done = seen[m]
+    if done and done.n == n then
+      packs[k] = done.packed
+    else
+      local ok, packed = core.matrix_check(m, n, false, prev and prev[k] or true)
+      packs[k] = ok and packed
+      if type(m) == "table" then seen[m] = { n = n, packed = packs[k] } end
+    end
   end
   return packs
 end
@@ -208,7 +215,7 @@ function Network:check_matrices(level)
       snap[k], snap.tables[k], snap.names[k] = check_one(e, from[k]), e[1], e[2]
     end
     if not (self.derived_from and same_packs(snap, self.derived_from)) then
-      self.derive()
+      self.derive(snap)
       self.derived_from = table.move(snap, 1, #snap, 1, {})
     end
   end
@@ -221,11 +228,12 @@ function Network:check_matrices(level)
   return snap
 end
 
---- The pack (core.matrix_check) of matrix m taken by the last check_matrices,
--- or m itself when it was not one of the network's matrices then: what
--- core.matrix_rows reads without going through the table again.
+--- The pack (core.matrix_check) of matrix m taken by the last check_matrices
+-- (a view's own pack: view.lua), or m itself when it was not one of the
+-- network's matrices then: what core.matrix_rows reads without going
+-- through the table again.
 function Network:packed(m)
-  return self.pack_of and self.pack_of[m] or m
+  return view.pack(m) or self.pack_of and self.pack_of[m] or m
 end
 
 --- Whether the matrices still hold the values of `snap` (check_matrices):
@@ -253,11 +261,19 @@ function Network:changed_matrices(snap)
   return names
 end
 
---- The delay matrix in ms (lengths / signal_speed, or the fixed delays).
+--- The delay matrix in ms: the fixed delays, or a read-only view
+-- (view.lua) of lengths / signal_speed, read from the pack of the lengths
+-- that the last check_matrices took, or of zeros.
 function Network:delay_matrix()
-  return self.fixed_delays or
-         (self.lengths and M.delays_from_lengths(self.lengths, self.signal_speed)) or
-         zeros(#self.nodes)
+  if self.fixed_delays then return self.fixed_delays end
+  local n, p, finite, nonneg = #self.nodes
+  if self.lengths then
+    p, finite, nonneg = core.matrix_derive(self:packed(self.lengths), n, "div", self.signal_speed)
+  else
+    p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
+  end
+  return view.new(p, n, finite, nonneg, "network '" .. self.label .. "': delays",
+                  "the delays are lengths / signal_speed (ms); edit lengths (mm), or set the delays whole")
 end
 
 --- The delay matrix (ms) model.params gives: the delays table itself, or,

@@ -86,6 +86,18 @@ function Registry:add(name, entry)
   return entry
 end
 
+--- Adds `slot` to the entry `name` (a new entry of that one slot, when there
+-- is none): what add(name, { slots = { slot } }) does, without the two
+-- tables that are garbage when the entry exists (a flat name over n nodes).
+function Registry:add_slot(name, slot)
+  local e = self.by_name[name]
+  if e then
+    e.slots[#e.slots + 1] = slot
+    return e
+  end
+  return self:add(name, { slots = { slot } })
+end
+
 function Registry:names()
   local names = {}
   for i, e in ipairs(self.list) do names[i] = e.name end

@@ -163,6 +163,21 @@ void nmL_open_file(lua_State *L);
 void nmL_open_dir(lua_State *L);      /* l_dir.c: core.mkdir_p, core.list_dir */
 void nmL_open_jit(lua_State *L);      /* l_jit.c: core.jit_stats */
 void nmL_open_matrix(lua_State *L);   /* l_matrix.c: core.matrix_*, core.read_matrix */
+
+/* Compressed coupling rows made by core.matrix_rows (l_matrix.c), which
+** m:add_coupling{ rows = } takes: row_ptr[n_rows + 1] (from 0), and per
+** term its source signal, delay (steps) and weight. */
+#define NMl_ROWS_MT "neuromass.CouplingRows"
+typedef struct {
+  size_t n_rows, n_terms;
+  size_t *row_ptr;
+  long *src;
+  int *delay;
+  double *weight;
+} nmL_rows;
+/* The rows userdata at i, or NULL.  m:add_coupling takes its arrays over
+** (they are NULL after): rows serve one coupling. */
+nmL_rows *nmL_torows(lua_State *L, int i);
 void nmL_open_simd(lua_State *L);     /* l_simd.c: core.simd_check */
 
 #endif

@@ -198,12 +198,13 @@ static int model_add_program(lua_State *L)
 
 
 /* m:add_coupling{ mode = "additive"|"diffusive", dst = {}, self = {}, row_ptr = {},
-** src = {}, delay = {}, weight = {} } */
+** src = {}, delay = {}, weight = {} }, or with rows = <core.matrix_rows's
+** userdata> in place of row_ptr, src, delay and weight. */
 static int model_add_coupling(lua_State *L)
 {
   static const char *const modes[] = { "additive", "diffusive", NULL };
   static const char *const known[] = {
-    "mode", "dst", "self", "row_ptr", "src", "delay", "weight", NULL
+    "mode", "dst", "self", "row_ptr", "src", "delay", "weight", "rows", NULL
   };
   nm_model *m = nmL_checkmodel_unused(L, 1, "add_coupling");
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -217,6 +218,19 @@ static int model_add_coupling(lua_State *L)
   if (self && n != n_rows)
     return luaL_error(L, "coupling: 'self' has %I entries; it needs one per row (%I)",
                       (lua_Integer)n, (lua_Integer)n_rows);
+  lua_getfield(L, 2, "rows");
+  nmL_rows *crs = nmL_torows(L, -1);
+  if (crs) {
+    if (!crs->row_ptr) return luaL_error(L, "coupling: 'rows' were given to a model already");
+    if (crs->n_rows != n_rows)
+      return luaL_error(L, "coupling: 'rows' has %I rows; 'dst' has %I", (lua_Integer)crs->n_rows,
+                        (lua_Integer)n_rows);
+    int status = nm_model_adopt_coupling(m, mode, n_rows, dst, self, &crs->row_ptr, &crs->src,
+                                         &crs->delay, &crs->weight);
+    if (status != NM_OK) return nmL_model_fail(L, m, status);
+    return 0;
+  }
+  if (!lua_isnil(L, -1)) return luaL_error(L, "coupling: 'rows' must be core.matrix_rows's rows");
   long *rp = nmL_indices(L, 2, "row_ptr", &n);
   if (n != n_rows + 1)
     return luaL_error(L, "coupling: 'row_ptr' has %I entries; it needs rows + 1 (%I)",

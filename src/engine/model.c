@@ -186,9 +186,10 @@ static void *dup_array(const void *src, size_t n, size_t size)
 }
 
 
-int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
-                          const long *self, const size_t *row_ptr,
-                          const long *src, const int *delay, const double *weight)
+/* Refuses (in m's error) a coupling whose rows or terms are out of range. */
+static int coupling_check(nm_model *m, int mode, size_t n_rows, const long *dst,
+                          const long *self, const size_t *row_ptr, const long *src,
+                          const int *delay)
 {
   size_t nv = m->n_state + m->n_aux;
   nm_error_clear(&m->err);
@@ -217,6 +218,33 @@ int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
       return nm_model_fail(m, NM_EINVAL, "coupling: term %zu has a negative delay (%d steps)", k,
                            delay[k]);
   }
+  return NM_OK;
+}
+
+
+/* Stores coupling c in m, or releases its arrays (NULL ones: out of memory). */
+static int coupling_store(nm_model *m, nm_coupling c)
+{
+  nm_coupling *slot = NULL;
+  if (c.dst && c.row_ptr && c.src && c.delay && c.weight && (c.self || c.mode != NM_DIFFUSIVE))
+    slot = nm_grow(&m->couplings, &m->n_couplings, sizeof *slot);
+  if (!slot) {
+    coupling_release(&c);
+    return nm_model_fail(m, NM_ENOMEM, "coupling: out of memory for %zu rows and %zu terms",
+                         c.n_rows, c.row_ptr ? c.row_ptr[c.n_rows] : (size_t)0);
+  }
+  *slot = c;
+  return NM_OK;
+}
+
+
+int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
+                          const long *self, const size_t *row_ptr,
+                          const long *src, const int *delay, const double *weight)
+{
+  int status = coupling_check(m, mode, n_rows, dst, self, row_ptr, src, delay);
+  if (status != NM_OK) return status;
+  size_t n_terms = row_ptr[n_rows];
   nm_coupling c = { mode, n_rows, NULL, NULL, NULL, NULL, NULL, NULL };
   c.dst = dup_array(dst, n_rows, sizeof *dst);
   c.self = mode == NM_DIFFUSIVE ? dup_array(self, n_rows, sizeof *self) : NULL;
@@ -224,16 +252,24 @@ int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
   c.src = dup_array(src, n_terms, sizeof *src);
   c.delay = dup_array(delay, n_terms, sizeof *delay);
   c.weight = dup_array(weight, n_terms, sizeof *weight);
-  nm_coupling *slot = NULL;
-  if (c.dst && c.row_ptr && c.src && c.delay && c.weight && (c.self || mode != NM_DIFFUSIVE))
-    slot = nm_grow(&m->couplings, &m->n_couplings, sizeof *slot);
-  if (!slot) {
-    coupling_release(&c);
-    return nm_model_fail(m, NM_ENOMEM, "coupling: out of memory for %zu rows and %zu terms",
-                         n_rows, n_terms);
-  }
-  *slot = c;
-  return NM_OK;
+  return coupling_store(m, c);
+}
+
+
+int nm_model_adopt_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
+                            const long *self, size_t **row_ptr, long **src, int **delay,
+                            double **weight)
+{
+  int status = coupling_check(m, mode, n_rows, dst, self, *row_ptr, *src, *delay);
+  if (status != NM_OK) return status;
+  nm_coupling c = { mode, n_rows, NULL, NULL, *row_ptr, *src, *delay, *weight };
+  c.dst = dup_array(dst, n_rows, sizeof *dst);
+  c.self = mode == NM_DIFFUSIVE ? dup_array(self, n_rows, sizeof *self) : NULL;
+  *row_ptr = NULL;
+  *src = NULL;
+  *delay = NULL;
+  *weight = NULL;
+  return coupling_store(m, c);
 }
 
 

@@ -201,6 +201,13 @@ int nm_model_add_program(nm_model *m, int stage, nm_program *prog);
 int nm_model_add_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
                           const long *self, const size_t *row_ptr,
                           const long *src, const int *delay, const double *weight);
+/* The same, taking the term arrays (malloc'd) instead of copying them: when
+** the rows and terms pass the checks, the model owns them (and frees them,
+** at once when out of memory) and *row_ptr, *src, *delay and *weight are set
+** to NULL; when they are refused, they stay the caller's. */
+int nm_model_adopt_coupling(nm_model *m, int mode, size_t n_rows, const long *dst,
+                            const long *self, size_t **row_ptr, long **src, int **delay,
+                            double **weight);
 
 /* Post-step constraints on state variables. */
 int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi);

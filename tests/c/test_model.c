@@ -95,6 +95,27 @@ static void test_coupling_refusals(void)
   rc = nm_model_add_coupling(m, NM_ADDITIVE, 1, dst, NULL, rp, src, neg_delay, w);
   CHECK_REASON(rc, nm_model_error(m, rc), "a negative delay", "term 0", "negative delay",
                "-3 steps");
+  /* adopting the arrays: refused by the same checks, which leave them to the
+  ** caller; taken (and set to NULL) when accepted */
+  size_t *a_rp = malloc(2 * sizeof *a_rp);
+  long *a_src = malloc(sizeof *a_src);
+  int *a_delay = malloc(sizeof *a_delay);
+  double *a_w = malloc(sizeof *a_w);
+  if (CHECK(a_rp && a_src && a_delay && a_w, "allocate the arrays to adopt")) {
+    a_rp[0] = 0, a_rp[1] = 1, a_src[0] = 9, a_delay[0] = 0, a_w[0] = 1.0;
+    rc = nm_model_adopt_coupling(m, NM_ADDITIVE, 1, dst, NULL, &a_rp, &a_src, &a_delay, &a_w);
+    CHECK_REASON(rc, nm_model_error(m, rc), "an adopted term reading a missing signal", "term 0",
+                 "signal 9", "3 signals");
+    CHECK(a_rp && a_src && a_delay && a_w, "a refused adoption leaves the arrays to the caller");
+    a_src[0] = 0;
+    rc = nm_model_adopt_coupling(m, NM_ADDITIVE, 1, dst, NULL, &a_rp, &a_src, &a_delay, &a_w);
+    CHECK(rc == NM_OK && !a_rp && !a_src && !a_delay && !a_w,
+          "an adopted coupling takes the arrays (status %d)", rc);
+  }
+  free(a_rp);
+  free(a_src);
+  free(a_delay);
+  free(a_w);
   nm_model_free(m);
 }
 

