@@ -252,11 +252,21 @@ end
 --- Building and compiling the random FHN network of `conn` (N nodes, default
 -- 1000: about 0.1 N^2 connections), matrices given: from fhn.native{...}
 -- through a one-step run, REPS times in this process ("time", and the
--- process's CPU time "cpu"); "connections".
+-- process's CPU time "cpu"); "connections".  Each repetition gets fresh
+-- copies of the matrices (new Lua tables, made before its clock starts), so
+-- that no build reuses the packs of the one before (_check.lua keeps a
+-- table's last pack): every repetition is a user's first build.
 function cases.conn_build(n)
   n = math.tointeger(tonumber(n or "1000"))
-  local C, L, conns = random_network(n)
+  local C0, L0, conns = random_network(n)
+  local function copy(M)
+    local t = {}
+    for i, row in ipairs(M) do t[i] = table.move(row, 1, #row, 1, {}) end
+    return t
+  end
   for _ = 1, REPS do
+    local C, L = copy(C0), copy(L0)
+    collectgarbage()
     local c0 = os.clock()
     emit("time", timed(function()
       local m = nm.models.fhn.native { Cmat = C, Dmat = L, sigma_ou = 0.05, seed = 1 }
