@@ -14,8 +14,9 @@ M.MAX_NOISE_CHANNELS = 64
 local libdir = require("neuromass.paths").library_dir
 local core = require "neuromass.core"
 -- The binding's stop-signal hook raises only at the user's lines: it knows
--- the library's files by this prefix.
-if libdir then debug.getregistry()["neuromass.libsrc"] = "@" .. libdir end
+-- the library's files by this prefix (false: not loaded from files, no line
+-- is known as the library's; until this is set, it takes no line for the user's).
+debug.getregistry()["neuromass.libsrc"] = libdir and "@" .. libdir or false
 
 --- True when a chunk's source (debug.getinfo's `source`) is a library file.
 function M.in_library(source)
