@@ -30,7 +30,7 @@ local SCRIPT = 'local nm = require "neuromass"\nprint("the script went on")\n'
 
 describe("a stop signal while the library loads", function()
   -- the files `neuromass run` loads before _check.lua has registered the library's prefix
-  for _, file in ipairs { "_check.lua", "paths.lua", "context.lua" } do
+  for _, file in ipairs { "_check.lua", "keyorder.lua", "paths.lua", "context.lua" } do
     it("(in " .. file .. ") stops the script at its first line: exit 143, the user's line named", function()
       local dir = h.scratch()
       local env = stopping_library(dir, file)
