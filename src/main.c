@@ -668,6 +668,12 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
     fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
   }
+  /* A stop that came when the command had no more to stop (explore --merge
+  ** checks for none; plot and sonify stop at their polls): its work is done,
+  ** as said above, and the exit status (128 + n) is the stop's: say why. */
+  if (nmL_stop_signal())
+    fprintf(stderr, PROGNAME ": %s: interrupted by %s once its work was done\n", argv[1],
+            nmL_signal_name(nmL_stop_signal()));
   return 1;
 }
 

@@ -74,4 +74,24 @@ describe("a stop signal while the library loads", function()
       assert.equals("in.csv\nlua\n", listing)
     end)
   end
+
+  it("(in init.lua) lets `neuromass explore --merge` join the parts, then says it was stopped: exit 143", function()
+    -- (explore --merge stops nowhere: before, its success line, then exit 143 unexplained)
+    local dir = h.scratch()
+    h.write(dir .. "/sw.lua", [[
+local nm = require "neuromass"
+local space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } }
+nm.explore.BoxSearch { out = "sw", space = space, run = { duration = 10, jit = false },
+  model = function() return nm.models.fhn.native {} end, evaluate = function(_, p) return { m = p.x_ext } end }:run()
+]])
+    local s, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run sw.lua --task 0 --ntasks 1 --quiet")
+    assert.equals(0, s, err)
+    local env = stopping_library(dir, "init.lua")
+    local out
+    s, out, err = h.sh("cd " .. q(dir) .. " && env --default-signal=TERM " .. env .. q(h.exe) .. " explore --merge sw")
+    assert.equals(143, s, err)
+    assert.equals("sw/results.csv: 2 rows (1 part joined)\n", out)
+    assert.equals("neuromass: explore: interrupted by SIGTERM once its work was done\n", err)
+    assert.equals(3, select(2, h.read(dir .. "/sw/results.csv"):gsub("\n", "")))
+  end)
 end)
