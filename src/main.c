@@ -615,15 +615,18 @@ static int hand_context(lua_State *L, int ctx)
 
 
 /*
-** neuromass sonify|plot|explore ...: the Lua function `entry`
-** (neuromass.audio.cli, neuromass.plot.cli's run, ...) reads the command
-** line, the only reading of it (check.read_options: a word that is an
+** neuromass sonify|plot|explore ...: the Lua function `entry` of module
+** `module` (neuromass.audio's cli, neuromass.plot.cli's run, ...) reads the
+** command line, the only reading of it (check.read_options: a word that is an
 ** option's value is not an option), with the checks of the library's own
 ** calls, and returns the lines to print (to stderr when they have the field
 ** to_stderr: the output went to stdout).  Its --quiet is the context's
-** `quiet` it sets; its --help a usage error with the field `help`.
+** `quiet` it sets; its --help a usage error with the field `help`.  It is
+** called from C, not from a chunk of the host's: every Lua line of the
+** command is the library's, so that the stop hook takes none for a user's.
 */
-static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usage, const char *entry)
+static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usage, const char *module,
+                       const char *entry)
 {
   lua_newtable(L);                               /* the host context */
   int ctx = lua_gettop(L);
@@ -632,13 +635,19 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "quiet");
   if (!hand_context(L, ctx)) return 0;
-  int status = luaL_loadstring(L, entry);
-  lua_createtable(L, argc - 2, 0);
-  for (int i = 2; i < argc; i++) {
-    lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i - 1);
+  lua_getglobal(L, "require");
+  lua_pushstring(L, module);
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, entry);
+    lua_remove(L, -2);
+    lua_createtable(L, argc - 2, 0);
+    for (int i = 2; i < argc; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i - 1);
+    }
+    status = docall(L, 1, 1);
   }
-  if (status == LUA_OK) status = docall(L, 1, 1);
   if (status != LUA_OK && is_usage_error(L, -1)) {
     if (lua_getfield(L, -1, "help") != LUA_TNIL) { fputs(cmd_usage, stdout); return 1; }
     lua_getfield(L, -2, "usage");
@@ -659,6 +668,12 @@ static int csv_command(lua_State *L, int argc, char **argv, const char *cmd_usag
     fprintf(report, "%s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
   }
+  /* A stop that came when the command had no more to stop (explore --merge
+  ** checks for none; plot and sonify stop at their polls): its work is done,
+  ** as said above, and the exit status (128 + n) is the stop's: say why. */
+  if (nmL_stop_signal())
+    fprintf(stderr, PROGNAME ": %s: interrupted by %s once its work was done\n", argv[1],
+            nmL_signal_name(nmL_stop_signal()));
   return 1;
 }
 
@@ -921,15 +936,13 @@ static int pmain(lua_State *L)
     luaL_openlibs(L);
     setup_path(L);
     lua_pushboolean(L, csv_command(L, argc, argv, plot ? plot_usage : sonify_usage,
-                                   plot ? "return require('neuromass.plot.cli').run(...)"
-                                        : "return require('neuromass.audio').cli(...)"));
+                                   plot ? "neuromass.plot.cli" : "neuromass.audio", plot ? "run" : "cli"));
     return 1;
   }
   if (strcmp(argv[1], "explore") == 0) {
     luaL_openlibs(L);
     setup_path(L);
-    lua_pushboolean(L, csv_command(L, argc, argv, explore_usage,
-                                   "return require('neuromass.explore.cli').run(...)"));
+    lua_pushboolean(L, csv_command(L, argc, argv, explore_usage, "neuromass.explore.cli", "run"));
     return 1;
   }
   if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "info") != 0) {

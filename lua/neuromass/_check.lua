@@ -11,11 +11,13 @@ local M = {}
 M.MAX_NODES = 10000
 M.MAX_NOISE_CHANNELS = 64
 
+local keyorder = require "neuromass.keyorder"
 local libdir = require("neuromass.paths").library_dir
 local core = require "neuromass.core"
 -- The binding's stop-signal hook raises only at the user's lines: it knows
--- the library's files by this prefix.
-if libdir then debug.getregistry()["neuromass.libsrc"] = "@" .. libdir end
+-- the library's files by this prefix (false: not loaded from files, no line
+-- is known as the library's; until this is set, it takes no line for the user's).
+debug.getregistry()["neuromass.libsrc"] = libdir and "@" .. libdir or false
 
 --- True when a chunk's source (debug.getinfo's `source`) is a library file.
 function M.in_library(source)
@@ -71,11 +73,10 @@ local function describe(e)
   if mt and mt.__tostring then return tostring(e) end
   if type(e) ~= "table" then return string.format("an error object of type %s", type(e)) end
   local parts = {}
-  for k, v in pairs(e) do
+  for k, v in keyorder.pairs(e) do       -- (the first 8 keys in the library's order, not pairs')
     if #parts == 8 then parts[#parts + 1] = "..."; break end
     parts[#parts + 1] = string.format("%s = %s", tostring(k), type(v) == "string" and v or tostring(v))
   end
-  table.sort(parts)
   return string.format("error raised with a table { %s } instead of a message (give error() a string)",
                        table.concat(parts, ", "))
 end
@@ -499,7 +500,7 @@ function M.fields(t, allowed, what, level, hints)
   if type(t) ~= "table" then
     M.error(string.format("%s expects a table, got %s", what, M.show(t)), level + 1)
   end
-  for k in pairs(t) do
+  for _, k in ipairs(keyorder.keys(t)) do   -- (the first unknown key in order, whatever the process)
     if type(k) ~= "string" or not allowed[k] then
       local names = {}
       for name in pairs(allowed) do names[#names + 1] = name end

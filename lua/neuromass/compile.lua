@@ -7,8 +7,9 @@ local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 
-local ipairs, pairs, string, type, tostring, rawlen = ipairs, pairs, string, type, tostring, rawlen
+local ipairs, string, type, tostring, rawlen = ipairs, string, type, tostring, rawlen
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -184,7 +185,7 @@ local function slow_group(model, cm, g)
                                            t.name, check.show(d)))
       end
       if not checked then
-        for k in pairs(d) do
+        for k in keyorder.pairs(d) do
           if not is_state[k] then
             check.error_at(user, string.format("slow mass '%s': derivatives gave a value for '%s', which " ..
                                                "is not a state variable%s", t.name, tostring(k),
@@ -346,10 +347,10 @@ function M.build(model, dt, level)
       end
     end
     for l in ipairs(g.lanes) do
-      for v, range in pairs(t.clamp) do
+      for v, range in keyorder.pairs(t.clamp) do
         cm:add_clamp(g.state_base + index_of(t.state_names, v) * g.L + l - 1, range[1], range[2])
       end
-      for v, period in pairs(t.wrap) do
+      for v, period in keyorder.pairs(t.wrap) do
         cm:add_wrap(g.state_base + index_of(t.state_names, v) * g.L + l - 1, period)
       end
       for c = 1, #t.noise do

@@ -7,9 +7,10 @@
 local paths = require "neuromass.paths"
 local core = require "neuromass.core"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 
-local io, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select =
-      io, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, next, debug, select
+local io, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, debug, select =
+      io, tonumber, string, ipairs, pairs, tostring, setmetatable, rawset, rawget, debug, select
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -116,10 +117,11 @@ local Dataset = {
   -- Fields the user assigns (even to nil) read back (_check.lua's assign).
   __newindex = check.assign,
   -- pairs(ds) lists every documented field, the lazy ones (subjects, BOLDs,
-  -- FCs) too: iterating reads them from the files (as ds.BOLDs would).
+  -- FCs) too: iterating reads them from the files (as ds.BOLDs would); by
+  -- name (keyorder.lua), the same order in every process.
   __pairs = function(ds)
     for key in pairs(LAZY) do local _ = ds[key] end
-    return next, ds, nil
+    return keyorder.pairs(ds)
   end,
 }
 

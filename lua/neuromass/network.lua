@@ -2,6 +2,7 @@
 -- with per-connection delays, and the `sync` rules that say which variable of
 -- the sending nodes drives which input of the receiving masses.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
 local expr = require "neuromass.expr"
 local nodemod = require "neuromass.node"
@@ -100,7 +101,7 @@ function M.network(def)
   end
   self.params = {}
   check.table_field(def, "params", what:sub(1, -3))
-  for k, v in pairs(def.params or {}) do
+  for k, v in keyorder.pairs(def.params or {}) do
     if type(v) ~= "number" or v ~= v then
       error(string.format("%sparameter '%s' must be a number, got %s", what, tostring(k),
                           check.show(v)), 2)
@@ -493,7 +494,7 @@ function Network:resolve_sync()
                                             "{ input = coupling }, got %s", self.label, check.show(rules)))
   end
   local declared, list = declared_inputs(self)
-  for name, rule in pairs(rules) do
+  for name, rule in keyorder.pairs(rules) do
     if not declared[name] then
       check.error_at(self.sync, string.format("network '%s': sync gives a rule for input '%s', which " ..
         "no mass of the network declares%s (declared: %s)", self.label, tostring(name),
@@ -507,7 +508,7 @@ function Network:resolve_sync()
                                               self.label, tostring(name), check.show(rule)))
     end
   end
-  for name, rule in pairs(rules) do
+  for name, rule in keyorder.pairs(rules) do
     if rule.kind == "custom" then eval_custom(self, name, rule) end
   end
   return rules, s

@@ -4,9 +4,10 @@
 -- drops names containing `word`), and the proxy tables `model.params` and
 -- `model.init`.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring, next =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring, next
+local type, ipairs, setmetatable, string, getmetatable, math, tostring =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -210,8 +211,11 @@ function M.spread(value, n, key, level)
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
   elseif type(value) == "table" and getmetatable(value) == nil then
-    local name = #value == 0 and next(value)
-    if type(name) == "string" then      -- { name = value }: what reading a glob returns
+    local name                          -- (its first name in keyorder's order: the same in every process)
+    for _, k in ipairs(#value == 0 and keyorder.keys(value) or {}) do
+      if type(k) == "string" then name = k; break end
+    end
+    if name then                        -- { name = value }: what reading a glob returns
       error(string.format("'%s' matches %d values, got a table keyed by names ('%s', ...: what " ..
                           "reading a glob gives); give a number or %d numbers in the order of " ..
                           "the matches", key, n, name, n), level + 1)

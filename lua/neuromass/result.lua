@@ -4,6 +4,7 @@
 -- or drawn with res:plot(opts) (plot.lua).
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local audio = require "neuromass.audio"
 
 local setmetatable, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget =
@@ -201,7 +202,7 @@ local function rows_of(self, var, who, level, with_rows)
   -- What there is: the recorded variables and the fields this result holds
   -- (BOLD of a run with bold), a name differing only in case suggested first.
   local known, held = table.move(self.variables, 1, #self.variables, 1, {}), {}
-  for name, f in pairs(MATRIX_FIELDS) do
+  for name, f in keyorder.pairs(MATRIX_FIELDS) do
     known[#known + 1] = name
     if rawget(self, f.field) ~= nil then held[#held + 1] = name end
   end

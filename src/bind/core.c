@@ -140,9 +140,26 @@ int nmL_option(lua_State *L, int i, const char *const list[], const char *what)
 }
 
 
+/* Is the key at a before the key at b in the library's order of keys
+** (lua/neuromass/keyorder.lua: numbers, then strings, then booleans, then
+** the rest), not in lua_next's hash order, which changes from process to process? */
+static int key_before(lua_State *L, int a, int b)
+{
+  static const int rank[LUA_NUMTYPES] = { [LUA_TNUMBER] = 1, [LUA_TSTRING] = 2, [LUA_TBOOLEAN] = 3 };
+  int ta = lua_type(L, a), tb = lua_type(L, b);
+  int ra = ta >= 0 && rank[ta] ? rank[ta] : 4, rb = tb >= 0 && rank[tb] ? rank[tb] : 4;
+  if (ra != rb) return ra < rb;
+  if (ra == 1 || ra == 2) return lua_compare(L, a, b, LUA_OPLT);
+  if (ra == 3) return !lua_toboolean(L, a) && lua_toboolean(L, b);
+  return 0;
+}
+
+
 void nmL_opts(lua_State *L, int t, const char *const known[], const char *what)
 {
   t = lua_absindex(L, t);
+  lua_pushnil(L);                                /* the first unknown key, in key_before's order */
+  int first = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
@@ -150,16 +167,21 @@ void nmL_opts(lua_State *L, int t, const char *const known[], const char *what)
     int k = 0;
     while (key && known[k] && strcmp(known[k], key) != 0) k++;
     if (key && known[k]) continue;
-    const char *got = describe(L, -1);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (k = 0; known[k]; k++) {
-      if (k) luaL_addstring(&b, ", ");
-      luaL_addstring(&b, known[k]);
+    if (lua_isnil(L, first) || key_before(L, -1, first)) {
+      lua_pushvalue(L, -1);
+      lua_replace(L, first);
     }
-    luaL_pushresult(&b);
-    luaL_error(L, "%s: unknown option %s (known: %s)", what, got, lua_tostring(L, -1));
   }
+  if (lua_isnil(L, first)) { lua_pop(L, 1); return; }
+  const char *got = describe(L, first);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int k = 0; known[k]; k++) {
+    if (k) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, known[k]);
+  }
+  luaL_pushresult(&b);
+  luaL_error(L, "%s: unknown option %s (known: %s)", what, got, lua_tostring(L, -1));
 }
 
 

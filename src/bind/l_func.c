@@ -33,18 +33,20 @@ static const char *kind(lua_State *L, int i)
 ** count 1 or 3).  (Holes at or below len are found as nil entries.) */
 static void no_holes(lua_State *L, int i, size_t len, const char *what, lua_Integer row)
 {
+  lua_Integer k = 0;                             /* the first entry set past the hole (not lua_next's) */
   lua_pushnil(L);
   while (lua_next(L, i)) {
     lua_pop(L, 1);
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > (lua_Integer)len) {
-      lua_Integer k = lua_tointeger(L, -1);
-      if (row)
-        luaL_error(L, "%s[%I] has a hole: entry %I is nil but entry %I is set (rows must be arrays "
-                   "without holes)", what, row, (lua_Integer)len + 1, k);
-      luaL_error(L, "%s has a hole: entry %I is nil but entry %I is set (arrays must have no "
-                 "holes)", what, (lua_Integer)len + 1, k);
-    }
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > (lua_Integer)len &&
+        (!k || lua_tointeger(L, -1) < k))
+      k = lua_tointeger(L, -1);
   }
+  if (!k) return;
+  if (row)
+    luaL_error(L, "%s[%I] has a hole: entry %I is nil but entry %I is set (rows must be arrays "
+               "without holes)", what, row, (lua_Integer)len + 1, k);
+  luaL_error(L, "%s has a hole: entry %I is nil but entry %I is set (arrays must have no "
+             "holes)", what, (lua_Integer)len + 1, k);
 }
 
 /* The table at i as an array of numbers, into a new userdata left on the

@@ -39,15 +39,24 @@ static int stops_script;                       /* set by nmL_stop_script */
 static const int stop_signals[NM_N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 
 
-/* Is the function of `ar` the user's: Lua code that is not the library's? */
+/* Is the function of `ar` the user's: Lua code that is not the library's?
+** The library's files are known by the prefix of their source that
+** _check.lua registers ("neuromass.libsrc": a string; false when the library
+** was not loaded from files, and none of its code can be told apart).  Until
+** it is registered, no frame is the user's: the library's first files are
+** loading (the executable loads them before the script), and a line of
+** theirs must not be taken for the user's. */
 static int user_frame(lua_State *L, lua_Debug *ar)
 {
   if (!lua_getinfo(L, "Sl", ar) || ar->currentline <= 0) return 0;
   int user = 1;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.libsrc") == LUA_TSTRING) {
+  int t = lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.libsrc");
+  if (t == LUA_TSTRING) {
     size_t n;
     const char *lib = lua_tolstring(L, -1, &n);
     user = strncmp(ar->source, lib, n) != 0;
+  } else if (t == LUA_TNIL) {
+    user = 0;
   }
   lua_pop(L, 1);
   return user;
@@ -132,6 +141,8 @@ void nmL_stop_script(lua_State *L)
   stops_script = L != NULL;
   if (!L && stop_state) lua_sethook(stop_state, NULL, 0, 0);
   nmL_set_stop_state(L);
+  /* a signal noted before there was a state to hook stops the script too */
+  if (L && __atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST)) lua_sethook(L, stop_hook, STOP_LATER, 1);
 }
 
 

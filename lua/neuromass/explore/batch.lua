@@ -13,6 +13,7 @@
 -- many points as its delay history and recorded output allow (M.capacity).
 -- What cannot batch (M.refusal) runs separately (search.lua).
 local core = require "neuromass.core"
+local keyorder = require "neuromass.keyorder"
 local layout = require "neuromass.layout"
 local result = require "neuromass.result"
 local native = require "neuromass.models._native"
@@ -55,7 +56,7 @@ function M.refusal(m, names)
   local spec = rawget(m, "native_spec")
   if not spec then return "the model is not a native model of nm.models" end
   if #m.net.nodes > 1 then
-    for a, rule in pairs(m.rules) do
+    for a, rule in keyorder.pairs(m.rules) do
       if rule.kind == "custom" then return "the network's coupling '" .. a .. "' is a custom rule" end
     end
   end

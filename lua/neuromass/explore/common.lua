@@ -6,6 +6,7 @@
 -- line's --set checked on a point's model, and the points that worker
 -- processes must have computed.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local options = require "neuromass.run.options"
@@ -155,7 +156,7 @@ end
 -- Returning something else is a mistake of the script, not of one point.
 function M.metrics_error(m, params, reserved)
   if type(m) ~= "table" then return "returned " .. check.show(m) .. ", not a table { NAME = number, ... }" end
-  for k, v in pairs(m) do
+  for k, v in keyorder.pairs(m) do
     if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") then
       return string.format("returned a metric named %s: a metric's name is a non-empty string without ',', " ..
                            "'\"' or line breaks", check.show(k))

@@ -23,6 +23,7 @@
 -- tasks or MPI ranks (Evolution:run), the table the same however they were
 -- spread.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
 local json = require "neuromass.json"
@@ -150,7 +151,7 @@ function M.Evolution(def)
   local names = {}
   for k in pairs(OPTIONS) do names[#names + 1] = k end
   table.sort(names)
-  for k, v in pairs(options) do
+  for k, v in keyorder.pairs(options) do
     if not OPTIONS[k] then
       fail("options: unknown NLopt criterion %s%s (allowed: %s)", check.show(k),
            type(k) == "string" and check.suggest(k, names) or "", table.concat(names, ", "))

@@ -20,7 +20,7 @@ M.LAUNCH_ENV = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE" }
 --- mpi.launched() -> the number of ranks (an integer >= 1) when an MPI
 -- launcher started this process (M.LAUNCH_ENV), else nil.
 function M.launched()
-  for _, name in pairs(M.LAUNCH_ENV) do
+  for _, name in ipairs(M.LAUNCH_ENV) do
     local v = os.getenv(name)
     local n = v and math.tointeger(tonumber(v))
     if n and n >= 1 then return n end

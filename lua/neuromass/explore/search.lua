@@ -11,6 +11,7 @@
 -- already in DIR (results.csv, and the parts of interrupted workers or
 -- tasks) are kept, only the missing points computed.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
 local space_mod = require "neuromass.explore.space"
@@ -223,7 +224,7 @@ end
 -- The rows of `rows` whose parameters or seed differ from the space's point: an error.
 local function check_rows(self, rows, base, dir)
   local space = self.space
-  for i, r in pairs(rows) do
+  for i, r in keyorder.pairs(rows) do
     if i > space.n then
       check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d point%s: it is another " ..
                                 "exploration's (remove it, or choose another out)", dir, i, space.n,

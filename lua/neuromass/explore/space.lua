@@ -6,6 +6,7 @@
 -- given as a list of { name, values } pairs; a plain table's names are
 -- sorted (Lua tables keep no order).
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 
 local type, ipairs, pairs, string, table, math, setmetatable, next, tostring =
       type, ipairs, pairs, string, table, math, setmetatable, next, tostring
@@ -85,7 +86,7 @@ function M.ParameterSpace(parameters, opts)
   end
   opts = opts or {}
   if type(opts) ~= "table" then fail("the options must be a table { kind = ... }, got %s", check.show(opts)) end
-  for k in pairs(opts) do
+  for k in keyorder.pairs(opts) do
     if k ~= "kind" then
       fail("unknown option '%s' (allowed: kind)%s", tostring(k), k == "allow_star_notation" and
            "; a NAME may be a glob (\"*tau\") without it" or check.suggest(tostring(k), { "kind" }))
@@ -106,7 +107,7 @@ function M.ParameterSpace(parameters, opts)
       if values[name] then fail("parameter '%s' is given twice", name) end
       names[#names + 1], values[name] = name, values_of(name, pair[2])
     end
-    for k in pairs(parameters) do
+    for k in keyorder.pairs(parameters) do
       if math.type(k) ~= "integer" or k < 1 or k > #parameters then
         fail("give either a list of { NAME, values } pairs or a table NAME = values, not both (key %s)",
              check.show(k))

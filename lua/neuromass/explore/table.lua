@@ -8,6 +8,7 @@
 -- and rows of several files joined by point.
 local core = require "neuromass.core"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 
 local io, ipairs, pairs, string, table, tonumber, math, type, tostring, getmetatable =
       io, ipairs, pairs, string, table, tonumber, math, type, tostring, getmetatable
@@ -182,7 +183,7 @@ function M.join(into, names, t, what)
     return string.format("%s holds the parameters %s, not %s", what, table.concat(t.names, ","),
                          table.concat(names, ","))
   end
-  for i, r in pairs(t.rows) do
+  for i, r in keyorder.pairs(t.rows) do
     local have = into[i]
     local why = have and differs(have, r, names, what)
     if why then

@@ -7,6 +7,7 @@ local nm_model = require "neuromass.model"
 local nm_node = require "neuromass.node"
 local nm_network = require "neuromass.network"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
 local params = require "neuromass.params"
 local view = require "neuromass.view"
@@ -187,7 +188,7 @@ function M.build(spec, args, level)
   model.native_spec = spec                 -- what explore/batch.lua builds a batch of copies from
   if spec.random_init then
     local inits = spec.random_init(M.rng(seed), N)
-    for name, values in pairs(inits) do model.init[name] = values end
+    for name, values in keyorder.pairs(inits) do model.init[name] = values end
   end
   -- Every other option is a parameter, an initial state or a structural value,
   -- set as model.params would (errors name the option, at the user's line).
@@ -213,7 +214,7 @@ function M.build(spec, args, level)
   -- process's mean but not where it starts.  So the start is fixed here, at the
   -- mean after the options, unless given; a mean driven by a series or a
   -- stimulus leaves it at the mean of each run (model.lua's default).
-  for alias, channel in pairs(spec.ou_aliases or {}) do
+  for alias, channel in keyorder.pairs(spec.ou_aliases or {}) do
     if args[alias] == nil then
       local ou0, mu = model.noise_x0, model.registry.by_name[channel .. ".mu"].slots
       for i, s in ipairs(model.registry.by_name[channel].slots) do

@@ -4,13 +4,14 @@
 -- series comes from (a result and a variable, or an array of rows).  Every
 -- error is raised at the user's line (_check.error) and names the figure.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local outputs = require "neuromass.outputs"
 local gnuplot = require "neuromass.plot.gnuplot"
 local core = require "neuromass.core"
 local context = require "neuromass.context"
 
-local type, string, table, ipairs, pairs, math, getmetatable, setmetatable, tostring =
-      type, string, table, ipairs, pairs, math, getmetatable, setmetatable, tostring
+local type, string, table, ipairs, math, getmetatable, setmetatable, tostring =
+      type, string, table, ipairs, math, getmetatable, setmetatable, tostring
 
 local M = {}
 
@@ -43,7 +44,7 @@ function M.options(what, opts, allowed)
   if type(opts) ~= "table" then fail(what, "expected an options table, got %s", check.show(opts)) end
   local is = {}
   for _, a in ipairs(allowed) do is[a] = true end
-  for k in pairs(opts) do
+  for k in keyorder.pairs(opts) do
     if not is[k] then
       local name = tostring(k)
       local cli = M.CLI_OPTIONS["--" .. name] or M.CLI_OPTIONS["-" .. name]

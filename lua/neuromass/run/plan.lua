@@ -8,6 +8,7 @@ local compile = require "neuromass.compile"
 local params = require "neuromass.params"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local bold = require "neuromass.run.bold"
 local options = require "neuromass.run.options"
 
@@ -33,9 +34,9 @@ end
 -- which stimulus.drivers compiles once the simulation exists.
 local function drivers(self, n_steps, dt, level)
   local list, targets = {}, {}
-  for slot, series in pairs(self.drive) do
+  for slot, series in keyorder.pairs(self.drive) do
     if slot == "inputs" then
-      for u, b in pairs(series) do targets[#targets + 1] = { kind = "input", slot = u, binding = b } end
+      for u, b in keyorder.pairs(series) do targets[#targets + 1] = { kind = "input", slot = u, binding = b } end
       goto next
     end
     if series.stimulus then

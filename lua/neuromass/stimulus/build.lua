@@ -2,6 +2,7 @@
 -- positional arguments), SummedStimulus, ConcatenatedStimulus, RectifiedInput
 -- and user-defined types (define, custom).  Part of neuromass.stimulus.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
@@ -21,7 +22,7 @@ local function new_leaf(cls, args, level)
   local self = { _class = cls, _where = user_site(), _f = { n = 1 } }
   self._serial = next_serial()
   for k, v in pairs(cls.defaults) do self._f[k] = v end
-  for k, v in pairs(args) do
+  for k, v in keyorder.pairs(args) do
     if type(k) ~= "string" or not cls.known[k] then
       error((cls.display or cls.name) .. ": " .. unknown(cls, k), level + 1)
     end

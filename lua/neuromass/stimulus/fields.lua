@@ -3,11 +3,12 @@
 -- Part of neuromass.stimulus; loading it installs the stimulus metatable's
 -- __index, __newindex, __len, __tostring and two methods.
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, ipairs, pairs, rawget, string, table, tostring, tonumber, math, select =
-      type, ipairs, pairs, rawget, string, table, tostring, tonumber, math, select
+local type, ipairs, rawget, string, table, tostring, tonumber, math, select =
+      type, ipairs, rawget, string, table, tostring, tonumber, math, select
 
 local CONCAT, MAX_DEPTH, S, field, is_composite, is_stimulus, known_names, limits_problem,
       materialise, measure, methods, num, parts, plain, put, range, show, store, type_name, unknown,
@@ -170,7 +171,7 @@ local function update(self, d, journal, depth)
   end
   if cls.composite then
     local inputs = parts(self)
-    for k, v in pairs(d) do
+    for k, v in keyorder.pairs(d) do
       local i = type(k) == "string" and tonumber(k:match("^input_(%d+)$"))
       if i and is_stimulus(inputs[i + 1]) then
         local msg = update(inputs[i + 1], v, journal, depth + 1)
@@ -195,7 +196,7 @@ local function update(self, d, journal, depth)
     if msg then return type_name(self) .. ": " .. msg end
     return nil
   end
-  for k, v in pairs(d) do
+  for k, v in keyorder.pairs(d) do
     if cls.known[k] then
       if v == "None" then v = nil end
       if k == "n" and v == nil then v = 1 end
