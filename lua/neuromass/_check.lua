@@ -159,7 +159,7 @@ local function shown(v, depth)
   local mt = getmetatable(v)
   if type(mt) == "table" and type(mt.__name) == "string" then return "a " .. mt.__name end
   if type(v) ~= "table" then return type(v) end
-  if next(v) == nil then return "{}" end
+  if next(v) == nil and #v == 0 then return "{}" end   -- (a read-only view: view.lua)
   if depth >= 2 then return "{...}" end
   local items, n = {}, #v
   for i = 1, math.min(n, SHOW_ITEMS) do items[#items + 1] = shown(v[i], depth + 1) end

@@ -276,30 +276,42 @@ function Network:delay_matrix()
                   "the delays are lengths / signal_speed (ms); edit lengths (mm), or set the delays whole")
 end
 
---- The delay matrix (ms) model.params gives: the delays table itself, or,
--- with lengths, a view of lengths / signal_speed whose entries cannot be set
--- (such an edit would be lost): an error at the user's line says to edit the
--- lengths or set the delays whole.
+--- The delay matrix (ms) model.params gives: a model builder's own
+-- (self.for_user, a native model's view of Dmat / signalV), the delays table
+-- itself, or, with lengths, a view (view.live) of lengths / signal_speed that
+-- follows an edit of the lengths and whose entries cannot be set (such an
+-- edit would be lost): an error at the user's line says to edit the lengths
+-- or set the delays whole.
 function Network:delays_for_user()
+  if self.for_user then return self.for_user.delays() end
   if not self.lengths then return self:delay_matrix() end
-  local net, n, L, speed = self, #self.nodes, self.lengths, self.signal_speed
-  local function refuse(at, v)
-    error(string.format("network '%s': delays%s cannot be set to %s: the delays are lengths / " ..
-                        "signal_speed (ms); edit lengths%s (mm), or set the delays whole",
-                        net.label, at, check.show(v), at), 2)
+  local n, L, speed = #self.nodes, self.lengths, self.signal_speed
+  return view.live(n, function(i, j)
+    local l = type(L[i]) == "table" and L[i][j]
+    return type(l) == "number" and l / speed or l
+  end, "network '" .. self.label .. "': delays", function(at)
+    return "the delays are lengths / signal_speed (ms); edit lengths" .. at .. " (mm), or set the delays whole"
+  end)
+end
+
+--- The connectivity model.params gives: a model builder's own (self.for_user,
+-- a native model's Cmat with a zero diagonal), else the connectivity table.
+function Network:connectivity_for_user()
+  if self.for_user then return self.for_user.connectivity() end
+  return self.connectivity
+end
+
+--- Sets the matrix `name` ("connectivity" or "delays", ms) whole through
+-- model.params, checked (n x n, finite; delays >= 0), or an error at the
+-- user's line where a model builder derives it (self.for_user.refuse(name)).
+function Network:set_matrix(name, v, level)
+  if self.for_user then check.error(self.for_user.refuse(name), level + 1) end
+  local n = #self.nodes
+  if name == "connectivity" then
+    self.connectivity = check.matrix(v, n, "connectivity", level + 1)
+  else
+    self.fixed_delays, self.lengths = check.matrix(v, n, "delays", level + 1, true), nil
   end
-  local rows = {}
-  for i = 1, n do
-    rows[i] = setmetatable({}, {
-      __index = function(_, j)
-        local l = type(L[i]) == "table" and L[i][j]
-        return type(l) == "number" and l / speed or l
-      end,
-      __len = function() return n end,
-      __newindex = function(_, j, v) refuse(string.format("[%d][%s]", i, check.show(j)), v) end })
-  end
-  return setmetatable({}, { __index = rows, __len = function() return n end,
-                            __newindex = function(_, i, v) refuse("[" .. check.show(i) .. "]", v) end })
 end
 
 -- ---------------------------------------------------------------------

