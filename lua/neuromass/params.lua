@@ -4,6 +4,7 @@
 -- drops names containing `word`), and the proxy tables `model.params` and
 -- `model.init`.
 local check = require "neuromass._check"
+local view = require "neuromass.view"
 
 local type, ipairs, setmetatable, string, getmetatable, math, tostring, next =
       type, ipairs, setmetatable, string, getmetatable, math, tostring, next
@@ -185,6 +186,11 @@ end
 function M.is_series(v) return getmetatable(v) == M.Series end
 local is_series = M.is_series
 
+-- A table of values (no object of the library's but its read-only views: view.lua).
+local function plain_table(v)
+  return type(v) == "table" and (getmetatable(v) == nil or view.is(v))
+end
+
 --- Expands `value` over `n` slots: a number, one number per slot, a series,
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
@@ -205,11 +211,11 @@ function M.spread(value, n, key, level)
       end
     end
     return function() return value end
-  elseif type(value) == "table" and getmetatable(value) == nil and type(value[1]) == "table" then
+  elseif plain_table(value) and type(value[1]) == "table" then
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
-  elseif type(value) == "table" and getmetatable(value) == nil then
+  elseif plain_table(value) then
     local name = #value == 0 and next(value)
     if type(name) == "string" then      -- { name = value }: what reading a glob returns
       error(string.format("'%s' matches %d values, got a table keyed by names ('%s', ...: what " ..

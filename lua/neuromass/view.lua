@@ -17,6 +17,8 @@ local M = {}
 
 -- view -> its pack (weak keys)
 local pack_of = setmetatable({}, { __mode = "k" })
+-- every view and row made here (weak keys): M.is
+local made = setmetatable({}, { __mode = "k" })
 
 -- The index k as a row or column number of an n x n matrix, or nil (a string
 -- "1", 0, 1.5 or n + 1 is no key of an array of n).
@@ -39,18 +41,20 @@ end
 -- when first read.  refuse(at, v) raises the error of a write at `at`.
 local function rows_of(n, row, refuse)
   local rows = {}
-  return setmetatable({}, {
+  local v = setmetatable({}, {
     __index = function(_, k)
       local i = index(k, n)
       if not i then return nil end
       local r = rows[i]
-      if r == nil then r = row(i); rows[i] = r end
+      if r == nil then r = row(i); rows[i] = r; made[r] = true end
       return r
     end,
     __len = function() return n end,
     __pairs = array_pairs(n),
     __newindex = function(_, k, x) refuse("[" .. check.show(k) .. "]", x) end,
   })
+  made[v] = true
+  return v
 end
 
 -- The error of a write to `name` at `at`, at the user's line; `why` says where the
@@ -99,5 +103,9 @@ end
 
 --- The pack a view reads, or nil when `m` is not a view of a pack.
 function M.pack(m) return pack_of[m] end
+
+--- Whether t is a view or a row of one (read as a plain array of rows or of
+-- numbers wherever the library takes one, though it has a metatable).
+function M.is(t) return made[t] == true end
 
 return M

@@ -195,6 +195,13 @@ describe("a derived matrix read through model.params (a read-only view)", functi
     end
     assert.are.same({ 0.5, 2 }, { m.params.delays[1][2], m.params.connectivity[1][2] })
   end)
+  it("gives one value per node from a row, as a plain array does (model.params, model.init)", function()
+    local m = native()
+    m.params.x_ext = m.params.delays[2]
+    m.init["*x"] = m.params.connectivity[1]
+    assert.are.same({ 1.5, 0.0 }, m.params.x_ext)
+    assert.are.same({ 0.0, 2.0 }, m.init["*x"].x)
+  end)
   it("of a network's lengths iterates with pairs", function()
     local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
                           derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
