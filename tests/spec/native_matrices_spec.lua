@@ -181,6 +181,14 @@ describe("a derived matrix read through model.params (a read-only view)", functi
     m.params.signalV = 10
     assert.are.same({ 5.0, 5.0, 3.0 }, { m.params.delays[1][2], D[1][2], D[2][1] })
   end)
+  it("of a native model's connectivity is read-only whatever Cmat's diagonal, and follows Cmat", function()
+    local C = { { 0, 2 }, { 3, 0 } }
+    local m = nm.models.fhn.native { Cmat = C }
+    local conn = m.params.connectivity
+    assert.has_error(function() conn[1][2] = 5 end)
+    C[1][1], C[1][2] = 4, 6
+    assert.are.same({ { 0, 6 }, { 3, 0 } }, select(2, by_pairs(conn)))
+  end)
   it("of a native model cannot be set whole: the message names what to set instead, at the user's line", function()
     local m = native()
     for _, case in ipairs { { "delays", "FHNModel: delays cannot be set: they are Dmat / signalV (ms); set " ..

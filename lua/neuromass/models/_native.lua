@@ -157,31 +157,25 @@ function M.build(spec, args, level)
     net.derived_from = { state.pC, state.pD }
   end
   net.derive = restructure
-  -- What model.params gives as connectivity and delays: live views of Cmat and
-  -- Dmat / signalV (an edit of them shows before the next run, which derives
-  -- the engine's views again), never set whole (the next derivation would drop it).
+  -- What model.params gives as connectivity and delays: live views of Cmat
+  -- with a zero diagonal and of Dmat / signalV, made once (an edit of Cmat,
+  -- Dmat or signalV shows before the next run, which derives the engine's
+  -- views again), never set whole (the next derivation would drop it).
+  local user_C = view.live(N, function(r, c)
+    if r == c then return 0.0 end
+    local C = state.C
+    local x = type(C[r]) == "table" and C[r][c]
+    return math.type(x) == "integer" and x + 0.0 or x
+  end, spec.label .. ": connectivity", EDIT_C)
+  local user_D = view.live(N, function(r, c)
+    local V, D = state.V, state.D
+    local l = type(D[r]) == "table" and D[r][c]
+    if V == 0 and type(l) == "number" then return 0.0 end
+    return type(l) == "number" and l / V or l
+  end, spec.label .. ": delays", EDIT_D)
   net.for_user = {
-    connectivity = function()
-      local C = state.C
-      for i = 1, N do
-        if not (type(C[i]) == "table" and C[i][i] == 0) then
-          return view.live(N, function(r, c)
-            if r == c then return 0.0 end
-            local x = type(C[r]) == "table" and C[r][c]
-            return math.type(x) == "integer" and x + 0.0 or x
-          end, spec.label .. ": connectivity", EDIT_C)
-        end
-      end
-      return C
-    end,
-    delays = function()
-      return view.live(N, function(r, c)
-        local V, D = state.V, state.D
-        local l = type(D[r]) == "table" and D[r][c]
-        if V == 0 and type(l) == "number" then return 0.0 end
-        return type(l) == "number" and l / V or l
-      end, spec.label .. ": delays", EDIT_D)
-    end,
+    connectivity = function() return user_C end,
+    delays = function() return user_D end,
     refuse = function(name)
       return name == "delays"
         and string.format("%s: delays cannot be set: they are Dmat / signalV (ms); set model.params.Dmat " ..
