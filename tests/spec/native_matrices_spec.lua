@@ -155,6 +155,14 @@ local function by_pairs(m)
 end
 
 describe("a derived matrix read through model.params (a read-only view)", function()
+  -- two nodes, delays from lengths { { 0, 1 }, { 2, 0 } } (mm) at 2 mm/ms
+  local function lengths_model()
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    return nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                                 connectivity = { { 0, 1 }, { 1, 0 } }, lengths = { { 0, 1 }, { 2, 0 } },
+                                 signal_speed = 2, sync = function(net) return { network_x = net:additive("x") } end })
+  end
   local function native()
     return nm.models.fhn.native { Cmat = { { 1, 2 }, { 3, 0 } }, Dmat = { { 0, 10 }, { 30, 0 } } }
   end
@@ -211,15 +219,17 @@ describe("a derived matrix read through model.params (a read-only view)", functi
     assert.are.same({ 0.0, 2.0 }, m.init["*x"].x)
   end)
   it("of a network's lengths iterates with pairs", function()
-    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
-                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
-    local m = nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
-                                    connectivity = { { 0, 1 }, { 1, 0 } }, lengths = { { 0, 1 }, { 2, 0 } },
-                                    signal_speed = 2,
-                                    sync = function(net) return { network_x = net:additive("x") } end })
+    local m = lengths_model()
     local keys, rows = by_pairs(m.params["Net.delays"])
     assert.are.same({ 1, 2 }, keys)
     assert.are.same({ { 0, 0.5 }, { 1.0, 0 } }, rows)
+  end)
+  it("is one table across reads, so that a loop over model.params[...][i][j] builds nothing per entry", function()
+    local m = lengths_model()
+    assert.is_true(rawequal(m.params["Net.delays"], m.params["Net.delays"]))
+    local n = native()
+    assert.is_true(rawequal(n.params.delays, n.params.delays))
+    assert.is_true(rawequal(n.params.connectivity, n.params.connectivity))
   end)
   it("of a pack (what the engine reads: a native model's internal connectivity) iterates with pairs", function()
     local core, view = require "neuromass.core", require "neuromass.view"
