@@ -647,8 +647,11 @@ function M.matrix(m, n, what, level, nonneg, pack)
     M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
                         type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)
   elseif why == "row" then
-    M.error(string.format("%s must be a %dx%d matrix (row %d has %s entries)", what, n, n, i,
-                        type(m[i]) == "table" and #m[i] or "no"), level + 1)
+    local row = m[i]
+    M.error(string.format("%s must be a %dx%d matrix (row %d %s)", what, n, n, i,
+                          type(row) == "table" and string.format("has %d entries", #row)
+                          or string.format("is %s, not a row: a table of %d numbers", M.show(row), n)),
+            level + 1)
   elseif why == "finite" then
     M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(m[i][j])),
           level + 1)

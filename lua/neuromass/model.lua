@@ -225,11 +225,11 @@ local function register_names(self, opts)
       local nm = #nd.masses
       structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
         function(v, level)
-          check.matrix(v, nm, "local_connectivity", level + 1)
+          check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
           nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
         end)
       structural(node_prefix .. ".local_delays", function() return nd.delays end,
-        function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1, true) end)
+        function(v, level) nd.delays = check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true) end)
     end
   end
   for name, s in pairs(opts.structural or {}) do

@@ -309,11 +309,11 @@ end
 -- user's line where a model builder derives it (self.for_user.refuse(name)).
 function Network:set_matrix(name, v, level)
   if self.for_user then check.error(self.for_user.refuse(name), level + 1) end
-  local n = #self.nodes
+  local n, what = #self.nodes, "network '" .. self.label .. "': " .. name
   if name == "connectivity" then
-    self.connectivity = check.matrix(v, n, "connectivity", level + 1)
+    self.connectivity = check.matrix(v, n, what, level + 1)
   else
-    self.fixed_delays, self.lengths = check.matrix(v, n, "delays", level + 1, true), nil
+    self.fixed_delays, self.lengths = check.matrix(v, n, what, level + 1, true), nil
   end
 end
 

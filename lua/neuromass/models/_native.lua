@@ -203,7 +203,7 @@ function M.build(spec, args, level)
   local function lengths(name)
     return { get = function() return state.D end,
              set = function(v, lvl)
-               state.D, state.pD = check.matrix(v, N, name, lvl + 1, true, true)
+               state.D, state.pD = check.matrix(v, N, what .. name, lvl + 1, true, true)
                restructure()
              end }
   end
@@ -215,7 +215,7 @@ function M.build(spec, args, level)
     structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl)
-                 state.C, state.pC = check.matrix(v, N, "Cmat", lvl + 1, false, true)
+                 state.C, state.pC = check.matrix(v, N, what .. "Cmat", lvl + 1, false, true)
                  restructure()
                end },
       Dmat = lengths("Dmat"),
