@@ -619,6 +619,17 @@ function M.is_known(m, n, nonneg)
   return k ~= nil and k[1] == n and (k[2] or not nonneg)
 end
 
+-- The read-only views of view.lua and their rows (weak keys): t -> "live"
+-- for a matrix that reads other tables when asked (view.live), true for the others.
+local views = setmetatable({}, { __mode = "k" })
+
+--- Marks t as a view or a row of one (view.lua); `live` for a view.live matrix.
+function M.mark_view(t, live) views[t] = live and "live" or true end
+
+--- Whether t is a view or a row of one: an array the library reads as a plain
+-- one, though it has a metatable.
+function M.is_view(t) return views[t] ~= nil end
+
 -- The last pack M.matrix took of each table (weak keys): the same table
 -- packed again with the same bits (a model built again from the same Cmat)
 -- gets that pack back, without new memory.  A pack lives as long as its
@@ -627,6 +638,9 @@ local last_pack = setmetatable({}, { __mode = "k" })
 
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
+-- Returns m, or a plain copy of m when it is a live view (view.live: it reads
+-- other tables, which could be m's own holder: a model's Cmat set to its own
+-- connectivity), to be kept in its place.
 -- With `pack` (true, or an earlier pack), also returns the entries packed as
 -- doubles (core.matrix_check), which tell whether the matrix changed since:
 -- the earlier pack itself (given, else the last one of this table) when the
@@ -640,6 +654,7 @@ function M.matrix(m, n, what, level, nonneg, pack)
   if pack == true then pack = last_pack[m] or true end
   local ok, why, i, j = core.matrix_check(m, n, nonneg, pack)
   if ok then
+    if views[m] == "live" then m = core.matrix_copy(m, n) end
     if why and type(m) == "table" then last_pack[m] = why end
     return m, why
   end

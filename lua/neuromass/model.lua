@@ -225,7 +225,7 @@ local function register_names(self, opts)
       local nm = #nd.masses
       structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
         function(v, level)
-          check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
+          v = check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
           nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
         end)
       structural(node_prefix .. ".local_delays", function() return nd.delays end,

@@ -87,12 +87,12 @@ function M.network(def)
     error(what .. "give either 'delays' (ms) or 'lengths' (mm) with 'signal_speed', not both", 2)
   end
   if def.lengths then
-    check.matrix(def.lengths, n, what .. "lengths", 2, true)
+    local lengths = check.matrix(def.lengths, n, what .. "lengths", 2, true)
     if def.signal_speed == nil then
       error(what .. "'lengths' needs 'signal_speed' (mm/ms)", 2)
     end
     M.check_speed(def.signal_speed, what .. "signal_speed", 2)
-    self.lengths, self.signal_speed = def.lengths, def.signal_speed
+    self.lengths, self.signal_speed = lengths, def.signal_speed
   elseif def.delays then
     self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2, true)
   elseif def.signal_speed ~= nil then

@@ -4,7 +4,6 @@
 -- drops names containing `word`), and the proxy tables `model.params` and
 -- `model.init`.
 local check = require "neuromass._check"
-local view = require "neuromass.view"
 
 local type, ipairs, setmetatable, string, getmetatable, math, tostring, next =
       type, ipairs, setmetatable, string, getmetatable, math, tostring, next
@@ -188,7 +187,7 @@ local is_series = M.is_series
 
 -- A table of values (no object of the library's but its read-only views: view.lua).
 local function plain_table(v)
-  return type(v) == "table" and (getmetatable(v) == nil or view.is(v))
+  return type(v) == "table" and (getmetatable(v) == nil or check.is_view(v))
 end
 
 --- Expands `value` over `n` slots: a number, one number per slot, a series,

@@ -17,8 +17,6 @@ local M = {}
 
 -- view -> its pack (weak keys)
 local pack_of = setmetatable({}, { __mode = "k" })
--- every view and row made here (weak keys): M.is
-local made = setmetatable({}, { __mode = "k" })
 
 -- The index k as a row or column number of an n x n matrix, or nil (a string
 -- "1", 0, 1.5 or n + 1 is no key of an array of n).
@@ -39,21 +37,21 @@ end
 
 -- A read-only array of n rows; row(i) makes row i (a read-only array of n)
 -- when first read.  refuse(at, v) raises the error of a write at `at`.
-local function rows_of(n, row, refuse)
+local function rows_of(n, row, refuse, live)
   local rows = {}
   local v = setmetatable({}, {
     __index = function(_, k)
       local i = index(k, n)
       if not i then return nil end
       local r = rows[i]
-      if r == nil then r = row(i); rows[i] = r; made[r] = true end
+      if r == nil then r = row(i); rows[i] = r; check.mark_view(r) end
       return r
     end,
     __len = function() return n end,
     __pairs = array_pairs(n),
     __newindex = function(_, k, x) refuse("[" .. check.show(k) .. "]", x) end,
   })
-  made[v] = true
+  check.mark_view(v, live)
   return v
 end
 
@@ -88,7 +86,8 @@ end
 
 --- A view whose entry [i][j] is f(i, j), called at each read (so it follows
 -- what f reads: the user's tables, edited in place); `name` and `why` (a
--- string, or a function of the entry's "[i][j]") as for M.new.
+-- string, or a function of the entry's "[i][j]") as for M.new.  Given whole
+-- as a matrix (check.matrix), it is copied.
 function M.live(n, f, name, why)
   local refuse = refuser(name, why)
   return rows_of(n, function(i)
@@ -98,14 +97,11 @@ function M.live(n, f, name, why)
       __pairs = array_pairs(n),
       __newindex = function(_, j, x) refuse(string.format("[%d][%s]", i, check.show(j)), x) end,
     })
-  end, refuse)
+  end, refuse, true)
 end
 
 --- The pack a view reads, or nil when `m` is not a view of a pack.
 function M.pack(m) return pack_of[m] end
 
---- Whether t is a view or a row of one (read as a plain array of rows or of
--- numbers wherever the library takes one, though it has a metatable).
-function M.is(t) return made[t] == true end
 
 return M

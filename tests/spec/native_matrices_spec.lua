@@ -197,6 +197,25 @@ describe("a derived matrix read through model.params (a read-only view)", functi
     C[1][1], C[1][2] = 4, 6
     assert.are.same({ { 0, 6 }, { 3, 0 } }, select(2, by_pairs(conn)))
   end)
+  it("given whole as a matrix is copied: its own model's Cmat, Dmat, another model or network", function()
+    local m = native()
+    m.params.Cmat = m.params.connectivity            -- Cmat with its diagonal zeroed
+    m.params.Dmat = m.params.delays                  -- lengths of the delays in ms, at 20 mm/ms
+    assert.are.same({ { 0, 2 }, { 3, 0 } }, select(2, by_pairs(m.params.Cmat)))
+    assert.are.same({ 0.5, 0.025 }, { m.params.Dmat[1][2], m.params.delays[1][2] })
+    assert.is_nil(getmetatable(m.params.Cmat))
+    local src = native()
+    local other = nm.models.hopf.native { Cmat = src.params.connectivity, Dmat = src.params.delays }
+    local node = nm.node { label = "N", masses = { nm.models.fhn.mass() } }
+    local net = nm.network { nodes = nm.replicate(node, 2), connectivity = src.params.connectivity,
+                             lengths = src.params.delays, signal_speed = 1,
+                             sync = function(n) return { network_x = n:diffusive("x"), network_y = n:diffusive("y") } end }
+    local mm = nm.model(net)
+    src.params.Cmat[1][2], src.params.Dmat[1][2] = 7, 40   -- the copies keep the values of then
+    assert.are.same({ 2, 0.5 }, { other.params.Cmat[1][2], other.params.Dmat[1][2] })
+    assert.are.same({ 2, 0.5 }, { mm.params["Net.connectivity"][1][2], mm.params["Net.delays"][1][2] })
+    assert.are.equal(1, #m:run { duration = 1, sampling_dt = 1 }:time())
+  end)
   it("of a native model cannot be set whole: the message names what to set instead, at the user's line", function()
     local m = native()
     for _, case in ipairs { { "delays", "FHNModel: delays cannot be set: they are Dmat / signalV (ms); set " ..

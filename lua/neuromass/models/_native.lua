@@ -123,9 +123,10 @@ function M.build(spec, args, level)
   -- The packed entries (check.matrix) tell Network:check_matrices that the
   -- network's connectivity and delays are derived from these values.
   Cmat = Cmat or zeros(N)
-  local _, packed_C = check.matrix(Cmat, N, what .. "Cmat", level + 1, false, true)
+  local packed_C, packed_D
+  Cmat, packed_C = check.matrix(Cmat, N, what .. "Cmat", level + 1, false, true)
   local Dmat = args.Dmat or zeros(N)
-  local _, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
+  Dmat, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
   local signalV = args.signalV or 20.0
   check_signalV(signalV, what .. "signalV", level + 1)
   local seed = args.seed or 0
