@@ -49,6 +49,27 @@ function M.check_speed(v, what, level)
   return v
 end
 
+--- The first entry [i][j] of the n x n lengths L (mm) whose delay L[i][j] /
+-- speed (mm/ms) is not finite, a speed that small: i, j, L[i][j]; nil when
+-- there is none.  (A native model's Dmat and signalV, a network's lengths and
+-- signal_speed.)
+function M.infinite_delay(L, n, speed)
+  for i = 1, n do
+    local row = L[i]
+    for j = 1, type(row) == "table" and n or 0 do
+      local l = row[j]
+      if type(l) == "number" and not check.finite(l / speed) then return i, j, l end
+    end
+  end
+end
+
+-- The error of a signal_speed (mm/ms) that makes the delay lengths[i][j] / speed infinite.
+local function infinite_delay_error(self, i, j, l)
+  error(string.format("network '%s': signal_speed = %s (mm/ms) makes delays[%d][%d] = lengths[%d][%d] / " ..
+                      "signal_speed = %s / %s infinite; use a larger signal_speed", self.label,
+                      check.show(self.signal_speed), i, j, i, j, check.show(l), check.show(self.signal_speed)), 3)
+end
+
 -- What a nodes[i] that is not a node probably is, and what to write instead.
 local function not_a_node_hint(v)
   local mt = getmetatable(v)
@@ -87,12 +108,15 @@ function M.network(def)
     error(what .. "give either 'delays' (ms) or 'lengths' (mm) with 'signal_speed', not both", 2)
   end
   if def.lengths then
-    local lengths = check.matrix(def.lengths, n, what .. "lengths", 2, true)
+    local lengths, packed = check.matrix(def.lengths, n, what .. "lengths", 2, true, true)
     if def.signal_speed == nil then
       error(what .. "'lengths' needs 'signal_speed' (mm/ms)", 2)
     end
     M.check_speed(def.signal_speed, what .. "signal_speed", 2)
     self.lengths, self.signal_speed = lengths, def.signal_speed
+    if not select(2, core.matrix_derive(packed, n, "div", def.signal_speed)) then   -- (finite?)
+      infinite_delay_error(self, M.infinite_delay(lengths, n, def.signal_speed))
+    end
   elseif def.delays then
     self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2, true)
   elseif def.signal_speed ~= nil then
@@ -269,6 +293,10 @@ function Network:delay_matrix()
   local n, p, finite, nonneg = #self.nodes
   if self.lengths then
     p, finite, nonneg = core.matrix_derive(self:packed(self.lengths), n, "div", self.signal_speed)
+    if not finite then
+      local i, j, l = M.infinite_delay(self.lengths, n, self.signal_speed)
+      if i then infinite_delay_error(self, i, j, l) end
+    end
   else
     p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   end

@@ -261,25 +261,48 @@ describe("a derived matrix read through model.params (a read-only view)", functi
   end)
 end)
 
+-- f raises an error at this file's line `line` whose message holds `want`.
+local function refused_at(line, want, f)
+  local ok, err = pcall(f)
+  assert.is_false(ok)
+  assert.is_truthy(err:find("native_matrices_spec.lua:" .. line .. ":", 1, true), err)
+  assert.is_truthy(err:find(want, 1, true), err)
+end
+
+local function here() return debug.getinfo(2, "l").currentline end
+
 describe("a native model's signalV so small that a delay is infinite", function()
   local want = "FHNModel: signalV = 1e-310 (mm/ms) makes delays[1][2] = Dmat[1][2] / signalV = 10 / 1e-310 " ..
                "infinite; use a larger signalV, or 0 for no delays"
   it("is refused by native{} at the user's line, naming signalV, the entry and the values", function()
-    local ok, err = pcall(function()
+    refused_at(here() + 1, want, function()
       nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } }, signalV = 1e-310 }
     end)
-    assert.is_false(ok)
-    assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 3) .. ":",
-                              1, true), err)
-    assert.is_truthy(err:find(want, 1, true), err)
   end)
   it("is refused where model.params.signalV is set, and the model keeps its signalV", function()
     local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
-    local ok, err = pcall(function() m.params.signalV = 1e-310 end)
-    assert.is_false(ok)
-    assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 2) .. ":",
-                              1, true), err)
-    assert.is_truthy(err:find(want, 1, true), err)
+    refused_at(here(), want, function() m.params.signalV = 1e-310 end)
     assert.are.same({ 20.0, 0.5 }, { m.params.signalV, m.params.delays[1][2] })
+  end)
+end)
+
+describe("a network's signal_speed so small that a delay is infinite", function()
+  local want = "network 'Net': signal_speed = 1e-310 (mm/ms) makes delays[1][2] = lengths[1][2] / signal_speed " ..
+               "= 10 / 1e-310 infinite; use a larger signal_speed"
+  local function net(L)
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    return nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                        connectivity = { { 0, 1 }, { 1, 0 } }, lengths = L, signal_speed = 1e-310,
+                        sync = function(n) return { network_x = n:additive("x") } end }
+  end
+  it("is refused by nm.network at the user's line, naming signal_speed, the entry and the values", function()
+    refused_at(here(), want, function() net({ { 0, 10 }, { 10, 0 } }) end)
+  end)
+  it("is refused at the run after an edit of the lengths makes one infinite", function()
+    local L = { { 0, 0 }, { 0, 0 } }
+    local m = nm.model(net(L))
+    L[1][2] = 10
+    refused_at(here(), want, function() m:run { duration = 1 } end)
   end)
 end)

@@ -74,17 +74,12 @@ local function delays_of(n, packed_D, V, label, D)
   local p, finite, nonneg
   if V == 0 then p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   else p, finite, nonneg = core.matrix_derive(packed_D, n, "div", V) end
-  if not finite then
-    for i = 1, n do
-      for j = 1, n do
-        local l = type(D[i]) == "table" and D[i][j]
-        if type(l) == "number" and not check.finite(l / V) then
-          error(string.format("%s: signalV = %s (mm/ms) makes delays[%d][%d] = Dmat[%d][%d] / signalV = " ..
-                              "%s / %s infinite; use a larger signalV, or 0 for no delays", label,
-                              check.show(V), i, j, i, j, check.show(l), check.show(V)), 2)
-        end
-      end
-    end
+  local i, j, l
+  if not finite then i, j, l = nm_network.infinite_delay(D, n, V) end
+  if i then
+    error(string.format("%s: signalV = %s (mm/ms) makes delays[%d][%d] = Dmat[%d][%d] / signalV = " ..
+                        "%s / %s infinite; use a larger signalV, or 0 for no delays", label,
+                        check.show(V), i, j, i, j, check.show(l), check.show(V)), 2)
   end
   return view.new(p, n, finite, nonneg, label .. ": delays", EDIT_D)
 end
