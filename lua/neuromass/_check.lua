@@ -160,7 +160,7 @@ local function shown(v, depth)
   local mt = getmetatable(v)
   if type(mt) == "table" and type(mt.__name) == "string" then return "a " .. mt.__name end
   if type(v) ~= "table" then return type(v) end
-  if next(v) == nil then return "{}" end
+  if next(v) == nil and #v == 0 then return "{}" end   -- (a read-only view: view.lua)
   if depth >= 2 then return "{...}" end
   local items, n = {}, #v
   for i = 1, math.min(n, SHOW_ITEMS) do items[#items + 1] = shown(v[i], depth + 1) end
@@ -620,6 +620,17 @@ function M.is_known(m, n, nonneg)
   return k ~= nil and k[1] == n and (k[2] or not nonneg)
 end
 
+-- The read-only views of view.lua and their rows (weak keys): t -> "live"
+-- for a matrix that reads other tables when asked (view.live), true for the others.
+local views = setmetatable({}, { __mode = "k" })
+
+--- Marks t as a view or a row of one (view.lua); `live` for a view.live matrix.
+function M.mark_view(t, live) views[t] = live and "live" or true end
+
+--- Whether t is a view or a row of one: an array the library reads as a plain
+-- one, though it has a metatable.
+function M.is_view(t) return views[t] ~= nil end
+
 -- The last pack M.matrix took of each table (weak keys): the same table
 -- packed again with the same bits (a model built again from the same Cmat)
 -- gets that pack back, without new memory.  A pack lives as long as its
@@ -628,6 +639,9 @@ local last_pack = setmetatable({}, { __mode = "k" })
 
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
+-- Returns m, or a plain copy of m when it is a live view (view.live: it reads
+-- other tables, which could be m's own holder: a model's Cmat set to its own
+-- connectivity), to be kept in its place.
 -- With `pack` (true, or an earlier pack), also returns the entries packed as
 -- doubles (core.matrix_check), which tell whether the matrix changed since:
 -- the earlier pack itself (given, else the last one of this table) when the
@@ -641,6 +655,7 @@ function M.matrix(m, n, what, level, nonneg, pack)
   if pack == true then pack = last_pack[m] or true end
   local ok, why, i, j = core.matrix_check(m, n, nonneg, pack)
   if ok then
+    if views[m] == "live" then m = core.matrix_copy(m, n) end
     if why and type(m) == "table" then last_pack[m] = why end
     return m, why
   end
@@ -648,8 +663,11 @@ function M.matrix(m, n, what, level, nonneg, pack)
     M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
                         type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)
   elseif why == "row" then
-    M.error(string.format("%s must be a %dx%d matrix (row %d has %s entries)", what, n, n, i,
-                        type(m[i]) == "table" and #m[i] or "no"), level + 1)
+    local row = m[i]
+    M.error(string.format("%s must be a %dx%d matrix (row %d %s)", what, n, n, i,
+                          type(row) == "table" and string.format("has %d entries", #row)
+                          or string.format("is %s, not a row: a table of %d numbers", M.show(row), n)),
+            level + 1)
   elseif why == "finite" then
     M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(m[i][j])),
           level + 1)

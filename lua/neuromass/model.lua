@@ -213,15 +213,12 @@ local function register_names(self, opts)
   end
   self.noise_x0 = ou0
   if not self.standalone then
-    local n = #net.nodes
     structural(flat and "connectivity" or (net.label .. ".connectivity"),
-      function() return net.connectivity end,
-      function(v, level) net.connectivity = check.matrix(v, n, "connectivity", level + 1) end)
+      function() return net:connectivity_for_user() end,
+      function(v, level) net:set_matrix("connectivity", v, level + 1) end)
     structural(flat and "delays" or (net.label .. ".delays"),
       function() return net:delays_for_user() end,
-      function(v, level)
-        net.fixed_delays, net.lengths = check.matrix(v, n, "delays", level + 1, true), nil
-      end)
+      function(v, level) net:set_matrix("delays", v, level + 1) end)
   end
   for i, nd in ipairs(net.nodes) do
     if nd.connectivity and not flat then
@@ -229,11 +226,11 @@ local function register_names(self, opts)
       local nm = #nd.masses
       structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
         function(v, level)
-          check.matrix(v, nm, "local_connectivity", level + 1)
+          v = check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
           nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
         end)
       structural(node_prefix .. ".local_delays", function() return nd.delays end,
-        function(v, level) nd.delays = check.matrix(v, nm, "local_delays", level + 1, true) end)
+        function(v, level) nd.delays = check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true) end)
     end
   end
   for name, s in keyorder.pairs(opts.structural or {}) do

@@ -50,6 +50,27 @@ function M.check_speed(v, what, level)
   return v
 end
 
+--- The first entry [i][j] of the n x n lengths L (mm) whose delay L[i][j] /
+-- speed (mm/ms) is not finite, a speed that small: i, j, L[i][j]; nil when
+-- there is none.  (A native model's Dmat and signalV, a network's lengths and
+-- signal_speed.)
+function M.infinite_delay(L, n, speed)
+  for i = 1, n do
+    local row = L[i]
+    for j = 1, type(row) == "table" and n or 0 do
+      local l = row[j]
+      if type(l) == "number" and not check.finite(l / speed) then return i, j, l end
+    end
+  end
+end
+
+-- The error of a signal_speed (mm/ms) that makes the delay lengths[i][j] / speed infinite.
+local function infinite_delay_error(self, i, j, l)
+  error(string.format("network '%s': signal_speed = %s (mm/ms) makes delays[%d][%d] = lengths[%d][%d] / " ..
+                      "signal_speed = %s / %s infinite; use a larger signal_speed", self.label,
+                      check.show(self.signal_speed), i, j, i, j, check.show(l), check.show(self.signal_speed)), 3)
+end
+
 -- What a nodes[i] that is not a node probably is, and what to write instead.
 local function not_a_node_hint(v)
   local mt = getmetatable(v)
@@ -88,12 +109,15 @@ function M.network(def)
     error(what .. "give either 'delays' (ms) or 'lengths' (mm) with 'signal_speed', not both", 2)
   end
   if def.lengths then
-    check.matrix(def.lengths, n, what .. "lengths", 2, true)
+    local lengths, packed = check.matrix(def.lengths, n, what .. "lengths", 2, true, true)
     if def.signal_speed == nil then
       error(what .. "'lengths' needs 'signal_speed' (mm/ms)", 2)
     end
     M.check_speed(def.signal_speed, what .. "signal_speed", 2)
-    self.lengths, self.signal_speed = def.lengths, def.signal_speed
+    self.lengths, self.signal_speed = lengths, def.signal_speed
+    if not select(2, core.matrix_derive(packed, n, "div", def.signal_speed)) then   -- (finite?)
+      infinite_delay_error(self, M.infinite_delay(lengths, n, def.signal_speed))
+    end
   elseif def.delays then
     self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2, true)
   elseif def.signal_speed ~= nil then
@@ -270,6 +294,10 @@ function Network:delay_matrix()
   local n, p, finite, nonneg = #self.nodes
   if self.lengths then
     p, finite, nonneg = core.matrix_derive(self:packed(self.lengths), n, "div", self.signal_speed)
+    if not finite then
+      local i, j, l = M.infinite_delay(self.lengths, n, self.signal_speed)
+      if i then infinite_delay_error(self, i, j, l) end
+    end
   else
     p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   end
@@ -277,30 +305,45 @@ function Network:delay_matrix()
                   "the delays are lengths / signal_speed (ms); edit lengths (mm), or set the delays whole")
 end
 
---- The delay matrix (ms) model.params gives: the delays table itself, or,
--- with lengths, a view of lengths / signal_speed whose entries cannot be set
--- (such an edit would be lost): an error at the user's line says to edit the
--- lengths or set the delays whole.
+--- The delay matrix (ms) model.params gives: a model builder's own
+-- (self.for_user, a native model's view of Dmat / signalV), the delays table
+-- itself, or, with lengths, a view (view.live) of lengths / signal_speed that
+-- follows an edit of the lengths and whose entries cannot be set (such an
+-- edit would be lost): an error at the user's line says to edit the lengths
+-- or set the delays whole.
 function Network:delays_for_user()
+  if self.for_user then return self.for_user.delays() end
   if not self.lengths then return self:delay_matrix() end
-  local net, n, L, speed = self, #self.nodes, self.lengths, self.signal_speed
-  local function refuse(at, v)
-    error(string.format("network '%s': delays%s cannot be set to %s: the delays are lengths / " ..
-                        "signal_speed (ms); edit lengths%s (mm), or set the delays whole",
-                        net.label, at, check.show(v), at), 2)
+  local n, L, speed, made = #self.nodes, self.lengths, self.signal_speed, self.user_delays
+  if made and made[1] == L and made[2] == speed then return made[3] end   -- (one view a table and speed)
+  local v = view.live(n, function(i, j)
+    local l = type(L[i]) == "table" and L[i][j]
+    return type(l) == "number" and l / speed or l
+  end, "network '" .. self.label .. "': delays", function(at)
+    return "the delays are lengths / signal_speed (ms); edit lengths" .. at .. " (mm), or set the delays whole"
+  end)
+  self.user_delays = { L, speed, v }
+  return v
+end
+
+--- The connectivity model.params gives: a model builder's own (self.for_user,
+-- a native model's Cmat with a zero diagonal), else the connectivity table.
+function Network:connectivity_for_user()
+  if self.for_user then return self.for_user.connectivity() end
+  return self.connectivity
+end
+
+--- Sets the matrix `name` ("connectivity" or "delays", ms) whole through
+-- model.params, checked (n x n, finite; delays >= 0), or an error at the
+-- user's line where a model builder derives it (self.for_user.refuse(name)).
+function Network:set_matrix(name, v, level)
+  if self.for_user then check.error(self.for_user.refuse(name), level + 1) end
+  local n, what = #self.nodes, "network '" .. self.label .. "': " .. name
+  if name == "connectivity" then
+    self.connectivity = check.matrix(v, n, what, level + 1)
+  else
+    self.fixed_delays, self.lengths = check.matrix(v, n, what, level + 1, true), nil
   end
-  local rows = {}
-  for i = 1, n do
-    rows[i] = setmetatable({}, {
-      __index = function(_, j)
-        local l = type(L[i]) == "table" and L[i][j]
-        return type(l) == "number" and l / speed or l
-      end,
-      __len = function() return n end,
-      __newindex = function(_, j, v) refuse(string.format("[%d][%s]", i, check.show(j)), v) end })
-  end
-  return setmetatable({}, { __index = rows, __len = function() return n end,
-                            __newindex = function(_, i, v) refuse("[" .. check.show(i) .. "]", v) end })
 end
 
 -- ---------------------------------------------------------------------

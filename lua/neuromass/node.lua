@@ -98,7 +98,7 @@ function M.node(def)
     -- A model may store its local connectivity rescaled (ALN: by tau_s / |J|).
     if self.rescale then self.connectivity = self.rescale(self.connectivity, self.masses) end
     local d = def.delays
-    if d then check.matrix(d, n, "node '" .. label .. "': delays", 2, true) end
+    if d then d = check.matrix(d, n, "node '" .. label .. "': delays", 2, true) end
     self.delays = d
     for _, m in ipairs(self.masses) do
       local t = m.type.type

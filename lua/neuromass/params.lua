@@ -186,6 +186,11 @@ end
 function M.is_series(v) return getmetatable(v) == M.Series end
 local is_series = M.is_series
 
+-- A table of values (no object of the library's but its read-only views: view.lua).
+local function plain_table(v)
+  return type(v) == "table" and (getmetatable(v) == nil or check.is_view(v))
+end
+
 --- Expands `value` over `n` slots: a number, one number per slot, a series,
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
@@ -206,11 +211,11 @@ function M.spread(value, n, key, level)
       end
     end
     return function() return value end
-  elseif type(value) == "table" and getmetatable(value) == nil and type(value[1]) == "table" then
+  elseif plain_table(value) and type(value[1]) == "table" then
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
-  elseif type(value) == "table" and getmetatable(value) == nil then
+  elseif plain_table(value) then
     local name                          -- (its first name in keyorder's order: the same in every process)
     for _, k in ipairs(#value == 0 and keyorder.keys(value) or {}) do
       if type(k) == "string" then name = k; break end

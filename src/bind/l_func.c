@@ -3,7 +3,9 @@
 ** library's nm.func (lua/neuromass/func.lua), as core.func.*.  Arrays in,
 ** arrays out: a series is an array of numbers, a matrix an array of rows.
 ** Each reads its arguments strictly (the shape, the offending row, element or
-** length in the message) and raises "<arg>: ..." or the engine's reason; the
+** length in the message), as Lua code reads them (`#t`, `t[i]`: metamethods
+** honoured, so a read-only view such as a native model's m.params.delays is
+** read as the matrix it shows), and raises "<arg>: ..." or the engine's reason; the
 ** Lua library adds the function's name and the user's line, and owns the
 ** defaults and the options.  Indices crossing here are 0-based.
 */
@@ -49,6 +51,18 @@ static void no_holes(lua_State *L, int i, size_t len, const char *what, lua_Inte
              "holes)", what, (lua_Integer)len + 1, k);
 }
 
+/* #t of the table at i (its __len honoured), or an error naming `what` when
+** that is not a whole number >= 0. */
+static size_t length(lua_State *L, int i, const char *what)
+{
+  lua_len(L, i);
+  int ok;
+  lua_Integer n = lua_tointegerx(L, -1, &ok);
+  if (!ok || n < 0) luaL_error(L, "%s: its length (#) is %s, not a count", what, kind(L, -1));
+  lua_pop(L, 1);
+  return (size_t)n;
+}
+
 /* The table at i as an array of numbers, into a new userdata left on the
 ** stack; `what` names it in messages ("ts[3]"). */
 static double *read_series(lua_State *L, int i, const char *what, size_t *n)
@@ -56,13 +70,13 @@ static double *read_series(lua_State *L, int i, const char *what, size_t *n)
   i = lua_absindex(L, i);
   if (lua_type(L, i) != LUA_TTABLE)
     luaL_error(L, "%s must be an array of numbers, got %s", what, kind(L, i));
-  size_t len = (size_t)lua_rawlen(L, i);
+  size_t len = length(L, i, what);
   no_holes(L, i, len, what, 0);
   if (len >= SIZE_MAX / sizeof(double))
     luaL_error(L, "%s: %I values cannot be allocated", what, (lua_Integer)len);
   double *v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
   for (size_t k = 0; k < len; k++) {
-    lua_rawgeti(L, i, (lua_Integer)k + 1);
+    lua_geti(L, i, (lua_Integer)k + 1);
     int ok;
     v[k] = lua_tonumberx(L, -1, &ok);
     if (lua_isnil(L, -1))
@@ -83,7 +97,7 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
   i = lua_absindex(L, i);
   if (lua_type(L, i) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows), got %s", what, kind(L, i));
-  size_t rows = (size_t)lua_rawlen(L, i);
+  size_t rows = length(L, i, what);
   no_holes(L, i, rows, what, 0);
   if (rows == 0) {
     lua_pushnil(L);
@@ -94,10 +108,10 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
     }
     luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
   }
-  if (lua_rawgeti(L, i, 1) != LUA_TTABLE)
+  if (lua_geti(L, i, 1) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows): %s[1] is %s, not a row", what, what,
                kind(L, -1));
-  size_t cols = (size_t)lua_rawlen(L, -1);
+  size_t cols = length(L, -1, what);
   lua_pop(L, 1);
   if (cols == 0) luaL_error(L, "%s has no samples: its first row is empty", what);
   if (cols && rows >= SIZE_MAX / sizeof(double) / cols)
@@ -105,17 +119,17 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
                (lua_Integer)cols);
   double *v = lua_newuserdatauv(L, (rows * cols + 1) * sizeof *v, 0);
   for (size_t r = 0; r < rows; r++) {
-    if (lua_rawgeti(L, i, (lua_Integer)r + 1) != LUA_TTABLE)
+    if (lua_geti(L, i, (lua_Integer)r + 1) != LUA_TTABLE)
       luaL_error(L, "%s[%I] must be a row (an array of numbers), got %s", what,
                  (lua_Integer)r + 1, kind(L, -1));
-    size_t len = (size_t)lua_rawlen(L, -1);
+    size_t len = length(L, -1, what);
     no_holes(L, lua_gettop(L), len, what, (lua_Integer)r + 1);
     if (len != cols)
       luaL_error(L, "%s is ragged: row %I has %I values, row 1 has %I", what, (lua_Integer)r + 1,
                  (lua_Integer)len, (lua_Integer)cols);
     double *row = v + r * cols;
     for (size_t k = 0; k < cols; k++) {
-      if (lua_rawgeti(L, -1, (lua_Integer)k + 1) == LUA_TNIL)
+      if (lua_geti(L, -1, (lua_Integer)k + 1) == LUA_TNIL)
         luaL_error(L, "%s[%I] has a hole: entry %I is nil (rows must be arrays without holes)", what,
                    (lua_Integer)r + 1, (lua_Integer)k + 1);
       if (lua_type(L, -1) == LUA_TTABLE)        /* ds.BOLDs: a list of matrices */

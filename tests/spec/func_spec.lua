@@ -360,3 +360,19 @@ describe("nm.func refuses empty input outside neuromass info (issue 11)", functi
                    "have no samples: they are empty tables", err)
   end)
 end)
+
+describe("nm.func reads a table as Lua code does (#, [i]: metamethods honoured)", function()
+  -- a native model's m.params.delays is such a table: a read-only view of Dmat / signalV
+  local m = nm.models.fhn.native { Cmat = { { 0, 1, 2 }, { 1, 0, 3 }, { 2, 3, 0 } },
+                                   Dmat = { { 0, 10, 30 }, { 10, 0, 20 }, { 50, 20, 0 } } }
+  local view = m.params.delays
+  local copy = {}
+  for i = 1, 3 do copy[i] = { table.unpack(view[i]) } end
+  it("a view as a matrix (matrix_correlation, fc) or its rows as series (weighted_correlation)", function()
+    assert.are.equal(nm.func.matrix_correlation(copy, m.params.Cmat),
+                     nm.func.matrix_correlation(view, m.params.Cmat))
+    assert.are.same(nm.func.fc(copy), nm.func.fc(view))
+    assert.are.equal(nm.func.weighted_correlation(copy[1], copy[3], { 1, 2, 3 }),
+                     nm.func.weighted_correlation(view[1], view[3], { 1, 2, 3 }))
+  end)
+end)

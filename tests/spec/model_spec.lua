@@ -37,6 +37,35 @@ describe("model building", function()
     assert.matches("connectivity must be a 2x2 matrix", msg)
   end)
 
+  it("names a row that is not a table: a flat list of numbers given as a matrix", function()
+    local node = nm.node { masses = { Leaky() } }
+    for _, case in ipairs {
+      { { 0.5, 1 }, "connectivity must be a 2x2 matrix (row 1 is 0.5, not a row: a table of 2 numbers)" },
+      { { { 0, 1 }, "a" }, "connectivity must be a 2x2 matrix (row 2 is \"a\" (a string), not a row: a " ..
+                           "table of 2 numbers)" } } do
+      local msg = err_of(function() nm.network { nodes = nm.replicate(node, 2), connectivity = case[1] } end)
+      assert.is_truthy(msg:find(case[2], 1, true), msg)
+    end
+    local msg = err_of(function() nm.models.fhn.native { Cmat = { 0.5, 1 } } end)
+    assert.is_truthy(msg:find("FHNModel: Cmat must be a 2x2 matrix (row 1 is 0.5, not a row", 1, true), msg)
+    local net = nm.model(nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 1 }, { 1, 0 } },
+                                      sync = function(n) return { network_v = n:additive("v") } end })
+    for _, name in ipairs { "connectivity", "delays" } do        -- set whole: named as in nm.network{}
+      msg = err_of(function() net.params["Net." .. name] = { 3, 4 } end)
+      assert.is_truthy(msg:find("network 'Net': " .. name .. " must be a 2x2 matrix (row 1 is 3", 1, true), msg)
+    end
+    local wc = nm.model(nm.models.wc.node())
+    for _, name in ipairs { "local_connectivity", "local_delays" } do   -- named by the parameter
+      msg = err_of(function() wc.params["*" .. name] = { 3, 4 } end)
+      assert.is_truthy(msg:find("WCnode_0." .. name .. " must be a 2x2 matrix (row 1 is 3", 1, true), msg)
+    end
+    local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } } }
+    for _, name in ipairs { "Cmat", "Dmat", "lengthMat" } do     -- set whole: named as in native{}
+      msg = err_of(function() m.params[name] = { 3, 4 } end)
+      assert.is_truthy(msg:find("FHNModel: " .. name .. " must be a 2x2 matrix (row 1 is 3, not a row", 1, true), msg)
+    end
+  end)
+
   it("rejects a negative delay", function()
     local node = nm.node { masses = { Leaky() } }
     local msg = err_of(function()

