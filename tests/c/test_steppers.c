@@ -1051,10 +1051,12 @@ static void test_ahead_exact(void)
 ** coupling_ahead.c) keeps the gathers: 600 rows of 600 terms, all delayed by
 ** 8 steps (one window of 8: 600 * 600 * 8 values, 23 MB), has no group on
 ** any path; 100 rows of the same (0.64 MB) have theirs where there are SIMD
-** blocks. */
+** blocks.  So does a sum of 100 rows 70 of which are delayed by 8 steps and
+** the others by 1 (their rows stay), but not one with 30 such rows (fewer
+** than half its terms in rows with windows: coupling_ahead.c mostly_staged). */
 static void test_staged_cap(void)
 {
-  static const size_t sizes[] = { 600, 100 };
+  static const size_t sizes[] = { 600, 100, 100, 100 }, far[] = { 600, 100, 70, 30 };
   for (size_t z = 0; z < COUNT(sizes); z++) {
     size_t n = sizes[z], terms = n * n;
     size_t *row_ptr = malloc((n + 1) * sizeof *row_ptr);
@@ -1068,7 +1070,7 @@ static void test_staged_cap(void)
       dst[i] = (long)i;
       for (size_t j = 0; j < n; j++) {
         src[i * n + j] = (long)j;
-        delay[i * n + j] = 8;
+        delay[i * n + j] = i < far[z] ? 8 : 1;
         w[i * n + j] = 1e-3;
       }
     }
@@ -1079,11 +1081,12 @@ static void test_staged_cap(void)
     if (rc == NM_OK) rc = nm_model_set_initial(m, x0, n);
     nm_sim *s = rc == NM_OK ? nm_sim_new(m, 0.1, 1, &rc) : NULL;
     int simd = s ? s->coupling_simd : NM_SIMD_OFF;
-    int want = z == 1 && simd != NM_SIMD_OFF;
+    int want = (z == 1 || z == 2) && simd != NM_SIMD_OFF;
     CHECK(s && s->fast[0].n_ahead == want && (!want || s->fast[0].ahead[0].K == 8),
-          "a diffusive sum of %zu rows of %zu terms delayed by 8 steps: %s (status %d, %d groups)",
-          n, n, want ? "staged in one window of 8" : z == 0 ? "past 4 MB of values, not staged"
-                                                           : "no SIMD blocks, not staged",
+          "a diffusive sum of %zu rows of %zu terms, %zu rows delayed by 8 steps, the others by 1: "
+          "%s (status %d, %d groups)", n, n, far[z],
+          want ? "staged in one window of 8" : z == 0 ? "past 4 MB of values, not staged"
+          : z == 3 ? "under half its terms in rows with windows, not staged" : "no SIMD blocks, not staged",
           rc, s ? s->fast[0].n_ahead : -1);
     nm_sim_free(s);
     nm_model_free(m);
