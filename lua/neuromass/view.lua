@@ -64,6 +64,16 @@ local function refuser(name, why)
   end
 end
 
+-- Row i of a view, entry j read as get(j) (j a whole number 1 .. n).
+local function row_reader(i, n, get, refuse)
+  return setmetatable({}, {
+    __index = function(_, k) local j = index(k, n); if j then return get(j) end end,
+    __len = function() return n end,
+    __pairs = array_pairs(n),
+    __newindex = function(_, j, x) refuse(string.format("[%d][%s]", i, check.show(j)), x) end,
+  })
+end
+
 --- A view of `pack` (an n x n matrix's pack, derived or not); `finite` and
 -- `nonneg` as core.matrix_derive says of its entries; `name` names it in
 -- errors ("FHNModel: delays") and `why` says where its values come from and
@@ -72,12 +82,7 @@ function M.new(pack, n, finite, nonneg, name, why)
   local refuse = refuser(name, why)
   local v = rows_of(n, function(i)
     local values = core.matrix_row(pack, n, i)
-    return setmetatable({}, {
-      __index = function(_, k) local j = index(k, n); return j and values[j] end,
-      __len = function() return n end,
-      __pairs = array_pairs(n),
-      __newindex = function(_, j, x) refuse(string.format("[%d][%s]", i, check.show(j)), x) end,
-    })
+    return row_reader(i, n, function(j) return values[j] end, refuse)
   end, refuse)
   pack_of[v] = pack
   if finite then check.known(v, n, nonneg) end
@@ -91,12 +96,7 @@ end
 function M.live(n, f, name, why)
   local refuse = refuser(name, why)
   return rows_of(n, function(i)
-    return setmetatable({}, {
-      __index = function(_, k) local j = index(k, n); if j then return f(i, j) end end,
-      __len = function() return n end,
-      __pairs = array_pairs(n),
-      __newindex = function(_, j, x) refuse(string.format("[%d][%s]", i, check.show(j)), x) end,
-    })
+    return row_reader(i, n, function(j) return f(i, j) end, refuse)
   end, refuse, true)
 end
 

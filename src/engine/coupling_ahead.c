@@ -504,17 +504,13 @@ static void window(const nm_ahead_group *a, const double *base)
 ** Staged groups (diffusive sums): the window's values, slot by slot
 ** ------------------------------------------------------------------- */
 
-/* The reference: stage[m * n_slots + i] = base[soff[i] + m], for the K steps
-** m of the window from base (s->sring) and every slot i. */
-static void stage_c(const nm_ahead_group *a, const double *base)
-{
-  for (size_t u = 0; u < a->n_units; u++)
-    for (size_t i = a->unit[u]; i < a->unit[u] + a->blk.rows; i++)
-      for (size_t m = 0; m < a->K; m++) a->stage[m * a->n_slots + i] = base[a->soff[i] + m];
-}
+/* Staging sets stage[m * n_slots + i] = base[soff[i] + m] for the K steps m
+** of the window from base (s->sring) and every slot i of the group's units.
+** A staged group has SIMD blocks (make_staged), so the kernels are all
+** vector ones: there is no group to stage without them. */
 
 #if NM_X86_SIMD
-/* The same by 4 slots and 4 steps: the 4 slots' runs of 4 times (one load
+/* By 4 slots and 4 steps: the 4 slots' runs of 4 times (one load
 ** each) transposed into the 4 steps' runs of 4 slots (aligned stores; K and
 ** n_slots are multiples of 4). */
 __attribute__((target("avx2")))
@@ -604,11 +600,13 @@ static void stage4_avx512(const nm_ahead_group *a, const double *base)
 static void stage(const nm_ahead_group *a, const double *base)
 {
 #if NM_X86_SIMD
-  if (a->simd == NM_SIMD_AVX512 && a->K == 8) { stage8_avx512(a, base); return; }
-  if (a->simd == NM_SIMD_AVX512 && a->K == 4) { stage4_avx512(a, base); return; }
-  if (a->simd >= NM_SIMD_AVX2) { stage_avx2(a, base); return; }
+  if (a->simd == NM_SIMD_AVX512 && a->K == 8) stage8_avx512(a, base);
+  else if (a->simd == NM_SIMD_AVX512 && a->K == 4) stage4_avx512(a, base);
+  else stage_avx2(a, base);
+#else
+  (void)a;                              /* (no SIMD blocks: no staged group) */
+  (void)base;
 #endif
-  stage_c(a, base);
 }
 
 
