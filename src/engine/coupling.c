@@ -444,21 +444,15 @@ void nm_couplings_eval(nm_sim *s, const double *V, double frac)
 }
 
 
-/* The first row of part `part` of `parts`, balancing terms rather than rows;
-** part 0 (the thread that also runs the serial section of a step) gets a
-** smaller share, 1 - THREAD0_LIGHTER of the others'.  With SIMD blocks, the
-** nearest block boundary, so that no part sums a block's rows one by one. */
-#define THREAD0_LIGHTER 0.2
-
-static size_t split_row(const nm_fast_coupling *f, int part, int parts)
+/* The first row at fraction `at` of the terms (at >= 1: the end), so that
+** parts are cut by terms rather than rows; with SIMD blocks, the nearest block
+** boundary, so that no part sums a block's rows one by one. */
+static size_t split_row(const nm_fast_coupling *f, double at)
 {
   const nm_coupling *c = f->c;
-  size_t total = c->row_ptr[c->n_rows];
-  double shares = parts - THREAD0_LIGHTER;
-  double before = part == 0 ? 0.0 : part - THREAD0_LIGHTER;
-  size_t target = (size_t)((double)total * before / shares);
+  if (at >= 1.0) return c->n_rows;
+  size_t target = (size_t)((double)c->row_ptr[c->n_rows] * at);
   size_t lo = 0, hi = c->n_rows;
-  if (part >= parts) return c->n_rows;
   while (lo < hi) {                      /* the first row starting at or after target */
     size_t mid = (lo + hi) / 2;
     if (c->row_ptr[mid] < target) lo = mid + 1; else hi = mid;
@@ -469,12 +463,13 @@ static size_t split_row(const nm_fast_coupling *f, int part, int parts)
 }
 
 
-void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts)
+void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, double from, double to)
 {
   const double *base = nm_now_row(s, step);
-  for (size_t i = 0; i < s->n_fast; i++)
-    eval_fast(&s->fast[i], base, V, s->U, split_row(&s->fast[i], part, parts),
-              split_row(&s->fast[i], part + 1, parts));
+  for (size_t i = 0; i < s->n_fast; i++) {
+    size_t r0 = split_row(&s->fast[i], from), r1 = split_row(&s->fast[i], to);
+    if (r0 < r1) eval_fast(&s->fast[i], base, V, s->U, r0, r1);
+  }
 }
 
 

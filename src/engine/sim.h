@@ -235,6 +235,13 @@ struct nm_sim {
   size_t n_node_terms;
   long *node_zero;
   size_t n_node_zeros;
+  /* step_threads.c: where the threaded loop cuts its phases between its
+  ** split_parts threads (0: not cut yet), kept from one threaded stretch of a
+  ** run to the next: the coupling rows' terms and the lanes and noise
+  ** channels, as fractions of the phase before each thread (cut[0] = 0,
+  ** cut[split_parts] = 1); thread_split.c balances them. */
+  int split_parts;
+  double split_rows[NM_MAX_THREADS + 1], split_lanes[NM_MAX_THREADS + 1];
 };
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
@@ -285,8 +292,9 @@ static inline void nm_couplings_eval_node(nm_sim *s)
 int nm_couplings_prepare(nm_sim *s);
 void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
-/* Start of a step, rows of part `part` of `parts` (each row summed by one thread). */
-void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, int part, int parts);
+/* Start of a step, a thread's part of the rows: those from fraction `from` to
+** fraction `to` of the terms (0 <= from <= to <= 1; each row summed by one thread). */
+void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, double from, double to);
 /* Start of a step, rows r0 .. r1-1 of every sum (clipped to its rows): any
 ** range, as a part would be, for the tests. */
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1);
@@ -493,6 +501,14 @@ typedef struct {
   double per_step;          /* seconds per step of one thread */
   double slack_steps;       /* steps of that pace allowed for starting the threads */
 } nm_pace;
+/* thread_split.c: cut[0 .. parts] (fractions of a phase before each thread)
+** for equal threads, thread 0 doing 1 - `lighter` of another's share (it has a
+** serial section too); and moved towards the cuts at which threads that did
+** rate[t] of the phase per unit of time lately, thread 0 busy for `extra` of
+** those units besides, finish together (cuts unchanged when a rate is not
+** positive).  parts: 1 .. NM_MAX_THREADS. */
+void nm_split_even(double *cut, int parts, double lighter);
+void nm_split_balance(double *cut, const double *rate, double extra, int parts);
 int nm_sim_threads_available(void);
 double nm_seconds(void);    /* monotonic clock, seconds */
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,

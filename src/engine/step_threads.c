@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifdef _OPENMP
@@ -39,10 +40,13 @@ typedef struct {
 } barrier;
 
 
-/* A value each thread writes, alone on its cache line. */
+/* What each thread tells thread 0, alone on its cache line: the first
+** non-finite signal it found this step, and the work it has done (fractions of
+** a phase, summed over steps) and the ticks it took, in the coupling rows and
+** in the lanes and noise channels, since the threads started. */
 typedef struct {
-  _Alignas(64) long v;
-  char pad[64 - sizeof(long)];
+  _Alignas(64) long bad;
+  double rows_work, rows_ticks, lanes_work, lanes_ticks;
 } own_line;
 
 
@@ -59,21 +63,42 @@ static void barrier_wait(barrier *b)
 }
 
 
-/* Part `part` of `parts` of the range 0 .. n-1. */
-static size_t part_start(size_t n, int part, int parts)
+/* Steps between two balancings of the cuts (thread_split.c). */
+#define BALANCE_STEPS 128
+
+/* Thread 0's share of the coupling rows at first, 1 - this of another's: it
+** also runs the serial section of a step (balancing then measures it). */
+#define THREAD0_LIGHTER 0.2
+
+
+/* The index at fraction `at` of the range 0 .. n-1 (n at 1). */
+static size_t cut_at(size_t n, double at)
 {
-  return n * (size_t)part / (size_t)parts;
+  if (at >= 1.0) return n;
+  size_t i = (size_t)((double)n * at);
+  return i < n ? i : n;
 }
 
 
 /* The same for lanes, cut at multiples of NM_LANE_ALIGN (whole cache lines of
 ** every register), so that no two threads write the same line. */
-static size_t lane_start(size_t n, int part, int parts)
+static size_t lane_at(size_t n, double at)
 {
-  if (part >= parts) return n;
-  size_t at = n * (size_t)part / (size_t)parts / NM_LANE_ALIGN * NM_LANE_ALIGN;
-  return at < n ? at : n;
+  if (at >= 1.0) return n;
+  size_t i = cut_at(n, at) / NM_LANE_ALIGN * NM_LANE_ALIGN;
+  return i < n ? i : n;
 }
+
+
+/* A clock for measuring a thread's work: ticks of the time-stamp counter
+** where there is one (a few cycles to read; its rate is the same on every
+** core of the processors that have an invariant one), else nanoseconds. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static double ticks(void) { return (double)__rdtsc(); }
+#else
+static double ticks(void) { return 1e9 * nm_seconds(); }
+#endif
 
 
 int nm_sim_threads_available(void)
@@ -181,12 +206,37 @@ static int end_step(nm_sim *s, const nm_run_opts *o, long i, long i1, nm_eval_ct
 }
 
 
+/* Thread 0, in its serial section every BALANCE_STEPS steps: moves the cuts
+** towards balance from what the threads told since `seen` (the totals of the
+** last balancing, updated).  `serial`: thread 0's ticks in its serial section
+** over those `steps`; in light steps the section comes before thread 0's
+** coupling rows while the others sum theirs, so it counts against its share. */
+static void balance(nm_sim *s, const own_line *told, own_line *seen, int parts, double serial,
+                    long steps, int light)
+{
+  double rows[NM_MAX_THREADS], lanes[NM_MAX_THREADS];
+  for (int t = 0; t < parts; t++) {
+    double rt = told[t].rows_ticks - seen[t].rows_ticks, lt = told[t].lanes_ticks - seen[t].lanes_ticks;
+    rows[t] = rt > 0.0 ? (told[t].rows_work - seen[t].rows_work) / rt : 0.0;
+    lanes[t] = lt > 0.0 ? (told[t].lanes_work - seen[t].lanes_work) / lt : 0.0;
+    seen[t] = told[t];
+  }
+  nm_split_balance(s->split_rows, rows, light ? serial / (double)steps : 0.0, parts);
+  nm_split_balance(s->split_lanes, lanes, 0.0, parts);
+}
+
+
 /*
 ** Steps i0 .. i1-1 of a run on every thread, with two barriers per step
 ** (three with constraints or outputs after the step) and one serial section:
 **   coupling rows | rhs lanes, their state updates and history (program by
 **   program), noise channels | serial on thread 0: checks, recording, next
 **   inputs, overlapping the other threads' next coupling rows.
+** Each thread takes the part of the rows, and of the lanes and channels, that
+** s->split_rows and s->split_lanes give it; thread 0 rebalances them from the
+** threads' measured speeds (thread_split.c) in its serial section, which no
+** other thread's reading of them overlaps (they read them between the first
+** two barriers of a step).
 ** With a `pace`, thread 0 stops the loop after the first step that finds it
 ** behind (see sim.h).
 ** Not for models with slow-path callbacks (they must see every derivative
@@ -204,7 +254,8 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   /* Without constraints or outputs computed after the step, the threads push
   ** the history and look for non-finite values themselves. */
   int light = m->n_clamps == 0 && m->n_wraps == 0 && m->n_progs[NM_STAGE_AFTER] == 0;
-  own_line bad[NM_MAX_THREADS];
+  own_line told[NM_MAX_THREADS], seen[NM_MAX_THREADS];
+  memset(seen, 0, sizeof seen);
   if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
   barrier bar;
   atomic_init(&bar.count, 0);
@@ -218,12 +269,34 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
     int tid = 0, parts = 1;
 #endif
 #pragma omp single
-    bar.n = parts;
+    {
+      bar.n = parts;
+      if (s->split_parts != parts) {
+        nm_split_even(s->split_rows, parts, THREAD0_LIGHTER);
+        nm_split_even(s->split_lanes, parts, 0.0);
+        s->split_parts = parts;
+      }
+    }
+    double rows_from = s->split_rows[tid], rows_to = s->split_rows[tid + 1];
+    double rows_work = 0.0, rows_ticks = 0.0, lanes_work = 0.0, lanes_ticks = 0.0;
+    double serial = 0.0;                  /* thread 0: ticks in its serial section */
+    long since = 0;                       /* thread 0: steps since the last balancing */
+    told[tid] = (own_line){ .bad = -1 };
     for (long i = i0;; i++) {
       /* The step is counted locally: thread 0 may already be past end_step. */
-      nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), tid, parts);
+      double t0 = ticks();
+      nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), rows_from, rows_to);
+      rows_ticks += ticks() - t0;
+      rows_work += rows_to - rows_from;
       barrier_wait(&bar);
       if (stop) break;
+      /* Thread 0 is past its serial section: the cuts hold still until the
+      ** next barrier.  This step's lanes, the next step's rows. */
+      told[tid].rows_work = rows_work;
+      told[tid].rows_ticks = rows_ticks;
+      rows_from = s->split_rows[tid];
+      rows_to = s->split_rows[tid + 1];
+      double lanes_from = s->split_lanes[tid], lanes_to = s->split_lanes[tid + 1];
       /* Each thread reads the shared context once per step into its own copy
       ** (a line thread 0 writes must not be read on every instruction). */
       nm_eval_ctx my = ctx;
@@ -237,22 +310,35 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
       ** program reads (programs read their own group's states only). */
       long my_bad = -1;
       for (size_t k = 0; k < n_rhs; k++) {
-        size_t L = rhs[k]->lanes, l0 = lane_start(L, tid, parts), l1 = lane_start(L, tid + 1, parts);
+        size_t L = rhs[k]->lanes, l0 = lane_at(L, lanes_from), l1 = lane_at(L, lanes_to);
+        double t1 = ticks();
         nm_program_eval_lanes(rhs[k], &my, l0, l1);
         update_lanes(s, rhs[k], l0, l1);
         if (light) finish_lanes(s, rhs[k], l0, l1, &my_bad);
+        lanes_ticks += ticks() - t1;
         if (k + 1 < n_rhs) barrier_wait(&bar);
       }
-      nm_sim_advance_noise_range(s, part_start(m->n_noises, tid, parts),
-                                 part_start(m->n_noises, tid + 1, parts));
-      bad[tid].v = my_bad;
+      double t2 = ticks();
+      nm_sim_advance_noise_range(s, cut_at(m->n_noises, lanes_from), cut_at(m->n_noises, lanes_to));
+      lanes_ticks += ticks() - t2;
+      lanes_work += lanes_to - lanes_from;
+      told[tid].bad = my_bad;
+      told[tid].lanes_work = lanes_work;
+      told[tid].lanes_ticks = lanes_ticks;
       barrier_wait(&bar);
       if (tid == 0) {
+        double t3 = ticks();
         long first = -1;
         for (int t = 0; light && t < parts; t++)
-          if (bad[t].v >= 0 && (first < 0 || bad[t].v < first)) first = bad[t].v;
+          if (told[t].bad >= 0 && (first < 0 || told[t].bad < first)) first = told[t].bad;
         stop = end_step(s, o, i, i1, &ctx, light, first, &rc, emit, rec,
                         behind(pace, i + 1 - i0));
+        serial += ticks() - t3;
+        if (++since == BALANCE_STEPS && !stop) {
+          balance(s, told, seen, parts, serial, since, light);
+          serial = 0.0;
+          since = 0;
+        }
       }
       /* Light steps: the next coupling phase reads only what the threads wrote
       ** before the last barrier (history, states), while thread 0 sets the

@@ -2,7 +2,9 @@
 ** test_threads.c: the threaded Euler loop stopped by its pace (what the
 ** automatic thread mode does when threads fall behind one thread) stops after
 ** whole steps, counts them, and the run goes on from there with the bits of
-** one uninterrupted run on one thread.
+** one uninterrupted run on one thread; threads cut the work anywhere
+** (thread_split.c moves the cuts) and still give those bits; and the cuts
+** move to where threads of measured speeds finish together.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +148,116 @@ static void test_paced_stops(void)
 }
 
 
+/* Rows of every value of a run with `threads` threads cut at rows_cut and
+** lanes_cut (parts + 1 fractions each), in one call. */
+static int run_cut(nm_model *m, const long *rec, rows *out, int threads, const double *rows_cut,
+                   const double *lanes_cut, int *kept)
+{
+  int rc = NM_OK;
+  nm_run_opts o = options(rec, out);
+  nm_sim *s = nm_sim_new(m, 0.1, 7, &rc);
+  nm_sampler r;
+  if (s && (rc = nm_sampler_init(&r, s, &o)) == NM_OK) {
+    s->split_parts = threads;
+    memcpy(s->split_rows, rows_cut, (size_t)(threads + 1) * sizeof *rows_cut);
+    memcpy(s->split_lanes, lanes_cut, (size_t)(threads + 1) * sizeof *lanes_cut);
+    rc = nm_sim_run_threads(s, &o, threads, 0, STEPS, NULL, nm_sampler_row, &r);
+    if (rc == NM_OK) rc = nm_sampler_flush(&r);
+    nm_sampler_free(&r);
+    /* Fewer steps than a balancing takes: the cuts are the ones given. */
+    *kept = s->split_parts == threads &&
+            memcmp(s->split_rows, rows_cut, (size_t)(threads + 1) * sizeof *rows_cut) == 0;
+  }
+  nm_sim_free(s);
+  return rc;
+}
+
+
+static void test_any_cut(void)
+{
+  nm_model *m = network();
+  if (!CHECK(m != NULL, "build a 300-node network with delays and noise")) return;
+  static long rec[N];
+  for (long i = 0; i < N; i++) rec[i] = i;
+  rows one = { 0 };
+  int rc = NM_OK;
+  nm_run_opts o = options(rec, &one);
+  nm_sim *a = nm_sim_new(m, 0.1, 7, &rc);
+  if (a) rc = nm_sim_run(a, &o);
+  CHECK(rc == NM_OK, "one thread runs (status %d)", rc);
+  static const struct { int threads; double rows[4], lanes[4]; } cuts[] = {
+    { 2, { 0.0, 0.03, 1.0 }, { 0.0, 0.97, 1.0 } },          /* thread 0 all lanes, few rows */
+    { 2, { 0.0, 0.71, 1.0 }, { 0.0, 0.02, 1.0 } },
+    { 3, { 0.0, 0.2, 0.21, 1.0 }, { 0.0, 0.5, 0.9, 1.0 } },
+  };
+  for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+    rows cut = { 0 };
+    int kept = 0;
+    rc = run_cut(m, rec, &cut, cuts[c].threads, cuts[c].rows, cuts[c].lanes, &kept);
+    CHECK(rc == NM_OK && kept && cut.n == one.n && memcmp(cut.data, one.data, one.n * sizeof *one.data) == 0,
+          "%d threads, rows cut at %g, lanes at %g: the bits of one thread (status %d, cuts kept %d, "
+          "%zu values against %zu)", cuts[c].threads, cuts[c].rows[1], cuts[c].lanes[1], rc, kept,
+          cut.n, one.n);
+    free(cut.data);
+  }
+  free(one.data);
+  nm_sim_free(a);
+  nm_model_free(m);
+}
+
+
+/* nm_split_balance applied `times` times from even cuts. */
+static void balanced(double *cut, const double *rate, double extra, int parts, int times)
+{
+  nm_split_even(cut, parts, 0.0);
+  for (int k = 0; k < times; k++) nm_split_balance(cut, rate, extra, parts);
+}
+
+
+static void test_split_balance(void)
+{
+  double cut[NM_MAX_THREADS + 1];
+  nm_split_even(cut, 4, 0.0);
+  CHECK(cut[0] == 0.0 && cut[1] == 0.25 && cut[2] == 0.5 && cut[3] == 0.75 && cut[4] == 1.0,
+        "even cuts of 4 threads at 0, 1/4, 1/2, 3/4, 1 (%g %g %g %g %g)", cut[0], cut[1], cut[2],
+        cut[3], cut[4]);
+  nm_split_even(cut, 2, 0.2);
+  CHECK(fabs(cut[1] - 0.8 / 1.8) < 1e-15, "thread 0 lighter by 0.2: its share 0.8/1.8 (%.17g)", cut[1]);
+  /* A core two thirds as fast: 0.6 of the work and 0.4, reached halfway at a
+  ** time (0.5, 0.55, 0.575, ...: 0.6 - 0.1/2^k). */
+  const double slower[] = { 3.0, 2.0 };
+  balanced(cut, slower, 0.0, 2, 1);
+  CHECK(fabs(cut[1] - 0.55) < 1e-15, "one balancing moves halfway: 0.55 (%.17g)", cut[1]);
+  balanced(cut, slower, 0.0, 2, 40);
+  CHECK(fabs(cut[1] - 0.6) < 1e-12, "speeds 3 : 2 cut at 0.6 (%.17g)", cut[1]);
+  /* Equal speeds, thread 0 busy for 0.2 of a whole phase's time besides:
+  ** both busy for T = 0.6, thread 0 doing 0.4. */
+  const double equal[] = { 1.0, 1.0 };
+  balanced(cut, equal, 0.2, 2, 60);
+  CHECK(fabs(cut[1] - 0.4) < 1e-12, "thread 0's serial section counts against its share: 0.4 (%.17g)",
+        cut[1]);
+  /* Thread 0's section longer than a whole phase: it keeps the least share. */
+  balanced(cut, equal, 5.0, 2, 60);
+  CHECK(fabs(cut[1] - 0.02) < 1e-12, "a thread keeps at least 2 %% of the work (%.17g)", cut[1]);
+  /* A thread with no measure (no ticks): the cuts stay. */
+  const double unknown[] = { 1.0, 0.0, 1.0 };
+  nm_split_even(cut, 3, 0.0);
+  nm_split_balance(cut, unknown, 0.0, 3);
+  CHECK(cut[1] == 1.0 / 3 && cut[2] == 2.0 / 3, "no measure of a thread: cuts unchanged (%g %g)",
+        cut[1], cut[2]);
+  /* Four threads of speeds 1, 2, 3, 4: shares 0.1 .. 0.4, cuts increasing. */
+  const double four[] = { 1.0, 2.0, 3.0, 4.0 };
+  balanced(cut, four, 0.0, 4, 60);
+  CHECK(fabs(cut[1] - 0.1) < 1e-12 && fabs(cut[2] - 0.3) < 1e-12 && fabs(cut[3] - 0.6) < 1e-12 &&
+        cut[4] == 1.0, "speeds 1 : 2 : 3 : 4 cut at 0.1, 0.3, 0.6 (%.17g %.17g %.17g)", cut[1], cut[2],
+        cut[3]);
+}
+
+
 int main(void)
 {
   test_paced_stops();
+  test_any_cut();
+  test_split_balance();
   return test_summary();
 }
