@@ -133,7 +133,7 @@ BENCH_ENGINE_CFLAGS ?= -O3 -g
 BENCH_BIN     = $(BENCH_BUILD)/bench
 BENCH_GSL     = $(shell $(PKG_CONFIG) --cflags --libs gsl 2>/dev/null)
 BENCH_PROGS   = $(BENCH_BIN)/fhn_net $(BENCH_BIN)/aln_net $(BENCH_BIN)/runstat \
-                $(BENCH_BIN)/bench_clock.so $(BENCH_BIN)/threads_limit
+                $(BENCH_BIN)/bench_clock.so $(BENCH_BIN)/threads_limit $(BENCH_BIN)/core_latency
 
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="$(BENCH_ENGINE_CFLAGS)" $(BENCH_BUILD)/neuromass \
@@ -154,6 +154,10 @@ $(BENCH_BIN)/aln_net: bench/limit/aln_net.c
 $(BENCH_BIN)/threads_limit: bench/tools/threads_limit.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(BENCH_CFLAGS) -fopenmp -o $@ $< -lm
+# How fast the cores hand over a cache line (bench/tools/core_latency.c).
+$(BENCH_BIN)/core_latency: bench/tools/core_latency.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -fopenmp -o $@ $<
 $(BENCH_BIN)/runstat: bench/tools/runstat.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -o $@ $<

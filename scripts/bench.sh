@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 for f in "$BUILD/neuromass" "$BUILD/bench/runstat" "$BUILD/bench/bench_clock.so" \
          "$BUILD/bench/fhn_net" "$BUILD/bench/aln_net" "$BUILD/bench/batch_floor" \
-         "$BUILD/bench/threads_limit"; do
+         "$BUILD/bench/threads_limit" "$BUILD/bench/core_latency"; do
   if [ ! -e "$f" ]; then
     echo "bench.sh: $f is missing (run 'make bench')" >&2
     exit 1

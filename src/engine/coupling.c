@@ -463,9 +463,10 @@ static size_t split_row(const nm_fast_coupling *f, double at)
 }
 
 
-void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, double from, double to)
+void nm_couplings_eval_part(nm_sim *s, const double *ring, const double *V, size_t step,
+                            double from, double to)
 {
-  const double *base = nm_now_row(s, step);
+  const double *base = ring + (nm_now_row(s, step) - s->ring);
   for (size_t i = 0; i < s->n_fast; i++) {
     size_t r0 = split_row(&s->fast[i], from), r1 = split_row(&s->fast[i], to);
     if (r0 < r1) eval_fast(&s->fast[i], base, V, s->U, r0, r1);

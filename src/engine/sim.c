@@ -277,6 +277,8 @@ void nm_sim_free(nm_sim *s)
   for (int i = 0; i < 4; i++) free(s->k[i]);
   nm_couplings_free(s);
   free(s->ring);
+  for (int t = 0; t < NM_MAX_THREADS; t++) free(s->tring[t]);
+  free(s->xrow);
   free(s->dring);
   free(s->period);
   free(s->column);

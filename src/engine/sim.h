@@ -242,6 +242,12 @@ struct nm_sim {
   ** cut[split_parts] = 1); thread_split.c balances them. */
   int split_parts;
   double split_rows[NM_MAX_THREADS + 1], split_lanes[NM_MAX_THREADS + 1];
+  /* step_threads.c: threads 1.. sum their rows from copies of the ring of
+  ** their own (thread t's at tring[t], the layout of `ring`; NULL until a
+  ** threaded run needs it), and the threads hand each other a step's new
+  ** values in xrow (`width` of them); see the loop there. */
+  double *tring[NM_MAX_THREADS];
+  double *xrow;
 };
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
@@ -293,8 +299,10 @@ int nm_couplings_prepare(nm_sim *s);
 void nm_couplings_free(nm_sim *s);
 void nm_couplings_eval(nm_sim *s, const double *V, double frac);
 /* Start of a step, a thread's part of the rows: those from fraction `from` to
-** fraction `to` of the terms (0 <= from <= to <= 1; each row summed by one thread). */
-void nm_couplings_eval_part(nm_sim *s, const double *V, size_t step, double from, double to);
+** fraction `to` of the terms (0 <= from <= to <= 1; each row summed by one
+** thread), reading the history from `ring` (s->ring or a copy of it). */
+void nm_couplings_eval_part(nm_sim *s, const double *ring, const double *V, size_t step,
+                            double from, double to);
 /* Start of a step, rows r0 .. r1-1 of every sum (clipped to its rows): any
 ** range, as a part would be, for the tests. */
 void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, size_t r1);

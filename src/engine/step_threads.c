@@ -138,24 +138,60 @@ static void update_lanes(const nm_sim *s, const nm_program *p, size_t l0, size_t
 }
 
 
-/* For the lanes a thread evaluated and updated: their signals' history and
-** the first non-finite one.  Every signal is a state or an output some program
+/* For the lanes a thread evaluated and updated: their signals' history (into
+** s->xrow, which every thread copies into its ring at the next step) and the
+** first non-finite one.  Every signal is a state or an output some program
 ** writes, so the threads together cover them all. */
 static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, long *bad)
 {
-  double *row = s->ring + ((s->step + 1) & (s->depth - 1)) * s->width;
-  double *mirror = row + s->depth * s->width;
   for (size_t k = 0; k < p->n_ins; k++) {
     const nm_ins *in = &p->code[k];
     if (in->op != -1 - NM_SINK_DERIV && in->op != -1 - NM_SINK_SIGNAL) continue;
     for (size_t l = l0; l < l1; l++) {
       long sig = in->slot + (long)l, col = s->column[sig];
       double v = s->V[sig];
-      if (col >= 0) row[col] = mirror[col] = v;
+      if (col >= 0) s->xrow[col] = v;
       if (col >= 0 && s->sring) nm_sring_put(s, (size_t)col, s->step + 1, v);   /* coupling_ahead.c */
       if (!isfinite(v) && (*bad < 0 || sig < *bad)) *bad = sig;
     }
   }
+}
+
+
+/* The ring thread `tid` reads its coupling rows from. */
+static double *ring_of(const nm_sim *s, int tid)
+{
+  return tid == 0 ? s->ring : s->tring[tid];
+}
+
+
+/* Thread tid's ring gets step `step`'s values, in both its copies of the row
+** (sim.h): from s->xrow, or from s->ring after thread 0 pushed the history
+** itself (`from_ring`). */
+static void take_row(nm_sim *s, int tid, size_t step, int from_ring)
+{
+  size_t at = (step & (s->depth - 1)) * s->width, n = s->depth * s->width;
+  double *ring = ring_of(s, tid);
+  const double *src = from_ring ? s->ring + at : s->xrow;
+  memcpy(ring + at, src, s->width * sizeof *src);
+  memcpy(ring + at + n, src, s->width * sizeof *src);
+}
+
+
+/* Threads 1 .. threads-1's rings and the exchange row, made once per run
+** state and kept; NM_OK or NM_ENOMEM. */
+static int make_rings(nm_sim *s, int threads)
+{
+  size_t bytes = (2 * s->depth * s->width * sizeof *s->ring + 63) / 64 * 64;
+  if (!s->xrow) s->xrow = aligned_alloc(64, (s->width * sizeof *s->xrow + 63) / 64 * 64 + 64);
+  for (int t = 1; t < threads; t++)
+    if (s->xrow && !s->tring[t]) s->tring[t] = aligned_alloc(64, bytes + 64);
+  for (int t = 1; t < threads; t++)
+    if (!s->xrow || !s->tring[t])
+      return nm_sim_fail(s, NM_ENOMEM, "%d threads need %zu bytes each for their copies of the "
+                         "delay history, which cannot be allocated (run with fewer threads)",
+                         threads, bytes);
+  return NM_OK;
 }
 
 
@@ -232,6 +268,15 @@ static void balance(nm_sim *s, const own_line *told, own_line *seen, int parts, 
 **   coupling rows | rhs lanes, their state updates and history (program by
 **   program), noise channels | serial on thread 0: checks, recording, next
 **   inputs, overlapping the other threads' next coupling rows.
+** Each thread sums its rows from a ring no other thread writes (thread 0's is
+** s->ring, the others' are copies): cores hand over a cache line slowly (on
+** the bench machine a line's round trip between the two cores takes 0.5 us),
+** and a ring written by every thread had each new line of history, in both
+** copies of its row, cross between them once written and again once read.
+** Instead the threads put a step's new values into one row, s->xrow, and each
+** copies it whole into its own ring (thread 0 in its serial section, the
+** others before their next rows): each value crosses once, in a contiguous
+** run of lines.
 ** Each thread takes the part of the rows, and of the lanes and channels, that
 ** s->split_rows and s->split_lanes give it; thread 0 rebalances them from the
 ** threads' measured speeds (thread_split.c) in its serial section, which no
@@ -257,6 +302,8 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   own_line told[NM_MAX_THREADS], seen[NM_MAX_THREADS];
   memset(seen, 0, sizeof seen);
   if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
+  rc = make_rings(s, threads);
+  if (rc != NM_OK) return rc;
   barrier bar;
   atomic_init(&bar.count, 0);
   atomic_init(&bar.generation, 0);
@@ -282,10 +329,15 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
     double serial = 0.0;                  /* thread 0: ticks in its serial section */
     long since = 0;                       /* thread 0: steps since the last balancing */
     told[tid] = (own_line){ .bad = -1 };
+    double *ring = ring_of(s, tid);
+    if (tid > 0) memcpy(ring, s->ring, 2 * s->depth * s->width * sizeof *ring);
     for (long i = i0;; i++) {
-      /* The step is counted locally: thread 0 may already be past end_step. */
+      /* The step is counted locally: thread 0 may already be past end_step.
+      ** Thread 0 took the step's values into s->ring in its serial section. */
+      size_t step = step0 + (size_t)(i - i0);
       double t0 = ticks();
-      nm_couplings_eval_part(s, s->V, step0 + (size_t)(i - i0), rows_from, rows_to);
+      if (tid > 0 && i > i0) take_row(s, tid, step, !light);
+      nm_couplings_eval_part(s, ring, s->V, step, rows_from, rows_to);
       rows_ticks += ticks() - t0;
       rows_work += rows_to - rows_from;
       barrier_wait(&bar);
@@ -328,6 +380,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
       barrier_wait(&bar);
       if (tid == 0) {
         double t3 = ticks();
+        if (light) take_row(s, 0, s->step + 1, 0);
         long first = -1;
         for (int t = 0; light && t < parts; t++)
           if (told[t].bad >= 0 && (first < 0 || told[t].bad < first)) first = told[t].bad;
