@@ -156,19 +156,43 @@ static void update_lanes(const nm_sim *s, const nm_program *p, size_t l0, size_t
 }
 
 
+/* The largest history (both copies, bytes) threads copy into rings of their
+** own: one that fits the caches, where sharing lines between cores costs most
+** and copying it whole at the start of a threaded stretch little.  Larger
+** ones are read by every thread from s->ring. */
+#define OWN_RING_MAX (8u << 20)
+
+static size_t ring_bytes(const nm_sim *s)
+{
+  return 2 * s->depth * s->width * sizeof *s->ring;
+}
+
+
+/* Whether threads 1.. sum their rows from rings of their own (see the loop). */
+static int own_rings(const nm_sim *s)
+{
+  return ring_bytes(s) <= OWN_RING_MAX;
+}
+
+
 /* For the lanes a thread evaluated and updated: their signals' history (into
-** s->xrow, which every thread copies into its ring at the next step) and the
-** first non-finite one.  Every signal is a state or an output some program
-** writes, so the threads together cover them all. */
+** s->xrow, which every thread copies into its ring at the next step, or into
+** s->ring when threads share it) and the first non-finite one.  Every signal
+** is a state or an output some program writes, so the threads together cover
+** them all. */
 static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, long *bad)
 {
+  double *row = s->ring + ((s->step + 1) & (s->depth - 1)) * s->width;
+  double *mirror = row + s->depth * s->width;
+  int own = own_rings(s);
   for (size_t k = 0; k < p->n_ins; k++) {
     const nm_ins *in = &p->code[k];
     if (in->op != -1 - NM_SINK_DERIV && in->op != -1 - NM_SINK_SIGNAL) continue;
     for (size_t l = l0; l < l1; l++) {
       long sig = in->slot + (long)l, col = s->column[sig];
       double v = s->V[sig];
-      if (col >= 0) s->xrow[col] = v;
+      if (col >= 0 && own) s->xrow[col] = v;
+      else if (col >= 0) row[col] = mirror[col] = v;
       if (col >= 0 && s->sring) nm_sring_put(s, (size_t)col, s->step + 1, v);   /* coupling_ahead.c */
       if (!isfinite(v) && (*bad < 0 || sig < *bad)) *bad = sig;
     }
@@ -179,15 +203,16 @@ static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, l
 /* The ring thread `tid` reads its coupling rows from. */
 static double *ring_of(const nm_sim *s, int tid)
 {
-  return tid == 0 ? s->ring : s->tring[tid];
+  return tid == 0 || !own_rings(s) ? s->ring : s->tring[tid];
 }
 
 
-/* Thread tid's ring gets step `step`'s values, in both its copies of the row
-** (sim.h): from s->xrow, or from s->ring after thread 0 pushed the history
-** itself (`from_ring`). */
+/* With rings of their own, thread tid's ring gets step `step`'s values, in
+** both its copies of the row (sim.h): from s->xrow, or from s->ring after
+** thread 0 pushed the history itself (`from_ring`). */
 static void take_row(nm_sim *s, int tid, size_t step, int from_ring)
 {
+  if (!own_rings(s)) return;
   size_t at = (step & (s->depth - 1)) * s->width, n = s->depth * s->width;
   double *ring = ring_of(s, tid);
   const double *src = from_ring ? s->ring + at : s->xrow;
@@ -196,11 +221,12 @@ static void take_row(nm_sim *s, int tid, size_t step, int from_ring)
 }
 
 
-/* Threads 1 .. threads-1's rings and the exchange row, made once per run
-** state and kept; NM_OK or NM_ENOMEM. */
+/* With rings of their own, threads 1 .. threads-1's rings and the exchange
+** row, made once per run state and kept; NM_OK or NM_ENOMEM. */
 static int make_rings(nm_sim *s, int threads)
 {
-  size_t bytes = (2 * s->depth * s->width * sizeof *s->ring + 63) / 64 * 64;
+  if (!own_rings(s)) return NM_OK;
+  size_t bytes = (ring_bytes(s) + 63) / 64 * 64;
   if (!s->xrow) s->xrow = aligned_alloc(64, (s->width * sizeof *s->xrow + 63) / 64 * 64 + 64);
   for (int t = 1; t < threads; t++)
     if (s->xrow && !s->tring[t]) s->tring[t] = aligned_alloc(64, bytes + 64);
@@ -294,7 +320,7 @@ static void balance(nm_sim *s, const own_line *told, own_line *seen, int parts, 
 ** Instead the threads put a step's new values into one row, s->xrow, and each
 ** copies it whole into its own ring (thread 0 in its serial section, the
 ** others before their next rows): each value crosses once, in a contiguous
-** run of lines.
+** run of lines.  Histories too large to copy (OWN_RING_MAX) stay shared.
 ** Each thread takes the part of the rows, and of the lanes and channels, that
 ** s->split_rows and s->split_lanes give it; thread 0 rebalances them from the
 ** threads' measured speeds (thread_split.c) in its serial section, which no
@@ -349,7 +375,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
     long since = 0;                       /* thread 0: steps since the last balancing */
     told[tid] = (own_line){ .bad = -1 };
     double *ring = ring_of(s, tid);
-    if (tid > 0) memcpy(ring, s->ring, 2 * s->depth * s->width * sizeof *ring);
+    if (ring != s->ring) memcpy(ring, s->ring, ring_bytes(s));
     for (long i = i0;; i++) {
       /* The step is counted locally: thread 0 may already be past end_step.
       ** Thread 0 took the step's values into s->ring in its serial section. */

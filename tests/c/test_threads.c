@@ -20,8 +20,9 @@ enum { N = 300, STEPS = 60, EVERY = 3 };
 
 
 /* x_i' = -x_i + U_i + U_{N+i}: U_i = sum_j w_ij x_j(t - d_ij) (random sparse,
-** delays up to 20 steps), U_{N+i} an OU process (mu 0.1, sigma 0.3, tau 2). */
-static nm_model *network(void)
+** delays up to 20 steps, the first term's `longest` when that is not 0),
+** U_{N+i} an OU process (mu 0.1, sigma 0.3, tau 2). */
+static nm_model *network_with(int longest)
 {
   nm_model *m = nm_model_new(N, 0, 3 * N, 2 * N);
   if (!m) return NULL;
@@ -45,7 +46,7 @@ static nm_model *network(void)
       r = r * 6364136223846793005UL + 1442695040888963407UL;
       if (i == j || (r >> 33) % 10 != 0) continue;
       src[k] = j;
-      delay[k] = (int)((r >> 20) % 21);
+      delay[k] = k == 0 && longest ? longest : (int)((r >> 20) % 21);
       w[k++] = 0.02 * (double)((r >> 40) % 100) / 100.0;
     }
     v0[i] = 0.01 * (double)(i % 17) - 0.05;
@@ -64,6 +65,12 @@ static nm_model *network(void)
   free(row_ptr); free(dst); free(src); free(delay); free(w);
   if (rc != NM_OK) { nm_model_free(m); return NULL; }
   return m;
+}
+
+
+static nm_model *network(void)
+{
+  return network_with(0);
 }
 
 
@@ -173,10 +180,13 @@ static int run_cut(nm_model *m, const long *rec, rows *out, int threads, const d
 }
 
 
-static void test_any_cut(void)
+/* Threads copy a history of up to 8 MB into rings of their own and share a
+** larger one (step_threads.c): `longest` 0 gives 96 kB, 5000 steps 39 MB. */
+static void test_any_cut(int longest)
 {
-  nm_model *m = network();
-  if (!CHECK(m != NULL, "build a 300-node network with delays and noise")) return;
+  nm_model *m = network_with(longest);
+  if (!CHECK(m != NULL, "build a 300-node network with delays up to %d steps and noise",
+             longest ? longest : 20)) return;
   static long rec[N];
   for (long i = 0; i < N; i++) rec[i] = i;
   rows one = { 0 };
@@ -195,8 +205,9 @@ static void test_any_cut(void)
     int kept = 0;
     rc = run_cut(m, rec, &cut, cuts[c].threads, cuts[c].rows, cuts[c].lanes, &kept);
     CHECK(rc == NM_OK && kept && cut.n == one.n && memcmp(cut.data, one.data, one.n * sizeof *one.data) == 0,
-          "%d threads, rows cut at %g, lanes at %g: the bits of one thread (status %d, cuts kept %d, "
-          "%zu values against %zu)", cuts[c].threads, cuts[c].rows[1], cuts[c].lanes[1], rc, kept,
+          "%d threads, rows cut at %g, lanes at %g, history of %zu kB: the bits of one thread "
+          "(status %d, cuts kept %d, %zu values against %zu)", cuts[c].threads, cuts[c].rows[1],
+          cuts[c].lanes[1], a ? 2 * a->depth * a->width * sizeof(double) >> 10 : 0, rc, kept,
           cut.n, one.n);
     free(cut.data);
   }
@@ -257,7 +268,8 @@ static void test_split_balance(void)
 int main(void)
 {
   test_paced_stops();
-  test_any_cut();
+  test_any_cut(0);
+  test_any_cut(5000);
   test_split_balance();
   return test_summary();
 }
