@@ -39,23 +39,27 @@ local function aln80(sigma_ou)
   return nm.models.aln.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat, sigma_ou = sigma_ou, seed = 42 }
 end
 
--- Set by the case `auto`: the kernels time the automatic thread mode against one thread.
-local against_one = false
+-- Set by the cases `auto` and `pair`: the kernels time the automatic thread
+-- mode ("auto") or a thread count against one thread.
+local against = nil
 
 -- Repeats a kernel run REPS times, printing each time.  The warm-up also
 -- builds (or loads) the native code of the runs that use it (docs/jit.md).
 -- Under the case `auto`, each repetition is a run in the automatic thread mode
--- ("time_auto") and one on one thread ("time_one"), interleaved, the pairs in alternate orders.
+-- ("time_auto") and one on one thread ("time_one"), interleaved, the pairs in
+-- alternate orders; under `pair`, a run on its threads ("time_many") and one
+-- on one thread.
 local function kernel(model, opts)
   model:run { duration = opts.dt, dt = opts.dt,            -- warm-up: compiles the model
               jit = opts.jit ~= false and "always" or false }
   for r = 1, REPS do
     opts.seed = r
-    if against_one then
+    if against then
       -- (each pair in the other order than the one before: no mode always runs first)
-      for _, threads in ipairs(r % 2 == 1 and { false, 1 } or { 1, false }) do
-        opts.threads = threads or nil
-        emit(threads and "time_one" or "time_auto", timed(function() model:run(opts) end))
+      for _, threads in ipairs(r % 2 == 1 and { against, 1 } or { 1, against }) do
+        opts.threads = threads ~= "auto" and threads or nil
+        local name = threads == 1 and "time_one" or threads == "auto" and "time_auto" or "time_many"
+        emit(name, timed(function() model:run(opts) end))
       end
     else
       emit("time", timed(function() model:run(opts) end))
@@ -293,7 +297,20 @@ end
 function cases.auto(name, ...)
   local kernels = { fhn80 = true, aln80 = true, aln1 = true, wc80 = true, hopf80 = true, conn = true }
   if not kernels[name] then error("bench/cases.lua: auto needs a kernel case, not " .. tostring(name), 0) end
-  against_one = true
+  against = "auto"
+  cases[name](...)
+end
+
+--- A kernel case on THREADS threads and on one thread, alternately in one
+-- process (so that both see the same machine: on a shared one, separate
+-- cases can land in quieter and busier minutes): "time_many", "time_one".
+function cases.pair(threads, name, ...)
+  local kernels = { fhn80 = true, aln80 = true, conn = true }
+  against = math.tointeger(tonumber(threads))
+  if not kernels[name] or not against or against < 2 then
+    error("bench/cases.lua: pair needs a thread count of 2 or more and a kernel case, not "
+          .. tostring(threads) .. " " .. tostring(name), 0)
+  end
   cases[name](...)
 end
 
