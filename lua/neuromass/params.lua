@@ -317,31 +317,34 @@ function M.assign(reg, key, value, values, drive, level)
   end
 end
 
+-- The value of entry `e` (M.read).
+local function value_of(e, values, drive)
+  if e.get then return e.get() end
+  if e.input then
+    local b = drive and drive.inputs and drive.inputs[e.slots[1]]
+    return b and b.stimulus or e.process
+  end
+  local first = values[e.slots[1]]
+  local same = true
+  for _, s in ipairs(e.slots) do
+    if drive and drive[s] then return drive[s].stimulus or drive[s] end
+    if values[s] ~= first then same = false end
+  end
+  if same then return first end
+  local list = {}
+  for i, s in ipairs(e.slots) do list[i] = values[s] end
+  return list
+end
+
 --- Reads matching entries: one exact entry gives its value (a number, or a
 -- table of per-slot values when they differ); a glob gives { name = value }.
 function M.read(reg, key, values, drive)
-  local found = reg:match(key)
-  local function value_of(e)
-    if e.get then return e.get() end
-    if e.input then
-      local b = drive and drive.inputs and drive.inputs[e.slots[1]]
-      return b and b.stimulus or e.process
-    end
-    local first = values[e.slots[1]]
-    local same = true
-    for _, s in ipairs(e.slots) do
-      if drive and drive[s] then return drive[s].stimulus or drive[s] end
-      if values[s] ~= first then same = false end
-    end
-    if same then return first end
-    local list = {}
-    for i, s in ipairs(e.slots) do list[i] = values[s] end
-    return list
-  end
-  if #found == 1 and found[1].name == key then return value_of(found[1]) end
+  local exact = reg.by_name[key]        -- (a name of its own: no list of matches made)
+  if exact then return value_of(exact, values, drive) end
+  local found = reg:match(key)              -- (a glob: by_name holds every name)
   if #found == 0 then return nil end
   local out = {}
-  for _, e in ipairs(found) do out[e.name] = value_of(e) end
+  for _, e in ipairs(found) do out[e.name] = value_of(e, values, drive) end
   return out
 end
 
@@ -350,7 +353,8 @@ end
 function M.proxy(reg, values, drive, on_change)
   return setmetatable({}, {
     __index = function(_, key)
-      reg:need(key, 2)                     -- an unknown name is an error, never nil
+      -- an unknown name is an error, never nil (a registered one is known)
+      if not reg.by_name[key] then reg:need(key, 2) end
       return M.read(reg, key, values, drive)
     end,
     __newindex = function(_, key, value)

@@ -41,7 +41,8 @@ extern const char *const nm_jit_cc_flags[];
 extern const char *const nm_jit_cc_native[];
 /* The tuning flag added after nm_jit_cc_native for the CPU of identity `cpu`
 ** (jit_job.c; NULL: none): "-mtune=sapphirerapids" for an Intel CPU with
-** AVX512-FP16, whose gathers are fast. */
+** AVX512-FP16, whose gathers are fast; "-DNM_JIT_WIDE" (512-bit blocks for
+** table programs, jit_emit.c) for an AMD CPU with AVX512-VP2INTERSECT (Zen 5). */
 const char *nm_jit_cc_tune_of(const char *cpu);
 /* This machine's CPU identity (jit_job.c): the lines of /proc/cpuinfo that
 ** name the CPU and its instruction sets, read once per process; NULL when

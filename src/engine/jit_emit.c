@@ -86,14 +86,15 @@ static void prelude(buf *b, int wide)
          "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
       sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
   /* The flags of the blocks' table locations (table2d_code.h): with GCC
-  ** tuning for Sapphire Rapids (nm_jit_cc_tune_of's CPUs, whose gathers
-  ** fetch the corners: GCC defines __tune_sapphirerapids__), a wide
-  ** program's blocks take 512-bit vectors, one per 8 lanes, which needs
-  ** every value of its loops 64 bits wide (a 32-bit flag would ask for 16
-  ** lanes per vector). */
+  ** tuning for Sapphire Rapids (nm_jit_cc_tune_of's Intel CPUs, whose gathers
+  ** fetch the corners: GCC defines __tune_sapphirerapids__) or on its AMD
+  ** CPUs with 512-bit vector units (NM_JIT_WIDE), a wide program's blocks
+  ** take 512-bit vectors, one per 8 lanes, which needs every value of its
+  ** loops 64 bits wide (a 32-bit flag would ask for 16 lanes per vector). */
   if (wide)
     put(b, "#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && "
-           "defined(__tune_sapphirerapids__)\n#pragma GCC target(\"prefer-vector-width=512\")\n"
+           "(defined(__tune_sapphirerapids__) || defined(NM_JIT_WIDE))\n"
+           "#pragma GCC target(\"prefer-vector-width=512\")\n"
            "typedef int64_t nm_tbl_flag;\n#else\ntypedef int nm_tbl_flag;\n#endif\n");
   else
     put(b, "typedef int nm_tbl_flag;\n");

@@ -5,8 +5,10 @@
 ** processor runs (scalar, AVX2, AVX-512), against "if (x < lo) x = lo; else if
 ** (x > hi) x = hi" clamp by clamp, on values that include NaN, infinities,
 ** -0.0 and the bounds themselves; and the search for the first non-finite
-** signal (scalar, AVX2, AVX-512) against isfinite() one by one; and the
-** count of clamped table lookups, on one thread and on several.
+** signal (scalar, AVX2, AVX-512) against isfinite() one by one; the noise
+** processes' relaxation x += dt (mu - x) / tau (scalar, AVX2, AVX-512)
+** against that expression channel by channel; and the count of clamped
+** table lookups, on one thread and on several.
 */
 #include <float.h>
 #include <math.h>
@@ -167,6 +169,51 @@ static void test_first_nonfinite(void)
 }
 
 
+/* The relaxation of the noise processes (nm_sim_advance_noise_range without
+** draws: sigma 0) by every kernel this processor runs gives x + dt (mu - x) /
+** tau channel by channel, bit for bit, over ranges long and short (the
+** vector passes' tails) and on values that include NaN, infinities, -0.0
+** and tau = 0. */
+static void test_noise_relaxation(void)
+{
+  enum { CHANNELS = 203 };
+  /* parameters: mu of channel n at slot n, tau at CHANNELS + n, one sigma (0) at 2 CHANNELS */
+  nm_model *m = nm_model_new(1, 0, 2 * CHANNELS + 1, CHANNELS);
+  int rc = m ? NM_OK : NM_ENOMEM;
+  for (long n = 0; n < CHANNELS && rc == NM_OK; n++)
+    rc = nm_model_add_noise(m, n, n, 2 * CHANNELS, CHANNELS + n, 0.0);
+  int status;
+  nm_sim *s = rc == NM_OK ? nm_sim_new(m, 0.1, 1, &status) : NULL;
+  if (!CHECK(s != NULL, "a simulation of %d noise processes", CHANNELS)) { nm_model_free(m); return; }
+  static const struct { size_t n0, n1; } ranges[] = { { 0, CHANNELS }, { 3, 40 }, { 17, 18 }, { 5, 20 },
+                                                      { 100, 131 } };
+  for (int simd = NM_SIMD_OFF; simd <= nm_simd_level(); simd++) {
+    s->simd = simd;
+    long differ = -1;
+    for (int t = 0; t < 20; t++) {
+      for (size_t n = 0; n < CHANNELS; n++) {
+        nm_model_set_param(m, n, value_of(n, t));
+        nm_model_set_param(m, CHANNELS + n, value_of(n + 3, t + 1));
+      }
+      nm_model_set_param(m, 2 * CHANNELS, 0.0);
+      nm_sim_noise_params(s);
+      for (size_t q = 0; q < sizeof ranges / sizeof *ranges; q++) {
+        double want[CHANNELS];
+        for (size_t n = 0; n < CHANNELS; n++) want[n] = s->noise_x[n] = value_of(n + 7, t + 2);
+        for (size_t n = ranges[q].n0; n < ranges[q].n1; n++)
+          want[n] += s->dt * (s->nz_mu[n] - want[n]) / s->nz_tau[n];
+        nm_sim_advance_noise_range(s, ranges[q].n0, ranges[q].n1);
+        if (memcmp(want, s->noise_x, sizeof want) != 0 && differ < 0) differ = t;
+      }
+    }
+    CHECK(differ < 0, "kernel %s: the noise processes relax as x + dt (mu - x) / tau, channel by "
+          "channel, bit for bit (first trial that differs: %ld)", simd_name(simd), differ);
+  }
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
 /* The count of lookups outside a table (table2d.c): exact, with the first
 ** point, from one thread (no lock) and from threads counting together
 ** inside a parallel region (under the lock: no count lost). */
@@ -201,6 +248,7 @@ int main(void)
 {
   test_clamp_runs();
   test_first_nonfinite();
+  test_noise_relaxation();
   test_count_clamped();
   return test_summary();
 }

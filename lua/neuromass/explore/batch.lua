@@ -165,8 +165,8 @@ end
 -- values set) one batch of at most K holds for the run options `run`:
 -- K, capped so that the batch's K x N nodes stay within M.MAX_NODES, its
 -- delay history (K times one point's) within M.HISTORY_BYTES, and its
--- recorded output (K times one point's rows x columns x 8 bytes, twice over
--- while it is split into the points' results) within a quarter of the
+-- recorded output (K times one point's rows x columns x 8 bytes; the
+-- points' results are views of it: Batch:run) within a quarter of the
 -- machine's memory (core.memory()).  At least 1 (a point on its own).
 function M.capacity(m, run, K)
   local n = #m.net.nodes
@@ -175,7 +175,7 @@ function M.capacity(m, run, K)
   if not ok then return 1 end                      -- (its own run reports the error)
   local ring = history_bytes(m, o.dt)
   if ring > 0 then cap = math.min(cap, M.HISTORY_BYTES // ring) end
-  local kept = 2 * 8 * (o.n_steps // o.every) * (1 + #o.cols.sigs)
+  local kept = 8 * (o.n_steps // o.every) * (1 + #o.cols.sigs)
   if kept > 0 then cap = math.min(cap, math.floor(core.memory() / 4 / kept)) end
   return math.max(1, math.tointeger(cap) or 1)
 end
@@ -364,11 +364,12 @@ function Batch:run(opts)
     names[k][#names[k] + 1] = var .. "." .. (node % n)
     cols[k][#cols[k] + 1] = c - 1
   end
+  -- (views of the batch's rows, not copies: l_result.c's split)
   local data = rawget(res, "data")
+  local lanes = data and data:split(cols) or {}
   local out = {}
   for k, m in ipairs(self.models) do
-    local r = result.new(m, { names = names[k], vars = res.variables }, data and data:select(cols[k]) or nil,
-                         res.sampling_dt)
+    local r = result.new(m, { names = names[k], vars = res.variables }, lanes[k], res.sampling_dt)
     r.dt, r.duration = res.dt, res.duration
     out[k] = r
   end
