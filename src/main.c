@@ -456,11 +456,11 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
-/* The online cores (at least 1): --workers all, its cap, the context's `cores`. */
-static long online_cores(void)
+/* The cores this process may run on (nm_cores: its CPU affinity, at least 1):
+** --workers all, its cap, the context's `cores`. */
+static long process_cores(void)
 {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? n : 1;
+  return nm_cores();
 }
 
 
@@ -478,7 +478,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   const char *v = argv[++*i];                    /* (given once: check_option_rules) */
   long n;
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
-    n = online_cores();
+    n = process_cores();
   } else {
     char *end;
     errno = 0;
@@ -489,10 +489,11 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
-    long cores = online_cores();
+    long cores = process_cores();
     if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
-      return fail_option(L, argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per online core (%d "
-                                        "online: at most %d); give N up to %d, or 'all' (one per core)", v,
+      return fail_option(L, argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per core (%d "
+                                        "cores this process may run on: at most %d); give N up to %d, or "
+                                        "'all' (one per core)", v,
                                         WORKERS_PER_CORE, (int)cores, (int)(WORKERS_PER_CORE * cores),
                                         (int)(WORKERS_PER_CORE * cores)));
   }
@@ -519,7 +520,7 @@ static void explore_context(lua_State *L, const char *cmd)
     lua_pushstring(L, exe);
     lua_setfield(L, -2, "exe");
   }
-  lua_pushinteger(L, online_cores());
+  lua_pushinteger(L, process_cores());
   lua_setfield(L, -2, "cores");
 }
 

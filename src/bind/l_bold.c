@@ -201,7 +201,7 @@ int nmL_bold_begin(lua_State *L, int opts, int anchor, nm_run_opts *o, nmL_bold_
   br->rec = r->rec;
   /* On a second core the stage works while the model integrates. */
   nm_sink sink = nm_bold_sink(lb->b);
-  if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && (r->async = nm_async_new(&sink)) != NULL)
+  if (nm_cores() > 1 && (r->async = nm_async_new(&sink)) != NULL)
     sink = nm_async_sink(r->async);
   br->async = r->async;
   br->sink = sink;

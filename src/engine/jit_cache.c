@@ -392,8 +392,7 @@ static int disabled_by_env(nm_error *err)
 ** interpreted part would cost more than the wait. */
 static int better_to_wait(double work, int threads)
 {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  if (cores > 0 && threads < cores) return 0;
+  if (threads < nm_cores()) return 0;
   return work * NM_JIT_INTERP_S > 4 * NM_JIT_COMPILE_S;
 }
 

@@ -372,6 +372,11 @@ typedef struct nm_sim nm_sim;
 /* The most threads a run uses. */
 #define NM_MAX_THREADS 64
 
+/* The cores this process may run on: its CPU affinity (taskset, a cgroup's
+** cpuset, Slurm's --cpus-per-task), at least 1; the online cores where the
+** affinity cannot be read (step_threads.c). */
+int nm_cores(void);
+
 /* Indices into the table of integrators (nm_stepper): the names and
 ** properties live in the table, in this order. */
 enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF, NM_METHOD_COUNT };

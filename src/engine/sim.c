@@ -450,7 +450,7 @@ static int free_cores(int threads)
   FILE *f = fopen("/proc/stat", "r");
   if (!f) return threads;
   char line[256];
-  long running = -1, cores = sysconf(_SC_NPROCESSORS_ONLN);
+  long running = -1, cores = nm_cores();
   while (running < 0 && fgets(line, sizeof line, f))
     if (sscanf(line, "procs_running %ld", &running) != 1) running = -1;
   fclose(f);

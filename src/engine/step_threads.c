@@ -129,6 +129,15 @@ int nm_sim_threads_available(void)
 }
 
 
+int nm_cores(void)
+{
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 && n < 1 << 20 ? (int)n : 1;
+}
+
+
 double nm_seconds(void)
 {
   struct timespec ts;
@@ -351,7 +360,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   barrier bar;
   atomic_init(&bar.count, 0);
   atomic_init(&bar.generation, 0);
-  bar.spin = threads <= sysconf(_SC_NPROCESSORS_ONLN) ? SPIN_SECONDS : 0.0;
+  bar.spin = threads <= nm_cores() ? SPIN_SECONDS : 0.0;
   if (!stop) begin_step(s, o, i0, &ctx);
 #pragma omp parallel num_threads(threads)
   {

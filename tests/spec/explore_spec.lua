@@ -776,9 +776,10 @@ describe("the command line of explorations", function()
     s, _, e = h.sh(q(h.exe) .. " run --task -1 --ntasks 2 x.lua")
     assert.equals(1, s)
     assert.truthy(e:find("--task needs a task number from 0, got '-1'", 1, true), e)
-    -- more than 8 worker processes per online core: refused before the script runs (before, every
-    -- missing point got a process of its own), naming the value and the cores; 8 per core runs
-    local _, online = h.sh("getconf _NPROCESSORS_ONLN")
+    -- more than 8 worker processes per core: refused before the script runs (before, every
+    -- missing point got a process of its own), naming the value and the cores this process may
+    -- run on (nproc: its CPU affinity); 8 per core runs
+    local _, online = h.sh("nproc")
     local cores = assert(math.tointeger(tonumber(online)), online)
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)
@@ -786,8 +787,8 @@ describe("the command line of explorations", function()
     for _, n in ipairs { 8 * cores + 1, 100000 } do
       s, _, e = run(dir, "--workers " .. n)
       assert.equals(1, s)
-      assert.truthy(e:find(string.format("--workers %d is more than 8 worker processes per online core (%d online: " ..
-                                         "at most %d)", n, cores, 8 * cores), 1, true), e)
+      assert.truthy(e:find(string.format("--workers %d is more than 8 worker processes per core (%d cores this " ..
+                                         "process may run on: at most %d)", n, cores, 8 * cores), 1, true), e)
     end
     assert.is_nil(io.open(dir .. "/sweep", "r"))
     local out

@@ -115,10 +115,28 @@ io.stderr:write("cores=", cores, "\n")
     local status, _, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/over.lua"))
     assert.equals(0, status, err)
     local cores = tonumber(err:match("cores=(%d+)"))
-    local warning = string.format("neuromass: warning: run: threads = %d is more than this machine's " ..
+    local warning = string.format("neuromass: warning: run: threads = %d is more than the " ..
                                   "%d cores", cores + 1, cores)
     local first = err:find(warning, 1, true)
     assert.truthy(first, err)
     assert.falsy(err:find(warning, first + 1, true))
+  end)
+
+  -- The cores are those the process may run on (its CPU affinity: taskset, a
+  -- cgroup's cpuset, Slurm's --cpus-per-task), not the machine's: before, a
+  -- process held to one core counted 2 and its threads spun waiting for each other.
+  it("are the cores the process may run on (taskset -c 0: one)", function()
+    local dir = h.scratch()
+    h.write(dir .. "/held.lua", [[
+local nm = require "neuromass"
+local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } }, seed = 3 }
+local a, b = m:run { duration = 5, threads = 1 }, m:run { duration = 5, threads = 2 }
+for k, v in ipairs(a:get("x", 0)) do assert(v == b:get("x", 0)[k]) end
+io.stderr:write("cores=", nm.context().cores, "\n")
+]])
+    local status, _, err = h.sh("taskset -c 0 " .. h.q(h.exe) .. " run " .. h.q(dir .. "/held.lua"))
+    assert.equals(0, status, err)
+    assert.truthy(err:find("cores=1\n", 1, true), err)
+    assert.truthy(err:find("run: threads = 2 is more than the 1 core this process may run on", 1, true), err)
   end)
 end)
