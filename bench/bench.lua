@@ -134,6 +134,9 @@ local conn = {}
 for _, n in ipairs { 250, 500, 1000 } do
   conn[#conn + 1] = { n = n, r = case("random " .. n, "conn", tostring(n), "1") }
 end
+-- How fast the two cores hand over a cache line (bench/tools/core_latency.c),
+-- before and after the thread rows: a virtual machine's host may move its cores.
+local latency_before = run("cores' cache-line hand-over", { bin .. "/core_latency", tostring(REPS) })
 -- 2 threads against 1, alternately in one process.
 local conn2 = case("random 500, 2 threads against 1", "pair", "2", "conn", "500")
 local conn2_1000 = case("random 1000, 2 threads against 1", "pair", "2", "conn", "1000")
@@ -144,8 +147,7 @@ local lean = {
   [500] = run("lean 2-thread loop, 500 nodes", { bin .. "/threads_limit", "500", "30000", tostring(REPS) }),
   [1000] = run("lean 2-thread loop, 1000 nodes", { bin .. "/threads_limit", "1000", "8000", tostring(REPS) }),
 }
--- How fast the two cores hand over a cache line (bench/tools/core_latency.c).
-local latency = run("cores' cache-line hand-over", { bin .. "/core_latency", tostring(REPS) })
+local latency_after = run("cores' cache-line hand-over, again", { bin .. "/core_latency", tostring(REPS) })
 local conn_build = case("random 1000: build + compile + 1 step", "conn_build", "1000")
 local ds_load = case("nm.datasets.load", "datasets", "hcp")
 -- The automatic thread mode against threads = 1 on every kernel case, interleaved in one process.
@@ -392,13 +394,20 @@ do
   lean_row(1000, lean[1000], median(conn[3].r.vals.time) / first(conn[3].r, "steps"))
   -- The target asks 1.7x "where the cores share a cache": what this machine's
   -- cores take to hand over a line says whether they do.
-  local trip = latency.vals.round_trip and median(latency.vals.round_trip)
-  local line = latency.vals.row_line and median(latency.vals.row_line)
+  local function hand_over(r)
+    local trip = r.vals.round_trip and median(r.vals.round_trip)
+    local line = r.vals.row_line and median(r.vals.row_line)
+    if not trip then return nil, "not measured: " .. r.output:gsub("\n", " ") end
+    return trip, string.format("%.0f ns a round trip, %.1f ns a line of the row", trip * 1e9, line * 1e9)
+  end
+  local before, said_before = hand_over(latency_before)
+  local after, said_after = hand_over(latency_after)
   row { "  how fast the two cores hand over a cache line (bench/tools/core_latency.c, least of 20 tries "
-          .. "each): a round trip, and a line of a 64-line row written on one core and read on the other",
-        trip and string.format("%.0f ns a round trip; %.1f ns a line of the row", trip * 1e9, line * 1e9)
-          or "not measured: " .. latency.output:gsub("\n", " "),
-        "", mb(latency.rss_kb), "", trip and string.format("%.0f ns", trip * 1e9) or "",
+          .. "each), before and after the thread rows: a round trip, and a line of a 64-line row written "
+          .. "on one core and read on the other",
+        string.format("before: %s; after: %s", said_before, said_after),
+        "", mb(latency_after.rss_kb), "",
+        before and after and string.format("%.0f / %.0f ns", before * 1e9, after * 1e9) or "",
         "(for comparison: cores sharing a last-level cache take tens of ns)", "" }
 end
 
@@ -612,7 +621,8 @@ local doc = {
     .. "the nodes (coupling rows, update, noise, history), one OpenMP barrier a step and nothing "
     .. "else, 1 and 2 threads alternately, medians of 5; their steps on one thread are longer "
     .. "than the engine's (scalar loads), which favours them. Their ratio is what a threaded loop "
-    .. "gets on this machine, whatever the engine does. The hand-over row runs "
+    .. "gets on this machine, whatever the engine does. The hand-over row runs, before the thread "
+    .. "rows and again after them (a virtual machine's host may move its cores meanwhile), "
     .. "`bench/tools/core_latency` (two OpenMP threads placed by the system, as the engine's): a "
     .. "counter passed back and forth 2000 times, and a 64-line row written by one thread and read "
     .. "by the other, the least of 20 tries, 5 repetitions; every threaded step pays such round "
