@@ -292,11 +292,13 @@ function cases.datasets(name)
   for _ = 1, REPS do emit("time_cached", timed(function() ds.load(name) end)) end
 end
 
+-- The cases that time a model's run through kernel(): those `auto` and `pair` take.
+local KERNEL_CASES = { fhn80 = true, aln80 = true, aln1 = true, wc80 = true, hopf80 = true, conn = true }
+
 --- The automatic thread mode (threads not given) against `threads = 1` on
 -- the kernel case CASE (ARGS as that case's; conn's THREADS is ignored).
 function cases.auto(name, ...)
-  local kernels = { fhn80 = true, aln80 = true, aln1 = true, wc80 = true, hopf80 = true, conn = true }
-  if not kernels[name] then error("bench/cases.lua: auto needs a kernel case, not " .. tostring(name), 0) end
+  if not KERNEL_CASES[name] then error("bench/cases.lua: auto needs a kernel case, not " .. tostring(name), 0) end
   against = "auto"
   cases[name](...)
 end
@@ -305,9 +307,8 @@ end
 -- process (so that both see the same machine: on a shared one, separate
 -- cases can land in quieter and busier minutes): "time_many", "time_one".
 function cases.pair(threads, name, ...)
-  local kernels = { fhn80 = true, aln80 = true, conn = true }
   against = math.tointeger(tonumber(threads))
-  if not kernels[name] or not against or against < 2 then
+  if not KERNEL_CASES[name] or not against or against < 2 then
     error("bench/cases.lua: pair needs a thread count of 2 or more and a kernel case, not "
           .. tostring(threads) .. " " .. tostring(name), 0)
   end

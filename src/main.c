@@ -28,7 +28,7 @@
 
 #define PROGNAME "neuromass"
 
-/* At most this many worker processes per online core: more is a typo or a
+/* At most this many worker processes per core this process may run on: more is a typo or a
 ** value meant for another machine (each worker is a process of its own, and
 ** a sweep starts one per missing point up to N), refused before the script runs. */
 #define WORKERS_PER_CORE 8
@@ -456,17 +456,9 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
-/* The cores this process may run on (nm_cores: its CPU affinity, at least 1):
-** --workers all, its cap, the context's `cores`. */
-static long process_cores(void)
-{
-  return nm_cores();
-}
-
-
 /* The exploration options (lua/neuromass/explore/spread.lua reads them):
-** --workers N|all (all: one per online core; at most WORKERS_PER_CORE per
-** online core), --task I, --ntasks N, into the context at the top of the
+** --workers N|all (all: one per core this process may run on; at most WORKERS_PER_CORE per
+** such core), --task I, --ntasks N, into the context at the top of the
 ** stack; returns as script_option. */
 static int explore_option(lua_State *L, int argc, char **argv, int *i)
 {
@@ -478,7 +470,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   const char *v = argv[++*i];                    /* (given once: check_option_rules) */
   long n;
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
-    n = process_cores();
+    n = nm_cores();
   } else {
     char *end;
     errno = 0;
@@ -489,7 +481,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
-    long cores = process_cores();
+    long cores = nm_cores();
     if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
       return fail_option(L, argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per core (%d "
                                         "cores this process may run on: at most %d); give N up to %d, or "
@@ -506,7 +498,7 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
 /* What a worker process needs to start the same script again (explore's
 ** workers): the command (argv: parse_command adds the words it reads, less
 ** the options that spread the script) and this executable's path, into the
-** context at the top of the stack; also the number of online cores. */
+** context at the top of the stack; also the cores this process may run on (nm_cores). */
 static void explore_context(lua_State *L, const char *cmd)
 {
   lua_createtable(L, 8, 0);
@@ -520,7 +512,7 @@ static void explore_context(lua_State *L, const char *cmd)
     lua_pushstring(L, exe);
     lua_setfield(L, -2, "exe");
   }
-  lua_pushinteger(L, process_cores());
+  lua_pushinteger(L, nm_cores());
   lua_setfield(L, -2, "cores");
 }
 

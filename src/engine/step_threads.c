@@ -177,7 +177,8 @@ static size_t ring_bytes(const nm_sim *s)
 }
 
 
-/* Whether threads 1.. sum their rows from rings of their own (see the loop). */
+/* Whether threads 1.. sum their rows from rings of their own (see the loop):
+** fixed for a run state, decided once per threaded stretch. */
 static int own_rings(const nm_sim *s)
 {
   return ring_bytes(s) <= OWN_RING_MAX;
@@ -186,14 +187,13 @@ static int own_rings(const nm_sim *s)
 
 /* For the lanes a thread evaluated and updated: their signals' history (into
 ** s->xrow, which every thread copies into its ring at the next step, or into
-** s->ring when threads share it) and the first non-finite one.  Every signal
-** is a state or an output some program writes, so the threads together cover
-** them all. */
-static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, long *bad)
+** s->ring when threads share it: `own` 0) and the first non-finite one.
+** Every signal is a state or an output some program writes, so the threads
+** together cover them all. */
+static void finish_lanes(nm_sim *s, int own, const nm_program *p, size_t l0, size_t l1, long *bad)
 {
   double *row = s->ring + ((s->step + 1) & (s->depth - 1)) * s->width;
   double *mirror = row + s->depth * s->width;
-  int own = own_rings(s);
   for (size_t k = 0; k < p->n_ins; k++) {
     const nm_ins *in = &p->code[k];
     if (in->op != -1 - NM_SINK_DERIV && in->op != -1 - NM_SINK_SIGNAL) continue;
@@ -209,21 +209,12 @@ static void finish_lanes(nm_sim *s, const nm_program *p, size_t l0, size_t l1, l
 }
 
 
-/* The ring thread `tid` reads its coupling rows from. */
-static double *ring_of(const nm_sim *s, int tid)
-{
-  return tid == 0 || !own_rings(s) ? s->ring : s->tring[tid];
-}
-
-
-/* With rings of their own, thread tid's ring gets step `step`'s values, in
+/* With rings of their own, a thread's `ring` gets step `step`'s values, in
 ** both its copies of the row (sim.h): from s->xrow, or from s->ring after
 ** thread 0 pushed the history itself (`from_ring`). */
-static void take_row(nm_sim *s, int tid, size_t step, int from_ring)
+static void take_row(const nm_sim *s, double *ring, size_t step, int from_ring)
 {
-  if (!own_rings(s)) return;
   size_t at = (step & (s->depth - 1)) * s->width, n = s->depth * s->width;
-  double *ring = ring_of(s, tid);
   const double *src = from_ring ? s->ring + at : s->xrow;
   memcpy(ring + at, src, s->width * sizeof *src);
   memcpy(ring + at + n, src, s->width * sizeof *src);
@@ -234,7 +225,6 @@ static void take_row(nm_sim *s, int tid, size_t step, int from_ring)
 ** row, made once per run state and kept; NM_OK or NM_ENOMEM. */
 static int make_rings(nm_sim *s, int threads)
 {
-  if (!own_rings(s)) return NM_OK;
   size_t bytes = (ring_bytes(s) + 63) / 64 * 64;
   if (!s->xrow) s->xrow = aligned_alloc(64, (s->width * sizeof *s->xrow + 63) / 64 * 64 + 64);
   for (int t = 1; t < threads; t++)
@@ -355,7 +345,8 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   own_line told[NM_MAX_THREADS], seen[NM_MAX_THREADS];
   memset(seen, 0, sizeof seen);
   if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
-  rc = make_rings(s, threads);
+  int own = own_rings(s);
+  rc = own ? make_rings(s, threads) : NM_OK;
   if (rc != NM_OK) return rc;
   barrier bar;
   atomic_init(&bar.count, 0);
@@ -383,14 +374,14 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
     double serial = 0.0;                  /* thread 0: ticks in its serial section */
     long since = 0;                       /* thread 0: steps since the last balancing */
     told[tid] = (own_line){ .bad = -1 };
-    double *ring = ring_of(s, tid);
+    double *ring = own && tid > 0 ? s->tring[tid] : s->ring;     /* the one its rows read */
     if (ring != s->ring) memcpy(ring, s->ring, ring_bytes(s));
     for (long i = i0;; i++) {
       /* The step is counted locally: thread 0 may already be past end_step.
       ** Thread 0 took the step's values into s->ring in its serial section. */
       size_t step = step0 + (size_t)(i - i0);
       double t0 = ticks();
-      if (tid > 0 && i > i0) take_row(s, tid, step, !light);
+      if (own && tid > 0 && i > i0) take_row(s, ring, step, !light);
       nm_couplings_eval_part(s, ring, s->V, step, rows_from, rows_to);
       rows_ticks += ticks() - t0;
       rows_work += rows_to - rows_from;
@@ -420,7 +411,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
         double t1 = ticks();
         nm_program_eval_lanes(rhs[k], &my, l0, l1);
         update_lanes(s, rhs[k], l0, l1);
-        if (light) finish_lanes(s, rhs[k], l0, l1, &my_bad);
+        if (light) finish_lanes(s, own, rhs[k], l0, l1, &my_bad);
         lanes_ticks += ticks() - t1;
         if (k + 1 < n_rhs) barrier_wait(&bar);
       }
@@ -434,7 +425,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
       barrier_wait(&bar);
       if (tid == 0) {
         double t3 = ticks();
-        if (light) take_row(s, 0, s->step + 1, 0);
+        if (own && light) take_row(s, s->ring, s->step + 1, 0);
         long first = -1;
         for (int t = 0; light && t < parts; t++)
           if (told[t].bad >= 0 && (first < 0 || told[t].bad < first)) first = told[t].bad;
