@@ -1,15 +1,23 @@
 /*
 ** l_dir.c: directories, for the Lua library's output folders and the
-** exploration's parts:
+** exploration's parts and claims:
 **   core.mkdir_p(path) -> true | nil, failure { kind = "io", message }
 **     creates a directory and its parents (an existing one is fine);
 **   core.list_dir(path) -> names | nil, failure { kind = "io", message }
 **     the names of the entries of a directory (not "." and ".."), in the
 **     order the system gives (none in particular); a directory that does not exist has none ({}); any other
-**     failure (not a directory, no permission, a read error) is said.
+**     failure (not a directory, no permission, a read error) is said;
+**   core.claim(path) -> true | false | nil, failure { kind = "io", message }
+**     creates the empty file `path` if no file of that name exists, in one
+**     step of the file system (open with O_CREAT | O_EXCL): true when this
+**     call created it, false when it was there already; processes that try
+**     the same name at once get true in exactly one of them (how worker
+**     processes share out an exploration's points: explore/spread.lua).
 */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -93,8 +101,28 @@ static int core_list_dir(lua_State *L)
 }
 
 
+static int core_claim(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+    nmL_push_failure(L, "io", strerror(errno));
+    return 2;
+  }
+  close(fd);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
 void nmL_open_dir(lua_State *L)
 {
+  lua_pushcfunction(L, core_claim);
+  lua_setfield(L, -2, "claim");
   lua_pushcfunction(L, core_mkdir_p);
   lua_setfield(L, -2, "mkdir_p");
   lua_pushcfunction(L, core_list_dir);

@@ -203,8 +203,8 @@ describe("nm.explore.BoxSearch", function()
     assert.equals(0, s2, e2)
     assert.equals(table1, read(two .. "/sweep/results.csv"))
     local n, processes = evals(two)
-    assert.equals(6, n)
-    assert.equals(2, processes)
+    assert.equals(6, n)                  -- each point once, by whichever worker took it
+    assert.is_true(processes <= 2)
     array_merged(function(task) return "SLURM_ARRAY_TASK_ID=" .. (task + 1) .. " SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3" end)
   end)
 
@@ -448,16 +448,49 @@ nm.explore.BoxSearch {
     assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
   end)
 
+  -- Workers share the points out as they go (spread.claim), not by fixed
+  -- slices: a worker held by a slow point leaves the rest to the others.
+  -- Point 1 waits (up to 30 s) until point 3 is done: the worker that took
+  -- point 1 would have point 3 too in a fixed slice of two (points 1, 3),
+  -- and would wait for itself.
+  it("workers share the points as they go: one held by a slow point leaves the rest to the other", function()
+    local dir = h.scratch()
+    h.write(dir .. "/slow.lua", four_points("slow", [[function(_, p)
+    local f = assert(io.open("evals.txt", "a"))
+    f:write(p.x_ext, " ", io.open("/proc/self/stat"):read("n"), "\n"); f:close()
+    if p.x_ext == 0 then
+      for _ = 1, 600 do
+        local done = io.open("point3.done")
+        if done then done:close(); return { m = 0 } end
+        os.execute("sleep 0.05")
+      end
+      error("point 3 was not done in 30 s")
+    end
+    if p.x_ext == 1 then assert(io.open("point3.done", "w")):close() end
+    return { m = p.x_ext }
+  end]]))
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run slow.lua --quiet --workers 2")
+    assert.equals(0, s, e)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|4,1.5|",
+                  (read(dir .. "/slow/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+    local by = {}
+    for x, pid in read(dir .. "/evals.txt"):gmatch("(%S+) (%d+)\n") do by[tonumber(x)] = pid end
+    assert.not_equals(by[0], by[0.5])            -- point 1's worker did point 1 alone
+    assert.equals(by[0.5], by[1])
+    assert.equals(by[0.5], by[1.5])
+    assert.is_nil(io.open(dir .. "/slow/parts", "r"))     -- the claims removed with the parts
+  end)
+
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
     local dir = h.scratch()
-    -- (point 4, of worker 1 of 2, ends its process)
+    -- (point 4 ends the process of the worker that took it)
     h.write(dir .. "/quit.lua", four_points("quit",
       "function(_, p) if p.x_ext == 1.5 then os.exit(3) end return { m = p.x_ext } end"))
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 2")
     assert.equals(1, s)
-    assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed (worker 1: exit status 3; " ..
-                         "their messages, if any, above); the points done are kept in", 1, true), e)
-    -- ... and they are: point 2, worker 1's before its os.exit (before: lost, its part not yet written)
+    assert.truthy(e:find("quit.lua:2: BoxSearch: 1 of the 2 worker processes failed %(worker [01]: exit status 3; " ..
+                         "their messages, if any, above%); the points done are kept in"), e)
+    -- ... and they are: those the worker did before its os.exit (before: lost, its part not yet written)
     assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
                   (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
     -- in the script's own process: the points before it kept, the exit status the script's

@@ -7,6 +7,7 @@
 -- as DIR/results.partial.csv and keeps the parts instead.
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
+local spread = require "neuromass.explore.spread"
 
 local io, os, ipairs, pairs, table, string, next, tonumber, math =
       io, os, ipairs, pairs, table, string, next, tonumber, math
@@ -83,7 +84,10 @@ function M.write(dir, names, rows, parts)
   if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
   os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
   for _, p in ipairs(parts) do os.remove(p) end
-  if #parts > 0 then os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts") end
+  if #parts > 0 then
+    spread.clear_claims(dir)             -- (left by workers whose run was killed)
+    os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts")
+  end
   return true
 end
 

@@ -284,11 +284,14 @@ function Search:run()
   if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)
   if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
+  -- A worker of --workers shares the missing points with the others as it
+  -- goes (spread.claim); a task of an array takes its slice.
+  local shared = plan.worker
   local todo = {}
   for i = 1, space.n do
     local r = rows[i]
     if (not r or (self.retry_failed and r.status ~= "ok"))
-       and (plan.kind ~= "task" or spread.mine(i, plan.task, plan.ntasks)) then
+       and (plan.kind ~= "task" or shared or spread.mine(i, plan.task, plan.ntasks)) then
       todo[#todo + 1] = i
     end
   end
@@ -311,7 +314,9 @@ function Search:run()
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
+    spread.clear_claims(dir)             -- (an interrupted run's: those points are missing still)
     local ok, err = workers.run(h, ordinal, plan, #todo, done)
+    spread.clear_claims(dir)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end
     -- The parts hold the workers' rows, and whatever another exploration
@@ -359,40 +364,53 @@ function Search:run()
   local mine = rows
   if plan.kind == "task" then
     mine = {}
-    for i, r in pairs(rows) do if spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end end
+    for i, r in pairs(rows) do
+      if not shared and spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end
+    end
   end
   local save, tick = common.table_writer("BoxSearch", target, names, mine)
   if plan.kind ~= "task" and #parts > 0 then
     local ok, err = merge.write(dir, names, rows, parts)
     if not ok then check.error("BoxSearch: " .. err, 2) end
   end
-  local got, at = {}, 0
+  -- The next points to run together (nil when none is left): up to `batch`
+  -- of todo after position `at`; a worker takes only those it claims, and
+  -- no more than its share of what is left (guided: big batches first,
+  -- small ones at the end, so that the workers finish together).
+  local at = 0
+  local function next_points()
+    local size = self.batch
+    if shared then size = math.max(1, math.min(size, -((at - #todo) // plan.ntasks))) end
+    local list = {}
+    while #list < size and at < #todo do
+      at = at + 1
+      if not shared or spread.claim(dir, todo[at]) then list[#list + 1] = todo[at] end
+    end
+    if #list > 0 then return list end
+  end
   local function points()
-    for n, i in ipairs(todo) do
-      if n > at then                   -- the next batch of points (or the next point)
-        local list = table.move(todo, n, math.min(n + self.batch - 1, #todo), 1, {})
-        at = n + #list - 1
-        local computed, rows_of
-        if #list > 1 then computed, rows_of = pcall(compute_batch, self, list, base, dir, h)
-        else computed, rows_of = pcall(compute, self, i, base, dir, h); rows_of = { [i] = rows_of } end
-        -- A mistake of the script: the rows done are kept.
-        if not computed then save(); error(#list > 1 and rows_of or rows_of[i], 0) end
-        got = rows_of
+    for list in next_points do
+      local computed, got
+      if #list > 1 then computed, got = pcall(compute_batch, self, list, base, dir, h)
+      else computed, got = pcall(compute, self, list[1], base, dir, h); got = { [list[1]] = got } end
+      -- A mistake of the script: the rows done are kept.
+      if not computed then save(); error(#list > 1 and got or got[list[1]], 0) end
+      for _, i in ipairs(list) do
+        local r = got[i]
+        -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
+        -- done so far are saved, and the stop raised at the user's line.
+        local signo = core.stop_signal()
+        if signo then
+          if r.status == "ok" then mine[i] = r end
+          save()
+          check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
+                                        or bare(r.status:gsub("^failed: ", ""))), 2)
+        end
+        mine[i] = r
+        if plan.worker then workers.report(i, r.status) end
+        done(i, r.status)
+        tick()
       end
-      local r = got[i]
-      -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
-      -- done so far are saved, and the stop raised at the user's line.
-      local signo = core.stop_signal()
-      if signo then
-        if r.status == "ok" then mine[i] = r end
-        save()
-        check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
-                                      or bare(r.status:gsub("^failed: ", ""))), 2)
-      end
-      mine[i] = r
-      if plan.worker then workers.report(i, r.status) end
-      done(i, r.status)
-      tick()
     end
   end
   common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)

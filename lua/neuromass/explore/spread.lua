@@ -4,7 +4,10 @@
 --   single   all the missing points here, one after the other;
 --   workers  --workers N (default: one per core, from the host's command
 --            line): N worker processes of the same script (workers.lua),
---            each a task of N, whose parts are then joined here;
+--            each a task of N, whose parts are then joined here; a
+--            BoxSearch's workers share the points out as they go (each
+--            takes the next point none has claimed: M.claim), so a faster
+--            core, or cheaper points, take more of them;
 --   task     --task I --ntasks N, or a Slurm array task of a range
 --            (--array=MIN-MAX[:STEP]: I = (SLURM_ARRAY_TASK_ID - MIN) / STEP,
 --            N = SLURM_ARRAY_TASK_COUNT; M.slurm): slice I of N,
@@ -17,8 +20,9 @@
 -- N computes slice I and rank 0 writes the table (explore/mpi.lua).
 local check = require "neuromass._check"
 local mpi = require "neuromass.explore.mpi"
+local core = require "neuromass.core"
 
-local os, math, string, tonumber = os, math, string, tonumber
+local os, math, string, tonumber, ipairs = os, math, string, tonumber, ipairs
 
 local M = {}
 
@@ -122,6 +126,33 @@ end
 --- spread.mine(i, task, ntasks) -> true when point i is in slice `task` of `ntasks`.
 function M.mine(i, task, ntasks)
   return (i - 1) % ntasks == task
+end
+
+--- spread.claim(dir, i) -> true when this process takes point i of the
+-- exploration in DIR: it created DIR/parts/claims/I, which no other worker
+-- had (core.claim: one step of the file system, so two workers trying the
+-- same point at once never both take it); false when another took it.
+-- Errors at the user's line: the folder or the file cannot be created.
+function M.claim(dir, i)
+  local claims = dir .. "/parts/claims"
+  local took, err = core.claim(string.format("%s/%d", claims, i))
+  if took == nil then                -- no folder yet (the search's first claim): made, and tried again
+    local made, merr = core.mkdir_p(claims)
+    if not made then check.error(string.format("explore: cannot create '%s': %s", claims, merr.message), 2) end
+    took, err = core.claim(string.format("%s/%d", claims, i))
+  end
+  if took == nil then
+    check.error(string.format("explore: cannot claim point %d in '%s': %s", i, claims, err.message), 2)
+  end
+  return took
+end
+
+--- spread.clear_claims(dir): removes DIR/parts/claims (the claims of the
+-- workers that ran, or of interrupted ones: taken again by the next run).
+function M.clear_claims(dir)
+  local claims = dir .. "/parts/claims"
+  for _, name in ipairs(core.list_dir(claims) or {}) do os.remove(claims .. "/" .. name) end
+  os.remove(claims)
 end
 
 --- spread.part(dir, task, ntasks) -> the path of a task's part.
