@@ -48,6 +48,7 @@
 #define J_LIMIT 0x1000000UL          /* j has 24 bits */
 #define CHUNK 64                     /* streams stepped together */
 #define SMALL 8                      /* fewer streams are drawn one by one */
+#define COPY_GUARD 256               /* bytes kept clear around a copy's states */
 
 static double w_tab[LAYERS];
 static uint32_t k_tab[LAYERS];       /* 0 .. 2^24 */
@@ -244,12 +245,46 @@ void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed)
 }
 
 
+int nm_normals_copyable(const nm_normals *z)
+{
+  return z->fast && !z->rng;
+}
+
+
+int nm_normals_init_copy(nm_normals *z, const nm_normals *like)
+{
+  /* (the states in one block, a few cache lines clear of any other data) */
+  size_t n = like->n, w = (n + 1 + 15) / 16 * 16, bytes = 3 * w * sizeof *z->s0 + 2 * COPY_GUARD;
+  memset(z, 0, sizeof *z);
+  char *block = aligned_alloc(64, bytes);
+  if (!block) return NM_ENOMEM;
+  memset(block, 0, bytes);
+  z->block = block;
+  z->s0 = (uint32_t *)(block + COPY_GUARD);
+  z->s1 = z->s0 + w;
+  z->s2 = z->s1 + w;
+  z->n = n;
+  z->fast = like->fast;
+  z->simd = like->simd;
+  return NM_OK;
+}
+
+
+void nm_normals_take(nm_normals *z, const nm_normals *from, size_t n0, size_t n1)
+{
+  if (n1 <= n0) return;
+  memcpy(z->s0 + n0, from->s0 + n0, (n1 - n0) * sizeof *z->s0);
+  memcpy(z->s1 + n0, from->s1 + n0, (n1 - n0) * sizeof *z->s1);
+  memcpy(z->s2 + n0, from->s2 + n0, (n1 - n0) * sizeof *z->s2);
+}
+
+
 void nm_normals_free(nm_normals *z)
 {
   if (z->rng)
     for (size_t i = 0; i < z->n; i++) gsl_rng_free(z->rng[i]);
   free(z->rng);
-  free(z->s0);
+  free(z->block ? z->block : (void *)z->s0);
   memset(z, 0, sizeof *z);
 }
 

@@ -241,7 +241,7 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     nm_normals_seed(&s->rng, p, streams ? streams[i] : nm_noise_stream_seed(seed, i));
     /* A NaN start value means: start at the process's mean. */
     s->noise_x[p] = isnan(m->noises[i].x0) ? m->P[m->noises[i].mu] : m->noises[i].x0;
-    if (m->noises[i].white) s->noise_x[p] = nm_sim_white_sample(s, p);
+    if (m->noises[i].white) s->noise_x[p] = nm_sim_white_sample(s, &s->rng, p);
   }
   rc = setup_history(s);
   if (rc != NM_OK) goto fail;
@@ -277,7 +277,10 @@ void nm_sim_free(nm_sim *s)
   for (int i = 0; i < 4; i++) free(s->k[i]);
   nm_couplings_free(s);
   free(s->ring);
-  for (int t = 0; t < NM_MAX_THREADS; t++) free(s->tring[t]);
+  for (int t = 0; t < NM_MAX_THREADS; t++) {
+    free(s->tring[t]);
+    nm_normals_free(&s->trng[t]);
+  }
   free(s->xrow);
   free(s->dring);
   free(s->period);

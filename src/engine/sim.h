@@ -52,6 +52,11 @@ const char *nm_simd_name(int simd);
 ** streams n0 .. n1-1 whose scale is not 0 (the others draw nothing).
 ** nm_normals_fast() (thread-safe; the first call reads GSL's tables and
 ** checks the fast path against GSL) says whether the fast path is in use.
+** A thread may draw some streams from a copy of its own (step_threads.c):
+** when nm_normals_copyable(z) (the fast path: the states are plain arrays),
+** nm_normals_init_copy makes an empty set of as many streams as `like`
+** (NM_OK or NM_ENOMEM; nm_normals_free undoes it), and nm_normals_take
+** copies the states of streams n0 .. n1-1 from one set to another.
 ** The fast path steps 16 streams at a time with AVX-512, 8 with AVX2, where
 ** the processor has them (same numbers): a set of streams takes the kernel of
 ** its `simd` field, nm_simd_level() when made (tests set it lower). */
@@ -62,6 +67,7 @@ typedef struct {
                                (NULL with it: GSL's slow path runs on a generator on the stack) */
   int fast;                 /* nm_normals_fast() when they were made */
   int simd;                 /* NM_SIMD_*: the kernel of nm_normals_add (nm_simd_level()) */
+  void *block;              /* a copy's allocation (nm_normals_init_copy), else NULL */
 } nm_normals;
 
 int nm_normals_fast(void);
@@ -71,6 +77,9 @@ void nm_normals_seed(nm_normals *z, size_t n, unsigned long seed);
 void nm_normals_free(nm_normals *z);
 double nm_normals_draw(nm_normals *z, size_t n);
 void nm_normals_add(nm_normals *z, size_t n0, size_t n1, const double *scale, double *x);
+int nm_normals_copyable(const nm_normals *z);
+int nm_normals_init_copy(nm_normals *z, const nm_normals *like);
+void nm_normals_take(nm_normals *z, const nm_normals *from, size_t n0, size_t n1);
 
 
 /* One block of a sum's rows: its terms start at `at` in the block arrays,
@@ -248,6 +257,12 @@ struct nm_sim {
   ** values in xrow (`width` of them); see the loop there. */
   double *tring[NM_MAX_THREADS];
   double *xrow;
+  /* step_threads.c: threads 1.. draw their noise channels from copies of
+  ** the streams of their own (trng[t]: made as the ring copies are, when
+  ** nm_normals_copyable(&rng); n 0 otherwise); split_lanes_was: the cut
+  ** before the last balancing, to find who had the channels a thread gains. */
+  nm_normals trng[NM_MAX_THREADS];
+  double split_lanes_was[NM_MAX_THREADS + 1];
 };
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
@@ -364,7 +379,9 @@ int nm_sim_constrain(nm_sim *s);
 
 /* Advances the noise processes by one step; returns non-zero if any moved. */
 int nm_sim_advance_noise(nm_sim *s);
-void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1);
+/* The same for channels n0 .. n1-1, their draws from the streams `z` (s->rng,
+** or a thread's copy of them: step_threads.c). */
+void nm_sim_advance_noise_range(nm_sim *s, nm_normals *z, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
 
 /* After a step of a stepper without a reset (Euler, Heun, RK4): constraints,
@@ -384,7 +401,7 @@ int nm_sim_step_checked(nm_sim *s);
 int nm_sim_nonfinite(nm_sim *s, double t, long sig);
 
 /* A white-noise value for the next step of channel p (nm_model_add_white_noise). */
-double nm_sim_white_sample(nm_sim *s, size_t p);
+double nm_sim_white_sample(nm_sim *s, nm_normals *z, size_t p);
 
 /* The Euler update v += dt * d over n values (V and D are apart: sim.c), the
 ** one rule of nm_step_euler and the threads' lanes (nm_sim_euler_update) and of

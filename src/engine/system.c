@@ -46,12 +46,12 @@ double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0)
 
 
 /* A white-noise value of channel p for the next step (model.c, nm_model_add_white_noise). */
-double nm_sim_white_sample(nm_sim *s, size_t p)
+double nm_sim_white_sample(nm_sim *s, nm_normals *streams, size_t p)
 {
   const nm_noise *z = &s->m->noises[s->nz_model[p]];
   double mu = s->m->P[z->mu], sigma = s->m->P[z->sigma];
   if (sigma == 0.0) return mu;
-  return mu + sigma * nm_normals_draw(&s->rng, p) / sqrt(s->dt);
+  return mu + sigma * nm_normals_draw(streams, p) / sqrt(s->dt);
 }
 
 
@@ -373,7 +373,7 @@ static void relax_avx512(double *restrict x, const double *restrict mu, const do
 
 /* x += dt (mu - x) / tau + sigma sqrt(dt) xi for channels n0 .. n1-1: the
 ** deterministic part in one (vectorised) pass, then the draws. */
-static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
+static inline void advance_noise(nm_sim *s, nm_normals *z, size_t n0, size_t n1)
 {
   double dt = s->dt, *restrict x = s->noise_x;          /* apart from the parameters */
   const double *restrict mu = s->nz_mu, *restrict tau = s->nz_tau, *scale = s->nz_scale;
@@ -383,15 +383,15 @@ static inline void advance_noise(nm_sim *s, size_t n0, size_t n1)
   else
 #endif
     relax(x, mu, tau, dt, n0, n1);
-  if (s->nz_drawing) nm_normals_add(&s->rng, n0, n1, scale, x);
+  if (s->nz_drawing) nm_normals_add(z, n0, n1, scale, x);
   if (s->has_white) {
     for (size_t n = n0; n < n1; n++)
-      if (s->m->noises[s->nz_model[n]].white) x[n] = nm_sim_white_sample(s, n);
+      if (s->m->noises[s->nz_model[n]].white) x[n] = nm_sim_white_sample(s, z, n);
   }
 }
 
 
-void nm_sim_advance_noise_range(nm_sim *s, size_t n0, size_t n1) { advance_noise(s, n0, n1); }
+void nm_sim_advance_noise_range(nm_sim *s, nm_normals *z, size_t n0, size_t n1) { advance_noise(s, z, n0, n1); }
 
 
 static inline int step_checked(nm_sim *s);
@@ -400,7 +400,7 @@ static inline int end_step(nm_sim *s)
 {
   constrain_signals(s);
   gather_noise_params(s);
-  advance_noise(s, 0, s->m->n_noises);
+  advance_noise(s, &s->rng, 0, s->m->n_noises);
   finish_signals(s);
   return step_checked(s);
 }
@@ -415,7 +415,7 @@ int nm_sim_advance_noise(nm_sim *s)
   int changed = s->has_white;
   nm_sim_noise_params(s);
   memcpy(s->nz_old, s->noise_x, n * sizeof *s->noise_x);
-  nm_sim_advance_noise_range(s, 0, n);
+  nm_sim_advance_noise_range(s, &s->rng, 0, n);
   for (size_t k = 0; k < n && !changed; k++) changed = s->noise_x[k] != s->nz_old[k];
   return changed;
 }

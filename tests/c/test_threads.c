@@ -217,6 +217,56 @@ static void test_any_cut(int longest)
 }
 
 
+/* Over a long run the threads rebalance their cuts every 128 steps, and the
+** noise channels whose cut moves go with their streams' states from one
+** thread's copy of the streams to another's (step_threads.c take_channels):
+** still the bits of one thread, and the lanes' cuts did move. */
+static void test_cuts_move(void)
+{
+  enum { LONG = 700 };
+  nm_model *m = network();
+  if (!CHECK(m != NULL, "build a 300-node network with delays and noise")) return;
+  static long rec[N];
+  for (long i = 0; i < N; i++) rec[i] = i;
+  rows one = { 0 };
+  int rc = NM_OK;
+  nm_run_opts o = options(rec, &one);
+  o.n_steps = LONG;
+  nm_sim *a = nm_sim_new(m, 0.1, 7, &rc);
+  if (a) rc = nm_sim_run(a, &o);
+  CHECK(rc == NM_OK, "one thread runs %d steps (status %d)", LONG, rc);
+  static const struct { int threads; double lanes[4]; } cuts[] = {
+    { 2, { 0.0, 0.05, 1.0 } }, { 2, { 0.0, 0.95, 1.0 } }, { 3, { 0.0, 0.05, 0.1, 1.0 } },
+  };
+  for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+    int threads = cuts[c].threads;
+    rows cut = { 0 };
+    nm_run_opts ot = options(rec, &cut);
+    ot.n_steps = LONG;
+    nm_sim *s = nm_sim_new(m, 0.1, 7, &rc);
+    nm_sampler r;
+    int moved = 0;
+    if (s && (rc = nm_sampler_init(&r, s, &ot)) == NM_OK) {
+      s->split_parts = threads;
+      nm_split_even(s->split_rows, threads, 0.0);
+      memcpy(s->split_lanes, cuts[c].lanes, (size_t)(threads + 1) * sizeof *cuts[c].lanes);
+      rc = nm_sim_run_threads(s, &ot, threads, 0, LONG, NULL, nm_sampler_row, &r);
+      if (rc == NM_OK) rc = nm_sampler_flush(&r);
+      nm_sampler_free(&r);
+      moved = memcmp(s->split_lanes, cuts[c].lanes, (size_t)(threads + 1) * sizeof *cuts[c].lanes) != 0;
+    }
+    CHECK(rc == NM_OK && moved && cut.n == one.n && memcmp(cut.data, one.data, one.n * sizeof *one.data) == 0,
+          "%d threads from lanes cut at %g, rebalanced over %d steps: the bits of one thread (status %d, "
+          "cuts moved %d, %zu values against %zu)", threads, cuts[c].lanes[1], LONG, rc, moved, cut.n, one.n);
+    free(cut.data);
+    nm_sim_free(s);
+  }
+  free(one.data);
+  nm_sim_free(a);
+  nm_model_free(m);
+}
+
+
 /* nm_split_balance applied `times` times from even cuts. */
 static void balanced(double *cut, const double *rate, double extra, int parts, int times)
 {
@@ -270,6 +320,7 @@ int main(void)
   test_paced_stops();
   test_any_cut(0);
   test_any_cut(5000);
+  test_cuts_move();
   test_split_balance();
   return test_summary();
 }
