@@ -524,20 +524,35 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.is_nil(io.open(arr .. "/fit/parts"))
   end)
 
-  it("a worker whose script ends before its Evolution (an early return) is an error naming the evaluations", function()
+  -- Workers take the restarts none has claimed: one whose script returns
+  -- early leaves its share to the others; when every worker does, nothing
+  -- is computed, an error naming each restart's first evaluation.
+  it("workers whose script ends before its Evolution (an early return): the others take the restarts, else an error",
+     function()
     local dir = h.scratch()
-    h.write(dir .. "/fit.lua", [[
+    local function script(skip)
+      return [[
 local nm = require "neuromass"
-if require("neuromass.context").get().task == 1 then return end   -- the second worker skips the fit
+local task = require("neuromass.context").get().task
+if ]] .. skip .. [[ then return end   -- a worker that skips the fit
 nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 4, restarts = 2,
   fitness = function(res, point) return -point.x_ext end, out = "fit" }:run()
-]])
+]]
+    end
+    h.write(dir .. "/fit.lua", script("task == 1"))
     local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
+    assert.equals(0, s, e)
+    assert.equals("", out)
+    local t = read(dir .. "/fit/results.csv")
+    assert.truthy(t:find("\n1,") and t:find("\n3,"), t)    -- both restarts' first evaluations
+    h.write(dir .. "/fit.lua", script("task ~= nil"))
+    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
     assert.are_not.equal(0, s)
     assert.equals("", out)
-    assert.truthy(e:find("fit.lua:3: Evolution: the worker processes ended without computing 1 point (3)", 1, true), e)
+    assert.truthy(e:find("fit.lua:4: Evolution: the worker processes ended without computing 2 points (1, 3)", 1,
+                         true), e)
   end)
 
   it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()

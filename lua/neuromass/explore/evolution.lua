@@ -300,6 +300,7 @@ local function clear(dir)
   os.remove(dir .. "/" .. merge.PARTIAL)
   -- (parts that cannot be listed are said by the merge that reads them)
   for _, p in ipairs(merge.parts(dir) or {}) do os.remove(p) end
+  spread.clear_claims(dir)
 end
 
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones
@@ -313,9 +314,10 @@ end
 -- results.csv and no best.json.
 -- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
 -- (under `neuromass run`: one per core by default) the restarts go to
--- min(N, restarts) worker processes, restart r to worker (r - 1) % N, and
--- their rows are joined; a task of --task I --ntasks N (or a Slurm array)
--- computes its restarts, writes its part and ends the script (`neuromass
+-- min(N, restarts) worker processes, each taking the next restart none has
+-- claimed (spread.claim), and their rows are joined; a task of --task I
+-- --ntasks N (or a Slurm array) computes its restarts (slice I), writes its
+-- part and ends the script (`neuromass
 -- explore --merge DIR` joins the parts; best.json is not written then);
 -- under mpirun, rank I of N runs the restarts of slice I, and rank 0 gathers
 -- the rows and writes results.csv and best.json (every rank returns the
@@ -360,6 +362,7 @@ function Evolution:run()
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)
     local ok, err = workers.run(h, ordinal, plan, self.restarts, done)
+    spread.clear_claims(dir)
     local names, joined, parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop
       local wrote, werr = merge.write(dir, params.names, joined, parts)
@@ -386,7 +389,11 @@ function Evolution:run()
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
     local function restarts()
       for r = 1, self.restarts do
-        if (plan.kind ~= "task" and not ranks) or spread.mine(r, plan.task, plan.ntasks) then
+        -- (a worker of --workers takes the restarts no other has; a task or rank its slice)
+        local mine = (plan.kind ~= "task" and not ranks)
+                     or (plan.worker and spread.claim(dir, r))
+                     or (not plan.worker and spread.mine(r, plan.task, plan.ntasks))
+        if mine then
           local ok, err = restart(self, r, base, share, h, function(i, row)
             rows[i], n = row, n + 1
             if plan.worker then workers.report(i, row.status) end
