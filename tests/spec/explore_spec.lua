@@ -1001,6 +1001,28 @@ search("second"):run()
     end
   end)
 
+  -- The parts a --workers run leaves when its script's process is killed
+  -- (kill -9): each worker's holds the points it claimed, not a slice, so
+  -- no task is to be run again for the missing points, and a worker killed
+  -- before it wrote its part is no task "that has not run".  Here worker 1
+  -- of 2 ends at its third point, as if killed; worker 0 never wrote.
+  it("explore --merge of the parts of a killed --workers run names the points missing, no task to run", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub("if point.x_ext == 0.75 and point.sigma_ou == 0.05 then .- end",
+                                             "if point.x_ext == 0.75 and os.getenv('QUIT') then os.exit(3) end")))
+    assert.equals(3, (run(dir, "--task 1 --ntasks 2 >/dev/null", "QUIT=1 NEUROMASS_EXPLORE_WORKER=1")))
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("/sweep/results.partial.csv: 3 rows (1 part joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: points 4, 5, 6 (left by the worker processes of a run that was stopped: " ..
+                         "run the script again)", 1, true), e)
+    -- (before: "no part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", a slice of points it never had)
+    assert.is_nil(e:find("no part from", 1, true), e)
+    assert.equals(0, (run(dir, "--workers 2")))
+    assert.equals(7, (evals(dir)))               -- 1, 2, 3, 4 (cut short), then 4, 5, 6
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
+  end)
+
   it("explore --merge: a parts/ that cannot be listed (here a file) is said, not taken for no parts", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)

@@ -401,6 +401,9 @@ function Evolution:run()
             tick()
           end)
           if not ok then save(); check.error("Evolution: " .. err, 2) end
+          -- (a worker: its rows saved, then the restart marked finished, for a
+          -- merge of what a killed run left: spread.claims)
+          if plan.worker then save(); spread.finished(dir, r) end
         end
       end
     end

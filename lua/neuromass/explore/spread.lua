@@ -22,7 +22,7 @@ local check = require "neuromass._check"
 local mpi = require "neuromass.explore.mpi"
 local core = require "neuromass.core"
 
-local os, math, string, tonumber, ipairs = os, math, string, tonumber, ipairs
+local io, os, math, string, tonumber, ipairs = io, os, math, string, tonumber, ipairs
 
 local M = {}
 
@@ -145,6 +145,35 @@ function M.claim(dir, i)
     check.error(string.format("explore: cannot claim point %d in '%s': %s", i, claims, err.message), 2)
   end
   return took
+end
+
+--- spread.finished(dir, i): marks the claim of restart i of the Evolution
+-- in DIR finished (its rows saved in the worker's part), so that a merge of
+-- the parts a killed run left tells a restart that stopped before its
+-- budget from one cut short (M.claims).  A claim that cannot be marked
+-- leaves the restart unfinished for such a merge: not an error.
+function M.finished(dir, i)
+  local f = io.open(string.format("%s/parts/claims/%d", dir, i), "w")
+  if f then f:write("done\n"); f:close() end
+end
+
+--- spread.claims(dir) -> nil when DIR/parts/claims does not exist (parts,
+-- if any, of tasks: fixed slices), else { [i] = "done" (M.finished) or true
+-- (claimed: computed, or cut short) }: what the workers of a run whose
+-- script's process was killed left (a run that ends removes them).
+function M.claims(dir)
+  local claims = dir .. "/parts/claims"
+  if not core.path_info(claims).is_dir then return nil end
+  local out = {}
+  for _, name in ipairs(core.list_dir(claims) or {}) do
+    local i = math.tointeger(tonumber(name))
+    if i then
+      local f = io.open(claims .. "/" .. name, "r")
+      out[i] = f and f:read("l") == "done" and "done" or true
+      if f then f:close() end
+    end
+  end
+  return out
 end
 
 --- spread.clear_claims(dir): removes DIR/parts/claims (the claims of the
