@@ -481,6 +481,48 @@ nm.explore.BoxSearch {
     assert.is_nil(io.open(dir .. "/slow/parts", "r"))     -- the claims removed with the parts
   end)
 
+  -- Two runs exploring one folder at once cleared each other's claims and
+  -- overwrote each other's parts (task-I-of-N.csv: the same names), computed
+  -- points twice, and the second failed saying its script must not return
+  -- early; an Evolution there removed the table.  One run at a time now:
+  -- while point 1 runs in a worker of 2, another BoxSearch and an
+  -- Evolution in the same folder are refused at their line.
+  it("a second run exploring the folder while the workers run is refused, the first one's table whole", function()
+    local dir = h.scratch()
+    h.write(dir .. "/other.lua", [[
+local nm = require "neuromass"
+if arg[1] == "box" then
+  nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } }, out = "busy",
+    model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+    evaluate = function() return { m = 1 } end }:run()
+else
+  nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+    parameters = { x_ext = { 0, 1 } }, evaluations = 2, fitness = function() return 1 end, out = "busy" }:run()
+end
+]])
+    h.write(dir .. "/busy.lua", four_points("busy", [[function(_, p)
+    if p.x_ext == 0 then
+      for _, kind in ipairs { "box", "fit" } do
+        os.execute("env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet -- " .. kind ..
+                   " 2>> other.txt; echo $? >> other.txt")
+      end
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s, _, e = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                         " run busy.lua --quiet --workers 2")
+    assert.equals(0, s, e)
+    local other = read(dir .. "/other.txt")
+    -- (before: 0 for the BoxSearch, which ran its points into the folder, then the Evolution's 0)
+    assert.equals("1\n1\n", (other:gsub("[^\n]*another run is exploring '[^']*/busy' %(its script's process or " ..
+                                           "its workers hold the folder%): wait for it to end, or choose another " ..
+                                           "out\n", "")), other)
+    assert.truthy(other:find("other.lua:3: BoxSearch: another run", 1, true), other)
+    assert.truthy(other:find("other.lua:7: Evolution: another run", 1, true), other)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|4,1.5|",
+                  (read(dir .. "/busy/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+  end)
+
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
     local dir = h.scratch()
     -- (point 4 ends the process of the worker that took it)

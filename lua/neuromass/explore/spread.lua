@@ -184,6 +184,22 @@ function M.clear_claims(dir)
   os.remove(claims)
 end
 
+--- spread.lock(dir, what) -> the lock of the folder DIR (core.lock_dir),
+-- which the script's process holds while its exploration of DIR runs (and
+-- its workers with it, the lock inherited), or nil on a file system without
+-- locks.  Error at the user's line (`what`: "BoxSearch", "Evolution"):
+-- another run holds it (two runs exploring one folder at once would clear
+-- each other's claims, overwrite each other's parts and compute the same
+-- points twice).
+function M.lock(dir, what)
+  local lock = core.lock_dir(dir)
+  if lock == false then
+    check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
+                              "the folder): wait for it to end, or choose another out", what, dir), 2)
+  end
+  return lock or nil
+end
+
 --- spread.part(dir, task, ntasks) -> the path of a task's part.
 function M.part(dir, task, ntasks)
   return string.format("%s/parts/task-%d-of-%d.csv", dir, task, ntasks)
