@@ -481,6 +481,31 @@ nm.explore.BoxSearch {
     assert.is_nil(io.open(dir .. "/slow/parts", "r"))     -- the claims removed with the parts
   end)
 
+  -- With batch = K a worker takes no more than its share of the points
+  -- left (1/N of them): counted from the first point it takes, not from
+  -- where it stood, which counted the points the others had taken.  Here a
+  -- worker of 2 starts with points 1 to 12 of 16 taken: 2 points left
+  -- each, so its batches are 13 and 14, then 15, then 16.
+  it("batch = K: a worker that starts late takes its share of the points left, not of those it skipped", function()
+    local dir = h.scratch()
+    h.write(dir .. "/late.lua", [[
+local nm = require "neuromass"
+local function log(what, p)
+  local f = assert(io.open("evals.txt", "a")); f:write(what, math.floor(p.x_ext), " "); f:close()
+end
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(1, 16, 16) }, out = "late",
+  model = function(p) log("m", p); return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 }, batch = 8,
+  evaluate = function(_, p) log("e", p); return { m = p.x_ext } end }:run()
+]])
+    h.sh("mkdir -p " .. q(dir .. "/late/parts/claims") .. " && cd " .. q(dir .. "/late/parts/claims") ..
+         " && touch 1 2 3 4 5 6 7 8 9 10 11 12")
+    local s, _, e = h.sh("cd " .. q(dir) .. " && NEUROMASS_EXPLORE_WORKER=1 " .. q(h.exe) ..
+                         " run --task 0 --ntasks 2 --quiet late.lua >/dev/null")
+    assert.equals(0, s, e)
+    -- (before: m13 m14 m15 m16 e13 e14 e15 e16, one batch of the 4 points left)
+    assert.equals("m13 m14 e13 e14 m15 e15 m16 e16 ", read(dir .. "/evals.txt"))
+  end)
+
   -- Two runs exploring one folder at once cleared each other's claims and
   -- overwrote each other's parts (task-I-of-N.csv: the same names), computed
   -- points twice, and the second failed saying its script must not return

@@ -378,15 +378,17 @@ function Search:run()
   -- The next points to run together (nil when none is left): up to `batch`
   -- of todo after position `at`; a worker takes only those it claims, and
   -- no more than its share of what is left (guided: big batches first,
-  -- small ones at the end, so that the workers finish together).
+  -- small ones at the end, so that the workers finish together), counted
+  -- from the first point it claims (those before it the others took).
   local at = 0
   local function next_points()
-    local size = self.batch
-    if shared then size = math.max(1, math.min(size, -((at - #todo) // plan.ntasks))) end
-    local list = {}
+    local size, list = self.batch, {}
     while #list < size and at < #todo do
       at = at + 1
-      if not shared or spread.claim(dir, todo[at]) then list[#list + 1] = todo[at] end
+      if not shared or spread.claim(dir, todo[at]) then
+        if shared and #list == 0 then size = math.max(1, math.min(size, -((at - 1 - #todo) // plan.ntasks))) end
+        list[#list + 1] = todo[at]
+      end
     end
     if #list > 0 then return list end
   end
