@@ -293,6 +293,22 @@ describe("nm.explore.BoxSearch", function()
     assert.is_nil(io.open(dir .. "/sweep/parts/task-1-of-3.csv", "r"))
   end)
 
+  -- A run killed with its workers before they wrote a part (kill -9 of all,
+  -- a job's time limit) leaves their claims and the count of points alone.
+  it("a complete run removes the claims a killed run's workers left without a part (1 worker, and 2)", function()
+    for _, workers in ipairs { "1", "2" } do
+      local dir = fresh()
+      h.sh("mkdir -p " .. q(dir .. "/sweep/parts/claims") .. " && touch " .. q(dir .. "/sweep/parts/claims/1") .. " " ..
+           q(dir .. "/sweep/parts/claims/2"))
+      h.write(dir .. "/sweep/parts/points.txt", "6 3\n")
+      local s, _, e = run(dir, "--workers " .. workers)
+      assert.equals(0, s, e)
+      assert.equals(table1, read(dir .. "/sweep/results.csv"))
+      -- (before, with 1 worker: parts/claims/1, 2 and parts/points.txt left beside the complete table)
+      assert.is_nil(io.open(dir .. "/sweep/parts", "r"), workers)
+    end
+  end)
+
   it("a script of two explorations on 2 workers: each point evaluated once, failures not retried by workers", function()
     local dir = h.scratch()
     h.write(dir .. "/two.lua", [[

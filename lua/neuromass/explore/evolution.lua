@@ -300,7 +300,7 @@ local function clear(dir)
   os.remove(dir .. "/" .. merge.PARTIAL)
   -- (parts that cannot be listed are said by the merge that reads them)
   for _, p in ipairs(merge.parts(dir) or {}) do os.remove(p) end
-  spread.clear_claims(dir)
+  merge.clear_layout(dir)
 end
 
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones

@@ -84,11 +84,18 @@ function M.write(dir, names, rows, parts)
   if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
   os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
   for _, p in ipairs(parts) do os.remove(p) end
-  if #parts > 0 then
-    spread.clear_claims(dir)             -- (left by workers whose run was killed)
-    os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts")
-  end
+  if #parts > 0 then M.clear_layout(dir) end
   return true
+end
+
+--- merge.clear_layout(dir): removes what the tasks and workers write beside
+-- their parts (the claims, points.txt, restarts.txt) and DIR/parts when
+-- that leaves it empty: once the parts are joined, or by a run that holds
+-- the folder (spread.lock) and finds what a killed run's workers left
+-- without a part.
+function M.clear_layout(dir)
+  spread.clear_claims(dir)
+  os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts")
 end
 
 -- The parts by their names (task-I-of-N.csv): wrote[N][I] = true, and the counts N, sorted.

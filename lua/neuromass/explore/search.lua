@@ -419,6 +419,8 @@ function Search:run()
   end
   common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)
   if #todo > 0 or plan.kind == "task" then save() end
+  -- (what a killed run's workers left without a part: their claims, the count of points)
+  if plan.kind == "single" then merge.clear_layout(dir) end
   if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
 end
