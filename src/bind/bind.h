@@ -160,7 +160,7 @@ void nmL_open_result(lua_State *L);   /* l_result.c: the neuromass.Result class 
 void nmL_open_stim(lua_State *L);
 void nmL_open_func(lua_State *L);     /* l_func.c: core.func, the analysis functions */
 void nmL_open_file(lua_State *L);
-void nmL_open_dir(lua_State *L);      /* l_dir.c: core.mkdir_p, core.list_dir, core.claim */
+void nmL_open_dir(lua_State *L);      /* l_dir.c: core.mkdir_p, core.list_dir, core.claim, core.lock_dir */
 void nmL_open_jit(lua_State *L);      /* l_jit.c: core.jit_stats */
 void nmL_open_matrix(lua_State *L);   /* l_matrix.c: core.matrix_*, core.read_matrix */
 

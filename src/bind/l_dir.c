@@ -12,7 +12,13 @@
 **     step of the file system (open with O_CREAT | O_EXCL): true when this
 **     call created it, false when it was there already; processes that try
 **     the same name at once get true in exactly one of them (how worker
-**     processes share out an exploration's points: explore/spread.lua).
+**     processes share out an exploration's points: explore/spread.lua);
+**   core.lock_dir(path) -> lock | false | nil, failure { kind = "io", message }
+**     takes an exclusive lock of the directory `path` (flock, not waiting):
+**     a lock (released by lock:release(), __close or __gc, or when every
+**     process holding it has ended: the descriptor is inherited by the
+**     processes this one starts), false when another process holds it;
+**     nil when the file system cannot lock (some network ones).
 */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +26,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "bind.h"
@@ -119,8 +126,59 @@ static int core_claim(lua_State *L)
 }
 
 
+/* A directory's lock: its descriptor (-1 once released). */
+typedef struct { int fd; } LLock;
+
+static int llock_release(lua_State *L)
+{
+  LLock *k = luaL_checkudata(L, 1, "neuromass.DirLock");
+  if (k->fd >= 0) close(k->fd);
+  k->fd = -1;
+  return 0;
+}
+
+
+static int core_lock_dir(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  LLock *k = lua_newuserdatauv(L, sizeof *k, 0);
+  k->fd = -1;
+  if (luaL_newmetatable(L, "neuromass.DirLock")) {
+    lua_pushcfunction(L, llock_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, llock_release);
+    lua_setfield(L, -2, "__close");
+    lua_newtable(L);
+    lua_pushcfunction(L, llock_release);
+    lua_setfield(L, -2, "release");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  /* (no O_CLOEXEC: worker processes keep the lock while any of them runs) */
+  k->fd = open(path, O_RDONLY | O_DIRECTORY);
+  if (k->fd < 0) {
+    nmL_push_failure(L, "io", strerror(errno));
+    return 2;
+  }
+  if (flock(k->fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(k->fd);
+    k->fd = -1;
+    if (err == EWOULDBLOCK) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+    nmL_push_failure(L, "io", strerror(err));
+    return 2;
+  }
+  return 1;
+}
+
+
 void nmL_open_dir(lua_State *L)
 {
+  lua_pushcfunction(L, core_lock_dir);
+  lua_setfield(L, -2, "lock_dir");
   lua_pushcfunction(L, core_claim);
   lua_setfield(L, -2, "claim");
   lua_pushcfunction(L, core_mkdir_p);

@@ -116,7 +116,7 @@ void nmL_note_stop_signal(int signo)
 {
   noted_signal = signo;
   __atomic_store_n(&stop_flag, new_stop_token(), __ATOMIC_SEQ_CST);
-  if (forward_group > 0) kill(-(pid_t)forward_group, signo);   /* async-signal-safe */
+  if (forward_group > 0) kill(-(pid_t)forward_group, SIGTERM);   /* async-signal-safe (SIGTERM: see below) */
   lua_State *L = stop_state;
   if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -172,13 +172,16 @@ static int core_signal_name(lua_State *L)
 ** 0: no more).  An exploration's worker processes run in a session of their
 ** own, so that a signal sent to the script's process alone (`kill PID`, a
 ** scheduler) stops them too; one received before the group was known is
-** sent at once. */
+** sent at once.  The group gets SIGTERM whatever the signal was: the shell
+** that starts the workers starts each with SIGINT and SIGQUIT ignored (a
+** background command's) until `env --default-signal` resets them, and a
+** Ctrl-C passed on as SIGINT in that moment left them running. */
 static int core_forward_stop_signals(lua_State *L)
 {
   lua_Integer g = luaL_optinteger(L, 1, 0);
   luaL_argcheck(L, g >= 0 && g <= INT_MAX, 1, "a process group's id, or nil");
   forward_group = (sig_atomic_t)g;
-  if (g > 0 && noted_signal) kill(-(pid_t)g, noted_signal);
+  if (g > 0 && noted_signal) kill(-(pid_t)g, SIGTERM);
   return 0;
 }
 

@@ -307,6 +307,25 @@ describe("neuromass.core refusals", function()
     assert.is_true(os.remove(dir))
   end)
 
+  it("core.lock_dir: a lock of a folder; false while another holds it; released by release() or __close",
+     function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(core.mkdir_p(dir))
+    local lock = assert(core.lock_dir(dir))
+    assert.is_false(core.lock_dir(dir))
+    lock:release()
+    do
+      local _ <close> = assert(core.lock_dir(dir))
+      assert.is_false(core.lock_dir(dir))
+    end
+    assert.truthy(core.lock_dir(dir))
+    local l, lf = core.lock_dir(dir .. "/none")
+    assert.is_nil(l)
+    assert.are.same({ "io", "No such file or directory" }, { lf.kind, lf.message })
+    assert.is_true(os.remove(dir))
+  end)
+
   it("core.list_dir: the names of a folder's entries; a missing folder has none; a file is an io failure", function()
     local dir = os.tmpname()
     os.remove(dir)

@@ -555,6 +555,50 @@ nm.explore.Evolution {
                          true), e)
   end)
 
+  -- The parts a --workers run leaves when its script's process is killed
+  -- (kill -9: nothing joins them): a worker's part holds the restarts it
+  -- claimed, not a slice, so the merge cannot take a part for its slice's
+  -- restarts run.  Here a worker's process (task 0 of 1) ends inside
+  -- restart 2, as if killed: its part holds restart 1 and two rows of 2.
+  it("explore --merge of the parts of a killed --workers run: restarts not finished are missing (exit 1)", function()
+    local dir = h.scratch()
+    local function script(extra)
+      return [[
+local nm = require "neuromass"
+local n = 0
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1, seed = 5 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 24, restarts = 3, ]] .. extra .. [[
+
+  fitness = function(res, point) n = n + 1; if n == STOP then os.exit(3) end return -(point.x_ext - 0.4) ^ 2 end,
+  out = "fit" }:run()
+]]
+    end
+    local function worker(d)
+      return h.sh("cd " .. q(d) .. " && NEUROMASS_EXPLORE_WORKER=-1 " .. q(h.exe) ..
+                  " run --task 0 --ntasks 1 --quiet fit.lua >/dev/null")
+    end
+    h.write(dir .. "/fit.lua", (script(""):gsub("STOP", "11")))
+    assert.equals(3, (worker(dir)))
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
+    -- (before: "fit/results.csv: 10 rows (1 part joined)", exit 0, the parts removed)
+    assert.equals(1, s, e)
+    assert.truthy(e:find("/fit/results.partial.csv: 10 rows (1 part joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: points 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 and 4 more (left by the " ..
+                         "worker processes of a run that was stopped: run the script again)", 1, true), e)
+    assert.is_nil(e:find("no part from", 1, true), e)
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))
+    -- restarts that stop before their budget (NLopt's xtol_rel), all finished: complete
+    local early = h.scratch()
+    h.write(early .. "/fit.lua", (script("algorithm = \"LN_BOBYQA\", options = { xtol_rel = 0.1 },")
+                                    :gsub("STOP", "-1")))
+    assert.equals(0, (worker(early)))
+    assert.is_nil(read(early .. "/fit/parts/task-0-of-1.csv"):find("\n8,", 1, true))   -- restart 1 stopped early
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(early .. "/fit"))
+    assert.equals(0, s, e)
+    assert.is_nil(io.open(early .. "/fit/parts"))
+  end)
+
   it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()
     local why = h.mpi_missing()
     if why then return pending(why) end

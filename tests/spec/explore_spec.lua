@@ -293,6 +293,22 @@ describe("nm.explore.BoxSearch", function()
     assert.is_nil(io.open(dir .. "/sweep/parts/task-1-of-3.csv", "r"))
   end)
 
+  -- A run killed with its workers before they wrote a part (kill -9 of all,
+  -- a job's time limit) leaves their claims and the count of points alone.
+  it("a complete run removes the claims a killed run's workers left without a part (1 worker, and 2)", function()
+    for _, workers in ipairs { "1", "2" } do
+      local dir = fresh()
+      h.sh("mkdir -p " .. q(dir .. "/sweep/parts/claims") .. " && touch " .. q(dir .. "/sweep/parts/claims/1") .. " " ..
+           q(dir .. "/sweep/parts/claims/2"))
+      h.write(dir .. "/sweep/parts/points.txt", "6 3\n")
+      local s, _, e = run(dir, "--workers " .. workers)
+      assert.equals(0, s, e)
+      assert.equals(table1, read(dir .. "/sweep/results.csv"))
+      -- (before, with 1 worker: parts/claims/1, 2 and parts/points.txt left beside the complete table)
+      assert.is_nil(io.open(dir .. "/sweep/parts", "r"), workers)
+    end
+  end)
+
   it("a script of two explorations on 2 workers: each point evaluated once, failures not retried by workers", function()
     local dir = h.scratch()
     h.write(dir .. "/two.lua", [[
@@ -479,6 +495,73 @@ nm.explore.BoxSearch {
     assert.equals(by[0.5], by[1])
     assert.equals(by[0.5], by[1.5])
     assert.is_nil(io.open(dir .. "/slow/parts", "r"))     -- the claims removed with the parts
+  end)
+
+  -- With batch = K a worker takes no more than its share of the points
+  -- left (1/N of them): counted from the first point it takes, not from
+  -- where it stood, which counted the points the others had taken.  Here a
+  -- worker of 2 starts with points 1 to 12 of 16 taken: 2 points left
+  -- each, so its batches are 13 and 14, then 15, then 16.
+  it("batch = K: a worker that starts late takes its share of the points left, not of those it skipped", function()
+    local dir = h.scratch()
+    h.write(dir .. "/late.lua", [[
+local nm = require "neuromass"
+local function log(what, p)
+  local f = assert(io.open("evals.txt", "a")); f:write(what, math.floor(p.x_ext), " "); f:close()
+end
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(1, 16, 16) }, out = "late",
+  model = function(p) log("m", p); return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 }, batch = 8,
+  evaluate = function(_, p) log("e", p); return { m = p.x_ext } end }:run()
+]])
+    h.sh("mkdir -p " .. q(dir .. "/late/parts/claims") .. " && cd " .. q(dir .. "/late/parts/claims") ..
+         " && touch 1 2 3 4 5 6 7 8 9 10 11 12")
+    local s, _, e = h.sh("cd " .. q(dir) .. " && NEUROMASS_EXPLORE_WORKER=1 " .. q(h.exe) ..
+                         " run --task 0 --ntasks 2 --quiet late.lua >/dev/null")
+    assert.equals(0, s, e)
+    -- (before: m13 m14 m15 m16 e13 e14 e15 e16, one batch of the 4 points left)
+    assert.equals("m13 m14 e13 e14 m15 e15 m16 e16 ", read(dir .. "/evals.txt"))
+  end)
+
+  -- Two runs exploring one folder at once cleared each other's claims and
+  -- overwrote each other's parts (task-I-of-N.csv: the same names), computed
+  -- points twice, and the second failed saying its script must not return
+  -- early; an Evolution there removed the table.  One run at a time now:
+  -- while point 1 runs in a worker of 2, another BoxSearch and an
+  -- Evolution in the same folder are refused at their line.
+  it("a second run exploring the folder while the workers run is refused, the first one's table whole", function()
+    local dir = h.scratch()
+    h.write(dir .. "/other.lua", [[
+local nm = require "neuromass"
+if arg[1] == "box" then
+  nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } }, out = "busy",
+    model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+    evaluate = function() return { m = 1 } end }:run()
+else
+  nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+    parameters = { x_ext = { 0, 1 } }, evaluations = 2, fitness = function() return 1 end, out = "busy" }:run()
+end
+]])
+    h.write(dir .. "/busy.lua", four_points("busy", [[function(_, p)
+    if p.x_ext == 0 then
+      for _, kind in ipairs { "box", "fit" } do
+        os.execute("env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet -- " .. kind ..
+                   " 2>> other.txt; echo $? >> other.txt")
+      end
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s, _, e = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                         " run busy.lua --quiet --workers 2")
+    assert.equals(0, s, e)
+    local other = read(dir .. "/other.txt")
+    -- (before: 0 for the BoxSearch, which ran its points into the folder, then the Evolution's 0)
+    assert.equals("1\n1\n", (other:gsub("[^\n]*another run is exploring '[^']*/busy' %(its script's process or " ..
+                                           "its workers hold the folder%): wait for it to end, or choose another " ..
+                                           "out\n", "")), other)
+    assert.truthy(other:find("other.lua:3: BoxSearch: another run", 1, true), other)
+    assert.truthy(other:find("other.lua:7: Evolution: another run", 1, true), other)
+    assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|4,1.5|",
+                  (read(dir .. "/busy/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
   end)
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
@@ -999,6 +1082,28 @@ search("second"):run()
                            ".csv " .. said .. "; join the parts with: neuromass explore --merge " .. dir .. "/sweep\n",
                            1, true), e)
     end
+  end)
+
+  -- The parts a --workers run leaves when its script's process is killed
+  -- (kill -9): each worker's holds the points it claimed, not a slice, so
+  -- no task is to be run again for the missing points, and a worker killed
+  -- before it wrote its part is no task "that has not run".  Here worker 1
+  -- of 2 ends at its third point, as if killed; worker 0 never wrote.
+  it("explore --merge of the parts of a killed --workers run names the points missing, no task to run", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub("if point.x_ext == 0.75 and point.sigma_ou == 0.05 then .- end",
+                                             "if point.x_ext == 0.75 and os.getenv('QUIT') then os.exit(3) end")))
+    assert.equals(3, (run(dir, "--task 1 --ntasks 2 >/dev/null", "QUIT=1 NEUROMASS_EXPLORE_WORKER=1")))
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("/sweep/results.partial.csv: 3 rows (1 part joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: points 4, 5, 6 (left by the worker processes of a run that was stopped: " ..
+                         "run the script again)", 1, true), e)
+    -- (before: "no part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", a slice of points it never had)
+    assert.is_nil(e:find("no part from", 1, true), e)
+    assert.equals(0, (run(dir, "--workers 2")))
+    assert.equals(7, (evals(dir)))               -- 1, 2, 3, 4 (cut short), then 4, 5, 6
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
   end)
 
   it("explore --merge: a parts/ that cannot be listed (here a file) is said, not taken for no parts", function()

@@ -120,3 +120,40 @@ nm.explore.BoxSearch {
     assert.equal(2, #h.read_csv(dir .. "/--task/table/results.csv").cols.n)
   end)
 end)
+
+-- A stop signal of the script's process is passed on to the workers'
+-- group.  Passed on as it came, a SIGINT (Ctrl-C) reached a worker that
+-- still ignored it: the shell starts its background commands with SIGINT
+-- and SIGQUIT ignored, until `env --default-signal` resets them, so a
+-- Ctrl-C while the shell started the workers left them running every
+-- point, the script waiting for them.  Here the group is one process
+-- ignoring SIGINT, as such a worker does.
+describe("core.forward_stop_signals", function()
+  after_each(function() h.remove_scratch() end)
+
+  it("stops a group whose processes ignore SIGINT: the group gets SIGTERM whatever stopped the script", function()
+    local dir = h.scratch()
+    h.write(dir .. "/s.lua", [[
+local core = require "neuromass.core"
+os.execute("setsid sh -c 'echo $$ > group.txt; trap \"\" INT QUIT; exec sleep 30' </dev/null >/dev/null 2>&1 &")
+local pgid
+for _ = 1, 200 do
+  local f = io.open("group.txt")
+  pgid = f and f:read("n")
+  if f then f:close() end
+  if pgid then break end
+  os.execute("sleep 0.02")
+end
+core.forward_stop_signals(pgid)
+io.popen("kill -INT " .. io.open("/proc/self/stat"):read("n")):close()
+for _ = 1, 100 do os.execute("sleep 0.02") end
+]])
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run s.lua")
+    local pgid = h.read(dir .. "/group.txt"):match("%d+")
+    -- (a process of the group that is not a zombie: one whose parent is gone may wait to be reaped)
+    local alive = os.execute("sleep 0.2; ps -o stat= -g " .. pgid .. " | grep -qv '^Z'")
+    if alive then os.execute("/bin/kill -9 -- -" .. pgid) end
+    assert.equal(130, status, err)
+    assert.is_falsy(alive)           -- (before: the sleep ignoring SIGINT went on)
+  end)
+end)

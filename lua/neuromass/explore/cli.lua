@@ -40,10 +40,11 @@ function M.run(args)
   local missing = m.missing
   if #missing > 0 then
     local shown = table.concat(missing, ", ", 1, math.min(#missing, MAX_SHOWN))
-    lines[#lines + 1] = string.format("missing: point%s %s%s (their tasks wrote no part yet, or stopped: run " ..
-                                      "them, or the script, then merge again)", #missing == 1 and "" or "s", shown,
+    lines[#lines + 1] = string.format("missing: point%s %s%s (%s)", #missing == 1 and "" or "s", shown,
                                       #missing > MAX_SHOWN and string.format(" and %d more", #missing - MAX_SHOWN)
-                                      or "")
+                                      or "", m.workers and "left by the worker processes of a run that was " ..
+                                      "stopped: run the script again" or "their tasks wrote no part yet, or " ..
+                                      "stopped: run them, or the script, then merge again")
   end
   for _, a in ipairs(m.absent) do
     local tasks = a.tasks

@@ -300,7 +300,7 @@ local function clear(dir)
   os.remove(dir .. "/" .. merge.PARTIAL)
   -- (parts that cannot be listed are said by the merge that reads them)
   for _, p in ipairs(merge.parts(dir) or {}) do os.remove(p) end
-  spread.clear_claims(dir)
+  merge.clear_layout(dir)
 end
 
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones
@@ -341,6 +341,8 @@ function Evolution:run()
   -- one-time warnings once for the exploration (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
+  -- (one run at a time explores the folder: the script's process holds it, with its workers)
+  local _ <close> = (plan.kind == "workers" or plan.kind == "single") and spread.lock(dir, "Evolution") or nil
   local base = (h and h.seed) or self.run_opts.seed or 0
   if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
     local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
@@ -401,6 +403,9 @@ function Evolution:run()
             tick()
           end)
           if not ok then save(); check.error("Evolution: " .. err, 2) end
+          -- (a worker: its rows saved, then the restart marked finished, for a
+          -- merge of what a killed run left: spread.claims)
+          if plan.worker then save(); spread.finished(dir, r) end
         end
       end
     end

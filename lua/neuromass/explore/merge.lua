@@ -84,11 +84,18 @@ function M.write(dir, names, rows, parts)
   if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
   os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
   for _, p in ipairs(parts) do os.remove(p) end
-  if #parts > 0 then
-    spread.clear_claims(dir)             -- (left by workers whose run was killed)
-    os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts")
-  end
+  if #parts > 0 then M.clear_layout(dir) end
   return true
+end
+
+--- merge.clear_layout(dir): removes what the tasks and workers write beside
+-- their parts (the claims, points.txt, restarts.txt) and DIR/parts when
+-- that leaves it empty: once the parts are joined, or by a run that holds
+-- the folder (spread.lock) and finds what a killed run's workers left
+-- without a part.
+function M.clear_layout(dir)
+  spread.clear_claims(dir)
+  os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts")
 end
 
 -- The parts by their names (task-I-of-N.csv): wrote[N][I] = true, and the counts N, sorted.
@@ -145,19 +152,23 @@ function M.restarts(dir)
   return e, r, seed
 end
 
---- merge.missing_restarts(parts, rows, E, R) -> missing, absent: an
+--- merge.missing_restarts(parts, rows, E, R[, claims]) -> missing, absent: an
 -- Evolution's restarts (E evaluations, R restarts) that no part holds, by
 -- the parts' names (task-I-of-N.csv runs the restarts r with (r - 1) mod N
 -- = I; a task that wrote its part ran them all, however early they
--- stopped): `missing` the points of their blocks without a row in `rows`,
--- sorted; `absent` the tasks of each N that wrote no part and run one of
--- them, as merge.absent_tasks gives them.
-function M.missing_restarts(parts, rows, E, R)
+-- stopped), or, for the parts of a killed --workers run (`claims`:
+-- spread.claims; a worker runs the restarts it claims, not a slice), those
+-- whose claim is not marked finished: `missing` the points of their blocks
+-- without a row in `rows`, sorted; `absent` the tasks of each N that wrote
+-- no part and run one of them, as merge.absent_tasks gives them (none for
+-- workers' parts).
+function M.missing_restarts(parts, rows, E, R, claims)
   local wrote, counts = by_count(parts)
+  if claims then counts = {} end
   local share, lost = (E + R - 1) // R, {}
   local missing = {}
   for r = 1, R do
-    local ran = false
+    local ran = claims ~= nil and claims[r] == "done"
     for _, n in ipairs(counts) do ran = ran or wrote[n][(r - 1) % n] == true end
     if not ran then
       lost[#lost + 1] = r
@@ -241,7 +252,8 @@ end
 --- merge.dir(dir) -> { rows = the number of rows, parts = of parts joined, missing = the
 -- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
 -- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
--- no part (merge.absent_tasks, merge.missing_restarts), skipped = the .csv files
+-- no part (merge.absent_tasks, merge.missing_restarts), workers = true when the parts are those
+-- of a --workers run whose script's process was killed (spread.claims), skipped = the .csv files
 -- under parts/ that are not parts, path = the table written, unchecked = the largest point when
 -- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
 -- seed checked), else nil } | nil, message.  Complete (nothing
@@ -263,10 +275,11 @@ function M.dir(dir)
   if foreign then return nil, foreign end
   local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
+  local claims = spread.claims(dir)     -- (parts of workers, not tasks: no slice is any task's)
   if E and not total then
-    missing, absent = M.missing_restarts(parts, rows, E, R)
+    missing, absent = M.missing_restarts(parts, rows, E, R, claims)
   else
-    absent = M.absent_tasks(parts, rows, total)
+    absent = claims and {} or M.absent_tasks(parts, rows, total)
     for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
   end
   local path = dir .. "/results.csv"
@@ -282,7 +295,7 @@ function M.dir(dir)
   -- that says how many points there are, and no seed is known to check the rows against.
   local unchecked = #parts > 0 and not total and not E and last or nil
   return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path,
-           unchecked = unchecked }
+           unchecked = unchecked, workers = claims ~= nil }
 end
 
 return M

@@ -278,6 +278,8 @@ function Search:run()
   local dir = common.folder("BoxSearch", self.out)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
+  -- (one run at a time explores the folder: the script's process holds it, with its workers)
+  local _ <close> = (plan.kind == "workers" or plan.kind == "single") and spread.lock(dir, "BoxSearch") or nil
   -- one-time warnings once for the exploration (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local names, rows, parts, files = merge.read(dir, space.names)
@@ -376,15 +378,17 @@ function Search:run()
   -- The next points to run together (nil when none is left): up to `batch`
   -- of todo after position `at`; a worker takes only those it claims, and
   -- no more than its share of what is left (guided: big batches first,
-  -- small ones at the end, so that the workers finish together).
+  -- small ones at the end, so that the workers finish together), counted
+  -- from the first point it claims (those before it the others took).
   local at = 0
   local function next_points()
-    local size = self.batch
-    if shared then size = math.max(1, math.min(size, -((at - #todo) // plan.ntasks))) end
-    local list = {}
+    local size, list = self.batch, {}
     while #list < size and at < #todo do
       at = at + 1
-      if not shared or spread.claim(dir, todo[at]) then list[#list + 1] = todo[at] end
+      if not shared or spread.claim(dir, todo[at]) then
+        if shared and #list == 0 then size = math.max(1, math.min(size, -((at - 1 - #todo) // plan.ntasks))) end
+        list[#list + 1] = todo[at]
+      end
     end
     if #list > 0 then return list end
   end
@@ -415,6 +419,8 @@ function Search:run()
   end
   common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)
   if #todo > 0 or plan.kind == "task" then save() end
+  -- (what a killed run's workers left without a part: their claims, the count of points)
+  if plan.kind == "single" then merge.clear_layout(dir) end
   if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
 end

@@ -22,7 +22,7 @@ local check = require "neuromass._check"
 local mpi = require "neuromass.explore.mpi"
 local core = require "neuromass.core"
 
-local os, math, string, tonumber, ipairs = os, math, string, tonumber, ipairs
+local io, os, math, string, tonumber, ipairs = io, os, math, string, tonumber, ipairs
 
 local M = {}
 
@@ -147,12 +147,57 @@ function M.claim(dir, i)
   return took
 end
 
+--- spread.finished(dir, i): marks the claim of restart i of the Evolution
+-- in DIR finished (its rows saved in the worker's part), so that a merge of
+-- the parts a killed run left tells a restart that stopped before its
+-- budget from one cut short (M.claims).  A claim that cannot be marked
+-- leaves the restart unfinished for such a merge: not an error.
+function M.finished(dir, i)
+  local f = io.open(string.format("%s/parts/claims/%d", dir, i), "w")
+  if f then f:write("done\n"); f:close() end
+end
+
+--- spread.claims(dir) -> nil when DIR/parts/claims does not exist (parts,
+-- if any, of tasks: fixed slices), else { [i] = "done" (M.finished) or true
+-- (claimed: computed, or cut short) }: what the workers of a run whose
+-- script's process was killed left (a run that ends removes them).
+function M.claims(dir)
+  local claims = dir .. "/parts/claims"
+  if not core.path_info(claims).is_dir then return nil end
+  local out = {}
+  for _, name in ipairs(core.list_dir(claims) or {}) do
+    local i = math.tointeger(tonumber(name))
+    if i then
+      local f = io.open(claims .. "/" .. name, "r")
+      out[i] = f and f:read("l") == "done" and "done" or true
+      if f then f:close() end
+    end
+  end
+  return out
+end
+
 --- spread.clear_claims(dir): removes DIR/parts/claims (the claims of the
 -- workers that ran, or of interrupted ones: taken again by the next run).
 function M.clear_claims(dir)
   local claims = dir .. "/parts/claims"
   for _, name in ipairs(core.list_dir(claims) or {}) do os.remove(claims .. "/" .. name) end
   os.remove(claims)
+end
+
+--- spread.lock(dir, what) -> the lock of the folder DIR (core.lock_dir),
+-- which the script's process holds while its exploration of DIR runs (and
+-- its workers with it, the lock inherited), or nil on a file system without
+-- locks.  Error at the user's line (`what`: "BoxSearch", "Evolution"):
+-- another run holds it (two runs exploring one folder at once would clear
+-- each other's claims, overwrite each other's parts and compute the same
+-- points twice).
+function M.lock(dir, what)
+  local lock = core.lock_dir(dir)
+  if lock == false then
+    check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
+                              "the folder): wait for it to end, or choose another out", what, dir), 2)
+  end
+  return lock or nil
 end
 
 --- spread.part(dir, task, ntasks) -> the path of a task's part.

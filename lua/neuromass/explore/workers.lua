@@ -7,7 +7,7 @@
 -- warning (run/warnings.lua), which the parent writes once for all workers;
 -- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.  They run in a session of their own, to which a stop
--- signal of the script's process is passed on (core.forward_stop_signals).
+-- signal of the script's process is passed on, as SIGTERM (core.forward_stop_signals).
 local spread = require "neuromass.explore.spread"
 local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
