@@ -780,6 +780,26 @@ describe("the progress line", function()
                             "boom\n"), text)
     assert.truthy(text:find("explore: 3/3 points %(1 failed%), %d+ s elapsed\27%[K\n"), text)
   end)
+
+  -- With 3 workers, 3 points run at once: the first to end, 10 s in, says
+  -- 3 points take 10 s (before: 1 point, an ETA three times too long).
+  it("with P workers the ETA counts P points running at once until P are done", function()
+    local progress = require "neuromass.explore.progress"
+    local out, saved, time = {}, io.stderr, os.time
+    local now = 1000
+    local function write(self, ...) out[#out + 1] = table.concat { ... }; return self end
+    io.stderr = { write = write, flush = function() end }  -- luacheck: ignore 122 (put back below)
+    os.time = function() return now end     -- luacheck: ignore 122
+    local p, one = progress.new(12, 0, false, 3), progress.new(12, 0, false)
+    now = 1010; p:step()                     -- 1 of 12 after 10 s: 11 left at 3 per 10 s
+    now = 1011; p:step(); p:step()           -- 2 shown (once a second): 10 left at 3 per 11 s
+    now = 1020; p:step()                     -- 4 after 20 s: 8 left at 4 per 20 s
+    now = 1030; one:step()                   -- one at a time: 1 of 12 after 30 s
+    io.stderr, os.time = saved, time  -- luacheck: ignore 122
+    assert.same({ "explore: 1/12 points, 10 s elapsed, ETA 37 s\n", "explore: 2/12 points, 11 s elapsed, ETA 37 s\n",
+                  "explore: 4/12 points, 20 s elapsed, ETA 40 s\n", "explore: 1/12 points, 30 s elapsed, ETA 5 min 30 s\n" },
+                out)
+  end)
 end)
 
 describe("nm.plot.exploration", function()

@@ -359,7 +359,8 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation")
+  local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation",
+                                 plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
   local rows, n = {}, 0
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)

@@ -1,6 +1,7 @@
 --- An exploration's progress line on stderr: points done of the total,
--- failures, elapsed time and ETA (from the mean time of the points done
--- here).  Redrawn in place (\r) on a terminal, else one line per update;
+-- failures, elapsed time and ETA (from the rate of the points done here;
+-- with P worker processes, P points run at once: until P are done, the
+-- rate counts P, not the few that ended first).  Redrawn in place (\r) on a terminal, else one line per update;
 -- updated at most once a second, and once at the end.  progress.reporter:
 -- what an exploration shows as its points end (the line, failed points).
 local io, os, string, math, setmetatable = io, os, string, math, setmetatable
@@ -18,11 +19,13 @@ local function span(s)
   return string.format("%d s", s)
 end
 
---- progress.new(total, done, tty) -> a progress line for `total` points of
--- which `done` were done before (kept from an earlier run); `tty`: redraw in place.
-function M.new(total, done, tty)
+--- progress.new(total, done, tty[, parallel]) -> a progress line for
+-- `total` points of which `done` were done before (kept from an earlier
+-- run); `tty`: redraw in place; `parallel`: how many points run at once
+-- (the worker processes; default 1).
+function M.new(total, done, tty, parallel)
   return setmetatable({ total = total, done = done, before = done, failed = 0, tty = tty,
-                        start = os.time(), shown = -1 }, Progress)
+                        parallel = parallel or 1, start = os.time(), shown = -1 }, Progress)
 end
 
 --- progress:step(failed): one more point done (failed: true when it failed).
@@ -36,7 +39,7 @@ end
 function Progress:show(now)
   self.shown = now
   local elapsed, here = now - self.start, self.done - self.before
-  local eta = here > 0 and elapsed / here * (self.total - self.done) or nil
+  local eta = here > 0 and elapsed / math.max(here, self.parallel) * (self.total - self.done) or nil
   local line = string.format("explore: %d/%d points%s, %s elapsed%s", self.done, self.total,
                              self.failed > 0 and string.format(" (%d failed)", self.failed) or "",
                              span(elapsed), self.done < self.total and eta and (", ETA " .. span(eta)) or "")
@@ -48,15 +51,16 @@ function Progress:show(now)
   io.stderr:flush()
 end
 
---- progress.reporter(h, plan, show, total, done, what) -> report(i, status),
--- to call as each point ends: a failed point's line "WHAT I failed: ..." on
--- stderr (not under --quiet), and the progress line of `total` points, `done`
--- of them before, when `show` (true|false; nil: on a terminal without
--- --quiet).  h: the host context (context.get()) or nil; plan: spread.plan's
--- (a worker process shows neither: its parent does).
-function M.reporter(h, plan, show, total, done, what)
+--- progress.reporter(h, plan, show, total, done, what[, parallel]) ->
+-- report(i, status), to call as each point ends: a failed point's line
+-- "WHAT I failed: ..." on stderr (not under --quiet), and the progress line
+-- of `total` points, `done` of them before, when `show` (true|false; nil: on
+-- a terminal without --quiet), `parallel` of them running at once (M.new).
+-- h: the host context (context.get()) or nil; plan: spread.plan's (a worker
+-- process shows neither: its parent does).
+function M.reporter(h, plan, show, total, done, what, parallel)
   if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and not plan.worker and M.new(total, done, h and h.tty)
+  local bar = show and not plan.worker and M.new(total, done, h and h.tty, parallel)
   return function(i, status)
     if status ~= "ok" and not (h and h.quiet) and not plan.worker then
       -- (on a terminal, from the start of a cleared line: not after the progress line's text)

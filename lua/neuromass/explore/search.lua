@@ -310,7 +310,8 @@ function Search:run()
     end
   end
   local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
-                                 plan.kind == "task" and 0 or space.n - #todo, "explore: point")
+                                 plan.kind == "task" and 0 or space.n - #todo, "explore: point",
+                                 spread_over and math.min(plan.n, #todo) or 1)
   if spread_over then
     if #parts > 0 then
       local ok, err = merge.write(dir, names, rows, parts)
