@@ -364,11 +364,13 @@ function Search:run()
     local counted, cerr = merge.write_points(dir, space.n, base)     -- for `neuromass explore --merge`
     if not counted then check.error("BoxSearch: " .. cerr, 2) end
   end
+  -- The rows this process writes: a task's part holds its slice (the rows
+  -- done before too), a worker's the points it computes.
   local mine = rows
   if plan.kind == "task" then
     mine = {}
-    for i, r in pairs(rows) do
-      if not shared and spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end
+    if not shared then
+      for i, r in pairs(rows) do if spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end end
     end
   end
   local save, tick = common.table_writer("BoxSearch", target, names, mine)
