@@ -470,7 +470,8 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     local box, n, np = count(two)
     assert.equals(3, box)          -- the BoxSearch's points once each, not again in the Evolution's workers
     assert.equals(24, n)
-    assert.equals(2, np)           -- the restarts in 2 worker processes
+    -- (each restart in whichever worker claimed it: one may take both before the other starts)
+    assert.is_true(np >= 1 and np <= 2, np)
     for task = 0, 2 do
       local s, _, e = run(arr, "", "SLURM_ARRAY_TASK_ID=" .. task .. " SLURM_ARRAY_TASK_COUNT=3")
       assert.equals(0, s, e)
