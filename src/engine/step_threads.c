@@ -267,16 +267,19 @@ static void take_channels(nm_sim *s, int tid, int parts, int first, size_t c0, s
 {
   size_t n = s->m->n_noises;
   nm_normals *z = tid > 0 ? &s->trng[tid] : &s->rng;
+  if (first) {                          /* (a copy, which holds none yet: thread 0 holds all) */
+    nm_normals_take(z, &s->rng, c0, c1);
+    return;
+  }
   for (int u = 0; u < parts; u++) {
     if (u == tid) continue;
-    size_t u0 = first ? 0 : cut_at(n, s->split_lanes_was[u]), u1 = first ? n : cut_at(n, s->split_lanes_was[u + 1]);
-    const nm_normals *from = u > 0 && !first ? &s->trng[u] : &s->rng;
+    size_t u0 = cut_at(n, s->split_lanes_was[u]), u1 = cut_at(n, s->split_lanes_was[u + 1]);
+    const nm_normals *from = u > 0 ? &s->trng[u] : &s->rng;
     /* what of u's old channels falls in c0 .. c1, less those z has already */
     size_t a = u0 > c0 ? u0 : c0, b = u1 < c1 ? u1 : c1;
     if (a >= b) continue;
     if (have0 > a) nm_normals_take(z, from, a, have0 < b ? have0 : b);
     if (have1 < b) nm_normals_take(z, from, have1 > a ? have1 : a, b);
-    if (first) break;
   }
 }
 

@@ -342,7 +342,7 @@ function Evolution:run()
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
-  local _ <close> = (plan.kind == "workers" or plan.kind == "single") and spread.lock(dir, "Evolution") or nil
+  local _ <close> = spread.lock(dir, plan, "Evolution")
   local base = (h and h.seed) or self.run_opts.seed or 0
   if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
     local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)

@@ -279,7 +279,7 @@ function Search:run()
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
-  local _ <close> = (plan.kind == "workers" or plan.kind == "single") and spread.lock(dir, "BoxSearch") or nil
+  local _ <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
   local names, rows, parts, files = merge.read(dir, space.names)

@@ -128,18 +128,22 @@ function M.mine(i, task, ntasks)
   return (i - 1) % ntasks == task
 end
 
+-- The folder of an exploration's claims (DIR/parts/claims), and the claim of point (or restart) i.
+local function claims_dir(dir) return dir .. "/parts/claims" end
+local function claim_path(dir, i) return string.format("%s/%d", claims_dir(dir), i) end
+
 --- spread.claim(dir, i) -> true when this process takes point i of the
 -- exploration in DIR: it created DIR/parts/claims/I, which no other worker
 -- had (core.claim: one step of the file system, so two workers trying the
 -- same point at once never both take it); false when another took it.
 -- Errors at the user's line: the folder or the file cannot be created.
 function M.claim(dir, i)
-  local claims = dir .. "/parts/claims"
-  local took, err = core.claim(string.format("%s/%d", claims, i))
+  local claims = claims_dir(dir)
+  local took, err = core.claim(claim_path(dir, i))
   if took == nil then                -- no folder yet (the search's first claim): made, and tried again
     local made, merr = core.mkdir_p(claims)
     if not made then check.error(string.format("explore: cannot create '%s': %s", claims, merr.message), 2) end
-    took, err = core.claim(string.format("%s/%d", claims, i))
+    took, err = core.claim(claim_path(dir, i))
   end
   if took == nil then
     check.error(string.format("explore: cannot claim point %d in '%s': %s", i, claims, err.message), 2)
@@ -153,7 +157,7 @@ end
 -- budget from one cut short (M.claims).  A claim that cannot be marked
 -- leaves the restart unfinished for such a merge: not an error.
 function M.finished(dir, i)
-  local f = io.open(string.format("%s/parts/claims/%d", dir, i), "w")
+  local f = io.open(claim_path(dir, i), "w")
   if f then f:write("done\n"); f:close() end
 end
 
@@ -162,7 +166,7 @@ end
 -- (claimed: computed, or cut short) }: what the workers of a run whose
 -- script's process was killed left (a run that ends removes them).
 function M.claims(dir)
-  local claims = dir .. "/parts/claims"
+  local claims = claims_dir(dir)
   if not core.path_info(claims).is_dir then return nil end
   local out = {}
   for _, name in ipairs(core.list_dir(claims) or {}) do
@@ -179,19 +183,21 @@ end
 --- spread.clear_claims(dir): removes DIR/parts/claims (the claims of the
 -- workers that ran, or of interrupted ones: taken again by the next run).
 function M.clear_claims(dir)
-  local claims = dir .. "/parts/claims"
+  local claims = claims_dir(dir)
   for _, name in ipairs(core.list_dir(claims) or {}) do os.remove(claims .. "/" .. name) end
   os.remove(claims)
 end
 
---- spread.lock(dir, what) -> the lock of the folder DIR (core.lock_dir),
+--- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
--- its workers with it, the lock inherited), or nil on a file system without
--- locks.  Error at the user's line (`what`: "BoxSearch", "Evolution"):
--- another run holds it (two runs exploring one folder at once would clear
--- each other's claims, overwrite each other's parts and compute the same
--- points twice).
-function M.lock(dir, what)
+-- its workers with it, the lock inherited), for a plan (M.plan) of kind
+-- "single" or "workers"; nil for the others (array tasks and MPI ranks
+-- share the folder by slices) and on a file system without locks.  Error
+-- at the user's line (`what`: "BoxSearch", "Evolution"): another run holds
+-- it (two runs exploring one folder at once would clear each other's
+-- claims, overwrite each other's parts and compute the same points twice).
+function M.lock(dir, plan, what)
+  if plan.kind ~= "single" and plan.kind ~= "workers" then return nil end
   local lock = core.lock_dir(dir)
   if lock == false then
     check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
