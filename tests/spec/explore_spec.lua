@@ -1126,6 +1126,35 @@ search("second"):run()
     assert.is_nil(io.open(dir .. "/sweep/parts"))
   end)
 
+  -- Then array tasks in that folder: a worker's part was named as a task's
+  -- (task-1-of-2.csv), so task 1 of 2 wrote its slice over it (points 1 and
+  -- 3, done by the worker, lost and computed again by task 0), and the merge,
+  -- seeing the claims, named no absent task.  A worker's part is now
+  -- worker-I-of-N.csv, the tasks' rows judged by the tasks' layout.
+  it("array tasks after a killed --workers run keep the workers' points; the merge names the absent task", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub("if point.x_ext == 0.75 and point.sigma_ou == 0.05 then .- end",
+                                             "if point.x_ext == 0.75 and os.getenv('QUIT') then os.exit(3) end")))
+    assert.equals(3, (run(dir, "--task 1 --ntasks 2 >/dev/null", "QUIT=1 NEUROMASS_EXPLORE_WORKER=1")))
+    assert.equals(4, (evals(dir)))               -- 1, 2, 3 done; 4 claimed, cut short
+    assert.equals(0, (run(dir, "--task 1 --ntasks 2")))      -- slice 2, 4, 6: 4 and 6 computed
+    assert.equals(6, (evals(dir)))
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("/sweep/results.partial.csv: 5 rows (2 parts joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: point 5 (their tasks wrote no part yet, or stopped: run them, or the " ..
+                         "script, then merge again)", 1, true), e)
+    assert.truthy(e:find("\nno part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", 1, true), e)
+    assert.equals(0, (run(dir, "--task 0 --ntasks 2")))      -- slice 1, 3, 5: 5 alone computed
+    assert.equals(7, (evals(dir)))
+    local out
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 6 rows (3 parts joined)\n", 1, true), out)
+    assert.equals(7, #text_lines(read(dir .. "/sweep/results.csv")))
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
+  end)
+
   it("explore --merge: a parts/ that cannot be listed (here a file) is said, not taken for no parts", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", SCRIPT)

@@ -357,7 +357,7 @@ function Search:run()
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
   -- every few seconds and at the end (common.table_writer).
-  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
+  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker) or dir .. "/results.csv"
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
     if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end

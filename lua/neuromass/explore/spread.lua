@@ -11,7 +11,8 @@
 --   task     --task I --ntasks N, or a Slurm array task of a range
 --            (--array=MIN-MAX[:STEP]: I = (SLURM_ARRAY_TASK_ID - MIN) / STEP,
 --            N = SLURM_ARRAY_TASK_COUNT; M.slurm): slice I of N,
---            written as the part DIR/parts/task-I-of-N.csv; the parts are
+--            written as the part DIR/parts/task-I-of-N.csv (a worker's:
+--            worker-I-of-N.csv, its claimed points); the parts are
 --            joined by `neuromass explore --merge DIR` (or the next run).
 -- Slice I holds the points i with (i - 1) % N == I: fixed by (I, N) alone,
 -- so a task computes the same points however the others went.  A point's
@@ -206,9 +207,14 @@ function M.lock(dir, plan, what)
   return lock or nil
 end
 
---- spread.part(dir, task, ntasks) -> the path of a task's part.
-function M.part(dir, task, ntasks)
-  return string.format("%s/parts/task-%d-of-%d.csv", dir, task, ntasks)
+--- spread.part(dir, task, ntasks[, worker]) -> the path of a task's part,
+-- DIR/parts/task-I-of-N.csv, or of a worker's of --workers (`worker` true),
+-- DIR/parts/worker-I-of-N.csv: a worker's part holds the points it claimed,
+-- not a slice, so that a task of an array run later in the folder (after
+-- the script's process was killed) neither writes over it nor is taken for
+-- it by a merge (merge.lua).
+function M.part(dir, task, ntasks, worker)
+  return string.format("%s/parts/%s-%d-of-%d.csv", dir, worker and "worker" or "task", task, ntasks)
 end
 
 return M

@@ -2,7 +2,7 @@
 -- the same script again N times, each as task I of N of the exploration
 -- (spread.lua: the environment variable spread.WORKER_ENV names which one),
 -- started together by one shell and waited for.  A worker writes its part
--- (parts/task-I-of-N.csv) and, after each point, one line on its standard
+-- (parts/worker-I-of-N.csv) and, after each point, one line on its standard
 -- output, read here for the progress line, and one line for each one-time
 -- warning (run/warnings.lua), which the parent writes once for all workers;
 -- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
