@@ -18,11 +18,16 @@
 **     a lock (released by lock:release(), __close or __gc, or when every
 **     process holding it has ended: the descriptor is inherited by the
 **     processes this one starts), false when another process holds it;
-**     nil when the file system cannot lock (some network ones).
+**     nil when the file system cannot lock (some network ones);
+**   core.pid() -> this process's id, and core.alive(pid) -> true when a
+**     process of that id exists (kill(pid, 0); one of another user too):
+**     what the record of a lock's holders names (explore/spread.lua).
 */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,8 +180,28 @@ static int core_lock_dir(lua_State *L)
 }
 
 
+static int core_pid(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)getpid());
+  return 1;
+}
+
+
+static int core_alive(lua_State *L)
+{
+  lua_Integer pid = luaL_checkinteger(L, 1);
+  /* (0 and the negative ids name groups, not a process) */
+  lua_pushboolean(L, pid > 0 && pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM));
+  return 1;
+}
+
+
 void nmL_open_dir(lua_State *L)
 {
+  lua_pushcfunction(L, core_pid);
+  lua_setfield(L, -2, "pid");
+  lua_pushcfunction(L, core_alive);
+  lua_setfield(L, -2, "alive");
   lua_pushcfunction(L, core_lock_dir);
   lua_setfield(L, -2, "lock_dir");
   lua_pushcfunction(L, core_claim);

@@ -555,13 +555,61 @@ end
     assert.equals(0, s, e)
     local other = read(dir .. "/other.txt")
     -- (before: 0 for the BoxSearch, which ran its points into the folder, then the Evolution's 0)
-    assert.equals("1\n1\n", (other:gsub("[^\n]*another run is exploring '[^']*/busy' %(its script's process or " ..
-                                           "its workers hold the folder%): wait for it to end, or choose another " ..
+    assert.equals("1\n1\n", (other:gsub("[^\n]*another run is exploring '[^']*/busy' %(held by its script's " ..
+                                           "process %d+ %(running%) and its worker processes %d+ and %d+ %([^)]*running%)" ..
+                                           "%): wait for it to end or stop it %(kill [%d ]+%), or choose another " ..
                                            "out\n", "")), other)
     assert.truthy(other:find("other.lua:3: BoxSearch: another run", 1, true), other)
     assert.truthy(other:find("other.lua:7: Evolution: another run", 1, true), other)
     assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|4,1.5|",
                   (read(dir .. "/busy/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+  end)
+
+  -- The script's process killed (kill -9), its workers still finishing
+  -- their points hold the folder: the second run's message named no
+  -- process, so the user could not tell what to wait for or stop.  The
+  -- lock's record (busy/explore.lock) names them, and whether they run.
+  it("a run refused a folder that a killed script's workers hold names their processes, and the script's as ended",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/other.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } }, out = "busy",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function() return { m = 1 } end }:run()
+]])
+    -- point 1's worker kills the script's process, then runs other.lua; point 2's waits for it to end
+    h.write(dir .. "/busy.lua", "if require('neuromass').explore.is_main() then local f = io.open('script.pid', " ..
+            "'w'); f:write(io.open('/proc/self/stat'):read('n')); f:close() end\n" .. four_points("busy", [[function(_, p)
+    local me = io.open("/proc/self/stat"):read("n")
+    if p.x_ext == 0 then
+      os.execute("kill -9 $(cat script.pid); sleep 0.2")
+      os.execute("env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet 2> other.txt; " ..
+                 "echo $? " .. me .. " > other.done")
+    elseif p.x_ext == 0.5 then
+      os.execute("while [ ! -e other.done ]; do sleep 0.05; done; echo " .. me .. " > second.pid")
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                   " run busy.lua --quiet --workers 2")
+    assert.equals(137, s)
+    for _ = 1, 200 do                   -- (the workers, in a session of their own, go on)
+      if io.open(dir .. "/second.pid") then break end
+      h.sh("sleep 0.05")
+    end
+    local refused, first = read(dir .. "/other.done"):match("^(%d+) (%d+)")
+    local second, script = read(dir .. "/second.pid"):match("%d+"), read(dir .. "/script.pid")
+    local other = read(dir .. "/other.txt")
+    assert.equals("1", refused, other)
+    -- (before: "(its script's process or its workers hold the folder)", no process named)
+    local function said(a, b)         -- (the workers in the order they started: either took point 1)
+      return other:find("other.lua:2: BoxSearch: another run is exploring '" .. dir .. "/busy' (held by its " ..
+                        "script's process " .. script .. " (ended) and its worker processes " .. a .. " and " .. b ..
+                        " (running)): wait for it to end or stop it (kill " .. a .. " " .. b .. "), or choose " ..
+                        "another out\n", 1, true)
+    end
+    assert.truthy(said(first, second) or said(second, first), other)
   end)
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()

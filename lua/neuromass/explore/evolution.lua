@@ -398,7 +398,8 @@ function Evolution:run()
   end
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)
-    local ok, err = workers.run(h, ordinal, plan, self.restarts, done)
+    local ok, err = workers.run(h, ordinal, plan, self.restarts, done,
+                                function(task, pid) spread.held_by(dir, task, pid) end)
     spread.clear_claims(dir)
     local names, joined, parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop

@@ -318,7 +318,7 @@ function Search:run()
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
     spread.clear_claims(dir)             -- (an interrupted run's: those points are missing still)
-    local ok, err = workers.run(h, ordinal, plan, #todo, done)
+    local ok, err = workers.run(h, ordinal, plan, #todo, done, function(task, pid) spread.held_by(dir, task, pid) end)
     spread.clear_claims(dir)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end

@@ -23,7 +23,8 @@ local check = require "neuromass._check"
 local mpi = require "neuromass.explore.mpi"
 local core = require "neuromass.core"
 
-local io, os, math, string, tonumber, ipairs = io, os, math, string, tonumber, ipairs
+local io, os, math, string, table, tonumber, ipairs, setmetatable =
+      io, os, math, string, table, tonumber, ipairs, setmetatable
 
 local M = {}
 
@@ -189,22 +190,93 @@ function M.clear_claims(dir)
   os.remove(claims)
 end
 
+-- The record of who holds a folder's lock (M.lock): DIR/explore.lock, lines
+-- "script PID" (the run that took it) and "worker I PID" (its workers,
+-- which hold the lock with it: M.held_by), removed when the lock is released.
+local HOLDERS = "/explore.lock"
+
+-- The holders a record names, for the message of a run refused the folder:
+-- "its script's process 12 (ended) and its worker processes 14 and 15
+-- (running)", and the ids of those running; nil when there is no record
+-- (an older neuromass's run, or one between its lock and its record).
+local function holders(dir)
+  local f = io.open(dir .. HOLDERS, "r")
+  if not f then return nil end
+  local script, workers, running = nil, {}, {}
+  for line in f:lines() do
+    local pid = math.tointeger(tonumber(line:match("^script (%d+)$")))
+    local wpid = math.tointeger(tonumber(line:match("^worker %d+ (%d+)$")))
+    if pid then script = pid elseif wpid then workers[#workers + 1] = wpid end
+  end
+  f:close()
+  if not script then return nil end
+  local function state(pids)
+    local alive = 0
+    for _, pid in ipairs(pids) do
+      if core.alive(pid) then alive = alive + 1; running[#running + 1] = string.format("%d", pid) end
+    end
+    return alive == #pids and "running" or alive == 0 and "ended" or string.format("%d of them running", alive)
+  end
+  local text = string.format("its script's process %d (%s)", script, state { script })
+  if #workers > 0 then
+    local ids = {}
+    for k, pid in ipairs(workers) do ids[k] = string.format("%d", pid) end
+    text = string.format("%s and its worker process%s %s (%s)", text, #ids == 1 and "" or "es",
+                         #ids == 1 and ids[1] or table.concat(ids, ", ", 1, #ids - 1) .. " and " .. ids[#ids],
+                         state(workers))
+  end
+  return text, running
+end
+
+-- A lock of the folder (core.lock_dir's) and its record: closed, both go.
+local Held = {}
+Held.__index = Held
+function Held.release(self)
+  if self.lock then
+    os.remove(self.dir .. HOLDERS)
+    self.lock:release()
+    self.lock = nil
+  end
+end
+Held.__close = Held.release
+Held.__gc = Held.release
+
 --- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
 -- its workers with it, the lock inherited), for a plan (M.plan) of kind
 -- "single" or "workers"; nil for the others (array tasks and MPI ranks
--- share the folder by slices) and on a file system without locks.  Error
--- at the user's line (`what`: "BoxSearch", "Evolution"): another run holds
--- it (two runs exploring one folder at once would clear each other's
--- claims, overwrite each other's parts and compute the same points twice).
+-- share the folder by slices) and on a file system without locks.  The
+-- holders are recorded in DIR/explore.lock (this process; its workers:
+-- M.held_by), removed when the lock is released (lock:release(), or as a
+-- to-be-closed value).  Error at the user's line (`what`: "BoxSearch",
+-- "Evolution"): another run holds it (two runs exploring one folder at once
+-- would clear each other's claims, overwrite each other's parts and compute
+-- the same points twice), naming its processes from the record and whether
+-- they run (a killed script's workers hold the folder until their points end).
 function M.lock(dir, plan, what)
   if plan.kind ~= "single" and plan.kind ~= "workers" then return nil end
   local lock = core.lock_dir(dir)
   if lock == false then
-    check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
-                              "the folder): wait for it to end, or choose another out", what, dir), 2)
+    local who, running = holders(dir)
+    if not who then
+      check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
+                                "the folder): wait for it to end, or choose another out", what, dir), 2)
+    end
+    check.error(string.format("%s: another run is exploring '%s' (held by %s): wait for it to end%s, or choose " ..
+                              "another out", what, dir, who, #running > 0 and string.format(
+                                " or stop it (kill %s)", table.concat(running, " ")) or ""), 2)
   end
-  return lock or nil
+  if not lock then return nil end
+  local f = io.open(dir .. HOLDERS, "w")   -- (a record that cannot be written: the message names no process)
+  if f then f:write(string.format("script %d\n", core.pid())); f:close() end
+  return setmetatable({ lock = lock, dir = dir }, Held)
+end
+
+--- spread.held_by(dir, task, pid): records worker `task`'s process id `pid`
+-- in the record of DIR's lock (M.lock), which it holds with the script's process.
+function M.held_by(dir, task, pid)
+  local f = io.open(dir .. HOLDERS, "a")
+  if f then f:write(string.format("worker %d %d\n", task, pid)); f:close() end
 end
 
 --- spread.part(dir, task, ntasks[, worker]) -> the path of a task's part,

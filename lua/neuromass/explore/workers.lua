@@ -42,14 +42,15 @@ local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
---- workers.run(h, ordinal, plan, jobs, on_point) -> true | nil, message:
+--- workers.run(h, ordinal, plan, jobs, on_point[, on_start]) -> true | nil, message:
 -- runs exploration `ordinal` of the script as min(plan.n, jobs) worker
 -- processes (plan: spread.plan's, kind "workers", n the --workers asked;
 -- jobs: how many pieces of work there are to share, so that no worker is
 -- left without one; the host context `h`: its executable and command
--- line), calling on_point(i, status) as each worker finishes point i; fails
--- when a worker failed.
-function M.run(h, ordinal, plan, jobs, on_point)
+-- line), calling on_start(task, pid) as worker `task` starts as process
+-- `pid` (the holders of the folder's lock: spread.held_by) and on_point(i,
+-- status) as each worker finishes point i; fails when a worker failed.
+function M.run(h, ordinal, plan, jobs, on_point, on_start)
   local n = math.min(plan.n, jobs)
   local args = {}
   -- (h.argv: the command line as the executable read it, less the options that spread it)
@@ -60,7 +61,8 @@ function M.run(h, ordinal, plan, jobs, on_point)
     -- (a shell starts a background command with SIGINT and SIGQUIT ignored:
     -- env gives them back, so that Ctrl-C stops the workers as it stops the script)
     sh[#sh + 1] = string.format("%s=%d env --default-signal=INT,QUIT %s run --task %d --ntasks %d --quiet %s " ..
-                                "</dev/null & p%d=$!", spread.WORKER_ENV, ordinal, quote(h.exe), task, n, rest, task)
+                                "</dev/null & p%d=$!; echo '%spid	%d	'$!", spread.WORKER_ENV, ordinal, quote(h.exe),
+                                task, n, rest, task, M.MARK, task)
   end
   sh[#sh + 1] = "s=0"
   for task = 0, n - 1 do
@@ -99,7 +101,10 @@ function M.run(h, ordinal, plan, jobs, on_point)
         local i, status = tail:match("^(%d+)\t(.*)$")
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
+        local started, pid = tail:match("^pid\t(%d+)\t(%d+)$")
         if task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
+        elseif started then
+          if on_start then on_start(math.tointeger(tonumber(started)), math.tointeger(tonumber(pid))) end
         elseif pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
         elseif i then on_point(math.tointeger(tonumber(i)), status)
         elseif key then warnings.once(nil, key, text) end   -- (in the exploration's scope: once for all)
