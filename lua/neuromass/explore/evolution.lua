@@ -358,8 +358,9 @@ function Evolution:run()
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
-  -- one-time warnings once for the exploration (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
+  -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+                                         plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "Evolution")

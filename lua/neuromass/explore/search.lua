@@ -280,8 +280,9 @@ function Search:run()
   local plan = spread.plan(h, ordinal)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "BoxSearch")
-  -- one-time warnings once for the exploration (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
+  -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+                                         plan.worker and workers.report_tally or nil)
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)

