@@ -13,8 +13,10 @@
 **     call created it, false when it was there already; processes that try
 **     the same name at once get true in exactly one of them (how worker
 **     processes share out an exploration's points: explore/spread.lua);
-**   core.lock_dir(path) -> lock | false | nil, failure { kind = "io", message }
-**     takes an exclusive lock of the directory `path` (flock, not waiting):
+**   core.lock_dir(path[, shared]) -> lock | false | nil, failure { kind = "io", message }
+**     takes an exclusive lock of the directory `path` (flock, not waiting;
+**     with `shared` true a shared one, which others may share but which no
+**     exclusive one joins: an exploration's array tasks):
 **     a lock (released by lock:release(), __close or __gc, or when every
 **     process holding it has ended: the descriptor is inherited by the
 **     processes this one starts), false when another process holds it;
@@ -146,6 +148,7 @@ static int llock_release(lua_State *L)
 static int core_lock_dir(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  int shared = lua_toboolean(L, 2);
   LLock *k = lua_newuserdatauv(L, sizeof *k, 0);
   k->fd = -1;
   if (luaL_newmetatable(L, "neuromass.DirLock")) {
@@ -165,7 +168,7 @@ static int core_lock_dir(lua_State *L)
     nmL_push_failure(L, "io", strerror(errno));
     return 2;
   }
-  if (flock(k->fd, LOCK_EX | LOCK_NB) != 0) {
+  if (flock(k->fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     int err = errno;
     close(k->fd);
     k->fd = -1;

@@ -584,8 +584,9 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } },
     local me = io.open("/proc/self/stat"):read("n")
     if p.x_ext == 0 then
       os.execute("kill -9 $(cat script.pid); sleep 0.2")
-      os.execute("env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet 2> other.txt; " ..
-                 "echo $? " .. me .. " > other.done")
+      os.execute("env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet 2> other.txt; a=$?; " ..
+                 "env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet --task 0 --ntasks 2 " ..
+                 "2>> other.txt; echo $a $? " .. me .. " > other.done")
     elseif p.x_ext == 0.5 then
       os.execute("while [ ! -e other.done ]; do sleep 0.05; done; echo " .. me .. " > second.pid")
     end
@@ -598,18 +599,52 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } },
       if io.open(dir .. "/second.pid") then break end
       h.sh("sleep 0.05")
     end
-    local refused, first = read(dir .. "/other.done"):match("^(%d+) (%d+)")
+    local refused, task_refused, first = read(dir .. "/other.done"):match("^(%d+) (%d+) (%d+)")
     local second, script = read(dir .. "/second.pid"):match("%d+"), read(dir .. "/script.pid")
     local other = read(dir .. "/other.txt")
     assert.equals("1", refused, other)
+    assert.equals("1", task_refused, other)       -- (an array task too: it would compute the workers' points)
     -- (before: "(its script's process or its workers hold the folder)", no process named)
     local function said(a, b)         -- (the workers in the order they started: either took point 1)
-      return other:find("other.lua:2: BoxSearch: another run is exploring '" .. dir .. "/busy' (held by its " ..
-                        "script's process " .. script .. " (ended) and its worker processes " .. a .. " and " .. b ..
-                        " (running)): wait for it to end or stop it (kill " .. a .. " " .. b .. "), or choose " ..
-                        "another out\n", 1, true)
+      local line = "other.lua:2: BoxSearch: another run is exploring '" .. dir .. "/busy' (held by its " ..
+                   "script's process " .. script .. " (ended) and its worker processes " .. a .. " and " .. b ..
+                   " (running)): wait for it to end or stop it (kill " .. a .. " " .. b .. "), or choose " ..
+                   "another out\n"
+      local _, times = other:gsub(line:gsub("%p", "%%%0"), "")
+      return times == 2
     end
     assert.truthy(said(first, second) or said(second, first), other)
+  end)
+
+  -- The tasks of an array share the folder, and hold it against a run: a
+  -- run there while a task computes would join and remove its part and
+  -- compute its points again.
+  it("a run exploring the folder while an array task computes is refused; the other tasks are not", function()
+    local dir = h.scratch()
+    h.write(dir .. "/other.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "busy",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function() return { m = 1 } end }:run()
+]])
+    h.write(dir .. "/busy.lua", four_points("busy", [[function(_, p)
+    if p.x_ext == 0 then
+      os.execute("\"$OTHER_EXE\" run other.lua --quiet --workers 1 2> other.txt; a=$?; \"$OTHER_EXE\" run " ..
+                 "other.lua --quiet --task 1 --ntasks 2 2>> other.txt; echo $a $? > other.done")
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s, _, e = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                         " run busy.lua --quiet --task 0 --ntasks 2")
+    assert.equals(0, s, e)
+    local other = read(dir .. "/other.txt")
+    -- (before: 0 0, the run joining task 0's part, which had no row yet, and computing its points)
+    assert.equals("1 0\n", read(dir .. "/other.done"), other)
+    assert.truthy(other:find("other.lua:2: BoxSearch: another run is exploring '" .. dir .. "/busy' (its script's " ..
+                             "process or its workers, or the tasks of an array (--task), hold the folder): wait for " ..
+                             "it to end, or choose another out\n", 1, true), other)
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/busy"))
+    assert.equals(0, s, e)
   end)
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()

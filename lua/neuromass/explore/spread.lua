@@ -198,7 +198,8 @@ local HOLDERS = "/explore.lock"
 -- The holders a record names, for the message of a run refused the folder:
 -- "its script's process 12 (ended) and its worker processes 14 and 15
 -- (running)", and the ids of those running; nil when there is no record
--- (an older neuromass's run, or one between its lock and its record).
+-- (an older neuromass's run, or one between its lock and its record) or
+-- none of its processes runs (a killed run's: array tasks hold the folder).
 local function holders(dir)
   local f = io.open(dir .. HOLDERS, "r")
   if not f then return nil end
@@ -210,6 +211,9 @@ local function holders(dir)
   end
   f:close()
   if not script then return nil end
+  local any = core.alive(script)
+  for _, pid in ipairs(workers) do any = any or core.alive(pid) end
+  if not any then return nil end      -- (a killed run's record: not who holds the folder now)
   local function state(pids)
     local alive = 0
     for _, pid in ipairs(pids) do
@@ -233,7 +237,7 @@ local Held = {}
 Held.__index = Held
 function Held.release(self)
   if self.lock then
-    os.remove(self.dir .. HOLDERS)
+    if self.dir then os.remove(self.dir .. HOLDERS) end
     self.lock:release()
     self.lock = nil
   end
@@ -244,29 +248,34 @@ Held.__gc = Held.release
 --- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
 -- its workers with it, the lock inherited), for a plan (M.plan) of kind
--- "single" or "workers"; nil for the others (array tasks and MPI ranks
--- share the folder by slices) and on a file system without locks.  The
--- holders are recorded in DIR/explore.lock (this process; its workers:
--- M.held_by), removed when the lock is released (lock:release(), or as a
--- to-be-closed value).  Error at the user's line (`what`: "BoxSearch",
--- "Evolution"): another run holds it (two runs exploring one folder at once
--- would clear each other's claims, overwrite each other's parts and compute
--- the same points twice), naming its processes from the record and whether
--- they run (a killed script's workers hold the folder until their points end).
+-- "single" or "workers"; shared for a task of an array (not a worker: the
+-- tasks share the folder by slices, and hold it together against a run);
+-- nil for MPI ranks and on a file system without locks.  A run's holders
+-- are recorded in DIR/explore.lock (this process; its workers: M.held_by),
+-- removed when the lock is released (lock:release(), or as a to-be-closed
+-- value).  Error at the user's line (`what`: "BoxSearch", "Evolution"):
+-- another run holds it (two runs exploring one folder at once would clear
+-- each other's claims, overwrite each other's parts and compute the same
+-- points twice; a task would compute points a run's workers have claimed),
+-- naming its processes from the record and whether they run (a killed
+-- script's workers hold the folder until their points end).
 function M.lock(dir, plan, what)
-  if plan.kind ~= "single" and plan.kind ~= "workers" then return nil end
-  local lock = core.lock_dir(dir)
+  local task = plan.kind == "task" and not plan.worker
+  if plan.kind ~= "single" and plan.kind ~= "workers" and not task then return nil end
+  local lock = core.lock_dir(dir, task)
   if lock == false then
     local who, running = holders(dir)
-    if not who then
-      check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
-                                "the folder): wait for it to end, or choose another out", what, dir), 2)
+    if not who then        -- (no record of a process still running: array tasks hold it, or an older neuromass)
+      check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers%s hold " ..
+                                "the folder): wait for it to end, or choose another out", what, dir,
+                                task and "" or ", or the tasks of an array (--task),"), 2)
     end
     check.error(string.format("%s: another run is exploring '%s' (held by %s): wait for it to end%s, or choose " ..
                               "another out", what, dir, who, #running > 0 and string.format(
                                 " or stop it (kill %s)", table.concat(running, " ")) or ""), 2)
   end
   if not lock then return nil end
+  if task then return setmetatable({ lock = lock }, Held) end    -- (a task's share: recorded by no one)
   local f = io.open(dir .. HOLDERS, "w")   -- (a record that cannot be written: the message names no process)
   if f then f:write(string.format("script %d\n", core.pid())); f:close() end
   return setmetatable({ lock = lock, dir = dir }, Held)
