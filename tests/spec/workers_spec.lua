@@ -78,12 +78,13 @@ m:run { duration = 20 }
 m:run { duration = 20, continue = true }
 ]]
 
-  -- The warnings of `neuromass run --workers N clamp.lua -- BATCH`, and the table's rows.
+  -- The warnings of `neuromass run --workers N clamp.lua -- BATCH` (N nil: under mpirun -np 2), and the
+  -- table's rows.
   local function warned(n, batch)
     local dir = h.scratch()
     h.write(dir .. "/clamp.lua", SCRIPT)
-    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers " .. n ..
-                                " clamp.lua -- " .. batch)
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. (n and "" or h.MPIRUN) .. h.q(h.exe) .. " run " ..
+                                (n and "--workers " .. n or "") .. " clamp.lua -- " .. batch)
     assert.equal(0, status, err)
     local lines = {}
     for l in err:gmatch("neuromass: warning: [^\n]*") do lines[#lines + 1] = l end
@@ -107,6 +108,12 @@ m:run { duration = 20, continue = true }
       local lines = warned(c[1], c[2])
       assert.same(one, lines, string.format("--workers %d, batch = %d", c[1], c[2]))
     end
+    -- Under mpirun each rank wrote the count of its own slice: rank 0 now writes the sum of all.
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local ranks = warned(nil, 1)
+    -- (the model's run after the exploration runs on every rank, as the rest of the script)
+    assert.same({ one[1], one[2], one[2] }, ranks, "mpirun -np 2")
   end)
 end)
 

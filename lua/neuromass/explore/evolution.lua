@@ -453,6 +453,7 @@ function Evolution:run()
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
+      mpi.gather_warnings(plan)       -- (the lookups clamped: rank 0 writes the sum of every rank's)
       n = 0
       for _ in pairs(rows) do n = n + 1 end
       if writes then

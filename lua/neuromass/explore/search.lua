@@ -346,6 +346,7 @@ function Search:run()
     end
     rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
                    compute_unless_stopped, function(i, r) done(i, r.status) end)
+    mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
     if plan.task == 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end

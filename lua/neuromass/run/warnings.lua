@@ -78,6 +78,26 @@ function M.flush()
   scope.tallies = {}
 end
 
+--- warnings.take() -> the counted warnings of the exploration running ({
+-- kind = { names = { NAME = true }, count } }, strings and numbers: they
+-- may cross processes), which no longer belong to it; {} outside one.
+function M.take()
+  if not scope then return {} end
+  local t = scope.tallies
+  scope.tallies = {}
+  return t
+end
+
+--- warnings.add(tallies): adds what warnings.take gave (another process's
+-- runs: an MPI rank's) to the counted warnings of the exploration running.
+function M.add(tallies)
+  for kind, t in pairs(tallies) do
+    local names = {}
+    for name in pairs(t.names) do names[#names + 1] = name end
+    M.tally(nil, kind, names, t.count)
+  end
+end
+
 local closing = { __close = function(t) M.flush(); scope = t.outer end }
 
 --- warnings.exploration([pass, pass_tally]) -> a to-be-closed value (`local _
