@@ -115,6 +115,27 @@ m:run { duration = 20, continue = true }
     -- (the model's run after the exploration runs on every rank, as the rest of the script)
     assert.same({ one[1], one[2], one[2] }, ranks, "mpirun -np 2")
   end)
+
+  -- A run of its own counts a table's lookups (ALN's three tables are looked
+  -- up together: one step out of range is 1 lookup, tables_spec); the
+  -- exploration's sum over every table said 492 where the run said 164.
+  it("an exploration of one point says the count a run of its own says", function()
+    local dir = h.scratch()
+    h.write(dir .. "/one.lua", [[
+local nm = require "neuromass"
+local m = nm.models.aln.native {}       -- point 1's model and seed, as the exploration runs it
+m.params.mue_ext_mean = 20
+m:run { duration = 20, seed = nm.explore.seed(0, 1) }
+nm.explore.BoxSearch { model = function() return nm.models.aln.native {} end,
+  space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 20 } } }), run = { duration = 20 },
+  evaluate = function() return { n = 1 } end, out = "one" }:run()
+]])
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers 1 one.lua")
+    assert.equal(0, status, err)
+    local own, summed = err:match("warning: (%d+) lookups[^\n]*%(first at[^\n]*\n[^\n]*warning: (%d+) lookups")
+    assert.truthy(own, err)
+    assert.equal(own, summed, err)
+  end)
 end)
 
 -- The workers' command line is the script's, as the executable read it once

@@ -13,8 +13,8 @@ local spread = require "neuromass.explore.spread"
 local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
 
-local io, string, table, tonumber, tostring, math, pcall, error, ipairs =
-      io, string, table, tonumber, tostring, math, pcall, error, ipairs
+local io, string, table, tonumber, tostring, math, pcall, error, pairs =
+      io, string, table, tonumber, tostring, math, pcall, error, pairs
 
 local M = {}
 
@@ -33,10 +33,14 @@ function M.report_warning(key, text)
 end
 
 --- The line a worker writes for a counted warning of one run (the
--- `pass_tally` of warnings.exploration in a worker): its kind, count and names.
-function M.report_tally(kind, names, count)
-  local fields = { M.MARK .. "tally", (kind:gsub("[\t\n]", " ")), string.format("%d", count) }
-  for _, name in ipairs(names) do fields[#fields + 1] = (name:gsub("[\t\n]", " ")) end
+-- `pass_tally` of warnings.exploration in a worker): its kind, then each
+-- name and its count ({ NAME = count }).
+function M.report_tally(kind, counts)
+  local fields = { M.MARK .. "tally", (kind:gsub("[\t\n]", " ")) }
+  for name, count in pairs(counts) do
+    fields[#fields + 1] = (name:gsub("[\t\n]", " "))
+    fields[#fields + 1] = string.format("%d", count)
+  end
   io.stdout:write(table.concat(fields, "\t"), "\n")
   io.stdout:flush()
 end
@@ -112,7 +116,7 @@ function M.run(h, ordinal, plan, jobs, on_point, on_start)
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
         local started, pid = tail:match("^pid\t(%d+)\t(%d+)$")
-        local kind, count, names = tail:match("^tally\t([^\t]*)\t(%d+)\t(.*)$")
+        local kind, counts = tail:match("^tally\t([^\t]*)\t(.*)$")
         if task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
         elseif started then
           if on_start then on_start(math.tointeger(tonumber(started)), math.tointeger(tonumber(pid))) end
@@ -120,9 +124,9 @@ function M.run(h, ordinal, plan, jobs, on_point, on_start)
         elseif i then on_point(math.tointeger(tonumber(i)), status)
         elseif key then warnings.once(nil, key, text)        -- (in the exploration's scope: once for all)
         elseif kind then                                      -- (summed there, written as it ends)
-          local list = {}
-          for name in names:gmatch("[^\t]+") do list[#list + 1] = name end
-          warnings.tally(nil, kind, list, math.tointeger(tonumber(count)))
+          local by_name = {}
+          for name, count in counts:gmatch("([^\t]+)\t(%d+)") do by_name[name] = math.tointeger(tonumber(count)) end
+          warnings.tally(nil, kind, by_name)
         end
       end
     end

@@ -13,12 +13,12 @@ local M = {}
 
 -- The exploration running in this process: { seen = { key = true }, pass =
 -- function(key, text) or nil (a worker's: to the script's process), pass_tally
--- = function(kind, names, count) or nil (likewise), tallies = { kind = {
--- names = { NAME = true }, count } } }, or nil.
+-- = function(kind, counts) or nil (likewise), tallies = { kind = { NAME =
+-- count } } }, or nil.
 local scope = nil
 
--- kind -> function(names, count) -> the text of a counted warning summed
--- over an exploration (names: sorted), given by the owner of the warning.
+-- kind -> function(counts) -> the text of a counted warning summed over an
+-- exploration ({ NAME = count }), given by the owner of the warning.
 local summaries = {}
 
 --- warnings.once(model, key, text): writes warning `text` unless one of
@@ -39,26 +39,31 @@ function M.once(model, key, text)
   else io.stderr:write("neuromass: warning: " .. text .. "\n") end   -- (one piece, as before)
 end
 
---- warnings.summary(kind, text_of): text_of(names, count) -> the text of
--- the counted warning `kind` over an exploration: `count` summed over its
--- runs, `names` (a sorted list) what they named.
+--- warnings.summary(kind, text_of): text_of(counts) -> the text of the
+-- counted warning `kind` over an exploration: counts = { NAME = count }, each
+-- name's count summed over its runs.
 function M.summary(kind, text_of)
   summaries[kind] = text_of
 end
 
---- warnings.tally(model, kind, names, count, text): a counted warning of one
--- run: `count` (a whole number) of kind `kind` about `names` (a list of
--- strings).  Outside an exploration it is warnings.once(model, kind .. the
--- names, text); in one, the count is added to the exploration's (passed to
--- the script's process by a worker), written summed when the exploration
--- ends (warnings.summary's text): the same sum however the points were spread.
-function M.tally(model, kind, names, count, text)
-  if not scope then return M.once(model, kind .. " " .. table.concat(names, ", "), text) end
-  if scope.pass_tally then return scope.pass_tally(kind, names, count) end
-  local t = scope.tallies[kind]
-  if not t then t = { names = {}, count = 0 }; scope.tallies[kind] = t end
-  for _, name in ipairs(names) do t.names[name] = true end
-  t.count = t.count + count
+--- warnings.tally(model, kind, counts[, text]): a counted warning of one
+-- run: of kind `kind`, counts = { NAME = count } (whole numbers, e.g. by
+-- table).  Outside an exploration it is warnings.once(model, kind and the
+-- names, text); in one, each name's count is added to the exploration's
+-- (passed to the script's process by a worker), written when the
+-- exploration ends (warnings.summary's text): the same sums however the
+-- points were spread.
+function M.tally(model, kind, counts, text)
+  if not scope then
+    local names = {}
+    for name in pairs(counts) do names[#names + 1] = name end
+    table.sort(names)
+    return M.once(model, kind .. " " .. table.concat(names, ", "), text)
+  end
+  if scope.pass_tally then return scope.pass_tally(kind, counts) end
+  local t = scope.tallies[kind] or {}
+  scope.tallies[kind] = t
+  for name, count in pairs(counts) do t[name] = (t[name] or 0) + count end
 end
 
 --- warnings.flush(): writes the counted warnings of the exploration running
@@ -70,17 +75,14 @@ function M.flush()
   for kind in pairs(scope.tallies) do kinds[#kinds + 1] = kind end
   table.sort(kinds)
   for _, kind in ipairs(kinds) do
-    local t, names = scope.tallies[kind], {}
-    for name in pairs(t.names) do names[#names + 1] = name end
-    table.sort(names)
-    io.stderr:write("neuromass: warning: " .. summaries[kind](names, t.count) .. "\n")
+    io.stderr:write("neuromass: warning: " .. summaries[kind](scope.tallies[kind]) .. "\n")
   end
   scope.tallies = {}
 end
 
 --- warnings.take() -> the counted warnings of the exploration running ({
--- kind = { names = { NAME = true }, count } }, strings and numbers: they
--- may cross processes), which no longer belong to it; {} outside one.
+-- kind = { NAME = count } }, strings and numbers: they may cross
+-- processes), which no longer belong to it; {} outside one.
 function M.take()
   if not scope then return {} end
   local t = scope.tallies
@@ -91,11 +93,7 @@ end
 --- warnings.add(tallies): adds what warnings.take gave (another process's
 -- runs: an MPI rank's) to the counted warnings of the exploration running.
 function M.add(tallies)
-  for kind, t in pairs(tallies) do
-    local names = {}
-    for name in pairs(t.names) do names[#names + 1] = name end
-    M.tally(nil, kind, names, t.count)
-  end
+  for kind, counts in pairs(tallies) do M.tally(nil, kind, counts) end
 end
 
 local closing = { __close = function(t) M.flush(); scope = t.outer end }
@@ -103,7 +101,7 @@ local closing = { __close = function(t) M.flush(); scope = t.outer end }
 --- warnings.exploration([pass, pass_tally]) -> a to-be-closed value (`local _
 -- <close> = ...`): until it closes, warnings.once writes each kind once for
 -- the exploration and warnings.tally sums the counts, written as it closes;
--- pass(key, text) and pass_tally(kind, names, count), when given (a worker
+-- pass(key, text) and pass_tally(kind, counts), when given (a worker
 -- process), take them instead.
 function M.exploration(pass, pass_tally)
   local outer = scope
