@@ -13,16 +13,23 @@
 **     call created it, false when it was there already; processes that try
 **     the same name at once get true in exactly one of them (how worker
 **     processes share out an exploration's points: explore/spread.lua);
-**   core.lock_dir(path) -> lock | false | nil, failure { kind = "io", message }
-**     takes an exclusive lock of the directory `path` (flock, not waiting):
+**   core.lock_dir(path[, shared]) -> lock | false | nil, failure { kind = "io", message }
+**     takes an exclusive lock of the directory `path` (flock, not waiting;
+**     with `shared` true a shared one, which others may share but which no
+**     exclusive one joins: an exploration's array tasks):
 **     a lock (released by lock:release(), __close or __gc, or when every
 **     process holding it has ended: the descriptor is inherited by the
 **     processes this one starts), false when another process holds it;
-**     nil when the file system cannot lock (some network ones).
+**     nil when the file system cannot lock (some network ones);
+**   core.pid() -> this process's id, and core.alive(pid) -> true when a
+**     process of that id exists (kill(pid, 0); one of another user too):
+**     what the record of a lock's holders names (explore/spread.lua).
 */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +148,7 @@ static int llock_release(lua_State *L)
 static int core_lock_dir(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  int shared = lua_toboolean(L, 2);
   LLock *k = lua_newuserdatauv(L, sizeof *k, 0);
   k->fd = -1;
   if (luaL_newmetatable(L, "neuromass.DirLock")) {
@@ -160,7 +168,7 @@ static int core_lock_dir(lua_State *L)
     nmL_push_failure(L, "io", strerror(errno));
     return 2;
   }
-  if (flock(k->fd, LOCK_EX | LOCK_NB) != 0) {
+  if (flock(k->fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     int err = errno;
     close(k->fd);
     k->fd = -1;
@@ -175,8 +183,28 @@ static int core_lock_dir(lua_State *L)
 }
 
 
+static int core_pid(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)getpid());
+  return 1;
+}
+
+
+static int core_alive(lua_State *L)
+{
+  lua_Integer pid = luaL_checkinteger(L, 1);
+  /* (0 and the negative ids name groups, not a process) */
+  lua_pushboolean(L, pid > 0 && pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM));
+  return 1;
+}
+
+
 void nmL_open_dir(lua_State *L)
 {
+  lua_pushcfunction(L, core_pid);
+  lua_setfield(L, -2, "pid");
+  lua_pushcfunction(L, core_alive);
+  lua_setfield(L, -2, "alive");
   lua_pushcfunction(L, core_lock_dir);
   lua_setfield(L, -2, "lock_dir");
   lua_pushcfunction(L, core_claim);

@@ -594,10 +594,84 @@ nm.explore.Evolution {
     h.write(early .. "/fit.lua", (script("algorithm = \"LN_BOBYQA\", options = { xtol_rel = 0.1 },")
                                     :gsub("STOP", "-1")))
     assert.equals(0, (worker(early)))
-    assert.is_nil(read(early .. "/fit/parts/task-0-of-1.csv"):find("\n8,", 1, true))   -- restart 1 stopped early
+    assert.is_nil(read(early .. "/fit/parts/worker-0-of-1.csv"):find("\n8,", 1, true))   -- restart 1 stopped early
     s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(early .. "/fit"))
     assert.equals(0, s, e)
     assert.is_nil(io.open(early .. "/fit/parts"))
+  end)
+
+  -- Then array tasks in that folder (2 tasks: task 0 runs restarts 1 and 3,
+  -- task 1 restart 2).  The merge judged the restarts by the workers' claims
+  -- alone: restart 2, which task 1 ran whole, and no absent task named; task
+  -- 0 ran restart 1 again, which the worker had finished.  Now a restart is
+  -- run by a finished claim or by its task's part, the absent tasks are
+  -- named, and a task takes a finished restart's rows from the workers' part.
+  it("array tasks after a killed --workers run: the merge names the absent task; a finished restart not rerun",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local n = 0
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1, seed = 5 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 24, restarts = 3,
+  fitness = function(res, point)
+    local f = assert(io.open("evals.txt", "a")); f:write(point.x_ext, "\n"); f:close()
+    n = n + 1; if n == 11 and os.getenv("QUIT") then os.exit(3) end return -(point.x_ext - 0.4) ^ 2 end,
+  out = "fit" }:run()
+]])
+    local function evaluations()
+      return select(2, read(dir .. "/evals.txt"):gsub("\n", ""))
+    end
+    local function task(opts, env)
+      return (h.sh("cd " .. q(dir) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run " .. opts ..
+                   " --quiet fit.lua >/dev/null"))
+    end
+    assert.equals(3, task("--task 0 --ntasks 1", "QUIT=1 NEUROMASS_EXPLORE_WORKER=-1"))   -- restart 1, 2 rows of 2
+    assert.equals(11, evaluations())
+    assert.equals(0, task("--task 1 --ntasks 2"))                                         -- restart 2 whole
+    assert.equals(19, evaluations())
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("/fit/results.partial.csv: 16 rows (2 parts joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: points 17, 18, 19, 20, 21, 22, 23, 24 (their tasks wrote no part yet", 1, true),
+                  e)
+    assert.truthy(e:find("\nno part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", 1, true), e)
+    assert.equals(0, task("--task 0 --ntasks 2"))                                         -- restart 3 alone
+    assert.equals(27, evaluations())
+    local out
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/fit/results.csv: 24 rows (3 parts joined)\n", 1, true), out)
+    assert.is_nil(io.open(dir .. "/fit/parts"))
+  end)
+
+  -- A task of another fit's layout wrote its restarts.txt over the folder's,
+  -- and the merge then judged the other fit's parts by it.
+  it("a task refuses a folder whose parts are another fit's, naming the folder and both layouts", function()
+    local dir = h.scratch()
+    local function fit(restarts)
+      h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1, seed = 5 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 12, restarts = ]] .. restarts .. [[,
+  fitness = function(res, point) return -(point.x_ext - 0.4) ^ 2 end, out = "fit" }:run()
+]])
+    end
+    fit(3)
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --task 0 --ntasks 2 --quiet fit.lua")
+    assert.equals(0, s, e)
+    local part = read(dir .. "/fit/parts/task-0-of-2.csv")
+    fit(2)
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --task 1 --ntasks 2 --quiet fit.lua")
+    assert.are_not.equal(0, s)
+    assert.truthy(e:find("fit.lua:2: Evolution: '" .. dir .. "/fit/parts' holds the parts of a fit of 12 " ..
+                         "evaluations in 3 restarts with run seed 5 (parts/restarts.txt), this task's is of 12 in 2 " ..
+                         "with run seed 5: join them first (neuromass explore --merge " .. dir .. "/fit) or remove " ..
+                         "them, or choose another out", 1, true), e)
+    assert.equals("12 3 5\n", read(dir .. "/fit/parts/restarts.txt"))
+    assert.equals(part, read(dir .. "/fit/parts/task-0-of-2.csv"))
   end)
 
   it("mpirun -np 2: the ranks share the restarts, rank 0 writes the same table and best.json", function()

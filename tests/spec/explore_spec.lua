@@ -555,13 +555,96 @@ end
     assert.equals(0, s, e)
     local other = read(dir .. "/other.txt")
     -- (before: 0 for the BoxSearch, which ran its points into the folder, then the Evolution's 0)
-    assert.equals("1\n1\n", (other:gsub("[^\n]*another run is exploring '[^']*/busy' %(its script's process or " ..
-                                           "its workers hold the folder%): wait for it to end, or choose another " ..
+    assert.equals("1\n1\n", (other:gsub("[^\n]*another run is exploring '[^']*/busy' %(held by its script's " ..
+                                           "process %d+ %(running%) and its worker processes %d+ and %d+ %([^)]*running%)" ..
+                                           "%): wait for it to end or stop it %(kill [%d ]+%), or choose another " ..
                                            "out\n", "")), other)
     assert.truthy(other:find("other.lua:3: BoxSearch: another run", 1, true), other)
     assert.truthy(other:find("other.lua:7: Evolution: another run", 1, true), other)
     assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|4,1.5|",
                   (read(dir .. "/busy/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+  end)
+
+  -- The script's process killed (kill -9), its workers still finishing
+  -- their points hold the folder: the second run's message named no
+  -- process, so the user could not tell what to wait for or stop.  The
+  -- lock's record (busy/explore.lock) names them, and whether they run.
+  it("a run refused a folder that a killed script's workers hold names their processes, and the script's as ended",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/other.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } }, out = "busy",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function() return { m = 1 } end }:run()
+]])
+    -- point 1's worker kills the script's process, then runs other.lua; point 2's waits for it to end
+    h.write(dir .. "/busy.lua", "if require('neuromass').explore.is_main() then local f = io.open('script.pid', " ..
+            "'w'); f:write(io.open('/proc/self/stat'):read('n')); f:close() end\n" .. four_points("busy", [[function(_, p)
+    local me = io.open("/proc/self/stat"):read("n")
+    if p.x_ext == 0 then
+      os.execute("kill -9 $(cat script.pid); sleep 0.2")
+      os.execute("env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet 2> other.txt; a=$?; " ..
+                 "env -u NEUROMASS_EXPLORE_WORKER \"$OTHER_EXE\" run other.lua --quiet --task 0 --ntasks 2 " ..
+                 "2>> other.txt; echo $a $? " .. me .. " > other.done")
+    elseif p.x_ext == 0.5 then
+      os.execute("while [ ! -e other.done ]; do sleep 0.05; done; echo " .. me .. " > second.pid")
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                   " run busy.lua --quiet --workers 2")
+    assert.equals(137, s)
+    for _ = 1, 200 do                   -- (the workers, in a session of their own, go on)
+      if io.open(dir .. "/second.pid") then break end
+      h.sh("sleep 0.05")
+    end
+    local refused, task_refused, first = read(dir .. "/other.done"):match("^(%d+) (%d+) (%d+)")
+    local second, script = read(dir .. "/second.pid"):match("%d+"), read(dir .. "/script.pid")
+    local other = read(dir .. "/other.txt")
+    assert.equals("1", refused, other)
+    assert.equals("1", task_refused, other)       -- (an array task too: it would compute the workers' points)
+    -- (before: "(its script's process or its workers hold the folder)", no process named)
+    local function said(a, b)         -- (the workers in the order they started: either took point 1)
+      local line = "other.lua:2: BoxSearch: another run is exploring '" .. dir .. "/busy' (held by its " ..
+                   "script's process " .. script .. " (ended) and its worker processes " .. a .. " and " .. b ..
+                   " (running)): wait for it to end or stop it (kill " .. a .. " " .. b .. "), or choose " ..
+                   "another out\n"
+      local _, times = other:gsub(line:gsub("%p", "%%%0"), "")
+      return times == 2
+    end
+    assert.truthy(said(first, second) or said(second, first), other)
+  end)
+
+  -- The tasks of an array share the folder, and hold it against a run: a
+  -- run there while a task computes would join and remove its part and
+  -- compute its points again.
+  it("a run exploring the folder while an array task computes is refused; the other tasks are not", function()
+    local dir = h.scratch()
+    h.write(dir .. "/other.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 1.5 } }, out = "busy",
+  model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  evaluate = function() return { m = 1 } end }:run()
+]])
+    h.write(dir .. "/busy.lua", four_points("busy", [[function(_, p)
+    if p.x_ext == 0 then
+      os.execute("\"$OTHER_EXE\" run other.lua --quiet --workers 1 2> other.txt; a=$?; \"$OTHER_EXE\" run " ..
+                 "other.lua --quiet --task 1 --ntasks 2 2>> other.txt; echo $a $? > other.done")
+    end
+    return { m = p.x_ext }
+  end]]))
+    local s, _, e = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                         " run busy.lua --quiet --task 0 --ntasks 2")
+    assert.equals(0, s, e)
+    local other = read(dir .. "/other.txt")
+    -- (before: 0 0, the run joining task 0's part, which had no row yet, and computing its points)
+    assert.equals("1 0\n", read(dir .. "/other.done"), other)
+    assert.truthy(other:find("other.lua:2: BoxSearch: another run is exploring '" .. dir .. "/busy' (its script's " ..
+                             "process or its workers, or the tasks of an array (--task), hold the folder): wait for " ..
+                             "it to end, or choose another out\n", 1, true), other)
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/busy"))
+    assert.equals(0, s, e)
   end)
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
@@ -1123,6 +1206,35 @@ search("second"):run()
     assert.is_nil(e:find("no part from", 1, true), e)
     assert.equals(0, (run(dir, "--workers 2")))
     assert.equals(7, (evals(dir)))               -- 1, 2, 3, 4 (cut short), then 4, 5, 6
+    assert.is_nil(io.open(dir .. "/sweep/parts"))
+  end)
+
+  -- Then array tasks in that folder: a worker's part was named as a task's
+  -- (task-1-of-2.csv), so task 1 of 2 wrote its slice over it (points 1 and
+  -- 3, done by the worker, lost and computed again by task 0), and the merge,
+  -- seeing the claims, named no absent task.  A worker's part is now
+  -- worker-I-of-N.csv, the tasks' rows judged by the tasks' layout.
+  it("array tasks after a killed --workers run keep the workers' points; the merge names the absent task", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub("if point.x_ext == 0.75 and point.sigma_ou == 0.05 then .- end",
+                                             "if point.x_ext == 0.75 and os.getenv('QUIT') then os.exit(3) end")))
+    assert.equals(3, (run(dir, "--task 1 --ntasks 2 >/dev/null", "QUIT=1 NEUROMASS_EXPLORE_WORKER=1")))
+    assert.equals(4, (evals(dir)))               -- 1, 2, 3 done; 4 claimed, cut short
+    assert.equals(0, (run(dir, "--task 1 --ntasks 2")))      -- slice 2, 4, 6: 4 and 6 computed
+    assert.equals(6, (evals(dir)))
+    local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(1, s, e)
+    assert.truthy(e:find("/sweep/results.partial.csv: 5 rows (2 parts joined); incomplete", 1, true), e)
+    assert.truthy(e:find("\nmissing: point 5 (their tasks wrote no part yet, or stopped: run them, or the " ..
+                         "script, then merge again)", 1, true), e)
+    assert.truthy(e:find("\nno part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", 1, true), e)
+    assert.equals(0, (run(dir, "--task 0 --ntasks 2")))      -- slice 1, 3, 5: 5 alone computed
+    assert.equals(7, (evals(dir)))
+    local out
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/sweep/results.csv: 6 rows (3 parts joined)\n", 1, true), out)
+    assert.equals(7, #text_lines(read(dir .. "/sweep/results.csv")))
     assert.is_nil(io.open(dir .. "/sweep/parts"))
   end)
 

@@ -61,15 +61,16 @@ end)
 describe("a one-time warning of an exploration's runs", function()
   after_each(function() h.remove_scratch() end)
 
+  -- 8 ALN points: lookups clamped at every one, by counts that differ by point
   local SCRIPT = [[
 local nm = require "neuromass"
-local space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 20, 21, 22, 23 } } })
+local space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 0, 1, 2, 3, 20, 21, 22, 23 } } })
 nm.explore.BoxSearch {
   model = function() return nm.models.aln.native {} end,
   space = space,
   run = { duration = 20 },
   evaluate = function(res) return { n = #res:time() } end,
-  out = "table",
+  out = "table", batch = tonumber(arg[1]),
 }:run()
 -- a model of its own after the exploration: its own warning, once
 local m = nm.models.aln.native { mue_ext_mean = 20 }
@@ -77,19 +78,64 @@ m:run { duration = 20 }
 m:run { duration = 20, continue = true }
 ]]
 
-  for _, n in ipairs { 1, 2, 4 } do
-    it("is written once for the exploration with --workers " .. n, function()
-      local dir = h.scratch()
-      h.write(dir .. "/clamp.lua", SCRIPT)
-      local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers " .. n ..
-                                  " clamp.lua")
-      assert.equal(0, status, err)
-      local warned = 0
-      for _ in err:gmatch("neuromass: warning: %d+ lookups in tables 'ALN[^\n]*clamped") do warned = warned + 1 end
-      assert.equal(2, warned, err)          -- the exploration's, then the model's after it
-      assert.equal(4, #h.read_csv(dir .. "/table/results.csv").cols.n)
-    end)
+  -- The warnings of `neuromass run --workers N clamp.lua -- BATCH` (N nil: under mpirun -np 2), and the
+  -- table's rows.
+  local function warned(n, batch)
+    local dir = h.scratch()
+    h.write(dir .. "/clamp.lua", SCRIPT)
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. (n and "" or h.MPIRUN) .. h.q(h.exe) .. " run " ..
+                                (n and "--workers " .. n or "") .. " clamp.lua -- " .. batch)
+    assert.equal(0, status, err)
+    local lines = {}
+    for l in err:gmatch("neuromass: warning: [^\n]*") do lines[#lines + 1] = l end
+    return lines, #h.read_csv(dir .. "/table/results.csv").cols.n
   end
+
+  -- Each worker passes its runs' counts on; the script's process writes
+  -- their sum once, when the exploration ends.  Before, it wrote the count
+  -- of whichever run reported first: 164 on one core, 167 or 164 with 2
+  -- workers (whichever worker's point came first), 683 with batch = 8.
+  it("is written once for the exploration, the same whatever the workers and batches", function()
+    local one, rows = warned(1, 1)
+    assert.equal(8, rows)
+    assert.equal(2, #one, table.concat(one, "\n"))     -- the exploration's, then the model's after it
+    assert.truthy(one[1]:find("^neuromass: warning: %d+ lookups in tables 'ALN V_mean_ss', 'ALN r_ss', " ..
+                              "'ALN tau_mu_exp' fell outside the grid and were clamped to its edge in the " ..
+                              "exploration's runs$"), one[1])
+    assert.truthy(one[2]:find("^neuromass: warning: %d+ lookups in tables 'ALN[^\n]*clamped to its edge %(first at"),
+                  one[2])
+    for _, c in ipairs { { 2, 1 }, { 4, 1 }, { 1, 8 }, { 2, 8 }, { 2, 3 } } do
+      local lines = warned(c[1], c[2])
+      assert.same(one, lines, string.format("--workers %d, batch = %d", c[1], c[2]))
+    end
+    -- Under mpirun each rank wrote the count of its own slice: rank 0 now writes the sum of all.
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local ranks = warned(nil, 1)
+    -- (the model's run after the exploration runs on every rank, as the rest of the script)
+    assert.same({ one[1], one[2], one[2] }, ranks, "mpirun -np 2")
+  end)
+
+  -- A run of its own counts a table's lookups (ALN's three tables are looked
+  -- up together: one step out of range is 1 lookup, tables_spec); the
+  -- exploration's sum over every table said 492 where the run said 164.
+  it("an exploration of one point says the count a run of its own says", function()
+    local dir = h.scratch()
+    h.write(dir .. "/one.lua", [[
+local nm = require "neuromass"
+local m = nm.models.aln.native {}       -- point 1's model and seed, as the exploration runs it
+m.params.mue_ext_mean = 20
+m:run { duration = 20, seed = nm.explore.seed(0, 1) }
+nm.explore.BoxSearch { model = function() return nm.models.aln.native {} end,
+  space = nm.explore.ParameterSpace({ { "mue_ext_mean", { 20 } } }), run = { duration = 20 },
+  evaluate = function() return { n = 1 } end, out = "one" }:run()
+]])
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run --workers 1 one.lua")
+    assert.equal(0, status, err)
+    local own, summed = err:match("warning: (%d+) lookups[^\n]*%(first at[^\n]*\n[^\n]*warning: (%d+) lookups")
+    assert.truthy(own, err)
+    assert.equal(own, summed, err)
+  end)
 end)
 
 -- The workers' command line is the script's, as the executable read it once

@@ -12,6 +12,7 @@ local paths = require "neuromass.paths"
 local options = require "neuromass.run.options"
 local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
+local warnings = require "neuromass.run.warnings"
 
 local type, pairs, ipairs, pcall, string, table, tostring, math, os, io = type, pairs, ipairs, pcall,
       string, table, tostring, math, os, io
@@ -241,9 +242,10 @@ end
 
 --- common.end_task(prefix, plan, target, n, noun, dir, h): an array task
 -- (--task I --ntasks N, or Slurm's) has written its part `target` (n NOUNs):
--- says so and how to join the parts (unless it is a worker, or --quiet),
--- then ends the script.
+-- writes its counted warnings (run/warnings.lua), says so and how to join
+-- the parts (unless it is a worker, or --quiet), then ends the script.
 function M.end_task(prefix, plan, target, n, noun, dir, h)
+  warnings.flush()           -- (the task's counted warnings, summed: os.exit closes no exploration)
   if not plan.worker and not (h and h.quiet) then
     io.stderr:write(string.format("%s: task %d of %d wrote %s (%d %s); join the parts with: " ..
                                   "neuromass explore --merge %s\n", prefix, plan.task, plan.ntasks, target, n,

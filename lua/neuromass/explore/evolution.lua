@@ -303,6 +303,26 @@ local function clear(dir)
   merge.clear_layout(dir)
 end
 
+-- The restarts of the slice of task `plan` (an array's, not a worker) that
+-- a killed --workers run's workers finished (their claims marked so:
+-- spread.claims; the folder's restarts.txt is this fit's layout): { [r] = {
+-- [i] = row } }, their rows read from the parts (merge.read), so that the
+-- task keeps them in its part rather than running those restarts again.
+local function take_finished(self, dir, plan, share)
+  local claims, out = spread.claims(dir), {}
+  if not claims then return out end
+  local names, joined, _, files = merge.read(dir, self.params.names)
+  if not files then check.error("Evolution: " .. joined, 3) end
+  if not names then return out end
+  for r, state in pairs(claims) do
+    if state == "done" and r <= self.restarts and spread.mine(r, plan.task, plan.ntasks) then
+      out[r] = {}
+      for i = (r - 1) * share + 1, math.min(r * share, self.evaluations) do out[r][i] = joined[i] end
+    end
+  end
+  return out
+end
+
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones
 -- too), fitness (the highest; -inf when every evaluation failed, point then
 -- nil), evaluation = its row's number, evaluations = the rows written,
@@ -338,17 +358,29 @@ function Evolution:run()
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
-  -- one-time warnings once for the exploration (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
+  -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+                                         plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "Evolution")
   local base = (h and h.seed) or self.run_opts.seed or 0
+  local share = share_of(self.evaluations, self.restarts)
+  local finished = {}                 -- restart -> true: its rows taken from a killed --workers run's part
   if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
+    local e, r, seed = merge.restarts(dir)
+    if e and (e ~= self.evaluations or r ~= self.restarts or (seed and seed ~= base)) then
+      check.error(string.format("Evolution: '%s/parts' holds the parts of a fit of %d evaluations in %d restarts " ..
+                                "with run seed %s (parts/restarts.txt), this task's is of %d in %d with run seed " ..
+                                "%d: " ..
+                                "join them first (neuromass explore --merge %s) or remove them, or choose another out",
+                                dir, e, r, seed and string.format("%d", seed) or "unknown", self.evaluations,
+                                self.restarts, base, dir), 2)
+    end
     local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
     if not wrote then check.error("Evolution: " .. err, 2) end
+    if not plan.worker then finished = take_finished(self, dir, plan, share) end
   end
-  local share = share_of(self.evaluations, self.restarts)
   local function result(rows, n)
     local best = M.best(rows, params.names)
     return { point = best and best.point, fitness = best and best.fitness or -math.huge,
@@ -362,9 +394,13 @@ function Evolution:run()
   local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation",
                                  plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
   local rows, n = {}, 0
+  for _, r in pairs(finished) do
+    for i, row in pairs(r) do rows[i], n = row, n + 1 end
+  end
   if plan.kind == "workers" and self.restarts > 1 then
     clear(dir)
-    local ok, err = workers.run(h, ordinal, plan, self.restarts, done)
+    local ok, err = workers.run(h, ordinal, plan, self.restarts, done,
+                                function(task, pid) spread.held_by(dir, task, pid) end)
     spread.clear_claims(dir)
     local names, joined, parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop
@@ -387,7 +423,8 @@ function Evolution:run()
     local ranks = plan.kind == "mpi"
     local writes = not ranks or plan.task == 0
     if plan.kind ~= "task" and writes then clear(dir) end
-    local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
+    local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker)
+                   or dir .. "/results.csv"
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
     local function restarts()
@@ -395,7 +432,7 @@ function Evolution:run()
         -- (a worker of --workers takes the restarts no other has; a task or rank its slice)
         local mine = (plan.kind ~= "task" and not ranks)
                      or (plan.worker and spread.claim(dir, r))
-                     or (not plan.worker and spread.mine(r, plan.task, plan.ntasks))
+                     or (not plan.worker and spread.mine(r, plan.task, plan.ntasks) and not finished[r])
         if mine then
           local ok, err = restart(self, r, base, share, h, function(i, row)
             rows[i], n = row, n + 1
@@ -416,6 +453,7 @@ function Evolution:run()
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
+      mpi.gather_warnings(plan)       -- (the lookups clamped: rank 0 writes the sum of every rank's)
       n = 0
       for _ in pairs(rows) do n = n + 1 end
       if writes then

@@ -1,10 +1,13 @@
 --- Joining an exploration's tables: DIR/results.csv and the parts its
--- tasks wrote (DIR/parts/task-I-of-N.csv; any other file there is not a
--- part) into DIR/results.csv, rows by point (a computed row wins over a
--- failed one), written whole and renamed; the parts are removed once
--- joined.  Used before and after a run with workers, when a run resumes,
--- and by `neuromass explore --merge DIR`, which writes an incomplete join
--- as DIR/results.partial.csv and keeps the parts instead.
+-- tasks wrote (DIR/parts/task-I-of-N.csv: slice I of N) or its worker
+-- processes (DIR/parts/worker-I-of-N.csv: the points each claimed; any other
+-- file there is not a part) into DIR/results.csv, rows by point (a computed
+-- row wins over a failed one), written whole and renamed; the parts are
+-- removed once joined.  Used before and after a run with workers, when a run
+-- resumes, and by `neuromass explore --merge DIR`, which writes an incomplete
+-- join as DIR/results.partial.csv and keeps the parts instead, judging each
+-- part by the layout it was written with: a task's part stands for its slice,
+-- a worker's for the rows it holds and the restarts its claims mark finished.
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 local spread = require "neuromass.explore.spread"
@@ -28,15 +31,16 @@ local POINTS = "/parts/points.txt"
 local RESTARTS = "/parts/restarts.txt"
 
 
---- merge.parts(dir) -> the paths of the parts under dir/parts (task-I-of-N.csv), sorted; the other
--- .csv files there (not parts: never read), sorted | nil, message when dir/parts cannot be
--- listed (no folder: no parts).
+--- merge.parts(dir) -> the paths of the parts under dir/parts (task-I-of-N.csv and
+-- worker-I-of-N.csv: spread.part), sorted; the other .csv files there (not parts: never read),
+-- sorted | nil, message when dir/parts cannot be listed (no folder: no parts).
 function M.parts(dir)
   local out, other = {}, {}
   local names, err = core.list_dir(dir .. "/parts")
   if not names then return nil, string.format("cannot list '%s/parts': %s", dir, err.message) end
   for _, name in ipairs(names) do
-    if name:match("^task%-%d+%-of%-%d+%.csv$") then out[#out + 1] = dir .. "/parts/" .. name
+    if name:match("^task%-%d+%-of%-%d+%.csv$") or name:match("^worker%-%d+%-of%-%d+%.csv$") then
+      out[#out + 1] = dir .. "/parts/" .. name
     elseif name:match("%.csv$") then other[#other + 1] = dir .. "/parts/" .. name end
   end
   table.sort(out)
@@ -98,14 +102,15 @@ function M.clear_layout(dir)
   os.remove(dir .. POINTS); os.remove(dir .. RESTARTS); os.remove(dir .. "/parts")
 end
 
--- The parts by their names (task-I-of-N.csv): wrote[N][I] = true, and the counts N, sorted.
+-- The tasks' parts by their names (task-I-of-N.csv; a worker's part,
+-- worker-I-of-N.csv, is no slice): wrote[N][I] = true, and the counts N, sorted.
 local function by_count(parts)
   local wrote, counts = {}, {}
   for _, p in ipairs(parts) do
-    local i, n = p:match("task%-(%d+)%-of%-(%d+)%.csv$")
+    local i, n = p:match("/task%-(%d+)%-of%-(%d+)%.csv$")
     i, n = tonumber(i), tonumber(n)
-    if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
-    wrote[n][i] = true
+    if n and not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
+    if n then wrote[n][i] = true end
   end
   table.sort(counts)
   return wrote, counts
@@ -153,18 +158,17 @@ function M.restarts(dir)
 end
 
 --- merge.missing_restarts(parts, rows, E, R[, claims]) -> missing, absent: an
--- Evolution's restarts (E evaluations, R restarts) that no part holds, by
--- the parts' names (task-I-of-N.csv runs the restarts r with (r - 1) mod N
--- = I; a task that wrote its part ran them all, however early they
--- stopped), or, for the parts of a killed --workers run (`claims`:
--- spread.claims; a worker runs the restarts it claims, not a slice), those
--- whose claim is not marked finished: `missing` the points of their blocks
--- without a row in `rows`, sorted; `absent` the tasks of each N that wrote
--- no part and run one of them, as merge.absent_tasks gives them (none for
--- workers' parts).
+-- Evolution's restarts (E evaluations, R restarts) that no part holds: a
+-- restart is run when a task's part says so by its name (task-I-of-N.csv
+-- runs the restarts r with (r - 1) mod N = I; a task that wrote its part ran
+-- them all, however early they stopped) or, for the parts of a killed
+-- --workers run (worker-I-of-N.csv; `claims`: spread.claims; a worker runs
+-- the restarts it claims, not a slice), when its claim is marked finished.
+-- `missing`: the points of the other restarts' blocks without a row in
+-- `rows`, sorted; `absent`: the tasks of each N that wrote no part and run
+-- one of them, as merge.absent_tasks gives them (none when no task wrote).
 function M.missing_restarts(parts, rows, E, R, claims)
   local wrote, counts = by_count(parts)
-  if claims then counts = {} end
   local share, lost = (E + R - 1) // R, {}
   local missing = {}
   for r = 1, R do
@@ -253,7 +257,8 @@ end
 -- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
 -- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
 -- no part (merge.absent_tasks, merge.missing_restarts), workers = true when the parts are those
--- of a --workers run whose script's process was killed (spread.claims), skipped = the .csv files
+-- of a --workers run whose script's process was killed (spread.claims) and no task wrote one
+-- (else the tasks' layout names what to run), skipped = the .csv files
 -- under parts/ that are not parts, path = the table written, unchecked = the largest point when
 -- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
 -- seed checked), else nil } | nil, message.  Complete (nothing
@@ -275,13 +280,14 @@ function M.dir(dir)
   if foreign then return nil, foreign end
   local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
-  local claims = spread.claims(dir)     -- (parts of workers, not tasks: no slice is any task's)
+  local claims = spread.claims(dir)     -- (a killed --workers run's: the restarts its workers finished)
   if E and not total then
     missing, absent = M.missing_restarts(parts, rows, E, R, claims)
   else
-    absent = claims and {} or M.absent_tasks(parts, rows, total)
+    absent = M.absent_tasks(parts, rows, total)    -- (the tasks' parts alone: a worker's is no slice)
     for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
   end
+  local tasks = next((by_count(parts))) ~= nil    -- (a task wrote a part)
   local path = dir .. "/results.csv"
   if #missing == 0 and #absent == 0 then
     local ok, err = M.write(dir, names, rows, parts)
@@ -295,7 +301,7 @@ function M.dir(dir)
   -- that says how many points there are, and no seed is known to check the rows against.
   local unchecked = #parts > 0 and not total and not E and last or nil
   return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path,
-           unchecked = unchecked, workers = claims ~= nil }
+           unchecked = unchecked, workers = claims ~= nil and not tasks }
 end
 
 return M

@@ -7,6 +7,7 @@
 -- run` never touches MPI.  The seam that picks how points are spread
 -- (explore/spread.lua) asks M.plan() first.
 local check = require "neuromass._check"
+local warnings = require "neuromass.run.warnings"
 
 local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall =
   os, pairs, ipairs, type, string, table, math, tonumber, require, pcall
@@ -190,6 +191,15 @@ function M.exit_aborts(fn)
   local ok, err = pcall(fn)
   os.exit = exit                     -- luacheck: ignore 122
   if not ok then error(err, 0) end
+end
+
+--- mpi.gather_warnings(plan): the counted warnings of every rank's runs
+-- (run/warnings.lua: warnings.take) added to rank 0's, which writes their
+-- sum as its exploration ends (the other ranks write none): the same line
+-- as from one process.  Collective.
+function M.gather_warnings(plan)
+  local all = M.gather_rows({ [plan.task + 1] = warnings.take() })
+  if all then for _, t in pairs(all) do warnings.add(t) end end
 end
 
 --- mpi.barrier(): waits for every rank.  Collective.

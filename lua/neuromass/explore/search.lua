@@ -280,8 +280,9 @@ function Search:run()
   local plan = spread.plan(h, ordinal)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "BoxSearch")
-  -- one-time warnings once for the exploration (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil)
+  -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+                                         plan.worker and workers.report_tally or nil)
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)
@@ -318,7 +319,7 @@ function Search:run()
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
     spread.clear_claims(dir)             -- (an interrupted run's: those points are missing still)
-    local ok, err = workers.run(h, ordinal, plan, #todo, done)
+    local ok, err = workers.run(h, ordinal, plan, #todo, done, function(task, pid) spread.held_by(dir, task, pid) end)
     spread.clear_claims(dir)
     local _, joined, wparts, wfiles = merge.read(dir, space.names)
     if not wfiles then check.error("BoxSearch: " .. joined, 2) end
@@ -345,6 +346,7 @@ function Search:run()
     end
     rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
                    compute_unless_stopped, function(i, r) done(i, r.status) end)
+    mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
     if plan.task == 0 then
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
@@ -357,7 +359,7 @@ function Search:run()
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
   -- every few seconds and at the end (common.table_writer).
-  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks) or dir .. "/results.csv"
+  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker) or dir .. "/results.csv"
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
     if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end

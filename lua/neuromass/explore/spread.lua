@@ -11,7 +11,8 @@
 --   task     --task I --ntasks N, or a Slurm array task of a range
 --            (--array=MIN-MAX[:STEP]: I = (SLURM_ARRAY_TASK_ID - MIN) / STEP,
 --            N = SLURM_ARRAY_TASK_COUNT; M.slurm): slice I of N,
---            written as the part DIR/parts/task-I-of-N.csv; the parts are
+--            written as the part DIR/parts/task-I-of-N.csv (a worker's:
+--            worker-I-of-N.csv, its claimed points); the parts are
 --            joined by `neuromass explore --merge DIR` (or the next run).
 -- Slice I holds the points i with (i - 1) % N == I: fixed by (I, N) alone,
 -- so a task computes the same points however the others went.  A point's
@@ -22,7 +23,8 @@ local check = require "neuromass._check"
 local mpi = require "neuromass.explore.mpi"
 local core = require "neuromass.core"
 
-local io, os, math, string, tonumber, ipairs = io, os, math, string, tonumber, ipairs
+local io, os, math, string, table, tonumber, ipairs, setmetatable =
+      io, os, math, string, table, tonumber, ipairs, setmetatable
 
 local M = {}
 
@@ -188,27 +190,112 @@ function M.clear_claims(dir)
   os.remove(claims)
 end
 
+-- The record of who holds a folder's lock (M.lock): DIR/explore.lock, lines
+-- "script PID" (the run that took it) and "worker I PID" (its workers,
+-- which hold the lock with it: M.held_by), removed when the lock is released.
+local HOLDERS = "/explore.lock"
+
+-- The holders a record names, for the message of a run refused the folder:
+-- "its script's process 12 (ended) and its worker processes 14 and 15
+-- (running)", and the ids of those running; nil when there is no record
+-- (an older neuromass's run, or one between its lock and its record) or
+-- none of its processes runs (a killed run's: array tasks hold the folder).
+local function holders(dir)
+  local f = io.open(dir .. HOLDERS, "r")
+  if not f then return nil end
+  local script, workers, running = nil, {}, {}
+  for line in f:lines() do
+    local pid = math.tointeger(tonumber(line:match("^script (%d+)$")))
+    local wpid = math.tointeger(tonumber(line:match("^worker %d+ (%d+)$")))
+    if pid then script = pid elseif wpid then workers[#workers + 1] = wpid end
+  end
+  f:close()
+  if not script then return nil end
+  local any = core.alive(script)
+  for _, pid in ipairs(workers) do any = any or core.alive(pid) end
+  if not any then return nil end      -- (a killed run's record: not who holds the folder now)
+  local function state(pids)
+    local alive = 0
+    for _, pid in ipairs(pids) do
+      if core.alive(pid) then alive = alive + 1; running[#running + 1] = string.format("%d", pid) end
+    end
+    return alive == #pids and "running" or alive == 0 and "ended" or string.format("%d of them running", alive)
+  end
+  local text = string.format("its script's process %d (%s)", script, state { script })
+  if #workers > 0 then
+    local ids = {}
+    for k, pid in ipairs(workers) do ids[k] = string.format("%d", pid) end
+    text = string.format("%s and its worker process%s %s (%s)", text, #ids == 1 and "" or "es",
+                         #ids == 1 and ids[1] or table.concat(ids, ", ", 1, #ids - 1) .. " and " .. ids[#ids],
+                         state(workers))
+  end
+  return text, running
+end
+
+-- A lock of the folder (core.lock_dir's) and its record: closed, both go.
+local Held = {}
+Held.__index = Held
+function Held.release(self)
+  if self.lock then
+    if self.dir then os.remove(self.dir .. HOLDERS) end
+    self.lock:release()
+    self.lock = nil
+  end
+end
+Held.__close = Held.release
+Held.__gc = Held.release
+
 --- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
 -- its workers with it, the lock inherited), for a plan (M.plan) of kind
--- "single" or "workers"; nil for the others (array tasks and MPI ranks
--- share the folder by slices) and on a file system without locks.  Error
--- at the user's line (`what`: "BoxSearch", "Evolution"): another run holds
--- it (two runs exploring one folder at once would clear each other's
--- claims, overwrite each other's parts and compute the same points twice).
+-- "single" or "workers"; shared for a task of an array (not a worker: the
+-- tasks share the folder by slices, and hold it together against a run);
+-- nil for MPI ranks and on a file system without locks.  A run's holders
+-- are recorded in DIR/explore.lock (this process; its workers: M.held_by),
+-- removed when the lock is released (lock:release(), or as a to-be-closed
+-- value).  Error at the user's line (`what`: "BoxSearch", "Evolution"):
+-- another run holds it (two runs exploring one folder at once would clear
+-- each other's claims, overwrite each other's parts and compute the same
+-- points twice; a task would compute points a run's workers have claimed),
+-- naming its processes from the record and whether they run (a killed
+-- script's workers hold the folder until their points end).
 function M.lock(dir, plan, what)
-  if plan.kind ~= "single" and plan.kind ~= "workers" then return nil end
-  local lock = core.lock_dir(dir)
+  local task = plan.kind == "task" and not plan.worker
+  if plan.kind ~= "single" and plan.kind ~= "workers" and not task then return nil end
+  local lock = core.lock_dir(dir, task)
   if lock == false then
-    check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers hold " ..
-                              "the folder): wait for it to end, or choose another out", what, dir), 2)
+    local who, running = holders(dir)
+    if not who then        -- (no record of a process still running: array tasks hold it, or an older neuromass)
+      check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers%s hold " ..
+                                "the folder): wait for it to end, or choose another out", what, dir,
+                                task and "" or ", or the tasks of an array (--task),"), 2)
+    end
+    check.error(string.format("%s: another run is exploring '%s' (held by %s): wait for it to end%s, or choose " ..
+                              "another out", what, dir, who, #running > 0 and string.format(
+                                " or stop it (kill %s)", table.concat(running, " ")) or ""), 2)
   end
-  return lock or nil
+  if not lock then return nil end
+  if task then return setmetatable({ lock = lock }, Held) end    -- (a task's share: recorded by no one)
+  local f = io.open(dir .. HOLDERS, "w")   -- (a record that cannot be written: the message names no process)
+  if f then f:write(string.format("script %d\n", core.pid())); f:close() end
+  return setmetatable({ lock = lock, dir = dir }, Held)
 end
 
---- spread.part(dir, task, ntasks) -> the path of a task's part.
-function M.part(dir, task, ntasks)
-  return string.format("%s/parts/task-%d-of-%d.csv", dir, task, ntasks)
+--- spread.held_by(dir, task, pid): records worker `task`'s process id `pid`
+-- in the record of DIR's lock (M.lock), which it holds with the script's process.
+function M.held_by(dir, task, pid)
+  local f = io.open(dir .. HOLDERS, "a")
+  if f then f:write(string.format("worker %d %d\n", task, pid)); f:close() end
+end
+
+--- spread.part(dir, task, ntasks[, worker]) -> the path of a task's part,
+-- DIR/parts/task-I-of-N.csv, or of a worker's of --workers (`worker` true),
+-- DIR/parts/worker-I-of-N.csv: a worker's part holds the points it claimed,
+-- not a slice, so that a task of an array run later in the folder (after
+-- the script's process was killed) neither writes over it nor is taken for
+-- it by a merge (merge.lua).
+function M.part(dir, task, ntasks, worker)
+  return string.format("%s/parts/%s-%d-of-%d.csv", dir, worker and "worker" or "task", task, ntasks)
 end
 
 return M

