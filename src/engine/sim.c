@@ -282,6 +282,7 @@ void nm_sim_free(nm_sim *s)
     nm_normals_free(&s->trng[t]);
   }
   free(s->xrow);
+  free(s->nz_segs);
   free(s->dring);
   free(s->period);
   free(s->column);

@@ -186,6 +186,14 @@ typedef struct {
   long sig;
 } nm_track_run;
 
+/* Noise channels c0 .. c0+n-1 feeding inputs that lanes l0 .. l0+n-1 of
+** right-hand-side program `prog` read (prog -1: channels no such program
+** reads, l0 unused). */
+typedef struct {
+  size_t c0, n, l0;
+  long prog;
+} nm_nz_seg;
+
 struct nm_sim {
   nm_model *m;
   double dt;
@@ -263,6 +271,13 @@ struct nm_sim {
   ** before the last balancing, to find who had the channels a thread gains. */
   nm_normals trng[NM_MAX_THREADS];
   double split_lanes_was[NM_MAX_THREADS + 1];
+  /* step_threads.c: the noise channels in segments by the lanes that read
+  ** them, so that a thread draws the channels of its own lanes (NULL until a
+  ** threaded run needs them). */
+  nm_nz_seg *nz_segs;
+  size_t n_nz_segs;
+  int nz_own_inputs;        /* no input is read by two lanes: a thread may write
+                               the inputs of its channels while others compute */
 };
 
 /* s->sring, coupling_ahead.c's copy of the history of the columns some
@@ -369,6 +384,11 @@ void nm_sim_finish_step(nm_sim *s);
 
 /* The inputs (time series, noise) held during step `i` of a run. */
 void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i);
+/* Its two parts: the inputs noise channels c0 .. c1-1 feed (their values now),
+** then the parameter drivers and stimuli of step `i` (which may replace a
+** channel's input, so they come second). */
+void nm_sim_noise_inputs(nm_sim *s, size_t c0, size_t c1);
+void nm_sim_step_drives(nm_sim *s, const nm_run_opts *o, long i);
 
 /* Gathers the model's clamps into runs for this run (at its start; the runs'
 ** kernel follows s->simd); NM_OK or NM_ENOMEM with the reason. */

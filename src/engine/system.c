@@ -296,23 +296,44 @@ static __attribute__((noinline)) void stimulate(nm_sim *s, const nm_run_opts *o)
 }
 
 
-static inline void step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+/* Inputs take noise channels c0 .. c1-1 (the channels' runs that fall there). */
+static inline void noise_inputs(nm_sim *s, size_t c0, size_t c1)
 {
-  if (o->n_drivers) drive_params(s, o, i);
   double *U = s->U;
   const double *x = s->noise_x;
   for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
     const nm_track_run *r = &s->nz_runs[j];
-    if (r->n <= 2) {                             /* (a node's: not worth a call) */
+    if (r->col >= c0 && r->col + r->n <= c1 && r->n <= 2) {   /* (a node's: not worth a call) */
       U[r->sig] = x[r->col];
       if (r->n == 2) U[r->sig + 1] = x[r->col + 1];
-    } else {
-      memcpy(U + r->sig, x + r->col, r->n * sizeof *U);
+      continue;
     }
+    size_t a = r->col > c0 ? r->col : c0, b = r->col + r->n < c1 ? r->col + r->n : c1;
+    if (a < b) memcpy(U + r->sig + (long)(a - r->col), x + a, (b - a) * sizeof *U);
   }
-  /* Stimuli come after the noise processes, so that a stimulus on input_k
-  ** replaces that channel's process. */
+}
+
+
+void nm_sim_noise_inputs(nm_sim *s, size_t c0, size_t c1) { noise_inputs(s, c0, c1); }
+
+
+/* The step's inputs other than the noise channels: parameter drivers and
+** stimuli.  Stimuli come after the noise channels (the caller took them
+** first), so that a stimulus on input_k replaces that channel's process. */
+static inline void step_drives(nm_sim *s, const nm_run_opts *o, long i)
+{
+  if (o->n_drivers) drive_params(s, o, i);
   if (o->n_stims) stimulate(s, o);
+}
+
+
+void nm_sim_step_drives(nm_sim *s, const nm_run_opts *o, long i) { step_drives(s, o, i); }
+
+
+static inline void step_inputs(nm_sim *s, const nm_run_opts *o, long i)
+{
+  noise_inputs(s, 0, s->m->n_noises);
+  step_drives(s, o, i);
 }
 
 

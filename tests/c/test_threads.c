@@ -19,16 +19,27 @@
 enum { N = 300, STEPS = 60, EVERY = 3 };
 
 
-/* x_i' = -x_i + U_i + U_{N+i}: U_i = sum_j w_ij x_j(t - d_ij) (random sparse,
-** delays up to 20 steps, the first term's `longest` when that is not 0),
-** U_{N+i} an OU process (mu 0.1, sigma 0.3, tau 2). */
-static nm_model *network_with(int longest)
+/* How a network's nodes take their noise (network_of). */
+enum {
+  ONE_NOISE,     /* x_i' = -x_i + U_i + U_{N+i} */
+  TWO_NOISES,    /* x_i' = -x_i + U_i + U_{N+i} + U_{2N+i}, both OU: channels by input
+                    first, so that each thread's lanes take two runs of channels */
+  SHARED_NOISE   /* x_i' = -x_i + U_i + U_{N+i} + U_{N+i+1}: one noise input read by two
+                    lanes (and U_{2N} by lane N-1 only) */
+};
+
+
+/* x_i' = -x_i + U_i + (noise inputs, above): U_i = sum_j w_ij x_j(t - d_ij)
+** (random sparse, delays up to 20 steps, the first term's `longest` when that
+** is not 0), the noise inputs OU processes (mu 0.1, sigma 0.3, tau 2). */
+static nm_model *network_of(int longest, int noise)
 {
-  nm_model *m = nm_model_new(N, 0, 3 * N, 2 * N);
+  nm_model *m = nm_model_new(N, 0, 3 * N, 3 * N + 1);
   if (!m) return NULL;
   nm_node rhs[] = { LEAF(NM_OP_SIGNAL, 0), UN(NM_OP_NEG, 0), LEAF(NM_OP_INPUT, 0),
-                    LEAF(NM_OP_INPUT, N), BIN(NM_OP_ADD, 1, 2), BIN(NM_OP_ADD, 4, 3) };
-  nm_root root = { 5, NM_SINK_DERIV, 0 };
+                    LEAF(NM_OP_INPUT, N), BIN(NM_OP_ADD, 1, 2), BIN(NM_OP_ADD, 4, 3),
+                    LEAF(NM_OP_INPUT, noise == SHARED_NOISE ? N + 1 : 2 * N), BIN(NM_OP_ADD, 5, 6) };
+  nm_root root = { noise == ONE_NOISE ? 5 : 7, NM_SINK_DERIV, 0 };
   nm_error err;
   nm_program *p = nm_program_compile(rhs, sizeof rhs / sizeof rhs[0], &root, 1, N, &err);
   int rc = p ? nm_model_add_program(m, NM_STAGE_RHS, p) : err.status;
@@ -60,6 +71,7 @@ static nm_model *network_with(int longest)
     nm_model_set_param(m, 3 * (size_t)i + 1, 0.3);
     nm_model_set_param(m, 3 * (size_t)i + 2, 2.0);
     rc = nm_model_add_noise(m, N + i, 3 * i, 3 * i + 1, 3 * i + 2, 0.0);
+    if (rc == NM_OK && noise == TWO_NOISES) rc = nm_model_add_noise(m, 2 * N + i, 3 * i, 3 * i + 1, 3 * i + 2, 0.0);
   }
   if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
   free(row_ptr); free(dst); free(src); free(delay); free(w);
@@ -68,9 +80,9 @@ static nm_model *network_with(int longest)
 }
 
 
-static nm_model *network(void)
+static nm_model *network_with(int longest)
 {
-  return network_with(0);
+  return network_of(longest, ONE_NOISE);
 }
 
 
@@ -111,10 +123,11 @@ static nm_run_opts options(const long *rec, rows *out)
 }
 
 
-static void test_paced_stops(void)
+static void test_paced_stops(int noise)
 {
-  nm_model *m = network();
-  if (!CHECK(m != NULL, "build a 300-node network with delays and noise")) return;
+  nm_model *m = network_of(0, noise);
+  if (!CHECK(m != NULL, "build a 300-node network with delays and %d noise input(s) a node",
+             noise == TWO_NOISES ? 2 : 1)) return;
   static long rec[N];
   for (long i = 0; i < N; i++) rec[i] = i;
   rows one = { 0 }, paced = { 0 };
@@ -220,12 +233,16 @@ static void test_any_cut(int longest)
 /* Over a long run the threads rebalance their cuts every 128 steps, and the
 ** noise channels whose cut moves go with their streams' states from one
 ** thread's copy of the streams to another's (step_threads.c take_channels):
-** still the bits of one thread, and the lanes' cuts did move. */
-static void test_cuts_move(void)
+** still the bits of one thread, and the lanes' cuts did move.  The channels
+** go in segments by the lanes that read them (`segs` of them, the threads
+** writing their inputs: `own`). */
+static void test_cuts_move(int noise, size_t segs, int own)
 {
   enum { LONG = 700 };
-  nm_model *m = network();
-  if (!CHECK(m != NULL, "build a 300-node network with delays and noise")) return;
+  static const char *what[] = { "one noise input a node", "two noise inputs a node",
+                                "a noise input read by two nodes" };
+  nm_model *m = network_of(0, noise);
+  if (!CHECK(m != NULL, "build a 300-node network with delays and %s", what[noise])) return;
   static long rec[N];
   for (long i = 0; i < N; i++) rec[i] = i;
   rows one = { 0 };
@@ -256,8 +273,19 @@ static void test_cuts_move(void)
       moved = memcmp(s->split_lanes, cuts[c].lanes, (size_t)(threads + 1) * sizeof *cuts[c].lanes) != 0;
     }
     CHECK(rc == NM_OK && moved && cut.n == one.n && memcmp(cut.data, one.data, one.n * sizeof *one.data) == 0,
-          "%d threads from lanes cut at %g, rebalanced over %d steps: the bits of one thread (status %d, "
-          "cuts moved %d, %zu values against %zu)", threads, cuts[c].lanes[1], LONG, rc, moved, cut.n, one.n);
+          "%s, %d threads from lanes cut at %g, rebalanced over %d steps: the bits of one thread "
+          "(status %d, cuts moved %d, %zu values against %zu)", what[noise], threads, cuts[c].lanes[1],
+          LONG, rc, moved, cut.n, one.n);
+    /* The segments: a run of N channels per noise input, each feeding lanes
+    ** 0 .. N-1 of the one program. */
+    int laid = s && s->n_nz_segs == segs && s->nz_own_inputs == own;
+    for (size_t g = 0; laid && g < segs; g++)
+      laid = s->nz_segs[g].c0 == g * N && s->nz_segs[g].n == N && s->nz_segs[g].l0 == 0 &&
+             s->nz_segs[g].prog == 0;
+    if (c == 0)
+      CHECK(laid, "%s: %zu segments of %d channels, lanes 0 .. %d, the threads writing their inputs %d "
+            "(got %zu segments, %d)", what[noise], segs, N, N - 1, own, s ? s->n_nz_segs : 0,
+            s ? s->nz_own_inputs : -1);
     free(cut.data);
     nm_sim_free(s);
   }
@@ -317,10 +345,13 @@ static void test_split_balance(void)
 
 int main(void)
 {
-  test_paced_stops();
+  test_paced_stops(ONE_NOISE);
+  test_paced_stops(TWO_NOISES);
   test_any_cut(0);
   test_any_cut(5000);
-  test_cuts_move();
+  test_cuts_move(ONE_NOISE, 1, 1);
+  test_cuts_move(TWO_NOISES, 2, 1);
+  test_cuts_move(SHARED_NOISE, 1, 0);
   test_split_balance();
   return test_summary();
 }

@@ -75,6 +75,25 @@ describe("threads", function()
     end
   end)
 
+  -- Threads write the next step's inputs of their own noise channels; a stimulus
+  -- replacing a channel (every node's input_0 here, input_1 keeping its process) is
+  -- applied after them, on thread 0, as on one thread.
+  it("give the bits of one thread when a stimulus replaces a noise channel", function()
+    local C, D = random_network(300, 7)
+    local function go(threads, stimulated)
+      local m = nm.models.fhn.native { Cmat = C, Dmat = D, K_gl = 0.3, sigma_ou = 0.05, seed = 3 }
+      if stimulated then
+        m.params["*.input_0"] = nm.stimulus.SinusoidalInput { amplitude = 0.5, frequency = 40 }
+      end
+      return m:run { duration = 30, dt = 0.1, seed = 8, threads = threads }
+    end
+    local a, b, free = go(1, true), go(2, true), go(2, false)
+    for _, var in ipairs { "x", "y" } do
+      for i = 0, 299 do assert.are.same(a:get(var, i), b:get(var, i)) end
+    end
+    assert.are_not.same(free:get("x", 0), b:get("x", 0))
+  end)
+
   it("give bit-identical results for a heterogeneous network with outputs and tables", function()
     local C, D = random_network(40, 5)
     local function go(threads)
