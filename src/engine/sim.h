@@ -267,9 +267,12 @@ struct nm_sim {
   double *xrow;
   /* step_threads.c: threads 1.. draw their noise channels from copies of
   ** the streams of their own (trng[t]: made as the ring copies are, when
-  ** nm_normals_copyable(&rng); n 0 otherwise); split_lanes_was: the cut
-  ** before the last balancing, to find who had the channels a thread gains. */
+  ** nm_normals_copyable(&rng); n 0 otherwise) and keep their values in
+  ** arrays of their own (tx[t], by channel as noise_x, in the allocation
+  ** tx_block[t]); split_lanes_was: the cut before the last balancing, to
+  ** find who had the channels a thread gains. */
   nm_normals trng[NM_MAX_THREADS];
+  double *tx[NM_MAX_THREADS], *tx_block[NM_MAX_THREADS];
   double split_lanes_was[NM_MAX_THREADS + 1];
   /* step_threads.c: the noise channels in segments by the lanes that read
   ** them, so that a thread draws the channels of its own lanes (NULL until a
@@ -387,7 +390,7 @@ void nm_sim_step_inputs(nm_sim *s, const nm_run_opts *o, long i);
 /* Its two parts: the inputs noise channels c0 .. c1-1 feed (their values now),
 ** then the parameter drivers and stimuli of step `i` (which may replace a
 ** channel's input, so they come second). */
-void nm_sim_noise_inputs(nm_sim *s, size_t c0, size_t c1);
+void nm_sim_noise_inputs(nm_sim *s, const double *x, size_t c0, size_t c1);
 void nm_sim_step_drives(nm_sim *s, const nm_run_opts *o, long i);
 
 /* Gathers the model's clamps into runs for this run (at its start; the runs'
@@ -401,7 +404,7 @@ int nm_sim_constrain(nm_sim *s);
 int nm_sim_advance_noise(nm_sim *s);
 /* The same for channels n0 .. n1-1, their draws from the streams `z` (s->rng,
 ** or a thread's copy of them: step_threads.c). */
-void nm_sim_advance_noise_range(nm_sim *s, nm_normals *z, size_t n0, size_t n1);
+void nm_sim_advance_noise_range(nm_sim *s, nm_normals *z, double *x, size_t n0, size_t n1);
 void nm_sim_noise_params(nm_sim *s);
 
 /* After a step of a stepper without a reset (Euler, Heun, RK4): constraints,

@@ -296,11 +296,11 @@ static __attribute__((noinline)) void stimulate(nm_sim *s, const nm_run_opts *o)
 }
 
 
-/* Inputs take noise channels c0 .. c1-1 (the channels' runs that fall there). */
-static inline void noise_inputs(nm_sim *s, size_t c0, size_t c1)
+/* Inputs take the values x of noise channels c0 .. c1-1 (the channels' runs
+** that fall there). */
+static inline void noise_inputs(nm_sim *s, const double *x, size_t c0, size_t c1)
 {
   double *U = s->U;
-  const double *x = s->noise_x;
   for (size_t j = 0; j < s->n_nz_runs; j++) {    /* (a network's: one run a kind of input) */
     const nm_track_run *r = &s->nz_runs[j];
     if (r->col >= c0 && r->col + r->n <= c1 && r->n <= 2) {   /* (a node's: not worth a call) */
@@ -314,7 +314,7 @@ static inline void noise_inputs(nm_sim *s, size_t c0, size_t c1)
 }
 
 
-void nm_sim_noise_inputs(nm_sim *s, size_t c0, size_t c1) { noise_inputs(s, c0, c1); }
+void nm_sim_noise_inputs(nm_sim *s, const double *x, size_t c0, size_t c1) { noise_inputs(s, x, c0, c1); }
 
 
 /* The step's inputs other than the noise channels: parameter drivers and
@@ -332,7 +332,7 @@ void nm_sim_step_drives(nm_sim *s, const nm_run_opts *o, long i) { step_drives(s
 
 static inline void step_inputs(nm_sim *s, const nm_run_opts *o, long i)
 {
-  noise_inputs(s, 0, s->m->n_noises);
+  noise_inputs(s, s->noise_x, 0, s->m->n_noises);
   step_drives(s, o, i);
 }
 
@@ -394,9 +394,9 @@ static void relax_avx512(double *restrict x, const double *restrict mu, const do
 
 /* x += dt (mu - x) / tau + sigma sqrt(dt) xi for channels n0 .. n1-1: the
 ** deterministic part in one (vectorised) pass, then the draws. */
-static inline void advance_noise(nm_sim *s, nm_normals *z, size_t n0, size_t n1)
+static inline void advance_noise(nm_sim *s, nm_normals *z, double *restrict x, size_t n0, size_t n1)
 {
-  double dt = s->dt, *restrict x = s->noise_x;          /* apart from the parameters */
+  double dt = s->dt;                                     /* (x apart from the parameters) */
   const double *restrict mu = s->nz_mu, *restrict tau = s->nz_tau, *scale = s->nz_scale;
 #if NM_X86_SIMD
   if (s->simd >= NM_SIMD_AVX512 && n1 - n0 >= RELAX_VECTOR) relax_avx512(x, mu, tau, dt, n0, n1);
@@ -412,7 +412,10 @@ static inline void advance_noise(nm_sim *s, nm_normals *z, size_t n0, size_t n1)
 }
 
 
-void nm_sim_advance_noise_range(nm_sim *s, nm_normals *z, size_t n0, size_t n1) { advance_noise(s, z, n0, n1); }
+void nm_sim_advance_noise_range(nm_sim *s, nm_normals *z, double *x, size_t n0, size_t n1)
+{
+  advance_noise(s, z, x, n0, n1);
+}
 
 
 static inline int step_checked(nm_sim *s);
@@ -421,7 +424,7 @@ static inline int end_step(nm_sim *s)
 {
   constrain_signals(s);
   gather_noise_params(s);
-  advance_noise(s, &s->rng, 0, s->m->n_noises);
+  advance_noise(s, &s->rng, s->noise_x, 0, s->m->n_noises);
   finish_signals(s);
   return step_checked(s);
 }
@@ -436,7 +439,7 @@ int nm_sim_advance_noise(nm_sim *s)
   int changed = s->has_white;
   nm_sim_noise_params(s);
   memcpy(s->nz_old, s->noise_x, n * sizeof *s->noise_x);
-  nm_sim_advance_noise_range(s, &s->rng, 0, n);
+  advance_noise(s, &s->rng, s->noise_x, 0, n);
   for (size_t k = 0; k < n && !changed; k++) changed = s->noise_x[k] != s->nz_old[k];
   return changed;
 }

@@ -202,7 +202,7 @@ static void test_noise_relaxation(void)
         for (size_t n = 0; n < CHANNELS; n++) want[n] = s->noise_x[n] = value_of(n + 7, t + 2);
         for (size_t n = ranges[q].n0; n < ranges[q].n1; n++)
           want[n] += s->dt * (s->nz_mu[n] - want[n]) / s->nz_tau[n];
-        nm_sim_advance_noise_range(s, &s->rng, ranges[q].n0, ranges[q].n1);
+        nm_sim_advance_noise_range(s, &s->rng, s->noise_x, ranges[q].n0, ranges[q].n1);
         if (memcmp(want, s->noise_x, sizeof want) != 0 && differ < 0) differ = t;
       }
     }
