@@ -66,6 +66,6 @@ function M.load(dir)
   return search.results(full, names, rows, n)
 end
 
-check.strict_module(M, "nm.explore")
+check.strict_module(check.counted_module(M, "nm.explore"), "nm.explore")
 
 return M
