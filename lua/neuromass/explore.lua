@@ -67,5 +67,9 @@ function M.load(dir)
 end
 
 check.strict_module(check.counted_module(M, "nm.explore"), "nm.explore")
+-- Their methods refuse a dot for a colon and extra arguments (search:run({ workers = 2 })).
+check.methods(require("neuromass.explore.space").Space, "space")
+check.methods(search.Search, "search")
+check.methods(require("neuromass.explore.evolution").Class, "evolution")
 
 return M

@@ -53,6 +53,22 @@ describe("extra arguments", function()
                    err(function() return nm.series({ 1, 2 }, 0.1) end))
   end)
 
+  it("are refused by an exploration's objects (its space, search and evolution)", function()
+    local space = nm.explore.ParameterSpace({ { "x_ext", { 0, 1 } } })
+    assert.matches("extra_arguments_spec.lua:%d+: space:point takes 1 argument %(i%), got 2: the 2nd is 2$",
+                   err(function() return space:point(1, 2) end))
+    local search = nm.explore.BoxSearch { model = function() return m end, space = space, run = { duration = 1 },
+                                          evaluate = function() return { a = 1 } end, out = "never_written" }
+    assert.matches("extra_arguments_spec.lua:%d+: search:run takes no argument, got 1: the 1st is { workers = 2 }$",
+                   err(function() return search:run({ workers = 2 }) end))
+    local evo = nm.explore.Evolution { model = function() return m end, run = { duration = 1 },
+                                       parameters = { x_ext = { 0, 1 } }, fitness = function() return 0 end,
+                                       evaluations = 2, out = "never_written" }
+    assert.matches("extra_arguments_spec.lua:%d+: evolution:run takes no argument, got 1",
+                   err(function() return evo:run(5) end))
+    assert.is_nil(io.open("never_written/results.csv"))
+  end)
+
   it("leave calls with trailing nils and functions of any count as they were", function()
     assert.same(res:get("x", 0), res:get("x", 0, nil))
     assert.equals(3, #nm.explore.linspace(0, 1, 3, nil))
