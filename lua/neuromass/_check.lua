@@ -598,6 +598,18 @@ function M.methods(class, what, except)
   end
 end
 
+--- The first key of table `t` that a list does not have (a list's keys are
+-- 1 to the count of its keys: { x = true } or { "a", [3] = "b" } read by
+-- ipairs lose entries), as text ("x", "3"), or nil for a list.
+function M.not_list_key(t)
+  local count = 0
+  for _ in pairs(t) do count = count + 1 end
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > count then return tostring(k) end
+  end
+  return nil
+end
+
 local function ordinal(k)
   local tail = (k % 100 >= 11 and k % 100 <= 13) and "th" or ({ "st", "nd", "rd" })[k % 10] or "th"
   return k .. tail

@@ -178,11 +178,21 @@ local function columns(self, record, level)
     error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
                         tostring(record)), level + 1)
   end
+  local bad = check.not_list_key(record)     -- ({ x = true } recorded nothing)
+  if bad then
+    error(string.format("run: 'record' must be a variable name or a list of names: it has the key %s " ..
+                        "(a list's keys are 1, 2, ...)", bad), level + 1)
+  end
+  local seen = {}
   for k, var in ipairs(record) do
     if type(var) ~= "string" then
       error(string.format("run: 'record' must be a variable name or a list of names: entry %d is %s (a %s)",
                           k, check.show(var), type(var)), level + 1)
     end
+    if seen[var] then     -- (two columns of one name: a CSV that neuromass plot refuses)
+      error(string.format("run: 'record' names '%s' twice (entries %d and %d)", var, seen[var], k), level + 1)
+    end
+    seen[var] = k
     local nodes = nodes_of[var]
     if not nodes then
       error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),

@@ -1,0 +1,75 @@
+-- name_lists_spec.lua: lists of names and nodes.  run{ record = ... } takes
+-- a name or a list of names; a name given twice (which made two columns
+-- 'x.0', a CSV that neuromass plot refuses) and a table that is not a list
+-- ({ x = true }, a Python set's habit, which recorded nothing) are errors at
+-- the user's line.  A node named twice in a figure's or a sound's `nodes`
+-- (drawn or played twice, "x of 2 nodes" for one) is an error too.
+local nm = require "neuromass"
+
+local function err(f)
+  local ok, e = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(e)
+end
+
+describe("run{ record = ... }", function()
+  local m = nm.models.fhn.native {}
+
+  it("refuses a name given twice", function()
+    assert.matches("^tests/spec/name_lists_spec.lua:%d+: run: 'record' names 'x' twice %(entries 1 and 3%)$",
+                   err(function() return m:run { duration = 1, record = { "x", "y", "x" } } end))
+  end)
+
+  it("refuses a table that is not a list of names", function()
+    assert.matches("name_lists_spec.lua:%d+: run: 'record' must be a variable name or a list of names: " ..
+                   "it has the key x %(a list's keys are 1, 2, ...%)$",
+                   err(function() return m:run { duration = 1, record = { x = true } } end))
+    assert.matches("name_lists_spec.lua:%d+: run: 'record' must be a variable name or a list of names: " ..
+                   "it has the key 3 ",
+                   err(function() return m:run { duration = 1, record = { "x", [3] = "y" } } end))
+  end)
+
+  it("records each name of a list once, in its order", function()
+    local res = m:run { duration = 1, record = { "y", "x" } }
+    assert.same({ "t", "y.0", "x.0" }, res.columns)
+    assert.equals(0, m:run { duration = 1, record = {} }:rows())
+  end)
+end)
+
+describe("nodes = { ... } of a figure or a sound", function()
+  local res = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } } }:run { duration = 5 }
+
+  it("refuses a node named twice", function()
+    assert.matches("^tests/spec/name_lists_spec.lua:%d+: plot.timeseries: 'nodes' names node 1 twice$",
+                   err(function() return res:plot { out = "never.png", nodes = { 1, 0, 1 } } end))
+    assert.matches("^tests/spec/name_lists_spec.lua:%d+: write_audio: 'nodes' names node 0 twice$",
+                   err(function() return res:write_audio("never.wav", { nodes = { 0, 0 } }) end))
+    assert.is_nil(io.open("never.png"))
+    assert.is_nil(io.open("never.wav"))
+  end)
+
+  it("refuses a table that is not a list (entries ipairs would not see)", function()
+    assert.matches("name_lists_spec.lua:%d+: plot.timeseries: 'nodes' must be a list of 0%-based node numbers, " ..
+                   "got { 0, %[5%] = 1 }$", err(function() return res:plot { out = "never.png", nodes = { 0, [5] = 1 } } end))
+    assert.matches("name_lists_spec.lua:%d+: write_audio: 'nodes' must be a list of node indices %(0%-based%), " ..
+                   "got { x = 1 }$", err(function() return res:write_audio("never.wav", { nodes = { x = 1 } }) end))
+    assert.matches("name_lists_spec.lua:%d+: write_audio: 'column' must be a glob such as 'x.%*' or a list of " ..
+                   "them, got { x = 1 }$", err(function() return res:write_audio("never.wav", { column = { x = 1 } }) end))
+    assert.is_nil(io.open("never.png"))
+    assert.is_nil(io.open("never.wav"))
+  end)
+end)
+
+describe("an exploration's save = { ... }", function()
+  it("refuses a table that is not a list ({ csv = true } saved nothing)", function()
+    local m = nm.models.fhn.native {}
+    assert.matches("name_lists_spec.lua:%d+: BoxSearch: 'save' must be a list of \"csv\", \"bold\", \"fc\", " ..
+                   "got { csv = true } %(the key csv%)$",
+                   err(function()
+                     return nm.explore.BoxSearch { model = function() return m end, run = { duration = 1 },
+                                                   space = nm.explore.ParameterSpace({ { "x_ext", { 0 } } }),
+                                                   evaluate = function() return { a = 1 } end, out = "never",
+                                                   save = { csv = true } }
+                   end))
+  end)
+end)
