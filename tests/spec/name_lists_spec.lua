@@ -31,6 +31,11 @@ describe("run{ record = ... }", function()
                    err(function() return m:run { duration = 1, record = { "x", [3] = "y" } } end))
   end)
 
+  it("refuses false (read as 'the default', every variable), saying that {} keeps nothing", function()
+    assert.matches("name_lists_spec.lua:%d+: run: 'record' must be a variable name or a list of names %(got " ..
+                   "false%); record = {} keeps nothing$", err(function() return m:run { duration = 1, record = false } end))
+  end)
+
   it("records each name of a list once, in its order", function()
     local res = m:run { duration = 1, record = { "y", "x" } }
     assert.same({ "t", "y.0", "x.0" }, res.columns)

@@ -172,12 +172,12 @@ end
 local function columns(self, record, level)
   local order, nodes_of = self:variables()
   if type(record) == "string" then record = { record } end
+  if record ~= nil and type(record) ~= "table" then     -- (false too: not the default)
+    error(string.format("run: 'record' must be a variable name or a list of names (got %s)%s",
+                        tostring(record), record == false and "; record = {} keeps nothing" or ""), level + 1)
+  end
   record = record or self.default_record or order
   local cols = { names = { "t" }, sigs = {}, vars = {} }
-  if type(record) ~= "table" then
-    error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
-                        tostring(record)), level + 1)
-  end
   local bad = check.not_list_key(record)     -- ({ x = true } recorded nothing)
   if bad then
     error(string.format("run: 'record' must be a variable name or a list of names: it has the key %s " ..
