@@ -598,14 +598,26 @@ function M.methods(class, what, except)
   end
 end
 
+--- Refuses a field of options `t` given false unless `takes_false[k]`: read
+-- as `t.k or default`, false would be the default (seed = false ran seed 0).
+-- "what: 'k' = false is no value of it: leave it out for the default" and
+-- hints[k] (optional), at `level`.
+function M.not_false(t, takes_false, what, level, hints)
+  for k, v in keyorder.pairs(t) do
+    if v == false and not takes_false[k] then
+      M.error(string.format("%s: '%s' = false is no value of it: leave it out for the default%s", what,
+                            tostring(k), hints and hints[k] or ""), level + 1)
+    end
+  end
+end
+
 --- The first key of table `t` that a list does not have (a list's keys are
 -- 1 to the count of its keys: { x = true } or { "a", [3] = "b" } read by
 -- ipairs lose entries), as text ("x", "3"), or nil for a list.
 function M.not_list_key(t)
-  local count = 0
-  for _ in pairs(t) do count = count + 1 end
-  for k in pairs(t) do
-    if math.type(k) ~= "integer" or k < 1 or k > count then return tostring(k) end
+  local keys = keyorder.keys(t)     -- (the first bad key in a stated order)
+  for _, k in ipairs(keys) do
+    if math.type(k) ~= "integer" or k < 1 or k > #keys then return tostring(k) end
   end
   return nil
 end

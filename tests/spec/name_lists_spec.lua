@@ -32,8 +32,17 @@ describe("run{ record = ... }", function()
   end)
 
   it("refuses false (read as 'the default', every variable), saying that {} keeps nothing", function()
-    assert.matches("name_lists_spec.lua:%d+: run: 'record' must be a variable name or a list of names %(got " ..
-                   "false%); record = {} keeps nothing$", err(function() return m:run { duration = 1, record = false } end))
+    assert.matches("name_lists_spec.lua:%d+: run: 'record' = false is no value of it: leave it out for the " ..
+                   "default %(every variable%); record = {} keeps nothing$",
+                   err(function() return m:run { duration = 1, record = false } end))
+  end)
+
+  it("and so is any option given false that takes no false (it read as absent: seed = false ran seed 0)", function()
+    for _, k in ipairs { "seed", "dt", "sampling_dt", "integrator", "output", "duration", "rtol" } do
+      assert.matches("name_lists_spec.lua:%d+: run: '" .. k .. "' = false is no value of it: leave it out for " ..
+                     "the default$", err(function() return m:run { duration = 1, [k] = false } end))
+    end
+    assert.equals(10, m:run { duration = 1, jit = false, progress = false, bold = false, continue = false }:rows())
   end)
 
   it("records each name of a list once, in its order", function()
@@ -64,6 +73,23 @@ describe("nodes = { ... } of a figure or a sound", function()
                    "them, got { x = 1 }$", err(function() return res:write_audio("never.wav", { column = { x = 1 } }) end))
     assert.is_nil(io.open("never.png"))
     assert.is_nil(io.open("never.wav"))
+  end)
+end)
+
+describe("an option given false that takes no false", function()
+  local res = nm.models.fhn.native {}:run { duration = 5 }
+
+  it("is refused by write_audio (rate = false played at 44100 Hz), which takes false for its switches", function()
+    for _, k in ipairs { "rate", "bits", "skip", "headroom", "variable" } do
+      assert.matches("name_lists_spec.lua:%d+: write_audio: '" .. k .. "' = false is no value of it: leave it " ..
+                     "out for the default$", err(function() return res:write_audio("never.wav", { [k] = false }) end))
+    end
+    assert.is_nil(io.open("never.wav"))
+  end)
+
+  it("is refused by ParameterSpace's kind (false made a grid)", function()
+    assert.matches("name_lists_spec.lua:%d+: ParameterSpace: kind must be \"grid\" or \"sequence\", got false$",
+                   err(function() return nm.explore.ParameterSpace({ { "x_ext", { 0 } } }, { kind = false }) end))
   end)
 end)
 
