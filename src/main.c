@@ -70,7 +70,8 @@ static const char usage[] =
   "NEUROMASS_SIMD=off|avx2|avx512|auto caps the vector paths (docs/reference.md,\n"
   "\"Vector paths\").\n";
 
-#define SCRIPT_OPTIONS \
+/* The options of run and info; OUT_DIR: what --out DIR does for the command. */
+#define SCRIPT_OPTIONS(OUT_DIR) \
   "Options go before or after the script; after the script, other arguments\n" \
   "(and everything after '--') reach it in `arg`.  A value may also follow '='\n" \
   "(--seed=7, --out=out).  An option that takes a value is given once (--set:\n" \
@@ -78,7 +79,7 @@ static const char usage[] =
   "  --set NAME=VALUE  override a parameter at every model:run (names and globs\n" \
   "                    as model.params; VALUE a finite number); it is an error\n" \
   "                    when no model:run of the script applied it\n" \
-  "  --out DIR         where relative output paths go (created when needed)\n" \
+  "  --out DIR         " OUT_DIR "\n" \
   "  --seed N          override every run's seed (an integer from 0 to\n" \
   "                    9223372036854775807)\n" \
   "  --quiet           no progress bar, no audio warnings on stderr\n" \
@@ -99,14 +100,15 @@ static const char run_usage[] =
   "normalised run's WAV are copied there once complete. Messages stay on\n"
   "stderr: a script's own text must go there too (io.stderr:write), since\n"
   "print() to stdout would corrupt a CSV or WAV streamed to \"-\".\n"
-  "\n" SCRIPT_OPTIONS;
+  "\n" SCRIPT_OPTIONS("where relative output paths go (created when needed)");
 
 static const char info_usage[] =
   "usage: " PROGNAME " info [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
   "run the script without integrating: print each model it builds (nodes,\n"
   "masses, state variables, parameters with values); its runs return empty\n"
   "results and write no files.\n"
-  "\n" SCRIPT_OPTIONS;
+  "\n" SCRIPT_OPTIONS("where relative output paths would go (checked, not created:\n"
+                       "                    info writes nothing)");
 
 static const char sonify_usage[] =
   "usage: " PROGNAME " sonify RESULT.csv -o OUT.wav [OPTIONS]\n"

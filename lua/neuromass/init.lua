@@ -80,7 +80,7 @@ M.models = setmetatable({}, {
       error(mod, 2)
     end
     if type(mod) == "table" and getmetatable(mod) == nil then
-      check.strict_module(mod, "nm.models." .. tostring(k))
+      check.strict_module(check.counted_module(mod, "nm.models." .. tostring(k)), "nm.models." .. tostring(k))
     end
     t[k] = mod
     return mod
@@ -126,6 +126,6 @@ local function elsewhere(k)
 end
 
 -- A misspelt name (nm.sine) is an error with a suggestion, not a nil to call.
-check.strict_module(M, "neuromass", elsewhere)
+check.strict_module(check.counted_module(M, "nm"), "neuromass", elsewhere)
 
 return M

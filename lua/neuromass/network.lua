@@ -215,7 +215,8 @@ end
 -- and (snap.tables, snap.names) the tables they were read from and their names.
 --- net:run(...): an error saying what to run (a network is run through its
 -- model: nm.model(net):run{...}); without it Lua said "attempt to call a nil value".
-function Network:run()
+-- Whatever it is given (a vararg: not refused as extra arguments, _check.counted).
+function Network:run(...) -- luacheck: no unused args
   error(string.format("network '%s' has no run: make a model of it and run that, " ..
                       "nm.model(net):run { duration = ..., ... }", self.label), 2)
 end

@@ -395,6 +395,6 @@ function M.evolution(best, opts)
 end
 
 -- A misspelt function (nm.plot.timeseris) is an error with a suggestion.
-require("neuromass._check").strict_module(M, "nm.plot")
+check.strict_module(check.counted_module(M, "nm.plot"), "nm.plot")
 
 return M

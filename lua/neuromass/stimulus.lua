@@ -46,6 +46,8 @@ M.Binding = drive.Binding
 M.drivers = drive.drivers
 
 -- A misspelt name (nm.stimulus.StepInptu) is an error with a suggestion, not a nil to call.
-check.strict_module(M, "neuromass.stimulus")
+-- Extra arguments (s:as_array(100, 0.1, 5), nm.stimulus.times(d, dt, x)) are refused, not dropped.
+for k, f in pairs(class.methods) do class.methods[k] = check.counted(f, k, true) end
+check.strict_module(check.counted_module(M, "nm.stimulus"), "neuromass.stimulus")
 
 return M

@@ -91,6 +91,63 @@ static double objective(unsigned n, const double *x, double *grad, void *data)
 }
 
 
+/* The options minimize, maximize and check read (configure). */
+static const char *const option_names[] = { "f", "lower", "upper", "x0", "algorithm", "maxeval", "maxtime",
+                                            "stopval", "ftol_rel", "ftol_abs", "xtol_rel", "xtol_abs",
+                                            "population", "seed", NULL };
+
+
+/* Raises the message on top of the stack at the line of the Lua code that
+** called the running C function (as luaL_error does). */
+static int at_caller(lua_State *L)
+{
+  luaL_where(L, 1);
+  lua_insert(L, -2);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+
+/* Refuses more than `n` arguments (trailing nils aside) to nlopt.`name`:
+** they would be dropped (a second table of options, say). */
+static void at_most(lua_State *L, int n, const char *name)
+{
+  int top = lua_gettop(L);
+  while (top > n && lua_isnil(L, top)) top--;
+  if (top <= n) return;
+  if (n == 0) lua_pushfstring(L, "nlopt.%s: takes no argument, got %d", name, top);
+  else lua_pushfstring(L, "nlopt.%s: takes at most %d argument%s, got %d", name, n, n == 1 ? "" : "s", top);
+  at_caller(L);
+}
+
+
+/* Refuses a field of the options at index 1 that names no option (maxevals
+** for maxeval ran with no budget, for ever). */
+static void known_options(lua_State *L)
+{
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pop(L, 1);
+    int known = 0;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; option_names[i] && !known; i++) known = strcmp(lua_tostring(L, -1), option_names[i]) == 0;
+    if (known) continue;
+    const char *key = luaL_tolstring(L, -1, NULL);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    lua_pushfstring(L, "nlopt: unknown option '%s' (the options: ", key);
+    luaL_addvalue(&b);
+    for (int i = 0; option_names[i]; i++) {
+      if (i) luaL_addstring(&b, ", ");
+      luaL_addstring(&b, option_names[i]);
+    }
+    luaL_addchar(&b, ')');
+    luaL_pushresult(&b);
+    at_caller(L);
+  }
+}
+
+
 /* Field `key` of the options at index 1 as a number, or `def` when absent. */
 static double opt_number(lua_State *L, const char *key, double def)
 {
@@ -179,10 +236,12 @@ static nlopt_algorithm algorithm_of(lua_State *L, const char *name, size_t n)
 ** option checked (the algorithm for the dimensions, the bounds, x0, the
 ** criteria: what NLopt would refuse), on the stack: f (or nil when absent
 ** and !need_f), lower, upper, x, the run (to be closed), in that order. */
-static run *configure(lua_State *L, int maximise, int need_f)
+static run *configure(lua_State *L, int maximise, int need_f, const char *name)
 {
+  at_most(L, 1, name);
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
+  known_options(L);
   int tf = lua_getfield(L, 1, "f");
   if (tf != LUA_TFUNCTION && (need_f || tf != LUA_TNIL))
     luaL_error(L, "nlopt: option 'f' must be a function(x) -> number");
@@ -272,7 +331,7 @@ static run *configure(lua_State *L, int maximise, int need_f)
 */
 static int optimize(lua_State *L, int maximise)
 {
-  run *r = configure(L, maximise, 1);
+  run *r = configure(L, maximise, 1, maximise ? "maximize" : "minimize");
   double *x = lua_touserdata(L, 5);
   size_t n = (size_t)r->n;
   const char *alg_name = nlopt_algorithm_to_string(nlopt_get_algorithm(r->opt));
@@ -320,7 +379,7 @@ static int l_maximize(lua_State *L) { return optimize(L, 1); }
 ** earlier run's table is removed). */
 static int l_check(lua_State *L)
 {
-  configure(L, 0, 0);
+  configure(L, 0, 0, "check");
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -332,6 +391,7 @@ static int l_check(lua_State *L)
 ** in the NLopt linked (algorithm_of). */
 static int l_algorithm(lua_State *L)
 {
+  at_most(L, 2, "algorithm");
   const char *name = luaL_checkstring(L, 1);
   lua_Integer n = luaL_optinteger(L, 2, 0);
   if (n < 0) luaL_argerror(L, 2, "a number of dimensions, 1 or more");
@@ -349,6 +409,7 @@ static int l_algorithm(lua_State *L)
 static int l_version(lua_State *L)
 {
   int major, minor, bugfix;
+  at_most(L, 0, "version");
   nlopt_version(&major, &minor, &bugfix);
   lua_pushfstring(L, "%d.%d.%d", major, minor, bugfix);
   return 1;

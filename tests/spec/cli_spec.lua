@@ -822,6 +822,16 @@ nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = "sub/f.png" })
     assert.same({ "outs.lua" }, listing(dir))
   end)
 
+  it("says in its help that --out is checked, not created (run's help: created when needed)", function()
+    local status, out = nm("info", "--help")
+    assert.equals(0, status)
+    assert.matches("\n  %-%-out DIR +where relative output paths would go %(checked, not created:\n" ..
+                   " +info writes nothing%)\n", out)
+    status, out = nm("run", "--help")
+    assert.equals(0, status)
+    assert.matches("\n  %-%-out DIR +where relative output paths go %(created when needed%)\n", out)
+  end)
+
   it("shows --set values", function()
     local status, out, err = nm("info", example, "--set", "K_gl=0.25")
     assert.equals(0, status, err)

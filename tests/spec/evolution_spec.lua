@@ -91,6 +91,26 @@ describe("neuromass.nlopt", function()
     assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
   end)
 
+  it("refuses an unknown option and extra arguments at the caller's line (maxevals ran with no budget)", function()
+    local f = function(x) return x[1] end
+    local ok, e = pcall(function()
+      local r = nlopt.minimize { lower = { 0 }, upper = { 1 }, f = f, maxeval = 5, xtol = 1e-3 }; return r end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/evolution_spec.lua:%d+: nlopt: unknown option 'xtol' %(the options: f, lower, " ..
+                   "upper, x0, algorithm, maxeval, maxtime, stopval, ftol_rel, ftol_abs, xtol_rel, xtol_abs, " ..
+                   "population, seed%)$", e)
+    ok, e = pcall(function() local r = nlopt.check({ lower = { 0 }, upper = { 1 }, maxeval = 5 }, 3); return r end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/evolution_spec.lua:%d+: nlopt.check: takes at most 1 argument, got 2$", e)
+    ok, e = pcall(function() local v = nlopt.version(4); return v end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/evolution_spec.lua:%d+: nlopt.version: takes no argument, got 1$", e)
+    ok, e = pcall(function() local v = nlopt.algorithm("GN_ISRES", 2, 3); return v end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/evolution_spec.lua:%d+: nlopt.algorithm: takes at most 2 arguments, got 3$", e)
+    assert.is_true(nlopt.algorithm("GN_ISRES", 2, nil))
+  end)
+
   it("nlopt.algorithm(name): true for a derivative-free algorithm, else nil and minimize's reason", function()
     assert.is_true(nlopt.algorithm("GN_CRS2_LM"))
     assert.is_true(nlopt.algorithm("LN_BOBYQA"))

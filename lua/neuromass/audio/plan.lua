@@ -23,6 +23,9 @@ local fields = {
   highpass = true, normalize = true, headroom = true, gain = true, fade = true,
   quality = true, drive = true, carrier = true, pitch = true, envelope = true, sidecar = true,
 }
+-- The options of which false is a value (off); any other given false would
+-- read as its default (`opts.rate or 44100`): refused (check.not_false).
+local takes_false = { normalize = true, dc = true, fade = true, highpass = true, envelope = true, sidecar = true }
 local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in between
 -- (a streamed run that records no row is refused before this, by run/plan.lua)
 local empty_source = { result = "the result holds no rows", csv = "the CSV holds no rows" }
@@ -42,6 +45,7 @@ function M.plan(what, level, path, opts, src)
   end
   opts = opts or {}
   check.fields(opts, fields, what, level + 1)
+  check.not_false(opts, takes_false, what, level + 1)
   local ext = path:match("%.([%w]+)$")
   local container = outputs.is_stdout(path) and "wav" or ext and extensions[ext:lower()]
   if not container then

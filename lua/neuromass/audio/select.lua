@@ -42,6 +42,9 @@ function M.select(what, level, opts, cand)
       fail(what, level, "give either 'column' or 'variable'/'nodes', not both")
     end
     local globs = type(opts.column) == "table" and opts.column or { opts.column }
+    if check.not_list_key(globs) then
+      fail(what, level, "'column' must be a glob such as 'x.*' or a list of them, got %s", check.show(globs))
+    end
     if #globs == 0 then fail(what, level, "'column' = {} names no column: give a glob such as 'x.*'") end
     local matches = {}
     for i, g in ipairs(globs) do
@@ -88,7 +91,9 @@ function M.select(what, level, opts, cand)
     return out
   end
   if math.type(nodes) == "integer" then nodes = { nodes } end
-  if type(nodes) ~= "table" then fail(what, level, "'nodes' must be a list of node indices (0-based)") end
+  if type(nodes) ~= "table" or check.not_list_key(nodes) then
+    fail(what, level, "'nodes' must be a list of node indices (0-based), got %s", check.show(nodes))
+  end
   if #nodes == 0 then
     fail(what, level, "'nodes' = {} names no node: give node indices (0-based), or leave 'nodes' out " ..
          "for every node that has '%s'", var)
@@ -96,6 +101,7 @@ function M.select(what, level, opts, cand)
   local wanted = {}
   for _, i in ipairs(nodes) do
     if math.type(i) ~= "integer" then fail(what, level, "'nodes' must be a list of node indices (0-based)") end
+    if wanted[i] == false then fail(what, level, "'nodes' names node %d twice", i) end   -- (played twice)
     wanted[i] = false
   end
   for k = 1, n do

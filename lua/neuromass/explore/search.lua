@@ -85,6 +85,10 @@ function M.BoxSearch(def)
     if type(def.save) ~= "table" then
       fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s", check.show(def.save))
     end
+    if check.not_list_key(def.save) then     -- ({ csv = true } saved nothing)
+      fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s (the key %s)", check.show(def.save),
+           check.not_list_key(def.save))
+    end
     for _, s in ipairs(def.save) do
       if not SAVES[s] then fail("'save' holds %s: allowed are \"csv\", \"bold\", \"fc\"%s", check.show(s),
                                 type(s) == "string" and check.suggest(s, { "csv", "bold", "fc" }) or "") end

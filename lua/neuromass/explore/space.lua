@@ -92,7 +92,8 @@ function M.ParameterSpace(parameters, opts)
            "; a NAME may be a glob (\"*tau\") without it" or check.suggest(tostring(k), { "kind" }))
     end
   end
-  local kind = opts.kind or "grid"
+  local kind = opts.kind
+  if kind == nil then kind = "grid" end     -- (false is refused below, not read as the default)
   if kind ~= "grid" and kind ~= "sequence" then
     fail("kind must be \"grid\" or \"sequence\", got %s%s", check.show(kind),
          type(kind) == "string" and check.suggest(kind, KINDS) or "")

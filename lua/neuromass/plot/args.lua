@@ -224,15 +224,18 @@ function M.nodes(what, opts, available)
   end
   local want = opts.nodes
   if math.type(want) == "integer" then want = { want } end
-  if type(want) ~= "table" or #want == 0 then
+  if type(want) ~= "table" or #want == 0 or check.not_list_key(want) then
     fail(what, "'nodes' must be a list of 0-based node numbers, got %s", check.show(opts.nodes))
   end
   local where = {}
   for i, node in ipairs(available) do where[node] = i end
+  local seen = {}
   for _, node in ipairs(want) do
     if not where[node] then
       fail(what, "node %s is not in the data (nodes: %s)", check.show(node), M.node_list(available))
     end
+    if seen[node] then fail(what, "'nodes' names node %s twice", check.show(node)) end   -- (drawn twice)
+    seen[node] = true
     chosen[#chosen + 1] = where[node]
   end
   return chosen

