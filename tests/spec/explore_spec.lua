@@ -748,7 +748,9 @@ nm.explore.BoxSearch {
     end
     assert.equals(0, (evals(dir)))
     assert.is_nil(io.open(dir .. "/sweep/parts"))
-    -- the name corrected, the run goes on: the table of no rows left by the mistake refuses nothing
+    -- no table of a header alone, which would look like a finished run of no points
+    assert.is_nil(io.open(dir .. "/sweep/results.csv"))
+    -- the name corrected, the run goes on
     h.write(dir .. "/sweep.lua", SCRIPT)
     local s, _, e = run(dir, "--workers 1")
     assert.equals(0, s, e)

@@ -14,8 +14,8 @@ local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 local warnings = require "neuromass.run.warnings"
 
-local type, pairs, ipairs, pcall, string, table, tostring, math, os, io = type, pairs, ipairs, pcall,
-      string, table, tostring, math, os, io
+local type, pairs, ipairs, pcall, string, table, tostring, math, os, io, next = type, pairs, ipairs, pcall,
+      string, table, tostring, math, os, io, next
 
 local M = {}
 
@@ -199,15 +199,23 @@ end
 -- of short points went to it; so, at most a tenth).
 local WRITE_EVERY, WRITE_SHARE = 2, 10
 
---- common.table_writer(what, target, names, rows) -> save(), tick(): the
--- table `rows` (by point; the caller keeps adding to it) with the parameter
--- `names`, written whole to `target` (temp then rename: explore/table.lua)
--- by save() now, or by tick() when WRITE_EVERY s, or WRITE_SHARE times the
--- last write's CPU time, have passed since the last write.  Errors "WHAT:
--- cannot write ..." at the user's line.
+--- common.table_writer(what, target, names, rows) -> save([stopping]),
+-- tick(): the table `rows` (by point; the caller keeps adding to it) with
+-- the parameter `names`, written whole to `target` (temp then rename:
+-- explore/table.lua) by save() now, or by tick() when WRITE_EVERY s, or
+-- WRITE_SHARE times the last write's CPU time, have passed since the last
+-- write.  save(true), on the way out of a run that failed or was stopped,
+-- writes no table when there is neither a row nor one written before (a
+-- header alone under the final name would look like a finished empty run).
+-- Errors "WHAT: cannot write ..." at the user's line.
 function M.table_writer(what, target, names, rows)
   local written, wait = os.time(), WRITE_EVERY
-  local function save()
+  local function save(stopping)
+    if stopping and next(rows) == nil then
+      local before = io.open(target, "r")
+      if not before then return end
+      before:close()
+    end
     local started = os.clock()
     local ok, err = tbl.write(target, names, rows)
     if not ok then check.error(string.format("%s: cannot write '%s': %s", what, target, err), 2) end
@@ -232,7 +240,7 @@ function M.exit_saves(save, fn)
   local exit = os.exit
   os.exit = function(...)            -- luacheck: ignore 122
     os.exit = exit                   -- luacheck: ignore 122
-    pcall(save)
+    pcall(save, true)
     return exit(...)
   end
   local ok, err = pcall(fn)

@@ -440,7 +440,7 @@ function Evolution:run()
             done(i, row.status)
             tick()
           end)
-          if not ok then save(); check.error("Evolution: " .. err, 2) end
+          if not ok then save(true); check.error("Evolution: " .. err, 2) end
           -- (a worker: its rows saved, then the restart marked finished, for a
           -- merge of what a killed run left: spread.claims)
           if plan.worker then save(); spread.finished(dir, r) end

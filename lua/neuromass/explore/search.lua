@@ -407,7 +407,7 @@ function Search:run()
       if #list > 1 then computed, got = pcall(compute_batch, self, list, base, dir, h)
       else computed, got = pcall(compute, self, list[1], base, dir, h); got = { [list[1]] = got } end
       -- A mistake of the script: the rows done are kept.
-      if not computed then save(); error(#list > 1 and got or got[list[1]], 0) end
+      if not computed then save(true); error(#list > 1 and got or got[list[1]], 0) end
       for _, i in ipairs(list) do
         local r = got[i]
         -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
@@ -415,7 +415,7 @@ function Search:run()
         local signo = core.stop_signal()
         if signo then
           if r.status == "ok" then mine[i] = r end
-          save()
+          save(true)
           check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
                                         or bare(r.status:gsub("^failed: ", ""))), 2)
         end
