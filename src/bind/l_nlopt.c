@@ -416,6 +416,16 @@ static int l_version(lua_State *L)
 }
 
 
+/* Reading a field the module lacks (nlopt.minimise): an error at the
+** caller's line naming it and the fields there are, not a nil that fails
+** later as "attempt to call a nil value". */
+static int l_no_field(lua_State *L)
+{
+  return luaL_error(L, "neuromass.nlopt has no field '%s' (its fields: algorithm, check, maximize, minimize, "
+                    "version)", luaL_tolstring(L, 2, NULL));
+}
+
+
 int luaopen_neuromass_nlopt(lua_State *L);
 
 int luaopen_neuromass_nlopt(lua_State *L)
@@ -433,5 +443,9 @@ int luaopen_neuromass_nlopt(lua_State *L)
   lua_setfield(L, -2, "algorithm");
   lua_pushcfunction(L, l_check);
   lua_setfield(L, -2, "check");
+  lua_newtable(L);
+  lua_pushcfunction(L, l_no_field);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   return 1;
 }

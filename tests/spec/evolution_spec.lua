@@ -109,6 +109,11 @@ describe("neuromass.nlopt", function()
     assert.is_false(ok)
     assert.matches("^tests/spec/evolution_spec.lua:%d+: nlopt.algorithm: takes at most 2 arguments, got 3$", e)
     assert.is_true(nlopt.algorithm("GN_ISRES", 2, nil))
+    -- a field the module lacks (British spelling) is said where it is read, not as a nil called later
+    ok, e = pcall(function() local f2 = nlopt.minimise; return f2 end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/evolution_spec.lua:%d+: neuromass.nlopt has no field 'minimise' %(its fields: " ..
+                   "algorithm, check, maximize, minimize, version%)$", e)
   end)
 
   it("nlopt.algorithm(name): true for a derivative-free algorithm, else nil and minimize's reason", function()
