@@ -134,11 +134,12 @@ static int core_claim(lua_State *L)
 
 
 /* A directory's lock: its descriptor (-1 once released). */
+#define DIRLOCK_MT "neuromass.DirLock"
 typedef struct { int fd; } LLock;
 
 static int llock_release(lua_State *L)
 {
-  LLock *k = luaL_checkudata(L, 1, "neuromass.DirLock");
+  LLock *k = luaL_checkudata(L, 1, DIRLOCK_MT);
   if (k->fd >= 0) close(k->fd);
   k->fd = -1;
   return 0;
@@ -151,17 +152,7 @@ static int core_lock_dir(lua_State *L)
   int shared = lua_toboolean(L, 2);
   LLock *k = lua_newuserdatauv(L, sizeof *k, 0);
   k->fd = -1;
-  if (luaL_newmetatable(L, "neuromass.DirLock")) {
-    lua_pushcfunction(L, llock_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, llock_release);
-    lua_setfield(L, -2, "__close");
-    lua_newtable(L);
-    lua_pushcfunction(L, llock_release);
-    lua_setfield(L, -2, "release");
-    lua_setfield(L, -2, "__index");
-  }
-  lua_setmetatable(L, -2);
+  luaL_setmetatable(L, DIRLOCK_MT);
   /* (no O_CLOEXEC: worker processes keep the lock while any of them runs) */
   k->fd = open(path, O_RDONLY | O_DIRECTORY);
   if (k->fd < 0) {
@@ -201,6 +192,8 @@ static int core_alive(lua_State *L)
 
 void nmL_open_dir(lua_State *L)
 {
+  static const luaL_Reg lock_methods[] = { { "release", llock_release }, { NULL, NULL } };
+  nmL_newclass(L, DIRLOCK_MT, lock_methods, llock_release, NULL);
   lua_pushcfunction(L, core_pid);
   lua_setfield(L, -2, "pid");
   lua_pushcfunction(L, core_alive);

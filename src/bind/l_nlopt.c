@@ -431,21 +431,13 @@ int luaopen_neuromass_nlopt(lua_State *L);
 int luaopen_neuromass_nlopt(lua_State *L)
 {
   static const luaL_Reg none[] = { { NULL, NULL } };
+  static const luaL_Reg fields[] = { { "minimize", l_minimize }, { "maximize", l_maximize },
+                                     { "version", l_version }, { "algorithm", l_algorithm },
+                                     { "check", l_check }, { NULL, NULL } };
+  static const luaL_Reg strict[] = { { "__index", l_no_field }, { NULL, NULL } };
   nmL_newclass(L, NM_NLOPT_MT, none, run_gc, NULL);
-  lua_newtable(L);
-  lua_pushcfunction(L, l_minimize);
-  lua_setfield(L, -2, "minimize");
-  lua_pushcfunction(L, l_maximize);
-  lua_setfield(L, -2, "maximize");
-  lua_pushcfunction(L, l_version);
-  lua_setfield(L, -2, "version");
-  lua_pushcfunction(L, l_algorithm);
-  lua_setfield(L, -2, "algorithm");
-  lua_pushcfunction(L, l_check);
-  lua_setfield(L, -2, "check");
-  lua_newtable(L);
-  lua_pushcfunction(L, l_no_field);
-  lua_setfield(L, -2, "__index");
+  luaL_newlib(L, fields);
+  luaL_newlib(L, strict);
   lua_setmetatable(L, -2);
   return 1;
 }

@@ -280,7 +280,7 @@ void nm_sim_free(nm_sim *s)
   for (int t = 0; t < NM_MAX_THREADS; t++) {
     free(s->tring[t]);
     nm_normals_free(&s->trng[t]);
-    free(s->tx_block[t]);
+    free(s->tx[t]);
   }
   free(s->xrow);
   free(s->nz_segs);

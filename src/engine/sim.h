@@ -268,11 +268,11 @@ struct nm_sim {
   /* step_threads.c: threads 1.. draw their noise channels from copies of
   ** the streams of their own (trng[t]: made as the ring copies are, when
   ** nm_normals_copyable(&rng); n 0 otherwise) and keep their values in
-  ** arrays of their own (tx[t], by channel as noise_x, in the allocation
-  ** tx_block[t]); split_lanes_was: the cut before the last balancing, to
+  ** arrays of their own (tx[t], a few cache lines clear of other data: the
+  ** values from step_threads.c's values_of); split_lanes_was: the cut before the last balancing, to
   ** find who had the channels a thread gains. */
   nm_normals trng[NM_MAX_THREADS];
-  double *tx[NM_MAX_THREADS], *tx_block[NM_MAX_THREADS];
+  double *tx[NM_MAX_THREADS];
   double split_lanes_was[NM_MAX_THREADS + 1];
   /* step_threads.c: the noise channels in segments by the lanes that read
   ** them, so that a thread draws the channels of its own lanes (NULL until a

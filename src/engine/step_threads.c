@@ -238,6 +238,10 @@ static int make_rings(nm_sim *s, int threads)
 }
 
 
+/* Bytes kept clear before and after a thread's noise values (make_streams). */
+#define TX_GUARD 256
+
+
 /* Copies of the noise streams for threads 1 .. threads-1 (s->trng), when the
 ** streams can be copied, and arrays of their channels' values (s->tx, used
 ** when the threads write their inputs: `drawn` in the loop): 1 when they are
@@ -251,15 +255,19 @@ static int make_streams(nm_sim *s, int threads)
   size_t n = s->m->n_noises;
   if (n == 0 || !nm_normals_copyable(&s->rng)) return 0;
   for (int t = 1; t < threads; t++) {
-    if (!s->tx_block[t]) {
-      s->tx_block[t] = aligned_alloc(64, (n * sizeof(double) + 63) / 64 * 64 + 512);
-      if (s->tx_block[t]) s->tx[t] = s->tx_block[t] + 32;
-    }
-    if (!s->tx_block[t] || (s->trng[t].n == 0 && nm_normals_init_copy(&s->trng[t], &s->rng) != NM_OK))
+    if (!s->tx[t]) s->tx[t] = aligned_alloc(64, (n * sizeof(double) + 63) / 64 * 64 + 2 * TX_GUARD);
+    if (!s->tx[t] || (s->trng[t].n == 0 && nm_normals_init_copy(&s->trng[t], &s->rng) != NM_OK))
       return nm_sim_fail(s, NM_ENOMEM, "%d threads cannot allocate their noise streams (run with fewer "
                          "threads)", threads);
   }
   return 1;
+}
+
+
+/* The values of the noise channels thread t draws (thread 0: s->noise_x). */
+static double *values_of(const nm_sim *s, int t)
+{
+  return t > 0 ? (double *)((char *)s->tx[t] + TX_GUARD) : s->noise_x;
 }
 
 
@@ -269,7 +277,7 @@ static void take(nm_sim *s, int to, int from, size_t a, size_t b, int own_x)
 {
   if (b <= a) return;
   nm_normals_take(to ? &s->trng[to] : &s->rng, from ? &s->trng[from] : &s->rng, a, b);
-  if (own_x) memcpy((to ? s->tx[to] : s->noise_x) + a, (from ? s->tx[from] : s->noise_x) + a, (b - a) * sizeof(double));
+  if (own_x) memcpy(values_of(s, to) + a, values_of(s, from) + a, (b - a) * sizeof(double));
 }
 
 
@@ -527,7 +535,7 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
     ** whose channels it drew last (none before the stretch's first draws,
     ** when s->rng holds all) */
     nm_normals *z = streams && tid > 0 ? &s->trng[tid] : &s->rng;
-    double *x = streams && drawn && tid > 0 ? s->tx[tid] : s->noise_x;
+    double *x = streams && drawn ? values_of(s, tid) : s->noise_x;
     double had0 = 0.0, had1 = 0.0;
     int fresh = 1;
     if (ring != s->ring) memcpy(ring, s->ring, ring_bytes(s));

@@ -12,8 +12,8 @@ local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 local spread = require "neuromass.explore.spread"
 
-local io, os, ipairs, pairs, table, string, next, tonumber, math =
-      io, os, ipairs, pairs, table, string, next, tonumber, math
+local io, os, ipairs, pairs, table, string, next, math =
+      io, os, ipairs, pairs, table, string, next, math
 
 local M = {}
 
@@ -39,7 +39,7 @@ function M.parts(dir)
   local names, err = core.list_dir(dir .. "/parts")
   if not names then return nil, string.format("cannot list '%s/parts': %s", dir, err.message) end
   for _, name in ipairs(names) do
-    if name:match("^task%-%d+%-of%-%d+%.csv$") or name:match("^worker%-%d+%-of%-%d+%.csv$") then
+    if spread.part_of(name) then
       out[#out + 1] = dir .. "/parts/" .. name
     elseif name:match("%.csv$") then other[#other + 1] = dir .. "/parts/" .. name end
   end
@@ -107,10 +107,11 @@ end
 local function by_count(parts)
   local wrote, counts = {}, {}
   for _, p in ipairs(parts) do
-    local i, n = p:match("/task%-(%d+)%-of%-(%d+)%.csv$")
-    i, n = tonumber(i), tonumber(n)
-    if n and not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
-    if n then wrote[n][i] = true end
+    local kind, i, n = spread.part_of(p)
+    if kind == "task" then
+      if not wrote[n] then wrote[n] = {}; counts[#counts + 1] = n end
+      wrote[n][i] = true
+    end
   end
   table.sort(counts)
   return wrote, counts

@@ -298,4 +298,13 @@ function M.part(dir, task, ntasks, worker)
   return string.format("%s/parts/%s-%d-of-%d.csv", dir, worker and "worker" or "task", task, ntasks)
 end
 
+--- spread.part_of(name) -> "task" | "worker", I, N for the file name (or
+-- path) of a part M.part writes, nil for any other.
+function M.part_of(name)
+  local kind, i, n = name:match("([^/]*)$"):match("^(%a+)%-(%d+)%-of%-(%d+)%.csv$")
+  if kind == "task" or kind == "worker" then
+    return kind, math.tointeger(tonumber(i)), math.tointeger(tonumber(n))
+  end
+end
+
 return M
