@@ -367,7 +367,8 @@ local best = nm.explore.Evolution {
     f = io.open("n"); local n = #f:read("a"); f:close()
     if n == 5 and arg[1] == "stop" then
 ]] .. h.STOP_SELF .. [[
-    elseif n == 5 and arg[1] == "workers" then     -- the script's process stopped, its workers with it
+    -- (>= 5: two workers append and read "n" at once, and may both read past 5)
+    elseif n >= 5 and arg[1] == "workers" then     -- the script's process stopped, its workers with it
 ]] .. h.KILL_SCRIPT .. [[
     end
     return -(point.x_ext - 0.4) ^ 2
