@@ -709,10 +709,33 @@ static int audio_read(lua_State *L)
 ** Paths, for the output preflight (lua/neuromass/outputs.lua)
 ** ------------------------------------------------------------------- */
 
+/* Pushes the first prefix of the absolute path full[0 .. len-1] (as written,
+** "." and ".." kept) that names nothing, ending before a '/': the directory
+** a file at `full` cannot be created in for want of it. */
+static void push_first_missing(lua_State *L, const char *full, size_t len)
+{
+  struct stat st;
+  luaL_Buffer b;
+  for (size_t i = 1; i < len; i++) {
+    if (full[i] != '/') continue;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, full, i);
+    luaL_pushresult(&b);
+    if (stat(lua_tostring(L, -1), &st) != 0) return;
+    lua_pop(L, 1);
+  }
+  lua_pushlstring(L, full, len);
+}
+
+
 /* core.path_info(path) -> { absolute, real, dir, dir_real, dir_exists,
 ** dir_is_file, dir_writable, exists, is_dir, kind }: absolute is lexical (from the working
-** directory, "." and ".." removed); real and dir_real are realpath() of the
-** file and of its directory when they exist; kind is what the path itself is
+** directory, "." and ".." removed); dir is its directory, or, when the system
+** finds no directory there (through "sub/.." of a missing sub), the first
+** missing directory of the path as written; dir_exists, dir_is_file,
+** dir_writable and dir_real (realpath) are of the directory the system
+** resolves (the path's text before its last '/'); real is realpath() of the
+** file when it exists; kind is what the path itself is
 ** (lstat: a symlink is not followed): "file", "directory", "symlink", "fifo",
 ** "device", "socket", "other", or nil when nothing is there. */
 static int path_info(lua_State *L)
@@ -755,21 +778,33 @@ static int path_info(lua_State *L)
   lua_createtable(L, 0, 7);
   lua_pushlstring(L, norm, n);
   lua_setfield(L, -2, "absolute");
+  /* The directory as the system finds it: the path's text before its last
+  ** '/', whose ".." follow what is there (through "sub/.." sub must exist;
+  ** "link/.." is the parent of the link's target), not the lexical one. */
+  const char *slash = strrchr(path, '/');
+  if (!slash) lua_pushliteral(L, ".");
+  else lua_pushlstring(L, path, slash == path ? 1 : (size_t)(slash - path));
+  const char *sys_dir = lua_tostring(L, -1);
+  struct stat st;
+  int dir_there = stat(sys_dir, &st) == 0, dir_ok = dir_there && S_ISDIR(st.st_mode);
   size_t d = n;
   while (d > 0 && norm[d - 1] != '/') d--;
+  struct stat lex;
   lua_pushlstring(L, norm, d > 1 ? d - 1 : 1);
-  const char *dir = lua_tostring(L, -1);
-  struct stat st;
-  int dir_there = stat(dir, &st) == 0, dir_ok = dir_there && S_ISDIR(st.st_mode);
-  lua_setfield(L, -2, "dir");
+  if (!dir_there && stat(lua_tostring(L, -1), &lex) == 0) {
+    /* the lexical directory is there, the system's not: name the first
+    ** missing directory of the path as written ("sub" of "sub/../a.csv") */
+    lua_pop(L, 1);
+    push_first_missing(L, full, len);
+  }
+  lua_setfield(L, -3, "dir");
   lua_pushboolean(L, dir_there && !dir_ok);
-  lua_setfield(L, -2, "dir_is_file");
+  lua_setfield(L, -3, "dir_is_file");
   lua_pushboolean(L, dir_ok);
-  lua_setfield(L, -2, "dir_exists");
-  lua_getfield(L, -1, "dir");
-  lua_pushboolean(L, dir_ok && access(lua_tostring(L, -1), W_OK | X_OK) == 0);
+  lua_setfield(L, -3, "dir_exists");
+  lua_pushboolean(L, dir_ok && access(sys_dir, W_OK | X_OK) == 0);
   lua_setfield(L, -3, "dir_writable");
-  char *dir_real = dir_ok ? realpath(lua_tostring(L, -1), NULL) : NULL;
+  char *dir_real = dir_ok ? realpath(sys_dir, NULL) : NULL;
   lua_pop(L, 1);
   if (dir_real) {
     lua_pushstring(L, dir_real);

@@ -657,6 +657,24 @@ local model = nm.model(net)
     assert_no_output(out)
   end)
 
+  it("an output path whose '..' goes through a directory that does not exist, or through a link", function()
+    -- The system resolves "sub/.." only when sub is there, and "link/.." to the
+    -- parent of the link's target: the checks follow it, not the text.
+    local dir = scratch()
+    os.execute("mkdir -p '" .. dir .. "/far/deep' && ln -s '" .. dir .. "/far/deep' '" .. dir .. "/link'")
+    write(dir .. "/dots.lua", preamble .. good_net ..
+          "model:run { duration = 10, output = { csv = arg[1] } }\n")
+    local status, _, err = nm("run", dir .. "/dots.lua", dir .. "/sub/../a.csv")
+    assert.is_not.equals(0, status)
+    assert.matches("dots%.lua:%d+: run: output%.csv '.*/sub/%.%./a%.csv': the directory '" ..
+                   dir:gsub("%p", "%%%0") .. "/sub' does not exist", err)
+    assert.is_false(exists(dir .. "/a.csv"))
+    status, _, err = nm("run", dir .. "/dots.lua", dir .. "/link/../b.csv")
+    assert.equals(0, status, err)
+    assert.is_true(exists(dir .. "/far/b.csv"))
+    assert.is_false(exists(dir .. "/b.csv"))
+  end)
+
   it("an output path whose directory is a file", function()
     local dir = scratch()
     write(dir .. "/afile", "")
