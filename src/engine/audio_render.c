@@ -16,7 +16,7 @@
 static void lane_gains(nm_audio *a, nm_audio_report *rep)
 {
   size_t L = a->lanes;
-  double n = (double)a->n_frames, biggest = 0;
+  double n = (double)a->n_frames;
   const nm_audio_opts *o = &a->o;
   if (o->mode == NM_AUDIO_MAPPING) {
     /* the driving signal maps onto 0 .. 1: per signal, or one range for all */
@@ -43,9 +43,10 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
     }
     return;
   }
-  /* Levels are in each lane's scaled units; compared across lanes by their
-  ** base-2 logarithms in the signals' units (level / 2^scale_exp). */
-  double *level = a->lo, *log_level = a->span;       /* scratch */
+  /* Levels are in each lane's scaled units.  A lane is silent when it does
+  ** not vary: its level 2^-40 (1e-12) or less of its own largest magnitude
+  ** (rounding about a constant), whatever the other lanes' magnitudes. */
+  double *level = a->lo;                             /* scratch */
   int e_ref = INT_MAX;                               /* the largest lane's scale */
   for (size_t l = 0; l < L; l++) {
     double mean = a->sum[l] / n;
@@ -55,14 +56,14 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
     double peak = fmax(a->mx[l] - c, c - a->mn[l]);
     double ms = a->sumsq[l] / n - 2 * c * a->sum[l] / n + c * c;
     level[l] = o->normalize == NM_NORM_RMS ? sqrt(fmax(ms, 0)) : peak;
-    log_level[l] = level[l] > 0 ? log2(level[l]) - a->scale_exp[l] : -INFINITY;
-    if (log_level[l] > biggest || l == 0) biggest = log_level[l];
     if (a->scale[l] != 0 && a->scale_exp[l] < e_ref) e_ref = a->scale_exp[l];
   }
   if (e_ref == INT_MAX) e_ref = 0;
   a->ref_exp = e_ref;
   for (size_t l = 0; l < L; l++) {
-    int silent = !(log_level[l] > biggest - 40) || level[l] == 0;      /* 2^-40: 1e-12 */
+    double off = a->offset[l] * a->scale[l];
+    double own = fmax(fabs(a->mx[l] + off), fabs(a->mn[l] + off));
+    int silent = !(level[l] > 0x1p-40 * own) || level[l] == 0;
     if (silent && !a->premix) rep->silent++;
     if (o->normalize == NM_NORM_PEAK || o->normalize == NM_NORM_RMS)
       a->lane_gain[l] = silent ? 0 : 1 / level[l];

@@ -117,6 +117,23 @@ describe("sonification", function()
     assert.are.equal(1, core.audio_read(res:write_audio(dir .. "/one.wav", { nodes = 1 })).channels)
   end)
 
+  it("peak and rms bring each varying signal to the same level, however far below the loudest", function()
+    -- node 1 swings 1e-13 of node 0 (a partial run whose node 0 blew up to 1e38 is the same):
+    -- it varies, so it is not "silent" (before: gain 0 and "1 of 2 signals do not vary")
+    local res = tones(2, { a = { 1, 1e-13 }, f = { 10, 15 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+    for _, norm in ipairs { "peak", "rms" } do
+      local path, rep = res:write_audio(dir .. "/far.wav", { layout = "multichannel", normalize = norm })
+      local _, ch = core.audio_read(path)
+      local r = dsp.rms(ch[2]) / dsp.rms(ch[1])
+      assert.is_true(math.abs(r - 1) < 0.01, norm .. ": node 1 / node 0 = " .. r)
+      assert.are.same({}, rep.warnings)
+    end
+    -- a constant signal beside a varying one is still silent
+    res = tones(2, { a = { 1, 0 }, b = { 0, 5 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+    local _, rep = res:write_audio(dir .. "/still.wav", { layout = "multichannel" })
+    assert.are.same({ "1 of 2 signals do not vary and are silent" }, rep.warnings)
+  end)
+
   it("band-limits: 10 Hz + 3 kHz at dt 0.01 ms, k = 100 leaves nothing >= -60 dB outside 1 kHz +- 1 %", function()
     -- Plain decimation would fold the 3 kHz tone (300 kHz of audio) to 8.7 kHz.
     -- Fades are off: with 0.1 s of audio (10 Hz bins) +- 1 % is +- 1 bin, so the
