@@ -47,6 +47,15 @@ local function suggestion(key, names)
   -- a name near the whole key (a typo in a full name)
   local near = check.suggest(plain, names)
   if near ~= "" then return near end
+  -- a key that lacks the names' first components ('Node_1.*.a' without 'Net.'): the
+  -- same key behind '*.', which keeps its node, rather than the glob of its last component
+  if plain:sub(1, 1) ~= "*" and plain:find(".", 1, true) then
+    local behind = "*." .. plain
+    local match = M.matcher(behind)
+    for _, n in ipairs(names) do
+      if match(n) then return string.format("; did you mean '%s'?", behind) end
+    end
+  end
   local tail = last_component(plain:gsub("%*", ""))
   local seen, tails, is_name = {}, {}, {}
   for _, n in ipairs(names) do
