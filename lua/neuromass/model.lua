@@ -115,7 +115,10 @@ local function register_names(self, opts)
           local slot = layout.param_slot(g, name, lane)
           add(name, slot, ch[f])
           if f == "sigma" then sigma_slots[slot] = true; bounds[slot] = { 0, false, "a noise sigma" } end
-          if f == "tau" then bounds[slot] = { 0, true, "a noise time constant (ms)" } end
+          -- (an OU channel's tau must also exceed the run's dt: params.bound_check)
+          if f == "tau" then
+            bounds[slot] = { 0, true, "a noise time constant (ms)", per_dt = m.type.noise[c].kind ~= "white" }
+          end
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.
         local name = "input_" .. (c - 1)
