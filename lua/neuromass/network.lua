@@ -364,12 +364,13 @@ Sync.__index = function(_, k)
   return m
 end
 
--- Node j (0-based) of the network, or an error at the user's line.
-local function node_at(self, j, level)
+-- Node j (0-based) of the network, or an error at the user's line naming the
+-- call `what` ("net:now").
+local function node_at(self, j, level, what)
   local nd = math.type(j) and self.net.nodes[j + 1]
   if not nd then
-    error(string.format("no node %s in the network (nodes are 0 .. %d)", check.show(j),
-                        #self.net.nodes - 1), level + 1)
+    error(string.format("%s: no node %s in network '%s' (nodes are 0 .. %d)", what, check.show(j),
+                        self.net.label, #self.net.nodes - 1), level + 1)
   end
   return nd
 end
@@ -436,24 +437,24 @@ end
 
 --- The connectivity weight from node j to node i (0-based).
 function Sync:weight(i, j)
-  node_at(self, i, 2)
-  node_at(self, j, 2)
+  node_at(self, i, 2, "net:weight")
+  node_at(self, j, 2, "net:weight")
   return self.net.connectivity[i + 1][j + 1]
 end
 
 --- The delay in ms from node j to node i (0-based).
 function Sync:delay(i, j)
-  node_at(self, i, 2)
-  node_at(self, j, 2)
+  node_at(self, i, 2, "net:delay")
+  node_at(self, j, 2, "net:delay")
   return self.delays[i + 1][j + 1]
 end
 
-local function node_var(self, j, var, level)
-  local nd = node_at(self, j, level + 1)
+local function node_var(self, j, var, level, what)
+  local nd = node_at(self, j, level + 1, what)
   if type(var) ~= "string" then
-    error(string.format("variable names are strings, got %s", check.show(var)), level + 1)
+    error(string.format("%s: variable names are strings, got %s", what, check.show(var)), level + 1)
   elseif not nd:find(var) then
-    error(string.format("node %d ('%s') has no variable '%s'%s", j, nd.label, var,
+    error(string.format("%s: node %d ('%s') has no variable '%s'%s", what, j, nd.label, var,
                         check.suggest_or_list(var, nd:variables(), "its variables are")), level + 1)
   end
 end
@@ -462,7 +463,7 @@ end
 -- the node whose input the expression becomes, taken from the network's delay
 -- matrix when that expression is compiled for its node).
 function Sync:delayed(j, var, delay_ms)
-  node_var(self, j, var, 2)
+  node_var(self, j, var, 2, "net:delayed")
   if delay_ms ~= nil and not (check.finite(delay_ms) and delay_ms >= 0) then
     error(string.format("net:delayed: the delay must be a finite number >= 0 (ms), got %s",
                         check.show(delay_ms)), 2)
@@ -472,7 +473,7 @@ end
 
 --- Node j's variable `var` now (no delay).
 function Sync:now(j, var)
-  node_var(self, j, var, 2)
+  node_var(self, j, var, 2, "net:now")
   return expr.leaf("hist", var, { node = j, delay_ms = 0 })
 end
 
