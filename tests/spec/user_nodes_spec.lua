@@ -80,6 +80,17 @@ assert(got[1] == 2 and got[2] == -3 and got[3] == 13.5 and got[4] == 3.375, tabl
   end)
 end)
 
+describe("a mass reading an input it does not declare", function()
+  it("says where inputs are declared, with the name read", function()
+    -- (before: "unknown input 'net_q'" and nothing else when the mass declared none)
+    fails_with("nm.mass { name = 'Q', state = { x = 0 }, derivatives = function(s, p, u) return { x = u.net_q } end }",
+               { "mass 'Q': unknown input 'net_q'", "declare the coupling inputs the mass reads: inputs = { 'net_q' }" })
+    fails_with("nm.mass { name = 'Q', state = { x = 0 }, inputs = { 'a_in' }, " ..
+               "derivatives = function(s, p, u) return { x = u.net_q + u.a_in } end }",
+               { "unknown input 'net_q'; the inputs are a_in", "inputs = { 'net_q' }" })
+  end)
+end)
+
 describe("a slow mass's derivatives", function()
   it("giving a value for a name that is not a state variable is refused, as a symbolic mass's", function()
     fails_with("local B = nm.mass { name = 'B', slow = true, state = { x = 0 }, " ..
