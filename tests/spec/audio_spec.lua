@@ -350,6 +350,13 @@ describe("sonification", function()
       { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
       { { gain = 2 }, "'gain' applies with normalize = \"none\"" },
       { { envelope = 2 }, "'envelope' applies to mode = \"mapping\"" },
+      -- frequencies the audio cannot hold (before: map.to filtered away, then the residue
+      -- normalised to full scale; a pitch above it aliased), as a carrier's
+      { { map = { from = 10, to = 30000 } }, "'map%.to' = 30000 Hz must be below 22050 Hz, half the " ..
+                                             "audio rate %(44100 Hz%)" },
+      { { map = { from = 10, to = 4000 }, rate = 8000 }, "'map%.to' = 4000 Hz must be below 4000 Hz" },
+      { { mode = "mapping", drive = "pitch", pitch = { 200, 25000 } }, "'pitch%[2%]' = 25000 Hz must be below 22050 Hz" },
+      { { mode = "mapping", carrier = 30000 }, "'carrier' = 30000 Hz must be below 22050 Hz" },
     }
     for _, c in ipairs(cases) do
       local msg = err_of(function() res:write_audio(dir .. "/bad.wav", c[1]) end)
