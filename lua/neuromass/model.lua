@@ -227,13 +227,15 @@ local function register_names(self, opts)
     if nd.connectivity and not flat then
       local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
       local nm = #nd.masses
-      structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
+      structural(node_prefix .. ".local_connectivity", function() return net:local_matrix(nd, "connectivity") end,
         function(v, level)
           v = check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
-          nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
+          net:set_local_matrix(nd, "connectivity", nd.rescale and nd.rescale(v, nd.masses) or v)
         end)
-      structural(node_prefix .. ".local_delays", function() return nd.delays end,
-        function(v, level) nd.delays = check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true) end)
+      structural(node_prefix .. ".local_delays", function() return net:local_matrix(nd, "delays") end,
+        function(v, level)
+          net:set_local_matrix(nd, "delays", check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true))
+        end)
     end
   end
   for name, s in keyorder.pairs(opts.structural or {}) do
