@@ -65,6 +65,13 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
     double own = fmax(fabs(a->mx[l] + off), fabs(a->mn[l] + off));
     int silent = !(level[l] > 0x1p-40 * own) || level[l] == 0;
     if (silent && !a->premix) rep->silent++;
+    /* a varying signal whose variance the resampler all but removed lies above the
+    ** audio band once sped up (a high-pass removes variance of its own: not judged) */
+    if (!silent && !a->premix && o->highpass <= 0 && a->n_taken > 0) {
+      double t = (double)a->n_taken, mi = a->in_sum[l] / t, mo = a->sum[l] / n;
+      double vi = a->in_sumsq[l] / t - mi * mi, vo = a->sumsq[l] / n - mo * mo;
+      if (vi > 0 && !(vo >= 0.01 * vi)) rep->filtered++;
+    }
     if (o->normalize == NM_NORM_PEAK || o->normalize == NM_NORM_RMS)
       a->lane_gain[l] = silent ? 0 : 1 / level[l];
     else      /* relative amplitudes: every lane to the largest one's scale */

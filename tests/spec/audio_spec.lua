@@ -134,6 +134,18 @@ describe("sonification", function()
     assert.are.same({ "1 of 2 signals do not vary and are silent" }, rep.warnings)
   end)
 
+  it("warns when a signal's rhythm, sped up, lies above the audio band and is filtered out", function()
+    -- 10 Hz at speed-up 3000 is 30 kHz, above 22.05 kHz: what is left is the filter's residue
+    -- (before: normalised to full scale, no warning)
+    local res = tones(2, { f = { 10, 1 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
+    local _, rep = res:write_audio(dir .. "/above.wav", { speedup = 3000, layout = "multichannel" })
+    assert.are.same({ "1 of 2 signals lost more than 99 % of their variance above the audio band " ..
+                      "(simulated activity above 7.35 Hz at speed-up 3000 is filtered out): lower the speed-up" },
+                    rep.warnings)
+    _, rep = res:write_audio(dir .. "/within.wav", { speedup = 1000, layout = "multichannel" })
+    assert.are.same({}, rep.warnings)
+  end)
+
   it("band-limits: 10 Hz + 3 kHz at dt 0.01 ms, k = 100 leaves nothing >= -60 dB outside 1 kHz +- 1 %", function()
     -- Plain decimation would fold the 3 kHz tone (300 kHz of audio) to 8.7 kHz.
     -- Fades are off: with 0.1 s of audio (10 Hz bins) +- 1 % is +- 1 bin, so the
