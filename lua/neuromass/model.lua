@@ -110,14 +110,20 @@ local function register_names(self, opts)
         add(p, layout.param_slot(g, p, lane), m.params[p])
       end
       for c, ch in ipairs(m.noise) do
+        local sigma_slot
         for _, f in ipairs { "mu", "sigma", "tau" } do
           local name = "input_" .. (c - 1) .. "." .. f
           local slot = layout.param_slot(g, name, lane)
           add(name, slot, ch[f])
-          if f == "sigma" then sigma_slots[slot] = true; bounds[slot] = { 0, false, "a noise sigma" } end
-          -- (an OU channel's tau must also exceed the run's dt: params.bound_check)
+          if f == "sigma" then
+            sigma_slots[slot], sigma_slot = true, slot
+            bounds[slot] = { 0, false, "a noise sigma" }
+          end
+          -- (an OU channel's tau must also exceed the run's dt while it draws noise:
+          -- params.bound_check, run/plan.lua)
           if f == "tau" then
-            bounds[slot] = { 0, true, "a noise time constant (ms)", per_dt = m.type.noise[c].kind ~= "white" }
+            bounds[slot] = { 0, true, "a noise time constant (ms)",
+                             per_dt = m.type.noise[c].kind ~= "white" and sigma_slot or nil }
           end
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.

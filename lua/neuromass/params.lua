@@ -283,7 +283,8 @@ end
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
 -- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0).  With the run's
--- `dt` (ms), an OU channel's tau must exceed it (bounds.per_dt): for dt/tau
+-- `dt` (ms), an OU channel's tau must exceed it (bounds.per_dt: its sigma's
+-- slot; run/plan.lua gives dt while the channel draws noise): for dt/tau
 -- >= 1 the Euler-Maruyama recursion oscillates, as a stimulus's OU's
 -- (stimulus/compile.lua).  The one rule for a number assigned (M.assign, no
 -- dt), a number at the run (run/plan.lua) and every sample of a series or a

@@ -115,9 +115,11 @@ describe("a noise channel's tau against the run's dt", function()
     refused(function(m) m.params["*.input_0.tau"] = nm.series(taus) end, 0.1,
             { "input_0.tau' is a noise time constant (ms): it must be > 0.1", "sample 3" })
   end)
-  it("takes tau > dt, and a white channel's unused tau", function()
+  it("takes tau > dt, a channel that draws no noise (sigma 0), and a white channel's unused tau", function()
     local m = probe()
     m.params["*.input_0.tau"] = 0.11
+    assert.are.equal(100, #m:run { duration = 10, dt = 0.1 }:get("x"))
+    m.params["*.input_1.sigma"], m.params["*.input_1.tau"] = 0, 0.05   -- (at its mean: stays there)
     assert.are.equal(100, #m:run { duration = 10, dt = 0.1 }:get("x"))
     local W = nm.mass { name = "W", state = { x = 0 }, noise = { { sigma = 1, tau = 0.01, kind = "white" } },
                         derivatives = function(_, _, u) return { x = u.input_0 } end }
