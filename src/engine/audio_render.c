@@ -13,6 +13,15 @@
 
 #include "audio_impl.h"
 
+/* Lane l's largest |value| in its scaled units (its values are stored relative to
+** its first one): what "does not vary" is measured against. */
+static double own_magnitude(const nm_audio *a, size_t l)
+{
+  double off = a->offset[l] * a->scale[l];
+  return fmax(fabs(a->mx[l] + off), fabs(a->mn[l] + off));
+}
+
+
 static void lane_gains(nm_audio *a, nm_audio_report *rep)
 {
   size_t L = a->lanes;
@@ -38,8 +47,14 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
       double s = a->scale[l] != 0 ? a->scale[l] : 1;
       a->lo[l] = shared ? (lo - a->offset[l]) * s : a->mn[l];
       a->span[l] = shared ? (hi - lo) * s : a->mx[l] - a->mn[l];
-      if (!(a->span[l] > 1e-12 * (fabs(a->mx[l]) + fabs(a->mn[l])))) { a->span[l] = 0; rep->silent++; }
+      /* a signal that does not vary (by its own magnitude) drives no tone: silent */
       a->lane_gain[l] = 1;
+      if (!(a->span[l] > (shared ? 1e-12 * (fabs(a->mx[l]) + fabs(a->mn[l]))
+                                 : 0x1p-40 * own_magnitude(a, l)))) {
+        a->span[l] = 0;
+        a->lane_gain[l] = 0;
+        rep->silent++;
+      }
     }
     return;
   }
@@ -61,9 +76,7 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
   if (e_ref == INT_MAX) e_ref = 0;
   a->ref_exp = e_ref;
   for (size_t l = 0; l < L; l++) {
-    double off = a->offset[l] * a->scale[l];
-    double own = fmax(fabs(a->mx[l] + off), fabs(a->mn[l] + off));
-    int silent = !(level[l] > 0x1p-40 * own) || level[l] == 0;
+    int silent = !(level[l] > 0x1p-40 * own_magnitude(a, l)) || level[l] == 0;
     if (silent && !a->premix) rep->silent++;
     /* a varying signal whose variance the resampler all but removed lies above the
     ** audio band once sped up (a high-pass removes variance of its own: not judged) */
@@ -102,7 +115,8 @@ void au_render_frames(nm_audio *a, const float *in, size_t n, long f0, double *o
       for (size_t l = 0; l < L; l++) v[l] = ((double)s[l] - a->centre[l]) * a->lane_gain[l];
     } else {
       for (size_t l = 0; l < L; l++) {
-        double u = a->span[l] > 0 ? ((double)s[l] - a->lo[l]) / a->span[l] : 0.5;
+        if (a->lane_gain[l] == 0) { v[l] = 0; continue; }          /* does not vary: silent */
+        double u = ((double)s[l] - a->lo[l]) / a->span[l];
         u = u < 0 ? 0 : u > 1 ? 1 : u;
         double amp = (o->drive & NM_DRIVE_AMPLITUDE) ? u : 1;
         double freq = (o->drive & NM_DRIVE_PITCH) ? o->pitch_lo * exp(u * lrange) : a->carrier[l];

@@ -128,10 +128,17 @@ describe("sonification", function()
       assert.is_true(math.abs(r - 1) < 0.01, norm .. ": node 1 / node 0 = " .. r)
       assert.are.same({}, rep.warnings)
     end
-    -- a constant signal beside a varying one is still silent
-    res = tones(2, { a = { 1, 0 }, b = { 0, 5 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
-    local _, rep = res:write_audio(dir .. "/still.wav", { layout = "multichannel" })
-    assert.are.same({ "1 of 2 signals do not vary and are silent" }, rep.warnings)
+    -- a constant signal beside a varying one is still silent, and one varying by rounding
+    -- (5 + 1e-14 sin), audified or driving a tone (before: mapped onto its full range)
+    for _, a in ipairs { 0, 1e-14 } do
+      res = tones(2, { a = { 1, a }, b = { 0, 5 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+      for _, mode in ipairs { "audify", "mapping" } do
+        local path, rep = res:write_audio(dir .. "/still.wav", { layout = "multichannel", mode = mode })
+        assert.are.same({ "1 of 2 signals do not vary and are silent" }, rep.warnings)
+        local _, ch = core.audio_read(path)
+        assert.are.equal(0, dsp.rms(ch[2]), mode .. ", a = " .. a)
+      end
+    end
   end)
 
   it("warns when a signal's rhythm, sped up, lies above the audio band and is filtered out", function()
