@@ -14,11 +14,11 @@ local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 
--- Where input `a` of node i comes from: "local", "rule", "zero" or nil.
-local function source_kind(model, i, a, syncs_of)
+-- Where input `a` of mass j of node i comes from: "local", "rule", "zero" or nil.
+local function source_kind(model, i, j, a, syncs_of)
   local nd = model.net.nodes[i]
   syncs_of[nd] = syncs_of[nd] or nd:local_syncs()
-  if syncs_of[nd][a] then return "local" end
+  if syncs_of[nd][j][a] then return "local" end
   if model.rules[a] then return "rule" end
   if model.standalone then return "zero" end
 end
@@ -32,7 +32,7 @@ function M.check_inputs(model, level)
     for _, a in ipairs(g.type.inputs) do
       local kind
       for _, lane in ipairs(g.lanes) do
-        local k = source_kind(model, lane.node, a, syncs_of)
+        local k = source_kind(model, lane.node, lane.mass, a, syncs_of)
         local nd = model.net.nodes[lane.node]
         if not k then
           error(string.format("node %d ('%s'), mass '%s': required input '%s' is not provided " ..
@@ -285,7 +285,7 @@ local function local_rows(model, g, a, dt, level)
   for l, lane in ipairs(g.lanes) do
     local nd = model.net.nodes[lane.node]
     c.dst[l] = layout.input_slot(g, a, l - 1)
-    for _, term in ipairs(nd:local_syncs()[a]) do
+    for _, term in ipairs(nd:local_syncs()[lane.mass][a]) do
       if term.weight ~= 0 then
         local from = nd.masses[term.from]
         c.src[#c.src + 1] = model.layout.sig[lane.node][term.from][from.type.coupling[1]]

@@ -86,8 +86,13 @@ local function symbols(kind, names, what, lead, massname)
   return setmetatable({}, {
     __index = function(_, k)
       if not known[k] then
-        error(string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k),
-                            check.suggest_or_list(tostring(k), names, lead)), 2)
+        local hint = check.suggest_or_list(tostring(k), names, lead)
+        -- an input read but not declared: say where inputs are declared
+        if kind == "in" and not hint:find("did you mean", 1, true) then
+          hint = string.format("%s (declare the coupling inputs the mass reads: inputs = { '%s' })",
+                               hint, tostring(k))
+        end
+        error(string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k), hint), 2)
       end
       local leaf = cache[k]
       if not leaf then leaf = expr.leaf(kind, k); cache[k] = leaf end

@@ -110,12 +110,21 @@ local function register_names(self, opts)
         add(p, layout.param_slot(g, p, lane), m.params[p])
       end
       for c, ch in ipairs(m.noise) do
+        local sigma_slot
         for _, f in ipairs { "mu", "sigma", "tau" } do
           local name = "input_" .. (c - 1) .. "." .. f
           local slot = layout.param_slot(g, name, lane)
           add(name, slot, ch[f])
-          if f == "sigma" then sigma_slots[slot] = true; bounds[slot] = { 0, false, "a noise sigma" } end
-          if f == "tau" then bounds[slot] = { 0, true, "a noise time constant (ms)" } end
+          if f == "sigma" then
+            sigma_slots[slot], sigma_slot = true, slot
+            bounds[slot] = { 0, false, "a noise sigma" }
+          end
+          -- (an OU channel's tau must also exceed the run's dt while it draws noise:
+          -- params.bound_check, run/plan.lua)
+          if f == "tau" then
+            bounds[slot] = { 0, true, "a noise time constant (ms)",
+                             per_dt = m.type.noise[c].kind ~= "white" and sigma_slot or nil }
+          end
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.
         local name = "input_" .. (c - 1)
@@ -224,13 +233,15 @@ local function register_names(self, opts)
     if nd.connectivity and not flat then
       local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
       local nm = #nd.masses
-      structural(node_prefix .. ".local_connectivity", function() return nd.connectivity end,
+      structural(node_prefix .. ".local_connectivity", function() return net:local_matrix(nd, "connectivity") end,
         function(v, level)
           v = check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
-          nd.connectivity = nd.rescale and nd.rescale(v, nd.masses) or v
+          net:set_local_matrix(nd, "connectivity", nd.rescale and nd.rescale(v, nd.masses) or v)
         end)
-      structural(node_prefix .. ".local_delays", function() return nd.delays end,
-        function(v, level) nd.delays = check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true) end)
+      structural(node_prefix .. ".local_delays", function() return net:local_matrix(nd, "delays") end,
+        function(v, level)
+          net:set_local_matrix(nd, "delays", check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true))
+        end)
     end
   end
   for name, s in keyorder.pairs(opts.structural or {}) do

@@ -156,8 +156,8 @@ local function user_matrices(self, own)
   add(self.connectivity, "connectivity")
   if self.lengths then add(self.lengths, "lengths", true) end
   if self.fixed_delays then add(self.fixed_delays, "delays", true) end
-  for _, nd in ipairs(self.nodes) do
-    local m, nw = #nd.masses, "node '" .. nd.label .. "': "
+  for i, nd in ipairs(self.nodes) do
+    local m, nw = #nd.masses, string.format("node %d ('%s'): ", i - 1, nd.label)
     if nd.connectivity then list[#list + 1] = { nd.connectivity, nw .. "connectivity", m } end
     if nd.delays then list[#list + 1] = { nd.delays, nw .. "delays", m, true } end
   end
@@ -268,6 +268,45 @@ function Network:same_matrices(snap)
   return same_packs(pack_all(user_matrices(self), snap), snap)
 end
 
+-- How many of the nodes hold each local matrix table (nm.replicate's copies
+-- share the one given), counted when first asked.
+local function local_users(self)
+  if not self.local_users then
+    local users = setmetatable({}, { __mode = "k" })
+    for _, nd in ipairs(self.nodes) do
+      for _, f in ipairs { "connectivity", "delays" } do
+        if nd[f] then users[nd[f]] = (users[nd[f]] or 0) + 1 end
+      end
+    end
+    self.local_users, self.copy_of = users, setmetatable({}, { __mode = "k" })
+  end
+  return self.local_users
+end
+
+--- Node nd's local matrix `f` ("connectivity" or "delays") as its own table:
+-- one it shares with other nodes is copied for it first, so that an edit in
+-- place through its name (model.params) changes that node only, while the
+-- others keep reading the table given.  The copy stands for that table in
+-- changed_matrices (an edit of it is an edit in place).
+function Network:local_matrix(nd, f)
+  local users, t = local_users(self), nd[f]
+  if t and (users[t] or 0) > 1 then
+    users[t] = users[t] - 1
+    local c = {}
+    for r, row in ipairs(t) do c[r] = table.move(row, 1, #row, 1, {}) end
+    nd[f], users[c], self.copy_of[c] = c, 1, t
+  end
+  return nd[f]
+end
+
+--- Puts table v as node nd's local matrix `f` (checked by the caller).
+function Network:set_local_matrix(nd, f, v)
+  local users = local_users(self)
+  if nd[f] and users[nd[f]] then users[nd[f]] = users[nd[f]] - 1 end
+  nd[f] = v
+  if v then users[v] = (users[v] or 0) + 1 end
+end
+
 --- The names of the matrices edited in place since `snap` (check_matrices),
 -- in messages' words ("network 'Net': connectivity", "Cmat"): the same
 -- table, other values.  A table put in place of another (through
@@ -278,7 +317,8 @@ function Network:changed_matrices(snap)
   for k, name in ipairs(snap.names) do at[name] = k end
   for _, e in ipairs(user_matrices(self)) do
     local k, m = at[e[2]], e[1]
-    if k and rawequal(snap.tables[k], m) and not seen[m] then
+    local was = snap.tables[k]
+    if k and (rawequal(was, m) or rawequal(self.copy_of and self.copy_of[m], was)) and not seen[m] then
       seen[m] = true
       local ok, packed = core.matrix_check(m, e[3], false, snap[k])
       if not (ok and rawequal(packed, snap[k])) then names[#names + 1] = e[2] end
@@ -364,12 +404,13 @@ Sync.__index = function(_, k)
   return m
 end
 
--- Node j (0-based) of the network, or an error at the user's line.
-local function node_at(self, j, level)
+-- Node j (0-based) of the network, or an error at the user's line naming the
+-- call `what` ("net:now").
+local function node_at(self, j, level, what)
   local nd = math.type(j) and self.net.nodes[j + 1]
   if not nd then
-    error(string.format("no node %s in the network (nodes are 0 .. %d)", check.show(j),
-                        #self.net.nodes - 1), level + 1)
+    error(string.format("%s: no node %s in network '%s' (nodes are 0 .. %d)", what, check.show(j),
+                        self.net.label, #self.net.nodes - 1), level + 1)
   end
   return nd
 end
@@ -436,24 +477,24 @@ end
 
 --- The connectivity weight from node j to node i (0-based).
 function Sync:weight(i, j)
-  node_at(self, i, 2)
-  node_at(self, j, 2)
+  node_at(self, i, 2, "net:weight")
+  node_at(self, j, 2, "net:weight")
   return self.net.connectivity[i + 1][j + 1]
 end
 
 --- The delay in ms from node j to node i (0-based).
 function Sync:delay(i, j)
-  node_at(self, i, 2)
-  node_at(self, j, 2)
+  node_at(self, i, 2, "net:delay")
+  node_at(self, j, 2, "net:delay")
   return self.delays[i + 1][j + 1]
 end
 
-local function node_var(self, j, var, level)
-  local nd = node_at(self, j, level + 1)
+local function node_var(self, j, var, level, what)
+  local nd = node_at(self, j, level + 1, what)
   if type(var) ~= "string" then
-    error(string.format("variable names are strings, got %s", check.show(var)), level + 1)
+    error(string.format("%s: variable names are strings, got %s", what, check.show(var)), level + 1)
   elseif not nd:find(var) then
-    error(string.format("node %d ('%s') has no variable '%s'%s", j, nd.label, var,
+    error(string.format("%s: node %d ('%s') has no variable '%s'%s", what, j, nd.label, var,
                         check.suggest_or_list(var, nd:variables(), "its variables are")), level + 1)
   end
 end
@@ -462,7 +503,7 @@ end
 -- the node whose input the expression becomes, taken from the network's delay
 -- matrix when that expression is compiled for its node).
 function Sync:delayed(j, var, delay_ms)
-  node_var(self, j, var, 2)
+  node_var(self, j, var, 2, "net:delayed")
   if delay_ms ~= nil and not (check.finite(delay_ms) and delay_ms >= 0) then
     error(string.format("net:delayed: the delay must be a finite number >= 0 (ms), got %s",
                         check.show(delay_ms)), 2)
@@ -472,7 +513,7 @@ end
 
 --- Node j's variable `var` now (no delay).
 function Sync:now(j, var)
-  node_var(self, j, var, 2)
+  node_var(self, j, var, 2, "net:now")
   return expr.leaf("hist", var, { node = j, delay_ms = 0 })
 end
 

@@ -116,10 +116,12 @@ function M.node(def)
   return self
 end
 
---- The local coupling helpers this node provides: name -> list of terms
--- { from = mass index, to = mass index, weight, delay_ms }.
+--- The local coupling helpers this node provides, per receiving mass:
+-- syncs[to][name] -> list of terms { from = mass index, to, weight, delay_ms }
+-- (to a mass index; two masses of one type each get their own row of C).
 function Node:local_syncs()
   local syncs = {}
+  for to in ipairs(self.masses) do syncs[to] = {} end
   if not self.connectivity then return syncs end
   local C, D = self.connectivity, self.delays
   for to, mt in ipairs(self.masses) do
@@ -128,8 +130,8 @@ function Node:local_syncs()
       local w = C[to][from]
       local d = D and D[to][from] or 0
       for _, variant in ipairs { { base, w }, { base .. "_sq", w * w } } do
-        local list = syncs[variant[1]] or {}
-        syncs[variant[1]] = list
+        local list = syncs[to][variant[1]] or {}
+        syncs[to][variant[1]] = list
         list[#list + 1] = { from = from, to = to, weight = variant[2], delay = d }
       end
     end

@@ -47,6 +47,15 @@ local function suggestion(key, names)
   -- a name near the whole key (a typo in a full name)
   local near = check.suggest(plain, names)
   if near ~= "" then return near end
+  -- a key that lacks the names' first components ('Node_1.*.a' without 'Net.'): the
+  -- same key behind '*.', which keeps its node, rather than the glob of its last component
+  if plain:sub(1, 1) ~= "*" and plain:find(".", 1, true) then
+    local behind = "*." .. plain
+    local match = M.matcher(behind)
+    for _, n in ipairs(names) do
+      if match(n) then return string.format("; did you mean '%s'?", behind) end
+    end
+  end
   local tail = last_component(plain:gsub("%*", ""))
   local seen, tails, is_name = {}, {}, {}
   for _, n in ipairs(names) do
@@ -273,16 +282,27 @@ end
 --- The rule of the values of parameter slot `slot` of registry `reg`: nil
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
--- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0).  The one rule for
--- a number assigned (M.assign) and for every sample of a series or a
+-- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0).  With the run's
+-- `dt` (ms), an OU channel's tau must exceed it (bounds.per_dt: its sigma's
+-- slot; run/plan.lua gives dt while the channel draws noise): for dt/tau
+-- >= 1 the Euler-Maruyama recursion oscillates, as a stimulus's OU's
+-- (stimulus/compile.lua).  The one rule for a number assigned (M.assign, no
+-- dt), a number at the run (run/plan.lua) and every sample of a series or a
 -- stimulus driving the slot (run/plan.lua, stimulus/drive.lua, at the run).
-function M.bound_check(reg, slot)
+function M.bound_check(reg, slot, dt)
   local b = reg.bounds and reg.bounds[slot]
   if not b then return nil end
   local lower, strict, what = b[1], b[2], b[3]
+  local why = ""
+  if b.per_dt and dt and dt > lower then
+    lower, strict = dt, true
+    why = string.format(" (dt = %g ms: the Euler-Maruyama recursion oscillates for dt/tau >= 1 and " ..
+                        "diverges past 2)", dt)
+  end
   return function(v)
     if v < lower or (strict and v == lower) then
-      return string.format("%s: it must be %s %g, got %s", what, strict and ">" or ">=", lower, check.show(v))
+      return string.format("%s: it must be %s %g%s, got %s", what, strict and ">" or ">=", lower, why,
+                           check.show(v))
     end
   end
 end

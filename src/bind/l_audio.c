@@ -366,7 +366,7 @@ static int writer_feed_csv(lua_State *L)
 
 
 /* The report of a rendered writer: { frames, samples_in, ratio, stages, decimation,
-** gain, peak, limited_db, silent, fade_in, fade_out (frames), container,
+** gain, peak, limited_db, silent, filtered, fade_in, fade_out (frames), container,
 ** input_gains = {...} }. */
 static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
 {
@@ -389,6 +389,8 @@ static int push_report(lua_State *L, nm_audio *a, const nm_audio_report *rep)
   lua_setfield(L, -2, "limited_db");
   lua_pushinteger(L, (lua_Integer)rep->silent);
   lua_setfield(L, -2, "silent");
+  lua_pushinteger(L, (lua_Integer)rep->filtered);
+  lua_setfield(L, -2, "filtered");
   lua_pushinteger(L, (lua_Integer)rep->fade_in);
   lua_setfield(L, -2, "fade_in");
   lua_pushinteger(L, (lua_Integer)rep->fade_out);

@@ -303,6 +303,8 @@ nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err)
   a->mx = au_alloc(&ok, L, sizeof(double));
   a->sum = au_alloc(&ok, L, sizeof(double));
   a->sumsq = au_alloc(&ok, L, sizeof(double));
+  a->in_sum = au_alloc(&ok, L, sizeof(double));
+  a->in_sumsq = au_alloc(&ok, L, sizeof(double));
   a->spool_buf = au_alloc(&ok, (size_t)CHUNK * L, sizeof(float));
   a->centre = au_alloc(&ok, L, sizeof(double));
   a->lane_gain = au_alloc(&ok, L, sizeof(double));
@@ -385,7 +387,7 @@ void nm_audio_free(nm_audio *a)
   void *owned[] = { a->path, a->pre, a->post, a->carrier, a->gather, a->x, a->offset,
                     a->scale, a->scale_exp,
                     a->head, a->tail, a->block, a->env, a->hp_st, a->mn, a->mx, a->sum,
-                    a->sumsq, a->spool_buf, a->centre, a->lane_gain, a->lo, a->span, a->phase,
+                    a->sumsq, a->in_sum, a->in_sumsq, a->spool_buf, a->centre, a->lane_gain, a->lo, a->span, a->phase,
                     a->input_gain, a->dec_h, a->dec_buf, a->dec_out, a->dec_acc };
   for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) free(owned[i]);
   free(a);

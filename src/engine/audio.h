@@ -110,6 +110,8 @@ typedef struct {
   double peak;              /* largest |sample| of the mix before the file-wide gain */
   double limited_db;        /* largest gain reduction by the limiter (dB; 0: untouched) */
   size_t silent;            /* input signals with no variation (given gain 0) */
+  size_t filtered;          /* audified signals that lost more than 99 % of their variance
+                               to the resampler: above the audio band once sped up */
   long fade_in, fade_out;   /* the fades applied, frames (shorter than asked when the file
                                cannot hold both: they share it in proportion) */
 } nm_audio_report;

@@ -105,6 +105,11 @@ static int take(nm_audio *a, const double *row, const size_t *cols)
     if (!(fabs(v) <= SCALED_MAX)) return too_wide(a, l, x[l]);
     t[l] = (float)v;
   }
+  for (size_t l = 0; l < L; l++) {      /* the input's variance, against the audio's (render) */
+    a->in_sum[l] += t[l];
+    a->in_sumsq[l] += (double)t[l] * t[l];
+  }
+  a->n_taken++;
   if (!a->head_done) {
     memcpy(a->head + (size_t)a->n_valid * L, t, L * sizeof *t);
     a->n_valid++;

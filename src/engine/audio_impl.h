@@ -107,6 +107,8 @@ struct nm_audio {
   biquad hp;
   bq_state *hp_st;
   double *mn, *mx, *sum, *sumsq;
+  double *in_sum, *in_sumsq;    /* of the lanes' scaled input values, before resampling */
+  long n_taken;                 /* input rows taken (after skip) */
   float *spool_buf;             /* CHUNK x lanes */
   /* rendering */
   double *centre, *lane_gain, *lo, *span, *phase, *input_gain;

@@ -13,10 +13,19 @@
 
 #include "audio_impl.h"
 
+/* Lane l's largest |value| in its scaled units (its values are stored relative to
+** its first one): what "does not vary" is measured against. */
+static double own_magnitude(const nm_audio *a, size_t l)
+{
+  double off = a->offset[l] * a->scale[l];
+  return fmax(fabs(a->mx[l] + off), fabs(a->mn[l] + off));
+}
+
+
 static void lane_gains(nm_audio *a, nm_audio_report *rep)
 {
   size_t L = a->lanes;
-  double n = (double)a->n_frames, biggest = 0;
+  double n = (double)a->n_frames;
   const nm_audio_opts *o = &a->o;
   if (o->mode == NM_AUDIO_MAPPING) {
     /* the driving signal maps onto 0 .. 1: per signal, or one range for all */
@@ -38,14 +47,21 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
       double s = a->scale[l] != 0 ? a->scale[l] : 1;
       a->lo[l] = shared ? (lo - a->offset[l]) * s : a->mn[l];
       a->span[l] = shared ? (hi - lo) * s : a->mx[l] - a->mn[l];
-      if (!(a->span[l] > 1e-12 * (fabs(a->mx[l]) + fabs(a->mn[l])))) { a->span[l] = 0; rep->silent++; }
+      /* a signal that does not vary (by its own magnitude) drives no tone: silent */
       a->lane_gain[l] = 1;
+      if (!(a->span[l] > (shared ? 1e-12 * (fabs(a->mx[l]) + fabs(a->mn[l]))
+                                 : 0x1p-40 * own_magnitude(a, l)))) {
+        a->span[l] = 0;
+        a->lane_gain[l] = 0;
+        rep->silent++;
+      }
     }
     return;
   }
-  /* Levels are in each lane's scaled units; compared across lanes by their
-  ** base-2 logarithms in the signals' units (level / 2^scale_exp). */
-  double *level = a->lo, *log_level = a->span;       /* scratch */
+  /* Levels are in each lane's scaled units.  A lane is silent when it does
+  ** not vary: its level 2^-40 (1e-12) or less of its own largest magnitude
+  ** (rounding about a constant), whatever the other lanes' magnitudes. */
+  double *level = a->lo;                             /* scratch */
   int e_ref = INT_MAX;                               /* the largest lane's scale */
   for (size_t l = 0; l < L; l++) {
     double mean = a->sum[l] / n;
@@ -55,15 +71,20 @@ static void lane_gains(nm_audio *a, nm_audio_report *rep)
     double peak = fmax(a->mx[l] - c, c - a->mn[l]);
     double ms = a->sumsq[l] / n - 2 * c * a->sum[l] / n + c * c;
     level[l] = o->normalize == NM_NORM_RMS ? sqrt(fmax(ms, 0)) : peak;
-    log_level[l] = level[l] > 0 ? log2(level[l]) - a->scale_exp[l] : -INFINITY;
-    if (log_level[l] > biggest || l == 0) biggest = log_level[l];
     if (a->scale[l] != 0 && a->scale_exp[l] < e_ref) e_ref = a->scale_exp[l];
   }
   if (e_ref == INT_MAX) e_ref = 0;
   a->ref_exp = e_ref;
   for (size_t l = 0; l < L; l++) {
-    int silent = !(log_level[l] > biggest - 40) || level[l] == 0;      /* 2^-40: 1e-12 */
+    int silent = !(level[l] > 0x1p-40 * own_magnitude(a, l)) || level[l] == 0;
     if (silent && !a->premix) rep->silent++;
+    /* a varying signal whose variance the resampler all but removed lies above the
+    ** audio band once sped up (a high-pass removes variance of its own: not judged) */
+    if (!silent && !a->premix && o->highpass <= 0 && a->n_taken > 0) {
+      double t = (double)a->n_taken, mi = a->in_sum[l] / t, mo = a->sum[l] / n;
+      double vi = a->in_sumsq[l] / t - mi * mi, vo = a->sumsq[l] / n - mo * mo;
+      if (vi > 0 && !(vo >= 0.01 * vi)) rep->filtered++;
+    }
     if (o->normalize == NM_NORM_PEAK || o->normalize == NM_NORM_RMS)
       a->lane_gain[l] = silent ? 0 : 1 / level[l];
     else      /* relative amplitudes: every lane to the largest one's scale */
@@ -94,7 +115,8 @@ void au_render_frames(nm_audio *a, const float *in, size_t n, long f0, double *o
       for (size_t l = 0; l < L; l++) v[l] = ((double)s[l] - a->centre[l]) * a->lane_gain[l];
     } else {
       for (size_t l = 0; l < L; l++) {
-        double u = a->span[l] > 0 ? ((double)s[l] - a->lo[l]) / a->span[l] : 0.5;
+        if (a->lane_gain[l] == 0) { v[l] = 0; continue; }          /* does not vary: silent */
+        double u = ((double)s[l] - a->lo[l]) / a->span[l];
         u = u < 0 ? 0 : u > 1 ? 1 : u;
         double amp = (o->drive & NM_DRIVE_AMPLITUDE) ? u : 1;
         double freq = (o->drive & NM_DRIVE_PITCH) ? o->pitch_lo * exp(u * lrange) : a->carrier[l];

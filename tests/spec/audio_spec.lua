@@ -117,6 +117,42 @@ describe("sonification", function()
     assert.are.equal(1, core.audio_read(res:write_audio(dir .. "/one.wav", { nodes = 1 })).channels)
   end)
 
+  it("peak and rms bring each varying signal to the same level, however far below the loudest", function()
+    -- node 1 swings 1e-13 of node 0 (a partial run whose node 0 blew up to 1e38 is the same):
+    -- it varies, so it is not "silent" (before: gain 0 and "1 of 2 signals do not vary")
+    local res = tones(2, { a = { 1, 1e-13 }, f = { 10, 15 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+    for _, norm in ipairs { "peak", "rms" } do
+      local path, rep = res:write_audio(dir .. "/far.wav", { layout = "multichannel", normalize = norm })
+      local _, ch = core.audio_read(path)
+      local r = dsp.rms(ch[2]) / dsp.rms(ch[1])
+      assert.is_true(math.abs(r - 1) < 0.01, norm .. ": node 1 / node 0 = " .. r)
+      assert.are.same({}, rep.warnings)
+    end
+    -- a constant signal beside a varying one is still silent, and one varying by rounding
+    -- (5 + 1e-14 sin), audified or driving a tone (before: mapped onto its full range)
+    for _, a in ipairs { 0, 1e-14 } do
+      res = tones(2, { a = { 1, a }, b = { 0, 5 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
+      for _, mode in ipairs { "audify", "mapping" } do
+        local path, rep = res:write_audio(dir .. "/still.wav", { layout = "multichannel", mode = mode })
+        assert.are.same({ "1 of 2 signals do not vary and are silent" }, rep.warnings)
+        local _, ch = core.audio_read(path)
+        assert.are.equal(0, dsp.rms(ch[2]), mode .. ", a = " .. a)
+      end
+    end
+  end)
+
+  it("warns when a signal's rhythm, sped up, lies above the audio band and is filtered out", function()
+    -- 10 Hz at speed-up 3000 is 30 kHz, above 22.05 kHz: what is left is the filter's residue
+    -- (before: normalised to full scale, no warning)
+    local res = tones(2, { f = { 10, 1 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
+    local _, rep = res:write_audio(dir .. "/above.wav", { speedup = 3000, layout = "multichannel" })
+    assert.are.same({ "1 of 2 signals lost more than 99 % of their variance above the audio band " ..
+                      "(simulated activity above 7.35 Hz at speed-up 3000 is filtered out): lower the speed-up" },
+                    rep.warnings)
+    _, rep = res:write_audio(dir .. "/within.wav", { speedup = 1000, layout = "multichannel" })
+    assert.are.same({}, rep.warnings)
+  end)
+
   it("band-limits: 10 Hz + 3 kHz at dt 0.01 ms, k = 100 leaves nothing >= -60 dB outside 1 kHz +- 1 %", function()
     -- Plain decimation would fold the 3 kHz tone (300 kHz of audio) to 8.7 kHz.
     -- Fades are off: with 0.1 s of audio (10 Hz bins) +- 1 % is +- 1 bin, so the
@@ -333,6 +369,13 @@ describe("sonification", function()
       { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
       { { gain = 2 }, "'gain' applies with normalize = \"none\"" },
       { { envelope = 2 }, "'envelope' applies to mode = \"mapping\"" },
+      -- frequencies the audio cannot hold (before: map.to filtered away, then the residue
+      -- normalised to full scale; a pitch above it aliased), as a carrier's
+      { { map = { from = 10, to = 30000 } }, "'map%.to' = 30000 Hz must be below 22050 Hz, half the " ..
+                                             "audio rate %(44100 Hz%)" },
+      { { map = { from = 10, to = 4000 }, rate = 8000 }, "'map%.to' = 4000 Hz must be below 4000 Hz" },
+      { { mode = "mapping", drive = "pitch", pitch = { 200, 25000 } }, "'pitch%[2%]' = 25000 Hz must be below 22050 Hz" },
+      { { mode = "mapping", carrier = 30000 }, "'carrier' = 30000 Hz must be below 22050 Hz" },
     }
     for _, c in ipairs(cases) do
       local msg = err_of(function() res:write_audio(dir .. "/bad.wav", c[1]) end)

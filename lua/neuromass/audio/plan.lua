@@ -12,8 +12,8 @@ local pan = require "neuromass.audio.pan"
 local sidecar_of = require("neuromass.audio.sidecar").name
 
 local type, ipairs, string, tostring, math = type, ipairs, string, tostring, math
-local fail, one_of, positive, non_negative =
-      acheck.fail, acheck.one_of, acheck.positive, acheck.non_negative
+local fail, one_of, positive, non_negative, below_nyquist =
+      acheck.fail, acheck.one_of, acheck.positive, acheck.non_negative, acheck.below_nyquist
 
 local M = {}
 
@@ -72,6 +72,7 @@ function M.plan(what, level, path, opts, src)
          "96000), got %s", rates.lo, rates.hi, tostring(rate))
   end
   rate = math.tointeger(rate)
+  if opts.map ~= nil then below_nyquist(what, level + 1, "map.to", opts.map.to, rate) end
   local bits = opts.bits or 16
   local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
                    or (bits == "float" or bits == 32) and "float" or nil
@@ -105,7 +106,7 @@ function M.plan(what, level, path, opts, src)
   if highpass == nil then highpass = 0 end   -- the mean is removed anyway (dc)
   if highpass == false then highpass = 0 end
   non_negative(what, level + 1, "highpass", highpass)
-  if highpass >= rate / 2 then fail(what, level, "'highpass' must be below %g Hz", rate / 2) end
+  below_nyquist(what, level + 1, "highpass", highpass, rate)
   local interval = src.interval
   local in_rate = 1000 / interval
   local skip = non_negative(what, level + 1, "skip", opts.skip or 0)
@@ -157,8 +158,10 @@ function M.plan(what, level, path, opts, src)
     c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
     local pitch = opts.pitch or { 220, 880 }
     if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
-    c.pitch_lo = positive(what, level + 1, "pitch[1]", pitch[1])
-    c.pitch_hi = positive(what, level + 1, "pitch[2]", pitch[2])
+    c.pitch_lo = below_nyquist(what, level + 1, "pitch[1]",
+                                           positive(what, level + 1, "pitch[1]", pitch[1]), rate)
+    c.pitch_hi = below_nyquist(what, level + 1, "pitch[2]",
+                                           positive(what, level + 1, "pitch[2]", pitch[2]), rate)
     local carrier = opts.carrier
     if carrier == nil then
       carrier = {}
@@ -175,7 +178,7 @@ function M.plan(what, level, path, opts, src)
     end
     for i = 1, #inputs do
       positive(what, level + 1, "carrier", carrier[i])
-      if carrier[i] >= rate / 2 then fail(what, level, "a carrier must be below %g Hz", rate / 2) end
+      below_nyquist(what, level + 1, "carrier", carrier[i], rate)
     end
     c.carrier = carrier
     local env = opts.envelope

@@ -44,6 +44,12 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
     p.warnings[#p.warnings + 1] = string.format(
       "%d of %d signals do not vary and are silent", rep.silent, c.n_in)
   end
+  if (rep.filtered or 0) > 0 then
+    p.warnings[#p.warnings + 1] = string.format(
+      "%d of %d signals lost more than 99 %% of their variance above the audio band (simulated " ..
+      "activity above %.4g Hz at speed-up %.4g is filtered out): lower the speed-up", rep.filtered,
+      c.n_in, c.rate / (2 * c.speedup), c.speedup)
+  end
   if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
   local final, sidecar = path, p.sidecar
   if partial then

@@ -27,9 +27,18 @@ local function name_of_slot(self, kind, slot)
   return "?"
 end
 
+-- The run's dt for params.bound_check of `slot`: a noise tau's bound depends
+-- on it while its channel draws noise (its sigma non-zero, or driven), else nil.
+local function bound_dt(self, slot, dt)
+  local b = self.registry.bounds and self.registry.bounds[slot]
+  local sigma = b and b.per_dt
+  if sigma and (self.drive[sigma] or self.values[sigma] ~= 0) then return dt end
+end
+
 -- Time series driving parameters, checked against the run's length and
 -- each sample the run reads against the parameter's bounds (a noise sigma
--- >= 0, a tau > 0: params.bound_check, the rule of a number assigned); and
+-- >= 0, a tau > dt: params.bound_check, the rule of a number assigned), as
+-- the numbers whose bounds depend on dt; and
 -- the targets of stimuli (parameters, and input channels in drive.inputs),
 -- which stimulus.drivers compiles once the simulation exists.
 local function drivers(self, n_steps, dt, level)
@@ -49,7 +58,7 @@ local function drivers(self, n_steps, dt, level)
     if why then
       error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
     end
-    local bound = params.bound_check(self.registry, slot)
+    local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt))
     for k = 1, bound and n_steps or 0 do
       why = bound(values[k])
       if why then
@@ -59,6 +68,14 @@ local function drivers(self, n_steps, dt, level)
     end
     list[#list + 1] = { slot = slot, values = values }
     ::next::
+  end
+  -- the numbers no series or stimulus replaces, against the bounds that depend on dt
+  for slot, v in keyorder.pairs(self.values) do
+    local at = not self.drive[slot] and bound_dt(self, slot, dt)
+    local why = at and params.bound_check(self.registry, slot, at)(v)
+    if why then
+      error(string.format("run: '%s' is %s", name_of_slot(self, "param", slot), why), level + 1)
+    end
   end
   return list, targets
 end
@@ -275,7 +292,7 @@ function M.make(self, o, h, level)
     fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
-    bound = function(slot) return params.bound_check(self.registry, slot) end,
+    bound = function(slot) return params.bound_check(self.registry, slot, bound_dt(self, slot, dt)) end,
   }, level + 1)
   return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
            stims = stims, bold = bold_stage }
