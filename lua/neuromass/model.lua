@@ -172,7 +172,7 @@ local function register_names(self, opts)
       if not e then error("model: alias '" .. alias .. "' names unknown parameter '" .. t .. "'", 3) end
       for _, s in ipairs(e.slots) do slots[#slots + 1] = s end
     end
-    reg:add(alias, { slots = slots })
+    reg:add(alias, { slots = slots, alias = true })   -- (the name run's messages give these slots)
   end
   for alias, target in keyorder.pairs(opts.init_aliases or {}) do
     local e = ireg.by_name[target]

@@ -311,7 +311,7 @@ local cases = {
     "input_0.tau", "> 0", "got 0", "sample 3 of the series" },
   { "native: sigma_ou driven by a series with a negative sample",
     "local m = nm.models.fhn.native {}\nm.params.sigma_ou = nm.series { 0, 0, -1e-3, 0 }\nm:run { duration = 0.4, dt = 0.1 }",
-    "input_0.sigma", ">= 0", "got -0.001", "series" },
+    "'sigma_ou' is a noise sigma", ">= 0", "got -0.001", "series" },      -- (the name the user set)
   { "a noise sigma driven by a negative stimulus",
     "model.params['*.input_0.sigma'] = nm.stimulus.StepInput { step_size = -0.5 }\nmodel:run { duration = 3, dt = 1 }",
     "input_0.sigma", ">= 0", "got -0.5", "StepInput", "t = 1 ms" },

@@ -115,6 +115,13 @@ describe("a noise channel's tau against the run's dt", function()
     refused(function(m) m.params["*.input_0.tau"] = nm.series(taus) end, 0.1,
             { "input_0.tau' is a noise time constant (ms): it must be > 0.1", "sample 3" })
   end)
+  it("names a zoo model's channels by neurolib's name (tau_ou), which the user sets", function()
+    local m = nm.models.fhn.native { tau_ou = 0.05, sigma_ou = 0.1 }
+    local ok, err = pcall(function() return m:run { duration = 10, dt = 0.1 } end)
+    assert.is_false(ok)
+    assert.matches("noise_spec%.lua:%d+: run: 'tau_ou' is a noise time constant %(ms%): it must be > 0%.1",
+                   tostring(err))
+  end)
   it("takes tau > dt, a channel that draws no noise (sigma 0), and a white channel's unused tau", function()
     local m = probe()
     m.params["*.input_0.tau"] = 0.11

@@ -478,7 +478,7 @@ describe("a stimulus driving a noise sigma over continued runs (stimulus/drive.l
     m:run { duration = 100, dt = 0.1, continue = true }
     for _ = 1, 2 do
       local err = fails(function() m:run { duration = 100, dt = 0.1, continue = true } end)
-      assert.matches("stimulus_model_spec.lua:%d+: run: '[^']*input_0.sigma' is a noise sigma: it must be >= 0, " ..
+      assert.matches("stimulus_model_spec.lua:%d+: run: 'sigma_ou' is a noise sigma: it must be >= 0, " ..
                      "got %-0.05 %(sample at t = 250.1 ms", err)
     end
   end)

@@ -17,14 +17,22 @@ local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 
--- The name of the entry holding a parameter or input slot, for messages.
+-- The name of the entry holding a parameter or input slot, for messages:
+-- the model's alias when it has one (a zoo model's neurolib name, tau_ou,
+-- rather than the channel field input_0.tau it stands for).
 local function name_of_slot(self, kind, slot)
+  local first
   for _, e in ipairs(self.registry.list) do
     if (kind == "input") == (e.input == true) then
-      for _, s in ipairs(e.slots or {}) do if s == slot then return e.name end end
+      for _, s in ipairs(e.slots or {}) do
+        if s == slot then
+          if e.alias then return e.name end
+          first = first or e.name
+        end
+      end
     end
   end
-  return "?"
+  return first or "?"
 end
 
 -- The run's dt for params.bound_check of `slot`: a noise tau's bound depends
