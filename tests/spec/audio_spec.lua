@@ -433,7 +433,20 @@ describe("sonification", function()
     status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
                           q(dir .. "/cli2.wav") .. " --speedup 0")
     assert.are_not.equal(0, status)
-    assert.matches("neuromass: sonify: 'speedup' must be a positive number %(got 0%)", err)
+    assert.matches("neuromass: sonify: %-%-speedup must be a positive number %(got 0%)", err)
+    -- (the checks of write_audio in the words of the command's flags)
+    for flags, said in pairs {
+      ["--map 10:30000"] = "sonify: %-%-map's HIGH = 30000 Hz must be below 22050 Hz",
+      ["--mode mapping --pitch 10:30000"] = "sonify: %-%-pitch's HIGH = 30000 Hz must be below",
+      ["--carrier 300"] = "sonify: %-%-carrier applies to %-%-mode mapping",
+      ["--layout foo"] = "sonify: unknown %-%-layout 'foo'",
+      ["--layout mono --pan hemisphere"] = "%-%-pan applies to %-%-layout stereo",
+    } do
+      status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " .. q(dir .. "/cli3.wav") ..
+                            " " .. flags)
+      assert.are_not.equal(0, status)
+      assert.matches(said, err)
+    end
     status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
                           q(dir .. "/cli2.wav") .. " --sped 40")
     assert.are_not.equal(0, status)
@@ -728,7 +741,7 @@ describe("sonification", function()
       res:write_csv(dir .. "/f.csv")
       local status, _, err = sonify(q(dir .. "/f.csv") .. " -o " .. q(dir .. "/g.wav") .. " --skip 1e300")
       assert.are_not.equal(0, status)
-      assert.matches("'skip' = 1e%+300 ms is .* samples of 0%.1 ms, more than can be counted", err)
+      assert.matches("%-%-skip = 1e%+300 ms is .* samples of 0%.1 ms, more than can be counted", err)
     end)
 
     it("a failed run keeps its audio as <stem>.partial.wav with its sidecar <stem>.partial.wav.json, and says where", function()
@@ -836,7 +849,7 @@ describe("sonification", function()
       write_file(dir .. "/len.csv", table.concat(rows, "\n") .. "\n\n")   -- a blank line is no row
       local status, _, err = sonify(q(dir .. "/len.csv") .. " -o " .. q(dir .. "/len.wav") .. " --skip 100")
       assert.are_not.equal(0, status)
-      assert.matches("sonify: 'skip' = 100 ms leaves nothing of 100 ms", err)
+      assert.matches("sonify: %-%-skip = 100 ms leaves nothing of 100 ms", err)
       -- (the file size is capped: had it started writing, it would stop at 50 MB)
       status, _, err = h.sh("ulimit -f 100000; " .. q(h.exe) .. " sonify " .. q(dir .. "/len.csv") .. " -o " ..
                             q(dir .. "/len.wav") .. " --speedup 1e-8")

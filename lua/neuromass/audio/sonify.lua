@@ -67,6 +67,26 @@ local function cli_value(key, v)
   return v
 end
 
+-- A message of res:write_audio's checks in the words of this command's
+-- flags: 'speedup' is --speedup, layout = "stereo" is --layout stereo,
+-- 'map.to' and 'pitch[2]' are --map's and --pitch's HIGH (LOW:HIGH),
+-- "unknown mode" is "unknown --mode".
+local FLAG_OF = {}
+for flag, key in pairs(cli_options) do FLAG_OF[key] = flag end
+local ENDS = { from = "LOW", to = "HIGH" }
+local function as_flags(msg)
+  msg = msg:gsub("'(%a+)%.(%a+)'", function(k, part)
+    if FLAG_OF[k] and ENDS[part] then return FLAG_OF[k] .. "'s " .. ENDS[part] end
+  end)
+  msg = msg:gsub("'(%a+)%[([12])%]'", function(k, i)
+    if FLAG_OF[k] then return FLAG_OF[k] .. "'s " .. (i == "1" and "LOW" or "HIGH") end
+  end)
+  msg = msg:gsub("'(%a+)'", function(k) if FLAG_OF[k] then return FLAG_OF[k] end end)
+  msg = msg:gsub("(%a+) = \"([^\"]*)\"", function(k, v) if FLAG_OF[k] then return FLAG_OF[k] .. " " .. v end end)
+  msg = msg:gsub("unknown (%a+) '", function(k) if FLAG_OF[k] then return "unknown " .. FLAG_OF[k] .. " '" end end)
+  return msg
+end
+
 --- sonify.run(argv): the command `neuromass sonify`; argv = the arguments after "sonify".
 -- Returns the lines to print (the host prints them unless --quiet; to stderr when
 -- the field to_stderr is true: the audio went to stdout, -o -).
@@ -110,7 +130,7 @@ function M.run(argv)
   end
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
-  local function clean(e) return (tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", "")) end
+  local function clean(e) return as_flags((tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", ""))) end
   local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = select.csv_candidates(reader),
                                                          interval = interval, samples = rows,
                                                          kind = "csv", file = input })
