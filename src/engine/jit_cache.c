@@ -85,20 +85,33 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
 }
 
 
-/* The cache directory, created if missing; 0 when there is none, with
-** `out` the directory tried ("" when neither variable names one) and errno
-** the reason. */
+/* The cache directory, created with its missing parents (mode 0700, as the
+** XDG base directory rules ask; HOME itself is never made); 0 when there is
+** none, with `out` the directory tried ("" when neither variable names one)
+** and errno the reason (ENOTDIR for a file in its place). */
 static int cache_dir(char *out, size_t size)
 {
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  char base[4096];
   out[0] = '\0';
-  if (xdg && xdg[0] == '/') snprintf(base, sizeof base, "%s", xdg);
-  else if (home && home[0]) snprintf(base, sizeof base, "%s/.cache", home);
-  else return 0;
-  if ((size_t)snprintf(out, size, "%s/neuromass", base) >= size) { errno = ENAMETOOLONG; return 0; }
-  mkdir(base, 0700);
-  if (mkdir(out, 0700) != 0 && errno != EEXIST) return 0;
+  int n;
+  size_t kept = 0;                      /* the leading bytes of `out` not to make */
+  if (xdg && xdg[0] == '/') n = snprintf(out, size, "%s/neuromass", xdg);
+  else if (!home || !home[0]) return 0;
+  else {
+    n = snprintf(out, size, "%s/.cache/neuromass", home);
+    kept = strlen(home);
+  }
+  if ((size_t)n >= size) { errno = ENAMETOOLONG; return 0; }
+  for (char *slash = strchr(out + kept + 1, '/'); ; slash = strchr(slash + 1, '/')) {
+    if (slash) *slash = '\0';
+    int made = mkdir(out, 0700) == 0 || errno == EEXIST;
+    if (slash) *slash = '/';
+    if (!made) return 0;
+    if (!slash) break;
+  }
+  struct stat st;
+  if (stat(out, &st) != 0) return 0;
+  if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return 0; }
   return access(out, W_OK | X_OK) == 0;
 }
 
@@ -328,6 +341,10 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
     if (!dir[0])
       return nm_fail(err, NM_EINVAL, "jit: no cache directory: neither XDG_CACHE_HOME (an absolute "
                        "path) nor HOME is set");
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && xdg[0] && xdg[0] != '/')
+      return nm_fail(err, NM_EINVAL, "jit: no writable cache directory: %s: %s (XDG_CACHE_HOME=\"%s\" "
+                       "is ignored: not an absolute path)", dir, strerror(e), xdg);
     return nm_fail(err, NM_EINVAL, "jit: no writable cache directory: %s: %s (XDG_CACHE_HOME "
                      "chooses another)", dir, strerror(e));
   }

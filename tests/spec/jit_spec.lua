@@ -251,6 +251,34 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
                    "/file/neuromass: Not a directory (XDG_CACHE_HOME chooses another)", err, 1, true)
   end)
 
+  -- `s.lua` with jit = "require" in a fresh process, `env` before it: status, stderr.
+  local function required(dir, env)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+    local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                " " .. env .. " " .. q(h.exe) .. " run s.lua")
+    return status, err
+  end
+
+  it("names the cache directory's fault: a file in its place, a relative XDG_CACHE_HOME; " ..
+     "creates missing parents", function()
+    local dir = h.scratch()
+    assert.are.equal(0, h.sh("mkdir " .. q(dir .. "/c1") .. " && touch " ..
+                             q(dir .. "/c1/neuromass")))
+    local status, err = required(dir, "XDG_CACHE_HOME=" .. q(dir .. "/c1"))
+    assert.are_not.equal(0, status)
+    assert.matches('s.lua:4: run: jit = "require": no writable cache directory: ' .. dir ..
+                   "/c1/neuromass: Not a directory", err, 1, true)
+    -- XDG's rule: a relative path is ignored; the message says so (HOME has no .cache here).
+    status, err = required(dir, "HOME=" .. q(dir .. "/nohome") .. " XDG_CACHE_HOME=rel")
+    assert.are_not.equal(0, status)
+    assert.matches(dir .. "/nohome/.cache/neuromass: No such file or directory " ..
+                   '(XDG_CACHE_HOME="rel" is ignored: not an absolute path)', err, 1, true)
+    -- XDG's rule too: missing directories are made.
+    status, err = required(dir, "XDG_CACHE_HOME=" .. q(dir .. "/a/b/c"))
+    assert.are.equal(0, status, err)
+    assert.are.equal(0, h.sh("ls " .. q(dir .. "/a/b/c/neuromass") .. "/*.so"))
+  end)
+
   -- The cached objects' paths (one per compiled program).
   local function objects(dir)
     local _, out = h.sh("ls " .. q(dir .. "/cache/neuromass") .. "/*.so")
