@@ -240,12 +240,14 @@ int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int
 {
   *foreign = 0;
   int fd = nm_jit_open(path, O_RDONLY);
-  if (fd < 0) { *foreign = errno != ENOENT; return 0; }
+  if (fd < 0) { *foreign = errno != ENOENT ? NM_JIT_UNREADABLE : 0; return 0; }
   struct stat checked, now;
   size_t n = 0;
   int e = 0;
   char *data = fstat(fd, &checked) == 0 ? read_all(fd, 0, &n, &e) : NULL;
-  int whole = data && n >= SEAL && elf_complete(data, n) && sealed(data, n);
+  int whole = data && n >= SEAL && elf_complete(data, n);
+  int why = !data ? NM_JIT_UNREADABLE : !whole ? NM_JIT_NOT_ELF
+          : !sealed(data, n) ? NM_JIT_UNSEALED : 0;
   free(data);
   /* dlopen takes the path (dlopen of "/proc/self/fd/N" would hand back an
   ** object loaded earlier under the same name), where another process's
@@ -256,25 +258,38 @@ int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int
   ** and then the checked file linked back unchanged, which the cache's
   ** writers never do, would pass; the seal is no defence against whoever can
   ** write the cache anyway (docs/jit.md). */
-  if (whole && nm_jit_load_between) nm_jit_load_between(path);
-  void *h = whole ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
-  int same = h && stat(path, &now) == 0 && same_file(&checked, &now);
+  if (!why && nm_jit_load_between) nm_jit_load_between(path);
+  void *h = !why ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+  if (!why && !h) why = NM_JIT_NO_DLOPEN;
+  if (!why && !(stat(path, &now) == 0 && same_file(&checked, &now))) why = NM_JIT_CHANGED;
   close(fd);
-  if (!same) {
+  const char *k = !why ? dlsym(h, "nm_jit_key") : NULL;
+  void *fn = !why ? dlsym(h, "nm_jit_main") : NULL;
+  if (!why && (!k || !fn)) why = NM_JIT_NO_SYMBOLS;
+  if (!why && strcmp(k, key) != 0) why = NM_JIT_OTHER_KEY;
+  if (why) {
     if (h) dlclose(h);
-    *foreign = 1;
-    return 0;
-  }
-  const char *k = dlsym(h, "nm_jit_key");
-  void *fn = dlsym(h, "nm_jit_main");
-  if (!k || !fn || strcmp(k, key) != 0) {
-    dlclose(h);
-    *foreign = 1;
+    *foreign = why;
     return 0;
   }
   code->handle = h;
   memcpy(&code->fn, &fn, sizeof fn);     /* object to function pointer, as POSIX allows */
   return 1;
+}
+
+
+const char *nm_jit_refusal(int foreign)
+{
+  switch (foreign) {
+  case NM_JIT_UNREADABLE: return "not a regular file that can be read";
+  case NM_JIT_NOT_ELF: return "not a complete ELF shared object";
+  case NM_JIT_UNSEALED: return "its seal does not match its bytes";
+  case NM_JIT_NO_DLOPEN: return "dlopen refuses it";
+  case NM_JIT_CHANGED: return "it changed while it was loaded";
+  case NM_JIT_NO_SYMBOLS: return "it lacks nm_jit_main or nm_jit_key";
+  case NM_JIT_OTHER_KEY: return "it is another program's object";
+  default: return "there is none";
+  }
 }
 
 

@@ -806,12 +806,13 @@ static void test_swap(const char *dir)
     swaps_left = 1;
     int loaded = nm_jit_load(path, key, &code, &foreign);
     if (loaded) dlclose(code.handle);
-    CHECK(!loaded && foreign == 1 && swaps_left == 0, "an object %s after the check is refused (loaded %d, "
-          "foreign %d)", in_place ? "changed in place" : "renamed into place", loaded, foreign);
+    CHECK(!loaded && foreign == NM_JIT_CHANGED && swaps_left == 0, "an object %s after the check "
+          "is refused (loaded %d, foreign %d)", in_place ? "changed in place" : "renamed into place", loaded, foreign);
     nm_jit_load_between = NULL;
     loaded = nm_jit_load(path, key, &code, &foreign);
     if (loaded) dlclose(code.handle);
-    CHECK(!loaded && foreign == 1, "what was put there is a file the check refuses (loaded %d)", loaded);
+    CHECK(!loaded && foreign == NM_JIT_UNSEALED, "what was put there is a file the check refuses as "
+          "unsealed (loaded %d, foreign %d: %s)", loaded, foreign, nm_jit_refusal(foreign));
     /* the cache compiled again, for what follows */
     CHECK(system(cmd) == 0, "empty the cache");
     m = delayed_model();

@@ -279,6 +279,37 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     assert.are.equal(0, h.sh("ls " .. q(dir .. "/a/b/c/neuromass") .. "/*.so"))
   end)
 
+  it("names the signal that stopped the C compiler", function()
+    local dir = h.scratch()
+    h.write(dir .. "/cc", "#!/bin/sh\nkill -SEGV $$\n")
+    assert.are.equal(0, h.sh("chmod +x " .. q(dir .. "/cc")))
+    local status, err = required(dir, "NEUROMASS_CC=" .. q(dir .. "/cc"))
+    assert.are_not.equal(0, status)
+    assert.matches("the C compiler '" .. dir .. "/cc' was stopped by signal 11 (Segmentation fault) " ..
+                   "without a message", err, 1, true)
+  end)
+
+  -- A compiler that exits 0 with something else than the program's object (a text, an object
+  -- of another source) gets a reason, and its output never lands under the object's name.
+  it("refuses what a compiler made that is not the program's object, naming why, " ..
+     "and files none of it in the cache", function()
+    local dir = h.scratch()
+    local out = 'while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done\n'
+    h.write(dir .. "/text", "#!/bin/sh\n" .. out .. 'echo garbage > "$out"\n')
+    h.write(dir .. "/other", "#!/bin/sh\n" .. out .. "echo 'int f(void) { return 0; }' > " ..
+            q(dir .. "/f.c") .. '\nexec cc -shared -fPIC -o "$out" ' .. q(dir .. "/f.c") .. "\n")
+    assert.are.equal(0, h.sh("chmod +x " .. q(dir .. "/text") .. " " .. q(dir .. "/other")))
+    for cc, why in pairs { text = "not a complete ELF shared object",
+                           other = "it lacks nm_jit_main or nm_jit_key" } do
+      local status, err = required(dir, "NEUROMASS_CC=" .. q(dir .. "/" .. cc))
+      assert.are_not.equal(0, status)
+      assert.matches("the C compiler '" .. dir .. "/" .. cc .. "' made no loadable object: " .. why,
+                     err, 1, true)
+      local _, files = h.sh("ls " .. q(dir .. "/cache/neuromass"))
+      assert.is_nil(files:find("%.so"), files)
+    end
+  end)
+
   -- The cached objects' paths (one per compiled program).
   local function objects(dir)
     local _, out = h.sh("ls " .. q(dir .. "/cache/neuromass") .. "/*.so")
