@@ -180,7 +180,7 @@ describe("engine numerics", function()
       { { threads = 2^70 }, "(got 1.1805916207174113e+21)" },
       { { threads = 0 }, "(got 0)" },
       { { duration = math.huge }, "'duration' must be a finite number of ms (got inf)" },
-      { { duration = 1e300 }, "at most 2^53 steps" },
+      { { duration = 1e300 }, "is 1e+301 steps of dt = 0.1 ms; fewer than 2^53 steps can be counted" },
       { { dt = math.huge }, "'dt' must be a positive finite number of ms (got inf)" },
       { { dt = 0 / 0 }, "'dt' must be a positive finite number of ms" },
       { { sampling_dt = 0 / 0 }, "'sampling_dt' must be a finite number of ms" },
