@@ -81,7 +81,7 @@ static int stuck(gsl_ws *w, double t, const double *y)
     if (rate > worst) { worst = rate; sig = (long)i; }
   }
   s->callback_failed = 0;
-  nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms (signal %ld)", t,
+  nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %.15g ms (signal %ld)", t,
               sig);
   s->err.t = t;
   s->err.signal = sig;
