@@ -165,6 +165,22 @@ describe("model:run", function()
     assert.is_true(t and math.abs(t - 1234567.3) < 0.01, err)
   end)
 
+  -- The rounding allowed is a billionth of the value, but never a step's thousandth: a
+  -- billionth of 1e8 ms is a whole step of 0.1 ms, which took 1e8 + 0.05 ms as 1e9 + 1 steps.
+  it("refuses a long duration or sampling_dt half a step off the grid, takes k * dt computed", function()
+    local m = small_net()
+    local ok, err = pcall(m.run, m, { duration = 10, dt = 0.1, sampling_dt = 1e8 + 0.05 })
+    assert.is_false(ok)
+    assert.matches("'sampling_dt' = 100000000.05 ms is not a whole multiple of dt = 0.1 ms", err, 1, true)
+    ok, err = pcall(m.run, m, { duration = 10, dt = 0.1, sampling_dt = 1e6 + 0.0004 })
+    assert.is_false(ok)
+    assert.matches("'sampling_dt' = 1000000.0004 ms is not a whole multiple", err, 1, true)
+    for _, k in ipairs { 3, 7, 1e7 + 1, 3e9 + 7 } do
+      local res = m:run { duration = 0.1, dt = 0.1, sampling_dt = k * 0.1 }
+      assert.are.equal(0, res:rows())
+    end
+  end)
+
   it("fails cleanly on an unwritable CSV path and leaves no file", function()
     local ok, err = pcall(function()
       small_net():run { duration = 5, output = { csv = "/nonexistent-dir/x.csv" } }

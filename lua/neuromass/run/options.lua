@@ -89,7 +89,9 @@ local function steps_in(ms, dt, what, level)
                         "can be counted", what, check.number(ms), check.number(n), check.number(dt)),
           level + 1)
   end
-  if math.abs(n * dt - ms) > 1e-9 * math.max(ms, dt) then
+  -- Rounding in ms (a billionth of it) is forgiven, but never a thousandth of a step: a
+  -- billionth of 1e8 ms is a whole step of 0.1 ms.
+  if math.abs(n * dt - ms) > math.min(1e-9 * math.max(ms, dt), 1e-3 * dt) then
     error(string.format("run: '%s' = %s ms is not a whole multiple of dt = %s ms", what,
                         check.number(ms), check.number(dt)), level + 1)
   end
