@@ -406,10 +406,8 @@ void nm_jit_release(nm_program *p)
 }
 
 
-/* NEUROMASS_JIT: 1 when it turns native code off ("off" or "0"), 0 when it
-** leaves it to the runs' option (unset, empty, "on" or "1"), else NM_EINVAL
-** with the reason in *err (as NEUROMASS_SIMD: simd.c's nm_simd_cap). */
-static int disabled_by_env(nm_error *err)
+/* NEUROMASS_JIT (nm.h): as NEUROMASS_SIMD, simd.c's nm_simd_cap. */
+int nm_jit_env_check(nm_error *err)
 {
   const char *e = getenv("NEUROMASS_JIT");
   if (!e || !*e || strcmp(e, "on") == 0 || strcmp(e, "1") == 0) return 0;
@@ -444,7 +442,7 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
-  int env_off = disabled_by_env(err);
+  int env_off = nm_jit_env_check(err);
   if (env_off < 0) return env_off;
   if (mode == NM_JIT_REQUIRE && env_off)
     return require_failed(err, NM_EINVAL, "native code is turned off by NEUROMASS_JIT");
