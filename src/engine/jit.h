@@ -71,6 +71,11 @@ const char *nm_jit_refusal(int foreign);
 ** path between the check of the file and its dlopen, where another process's
 ** rename may put another file in place.  NULL in the library. */
 extern void (*nm_jit_load_between)(const char *path);
+/* The most seconds a compile may take (jit_job.c): a compiler still running
+** then is killed and the compile fails, naming the limit, so that a run with
+** jit = "always" or "require" never waits for a hung compiler for ever.  300;
+** tests/c/test_jit.c lowers it. */
+extern double nm_jit_compile_limit;
 /* Opens a file of the cache (jit_cache.c) with `flags` (O_CREAT: mode
 ** 0600): without blocking (the open of a FIFO would wait for the other end,
 ** and a signal does not end the wait), and only a regular file, then in

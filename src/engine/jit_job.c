@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jit.h"
@@ -198,6 +199,8 @@ struct nm_jit_job {
   struct nm_jit_job *next;   /* every job not yet freed (for the exit) */
 };
 
+double nm_jit_compile_limit = 300;
+
 static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;   /* guards building */
 static pthread_cond_t build_turn = PTHREAD_COND_INITIALIZER;
 static int building;                                               /* a job is building */
@@ -289,9 +292,28 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
   if (rc == ECANCELED) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
   if (rc != 0)
     return nm_fail(err, NM_EINVAL, "jit: cannot run the C compiler '%s' (%s)", cc, strerror(rc));
-  /* Wait without reaping, so that a cancel never signals a recycled pid. */
-  siginfo_t info;
-  while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+  /* Wait without reaping, so that a cancel never signals a recycled pid;
+  ** past nm_jit_compile_limit the compiler's group is killed. */
+  const struct timespec tick = { 0, 5000000 };
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int overdue = 0;
+  for (;;) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (info.si_pid != 0) break;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs = (double)(now.tv_sec - t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t0.tv_nsec);
+    if (!overdue && secs > nm_jit_compile_limit) {
+      kill(-pid, SIGKILL);
+      overdue = 1;
+    }
+    nanosleep(&tick, NULL);
+  }
   pthread_mutex_lock(&j->lock);
   j->pid = 0;
   int cancelled = atomic_load(&j->cancel);
@@ -301,6 +323,9 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
     if (errno != EINTR)
       return nm_fail(err, NM_EINVAL, "jit: lost the C compiler '%s' (%s)", cc, strerror(errno));
   if (cancelled) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
+  if (overdue)
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' did not finish within %g s and was "
+                   "killed", cc, nm_jit_compile_limit);
   *status = st;
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? NM_OK : NM_FAILED;
 }
