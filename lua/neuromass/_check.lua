@@ -149,6 +149,14 @@ function M.number(v)
   return string.format("%.17g", v)
 end
 
+--- A time the engine computed (ms, as k · dt): 15 significant digits, exact for every step
+-- of a run of up to 10^9 ms at dt = 10^-5 ms, without the rounding of k · dt (t = 40002 · 0.1 is
+-- "4000.2", not "4000.2000000000003"); "nan", "inf" as M.number.
+function M.time(t)
+  if math.type(t) == "integer" or t ~= t or t == math.huge or t == -math.huge then return M.number(t) end
+  return string.format("%.15g", t)
+end
+
 -- A value inside a shown table: numbers and strings as they are written in
 -- Lua, a table's items (the first SHOW_ITEMS of them, two levels deep), an
 -- object by its class name, else its type.

@@ -81,9 +81,9 @@ end
 local function delay_of(ms, dt, level, fmt, ...)
   local steps = layout.delay_steps(ms, dt)
   if not (steps <= core.max_delay) then          -- NaN and infinite delays too
-    error(string.format(fmt, ...) .. string.format(", %s ms, is %s steps of dt = %g ms; at " ..
+    error(string.format(fmt, ...) .. string.format(", %s ms, is %s steps of dt = %s ms; at " ..
                         "most %d steps can be represented (use a larger dt or a shorter delay)",
-                        check.show(ms), check.show(steps), dt, core.max_delay), level + 1)
+                        check.show(ms), check.show(steps), check.number(dt), core.max_delay), level + 1)
   end
   return steps
 end

@@ -1,6 +1,7 @@
 /*
 ** l_jit.c: core.jit_stats(), what native code for programs this process
-** has had (nm_jit_stats; docs/jit.md).  The run option itself is read by
+** has had (nm_jit_stats; docs/jit.md), and core.jit_check(), the engine's
+** reading of NEUROMASS_JIT.  The run option itself is read by
 ** sim:run (l_sim.c, field "jit": enum nm_jit_mode).
 */
 #include "bind.h"
@@ -27,8 +28,26 @@ static int core_jit_stats(lua_State *L)
 }
 
 
+/* core.jit_check() -> true | nil, failure { kind = "invalid", message } when
+** NEUROMASS_JIT is not off, 0, on, 1 or unset (nm_jit_env_check: every run's
+** reading), so that an exploration refuses it before any point runs. */
+static int core_jit_check(lua_State *L)
+{
+  nm_error err;
+  int rc = nm_jit_env_check(&err);
+  if (rc < 0) {
+    nmL_push_failure(L, "invalid", nm_error_text(&err, rc));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
 void nmL_open_jit(lua_State *L)
 {
   lua_pushcfunction(L, core_jit_stats);
   lua_setfield(L, -2, "jit_stats");
+  lua_pushcfunction(L, core_jit_check);
+  lua_setfield(L, -2, "jit_check");
 }

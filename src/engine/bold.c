@@ -134,7 +134,7 @@ void nm_bold_attach(nm_bold *b, nm_recorder *out)
 static int bold_nonfinite(nm_bold *b, double t, size_t i, const char *what, double v)
 {
   /* (fabs: a NaN prints as "nan", never "-nan") */
-  nm_fail(&b->err, NM_ENONFINITE, "the BOLD %s of node %zu became %g at t = %g ms", what, i,
+  nm_fail(&b->err, NM_ENONFINITE, "the BOLD %s of node %zu became %g at t = %.15g ms", what, i,
           isnan(v) ? fabs(v) : v, t);
   b->err.t = t;
   b->err.signal = (long)i;

@@ -57,15 +57,25 @@ char *nm_jit_cpu_identity_of(const char *cpuinfo);
 ** nm_jit_cc_native), 32 hex digits (jit_cache.c). */
 void nm_jit_key_of(const char *src, const char *cpu, char key[33]);
 
+/* Why nm_jit_load refused a file (*foreign; 0: there is none). */
+enum { NM_JIT_UNREADABLE = 1, NM_JIT_NOT_ELF, NM_JIT_UNSEALED, NM_JIT_NO_DLOPEN, NM_JIT_CHANGED,
+       NM_JIT_NO_SYMBOLS, NM_JIT_OTHER_KEY };
 /* Loads `path` if it is the shared object of `key` (jit_cache.c), whole
 ** and sealed (nm_jit_seal): 1, and *code filled; 0 when there is none
-** (*foreign = 0) or it is refused (*foreign = 1: another's, damaged, not a
-** regular file). */
+** (*foreign = 0) or it is refused (*foreign: one of the reasons above). */
 int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int *foreign);
+/* The words for a refusal of nm_jit_load (*foreign), e.g. "not a complete
+** ELF shared object". */
+const char *nm_jit_refusal(int foreign);
 /* A test's seam (tests/c/test_jit.c): when set, nm_jit_load calls it with the
 ** path between the check of the file and its dlopen, where another process's
 ** rename may put another file in place.  NULL in the library. */
 extern void (*nm_jit_load_between)(const char *path);
+/* The most seconds a compile may take (jit_job.c): a compiler still running
+** then is killed and the compile fails, naming the limit, so that a run with
+** jit = "always" or "require" never waits for a hung compiler for ever.  300;
+** tests/c/test_jit.c lowers it. */
+extern double nm_jit_compile_limit;
 /* Opens a file of the cache (jit_cache.c) with `flags` (O_CREAT: mode
 ** 0600): without blocking (the open of a FIFO would wait for the other end,
 ** and a signal does not end the wait), and only a regular file, then in

@@ -85,20 +85,33 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
 }
 
 
-/* The cache directory, created if missing; 0 when there is none, with
-** `out` the directory tried ("" when neither variable names one) and errno
-** the reason. */
+/* The cache directory, created with its missing parents (mode 0700, as the
+** XDG base directory rules ask; HOME itself is never made); 0 when there is
+** none, with `out` the directory tried ("" when neither variable names one)
+** and errno the reason (ENOTDIR for a file in its place). */
 static int cache_dir(char *out, size_t size)
 {
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  char base[4096];
   out[0] = '\0';
-  if (xdg && xdg[0] == '/') snprintf(base, sizeof base, "%s", xdg);
-  else if (home && home[0]) snprintf(base, sizeof base, "%s/.cache", home);
-  else return 0;
-  if ((size_t)snprintf(out, size, "%s/neuromass", base) >= size) { errno = ENAMETOOLONG; return 0; }
-  mkdir(base, 0700);
-  if (mkdir(out, 0700) != 0 && errno != EEXIST) return 0;
+  int n;
+  size_t kept = 0;                      /* the leading bytes of `out` not to make */
+  if (xdg && xdg[0] == '/') n = snprintf(out, size, "%s/neuromass", xdg);
+  else if (!home || !home[0]) return 0;
+  else {
+    n = snprintf(out, size, "%s/.cache/neuromass", home);
+    kept = strlen(home);
+  }
+  if ((size_t)n >= size) { errno = ENAMETOOLONG; return 0; }
+  for (char *slash = strchr(out + kept + 1, '/'); ; slash = strchr(slash + 1, '/')) {
+    if (slash) *slash = '\0';
+    int made = mkdir(out, 0700) == 0 || errno == EEXIST;
+    if (slash) *slash = '/';
+    if (!made) return 0;
+    if (!slash) break;
+  }
+  struct stat st;
+  if (stat(out, &st) != 0) return 0;
+  if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return 0; }
   return access(out, W_OK | X_OK) == 0;
 }
 
@@ -227,12 +240,14 @@ int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int
 {
   *foreign = 0;
   int fd = nm_jit_open(path, O_RDONLY);
-  if (fd < 0) { *foreign = errno != ENOENT; return 0; }
+  if (fd < 0) { *foreign = errno != ENOENT ? NM_JIT_UNREADABLE : 0; return 0; }
   struct stat checked, now;
   size_t n = 0;
   int e = 0;
   char *data = fstat(fd, &checked) == 0 ? read_all(fd, 0, &n, &e) : NULL;
-  int whole = data && n >= SEAL && elf_complete(data, n) && sealed(data, n);
+  int whole = data && n >= SEAL && elf_complete(data, n);
+  int why = !data ? NM_JIT_UNREADABLE : !whole ? NM_JIT_NOT_ELF
+          : !sealed(data, n) ? NM_JIT_UNSEALED : 0;
   free(data);
   /* dlopen takes the path (dlopen of "/proc/self/fd/N" would hand back an
   ** object loaded earlier under the same name), where another process's
@@ -243,25 +258,38 @@ int nm_jit_load(const char *path, const char *key, struct nm_jit_code *code, int
   ** and then the checked file linked back unchanged, which the cache's
   ** writers never do, would pass; the seal is no defence against whoever can
   ** write the cache anyway (docs/jit.md). */
-  if (whole && nm_jit_load_between) nm_jit_load_between(path);
-  void *h = whole ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
-  int same = h && stat(path, &now) == 0 && same_file(&checked, &now);
+  if (!why && nm_jit_load_between) nm_jit_load_between(path);
+  void *h = !why ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+  if (!why && !h) why = NM_JIT_NO_DLOPEN;
+  if (!why && !(stat(path, &now) == 0 && same_file(&checked, &now))) why = NM_JIT_CHANGED;
   close(fd);
-  if (!same) {
+  const char *k = !why ? dlsym(h, "nm_jit_key") : NULL;
+  void *fn = !why ? dlsym(h, "nm_jit_main") : NULL;
+  if (!why && (!k || !fn)) why = NM_JIT_NO_SYMBOLS;
+  if (!why && strcmp(k, key) != 0) why = NM_JIT_OTHER_KEY;
+  if (why) {
     if (h) dlclose(h);
-    *foreign = 1;
-    return 0;
-  }
-  const char *k = dlsym(h, "nm_jit_key");
-  void *fn = dlsym(h, "nm_jit_main");
-  if (!k || !fn || strcmp(k, key) != 0) {
-    dlclose(h);
-    *foreign = 1;
+    *foreign = why;
     return 0;
   }
   code->handle = h;
   memcpy(&code->fn, &fn, sizeof fn);     /* object to function pointer, as POSIX allows */
   return 1;
+}
+
+
+const char *nm_jit_refusal(int foreign)
+{
+  switch (foreign) {
+  case NM_JIT_UNREADABLE: return "not a regular file that can be read";
+  case NM_JIT_NOT_ELF: return "not a complete ELF shared object";
+  case NM_JIT_UNSEALED: return "its seal does not match its bytes";
+  case NM_JIT_NO_DLOPEN: return "dlopen refuses it";
+  case NM_JIT_CHANGED: return "it changed while it was loaded";
+  case NM_JIT_NO_SYMBOLS: return "it lacks nm_jit_main or nm_jit_key";
+  case NM_JIT_OTHER_KEY: return "it is another program's object";
+  default: return "there is none";
+  }
 }
 
 
@@ -328,6 +356,10 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
     if (!dir[0])
       return nm_fail(err, NM_EINVAL, "jit: no cache directory: neither XDG_CACHE_HOME (an absolute "
                        "path) nor HOME is set");
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && xdg[0] && xdg[0] != '/')
+      return nm_fail(err, NM_EINVAL, "jit: no writable cache directory: %s: %s (XDG_CACHE_HOME=\"%s\" "
+                       "is ignored: not an absolute path)", dir, strerror(e), xdg);
     return nm_fail(err, NM_EINVAL, "jit: no writable cache directory: %s: %s (XDG_CACHE_HOME "
                      "chooses another)", dir, strerror(e));
   }
@@ -374,10 +406,8 @@ void nm_jit_release(nm_program *p)
 }
 
 
-/* NEUROMASS_JIT: 1 when it turns native code off ("off" or "0"), 0 when it
-** leaves it to the runs' option (unset, empty, "on" or "1"), else NM_EINVAL
-** with the reason in *err (as NEUROMASS_SIMD: simd.c's nm_simd_cap). */
-static int disabled_by_env(nm_error *err)
+/* NEUROMASS_JIT (nm.h): as NEUROMASS_SIMD, simd.c's nm_simd_cap. */
+int nm_jit_env_check(nm_error *err)
 {
   const char *e = getenv("NEUROMASS_JIT");
   if (!e || !*e || strcmp(e, "on") == 0 || strcmp(e, "1") == 0) return 0;
@@ -412,7 +442,7 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
   if (mode < NM_JIT_OFF || mode > NM_JIT_REQUIRE)
     return nm_fail(err, NM_EINVAL, "run: jit mode %d; modes are %d (off) to %d (require)", mode,
                    NM_JIT_OFF, NM_JIT_REQUIRE);
-  int env_off = disabled_by_env(err);
+  int env_off = nm_jit_env_check(err);
   if (env_off < 0) return env_off;
   if (mode == NM_JIT_REQUIRE && env_off)
     return require_failed(err, NM_EINVAL, "native code is turned off by NEUROMASS_JIT");

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jit.h"
@@ -198,6 +199,8 @@ struct nm_jit_job {
   struct nm_jit_job *next;   /* every job not yet freed (for the exit) */
 };
 
+double nm_jit_compile_limit = 300;
+
 static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;   /* guards building */
 static pthread_cond_t build_turn = PTHREAD_COND_INITIALIZER;
 static int building;                                               /* a job is building */
@@ -208,26 +211,40 @@ static atomic_ulong built;        /* objects this process compiled, counted as e
 static pthread_once_t init_once_flag = PTHREAD_ONCE_INIT;
 
 
-/* Why a compiler that failed with `status` says nothing in its log (fd
-** `logfd`, filed as `log`): NM_EINVAL with the reason in *err.  An empty log
-** gets a line of ours; when that write fails too, its errno tells why (a full
-** disk: the compiler's own writes failed the same way). */
-static int failed_silently(const char *cc, int status, int logfd, const char *log, nm_error *err)
+/* How a compiler ended with wait status `st`, as words after its name:
+** "failed (status 1)", or "was stopped by signal 11 (Segmentation fault)". */
+static const char *ended(int st, char *buf, size_t size)
+{
+  if (WIFSIGNALED(st))
+    snprintf(buf, size, "was stopped by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    snprintf(buf, size, "failed (status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  return buf;
+}
+
+
+/* Why a compiler that ended with wait status `st` says nothing in its log
+** (fd `logfd`, filed as `log`): NM_EINVAL with the reason in *err.  An empty
+** log gets a line of ours; when that write fails too, its errno tells why (a
+** full disk: the compiler's own writes failed the same way). */
+static int failed_silently(const char *cc, int st, int logfd, const char *log, nm_error *err)
 {
   static const char note[] = "neuromass: the C compiler failed without a message\n";
+  char how[96];
   ssize_t w = write(logfd, note, sizeof note - 1);
   if (w == (ssize_t)(sizeof note - 1))
-    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d) without a message "
-                   "(its log %s was empty)", cc, status, log);
-  return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d) and its log %s is "
-                 "empty: writing there fails (%s)", cc, status, log, w < 0 ? strerror(errno) : "a short write");
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s without a message "
+                   "(its log %s was empty)", cc, ended(st, how, sizeof how), log);
+  return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s and its log %s is "
+                 "empty: writing there fails (%s)", cc, ended(st, how, sizeof how), log,
+                 w < 0 ? strerror(errno) : "a short write");
 }
 
 
 /* Runs the compiler `cc` on src into so, its messages into descriptor logfd
 ** (-1: none), as process group of its own (so that a cancel reaches cc1, as
-** and ld too): NM_OK, NM_FAILED with its exit status in *status (-1: killed
-** by a signal), or another failure with its reason in *err. */
+** and ld too): NM_OK, NM_FAILED with its wait status in *status, or
+** another failure with its reason in *err. */
 enum { NM_FAILED = 1 };
 static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const char *so, int logfd,
                         int *status, nm_error *err)
@@ -275,9 +292,28 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
   if (rc == ECANCELED) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
   if (rc != 0)
     return nm_fail(err, NM_EINVAL, "jit: cannot run the C compiler '%s' (%s)", cc, strerror(rc));
-  /* Wait without reaping, so that a cancel never signals a recycled pid. */
-  siginfo_t info;
-  while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+  /* Wait without reaping, so that a cancel never signals a recycled pid;
+  ** past nm_jit_compile_limit the compiler's group is killed. */
+  const struct timespec tick = { 0, 5000000 };
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int overdue = 0;
+  for (;;) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (info.si_pid != 0) break;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs = (double)(now.tv_sec - t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t0.tv_nsec);
+    if (!overdue && secs > nm_jit_compile_limit) {
+      kill(-pid, SIGKILL);
+      overdue = 1;
+    }
+    nanosleep(&tick, NULL);
+  }
   pthread_mutex_lock(&j->lock);
   j->pid = 0;
   int cancelled = atomic_load(&j->cancel);
@@ -287,8 +323,35 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
     if (errno != EINTR)
       return nm_fail(err, NM_EINVAL, "jit: lost the C compiler '%s' (%s)", cc, strerror(errno));
   if (cancelled) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
-  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return *status == 0 ? NM_OK : NM_FAILED;
+  if (overdue)
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' did not finish within %g s and was "
+                   "killed", cc, nm_jit_compile_limit);
+  *status = st;
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? NM_OK : NM_FAILED;
+}
+
+
+/* The C compiler: NEUROMASS_CC, default cc. */
+static const char *compiler(void)
+{
+  const char *cc = getenv("NEUROMASS_CC");
+  return cc && cc[0] ? cc : "cc";
+}
+
+
+/* Seals the object the compiler made at `so` (its temporary name) and loads
+** it from there into j->code, so that only an object that loads is ever filed
+** under its key: NM_OK, or the failure with the reason in *err. */
+static int seal_and_load(nm_jit_job *j, const char *so, nm_error *err)
+{
+  int foreign, e = nm_jit_seal(so);
+  if (e == ENOENT)
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' made no object", compiler());
+  if (e) return nm_fail(err, NM_EINVAL, "jit: cannot seal %s (%s)", so, strerror(e));
+  if (!nm_jit_load(so, j->key, &j->code, &foreign))
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' made no loadable object: %s",
+                   compiler(), nm_jit_refusal(foreign));
+  return NM_OK;
 }
 
 
@@ -299,19 +362,20 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
 static int compile(nm_jit_job *j, const char *src, const char *so, const char *log_tmp,
                    const char *log, nm_error *err)
 {
-  const char *cc = getenv("NEUROMASS_CC");
-  if (!cc || !cc[0]) cc = "cc";
+  const char *cc = compiler();
   int logfd = nm_jit_open(log_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
   int log_errno = errno, status = 0;
   int rc = run_compiler(j, cc, src, so, logfd, &status, err);
   struct stat st;
+  char how[96];
   if (rc == NM_FAILED && logfd < 0)
-    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d); its messages are "
-                 "lost: cannot open %s (%s)", cc, status, log_tmp, strerror(log_errno));
+    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s; its messages are lost: cannot open "
+                 "%s (%s)", cc, ended(status, how, sizeof how), log_tmp, strerror(log_errno));
   else if (rc == NM_FAILED && fstat(logfd, &st) == 0 && st.st_size == 0)
     rc = failed_silently(cc, status, logfd, log, err);
   else if (rc == NM_FAILED)
-    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' failed (status %d): see %s", cc, status, log);
+    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s: see %s", cc,
+                 ended(status, how, sizeof how), log);
   if (logfd >= 0) close(logfd);
   return rc;
 }
@@ -341,12 +405,13 @@ static int build(nm_jit_job *j, nm_error *err)
   if (e) rc = nm_fail(err, NM_EINVAL, "jit: cannot write %s (%s)", c_file.tmp, strerror(e));
   if (rc == NM_OK) {
     rc = compile(j, c_file.tmp, so_file.tmp, log_file.tmp, log, err);
+    if (rc == NM_OK) rc = seal_and_load(j, so_file.tmp, err);
     if (rc == NM_OK) {
       remove(log);                     /* an earlier failure's messages */
-      if ((e = nm_jit_seal(so_file.tmp)) != 0)
-        rc = nm_fail(err, NM_EINVAL, "jit: cannot seal %s (%s)", so_file.tmp, strerror(e));
-      else if ((e = nm_outfile_commit(&so_file, NULL)) != 0)
+      if ((e = nm_outfile_commit(&so_file, NULL)) != 0) {
+        dlclose(j->code.handle);
         rc = nm_fail(err, NM_EINVAL, "jit: cannot rename %s into place (%s)", so_file.tmp, strerror(e));
+      }
     } else if (rc != NM_EINTR) {       /* a cancelled compile leaves nothing */
       /* A failed compile leaves its source and messages as <key>.c, <key>.log
       ** (when a rename fails too, the discards below remove them). */
@@ -362,9 +427,6 @@ static int build(nm_jit_job *j, nm_error *err)
   nm_outfile_free(&log_file);
   if (rc != NM_OK) return rc;
   atomic_fetch_add(&built, 1);
-  if (!nm_jit_load(path, j->key, &j->code, &foreign))
-    return nm_fail(err, NM_EINVAL, "jit: %s was built but does not load (%s)", path,
-                     foreign ? "wrong key" : "dlopen failed");
   return NM_OK;
 }
 

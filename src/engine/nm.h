@@ -794,6 +794,12 @@ typedef struct {
   unsigned long compiling;  /* background compiles in flight now */
 } nm_jit_counts;
 void nm_jit_stats(nm_jit_counts *out);
+/* The environment's NEUROMASS_JIT checked now, by the reading every run
+** makes: 1 when it turns native code off (off, 0), 0 when it leaves it to
+** the runs (unset, empty, on, 1), else NM_EINVAL with the reason in *err,
+** naming the value and the values allowed.  Lets an exploration refuse the
+** environment before it starts any run (as nm_simd_check). */
+int nm_jit_env_check(nm_error *err);
 
 /* ---------------------------------------------------------------------
 ** Numeric matrices from CSV files without header (matrix_read.c): the

@@ -21,6 +21,10 @@
 #define JAC_ABS 1e-10
 /* The driver's first trial step, as a fraction of the output interval. */
 #define FIRST_STEP 0.1
+/* The most steps the driver takes within one output interval: an explicit
+** stepper held to tiny steps by a stiff model (x' = -1e9 x: a few 1e-9 ms)
+** then fails as stuck, naming the time, instead of grinding on for hours. */
+#define MAX_STEPS 100000
 
 /* A run's workspace: the driver and every buffer it needs, allocated once. */
 typedef struct {
@@ -81,7 +85,7 @@ static int stuck(gsl_ws *w, double t, const double *y)
     if (rate > worst) { worst = rate; sig = (long)i; }
   }
   s->callback_failed = 0;
-  nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %g ms (signal %ld)", t,
+  nm_sim_fail(s, NM_ESTEP, "the adaptive stepper could not go on past t = %.15g ms (signal %ld)", t,
               sig);
   s->err.t = t;
   s->err.signal = sig;
@@ -110,6 +114,7 @@ static void *ws_alloc(const gsl_odeiv2_step_type *type, nm_sim *s, const nm_run_
     w->sys = sys;
     double h0 = FIRST_STEP * s->dt > 0 ? FIRST_STEP * s->dt : s->dt;  /* underflows for dt ~ 1e-323 */
     w->d = gsl_odeiv2_driver_alloc_y_new(&w->sys, type, h0, w->atol, w->rtol);
+    if (w->d) gsl_odeiv2_driver_set_nmax(w->d, MAX_STEPS);
     w->y = w->d ? malloc((4 * s->ns + 1) * sizeof *w->y) : NULL;
   }
   if (!w || !w->y) {

@@ -542,7 +542,7 @@ int nm_stim_render(nm_stim *s, double *out, size_t count)
   for (size_t c = 0; c < nc; c++)
     for (size_t j = 0; j < count; j++)
       if (!isfinite(out[c * count + j]))
-        return nm_fail(&s->err, NM_ENONFINITE, "its value at t = %g ms (sample %zu, "
+        return nm_fail(&s->err, NM_ENONFINITE, "its value at t = %.15g ms (sample %zu, "
                        "channel %zu, counted from 0) is %s, not a finite number", grid_time(s->dt, first + j),
                        first + j, c, isnan(out[c * count + j]) ? "nan" : out[c * count + j] > 0 ? "inf" : "-inf");
   return NM_OK;

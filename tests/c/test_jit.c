@@ -806,12 +806,13 @@ static void test_swap(const char *dir)
     swaps_left = 1;
     int loaded = nm_jit_load(path, key, &code, &foreign);
     if (loaded) dlclose(code.handle);
-    CHECK(!loaded && foreign == 1 && swaps_left == 0, "an object %s after the check is refused (loaded %d, "
-          "foreign %d)", in_place ? "changed in place" : "renamed into place", loaded, foreign);
+    CHECK(!loaded && foreign == NM_JIT_CHANGED && swaps_left == 0, "an object %s after the check "
+          "is refused (loaded %d, foreign %d)", in_place ? "changed in place" : "renamed into place", loaded, foreign);
     nm_jit_load_between = NULL;
     loaded = nm_jit_load(path, key, &code, &foreign);
     if (loaded) dlclose(code.handle);
-    CHECK(!loaded && foreign == 1, "what was put there is a file the check refuses (loaded %d)", loaded);
+    CHECK(!loaded && foreign == NM_JIT_UNSEALED, "what was put there is a file the check refuses as "
+          "unsealed (loaded %d, foreign %d: %s)", loaded, foreign, nm_jit_refusal(foreign));
     /* the cache compiled again, for what follows */
     CHECK(system(cmd) == 0, "empty the cache");
     m = delayed_model();
@@ -992,35 +993,69 @@ static void test_switch(const char *dir)
 }
 
 
-/* Ctrl-C while a run waits for its compile (jit = "always", a compiler
-** that hangs): the run stops at once with NM_EINTR, not when the compile
-** ends.  Last: the hanging compile is left to the exit, which kills it. */
-static void test_interrupt(const char *dir)
+/* Empties the cache of `dir`, then runs delayed_model() for 10 steps with
+** `jit` and `stop` as its interrupt (NULL: none): the status, *secs the run's
+** wall time and `why` (size bytes) its message. */
+static int timed_run(const char *dir, enum nm_jit_mode jit, volatile sig_atomic_t *stop, double *secs,
+                     char *why, size_t size)
 {
   char cmd[4400];
-  if (!slow_compiler(dir, "hang-cc", "10")) return;
   snprintf(cmd, sizeof cmd, "rm -f '%s'/neuromass/*.so", dir);
   CHECK(system(cmd) == 0, "empty the cache");
   nm_model *m = delayed_model();
   int st;
   nm_sim *s = m ? nm_sim_new(m, 0.05, 7, &st) : NULL;
-  volatile sig_atomic_t stop = 1;      /* the signal came as the run began */
   nm_run_opts o = { 0 };
   o.n_steps = 10;
   o.every = 10;
   o.threads = 1;
-  o.jit = NM_JIT_ALWAYS;
-  o.interrupt = &stop;
+  o.jit = jit;
+  o.interrupt = stop;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int rc = s ? nm_sim_run(s, &o) : NM_ENOMEM;
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  *secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  snprintf(why, size, "%s", s ? nm_sim_error(s, rc) : "no simulation");
+  nm_sim_free(s);
+  nm_model_free(m);
+  return rc;
+}
+
+
+/* A compiler that hangs past nm_jit_compile_limit (lowered to 1 s here) is
+** killed: a run with jit = "require" fails within moments, naming the limit,
+** instead of waiting for ever; no object is left. */
+static void test_hang(const char *dir)
+{
+  char cmd[4400], why[512];
+  double secs, limit = nm_jit_compile_limit;
+  if (!slow_compiler(dir, "hung-cc", "60")) return;
+  nm_jit_compile_limit = 1;
+  int rc = timed_run(dir, NM_JIT_REQUIRE, NULL, &secs, why, sizeof why);
+  nm_jit_compile_limit = limit;
+  CHECK(rc == NM_EINVAL && secs < 10.0 && strstr(why, "hung-cc' did not finish within 1 s and was killed"),
+        "a hung compiler is killed at the limit and the required run fails (status %d after %.2f s: %s)",
+        rc, secs, why);
+  snprintf(cmd, sizeof cmd, "ls '%s'/neuromass/*.so >/dev/null 2>&1", dir);
+  CHECK(system(cmd) != 0, "no object is left in the cache");
+  unsetenv("NEUROMASS_CC");
+}
+
+
+/* Ctrl-C while a run waits for its compile (jit = "always", a compiler
+** that hangs): the run stops at once with NM_EINTR, not when the compile
+** ends.  Last: the hanging compile is left to the exit, which kills it. */
+static void test_interrupt(const char *dir)
+{
+  char why[512];
+  double secs;
+  if (!slow_compiler(dir, "hang-cc", "10")) return;
+  volatile sig_atomic_t stop = 1;      /* the signal came as the run began */
+  int rc = timed_run(dir, NM_JIT_ALWAYS, &stop, &secs, why, sizeof why);
   CHECK(rc == NM_EINTR && secs < 2.0,
         "a run interrupted while it waits for its compile stops at once (status %d after %.2f s)",
         rc, secs);
-  nm_sim_free(s);
-  nm_model_free(m);
   unsetenv("NEUROMASS_CC");
 }
 
@@ -1042,6 +1077,7 @@ int main(void)
   test_cache(dir);
   test_swap(dir);
   test_switch(dir);
+  test_hang(dir);
   test_interrupt(dir);
   /* A compile test_interrupt left in flight still writes into the cache. */
   wait_compiles();

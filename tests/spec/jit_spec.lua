@@ -251,6 +251,65 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
                    "/file/neuromass: Not a directory (XDG_CACHE_HOME chooses another)", err, 1, true)
   end)
 
+  -- `s.lua` with jit = "require" in a fresh process, `env` before it: status, stderr.
+  local function required(dir, env)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+    local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                " " .. env .. " " .. q(h.exe) .. " run s.lua")
+    return status, err
+  end
+
+  it("names the cache directory's fault: a file in its place, a relative XDG_CACHE_HOME; " ..
+     "creates missing parents", function()
+    local dir = h.scratch()
+    assert.are.equal(0, h.sh("mkdir " .. q(dir .. "/c1") .. " && touch " ..
+                             q(dir .. "/c1/neuromass")))
+    local status, err = required(dir, "XDG_CACHE_HOME=" .. q(dir .. "/c1"))
+    assert.are_not.equal(0, status)
+    assert.matches('s.lua:4: run: jit = "require": no writable cache directory: ' .. dir ..
+                   "/c1/neuromass: Not a directory", err, 1, true)
+    -- XDG's rule: a relative path is ignored; the message says so (HOME has no .cache here).
+    status, err = required(dir, "HOME=" .. q(dir .. "/nohome") .. " XDG_CACHE_HOME=rel")
+    assert.are_not.equal(0, status)
+    assert.matches(dir .. "/nohome/.cache/neuromass: No such file or directory " ..
+                   '(XDG_CACHE_HOME="rel" is ignored: not an absolute path)', err, 1, true)
+    -- XDG's rule too: missing directories are made.
+    status, err = required(dir, "XDG_CACHE_HOME=" .. q(dir .. "/a/b/c"))
+    assert.are.equal(0, status, err)
+    assert.are.equal(0, h.sh("ls " .. q(dir .. "/a/b/c/neuromass") .. "/*.so"))
+  end)
+
+  it("names the signal that stopped the C compiler", function()
+    local dir = h.scratch()
+    h.write(dir .. "/cc", "#!/bin/sh\nkill -SEGV $$\n")
+    assert.are.equal(0, h.sh("chmod +x " .. q(dir .. "/cc")))
+    local status, err = required(dir, "NEUROMASS_CC=" .. q(dir .. "/cc"))
+    assert.are_not.equal(0, status)
+    assert.matches("the C compiler '" .. dir .. "/cc' was stopped by signal 11 (Segmentation fault) " ..
+                   "without a message", err, 1, true)
+  end)
+
+  -- A compiler that exits 0 with something else than the program's object (a text, an object
+  -- of another source) gets a reason, and its output never lands under the object's name.
+  it("refuses what a compiler made that is not the program's object, naming why, " ..
+     "and files none of it in the cache", function()
+    local dir = h.scratch()
+    local out = 'while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done\n'
+    h.write(dir .. "/text", "#!/bin/sh\n" .. out .. 'echo garbage > "$out"\n')
+    h.write(dir .. "/other", "#!/bin/sh\n" .. out .. "echo 'int f(void) { return 0; }' > " ..
+            q(dir .. "/f.c") .. '\nexec cc -shared -fPIC -o "$out" ' .. q(dir .. "/f.c") .. "\n")
+    assert.are.equal(0, h.sh("chmod +x " .. q(dir .. "/text") .. " " .. q(dir .. "/other")))
+    for cc, why in pairs { text = "not a complete ELF shared object",
+                           other = "it lacks nm_jit_main or nm_jit_key" } do
+      local status, err = required(dir, "NEUROMASS_CC=" .. q(dir .. "/" .. cc))
+      assert.are_not.equal(0, status)
+      assert.matches("the C compiler '" .. dir .. "/" .. cc .. "' made no loadable object: " .. why,
+                     err, 1, true)
+      local _, files = h.sh("ls " .. q(dir .. "/cache/neuromass"))
+      assert.is_nil(files:find("%.so"), files)
+    end
+  end)
+
   -- The cached objects' paths (one per compiled program).
   local function objects(dir)
     local _, out = h.sh("ls " .. q(dir .. "/cache/neuromass") .. "/*.so")

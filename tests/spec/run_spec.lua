@@ -132,6 +132,55 @@ describe("model:run", function()
     assert.matches("NaN or infinite value at t = [%d%.]+ ms %(node 0, variable 'x'", err)
   end)
 
+  -- %g's six digits made 1000000.05 read "1e+06 ms is not a whole multiple of dt" and a
+  -- failure late in a long run "at t = 1.23457e+06 ms".
+  it("names a duration, a sampling_dt and the time of a failure exactly, however large", function()
+    local function err_of(m, opts)
+      local ok, err = pcall(m.run, m, opts)
+      assert.is_false(ok)
+      return err
+    end
+    local m = small_net()
+    assert.matches("'duration' = 1000000.05 ms is not a whole multiple of dt = 0.1 ms",
+                   err_of(m, { duration = 1e6 + 0.05, dt = 0.1 }), 1, true)
+    assert.matches("'sampling_dt' = 99999.95 ms is not a whole multiple of dt = 0.1 ms",
+                   err_of(m, { duration = 1e5, dt = 0.1, sampling_dt = 1e5 - 0.05 }), 1, true)
+    assert.matches("'duration' (1000000.5 ms) must be a whole multiple of sampling_dt (2 ms)",
+                   err_of(nm.models.fhn.native {}, { duration = 1e6 + 0.5, dt = 0.5, sampling_dt = 2,
+                                                     integrator = "rkf45" }), 1, true)
+    -- x goes infinite in the step from t = 1234567.5 ms (dt = 0.5): the failure is at 1234568 ms.
+    local late = nm.mass { label = "Late", state = { x = 1 },
+                           derivatives = function(s)
+                             return { x = nm.ifelse(nm.gt(nm.t, 1234567.25), s.x * 1e308 * 10, 0) }
+                           end }
+    local lm = nm.model(nm.node { label = "N", masses = { late() } })
+    assert.matches("NaN or infinite value at t = 1234568 ms (node 0, variable 'x'",
+                   err_of(lm, { duration = 2e6, dt = 0.5, record = {} }), 1, true)
+    -- q = 1 / (1234567.3 - t) blows up at t = 1234567.3 ms.
+    local blow = nm.mass { label = "Blow", state = { q = 1 / 1234567.3 },
+                           derivatives = function(s) return { q = s.q * s.q } end }
+    local bm = nm.model(nm.node { label = "N", masses = { blow() } })
+    local err = err_of(bm, { duration = 2e6, dt = 1, sampling_dt = 1000, integrator = "rkf45", record = {} })
+    local t = tonumber(err:match("could not go on past t = ([%d%.e%+]+) ms"))
+    assert.is_true(t and math.abs(t - 1234567.3) < 0.01, err)
+  end)
+
+  -- The rounding allowed is a billionth of the value, but never a step's thousandth: a
+  -- billionth of 1e8 ms is a whole step of 0.1 ms, which took 1e8 + 0.05 ms as 1e9 + 1 steps.
+  it("refuses a long duration or sampling_dt half a step off the grid, takes k * dt computed", function()
+    local m = small_net()
+    local ok, err = pcall(m.run, m, { duration = 10, dt = 0.1, sampling_dt = 1e8 + 0.05 })
+    assert.is_false(ok)
+    assert.matches("'sampling_dt' = 100000000.05 ms is not a whole multiple of dt = 0.1 ms", err, 1, true)
+    ok, err = pcall(m.run, m, { duration = 10, dt = 0.1, sampling_dt = 1e6 + 0.0004 })
+    assert.is_false(ok)
+    assert.matches("'sampling_dt' = 1000000.0004 ms is not a whole multiple", err, 1, true)
+    for _, k in ipairs { 3, 7, 1e7 + 1, 3e9 + 7 } do
+      local res = m:run { duration = 0.1, dt = 0.1, sampling_dt = k * 0.1 }
+      assert.are.equal(0, res:rows())
+    end
+  end)
+
   it("fails cleanly on an unwritable CSV path and leaves no file", function()
     local ok, err = pcall(function()
       small_net():run { duration = 5, output = { csv = "/nonexistent-dir/x.csv" } }

@@ -6,7 +6,8 @@
 -- (variances clamped at 0), Hopf-80 with noise (its diffusive sum staged by
 -- coupling_ahead.c with SIMD, gathered without), on one thread and on two; one
 -- ALN node with noise; the BOLD of 80 FHN nodes (its powers, bold_pow.c).  A bad
--- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check).
+-- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check), as is
+-- a bad NEUROMASS_JIT (core.jit_check).
 local h = require "helpers"
 
 local SCRIPT = [[
@@ -104,7 +105,8 @@ describe("the step's SIMD services", function()
   -- An exploration refuses it when it is made, at the user's line, before any point runs: no
   -- table of failed rows, a non-zero exit (with workers, and with one process); the same
   -- reading as the engine's (core.simd_check).
-  it("an exploration (BoxSearch, Evolution) refuses a bad NEUROMASS_SIMD before any point runs", function()
+  it("an exploration (BoxSearch, Evolution) refuses a bad NEUROMASS_SIMD or NEUROMASS_JIT before any point runs",
+     function()
     local sweep = dir .. "/sweep_simd.lua"
     h.write(sweep, [[
 local nm = require "neuromass"
@@ -122,18 +124,25 @@ nm.explore.Evolution {
   run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 4,
   fitness = function() return 0 end, out = "fit_simd" }:run()
 ]])
+    -- NEUROMASS_JIT likewise (core.jit_check): a bad value had every point's row failed, exit 0.
+    local envs = { { "NEUROMASS_SIMD=AVX2", 'NEUROMASS_SIMD="AVX2" in the environment: it must be off (or 0), ' ..
+                     "avx2, avx512 or auto" },
+                   { "NEUROMASS_JIT=no", 'NEUROMASS_JIT="no" in the environment: it must be off (or 0: no ' ..
+                     "native code), on (or 1) or unset" } }
     for _, case in ipairs { { sweep, "sweep_simd", "BoxSearch" }, { fit, "fit_simd", "Evolution" } } do
-      for _, workers in ipairs { "1", "2" } do
-        local status, _, err = h.sh("cd " .. h.q(dir) .. " && NEUROMASS_SIMD=AVX2 " .. h.q(h.exe) ..
-                                    " run --quiet " .. h.q(case[1]) .. " --workers " .. workers)
-        assert.is_true(status ~= 0, case[3] .. " ran with NEUROMASS_SIMD=AVX2")
-        assert.truthy(err:find(case[2] .. '.lua:2: ' .. case[3] .. ': NEUROMASS_SIMD="AVX2" in the environment: ' ..
-                               "it must be off (or 0), avx2, avx512 or auto", 1, true), err)
-        assert.is_nil(io.open(dir .. "/" .. case[2] .. "/results.csv", "r"), "a table was written")
+      for _, env in ipairs(envs) do
+        for _, workers in ipairs { "1", "2" } do
+          local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. env[1] .. " " .. h.q(h.exe) ..
+                                      " run --quiet " .. h.q(case[1]) .. " --workers " .. workers)
+          assert.is_true(status ~= 0, case[3] .. " ran with " .. env[1])
+          assert.truthy(err:find(case[2] .. '.lua:2: ' .. case[3] .. ': ' .. env[2], 1, true), err)
+          assert.is_nil(io.open(dir .. "/" .. case[2] .. "/results.csv", "r"), "a table was written")
+        end
       end
     end
     local core = require "neuromass.core"
     local level = core.simd_check()
     assert.truthy(level == "off" or level == "avx2" or level == "avx512", tostring(level))
+    assert.are.equal(true, core.jit_check())
   end)
 end)

@@ -25,8 +25,9 @@ local M = {}
 -- every point would write the same files; `outputs` says what to give
 -- instead), the run options that need no model (options.check_plain: a
 -- misspelt name, dt, jit, ...), run.seed (options.seed: a whole number, 0
--- or more; 4.0 is 4), and the environment's NEUROMASS_SIMD (core.simd_check:
--- a value that names no set would fail every point's run).  Errors
+-- or more; 4.0 is 4), and the environment's NEUROMASS_SIMD and NEUROMASS_JIT
+-- (core.simd_check, core.jit_check: a value they refuse would fail every
+-- point's run).  Errors
 -- "WHAT: ..." at the user's line.
 function M.check_common(def, what, outputs)
   local function bad(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), 2) end
@@ -45,6 +46,8 @@ function M.check_common(def, what, outputs)
   if not plain then bad("%s", M.bare(why)) end
   local simd, failure = core.simd_check()                 -- so would a bad NEUROMASS_SIMD (the engine's rule)
   if not simd then bad("%s", failure.message) end
+  local jit, jfailure = core.jit_check()                  -- or NEUROMASS_JIT
+  if not jit then bad("%s", jfailure.message) end
   if run.seed ~= nil then
     local seed = options.seed(run.seed)
     if not seed then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end

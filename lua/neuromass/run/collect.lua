@@ -6,6 +6,7 @@ local result = require "neuromass.result"
 local outputs = require "neuromass.outputs"
 local bold = require "neuromass.run.bold"
 local warnings = require "neuromass.run.warnings"
+local check = require "neuromass._check"
 
 local error, ipairs, string, table, tostring, pcall, pairs, math =
       error, ipairs, string, table, tostring, pcall, pairs, math
@@ -61,22 +62,22 @@ local function fail_run(self, failure, out, given, method, dt, level)
                         failure.message, tostring(node), self.bold_key or "?", tostring(var))
     if dt >= bold.LARGE_DT then
       why = why .. string.format("; the Balloon-Windkessel model is integrated with the model's " ..
-                                 "dt: it diverges at dt = %g ms (use a dt of a few ms or less)", dt)
+                                 "dt: it diverges at dt = %s ms (use a dt of a few ms or less)", check.number(dt))
     end
     self.failed_at = { t = failure.t, why = "the simulated BOLD of node " .. tostring(node) ..
                                             " became NaN or infinite" }
   elseif kind == "nonfinite" then
     local node, var, massname = describe_signal(self, failure.signal)
-    why = string.format("the simulation produced a NaN or infinite value at t = %g ms (node %s, " ..
-                        "variable '%s' of mass '%s')", failure.t, tostring(node), tostring(var),
+    why = string.format("the simulation produced a NaN or infinite value at t = %s ms (node %s, " ..
+                        "variable '%s' of mass '%s')", check.time(failure.t), tostring(node), tostring(var),
                         tostring(massname))
     self.failed_at = { t = failure.t, why = string.format("a NaN or infinite value in node %s, " ..
                                                           "variable '%s'", tostring(node), tostring(var)) }
   elseif kind == "step" then
     local node, var, massname = describe_signal(self, failure.signal)
-    why = string.format("integrator '%s' could not go on past t = %g ms: node %s, variable '%s' " ..
+    why = string.format("integrator '%s' could not go on past t = %s ms: node %s, variable '%s' " ..
                         "of mass '%s' changes too fast there (a blow-up, or a system too stiff " ..
-                        "for it%s)", method, failure.t, tostring(node), tostring(var),
+                        "for it%s)", method, check.time(failure.t), tostring(node), tostring(var),
                         tostring(massname), method ~= "msbdf" and ": try msbdf" or "")
   elseif kind == "interrupted" then
     why = "interrupted by " .. why

@@ -80,15 +80,20 @@ local function steps_in(ms, dt, what, level)
     error(string.format("run: '%s' must be a finite number of ms (got %s)", what, check.show(ms)),
           level + 1)
   end
-  if ms < 0 then error(string.format("run: '%s' must not be negative (got %g)", what, ms), level + 1) end
+  if ms < 0 then
+    error(string.format("run: '%s' must not be negative (got %s)", what, check.number(ms)), level + 1)
+  end
   local n = math.floor(ms / dt + 0.5)
   if n >= MAX_STEPS then
-    error(string.format("run: '%s' = %g ms is %s steps of dt = %g ms; at most 2^53 steps " ..
-                        "can be counted", what, ms, check.number(n), dt), level + 1)
-  end
-  if math.abs(n * dt - ms) > 1e-9 * math.max(ms, dt) then
-    error(string.format("run: '%s' = %g ms is not a whole multiple of dt = %g ms", what, ms, dt),
+    error(string.format("run: '%s' = %s ms is %s steps of dt = %s ms; fewer than 2^53 steps " ..
+                        "can be counted", what, check.number(ms), check.number(n), check.number(dt)),
           level + 1)
+  end
+  -- Rounding in ms (a billionth of it) is forgiven, but never a thousandth of a step: a
+  -- billionth of 1e8 ms is a whole step of 0.1 ms.
+  if math.abs(n * dt - ms) > math.min(1e-9 * math.max(ms, dt), 1e-3 * dt) then
+    error(string.format("run: '%s' = %s ms is not a whole multiple of dt = %s ms", what,
+                        check.number(ms), check.number(dt)), level + 1)
   end
   return math.tointeger(n)
 end
@@ -239,8 +244,8 @@ end
 local function stops_at_samples(method, n_steps, every, duration, dt, level)
   if adaptive[method] and n_steps % every ~= 0 then
     error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
-                        "(%g ms) must be a whole multiple of sampling_dt (%g ms)", method,
-                        duration, dt * every), level + 1)
+                        "(%s ms) must be a whole multiple of sampling_dt (%s ms)", method,
+                        check.number(duration), check.time(dt * every)), level + 1)
   end
 end
 

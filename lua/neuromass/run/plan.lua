@@ -97,8 +97,8 @@ local function check_memory(cm, fresh, rows, cols, dt, level)
   local history = fresh and cm:history_bytes() or 0
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
-                        "dt = %g ms), more than this machine's memory, %s; use a larger dt or " ..
-                        "shorter delays", bytes_text(history), cm:max_delay(), dt,
+                        "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
+                        "shorter delays", bytes_text(history), cm:max_delay(), check.number(dt),
                         bytes_text(memory)), level + 1)
   end
   local kept = rows * cols * 8
@@ -219,9 +219,9 @@ function M.make(self, o, h, level)
   -- engine keeps no earlier one): a continuation would fail at once.  A run
   -- stopped by a signal left a finite state: continuing it is fine.
   if continuing and self.failed_at then
-    error(string.format("run: 'continue = true': the last run of this model failed at t = %g ms " ..
+    error(string.format("run: 'continue = true': the last run of this model failed at t = %s ms " ..
                         "(%s): its state is not finite; start a fresh run (without continue)",
-                        self.failed_at.t, self.failed_at.why), level + 1)
+                        check.time(self.failed_at.t), self.failed_at.why), level + 1)
   end
   local sim_dt, sim_steps = M.engine_step(o)
   if continuing then M.same_kind(self.sim_kind, o, level + 1) end
