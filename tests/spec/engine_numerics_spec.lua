@@ -162,9 +162,16 @@ describe("engine numerics", function()
     for _, method in ipairs { "rkf45", "rk8pd" } do
       local err = failure(function() model():run { duration = 100, dt = 1, integrator = method } end)
       assert.matches(here .. ":%d+: run: integrator '" .. method .. "' could not go on past t = ", err)
-      assert.matches("node 0, variable 'x' of mass 'Stiff' changes too fast there (a blow-up, or a " ..
-                     "system too stiff for it: try msbdf)", err, 1, true)
+      assert.matches("node 0, variable 'x' of mass 'Stiff' changes too fast there for rtol = 1e-06, " ..
+                     "atol = 1e-09 (a blow-up, a system too stiff for it: try msbdf, or tolerances " ..
+                     "tighter than it can meet)", err, 1, true)
     end
+    -- tolerances no step can meet are named as such (they were blamed on the model alone)
+    local err = failure(function()
+      nm.models.fhn.native { sigma_ou = 0 }:run { duration = 10, integrator = "rkf45", rtol = 1e-300, atol = 1e-300 }
+    end)
+    assert.matches("for rtol = 1e-300, atol = 1e-300 (a blow-up", err, 1, true)
+    assert.matches("tolerances tighter than it can meet", err, 1, true)
     local x = model():run({ duration = 100, dt = 1, integrator = "msbdf" }):get("x", 0)
     assert.is_true(math.abs(x[100] - math.cos(100)) < 1e-6, tostring(x[100]))
   end)

@@ -42,7 +42,8 @@ end
 -- What a failed run says: why, and where the complete rows and frames it had
 -- are kept (<stem>.partial.<ext>).  Signals exit the host with 128 + signo.
 -- `out` and `given` (plan.output) name the output files.
-local function fail_run(self, failure, out, given, method, dt, level)
+local function fail_run(self, failure, out, given, o, dt, level)
+  local method = o.method
   local au = out.au
   local kept, lost = { failure.csv_partial }, nil
   kept[#kept + 1] = failure.bold_partial
@@ -76,9 +77,10 @@ local function fail_run(self, failure, out, given, method, dt, level)
   elseif kind == "step" then
     local node, var, massname = describe_signal(self, failure.signal)
     why = string.format("integrator '%s' could not go on past t = %s ms: node %s, variable '%s' " ..
-                        "of mass '%s' changes too fast there (a blow-up, or a system too stiff " ..
-                        "for it%s)", method, check.time(failure.t), tostring(node), tostring(var),
-                        tostring(massname), method ~= "msbdf" and ": try msbdf" or "")
+                        "of mass '%s' changes too fast there for rtol = %s, atol = %s (a blow-up, a " ..
+                        "system too stiff for it%s, or tolerances tighter than it can meet)", method,
+                        check.time(failure.t), tostring(node), tostring(var), tostring(massname),
+                        check.number(o.rtol), check.number(o.atol), method ~= "msbdf" and ": try msbdf" or "")
   elseif kind == "interrupted" then
     why = "interrupted by " .. why
     outputs.note_stop_kept(kept)         -- (for the host, should a pcall catch this message)
@@ -135,7 +137,7 @@ that cannot be finished, the CSV held under its temporary name then kept as
 <stem>.partial.csv (the run's outputs appear together).  With audio, `failure`
 is the held CSV when the run succeeded. ]]
 function M.finish(self, o, plan, out, r, failure, level)
-  if not r then fail_run(self, failure, out, plan.output or {}, o.method, plan.sim_dt, level + 1) end
+  if not r then fail_run(self, failure, out, plan.output or {}, o, plan.sim_dt, level + 1) end
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
   res.dt, res.duration = plan.sim_dt, o.duration
   if plan.bold then
