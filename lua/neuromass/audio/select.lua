@@ -3,7 +3,8 @@
 -- `nodes` or by `column` (the library's globs, as for model.params:
 -- params.matcher).
 local check = require "neuromass._check"
-local matcher = require("neuromass.params").matcher
+local params = require "neuromass.params"
+local matcher = params.matcher
 local fail = require("neuromass.audio.check").fail
 
 local type, ipairs, table, tonumber, math = type, ipairs, table, tonumber, math
@@ -49,6 +50,8 @@ function M.select(what, level, opts, cand)
     local matches = {}
     for i, g in ipairs(globs) do
       if type(g) ~= "string" then fail(what, level, "'column' must be a glob such as 'x.*'") end
+      local bad = params.filter_problem(g)
+      if bad then fail(what, level, "'column' glob %s", bad) end
       matches[i] = matcher(g)
     end
     for k = 1, n do

@@ -3,7 +3,7 @@
 -- neuromass.stimulus; loading it installs the metamethods.
 local C = require "neuromass.stimulus.class"
 
-local type, ipairs, setmetatable, rawget, string, math = type, ipairs, setmetatable, rawget, string, math
+local type, ipairs, pairs, setmetatable, rawget, string, math = type, ipairs, pairs, setmetatable, rawget, string, math
 
 local CONCAT, S, SUM, depth_of, first_n, is_stimulus, limits_problem, nodes_of, range, show,
       user_site =
@@ -92,7 +92,11 @@ end
 S.__sub = no_operator("-", "add a stimulus with the opposite sign (e.g. StepInput{ step_size = -1 })")
 S.__unm = no_operator("-", "give the stimulus the opposite amplitude or step_size")
 S.__mul = no_operator("*", "scale its amplitude (or step_size, inp_max, mu and sigma) instead")
-S.__div = S.__mul
+S.__div = no_operator("/", "scale its amplitude (or step_size, inp_max, mu and sigma) instead")
 S.__concat = no_operator("..", "concatenate stimuli in time with &")
+for event, op in pairs { __mod = "%", __pow = "^", __idiv = "//", __bor = "|", __bxor = "~",
+                         __shl = "<<", __shr = ">>", __bnot = "unary ~" } do
+  S[event] = no_operator(op, "sum stimuli with +, concatenate them in time with &")
+end
 
 return M
