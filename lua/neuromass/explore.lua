@@ -13,7 +13,6 @@ local search = require "neuromass.explore.search"
 local merge = require "neuromass.explore.merge"
 local check = require "neuromass._check"
 local paths = require "neuromass.paths"
-local core = require "neuromass.core"
 
 local string, type, pairs = string, type, pairs
 
@@ -57,7 +56,7 @@ function M.load(dir)
   if type(dir) ~= "string" or dir == "" then
     check.error("explore.load: expected a folder's name, got " .. check.show(dir), 2)
   end
-  local full = core.path_info(paths.resolve(dir, 2)).absolute:gsub("/+$", "")
+  local full = paths.folder(paths.resolve(dir, 2))
   local names, rows, _, files = merge.read(full)
   if not files then check.error("explore.load: " .. rows, 2) end
   if #files == 0 then check.error(string.format("explore.load: '%s' holds no results.csv", full), 2) end

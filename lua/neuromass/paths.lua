@@ -47,6 +47,17 @@ function M.resolve(path, level, role)
   return dir:gsub("/+$", "") .. "/" .. path
 end
 
+--- paths.folder(path) -> the absolute path of folder `path` (as resolve
+-- returned it) as the system finds it: through a '..' the system goes back
+-- from what is there ("link/../fit" is beside the link's target, as mkdir -p
+-- makes it), so a path holding '..' that exists is its real path; any other,
+-- its lexical absolute path (a link in it kept as written).  No trailing '/'.
+function M.folder(path)
+  local info = core.path_info(path)
+  local dots = ("/" .. path .. "/"):find("/%.%./") ~= nil
+  return ((dots and info.real) or info.absolute):gsub("/+$", "")
+end
+
 --- paths.in_unmade_out(path) -> true when `path` (as resolve returned it)
 -- lies directly in the --out directory that `neuromass info` did not create
 -- (a run would): the output checks take that directory as there.

@@ -362,6 +362,23 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
                 { r.rows[1].status, r.rows[2].status, r.rows[3].status })
   end)
 
+  it("out through '..': the folder the system makes (beside a link's target), as output files", function()
+    -- 'link/../fit' is the parent of the link's target as mkdir -p takes it (before: ./fit,
+    -- the lexical reading), and nm.explore.load finds it there
+    local dir = h.scratch()
+    os.execute("mkdir -p '" .. dir .. "/far/deep' && ln -s '" .. dir .. "/far/deep' '" .. dir .. "/link'")
+    local r = nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5 } },
+      run = { duration = 1, dt = 0.1 }, progress = false,
+      evaluate = function() return { one = 1 } end,
+      out = dir .. "/link/../fit" }:run()
+    assert.equals(dir .. "/far/fit", r.dir)
+    assert.truthy(read(dir .. "/far/fit/results.csv"))
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))
+    assert.equals(1, #nm.explore.load(dir .. "/link/../fit").rows)
+  end)
+
   it("results.csv: a subnormal number in its shortest exact form", function()
     local dir = h.scratch()
     nm.explore.BoxSearch {

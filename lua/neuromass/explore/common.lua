@@ -184,10 +184,14 @@ end
 -- temporary file beside its results.csv: a sweep never computes for hours to
 -- find it cannot save.  Errors "WHAT: cannot ..." at the user's line.
 function M.folder(what, out, sub)
-  local dir = core.path_info(paths.resolve(out, 3)).absolute:gsub("/+$", "")
-  local path = sub and dir .. "/" .. sub or dir
-  local made, merr = core.mkdir_p(path)
-  if not made then check.error(string.format("%s: cannot create '%s': %s", what, path, merr.message), 2) end
+  local given = paths.resolve(out, 3)
+  -- (made as written, as mkdir -p would: through a '..' from what is there)
+  local made, merr = core.mkdir_p(sub and given .. "/" .. sub or given)
+  local dir = paths.folder(given)
+  if not made then
+    local path = core.path_info(given).absolute:gsub("/+$", "") .. (sub and "/" .. sub or "")
+    check.error(string.format("%s: cannot create '%s': %s", what, path, merr.message), 2)
+  end
   local probe, failure = core.write_temp(dir .. "/results.csv", "")
   if not probe then
     check.error(string.format("%s: cannot write in the folder '%s': %s", what, dir, failure.message), 2)
