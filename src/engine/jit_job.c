@@ -342,27 +342,26 @@ static const char *compiler(void)
 /* Seals the object the compiler made at `so` (its temporary name) and loads
 ** it from there into j->code, so that only an object that loads is ever filed
 ** under its key: NM_OK, or the failure with the reason in *err. */
-static int seal_and_load(nm_jit_job *j, const char *so, nm_error *err)
+static int seal_and_load(nm_jit_job *j, const char *cc, const char *so, nm_error *err)
 {
   int foreign, e = nm_jit_seal(so);
   if (e == ENOENT)
-    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' made no object", compiler());
+    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' made no object", cc);
   if (e) return nm_fail(err, NM_EINVAL, "jit: cannot seal %s (%s)", so, strerror(e));
   if (!nm_jit_load(so, j->key, &j->code, &foreign))
     return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' made no loadable object: %s",
-                   compiler(), nm_jit_refusal(foreign));
+                   cc, nm_jit_refusal(foreign));
   return NM_OK;
 }
 
 
-/* Runs the compiler (NEUROMASS_CC, default cc) on src into so, its messages
-** into the file `log_tmp` (filed as `log` when the compile fails); NM_OK or
-** the failure with its reason in *err: a compiler that failed with an empty
-** log says why it is empty. */
-static int compile(nm_jit_job *j, const char *src, const char *so, const char *log_tmp,
-                   const char *log, nm_error *err)
+/* Runs the compiler `cc` (compiler()) on src into so, its messages into the
+** file `log_tmp` (filed as `log` when the compile fails); NM_OK or the
+** failure with its reason in *err: a compiler that failed with an empty log
+** says why it is empty. */
+static int compile(nm_jit_job *j, const char *cc, const char *src, const char *so,
+                   const char *log_tmp, const char *log, nm_error *err)
 {
-  const char *cc = compiler();
   int logfd = nm_jit_open(log_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
   int log_errno = errno, status = 0;
   int rc = run_compiler(j, cc, src, so, logfd, &status, err);
@@ -404,8 +403,9 @@ static int build(nm_jit_job *j, nm_error *err)
   int rc = NM_OK, e = nm_outfile_write_all(&c_file, j->src, j->n);
   if (e) rc = nm_fail(err, NM_EINVAL, "jit: cannot write %s (%s)", c_file.tmp, strerror(e));
   if (rc == NM_OK) {
-    rc = compile(j, c_file.tmp, so_file.tmp, log_file.tmp, log, err);
-    if (rc == NM_OK) rc = seal_and_load(j, so_file.tmp, err);
+    const char *cc = compiler();
+    rc = compile(j, cc, c_file.tmp, so_file.tmp, log_file.tmp, log, err);
+    if (rc == NM_OK) rc = seal_and_load(j, cc, so_file.tmp, err);
     if (rc == NM_OK) {
       remove(log);                     /* an earlier failure's messages */
       if ((e = nm_outfile_commit(&so_file, NULL)) != 0) {

@@ -158,10 +158,10 @@ function M.plan(what, level, path, opts, src)
     c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
     local pitch = opts.pitch or { 220, 880 }
     if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
-    c.pitch_lo = below_nyquist(what, level + 1, "pitch[1]",
-                                           positive(what, level + 1, "pitch[1]", pitch[1]), rate)
-    c.pitch_hi = below_nyquist(what, level + 1, "pitch[2]",
-                                           positive(what, level + 1, "pitch[2]", pitch[2]), rate)
+    for i, field in ipairs { "pitch_lo", "pitch_hi" } do
+      local key = "pitch[" .. i .. "]"
+      c[field] = below_nyquist(what, level + 1, key, positive(what, level + 1, key, pitch[i]), rate)
+    end
     local carrier = opts.carrier
     if carrier == nil then
       carrier = {}

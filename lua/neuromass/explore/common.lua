@@ -187,11 +187,11 @@ function M.folder(what, out, sub)
   local given = paths.resolve(out, 3)
   -- (made as written, as mkdir -p would: through a '..' from what is there)
   local made, merr = core.mkdir_p(sub and given .. "/" .. sub or given)
-  local dir = paths.folder(given)
   if not made then
     local path = core.path_info(given).absolute:gsub("/+$", "") .. (sub and "/" .. sub or "")
     check.error(string.format("%s: cannot create '%s': %s", what, path, merr.message), 2)
   end
+  local dir = paths.folder(given)
   local probe, failure = core.write_temp(dir .. "/results.csv", "")
   if not probe then
     check.error(string.format("%s: cannot write in the folder '%s': %s", what, dir, failure.message), 2)

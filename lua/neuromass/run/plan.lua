@@ -78,9 +78,9 @@ local function drivers(self, n_steps, dt, level)
     ::next::
   end
   -- the numbers no series or stimulus replaces, against the bounds that depend on dt
-  for slot, v in keyorder.pairs(self.values) do
-    local at = not self.drive[slot] and bound_dt(self, slot, dt)
-    local why = at and params.bound_check(self.registry, slot, at)(v)
+  for slot, b in keyorder.pairs(self.registry.bounds or {}) do
+    local at = b.per_dt and not self.drive[slot] and bound_dt(self, slot, dt)
+    local why = at and params.bound_check(self.registry, slot, at)(self.values[slot])
     if why then
       error(string.format("run: '%s' is %s", name_of_slot(self, "param", slot), why), level + 1)
     end
