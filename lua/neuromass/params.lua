@@ -317,12 +317,12 @@ function M.bound_check(reg, slot, dt)
   local why = ""
   if b.per_dt and dt and dt > lower then
     lower, strict = dt, true
-    why = string.format(" (dt = %g ms: the Euler-Maruyama recursion oscillates for dt/tau >= 1 and " ..
-                        "diverges past 2)", dt)
+    why = string.format(" (dt = %s ms: the Euler-Maruyama recursion oscillates for dt/tau >= 1 and " ..
+                        "diverges past 2)", check.number(dt))
   end
   return function(v)
     if v < lower or (strict and v == lower) then
-      return string.format("%s: it must be %s %g%s, got %s", what, strict and ">" or ">=", lower, why,
+      return string.format("%s: it must be %s %s%s, got %s", what, strict and ">" or ">=", check.number(lower), why,
                            check.show(v))
     end
   end

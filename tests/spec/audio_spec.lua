@@ -145,9 +145,10 @@ describe("sonification", function()
     -- 10 Hz at speed-up 3000 is 30 kHz, above 22.05 kHz: what is left is the filter's residue
     -- (before: normalised to full scale, no warning)
     local res = tones(2, { f = { 10, 1 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
-    local _, rep = res:write_audio(dir .. "/above.wav", { speedup = 3000, layout = "multichannel" })
+    -- (the speed-up as the user wrote it: %.4g said "3000")
+    local _, rep = res:write_audio(dir .. "/above.wav", { speedup = 3000.5, layout = "multichannel" })
     assert.are.same({ "1 of 2 signals lost more than 99 % of their variance above the audio band " ..
-                      "(simulated activity above 7.35 Hz at speed-up 3000 is filtered out): lower the speed-up" },
+                      "(simulated activity above 7.349 Hz at speed-up 3000.5 is filtered out): lower the speed-up" },
                     rep.warnings)
     _, rep = res:write_audio(dir .. "/within.wav", { speedup = 1000, layout = "multichannel" })
     assert.are.same({}, rep.warnings)
@@ -260,7 +261,7 @@ describe("sonification", function()
     local res = tones(2, { a = { 5, 3 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
     for _, opts in ipairs {
       { normalize = "none" },
-      { normalize = "none", gain = 4, bits = "float" },
+      { normalize = "none", gain = 4.0000001, bits = "float" },
       { normalize = "peak", headroom = 0 },
       { normalize = "rms" },
       { normalize = "relative", layout = "mono" },
@@ -271,6 +272,7 @@ describe("sonification", function()
       if opts.normalize == "none" then
         assert.is_true(rep.limited_db > 1)
         assert.matches("limiter", rep.warnings[1])
+        if opts.gain then assert.matches("gain = 4%.0000001%)", rep.warnings[1]) end   -- (%g: "4")
       end
     end
     local path = res:write_audio(dir .. "/peak.wav", { bits = "float", headroom = 3 })
@@ -331,9 +333,11 @@ describe("sonification", function()
     end
     -- the coarse recording itself warns: it cannot carry what the audio needs
     local coarse = alpha_hopf():run { duration = 10000, dt = 0.1, sampling_dt = 2 }
-    local _, rep = coarse:write_audio(dir .. "/coarse.wav", { speedup = 40, variable = "x" })
+    local _, rep = coarse:write_audio(dir .. "/coarse.wav", { speedup = 40.0000001, variable = "x" })
     assert.are.equal(1, #rep.warnings)
-    assert.matches("cannot carry", rep.warnings[1])
+    -- (the user's numbers: %g said "speed-up 40")
+    assert.matches("the recording %(every 2 ms, 500 Hz%) cannot carry what 44100 Hz audio at speed%-up " ..
+                   "40%.0000001 needs", rep.warnings[1])
     assert.matches("sampling_dt <= 0.907", rep.warnings[1])
   end)
 
@@ -378,6 +382,8 @@ describe("sonification", function()
       { { map = { from = 10, to = 4000 }, rate = 8000 }, "'map%.to' = 4000 Hz must be below 4000 Hz" },
       { { mode = "mapping", drive = "pitch", pitch = { 200, 25000 } }, "'pitch%[2%]' = 25000 Hz must be below 22050 Hz" },
       { { mode = "mapping", carrier = 30000 }, "'carrier' = 30000 Hz must be below 22050 Hz" },
+      -- the user's own number (with %g: "22050.2 Hz must be below 22050 Hz")
+      { { mode = "mapping", carrier = 22050.25 }, "'carrier' = 22050%.25 Hz must be below 22050 Hz" },
     }
     for _, c in ipairs(cases) do
       local msg = err_of(function() res:write_audio(dir .. "/bad.wav", c[1]) end)
@@ -852,6 +858,9 @@ describe("sonification", function()
       local status, _, err = sonify(q(dir .. "/len.csv") .. " -o " .. q(dir .. "/len.wav") .. " --skip 100")
       assert.are_not.equal(0, status)
       assert.matches("sonify: %-%-skip = 100 ms leaves nothing of 100 ms", err)
+      status, _, err = sonify(q(dir .. "/len.csv") .. " -o " .. q(dir .. "/len.wav") .. " --skip 100.0000001")
+      assert.are_not.equal(0, status)
+      assert.matches("sonify: %-%-skip = 100%.0000001 ms leaves nothing of 100 ms", err)   -- (%g: "100 ms")
       -- (the file size is capped: had it started writing, it would stop at 50 MB)
       status, _, err = h.sh("ulimit -f 100000; " .. q(h.exe) .. " sonify " .. q(dir .. "/len.csv") .. " -o " ..
                             q(dir .. "/len.wav") .. " --speedup 1e-8")

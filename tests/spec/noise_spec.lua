@@ -110,6 +110,9 @@ describe("a noise channel's tau against the run's dt", function()
             { "'ProbeNode_0.Probe_0.input_1.tau' is a noise time constant (ms): it must be > 0.1",
               "dt = 0.1 ms", "got 0.05" })
     refused(function(m) m.params["*.input_0.tau"] = 0.5 end, 0.5, { "input_0.tau'", "got 0.5" })
+    -- dt and the bound as the user wrote them (with %g: "> 0.00488281 (dt = 0.00488281 ms")
+    refused(function(m) m.params["*.input_0.tau"] = 0.004 end, 0.0048828125,
+            { "must be > 0.0048828125 (dt = 0.0048828125 ms", "got 0.004" })
     local taus = {}
     for k = 1, 100 do taus[k] = k == 3 and 0.05 or 1 end
     refused(function(m) m.params["*.input_0.tau"] = nm.series(taus) end, 0.1,

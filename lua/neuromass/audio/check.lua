@@ -46,8 +46,8 @@ end
 -- out of audification; a synthesised tone aliases).
 function M.below_nyquist(what, level, key, f, rate)
   if f >= rate / 2 then
-    M.fail(what, level, "'%s' = %g Hz must be below %g Hz, half the audio rate (%d Hz)", key, f,
-           rate / 2, rate)
+    M.fail(what, level, "'%s' = %s Hz must be below %s Hz, half the audio rate (%d Hz)", key,
+           check.number(f), check.number(rate / 2), rate)
   end
   return f
 end

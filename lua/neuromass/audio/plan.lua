@@ -112,13 +112,14 @@ function M.plan(what, level, path, opts, src)
   local skip = non_negative(what, level + 1, "skip", opts.skip or 0)
   local skip_n = math.floor(skip / interval + 0.5)
   if skip_n > 2 ^ 53 then
-    fail(what, level, "'skip' = %g ms is %.4g samples of %g ms, more than can be counted", skip, skip_n,
-         interval)
+    fail(what, level, "'skip' = %s ms is %.4g samples of %s ms, more than can be counted", check.number(skip),
+         skip_n, check.number(interval))
   end
   skip_n = math.tointeger(skip_n)
   if src.samples == 0 then fail(what, level, "%s: there is nothing to sonify", empty_source[src.kind]) end
   if src.samples and skip_n >= src.samples then
-    fail(what, level, "'skip' = %g ms leaves nothing of %g ms", skip, src.samples * interval)
+    fail(what, level, "'skip' = %s ms leaves nothing of %s ms", check.number(skip),
+         check.number(src.samples * interval))
   end
   -- The selection is counted, and its channels and working memory checked,
   -- before anything is built per signal (a CSV may have 10^6 columns).
@@ -203,16 +204,16 @@ function M.plan(what, level, path, opts, src)
                                 "integrating: run{ output = { audio = {...} } }", 1000 / needed)
       if src.dt and interval > src.dt * (1 + 1e-9) then
         warnings[#warnings + 1] = string.format(
-          "the recording (every %g ms, %g Hz) cannot carry what %g Hz audio at speed-up %g needs " ..
+          "the recording (every %s ms, %g Hz) cannot carry what %d Hz audio at speed-up %s needs " ..
           "(%g Hz of simulated signal): sampling_dt > dt decimated it without a filter, so " ..
-          "simulated activity above %g Hz has folded into it; %s", interval, in_rate, rate, k,
-          needed, in_rate / 2, fix)
+          "simulated activity above %g Hz has folded into it; %s", check.number(interval), in_rate, rate,
+          check.number(k), needed, in_rate / 2, fix)
       elseif not src.dt then
         warnings[#warnings + 1] = string.format(
-          "the recording's rate (%g Hz) is below what %g Hz audio at speed-up %g needs " ..
+          "the recording's rate (%g Hz) is below what %d Hz audio at speed-up %s needs " ..
           "(%g Hz): the audio has nothing above %g Hz, and if the run recorded at a " ..
           "sampling_dt coarser than dt, faster activity has folded into it; %s", in_rate, rate,
-          k, needed, in_rate / 2 * k, fix)
+          check.number(k), needed, in_rate / 2 * k, fix)
       end
     end
   end

@@ -38,7 +38,7 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
   if rep.limited_db > 0.1 then
     p.warnings[#p.warnings + 1] = string.format(
       "the limiter lowered peaks by up to %.1f dB to stay within full scale (normalize = \"none\", " ..
-      "gain = %g): lower 'gain' or normalise", rep.limited_db, c.gain)
+      "gain = %s): lower 'gain' or normalise", rep.limited_db, check.number(c.gain))
   end
   if rep.silent > 0 then
     p.warnings[#p.warnings + 1] = string.format(
@@ -47,8 +47,8 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
   if (rep.filtered or 0) > 0 then
     p.warnings[#p.warnings + 1] = string.format(
       "%d of %d signals lost more than 99 %% of their variance above the audio band (simulated " ..
-      "activity above %.4g Hz at speed-up %.4g is filtered out): lower the speed-up", rep.filtered,
-      c.n_in, c.rate / (2 * c.speedup), c.speedup)
+      "activity above %.4g Hz at speed-up %s is filtered out): lower the speed-up", rep.filtered,
+      c.n_in, c.rate / (2 * c.speedup), check.number(c.speedup))
   end
   if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
   local final, sidecar = path, p.sidecar
