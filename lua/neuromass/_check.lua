@@ -553,15 +553,18 @@ end
 -- model, a result, a dataset): the user's code (the function indexing, found
 -- `level` frames above this call's caller) gets an error at its line naming
 -- `what` and the nearest of `names`, else the list of them (a list of strings;
--- a string is the hint itself, e.g. "; read it with ..."); the library's own
--- code and C get nil (they probe optional fields), and so does a field once
--- assigned to `obj` (M.assign).  Call it, not as a tail call, from an
--- __index function with level 1.
+-- a string is the hint itself, e.g. "; read it with ..."; a function returns
+-- either, called only for that error); the library's own code and C get nil
+-- (they probe optional fields, at every run: so `names`, which may walk the
+-- model, is a function there), and so does a field once assigned to `obj`
+-- (M.assign).  Call it, not as a tail call, from an __index function with
+-- level 1.
 function M.missing(k, what, names, level, obj)
   local a = obj ~= nil and assigned[obj]
   if a and a[k] then return nil end
   local info = debug.getinfo(level + 2, "S")
   if not info or info.what == "C" or M.in_library(info.source) then return nil end
+  if type(names) == "function" then names = names() end
   M.error(string.format("%s has no field '%s'%s", what, tostring(k),
                         type(names) == "string" and names or
                         M.suggest_or_list(tostring(k), names, "its fields are")), 2)

@@ -104,10 +104,13 @@ local Dataset = {
   __index = function(ds, key)
     local read = LAZY[key]
     if not read then
-      local names = {}
-      for k in pairs(LAZY) do names[#names + 1] = k end
-      for k in pairs(ds) do names[#names + 1] = k end
-      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", NEUROLIB_FIELD[key] or names, 1, ds)
+      check.missing(key, "dataset '" .. tostring(rawget(ds, "name")) .. "'", function()
+        if NEUROLIB_FIELD[key] then return NEUROLIB_FIELD[key] end
+        local names = {}
+        for k in pairs(LAZY) do names[#names + 1] = k end
+        for k in pairs(ds) do names[#names + 1] = k end
+        return names
+      end, 1, ds)
       return nil
     end
     local value = read(ds)

