@@ -345,6 +345,23 @@ describe("stimulus errors name the user's line", function()
     end))
   end)
 
+  it("a frequency at or above the Nyquist frequency of dt, as_array, in a part and in a run", function()
+    -- dt = 0.1 ms samples at 10 kHz: 6000 Hz would come out as a 4000 Hz
+    -- sinusoid, 5000 Hz as rounding noise (neurolib gives both silently).
+    local sin = S.SinusoidalInput { amplitude = 1, frequency = 6000 }
+    assert.matches(here .. "SinusoidalInput: frequency = 6000 Hz is not below the Nyquist frequency of dt = 0.1 ms " ..
+                   "%(5000 Hz%)", fails(function() local _ = sin:as_array(D, DT) end))
+    local sq = S.SquareInput { amplitude = 1, frequency = -5000 }
+    assert.matches(here .. "SquareInput: frequency = %-5000 Hz is not below the Nyquist frequency of dt = 0.1 ms",
+                   fails(function() local _ = (S.ZeroInput() & sq):as_array(D, DT) end))
+    local model = nm.models.fhn.native {}
+    model.params.x_ext = S.SinusoidalInput { amplitude = 1, frequency = 600 }
+    assert.matches(here .. "run: 'x_ext': SinusoidalInput: frequency = 600 Hz is not below the Nyquist frequency " ..
+                   "of dt = 1 ms %(500 Hz%)", fails(function() model:run { duration = D, dt = 1 } end))
+    -- just below it is a waveform neurolib gives too (two samples a period and more)
+    assert.equal(100, #S.SinusoidalInput { amplitude = 1, frequency = 4999 }:as_array(D, DT)[1])
+  end)
+
   it("a negative duration or dt", function()
     local s = S.StepInput { step_size = 1 }
     assert.matches(here .. "as_array: duration must be a positive number of ms, got %-5",

@@ -5,7 +5,7 @@ local core = require "neuromass.core"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, ipairs, rawget, string, pcall = type, ipairs, rawget, string, pcall
+local type, ipairs, rawget, string, pcall, math = type, ipairs, rawget, string, pcall, math
 
 local CONCAT, MAX_DEPTH, SUM, engine_params, field, finite, first_n, limits_problem, num, parts,
       show =
@@ -119,6 +119,16 @@ local function request_problem(self, cls, D, dt, in_concat)
       return string.format("end = %s ms is after %s + dt (%s ms)", num(stop),
                            in_concat and "the end of its segment of the concatenation" or "its duration",
                            num(D + dt))
+    end
+  end
+  if cls.kind == "sin" or cls.kind == "square" then
+    -- Fewer than two samples a period alias to a lower frequency (at the
+    -- Nyquist frequency itself, float rounding picks the samples).
+    local f = field(self, "frequency")
+    if not (math.abs(f) * dt < 500.0) then
+      return string.format("frequency = %s Hz is not below the Nyquist frequency of dt = %s ms (%s Hz): its " ..
+                           "samples would alias to a lower frequency; lower the frequency or dt", num(f), num(dt),
+                           num(500.0 / dt))
     end
   end
   if cls.kind == "ou" then
