@@ -308,6 +308,36 @@ describe("user-defined stimuli", function()
     assert.are.equal("CustomStimulus: generate: no samples", msg)
   end)
 
+  it("refuse a spec whose names would clash or go unused, at the define line, defining nothing", function()
+    local gen = function(_, duration, dt) return S.times(duration, dt) end
+    local function refused_define(text, spec)
+      spec.generate = gen
+      local err = fails(function() S.define(spec) end)
+      assert.matches("^[^:]*stimulus_spec%.lua:%d+: stimulus%.define: ", err)
+      assert.is_truthy(err:find(text, 1, true), "expected '" .. text .. "' in: " .. err)
+      assert.is_nil(err:find("lua/neuromass/", 1, true), err)
+    end
+    -- before: x:as_array(...) said "attempt to call a number value (method 'as_array')"
+    refused_define("parameter 'as_array' would hide the method s:as_array; give it another name",
+                   { name = "ShadowInput", params = { "as_array" } })
+    refused_define("parameter 'get_params' would hide the method s:get_params",
+                   { name = "ShadowInput", params = { "get_params" } })
+    -- before: get_params() gave the parameter's value as its type, losing the class name
+    refused_define("parameter 'type' would hide the class name that get_params() gives as 'type'",
+                   { name = "ShadowInput", params = { "type" } })
+    refused_define("parameter 'period' is listed twice", { name = "ShadowInput", params = { "period", "period" } })
+    refused_define("parameter names are identifiers (letters, digits and _, not first a digit), got \"a-b\"",
+                   { name = "ShadowInput", params = { "a-b" } })
+    -- before: a misspelt default was dropped, and 'period' was then required at every use
+    refused_define("default 'perod' names no parameter of ShadowInput; did you mean 'period'?",
+                   { name = "ShadowInput", params = { "period" }, defaults = { perod = 10 } })
+    refused_define("'name' must be an identifier (letters, digits and _, not first a digit), got \"My Input\"",
+                   { name = "My Input" })
+    -- nothing was defined by the refusals: the name is free
+    local ok = S.define { name = "ShadowInput", params = { "period" }, defaults = { period = 2, n = 2 }, generate = gen }
+    assert.equal(2, #ok {}:as_array(D, DT))
+  end)
+
   it("report a generator returning the wrong number of samples", function()
     local bad = S.custom(function() return { 1, 2, 3 } end)
     assert.matches("must give 100", fails(function() bad:as_array(D, DT) end))
