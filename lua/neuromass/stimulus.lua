@@ -47,6 +47,7 @@ function M.type_name(stim)
   end
   return class.type_name(stim)
 end
+
 M.methods = class.methods
 M.length = compile.length
 M.times = compile.times

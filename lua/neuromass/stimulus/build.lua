@@ -136,12 +136,6 @@ function M.RectifiedInput(amplitude, n)
   return s
 end
 
---[[ A user-defined stimulus type.  `generate(self, duration, dt)` returns the
-raw samples on the grid t_k = dt + k*dt, k = 0 .. N-1 (M.times gives it; N =
-M.length(duration, dt)): one array (every channel alike) or one array per
-channel.  Everything else (start/end trimming, + and &, as_array, to_model,
-get_params/update_params, driving a model) comes from the library.  It is
-called once per request, so a model run holds its samples in memory. ]]
 local IDENTIFIER = "(letters, digits and _, not first a digit)"
 
 -- Names a user's parameter cannot take: a stimulus's methods (s.as_array
@@ -158,6 +152,12 @@ local function reserved_problem(p)
   end
 end
 
+--[[ A user-defined stimulus type.  `generate(self, duration, dt)` returns the
+raw samples on the grid t_k = dt + k*dt, k = 0 .. N-1 (M.times gives it; N =
+M.length(duration, dt)): one array (every channel alike) or one array per
+channel.  Everything else (start/end trimming, + and &, as_array, to_model,
+get_params/update_params, driving a model) comes from the library.  It is
+called once per request, so a model run holds its samples in memory. ]]
 function M.define(spec)
   check.fields(spec, { name = true, params = true, defaults = true, generate = true, stochastic = true },
                "stimulus.define", 2)
