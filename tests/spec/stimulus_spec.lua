@@ -338,6 +338,49 @@ describe("user-defined stimuli", function()
     assert.equal(2, #ok {}:as_array(D, DT))
   end)
 
+  -- Before: `stochastic` was accepted and ignored, so a noisy type had no seed to draw from.
+  it("stochastic = true: generate gets a seed (its own, else the run's), same seed same samples", function()
+    local seen = {}
+    local Noise = S.define { name = "LuaNoiseInput", params = { "scale" }, stochastic = true,
+                             generate = function(self, duration, dt, seed)
+                               seen[#seen + 1] = seed
+                               local r = {}
+                               local x = seed
+                               for k = 1, S.length(duration, dt) do
+                                 x = (x * 6364136223846793005 + 1442695040888963407) & 0x7FFFFFFFFFFFFFFF
+                                 r[k] = self.scale * ((x >> 11) / 2.0 ^ 52 - 1)
+                               end
+                               return r
+                             end }
+    local own = Noise { scale = 1, seed = 7 }
+    own:as_array(D, DT)
+    assert.equal(7, seen[#seen])
+    local a = Noise { scale = 1 }
+    local first = a:as_array(D, DT)[1]
+    assert.are.same(first, a:as_array(D, DT)[1])                 -- idempotent, as the built-ins
+    assert.is_true(math.type(seen[#seen]) == "integer" and seen[#seen] >= 0)
+    assert.are_not.same(first, Noise { scale = 1 }:as_array(D, DT)[1])   -- each object its own stream
+    local Int = nm.mass { name = "integrator", label = "Int", state = { x = 0 }, params = { u = 0 },
+                          derivatives = function(_, p) return { x = p.u } end }
+    local function run(seed, stim)
+      local m = nm.model(nm.node { label = "IntNode", masses = { Int() } })
+      m.params["*.u"] = stim
+      return m:run { duration = D, dt = DT, seed = seed }:get("x", 0)
+    end
+    local s = Noise { scale = 1 }
+    assert.are.same(run(1, s), run(1, s))
+    assert.are_not.same(run(1, s), run(2, s))
+    assert.are.same(run(1, own), run(2, own))                    -- its own seed wins
+    -- a type that does not say stochastic gets no seed
+    local Plain = S.define { name = "LuaPlainInput", generate = function(_, duration, dt, seed)
+                               seen.plain = seed == nil; return S.times(duration, dt) end }
+    Plain {}:as_array(D, DT)
+    assert.is_true(seen.plain)
+    assert.matches("stimulus%.define: 'stochastic' must be true or false, got \"yes\"", fails(function()
+      S.define { name = "LuaYesInput", stochastic = "yes", generate = function() end }
+    end))
+  end)
+
   it("report a generator returning the wrong number of samples", function()
     local bad = S.custom(function() return { 1, 2, 3 } end)
     assert.matches("must give 100", fails(function() bad:as_array(D, DT) end))

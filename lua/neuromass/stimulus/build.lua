@@ -155,7 +155,9 @@ end
 --[[ A user-defined stimulus type.  `generate(self, duration, dt)` returns the
 raw samples on the grid t_k = dt + k*dt, k = 0 .. N-1 (M.times gives it; N =
 M.length(duration, dt)): one array (every channel alike) or one array per
-channel.  Everything else (start/end trimming, + and &, as_array, to_model,
+channel.  With `stochastic = true` it gets a fourth argument, the seed to draw
+from (compile.lua: its own `seed`, else one derived as the built-ins'
+streams).  Everything else (start/end trimming, + and &, as_array, to_model,
 get_params/update_params, driving a model) comes from the library.  It is
 called once per request, so a model run holds its samples in memory. ]]
 function M.define(spec)
@@ -171,6 +173,9 @@ function M.define(spec)
   if classes[spec.name] then error("stimulus.define: a stimulus type '" .. spec.name .. "' exists", 2) end
   if spec.params ~= nil and not plain(spec.params) then
     error("stimulus.define: 'params' must be a list of names, got " .. show(spec.params), 2)
+  end
+  if spec.stochastic ~= nil and type(spec.stochastic) ~= "boolean" then
+    error("stimulus.define: 'stochastic' must be true or false, got " .. show(spec.stochastic), 2)
   end
   if spec.defaults ~= nil and not plain(spec.defaults) then
     error("stimulus.define: 'defaults' must be a table, got " .. show(spec.defaults), 2)
@@ -201,7 +206,8 @@ function M.define(spec)
     end
   end
   local cls = class { name = spec.name, kind = "array", params = with(params, TRIM), required = required,
-                      defaults = defaults, trimmed = true, generate = spec.generate }
+                      defaults = defaults, trimmed = true, generate = spec.generate,
+                      stochastic = spec.stochastic or nil }
   return setmetatable({ name = spec.name }, { __call = function(_, ...) local s = make_leaf(cls, 2, ...); return s end,
                                               __name = "neuromass.StimulusType" })
 end
