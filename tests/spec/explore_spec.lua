@@ -379,6 +379,17 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
     assert.equals(1, #nm.explore.load(dir .. "/link/../fit").rows)
   end)
 
+  it("explore.load of a file or a missing folder says so (it said: cannot list '.../parts')", function()
+    local dir = h.scratch()
+    h.write(dir .. "/afile", "not a folder\n")
+    local ok, msg = pcall(nm.explore.load, dir .. "/afile")
+    assert.is_false(ok)
+    assert.matches("explore%.load: '[^']*/afile' is not a directory %(a file%)$", msg)
+    ok, msg = pcall(nm.explore.load, dir .. "/none")
+    assert.is_false(ok)
+    assert.matches("explore%.load: '[^']*/none' is not a directory %(it does not exist%)$", msg)
+  end)
+
   it("results.csv: a subnormal number in its shortest exact form", function()
     local dir = h.scratch()
     nm.explore.BoxSearch {
