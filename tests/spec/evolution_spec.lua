@@ -256,6 +256,10 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("give { lower, upper } to search it or a number to fix it", 1, true), e)
     e = err({ parameters = { sigma_ou = 0 } })
     assert.truthy(e:find("nothing to search", 1, true), e)
+    -- ParameterSpace's list of pairs is not Evolution's form: the entry is shown, not its index alone
+    e = err({ parameters = { { "x_ext", { 0, 1 } } } })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'parameters' is a table by name, " ..
+                         "{ NAME = { lower, upper } or value, ... }, not a list: entry 1 is { \"x_ext\", { 0, 1 } }"), e)
     e = err({ evaluations = 0 })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'evaluations' must be a whole number, 1 or more"), e)
     e = err({ evalutions = 3 })

@@ -67,6 +67,10 @@ local function parameters_of(p)
   end
   local names, lower, upper, free, fixed = {}, {}, {}, {}, {}
   for name in pairs(p) do
+    if math.type(name) == "integer" then
+      fail("'parameters' is a table by name, { NAME = { lower, upper } or value, ... }, not a list: entry %d is %s",
+           name, check.show(p[name]))
+    end
     if type(name) ~= "string" or name == "" or name:find("[,\"\n\r]") or RESERVED[name] then
       fail("a parameter's name must be a string without ',' or '\"', not point, seed, status or fitness, got %s",
            check.show(name))
