@@ -325,6 +325,31 @@ describe("nm.explore.Evolution", function()
     assert.equals(4, fit.evaluations)
   end)
 
+  it("an out holding another exploration's table (a BoxSearch's, a file not a table) is refused, the table kept",
+     function()
+    -- (a run removes its own earlier table; it removed a BoxSearch's too, silently)
+    local dir = h.scratch()
+    nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5 } }, run = { duration = 1, dt = 0.1 }, progress = false,
+      evaluate = function() return { mean_x = 1 } end, out = dir .. "/fit" }:run()
+    local before = read(dir .. "/fit/results.csv")
+    local ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("^[^\n]*evolution_spec.lua:%d+: Evolution: '[^']*/fit/results.csv' is another " ..
+                                   "exploration's table %(no fitness column; its metrics: mean_x%): remove it, " ..
+                                   "or choose another out"), tostring(e))
+    assert.equals(before, read(dir .. "/fit/results.csv"))
+    h.write(dir .. "/fit/results.csv", "my notes\n")
+    ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("Evolution: '[^']*/fit/results.csv' is not a results table"), tostring(e))
+    assert.equals("my notes\n", read(dir .. "/fit/results.csv"))
+    -- a fit's own table is replaced, even one whose evaluations all failed (no fitness column)
+    evolution(dir, { evaluations = 2, fitness = function() error("never") end, out = dir .. "/own" }):run()
+    assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
+  end)
+
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
      function()
     local function err(fitness)

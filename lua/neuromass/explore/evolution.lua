@@ -307,6 +307,20 @@ local function clear(dir)
   merge.clear_layout(dir)
 end
 
+-- Refuses (at the user's line) an out whose results.csv is not a fit's, which
+-- clear() would remove: a file that is no results table, or another
+-- exploration's (a BoxSearch's: metrics, none named fitness).  A fit's own
+-- table has a fitness column, unless every evaluation failed (no metric).
+local function refuse_foreign(dir)
+  local path = dir .. "/results.csv"
+  local t, err = tbl.read(path)
+  if err then check.error("Evolution: " .. err .. ": remove it, or choose another out", 3) end
+  if not t or #t.metrics == 0 then return end
+  for _, name in ipairs(t.metrics) do if name == "fitness" then return end end
+  check.error(string.format("Evolution: '%s' is another exploration's table (no fitness column; its metrics: %s): " ..
+                            "remove it, or choose another out", path, table.concat(t.metrics, ", ")), 3)
+end
+
 -- The restarts of the slice of task `plan` (an array's, not a worker) that
 -- a killed --workers run's workers finished (their claims marked so:
 -- spread.claims; the folder's restarts.txt is this fit's layout): { [r] = {
@@ -368,6 +382,7 @@ function Evolution:run()
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "Evolution")
+  if plan.kind ~= "load" then refuse_foreign(dir) end
   local base = (h and h.seed) or self.run_opts.seed or 0
   local share = share_of(self.evaluations, self.restarts)
   local finished = {}                 -- restart -> true: its rows taken from a killed --workers run's part
