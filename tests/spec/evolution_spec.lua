@@ -272,6 +272,12 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'restarts' = 4 leaves restart 4 no evaluation"), e)
     e = err({ options = { xtol = 1 } })
     assert.truthy(e:find("unknown NLopt criterion \"xtol\"", 1, true), e)
+    -- a bound the parameter refuses is a mistake of the script, as a BoxSearch's value (it was each
+    -- evaluation beyond it recorded as failed, the search going on)
+    e = err({ parameters = { x_ext = { 0, 1 }, sigma_ou = { -1, 1 } } }, true)
+    assert.truthy(e:find("^[^\n]*evolution_spec.lua:%d+: Evolution: parameter 'sigma_ou' = { %-1, 1 }: its lower bound " ..
+                         "%-1 is refused: 'sigma_ou' is a noise sigma: it must be >= 0, got %-1$"), e)
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))
     e = err({ parameters = { x_etx = { 0, 1 } } }, true)
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_etx': unknown parameter 'x_etx'; " ..
                          "did you mean 'x_ext'%?"), e)

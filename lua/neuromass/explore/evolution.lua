@@ -192,6 +192,25 @@ local function set_point(self, m, point)
   return common.set_point(m, point, self.params.names, "Evolution", "parameter")
 end
 
+-- Refuses (at the user's line) bounds that the parameter itself refuses (a
+-- noise sigma below 0, ...), set one at a time on the model m of the
+-- midpoint `mid`, which is then restored: a mistake of the script, as a
+-- BoxSearch's value, not an evaluation that fails.
+local function check_bounds(self, m, mid)
+  local params = self.params
+  for j, name in ipairs(params.free) do
+    for _, b in ipairs { { "lower", params.lower[j] }, { "upper", params.upper[j] } } do
+      local set, err = pcall(function() m.params[name] = b[2] end)
+      if not set then
+        check.error(string.format("Evolution: parameter '%s' = { %s, %s }: its %s bound %s is refused: %s", name,
+                                  check.show(params.lower[j]), check.show(params.upper[j]), b[1], check.show(b[2]),
+                                  common.bare(err)), 3)
+      end
+    end
+  end
+  set_point(self, m, mid)
+end
+
 -- The metrics of what fitness returned for evaluation i: { fitness =
 -- number, ... }, or nil and why when the fitness is NaN.  Anything else than
 -- a number or { fitness = number, NAME = number, ... } is a mistake of the
@@ -370,6 +389,7 @@ function Evolution:run()
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
   local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  check_bounds(self, m, point_of(params, mid))
   common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
     m:run(self.run_opts)
