@@ -89,6 +89,26 @@ describe("neuromass.nlopt", function()
     assert.truthy(err { lower = { 0 }, upper = { 1 }, algorithm = "LD_MMA" }:find("needs derivatives", 1, true))
     assert.truthy(err { lower = { 0 }, upper = { 1 }, maxeval = "many" }:find("'maxeval' must be a number", 1, true))
     assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
+    -- a criterion below 0 or NaN, a population not a whole number: refused (NLopt took them as "not set"),
+    -- by nlopt.check too (it configures the optimiser without running it)
+    local function refused(opts)
+      opts.lower, opts.upper = { 0 }, { 1 }
+      local ok, e = pcall(nlopt.check, opts)
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    for _, bad in ipairs { { "xtol_rel", -1 }, { "ftol_abs", 0 / 0 }, { "maxtime", -1 }, { "xtol_abs", -1e-3 },
+                           { "ftol_rel", 1 / 0 } } do
+      local e = refused { [bad[1]] = bad[2] }
+      assert.truthy(e:find("nlopt: option '" .. bad[1] .. "' must be a finite number >= 0 (0: not used), got ", 1, true), e)
+    end
+    for _, bad in ipairs { 0.5, -2, 2 ^ 40 } do
+      local e = refused { population = bad }
+      assert.truthy(e:find("nlopt: option 'population' must be a whole number from 0 (NLopt's default) to " ..
+                           "2147483647, got ", 1, true), e)
+    end
+    assert.truthy(refused { stopval = 0 / 0 }:find("'stopval' must be a number, not NaN", 1, true))
+    assert.is_true(nlopt.check { lower = { 0 }, upper = { 1 }, xtol_rel = 0, population = 0, stopval = -1 / 0 })
   end)
 
   it("refuses an unknown option and extra arguments at the caller's line (maxevals ran with no budget)", function()
