@@ -169,6 +169,21 @@ static const char *shown_option(lua_State *L, const char *key)
 }
 
 
+/* A whole-number option from 0 to `hi` (maxeval, seed), or `def` when absent;
+** else an error that shows it as given. */
+static double whole_option(lua_State *L, const char *key, double def, double hi, const char *hi_text)
+{
+  int absent = lua_getfield(L, 1, key) == LUA_TNIL;
+  lua_pop(L, 1);
+  if (absent) return def;
+  double v = opt_number(L, key, def);
+  if (!(v >= 0 && v <= hi && v == floor(v)))
+    luaL_error(L, "nlopt: option '%s' must be a whole number from 0 to %s, got %s", key, hi_text,
+               shown_option(L, key));
+  return v;
+}
+
+
 /* A stopping criterion (maxtime, ftol_*, xtol_*): a finite number >= 0, 0 (the
 ** default) leaving it unset.  NLopt takes any value <= 0, or NaN, as "not
 ** set": a criterion given below 0, NaN or infinite is a mistake, refused. */
@@ -296,9 +311,8 @@ static run *configure(lua_State *L, int maximise, int need_f, const char *name)
   }
   nlopt_algorithm alg = algorithm_of(L, alg_name, n);
   if ((int)alg < 0) lua_error(L);
-  double maxeval = opt_number(L, "maxeval", 0);
-  if (!(maxeval >= 0 && maxeval <= 1e9)) luaL_error(L, "nlopt: option 'maxeval' must be 0 .. 1e9, got %f", maxeval);
-  double seed = opt_number(L, "seed", -1);
+  double maxeval = whole_option(L, "maxeval", 0, 1e9, "10^9 (0: no cap)");
+  double seed = whole_option(L, "seed", -1, 0x1p64 - 2048, "2^64 - 1");   /* (the largest double below 2^64) */
 
   run *r = lua_newuserdatauv(L, sizeof *r, 0);
   memset(r, 0, sizeof *r);

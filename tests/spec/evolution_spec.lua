@@ -108,6 +108,11 @@ describe("neuromass.nlopt", function()
                            "2147483647, got ", 1, true), e)
     end
     assert.truthy(refused { stopval = 0 / 0 }:find("'stopval' must be a number, not NaN", 1, true))
+    -- maxeval and seed whole numbers too (2.5 ran 2 evaluations; a seed below 0 seeded from the clock)
+    for _, bad in ipairs { { "maxeval", 2.5 }, { "maxeval", -1 }, { "seed", -5 }, { "seed", 0.5 }, { "seed", 2 ^ 64 } } do
+      local e = refused { [bad[1]] = bad[2] }
+      assert.truthy(e:find("nlopt: option '" .. bad[1] .. "' must be a whole number from 0 to ", 1, true), e)
+    end
     assert.is_true(nlopt.check { lower = { 0 }, upper = { 1 }, xtol_rel = 0, population = 0, stopval = -1 / 0 })
   end)
 
