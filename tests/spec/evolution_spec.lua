@@ -286,7 +286,11 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'parameters' is a table by name, " ..
                          "{ NAME = { lower, upper } or value, ... }, not a list: entry 1 is { \"x_ext\", { 0, 1 } }"), e)
     e = err({ evaluations = 0 })
-    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'evaluations' must be a whole number, 1 or more"), e)
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'evaluations' must be a whole number from 1 to 10%^9"), e)
+    -- beyond NLopt's cap the message named nlopt's maxeval, not the user's field
+    e = err({ evaluations = 2000000000 })
+    assert.truthy(e:find("Evolution: 'evaluations' must be a whole number from 1 to 10^9 (the budget of model runs), " ..
+                         "got 2000000000", 1, true), e)
     e = err({ evalutions = 3 })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: unknown field 'evalutions'.*evaluations"), e)
     e = err({ batch = 4 })      -- no near name: the fields are listed

@@ -56,6 +56,8 @@ local OPTIONS = { ftol_rel = true, ftol_abs = true, xtol_rel = true, xtol_abs = 
                   stopval = true, population = true }
 -- The names the table reserves (its columns) besides a parameter's.
 local RESERVED = { point = true, seed = true, status = true, fitness = true }
+-- The largest budget: NLopt's maxeval (l_nlopt.c takes up to 10^9).
+local MAX_EVALUATIONS = 1000000000
 
 
 local function fail(fmt, ...) check.error("Evolution: " .. string.format(fmt, ...), 2) end
@@ -131,8 +133,8 @@ function M.Evolution(def)
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
   end
   local params = parameters_of(def.parameters)
-  if not whole(def.evaluations, 1) then
-    fail("'evaluations' must be a whole number, 1 or more (the budget of model runs), got %s",
+  if not whole(def.evaluations, 1) or def.evaluations > MAX_EVALUATIONS then
+    fail("'evaluations' must be a whole number from 1 to 10^9 (the budget of model runs), got %s",
          check.show(def.evaluations))
   end
   local algorithm = def.algorithm or "GN_CRS2_LM"
