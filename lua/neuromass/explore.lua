@@ -51,12 +51,15 @@ end
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under
 -- --out when relative), as search:run returns them: its results.csv, joined
 -- with the parts of tasks not merged yet (not written).  Errors at the
--- user's line: no table there, a file that is not a results table.
+-- user's line: dir not a folder (a file, or missing), no table there, a file
+-- that is not a results table.
 function M.load(dir)
   if type(dir) ~= "string" or dir == "" then
     check.error("explore.load: expected a folder's name, got " .. check.show(dir), 2)
   end
   local full = paths.folder(paths.resolve(dir, 2))
+  local bad = merge.not_folder(full)
+  if bad then check.error("explore.load: " .. bad, 2) end
   local names, rows, _, files = merge.read(full)
   if not files then check.error("explore.load: " .. rows, 2) end
   if #files == 0 then check.error(string.format("explore.load: '%s' holds no results.csv", full), 2) end

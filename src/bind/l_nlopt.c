@@ -9,6 +9,7 @@
 ** ["neuromass.nlopt"], so `require "neuromass.nlopt"` works wherever
 ** neuromass.core was loaded.
 */
+#include <limits.h>
 #include <math.h>
 #include <nlopt.h>
 #include <string.h>
@@ -160,6 +161,42 @@ static double opt_number(lua_State *L, const char *key, double def)
 }
 
 
+/* Option `key` of the options table shown as given (-1, 0.5, inf), pushed on the stack. */
+static const char *shown_option(lua_State *L, const char *key)
+{
+  lua_getfield(L, 1, key);
+  return luaL_tolstring(L, -1, NULL);
+}
+
+
+/* A whole-number option from 0 to `hi` (maxeval, seed), or `def` when absent;
+** else an error that shows it as given. */
+static double whole_option(lua_State *L, const char *key, double def, double hi, const char *hi_text)
+{
+  int absent = lua_getfield(L, 1, key) == LUA_TNIL;
+  lua_pop(L, 1);
+  if (absent) return def;
+  double v = opt_number(L, key, def);
+  if (!(v >= 0 && v <= hi && v == floor(v)))
+    luaL_error(L, "nlopt: option '%s' must be a whole number from 0 to %s, got %s", key, hi_text,
+               shown_option(L, key));
+  return v;
+}
+
+
+/* A stopping criterion (maxtime, ftol_*, xtol_*): a finite number >= 0, 0 (the
+** default) leaving it unset.  NLopt takes any value <= 0, or NaN, as "not
+** set": a criterion given below 0, NaN or infinite is a mistake, refused. */
+static double criterion(lua_State *L, const char *key)
+{
+  double v = opt_number(L, key, 0);
+  if (!(v >= 0 && v < HUGE_VAL))
+    luaL_error(L, "nlopt: option '%s' must be a finite number >= 0 (0: not used), got %s", key,
+               shown_option(L, key));
+  return v;
+}
+
+
 /* An NLopt setter's result checked: a refused option raises NLopt's reason. */
 static void check_set(lua_State *L, run *r, nlopt_result res, const char *what)
 {
@@ -274,9 +311,8 @@ static run *configure(lua_State *L, int maximise, int need_f, const char *name)
   }
   nlopt_algorithm alg = algorithm_of(L, alg_name, n);
   if ((int)alg < 0) lua_error(L);
-  double maxeval = opt_number(L, "maxeval", 0);
-  if (!(maxeval >= 0 && maxeval <= 1e9)) luaL_error(L, "nlopt: option 'maxeval' must be 0 .. 1e9, got %f", maxeval);
-  double seed = opt_number(L, "seed", -1);
+  double maxeval = whole_option(L, "maxeval", 0, 1e9, "10^9 (0: no cap)");
+  double seed = whole_option(L, "seed", -1, 0x1p64 - 2048, "2^64 - 1");   /* (the largest double below 2^64) */
 
   run *r = lua_newuserdatauv(L, sizeof *r, 0);
   memset(r, 0, sizeof *r);
@@ -296,12 +332,19 @@ static run *configure(lua_State *L, int maximise, int need_f, const char *name)
   else check_set(L, r, nlopt_set_min_objective(r->opt, objective, r), "the objective");
   if (maxeval > 0) check_set(L, r, nlopt_set_maxeval(r->opt, (int)maxeval), "maxeval");
   double v;
-  if ((v = opt_number(L, "maxtime", 0)) > 0) check_set(L, r, nlopt_set_maxtime(r->opt, v), "maxtime");
-  if ((v = opt_number(L, "ftol_rel", 0)) > 0) check_set(L, r, nlopt_set_ftol_rel(r->opt, v), "ftol_rel");
-  if ((v = opt_number(L, "ftol_abs", 0)) > 0) check_set(L, r, nlopt_set_ftol_abs(r->opt, v), "ftol_abs");
-  if ((v = opt_number(L, "xtol_rel", 0)) > 0) check_set(L, r, nlopt_set_xtol_rel(r->opt, v), "xtol_rel");
-  if ((v = opt_number(L, "xtol_abs", 0)) > 0) check_set(L, r, nlopt_set_xtol_abs1(r->opt, v), "xtol_abs");
-  if ((v = opt_number(L, "population", 0)) > 0) check_set(L, r, nlopt_set_population(r->opt, (unsigned)v), "population");
+  if ((v = criterion(L, "maxtime")) > 0) check_set(L, r, nlopt_set_maxtime(r->opt, v), "maxtime");
+  if ((v = criterion(L, "ftol_rel")) > 0) check_set(L, r, nlopt_set_ftol_rel(r->opt, v), "ftol_rel");
+  if ((v = criterion(L, "ftol_abs")) > 0) check_set(L, r, nlopt_set_ftol_abs(r->opt, v), "ftol_abs");
+  if ((v = criterion(L, "xtol_rel")) > 0) check_set(L, r, nlopt_set_xtol_rel(r->opt, v), "xtol_rel");
+  if ((v = criterion(L, "xtol_abs")) > 0) check_set(L, r, nlopt_set_xtol_abs1(r->opt, v), "xtol_abs");
+  v = opt_number(L, "population", 0);
+  if (!(v >= 0 && v <= INT_MAX && v == floor(v)))
+    luaL_error(L, "nlopt: option 'population' must be a whole number from 0 (NLopt's default) to %d, got %s",
+               INT_MAX, shown_option(L, "population"));
+  if (v > 0) check_set(L, r, nlopt_set_population(r->opt, (unsigned)v), "population");
+  if (lua_getfield(L, 1, "stopval") != LUA_TNIL && lua_type(L, -1) == LUA_TNUMBER && isnan(lua_tonumber(L, -1)))
+    luaL_error(L, "nlopt: option 'stopval' must be a number, not NaN (leave it out for none)");
+  lua_pop(L, 1);
   v = opt_number(L, "stopval", NAN);
   if (!isnan(v)) check_set(L, r, nlopt_set_stopval(r->opt, v), "stopval");
   r->seed = seed;
@@ -321,7 +364,8 @@ static run *configure(lua_State *L, int maximise, int need_f, const char *name)
 ** the derivative-free ones that need no local optimiser, algorithm_of's);
 ** maxeval (an exact cap: past it f is not
 ** called), maxtime (s), stopval, ftol_rel, ftol_abs, xtol_rel, xtol_abs
-** (one number for every dimension), population (0 = NLopt's default), seed
+** (one number for every dimension; these criteria and maxtime finite and >= 0, 0 = unset),
+** population (a whole number, 0 = NLopt's default), seed
 ** (nlopt_srand: the stochastic algorithms then repeat their runs exactly;
 ** default: NLopt seeds from the clock).  Errors: bad options; an error
 ** raised by f stops NLopt and is raised again as it was; NLopt's own failure

@@ -89,6 +89,31 @@ describe("neuromass.nlopt", function()
     assert.truthy(err { lower = { 0 }, upper = { 1 }, algorithm = "LD_MMA" }:find("needs derivatives", 1, true))
     assert.truthy(err { lower = { 0 }, upper = { 1 }, maxeval = "many" }:find("'maxeval' must be a number", 1, true))
     assert.truthy(err { lower = { 0 }, upper = { 1 }, f = 3 }:find("'f' must be a function", 1, true))
+    -- a criterion below 0 or NaN, a population not a whole number: refused (NLopt took them as "not set"),
+    -- by nlopt.check too (it configures the optimiser without running it)
+    local function refused(opts)
+      opts.lower, opts.upper = { 0 }, { 1 }
+      local ok, e = pcall(nlopt.check, opts)
+      assert.is_false(ok)
+      return tostring(e)
+    end
+    for _, bad in ipairs { { "xtol_rel", -1 }, { "ftol_abs", 0 / 0 }, { "maxtime", -1 }, { "xtol_abs", -1e-3 },
+                           { "ftol_rel", 1 / 0 } } do
+      local e = refused { [bad[1]] = bad[2] }
+      assert.truthy(e:find("nlopt: option '" .. bad[1] .. "' must be a finite number >= 0 (0: not used), got ", 1, true), e)
+    end
+    for _, bad in ipairs { 0.5, -2, 2 ^ 40 } do
+      local e = refused { population = bad }
+      assert.truthy(e:find("nlopt: option 'population' must be a whole number from 0 (NLopt's default) to " ..
+                           "2147483647, got ", 1, true), e)
+    end
+    assert.truthy(refused { stopval = 0 / 0 }:find("'stopval' must be a number, not NaN", 1, true))
+    -- maxeval and seed whole numbers too (2.5 ran 2 evaluations; a seed below 0 seeded from the clock)
+    for _, bad in ipairs { { "maxeval", 2.5 }, { "maxeval", -1 }, { "seed", -5 }, { "seed", 0.5 }, { "seed", 2 ^ 64 } } do
+      local e = refused { [bad[1]] = bad[2] }
+      assert.truthy(e:find("nlopt: option '" .. bad[1] .. "' must be a whole number from 0 to ", 1, true), e)
+    end
+    assert.is_true(nlopt.check { lower = { 0 }, upper = { 1 }, xtol_rel = 0, population = 0, stopval = -1 / 0 })
   end)
 
   it("refuses an unknown option and extra arguments at the caller's line (maxevals ran with no budget)", function()
@@ -256,8 +281,16 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("give { lower, upper } to search it or a number to fix it", 1, true), e)
     e = err({ parameters = { sigma_ou = 0 } })
     assert.truthy(e:find("nothing to search", 1, true), e)
+    -- ParameterSpace's list of pairs is not Evolution's form: the entry is shown, not its index alone
+    e = err({ parameters = { { "x_ext", { 0, 1 } } } })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'parameters' is a table by name, " ..
+                         "{ NAME = { lower, upper } or value, ... }, not a list: entry 1 is { \"x_ext\", { 0, 1 } }"), e)
     e = err({ evaluations = 0 })
-    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'evaluations' must be a whole number, 1 or more"), e)
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'evaluations' must be a whole number from 1 to 10%^9"), e)
+    -- beyond NLopt's cap the message named nlopt's maxeval, not the user's field
+    e = err({ evaluations = 2000000000 })
+    assert.truthy(e:find("Evolution: 'evaluations' must be a whole number from 1 to 10^9 (the budget of model runs), " ..
+                         "got 2000000000", 1, true), e)
     e = err({ evalutions = 3 })
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: unknown field 'evalutions'.*evaluations"), e)
     e = err({ batch = 4 })      -- no near name: the fields are listed
@@ -268,6 +301,12 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: 'restarts' = 4 leaves restart 4 no evaluation"), e)
     e = err({ options = { xtol = 1 } })
     assert.truthy(e:find("unknown NLopt criterion \"xtol\"", 1, true), e)
+    -- a bound the parameter refuses is a mistake of the script, as a BoxSearch's value (it was each
+    -- evaluation beyond it recorded as failed, the search going on)
+    e = err({ parameters = { x_ext = { 0, 1 }, sigma_ou = { -1, 1 } } }, true)
+    assert.truthy(e:find("^[^\n]*evolution_spec.lua:%d+: Evolution: parameter 'sigma_ou' = { %-1, 1 }: its lower bound " ..
+                         "%-1 is refused: 'sigma_ou' is a noise sigma: it must be >= 0, got %-1$"), e)
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))
     e = err({ parameters = { x_etx = { 0, 1 } } }, true)
     assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: parameter 'x_etx': unknown parameter 'x_etx'; " ..
                          "did you mean 'x_ext'%?"), e)
@@ -319,6 +358,31 @@ describe("nm.explore.Evolution", function()
     -- in 2 dimensions NEWUOA runs
     local fit = evolution(h.scratch(), { algorithm = "LN_NEWUOA_BOUND", parameters = two, evaluations = 4 }):run()
     assert.equals(4, fit.evaluations)
+  end)
+
+  it("an out holding another exploration's table (a BoxSearch's, a file not a table) is refused, the table kept",
+     function()
+    -- (a run removes its own earlier table; it removed a BoxSearch's too, silently)
+    local dir = h.scratch()
+    nm.explore.BoxSearch {
+      model = function() return nm.models.fhn.native {} end,
+      space = nm.explore.ParameterSpace { x_ext = { 0.5 } }, run = { duration = 1, dt = 0.1 }, progress = false,
+      evaluate = function() return { mean_x = 1 } end, out = dir .. "/fit" }:run()
+    local before = read(dir .. "/fit/results.csv")
+    local ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("^[^\n]*evolution_spec.lua:%d+: Evolution: '[^']*/fit/results.csv' is another " ..
+                                   "exploration's table %(no fitness column; its metrics: mean_x%): remove it, " ..
+                                   "or choose another out"), tostring(e))
+    assert.equals(before, read(dir .. "/fit/results.csv"))
+    h.write(dir .. "/fit/results.csv", "my notes\n")
+    ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("Evolution: '[^']*/fit/results.csv' is not a results table"), tostring(e))
+    assert.equals("my notes\n", read(dir .. "/fit/results.csv"))
+    -- a fit's own table is replaced, even one whose evaluations all failed (no fitness column)
+    evolution(dir, { evaluations = 2, fitness = function() error("never") end, out = dir .. "/own" }):run()
+    assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",

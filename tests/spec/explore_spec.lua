@@ -379,6 +379,35 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
     assert.equals(1, #nm.explore.load(dir .. "/link/../fit").rows)
   end)
 
+  it("a value of the space that its parameter refuses is an error before any point runs", function()
+    -- (it was raised at its point, after the points before it ran: their rows, of a space the user
+    -- must now change, kept in a table the changed space refuses)
+    local dir, calls = h.scratch(), 0
+    local ok, e = pcall(function()
+      return nm.explore.BoxSearch {
+        model = function() return nm.models.fhn.native {} end,
+        space = nm.explore.ParameterSpace({ { "x_ext", { 0.5, 0.6 } }, { "sigma_ou", { 0, 0.05, -1 } } }),
+        run = { duration = 1, dt = 0.1 }, progress = false,
+        evaluate = function() calls = calls + 1; return { one = 1 } end,
+        out = dir .. "/sweep" }:run()
+    end)
+    assert.is_false(ok)
+    assert.matches("explore_spec%.lua:%d+: BoxSearch: the space's parameter 'sigma_ou' = %-1 %(value 3 of its list%): " ..
+                   "'sigma_ou' is a noise sigma: it must be >= 0, got %-1$", e)
+    assert.equals(0, calls)
+  end)
+
+  it("explore.load of a file or a missing folder says so (it said: cannot list '.../parts')", function()
+    local dir = h.scratch()
+    h.write(dir .. "/afile", "not a folder\n")
+    local ok, msg = pcall(nm.explore.load, dir .. "/afile")
+    assert.is_false(ok)
+    assert.matches("explore%.load: '[^']*/afile' is not a directory %(a file%)$", msg)
+    ok, msg = pcall(nm.explore.load, dir .. "/none")
+    assert.is_false(ok)
+    assert.matches("explore%.load: '[^']*/none' is not a directory %(it does not exist%)$", msg)
+  end)
+
   it("results.csv: a subnormal number in its shortest exact form", function()
     local dir = h.scratch()
     nm.explore.BoxSearch {

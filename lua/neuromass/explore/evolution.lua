@@ -56,6 +56,8 @@ local OPTIONS = { ftol_rel = true, ftol_abs = true, xtol_rel = true, xtol_abs = 
                   stopval = true, population = true }
 -- The names the table reserves (its columns) besides a parameter's.
 local RESERVED = { point = true, seed = true, status = true, fitness = true }
+-- The largest budget: NLopt's maxeval (l_nlopt.c takes up to 10^9).
+local MAX_EVALUATIONS = 1000000000
 
 
 local function fail(fmt, ...) check.error("Evolution: " .. string.format(fmt, ...), 2) end
@@ -67,6 +69,10 @@ local function parameters_of(p)
   end
   local names, lower, upper, free, fixed = {}, {}, {}, {}, {}
   for name in pairs(p) do
+    if math.type(name) == "integer" then
+      fail("'parameters' is a table by name, { NAME = { lower, upper } or value, ... }, not a list: entry %d is %s",
+           name, check.show(p[name]))
+    end
     if type(name) ~= "string" or name == "" or name:find("[,\"\n\r]") or RESERVED[name] then
       fail("a parameter's name must be a string without ',' or '\"', not point, seed, status or fitness, got %s",
            check.show(name))
@@ -127,8 +133,8 @@ function M.Evolution(def)
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
   end
   local params = parameters_of(def.parameters)
-  if not whole(def.evaluations, 1) then
-    fail("'evaluations' must be a whole number, 1 or more (the budget of model runs), got %s",
+  if not whole(def.evaluations, 1) or def.evaluations > MAX_EVALUATIONS then
+    fail("'evaluations' must be a whole number from 1 to 10^9 (the budget of model runs), got %s",
          check.show(def.evaluations))
   end
   local algorithm = def.algorithm or "GN_CRS2_LM"
@@ -186,6 +192,25 @@ end
 -- of the user's setup (no model, a parameter the model lacks) at the user's line.
 local function set_point(self, m, point)
   return common.set_point(m, point, self.params.names, "Evolution", "parameter")
+end
+
+-- Refuses (at the user's line) bounds that the parameter itself refuses (a
+-- noise sigma below 0, ...), set one at a time on the model m of the
+-- midpoint `mid`, which is then restored: a mistake of the script, as a
+-- BoxSearch's value, not an evaluation that fails.
+local function check_bounds(self, m, mid)
+  local params = self.params
+  for j, name in ipairs(params.free) do
+    for _, b in ipairs { { "lower", params.lower[j] }, { "upper", params.upper[j] } } do
+      local set, err = pcall(function() m.params[name] = b[2] end)
+      if not set then
+        check.error(string.format("Evolution: parameter '%s' = { %s, %s }: its %s bound %s is refused: %s", name,
+                                  check.show(params.lower[j]), check.show(params.upper[j]), b[1], check.show(b[2]),
+                                  common.bare(err)), 3)
+      end
+    end
+  end
+  set_point(self, m, mid)
 end
 
 -- The metrics of what fitness returned for evaluation i: { fitness =
@@ -303,6 +328,20 @@ local function clear(dir)
   merge.clear_layout(dir)
 end
 
+-- Refuses (at the user's line) an out whose results.csv is not a fit's, which
+-- clear() would remove: a file that is no results table, or another
+-- exploration's (a BoxSearch's: metrics, none named fitness).  A fit's own
+-- table has a fitness column, unless every evaluation failed (no metric).
+local function refuse_foreign(dir)
+  local path = dir .. "/results.csv"
+  local t, err = tbl.read(path)
+  if err then check.error("Evolution: " .. err .. ": remove it, or choose another out", 3) end
+  if not t or #t.metrics == 0 then return end
+  for _, name in ipairs(t.metrics) do if name == "fitness" then return end end
+  check.error(string.format("Evolution: '%s' is another exploration's table (no fitness column; its metrics: %s): " ..
+                            "remove it, or choose another out", path, table.concat(t.metrics, ", ")), 3)
+end
+
 -- The restarts of the slice of task `plan` (an array's, not a worker) that
 -- a killed --workers run's workers finished (their claims marked so:
 -- spread.claims; the folder's restarts.txt is this fit's layout): { [r] = {
@@ -352,6 +391,7 @@ function Evolution:run()
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
   local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  check_bounds(self, m, point_of(params, mid))
   common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
     m:run(self.run_opts)
@@ -364,6 +404,7 @@ function Evolution:run()
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "Evolution")
+  if plan.kind ~= "load" then refuse_foreign(dir) end
   local base = (h and h.seed) or self.run_opts.seed or 0
   local share = share_of(self.evaluations, self.restarts)
   local finished = {}                 -- restart -> true: its rows taken from a killed --workers run's part

@@ -77,6 +77,16 @@ function M.read(dir, names)
   return names or first, rows, parts, files, skipped
 end
 
+--- merge.not_folder(dir) -> nil when dir is a directory, else the message
+-- that says what it is instead ("'DIR' is not a directory (a file)", "(it
+-- does not exist)"): the one check of `explore --merge` and nm.explore.load.
+function M.not_folder(dir)
+  local info = core.path_info(dir)
+  if info.is_dir then return nil end
+  return string.format("'%s' is not a directory (%s)", dir,
+                       info.exists and "a " .. (info.kind or "file") or "it does not exist")
+end
+
 --- The table `neuromass explore --merge` writes when points are missing
 -- (M.dir): the rows joined, under a name that says they are not all.
 M.PARTIAL = "results.partial.csv"
@@ -268,7 +278,8 @@ end
 -- as they were, so that the script's next run (or task) still reads every row and computes only
 -- what is missing.
 function M.dir(dir)
-  if not core.path_info(dir).is_dir then return nil, string.format("'%s' is not a directory", dir) end
+  local bad = M.not_folder(dir)
+  if bad then return nil, bad end
   local names, rows, parts, files, skipped = M.read(dir)
   if not files then return nil, rows end
   if #files == 0 then

@@ -135,6 +135,28 @@ local function write_matrix(path, m)
   if not ok then error(cfail.message, 0) end
 end
 
+-- Refuses (at the user's line) a value of the space that its parameter
+-- refuses (a noise sigma below 0, ...), each set alone on the model m of
+-- the point `first`, whose values are then restored: once per search:run(),
+-- on the first model it builds, before any point runs (rather than at the
+-- point of that value, after the points before it ran).
+local values_checked = setmetatable({}, { __mode = "k" })    -- search -> true
+local function check_values(search, m, first)
+  if values_checked[search] then return end
+  values_checked[search] = true
+  local space = search.space
+  for _, name in ipairs(space.names) do
+    for j, v in ipairs(space.values[name]) do
+      local set, err = pcall(function() m.params[name] = v end)
+      if not set then
+        check.error(string.format("BoxSearch: the space's parameter '%s' = %s (value %d of its list): %s", name,
+                                  check.show(v), j, common.bare(err)), 3)
+      end
+    end
+    m.params[name] = first[name]
+  end
+end
+
 -- Runs point i: its row (failed ones included).  Errors of the user's
 -- setup (model() returning no model, a parameter the model lacks) are
 -- raised at the user's line.
@@ -147,6 +169,7 @@ local function compute(self, i, base, dir, h)
   local ok, m = pcall(self.model, point)
   if not ok then return failed(m) end
   common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter", string.format(" (point %d)", i))
+  check_values(self, m, point)
   local pdir, output = dir .. "/points/" .. i, nil
   if next(self.save) then
     local made, err = core.mkdir_p(pdir)
@@ -197,6 +220,7 @@ local function compute_batch(self, list, base, dir, h)
     else
       common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter",
                        string.format(" (point %d)", i))
+      check_values(self, m, point)
       local joined
       if not batch.refusal(m, self.space.names) then
         for _, b in ipairs(open) do
@@ -269,6 +293,7 @@ local ordinal = 0      -- the explorations this script ran so far (a worker comp
 -- array) writes its part and ends the script there.
 function Search:run()
   ordinal = ordinal + 1
+  values_checked[self] = nil
   local h = context.get()
   local space = self.space
   if h and h.mode == "info" then
@@ -304,13 +329,16 @@ function Search:run()
   end
   local spread_over = plan.kind == "workers" and #todo > 1
   if #todo > 0 and (spread_over or (h and h.sets and #h.sets > 0)) then
-    -- The user's setup (a parameter the model lacks, a --set that names
-    -- none or one the space varies) checked once, on the first missing
-    -- point's model, rather than failing every point or every worker.
+    -- The user's setup (a parameter the model lacks, a value of the space
+    -- it refuses, a --set that names none or one the space varies) checked
+    -- once, on the first missing point's model, rather than failing every
+    -- point or every worker.  (In one process, the values are checked on
+    -- the first point's model before it runs: check_values.)
     local first = space:point(todo[1])
     local built, m = pcall(self.model, first)
     if built then
       m = common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
+      check_values(self, m, first)
       common.check_sets("BoxSearch", m, h, space.names, "space")
     end
   end
