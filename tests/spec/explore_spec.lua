@@ -454,6 +454,34 @@ nm.explore.BoxSearch {
     assert.equals(texts[1], texts[2])
   end)
 
+  it("save = { fc = { skip = N } } drops BOLD's first N samples from the saved FC, as nm.func.fc's skip", function()
+    local dir = h.scratch()
+    h.write(dir .. "/skip.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } } } end,
+  space = nm.explore.ParameterSpace { K_gl = { 0.4 } },
+  run = { duration = 10000, dt = 0.1, sampling_dt = 10, bold = true, seed = 1 },
+  evaluate = function(res) return { n_bold = #res.t_BOLD } end,
+  save = { "bold", fc = { skip = 2 } }, out = "saved",
+}:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run skip.lua --quiet --workers 1")
+    assert.equals(0, s, e)
+    local bold = h.read_csv(dir .. "/saved/points/1/bold.csv")
+    assert.equals(5, bold.rows)
+    local cols = { bold.cols.BOLD_0, bold.cols.BOLD_1 }
+    local want, whole = nm.func.fc(cols, { skip = 2 }), nm.func.fc(cols)
+    assert.are_not.equal(whole[1][2], want[1][2])        -- (the skip matters here)
+    local r = 0
+    for l in read(dir .. "/saved/points/1/fc.csv"):gmatch("[^\n]+") do
+      r = r + 1
+      local c = 0
+      for cell in l:gmatch("[^,]+") do c = c + 1; assert.equals(want[r][c], tonumber(cell)) end
+    end
+    assert.equals(2, r)
+  end)
+
   it("save = { \"csv\" } keeps the result in memory too: evaluate reads its variables as without save", function()
     local dir = h.scratch()
     h.write(dir .. "/savecsv.lua", [==[

@@ -96,13 +96,33 @@ end)
 describe("an exploration's save = { ... }", function()
   it("refuses a table that is not a list ({ csv = true } saved nothing)", function()
     local m = nm.models.fhn.native {}
-    assert.matches("name_lists_spec.lua:%d+: BoxSearch: 'save' must be a list of \"csv\", \"bold\", \"fc\", " ..
-                   "got { csv = true } %(the key csv%)$",
+    assert.matches("name_lists_spec.lua:%d+: BoxSearch: 'save' must be a list of \"csv\", \"bold\", \"fc\" " ..
+                   "%(and fc = { skip = N }%), got { csv = true } %(the key csv%)$",
                    err(function()
                      return nm.explore.BoxSearch { model = function() return m end, run = { duration = 1 },
                                                    space = nm.explore.ParameterSpace({ { "x_ext", { 0 } } }),
                                                    evaluate = function() return { a = 1 } end, out = "never",
                                                    save = { csv = true } }
                    end))
+  end)
+  it("takes fc = { skip = N } (nm.func.fc's options) and refuses bad ones at the user's line", function()
+    local m = nm.models.fhn.native {}
+    local function box(save)
+      return nm.explore.BoxSearch { model = function() return m end, run = { duration = 1, bold = true },
+                                    space = nm.explore.ParameterSpace({ { "x_ext", { 0 } } }),
+                                    evaluate = function() return { a = 1 } end, out = "never", save = save }
+    end
+    assert.are.same({ bold = true, fc = { skip = 5 } }, box({ "bold", fc = { skip = 5 } }).save)
+    assert.are.same({ fc = { skip = 0 } }, box({ "fc" }).save)
+    assert.matches("name_lists_spec.lua:%d+: BoxSearch: save's fc = { skip = %-1 }: 'skip' must be a whole " ..
+                   "number >= 0 %(BOLD samples dropped before the FC%), got %-1$",
+                   err(function() return box({ fc = { skip = -1 } }) end))
+    assert.matches("name_lists_spec.lua:%d+: BoxSearch: save's fc has no option 'skp'; did you mean 'skip'",
+                   err(function() return box({ fc = { skp = 1 } }) end))
+    assert.matches("name_lists_spec.lua:%d+: BoxSearch: 'save' must be a list of \"csv\", \"bold\", \"fc\" " ..
+                   "%(and fc = { skip = N }%), got { bold = true } %(the key bold%)$",
+                   err(function() return box({ bold = true }) end))
+    assert.matches("name_lists_spec.lua:%d+: BoxSearch: save = { \"fc\" } and fc = { %.%.%. } at once",
+                   err(function() return box({ "fc", fc = { skip = 1 } }) end))
   end)
 end)

@@ -43,6 +43,49 @@ local SAVES = { csv = "result.csv", bold = "bold.csv", fc = "fc.csv" }
 
 local function fail(fmt, ...) check.error("BoxSearch: " .. string.format(fmt, ...), 2) end
 
+-- BoxSearch's `save` (a list of "csv", "bold", "fc", and fc = { skip = N },
+-- nm.func.fc's options) -> { csv = true, bold = true, fc = { skip = N } }.
+-- Errors at the user's line (two levels up).
+local function save_of(list)
+  local LIST = "a list of \"csv\", \"bold\", \"fc\" (and fc = { skip = N })"
+  local function refuse(fmt, ...) check.error("BoxSearch: " .. string.format(fmt, ...), 4) end
+  if type(list) ~= "table" then refuse("'save' must be %s, got %s", LIST, check.show(list)) end
+  local items = {}
+  for k, v in pairs(list) do if k ~= "fc" then items[k] = v end end
+  if check.not_list_key(items) then     -- ({ csv = true } saved nothing)
+    refuse("'save' must be %s, got %s (the key %s)", LIST, check.show(list), check.not_list_key(items))
+  end
+  local save = {}
+  for _, s in ipairs(items) do
+    if not SAVES[s] then refuse("'save' holds %s: allowed are \"csv\", \"bold\", \"fc\"%s", check.show(s),
+                                type(s) == "string" and check.suggest(s, { "csv", "bold", "fc" }) or "") end
+    save[s] = true
+  end
+  local fc = list.fc
+  if fc ~= nil then
+    if save.fc then refuse("save = { \"fc\" } and fc = { ... } at once: keep fc = { skip = N } alone") end
+    if type(fc) ~= "table" or getmetatable(fc) ~= nil then
+      refuse("save's fc must be nm.func.fc's options, { skip = N }, got %s", check.show(fc))
+    end
+    for k in pairs(fc) do
+      if k ~= "skip" then
+        refuse("save's fc has no option %s%s", type(k) == "string" and "'" .. k .. "'" or check.show(k),
+               type(k) == "string" and check.suggest(k, { "skip" }) or "")
+      end
+    end
+    local skip = fc.skip or 0
+    if math.type(skip) == "float" and skip == math.floor(skip) and skip < 2 ^ 53 then skip = math.tointeger(skip) end
+    if math.type(skip) ~= "integer" or skip < 0 then
+      refuse("save's fc = %s: 'skip' must be a whole number >= 0 (BOLD samples dropped before the FC), got %s",
+             check.show(fc), check.show(fc.skip))
+    end
+    save.fc = { skip = skip }
+  elseif save.fc then
+    save.fc = { skip = 0 }
+  end
+  return save
+end
+
 --- explore.seed(base, i) -> the seed of point i (1-based) of an exploration
 -- whose run seed is `base`: splitmix64's finaliser of base + i ×
 -- 0x9E3779B97F4A7C15, halved into 0 .. 2^63 - 1.  Neighbouring points (and
@@ -63,10 +106,11 @@ end
 -- see save).  evaluate(res, point) returns { NAME = number, ... }, the
 -- metrics.  out: the folder (under --out) of results.csv.  save = { "csv",
 -- "bold", "fc" }: per-point files out/points/<i>/result.csv (the run's
--- CSV), bold.csv (its BOLD), fc.csv (the FC of its BOLD, nm.func.fc); bold
--- and fc need run.bold.  retry_failed = true computes the failed points
--- again.  progress = true|false: the progress line (default: on a terminal
--- without --quiet).  batch = K (a whole number >= 1) or "auto" (batch.AUTO):
+-- CSV), bold.csv (its BOLD), fc.csv (the FC of its BOLD, nm.func.fc; fc =
+-- { skip = N } in place of "fc" passes skip to it); bold and fc need
+-- run.bold.  retry_failed = true computes the failed points again.
+-- progress = true|false: the progress line (default: on a terminal without
+-- --quiet).  batch = K (a whole number >= 1) or "auto" (batch.AUTO):
 -- up to K points of a native model (one node or a network of the same
 -- structure) run together as the blocks of one model, each giving the same
 -- results as its own run (explore/batch.lua; default 1: every point its own run).  Errors at the user's line.
@@ -80,22 +124,8 @@ function M.BoxSearch(def)
     fail("'evaluate' must be a function(res, point) returning { NAME = number, ... }, got %s",
          check.show(def.evaluate))
   end
-  local save = {}
-  if def.save ~= nil then
-    if type(def.save) ~= "table" then
-      fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s", check.show(def.save))
-    end
-    if check.not_list_key(def.save) then     -- ({ csv = true } saved nothing)
-      fail("'save' must be a list of \"csv\", \"bold\", \"fc\", got %s (the key %s)", check.show(def.save),
-           check.not_list_key(def.save))
-    end
-    for _, s in ipairs(def.save) do
-      if not SAVES[s] then fail("'save' holds %s: allowed are \"csv\", \"bold\", \"fc\"%s", check.show(s),
-                                type(s) == "string" and check.suggest(s, { "csv", "bold", "fc" }) or "") end
-      save[s] = true
-    end
-    if (save.bold or save.fc) and not run.bold then fail("save = { \"bold\" } and { \"fc\" } need run.bold = true") end
-  end
+  local save = def.save ~= nil and save_of(def.save) or {}
+  if (save.bold or save.fc) and not run.bold then fail("save = { \"bold\" } and { \"fc\" } need run.bold = true") end
   for _, k in ipairs { "retry_failed", "progress" } do
     if def[k] ~= nil and type(def[k]) ~= "boolean" then
       fail("'%s' must be true or false, got %s", k, check.show(def[k]))
@@ -200,7 +230,8 @@ function M.evaluated(self, i, point, seed, res, pdir)
   local why = common.metrics_error(metrics, self.space.values)
   if why then check.error(string.format("BoxSearch: evaluate(res, point) of point %d %s", i, why), 2) end
   if self.save.fc then
-    local wrote, err = pcall(write_matrix, pdir .. "/" .. SAVES.fc, require("neuromass.func").fc(res.BOLD))
+    local wrote, err = pcall(write_matrix, pdir .. "/" .. SAVES.fc,
+                               require("neuromass.func").fc(res.BOLD, self.save.fc))
     if not wrote then return failed("cannot write the FC: " .. tostring(err)) end
   end
   return tbl.row(i, self.space.names, point, seed, metrics, "ok")
