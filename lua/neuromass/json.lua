@@ -12,10 +12,12 @@ local type, tostring, string, math, table, tonumber, ipairs, pairs, next =
 
 local M = {}
 
+local NULL = setmetatable({}, { __name = "json.null", __newindex = function() error("json.null is read-only", 2) end })
+
 local function json(v, indent)
   indent = indent or ""
   local t = type(v)
-  if t == "nil" then return "null" end
+  if t == "nil" or v == NULL then return "null" end
   if t == "boolean" then return tostring(v) end
   if t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then return "null" end
@@ -52,6 +54,7 @@ local function json(v, indent)
   for _, key in ipairs(keys) do
     if key ~= "__order" then parts[#parts + 1] = json(key) .. ": " .. json(v[key], inner) end
   end
+  if #parts == 0 then return "{}" end        -- (an ordered table with no keys: json.ordered's own)
   return "{\n" .. inner .. table.concat(parts, ",\n" .. inner) .. "\n" .. indent .. "}"
 end
 
@@ -68,4 +71,6 @@ M.encode = json
 --- json.ordered(t, keys) -> t, whose keys json.encode writes in the order of
 -- the list `keys` (then any others, sorted).
 M.ordered = ordered
+--- json.null: a value written as null (a key kept where nil would drop it).
+M.null = NULL
 return M

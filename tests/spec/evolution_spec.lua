@@ -382,6 +382,9 @@ describe("nm.explore.Evolution", function()
     assert.equals("my notes\n", read(dir .. "/fit/results.csv"))
     -- a fit's own table is replaced, even one whose evaluations all failed (no fitness column)
     evolution(dir, { evaluations = 2, fitness = function() error("never") end, out = dir .. "/own" }):run()
+    -- whose best.json says there is no best (before: "point": { <blank line> }, no fitness key)
+    assert.equals('{\n  "fitness": null,\n  "point": null,\n  "evaluation": null,\n  "evaluations": 2,\n',
+                  read(dir .. "/own/best.json"):match("^.-\"evaluations\": 2,\n"))
     assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 

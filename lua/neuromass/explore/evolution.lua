@@ -262,13 +262,17 @@ function M.best(rows, names)
   return best
 end
 
--- best.json's text.
+-- best.json's text (fitness, point and evaluation null when every evaluation failed).
 local function best_json(self, best, base, n, results)
-  local point = {}
-  for _, name in ipairs(self.params.names) do point[name] = best.point and best.point[name] end
+  local point = json.null
+  if best.point then
+    point = {}
+    for _, name in ipairs(self.params.names) do point[name] = best.point[name] end
+    point = json.ordered(point, self.params.names)
+  end
   return json.encode(json.ordered({
-    fitness = best.point and best.fitness, point = json.ordered(point, self.params.names),
-    evaluation = best.evaluation, evaluations = n, algorithm = self.algorithm,
+    fitness = best.point and best.fitness or json.null, point = point,
+    evaluation = best.evaluation or json.null, evaluations = n, algorithm = self.algorithm,
     restarts = self.restarts, seed = base, results = results,
   }, { "fitness", "point", "evaluation", "evaluations", "algorithm", "restarts", "seed", "results" })) .. "\n"
 end
