@@ -44,7 +44,14 @@ static int gsl_rhs(double t, const double y[], double dydt[], void *params)
   memcpy(s->stage, y, s->ns * sizeof(double));
   /* The stage fraction places t inside the current output interval. */
   nm_sim_rhs(s, s->stage, t / s->dt - (double)s->step, dydt);
-  return s->callback_failed ? GSL_EBADFUNC : GSL_SUCCESS;
+  if (s->callback_failed) return GSL_EBADFUNC;
+  /* A trial step too long for a stiff or fast model can overflow: GSL's error
+  ** control skips a NaN error estimate and would take the step.  Failing the
+  ** evaluation makes the driver halve the step and try again (down to the
+  ** last representable one: then stuck names the time and the variable). */
+  for (size_t i = 0; i < s->ns; i++)
+    if (!isfinite(dydt[i])) return GSL_FAILURE;
+  return GSL_SUCCESS;
 }
 
 

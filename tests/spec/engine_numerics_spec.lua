@@ -176,6 +176,24 @@ describe("engine numerics", function()
     assert.is_true(math.abs(x[100] - math.cos(100)) < 1e-6, tostring(x[100]))
   end)
 
+  -- Van der Pol at mu = 1000 from (2, 0): rk8pd's first trial step (0.1 ms) overflowed, GSL's
+  -- error control passed over the NaN estimate, and the run failed at t = 1 ms blaming a NaN
+  -- of the model, whose solution stays within |u| <= 2.
+  it("an explicit adaptive stepper whose trial step overflows tries a shorter one", function()
+    local vdp = nm.mass { label = "VdP", state = { u = 2, v = 0, order = { "u", "v" } },
+                          params = { mu = 1000 },
+                          derivatives = function(s, p)
+                            return { u = s.v, v = p.mu * (1 - s.u * s.u) * s.v - s.u }
+                          end }
+    local u = {}
+    for _, method in ipairs { "rkf45", "rk8pd", "msbdf" } do
+      local m = nm.model(nm.node { label = "N", masses = { vdp() } })
+      u[method] = m:run({ duration = 300, dt = 1, integrator = method }):get("u", 0)[300]
+    end
+    assert.is_true(math.abs(u.rk8pd - u.rkf45) < 1e-6, u.rk8pd .. " vs " .. u.rkf45)
+    assert.is_true(math.abs(u.rk8pd - u.msbdf) < 1e-4, u.rk8pd .. " vs " .. u.msbdf)
+  end)
+
   it("neuromass.core refuses array lengths and table sizes that cannot be allocated", function()
     local core = require "neuromass.core"
     local m = core.model { n_state = 1, n_aux = 0, n_param = 1, n_input = 0 }
