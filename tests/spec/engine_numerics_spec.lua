@@ -205,6 +205,30 @@ describe("engine numerics", function()
     end
   end)
 
+  -- An adaptive stepper stopped only at samples: the outputs (held between stops) moved at
+  -- every sampling_dt, so recording every 5 ms instead of every 0.1 ms moved x(10) from
+  -- -0.0995 to -0.0833.
+  it("an adaptive run's dynamics do not depend on sampling_dt", function()
+    local M = nm.mass { label = "M", state = { x = 0.5, y = 0.1, order = { "x", "y" } },
+                        inputs = { "net" }, coupling = "r", outputs_at = "after",
+                        outputs = function(s) return { r = s.x * s.x } end,
+                        derivatives = function(s, _, u) return { x = -s.y + u.net, y = s.x - 0.3 * s.y } end }
+    for _, method in ipairs { "rkf45", "msbdf" } do
+      local x = {}
+      for _, sampling_dt in ipairs { 0.1, 5 } do
+        local nodes = { nm.node { label = "A", masses = { M { init = { r = 0.25 } } } },
+                        nm.node { label = "B", masses = { M { init = { x = -0.2, r = 0.04 } } } } }
+        local m = nm.model(nm.network { label = "Net", nodes = nodes,
+                                        connectivity = { { 0, 0.8 }, { 0.5, 0 } },
+                                        sync = function(net) return { net = net:additive("r") } end })
+        local r = m:run { duration = 10, dt = 0.1, sampling_dt = sampling_dt, integrator = method }
+        local s = r:get("x", 0)
+        x[#x + 1] = s[#s]
+      end
+      assert.are.equal(x[1], x[2])
+    end
+  end)
+
   -- Van der Pol at mu = 1000 from (2, 0): rk8pd's first trial step (0.1 ms) overflowed, GSL's
   -- error control passed over the NaN estimate, and the run failed at t = 1 ms blaming a NaN
   -- of the model, whose solution stays within |u| <= 2.
