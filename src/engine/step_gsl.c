@@ -2,10 +2,11 @@
 ** step_gsl.c: the adaptive integrators (rkf45, rk8pd, msbdf) through GSL's
 ** odeiv2 drivers, for models without delays, random noise or time-varying
 ** inputs (the run refuses those from the table's flags).  One apply takes the
-** driver's own steps over one output interval, the simulation's dt; the run
-** applies the clamps, wraps and noise at every output time and records.  A
+** driver's own steps over one step of the simulation's dt (the run's dt, not
+** its sampling_dt); the run then applies the clamps, wraps and noise and
+** computes the outputs, as after a fixed step, and records.  A
 ** noise process with sigma 0 is deterministic: its value is held over each
-** output interval, as the fixed-step loop holds it over each step.
+** step, as the fixed-step loop does.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -19,9 +20,9 @@
 /* The forward-difference Jacobian's step for a value x: JAC_REL |x| + JAC_ABS. */
 #define JAC_REL 1e-8
 #define JAC_ABS 1e-10
-/* The driver's first trial step, as a fraction of the output interval. */
+/* The driver's first trial step, as a fraction of dt. */
 #define FIRST_STEP 0.1
-/* The most steps the driver takes within one output interval: an explicit
+/* The most steps the driver takes within one dt: an explicit
 ** stepper held to tiny steps by a stiff model (x' = -1e9 x: a few 1e-9 ms)
 ** then fails as stuck, naming the time, instead of grinding on for hours. */
 #define MAX_STEPS 100000
@@ -42,9 +43,16 @@ static int gsl_rhs(double t, const double y[], double dydt[], void *params)
   nm_sim *s = ((gsl_ws *)params)->s;
   memcpy(s->stage, s->V, s->nv * sizeof(double));
   memcpy(s->stage, y, s->ns * sizeof(double));
-  /* The stage fraction places t inside the current output interval. */
+  /* The stage fraction places t inside the current step of dt. */
   nm_sim_rhs(s, s->stage, t / s->dt - (double)s->step, dydt);
-  return s->callback_failed ? GSL_EBADFUNC : GSL_SUCCESS;
+  if (s->callback_failed) return GSL_EBADFUNC;
+  /* A trial step too long for a stiff or fast model can overflow: GSL's error
+  ** control skips a NaN error estimate and would take the step.  Failing the
+  ** evaluation makes the driver halve the step and try again (down to the
+  ** last representable one: then stuck names the time and the variable). */
+  for (size_t i = 0; i < s->ns; i++)
+    if (!isfinite(dydt[i])) return GSL_FAILURE;
+  return GSL_SUCCESS;
 }
 
 

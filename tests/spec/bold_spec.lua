@@ -213,9 +213,12 @@ describe("BOLD feeds", function()
     raises_here(function() nm.model(bad) end, "model: bold: unknown variable 'xx'; did you mean 'x'?")
   end)
 
-  it("an adaptive integrator feeds BOLD at every output step", function()
+  -- (it fed BOLD at every sampling_dt, then BOLD's dt: t_BOLD 0.5, 2000.5)
+  it("an adaptive integrator feeds BOLD at every dt, as a fixed-step one", function()
     local res = fhn():run { duration = 4000, integrator = "rkf45", sampling_dt = 0.5, bold = true }
-    assert.same({ 0.5, 2000.5 }, res.t_BOLD)          -- g * 0.5 for g = 1, 4001
+    local euler = fhn():run { duration = 4000, sampling_dt = 0.5, bold = true }
+    assert.same(euler.t_BOLD, res.t_BOLD)
+    assert.same({ 0.1, 2000.1 }, { res.t_BOLD[1], tonumber(string.format("%.10g", res.t_BOLD[2])) })
   end)
 end)
 

@@ -67,6 +67,19 @@ describe("neurolib's *_init names in model.params", function()
     ww.params.ses_init = 0.125
     assert.are.equal(0.125, ww.init.se)
   end)
+
+  -- neurolib takes an N x (max delay + 1) xs_init as the history before t = 0; the error
+  -- here said only "'xs_init' cannot be time-varying", naming neither the rule nor what to give.
+  it("refuse neurolib's initial history of several columns, saying the history is constant", function()
+    local two = { { 0.1, 0.2, 0.3 }, { 0.4, 0.5, 0.6 } }
+    local err = select(2, pcall(nm.models.hopf.native, { Cmat = { { 0, 1 }, { 1, 0 } }, xs_init = two }))
+    assert.matches("'xs_init' is an initial state: one number per match (2 here), not a series; " ..
+                   "the history before t = 0 is constant at it (neurolib's history of several " ..
+                   "columns is not supported)", err, 1, true)
+    local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } } }
+    err = select(2, pcall(function() m.init["*.x"] = two end))
+    assert.matches("'*.x' is an initial state: one number per match (2 here)", err, 1, true)
+  end)
 end)
 
 describe("the native thalamus has neurolib's ThalamicMassModel names only", function()

@@ -239,8 +239,9 @@ local function integrator(name, level)
   return name
 end
 
--- An adaptive integrator stops only at samples: a duration of n_steps steps
--- of dt must then be a whole number of samples (every steps), or an error.
+-- An adaptive run's duration is a whole number of samples (every steps), or
+-- an error (the contract from when it stopped only at samples; it now stops
+-- at every dt, run/plan.lua engine_step).
 local function stops_at_samples(method, n_steps, every, duration, dt, level)
   if adaptive[method] and n_steps % every ~= 0 then
     error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..

@@ -195,11 +195,12 @@ function M.same_kind(kind, o, level)
 end
 
 --- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
--- many it takes in a run with options `o` (run/options.lua): dt and n_steps
--- for the fixed-step methods; adaptive steppers take their own steps, which
--- the engine stops at every output time, so sampling_dt and the outputs.
+-- many it takes in a run with options `o` (run/options.lua): dt and n_steps,
+-- for every method.  An adaptive stepper takes its own steps within each dt:
+-- the outputs, clamps, wraps and noise processes move at every dt, as under
+-- a fixed-step method (stopped only at samples, they moved at every
+-- sampling_dt, and what was recorded changed the dynamics).
 function M.engine_step(o)
-  if o.adaptive then return o.dt * o.every, o.n_steps // o.every end
   return o.dt, o.n_steps
 end
 
