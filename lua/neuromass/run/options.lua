@@ -239,37 +239,22 @@ local function integrator(name, level)
   return name
 end
 
--- An adaptive run's duration is a whole number of samples (every steps), or
--- an error (the contract from when it stopped only at samples; it now stops
--- at every dt, run/plan.lua engine_step).
-local function stops_at_samples(method, n_steps, every, duration, dt, level)
-  if adaptive[method] and n_steps % every ~= 0 then
-    error(string.format("run: integrator '%s' stops only at every sampling_dt: 'duration' " ..
-                        "(%s ms) must be a whole multiple of sampling_dt (%s ms)", method,
-                        check.number(duration), check.time(dt * every)), level + 1)
-  end
-end
-
 local false_hints = { record = " (every variable); record = {} keeps nothing" }
 
 --- options.check_plain(opts, level): the checks of M.read that need no
 -- model (the fields' names, dt, duration and sampling_dt when dt is given,
--- an adaptive integrator's duration in whole samples then too, the solver
--- options, the integrator's name, jit), so that an exploration
+-- the solver options, the integrator's name, jit), so that an exploration
 -- refuses its run options at the user's line before any point runs instead
 -- of recording every point as failed.  Errors at `level`.
 function M.check_plain(opts, level)
   check.fields(opts, run_fields, "run", level + 1, other_run)
   check.not_false(opts, takes_false, "run", level + 1, false_hints)
   check_solver_opts(opts, level + 1)
-  local method = integrator(opts.integrator or "euler", level + 1)
+  integrator(opts.integrator or "euler", level + 1)
   if opts.dt ~= nil then
     local dt = positive_ms(opts.dt, "dt", level + 1)
-    local every = sampling_every(opts.sampling_dt, dt, level + 1)
-    if opts.duration ~= nil then
-      stops_at_samples(method, steps_in(opts.duration, dt, "duration", level + 1), every, opts.duration, dt,
-                       level + 1)
-    end
+    sampling_every(opts.sampling_dt, dt, level + 1)
+    if opts.duration ~= nil then steps_in(opts.duration, dt, "duration", level + 1) end
   end
   jit_mode(opts.jit, level + 1)
 end
@@ -293,7 +278,6 @@ function M.read(self, opts, h, level)
   local n_steps = steps_in(duration, dt, "duration", level + 1)
   local every = sampling_every(opts.sampling_dt, dt, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
-  stops_at_samples(method, n_steps, every, duration, dt, level + 1)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
