@@ -141,28 +141,32 @@ int nm_sim_prepare_constraints(nm_sim *s)
 }
 
 
-/* The clamp of x[0 .. n-1] to [lo, hi]; returns non-zero if any value moved. */
+/* The clamp of x[0 .. n-1] to [lo, hi]; returns non-zero if any value moved.
+** An infinite value is a blow-up, not a value beyond a bound: it stays, and the
+** step's non-finite check reports it (clamped, WC with tau_exc = 0 ran on as
+** 0, 1, 0, 1, ...). */
 static inline int clamp_run(double *x, size_t n, double lo, double hi)
 {
   int moved = 0;
   for (size_t l = 0; l < n; l++) {
-    if (x[l] < lo) { x[l] = lo; moved = 1; }
-    else if (x[l] > hi) { x[l] = hi; moved = 1; }
+    if (x[l] < lo && x[l] > -HUGE_VAL) { x[l] = lo; moved = 1; }
+    else if (x[l] > hi && x[l] < HUGE_VAL) { x[l] = hi; moved = 1; }
   }
   return moved;
 }
 
 #if NM_X86_SIMD
 /* clamp_run without branches, which GCC vectorises for AVX2 and AVX-512 (not
-** for SSE2): the same values (NaN stays NaN). */
+** for SSE2): the same values (NaN and infinities stay). */
 static inline __attribute__((always_inline)) int clamp_run_select(double *x, size_t n, double lo,
                                                                  double hi)
 {
   uint64_t moved = 0;
   for (size_t l = 0; l < n; l++) {
     double v = x[l];
-    moved |= (uint64_t)(v < lo) | (uint64_t)(v > hi);
-    x[l] = v < lo ? lo : v > hi ? hi : v;
+    int below = v < lo && v > -HUGE_VAL, above = v > hi && v < HUGE_VAL;
+    moved |= (uint64_t)below | (uint64_t)above;
+    x[l] = below ? lo : above ? hi : v;
   }
   return moved != 0;
 }

@@ -133,6 +133,18 @@ describe("model:run", function()
     assert.matches("NaN or infinite value at t = [%d%.]+ ms %(node 0, variable 'x'", err)
   end)
 
+  -- A clamp bounds finite values: an infinity is a blow-up (clamped, WC with tau_exc = 0 ran on as
+  -- exc = 0, 1, 0, 1, ... with exit 0).  One node: the scalar clamps; 80: the vector ones.
+  it("stops at an infinity that a clamp would have bounded", function()
+    local hcp = nm.datasets.load("hcp")
+    for _, m in ipairs { nm.models.wc.native {}, nm.models.wc.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat } } do
+      m.params.tau_exc = 0
+      local ok, err = pcall(function() m:run { duration = 10, dt = 0.1, threads = 1 } end)
+      assert.is_false(ok)
+      assert.matches("NaN or infinite value at t = 0.1 ms (node 0, variable 'exc'", err, 1, true)
+    end
+  end)
+
   -- %g's six digits made 1000000.05 read "1e+06 ms is not a whole multiple of dt" and a
   -- failure late in a long run "at t = 1.23457e+06 ms".
   it("names a duration, a sampling_dt and the time of a failure exactly, however large", function()
