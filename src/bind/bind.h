@@ -40,6 +40,11 @@ nm_stim *nmL_checkstim(lua_State *L, int i);
 ** at `anchor`. */
 const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_t *n);
 
+/* Pushes and returns the number at `i` as messages show a user's number (the
+** library's format, _check.lua's number): an integer as is, a float in the
+** shortest form that reads back as it (not Lua's %.14g, which rounds), "nan"
+** for any NaN, "inf", "-inf". */
+const char *nmL_show_number(lua_State *L, int i);
 /* Reads field `key` of the table at `t` as an array of n numbers into a new
 ** userdata left on the stack (so that a Lua error cannot leak it). */
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n);

@@ -2,7 +2,10 @@
 ** core.c: luaopen_neuromass_core, the entry point of the C module, and the
 ** small helpers every binding file uses.
 */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bind.h"
@@ -19,11 +22,26 @@ size_t nmL_length(lua_State *L, int i, const char *key, size_t size)
 }
 
 
+const char *nmL_show_number(lua_State *L, int i)
+{
+  if (lua_isinteger(L, i)) return lua_pushfstring(L, "%I", lua_tointeger(L, i));
+  double v = lua_tonumber(L, i);
+  if (isnan(v)) return lua_pushliteral(L, "nan");
+  if (isinf(v)) return lua_pushstring(L, v > 0 ? "inf" : "-inf");
+  char buf[40];
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  return lua_pushstring(L, buf);
+}
+
+
 /* "'x' (a string)" or "a boolean": the value at i, for messages. */
 static const char *describe(lua_State *L, int i)
 {
   if (lua_type(L, i) == LUA_TSTRING) return lua_pushfstring(L, "'%s'", lua_tostring(L, i));
-  if (lua_type(L, i) == LUA_TNUMBER) return luaL_tolstring(L, i, NULL);
+  if (lua_type(L, i) == LUA_TNUMBER) return nmL_show_number(L, i);
   return lua_pushfstring(L, "a %s", luaL_typename(L, i));
 }
 

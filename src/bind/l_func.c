@@ -22,7 +22,7 @@ static const char *kind(lua_State *L, int i)
 {
   switch (lua_type(L, i)) {
   case LUA_TNIL: return lua_pushliteral(L, "nil");
-  case LUA_TNUMBER: return lua_pushfstring(L, "%s", luaL_tolstring(L, i, NULL));
+  case LUA_TNUMBER: return nmL_show_number(L, i);
   case LUA_TSTRING:
     if (lua_rawlen(L, i) <= 40) return lua_pushfstring(L, "\"%s\" (a string)", lua_tostring(L, i));
     return lua_pushliteral(L, "a string");

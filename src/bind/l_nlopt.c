@@ -161,11 +161,11 @@ static double opt_number(lua_State *L, const char *key, double def)
 }
 
 
-/* Option `key` of the options table shown as given (-1, 0.5, inf), pushed on the stack. */
+/* Option `key` of the options table (a number) shown as given (-1, 0.5, inf), pushed on the stack. */
 static const char *shown_option(lua_State *L, const char *key)
 {
   lua_getfield(L, 1, key);
-  return luaL_tolstring(L, -1, NULL);
+  return nmL_show_number(L, -1);
 }
 
 

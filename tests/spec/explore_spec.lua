@@ -482,6 +482,35 @@ nm.explore.BoxSearch {
     assert.equals(2, r)
   end)
 
+  it("save's fc skip that leaves no BOLD sample is an error at the user's line before any point runs", function()
+    -- (it was nm.func.fc's error after each point's run, from every worker, the points' runs lost)
+    local dir = h.scratch()
+    h.write(dir .. "/skip.lua", [[
+local nm = require "neuromass"
+local search = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 5 }, { 5, 0 } } } end,
+  space = nm.explore.ParameterSpace { K_gl = { 0.2, 0.4 } },
+  run = { duration = tonumber(arg[1]), dt = 0.1, sampling_dt = 10, bold = true, seed = 1 },
+  evaluate = function(res) return { n_bold = #res.t_BOLD } end,
+  save = { "bold", fc = { skip = 4 } }, out = "saved",
+}
+search:run()
+]])
+    for _, workers in ipairs { 1, 2 } do
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run skip.lua 8000 --quiet --workers " .. workers)
+      assert.are_not.equal(0, s)
+      assert.equals("neuromass: skip.lua:9: BoxSearch: save's fc = { skip = 4 } drops every BOLD sample of the " ..
+                    "run: it has 4 (one every 2 s from t = 0.1 ms: duration = 8000 ms, dt = 0.1 ms); skip fewer\n", e)
+      assert.falsy(io.open(dir .. "/saved/points/1/bold.csv"))
+    end
+    -- a run with no BOLD sample at all (0.1 ms) is refused as well; 10000 ms leave one
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run skip.lua 0.1 --quiet --workers 1")
+    assert.are_not.equal(0, s)
+    assert.truthy(e:find("drops every BOLD sample of the run: it has 0 (", 1, true), e)
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run skip.lua 10000 --quiet --workers 1")
+    assert.equals(0, s, e)
+  end)
+
   it("save = { \"csv\" } keeps the result in memory too: evaluate reads its variables as without save", function()
     local dir = h.scratch()
     h.write(dir .. "/savecsv.lua", [==[

@@ -326,6 +326,12 @@ describe("user-defined stimuli", function()
     refused_define("parameter 'type' would hide the class name that get_params() gives as 'type'",
                    { name = "ShadowInput", params = { "type" } })
     refused_define("parameter 'period' is listed twice", { name = "ShadowInput", params = { "period", "period" } })
+    -- before: accepted, listed twice in the class, and 'start' then required ("missing parameter 'start'")
+    -- where every stimulus has one (0); 'n' likewise merged with the channel count
+    for _, p in ipairs { "start", "end", "n", "seed" } do
+      refused_define("parameter '" .. p .. "' is every stimulus's own (start, end, n, seed)",
+                     { name = "ShadowInput", params = { "period", p } })
+    end
     refused_define("parameter names are identifiers (letters, digits and _, not first a digit), got \"a-b\"",
                    { name = "ShadowInput", params = { "a-b" } })
     -- before: a misspelt default was dropped, and 'period' was then required at every use

@@ -187,7 +187,8 @@ function M.plan(what, level, path, opts, src)
     if env ~= nil and env ~= false then
       positive(what, level + 1, "envelope", env)
       if env >= in_rate / 2 then
-        fail(what, level, "'envelope' must be below %g Hz (half the signal's sampling rate)", in_rate / 2)
+        fail(what, level, "'envelope' = %s Hz must be below %s Hz (half the signal's sampling rate)",
+             check.number(env), check.number(in_rate / 2))
       end
       c.envelope = env
     end

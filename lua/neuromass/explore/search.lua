@@ -24,6 +24,7 @@ local warnings = require "neuromass.run.warnings"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
+local bold_mod = require "neuromass.run.bold"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next
@@ -165,15 +166,33 @@ local function write_matrix(path, m)
   if not ok then error(cfail.message, 0) end
 end
 
+-- Refuses (at the user's line) a save = { fc = { skip = N } } that drops
+-- every BOLD sample of the run of model m (its duration and dt, the run's or
+-- the model's defaults), which nm.func.fc would refuse after each point's run.
+local function check_fc_skip(search, m)
+  local fc, run = search.save.fc, search.run_opts
+  if not fc then return end
+  local dt, duration = run.dt or m.default_dt, run.duration or m.default_duration
+  if type(dt) ~= "number" or type(duration) ~= "number" or not (dt > 0) then return end   -- (the run says why)
+  local n = bold_mod.samples(dt, math.floor(duration / dt + 0.5))
+  if fc.skip >= n then
+    check.error(string.format("BoxSearch: save's fc = { skip = %d } drops every BOLD sample of the run: it has %d " ..
+                              "(one every 2 s from t = %s ms: duration = %s ms, dt = %s ms); skip fewer", fc.skip, n,
+                              check.number(dt), check.number(duration), check.number(dt)), 4)
+  end
+end
+
 -- Refuses (at the user's line) a value of the space that its parameter
 -- refuses (a noise sigma below 0, ...), each set alone on the model m of
--- the point `first`, whose values are then restored: once per search:run(),
--- on the first model it builds, before any point runs (rather than at the
--- point of that value, after the points before it ran).
+-- the point `first`, whose values are then restored, and a save's fc skip
+-- beyond the run's BOLD (check_fc_skip): once per search:run(), on the first
+-- model it builds, before any point runs (rather than at the point of that
+-- value, after the points before it ran).
 local values_checked = setmetatable({}, { __mode = "k" })    -- search -> true
 local function check_values(search, m, first)
   if values_checked[search] then return end
   values_checked[search] = true
+  check_fc_skip(search, m)
   local space = search.space
   for _, name in ipairs(space.names) do
     for j, v in ipairs(space.values[name]) do

@@ -139,8 +139,15 @@ end
 local IDENTIFIER = "(letters, digits and _, not first a digit)"
 
 -- Names a user's parameter cannot take: a stimulus's methods (s.as_array
--- would read the parameter), get_params' class key, a composite's parts.
+-- would read the parameter), get_params' class key, a composite's parts,
+-- every stimulus's own fields (C.TRIM: the type has them already).
 local function reserved_problem(p)
+  for _, own in ipairs(C.TRIM) do
+    if p == own then
+      return string.format("parameter '%s' is every stimulus's own (%s): the type has it already, read it " ..
+                           "as self.%s in generate; give your parameter another name", p, table.concat(C.TRIM, ", "), p)
+    end
+  end
   if C.methods[p] then
     return string.format("parameter '%s' would hide the method s:%s; give it another name", p, p)
   end
