@@ -10,6 +10,8 @@
 **   bold:take() -> t_BOLD {n}, BOLD {N rows of n}: the rows of its last run
 **   bold:samples() -> samples consumed since it was made
 **   bold:state(i) -> X, F, Q, V of node i (0-based)
+**   core.bold_count(dt, n_steps) -> the samples a fresh run of n_steps steps
+**       of dt (ms) gives (nm_bold_grid_count)
 */
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +273,16 @@ void nmL_bold_partial(lua_State *L, const nmL_bold_run *br)
 }
 
 
+static int bold_count(lua_State *L)
+{
+  double dt = luaL_checknumber(L, 1);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, dt > 0 && n >= 0, 1, "a positive dt and a step count >= 0");
+  lua_pushinteger(L, (lua_Integer)nm_bold_grid_count(dt, (unsigned long long)n));
+  return 1;
+}
+
+
 void nmL_open_bold(lua_State *L)
 {
   static const luaL_Reg meth[] = {
@@ -282,4 +294,6 @@ void nmL_open_bold(lua_State *L)
   nmL_newclass(L, NM_BOLDRUN_MT, no_meth, boldrun_gc, NULL);
   lua_pushcfunction(L, bold_new);
   lua_setfield(L, -2, "bold");
+  lua_pushcfunction(L, bold_count);
+  lua_setfield(L, -2, "bold_count");
 }

@@ -49,6 +49,30 @@ struct nm_bold {
 };
 
 
+/* NDt = round(2000 / dt), at least 1: a sample every NDt steps. */
+static unsigned long long ndt_of(double dt)
+{
+  unsigned long long ndt = (unsigned long long)llround(2000.0 / dt);
+  return ndt ? ndt : 1;
+}
+
+
+/* Whether step output g (0-based, counted over every run since t = 0) is a
+** sample: g mod NDt = 1, or every one when NDt is 1. */
+static inline int is_sample(unsigned long long g, unsigned long long ndt)
+{
+  return ndt == 1 || g % ndt == 1;
+}
+
+
+unsigned long long nm_bold_grid_count(double dt, unsigned long long n_steps)
+{
+  unsigned long long ndt = ndt_of(dt);
+  if (ndt == 1) return n_steps;
+  return n_steps < 2 ? 0 : (n_steps - 2) / ndt + 1;    /* g = 1, 1 + NDt, ... <= n_steps - 1 */
+}
+
+
 nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
                      const long *signal, nm_error *err)
 {
@@ -86,8 +110,7 @@ nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *off
   b->k3 = 2 * BOLD_RHO - 0.2;
   b->inv_alpha = 1 / BOLD_ALPHA;
   b->inv_alpha_1 = 1 / BOLD_ALPHA - 1;
-  b->ndt = (unsigned long long)llround(2000.0 / dt);
-  if (b->ndt == 0) b->ndt = 1;
+  b->ndt = ndt_of(dt);
   b->X = mem;
   b->F = mem + n;
   b->Q = mem + 2 * n;
@@ -230,7 +253,7 @@ static int bold_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
       }
     }
     unsigned long long g = b->count++;
-    if (g % b->ndt == 1 || b->ndt == 1) {
+    if (is_sample(g, b->ndt)) {
       int rc = bold_emit(b, g, row[0]);
       if (rc != NM_OK) return rc;
     }

@@ -741,6 +741,8 @@ nm_sink nm_bold_sink(nm_bold *b);
 size_t nm_bold_nodes(const nm_bold *b);
 unsigned long long nm_bold_samples(const nm_bold *b);   /* consumed so far */
 unsigned long long nm_bold_every(const nm_bold *b);     /* NDt */
+/* How many samples a fresh run of n_steps steps of dt (ms) gives BOLD. */
+unsigned long long nm_bold_grid_count(double dt, unsigned long long n_steps);
 /* Node i's state: X, F, Q, V. */
 void nm_bold_state(const nm_bold *b, size_t i, double xfqv[4]);
 /* Why it failed, in words (nm_strerror(status) when nothing was recorded). */

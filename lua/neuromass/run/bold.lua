@@ -6,7 +6,7 @@
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local type, ipairs, string, table, tostring, math = type, ipairs, string, table, tostring, math
+local type, ipairs, string, table, tostring = type, ipairs, string, table, tostring
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -100,15 +100,9 @@ function M.header(b)
 end
 
 --- bold.samples(dt, n_steps) -> how many BOLD samples a fresh run of n_steps
--- steps of dt (ms) gives: the steps' outputs g = 0 .. n_steps - 1 with g mod
--- NDt = 1, NDt = round(2000 / dt) (every one when NDt is 1), the engine's
--- grid (src/engine/bold.c): 0 for one step, 1 up to 2000.1 ms at dt = 0.1.
-function M.samples(dt, n_steps)
-  local every = math.max(1, math.floor(2000 / dt + 0.5))
-  if every == 1 then return n_steps end
-  if n_steps < 2 then return 0 end
-  return (n_steps - 2) // every + 1
-end
+-- steps of dt (ms) gives, by the engine's grid (src/engine/bold.c,
+-- nm_bold_grid_count): 0 for one step, 1 up to 2000.1 ms at dt = 0.1.
+function M.samples(dt, n_steps) return core.bold_count(dt, n_steps) end
 
 --- bold.stage(model, b, continuing, dt, level): the engine's BOLD stage for
 -- this run (model.bold_stage): a new one (state 1, no sample) for a fresh
