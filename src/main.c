@@ -961,6 +961,10 @@ static int pmain(lua_State *L)
   if (!hand_context(L, ctx)) { lua_pushboolean(L, 0); return 1; }
   const char *script = lua_tostring(L, -1);
   int status = luaL_loadfilex(L, script, "t");
+  if (status == LUA_ERRSYNTAX && strncmp(lua_tostring(L, -1), "attempt to load a ", 18) == 0) {
+    lua_pushfstring(L, "%s: %s", script, lua_tostring(L, -1));   /* (Lua's message names no file) */
+    lua_remove(L, -2);
+  }
   if (status == LUA_OK) status = docall(L, 0, 0);
   if (status == LUA_ERRMEM) {
     /* Lua calls no message handler then: no line is known, but what ran out is */
