@@ -221,9 +221,15 @@ static int msghandler(lua_State *L)
 }
 
 
+static int check_sets_applied(lua_State *L, int ctx);   /* below, after the commands */
+
 /* os.exit during a run (in a slow mass's derivatives) would leave the run's
 ** temporary files: it stops the run as an error instead (its complete rows
-** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits. */
+** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits, with
+** the check of a script that ended by itself when its status is success:
+** every --set applied (check_sets_applied, the host context in the registry
+** under HOST_CONTEXT), else with status 1. */
+#define HOST_CONTEXT "neuromass.host_context"
 static int host_exit(lua_State *L)
 {
   if (nmL_runs_in_progress() > 0) {
@@ -234,6 +240,13 @@ static int host_exit(lua_State *L)
     lua_concat(L, 2);
     return lua_error(L);
   }
+  lua_settop(L, 2);                              /* (status, close), as os.exit reads them: nil as none */
+  int success = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : luaL_optinteger(L, 1, EXIT_SUCCESS) == EXIT_SUCCESS;
+  if (success && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE && !check_sets_applied(L, 3)) {
+    lua_pushinteger(L, EXIT_FAILURE);
+    lua_replace(L, 1);
+  }
+  lua_settop(L, 2);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -959,6 +972,8 @@ static int pmain(lua_State *L)
   int parsed = parse_command(L, argc, argv);
   if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }
   if (!hand_context(L, ctx)) { lua_pushboolean(L, 0); return 1; }
+  lua_pushvalue(L, ctx);
+  lua_setfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT);
   const char *script = lua_tostring(L, -1);
   int status = luaL_loadfilex(L, script, "t");
   if (status == LUA_ERRSYNTAX && strncmp(lua_tostring(L, -1), "attempt to load a ", 18) == 0) {

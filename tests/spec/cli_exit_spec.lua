@@ -1,5 +1,6 @@
--- cli_exit_spec.lua: how the `neuromass` executable ends: a script that
--- cannot be loaded is named.
+-- cli_exit_spec.lua: how the `neuromass` executable ends: a script's
+-- os.exit that reports success still answers for the command line's --set,
+-- and a script that cannot be loaded is named.
 local h = require "helpers"
 
 local q = h.q
@@ -13,6 +14,29 @@ local function write(name, text)
   h.write(dir .. "/" .. name, text)
   return dir .. "/" .. name
 end
+
+describe("os.exit outside a run", function()
+  -- Before: exit status 0, the --set silently unused (only a script that ended
+  -- by itself was checked).
+  it("reporting success fails the command when a --set was never applied", function()
+    for _, call in ipairs { "os.exit()", "os.exit(0)", "os.exit(true)", "os.exit(0, true)" } do
+      local script = write("quit.lua", "io.stderr:write('before\\n') " .. call .. "\n")
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " --set K_gl=1")
+      assert.are.equal(1, status, call)
+      assert.are.equal("before\nneuromass: --set K_gl=1 was never applied: the script ran no model " ..
+                       "(model:run applies --set)\n", err, call)
+      status = h.sh(q(h.exe) .. " run " .. q(script))
+      assert.are.equal(0, status, call)
+    end
+  end)
+
+  it("reporting failure keeps its status, --set or not", function()
+    local script = write("quit3.lua", "os.exit(3)\n")
+    local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " --set K_gl=1")
+    assert.are.equal(3, status)
+    assert.are.equal("", err)
+  end)
+end)
 
 describe("a script that cannot be loaded", function()
   -- Before: "neuromass: attempt to load a binary chunk (mode is 't')", no file named.
