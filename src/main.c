@@ -223,12 +223,25 @@ static int msghandler(lua_State *L)
 
 static int check_sets_applied(lua_State *L, int ctx);   /* below, after the commands */
 
+/* Whether everything written to stdout reached it (GNU's close_stdout rule:
+** a full disk or a closed stdout must not pass as success); says why not on
+** stderr, unless a stop signal (SIGPIPE: a reader closed the pipe) says it. */
+static int stdout_written(void)
+{
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout)) return 1;
+  if (!nmL_stop_signal())
+    fprintf(stderr, PROGNAME ": cannot write to the standard output: %s\n",
+            errno ? strerror(errno) : "an earlier write failed (print flushes at once): the output is incomplete");
+  return 0;
+}
+
 /* os.exit during a run (in a slow mass's derivatives) would leave the run's
 ** temporary files: it stops the run as an error instead (its complete rows
 ** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits, with
-** the check of a script that ended by itself when its status is success:
+** the checks of a script that ended by itself when its status is success:
 ** every --set applied (check_sets_applied, the host context in the registry
-** under HOST_CONTEXT), else with status 1. */
+** under HOST_CONTEXT) and stdout written, else with status 1. */
 #define HOST_CONTEXT "neuromass.host_context"
 static int host_exit(lua_State *L)
 {
@@ -242,7 +255,8 @@ static int host_exit(lua_State *L)
   }
   lua_settop(L, 2);                              /* (status, close), as os.exit reads them: nil as none */
   int success = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : luaL_optinteger(L, 1, EXIT_SUCCESS) == EXIT_SUCCESS;
-  if (success && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE && !check_sets_applied(L, 3)) {
+  if (success && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE &&
+      !(check_sets_applied(L, 3) & stdout_written())) {   /* (both said) */
     lua_pushinteger(L, EXIT_FAILURE);
     lua_replace(L, 1);
   }
@@ -1028,6 +1042,7 @@ int main(int argc, char **argv)
   int ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
   nmL_stop_script(NULL);
+  ok = stdout_written() && ok;
   /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
   ** script failed, instead of finalising (l_mpi.c). */
   lua_pushboolean(L, ok && !nmL_stop_signal());
