@@ -1,7 +1,8 @@
 -- cli_exit_spec.lua: how the `neuromass` executable ends: a script's
 -- os.exit that reports success still answers for the command line's --set,
 -- a script that cannot be loaded is named, and output lost on a full or
--- closed standard output fails the command (as GNU's close_stdout).
+-- closed standard output fails the command (as GNU's close_stdout); and
+-- sonify and plot read --nodes by one rule.
 local h = require "helpers"
 
 local q = h.q
@@ -75,5 +76,24 @@ describe("a standard output that cannot be written", function()
     local script = write("many.lua", "for i = 1, 200000 do print(i) end\n")
     status = h.sh("bash -c " .. q(q(h.exe) .. " run " .. q(script) .. " | head -1 >/dev/null; exit ${PIPESTATUS[0]}"))
     assert.are.equal(141, status)
+  end)
+end)
+
+describe("--nodes of sonify and plot", function()
+  -- Before: sonify dropped an empty item ("0,,1" played nodes 0 and 1, exit 0), took
+  -- "" as the Lua table `--nodes = {}`, and refused "-1" as a node with no recording.
+  it("is one rule: an empty item or a negative number is a usage error naming the value", function()
+    local csv = write("r.csv", "t,x.0,x.1\n1,0.1,0.2\n2,0.2,0.3\n3,0.3,0.4\n")
+    for _, cmd in ipairs { "sonify", "plot" } do
+      local out = dir .. (cmd == "plot" and "/n.png" or "/n.wav")
+      for v, why in pairs { ["0,,1"] = "(an empty item)", ["0,"] = "(an empty item)", [""] = "(an empty item)",
+                            ["-1"] = "('-1')", ["0,x"] = "('x')" } do
+        local status, _, err = h.sh(q(h.exe) .. " " .. cmd .. " " .. q(csv) .. " -o " .. q(out) .. " --nodes " .. q(v))
+        assert.are.equal(1, status, cmd .. " " .. v)
+        assert.are.equal("neuromass: " .. cmd .. ": --nodes needs 0-based node numbers such as 0,3,5, got '" .. v ..
+                         "' " .. why .. "\n(try 'neuromass " .. cmd .. " --help')\n", err, cmd .. " " .. v)
+        assert.is_nil(io.open(out), cmd .. " " .. v)
+      end
+    end
   end)
 end)

@@ -43,15 +43,7 @@ local function cli_value(key, v)
     if key == "map" then return { from = tonumber(a), to = tonumber(b) } end
     return { tonumber(a), tonumber(b) }
   end
-  if key == "nodes" then
-    local list = {}
-    for item in v:gmatch("[^,]+") do
-      local i = math.tointeger(tonumber(item))
-      if not i then check.usage("--nodes needs node indices such as 0,3,5, got '" .. v .. "'") end
-      list[#list + 1] = i
-    end
-    return list
-  end
+  if key == "nodes" then return check.node_list(v) end
   if key == "bits" then return v == "float" and "float" or tonumber(v) or v end
   if key == "normalize" and v == "off" then return "none" end
   if key == "highpass" and (v == "off" or v == "0") then return false end
