@@ -5,7 +5,8 @@
 -- samples, rates and speed-up (it said only that it was too short); audio on
 -- stdout refuses sidecar = true (it wrote none without a word); sonify of a
 -- pipe says it reads its CSV more than once (it said "Illegal seek"), and a
--- folder given as the CSV is said to be one.
+-- folder given as the CSV is said to be one; a CSV whose second row goes back
+-- in time names the line (it said it needs two rows, having three).
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -66,5 +67,27 @@ describe("neuromass sonify of a pipe or a folder", function()
     assert.equals("neuromass: sonify: /dev/stdin: a pipe cannot be read twice, and the CSV is (its rows are " ..
                   "counted first): save it to a file first\n", e)
     assert.is_nil(io.open(dir .. "/x.wav"))
+  end)
+end)
+
+describe("neuromass sonify of a CSV whose times do not increase", function()
+  teardown(h.remove_scratch)
+
+  -- Before: "'r.csv' needs at least two rows with increasing times" for both (it has 3),
+  -- while the same fault at a later row named its line.
+  it("names the line where time goes back or repeats, and the rows when too few", function()
+    local dir = h.scratch()
+    for text, msg in pairs {
+      ["t,x.0\n2,1\n1,2\n3,4\n"] = "r.csv: line 3: t = 1 follows 2: time goes back or repeats",
+      ["t,x.0\n1,1\n1,2\n3,4\n"] = "r.csv: line 3: t = 1 follows 1: time goes back or repeats",
+      ["t,x.0\n1,1\n"] = "'r.csv' needs at least two rows with increasing times (it has 1)",
+      ["t,x.0\n"] = "'r.csv' needs at least two rows with increasing times (it has 0)",
+    } do
+      h.write(dir .. "/r.csv", text)
+      local s, _, e = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " sonify r.csv -o x.wav")
+      assert.equals(1, s)
+      assert.equals("neuromass: sonify: " .. msg .. "\n", e)
+      assert.is_nil(io.open(dir .. "/x.wav"))
+    end
   end)
 end)

@@ -116,9 +116,13 @@ function M.run(argv)
   end
   local t, terr = reader:times(2)
   if not t then reader:close(); error(input .. ": " .. terr.message, 0) end
-  if #t < 2 or not (t[2] > t[1]) then
+  if #t < 2 then
     reader:close()
-    error(string.format("'%s' needs at least two rows with increasing times", input), 0)
+    error(string.format("'%s' needs at least two rows with increasing times (it has %d)", input, #t), 0)
+  end
+  if not (t[2] > t[1]) then     -- (as the grid's check words it for a later row: line 3 is the second row)
+    reader:close()
+    error(string.format("%s: line 3: t = %.15g follows %.15g: time goes back or repeats", input, t[2], t[1]), 0)
   end
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
