@@ -91,3 +91,34 @@ describe("neuromass sonify of a CSV whose times do not increase", function()
     end
   end)
 end)
+
+describe("neuromass sonify --help", function()
+  -- Before: it named the options and no default, and docs/reference.md gave none for rate,
+  -- quality, normalize and fade: a new user could not tell what a bare sonify writes.
+  it("gives the defaults of the options that have one, those a bare sonify writes with", function()
+    local s, help = h.sh(h.q(h.exe) .. " sonify --help")
+    assert.equals(0, s)
+    for _, text in ipairs { "--speedup K (default 40)", "--rate HZ (default 44100)", "(default 16)",
+                            "--quality fast|medium|best (default medium)", "(default peak)",
+                            "--headroom DB (default 1)", "--fade S (default 0.01)", "(default audify)" } do
+      assert.truthy(help:find(text, 1, true), text)
+    end
+    local dir = h.scratch()
+    local rows = { "t,x.0" }
+    for i = 1, 200 do rows[#rows + 1] = string.format("%d,%g", i, math.sin(i / 10)) end
+    h.write(dir .. "/r.csv", table.concat(rows, "\n") .. "\n")
+    local _, out = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " sonify r.csv -o x.wav")
+    assert.matches("^x%.wav: [%d.]+ s, 1 channel, 44100 Hz, pcm16; speed%-up 40;", out)
+    local f = assert(io.open(dir .. "/x.wav.json"))
+    local side = f:read("a")
+    f:close()
+    for _, key in ipairs { '"normalize": "peak"', '"headroom_db": 1', '"converter": "sinc medium"', '"mode": "audify"' } do
+      assert.truthy(side:find(key, 1, true), key .. " in " .. side)
+    end
+    local ref = assert(io.open(h.top .. "/docs/reference.md")):read("a")
+    for _, text in ipairs { "`rate` (Hz, default 44100", "`quality = \"fast\" | \"medium\" | \"best\"` (default medium)",
+                            "(default peak)", "`fade` (s, default 0.01" } do
+      assert.truthy(ref:find(text, 1, true), "docs/reference.md: " .. text)
+    end
+  end)
+end)
