@@ -779,7 +779,7 @@ static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 static int help(lua_State *L, int argc, char **argv)
 {
   if (argc < 3) { fputs(usage, stdout); return 1; }
-  const char *text = usage_of(argv[2]);
+  const char *text = is_help(argv[2]) ? usage_of("help") : usage_of(argv[2]);   /* help's own --help */
   if (!text) return unknown_command(L, "help: ", argv[2]);
   if (argc > 3) {
     return fail_usage(NULL, lua_pushfstring(L, "help: one command at most, got '%s' after '%s'", argv[3], argv[2]));

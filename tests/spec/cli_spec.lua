@@ -926,6 +926,17 @@ describe("help", function()
     end
   end)
 
+  -- 'help --help' said "unknown command '--help'; did you mean 'help'?" (exit 1): help is a
+  -- command, and every command's --help (or -h) prints its usage.
+  it("help --help and help -h are help help: the usage, exit 0", function()
+    local _, usage = nm("help", "help")
+    for _, flag in ipairs { "--help", "-h" } do
+      local status, out, err = nm("help", flag)
+      assert.equals(0, status, err)
+      assert.equals(usage, out)
+    end
+  end)
+
   it("suggests the nearest command for a misspelt one, for every command", function()
     for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help",
                                 explroe = "explore" } do
