@@ -6,7 +6,8 @@
 -- stdout refuses sidecar = true (it wrote none without a word); sonify of a
 -- pipe says it reads its CSV more than once (it said "Illegal seek"), and a
 -- folder given as the CSV is said to be one; a CSV whose second row goes back
--- in time names the line (it said it needs two rows, having three).
+-- in time says so (it said it needs two rows, having three); sonify --help
+-- gives the defaults.
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -78,8 +79,10 @@ describe("neuromass sonify of a CSV whose times do not increase", function()
   it("names the line where time goes back or repeats, and the rows when too few", function()
     local dir = h.scratch()
     for text, msg in pairs {
-      ["t,x.0\n2,1\n1,2\n3,4\n"] = "r.csv: line 3: t = 1 follows 2: time goes back or repeats",
-      ["t,x.0\n1,1\n1,2\n3,4\n"] = "r.csv: line 3: t = 1 follows 1: time goes back or repeats",
+      ["t,x.0\n2,1\n1,2\n3,4\n"] = "r.csv: the second row's t = 1 follows the first's 2: time goes back or repeats",
+      ["t,x.0\n1,1\n1,2\n3,4\n"] = "r.csv: the second row's t = 1 follows the first's 1: time goes back or repeats",
+      -- (by row, not line: a blank line may lie between; "line 3" named the blank line's neighbour)
+      ["t,x.0\n\n2,1\n1,2\n"] = "r.csv: the second row's t = 1 follows the first's 2: time goes back or repeats",
       ["t,x.0\n1,1\n"] = "'r.csv' needs at least two rows with increasing times (it has 1)",
       ["t,x.0\n"] = "'r.csv' needs at least two rows with increasing times (it has 0)",
     } do

@@ -120,9 +120,10 @@ function M.run(argv)
     reader:close()
     error(string.format("'%s' needs at least two rows with increasing times (it has %d)", input, #t), 0)
   end
-  if not (t[2] > t[1]) then     -- (as the grid's check words it for a later row: line 3 is the second row)
+  if not (t[2] > t[1]) then     -- (as the grid's check words it for a later row, by row: blank lines may lie between)
     reader:close()
-    error(string.format("%s: line 3: t = %.15g follows %.15g: time goes back or repeats", input, t[2], t[1]), 0)
+    error(string.format("%s: the second row's t = %.15g follows the first's %.15g: time goes back or repeats",
+                        input, t[2], t[1]), 0)
   end
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
