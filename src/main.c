@@ -82,7 +82,7 @@ static const char usage[] =
   "  --out DIR         " OUT_DIR "\n" \
   "  --seed N          override every run's seed (an integer from 0 to\n" \
   "                    9223372036854775807)\n" \
-  "  --quiet           no progress bar, no audio warnings on stderr\n" \
+  "  --quiet           no progress bar, no audio or plot warnings on stderr\n" \
   "  --workers N|all   an exploration (nm.explore.BoxSearch) over N local worker\n" \
   "                    processes (default: all, one per core; at most " TEXT(WORKERS_PER_CORE) " per core)\n" \
   "  --task I --ntasks N   this process computes slice I (0 to N-1) of the first\n" \

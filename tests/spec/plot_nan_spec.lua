@@ -26,3 +26,20 @@ describe("neuromass plot of a CSV with NaN or infinite cells", function()
     end
   end)
 end)
+
+describe("nm.plot of rows with NaN under neuromass run", function()
+  teardown(h.remove_scratch)
+
+  it("warns on stderr, as the command does; run --quiet silences it", function()
+    local dir = h.scratch()
+    h.write(dir .. "/p.lua", "local nm = require 'neuromass'\n" ..
+                             "nm.plot.timeseries({ { 1, 0 / 0, 2, 3 } }, { dt = 1, out = 'p.png' })\n")
+    local s, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run p.lua")
+    assert.equals(0, s, err)
+    assert.equals("neuromass: warning: plot.timeseries: node 0's value: 1 of its 4 values is NaN or infinite, " ..
+                  "not drawn (gaps in its line)\n", err)
+    s, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --quiet p.lua")
+    assert.equals(0, s, err)
+    assert.equals("", err)
+  end)
+end)
