@@ -32,6 +32,7 @@
 ** value meant for another machine (each worker is a process of its own, and
 ** a sweep starts one per missing point up to N), refused before the script runs. */
 #define WORKERS_PER_CORE 8
+#define MAX_TASKS 1000000       /* --ntasks at most (--task below it) */
 #define TEXT_OF(x) #x                /* a macro's value as a string (help texts) */
 #define TEXT(x) TEXT_OF(x)
 
@@ -512,13 +513,20 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
     errno = 0;
     n = strtol(v, &end, 10);
     long lo = key[0] == 't' ? 0 : 1;
-    if (*end || end == v || errno == ERANGE || n < lo || n > 1000000)
+    long hi = key[0] == 't' ? MAX_TASKS - 1 : MAX_TASKS;
+    int big = (errno == ERANGE && n == LONG_MAX) || (errno == 0 && n > hi);   /* (said with the bound) */
+    if (*end || end == v || (errno == ERANGE && !big) || n < lo)
       return fail_option(L, argv[1], lua_pushfstring(L, "%s needs %s, got '%s'", a,
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
+    if (big && key[0] == 'n')
+      return fail_option(L, argv[1], lua_pushfstring(L, "--ntasks %s is more than %d tasks", v, MAX_TASKS));
+    if (big && key[0] == 't')
+      return fail_option(L, argv[1], lua_pushfstring(L, "--task %s is more than %d: at most %d tasks, numbered 0 to %d",
+                                                     v, MAX_TASKS - 1, MAX_TASKS, MAX_TASKS - 1));
     long cores = nm_cores();
-    if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
+    if (key[0] == 'w' && (big || n > WORKERS_PER_CORE * cores))
       return fail_option(L, argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per core (%d "
                                         "cores this process may run on: at most %d); give N up to %d, or "
                                         "'all' (one per core)", v,
