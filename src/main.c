@@ -247,8 +247,9 @@ static int stdout_written(void)
 ** temporary files: it stops the run as an error instead (its complete rows
 ** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits, with
 ** the checks of a script that ended by itself when its status is success:
-** every --set applied (check_sets_applied, the host context in the registry
-** under HOST_CONTEXT) and stdout written, else with status 1. */
+** every --set applied when the user's code called it (check_sets_applied,
+** the host context in the registry under HOST_CONTEXT) and stdout written,
+** else with status 1. */
 #define HOST_CONTEXT "neuromass.host_context"
 static int host_exit(lua_State *L)
 {
@@ -262,10 +263,16 @@ static int host_exit(lua_State *L)
   }
   lua_settop(L, 2);                              /* (status, close), as os.exit reads them: nil as none */
   int success = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : luaL_optinteger(L, 1, EXIT_SUCCESS) == EXIT_SUCCESS;
-  if (success && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE &&
-      !(check_sets_applied(L, 3) & stdout_written())) {   /* (both said) */
-    lua_pushinteger(L, EXIT_FAILURE);
-    lua_replace(L, 1);
+  if (success) {
+    /* the --set of the user's os.exit only: the library's own (an exploration's task or worker
+    ** ending, explore/common.lua) follows the exploration's check of every --set */
+    int ok = 1;
+    if (nmL_where_user(L, 1) && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE)
+      ok = check_sets_applied(L, lua_gettop(L));
+    if (!(stdout_written() && ok)) {
+      lua_pushinteger(L, EXIT_FAILURE);
+      lua_replace(L, 1);
+    }
   }
   lua_settop(L, 2);
   lua_pushvalue(L, lua_upvalueindex(1));
