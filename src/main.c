@@ -32,6 +32,7 @@
 ** value meant for another machine (each worker is a process of its own, and
 ** a sweep starts one per missing point up to N), refused before the script runs. */
 #define WORKERS_PER_CORE 8
+#define MAX_TASKS 1000000       /* --ntasks at most (--task below it) */
 #define TEXT_OF(x) #x                /* a macro's value as a string (help texts) */
 #define TEXT(x) TEXT_OF(x)
 
@@ -82,7 +83,7 @@ static const char usage[] =
   "  --out DIR         " OUT_DIR "\n" \
   "  --seed N          override every run's seed (an integer from 0 to\n" \
   "                    9223372036854775807)\n" \
-  "  --quiet           no progress bar, no audio warnings on stderr\n" \
+  "  --quiet           no progress bar, no audio or plot warnings on stderr\n" \
   "  --workers N|all   an exploration (nm.explore.BoxSearch) over N local worker\n" \
   "                    processes (default: all, one per core; at most " TEXT(WORKERS_PER_CORE) " per core)\n" \
   "  --task I --ntasks N   this process computes slice I (0 to N-1) of the first\n" \
@@ -117,14 +118,20 @@ static const char sonify_usage[] =
   "An option that takes a value is given once; a value may also follow '='\n"
   "(--speedup=100).\n"
   "  -o, --output OUT.wav   the audio file\n"
-  "  --column GLOB --variable V --nodes 0,3   the columns to play\n"
-  "  --speedup K --rate HZ --bits 16|24|float --quality fast|medium|best\n"
-  "  --map FROM:TO --layout mono|stereo|multichannel\n"
-  "  --pan index|hemisphere|position\n"
-  "  --regions hcp|gw --skip MS --highpass HZ --normalize peak|rms|relative|none\n"
-  "  --headroom DB --gain G --fade S\n"
-  "  --mode audify|mapping --drive amplitude|pitch|both --carrier HZ\n"
-  "  --pitch LO:HI --envelope HZ --sidecar off|PATH --quiet\n"
+  "  --column GLOB --variable V --nodes 0,3   the columns to play (default: the\n"
+  "                 first variable of the header, every node that has it)\n"
+  "  --speedup K (default 40) or --map FROM:TO (Hz)   --skip MS\n"
+  "  --rate HZ (default 44100)   --bits 16|24|float (default 16)\n"
+  "  --quality fast|medium|best (default medium)\n"
+  "  --layout mono|stereo|multichannel (default mono for one signal, else stereo)\n"
+  "  --pan index|hemisphere|position (default index; hemisphere with --regions)\n"
+  "  --regions hcp|gw\n"
+  "  --normalize peak|rms|relative|none (default peak)\n"
+  "  --headroom DB (default 1)   --gain G (with --normalize none; default 1)\n"
+  "  --highpass HZ   --fade S (default 0.01)\n"
+  "  --mode audify|mapping (default audify)   --drive amplitude|pitch|both\n"
+  "  --carrier HZ   --pitch LO:HI   --envelope HZ\n"
+  "  --sidecar off|PATH (default OUT.wav.json)   --quiet\n"
   "  -h, --help   this text\n";
 
 static const char plot_usage[] =
@@ -221,9 +228,29 @@ static int msghandler(lua_State *L)
 }
 
 
+static int check_sets_applied(lua_State *L, int ctx);   /* below, after the commands */
+
+/* Whether everything written to stdout reached it (GNU's close_stdout rule:
+** a full disk or a closed stdout must not pass as success); says why not on
+** stderr, unless a stop signal (SIGPIPE: a reader closed the pipe) says it. */
+static int stdout_written(void)
+{
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout)) return 1;
+  if (!nmL_stop_signal())
+    fprintf(stderr, PROGNAME ": cannot write to the standard output: %s\n",
+            errno ? strerror(errno) : "an earlier write failed (print flushes at once): the output is incomplete");
+  return 0;
+}
+
 /* os.exit during a run (in a slow mass's derivatives) would leave the run's
 ** temporary files: it stops the run as an error instead (its complete rows
-** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits. */
+** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits, with
+** the checks of a script that ended by itself when its status is success:
+** every --set applied when the user's code called it (check_sets_applied,
+** the host context in the registry under HOST_CONTEXT) and stdout written,
+** else with status 1. */
+#define HOST_CONTEXT "neuromass.host_context"
 static int host_exit(lua_State *L)
 {
   if (nmL_runs_in_progress() > 0) {
@@ -234,6 +261,20 @@ static int host_exit(lua_State *L)
     lua_concat(L, 2);
     return lua_error(L);
   }
+  lua_settop(L, 2);                              /* (status, close), as os.exit reads them: nil as none */
+  int success = lua_isboolean(L, 1) ? lua_toboolean(L, 1) : luaL_optinteger(L, 1, EXIT_SUCCESS) == EXIT_SUCCESS;
+  if (success) {
+    /* the --set of the user's os.exit only: the library's own (an exploration's task or worker
+    ** ending, explore/common.lua) follows the exploration's check of every --set */
+    int ok = 1;
+    if (nmL_where_user(L, 1) && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE)
+      ok = check_sets_applied(L, lua_gettop(L));
+    if (!(stdout_written() && ok)) {
+      lua_pushinteger(L, EXIT_FAILURE);
+      lua_replace(L, 1);
+    }
+  }
+  lua_settop(L, 2);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -479,13 +520,20 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
     errno = 0;
     n = strtol(v, &end, 10);
     long lo = key[0] == 't' ? 0 : 1;
-    if (*end || end == v || errno == ERANGE || n < lo || n > 1000000)
+    long hi = key[0] == 't' ? MAX_TASKS - 1 : MAX_TASKS;
+    int big = (errno == ERANGE && n == LONG_MAX) || (errno == 0 && n > hi);   /* (said with the bound) */
+    if (*end || end == v || (errno == ERANGE && !big) || n < lo)
       return fail_option(L, argv[1], lua_pushfstring(L, "%s needs %s, got '%s'", a,
                                         key[0] == 'w' ? "a whole number of processes from 1, or 'all'"
                                         : key[0] == 't' ? "a task number from 0" : "a number of tasks from 1",
                                         v));
+    if (big && key[0] == 'n')
+      return fail_option(L, argv[1], lua_pushfstring(L, "--ntasks %s is more than %d tasks", v, MAX_TASKS));
+    if (big && key[0] == 't')
+      return fail_option(L, argv[1], lua_pushfstring(L, "--task %s is more than %d: at most %d tasks, numbered 0 to %d",
+                                                     v, MAX_TASKS - 1, MAX_TASKS, MAX_TASKS - 1));
     long cores = nm_cores();
-    if (key[0] == 'w' && n > WORKERS_PER_CORE * cores)
+    if (key[0] == 'w' && (big || n > WORKERS_PER_CORE * cores))
       return fail_option(L, argv[1], lua_pushfstring(L, "--workers %s is more than %d worker processes per core (%d "
                                         "cores this process may run on: at most %d); give N up to %d, or "
                                         "'all' (one per core)", v,
@@ -746,7 +794,7 @@ static int unknown_command(lua_State *L, const char *prefix, const char *cmd)
 static int help(lua_State *L, int argc, char **argv)
 {
   if (argc < 3) { fputs(usage, stdout); return 1; }
-  const char *text = usage_of(argv[2]);
+  const char *text = is_help(argv[2]) ? usage_of("help") : usage_of(argv[2]);   /* help's own --help */
   if (!text) return unknown_command(L, "help: ", argv[2]);
   if (argc > 3) {
     return fail_usage(NULL, lua_pushfstring(L, "help: one command at most, got '%s' after '%s'", argv[3], argv[2]));
@@ -959,8 +1007,14 @@ static int pmain(lua_State *L)
   int parsed = parse_command(L, argc, argv);
   if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }
   if (!hand_context(L, ctx)) { lua_pushboolean(L, 0); return 1; }
+  lua_pushvalue(L, ctx);
+  lua_setfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT);
   const char *script = lua_tostring(L, -1);
   int status = luaL_loadfilex(L, script, "t");
+  if (status == LUA_ERRSYNTAX && strncmp(lua_tostring(L, -1), "attempt to load a ", 18) == 0) {
+    lua_pushfstring(L, "%s: %s", script, lua_tostring(L, -1));   /* (Lua's message names no file) */
+    lua_remove(L, -2);
+  }
   if (status == LUA_OK) status = docall(L, 0, 0);
   if (status == LUA_ERRMEM) {
     /* Lua calls no message handler then: no line is known, but what ran out is */
@@ -1009,6 +1063,7 @@ int main(int argc, char **argv)
   int ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
   nmL_stop_script(NULL);
+  ok = stdout_written() && ok;
   /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
   ** script failed, instead of finalising (l_mpi.c). */
   lua_pushboolean(L, ok && !nmL_stop_signal());

@@ -493,6 +493,23 @@ function M.usage(text)
   error(setmetatable({ usage = text }, usage_mt), 0)
 end
 
+--- check.node_list(v) -> { 0-based node numbers }: the value of --nodes of
+-- the commands sonify and plot ("0,3,5" -> { 0, 3, 5 }), their one rule.  An
+-- empty item ("0,,1", "0,", ""), a negative number or a word that is no whole
+-- number is a usage error (M.usage) naming the value and the item.
+function M.node_list(v)
+  local list = {}
+  for item in (v .. ","):gmatch("([^,]*),") do
+    local i = math.tointeger(tonumber(item))
+    if not i or i < 0 then
+      M.usage(string.format("--nodes needs 0-based node numbers such as 0,3,5, got '%s'%s", v,
+                            item == "" and " (an empty item)" or " ('" .. item .. "')"))
+    end
+    list[#list + 1] = i
+  end
+  return list
+end
+
 --- Raises a command's request for its help (--help or -h, read by
 -- M.read_options): a usage error (M.usage's kind) with the field `help`,
 -- on which the host prints the command's usage and exits 0.

@@ -5,7 +5,9 @@
 -- samples, rates and speed-up (it said only that it was too short); audio on
 -- stdout refuses sidecar = true (it wrote none without a word); sonify of a
 -- pipe says it reads its CSV more than once (it said "Illegal seek"), and a
--- folder given as the CSV is said to be one.
+-- folder given as the CSV is said to be one; a CSV whose second row goes back
+-- in time says so (it said it needs two rows, having three); sonify --help
+-- gives the defaults.
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -66,5 +68,60 @@ describe("neuromass sonify of a pipe or a folder", function()
     assert.equals("neuromass: sonify: /dev/stdin: a pipe cannot be read twice, and the CSV is (its rows are " ..
                   "counted first): save it to a file first\n", e)
     assert.is_nil(io.open(dir .. "/x.wav"))
+  end)
+end)
+
+describe("neuromass sonify of a CSV whose times do not increase", function()
+  teardown(h.remove_scratch)
+
+  -- Before: "'r.csv' needs at least two rows with increasing times" for both (it has 3),
+  -- while the same fault at a later row named its line.
+  it("names the line where time goes back or repeats, and the rows when too few", function()
+    local dir = h.scratch()
+    for text, msg in pairs {
+      ["t,x.0\n2,1\n1,2\n3,4\n"] = "r.csv: the second row's t = 1 follows the first's 2: time goes back or repeats",
+      ["t,x.0\n1,1\n1,2\n3,4\n"] = "r.csv: the second row's t = 1 follows the first's 1: time goes back or repeats",
+      -- (by row, not line: a blank line may lie between; "line 3" named the blank line's neighbour)
+      ["t,x.0\n\n2,1\n1,2\n"] = "r.csv: the second row's t = 1 follows the first's 2: time goes back or repeats",
+      ["t,x.0\n1,1\n"] = "'r.csv' needs at least two rows with increasing times (it has 1)",
+      ["t,x.0\n"] = "'r.csv' needs at least two rows with increasing times (it has 0)",
+    } do
+      h.write(dir .. "/r.csv", text)
+      local s, _, e = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " sonify r.csv -o x.wav")
+      assert.equals(1, s)
+      assert.equals("neuromass: sonify: " .. msg .. "\n", e)
+      assert.is_nil(io.open(dir .. "/x.wav"))
+    end
+  end)
+end)
+
+describe("neuromass sonify --help", function()
+  -- Before: it named the options and no default, and docs/reference.md gave none for rate,
+  -- quality, normalize and fade: a new user could not tell what a bare sonify writes.
+  it("gives the defaults of the options that have one, those a bare sonify writes with", function()
+    local s, help = h.sh(h.q(h.exe) .. " sonify --help")
+    assert.equals(0, s)
+    for _, text in ipairs { "--speedup K (default 40)", "--rate HZ (default 44100)", "(default 16)",
+                            "--quality fast|medium|best (default medium)", "(default peak)",
+                            "--headroom DB (default 1)", "--fade S (default 0.01)", "(default audify)" } do
+      assert.truthy(help:find(text, 1, true), text)
+    end
+    local dir = h.scratch()
+    local rows = { "t,x.0" }
+    for i = 1, 200 do rows[#rows + 1] = string.format("%d,%g", i, math.sin(i / 10)) end
+    h.write(dir .. "/r.csv", table.concat(rows, "\n") .. "\n")
+    local _, out = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " sonify r.csv -o x.wav")
+    assert.matches("^x%.wav: [%d.]+ s, 1 channel, 44100 Hz, pcm16; speed%-up 40;", out)
+    local f = assert(io.open(dir .. "/x.wav.json"))
+    local side = f:read("a")
+    f:close()
+    for _, key in ipairs { '"normalize": "peak"', '"headroom_db": 1', '"converter": "sinc medium"', '"mode": "audify"' } do
+      assert.truthy(side:find(key, 1, true), key .. " in " .. side)
+    end
+    local ref = assert(io.open(h.top .. "/docs/reference.md")):read("a")
+    for _, text in ipairs { "`rate` (Hz, default 44100", "`quality = \"fast\" | \"medium\" | \"best\"` (default medium)",
+                            "(default peak)", "`fade` (s, default 0.01" } do
+      assert.truthy(ref:find(text, 1, true), "docs/reference.md: " .. text)
+    end
   end)
 end)

@@ -926,6 +926,17 @@ describe("help", function()
     end
   end)
 
+  -- 'help --help' said "unknown command '--help'; did you mean 'help'?" (exit 1): help is a
+  -- command, and every command's --help (or -h) prints its usage.
+  it("help --help and help -h are help help: the usage, exit 0", function()
+    local _, usage = nm("help", "help")
+    for _, flag in ipairs { "--help", "-h" } do
+      local status, out, err = nm("help", flag)
+      assert.equals(0, status, err)
+      assert.equals(usage, out)
+    end
+  end)
+
   it("suggests the nearest command for a misspelt one, for every command", function()
     for typo, cmd in pairs { plt = "plot", rn = "run", inf = "info", sonfy = "sonify", hlep = "help",
                                 explroe = "explore" } do
@@ -974,6 +985,21 @@ print(ctx.mode, ctx.seed, ctx.out, #arg, arg[1], arg[2], arg[3])
     local status, _, err = nm("run", "--sed", "1", example)
     assert.equals(1, status)
     assert.matches("run: unknown option '--sed'", err, 1, true)
+  end)
+
+  -- '--ntasks 1000001' said "needs a number of tasks from 1", which it is: the bound was unsaid;
+  -- '--workers 2000000' said "a whole number of processes from 1" instead of the bound per core.
+  it("a --task, --ntasks or --workers above its bound names the bound", function()
+    for _, case in ipairs {
+      { "--ntasks", "1000001", "run: --ntasks 1000001 is more than 1000000 tasks" },
+      { "--ntasks", "99999999999999999999", "run: --ntasks 99999999999999999999 is more than 1000000 tasks" },
+      { "--task", "1000000", "run: --task 1000000 is more than 999999: at most 1000000 tasks, numbered 0 to 999999" },
+      { "--workers", "2000000", "run: --workers 2000000 is more than 8 worker processes per core" },
+    } do
+      local status, _, err = nm("run", example, "--out", scratch(), case[1], case[2])   -- (a miss runs it there)
+      assert.equals(1, status, err)
+      assert.matches("neuromass: " .. case[3], err, 1, true)
+    end
   end)
 
   -- Every command suggests the option meant: run and info (src/main.c), sonify and plot (their Lua).

@@ -43,15 +43,7 @@ local function cli_value(key, v)
     if key == "map" then return { from = tonumber(a), to = tonumber(b) } end
     return { tonumber(a), tonumber(b) }
   end
-  if key == "nodes" then
-    local list = {}
-    for item in v:gmatch("[^,]+") do
-      local i = math.tointeger(tonumber(item))
-      if not i then check.usage("--nodes needs node indices such as 0,3,5, got '" .. v .. "'") end
-      list[#list + 1] = i
-    end
-    return list
-  end
+  if key == "nodes" then return check.node_list(v) end
   if key == "bits" then return v == "float" and "float" or tonumber(v) or v end
   if key == "normalize" and v == "off" then return "none" end
   if key == "highpass" and (v == "off" or v == "0") then return false end
@@ -124,9 +116,14 @@ function M.run(argv)
   end
   local t, terr = reader:times(2)
   if not t then reader:close(); error(input .. ": " .. terr.message, 0) end
-  if #t < 2 or not (t[2] > t[1]) then
+  if #t < 2 then
     reader:close()
-    error(string.format("'%s' needs at least two rows with increasing times", input), 0)
+    error(string.format("'%s' needs at least two rows with increasing times (it has %d)", input, #t), 0)
+  end
+  if not (t[2] > t[1]) then     -- (as the grid's check words it for a later row, by row: blank lines may lie between)
+    reader:close()
+    error(string.format("%s: the second row's t = %.15g follows the first's %.15g: time goes back or repeats",
+                        input, t[2], t[1]), 0)
   end
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]

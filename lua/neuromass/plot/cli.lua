@@ -26,20 +26,6 @@ local VALUES = { ["--skip"] = "skip" }
 for k, v in pairs(args.CLI_OPTIONS) do VALUES[k] = v end
 local FLAGS = { ["--zscore"] = true }
 
--- "--nodes 0,3,5" -> { 0, 3, 5 }; an empty item ("0,,1", "0,") is refused.
-local function node_list(v)
-  local list = {}
-  for item in (v .. ","):gmatch("([^,]*),") do
-    local i = math.tointeger(tonumber(item))
-    if not i or i < 0 then
-      check.usage(string.format("--nodes needs 0-based node numbers such as 0,3,5, got '%s'%s", v,
-                                item == "" and " (an empty item)" or " ('" .. item .. "')"))
-    end
-    list[#list + 1] = i
-  end
-  return list
-end
-
 -- The CSV at `path` (its first column t or t_BOLD; LF or CRLF line ends;
 -- no name twice in its header): the engine's CSV reader on it (core.csv_reader,
 -- the one sonify reads with: its rules and messages for a malformed row) and
@@ -202,7 +188,7 @@ function M.run(argv)
     if not FLAGS[key] then opts[key] = v end
   end
   opts.zscore = got["--zscore"]
-  if opts.nodes then opts.nodes = node_list(opts.nodes) end
+  if opts.nodes then opts.nodes = check.node_list(opts.nodes) end
   if opts.skip then
     local v = opts.skip
     opts.skip = math.tointeger(tonumber(v))

@@ -7,7 +7,8 @@ local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local thin = require "neuromass.plot.thin"
 
-local string, table, math, ipairs = string, table, math, ipairs
+local string, table, math, ipairs, io, warn = string, table, math, ipairs, io, warn
+local host = require("neuromass.context").get
 
 local M = {}
 
@@ -184,6 +185,30 @@ local function script_of(src, chosen, opts)
   return script
 end
 
+-- The drawn rows' values that are not finite (a run that diverged): gnuplot
+-- leaves gaps, which the figure alone does not tell from a quiet stretch, so
+-- a warning per node says how many: on stderr under the executable (unless
+-- --quiet), as sonify's, through warn() in a plain Lua.
+local function warn_gaps(what, src, chosen, ylabel)
+  local h = host()
+  if h and h.quiet then return end
+  for _, r in ipairs(chosen) do
+    local bad, total = 0, src.T or #src.rows[r]
+    if src.folded then
+      bad = total - src.folded[r].n       -- (folded as read: its count of finite values)
+    else
+      for _, v in ipairs(src.rows[r]) do
+        if not check.finite(v) then bad = bad + 1 end
+      end
+    end
+    if bad > 0 then
+      local w = string.format("node %d's %s: %d of its %d values %s NaN or infinite, not drawn (gaps in its line)",
+                              src.nodes[r], ylabel, bad, total, bad == 1 and "is" or "are")
+      if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n") else warn(what .. ": " .. w) end
+    end
+  end
+end
+
 --- traces.panel(what, src, opts, axes) -> the gnuplot commands drawing
 -- src = { rows (N × T), nodes (0-based, one per row), t (ms, or nil: sample
 -- numbers) } with the user's options opts = { nodes, view, zscore }
@@ -209,6 +234,7 @@ function M.panel(what, src, opts, axes)
     if src.folded then args.finite_count(what, src.folded[r].n, src.T, name)
     else args.some_finite(what, src.rows[r], name) end
   end
+  warn_gaps(what, src, chosen, axes.ylabel)
   local ylabel = axes.ylabel
   if opts.zscore ~= nil and opts.zscore ~= false then
     if opts.zscore ~= true then args.fail(what, "'zscore' must be true or false, got %s", check.show(opts.zscore)) end

@@ -1,0 +1,99 @@
+-- cli_exit_spec.lua: how the `neuromass` executable ends: a script's
+-- os.exit that reports success still answers for the command line's --set,
+-- a script that cannot be loaded is named, and output lost on a full or
+-- closed standard output fails the command (as GNU's close_stdout); and
+-- sonify and plot read --nodes by one rule.
+local h = require "helpers"
+
+local q = h.q
+
+local dir
+setup(function() dir = h.scratch() end)
+teardown(h.remove_scratch)
+
+--- Writes the file `name` of the scratch directory; returns its path.
+local function write(name, text)
+  h.write(dir .. "/" .. name, text)
+  return dir .. "/" .. name
+end
+
+describe("os.exit outside a run", function()
+  -- Before: exit status 0, the --set silently unused (only a script that ended
+  -- by itself was checked).
+  it("reporting success fails the command when a --set was never applied", function()
+    for _, call in ipairs { "os.exit()", "os.exit(0)", "os.exit(true)", "os.exit(0, true)" } do
+      local script = write("quit.lua", "io.stderr:write('before\\n') " .. call .. "\n")
+      local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " --set K_gl=1")
+      assert.are.equal(1, status, call)
+      assert.are.equal("before\nneuromass: --set K_gl=1 was never applied: the script ran no model " ..
+                       "(model:run applies --set)\n", err, call)
+      status = h.sh(q(h.exe) .. " run " .. q(script))
+      assert.are.equal(0, status, call)
+    end
+  end)
+
+  it("reporting failure keeps its status, --set or not", function()
+    local script = write("quit3.lua", "os.exit(3)\n")
+    local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " --set K_gl=1")
+    assert.are.equal(3, status)
+    assert.are.equal("", err)
+  end)
+end)
+
+describe("a script that cannot be loaded", function()
+  -- Before: "neuromass: attempt to load a binary chunk (mode is 't')", no file named.
+  it("is named with the reason", function()
+    local script = write("compiled.lua", "\27Lua\84\0")
+    local status, _, err = h.sh(q(h.exe) .. " run " .. q(script))
+    assert.are.equal(1, status)
+    assert.are.equal("neuromass: " .. script .. ": attempt to load a binary chunk (mode is 't')\n", err)
+  end)
+end)
+
+describe("a standard output that cannot be written", function()
+  -- Before: each exited 0 with its text lost.
+  local full = io.open("/dev/full", "w") and true
+  it("fails the command that wrote to it, naming the reason", function()
+    if not full then return end
+    local script = write("say.lua", "print('hello')\n")
+    local quits = write("quits.lua", "io.write('hello') os.exit(0)\n")   -- (os.exit flushes stdout)
+    for _, cmd in ipairs { "--version", "--help", "help run", "run --help", "plot --help",
+                           "run " .. q(script), "info " .. q(script), "run " .. q(quits) } do
+      local status, out, err = h.sh("(" .. q(h.exe) .. " " .. cmd .. " >/dev/full)")
+      assert.are.equal(1, status, cmd)
+      assert.are.equal("", out, cmd)
+      -- (a script's print flushes at once, its error then gone: the reason is unknown at the end)
+      local reason = cmd:match("say") and "an earlier write failed %(print flushes at once%): the output is incomplete"
+                     or "No space left on device"
+      assert.matches("^neuromass: cannot write to the standard output: " .. reason .. "\n$", err, nil, false, cmd)
+    end
+  end)
+
+  it("fails when closed, and a pipe that a reader closed is SIGPIPE's (141)", function()
+    local status, _, err = h.sh("(" .. q(h.exe) .. " --version >&-)")
+    assert.are.equal(1, status)
+    assert.are.equal("neuromass: cannot write to the standard output: Bad file descriptor\n", err)
+    local script = write("many.lua", "for i = 1, 200000 do print(i) end\n")
+    status = h.sh("bash -c " .. q(q(h.exe) .. " run " .. q(script) .. " | head -1 >/dev/null; exit ${PIPESTATUS[0]}"))
+    assert.are.equal(141, status)
+  end)
+end)
+
+describe("--nodes of sonify and plot", function()
+  -- Before: sonify dropped an empty item ("0,,1" played nodes 0 and 1, exit 0), took
+  -- "" as the Lua table `--nodes = {}`, and refused "-1" as a node with no recording.
+  it("is one rule: an empty item or a negative number is a usage error naming the value", function()
+    local csv = write("r.csv", "t,x.0,x.1\n1,0.1,0.2\n2,0.2,0.3\n3,0.3,0.4\n")
+    for _, cmd in ipairs { "sonify", "plot" } do
+      local out = dir .. (cmd == "plot" and "/n.png" or "/n.wav")
+      for v, why in pairs { ["0,,1"] = "(an empty item)", ["0,"] = "(an empty item)", [""] = "(an empty item)",
+                            ["-1"] = "('-1')", ["0,x"] = "('x')" } do
+        local status, _, err = h.sh(q(h.exe) .. " " .. cmd .. " " .. q(csv) .. " -o " .. q(out) .. " --nodes " .. q(v))
+        assert.are.equal(1, status, cmd .. " " .. v)
+        assert.are.equal("neuromass: " .. cmd .. ": --nodes needs 0-based node numbers such as 0,3,5, got '" .. v ..
+                         "' " .. why .. "\n(try 'neuromass " .. cmd .. " --help')\n", err, cmd .. " " .. v)
+        assert.is_nil(io.open(out), cmd .. " " .. v)
+      end
+    end
+  end)
+end)
