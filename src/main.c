@@ -229,6 +229,7 @@ static int msghandler(lua_State *L)
 
 
 static int check_sets_applied(lua_State *L, int ctx);   /* below, after the commands */
+static int check_tasks_used(lua_State *L, int ctx);
 
 /* Whether everything written to stdout reached it (GNU's close_stdout rule:
 ** a full disk or a closed stdout must not pass as success); says why not on
@@ -267,8 +268,10 @@ static int host_exit(lua_State *L)
     /* the --set of the user's os.exit only: the library's own (an exploration's task or worker
     ** ending, explore/common.lua) follows the exploration's check of every --set */
     int ok = 1;
-    if (nmL_where_user(L, 1) && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE)
-      ok = check_sets_applied(L, lua_gettop(L));
+    if (nmL_where_user(L, 1) && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE) {
+      int ctx = lua_gettop(L);
+      ok = check_sets_applied(L, ctx) && check_tasks_used(L, ctx);
+    }
     if (!(stdout_written() && ok)) {
       lua_pushinteger(L, EXIT_FAILURE);
       lua_replace(L, 1);
@@ -305,6 +308,10 @@ static const char *stop_kept_note(lua_State *L, const char *msg)
 }
 
 
+/* The environment variable that marks an exploration's worker process
+** (explore/spread.lua's WORKER_ENV). */
+#define WORKER_ENV "NEUROMASS_EXPLORE_WORKER"
+
 /* Whether this process is a worker of an exploration (explore/workers.lua
 ** starts each with spread.lua's WORKER_ENV set) that a stop signal ended: it says
 ** nothing, as the script's process, stopped by the same signal (passed on to
@@ -312,7 +319,7 @@ static const char *stop_kept_note(lua_State *L, const char *msg)
 ** alone is named by that process with its signal. */
 static int worker_stopped(void)
 {
-  return nmL_stop_signal() && getenv("NEUROMASS_EXPLORE_WORKER") != NULL;
+  return nmL_stop_signal() && getenv(WORKER_ENV) != NULL;
 }
 
 
@@ -747,6 +754,38 @@ static int check_sets_applied(lua_State *L, int ctx)
 }
 
 
+/*
+** After a `run` script (ended by itself, or by the user's os.exit reporting
+** success): a --task/--ntasks that no exploration took (explore/spread.lua
+** marks the context `task_taken`) fails the command.  A task ends the script
+** where its exploration computed its slice, so a script that goes on without
+** taking them has none, and every task of an array would run all of it onto
+** the same outputs.  `neuromass info` describes: it takes no task; nor is
+** this checked in an exploration's worker process (WORKER_ENV set), to
+** which the script's process hands its slice as --task/--ntasks, and whose
+** script may end before its exploration (the script's process then says what
+** is missing).
+*/
+static int check_tasks_used(lua_State *L, int ctx)
+{
+  int top = lua_gettop(L);
+  lua_getfield(L, ctx, "mode");
+  int run = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "run") == 0 &&
+            getenv(WORKER_ENV) == NULL;
+  int task = lua_getfield(L, ctx, "task") == LUA_TNUMBER, ntasks = lua_getfield(L, ctx, "ntasks") == LUA_TNUMBER;
+  int taken = lua_getfield(L, ctx, "task_taken") != LUA_TNIL;
+  if (run && (task || ntasks) && !taken) {
+    lua_Integer i = lua_tointeger(L, top + 2), n = lua_tointeger(L, top + 3);
+    const char *flags = task && ntasks ? lua_pushfstring(L, "--task %I --ntasks %I", i, n)
+                        : task ? lua_pushfstring(L, "--task %I", i) : lua_pushfstring(L, "--ntasks %I", n);
+    fprintf(stderr, PROGNAME ": %s was never used: the script ran no exploration (nm.explore), so every "
+            "task would run all of it\n", flags);
+  }
+  lua_settop(L, top);
+  return !(run && (task || ntasks) && !taken);
+}
+
+
 /* The commands, for suggestions. */
 static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
@@ -1035,7 +1074,7 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, 0);
     return 1;
   }
-  lua_pushboolean(L, check_sets_applied(L, ctx));
+  lua_pushboolean(L, check_sets_applied(L, ctx) && check_tasks_used(L, ctx));
   return 1;
 }
 

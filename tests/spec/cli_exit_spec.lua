@@ -17,6 +17,32 @@ local function write(name, text)
   return dir .. "/" .. name
 end
 
+describe("--task I --ntasks N in a script without an exploration", function()
+  -- Before: exit 0 and nothing said, so each task of a Slurm array given them ran the whole
+  -- script onto the same outputs.
+  it("fails the command, ended by itself or by os.exit(0); info and a script with one take them", function()
+    local plain = write("plain.lua", "io.stderr:write('ran\\n')\n")
+    local quit = write("quit0.lua", "os.exit(0)\n")
+    for _, script in ipairs { plain, quit } do
+      for _, flags in ipairs { "--task 1 --ntasks 3", "--task 0" } do
+        local status, _, err = h.sh(q(h.exe) .. " run " .. q(script) .. " " .. flags)
+        assert.are.equal(1, status, script .. " " .. flags)
+        assert.truthy(err:find("neuromass: " .. flags .. " was never used: the script ran no exploration " ..
+                               "(nm.explore), so every task would run all of it\n", 1, true), err)
+      end
+    end
+    assert.are.equal(0, (h.sh(q(h.exe) .. " info " .. q(plain) .. " --task 1 --ntasks 3")))
+    write("box.lua", [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0, 1 } }, run = { duration = 1 },
+  evaluate = function() return { a = 1 } end, out = "box" }:run()
+]])
+    local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run box.lua --quiet --task 1 --ntasks 2")
+    assert.are.equal(0, status, err)
+  end)
+end)
+
 describe("os.exit outside a run", function()
   -- Before: exit status 0, the --set silently unused (only a script that ended
   -- by itself was checked).

@@ -118,6 +118,7 @@ function M.plan(h, ordinal)
                                 "submit more array tasks)", os.getenv("SLURM_ARRAY_TASK_ID"), task, ntasks), 2)
     end
     if h and h.workers then check.error("explore: give --workers or --task/--ntasks, not both", 2) end
+    if h and not from_slurm then h.task_taken = true end   -- (the host's check at the script's end)
     return { kind = "task", task = task, ntasks = ntasks }
   end
   local n = h and h.exe and h.mode == "run" and (h.workers or h.cores) or 1
