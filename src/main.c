@@ -228,8 +228,7 @@ static int msghandler(lua_State *L)
 }
 
 
-static int check_sets_applied(lua_State *L, int ctx);   /* below, after the commands */
-static int check_tasks_used(lua_State *L, int ctx);
+static int script_end_checks(lua_State *L, int ctx);   /* below, after the commands */
 
 /* Whether everything written to stdout reached it (GNU's close_stdout rule:
 ** a full disk or a closed stdout must not pass as success); says why not on
@@ -248,9 +247,9 @@ static int stdout_written(void)
 ** temporary files: it stops the run as an error instead (its complete rows
 ** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits, with
 ** the checks of a script that ended by itself when its status is success:
-** every --set applied when the user's code called it (check_sets_applied,
-** the host context in the registry under HOST_CONTEXT) and stdout written,
-** else with status 1. */
+** every --set applied and every --task taken when the user's code called it
+** (script_end_checks, on the host context in the registry under
+** HOST_CONTEXT) and stdout written, else with status 1. */
 #define HOST_CONTEXT "neuromass.host_context"
 static int host_exit(lua_State *L)
 {
@@ -270,7 +269,7 @@ static int host_exit(lua_State *L)
     int ok = 1;
     if (nmL_where_user(L, 1) && lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE) {
       int ctx = lua_gettop(L);
-      ok = check_sets_applied(L, ctx) && check_tasks_used(L, ctx);
+      ok = script_end_checks(L, ctx);
     }
     if (!(stdout_written() && ok)) {
       lua_pushinteger(L, EXIT_FAILURE);
@@ -786,6 +785,14 @@ static int check_tasks_used(lua_State *L, int ctx)
 }
 
 
+/* What a script that ended well (by itself, or by the user's os.exit
+** reporting success) still answers for: its --set and --task options. */
+static int script_end_checks(lua_State *L, int ctx)
+{
+  return check_sets_applied(L, ctx) && check_tasks_used(L, ctx);
+}
+
+
 /* The commands, for suggestions. */
 static const char *const commands[] = { "run", "info", "sonify", "plot", "explore", "help" };
 
@@ -1074,7 +1081,7 @@ static int pmain(lua_State *L)
     lua_pushboolean(L, 0);
     return 1;
   }
-  lua_pushboolean(L, check_sets_applied(L, ctx) && check_tasks_used(L, ctx));
+  lua_pushboolean(L, script_end_checks(L, ctx));
   return 1;
 }
 

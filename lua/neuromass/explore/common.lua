@@ -65,6 +65,15 @@ end
 function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 local bare = M.bare
 
+--- common.refusal(m, name, v) -> nil when model m takes v for its parameter
+-- `name` (m.params[name] = v, which then holds it), else why not (the
+-- message without its place): BoxSearch's space values and Evolution's
+-- bounds, checked before any run.
+function M.refusal(m, name, v)
+  local set, err = pcall(function() m.params[name] = v end)
+  if not set then return bare(err) end
+end
+
 --- common.check_workers_done(what, todo, rows, dir): after worker processes
 -- ended well, every point of `todo` (BoxSearch: the missing points;
 -- Evolution: each restart's first evaluation) must have a row: a worker

@@ -202,11 +202,11 @@ local function check_bounds(self, m, mid)
   local params = self.params
   for j, name in ipairs(params.free) do
     for _, b in ipairs { { "lower", params.lower[j] }, { "upper", params.upper[j] } } do
-      local set, err = pcall(function() m.params[name] = b[2] end)
-      if not set then
+      local why = common.refusal(m, name, b[2])
+      if why then
         check.error(string.format("Evolution: parameter '%s' = { %s, %s }: its %s bound %s is refused: %s", name,
                                   check.show(params.lower[j]), check.show(params.upper[j]), b[1], check.show(b[2]),
-                                  common.bare(err)), 3)
+                                  why), 3)
       end
     end
   end

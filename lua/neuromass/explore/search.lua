@@ -75,12 +75,11 @@ local function save_of(list)
       end
     end
     local skip = fc.skip or 0
-    if math.type(skip) == "float" and skip == math.floor(skip) and skip < 2 ^ 53 then skip = math.tointeger(skip) end
-    if math.type(skip) ~= "integer" or skip < 0 then
+    if not (check.whole(skip) and skip >= 0 and skip < 2 ^ 53) then
       refuse("save's fc = %s: 'skip' must be a whole number >= 0 (BOLD samples dropped before the FC), got %s",
              check.show(fc), check.show(fc.skip))
     end
-    save.fc = { skip = skip }
+    save.fc = { skip = math.tointeger(skip) }
   elseif save.fc then
     save.fc = { skip = 0 }
   end
@@ -196,10 +195,10 @@ local function check_values(search, m, first)
   local space = search.space
   for _, name in ipairs(space.names) do
     for j, v in ipairs(space.values[name]) do
-      local set, err = pcall(function() m.params[name] = v end)
-      if not set then
+      local why = common.refusal(m, name, v)
+      if why then
         check.error(string.format("BoxSearch: the space's parameter '%s' = %s (value %d of its list): %s", name,
-                                  check.show(v), j, common.bare(err)), 3)
+                                  check.show(v), j, why), 3)
       end
     end
     m.params[name] = first[name]
