@@ -314,7 +314,7 @@ do
   row { "FHN-80, 10 min simulated, CSV streamed every 10 ms: peak RSS",
         string.format("%s (one run, %s)", mb(long.rss_kb), secs(t)),
         rate(first(long, "steps"), t), mb(long.rss_kb), "", "",
-        "< 100 MB", yes(long.rss_kb and long.rss_kb < 100 * 1024) }
+        "< 50 MB", yes(long.rss_kb and long.rss_kb < 50 * 1024) }
 end
 -- ns per connection-step of each case, and its deviation from their median.
 local function per_connection(list)
@@ -643,7 +643,7 @@ local doc = {
   "## Commands",
   "",
   "```",
-  "make bench                       # builds build-bench/ and the loops, runs everything (~2 min)",
+  "make bench                       # builds build-bench/ and the loops, runs everything (~10 min with neurolib)",
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
     "fhn80, aln80, wc80, hopf80, aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, " ..
