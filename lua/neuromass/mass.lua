@@ -13,6 +13,9 @@ local error = check.error
 
 local M = {}
 
+-- What a parameter named in a mass's time_constants is, as messages say it.
+M.TIME_CONSTANT = "a time constant (ms)"
+
 local MassType = {}
 MassType.__index = MassType
 MassType.__name = "neuromass.MassType"
@@ -24,7 +27,7 @@ Mass.__name = "neuromass.Mass"
 local mass_fields = {
   name = true, label = true, type = true, state = true, params = true, inputs = true,
   noise = true, coupling = true, derivatives = true, outputs = true, outputs_at = true,
-  output_order = true, clamp = true, wrap = true, slow = true,
+  output_order = true, clamp = true, wrap = true, slow = true, time_constants = true,
 }
 -- TVB's words for a model's fields (a Model subclass's attributes): what ours are.
 local tvb_mass_fields = {
@@ -65,6 +68,16 @@ local function check_noise_field(name, k, f, v, level)
                  or "a finite number > 0 (ms)"
     error(string.format("mass '%s': noise channel %d: %s must be %s, got %s", name, k, f, want,
                         check.show(v)), level + 1)
+  end
+end
+
+-- Checks parameter p of mass `name`, a time constant (def.time_constants): > 0 ms.
+-- (model.lua's bounds hold the same rule for model.params, and a fixed-step
+-- run's dt as the lower bound: params.bound_check.)
+local function check_time_constant(name, p, v, level)
+  if not (v > 0) then
+    error(string.format("mass '%s': parameter '%s' is %s: it must be > 0, got %s", name, p,
+                        M.TIME_CONSTANT, check.show(v)), level + 1)
   end
 end
 
@@ -246,6 +259,22 @@ function M.mass(def)
     t.param_defaults[p] = v
     refuse_channel_name(name, "parameter", p, "(their parameters are input_0.mu, .sigma, .tau)")
   end
+  -- Time constants (ms): parameters that must be > 0 (and longer than a
+  -- fixed-step run's dt: model.lua's bounds), a set by name.
+  local tcs = def.time_constants or {}
+  if type(tcs) ~= "table" then
+    error(string.format("mass '%s': 'time_constants' must be a list of parameter names, got %s", name,
+                        check.show(tcs)), 2)
+  end
+  t.time_constants = {}
+  for _, p in ipairs(check.names(tcs, string.format("mass '%s': time_constants", name))) do
+    if t.param_defaults[p] == nil then
+      error(string.format("mass '%s': time_constants names '%s', not a parameter%s", name, p,
+                          check.suggest_or_list(p, t.param_names, "the parameters are")), 2)
+    end
+    check_time_constant(name, p, t.param_defaults[p], 2)
+    t.time_constants[p] = true
+  end
   -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
   t.inputs = {}
   local inputs = def.inputs or {}
@@ -385,6 +414,7 @@ function MassType:__call(opts)
       error(string.format("mass '%s': parameter '%s' must be a number, got %s", self.name, k,
                           check.show(v)), 2)
     end
+    if self.time_constants[k] then check_time_constant(self.name, k, v, 2) end
     m.params[k] = v
   end
   local is_output = {}

@@ -328,11 +328,13 @@ end
 --- The rule of the values of parameter slot `slot` of registry `reg`: nil
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
--- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0).  With the run's
--- `dt` (ms), an OU channel's tau must exceed it (bounds.per_dt: its sigma's
--- slot; run/plan.lua gives dt while the channel draws noise): for dt/tau
--- >= 1 the Euler-Maruyama recursion oscillates, as a stimulus's OU's
--- (stimulus/compile.lua).  The one rule for a number assigned (M.assign, no
+-- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0, a mass's time
+-- constants > 0).  With the run's `dt` (ms), an OU channel's tau must exceed
+-- it (bounds.per_dt: its sigma's slot; run/plan.lua gives dt while the
+-- channel draws noise): for dt/tau >= 1 the Euler-Maruyama recursion
+-- oscillates, as a stimulus's OU's (stimulus/compile.lua); so must a mass's
+-- time constant (per_dt = true; plan.lua gives dt under a fixed-step method).
+-- bounds.dt_why says why, in the message.  The one rule for a number assigned (M.assign, no
 -- dt), a number at the run (run/plan.lua) and every sample of a series or a
 -- stimulus driving the slot (run/plan.lua, stimulus/drive.lua, at the run).
 function M.bound_check(reg, slot, dt)
@@ -342,8 +344,7 @@ function M.bound_check(reg, slot, dt)
   local why = ""
   if b.per_dt and dt and dt > lower then
     lower, strict = dt, true
-    why = string.format(" (dt = %s ms: the Euler-Maruyama recursion oscillates for dt/tau >= 1 and " ..
-                        "diverges past 2)", check.number(dt))
+    why = string.format(" (dt = %s ms: %s)", check.number(dt), b.dt_why)
   end
   return function(v)
     if v < lower or (strict and v == lower) then

@@ -59,6 +59,7 @@ end
   name, mass_label, node_label, net_label   MultiModel names ("FitzHugh-Nagumo", "FHNmass", ...)
   native_label, native_node                 native names ("FHNModel", "FHN")
   params                                    defaults, shared by both flavours
+  time_constants                            the parameters that are time constants (ms), or nil
   equations(s, p, u, coupling_x, coupling_y) the derivatives of x and y
   init_scale                                MultiModel initial state: init_scale * U(-1, 1)
   native_draw(r)                            one native initial value from the generator
@@ -75,6 +76,7 @@ function M.model(spec)
     inputs = { "network_x", "network_y" },
     noise = 2,
     coupling = { "x", "y" },
+    time_constants = spec.time_constants,
     derivatives = function(s, p, u) return equations(s, p, u, u.network_x, u.network_y) end,
   }
 
@@ -107,6 +109,7 @@ function M.model(spec)
     inputs = { "network_x" },
     noise = 2,
     coupling = "x",
+    time_constants = spec.time_constants,
     derivatives = function(s, p, u) return equations(s, p, u, u.network_x, 0) end,
   }
 

@@ -70,6 +70,7 @@ M.exc_mass = nm.mass {
              "network_exc_exc", "network_exc_exc_sq" },
   noise = { { mu = 0.4 } },
   coupling = "r_mean",
+  time_constants = { "tauA", "tau_se", "tau_si" },
   derivatives = function(s, p, u)
     local taum = p.C / p.gL
     local cg = p.c_gl * p.tau_se / p.Jee_max
@@ -106,6 +107,7 @@ M.inh_mass = nm.mass {
   inputs = { "node_inh_exc", "node_inh_exc_sq", "node_inh_inh", "node_inh_inh_sq" },
   noise = { { mu = 0.3 } },
   coupling = "r_mean",
+  time_constants = { "tau_se", "tau_si" },
   derivatives = function(s, p, u)
     local taum = p.C / p.gL
     local cg = p.c_gl * p.tau_se / p.Jie_max
@@ -237,6 +239,7 @@ M.native_mass = nm.mass {
     return { rates_exc = r_e * 1e3, rates_inh = r_i * 1e3 }
   end,
   output_order = { "rates_exc", "rates_inh" },
+  time_constants = { "tauA", "tau_se", "tau_si" },
   derivatives = function(s, p, u)
     local z, _, V_e, tau_e, _, tau_i = native_terms(s, p, u)
     local mue = p.Jee_max * s.seem + p.Jei_max * s.seim + u.input_0 + p.ext_exc_current
