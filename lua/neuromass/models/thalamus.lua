@@ -133,7 +133,8 @@ M.trn_mass = nm.mass {
 
 --- MultiModel's THLMnode: local connectivity [to, from] (TCR, TRN) = [[0, 5], [3, 25]].
 function M.node(opts)
-  opts = native.options(opts, "thalamus.node")
+  opts = native.options(opts, "thalamus.node", { "tcr_params", "trn_params", "tcr_init", "trn_init",
+                                                        "connectivity" })
   return nm.node {
     name = "Thalamic mass model node", label = "THLMnode",
     masses = { M.tcr_mass { params = opts.tcr_params, init = opts.tcr_init },

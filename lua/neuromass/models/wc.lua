@@ -46,7 +46,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WCnode: local connectivity [to, from] (E, I) = [[16, 12], [15, 3]];
 -- opts.seed draws the initial activities 0.05 U(0, 1).
 function M.node(opts)
-  opts = native.options(opts, "wc.node")
+  opts = native.options(opts, "wc.node", { "seed", "connectivity" })
   local r = native.rng(opts.seed or 0)
   return nm.node {
     name = "Wilson-Cowan node", label = "WCnode",

@@ -59,7 +59,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WWnode: local connectivity [to, from] (E, I) = [[1.4, 1], [1, 1]];
 -- opts.seed draws each mass's state as U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = native.options(opts, "ww.node")
+  opts = native.options(opts, "ww.node", { "seed", "connectivity" })
   local r = native.rng(opts.seed or 0)
   local ce, ci = r(), r()
   return nm.node {
