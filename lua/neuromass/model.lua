@@ -101,7 +101,8 @@ local function register_names(self, opts)
   local flat = self.naming == "flat"
   local reg, ireg = params.registry("parameter"), params.registry("state variable")
   local values, v0, sigma_slots = {}, {}, {}
-  -- Parameters with a range (noise sigma >= 0, tau > 0, a mass's time constants > 0):
+  -- Parameters with a range (noise sigma >= 0, tau > 0, a mass's time constants and
+  -- positive parameters > 0):
   -- slot -> { lower, strict, what, per_dt =, dt_why = } (params.bound_check).
   local bounds = {}
   local top = (not self.standalone) and net.label or nil
@@ -120,6 +121,8 @@ local function register_names(self, opts)
         -- (a time constant: also longer than a fixed-step run's dt, params.bound_check)
         if m.type.time_constants[p] then
           bounds[slot] = { 0, true, mass.TIME_CONSTANT, per_dt = true, dt_why = TAU_DT }
+        elseif m.type.positive[p] then
+          bounds[slot] = { 0, true, mass.POSITIVE }
         end
       end
       for c, ch in ipairs(m.noise) do

@@ -1,7 +1,9 @@
 -- time_constants_spec.lua: a mass's time constants (ms; the zoo's tau, tau_exc, tauA,
--- tau_se, ...) must be > 0 and, under a fixed-step integrator, longer than the run's dt.
--- Before, a zero or negative one was taken, and the run diverged or failed on a NaN
--- that named a state variable, not the parameter; a dt longer than one ran silently.
+-- tau_se, ...) must be > 0 and, under a fixed-step integrator, longer than the run's dt;
+-- its other positive parameters (nm.mass's `positive`: ALN's C and gL, the thalamus's C_m
+-- and sigma) > 0.  Before, a zero or negative one was taken, and the run diverged, failed
+-- on a NaN that named a state variable, not the parameter, or (ALN's C = 0) ran on with a
+-- warning of table lookups off the grid; a dt longer than a time constant ran silently.
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -50,6 +52,18 @@ describe("a time constant of a mass", function()
     assert.are.equal(10, #m:run { duration = 10, dt = 1, integrator = "rkf45" }:get("exc"))
   end)
 
+  it("has a sibling, a positive parameter (a divisor), refused at <= 0 where it is set", function()
+    refused(function() return nm.models.aln.native { C = 0 } end,
+            { "'C' is a positive parameter (the equations divide by it): it must be > 0, got 0" })
+    refused(function() nm.models.thalamus.native {}.params.C_m = -1 end, { "'C_m' is a positive parameter" })
+    refused(function() return nm.models.aln.node { inh_params = { gL = 0 } } end,
+            { "mass 'ALN inhibitory mass': parameter 'gL' is a positive parameter" })
+    local m = nm.models.aln.native { C = 150, mufe_init = 1, mufi_init = 1, IA_init = 50 }
+    assert.are.equal(150, m.params.C)
+    -- (no bound from dt: C is no time)
+    assert.are.equal(2, #m:run { duration = 2, dt = 1 }:get("IA"))
+  end)
+
   it("is declared for every zoo mass's time constants", function()
     local M = nm.models
     local want = {
@@ -64,11 +78,18 @@ describe("a time constant of a mass", function()
       { M.thalamus.tcr_mass, { "tau", "tau_Ca" } }, { M.thalamus.trn_mass, { "tau" } },
       { M.thalamus.native_mass, { "tau", "tau_Ca" } },
     }
-    for _, w in ipairs(want) do
-      local got = {}
-      for name in pairs(w[1].time_constants) do got[#got + 1] = name end
-      table.sort(got)
-      assert.are.same(w[2], got, w[1].name)
+    local positive = {
+      { M.aln.exc_mass, { "C", "gL" } }, { M.aln.inh_mass, { "C", "gL" } }, { M.aln.native_mass, { "C", "gL" } },
+      { M.thalamus.tcr_mass, { "C_m", "sigma" } }, { M.thalamus.trn_mass, { "C_m", "sigma" } },
+      { M.thalamus.native_mass, { "C_m", "sigma" } },
+    }
+    for field, list in pairs { time_constants = want, positive = positive } do
+      for _, w in ipairs(list) do
+        local got = {}
+        for name in pairs(w[1][field]) do got[#got + 1] = name end
+        table.sort(got)
+        assert.are.same(w[2], got, w[1].name .. ": " .. field)
+      end
     end
   end)
 end)

@@ -71,6 +71,7 @@ M.exc_mass = nm.mass {
   noise = { { mu = 0.4 } },
   coupling = "r_mean",
   time_constants = { "tauA", "tau_se", "tau_si" },
+  positive = { "C", "gL" },
   derivatives = function(s, p, u)
     local taum = p.C / p.gL
     local cg = p.c_gl * p.tau_se / p.Jee_max
@@ -108,6 +109,7 @@ M.inh_mass = nm.mass {
   noise = { { mu = 0.3 } },
   coupling = "r_mean",
   time_constants = { "tau_se", "tau_si" },
+  positive = { "C", "gL" },
   derivatives = function(s, p, u)
     local taum = p.C / p.gL
     local cg = p.c_gl * p.tau_se / p.Jie_max
@@ -241,6 +243,7 @@ M.native_mass = nm.mass {
   end,
   output_order = { "rates_exc", "rates_inh" },
   time_constants = { "tauA", "tau_se", "tau_si" },
+  positive = { "C", "gL" },
   derivatives = function(s, p, u)
     local z, _, V_e, tau_e, _, tau_i = native_terms(s, p, u)
     local mue = p.Jee_max * s.seem + p.Jei_max * s.seim + u.input_0 + p.ext_exc_current
