@@ -13,6 +13,10 @@ local error = check.error
 
 local M = {}
 
+-- What a parameter named in a mass's time_constants or positive is, as messages say it.
+M.TIME_CONSTANT = "a time constant (ms)"
+M.POSITIVE = "a positive parameter (the equations divide by it)"
+
 local MassType = {}
 MassType.__index = MassType
 MassType.__name = "neuromass.MassType"
@@ -24,7 +28,7 @@ Mass.__name = "neuromass.Mass"
 local mass_fields = {
   name = true, label = true, type = true, state = true, params = true, inputs = true,
   noise = true, coupling = true, derivatives = true, outputs = true, outputs_at = true,
-  output_order = true, clamp = true, wrap = true, slow = true,
+  output_order = true, clamp = true, wrap = true, slow = true, time_constants = true, positive = true,
 }
 -- TVB's words for a model's fields (a Model subclass's attributes): what ours are.
 local tvb_mass_fields = {
@@ -64,6 +68,18 @@ local function check_noise_field(name, k, f, v, level)
     local want = f == "mu" and "a finite number" or f == "sigma" and "a finite number >= 0"
                  or "a finite number > 0 (ms)"
     error(string.format("mass '%s': noise channel %d: %s must be %s, got %s", name, k, f, want,
+                        check.show(v)), level + 1)
+  end
+end
+
+-- Checks parameter p of mass type t (named `name`) against its declaration, a
+-- time constant (def.time_constants) or a positive parameter (def.positive):
+-- > 0.  (model.lua's bounds hold the same rule for model.params, and for a
+-- time constant a fixed-step run's dt as the lower bound: params.bound_check.)
+local function check_positive(t, name, p, v, level)
+  local what = t.time_constants[p] and M.TIME_CONSTANT or t.positive[p] and M.POSITIVE
+  if what and not (v > 0) then
+    error(string.format("mass '%s': parameter '%s' is %s: it must be > 0, got %s", name, p, what,
                         check.show(v)), level + 1)
   end
 end
@@ -246,6 +262,25 @@ function M.mass(def)
     t.param_defaults[p] = v
     refuse_channel_name(name, "parameter", p, "(their parameters are input_0.mu, .sigma, .tau)")
   end
+  -- Time constants (ms): parameters that must be > 0 and longer than a
+  -- fixed-step run's dt (model.lua's bounds); positive: other parameters that
+  -- must be > 0 (divisors: a capacitance, a conductance).  Sets by name.
+  for _, field in ipairs { "time_constants", "positive" } do
+    local list = def[field] or {}
+    if type(list) ~= "table" then
+      error(string.format("mass '%s': '%s' must be a list of parameter names, got %s", name, field,
+                          check.show(list)), 2)
+    end
+    t[field] = {}
+    for _, p in ipairs(check.names(list, string.format("mass '%s': %s", name, field))) do
+      if t.param_defaults[p] == nil then
+        error(string.format("mass '%s': %s names '%s', not a parameter%s", name, field, p,
+                            check.suggest_or_list(p, t.param_names, "the parameters are")), 2)
+      end
+      t[field][p] = true
+    end
+  end
+  for _, p in ipairs(t.param_names) do check_positive(t, name, p, t.param_defaults[p], 2) end
   -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
   t.inputs = {}
   local inputs = def.inputs or {}
@@ -385,6 +420,7 @@ function MassType:__call(opts)
       error(string.format("mass '%s': parameter '%s' must be a number, got %s", self.name, k,
                           check.show(v)), 2)
     end
+    check_positive(self, self.name, k, v, 2)
     m.params[k] = v
   end
   local is_output = {}

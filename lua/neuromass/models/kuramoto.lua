@@ -51,7 +51,7 @@ end
 
 --- A node with one oscillator; opts.seed draws theta from U(0, 2 pi).
 function M.node(opts)
-  opts = native.options(opts, "kuramoto.node")
+  opts = native.options(opts, "kuramoto.node", { "seed", "params", "init" })
   local r = native.rng(opts.seed or 0)
   return nm.node { name = "Kuramoto node", label = "KuramotoNode",
                    masses = { M.mass { params = opts.params,
@@ -60,7 +60,7 @@ end
 
 --- A network with coupling strength opts.k (default 2).
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "kuramoto.network")
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "kuramoto.network", { "params" }, { "k" })
   opts = opts or {}
   return nm.network {
     name = "Kuramoto network", label = "KuramotoNet", nodes = nodes, connectivity = Cmat,

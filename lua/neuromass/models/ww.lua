@@ -29,6 +29,7 @@ M.exc_mass = nm.mass {
   inputs = { "node_exc_exc", "node_exc_inh", "network_exc_exc" },
   noise = 1,
   coupling = "S",
+  time_constants = { "tau" },
   derivatives = function(s, p, u)
     local I = p.W * p.exc_current + p.J_NMDA * u.node_exc_exc + p.J_NMDA * u.network_exc_exc
               - p.J_I * u.node_exc_inh
@@ -46,6 +47,7 @@ M.inh_mass = nm.mass {
   inputs = { "node_inh_exc", "node_inh_inh", "network_inh_exc" },
   noise = 1,
   coupling = "S",
+  time_constants = { "tau" },
   derivatives = function(s, p, u)
     local I = p.W * p.exc_current + p.J_NMDA * u.node_inh_exc - u.node_inh_inh
               + p.J_NMDA * u.network_inh_exc
@@ -57,7 +59,7 @@ M.inh_mass = nm.mass {
 --- MultiModel's WWnode: local connectivity [to, from] (E, I) = [[1.4, 1], [1, 1]];
 -- opts.seed draws each mass's state as U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = native.options(opts, "ww.node")
+  opts = native.options(opts, "ww.node", { "seed", "connectivity" })
   local r = native.rng(opts.seed or 0)
   local ce, ci = r(), r()
   return nm.node {
@@ -108,6 +110,7 @@ M.native_mass = nm.mass {
     return { r_exc = r_e, r_inh = r_i }
   end,
   output_order = { "r_exc", "r_inh" },
+  time_constants = { "tau_exc", "tau_inh" },
   derivatives = function(s, p, u)
     local r_e, r_i = native_currents(s, p, u)
     return { se = -s.se / p.tau_exc + (1 - s.se) * p.gamma_exc * r_e + u.input_0,

@@ -36,11 +36,14 @@ local function name_of_slot(self, kind, slot)
 end
 
 -- The run's dt for params.bound_check of `slot`: a noise tau's bound depends
--- on it while its channel draws noise (its sigma non-zero, or driven), else nil.
-local function bound_dt(self, slot, dt)
+-- on it while its channel draws noise (its sigma non-zero, or driven), a
+-- mass's time constant's (per_dt = true) under a fixed-step method (an
+-- adaptive one takes its own steps), else nil.
+local function bound_dt(self, slot, dt, adaptive)
   local b = self.registry.bounds and self.registry.bounds[slot]
-  local sigma = b and b.per_dt
-  if sigma and (self.drive[sigma] or self.values[sigma] ~= 0) then return dt end
+  local on = b and b.per_dt
+  if on == true then return not adaptive and dt or nil end
+  if on and (self.drive[on] or self.values[on] ~= 0) then return dt end
 end
 
 -- Time series driving parameters, checked against the run's length and
@@ -49,7 +52,7 @@ end
 -- the numbers whose bounds depend on dt; and
 -- the targets of stimuli (parameters, and input channels in drive.inputs),
 -- which stimulus.drivers compiles once the simulation exists.
-local function drivers(self, n_steps, dt, level)
+local function drivers(self, n_steps, dt, adaptive, level)
   local list, targets = {}, {}
   for slot, series in keyorder.pairs(self.drive) do
     if slot == "inputs" then
@@ -66,7 +69,7 @@ local function drivers(self, n_steps, dt, level)
     if why then
       error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
     end
-    local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt))
+    local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt, adaptive))
     for k = 1, bound and n_steps or 0 do
       why = bound(values[k])
       if why then
@@ -79,7 +82,7 @@ local function drivers(self, n_steps, dt, level)
   end
   -- the numbers no series or stimulus replaces, against the bounds that depend on dt
   for slot, b in keyorder.pairs(self.registry.bounds or {}) do
-    local at = b.per_dt and not self.drive[slot] and bound_dt(self, slot, dt)
+    local at = b.per_dt and not self.drive[slot] and bound_dt(self, slot, dt, adaptive)
     local why = at and params.bound_check(self.registry, slot, at)(self.values[slot])
     if why then
       error(string.format("run: '%s' is %s", name_of_slot(self, "param", slot), why), level + 1)
@@ -266,7 +269,7 @@ function M.make(self, o, h, level)
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
   check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
-  local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
+  local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
   local seed = options.seed(given)    -- 3.0 is 3
@@ -301,7 +304,7 @@ function M.make(self, o, h, level)
     fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
-    bound = function(slot) return params.bound_check(self.registry, slot, bound_dt(self, slot, dt)) end,
+    bound = function(slot) return params.bound_check(self.registry, slot, bound_dt(self, slot, dt, o.adaptive)) end,
   }, level + 1)
   return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
            stims = stims, bold = bold_stage }

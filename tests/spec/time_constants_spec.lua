@@ -1,0 +1,95 @@
+-- time_constants_spec.lua: a mass's time constants (ms; the zoo's tau, tau_exc, tauA,
+-- tau_se, ...) must be > 0 and, under a fixed-step integrator, longer than the run's dt;
+-- its other positive parameters (nm.mass's `positive`: ALN's C and gL, the thalamus's C_m
+-- and sigma) > 0.  Before, a zero or negative one was taken, and the run diverged, failed
+-- on a NaN that named a state variable, not the parameter, or (ALN's C = 0) ran on with a
+-- warning of table lookups off the grid; a dt longer than a time constant ran silently.
+local nm = require "neuromass"
+local h = require "helpers"
+
+-- (the second value of pcall: the message, or what f returned, which holds no spec line)
+local function refused(f, words) h.assert_message(select(2, pcall(f)), "time_constants_spec%.lua", words) end
+
+describe("a time constant of a mass", function()
+  it("is refused at <= 0 in native{}, model.params and a glob, naming the parameter", function()
+    refused(function() return nm.models.wc.native { tau_exc = -2 } end,
+            { "'tau_exc' is a time constant (ms): it must be > 0, got -2" })
+    refused(function() nm.models.aln.native {}.params.tauA = 0 end,
+            { "'tauA' is a time constant (ms): it must be > 0, got 0" })
+    refused(function() return nm.models.ww.native { tau_inh = -10 } end, { "'tau_inh'", "got -10" })
+    refused(function() return nm.models.thalamus.native { tau_Ca = 0 } end, { "'tau_Ca'", "got 0" })
+    local model = nm.model(nm.models.fhn.node())
+    refused(function() model.params["*.tau"] = -3 end, { "'*.tau' is a time constant (ms)", "got -3" })
+    refused(function() model.params["*FHNmass_0.tau"] = 0 end, { "is a time constant (ms)" })
+  end)
+
+  it("is refused at <= 0 in a mass's defaults and an instance's parameters", function()
+    refused(function()
+      return nm.mass { name = "Leak", state = { x = 0 }, params = { tau = 0 }, time_constants = { "tau" },
+                       derivatives = function(s, p) return { x = -s.x / p.tau } end }
+    end, { "mass 'Leak': parameter 'tau' is a time constant (ms): it must be > 0, got 0" })
+    refused(function() return nm.models.rww.mass { params = { tau = -1 } } end,
+            { "parameter 'tau' is a time constant (ms): it must be > 0, got -1" })
+    refused(function()
+      return nm.mass { name = "Leak", state = { x = 0 }, params = { tau = 1 }, time_constants = { "tua" },
+                       derivatives = function(s, p) return { x = -s.x / p.tau } end }
+    end, { "mass 'Leak': time_constants names 'tua', not a parameter", "did you mean 'tau'?" })
+  end)
+
+  it("must be longer than a fixed-step run's dt, checked at model:run", function()
+    local m = nm.models.wc.native { tau_exc = 0.05 }
+    refused(function() return m:run { duration = 10, dt = 0.1 } end,
+            { "run: 'tau_exc' is a time constant (ms): it must be > 0.1 (dt = 0.1 ms", "got 0.05" })
+    refused(function() return m:run { duration = 10, dt = 0.1, integrator = "rk4" } end, { "'tau_exc'" })
+    local taus = {}
+    for k = 1, 100 do taus[k] = k == 7 and 0.1 or 2.5 end
+    m.params.tau_exc = nm.series(taus)
+    refused(function() return m:run { duration = 10, dt = 0.1 } end, { "'tau_exc'", "sample 7" })
+    m.params.tau_exc = 0.11
+    assert.are.equal(100, #m:run { duration = 10, dt = 0.1 }:get("exc"))
+    -- an adaptive integrator takes its own steps: dt is only where it reports
+    m.params.tau_exc = 0.05
+    assert.are.equal(10, #m:run { duration = 10, dt = 1, integrator = "rkf45" }:get("exc"))
+  end)
+
+  it("has a sibling, a positive parameter (a divisor), refused at <= 0 where it is set", function()
+    refused(function() return nm.models.aln.native { C = 0 } end,
+            { "'C' is a positive parameter (the equations divide by it): it must be > 0, got 0" })
+    refused(function() nm.models.thalamus.native {}.params.C_m = -1 end, { "'C_m' is a positive parameter" })
+    refused(function() return nm.models.aln.node { inh_params = { gL = 0 } } end,
+            { "mass 'ALN inhibitory mass': parameter 'gL' is a positive parameter" })
+    local m = nm.models.aln.native { C = 150, mufe_init = 1, mufi_init = 1, IA_init = 50 }
+    assert.are.equal(150, m.params.C)
+    -- (no bound from dt: C is no time)
+    assert.are.equal(2, #m:run { duration = 2, dt = 1 }:get("IA"))
+  end)
+
+  it("is declared for every zoo mass's time constants", function()
+    local M = nm.models
+    local want = {
+      { M.fhn.mass, { "tau" } }, { M.fhn.native_mass, { "tau" } },
+      { M.wc.exc_mass, { "tau" } }, { M.wc.inh_mass, { "tau" } },
+      { M.wc.native_mass, { "tau_exc", "tau_inh" } },
+      { M.ww.exc_mass, { "tau" } }, { M.ww.inh_mass, { "tau" } },
+      { M.ww.native_mass, { "tau_exc", "tau_inh" } },
+      { M.rww.mass, { "tau" } }, { M.rww.native_mass, { "tau" } },
+      { M.aln.exc_mass, { "tauA", "tau_se", "tau_si" } }, { M.aln.inh_mass, { "tau_se", "tau_si" } },
+      { M.aln.native_mass, { "tauA", "tau_se", "tau_si" } },
+      { M.thalamus.tcr_mass, { "tau", "tau_Ca" } }, { M.thalamus.trn_mass, { "tau" } },
+      { M.thalamus.native_mass, { "tau", "tau_Ca" } },
+    }
+    local positive = {
+      { M.aln.exc_mass, { "C", "gL" } }, { M.aln.inh_mass, { "C", "gL" } }, { M.aln.native_mass, { "C", "gL" } },
+      { M.thalamus.tcr_mass, { "C_m", "sigma" } }, { M.thalamus.trn_mass, { "C_m", "sigma" } },
+      { M.thalamus.native_mass, { "C_m", "sigma" } },
+    }
+    for field, list in pairs { time_constants = want, positive = positive } do
+      for _, w in ipairs(list) do
+        local got = {}
+        for name in pairs(w[1][field]) do got[#got + 1] = name end
+        table.sort(got)
+        assert.are.same(w[2], got, w[1].name .. ": " .. field)
+      end
+    end
+  end)
+end)

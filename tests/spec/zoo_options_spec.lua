@@ -1,0 +1,41 @@
+-- zoo_options_spec.lua: the options of the zoo's MultiModel builders (node(opts),
+-- network(Cmat, delays, opts)). Before, an unknown or misspelt option was ignored
+-- (fhn.node{ sead = 1 } drew seed 0; aln.network's exc_params and wc.network's params
+-- changed nothing), and a seed that was not a number failed inside the library.
+local nm = require "neuromass"
+local h = require "helpers"
+
+local C = { { 0, 0.5 }, { 0.8, 0 } }
+local D = { { 0, 5 }, { 5, 0 } }
+
+-- (the second value of pcall: the message, or what f returned, which holds no spec line)
+local function refused(f, words) h.assert_message(select(2, pcall(f)), "zoo_options_spec%.lua", words) end
+
+describe("the zoo's node and network options", function()
+  it("refuse an unknown option, with the nearest one", function()
+    local M = nm.models
+    refused(function() return M.fhn.node { sead = 1 } end, { "unknown field 'sead'; did you mean 'seed'?" })
+    refused(function() return M.hopf.network(C, D, { K_gl = 1 }) end, { "unknown field 'K_gl'" })
+    refused(function() return M.aln.node { exc_param = {} } end, { "did you mean 'exc_params'?" })
+    refused(function() return M.thalamus.node { tcr_param = {} } end, { "did you mean 'tcr_params'?" })
+    refused(function() return M.wc.network(C, D, { params = { tau = 3 } }) end, { "unknown field 'params'" })
+    refused(function() return M.ww.node { params = {} } end, { "unknown field 'params'" })
+    refused(function() return M.rww.node { init = {} } end, { "unknown field 'init'" })
+    refused(function() return M.kuramoto.network(C, D, { kk = 1 }) end, { "did you mean 'k'?" })
+  end)
+
+  it("refuse a seed that is not a whole number >= 0, naming it", function()
+    refused(function() return nm.models.fhn.node { seed = "x" } end,
+            { "seed must be a non-negative integer, got \"x\"" })
+    refused(function() return nm.models.aln.node { seed = -1 } end, { "seed must be a non-negative integer" })
+  end)
+
+  it("pass a network's parameters on to its nodes", function()
+    local net = nm.models.aln.network(C, D, { exc_params = { tauA = 500 }, inh_params = { tau_si = 4 } })
+    local m = nm.model(net)
+    assert.are.equal(500, m.params["ALNNet.ALNNode_1.ALNMassEXC_0.tauA"])
+    assert.are.equal(4, m.params["ALNNet.ALNNode_0.ALNMassINH_1.tau_si"])
+    local k = nm.model(nm.models.kuramoto.network(C, D, { k = 3, params = { omega = 2 } }))
+    assert.are.equal(2, k.params["KuramotoNet.KuramotoNode_1.KuramotoMass_0.omega"])
+  end)
+end)
