@@ -136,19 +136,51 @@ function M.read(path)
   if not header or header[1] ~= "point" or header[#header] ~= "status" then
     return nil, string.format("'%s' is not a results table (its header must be point,...,seed,...,status)", path)
   end
-  local seed_at
-  for j, h in ipairs(header) do if h == "seed" then seed_at = j end end
+  local seed_at, seen = nil, {}
+  for j, h in ipairs(header) do
+    if seen[h] then
+      return nil, string.format("'%s' names the column '%s' twice in its header: the file was edited (remove it)",
+                                path, h)
+    end
+    seen[h] = true
+    if h == "seed" then seed_at = j end
+  end
   if not seed_at then return nil, string.format("'%s' has no 'seed' column", path) end
   local names, metrics = {}, {}
   for j = 2, seed_at - 1 do names[#names + 1] = header[j] end
   for j = seed_at + 1, #header - 1 do metrics[#metrics + 1] = header[j] end
-  local rows = {}
+  -- A row the writer did not write (a file cut short, or edited): where and what, or nil.
+  local function edited(l, fmt, ...)
+    return nil, string.format("'%s' line %d" .. fmt .. ": the file was cut short or edited (mend or remove the " ..
+                              "row, or remove the file)", path, l, ...)
+  end
+  -- (every line ends with a line break: one cut inside a failed status still has all its cells)
+  if text:sub(-1) ~= "\n" then
+    return nil, string.format("'%s' line %d has no line break at its end: the file was cut short (mend or " ..
+                              "remove the row, or remove the file)", path, #lines)
+  end
+  local rows, at = {}, {}
   for l = 2, #lines do
     local c = cells(lines[l])
     local i = c and math.tointeger(tonumber(c[1]))
     if not c or #c ~= #header or not i or i < 1 then
       return nil, string.format("'%s' line %d is not a row of the table (%d cells, point, ..., status)",
                                 path, l, #header)
+    end
+    if at[i] then return edited(l, " repeats point %d (line %d)", i, at[i]) end
+    at[i] = l
+    for j = 2, #header - 1 do
+      local v = c[j]
+      if j == seed_at then
+        if not (v:match("^%d+$") and math.tointeger(tonumber(v))) then
+          return edited(l, ": seed = '%s' is not a whole number from 0 to 2^63 - 1", v)
+        end
+      elseif not (tonumber(v) or WORDS[v]) and (j < seed_at or v ~= "") then
+        return edited(l, ": %s = '%s' is not a number", header[j], v)
+      end
+    end
+    if c[#c] ~= "ok" and c[#c]:sub(1, 8) ~= "failed: " then
+      return edited(l, ": status '%s' is neither ok nor failed: <message>", c[#c])
     end
     local r = { point = i, params = {}, seed = c[seed_at], metrics = {}, status = c[#c] }
     for j = 2, seed_at - 1 do r.params[#r.params + 1] = c[j] end

@@ -1,0 +1,85 @@
+-- explore_read_spec.lua: explore/table.lua's reader refuses a results table
+-- (results.csv, a task's or a worker's part) that was cut short or edited by
+-- hand, naming the file, the line, the column and the value, rather than
+-- joining a row whose status or numbers are not what the writer writes (a
+-- status "o" was kept as a failed point, a metric "abc" dropped, a point
+-- given twice silently replaced); and `neuromass explore --merge` of such a
+-- part fails, joining nothing.
+local h = require "helpers"
+local tbl = require "neuromass.explore.table"
+
+local q = h.q
+
+local HEADER = "point,a,seed,m,status\n"
+
+describe("explore/table.read", function()
+  local dir
+  before_each(function() dir = h.scratch() end)
+  after_each(function() h.remove_scratch() end)
+
+  -- The result of reading `text` as a table.
+  local function read(text)
+    h.write(dir .. "/t.csv", text)
+    return tbl.read(dir .. "/t.csv")
+  end
+
+  it("reads what table.write writes: numbers, nan and inf, failed statuses with commas and quotes", function()
+    local rows = { [1] = tbl.row(1, { "a" }, { a = 0.5 }, 17, { m = 0.25 }, "ok"),
+                   [2] = tbl.row(2, { "a" }, { a = -1 }, 18, nil, tbl.failed('boom, "q"')),
+                   [3] = tbl.row(3, { "a" }, { a = math.huge }, 19, { m = 0 / 0 }, "ok") }
+    assert.is_true(tbl.write(dir .. "/t.csv", { "a" }, rows))
+    assert.equals(HEADER .. '1,0.5,17,0.25,ok\n2,-1,18,,"failed: boom, ""q"""\n3,inf,19,nan,ok\n',
+                  h.read(dir .. "/t.csv"))
+    local t = assert(tbl.read(dir .. "/t.csv"))
+    assert.same({ "a" }, t.names)
+    assert.equals('failed: boom, "q"', t.rows[2].status)
+    assert.equals("nan", t.rows[3].metrics.m)
+  end)
+
+  it("refuses a row whose status, numbers or point are not the writer's, naming the line, column and value",
+     function()
+    local cases = {
+      { "1,0.5,17,0.25,o\n", "line 2: status 'o' is neither ok nor failed: <message>" },
+      { "1,0.5,17,0.25,\n", "line 2: status '' is neither ok nor failed: <message>" },
+      { "1,0.5,17,0.25,okay\n", "line 2: status 'okay' is neither ok nor failed: <message>" },
+      { "1,0.5,17,0.0.25,ok\n", "line 2: m = '0.0.25' is not a number" },
+      { "1,0.5,17,abc,ok\n", "line 2: m = 'abc' is not a number" },
+      { "1,x,17,0.25,ok\n", "line 2: a = 'x' is not a number" },
+      { "1,,17,0.25,ok\n", "line 2: a = '' is not a number" },
+      { "1,0.5,1.5,0.25,ok\n", "line 2: seed = '1.5' is not a whole number from 0 to 2^63 - 1" },
+      { "1,0.5,-2,0.25,ok\n", "line 2: seed = '-2' is not a whole number from 0 to 2^63 - 1" },
+      { "1,0.5,17,0.25,ok\n1,0.5,17,0.5,ok\n", "line 3 repeats point 1 (line 2)" },
+    }
+    for _, c in ipairs(cases) do
+      local t, err = read(HEADER .. c[1])
+      assert.is_nil(t, c[1])
+      assert.equals(string.format("'%s/t.csv' %s: the file was cut short or edited (mend or remove the row, or " ..
+                                  "remove the file)", dir, c[2]), err)
+    end
+  end)
+
+  it("refuses a header that names a column twice, and a file cut short in its last line", function()
+    local t, err = read("point,a,a,seed,status\n1,1,2,3,ok\n")
+    assert.is_nil(t)
+    assert.equals(string.format("'%s/t.csv' names the column 'a' twice in its header: the file was edited " ..
+                                "(remove it)", dir), err)
+    -- (cut inside a failed status: every cell still reads; only the missing line break tells)
+    t, err = read(HEADER .. "1,0.5,17,,failed: bo")
+    assert.is_nil(t)
+    assert.equals(string.format("'%s/t.csv' line 2 has no line break at its end: the file was cut short (mend or " ..
+                                "remove the row, or remove the file)", dir), err)
+  end)
+
+  it("explore --merge of a part edited by hand fails naming it, joining nothing", function()
+    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
+    h.write(dir .. "/x/parts/task-0-of-2.csv", HEADER .. "1,0.5,17,0.25,o\n")
+    h.write(dir .. "/x/parts/task-1-of-2.csv", HEADER .. "2,0.5,18,0.25,ok\n")
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+    assert.equals(1, s, out)
+    assert.equals(string.format("neuromass: explore: '%s/x/parts/task-0-of-2.csv' line 2: status 'o' is neither ok " ..
+                                "nor failed: <message>: the file was cut short or edited (mend or remove the row, or " ..
+                                "remove the file)\n", dir), e)
+    assert.is_nil(io.open(dir .. "/x/results.csv"))
+    assert.is_nil(io.open(dir .. "/x/results.partial.csv"))
+  end)
+end)
