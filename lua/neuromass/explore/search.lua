@@ -432,10 +432,15 @@ function Search:run()
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
-    -- (a rank that raises the stop aborts the job: not before rank 0 has written)
-    mpi.barrier()
+    -- (a rank that raises the stop aborts the job: not before rank 0 has written;
+    -- a rank stopped alone stops the others, which hold no whole table)
+    local others = mpi.stopped(plan)
     local signo = core.stop_signal()
     if signo then check.error("BoxSearch: stopped by signal " .. signo, 2) end
+    if others then
+      check.error(string.format("BoxSearch: %s; the points done are kept in %s/results.csv: run again to compute " ..
+                                "the rest", others, dir), 2)
+    end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
