@@ -180,14 +180,14 @@ print("rank 0 went on")
     assert.not_matches("rank 0 went on", out, 1, true)
   end)
 
-  it("ends the whole job when a rank's evaluate or fitness calls os.exit (the others waiting for its rows)", function()
-    local why = mpi_missing()
-    if why then return pending(why) end
-    for _, kind in ipairs { "BoxSearch", "Evolution" } do
-      local s = script([[
+  -- A script exploring into arg[1] with a BoxSearch or an Evolution (`kind`) of 2 ranks, each
+  -- scored by the function of the source `score`; it prints "rank R went on" after.
+  local function explore_kind(kind, score)
+    return script([[
 local nm = require "neuromass"
 local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
-local function score() if rank == 1 then os.exit(3) end return { m = 1, fitness = 1 } end
+local score = ]] .. score .. [[
+
 local model = function() return nm.models.fhn.native {} end
 local run = { duration = 1, dt = 0.1 }
 if "]] .. kind .. [[" == "BoxSearch" then
@@ -199,11 +199,38 @@ else
 end
 print("rank " .. rank .. " went on")
 ]])
+  end
+
+  it("ends the whole job when a rank's evaluate or fitness calls os.exit (the others waiting for its rows)", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      local s = explore_kind(kind, "function() if rank == 1 then os.exit(3) end return { m = 1, fitness = 1 } end")
       local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(scratch() .. "/out"))
       assert.not_equals(0, status, kind)
       assert.not_equals(124, status, kind)    -- timeout's status: the job hung
       assert.matches("os.exit(3) on rank 1 during the exploration", err, 1, true)
       assert.not_matches("went on", out, 1, true)
+    end
+  end)
+
+  it("an mpirun job is refused a folder that another run explores (holds its lock), as any run is", function()
+    -- (before: rank 0 took no lock, and the job computed every point again beside a run of the
+    -- script with workers, and an Evolution's rank 0 removed that run's table as it started)
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      local s = explore_kind(kind, "function() return { m = 1, fitness = 1 } end")
+      local dir = scratch()
+      h.write(dir .. "/results.csv", "point,x_ext,seed,status\n")
+      -- (flock(1) holds the folder's lock while the job runs, as another run's script does)
+      local status, out, err = h.sh("flock " .. q(dir) .. " " .. MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " ..
+                                    q(dir))
+      assert.not_equals(0, status, kind)
+      assert.not_equals(124, status, kind)    -- timeout's status: the job hung
+      assert.matches("s.lua:%d+: " .. kind .. ": another run is exploring '" .. dir:gsub("%p", "%%%0") .. "'", err)
+      assert.not_matches("went on", out, 1, true)
+      assert.equals("point,x_ext,seed,status\n", h.read(dir .. "/results.csv"))
     end
   end)
 
