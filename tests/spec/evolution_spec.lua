@@ -396,6 +396,32 @@ describe("nm.explore.Evolution", function()
     assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 
+  it("an out holding a BoxSearch's parts or partial merge is refused, the files kept (their points not lost)",
+     function()
+    -- (a run removed them with its own earlier parts, silently: an array's computed points gone)
+    local dir = h.scratch()
+    local part = "point,x_ext,seed,mean_x,status\n1,0.5,17,0.25,ok\n"
+    assert.equals(0, (h.sh("mkdir -p " .. h.q(dir .. "/fit/parts"))))
+    local function refused(what)
+      local ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("^[^\n]*evolution_spec.lua:%d+: Evolution: " .. what), tostring(e))
+    end
+    -- an array's part, with the count of points its tasks write beside it
+    h.write(dir .. "/fit/parts/task-0-of-2.csv", part)
+    h.write(dir .. "/fit/parts/points.txt", "2 17\n")
+    refused("'[^']*/fit/parts' holds a BoxSearch's parts %(parts/points.txt%): join them %(neuromass explore " ..
+            "%-%-merge '[^']*/fit'%) or remove them, or choose another out")
+    -- a part alone, then an incomplete merge's table alone
+    os.remove(dir .. "/fit/parts/points.txt")
+    refused("'[^']*/fit/parts/task%-0%-of%-2.csv' is another exploration's table %(no fitness column; its " ..
+            "metrics: mean_x%): remove it, or choose another out")
+    assert.equals(part, read(dir .. "/fit/parts/task-0-of-2.csv"))
+    os.rename(dir .. "/fit/parts/task-0-of-2.csv", dir .. "/fit/results.partial.csv")
+    refused("'[^']*/fit/results.partial.csv' is another exploration's table")
+    assert.equals(part, read(dir .. "/fit/results.partial.csv"))
+  end)
+
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
      function()
     local function err(fitness)
