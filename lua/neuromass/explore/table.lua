@@ -131,7 +131,7 @@ function M.read(path)
   f:close()
   if not text then return nil, string.format("cannot read '%s': %s", path, tostring(err)) end
   local lines = {}
-  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line:gsub("\r$", "") end   -- (a table saved with CRLF)
   local header = lines[1] and cells(lines[1])
   if not header or header[1] ~= "point" or header[#header] ~= "status" then
     return nil, string.format("'%s' is not a results table (its header must be point,...,seed,...,status)", path)
