@@ -72,6 +72,29 @@ describe("explore/table.read", function()
                                 "remove the row, or remove the file)", dir), err)
   end)
 
+  it("explore --merge refuses two computed rows of one point whose metrics differ (another evaluate or model)",
+     function()
+    -- (two arrays of one space and seed run in one folder, the script changed between them: the
+    -- merge kept the first part's row of each point, silently, a table of both explorations)
+    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
+    h.write(dir .. "/x/parts/task-0-of-1.csv", HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n")
+    h.write(dir .. "/x/parts/task-1-of-2.csv", HEADER .. "2,0.5,18,1,ok\n")
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+    assert.equals(1, s, out)
+    assert.equals(string.format("neuromass: explore: '%s/x/parts/task-0-of-1.csv' holds m = 0.5 at point 2, " ..
+                                "'%s/x/parts/task-1-of-2.csv' m = 1: they are parts of different explorations " ..
+                                "(another evaluate, model or run)\n", dir, dir), e)
+    assert.is_nil(io.open(dir .. "/x/results.csv"))
+    -- the same rows twice (a part left beside the table it was joined into), and a failed row
+    -- beside a computed one (the computed wins), join
+    h.write(dir .. "/x/parts/task-1-of-2.csv", HEADER .. "2,0.5,18,0.5,ok\n")
+    h.write(dir .. "/x/parts/task-0-of-2.csv", HEADER .. "1,0.5,17,,failed: boom\n")
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/x/results.csv: 2 rows (3 parts joined)", 1, true), out)
+    assert.equals(HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n", h.read(dir .. "/x/results.csv"))
+  end)
+
   it("explore --merge of a part edited by hand fails naming it, joining nothing", function()
     assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
     h.write(dir .. "/x/parts/task-0-of-2.csv", HEADER .. "1,0.5,17,0.25,o\n")

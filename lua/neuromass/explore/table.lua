@@ -192,24 +192,37 @@ function M.read(path)
   return { names = names, metrics = metrics, rows = rows }
 end
 
--- What differs between two rows of one point (their parameter values or
--- seed: rows of different explorations), as "NAME = a ..., what NAME = b", or nil.
+-- What differs between two rows of one point, as "NAME = a at point i, what
+-- NAME = b", and its likely cause, or nil: their parameter values or seed
+-- (another space or base seed), or, both computed, a metric (another
+-- evaluate, model or run: a point's row never depends on where it ran).
 local function differs(have, r, names, what)
-  for j, name in ipairs(names) do
-    if have.params[j] ~= r.params[j] then
-      return string.format("%s = %s at point %d, %s %s = %s", name, have.params[j], r.point, what, name, r.params[j])
-    end
+  local function text(name, a, b)
+    return string.format("%s = %s at point %d, %s %s = %s", name, a, r.point, what, name, b)
   end
-  if have.seed ~= r.seed then
-    return string.format("seed = %s at point %d, %s seed = %s", have.seed, r.point, what, r.seed)
+  local OTHER = "another space or base seed"
+  for j, name in ipairs(names) do
+    if have.params[j] ~= r.params[j] then return text(name, have.params[j], r.params[j]), OTHER end
+  end
+  if have.seed ~= r.seed then return text("seed", have.seed, r.seed), OTHER end
+  if have.status ~= "ok" or r.status ~= "ok" then return nil end
+  local all = {}
+  for k in pairs(have.metrics) do all[#all + 1] = k end
+  for k in pairs(r.metrics) do if have.metrics[k] == nil then all[#all + 1] = k end end
+  table.sort(all)
+  for _, k in ipairs(all) do
+    if have.metrics[k] ~= r.metrics[k] then
+      return text(k, have.metrics[k] or "(none)", r.metrics[k] or "(none)"), "another evaluate, model or run"
+    end
   end
 end
 
 --- table.join(into, t, what) -> nil | message: t's rows (table.read) added
 -- to `into` (point -> row); a row already there wins unless it failed and
 -- t's is ok.  Both must have the same parameters (names, in order), and two
--- rows of one point the same parameter values and seed (else the files are
--- parts of different explorations: the message names both).
+-- rows of one point the same parameter values and seed, and when both are
+-- computed ("ok") the same metrics (else the files are parts of different
+-- explorations: the message names both).
 function M.join(into, names, t, what)
   if table.concat(t.names, ",") ~= table.concat(names, ",") then
     return string.format("%s holds the parameters %s, not %s", what, table.concat(t.names, ","),
@@ -217,10 +230,11 @@ function M.join(into, names, t, what)
   end
   for i, r in keyorder.pairs(t.rows) do
     local have = into[i]
-    local why = have and differs(have, r, names, what)
+    local why, cause
+    if have then why, cause = differs(have, r, names, what) end
     if why then
-      return string.format("%s holds %s: they are parts of different explorations (another space or base seed)",
-                           have.from or "a file", why)
+      return string.format("%s holds %s: they are parts of different explorations (%s)", have.from or "a file", why,
+                           cause)
     end
     r.from = what
     if not have or (have.status ~= "ok" and r.status == "ok") then into[i] = r end
