@@ -23,6 +23,14 @@ describe("explore/table.read", function()
     return tbl.read(dir .. "/t.csv")
   end
 
+  -- Writes the parts { NAME = rows after the header } under x/parts and merges x: the
+  -- command's status, stdout and stderr.
+  local function merge(parts)
+    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
+    for name, rows in pairs(parts) do h.write(dir .. "/x/parts/" .. name, HEADER .. rows) end
+    return h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+  end
+
   it("reads what table.write writes: numbers, nan and inf, failed statuses with commas and quotes", function()
     local rows = { [1] = tbl.row(1, { "a" }, { a = 0.5 }, 17, { m = 0.25 }, "ok"),
                    [2] = tbl.row(2, { "a" }, { a = -1 }, 18, nil, tbl.failed('boom, "q"')),
@@ -76,10 +84,8 @@ describe("explore/table.read", function()
      function()
     -- (two arrays of one space and seed run in one folder, the script changed between them: the
     -- merge kept the first part's row of each point, silently, a table of both explorations)
-    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
-    h.write(dir .. "/x/parts/task-0-of-1.csv", HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n")
-    h.write(dir .. "/x/parts/task-1-of-2.csv", HEADER .. "2,0.5,18,1,ok\n")
-    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+    local s, out, e = merge { ["task-0-of-1.csv"] = "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n",
+                              ["task-1-of-2.csv"] = "2,0.5,18,1,ok\n" }
     assert.equals(1, s, out)
     assert.equals(string.format("neuromass: explore: '%s/x/parts/task-0-of-1.csv' holds m = 0.5 at point 2, " ..
                                 "'%s/x/parts/task-1-of-2.csv' m = 1: they are parts of different explorations " ..
@@ -87,19 +93,14 @@ describe("explore/table.read", function()
     assert.is_nil(io.open(dir .. "/x/results.csv"))
     -- the same rows twice (a part left beside the table it was joined into), and a failed row
     -- beside a computed one (the computed wins), join
-    h.write(dir .. "/x/parts/task-1-of-2.csv", HEADER .. "2,0.5,18,0.5,ok\n")
-    h.write(dir .. "/x/parts/task-0-of-2.csv", HEADER .. "1,0.5,17,,failed: boom\n")
-    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+    s, out, e = merge { ["task-1-of-2.csv"] = "2,0.5,18,0.5,ok\n", ["task-0-of-2.csv"] = "1,0.5,17,,failed: boom\n" }
     assert.equals(0, s, e)
     assert.truthy(out:find("/x/results.csv: 2 rows (3 parts joined)", 1, true), out)
     assert.equals(HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n", h.read(dir .. "/x/results.csv"))
   end)
 
   it("explore --merge of a part edited by hand fails naming it, joining nothing", function()
-    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
-    h.write(dir .. "/x/parts/task-0-of-2.csv", HEADER .. "1,0.5,17,0.25,o\n")
-    h.write(dir .. "/x/parts/task-1-of-2.csv", HEADER .. "2,0.5,18,0.25,ok\n")
-    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/x"))
+    local s, out, e = merge { ["task-0-of-2.csv"] = "1,0.5,17,0.25,o\n", ["task-1-of-2.csv"] = "2,0.5,18,0.25,ok\n" }
     assert.equals(1, s, out)
     assert.equals(string.format("neuromass: explore: '%s/x/parts/task-0-of-2.csv' line 2: status 'o' is neither ok " ..
                                 "nor failed: <message>: the file was cut short or edited (mend or remove the row, or " ..
