@@ -618,6 +618,22 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
   end)
 
+  it("an array task's progress line counts the evaluations of its own restarts", function()
+    -- (before: every task counted against the fit's whole budget, and ended at 8/12)
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end,
+  evaluations = 12, restarts = 3, out = "fit", progress = true }:run()
+]])
+    -- task 0 of 2: restarts 1 and 3, 4 evaluations each
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --task 0 --ntasks 2")
+    assert.equals(0, s, e)
+    assert.truthy(e:find("explore: 8/8 points, ", 1, true), e)
+    assert.falsy(e:find("/12 points", 1, true), e)
+  end)
+
   it("restarts that stop before their budget (NLopt's xtol_rel) merge complete from a 3-task array", function()
     -- BOBYQA stops each restart after a few of its 20 evaluations: the rows have gaps, which are no
     -- missing points (before: the merge named them, and stayed incomplete, exit 1, whatever ran)

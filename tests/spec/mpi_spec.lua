@@ -180,9 +180,10 @@ print("rank 0 went on")
     assert.not_matches("rank 0 went on", out, 1, true)
   end)
 
-  -- A script exploring into arg[1] with a BoxSearch or an Evolution (`kind`) of 2 ranks, each
-  -- scored by the function of the source `score`; it prints "rank R went on" after.
-  local function explore_kind(kind, score)
+  -- A script exploring into arg[1] with a BoxSearch (2 points) or an Evolution (`kind`: 4
+  -- evaluations, 2 restarts) of 2 ranks, each scored by the function of the source `score`, with
+  -- the fields of the source `more`; it prints "rank R went on" after.
+  local function explore_kind(kind, score, more)
     return script([[
 local nm = require "neuromass"
 local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
@@ -192,10 +193,10 @@ local model = function() return nm.models.fhn.native {} end
 local run = { duration = 1, dt = 0.1 }
 if "]] .. kind .. [[" == "BoxSearch" then
   nm.explore.BoxSearch { model = model, space = nm.explore.ParameterSpace { x_ext = { 0, 1 } }, run = run,
-                         evaluate = score, out = arg[1] }:run()
+                         evaluate = score, out = arg[1], ]] .. (more or "") .. [[ }:run()
 else
   nm.explore.Evolution { model = model, parameters = { x_ext = { 0, 1 } }, run = run, fitness = score,
-                         evaluations = 4, restarts = 2, out = arg[1] }:run()
+                         evaluations = 4, restarts = 2, out = arg[1], ]] .. (more or "") .. [[ }:run()
 end
 print("rank " .. rank .. " went on")
 ]])
@@ -211,6 +212,21 @@ print("rank " .. rank .. " went on")
       assert.not_equals(124, status, kind)    -- timeout's status: the job hung
       assert.matches("os.exit(3) on rank 1 during the exploration", err, 1, true)
       assert.not_matches("went on", out, 1, true)
+    end
+  end)
+
+  it("each rank's progress line counts its own points, and says which rank it is", function()
+    -- (before: each rank counted its points against the whole exploration's, and ended at 1/2)
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for kind, n in pairs { BoxSearch = 1, Evolution = 2 } do
+      local s = explore_kind(kind, "function() return { m = 1, fitness = 1 } end", "progress = true")
+      local status, _, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(scratch() .. "/out"))
+      assert.equals(0, status, err)
+      for r = 0, 1 do
+        assert.matches(string.format("explore: rank %d: %d/%d points, ", r, n, n), err, 1, true)
+      end
+      assert.not_matches("/" .. 2 * n .. " points", err, 1, true)
     end
   end)
 

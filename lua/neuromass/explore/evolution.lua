@@ -447,7 +447,16 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation",
+  local total = self.evaluations
+  if (plan.kind == "task" and not plan.worker) or plan.kind == "mpi" then    -- (the budgets of its slice's restarts)
+    total = 0
+    for r = 1, self.restarts do
+      if spread.mine(r, plan.task, plan.ntasks) and not finished[r] then
+        total = total + math.min(share, self.evaluations - (r - 1) * share)
+      end
+    end
+  end
+  local done = progress.reporter(h, plan, self.progress, total, 0, "evolution: evaluation",
                                  plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
   local rows, n = {}, 0
   for _, r in pairs(finished) do

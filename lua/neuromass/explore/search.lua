@@ -391,8 +391,14 @@ function Search:run()
       common.check_sets("BoxSearch", m, h, space.names, "space")
     end
   end
-  local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
-                                 plan.kind == "task" and 0 or space.n - #todo, "explore: point",
+  local total, before = space.n, space.n - #todo
+  if plan.kind == "task" or plan.kind == "mpi" then      -- (the missing points of its slice)
+    total, before = 0, 0
+    for _, i in ipairs(todo) do
+      if plan.kind == "task" or spread.mine(i, plan.task, plan.ntasks) then total = total + 1 end
+    end
+  end
+  local done = progress.reporter(h, plan, self.progress, total, before, "explore: point",
                                  spread_over and math.min(plan.n, #todo) or 1)
   if spread_over then
     if #parts > 0 then
