@@ -99,6 +99,29 @@ describe("explore/table.read", function()
     assert.equals(HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n", h.read(dir .. "/x/results.csv"))
   end)
 
+  it("explore --merge refuses a points.txt that is not the tasks' (edited), or whose count the rows pass", function()
+    -- (before: rows past its count were joined, and a points.txt that does not read was taken for none:
+    -- "holds no points.txt (parts of an older neuromass)")
+    local parts = { ["task-0-of-2.csv"] = "1,0.5,4630328204109920689,0.25,ok\n",
+                    ["task-1-of-2.csv"] = "2,0.5,3610338450994394856,0.5,ok\n" }
+    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
+    h.write(dir .. "/x/parts/points.txt", "1 17\n")
+    local s, out, e = merge(parts)
+    assert.equals(1, s, out)
+    assert.equals(string.format("neuromass: explore: '%s/x/parts/task-1-of-2.csv' holds point 2, past the 1 point of " ..
+                                "the tasks (parts/points.txt): it is another exploration's; nothing joined\n", dir), e)
+    h.write(dir .. "/x/parts/points.txt", "two 17\n")
+    s, out, e = merge(parts)
+    assert.equals(1, s, out)
+    assert.equals(string.format("neuromass: explore: '%s/x/parts/points.txt' does not read as the count of points " ..
+                                "and the base seed ('two 17'): it was edited (mend or remove it)\n", dir), e)
+    assert.is_nil(io.open(dir .. "/x/results.csv"))
+    h.write(dir .. "/x/parts/points.txt", "2 17\n")
+    s, out, e = merge(parts)
+    assert.equals(0, s, e)
+    assert.truthy(out:find("/x/results.csv: 2 rows (2 parts joined)", 1, true), out)
+  end)
+
   it("explore --merge of a part edited by hand fails naming it, joining nothing", function()
     local s, out, e = merge { ["task-0-of-2.csv"] = "1,0.5,17,0.25,o\n", ["task-1-of-2.csv"] = "2,0.5,18,0.25,ok\n" }
     assert.equals(1, s, out)
