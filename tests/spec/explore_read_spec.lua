@@ -120,6 +120,15 @@ describe("explore/table.read", function()
     s, out, e = merge(parts)
     assert.equals(0, s, e)
     assert.truthy(out:find("/x/results.csv: 2 rows (2 parts joined)", 1, true), out)
+    -- an Evolution's: its evaluations and restarts in restarts.txt, every row of the run seed
+    assert.equals(0, (h.sh("rm -r " .. q(dir .. "/x"))))
+    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x/parts"))))
+    h.write(dir .. "/x/parts/restarts.txt", "2 1 17\n")
+    s, out, e = merge { ["task-0-of-1.csv"] = "1,0.5,17,0.25,ok\n2,0.5,17,0.5,ok\n3,0.5,17,0.5,ok\n" }
+    assert.equals(1, s, out)
+    assert.equals(string.format("neuromass: explore: '%s/x/parts/task-0-of-1.csv' holds point 3, past the 2 " ..
+                                "evaluations of the tasks (parts/restarts.txt): it is another exploration's; nothing " ..
+                                "joined\n", dir), e)
   end)
 
   it("explore --merge of a part edited by hand fails naming it, joining nothing", function()

@@ -244,14 +244,15 @@ local function unread(dir, file, what)
 end
 
 -- The message for the first row of `rows` (by point) past `total`, the
--- count of points the tasks wrote (points.txt), or nil.
-local function past_count(rows, total)
+-- count of NOUNs (points, an Evolution's evaluations) the tasks wrote in
+-- parts/FILE, or nil.
+local function past_count(rows, total, noun, file)
   local past
   for i in pairs(rows) do if i > total and (not past or i < past) then past = i end end
   if not past then return nil end
-  return string.format("%s holds point %d, past the %d point%s of the tasks (parts/points.txt): it is another " ..
-                       "exploration's; nothing joined", rows[past].from or "a file", past, total,
-                       total == 1 and "" or "s")
+  return string.format("%s holds point %d, past the %d %s%s of the tasks (parts/%s): it is another " ..
+                       "exploration's; nothing joined", rows[past].from or "a file", past, total, noun,
+                       total == 1 and "" or "s", file)
 end
 
 --- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
@@ -314,7 +315,8 @@ function M.dir(dir)
   if edited then return nil, edited end
   local foreign = (total and base and foreign_seed(rows, base, false, "points.txt"))
                   or (not total and E and seed and foreign_seed(rows, seed, true, "restarts.txt"))
-                  or (total and past_count(rows, total))
+                  or (total and past_count(rows, total, "point", "points.txt"))
+                  or (not total and E and past_count(rows, E, "evaluation", "restarts.txt"))
   if foreign then return nil, foreign end
   local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
