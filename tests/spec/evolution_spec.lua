@@ -396,6 +396,32 @@ describe("nm.explore.Evolution", function()
     assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 
+  it("an out holding a BoxSearch's parts or partial merge is refused, the files kept (their points not lost)",
+     function()
+    -- (a run removed them with its own earlier parts, silently: an array's computed points gone)
+    local dir = h.scratch()
+    local part = "point,x_ext,seed,mean_x,status\n1,0.5,17,0.25,ok\n"
+    assert.equals(0, (h.sh("mkdir -p " .. h.q(dir .. "/fit/parts"))))
+    local function refused(what)
+      local ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("^[^\n]*evolution_spec.lua:%d+: Evolution: " .. what), tostring(e))
+    end
+    -- an array's part, with the count of points its tasks write beside it
+    h.write(dir .. "/fit/parts/task-0-of-2.csv", part)
+    h.write(dir .. "/fit/parts/points.txt", "2 17\n")
+    refused("'[^']*/fit/parts' holds a BoxSearch's parts %(parts/points.txt%): join them %(neuromass explore " ..
+            "%-%-merge '[^']*/fit'%) or remove them, or choose another out")
+    -- a part alone, then an incomplete merge's table alone
+    os.remove(dir .. "/fit/parts/points.txt")
+    refused("'[^']*/fit/parts/task%-0%-of%-2.csv' is another exploration's table %(no fitness column; its " ..
+            "metrics: mean_x%): remove it, or choose another out")
+    assert.equals(part, read(dir .. "/fit/parts/task-0-of-2.csv"))
+    os.rename(dir .. "/fit/parts/task-0-of-2.csv", dir .. "/fit/results.partial.csv")
+    refused("'[^']*/fit/results.partial.csv' is another exploration's table")
+    assert.equals(part, read(dir .. "/fit/results.partial.csv"))
+  end)
+
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
      function()
     local function err(fitness)
@@ -590,6 +616,22 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.equals(0, sm, em)
     assert.equals(table1, read(arr .. "/fit/results.csv"))
     assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
+  end)
+
+  it("an array task's progress line counts the evaluations of its own restarts", function()
+    -- (before: every task counted against the fit's whole budget, and ended at 8/12)
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end,
+  evaluations = 12, restarts = 3, out = "fit", progress = true }:run()
+]])
+    -- task 0 of 2: restarts 1 and 3, 4 evaluations each
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --task 0 --ntasks 2")
+    assert.equals(0, s, e)
+    assert.truthy(e:find("explore: 8/8 points, ", 1, true), e)
+    assert.falsy(e:find("/12 points", 1, true), e)
   end)
 
   it("restarts that stop before their budget (NLopt's xtol_rel) merge complete from a 3-task array", function()

@@ -906,6 +906,17 @@ nm.explore.BoxSearch {
     assert.equals("results.csv\n", listing)
   end)
 
+  it("an out folder on a full disk is an error before any point runs (here: no room for 4 KiB)", function()
+    local dir = fresh()
+    -- (a file size limit of 512 bytes stands in for a full disk: writes beyond it fail, EFBIG)
+    local s, _, e = run(dir, "--workers 1", "ulimit -f 1;")
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: cannot write in the folder '[^']*/sweep': File too large\n"), e)
+    assert.equals(0, (evals(dir)))
+    local _, listing = h.sh("ls -A " .. q(dir .. "/sweep"))
+    assert.equals("", listing)
+  end)
+
   it("a NaN blow-up is a failed point; the progress line counts points and failures", function()
     local dir = h.scratch()
     h.write(dir .. "/sweep.lua", [[

@@ -180,25 +180,33 @@ print("rank 0 went on")
     assert.not_matches("rank 0 went on", out, 1, true)
   end)
 
-  it("ends the whole job when a rank's evaluate or fitness calls os.exit (the others waiting for its rows)", function()
-    local why = mpi_missing()
-    if why then return pending(why) end
-    for _, kind in ipairs { "BoxSearch", "Evolution" } do
-      local s = script([[
+  -- A script exploring into arg[1] with a BoxSearch (2 points) or an Evolution (`kind`: 4
+  -- evaluations, 2 restarts) of 2 ranks, each scored by the function of the source `score`, with
+  -- the fields of the source `more`; it prints "rank R went on" after.
+  local function explore_kind(kind, score, more)
+    return script([[
 local nm = require "neuromass"
 local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
-local function score() if rank == 1 then os.exit(3) end return { m = 1, fitness = 1 } end
+local score = ]] .. score .. [[
+
 local model = function() return nm.models.fhn.native {} end
 local run = { duration = 1, dt = 0.1 }
 if "]] .. kind .. [[" == "BoxSearch" then
   nm.explore.BoxSearch { model = model, space = nm.explore.ParameterSpace { x_ext = { 0, 1 } }, run = run,
-                         evaluate = score, out = arg[1] }:run()
+                         evaluate = score, out = arg[1], ]] .. (more or "") .. [[ }:run()
 else
   nm.explore.Evolution { model = model, parameters = { x_ext = { 0, 1 } }, run = run, fitness = score,
-                         evaluations = 4, restarts = 2, out = arg[1] }:run()
+                         evaluations = 4, restarts = 2, out = arg[1], ]] .. (more or "") .. [[ }:run()
 end
 print("rank " .. rank .. " went on")
 ]])
+  end
+
+  it("ends the whole job when a rank's evaluate or fitness calls os.exit (the others waiting for its rows)", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      local s = explore_kind(kind, "function() if rank == 1 then os.exit(3) end return { m = 1, fitness = 1 } end")
       local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(scratch() .. "/out"))
       assert.not_equals(0, status, kind)
       assert.not_equals(124, status, kind)    -- timeout's status: the job hung
@@ -207,19 +215,52 @@ print("rank " .. rank .. " went on")
     end
   end)
 
-  it("a stop signal to a rank records none of its points as failed by it: the rows done are kept", function()
-    -- (mpirun passes Ctrl-C on to the ranks as SIGTERM; before: the point in progress and every
-    -- later point of the rank, each failed at once by the stop, were written as failed rows,
-    -- which the next run keeps)
+  it("each rank's progress line counts its own points, and says which rank it is", function()
+    -- (before: each rank counted its points against the whole exploration's, and ended at 1/2)
     local why = mpi_missing()
     if why then return pending(why) end
+    for kind, n in pairs { BoxSearch = 1, Evolution = 2 } do
+      local s = explore_kind(kind, "function() return { m = 1, fitness = 1 } end", "progress = true")
+      local status, _, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(scratch() .. "/out"))
+      assert.equals(0, status, err)
+      for r = 0, 1 do
+        assert.matches(string.format("explore: rank %d: %d/%d points, ", r, n, n), err, 1, true)
+      end
+      assert.not_matches("/" .. 2 * n .. " points", err, 1, true)
+    end
+  end)
+
+  it("an mpirun job is refused a folder that another run explores (holds its lock), as any run is", function()
+    -- (before: rank 0 took no lock, and the job computed every point again beside a run of the
+    -- script with workers, and an Evolution's rank 0 removed that run's table as it started)
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      local s = explore_kind(kind, "function() return { m = 1, fitness = 1 } end")
+      local dir = scratch()
+      h.write(dir .. "/results.csv", "point,x_ext,seed,status\n")
+      -- (flock(1) holds the folder's lock while the job runs, as another run's script does)
+      local status, out, err = h.sh("flock " .. q(dir) .. " " .. MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " ..
+                                    q(dir))
+      assert.not_equals(0, status, kind)
+      assert.not_equals(124, status, kind)    -- timeout's status: the job hung
+      assert.matches("s.lua:%d+: " .. kind .. ": another run is exploring '" .. dir:gsub("%p", "%%%0") .. "'", err)
+      assert.not_matches("went on", out, 1, true)
+      assert.equals("point,x_ext,seed,status\n", h.read(dir .. "/results.csv"))
+    end
+  end)
+
+  -- A sweep of 6 FHN points on 2 ranks whose rank `rank` stops itself (SIGTERM) at its
+  -- point `x` (its second): the job's status, stdout and stderr (the job ended, not hung),
+  -- and the points of its table.
+  local function stopped_sweep(rank, x)
     local s = script([[
 local nm = require "neuromass"
 local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
 nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
   space = nm.explore.ParameterSpace { x_ext = { 0, 0.2, 0.4, 0.6, 0.8, 1 } }, run = { duration = 1, dt = 0.1 },
   evaluate = function(_, p)
-    if rank == 0 and p.x_ext == 0.4 then     -- rank 0's second point
+    if rank == ]] .. rank .. [[ and p.x_ext == ]] .. x .. [[ then
 ]] .. h.STOP_SELF .. [[
     end
     return { m = p.x_ext }
@@ -230,11 +271,34 @@ print("rank " .. rank .. " went on")
     local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
     assert.not_equals(0, status, err)
     assert.not_equals(124, status, err)      -- timeout's status: the job hung
+    local t = h.read(dir .. "/results.csv")
+    return out, err, dir, (t:gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "point"))
+  end
+
+  it("a stop signal to a rank records none of its points as failed by it: the rows done are kept", function()
+    -- (mpirun passes Ctrl-C on to the ranks as SIGTERM; before: the point in progress and every
+    -- later point of the rank, each failed at once by the stop, were written as failed rows,
+    -- which the next run keeps)
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local out, err, _, points = stopped_sweep(0, 0.4)
     assert.not_matches("rank 0 went on", out, 1, true)
     assert.matches("stopped by signal 15", err, 1, true)
     -- rank 0's point 1 and rank 1's points 2, 4, 6; not 3 (stopped) nor 5 (after the stop)
-    local t = h.read(dir .. "/results.csv")
-    assert.equals("point|1|2|4|6|", (t:gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "point")))
+    assert.equals("point|1|2|4|6|", points)
+  end)
+
+  it("a stop signal to one rank alone fails the exploration on every rank, naming it: none goes on", function()
+    -- (before: rank 0's search:run() returned the table without rank 1's later points, and its
+    -- script went on, printing and drawing an incomplete sweep, until rank 1's stop aborted the job)
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local out, err, dir, points = stopped_sweep(1, 0.6)
+    assert.not_matches("went on", out, 1, true)
+    assert.matches("s.lua:3: BoxSearch: rank 1 was stopped by signal 15; the points done are kept in " .. dir ..
+                   "/results.csv: run again to compute the rest", err, 1, true)
+    -- rank 0's points 1, 3, 5 and rank 1's point 2; not 4 (stopped) nor 6 (after the stop)
+    assert.equals("point|1|2|3|5|", points)
   end)
 
   it("reports MPI's misuse as a clear error (a collective before init)", function()

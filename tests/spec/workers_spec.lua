@@ -37,6 +37,20 @@ describe("explore/workers.run", function()
     assert.equal(2, select(2, started:gsub("\n", "")))
   end)
 
+  it("reads a worker's lines after the script's own text without a line break (io.write in evaluate)", function()
+    -- (before: the line began with the script's text, was not taken for the worker's, and the
+    -- point's progress, its failure's message, a warning and the exit status were lost)
+    h.write(fake, "#!/bin/sh\nprintf 'working on it... '\n" ..
+      "printf '" .. workers.MARK:gsub("\1", "\\001") .. "%d\\tfailed: boom\\n' $(($3 + 1))\n" ..
+      "printf 'and again... '\nexit 3\n")
+    local seen = {}
+    local ok, err = workers.run(host(), 1, { kind = "workers", n = 2 }, 2, function(i, s) seen[i] = s end)
+    assert.same({ "failed: boom", "failed: boom" }, seen)
+    assert.is_nil(ok)
+    assert.equals("2 of the 2 worker processes failed (worker 0: exit status 3, worker 1: exit status 3; " ..
+                  "their messages, if any, above)", err)
+  end)
+
   it("names a worker that a signal stopped alone by that signal, and one that failed by its exit status", function()
     -- (worker 0 exits with status 3, worker 1 is killed by SIGTERM: the shell reports 143)
     h.write(fake, "#!/bin/sh\n[ \"$3\" = 1 ] && kill -TERM $$\nexit 3\n")

@@ -187,11 +187,16 @@ function M.metrics_error(m, params, reserved)
   return nil
 end
 
+-- The size of the file common.folder writes and removes to prove a folder
+-- writable: a file system's block, so that a full disk fails it too.
+local PROBE_BYTES = 4096
+
 --- common.folder(what, out[, sub]) -> the absolute path of an exploration's
 -- folder `out` (under --out when relative), created (and its subfolder
 -- `sub`, e.g. "parts"), and proven writable by writing and removing a
--- temporary file beside its results.csv: a sweep never computes for hours to
--- find it cannot save.  Errors "WHAT: cannot ..." at the user's line.
+-- temporary file of PROBE_BYTES beside its results.csv (a read-only folder,
+-- and a full disk): a sweep never computes for hours to find it cannot save.
+-- Errors "WHAT: cannot ..." at the user's line.
 function M.folder(what, out, sub)
   local given = paths.resolve(out, 3)
   -- (made as written, as mkdir -p would: through a '..' from what is there)
@@ -201,7 +206,8 @@ function M.folder(what, out, sub)
     check.error(string.format("%s: cannot create '%s': %s", what, path, merr.message), 2)
   end
   local dir = paths.folder(given)
-  local probe, failure = core.write_temp(dir .. "/results.csv", "")
+  -- (a block's worth, not an empty file, which a full disk takes too)
+  local probe, failure = core.write_temp(dir .. "/results.csv", string.rep("\n", PROBE_BYTES))
   if not probe then
     check.error(string.format("%s: cannot write in the folder '%s': %s", what, dir, failure.message), 2)
   end

@@ -332,18 +332,29 @@ local function clear(dir)
   merge.clear_layout(dir)
 end
 
--- Refuses (at the user's line) an out whose results.csv is not a fit's, which
--- clear() would remove: a file that is no results table, or another
--- exploration's (a BoxSearch's: metrics, none named fitness).  A fit's own
--- table has a fitness column, unless every evaluation failed (no metric).
+-- Refuses (at the user's line) an out holding what clear() would remove and
+-- is not a fit's: a BoxSearch's parts (its tasks' points.txt beside them),
+-- or a results.csv, an incomplete merge's results.partial.csv or a part that
+-- is no results table, or another exploration's (a BoxSearch's: metrics,
+-- none named fitness).  A fit's own table has a fitness column, unless every
+-- evaluation failed (no metric).
 local function refuse_foreign(dir)
-  local path = dir .. "/results.csv"
-  local t, err = tbl.read(path)
-  if err then check.error("Evolution: " .. err .. ": remove it, or choose another out", 3) end
-  if not t or #t.metrics == 0 then return end
-  for _, name in ipairs(t.metrics) do if name == "fitness" then return end end
-  check.error(string.format("Evolution: '%s' is another exploration's table (no fitness column; its metrics: %s): " ..
-                            "remove it, or choose another out", path, table.concat(t.metrics, ", ")), 3)
+  if merge.points(dir) then
+    check.error(string.format("Evolution: '%s/parts' holds a BoxSearch's parts (parts/points.txt): join them " ..
+                              "(neuromass explore --merge '%s') or remove them, or choose another out", dir, dir), 3)
+  end
+  local paths = { dir .. "/results.csv", dir .. "/" .. merge.PARTIAL }
+  for _, p in ipairs(merge.parts(dir) or {}) do paths[#paths + 1] = p end
+  for _, path in ipairs(paths) do
+    local t, err = tbl.read(path)
+    if err then check.error("Evolution: " .. err .. ": remove it, or choose another out", 3) end
+    local own = not t or #t.metrics == 0
+    for _, name in ipairs(t and t.metrics or {}) do own = own or name == "fitness" end
+    if not own then
+      check.error(string.format("Evolution: '%s' is another exploration's table (no fitness column; its metrics: " ..
+                                "%s): remove it, or choose another out", path, table.concat(t.metrics, ", ")), 3)
+    end
+  end
 end
 
 -- The restarts of the slice of task `plan` (an array's, not a worker) that
@@ -436,7 +447,16 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local done = progress.reporter(h, plan, self.progress, self.evaluations, 0, "evolution: evaluation",
+  local total = self.evaluations
+  if (plan.kind == "task" and not plan.worker) or plan.kind == "mpi" then    -- (the budgets of its slice's restarts)
+    total = 0
+    for r = 1, self.restarts do
+      if spread.mine(r, plan.task, plan.ntasks) and not finished[r] then
+        total = total + math.min(share, self.evaluations - (r - 1) * share)
+      end
+    end
+  end
+  local done = progress.reporter(h, plan, self.progress, total, 0, "evolution: evaluation",
                                  plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
   local rows, n = {}, 0
   for _, r in pairs(finished) do

@@ -232,6 +232,29 @@ local function foreign_seed(rows, base, each, file)
   end
 end
 
+-- The message for DIR .. file (a layout file the tasks write) when it is there but does not
+-- read as `what` (it was edited: the tasks write it whole), or nil.
+local function unread(dir, file, what)
+  local f = io.open(dir .. file, "r")
+  if not f then return nil end
+  local text = f:read("a") or ""
+  f:close()
+  return string.format("'%s%s' does not read as %s ('%s'): it was edited (mend or remove it)", dir, file, what,
+                       (text:gsub("%s+$", "")))
+end
+
+-- The message for the first row of `rows` (by point) past `total`, the
+-- count of NOUNs (points, an Evolution's evaluations) the tasks wrote in
+-- parts/FILE, or nil.
+local function past_count(rows, total, noun, file)
+  local past
+  for i in pairs(rows) do if i > total and (not past or i < past) then past = i end end
+  if not past then return nil end
+  return string.format("%s holds point %d, past the %d %s%s of the tasks (parts/%s): it is another " ..
+                       "exploration's; nothing joined", rows[past].from or "a file", past, total, noun,
+                       total == 1 and "" or "s", file)
+end
+
 --- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
 -- for each count N of the parts' names (task-I-of-N.csv), the tasks I of N
 -- that wrote no part and have points: with the `total` count of points
@@ -287,8 +310,13 @@ function M.dir(dir)
   end
   local total, base = M.points(dir)
   local E, R, seed = M.restarts(dir)
+  local edited = (not total and unread(dir, POINTS, "the count of points and the base seed"))
+                 or (not E and unread(dir, RESTARTS, "the evaluations, restarts and run seed of a fit"))
+  if edited then return nil, edited end
   local foreign = (total and base and foreign_seed(rows, base, false, "points.txt"))
                   or (not total and E and seed and foreign_seed(rows, seed, true, "restarts.txt"))
+                  or (total and past_count(rows, total, "point", "points.txt"))
+                  or (not total and E and past_count(rows, E, "evaluation", "restarts.txt"))
   if foreign then return nil, foreign end
   local n, last, missing, absent = 0, total or 0, {}
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end

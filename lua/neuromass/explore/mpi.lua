@@ -202,6 +202,28 @@ function M.gather_warnings(plan)
   if all then for _, t in pairs(all) do warnings.add(t) end end
 end
 
+--- mpi.stopped(plan) -> the text naming the other ranks that received a stop
+-- signal ("rank 2 was stopped by signal 15", "ranks 1 and 2 were stopped by
+-- signals 15 and 2"), on every rank, or nil when none did: a rank stopped
+-- alone (`kill` of its process) computes no more and its rows go to rank 0
+-- with the others', and the other ranks, which returned from the gather with
+-- its later points missing, must not go on with the script.  Collective
+-- (every rank calls it after rank 0 has written the table).
+function M.stopped(plan)
+  local all = M.share(M.gather_rows({ [plan.task + 1] = require("neuromass.core").stop_signal() or false }))
+  local ranks, signals = {}, {}
+  for r = 1, plan.ntasks do
+    if all[r] and r - 1 ~= plan.task then
+      ranks[#ranks + 1] = string.format("%d", r - 1)
+      signals[#signals + 1] = string.format("%d", all[r])
+    end
+  end
+  if #ranks == 0 then return nil end
+  local function list(t) return #t == 1 and t[1] or table.concat(t, ", ", 1, #t - 1) .. " and " .. t[#t] end
+  return string.format("rank%s %s %s stopped by signal%s %s", #ranks == 1 and "" or "s", list(ranks),
+                       #ranks == 1 and "was" or "were", #ranks == 1 and "" or "s", list(signals))
+end
+
 --- mpi.barrier(): waits for every rank.  Collective.
 function M.barrier()
   mpi().barrier()

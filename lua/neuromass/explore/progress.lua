@@ -19,12 +19,13 @@ local function span(s)
   return string.format("%d s", s)
 end
 
---- progress.new(total, done, tty[, parallel]) -> a progress line for
+--- progress.new(total, done, tty[, parallel, label]) -> a progress line for
 -- `total` points of which `done` were done before (kept from an earlier
 -- run); `tty`: redraw in place; `parallel`: how many points run at once
--- (the worker processes; default 1).
-function M.new(total, done, tty, parallel)
-  return setmetatable({ total = total, done = done, before = done, failed = 0, tty = tty,
+-- (the worker processes; default 1); `label`: what the line says after
+-- "explore: " (an MPI rank's "rank 1: ").
+function M.new(total, done, tty, parallel, label)
+  return setmetatable({ total = total, done = done, before = done, failed = 0, tty = tty, label = label or "",
                         parallel = parallel or 1, start = os.time(), shown = -1 }, Progress)
 end
 
@@ -40,7 +41,7 @@ function Progress:show(now)
   self.shown = now
   local elapsed, here = now - self.start, self.done - self.before
   local eta = here > 0 and elapsed / math.max(here, self.parallel) * (self.total - self.done) or nil
-  local line = string.format("explore: %d/%d points%s, %s elapsed%s", self.done, self.total,
+  local line = string.format("explore: %s%d/%d points%s, %s elapsed%s", self.label, self.done, self.total,
                              self.failed > 0 and string.format(" (%d failed)", self.failed) or "",
                              span(elapsed), self.done < self.total and eta and (", ETA " .. span(eta)) or "")
   if self.tty then
@@ -57,10 +58,12 @@ end
 -- of `total` points, `done` of them before, when `show` (true|false; nil: on
 -- a terminal without --quiet), `parallel` of them running at once (M.new).
 -- h: the host context (context.get()) or nil; plan: spread.plan's (a worker
--- process shows neither: its parent does).
+-- process shows neither: its parent does; an array task or an MPI rank,
+-- its slice's: `total` counts those, and a rank's line names it).
 function M.reporter(h, plan, show, total, done, what, parallel)
   if show == nil then show = h and h.tty and not h.quiet or false end
-  local bar = show and not plan.worker and M.new(total, done, h and h.tty, parallel)
+  local label = plan.kind == "mpi" and string.format("rank %d: ", plan.task) or nil
+  local bar = show and not plan.worker and M.new(total, done, h and h.tty, parallel, label)
   return function(i, status)
     if status ~= "ok" and not (h and h.quiet) and not plan.worker then
       -- (on a terminal, from the start of a cleared line: not after the progress line's text)

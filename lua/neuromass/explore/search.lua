@@ -391,8 +391,14 @@ function Search:run()
       common.check_sets("BoxSearch", m, h, space.names, "space")
     end
   end
-  local done = progress.reporter(h, plan, self.progress, plan.kind == "task" and #todo or space.n,
-                                 plan.kind == "task" and 0 or space.n - #todo, "explore: point",
+  local total, before = space.n, space.n - #todo
+  if plan.kind == "task" or plan.kind == "mpi" then      -- (the missing points of its slice)
+    total, before = 0, 0
+    for _, i in ipairs(todo) do
+      if plan.kind == "task" or spread.mine(i, plan.task, plan.ntasks) then total = total + 1 end
+    end
+  end
+  local done = progress.reporter(h, plan, self.progress, total, before, "explore: point",
                                  spread_over and math.min(plan.n, #todo) or 1)
   if spread_over then
     if #parts > 0 then
@@ -432,10 +438,15 @@ function Search:run()
       local ok, err = merge.write(dir, names, rows, parts)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
-    -- (a rank that raises the stop aborts the job: not before rank 0 has written)
-    mpi.barrier()
+    -- (a rank that raises the stop aborts the job: not before rank 0 has written;
+    -- a rank stopped alone stops the others, which hold no whole table)
+    local others = mpi.stopped(plan)
     local signo = core.stop_signal()
     if signo then check.error("BoxSearch: stopped by signal " .. signo, 2) end
+    if others then
+      check.error(string.format("BoxSearch: %s; the points done are kept in %s/results.csv: run again to compute " ..
+                                "the rest", others, dir), 2)
+    end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole

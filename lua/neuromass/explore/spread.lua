@@ -249,9 +249,11 @@ Held.__gc = Held.release
 --- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
 -- its workers with it, the lock inherited), for a plan (M.plan) of kind
--- "single" or "workers"; shared for a task of an array (not a worker: the
--- tasks share the folder by slices, and hold it together against a run);
--- nil for MPI ranks and on a file system without locks.  A run's holders
+-- "single" or "workers", and rank 0 of an MPI job (the one that reads and
+-- writes the folder: its error aborts the job); shared for a task of an
+-- array (not a worker: the tasks share the folder by slices, and hold it
+-- together against a run); nil for the other MPI ranks and on a file system
+-- without locks.  A run's holders
 -- are recorded in DIR/explore.lock (this process; its workers: M.held_by),
 -- removed when the lock is released (lock:release(), or as a to-be-closed
 -- value).  Error at the user's line (`what`: "BoxSearch", "Evolution"):
@@ -262,7 +264,8 @@ Held.__gc = Held.release
 -- script's workers hold the folder until their points end).
 function M.lock(dir, plan, what)
   local task = plan.kind == "task" and not plan.worker
-  if plan.kind ~= "single" and plan.kind ~= "workers" and not task then return nil end
+  local rank0 = plan.kind == "mpi" and plan.task == 0       -- (the one rank that reads and writes the folder)
+  if plan.kind ~= "single" and plan.kind ~= "workers" and not task and not rank0 then return nil end
   local lock = core.lock_dir(dir, task)
   if lock == false then
     local who, running = holders(dir)

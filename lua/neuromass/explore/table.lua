@@ -131,24 +131,56 @@ function M.read(path)
   f:close()
   if not text then return nil, string.format("cannot read '%s': %s", path, tostring(err)) end
   local lines = {}
-  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line:gsub("\r$", "") end   -- (a table saved with CRLF)
   local header = lines[1] and cells(lines[1])
   if not header or header[1] ~= "point" or header[#header] ~= "status" then
     return nil, string.format("'%s' is not a results table (its header must be point,...,seed,...,status)", path)
   end
-  local seed_at
-  for j, h in ipairs(header) do if h == "seed" then seed_at = j end end
+  local seed_at, seen = nil, {}
+  for j, h in ipairs(header) do
+    if seen[h] then
+      return nil, string.format("'%s' names the column '%s' twice in its header: the file was edited (remove it)",
+                                path, h)
+    end
+    seen[h] = true
+    if h == "seed" then seed_at = j end
+  end
   if not seed_at then return nil, string.format("'%s' has no 'seed' column", path) end
   local names, metrics = {}, {}
   for j = 2, seed_at - 1 do names[#names + 1] = header[j] end
   for j = seed_at + 1, #header - 1 do metrics[#metrics + 1] = header[j] end
-  local rows = {}
+  -- A row the writer did not write (a file cut short, or edited): where and what, or nil.
+  local function edited(l, fmt, ...)
+    return nil, string.format("'%s' line %d" .. fmt .. ": the file was cut short or edited (mend or remove the " ..
+                              "row, or remove the file)", path, l, ...)
+  end
+  -- (every line ends with a line break: one cut inside a failed status still has all its cells)
+  if text:sub(-1) ~= "\n" then
+    return nil, string.format("'%s' line %d has no line break at its end: the file was cut short (mend or " ..
+                              "remove the row, or remove the file)", path, #lines)
+  end
+  local rows, at = {}, {}
   for l = 2, #lines do
     local c = cells(lines[l])
     local i = c and math.tointeger(tonumber(c[1]))
     if not c or #c ~= #header or not i or i < 1 then
       return nil, string.format("'%s' line %d is not a row of the table (%d cells, point, ..., status)",
                                 path, l, #header)
+    end
+    if at[i] then return edited(l, " repeats point %d (line %d)", i, at[i]) end
+    at[i] = l
+    for j = 2, #header - 1 do
+      local v = c[j]
+      if j == seed_at then
+        if not (v:match("^%d+$") and math.tointeger(tonumber(v))) then
+          return edited(l, ": seed = '%s' is not a whole number from 0 to 2^63 - 1", v)
+        end
+      elseif not (tonumber(v) or WORDS[v]) and (j < seed_at or v ~= "") then
+        return edited(l, ": %s = '%s' is not a number", header[j], v)
+      end
+    end
+    if c[#c] ~= "ok" and c[#c]:sub(1, 8) ~= "failed: " then
+      return edited(l, ": status '%s' is neither ok nor failed: <message>", c[#c])
     end
     local r = { point = i, params = {}, seed = c[seed_at], metrics = {}, status = c[#c] }
     for j = 2, seed_at - 1 do r.params[#r.params + 1] = c[j] end
@@ -160,24 +192,37 @@ function M.read(path)
   return { names = names, metrics = metrics, rows = rows }
 end
 
--- What differs between two rows of one point (their parameter values or
--- seed: rows of different explorations), as "NAME = a ..., what NAME = b", or nil.
+-- What differs between two rows of one point, as "NAME = a at point i, what
+-- NAME = b", and its likely cause, or nil: their parameter values or seed
+-- (another space or base seed), or, both computed, a metric (another
+-- evaluate, model or run: a point's row never depends on where it ran).
 local function differs(have, r, names, what)
-  for j, name in ipairs(names) do
-    if have.params[j] ~= r.params[j] then
-      return string.format("%s = %s at point %d, %s %s = %s", name, have.params[j], r.point, what, name, r.params[j])
-    end
+  local function text(name, a, b)
+    return string.format("%s = %s at point %d, %s %s = %s", name, a, r.point, what, name, b)
   end
-  if have.seed ~= r.seed then
-    return string.format("seed = %s at point %d, %s seed = %s", have.seed, r.point, what, r.seed)
+  local OTHER = "another space or base seed"
+  for j, name in ipairs(names) do
+    if have.params[j] ~= r.params[j] then return text(name, have.params[j], r.params[j]), OTHER end
+  end
+  if have.seed ~= r.seed then return text("seed", have.seed, r.seed), OTHER end
+  if have.status ~= "ok" or r.status ~= "ok" then return nil end
+  local all = {}
+  for k in pairs(have.metrics) do all[#all + 1] = k end
+  for k in pairs(r.metrics) do if have.metrics[k] == nil then all[#all + 1] = k end end
+  table.sort(all)
+  for _, k in ipairs(all) do
+    if have.metrics[k] ~= r.metrics[k] then
+      return text(k, have.metrics[k] or "(none)", r.metrics[k] or "(none)"), "another evaluate, model or run"
+    end
   end
 end
 
 --- table.join(into, t, what) -> nil | message: t's rows (table.read) added
 -- to `into` (point -> row); a row already there wins unless it failed and
 -- t's is ok.  Both must have the same parameters (names, in order), and two
--- rows of one point the same parameter values and seed (else the files are
--- parts of different explorations: the message names both).
+-- rows of one point the same parameter values and seed, and when both are
+-- computed ("ok") the same metrics (else the files are parts of different
+-- explorations: the message names both).
 function M.join(into, names, t, what)
   if table.concat(t.names, ",") ~= table.concat(names, ",") then
     return string.format("%s holds the parameters %s, not %s", what, table.concat(t.names, ","),
@@ -185,10 +230,11 @@ function M.join(into, names, t, what)
   end
   for i, r in keyorder.pairs(t.rows) do
     local have = into[i]
-    local why = have and differs(have, r, names, what)
+    local why, cause
+    if have then why, cause = differs(have, r, names, what) end
     if why then
-      return string.format("%s holds %s: they are parts of different explorations (another space or base seed)",
-                           have.from or "a file", why)
+      return string.format("%s holds %s: they are parts of different explorations (%s)", have.from or "a file", why,
+                           cause)
     end
     r.from = what
     if not have or (have.status ~= "ok" and r.status == "ok") then into[i] = r end

@@ -109,8 +109,10 @@ function M.run(h, ordinal, plan, jobs, on_point, on_start)
   local exits = {}                   -- "worker I: exit status S", of those that failed
   local read, raised = pcall(function()
     for line in pipe:lines() do
-      if line:sub(1, #M.MARK) == M.MARK then
-        local tail = line:sub(#M.MARK + 1)
+      -- (a mark ends its line, and may follow a worker's own text without a line break: io.write)
+      local at = line:find(M.MARK, 1, true)
+      if at then
+        local tail = line:sub(at + #M.MARK)
         local pgid = tail:match("^group\t(%d+)$")
         local i, status = tail:match("^(%d+)\t(.*)$")
         local key, text = tail:match("^warning\t([^\t]*)\t(.*)$")
