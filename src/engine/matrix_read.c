@@ -140,6 +140,34 @@ static int next_row_named(const char *eol, const char *end)
   return 0;
 }
 
+/* Is the cell [s, e) a number in quotes ("0.5", '1'), as some spreadsheets
+** and R's write.csv write? */
+static int quoted_number(const char *s, const char *e)
+{
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
+  double v;
+  unsigned char is_int;
+  return e - s >= 3 && (*s == '"' || *s == '\'') && e[-1] == *s && parse_cell(s + 1, e - 1, &v, &is_int);
+}
+
+/* What a bad cell [s, e), column c (from 0) of row `rows` (from 0) ending at
+** eol, probably is, for its message (up to `end`): "" when nothing fits. */
+static const char *bad_cell_hint(const char *s, const char *e, size_t c, size_t rows, const char *eol,
+                                 const char *end)
+{
+  if (quoted_number(s, e)) return " (a number in quotes: write the numbers without them)";
+  if (memchr(s, ';', (size_t)(e - s)))
+    return " (cells separated by ';', as a spreadsheet writes where the decimal mark is a comma: save "
+           "with ',' between cells and '.' in numbers)";
+  if (rows > 0 || c > 0 || !header_like(s, e, c)) return "";   /* (a text cell after a number: no header) */
+  if (next_row_named(eol, end))
+    return " (every row starts with a name: a label column, as TVB's centres.txt, is not a matrix; read "
+           "such a file with io.lines)";
+  return " (the file holds numbers only: a header line, such as pandas' to_csv writes, must go or start "
+         "with #)";
+}
+
 /* The end of the cell starting at `cell` on a line ending at eol: the next
 ** comma (CSV) or the next white space (`spaced`); *next: where the following
 ** cell starts, NULL when this cell is the row's last. */
@@ -196,14 +224,8 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         }
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
           char text[4 * 40 + 1];
-          int header = rows == 0 && header_like(cell, end, c);
-          int labels = header && c == 0 && next_row_named(eol, buf + len);
           status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
-                           c + 1, shown(cell, end, text),
-                           labels ? " (every row starts with a name: a label column, as TVB's "
-                                    "centres.txt, is not a matrix; read such a file with io.lines)"
-                           : header ? " (the file holds numbers only: a header line, such as pandas' "
-                                      "to_csv writes, must go or start with #)" : "");
+                           c + 1, shown(cell, end, text), bad_cell_hint(cell, end, c, rows, eol, buf + len));
           goto done;
         }
         n++;

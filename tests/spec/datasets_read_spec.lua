@@ -85,6 +85,30 @@ describe("nm.datasets.read_matrix", function()
     end)
   end
 
+  it("says what a bad cell looks like only where it fits: a header, quotes, semicolons", function()
+    local function err_of(name, bytes)
+      local path = file(name, bytes)
+      local ok, err = pcall(function() local m = nm.datasets.read_matrix(path); return m end)
+      assert.is_false(ok)
+      return err
+    end
+    -- a text cell after a number on the first line is no header (before: "a header line ... must go")
+    local err = err_of("text_first.csv", "0,x\n1,0\n")
+    assert.matches("text_first.csv:1: column 2: bad number 'x'$", err)
+    -- quoted numbers (before: "every row starts with a name: a label column")
+    err = err_of("quoted.csv", '"0","1"\n"1","0"\n')
+    assert.matches("quoted.csv:1: column 1: bad number '\"0\"' (a number in quotes: write the numbers " ..
+                   "without them)", err, 1, true)
+    -- a spreadsheet's CSV with ';' between cells and decimal commas (before: "bad number '5;1'" alone)
+    err = err_of("semicolons.csv", "0,5;1,2\n1;0\n")
+    assert.matches("semicolons.csv:1: column 2: bad number '5;1' (cells separated by ';', as a spreadsheet " ..
+                   "writes where the decimal mark is a comma: save with ',' between cells and '.' in numbers)",
+                   err, 1, true)
+    -- a header still says so, a label column too
+    assert.matches("must go or start with #", err_of("hdr.csv", "a,b\n0,1\n1,0\n"), 1, true)
+    assert.matches("a label column", err_of("labels.txt", "A 0 1\nB 1 0\n"), 1, true)
+  end)
+
   it("refuses a directory with the system's reason", function()
     local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir); return m end)
     assert.is_false(ok)
