@@ -7,7 +7,8 @@
 ** wide as the first, a UTF-8 byte-order mark at the start skipped, lines
 ** whose first non-blank byte is '#' skipped (np.savetxt's header and footer,
 ** which np.loadtxt skips); each cell read as Lua's tonumber reads it
-** (nm_matrix_read in nm.h).
+** (nm_matrix_read in nm.h), and the line of each row (for messages about
+** the matrix later, nm.datasets.read_matrix's).
 */
 #include <ctype.h>
 #include <errno.h>
@@ -192,9 +193,10 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
   size_t len;
   char *buf = slurp(path, &len, err);
   if (!buf) return err ? err->status : NM_EIO;
-  size_t cap = 0, n = 0, cols = 0, rows = 0;
+  size_t cap = 0, n = 0, cols = 0, rows = 0, line_cap = 0;
   double *v = NULL;
   unsigned char *is_int = NULL;
+  long *lines = NULL;
   long line = 0;
   int status = NM_OK, spaced = 0;
   char *start = buf;
@@ -237,7 +239,16 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
                          c, cols);
         goto done;
       }
-      rows++;
+      if (rows == line_cap) {
+        long *nl = realloc(lines, (line_cap ? line_cap * 2 : 64) * sizeof *lines);
+        if (!nl) {
+          status = nm_fail(err, NM_ENOMEM, "cannot read '%s': %s", path, nm_strerror(NM_ENOMEM));
+          goto done;
+        }
+        lines = nl;
+        line_cap = line_cap ? line_cap * 2 : 64;
+      }
+      lines[rows++] = line;
     }
     s = eol + 1;
   }
@@ -246,12 +257,14 @@ done:
   if (status != NM_OK) {
     free(v);
     free(is_int);
+    free(lines);
     return status;
   }
   out->rows = rows;
   out->cols = cols;
   out->v = v;
   out->is_int = is_int;
+  out->line = lines;
   return NM_OK;
 }
 
@@ -260,7 +273,9 @@ void nm_matrix_free(nm_matrix *m)
   if (!m) return;
   free(m->v);
   free(m->is_int);
+  free(m->line);
   m->v = NULL;
   m->is_int = NULL;
+  m->line = NULL;
   m->rows = m->cols = 0;
 }

@@ -109,6 +109,37 @@ describe("nm.datasets.read_matrix", function()
     assert.matches("a label column", err_of("labels.txt", "A 0 1\nB 1 0\n"), 1, true)
   end)
 
+  it("lets a model's refusal of a matrix read from a file name the file, and the line of an entry", function()
+    local function err_of(f)
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      return err
+    end
+    local C3 = nm.datasets.read_matrix(file("c23.csv", "# weights\n0,1,2\n1,0,2\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Cmat must be a 2x2 matrix %(row 1 has 3 entries%): " ..
+                   "'[^']*c23.csv' holds 2 rows of 3 values$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C3 } end))
+    local C = nm.datasets.read_matrix(file("c22.csv", "0,1\n1,0\n"))
+    local D3 = nm.datasets.read_matrix(file("d33.txt", "0 1 2\n1 0 2\n2 2 0\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Dmat must be a 2x2 matrix %(got 3 rows%): " ..
+                   "'[^']*d33.txt' holds 3 rows of 3 values$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C, Dmat = D3 } end))
+    local Dn = nm.datasets.read_matrix(file("dneg.csv", "# lengths (mm)\n0,5\n\n-2,0\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Dmat%[2%]%[1%] must not be negative, got %-2 " ..
+                   "%(line 4, column 1 of '[^']*dneg.csv'%)$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C, Dmat = Dn } end))
+    local node = nm.models.fhn.node()
+    assert.matches("datasets_read_spec.lua:%d+: network 'Net': lengths%[2%]%[1%] must not be negative, got %-2 " ..
+                   "%(line 4, column 1 of '[^']*dneg.csv'%)$",
+                   err_of(function()
+                     return nm.network { nodes = { node, node }, lengths = Dn, signal_speed = 2 }
+                   end))
+    -- a value set after reading is not the file's: no line named
+    C[2][1] = 0 / 0
+    assert.matches("FHNModel: Cmat%[2%]%[1%] must be a finite number, got nan$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C } end))
+  end)
+
   it("refuses a directory with the system's reason", function()
     local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir); return m end)
     assert.is_false(ok)
