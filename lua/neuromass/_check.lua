@@ -741,7 +741,11 @@ local function origin_text(m, at)
   local o = origins[m]
   if not o then return "" end
   if at then return string.format(" (line %d, column %d of '%s')", o[2][at[1]] or 0, at[2], o[1]) end
-  return string.format(": '%s' holds %d rows of %d values", o[1], #o[2], o[3])
+  local rows, cols = #o[2], o[3]
+  local k = math.tointeger(math.floor(math.sqrt(rows) + 0.5))
+  return string.format(": '%s' holds %d row%s of %d value%s%s", o[1], rows, rows == 1 and "" or "s", cols,
+                       cols == 1 and "" or "s", cols == 1 and rows > 1 and k * k == rows and
+                       string.format(", a %dx%d matrix written one value a line?", k, k) or "")
 end
 
 -- The last pack M.matrix took of each table (weak keys): the same table
@@ -779,7 +783,7 @@ function M.matrix(m, n, what, level, nonneg, pack)
   elseif why == "row" then
     local row = m[i]
     M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
-                          type(row) == "table" and string.format("has %d entries", #row)
+                          type(row) == "table" and string.format("has %d entr%s", #row, #row == 1 and "y" or "ies")
                           or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
                           origin_text(m)),
             level + 1)

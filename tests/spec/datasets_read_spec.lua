@@ -134,6 +134,14 @@ describe("nm.datasets.read_matrix", function()
                    err_of(function()
                      return nm.network { nodes = { node, node }, lengths = Dn, signal_speed = 2 }
                    end))
+    -- one row, one column, and a k x k matrix written one value a line (np.savetxt(C.flatten()))
+    local row = nm.datasets.read_matrix(file("row.csv", "0,1,2\n"))
+    assert.matches("'[^']*row.csv' holds 1 row of 3 values$",
+                   err_of(function() return nm.models.fhn.native { Cmat = row } end))
+    local flat = nm.datasets.read_matrix(file("flat.txt", "0\n1\n1\n0\n"))
+    assert.matches("Cmat must be a 4x4 matrix %(row 1 has 1 entry%): '[^']*flat.txt' holds 4 rows of 1 value, " ..
+                   "a 2x2 matrix written one value a line%?$",
+                   err_of(function() return nm.models.fhn.native { Cmat = flat } end))
     -- a value set after reading is not the file's: no line named
     C[2][1] = 0 / 0
     assert.matches("FHNModel: Cmat%[2%]%[1%] must be a finite number, got nan$",
