@@ -60,7 +60,7 @@ static char *slurp(const char *path, size_t *len, nm_error *err)
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
 /* A cell [s, e) as Lua 5.4's tonumber reads it: a decimal or hexadecimal
-** integer (of at most 2^53 in magnitude, so that the double holds it
+** integer, signed or not (of at most 2^53 in magnitude, so that the double holds it
 ** exactly) is an integer, anything else strtod reads whole (surrounding
 ** white space allowed; "inf" and "nan" refused, as Lua refuses them; a NUL
 ** byte refused: the C string would end there and hide what follows). */
@@ -73,7 +73,7 @@ static int parse_cell(const char *s, const char *e, double *v, unsigned char *is
   if (n == 0 || n >= sizeof tmp || memchr(s, '\0', n)) return 0;
   memcpy(tmp, s, n);
   tmp[n] = '\0';
-  const char *p = tmp + (tmp[0] == '-');
+  const char *p = tmp + (tmp[0] == '-' || tmp[0] == '+');      /* (a sign, as Lua's l_str2int) */
   int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
   size_t digits = strspn(p + 2 * hex, hex ? "0123456789abcdefABCDEF" : "0123456789");
   if (digits > 0 && p[2 * hex + digits] == '\0') {

@@ -26,6 +26,15 @@ describe("nm.datasets.read_matrix", function()
     assert.equals("float", math.type(m[1][2]))
   end)
 
+  it("reads a sign before an integer as tonumber does: still an integer", function()
+    -- (before: "+3" and "+0x10" were read as the floats 3.0 and 16.0)
+    local m = nm.datasets.read_matrix(file("signs.csv", "+3,-0x10,+0x10,+0.5,-7\n"))
+    assert.same({ { 3, -16, 16, 0.5, -7 } }, m)
+    for k, t in ipairs { "integer", "integer", "integer", "float", "integer" } do
+      assert.equals(t, math.type(m[1][k]), "column " .. k)
+    end
+  end)
+
   it("takes Windows line endings and a last line without a newline", function()
     assert.same({ { 1, 2 }, { 3, 4 } }, nm.datasets.read_matrix(file("crlf.csv", "1,2\r\n3,4")))
   end)
