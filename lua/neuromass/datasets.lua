@@ -194,7 +194,7 @@ function M.read_matrix(path, ...)
     check.error("datasets.read_matrix: 'path' must be a file name (a string), got " .. check.show(path), 2)
   end
   local m, lines = core.read_matrix(path)
-  if not m then check.error("datasets.read_matrix: " .. lines, 2) end
+  if not m then check.error("datasets.read_matrix: " .. lines .. paths.beside_script(path), 2) end
   if #m == 0 then check.error("datasets.read_matrix: " .. path .. ": no numbers (an empty file)", 2) end
   check.matrix_origin(m, path, lines)      -- (a model's refusal of it names the file, and an entry's line)
   return m

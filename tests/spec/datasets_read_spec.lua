@@ -157,6 +157,28 @@ describe("nm.datasets.read_matrix", function()
                    err_of(function() return nm.models.fhn.native { Cmat = C } end))
   end)
 
+  it("says where a file missing from the current directory is, when it is beside the script", function()
+    -- (a script run from elsewhere, neuromass run study/sim.lua, reads "Cmat.csv" from the current
+    -- directory; before, the message said only "No such file or directory")
+    local h = require "helpers"
+    assert(os.execute("mkdir -p '" .. dir .. "/study'"))
+    file("study/Cmat.csv", "0,1\n1,0\n")
+    file("study/sim.lua", 'local nm = require "neuromass"\nlocal C = nm.datasets.read_matrix("Cmat.csv")\n' ..
+                          'local T = nm.load_table { file = "t.f64", rows = { 0, 1 }, cols = { 0, 1 } }\n')
+    local status, _, err = h.sh("cd '" .. dir .. "' && '" .. h.exe .. "' run study/sim.lua")
+    assert.are_not.equal(0, status)
+    assert.matches("study/sim.lua:2: datasets.read_matrix: cannot read 'Cmat.csv': No such file or directory " ..
+                   "(paths are relative to the current directory; the script's folder has it: write " ..
+                   "'study/Cmat.csv')", err, 1, true)
+    file("Cmat.csv", "0,1\n1,0\n")         -- here as well: found, no hint
+    file("study/t.f64", string.rep("\0", 32))
+    status, _, err = h.sh("cd '" .. dir .. "' && '" .. h.exe .. "' run study/sim.lua")
+    assert.are_not.equal(0, status)
+    assert.matches("study/sim.lua:3: table: cannot open 't.f64': t.f64: No such file or directory " ..
+                   "(paths are relative to the current directory; the script's folder has it: write " ..
+                   "'study/t.f64')", err, 1, true)
+  end)
+
   it("refuses a directory with the system's reason", function()
     local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir); return m end)
     assert.is_false(ok)
