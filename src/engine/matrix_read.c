@@ -92,10 +92,14 @@ static int parse_cell(const char *s, const char *e, double *v, unsigned char *is
   return *end == '\0' && isfinite(*v);
 }
 
-/* The cell [s, e) for a message: its first 40 bytes, a byte that is not
-** printable ASCII written \xHH (a binary file, a byte-order mark). */
+/* The cell [s, e) for a message, without the white space around it (a
+** Windows line end's \r is no part of the last cell): its first 40 bytes, a
+** byte that is not printable ASCII written \xHH (a binary file, a byte-order
+** mark). */
 static const char *shown(const char *s, const char *e, char out[4 * 40 + 1])
 {
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
   char *o = out;
   for (const char *p = s; p < e && p < s + 40; p++) {
     unsigned char c = (unsigned char)*p;
@@ -153,10 +157,14 @@ static int quoted_number(const char *s, const char *e)
 }
 
 /* What a bad cell [s, e), column c (from 0) of row `rows` (from 0) ending at
-** eol, probably is, for its message (up to `end`): "" when nothing fits. */
-static const char *bad_cell_hint(const char *s, const char *e, size_t c, size_t rows, const char *eol,
-                                 const char *end)
+** eol, probably is, for its message (up to `end`; `last`: the row's last
+** cell): "" when nothing fits. */
+static const char *bad_cell_hint(const char *s, const char *e, size_t c, size_t rows, int last,
+                                 const char *eol, const char *end)
 {
+  const char *t = s;
+  while (t < e && is_space(*t)) t++;
+  if (t == e && last && c > 0) return " (the line ends with ',': remove it)";
   if (quoted_number(s, e)) return " (a number in quotes: write the numbers without them)";
   if (memchr(s, ';', (size_t)(e - s)))
     return " (cells separated by ';', as a spreadsheet writes where the decimal mark is a comma: save "
@@ -227,7 +235,8 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
           char text[4 * 40 + 1];
           status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
-                           c + 1, shown(cell, end, text), bad_cell_hint(cell, end, c, rows, eol, buf + len));
+                           c + 1, shown(cell, end, text),
+                           bad_cell_hint(cell, end, c, rows, next == NULL, eol, buf + len));
           goto done;
         }
         n++;

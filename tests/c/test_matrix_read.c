@@ -98,7 +98,8 @@ static void test_errors(void)
     { "1,nan\n", "1: column 2: bad number 'nan'" },
     { "inf,1\n", "1: column 1: bad number 'inf'" },
     { "1,,2\n", "1: column 2: bad number ''" },
-    { "1,2,\n", "1: column 3: bad number ''" },
+    { "1,2,\n", "1: column 3: bad number '' (the line ends with ',': remove it)" },
+    { "1,2\r\n3,x\r\n", "2: column 2: bad number 'x'" },
     { "1e999\n", "1: column 1: bad number '1e999'" },
     { "1,2\n3\n", "2: 1 values, the first row has 2" },
     { "\"a\",\"b\"\n1,2\n", "1: column 1: bad number '\"a\"' (the file holds numbers only: a header line, "

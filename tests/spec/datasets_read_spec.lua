@@ -83,6 +83,11 @@ describe("nm.datasets.read_matrix", function()
     { "nul.txt", "1 2\n3 4\0\n", "nul.txt:2: column 2: bad number '4\\x00'" },
     { "nul_first.csv", "\0" .. "1,2\n", "nul_first.csv:1: column 1: bad number '\\x001'" },
     { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment'" },
+    -- (before: "bad number 'x\x0D'": a Windows line end shown as part of the last cell)
+    { "crlf_text.csv", "1,2\r\n3,x\r\n", "crlf_text.csv:2: column 2: bad number 'x'" },
+    -- (before: "bad number '\x0D'" alone)
+    { "trailing.csv", "1,2,\r\n3,4,\r\n", "trailing.csv:1: column 3: bad number '' (the line ends with ',': " ..
+      "remove it)" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()
