@@ -158,23 +158,32 @@ static int quoted_number(const char *s, const char *e)
 
 /* What a bad cell [s, e), column c (from 0) of row `rows` (from 0) ending at
 ** eol, probably is, for its message (up to `end`; `last`: the row's last
-** cell): "" when nothing fits. */
-static const char *bad_cell_hint(const char *s, const char *e, size_t c, size_t rows, int last,
+** cell; `spaced`: a file of cells separated by spaces): "" when nothing fits. */
+static const char *bad_cell_hint(const char *s, const char *e, size_t c, size_t rows, int last, int spaced,
                                  const char *eol, const char *end)
 {
-  const char *t = s;
+  const char *t = s, *te = e;
   while (t < e && is_space(*t)) t++;
+  while (te > t && is_space(te[-1])) te--;
   if (t == e && last && c > 0) return " (the line ends with ',': remove it)";
   if (quoted_number(s, e)) return " (a number in quotes: write the numbers without them)";
   if (memchr(s, ';', (size_t)(e - s)))
     return " (cells separated by ';', as a spreadsheet writes where the decimal mark is a comma: save "
            "with ',' between cells and '.' in numbers)";
-  if (rows > 0 || c > 0 || !header_like(s, e, c)) return "";   /* (a text cell after a number: no header) */
-  if (next_row_named(eol, end))
-    return " (every row starts with a name: a label column, as TVB's centres.txt, is not a matrix; read "
-           "such a file with io.lines)";
-  return " (the file holds numbers only: a header line, such as pandas' to_csv writes, must go or start "
-         "with #)";
+  if (rows == 0 && c == 0 && header_like(s, e, c)) {   /* (a text cell after a number: no header) */
+    if (next_row_named(eol, end))
+      return " (every row starts with a name: a label column, as TVB's centres.txt, is not a matrix; read "
+             "such a file with io.lines)";
+    return " (the file holds numbers only: a header line, such as pandas' to_csv writes, must go or start "
+           "with #)";
+  }
+  if (memchr(t, '#', (size_t)(te - t)))
+    return " (a '#' after a number is no comment: a comment is a line of its own, starting with #)";
+  for (const char *q = t; !spaced && q < te; q++)           /* "4 5 6", or decimal commas: "0,5 1,2" */
+    if (is_space(*q))
+      return " (cells separated by spaces in a file whose first row has commas: one separator for the "
+             "whole file, ',' between cells and '.' in numbers)";
+  return "";
 }
 
 /* The end of the cell starting at `cell` on a line ending at eol: the next
@@ -236,7 +245,7 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
           char text[4 * 40 + 1];
           status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
                            c + 1, shown(cell, end, text),
-                           bad_cell_hint(cell, end, c, rows, next == NULL, eol, buf + len));
+                           bad_cell_hint(cell, end, c, rows, next == NULL, spaced, eol, buf + len));
           goto done;
         }
         n++;

@@ -82,7 +82,8 @@ describe("nm.datasets.read_matrix", function()
     { "nul.csv", "1,2\n3,4\0junk\n", "nul.csv:2: column 2: bad number '4\\x00junk'" },
     { "nul.txt", "1 2\n3 4\0\n", "nul.txt:2: column 2: bad number '4\\x00'" },
     { "nul_first.csv", "\0" .. "1,2\n", "nul_first.csv:1: column 1: bad number '\\x001'" },
-    { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment'" },
+    { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment' (a '#' " ..
+      "after a number is no comment: a comment is a line of its own, starting with #)" },
     -- (before: "bad number 'x\x0D'": a Windows line end shown as part of the last cell)
     { "crlf_text.csv", "1,2\r\n3,x\r\n", "crlf_text.csv:2: column 2: bad number 'x'" },
     -- (before: "bad number '\x0D'" alone)
@@ -118,6 +119,14 @@ describe("nm.datasets.read_matrix", function()
     assert.matches("semicolons.csv:1: column 2: bad number '5;1' (cells separated by ';', as a spreadsheet " ..
                    "writes where the decimal mark is a comma: save with ',' between cells and '.' in numbers)",
                    err, 1, true)
+    -- spaces between cells where the first row has commas: a row of another kind, or decimal commas
+    -- (before: "bad number '4 5 6'", "bad number '5 1'" alone)
+    local spaced = " (cells separated by spaces in a file whose first row has commas: one separator for " ..
+                   "the whole file, ',' between cells and '.' in numbers)"
+    assert.matches("spaced.csv:2: column 1: bad number '4 5 6'" .. spaced, err_of("spaced.csv", "1,2,3\n4 5 6\n"),
+                   1, true)
+    assert.matches("decimal.txt:1: column 2: bad number '5 1'" .. spaced, err_of("decimal.txt", "0,5 1,2\n1,2 0,5\n"),
+                   1, true)
     -- a header still says so, a label column too
     assert.matches("must go or start with #", err_of("hdr.csv", "a,b\n0,1\n1,0\n"), 1, true)
     assert.matches("a label column", err_of("labels.txt", "A 0 1\nB 1 0\n"), 1, true)
