@@ -725,6 +725,29 @@ function M.mark_view(t, live) views[t] = live and "live" or true end
 -- one, though it has a metatable.
 function M.is_view(t) return views[t] ~= nil end
 
+-- The file each matrix nm.datasets.read_matrix read came from (weak keys):
+-- m -> { path, lines (the file's line of each row), cols }.
+local origins = setmetatable({}, { __mode = "k" })
+
+--- Marks m, an array of rows read from the file `path` (row i from its line
+-- lines[i]), so that M.matrix's refusals of it name the file.
+function M.matrix_origin(m, path, lines)
+  origins[m] = { path, lines, m[1] and #m[1] or 0 }
+end
+
+-- What a refusal of m says of the file it was read from ("" when none): its
+-- shape (`at` nil), or where row i, column j is (`at` = { i, j }).
+local function origin_text(m, at)
+  local o = origins[m]
+  if not o then return "" end
+  if at then return string.format(" (line %d, column %d of '%s')", o[2][at[1]] or 0, at[2], o[1]) end
+  local rows, cols = #o[2], o[3]
+  local k = math.tointeger(math.floor(math.sqrt(rows) + 0.5))
+  return string.format(": '%s' holds %d row%s of %d value%s%s", o[1], rows, rows == 1 and "" or "s", cols,
+                       cols == 1 and "" or "s", cols == 1 and rows > 1 and k * k == rows and
+                       string.format(", a %dx%d matrix written one value a line?", k, k) or "")
+end
+
 -- The last pack M.matrix took of each table (weak keys): the same table
 -- packed again with the same bits (a model built again from the same Cmat)
 -- gets that pack back, without new memory.  A pack lives as long as its
@@ -753,20 +776,23 @@ function M.matrix(m, n, what, level, nonneg, pack)
     if why and type(m) == "table" then last_pack[m] = why end
     return m, why
   end
+  -- (a non-finite entry is none of a file's: read_matrix refuses them; it was set since)
   if why == "shape" then
-    M.error(string.format("%s must be a %dx%d matrix (got %s)", what, n, n,
-                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m))), level + 1)
+    M.error(string.format("%s must be a %dx%d matrix (got %s)%s", what, n, n,
+                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m)), origin_text(m)), level + 1)
   elseif why == "row" then
     local row = m[i]
-    M.error(string.format("%s must be a %dx%d matrix (row %d %s)", what, n, n, i,
-                          type(row) == "table" and string.format("has %d entries", #row)
-                          or string.format("is %s, not a row: a table of %d numbers", M.show(row), n)),
+    M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
+                          type(row) == "table" and string.format("has %d entr%s", #row, #row == 1 and "y" or "ies")
+                          or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
+                          origin_text(m)),
             level + 1)
   elseif why == "finite" then
     M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(m[i][j])),
           level + 1)
   end
-  M.error(string.format("%s[%d][%d] must not be negative, got %s", what, i, j, M.show(m[i][j])),
+  M.error(string.format("%s[%d][%d] must not be negative, got %s%s", what, i, j, M.show(m[i][j]),
+                        origin_text(m, { i, j })),
         level + 1)
 end
 

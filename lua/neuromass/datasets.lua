@@ -184,7 +184,7 @@ end
 -- file, a cell that is not a finite number (text, nan, 1e400, an empty
 -- cell; bytes that are not printable shown as \xHH), rows of different
 -- lengths, a file with no numbers.  The shape is the model's to check (Cmat N x N, Dmat of
--- the same size).
+-- the same size): its refusal names the file, and the line and column of an entry.
 function M.read_matrix(path, ...)
   if select("#", ...) > 0 then
     check.error(string.format("datasets.read_matrix takes one argument, the path (got %d): the separator " ..
@@ -193,9 +193,10 @@ function M.read_matrix(path, ...)
   if type(path) ~= "string" then
     check.error("datasets.read_matrix: 'path' must be a file name (a string), got " .. check.show(path), 2)
   end
-  local m, err = core.read_matrix(path)
-  if not m then check.error("datasets.read_matrix: " .. err, 2) end
+  local m, lines = core.read_matrix(path)
+  if not m then check.error("datasets.read_matrix: " .. lines .. paths.beside_script(path), 2) end
   if #m == 0 then check.error("datasets.read_matrix: " .. path .. ": no numbers (an empty file)", 2) end
+  check.matrix_origin(m, path, lines)      -- (a model's refusal of it names the file, and an entry's line)
   return m
 end
 

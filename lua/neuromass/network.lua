@@ -119,6 +119,10 @@ function M.network(def)
       infinite_delay_error(self, M.infinite_delay(lengths, n, def.signal_speed))
     end
   elseif def.delays then
+    if def.signal_speed ~= nil then   -- (a Dmat of lengths given as delays would run slow, silently)
+      error(what .. "'signal_speed' goes with 'lengths' (mm); 'delays' are in ms already: give " ..
+                    "lengths = ..., signal_speed = ... (delays = lengths / signal_speed), or delays alone", 2)
+    end
     self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2, true)
   elseif def.signal_speed ~= nil then
     error(what .. "'signal_speed' needs 'lengths' (mm)", 2)

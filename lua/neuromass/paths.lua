@@ -2,10 +2,11 @@
 -- (created when needed); absolute paths, and "-" (standard output), are left
 -- alone.  The checks of output paths (distinct, writable, not an input) are
 -- outputs.lua's.  Also where the library itself lives: its Lua files and
--- shipped data.
+-- shipped data; and where a missing input of the user's is (inputs are
+-- relative to the current directory).
 local core = require "neuromass.core"
 local context = require "neuromass.context"
-local error, type, debug = error, type, debug
+local error, type, debug, io, string = error, type, debug, io, string
 
 local M = {}
 
@@ -19,6 +20,29 @@ M.library_dir = debug.getinfo(1, "S").source:match("^@(.*/)paths%.lua$")
 function M.data_dir(level)
   if not M.library_dir then error("cannot locate the neuromass library's data files", (level or 2) + 1) end
   return M.library_dir .. "data/"
+end
+
+--- What the message of an input file `path` (a user's matrix or table)
+-- that could not be opened adds when `path` is relative and the user's
+-- script (the first calling frame outside the library) has a file of that
+-- name in its folder, as a script run from elsewhere (neuromass run
+-- study/sim.lua) does: where it is; else "".
+function M.beside_script(path)
+  if type(path) ~= "string" or path:sub(1, 1) == "/" then return "" end
+  local lib, l = M.library_dir and "@" .. M.library_dir, 2
+  while true do
+    local info = debug.getinfo(l, "S")
+    if not info then return "" end
+    if info.what ~= "C" and not (lib and info.source:sub(1, #lib) == lib) then
+      local dir = info.source:match("^@(.*/)[^/]*$")
+      local f = dir and io.open(dir .. path, "rb")
+      if not f then return "" end
+      f:close()
+      return string.format(" (paths are relative to the current directory; the script's folder has it: " ..
+                           "write '%s')", dir .. path)
+    end
+    l = l + 1
+  end
 end
 
 --- The output path that means standard output.

@@ -4,6 +4,7 @@
 -- edges, exactly as neurolib's ALN (neurolib/models/aln/timeIntegration.py).
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
+local paths = require "neuromass.paths"
 
 local io, string, setmetatable, type, tostring, getmetatable =
       io, string, setmetatable, type, tostring, getmetatable
@@ -73,7 +74,9 @@ function M.load(opts)
   local row_axis, col_axis = axis(opts.rows, "rows", opts.file), axis(opts.cols, "cols", opts.file)
   -- Check the file now, so that a missing or truncated table is reported where it is loaded.
   local f, err = io.open(opts.file, "rb")
-  if not f then error("table: cannot open '" .. opts.file .. "': " .. tostring(err), 2) end
+  if not f then
+    error("table: cannot open '" .. opts.file .. "': " .. tostring(err) .. paths.beside_script(opts.file), 2)
+  end
   -- (a folder opens, and seeks to no file's size: reading it says what it is)
   local _, rerr = f:read(0)
   local size = f:seek("end")

@@ -35,8 +35,9 @@
 **     derived or not.
 **     A delay of more than max_delay steps (or not finite) stops it: nil
 **     and that i, j;
-**   core.read_matrix(path) -> rows (an array of rows) | nil, message
-**     (nm_matrix_read: the message names the file, line and column).
+**   core.read_matrix(path) -> rows (an array of rows), lines (the file's
+**     line of each row, from 1) | nil, message (nm_matrix_read: the message
+**     names the file, line and column).
 */
 #include <limits.h>
 #include <math.h>
@@ -491,12 +492,14 @@ static int read_matrix(lua_State *L)
   /* Copied into a userdata first, so that a Lua error while the tables are
   ** made (out of memory) leaks nothing. */
   size_t cells = m.rows * m.cols;
-  double *v = lua_newuserdatauv(L, cells * sizeof(double) + cells + 1, 0);
-  unsigned char *is_int = (unsigned char *)(v + cells);
+  double *v = lua_newuserdatauv(L, cells * sizeof(double) + m.rows * sizeof(long) + cells + 1, 0);
+  long *lines = (long *)(v + cells);
+  unsigned char *is_int = (unsigned char *)(lines + m.rows);
   if (cells) {
     memcpy(v, m.v, cells * sizeof(double));
     memcpy(is_int, m.is_int, cells);
   }
+  if (m.rows) memcpy(lines, m.line, m.rows * sizeof(long));
   size_t rows = m.rows, cols = m.cols;
   nm_matrix_free(&m);
   lua_createtable(L, (int)rows, 0);
@@ -510,7 +513,12 @@ static int read_matrix(lua_State *L)
     }
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  return 1;
+  lua_createtable(L, (int)rows, 0);
+  for (size_t i = 0; i < rows; i++) {
+    lua_pushinteger(L, lines[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 2;
 }
 
 void nmL_open_matrix(lua_State *L)

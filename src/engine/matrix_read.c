@@ -7,7 +7,8 @@
 ** wide as the first, a UTF-8 byte-order mark at the start skipped, lines
 ** whose first non-blank byte is '#' skipped (np.savetxt's header and footer,
 ** which np.loadtxt skips); each cell read as Lua's tonumber reads it
-** (nm_matrix_read in nm.h).
+** (nm_matrix_read in nm.h), and the line of each row (for messages about
+** the matrix later, nm.datasets.read_matrix's).
 */
 #include <ctype.h>
 #include <errno.h>
@@ -59,7 +60,7 @@ static char *slurp(const char *path, size_t *len, nm_error *err)
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
 /* A cell [s, e) as Lua 5.4's tonumber reads it: a decimal or hexadecimal
-** integer (of at most 2^53 in magnitude, so that the double holds it
+** integer, signed or not (of at most 2^53 in magnitude, so that the double holds it
 ** exactly) is an integer, anything else strtod reads whole (surrounding
 ** white space allowed; "inf" and "nan" refused, as Lua refuses them; a NUL
 ** byte refused: the C string would end there and hide what follows). */
@@ -72,7 +73,7 @@ static int parse_cell(const char *s, const char *e, double *v, unsigned char *is
   if (n == 0 || n >= sizeof tmp || memchr(s, '\0', n)) return 0;
   memcpy(tmp, s, n);
   tmp[n] = '\0';
-  const char *p = tmp + (tmp[0] == '-');
+  const char *p = tmp + (tmp[0] == '-' || tmp[0] == '+');      /* (a sign, as Lua's l_str2int) */
   int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
   size_t digits = strspn(p + 2 * hex, hex ? "0123456789abcdefABCDEF" : "0123456789");
   if (digits > 0 && p[2 * hex + digits] == '\0') {
@@ -91,10 +92,14 @@ static int parse_cell(const char *s, const char *e, double *v, unsigned char *is
   return *end == '\0' && isfinite(*v);
 }
 
-/* The cell [s, e) for a message: its first 40 bytes, a byte that is not
-** printable ASCII written \xHH (a binary file, a byte-order mark). */
+/* The cell [s, e) for a message, without the white space around it (a
+** Windows line end's \r is no part of the last cell): its first 40 bytes, a
+** byte that is not printable ASCII written \xHH (a binary file, a byte-order
+** mark). */
 static const char *shown(const char *s, const char *e, char out[4 * 40 + 1])
 {
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
   char *o = out;
   for (const char *p = s; p < e && p < s + 40; p++) {
     unsigned char c = (unsigned char)*p;
@@ -140,6 +145,47 @@ static int next_row_named(const char *eol, const char *end)
   return 0;
 }
 
+/* Is the cell [s, e) a number in quotes ("0.5", '1'), as some spreadsheets
+** and R's write.csv write? */
+static int quoted_number(const char *s, const char *e)
+{
+  while (s < e && is_space(*s)) s++;
+  while (e > s && is_space(e[-1])) e--;
+  double v;
+  unsigned char is_int;
+  return e - s >= 3 && (*s == '"' || *s == '\'') && e[-1] == *s && parse_cell(s + 1, e - 1, &v, &is_int);
+}
+
+/* What a bad cell [s, e), column c (from 0) of row `rows` (from 0) ending at
+** eol, probably is, for its message (up to `end`; `last`: the row's last
+** cell; `spaced`: a file of cells separated by spaces): "" when nothing fits. */
+static const char *bad_cell_hint(const char *s, const char *e, size_t c, size_t rows, int last, int spaced,
+                                 const char *eol, const char *end)
+{
+  const char *t = s, *te = e;
+  while (t < e && is_space(*t)) t++;
+  while (te > t && is_space(te[-1])) te--;
+  if (t == e && last && c > 0) return " (the line ends with ',': remove it)";
+  if (quoted_number(s, e)) return " (a number in quotes: write the numbers without them)";
+  if (memchr(s, ';', (size_t)(e - s)))
+    return " (cells separated by ';', as a spreadsheet writes where the decimal mark is a comma: save "
+           "with ',' between cells and '.' in numbers)";
+  if (rows == 0 && c == 0 && header_like(s, e, c)) {   /* (a text cell after a number: no header) */
+    if (next_row_named(eol, end))
+      return " (every row starts with a name: a label column, as TVB's centres.txt, is not a matrix; read "
+             "such a file with io.lines)";
+    return " (the file holds numbers only: a header line, such as pandas' to_csv writes, must go or start "
+           "with #)";
+  }
+  if (memchr(t, '#', (size_t)(te - t)))
+    return " (a '#' after a number is no comment: a comment is a line of its own, starting with #)";
+  for (const char *q = t; !spaced && q < te; q++)           /* "4 5 6", or decimal commas: "0,5 1,2" */
+    if (is_space(*q))
+      return " (cells separated by spaces in a file whose first row has commas: one separator for the "
+             "whole file, ',' between cells and '.' in numbers)";
+  return "";
+}
+
 /* The end of the cell starting at `cell` on a line ending at eol: the next
 ** comma (CSV) or the next white space (`spaced`); *next: where the following
 ** cell starts, NULL when this cell is the row's last. */
@@ -164,9 +210,10 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
   size_t len;
   char *buf = slurp(path, &len, err);
   if (!buf) return err ? err->status : NM_EIO;
-  size_t cap = 0, n = 0, cols = 0, rows = 0;
+  size_t cap = 0, n = 0, cols = 0, rows = 0, line_cap = 0;
   double *v = NULL;
   unsigned char *is_int = NULL;
+  long *lines = NULL;
   long line = 0;
   int status = NM_OK, spaced = 0;
   char *start = buf;
@@ -196,14 +243,9 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         }
         if (!parse_cell(cell, end, &v[n], &is_int[n])) {
           char text[4 * 40 + 1];
-          int header = rows == 0 && header_like(cell, end, c);
-          int labels = header && c == 0 && next_row_named(eol, buf + len);
           status = nm_fail(err, NM_EINVAL, "%s:%ld: column %zu: bad number '%s'%s", path, line,
                            c + 1, shown(cell, end, text),
-                           labels ? " (every row starts with a name: a label column, as TVB's "
-                                    "centres.txt, is not a matrix; read such a file with io.lines)"
-                           : header ? " (the file holds numbers only: a header line, such as pandas' "
-                                      "to_csv writes, must go or start with #)" : "");
+                           bad_cell_hint(cell, end, c, rows, next == NULL, spaced, eol, buf + len));
           goto done;
         }
         n++;
@@ -215,7 +257,16 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
                          c, cols);
         goto done;
       }
-      rows++;
+      if (rows == line_cap) {
+        long *nl = realloc(lines, (line_cap ? line_cap * 2 : 64) * sizeof *lines);
+        if (!nl) {
+          status = nm_fail(err, NM_ENOMEM, "cannot read '%s': %s", path, nm_strerror(NM_ENOMEM));
+          goto done;
+        }
+        lines = nl;
+        line_cap = line_cap ? line_cap * 2 : 64;
+      }
+      lines[rows++] = line;
     }
     s = eol + 1;
   }
@@ -224,12 +275,14 @@ done:
   if (status != NM_OK) {
     free(v);
     free(is_int);
+    free(lines);
     return status;
   }
   out->rows = rows;
   out->cols = cols;
   out->v = v;
   out->is_int = is_int;
+  out->line = lines;
   return NM_OK;
 }
 
@@ -238,7 +291,9 @@ void nm_matrix_free(nm_matrix *m)
   if (!m) return;
   free(m->v);
   free(m->is_int);
+  free(m->line);
   m->v = NULL;
   m->is_int = NULL;
+  m->line = NULL;
   m->rows = m->cols = 0;
 }

@@ -810,11 +810,12 @@ int nm_jit_env_check(nm_error *err);
 
 /* rows x cols values, row-major; is_int[k] is 1 when cell k was written as
 ** a (decimal or 0x) integer of at most 2^53 in magnitude (Lua's tonumber reads it as
-** an integer), else 0. */
+** an integer), else 0; line[i]: the file's line (from 1) of row i. */
 typedef struct {
   size_t rows, cols;
   double *v;
   unsigned char *is_int;
+  long *line;
 } nm_matrix;
 
 /* Reads `path`: one row per non-blank line (lines starting with '#' are

@@ -46,8 +46,9 @@ static void test_values(void)
   CHECK(m.v[6] == 16 && m.is_int[6] && m.v[7] == 3 && !m.is_int[7] &&
         m.v[8] == 12345678901234567.0 && !m.is_int[8],
         "row 3: hexadecimal 0x10 an integer, 3.0 a float; an integer beyond 2^53 is read as a float");
+  CHECK(m.line[0] == 1 && m.line[1] == 4 && m.line[2] == 5, "each row's line: 1, 4, 5 (blank lines counted)");
   nm_matrix_free(&m);
-  CHECK(m.v == NULL && m.rows == 0, "nm_matrix_free empties the matrix");
+  CHECK(m.v == NULL && m.line == NULL && m.rows == 0, "nm_matrix_free empties the matrix");
   nm_matrix_free(NULL);
 }
 
@@ -97,7 +98,8 @@ static void test_errors(void)
     { "1,nan\n", "1: column 2: bad number 'nan'" },
     { "inf,1\n", "1: column 1: bad number 'inf'" },
     { "1,,2\n", "1: column 2: bad number ''" },
-    { "1,2,\n", "1: column 3: bad number ''" },
+    { "1,2,\n", "1: column 3: bad number '' (the line ends with ',': remove it)" },
+    { "1,2\r\n3,x\r\n", "2: column 2: bad number 'x'" },
     { "1e999\n", "1: column 1: bad number '1e999'" },
     { "1,2\n3\n", "2: 1 values, the first row has 2" },
     { "\"a\",\"b\"\n1,2\n", "1: column 1: bad number '\"a\"' (the file holds numbers only: a header line, "

@@ -26,6 +26,15 @@ describe("nm.datasets.read_matrix", function()
     assert.equals("float", math.type(m[1][2]))
   end)
 
+  it("reads a sign before an integer as tonumber does: still an integer", function()
+    -- (before: "+3" and "+0x10" were read as the floats 3.0 and 16.0)
+    local m = nm.datasets.read_matrix(file("signs.csv", "+3,-0x10,+0x10,+0.5,-7\n"))
+    assert.same({ { 3, -16, 16, 0.5, -7 } }, m)
+    for k, t in ipairs { "integer", "integer", "integer", "float", "integer" } do
+      assert.equals(t, math.type(m[1][k]), "column " .. k)
+    end
+  end)
+
   it("takes Windows line endings and a last line without a newline", function()
     assert.same({ { 1, 2 }, { 3, 4 } }, nm.datasets.read_matrix(file("crlf.csv", "1,2\r\n3,4")))
   end)
@@ -73,7 +82,13 @@ describe("nm.datasets.read_matrix", function()
     { "nul.csv", "1,2\n3,4\0junk\n", "nul.csv:2: column 2: bad number '4\\x00junk'" },
     { "nul.txt", "1 2\n3 4\0\n", "nul.txt:2: column 2: bad number '4\\x00'" },
     { "nul_first.csv", "\0" .. "1,2\n", "nul_first.csv:1: column 1: bad number '\\x001'" },
-    { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment'" },
+    { "comment_cell.csv", "1,2 # a comment\n", "comment_cell.csv:1: column 2: bad number '2 # a comment' (a '#' " ..
+      "after a number is no comment: a comment is a line of its own, starting with #)" },
+    -- (before: "bad number 'x\x0D'": a Windows line end shown as part of the last cell)
+    { "crlf_text.csv", "1,2\r\n3,x\r\n", "crlf_text.csv:2: column 2: bad number 'x'" },
+    -- (before: "bad number '\x0D'" alone)
+    { "trailing.csv", "1,2,\r\n3,4,\r\n", "trailing.csv:1: column 3: bad number '' (the line ends with ',': " ..
+      "remove it)" },
   }
   for _, c in ipairs(bad) do
     it("refuses " .. c[1] .. " at the script's line", function()
@@ -84,6 +99,99 @@ describe("nm.datasets.read_matrix", function()
       assert.matches(c[3], err, 1, true)
     end)
   end
+
+  it("says what a bad cell looks like only where it fits: a header, quotes, semicolons", function()
+    local function err_of(name, bytes)
+      local path = file(name, bytes)
+      local ok, err = pcall(function() local m = nm.datasets.read_matrix(path); return m end)
+      assert.is_false(ok)
+      return err
+    end
+    -- a text cell after a number on the first line is no header (before: "a header line ... must go")
+    local err = err_of("text_first.csv", "0,x\n1,0\n")
+    assert.matches("text_first.csv:1: column 2: bad number 'x'$", err)
+    -- quoted numbers (before: "every row starts with a name: a label column")
+    err = err_of("quoted.csv", '"0","1"\n"1","0"\n')
+    assert.matches("quoted.csv:1: column 1: bad number '\"0\"' (a number in quotes: write the numbers " ..
+                   "without them)", err, 1, true)
+    -- a spreadsheet's CSV with ';' between cells and decimal commas (before: "bad number '5;1'" alone)
+    err = err_of("semicolons.csv", "0,5;1,2\n1;0\n")
+    assert.matches("semicolons.csv:1: column 2: bad number '5;1' (cells separated by ';', as a spreadsheet " ..
+                   "writes where the decimal mark is a comma: save with ',' between cells and '.' in numbers)",
+                   err, 1, true)
+    -- spaces between cells where the first row has commas: a row of another kind, or decimal commas
+    -- (before: "bad number '4 5 6'", "bad number '5 1'" alone)
+    local spaced = " (cells separated by spaces in a file whose first row has commas: one separator for " ..
+                   "the whole file, ',' between cells and '.' in numbers)"
+    assert.matches("spaced.csv:2: column 1: bad number '4 5 6'" .. spaced, err_of("spaced.csv", "1,2,3\n4 5 6\n"),
+                   1, true)
+    assert.matches("decimal.txt:1: column 2: bad number '5 1'" .. spaced, err_of("decimal.txt", "0,5 1,2\n1,2 0,5\n"),
+                   1, true)
+    -- a header still says so, a label column too
+    assert.matches("must go or start with #", err_of("hdr.csv", "a,b\n0,1\n1,0\n"), 1, true)
+    assert.matches("a label column", err_of("labels.txt", "A 0 1\nB 1 0\n"), 1, true)
+  end)
+
+  it("lets a model's refusal of a matrix read from a file name the file, and the line of an entry", function()
+    local function err_of(f)
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      return err
+    end
+    local C3 = nm.datasets.read_matrix(file("c23.csv", "# weights\n0,1,2\n1,0,2\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Cmat must be a 2x2 matrix %(row 1 has 3 entries%): " ..
+                   "'[^']*c23.csv' holds 2 rows of 3 values$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C3 } end))
+    local C = nm.datasets.read_matrix(file("c22.csv", "0,1\n1,0\n"))
+    local D3 = nm.datasets.read_matrix(file("d33.txt", "0 1 2\n1 0 2\n2 2 0\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Dmat must be a 2x2 matrix %(got 3 rows%): " ..
+                   "'[^']*d33.txt' holds 3 rows of 3 values$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C, Dmat = D3 } end))
+    local Dn = nm.datasets.read_matrix(file("dneg.csv", "# lengths (mm)\n0,5\n\n-2,0\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Dmat%[2%]%[1%] must not be negative, got %-2 " ..
+                   "%(line 4, column 1 of '[^']*dneg.csv'%)$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C, Dmat = Dn } end))
+    local node = nm.models.fhn.node()
+    assert.matches("datasets_read_spec.lua:%d+: network 'Net': lengths%[2%]%[1%] must not be negative, got %-2 " ..
+                   "%(line 4, column 1 of '[^']*dneg.csv'%)$",
+                   err_of(function()
+                     return nm.network { nodes = { node, node }, lengths = Dn, signal_speed = 2 }
+                   end))
+    -- one row, one column, and a k x k matrix written one value a line (np.savetxt(C.flatten()))
+    local row = nm.datasets.read_matrix(file("row.csv", "0,1,2\n"))
+    assert.matches("'[^']*row.csv' holds 1 row of 3 values$",
+                   err_of(function() return nm.models.fhn.native { Cmat = row } end))
+    local flat = nm.datasets.read_matrix(file("flat.txt", "0\n1\n1\n0\n"))
+    assert.matches("Cmat must be a 4x4 matrix %(row 1 has 1 entry%): '[^']*flat.txt' holds 4 rows of 1 value, " ..
+                   "a 2x2 matrix written one value a line%?$",
+                   err_of(function() return nm.models.fhn.native { Cmat = flat } end))
+    -- a value set after reading is not the file's: no line named
+    C[2][1] = 0 / 0
+    assert.matches("FHNModel: Cmat%[2%]%[1%] must be a finite number, got nan$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C } end))
+  end)
+
+  it("says where a file missing from the current directory is, when it is beside the script", function()
+    -- (a script run from elsewhere, neuromass run study/sim.lua, reads "Cmat.csv" from the current
+    -- directory; before, the message said only "No such file or directory")
+    local h = require "helpers"
+    assert(os.execute("mkdir -p '" .. dir .. "/study'"))
+    file("study/Cmat.csv", "0,1\n1,0\n")
+    file("study/sim.lua", 'local nm = require "neuromass"\nlocal C = nm.datasets.read_matrix("Cmat.csv")\n' ..
+                          'local T = nm.load_table { file = "t.f64", rows = { 0, 1 }, cols = { 0, 1 } }\n')
+    local status, _, err = h.sh("cd '" .. dir .. "' && '" .. h.exe .. "' run study/sim.lua")
+    assert.are_not.equal(0, status)
+    assert.matches("study/sim.lua:2: datasets.read_matrix: cannot read 'Cmat.csv': No such file or directory " ..
+                   "(paths are relative to the current directory; the script's folder has it: write " ..
+                   "'study/Cmat.csv')", err, 1, true)
+    file("Cmat.csv", "0,1\n1,0\n")         -- here as well: found, no hint
+    file("study/t.f64", string.rep("\0", 32))
+    status, _, err = h.sh("cd '" .. dir .. "' && '" .. h.exe .. "' run study/sim.lua")
+    assert.are_not.equal(0, status)
+    assert.matches("study/sim.lua:3: table: cannot open 't.f64': t.f64: No such file or directory " ..
+                   "(paths are relative to the current directory; the script's folder has it: write " ..
+                   "'study/t.f64')", err, 1, true)
+  end)
 
   it("refuses a directory with the system's reason", function()
     local ok, err = pcall(function() local m = nm.datasets.read_matrix(dir); return m end)

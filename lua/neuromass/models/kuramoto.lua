@@ -49,9 +49,12 @@ local function phase_coupling(net, gain)
   end
 end
 
+-- The options of a node (and of a network, for each of its nodes).
+local NODE_OPTIONS = { "seed", "params", "init" }
+
 --- A node with one oscillator; opts.seed draws theta from U(0, 2 pi).
 function M.node(opts)
-  opts = native.options(opts, "kuramoto.node", { "seed", "params", "init" })
+  opts = native.options(opts, "kuramoto.node", NODE_OPTIONS)
   local r = native.rng(opts.seed or 0)
   return nm.node { name = "Kuramoto node", label = "KuramotoNode",
                    masses = { M.mass { params = opts.params,
@@ -60,7 +63,7 @@ end
 
 --- A network with coupling strength opts.k (default 2).
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "kuramoto.network", { "params" }, { "k" })
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "kuramoto.network", NODE_OPTIONS, { "k" })
   opts = opts or {}
   return nm.network {
     name = "Kuramoto network", label = "KuramotoNet", nodes = nodes, connectivity = Cmat,

