@@ -55,8 +55,11 @@ local function fail_run(self, failure, out, given, o, dt, level)
     au.writer:close()
   end
   local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
-  if lost then note = note .. "; the audio's frames were not kept: " .. lost end   -- (a full disk)
   local kind, why = failure.kind, failure.message
+  if lost then       -- (a full disk; said once when it is the run's own failure)
+    note = note .. "; the audio's frames were not kept" ..
+           ((kind == "audio" and lost == "output.audio: " .. why) and " (the same reason)" or ": " .. lost)
+  end
   if kind == "nonfinite" and failure.bold then
     local node, var = describe_signal(self, failure.signal)
     why = string.format("simulated BOLD: %s (node %s feeds it %s of variable '%s')",
