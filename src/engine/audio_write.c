@@ -81,8 +81,7 @@ int au_file_open(nm_audio *a, const char *path, nm_error *err)
   errno = 0;
   a->sf = sf_open(a->out.tmp, SFM_WRITE, &info);
   if (!a->sf) {
-    return nm_fail(err, NM_EIO, "cannot write '%s': %s", path,
-                   errno ? strerror(errno) : sf_strerror(NULL));
+    return au_fail_create(err, path, a->out.tmp, errno ? strerror(errno) : sf_strerror(NULL));
   }
   a->finished = 0;
   sf_settings(a);

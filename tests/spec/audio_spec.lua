@@ -787,6 +787,18 @@ describe("sonification", function()
       assert.matches('"file": "beta.partial.wav"', text)
     end)
 
+    it("names the temporary file of audio for stdout when $TMPDIR cannot take it", function()
+      -- Before: "cannot write '-': No such file or directory", as if "-" were the missing file.
+      local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      res:write_csv(dir .. "/tmpdir.csv")
+      local env = "TMPDIR=" .. q(dir .. "/none") .. " "
+      local status, out, err = h.sh(env .. q(h.exe) .. " sonify " .. q(dir .. "/tmpdir.csv") .. " -o -")
+      assert.are.equal(1, status)
+      assert.are.equal("", out)
+      assert.matches("^neuromass: sonify: cannot write '%-': its temporary file '[^']*/none/neuromass%-stdout%.tmp%-%d+' " ..
+                     "%(in %$TMPDIR%): No such file or directory\n$", err)
+    end)
+
     it("writes the audio and its sidecar together or not at all", function()
       local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
       local pid = assert(io.open("/proc/self/stat")):read("n")
