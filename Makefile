@@ -56,7 +56,7 @@ CTESTS     = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 BUSTED = $(LUA) /usr/bin/busted
 
-.PHONY: all all-lib deps run study test lint check-asan check-valgrind bench install uninstall clean
+.PHONY: all all-lib deps run study test lint check-asan check-valgrind check-long bench install uninstall clean
 
 all: $(EXE) $(MODULE) $(CTESTS)
 
@@ -108,6 +108,12 @@ check-asan: deps
 	@NEUROMASS_BUILD=build-asan ASAN_OPTIONS=detect_leaks=0 \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  sh scripts/run-tests.sh
+
+# Long streamed runs (minutes; not part of `make test`): memory, the CSV's
+# last time, BOLD's rows and the audio's length (scripts/check-long.lua).
+check-long: deps
+	@$(MAKE) --no-print-directory all
+	@NEUROMASS_EXE=$(CURDIR)/$(EXE) $(EXE) run scripts/check-long.lua
 
 # The specs that drive the audio writer and Lua callbacks from C, each under
 # valgrind (memory errors fail the target; the executable the specs start is

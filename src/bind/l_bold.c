@@ -191,6 +191,7 @@ int nmL_bold_begin(lua_State *L, int opts, int anchor, nm_run_opts *o, nmL_bold_
       return 0;
     }
     br->csv = r->csv;
+    br->csv_owner = &r->csv;
     br->path = path;                             /* anchored in the options */
     nm_sink cs = nm_csv_sink(r->csv);
     if (nm_recorder_add(r->rec, &cs, 0, 1, 0) != NM_OK)
@@ -232,10 +233,18 @@ int nmL_bold_end(nmL_bold_run *br, int rc)
 int nmL_bold_finish(nmL_bold_run *br, int rc)
 {
   if (!br->b) return rc;
-  int frc = nm_recorder_finish(br->rec, rc != NM_OK ? NM_CSV_PARTIAL : NM_CSV_COMMIT);
+  int frc = nm_recorder_finish(br->rec, rc != NM_OK ? NM_CSV_PARTIAL : NM_CSV_HOLD);
   br->csv_failed = br->csv && nm_csv_error(br->csv)[0];
   if (rc == NM_OK && frc != NM_OK) rc = frc;
   return rc;
+}
+
+
+nm_csv *nmL_bold_take_csv(nmL_bold_run *br)
+{
+  nm_csv *w = br->csv_owner ? *br->csv_owner : NULL;
+  if (br->csv_owner) *br->csv_owner = NULL;
+  return w;
 }
 
 

@@ -15,6 +15,7 @@ typedef struct {
   nm_async *async;           /* the stage on its own thread, or NULL */
   nm_sink sink;              /* what the run feeds */
   nm_csv *csv;
+  nm_csv **csv_owner;        /* where the run's userdata keeps csv (freed with it) */
   const char *path;
   int failed, csv_failed;
 } nmL_bold_run;
@@ -26,8 +27,12 @@ typedef struct {
 int nmL_bold_begin(lua_State *L, int opts, int anchor, nm_run_opts *o, nmL_bold_run *br);
 /* After nm_sim_run returned rc: waits for the stage; rc, or its failure. */
 int nmL_bold_end(nmL_bold_run *br, int rc);
-/* Settles the BOLD outputs (commit, or partial when rc is a failure); rc or theirs. */
+/* Settles the BOLD outputs: the CSV held complete under its temporary name
+** (sim:run settles it with the run's other files), or partial when rc is a
+** failure; rc or theirs. */
 int nmL_bold_finish(nmL_bold_run *br, int rc);
+/* The BOLD CSV, taken from the run's userdata (the caller frees it), or NULL. */
+nm_csv *nmL_bold_take_csv(nmL_bold_run *br);
 /* Pushes nil and the failure when BOLD caused it (nonfinite with t, signal
 ** and bold = true; io; engine) and returns 1; else 0. */
 int nmL_bold_failure(lua_State *L, nmL_bold_run *br, int rc);

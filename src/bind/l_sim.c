@@ -267,40 +267,83 @@ static int output_field(lua_State *L, int t, const char *k, int type, const char
 
 
 /* ---------------------------------------------------------------------
-** A run's CSV held under its temporary name (hold_csv):
-**   held:commit() -> path | nil, failure   (renamed into place; on failure the
-**                                          complete rows are kept as partial)
-**   held:keep_partial() -> path | nil, failure    (as <stem>.partial.<ext>)
+** A run's CSV files (output.csv, then output.bold) settle together: each
+** waits complete under its temporary name until the run's end, then all are
+** renamed into place, or all kept as partial.  With hold_csv the caller
+** settles them, after its other outputs (the audio):
+**   held:commit() -> true | nil, failure   (renamed into place in turn; from
+**                    the first that fails on, the rest are kept as partial)
+**   held:keep_partial() -> { paths kept }[, failure]  (as <stem>.partial.<ext>)
 **   held:close()    (also __gc: a held file never settled is removed)
-** A failure is { kind = "io", message =, csv_partial = }.  Settling twice
-** fails and changes nothing.
+** A failure is { kind = "io", message = "cannot write '<path>': <why>", path
+** = <path>, kept = { paths kept as partial } }.  Settling twice fails and
+** changes nothing.
 ** ------------------------------------------------------------------- */
 
 #define NM_HELDCSV_MT "neuromass.HeldCSV"
+#define RUN_FILES 2                  /* output.csv, output.bold */
+
+typedef struct { nm_csv *w[RUN_FILES]; } LHeldCSV;
 
 
-typedef struct { nm_csv *w; } LHeldCSV;
+/* Settles the files together: how = NM_CSV_COMMIT renames each in turn until
+** one fails, the rest then kept as partial; NM_CSV_PARTIAL keeps each as
+** partial.  Returns the index of the first that failed, or -1. */
+static int settle_files(nm_csv *const *w, int how)
+{
+  int failed = -1;
+  for (int i = 0; i < RUN_FILES; i++) {
+    if (!w[i]) continue;
+    int h = how == NM_CSV_COMMIT && failed < 0 ? NM_CSV_COMMIT : NM_CSV_PARTIAL;
+    if (nm_csv_finish(w[i], h) != NM_OK && failed < 0) failed = i;
+  }
+  return failed;
+}
+
+
+/* Pushes the paths of the files kept as partial (a list). */
+static void push_kept(lua_State *L, nm_csv *const *w)
+{
+  lua_newtable(L);
+  for (int i = 0; i < RUN_FILES; i++) {
+    const char *kept = w[i] ? nm_csv_kept(w[i]) : NULL;
+    if (!kept || strcmp(kept, nm_csv_path(w[i])) == 0) continue;
+    lua_pushstring(L, kept);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  }
+}
 
 
 static int held_settle(lua_State *L, int how)
 {
   LHeldCSV *h = luaL_checkudata(L, 1, NM_HELDCSV_MT);
-  if (!h->w) {
+  int any = 0;
+  for (int i = 0; i < RUN_FILES; i++) any |= h->w[i] != NULL;
+  if (!any) {
     nmL_push_failure(L, "io", "the CSV was settled already");
     return 2;
   }
-  nm_csv *w = h->w;
-  int rc = nm_csv_finish(w, how);
-  const char *kept = nm_csv_kept(w);
+  int failed = settle_files(h->w, how);
   int n = 1;
-  if (rc == NM_OK && kept) lua_pushstring(L, kept);
-  else {
-    nmL_push_failure(L, "io", nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep");
-    nmL_push_csv_partial(L, w);
+  if (how == NM_CSV_PARTIAL) push_kept(L, h->w);
+  if (failed < 0) {
+    if (how == NM_CSV_COMMIT) lua_pushboolean(L, 1);
+  } else {
+    nm_csv *w = h->w[failed];
+    const char *why = nm_csv_error(w)[0] ? nm_csv_error(w) : "no complete rows to keep";
+    nmL_push_failure(L, "io", lua_pushfstring(L, "cannot write '%s': %s", nm_csv_path(w), why));
+    lua_pushstring(L, nm_csv_path(w));
+    lua_setfield(L, -2, "path");
+    push_kept(L, h->w);
+    lua_setfield(L, -2, "kept");
+    lua_remove(L, -3);                           /* the message */
+    if (how == NM_CSV_PARTIAL) lua_remove(L, -2);    /* the kept list, then the failure */
     n = 2;
   }
-  nm_csv_free(w);
-  h->w = NULL;
+  for (int i = 0; i < RUN_FILES; i++) {
+    nm_csv_free(h->w[i]);
+    h->w[i] = NULL;
+  }
   return n;
 }
 
@@ -312,8 +355,10 @@ static int held_keep_partial(lua_State *L) { return held_settle(L, NM_CSV_PARTIA
 static int held_close(lua_State *L)
 {
   LHeldCSV *h = luaL_checkudata(L, 1, NM_HELDCSV_MT);
-  nm_csv_free(h->w);
-  h->w = NULL;
+  for (int i = 0; i < RUN_FILES; i++) {
+    nm_csv_free(h->w[i]);
+    h->w[i] = NULL;
+  }
   return 0;
 }
 
@@ -451,7 +496,7 @@ static int sim_run(lua_State *L)
   lua_pushboolean(L, nmL_boolfield(L, 2, "hold_csv", "run"));
   if (lua_toboolean(L, 8)) {
     held = lua_newuserdatauv(L, sizeof *held, 0);
-    held->w = NULL;
+    memset(held, 0, sizeof *held);
     luaL_setmetatable(L, NM_HELDCSV_MT);
     lua_replace(L, 8);
   }
@@ -523,12 +568,17 @@ static int sim_run(lua_State *L)
     fprintf(stderr, "\r%*s\r", PROGRESS_WIDTH, "");
     fflush(stderr);
   }
-  /* Every sink settles: the CSV is renamed into place (or held for the
-  ** caller), or keeps its complete rows as a partial file. */
-  nm_recorder_finish(rec, rc != NM_OK ? NM_CSV_PARTIAL : held ? NM_CSV_HOLD : NM_CSV_COMMIT);
+  /* Every sink settles: the CSV files wait complete under their temporary
+  ** names (or keep their complete rows as partial files when the run failed),
+  ** then are renamed into place together, or held for the caller. */
+  nm_recorder_finish(rec, rc != NM_OK ? NM_CSV_PARTIAL : NM_CSV_HOLD);
   rc = nmL_bold_finish(&bold, rc);
+  nm_csv *files[RUN_FILES] = { csv, bold.csv };
+  if (rc == NM_OK && csv && nm_csv_error(csv)[0]) rc = NM_EIO;
+  if (rc != NM_OK) settle_files(files, NM_CSV_PARTIAL);
+  else if (!held && settle_files(files, NM_CSV_COMMIT) >= 0) rc = NM_EIO;
   int csv_failed = csv && nm_csv_error(csv)[0];
-  if (rc == NM_OK && csv_failed) rc = NM_EIO;
+  bold.csv_failed = bold.csv && nm_csv_error(bold.csv)[0];
   if (rc == NM_OK) {
     if (res) {
       /* The rows live outside Lua's heap, where the collector does not see
@@ -547,8 +597,9 @@ static int sim_run(lua_State *L)
       }
     }
     lua_pushvalue(L, 7);
-    if (held && csv) {
-      held->w = csv;
+    if (held && (csv || bold.csv)) {
+      held->w[0] = csv;
+      held->w[1] = nmL_bold_take_csv(&bold);
       lua_pushvalue(L, 8);
       return 2;
     }

@@ -57,6 +57,14 @@ int au_fail(nm_audio *a, int status, const char *detail)
 }
 
 
+int au_fail_create(nm_error *err, const char *path, const char *file, const char *detail)
+{
+  if (strcmp(path, "-") == 0)
+    return nm_fail(err, NM_EIO, "cannot write '-': its temporary file '%s' (in $TMPDIR): %s", file, detail);
+  return nm_fail(err, NM_EIO, "cannot write '%s': %s", path, detail);
+}
+
+
 int au_fail_errno(nm_audio *a, const char *doing)
 {
   int e = errno;

@@ -125,6 +125,10 @@ struct nm_audio {
 int au_fail(nm_audio *a, int status, const char *detail);
 /* NM_EIO "cannot write PATH: DOING: <errno's reason>" (a full disk: "No space left on device"). */
 int au_fail_errno(nm_audio *a, const char *doing);
+/* The failure to create `file`, a temporary file of the output `path`:
+** "cannot write '<path>': <detail>", naming `file` too when path is "-"
+** (stdout, whose temporary files are in $TMPDIR); returns NM_EIO. */
+int au_fail_create(nm_error *err, const char *path, const char *file, const char *detail);
 /* calloc that clears *ok on failure (n = 0 allocates one element). */
 void *au_alloc(int *ok, size_t n, size_t size);
 /* Bytes of audio data per frame in the file. */

@@ -24,10 +24,11 @@ int au_spool_open(nm_audio *a, const char *path, const char *base, size_t len, n
   snprintf(spool_name, len + 40, "%s.spool-%ld", base, (long)getpid());
   a->spool = fopen(spool_name, "w+b");
   int e = errno;
+  int rc = NM_OK;
   if (a->spool) remove(spool_name);
+  else rc = au_fail_create(err, path, spool_name, strerror(e));
   free(spool_name);
-  if (!a->spool) return nm_fail(err, NM_EIO, "cannot write '%s': %s", path, strerror(e));
-  return NM_OK;
+  return rc;
 }
 
 

@@ -10,6 +10,7 @@
 ** in); as the peak is not known in advance, every frame goes through the
 ** look-ahead limiter, which leaves frames within full scale as they are.
 */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -44,6 +45,14 @@ static void put32(unsigned char *p, uint32_t v)
 }
 
 
+/* The failure of a write to standard output, with the system's reason. */
+static int stdout_failed(nm_error *err)
+{
+  int e = errno ? errno : EIO;
+  return nm_fail(err, NM_EIO, "cannot write to stdout: %s", strerror(e));
+}
+
+
 static int bits_of(const nm_audio_opts *o)
 {
   return o->encoding == NM_AUDIO_PCM16 ? 16 : o->encoding == NM_AUDIO_PCM24 ? 24 : 32;
@@ -70,11 +79,13 @@ int au_stream_open(nm_audio *a, nm_error *err)
       au_limiter_init(&st->lm, st->D, C, 1 - exp(-1 / (LIMIT_RELEASE * o->rate))) != NM_OK)
     return nm_fail(err, NM_ENOMEM, "%s", nm_strerror(NM_ENOMEM));
   fflush(stdout);                                /* what the script printed comes first */
+  errno = 0;
   int fd = dup(STDOUT_FILENO);
   st->f = fd < 0 ? NULL : fdopen(fd, "wb");
   if (!st->f) {
+    int rc = stdout_failed(err);
     if (fd >= 0) close(fd);
-    return nm_fail(err, NM_EIO, "cannot write to stdout");
+    return rc;
   }
   int bits = bits_of(o);
   unsigned block = (unsigned)(C * (size_t)bits / 8);
@@ -91,8 +102,8 @@ int au_stream_open(nm_audio *a, nm_error *err)
   put16(h + 34, (unsigned)bits);
   memcpy(h + 36, "data", 4);
   put32(h + 40, UNKNOWN_SIZE);
-  if (fwrite(h, 1, sizeof h, st->f) != sizeof h || fflush(st->f) != 0)
-    return nm_fail(err, NM_EIO, "cannot write to stdout");
+  errno = 0;
+  if (fwrite(h, 1, sizeof h, st->f) != sizeof h || fflush(st->f) != 0) return stdout_failed(err);
   /* the fades of the length the caller expects (o.expected rows) */
   double frames = floor((o->expected - (double)o->skip) * a->ratio + 0.5);
   au_plan_fades(a, frames > 0 && frames < (double)(LONG_MAX / 2) ? (long)frames : 0);
@@ -125,8 +136,8 @@ static int write_frames(nm_audio *a, const double *y, size_t n)
       k += 4;
     }
   }
-  if (fwrite(p, 1, k, st->f) != k || fflush(st->f) != 0)
-    return nm_fail(&a->err, NM_EIO, "cannot write to stdout");
+  errno = 0;
+  if (fwrite(p, 1, k, st->f) != k || fflush(st->f) != 0) return stdout_failed(&a->err);
   st->written += (long)n;
   return NM_OK;
 }
@@ -194,9 +205,10 @@ int au_stream_finish(nm_audio *a, nm_audio_report *rep)
   rep->fade_in = a->fade_in;
   rep->fade_out = a->fade_out;
   for (size_t i = 0; i < a->o.n_in; i++) a->input_gain[i] = 1;   /* mixed as given */
+  errno = 0;
   if (fclose(st->f) != 0) {
     st->f = NULL;
-    return nm_fail(&a->err, NM_EIO, "cannot write to stdout");
+    return stdout_failed(&a->err);
   }
   st->f = NULL;
   a->rendered = 1;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audio_impl.h"
 
@@ -80,8 +81,7 @@ int au_file_open(nm_audio *a, const char *path, nm_error *err)
   errno = 0;
   a->sf = sf_open(a->out.tmp, SFM_WRITE, &info);
   if (!a->sf) {
-    return nm_fail(err, NM_EIO, "cannot write '%s': %s", path,
-                   errno ? strerror(errno) : sf_strerror(NULL));
+    return au_fail_create(err, path, a->out.tmp, errno ? strerror(errno) : sf_strerror(NULL));
   }
   a->finished = 0;
   sf_settings(a);
@@ -137,19 +137,30 @@ int au_choose_rf64(nm_audio *a)
 }
 
 
-/* The finished file at `tmp` copied to standard output; 0 or an errno. */
+/* The finished file at `tmp` copied to standard output; 0 or an errno.
+** Written through a duplicate of the descriptor, as the streamed writers do:
+** a failure is reported here, with its reason, and leaves no error on the
+** process's stdout for the host to report again. */
 static int copy_to_stdout(const char *tmp)
 {
   FILE *in = fopen(tmp, "rb");
   if (!in) return errno;
   fflush(stdout);                                /* what the script printed comes first */
+  int fd = dup(STDOUT_FILENO);
+  FILE *out = fd < 0 ? NULL : fdopen(fd, "wb");
+  if (!out) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    fclose(in);
+    return e;
+  }
   char buf[1 << 16];
   size_t n;
   int e = 0;
   while (!e && (n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, stdout) != n) e = errno ? errno : EIO;
+    if (fwrite(buf, 1, n, out) != n) e = errno ? errno : EIO;
   if (!e && ferror(in)) e = errno ? errno : EIO;
-  if (fflush(stdout) != 0 && !e) e = errno;
+  if (fclose(out) != 0 && !e) e = errno;
   fclose(in);
   return e;
 }

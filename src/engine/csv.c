@@ -133,6 +133,12 @@ const char *nm_csv_error(const nm_csv *w)
 }
 
 
+const char *nm_csv_path(const nm_csv *w)
+{
+  return w->out.path;
+}
+
+
 const char *nm_csv_kept(const nm_csv *w)
 {
   return w->finished ? w->kept : NULL;

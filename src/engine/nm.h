@@ -620,6 +620,8 @@ int nm_csv_finish(nm_csv *w, int how);
 const char *nm_csv_kept(const nm_csv *w);
 /* Why the writer failed ("writing: No space left on device"), "" if it did not. */
 const char *nm_csv_error(const nm_csv *w);
+/* The final path the writer was opened with. */
+const char *nm_csv_path(const nm_csv *w);
 /* Frees the writer (an unfinished one is discarded); NULL is harmless. */
 void nm_csv_free(nm_csv *w);
 /* nm_csv_finish then nm_csv_free; NULL is harmless. */

@@ -787,6 +787,18 @@ describe("sonification", function()
       assert.matches('"file": "beta.partial.wav"', text)
     end)
 
+    it("names the temporary file of audio for stdout when $TMPDIR cannot take it", function()
+      -- Before: "cannot write '-': No such file or directory", as if "-" were the missing file.
+      local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
+      res:write_csv(dir .. "/tmpdir.csv")
+      local env = "TMPDIR=" .. q(dir .. "/none") .. " "
+      local status, out, err = h.sh(env .. q(h.exe) .. " sonify " .. q(dir .. "/tmpdir.csv") .. " -o -")
+      assert.are.equal(1, status)
+      assert.are.equal("", out)
+      assert.matches("^neuromass: sonify: cannot write '%-': its temporary file '[^']*/none/neuromass%-stdout%.tmp%-%d+' " ..
+                     "%(in %$TMPDIR%): No such file or directory\n$", err)
+    end)
+
     it("writes the audio and its sidecar together or not at all", function()
       local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
       local pid = assert(io.open("/proc/self/stat")):read("n")
@@ -822,6 +834,37 @@ describe("sonification", function()
       assert.is_true(exists(dir .. "/u.wav") and exists(dir .. "/u.wav.json"))
     end)
 
+    it("a run's BOLD CSV appears with its audio too: partial when the audio cannot be finished", function()
+      -- Before: bold.csv was renamed into place as the integration ended, so a run that failed
+      -- (or was stopped) while its audio was rendered left bold.csv final beside w.partial.csv.
+      local pid = assert(io.open("/proc/self/stat")):read("n")
+      assert(os.execute("mkdir " .. q(dir .. "/w.wav.json.tmp-" .. pid)))
+      write_file(dir .. "/wb.csv", "the previous run\n")
+      local function run()
+        tones(2):run { duration = 4000, dt = 0.1, bold = { variable = "x" },
+                              output = { csv = dir .. "/w.csv", bold = dir .. "/wb.csv", audio = dir .. "/w.wav" } }
+      end
+      local msg = err_of(run)
+      assert.matches("audio_spec%.lua:%d+: run: output%.audio: cannot write '.*/w%.wav%.json'.*; kept what " ..
+                     "was done in '.*/w%.partial%.csv', '.*/wb%.partial%.csv'$", msg)
+      assert.are.equal("the previous run\n", h.read(dir .. "/wb.csv"))
+      assert.are.equal(2, h.read_csv(dir .. "/wb.partial.csv").rows)
+      assert.is_false(exists(dir .. "/w.csv") or exists(dir .. "/w.wav"))
+      local _, listing = h.sh("ls -A " .. q(dir))
+      assert.is_nil(listing:find("w%.csv%.tmp") or listing:find("wb%.csv%.tmp") or listing:find("w%.wav%.tmp"), listing)
+      -- without output.csv, the BOLD CSV waits for the audio all the same
+      msg = err_of(function()
+        tones(2):run { duration = 4000, dt = 0.1, bold = { variable = "x" }, record = {},
+                       output = { bold = dir .. "/wb.csv", audio = dir .. "/w.wav" } }
+      end)
+      assert.matches("; kept what was done in '.*/wb%.partial%.csv'$", msg)
+      assert.are.equal("the previous run\n", h.read(dir .. "/wb.csv"))
+      os.execute("rmdir " .. q(dir .. "/w.wav.json.tmp-" .. pid))
+      run()
+      assert.are.equal(2, h.read_csv(dir .. "/wb.csv").rows)
+      assert.is_true(exists(dir .. "/w.csv") and exists(dir .. "/w.wav") and exists(dir .. "/w.wav.json"))
+    end)
+
     it("a run's CSV that cannot be put in place takes its audio and sidecar back, and is kept as partial", function()
       -- a slow mass puts a directory where the CSV goes, after the outputs were checked
       local made = false
@@ -840,7 +883,7 @@ describe("sonification", function()
       assert.is_true(made)
       assert.matches("audio_spec%.lua:%d+: run: output%.csv: cannot write '.*/v%.csv': renaming: .* %(the " ..
                      "complete rows written are kept in '.*/v%.partial%.csv'%) %(so '.*/v%.wav' was not kept " ..
-                     "either%)", msg)
+                     "either%)$", msg)   -- (before: then "; the CSV's rows (complete) were not kept as ...")
       assert.is_false(exists(dir .. "/v.wav") or exists(dir .. "/v.wav.json"))
       assert.are.equal(200, h.read_csv(dir .. "/v.partial.csv").rows)
     end)

@@ -347,6 +347,25 @@ describe("BOLD output", function()
     assert.is_nil(io.open(dir .. "/b.csv"))
   end)
 
+  it("appears with output.csv: a CSV that cannot be put in place keeps both as <stem>.partial.csv", function()
+    -- Before: b.csv was renamed into place, and named as what the failed run "kept".
+    local dir = h.scratch()
+    local made = false
+    local Maker = nm.mass { label = "Maker", state = { x = 0 }, slow = true,
+                            derivatives = function()   -- a directory where the CSV goes, once checked
+                              if not made then made = os.execute("mkdir " .. h.q(dir .. "/a.csv")) end
+                              return { x = 1 }
+                            end }
+    local m = nm.model(nm.node { masses = { Maker() } })
+    local ok, err = pcall(m.run, m, { duration = 4000, bold = { variable = "x" },
+                                      output = { csv = dir .. "/a.csv", bold = dir .. "/b.csv" } })
+    assert.is_false(ok)
+    assert.matches("output%.csv '[^']*a%.csv': cannot write it: renaming: .*; kept what was done in " ..
+                   "'[^']*a%.partial%.csv', '[^']*b%.partial%.csv'$", err)
+    assert.equals(2, h.read_csv(dir .. "/b.partial.csv").rows)
+    assert.is_nil(io.open(dir .. "/b.csv"))
+  end)
+
   it("neuromass info: a dry run has empty BOLD", function()
     local dir = h.scratch()
     local script = dir .. "/dry.lua"

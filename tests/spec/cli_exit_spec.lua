@@ -95,6 +95,30 @@ describe("a standard output that cannot be written", function()
     end
   end)
 
+  it("fails audio written to it with one message naming the reason", function()
+    -- Before: a WAV streamed by a run said "cannot write to stdout" with no reason, and one
+    -- copied there once complete (write_audio, sonify) was followed by a second message,
+    -- "cannot write to the standard output: an earlier write failed (print flushes at once)".
+    if not full then return end
+    local script = write("au.lua", [[
+local nm = require "neuromass"
+local m = nm.models.hopf.native {}
+local res = m:run { duration = 200, record = "x",
+                    output = arg[1] == "run" and { audio = { path = "-", speedup = 1 } } or nil }
+if arg[1] == "write" then res:write_audio("-", { speedup = 1 }) end
+]])
+    local csv = write("au.csv", "t,x.0\n0.1,0\n0.2,1\n0.3,0\n0.4,-1\n0.5,0\n")
+    for _, case in ipairs { { "run " .. q(script) .. " run", "au%.lua:%d+: run: output%.audio: " },
+                            { "run " .. q(script) .. " write", "au%.lua:%d+: write_audio: " },
+                            { "sonify " .. q(csv) .. " -o - --speedup 1", "sonify: " } } do
+      local status, out, err = h.sh("(" .. q(h.exe) .. " " .. case[1] .. " >/dev/full)")
+      assert.are.equal(1, status, case[1])
+      assert.are.equal("", out, case[1])
+      assert.matches("^neuromass: [^\n]*" .. case[2] .. "cannot write to stdout: No space left on device\n$", err,
+                     nil, false, case[1])
+    end
+  end)
+
   it("fails when closed, and a pipe that a reader closed is SIGPIPE's (141)", function()
     local status, _, err = h.sh("(" .. q(h.exe) .. " --version >&-)")
     assert.are.equal(1, status)

@@ -766,6 +766,18 @@ nm.model(node):run { duration = 2000, output = { csv = "big.csv", audio = { path
     assert.same({ "big.partial.csv" }, listing(dir .. "/out"))       -- no temporary file either
   end)
 
+  -- Before: "...: writing its temporary spool: File too large; the audio's frames were not kept:
+  -- output.audio: cannot write '.../big.wav': writing its temporary spool: File too large".
+  it("gives the reason once when the audio itself failed and its frames could not be kept", function()
+    local dir, status, err = limited("alone", [[
+nm.model(node):run { duration = 2000, output = { audio = { path = "big.wav", speedup = 0.1 } } }
+]], 64)
+    assert.equals(1, status)
+    assert.matches("^neuromass: [^\n]*alone%.lua:6: run: output%.audio: cannot write '.*/out/big%.wav': writing its " ..
+                   "temporary spool: File too large; the audio's frames were not kept %(the same reason%)\n$", err)
+    assert.same({}, listing(dir .. "/out"))
+  end)
+
   -- A run that completed, its audio failing at the end: the complete CSV, held, is kept as
   -- big.partial.csv; when even that failed (here a directory holds the name) it went without a word.
   it("says so when the held CSV cannot be kept either", function()

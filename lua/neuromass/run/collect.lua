@@ -55,8 +55,11 @@ local function fail_run(self, failure, out, given, o, dt, level)
     au.writer:close()
   end
   local note = #kept == 0 and "" or "; kept what was done in '" .. table.concat(kept, "', '") .. "'"
-  if lost then note = note .. "; the audio's frames were not kept: " .. lost end   -- (a full disk)
   local kind, why = failure.kind, failure.message
+  if lost then       -- (a full disk; said once when it is the run's own failure)
+    note = note .. "; the audio's frames were not kept" ..
+           ((kind == "audio" and lost == "output.audio: " .. why) and " (the same reason)" or ": " .. lost)
+  end
   if kind == "nonfinite" and failure.bold then
     local node, var = describe_signal(self, failure.signal)
     why = string.format("simulated BOLD: %s (node %s feeds it %s of variable '%s')",
@@ -131,11 +134,12 @@ end
 
 --[[ M.finish(model, o, plan, out, r, failure, level) -> the result of a run:
 `r` and `failure` are what sim:run returned, `o` the options
-(run/options.lua), `plan` run/plan.lua's, `out` the outputs (csv path, au
-the audio stream or nil).  A failure is an error at `level`; so is audio
-that cannot be finished, the CSV held under its temporary name then kept as
-<stem>.partial.csv (the run's outputs appear together).  With audio, `failure`
-is the held CSV when the run succeeded. ]]
+(run/options.lua), `plan` run/plan.lua's, `out` the outputs (csv and
+bold_csv paths, au the audio stream or nil).  A failure is an error at
+`level`; so is audio that cannot be finished, the CSV files (output.csv,
+output.bold) held under their temporary names then kept as
+<stem>.partial.csv (the run's outputs appear together).  With audio,
+`failure` is the held CSV files when the run succeeded. ]]
 function M.finish(self, o, plan, out, r, failure, level)
   if not r then fail_run(self, failure, out, plan.output or {}, o, plan.sim_dt, level + 1) end
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
@@ -146,28 +150,33 @@ function M.finish(self, o, plan, out, r, failure, level)
     res.BOLD_nodes = o.bold.nodes
   end
   if out.au then
-    -- The run's outputs appear together or not at all: the CSV waits (complete)
-    -- under its temporary name while the audio and its sidecar are rendered,
-    -- and is renamed into place with them.  When the audio cannot be finished
-    -- the CSV is kept as <stem>.partial.csv instead, and the error says where.
-    local held = failure
+    -- The run's outputs appear together or not at all: the CSV files wait
+    -- (complete) under their temporary names while the audio and its sidecar
+    -- are rendered, and are renamed into place with them.  When the audio
+    -- cannot be finished they are kept as <stem>.partial.csv instead, and
+    -- the error says where.
+    local held, settled = failure, false
     local commit_csv = held and function()
+      settled = true                    -- (a failed commit keeps the files as partial itself)
       local ok, commit_failure = held:commit()
       if not ok then
-        return nil, string.format("run: output.csv: cannot write '%s': %s", out.csv,
-                                  outputs.failure_text(commit_failure))
+        local role = commit_failure.path == out.bold_csv and "output.bold" or "output.csv"
+        local msg = commit_failure.message:gsub("^cannot write '[^']*': ", "")
+        local kept = #commit_failure.kept > 0 and
+                     " (the complete rows written are kept in '" .. table.concat(commit_failure.kept, "', '") .. "')"
+        return nil, string.format("run: %s: cannot write '%s': %s%s", role, commit_failure.path, msg, kept or "")
       end
       return true
     end
     local ok, rep = pcall(out.au.finish, 1, commit_csv)
     if not ok then
       local msg = tostring(rep):gsub("^[^:]*:%d+: ", "")
-      local part, perr
-      if held then part, perr = held:keep_partial() end
-      if part then msg = msg .. "; kept what was done in '" .. part .. "'"
-      elseif perr then
+      local kept, perr = {}, nil
+      if held and not settled then kept, perr = held:keep_partial() end
+      if kept and #kept > 0 then msg = msg .. "; kept what was done in '" .. table.concat(kept, "', '") .. "'" end
+      if perr then
         msg = msg .. string.format("; the CSV's rows (complete) were not kept as '%s': %s",
-                                   outputs.partial_name(out.csv), perr.message)
+                                   outputs.partial_name(perr.path), (perr.message:gsub("^cannot write '[^']*': ", "")))
       end
       error(msg, level + 1)
     end
