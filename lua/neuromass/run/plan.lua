@@ -125,8 +125,14 @@ local function check_stepper(self, cm, stepper, drv, stim_targets, level)
   elseif not stepper.inputs and (#drv > 0 or #stim_targets > 0) then
     why = "cannot take time-varying inputs"
   elseif not stepper.noise then
+    local on = {}   -- (the slots in order, for the same message each time)
     for slot in pairs(self.noise_sigma_slots) do
-      if self.values[slot] ~= 0 then why = "cannot integrate noise" end
+      if self.values[slot] ~= 0 then on[#on + 1] = slot end
+    end
+    table.sort(on)
+    if on[1] then
+      why = string.format("cannot integrate noise (%s = %s)", name_of_slot(self, "param", on[1]),
+                          check.number(self.values[on[1]]))
     end
   end
   if why then
