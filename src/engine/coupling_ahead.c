@@ -361,7 +361,12 @@ static int make_sring(nm_sim *s)
   if (c0 > c1) c0 = c1 = 0;             /* rows without terms only */
   size_t stride = NM_SRING_STRIDE(s->depth);
   s->sring = malloc(((c1 - c0) * stride + 1) * sizeof *s->sring);
-  if (!s->sring) return NM_ENOMEM;
+  if (!s->sring)      /* (named: it is as large as the history, which took its share) */
+    return nm_model_fail(s->m, NM_ENOMEM, "the delay history of %zu signals over %zu steps: the "
+                         "copy of %zu of them staged for the coupling sums needs %zu bytes, which "
+                         "cannot be allocated (the history itself took %zu)", s->width, s->depth,
+                         c1 - c0, (c1 - c0) * stride * sizeof *s->sring,
+                         3 * s->width * s->depth * sizeof *s->ring);
   s->sring_c0 = c0;
   s->sring_n = c1 - c0;
   s->sring_cycle = s->step / s->depth;  /* both halves as the ring has them */

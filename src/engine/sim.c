@@ -251,9 +251,15 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
   if (status) *status = NM_OK;
   return s;
-fail:
+fail:;
+  /* (a smaller part failing after the history was made: the history named too) */
+  size_t history = s && s->ring ? 3 * s->width * s->depth * sizeof *s->ring : 0;
   nm_sim_free(s);
-  if (!m->err.why[0])
+  if (!m->err.why[0] && history)
+    nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
+                  "be allocated once its delay history has taken %zu bytes (%zu steps)",
+                  m->n_state + m->n_aux, m->n_input, m->n_noises, history, nm_model_max_delay(m));
+  else if (!m->err.why[0])
     nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
                   "be allocated", m->n_state + m->n_aux, m->n_input, m->n_noises);
   if (status) *status = rc;
