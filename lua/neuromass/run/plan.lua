@@ -90,11 +90,12 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
--- Refuses, before anything is allocated, a delay history or a kept result
--- larger than the machine's memory.
-local function check_memory(cm, fresh, rows, cols, dt, level)
+-- Refuses, before anything is allocated, a delay history (what a fresh run
+-- of n_steps holds: no longer than the run reads) or a kept result larger
+-- than the machine's memory.
+local function check_memory(cm, fresh, n_steps, rows, cols, dt, level)
   local memory = core.memory()
-  local history = fresh and cm:history_bytes() or 0
+  local history = fresh and cm:history_bytes(n_steps) or 0
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
                         "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
@@ -278,7 +279,7 @@ function M.make(self, o, h, level, dry)
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
-  check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
+  check_memory(cm, not continuing, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
