@@ -106,8 +106,10 @@ static const char run_usage[] =
 static const char info_usage[] =
   "usage: " PROGNAME " info [OPTIONS] SCRIPT.lua [ARGS...] [OPTIONS]\n"
   "run the script without integrating: print each model it builds (nodes,\n"
-  "masses, state variables, parameters with values); its runs return empty\n"
-  "results and write no files.\n"
+  "masses, state variables, parameters with values); its runs are checked as\n"
+  "run checks them before their first step (options, parameters, stimuli,\n"
+  "the integrator, outputs, memory), then return empty results and write no\n"
+  "files. What only integrating finds (a blow-up, a full disk) it cannot.\n"
   "\n" SCRIPT_OPTIONS("where relative output paths would go (checked, not created:\n"
                        "                    info writes nothing)");
 

@@ -6,7 +6,8 @@
 -- they or their directories exist), none may be the running script or an
 -- input of the call, each one's directory must exist and take a new file, and an
 -- existing output must be a regular file (it is replaced by rename, which
--- would put a regular file in place of a pipe, a device or a symlink).
+-- would put a regular file in place of a pipe, a device or a symlink); a
+-- file name may not be only an extension (".png": a hidden file, by mistake).
 -- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
@@ -84,6 +85,9 @@ function M.check(what, level, outs, ins)
       seen[#seen + 1] = { o = o, ids = { paths.STDOUT } }
       goto next
     end
+    -- "-o .png": a hidden file named after its format, never what was meant
+    local ext = (o.given or o.path):match("[^/]*$"):match("^%.(%w+)$")
+    if ext then fail("%s: the file name is only an extension (name the file, as in 'out.%s')", named(o), ext) end
     local info = core.path_info(o.path)
     if info.is_dir then fail("%s is a directory", named(o)) end
     if info.kind and info.kind ~= "file" then

@@ -28,12 +28,13 @@ local host = require("neuromass.context").get
 local PROGRESS_STEPS = 100000
 
 -- Outputs: output.csv resolved (under --out), output.audio planned, every
--- output checked before anything is opened or integrated, then opened.
+-- output checked before anything is opened or integrated, then opened (not
+-- when dry, under neuromass info: out.au_plan is the audio's plan).
 -- Audio is fed every step (the full-rate signal), while the CSV and the
 -- result keep every `every`-th row of the recorded columns.  Returns { csv =
 -- path or nil, au = the audio stream or nil, record = the signals to record,
 -- audio_cols = the audio's columns among them, bold_csv = output.bold's path or nil }.
-local function open_outputs(self, o, plan, level)
+local function open_outputs(self, o, plan, level, dry)
   local output = plan.output
   local csv = output.csv and outputs.resolve(output.csv, level + 1, "run: output.csv")
   local au_plan = output.audio and audio.stream_plan(self, output.audio, plan.sim_dt, plan.sim_steps,
@@ -55,6 +56,7 @@ local function open_outputs(self, o, plan, level)
     end
   end
   for _, f in ipairs(files) do self.chain_outputs[outputs.file_id(f.path)] = true end
+  if dry then return { au_plan = au_plan } end
   local au = au_plan and au_plan.open(level + 1)
   local record, audio_cols = o.cols.sigs, nil
   if au then record, audio_cols = au.columns(o.cols.sigs) end
@@ -122,14 +124,13 @@ function Model:run(opts)
   local o = options.read(self, opts or {}, h, 2)
   if h and h.mode == "info" then
     if not self.described then io.write(self:describe(), "\n"); self.described = true end
+    -- planned and checked as a run would be (outputs too); nothing made, opened or written
+    local plan = plan_of.make(self, o, h, 2, true)
+    local out = open_outputs(self, o, plan, 2, true)
     local res = result.new(self, o.cols, nil, o.dt * o.every, true)
-    local sim_dt, sim_steps = plan_of.engine_step(o)    -- (no plan: nothing is built)
-    local audio_spec = opts and type(opts.output) == "table" and opts.output.audio
-    if audio_spec then    -- planned and checked as a run would, not written
-      res.audio = audio.stream_plan(self, audio_spec, sim_dt, sim_steps, 2).dry_report()
-    end
+    if out.au_plan then res.audio = out.au_plan.dry_report() end
     -- The fields a real run has (collect.finish), with what is known unintegrated.
-    res.dt, res.duration = sim_dt, o.duration
+    res.dt, res.duration = plan.sim_dt, o.duration
     if o.bold then res.BOLD, res.t_BOLD, res.BOLD_nodes = {}, {}, o.bold.nodes end
     return res
   end

@@ -383,11 +383,15 @@ static int model_max_delay(lua_State *L)
 }
 
 
-/* m:history_bytes() -> bytes of the delay history a simulation allocates
-** (math.huge when that many cannot be counted) */
+/* m:history_bytes([n_steps]) -> bytes of the delay history a simulation
+** allocates to hold the longest delay, or (n_steps given) for a first run of
+** n_steps (nm_model_run_history_bytes); math.huge when that many cannot be
+** counted */
 static int model_history_bytes(lua_State *L)
 {
-  size_t bytes = nm_model_history_bytes(nmL_checkmodel(L, 1));
+  nm_model *m = nmL_checkmodel(L, 1);
+  lua_Integer n = luaL_optinteger(L, 2, -1);
+  size_t bytes = n < 0 ? nm_model_history_bytes(m) : nm_model_run_history_bytes(m, (size_t)n);
   lua_pushnumber(L, bytes == SIZE_MAX ? HUGE_VAL : (double)bytes);
   return 1;
 }

@@ -173,7 +173,7 @@ int nm_couplings_prepare(nm_sim *s)
     long *off = malloc((n + 1) * sizeof *off);
     if (!off) return NM_ENOMEM;
     for (size_t k = 0; k < n; k++)
-      off[k] = s->column[c->src[k]] - (long)c->delay[k] * (long)s->width;
+      off[k] = s->column[c->src[k]] - (long)nm_reach(s, c->delay[k]) * (long)s->width;
     s->fast[i].c = c;
     s->fast[i].off = off;
     s->fast[i].max_len = 0;

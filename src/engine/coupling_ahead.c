@@ -226,7 +226,7 @@ static int make_staged(nm_sim *s, const nm_fast_coupling *f, nm_ahead_group *a)
     size_t r = NM_LANE_ROW(b, l), at = b->block[l / b->rows].at + l % b->rows;
     for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++, at += b->rows)
       a->soff[at] = (int32_t)(((size_t)s->column[c->src[k]] - s->sring_c0) * stride + s->depth -
-                              (size_t)c->delay[k]);
+                              nm_reach(s, c->delay[k]));
   }
   return units_by_column(a, stride) ? NM_OK : NM_ENOMEM;
 }
@@ -276,7 +276,7 @@ static int make_group(nm_sim *s, nm_fast_coupling *f, size_t K, int simd, nm_ahe
   /* term k of the sum to place `at`: its offset from a window's base (sim.h) */
 #define PUT(k) do { size_t k_ = (k);                                                          \
     a->off[at] = (int32_t)(((size_t)s->column[c->src[k_]] - s->sring_c0) * stride + s->depth -       \
-                           (size_t)c->delay[k_]);                                             \
+                           nm_reach(s, c->delay[k_]));                                        \
     a->w[at] = c->weight[k_];                                                                 \
     if (t) a->v[at] = t->weight[k_];                                                          \
     at++;                                                                                     \
@@ -361,7 +361,12 @@ static int make_sring(nm_sim *s)
   if (c0 > c1) c0 = c1 = 0;             /* rows without terms only */
   size_t stride = NM_SRING_STRIDE(s->depth);
   s->sring = malloc(((c1 - c0) * stride + 1) * sizeof *s->sring);
-  if (!s->sring) return NM_ENOMEM;
+  if (!s->sring)      /* (named: it is as large as the history, which took its share) */
+    return nm_sim_fail(s, NM_ENOMEM, "the delay history of %zu signals over %zu steps: the "
+                         "copy of %zu of them staged for the coupling sums needs %zu bytes, which "
+                         "cannot be allocated (the history itself took %zu)", s->width, s->depth,
+                         c1 - c0, (c1 - c0) * stride * sizeof *s->sring,
+                         3 * s->width * s->depth * sizeof *s->ring);
   s->sring_c0 = c0;
   s->sring_n = c1 - c0;
   s->sring_cycle = s->step / s->depth;  /* both halves as the ring has them */

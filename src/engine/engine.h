@@ -50,6 +50,8 @@ typedef struct {
   size_t hermite_from;    /* the first step whose derivative dring holds */
   const double *period;   /* per column: the wrap period, 0 if not wrapped; NULL: none */
   double dt;
+  size_t reach;           /* the longest delay the ring holds (nm_sim's reach): a longer
+                             one reads a time before t = 0, as a delay of `reach` does */
 } nm_hist;
 
 /* One instruction: registers are vectors of `lanes` doubles. */
@@ -107,6 +109,7 @@ double nm_hist_between(const nm_hist *h, size_t col, size_t j, double y0);
 static inline double nm_hist_read(const nm_hist *h, const double *V, long sig, int delay)
 {
   if (delay == 0) return V[sig];
+  if ((size_t)delay > h->reach) delay = (int)h->reach;
   size_t col = (size_t)h->column[sig], j = h->now - (size_t)delay;
   double past = h->ring[(j & h->mask) * h->width + col];
   if (h->frac == 0.0) return past;

@@ -66,11 +66,7 @@ static size_t ring_bytes(size_t width, size_t max_delay, size_t *depth)
 
 size_t nm_model_history_bytes(const nm_model *m)
 {
-  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
-  if (!column) return SIZE_MAX;
-  size_t depth, bytes = ring_bytes(mark_columns(m, column), nm_model_max_delay(m), &depth);
-  free(column);
-  return bytes;
+  return nm_model_run_history_bytes(m, SIZE_MAX);
 }
 
 
@@ -89,16 +85,28 @@ static size_t make_runs(const long *dst, size_t n, nm_track_run *runs)
 }
 
 
+/* A history of at most this many bytes holds the longest delay from the
+** start; a larger one holds what the runs read (nm_sim_reserve), so that a
+** short run of a model with long delays does not allocate them all. */
+#define EAGER_HISTORY ((size_t)16 << 20)
+
+/* The history holds, beyond the runs' end, this many steps more than they
+** read: a sum going ahead computes up to NM_AHEAD_MAX steps past a run's
+** last (coupling_ahead.c), which must still read before t = 0. */
+#define REACH_MARGIN (NM_AHEAD_MAX + 2)
+
 static int setup_history(nm_sim *s)
 {
   nm_model *m = s->m;
   s->column = malloc((s->nv + 1) * sizeof *s->column);
   if (!s->column) return NM_ENOMEM;
   s->width = mark_columns(m, s->column);
-  size_t bytes = ring_bytes(s->width, nm_model_max_delay(m), &s->depth);
-  if (bytes == SIZE_MAX)
-    return nm_model_fail(m, NM_ENOMEM, "the delay history of %zu signals over %zu steps cannot "
-                         "be counted in bytes", s->width, nm_model_max_delay(m));
+  size_t longest = nm_model_max_delay(m), bytes = ring_bytes(s->width, longest, &s->depth);
+  s->reach = longest;
+  if (bytes == SIZE_MAX || bytes > EAGER_HISTORY) {    /* nm_sim_reserve grows it for each run */
+    s->reach = REACH_MARGIN;       /* (< longest; the sums' windows need a few steps: coupling_ahead.c) */
+    bytes = ring_bytes(s->width, s->reach, &s->depth);
+  }
   s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
   s->ring = malloc((2 * s->width * s->depth + 1) * sizeof *s->ring);
   s->dring = calloc(s->width * s->depth + 1, sizeof *s->dring);
@@ -133,7 +141,84 @@ static int setup_history(nm_sim *s)
   s->hist.hermite_from = SIZE_MAX;
   s->hist.period = s->period;
   s->hist.dt = s->dt;
+  s->hist.reach = s->reach;
   return nm_couplings_prepare(s);
+}
+
+
+/* The longest delay a history holds for steps 0 .. n_steps - 1 beyond
+** `step` (nm_sim_reserve's rule): the model's `longest`, or fewer. */
+static size_t reach_for(size_t longest, size_t step, size_t n_steps)
+{
+  if (n_steps < longest && step + n_steps + REACH_MARGIN < longest) return step + n_steps + REACH_MARGIN;
+  return longest;
+}
+
+
+size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps)
+{
+  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
+  if (!column) return SIZE_MAX;
+  size_t width = mark_columns(m, column), longest = nm_model_max_delay(m), depth;
+  free(column);
+  size_t bytes = ring_bytes(width, longest, &depth);
+  if (bytes != SIZE_MAX && bytes <= EAGER_HISTORY) return bytes;    /* (setup_history's rule) */
+  return ring_bytes(width, reach_for(longest, 0, n_steps), &depth);
+}
+
+
+int nm_sim_reserve(nm_sim *s, size_t n_steps)
+{
+  if (s->unusable)
+    return nm_sim_fail(s, NM_ENOMEM, "the delay history could not be grown for an earlier run: "
+                       "start a fresh simulation");
+  size_t need = reach_for(nm_model_max_delay(s->m), s->step, n_steps);
+  if (need <= s->reach) return NM_OK;
+  /* The ring has not wrapped (its reach exceeds every step so far): it holds
+  ** every step since t = 0, and its row of t = -1 the initial values. */
+  size_t depth, w = s->width, bytes = ring_bytes(w, need, &depth);
+  if (bytes == SIZE_MAX)
+    return nm_sim_fail(s, NM_ENOMEM, "the delay history of %zu signals over %zu steps cannot be "
+                       "counted in bytes", w, need);
+  double *ring = malloc((2 * w * depth + 1) * sizeof *ring);
+  double *dring = calloc(w * depth + 1, sizeof *dring);
+  if (!ring || !dring) {
+    free(ring);
+    free(dring);
+    return nm_sim_fail(s, NM_ENOMEM, "the delay history of %zu signals over %zu steps needs %zu "
+                       "bytes, which cannot be allocated", w, depth, bytes);
+  }
+  size_t om = s->depth - 1, nmask = depth - 1;
+  for (size_t r = 0; r < 2 * depth; r++) memcpy(ring + r * w, s->ring + om * w, w * sizeof *ring);
+  for (size_t j = 0; j <= s->step; j++) {
+    memcpy(ring + (j & nmask) * w, s->ring + (j & om) * w, w * sizeof *ring);
+    memcpy(ring + ((j & nmask) + depth) * w, s->ring + (j & om) * w, w * sizeof *ring);
+    memcpy(dring + (j & nmask) * w, s->dring + (j & om) * w, w * sizeof *dring);
+  }
+  free(s->ring);
+  free(s->dring);
+  for (int t = 0; t < NM_MAX_THREADS; t++) {    /* the threads' copies: made again at their size */
+    free(s->tring[t]);
+    s->tring[t] = NULL;
+  }
+  s->ring = ring;
+  s->dring = dring;
+  s->depth = depth;
+  s->reach = need;
+  s->hist.ring = ring;
+  s->hist.dring = dring;
+  s->hist.mask = depth - 1;
+  s->hist.reach = need;
+  /* The sums' offsets, windows and staged copy follow the new ring. */
+  nm_couplings_free(s);
+  int rc = nm_couplings_prepare(s);
+  if (rc != NM_OK) {
+    s->unusable = 1;
+    if (!s->err.why[0])
+      nm_sim_fail(s, rc, "the coupling sums of a delay history of %zu signals over %zu steps "
+                  "cannot be allocated", w, depth);
+  }
+  return rc;
 }
 
 
@@ -251,9 +336,16 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
     nm_program_eval(m->progs[NM_STAGE_AFTER][i], &ctx);
   if (status) *status = NM_OK;
   return s;
-fail:
+fail:;
+  /* (a smaller part failing after the history was made: the history named too) */
+  size_t history = s && s->ring ? 3 * s->width * s->depth * sizeof *s->ring : 0;
+  if (s && s->err.why[0] && !m->err.why[0]) nm_model_fail(m, rc, "%s", s->err.why);
   nm_sim_free(s);
-  if (!m->err.why[0])
+  if (!m->err.why[0] && history)
+    nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
+                  "be allocated once its delay history has taken %zu bytes (%zu steps)",
+                  m->n_state + m->n_aux, m->n_input, m->n_noises, history, nm_model_max_delay(m));
+  else if (!m->err.why[0])
     nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
                   "be allocated", m->n_state + m->n_aux, m->n_input, m->n_noises);
   if (status) *status = rc;
@@ -526,6 +618,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
 {
   nm_error_clear(&s->err);
   int rc = check_opts(s, o);
+  if (rc == NM_OK) rc = nm_sim_reserve(s, (size_t)o->n_steps);
   if (rc == NM_OK) rc = nm_sim_prepare_constraints(s);
   if (rc != NM_OK) return rc;
   const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);

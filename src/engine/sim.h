@@ -206,6 +206,9 @@ struct nm_sim {
   double *ring;             /* delay history: depth rows of `width` tracked signals, stored
                                twice (rows r and r + depth are equal; coupling.c) */
   size_t width, depth;
+  size_t reach;             /* the longest delay the ring holds (nm_sim_reserve): the model's
+                               longest, or fewer while the runs so far read no further back */
+  int unusable;             /* a reserve failed half-way: the history is gone */
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
   size_t sring_c0, sring_n; /* its columns: ring columns sring_c0 .. sring_c0 + sring_n - 1,
@@ -303,6 +306,20 @@ static inline void nm_sring_put(nm_sim *s, size_t c, size_t step, double v)
   if (i >= s->sring_n) return;
   s->sring[i * NM_SRING_STRIDE(s->depth) + s->depth + p] = v;
 }
+
+/* A term's delay as the history reads it (s->reach, nm_sim_reserve): a
+** delay longer than the reach reaches before t = 0 at every step of the
+** runs it holds, as the reach itself does, to the same initial values. */
+static inline size_t nm_reach(const nm_sim *s, int delay)
+{
+  return (size_t)delay < s->reach ? (size_t)delay : s->reach;
+}
+
+/* Makes the history hold the next n_steps steps' delayed reads: grows the
+** ring (keeping what it holds) while it is shorter than the model's longest
+** delay and the runs' end plus a margin; NM_OK, or NM_ENOMEM with the
+** reason in s->err. */
+int nm_sim_reserve(nm_sim *s, size_t n_steps);
 
 /* coupling.c: the mirrored row of step `step` in the history ring, from which
 ** every term at the start of that step is base[off_k]. */

@@ -485,7 +485,9 @@ int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, lo
   nm_model *m = s->m;
   nm_program **sync = m->progs[NM_STAGE_SYNC], **rhs = m->progs[NM_STAGE_RHS];
   size_t n_sync = m->n_progs[NM_STAGE_SYNC], n_rhs = m->n_progs[NM_STAGE_RHS];
-  int rc = NM_OK, stop = i0 >= i1;
+  /* (nm_sim_run reserved the whole run; a caller stepping by stretches, each) */
+  int rc = i1 > i0 ? nm_sim_reserve(s, (size_t)(i1 - i0)) : NM_OK, stop = i0 >= i1;
+  if (rc != NM_OK) return rc;
   size_t step0 = s->step;
   nm_eval_ctx ctx = { s->V, m->P, s->U, s->D, 0.0, &s->hist, m->tables };
   /* Without constraints or outputs computed after the step, the threads push

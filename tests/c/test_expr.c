@@ -301,7 +301,7 @@ static void test_hist(void)
   long column[4] = { -1, 1, 0, -1 };   /* signal 2 -> column 0, signal 1 -> column 1 */
   for (int r = 0; r < 8; r++) { ring[2 * r] = 100.0 + r; ring[2 * r + 1] = 200.0 + 3.0 * r; }
   /* now = step 13, ring row 13 & 7 = 5; no derivatives: linear interpolation */
-  nm_hist h = { ring, 2, 7, 13, 0.0, column, NULL, 0, SIZE_MAX, NULL, 0.1 };
+  nm_hist h = { ring, 2, 7, 13, 0.0, column, NULL, 0, SIZE_MAX, NULL, 0.1, 6 };
   nm_node nodes[] = { { NM_OP_HIST, -1, -1, -1, 0.0, 1, 3 } };
   nm_root root = { 0, NM_SINK_DERIV, 0 };
   nm_program *p = compile(nodes, 1, &root, 1, 2);

@@ -862,6 +862,48 @@ nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = "sub/f.png" })
     assert.matches("\n  %-%-out DIR +where relative output paths go %(created when needed%)\n", out)
   end)
 
+  -- info promises the run's checks without the integration: what run refuses before its
+  -- first step, info refuses at the same line with the same message.
+  it("refuses what run refuses before integrating (stimuli, outputs, integrators, memory)", function()
+    local dir = scratch()
+    local cases = {
+      { "m.params.x_ext = nm.stimulus.StepInput { step_size = 1, start = 500, [\"end\"] = 600 }\n" ..
+        "m:run { duration = 100 }", ":4: run: 'x_ext': StepInput: start = 500 ms must be before the end" },
+      { "m:run { duration = 10, output = { csv = 'nodir/x.csv' } }",
+        ":3: run: output.csv 'nodir/x.csv': the directory '" .. dir .. "/nodir' does not exist" },
+      { "m:run { duration = 10, integrator = 'rkf45' }", ":3: run: integrator 'rkf45' cannot integrate delays" },
+      { "m:run { duration = 0.5, sampling_dt = 1, output = { csv = 'x.csv' } }", ":3: run: this run records no row to write" },
+      { "m:run { duration = 10, seed = 1.5 }", ":3: run: 'seed' must be a whole number" },
+      { "m.params.sigma_ou = nm.series { 0.1, -1 }\nm:run { duration = 0.2, dt = 0.1 }",
+        ":4: run: 'sigma_ou' is a noise sigma: it must be >= 0, got -1 (sample 2" },
+    }
+    for i, c in ipairs(cases) do
+      local script = dir .. "/c" .. i .. ".lua"
+      write(script, "local nm = require 'neuromass'\n" ..
+            "local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }\n" ..
+            c[1] .. "\n")
+      local s1, _, e1 = nm("run", script, "--out", dir)
+      local s2, _, e2 = nm("info", script, "--out", dir)
+      assert.equals(1, s1, "run passed case " .. i .. ": " .. c[1])
+      assert.matches("c" .. i .. ".lua" .. c[2], e1, 1, true)
+      assert.equals(1, s2, "info passed case " .. i .. ": " .. c[1])
+      assert.equals(e1, e2)
+    end
+    -- a continued run is checked too, and a continuation of an info run is no error
+    local script = dir .. "/cont.lua"
+    write(script, "local nm = require 'neuromass'\n" ..
+          "local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }\n" ..
+          "m:run { duration = 10 }\nm:run { duration = 10, continue = true }\n" ..
+          "m:run { duration = 10, dt = 0.05, continue = true }\n")
+    local s1, _, e1 = nm("run", script)
+    local s2, _, e2 = nm("info", script)
+    assert.equals(1, s1)
+    assert.matches("cont.lua:5: run: cannot continue with another dt", e1, 1, true)
+    assert.equals(1, s2)
+    assert.equals(e1, e2)
+    assert.same({ "c1.lua", "c2.lua", "c3.lua", "c4.lua", "c5.lua", "c6.lua", "cont.lua" }, listing(dir))
+  end)
+
   it("shows --set values", function()
     local status, out, err = nm("info", example, "--set", "K_gl=0.25")
     assert.equals(0, status, err)

@@ -379,6 +379,11 @@ describe("nm.explore.Evolution", function()
     local before = read(dir .. "/fit/results.csv")
     local ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
     assert.is_false(ok)
+    assert.truthy(tostring(e):find("evolution_spec.lua:%d+: Evolution: '[^']*/fit' is a BoxSearch's folder"), tostring(e))
+    -- a folder written before exploration.txt: its table's metrics tell
+    os.remove(dir .. "/fit/exploration.txt")
+    ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+    assert.is_false(ok)
     assert.truthy(tostring(e):find("^[^\n]*evolution_spec.lua:%d+: Evolution: '[^']*/fit/results.csv' is another " ..
                                    "exploration's table %(no fitness column; its metrics: mean_x%): remove it, " ..
                                    "or choose another out"), tostring(e))
@@ -420,6 +425,36 @@ describe("nm.explore.Evolution", function()
     os.rename(dir .. "/fit/parts/task-0-of-2.csv", dir .. "/fit/results.partial.csv")
     refused("'[^']*/fit/results.partial.csv' is another exploration's table")
     assert.equals(part, read(dir .. "/fit/results.partial.csv"))
+  end)
+
+  -- A BoxSearch whose every point failed has no metric column, as a fit whose every evaluation
+  -- failed: the folder's exploration.txt says which kind wrote it.
+  it("an out of a BoxSearch whose every point failed is refused too (exploration.txt), and the other way", function()
+    local dir = h.scratch()
+    local function box(out)
+      return nm.explore.BoxSearch {
+        model = function() return nm.models.fhn.native {} end,
+        space = nm.explore.ParameterSpace { x_ext = { 0.5 } }, run = { duration = 1, dt = 0.1 }, progress = false,
+        evaluate = function() error("no metric") end, out = out }:run()
+    end
+    box(dir .. "/fit")
+    local before = read(dir .. "/fit/results.csv")
+    assert.equals("BoxSearch\n", read(dir .. "/fit/exploration.txt"))
+    local ok, e = pcall(function() evolution(dir, { evaluations = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("^[^\n]*evolution_spec.lua:%d+: Evolution: '[^']*/fit' is a BoxSearch's folder " ..
+                                   "%(its exploration%.txt%): remove it, or choose another out"), tostring(e))
+    assert.equals(before, read(dir .. "/fit/results.csv"))
+    -- a fit's folder says so, and a BoxSearch refuses it
+    evolution(dir, { evaluations = 2, out = dir .. "/own" }):run()
+    assert.equals("Evolution\n", read(dir .. "/own/exploration.txt"))
+    ok, e = pcall(function() box(dir .. "/own") end)
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("evolution_spec.lua:%d+: BoxSearch: '[^']*/own' is an Evolution's folder " ..
+                                   "%(its exploration%.txt%)"), tostring(e))
+    -- each runs again in its own folder
+    box(dir .. "/fit")
+    assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",

@@ -902,8 +902,8 @@ nm.explore.BoxSearch {
     assert.equals(0, (evals(dir)))
     s, _, e = run(dir, "--workers 1")
     assert.equals(0, s, e)
-    local _, listing = h.sh("ls -A " .. q(dir .. "/sweep"))
-    assert.equals("results.csv\n", listing)
+    local _, listing = h.sh("LC_ALL=C ls -A " .. q(dir .. "/sweep"))
+    assert.equals("exploration.txt\nresults.csv\n", listing)     -- (the kind of folder: BoxSearch)
   end)
 
   it("an out folder on a full disk is an error before any point runs (here: no room for 4 KiB)", function()

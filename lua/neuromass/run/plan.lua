@@ -93,11 +93,12 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
--- Refuses, before anything is allocated, a delay history or a kept result
--- larger than the machine's memory.
-local function check_memory(cm, fresh, rows, cols, dt, level)
+-- Refuses, before anything is allocated, a delay history (what a fresh run
+-- of n_steps holds: no longer than the run reads) or a kept result larger
+-- than the machine's memory.
+local function check_memory(cm, fresh, n_steps, rows, cols, dt, level)
   local memory = core.memory()
-  local history = fresh and cm:history_bytes() or 0
+  local history = fresh and cm:history_bytes(n_steps) or 0
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
                         "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
@@ -128,8 +129,14 @@ local function check_stepper(self, cm, stepper, drv, stim_targets, level)
   elseif not stepper.inputs and (#drv > 0 or #stim_targets > 0) then
     why = "cannot take time-varying inputs"
   elseif not stepper.noise then
+    local on = {}   -- (the slots in order, for the same message each time)
     for slot in pairs(self.noise_sigma_slots) do
-      if self.values[slot] ~= 0 then why = "cannot integrate noise" end
+      if self.values[slot] ~= 0 then on[#on + 1] = slot end
+    end
+    table.sort(on)
+    if on[1] then
+      why = string.format("cannot integrate noise (%s = %s)", name_of_slot(self, "param", on[1]),
+                          check.number(self.values[on[1]]))
     end
   end
   if why then
@@ -212,11 +219,18 @@ end
 sim_dt, sim_steps (M.engine_step), keep (the
 result is kept in memory), output (opts.output, checked), drv (series
 drivers), stims (stimulus drivers), bold (the BOLD stage, run/bold.lua) }.  Builds model.cm when needed and makes
-model.sim for a fresh run.  Errors at `level`. ]]
-function M.make(self, o, h, level)
+model.sim for a fresh run.  Errors at `level`.  dry (neuromass info): every
+check, but no simulation is made; the time its runs would reach is kept
+(model.dry_time) for the runs that continue them. ]]
+function M.make(self, o, h, level, dry)
   local opts, dt, n_steps, every = o.opts, o.dt, o.n_steps, o.every
-  local continuing = opts.continue and self.sim
-  if opts.continue and not self.sim then
+  -- The time the run continues from (ms), nil without an earlier run.
+  local function now()
+    if self.sim then return self.sim:time() end
+    return dry and self.dry_time or nil
+  end
+  local continuing = opts.continue and now() ~= nil
+  if opts.continue and not continuing then
     error("run: 'continue' needs an earlier run of this model", level + 1)
   end
   -- A run that failed on a non-finite value left that state behind (the
@@ -253,7 +267,7 @@ function M.make(self, o, h, level)
   -- Rows fall on multiples of sampling_dt since the first run: a run shorter
   -- than that records none (a later continue = true run carries on); streaming
   -- such a run would leave files without data.
-  local done = continuing and math.floor(self.sim:time() / dt + 0.5) or 0
+  local done = continuing and math.floor(now() / dt + 0.5) or 0
   if (done + n_steps) // every - done // every == 0 and (output.csv or output.audio) then
     error(string.format("run: this run records no row to write: 'duration' = %s ms is shorter " ..
                         "than the next sample at 'sampling_dt' = %s ms", check.show(o.duration),
@@ -268,7 +282,7 @@ function M.make(self, o, h, level)
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
-  check_memory(cm, not continuing, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
+  check_memory(cm, not continuing, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
@@ -286,7 +300,12 @@ function M.make(self, o, h, level)
                         seed, self.sim_seed), level + 1)
   end
   local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
-  if not continuing then
+  if dry then     -- (what a fresh run records of itself, without its simulation)
+    if not continuing then
+      self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
+      self.sim_seed, self.dry_time = seed, 0
+    end
+  elseif not continuing then
     cm:set_initial(initial_vector(self))
     -- (noise_streams: a batch's per-channel stream seeds, explore/batch.lua)
     -- the engine's refusals (NEUROMASS_SIMD naming no level, memory) at the user's line
@@ -301,11 +320,12 @@ function M.make(self, o, h, level)
   end
   -- Stimuli run on the simulation's time axis, seeded by its seed.
   local stims = stimulus.drivers(self, stim_targets, {
-    fresh = not continuing, steps = math.floor(self.sim:time() / dt + 0.5), n_steps = n_steps,
+    fresh = not continuing, steps = done, n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
     bound = function(slot) return params.bound_check(self.registry, slot, bound_dt(self, slot, dt, o.adaptive)) end,
   }, level + 1)
+  if dry then self.dry_time = (done + n_steps) * dt end
   return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
            stims = stims, bold = bold_stage }
 end

@@ -1,0 +1,187 @@
+/*
+** test_history.c: the delay history of a simulation.  A large one holds
+** what the runs read (nm_sim_reserve): a short run of a model with long
+** delays allocates a short ring, grown for the runs that continue it, with
+** the bits of a history holding the longest delay from the start.  When
+** memory runs out while it is made (the ring, or the copy of it the
+** coupling sums stage for their windows), the reason names the history and
+** its size in bytes, not "a simulation of N signals".
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/sim.h"
+#include "test_main.h"
+
+enum { N = 64 };
+
+
+/* x_i' = -x_i + U_i + 0.02 (x_i(t - 5 dt) + x_i(t - longest dt)), U_i = sum
+** over j != i of 0.01 x_j(t - d_ij) (x_i(0) from -0.05 to 0.11), the delays
+** 20 .. 59 steps in even rows (rows with windows: coupling_ahead.c), 1 .. 40
+** in odd ones, and d_01 = d_10 = `longest`. */
+static nm_model *delayed(int longest)
+{
+  nm_model *m = nm_model_new(N, 0, 0, N);
+  if (!m) return NULL;
+  nm_node rhs[] = { { NM_OP_SIGNAL, -1, -1, -1, 0.0, 0, 0 }, { NM_OP_NEG, 0, -1, -1, 0.0, 0, 0 },
+                    { NM_OP_INPUT, -1, -1, -1, 0.0, 0, 0 }, { NM_OP_ADD, 1, 2, -1, 0.0, 0, 0 },
+                    { NM_OP_HIST, -1, -1, -1, 0.0, 0, 5 }, { NM_OP_HIST, -1, -1, -1, 0.0, 0, 0 },
+                    { NM_OP_CONST, -1, -1, -1, 0.02, 0, 0 }, { NM_OP_ADD, 4, 5, -1, 0.0, 0, 0 },
+                    { NM_OP_MUL, 6, 7, -1, 0.0, 0, 0 }, { NM_OP_ADD, 3, 8, -1, 0.0, 0, 0 } };
+  rhs[5].delay = longest;
+  nm_root root = { 9, NM_SINK_DERIV, 0 };
+  nm_error err;
+  nm_program *p = nm_program_compile(rhs, 10, &root, 1, N, &err);
+  int rc = p ? nm_model_add_program(m, NM_STAGE_RHS, p) : err.status;
+  if (p && rc != NM_OK) nm_program_free(p);
+  size_t row_ptr[N + 1], k = 0;
+  long dst[N], src[N * N];
+  int delay[N * N];
+  double w[N * N];
+  for (long i = 0; i < N; i++) {
+    dst[i] = i;
+    row_ptr[i] = k;
+    for (long j = 0; j < N; j++)
+      if (j != i) {
+        src[k] = j;
+        delay[k] = i + j == 1 ? longest : (i % 2 ? 1 : 20) + (int)((7 * i + 3 * j) % 40);
+        w[k++] = 0.01;
+      }
+  }
+  row_ptr[N] = k;
+  double v0[N];
+  for (long i = 0; i < N; i++) v0[i] = 0.01 * (double)(i % 17) - 0.05;
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, delay, w);
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+/* This process's address space in bytes (VmSize), 0 when unknown. */
+static size_t address_space(void)
+{
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  size_t kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb * 1024;
+}
+
+
+/* A simulation of a model whose longest delay is `longest` steps made to
+** hold it all (nm_sim_reserve), in a child whose address space may grow by
+** `room` bytes once the simulation exists: its reason (empty when it
+** succeeded) in why. */
+static void new_with_room(int longest, size_t room, char *why, size_t size)
+{
+  int fd[2];
+  why[0] = 0;
+  if (pipe(fd) != 0) return;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fd[0]);
+    nm_model *m = delayed(longest);
+    int status;
+    nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
+    struct rlimit lim = { address_space() + room, RLIM_INFINITY };
+    const char *text = "the simulation could not be made";
+    if (s && setrlimit(RLIMIT_AS, &lim) == 0) {
+      status = nm_sim_reserve(s, (size_t)longest);
+      text = status == NM_OK ? "" : nm_sim_error(s, status);
+    }
+    ssize_t n = write(fd[1], text, strlen(text));
+    _exit(n < 0);
+  }
+  close(fd[1]);
+  ssize_t n = pid > 0 ? read(fd[0], why, size - 1) : -1;
+  why[n > 0 ? n : 0] = 0;
+  close(fd[0]);
+  if (pid > 0) waitpid(pid, NULL, 0);
+}
+
+
+static void test_history_named(void)
+{
+  int longest = (1 << 16) - 2;       /* a ring of 65536 rows */
+  nm_model *m = delayed(longest);
+  if (!CHECK(m != NULL, "build a 64-node network with delays up to %d steps", longest)) return;
+  size_t ring = nm_model_history_bytes(m);
+  nm_model_free(m);
+  char why[512];
+  /* Room for the ring but not for the staged copy of its values (2/3 of it). */
+  new_with_room(longest, ring + ring / 4, why, sizeof why);
+  CHECK(strstr(why, "delay history") && strstr(why, "cannot be allocated") && strstr(why, "bytes") &&
+        !strstr(why, "a simulation of"),
+        "the staged copy that does not fit names the delay history and its bytes (got '%s')", why);
+  /* No room for the ring itself. */
+  new_with_room(longest, ring / 2, why, sizeof why);
+  CHECK(strstr(why, "delay history of 64 signals over 65536 steps needs") && strstr(why, "bytes"),
+        "a ring that does not fit is named with its bytes (got '%s')", why);
+}
+
+
+/* Runs `n` steps of `runs` runs by `method`: NM_OK or the status. */
+static int run_steps(nm_sim *s, int method, const long *n, size_t runs)
+{
+  int rc = NM_OK;
+  for (size_t k = 0; k < runs && rc == NM_OK; k++) {
+    nm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.n_steps = n[k];
+    o.every = 1;
+    o.method = method;
+    o.threads = 1;
+    o.jit = NM_JIT_OFF;
+    rc = nm_sim_run(s, &o);
+  }
+  return rc;
+}
+
+
+/* A short run allocates a short ring; continued runs grow it, keeping what
+** it held; every run gives the bits of one whose ring held the longest delay
+** from the start (d_01 reads the initial values all along in both). */
+static void test_reach_bits(int method, const char *name)
+{
+  int longest = 20000;                  /* 64 x 32768 x 24 bytes: more than held at once */
+  nm_model *m = delayed(longest);
+  if (!CHECK(m != NULL, "build a 64-node network with delays up to %d steps", longest)) return;
+  int st1, st2;
+  nm_sim *a = nm_sim_new(m, 0.1, 1, &st1), *b = nm_sim_new(m, 0.1, 1, &st2);
+  if (!CHECK(a && b, "two simulations")) { nm_sim_free(a); nm_sim_free(b); nm_model_free(m); return; }
+  CHECK(a->depth <= 32, "a new simulation holds a few steps (depth %zu)", a->depth);
+  int rc = nm_sim_reserve(b, (size_t)longest);
+  CHECK(rc == NM_OK && b->depth == 32768, "reserved whole: depth %zu", b->depth);
+  long pieces[] = { 150, 3000, 20, 1 };
+  rc = run_steps(a, method, pieces, 4);
+  CHECK(rc == NM_OK && a->depth == 4096, "%s: grown by its runs to depth %zu (4096)", name, a->depth);
+  long whole[] = { 3171 };
+  rc = run_steps(b, method, whole, 1);
+  CHECK(rc == NM_OK && b->depth == 32768, "%s: the whole history kept its depth", name);
+  const double *xa = nm_sim_signals(a), *xb = nm_sim_signals(b);
+  CHECK(xa[5] != 0.0 && xa[5] != xa[6], "%s: the state moved (x_5 = %.17g)", name, xa[5]);
+  CHECK(memcmp(xa, xb, N * sizeof(double)) == 0,
+        "%s: runs of 150, 3000, 20 and 1 steps on a growing history end with the bits of one run of "
+        "3171 on the whole history", name);
+  nm_sim_free(a);
+  nm_sim_free(b);
+  nm_model_free(m);
+}
+
+
+int main(void)
+{
+  test_reach_bits(NM_EULER, "euler");
+  test_reach_bits(NM_RK4, "rk4");
+  test_history_named();
+  return test_summary();
+}

@@ -1,0 +1,65 @@
+-- history_reach_spec.lua: the delay history holds what a run can read.  A
+-- run reads back no further than its own length (before t = 0 the history
+-- is the initial state), so a short run of a network with very long delays
+-- allocates a short history, grown for the runs that continue it
+-- (src/engine/sim.c nm_sim_reserve), with the bits of a history holding the
+-- longest delay from the start: in pieces, on threads, interpreted.
+local nm = require "neuromass"
+local h = require "helpers"
+local q = h.q
+
+-- FHN on HCP-80 whose pair 1-2 is `ms` apart (20 mm/ms), the others HCP's lengths.
+local function model(ms)
+  local hcp = nm.datasets.load("hcp")
+  local D = {}
+  for i = 1, 80 do
+    D[i] = {}
+    for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] end
+  end
+  D[2][3], D[3][2] = ms * 20, ms * 20
+  return nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D, xs_init = 0.02, ys_init = 0.01 }
+end
+
+describe("the delay history of a short run", function()
+  it("is as long as the run, not as the longest delay (a 10 ms run beside a 10^5 ms delay)", function()
+    local dir = h.scratch()
+    h.write(dir .. "/long.lua", [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local D = {}
+for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] end end
+D[2][3], D[3][2] = 2e6, 2e6          -- 10^5 ms at 20 mm/ms: 10^6 steps of 0.1 ms
+local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
+print(#m:run { duration = 10, dt = 0.1 }:time())
+]])
+    -- 80 signals over 2^20 steps are 2 GB (and as much again staged): more than this allows
+    local status, out, err = h.sh("ulimit -v 1500000; " .. q(h.exe) .. " run " .. q(dir .. "/long.lua"))
+    h.remove_scratch()
+    assert.equals(0, status, err)
+    assert.equals("100\n", out)
+  end)
+
+  it("gives the bits of a whole history: in pieces, on 2 threads, interpreted", function()
+    local opts = { duration = 300, dt = 0.1, sampling_dt = 1, record = "x" }
+    -- 400 ms (4000 steps): a history held whole from the start; 10^5 ms: one held as runs need
+    local whole = model(400):run(opts):get("x", 2)
+    local lazy = model(1e5)
+    local function same(x, what)
+      for k = 1, 300 do assert.are.equal(whole[k], x[k], what .. " at row " .. k) end
+    end
+    same(lazy:run(opts):get("x", 2), "one run")
+    local a = lazy:run { duration = 10, dt = 0.1, sampling_dt = 1, record = "x" }:get("x", 2)
+    local b = lazy:run { duration = 200, dt = 0.1, sampling_dt = 1, record = "x", continue = true }:get("x", 2)
+    local c = lazy:run { duration = 90, dt = 0.1, sampling_dt = 1, record = "x", continue = true }:get("x", 2)
+    local pieces = {}
+    for _, part in ipairs { a, b, c } do for _, v in ipairs(part) do pieces[#pieces + 1] = v end end
+    same(pieces, "10 + 200 + 90 ms")
+    same(model(1e5):run { duration = 300, dt = 0.1, sampling_dt = 1, record = "x", threads = 2 }:get("x", 2),
+         "2 threads")
+    same(model(1e5):run { duration = 300, dt = 0.1, sampling_dt = 1, record = "x", jit = false }:get("x", 2),
+         "interpreted")
+    local hw = model(400):run { duration = 300, dt = 0.1, sampling_dt = 1, record = "x", integrator = "rk4" }:get("x", 2)
+    local hl = model(1e5):run { duration = 300, dt = 0.1, sampling_dt = 1, record = "x", integrator = "rk4" }:get("x", 2)
+    for k = 1, 300 do assert.are.equal(hw[k], hl[k], "rk4 at row " .. k) end
+  end)
+end)
