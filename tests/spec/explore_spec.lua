@@ -719,6 +719,18 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } },
     assert.truthy(said(first, second) or said(second, first), other)
   end)
 
+  -- Runs task 0 of 2 of a four-point sweep into DIR/busy, whose evaluate of
+  -- point 1 runs the shell `command` (OTHER_EXE: the neuromass executable)
+  -- in DIR: sh's status, stdout, stderr.
+  local function during_task(dir, command)
+    h.write(dir .. "/busy.lua", four_points("busy", string.format([[function(_, p)
+    if p.x_ext == 0 then os.execute(%q) end
+    return { m = p.x_ext }
+  end]], command)))
+    return h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                " run busy.lua --quiet --task 0 --ntasks 2")
+  end
+
   -- The tasks of an array share the folder, and hold it against a run: a
   -- run there while a task computes would join and remove its part and
   -- compute its points again.
@@ -730,15 +742,9 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 
   model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
   evaluate = function() return { m = 1 } end }:run()
 ]])
-    h.write(dir .. "/busy.lua", four_points("busy", [[function(_, p)
-    if p.x_ext == 0 then
-      os.execute("\"$OTHER_EXE\" run other.lua --quiet --workers 1 2> other.txt; a=$?; \"$OTHER_EXE\" run " ..
-                 "other.lua --quiet --task 1 --ntasks 2 2>> other.txt; echo $a $? > other.done")
-    end
-    return { m = p.x_ext }
-  end]]))
-    local s, _, e = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
-                         " run busy.lua --quiet --task 0 --ntasks 2")
+    local s, _, e = during_task(dir, "\"$OTHER_EXE\" run other.lua --quiet --workers 1 2> other.txt; a=$?; " ..
+                                "\"$OTHER_EXE\" run other.lua --quiet --task 1 --ntasks 2 2>> other.txt; " ..
+                                "echo $a $? > other.done")
     assert.equals(0, s, e)
     local other = read(dir .. "/other.txt")
     -- (before: 0 0, the run joining task 0's part, which had no row yet, and computing its points)
@@ -747,6 +753,26 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 
                              "process or its workers, or the tasks of an array (--task), hold the folder): wait for " ..
                              "it to end, or choose another out\n", 1, true), other)
     s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/busy"))
+    assert.equals(0, s, e)
+  end)
+
+  -- A merge while an array's tasks (or a run) still explore the folder
+  -- joined what was there: a table short of the points being computed, or
+  -- a part removed that its task then wrote again.  It is refused, as a run is.
+  it("explore --merge is refused while a task explores the folder, naming who holds it", function()
+    local dir = h.scratch()
+    local s, _, e = during_task(dir, "\"$OTHER_EXE\" explore --merge busy > merge.txt 2>&1; echo $? > merge.done")
+    assert.equals(0, s, e)
+    local said = read(dir .. "/merge.txt")
+    -- (before: "'busy' holds no results.csv and no parts/task-I-of-N.csv", or a partial join once the
+    -- task had written its part, with no word of the task still running)
+    assert.equals("1\n", read(dir .. "/merge.done"), said)
+    assert.truthy(said:find("another run is exploring 'busy' (its script's process or its workers, " ..
+                            "or the tasks of an array (--task), hold the folder): wait for it to end, then merge " ..
+                            "again\n", 1, true), said)
+    assert.is_nil(io.open(dir .. "/busy/results.partial.csv"))
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run busy.lua --quiet --task 1 --ntasks 2 && " ..
+                   q(h.exe) .. " explore --merge busy")
     assert.equals(0, s, e)
   end)
 

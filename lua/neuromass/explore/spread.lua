@@ -246,6 +246,28 @@ end
 Held.__close = Held.release
 Held.__gc = Held.release
 
+--- spread.try_lock(dir[, shared]) -> the lock of the folder DIR
+-- (core.lock_dir: exclusive, or `shared` as an array task's) | nil on a
+-- file system without locks | false, why: another holds it, "another run is
+-- exploring 'DIR' (held by ...): wait for it to end[ or stop it (kill
+-- PID ...)]", naming its processes from the record of the lock (M.lock's)
+-- and whether they run.  The one refusal of spread.lock and of `neuromass
+-- explore --merge` (merge.dir), which must not join parts that tasks or
+-- workers are still writing.
+function M.try_lock(dir, shared)
+  local lock = core.lock_dir(dir, shared)
+  if lock ~= false then return lock or nil end
+  local who, running = holders(dir)
+  if not who then        -- (no record of a process still running: array tasks hold it, or an older neuromass)
+    return false, string.format("another run is exploring '%s' (its script's process or its workers%s hold the " ..
+                                "folder): wait for it to end", dir,
+                                shared and "" or ", or the tasks of an array (--task),")
+  end
+  return false, string.format("another run is exploring '%s' (held by %s): wait for it to end%s", dir, who,
+                              #running > 0 and string.format(" or stop it (kill %s)", table.concat(running, " "))
+                              or "")
+end
+
 --- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
 -- its workers with it, the lock inherited), for a plan (M.plan) of kind
@@ -266,18 +288,8 @@ function M.lock(dir, plan, what)
   local task = plan.kind == "task" and not plan.worker
   local rank0 = plan.kind == "mpi" and plan.task == 0       -- (the one rank that reads and writes the folder)
   if plan.kind ~= "single" and plan.kind ~= "workers" and not task and not rank0 then return nil end
-  local lock = core.lock_dir(dir, task)
-  if lock == false then
-    local who, running = holders(dir)
-    if not who then        -- (no record of a process still running: array tasks hold it, or an older neuromass)
-      check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers%s hold " ..
-                                "the folder): wait for it to end, or choose another out", what, dir,
-                                task and "" or ", or the tasks of an array (--task),"), 2)
-    end
-    check.error(string.format("%s: another run is exploring '%s' (held by %s): wait for it to end%s, or choose " ..
-                              "another out", what, dir, who, #running > 0 and string.format(
-                                " or stop it (kill %s)", table.concat(running, " ")) or ""), 2)
-  end
+  local lock, busy = M.try_lock(dir, task)
+  if lock == false then check.error(string.format("%s: %s, or choose another out", what, busy), 2) end
   if not lock then return nil end
   if task then return setmetatable({ lock = lock }, Held) end    -- (a task's share: recorded by no one)
   local f = io.open(dir .. HOLDERS, "w")   -- (a record that cannot be written: the message names no process)
