@@ -88,9 +88,23 @@ end
 -- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
 -- the `ordinal`-th exploration of the script under the host context `h`
 -- (nil in a plain Lua: single).  Errors at the user's line: --task without
--- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task.
+-- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task,
+-- mpirun of more than one rank in a Slurm array task (each task's ranks
+-- would spread the whole exploration; a launcher of one rank there, as
+-- srun's PMI may be, is the array's task and MPI is not started).
 function M.plan(h, ordinal)
-  local ranks = mpi.plan()           -- under mpirun: rank I of N (explore/mpi.lua)
+  local launched = mpi.launched()
+  local array = os.getenv("SLURM_ARRAY_TASK_ID") or os.getenv("SLURM_ARRAY_TASK_COUNT")
+  if launched and launched > 1 and array and not (h and h.task) then
+    check.error(string.format("explore: under mpirun (%d ranks) in a Slurm array task (SLURM_ARRAY_TASK_ID=%s, " ..
+                              "SLURM_ARRAY_TASK_COUNT=%s): the ranks spread the whole exploration, so every task " ..
+                              "of the array would compute it all; use one of the two: an MPI job that is not an " ..
+                              "array (one table), or an array of single processes without mpirun (parts joined " ..
+                              "by neuromass explore --merge)", launched, os.getenv("SLURM_ARRAY_TASK_ID") or "unset",
+                              os.getenv("SLURM_ARRAY_TASK_COUNT") or "unset"), 2)
+  end
+  -- (one rank in an array, e.g. srun's PMI in each task: the array's slices, without MPI)
+  local ranks = not (launched == 1 and array) and mpi.plan()   -- under mpirun: rank I of N (explore/mpi.lua)
   if ranks then
     if h and (h.workers or h.task) then
       check.error("explore: under mpirun the ranks spread the points: give neither --workers nor --task/--ntasks", 2)
