@@ -776,6 +776,63 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 
     assert.equals(0, s, e)
   end)
 
+  -- A process killed outright (kill -9) during a point with save = { "csv" }
+  -- left points/<i>/result.csv.tmp-PID for good: no later run removed it.
+  describe("the temporary files killed processes left", function()
+    local core = require "neuromass.core"
+    local host = core.temp_name("x"):match("^x%.tmp%-%d+%.(.+)$")
+    local LONG = [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  run = { duration = tonumber(os.getenv("DUR")), dt = 0.1 }, save = { "csv" },
+  space = nm.explore.ParameterSpace { x_ext = { 0, 1, 2, 3 } }, out = "sw",
+  evaluate = function() return { m = 1 } end }:run()
+]]
+    -- The temporary files under DIR/sw, sorted.
+    local function temps(dir)
+      local _, out = h.sh("cd " .. q(dir) .. " && find sw -name '*.tmp-*' | sort")
+      return out
+    end
+    local function dead_pid()
+      local _, out = h.sh("sh -c 'echo $$'")
+      return out:match("%d+")
+    end
+
+    it("are removed by the next run, which holds the folder alone", function()
+      local dir = h.scratch()
+      h.write(dir .. "/long.lua", LONG)
+      local s = h.sh("cd " .. q(dir) .. " && (DUR=1e7 " .. q(h.exe) .. " run long.lua --quiet --workers 1 & " ..
+                     "pid=$!; n=0; until ls sw/points/1/result.csv.tmp-* >/dev/null 2>&1 || [ $n -gt 400 ]; do " ..
+                     "sleep 0.05; n=$((n+1)); done; kill -9 $pid; wait $pid)")
+      assert.equals(137, s)
+      assert.matches("^sw/points/1/result%.csv%.tmp%-%d+%." .. host:gsub("%p", "%%%0") .. "\n$", temps(dir))
+      -- (and what processes of other machines, or of this one, left beside the table)
+      h.write(dir .. "/sw/results.csv.tmp-12.elsewhere", "")
+      h.write(dir .. "/sw/results.csv.tmp-" .. dead_pid() .. "." .. host, "")
+      local _, _, e = h.sh("cd " .. q(dir) .. " && DUR=1 " .. q(h.exe) .. " run long.lua --quiet --workers 1")
+      -- (before: the three files were still there)
+      assert.equals("", temps(dir), e)
+      assert.equals(5, #text_lines(read(dir .. "/sw/results.csv")))
+    end)
+
+    it("an array task removes its slice's, and beside the parts only those of its machine's ended processes",
+       function()
+      local dir = h.scratch()
+      h.write(dir .. "/long.lua", LONG)
+      local dead = dead_pid()
+      for _, path in ipairs { "points/1/result.csv.tmp-12.elsewhere", "points/2/result.csv.tmp-12.elsewhere",
+                              "parts/points.txt.tmp-12.elsewhere", "parts/points.txt.tmp-" .. dead .. "." .. host } do
+        assert(core.mkdir_p(dir .. "/sw/" .. path:match("^(.*)/")))
+        h.write(dir .. "/sw/" .. path, "")
+      end
+      local s, _, e = h.sh("cd " .. q(dir) .. " && DUR=1 " .. q(h.exe) .. " run long.lua --quiet --task 0 --ntasks 2")
+      assert.equals(0, s, e)
+      -- (point 2 is task 1's, which may be computing it on another machine; so may the other machine's task
+      -- that writes points.txt)
+      assert.equals("sw/parts/points.txt.tmp-12.elsewhere\nsw/points/2/result.csv.tmp-12.elsewhere\n", temps(dir))
+    end)
+  end)
+
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
     local dir = h.scratch()
     -- (point 4 ends the process of the worker that took it)

@@ -25,6 +25,7 @@ local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
 local bold_mod = require "neuromass.run.bold"
+local leftovers = require "neuromass.explore.leftovers"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next
@@ -357,7 +358,7 @@ function Search:run()
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
-  local _ <close> = spread.lock(dir, plan, "BoxSearch")
+  local lock <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
                                          plan.worker and workers.report_tally or nil)
@@ -376,6 +377,7 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
+  leftovers.clear(dir, plan, lock, todo)   -- (what killed processes left: temporary files)
   local spread_over = plan.kind == "workers" and #todo > 1
   if #todo > 0 and (spread_over or (h and h.sets and #h.sets > 0)) then
     -- The user's setup (a parameter the model lacks, a value of the space
