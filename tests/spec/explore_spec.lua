@@ -898,6 +898,38 @@ nm.explore.BoxSearch {
     assert.truthy(e:find("holds seed", 1, true), e)
   end)
 
+  -- A value edited by hand in a task's part: the merge (which knows no
+  -- space) joined it and removed the parts; the next run refused the whole
+  -- table and said to remove it, the one copy of every computed point.
+  it("a row edited by hand is named with the file and how to mend it, not the whole table to remove", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sw.lua", four_points("sw", "function() return { m = 1 } end"))
+    local function neuromass(args) return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. args) end
+    assert.equals(0, (neuromass("run sw.lua --quiet --task 0 --ntasks 2")))
+    assert.equals(0, (neuromass("run sw.lua --quiet --task 1 --ntasks 2")))
+    local part = dir .. "/sw/parts/task-1-of-2.csv"
+    h.write(part, (read(part):gsub("\n2,0%.5,", "\n2,0.55,")))
+    assert.equals(0, (neuromass("explore --merge sw")))
+    local s, _, e = neuromass("run sw.lua --quiet")
+    assert.equals(1, s)
+    -- (before: "'DIR' holds x_ext = 0.55 at point 2, the space 0.5: it is another exploration's (remove it, ...")
+    assert.truthy(e:find("sw.lua:2: BoxSearch: '" .. dir .. "/sw/results.csv' holds x_ext = 0.55 at point 2, the " ..
+                         "space 0.5; 1 of the 4 rows differs from the space (point 2): edited by hand? Mend the row " ..
+                         "(point i's values are the space's point i) or delete it alone, and its point is computed " ..
+                         "again; the other rows are this exploration's\n", 1, true), e)
+    local t = read(dir .. "/sw/results.csv")
+    h.write(dir .. "/sw/results.csv", (t:gsub("\n2,0%.55,[^\n]*", "")))
+    s, _, e = neuromass("run sw.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals(t:gsub("0%.55", "0.5"), read(dir .. "/sw/results.csv"))
+    -- (every row another's: another exploration's table, not rows to mend)
+    h.write(dir .. "/sw/results.csv", (t:gsub("\n(%d),[%d.]+,", "\n%1,7,")))
+    s, _, e = neuromass("run sw.lua --quiet")
+    assert.equals(1, s)
+    assert.truthy(e:find("holds x_ext = 7 at point 1, the space 0; no row of it is this exploration's (4 rows): it " ..
+                         "is another exploration's table: choose another out, or move it away\n", 1, true), e)
+  end)
+
   it("rows of another exploration written into the folder while the workers ran are refused too", function()
     -- Two explorations writing one folder at once (another seed, a larger space): each one's
     -- parts under parts/, which the other joined after its workers, unchecked: its table and
