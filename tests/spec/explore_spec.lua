@@ -830,6 +830,9 @@ nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
       -- (point 2 is task 1's, which may be computing it on another machine; so may the other machine's task
       -- that writes points.txt)
       assert.equals("sw/parts/points.txt.tmp-12.elsewhere\nsw/points/2/result.csv.tmp-12.elsewhere\n", temps(dir))
+      -- (a merge holds the folder alone: what it leaves is gone; the points' files are the next run's)
+      assert.equals(1, (h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " explore --merge sw")))
+      assert.equals("sw/points/2/result.csv.tmp-12.elsewhere\n", temps(dir))
     end)
   end)
 

@@ -11,6 +11,7 @@
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 local spread = require "neuromass.explore.spread"
+local leftovers = require "neuromass.explore.leftovers"
 
 local io, os, ipairs, pairs, table, string, next, math =
       io, os, ipairs, pairs, table, string, next, math
@@ -344,12 +345,15 @@ end
 -- as they were, so that the script's next run (or task) still reads every row and computes only
 -- what is missing.  Refused while a run, its workers or an array's tasks
 -- explore DIR (spread.try_lock: they are still writing the parts, and a
--- join then would be partial, or remove a part a task is about to write).
+-- join then would be partial, or remove a part a task is about to write);
+-- holding it, removes what killed processes left (leftovers.clear).
 function M.dir(dir)
   local bad = M.not_folder(dir)
   if bad then return nil, bad end
   local lock, busy = spread.try_lock(dir)
   if lock == false then return nil, busy .. ", then merge again" end
+  -- (held alone, as a run's script's process holds it: every earlier writer is gone)
+  if lock then leftovers.clear(dir, { kind = "single" }, lock) end
   local out, err = join(dir)
   if lock then lock:release() end
   return out, err
