@@ -79,13 +79,15 @@ print(nm.explore.is_main(), package.loaded["neuromass.mpi"] ~= nil)
     local dir = scratch()
     local s = script([[
 local nm = require "neuromass"
+print(nm.explore.is_main(), package.loaded["neuromass.mpi"] ~= nil)
 nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
   space = nm.explore.ParameterSpace { x_ext = { 0, 1, 2, 3, 4, 5 } }, out = arg[1],
   evaluate = function() return { m = 1 } end }:run()
 ]])
-    local status, _, err = h.sh("PMI_SIZE=1 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 " .. q(h.exe) ..
-                                " run " .. q(s) .. " --quiet " .. q(dir))
+    local status, out, err = h.sh("PMI_SIZE=1 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 " .. q(h.exe) ..
+                                  " run " .. q(s) .. " --quiet " .. q(dir))
     assert.equals(0, status, err)
+    assert.equals("true\tfalse\n", out)     -- (is_main() follows the same rule: MPI not started for it)
     assert.is_nil(io.open(dir .. "/results.csv"))
     -- (points 2 and 5: slice 1 of 3)
     assert.equals("point,x_ext,seed,m,status|2,1|5,4|",

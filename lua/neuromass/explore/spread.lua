@@ -83,16 +83,14 @@ function M.slurm()
   return (id - min) // step, count
 end
 
---- spread.plan(h, ordinal) -> { kind = "single" } | { kind = "workers", n }
--- | { kind = "task", task, ntasks, worker (true in a worker process) } |
--- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
--- the `ordinal`-th exploration of the script under the host context `h`
--- (nil in a plain Lua: single).  Errors at the user's line: --task without
--- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task,
--- mpirun of more than one rank in a Slurm array task (each task's ranks
--- would spread the whole exploration; a launcher of one rank there, as
--- srun's PMI may be, is the array's task and MPI is not started).
-function M.plan(h, ordinal)
+--- spread.ranks([h]) -> mpi.plan()'s { kind = "mpi", task = rank, ntasks =
+-- size } under an MPI launcher (MPI started), else nil; nil too for a
+-- launcher of one rank in a Slurm array task (srun's PMI may set
+-- PMI_SIZE=1 in each task: the array's task, MPI not started).  Error at
+-- the user's line: more than one rank in a Slurm array task (each task's
+-- ranks would spread the whole exploration), unless --task (h.task) is
+-- given, which M.plan refuses under mpirun.
+function M.ranks(h)
   local launched = mpi.launched()
   local array = os.getenv("SLURM_ARRAY_TASK_ID") or os.getenv("SLURM_ARRAY_TASK_COUNT")
   if launched and launched > 1 and array and not (h and h.task) then
@@ -103,8 +101,19 @@ function M.plan(h, ordinal)
                               "by neuromass explore --merge)", launched, os.getenv("SLURM_ARRAY_TASK_ID") or "unset",
                               os.getenv("SLURM_ARRAY_TASK_COUNT") or "unset"), 2)
   end
-  -- (one rank in an array, e.g. srun's PMI in each task: the array's slices, without MPI)
-  local ranks = not (launched == 1 and array) and mpi.plan()   -- under mpirun: rank I of N (explore/mpi.lua)
+  if launched == 1 and array then return nil end
+  return mpi.plan()
+end
+
+--- spread.plan(h, ordinal) -> { kind = "single" } | { kind = "workers", n }
+-- | { kind = "task", task, ntasks, worker (true in a worker process) } |
+-- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
+-- the `ordinal`-th exploration of the script under the host context `h`
+-- (nil in a plain Lua: single).  Errors at the user's line: --task without
+-- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task,
+-- mpirun of more than one rank in a Slurm array task (M.ranks).
+function M.plan(h, ordinal)
+  local ranks = M.ranks(h)           -- under mpirun: rank I of N (explore/mpi.lua)
   if ranks then
     if h and (h.workers or h.task) then
       check.error("explore: under mpirun the ranks spread the points: give neither --workers nor --task/--ntasks", 2)
