@@ -43,9 +43,10 @@ end
 -- included), true everywhere else (Slurm array tasks end the script at
 -- search:run()).  Initialises MPI under mpirun, as search:run() does.
 function M.is_main()
-  local ranks = require("neuromass.explore.mpi").plan()
+  local spread = require "neuromass.explore.spread"
+  local ranks = spread.ranks(require("neuromass.context").get())   -- (the rule search:run() follows)
   if ranks then return ranks.task == 0 end
-  return require("neuromass.explore.spread").worker() == nil
+  return spread.worker() == nil
 end
 
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under

@@ -2,12 +2,15 @@
 ** l_file.c: a small file written whole the engine's one way (atomic_file.c),
 ** for the Lua library's text outputs (the audio's JSON sidecar):
 **   core.write_temp(path, text) -> pending | nil, failure { kind = "io", message }
-**     writes text under path's temporary name ("<path>.tmp-<pid>"); nothing
+**     writes text under path's temporary name ("<path>.tmp-<pid>.<host>"); nothing
 **     is left when that fails;
 **   pending:commit() -> true | nil, failure   renames it to path;
 **   pending:discard()   (also __gc, __close)  removes it unless committed;
 **   pending:temp() -> the temporary name, for a program that writes the file
-**     itself (gnuplot draws a figure into it: write_temp(path, "") first).
+**     itself (gnuplot draws a figure into it: write_temp(path, "") first);
+**   core.temp_name(path) -> the temporary name every writer of this process
+**     gives path ("<path>.tmp-<pid>.<host>"), writing nothing: which files
+**     of a folder are temporary ones, and whose (explore/common.lua).
 */
 #include <string.h>
 
@@ -76,6 +79,17 @@ static int pending_discard(lua_State *L)
 }
 
 
+static int temp_name(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  nm_outfile o;
+  if (nm_outfile_init(&o, path) != NM_OK) return luaL_error(L, "temp_name: out of memory");
+  lua_pushstring(L, o.tmp);
+  nm_outfile_free(&o);
+  return 1;
+}
+
+
 void nmL_open_file(lua_State *L)
 {
   static const luaL_Reg meth[] = {
@@ -85,4 +99,6 @@ void nmL_open_file(lua_State *L)
   nmL_newclass(L, NM_PENDING_MT, meth, pending_discard, NULL);
   lua_pushcfunction(L, write_temp);
   lua_setfield(L, -2, "write_temp");
+  lua_pushcfunction(L, temp_name);
+  lua_setfield(L, -2, "temp_name");
 }

@@ -1,6 +1,6 @@
 /*
 ** atomic_file.c: the one way the engine writes an output file.  The file is
-** written under a temporary name ("<path>.tmp-<pid>") and renamed into place
+** written under a temporary name ("<path>.tmp-<pid>.<host>") and renamed into place
 ** only when complete, so an error never leaves a truncated file under the
 ** name the user asked for; a run that stops early can keep what it had as
 ** "<stem>.partial.<ext>".  Every writer goes through it: the CSV writer, the
@@ -17,14 +17,29 @@
 
 #include "engine.h"
 
+/* The bytes of the host's name a temporary name holds, at most. */
+#define HOST_MAX 64
 /* Bytes the temporary and partial names add to the path, at most. */
-#define TEMP_EXTRA 32
+#define TEMP_EXTRA (32 + HOST_MAX)
 #define PARTIAL_EXTRA 16
 
 
+/* "<path>.tmp-<pid>.<host>": the process id alone is not unique where
+** processes of several machines write one folder (an exploration's array
+** tasks on a cluster's shared file system), so the machine's name follows
+** it (gethostname, its characters other than letters, digits, '.', '_' and
+** '-' written as '_'; "host" when it has none). */
 static void temp_name(char *out, size_t size, const char *path)
 {
-  snprintf(out, size, "%s.tmp-%ld", path, (long)getpid());
+  char host[HOST_MAX + 1] = "";
+  if (gethostname(host, sizeof host) != 0) host[0] = '\0';
+  host[HOST_MAX] = '\0';
+  for (char *c = host; *c; c++) {
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+          *c == '_' || *c == '-'))
+      *c = '_';
+  }
+  snprintf(out, size, "%s.tmp-%ld.%s", path, (long)getpid(), host[0] ? host : "host");
 }
 
 

@@ -17,7 +17,7 @@
 **  3. write: rendered again, scaled so that the peak sits `headroom` dB below
 **     full scale, passed through a look-ahead limiter (only when something
 **     would exceed full scale), and written through libsndfile in chunks to
-**     "<path>.tmp-<pid>", renamed to <path> when complete (atomic_file.c).
+**     "<path>.tmp-<pid>.<host>", renamed to <path> when complete (atomic_file.c).
 **     The path "-" is standard output: the file is then made in $TMPDIR and
 **     copied there once complete, or streamed (nm_audio_opts.stream,
 **     audio_stream.c: passes 2 and 3 skipped, levels known in advance).

@@ -118,7 +118,7 @@ typedef struct {
 
 typedef struct nm_audio nm_audio;
 
-/* Opens "<path>.tmp-<pid>" for writing (atomic_file.c); on failure returns
+/* Opens "<path>.tmp-<pid>.<host>" for writing (atomic_file.c); on failure returns
 ** NULL, and *err (may be NULL) holds the status and the reason. */
 nm_audio *nm_audio_open(const char *path, const nm_audio_opts *o, nm_error *err);
 /* NM_OK if a writer with these options fits in NM_AUDIO_MEMORY_LIMIT; else

@@ -1,5 +1,5 @@
 /*
-** csv.c: the CSV writer.  Rows go to "<path>.tmp-<pid>" and the file is
+** csv.c: the CSV writer.  Rows go to "<path>.tmp-<pid>.<host>" and the file is
 ** renamed to its final name only when the caller commits (atomic_file.c), so
 ** an error never leaves a truncated file under the name the user asked for.  A caller whose
 ** file must appear together with others holds it (complete, under the

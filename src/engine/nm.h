@@ -574,7 +574,7 @@ int nm_audio_sink(nm_sink *out, struct nm_audio *a, const size_t *cols, size_t n
 
 
 /* The names of an output file (every writer's: CSV, audio, sidecar;
-** atomic_file.c): it is written as "<path>.tmp-<pid>" until complete; a
+** atomic_file.c): it is written as "<path>.tmp-<pid>.<host>" until complete; a
 ** failed run keeps what it had as "dir/name.partial.ext" ("dir/name.partial"
 ** without an extension).  nm_partial_name writes at most strlen(path) + 32
 ** bytes (truncated to size). */

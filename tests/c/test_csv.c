@@ -298,9 +298,11 @@ static void test_partial(void)
 ** partial name) until it is committed, kept as partial, or discarded. */
 static void test_hold(void)
 {
-  char path[128], tmp[160], partial[128];
+  char path[128], tmp[256], partial[128], host[65] = "";
   snprintf(path, sizeof path, "%s/held.csv", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+  gethostname(host, sizeof host - 1);
+  /* (the machine's name after the process id: array tasks of several machines share a folder) */
+  snprintf(tmp, sizeof tmp, "%s.tmp-%ld.%s", path, (long)getpid(), host);
   snprintf(partial, sizeof partial, "%s/held.partial.csv", dir);
   static const int settle[] = { NM_CSV_COMMIT, NM_CSV_PARTIAL, NM_CSV_DISCARD, -1 };
   static const char *const how[] = { "committed", "kept as partial", "discarded", "freed" };

@@ -795,14 +795,13 @@ describe("sonification", function()
       local status, out, err = h.sh(env .. q(h.exe) .. " sonify " .. q(dir .. "/tmpdir.csv") .. " -o -")
       assert.are.equal(1, status)
       assert.are.equal("", out)
-      assert.matches("^neuromass: sonify: cannot write '%-': its temporary file '[^']*/none/neuromass%-stdout%.tmp%-%d+' " ..
+      assert.matches("^neuromass: sonify: cannot write '%-': its temporary file '[^']*/none/neuromass%-stdout%.tmp%-%d+%.[^']+' " ..
                      "%(in %$TMPDIR%): No such file or directory\n$", err)
     end)
 
     it("writes the audio and its sidecar together or not at all", function()
       local res = tones(1):run { duration = 200, dt = 0.1, record = { "x" } }
-      local pid = assert(io.open("/proc/self/stat")):read("n")
-      assert(os.execute("mkdir " .. q(dir .. "/t.wav.json.tmp-" .. pid)))   -- the sidecar cannot be written
+      assert(os.execute("mkdir " .. q(core.temp_name(dir .. "/t.wav.json"))))   -- the sidecar cannot be written
       local msg = err_of(function() res:write_audio(dir .. "/t.wav") end)
       assert.matches("write_audio: cannot write '.*/t%.wav%.json'", msg)
       assert.is_false(exists(dir .. "/t.wav"))
@@ -811,8 +810,7 @@ describe("sonification", function()
     end)
 
     it("a run's CSV and audio appear together: when the audio cannot be finished the CSV is partial", function()
-      local pid = assert(io.open("/proc/self/stat")):read("n")
-      assert(os.execute("mkdir " .. q(dir .. "/u.wav.json.tmp-" .. pid)))
+      assert(os.execute("mkdir " .. q(core.temp_name(dir .. "/u.wav.json"))))
       -- a file already under the final name: the failed run never writes there
       write_file(dir .. "/u.csv", "the previous run\n")
       local msg = err_of(function()
@@ -828,7 +826,7 @@ describe("sonification", function()
       local _, listing = h.sh("ls -A " .. q(dir))
       assert.is_nil(listing:find("u%.csv%.tmp") or listing:find("u%.wav%.tmp"), listing)
       -- and when it can, the CSV, the audio and the sidecar are all in place
-      os.execute("rmdir " .. q(dir .. "/u.wav.json.tmp-" .. pid))
+      os.execute("rmdir " .. q(core.temp_name(dir .. "/u.wav.json")))
       tones(1):run { duration = 200, dt = 0.1, output = { csv = dir .. "/u.csv", audio = dir .. "/u.wav" } }
       assert.are.equal(2000, h.read_csv(dir .. "/u.csv").rows)
       assert.is_true(exists(dir .. "/u.wav") and exists(dir .. "/u.wav.json"))
@@ -837,8 +835,7 @@ describe("sonification", function()
     it("a run's BOLD CSV appears with its audio too: partial when the audio cannot be finished", function()
       -- Before: bold.csv was renamed into place as the integration ended, so a run that failed
       -- (or was stopped) while its audio was rendered left bold.csv final beside w.partial.csv.
-      local pid = assert(io.open("/proc/self/stat")):read("n")
-      assert(os.execute("mkdir " .. q(dir .. "/w.wav.json.tmp-" .. pid)))
+      assert(os.execute("mkdir " .. q(core.temp_name(dir .. "/w.wav.json"))))
       write_file(dir .. "/wb.csv", "the previous run\n")
       local function run()
         tones(2):run { duration = 4000, dt = 0.1, bold = { variable = "x" },
@@ -859,7 +856,7 @@ describe("sonification", function()
       end)
       assert.matches("; kept what was done in '.*/wb%.partial%.csv'$", msg)
       assert.are.equal("the previous run\n", h.read(dir .. "/wb.csv"))
-      os.execute("rmdir " .. q(dir .. "/w.wav.json.tmp-" .. pid))
+      os.execute("rmdir " .. q(core.temp_name(dir .. "/w.wav.json")))
       run()
       assert.are.equal(2, h.read_csv(dir .. "/wb.csv").rows)
       assert.is_true(exists(dir .. "/w.csv") and exists(dir .. "/w.wav") and exists(dir .. "/w.wav.json"))

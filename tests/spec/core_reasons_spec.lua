@@ -292,6 +292,24 @@ describe("neuromass.core refusals", function()
     assert.are.equal("io", mf.kind)
   end)
 
+  -- Array tasks of several machines write one shared folder (an
+  -- exploration's parts/points.txt, each its part, per-point saves): two
+  -- processes of the same id there wrote the same temporary file, and
+  -- one's rename took the other's half-written text.
+  it("a temporary file's name holds the process id and the machine's name (core.temp_name, write_temp's)", function()
+    local host = assert(io.popen("hostname")):read("l"):gsub("[^%w%._%-]", "_")
+    local pid = assert(io.open("/proc/self/stat")):read("n")
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(core.mkdir_p(dir))
+    assert.are.equal(dir .. "/p.txt.tmp-" .. pid .. "." .. host, core.temp_name(dir .. "/p.txt"))
+    local pending = assert(core.write_temp(dir .. "/p.txt", "1\n"))
+    assert.are.equal(core.temp_name(dir .. "/p.txt"), pending:temp())
+    assert.truthy(io.open(core.temp_name(dir .. "/p.txt")))
+    pending:discard()
+    assert.is_true(os.remove(dir))
+  end)
+
   it("core.claim: true for the call that creates the file, false once it exists; a missing folder is an io failure",
      function()
     local dir = os.tmpname()

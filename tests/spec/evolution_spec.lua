@@ -561,6 +561,20 @@ nm.explore.Evolution {
     assert.is_nil(io.open(dir .. "/fit/best.json"))
   end)
 
+  -- A process killed outright while writing left best.json.tmp-PID.HOST
+  -- (and results.csv's) for good; the next run holds the folder alone.
+  it("a run removes the temporary files that killed processes left in its folder", function()
+    local dir = h.scratch()
+    assert(require("neuromass.core").mkdir_p(dir .. "/fit/parts"))
+    for _, name in ipairs { "best.json.tmp-12.elsewhere", "results.csv.tmp-13", "parts/restarts.txt.tmp-12.b" } do
+      h.write(dir .. "/fit/" .. name, "")
+    end
+    evolution(dir, { evaluations = 4 }):run()
+    local _, left = h.sh("cd " .. q(dir) .. " && find fit -name '*.tmp-*'")
+    assert.equals("", left)      -- (before: the three files)
+    assert.truthy(io.open(dir .. "/fit/best.json"))
+  end)
+
   it("nm.plot.evolution draws the fitness over evaluations", function()
     local dir = h.scratch()
     local best = evolution(dir, { evaluations = 12 }):run()

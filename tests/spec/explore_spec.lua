@@ -719,6 +719,18 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5 } },
     assert.truthy(said(first, second) or said(second, first), other)
   end)
 
+  -- Runs task 0 of 2 of a four-point sweep into DIR/busy, whose evaluate of
+  -- point 1 runs the shell `command` (OTHER_EXE: the neuromass executable)
+  -- in DIR: sh's status, stdout, stderr.
+  local function during_task(dir, command)
+    h.write(dir .. "/busy.lua", four_points("busy", string.format([[function(_, p)
+    if p.x_ext == 0 then os.execute(%q) end
+    return { m = p.x_ext }
+  end]], command)))
+    return h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
+                " run busy.lua --quiet --task 0 --ntasks 2")
+  end
+
   -- The tasks of an array share the folder, and hold it against a run: a
   -- run there while a task computes would join and remove its part and
   -- compute its points again.
@@ -730,15 +742,9 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 
   model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
   evaluate = function() return { m = 1 } end }:run()
 ]])
-    h.write(dir .. "/busy.lua", four_points("busy", [[function(_, p)
-    if p.x_ext == 0 then
-      os.execute("\"$OTHER_EXE\" run other.lua --quiet --workers 1 2> other.txt; a=$?; \"$OTHER_EXE\" run " ..
-                 "other.lua --quiet --task 1 --ntasks 2 2>> other.txt; echo $a $? > other.done")
-    end
-    return { m = p.x_ext }
-  end]]))
-    local s, _, e = h.sh("cd " .. q(dir) .. " && OTHER_EXE=" .. q(h.exe) .. " " .. q(h.exe) ..
-                         " run busy.lua --quiet --task 0 --ntasks 2")
+    local s, _, e = during_task(dir, "\"$OTHER_EXE\" run other.lua --quiet --workers 1 2> other.txt; a=$?; " ..
+                                "\"$OTHER_EXE\" run other.lua --quiet --task 1 --ntasks 2 2>> other.txt; " ..
+                                "echo $a $? > other.done")
     assert.equals(0, s, e)
     local other = read(dir .. "/other.txt")
     -- (before: 0 0, the run joining task 0's part, which had no row yet, and computing its points)
@@ -748,6 +754,88 @@ nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1, 
                              "it to end, or choose another out\n", 1, true), other)
     s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/busy"))
     assert.equals(0, s, e)
+  end)
+
+  -- A merge while an array's tasks (or a run) still explore the folder
+  -- joined what was there: a table short of the points being computed, or
+  -- a part removed that its task then wrote again.  It is refused, as a run is.
+  it("explore --merge is refused while a task explores the folder, naming who holds it", function()
+    local dir = h.scratch()
+    local s, _, e = during_task(dir, "\"$OTHER_EXE\" explore --merge busy > merge.txt 2>&1; echo $? > merge.done")
+    assert.equals(0, s, e)
+    local said = read(dir .. "/merge.txt")
+    -- (before: "'busy' holds no results.csv and no parts/task-I-of-N.csv", or a partial join once the
+    -- task had written its part, with no word of the task still running)
+    assert.equals("1\n", read(dir .. "/merge.done"), said)
+    assert.truthy(said:find("another run is exploring 'busy' (its script's process or its workers, " ..
+                            "or the tasks of an array (--task), hold the folder): wait for it to end, then merge " ..
+                            "again\n", 1, true), said)
+    assert.is_nil(io.open(dir .. "/busy/results.partial.csv"))
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run busy.lua --quiet --task 1 --ntasks 2 && " ..
+                   q(h.exe) .. " explore --merge busy")
+    assert.equals(0, s, e)
+  end)
+
+  -- A process killed outright (kill -9) during a point with save = { "csv" }
+  -- left points/<i>/result.csv.tmp-PID for good: no later run removed it.
+  describe("the temporary files killed processes left", function()
+    local core = require "neuromass.core"
+    local host = core.temp_name("x"):match("^x%.tmp%-%d+%.(.+)$")
+    local LONG = [[
+local nm = require "neuromass"
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  run = { duration = tonumber(os.getenv("DUR")), dt = 0.1 }, save = { "csv" },
+  space = nm.explore.ParameterSpace { x_ext = { 0, 1, 2, 3 } }, out = "sw",
+  evaluate = function() return { m = 1 } end }:run()
+]]
+    -- The temporary files under DIR/sw, sorted.
+    local function temps(dir)
+      local _, out = h.sh("cd " .. q(dir) .. " && find sw -name '*.tmp-*' | sort")
+      return out
+    end
+    local function dead_pid()
+      local _, out = h.sh("sh -c 'echo $$'")
+      return out:match("%d+")
+    end
+
+    it("are removed by the next run, which holds the folder alone", function()
+      local dir = h.scratch()
+      h.write(dir .. "/long.lua", LONG)
+      local s = h.sh("cd " .. q(dir) .. " && (DUR=1e7 " .. q(h.exe) .. " run long.lua --quiet --workers 1 & " ..
+                     "pid=$!; n=0; until ls sw/points/1/result.csv.tmp-* >/dev/null 2>&1 || [ $n -gt 400 ]; do " ..
+                     "sleep 0.05; n=$((n+1)); done; kill -9 $pid; wait $pid)")
+      assert.equals(137, s)
+      assert.matches("^sw/points/1/result%.csv%.tmp%-%d+%." .. host:gsub("%p", "%%%0") .. "\n$", temps(dir))
+      -- (and what processes of other machines, or of this one, left beside the table)
+      h.write(dir .. "/sw/results.csv.tmp-12.elsewhere", "")
+      h.write(dir .. "/sw/results.csv.tmp-" .. dead_pid() .. "." .. host, "")
+      -- (a child the killed process started, such as the JIT's compiler, may hold the folder's lock a moment)
+      local _, _, e = h.sh("cd " .. q(dir) .. " && n=0; until flock -n sw true || [ $n -gt 400 ]; do sleep 0.05; " ..
+                           "n=$((n+1)); done; DUR=1 " .. q(h.exe) .. " run long.lua --quiet --workers 1")
+      -- (before: the three files were still there)
+      assert.equals("", temps(dir), e)
+      assert.equals(5, #text_lines(read(dir .. "/sw/results.csv")))
+    end)
+
+    it("an array task removes its slice's, and beside the parts only those of its machine's ended processes",
+       function()
+      local dir = h.scratch()
+      h.write(dir .. "/long.lua", LONG)
+      local dead = dead_pid()
+      for _, path in ipairs { "points/1/result.csv.tmp-12.elsewhere", "points/2/result.csv.tmp-12.elsewhere",
+                              "parts/points.txt.tmp-12.elsewhere", "parts/points.txt.tmp-" .. dead .. "." .. host } do
+        assert(core.mkdir_p(dir .. "/sw/" .. path:match("^(.*)/")))
+        h.write(dir .. "/sw/" .. path, "")
+      end
+      local s, _, e = h.sh("cd " .. q(dir) .. " && DUR=1 " .. q(h.exe) .. " run long.lua --quiet --task 0 --ntasks 2")
+      assert.equals(0, s, e)
+      -- (point 2 is task 1's, which may be computing it on another machine; so may the other machine's task
+      -- that writes points.txt)
+      assert.equals("sw/parts/points.txt.tmp-12.elsewhere\nsw/points/2/result.csv.tmp-12.elsewhere\n", temps(dir))
+      -- (a merge holds the folder alone: what it leaves is gone; the points' files are the next run's)
+      assert.equals(1, (h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " explore --merge sw")))
+      assert.equals("sw/points/2/result.csv.tmp-12.elsewhere\n", temps(dir))
+    end)
   end)
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()
@@ -813,6 +901,38 @@ nm.explore.BoxSearch {
     s, _, e = run(dir, "--workers 1 --seed 4")
     assert.are_not.equal(0, s)
     assert.truthy(e:find("holds seed", 1, true), e)
+  end)
+
+  -- A value edited by hand in a task's part: the merge (which knows no
+  -- space) joined it and removed the parts; the next run refused the whole
+  -- table and said to remove it, the one copy of every computed point.
+  it("a row edited by hand is named with the file and how to mend it, not the whole table to remove", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sw.lua", four_points("sw", "function() return { m = 1 } end"))
+    local function neuromass(args) return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. args) end
+    assert.equals(0, (neuromass("run sw.lua --quiet --task 0 --ntasks 2")))
+    assert.equals(0, (neuromass("run sw.lua --quiet --task 1 --ntasks 2")))
+    local part = dir .. "/sw/parts/task-1-of-2.csv"
+    h.write(part, (read(part):gsub("\n2,0%.5,", "\n2,0.55,")))
+    assert.equals(0, (neuromass("explore --merge sw")))
+    local s, _, e = neuromass("run sw.lua --quiet")
+    assert.equals(1, s)
+    -- (before: "'DIR' holds x_ext = 0.55 at point 2, the space 0.5: it is another exploration's (remove it, ...")
+    assert.truthy(e:find("sw.lua:2: BoxSearch: '" .. dir .. "/sw/results.csv' holds x_ext = 0.55 at point 2, the " ..
+                         "space 0.5; 1 of the 4 rows differs from the space (point 2): edited by hand? Mend the row " ..
+                         "(point i's values are the space's point i) or delete it alone, and its point is computed " ..
+                         "again; the other rows are this exploration's\n", 1, true), e)
+    local t = read(dir .. "/sw/results.csv")
+    h.write(dir .. "/sw/results.csv", (t:gsub("\n2,0%.55,[^\n]*", "")))
+    s, _, e = neuromass("run sw.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals(t:gsub("0%.55", "0.5"), read(dir .. "/sw/results.csv"))
+    -- (every row another's: another exploration's table, not rows to mend)
+    h.write(dir .. "/sw/results.csv", (t:gsub("\n(%d),[%d.]+,", "\n%1,7,")))
+    s, _, e = neuromass("run sw.lua --quiet")
+    assert.equals(1, s)
+    assert.truthy(e:find("holds x_ext = 7 at point 1, the space 0; no row of it is this exploration's (4 rows): it " ..
+                         "is another exploration's table: choose another out, or move it away\n", 1, true), e)
   end)
 
   it("rows of another exploration written into the folder while the workers ran are refused too", function()

@@ -19,7 +19,7 @@ local function interrupted(body, file, bytes)
 env --default-signal=INT %s run i4.lua &
 pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!
 n=0
-until [ "$(cat %s.tmp-$pid 2>/dev/null | wc -c)" -gt %d ] || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
+until [ "$(cat %s.tmp-$pid.* 2>/dev/null | wc -c)" -gt %d ] || [ $n -gt 400 ]; do sleep 0.05; n=$((n+1)); done
 kill -INT $pid; wait $pid; st=$?; kill $wd; exit $st]], q(dir), q(h.exe), file or "b.csv", bytes or 0)
   local status, _, err = h.sh("(" .. cmd .. ")")
   return status, err, dir

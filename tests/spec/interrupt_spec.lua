@@ -27,7 +27,7 @@ local function interrupt(sig, env)
   local cmd = string.format([[env --default-signal=INT,QUIT,HUP,TERM %s %s run %s --out %s/out &
 pid=$!; (sleep 60; kill -KILL $pid) 2>/dev/null & wd=$!
 n=0
-until [ "$(cat %s/out/fhn.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 200000 ] || [ $n -gt 400 ]; do
+until [ "$(cat %s/out/fhn.csv.tmp-$pid.* 2>/dev/null | wc -c)" -gt 200000 ] || [ $n -gt 400 ]; do
   sleep 0.05; n=$((n+1)); done
 kill -%s $pid
 if [ -n "%s" ]; then sleep 0.5; kill -0 $pid && alive=1; kill -TERM $pid; fi
@@ -66,7 +66,7 @@ describe("a streamed run stopped by a signal", function()
                    complete_rows(dir .. "/out/fhn.partial.csv")
       os.execute("rm -rf " .. dir)
       assert.are.equal(128 + n, status)
-      assert.are.same({ "fhn.partial.csv" }, left)     -- no fhn.csv, no fhn.csv.tmp-PID
+      assert.are.same({ "fhn.partial.csv" }, left)     -- no fhn.csv, no fhn.csv.tmp-PID.HOST
       assert.is_true(rows > 1000)
       assert.matches("long%.lua:3: run: interrupted by SIG" .. sig .. "; kept what was done in " ..
                      "'[^']*/out/fhn%.partial%.csv'", err)
@@ -126,7 +126,7 @@ describe("a stop signal outside a run", function()
 local nm = require "neuromass"
 local r = nm.models.fhn.native {}:run { duration = 3e5, dt = 0.1 }
 r:write_csv("w.csv")
-]], [=[[ "$(cat w.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 200000 ]]=], "INT")
+]], [=[[ "$(cat w.csv.tmp-$pid.* 2>/dev/null | wc -c)" -gt 200000 ]]=], "INT")
     local rows = #left == 1 and complete_rows(dir .. "/w.partial.csv")
     os.execute("rm -rf " .. dir)
     assert.are.equal(130, status)
@@ -201,7 +201,7 @@ nm.model(nm.node { masses = { M() } }):run { duration = 1e5, dt = 0.1, output = 
     os.execute("rm -rf " .. dir)
     assert.matches("^[%d.e-]+\n$", out)
     assert.are.equal(141, status)
-    assert.are.same({ "s.lua", "s.partial.csv", "status" }, left)   -- no s.csv, no s.csv.tmp-PID
+    assert.are.same({ "s.lua", "s.partial.csv", "status" }, left)   -- no s.csv, no s.csv.tmp-PID.HOST
     assert.matches("^neuromass: s%.lua:9: run: interrupted by SIGPIPE %(its output was closed%); " ..
                    "kept what was done in '[^']*s%.partial%.csv'\n$", err)
   end)
@@ -218,7 +218,7 @@ for k = 1, 3 do   -- a parameter sweep that skips failing points
   if not ok then io.stderr:write("point ", k, " failed: ", tostring(e), "\n") end
 end
 io.open("done", "w"):close()
-]], [=[[ "$(cat sweep1.csv.tmp-$pid 2>/dev/null | wc -c)" -gt 200000 ]]=], "INT")
+]], [=[[ "$(cat sweep1.csv.tmp-$pid.* 2>/dev/null | wc -c)" -gt 200000 ]]=], "INT")
     local rows = #left == 1 and complete_rows(dir .. "/sweep1.partial.csv")
     os.execute("rm -rf " .. dir)
     assert.are.equal(130, status)

@@ -73,6 +73,27 @@ print(nm.explore.is_main(), package.loaded["neuromass.mpi"] ~= nil)
     assert.equals("true\tfalse\n", out)
   end)
 
+  -- srun with PMI in a Slurm array task sets PMI_SIZE=1: the task took
+  -- MPI's one rank for the whole job and computed every point.
+  it("a launcher of one rank in a Slurm array task computes the task's slice, without MPI", function()
+    local dir = scratch()
+    local s = script([[
+local nm = require "neuromass"
+print(nm.explore.is_main(), package.loaded["neuromass.mpi"] ~= nil)
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  space = nm.explore.ParameterSpace { x_ext = { 0, 1, 2, 3, 4, 5 } }, out = arg[1],
+  evaluate = function() return { m = 1 } end }:run()
+]])
+    local status, out, err = h.sh("PMI_SIZE=1 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 " .. q(h.exe) ..
+                                  " run " .. q(s) .. " --quiet " .. q(dir))
+    assert.equals(0, status, err)
+    assert.equals("true\tfalse\n", out)     -- (is_main() follows the same rule: MPI not started for it)
+    assert.is_nil(io.open(dir .. "/results.csv"))
+    -- (points 2 and 5: slice 1 of 3)
+    assert.equals("point,x_ext,seed,m,status|2,1|5,4|",
+                  (h.read(dir .. "/parts/task-1-of-3.csv"):gsub(",%d+,1,ok\n", "|"):gsub("\n", "|")))
+  end)
+
   it("under a launcher, a build without MPI is an error at the script's line naming the package", function()
     -- the executable alone in a folder: no lua/neuromass/mpi.so beside it
     local bin = scratch()
@@ -230,22 +251,44 @@ print("rank " .. rank .. " went on")
     end
   end)
 
+  -- Runs a 2-rank job of explore_kind(kind, ...) on a new scratch folder DIR,
+  -- `before` (a shell prefix; DIR in it as %s) put before mpirun; asserts that
+  -- it failed without hanging and that no rank went on: DIR and stderr.
+  local function refused_job(kind, before, setup)
+    local s = explore_kind(kind, "function() return { m = 1, fitness = 1 } end")
+    local dir = scratch()
+    if setup then setup(dir) end
+    local status, out, err = h.sh(before:format(q(dir)) .. MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
+    assert.not_equals(0, status, kind)
+    assert.not_equals(124, status, kind)    -- timeout's status: the job hung
+    assert.not_matches("went on", out, 1, true)
+    return dir, err
+  end
+
+  -- mpirun in a Slurm array task: the ranks spread the whole sweep, so
+  -- every task of the array computed it all (12 rows from each of 3 tasks).
+  it("mpirun in a Slurm array task is refused at the script's line, computing nothing", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      -- (before: status 0, each rank "went on" with the whole table written to results.csv)
+      local dir, err = refused_job(kind, "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 ")
+      assert.matches("s.lua:%d+: explore: under mpirun %(2 ranks%) in a Slurm array task " ..
+                     "%(SLURM_ARRAY_TASK_ID=1, SLURM_ARRAY_TASK_COUNT=3%)", err)
+      assert.is_nil(io.open(dir .. "/results.csv"))
+    end
+  end)
+
   it("an mpirun job is refused a folder that another run explores (holds its lock), as any run is", function()
     -- (before: rank 0 took no lock, and the job computed every point again beside a run of the
     -- script with workers, and an Evolution's rank 0 removed that run's table as it started)
     local why = mpi_missing()
     if why then return pending(why) end
     for _, kind in ipairs { "BoxSearch", "Evolution" } do
-      local s = explore_kind(kind, "function() return { m = 1, fitness = 1 } end")
-      local dir = scratch()
-      h.write(dir .. "/results.csv", "point,x_ext,seed,status\n")
       -- (flock(1) holds the folder's lock while the job runs, as another run's script does)
-      local status, out, err = h.sh("flock " .. q(dir) .. " " .. MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " ..
-                                    q(dir))
-      assert.not_equals(0, status, kind)
-      assert.not_equals(124, status, kind)    -- timeout's status: the job hung
+      local dir, err = refused_job(kind, "flock %s ",
+                                   function(d) h.write(d .. "/results.csv", "point,x_ext,seed,status\n") end)
       assert.matches("s.lua:%d+: " .. kind .. ": another run is exploring '" .. dir:gsub("%p", "%%%0") .. "'", err)
-      assert.not_matches("went on", out, 1, true)
       assert.equals("point,x_ext,seed,status\n", h.read(dir .. "/results.csv"))
     end
   end)

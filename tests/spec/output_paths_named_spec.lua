@@ -31,7 +31,7 @@ describe("output paths, named", function()
 
   it("a directory that takes no new file (/proc) gives the failing call's reason, before the run", function()
     local line = "^[^:]*output_paths_named_spec%.lua:%d+: "
-    local why = "cannot create a file in '/proc' %(creating its temporary file '/proc/version%.tmp%-PID' " ..
+    local why = "cannot create a file in '/proc' %(creating its temporary file '/proc/version%.tmp%-PID%.HOST' " ..
                 "failed: No such file or directory%)$"
     assert.matches(line .. "run: output%.bold '/proc/version': " .. why,
                    refusal(function() m:run { duration = 10, bold = true, output = { bold = "/proc/version" } } end))

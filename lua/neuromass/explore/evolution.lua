@@ -37,6 +37,7 @@ local workers = require "neuromass.explore.workers"
 local warnings = require "neuromass.run.warnings"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
+local leftovers = require "neuromass.explore.leftovers"
 
 local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
       type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
@@ -418,12 +419,13 @@ function Evolution:run()
                                          plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
-  local _ <close> = spread.lock(dir, plan, "Evolution")
+  local lock <close> = spread.lock(dir, plan, "Evolution")
   if plan.kind ~= "load" then
     common.claim_folder("Evolution", dir, true)
     refuse_foreign(dir)
     common.claim_folder("Evolution", dir)
   end
+  leftovers.clear(dir, plan, lock)   -- (what killed processes left: temporary files)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local share = share_of(self.evaluations, self.restarts)
   local finished = {}                 -- restart -> true: its rows taken from a killed --workers run's part

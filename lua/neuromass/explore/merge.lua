@@ -11,6 +11,7 @@
 local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 local spread = require "neuromass.explore.spread"
+local leftovers = require "neuromass.explore.leftovers"
 
 local io, os, ipairs, pairs, table, string, next, math =
       io, os, ipairs, pairs, table, string, next, math
@@ -287,22 +288,8 @@ function M.absent_tasks(parts, rows, total)
   return out
 end
 
---- merge.dir(dir) -> { rows = the number of rows, parts = of parts joined, missing = the
--- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
--- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
--- no part (merge.absent_tasks, merge.missing_restarts), workers = true when the parts are those
--- of a --workers run whose script's process was killed (spread.claims) and no task wrote one
--- (else the tasks' layout names what to run), skipped = the .csv files
--- under parts/ that are not parts, path = the table written, unchecked = the largest point when
--- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
--- seed checked), else nil } | nil, message.  Complete (nothing
--- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
--- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
--- as they were, so that the script's next run (or task) still reads every row and computes only
--- what is missing.
-function M.dir(dir)
-  local bad = M.not_folder(dir)
-  if bad then return nil, bad end
+-- merge.dir's work, under the folder's lock.
+local function join(dir)
   local names, rows, parts, files, skipped = M.read(dir)
   if not files then return nil, rows end
   if #files == 0 then
@@ -342,6 +329,34 @@ function M.dir(dir)
   local unchecked = #parts > 0 and not total and not E and last or nil
   return { rows = n, parts = #parts, missing = missing, absent = absent, skipped = skipped, path = path,
            unchecked = unchecked, workers = claims ~= nil and not tasks }
+end
+
+--- merge.dir(dir) -> { rows = the number of rows, parts = of parts joined, missing = the
+-- points missing (a sorted list: of all when the tasks wrote their count, or an Evolution's
+-- layout, merge.missing_restarts; else those below the largest), absent = the tasks that wrote
+-- no part (merge.absent_tasks, merge.missing_restarts), workers = true when the parts are those
+-- of a --workers run whose script's process was killed (spread.claims) and no task wrote one
+-- (else the tasks' layout names what to run), skipped = the .csv files
+-- under parts/ that are not parts, path = the table written, unchecked = the largest point when
+-- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
+-- seed checked), else nil } | nil, message.  Complete (nothing
+-- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
+-- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
+-- as they were, so that the script's next run (or task) still reads every row and computes only
+-- what is missing.  Refused while a run, its workers or an array's tasks
+-- explore DIR (spread.try_lock: they are still writing the parts, and a
+-- join then would be partial, or remove a part a task is about to write);
+-- holding it, removes what killed processes left (leftovers.clear).
+function M.dir(dir)
+  local bad = M.not_folder(dir)
+  if bad then return nil, bad end
+  local lock, busy = spread.try_lock(dir)
+  if lock == false then return nil, busy .. ", then merge again" end
+  -- (held alone, as a run's script's process holds it: every earlier writer is gone)
+  if lock then leftovers.clear(dir, { kind = "single" }, lock) end
+  local out, err = join(dir)
+  if lock then lock:release() end
+  return out, err
 end
 
 return M

@@ -25,6 +25,7 @@ local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
 local bold_mod = require "neuromass.run.bold"
+local leftovers = require "neuromass.explore.leftovers"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next
@@ -298,28 +299,48 @@ local function compute_batch(self, list, base, dir, h)
   return rows
 end
 
--- The rows of `rows` whose parameters or seed differ from the space's point: an error.
+-- The rows of `rows` whose parameters or seed differ from the space's point:
+-- an error naming the first, the file it came from and the points of the
+-- others.  Every row differing: another exploration's table; some: rows
+-- edited by hand (a merge knows no space and joins them), which the user
+-- mends or deletes, keeping the rest (the merge removed the parts).
 local function check_rows(self, rows, base, dir)
   local space = self.space
+  local bad, first, n = {}, nil, 0
   for i, r in keyorder.pairs(rows) do
     if i > space.n then
       check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d point%s: it is another " ..
                                 "exploration's (remove it, or choose another out)", dir, i, space.n,
                                 space.n == 1 and "" or "s"), 3)
     end
-    local want = tbl.row(i, space.names, space:point(i), M.seed(base, i), nil, "")
+    n = n + 1
+    local want, why = tbl.row(i, space.names, space:point(i), M.seed(base, i), nil, ""), nil
     for j, name in ipairs(space.names) do
-      if want.params[j] ~= r.params[j] then
-        check.error(string.format("BoxSearch: '%s' holds %s = %s at point %d, the space %s: it is another " ..
-                                  "exploration's (remove it, or choose another out)", dir, name, r.params[j], i,
-                                  want.params[j]), 3)
+      if not why and want.params[j] ~= r.params[j] then
+        why = string.format("%s = %s at point %d, the space %s", name, r.params[j], i, want.params[j])
       end
     end
-    if want.seed ~= r.seed then
-      check.error(string.format("BoxSearch: '%s' holds seed %s at point %d, this run %s (another run seed): " ..
-                                "remove it, or choose another out", dir, r.seed, i, want.seed), 3)
+    if not why and want.seed ~= r.seed then
+      why = string.format("seed %s at point %d, this run %s (another run seed)", r.seed, i, want.seed)
+    end
+    if why then
+      bad[#bad + 1] = string.format("%d", i)
+      first = first or string.format("%s holds %s", r.from or "'" .. dir .. "'", why)
     end
   end
+  if not first then return end
+  if #bad == n then
+    check.error(string.format("BoxSearch: %s; no row of it is this exploration's (%d row%s): it is another " ..
+                              "exploration's table: choose another out, or move it away", first, n,
+                              n == 1 and "" or "s"), 3)
+  end
+  local one = #bad == 1
+  local shown = #bad > 10 and table.concat(bad, ", ", 1, 10) .. ", ..." or table.concat(bad, ", ")
+  check.error(string.format("BoxSearch: %s; %d of the %d rows %s from the space (point%s %s): edited by hand? " ..
+                            "Mend %s (point i's values are the space's point i) or delete %s alone, and %s " ..
+                            "computed again; the other rows are this exploration's", first, #bad, n,
+                            one and "differs" or "differ", one and "" or "s", shown, one and "the row" or "those rows",
+                            one and "it" or "them", one and "its point is" or "their points are"), 3)
 end
 
 --- The results: { dir, params = names, metrics = names, n = points in the
@@ -357,7 +378,7 @@ function Search:run()
   local base = (h and h.seed) or self.run_opts.seed or 0
   local plan = spread.plan(h, ordinal)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
-  local _ <close> = spread.lock(dir, plan, "BoxSearch")
+  local lock <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
                                          plan.worker and workers.report_tally or nil)
@@ -378,6 +399,7 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
+  leftovers.clear(dir, plan, lock, todo)   -- (what killed processes left: temporary files)
   local spread_over = plan.kind == "workers" and #todo > 1
   if #todo > 0 and (spread_over or (h and h.sets and #h.sets > 0)) then
     -- The user's setup (a parameter the model lacks, a value of the space

@@ -83,14 +83,37 @@ function M.slurm()
   return (id - min) // step, count
 end
 
+--- spread.ranks([h]) -> mpi.plan()'s { kind = "mpi", task = rank, ntasks =
+-- size } under an MPI launcher (MPI started), else nil; nil too for a
+-- launcher of one rank in a Slurm array task (srun's PMI may set
+-- PMI_SIZE=1 in each task: the array's task, MPI not started).  Error at
+-- the user's line: more than one rank in a Slurm array task (each task's
+-- ranks would spread the whole exploration), unless --task (h.task) is
+-- given, which M.plan refuses under mpirun.
+function M.ranks(h)
+  local launched = mpi.launched()
+  local array = os.getenv("SLURM_ARRAY_TASK_ID") or os.getenv("SLURM_ARRAY_TASK_COUNT")
+  if launched and launched > 1 and array and not (h and h.task) then
+    check.error(string.format("explore: under mpirun (%d ranks) in a Slurm array task (SLURM_ARRAY_TASK_ID=%s, " ..
+                              "SLURM_ARRAY_TASK_COUNT=%s): the ranks spread the whole exploration, so every task " ..
+                              "of the array would compute it all; use one of the two: an MPI job that is not an " ..
+                              "array (one table), or an array of single processes without mpirun (parts joined " ..
+                              "by neuromass explore --merge)", launched, os.getenv("SLURM_ARRAY_TASK_ID") or "unset",
+                              os.getenv("SLURM_ARRAY_TASK_COUNT") or "unset"), 2)
+  end
+  if launched == 1 and array then return nil end
+  return mpi.plan()
+end
+
 --- spread.plan(h, ordinal) -> { kind = "single" } | { kind = "workers", n }
 -- | { kind = "task", task, ntasks, worker (true in a worker process) } |
 -- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
 -- the `ordinal`-th exploration of the script under the host context `h`
 -- (nil in a plain Lua: single).  Errors at the user's line: --task without
--- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task.
+-- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task,
+-- mpirun of more than one rank in a Slurm array task (M.ranks).
 function M.plan(h, ordinal)
-  local ranks = mpi.plan()           -- under mpirun: rank I of N (explore/mpi.lua)
+  local ranks = M.ranks(h)           -- under mpirun: rank I of N (explore/mpi.lua)
   if ranks then
     if h and (h.workers or h.task) then
       check.error("explore: under mpirun the ranks spread the points: give neither --workers nor --task/--ntasks", 2)
@@ -246,6 +269,28 @@ end
 Held.__close = Held.release
 Held.__gc = Held.release
 
+--- spread.try_lock(dir[, shared]) -> the lock of the folder DIR
+-- (core.lock_dir: exclusive, or `shared` as an array task's) | nil on a
+-- file system without locks | false, why: another holds it, "another run is
+-- exploring 'DIR' (held by ...): wait for it to end[ or stop it (kill
+-- PID ...)]", naming its processes from the record of the lock (M.lock's)
+-- and whether they run.  The one refusal of spread.lock and of `neuromass
+-- explore --merge` (merge.dir), which must not join parts that tasks or
+-- workers are still writing.
+function M.try_lock(dir, shared)
+  local lock = core.lock_dir(dir, shared)
+  if lock ~= false then return lock or nil end
+  local who, running = holders(dir)
+  if not who then        -- (no record of a process still running: array tasks hold it, or an older neuromass)
+    return false, string.format("another run is exploring '%s' (its script's process or its workers%s hold the " ..
+                                "folder): wait for it to end", dir,
+                                shared and "" or ", or the tasks of an array (--task),")
+  end
+  return false, string.format("another run is exploring '%s' (held by %s): wait for it to end%s", dir, who,
+                              #running > 0 and string.format(" or stop it (kill %s)", table.concat(running, " "))
+                              or "")
+end
+
 --- spread.lock(dir, plan, what) -> the lock of the folder DIR (core.lock_dir),
 -- which the script's process holds while its exploration of DIR runs (and
 -- its workers with it, the lock inherited), for a plan (M.plan) of kind
@@ -266,18 +311,8 @@ function M.lock(dir, plan, what)
   local task = plan.kind == "task" and not plan.worker
   local rank0 = plan.kind == "mpi" and plan.task == 0       -- (the one rank that reads and writes the folder)
   if plan.kind ~= "single" and plan.kind ~= "workers" and not task and not rank0 then return nil end
-  local lock = core.lock_dir(dir, task)
-  if lock == false then
-    local who, running = holders(dir)
-    if not who then        -- (no record of a process still running: array tasks hold it, or an older neuromass)
-      check.error(string.format("%s: another run is exploring '%s' (its script's process or its workers%s hold " ..
-                                "the folder): wait for it to end, or choose another out", what, dir,
-                                task and "" or ", or the tasks of an array (--task),"), 2)
-    end
-    check.error(string.format("%s: another run is exploring '%s' (held by %s): wait for it to end%s, or choose " ..
-                              "another out", what, dir, who, #running > 0 and string.format(
-                                " or stop it (kill %s)", table.concat(running, " ")) or ""), 2)
-  end
+  local lock, busy = M.try_lock(dir, task)
+  if lock == false then check.error(string.format("%s: %s, or choose another out", what, busy), 2) end
   if not lock then return nil end
   if task then return setmetatable({ lock = lock }, Held) end    -- (a task's share: recorded by no one)
   local f = io.open(dir .. HOLDERS, "w")   -- (a record that cannot be written: the message names no process)
