@@ -357,7 +357,7 @@ end
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
 -- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0, a mass's time
--- constants > 0).  With the run's `dt` (ms), an OU channel's tau must exceed
+-- constants > 0, its signed divisors not 0).  With the run's `dt` (ms), an OU channel's tau must exceed
 -- it (bounds.per_dt: its sigma's slot; run/plan.lua gives dt while the
 -- channel draws noise): for dt/tau >= 1 the Euler-Maruyama recursion
 -- oscillates, as a stimulus's OU's (stimulus/compile.lua); so must a mass's
@@ -368,6 +368,9 @@ end
 function M.bound_check(reg, slot, dt)
   local b = reg.bounds and reg.bounds[slot]
   if not b then return nil end
+  if b.nonzero then
+    return function(v) if v == 0 then return b.what .. ": it must not be 0, got 0" end end
+  end
   local lower, strict, what = b[1], b[2], b[3]
   local why = ""
   if b.per_dt and dt and dt > lower then
