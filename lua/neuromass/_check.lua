@@ -748,6 +748,23 @@ local function origin_text(m, at)
                        string.format(", a %dx%d matrix written one value a line?", k, k) or "")
 end
 
+--- What a refusal of the table t (a vector; with `rows`, a matrix: its
+-- rows too) adds when t is keyed from 0, a 0-based array of Python's or C's
+-- written { [0] = a, b, c }, which Lua's # counts from 1 (its entry at 0
+-- unseen): "; it has an entry at [0]: ..." or "; its row i has ...";
+-- "" when no plain table there has an entry at 0.  `lead` replaces "it".
+local ZERO_BASED = "Lua's arrays start at 1: write { a, b, c }, not { [0] = a, b, c }"
+function M.zero_based(t, rows, lead)
+  local function at0(v) return type(v) == "table" and getmetatable(v) == nil and rawget(v, 0) ~= nil end
+  if at0(t) then return string.format("; %s has an entry at [0]: %s", lead or "it", ZERO_BASED) end
+  if rows and type(t) == "table" and getmetatable(t) == nil then
+    for i, row in ipairs(t) do
+      if at0(row) then return string.format("; its row %d has an entry at [0]: %s", i, ZERO_BASED) end
+    end
+  end
+  return ""
+end
+
 -- The last pack M.matrix took of each table (weak keys): the same table
 -- packed again with the same bits (a model built again from the same Cmat)
 -- gets that pack back, without new memory.  A pack lives as long as its
@@ -778,14 +795,15 @@ function M.matrix(m, n, what, level, nonneg, pack)
   end
   -- (a non-finite entry is none of a file's: read_matrix refuses them; it was set since)
   if why == "shape" then
-    M.error(string.format("%s must be a %dx%d matrix (got %s)%s", what, n, n,
-                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m)), origin_text(m)), level + 1)
+    M.error(string.format("%s must be a %dx%d matrix (got %s)%s%s", what, n, n,
+                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m)), origin_text(m),
+                        M.zero_based(m, true)), level + 1)
   elseif why == "row" then
     local row = m[i]
     M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
                           type(row) == "table" and string.format("has %d entr%s", #row, #row == 1 and "y" or "ies")
                           or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
-                          origin_text(m)),
+                          origin_text(m) .. M.zero_based(m, true)),
             level + 1)
   elseif why == "finite" then
     M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(m[i][j])),

