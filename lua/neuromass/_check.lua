@@ -735,17 +735,47 @@ function M.matrix_origin(m, path, lines)
   origins[m] = { path, lines, m[1] and #m[1] or 0 }
 end
 
--- What a refusal of m says of the file it was read from ("" when none): its
--- shape (`at` nil), or where row i, column j is (`at` = { i, j }).
-local function origin_text(m, at)
+--- Marks m, a matrix derived entry by entry from `src` (the delays, a view
+-- of Dmat / signalV), as read from src's file, if src was read from one.
+function M.same_origin(m, src)
+  if origins[src] then origins[m] = origins[src] end
+  return m
+end
+
+--- What a refusal of m says of the file it was read from ("" when none): its
+-- shape (`at` nil), or where row i, column j is (`at` = { i, j }):
+-- " (line 4, column 1 of 'D.csv')", or with `lead` (a delay's "its length")
+-- " (its length: line 4, ...)".  (M.matrix's refusals, a delay made infinite
+-- by the signal speed, network.lua, models/_native.lua, or too long, compile.lua.)
+function M.matrix_origin_text(m, at, lead)
   local o = origins[m]
   if not o then return "" end
-  if at then return string.format(" (line %d, column %d of '%s')", o[2][at[1]] or 0, at[2], o[1]) end
+  if at then
+    return string.format(" (%sline %d, column %d of '%s')", lead and (lead .. ": ") or "", o[2][at[1]] or 0,
+                         at[2], o[1])
+  end
   local rows, cols = #o[2], o[3]
   local k = math.tointeger(math.floor(math.sqrt(rows) + 0.5))
   return string.format(": '%s' holds %d row%s of %d value%s%s", o[1], rows, rows == 1 and "" or "s", cols,
                        cols == 1 and "" or "s", cols == 1 and rows > 1 and k * k == rows and
                        string.format(", a %dx%d matrix written one value a line?", k, k) or "")
+end
+
+--- What a refusal of the table t (a vector; with `rows`, a matrix: its
+-- rows too) adds when t is keyed from 0, a 0-based array of Python's or C's
+-- written { [0] = a, b, c }, which Lua's # counts from 1 (its entry at 0
+-- unseen): "; it has an entry at [0]: ..." or "; its row i has ...";
+-- "" when no plain table there has an entry at 0.  `lead` replaces "it".
+local ZERO_BASED = "Lua's arrays start at 1: write { a, b, c }, not { [0] = a, b, c }"
+function M.zero_based(t, rows, lead)
+  local function at0(v) return type(v) == "table" and getmetatable(v) == nil and rawget(v, 0) ~= nil end
+  if at0(t) then return string.format("; %s has an entry at [0]: %s", lead or "it", ZERO_BASED) end
+  if rows and type(t) == "table" and getmetatable(t) == nil then
+    for i, row in ipairs(t) do
+      if at0(row) then return string.format("; its row %d has an entry at [0]: %s", i, ZERO_BASED) end
+    end
+  end
+  return ""
 end
 
 -- The last pack M.matrix took of each table (weak keys): the same table
@@ -778,21 +808,22 @@ function M.matrix(m, n, what, level, nonneg, pack)
   end
   -- (a non-finite entry is none of a file's: read_matrix refuses them; it was set since)
   if why == "shape" then
-    M.error(string.format("%s must be a %dx%d matrix (got %s)%s", what, n, n,
-                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m)), origin_text(m)), level + 1)
+    M.error(string.format("%s must be a %dx%d matrix (got %s)%s%s", what, n, n,
+                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m)), M.matrix_origin_text(m),
+                        M.zero_based(m, true)), level + 1)
   elseif why == "row" then
     local row = m[i]
     M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
                           type(row) == "table" and string.format("has %d entr%s", #row, #row == 1 and "y" or "ies")
                           or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
-                          origin_text(m)),
+                          M.matrix_origin_text(m) .. M.zero_based(m, true)),
             level + 1)
   elseif why == "finite" then
     M.error(string.format("%s[%d][%d] must be a finite number, got %s", what, i, j, M.show(m[i][j])),
           level + 1)
   end
   M.error(string.format("%s[%d][%d] must not be negative, got %s%s", what, i, j, M.show(m[i][j]),
-                        origin_text(m, { i, j })),
+                        M.matrix_origin_text(m, { i, j })),
         level + 1)
 end
 

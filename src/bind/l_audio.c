@@ -250,12 +250,22 @@ static size_t *check_columns(lua_State *L, int t, size_t n, size_t cols)
 }
 
 
+/* Whether a failure `rc` of the writer is a stop signal's: it stopped the
+** writer (NM_EINTR), or a write to a closed standard output failed (EPIPE,
+** NM_EIO) once SIGPIPE was noted, which a run, write_csv and print report
+** as "interrupted by SIGPIPE (its output was closed)": so does the writer. */
+static int stopped(int rc)
+{
+  return rc == NM_EINTR || (rc == NM_EIO && nmL_stop_signal() == SIGPIPE);
+}
+
+
 /* nil and the failure { kind = "audio", message = the writer's reason }, or
 ** { kind = "interrupted", message = "interrupted by SIGxxx", signo = } when a
-** stop signal stopped it. */
+** stop signal stopped it (stopped). */
 static int push_failure(lua_State *L, nm_audio *a, int rc)
 {
-  if (rc == NM_EINTR) {
+  if (stopped(rc)) {
     nmL_push_failure(L, "interrupted", lua_pushfstring(L, "interrupted by %s",
                                                        nmL_signal_name(nmL_stop_signal())));
     lua_pushinteger(L, nmL_stop_signal());
@@ -355,6 +365,7 @@ static int writer_feed_csv(lua_State *L)
                                      isnan(rows[r * cols + idx[i]]) ? "NaN" : "infinite"));
     return 2;
   }
+  if (stopped(rc)) return push_failure(L, a, rc);   /* (stdout closed: part of it was written) */
   if (rc != NM_OK) {
     nmL_push_failure(L, "audio", nm_csv_reader_error(rd)[0] ? nm_csv_reader_error(rd)
                                  : nm_audio_error(a)[0] ? nm_audio_error(a) : nm_strerror(rc));

@@ -490,6 +490,21 @@ static void test_bounds(void)
   o.normalize = NM_NORM_RELATIVE;                      /* mixed first: two lanes */
   CHECK(nm_audio_check_memory(&o, &err) == NM_OK,
         "audio: nm_audio_check_memory takes a million signals mixed before resampling");
+  /* libsamplerate's own buffer, sized for its largest ratio (256) and cleared
+  ** at creation, counts: 0.44 MB a signal for "best" (8000 signals: 3.5 GB
+  ** more), 0.06 MB for "fast".  Before, the estimate left it out (1.2 GB for
+  ** both), and "best" went past the limit unrefused. */
+  o = defaults(1000, 40, 8000);
+  o.n_routes = 16000;
+  o.n_out = 2;
+  o.quality = NM_AUDIO_BEST;
+  nm_error_clear(&err);
+  CHECK(nm_audio_check_memory(&o, &err) == NM_EINVAL && strstr(err.why, "8000 signals into 2 channels"),
+        "audio: 8000 signals resampled at quality best are refused for libsamplerate's buffers: %s",
+        err.why);
+  o.quality = NM_AUDIO_FAST;
+  nm_error_clear(&err);
+  CHECK(nm_audio_check_memory(&o, &err) == NM_OK, "audio: at quality fast they fit%s", err.why);
   o = one_signal(1000, 40, &route);
   o.expected = 1e18;
   o.speedup = 1e-6;                                    /* 44100 audio frames per input sample */

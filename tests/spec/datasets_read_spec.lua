@@ -157,6 +157,29 @@ describe("nm.datasets.read_matrix", function()
                    err_of(function()
                      return nm.network { nodes = { node, node }, lengths = Dn, signal_speed = 2 }
                    end))
+    -- a length whose delay is infinite at that speed (before: the file was not named)
+    local Dbig = nm.datasets.read_matrix(file("dbig.txt", "0 5\n1e308 0\n"))
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: signalV = 1e%-10 %(mm/ms%) makes delays%[2%]%[1%] = " ..
+                   "Dmat%[2%]%[1%] / signalV = 1e%+308 / 1e%-10 infinite %(line 2, column 1 of '[^']*dbig.txt'%); " ..
+                   "use a larger signalV, or 0 for no delays$",
+                   err_of(function() return nm.models.fhn.native { Cmat = C, Dmat = Dbig, signalV = 1e-10 } end))
+    assert.matches("datasets_read_spec.lua:%d+: network 'Net': signal_speed = 1e%-10 %(mm/ms%) makes " ..
+                   "delays%[2%]%[1%] = lengths%[2%]%[1%] / signal_speed = 1e%+308 / 1e%-10 infinite " ..
+                   "%(line 2, column 1 of '[^']*dbig.txt'%); use a larger signal_speed$",
+                   err_of(function()
+                     return nm.network { nodes = { node, node }, lengths = Dbig, signal_speed = 1e-10 }
+                   end))
+    -- a delay too long for the engine, from a length in a file
+    local Dlong = nm.datasets.read_matrix(file("dlong.txt", "0 5\n1e12 0\n"))
+    local m = nm.models.fhn.native { Cmat = C, Dmat = Dlong }
+    assert.matches("datasets_read_spec.lua:%d+: network 'FHNModel': the delay from node 0 to node 1 %(its length: " ..
+                   "line 2, column 1 of '[^']*dlong.txt'%), 50000000000 ms, is",
+                   err_of(function() return m:run { duration = 1 } end))
+    local net = nm.network { nodes = { node, node }, connectivity = C, lengths = Dlong, signal_speed = 20,
+                             sync = function(nw) return { network_x = nw:diffusive("x"), network_y = nw:none() } end }
+    assert.matches("datasets_read_spec.lua:%d+: network 'Net': the delay from node 0 to node 1 %(its length: " ..
+                   "line 2, column 1 of '[^']*dlong.txt'%)",
+                   err_of(function() return nm.model(net):run { duration = 1 } end))
     -- one row, one column, and a k x k matrix written one value a line (np.savetxt(C.flatten()))
     local row = nm.datasets.read_matrix(file("row.csv", "0,1,2\n"))
     assert.matches("'[^']*row.csv' holds 1 row of 3 values$",

@@ -174,12 +174,29 @@ nm.model(nm.node { masses = { M() } }):run { duration = 1e4, dt = 0.1, output = 
   end)
 end)
 
+-- Runs the script `src` as s.lua in a new folder, its standard output piped
+-- to `reader` ("head -1"): its exit status, what the reader printed, its
+-- stderr and the names left in the folder (sorted); the folder is removed.
+local function piped(src, reader)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  h.write(dir .. "/s.lua", src)
+  local _, out, err = h.sh(string.format("(cd %s && { env --default-signal=PIPE %s run s.lua; " ..
+                                         "echo $? >status; } | %s)", dir, h.exe, reader))
+  local status = io.open(dir .. "/status"):read("n")
+  local p = io.popen("ls -A " .. dir)
+  local left = {}
+  for name in p:lines() do left[#left + 1] = name end
+  p:close()
+  table.sort(left)
+  os.execute("rm -rf " .. dir)
+  return status, out, err, left
+end
+
 describe("a closed standard output (SIGPIPE)", function()
   it("stops the run like a signal: exit 141, the complete rows kept, no debris", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. dir))
-    h.write(dir .. "/s.lua", [[
+    local status, out, err, left = piped([[
 local nm = require "neuromass"
 local n = 0
 local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 1 },
@@ -189,21 +206,27 @@ local M = nm.mass { label = "A", slow = true, state = { x = 1 }, params = { k = 
     return { x = -s.x }
   end }
 nm.model(nm.node { masses = { M() } }):run { duration = 1e5, dt = 0.1, output = { csv = "s.csv" } }
-]])
-    local _, out, err = h.sh(string.format("(cd %s && { env --default-signal=PIPE %s run s.lua; " ..
-                                           "echo $? >status; } | head -1)", dir, h.exe))
-    local status = io.open(dir .. "/status"):read("n")
-    local p = io.popen("ls -A " .. dir)
-    local left = {}
-    for name in p:lines() do left[#left + 1] = name end
-    p:close()
-    table.sort(left)
-    os.execute("rm -rf " .. dir)
+]], "head -1")
     assert.matches("^[%d.e-]+\n$", out)
     assert.are.equal(141, status)
     assert.are.same({ "s.lua", "s.partial.csv", "status" }, left)   -- no s.csv, no s.csv.tmp-PID.HOST
     assert.matches("^neuromass: s%.lua:9: run: interrupted by SIGPIPE %(its output was closed%); " ..
                    "kept what was done in '[^']*s%.partial%.csv'\n$", err)
+  end)
+end)
+
+describe("a closed standard output while writing audio", function()
+  -- before: "write_audio: cannot write to stdout: Broken pipe", where a run, write_csv and
+  -- print say "interrupted by SIGPIPE (its output was closed)" of the same event
+  it("says what a run says of it: interrupted by SIGPIPE, exit 141", function()
+    local status, _, err, left = piped([[
+local nm = require "neuromass"
+local res = nm.models.fhn.native {}:run { duration = 2000 }
+res:write_audio("-", { variable = "x", speedup = 1 })   -- (176 kB: more than a pipe holds)
+]], "head -c 100 >/dev/null")
+    assert.are.equal(141, status)
+    assert.are.same({ "s.lua", "status" }, left)
+    assert.matches("^neuromass: s%.lua:3: write_audio: interrupted by SIGPIPE %(its output was closed%)\n$", err)
   end)
 end)
 

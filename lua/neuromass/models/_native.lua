@@ -79,10 +79,12 @@ local function delays_of(n, packed_D, V, label, D)
   if not finite then i, j, l = nm_network.infinite_delay(D, n, V) end
   if i then
     error(string.format("%s: signalV = %s (mm/ms) makes delays[%d][%d] = Dmat[%d][%d] / signalV = " ..
-                        "%s / %s infinite; use a larger signalV, or 0 for no delays", label,
-                        check.show(V), i, j, i, j, check.show(l), check.show(V)), 2)
+                        "%s / %s infinite%s; use a larger signalV, or 0 for no delays", label,
+                        check.show(V), i, j, i, j, check.show(l), check.show(V),
+                        check.matrix_origin_text(D, { i, j })), 2)
   end
-  return view.new(p, n, finite, nonneg, label .. ": delays", EDIT_D)
+  -- (a delay too long for the engine names Dmat's file: compile.lua)
+  return check.same_origin(view.new(p, n, finite, nonneg, label .. ": delays", EDIT_D), D)
 end
 
 --[[ spec fields:

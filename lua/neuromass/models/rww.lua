@@ -26,6 +26,7 @@ M.mass = nm.mass {
   noise = 1,
   coupling = "S",
   time_constants = { "tau" },
+  nonzero = { "d" },   -- (the rate is x / (1 - exp(-d x)))
   derivatives = function(s, p, u)
     local r = rate(p.w * p.J * s.S + p.J * u.network_S + p.exc_current, p.a, p.b, p.d)
     return { S = -s.S / p.tau + (1 - s.S) * p.gamma * r + u.input_0,
@@ -68,6 +69,7 @@ M.native_mass = nm.mass {
   coupling = "S",
   outputs = function(s, p, u) return { r = native_rate(s, p, u) } end,
   time_constants = { "tau" },
+  nonzero = { "d" },   -- (the rate is x / (1 - exp(-d x)))
   derivatives = function(s, p, u)
     return { S = -s.S / p.tau + (1 - s.S) * p.gamma * native_rate(s, p, u) + u.input_0 }
   end,

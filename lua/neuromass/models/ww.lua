@@ -30,6 +30,7 @@ M.exc_mass = nm.mass {
   noise = 1,
   coupling = "S",
   time_constants = { "tau" },
+  nonzero = { "d" },   -- (the rate is x / (1 - exp(-d x)))
   derivatives = function(s, p, u)
     local I = p.W * p.exc_current + p.J_NMDA * u.node_exc_exc + p.J_NMDA * u.network_exc_exc
               - p.J_I * u.node_exc_inh
@@ -48,6 +49,7 @@ M.inh_mass = nm.mass {
   noise = 1,
   coupling = "S",
   time_constants = { "tau" },
+  nonzero = { "d" },   -- (the rate is x / (1 - exp(-d x)))
   derivatives = function(s, p, u)
     local I = p.W * p.exc_current + p.J_NMDA * u.node_inh_exc - u.node_inh_inh
               + p.J_NMDA * u.network_inh_exc
@@ -114,6 +116,7 @@ M.native_mass = nm.mass {
   end,
   output_order = { "r_exc", "r_inh" },
   time_constants = { "tau_exc", "tau_inh" },
+  nonzero = { "d_exc", "d_inh" },   -- (the rates are x / (1 - exp(-d x)))
   derivatives = function(s, p, u)
     local r_e, r_i = native_currents(s, p, u)
     return { se = -s.se / p.tau_exc + (1 - s.se) * p.gamma_exc * r_e + u.input_0,

