@@ -93,12 +93,13 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
--- Refuses, before anything is allocated, a delay history (what a fresh run
--- of n_steps holds: no longer than the run reads) or a kept result larger
--- than the machine's memory.
-local function check_memory(cm, fresh, n_steps, rows, cols, dt, level)
+-- Refuses, before anything is allocated, a delay history or a kept result
+-- larger than the machine's memory.  The history is what the simulation
+-- holds once this run, from step `done`, is reserved: no longer than the
+-- runs read (a continued run may grow it: sim.c nm_sim_reserve).
+local function check_memory(cm, done, n_steps, rows, cols, dt, level)
   local memory = core.memory()
-  local history = fresh and cm:history_bytes(n_steps) or 0
+  local history = cm:history_bytes(done + n_steps)
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
                         "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
@@ -282,7 +283,7 @@ function M.make(self, o, h, level, dry)
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
-  check_memory(cm, not continuing, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
+  check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
