@@ -47,6 +47,13 @@ describe("the zoo's node and network options", function()
             { "FitzHugh-Nagumo network: seed = 9223372036854775807", "2 nodes" })
   end)
 
+  it("name a network given the native flavour's table of fields for its Cmat", function()
+    -- (said 'Cmat must be a non-empty square matrix, got an empty table')
+    refused(function() return nm.models.wc.network { Cmat = C, Dmat = D } end,
+            { "wc.network: Cmat must be a non-empty square matrix, got a table of fields (Cmat, Dmat)",
+              "a MultiModel network takes (Cmat, delays in ms, opts)" })
+  end)
+
   it("pass a network's parameters on to its nodes", function()
     local net = nm.models.aln.network(C, D, { exc_params = { tauA = 500 }, inh_params = { tau_si = 4 } })
     local m = nm.model(net)

@@ -318,8 +318,13 @@ local LENGTHS_HINTS = { signalV = LENGTHS_HINT, signal_speed = LENGTHS_HINT, Dma
 -- hold those too, and nothing else); `what` names the constructor in errors.
 function M.seeded_nodes(node, Cmat, opts, what, node_options, own)
   if type(Cmat) ~= "table" or #Cmat == 0 then
+    local fields = type(Cmat) == "table" and keyorder.keys(Cmat) or {}
+    for i, k in ipairs(fields) do fields[i] = tostring(k) end
     error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
-                        type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
+                        fields[1] and string.format("a table of fields (%s): a MultiModel network " ..
+                          "takes (Cmat, delays in ms, opts), the native model fields (native { Cmat = " ..
+                          "..., Dmat = ... })", table.concat(fields, ", "))
+                        or type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
   end
   local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
   local known = table.move(node_options, 1, #node_options, 1, {})
