@@ -123,8 +123,9 @@ function M.network(def)
     end
   elseif def.delays then
     if def.signal_speed ~= nil then   -- (a Dmat of lengths given as delays would run slow, silently)
-      error(what .. "'signal_speed' goes with 'lengths' (mm); 'delays' are in ms already: give " ..
-                    "lengths = ..., signal_speed = ... (delays = lengths / signal_speed), or delays alone", 2)
+      error(string.format("%s'signal_speed' = %s goes with 'lengths' (mm); 'delays' are in ms already: give " ..
+                          "lengths = ..., signal_speed = ... (delays = lengths / signal_speed), or delays alone",
+                          what, check.show(def.signal_speed)), 2)
     end
     self.fixed_delays = check.matrix(def.delays, n, what .. "delays", 2, true)
   elseif def.signal_speed ~= nil then

@@ -269,7 +269,9 @@ static int output_field(lua_State *L, int t, const char *k, int type, const char
 /* ---------------------------------------------------------------------
 ** A run's CSV files (output.csv, then output.bold) settle together: each
 ** waits complete under its temporary name until the run's end, then all are
-** renamed into place, or all kept as partial.  With hold_csv the caller
+** renamed into place in that order, or all kept as partial (a rename that
+** fails keeps the files after it as partial; those before it are in place
+** already, complete).  With hold_csv the caller
 ** settles them, after its other outputs (the audio):
 **   held:commit() -> true | nil, failure   (renamed into place in turn; from
 **                    the first that fails on, the rest are kept as partial)

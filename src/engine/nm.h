@@ -257,9 +257,10 @@ size_t nm_model_max_delay(const nm_model *m);
 /* Bytes of the delay history a simulation of `m` allocates (sim.c);
 ** SIZE_MAX when that many cannot be counted. */
 size_t nm_model_history_bytes(const nm_model *m);
-/* Bytes of the delay history a new simulation of `m` holds for a first run
-** of n_steps (sim.c nm_sim_reserve: a large history holds what the run
-** reads); SIZE_MAX when that many cannot be counted. */
+/* Bytes of the delay history a simulation of `m` holds for a first run of
+** n_steps, or once its runs have reached step n_steps (sim.c nm_sim_reserve:
+** a large history holds what the runs read); SIZE_MAX when that many cannot
+** be counted. */
 size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps);
 
 

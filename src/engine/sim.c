@@ -339,12 +339,13 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
 fail:;
   /* (a smaller part failing after the history was made: the history named too) */
   size_t history = s && s->ring ? 3 * s->width * s->depth * sizeof *s->ring : 0;
+  size_t depth = history ? s->depth : 0;   /* its steps: no more than the runs read (setup_history) */
   if (s && s->err.why[0] && !m->err.why[0]) nm_model_fail(m, rc, "%s", s->err.why);
   nm_sim_free(s);
   if (!m->err.why[0] && history)
     nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
                   "be allocated once its delay history has taken %zu bytes (%zu steps)",
-                  m->n_state + m->n_aux, m->n_input, m->n_noises, history, nm_model_max_delay(m));
+                  m->n_state + m->n_aux, m->n_input, m->n_noises, history, depth);
   else if (!m->err.why[0])
     nm_model_fail(m, rc, "a simulation of %zu signals, %zu inputs and %zu noise processes cannot "
                   "be allocated", m->n_state + m->n_aux, m->n_input, m->n_noises);

@@ -76,11 +76,9 @@ static size_t address_space(void)
 }
 
 
-/* A simulation of a model whose longest delay is `longest` steps made to
-** hold it all (nm_sim_reserve), in a child whose address space may grow by
-** `room` bytes once the simulation exists: its reason (empty when it
-** succeeded) in why. */
-static void new_with_room(int longest, size_t room, char *why, size_t size)
+/* The text job(arg, room) returns, computed in a child process (whose
+** address space it may limit), in why ("" when none came). */
+static void in_child(const char *(*job)(int, size_t), int arg, size_t room, char *why, size_t size)
 {
   int fd[2];
   why[0] = 0;
@@ -89,15 +87,7 @@ static void new_with_room(int longest, size_t room, char *why, size_t size)
   pid_t pid = fork();
   if (pid == 0) {
     close(fd[0]);
-    nm_model *m = delayed(longest);
-    int status;
-    nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
-    struct rlimit lim = { address_space() + room, RLIM_INFINITY };
-    const char *text = "the simulation could not be made";
-    if (s && setrlimit(RLIMIT_AS, &lim) == 0) {
-      status = nm_sim_reserve(s, (size_t)longest);
-      text = status == NM_OK ? "" : nm_sim_error(s, status);
-    }
+    const char *text = job(arg, room);
     ssize_t n = write(fd[1], text, strlen(text));
     _exit(n < 0);
   }
@@ -106,6 +96,21 @@ static void new_with_room(int longest, size_t room, char *why, size_t size)
   why[n > 0 ? n : 0] = 0;
   close(fd[0]);
   if (pid > 0) waitpid(pid, NULL, 0);
+}
+
+
+/* A simulation of a model whose longest delay is `longest` steps made to
+** hold it all (nm_sim_reserve) once its address space may grow by only
+** `room` bytes more: its reason, "" when it succeeded. */
+static const char *reserve_with_room(int longest, size_t room)
+{
+  nm_model *m = delayed(longest);
+  int status;
+  nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
+  struct rlimit lim = { address_space() + room, RLIM_INFINITY };
+  if (!s || setrlimit(RLIMIT_AS, &lim) != 0) return "the simulation could not be made";
+  status = nm_sim_reserve(s, (size_t)longest);
+  return status == NM_OK ? "" : nm_sim_error(s, status);
 }
 
 
@@ -118,14 +123,70 @@ static void test_history_named(void)
   nm_model_free(m);
   char why[512];
   /* Room for the ring but not for the staged copy of its values (2/3 of it). */
-  new_with_room(longest, ring + ring / 4, why, sizeof why);
+  in_child(reserve_with_room, longest, ring + ring / 4, why, sizeof why);
   CHECK(strstr(why, "delay history") && strstr(why, "cannot be allocated") && strstr(why, "bytes") &&
         !strstr(why, "a simulation of"),
         "the staged copy that does not fit names the delay history and its bytes (got '%s')", why);
   /* No room for the ring itself. */
-  new_with_room(longest, ring / 2, why, sizeof why);
+  in_child(reserve_with_room, longest, ring / 2, why, sizeof why);
   CHECK(strstr(why, "delay history of 64 signals over 65536 steps needs") && strstr(why, "bytes"),
         "a ring that does not fit is named with its bytes (got '%s')", why);
+}
+
+
+/* n signals summed whole, each term 1 step late but d_01's, `longest` steps
+** (a history held as the runs read it: 16 rows); built on the heap. */
+static nm_model *wide(size_t n, int longest)
+{
+  nm_model *m = nm_model_new(n, 0, 0, n);
+  size_t *row_ptr = malloc((n + 1) * sizeof *row_ptr), k = 0;
+  long *dst = malloc(n * sizeof *dst), *src = malloc(n * n * sizeof *src);
+  int *delay = malloc(n * n * sizeof *delay);
+  double *w = malloc(n * n * sizeof *w), *v0 = calloc(n, sizeof *v0);
+  int rc = m && row_ptr && dst && src && delay && w && v0 ? NM_OK : NM_ENOMEM;
+  for (size_t i = 0; rc == NM_OK && i < n; i++) {
+    dst[i] = (long)i;
+    row_ptr[i] = k;
+    for (size_t j = 0; j < n; j++)
+      if (j != i) {
+        src[k] = (long)j;
+        delay[k] = i + j == 1 ? longest : 1;
+        w[k++] = 0.01;
+      }
+  }
+  if (rc == NM_OK) {
+    row_ptr[n] = k;
+    rc = nm_model_add_coupling(m, NM_ADDITIVE, n, dst, NULL, row_ptr, src, delay, w);
+  }
+  if (rc == NM_OK) rc = nm_model_set_initial(m, v0, n);
+  free(row_ptr); free(dst); free(src); free(delay); free(w); free(v0);
+  if (rc != NM_OK) { nm_model_free(m); return NULL; }
+  return m;
+}
+
+
+/* A simulation of 600 signals whose longest delay is `longest` steps made
+** with `room` bytes more of address space: its reason, or that it was made. */
+static const char *wide_with_room(int longest, size_t room)
+{
+  nm_model *m = wide(600, longest);
+  struct rlimit lim = { address_space() + room, RLIM_INFINITY };
+  int status;
+  if (!m || setrlimit(RLIMIT_AS, &lim) != 0) return "the model could not be made";
+  return nm_sim_new(m, 0.1, 1, &status) ? "the simulation was made" : nm_model_error(m, status);
+}
+
+
+/* A simulation whose history is short (its longest delay 10^5 steps, held
+** as the runs read it) failing after the history was made (the sums'
+** offsets, 2.9 MB, past 1 MB of room): the message gives the history's
+** bytes and its steps, 16, not the longest delay's. */
+static void test_history_named_short(void)
+{
+  char why[512];
+  in_child(wide_with_room, 100000, 1 << 20, why, sizeof why);
+  CHECK(strstr(why, "once its delay history has taken 230400 bytes (16 steps)") != NULL,
+        "a part failing after a short history names that history's steps (got '%s')", why);
 }
 
 
@@ -183,5 +244,6 @@ int main(void)
   test_reach_bits(NM_EULER, "euler");
   test_reach_bits(NM_RK4, "rk4");
   test_history_named();
+  test_history_named_short();
   return test_summary();
 }

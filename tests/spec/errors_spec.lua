@@ -99,7 +99,7 @@ local cases = {
     "delays[2][1]", "negative" },
   -- (before: signal_speed was ignored, the delays taken as ms: lengths given as delays were 20 times too long)
   { "delays with signal_speed", "nm.network { nodes = nm.replicate(node, 2), delays = C2, signal_speed = 20 }",
-    "'signal_speed' goes with 'lengths' (mm)", "'delays' are in ms" },
+    "'signal_speed' = 20 goes with 'lengths' (mm)", "'delays' are in ms" },
   { "connectivity NaN", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0, 0/0 }, { 1, 0 } } }",
     "connectivity[1][2]", "nan" },
   { "connectivity of the wrong size", "nm.network { nodes = nm.replicate(node, 2), connectivity = { { 0 } } }",

@@ -63,3 +63,29 @@ print(#m:run { duration = 10, dt = 0.1 }:time())
     for k = 1, 300 do assert.are.equal(hw[k], hl[k], "rk4 at row " .. k) end
   end)
 end)
+
+describe("a continued run that grows the delay history", function()
+  -- FHN on HCP-80 with a delay of 10^9 steps (2 TB of history): a 10 ms run holds a short one
+  local script = [[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local D = {}
+for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] end end
+D[2][3] = 2e9
+local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
+m:run { duration = 10, record = {} }
+m:run { duration = 1e8, record = {}, continue = true }
+]]
+
+  it("is refused by run's memory check, as a fresh run of that length, at the script's line", function()
+    local dir = h.scratch()
+    h.write(dir .. "/grow.lua", script)
+    for _, mode in ipairs { "run", "info" } do
+      local status, _, err = h.sh(q(h.exe) .. " " .. mode .. " " .. q(dir .. "/grow.lua"))
+      assert.is_not.equal(0, status, mode)
+      assert.truthy(err:find("grow.lua:8: run: the delay history needs 2061584302080 bytes", 1, true), mode .. ": " .. err)
+      assert.truthy(err:find("more than this machine's memory", 1, true), mode .. ": " .. err)
+    end
+    h.remove_scratch()
+  end)
+end)

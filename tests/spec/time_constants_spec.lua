@@ -53,6 +53,24 @@ describe("a time constant of a mass", function()
     assert.are.equal(10, #m:run { duration = 10, dt = 1, integrator = "rkf45" }:get("exc"))
   end)
 
+  it("of one node of a network, too short for dt, is named with its place among the matches", function()
+    -- (said "'tau_exc' ... got 0.05": which of 80 nodes, the user had to search)
+    local m = nm.models.wc.native { Cmat = { { 0, 1, 0 }, { 1, 0, 1 }, { 0, 1, 0 } } }
+    m.params.tau_exc = { { 2.5 }, { 2.5 }, { 0.05 } }
+    refused(function() return m:run { duration = 1, dt = 0.1 } end,
+            { "run: 'tau_exc' (value 3 of 3) is a time constant (ms): it must be > 0.1", "got 0.05" })
+    m.params.tau_exc = 2.5
+    m.params.sigma_ou, m.params.tau_ou = 0.1, { 5, 5, 5, 5, 0.05, 5 }
+    refused(function() return m:run { duration = 1, dt = 0.1 } end,
+            { "run: 'tau_ou' (value 5 of 6) is a noise time constant (ms)" })
+    m.params.tau_ou = 5
+    local taus = { {}, {}, {} }          -- a series per node, the second's 4th sample too short
+    for k = 1, 10 do taus[1][k], taus[2][k], taus[3][k] = 3.75, k == 4 and 0.05 or 3.75, 3.75 end
+    m.params.tau_inh = taus
+    refused(function() return m:run { duration = 1, dt = 0.1 } end,
+            { "run: 'tau_inh' (value 2 of 3) is a time constant (ms)", "sample 4 of the series driving it" })
+  end)
+
   it("has a sibling, a positive parameter (a divisor), refused at <= 0 where it is set", function()
     refused(function() return nm.models.aln.native { C = 0 } end,
             { "'C' is a positive parameter (the equations divide by it): it must be > 0, got 0" })

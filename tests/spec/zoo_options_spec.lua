@@ -28,6 +28,30 @@ describe("the zoo's node and network options", function()
     refused(function() return nm.models.fhn.node { seed = "x" } end,
             { "seed must be a non-negative integer, got \"x\"" })
     refused(function() return nm.models.aln.node { seed = -1 } end, { "seed must be a non-negative integer" })
+    refused(function() return nm.models.wc.node { seed = 2.5 } end, { "seed must be a non-negative integer, got 2.5" })
+  end)
+
+  it("take a whole seed written as a float as that integer, as run's seed (3.0 is 3)", function()
+    -- (the rule was run's alone: a zoo node refused 3.0 saying 'must be a non-negative integer, got 3')
+    local M = nm.models
+    local function init(node) return nm.model(node).init end
+    assert.are.same(init(M.fhn.node { seed = 3 }), init(M.fhn.node { seed = 3.0 }))
+    assert.are.same(init(M.aln.node { seed = 3 }), init(M.aln.node { seed = 6 / 2 }))
+    assert.are.same(nm.model(M.wc.network(C, D, { seed = 2 })).init, nm.model(M.wc.network(C, D, { seed = 2.0 })).init)
+    assert.are.same(M.fhn.native { Cmat = C, seed = 1 }.init, M.fhn.native { Cmat = C, seed = 1.0 }.init)
+  end)
+
+  it("refuse a network's seed whose nodes' seeds (seed + i) pass 2^63 - 1, naming it", function()
+    -- (node 2's seed wrapped round: 'seed must be a non-negative integer, got -9223372036854775808')
+    refused(function() return nm.models.fhn.network(C, D, { seed = math.maxinteger }) end,
+            { "FitzHugh-Nagumo network: seed = 9223372036854775807", "2 nodes" })
+  end)
+
+  it("name a network given the native flavour's table of fields for its Cmat", function()
+    -- (said 'Cmat must be a non-empty square matrix, got an empty table')
+    refused(function() return nm.models.wc.network { Cmat = C, Dmat = D } end,
+            { "wc.network: Cmat must be a non-empty square matrix, got a table of fields (Cmat, Dmat)",
+              "a MultiModel network takes (Cmat, delays in ms, opts)" })
   end)
 
   it("pass a network's parameters on to its nodes", function()

