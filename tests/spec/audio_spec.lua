@@ -955,8 +955,7 @@ describe("sonification", function()
       -- The refusal must come before anything is built per column: the command
       -- runs with its address space capped (not under ASan, whose shadow memory
       -- needs more); building the columns' tables first took 700 MB.
-      local preload = os.getenv("LD_PRELOAD") or ""
-      local cap = preload:find("asan") and "" or "ulimit -v 400000; "
+      local cap = h.ASAN and "" or "ulimit -v 400000; "
       local status, _, err = h.sh(cap .. q(h.exe) .. " sonify " .. q(dir .. "/wide.csv") .. " -o " ..
                                   q(dir .. "/wide.wav"))
       assert.are_not.equal(0, status)

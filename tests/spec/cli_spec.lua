@@ -258,8 +258,7 @@ nm.model(nm.node { masses = { M() } }):run { duration = 10, dt = 0.001, output =
   end)
 
   -- ulimit -v cannot hold AddressSanitizer's reserved address space: not under check-asan
-  local asan = (os.getenv("LD_PRELOAD") or ""):find("libasan", 1, true)
-  local it_limited = asan and pending or it
+  local it_limited = h.ASAN and pending or it
   it_limited("running out of memory says what ran out: a slow mass at the run's line, the script " ..
              "by name", function()
     local dir = scratch()

@@ -110,6 +110,11 @@ end
 
 M.exe = os.getenv("NEUROMASS_EXE") or (top .. "/build/neuromass")
 
+--- True under `make check-asan` (its LD_PRELOAD of the sanitizers): a limit on
+-- the address space (ulimit -v, RLIMIT_AS) cannot hold AddressSanitizer's
+-- reserved shadow memory, so the cases that set one do not run there.
+M.ASAN = (os.getenv("LD_PRELOAD") or ""):find("libasan", 1, true) ~= nil
+
 --- mpirun as the issue's tests start it: as root in containers, 2 ranks on
 -- fewer cores.  `timeout` so that a hung job fails instead of hanging.
 M.MPIRUN = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "

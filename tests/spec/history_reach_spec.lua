@@ -21,7 +21,9 @@ local function model(ms)
 end
 
 describe("the delay history of a short run", function()
-  it("is as long as the run, not as the longest delay (a 10 ms run beside a 10^5 ms delay)", function()
+  -- (its address space capped: not under check-asan, h.ASAN)
+  local it_limited = h.ASAN and pending or it
+  it_limited("is as long as the run, not as the longest delay (a 10 ms run beside a 10^5 ms delay)", function()
     local dir = h.scratch()
     h.write(dir .. "/long.lua", [[
 local nm = require "neuromass"

@@ -655,7 +655,7 @@ describe("sizes that cannot be held are refused with the size", function()
 
   it("memory running out while compiling is said at the user's line", function()
     -- (a limit on address space does not suit the sanitizers' runtime)
-    if (os.getenv("LD_PRELOAD") or ""):find("asan", 1, true) then return end
+    if h.ASAN then return end
     local script = os.tmpname()
     local f = assert(io.open(script, "w"))
     f:write('local S = require "neuromass".stimulus\n',
