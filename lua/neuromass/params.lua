@@ -179,17 +179,18 @@ end
 M.Series = { __name = "neuromass.Series" }
 M.Series.__index = M.Series
 
---- A time series for a parameter: `values` (one array for every matched slot)
--- or a list of arrays (one per matched slot).  Sample k is labelled (k+1)*dt
--- from the run's start: the step from t uses the sample labelled t, the
--- first step sample 0; each run starts again at sample 0 (docs/reference.md,
--- nm.series; docs/stimulus.md, "Plain arrays").
-function M.series(values)
-  if type(values) ~= "table" or #values == 0 then error("series: expected a non-empty array", 2) end
+-- The series of `values`, its refusals naming `what` ("series" for
+-- nm.series; "'x_ext'" for the table of arrays assigned to a parameter, so
+-- that the message names what the user assigned to).
+local function make_series(values, what)
+  if type(values) ~= "table" or #values == 0 then
+    error(what .. ": expected a non-empty array" .. check.zero_based(values), 3)
+  end
   local per_slot = type(values[1]) == "table"
   for i, v in ipairs(values) do
     if per_slot and (type(v) ~= "table" or #v == 0) then
-      error("series: element " .. i .. " is not an array", 2)
+      error(string.format("%s: element %d is not an array%s", what, i,
+                          check.zero_based(v, false, "element " .. i)), 3)
     end
   end
   -- (a sample at [0], of a 0-based array, would be dropped unsaid)
@@ -197,7 +198,7 @@ function M.series(values)
   for i, v in ipairs(per_slot and values or {}) do
     if zero == "" then zero = check.zero_based(v, false, "channel " .. i) end
   end
-  if zero ~= "" then error("series" .. zero:gsub("^;", ":"), 2) end
+  if zero ~= "" then error(what .. zero:gsub("^;", ":"), 3) end
   local why
   if per_slot then
     for i, v in ipairs(values) do
@@ -207,9 +208,16 @@ function M.series(values)
   else
     why = M.series_problem(values)
   end
-  if why then error("series: " .. why, 2) end
+  if why then error(what .. ": " .. why, 3) end
   return setmetatable({ values = values, per_slot = per_slot }, M.Series)
 end
+
+--- A time series for a parameter: `values` (one array for every matched slot)
+-- or a list of arrays (one per matched slot).  Sample k is labelled (k+1)*dt
+-- from the run's start: the step from t uses the sample labelled t, the
+-- first step sample 0; each run starts again at sample 0 (docs/reference.md,
+-- nm.series; docs/stimulus.md, "Plain arrays").  Refusals start "series: ".
+function M.series(values) return make_series(values, "series") end
 
 --- What is wrong with the samples of a one-slot series (nil when nothing):
 -- each must be a finite number, and a run needs `needed` of them.  Checked
@@ -318,7 +326,7 @@ function M.spread(value, n, key, level)
             level + 1)
     end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
-    local at = M.spread(M.series(value), n, key, level + 1)
+    local at = M.spread(make_series(value, "'" .. key .. "'"), n, key, level + 1)
     return at
   elseif plain_table(value) then
     local name                          -- (its first name in keyorder's order: the same in every process)
@@ -331,7 +339,7 @@ function M.spread(value, n, key, level)
                           "the matches", key, count(n, "value"), name, count(n, "number")), level + 1)
     end
     no_stimulus_in(value, n, key, level + 1)
-    if #value ~= n then
+    if #value ~= n or check.zero_based(value) ~= "" then   -- (#value == n after an entry at [0], unseen)
       error(string.format("'%s' matches %s, got a table of %d (give a number or %s)%s",
                           key, count(n, "value"), #value, count(n, "number"), check.zero_based(value)), level + 1)
     end

@@ -46,6 +46,31 @@ describe("a table keyed from 0", function()
     assert.matches("it has an entry at [0]", e, nil, true)
   end)
 
+  -- Before, a table of arrays keyed from 0 got "series: it has an entry at [0]", naming no
+  -- parameter, and a vector of N + 1 values keyed from 0 over N matches was taken, its [0]
+  -- dropped unsaid (# counts the N from 1).
+  it("assigned to a parameter or an initial state is refused naming what it was assigned to", function()
+    local C = { { 0, 1 }, { 1, 0 } }
+    local m = nm.models.fhn.native { Cmat = C, Dmat = C }
+    local before = m.params.x_ext
+    local e = refused(function() m.params.x_ext = { [0] = { 1 }, { 2 } } end)
+    assert.matches(": 'x_ext': it has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(function() m.params.xs_init = { [0] = { 1 }, { 2 } } end)
+    assert.matches(": 'xs_init': it has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(function() m.params.x_ext = { { 1, 2 }, { [0] = 2, 3, 4 } } end)
+    assert.matches(": 'x_ext': channel 2 has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(function() m.params.x_ext = { { 1 }, { [0] = 2 } } end)
+    assert.matches(": 'x_ext': element 2 is not an array; element 2 has an entry at [0]: " .. HINT, e, nil, true)
+    -- N + 1 values keyed from 0 over N matches: # sees N
+    e = refused(function() m.params.x_ext = { [0] = 1, 2, 3 } end)
+    assert.matches("'x_ext' matches 2 values, got a table of 2 (give a number or 2 numbers); it has an entry " ..
+                   "at [0]: " .. HINT, e, nil, true)
+    e = refused(function() m.init.xs_init = { [0] = 1, 2, 3 } end)
+    assert.matches("'xs_init' matches 2 values", e, nil, true)
+    assert.matches("it has an entry at [0]", e, nil, true)
+    assert.equals(before, m.params.x_ext)        -- (nothing was set)
+  end)
+
   it("as a series is refused: its sample 0 would be dropped", function()
     local e = refused(function() return nm.series { [0] = 1, 2, 3 } end)
     assert.matches("series: it has an entry at [0]: " .. HINT, e, nil, true)
