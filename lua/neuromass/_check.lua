@@ -768,14 +768,19 @@ end
 -- rows too) adds when t is keyed from 0, a 0-based array of Python's or C's
 -- written { [0] = a, b, c }, which Lua's # counts from 1 (its entry at 0
 -- unseen): "; it has an entry at [0]: ..." or "; its row i has ...";
--- "" when no plain table there has an entry at 0.  `lead` replaces "it".
+-- "" when no plain table there has an entry at 0.  `lead` replaces "it"
+-- ("; ts has ...", "; row 2 of ts has ...").  The one wording of the model's
+-- params, nm.series and nm.func's data.
 local ZERO_BASED = "Lua's arrays start at 1: write { a, b, c }, not { [0] = a, b, c }"
 function M.zero_based(t, rows, lead)
   local function at0(v) return type(v) == "table" and getmetatable(v) == nil and rawget(v, 0) ~= nil end
   if at0(t) then return string.format("; %s has an entry at [0]: %s", lead or "it", ZERO_BASED) end
   if rows and type(t) == "table" and getmetatable(t) == nil then
     for i, row in ipairs(t) do
-      if at0(row) then return string.format("; its row %d has an entry at [0]: %s", i, ZERO_BASED) end
+      if at0(row) then
+        return string.format("; %s has an entry at [0]: %s", lead and string.format("row %d of %s", i, lead)
+                             or string.format("its row %d", i), ZERO_BASED)
+      end
     end
   end
   return ""

@@ -56,6 +56,12 @@ local function by_name(name, values)
                        table.concat(parts, ", "))
 end
 
+-- The data arguments of each function (the first ones; docs/reference.md's names).
+local DATA = { fc = { "ts" }, fcd = { "ts" }, kuramoto = { "ts" }, getPowerSpectrum = { "x" },
+               getMeanPowerSpectrum = { "ts" }, matrix_correlation = { "M1", "M2" },
+               weighted_correlation = { "x", "y", "w" }, matrix_kolmogorov = { "m1", "m2" },
+               ts_kolmogorov = { "ts1", "ts2" } }
+
 -- The arguments with each (result, "var") pair replaced by result:matrix("var");
 -- at most `max` of them.
 local function arguments(name, max, ...)
@@ -88,6 +94,11 @@ local function arguments(name, max, ...)
   if k > max then
     fail(name, string.format("takes at most %d arguments (the last one a table of options), got %d%s",
                              max, k, by_name(name, table.move(out, max, k, 1, {}))))
+  end
+  -- data keyed from 0 (Python's habit): # counts from 1, and entry 0 would be dropped unsaid
+  for d, arg in ipairs(DATA[name]) do
+    local zero = check.zero_based(out[d], true, arg)
+    if zero ~= "" then fail(name, (zero:gsub("^; ", ""))) end
   end
   return out
 end
@@ -147,12 +158,6 @@ local function not_nan(v) return v == v end
 local function empty(v)
   return type(v) == "table" and (v[1] == nil or type(v[1]) == "table" and v[1][1] == nil)
 end
-
--- The data arguments of each function (the first ones; docs/reference.md's names).
-local DATA = { fc = { "ts" }, fcd = { "ts" }, kuramoto = { "ts" }, getPowerSpectrum = { "x" },
-               getMeanPowerSpectrum = { "ts" }, matrix_correlation = { "M1", "M2" },
-               weighted_correlation = { "x", "y", "w" }, matrix_kolmogorov = { "m1", "m2" },
-               ts_kolmogorov = { "ts1", "ts2" } }
 
 -- Under `neuromass info`, a function given the empty data of a dry run has
 -- checked its options and answers with an empty value of its kind (NaN for a

@@ -77,4 +77,30 @@ describe("a table keyed from 0", function()
     e = refused(function() return nm.series { { [0] = 1, 2 }, { 1, 2 } } end)
     assert.matches("series: channel 1 has an entry at [0]", e, nil, true)
   end)
+
+  -- Before, nm.func's functions read data keyed from 0 by #, dropping entry 0 unsaid:
+  -- fc{ [0] = r0, r1, r2 } was the FC of r1 and r2, getPowerSpectrum the spectrum without sample 0.
+  it("as the data of an nm.func function is refused naming the argument, as the params word it", function()
+    local rows = { [0] = { 1, 2, 3, 5 }, { 2, 3, 1, 0 }, { 3, 1, 2, 2 } }
+    local inner = { { 1, 2, 3, 5 }, { [0] = 9, 2, 3, 1, 0 }, { 3, 1, 2, 2 } }
+    local series = { [0] = 1, 2, 3, 4, 5, 6, 7, 8 }
+    local square = { { 0, 1 }, { 1, 0 } }
+    local cases = {
+      { "fc", "ts", function() local _ = nm.func.fc(rows) end },
+      { "fcd", "ts", function() local _ = nm.func.fcd(rows) end },
+      { "kuramoto", "ts", function() local _ = nm.func.kuramoto(rows) end },
+      { "getPowerSpectrum", "x", function() local _ = nm.func.getPowerSpectrum(series, 0.1) end },
+      { "getMeanPowerSpectrum", "ts", function() local _ = nm.func.getMeanPowerSpectrum(rows, 0.1) end },
+      { "matrix_correlation", "M2", function() local _ = nm.func.matrix_correlation(square, { [0] = { 0, 1 }, { 1, 0 } }) end },
+      { "weighted_correlation", "w", function() local _ = nm.func.weighted_correlation({ 1, 2 }, { 2, 1 }, { [0] = 1, 1 }) end },
+      { "matrix_kolmogorov", "m1", function() local _ = nm.func.matrix_kolmogorov({ [0] = { 0, 1 }, { 1, 0 } }, square) end },
+      { "ts_kolmogorov", "ts2", function() local _ = nm.func.ts_kolmogorov({ { 1, 2, 3, 5 }, { 2, 3, 1, 0 } }, rows) end },
+    }
+    for _, c in ipairs(cases) do
+      local e = refused(c[3])
+      assert.matches("nm.func." .. c[1] .. ": " .. c[2] .. " has an entry at [0]: " .. HINT, e, nil, true)
+    end
+    local e = refused(function() local _ = nm.func.fc(inner) end)
+    assert.matches("nm.func.fc: row 2 of ts has an entry at [0]: " .. HINT, e, nil, true)
+  end)
 end)
