@@ -7,7 +7,8 @@
 -- input of the call, each one's directory must exist and take a new file, and an
 -- existing output must be a regular file (it is replaced by rename, which
 -- would put a regular file in place of a pipe, a device or a symlink); a
--- file name may not be only an extension (".png": a hidden file, by mistake).
+-- file name may not be only an extension (".png": a hidden file, by mistake)
+-- nor name a directory ("q/": outputs.name_problem).
 -- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
@@ -53,6 +54,30 @@ local function script_of(level)
   if type(src) == "string" and src:sub(1, 1) == "@" then return src:sub(2) end
 end
 
+--- outputs.name_problem(path[, ext]) -> nil, or what is wrong with the file name of
+-- the output `path` (as the user gave it), to follow the quoted path
+-- (" names a directory ...", ": the file name is only an extension ..."): the one rule of every output's
+-- name: one ending in '/', or '.' or '..', names a directory; one that is
+-- only an extension behind one or more dots ('.png', '..png') would be a
+-- hidden file named after its format, never what was meant.  outputs.check
+-- applies it; the writers that take the format from the extension (plot,
+-- audio) ask it first, so that such a name is not told it has no extension;
+-- `ext` is the extension of the example a directory's message gives (default "csv").
+function M.name_problem(path, ext)
+  if type(path) ~= "string" or path == paths.STDOUT then return nil end
+  local name = path:match("[^/]*$")
+  if name == "" or name == "." or name == ".." then
+    return string.format(" names a directory%s, not a file: give the file's name (as in '%s%sout.%s')",
+                         name == "" and " (it ends in '/')" or "", path, name == "" and "" or "/", ext or "csv")
+  end
+  local dots, own = name:match("^(%.+)(%w+)$")
+  if own then
+    return string.format(": the file name is only %s extension (name the file, as in 'out.%s')",
+                         #dots > 1 and "dots and an" or "an", own)
+  end
+  return nil
+end
+
 --- outputs.resolve(path, level[, role]) -> the path under the command line's
 -- --out (created when needed); raises at the caller's caller (`level`) when
 -- the path is empty (naming `role`, e.g. "run: output.bold") or --out
@@ -85,9 +110,8 @@ function M.check(what, level, outs, ins)
       seen[#seen + 1] = { o = o, ids = { paths.STDOUT } }
       goto next
     end
-    -- "-o .png": a hidden file named after its format, never what was meant
-    local ext = (o.given or o.path):match("[^/]*$"):match("^%.(%w+)$")
-    if ext then fail("%s: the file name is only an extension (name the file, as in 'out.%s')", named(o), ext) end
+    local bad_name = M.name_problem(o.given or o.path)
+    if bad_name then fail("%s%s", named(o), bad_name) end
     local info = core.path_info(o.path)
     if info.is_dir then fail("%s is a directory", named(o)) end
     if info.kind and info.kind ~= "file" then

@@ -151,4 +151,36 @@ describe("an output whose file name is only an extension", function()
     res:write_csv(dir .. "/.x.csv")
     assert.are.equal(".x.csv\nin.csv", listing())
   end)
+
+  -- Before, '..png' (dots before the extension) was written as a hidden file by plot,
+  -- sonify, write_csv and run, and 'q/' was told "the format comes from the extension ...
+  -- (it has none)" by plot and "cannot tell the format" by sonify (outputs.name_problem).
+  it("'..png' is refused as '.png' is, and 'q/', '.' or '..' is told it names a directory", function()
+    local res = model():run { duration = 10, record = "x" }
+    res:write_csv(dir .. "/in.csv")
+    local function cli(args)
+      local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. args)
+      assert.are_not.equal(0, status)
+      return err
+    end
+    assert.matches("plot: '..png': the file name is only dots and an extension (name the file, as in 'out.png')",
+                   cli("plot in.csv -o ..png"), nil, true)
+    assert.matches("sonify: the output 'sub/..wav': the file name is only dots and an extension",
+                   cli("sonify in.csv -o sub/..wav"), nil, true)
+    local msg = err_of(function() res:write_csv(dir .. "/..csv") end)
+    assert.matches("outputs_spec%.lua:%d+: write_csv: '.*/%.%.csv': the file name is only dots and an extension", msg)
+    msg = err_of(function() model():run { duration = 10, record = "x", output = { csv = dir .. "/...csv" } } end)
+    assert.matches("run: output.csv '.*/%.%.%.csv': the file name is only dots and an extension", msg)
+    assert.matches("plot: 'q/' names a directory (it ends in '/'), not a file: give the file's name (as in " ..
+                   "'q/out.png')", cli("plot in.csv -o q/"), nil, true)
+    assert.matches("sonify: 'q/' names a directory (it ends in '/'), not a file: give the file's name (as in " ..
+                   "'q/out.wav')", cli("sonify in.csv -o q/"), nil, true)
+    assert.matches("plot: '..' names a directory, not a file: give the file's name (as in '../out.png')",
+                   cli("plot in.csv -o .."), nil, true)
+    msg = err_of(function() res:write_csv(dir .. "/") end)
+    assert.matches("write_csv: '.*/' names a directory %(it ends in '/'%), not a file", msg)
+    msg = err_of(function() model():run { duration = 10, record = "x", output = { audio = dir .. "/." } } end)
+    assert.matches("run: output.audio: '.*/%.' names a directory, not a file", msg)
+    assert.are.equal("in.csv", listing())
+  end)
 end)

@@ -49,6 +49,8 @@ function M.plan(what, level, path, opts, src)
   local ext = path:match("%.([%w]+)$")
   local container = outputs.is_stdout(path) and "wav" or ext and extensions[ext:lower()]
   if not container then
+    local bad_name = outputs.name_problem(path, "wav")   -- ('q/': a directory, rather than no format)
+    if bad_name then fail(what, level, "'%s'%s", path, bad_name) end
     fail(what, level, "cannot tell the format of '%s' (use .wav, .flac or .ogg)", path)
   end
   local mode = one_of(what, level + 1, "mode", opts.mode, "audify")

@@ -70,6 +70,8 @@ function M.output(what, opts, inputs)
   local known = false
   for _, f in ipairs(gnuplot.FORMATS) do known = known or f == format end
   if not known then
+    local bad_name = outputs.name_problem(out, "png")    -- ('q/': a directory, rather than "it has none")
+    if bad_name then fail(what, "'%s'%s", out, bad_name) end
     fail(what, "out '%s': the format comes from the extension, which must be .png, .svg or .pdf%s", out,
          ext and (" (got '." .. ext .. "')") or " (it has none)")
   end
