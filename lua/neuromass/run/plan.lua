@@ -84,7 +84,8 @@ local function drivers(self, n_steps, dt, adaptive, level)
     if why then
       error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
     end
-    local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt, adaptive))
+    local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt, adaptive), self.values,
+                                     self.drive)
     for k = 1, bound and n_steps or 0 do
       why = bound(values[k])
       if why then
@@ -339,7 +340,9 @@ function M.make(self, o, h, level, dry)
     fresh = not continuing, steps = done, n_steps = n_steps,
     dt = dt, seed = self.sim_seed, n_param = self.layout.n_param,
     name_of = function(kind, slot) return (name_of_slot(self, kind, slot)) end,
-    bound = function(slot) return params.bound_check(self.registry, slot, bound_dt(self, slot, dt, o.adaptive)) end,
+    bound = function(slot)
+      return params.bound_check(self.registry, slot, bound_dt(self, slot, dt, o.adaptive), self.values, self.drive)
+    end,
   }, level + 1)
   if dry then self.dry_time = (done + n_steps) * dt end
   return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
