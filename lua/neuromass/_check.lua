@@ -259,8 +259,11 @@ function M.whole(v)
   return math.type(v) == "integer" or (M.finite(v) and v % 1 == 0)
 end
 
---- check.nouns(n, noun) -> "1 value", "3 values": a count and its noun, for messages.
-function M.nouns(n, noun) return string.format("%d %s%s", n, noun, n == 1 and "" or "s") end
+--- check.nouns(n, noun[, plural]) -> "1 value", "3 values" ("1 entry", "2 entries" with the plural
+-- given): a count and its noun, for messages; the one rule of plurals in messages.
+function M.nouns(n, noun, plural)
+  return string.format("%d %s", n, n == 1 and noun or plural or noun .. "s")
+end
 
 --- A whole count `n` of `what` between 1 (or `min`) and `max`, or an error.
 function M.count(n, what, max, level, min)
@@ -669,8 +672,8 @@ function M.counted(f, name, method)
   if info.isvararg then return f end
   local n, skip, params = info.nparams, method and 1 or 0, {}
   for i = skip + 1, n do params[#params + 1] = debug.getlocal(f, i) end
-  local takes = #params == 0 and "no argument" or string.format("at most %d argument%s (%s)", #params,
-                #params == 1 and "" or "s", table.concat(params, ", "))
+  local takes = #params == 0 and "no argument" or string.format("at most %s (%s)", M.nouns(#params, "argument"),
+                table.concat(params, ", "))
   return function(...)
     local count = select("#", ...)
     if count > n then
@@ -817,12 +820,12 @@ function M.matrix(m, n, what, level, nonneg, pack)
   -- (a non-finite entry is none of a file's: read_matrix refuses them; it was set since)
   if why == "shape" then
     M.error(string.format("%s must be a %dx%d matrix (got %s)%s%s", what, n, n,
-                        type(m) == "table" and (#m .. " rows") or ("a " .. type(m)), M.matrix_origin_text(m),
+                        type(m) == "table" and M.nouns(#m, "row") or ("a " .. type(m)), M.matrix_origin_text(m),
                         M.zero_based(m, true)), level + 1)
   elseif why == "row" then
     local row = m[i]
     M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
-                          type(row) == "table" and string.format("has %d entr%s", #row, #row == 1 and "y" or "ies")
+                          type(row) == "table" and "has " .. M.nouns(#row, "entry", "entries")
                           or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
                           M.matrix_origin_text(m) .. M.zero_based(m, true)),
             level + 1)

@@ -24,9 +24,8 @@ function Model:describe()
   local L, net = self.layout, self.net
   local out = {}
   local function add(...) out[#out + 1] = string.format(...) end
-  local function s(n) return n == 1 and "" or "s" end
-  add("model '%s': %d node%s, %d state variable%s, %d algebraic output%s", self.label, #net.nodes,
-      s(#net.nodes), L.n_state, s(L.n_state), L.n_aux, s(L.n_aux))
+  add("model '%s': %s, %s, %s", self.label, check.nouns(#net.nodes, "node"),
+      check.nouns(L.n_state, "state variable"), check.nouns(L.n_aux, "algebraic output"))
   -- one line per run of identical nodes: "nodes 0-79 'FHN': FHN; variables x, y"
   local first, line = 0, nil
   for i = 1, #net.nodes + 1 do

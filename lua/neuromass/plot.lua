@@ -143,8 +143,8 @@ function M.spectrum(f, P, opts)
   end
   if opts.labels ~= nil then
     if type(opts.labels) ~= "table" or #opts.labels ~= #spectra then
-      fail(what, "'labels' must be a list of %d name%s (one per spectrum), got %s", #spectra,
-           #spectra == 1 and "" or "s", check.show(opts.labels))
+      fail(what, "'labels' must be a list of %s (one per spectrum), got %s", check.nouns(#spectra, "name"),
+           check.show(opts.labels))
     end
     for i = 1, #spectra do args.text(what, opts.labels, i) end
   end

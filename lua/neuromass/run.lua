@@ -77,9 +77,9 @@ local function drive(self, o, plan, out, h)
   local threads = opts.threads and math.tointeger(opts.threads)
   if threads and h and h.cores and threads > h.cores then
     warnings.once(self, "threads over cores", string.format("run: threads = %d is more than the " ..
-      "%d %s this process may run on: the threads wait on each other at every step (a run can be many times slower " ..
+      "%s this process may run on: the threads wait on each other at every step (a run can be many times slower " ..
       "than on one thread; the same bits); give at most %d, or leave threads out (automatic)",
-      threads, h.cores, h.cores == 1 and "core" or "cores", h.cores))
+      threads, check.nouns(h.cores, "core"), h.cores))
   end
   -- Tolerances given to a fixed-step integrator do nothing: said once per model.
   if h and not adaptive and (opts.rtol ~= nil or opts.atol ~= nil) then

@@ -147,10 +147,10 @@ function M.run(argv)
   if not fok then error(clean(rep), 0) end
   return {
     to_stderr = out == "-" or nil,      -- (the host prints the report there: stdout holds the audio)
-    string.format("%s: %.3f s, %d channel%s, %d Hz, %s; speed-up %s; %d signal%s from %s",
-                  out, rep.duration, rep.channels, rep.channels == 1 and "" or "s", rep.rate,
-                  c.container == "ogg" and "vorbis" or c.encoding, check.number(rep.speedup), c.n_in,
-                  c.n_in == 1 and "" or "s", input),
+    string.format("%s: %.3f s, %s, %d Hz, %s; speed-up %s; %s from %s",
+                  out, rep.duration, check.nouns(rep.channels, "channel"), rep.rate,
+                  c.container == "ogg" and "vorbis" or c.encoding, check.number(rep.speedup),
+                  check.nouns(c.n_in, "signal"), input),
   }
 end
 

@@ -132,7 +132,7 @@ function M.build(spec, args, level)
     local L = args[lengths_name]
     error(string.format("%s%s (%s) is given without Cmat: a model without Cmat is one node, with no " ..
                         "lengths; give Cmat = ... (n x n, [to][from]) with it", what, lengths_name,
-                        type(L) == "table" and #L .. " rows" or check.show(L)), level + 1)
+                        type(L) == "table" and check.nouns(#L, "row") or check.show(L)), level + 1)
   end
   local N = 1
   if Cmat ~= nil then

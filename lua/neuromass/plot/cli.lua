@@ -170,8 +170,8 @@ local function read_names(path, count)
     end
   end
   if #names ~= count then
-    error(string.format("--names '%s' holds %d name%s (one per line), the CSV's nodes 0 to %d need %d: line k + 1 " ..
-                        "names node k", path, #names, #names == 1 and "" or "s", count - 1, count), 0)
+    error(string.format("--names '%s' holds %s (one per line), the CSV's nodes 0 to %d need %d: line k + 1 " ..
+                        "names node k", path, check.nouns(#names, "name"), count - 1, count), 0)
   end
   return names
 end
@@ -238,8 +238,8 @@ function M.run(argv)
     return traces.figure(WHAT, src, opts, axes)
   end))
   local drawn = opts.nodes and #opts.nodes or #src.nodes
-  return { string.format("%s: %s of %d node%s from %s", full, src.variable or "BOLD", drawn,
-                         drawn == 1 and "" or "s", input) }
+  return { string.format("%s: %s of %s from %s", full, src.variable or "BOLD", check.nouns(drawn, "node"),
+                         input) }
 end
 
 return M

@@ -97,8 +97,8 @@ end
 
 -- "N lookups in tables 'A', 'B' fell outside the grid and were clamped to its edge"
 local function clamped_text(count, names)
-  return string.format("%d lookup%s in table%s %s fell outside the grid and %s clamped to its edge", count,
-                       count == 1 and "" or "s", #names == 1 and "" or "s", table.concat(names, ", "),
+  return string.format("%s in table%s %s fell outside the grid and %s clamped to its edge",
+                       check.nouns(count, "lookup"), #names == 1 and "" or "s", table.concat(names, ", "),
                        count == 1 and "was" or "were")
 end
 

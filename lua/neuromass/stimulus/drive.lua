@@ -32,9 +32,9 @@ local function drives_all(self, count, key)
   if n == 1 then return true end
   if n == count then return false end
   local fix = count == 1 and "give n = 1" or string.format("give n = %d, or n = 1 to drive all alike", count)
-  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %d target%s " ..
+  return nil, string.format("the stimulus for '%s' has n = %s channels, but '%s' matches %s " ..
                             "(channel i drives the i-th, node by node and mass by mass): %s", key, show(n), key,
-                            count, count == 1 and "" or "s", fix)
+                            check.nouns(count, "target"), fix)
 end
 
 --- params.spread's extension point: one binding per matched slot (target i
