@@ -313,12 +313,14 @@ local LENGTHS_HINT = "; a MultiModel network takes delays in ms (its second argu
 local LENGTHS_HINTS = { signalV = LENGTHS_HINT, signal_speed = LENGTHS_HINT, Dmat = LENGTHS_HINT,
                         lengths = LENGTHS_HINT, lengthMat = LENGTHS_HINT }
 
---- One MultiModel node per row of Cmat (checked: a non-empty list of rows;
--- nm.network checks the rest), made by node(o), o holding the options of
+--- One MultiModel node per row of Cmat (checked: a non-empty square matrix,
+-- and `delays` (ms; nil: none) one of its size >= 0, named as the user passed
+-- them, "aln.network: Cmat", "... delays_ms", rather than as the network's
+-- connectivity and delays), made by node(o), o holding the options of
 -- `opts` named in the list `node_options` (what the node takes), node i
 -- seeded with seed + i; `own` lists the network's own options (opts may
 -- hold those too, and nothing else); `what` names the constructor in errors.
-function M.seeded_nodes(node, Cmat, opts, what, node_options, own)
+function M.seeded_nodes(node, Cmat, delays, opts, what, node_options, own)
   if type(Cmat) ~= "table" or #Cmat == 0 then
     local fields = type(Cmat) == "table" and keyorder.keys(Cmat) or {}
     for i, k in ipairs(fields) do fields[i] = tostring(k) end
@@ -329,6 +331,8 @@ function M.seeded_nodes(node, Cmat, opts, what, node_options, own)
                         or type(Cmat) == "table" and "an empty table" or check.show(Cmat)), 2)
   end
   local n = check.count(#Cmat, what .. ": the number of nodes (rows of Cmat)", check.MAX_NODES, 2)
+  check.matrix(Cmat, n, what .. ": Cmat", 2)
+  if delays ~= nil then check.matrix(delays, n, what .. ": delays_ms", 2, true) end
   local known = table.move(node_options, 1, #node_options, 1, {})
   table.move(own or {}, 1, #(own or {}), #known + 1, known)
   opts = M.options(opts, what, known, LENGTHS_HINTS)

