@@ -355,8 +355,9 @@ function M.spread(value, n, key, level)
     local list = value:series_for(n, key, level + 1)
     return function(i) return list[i] end
   end
-  error(string.format("cannot set '%s' to a %s (expected a number, a number per match, a series or a " ..
-                      "stimulus)", key, type(value)), level + 1)
+  error(string.format("cannot set '%s' to %s (expected a number, a number per match, a series or a " ..
+                      "stimulus)", key, (type(value) == "string" or type(value) == "boolean") and check.show(value)
+                      or "a " .. type(value)), level + 1)
 end
 
 -- Stimuli replacing input channels (entries flagged `input`, whose slots are

@@ -191,4 +191,14 @@ describe("a value of the wrong shape", function()
     assert.matches("series for 'x_ext' has 2 channels, 'x_ext' matches 3 values %(give 3 or 1%)$",
                    err(function() m.params.x_ext = nm.series { { 1, 2 }, { 3, 4 } } end))
   end)
+
+  -- Before, "cannot set 'K_gl' to a string": neurolib's habit of a quoted number, unshown.
+  it("shows the value of a type it cannot take (a string, a boolean), as other refusals do", function()
+    local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+    local m = nm.models.hopf.native {}
+    assert.matches("params_spec%.lua:%d+: cannot set 'K_gl' to \"0%.6\" %(a string%) %(expected a number",
+                   err(function() m.params.K_gl = "0.6" end))
+    assert.matches("cannot set 'x_ext' to true %(expected", err(function() m.params.x_ext = true end))
+    assert.matches("cannot set 'x_ext' to a function %(expected", err(function() m.params.x_ext = print end))
+  end)
 end)
