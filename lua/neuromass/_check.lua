@@ -238,8 +238,11 @@ function M.table_field(t, key, what)
 end
 
 --- A list of distinct names (identifiers: M.identifier) of `what`, or an
--- error naming the bad one or the duplicate.
+-- error naming the bad one, the duplicate, or a key no list has
+-- (M.list_problem: { [0] = "a", "b" } would lose "a").
 function M.names(list, what)
+  local bad = M.list_problem(list)
+  if bad then M.error(string.format("%s: %s", what, bad), 2) end
   local seen = {}
   for i, v in ipairs(list) do
     if type(v) ~= "string" then
@@ -653,6 +656,20 @@ function M.not_list_key(t)
   for _, k in ipairs(keys) do
     if math.type(k) ~= "integer" or k < 1 or k > #keys then return tostring(k) end
   end
+  return nil
+end
+
+--- check.list_problem(t[, lead]) -> nil, or why the table t is no list
+-- (ipairs would lose entries), "<lead> has ..." (lead default "it"): keyed
+-- from 0, in zero_based's words (a 0-based array of Python's); any other key
+-- not 1 .. n, "has the key x (a list's keys are 1, 2, ...)".  The one rule of
+-- the library's lists (names, nodes, masses, noise channels, record).
+function M.list_problem(t, lead)
+  if type(t) ~= "table" or getmetatable(t) ~= nil then return nil end
+  local zero = M.zero_based(t, false, lead)
+  if zero ~= "" then return (zero:gsub("^; ", "")) end
+  local bad = M.not_list_key(t)
+  if bad then return string.format("%s has the key %s (a list's keys are 1, 2, ...)", lead or "it", bad) end
   return nil
 end
 

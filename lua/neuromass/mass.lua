@@ -350,6 +350,8 @@ function M.mass(def)
   elseif type(noise) ~= "table" then
     error(string.format("%s must be a count or a list of channels, got %s", what, check.show(noise)), 2)
   end
+  local bad = check.list_problem(noise, "'noise'")     -- ({ [0] = ch, ... }: its channel 0 unseen)
+  if bad then error(string.format("mass '%s': %s", name, bad), 2) end
   check.count(#noise, what, check.MAX_NOISE_CHANNELS, 2, 0)
   t.noise = {}
   for k, ch in ipairs(noise) do

@@ -95,6 +95,8 @@ function M.network(def)
   if type(nodes) ~= "table" or #nodes == 0 then
     error(string.format("network '%s': 'nodes' must be a non-empty list of nodes", label), 2)
   end
+  local bad = check.list_problem(nodes, "'nodes'")     -- ({ [0] = a, b }: a unseen)
+  if bad then error(string.format("network '%s': %s", label, bad), 2) end
   check.count(#nodes, string.format("network '%s': the number of nodes", label), check.MAX_NODES, 2)
   for i, nd in ipairs(nodes) do
     if getmetatable(nd) ~= nodemod.Node then

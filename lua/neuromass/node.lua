@@ -79,6 +79,8 @@ function M.node(def)
   if type(def.masses) ~= "table" or #def.masses == 0 then
     error(string.format("node '%s': 'masses' must be a non-empty list of masses", label), 2)
   end
+  local bad = check.list_problem(def.masses, "'masses'")     -- ({ [0] = a, b }: a unseen)
+  if bad then error(string.format("node '%s': %s", label, bad), 2) end
   for j, m in ipairs(def.masses) do
     if getmetatable(m) ~= mass.Mass then
       local hint = getmetatable(m) == mass.MassType and

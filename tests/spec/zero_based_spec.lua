@@ -106,4 +106,34 @@ describe("a table keyed from 0", function()
     local e = refused(function() local _ = nm.func.fc(inner) end)
     assert.matches("nm.func.fc: row 2 of ts has an entry at [0]: " .. HINT, e, nil, true)
   end)
+
+  -- Before, these lists dropped their entry 0 unsaid (ipairs counts from 1): a network of
+  -- { [0] = a, b } had the one node b, a node's masses lost one, a mass its first noise
+  -- channel or input; run's record said "it has the key 0".
+  it("as a list of nodes, masses, names or noise channels is refused naming the list", function()
+    local wc = nm.models.wc
+    local e = refused(function()
+      local _ = nm.network { nodes = { [0] = wc.node(), wc.node() }, connectivity = { { 0 } } }
+    end)
+    assert.matches("network 'Net': 'nodes' has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(function() local _ = nm.node { masses = { [0] = wc.exc_mass(), wc.inh_mass() } } end)
+    assert.matches("node 'Node': 'masses' has an entry at [0]: " .. HINT, e, nil, true)
+    local function leak(def)
+      def.name, def.state = "M", def.state or { x = 0 }
+      def.derivatives = function(s) return { x = -s.x } end
+      return function() local _ = nm.mass(def) end
+    end
+    e = refused(leak { inputs = { [0] = "a", "b" } })
+    assert.matches("mass 'M': inputs: it has an entry at [0]: " .. HINT, e, nil, true)
+    e = refused(leak { state = { x = 0, order = { [0] = "x" } } })
+    assert.matches("mass 'M': state.order: it has an entry at [0]", e, nil, true)
+    e = refused(leak { params = { tau = 1 }, time_constants = { [0] = "tau" } })
+    assert.matches("mass 'M': time_constants: it has an entry at [0]", e, nil, true)
+    e = refused(leak { noise = { [0] = { sigma = 1 }, { sigma = 2 } } })
+    assert.matches("mass 'M': 'noise' has an entry at [0]: " .. HINT, e, nil, true)
+    local m = nm.models.fhn.native {}
+    e = refused(function() local _ = m:run { duration = 1, record = { [0] = "x", "y" } } end)
+    assert.matches("run: 'record' must be a variable name or a list of names: it has an entry at [0]: " .. HINT,
+                   e, nil, true)
+  end)
 end)

@@ -186,10 +186,9 @@ local function columns(self, record, level)
     error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
                         tostring(record)), level + 1)
   end
-  local bad = check.not_list_key(record)     -- ({ x = true } recorded nothing)
+  local bad = check.list_problem(record)     -- ({ x = true } recorded nothing)
   if bad then
-    error(string.format("run: 'record' must be a variable name or a list of names: it has the key %s " ..
-                        "(a list's keys are 1, 2, ...)", bad), level + 1)
+    error(string.format("run: 'record' must be a variable name or a list of names: %s", bad), level + 1)
   end
   local seen = {}
   for k, var in ipairs(record) do
