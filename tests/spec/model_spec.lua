@@ -43,6 +43,22 @@ describe("model building", function()
     assert.are.equal(0.5, f.init["FHNnet.FHNnode_1.FHNmass_0.x"])
   end)
 
+  -- Before, only "model: expected a node or a network, got neuromass.Model" (or MassType, or
+  -- table), with no word of what to write: a porter's nm.model(native{}) or nm.model(fhn).
+  it("says what to write when given a model, a mass or a zoo module instead of a node", function()
+    local function msg(x) local ok, e = pcall(nm.model, x); assert.is_false(ok); return e end
+    assert.matches("got neuromass.Model (a model already, as native{} makes it: call its :run{ ... })",
+                   msg(nm.models.fhn.native {}), nil, true)
+    assert.matches("got neuromass.MassType (a mass type: put an instance in a node, nm.model(nm.node { masses " ..
+                   "= { FHNmass() } }))", msg(nm.models.fhn.mass), nil, true)
+    assert.matches("got neuromass.Mass (a mass: put it in a node", msg(nm.models.fhn.mass()), nil, true)
+    assert.matches("got table (a zoo model's module: nm.model(module.node()) or nm.model(module.network(Cmat, " ..
+                   "delays_ms)), or module.native{ ... }, a model already)", msg(nm.models.wc), nil, true)
+    assert.matches("got table (a zoo model's module: nm.model(module.node()), or module.native", msg(nm.models.thalamus),
+                   nil, true)
+    assert.matches("expected a node or a network, got number$", msg(3))
+  end)
+
   it("rejects a connectivity matrix of the wrong shape", function()
     local node = nm.node { masses = { Leaky() } }
     local msg = err_of(function()
