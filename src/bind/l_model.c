@@ -385,8 +385,9 @@ static int model_max_delay(lua_State *L)
 
 /* m:history_bytes([n_steps]) -> bytes of the delay history a simulation
 ** allocates to hold the longest delay, or (n_steps given) holds once its
-** runs have reached step n_steps, a first run's or a continued one's end
-** (nm_model_run_history_bytes); math.huge when that many cannot be counted */
+** runs have reached step n_steps, a first run's or a continued one's end:
+** the ring and the copy the coupling sums stage (nm_model_run_history_bytes);
+** math.huge when that many cannot be counted */
 static int model_history_bytes(lua_State *L)
 {
   nm_model *m = nmL_checkmodel(L, 1);
