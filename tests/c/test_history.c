@@ -256,11 +256,20 @@ static void test_reach_bits(int method, int mode, const char *name)
   nm_sim *a = nm_sim_new(m, 0.1, 1, &st1), *b = nm_sim_new(m, 0.1, 1, &st2);
   if (!CHECK(a && b, "two simulations")) { nm_sim_free(a); nm_sim_free(b); nm_model_free(m); return; }
   CHECK(a->depth <= 32, "a new simulation holds a few steps (depth %zu)", a->depth);
+  /* The even rows go ahead (a diffusive sum's only where there are SIMD
+  ** blocks, staged): row 0's term of d_01, longer than the history, reads
+  ** its oldest time, as coupling.c's path does (nm_reach). */
+  int ahead = mode == NM_ADDITIVE || a->coupling_simd != NM_SIMD_OFF;
+  int staged = a->n_fast && a->fast[0].n_ahead && a->fast[0].ahead[0].blk.rows;
+  CHECK(a->n_fast == 1 && a->fast[0].n_ahead == ahead && (a->sring != NULL) == ahead &&
+        staged == (ahead && mode == NM_DIFFUSIVE),
+        "%s: the sum goes ahead%s (or not without SIMD blocks: %d)", name, staged ? ", staged" : "", ahead);
   int rc = nm_sim_reserve(b, (size_t)longest);
   CHECK(rc == NM_OK && b->depth == 32768, "reserved whole: depth %zu", b->depth);
   long pieces[] = { 150, 3000, 20, 1 };
   rc = run_steps(a, method, pieces, 4);
-  CHECK(rc == NM_OK && a->depth == 4096, "%s: grown by its runs to depth %zu (4096)", name, a->depth);
+  CHECK(rc == NM_OK && a->depth == 4096 && a->reach < (size_t)longest, "%s: grown by its runs to depth %zu (4096)",
+        name, a->depth);
   long whole[] = { 3171 };
   rc = run_steps(b, method, whole, 1);
   CHECK(rc == NM_OK && b->depth == 32768, "%s: the whole history kept its depth", name);
@@ -292,5 +301,7 @@ int main(void)
   test_history_estimate();
   test_reach_bits(NM_EULER, NM_ADDITIVE, "euler");
   test_reach_bits(NM_RK4, NM_ADDITIVE, "rk4");
+  test_reach_bits(NM_EULER, NM_DIFFUSIVE, "euler, diffusive");
+  test_reach_bits(NM_RK4, NM_DIFFUSIVE, "rk4, diffusive");
   return test_summary();
 }
