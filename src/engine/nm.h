@@ -260,8 +260,10 @@ size_t nm_model_max_delay(const nm_model *m);
 ** counted. */
 size_t nm_model_history_bytes(const nm_model *m);
 /* The same for a first run of n_steps, or once its runs have reached step
-** n_steps (sim.c nm_sim_reserve: a large history holds what the runs read). */
-size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps);
+** n_steps (sim.c nm_sim_reserve: a large history holds what the runs read);
+** the ring's part in *ring (may be NULL; SIZE_MAX when it cannot be
+** counted). */
+size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *ring);
 /* Bytes of the ring alone of a history of `width` columns (the signals the
 ** coupling sums and delayed reads take) whose longest delay is `longest`
 ** steps, once its runs have reached step n_steps (SIZE_MAX: any step): the

@@ -167,12 +167,13 @@ size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps)
 }
 
 
-size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps)
+size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *ring_out)
 {
   long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
   if (!column) return SIZE_MAX;
   size_t width = mark_columns(m, column), depth;
   size_t ring = ring_bytes(width, history_reach(width, nm_model_max_delay(m), 0, n_steps), &depth);
+  if (ring_out) *ring_out = ring;
   /* the copy the sums going ahead stage (coupling_ahead.c make_sring), for
   ** the kernels a new simulation would choose (nm_sim_new) */
   int gather;
@@ -186,7 +187,7 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps)
 
 size_t nm_model_history_bytes(const nm_model *m)
 {
-  return nm_model_run_history_bytes(m, SIZE_MAX);
+  return nm_model_run_history_bytes(m, SIZE_MAX, NULL);
 }
 
 
