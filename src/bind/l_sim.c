@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -645,12 +646,42 @@ static int sim_run(lua_State *L)
 }
 
 
-/* core.memory() -> bytes of physical memory (math.huge if unknown) */
+/* This process's address space in bytes (Linux's VmSize), -1 when unknown. */
+static double address_space(void)
+{
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  double kb = -1.0;
+  while (f && kb < 0 && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %lf kB", &kb) != 1) kb = -1.0;
+  if (f) fclose(f);
+  return kb < 0 ? -1.0 : kb * 1024.0;
+}
+
+
+/* core.memory() -> bytes, what: the most this process may allocate, and
+** what bounds it, for messages ("this machine's memory, N bytes ..."): the
+** machine's physical memory ("this machine's memory"; math.huge if
+** unknown), or when less, what the limit on its address space (ulimit -v,
+** RLIMIT_AS) leaves of it ("what this process's address-space limit
+** (ulimit -v) leaves") */
 static int core_memory(lua_State *L)
 {
   long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-  lua_pushnumber(L, pages > 0 && size > 0 ? (double)pages * (double)size : HUGE_VAL);
-  return 1;
+  double memory = pages > 0 && size > 0 ? (double)pages * (double)size : HUGE_VAL;
+  struct rlimit lim;
+  double used = address_space();
+  if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && used >= 0) {
+    double left = (double)lim.rlim_cur - used;
+    if (left < memory) {
+      lua_pushnumber(L, left > 0 ? left : 0.0);
+      lua_pushliteral(L, "what this process's address-space limit (ulimit -v) leaves");
+      return 2;
+    }
+  }
+  lua_pushnumber(L, memory);
+  lua_pushliteral(L, "this machine's memory");
+  return 2;
 }
 
 

@@ -91,3 +91,39 @@ m:run { duration = 1e8, record = {}, continue = true }
     h.remove_scratch()
   end)
 end)
+
+describe("run's memory check under a limit on the address space (ulimit -v)", function()
+  -- FHN on HCP-80 with delays 1000 x HCP's (124173 steps of 0.1 ms): a 20 s run holds them all,
+  -- 252 MB of ring and (where the sums go ahead) 168 MB staged; a 100 ms run holds 1010 steps
+  local function script(first, second)
+    return string.format([[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local D = {}
+for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] * 1000 end end
+local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
+m:run { duration = %s, record = {} }
+print("first")
+m:run { duration = %s, record = {}, continue = true }
+]], first, second)
+  end
+
+  local it_limited = h.ASAN and pending or it
+  it_limited("refuses what the limit leaves no room for before the run, also under neuromass info", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fresh.lua", script(20000, 10))
+    h.write(dir .. "/grow.lua", script(100, 20000))
+    local limit = "ulimit -v 300000; "
+    for _, mode in ipairs { "run", "info" } do
+      for name, line in pairs { fresh = 6, grow = 8 } do
+        local status, out, err = h.sh(limit .. q(h.exe) .. " " .. mode .. " " .. q(dir .. "/" .. name .. ".lua"))
+        local what = mode .. " " .. name .. ": " .. err
+        assert.is_not.equal(0, status, what)
+        assert.truthy(err:find(name .. ".lua:" .. line .. ": run: the delay history needs ", 1, true), what)
+        assert.truthy(err:find("more than what this process's address-space limit (ulimit -v) leaves", 1, true), what)
+        assert.equals(name == "grow", out:find("first", 1, true) ~= nil, what)   -- (the first run kept)
+      end
+    end
+    h.remove_scratch()
+  end)
+end)

@@ -167,7 +167,7 @@ end
 -- delay history (K times one point's) within M.HISTORY_BYTES, and its
 -- recorded output (K times one point's rows x columns x 8 bytes; the
 -- points' results are views of it: Batch:run) within a quarter of the
--- machine's memory (core.memory()).  At least 1 (a point on its own).
+-- memory the process may take (core.memory()).  At least 1 (a point on its own).
 function M.capacity(m, run, K)
   local n = #m.net.nodes
   local cap = math.min(K, M.MAX_NODES // n)

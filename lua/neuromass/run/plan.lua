@@ -109,24 +109,26 @@ end
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
 -- Refuses, before anything is allocated, a delay history or a kept result
--- larger than the machine's memory.  The history is what the simulation
--- holds once this run, from step `done`, is reserved: no longer than the
--- runs read (a continued run may grow it: sim.c nm_sim_reserve).
+-- larger than the memory the process may take (core.memory: the machine's,
+-- or what a limit on its address space leaves).  The history is what the
+-- simulation holds once this run, from step `done`, is reserved: no longer
+-- than the runs read (a continued run may grow it: sim.c nm_sim_reserve),
+-- with the copy the coupling sums stage.
 local function check_memory(cm, done, n_steps, rows, cols, dt, level)
-  local memory = core.memory()
+  local memory, what = core.memory()
   local history = cm:history_bytes(done + n_steps)
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
-                        "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
+                        "dt = %s ms), more than %s, %s; use a larger dt or " ..
                         "shorter delays", bytes_text(history), cm:max_delay(), check.number(dt),
-                        bytes_text(memory)), level + 1)
+                        what, bytes_text(memory)), level + 1)
   end
   local kept = rows * cols * 8
   if kept > memory - history then
-    error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than this " ..
-                        "machine's memory, %s; use a larger sampling_dt, record fewer variables, " ..
+    error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than %s, " ..
+                        "%s; use a larger sampling_dt, record fewer variables, " ..
                         "or stream to output.csv (with 'record' naming only what to keep in memory)",
-                        rows, cols, bytes_text(kept), bytes_text(memory)), level + 1)
+                        rows, cols, bytes_text(kept), what, bytes_text(memory)), level + 1)
   end
 end
 
