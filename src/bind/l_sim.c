@@ -110,6 +110,16 @@ static int sim_gc(lua_State *L)
 }
 
 
+/* sim:history_bytes() -> the bytes the simulation holds for its delay
+** history now (nm_sim_history_bytes: the ring, the staged copy, the threads'
+** copies) */
+static int sim_history_bytes(lua_State *L)
+{
+  lua_pushnumber(L, (double)nm_sim_history_bytes(checksim(L, 1)));
+  return 1;
+}
+
+
 static int sim_time(lua_State *L)
 {
   lua_pushnumber(L, nm_sim_time(checksim(L, 1)));
@@ -659,20 +669,23 @@ static double address_space(void)
 }
 
 
-/* core.memory() -> bytes, what: the most this process may allocate, and
-** what bounds it, for messages ("this machine's memory, N bytes ..."): the
-** machine's physical memory ("this machine's memory"; math.huge if
-** unknown), or when less, what the limit on its address space (ulimit -v,
-** RLIMIT_AS) leaves of it ("what this process's address-space limit
-** (ulimit -v) leaves") */
+/* core.memory([held]) -> bytes, what: the most this process may allocate
+** for something of which it holds `held` bytes already (a simulation's
+** history, freed or grown for the next run; default 0), and what bounds it,
+** for messages ("more than this machine's memory, N bytes"): the machine's
+** physical memory ("this machine's memory"; math.huge if unknown), or when
+** less, what the limit on its address space (ulimit -v, RLIMIT_AS) leaves of
+** it, with `held` ("what this process's address-space limit (ulimit -v)
+** leaves") */
 static int core_memory(lua_State *L)
 {
   long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
   double memory = pages > 0 && size > 0 ? (double)pages * (double)size : HUGE_VAL;
+  double held = luaL_optnumber(L, 1, 0.0);
   struct rlimit lim;
   double used = address_space();
   if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && used >= 0) {
-    double left = (double)lim.rlim_cur - used;
+    double left = (double)lim.rlim_cur - used + held;
     if (left < memory) {
       lua_pushnumber(L, left > 0 ? left : 0.0);
       lua_pushliteral(L, "what this process's address-space limit (ulimit -v) leaves");
@@ -698,6 +711,7 @@ void nmL_open_sim(lua_State *L)
 {
   static const luaL_Reg sim_meth[] = {
     { "run", sim_run }, { "time", sim_time }, { "signals", sim_signals }, { "free", sim_gc },
+    { "history_bytes", sim_history_bytes },
     { NULL, NULL }
   };
   nmL_newclass(L, NM_SIM_MT, sim_meth, sim_gc, sim_tostring);

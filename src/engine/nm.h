@@ -507,6 +507,9 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *opts);
 double nm_sim_time(const nm_sim *s);
 /* Steps taken since t = 0, over every run. */
 size_t nm_sim_steps(const nm_sim *s);
+/* The bytes simulation s holds for its delay history now: the ring, the
+** copy the coupling sums stage and the threads' copies (sim.c). */
+size_t nm_sim_history_bytes(const nm_sim *s);
 const double *nm_sim_signals(const nm_sim *s);
 /* Why the last nm_sim_run failed, in words (nm_strerror(status) when the
 ** engine recorded nothing more). */

@@ -191,6 +191,14 @@ size_t nm_model_history_bytes(const nm_model *m)
 }
 
 
+size_t nm_sim_history_bytes(const nm_sim *s)
+{
+  size_t bytes = 3 * s->width * s->depth * sizeof *s->ring;      /* ring and dring (ring_bytes) */
+  if (s->sring) bytes += nm_ahead_bytes(s->sring_n, s->depth);
+  return bytes + nm_sim_thread_rings_bytes(s);
+}
+
+
 int nm_sim_reserve(nm_sim *s, size_t n_steps)
 {
   if (s->unusable)

@@ -160,6 +160,8 @@ static void test_history_estimate(void)
   CHECK(staged > ring / 2 && estimate == ring + staged && ring_part == ring,
         "the estimate, %zu bytes, is the ring's %zu and the staged copy's %zu", estimate, ring, staged);
   CHECK(nm_model_history_bytes(m) == estimate, "so is the estimate of a history held whole");
+  CHECK(nm_sim_history_bytes(s) == estimate, "and what the simulation says it holds (%zu bytes)",
+        nm_sim_history_bytes(s));
   nm_sim_free(s);
   nm_model_free(m);
 #if !defined(__SANITIZE_ADDRESS__)
