@@ -178,7 +178,8 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
   ** the kernels a new simulation would choose (nm_sim_new) */
   int gather;
   nm_simd_choose(NULL, &gather, NULL);
-  size_t staged = ring == SIZE_MAX ? 0 : nm_ahead_bytes(nm_ahead_columns(m, column, width, depth, gather, NULL), depth);
+  size_t staged = ring == SIZE_MAX ? 0
+                 : nm_ahead_bytes(nm_ahead_columns(m, column, width, depth, gather, NULL), depth);
   free(column);
   if (ring == SIZE_MAX || staged == SIZE_MAX || staged > SIZE_MAX - ring) return SIZE_MAX;
   return ring + staged;
