@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +107,16 @@ static int sim_gc(lua_State *L)
   lua_getiuservalue(L, 1, 1);
   ((LModel *)lua_touserdata(L, -1))->n_sims--;
   return 0;
+}
+
+
+/* sim:history_bytes() -> the bytes the simulation holds for its delay
+** history now (nm_sim_history_bytes: the ring, the staged copy, the threads'
+** copies) */
+static int sim_history_bytes(lua_State *L)
+{
+  lua_pushnumber(L, (double)nm_sim_history_bytes(checksim(L, 1)));
+  return 1;
 }
 
 
@@ -645,12 +656,45 @@ static int sim_run(lua_State *L)
 }
 
 
-/* core.memory() -> bytes of physical memory (math.huge if unknown) */
+/* This process's address space in bytes (Linux's VmSize), -1 when unknown. */
+static double address_space(void)
+{
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  double kb = -1.0;
+  while (f && kb < 0 && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %lf kB", &kb) != 1) kb = -1.0;
+  if (f) fclose(f);
+  return kb < 0 ? -1.0 : kb * 1024.0;
+}
+
+
+/* core.memory([held]) -> bytes, what: the most this process may allocate
+** for something of which it holds `held` bytes already (a simulation's
+** history, freed or grown for the next run; default 0), and what bounds it,
+** for messages ("more than this machine's memory, N bytes"): the machine's
+** physical memory ("this machine's memory"; math.huge if unknown), or when
+** less, what the limit on its address space (ulimit -v, RLIMIT_AS) leaves of
+** it, with `held` ("what this process's address-space limit (ulimit -v)
+** leaves") */
 static int core_memory(lua_State *L)
 {
   long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-  lua_pushnumber(L, pages > 0 && size > 0 ? (double)pages * (double)size : HUGE_VAL);
-  return 1;
+  double memory = pages > 0 && size > 0 ? (double)pages * (double)size : HUGE_VAL;
+  double held = luaL_optnumber(L, 1, 0.0);
+  struct rlimit lim;
+  double used = address_space();
+  if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && used >= 0) {
+    double left = (double)lim.rlim_cur - used + held;
+    if (left < memory) {
+      lua_pushnumber(L, left > 0 ? left : 0.0);
+      lua_pushliteral(L, "what this process's address-space limit (ulimit -v) leaves");
+      return 2;
+    }
+  }
+  lua_pushnumber(L, memory);
+  lua_pushliteral(L, "this machine's memory");
+  return 2;
 }
 
 
@@ -667,6 +711,7 @@ void nmL_open_sim(lua_State *L)
 {
   static const luaL_Reg sim_meth[] = {
     { "run", sim_run }, { "time", sim_time }, { "signals", sim_signals }, { "free", sim_gc },
+    { "history_bytes", sim_history_bytes },
     { NULL, NULL }
   };
   nmL_newclass(L, NM_SIM_MT, sim_meth, sim_gc, sim_tostring);

@@ -324,17 +324,64 @@ static int mostly_staged(const nm_coupling *c)
 }
 
 
-/* Whether sum f's rows of windows longer than 1 go ahead: sums with rows of
-** more than one term (self-couplings stay scalar), not summed with a twin,
-** whose offsets and counts fit the kernels' types; diffusive sums where there
-** are SIMD blocks to stage their values for. */
+/* Whether sum c's rows of windows longer than 1 go ahead in a history of
+** `width` columns and `depth` rows, its gathers on `coupling_simd` (a
+** simulation's s->coupling_simd): sums with rows of more than one term
+** (self-couplings stay scalar) whose offsets and counts fit the kernels'
+** types; diffusive sums where there are SIMD blocks to stage their values
+** for.  (A sum summed with a twin goes with it: goes_ahead.) */
+static int sum_ahead(const nm_coupling *c, size_t width, size_t depth, int coupling_simd)
+{
+  size_t longest_row = 0;
+  for (size_t r = 0; r < c->n_rows; r++)
+    if (c->row_ptr[r + 1] - c->row_ptr[r] > longest_row) longest_row = c->row_ptr[r + 1] - c->row_ptr[r];
+  int mode_ok = c->mode == NM_ADDITIVE ||
+                (c->mode == NM_DIFFUSIVE && coupling_simd != NM_SIMD_OFF && mostly_staged(c));
+  return mode_ok && longest_row > 1 && width <= INT32_MAX / NM_SRING_STRIDE(depth) &&
+         c->row_ptr[c->n_rows] <= UINT32_MAX;
+}
+
+
+/* Whether prepared sum f goes ahead (sum_ahead; not a twin, which its first
+** sums). */
 static int goes_ahead(const nm_sim *s, const nm_fast_coupling *f)
 {
-  const nm_coupling *c = f->c;
-  int mode_ok = c->mode == NM_ADDITIVE ||
-                (c->mode == NM_DIFFUSIVE && s->coupling_simd != NM_SIMD_OFF && mostly_staged(c));
-  return !f->is_twin && mode_ok && f->max_len > 1 &&
-         s->width <= INT32_MAX / NM_SRING_STRIDE(s->depth) && c->row_ptr[c->n_rows] <= UINT32_MAX;
+  return !f->is_twin && sum_ahead(f->c, s->width, s->depth, s->coupling_simd);
+}
+
+
+size_t nm_ahead_columns(const nm_model *m, const long *column, size_t width, size_t depth,
+                        int coupling_simd, size_t *c0_out)
+{
+  /* (a twin reads its first's columns, and goes ahead when its first does:
+  ** the twins need not be paired to know the columns) */
+  size_t c0 = SIZE_MAX, c1 = 0;
+  int any = 0;
+  for (size_t i = 0; i < m->n_couplings; i++) {
+    const nm_coupling *c = &m->couplings[i];
+    if (!sum_ahead(c, width, depth, coupling_simd)) continue;
+    for (size_t r = 0; r < c->n_rows; r++) {
+      if (row_steps(c, r) == 1) continue;
+      any = 1;
+      for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++) {
+        size_t col = (size_t)column[c->src[k]];
+        if (col < c0) c0 = col;
+        if (col + 1 > c1) c1 = col + 1;
+      }
+    }
+  }
+  if (c0 > c1) c0 = c1 = 0;             /* rows without terms only */
+  if (c0_out) *c0_out = c0;
+  return any ? c1 - c0 : SIZE_MAX;
+}
+
+
+size_t nm_ahead_bytes(size_t n_columns, size_t depth)
+{
+  if (n_columns == SIZE_MAX) return 0;
+  size_t stride = NM_SRING_STRIDE(depth);
+  if (n_columns && stride > (SIZE_MAX / sizeof(double) - 1) / n_columns) return SIZE_MAX;
+  return (n_columns * stride + 1) * sizeof(double);
 }
 
 
@@ -342,35 +389,20 @@ static int goes_ahead(const nm_sim *s, const nm_fast_coupling *f)
 ** are all known when the first is prepared), if some sum has windows. */
 static int make_sring(nm_sim *s)
 {
-  size_t c0 = SIZE_MAX, c1 = 0;
-  int any = 0;
-  for (size_t i = 0; i < s->n_fast; i++) {
-    const nm_coupling *c = s->fast[i].c;
-    if (!goes_ahead(s, &s->fast[i])) continue;
-    for (size_t r = 0; r < c->n_rows; r++) {
-      if (row_steps(c, r) == 1) continue;
-      any = 1;
-      for (size_t k = c->row_ptr[r]; k < c->row_ptr[r + 1]; k++) {
-        size_t col = (size_t)s->column[c->src[k]];
-        if (col < c0) c0 = col;
-        if (col + 1 > c1) c1 = col + 1;
-      }
-    }
-  }
-  if (!any) return NM_OK;
-  if (c0 > c1) c0 = c1 = 0;             /* rows without terms only */
-  size_t stride = NM_SRING_STRIDE(s->depth);
-  s->sring = malloc(((c1 - c0) * stride + 1) * sizeof *s->sring);
+  size_t c0, n = nm_ahead_columns(s->m, s->column, s->width, s->depth, s->coupling_simd, &c0);
+  if (n == SIZE_MAX) return NM_OK;
+  size_t stride = NM_SRING_STRIDE(s->depth), bytes = nm_ahead_bytes(n, s->depth);
+  s->sring = bytes == SIZE_MAX ? NULL : malloc(bytes);
   if (!s->sring)      /* (named: it is as large as the history, which took its share) */
     return nm_sim_fail(s, NM_ENOMEM, "the delay history of %zu signals over %zu steps: the "
                          "copy of %zu of them staged for the coupling sums needs %zu bytes, which "
                          "cannot be allocated (the history itself took %zu)", s->width, s->depth,
-                         c1 - c0, (c1 - c0) * stride * sizeof *s->sring,
+                         n, n * stride * sizeof *s->sring,
                          3 * s->width * s->depth * sizeof *s->ring);
   s->sring_c0 = c0;
-  s->sring_n = c1 - c0;
+  s->sring_n = n;
   s->sring_cycle = s->step / s->depth;  /* both halves as the ring has them */
-  for (size_t col = c0; col < c1; col++)
+  for (size_t col = c0; col < c0 + n; col++)
     for (size_t p = 0; p < stride; p++)
       s->sring[(col - c0) * stride + p] = s->ring[(p & (s->depth - 1)) * s->width + col];
   return NM_OK;

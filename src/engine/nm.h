@@ -254,14 +254,22 @@ size_t nm_model_n_param(const nm_model *m);
 size_t nm_model_n_input(const nm_model *m);
 size_t nm_model_n_tables(const nm_model *m);
 size_t nm_model_max_delay(const nm_model *m);
-/* Bytes of the delay history a simulation of `m` allocates (sim.c);
-** SIZE_MAX when that many cannot be counted. */
+/* Bytes of the delay history a simulation of `m` allocates to hold the
+** longest delay (sim.c): the ring and the copy of it the coupling sums stage
+** when they go ahead (coupling_ahead.c); SIZE_MAX when that many cannot be
+** counted. */
 size_t nm_model_history_bytes(const nm_model *m);
-/* Bytes of the delay history a simulation of `m` holds for a first run of
-** n_steps, or once its runs have reached step n_steps (sim.c nm_sim_reserve:
-** a large history holds what the runs read); SIZE_MAX when that many cannot
-** be counted. */
-size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps);
+/* The same for a first run of n_steps, or once its runs have reached step
+** n_steps (sim.c nm_sim_reserve: a large history holds what the runs read);
+** the ring's part in *ring (may be NULL; SIZE_MAX when it cannot be
+** counted). */
+size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *ring);
+/* Bytes of the ring alone of a history of `width` columns (the signals the
+** coupling sums and delayed reads take) whose longest delay is `longest`
+** steps, once its runs have reached step n_steps (SIZE_MAX: any step): the
+** rule of sim.c, for a caller that knows the sizes before a model is
+** compiled (batch.lua); SIZE_MAX when that many cannot be counted. */
+size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps);
 
 
 /* ---------------------------------------------------------------------
@@ -499,6 +507,9 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *opts);
 double nm_sim_time(const nm_sim *s);
 /* Steps taken since t = 0, over every run. */
 size_t nm_sim_steps(const nm_sim *s);
+/* The bytes simulation s holds for its delay history now: the ring, the
+** copy the coupling sums stage and the threads' copies (sim.c). */
+size_t nm_sim_history_bytes(const nm_sim *s);
 const double *nm_sim_signals(const nm_sim *s);
 /* Why the last nm_sim_run failed, in words (nm_strerror(status) when the
 ** engine recorded nothing more). */

@@ -64,12 +64,6 @@ static size_t ring_bytes(size_t width, size_t max_delay, size_t *depth)
 }
 
 
-size_t nm_model_history_bytes(const nm_model *m)
-{
-  return nm_model_run_history_bytes(m, SIZE_MAX);
-}
-
-
 /* The runs of dst[0 .. n-1] that go up by one (dst[k] = dst[k0] + k - k0):
 ** run r takes positions col .. col+n-1 to sig .. sig+n-1 (nm_track_run).
 ** Writes at most n runs into runs; returns how many. */
@@ -95,18 +89,38 @@ static size_t make_runs(const long *dst, size_t n, nm_track_run *runs)
 ** last (coupling_ahead.c), which must still read before t = 0. */
 #define REACH_MARGIN (NM_AHEAD_MAX + 2)
 
+/* The longest delay steps 0 .. n_steps - 1 beyond `step` read, with the
+** margin (nm_sim_reserve's rule): the model's `longest`, or fewer. */
+static size_t reach_for(size_t longest, size_t step, size_t n_steps)
+{
+  if (n_steps < longest && step + n_steps + REACH_MARGIN < longest) return step + n_steps + REACH_MARGIN;
+  return longest;
+}
+
+
+/* The longest delay a history of `width` columns holds for the runs up to
+** step `step` + n_steps (the model's longest delay `longest` steps): the one
+** rule that setup_history, nm_sim_reserve and the estimates of a run's
+** memory (nm_history_ring_bytes, nm_model_run_history_bytes) follow.  A ring
+** of at most EAGER_HISTORY bytes holds `longest` from the start; a larger one
+** what the runs read (reach_for; the sums' windows need the margin's few
+** steps: coupling_ahead.c). */
+static size_t history_reach(size_t width, size_t longest, size_t step, size_t n_steps)
+{
+  size_t depth, bytes = ring_bytes(width, longest, &depth);
+  if (bytes != SIZE_MAX && bytes <= EAGER_HISTORY) return longest;
+  return reach_for(longest, step, n_steps);
+}
+
+
 static int setup_history(nm_sim *s)
 {
   nm_model *m = s->m;
   s->column = malloc((s->nv + 1) * sizeof *s->column);
   if (!s->column) return NM_ENOMEM;
   s->width = mark_columns(m, s->column);
-  size_t longest = nm_model_max_delay(m), bytes = ring_bytes(s->width, longest, &s->depth);
-  s->reach = longest;
-  if (bytes == SIZE_MAX || bytes > EAGER_HISTORY) {    /* nm_sim_reserve grows it for each run */
-    s->reach = REACH_MARGIN;       /* (< longest; the sums' windows need a few steps: coupling_ahead.c) */
-    bytes = ring_bytes(s->width, s->reach, &s->depth);
-  }
+  s->reach = history_reach(s->width, nm_model_max_delay(m), 0, 0);   /* nm_sim_reserve grows it */
+  size_t bytes = ring_bytes(s->width, s->reach, &s->depth);
   s->tracked = malloc((s->width + 1) * sizeof *s->tracked);
   s->ring = malloc((2 * s->width * s->depth + 1) * sizeof *s->ring);
   s->dring = calloc(s->width * s->depth + 1, sizeof *s->dring);
@@ -146,24 +160,43 @@ static int setup_history(nm_sim *s)
 }
 
 
-/* The longest delay a history holds for steps 0 .. n_steps - 1 beyond
-** `step` (nm_sim_reserve's rule): the model's `longest`, or fewer. */
-static size_t reach_for(size_t longest, size_t step, size_t n_steps)
+size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps)
 {
-  if (n_steps < longest && step + n_steps + REACH_MARGIN < longest) return step + n_steps + REACH_MARGIN;
-  return longest;
+  size_t depth;
+  return ring_bytes(width, history_reach(width, longest, 0, n_steps), &depth);
 }
 
 
-size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps)
+size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *ring_out)
 {
   long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
   if (!column) return SIZE_MAX;
-  size_t width = mark_columns(m, column), longest = nm_model_max_delay(m), depth;
+  size_t width = mark_columns(m, column), depth;
+  size_t ring = ring_bytes(width, history_reach(width, nm_model_max_delay(m), 0, n_steps), &depth);
+  if (ring_out) *ring_out = ring;
+  /* the copy the sums going ahead stage (coupling_ahead.c make_sring), for
+  ** the kernels a new simulation would choose (nm_sim_new) */
+  int gather;
+  nm_simd_choose(NULL, &gather, NULL);
+  size_t staged = ring == SIZE_MAX ? 0
+                 : nm_ahead_bytes(nm_ahead_columns(m, column, width, depth, gather, NULL), depth);
   free(column);
-  size_t bytes = ring_bytes(width, longest, &depth);
-  if (bytes != SIZE_MAX && bytes <= EAGER_HISTORY) return bytes;    /* (setup_history's rule) */
-  return ring_bytes(width, reach_for(longest, 0, n_steps), &depth);
+  if (ring == SIZE_MAX || staged == SIZE_MAX || staged > SIZE_MAX - ring) return SIZE_MAX;
+  return ring + staged;
+}
+
+
+size_t nm_model_history_bytes(const nm_model *m)
+{
+  return nm_model_run_history_bytes(m, SIZE_MAX, NULL);
+}
+
+
+size_t nm_sim_history_bytes(const nm_sim *s)
+{
+  size_t bytes = 3 * s->width * s->depth * sizeof *s->ring;      /* ring and dring (ring_bytes) */
+  if (s->sring) bytes += nm_ahead_bytes(s->sring_n, s->depth);
+  return bytes + nm_sim_thread_rings_bytes(s);
 }
 
 
@@ -172,7 +205,7 @@ int nm_sim_reserve(nm_sim *s, size_t n_steps)
   if (s->unusable)
     return nm_sim_fail(s, NM_ENOMEM, "the delay history could not be grown for an earlier run: "
                        "start a fresh simulation");
-  size_t need = reach_for(nm_model_max_delay(s->m), s->step, n_steps);
+  size_t need = history_reach(s->width, nm_model_max_delay(s->m), s->step, n_steps);
   if (need <= s->reach) return NM_OK;
   /* The ring has not wrapped (its reach exceeds every step so far): it holds
   ** every step since t = 0, and its row of t = -1 the initial values. */

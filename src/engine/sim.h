@@ -365,6 +365,16 @@ void nm_couplings_eval_rows(nm_sim *s, const double *V, size_t step, size_t r0, 
 int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd);
 void nm_ahead_free(nm_fast_coupling *f);
 void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, const double *V, size_t step);
+/* The columns of s->sring (the one rule for which there are: make_sring asks
+** it, and so does the estimate of a run's memory, sim.c) in a history of
+** `width` columns (column: signal -> column or -1) and `depth` rows of model
+** m's sums, their gathers on `coupling_simd` (nm_simd_choose): how many, the
+** first in *c0 (may be NULL); SIZE_MAX when no sum goes ahead (no copy).
+** nm_ahead_bytes: the bytes of a copy of n_columns (nm_ahead_columns' count)
+** over `depth` rows, 0 for none; SIZE_MAX when they cannot be counted. */
+size_t nm_ahead_columns(const nm_model *m, const long *column, size_t width, size_t depth,
+                        int coupling_simd, size_t *c0);
+size_t nm_ahead_bytes(size_t n_columns, size_t depth);
 
 /* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at
 ** run time (s->coupling_simd, simd.c's nm_simd_choose).
@@ -575,6 +585,9 @@ typedef struct {
 void nm_split_even(double *cut, int parts, double lighter);
 void nm_split_balance(double *cut, const double *rate, double extra, int parts);
 int nm_sim_threads_available(void);
+/* The bytes the threads' copies of the ring take (tring: 0 before a
+** threaded run made them, step_threads.c). */
+size_t nm_sim_thread_rings_bytes(const nm_sim *s);
 double nm_seconds(void);    /* monotonic clock, seconds */
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
                        const nm_pace *pace, int (*emit)(void *rec, nm_sim *s), void *rec);

@@ -221,11 +221,26 @@ static void take_row(const nm_sim *s, double *ring, size_t step, int from_ring)
 }
 
 
+/* The bytes of a thread's copy of the ring (make_rings). */
+static size_t copy_bytes(const nm_sim *s)
+{
+  return (ring_bytes(s) + 63) / 64 * 64 + 64;
+}
+
+
+size_t nm_sim_thread_rings_bytes(const nm_sim *s)
+{
+  size_t n = 0;
+  for (int t = 1; t < NM_MAX_THREADS; t++) n += s->tring[t] != NULL;
+  return n * copy_bytes(s);
+}
+
+
 /* With rings of their own, threads 1 .. threads-1's rings and the exchange
 ** row, made once per run state and kept; NM_OK or NM_ENOMEM. */
 static int make_rings(nm_sim *s, int threads)
 {
-  size_t bytes = (ring_bytes(s) + 63) / 64 * 64;
+  size_t bytes = copy_bytes(s) - 64;
   if (!s->xrow) s->xrow = aligned_alloc(64, (s->width * sizeof *s->xrow + 63) / 64 * 64 + 64);
   for (int t = 1; t < threads; t++)
     if (s->xrow && !s->tring[t]) s->tring[t] = aligned_alloc(64, bytes + 64);

@@ -5,7 +5,8 @@
 ** the bits of a history holding the longest delay from the start.  When
 ** memory runs out while it is made (the ring, or the copy of it the
 ** coupling sums stage for their windows), the reason names the history and
-** its size in bytes, not "a simulation of N signals".
+** its size in bytes, not "a simulation of N signals"; the estimate a run's
+** memory check makes counts them both.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,12 @@ enum { N = 64 };
 
 
 /* x_i' = -x_i + U_i + 0.02 (x_i(t - 5 dt) + x_i(t - longest dt)), U_i = sum
-** over j != i of 0.01 x_j(t - d_ij) (x_i(0) from -0.05 to 0.11), the delays
-** 20 .. 59 steps in even rows (rows with windows: coupling_ahead.c), 1 .. 40
-** in odd ones, and d_01 = d_10 = `longest`. */
-static nm_model *delayed(int longest)
+** over j != i of 0.01 x_j(t - d_ij) (`mode` NM_ADDITIVE) or of 0.01 (x_j(t -
+** d_ij) - x_i(t)) (NM_DIFFUSIVE) (x_i(0) from -0.05 to 0.11), the delays
+** 20 .. 59 steps in even rows (rows with windows: coupling_ahead.c; half the
+** terms, so that a diffusive sum is staged), 1 .. 40 in odd ones, and d_01 =
+** d_10 = `longest`. */
+static nm_model *delayed(int longest, int mode)
 {
   nm_model *m = nm_model_new(N, 0, 0, N);
   if (!m) return NULL;
@@ -56,7 +59,8 @@ static nm_model *delayed(int longest)
   row_ptr[N] = k;
   double v0[N];
   for (long i = 0; i < N; i++) v0[i] = 0.01 * (double)(i % 17) - 0.05;
-  if (rc == NM_OK) rc = nm_model_add_coupling(m, NM_ADDITIVE, N, dst, NULL, row_ptr, src, delay, w);
+  const long *self = mode == NM_DIFFUSIVE ? dst : NULL;     /* row i's own signal: x_i */
+  if (rc == NM_OK) rc = nm_model_add_coupling(m, mode, N, dst, self, row_ptr, src, delay, w);
   if (rc == NM_OK) rc = nm_model_set_initial(m, v0, N);
   if (rc != NM_OK) { nm_model_free(m); return NULL; }
   return m;
@@ -104,7 +108,7 @@ static void in_child(const char *(*job)(int, size_t), int arg, size_t room, char
 ** `room` bytes more: its reason, "" when it succeeded. */
 static const char *reserve_with_room(int longest, size_t room)
 {
-  nm_model *m = delayed(longest);
+  nm_model *m = delayed(longest, NM_ADDITIVE);
   int status;
   nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
   struct rlimit lim = { address_space() + room, RLIM_INFINITY };
@@ -117,10 +121,10 @@ static const char *reserve_with_room(int longest, size_t room)
 static void test_history_named(void)
 {
   int longest = (1 << 16) - 2;       /* a ring of 65536 rows */
-  nm_model *m = delayed(longest);
+  nm_model *m = delayed(longest, NM_ADDITIVE);
   if (!CHECK(m != NULL, "build a 64-node network with delays up to %d steps", longest)) return;
-  size_t ring = nm_model_history_bytes(m);
   nm_model_free(m);
+  size_t ring = nm_history_ring_bytes(N, (size_t)longest, SIZE_MAX);
   char why[512];
   /* Room for the ring but not for the staged copy of its values (2/3 of it). */
   in_child(reserve_with_room, longest, ring + ring / 4, why, sizeof why);
@@ -131,6 +135,40 @@ static void test_history_named(void)
   in_child(reserve_with_room, longest, ring / 2, why, sizeof why);
   CHECK(strstr(why, "delay history of 64 signals over 65536 steps needs") && strstr(why, "bytes"),
         "a ring that does not fit is named with its bytes (got '%s')", why);
+}
+
+
+/* The estimate of a run's history (nm_model_run_history_bytes, which run's
+** memory check and `neuromass info` print) counts what the engine allocates
+** for it: the ring and the copy of it the sums going ahead stage
+** (coupling_ahead.c, 2/3 of the ring more here); a simulation given that
+** much room, and a little for the rest, holds the longest delay. */
+static void test_history_estimate(void)
+{
+  int longest = (1 << 16) - 2;
+  nm_model *m = delayed(longest, NM_ADDITIVE);
+  int status;
+  nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
+  if (!CHECK(s && nm_sim_reserve(s, (size_t)longest) == NM_OK, "a simulation holding %d steps", longest)) {
+    nm_sim_free(s);
+    nm_model_free(m);
+    return;
+  }
+  size_t ring_part, estimate = nm_model_run_history_bytes(m, (size_t)longest, &ring_part);
+  size_t ring = 3 * s->width * s->depth * sizeof(double);
+  size_t staged = s->sring ? (s->sring_n * NM_SRING_STRIDE(s->depth) + 1) * sizeof(double) : 0;
+  CHECK(staged > ring / 2 && estimate == ring + staged && ring_part == ring,
+        "the estimate, %zu bytes, is the ring's %zu and the staged copy's %zu", estimate, ring, staged);
+  CHECK(nm_model_history_bytes(m) == estimate, "so is the estimate of a history held whole");
+  CHECK(nm_sim_history_bytes(s) == estimate, "and what the simulation says it holds (%zu bytes)",
+        nm_sim_history_bytes(s));
+  nm_sim_free(s);
+  nm_model_free(m);
+#if !defined(__SANITIZE_ADDRESS__)
+  char why[512];
+  in_child(reserve_with_room, longest, estimate + estimate / 16, why, sizeof why);
+  CHECK(why[0] == 0, "with room for the estimate, the history is made (got '%s')", why);
+#endif
 }
 
 
@@ -211,20 +249,29 @@ static int run_steps(nm_sim *s, int method, const long *n, size_t runs)
 /* A short run allocates a short ring; continued runs grow it, keeping what
 ** it held; every run gives the bits of one whose ring held the longest delay
 ** from the start (d_01 reads the initial values all along in both). */
-static void test_reach_bits(int method, const char *name)
+static void test_reach_bits(int method, int mode, const char *name)
 {
   int longest = 20000;                  /* 64 x 32768 x 24 bytes: more than held at once */
-  nm_model *m = delayed(longest);
+  nm_model *m = delayed(longest, mode);
   if (!CHECK(m != NULL, "build a 64-node network with delays up to %d steps", longest)) return;
   int st1, st2;
   nm_sim *a = nm_sim_new(m, 0.1, 1, &st1), *b = nm_sim_new(m, 0.1, 1, &st2);
   if (!CHECK(a && b, "two simulations")) { nm_sim_free(a); nm_sim_free(b); nm_model_free(m); return; }
   CHECK(a->depth <= 32, "a new simulation holds a few steps (depth %zu)", a->depth);
+  /* The even rows go ahead (a diffusive sum's only where there are SIMD
+  ** blocks, staged): row 0's term of d_01, longer than the history, reads
+  ** its oldest time, as coupling.c's path does (nm_reach). */
+  int ahead = mode == NM_ADDITIVE || a->coupling_simd != NM_SIMD_OFF;
+  int staged = a->n_fast && a->fast[0].n_ahead && a->fast[0].ahead[0].blk.rows;
+  CHECK(a->n_fast == 1 && a->fast[0].n_ahead == ahead && (a->sring != NULL) == ahead &&
+        staged == (ahead && mode == NM_DIFFUSIVE),
+        "%s: the sum goes ahead%s (or not without SIMD blocks: %d)", name, staged ? ", staged" : "", ahead);
   int rc = nm_sim_reserve(b, (size_t)longest);
   CHECK(rc == NM_OK && b->depth == 32768, "reserved whole: depth %zu", b->depth);
   long pieces[] = { 150, 3000, 20, 1 };
   rc = run_steps(a, method, pieces, 4);
-  CHECK(rc == NM_OK && a->depth == 4096, "%s: grown by its runs to depth %zu (4096)", name, a->depth);
+  CHECK(rc == NM_OK && a->depth == 4096 && a->reach < (size_t)longest,
+        "%s: grown by its runs to depth %zu (4096), still short of the longest delay", name, a->depth);
   long whole[] = { 3171 };
   rc = run_steps(b, method, whole, 1);
   CHECK(rc == NM_OK && b->depth == 32768, "%s: the whole history kept its depth", name);
@@ -241,15 +288,22 @@ static void test_reach_bits(int method, const char *name)
 
 int main(void)
 {
-  test_reach_bits(NM_EULER, "euler");
-  test_reach_bits(NM_RK4, "rk4");
 #if defined(__SANITIZE_ADDRESS__)
   /* (a limit on the address space cannot hold AddressSanitizer's reserved
   ** shadow memory: the child waits for ever on the sanitizer's allocator) */
   printf("# skipped under AddressSanitizer: the two cases that limit the address space\n");
 #else
+  /* First, on a fresh heap: the memory the other cases free stays in this
+  ** process (and raises malloc's threshold for mapping a block of its own),
+  ** where a child's allocations would find it without growing its address
+  ** space. */
   test_history_named();
   test_history_named_short();
 #endif
+  test_history_estimate();
+  test_reach_bits(NM_EULER, NM_ADDITIVE, "euler");
+  test_reach_bits(NM_RK4, NM_ADDITIVE, "rk4");
+  test_reach_bits(NM_EULER, NM_DIFFUSIVE, "euler, diffusive");
+  test_reach_bits(NM_RK4, NM_DIFFUSIVE, "rk4, diffusive");
   return test_summary();
 }

@@ -306,7 +306,8 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
     -- one point's ring as the engine counts it (245760 bytes at dt = 0.1 ms, half at 0.4: 64 rows)
     for _, dt in ipairs { 0.1, 0.4 } do
       m:run { duration = dt, dt = dt }
-      assert.equals(batches.HISTORY_BYTES // m.cm:history_bytes(), batches.capacity(m, { duration = 10, dt = dt }, 16))
+      local _, ring = m.cm:history_bytes(100)
+      assert.equals(batches.HISTORY_BYTES // ring, batches.capacity(m, { duration = 10, dt = dt }, 16))
     end
     assert.equals(1, batches.capacity(m, { duration = 10, dt = 0.1 }, 16))
     assert.equals(2, batches.capacity(m, { duration = 10, dt = 0.4 }, 16))
@@ -315,6 +316,15 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
     assert.equals(3, batches.capacity(m, { duration = 10, dt = 0.1 }, 3))
     local small = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = random_matrix(5, 2, 60) }
     assert.equals(64, batches.capacity(small, { duration = 10, dt = 0.1 }, 64))
+    -- a delay of 10^6 steps, 125 MB of ring held whole: a 10 ms run holds 128 steps (sim.c), 16 to a batch
+    local D = random_matrix(5, 2, 60)
+    D[1][2] = 2e6
+    local far = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = D }
+    far:run { duration = 10, dt = 0.1 }
+    local _, ring = far.cm:history_bytes(100)
+    assert.equals(5 * 128 * 24, ring)
+    assert.equals(16, batches.capacity(far, { duration = 10, dt = 0.1 }, 16))
+    assert.equals(1, batches.capacity(far, { duration = 1e5, dt = 0.1 }, 16))   -- (held whole: one point)
     local memory = core.memory()
     if memory < math.huge then
       -- rows x (1 + 10 columns) x 8 bytes (the points' results are views): a quarter of

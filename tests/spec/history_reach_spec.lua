@@ -20,20 +20,27 @@ local function model(ms)
   return nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D, xs_init = 0.02, ys_init = 0.01 }
 end
 
+-- The first 6 lines of a script: FHN on HCP-80 as `m`, its lengths times `scale`, then `edit`
+-- (a line of Lua changing D).
+local function script_head(scale, edit)
+  return string.format([[
+local nm = require "neuromass"
+local hcp = nm.datasets.load("hcp")
+local D = {}
+for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] * %s end end
+%s
+local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
+]], scale, edit)
+end
+
 describe("the delay history of a short run", function()
   -- (its address space capped: not under check-asan, h.ASAN)
   local it_limited = h.ASAN and pending or it
   it_limited("is as long as the run, not as the longest delay (a 10 ms run beside a 10^5 ms delay)", function()
     local dir = h.scratch()
-    h.write(dir .. "/long.lua", [[
-local nm = require "neuromass"
-local hcp = nm.datasets.load("hcp")
-local D = {}
-for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] end end
-D[2][3], D[3][2] = 2e6, 2e6          -- 10^5 ms at 20 mm/ms: 10^6 steps of 0.1 ms
-local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
-print(#m:run { duration = 10, dt = 0.1 }:time())
-]])
+    -- 10^5 ms at 20 mm/ms: 10^6 steps of 0.1 ms
+    h.write(dir .. "/long.lua", script_head(1, "D[2][3], D[3][2] = 2e6, 2e6") ..
+                                "print(#m:run { duration = 10, dt = 0.1 }:time())\n")
     -- 80 signals over 2^20 steps are 2 GB (and as much again staged): more than this allows
     local status, out, err = h.sh("ulimit -v 1500000; " .. q(h.exe) .. " run " .. q(dir .. "/long.lua"))
     h.remove_scratch()
@@ -68,13 +75,7 @@ end)
 
 describe("a continued run that grows the delay history", function()
   -- FHN on HCP-80 with a delay of 10^9 steps (2 TB of history): a 10 ms run holds a short one
-  local script = [[
-local nm = require "neuromass"
-local hcp = nm.datasets.load("hcp")
-local D = {}
-for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] end end
-D[2][3] = 2e9
-local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
+  local script = script_head(1, "D[2][3] = 2e9") .. [[
 m:run { duration = 10, record = {} }
 m:run { duration = 1e8, record = {}, continue = true }
 ]]
@@ -89,5 +90,52 @@ m:run { duration = 1e8, record = {}, continue = true }
       assert.truthy(err:find("more than this machine's memory", 1, true), mode .. ": " .. err)
     end
     h.remove_scratch()
+  end)
+end)
+
+describe("run's memory check under a limit on the address space (ulimit -v)", function()
+  -- FHN on HCP-80 with delays 1000 x HCP's (124173 steps of 0.1 ms): a 20 s run holds them all,
+  -- 252 MB of ring and (where the sums go ahead) 168 MB staged; a 100 ms run holds 1010 steps
+  local function script(first, second)
+    return script_head(1000, "") .. string.format([[
+m:run { duration = %s, record = {} }
+print("first")
+m:run { duration = %s, record = {}, continue = true }
+]], first, second)
+  end
+
+  local it_limited = h.ASAN and pending or it
+  it_limited("refuses what the limit leaves no room for before the run, also under neuromass info", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fresh.lua", script(20000, 10))
+    h.write(dir .. "/grow.lua", script(100, 20000))
+    local limit = "ulimit -v 300000; "
+    for _, mode in ipairs { "run", "info" } do
+      for name, line in pairs { fresh = 7, grow = 9 } do
+        local status, out, err = h.sh(limit .. q(h.exe) .. " " .. mode .. " " .. q(dir .. "/" .. name .. ".lua"))
+        local what = mode .. " " .. name .. ": " .. err
+        assert.is_not.equal(0, status, what)
+        assert.truthy(err:find(name .. ".lua:" .. line .. ": run: the delay history needs ", 1, true), what)
+        assert.truthy(err:find("more than what this process's address-space limit (ulimit -v) leaves", 1, true), what)
+        assert.equals(name == "grow", out:find("first", 1, true) ~= nil, what)   -- (the first run kept)
+      end
+    end
+    h.remove_scratch()
+  end)
+
+  it_limited("counts the history the model's simulation holds: fresh runs one after another, continued ones", function()
+    -- delays 300 x HCP's: a 4 s run holds them all, 210 MB; the limit holds one such history, not two
+    local dir = h.scratch()
+    h.write(dir .. "/again.lua", script_head(300, "") .. [[
+for k = 1, 2 do
+  m:run { duration = 4000, record = {} }
+  m:run { duration = 100, record = {}, continue = true, threads = 2 }
+  print(k)
+end
+]])
+    local status, out, err = h.sh("ulimit -v 350000; " .. q(h.exe) .. " run " .. q(dir .. "/again.lua"))
+    h.remove_scratch()
+    assert.equals(0, status, err)
+    assert.equals("1\n2\n", out)
   end)
 end)

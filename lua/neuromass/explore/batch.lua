@@ -140,11 +140,13 @@ local function largest(m, n)
   return top
 end
 
--- The bytes of one point's delay history (sim.c's ring_bytes: 3 doubles per
--- column and row, the columns the signals the coupling sums read, at most
--- the nodes times the variables they couple, the rows the longest delay in
--- steps of dt plus 2, rounded up to a power of 2).
-local function history_bytes(m, dt)
+-- The bytes of the ring of one point's delay history for a run of n_steps
+-- of dt: sim.c's rule (core.history_ring_bytes) on the sizes known before
+-- the model is compiled: the columns the signals the coupling sums read, at
+-- most the nodes times the variables they couple, and the longest delay in
+-- steps of dt.  (The ring alone, not the copy sums going ahead stage: the
+-- budget M.HISTORY_BYTES was measured on the ring.)
+local function history_bytes(m, dt, n_steps)
   local rules, sync = m.net:resolve_sync()
   local n, vars, longest = #m.net.nodes, {}, 0
   for _, r in pairs(rules) do
@@ -156,9 +158,7 @@ local function history_bytes(m, dt)
   end
   local width = 0
   for _ in pairs(vars) do width = width + n end
-  local depth = 1
-  while depth < longest + 2 do depth = depth * 2 end
-  return 3 * 8 * width * depth
+  return core.history_ring_bytes(width, longest, n_steps)
 end
 
 --- batch.capacity(m, run, K) -> how many points like model `m` (its point's
@@ -167,13 +167,13 @@ end
 -- delay history (K times one point's) within M.HISTORY_BYTES, and its
 -- recorded output (K times one point's rows x columns x 8 bytes; the
 -- points' results are views of it: Batch:run) within a quarter of the
--- machine's memory (core.memory()).  At least 1 (a point on its own).
+-- memory the process may take (core.memory()).  At least 1 (a point on its own).
 function M.capacity(m, run, K)
   local n = #m.net.nodes
   local cap = math.min(K, M.MAX_NODES // n)
   local ok, o = pcall(options.read, m, run, nil, 1)
   if not ok then return 1 end                      -- (its own run reports the error)
-  local ring = history_bytes(m, o.dt)
+  local ring = history_bytes(m, o.dt, o.n_steps)
   if ring > 0 then cap = math.min(cap, M.HISTORY_BYTES // ring) end
   local kept = 8 * (o.n_steps // o.every) * (1 + #o.cols.sigs)
   if kept > 0 then cap = math.min(cap, math.floor(core.memory() / 4 / kept)) end

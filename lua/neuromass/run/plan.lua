@@ -110,24 +110,27 @@ end
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
 -- Refuses, before anything is allocated, a delay history or a kept result
--- larger than the machine's memory.  The history is what the simulation
--- holds once this run, from step `done`, is reserved: no longer than the
--- runs read (a continued run may grow it: sim.c nm_sim_reserve).
-local function check_memory(cm, done, n_steps, rows, cols, dt, level)
-  local memory = core.memory()
+-- larger than the memory the process may take (core.memory: the machine's,
+-- or what a limit on its address space leaves, with the `held` bytes of the
+-- model's simulation's history, which a fresh run frees and a continued one
+-- grows).  The history is what the simulation holds once this run, from
+-- step `done`, is reserved: no longer than the runs read (a continued run
+-- may grow it: sim.c nm_sim_reserve), with the copy the coupling sums stage.
+local function check_memory(cm, done, n_steps, rows, cols, dt, held, level)
+  local memory, what = core.memory(held)
   local history = cm:history_bytes(done + n_steps)
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
-                        "dt = %s ms), more than this machine's memory, %s; use a larger dt or " ..
+                        "dt = %s ms), more than %s, %s; use a larger dt or " ..
                         "shorter delays", bytes_text(history), cm:max_delay(), check.number(dt),
-                        bytes_text(memory)), level + 1)
+                        what, bytes_text(memory)), level + 1)
   end
   local kept = rows * cols * 8
   if kept > memory - history then
-    error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than this " ..
-                        "machine's memory, %s; use a larger sampling_dt, record fewer variables, " ..
+    error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than %s, " ..
+                        "%s; use a larger sampling_dt, record fewer variables, " ..
                         "or stream to output.csv (with 'record' naming only what to keep in memory)",
-                        rows, cols, bytes_text(kept), bytes_text(memory)), level + 1)
+                        rows, cols, bytes_text(kept), what, bytes_text(memory)), level + 1)
   end
 end
 
@@ -299,7 +302,8 @@ function M.make(self, o, h, level, dry)
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
-  check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, level + 1)
+  local held = not dry and self.sim and self.sim:history_bytes() or 0
+  check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, held, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
@@ -324,6 +328,12 @@ function M.make(self, o, h, level, dry)
     end
   elseif not continuing then
     cm:set_initial(initial_vector(self))
+    -- the simulation a fresh run replaces goes first, so that the two are
+    -- never held at once (check_memory counted its memory as free)
+    if self.sim then
+      self.sim:free()
+      self.sim = nil
+    end
     -- (noise_streams: a batch's per-channel stream seeds, explore/batch.lua)
     -- the engine's refusals (NEUROMASS_SIMD naming no level, memory) at the user's line
     local made, sim = pcall(core.sim, cm, sim_dt, seed, rawget(self, "noise_streams"))
