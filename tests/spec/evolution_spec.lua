@@ -489,7 +489,8 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find('returned rate = "fast" (a string): a metric is a number', 1, true), e)
   end)
 
-  it("a stop signal ends the fit: the evaluations done are kept, none failed, no best.json", function()
+  it("a stop signal ends the fit: the evaluations done are kept, none failed, no best.json; a rerun resumes it",
+     function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
 local nm = require "neuromass"
@@ -497,7 +498,7 @@ local nm = require "neuromass"
 local best = nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
-  restarts = arg[1] == "workers" and 2 or 1,
+  restarts = arg[1] and arg[1]:find("^workers") and 2 or 1,
   fitness = function(res, point)
     local f = io.open("n", "a"); f:write("x"); f:close()
     f = io.open("n"); local n = #f:read("a"); f:close()
@@ -512,29 +513,140 @@ local best = nm.explore.Evolution {
   out = "fit" }:run()
 print(best.evaluations)
 ]])
-    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
+    local function run(opts)
+      return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet " .. opts)
+    end
+    local function calls() return #read(dir .. "/n") end
+    local s, out, e = run("")
     assert.equals(0, s, e)
     assert.equals("12\n", out)
-    assert.truthy(io.open(dir .. "/fit/best.json")):close()
-    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
+    local whole, best = read(dir .. "/fit/results.csv"), read(dir .. "/fit/best.json")
+    s, out, e = run("-- stop")             -- (the table complete: replayed, nothing computed, no stop)
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(12, calls())
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    assert.equals(best, read(dir .. "/fit/best.json"))
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
     assert.equals(143, s, e)
     assert.equals("", out)                                   -- the script stopped at the fit
     assert.truthy(e:find("fit.lua:5: Evolution: .*interrupted by SIGTERM"), e)
     local t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
-    assert.is_nil(io.open(dir .. "/fit/best.json"))          -- the earlier fit's is gone with its table
+    assert.is_nil(io.open(dir .. "/fit/best.json"))
+    -- the rerun replays evaluations 1 to 4 and computes 5 to 12 alone: the table of the whole run
+    -- (before: it started again, 12 more calls of the fitness)
+    s, out, e = run("")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(5 + 8, calls())
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    assert.equals(best, read(dir .. "/fit/best.json"))
     -- 2 restarts on 2 workers: the evaluations done are joined into results.csv (they stayed in parts/)
-    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
+    -- (another fit: 2 restarts; refused in this folder, its settings named)
+    s, out, e = run("--workers 2 -- workers2")
+    assert.equals(1, s, e)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:5: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
+                         "settings (its evolution.txt): restarts 1 there, 2 here. A rerun resumes a fit only with " ..
+                         "its settings: choose another out for this one, or remove the folder to start again", 1,
+                         true), e)
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers2")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    local whole2, best2 = read(dir .. "/fit/results.csv"), read(dir .. "/fit/best.json")
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
     assert.equals(143, s, e)
     assert.equals("", out)
     assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
                          "done are in "), e)
     t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
-    assert.is_true(select(2, t:gsub("\n", "")) >= 4, t)     -- the header and at least 3 of the first 4
+    local kept = select(2, t:gsub("\n", "")) - 1
+    assert.is_true(kept >= 3, t)                             -- at least 3 of the first 4
     assert.is_nil(io.open(dir .. "/fit/parts/task-0-of-2.csv"))
     assert.is_nil(io.open(dir .. "/fit/best.json"))
+    local before = calls()
+    s, out, e = run("--workers 2 -- workers2")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(before + 12 - kept, calls())               -- only the evaluations the table lacked
+    assert.equals(whole2, read(dir .. "/fit/results.csv"))
+    assert.equals(best2, read(dir .. "/fit/best.json"))
+  end)
+
+  -- A rerun replays the evaluations its table holds (NLopt asks for the same
+  -- points in the same order) and computes only from the first it lacks.
+  it("a rerun replays the logged evaluations, computing the rest; a row not of the point asked, a row past its " ..
+     "restart's end, other settings and a table without its settings are refused, the table kept", function()
+    local dir = h.scratch()
+    local calls = 0
+    local function fit(over)
+      local def = { evaluations = 10, fitness = function(_, point) calls = calls + 1; return -(point.x_ext - 0.4) ^ 2 end }
+      for k, v in pairs(over or {}) do def[k] = v end
+      return evolution(dir, def)
+    end
+    local path = dir .. "/fit/results.csv"
+    local best = fit():run()
+    local whole, json = read(path), read(dir .. "/fit/best.json")
+    assert.equals(10, calls)
+    local t = lines(whole)
+    h.write(path, table.concat(t, "\n", 1, 5) .. "\n")        -- the header and evaluations 1 to 4
+    os.remove(dir .. "/fit/best.json")
+    calls = 0
+    local again = fit():run()
+    assert.equals(6, calls)                                    -- (before: 10, the fit started again)
+    assert.equals(whole, read(path))
+    assert.equals(json, read(dir .. "/fit/best.json"))
+    assert.equals(best.fitness, again.fitness)
+    assert.equals(best.evaluation, again.evaluation)
+    assert.equals(10, again.evaluations)
+    calls = 0
+    fit():run()                                                -- complete: nothing computed
+    assert.equals(0, calls)
+    assert.equals(whole, read(path))
+    local function refused(over)
+      calls = 0
+      local before = read(path)
+      local ok, e = pcall(function() fit(over):run() end)
+      assert.is_false(ok)
+      assert.equals(0, calls)
+      assert.equals(before, read(path))                        -- the table kept as it was
+      return tostring(e)
+    end
+    -- evaluation 3 edited by hand: x_ext changed in its last digit
+    local x3 = t[4]:match("^3,0,([^,]+),")
+    local edited = x3:sub(1, -2) .. (x3:sub(-1) == "1" and "2" or "1")
+    h.write(path, (whole:gsub("\n3,0," .. x3:gsub("%.", "%%.") .. ",", "\n3,0," .. edited .. ",")))
+    local e = refused()
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: row 3 of '" .. path:gsub("%p", "%%%0") .. "' holds " ..
+                         "x_ext = " .. edited:gsub("%p", "%%%0") .. " where this fit asks for x_ext = " ..
+                         x3:gsub("%p", "%%%0") .. " at evaluation 3: the table was edited, or the model or fitness " ..
+                         "changed since it was written; mend or delete that row"), e)
+    -- other settings: named, whatever the rows
+    h.write(path, whole)
+    e = refused({ evaluations = 12, run = { duration = 30, dt = 0.1, seed = 3 } })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: '" .. dir:gsub("%p", "%%%0") .. "/fit' holds the " ..
+                         "evaluations of a fit with other settings %(its evolution.txt%): evaluations 10 there, 12 " ..
+                         "here; run duration 20 there, 30 here%. A rerun resumes a fit only with its settings"), e)
+    -- no settings beside the table (an older neuromass's fit)
+    os.rename(dir .. "/fit/evolution.txt", dir .. "/settings")
+    e = refused()
+    assert.truthy(e:find("Evolution: '" .. dir .. "/fit' holds evaluations but no evolution.txt", 1, true), e)
+    os.rename(dir .. "/settings", dir .. "/fit/evolution.txt")
+    -- a restart that stops early (BOBYQA's xtol_rel): a row after its last evaluation was never asked
+    os.remove(path)
+    local early = { algorithm = "LN_BOBYQA", options = { xtol_rel = 0.1 }, evaluations = 20 }
+    fit(early):run()
+    local short = read(path)
+    local last = #lines(short) - 1
+    assert.is_true(last < 20, short)
+    h.write(path, short .. string.format("%d", last + 1) .. short:match("\n%d+(,[^\n]*\n)$"))
+    e = refused(early)
+    assert.truthy(e:find("Evolution: row " .. (last + 1) .. " of '" .. path .. "' is an evaluation of restart 1, " ..
+                         "which asked for none after evaluation " .. last, 1, true), e)
   end)
 
   it("os.exit in the fitness ends the script with its status, the evaluations before it kept", function()
@@ -667,6 +779,54 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
   end)
 
+  -- An interrupted fit, resumed as an array of 3 tasks (each replaying what
+  -- its restarts logged), or by mpirun: the table and best.json of an
+  -- uninterrupted run, the fitness called only for the evaluations missing.
+  it("an interrupted fit resumed by a 3-task array (+ merge) or mpirun -np 2: the uninterrupted run's table", function()
+    -- (STOP=K: os.exit at this process's K-th evaluation)
+    local script = SCRIPT:gsub("local boxes = .-:run%(%)", "local n, stop = 0, tonumber(os.getenv('STOP'))")
+                         :gsub("fitness = function%(res, point%)\n",
+                               "%0    n = n + 1; if n == stop then os.exit(3) end\n")
+                         :gsub("print%(#boxes.rows, ", "print(")
+    local one, arr, ranks = h.scratch(), h.scratch(), h.scratch()
+    for _, d in ipairs { one, arr, ranks } do h.write(d .. "/fit.lua", script) end
+    local function run(d, opts, env)
+      return h.sh("cd " .. q(d) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run fit.lua --quiet " .. opts)
+    end
+    local s, _, e = run(one, "--workers 1")
+    assert.equals(0, s, e)
+    local whole, json = read(one .. "/fit/results.csv"), read(one .. "/fit/best.json")
+    -- task 1 of 3 (restart 2) ends at its 5th evaluation: 4 rows in its part
+    s, _, e = run(arr, "--task 1 --ntasks 3", "STOP=5")
+    assert.equals(3, s, e)
+    assert.equals(5, #lines(read(arr .. "/fit/parts/task-1-of-3.csv")))
+    for task = 0, 2 do
+      s, _, e = run(arr, "--task " .. task .. " --ntasks 3")
+      assert.equals(0, s, e)
+    end
+    local _, n = count(arr)
+    assert.equals(4 + 8 + 4 + 8, n)                -- (before: restart 2's first 4 evaluated again)
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(0, s, e)
+    assert.equals(whole, read(arr .. "/fit/results.csv"))
+    -- rerun where the merge left it: the complete table replayed, nothing computed, best.json written
+    s, _, e = run(arr, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals(24, select(2, count(arr)))
+    assert.equals(whole, read(arr .. "/fit/results.csv"))
+    assert.equals(json, read(arr .. "/fit/best.json"))
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    s, _, e = run(ranks, "--workers 1", "STOP=11")  -- restart 1 and 2 evaluations of restart 2
+    assert.are_not.equal(0, s, e)
+    assert.equals(11, #lines(read(ranks .. "/fit/results.csv")))
+    s, _, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals(10 + 14, select(2, count(ranks)))     -- (before: 10 + 24)
+    assert.equals(whole, read(ranks .. "/fit/results.csv"))
+    assert.equals(json, read(ranks .. "/fit/best.json"))
+  end)
+
   it("an array task's progress line counts the evaluations of its own restarts", function()
     -- (before: every task counted against the fit's whole budget, and ended at 8/12)
     local dir = h.scratch()
@@ -741,7 +901,7 @@ nm.explore.Evolution {
     local t = read(dir .. "/fit/results.csv")
     assert.truthy(t:find("\n1,") and t:find("\n3,"), t)    -- both restarts' first evaluations
     h.write(dir .. "/fit.lua", script("task ~= nil"))
-    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r fit && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
     assert.are_not.equal(0, s)
     assert.equals("", out)
     assert.truthy(e:find("fit.lua:4: Evolution: the worker processes ended without computing 2 points (1, 3)", 1,
@@ -821,8 +981,9 @@ nm.explore.Evolution {
     end
     assert.equals(3, task("--task 0 --ntasks 1", "QUIT=1 NEUROMASS_EXPLORE_WORKER=-1"))   -- restart 1, 2 rows of 2
     assert.equals(11, evaluations())
-    assert.equals(0, task("--task 1 --ntasks 2"))                                         -- restart 2 whole
-    assert.equals(19, evaluations())
+    -- restart 2: its 2 rows in the worker's part replayed, the 6 after them computed (before: 8, all again)
+    assert.equals(0, task("--task 1 --ntasks 2"))
+    assert.equals(17, evaluations())
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
     assert.equals(1, s, e)
     assert.truthy(e:find("/fit/results.partial.csv: 16 rows (2 parts joined); incomplete", 1, true), e)
@@ -830,7 +991,7 @@ nm.explore.Evolution {
                   e)
     assert.truthy(e:find("\nno part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", 1, true), e)
     assert.equals(0, task("--task 0 --ntasks 2"))                                         -- restart 3 alone
-    assert.equals(27, evaluations())
+    assert.equals(25, evaluations())
     local out
     s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
     assert.equals(0, s, e)
