@@ -457,6 +457,45 @@ describe("nm.explore.Evolution", function()
     assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 
+  -- `neuromass info` passed what `run` refuses (before: exit 0 for all three, nothing said)
+  it("neuromass info says what run would: another kind's folder (both ways), another fit's settings", function()
+    local dir = h.scratch()
+    h.write(dir .. "/both.lua", [[
+local nm = require "neuromass"
+local fhn = function() return nm.models.fhn.native {} end
+if arg[1] == "box" then
+  nm.explore.BoxSearch { model = fhn, space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6 } },
+    run = { duration = 5, dt = 0.1 }, evaluate = function() return { one = 1 } end, out = arg[2] }:run()
+else
+  nm.explore.Evolution { model = fhn, run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } },
+    fitness = function(_, p) return -p.x_ext end, evaluations = tonumber(arg[3]), out = arg[2] }:run()
+end
+]])
+    local function nm_(cmd, args)
+      return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. cmd .. " both.lua --quiet -- " .. args)
+    end
+    assert.equals(0, (nm_("run", "box boxes")))
+    assert.equals(0, (nm_("run", "fit fit 4")))
+    local listing = select(2, h.sh("ls -R " .. q(dir)))
+    for _, c in ipairs {
+      { "fit boxes 4", "both.lua:7: Evolution: '" .. dir .. "/boxes' is a BoxSearch's folder (its exploration.txt)" },
+      { "box fit", "both.lua:4: BoxSearch: '" .. dir .. "/fit' is an Evolution's folder (its exploration.txt)" },
+      { "fit fit 6", "both.lua:7: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
+                     "settings (its evolution.txt): evaluations 4 there, 6 here." },
+    } do
+      local si, _, ei = nm_("info", c[1])
+      local sr, _, er = nm_("run", c[1])
+      assert.equals(1, sr, er)
+      assert.truthy(er:find(c[2], 1, true), er)
+      assert.equals(1, si, c[1] .. ": " .. ei)
+      assert.truthy(ei:find(c[2], 1, true), ei)
+    end
+    assert.equals(0, (nm_("info", "fit fit 4")))
+    assert.equals(0, (nm_("info", "fit new 4")))
+    assert.is_nil(io.open(dir .. "/new"))                     -- info writes nothing
+    assert.equals(listing, select(2, h.sh("ls -R " .. q(dir))))
+  end)
+
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
      function()
     local function err(fitness)

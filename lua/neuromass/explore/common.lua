@@ -245,6 +245,19 @@ function M.claim_folder(what, dir, check_only)
   if not pending then check.error(string.format("%s: cannot write '%s': %s", what, path, failure.message), 2) end
 end
 
+--- common.info_folder(what, out) -> the absolute path of the folder `out`
+-- (under --out when relative) when it exists, else nil, creating nothing:
+-- for `neuromass info`, which then says what a run would refuse there.  An
+-- error at the user's line, as a run's (M.claim_folder), when the folder is
+-- another kind of exploration's.
+function M.info_folder(what, out)
+  local given = paths.resolve(out, 3)
+  if not core.path_info(given).is_dir then return nil end
+  local dir = paths.folder(given)
+  M.claim_folder(what, dir, true)
+  return dir
+end
+
 -- A results table is written again after at least this many seconds, and
 -- at least WRITE_SHARE times as long as its last write took (a table of
 -- 10^5 rows takes about 0.4 s of CPU: written every 2 s, a third of a sweep

@@ -552,7 +552,8 @@ end
 -- the rows and writes results.csv and best.json (every rank returns the
 -- best).  The table is the same however the restarts were spread.  Under
 -- `neuromass info`, builds the model at the middle of the bounds and
--- describes it, computing nothing.
+-- describes it, computing and writing nothing, and refuses the folder as a
+-- run would (another kind's, another fit's evaluations).
 function Evolution:run()
   evolutions = evolutions + 1
   local ordinal = -evolutions
@@ -565,6 +566,12 @@ function Evolution:run()
   common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
     m:run(self.run_opts)
+    -- (what a run would refuse in the folder: another kind's, another fit's evaluations)
+    local dir = common.info_folder("Evolution", self.out)
+    if dir then
+      refuse_foreign(dir)
+      log_of(self, dir, (h and h.seed) or self.run_opts.seed or 0, h, false)
+    end
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
