@@ -612,10 +612,13 @@ function Evolution:run()
   end
   -- The log: the evaluations an earlier run of this fit left (results.csv,
   -- parts), replayed rather than run again (their settings checked, and
-  -- written by every process that writes in the folder)
+  -- written, by every process that writes in the folder; under mpirun, rank
+  -- 0 reads it and shares it: the ranks need not share a file system)
   local ranks = plan.kind == "mpi"
   local alone = plan.kind == "single" or plan.kind == "workers" or (ranks and plan.task == 0)
-  local logged, parts = log_of(self, dir, base, h, not ranks or plan.task == 0)
+  local logged, parts = {}, {}
+  if not ranks or plan.task == 0 then logged, parts = log_of(self, dir, base, h, true) end
+  if ranks then logged = mpi.share(plan.task == 0 and logged or nil) end
   if plan.kind == "task" then
     local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
     if not wrote then check.error("Evolution: " .. err, 2) end
