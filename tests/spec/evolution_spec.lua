@@ -882,6 +882,24 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, ru
     assert.falsy(e:find("/12 points", 1, true), e)
   end)
 
+  it("a resumed fit's progress line counts the evaluations replayed as done", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local n, stop = 0, tonumber(os.getenv("STOP"))
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 12, out = "fit", progress = true,
+  fitness = function(_, p) n = n + 1; if n == stop then os.exit(3) end return -p.x_ext end }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && STOP=6 " .. q(h.exe) .. " run fit.lua")
+    assert.equals(3, s, e)
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua")
+    assert.equals(0, s, e)
+    -- (before: the fit started again, "explore: 1/12 points")
+    assert.truthy(e:find("^explore: 6/12 points, "), e)
+    assert.truthy(e:find("\nexplore: 12/12 points, [^\n]*\n$"), e)
+  end)
+
   it("restarts that stop before their budget (NLopt's xtol_rel) merge complete from a 3-task array", function()
     -- BOBYQA stops each restart after a few of its 20 evaluations: the rows have gaps, which are no
     -- missing points (before: the merge named them, and stayed incomplete, exit 1, whatever ran)
