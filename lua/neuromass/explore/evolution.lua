@@ -495,14 +495,14 @@ local function log_of(self, dir, base, h, writes)
 end
 
 -- For a process that holds DIR alone (a run's script's process, rank 0 of
--- an MPI job at its end): results.csv written with the `rows` of the log
--- and of this run, and the parts read (`parts`), an incomplete merge's
--- table and the tasks' and workers' layout files removed (merge.write).
+-- an MPI job), before its restarts: the parts it read (`parts`) joined with
+-- results.csv into results.csv (`rows`, the log: merge.write, which removes
+-- them, an incomplete merge's table and the layout files); with no part,
+-- the layout files a killed run's workers left removed.
 local function settle(dir, names, rows, parts)
-  if #parts == 0 and next(rows) == nil then merge.clear_layout(dir); return end
+  if #parts == 0 then merge.clear_layout(dir); return end
   local ok, err = merge.write(dir, names, rows, parts)
   if not ok then check.error("Evolution: " .. err, 3) end
-  if #parts == 0 then merge.clear_layout(dir) end
 end
 
 -- Refuses (at the user's line) an out holding what a fit would replay and
@@ -623,8 +623,11 @@ function Evolution:run()
     local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
     if not wrote then check.error("Evolution: " .. err, 2) end
   end
-  -- (a best.json never stands beside another table than its own: written again at the end)
-  if alone then os.remove(dir .. "/best.json") end
+  if alone then
+    -- (a best.json never stands beside another table than its own: written again at the end)
+    os.remove(dir .. "/best.json")
+    settle(dir, params.names, logged, parts)   -- (the log in results.csv alone: what the workers replay)
+  end
   local function block(r) return (r - 1) * share + 1, math.min(r * share, self.evaluations) end
   -- The restarts this process runs, known now (a worker's: as it claims them), their logged rows kept
   local rows, before, total = {}, 0, 0
@@ -642,7 +645,6 @@ function Evolution:run()
                                  plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
   local n = 0
   if plan.kind == "workers" and self.restarts > 1 then
-    settle(dir, params.names, rows, parts)      -- (the log in results.csv alone, which the workers replay)
     local ok, err = workers.run(h, ordinal, plan, self.restarts, done,
                                 function(task, pid) spread.held_by(dir, task, pid) end)
     spread.clear_claims(dir)
@@ -663,7 +665,6 @@ function Evolution:run()
   else
     -- Under mpirun each rank runs its restarts, and rank 0 alone writes: the
     -- rows are gathered there at the end (explore/mpi.lua).
-    if plan.kind ~= "task" and not ranks then settle(dir, params.names, rows, parts) end
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker)
                    or dir .. "/results.csv"
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
@@ -699,7 +700,10 @@ function Evolution:run()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
       mpi.gather_warnings(plan)       -- (the lookups clamped: rank 0 writes the sum of every rank's)
-      if alone then settle(dir, params.names, rows, parts) end
+      if alone then
+        local ok, err = tbl.write(target, params.names, rows)
+        if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
+      end
     end
     if plan.kind == "task" then
       for _ in pairs(rows) do n = n + 1 end
