@@ -882,6 +882,51 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, ru
     assert.falsy(e:find("/12 points", 1, true), e)
   end)
 
+  -- Under mpirun a stopped fit's evaluations were lost: each rank raised its
+  -- stop at once, and rank 0 wrote no table (nothing to resume from).
+  it("mpirun: a rank stopped keeps the evaluations done in results.csv, naming it; the rerun resumes the fit",
+     function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local one, ranks = h.scratch(), h.scratch()
+    local script = [[
+local nm = require "neuromass"
+local rank, n = tonumber(os.getenv("OMPI_COMM_WORLD_RANK")), 0
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1, seed = 5 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 16, restarts = 2, out = "fit",
+  fitness = function(_, point)
+    local f = io.open("evals.txt", "a"); f:write("x\n"); f:close()
+    n = n + 1
+    if rank == 1 and n == 3 and os.getenv("STOP") then
+]] .. h.STOP_SELF .. [[
+    end
+    return -(point.x_ext - 0.4) ^ 2
+  end }:run()
+print(best.evaluations)
+]]
+    for _, d in ipairs { one, ranks } do h.write(d .. "/fit.lua", script) end
+    local s, _, e = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
+    assert.equals(0, s, e)
+    local out
+    s, out, e = h.sh("cd " .. q(ranks) .. " && STOP=1 " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.are_not.equal(0, s, e)
+    assert.are_not.equal(124, s, e)                      -- (timeout's: the job hung)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:3: Evolution: rank 1 was stopped by signal 15; the evaluations done are kept " ..
+                         "in " .. ranks .. "/fit/results.csv: run again to resume the fit", 1, true), e)
+    -- restart 1 on rank 0 whole, restart 2's first 2 evaluations on rank 1 (before: no results.csv)
+    local t = lines(read(ranks .. "/fit/results.csv"))
+    assert.equals(11, #t, table.concat(t, "\n"))
+    assert.is_nil(io.open(ranks .. "/fit/best.json"))
+    s, out, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals("16\n16\n", out)
+    assert.equals(11 + 6, select(2, read(ranks .. "/evals.txt"):gsub("\n", "")))
+    assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
+    assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+  end)
+
   it("a resumed fit's progress line counts the evaluations replayed as done", function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[

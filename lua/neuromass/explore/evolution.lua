@@ -669,6 +669,7 @@ function Evolution:run()
                    or dir .. "/results.csv"
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
+    local stopped                       -- (under mpirun: why this rank stopped, raised once rank 0 wrote)
     local function restarts()
       for r = 1, self.restarts do
         -- (a worker of --workers takes the restarts no other has; a task or rank its slice)
@@ -686,6 +687,8 @@ function Evolution:run()
             done(i, row.status)
             tick()
           end)
+          -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
+          if not ok and ranks and core.stop_signal() then stopped = err; return end
           if not ok then save(true); check.error("Evolution: " .. err, 2) end
           -- (a worker: its rows saved, then the restart marked finished, for a
           -- merge of what a killed run left: spread.claims)
@@ -703,6 +706,14 @@ function Evolution:run()
       if alone then
         local ok, err = tbl.write(target, params.names, rows)
         if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
+      end
+      -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
+      -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
+      local others = mpi.stopped(plan)
+      if stopped then check.error("Evolution: " .. stopped, 2) end
+      if others then
+        check.error(string.format("Evolution: %s; the evaluations done are kept in %s/results.csv: run again " ..
+                                  "to resume the fit", others, dir), 2)
       end
     end
     if plan.kind == "task" then
