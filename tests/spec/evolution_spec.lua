@@ -458,7 +458,8 @@ describe("nm.explore.Evolution", function()
   end)
 
   -- `neuromass info` passed what `run` refuses (before: exit 0 for all three, nothing said)
-  it("neuromass info says what run would: another kind's folder (both ways), another fit's settings", function()
+  it("neuromass info says what run would: another kind's folder (both ways), another fit's settings, a file",
+     function()
     local dir = h.scratch()
     h.write(dir .. "/both.lua", [[
 local nm = require "neuromass"
@@ -476,12 +477,15 @@ end
     end
     assert.equals(0, (nm_("run", "box boxes")))
     assert.equals(0, (nm_("run", "fit fit 4")))
+    h.write(dir .. "/afile", "")
     local listing = select(2, h.sh("ls -R " .. q(dir)))
     for _, c in ipairs {
       { "fit boxes 4", "both.lua:7: Evolution: '" .. dir .. "/boxes' is a BoxSearch's folder (its exploration.txt)" },
       { "box fit", "both.lua:4: BoxSearch: '" .. dir .. "/fit' is an Evolution's folder (its exploration.txt)" },
       { "fit fit 6", "both.lua:7: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
                      "settings (its evolution.txt): evaluations 4 there, 6 here." },
+      { "fit afile 4", "both.lua:7: Evolution: cannot create '" .. dir .. "/afile': not a directory" },
+      { "box afile", "both.lua:4: BoxSearch: cannot create '" .. dir .. "/afile': not a directory" },
     } do
       local si, _, ei = nm_("info", c[1])
       local sr, _, er = nm_("run", c[1])

@@ -248,11 +248,15 @@ end
 --- common.info_folder(what, out) -> the absolute path of the folder `out`
 -- (under --out when relative) when it exists, else nil, creating nothing:
 -- for `neuromass info`, which then says what a run would refuse there.  An
--- error at the user's line, as a run's (M.claim_folder), when the folder is
--- another kind of exploration's.
+-- error at the user's line, as a run's (M.folder, M.claim_folder), when
+-- `out` or its parent is a file, or the folder another kind of exploration's.
 function M.info_folder(what, out)
   local given = paths.resolve(out, 3)
-  if not core.path_info(given).is_dir then return nil end
+  local info = core.path_info(given)
+  if (info.exists and not info.is_dir) or info.dir_is_file then   -- (M.folder's mkdir -p would fail)
+    check.error(string.format("%s: cannot create '%s': not a directory", what, info.absolute), 2)
+  end
+  if not info.is_dir then return nil end
   local dir = paths.folder(given)
   M.claim_folder(what, dir, true)
   return dir
