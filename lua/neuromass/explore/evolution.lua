@@ -38,6 +38,7 @@ local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
 local warnings = require "neuromass.run.warnings"
+local run_options = require "neuromass.run.options"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local leftovers = require "neuromass.explore.leftovers"
@@ -417,7 +418,9 @@ function M.settings(self, base, h)
   for k, v in keyorder.pairs(self.run_opts) do
     if not UNRECORDED_RUN[k] then add("run " .. k, setting_text(v)) end
   end
-  for _, kv in ipairs(h and h.sets or {}) do add("--set " .. kv[1], kv[2]) end
+  for _, kv in ipairs(h and h.sets or {}) do     -- (the value as the runs take it: 0.30 is 0.3)
+    add("--set " .. kv[1], setting_text(run_options.set_value(kv) or kv[2]))
+  end
   return table.concat(lines, "\n") .. "\n"
 end
 
