@@ -226,8 +226,7 @@ local ARTICLE = { BoxSearch = "a", Evolution = "an" }
 -- when absent (whole, renamed; not when check_only: before the
 -- exploration's own checks of the folder, which may refuse it).  (A
 -- results.csv alone cannot always tell: a BoxSearch whose every point failed
--- has no metric column, as a fit whose every evaluation failed; an
--- Evolution replaces its folder's table.)
+-- has no metric column, as a fit whose every evaluation failed.)
 function M.claim_folder(what, dir, check_only)
   local path = dir .. "/" .. M.KIND_FILE
   local f = io.open(path, "r")
