@@ -457,6 +457,49 @@ describe("nm.explore.Evolution", function()
     assert.equals(2, evolution(dir, { evaluations = 2, out = dir .. "/own" }):run().evaluations)
   end)
 
+  -- `neuromass info` passed what `run` refuses (before: exit 0 for all three, nothing said)
+  it("neuromass info says what run would: another kind's folder (both ways), another fit's settings, a file",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/both.lua", [[
+local nm = require "neuromass"
+local fhn = function() return nm.models.fhn.native {} end
+if arg[1] == "box" then
+  nm.explore.BoxSearch { model = fhn, space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6 } },
+    run = { duration = 5, dt = 0.1 }, evaluate = function() return { one = 1 } end, out = arg[2] }:run()
+else
+  nm.explore.Evolution { model = fhn, run = { duration = 5, dt = 0.1 }, parameters = { x_ext = { 0, 1 } },
+    fitness = function(_, p) return -p.x_ext end, evaluations = tonumber(arg[3]), out = arg[2] }:run()
+end
+]])
+    local function nm_(cmd, args)
+      return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. cmd .. " both.lua --quiet -- " .. args)
+    end
+    assert.equals(0, (nm_("run", "box boxes")))
+    assert.equals(0, (nm_("run", "fit fit 4")))
+    h.write(dir .. "/afile", "")
+    local listing = select(2, h.sh("ls -R " .. q(dir)))
+    for _, c in ipairs {
+      { "fit boxes 4", "both.lua:7: Evolution: '" .. dir .. "/boxes' is a BoxSearch's folder (its exploration.txt)" },
+      { "box fit", "both.lua:4: BoxSearch: '" .. dir .. "/fit' is an Evolution's folder (its exploration.txt)" },
+      { "fit fit 6", "both.lua:7: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
+                     "settings (its evolution.txt): evaluations 4 there, 6 here." },
+      { "fit afile 4", "both.lua:7: Evolution: cannot create '" .. dir .. "/afile': not a directory" },
+      { "box afile", "both.lua:4: BoxSearch: cannot create '" .. dir .. "/afile': not a directory" },
+    } do
+      local si, _, ei = nm_("info", c[1])
+      local sr, _, er = nm_("run", c[1])
+      assert.equals(1, sr, er)
+      assert.truthy(er:find(c[2], 1, true), er)
+      assert.equals(1, si, c[1] .. ": " .. ei)
+      assert.truthy(ei:find(c[2], 1, true), ei)
+    end
+    assert.equals(0, (nm_("info", "fit fit 4")))
+    assert.equals(0, (nm_("info", "fit new 4")))
+    assert.is_nil(io.open(dir .. "/new"))                     -- info writes nothing
+    assert.equals(listing, select(2, h.sh("ls -R " .. q(dir))))
+  end)
+
   it("a fitness returning something else than a number is an error at the user's line; the rows before are kept",
      function()
     local function err(fitness)
@@ -489,7 +532,8 @@ describe("nm.explore.Evolution", function()
     assert.truthy(e:find('returned rate = "fast" (a string): a metric is a number', 1, true), e)
   end)
 
-  it("a stop signal ends the fit: the evaluations done are kept, none failed, no best.json", function()
+  it("a stop signal ends the fit: the evaluations done are kept, none failed, no best.json; a rerun resumes it",
+     function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
 local nm = require "neuromass"
@@ -497,7 +541,7 @@ local nm = require "neuromass"
 local best = nm.explore.Evolution {
   model = function() return nm.models.fhn.native {} end,
   run = { duration = 20, dt = 0.1 }, parameters = { x_ext = { 0, 1 } }, evaluations = 12,
-  restarts = arg[1] == "workers" and 2 or 1,
+  restarts = arg[1] and arg[1]:find("^workers") and 2 or 1,
   fitness = function(res, point)
     local f = io.open("n", "a"); f:write("x"); f:close()
     f = io.open("n"); local n = #f:read("a"); f:close()
@@ -512,29 +556,159 @@ local best = nm.explore.Evolution {
   out = "fit" }:run()
 print(best.evaluations)
 ]])
-    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
+    local function run(opts)
+      return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet " .. opts)
+    end
+    local function calls() return #read(dir .. "/n") end
+    local s, out, e = run("")
     assert.equals(0, s, e)
     assert.equals("12\n", out)
-    assert.truthy(io.open(dir .. "/fit/best.json")):close()
-    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
+    local whole, best = read(dir .. "/fit/results.csv"), read(dir .. "/fit/best.json")
+    s, out, e = run("-- stop")             -- (the table complete: replayed, nothing computed, no stop)
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(12, calls())
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    assert.equals(best, read(dir .. "/fit/best.json"))
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
     assert.equals(143, s, e)
     assert.equals("", out)                                   -- the script stopped at the fit
     assert.truthy(e:find("fit.lua:5: Evolution: .*interrupted by SIGTERM"), e)
     local t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
-    assert.is_nil(io.open(dir .. "/fit/best.json"))          -- the earlier fit's is gone with its table
+    assert.is_nil(io.open(dir .. "/fit/best.json"))
+    -- the rerun replays evaluations 1 to 4 and computes 5 to 12 alone: the table of the whole run
+    -- (before: it started again, 12 more calls of the fitness)
+    s, out, e = run("")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(5 + 8, calls())
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    assert.equals(best, read(dir .. "/fit/best.json"))
     -- 2 restarts on 2 workers: the evaluations done are joined into results.csv (they stayed in parts/)
-    s, out, e = h.sh("cd " .. q(dir) .. " && rm n && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
+    -- (a --set recorded as the runs take it: 3.10 is 3.1; another value is another fit)
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet --set alpha=3.10")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.truthy(read(dir .. "/fit/evolution.txt"):find("\n%-%-set alpha = 3%.1\n"))
+    s, out, e = run("--set alpha=3.1")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(12, calls())                               -- (nothing computed)
+    for _, c in ipairs { { "--set alpha=3.2", "3.2" }, { "", "(none)" } } do
+      s, out, e = run(c[1])
+      assert.equals(1, s, e)
+      assert.equals("", out)
+      assert.truthy(e:find("(its evolution.txt): --set alpha 3.1 there, " .. c[2] .. " here.", 1, true), e)
+    end
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    -- (another fit: 2 restarts; refused in this folder, its settings named)
+    s, out, e = run("--workers 2 -- workers2")
+    assert.equals(1, s, e)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:5: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
+                         "settings (its evolution.txt): restarts 1 there, 2 here. A rerun resumes a fit only with " ..
+                         "its settings: choose another out for this one, or remove the folder to start again", 1,
+                         true), e)
+    assert.equals(whole, read(dir .. "/fit/results.csv"))
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers2")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    local whole2, best2 = read(dir .. "/fit/results.csv"), read(dir .. "/fit/best.json")
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet --workers 2 -- workers")
     assert.equals(143, s, e)
     assert.equals("", out)
     assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
                          "done are in "), e)
     t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
-    assert.is_true(select(2, t:gsub("\n", "")) >= 4, t)     -- the header and at least 3 of the first 4
+    local kept = select(2, t:gsub("\n", "")) - 1
+    assert.is_true(kept >= 3, t)                             -- at least 3 of the first 4
     assert.is_nil(io.open(dir .. "/fit/parts/task-0-of-2.csv"))
     assert.is_nil(io.open(dir .. "/fit/best.json"))
+    local before = calls()
+    s, out, e = run("--workers 2 -- workers2")
+    assert.equals(0, s, e)
+    assert.equals("12\n", out)
+    assert.equals(before + 12 - kept, calls())               -- only the evaluations the table lacked
+    assert.equals(whole2, read(dir .. "/fit/results.csv"))
+    assert.equals(best2, read(dir .. "/fit/best.json"))
+  end)
+
+  -- A rerun replays the evaluations its table holds (NLopt asks for the same
+  -- points in the same order) and computes only from the first it lacks.
+  it("a rerun replays the logged evaluations, computing the rest; a row not of the point asked, a row past its " ..
+     "restart's end, other settings and a table without its settings are refused, the table kept", function()
+    local dir = h.scratch()
+    local calls = 0
+    local function fit(over)
+      local def = { evaluations = 10, fitness = function(_, point) calls = calls + 1; return -(point.x_ext - 0.4) ^ 2 end }
+      for k, v in pairs(over or {}) do def[k] = v end
+      return evolution(dir, def)
+    end
+    local path = dir .. "/fit/results.csv"
+    local best = fit():run()
+    local whole, json = read(path), read(dir .. "/fit/best.json")
+    assert.equals(10, calls)
+    local t = lines(whole)
+    h.write(path, table.concat(t, "\n", 1, 5) .. "\n")        -- the header and evaluations 1 to 4
+    os.remove(dir .. "/fit/best.json")
+    calls = 0
+    local again = fit():run()
+    assert.equals(6, calls)                                    -- (before: 10, the fit started again)
+    assert.equals(whole, read(path))
+    assert.equals(json, read(dir .. "/fit/best.json"))
+    assert.equals(best.fitness, again.fitness)
+    assert.equals(best.evaluation, again.evaluation)
+    assert.equals(10, again.evaluations)
+    calls = 0
+    fit():run()                                                -- complete: nothing computed
+    assert.equals(0, calls)
+    assert.equals(whole, read(path))
+    local function refused(over)
+      calls = 0
+      local before = read(path)
+      local ok, e = pcall(function() fit(over):run() end)
+      assert.is_false(ok)
+      assert.equals(0, calls)
+      assert.equals(before, read(path))                        -- the table kept as it was
+      return tostring(e)
+    end
+    -- evaluation 3 edited by hand: x_ext changed in its last digit
+    local x3 = t[4]:match("^3,0,([^,]+),")
+    local edited = x3:sub(1, -2) .. (x3:sub(-1) == "1" and "2" or "1")
+    h.write(path, (whole:gsub("\n3,0," .. x3:gsub("%.", "%%.") .. ",", "\n3,0," .. edited .. ",")))
+    local e = refused()
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: row 3 of '" .. path:gsub("%p", "%%%0") .. "' holds " ..
+                         "x_ext = " .. edited:gsub("%p", "%%%0") .. " where this fit asks for x_ext = " ..
+                         x3:gsub("%p", "%%%0") .. " at evaluation 3: the table was edited, or the model or fitness " ..
+                         "changed since it was written; mend or delete that row"), e)
+    -- other settings: named, whatever the rows
+    h.write(path, whole)
+    e = refused({ evaluations = 12, run = { duration = 30, dt = 0.1, seed = 3 } })
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: '" .. dir:gsub("%p", "%%%0") .. "/fit' holds the " ..
+                         "evaluations of a fit with other settings %(its evolution.txt%): evaluations 10 there, 12 " ..
+                         "here; run duration 20 there, 30 here%. A rerun resumes a fit only with its settings"), e)
+    -- no settings beside the table (an older neuromass's fit)
+    os.rename(dir .. "/fit/evolution.txt", dir .. "/settings")
+    e = refused()
+    assert.truthy(e:find("Evolution: '" .. dir .. "/fit' holds evaluations but no evolution.txt", 1, true), e)
+    os.rename(dir .. "/settings", dir .. "/fit/evolution.txt")
+    -- a restart that stops early (BOBYQA's xtol_rel): a row after its last evaluation was never asked
+    os.remove(path)
+    local early = { algorithm = "LN_BOBYQA", options = { xtol_rel = 0.1 }, evaluations = 20 }
+    fit(early):run()
+    local short = read(path)
+    local last = #lines(short) - 1
+    assert.is_true(last < 20, short)
+    h.write(path, short .. string.format("%d", last + 1) .. short:match("\n%d+(,[^\n]*\n)$"))
+    e = refused(early)
+    assert.truthy(e:find("Evolution: row " .. (last + 1) .. " of '" .. path .. "' is an evaluation of restart 1, " ..
+                         "which asked for none after evaluation " .. last, 1, true), e)
   end)
 
   it("os.exit in the fitness ends the script with its status, the evaluations before it kept", function()
@@ -667,6 +841,54 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.is_nil(io.open(arr .. "/fit/results.partial.csv"))
   end)
 
+  -- An interrupted fit, resumed as an array of 3 tasks (each replaying what
+  -- its restarts logged), or by mpirun: the table and best.json of an
+  -- uninterrupted run, the fitness called only for the evaluations missing.
+  it("an interrupted fit resumed by a 3-task array (+ merge) or mpirun -np 2: the uninterrupted run's table", function()
+    -- (STOP=K: os.exit at this process's K-th evaluation)
+    local script = SCRIPT:gsub("local boxes = .-:run%(%)", "local n, stop = 0, tonumber(os.getenv('STOP'))")
+                         :gsub("fitness = function%(res, point%)\n",
+                               "%0    n = n + 1; if n == stop then os.exit(3) end\n")
+                         :gsub("print%(#boxes.rows, ", "print(")
+    local one, arr, ranks = h.scratch(), h.scratch(), h.scratch()
+    for _, d in ipairs { one, arr, ranks } do h.write(d .. "/fit.lua", script) end
+    local function run(d, opts, env)
+      return h.sh("cd " .. q(d) .. " && " .. (env or "") .. " " .. q(h.exe) .. " run fit.lua --quiet " .. opts)
+    end
+    local s, _, e = run(one, "--workers 1")
+    assert.equals(0, s, e)
+    local whole, json = read(one .. "/fit/results.csv"), read(one .. "/fit/best.json")
+    -- task 1 of 3 (restart 2) ends at its 5th evaluation: 4 rows in its part
+    s, _, e = run(arr, "--task 1 --ntasks 3", "STOP=5")
+    assert.equals(3, s, e)
+    assert.equals(5, #lines(read(arr .. "/fit/parts/task-1-of-3.csv")))
+    for task = 0, 2 do
+      s, _, e = run(arr, "--task " .. task .. " --ntasks 3")
+      assert.equals(0, s, e)
+    end
+    local _, n = count(arr)
+    assert.equals(4 + 8 + 4 + 8, n)                -- (before: restart 2's first 4 evaluated again)
+    s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(0, s, e)
+    assert.equals(whole, read(arr .. "/fit/results.csv"))
+    -- rerun where the merge left it: the complete table replayed, nothing computed, best.json written
+    s, _, e = run(arr, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals(24, select(2, count(arr)))
+    assert.equals(whole, read(arr .. "/fit/results.csv"))
+    assert.equals(json, read(arr .. "/fit/best.json"))
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    s, _, e = run(ranks, "--workers 1", "STOP=11")  -- restart 1 and 2 evaluations of restart 2
+    assert.are_not.equal(0, s, e)
+    assert.equals(11, #lines(read(ranks .. "/fit/results.csv")))
+    s, _, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals(10 + 14, select(2, count(ranks)))     -- (before: 10 + 24)
+    assert.equals(whole, read(ranks .. "/fit/results.csv"))
+    assert.equals(json, read(ranks .. "/fit/best.json"))
+  end)
+
   it("an array task's progress line counts the evaluations of its own restarts", function()
     -- (before: every task counted against the fit's whole budget, and ended at 8/12)
     local dir = h.scratch()
@@ -681,6 +903,69 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, ru
     assert.equals(0, s, e)
     assert.truthy(e:find("explore: 8/8 points, ", 1, true), e)
     assert.falsy(e:find("/12 points", 1, true), e)
+  end)
+
+  -- Under mpirun a stopped fit's evaluations were lost: each rank raised its
+  -- stop at once, and rank 0 wrote no table (nothing to resume from).
+  it("mpirun: a rank stopped keeps the evaluations done in results.csv, naming it; the rerun resumes the fit",
+     function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local one, ranks = h.scratch(), h.scratch()
+    local script = [[
+local nm = require "neuromass"
+local rank, n = tonumber(os.getenv("OMPI_COMM_WORLD_RANK")), 0
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1, seed = 5 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 16, restarts = 2, out = "fit",
+  fitness = function(_, point)
+    local f = io.open("evals.txt", "a"); f:write("x\n"); f:close()
+    n = n + 1
+    if rank == 1 and n == 3 and os.getenv("STOP") then
+]] .. h.STOP_SELF .. [[
+    end
+    return -(point.x_ext - 0.4) ^ 2
+  end }:run()
+print(best.evaluations)
+]]
+    for _, d in ipairs { one, ranks } do h.write(d .. "/fit.lua", script) end
+    local s, _, e = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
+    assert.equals(0, s, e)
+    local out
+    s, out, e = h.sh("cd " .. q(ranks) .. " && STOP=1 " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.are_not.equal(0, s, e)
+    assert.are_not.equal(124, s, e)                      -- (timeout's: the job hung)
+    assert.equals("", out)
+    assert.truthy(e:find("fit.lua:3: Evolution: rank 1 was stopped by signal 15; the evaluations done are kept " ..
+                         "in " .. ranks .. "/fit/results.csv: run again to resume the fit", 1, true), e)
+    -- restart 1 on rank 0 whole, restart 2's first 2 evaluations on rank 1 (before: no results.csv)
+    local t = lines(read(ranks .. "/fit/results.csv"))
+    assert.equals(11, #t, table.concat(t, "\n"))
+    assert.is_nil(io.open(ranks .. "/fit/best.json"))
+    s, out, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals("16\n16\n", out)
+    assert.equals(11 + 6, select(2, read(ranks .. "/evals.txt"):gsub("\n", "")))
+    assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
+    assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+  end)
+
+  it("a resumed fit's progress line counts the evaluations replayed as done", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+local n, stop = 0, tonumber(os.getenv("STOP"))
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 12, out = "fit", progress = true,
+  fitness = function(_, p) n = n + 1; if n == stop then os.exit(3) end return -p.x_ext end }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && STOP=6 " .. q(h.exe) .. " run fit.lua")
+    assert.equals(3, s, e)
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua")
+    assert.equals(0, s, e)
+    -- (before: the fit started again, "explore: 1/12 points")
+    assert.truthy(e:find("^explore: 6/12 points, "), e)
+    assert.truthy(e:find("\nexplore: 12/12 points, [^\n]*\n$"), e)
   end)
 
   it("restarts that stop before their budget (NLopt's xtol_rel) merge complete from a 3-task array", function()
@@ -741,7 +1026,7 @@ nm.explore.Evolution {
     local t = read(dir .. "/fit/results.csv")
     assert.truthy(t:find("\n1,") and t:find("\n3,"), t)    -- both restarts' first evaluations
     h.write(dir .. "/fit.lua", script("task ~= nil"))
-    s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
+    s, out, e = h.sh("cd " .. q(dir) .. " && rm -r fit && " .. q(h.exe) .. " run fit.lua --workers 2 --quiet")
     assert.are_not.equal(0, s)
     assert.equals("", out)
     assert.truthy(e:find("fit.lua:4: Evolution: the worker processes ended without computing 2 points (1, 3)", 1,
@@ -821,8 +1106,9 @@ nm.explore.Evolution {
     end
     assert.equals(3, task("--task 0 --ntasks 1", "QUIT=1 NEUROMASS_EXPLORE_WORKER=-1"))   -- restart 1, 2 rows of 2
     assert.equals(11, evaluations())
-    assert.equals(0, task("--task 1 --ntasks 2"))                                         -- restart 2 whole
-    assert.equals(19, evaluations())
+    -- restart 2: its 2 rows in the worker's part replayed, the 6 after them computed (before: 8, all again)
+    assert.equals(0, task("--task 1 --ntasks 2"))
+    assert.equals(17, evaluations())
     local s, _, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
     assert.equals(1, s, e)
     assert.truthy(e:find("/fit/results.partial.csv: 16 rows (2 parts joined); incomplete", 1, true), e)
@@ -830,7 +1116,7 @@ nm.explore.Evolution {
                   e)
     assert.truthy(e:find("\nno part from task 0 of 2 (--task 0 --ntasks 2): its points are missing", 1, true), e)
     assert.equals(0, task("--task 0 --ntasks 2"))                                         -- restart 3 alone
-    assert.equals(27, evaluations())
+    assert.equals(25, evaluations())
     local out
     s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/fit"))
     assert.equals(0, s, e)

@@ -836,6 +836,30 @@ nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
       assert.equals(1, (h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " explore --merge sw")))
       assert.equals("sw/points/2/result.csv.tmp-12.elsewhere\n", temps(dir))
     end)
+
+    -- Under mpirun rank 0 alone removed any: a folder on a disk of rank 1's
+    -- machine (node-local; here a folder of rank 1's own, "sw1") kept what a
+    -- process killed there left, for good.
+    it("an MPI rank other than 0 removes its machine's ended processes' and its slice's points'", function()
+      local why = h.mpi_missing()
+      if why then return pending(why) end
+      local dir = h.scratch()
+      h.write(dir .. "/ranks.lua", (LONG:gsub('tonumber%(os.getenv%("DUR"%)%)', "1")
+                                        :gsub('out = "sw"', 'out = "sw" .. (os.getenv("OMPI_COMM_WORLD_RANK") == "1" and "1" or "")')))
+      local dead = dead_pid()
+      for _, path in ipairs { "points/1/result.csv.tmp-" .. dead .. "." .. host,   -- rank 0's point
+                              "points/2/result.csv.tmp-12.elsewhere",                -- rank 1's
+                              "results.csv.tmp-12.elsewhere", "results.csv.tmp-" .. dead .. "." .. host } do
+        assert(core.mkdir_p((dir .. "/sw1/" .. path):match("^(.*)/")))
+        h.write(dir .. "/sw1/" .. path, "")
+      end
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. h.MPIRUN .. q(h.exe) .. " run ranks.lua --quiet")
+      assert.equals(0, s, e)
+      assert.equals(5, #text_lines(read(dir .. "/sw/results.csv")))
+      local _, left = h.sh("cd " .. q(dir) .. " && find sw1 -name '*.tmp-*' | sort")
+      -- (before: all four)
+      assert.equals("sw1/points/1/result.csv.tmp-" .. dead .. "." .. host .. "\nsw1/results.csv.tmp-12.elsewhere\n", left)
+    end)
   end)
 
   it("a worker that ends itself (os.exit in evaluate) fails the run, naming the worker and its exit status", function()

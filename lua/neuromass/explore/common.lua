@@ -226,8 +226,7 @@ local ARTICLE = { BoxSearch = "a", Evolution = "an" }
 -- when absent (whole, renamed; not when check_only: before the
 -- exploration's own checks of the folder, which may refuse it).  (A
 -- results.csv alone cannot always tell: a BoxSearch whose every point failed
--- has no metric column, as a fit whose every evaluation failed; an
--- Evolution replaces its folder's table.)
+-- has no metric column, as a fit whose every evaluation failed.)
 function M.claim_folder(what, dir, check_only)
   local path = dir .. "/" .. M.KIND_FILE
   local f = io.open(path, "r")
@@ -243,6 +242,23 @@ function M.claim_folder(what, dir, check_only)
   local pending, failure = core.write_temp(path, what .. "\n")
   if pending then pending, failure = pending:commit() end
   if not pending then check.error(string.format("%s: cannot write '%s': %s", what, path, failure.message), 2) end
+end
+
+--- common.info_folder(what, out) -> the absolute path of the folder `out`
+-- (under --out when relative) when it exists, else nil, creating nothing:
+-- for `neuromass info`, which then says what a run would refuse there.  An
+-- error at the user's line, as a run's (M.folder, M.claim_folder), when
+-- `out` or its parent is a file, or the folder another kind of exploration's.
+function M.info_folder(what, out)
+  local given = paths.resolve(out, 3)
+  local info = core.path_info(given)
+  if (info.exists and not info.is_dir) or info.dir_is_file then   -- (M.folder's mkdir -p would fail)
+    check.error(string.format("%s: cannot create '%s': not a directory", what, info.absolute), 2)
+  end
+  if not info.is_dir then return nil end
+  local dir = paths.folder(given)
+  M.claim_folder(what, dir, true)
+  return dir
 end
 
 -- A results table is written again after at least this many seconds, and

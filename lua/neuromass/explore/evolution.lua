@@ -22,6 +22,9 @@
 -- process, and the restarts are what is spread over worker processes,
 -- tasks or MPI ranks (Evolution:run), the table the same however they were
 -- spread.
+-- Resuming: a rerun with the same settings (DIR/evolution.txt) replays the
+-- evaluations the folder's table and parts hold, each checked against the
+-- point NLopt asks, and computes only from the first one missing.
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
@@ -35,12 +38,13 @@ local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
 local warnings = require "neuromass.run.warnings"
+local run_options = require "neuromass.run.options"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local leftovers = require "neuromass.explore.leftovers"
 
-local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
-      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
+local type, pairs, ipairs, pcall, string, table, setmetatable, getmetatable, os, math, next, io, tostring =
+      type, pairs, ipairs, pcall, string, table, setmetatable, getmetatable, os, math, next, io, tostring
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -292,10 +296,41 @@ end
 -- other's.
 local evolutions = 0
 
+-- What a logged row `have` (table.lua's) answers for evaluation i, asked at
+-- `point` (the row this run would write, `asked`): its fitness (-inf when it
+-- failed), or nil and why it is not this evaluation's row: other parameter
+-- values (compared as written, the shortest exact form: bit for bit) or
+-- seed, or an "ok" row without a fitness.
+local function replayed(have, asked, names)
+  local function other(what, was, is)
+    return nil, string.format("row %d of %s holds %s = %s where this fit asks for %s = %s at evaluation %d",
+                              asked.point, have.from or "the table", what, was, what, is, asked.point)
+  end
+  for j, name in ipairs(names) do
+    if have.params[j] ~= asked.params[j] then return other(name, have.params[j], asked.params[j]) end
+  end
+  if have.seed ~= asked.seed then return other("seed", have.seed, asked.seed) end
+  if have.status ~= "ok" then return -math.huge end
+  local f = tbl.values(have, names).metrics.fitness
+  if f == nil or f ~= f then
+    return nil, string.format("row %d of %s has status ok and no fitness", asked.point, have.from or "the table")
+  end
+  return f
+end
+
+-- What to do about a logged row that is not this fit's evaluation (`why`).
+local NOT_OURS = ": the table was edited, or the model or fitness changed since it was written; mend or delete " ..
+                 "that row (and the rows after it in its restart), or remove the folder to start again, or " ..
+                 "choose another out"
+
 -- The restart `r` (1-based) of `self`: NLopt seeded with explore.seed(base,
 -- r), its evaluations the points first + 1 .. first + budget; each row
--- handed to on_row(i, row).
-local function restart(self, r, base, share, h, on_row)
+-- handed to on_row(i, row).  An evaluation whose row `logged` (point ->
+-- row: an earlier run's of this fit) holds is replayed, not run: its logged
+-- fitness answers NLopt when the row is of this very point (bit for bit),
+-- and is an error when it is not, as is a logged row of the restart that
+-- NLopt does not ask for (on_row is not called for replayed rows).
+local function restart(self, r, base, share, h, logged, on_row)
   local params = self.params
   local first = (r - 1) * share
   local budget = math.min(share, self.evaluations - first)
@@ -306,6 +341,12 @@ local function restart(self, r, base, share, h, on_row)
   opts.f = function(x)
     k = k + 1
     local point = point_of(params, x)
+    local have = logged[first + k]
+    if have then
+      local f, why = replayed(have, tbl.row(first + k, params.names, point, base, nil, "ok"), params.names)
+      if not f then error(why .. NOT_OURS, 0) end
+      return f
+    end
     local metrics, why = evaluate(self, point, base, h, first + k)
     -- A stop signal (Ctrl-C) ends the search: an evaluation it failed is not recorded.
     local signo = core.stop_signal()
@@ -318,22 +359,156 @@ local function restart(self, r, base, share, h, on_row)
   end
   local ok, res = pcall(nlopt.maximize, opts)
   if not ok then return nil, bare(res) end
+  for i = first + k + 1, first + budget do
+    if logged[i] then
+      return nil, string.format("row %d of %s is an evaluation of restart %d, which asked for none after " ..
+                                "evaluation %d%s", i, logged[i].from or "the table", r, first + k, NOT_OURS)
+    end
+  end
   return res
 end
 
--- Removes DIR/results.csv, best.json, the parts of an earlier run and the
--- table an incomplete merge of them wrote (a best.json never stands beside
--- another run's table).
-local function clear(dir)
-  os.remove(dir .. "/best.json")
-  os.remove(dir .. "/results.csv")
-  os.remove(dir .. "/" .. merge.PARTIAL)
-  -- (parts that cannot be listed are said by the merge that reads them)
-  for _, p in ipairs(merge.parts(dir) or {}) do os.remove(p) end
-  merge.clear_layout(dir)
+-- The file of a fit's folder that records the settings its evaluations
+-- depend on (M.settings): a rerun replays the logged evaluations only with
+-- the same.
+M.SETTINGS = "evolution.txt"
+
+-- The run options that change no number of a run (not recorded).
+local UNRECORDED_RUN = { progress = true, threads = true, jit = true, seed = true }
+
+-- A value of the settings as text: numbers in the shortest exact form, a
+-- table by its entries (keys sorted), an object by its class.
+local function setting_text(v)
+  if type(v) == "number" then return check.number(v) end
+  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) == "boolean" then return tostring(v) end
+  local mt = getmetatable(v)
+  if type(mt) == "table" and type(mt.__name) == "string" then return "a " .. mt.__name end
+  if type(v) ~= "table" then return "a " .. type(v) end
+  local items = {}
+  for i = 1, #v do items[#items + 1] = setting_text(v[i]) end
+  for k, x in keyorder.pairs(v) do
+    if not (math.type(k) == "integer" and k >= 1 and k <= #v) then
+      items[#items + 1] = tostring(k) .. " = " .. setting_text(x)
+    end
+  end
+  return "{ " .. table.concat(items, ", ") .. " }"
 end
 
--- Refuses (at the user's line) an out holding what clear() would remove and
+--- evolution.settings(self, base, h) -> the text of DIR/evolution.txt: one
+-- "KEY = VALUE" line for each setting a fit's evaluations depend on, in a
+-- fixed order: the algorithm, evaluations, restarts, the run seed `base`,
+-- each parameter (bounds or fixed value), NLopt's options, the run options
+-- that change numbers (all but progress, threads and jit) and the command
+-- line's --set NAME=VALUE (h.sets).  The model and fitness functions are not
+-- recorded (a replayed row then still has to be of the point asked).
+function M.settings(self, base, h)
+  local params, lines = self.params, {}
+  local function add(key, value) lines[#lines + 1] = key .. " = " .. value end
+  add("algorithm", self.algorithm)
+  add("evaluations", string.format("%d", self.evaluations))
+  add("restarts", string.format("%d", self.restarts))
+  add("seed", string.format("%d", base))
+  local bounds = {}
+  for j, name in ipairs(params.free) do bounds[name] = { params.lower[j], params.upper[j] } end
+  for _, name in ipairs(params.names) do
+    add("parameter " .. name, setting_text(bounds[name] or params.fixed[name]))
+  end
+  for k, v in keyorder.pairs(self.options) do add("option " .. k, setting_text(v)) end
+  for k, v in keyorder.pairs(self.run_opts) do
+    if not UNRECORDED_RUN[k] then add("run " .. k, setting_text(v)) end
+  end
+  for _, kv in ipairs(h and h.sets or {}) do     -- (the value as the runs take it: 0.30 is 0.3)
+    add("--set " .. kv[1], setting_text(run_options.set_value(kv) or kv[2]))
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- The settings text as { keys in order, [key] = value }.
+local function settings_of(text)
+  local out = { keys = {} }
+  for line in text:gmatch("[^\n]+") do
+    local key, value = line:match("^(.-) = (.*)$")
+    if key and out[key] == nil then out.keys[#out.keys + 1] = key; out[key] = value end
+  end
+  return out
+end
+
+-- What differs between the settings texts `was` (the folder's) and `is`
+-- (this run's): "evaluations 25 there, 30 here; run duration 20 there,
+-- (none) here", the first few.
+local function settings_diff(was, is)
+  local a, b, out, seen = settings_of(was), settings_of(is), {}, {}
+  local keys = {}
+  for _, k in ipairs(a.keys) do keys[#keys + 1] = k; seen[k] = true end
+  for _, k in ipairs(b.keys) do if not seen[k] then keys[#keys + 1] = k end end
+  for _, k in ipairs(keys) do
+    if a[k] ~= b[k] then
+      out[#out + 1] = string.format("%s %s there, %s here", k, a[k] or "(none)", b[k] or "(none)")
+    end
+  end
+  if #out > 4 then out = { out[1], out[2], out[3], string.format("and %d more", #out - 3) } end
+  return table.concat(out, "; ")
+end
+
+-- The log of an earlier run of this fit in DIR (results.csv and the parts
+-- of tasks or workers, joined: merge.read) -> rows (point -> row), the parts
+-- read.  When it holds a row, the folder's evolution.txt must be this fit's
+-- settings (M.settings): another fit's (or none: an older neuromass's) is
+-- an error at the user's line naming what differs, the files kept; so is a
+-- row past the evaluations.  `writes`: evolution.txt is then written as this
+-- fit's (whole, renamed) when it is not already.
+local function log_of(self, dir, base, h, writes)
+  local names, rows, parts, files = merge.read(dir)
+  if not files then check.error("Evolution: " .. rows .. ": mend or remove it, or choose another out", 3) end
+  local want = M.settings(self, base, h)
+  local path = dir .. "/" .. M.SETTINGS
+  local f = io.open(path, "r")
+  local have = f and f:read("a")
+  if f then f:close() end
+  if next(rows) ~= nil then
+    if not have then
+      check.error(string.format("Evolution: '%s' holds evaluations but no %s (the settings of their fit: a fit " ..
+                                "of an older neuromass, or a table copied there), so this run cannot resume " ..
+                                "them: remove the folder to start again, or choose another out", dir, M.SETTINGS), 3)
+    elseif have ~= want then
+      check.error(string.format("Evolution: '%s' holds the evaluations of a fit with other settings (its %s): " ..
+                                "%s. A rerun resumes a fit only with its settings: choose another out for this " ..
+                                "one, or remove the folder to start again (its evaluations are lost)", dir, M.SETTINGS,
+                                settings_diff(have, want)), 3)
+    end
+    if table.concat(names, ",") ~= table.concat(self.params.names, ",") then
+      check.error(string.format("Evolution: the table in '%s' has the parameters %s, not %s: it was edited; " ..
+                                "remove the folder to start again, or choose another out", dir,
+                                table.concat(names, ","), table.concat(self.params.names, ",")), 3)
+    end
+    for i, r in keyorder.pairs(rows) do
+      if i > self.evaluations then
+        check.error(string.format("Evolution: row %d of %s is past the fit's %d evaluations: it was edited; " ..
+                                  "delete the row, or remove the folder to start again", i, r.from or "the table",
+                                  self.evaluations), 3)
+      end
+    end
+  end
+  if writes and have ~= want then
+    local wrote, err = write(path, want)
+    if not wrote then check.error(string.format("Evolution: cannot write '%s': %s", path, err), 3) end
+  end
+  return rows, parts
+end
+
+-- For a process that holds DIR alone (a run's script's process, rank 0 of
+-- an MPI job), before its restarts: the parts it read (`parts`) joined with
+-- results.csv into results.csv (`rows`, the log: merge.write, which removes
+-- them, an incomplete merge's table and the layout files); with no part,
+-- the layout files a killed run's workers left removed.
+local function settle(dir, names, rows, parts)
+  if #parts == 0 then merge.clear_layout(dir); return end
+  local ok, err = merge.write(dir, names, rows, parts)
+  if not ok then check.error("Evolution: " .. err, 3) end
+end
+
+-- Refuses (at the user's line) an out holding what a fit would replay and
 -- is not a fit's: a BoxSearch's parts (its tasks' points.txt beside them),
 -- or a results.csv, an incomplete merge's results.partial.csv or a part that
 -- is no results table, or another exploration's (a BoxSearch's: metrics,
@@ -358,35 +533,17 @@ local function refuse_foreign(dir)
   end
 end
 
--- The restarts of the slice of task `plan` (an array's, not a worker) that
--- a killed --workers run's workers finished (their claims marked so:
--- spread.claims; the folder's restarts.txt is this fit's layout): { [r] = {
--- [i] = row } }, their rows read from the parts (merge.read), so that the
--- task keeps them in its part rather than running those restarts again.
-local function take_finished(self, dir, plan, share)
-  local claims, out = spread.claims(dir), {}
-  if not claims then return out end
-  local names, joined, _, files = merge.read(dir, self.params.names)
-  if not files then check.error("Evolution: " .. joined, 3) end
-  if not names then return out end
-  for r, state in pairs(claims) do
-    if state == "done" and r <= self.restarts and spread.mine(r, plan.task, plan.ntasks) then
-      out[r] = {}
-      for i = (r - 1) * share + 1, math.min(r * share, self.evaluations) do out[r][i] = joined[i] end
-    end
-  end
-  return out
-end
-
 --- evolution:run() -> best = { point = { NAME = value } (the fixed ones
 -- too), fitness (the highest; -inf when every evaluation failed, point then
 -- nil), evaluation = its row's number, evaluations = the rows written,
 -- dir, results (search.results's shape: the rows of results.csv), share =
 -- the evaluations each restart may spend (restart r's are the points from
 -- (r - 1) * share + 1) }.  Writes DIR/results.csv (every evaluation,
--- rewritten whole) and DIR/best.json, removing those of an earlier run
--- first.  A stop signal raises at the user's line, the evaluations done in
--- results.csv and no best.json.
+-- rewritten whole) and DIR/best.json (removed first, written at the end).
+-- An earlier run's evaluations in DIR (results.csv, parts) are replayed
+-- (restart): their settings must be this fit's (log_of), and each row the
+-- point NLopt asks; the others are computed.  A stop signal raises at the
+-- user's line, the evaluations done in results.csv and no best.json.
 -- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
 -- (under `neuromass run`: one per core by default) the restarts go to
 -- min(N, restarts) worker processes, each taking the next restart none has
@@ -398,7 +555,8 @@ end
 -- the rows and writes results.csv and best.json (every rank returns the
 -- best).  The table is the same however the restarts were spread.  Under
 -- `neuromass info`, builds the model at the middle of the bounds and
--- describes it, computing nothing.
+-- describes it, computing and writing nothing, and refuses the folder as a
+-- run would (another kind's, another fit's evaluations).
 function Evolution:run()
   evolutions = evolutions + 1
   local ordinal = -evolutions
@@ -411,6 +569,12 @@ function Evolution:run()
   common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
     m:run(self.run_opts)
+    -- (what a run would refuse in the folder: another kind's, another fit's evaluations)
+    local dir = common.info_folder("Evolution", self.out)
+    if dir then
+      refuse_foreign(dir)
+      log_of(self, dir, (h and h.seed) or self.run_opts.seed or 0, h, false)
+    end
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
@@ -428,7 +592,6 @@ function Evolution:run()
   leftovers.clear(dir, plan, lock)   -- (what killed processes left: temporary files)
   local base = (h and h.seed) or self.run_opts.seed or 0
   local share = share_of(self.evaluations, self.restarts)
-  local finished = {}                 -- restart -> true: its rows taken from a killed --workers run's part
   if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
     local e, r, seed = merge.restarts(dir)
     if e and (e ~= self.evaluations or r ~= self.restarts or (seed and seed ~= base)) then
@@ -439,9 +602,6 @@ function Evolution:run()
                                 dir, e, r, seed and string.format("%d", seed) or "unknown", self.evaluations,
                                 self.restarts, base, dir), 2)
     end
-    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
-    if not wrote then check.error("Evolution: " .. err, 2) end
-    if not plan.worker then finished = take_finished(self, dir, plan, share) end
   end
   local function result(rows, n)
     local best = M.best(rows, params.names)
@@ -453,29 +613,47 @@ function Evolution:run()
     local t = tbl.read(dir .. "/results.csv")
     return result(t and t.rows or {}, 0)
   end
-  local total = self.evaluations
-  if (plan.kind == "task" and not plan.worker) or plan.kind == "mpi" then    -- (the budgets of its slice's restarts)
-    total = 0
-    for r = 1, self.restarts do
-      if spread.mine(r, plan.task, plan.ntasks) and not finished[r] then
-        total = total + math.min(share, self.evaluations - (r - 1) * share)
+  -- The log: the evaluations an earlier run of this fit left (results.csv,
+  -- parts), replayed rather than run again (their settings checked, and
+  -- written, by every process that writes in the folder; under mpirun, rank
+  -- 0 reads it and shares it: the ranks need not share a file system)
+  local ranks = plan.kind == "mpi"
+  local alone = plan.kind == "single" or plan.kind == "workers" or (ranks and plan.task == 0)
+  local logged, parts = {}, {}
+  if not ranks or plan.task == 0 then logged, parts = log_of(self, dir, base, h, true) end
+  if ranks then logged = mpi.share(plan.task == 0 and logged or nil) end
+  if plan.kind == "task" then
+    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
+    if not wrote then check.error("Evolution: " .. err, 2) end
+  end
+  if alone then
+    -- (a best.json never stands beside another table than its own: written again at the end)
+    os.remove(dir .. "/best.json")
+    settle(dir, params.names, logged, parts)   -- (the log in results.csv alone: what the workers replay)
+  end
+  local function block(r) return (r - 1) * share + 1, math.min(r * share, self.evaluations) end
+  -- The restarts this process runs, known now (a worker's: as it claims them), their logged rows kept
+  local rows, before, total = {}, 0, 0
+  for r = 1, self.restarts do
+    if plan.kind == "workers" or plan.kind == "single" or (not plan.worker and spread.mine(r, plan.task, plan.ntasks))
+    then
+      local from, to = block(r)
+      total = total + (to - from + 1)
+      for i = from, to do
+        if logged[i] then rows[i], before = logged[i], before + 1 end
       end
     end
   end
-  local done = progress.reporter(h, plan, self.progress, total, 0, "evolution: evaluation",
+  local done = progress.reporter(h, plan, self.progress, total, before, "evolution: evaluation",
                                  plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
-  local rows, n = {}, 0
-  for _, r in pairs(finished) do
-    for i, row in pairs(r) do rows[i], n = row, n + 1 end
-  end
+  local n = 0
   if plan.kind == "workers" and self.restarts > 1 then
-    clear(dir)
     local ok, err = workers.run(h, ordinal, plan, self.restarts, done,
                                 function(task, pid) spread.held_by(dir, task, pid) end)
     spread.clear_claims(dir)
-    local names, joined, parts, files = merge.read(dir, params.names)
+    local names, joined, done_parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop
-      local wrote, werr = merge.write(dir, params.names, joined, parts)
+      local wrote, werr = merge.write(dir, params.names, joined, done_parts)
       if not wrote then check.error("Evolution: " .. werr, 2) end
     end
     if not ok then
@@ -487,30 +665,33 @@ function Evolution:run()
     for r = 1, self.restarts do firsts[r] = (r - 1) * share + 1 end
     common.check_workers_done("Evolution", firsts, joined, dir)
     rows = joined
-    for _ in pairs(rows) do n = n + 1 end
   else
     -- Under mpirun each rank runs its restarts, and rank 0 alone writes: the
     -- rows are gathered there at the end (explore/mpi.lua).
-    local ranks = plan.kind == "mpi"
-    local writes = not ranks or plan.task == 0
-    if plan.kind ~= "task" and writes then clear(dir) end
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker)
                    or dir .. "/results.csv"
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
+    local stopped                       -- (under mpirun: why this rank stopped, raised once rank 0 wrote)
     local function restarts()
       for r = 1, self.restarts do
         -- (a worker of --workers takes the restarts no other has; a task or rank its slice)
         local mine = (plan.kind ~= "task" and not ranks)
                      or (plan.worker and spread.claim(dir, r))
-                     or (not plan.worker and spread.mine(r, plan.task, plan.ntasks) and not finished[r])
+                     or (not plan.worker and spread.mine(r, plan.task, plan.ntasks))
         if mine then
-          local ok, err = restart(self, r, base, share, h, function(i, row)
-            rows[i], n = row, n + 1
+          if plan.worker then           -- (its logged rows, replayed, in the worker's part too)
+            local from, to = block(r)
+            for i = from, to do rows[i] = logged[i] or rows[i] end
+          end
+          local ok, err = restart(self, r, base, share, h, logged, function(i, row)
+            rows[i] = row
             if plan.worker then workers.report(i, row.status) end
             done(i, row.status)
             tick()
           end)
+          -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
+          if not ok and ranks and core.stop_signal() then stopped = err; return end
           if not ok then save(true); check.error("Evolution: " .. err, 2) end
           -- (a worker: its rows saved, then the restart marked finished, for a
           -- merge of what a killed run left: spread.claims)
@@ -525,15 +706,25 @@ function Evolution:run()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
       mpi.gather_warnings(plan)       -- (the lookups clamped: rank 0 writes the sum of every rank's)
-      n = 0
-      for _ in pairs(rows) do n = n + 1 end
-      if writes then
+      if alone then
         local ok, err = tbl.write(target, params.names, rows)
         if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
       end
+      -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
+      -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
+      local others = mpi.stopped(plan)
+      if stopped then check.error("Evolution: " .. stopped, 2) end
+      if others then
+        check.error(string.format("Evolution: %s; the evaluations done are kept in %s/results.csv: run again " ..
+                                  "to resume the fit", others, dir), 2)
+      end
     end
-    if plan.kind == "task" then common.end_task("evolution", plan, target, n, "evaluations", dir, h) end
+    if plan.kind == "task" then
+      for _ in pairs(rows) do n = n + 1 end
+      common.end_task("evolution", plan, target, n, "evaluations", dir, h)
+    end
   end
+  for _ in pairs(rows) do n = n + 1 end
   local res = result(rows, n)
   if plan.kind == "mpi" and plan.task ~= 0 then return res end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))

@@ -5,6 +5,7 @@
 -- good.  The next exploration of the folder removes those whose process it
 -- can tell is gone (M.clear).
 local core = require "neuromass.core"
+local spread = require "neuromass.explore.spread"
 
 local ipairs, math, tonumber, os, string = ipairs, math, tonumber, os, string
 
@@ -43,17 +44,25 @@ end
 -- whose process no longer runs.  In DIR/points/<i> (BoxSearch's save) of
 -- each point i of `points` (the missing points it is about to compute,
 -- which no other live process computes: a task's slice, or all before the
--- workers start), every one is removed.  A worker, and the other MPI ranks,
--- remove none.
+-- workers start), every one is removed.  An MPI rank other than 0 removes,
+-- as a task does, those of its machine whose process has ended, and every
+-- one in the folders of the points of `points` in its slice: its folder may
+-- be on a disk of its own machine (node-local), which rank 0 never sees.  A
+-- worker removes none.
 function M.clear(dir, plan, lock, points)
-  local task = plan.kind == "task" and not plan.worker
+  local rank = plan.kind == "mpi" and plan.task ~= 0
+  local task = (plan.kind == "task" and not plan.worker) or rank
   local alone = plan.kind == "single" or plan.kind == "workers" or (plan.kind == "mpi" and plan.task == 0)
   if not (task or alone) then return end
   local host = core.temp_name("x"):match("^x%.tmp%-%d+%.(.+)$")
   clear_in(dir, alone and lock ~= nil, host)
   clear_in(dir .. "/parts", alone and lock ~= nil, host)
   if points and #points > 0 and core.path_info(dir .. "/points").is_dir then
-    for _, i in ipairs(points) do clear_in(string.format("%s/points/%d", dir, i), true, host) end
+    for _, i in ipairs(points) do
+      if not rank or spread.mine(i, plan.task, plan.ntasks) then
+        clear_in(string.format("%s/points/%d", dir, i), true, host)
+      end
+    end
   end
 end
 

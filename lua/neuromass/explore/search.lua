@@ -359,7 +359,8 @@ local ordinal = 0      -- the explorations this script ran so far (a worker comp
 --- search:run() -> the results (M.results): every missing point computed,
 -- here or spread over processes as the command line says (spread.lua).
 -- Under `neuromass info`, builds and describes the first point's model,
--- integrating and writing nothing.  A task of several (--task, a Slurm
+-- integrating and writing nothing, and refuses the folder as a run would
+-- (another kind's, rows of another space or base seed).  A task of several (--task, a Slurm
 -- array) writes its part and ends the script there.
 function Search:run()
   ordinal = ordinal + 1
@@ -370,6 +371,13 @@ function Search:run()
     local p1 = space:point(1)
     local m = common.set_point(self.model(p1), p1, space.names, "BoxSearch", "the space's parameter", " (point 1)")
     m:run(self.run_opts)
+    -- (what a run would refuse in the folder: another kind's, rows of another space or base seed)
+    local dir = common.info_folder("BoxSearch", self.out)
+    if dir then
+      local _, rows, _, files = merge.read(dir, space.names)
+      if not files then check.error("BoxSearch: " .. rows, 2) end
+      check_rows(self, rows, (h and h.seed) or self.run_opts.seed or 0, dir)
+    end
     local res = M.results(nil, space.names, {}, space.n)
     res.dry = true            -- nm.plot.exploration draws nothing either
     return res
