@@ -213,6 +213,15 @@ describe("nm.plot", function()
     assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/old.png" }))
     for _, name in ipairs(files_in(dir)) do assert.is_nil(name:find("tmp", 1, true), name) end
   end)
+
+  it("draws into exactly the file named, whatever its characters (line break, quotes, backslash, backquotes)", function()
+    local odd = h.scratch()
+    local names = { "line\nbreak.png", "it's \"q\".png", "back\\slash.png", "`echo hi`.png", "tab\there.png" }
+    for _, name in ipairs(names) do assert_png(nm.plot.fc(gw.FCs[1], { out = odd .. "/" .. name })) end
+    -- nothing else in the folder (no figure under a name with a space for the line break)
+    local _, count = h.sh("find " .. q(odd) .. " -mindepth 1 -printf x | wc -c")
+    assert.equals(#names, tonumber(count))
+  end)
 end)
 
 describe("an image's colour bar and its label inside the picture", function()

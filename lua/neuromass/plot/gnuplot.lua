@@ -40,6 +40,15 @@ function M.quote(s)
   return "'" .. tostring(s):gsub("%c", " "):gsub("'", "''") .. "'"
 end
 
+--- A file's path as a gnuplot double-quoted string that names exactly that
+-- file: control characters (a line break would end the command; M.quote
+-- turns them into spaces), the backslash, the double quote and the backquote
+-- (gnuplot runs `...` as a command even inside double quotes) are written as
+-- octal escapes, which gnuplot decodes after it has looked for backquotes.
+function M.quote_path(s)
+  return '"' .. tostring(s):gsub('[%c\\"`]', function(c) return string.format("\\%03o", c:byte()) end) .. '"'
+end
+
 local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
@@ -149,7 +158,7 @@ function M.render(path, format, size, script)
   local pending, failure = core.write_temp(path, "")
   if not pending then return "cannot write '" .. path .. "': " .. failure.message end
   local tmp, scriptfile, errfile = pending:temp(), os.tmpname(), os.tmpname()
-  local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote(tmp),
+  local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote_path(tmp),
                               table.concat(script, "\n"), "unset output", "" }, "\n")
   local function cleanup() os.remove(scriptfile); os.remove(errfile) end
   -- gnuplot reads the script from a file named as its argument: no pipe is
