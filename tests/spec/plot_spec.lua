@@ -281,7 +281,9 @@ describe("nm.plot errors, at the user's line", function()
     { "an unknown view", function() res:plot { out = dir .. "/a.png", view = "stack" } end,
       "'view' must be one of lines, stacked, image.*did you mean 'stacked'%?" },
     { "a matrix that is not square", function() nm.plot.fc({ { 1, 0 } }, { out = dir .. "/a.png" }) end,
-      "must be a square matrix" },
+      "plot.fc: the matrix must be a square matrix %(N rows of N numbers%), got 1 row of 2$" },
+    { "a ragged matrix: its short row's count, in the singular", function()
+        nm.plot.fc({ { 1, 0 }, { 1 } }, { out = dir .. "/a.png" }) end, "plot.fc: the matrix%[2%] has 1 value, expected 2$" },
     { "P of another length than f", function() nm.plot.spectrum(f, { 1, 2 }, { out = dir .. "/a.png" }) end,
       "P has 2 values, expected 200" },
     { "a value that is not a number", function() nm.plot.timeseries({ { 1, "a" } }, { out = dir .. "/a.png" }) end,
@@ -316,7 +318,7 @@ describe("nm.plot errors, at the user's line", function()
       "left of the 2%), got 0.5" },
     { "fc_compare: BOLD rows and t_BOLD of different lengths", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0 }, BOLD = { { 1, 2 } } } }) end,
-      "t_BOLD has 1 values, expected 2" },
+      "t_BOLD has 1 value, expected 2" },
     { "a result that kept nothing", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }

@@ -562,7 +562,7 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused('ConcatenatedStimulus: input 1 is "a", not a stimulus', function() S.ConcatenatedStimulus { "a" } end)
     refused("SummedStimulus: expected a list of stimuli, got 5", function() S.SummedStimulus(5) end)
     refused("SummedStimulus: expected a list of stimuli, got a StepInput", function() S.SummedStimulus(a) end)
-    refused("ConcatenatedStimulus: needs one length ratio per input (2 inputs, 1 ratios)",
+    refused("ConcatenatedStimulus: needs one length ratio per input (2 inputs, 1 ratio)",
             function() S.ConcatenatedStimulus({ a, b }, { 1 }) end)
     refused("ConcatenatedStimulus: length ratio 2 must be a positive number, got -1",
             function() S.ConcatenatedStimulus({ a, b }, { 1, -1 }) end)

@@ -2,6 +2,7 @@
 -- regions' hemispheres or x coordinates, or per node) or one channel per
 -- signal, as routes { out, in, weight } from signals to channels.
 local acheck = require "neuromass.audio.check"
+local check = require "neuromass._check"
 
 local type, ipairs, pairs, tostring, math, pcall, require =
       type, ipairs, pairs, tostring, math, pcall, require
@@ -82,13 +83,14 @@ local function check_regions(what, level, regions, inputs, n_nodes)
   local n_regions = #(regions.hemisphere or regions.coords)
   local name = type(regions.name) == "string" and ("'" .. regions.name .. "' ") or ""
   if n_nodes and n_nodes ~= n_regions then
-    fail(what, level, "regions: the dataset %shas %d regions but the model has %d node%s: give the " ..
-         "regions of the model's nodes (one per node, in order)", name, n_regions, n_nodes,
-         n_nodes == 1 and "" or "s")
+    fail(what, level, "regions: the dataset %shas %s but the model has %s: give the " ..
+         "regions of the model's nodes (one per node, in order)", name, check.nouns(n_regions, "region"),
+         check.nouns(n_nodes, "node"))
   end
   for _, c in ipairs(inputs) do
     if c.node >= n_regions then
-      fail(what, level, "node %d has no region in the dataset %s(%d regions)", c.node, name, n_regions)
+      fail(what, level, "node %d has no region in the dataset %s(%s)", c.node, name,
+           check.nouns(n_regions, "region"))
     end
   end
 end

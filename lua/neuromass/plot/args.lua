@@ -124,7 +124,7 @@ local function is_table(x) return type(x) == "table" end
 --- args.series(what, v, name[, n]) -> v: an array of numbers (of length n when given).
 function M.series(what, v, name, n)
   array_of(what, v, name, "a non-empty array of numbers", is_number, "a number")
-  if n and #v ~= n then fail(what, "%s has %d values, expected %d", name, #v, n) end
+  if n and #v ~= n then fail(what, "%s has %s, expected %d", name, check.nouns(#v, "value"), n) end
   return v
 end
 
@@ -149,7 +149,7 @@ function M.square(what, m, name)
   end
   M.rows(what, m, name)
   if #m[1] ~= #m then
-    fail(what, "%s must be a square matrix (N rows of N numbers), got %d rows of %d", name, #m, #m[1])
+    fail(what, "%s must be a square matrix (N rows of N numbers), got %s of %d", name, check.nouns(#m, "row"), #m[1])
   end
   if #m < 2 then
     fail(what, "%s is 1 × 1: a heat map needs N × N with N >= 2 (the FC of one node is 1)", name)
@@ -267,7 +267,7 @@ function M.names(what, opts, count)
   if type(v) ~= "table" or #v ~= count then
     fail(what, "'names' must be a list of %d strings, one per node (node k's at names[k + 1], as a dataset's " ..
                "names), got %s%s", count, check.show(v),
-         type(v) == "table" and string.format(" (%d entries)", #v) or "")
+         type(v) == "table" and " (" .. check.nouns(#v, "name") .. ")" or "")
   end
   for i = 1, count do
     if type(v[i]) ~= "string" then

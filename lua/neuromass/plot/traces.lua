@@ -202,8 +202,8 @@ local function warn_gaps(what, src, chosen, ylabel)
       end
     end
     if bad > 0 then
-      local w = string.format("node %d's %s: %d of its %d values %s NaN or infinite, not drawn (gaps in its line)",
-                              src.nodes[r], ylabel, bad, total, bad == 1 and "is" or "are")
+      local w = string.format("node %d's %s: %d of its %s %s NaN or infinite, not drawn (gaps in its line)",
+                              src.nodes[r], ylabel, bad, check.nouns(total, "value"), bad == 1 and "is" or "are")
       if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n") else warn(what .. ": " .. w) end
     end
   end
