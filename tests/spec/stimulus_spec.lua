@@ -679,13 +679,15 @@ describe("sizes that cannot be held are refused with the size", function()
             function() S.times(1e20, 1e-5) end)
   end)
 
-  it("fewer than one sample: said so, not 'more than 2^53'", function()
-    refused("as_array: duration = 1e-09 ms at dt = 3 ms is 3.33e-10 samples, fewer than one",
+  it("a count that rounds to no sample: said so, not 'more than 2^53'; half a sample is one", function()
+    refused("as_array: duration = 1e-09 ms at dt = 3 ms is 3.33e-10 samples, which rounds to none (a count " ..
+            "within 1e-9 of a whole number is that number; make the duration at least dt)",
             function() S.StepInput { step_size = 1 }:as_array(1e-9, 3) end)
     local c = S.StepInput { step_size = 1 } & S.StepInput { step_size = 2 }
     c.length_ratios = { 1, 1e-12 }
-    refused("StepInput: duration = 9.999999999989999e-12 ms at dt = 1 ms is 1e-11 samples, fewer than one",
+    refused("StepInput: duration = 9.999999999989999e-12 ms at dt = 1 ms is 1e-11 samples, which rounds to none",
             function() c:as_array(10, 1) end)
+    assert.are.same({ { 1 } }, S.StepInput { step_size = 1 }:as_array(0.05, 0.1))
   end)
 
   it("samples that are not finite (finite parameters adding up to inf) name the stimulus and the time", function()
