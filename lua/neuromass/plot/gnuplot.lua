@@ -25,6 +25,23 @@ local TERMINALS = {
 }
 M.FORMATS = { "png", "svg", "pdf" }
 
+-- How a complete file of each format ends (a pattern on its last bytes):
+-- PNG's IEND chunk, SVG's closing tag, PDF's end-of-file marker.
+local ENDINGS = { png = "IEND\174B`\130$", svg = "</svg>%s*$", pdf = "%%%%EOF%s*$" }
+
+-- Whether the file at `path` ends as a complete `format` file does.
+-- gnuplot (cairo) does not report a failed write: on a full disk, or past
+-- the file-size limit (ulimit -f; SIGXFSZ is ignored, and gnuplot inherits
+-- that), it exits 0 leaving a truncated file.
+local function complete(path, format)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local size = f:seek("end")
+  local tail = size and f:seek("set", math.max(0, size - 64)) and f:read(64)
+  f:close()
+  return tail ~= nil and tail:find(ENDINGS[format]) ~= nil
+end
+
 --- gnuplot.find() -> the path of the gnuplot executable on PATH, or nil.
 function M.find()
   for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do
@@ -208,6 +225,11 @@ function M.render(path, format, size, script)
       why = why .. "\n(this gnuplot lacks the cairo terminals: install the Debian package " .. M.PACKAGE .. ")"
     end
     return "gnuplot failed: " .. why
+  end
+  if not complete(tmp, format) then
+    pending:discard()
+    return "gnuplot stopped short of the end of '" .. path .. "' and said nothing (a full disk, or the " ..
+           "file-size limit, ulimit -f?): no figure written"
   end
   local committed, cfail = pending:commit()
   if not committed then
