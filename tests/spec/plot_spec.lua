@@ -447,36 +447,34 @@ describe("gnuplot missing or failing (through the executable)", function()
     assert.same({ "s.lua" }, files_in(dir))
   end)
 
-  it("a gnuplot that fails half-way leaves the older figure and no temporary file", function()
+  -- fc.png drawn over an older one by a stand-in gnuplot that runs `body` (sh, with $out the
+  -- figure's temporary path); the draw must fail with `message` and leave the older figure alone.
+  local function older_kept(body, message)
     local dir, bin = h.scratch(), h.scratch()
-    -- a stand-in gnuplot: writes half a figure to the output it is given, then fails
     h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n 's/^set output \"\\(.*\\)\"$/\\1/p' \"$1\" | head -n 1)\n" ..
-                               "printf 'half' > \"$out\"\necho 'line 9: simulated failure' >&2\nexit 1\n")
+                               body)
     h.sh("chmod +x " .. q(bin .. "/gnuplot"))
     h.write(dir .. "/fc.png", "older")
     local status, _, err = run_script("PATH=" .. q(bin) .. ":\"$PATH\"", dir,
       "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.png' })")
     assert.is_not.equals(0, status)
-    assert.matches("s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure", err)
+    assert.matches(message, err)
     assert.equals("older", slurp(dir .. "/fc.png"))
     assert.same({ "fc.png", "s.lua" }, files_in(dir))
+  end
+
+  it("a gnuplot that fails half-way leaves the older figure and no temporary file", function()
+    -- a stand-in gnuplot: writes half a figure to the output it is given, then fails
+    older_kept("printf 'half' > \"$out\"\necho 'line 9: simulated failure' >&2\nexit 1\n",
+               "s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure")
   end)
 
   it("a gnuplot that stops short of the figure's end and exits 0 (a full disk, ulimit -f) leaves the older figure", function()
     -- gnuplot (cairo) does not report a failed write: past `ulimit -f` it left a truncated SVG, which
     -- was renamed into place and reported as drawn (before: exit 0, 'fc.png' holding the stub)
-    local dir, bin = h.scratch(), h.scratch()
-    h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n 's/^set output \"\\(.*\\)\"$/\\1/p' \"$1\" | head -n 1)\n" ..
-                               "printf '\\211PNG\\r\\n\\032\\n' > \"$out\"\nexit 0\n")
-    h.sh("chmod +x " .. q(bin .. "/gnuplot"))
-    h.write(dir .. "/fc.png", "older")
-    local status, _, err = run_script("PATH=" .. q(bin) .. ":\"$PATH\"", dir,
-      "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.png' })")
-    assert.is_not.equals(0, status)
-    assert.matches("s.lua:2: plot.fc: gnuplot stopped short of the end of 'fc.png' and said nothing %(a full disk, " ..
-                   "or the file%-size limit, ulimit %-f%?%): no figure written", err)
-    assert.equals("older", slurp(dir .. "/fc.png"))
-    assert.same({ "fc.png", "s.lua" }, files_in(dir))
+    older_kept("printf '\\211PNG\\r\\n\\032\\n' > \"$out\"\nexit 0\n",
+               "s.lua:2: plot.fc: gnuplot stopped short of the end of 'fc.png' and said nothing %(a full disk, " ..
+               "or the file%-size limit, ulimit %-f%?%): no figure written")
   end)
 
   it("under neuromass info, nm.plot and res:plot check their arguments, return the path and draw nothing", function()
