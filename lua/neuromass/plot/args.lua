@@ -78,6 +78,20 @@ function M.output(what, opts, inputs)
   return full, format
 end
 
+-- The stop (signal number signo) as an error of `what` at the user's line.
+local function interrupted(what, signo)
+  fail(what, "interrupted by %s (no figure written)", core.signal_name(signo))
+end
+
+--- args.stop(what): a stop signal (Ctrl-C, SIGTERM, ...) not yet reported is
+-- raised here as args.draw raises one that came while gnuplot drew.  Called
+-- between the rows of the work before gnuplot (checking, thinning: seconds
+-- for 80 rows of 600 000 samples), which the signal cannot interrupt itself
+-- (the library's Lua code runs on until it returns to the user's).
+function M.stop(what)
+  if core.stop_pending() then interrupted(what, core.stop_signal()) end
+end
+
 --- args.draw(what, full, format, size, script) -> full: `script` drawn by
 -- gnuplot into `full` (args.output's path and format), or an error at the
 -- user's line (gnuplot missing: the message names its package).  Under
@@ -86,7 +100,7 @@ function M.draw(what, full, format, size, script)
   local h = context.get()
   if h and h.mode == "info" then return full end
   local err, signo = gnuplot.render(full, format, size, script)
-  if signo then fail(what, "interrupted by %s (no figure written)", core.signal_name(signo)) end
+  if signo then interrupted(what, signo) end
   if err then fail(what, "%s", err) end
   return full
 end
