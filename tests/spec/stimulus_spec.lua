@@ -605,6 +605,15 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
       refused("stimuli have no '" .. op .. "': sum stimuli with +, concatenate them in time with &",
               function() local _ = f() end)
     end
+    -- comparisons too (before: Lua's "attempt to compare two neuromass.Stimulus values", or a
+    -- stimulus "with number", saying nothing of what to compare instead)
+    for op, f in pairs {
+      ["'<' or '>'"] = function() return s < s end, ["'<=' or '>='"] = function() return s >= 1 end,
+    } do
+      refused("stimuli have no " .. op .. ": a stimulus is not a number: compare its parameters (s.amplitude) " ..
+              "or its samples (s:as_array(duration, dt))", function() local _ = f() end)
+    end
+    refused("stimuli have no '<' or '>'", function() local _ = 2 > s end)
     refused("SinusoidalInput: unknown parameter 'amplitud'; did you mean 'amplitude'?",
             function() local _ = S.SinusoidalInput { amplitude = 1, frequency = 1 }.amplitud end)
     refused("SummedStimulus: unknown parameter 'input'", function() local _ = (s + s).input end)
