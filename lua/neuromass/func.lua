@@ -92,8 +92,8 @@ local function arguments(name, max, ...)
     k = k + 1
   end
   if k > max then
-    fail(name, string.format("takes at most %d arguments (the last one a table of options), got %d%s",
-                             max, k, by_name(name, table.move(out, max, k, 1, {}))))
+    fail(name, string.format("takes at most %s (the last one a table of options), got %d%s",
+                             check.nouns(max, "argument"), k, by_name(name, table.move(out, max, k, 1, {}))))
   end
   -- data keyed from 0 (Python's habit): # counts from 1, and entry 0 would be dropped unsaid
   for d, arg in ipairs(DATA[name]) do
@@ -275,8 +275,8 @@ function M.ts_kolmogorov(...)
     end
     f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0, "ts" .. i)
     if #f[i] < 2 then
-      fail("ts_kolmogorov", string.format("ts%d gives %d FCD window(s) (T = %d, windowsize %d, " ..
-                                          "stepsize %d): at least 2 are needed", i, #f[i],
+      fail("ts_kolmogorov", string.format("ts%d gives %s (T = %d, windowsize %d, " ..
+                                          "stepsize %d): at least 2 are needed", i, check.nouns(#f[i], "FCD window"),
                                           #a[i][1], w, s))
     end
   end

@@ -246,7 +246,7 @@ local function fc_names(what, opts, n, row_nodes)
   if row_nodes and v ~= nil and v ~= true and (type(v) ~= "table" or #v ~= n) then
     fail(what, "'names' must be a list of %d strings, one per FC row (the BOLD rows' nodes %s: names[i] for " ..
                "row i), got %s%s", n, table.concat(row_nodes, ", "), check.show(v),
-         type(v) == "table" and string.format(" (%d entries)", #v) or "")
+         type(v) == "table" and " (" .. check.nouns(#v, "name") .. ")" or "")
   end
   return args.names(what, opts, n)
 end

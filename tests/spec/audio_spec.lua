@@ -134,7 +134,7 @@ describe("sonification", function()
       res = tones(2, { a = { 1, a }, b = { 0, 5 } }):run { duration = 2000, dt = 0.1, record = { "x" } }
       for _, mode in ipairs { "audify", "mapping" } do
         local path, rep = res:write_audio(dir .. "/still.wav", { layout = "multichannel", mode = mode })
-        assert.are.same({ "1 of 2 signals do not vary and are silent" }, rep.warnings)
+        assert.are.same({ "1 of 2 signals does not vary and is silent" }, rep.warnings)
         local _, ch = core.audio_read(path)
         assert.are.equal(0, dsp.rms(ch[2]), mode .. ", a = " .. a)
       end
@@ -147,7 +147,7 @@ describe("sonification", function()
     local res = tones(2, { f = { 10, 1 } }):run { duration = 4000, dt = 0.1, record = { "x" } }
     -- (the speed-up as the user wrote it: %.4g said "3000")
     local _, rep = res:write_audio(dir .. "/above.wav", { speedup = 3000.5, layout = "multichannel" })
-    assert.are.same({ "1 of 2 signals lost more than 99 % of their variance above the audio band " ..
+    assert.are.same({ "1 of 2 signals lost more than 99 % of its variance above the audio band " ..
                       "(simulated activity above 7.349 Hz at speed-up 3000.5 is filtered out): lower the speed-up" },
                     rep.warnings)
     _, rep = res:write_audio(dir .. "/within.wav", { speedup = 1000, layout = "multichannel" })

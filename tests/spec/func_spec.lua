@@ -315,7 +315,7 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.ts_kolmogorov({ 1, 2, 3 }, { { 1, 2 } }) end,
           "nm%.func%.ts_kolmogorov: ts1 is a series, not a matrix")
     fails(function() nm.func.ts_kolmogorov(BOLD("001"), BOLD("009"), { windowsize = 350 }) end,
-          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window%(s%) %(T = 355, windowsize 350, stepsize 5%)")
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 355, windowsize 350, stepsize 5%)")
   end)
 
   it("refuses unknown options with a suggestion, bad option values and NaN dt", function()

@@ -78,7 +78,7 @@ describe("BOLD rows by node number", function()
                                                   names = { "a", "b", "c", "d", "e" } })
     assert.is_false(ok)
     assert.matches("plot_bold_nodes_spec%.lua:%d+: plot%.fc_compare: 'names' must be a list of 3 strings, one per " ..
-                   "FC row %(the BOLD rows' nodes 0, 2, 4: names%[i%] for row i%), got { \"a\", .* %(5 entries%)", err)
+                   "FC row %(the BOLD rows' nodes 0, 2, 4: names%[i%] for row i%), got { \"a\", .* %(5 names%)", err)
   end)
 
   it("neuromass plot of BOLD_0,BOLD_2,BOLD_4 lists the nodes there are", function()

@@ -35,6 +35,24 @@ describe("drawing a figure", function()
     only_script(dir)
   end)
 
+  it("stopped while its rows are checked and thinned, before gnuplot: exit 143 at once, gnuplot never started", function()
+    -- 20 rows of 400 000 samples take seconds of Lua work before gnuplot starts; the signal
+    -- (SIGTERM to the process alone: a background job ignores SIGINT) came in it.  (Before: that work went on to its end, gnuplot drew
+    -- the figure, and only then was the stop reported: 13 s late for 80 rows of 600 000.)
+    local dir, env = setup("touch started\n")
+    h.write(dir .. "/long.lua", "local nm = require 'neuromass'\nlocal rows = {}\n" ..
+      "for i = 1, 20 do local r = {}; for k = 1, 400000 do r[k] = math.sin(k * 0.001 * i) end; rows[i] = r end\n" ..
+      "io.open('ready', 'w'):close()\nnm.plot.timeseries(rows, { out = 'long.png', dt = 0.1 })\n")
+    local status, _, err = h.sh("({ " .. env .. "exec " .. q(h.exe) .. " run long.lua; } & p=$!; " ..
+                                "while [ ! -e " .. q(dir .. "/ready") .. " ]; do sleep 0.02; done; kill -TERM $p; wait $p)")
+    assert.equals(143, status, err)
+    assert.matches("^neuromass: long%.lua:5: plot%.timeseries: interrupted by SIGTERM %(no figure written%)\n$", err)
+    assert.is_nil(io.open(dir .. "/started"), "gnuplot was started")
+    os.remove(dir .. "/ready")
+    os.remove(dir .. "/long.lua")
+    only_script(dir)
+  end)
+
   it("a failing gnuplot: its error lines only, never its echo of the data", function()
     local echo = {}
     for k = 1, 400 do echo[#echo + 1] = string.format("%d 0.%d 0.5 0.25 0.125", k, k) end

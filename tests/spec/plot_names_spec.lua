@@ -224,9 +224,9 @@ describe("nm.plot names errors, at the user's line", function()
   local cases = {
     { "a list one short", function() nm.plot.fc(gw.FCs[1], { out = dir .. "/a.png", names = short }) end,
       "plot.fc: 'names' must be a list of 80 strings, one per node %(node k's at names%[k %+ 1%], as a " ..
-      "dataset's names%), got { \"Precentral_L\", .* %(79 entries%)" },
+      "dataset's names%), got { \"Precentral_L\", .* %(79 names%)" },
     { "a result's node count", function() res:plot { out = dir .. "/a.png", names = { "a", "b" } } end,
-      "plot.timeseries: 'names' must be a list of 12 strings.*%(2 entries%)" },
+      "plot.timeseries: 'names' must be a list of 12 strings.*%(2 names%)" },
     { "a number among the names", function()
         nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = dir .. "/a.png", names = { "a", 7 } }) end,
       "plot.fc: 'names'%[2%] %(node 1's name%) is 7, not a string" },

@@ -213,6 +213,15 @@ describe("nm.plot", function()
     assert_png(nm.plot.fc(gw.FCs[1], { out = dir .. "/old.png" }))
     for _, name in ipairs(files_in(dir)) do assert.is_nil(name:find("tmp", 1, true), name) end
   end)
+
+  it("draws into exactly the file named, whatever its characters (line break, quotes, backslash, backquotes)", function()
+    local odd = h.scratch()
+    local names = { "line\nbreak.png", "it's \"q\".png", "back\\slash.png", "`echo hi`.png", "tab\there.png" }
+    for _, name in ipairs(names) do assert_png(nm.plot.fc(gw.FCs[1], { out = odd .. "/" .. name })) end
+    -- nothing else in the folder (no figure under a name with a space for the line break)
+    local _, count = h.sh("find " .. q(odd) .. " -mindepth 1 -printf x | wc -c")
+    assert.equals(#names, tonumber(count))
+  end)
 end)
 
 describe("an image's colour bar and its label inside the picture", function()
@@ -272,7 +281,9 @@ describe("nm.plot errors, at the user's line", function()
     { "an unknown view", function() res:plot { out = dir .. "/a.png", view = "stack" } end,
       "'view' must be one of lines, stacked, image.*did you mean 'stacked'%?" },
     { "a matrix that is not square", function() nm.plot.fc({ { 1, 0 } }, { out = dir .. "/a.png" }) end,
-      "must be a square matrix" },
+      "plot.fc: the matrix must be a square matrix %(N rows of N numbers%), got 1 row of 2$" },
+    { "a ragged matrix: its short row's count, in the singular", function()
+        nm.plot.fc({ { 1, 0 }, { 1 } }, { out = dir .. "/a.png" }) end, "plot.fc: the matrix%[2%] has 1 value, expected 2$" },
     { "P of another length than f", function() nm.plot.spectrum(f, { 1, 2 }, { out = dir .. "/a.png" }) end,
       "P has 2 values, expected 200" },
     { "a value that is not a number", function() nm.plot.timeseries({ { 1, "a" } }, { out = dir .. "/a.png" }) end,
@@ -307,7 +318,7 @@ describe("nm.plot errors, at the user's line", function()
       "left of the 2%), got 0.5" },
     { "fc_compare: BOLD rows and t_BOLD of different lengths", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", bold = { t_BOLD = { 0 }, BOLD = { { 1, 2 } } } }) end,
-      "t_BOLD has 1 values, expected 2" },
+      "t_BOLD has 1 value, expected 2" },
     { "a result that kept nothing", function()
         local m = nm.models.hopf.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
         m:run({ duration = 10, output = { csv = dir .. "/streamed.csv" } }):plot { out = dir .. "/a.png" }
@@ -436,19 +447,34 @@ describe("gnuplot missing or failing (through the executable)", function()
     assert.same({ "s.lua" }, files_in(dir))
   end)
 
-  it("a gnuplot that fails half-way leaves the older figure and no temporary file", function()
+  -- fc.png drawn over an older one by a stand-in gnuplot that runs `body` (sh, with $out the
+  -- figure's temporary path); the draw must fail with `message` and leave the older figure alone.
+  local function older_kept(body, message)
     local dir, bin = h.scratch(), h.scratch()
-    -- a stand-in gnuplot: writes half a figure to the output it is given, then fails
-    h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$1\" | head -n 1)\n" ..
-                               "printf 'half' > \"$out\"\necho 'line 9: simulated failure' >&2\nexit 1\n")
+    h.write(bin .. "/gnuplot", "#!/bin/sh\nout=$(sed -n 's/^set output \"\\(.*\\)\"$/\\1/p' \"$1\" | head -n 1)\n" ..
+                               body)
     h.sh("chmod +x " .. q(bin .. "/gnuplot"))
     h.write(dir .. "/fc.png", "older")
     local status, _, err = run_script("PATH=" .. q(bin) .. ":\"$PATH\"", dir,
       "nm.plot.fc({ { 1, 0 }, { 0, 1 } }, { out = 'fc.png' })")
     assert.is_not.equals(0, status)
-    assert.matches("s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure", err)
+    assert.matches(message, err)
     assert.equals("older", slurp(dir .. "/fc.png"))
     assert.same({ "fc.png", "s.lua" }, files_in(dir))
+  end
+
+  it("a gnuplot that fails half-way leaves the older figure and no temporary file", function()
+    -- a stand-in gnuplot: writes half a figure to the output it is given, then fails
+    older_kept("printf 'half' > \"$out\"\necho 'line 9: simulated failure' >&2\nexit 1\n",
+               "s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure")
+  end)
+
+  it("a gnuplot that stops short of the figure's end and exits 0 (a full disk, ulimit -f) leaves the older figure", function()
+    -- gnuplot (cairo) does not report a failed write: past `ulimit -f` it left a truncated SVG, which
+    -- was renamed into place and reported as drawn (before: exit 0, 'fc.png' holding the stub)
+    older_kept("printf '\\211PNG\\r\\n\\032\\n' > \"$out\"\nexit 0\n",
+               "s.lua:2: plot.fc: gnuplot stopped short of the end of 'fc.png' and said nothing %(a full disk, " ..
+               "or the file%-size limit, ulimit %-f%?%): no figure written")
   end)
 
   it("under neuromass info, nm.plot and res:plot check their arguments, return the path and draw nothing", function()

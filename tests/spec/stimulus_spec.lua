@@ -562,7 +562,7 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused('ConcatenatedStimulus: input 1 is "a", not a stimulus', function() S.ConcatenatedStimulus { "a" } end)
     refused("SummedStimulus: expected a list of stimuli, got 5", function() S.SummedStimulus(5) end)
     refused("SummedStimulus: expected a list of stimuli, got a StepInput", function() S.SummedStimulus(a) end)
-    refused("ConcatenatedStimulus: needs one length ratio per input (2 inputs, 1 ratios)",
+    refused("ConcatenatedStimulus: needs one length ratio per input (2 inputs, 1 ratio)",
             function() S.ConcatenatedStimulus({ a, b }, { 1 }) end)
     refused("ConcatenatedStimulus: length ratio 2 must be a positive number, got -1",
             function() S.ConcatenatedStimulus({ a, b }, { 1, -1 }) end)
@@ -605,6 +605,15 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
       refused("stimuli have no '" .. op .. "': sum stimuli with +, concatenate them in time with &",
               function() local _ = f() end)
     end
+    -- comparisons too (before: Lua's "attempt to compare two neuromass.Stimulus values", or a
+    -- stimulus "with number", saying nothing of what to compare instead)
+    for op, f in pairs {
+      ["'<' or '>'"] = function() return s < s end, ["'<=' or '>='"] = function() return s >= 1 end,
+    } do
+      refused("stimuli have no " .. op .. ": a stimulus is not a number: compare its parameters (s.amplitude) " ..
+              "or its samples (s:as_array(duration, dt))", function() local _ = f() end)
+    end
+    refused("stimuli have no '<' or '>'", function() local _ = 2 > s end)
     refused("SinusoidalInput: unknown parameter 'amplitud'; did you mean 'amplitude'?",
             function() local _ = S.SinusoidalInput { amplitude = 1, frequency = 1 }.amplitud end)
     refused("SummedStimulus: unknown parameter 'input'", function() local _ = (s + s).input end)
@@ -679,13 +688,15 @@ describe("sizes that cannot be held are refused with the size", function()
             function() S.times(1e20, 1e-5) end)
   end)
 
-  it("fewer than one sample: said so, not 'more than 2^53'", function()
-    refused("as_array: duration = 1e-09 ms at dt = 3 ms is 3.33e-10 samples, fewer than one",
+  it("a count that rounds to no sample: said so, not 'more than 2^53'; half a sample is one", function()
+    refused("as_array: duration = 1e-09 ms at dt = 3 ms is 3.33e-10 samples, which rounds to none (a count " ..
+            "within 1e-9 of a whole number is that number; make the duration at least dt)",
             function() S.StepInput { step_size = 1 }:as_array(1e-9, 3) end)
     local c = S.StepInput { step_size = 1 } & S.StepInput { step_size = 2 }
     c.length_ratios = { 1, 1e-12 }
-    refused("StepInput: duration = 9.999999999989999e-12 ms at dt = 1 ms is 1e-11 samples, fewer than one",
+    refused("StepInput: duration = 9.999999999989999e-12 ms at dt = 1 ms is 1e-11 samples, which rounds to none",
             function() c:as_array(10, 1) end)
+    assert.are.same({ { 1 } }, S.StepInput { step_size = 1 }:as_array(0.05, 0.1))
   end)
 
   it("samples that are not finite (finite parameters adding up to inf) name the stimulus and the time", function()

@@ -89,7 +89,8 @@ local function check_regions(what, level, regions, inputs, n_nodes)
   end
   for _, c in ipairs(inputs) do
     if c.node >= n_regions then
-      fail(what, level, "node %d has no region in the dataset %s(%d regions)", c.node, name, n_regions)
+      fail(what, level, "node %d has no region in the dataset %s(%s)", c.node, name,
+           check.nouns(n_regions, "region"))
     end
   end
 end

@@ -42,13 +42,15 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
   end
   if rep.silent > 0 then
     p.warnings[#p.warnings + 1] = string.format(
-      "%d of %d signals do not vary and are silent", rep.silent, c.n_in)
+      "%d of %s %s", rep.silent, check.nouns(c.n_in, "signal"),
+      rep.silent == 1 and "does not vary and is silent" or "do not vary and are silent")
   end
   if (rep.filtered or 0) > 0 then
     p.warnings[#p.warnings + 1] = string.format(
-      "%d of %d signals lost more than 99 %% of their variance above the audio band (simulated " ..
+      "%d of %s lost more than 99 %% of %s variance above the audio band (simulated " ..
       "activity above %.4g Hz at speed-up %s is filtered out): lower the speed-up", rep.filtered,
-      c.n_in, c.rate / (2 * c.speedup), check.number(c.speedup))
+      check.nouns(c.n_in, "signal"), rep.filtered == 1 and "its" or "their", c.rate / (2 * c.speedup),
+      check.number(c.speedup))
   end
   if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
   local final, sidecar = path, p.sidecar

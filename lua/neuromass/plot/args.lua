@@ -80,6 +80,20 @@ function M.output(what, opts, inputs)
   return full, format
 end
 
+-- The stop (signal number signo) as an error of `what` at the user's line.
+local function interrupted(what, signo)
+  fail(what, "interrupted by %s (no figure written)", core.signal_name(signo))
+end
+
+--- args.stop(what): a stop signal (Ctrl-C, SIGTERM, ...) not yet reported is
+-- raised here as args.draw raises one that came while gnuplot drew.  Called
+-- between the rows of the work before gnuplot (checking, thinning: seconds
+-- for 80 rows of 600 000 samples), which the signal cannot interrupt itself
+-- (the library's Lua code runs on until it returns to the user's).
+function M.stop(what)
+  if core.stop_pending() then interrupted(what, core.stop_signal()) end
+end
+
 --- args.draw(what, full, format, size, script) -> full: `script` drawn by
 -- gnuplot into `full` (args.output's path and format), or an error at the
 -- user's line (gnuplot missing: the message names its package).  Under
@@ -88,7 +102,7 @@ function M.draw(what, full, format, size, script)
   local h = context.get()
   if h and h.mode == "info" then return full end
   local err, signo = gnuplot.render(full, format, size, script)
-  if signo then fail(what, "interrupted by %s (no figure written)", core.signal_name(signo)) end
+  if signo then interrupted(what, signo) end
   if err then fail(what, "%s", err) end
   return full
 end
@@ -126,7 +140,7 @@ local function is_table(x) return type(x) == "table" end
 --- args.series(what, v, name[, n]) -> v: an array of numbers (of length n when given).
 function M.series(what, v, name, n)
   array_of(what, v, name, "a non-empty array of numbers", is_number, "a number")
-  if n and #v ~= n then fail(what, "%s has %d values, expected %d", name, #v, n) end
+  if n and #v ~= n then fail(what, "%s has %s, expected %d", name, check.nouns(#v, "value"), n) end
   return v
 end
 
@@ -151,7 +165,7 @@ function M.square(what, m, name)
   end
   M.rows(what, m, name)
   if #m[1] ~= #m then
-    fail(what, "%s must be a square matrix (N rows of N numbers), got %d rows of %d", name, #m, #m[1])
+    fail(what, "%s must be a square matrix (N rows of N numbers), got %s of %d", name, check.nouns(#m, "row"), #m[1])
   end
   if #m < 2 then
     fail(what, "%s is 1 × 1: a heat map needs N × N with N >= 2 (the FC of one node is 1)", name)
@@ -269,7 +283,7 @@ function M.names(what, opts, count)
   if type(v) ~= "table" or #v ~= count then
     fail(what, "'names' must be a list of %d strings, one per node (node k's at names[k + 1], as a dataset's " ..
                "names), got %s%s", count, check.show(v),
-         type(v) == "table" and string.format(" (%d entries)", #v) or "")
+         type(v) == "table" and " (" .. check.nouns(#v, "name") .. ")" or "")
   end
   for i = 1, count do
     if type(v[i]) ~= "string" then

@@ -25,6 +25,23 @@ local TERMINALS = {
 }
 M.FORMATS = { "png", "svg", "pdf" }
 
+-- How a complete file of each format ends (a pattern on its last bytes):
+-- PNG's IEND chunk, SVG's closing tag, PDF's end-of-file marker.
+local ENDINGS = { png = "IEND\174B`\130$", svg = "</svg>%s*$", pdf = "%%%%EOF%s*$" }
+
+-- Whether the file at `path` ends as a complete `format` file does.
+-- gnuplot (cairo) does not report a failed write: on a full disk, or past
+-- the file-size limit (ulimit -f; SIGXFSZ is ignored, and gnuplot inherits
+-- that), it exits 0 leaving a truncated file.
+local function complete(path, format)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local size = f:seek("end")
+  local tail = size and f:seek("set", math.max(0, size - 64)) and f:read(64)
+  f:close()
+  return tail ~= nil and tail:find(ENDINGS[format]) ~= nil
+end
+
 --- gnuplot.find() -> the path of the gnuplot executable on PATH, or nil.
 function M.find()
   for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do
@@ -38,6 +55,15 @@ end
 -- break, which would end the command, becomes a space).
 function M.quote(s)
   return "'" .. tostring(s):gsub("%c", " "):gsub("'", "''") .. "'"
+end
+
+--- A file's path as a gnuplot double-quoted string that names exactly that
+-- file: control characters (a line break would end the command; M.quote
+-- turns them into spaces), the backslash, the double quote and the backquote
+-- (gnuplot runs `...` as a command even inside double quotes) are written as
+-- octal escapes, which gnuplot decodes after it has looked for backquotes.
+function M.quote_path(s)
+  return '"' .. tostring(s):gsub('[%c\\"`]', function(c) return string.format("\\%03o", c:byte()) end) .. '"'
 end
 
 local function shell_quote(s)
@@ -149,7 +175,7 @@ function M.render(path, format, size, script)
   local pending, failure = core.write_temp(path, "")
   if not pending then return "cannot write '" .. path .. "': " .. failure.message end
   local tmp, scriptfile, errfile = pending:temp(), os.tmpname(), os.tmpname()
-  local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote(tmp),
+  local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote_path(tmp),
                               table.concat(script, "\n"), "unset output", "" }, "\n")
   local function cleanup() os.remove(scriptfile); os.remove(errfile) end
   -- gnuplot reads the script from a file named as its argument: no pipe is
@@ -199,6 +225,11 @@ function M.render(path, format, size, script)
       why = why .. "\n(this gnuplot lacks the cairo terminals: install the Debian package " .. M.PACKAGE .. ")"
     end
     return "gnuplot failed: " .. why
+  end
+  if not complete(tmp, format) then
+    pending:discard()
+    return "gnuplot stopped short of the end of '" .. path .. "' and said nothing (a full disk, or the " ..
+           "file-size limit, ulimit -f?): no figure written"
   end
   local committed, cfail = pending:commit()
   if not committed then

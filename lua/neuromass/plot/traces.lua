@@ -134,7 +134,7 @@ end
 -- The folds (plot/thin.lua) of the chosen rows for `view`: src.folded's (a
 -- source read as it streamed, for that view: times unscaled, scaled here)
 -- or the rows' own, on `cols` pixel columns; z-scored on request.
-local function folds_of(src, chosen, view, cols, scale, zscore)
+local function folds_of(what, src, chosen, view, cols, scale, zscore)
   local folds = {}
   if src.folded then
     for _, r in ipairs(chosen) do
@@ -148,7 +148,10 @@ local function folds_of(src, chosen, view, cols, scale, zscore)
     local T = src.T or #src.rows[chosen[1]]
     local t = {}
     for k = 1, T do t[k] = src.t and src.t[k] * scale or k - 1 end
-    for _, r in ipairs(chosen) do folds[r] = thin.fold(t, src.rows[r], T, cols, M.fold_kind(view)) end
+    for _, r in ipairs(chosen) do
+      args.stop(what)
+      folds[r] = thin.fold(t, src.rows[r], T, cols, M.fold_kind(view))
+    end
   end
   if zscore then
     for _, r in ipairs(chosen) do folds[r] = zscored(folds[r]) end
@@ -159,13 +162,14 @@ end
 -- The gnuplot commands of a time-series figure.  src = { rows, nodes, t
 -- (times or nil: sample numbers) } or { folded (one thin.fold result per
 -- row, times in ms), T, nodes, t = true }; chosen = the 1-based rows to
--- draw; opts = { view = "lines" | "stacked" | "image" (default: lines for
--- up to LINES_MAX rows, else image), title, xlabel, ylabel, time_scale (the
--- times are multiplied by it), names (node k's at [k + 1], or nil:
--- numbers), height and width (the panel's pixels), zscore }.
+-- draw; opts = { what (the figure, named by a stop), view = "lines" |
+-- "stacked" | "image" (default: lines for up to LINES_MAX rows, else image),
+-- title, xlabel, ylabel, time_scale (the times are multiplied by it), names
+-- (node k's at [k + 1], or nil: numbers), height and width (the panel's
+-- pixels), zscore }.
 local function script_of(src, chosen, opts)
   local view = M.view(opts.view, #chosen)
-  local folds = folds_of(src, chosen, view, opts.width or SIZE[1], opts.time_scale or 1, opts.zscore)
+  local folds = folds_of(opts.what, src, chosen, view, opts.width or SIZE[1], opts.time_scale or 1, opts.zscore)
   local script = { "set grid", "set border lw 1", "set autoscale xfix" }
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   script[#script + 1] = "set xlabel " .. gnuplot.quote(src.t and opts.xlabel or "sample")
@@ -193,6 +197,7 @@ local function warn_gaps(what, src, chosen, ylabel)
   local h = host()
   if h and h.quiet then return end
   for _, r in ipairs(chosen) do
+    args.stop(what)
     local bad, total = 0, src.T or #src.rows[r]
     if src.folded then
       bad = total - src.folded[r].n       -- (folded as read: its count of finite values)
@@ -202,8 +207,8 @@ local function warn_gaps(what, src, chosen, ylabel)
       end
     end
     if bad > 0 then
-      local w = string.format("node %d's %s: %d of its %d values %s NaN or infinite, not drawn (gaps in its line)",
-                              src.nodes[r], ylabel, bad, total, bad == 1 and "is" or "are")
+      local w = string.format("node %d's %s: %d of its %s %s NaN or infinite, not drawn (gaps in its line)",
+                              src.nodes[r], ylabel, bad, check.nouns(total, "value"), bad == 1 and "is" or "are")
       if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n") else warn(what .. ": " .. w) end
     end
   end
@@ -230,6 +235,7 @@ function M.panel(what, src, opts, axes)
   local names = args.names(what, opts, args.name_count(src))
   if src.t and not src.folded then args.times(what, src.t, axes.tname or "t") end   -- (folded: checked as read)
   for _, r in ipairs(chosen) do
+    args.stop(what)
     local name = string.format("node %d's %s", src.nodes[r], axes.ylabel)
     if src.folded then args.finite_count(what, src.folded[r].n, src.T, name)
     else args.some_finite(what, src.rows[r], name) end
@@ -241,7 +247,7 @@ function M.panel(what, src, opts, axes)
     ylabel = ylabel .. " (z-score)"
   end
   local view = args.choice(what, opts, "view", M.VIEWS)
-  return script_of(src, chosen, { view = view, title = axes.title, xlabel = axes.xlabel,
+  return script_of(src, chosen, { what = what, view = view, title = axes.title, xlabel = axes.xlabel,
                                   ylabel = ylabel, time_scale = axes.time_scale, names = names,
                                   height = axes.height, width = axes.width, zscore = opts.zscore == true })
 end

@@ -49,7 +49,7 @@ local function make_leaf(cls, level, ...)
     args = {}
     local packed = table.pack(...)
     if packed.n > #cls.params then
-      error(string.format("%s: takes at most %d arguments (%s), got %d", cls.name, #cls.params,
+      error(string.format("%s: takes at most %s (%s), got %d", cls.name, check.nouns(#cls.params, "argument"),
                           table.concat(cls.params, ", "), packed.n), level + 1)
     end
     for i = 1, packed.n do args[cls.params[i]] = packed[i] end

@@ -27,10 +27,12 @@ local function check_request(duration, dt, what, level)
 end
 
 -- Why a duration at dt has no count of samples (core.stim_length gave 0):
--- too many to count, or fewer than one.
+-- too many to count, or so few that they round to none (a part of a sample
+-- beyond that rounds up to one).
 local function length_problem(d, dt)
   return string.format("duration = %s ms at dt = %s ms is %.3g samples, %s", num(d), num(dt), d / dt,
-                       d / dt < 1 and "fewer than one (make the duration at least dt)"
+                       d / dt < 1 and "which rounds to none (a count within 1e-9 of a whole number is that number; " ..
+                                     "make the duration at least dt)"
                        or "more than the 2^53 a stimulus can count")
 end
 

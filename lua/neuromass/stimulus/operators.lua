@@ -98,5 +98,10 @@ for event, op in pairs { __mod = "%", __pow = "^", __idiv = "//", __bor = "|", _
                          __shl = "<<", __shr = ">>", __bnot = "unary ~" } do
   S[event] = no_operator(op, "sum stimuli with +, concatenate them in time with &")
 end
+-- (Lua calls __lt for a > b as well, __le for a >= b: both spellings are named)
+for event, op in pairs { __lt = "<' or '>", __le = "<=' or '>=" } do
+  S[event] = no_operator(op, "a stimulus is not a number: compare its parameters (s.amplitude) or its " ..
+                             "samples (s:as_array(duration, dt))")
+end
 
 return M

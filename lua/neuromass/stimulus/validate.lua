@@ -104,8 +104,8 @@ local function composite_problem(self)
   end
   if cls == CONCAT then
     if type(ratios) ~= "table" or #ratios ~= #inputs then
-      return string.format("needs one length ratio per input (%d inputs, %s)", #inputs,
-                           type(ratios) == "table" and (#ratios .. " ratios") or show(ratios))
+      return string.format("needs one length ratio per input (%s, %s)", check.nouns(#inputs, "input"),
+                           type(ratios) == "table" and check.nouns(#ratios, "ratio") or show(ratios))
     end
     return composite_field_problem("length_ratios", ratios)
   end
