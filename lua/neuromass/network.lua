@@ -85,6 +85,31 @@ local function not_a_node_hint(v)
   return ""
 end
 
+--- nil when the function `fn` takes at most `n` parameters (or is a vararg
+-- one), else its parameters as messages name them: "2 parameters (net, i)".
+-- (A sync function is called with the sync object alone, a custom rule with
+-- the node's index alone: their other parameters would be nil.)
+function M.extra_params(fn, n)
+  local info = debug.getinfo(fn, "u")
+  if info.isvararg or info.nparams <= n then return nil end
+  local names = {}
+  for k = 1, info.nparams do names[k] = debug.getlocal(fn, k) end
+  return string.format("%s (%s)", check.nouns(info.nparams, "parameter"), table.concat(names, ", "))
+end
+
+-- The one form of a custom rule, for messages.
+local CUSTOM_FORM = "function(i) return <expression> end, i the 0-based index of the receiving node " ..
+                    "(read the senders inside it: net:weight(i, j) * net:delayed(j, \"x\") for j = 0 .. net.n - 1)"
+
+-- A custom rule `fn` taking more than one parameter: the message, else nil.
+-- `what` names the rule ("custom coupling 'net_x'", "net:custom").
+local function rule_arity(fn, what)
+  local params = M.extra_params(fn, 1)
+  return params and string.format("%s: a custom rule is called with the receiving node's index alone: " ..
+                                  "%s; this one takes %s: all but the first would be nil", what, CUSTOM_FORM,
+                                  params)
+end
+
 --- Makes a network (docs/reference.md): nodes, connectivity [to][from], delays (ms)
 -- or lengths (mm) with signal_speed (mm/ms), params, sync.  Every matrix is
 -- n x n of finite numbers (lengths and delays >= 0); n <= check.MAX_NODES.
@@ -144,6 +169,15 @@ function M.network(def)
   end
   if def.sync ~= nil and type(def.sync) ~= "function" then
     error(what .. "'sync' must be a function(net) returning { input = coupling }", 2)
+  end
+  if def.sync ~= nil then
+    local params = M.extra_params(def.sync, 1)
+    if params then
+      error(string.format("%s'sync' is called once, with the sync object alone: sync = function(net) " ..
+                          "return { input = rule } end; this one takes %s: all but the first would be nil " ..
+                          "(a rule per node is a function(i) inside it: { input = function(i) ... end })",
+                          what, params), 2)
+    end
   end
   self.sync = def.sync
   -- The BOLD input a model of this network feeds with `bold = true` (nm.model's own wins).
@@ -483,6 +517,8 @@ function Sync.none() return { kind = "zero" } end
 -- built from net:delayed(j, var) / net:now(j, var) / net:weight(i, j).
 function Sync.custom(_, fn)
   if type(fn) ~= "function" then error("net:custom: expected a function(i)", 2) end
+  local bad = rule_arity(fn, "net:custom")
+  if bad then error(bad, 2) end
   return { kind = "custom", fn = fn }
 end
 
@@ -597,7 +633,11 @@ function Network:resolve_sync()
         check.suggest(tostring(name), list, true),
         #list > 0 and table.concat(list, ", ") or "none"))
     end
-    if type(rule) == "function" then rules[name] = { kind = "custom", fn = rule }
+    if type(rule) == "function" then
+      local bad = rule_arity(rule, string.format("network '%s': custom coupling '%s'", self.label,
+                                                 tostring(name)))
+      if bad then check.error_at(rule, bad) end
+      rules[name] = { kind = "custom", fn = rule }
     elseif type(rule) ~= "table" or not rule.kind then
       check.error_at(self.sync, string.format("network '%s': sync rule for '%s' is %s, not a coupling " ..
                                               "(use net:additive, net:diffusive or a function(i))",
