@@ -13,6 +13,7 @@ local mass = require "neuromass.mass"
 local stimclass = require "neuromass.stimulus.class"
 local is_stimulus = stimclass.is_stimulus
 local bold = require "neuromass.run.bold"
+local warnings = require "neuromass.run.warnings"
 
 local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring =
       type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring
@@ -343,6 +344,9 @@ function M.model(obj, opts)
   -- line that builds the model.
   self.rules, self.sync = net:resolve_sync()
   compile.check_inputs(self, 2)
+  for name, rule in keyorder.pairs(self.rules) do      -- (a custom rule that is a coupling sum)
+    if rule.additive then warnings.once(self, "additive:" .. name, netmod.additive_hint(net, name, rule)) end
+  end
   self._params = params.proxy(self.registry, self.values, self.drive)
   self._init = params.proxy(self.init_registry, self.v0, nil)
   return self

@@ -477,9 +477,16 @@ local function coupling(mode)
   return function(self, var, opts)
     opts = opts or {}
     local what = "net:" .. mode
+    if type(opts) == "number" or expr.is_expr(opts) then   -- (a gain given in the options' place)
+      error(string.format("%s: the options are a table: %s(%q, { gain = %s }), not %s", what, what,
+                          tostring(var), type(opts) == "number" and check.number(opts) or tostring(opts),
+                          check.show(opts)), 2)
+    end
     check.fields(opts, { gain = true, matrix = true, delays = true }, what, 2)
     if type(var) ~= "string" then
-      error(string.format("%s: the variable name must be a string, got %s", what, check.show(var)), 2)
+      error(string.format("%s: the variable name must be a string, got %s%s", what, check.show(var),
+                          expr.is_expr(var) and string.format(" (%s takes the name of the senders' variable " ..
+                          "and sums over the senders itself: %s(\"x\"))", what, what) or ""), 2)
     end
     local known, seen = {}, {}
     for i, nd in ipairs(self.net.nodes) do
@@ -564,6 +571,19 @@ function Sync:now(j, var)
   return expr.leaf("hist", var, { node = j, delay_ms = 0 })
 end
 
+-- The rule-making methods of the sync object, as a call of each is written.
+local method_forms = { additive = "net:additive(\"x\", { gain = ... })",
+                       diffusive = "net:diffusive(\"x\", { gain = ... })",
+                       none = "net:none()", custom = "net:custom(function(i) return ... end)" }
+
+-- The name of the sync object's method `fn` (net.additive given as a rule, uncalled), or nil.
+local function method_name(fn)
+  for k in keyorder.pairs(method_forms) do
+    if rawequal(Sync[k], fn) then return k end
+  end
+  return nil
+end
+
 -- Runs a sync function or a custom rule: errors at the user's line, with hints (use nm.sin).
 local call_rule = check.user_caller(nil, expr.explain)
 
@@ -592,7 +612,13 @@ local function eval_custom(self, input, rule)
     end
     if takes then
       local e = call_rule(rule.fn, i - 1)
-      if type(e) ~= "number" and not expr.is_expr(e) then
+      if type(e) == "table" and (e.kind == "sum" or e.kind == "zero") and not expr.is_expr(e) then
+        check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned a whole rule " ..
+          "(%s), not an expression: net:additive, net:diffusive and net:none make the rule of every " ..
+          "node at once; give it as the input's rule, { %s = net:%s(...) }, not from a function(i)",
+          input, i - 1, e.kind == "sum" and "net:" .. e.mode .. "(\"" .. e.var .. "\")" or "net:none()",
+          input, e.kind == "sum" and e.mode or "none"))
+      elseif type(e) ~= "number" and not expr.is_expr(e) then
         check.error_at(rule.fn, string.format("custom coupling '%s' for node %d returned %s, not an " ..
                                               "expression or a number", input, i - 1, check.show(e)))
       elseif not expr.depth(e) then
@@ -603,6 +629,77 @@ local function eval_custom(self, input, rule)
       rule.exprs[i] = e
     end
   end
+end
+
+-- The terms of a sum (an expression's tree of additions; numbers 0 left out),
+-- appended to `list`.
+local function sum_terms(e, list)
+  if type(e) == "table" and e.op == "add" then
+    sum_terms(e[1], list)
+    sum_terms(e[2], list)
+  elseif not (type(e) == "number" and e == 0 or expr.is_expr(e) and e.op == "const" and e.value == 0) then
+    list[#list + 1] = e
+  end
+  return list
+end
+
+-- w · h or h · w of a term (w a number, h a delayed read net:delayed gives
+-- with the network's delay): h and w; a bare read is 1 · h; else nil.
+local function weighted_read(term, delays, i)
+  local function read(x)
+    return x.op == "hist" and (x.delay_ms == nil or x.delay_ms == delays[i][x.node + 1]) and x or nil
+  end
+  if read(term) then return term, 1 end
+  if term.op ~= "mul" then return nil end
+  for k = 1, 2 do
+    local h, w = read(term[k]), term[3 - k]
+    if h and w.op == "const" then return h, w.value end
+  end
+  return nil
+end
+
+-- When custom rule `rule` (evaluated: rule.exprs) is, at every node i taking
+-- it, [gain ·] Σ_j C[i][j] · var_j(t − D[i][j]) (one term per sender with a
+-- weight, that weight; the gain a number or a network parameter, the same at
+-- every node), the net:additive call that computes it as a coupling sum; else nil.
+local function additive_form(self, rule, delays)
+  local var, gain
+  for i, e in pairs(rule.exprs) do
+    if not expr.is_expr(e) then return nil end
+    local g = nil
+    if e.op == "mul" then            -- an outer gain: (Σ ...) · g or g · (Σ ...)
+      for k = 1, 2 do
+        local x = e[k]
+        if (x.op == "const" or x.op == "gpar") and e[3 - k].op == "add" then g, e = x, e[3 - k] end
+      end
+    end
+    local key = g and (g.op == "const" and check.number(g.value) or "net.p." .. g.name) or "1"
+    if gain and gain ~= key then return nil end
+    gain = key
+    local seen, row = {}, self.connectivity[i]
+    for _, term in ipairs(sum_terms(e, {})) do
+      if not expr.is_expr(term) then return nil end
+      local h, w = weighted_read(term, delays, i)
+      if not h or seen[h.node] or (var and h.name ~= var) or w ~= row[h.node + 1] then return nil end
+      var, seen[h.node] = h.name, true
+    end
+    for j = 1, #self.nodes do
+      if row[j] ~= 0 and not seen[j - 1] then return nil end
+    end
+  end
+  if not var then return nil end
+  return string.format("net:additive(%q%s)", var, gain ~= "1" and ", { gain = " .. gain .. " }" or "")
+end
+
+--- The hint for a custom rule for `input` that is a plain coupling sum
+-- (rule.additive, set by resolve_sync): what to write instead, and why.
+function M.additive_hint(self, input, rule)
+  local info = debug.getinfo(rule.fn, "S")
+  return string.format("network '%s': the custom coupling '%s' (%s:%d) is Σ_j C[i][j] · %s_j(t − D[i][j]) " ..
+                       "at every node; { %s = %s } computes the same as one coupling sum over compressed " ..
+                       "rows, where a custom rule compiles a program per node", self.label, input,
+                       info.short_src, info.linedefined, rule.additive:match('^net:additive%("([^"]*)"'),
+                       input, rule.additive)
 end
 
 --- Resolves the network's sync rules: input name -> coupling description.
@@ -633,7 +730,11 @@ function Network:resolve_sync()
         check.suggest(tostring(name), list, true),
         #list > 0 and table.concat(list, ", ") or "none"))
     end
-    if type(rule) == "function" then
+    local method = type(rule) == "function" and method_name(rule)
+    if method then
+      check.error_at(self.sync, string.format("network '%s': the rule for '%s' is the method net.%s " ..
+        "itself, not a coupling: call it, %s", self.label, tostring(name), method, method_forms[method]))
+    elseif type(rule) == "function" then
       local bad = rule_arity(rule, string.format("network '%s': custom coupling '%s'", self.label,
                                                  tostring(name)))
       if bad then check.error_at(rule, bad) end
@@ -645,7 +746,10 @@ function Network:resolve_sync()
     end
   end
   for name, rule in keyorder.pairs(rules) do
-    if rule.kind == "custom" then eval_custom(self, name, rule) end
+    if rule.kind == "custom" then
+      eval_custom(self, name, rule)
+      rule.additive = additive_form(self, rule, s.delays)
+    end
   end
   return rules, s
 end

@@ -50,8 +50,75 @@ describe("a sync function or rule of the wrong shape, refused where it is writte
     end)
   end
   it("the right shapes, and a vararg, are taken", function()
-    assert.is_true(net_case("function(net) return { net_x = function(i) return net:now(1 - i, 'x') end } end"))
+    assert.is_true(net_case("function(net) return { net_x = function(i) return 0.5 * net:now(1 - i, 'x') end } end"))
     assert.is_true(net_case("function(net) return { net_x = net:custom(function(i) return 0 end) } end"))
     assert.is_true(net_case("function(...) return { net_x = (...):additive('x') } end"))
+  end)
+end)
+
+describe("a coupling that net:additive makes, or net:additive misused: the message names the right form", function()
+  it("a gain in the options' place: the table form with it", function()
+    local ok, err = net_case("function(net) return { net_x =\n  net:additive('x', 0.5) } end")
+    failed_at(ok, err, line(4), { "net:additive: the options are a table", "net:additive(\"x\", { gain = 0.5 })" })
+  end)
+  it("an expression instead of the variable's name: the name form", function()
+    local ok, err = net_case("function(net) return { net_x =\n  net:additive(net:delayed(1, 'x')) } end")
+    failed_at(ok, err, line(4), { "net:additive: the variable name must be a string",
+                                  "sums over the senders itself: net:additive(\"x\")" })
+  end)
+  it("the method given uncalled (net.additive): says to call it", function()
+    local ok, err = net_case("function(net) return { net_x = net.additive } end")
+    failed_at(ok, err, line(3), { "network 'Net': the rule for 'net_x' is the method net.additive itself",
+                                  "call it, net:additive(\"x\", { gain = ... })" })
+  end)
+  it("net:additive returned from a function(i): give it as the input's rule", function()
+    local ok, err = net_case("function(net) return { net_x =\n  function(i) return net:additive('x') end } end")
+    failed_at(ok, err, line(4), { "custom coupling 'net_x' for node 0 returned a whole rule (net:additive(\"x\"))",
+                                  "{ net_x = net:additive(...) }, not from a function(i)" })
+  end)
+
+  -- A script of three coupled Osc nodes whose input net_x is `rule` (a network
+  -- parameter K = 0.3), writing x to out.csv: the exit status, stderr, the CSV.
+  local function osc_net(rule)
+    local dir = h.scratch()
+    h.write(dir .. "/s.lua", h.osc_preamble .. [[
+local net = nm.network { nodes = nm.replicate(nm.node { masses = { Osc() } }, 3),
+  connectivity = { { 0, 1, 2 }, { 1, 0, 0 }, { 0.5, 0, 0.25 } }, delays = { { 0, 2, 3 }, { 2, 0, 0 }, { 3, 0, 1 } },
+  params = { K = 0.3 },
+  sync = function(net) return { net_x = ]] .. rule .. [[ } end }
+local m = nm.model(net)
+m:run { duration = 200, dt = 0.1, record = { "x" } }:write_csv("out.csv")
+]])
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run s.lua")
+    return status, err, status == 0 and h.read_csv(dir .. "/out.csv")
+  end
+  teardown(h.remove_scratch)
+  local sum_rule = [[function(i)
+    local sum = 0
+    for j = 0, net.n - 1 do sum = sum + net:weight(i, j) * net:delayed(j, "x") end
+    return net.p.K * sum end]]
+
+  it("a custom rule that is Σ_j C[i][j] x_j(t - D[i][j]): a warning names net:additive, which runs the same", function()
+    local status, err, custom = osc_net(sum_rule)
+    assert.are.equal(0, status, err)
+    assert.is_truthy(err:find("warning: network 'Net': the custom coupling 'net_x' (s.lua:10) is " ..
+                              "Σ_j C[i][j] · x_j(t − D[i][j]) at every node; { net_x = net:additive(\"x\", " ..
+                              "{ gain = net.p.K }) } computes the same as one coupling sum", 1, true), err)
+    local _, err2, additive = osc_net('net:additive("x", { gain = net.p.K })')
+    assert.are.equal("", err2)
+    -- (the same terms summed in another order: equal to rounding)
+    for _, c in ipairs { "x.0", "x.1", "x.2" } do h.assert_close(custom.cols[c], additive.cols[c], 1e-12, c) end
+  end)
+  it("custom rules that are no plain sum get no such warning", function()
+    for _, rule in ipairs {
+      (sum_rule:gsub('net:delayed%(j, "x"%)', 'nm.sin(net:delayed(j, "x"))')),           -- not linear
+      (sum_rule:gsub("for j = 0,", "for j = 1,")),                                       -- a sender left out
+      (sum_rule:gsub('net:weight%(i, j%)', '0.5')),                                       -- not C's weights
+      (sum_rule:gsub('net:delayed%(j, "x"%)', 'net:delayed(j, i == 0 and "x" or "y")')), -- two variables
+    } do
+      local status, err = osc_net(rule)
+      assert.are.equal(0, status, err)
+      assert.are.equal("", err, rule)
+    end
   end)
 end)
