@@ -26,6 +26,17 @@ end
 local _, preamble_lines = h.osc_preamble:gsub("\n", "")
 local function line(k) return preamble_lines + k end
 
+-- Cases { title, rule, words[, k] }: a sync function returning { net_x = <rule> },
+-- the rule written on the case's 4th line, failing there (or on line k) with every word.
+local function rule_cases(cases)
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      local ok, err = net_case("function(net) return { net_x =\n  " .. c[2] .. " } end")
+      failed_at(ok, err, line(c[4] or 4), c[3])
+    end)
+  end
+end
+
 describe("a sync function or rule of the wrong shape, refused where it is written", function()
   it("sync = function(net, i): called once with the sync object; says how to write a rule per node", function()
     local ok, err = net_case("function(net, i) return { net_x = net:additive('x') } end")
@@ -33,8 +44,7 @@ describe("a sync function or rule of the wrong shape, refused where it is writte
                                   "sync = function(net) return { input = rule } end",
                                   "takes 2 parameters (net, i)", "{ input = function(i) ... end }" })
   end)
-  -- (each rule written on the case's 4th line)
-  for _, c in ipairs {
+  rule_cases {
     { "a rule function(i, j): at the rule's line, naming the input and the form function(i)",
       "function(i, j) return net:weight(i, j) * net:now(j, 'x') end",
       { "network 'Net': custom coupling 'net_x'", "called with the receiving node's index alone",
@@ -43,12 +53,7 @@ describe("a sync function or rule of the wrong shape, refused where it is writte
       "net:custom(function(n, i) return 0 end)",
       { "net:custom: a custom rule is called with the receiving node's index alone",
         "function(i) return <expression> end", "takes 2 parameters (n, i)" } },
-  } do
-    it(c[1], function()
-      local ok, err = net_case("function(net) return { net_x =\n  " .. c[2] .. " } end")
-      failed_at(ok, err, line(4), c[3])
-    end)
-  end
+  }
   it("the right shapes, and a vararg, are taken", function()
     assert.is_true(net_case("function(net) return { net_x = function(i) return 0.5 * net:now(1 - i, 'x') end } end"))
     assert.is_true(net_case("function(net) return { net_x = net:custom(function(i) return 0 end) } end"))
@@ -57,25 +62,19 @@ describe("a sync function or rule of the wrong shape, refused where it is writte
 end)
 
 describe("a coupling that net:additive makes, or net:additive misused: the message names the right form", function()
-  it("a gain in the options' place: the table form with it", function()
-    local ok, err = net_case("function(net) return { net_x =\n  net:additive('x', 0.5) } end")
-    failed_at(ok, err, line(4), { "net:additive: the options are a table", "net:additive(\"x\", { gain = 0.5 })" })
-  end)
-  it("an expression instead of the variable's name: the name form", function()
-    local ok, err = net_case("function(net) return { net_x =\n  net:additive(net:delayed(1, 'x')) } end")
-    failed_at(ok, err, line(4), { "net:additive: the variable name must be a string",
-                                  "sums over the senders itself: net:additive(\"x\")" })
-  end)
-  it("the method given uncalled (net.additive): says to call it", function()
-    local ok, err = net_case("function(net) return { net_x = net.additive } end")
-    failed_at(ok, err, line(3), { "network 'Net': the rule for 'net_x' is the method net.additive itself",
-                                  "call it, net:additive(\"x\", { gain = ... })" })
-  end)
-  it("net:additive returned from a function(i): give it as the input's rule", function()
-    local ok, err = net_case("function(net) return { net_x =\n  function(i) return net:additive('x') end } end")
-    failed_at(ok, err, line(4), { "custom coupling 'net_x' for node 0 returned a whole rule (net:additive(\"x\"))",
-                                  "{ net_x = net:additive(...) }, not from a function(i)" })
-  end)
+  rule_cases {
+    { "a gain in the options' place: the table form with it", "net:additive('x', 0.5)",
+      { "net:additive: the options are a table", "net:additive(\"x\", { gain = 0.5 })" } },
+    { "an expression instead of the variable's name: the name form", "net:additive(net:delayed(1, 'x'))",
+      { "net:additive: the variable name must be a string", "sums over the senders itself: net:additive(\"x\")" } },
+    { "the method given uncalled (net.additive): says to call it", "net.additive",
+      { "network 'Net': the rule for 'net_x' is the method net.additive itself",
+        "call it, net:additive(\"x\", { gain = ... })" }, 3 },     -- (the sync function's line)
+    { "net:additive returned from a function(i): give it as the input's rule",
+      "function(i) return net:additive('x') end",
+      { "custom coupling 'net_x' for node 0 returned a whole rule (net:additive(\"x\"))",
+        "{ net_x = net:additive(...) }, not from a function(i)" } },
+  }
 
   -- A script of three coupled Osc nodes whose input net_x is `rule` (a network
   -- parameter K = 0.3), writing x to out.csv: the exit status, stderr, the CSV.
