@@ -67,6 +67,16 @@ compiled mass: use it to try an idea, then write the equations symbolically. ]]
 local call_equations = check.user_caller(nil, expr.explain)
 
 local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
+
+-- Whether the expression e reads the leaf `leaf`.
+local function reads(e, leaf)
+  local found = false
+  if expr.is_expr(e) then
+    expr.substitute(e, function(x) found = found or rawequal(x, leaf) end)
+  end
+  return found
+end
+
 local noise_fields = { mu = true, sigma = true, tau = true }
 
 -- Checks field f of noise channel k (0-based) of mass `name`: mu finite,
@@ -117,10 +127,25 @@ local function sorted_keys(t, skip, what)
   return keys
 end
 
+-- "file:line: " of the user's code running now (the first frame neither the
+-- library's nor C's), or "".
+local function user_position()
+  for l = 3, math.huge do
+    local info = debug.getinfo(l, "Sl")
+    if not info then return "" end
+    if info.what ~= "C" and not check.in_library(info.source) then
+      return string.format("%s:%d: ", info.short_src, info.currentline)
+    end
+  end
+end
+
 --- A table whose fields are leaves of kind `kind`, for the names in `names`;
 -- reading any other field is an error naming the mass and the names (`lead`
--- says what they are: "the parameters are").
-local function symbols(kind, names, what, lead, massname)
+-- says what they are: "the parameters are").  With `unknown` (a list), such
+-- a read is not refused at once: it is appended to the list, { name, leaf,
+-- at = "file:line: ", message = the error }, and gives a leaf of kind `kind`
+-- (the outputs' reads of an output, told apart once the outputs are known).
+local function symbols(kind, names, what, lead, massname, unknown)
   local cache, known = {}, {}
   for _, n in ipairs(names) do known[n] = true end
   return setmetatable({}, {
@@ -132,7 +157,12 @@ local function symbols(kind, names, what, lead, massname)
           hint = string.format("%s (declare the coupling inputs the mass reads: inputs = { '%s' })",
                                hint, tostring(k))
         end
-        error(string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k), hint), 2)
+        local msg = string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k), hint)
+        if not unknown then error(msg, 2) end
+        local leaf = cache[k] or expr.leaf(kind, k)
+        cache[k] = leaf
+        unknown[#unknown + 1] = { name = k, leaf = leaf, at = user_position(), message = msg }
+        return leaf
       end
       local leaf = cache[k]
       if not leaf then leaf = expr.leaf(kind, k); cache[k] = leaf end
@@ -140,6 +170,42 @@ local function symbols(kind, names, what, lead, massname)
     end,
     __newindex = function() error("mass '" .. massname .. "': symbols are read-only", 2) end,
   })
+end
+
+-- Runs mass `name`'s def.outputs on symbols (state variables, p, u), once.
+-- Reading a name that is no state variable is an error at the line that
+-- reads it: an output's own name (s.<output>, known once the outputs have
+-- returned, or from def.output_order) says the output is circular, or which
+-- output reads which; any other name is unknown, with the nearest.
+local function call_outputs(def, name, state_names, p, u)
+  local unknown = {}
+  local s = symbols("var", state_names, "state variable", "the state variables are", name, unknown)
+  local ok, out = pcall(call_equations, def.outputs, s, p, u)
+  local first = unknown[1]
+  if not first then
+    if not ok then error(out, 0) end
+    return out
+  end
+  local outs = ok and type(out) == "table" and not expr.is_expr(out) and out or {}
+  local is_output = outs[first.name] ~= nil
+  for _, o in ipairs(type(def.output_order) == "table" and def.output_order or {}) do
+    is_output = is_output or o == first.name
+  end
+  if not is_output then error(first.at .. first.message, 0) end
+  local o = first.name
+  local readers = {}
+  for _, k in ipairs(keyorder.keys(outs)) do
+    if k ~= o and reads(outs[k], first.leaf) then readers[#readers + 1] = string.format("'%s'", k) end
+  end
+  local why = "outputs are computed from the state variables, parameters and inputs (the " ..
+              "derivatives may read s.%s: its value from before the step)"
+  if outs[o] == nil or reads(outs[o], first.leaf) or #readers == 0 then
+    error(string.format("%smass '%s': output '%s' reads its own value, s.%s: it is circular; " .. why,
+                        first.at, name, o, o, o), 0)
+  end
+  error(string.format("%smass '%s': output %s reads output '%s' (s.%s); " .. why .. ": write '%s' " ..
+                      "from them there too (a local variable both outputs use)", first.at, name,
+                      table.concat(readers, ", "), o, o, o, o), 0)
 end
 
 -- Checks that a function returned one expression per expected name (`lead`
@@ -399,7 +465,7 @@ function M.mass(def)
     if type(def.outputs) ~= "function" then
       error(string.format("mass '%s': 'outputs' must be a function", name), 2)
     end
-    out = call_equations(def.outputs, s, p, u)
+    out = call_outputs(def, name, t.state_names, p, u)
     if type(out) ~= "table" or expr.is_expr(out) then
       error(string.format("mass '%s': outputs must return a table of one expression per name, " ..
                           "{ name = ..., ... }, got %s", name,

@@ -121,3 +121,29 @@ m:run { duration = 200, dt = 0.1, record = { "x" } }:write_csv("out.csv")
     end
   end)
 end)
+
+describe("an output that reads an output (circular), refused at the line that reads it", function()
+  local function outputs(body)
+    return "nm.mass { name = 'Ring', state = { x = 0.1 },\n" ..
+           "  outputs = function(s) return " .. body .. " end,\n" ..
+           "  derivatives = function(s) return { x = -s.x } end }"
+  end
+  it("its own value: names the mass and the output, says it is circular", function()
+    local ok, err = run_case(outputs("{ r = 2 * s.x + s.r }"))
+    failed_at(ok, err, line(2), { "mass 'Ring': output 'r' reads its own value, s.r: it is circular",
+                                  "the derivatives may read s.r" })
+  end)
+  it("another output: names both, and what to write instead", function()
+    local ok, err = run_case(outputs("{ r = 2 * s.x,\n    v = s.r + 1 }"))
+    failed_at(ok, err, line(3), { "mass 'Ring': output 'v' reads output 'r' (s.r)",
+                                  "a local variable both outputs use" })
+  end)
+  it("a misspelt state variable is still unknown, with the nearest", function()
+    local ok, err = run_case(outputs("{ r = 2 * s.xx }"))
+    failed_at(ok, err, line(2), { "mass 'Ring': unknown state variable 'xx'; did you mean 'x'?" })
+  end)
+  it("the derivatives may read an output (its value from before the step)", function()
+    assert.is_true(run_case("nm.mass { name = 'Ring', state = { x = 0.1 }, outputs = function(s) return " ..
+                            "{ r = 2 * s.x } end, derivatives = function(s) return { x = -s.r } end }"))
+  end)
+end)
