@@ -63,8 +63,70 @@ numbers and is called from the engine at every evaluation, for every node.
 That is one Lua call per mass per evaluation, easily 100 times slower than a
 compiled mass: use it to try an idea, then write the equations symbolically. ]]
 
--- Runs a mass's equations on symbols: errors at the user's line, with hints (use nm.sin).
-local call_equations = check.user_caller(nil, expr.explain)
+-- The lines of the source of function `fn` (a file's, or a chunk loaded from
+-- a string), or nil when they cannot be read.
+local function source_lines(fn)
+  local src = debug.getinfo(fn, "S").source
+  local text = src
+  if src:sub(1, 1) == "@" then
+    local f = io.open(src:sub(2), "r")
+    if not f then return nil end
+    text = f:read("a")
+    f:close()
+  elseif src:sub(1, 1) == "=" then
+    return nil
+  end
+  local lines = {}
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  return lines
+end
+
+-- The name among `names` whose entry `name = ...` of the table fn returns
+-- the line `at` of fn belongs to: the last such entry written on that line
+-- or above it (a line `local name = ...` aside), read from fn's source; nil
+-- when none is found, or when two are written on the line.
+local function entry_at(fn, at, names)
+  local lines, first = source_lines(fn), debug.getinfo(fn, "S").linedefined
+  if not lines or not at then return nil end
+  local known = {}
+  for _, n in ipairs(names) do known[n] = true end
+  for l = at, first, -1 do
+    local found = {}
+    for lead, k in (lines[l] or ""):gmatch("([%w_]*)%s*([%a_][%w_]*)%s*=%f[^=]") do
+      if known[k] and lead ~= "local" and not found[k] then found[#found + 1] = k; found[k] = true end
+    end
+    if #found == 1 or (#found > 1 and l < at) then return found[#found] end
+    if #found > 1 then return nil end
+  end
+  return nil
+end
+
+-- The line of `fn` running now (the frame of fn on the stack), or nil.
+local function running_line(fn)
+  for l = 3, math.huge do
+    local info = debug.getinfo(l, "fl")
+    if not info then return nil end
+    if rawequal(info.func, fn) then return info.currentline end
+  end
+end
+
+-- A caller of mass `name`'s def[kind] ("derivatives" or "outputs") on
+-- symbols: an error it raises is at the user's line, with hints (use
+-- nm.sin), and, unless the library's message names the mass already, says
+-- "mass 'X', derivative of 'v': " (or "output 'r'", the entry of the table
+-- being built, `names` the state variables or outputs when known; else
+-- "mass 'X', derivatives: ").
+local function equations_caller(name, kind, fn, names)
+  return check.user_caller(nil, function(msg)
+    local hint = expr.explain(msg)
+    local text = msg:match("^.-:%d+: (.*)$") or msg
+    if text:sub(1, 6) == "mass '" then return hint end
+    local entry = entry_at(fn, running_line(fn), names)
+    local what = entry and string.format("%s '%s'", kind == "derivatives" and "derivative of" or "output", entry)
+                 or kind
+    return hint, string.format("mass '%s', %s: %s", name, what, text)
+  end)
+end
 
 local noise_defaults = { mu = 0.0, sigma = 0.0, tau = 5.0 }
 
@@ -180,7 +242,9 @@ end
 local function call_outputs(def, name, state_names, p, u)
   local unknown = {}
   local s = symbols("var", state_names, "state variable", "the state variables are", name, unknown)
-  local ok, out = pcall(call_equations, def.outputs, s, p, u)
+  local call = equations_caller(name, "outputs", def.outputs,
+                               type(def.output_order) == "table" and def.output_order or {})
+  local ok, out = pcall(call, def.outputs, s, p, u)
   local first = unknown[1]
   if not first then
     if not ok then error(out, 0) end
@@ -487,7 +551,7 @@ function M.mass(def)
     for _, v in ipairs(t.output_names) do readable[#readable + 1] = v end
     s = symbols("var", readable, "state variable or output", "the state variables and outputs are", name)
   end
-  local res = call_equations(def.derivatives, s, p, u)
+  local res = equations_caller(name, "derivatives", def.derivatives, t.state_names)(def.derivatives, s, p, u)
   check_result(res, t.state_names, "derivatives", "the state variables are", name, 2)
   t.equations_of = { res, out }     -- the user's functions run once: kept for MassType:equations
   t.outputs_at = def.outputs_at or "before"
