@@ -158,8 +158,8 @@ describe("a Lua error inside a mass's equations names the mass and the variable,
     local ok, err = pcall(chunk)
     return ok, err and err:gsub("^.*/jr%.lua", "jr.lua")
   end
-  it("in a derivative's expression: 'derivative of y4', at its line", function()
-    local ok, err = from_file([[
+  for _, c in ipairs {
+    { "in a derivative's expression: 'derivative of y4', at its line", [[
 local M = nm.mass { name = "JR", state = { y1 = 0, y4 = 0 }, params = { A = 3.25 },
   derivatives = function(s, p, u)
     return {
@@ -167,44 +167,40 @@ local M = nm.mass { name = "JR", state = { y1 = 0, y4 = 0 }, params = { A = 3.25
       y4 = p.A * s.y1
            - a ^ 2 * s.y1,          -- (p. forgotten: a is a nil global)
     }
-  end }]])
-    assert.is_false(ok)
-    assert.are.equal("jr.lua:7: mass 'JR', derivative of 'y4': attempt to perform arithmetic on a nil value " ..
-                     "(global 'a')", err)
-  end)
-  it("in a helper the derivative calls: the helper's line, the derivative it was computing", function()
-    local ok, err = from_file([[
+  end }]],
+      "jr.lua:7: mass 'JR', derivative of 'y4': attempt to perform arithmetic on a nil value " ..
+        "(global 'a')" },
+    { "in a helper the derivative calls: the helper's line, the derivative it was computing", [[
 local function S(v, p) return p.v_max / (1 + math.exp(p.r * (p.v0 - v))) end
 local M = nm.mass { name = "JR", state = { y0 = 0, y3 = 0 }, params = { v_max = 0.005, r = 0.56, v0 = 6 },
   derivatives = function(s, p, u)
     return { y0 = s.y3,
              y3 = S(s.y0, p) - s.y3 }
-  end }]])
-    assert.is_false(ok)
-    assert.are.equal("jr.lua:2: mass 'JR', derivative of 'y3': bad argument #1 to 'exp' (number expected, got " ..
-                     "neuromass.expression) (math.exp takes numbers, not expressions: use nm.exp)", err)
-  end)
-  it("in an output (output_order given): 'output rate'", function()
-    local ok, err = from_file([[
+  end }]],
+      "jr.lua:2: mass 'JR', derivative of 'y3': bad argument #1 to 'exp' (number expected, got " ..
+        "neuromass.expression) (math.exp takes numbers, not expressions: use nm.exp)" },
+    { "in an output (output_order given): 'output rate'", [[
 local M = nm.mass { name = "JR", state = { y1 = 0, y2 = 0 }, output_order = { "v", "rate" },
   outputs = function(s, p)
     local lim = nil
     return { v = s.y1 - s.y2,
              rate = lim.max * (s.y1 - s.y2) }
   end,
-  derivatives = function(s) return { y1 = -s.y1, y2 = -s.y2 } end }]])
-    assert.is_false(ok)
-    assert.are.equal("jr.lua:6: mass 'JR', output 'rate': attempt to index a nil value (local 'lim')", err)
-  end)
-  it("before the table of derivatives: the mass and 'derivatives'", function()
-    local ok, err = from_file([[
+  derivatives = function(s) return { y1 = -s.y1, y2 = -s.y2 } end }]],
+      "jr.lua:6: mass 'JR', output 'rate': attempt to index a nil value (local 'lim')" },
+    { "before the table of derivatives: the mass and 'derivatives'", [[
 local M = nm.mass { name = "JR", state = { y1 = 0 },
   derivatives = function(s, p, u)
     local y1 = s.y1 + {}
     return { y1 = y1 }
-  end }]])
-    assert.is_false(ok)
-    assert.are.equal("jr.lua:4: mass 'JR', derivatives: bad operand #2 to '+' (expression or number expected, got " ..
-                     "table)", err)
-  end)
+  end }]],
+      "jr.lua:4: mass 'JR', derivatives: bad operand #2 to '+' (expression or number expected, got " ..
+        "table)" },
+  } do
+    it(c[1], function()
+      local ok, err = from_file(c[2])
+      assert.is_false(ok)
+      assert.are.equal(c[3], err)
+    end)
+  end
 end)
