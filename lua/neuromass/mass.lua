@@ -338,6 +338,23 @@ local function check_constraints(t, def, name, level)
   end
 end
 
+-- Refuses a name of t.coupling that is no state variable or output of mass
+-- type t (named `name`), with the nearest (at nm.mass's level).
+local function check_coupling(t, name)
+  local names = table.move(t.output_names, 1, #t.output_names, #t.state_names + 1,
+                           table.move(t.state_names, 1, #t.state_names, 1, {}))
+  for _, v in ipairs(t.coupling) do
+    local known = false
+    for _, k in ipairs(names) do known = known or k == v end
+    if not known then
+      error(string.format("mass '%s': coupling variable '%s' is not a state variable or output%s", name, v,
+                          check.suggest_or_list(v, names, #t.output_names > 0 and
+                                                "the state variables and outputs are" or
+                                                "the state variables are")), 3)
+    end
+  end
+end
+
 -- input_0, input_1, ... name a mass's noise channels (u.input_k, and
 -- <mass>.input_k.mu in model.params): a parameter or coupling input of that
 -- name would share it, so it is refused (called at nm.mass's level).
@@ -510,6 +527,12 @@ function M.mass(def)
   -- Coupling variables: what other masses and nodes may read.
   local coupling = def.coupling or t.state_names
   if type(coupling) == "string" then coupling = { coupling } end
+  if type(coupling) ~= "table" or #coupling == 0 then
+    error(string.format("mass '%s': 'coupling' must be the name of a state variable or output, or a " ..
+                        "non-empty list of them (coupling = \"%s\" or { \"%s\", ... }), got %s", name,
+                        t.state_names[1], t.state_names[1], check.show(def.coupling)), 2)
+  end
+  check.names(coupling, string.format("mass '%s': coupling", name))
   t.coupling = coupling
   -- Equations, run once on symbols to check them and to find output names.
   local s = symbols("var", t.state_names, "state variable", "the state variables are", name)
@@ -522,6 +545,7 @@ function M.mass(def)
   if t.slow then
     if def.outputs then error(string.format("mass '%s': a slow mass cannot have outputs", name), 2) end
     t.outputs_at, t.coupling = "before", coupling
+    check_coupling(t, name)
     return t
   end
   local out = {}
@@ -558,16 +582,7 @@ function M.mass(def)
   if t.outputs_at ~= "before" and t.outputs_at ~= "after" then
     error(string.format("mass '%s': outputs_at must be 'before' or 'after'", name), 2)
   end
-  for _, v in ipairs(t.coupling) do
-    if not t.state_init[v] then
-      local is_out = false
-      for _, o in ipairs(t.output_names) do is_out = is_out or o == v end
-      if not is_out then
-        error(string.format("mass '%s': coupling variable '%s' is not a state variable or output",
-                            name, v), 2)
-      end
-    end
-  end
+  check_coupling(t, name)
   return t
 end
 

@@ -106,6 +106,8 @@ local fc = nm.func.fc(target:run { duration = 200, dt = 0.1, seed = 7 }:matrix("
                                                  "linspace(0, 3, 2), nm.explore.linspace(0, 3, 2)" },
                                                { "duration = 2000", "duration = 200" } } },
   ["docs/explore.md:3"] = { subs = { { "duration = 1000", "duration = 200" }, { "evaluations = 30", "evaluations = 4" } } },
+  ["docs/reference.md:1"] = { post = 'local x = res:get("x", 0)[2000]\n' ..
+                                     'assert(math.abs(x - 1.4011860116214172) < 1e-6, x)\n' },
   ["docs/mpi.md:1"] = { pre = NM .. [[
 local m = nm.models.fhn.native {}
 local search = nm.explore.BoxSearch {

@@ -204,3 +204,32 @@ local M = nm.mass { name = "JR", state = { y1 = 0 },
     end)
   end
 end)
+
+describe("a mass's coupling field of the wrong shape, refused at its line (docs/reference.md, nm.mass)", function()
+  local function mass(coupling, slow)
+    return "nm.mass { name = 'Rate', state = { x = 0 }, outputs = " ..
+           (slow and "nil, slow = true" or "function(s) return { r = 2 * s.x } end") .. ", coupling = " .. coupling ..
+           ", derivatives = function(s) return { x = -s.x } end }"
+  end
+  for _, c in ipairs {
+    { "5", { "mass 'Rate': 'coupling' must be the name of a state variable or output, or a non-empty list",
+             "coupling = \"x\" or { \"x\", ... }", "got 5" } },
+    { "{}", { "non-empty list", "got {}" } },
+    { "{ 'r', 3 }", { "mass 'Rate': coupling[2] must be a name (a string), got 3" } },
+    { "'rr'", { "mass 'Rate': coupling variable 'rr' is not a state variable or output; did you mean 'r'?" } },
+  } do
+    it("coupling = " .. c[1] .. ": says what is expected", function()
+      local ok, err = run_case(mass(c[1]))
+      failed_at(ok, err, line(1), c[2])
+    end)
+  end
+  it("a slow mass's coupling is checked too", function()
+    local ok, err = run_case(mass("'qqqq'", true))
+    failed_at(ok, err, line(1), { "mass 'Rate': coupling variable 'qqqq' is not a state variable or output; " ..
+                                  "the state variables are x" })
+  end)
+  it("a name or a list of the mass's variables is taken", function()
+    assert.is_true(run_case(mass("'r'")))
+    assert.is_true(run_case(mass("{ 'r', 'x' }")))
+  end)
+end)
