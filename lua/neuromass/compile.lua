@@ -23,22 +23,65 @@ local function source_kind(model, i, j, a, syncs_of)
   if model.standalone then return "zero" end
 end
 
+-- Why node nd (a node of the network) gives no local input `a`,
+-- node_<to>_<from>[_sq], to its mass `m`: its missing local connectivity, or
+-- mass type, or m's own type; "" for another name.
+local function local_input_text(nd, m, a)
+  local to, from = a:match("^node_(%a+)_(%a+)")
+  if not to or not (a == "node_" .. to .. "_" .. from or a == "node_" .. to .. "_" .. from .. "_sq") then
+    return ""
+  end
+  local lead = string.format(" ('%s' is a local coupling input: what %s %s mass receives from the %s masses of " ..
+                             "its node, through the node's connectivity)", a, to:match("^[aeiou]") and "an" or "a",
+                             to:upper(), from:upper())
+  local mine = (m.type.type or ""):lower()
+  if mine ~= to then
+    return string.format("%s; mass '%s' is %s, so its local inputs are node_%s_<from>", lead, m.type.name,
+                         m.type.type and "typed " .. m.type.type or "untyped (type = \"EXC\" or \"INH\")",
+                         mine ~= "" and mine or "<type>")
+  elseif not nd.connectivity then
+    return string.format("%s; node '%s' has no local connectivity: give nm.node { connectivity = ... }, " ..
+                         "%d x %d over its masses, [to][from]", lead, nd.label, #nd.masses, #nd.masses)
+  end
+  local types = {}
+  for _, x in ipairs(nd.masses) do types[#types + 1] = string.format("'%s' (%s)", x.type.name, x.type.type) end
+  return string.format("%s; node '%s' has no %s mass (its masses: %s)", lead, nd.label, from:upper(),
+                       table.concat(types, ", "))
+end
+
+-- The nodes (0-based) of `lanes` (a group's lanes), for messages: "0 ('A')",
+-- "0 ('A'), 2 ('A')", the first 8 then "... (N in all)".
+local function node_list(model, lanes)
+  local items = {}
+  for k, lane in ipairs(lanes) do
+    if k > 8 then items[#items + 1] = string.format("... (%d in all)", #lanes); break end
+    items[k] = string.format("%d ('%s')", lane.node - 1, model.net.nodes[lane.node].label)
+  end
+  return table.concat(items, ", ")
+end
+
 --- Resolves every required input of every mass; a missing one is an error
--- naming the node, the mass and the input.
+-- naming the nodes that miss it, the mass and the input (a local coupling
+-- input, node_<to>_<from>, with why the node gives none).
 function M.check_inputs(model, level)
   local syncs_of = {}
   for _, g in ipairs(model.layout.groups) do
     g.sources = {}
     for _, a in ipairs(g.type.inputs) do
       local kind
+      local missing = {}
+      for _, lane in ipairs(g.lanes) do
+        if not source_kind(model, lane.node, lane.mass, a, syncs_of) then missing[#missing + 1] = lane end
+      end
+      if missing[1] then
+        local nd = model.net.nodes[missing[1].node]
+        error(string.format("%s %s, mass '%s': required input '%s' is not provided by any sync rule of " ..
+                            "network '%s'%s", #missing > 1 and "nodes" or "node", node_list(model, missing),
+                            g.type.name, a, model.net.label,
+                            local_input_text(nd, nd.masses[missing[1].mass], a)), level + 1)
+      end
       for _, lane in ipairs(g.lanes) do
         local k = source_kind(model, lane.node, lane.mass, a, syncs_of)
-        local nd = model.net.nodes[lane.node]
-        if not k then
-          error(string.format("node %d ('%s'), mass '%s': required input '%s' is not provided " ..
-                              "by any sync rule of network '%s'", lane.node - 1, nd.label,
-                              g.type.name, a, model.net.label), level + 1)
-        end
         if kind and k ~= kind then
           error(string.format("mass '%s': input '%s' comes from different kinds of coupling in " ..
                               "different nodes", g.type.name, a), level + 1)

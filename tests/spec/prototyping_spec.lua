@@ -233,3 +233,35 @@ describe("a mass's coupling field of the wrong shape, refused at its line (docs/
     assert.is_true(run_case(mass("{ 'r', 'x' }")))
   end)
 end)
+
+describe("a local coupling input node_<to>_<from> that no node gives: the input, the nodes, and why", function()
+  -- A network of `n` nodes of masses `masses` (with `conn`, the node's local
+  -- connectivity), mass E (EXC) reading node_exc_inh, I (INH), F (EXC).
+  local function local_case(masses, conn, n)
+    return run_case([[
+local E = nm.mass { name = "E", type = "EXC", state = { e = 0.1 }, inputs = { "node_exc_inh" },
+  derivatives = function(s, p, u) return { e = -s.e + u.node_exc_inh } end }
+local I = nm.mass { name = "I", type = "INH", state = { i = 0.1 }, inputs = { "node_exc_inh" },
+  derivatives = function(s, p, u) return { i = -s.i + u.node_exc_inh } end }
+local F = nm.mass { name = "F", type = "EXC", state = { f = 0.1 }, derivatives = function(s) return { f = -s.f } end }
+local nd = nm.node { label = "Col", masses = { ]] .. masses .. " }" .. (conn and ", connectivity = " .. conn or "") .. [[ }
+nm.model(nm.network { label = "Brain", nodes = nm.replicate(nd, ]] .. n .. [[) })]])
+  end
+  local lead = "required input 'node_exc_inh' is not provided by any sync rule of network 'Brain' ('node_exc_inh' " ..
+               "is a local coupling input: what an EXC mass receives from the INH masses of its node"
+  it("a node without local connectivity: names every node and says to give it", function()
+    local ok, err = local_case("E()", nil, 2)
+    failed_at(ok, err, line(7), { "nodes 0 ('Col'), 1 ('Col'), mass 'E': " .. lead,
+                                  "node 'Col' has no local connectivity: give nm.node { connectivity = ... }, 1 x 1" })
+  end)
+  it("a node without a mass of the sending type: lists its masses and their types", function()
+    local ok, err = local_case("E(), F()", "{ { 0, 1 }, { 1, 0 } }", 1)
+    failed_at(ok, err, line(7), { "node 0 ('Col'), mass 'E': " .. lead,
+                                  "node 'Col' has no INH mass (its masses: 'E' (EXC), 'F' (EXC))" })
+  end)
+  it("a mass of another type reading it: says which local inputs that type gets", function()
+    local ok, err = local_case("I()", nil, 1)
+    failed_at(ok, err, line(7), { "node 0 ('Col'), mass 'I': required input 'node_exc_inh'",
+                                  "mass 'I' is typed INH, so its local inputs are node_inh_<from>" })
+  end)
+end)
