@@ -8,8 +8,10 @@ local expr = require "neuromass.expr"
 local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
+local mass = require "neuromass.mass"
 
-local ipairs, string, type, tostring, rawlen = ipairs, string, type, tostring, rawlen
+local ipairs, string, type, tostring, rawlen, setmetatable, table =
+      ipairs, string, type, tostring, rawlen, setmetatable, table
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -208,7 +210,16 @@ local function slow_group(model, cm, g)
   local ns, np, ni = #t.state_names, #t.param_names, #t.all_inputs
   local user, out = t.derivatives, {}
   local call = check.user_caller(string.format("slow mass '%s': ", t.name), explain_slow)
-  local s, p, u = {}, {}, {}
+  -- (a name the mass does not have, s.tua for s.tau, is an error with the nearest, not a nil)
+  local function strict(names, what, lead)
+    return setmetatable({}, { __index = function(_, k)
+      error(string.format("unknown %s '%s'%s", what, tostring(k),
+                          mass.unknown_hint(what == "input", k, names, lead)), 2)
+    end })
+  end
+  local s = strict(t.state_names, "state variable", "the state variables are")
+  local p = strict(t.param_names, "parameter", "the parameters are")
+  local u = strict(t.all_inputs, "input", "the inputs are")
   -- (the first call's names are checked as a symbolic mass's are: no value for a name it does not have)
   local is_state, checked = {}, false
   for _, v in ipairs(t.state_names) do is_state[v] = true end

@@ -189,6 +189,18 @@ local function sorted_keys(t, skip, what)
   return keys
 end
 
+--- The tail of the error of a mass's equations reading an unknown name `k`
+-- (a mass's, or a slow mass's at run time): the nearest of `names`, else
+-- their list (`lead` says what they are); for an input (`input` true) not
+-- near any, where the inputs the mass reads are declared.
+function M.unknown_hint(input, k, names, lead)
+  local hint = check.suggest_or_list(tostring(k), names, lead)
+  if input and not hint:find("did you mean", 1, true) then
+    hint = string.format("%s (declare the coupling inputs the mass reads: inputs = { '%s' })", hint, tostring(k))
+  end
+  return hint
+end
+
 -- "file:line: " of the user's code running now (the first frame neither the
 -- library's nor C's), or "".
 local function user_position()
@@ -213,13 +225,8 @@ local function symbols(kind, names, what, lead, massname, unknown)
   return setmetatable({}, {
     __index = function(_, k)
       if not known[k] then
-        local hint = check.suggest_or_list(tostring(k), names, lead)
-        -- an input read but not declared: say where inputs are declared
-        if kind == "in" and not hint:find("did you mean", 1, true) then
-          hint = string.format("%s (declare the coupling inputs the mass reads: inputs = { '%s' })",
-                               hint, tostring(k))
-        end
-        local msg = string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k), hint)
+        local msg = string.format("mass '%s': unknown %s '%s'%s", massname, what, tostring(k),
+                                  M.unknown_hint(kind == "in", k, names, lead))
         if not unknown then error(msg, 2) end
         local leaf = cache[k] or expr.leaf(kind, k)
         cache[k] = leaf

@@ -265,3 +265,30 @@ nm.model(nm.network { label = "Brain", nodes = nm.replicate(nd, ]] .. n .. [[) }
                                   "mass 'I' is typed INH, so its local inputs are node_inh_<from>" })
   end)
 end)
+
+describe("a misspelt name in a slow mass's derivatives: the nearest, at the line that reads it", function()
+  -- A slow mass whose derivative of x is `rhs`, run for one step in a node.
+  local function slow_case(rhs)
+    return run_case([[
+local S = nm.mass { name = "Leak", slow = true, state = { x = 1 }, params = { tau = 2 }, inputs = { "drive" },
+  derivatives = function(s, p, u, t)
+    return { x = ]] .. rhs .. [[ }
+  end }
+nm.model(nm.node { masses = { S() } }):run { duration = 0.1, dt = 0.1 }]])
+  end
+  for _, c in ipairs {
+    { "p.tua", "slow mass 'Leak': unknown parameter 'tua'; did you mean 'tau'?" },
+    { "-s.xx / p.tau", "slow mass 'Leak': unknown state variable 'xx'; did you mean 'x'?" },
+    { "u.driev - s.x", "slow mass 'Leak': unknown input 'driev'; did you mean 'drive'?" },
+    { "u.ext - s.x", "slow mass 'Leak': unknown input 'ext'; the inputs are drive (declare the coupling " ..
+                     "inputs the mass reads: inputs = { 'ext' })" },
+  } do
+    it(c[1] .. ": " .. c[2]:match("unknown %a+"), function()
+      local ok, err = slow_case(c[1])
+      failed_at(ok, err, line(3), { c[2] })
+    end)
+  end
+  it("the names it has read as numbers", function()
+    assert.is_true(slow_case("(u.drive - s.x) / p.tau + 0 * t"))
+  end)
+end)
