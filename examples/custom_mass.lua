@@ -19,7 +19,7 @@ local JansenRit = nm.mass {
   inputs = { "network_rate" },
   outputs = function(s, p) return { v = s.y1 - s.y2, rate = S(s.y1 - s.y2, p) } end,
   output_order = { "v", "rate" },
-  coupling = "rate",                                  -- what other nodes may read
+  coupling = "rate",                                  -- what it offers: the sync rule reads it
   derivatives = function(s, p, u)
     local C1, C2, C3, C4 = p.C, 0.8 * p.C, 0.25 * p.C, 0.25 * p.C
     return {

@@ -48,8 +48,9 @@ local tvb_mass_fields = {
   state_variable_range = "; TVB draws the initial history from state_variable_range; here state gives " ..
                          "each variable's initial value, and model.init sets it per node (the history " ..
                          "before t = 0 is constant)",
-  cvar = "; TVB's cvar is coupling here: coupling = \"var\" or a list (the variables other nodes may read; " ..
-         "the network's sync rules say which input each drives)",
+  cvar = "; TVB's cvar is coupling here: coupling = \"var\" or a list (the variables the mass offers: a " ..
+         "node's local coupling sends the first; the network's sync rules name the variable each reads, and " ..
+         "which input it drives)",
   variables_of_interest = "; TVB's variables_of_interest are model:run{ record = { ... } } here",
 }
 -- TVB's noise strength for a noise channel's fields.
@@ -531,7 +532,7 @@ function M.mass(def)
   t.all_inputs = {}
   for _, v in ipairs(t.inputs) do t.all_inputs[#t.all_inputs + 1] = v end
   for k = 1, #t.noise do t.all_inputs[#t.all_inputs + 1] = "input_" .. (k - 1) end
-  -- Coupling variables: what other masses and nodes may read.
+  -- Coupling variables: what the mass offers (a node's local coupling sends the first).
   local coupling = def.coupling or t.state_names
   if type(coupling) == "string" then coupling = { coupling } end
   if type(coupling) ~= "table" or #coupling == 0 then
