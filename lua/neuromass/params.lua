@@ -422,7 +422,10 @@ end
 -- is kept (M.assign): { [slot] = number } and { [slot] = series or binding }.
 -- A pair's partner is checked against the value it is about to get (a glob
 -- setting both of a not_both_zero pair to 0 is refused as when set one by one).
-local function staged(reg, key, at, slots, values, drive, level)
+-- A refused number of a glob (or of a list over one name's nodes) says where:
+-- the matched name `names[s]` when it is not the key, and which value of a
+-- list (`listed`: one value per match) it was.
+local function staged(reg, key, at, slots, names, listed, values, drive, level)
   local numbers, driven = {}, {}
   for i, s in ipairs(slots) do
     local v = at(i)
@@ -439,10 +442,14 @@ local function staged(reg, key, at, slots, values, drive, level)
     if numbers[s] then return nil end
     return driven[s] or drive[s]
   end })
-  for _, s in ipairs(slots) do
+  for i, s in ipairs(slots) do
     local bound = numbers[s] and M.bound_check(reg, s, nil, now, now_drive)
     local why = bound and bound(numbers[s])
-    if why then error(string.format("'%s' is %s", key, why), level + 1) end
+    if why then
+      local at_name = names[s] ~= key and string.format(", at '%s'", names[s]) or ""
+      local which = listed and string.format(" (value %d of the %d)", i, #slots) or ""
+      error(string.format("'%s' is %s%s%s", key, why, at_name, which), level + 1)
+    end
   end
   return numbers, driven
 end
@@ -456,12 +463,12 @@ end
 -- run after the slots' checks and before they are written).
 function M.assign(reg, key, value, values, drive, level)
   local found = reg:need(key, level + 1)
-  local slots, inputs, structural, descriptors = {}, {}, {}, {}
+  local slots, inputs, structural, descriptors, names = {}, {}, {}, {}, {}
   for _, e in ipairs(found) do
     if e.descriptor then descriptors[#descriptors + 1] = e
     elseif e.set then structural[#structural + 1] = e
     elseif e.input then for _, s in ipairs(e.slots) do inputs[#inputs + 1] = s end
-    else for _, s in ipairs(e.slots) do slots[#slots + 1] = s end end
+    else for _, s in ipairs(e.slots) do slots[#slots + 1] = s; names[s] = e.name end end
   end
   -- A descriptor (input_k.type) takes a value only when named by itself or by
   -- a glob that names nothing else: a glob over a channel's fields sets the rest.
@@ -474,9 +481,19 @@ function M.assign(reg, key, value, values, drive, level)
   end
   local numbers, driven = {}, {}
   if #slots > 0 then
-    numbers, driven = staged(reg, key, M.spread(value, #slots, key, level + 1), slots, values, drive, level + 1)
+    numbers, driven = staged(reg, key, M.spread(value, #slots, key, level + 1), slots, names,
+                             #slots > 1 and type(value) == "table", values, drive, level + 1)
   end
-  for _, e in ipairs(structural) do e.set(value, level + 1) end
+  for _, e in ipairs(structural) do
+    if e.name == key then e.set(value, level + 1)
+    else    -- (reached by a glob: its refusal names the glob too)
+      local ok, err = pcall(e.set, value, 1)
+      if not ok then
+        error(string.format("'%s' matches '%s': %s", key, e.name, tostring(err):gsub("^[^\n]-:%d+: ", "")),
+              level + 1)
+      end
+    end
+  end
   if #inputs > 0 and #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end
   for s, v in pairs(numbers) do
     values[s] = v

@@ -202,3 +202,36 @@ describe("a value of the wrong shape", function()
     assert.matches("cannot set 'x_ext' to a function %(expected", err(function() m.params.x_ext = print end))
   end)
 end)
+
+describe("a glob whose value is refused", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  -- Before: "'*EXC_0.tau' is a time constant (ms): it must be > 0, got -1", not saying which match.
+  it("names the glob, the match that refused it and which value of a list it was", function()
+    local m = nm.model(nm.models.wc.network({ { 0, 1 }, { 1, 0 } }, nil))
+    assert.matches("params_spec%.lua:%d+: '%*EXC_0%.tau' is a time constant %(ms%): it must be > 0, got %-1, " ..
+                   "at 'WCnet%.WCnode_1%.WCmassEXC_0%.tau' %(value 2 of the 2%)$",
+                   err(function() m.params["*EXC_0.tau"] = { 5, -1 } end))
+    assert.matches("'%*EXC_0%.tau' is a time constant %(ms%): it must be > 0, got 0, " ..
+                   "at 'WCnet%.WCnode_0%.WCmassEXC_0%.tau'$", err(function() m.params["*EXC_0.tau"] = 0 end))
+    -- a name of its own is not repeated; a list over its nodes says which value
+    local f = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+    assert.matches("'tau' is a time constant %(ms%): it must be > 0, got %-2 %(value 2 of the 2%)$",
+                   err(function() f.params.tau = { 3, -2 } end))
+    assert.matches("'tau' is a time constant %(ms%): it must be > 0, got %-2$", err(function() f.params.tau = -2 end))
+  end)
+
+  -- Before: "network 'WCnet': connectivity must be a 2x2 matrix (got a number)", the glob unsaid.
+  it("names the glob when a structural value it matches refuses it", function()
+    local m = nm.model(nm.models.wc.network({ { 0, 1 }, { 1, 0 } }, nil))
+    assert.matches("params_spec%.lua:%d+: '%*|x' matches 'WCnet%.connectivity': network 'WCnet': connectivity " ..
+                   "must be a 2x2 matrix %(got a number%)$", err(function() m.params["*|x"] = 1 end))
+    assert.are.equal(2.5, m.params["WCnet.WCnode_0.WCmassEXC_0.tau"])
+  end)
+
+  it("that matches nothing is named with its suggestion", function()
+    local m = nm.model(nm.models.wc.network({ { 0, 1 }, { 1, 0 } }, nil))
+    assert.matches("unknown parameter '%*EXC_0%.tua'; did you mean '%*%.tau'%?$",
+                   err(function() m.params["*EXC_0.tua"] = 1 end))
+  end)
+end)
