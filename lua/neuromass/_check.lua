@@ -310,17 +310,31 @@ function M.suggest(name, candidates, any)
   return best and string.format("; did you mean '%s'?", best) or ""
 end
 
+-- Is candidate `c`, at distance `d` from `name`, near enough to be a likely
+-- typo?  Within max(2, #name // 3) edits; but a short name (4 characters or
+-- fewer) at 2 edits only when it shares the candidate's first letter: 2
+-- edits change half of such a name ('zz' is 2 from 'mu', 'nope' from 'type').
+local function near_enough(name, c, d)
+  if d > math.max(2, #name // 3) then return false end
+  return d < 2 or #name > 4 or name:sub(1, 1):lower() == c:sub(1, 1):lower()
+end
+
 --- check.nearest(name, candidates, any) -> the candidate M.suggest names,
--- or nil when none is near enough (any: the nearest, however far).
+-- or nil when none is near enough (near_enough; any: the nearest, however
+-- far).  The nearest of those near enough wins, ties in sort order.
 function M.nearest(name, candidates, any)
-  local best, bd
+  local best, bd, far, fd
   for _, c in ipairs(candidates) do
     -- (a name that differs only in case is the nearest: res.bold is res.BOLD)
     local d = c:lower() == name:lower() and 0 or distance(name, c)
-    if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
+    if near_enough(name, c, d) then
+      if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
+    elseif not fd or d < fd or (d == fd and c < far) then
+      far, fd = c, d
+    end
   end
-  if best and (any or bd <= math.max(2, #name // 3)) then return best end
-  return nil
+  if best then return best end
+  return any and far or nil
 end
 
 --- The library's one "what is allowed" part of an unknown-name error: M.suggest's
