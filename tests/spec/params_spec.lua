@@ -235,3 +235,33 @@ describe("a glob whose value is refused", function()
                    err(function() m.params["*EXC_0.tua"] = 1 end))
   end)
 end)
+
+describe("input rows of the wrong length", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+  local C2 = { { 0, 1 }, { 1, 0 } }
+
+  -- Before: "(row 2 has 3 entries)" and "(got 3 rows)", the length wanted or given unsaid.
+  it("a connectome's row names the entries it has and those expected, a wrong count of rows their length", function()
+    assert.matches("FHNModel: Cmat must be a 2x2 matrix %(row 2 has 3 entries, expected 2%)$",
+                   err(function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0, 1 } } } end))
+    assert.matches("FHNModel: Dmat must be a 2x2 matrix %(got 3 rows of 3 entries%)$",
+                   err(function() return nm.models.fhn.native { Cmat = C2, Dmat = { { 0, 1, 2 }, { 1, 0, 3 }, { 1, 1, 1 } } } end))
+    assert.matches("FHNModel: Dmat must be a 2x2 matrix %(got 3 rows%)$",   -- (rows of several lengths: no length)
+                   err(function() return nm.models.fhn.native { Cmat = C2, Dmat = { { 0, 1 }, { 1, 0, 3 }, { 1 } } } end))
+  end)
+
+  -- Before: no word of the shape being the transpose (numpy's (T, N) of an input where (N, T) is meant).
+  it("per match, given with the transposed shape, says transposed? and the shape wanted", function()
+    local m = nm.models.fhn.native { Cmat = C2 }
+    local T3 = { { 1, 2 }, { 2, 3 }, { 3, 4 } }
+    assert.matches("params_spec%.lua:%d+: 'x_ext' matches 2 values, got a table of 3 rows: .*; transposed%? it is 3 " ..
+                   "rows of 2 samples: give 2 rows %(one per match%) of 3 samples$", err(function() m.params.x_ext = T3 end))
+    assert.matches("series for 'x_ext' has 3 channels, 'x_ext' matches 2 values %(give 2 or 1%); transposed%? it is " ..
+                   "3 rows of 2 samples: give 2 rows %(one per match%) of 3 samples$",
+                   err(function() m.params.x_ext = nm.series(T3) end))
+    -- not the transpose: no such word
+    local e = err(function() m.params.x_ext = { { 1, 2, 3 }, { 2, 3 }, { 3, 4 } } end)
+    assert.is_nil(e:find("transposed", 1, true), e)
+    m.params.x_ext = { { 1, 2, 3 }, { 2, 3, 4 } }     -- the shape wanted is taken
+  end)
+end)
