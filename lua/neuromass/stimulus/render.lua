@@ -6,26 +6,31 @@ local K = require "neuromass.stimulus.compile"
 
 local type, rawget, string, math, pcall, tostring = type, rawget, string, math, pcall, tostring
 
-local methods, num, show, type_name, whole = C.methods, C.num, C.show, C.type_name, C.whole
+local methods, show, type_name, whole = C.methods, C.show, C.type_name, C.whole
 local check_self, explain = V.check_self, V.explain
-local compiled, request_length, size_text = K.compiled, K.request_length, K.size_text
+local compiled, request_length = K.compiled, K.request_length
 local check = require "neuromass._check"
+local core = require "neuromass.core"
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 
 -- The next `count` samples of a compiled stimulus as Lua tables, or an error
--- saying they do not fit in memory, or that a stop signal ended the render
--- ("as_array: interrupted by SIGINT", at the user's line, as a stopped run says).
+-- saying they do not fit in the memory the process may take (core.memory: the
+-- machine's, or what a limit on its address space, ulimit -v, leaves), with
+-- the bytes needed and those available, before anything is allocated; or that
+-- a stop signal ended the render ("as_array: interrupted by SIGINT", at the
+-- user's line, as a stopped run says).
 local function rendered(st, count, self, what, level)
-  local ok, a, failure = pcall(st.render, st, count)
+  local memory, bound = core.memory()
+  local ok, a, failure = pcall(st.render, st, count, memory)
   if not ok then error(what .. ": " .. explain(self, tostring(a)), level + 1) end   -- a non-finite sample
   if a then return a end
   if failure.kind == "interrupted" then error(what .. ": interrupted by " .. failure.message, level + 1) end
-  local bytes, limit = failure.bytes, failure.limit
-  error(string.format("%s: %s: %s channels × %d samples need %s, more than this machine's memory (%s); " ..
-                      "take fewer at a time with s:chunks(duration, dt, size)", what, type_name(self),
-                      num(st:channels()), count, size_text(bytes), size_text(limit)), level + 1)
+  error(string.format("%s: %s: %s × %d samples need %s, more than %s, %s; take fewer at a time " ..
+                      "with s:chunks(duration, dt, size)", what, type_name(self),
+                      check.nouns(st:channels(), "channel"), count,
+                      check.bytes(failure.bytes), bound, check.bytes(memory)), level + 1)
 end
 
 local function standalone_ctx(dt, n)
