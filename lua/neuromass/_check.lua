@@ -310,17 +310,31 @@ function M.suggest(name, candidates, any)
   return best and string.format("; did you mean '%s'?", best) or ""
 end
 
+-- Is candidate `c`, at distance `d` from `name`, near enough to be a likely
+-- typo?  Within max(2, #name // 3) edits; but a short name (4 characters or
+-- fewer) at 2 edits only when it shares the candidate's first letter: 2
+-- edits change half of such a name ('zz' is 2 from 'mu', 'nope' from 'type').
+local function near_enough(name, c, d)
+  if d > math.max(2, #name // 3) then return false end
+  return d < 2 or #name > 4 or name:sub(1, 1):lower() == c:sub(1, 1):lower()
+end
+
 --- check.nearest(name, candidates, any) -> the candidate M.suggest names,
--- or nil when none is near enough (any: the nearest, however far).
+-- or nil when none is near enough (near_enough; any: the nearest, however
+-- far).  The nearest of those near enough wins, ties in sort order.
 function M.nearest(name, candidates, any)
-  local best, bd
+  local best, bd, far, fd
   for _, c in ipairs(candidates) do
     -- (a name that differs only in case is the nearest: res.bold is res.BOLD)
     local d = c:lower() == name:lower() and 0 or distance(name, c)
-    if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
+    if near_enough(name, c, d) then
+      if not bd or d < bd or (d == bd and c < best) then best, bd = c, d end
+    elseif not fd or d < fd or (d == fd and c < far) then
+      far, fd = c, d
+    end
   end
-  if best and (any or bd <= math.max(2, #name // 3)) then return best end
-  return nil
+  if best then return best end
+  return any and far or nil
 end
 
 --- The library's one "what is allowed" part of an unknown-name error: M.suggest's
@@ -812,6 +826,16 @@ end
 -- table (8 bytes an entry, half of what the table itself holds).
 local last_pack = setmetatable({}, { __mode = "k" })
 
+-- " of K entries" when every row of the table m is a table of K entries
+-- (a shape refused for its number of rows says the rows' length too); else "".
+local function row_width(m)
+  if type(m) ~= "table" or type(m[1]) ~= "table" then return "" end
+  for _, row in ipairs(m) do
+    if type(row) ~= "table" or #row ~= #m[1] then return "" end
+  end
+  return " of " .. M.nouns(#m[1], "entry", "entries")
+end
+
 --- A square matrix (array of rows) of size n with finite entries, or an
 -- error naming `what`; `nonneg` also refuses negative entries (lengths, delays).
 -- Returns m, or a plain copy of m when it is a live view (view.live: it reads
@@ -836,13 +860,15 @@ function M.matrix(m, n, what, level, nonneg, pack)
   end
   -- (a non-finite entry is none of a file's: read_matrix refuses them; it was set since)
   if why == "shape" then
-    M.error(string.format("%s must be a %dx%d matrix (got %s)%s%s", what, n, n,
-                        type(m) == "table" and M.nouns(#m, "row") or ("a " .. type(m)), M.matrix_origin_text(m),
-                        M.zero_based(m, true)), level + 1)
+    local origin = M.matrix_origin_text(m)     -- (a file's says its rows' length)
+    M.error(string.format("%s must be a %dx%d matrix (got %s%s)%s%s", what, n, n,
+                        type(m) == "table" and M.nouns(#m, "row") or ("a " .. type(m)),
+                        origin == "" and row_width(m) or "", origin, M.zero_based(m, true)), level + 1)
   elseif why == "row" then
     local row = m[i]
     M.error(string.format("%s must be a %dx%d matrix (row %d %s)%s", what, n, n, i,
-                          type(row) == "table" and "has " .. M.nouns(#row, "entry", "entries")
+                          type(row) == "table"
+                          and string.format("has %s, expected %d", M.nouns(#row, "entry", "entries"), n)
                           or string.format("is %s, not a row: a table of %d numbers", M.show(row), n),
                           M.matrix_origin_text(m) .. M.zero_based(m, true)),
             level + 1)

@@ -259,13 +259,38 @@ M.weighted_correlation = plain("weighted_correlation", 3)
 -- above the diagonal of the square matrices m1 and m2 (sizes may differ).
 M.matrix_kolmogorov = plain("matrix_kolmogorov", 2)
 
---- ts_kolmogorov(ts1, ts2[, {windowsize = 30, stepsize = 5}]) -> number:
--- matrix_kolmogorov of the FCD matrices of the two N x T series.
+-- What would give ts_kolmogorov's FCD 2 windows or more when a series of T
+-- samples, `skip` of them dropped, gives fewer: windows start every `s`
+-- samples strictly below T - skip - w, so 2 need T - skip >= w + s + 1.
+local function two_windows(T, w, s, skip)
+  local left = T - skip
+  if skip > 0 and T >= w + s + 1 then
+    local most = T - w - s - 1
+    return most == 0 and "no skip (skip = 0) would leave them"
+           or string.format("a skip of at most %d would leave them", most)
+  end
+  local ways = {}
+  if left - s - 1 >= 1 then ways[#ways + 1] = string.format("a windowsize of at most %d", left - s - 1) end
+  if left - w - 1 >= 1 then ways[#ways + 1] = string.format("a stepsize of at most %d", left - w - 1) end
+  if #ways == 0 then
+    return string.format("%d samples%s are too few for any windows of 2: it needs at least 3", left,
+                         skip > 0 and " after the skip" or "")
+  end
+  return table.concat(ways, ", or ") .. " would give them" .. (skip > 0 and " with this skip" or "")
+end
+
+--- ts_kolmogorov(ts1, ts2[, {windowsize = 30, stepsize = 5, skip = 0}]) -> number:
+-- matrix_kolmogorov of the FCD matrices of the two N x T series (fcd with
+-- these options: neurolib passes its keyword arguments on to fcd; skip drops
+-- the first samples, e.g. BOLD's transient).  Each FCD must have 2 windows or
+-- more: a series too short for them (after the skip) is refused saying which
+-- skip, windowsize or stepsize would do.
 function M.ts_kolmogorov(...)
   local a = arguments("ts_kolmogorov", 3, ...)
-  local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5 }, "windowsize, stepsize")
+  local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5, skip = 0 }, "windowsize, stepsize, skip")
   local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
                whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
+  local skip = whole("ts_kolmogorov", "skip", o.skip, 0)
   if dry("ts_kolmogorov", a[1], a[2]) then return -(0 / 0) end
   local f = {}
   for i = 1, 2 do
@@ -273,11 +298,15 @@ function M.ts_kolmogorov(...)
       fail("ts_kolmogorov", string.format("ts%d is a series, not a matrix (N x T): its fcd is " ..
                                           "neurolib's 0, which has no upper triangle", i))
     end
-    f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, 0, "ts" .. i)
-    if #f[i] < 2 then
-      fail("ts_kolmogorov", string.format("ts%d gives %s (T = %d, windowsize %d, " ..
-                                          "stepsize %d): at least 2 are needed", i, check.nouns(#f[i], "FCD window"),
-                                          #a[i][1], w, s))
+    -- (the engine checks the data first, unless the skip leaves none of it)
+    local T = rows_of(a[i]) and #a[i][1]
+    if not (T and skip >= T) then f[i] = call("ts_kolmogorov", "fcd", a[i], w, s, skip, "ts" .. i) end
+    if not f[i] or #f[i] < 2 then
+      fail("ts_kolmogorov", string.format("ts%d gives %s (T = %d%s, windowsize %d, stepsize %d): at least 2 " ..
+                                          "are needed, which take windowsize + stepsize + 1 = %d samples; %s", i,
+                                          check.nouns(f[i] and #f[i] or 0, "FCD window"), T,
+                                          skip > 0 and string.format(", skip %d leaves %d", skip, math.max(T - skip, 0))
+                                          or "", w, s, w + s + 1, two_windows(T, w, s, skip)))
     end
   end
   return (call("ts_kolmogorov", "matrix_kolmogorov", f[1], f[2]))

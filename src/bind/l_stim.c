@@ -218,15 +218,47 @@ static int stim_gc(lua_State *L)
 ** tables' slots (a Lua 5.4 TValue is 16 bytes). */
 #define RENDER_BYTES (sizeof(double) + 16)
 
-/* st:render(count) -> { {channel 1's samples}, {channel 2's}, ... }
+/* The samples rendered into out (channel-major, k per channel) as Lua tables,
+** { {channel 1's}, ... }; false when a stop signal came meanwhile (the flag is
+** polled every 1024 samples).  Called protected (stim_render), so that a
+** memory error still closes the stop scope. */
+static int fill_tables(lua_State *L)
+{
+  const double *out = lua_touserdata(L, 1);
+  size_t nc = (size_t)lua_tointeger(L, 2), k = (size_t)lua_tointeger(L, 3);
+  volatile sig_atomic_t *stop = nmL_stop_flag();
+  lua_createtable(L, (int)nc, 0);
+  for (size_t c = 0; c < nc; c++) {
+    lua_createtable(L, (int)k, 0);
+    for (size_t j = 0; j < k; j++) {
+      if (j % 1024 == 0 && *stop) {
+        lua_pushboolean(L, 0);
+        return 1;
+      }
+      lua_pushnumber(L, out[c * k + j]);
+      lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_rawseti(L, -2, (lua_Integer)c + 1);
+  }
+  return 1;
+}
+
+/* st:render(count[, limit]) -> { {channel 1's samples}, {channel 2's}, ... }
 **   | nil, failure { kind = "size", message, bytes = needed, limit = }
-**   (stimulus/render.lua explains) */
+**   | nil, failure { kind = "interrupted", message = the signal's name, signo }
+**   `limit`: the bytes it may take (core.memory(); default: the machine's
+**   physical memory).  A stop signal (l_stop.c) ends the render and the
+**   copy into Lua, polled every 1024 samples.  (stimulus/render.lua explains) */
 static int stim_render(lua_State *L)
 {
   nm_stim *s = nmL_checkstim(L, 1);
   lua_Integer count = luaL_checkinteger(L, 2);
   if (count < 0) return luaL_error(L, "render: count is %I; it must be 0 or more", count);
   size_t nc = nm_stim_channels(s), k = (size_t)count, limit = nm_stim_memory_limit();
+  if (!lua_isnoneornil(L, 3)) {
+    lua_Number given = luaL_checknumber(L, 3);
+    limit = !(given >= 0) ? 0 : given >= (lua_Number)SIZE_MAX ? SIZE_MAX : (size_t)given;
+  }
   /* Lua tables are sized by int; nc * k must be countable, then fit in memory. */
   int fits = nc <= INT_MAX && k <= INT_MAX && (k == 0 || nc <= SIZE_MAX / RENDER_BYTES / k);
   if (fits) fits = nc * k <= limit / RENDER_BYTES;
@@ -242,17 +274,28 @@ static int stim_render(lua_State *L)
     return 2;
   }
   double *out = lua_newuserdatauv(L, (nc * k + 1) * sizeof *out, 0);
-  int status = nm_stim_render(s, out, k);
-  if (status != NM_OK) return luaL_error(L, "%s", nm_stim_reason(s, status));
-  lua_createtable(L, (int)nc, 0);
-  for (size_t c = 0; c < nc; c++) {
-    lua_createtable(L, (int)k, 0);
-    for (size_t j = 0; j < k; j++) {
-      lua_pushnumber(L, out[c * k + j]);
-      lua_rawseti(L, -2, (lua_Integer)j + 1);
-    }
-    lua_rawseti(L, -2, (lua_Integer)c + 1);
+  nmL_stop_scope sc;
+  nmL_stop_begin(L, &sc);
+  nm_stim_interrupt(s, nmL_stop_flag());
+  int status = nm_stim_render(s, out, k), filled = LUA_OK;
+  nm_stim_interrupt(s, NULL);
+  if (status == NM_OK) {
+    lua_pushcfunction(L, fill_tables);
+    lua_pushlightuserdata(L, out);
+    lua_pushinteger(L, (lua_Integer)nc);
+    lua_pushinteger(L, (lua_Integer)k);
+    filled = lua_pcall(L, 3, 1, 0);
+    if (filled == LUA_OK && lua_isboolean(L, -1)) status = NM_EINTR;
   }
+  nmL_stop_end(L, &sc, status == NM_EINTR);
+  if (filled != LUA_OK) return lua_error(L);             /* (out of memory: raised again, the scope closed) */
+  if (status == NM_EINTR) {
+    nmL_push_failure(L, "interrupted", nmL_signal_name(nmL_stop_signal()));
+    lua_pushinteger(L, nmL_stop_signal());
+    lua_setfield(L, -2, "signo");
+    return 2;
+  }
+  if (status != NM_OK) return luaL_error(L, "%s", nm_stim_reason(s, status));
   return 1;
 }
 

@@ -358,8 +358,12 @@ size_t nm_stim_channels(const nm_stim *s);
 ** out holds channels * count doubles.  NM_EINVAL (reason: nm_stim_reason)
 ** when out is NULL or channels * count doubles cannot be addressed;
 ** NM_ENONFINITE (the reason names the time, sample and channel) when a
-** sample is not finite (finite parameters can add up to inf). */
+** sample is not finite (finite parameters can add up to inf); NM_EINTR when
+** the flag of nm_stim_interrupt is non-zero, polled every 1024 samples (the
+** stimulus has then moved past some of them: render no more of it). */
 int nm_stim_render(nm_stim *s, double *out, size_t count);
+/* The flag nm_stim_render polls (a stop signal's, l_stop.c); NULL: none. */
+void nm_stim_interrupt(nm_stim *s, volatile sig_atomic_t *flag);
 /* Sample k of every channel into out[channels]; k never decreases from call
 ** to call (the chunk holding it is rendered on demand).  Do not mix with
 ** nm_stim_render.  NM_EINVAL (reason: nm_stim_reason) when k was passed. */

@@ -67,6 +67,7 @@ struct nm_stim {
   double *buf;            /* channels * CHUNK samples starting at `base` */
   size_t base, filled;
   nm_error err;           /* the last refusal (nm_stim_reason) */
+  volatile sig_atomic_t *interrupt;   /* nm_stim_render stops when non-zero (NULL: never) */
 };
 
 typedef struct {
@@ -534,6 +535,9 @@ int nm_stim_render(nm_stim *s, double *out, size_t count)
                      "cannot be addressed", nc, count);
   size_t first = s->root->pos;
   for (size_t done = 0; done < count;) {
+    /* polled once a chunk (CHUNK samples): a stop signal ends a long render */
+    if (s->interrupt && *s->interrupt)
+      return nm_fail(&s->err, NM_EINTR, "stimulus: render: interrupted after %zu of %zu samples", done, count);
     size_t m = count - done < CHUNK ? count - done : CHUNK;
     render(s->root, s->dt, s->sqdt, out + done, count, m);
     done += m;
@@ -546,6 +550,12 @@ int nm_stim_render(nm_stim *s, double *out, size_t count)
                        "channel %zu, counted from 0) is %s, not a finite number", grid_time(s->dt, first + j),
                        first + j, c, isnan(out[c * count + j]) ? "nan" : out[c * count + j] > 0 ? "inf" : "-inf");
   return NM_OK;
+}
+
+
+void nm_stim_interrupt(nm_stim *s, volatile sig_atomic_t *flag)
+{
+  if (s) s->interrupt = flag;
 }
 
 

@@ -209,6 +209,33 @@ static void test_reasons(void)
 }
 
 
+/* A raised interrupt flag stops a render at its next chunk of 1024 samples; a
+** lowered one, or none, lets it run: the same samples as a stimulus never
+** interrupted, from where the first render stopped (it renders no chunk). */
+static void test_interrupt(void)
+{
+  nm_stim *s = make(ou_sin, 3, 1000, 0.1), *plain = make(ou_sin, 3, 1000, 0.1);
+  size_t N = 5000;
+  double *out = malloc(2 * N * sizeof *out), *ref = malloc(2 * N * sizeof *ref);
+  volatile sig_atomic_t flag = 1;
+  nm_stim_interrupt(s, &flag);
+  int rc = nm_stim_render(s, out, N);
+  CHECK(rc == NM_EINTR && strstr(nm_stim_reason(s, rc), "interrupted after 0 of 5000 samples"),
+        "stim: a raised flag stops the render before its first chunk: %d %s", rc, nm_stim_reason(s, rc));
+  flag = 0;
+  rc = nm_stim_render(s, out, N);
+  nm_stim_render(plain, ref, N);
+  CHECK(rc == NM_OK && memcmp(out, ref, 2 * N * sizeof *out) == 0,
+        "stim: a lowered flag lets it render, the samples unchanged");
+  nm_stim_interrupt(s, NULL);
+  CHECK(nm_stim_render(s, out, 10) == NM_OK, "stim: no flag, no interrupt");
+  free(out);
+  free(ref);
+  nm_stim_free(s);
+  nm_stim_free(plain);
+}
+
+
 /* Finite parameters that add up past the largest double: the render says where. */
 static void test_nonfinite(void)
 {
@@ -262,5 +289,6 @@ int main(void)
   test_many_parts();
   test_reasons();
   test_nonfinite();
+  test_interrupt();
   return test_summary();
 }

@@ -139,7 +139,7 @@ describe("nm.datasets.read_matrix", function()
       return err
     end
     local C3 = nm.datasets.read_matrix(file("c23.csv", "# weights\n0,1,2\n1,0,2\n"))
-    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Cmat must be a 2x2 matrix %(row 1 has 3 entries%): " ..
+    assert.matches("datasets_read_spec.lua:%d+: FHNModel: Cmat must be a 2x2 matrix %(row 1 has 3 entries, expected 2%): " ..
                    "'[^']*c23.csv' holds 2 rows of 3 values$",
                    err_of(function() return nm.models.fhn.native { Cmat = C3 } end))
     local C = nm.datasets.read_matrix(file("c22.csv", "0,1\n1,0\n"))
@@ -185,7 +185,7 @@ describe("nm.datasets.read_matrix", function()
     assert.matches("'[^']*row.csv' holds 1 row of 3 values$",
                    err_of(function() return nm.models.fhn.native { Cmat = row } end))
     local flat = nm.datasets.read_matrix(file("flat.txt", "0\n1\n1\n0\n"))
-    assert.matches("Cmat must be a 4x4 matrix %(row 1 has 1 entry%): '[^']*flat.txt' holds 4 rows of 1 value, " ..
+    assert.matches("Cmat must be a 4x4 matrix %(row 1 has 1 entry, expected 4%): '[^']*flat.txt' holds 4 rows of 1 value, " ..
                    "a 2x2 matrix written one value a line%?$",
                    err_of(function() return nm.models.fhn.native { Cmat = flat } end))
     -- a value set after reading is not the file's: no line named

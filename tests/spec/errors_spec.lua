@@ -636,6 +636,25 @@ describe("the \"what is allowed\" part of an unknown-name error (check.suggest_o
                  check.suggest_or_list("qqqqqqqq", many, "the fields are", "see X"))
     assert.equal("", check.suggest_or_list("a", {}, "X takes"))
   end)
+
+  -- Before: '*.zz' suggested '*.mu' and '*.nope' suggested '*.type' (2 edits: half of such a name).
+  it("suggests for a short name (4 characters or fewer) at 2 edits only a name of its first letter", function()
+    assert.is_nil(check.nearest("zz", { "mu", "tau" }))
+    assert.is_nil(check.nearest("nope", { "type", "Cmat" }))
+    assert.equal("", check.suggest("nope", { "type" }))
+    assert.equal("; X takes mu, tau", check.suggest_or_list("zz", { "tau", "mu" }, "X takes"))
+    -- at 2 edits with its first letter, at 1 edit whatever, and a longer name as before
+    assert.equal("tau", check.nearest("tx", { "tau", "mu" }))
+    assert.equal("tau", check.nearest("tuu", { "tau" }))
+    assert.equal("tau", check.nearest("xau", { "tau" }))
+    assert.equal("sigma", check.nearest("sgmz", { "sigma" }))
+    assert.equal("delta", check.nearest("dleat", { "delta" }))
+    assert.equal("TAU", check.nearest("tau", { "TAU", "tu" }))
+    -- of two at 2 edits, the one of its first letter, though the other sorts first
+    assert.equal("abxx", check.nearest("abcd", { "Xbcx", "abxx" }))
+    -- `any`: the nearest, however far
+    assert.equal("mu", check.nearest("zz", { "mu", "sigma" }, true))
+  end)
 end)
 
 describe("an error raised under a tail call (a script's `return f(...)`)", function()

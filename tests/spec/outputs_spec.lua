@@ -184,3 +184,38 @@ describe("an output whose file name is only an extension", function()
     assert.are.equal("in.csv", listing())
   end)
 end)
+
+-- Before: write_csv("b.wav.json") replaced b.wav's sidecar with a CSV (and the next
+-- write_audio("b.wav") the CSV with a sidecar), under a name that says JSON.
+describe("an output named as an audio file's sidecar", function()
+  local dir
+  before_each(function() dir = h.scratch() end)
+  after_each(h.remove_scratch)
+
+  it("is refused for write_csv, run's output.csv and output.bold, before anything is written", function()
+    local res = model():run { duration = 10, record = "x", output = { audio = { path = dir .. "/b.wav" } } }
+    local sidecar = read(dir .. "/b.wav.json")
+    local SIDE = "is the name of an audio file's sidecar %(the JSON written beside '.*/b%.wav'%): it would " ..
+                 "replace that sidecar, or be replaced by it; name the output otherwise$"
+    assert.matches("outputs_spec%.lua:%d+: write_csv: '.*/b%.wav%.json' " .. SIDE,
+                   err_of(function() res:write_csv(dir .. "/b.wav.json") end))
+    assert.matches("outputs_spec%.lua:%d+: run: output%.csv '.*/b%.wav%.json' " .. SIDE,
+                   err_of(function() model():run { duration = 10, output = { csv = dir .. "/b.wav.json" } } end))
+    assert.are.equal(sidecar, read(dir .. "/b.wav.json"))
+    -- any audio extension, any case; the sidecar beside an audio file of its own name is no output's
+    for _, name in ipairs { "c.flac.json", "c.OGG.Json", "c.wave.json" } do
+      assert.matches("write_csv: '.*/" .. name:gsub("%.", "%%.") .. "' is the name of an audio file's sidecar",
+                     err_of(function() res:write_csv(dir .. "/" .. name) end))
+    end
+    assert.matches("run: output%.bold '.*/d%.wav%.json' is the name of an audio file's sidecar",
+                   err_of(function()
+                     model():run { duration = 10, bold = true, output = { bold = dir .. "/d.wav.json" } }
+                   end))
+    -- names that are not a sidecar's are written; a sidecar given its own name is taken
+    res:write_csv(dir .. "/e.json")
+    res:write_csv(dir .. "/e.csv.json")
+    res:write_audio(dir .. "/f.wav", { sidecar = dir .. "/g.wav.json" })
+    local _, out = h.sh("LC_ALL=C ls " .. q(dir))
+    assert.are.equal("b.wav\nb.wav.json\ne.csv.json\ne.json\nf.wav\ng.wav.json\n", out)
+  end)
+end)

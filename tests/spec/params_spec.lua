@@ -202,3 +202,66 @@ describe("a value of the wrong shape", function()
     assert.matches("cannot set 'x_ext' to a function %(expected", err(function() m.params.x_ext = print end))
   end)
 end)
+
+describe("a glob whose value is refused", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+
+  -- Before: "'*EXC_0.tau' is a time constant (ms): it must be > 0, got -1", not saying which match.
+  it("names the glob, the match that refused it and which value of a list it was", function()
+    local m = nm.model(nm.models.wc.network({ { 0, 1 }, { 1, 0 } }, nil))
+    assert.matches("params_spec%.lua:%d+: '%*EXC_0%.tau' is a time constant %(ms%): it must be > 0, got %-1, " ..
+                   "at 'WCnet%.WCnode_1%.WCmassEXC_0%.tau' %(value 2 of the 2%)$",
+                   err(function() m.params["*EXC_0.tau"] = { 5, -1 } end))
+    assert.matches("'%*EXC_0%.tau' is a time constant %(ms%): it must be > 0, got 0, " ..
+                   "at 'WCnet%.WCnode_0%.WCmassEXC_0%.tau'$", err(function() m.params["*EXC_0.tau"] = 0 end))
+    -- a name of its own is not repeated; a list over its nodes says which value
+    local f = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 1 }, { 1, 0 } } }
+    assert.matches("'tau' is a time constant %(ms%): it must be > 0, got %-2 %(value 2 of the 2%)$",
+                   err(function() f.params.tau = { 3, -2 } end))
+    assert.matches("'tau' is a time constant %(ms%): it must be > 0, got %-2$", err(function() f.params.tau = -2 end))
+  end)
+
+  -- Before: "network 'WCnet': connectivity must be a 2x2 matrix (got a number)", the glob unsaid.
+  it("names the glob when a structural value it matches refuses it", function()
+    local m = nm.model(nm.models.wc.network({ { 0, 1 }, { 1, 0 } }, nil))
+    assert.matches("params_spec%.lua:%d+: '%*|x' matches 'WCnet%.connectivity': network 'WCnet': connectivity " ..
+                   "must be a 2x2 matrix %(got a number%)$", err(function() m.params["*|x"] = 1 end))
+    assert.are.equal(2.5, m.params["WCnet.WCnode_0.WCmassEXC_0.tau"])
+  end)
+
+  it("that matches nothing is named with its suggestion", function()
+    local m = nm.model(nm.models.wc.network({ { 0, 1 }, { 1, 0 } }, nil))
+    assert.matches("unknown parameter '%*EXC_0%.tua'; did you mean '%*%.tau'%?$",
+                   err(function() m.params["*EXC_0.tua"] = 1 end))
+  end)
+end)
+
+describe("input rows of the wrong length", function()
+  local function err(f) local ok, e = pcall(f); assert.is_false(ok); return e end
+  local C2 = { { 0, 1 }, { 1, 0 } }
+
+  -- Before: "(row 2 has 3 entries)" and "(got 3 rows)", the length wanted or given unsaid.
+  it("a connectome's row names the entries it has and those expected, a wrong count of rows their length", function()
+    assert.matches("FHNModel: Cmat must be a 2x2 matrix %(row 2 has 3 entries, expected 2%)$",
+                   err(function() return nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0, 1 } } } end))
+    assert.matches("FHNModel: Dmat must be a 2x2 matrix %(got 3 rows of 3 entries%)$",
+                   err(function() return nm.models.fhn.native { Cmat = C2, Dmat = { { 0, 1, 2 }, { 1, 0, 3 }, { 1, 1, 1 } } } end))
+    assert.matches("FHNModel: Dmat must be a 2x2 matrix %(got 3 rows%)$",   -- (rows of several lengths: no length)
+                   err(function() return nm.models.fhn.native { Cmat = C2, Dmat = { { 0, 1 }, { 1, 0, 3 }, { 1 } } } end))
+  end)
+
+  -- Before: no word of the shape being the transpose (numpy's (T, N) of an input where (N, T) is meant).
+  it("per match, given with the transposed shape, says transposed? and the shape wanted", function()
+    local m = nm.models.fhn.native { Cmat = C2 }
+    local T3 = { { 1, 2 }, { 2, 3 }, { 3, 4 } }
+    assert.matches("params_spec%.lua:%d+: 'x_ext' matches 2 values, got a table of 3 rows: .*; transposed%? it is 3 " ..
+                   "rows of 2 samples: give 2 rows %(one per match%) of 3 samples$", err(function() m.params.x_ext = T3 end))
+    assert.matches("series for 'x_ext' has 3 channels, 'x_ext' matches 2 values %(give 2 or 1%); transposed%? it is " ..
+                   "3 rows of 2 samples: give 2 rows %(one per match%) of 3 samples$",
+                   err(function() m.params.x_ext = nm.series(T3) end))
+    -- not the transpose: no such word
+    local e = err(function() m.params.x_ext = { { 1, 2, 3 }, { 2, 3 }, { 3, 4 } } end)
+    assert.is_nil(e:find("transposed", 1, true), e)
+    m.params.x_ext = { { 1, 2, 3 }, { 2, 3, 4 } }     -- the shape wanted is taken
+  end)
+end)

@@ -656,10 +656,26 @@ describe("sizes that cannot be held are refused with the size", function()
   end)
 
   it("an array that does not fit, pointing to chunks", function()
-    refused("as_array: StepInput: 1048576 channels × 10000 samples need 252 GB, more than this machine's " ..
-            "memory", function() S.StepInput { step_size = 1, n = 1 << 20 }:as_array(1000, 0.1) end)
-    refused("chunks: StepInput: 1048576 channels × 10000 samples need 252 GB",
+    refused("as_array: StepInput: 1048576 channels × 10000 samples need 251658240000 bytes (252 GB), more than " ..
+            "this machine's memory, ", function() S.StepInput { step_size = 1, n = 1 << 20 }:as_array(1000, 0.1) end)
+    refused("chunks: StepInput: 1048576 channels × 10000 samples need 251658240000 bytes (252 GB)",
             function() for _ in S.StepInput { step_size = 1, n = 1 << 20 }:chunks(1000, 0.1, 1 << 40) do end end)
+  end)
+
+  -- Before: the limit was the machine's memory alone, so under ulimit -v the render
+  -- allocated until Lua's "not enough memory", the sizes unsaid.
+  it("an array that does not fit what the address-space limit leaves (core.memory), with both sizes", function()
+    if h.ASAN then return end       -- (a limit on address space does not suit the sanitizers' runtime)
+    local script = os.tmpname()
+    h.write(script, 'local S = require "neuromass".stimulus\n' ..
+                    'local ok, err = pcall(function() return S.StepInput { step_size = 1 }:as_array(1e7, 0.1) end)\n' ..
+                    'io.write(tostring(err))\n')
+    local status, out, err = h.sh("ulimit -v 1000000; lua5.4 " .. script)
+    os.remove(script)
+    assert.are.equal(0, status, err)
+    assert.matches(":2: as_array: StepInput: 1 channel × 100000000 samples need 2400000000 bytes %(2%.4 GB%), " ..
+                   "more than what this process's address%-space limit %(ulimit %-v%) leaves, %d+ bytes %([%d.e+]+ GB%); " ..
+                   "take fewer at a time with s:chunks%(duration, dt, size%)$", out)
   end)
 
   it("memory running out while compiling is said at the user's line", function()

@@ -16,14 +16,14 @@ describe("a table keyed from 0", function()
 
   it("as a matrix (rows, or the entries of a row) is refused naming the index 0", function()
     local e = refused(function() return nm.models.fhn.native { Cmat = { [0] = { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } } } end)
-    assert.matches("FHNModel: Cmat must be a 2x2 matrix (row 1 has 3 entries); it has an entry at [0]: " .. HINT,
+    assert.matches("FHNModel: Cmat must be a 2x2 matrix (row 1 has 3 entries, expected 2); it has an entry at [0]: " .. HINT,
                    e, nil, true)
     e = refused(function() return nm.models.fhn.native { Cmat = { { [0] = 0, 1, 1 }, { [0] = 1, 0, 1 }, { [0] = 1, 1, 0 } } } end)
-    assert.matches("(row 1 has 2 entries); its row 1 has an entry at [0]: " .. HINT, e, nil, true)
+    assert.matches("(row 1 has 2 entries, expected 3); its row 1 has an entry at [0]: " .. HINT, e, nil, true)
     e = refused(function()
       return nm.network { nodes = { nm.models.fhn.node(), nm.models.fhn.node() }, connectivity = { [0] = { 0, 1 }, { 1, 0 } } }
     end)
-    assert.matches("connectivity must be a 2x2 matrix (got 1 row); it has an entry at [0]", e, nil, true)
+    assert.matches("connectivity must be a 2x2 matrix (got 1 row of 2 entries); it has an entry at [0]", e, nil, true)
     -- (one row is "1 row": check.nouns; before, "got 1 rows" and "Dmat (1 rows)")
     e = refused(function() return nm.models.fhn.native { Dmat = { [0] = { 0, 1 }, { 1, 0 } } } end)
     assert.matches("FHNModel: Dmat (1 row) is given without Cmat", e, nil, true)

@@ -58,17 +58,17 @@ describe("the zoo's node and network options", function()
   -- never wrote: "network 'ALNNet': delays must be a 2x2 matrix (got 1 row)".
   it("name a bad Cmat or delays_ms as passed (network(Cmat, delays_ms)), not as the network's fields", function()
     local M = nm.models
-    refused(function() return M.aln.network(C, { { 0, 1 } }) end, { "aln.network: delays_ms must be a 2x2 matrix (got 1 row)" })
+    refused(function() return M.aln.network(C, { { 0, 1 } }) end, { "aln.network: delays_ms must be a 2x2 matrix (got 1 row of 2 entries)" })
     refused(function() return M.wc.network({ { 0, 0 / 0 }, { 1, 0 } }, D) end,
             { "wc.network: Cmat[1][2] must be a finite number, got nan" })
     refused(function() return M.rww.network({ { 0, 1 }, { 1 } }, D) end,
-            { "rww.network: Cmat must be a 2x2 matrix (row 2 has 1 entry)" })
+            { "rww.network: Cmat must be a 2x2 matrix (row 2 has 1 entry, expected 2)" })
     refused(function() return M.hopf.network(C, { { 0, -1 }, { 1, 0 } }) end,
             { "Hopf network: delays_ms[1][2] must not be negative, got -1" })
     refused(function() return M.ww.network(C, { [0] = { 0, 1 }, { 1, 0 } }) end,
-            { "ww.network: delays_ms must be a 2x2 matrix (got 1 row); it has an entry at [0]" })
+            { "ww.network: delays_ms must be a 2x2 matrix (got 1 row of 2 entries); it has an entry at [0]" })
     refused(function() return M.kuramoto.network({ [0] = { 0, 1 }, { 1, 0 } }, D) end,
-            { "kuramoto.network: Cmat must be a 1x1 matrix (row 1 has 2 entries); it has an entry at [0]" })
+            { "kuramoto.network: Cmat must be a 1x1 matrix (row 1 has 2 entries, expected 1); it has an entry at [0]" })
     -- (no delays: none)
     assert.are.same({ { 0, 0 }, { 0, 0 } }, nm.model(M.fhn.network(C)).params["FHNnet.delays"])
   end)

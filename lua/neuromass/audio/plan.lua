@@ -29,8 +29,8 @@ local takes_false = { normalize = true, dc = true, fade = true, highpass = true,
 local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in between
 -- (a streamed run that records no row is refused before this, by run/plan.lua)
 local empty_source = { result = "the result holds no rows", csv = "the CSV holds no rows" }
-local extensions = { wav = "wav", wave = "wav", flac = "flac", ogg = "ogg", oga = "ogg" }
-local max_channels = { wav = 1024, flac = 8, ogg = 255 }
+local formats = require "neuromass.audio.formats"
+local extensions, max_channels = formats.container, formats.max_channels
 
 --- plan.plan(what, level, path, opts, src) -> c, p.  Checks `opts` against a
 -- source and returns the engine's options and a plan.

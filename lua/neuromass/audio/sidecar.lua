@@ -3,6 +3,7 @@
 -- region, warnings), and the one rule for its default name.
 local json = require "neuromass.json"
 local core = require "neuromass.core"
+local formats = require "neuromass.audio.formats"
 
 local ipairs = ipairs
 local ordered = json.ordered
@@ -12,6 +13,16 @@ local M = {}
 --- sidecar.name(path): the sidecar of X is X.json (that of the partial file
 -- big.partial.wav is big.partial.wav.json).
 function M.name(path) return path .. ".json" end
+
+--- sidecar.audio_of(path) -> the audio file whose default sidecar `path` is
+-- (X for X.json, X an audio file's name: 'b.wav' for 'b.wav.json', '.WAV'
+-- too), or nil: outputs.lua refuses such a name for another output, which
+-- would replace a sidecar, or be replaced by one, under a name that says JSON.
+function M.audio_of(path)
+  local audio, ext = path:match("^(.*[^/]%.(%w+))%.[jJ][sS][oO][nN]$")
+  if audio and formats.container[ext:lower()] then return audio end
+  return nil
+end
 
 --- sidecar.write(path, c, p, rep, partial, sidecar): writes the sidecar of
 -- the audio file `path` under the temporary name of `sidecar` (the engine's

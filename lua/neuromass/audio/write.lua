@@ -117,7 +117,7 @@ function M.files(what_role, path, full, p, level)
   local list = { { role = what_role, path = full, given = path } }
   if p.sidecar then
     -- (written last, after the audio: not probed; a failure there keeps the partial files)
-    list[2] = { role = (what_role or "the audio") .. "'s sidecar", path = p.sidecar, probe = false }
+    list[2] = { role = (what_role or "the audio") .. "'s sidecar", path = p.sidecar, probe = false, sidecar = true }
   end
   return list
 end

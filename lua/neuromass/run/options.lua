@@ -161,19 +161,68 @@ function M.set_value(kv)
   return check.finite(value) and value or nil
 end
 
+-- A copy of what the --set NAMEs can change: the model's numbers and drives
+-- by slot, its input bindings, and each structural value they match that is a
+-- number (signalV, a native model's settings: a --set's value is a number, which
+-- a matrix's set refuses before changing anything).
+local function snapshot(self, sets)
+  local s = { values = {}, drive = {}, inputs = {}, structural = {} }
+  for k, v in pairs(self.values) do s.values[k] = v end
+  for k, v in pairs(self.drive) do s.drive[k] = v end
+  for k, v in pairs(self.drive.inputs or {}) do s.inputs[k] = v end
+  for _, kv in ipairs(sets) do
+    for _, e in ipairs(self.registry:match(kv[1])) do
+      local v = e.get and e.set and e.get()
+      if type(v) == "number" then s.structural[e] = v end
+    end
+  end
+  return s
+end
+
+-- Puts back what snapshot() copied, in the same tables (model.params holds them).
+local function restore(self, s)
+  for k in pairs(self.values) do self.values[k] = nil end
+  for k, v in pairs(s.values) do self.values[k] = v end
+  for k in pairs(self.drive) do self.drive[k] = nil end
+  for k, v in pairs(s.drive) do self.drive[k] = v end
+  if self.drive.inputs then
+    for k in pairs(self.drive.inputs) do self.drive.inputs[k] = nil end
+    for k, v in pairs(s.inputs) do self.drive.inputs[k] = v end
+  end
+  for e, v in pairs(s.structural) do e.set(v, 1) end
+end
+
+-- "--set NAME: why", from an error raised inside (its position dropped).
+local function set_error(kv, err)
+  return "--set " .. kv[1] .. ": " .. tostring(err):gsub("^.-:%d+: ", "")
+end
+
 -- The command line's --set NAME=VALUE (host `h`), applied at every run after
--- the script's own values.
+-- the script's own values.  All or nothing: every value and name is checked
+-- before any is applied, and one refused by the parameter's own check (a
+-- bound) puts back those applied before it, so a refused --set leaves the
+-- model as the script made it.
 local function apply_host_sets(self, h, level)
   if not h or not h.sets then return end
-  for _, kv in ipairs(h.sets) do
-    local value = M.set_value(kv)
-    if not value then
+  local numbers = {}
+  for i, kv in ipairs(h.sets) do
+    numbers[i] = M.set_value(kv)
+    if not numbers[i] then
       error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
     end
-    local ok, err = pcall(params.assign, self.registry, kv[1], value, self.values, self.drive, 1)
-    if not ok then error("--set " .. kv[1] .. ": " .. tostring(err):gsub("^.-:%d+: ", ""), level + 1) end
-    kv.applied = true     -- main.c refuses a --set that no run applied
+    local ok, err = pcall(self.registry.need, self.registry, kv[1], 1)
+    if not ok then error(set_error(kv, err), level + 1) end
   end
+  local saved = snapshot(self, h.sets)
+  for i, kv in ipairs(h.sets) do
+    local ok, err = pcall(params.assign, self.registry, kv[1], numbers[i], self.values, self.drive, 1)
+    if not ok then
+      restore(self, saved)
+      local before = i > 1 and string.format(" (none of the %d --set was applied)", #h.sets) or ""
+      error(set_error(kv, err) .. before, level + 1)
+    end
+  end
+  for _, kv in ipairs(h.sets) do kv.applied = true end   -- main.c refuses a --set that no run applied
 end
 
 -- Columns for the recorded variables: names VAR.NODE, variable-major.

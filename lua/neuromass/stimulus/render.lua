@@ -6,24 +6,31 @@ local K = require "neuromass.stimulus.compile"
 
 local type, rawget, string, math, pcall, tostring = type, rawget, string, math, pcall, tostring
 
-local methods, num, show, type_name, whole = C.methods, C.num, C.show, C.type_name, C.whole
+local methods, show, type_name, whole = C.methods, C.show, C.type_name, C.whole
 local check_self, explain = V.check_self, V.explain
-local compiled, request_length, size_text = K.compiled, K.request_length, K.size_text
+local compiled, request_length = K.compiled, K.request_length
 local check = require "neuromass._check"
+local core = require "neuromass.core"
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 
 -- The next `count` samples of a compiled stimulus as Lua tables, or an error
--- saying they do not fit in memory.
+-- saying they do not fit in the memory the process may take (core.memory: the
+-- machine's, or what a limit on its address space, ulimit -v, leaves), with
+-- the bytes needed and those available, before anything is allocated; or that
+-- a stop signal ended the render ("as_array: interrupted by SIGINT", at the
+-- user's line, as a stopped run says).
 local function rendered(st, count, self, what, level)
-  local ok, a, failure = pcall(st.render, st, count)
+  local memory, bound = core.memory()
+  local ok, a, failure = pcall(st.render, st, count, memory)
   if not ok then error(what .. ": " .. explain(self, tostring(a)), level + 1) end   -- a non-finite sample
   if a then return a end
-  local bytes, limit = failure.bytes, failure.limit
-  error(string.format("%s: %s: %s channels × %d samples need %s, more than this machine's memory (%s); " ..
-                      "take fewer at a time with s:chunks(duration, dt, size)", what, type_name(self),
-                      num(st:channels()), count, size_text(bytes), size_text(limit)), level + 1)
+  if failure.kind == "interrupted" then error(what .. ": interrupted by " .. failure.message, level + 1) end
+  error(string.format("%s: %s: %s × %d samples need %s, more than %s, %s; take fewer at a time " ..
+                      "with s:chunks(duration, dt, size)", what, type_name(self),
+                      check.nouns(st:channels(), "channel"), count,
+                      check.bytes(failure.bytes), bound, check.bytes(memory)), level + 1)
 end
 
 local function standalone_ctx(dt, n)
@@ -52,12 +59,19 @@ function methods.chunks(self, duration, dt, size)
     error("chunks: size must be a positive integer, got " .. show(size), 2)
   end
   local st = compiled(self, duration, standalone_ctx(dt), 2)
-  local done = 0
+  local done, broken = 0, false
   return function()
+    if broken then    -- (a render that failed, stopped by a signal, has moved the stimulus on)
+      error("chunks: an earlier block failed (" .. broken .. "); start again with s:chunks()", 2)
+    end
     if done >= N then return nil end
     local m = math.min(size, N - done)
     local first = done + 1
-    local block = rendered(st, m, self, "chunks", 2)
+    local ok, block = pcall(rendered, st, m, self, "chunks", 3)
+    if not ok then
+      broken = tostring(block):gsub("^[^\n]-:%d+: ", "")
+      error(block, 0)
+    end
     done = done + m
     return first, block
   end
