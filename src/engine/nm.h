@@ -270,6 +270,16 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
 ** rule of sim.c, for a caller that knows the sizes before a model is
 ** compiled (batch.lua); SIZE_MAX when that many cannot be counted. */
 size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps);
+/* The most bytes of delay history held at once while a simulation runs to
+** step n_steps (sim.c nm_sim_reserve): what nm_model_run_history_bytes
+** counts, with, when its ring grows for those steps, the `kept` bytes of the
+** ring it holds now (the ring and the threads' copies of it: kept until the
+** grown ring and its staged copy are made), a ring holding delays up to
+** `reach` steps; reach SIZE_MAX: the ring a simulation holds once its runs
+** have reached step `done` (0: a new one's), counted here.  SIZE_MAX when
+** that many cannot be counted. */
+size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps, size_t reach,
+                                 size_t kept);
 
 
 /* ---------------------------------------------------------------------
@@ -510,6 +520,10 @@ size_t nm_sim_steps(const nm_sim *s);
 /* The bytes simulation s holds for its delay history now: the ring, the
 ** copy the coupling sums stage and the threads' copies (sim.c). */
 size_t nm_sim_history_bytes(const nm_sim *s);
+/* Of those, the bytes s keeps while its history grows (the ring and the
+** threads' copies: nm_model_run_history_peak's `kept`), and the longest
+** delay its ring holds in *reach (steps; may be NULL). */
+size_t nm_sim_history_kept(const nm_sim *s, size_t *reach);
 const double *nm_sim_signals(const nm_sim *s);
 /* Why the last nm_sim_run failed, in words (nm_strerror(status) when the
 ** engine recorded nothing more). */

@@ -192,6 +192,32 @@ size_t nm_model_history_bytes(const nm_model *m)
 }
 
 
+size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps, size_t reach,
+                                 size_t kept)
+{
+  size_t ring, bytes = nm_model_run_history_bytes(m, n_steps, &ring);
+  if (bytes == SIZE_MAX) return SIZE_MAX;
+  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
+  if (!column) return SIZE_MAX;
+  size_t width = mark_columns(m, column), longest = nm_model_max_delay(m), depth;
+  free(column);
+  if (reach == SIZE_MAX) {          /* the ring after runs to `done` (setup_history, nm_sim_reserve) */
+    reach = history_reach(width, longest, 0, done);
+    kept = ring_bytes(width, reach, &depth);
+    if (kept == SIZE_MAX) return SIZE_MAX;
+  }
+  if (history_reach(width, longest, 0, n_steps) <= reach) return bytes;   /* it does not grow */
+  return kept > SIZE_MAX - bytes ? SIZE_MAX : bytes + kept;
+}
+
+
+size_t nm_sim_history_kept(const nm_sim *s, size_t *reach)
+{
+  if (reach) *reach = s->reach;
+  return 3 * s->width * s->depth * sizeof *s->ring + nm_sim_thread_rings_bytes(s);
+}
+
+
 size_t nm_sim_history_bytes(const nm_sim *s)
 {
   size_t bytes = 3 * s->width * s->depth * sizeof *s->ring;      /* ring and dring (ring_bytes) */
