@@ -410,23 +410,6 @@ static int model_history_bytes(lua_State *L)
 }
 
 
-/* core.history_ring_bytes(width, longest[, n_steps]) -> bytes of the ring of
-** a delay history of `width` signals (the columns the coupling sums and
-** delayed reads take) whose longest delay is `longest` steps, once its runs
-** have reached step n_steps (omitted: any step): sim.c's rule
-** (nm_history_ring_bytes) for a caller that knows the sizes before the model
-** is compiled (batch.lua); math.huge when that many cannot be counted.
-** Errors: a negative size. */
-static int core_history_ring_bytes(lua_State *L)
-{
-  lua_Integer width = luaL_checkinteger(L, 1), longest = luaL_checkinteger(L, 2);
-  lua_Integer n = luaL_optinteger(L, 3, -1);
-  luaL_argcheck(L, width >= 0, 1, "a count of signals, 0 or more");
-  luaL_argcheck(L, longest >= 0, 2, "a delay in steps, 0 or more");
-  size_t bytes = nm_history_ring_bytes((size_t)width, (size_t)longest, n < 0 ? SIZE_MAX : (size_t)n);
-  lua_pushnumber(L, bytes == SIZE_MAX ? HUGE_VAL : (double)bytes);
-  return 1;
-}
 
 
 static int model_tostring(lua_State *L)
@@ -468,8 +451,6 @@ void nmL_open_model(lua_State *L)
   lua_setfield(L, -2, "model");
   lua_pushcfunction(L, core_apply);
   lua_setfield(L, -2, "apply");
-  lua_pushcfunction(L, core_history_ring_bytes);
-  lua_setfield(L, -2, "history_ring_bytes");
   lua_pushinteger(L, INT_MAX);          /* the longest delay in steps (nm_node.delay is an int) */
   lua_setfield(L, -2, "max_delay");
 }

@@ -267,8 +267,8 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
 /* Bytes of the ring alone of a history of `width` columns (the signals the
 ** coupling sums and delayed reads take) whose longest delay is `longest`
 ** steps, once its runs have reached step n_steps (SIZE_MAX: any step): the
-** rule of sim.c, for a caller that knows the sizes before a model is
-** compiled (batch.lua); SIZE_MAX when that many cannot be counted. */
+** rule of sim.c, for a caller that knows the sizes without a model
+** (test_history.c); SIZE_MAX when that many cannot be counted. */
 size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps);
 /* The most bytes of delay history held at once while a simulation runs to
 ** step n_steps (sim.c nm_sim_reserve): what nm_model_run_history_bytes

@@ -109,6 +109,36 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
+--- M.memory_need(cm, done, n_steps, rows, cols[, reach, kept]) -> history,
+-- peak, ring, result: the bytes a run of engine model `cm` from step `done`
+-- over n_steps more, keeping `rows` rows of `cols` columns, holds: its delay
+-- history once grown, with the copy the coupling sums stage, and at its peak
+-- while it grows (cm:history_bytes, the engine's rule: sim.c; `reach`,
+-- `kept`: a continued simulation's, sim:history_bytes(); nil: the ring a
+-- run to `done` makes), the ring's part of the history, and the kept result
+-- (8-byte numbers).  The one memory model of a run: check_memory and a
+-- batch's capacity (explore/batch.lua) read it.
+function M.memory_need(cm, done, n_steps, rows, cols, reach, kept)
+  local history, ring, peak = cm:history_bytes(done + n_steps, done, reach, kept)
+  return history, peak, ring, rows * cols * 8
+end
+
+--- M.engine_model(self, dt, continuing, level) -> model.cm for time step dt
+-- (ms): the one built before, or built again (compile.build) when the model,
+-- its matrices (the user's tables: an edit since the build) or dt changed;
+-- a continued run cannot have it built again (errors at `level`).
+function M.engine_model(self, dt, continuing, level)
+  if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
+    if continuing then
+      error("run: cannot continue after changing " .. M.changes(self, dt) .. " (the engine " ..
+            "model is built again for that: start a fresh run, without continue)", level + 1)
+    end
+    self.cm = compile.build(self, dt, level + 1)
+    self.built_dt, self.dirty = dt, false
+  end
+  return self.cm
+end
+
 -- Refuses, before anything is allocated, a delay history or a kept result
 -- larger than the memory the process may take (core.memory: the machine's,
 -- or what a limit on its address space leaves, with the `held` bytes of the
@@ -121,7 +151,7 @@ local bytes_text = check.bytes       -- "N bytes (x GB)"
 -- run to `done` makes), which must fit too.
 local function check_memory(cm, done, n_steps, rows, cols, dt, held, reach, kept, level)
   local memory, what = core.memory(held)
-  local history, _, peak = cm:history_bytes(done + n_steps, done, reach, kept)
+  local history, peak, _, result = M.memory_need(cm, done, n_steps, rows, cols, reach, kept)
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
                         "dt = %s ms), more than %s, %s; use a larger dt or " ..
@@ -136,12 +166,11 @@ local function check_memory(cm, done, n_steps, rows, cols, dt, held, reach, kept
                         bytes_text(history), bytes_text(peak), bytes_text(peak - history),
                         cm:max_delay(), check.number(dt), what, bytes_text(memory)), level + 1)
   end
-  local kept_rows = rows * cols * 8
-  if kept_rows > memory - history then
+  if result > memory - history then
     error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than %s, " ..
                         "%s; use a larger sampling_dt, record fewer variables, " ..
                         "or stream to output.csv (with 'record' naming only what to keep in memory)",
-                        rows, cols, bytes_text(kept_rows), what, bytes_text(memory)), level + 1)
+                        rows, cols, bytes_text(result), what, bytes_text(memory)), level + 1)
   end
 end
 
@@ -274,16 +303,7 @@ function M.make(self, o, h, level, dry)
   end
   local sim_dt, sim_steps = M.engine_step(o)
   if continuing then M.same_kind(self.sim_kind, o, level + 1) end
-  -- (the matrices are the user's tables: an edit since the build rebuilds too)
-  if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
-    if continuing then
-      error("run: cannot continue after changing " .. M.changes(self, dt) .. " (the engine " ..
-            "model is built again for that: start a fresh run, without continue)", level + 1)
-    end
-    self.cm = compile.build(self, dt, level + 1)
-    self.built_dt, self.dirty = dt, false
-  end
-  local cm = self.cm
+  local cm = M.engine_model(self, dt, continuing, level + 1)
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true, bold = true }, "run: output", level + 1)
