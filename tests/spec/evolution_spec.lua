@@ -950,6 +950,26 @@ print(best.evaluations)
     assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
   end)
 
+  it("the progress line says why NLopt stopped a restart early, alone and with workers", function()
+    -- (before: the line stayed at 1/12, never reaching its total, and said nothing of the stop)
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end,
+  evaluations = 12, restarts = 2, out = arg[1], progress = true, options = { stopval = -0.9 } }:run()
+]])
+    local why = "after 1 of 6 evaluations: target reached (a fitness of stopval = -0.9 or more)"
+    for _, workers in ipairs { "1", "2" } do
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers " .. workers ..
+                           " -- fit" .. workers)
+      assert.equals(0, s, e)
+      assert.truthy(e:find("\nexplore: 2/2 points, [^\n]*; stopped: restart %d " .. why:gsub("[%(%)%.%-]", "%%%0") ..
+                           "\n$"), e)
+      for r = 1, 2 do assert.truthy(e:find("stopped: restart " .. r .. " " .. why, 1, true), e) end
+    end
+  end)
+
   it("a resumed fit's progress line counts the evaluations replayed as done", function()
     local dir = h.scratch()
     h.write(dir .. "/fit.lua", [[
