@@ -889,15 +889,19 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.equals(json, read(ranks .. "/fit/best.json"))
   end)
 
-  it("an array task's progress line counts the evaluations of its own restarts", function()
-    -- (before: every task counted against the fit's whole budget, and ended at 8/12)
-    local dir = h.scratch()
-    h.write(dir .. "/fit.lua", [[
+  -- A fit of x_ext in [0, 1] to -x_ext with `settings` (its last entries: evaluations, ...).
+  local function progress_fit(settings)
+    return [[
 local nm = require "neuromass"
 nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
   parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end,
-  evaluations = 12, restarts = 3, out = "fit", progress = true }:run()
-]])
+  ]] .. settings .. " }:run()\n"
+  end
+
+  it("an array task's progress line counts the evaluations of its own restarts", function()
+    -- (before: every task counted against the fit's whole budget, and ended at 8/12)
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", progress_fit('evaluations = 12, restarts = 3, out = "fit", progress = true'))
     -- task 0 of 2: restarts 1 and 3, 4 evaluations each
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --task 0 --ntasks 2")
     assert.equals(0, s, e)
@@ -953,12 +957,8 @@ print(best.evaluations)
   it("the progress line says why NLopt stopped a restart early, alone and with workers", function()
     -- (before: the line stayed at 1/12, never reaching its total, and said nothing of the stop)
     local dir = h.scratch()
-    h.write(dir .. "/fit.lua", [[
-local nm = require "neuromass"
-nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
-  parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end,
-  evaluations = 12, restarts = 2, out = arg[1], progress = true, options = { stopval = -0.9 } }:run()
-]])
+    h.write(dir .. "/fit.lua",
+            progress_fit("evaluations = 12, restarts = 2, out = arg[1], progress = true, options = { stopval = -0.9 }"))
     local why = "after 1 of 6 evaluations: target reached (a fitness of stopval = -0.9 or more)"
     for _, workers in ipairs { "1", "2" } do
       local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers " .. workers ..
