@@ -613,7 +613,12 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
 ** partial file; both return 0 or the errno of the failure.  write_all writes
 ** the whole file (n bytes of data) under the temporary name: 0, or the errno
-** of the failure, with no file left.  discard removes the temporary file;
+** of the failure, with no file left.  claim writes the whole file under
+** the temporary name, then gives it the path only if no file has it (a hard
+** link, so that of two processes claiming one path, one succeeds and the
+** other gets EEXIST; created exclusively where the file system has no hard
+** links); the temporary file is removed either way: 0 or the errno of the
+** failure, the path's file untouched unless claimed.  discard removes the temporary file;
 ** free forgets the names.  A writer that writes the temporary file itself
 ** opens o->tmp (fopen, sf_open).
 */
@@ -624,6 +629,7 @@ int nm_outfile_init(nm_outfile *o, const char *path);
 int nm_outfile_commit(const nm_outfile *o, const char *to);
 int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
 int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n);
+int nm_outfile_claim(const nm_outfile *o, const char *data, size_t n);
 void nm_outfile_discard(const nm_outfile *o);
 void nm_outfile_free(nm_outfile *o);
 

@@ -202,6 +202,41 @@ describe("nm.explore.Evolution", function()
     return nm.explore.Evolution(def)
   end
 
+  it("claims evolution.txt exclusively: of two fits starting in one new folder, the second is refused", function()
+    local core = require "neuromass.core"
+    local dir = h.scratch()
+    -- the claim itself: the first writes, the second finds it taken, the text the first's, nothing else left
+    local path = dir .. "/claimed.txt"
+    assert.is_true(core.claim_file(path, "first\n"))
+    local ok, failure = core.claim_file(path, "second\n")
+    assert.is_nil(ok)
+    assert.equals("exists", failure.kind)
+    assert.equals("'" .. path .. "' exists already", failure.message)
+    assert.equals("first\n", read(path))
+    assert.equals("claimed.txt\n", select(2, h.sh("ls -A " .. q(dir))))   -- (no temporary file)
+    -- another fit's process claims the folder between this fit's reading it (empty) and its claim
+    evolution(dir .. "/other", { evaluations = 4 }):run()
+    local theirs = read(dir .. "/other/fit/evolution.txt")
+    local claim = core.claim_file
+    finally(function() core.claim_file = claim end)
+    core.claim_file = function(p, text)
+      assert.is_true(claim(p, theirs))
+      return claim(p, text)
+    end
+    local made, err = pcall(function() evolution(dir):run() end)
+    assert.is_false(made)
+    assert.truthy(tostring(err):find("evolution_spec.lua:%d+: Evolution: '" .. (dir .. "/fit"):gsub("%p", "%%%0") ..
+                                     "' was claimed by another fit as this one started %(another process wrote " ..
+                                     "its evolution.txt first%): evaluations"), err)
+    assert.equals(theirs, read(dir .. "/fit/evolution.txt"))        -- (theirs kept)
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))               -- (and nothing computed)
+    -- the same fit's settings (another task of its array): it goes on
+    local mine = read(dir .. "/other/fit/evolution.txt")
+    os.remove(dir .. "/fit/evolution.txt")
+    theirs = mine
+    assert.equals(4, evolution(dir, { evaluations = 4 }):run().evaluations)
+  end)
+
   it("logs every evaluation as a row of results.csv, within the bounds and the budget; writes best.json", function()
     local dir = h.scratch()
     local best = evolution(dir):run()

@@ -518,7 +518,23 @@ local function log_of(self, dir, base, h, writes)
       end
     end
   end
-  if writes and have ~= want then
+  if writes and have == nil then
+    -- claimed (core.claim_file): of two processes starting fits in one new
+    -- folder at once, one writes it; the other reads it then, and goes on
+    -- only when it is its own fit's (another task of one array)
+    local claimed, failure = core.claim_file(path, want)
+    if not claimed and failure.kind ~= "exists" then
+      check.error(string.format("Evolution: cannot write '%s': %s", path, failure.message), 3)
+    end
+    f = not claimed and io.open(path, "r")
+    have = f and f:read("a") or want
+    if f then f:close() end
+    if have ~= want then
+      check.error(string.format("Evolution: '%s' was claimed by another fit as this one started (another " ..
+                                "process wrote its %s first): %s. Choose another out for this one, or run " ..
+                                "them one after the other", dir, M.SETTINGS, settings_diff(have, want)), 3)
+    end
+  elseif writes and have ~= want then       -- (another fit's, no evaluation of which was kept)
     local wrote, err = write(path, want)
     if not wrote then check.error(string.format("Evolution: cannot write '%s': %s", path, err), 3) end
   end
