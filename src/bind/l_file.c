@@ -8,10 +8,16 @@
 **   pending:discard()   (also __gc, __close)  removes it unless committed;
 **   pending:temp() -> the temporary name, for a program that writes the file
 **     itself (gnuplot draws a figure into it: write_temp(path, "") first);
+**   core.claim_file(path, text) -> true | nil, failure { kind = "exists" | "io",
+**     message }: writes text as path only if no file has that name (written
+**     under the temporary name, then hard-linked: nm_outfile_claim), so that
+**     of two processes claiming one path only one succeeds ("exists" for the
+**     other, the file left as the first wrote it); nothing else is left;
 **   core.temp_name(path) -> the temporary name every writer of this process
 **     gives path ("<path>.tmp-<pid>.<host>"), writing nothing: which files
 **     of a folder are temporary ones, and whose (explore/common.lua).
 */
+#include <errno.h>
 #include <string.h>
 
 #include "bind.h"
@@ -39,6 +45,28 @@ static int write_temp(lua_State *L)
     return 2;
   }
   p->live = 1;
+  return 1;
+}
+
+
+static int claim_file(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  size_t n;
+  const char *text = luaL_checklstring(L, 2, &n);
+  nm_outfile o;
+  if (nm_outfile_init(&o, path) != NM_OK) return luaL_error(L, "claim_file: out of memory");
+  int e = nm_outfile_claim(&o, text, n);
+  nm_outfile_free(&o);
+  if (e == EEXIST) {
+    nmL_push_failure(L, "exists", lua_pushfstring(L, "'%s' exists already", path));
+    return 2;
+  }
+  if (e) {
+    nmL_push_failure(L, "io", strerror(e));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -99,6 +127,8 @@ void nmL_open_file(lua_State *L)
   nmL_newclass(L, NM_PENDING_MT, meth, pending_discard, NULL);
   lua_pushcfunction(L, write_temp);
   lua_setfield(L, -2, "write_temp");
+  lua_pushcfunction(L, claim_file);
+  lua_setfield(L, -2, "claim_file");
   lua_pushcfunction(L, temp_name);
   lua_setfield(L, -2, "temp_name");
 }

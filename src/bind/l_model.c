@@ -383,40 +383,33 @@ static int model_max_delay(lua_State *L)
 }
 
 
-/* m:history_bytes([n_steps]) -> bytes, ring: the bytes of the delay
-** history a simulation allocates to hold the longest delay, or (n_steps
-** given) holds once its runs have reached step n_steps, a first run's or a
-** continued one's end: the ring and the copy the coupling sums stage
-** (nm_model_run_history_bytes); and the ring's part alone; math.huge when
-** that many cannot be counted */
+/* m:history_bytes([n_steps [, done [, reach, kept]]]) -> bytes, ring, peak:
+** the bytes of the delay history a simulation allocates to hold the longest
+** delay, or (n_steps given) holds once its runs have reached step n_steps, a
+** first run's or a continued one's end: the ring and the copy the coupling
+** sums stage (nm_model_run_history_bytes); the ring's part alone; and the
+** most held at once on the way from step `done` (default 0)
+** (nm_model_run_history_peak): with, while a grown ring is made, the ring
+** its runs to `done` made, or (reach, kept: sim:history_bytes()'s second
+** and third) the one the simulation holds.  math.huge when that many cannot
+** be counted. */
 static int model_history_bytes(lua_State *L)
 {
   nm_model *m = nmL_checkmodel(L, 1);
-  lua_Integer n = luaL_optinteger(L, 2, -1);
-  size_t ring, bytes = nm_model_run_history_bytes(m, n < 0 ? SIZE_MAX : (size_t)n, &ring);
+  lua_Integer n = luaL_optinteger(L, 2, -1), done = luaL_optinteger(L, 3, 0);
+  lua_Integer reach = luaL_optinteger(L, 4, -1);
+  double kept = luaL_optnumber(L, 5, 0.0);
+  size_t steps = n < 0 ? SIZE_MAX : (size_t)n, ring, bytes = nm_model_run_history_bytes(m, steps, &ring);
+  size_t peak = nm_model_run_history_peak(m, done > 0 ? (size_t)done : 0, steps,
+                                          reach < 0 ? SIZE_MAX : (size_t)reach,
+                                          kept > 0 && kept < 0x1p63 ? (size_t)kept : 0);
   lua_pushnumber(L, bytes == SIZE_MAX ? HUGE_VAL : (double)bytes);
   lua_pushnumber(L, ring == SIZE_MAX ? HUGE_VAL : (double)ring);
-  return 2;
+  lua_pushnumber(L, peak == SIZE_MAX ? HUGE_VAL : (double)peak);
+  return 3;
 }
 
 
-/* core.history_ring_bytes(width, longest[, n_steps]) -> bytes of the ring of
-** a delay history of `width` signals (the columns the coupling sums and
-** delayed reads take) whose longest delay is `longest` steps, once its runs
-** have reached step n_steps (omitted: any step): sim.c's rule
-** (nm_history_ring_bytes) for a caller that knows the sizes before the model
-** is compiled (batch.lua); math.huge when that many cannot be counted.
-** Errors: a negative size. */
-static int core_history_ring_bytes(lua_State *L)
-{
-  lua_Integer width = luaL_checkinteger(L, 1), longest = luaL_checkinteger(L, 2);
-  lua_Integer n = luaL_optinteger(L, 3, -1);
-  luaL_argcheck(L, width >= 0, 1, "a count of signals, 0 or more");
-  luaL_argcheck(L, longest >= 0, 2, "a delay in steps, 0 or more");
-  size_t bytes = nm_history_ring_bytes((size_t)width, (size_t)longest, n < 0 ? SIZE_MAX : (size_t)n);
-  lua_pushnumber(L, bytes == SIZE_MAX ? HUGE_VAL : (double)bytes);
-  return 1;
-}
 
 
 static int model_tostring(lua_State *L)
@@ -458,8 +451,6 @@ void nmL_open_model(lua_State *L)
   lua_setfield(L, -2, "model");
   lua_pushcfunction(L, core_apply);
   lua_setfield(L, -2, "apply");
-  lua_pushcfunction(L, core_history_ring_bytes);
-  lua_setfield(L, -2, "history_ring_bytes");
   lua_pushinteger(L, INT_MAX);          /* the longest delay in steps (nm_node.delay is an int) */
   lua_setfield(L, -2, "max_delay");
 }

@@ -110,13 +110,19 @@ static int sim_gc(lua_State *L)
 }
 
 
-/* sim:history_bytes() -> the bytes the simulation holds for its delay
-** history now (nm_sim_history_bytes: the ring, the staged copy, the threads'
-** copies) */
+/* sim:history_bytes() -> bytes, reach, kept: the bytes the simulation
+** holds for its delay history now (nm_sim_history_bytes: the ring, the
+** staged copy, the threads' copies); the longest delay its ring holds
+** (steps) and the bytes it keeps while the ring grows (nm_sim_history_kept),
+** for m:history_bytes's peak */
 static int sim_history_bytes(lua_State *L)
 {
-  lua_pushnumber(L, (double)nm_sim_history_bytes(checksim(L, 1)));
-  return 1;
+  nm_sim *s = checksim(L, 1);
+  size_t reach, kept = nm_sim_history_kept(s, &reach);
+  lua_pushnumber(L, (double)nm_sim_history_bytes(s));
+  lua_pushinteger(L, (lua_Integer)reach);
+  lua_pushnumber(L, (double)kept);
+  return 3;
 }
 
 

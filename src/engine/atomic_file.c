@@ -83,14 +83,13 @@ int nm_outfile_keep_partial(const nm_outfile *o, long long bytes)
 }
 
 
-int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n)
+/* Writes n bytes of data to fd and closes it: 0, or the errno of the
+** failure.  write(2), not stdio: a native-code source is written on a
+** compile's thread, and a fork() meanwhile would give the child a copy of
+** the bytes buffered in a FILE, which its exit() flushes into the same open
+** file (the shared offset): the source then held text twice. */
+static int write_close(int fd, const char *data, size_t n)
 {
-  /* write(2), not stdio: a native-code source is written on a compile's
-  ** thread, and a fork() meanwhile would give the child a copy of the bytes
-  ** buffered in a FILE, which its exit() flushes into the same open file
-  ** (the shared offset): the source then held text twice. */
-  int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) return errno;
   int e = 0;
   while (n > 0) {
     ssize_t k = write(fd, data, n);
@@ -103,7 +102,35 @@ int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n)
     n -= (size_t)k;
   }
   if (close(fd) != 0 && !e) e = errno;
+  return e;
+}
+
+
+int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n)
+{
+  int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return errno;
+  int e = write_close(fd, data, n);
   if (e) remove(o->tmp);
+  return e;
+}
+
+
+int nm_outfile_claim(const nm_outfile *o, const char *data, size_t n)
+{
+  int e = nm_outfile_write_all(o, data, n);
+  if (e) return e;
+  /* link(2) makes the name only if none has it, with the whole text (on a
+  ** network file system too, where O_EXCL may not be exclusive) */
+  e = link(o->tmp, o->path) == 0 ? 0 : errno;
+  remove(o->tmp);
+  if (e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS) {
+    /* a file system without hard links: created exclusively, then written */
+    int fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) return errno;
+    e = write_close(fd, data, n);
+    if (e) remove(o->path);
+  }
   return e;
 }
 

@@ -267,9 +267,19 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
 /* Bytes of the ring alone of a history of `width` columns (the signals the
 ** coupling sums and delayed reads take) whose longest delay is `longest`
 ** steps, once its runs have reached step n_steps (SIZE_MAX: any step): the
-** rule of sim.c, for a caller that knows the sizes before a model is
-** compiled (batch.lua); SIZE_MAX when that many cannot be counted. */
+** rule of sim.c, for a caller that knows the sizes without a model
+** (test_history.c); SIZE_MAX when that many cannot be counted. */
 size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps);
+/* The most bytes of delay history held at once while a simulation runs to
+** step n_steps (sim.c nm_sim_reserve): what nm_model_run_history_bytes
+** counts, with, when its ring grows for those steps, the `kept` bytes of the
+** ring it holds now (the ring and the threads' copies of it: kept until the
+** grown ring and its staged copy are made), a ring holding delays up to
+** `reach` steps; reach SIZE_MAX: the ring a simulation holds once its runs
+** have reached step `done` (0: a new one's), counted here.  SIZE_MAX when
+** that many cannot be counted. */
+size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps, size_t reach,
+                                 size_t kept);
 
 
 /* ---------------------------------------------------------------------
@@ -514,6 +524,10 @@ size_t nm_sim_steps(const nm_sim *s);
 /* The bytes simulation s holds for its delay history now: the ring, the
 ** copy the coupling sums stage and the threads' copies (sim.c). */
 size_t nm_sim_history_bytes(const nm_sim *s);
+/* Of those, the bytes s keeps while its history grows (the ring and the
+** threads' copies: nm_model_run_history_peak's `kept`), and the longest
+** delay its ring holds in *reach (steps; may be NULL). */
+size_t nm_sim_history_kept(const nm_sim *s, size_t *reach);
 const double *nm_sim_signals(const nm_sim *s);
 /* Why the last nm_sim_run failed, in words (nm_strerror(status) when the
 ** engine recorded nothing more). */
@@ -603,7 +617,12 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
 ** partial file; both return 0 or the errno of the failure.  write_all writes
 ** the whole file (n bytes of data) under the temporary name: 0, or the errno
-** of the failure, with no file left.  discard removes the temporary file;
+** of the failure, with no file left.  claim writes the whole file under
+** the temporary name, then gives it the path only if no file has it (a hard
+** link, so that of two processes claiming one path, one succeeds and the
+** other gets EEXIST; created exclusively where the file system has no hard
+** links); the temporary file is removed either way: 0 or the errno of the
+** failure, the path's file untouched unless claimed.  discard removes the temporary file;
 ** free forgets the names.  A writer that writes the temporary file itself
 ** opens o->tmp (fopen, sf_open).
 */
@@ -614,6 +633,7 @@ int nm_outfile_init(nm_outfile *o, const char *path);
 int nm_outfile_commit(const nm_outfile *o, const char *to);
 int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
 int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n);
+int nm_outfile_claim(const nm_outfile *o, const char *data, size_t n);
 void nm_outfile_discard(const nm_outfile *o);
 void nm_outfile_free(nm_outfile *o);
 

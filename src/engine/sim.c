@@ -192,6 +192,32 @@ size_t nm_model_history_bytes(const nm_model *m)
 }
 
 
+size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps, size_t reach,
+                                 size_t kept)
+{
+  size_t ring, bytes = nm_model_run_history_bytes(m, n_steps, &ring);
+  if (bytes == SIZE_MAX) return SIZE_MAX;
+  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
+  if (!column) return SIZE_MAX;
+  size_t width = mark_columns(m, column), longest = nm_model_max_delay(m), depth;
+  free(column);
+  if (reach == SIZE_MAX) {          /* the ring after runs to `done` (setup_history, nm_sim_reserve) */
+    reach = history_reach(width, longest, 0, done);
+    kept = ring_bytes(width, reach, &depth);
+    if (kept == SIZE_MAX) return SIZE_MAX;
+  }
+  if (history_reach(width, longest, 0, n_steps) <= reach) return bytes;   /* it does not grow */
+  return kept > SIZE_MAX - bytes ? SIZE_MAX : bytes + kept;
+}
+
+
+size_t nm_sim_history_kept(const nm_sim *s, size_t *reach)
+{
+  if (reach) *reach = s->reach;
+  return 3 * s->width * s->depth * sizeof *s->ring + nm_sim_thread_rings_bytes(s);
+}
+
+
 size_t nm_sim_history_bytes(const nm_sim *s)
 {
   size_t bytes = 3 * s->width * s->depth * sizeof *s->ring;      /* ring and dring (ring_bytes) */
@@ -200,6 +226,28 @@ size_t nm_sim_history_bytes(const nm_sim *s)
 }
 
 
+/* Points s and its history view at ring/dring of `depth` rows holding
+** delays up to `reach` steps (nm_sim_reserve: the grown ring, or the old one
+** given back). */
+static void use_ring(nm_sim *s, double *ring, double *dring, size_t depth, size_t reach)
+{
+  s->ring = ring;
+  s->dring = dring;
+  s->depth = depth;
+  s->reach = reach;
+  s->hist.ring = ring;
+  s->hist.dring = dring;
+  s->hist.mask = depth - 1;
+  s->hist.reach = reach;
+}
+
+
+/* Grows the history to hold what runs of n_steps more read.  All or
+** nothing: the old ring is freed only once the new one and the coupling
+** sums' staged copy of it are made, so that when memory runs out the
+** simulation keeps its history as it was (and may run on within it) and the
+** reason says so.  At its peak it holds the old ring, the new one and the new
+** staged copy at once (nm_model_run_history_peak_bytes counts them). */
 int nm_sim_reserve(nm_sim *s, size_t n_steps)
 {
   if (s->unusable)
@@ -219,7 +267,8 @@ int nm_sim_reserve(nm_sim *s, size_t n_steps)
     free(ring);
     free(dring);
     return nm_sim_fail(s, NM_ENOMEM, "the delay history of %zu signals over %zu steps needs %zu "
-                       "bytes, which cannot be allocated", w, depth, bytes);
+                       "bytes, which cannot be allocated (the simulation keeps its history of "
+                       "%zu steps)", w, depth, bytes, s->depth);
   }
   size_t om = s->depth - 1, nmask = depth - 1;
   for (size_t r = 0; r < 2 * depth; r++) memcpy(ring + r * w, s->ring + om * w, w * sizeof *ring);
@@ -228,30 +277,35 @@ int nm_sim_reserve(nm_sim *s, size_t n_steps)
     memcpy(ring + ((j & nmask) + depth) * w, s->ring + (j & om) * w, w * sizeof *ring);
     memcpy(dring + (j & nmask) * w, s->dring + (j & om) * w, w * sizeof *dring);
   }
-  free(s->ring);
-  free(s->dring);
-  for (int t = 0; t < NM_MAX_THREADS; t++) {    /* the threads' copies: made again at their size */
-    free(s->tring[t]);
-    s->tring[t] = NULL;
-  }
-  s->ring = ring;
-  s->dring = dring;
-  s->depth = depth;
-  s->reach = need;
-  s->hist.ring = ring;
-  s->hist.dring = dring;
-  s->hist.mask = depth - 1;
-  s->hist.reach = need;
-  /* The sums' offsets, windows and staged copy follow the new ring. */
+  double *old_ring = s->ring, *old_dring = s->dring;
+  size_t old_depth = s->depth, old_reach = s->reach;
+  /* The sums' offsets, windows and staged copy follow the new ring (the old
+  ** staged copy goes first: it is not needed to give the old ring back). */
   nm_couplings_free(s);
+  use_ring(s, ring, dring, depth, need);
+  s->err.why[0] = 0;
   int rc = nm_couplings_prepare(s);
-  if (rc != NM_OK) {
-    s->unusable = 1;
-    if (!s->err.why[0])
-      nm_sim_fail(s, rc, "the coupling sums of a delay history of %zu signals over %zu steps "
-                  "cannot be allocated", w, depth);
+  if (rc == NM_OK) {
+    free(old_ring);
+    free(old_dring);
+    for (int t = 0; t < NM_MAX_THREADS; t++) {  /* the threads' copies: made again at their size */
+      free(s->tring[t]);
+      s->tring[t] = NULL;
+    }
+    return NM_OK;
   }
-  return rc;
+  /* Give the old ring back, with its sums as they were. */
+  char why[sizeof s->err.why];
+  snprintf(why, sizeof why, "%s", s->err.why[0] ? s->err.why : "the coupling sums cannot be allocated");
+  nm_couplings_free(s);
+  free(ring);
+  free(dring);
+  use_ring(s, old_ring, old_dring, old_depth, old_reach);
+  if (nm_couplings_prepare(s) != NM_OK) {
+    s->unusable = 1;
+    return nm_sim_fail(s, rc, "%s; the old history's sums could not be made again either", why);
+  }
+  return nm_sim_fail(s, rc, "%s (the simulation keeps its history of %zu steps)", why, old_depth);
 }
 
 

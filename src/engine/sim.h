@@ -208,7 +208,7 @@ struct nm_sim {
   size_t width, depth;
   size_t reach;             /* the longest delay the ring holds (nm_sim_reserve): the model's
                                longest, or fewer while the runs so far read no further back */
-  int unusable;             /* a reserve failed half-way: the history is gone */
+  int unusable;             /* a reserve failed and its old sums could not be made again */
   double *sring;            /* the ring signal-major (nm_sring_put, coupling_ahead.c); NULL
                                when no sum goes ahead */
   size_t sring_c0, sring_n; /* its columns: ring columns sring_c0 .. sring_c0 + sring_n - 1,

@@ -103,6 +103,9 @@ static void in_child(const char *(*job)(int, size_t), int arg, size_t room, char
 }
 
 
+static int run_steps(nm_sim *s, int method, const long *n, size_t runs);
+
+
 /* A simulation of a model whose longest delay is `longest` steps made to
 ** hold it all (nm_sim_reserve) once its address space may grow by only
 ** `room` bytes more: its reason, "" when it succeeded. */
@@ -135,6 +138,57 @@ static void test_history_named(void)
   in_child(reserve_with_room, longest, ring / 2, why, sizeof why);
   CHECK(strstr(why, "delay history of 64 signals over 65536 steps needs") && strstr(why, "bytes"),
         "a ring that does not fit is named with its bytes (got '%s')", why);
+}
+
+
+/* A simulation that has run 200 steps of a model whose longest delay is
+** `longest` steps, grown to hold it all (nm_sim_reserve) with room for the
+** new ring but not for the staged copy of it: the reserve fails, the
+** simulation keeps its ring, bit for bit, and (given memory again) runs on
+** as one never grown does.  "" when all that holds, else what did not. */
+static const char *reserve_kept(int longest, size_t room)
+{
+  static char why[768];
+  nm_model *m = delayed(longest, NM_ADDITIVE);
+  int st1, st2;
+  nm_sim *a = m ? nm_sim_new(m, 0.1, 1, &st1) : NULL, *b = m ? nm_sim_new(m, 0.1, 1, &st2) : NULL;
+  long first[] = { 200 }, then[] = { 300 };
+  if (!a || !b || run_steps(a, NM_EULER, first, 1) != NM_OK || run_steps(b, NM_EULER, first, 1) != NM_OK)
+    return "the simulations could not be made and run";
+  size_t depth = a->depth, reach = a->reach, n = 2 * a->width * depth;
+  double *ring = a->ring, *copy = malloc(n * sizeof *copy), *dcopy = malloc(n / 2 * sizeof *dcopy);
+  if (!copy || !dcopy) return "no memory for the copies";
+  memcpy(copy, a->ring, n * sizeof *copy);
+  memcpy(dcopy, a->dring, n / 2 * sizeof *dcopy);
+  struct rlimit lim = { address_space() + room, RLIM_INFINITY }, all = { RLIM_INFINITY, RLIM_INFINITY };
+  if (setrlimit(RLIMIT_AS, &lim) != 0) return "the address space could not be limited";
+  int rc = nm_sim_reserve(a, (size_t)longest);
+  setrlimit(RLIMIT_AS, &all);
+  if (rc == NM_OK) return "the reserve succeeded";
+  const char *reason = nm_sim_error(a, rc);
+  if (!strstr(reason, "keeps its history of"))
+    return snprintf(why, sizeof why, "the reason does not say the history is kept: %s", reason), why;
+  if (a->ring != ring || a->depth != depth || a->reach != reach || a->unusable)
+    return "the simulation does not hold its old ring";
+  if (memcmp(a->ring, copy, n * sizeof *copy) != 0 || memcmp(a->dring, dcopy, n / 2 * sizeof *dcopy) != 0)
+    return "the old ring's contents changed";
+  if (run_steps(a, NM_EULER, then, 1) != NM_OK || run_steps(b, NM_EULER, then, 1) != NM_OK)
+    return snprintf(why, sizeof why, "the runs after it failed: %s", nm_sim_error(a, NM_ENOMEM)), why;
+  if (memcmp(nm_sim_signals(a), nm_sim_signals(b), N * sizeof(double)) != 0)
+    return "the run after the failed reserve differs from one never grown";
+  return "";
+}
+
+
+/* A reserve that runs out of memory keeps the history it had. */
+static void test_reserve_kept(void)
+{
+  int longest = (1 << 16) - 2;
+  size_t ring = nm_history_ring_bytes(N, (size_t)longest, SIZE_MAX);
+  char why[768];
+  in_child(reserve_kept, longest, ring + ring / 4, why, sizeof why);
+  CHECK(why[0] == 0, "a reserve without room for the staged copy keeps the old ring, bit for bit, "
+        "and the simulation runs on as one never grown (got '%s')", why);
 }
 
 
@@ -299,6 +353,7 @@ int main(void)
   ** space. */
   test_history_named();
   test_history_named_short();
+  test_reserve_kept();
 #endif
   test_history_estimate();
   test_reach_bits(NM_EULER, NM_ADDITIVE, "euler");

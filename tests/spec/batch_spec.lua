@@ -335,6 +335,27 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
     end
     assert.equals(1, batches.capacity(m, { duration = -1 }, 16))            -- its own run reports it
   end)
+
+  it("batch.capacity counts a point's memory as its own run does: the history at its peak, staged copy too", function()
+    -- a delay of 10^6 steps: a 10 ms run (100 steps, 100 rows of 1 + 5 columns) holds 128 steps of
+    -- ring, the copy the sums going ahead stage, and the few steps a new simulation makes first
+    local D = random_matrix(5, 2, 60)
+    D[1][2] = 2e6
+    local far = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = D }
+    local run = { duration = 10, dt = 0.1, record = "x" }
+    assert.equals(16, batches.capacity(far, run, 16))        -- (the model built for run's dt)
+    local history, ring, peak = far.cm:history_bytes(100, 0)
+    assert.equals(5 * 128 * 24, ring)
+    assert.is_true(history > ring and peak > history)
+    local rows = 100 * 6 * 8
+    local memory = core.memory
+    finally(function() core.memory = memory end)
+    core.memory = function() return 4 * 3.5 * (peak + rows), "this machine's memory" end
+    assert.equals(3, batches.capacity(far, run, 16))
+    -- counted on the ring alone, 3 points would fit in less
+    core.memory = function() return 4 * 3 * (ring + rows), "this machine's memory" end
+    assert.equals(1, batches.capacity(far, run, 16))
+  end)
 end)
 
 describe("BoxSearch batch = K under neuromass run", function()

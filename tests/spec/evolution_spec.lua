@@ -202,6 +202,41 @@ describe("nm.explore.Evolution", function()
     return nm.explore.Evolution(def)
   end
 
+  it("claims evolution.txt exclusively: of two fits starting in one new folder, the second is refused", function()
+    local core = require "neuromass.core"
+    local dir = h.scratch()
+    -- the claim itself: the first writes, the second finds it taken, the text the first's, nothing else left
+    local path = dir .. "/claimed.txt"
+    assert.is_true(core.claim_file(path, "first\n"))
+    local ok, failure = core.claim_file(path, "second\n")
+    assert.is_nil(ok)
+    assert.equals("exists", failure.kind)
+    assert.equals("'" .. path .. "' exists already", failure.message)
+    assert.equals("first\n", read(path))
+    assert.equals("claimed.txt\n", select(2, h.sh("ls -A " .. q(dir))))   -- (no temporary file)
+    -- another fit's process claims the folder between this fit's reading it (empty) and its claim
+    evolution(dir .. "/other", { evaluations = 4 }):run()
+    local theirs = read(dir .. "/other/fit/evolution.txt")
+    local claim = core.claim_file
+    finally(function() core.claim_file = claim end)
+    core.claim_file = function(p, text)
+      assert.is_true(claim(p, theirs))
+      return claim(p, text)
+    end
+    local made, err = pcall(function() evolution(dir):run() end)
+    assert.is_false(made)
+    assert.truthy(tostring(err):find("evolution_spec.lua:%d+: Evolution: '" .. (dir .. "/fit"):gsub("%p", "%%%0") ..
+                                     "' was claimed by another fit as this one started %(another process wrote " ..
+                                     "its evolution.txt first%): evaluations"), err)
+    assert.equals(theirs, read(dir .. "/fit/evolution.txt"))        -- (theirs kept)
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))               -- (and nothing computed)
+    -- the same fit's settings (another task of its array): it goes on
+    local mine = read(dir .. "/other/fit/evolution.txt")
+    os.remove(dir .. "/fit/evolution.txt")
+    theirs = mine
+    assert.equals(4, evolution(dir, { evaluations = 4 }):run().evaluations)
+  end)
+
   it("logs every evaluation as a row of results.csv, within the bounds and the budget; writes best.json", function()
     local dir = h.scratch()
     local best = evolution(dir):run()
@@ -889,15 +924,19 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     assert.equals(json, read(ranks .. "/fit/best.json"))
   end)
 
-  it("an array task's progress line counts the evaluations of its own restarts", function()
-    -- (before: every task counted against the fit's whole budget, and ended at 8/12)
-    local dir = h.scratch()
-    h.write(dir .. "/fit.lua", [[
+  -- A fit of x_ext in [0, 1] to -x_ext with `settings` (its last entries: evaluations, ...).
+  local function progress_fit(settings)
+    return [[
 local nm = require "neuromass"
 nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 1, dt = 0.1 },
   parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end,
-  evaluations = 12, restarts = 3, out = "fit", progress = true }:run()
-]])
+  ]] .. settings .. " }:run()\n"
+  end
+
+  it("an array task's progress line counts the evaluations of its own restarts", function()
+    -- (before: every task counted against the fit's whole budget, and ended at 8/12)
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", progress_fit('evaluations = 12, restarts = 3, out = "fit", progress = true'))
     -- task 0 of 2: restarts 1 and 3, 4 evaluations each
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --task 0 --ntasks 2")
     assert.equals(0, s, e)
@@ -948,6 +987,22 @@ print(best.evaluations)
     assert.equals(11 + 6, select(2, read(ranks .. "/evals.txt"):gsub("\n", "")))
     assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
     assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+  end)
+
+  it("the progress line says why NLopt stopped a restart early, alone and with workers", function()
+    -- (before: the line stayed at 1/12, never reaching its total, and said nothing of the stop)
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua",
+            progress_fit("evaluations = 12, restarts = 2, out = arg[1], progress = true, options = { stopval = -0.9 }"))
+    local why = "after 1 of 6 evaluations: target reached (a fitness of stopval = -0.9 or more)"
+    for _, workers in ipairs { "1", "2" } do
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --workers " .. workers ..
+                           " -- fit" .. workers)
+      assert.equals(0, s, e)
+      assert.truthy(e:find("\nexplore: 2/2 points, [^\n]*; stopped: restart %d " .. why:gsub("[%(%)%.%-]", "%%%0") ..
+                           "\n$"), e)
+      for r = 1, 2 do assert.truthy(e:find("stopped: restart " .. r .. " " .. why, 1, true), e) end
+    end
   end)
 
   it("a resumed fit's progress line counts the evaluations replayed as done", function()

@@ -817,6 +817,29 @@ nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
       assert.equals(5, #text_lines(read(dir .. "/sw/results.csv")))
     end)
 
+    it("the write test's file is write-test.tmp-PID.HOST, and a killed run's is removed by the next", function()
+      local common = require "neuromass.explore.common"
+      local dir = h.scratch()
+      assert(core.mkdir_p(dir .. "/sw"))
+      local temps_made, write_temp = {}, core.write_temp
+      finally(function() core.write_temp = write_temp end)
+      core.write_temp = function(path, text)
+        local p, failure = write_temp(path, text)
+        if p then temps_made[#temps_made + 1] = p:temp() end
+        return p, failure
+      end
+      common.folder("BoxSearch", dir .. "/sw")
+      core.write_temp = write_temp
+      assert.same({ string.format("%s/sw/write-test.tmp-%d.%s", dir, core.pid(), host) }, temps_made)
+      assert.equals("", temps(dir))                                   -- (removed at once)
+      -- what a run killed during its write test left (before: results.csv.tmp-PID.HOST)
+      h.write(dir .. "/long.lua", LONG)
+      h.write(dir .. "/sw/write-test.tmp-" .. dead_pid() .. "." .. host, "")
+      local s, _, e = h.sh("cd " .. q(dir) .. " && DUR=1 " .. q(h.exe) .. " run long.lua --quiet --task 0 --ntasks 2")
+      assert.equals(0, s, e)
+      assert.equals("", temps(dir))
+    end)
+
     it("an array task removes its slice's, and beside the parts only those of its machine's ended processes",
        function()
       local dir = h.scratch()

@@ -139,3 +139,36 @@ end
     assert.equals("1\n2\n", out)
   end)
 end)
+
+describe("run's memory check counts a growing history at its peak", function()
+  local core = require "neuromass.core"
+  local memory = core.memory
+  after_each(function() core.memory = memory end)
+
+  -- FHN on HCP-80 with delays 120 x HCP's (14901 steps of 0.1 ms): after 500 ms the ring
+  -- holds 5010 steps (15.7 MB); grown for 2500 ms it is 52.4 MB with the staged copy, and
+  -- 68.2 MB while the old ring is still held beside it
+  it("refuses a continued run that fits once grown but not while it grows, giving both", function()
+    local D = {}
+    local hcp = nm.datasets.load("hcp")
+    for i = 1, 80 do D[i] = {} for j = 1, 80 do D[i][j] = hcp.Dmat[i][j] * 120 end end
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = D }
+    m:run { duration = 500, record = {} }
+    local grown, _, peak = m.cm:history_bytes(25000, 5000, select(2, m.sim:history_bytes()))
+    assert.equals(52433928, grown)
+    assert.equals(52433928 + 15728640, peak)    -- the old ring (ring and derivatives) beside it
+    core.memory = function() return 60e6, "this machine's memory" end
+    local ok, err = pcall(m.run, m, { duration = 2000, record = {}, continue = true })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("run: the delay history needs 52433928 bytes (0.0524 GB) once " ..
+                                     "grown but 68162568 bytes (0.0682 GB) at its peak", 1, true), err)
+    assert.truthy(tostring(err):find("more than this machine's memory, 60000000 bytes", 1, true), err)
+    assert.truthy(tostring(err):find("history_reach_spec.lua", 1, true), err)
+    -- the same steps in a fresh run grow a ring of a few steps: it fits
+    assert.equals(2500, #m:run({ duration = 2500, sampling_dt = 1, record = "x" }):time())
+    -- and with room for the peak the continued run goes on
+    m:run { duration = 500, sampling_dt = 1, record = {} }
+    core.memory = function() return 70e6, "this machine's memory" end
+    assert.equals(2000, #m:run({ duration = 2000, sampling_dt = 1, record = "x", continue = true }):time())
+  end)
+end)

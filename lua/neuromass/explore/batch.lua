@@ -18,6 +18,7 @@ local layout = require "neuromass.layout"
 local result = require "neuromass.result"
 local native = require "neuromass.models._native"
 local options = require "neuromass.run.options"
+local plan = require "neuromass.run.plan"
 
 local ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math, type =
       ipairs, pairs, rawget, rawequal, setmetatable, string, table, tostring, tonumber, next, pcall, math, type
@@ -127,56 +128,26 @@ M.HISTORY_BYTES = 256 * 1024
 -- points of FHN on HCP without delays took 1.5 x the time of separate runs).
 M.MAX_NODES = 512
 
--- The largest entry of the n x n matrix `m`.
-local function largest(m, n)
-  local top = 0
-  for i = 1, n do
-    local row = m[i]
-    for j = 1, n do
-      local v = row[j]
-      if v > top then top = v end
-    end
-  end
-  return top
-end
-
--- The bytes of the ring of one point's delay history for a run of n_steps
--- of dt: sim.c's rule (core.history_ring_bytes) on the sizes known before
--- the model is compiled: the columns the signals the coupling sums read, at
--- most the nodes times the variables they couple, and the longest delay in
--- steps of dt.  (The ring alone, not the copy sums going ahead stage: the
--- budget M.HISTORY_BYTES was measured on the ring.)
-local function history_bytes(m, dt, n_steps)
-  local rules, sync = m.net:resolve_sync()
-  local n, vars, longest = #m.net.nodes, {}, 0
-  for _, r in pairs(rules) do
-    if r.kind == "sum" then
-      vars[r.var] = true
-      local D = r.delays or sync.delays
-      longest = math.max(longest, layout.delay_steps(largest(D, n), dt))
-    end
-  end
-  local width = 0
-  for _ in pairs(vars) do width = width + n end
-  return core.history_ring_bytes(width, longest, n_steps)
-end
-
 --- batch.capacity(m, run, K) -> how many points like model `m` (its point's
 -- values set) one batch of at most K holds for the run options `run`:
 -- K, capped so that the batch's K x N nodes stay within M.MAX_NODES, its
--- delay history (K times one point's) within M.HISTORY_BYTES, and its
--- recorded output (K times one point's rows x columns x 8 bytes; the
--- points' results are views of it: Batch:run) within a quarter of the
--- memory the process may take (core.memory()).  At least 1 (a point on its own).
+-- delay history's ring (K times one point's) within M.HISTORY_BYTES, and
+-- what it holds in memory (K times one point's delay history at its peak
+-- and recorded output: the points' results are views of the batch's,
+-- Batch:run) within a quarter of the memory the process may take
+-- (core.memory()).  One point's needs are the run's own memory model
+-- (run/plan.lua memory_need, on the point's engine model, built for run's
+-- dt when it is not yet).  At least 1 (a point on its own).
 function M.capacity(m, run, K)
   local n = #m.net.nodes
   local cap = math.min(K, M.MAX_NODES // n)
   local ok, o = pcall(options.read, m, run, nil, 1)
-  if not ok then return 1 end                      -- (its own run reports the error)
-  local ring = history_bytes(m, o.dt, o.n_steps)
+  local built, cm = false, nil
+  if ok then built, cm = pcall(plan.engine_model, m, o.dt, false, 1) end
+  if not built then return 1 end                   -- (its own run reports the error)
+  local _, peak, ring, rows = plan.memory_need(cm, 0, o.n_steps, o.n_steps // o.every, 1 + #o.cols.sigs)
   if ring > 0 then cap = math.min(cap, M.HISTORY_BYTES // ring) end
-  local kept = 8 * (o.n_steps // o.every) * (1 + #o.cols.sigs)
-  if kept > 0 then cap = math.min(cap, math.floor(core.memory() / 4 / kept)) end
+  if peak + rows > 0 then cap = math.min(cap, math.floor(core.memory() / 4 / (peak + rows))) end
   return math.max(1, math.tointeger(cap) or 1)
 end
 

@@ -7,6 +7,7 @@
 -- processes must have computed.
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
+local leftovers = require "neuromass.explore.leftovers"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local options = require "neuromass.run.options"
@@ -194,8 +195,10 @@ local PROBE_BYTES = 4096
 --- common.folder(what, out[, sub]) -> the absolute path of an exploration's
 -- folder `out` (under --out when relative), created (and its subfolder
 -- `sub`, e.g. "parts"), and proven writable by writing and removing a
--- temporary file of PROBE_BYTES beside its results.csv (a read-only folder,
--- and a full disk): a sweep never computes for hours to find it cannot save.
+-- temporary file of PROBE_BYTES (a read-only folder, and a full disk): a
+-- sweep never computes for hours to find it cannot save.  The file is
+-- write-test.tmp-<pid>.<host> (leftovers.PROBE): what a process killed
+-- meanwhile leaves, the next run of the folder removes.
 -- Errors "WHAT: cannot ..." at the user's line.
 function M.folder(what, out, sub)
   local given = paths.resolve(out, 3)
@@ -207,7 +210,7 @@ function M.folder(what, out, sub)
   end
   local dir = paths.folder(given)
   -- (a block's worth, not an empty file, which a full disk takes too)
-  local probe, failure = core.write_temp(dir .. "/results.csv", string.rep("\n", PROBE_BYTES))
+  local probe, failure = core.write_temp(dir .. "/" .. leftovers.PROBE, string.rep("\n", PROBE_BYTES))
   if not probe then
     check.error(string.format("%s: cannot write in the folder '%s': %s", what, dir, failure.message), 2)
   end

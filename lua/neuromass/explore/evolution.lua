@@ -330,7 +330,31 @@ local NOT_OURS = ": the table was edited, or the model or fitness changed since 
 -- fitness answers NLopt when the row is of this very point (bit for bit),
 -- and is an error when it is not, as is a logged row of the restart that
 -- NLopt does not ask for (on_row is not called for replayed rows).
-local function restart(self, r, base, share, h, logged, on_row)
+-- Why NLopt ended a restart before its budget (its result: l_nlopt.c), as
+-- the progress line says it, with the criterion's setting (`o`: the options).
+local function stop_reason(result, o)
+  local function set(...)
+    local parts = {}
+    for _, key in ipairs { ... } do
+      if o[key] and o[key] > 0 then parts[#parts + 1] = key .. " = " .. check.number(o[key]) end
+    end
+    return table.concat(parts, ", ")
+  end
+  if result == "STOPVAL_REACHED" then
+    return string.format("target reached (a fitness of stopval = %s or more)", check.number(o.stopval))
+  elseif result == "FTOL_REACHED" then
+    return string.format("no improvement beyond the tolerance (%s)", set("ftol_rel", "ftol_abs"))
+  elseif result == "XTOL_REACHED" then
+    return string.format("the point moved less than the tolerance (%s)", set("xtol_rel", "xtol_abs"))
+  elseif result == "MAXTIME_REACHED" then
+    return string.format("time limit reached (maxtime = %s s)", check.number(o.maxtime))
+  elseif result == "SUCCESS" then
+    return "the algorithm converged"
+  end
+  return "NLopt's " .. result
+end
+
+local function restart(self, r, base, share, h, logged, on_row, on_stop)
   local params = self.params
   local first = (r - 1) * share
   local budget = math.min(share, self.evaluations - first)
@@ -359,6 +383,10 @@ local function restart(self, r, base, share, h, logged, on_row)
   end
   local ok, res = pcall(nlopt.maximize, opts)
   if not ok then return nil, bare(res) end
+  if k < budget then      -- (NLopt's criteria ended it early: the progress line says why)
+    on_stop(budget - k, string.format("restart %d after %d of %d evaluations: %s", r, k, budget,
+                                      stop_reason(res.result, opts)))
+  end
   for i = first + k + 1, first + budget do
     if logged[i] then
       return nil, string.format("row %d of %s is an evaluation of restart %d, which asked for none after " ..
@@ -490,7 +518,23 @@ local function log_of(self, dir, base, h, writes)
       end
     end
   end
-  if writes and have ~= want then
+  if writes and have == nil then
+    -- claimed (core.claim_file): of two processes starting fits in one new
+    -- folder at once, one writes it; the other reads it then, and goes on
+    -- only when it is its own fit's (another task of one array)
+    local claimed, failure = core.claim_file(path, want)
+    if not claimed and failure.kind ~= "exists" then
+      check.error(string.format("Evolution: cannot write '%s': %s", path, failure.message), 3)
+    end
+    f = not claimed and io.open(path, "r")
+    have = f and f:read("a") or want
+    if f then f:close() end
+    if have ~= want then
+      check.error(string.format("Evolution: '%s' was claimed by another fit as this one started (another " ..
+                                "process wrote its %s first): %s. Choose another out for this one, or run " ..
+                                "them one after the other", dir, M.SETTINGS, settings_diff(have, want)), 3)
+    end
+  elseif writes and have ~= want then       -- (another fit's, no evaluation of which was kept)
     local wrote, err = write(path, want)
     if not wrote then check.error(string.format("Evolution: cannot write '%s': %s", path, err), 3) end
   end
@@ -644,12 +688,14 @@ function Evolution:run()
       end
     end
   end
-  local done = progress.reporter(h, plan, self.progress, total, before, "evolution: evaluation",
-                                 plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
+  local done, stopped_early = progress.reporter(h, plan, self.progress, total, before, "evolution: evaluation",
+                                                plan.kind == "workers" and math.min(plan.n, self.restarts) or 1)
+  -- a restart NLopt ended early: its evaluations not run leave the count (a worker's: told its parent)
+  local on_stop = plan.worker and workers.report_stop or stopped_early
   local n = 0
   if plan.kind == "workers" and self.restarts > 1 then
     local ok, err = workers.run(h, ordinal, plan, self.restarts, done,
-                                function(task, pid) spread.held_by(dir, task, pid) end)
+                                function(task, pid) spread.held_by(dir, task, pid) end, stopped_early)
     spread.clear_claims(dir)
     local names, joined, done_parts, files = merge.read(dir, params.names)
     if names then                       -- the evaluations done joined into results.csv, even after a stop
@@ -689,7 +735,7 @@ function Evolution:run()
             if plan.worker then workers.report(i, row.status) end
             done(i, row.status)
             tick()
-          end)
+          end, on_stop)
           -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
           if not ok and ranks and core.stop_signal() then stopped = err; return end
           if not ok then save(true); check.error("Evolution: " .. err, 2) end

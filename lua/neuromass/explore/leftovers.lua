@@ -11,6 +11,13 @@ local ipairs, math, tonumber, os, string = ipairs, math, tonumber, os, string
 
 local M = {}
 
+--- The name of the file that proves an exploration's folder writable
+-- before it computes (common.folder): written as
+-- "write-test.tmp-<pid>.<host>" (core.write_temp) and removed at once, so
+-- that what a process killed meanwhile leaves is a temporary name of its
+-- own, not one beside results.csv, which M.clear removes as any other.
+M.PROBE = "write-test"
+
 -- The process id and machine of a temporary name ("x.tmp-12.node7"; an
 -- older neuromass's "x.tmp-12" has no machine), or nil for any other name.
 local function temp_of(name)

@@ -37,13 +37,24 @@ function Progress:step(failed)
   if now ~= self.shown or self.done == self.total then self:show(now) end
 end
 
+--- progress:stop(skipped, why): a piece of the work (an Evolution's
+-- restart) ended before its budget: its `skipped` points will not run (the
+-- total counts them no more), and the line says why from now on ("...;
+-- stopped: WHY"; the latest reason).
+function Progress:stop(skipped, why)
+  self.total = self.total - skipped
+  self.why = why
+  self:show(os.time())
+end
+
 function Progress:show(now)
   self.shown = now
   local elapsed, here = now - self.start, self.done - self.before
   local eta = here > 0 and elapsed / math.max(here, self.parallel) * (self.total - self.done) or nil
-  local line = string.format("explore: %s%d/%d points%s, %s elapsed%s", self.label, self.done, self.total,
+  local line = string.format("explore: %s%d/%d points%s, %s elapsed%s%s", self.label, self.done, self.total,
                              self.failed > 0 and string.format(" (%d failed)", self.failed) or "",
-                             span(elapsed), self.done < self.total and eta and (", ETA " .. span(eta)) or "")
+                             span(elapsed), self.done < self.total and eta and (", ETA " .. span(eta)) or "",
+                             self.why and "; stopped: " .. self.why or "")
   if self.tty then
     io.stderr:write("\r", line, "\27[K", self.done == self.total and "\n" or "")
   else
@@ -53,7 +64,8 @@ function Progress:show(now)
 end
 
 --- progress.reporter(h, plan, show, total, done, what[, parallel]) ->
--- report(i, status), to call as each point ends: a failed point's line
+-- report(i, status), stopped(skipped, why): report, to call as each point
+-- ends; stopped, as a piece of the work ends early (Progress:stop).  A failed point's line
 -- "WHAT I failed: ..." on stderr (not under --quiet), and the progress line
 -- of `total` points, `done` of them before, when `show` (true|false; nil: on
 -- a terminal without --quiet), `parallel` of them running at once (M.new).
@@ -70,6 +82,8 @@ function M.reporter(h, plan, show, total, done, what, parallel)
       io.stderr:write(bar and bar.tty and "\r\27[K" or "", string.format("%s %d %s\n", what, i, status))
     end
     if bar then bar:step(status ~= "ok") end
+  end, function(skipped, why)
+    if bar then bar:stop(skipped, why) end
   end
 end
 

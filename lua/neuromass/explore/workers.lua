@@ -25,6 +25,14 @@ function M.report(i, status)
   io.stdout:flush()
 end
 
+--- The line a worker writes when a piece of its work (an Evolution's
+-- restart) ends before its budget: `skipped` points will not run, and why
+-- (the parent's progress line, progress.reporter's stopped).
+function M.report_stop(skipped, why)
+  io.stdout:write(M.MARK, "stop\t", string.format("%d", skipped), "\t", (why:gsub("[\t\n]", " ")), "\n")
+  io.stdout:flush()
+end
+
 --- The line a worker writes for a one-time warning of kind `key` (the
 -- `pass` of warnings.exploration in a worker).
 function M.report_warning(key, text)
@@ -64,7 +72,7 @@ end
 -- line), calling on_start(task, pid) as worker `task` starts as process
 -- `pid` (the holders of the folder's lock: spread.held_by) and on_point(i,
 -- status) as each worker finishes point i; fails when a worker failed.
-function M.run(h, ordinal, plan, jobs, on_point, on_start)
+function M.run(h, ordinal, plan, jobs, on_point, on_start, on_stop)
   local n = math.min(plan.n, jobs)
   local args = {}
   -- (h.argv: the command line as the executable read it, less the options that spread it)
@@ -119,7 +127,10 @@ function M.run(h, ordinal, plan, jobs, on_point, on_start)
         local task, status_code = tail:match("^exit\t(%d+)\t(%d+)$")
         local started, pid = tail:match("^pid\t(%d+)\t(%d+)$")
         local kind, counts = tail:match("^tally\t([^\t]*)\t(.*)$")
-        if task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
+        local skipped, why = tail:match("^stop\t(%d+)\t(.*)$")
+        if skipped then
+          if on_stop then on_stop(math.tointeger(tonumber(skipped)), why) end
+        elseif task then exits[#exits + 1] = M.exit_text(task, math.tointeger(tonumber(status_code)))
         elseif started then
           if on_start then on_start(math.tointeger(tonumber(started)), math.tointeger(tonumber(pid))) end
         elseif pgid then core.forward_stop_signals(math.tointeger(tonumber(pgid)))

@@ -109,28 +109,68 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
+--- M.memory_need(cm, done, n_steps, rows, cols[, reach, kept]) -> history,
+-- peak, ring, result: the bytes a run of engine model `cm` from step `done`
+-- over n_steps more, keeping `rows` rows of `cols` columns, holds: its delay
+-- history once grown, with the copy the coupling sums stage, and at its peak
+-- while it grows (cm:history_bytes, the engine's rule: sim.c; `reach`,
+-- `kept`: a continued simulation's, sim:history_bytes(); nil: the ring a
+-- run to `done` makes), the ring's part of the history, and the kept result
+-- (8-byte numbers).  The one memory model of a run: check_memory and a
+-- batch's capacity (explore/batch.lua) read it.
+function M.memory_need(cm, done, n_steps, rows, cols, reach, kept)
+  local history, ring, peak = cm:history_bytes(done + n_steps, done, reach, kept)
+  return history, peak, ring, rows * cols * 8
+end
+
+--- M.engine_model(self, dt, continuing, level) -> model.cm for time step dt
+-- (ms): the one built before, or built again (compile.build) when the model,
+-- its matrices (the user's tables: an edit since the build) or dt changed;
+-- a continued run cannot have it built again (errors at `level`).
+function M.engine_model(self, dt, continuing, level)
+  if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
+    if continuing then
+      error("run: cannot continue after changing " .. M.changes(self, dt) .. " (the engine " ..
+            "model is built again for that: start a fresh run, without continue)", level + 1)
+    end
+    self.cm = compile.build(self, dt, level + 1)
+    self.built_dt, self.dirty = dt, false
+  end
+  return self.cm
+end
+
 -- Refuses, before anything is allocated, a delay history or a kept result
 -- larger than the memory the process may take (core.memory: the machine's,
 -- or what a limit on its address space leaves, with the `held` bytes of the
 -- model's simulation's history, which a fresh run frees and a continued one
 -- grows).  The history is what the simulation holds once this run, from
 -- step `done`, is reserved: no longer than the runs read (a continued run
--- may grow it: sim.c nm_sim_reserve), with the copy the coupling sums stage.
-local function check_memory(cm, done, n_steps, rows, cols, dt, held, level)
+-- may grow it: sim.c nm_sim_reserve), with the copy the coupling sums stage;
+-- and at its peak, while it grows, the ring it replaces as well (`reach`,
+-- `kept`: the continued simulation's, sim:history_bytes(); nil: the ring a
+-- run to `done` makes), which must fit too.
+local function check_memory(cm, done, n_steps, rows, cols, dt, held, reach, kept, level)
   local memory, what = core.memory(held)
-  local history = cm:history_bytes(done + n_steps)
+  local history, peak, _, result = M.memory_need(cm, done, n_steps, rows, cols, reach, kept)
   if history > memory then
     error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
                         "dt = %s ms), more than %s, %s; use a larger dt or " ..
                         "shorter delays", bytes_text(history), cm:max_delay(), check.number(dt),
                         what, bytes_text(memory)), level + 1)
   end
-  local kept = rows * cols * 8
-  if kept > memory - history then
+  if peak > memory then
+    error(string.format("run: the delay history needs %s once grown but %s at its peak, while " ..
+                        "the grown one is made beside the %s it replaces (the longest delay is " ..
+                        "%d steps of dt = %s ms), more than %s, %s; start a fresh run of the " ..
+                        "whole duration, use a larger dt or shorter delays",
+                        bytes_text(history), bytes_text(peak), bytes_text(peak - history),
+                        cm:max_delay(), check.number(dt), what, bytes_text(memory)), level + 1)
+  end
+  if result > memory - history then
     error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than %s, " ..
                         "%s; use a larger sampling_dt, record fewer variables, " ..
                         "or stream to output.csv (with 'record' naming only what to keep in memory)",
-                        rows, cols, bytes_text(kept), what, bytes_text(memory)), level + 1)
+                        rows, cols, bytes_text(result), what, bytes_text(memory)), level + 1)
   end
 end
 
@@ -263,16 +303,7 @@ function M.make(self, o, h, level, dry)
   end
   local sim_dt, sim_steps = M.engine_step(o)
   if continuing then M.same_kind(self.sim_kind, o, level + 1) end
-  -- (the matrices are the user's tables: an edit since the build rebuilds too)
-  if self.dirty or self.built_dt ~= dt or not self.net:same_matrices(self.matrix_snapshot) then
-    if continuing then
-      error("run: cannot continue after changing " .. M.changes(self, dt) .. " (the engine " ..
-            "model is built again for that: start a fresh run, without continue)", level + 1)
-    end
-    self.cm = compile.build(self, dt, level + 1)
-    self.built_dt, self.dirty = dt, false
-  end
-  local cm = self.cm
+  local cm = M.engine_model(self, dt, continuing, level + 1)
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true, bold = true }, "run: output", level + 1)
@@ -302,8 +333,11 @@ function M.make(self, o, h, level, dry)
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
   -- run that wants only BOLD holds memory independent of its duration.
   local keep = #o.cols.sigs > 0 and not ((output.csv or output.audio) and opts.record == nil)
-  local held = not dry and self.sim and self.sim:history_bytes() or 0
-  check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, held, level + 1)
+  local held, reach, kept = 0, nil, nil
+  if not dry and self.sim then held, reach, kept = self.sim:history_bytes() end
+  if not continuing then reach, kept = nil, nil end     -- (a fresh run makes its own)
+  check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, held,
+               reach, kept, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
