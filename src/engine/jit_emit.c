@@ -70,6 +70,7 @@ static void prelude(buf *b, int wide)
          "typedef struct {\n"
          "  void (*count_clamped)(const tbl_t *, unsigned long, double, double);\n"
          "  double (*hist_read)(const void *, const double *, long, int);\n"
+         "  void (*exp_lanes)(size_t, const double *, double *);\n"
          "} env_t;\n"
          "typedef struct {\n"
          "  double *V; const double *P; double *U; double *D; double t;\n"
@@ -80,8 +81,9 @@ static void prelude(buf *b, int wide)
   put(b, "_Static_assert(sizeof(tbl_t) == %zu && offsetof(tbl_t, values) == %zu && "
          "offsetof(tbl_t, clamped_col) == %zu, \"nm_table2d\");\n", sizeof(nm_table2d),
       offsetof(nm_table2d, values), offsetof(nm_table2d, clamped_col));
-  put(b, "_Static_assert(sizeof(env_t) == %zu && offsetof(env_t, hist_read) == %zu, \"nm_jit_env\");\n",
-      sizeof(nm_jit_env), offsetof(nm_jit_env, hist_read));
+  put(b, "_Static_assert(sizeof(env_t) == %zu && offsetof(env_t, hist_read) == %zu && "
+         "offsetof(env_t, exp_lanes) == %zu, \"nm_jit_env\");\n",
+      sizeof(nm_jit_env), offsetof(nm_jit_env, hist_read), offsetof(nm_jit_env, exp_lanes));
   put(b, "_Static_assert(sizeof(ctx_t) == %zu && offsetof(ctx_t, t) == %zu && "
          "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
       sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
@@ -331,6 +333,17 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
   if (in->dst < 0 && op != -1 - NM_SINK_DERIV && op != -1 - NM_SINK_SIGNAL &&
       op != -1 - NM_SINK_INPUT)
     return;
+  if (b->blocked && op == NM_OP_EXP) {
+    /* The block's lanes at once through the engine's exp (libm's bits,
+    ** vectorised: exp_lanes.c), between the loops; its operand and result
+    ** are arrays of the block's lanes (per_lane). */
+    segment(b, -1);
+    put(b, "    E->exp_lanes(%d, ", BLOCK);
+    if (written[in->a]) put(b, "r%d", in->a);
+    else put(b, "R + %zu + l", (size_t)in->a * b->stride);
+    put(b, ", r%d);\n", in->dst);
+    return;
+  }
   if (b->blocked) segment(b, alone(in));
   if (op == NM_OP_TABLE2D) {
     lookup(b, in, written, (*look)++, share);
@@ -444,6 +457,7 @@ static void per_lane(const nm_program *p, const int *share, int n_look, unsigned
       if (regs[r] < 0 || (size_t)regs[r] > p->n_regs) continue;
       if (seg_of[regs[r]] < 0) seg_of[regs[r]] = seg;
       else if (seg_of[regs[r]] != seg) wide[regs[r]] = 1;
+      if (op == NM_OP_EXP) wide[regs[r]] = 1;     /* exp_lanes takes arrays */
     }
     if (op == NM_OP_TABLE2D) {
       lseg[look] = seg;

@@ -1,0 +1,172 @@
+/*
+** exp_lanes.c: exp over an array of doubles (the interpreter's NM_OP_EXP
+** over its lanes, native code's blocks of 8 lanes: expr.c, jit_emit.c) with
+** the bits of the C library's exp, at a fraction of its cost: glibc's own
+** algorithm and table (exp_lanes.h, exp_lanes_data.h), in a loop the
+** compiler vectorises, 8 values at a time on AVX-512, 4 on AVX2 (both with
+** FMA, as glibc's FMA build), or the step without fused operations in plain
+** C (glibc's SSE2 and AVX builds, for processors without FMA).  A value off
+** the step's path (|x| < 2^-54 or >= 512, NaN, infinite: overflow, subnormal
+** and zero results) is libm's own call, so it is libm's, errno included.
+** Which kernel runs is checked once per process against this process's
+** exp, bit for bit; when none agrees, every value is exp's call.
+*/
+#include <errno.h>
+#include <fenv.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "exp_lanes.h"
+#include "exp_lanes_data.h"
+#include "sim.h"
+
+/* Values per block: the vector loop's results wait in a local array, so that
+** a value off the path still has its x when out is x. */
+enum { BLOCK = 64 };
+
+/* One block (n <= BLOCK) through the step: y[i] and off[i] (whether x[i] is
+** off the path, then y[i] is not exp's); the result says whether any is. */
+#define EXP_BODY(REDUCE, FINISH)                                                        \
+  int any = 0;                                                                          \
+  _Pragma("omp simd reduction(|:any)")                                                  \
+  for (size_t i = 0; i < n; i++) {                                                      \
+    uint64_t ki;                                                                        \
+    double r = REDUCE(x[i], &ki);                                                       \
+    y[i] = FINISH(r, ki);                                                               \
+    off[i] = nm_exp_off(x[i]);                                                          \
+    any |= off[i];                                                                      \
+  }                                                                                     \
+  return any;
+
+#define EXP_ARGS size_t n, const double *restrict x, double *restrict y, int *restrict off
+
+static int block_plain(EXP_ARGS) { EXP_BODY(nm_exp_reduce_plain, nm_exp_finish_plain) }
+#if NM_X86_SIMD
+__attribute__((target("avx2,fma")))
+static int block_avx2(EXP_ARGS) { EXP_BODY(nm_exp_reduce_fma, nm_exp_finish_fma) }
+__attribute__((target("avx512f,fma")))
+static int block_avx512(EXP_ARGS) { EXP_BODY(nm_exp_reduce_fma, nm_exp_finish_fma) }
+#endif
+
+
+void nm_exp_lanes_on(int k, size_t n, const double *x, double *out)
+{
+  if (k == NM_EXP_LIBM) {
+    for (size_t i = 0; i < n; i++) out[i] = exp(x[i]);
+    return;
+  }
+  for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+    size_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
+    double y[BLOCK];
+    int off[BLOCK], any;
+#if NM_X86_SIMD
+    if (k == NM_EXP_AVX512) any = block_avx512(m, x + i0, y, off);
+    else if (k == NM_EXP_AVX2) any = block_avx2(m, x + i0, y, off);
+    else
+#endif
+      any = block_plain(m, x + i0, y, off);
+    if (!any) {
+      memcpy(out + i0, y, m * sizeof *y);
+      continue;
+    }
+    for (size_t i = 0; i < m; i++) out[i0 + i] = off[i] ? exp(x[i0 + i]) : y[i];
+  }
+}
+
+
+int nm_exp_kernel_runs(int k)
+{
+  if (k == NM_EXP_LIBM || k == NM_EXP_PLAIN) return 1;
+#if NM_X86_SIMD
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("fma")) return 0;
+  if (k == NM_EXP_AVX2) return __builtin_cpu_supports("avx2");
+  if (k == NM_EXP_AVX512) return __builtin_cpu_supports("avx512f");
+#endif
+  return 0;
+}
+
+
+const char *nm_exp_kernel_name(int k)
+{
+  static const char *const names[] = { "libm", "plain", "avx2", "avx512" };
+  return k >= NM_EXP_LIBM && k <= NM_EXP_AVX512 ? names[k] : "?";
+}
+
+
+/*
+** The check: 8192 values spread over [-746, 711) (every part of the table and
+** of the polynomial's range), then the edges: either side of the path's
+** limits (2^-54, 512), of the largest finite result (709.78...) and of the
+** smallest normal and subnormal results (-708.39..., -745.13...), +-0,
+** subnormal x, +-inf, NaN of either sign; in one call, so that blocks of 64
+** and a shorter last one are both taken.  errno and the floating-point
+** flags are as before it (the overflows set them).
+*/
+int nm_exp_kernel_agrees(int k)
+{
+  enum { M = 8192 };
+  static const double edges[] = {
+    0.0, -0.0, 0x1p-54, -0x1p-54, 0x1.fffffffffffffp-55, -0x1.fffffffffffffp-55, 0x1p-60,
+    0x1p-1074, -0x1p-1074, 0x1p-1022, 1e-300, 512.0, -512.0, 0x1.fffffffffffffp8,
+    -0x1.fffffffffffffp8, 0x1.62e42fefa39efp9, 0x1.62e42fefa39f0p9, 710.0, 1000.0, 1024.0,
+    -0x1.6232bdd7abcd2p9, -0x1.6232bdd7abcd3p9, -708.0, -720.0, -740.0, -0x1.74385446d71c3p9,
+    -0x1.74910d52d3051p9, -0x1.74910d52d3052p9, -746.0, -1000.0, -1075.0, 1.0, -1.0, 0.5,
+    0x1.62e42fefa39efp-8, INFINITY, -INFINITY, NAN, -NAN,
+  };
+  enum { EDGES = sizeof edges / sizeof *edges };
+  double *x = malloc((M + EDGES) * sizeof *x), *o = malloc((M + EDGES) * sizeof *o);
+  if (!x || !o) { free(x); free(o); return 0; }
+  uint64_t s = 0x2545f4914f6cdd1dULL;
+  for (size_t i = 0; i < M; i++) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    x[i] = -746.0 + 1457.0 * (double)(s >> 11) * 0x1p-53;
+  }
+  memcpy(x + M, edges, sizeof edges);
+  int saved_errno = errno;
+  fenv_t env;
+  fegetenv(&env);
+  nm_exp_lanes_on(k, M + EDGES, x, o);
+  int ok = 1;
+  for (size_t i = 0; i < M + EDGES && ok; i++) {
+    double w = exp(x[i]);
+    ok = memcmp(&w, &o[i], sizeof w) == 0;
+  }
+  fesetenv(&env);
+  errno = saved_errno;
+  free(x);
+  free(o);
+  return ok;
+}
+
+
+static pthread_once_t check_once = PTHREAD_ONCE_INIT;
+static int chosen = NM_EXP_LIBM;
+
+static void check(void)
+{
+  int level = nm_simd_level();
+  const int order[] = { NM_EXP_AVX512, NM_EXP_AVX2, NM_EXP_PLAIN };
+  for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+    int k = order[i];
+    if ((k == NM_EXP_AVX512 && level < NM_SIMD_AVX512) || (k == NM_EXP_AVX2 && level < NM_SIMD_AVX2))
+      continue;
+    if (nm_exp_kernel_runs(k) && nm_exp_kernel_agrees(k)) {
+      chosen = k;
+      return;
+    }
+  }
+}
+
+
+int nm_exp_lanes_kernel(void)
+{
+  pthread_once(&check_once, check);
+  return chosen;
+}
+
+
+void nm_exp_lanes(size_t n, const double *x, double *out)
+{
+  nm_exp_lanes_on(nm_exp_lanes_kernel(), n, x, out);
+}
