@@ -105,11 +105,12 @@ enum nm_exp_kernel { NM_EXP_LIBM, NM_EXP_PLAIN, NM_EXP_AVX2, NM_EXP_AVX512 };
 ** checks the kernels once per process. */
 void nm_exp_lanes(size_t n, const double *x, double *out);
 
-/* The kernel nm_exp_lanes uses: the widest of AVX-512, AVX2 (both with FMA,
-** within NEUROMASS_SIMD's level, nm_simd_level) and the plain step whose
-** values equal libm's exp bit for bit on a sweep of values and the edge
-** cases (-745 .. 710, subnormal results, the path's limits, +-0, +-inf,
-** NaN); NM_EXP_LIBM when none does (another C library, another exp). */
+/* The kernel nm_exp_lanes uses: the first of AVX2 and AVX-512 (both with
+** FMA, within NEUROMASS_SIMD's level, nm_simd_level; AVX-512 first when
+** NEUROMASS_SIMD=avx512 names it), then the plain step, whose values equal
+** libm's exp bit for bit on a sweep of values and the edge cases (-746 ..
+** 711, subnormal results, the path's limits, +-0, +-inf, NaN); NM_EXP_LIBM
+** when none does (another C library, another exp). */
 int nm_exp_lanes_kernel(void);
 
 /* nm_exp_lanes on kernel k (enum nm_exp_kernel), checked or not: for the

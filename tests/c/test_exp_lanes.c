@@ -7,7 +7,8 @@
 ** overflow, the subnormal and zero results), the edge cases (+-0, subnormal
 ** x, +-inf, NaN of either sign), in blocks of every length from 1 to 70, in
 ** place and not; errno on overflow as exp's.  Then the choice: with FMA the
-** widest kernel within NEUROMASS_SIMD's level; and, in a child process whose
+** AVX2 kernel within NEUROMASS_SIMD's level (AVX-512 when it names avx512,
+** in a child process); and, in a child process whose
 ** libm is made to take glibc's build without FMA (GLIBC_TUNABLES: the
 ** FMA kernels then differ from exp), the plain kernel, tested the same way;
 ** in one with NEUROMASS_SIMD=off, libm's own calls (the plain kernel differs
@@ -181,9 +182,11 @@ int main(int argc, char **argv)
         if (nm_exp_kernel_runs(k)) test_kernel(k, x, n);
       CHECK(!nm_exp_kernel_agrees(NM_EXP_PLAIN), "the plain kernel differs from this exp (fused)");
     }
-    int level = nm_simd_level(), want = libm_plain ? NM_EXP_PLAIN
-                                      : level == NM_SIMD_AVX512 && nm_exp_kernel_runs(NM_EXP_AVX512) ? NM_EXP_AVX512
-                                      : level >= NM_SIMD_AVX2 && fma_cpu ? NM_EXP_AVX2 : NM_EXP_LIBM;
+    const char *simd = getenv("NEUROMASS_SIMD");
+    int level = nm_simd_level(), named512 = simd && strcmp(simd, "avx512") == 0;
+    int want = libm_plain ? NM_EXP_PLAIN
+             : named512 && level == NM_SIMD_AVX512 && nm_exp_kernel_runs(NM_EXP_AVX512) ? NM_EXP_AVX512
+             : level >= NM_SIMD_AVX2 && fma_cpu ? NM_EXP_AVX2 : NM_EXP_LIBM;
     CHECK(nm_exp_lanes_kernel() == want, "the kernel chosen is %s (%s)", nm_exp_kernel_name(want),
           nm_exp_kernel_name(nm_exp_lanes_kernel()));
     double in[3] = { -1.0, 0.25, 3.0 }, out[3];
@@ -199,6 +202,9 @@ int main(int argc, char **argv)
 #endif
     if (fma_cpu)
       CHECK(child(argv[0], "off", "NEUROMASS_SIMD", "off"), "the child with NEUROMASS_SIMD=off passed");
+    if (fma_cpu && nm_exp_kernel_runs(NM_EXP_AVX512) && !named512)
+      CHECK(child(argv[0], "", "NEUROMASS_SIMD", "avx512"),
+            "the child with NEUROMASS_SIMD=avx512 (AVX-512 first) passed");
   }
   free(x);
   return test_summary();
