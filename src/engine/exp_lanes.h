@@ -60,14 +60,21 @@ static inline double nm_exp_reduce_fma(double x, uint64_t *ki)
   return fma(kd, nm_exp_word(NM_EXP_NEGLN2LON), fma(kd, nm_exp_word(NM_EXP_NEGLN2HIN), x));
 }
 
+/* 2^(k/128) as scale (1 + *tail), from the table entry k mod 128 and the
+** exponent k/128 (ki: the reduction's bits of k). */
+static inline double nm_exp_scale(uint64_t ki, double *tail)
+{
+  uint64_t idx = 2 * (ki & 127), sbits = nm_exp_data[NM_EXP_TAB + 1 + idx] + (ki << 45);
+  double scale;
+  *tail = nm_exp_word(NM_EXP_TAB + idx);
+  memcpy(&scale, &sbits, sizeof scale);
+  return scale;
+}
+
 /* exp of x = k ln2/128 + r, from r and ki (nm_exp_reduce_fma's). */
 static inline double nm_exp_finish_fma(double r, uint64_t ki)
 {
-  uint64_t idx = 2 * (ki & 127);
-  double tail = nm_exp_word(NM_EXP_TAB + idx), scale;
-  uint64_t sbits = nm_exp_data[NM_EXP_TAB + 1 + idx] + (ki << 45);
-  memcpy(&scale, &sbits, sizeof scale);
-  double r2 = r * r;
+  double tail, scale = nm_exp_scale(ki, &tail), r2 = r * r;
   double tmp = fma(fma(r, nm_exp_word(NM_EXP_C2 + 3), nm_exp_word(NM_EXP_C2 + 2)), r2 * r2,
                    fma(fma(r, nm_exp_word(NM_EXP_C2 + 1), nm_exp_word(NM_EXP_C2)), r2, tail + r));
   return fma(tmp, scale, scale);
@@ -84,11 +91,7 @@ static inline double nm_exp_reduce_plain(double x, uint64_t *ki)
 
 static inline double nm_exp_finish_plain(double r, uint64_t ki)
 {
-  uint64_t idx = 2 * (ki & 127);
-  double tail = nm_exp_word(NM_EXP_TAB + idx), scale;
-  uint64_t sbits = nm_exp_data[NM_EXP_TAB + 1 + idx] + (ki << 45);
-  memcpy(&scale, &sbits, sizeof scale);
-  double r2 = r * r;
+  double tail, scale = nm_exp_scale(ki, &tail), r2 = r * r;
   double tmp = tail + r + r2 * (nm_exp_word(NM_EXP_C2) + r * nm_exp_word(NM_EXP_C2 + 1)) +
                r2 * r2 * (nm_exp_word(NM_EXP_C2 + 2) + r * nm_exp_word(NM_EXP_C2 + 3));
   return scale + scale * tmp;
