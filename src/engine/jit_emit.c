@@ -3,7 +3,8 @@
 ** docs/jit.md).  The emitted function runs lane by lane (or a block of
 ** lanes at a time, below): for each lane it
 ** performs the interpreter's instructions in the interpreter's order, with
-** the same C operations and the same libm calls, on locals instead of
+** the same C operations and the same libm calls (exp over a block's lanes:
+** the engine's nm_exp_lanes, as the interpreter's), on locals instead of
 ** register vectors.  Within one lane that is the interpreter's arithmetic
 ** exactly; across lanes nothing is shared (a program whose store overlaps
 ** another lane's read is refused: the interpreter would finish every lane of
@@ -175,7 +176,8 @@ static const char *binary_infix(int op)
 ** SIMD instructions (one lane per element); a register that lives across
 ** segments is a local array of the block's lanes (per_lane).  What does not vectorise stays out of those
 ** loops: a call (libm without vector forms, a delayed read) and floor (no
-** vector rounding without -fno-trapping-math) get a loop of their own, and
+** vector rounding without -fno-trapping-math) get a loop of their own, exp
+** one call for the block's lanes (env->exp_lanes) between loops, and
 ** the count of clamped table lookups waits after the block, in per-lane
 ** flags.  In both forms lane l sees the interpreter's operations in the
 ** interpreter's order; only the interleaving across lanes differs, and
@@ -274,7 +276,8 @@ static void count(buf *b, int k)
 
 
 /* 1 when instruction `in` does not vectorise (a call: libm, a delayed read;
-** floor): in a block it gets a loop of its own. */
+** floor): in a block it gets a loop of its own (exp: a call of its own over
+** the block's lanes, statement()). */
 static int alone(const nm_ins *in)
 {
   switch (in->op) {

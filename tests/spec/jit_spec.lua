@@ -2,7 +2,8 @@
 -- interpreter's results bit for bit: every zoo model as one node, the
 -- 80-node HCP networks of FHN and ALN, 64 uncoupled ALN nodes (an explore
 -- batch; its clamped lookups warned alike), MultiModel-style networks of
--- several masses per node, and a custom mass using every operation; the
+-- several masses per node, a custom mass using every operation, and exp
+-- over a sweep of arguments on 331 lanes (also against math.exp); the
 -- cache across processes (a second process loads, compiles nothing), no
 -- compiler on PATH, NEUROMASS_JIT=0 (and its unknown values); damaged
 -- objects and FIFOs in the cache; a full disk's compile; the option's errors.  The compiles go
