@@ -22,33 +22,35 @@
 #include "sim.h"
 
 /* Kernel NAME: out[i] = exp(x[i]) through the step (REDUCE, FINISH) in
-** blocks of 64 values, each one loop the compiler vectorises for the target
-** of ATTR.  A value off the path keeps its x in out (so that it is still
+** blocks of 8 values (native code's block; a constant count, which the
+** compiler turns into whole vectors for the target of ATTR) and a shorter
+** last one.  A value off the path keeps its x in out (so that it is still
 ** there when out is x) and is flagged; after its block it is exp's call. */
-enum { BLOCK = 64 };
+enum { BLOCK = 8 };
+#define EXP_BLOCK(REDUCE, FINISH, xb, ob, m)                                            \
+  do {                                                                                  \
+    uint64_t off[BLOCK], any = 0;   /* 64 bits: one vector holds as many as doubles */  \
+    _Pragma("omp simd reduction(|:any)")                                                \
+    for (size_t i = 0; i < (m); i++) {                                                  \
+      uint64_t ki;                                                                      \
+      double xi = (xb)[i], r = REDUCE(xi, &ki), y = FINISH(r, ki);                      \
+      uint64_t o = (uint64_t)nm_exp_off(xi);                                            \
+      uint64_t keep = -o;             /* a select by bits: no branch in the loop */     \
+      uint64_t b = (nm_exp_bits(xi) & keep) | (nm_exp_bits(y) & ~keep);                 \
+      memcpy(&(ob)[i], &b, sizeof b);                                                   \
+      off[i] = o;                                                                       \
+      any |= o;                                                                         \
+    }                                                                                   \
+    if (any)                                                                            \
+      for (size_t i = 0; i < (m); i++)                                                  \
+        if (off[i]) (ob)[i] = exp((ob)[i]);                                             \
+  } while (0)
 #define EXP_KERNEL(ATTR, NAME, REDUCE, FINISH)                                          \
   ATTR static void NAME(size_t n, const double *x, double *out)                         \
   {                                                                                     \
-    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {                                          \
-      size_t m = n - i0 < BLOCK ? n - i0 : BLOCK;                                       \
-      const double *xb = x + i0;                                                        \
-      double *ob = out + i0;                                                            \
-      uint64_t off[BLOCK], any = 0;   /* 64 bits: one vector holds as many as doubles */\
-      _Pragma("omp simd reduction(|:any)")                                              \
-      for (size_t i = 0; i < m; i++) {                                                  \
-        uint64_t ki;                                                                    \
-        double xi = xb[i], r = REDUCE(xi, &ki), y = FINISH(r, ki);                      \
-        uint64_t o = (uint64_t)nm_exp_off(xi);                                          \
-        uint64_t keep = -o;             /* a select by bits: no branch in the loop */   \
-        uint64_t b = (nm_exp_bits(xi) & keep) | (nm_exp_bits(y) & ~keep);               \
-        memcpy(&ob[i], &b, sizeof b);                                                   \
-        off[i] = o;                                                                     \
-        any |= o;                                                                       \
-      }                                                                                 \
-      if (any)                                                                          \
-        for (size_t i = 0; i < m; i++)                                                  \
-          if (off[i]) ob[i] = exp(ob[i]);                                               \
-    }                                                                                   \
+    size_t i0 = 0;                                                                      \
+    for (; i0 + BLOCK <= n; i0 += BLOCK) EXP_BLOCK(REDUCE, FINISH, x + i0, out + i0, BLOCK); \
+    if (i0 < n) EXP_BLOCK(REDUCE, FINISH, x + i0, out + i0, n - i0);                    \
   }
 
 EXP_KERNEL(, lanes_plain, nm_exp_reduce_plain, nm_exp_finish_plain)
