@@ -5,8 +5,9 @@
 ** same algorithm (Szabolcs Nagy's, ARM optimized-routines: log(x) to about
 ** 68 bits as hi + lo from a 128-entry table and a polynomial, y*log(x) as
 ** ehi + elo with one fma, exp(ehi + elo) from a 128-entry table and a
-** polynomial), every operation and every fused multiply-add in the order of
-** glibc's own machine code, with its tables (bold_pow_data.h), so that each
+** polynomial: exp's own step, exp_lanes.h), every operation and every fused
+** multiply-add in the order of glibc's own machine code, with its tables
+** (bold_pow_data.h, exp_lanes_data.h), so that each
 ** result is pow's to the last bit.  What saves time: log(base) is computed
 ** once per call and log(x_i) once for both of its powers, nothing is called
 ** per value, and nodes go 4 (AVX2) or 8 (AVX-512) at a time.  A value off the common path (x not a positive normal number,
@@ -21,6 +22,7 @@
 
 #include "sim.h"
 #include "bold_pow_data.h"
+#include "exp_lanes.h"
 
 static inline double as_double(uint64_t u)
 {
@@ -36,15 +38,12 @@ static inline uint64_t as_bits(double d)
   return u;
 }
 
-/* Word indices into the tables (bold_pow_data.h). */
+/* Word indices into the log table (bold_pow_data.h). */
 enum {
   LN2HI = 0, LN2LO = 1, A0 = 2,         /* log: ln 2 as hi + lo, then A[0..6] */
   LOG_TAB = 9,                          /* entry j: invc 9+4j, logc 11+4j, logctail 12+4j */
-  INVLN2N = 0, NEGLN2HIN = 1, NEGLN2LON = 2, C2 = 3, SHIFT = 7,   /* exp: C2..C5 at 3..6 */
-  EXP_TAB = 14                          /* entry j: tail bits 14+2j, scale bits 15+2j */
 };
 #define LOGW(k) as_double(pow_log_words[k])
-#define EXPW(k) as_double(exp_words[k])
 
 /* log(x) = hi + *lo for the bits ix of a positive normal x. */
 static inline double pow_log(uint64_t ix, double *lo)
@@ -74,22 +73,15 @@ static inline double pow_log(uint64_t ix, double *lo)
   return y;
 }
 
-/* exp(x + xtail) for 2^-54 <= |x| < 512 (pow's y log x as ehi + elo). */
+/* exp(x + xtail) for 2^-54 <= |x| < 512 (pow's y log x as ehi + elo): exp's
+** step (exp_lanes.h) with the tail added to its r, as glibc's pow does. */
 static inline double pow_exp(double x, double xtail)
 {
-  double kd = fma(x, EXPW(INVLN2N), EXPW(SHIFT));
-  uint64_t ki = as_bits(kd);
-  kd -= EXPW(SHIFT);
-  double r = fma(kd, EXPW(NEGLN2LON), fma(kd, EXPW(NEGLN2HIN), x));
-  r = xtail + r;
-  uint64_t idx = 2 * (ki & 127);
-  double tail = as_double(exp_words[EXP_TAB + idx]);
-  double scale = as_double(exp_words[EXP_TAB + 1 + idx] + (ki << 45));
-  double r2 = r * r;
-  double tmp = fma(fma(r, EXPW(C2 + 3), EXPW(C2 + 2)), r2 * r2,
-                   fma(fma(r, EXPW(C2 + 1), EXPW(C2)), r2, tail + r));
-  return fma(tmp, scale, scale);
+  uint64_t ki;
+  double r = nm_exp_reduce_fma(x, &ki);
+  return nm_exp_finish_fma(xtail + r, ki);
 }
+
 
 /* pow(x, y) from log(x) = hi + lo; *off is set when the value is off the
 ** common path (y, or y log x, out of range: the value returned is then

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exp_lanes.h"
 #include "jit.h"
 
 
@@ -566,7 +567,7 @@ static void run(nm_program *p, const nm_ins *code, size_t n_ins, const nm_eval_c
       case NM_OP_DIV: LANES(d[l] = a[l] / b[l]) break;
       case NM_OP_POW: LANES(d[l] = pow(a[l], b[l])) break;
       case NM_OP_NEG: LANES(d[l] = -a[l]) break;
-      case NM_OP_EXP: LANES(d[l] = exp(a[l])) break;
+      case NM_OP_EXP: nm_exp_lanes(L, a, d); break;   /* libm exp's bits, vectorised */
       case NM_OP_LOG: LANES(d[l] = log(a[l])) break;
       case NM_OP_SQRT: LANES(d[l] = sqrt(a[l])) break;
       case NM_OP_TANH: LANES(d[l] = tanh(a[l])) break;

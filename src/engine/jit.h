@@ -17,6 +17,8 @@
 typedef struct {
   void (*count_clamped)(nm_table2d *tbl, unsigned long n, double row_x, double col_x);
   double (*hist_read)(const nm_hist *h, const double *V, long sig, int delay);
+  /* exp over a block's lanes with libm's bits (nm_exp_lanes, exp_lanes.h) */
+  void (*exp_lanes)(size_t n, const double *x, double *out);
 } nm_jit_env;
 
 /* The emitted function: the program's main code over lanes l0 .. l1-1, reading

@@ -1,7 +1,8 @@
 /*
 ** jit_cache.c: native code for programs, from source to a loaded function.
 ** The source (jit_emit.c) is hashed with the compiler flags, the CPU's
-** identity (the code is compiled for it) and the engine version; the shared
+** identity (the code is compiled for it), the engine version and the generation
+** of its interface with the engine (NM_JIT_GENERATION); the shared
 ** object lives in $XDG_CACHE_HOME/neuromass/<hash>.so (default
 ** ~/.cache/neuromass), built by the system C compiler (jit_job.c,
 ** on a thread beside the run) under a temporary name and renamed into place
@@ -29,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exp_lanes.h"
 #include "jit.h"
 
 /* A compile costs about 0.1 s; a run whose right-hand side evaluations
@@ -52,7 +54,14 @@ static double hist_read(const nm_hist *h, const double *V, long sig, int delay)
 }
 
 
-const nm_jit_env nm_jit_env_engine = { nm_table2d_count_clamped, hist_read };
+const nm_jit_env nm_jit_env_engine = { nm_table2d_count_clamped, hist_read, nm_exp_lanes };
+
+
+/* The generation of the native code's interface with the engine (nm_jit_env
+** and what emitted code expects of it), part of the key: raised when objects
+** built before must never be loaded.  2: blocks take exp over their lanes
+** from env->exp_lanes (exp_lanes.c), not from libm one value at a time. */
+#define NM_JIT_GENERATION "2"
 
 
 /* FNV-1a, 64 bits, continuing from h. */
@@ -79,6 +88,7 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
       h[k] = fnv(h[k], cpu, strlen(cpu) + 1);
     }
     h[k] = fnv(h[k], NM_VERSION, sizeof NM_VERSION);
+    h[k] = fnv(h[k], NM_JIT_GENERATION, sizeof NM_JIT_GENERATION);
     h[k] = fnv(h[k], k ? "right" : "left", k ? 5 : 4);
   }
   snprintf(key, 33, "%016llx%016llx", (unsigned long long)h[0], (unsigned long long)h[1]);

@@ -3,7 +3,8 @@
 ** docs/jit.md).  The emitted function runs lane by lane (or a block of
 ** lanes at a time, below): for each lane it
 ** performs the interpreter's instructions in the interpreter's order, with
-** the same C operations and the same libm calls, on locals instead of
+** the same C operations and the same libm calls (exp over a block's lanes:
+** the engine's nm_exp_lanes, as the interpreter's), on locals instead of
 ** register vectors.  Within one lane that is the interpreter's arithmetic
 ** exactly; across lanes nothing is shared (a program whose store overlaps
 ** another lane's read is refused: the interpreter would finish every lane of
@@ -70,6 +71,7 @@ static void prelude(buf *b, int wide)
          "typedef struct {\n"
          "  void (*count_clamped)(const tbl_t *, unsigned long, double, double);\n"
          "  double (*hist_read)(const void *, const double *, long, int);\n"
+         "  void (*exp_lanes)(size_t, const double *, double *);\n"
          "} env_t;\n"
          "typedef struct {\n"
          "  double *V; const double *P; double *U; double *D; double t;\n"
@@ -80,8 +82,9 @@ static void prelude(buf *b, int wide)
   put(b, "_Static_assert(sizeof(tbl_t) == %zu && offsetof(tbl_t, values) == %zu && "
          "offsetof(tbl_t, clamped_col) == %zu, \"nm_table2d\");\n", sizeof(nm_table2d),
       offsetof(nm_table2d, values), offsetof(nm_table2d, clamped_col));
-  put(b, "_Static_assert(sizeof(env_t) == %zu && offsetof(env_t, hist_read) == %zu, \"nm_jit_env\");\n",
-      sizeof(nm_jit_env), offsetof(nm_jit_env, hist_read));
+  put(b, "_Static_assert(sizeof(env_t) == %zu && offsetof(env_t, hist_read) == %zu && "
+         "offsetof(env_t, exp_lanes) == %zu, \"nm_jit_env\");\n",
+      sizeof(nm_jit_env), offsetof(nm_jit_env, hist_read), offsetof(nm_jit_env, exp_lanes));
   put(b, "_Static_assert(sizeof(ctx_t) == %zu && offsetof(ctx_t, t) == %zu && "
          "offsetof(ctx_t, tables) == %zu, \"nm_eval_ctx\");\n\n",
       sizeof(nm_eval_ctx), offsetof(nm_eval_ctx, t), offsetof(nm_eval_ctx, tables));
@@ -173,7 +176,8 @@ static const char *binary_infix(int op)
 ** SIMD instructions (one lane per element); a register that lives across
 ** segments is a local array of the block's lanes (per_lane).  What does not vectorise stays out of those
 ** loops: a call (libm without vector forms, a delayed read) and floor (no
-** vector rounding without -fno-trapping-math) get a loop of their own, and
+** vector rounding without -fno-trapping-math) get a loop of their own, exp
+** one call for the block's lanes (env->exp_lanes) between loops, and
 ** the count of clamped table lookups waits after the block, in per-lane
 ** flags.  In both forms lane l sees the interpreter's operations in the
 ** interpreter's order; only the interleaving across lanes differs, and
@@ -272,7 +276,8 @@ static void count(buf *b, int k)
 
 
 /* 1 when instruction `in` does not vectorise (a call: libm, a delayed read;
-** floor): in a block it gets a loop of its own. */
+** floor): in a block it gets a loop of its own (exp: a call of its own over
+** the block's lanes, statement()). */
 static int alone(const nm_ins *in)
 {
   switch (in->op) {
@@ -331,6 +336,17 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
   if (in->dst < 0 && op != -1 - NM_SINK_DERIV && op != -1 - NM_SINK_SIGNAL &&
       op != -1 - NM_SINK_INPUT)
     return;
+  if (b->blocked && op == NM_OP_EXP) {
+    /* The block's lanes at once through the engine's exp (libm's bits,
+    ** vectorised: exp_lanes.c), between the loops; its operand and result
+    ** are arrays of the block's lanes (per_lane). */
+    segment(b, -1);
+    put(b, "    E->exp_lanes(%d, ", BLOCK);
+    if (written[in->a]) put(b, "r%d", in->a);
+    else put(b, "R + %zu + l", (size_t)in->a * b->stride);
+    put(b, ", r%d);\n", in->dst);
+    return;
+  }
   if (b->blocked) segment(b, alone(in));
   if (op == NM_OP_TABLE2D) {
     lookup(b, in, written, (*look)++, share);
@@ -444,6 +460,7 @@ static void per_lane(const nm_program *p, const int *share, int n_look, unsigned
       if (regs[r] < 0 || (size_t)regs[r] > p->n_regs) continue;
       if (seg_of[regs[r]] < 0) seg_of[regs[r]] = seg;
       else if (seg_of[regs[r]] != seg) wide[regs[r]] = 1;
+      if (op == NM_OP_EXP) wide[regs[r]] = 1;     /* exp_lanes takes arrays */
     }
     if (op == NM_OP_TABLE2D) {
       lseg[look] = seg;

@@ -5,7 +5,8 @@
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
 -- (variances clamped at 0), Hopf-80 with noise (its diffusive sum staged by
 -- coupling_ahead.c with SIMD, gathered without), on one thread and on two; one
--- ALN node with noise; the BOLD of 80 FHN nodes (its powers, bold_pow.c).  A bad
+-- ALN node with noise; the BOLD of 80 FHN nodes (its powers, bold_pow.c); WC's
+-- exp over lanes (exp_lanes.c: libm's calls, AVX2, AVX-512 when named).  A bad
 -- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check), as is
 -- a bad NEUROMASS_JIT (core.jit_check).
 local h = require "helpers"
