@@ -129,6 +129,12 @@ function M.bytes(bytes)
   return string.format("%.0f bytes (%.3g GB)", bytes, bytes / 1e9)
 end
 
+--- The library's NaN: a quiet NaN without its sign bit, which Lua prints as
+-- "nan" (0 / 0 has it set on x86: "-nan").  What the library gives for "not
+-- a number" (a dry run's analysis, "nan" read back from results.csv); the
+-- engine's values cross to Lua the same way (nmL_pushvalue, src/bind/bind.h).
+M.NAN = math.abs(0 / 0)
+
 --- Is v a finite number (not NaN, not +-inf)?
 function M.finite(v)
   return type(v) == "number" and v == v and v > -math.huge and v < math.huge

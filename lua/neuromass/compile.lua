@@ -9,6 +9,7 @@ local layout = require "neuromass.layout"
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local mass = require "neuromass.mass"
+local delay_units = require "neuromass.run.delay_units"
 
 local ipairs, string, type, tostring, rawlen, setmetatable, table =
       ipairs, string, type, tostring, rawlen, setmetatable, table
@@ -311,6 +312,7 @@ local function rule_rows(model, g, a, rule, dt, level)
   local net = model.net
   local W = rule_matrix(net, rule)
   local D = rule.delays or model.sync.delays
+  local source = rule.delays and ("rule:" .. a) or "net"
   local c = { mode = rule.mode, dst = {}, self = {} }
   local n, signal = #net.nodes, {}       -- signal[j]: node j's rule.var, or false
   for j = 1, n do signal[j] = model:signal(j - 1, rule.var) or false end
@@ -325,6 +327,7 @@ local function rule_rows(model, g, a, rule, dt, level)
   -- took of them just now when it did; a delay it cannot take is refused
   -- here, with delay_of's message.  The rows stay in C (m:add_coupling takes them).
   local crs, i, j = core.matrix_rows(W, net:packed(D), rows, signal, dt, core.max_delay)
+  if crs then delay_units.note(model.delay_reach, source, i) end     -- (i: the longest delay taken)
   if not crs then
     delay_of(D[i][j], dt, level + 1, "network '%s': the delay from node %d to node %d%s", net.label,
              j - 1, i - 1, check.matrix_origin_text(D, { i, j }, "its length"))
@@ -345,6 +348,7 @@ local function local_rows(model, g, a, dt, level)
         c.src[#c.src + 1] = model.layout.sig[lane.node][term.from][from.type.coupling[1]]
         c.delay[#c.delay + 1] = delay_of(term.delay, dt, level + 1, "node %d ('%s'): the local " ..
                                          "delay of input '%s'", lane.node - 1, nd.label, a)
+        delay_units.note(model.delay_reach, "local:" .. nd.label, term.delay)
         c.weight[#c.weight + 1] = term.weight
       end
     end
@@ -363,6 +367,7 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
     e = expr.substitute(resolve_globals(e, model.layout, g, l - 1), function(leaf)
       if leaf.op == "hist" and not leaf.slot then
         local ms = leaf.delay_ms or sync.delays[i + 1][leaf.node + 1]
+        delay_units.note(model.delay_reach, leaf.delay_ms and ("rule:" .. a) or "net", ms)
         local steps = layout.delay_steps(ms, dt)
         if not (steps <= core.max_delay) then too_long = too_long or { ms = ms, from = leaf.node } end
         return engine_leaf("hist", model:signal(leaf.node, leaf.name), steps)
@@ -378,9 +383,11 @@ local function custom_programs(model, cm, g, a, rule, dt, level)
 end
 
 --- Builds the engine model (a neuromass.core model) for time step dt (ms);
--- errors at `level` (as for error()).
+-- errors at `level` (as for error()).  model.delay_reach: the longest delay
+-- (ms) of each source of delays the coupling takes (run/delay_units.lua).
 function M.build(model, dt, level)
   local L, net = model.layout, model.net
+  model.delay_reach = {}
   model.matrix_snapshot = net:check_matrices(3)
   model.rules, model.sync = net:resolve_sync()
   M.check_inputs(model, level + 1)

@@ -183,7 +183,7 @@ local function dry(name, ...)
   local kind = dry_answer[name]
   if kind == "matrix" then return true, {} end
   if kind == "pair" then return true, {}, {} end
-  return true, -(0 / 0)     -- (a NaN that prints as "nan")
+  return true, check.NAN     -- (a NaN that prints as "nan")
 end
 
 -- What the engine's reasons start with for each core.func function: the
@@ -291,7 +291,7 @@ function M.ts_kolmogorov(...)
   local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
                whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
   local skip = whole("ts_kolmogorov", "skip", o.skip, 0)
-  if dry("ts_kolmogorov", a[1], a[2]) then return -(0 / 0) end
+  if dry("ts_kolmogorov", a[1], a[2]) then return check.NAN end
   local f = {}
   for i = 1, 2 do
     if not rows_of(a[i]) and type(a[i]) == "table" and type(a[i][1]) == "number" then

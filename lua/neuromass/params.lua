@@ -474,7 +474,9 @@ end
 -- value is checked (its shape, each number's bounds) before any slot is
 -- written, so a refused assignment leaves the model as it was (a glob
 -- matching a structural entry too: its value is checked by its own set,
--- run after the slots' checks and before they are written).
+-- run after the slots' checks and before they are written; a glob matching
+-- several, Cmat and Dmat, puts back those set before one refuses:
+-- reg.keep, given by the model).
 function M.assign(reg, key, value, values, drive, level)
   local found = reg:need(key, level + 1)
   local slots, inputs, structural, descriptors, names = {}, {}, {}, {}, {}
@@ -498,11 +500,14 @@ function M.assign(reg, key, value, values, drive, level)
     numbers, driven = staged(reg, key, M.spread(value, #slots, key, level + 1), slots, names,
                              #slots > 1 and type(value) == "table", values, drive, level + 1)
   end
+  -- (several: all or nothing, what was set before a refusal put back, reg.keep)
+  local undo = #structural > 1 and reg.keep and reg.keep(structural)
   for _, e in ipairs(structural) do
     if e.name == key then e.set(value, level + 1)
     else    -- (reached by a glob: its refusal names the glob too)
       local ok, err = pcall(e.set, value, 1)
       if not ok then
+        if undo then undo() end
         error(string.format("'%s' matches '%s': %s", key, e.name, tostring(err):gsub("^[^\n]-:%d+: ", "")),
               level + 1)
       end

@@ -6,6 +6,7 @@
 #ifndef nm_bind_h
 #define nm_bind_h
 
+#include <math.h>
 #include <signal.h>
 
 #include <lauxlib.h>
@@ -45,6 +46,14 @@ const nm_stim_driver *nmL_stim_drivers(lua_State *L, int opts, int anchor, size_
 ** shortest form that reads back as it (not Lua's %.14g, which rounds), "nan"
 ** for any NaN, "inf", "-inf". */
 const char *nmL_show_number(lua_State *L, int i);
+/* Pushes a value the engine computed for the user (a recorded sample, an
+** analysis's result, a state handed to a callback, a fitness): v itself, or
+** for a NaN the NaN without its sign bit, which prints as "nan" (a NaN from
+** 0.0 / 0.0 carries it on x86, and Lua's tostring and %g show "-nan"). */
+static inline void nmL_pushvalue(lua_State *L, double v)
+{
+  lua_pushnumber(L, v == v ? v : fabs(v));
+}
 /* Reads field `key` of the table at `t` as an array of n numbers into a new
 ** userdata left on the stack (so that a Lua error cannot leak it). */
 double *nmL_numbers(lua_State *L, int t, const char *key, size_t *n);

@@ -556,7 +556,7 @@ static int reader_times(lua_State *L)
   nm_csv_reader_rewind(r);
   lua_createtable(L, (int)got, 0);
   for (size_t i = 0; i < got; i++) {
-    lua_pushnumber(L, rows[i * cols]);
+    nmL_pushvalue(L, rows[i * cols]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
@@ -593,7 +593,7 @@ static int reader_read_columns(lua_State *L)
     for (size_t c = 0; c < cols; c++) {
       lua_rawgeti(L, out, (lua_Integer)c + 1);
       for (size_t i = 0; i < got; i++) {
-        lua_pushnumber(L, rows[i * cols + c]);
+        nmL_pushvalue(L, rows[i * cols + c]);
         lua_rawseti(L, -2, (lua_Integer)(n + i) + 1);
       }
       lua_pop(L, 1);
@@ -628,7 +628,7 @@ static int reader_read_chunk(lua_State *L)
   for (size_t i = 0; i < n; i++) {
     lua_createtable(L, (int)got, 0);
     for (size_t k = 0; k < got; k++) {
-      lua_pushnumber(L, rows[k * cols + idx[i]]);
+      nmL_pushvalue(L, rows[k * cols + idx[i]]);
       lua_rawseti(L, -2, (lua_Integer)k + 1);
     }
     lua_rawseti(L, -2, (lua_Integer)i + 1);

@@ -82,14 +82,14 @@ static int bold_take(lua_State *L)
   const double *v = lb->kept ? nm_kept_rows(lb->kept, &rows, &cols) : NULL;
   lua_createtable(L, (int)rows, 0);
   for (size_t r = 0; r < rows; r++) {
-    lua_pushnumber(L, v[r * cols]);
+    nmL_pushvalue(L, v[r * cols]);
     lua_rawseti(L, -2, (lua_Integer)r + 1);
   }
   lua_createtable(L, (int)(cols - 1), 0);
   for (size_t c = 1; c < cols; c++) {
     lua_createtable(L, (int)rows, 0);
     for (size_t r = 0; r < rows; r++) {
-      lua_pushnumber(L, v[r * cols + c]);
+      nmL_pushvalue(L, v[r * cols + c]);
       lua_rawseti(L, -2, (lua_Integer)r + 1);
     }
     lua_rawseti(L, -2, (lua_Integer)c);

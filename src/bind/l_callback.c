@@ -87,7 +87,7 @@ static int callback_call(void *ud, const nm_view *v)
     long k = c->read_idx[i];
     double x = c->read_kind[i] == FROM_SIGNAL ? v->V[k] : c->read_kind[i] == FROM_PARAM ? v->P[k]
                                                                                         : v->U[k];
-    lua_pushnumber(L, x);
+    nmL_pushvalue(L, x);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_pushnumber(L, v->t);

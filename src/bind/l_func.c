@@ -165,7 +165,7 @@ static void push_series(lua_State *L, const double *v, size_t n)
 {
   lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
   for (size_t k = 0; k < n; k++) {
-    lua_pushnumber(L, v[k]);
+    nmL_pushvalue(L, v[k]);
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
 }
@@ -214,7 +214,7 @@ static int stop_end(lua_State *L, nmL_stop_scope *sc, int status)
 static int push_number(lua_State *L, int status, double v, const char *why)
 {
   if (status != NM_OK) return fail(L, why);
-  lua_pushnumber(L, v);
+  nmL_pushvalue(L, v);
   return 1;
 }
 
@@ -253,7 +253,7 @@ static int f_fc(lua_State *L)
   nmL_stop_scope sc;
   stop_begin(L, &sc);
   if (stop_end(L, &sc, nm_fc(x, n, t, out, &err)) != NM_OK) return fail(L, err.why);
-  if (n == 1) lua_pushnumber(L, out[0]);
+  if (n == 1) nmL_pushvalue(L, out[0]);
   else push_matrix(L, out, n, n);
   return 1;
 }

@@ -23,7 +23,7 @@
 **     Lua array of n floats;
 **   core.matrix_zero_diagonal(m, n) -> whether every m[i][i] is 0;
 **   core.matrix_zeros(n) -> a new n x n matrix of integer zeros;
-**   core.matrix_rows(W, D, rows, signal, dt, max_delay) -> crs | nil, i, j
+**   core.matrix_rows(W, D, rows, signal, dt, max_delay) -> crs, longest | nil, i, j
 **     the compressed rows of a network coupling (compile.lua's rule_rows), in
 **     a userdata that m:add_coupling{ rows = crs } takes as they are;
 **     crs:tables() -> src, delay, weight, row_ptr, the same as Lua arrays:
@@ -32,7 +32,9 @@
 **     signal[j], delay = D[i][j] / dt rounded half to even (delay_steps below),
 **     weight = W[i][j] (a float); row_ptr (from 0) where each row ends.  W
 **     and D are n x n matrices (n = #signal) or their packs (matrix_check),
-**     derived or not.
+**     derived or not.  longest: the largest D[i][j] (ms) of the entries
+**     taken (0 when none), which says whether delays meant to be there all
+**     round to 0 steps (run/delay_units.lua).
 **     A delay of more than max_delay steps (or not finite) stops it: nil
 **     and that i, j;
 **   core.read_matrix(path) -> rows (an array of rows), lines (the file's
@@ -434,6 +436,7 @@ static int matrix_rows(lua_State *L)
   }
   /* Two passes over W: the terms counted, then written (no array that grows). */
   size_t k = 0;
+  double longest = 0;
   for (int pass = 0; pass < 2; pass++) {
     if (pass == 1) {
       r->n_rows = (size_t)n_rows;
@@ -456,7 +459,8 @@ static int matrix_rows(lua_State *L)
         double w = source_entry(L, &W, n, i, j);
         if (w == 0) continue;
         if (pass == 1) {
-          double steps = delay_steps(source_entry(L, &D, n, i, j), dt);
+          double ms = source_entry(L, &D, n, i, j), steps = delay_steps(ms, dt);
+          if (ms > longest) longest = ms;
           if (!(steps <= max_delay)) {
             lua_pushnil(L);
             lua_pushinteger(L, i);
@@ -474,7 +478,8 @@ static int matrix_rows(lua_State *L)
     }
   }
   lua_settop(L, 7);
-  return 1;
+  lua_pushnumber(L, longest);
+  return 2;
 }
 
 static int read_matrix(lua_State *L)

@@ -70,7 +70,7 @@ static double objective(unsigned n, const double *x, double *grad, void *data)
   lua_pushvalue(L, r->fn);
   lua_createtable(L, (int)n, 0);
   for (unsigned i = 0; i < n; i++) {
-    lua_pushnumber(L, x[i]);
+    nmL_pushvalue(L, x[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
@@ -397,11 +397,11 @@ static int optimize(lua_State *L, int maximise)
   lua_createtable(L, 0, 4);
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
-    lua_pushnumber(L, x[i]);
+    nmL_pushvalue(L, x[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "x");
-  lua_pushnumber(L, f);
+  nmL_pushvalue(L, f);
   lua_setfield(L, -2, "f");
   lua_pushstring(L, result_name(res));
   lua_setfield(L, -2, "result");

@@ -126,7 +126,7 @@ static int result_column(lua_State *L)
                       "read it with value() or write_csv()", (lua_Integer)r->rows, INT_MAX);
   lua_createtable(L, (int)r->rows, 0);
   for (size_t i = 0; i < r->rows; i++) {
-    lua_pushnumber(L, value_at(r, i, (size_t)c));
+    nmL_pushvalue(L, value_at(r, i, (size_t)c));
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
@@ -141,7 +141,7 @@ static int result_value(lua_State *L)
   if (i < 0 || (size_t)i >= r->rows)
     return luaL_error(L, "result: no row %I (it has %I, from 0)", i, (lua_Integer)r->rows);
   check_column(L, r, c);
-  lua_pushnumber(L, value_at(r, (size_t)i, (size_t)c));
+  nmL_pushvalue(L, value_at(r, (size_t)i, (size_t)c));
   return 1;
 }
 

@@ -142,7 +142,7 @@ static int sim_signals(lua_State *L)
   const double *V = nm_sim_signals(s);
   lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);      /* a size hint only */
   for (size_t i = 0; i < n; i++) {
-    lua_pushnumber(L, V[i]);
+    nmL_pushvalue(L, V[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;

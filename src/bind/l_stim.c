@@ -235,7 +235,7 @@ static int fill_tables(lua_State *L)
         lua_pushboolean(L, 0);
         return 1;
       }
-      lua_pushnumber(L, out[c * k + j]);
+      nmL_pushvalue(L, out[c * k + j]);
       lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
     lua_rawseti(L, -2, (lua_Integer)c + 1);

@@ -9,6 +9,7 @@
 ** rename or keep).  Every failure keeps its reason (the system's text for errno).
 */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,8 @@ int nm_csv_write_rows(nm_csv *w, const double *rows, size_t n_rows, size_t n_col
   for (size_t r = 0; r < n_rows; r++) {
     const double *row = rows + r * n_cols;
     for (size_t c = 0; c < n_cols; c++) {
-      int n = snprintf(buf, sizeof buf, c == 0 ? "%.12g" : "%.17g", row[c]);
+      double v = row[c] == row[c] ? row[c] : fabs(row[c]);     /* NaN: "nan", never "-nan" */
+      int n = snprintf(buf, sizeof buf, c == 0 ? "%.12g" : "%.17g", v);
       buf[n] = c + 1 < n_cols ? ',' : '\n';
       fwrite(buf, 1, (size_t)n + 1, w->f);
       w->bytes += n + 1;

@@ -638,7 +638,8 @@ void nm_outfile_discard(const nm_outfile *o);
 void nm_outfile_free(nm_outfile *o);
 
 /* The first column is the time, printed to 12 significant digits; every
-** other number is printed with %.17g so that it reads back exactly.  The
+** other number is printed with %.17g so that it reads back exactly; any NaN
+** is "nan" (its sign dropped: one spelling, as the library's messages and results.csv write it).  The
 ** path "-" is standard output, written as the rows come.  On failure: NULL,
 ** and *err (may be NULL) holds the status and the reason (errno text); a
 ** header that could not be written gives the writer, and its failure in *err

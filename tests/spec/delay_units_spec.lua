@@ -1,0 +1,83 @@
+-- delay_units_spec.lua: delays given but all rounded to 0 steps of dt (lengths
+-- in m, delays in s) warn once, naming the network, the longest delay, dt and
+-- the likely cause, and change no number; an adaptive integrator takes such
+-- delays and refuses real ones naming their source and what removes them
+-- (lua/neuromass/run/delay_units.lua, compile.lua, run/plan.lua).
+local nm = require "neuromass"
+
+local C = { { 0, 1 }, { 1, 0 } }
+
+-- The warnings written while f runs (io.stderr captured), and f's results.
+local function warned(f)
+  local got, saved = {}, io.stderr
+  io.stderr = { write = function(_, ...) got[#got + 1] = table.concat({ ... }) end }  -- luacheck: ignore 122
+  local ok, a = pcall(f)
+  io.stderr = saved  -- luacheck: ignore 122 (put back)
+  assert(ok, a)
+  return table.concat(got), a
+end
+
+local function fhn(Dmat, signalV)
+  return nm.models.fhn.native { Cmat = C, Dmat = Dmat, signalV = signalV, sigma_ou = 0 }
+end
+
+describe("delays that all round to 0 steps", function()
+  it("warn once, for a native model's Dmat given in m, naming the model, the longest, dt, the units", function()
+    local m = fhn({ { 0, 0.002 }, { 0.001, 0 } }, 20)     -- (0.0001 ms)
+    local text, res = warned(function() return m:run { duration = 5, dt = 0.1 } end)
+    assert.truthy(text:find("neuromass: warning: FHNModel: the delays Dmat / signalV are all at most " ..
+                            "half a step: the longest, 0.0001 ms, rounds to 0 steps of dt = 0.1 ms", 1, true), text)
+    assert.truthy(text:find("Dmat is in mm and signalV in m/s (= mm/ms): was Dmat given in m", 1, true), text)
+    -- the numbers are those of no delays (neurolib's rounding kept)
+    local zero = fhn({ { 0, 0 }, { 0, 0 } }, 20):run { duration = 5, dt = 0.1 }
+    assert.are.same(zero:get("x", 1), res:get("x", 1))
+    assert.are.equal("", (warned(function() return m:run { duration = 5, dt = 0.1 } end)))
+  end)
+
+  it("warn for a network's delays given in s and for lengths in m, naming the network", function()
+    local text = warned(function()
+      return nm.model(nm.models.wc.network(C, { { 0, 0.012 }, { 0.012, 0 } })):run { duration = 2 }
+    end)
+    assert.truthy(text:find("network 'WCnet': the delays are all at most half a step: the longest, " ..
+                            "0.012 ms, rounds to 0 steps of dt = 0.1 ms", 1, true), text)
+    assert.truthy(text:find("delays are in ms: were they given in s?", 1, true), text)
+    local net = nm.models.wc.network(C, nil)
+    local lengths = nm.network { label = "Metres", nodes = net.nodes, connectivity = C, sync = net.sync,
+                                 lengths = { { 0, 0.9 }, { 0.9, 0 } }, signal_speed = 20 }
+    text = warned(function() return nm.model(lengths):run { duration = 2 } end)
+    assert.truthy(text:find("network 'Metres': the delays lengths / signal_speed are all at most half " ..
+                            "a step: the longest, 0.045 ms", 1, true), text)
+  end)
+
+  it("warn for a sync rule's own delays (ALN's local de, di given in s)", function()
+    local text = warned(function() return nm.models.aln.native { de = 0.004, di = 0.002 }:run { duration = 1 } end)
+    assert.truthy(text:find("ALNModel: the delays of coupling 'self_exc' (its sync rule's own) are all at most " ..
+                            "half a step: the longest, 0.004 ms", 1, true), text)
+    assert.truthy(text:find("ALNModel: the delays of coupling 'self_inh'", 1, true), text)
+    assert.are.equal("", (warned(function() return nm.models.aln.native {}:run { duration = 1 } end)))
+  end)
+
+  it("warn at exactly half a step, which rounds to 0 (halves to even)", function()
+    local text = warned(function() return fhn({ { 0, 10 }, { 0, 0 } }, 20):run { duration = 5, dt = 1 } end)
+    assert.truthy(text:find("the longest, 0.5 ms, rounds to 0 steps of dt = 1 ms", 1, true), text)
+    assert.are.equal("", (warned(function() return fhn({ { 0, 30 }, { 0, 0 } }, 20):run { duration = 5, dt = 1 } end)))
+  end)
+
+  it("do not warn when every delay is 0, or when one of them is a step or more", function()
+    assert.are.equal("", (warned(function() return fhn({ { 0, 0 }, { 0, 0 } }, 20):run { duration = 2 } end)))
+    assert.are.equal("", (warned(function() return fhn({ { 0, 2 }, { 0.001, 0 } }, 20):run { duration = 2 } end)))
+    assert.are.equal("", (warned(function() return fhn({ { 0, 5 }, { 5, 0 } }, 0):run { duration = 2 } end)))
+  end)
+
+  it("are taken by an adaptive integrator, which refuses delays of a step and says what removes them", function()
+    local text = warned(function()
+      return fhn({ { 0, 0.002 }, { 0.002, 0 } }, 20):run { duration = 2, integrator = "rkf45" }
+    end)
+    assert.truthy(text:find("rounds to 0 steps", 1, true), text)
+    local ok, err = pcall(function() fhn({ { 0, 200 }, { 200, 0 } }, 20):run { duration = 2, integrator = "rkf45" } end)
+    assert.is_false(ok)
+    assert.matches("delay_units_spec.lua:%d+: run: integrator 'rkf45' cannot integrate delays %(FHNModel: the " ..
+                   "delays Dmat / signalV reach 10 ms, 100 steps of dt = 0%.1 ms; signalV = 0 removes them%); " ..
+                   "use euler, heun or rk4", err)
+  end)
+end)
