@@ -115,9 +115,20 @@ M.exe = os.getenv("NEUROMASS_EXE") or (top .. "/build/neuromass")
 -- reserved shadow memory, so the cases that set one do not run there.
 M.ASAN = (os.getenv("LD_PRELOAD") or ""):find("libasan", 1, true) ~= nil
 
+--- A string quoted for the shell.
+function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
 --- mpirun as the issue's tests start it: as root in containers, 2 ranks on
 -- fewer cores.  `timeout` so that a hung job fails instead of hanging.
+-- Under `make check-asan` the sanitizers are preloaded into the ranks
+-- (neuromass) only, not into mpirun itself: Debian's Open MPI 4.1 launcher
+-- frees a message its PMIx thread still reads (orte_rml_send_callback /
+-- pmix_server_log_fn, a heap-use-after-free AddressSanitizer reports in
+-- mpirun, which aborts the job).
 M.MPIRUN = "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "
+if M.ASAN then
+  M.MPIRUN = "env -u LD_PRELOAD " .. M.MPIRUN .. "-x LD_PRELOAD=" .. M.q(os.getenv("LD_PRELOAD")) .. " "
+end
 
 --- nil when the MPI tests can run (mpirun and the module neuromass.mpi are
 -- there), else why not (for pending).
@@ -167,9 +178,6 @@ function M.work(f, ...)
   if not res[1] then error(res[2], 0) end
   return count, table.unpack(res, 2, res.n)
 end
-
---- A string quoted for the shell.
-function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local scratch_dirs = {}
 

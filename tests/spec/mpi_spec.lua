@@ -251,6 +251,55 @@ print("rank " .. rank .. " went on")
     end
   end)
 
+  -- Rank 0 clears the folder of what killed runs left (leftovers.clear),
+  -- holding its lock alone.  Rank 1 did not wait for it: what it was
+  -- writing in the folder at that moment (its write test, exploration.txt)
+  -- was taken for a leftover and removed under it, "Evolution: cannot
+  -- write '.../exploration.txt': No such file or directory" (seen under the
+  -- sanitizers' slower start).  Here rank 1 stretches such a write to 4 s
+  -- before its exploration starts: a temporary file of its own that it
+  -- removes itself, as a commit would, after watching it that long; rank 0,
+  -- its model compiled, starts exploring as soon as the file is there.
+  it("rank 0's clearing of leftovers never removes what another rank of the job is still writing", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    for _, kind in ipairs { "BoxSearch", "Evolution" } do
+      local dir = scratch()
+      local s = script([[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local rank, dir = tonumber(os.getenv("OMPI_COMM_WORLD_RANK")), arg[1]
+local function exists(path) local f = io.open(path) if f then f:close() end return f ~= nil end
+local inflight = dir .. "/inflight.tmp-" .. core.pid() .. "." .. core.temp_name("x"):match("^x%.tmp%-%d+%.(.+)$")
+local model = function() return nm.models.fhn.native {} end
+local run = { duration = 1, dt = 0.1 }
+model():run(run)           -- (compiled, so that rank 0 then gets to its exploration at once)
+require("neuromass.mpi").init()    -- (not at the exploration's start: MPI_Init waits for every rank)
+if rank == 1 then
+  io.open(inflight, "w"):close()
+  for _ = 1, 80 do
+    if not exists(inflight) then error("rank 1's file in flight was removed") end
+    os.execute("sleep 0.05")
+  end
+  os.remove(inflight)
+else
+  repeat os.execute("sleep 0.05") until #core.list_dir(dir) > 0
+end
+local score = function() return { m = 1, fitness = 1 } end
+if "]] .. kind .. [[" == "BoxSearch" then
+  nm.explore.BoxSearch { model = model, space = nm.explore.ParameterSpace { x_ext = { 0, 1 } }, run = run,
+                         evaluate = score, out = dir }:run()
+else
+  nm.explore.Evolution { model = model, parameters = { x_ext = { 0, 1 } }, run = run, fitness = score,
+                         evaluations = 4, restarts = 2, out = dir }:run()
+end
+]])
+      local status, _, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
+      assert.equals(0, status, kind .. ": " .. err)
+      assert.is_not_nil(io.open(dir .. "/results.csv"), kind)
+    end
+  end)
+
   -- Runs a 2-rank job of explore_kind(kind, ...) on a new scratch folder DIR,
   -- `before` (a shell prefix; DIR in it as %s) put before mpirun; asserts that
   -- it failed without hanging and that no rank went on: DIR and stderr.

@@ -6,6 +6,7 @@
 -- can tell is gone (M.clear).
 local core = require "neuromass.core"
 local spread = require "neuromass.explore.spread"
+local mpi = require "neuromass.explore.mpi"
 
 local ipairs, math, tonumber, os, string = ipairs, math, tonumber, os, string
 
@@ -41,22 +42,8 @@ local function clear_in(path, all, host)
   end
 end
 
---- leftovers.clear(dir, plan, lock[, points]): removes the temporary files
--- killed processes left in the exploration's folder DIR, for a process of
--- `plan` (spread.plan) that took DIR's lock `lock` (spread.lock's; nil on a
--- file system without locks): held alone (a run's script's process, rank 0
--- of an MPI job), it proves every earlier writer gone, so all of DIR's and
--- DIR/parts' are removed; shared by an array's tasks, which may be writing
--- theirs now on other machines (or no lock), only those of this machine
--- whose process no longer runs.  In DIR/points/<i> (BoxSearch's save) of
--- each point i of `points` (the missing points it is about to compute,
--- which no other live process computes: a task's slice, or all before the
--- workers start), every one is removed.  An MPI rank other than 0 removes,
--- as a task does, those of its machine whose process has ended, and every
--- one in the folders of the points of `points` in its slice: its folder may
--- be on a disk of its own machine (node-local), which rank 0 never sees.  A
--- worker removes none.
-function M.clear(dir, plan, lock, points)
+-- M.clear's removals, for one process (below).
+local function remove(dir, plan, lock, points)
   local rank = plan.kind == "mpi" and plan.task ~= 0
   local task = (plan.kind == "task" and not plan.worker) or rank
   local alone = plan.kind == "single" or plan.kind == "workers" or (plan.kind == "mpi" and plan.task == 0)
@@ -71,6 +58,32 @@ function M.clear(dir, plan, lock, points)
       end
     end
   end
+end
+
+--- leftovers.clear(dir, plan, lock[, points]): removes the temporary files
+-- killed processes left in the exploration's folder DIR, for a process of
+-- `plan` (spread.plan) that took DIR's lock `lock` (spread.lock's; nil on a
+-- file system without locks): held alone (a run's script's process, rank 0
+-- of an MPI job), it proves every earlier writer gone, so all of DIR's and
+-- DIR/parts' are removed; shared by an array's tasks, which may be writing
+-- theirs now on other machines (or no lock), only those of this machine
+-- whose process no longer runs.  In DIR/points/<i> (BoxSearch's save) of
+-- each point i of `points` (the missing points it is about to compute,
+-- which no other live process computes: a task's slice, or all before the
+-- workers start), every one is removed.  An MPI rank other than 0 removes,
+-- as a task does, those of its machine whose process has ended, and every
+-- one in the folders of the points of `points` in its slice: its folder may
+-- be on a disk of its own machine (node-local), which rank 0 never sees.  A
+-- worker removes none.  Under MPI every rank calls it (collective): the
+-- ranks meet before rank 0 clears, so that what another rank of the job is
+-- writing then (its write test, exploration.txt) is complete, not taken for
+-- a leftover; and again after, so that no rank writes a point's files
+-- before the folder is cleared.
+function M.clear(dir, plan, lock, points)
+  local ranks = plan.kind == "mpi"
+  if ranks then mpi.barrier() end
+  remove(dir, plan, lock, points)
+  if ranks then mpi.barrier() end
 end
 
 return M
