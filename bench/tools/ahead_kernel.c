@@ -1,12 +1,14 @@
 /* ahead_kernel.c: coupling_ahead.c's windows alone, on the rows of the bench
  * cases' 80-node HCP network (delays Dmat / 20 mm/ms at dt 0.1 ms, rounded
  * half to even as compile.lua does):
- *   ahead_kernel DATA_DIR [twin | diffusive] [N]
+ *   ahead_kernel DATA_DIR [twin | diffusive | staged | gathered] [N]
  * DATA_DIR holds connectome_hcp_Cmat.csv and connectome_hcp_Dmat.csv
  * (lua/neuromass/data); `twin` adds the sum of Cmat^2 over the same terms,
  * computed in the same pass (ALN's mean and variance inputs; without it, as
  * WC and FHN); `diffusive` makes the sum diffusive (Hopf's, FHN's default:
- * its values staged, the rows summed every step).  Prints the windows'
+ * its values staged where this processor's gathers are slow, simd.c
+ * nm_simd_stages; `staged` and `gathered` the same sum staged or gathered
+ * whatever the rule says), the rows summed every step).  Prints the windows'
  * groups, then the time a step of nm_ahead_eval takes (the windows and the
  * sums' copy into the inputs; diffusive: of nm_couplings_eval, the whole
  * start-of-step sum), 800 steps, repeated 500 times (N: a
@@ -52,7 +54,10 @@ int main(int argc, char **argv)
     return 2;
   }
   int twin = argc > 2 && strcmp(argv[2], "twin") == 0;
-  int diffusive = argc > 2 && strcmp(argv[2], "diffusive") == 0;
+  int staged = argc > 2 && strcmp(argv[2], "staged") == 0;
+  int gathered = argc > 2 && strcmp(argv[2], "gathered") == 0;
+  int diffusive = staged || gathered || (argc > 2 && strcmp(argv[2], "diffusive") == 0);
+  if (staged || gathered) nm_simd_stage_set(staged);
   nm_matrix C, D;
   read_matrix(argv[1], "Cmat", &C);
   read_matrix(argv[1], "Dmat", &D);
@@ -108,7 +113,8 @@ int main(int argc, char **argv)
   }
   nm_fast_coupling *f = &s->fast[0];
   printf("%zu rows, %zu terms%s; history %zu steps deep\n", n, k,
-         twin ? ", with a twin" : diffusive ? ", diffusive" : "", s->depth);
+         twin ? ", with a twin" : !diffusive ? "" : s->stage_diffusive ? ", diffusive, staged"
+         : ", diffusive, gathered", s->depth);
   for (int g = 0; g < f->n_ahead; g++)
     printf("  window of %zu steps: %zu rows, %zu tiles\n", f->ahead[g].K, f->ahead[g].n_rows, f->ahead[g].n_tiles);
   double best = INFINITY;

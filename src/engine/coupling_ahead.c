@@ -23,7 +23,8 @@
 **
 ** A diffusive term w_k (x_{j_k}(t - d_k) - x_self(t)) needs x_self at its
 ** own step, which a window's start does not know, so a diffusive sum's
-** groups are staged instead (with SIMD blocks only): a window copies the K
+** groups are staged instead (with SIMD blocks only, where the processor's
+** gathers are slow: s->stage_diffusive, simd.c nm_simd_stages): a window copies the K
 ** values each term will read into one array a step (stage), in the order
 ** of coupling_simd.c's blocks of rows (lane = row), by contiguous loads
 ** transposed with shuffles; each step then sums the blocks from its array
@@ -329,14 +330,15 @@ static int mostly_staged(const nm_coupling *c)
 ** simulation's s->coupling_simd): sums with rows of more than one term
 ** (self-couplings stay scalar) whose offsets and counts fit the kernels'
 ** types; diffusive sums where there are SIMD blocks to stage their values
-** for.  (A sum summed with a twin goes with it: goes_ahead.) */
-static int sum_ahead(const nm_coupling *c, size_t width, size_t depth, int coupling_simd)
+** for and staging pays on this processor (`stage`: s->stage_diffusive,
+** simd.c's nm_simd_stages).  (A sum summed with a twin goes with it: goes_ahead.) */
+static int sum_ahead(const nm_coupling *c, size_t width, size_t depth, int coupling_simd, int stage)
 {
   size_t longest_row = 0;
   for (size_t r = 0; r < c->n_rows; r++)
     if (c->row_ptr[r + 1] - c->row_ptr[r] > longest_row) longest_row = c->row_ptr[r + 1] - c->row_ptr[r];
   int mode_ok = c->mode == NM_ADDITIVE ||
-                (c->mode == NM_DIFFUSIVE && coupling_simd != NM_SIMD_OFF && mostly_staged(c));
+                (c->mode == NM_DIFFUSIVE && coupling_simd != NM_SIMD_OFF && stage && mostly_staged(c));
   return mode_ok && longest_row > 1 && width <= INT32_MAX / NM_SRING_STRIDE(depth) &&
          c->row_ptr[c->n_rows] <= UINT32_MAX;
 }
@@ -346,12 +348,12 @@ static int sum_ahead(const nm_coupling *c, size_t width, size_t depth, int coupl
 ** sums). */
 static int goes_ahead(const nm_sim *s, const nm_fast_coupling *f)
 {
-  return !f->is_twin && sum_ahead(f->c, s->width, s->depth, s->coupling_simd);
+  return !f->is_twin && sum_ahead(f->c, s->width, s->depth, s->coupling_simd, s->stage_diffusive);
 }
 
 
 size_t nm_ahead_columns(const nm_model *m, const long *column, size_t width, size_t depth,
-                        int coupling_simd, size_t *c0_out)
+                        int coupling_simd, int stage, size_t *c0_out)
 {
   /* (a twin reads its first's columns, and goes ahead when its first does:
   ** the twins need not be paired to know the columns) */
@@ -359,7 +361,7 @@ size_t nm_ahead_columns(const nm_model *m, const long *column, size_t width, siz
   int any = 0;
   for (size_t i = 0; i < m->n_couplings; i++) {
     const nm_coupling *c = &m->couplings[i];
-    if (!sum_ahead(c, width, depth, coupling_simd)) continue;
+    if (!sum_ahead(c, width, depth, coupling_simd, stage)) continue;
     for (size_t r = 0; r < c->n_rows; r++) {
       if (row_steps(c, r) == 1) continue;
       any = 1;
@@ -389,7 +391,8 @@ size_t nm_ahead_bytes(size_t n_columns, size_t depth)
 ** are all known when the first is prepared), if some sum has windows. */
 static int make_sring(nm_sim *s)
 {
-  size_t c0, n = nm_ahead_columns(s->m, s->column, s->width, s->depth, s->coupling_simd, &c0);
+  size_t c0, n = nm_ahead_columns(s->m, s->column, s->width, s->depth, s->coupling_simd,
+                                  s->stage_diffusive, &c0);
   if (n == SIZE_MAX) return NM_OK;
   size_t stride = NM_SRING_STRIDE(s->depth), bytes = nm_ahead_bytes(n, s->depth);
   s->sring = bytes == SIZE_MAX ? NULL : malloc(bytes);

@@ -60,8 +60,10 @@ const nm_jit_env nm_jit_env_engine = { nm_table2d_count_clamped, hist_read, nm_e
 /* The generation of the native code's interface with the engine (nm_jit_env
 ** and what emitted code expects of it), part of the key: raised when objects
 ** built before must never be loaded.  2: blocks take exp over their lanes
-** from env->exp_lanes (exp_lanes.c), not from libm one value at a time. */
-#define NM_JIT_GENERATION "2"
+** from env->exp_lanes (exp_lanes.c), not from libm one value at a time.
+** 3: lanes one by one take exp from the engine's step (exp_lanes.h) compiled
+** into the object (jit_emit.c exp_one_of), not from libm. */
+#define NM_JIT_GENERATION "3"
 
 
 /* FNV-1a, 64 bits, continuing from h. */

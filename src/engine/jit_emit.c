@@ -4,7 +4,8 @@
 ** lanes at a time, below): for each lane it
 ** performs the interpreter's instructions in the interpreter's order, with
 ** the same C operations and the same libm calls (exp over a block's lanes:
-** the engine's nm_exp_lanes, as the interpreter's), on locals instead of
+** the engine's nm_exp_lanes, as the interpreter's; of one lane, its step
+** compiled in, exp_one_of), on locals instead of
 ** register vectors.  Within one lane that is the interpreter's arithmetic
 ** exactly; across lanes nothing is shared (a program whose store overlaps
 ** another lane's read is refused: the interpreter would finish every lane of
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exp_lanes.h"
 #include "jit.h"
 #include "table2d_code.h"
 
@@ -33,6 +35,7 @@ typedef struct {
   const unsigned char *wide;    /* in a block: registers held per lane (arrays) */
   const unsigned char *lwide;   /* in a block: table locations held per lane */
   size_t stride;                /* the register file's width (nm_program's stride) */
+  int exp_one;                  /* exp of one lane: the step (1 fused, 0 not: exp_one_of) or libm's (-1) */
 } buf;
 
 
@@ -53,6 +56,40 @@ static void put(buf *b, const char *fmt, ...)
     b->s = s;
     b->cap = cap;
   }
+}
+
+
+/* exp of one lane (lanes one by one, the one-lane form) is the engine's exp
+** step (exp_lanes.h, with a copy of its table written from the engine's), in
+** the form of the kernel nm_exp_lanes chose in this process: checked there
+** against this process's libm exp, bit for bit, it stands for libm's call,
+** and inlined it spares the call and the registers a call clobbers (a
+** single node's values live across it).  When no kernel agreed, libm's exp.
+** A kernel with fused multiply-adds runs on a CPU with them
+** (nm_exp_kernel_runs): without -march=native (an unknown CPU) the step's
+** functions are compiled for FMA on their own (called, not inlined). */
+static int exp_one_of(const nm_program *p)
+{
+  size_t i = 0;
+  while (i < p->n_ins && p->code[i].op != NM_OP_EXP) i++;
+  if (i == p->n_ins) return -1;
+  int k = nm_exp_lanes_kernel();
+  return k == NM_EXP_PLAIN ? 0 : k == NM_EXP_LIBM ? -1 : 1;
+}
+
+static void exp_step(buf *b)
+{
+  int fused = b->exp_one == 1;
+  put(b, "static const uint64_t nm_exp_data[%d] = {", NM_EXP_WORDS);
+  for (int k = 0; k < NM_EXP_WORDS; k++)
+    put(b, "%s0x%016llxULL,", k % 4 ? " " : "\n  ", (unsigned long long)nm_exp_data[k]);
+  put(b, "\n};\n");
+  if (fused)
+    put(b, "#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__FMA__)\n"
+           "#pragma GCC push_options\n#pragma GCC target(\"fma\")\n#define NM_EXP_FMA_POP\n#endif\n");
+  put(b, "%s\n", NM_EXP_STEP_TEXT);
+  if (fused) put(b, "#ifdef NM_EXP_FMA_POP\n#pragma GCC pop_options\n#endif\n");
+  put(b, "\n");
 }
 
 
@@ -103,6 +140,7 @@ static void prelude(buf *b, int wide)
     put(b, "typedef int nm_tbl_flag;\n");
   /* The engine's table arithmetic, from its one text. */
   put(b, "%s\n\n", NM_TABLE2D_TEXT(tbl_t, pos_t));
+  if (b->exp_one >= 0) exp_step(b);
   /* Python's modulo, as expr.c computes it. */
   put(b, "static double pymod(double a, double b)\n{\n  double r = fmod(a, b);\n"
          "  if (r != 0.0 && ((r < 0.0) != (b < 0.0))) r += b;\n  return r;\n}\n\n");
@@ -135,7 +173,6 @@ static int lane_local(const nm_program *p)
 static const char *unary_call(int op)
 {
   switch (op) {
-    case NM_OP_EXP: return "exp";
     case NM_OP_LOG: return "log";
     case NM_OP_SQRT: return "sqrt";
     case NM_OP_TANH: return "tanh";
@@ -371,6 +408,12 @@ static void statement(buf *b, const nm_ins *in, const unsigned char *written, in
       else put(b, "E->hist_read(C->hist, V, %ld + (long)(%s), %d)", in->slot, L, in->delay);
       break;
     case NM_OP_NEG: put(b, "-"); operand(b, written, in->a); break;
+    case NM_OP_EXP:
+      put(b, b->exp_one >= 0 ? "nm_exp_one(" : "exp(");
+      operand(b, written, in->a);
+      if (b->exp_one >= 0) put(b, ", %d", b->exp_one);
+      put(b, ")");
+      break;
     case NM_OP_POW: case NM_OP_ATAN2: case NM_OP_MOD:
       put(b, "%s(", op == NM_OP_POW ? "pow" : op == NM_OP_ATAN2 ? "atan2" : "pymod");
       operand(b, written, in->a);
@@ -527,7 +570,7 @@ static void lane_loop(buf *b, const nm_program *p, unsigned char *written, const
 char *nm_jit_emit(const nm_program *p)
 {
   if (!lane_local(p)) return NULL;
-  buf b = { NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, p->stride };
+  buf b = { NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, p->stride, exp_one_of(p) };
   unsigned char *written = calloc(p->n_regs + 1, 1);
   if (!written) return NULL;
   prelude(&b, wide_blocks(p));

@@ -42,6 +42,17 @@ int nm_simd_cap(int *cap, int *named, nm_error *err);
 int nm_simd_level(void);
 int nm_simd_choose(int *level, int *gather, nm_error *err);
 const char *nm_simd_name(int simd);
+/* Whether a new simulation whose gathers are on `gather` (nm_simd_choose)
+** stages its diffusive sums' delayed values (coupling_ahead.c) instead of
+** gathering them every step (coupling_simd.c): the same bits, chosen by
+** speed: where this processor's gathers are slow (nm_simd_gathers_slow_of:
+** not Intel's, or Intel's with the Gather Data Sampling microcode
+** mitigation, `gds` the text of the kernel's vulnerability file), never
+** without gathers.  nm_simd_stage_set(1 or 0) fixes the answer (so that the
+** tests take both paths on one machine), -1 gives back the rule. */
+int nm_simd_stages(int gather);
+int nm_simd_gathers_slow_of(int intel, const char *gds);
+void nm_simd_stage_set(int stage);
 
 /* normal.c: streams of standard normals, the numbers
 ** gsl_ran_gaussian_ziggurat(r, 1.0) gives on taus2 generators r seeded with
@@ -242,6 +253,7 @@ struct nm_sim {
   size_t n_cruns, cap_cruns;
   int simd;                 /* nm_simd_choose's level, read once (tests set it lower) */
   int coupling_simd;        /* nm_simd_choose's set for the coupling sums' gathers, in the same reading */
+  int stage_diffusive;      /* nm_simd_stages(coupling_simd), read with it: diffusive sums staged */
   int vector_clamps;        /* the clamps go by runs, the long ones with AVX2 */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */
@@ -368,12 +380,13 @@ void nm_ahead_eval(nm_sim *s, nm_fast_coupling *f, const double *V, size_t step)
 /* The columns of s->sring (the one rule for which there are: make_sring asks
 ** it, and so does the estimate of a run's memory, sim.c) in a history of
 ** `width` columns (column: signal -> column or -1) and `depth` rows of model
-** m's sums, their gathers on `coupling_simd` (nm_simd_choose): how many, the
+** m's sums, their gathers on `coupling_simd` (nm_simd_choose), diffusive sums
+** staged when `stage` (nm_simd_stages): how many, the
 ** first in *c0 (may be NULL); SIZE_MAX when no sum goes ahead (no copy).
 ** nm_ahead_bytes: the bytes of a copy of n_columns (nm_ahead_columns' count)
 ** over `depth` rows, 0 for none; SIZE_MAX when they cannot be counted. */
 size_t nm_ahead_columns(const nm_model *m, const long *column, size_t width, size_t depth,
-                        int coupling_simd, size_t *c0);
+                        int coupling_simd, int stage, size_t *c0);
 size_t nm_ahead_bytes(size_t n_columns, size_t depth);
 
 /* coupling_simd.c: the coupling sums' blocks on AVX-512 or AVX2, chosen at

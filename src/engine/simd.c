@@ -7,11 +7,14 @@
 ** results bit for bit, so the variable changes speed only; it exists so that
 ** the tests run every path on one machine.  The coupling sums' gathers have
 ** a preference of their own within the cap (AVX2 only when named), decided
-** here too (nm_simd_choose): a new simulation reads both once (nm_sim_new)
-** and its kernels follow that reading.  nm_simd_check (nm.h) gives the same
+** here too (nm_simd_choose), and whether diffusive sums are staged
+** (nm_simd_stages): a new simulation reads them once (nm_sim_new) and its
+** kernels follow that reading.  nm_simd_check (nm.h) gives the same
 ** reading to a caller before any run.
 */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +22,7 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int widest = NM_SIMD_OFF;
+static int slow_gathers = 1;            /* nm_simd_gathers_slow_of this processor */
 
 static void detect(void)
 {
@@ -26,7 +30,53 @@ static void detect(void)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2")) widest = NM_SIMD_AVX2;
   if (__builtin_cpu_supports("avx512f")) widest = NM_SIMD_AVX512;
+  char gds[128] = "";
+  FILE *f = fopen("/sys/devices/system/cpu/vulnerabilities/gather_data_sampling", "r");
+  if (f) {
+    if (!fgets(gds, sizeof gds, f)) gds[0] = '\0';
+    fclose(f);
+  }
+  slow_gathers = nm_simd_gathers_slow_of(__builtin_cpu_is("intel"), gds);
 #endif
+}
+
+
+/*
+** Whether diffusive sums are staged (coupling_ahead.c) rather than gathered
+** (coupling_simd.c) step by step: where the gathers are slow.  Hopf-80 and
+** FHN-80 with diffusive coupling (HCP, 10 s at dt 0.1 ms, CPU time best of
+** 5) on an Intel Xeon (model 167, AVX-512) took 291 and 292-308 ms staged,
+** 234 and 238 ms gathered; the diffusive sum alone (bench/tools/ahead_kernel)
+** 2030-2060 ns a step staged, 1660 gathered (AVX2: 2330-2490 against 1815).
+** On Sapphire Rapids staging cost as much as the gathers; on AMD's Zen 5,
+** whose gathers are no faster than scalar loads, it took 20 to 27 % less
+** time (docs/coupling.md).  So: staged unless the processor is Intel's
+** without the microcode mitigation of Gather Data Sampling, which slows its
+** gathers (`gds`: the text of the kernel's
+** /sys/devices/system/cpu/vulnerabilities/gather_data_sampling, "" when
+** unknown).  Either way the sums have the same bits.
+*/
+int nm_simd_gathers_slow_of(int intel, const char *gds)
+{
+  return !intel || (strncmp(gds, "Mitigation", 10) == 0 && strstr(gds, "Microcode") != NULL);
+}
+
+
+static atomic_int stage_fixed = -1;     /* nm_simd_stage_set's: -1 the rule */
+
+void nm_simd_stage_set(int stage)
+{
+  atomic_store(&stage_fixed, stage < 0 ? -1 : stage != 0);
+}
+
+
+int nm_simd_stages(int gather)
+{
+  int fixed = atomic_load(&stage_fixed);
+  if (gather == NM_SIMD_OFF) return 0;  /* (staging takes SIMD blocks) */
+  if (fixed >= 0) return fixed;
+  pthread_once(&once, detect);
+  return slow_gathers;
 }
 
 

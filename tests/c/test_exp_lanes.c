@@ -6,7 +6,8 @@
 ** sign, a thousand ulps either side of each limit (the path's 2^-54 and 512,
 ** overflow, the subnormal and zero results), the edge cases (+-0, subnormal
 ** x, +-inf, NaN of either sign), in blocks of every length from 1 to 70, in
-** place and not; errno on overflow as exp's.  Then the choice: with FMA the
+** place and not, and one by one (the step of one value: native code's);
+** errno on overflow as exp's.  Then the choice: with FMA the
 ** AVX2 kernel within NEUROMASS_SIMD's level (AVX-512 when it names avx512,
 ** in a child process); and, in a child process whose
 ** libm is made to take glibc's build without FMA (GLIBC_TUNABLES: the
@@ -118,6 +119,23 @@ static void test_kernel(int k, const double *x, size_t n)
   CHECK(nm_exp_kernel_agrees(k), "%s: the self-check agrees", name);
 }
 
+/* The step of one value (nm_exp_one: native code's lanes one by one,
+** jit_emit.c), fused or not, against exp on the sweep; errno on an overflow. */
+static void test_one(int fused, const double *x, size_t n)
+{
+  const char *name = fused ? "nm_exp_one, fused" : "nm_exp_one, not fused";
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    double w = exp(x[i]), o = nm_exp_one(x[i], fused);
+    if (memcmp(&w, &o, sizeof w) != 0 && bad++ == 0 && shown++ < 5)
+      printf("# %s: exp(%a) = %a, the step gives %a\n", name, x[i], w, o);
+  }
+  CHECK(bad == 0, "%s: exp of %zu values one by one, bit for bit (%zu differ)", name, n, bad);
+  errno = 0;
+  double big = nm_exp_one(1000.0, fused);
+  CHECK(errno == ERANGE && big == INFINITY, "%s: exp(1000) is inf with errno ERANGE, as exp's", name);
+}
+
 /* Runs this program as a child with `var`=`value` and argument `mode`;
 ** whether it exited 0 (its PASS and FAIL lines are on stdout). */
 static int child(const char *self, const char *mode, const char *var, const char *value)
@@ -164,6 +182,7 @@ int main(int argc, char **argv)
     CHECK(libm_plain, "GLIBC_TUNABLES=%s: libm takes its build without FMA",
           getenv("GLIBC_TUNABLES"));
     test_kernel(NM_EXP_PLAIN, x, n);
+    test_one(0, x, n);
     if (fma_cpu)
       CHECK(!nm_exp_kernel_agrees(NM_EXP_AVX2), "the AVX2 kernel (fused) differs from this exp");
     CHECK(nm_exp_lanes_kernel() == NM_EXP_PLAIN, "the plain kernel is chosen (%s)",
@@ -175,6 +194,7 @@ int main(int argc, char **argv)
     test_kernel(NM_EXP_LIBM, x, n);
   } else {
     test_kernel(NM_EXP_LIBM, x, n);
+    test_one(libm_fused, x, n);
     if (libm_plain) {
       test_kernel(NM_EXP_PLAIN, x, n);
     } else {

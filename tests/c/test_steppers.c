@@ -948,8 +948,9 @@ static unsigned ahead_windows(const nm_fast_coupling *f)
 ** trajectory bit for bit; then the sums at the last step against the
 ** in-order ones.  A, B: twins with rows of every window (and rows of delay 0,
 ** coupling.c's); C diffusive: the windows of A, its values staged in blocks
-** of SIMD lanes (none on the path without SIMD); E: every row of 8 steps. */
-static void ahead_check(sparse *p, const char *path)
+** of SIMD lanes when `stage` (nm_simd_stage_set; none on the path without
+** SIMD), else gathered every step; E: every row of 8 steps. */
+static void ahead_check(sparse *p, const char *path, int stage)
 {
   static const long chunks[] = { 1, 3, 5, 7, 13, 2, 29 };     /* 60 steps */
   size_t n = p->n;
@@ -966,19 +967,20 @@ static void ahead_check(sparse *p, const char *path)
          s->fast[0].stay_blocks.rows == lanes;
     /* (11 rows on 8 lanes: the rows of 4 steps, 11, 5 and 2 terms, would be one
     ** block padded past 4 times its terms: coupling_simd.c makes none, so no group) */
-    unsigned staged = lanes == 0 ? 0 : lanes == 8 && n == 11 ? 1u << 8 : 1u << 8 | 1u << 4;
-    ok = ok && ahead_windows(&s->fast[2]) == staged && (!lanes || s->fast[2].stay_blocks.rows == lanes);
+    unsigned staged = lanes == 0 || !stage ? 0 : lanes == 8 && n == 11 ? 1u << 8 : 1u << 8 | 1u << 4;
+    ok = ok && s->stage_diffusive == (stage && lanes) && ahead_windows(&s->fast[2]) == staged &&
+         (!staged || s->fast[2].stay_blocks.rows == lanes) && (staged || s->fast[2].blocks.rows == lanes);
     for (int g = 0; ok && g < s->fast[2].n_ahead; g++) ok = s->fast[2].ahead[g].blk.rows == lanes;
     CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8 and 4 steps and rows of least "
           "delay 0 to 2 (in blocks of %zu scattered rows), the diffusive one %s, the sum of "
           "delays >= 7 every row in windows of 8", n, path, lanes,
-          lanes ? "the same windows, staged in blocks" : "none");
+          staged ? "the same windows, staged in blocks" : lanes ? "none (gathered in blocks)" : "none");
     size_t tiles = ok ? s->fast[3].ahead[0].n_tiles : 0, used = 0;
     for (long j = 0; j < (long)n; j++)                /* the columns E's rows read */
       for (size_t k = 0; k < p->row_ptr[n]; k++)
         if (p->src[k] == j) { used++; break; }
     size_t want_tiles = (used - 1) / 20 + 1;
-    if (ok && p->src3[0] != p->src[0] && !lanes)   /* ascending_src: the diffusive sum reads more */
+    if (ok && p->src3[0] != p->src[0] && !staged)  /* ascending_src: the diffusive sum reads more */
       CHECK(s->sring_c0 > 0 && s->sring_c0 + s->sring_n < s->width && s->sring_n == used,
             "%zu rows, path %s: the windows' copy of the history keeps only the %zu columns "
             "they read (columns %zu .. %zu of %zu)", n, path, used, s->sring_c0,
@@ -998,9 +1000,9 @@ static void ahead_check(sparse *p, const char *path)
         if (cell(&b, k, i + 1) != sparse_x(p, (long)k + 1)[i]) { ok = 0; bad = (long)k + 1; }
     static const char *const how[] = { "one run", "runs of 1, 3, 5, 7, 13, 2, 29 steps",
                                        "those runs on 1 and 2 threads in turn" };
-    CHECK(ok, "%zu rows with delays 0, 1, 2, 3, 6, 7, 20, path %s, %s: the trajectory of the sums "
-          "in order, bit for bit, for %d steps (status %d, first differing step %ld)", n, path,
-          how[cut], SPARSE_STEPS, rc, bad);
+    CHECK(ok, "%zu rows with delays 0, 1, 2, 3, 6, 7, 20, path %s, diffusive sum %s, %s: the "
+          "trajectory of the sums in order, bit for bit, for %d steps (status %d, first differing "
+          "step %ld)", n, path, staged ? "staged" : "not staged", how[cut], SPARSE_STEPS, rc, bad);
     if (ok) {                     /* the sums of the last step: a new window, then from it */
       double *want = malloc(4 * n * sizeof *want);
       for (int again = 0; want && again < 2; again++) {
@@ -1009,8 +1011,9 @@ static void ahead_check(sparse *p, const char *path)
         sparse_sums(p, SPARSE_STEPS, want);
         ok = ok && memcmp(s->U, want, 4 * n * sizeof *want) == 0;
       }
-      CHECK(want && ok, "%zu rows, path %s, %s: the sums at step %d, twice, are the in-order "
-            "sums bit for bit", n, path, how[cut], SPARSE_STEPS);
+      CHECK(want && ok, "%zu rows, path %s, diffusive sum %s, %s: the sums at step %d, twice, are "
+            "the in-order sums bit for bit", n, path, staged ? "staged" : "not staged", how[cut],
+            SPARSE_STEPS);
       free(want);
     }
     rowbuf_free(&b);
@@ -1038,7 +1041,11 @@ static void test_ahead_exact(void)
         printf("SKIP ahead path %s: not on this processor\n", paths[path]);
         continue;
       }
-      ahead_check(&p, paths[path]);
+      for (int stage = 1; stage >= 0; stage--) {     /* staged, then gathered */
+        nm_simd_stage_set(stage);
+        ahead_check(&p, paths[path], stage);
+      }
+      nm_simd_stage_set(-1);
     }
     sparse_free(&p);
   }
@@ -1056,8 +1063,9 @@ static void test_ahead_exact(void)
 ** than half its terms in rows with windows: coupling_ahead.c mostly_staged). */
 static void test_staged_cap(void)
 {
-  static const size_t sizes[] = { 600, 100, 100, 100 }, far[] = { 600, 100, 70, 30 };
+  static const size_t sizes[] = { 600, 100, 100, 100, 100 }, far[] = { 600, 100, 70, 30, 100 };
   for (size_t z = 0; z < COUNT(sizes); z++) {
+    nm_simd_stage_set(z < 4);             /* the last: staging off (nm_simd_stages), not staged */
     size_t n = sizes[z], terms = n * n;
     size_t *row_ptr = malloc((n + 1) * sizeof *row_ptr);
     long *src = malloc(terms * sizeof *src), *dst = malloc(n * sizeof *dst);
@@ -1086,7 +1094,8 @@ static void test_staged_cap(void)
           "a diffusive sum of %zu rows of %zu terms, %zu rows delayed by 8 steps, the others by 1: "
           "%s (status %d, %d groups)", n, n, far[z],
           want ? "staged in one window of 8" : z == 0 ? "past 4 MB of values, not staged"
-          : z == 3 ? "under half its terms in rows with windows, not staged" : "no SIMD blocks, not staged",
+          : z == 3 ? "under half its terms in rows with windows, not staged"
+          : z == 4 && simd != NM_SIMD_OFF ? "staging off, not staged" : "no SIMD blocks, not staged",
           rc, s ? s->fast[0].n_ahead : -1);
     nm_sim_free(s);
     nm_model_free(m);
@@ -1097,6 +1106,38 @@ static void test_staged_cap(void)
     free(w);
     free(x0);
   }
+  nm_simd_stage_set(-1);
+}
+
+
+/* The rule of staging (simd.c nm_simd_stages): staged where the gathers are
+** slow (nm_simd_gathers_slow_of: a processor not Intel's, or Intel's with
+** the Gather Data Sampling microcode mitigation), never without gathers; a
+** new simulation reads it with its gathers (s->stage_diffusive). */
+static void test_stage_rule(void)
+{
+  CHECK(nm_simd_gathers_slow_of(0, "") && nm_simd_gathers_slow_of(0, "Not affected\n") &&
+        !nm_simd_gathers_slow_of(1, "Not affected\n") && !nm_simd_gathers_slow_of(1, "") &&
+        !nm_simd_gathers_slow_of(1, "Vulnerable\n") &&
+        !nm_simd_gathers_slow_of(1, "Mitigation: AVX disabled, no microcode\n") &&
+        nm_simd_gathers_slow_of(1, "Mitigation: Microcode\n"),
+        "gathers are slow on a processor not Intel's, or Intel's with the GDS microcode mitigation");
+  for (int fixed = -1; fixed <= 1; fixed++) {
+    nm_simd_stage_set(fixed);
+    CHECK(nm_simd_stages(NM_SIMD_OFF) == 0 &&
+          (fixed < 0 || (nm_simd_stages(NM_SIMD_AVX2) == fixed && nm_simd_stages(NM_SIMD_AVX512) == fixed)),
+          "staging set to %d: never without gathers, else as set", fixed);
+  }
+  sparse p;
+  if (!CHECK(sparse_make(&p, 11), "allocate 11 sparse rows")) { sparse_free(&p); return; }
+  int rc = NM_OK;
+  nm_model *m = sparse_model(&p, &rc);
+  nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
+  CHECK(s && s->stage_diffusive == nm_simd_stages(s->coupling_simd),
+        "a new simulation stages its diffusive sums by the rule (%d)", s ? s->stage_diffusive : -1);
+  nm_sim_free(s);
+  nm_model_free(m);
+  sparse_free(&p);
 }
 
 
@@ -1984,6 +2025,7 @@ int main(void)
   test_sparse_rows_exact();
   test_ahead_exact();
   test_staged_cap();
+  test_stage_rule();
   test_self_lines();
   test_constraints();
   test_noise_deterministic();

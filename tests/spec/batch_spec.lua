@@ -339,9 +339,10 @@ describe("BoxSearch batch = K of networks (block-diagonal coupling)", function()
   it("batch.capacity counts a point's memory as its own run does: the history at its peak, staged copy too", function()
     -- a delay of 10^6 steps: a 10 ms run (100 steps, 100 rows of 1 + 5 columns) holds 128 steps of
     -- ring, the copy the sums going ahead stage, and the few steps a new simulation makes first
+    -- (additive: its sums go ahead on every processor; a diffusive one only where it is staged)
     local D = random_matrix(5, 2, 60)
     D[1][2] = 2e6
-    local far = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = D }
+    local far = nm.models.fhn.native { Cmat = random_matrix(5, 1, 1), Dmat = D, coupling = "additive" }
     local run = { duration = 10, dt = 0.1, record = "x" }
     assert.equals(16, batches.capacity(far, run, 16))        -- (the model built for run's dt)
     local history, ring, peak = far.cm:history_bytes(100, 0)

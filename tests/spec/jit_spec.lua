@@ -3,7 +3,7 @@
 -- 80-node HCP networks of FHN and ALN, 64 uncoupled ALN nodes (an explore
 -- batch; its clamped lookups warned alike), MultiModel-style networks of
 -- several masses per node, a custom mass using every operation, and exp
--- over a sweep of arguments on 331 lanes (also against math.exp); the
+-- over a sweep of arguments on 331, 9 and 1 lanes (also against math.exp); the
 -- cache across processes (a second process loads, compiles nothing), no
 -- compiler on PATH, NEUROMASS_JIT=0 (and its unknown values); damaged
 -- objects and FIFOs in the cache; a full disk's compile; the option's errors.  The compiles go
@@ -142,15 +142,18 @@ describe("native code", function()
   end)
 
   -- exp over lanes (src/engine/exp_lanes.c: the interpreter's lanes, native
-  -- code's blocks of 8, libm's own exp for the lanes left over): 331 nodes
-  -- (41 blocks and 3 lanes more), each lane's argument a + k t + c / b
-  -- sweeping [-746, 711] over the run, and the edges (the vector path's
-  -- limits 2^-54 and 512, overflow, subnormal and zero results, +-0, +-inf
-  -- and NaN from c / b).  x' = min(exp(.), 1e300) keeps the state finite
-  -- (inf and NaN become 1e300).  Native code equals the interpreter bit for
-  -- bit, and both equal Euler's sum of Lua's math.exp (the C library's),
-  -- computed here with the same operations.
-  it("gives the interpreter's bits and the C library's for exp over a sweep of arguments", function()
+  -- code's blocks of 8; lanes one by one, native code's rest of a block and
+  -- its single nodes, the same step compiled into the object: jit_emit.c
+  -- exp_one_of), each lane's argument a + k t + c / b: 331 nodes (41 blocks
+  -- and 3 lanes more) sweeping [-746, 711] over the run, and the edges (the
+  -- step's limits 2^-54 and 512, overflow, subnormal and zero results, +-0,
+  -- +-inf and NaN from c / b); then 9 nodes (a block and one lane more) and
+  -- single nodes, each a sweep of 20000 arguments over [-746, 711] and the
+  -- edges.  x' = min(exp(.), 1e300) keeps the state finite (inf and NaN
+  -- become 1e300).  Native code equals the interpreter bit for bit, and both
+  -- equal Euler's sum of Lua's math.exp (the C library's), computed here
+  -- with the same operations.
+  describe("exp over a sweep of arguments", function()
     local M = nm.mass {
       name = "exp sweep", label = "Sweep",
       state = { x = 0 },
@@ -163,47 +166,79 @@ describe("native code", function()
                     -512.0, 511.99999999999994, 709.782712893384, 709.7827128933841, 710.0,
                     -708.3964185322641, -708.39641853226421, -745.1332191019411,
                     -745.1332191019412, -744.44007192138122, -746.0, 1000.0, -1000.0, 1.0, -1.0 }
-    local specs = {}
-    for i = 0, 299 do     -- 300 lanes starting across [-746, 696], 0.37 per ms
-      specs[#specs + 1] = { a = -746 + i * 1442 / 299, k = 0.37, c = 0, b = 1 }
-    end
-    for _, e in ipairs(edges) do specs[#specs + 1] = { a = e, k = 0, c = 0, b = 1 } end
+    local specials = {}
+    for _, e in ipairs(edges) do specials[#specials + 1] = { a = e, k = 0, c = 0, b = 1 } end
     for _, cb in ipairs { { 1, 0 }, { -1, 0 }, { 0, 0 } } do   -- +inf, -inf, NaN
-      specs[#specs + 1] = { a = 0, k = 0, c = cb[1], b = cb[2] }
+      specials[#specials + 1] = { a = 0, k = 0, c = cb[1], b = cb[2] }
     end
-    specs[#specs + 1] = { a = -3, k = 1e-17, c = 0, b = 1 }    -- 2^-54 .. near 0 steps
-    specs[#specs + 1] = { a = 511.5, k = 0.0625, c = 0, b = 1 } -- across 512
-    specs[#specs + 1] = { a = 709.5, k = 0.03125, c = 0, b = 1 } -- across overflow
-    specs[#specs + 1] = { a = -744.5, k = -0.03125, c = 0, b = 1 } -- into zero
-    assert.are.equal(331, #specs)
-    local n = #specs
-    local zero = {}
-    for i = 1, n do
-      zero[i] = {}
-      for j = 1, n do zero[i][j] = 0 end
-    end
-    local function make()
-      local nodes = {}
-      for i, p in ipairs(specs) do nodes[i] = nm.node { label = "N", masses = { M { params = p } } } end
-      return nm.model(nm.network { nodes = nodes, connectivity = zero, delays = zero })
-    end
-    local opts = { duration = 40, dt = 1, integrator = "euler" }
-    both(make, opts, "exp sweep")
-    local res = make():run(opts)
-    assert.are.equal(n + 1, #res.columns)       -- t, then x of each node
-    local rows = res:rows()
-    assert.are.equal(40, rows)                    -- t = 1 .. 40
-    for c = 1, n do
-      local p, col, x = specs[c], res.data:column(c), 0.0
-      for r = 1, rows do
-        local t = (r - 1) * 1.0                   -- row r: after the step from t = r - 1
-        local e = math.exp(p.a + p.k * t + p.c / p.b)
-        x = x + 1.0 * (e < 1e300 and e or 1e300)  -- nm.min's rule (a < b ? a : b): NaN gives 1e300
-        if string.pack("d", col[r]) ~= string.pack("d", x) then
-          error(string.format("node %d row %d: engine %a, math.exp's sum %a", c, r, col[r], x))
+    specials[#specials + 1] = { a = -3, k = 1e-17, c = 0, b = 1 }    -- 2^-54 .. near 0 steps
+    specials[#specials + 1] = { a = 511.5, k = 0.0625, c = 0, b = 1 } -- across 512
+    specials[#specials + 1] = { a = 709.5, k = 0.03125, c = 0, b = 1 } -- across overflow
+    specials[#specials + 1] = { a = -744.5, k = -0.03125, c = 0, b = 1 } -- into zero
+
+    -- The nodes of `specs` (one each) run `steps` steps of dt 1, natively and
+    -- interpreted; each node's x against math.exp's sum.
+    local function sweep(specs, steps, what)
+      local n = #specs
+      local zero = {}
+      for i = 1, n do
+        zero[i] = {}
+        for j = 1, n do zero[i][j] = 0 end
+      end
+      local function make()
+        if n == 1 then return nm.model(nm.node { label = "N", masses = { M { params = specs[1] } } }) end
+        local nodes = {}
+        for i, p in ipairs(specs) do nodes[i] = nm.node { label = "N", masses = { M { params = p } } } end
+        return nm.model(nm.network { nodes = nodes, connectivity = zero, delays = zero })
+      end
+      local opts = { duration = steps, dt = 1, integrator = "euler" }
+      both(make, opts, what)
+      local res = make():run(opts)
+      assert.are.equal(n + 1, #res.columns)       -- t, then x of each node
+      local rows = res:rows()
+      assert.are.equal(steps, rows)               -- t = 1 .. steps
+      for c = 1, n do
+        local p, col, x = specs[c], res.data:column(c), 0.0
+        for r = 1, rows do
+          local t = (r - 1) * 1.0                 -- row r: after the step from t = r - 1
+          local e = math.exp(p.a + p.k * t + p.c / p.b)
+          x = x + 1.0 * (e < 1e300 and e or 1e300)  -- nm.min's rule (a < b ? a : b): NaN gives 1e300
+          if string.pack("d", col[r]) ~= string.pack("d", x) then
+            error(string.format("%s: node %d row %d: engine %a, math.exp's sum %a", what, c, r, col[r], x))
+          end
         end
       end
     end
+
+    it("on 331 nodes gives the interpreter's bits and the C library's", function()
+      local specs = {}
+      for i = 0, 299 do     -- 300 lanes starting across [-746, 696], 0.37 per ms
+        specs[#specs + 1] = { a = -746 + i * 1442 / 299, k = 0.37, c = 0, b = 1 }
+      end
+      for _, p in ipairs(specials) do specs[#specs + 1] = p end
+      assert.are.equal(331, #specs)
+      sweep(specs, 40, "exp sweep, 331 nodes")
+    end)
+
+    -- 20000 steps: each lane's argument from -746 (plus its offset) up by 0.0729 a step.
+    local STEPS, K = 20000, 1457 / 20000
+
+    it("on 9 nodes (a block and one lane more) gives the interpreter's bits and the C library's", function()
+      local specs = {}
+      for i = 0, 8 do specs[#specs + 1] = { a = -746 + i * K / 9, k = K, c = 0, b = 1 } end
+      sweep(specs, STEPS, "exp sweep, 9 nodes")
+      -- the edges, 9 to a network (single nodes below take each one alone)
+      for i0 = 1, #specials, 8 do
+        specs = {}
+        for i = i0, i0 + 8 do specs[#specs + 1] = specials[(i - 1) % #specials + 1] end
+        sweep(specs, 40, "exp edges, 9 nodes from " .. i0)
+      end
+    end)
+
+    it("on single nodes gives the interpreter's bits and the C library's", function()
+      sweep({ { a = -746, k = K, c = 0, b = 1 } }, STEPS, "exp sweep, one node")
+      for i, p in ipairs(specials) do sweep({ p }, 40, "exp edge " .. i .. ", one node") end
+    end)
   end)
 
   it("refuses a bad jit option at the script's line", function()

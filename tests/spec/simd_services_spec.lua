@@ -3,8 +3,9 @@
 -- the Euler update; README "make bench"); whole runs give the same bits with every path narrowed
 -- off (NEUROMASS_SIMD=off, avx2) as with the widest (avx512, empty or unset): WC-80 with noise
 -- (clamped to [0, 1], its activities hit the bounds), ALN-80 with noise
--- (variances clamped at 0), Hopf-80 with noise (its diffusive sum staged by
--- coupling_ahead.c with SIMD, gathered without), on one thread and on two; one
+-- (variances clamped at 0), Hopf-80 with noise (its diffusive sum gathered in
+-- SIMD blocks, or staged by coupling_ahead.c where the processor's gathers are
+-- slow: simd.c nm_simd_stages; summed lane by lane without), on one thread and on two; one
 -- ALN node with noise; the BOLD of 80 FHN nodes (its powers, bold_pow.c); WC's
 -- exp over lanes (exp_lanes.c: libm's calls, AVX2, AVX-512 when named).  A bad
 -- NEUROMASS_SIMD is refused by an exploration before any point runs (core.simd_check), as is
