@@ -192,6 +192,36 @@ static void test_reserve_kept(void)
 }
 
 
+/* A reach that grows within the rows the ring has (200 steps run: a reach
+** of 210 in 256 rows, then 20 more) keeps the ring where it is, without a
+** copy of it, and the estimate of the run's peak counts no second ring. */
+static void test_reserve_in_place(void)
+{
+  int longest = (1 << 16) - 2;
+  nm_model *m = delayed(longest, NM_ADDITIVE);
+  int status;
+  nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
+  long first[] = { 200 };
+  if (!CHECK(s && run_steps(s, NM_EULER, first, 1) == NM_OK, "a simulation run 200 steps")) {
+    nm_sim_free(s);
+    nm_model_free(m);
+    return;
+  }
+  double *ring = s->ring, *dring = s->dring;
+  size_t depth = s->depth, reach = s->reach;
+  int rc = nm_sim_reserve(s, 20);
+  CHECK(rc == NM_OK && s->reach > reach && s->depth == depth,
+        "the reach grows from %zu to %zu in the ring's %zu rows", reach, s->reach, depth);
+  CHECK(s->ring == ring && s->dring == dring, "the ring and its derivatives stay where they were");
+  size_t bytes = nm_model_run_history_bytes(m, 220, NULL);
+  size_t peak = nm_model_run_history_peak(m, 200, 220, SIZE_MAX, 0);
+  CHECK(peak == bytes, "the peak of a run from step 200 to 220, %zu bytes, is the history's %zu", peak,
+        bytes);
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
 /* The estimate of a run's history (nm_model_run_history_bytes, which run's
 ** memory check and `neuromass info` print) counts what the engine allocates
 ** for it: the ring and the copy of it the sums going ahead stage
@@ -356,6 +386,7 @@ int main(void)
   test_reserve_kept();
 #endif
   test_history_estimate();
+  test_reserve_in_place();
   test_reach_bits(NM_EULER, NM_ADDITIVE, "euler");
   test_reach_bits(NM_RK4, NM_ADDITIVE, "rk4");
   test_reach_bits(NM_EULER, NM_DIFFUSIVE, "euler, diffusive");
