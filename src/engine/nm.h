@@ -280,6 +280,15 @@ size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps);
 ** that many cannot be counted. */
 size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps, size_t reach,
                                  size_t kept);
+/* The threads a run of `m` by integrator `method` (enum nm_method) takes
+** with nm_run_opts.threads = `requested` (0: automatic): 1 where its
+** integrator or callbacks keep it on one thread (sim.c). */
+int nm_model_run_threads(const nm_model *m, int method, int requested);
+/* The bytes the threads' copies of the delay history take once a run of `m`
+** on `threads` threads has reached step n_steps (SIZE_MAX: any step): 0 on
+** one thread, or where the ring is too large to copy and the threads read it
+** where it is (step_threads.c); made once the grown ring is, beside it. */
+size_t nm_model_run_threads_bytes(const nm_model *m, size_t n_steps, int threads);
 
 
 /* ---------------------------------------------------------------------

@@ -186,6 +186,17 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
 }
 
 
+size_t nm_model_run_threads_bytes(const nm_model *m, size_t n_steps, int threads)
+{
+  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
+  if (!column) return SIZE_MAX;
+  size_t width = mark_columns(m, column), depth;
+  free(column);
+  size_t ring = ring_bytes(width, history_reach(width, nm_model_max_delay(m), 0, n_steps), &depth);
+  return ring == SIZE_MAX ? 0 : nm_thread_rings_bytes(width, depth, threads);
+}
+
+
 size_t nm_model_history_bytes(const nm_model *m)
 {
   return nm_model_run_history_bytes(m, SIZE_MAX, NULL);
@@ -523,13 +534,20 @@ const nm_stepper_type *nm_stepper(int method)
 
 
 /* Threads pay off when a step has enough lanes to share. */
-static int threads_for(const nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T)
+static int threads_for(const nm_model *m, int requested, const nm_stepper_type *T)
 {
-  if (!T->threads || s->m->n_callbacks) return 1;
-  if (o->threads > 0) return o->threads;
+  if (!T->threads || m->n_callbacks) return 1;
+  if (requested > 0) return requested < NM_MAX_THREADS ? requested : NM_MAX_THREADS;
   size_t lanes = 0;
-  for (size_t i = 0; i < s->m->n_progs[NM_STAGE_RHS]; i++) lanes += s->m->progs[NM_STAGE_RHS][i]->lanes;
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_RHS]; i++) lanes += m->progs[NM_STAGE_RHS][i]->lanes;
   return lanes >= THREADS_MIN_LANES ? nm_sim_threads_available() : 1;
+}
+
+
+int nm_model_run_threads(const nm_model *m, int method, int requested)
+{
+  const nm_stepper_type *T = nm_stepper(method);
+  return T ? threads_for(m, requested, T) : 1;
 }
 
 
@@ -731,7 +749,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   if (rc == NM_OK) rc = nm_sim_prepare_constraints(s);
   if (rc != NM_OK) return rc;
   const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
-  int threads = threads_for(s, o, T);
+  int threads = threads_for(s->m, o->threads, T);
   /* Native code for the programs (jit_cache.c): evaluations = steps x stages. */
   rc = nm_jit_prepare(s->m, o->jit, (double)o->n_steps * (T->adaptive ? 6 : T->order), threads,
                       o->interrupt, &s->err);
