@@ -631,7 +631,13 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** link, so that of two processes claiming one path, one succeeds and the
 ** other gets EEXIST; created exclusively where the file system has no hard
 ** links); the temporary file is removed either way: 0 or the errno of the
-** failure, the path's file untouched unless claimed.  discard removes the temporary file;
+** failure, the path's file untouched unless claimed.  reclaim replaces the
+** file the caller read at the path, holding `old` (n_old bytes), by `data`
+** on the same terms: moved aside (renamed to the temporary name: of
+** processes replacing it at once, one moves it), checked to be `old` still,
+** then `data` claimed; a file another process wrote there since (not `old`)
+** is put back, and EEXIST returned, as for a file claimed by another (the
+** caller reads which); no file there: claimed.  discard removes the temporary file;
 ** free forgets the names.  A writer that writes the temporary file itself
 ** opens o->tmp (fopen, sf_open).
 */
@@ -643,6 +649,7 @@ int nm_outfile_commit(const nm_outfile *o, const char *to);
 int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
 int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n);
 int nm_outfile_claim(const nm_outfile *o, const char *data, size_t n);
+int nm_outfile_reclaim(const nm_outfile *o, const char *old, size_t n_old, const char *data, size_t n);
 void nm_outfile_discard(const nm_outfile *o);
 void nm_outfile_free(nm_outfile *o);
 
