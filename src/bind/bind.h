@@ -100,6 +100,9 @@ double nmL_numfield(lua_State *L, int t, const char *key, const char *what);
 int nmL_boolfield(lua_State *L, int t, const char *key, const char *what);
 int nmL_choicefield(lua_State *L, int t, const char *key, const char *const list[],
                     const char *what);
+/* Field 'method' of the table at t: an integrator's name, its enum
+** nm_method (nm_stepper's table; l_sim.c). */
+int nmL_methodfield(lua_State *L, int t, const char *what);
 
 /* Pushes the message a failed slow-path callback left behind (and forgets it). */
 void nmL_callback_error(lua_State *L);

@@ -13,6 +13,10 @@
 **     under the temporary name, then hard-linked: nm_outfile_claim), so that
 **     of two processes claiming one path only one succeeds ("exists" for the
 **     other, the file left as the first wrote it); nothing else is left;
+**   core.reclaim_file(path, old, text) -> the same, for a path whose file the
+**     caller read holding `old`: replaced by text only if it still holds it
+**     (nm_outfile_reclaim: of two processes replacing one file, only one
+**     succeeds, "exists" for the other, the file left as the first wrote it);
 **   core.temp_name(path) -> the temporary name every writer of this process
 **     gives path ("<path>.tmp-<pid>.<host>"), writing nothing: which files
 **     of a folder are temporary ones, and whose (explore/common.lua).
@@ -49,14 +53,12 @@ static int write_temp(lua_State *L)
 }
 
 
-static int claim_file(lua_State *L)
+/* claim_file and reclaim_file: `old` NULL claims a new file. */
+static int claim(lua_State *L, const char *path, const char *old, size_t n_old, const char *text, size_t n)
 {
-  const char *path = luaL_checkstring(L, 1);
-  size_t n;
-  const char *text = luaL_checklstring(L, 2, &n);
   nm_outfile o;
   if (nm_outfile_init(&o, path) != NM_OK) return luaL_error(L, "claim_file: out of memory");
-  int e = nm_outfile_claim(&o, text, n);
+  int e = old ? nm_outfile_reclaim(&o, old, n_old, text, n) : nm_outfile_claim(&o, text, n);
   nm_outfile_free(&o);
   if (e == EEXIST) {
     nmL_push_failure(L, "exists", lua_pushfstring(L, "'%s' exists already", path));
@@ -68,6 +70,24 @@ static int claim_file(lua_State *L)
   }
   lua_pushboolean(L, 1);
   return 1;
+}
+
+
+static int claim_file(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  size_t n;
+  const char *text = luaL_checklstring(L, 2, &n);
+  return claim(L, path, NULL, 0, text, n);
+}
+
+
+static int reclaim_file(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  size_t n_old, n;
+  const char *old = luaL_checklstring(L, 2, &n_old), *text = luaL_checklstring(L, 3, &n);
+  return claim(L, path, old, n_old, text, n);
 }
 
 
@@ -129,6 +149,8 @@ void nmL_open_file(lua_State *L)
   lua_setfield(L, -2, "write_temp");
   lua_pushcfunction(L, claim_file);
   lua_setfield(L, -2, "claim_file");
+  lua_pushcfunction(L, reclaim_file);
+  lua_setfield(L, -2, "reclaim_file");
   lua_pushcfunction(L, temp_name);
   lua_setfield(L, -2, "temp_name");
 }

@@ -383,7 +383,7 @@ static int model_max_delay(lua_State *L)
 }
 
 
-/* m:history_bytes([n_steps [, done [, reach, kept]]]) -> bytes, ring, peak:
+/* m:history_bytes([n_steps [, done [, reach, kept [, run]]]]) -> bytes, ring, peak, threads:
 ** the bytes of the delay history a simulation allocates to hold the longest
 ** delay, or (n_steps given) holds once its runs have reached step n_steps, a
 ** first run's or a continued one's end: the ring and the copy the coupling
@@ -391,22 +391,38 @@ static int model_max_delay(lua_State *L)
 ** most held at once on the way from step `done` (default 0)
 ** (nm_model_run_history_peak): with, while a grown ring is made, the ring
 ** its runs to `done` made, or (reach, kept: sim:history_bytes()'s second
-** and third) the one the simulation holds.  math.huge when that many cannot
-** be counted. */
+** and third) the one the simulation holds.  `run` { method = integrator's
+** name, threads = its option, 0 automatic } (nil: one thread): the bytes
+** and the peak count the copies of the history that run's threads make
+** (nm_model_run_threads_bytes: made once the grown ring is), and `threads`
+** is how many it takes (nm_model_run_threads).  math.huge when that many
+** cannot be counted. */
 static int model_history_bytes(lua_State *L)
 {
   nm_model *m = nmL_checkmodel(L, 1);
   lua_Integer n = luaL_optinteger(L, 2, -1), done = luaL_optinteger(L, 3, 0);
   lua_Integer reach = luaL_optinteger(L, 4, -1);
   double kept = luaL_optnumber(L, 5, 0.0);
+  int threads = 1;
+  if (!lua_isnoneornil(L, 6)) {
+    luaL_checktype(L, 6, LUA_TTABLE);
+    int method = nmL_methodfield(L, 6, "history_bytes: run");
+    lua_Integer requested = nmL_intfield(L, 6, "threads", "history_bytes: run");
+    threads = nm_model_run_threads(m, method, requested > 0 && requested <= NM_MAX_THREADS
+                                              ? (int)requested : 0);
+  }
   size_t steps = n < 0 ? SIZE_MAX : (size_t)n, ring, bytes = nm_model_run_history_bytes(m, steps, &ring);
   size_t peak = nm_model_run_history_peak(m, done > 0 ? (size_t)done : 0, steps,
                                           reach < 0 ? SIZE_MAX : (size_t)reach,
                                           kept > 0 && kept < 0x1p63 ? (size_t)kept : 0);
+  size_t copies = nm_model_run_threads_bytes(m, steps, threads);
+  bytes = bytes == SIZE_MAX || copies == SIZE_MAX || copies > SIZE_MAX - bytes ? SIZE_MAX : bytes + copies;
+  if (bytes > peak) peak = bytes;
   lua_pushnumber(L, bytes == SIZE_MAX ? HUGE_VAL : (double)bytes);
   lua_pushnumber(L, ring == SIZE_MAX ? HUGE_VAL : (double)ring);
   lua_pushnumber(L, peak == SIZE_MAX ? HUGE_VAL : (double)peak);
-  return 3;
+  lua_pushinteger(L, threads);
+  return 4;
 }
 
 

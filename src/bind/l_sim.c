@@ -218,12 +218,11 @@ static void show_progress(void *ud, long done, long total)
 }
 
 
-/* Field 'method' of the table at t: an integrator's name (nm_stepper). */
-static int method_of(lua_State *L, int t)
+int nmL_methodfield(lua_State *L, int t, const char *what)
 {
   const char *names[NM_METHOD_COUNT + 1];
   for (int i = 0; i <= NM_METHOD_COUNT; i++) names[i] = i < NM_METHOD_COUNT ? nm_stepper(i)->name : NULL;
-  return nmL_choicefield(L, t, "method", names, "run");
+  return nmL_choicefield(L, t, "method", names, what);
 }
 
 
@@ -448,7 +447,7 @@ static int sim_run(lua_State *L)
     return luaL_error(L, "run: threads must be 0 (automatic) to %d, got %I", NM_MAX_THREADS, threads);
   o.threads = (int)threads;
   o.jit = (int)intfield(L, 2, "jit");     /* the engine checks the range */
-  o.method = method_of(L, 2);
+  o.method = nmL_methodfield(L, 2, "run");
   o.rtol = numfield(L, 2, "rtol");
   o.atol = numfield(L, 2, "atol");
   o.record = nmL_indices(L, 2, "record", &o.n_record);                /* stack 3 */

@@ -135,6 +135,55 @@ int nm_outfile_claim(const nm_outfile *o, const char *data, size_t n)
 }
 
 
+/* The whole of the file at `path` (malloc'ed, its length in *len), or NULL
+** with errno set. */
+static char *read_whole(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  char *text = NULL;
+  int e = 0;
+  if (size < 0 || fseek(f, 0, SEEK_SET) != 0) e = errno ? errno : EIO;
+  else if (!(text = malloc((size_t)size + 1))) e = ENOMEM;
+  else if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+    e = EIO;                                /* (a read error, or it shrank as it was read) */
+    free(text);
+    text = NULL;
+  }
+  fclose(f);
+  *len = text ? (size_t)size : 0;
+  errno = e;
+  return text;
+}
+
+
+int nm_outfile_reclaim(const nm_outfile *o, const char *old, size_t n_old, const char *data, size_t n)
+{
+  /* Moved aside: of processes replacing one file, one moves each version. */
+  if (rename(o->path, o->tmp) != 0) return errno == ENOENT ? nm_outfile_claim(o, data, n) : errno;
+  size_t len;
+  char *text = read_whole(o->tmp, &len);
+  if (!text) {
+    int e = errno;
+    rename(o->tmp, o->path);               /* (put back as it was) */
+    return e;
+  }
+  int e;
+  if (len == n_old && memcmp(text, old, n_old) == 0) {
+    remove(o->tmp);
+    e = nm_outfile_claim(o, data, n);
+  } else {
+    /* another process's file, replaced or claimed since the caller read the
+    ** old one: put back under its name, unless yet another took it meanwhile */
+    e = nm_outfile_claim(o, text, len);
+    if (e == 0) e = EEXIST;
+  }
+  free(text);
+  return e;
+}
+
+
 void nm_outfile_discard(const nm_outfile *o)
 {
   if (o->tmp) remove(o->tmp);

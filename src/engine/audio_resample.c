@@ -7,6 +7,8 @@
 */
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,9 +135,15 @@ static int collect(nm_audio *a, group *gr, const float *in, long n)
   gr->produced += n;
   size_t keep = (size_t)(n - skip);
   if (!keep) return NM_OK;
-  if (gr->fifo_len + keep > gr->fifo_cap) {
-    size_t cap = gr->fifo_cap ? gr->fifo_cap : CHUNK;
-    while (cap < gr->fifo_len + keep) cap *= 2;
+  if (keep > gr->fifo_cap - gr->fifo_len) {
+    size_t cap = gr->n <= SIZE_MAX / sizeof *gr->fifo
+                 ? nm_grow_cap(gr->fifo_cap, CHUNK, gr->fifo_len, keep, gr->n * sizeof *gr->fifo) : 0;
+    if (cap == 0) {
+      char why[160];
+      snprintf(why, sizeof why, "the resampled frames waiting to be written cannot grow from %zu "
+               "by %zu frames of %zu lanes: more bytes than can be counted", gr->fifo_len, keep, gr->n);
+      return au_fail(a, NM_ENOMEM, why);
+    }
     float *p = realloc(gr->fifo, cap * gr->n * sizeof *p);
     if (!p) return au_fail(a, NM_ENOMEM, "out of memory");
     gr->fifo = p;

@@ -9,6 +9,7 @@
 */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,8 @@ static int read_line(nm_csv_reader *r)
   size_t len = 0;
   for (;;) {
     if (r->cap - len < 2) {
-      size_t cap = r->cap ? 2 * r->cap : 4096;
-      char *p = realloc(r->line, cap);
+      size_t cap = nm_grow_cap(r->cap, 4096, r->cap, 1, 1);
+      char *p = cap ? realloc(r->line, cap) : NULL;
       if (!p) return -1;
       r->line = p;
       r->cap = cap;
@@ -183,8 +184,11 @@ int nm_csv_reader_rows(nm_csv_reader *r, double *rows, size_t max_rows, size_t *
   *n_rows = 0;
   r->err[0] = '\0';
   if (r->row_line_cap < max_rows) {
-    long *p = realloc(r->row_line, max_rows * sizeof *p);
-    if (!p) { snprintf(r->err, sizeof r->err, "out of memory"); return NM_ENOMEM; }
+    long *p = max_rows <= SIZE_MAX / sizeof *p ? realloc(r->row_line, max_rows * sizeof *p) : NULL;
+    if (!p) {
+      snprintf(r->err, sizeof r->err, "out of memory for the line numbers of %zu rows", max_rows);
+      return NM_ENOMEM;
+    }
     r->row_line = p;
     r->row_line_cap = max_rows;
   }

@@ -158,8 +158,17 @@ struct nm_model {
 /* Records why a call on `m` was refused (printf-style) and returns `status`. */
 #define nm_model_fail(m, status, ...) nm_fail(&(m)->err, (status), __VA_ARGS__)
 
-/* Grows *arr (of *n elements of `size` bytes) by one; returns the new slot or NULL. */
+/* grow.c.  Grows *arr (of *n elements of `size` bytes) by one; returns the
+** new slot (zeroed) or NULL (out of memory, or n + 1 elements past SIZE_MAX
+** bytes: *arr kept). */
 void *nm_grow(void *arr_ptr, size_t *n, size_t size);
+/* The capacity, in elements of `size` bytes, that an array of capacity `cap`
+** (0: none yet, then `first`) holding `have` elements grows to so that
+** `more` fit: doubled until they do (have + more exactly where doubling
+** would pass what can be counted); cap itself when they fit already.  0
+** when have + more elements, or their bytes, cannot be counted in a size_t:
+** the caller keeps its array and says which array was too large. */
+size_t nm_grow_cap(size_t cap, size_t first, size_t have, size_t more, size_t size);
 
 /* numpy's pairwise summation (np.sum, np.mean) of a[0], a[stride], ...
 ** (n values): the analysis functions sum as numpy does (analysis_sum.c). */

@@ -134,7 +134,8 @@ static int node_equal(const nm_node *x, const nm_node *y)
 static int canon_grow(canon *cn)
 {
   if (cn->n < cn->cap && 2 * (cn->n + 1) < cn->table_cap) return NM_OK;
-  size_t cap = cn->cap ? 2 * cn->cap : 64;
+  size_t cap = nm_grow_cap(cn->cap, 64, cn->cap, 1, sizeof *cn->nodes);
+  if (cap == 0 || cap > SIZE_MAX / 4 / sizeof *cn->table) return NM_ENOMEM;   /* the table's 4 * cap */
   nm_node *nodes = realloc(cn->nodes, cap * sizeof *nodes);
   if (!nodes) return NM_ENOMEM;
   cn->nodes = nodes;
@@ -304,31 +305,31 @@ static int check_graph(const nm_node *nodes, size_t n_nodes, const nm_root *root
 }
 
 
-static int emit_pre(nm_program *p, size_t *cap, nm_ins ins)
+/* Appends ins to the instructions *code (*n of them, room for *cap; the
+** first allocation `first`): NM_OK or NM_ENOMEM (*code kept). */
+static int append_ins(nm_ins **code, size_t *n, size_t *cap, size_t first, nm_ins ins)
 {
-  if (p->n_pre == *cap) {
-    size_t ncap = *cap ? 2 * *cap : 16;
-    nm_ins *code = realloc(p->pre, ncap * sizeof *code);
-    if (!code) return NM_ENOMEM;
-    p->pre = code;
+  if (*n == *cap) {
+    size_t ncap = nm_grow_cap(*cap, first, *n, 1, sizeof **code);
+    nm_ins *grown = ncap ? realloc(*code, ncap * sizeof **code) : NULL;
+    if (!grown) return NM_ENOMEM;
+    *code = grown;
     *cap = ncap;
   }
-  p->pre[p->n_pre++] = ins;
+  (*code)[(*n)++] = ins;
   return NM_OK;
+}
+
+
+static int emit_pre(nm_program *p, size_t *cap, nm_ins ins)
+{
+  return append_ins(&p->pre, &p->n_pre, cap, 16, ins);
 }
 
 
 static int emit(nm_program *p, size_t *cap, nm_ins ins)
 {
-  if (p->n_ins == *cap) {
-    size_t ncap = *cap ? 2 * *cap : 32;
-    nm_ins *code = realloc(p->code, ncap * sizeof *code);
-    if (!code) return NM_ENOMEM;
-    p->code = code;
-    *cap = ncap;
-  }
-  p->code[p->n_ins++] = ins;
-  return NM_OK;
+  return append_ins(&p->code, &p->n_ins, cap, 32, ins);
 }
 
 

@@ -50,8 +50,8 @@ static void put(buf *b, const char *fmt, ...)
     va_end(ap);
     if (k < 0) { b->failed = 1; return; }
     if ((size_t)k < b->cap - b->n) { b->n += (size_t)k; return; }
-    size_t cap = 2 * b->cap + (size_t)k + 1;
-    char *s = realloc(b->s, cap);
+    size_t cap = nm_grow_cap(b->cap, 0, b->n, (size_t)k + 1, 1);
+    char *s = cap ? realloc(b->s, cap) : NULL;
     if (!s) { b->failed = 1; return; }
     b->s = s;
     b->cap = cap;

@@ -36,10 +36,11 @@ static char *slurp(const char *path, size_t *len, nm_error *err)
     n += fread(buf + n, 1, cap - 1 - n, f);
     why = errno;
     if (n < cap - 1) break;
-    char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+    size_t bigger_cap = nm_grow_cap(cap, 0, cap, 1, 1);
+    char *bigger = bigger_cap ? realloc(buf, bigger_cap) : NULL;
     if (!bigger) { free(buf); buf = NULL; break; }
     buf = bigger;
-    cap *= 2;
+    cap = bigger_cap;
   }
   int failed = ferror(f);
   fclose(f);
@@ -230,8 +231,8 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
       for (const char *cell = spaced ? q : s; cell; c++) {
         const char *next, *end = cell_end(cell, eol, spaced, &next);
         if (n == cap) {
-          size_t ncap = cap ? cap * 2 : 1024;
-          double *nv = realloc(v, ncap * sizeof *v);
+          size_t ncap = nm_grow_cap(cap, 1024, n, 1, sizeof *v);
+          double *nv = ncap ? realloc(v, ncap * sizeof *v) : NULL;
           if (nv) v = nv;
           unsigned char *ni = nv ? realloc(is_int, ncap) : NULL;
           if (ni) is_int = ni;
@@ -258,13 +259,14 @@ int nm_matrix_read(const char *path, nm_matrix *out, nm_error *err)
         goto done;
       }
       if (rows == line_cap) {
-        long *nl = realloc(lines, (line_cap ? line_cap * 2 : 64) * sizeof *lines);
+        size_t ncap = nm_grow_cap(line_cap, 64, rows, 1, sizeof *lines);
+        long *nl = ncap ? realloc(lines, ncap * sizeof *lines) : NULL;
         if (!nl) {
           status = nm_fail(err, NM_ENOMEM, "cannot read '%s': %s", path, nm_strerror(NM_ENOMEM));
           goto done;
         }
         lines = nl;
-        line_cap = line_cap ? line_cap * 2 : 64;
+        line_cap = ncap;
       }
       lines[rows++] = line;
     }

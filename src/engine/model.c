@@ -12,17 +12,6 @@
 #include "engine.h"
 
 
-void *nm_grow(void *arr_ptr, size_t *n, size_t size)
-{
-  void **arr = arr_ptr;
-  char *grown = realloc(*arr, (*n + 1) * size);
-  if (!grown) return NULL;
-  *arr = grown;
-  memset(grown + *n * size, 0, size);
-  return grown + (*n)++ * size;
-}
-
-
 const char *nm_model_error(const nm_model *m, int status)
 {
   return nm_error_text(&m->err, status);

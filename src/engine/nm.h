@@ -280,6 +280,15 @@ size_t nm_history_ring_bytes(size_t width, size_t longest, size_t n_steps);
 ** that many cannot be counted. */
 size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps, size_t reach,
                                  size_t kept);
+/* The threads a run of `m` by integrator `method` (enum nm_method) takes
+** with nm_run_opts.threads = `requested` (0: automatic): 1 where its
+** integrator or callbacks keep it on one thread (sim.c). */
+int nm_model_run_threads(const nm_model *m, int method, int requested);
+/* The bytes the threads' copies of the delay history take once a run of `m`
+** on `threads` threads has reached step n_steps (SIZE_MAX: any step): 0 on
+** one thread, or where the ring is too large to copy and the threads read it
+** where it is (step_threads.c); made once the grown ring is, beside it. */
+size_t nm_model_run_threads_bytes(const nm_model *m, size_t n_steps, int threads);
 
 
 /* ---------------------------------------------------------------------
@@ -622,7 +631,13 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** link, so that of two processes claiming one path, one succeeds and the
 ** other gets EEXIST; created exclusively where the file system has no hard
 ** links); the temporary file is removed either way: 0 or the errno of the
-** failure, the path's file untouched unless claimed.  discard removes the temporary file;
+** failure, the path's file untouched unless claimed.  reclaim replaces the
+** file the caller read at the path, holding `old` (n_old bytes), by `data`
+** on the same terms: moved aside (renamed to the temporary name: of
+** processes replacing it at once, one moves it), checked to be `old` still,
+** then `data` claimed; a file another process wrote there since (not `old`)
+** is put back, and EEXIST returned, as for a file claimed by another (the
+** caller reads which); no file there: claimed.  discard removes the temporary file;
 ** free forgets the names.  A writer that writes the temporary file itself
 ** opens o->tmp (fopen, sf_open).
 */
@@ -634,6 +649,7 @@ int nm_outfile_commit(const nm_outfile *o, const char *to);
 int nm_outfile_keep_partial(const nm_outfile *o, long long bytes);
 int nm_outfile_write_all(const nm_outfile *o, const char *data, size_t n);
 int nm_outfile_claim(const nm_outfile *o, const char *data, size_t n);
+int nm_outfile_reclaim(const nm_outfile *o, const char *old, size_t n_old, const char *data, size_t n);
 void nm_outfile_discard(const nm_outfile *o);
 void nm_outfile_free(nm_outfile *o);
 

@@ -187,6 +187,17 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
 }
 
 
+size_t nm_model_run_threads_bytes(const nm_model *m, size_t n_steps, int threads)
+{
+  long *column = malloc((m->n_state + m->n_aux + 1) * sizeof *column);
+  if (!column) return SIZE_MAX;
+  size_t width = mark_columns(m, column), depth;
+  free(column);
+  size_t ring = ring_bytes(width, history_reach(width, nm_model_max_delay(m), 0, n_steps), &depth);
+  return ring == SIZE_MAX ? 0 : nm_thread_rings_bytes(width, depth, threads);
+}
+
+
 size_t nm_model_history_bytes(const nm_model *m)
 {
   return nm_model_run_history_bytes(m, SIZE_MAX, NULL);
@@ -207,7 +218,11 @@ size_t nm_model_run_history_peak(const nm_model *m, size_t done, size_t n_steps,
     kept = ring_bytes(width, reach, &depth);
     if (kept == SIZE_MAX) return SIZE_MAX;
   }
-  if (history_reach(width, longest, 0, n_steps) <= reach) return bytes;   /* it does not grow */
+  /* it does not grow, or its reach grows within the rows it has (nm_sim_reserve keeps it) */
+  size_t need = history_reach(width, longest, 0, n_steps), old_depth, new_depth;
+  if (need <= reach || (ring_bytes(width, need, &new_depth) != SIZE_MAX
+                        && ring_bytes(width, reach, &old_depth) != SIZE_MAX && new_depth == old_depth))
+    return bytes;
   return kept > SIZE_MAX - bytes ? SIZE_MAX : bytes + kept;
 }
 
@@ -243,12 +258,46 @@ static void use_ring(nm_sim *s, double *ring, double *dring, size_t depth, size_
 }
 
 
+/* Points s at ring/dring of `depth` rows holding delays up to `reach` steps
+** and makes the coupling sums again for them (their offsets, windows and
+** staged copy follow the ring: the old staged copy goes first, it is not
+** needed to give the old ring back): NM_OK, s's old ring then the caller's
+** to free.  When the sums cannot be made, a new ring given (not s's own) is
+** freed, s gets its old ring back with its sums as they were, and the reason
+** is said (s unusable when even those cannot be made). */
+static int move_ring(nm_sim *s, double *ring, double *dring, size_t depth, size_t reach)
+{
+  double *old_ring = s->ring, *old_dring = s->dring;
+  size_t old_depth = s->depth, old_reach = s->reach;
+  nm_couplings_free(s);
+  use_ring(s, ring, dring, depth, reach);
+  s->err.why[0] = 0;
+  int rc = nm_couplings_prepare(s);
+  if (rc == NM_OK) return NM_OK;
+  char why[sizeof s->err.why];
+  snprintf(why, sizeof why, "%s", s->err.why[0] ? s->err.why : "the coupling sums cannot be allocated");
+  nm_couplings_free(s);
+  if (ring != old_ring) {
+    free(ring);
+    free(dring);
+  }
+  use_ring(s, old_ring, old_dring, old_depth, old_reach);
+  if (nm_couplings_prepare(s) != NM_OK) {
+    s->unusable = 1;
+    return nm_sim_fail(s, rc, "%s; the old history's sums could not be made again either", why);
+  }
+  return nm_sim_fail(s, rc, "%s (the simulation keeps its history of %zu steps)", why, old_depth);
+}
+
+
 /* Grows the history to hold what runs of n_steps more read.  All or
 ** nothing: the old ring is freed only once the new one and the coupling
 ** sums' staged copy of it are made, so that when memory runs out the
 ** simulation keeps its history as it was (and may run on within it) and the
 ** reason says so.  At its peak it holds the old ring, the new one and the new
-** staged copy at once (nm_model_run_history_peak_bytes counts them). */
+** staged copy at once (nm_model_run_history_peak counts them).  A reach
+** that grows within the ring's rows keeps the ring (and the threads' copies
+** of it), making only the sums again. */
 int nm_sim_reserve(nm_sim *s, size_t n_steps)
 {
   if (s->unusable)
@@ -262,6 +311,8 @@ int nm_sim_reserve(nm_sim *s, size_t n_steps)
   if (bytes == SIZE_MAX)
     return nm_sim_fail(s, NM_ENOMEM, "the delay history of %zu signals over %zu steps cannot be "
                        "counted in bytes", w, need);
+  /* Its rows past the step are still the initial values, as a copy's would be. */
+  if (depth == s->depth) return move_ring(s, s->ring, s->dring, depth, need);
   double *ring = malloc((2 * w * depth + 1) * sizeof *ring);
   double *dring = calloc(w * depth + 1, sizeof *dring);
   if (!ring || !dring) {
@@ -279,34 +330,15 @@ int nm_sim_reserve(nm_sim *s, size_t n_steps)
     memcpy(dring + (j & nmask) * w, s->dring + (j & om) * w, w * sizeof *dring);
   }
   double *old_ring = s->ring, *old_dring = s->dring;
-  size_t old_depth = s->depth, old_reach = s->reach;
-  /* The sums' offsets, windows and staged copy follow the new ring (the old
-  ** staged copy goes first: it is not needed to give the old ring back). */
-  nm_couplings_free(s);
-  use_ring(s, ring, dring, depth, need);
-  s->err.why[0] = 0;
-  int rc = nm_couplings_prepare(s);
-  if (rc == NM_OK) {
-    free(old_ring);
-    free(old_dring);
-    for (int t = 0; t < NM_MAX_THREADS; t++) {  /* the threads' copies: made again at their size */
-      free(s->tring[t]);
-      s->tring[t] = NULL;
-    }
-    return NM_OK;
+  int rc = move_ring(s, ring, dring, depth, need);
+  if (rc != NM_OK) return rc;
+  free(old_ring);
+  free(old_dring);
+  for (int t = 0; t < NM_MAX_THREADS; t++) {  /* the threads' copies: made again at their size */
+    free(s->tring[t]);
+    s->tring[t] = NULL;
   }
-  /* Give the old ring back, with its sums as they were. */
-  char why[sizeof s->err.why];
-  snprintf(why, sizeof why, "%s", s->err.why[0] ? s->err.why : "the coupling sums cannot be allocated");
-  nm_couplings_free(s);
-  free(ring);
-  free(dring);
-  use_ring(s, old_ring, old_dring, old_depth, old_reach);
-  if (nm_couplings_prepare(s) != NM_OK) {
-    s->unusable = 1;
-    return nm_sim_fail(s, rc, "%s; the old history's sums could not be made again either", why);
-  }
-  return nm_sim_fail(s, rc, "%s (the simulation keeps its history of %zu steps)", why, old_depth);
+  return NM_OK;
 }
 
 
@@ -504,13 +536,20 @@ const nm_stepper_type *nm_stepper(int method)
 
 
 /* Threads pay off when a step has enough lanes to share. */
-static int threads_for(const nm_sim *s, const nm_run_opts *o, const nm_stepper_type *T)
+static int threads_for(const nm_model *m, int requested, const nm_stepper_type *T)
 {
-  if (!T->threads || s->m->n_callbacks) return 1;
-  if (o->threads > 0) return o->threads;
+  if (!T->threads || m->n_callbacks) return 1;
+  if (requested > 0) return requested < NM_MAX_THREADS ? requested : NM_MAX_THREADS;
   size_t lanes = 0;
-  for (size_t i = 0; i < s->m->n_progs[NM_STAGE_RHS]; i++) lanes += s->m->progs[NM_STAGE_RHS][i]->lanes;
+  for (size_t i = 0; i < m->n_progs[NM_STAGE_RHS]; i++) lanes += m->progs[NM_STAGE_RHS][i]->lanes;
   return lanes >= THREADS_MIN_LANES ? nm_sim_threads_available() : 1;
+}
+
+
+int nm_model_run_threads(const nm_model *m, int method, int requested)
+{
+  const nm_stepper_type *T = nm_stepper(method);
+  return T ? threads_for(m, requested, T) : 1;
 }
 
 
@@ -712,7 +751,7 @@ int nm_sim_run(nm_sim *s, const nm_run_opts *o)
   if (rc == NM_OK) rc = nm_sim_prepare_constraints(s);
   if (rc != NM_OK) return rc;
   const nm_stepper_type *T = nm_stepper(o->method), *last = nm_stepper(s->deriv_method);
-  int threads = threads_for(s, o, T);
+  int threads = threads_for(s->m, o->threads, T);
   /* Native code for the programs (jit_cache.c): evaluations = steps x stages. */
   rc = nm_jit_prepare(s->m, o->jit, (double)o->n_steps * (T->adaptive ? 6 : T->order), threads,
                       o->interrupt, &s->err);

@@ -598,9 +598,13 @@ typedef struct {
 void nm_split_even(double *cut, int parts, double lighter);
 void nm_split_balance(double *cut, const double *rate, double extra, int parts);
 int nm_sim_threads_available(void);
-/* The bytes the threads' copies of the ring take (tring: 0 before a
-** threaded run made them, step_threads.c). */
+/* The bytes the threads' copies of the ring take (tring, and the row they
+** exchange: 0 before a threaded run made them, step_threads.c). */
 size_t nm_sim_thread_rings_bytes(const nm_sim *s);
+/* The same for a run on `threads` threads of a ring of `depth` rows of
+** `width` columns: 0 on one thread, or for a ring the threads read where it
+** is (too large to copy; step_threads.c's rule). */
+size_t nm_thread_rings_bytes(size_t width, size_t depth, int threads);
 double nm_seconds(void);    /* monotonic clock, seconds */
 int nm_sim_run_threads(nm_sim *s, const nm_run_opts *o, int threads, long i0, long i1,
                        const nm_pace *pace, int (*emit)(void *rec, nm_sim *s), void *rec);

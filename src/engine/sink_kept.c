@@ -2,6 +2,7 @@
 ** sink_kept.c: the kept result, a sink that holds the rows it is given in
 ** memory (row-major, growing by doubling) for the caller to read.
 */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,11 +35,14 @@ static int kept_rows(void *ud, const double *rows, size_t n_rows, size_t n_cols)
   if (n_cols != k->cols)
     return nm_fail(&k->err, NM_EINVAL, "the kept result has %zu columns, not %zu",
                      k->cols, n_cols);
-  if (k->rows + n_rows > k->cap) {
-    size_t cap = k->cap ? k->cap : FIRST_ROWS;
-    while (cap < k->rows + n_rows) cap *= 2;
-    double *data = cap <= SIZE_MAX / sizeof *data / n_cols
-                   ? realloc(k->data, cap * n_cols * sizeof *data) : NULL;
+  if (n_rows > k->cap - k->rows) {
+    size_t cap = n_cols <= SIZE_MAX / sizeof *k->data
+                 ? nm_grow_cap(k->cap, FIRST_ROWS, k->rows, n_rows, n_cols * sizeof *k->data) : 0;
+    if (cap == 0)
+      return nm_fail(&k->err, NM_ENOMEM, "the result kept in memory cannot grow from %zu rows "
+                     "by %zu more of %zu columns: more bytes than can be counted", k->rows, n_rows,
+                     n_cols);
+    double *data = realloc(k->data, cap * n_cols * sizeof *data);
     if (!data)
       return nm_fail(&k->err, NM_ENOMEM, "the result kept in memory cannot grow "
                        "to %zu rows of %zu columns (%.3g GB)", cap, n_cols,

@@ -221,10 +221,23 @@ static void take_row(const nm_sim *s, double *ring, size_t step, int from_ring)
 }
 
 
-/* The bytes of a thread's copy of the ring (make_rings). */
+/* The bytes of a thread's copy of a ring of `depth` rows of `width` columns
+** (make_rings), and of the exchange row of `width` columns. */
+static size_t copy_bytes_of(size_t width, size_t depth)
+{
+  return (2 * depth * width * sizeof(double) + 63) / 64 * 64 + 64;
+}
+
+static size_t xrow_bytes(size_t width)
+{
+  return (width * sizeof(double) + 63) / 64 * 64 + 64;
+}
+
+
+/* The bytes of a thread's copy of s's ring. */
 static size_t copy_bytes(const nm_sim *s)
 {
-  return (ring_bytes(s) + 63) / 64 * 64 + 64;
+  return copy_bytes_of(s->width, s->depth);
 }
 
 
@@ -232,7 +245,15 @@ size_t nm_sim_thread_rings_bytes(const nm_sim *s)
 {
   size_t n = 0;
   for (int t = 1; t < NM_MAX_THREADS; t++) n += s->tring[t] != NULL;
-  return n * copy_bytes(s);
+  return n * copy_bytes(s) + (s->xrow ? xrow_bytes(s->width) : 0);
+}
+
+
+size_t nm_thread_rings_bytes(size_t width, size_t depth, int threads)
+{
+  if (threads > NM_MAX_THREADS) threads = NM_MAX_THREADS;
+  if (threads < 2 || (width && depth > OWN_RING_MAX / 2 / sizeof(double) / width)) return 0;
+  return (size_t)(threads - 1) * copy_bytes_of(width, depth) + xrow_bytes(width);
 }
 
 
@@ -241,7 +262,7 @@ size_t nm_sim_thread_rings_bytes(const nm_sim *s)
 static int make_rings(nm_sim *s, int threads)
 {
   size_t bytes = copy_bytes(s) - 64;
-  if (!s->xrow) s->xrow = aligned_alloc(64, (s->width * sizeof *s->xrow + 63) / 64 * 64 + 64);
+  if (!s->xrow) s->xrow = aligned_alloc(64, xrow_bytes(s->width));
   for (int t = 1; t < threads; t++)
     if (s->xrow && !s->tring[t]) s->tring[t] = aligned_alloc(64, bytes + 64);
   for (int t = 1; t < threads; t++)

@@ -80,6 +80,20 @@ static size_t address_space(void)
 }
 
 
+/* May a test limit a child's address space (RLIMIT_AS)?  Not under
+** AddressSanitizer: the limit cannot hold its reserved shadow memory, and
+** the child waits for ever on the sanitizer's allocator.  (The cases that do
+** are compiled either way, and skipped at run time.) */
+static int address_space_limits(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  return 0;
+#else
+  return 1;
+#endif
+}
+
+
 /* The text job(arg, room) returns, computed in a child process (whose
 ** address space it may limit), in why ("" when none came). */
 static void in_child(const char *(*job)(int, size_t), int arg, size_t room, char *why, size_t size)
@@ -192,6 +206,36 @@ static void test_reserve_kept(void)
 }
 
 
+/* A reach that grows within the rows the ring has (200 steps run: a reach
+** of 210 in 256 rows, then 20 more) keeps the ring where it is, without a
+** copy of it, and the estimate of the run's peak counts no second ring. */
+static void test_reserve_in_place(void)
+{
+  int longest = (1 << 16) - 2;
+  nm_model *m = delayed(longest, NM_ADDITIVE);
+  int status;
+  nm_sim *s = m ? nm_sim_new(m, 0.1, 1, &status) : NULL;
+  long first[] = { 200 };
+  if (!CHECK(s && run_steps(s, NM_EULER, first, 1) == NM_OK, "a simulation run 200 steps")) {
+    nm_sim_free(s);
+    nm_model_free(m);
+    return;
+  }
+  double *ring = s->ring, *dring = s->dring;
+  size_t depth = s->depth, reach = s->reach;
+  int rc = nm_sim_reserve(s, 20);
+  CHECK(rc == NM_OK && s->reach > reach && s->depth == depth,
+        "the reach grows from %zu to %zu in the ring's %zu rows", reach, s->reach, depth);
+  CHECK(s->ring == ring && s->dring == dring, "the ring and its derivatives stay where they were");
+  size_t bytes = nm_model_run_history_bytes(m, 220, NULL);
+  size_t peak = nm_model_run_history_peak(m, 200, 220, SIZE_MAX, 0);
+  CHECK(peak == bytes, "the peak of a run from step 200 to 220, %zu bytes, is the history's %zu", peak,
+        bytes);
+  nm_sim_free(s);
+  nm_model_free(m);
+}
+
+
 /* The estimate of a run's history (nm_model_run_history_bytes, which run's
 ** memory check and `neuromass info` print) counts what the engine allocates
 ** for it: the ring and the copy of it the sums going ahead stage
@@ -218,11 +262,11 @@ static void test_history_estimate(void)
         nm_sim_history_bytes(s));
   nm_sim_free(s);
   nm_model_free(m);
-#if !defined(__SANITIZE_ADDRESS__)
-  char why[512];
-  in_child(reserve_with_room, longest, estimate + estimate / 16, why, sizeof why);
-  CHECK(why[0] == 0, "with room for the estimate, the history is made (got '%s')", why);
-#endif
+  if (address_space_limits()) {
+    char why[512];
+    in_child(reserve_with_room, longest, estimate + estimate / 16, why, sizeof why);
+    CHECK(why[0] == 0, "with room for the estimate, the history is made (got '%s')", why);
+  }
 }
 
 
@@ -346,20 +390,19 @@ int main(void)
   ** processor's gathers (simd.c nm_simd_stages): the staged copy is part of
   ** the memory these cases count. */
   nm_simd_stage_set(1);
-#if defined(__SANITIZE_ADDRESS__)
-  /* (a limit on the address space cannot hold AddressSanitizer's reserved
-  ** shadow memory: the child waits for ever on the sanitizer's allocator) */
-  printf("# skipped under AddressSanitizer: the two cases that limit the address space\n");
-#else
-  /* First, on a fresh heap: the memory the other cases free stays in this
-  ** process (and raises malloc's threshold for mapping a block of its own),
-  ** where a child's allocations would find it without growing its address
-  ** space. */
-  test_history_named();
-  test_history_named_short();
-  test_reserve_kept();
-#endif
+  if (address_space_limits()) {
+    /* First, on a fresh heap: the memory the other cases free stays in this
+    ** process (and raises malloc's threshold for mapping a block of its own),
+    ** where a child's allocations would find it without growing its address
+    ** space. */
+    test_history_named();
+    test_history_named_short();
+    test_reserve_kept();
+  } else {
+    printf("# skipped under AddressSanitizer: the cases that limit the address space\n");
+  }
   test_history_estimate();
+  test_reserve_in_place();
   test_reach_bits(NM_EULER, NM_ADDITIVE, "euler");
   test_reach_bits(NM_RK4, NM_ADDITIVE, "rk4");
   test_reach_bits(NM_EULER, NM_DIFFUSIVE, "euler, diffusive");

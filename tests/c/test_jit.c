@@ -767,12 +767,13 @@ static void swap_in_unsealed(const char *path)
 }
 
 
-/* The path and key of an object in the cache; 0 when there is none. */
+/* The path and key of an object in the cache; 0 when there is none (or
+** its path does not fit in `size` bytes). */
 static int cached_object(const char *dir, char *path, size_t size, char key[33])
 {
   char sub[4200];
-  snprintf(sub, sizeof sub, "%s/neuromass", dir);
-  DIR *d = opendir(sub);
+  int len = snprintf(sub, sizeof sub, "%s/neuromass", dir);
+  DIR *d = len >= 0 && (size_t)len < sizeof sub ? opendir(sub) : NULL;
   struct dirent *e;
   int found = 0;
   while (d && !found && (e = readdir(d)) != NULL) {
@@ -780,8 +781,9 @@ static int cached_object(const char *dir, char *path, size_t size, char key[33])
     if (n != 35 || strcmp(e->d_name + 32, ".so") != 0) continue;
     memcpy(key, e->d_name, 32);
     key[32] = '\0';
-    snprintf(path, size, "%s/%s", sub, e->d_name);
-    found = 1;
+    len = snprintf(path, size, "%s/%s", sub, e->d_name);
+    found = len >= 0 && (size_t)len < size;
+    if (!found) break;
   }
   if (d) closedir(d);
   return found;
@@ -971,9 +973,9 @@ static void test_switch(const char *dir)
     rc = m ? nm_jit_prepare(m, NM_JIT_AUTO, 1e9, 1, NULL, &err) : NM_ENOMEM;
     fflush(stdout);
     pid_t child = fork();
-    if (child == 0) {
+    if (child == 0) {     /* (it ends by _exit: the parent's compile and model are the parent's) */
       int crc = nm_jit_prepare(m, NM_JIT_ALWAYS, 1e9, 1, NULL, &err);
-      exit(crc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 0 ? 0 : 1);
+      _exit(crc == NM_OK && m->progs[NM_STAGE_RHS][0]->use_native == 0 && m->jit_pending == 0 ? 0 : 1);
     }
     int st = -1;
     if (child > 0) waitpid(child, &st, 0);

@@ -106,9 +106,36 @@ static void test_failure(void)
 }
 
 
+/* A kept result asked to grow past what a size_t counts (the rows it has
+** and the ones given wrap, or their bytes do) refuses, naming the kept
+** result, and keeps its rows; nothing is read from the rows given.  (An
+** alarm ends the test if the doubling loops.) */
+static void test_kept_overflow(void)
+{
+  nm_kept *k = nm_kept_new(2);
+  nm_sink ks = nm_kept_sink(k);
+  double three[] = { 1, 10, 2, 20, 3, 30 };
+  CHECK(ks.rows(ks.ud, three, 3, 2) == NM_OK, "three rows are kept");
+  alarm(20);
+  int wrap = ks.rows(ks.ud, three, SIZE_MAX - 1, 2);
+  const char *why = ks.error(ks.ud);
+  CHECK(wrap == NM_ENOMEM && strstr(why, "result kept in memory") && strstr(why, "more bytes than can be counted"),
+        "3 + SIZE_MAX - 1 rows are refused (%d, '%s')", wrap, why);
+  int big = ks.rows(ks.ud, three, SIZE_MAX / 2 + 2, 2);
+  alarm(0);
+  CHECK(big == NM_ENOMEM, "SIZE_MAX/2 + 2 rows, past a doubling that would wrap, are refused (%d, '%s')",
+        big, ks.error(ks.ud));
+  size_t rows, cols;
+  const double *kept = nm_kept_rows(k, &rows, &cols);
+  CHECK(rows == 3 && cols == 2 && kept[0] == 1 && kept[5] == 30, "the three rows stay (%zu rows)", rows);
+  nm_kept_free(k);
+}
+
+
 int main(void)
 {
   test_fan_out();
   test_failure();
+  test_kept_overflow();
   return test_summary();
 }

@@ -202,6 +202,19 @@ describe("nm.explore.Evolution", function()
     return nm.explore.Evolution(def)
   end
 
+  -- A fit of 25 evaluations in DIR/fit, whose evolution.txt another fit's process took first (its
+  -- text `theirs`): refused at its line, naming what differs (`diff`, a pattern), theirs kept and
+  -- nothing computed.
+  local function refused_as_claimed(dir, theirs, diff)
+    local made, err = pcall(function() evolution(dir):run() end)
+    assert.is_false(made)
+    assert.truthy(tostring(err):find("evolution_spec.lua:%d+: Evolution: '" .. (dir .. "/fit"):gsub("%p", "%%%0") ..
+                                     "' was claimed by another fit as this one started %(another process wrote " ..
+                                     "its evolution.txt first%): " .. diff), err)
+    assert.equals(theirs, read(dir .. "/fit/evolution.txt"))
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))
+  end
+
   it("claims evolution.txt exclusively: of two fits starting in one new folder, the second is refused", function()
     local core = require "neuromass.core"
     local dir = h.scratch()
@@ -223,18 +236,58 @@ describe("nm.explore.Evolution", function()
       assert.is_true(claim(p, theirs))
       return claim(p, text)
     end
-    local made, err = pcall(function() evolution(dir):run() end)
-    assert.is_false(made)
-    assert.truthy(tostring(err):find("evolution_spec.lua:%d+: Evolution: '" .. (dir .. "/fit"):gsub("%p", "%%%0") ..
-                                     "' was claimed by another fit as this one started %(another process wrote " ..
-                                     "its evolution.txt first%): evaluations"), err)
-    assert.equals(theirs, read(dir .. "/fit/evolution.txt"))        -- (theirs kept)
-    assert.is_nil(io.open(dir .. "/fit/results.csv"))               -- (and nothing computed)
+    refused_as_claimed(dir, theirs, "evaluations")
     -- the same fit's settings (another task of its array): it goes on
     local mine = read(dir .. "/other/fit/evolution.txt")
     os.remove(dir .. "/fit/evolution.txt")
     theirs = mine
     assert.equals(4, evolution(dir, { evaluations = 4 }):run().evaluations)
+  end)
+
+  it("replaces another fit's evolution.txt (no evaluation kept) exclusively: of two fits at once, one goes on", function()
+    local core = require "neuromass.core"
+    local dir = h.scratch()
+    -- the replacement itself: the first replaces what both read, the second finds it taken, nothing else left
+    local path = dir .. "/settings.txt"
+    local f = assert(io.open(path, "w"))
+    f:write("old\n")
+    f:close()
+    assert.is_true(core.reclaim_file(path, "old\n", "first\n"))
+    local ok, failure = core.reclaim_file(path, "old\n", "second\n")
+    assert.is_nil(ok)
+    assert.equals("exists", failure.kind)
+    assert.equals("first\n", read(path))
+    assert.equals("settings.txt\n", select(2, h.sh("ls -A " .. q(dir))))   -- (no temporary file)
+    assert.is_true(core.reclaim_file(dir .. "/gone.txt", "old\n", "new\n"))  -- (none there: claimed)
+    assert.equals("new\n", read(dir .. "/gone.txt"))
+    -- a folder holding another fit's evolution.txt and no evaluation (4 of them, the table removed)
+    evolution(dir .. "/four", { evaluations = 4 }):run()
+    evolution(dir .. "/six", { evaluations = 6 }):run()
+    local four, six = read(dir .. "/four/fit/evolution.txt"), read(dir .. "/six/fit/evolution.txt")
+    local function folder(text)
+      h.sh("rm -rf " .. q(dir .. "/fit") .. " && mkdir " .. q(dir .. "/fit"))
+      local g = assert(io.open(dir .. "/fit/evolution.txt", "w"))
+      g:write(text)
+      g:close()
+    end
+    -- a fit of 6 evaluations replaces it between this fit's reading it and its own replacement
+    folder(four)
+    local reclaim = core.reclaim_file
+    finally(function() core.reclaim_file = reclaim end)
+    local theirs = six
+    core.reclaim_file = function(p, old, text)
+      assert.is_true(reclaim(p, old, theirs))
+      return reclaim(p, old, text)
+    end
+    refused_as_claimed(dir, six, "evaluations 6 there, 25 here")
+    -- the same fit's settings (another task of its array): it goes on
+    folder(four)
+    assert.equals(6, evolution(dir, { evaluations = 6 }):run().evaluations)
+    -- on its own, a fit replaces another's settings
+    core.reclaim_file = reclaim
+    folder(four)
+    assert.equals(6, evolution(dir, { evaluations = 6 }):run().evaluations)
+    assert.equals(six, read(dir .. "/fit/evolution.txt"))
   end)
 
   it("logs every evaluation as a row of results.csv, within the bounds and the budget; writes best.json", function()

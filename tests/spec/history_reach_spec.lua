@@ -174,3 +174,63 @@ describe("run's memory check counts a growing history at its peak", function()
     assert.equals(2000, #m:run({ duration = 2000, sampling_dt = 1, record = "x", continue = true }):time())
   end)
 end)
+
+describe("run's memory check counts the threads' copies of the history", function()
+  local core = require "neuromass.core"
+  local plan = require "neuromass.run.plan"
+  local memory = core.memory
+  after_each(function() core.memory = memory end)
+
+  -- FHN on HCP-80 (delays up to 124 steps of 0.1 ms): a ring of 256 rows, 245760 bytes with
+  -- its derivatives; each thread beyond the first copies its 163840 bytes of values (64-byte
+  -- aligned, 64 more), and the threads share a row of the 80 signals (640 bytes, 64 more)
+  local function fhn80()
+    local hcp = nm.datasets.load("hcp")
+    local m = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }
+    m:run { duration = 10, record = {} }
+    return m
+  end
+
+  it("grows the estimate by a ring per thread beyond the first, as much as the simulation holds", function()
+    local m = fhn80()
+    local function need(method, threads)
+      return m.cm:history_bytes(1000, 0, nil, nil, { method = method, threads = threads })
+    end
+    local one, ring = need("euler", 1)
+    local copy, row = ring * 2 // 3 + 64, 80 * 8 + 64
+    assert.equals(one, m.cm:history_bytes(1000))
+    assert.equals(one + copy + row, need("euler", 2))
+    assert.equals(one + 3 * copy + row, need("euler", 4))
+    local _, _, peak, threads = need("euler", 4)
+    assert.equals(one + 3 * copy + row, peak)
+    assert.equals(4, threads)
+    -- rk4 steps on one thread whatever 'threads' says; FHN-80's 80 lanes take one thread when automatic
+    assert.equals(one, need("rk4", 4))
+    assert.equals(1, select(4, need("rk4", 4)))
+    assert.equals(one, need("euler", 0))
+    local history, _, _, _, copies, n = plan.memory_need(m.cm, 0, 1000, 0, 1, nil, nil,
+                                                           { method = "euler", threads = 4 })
+    assert.same({ one + 3 * copy + row, 3 * copy + row, 4 }, { history, copies, n })
+    -- what a run on 2 threads holds, as the engine counts its allocations
+    m:run { duration = 100, record = {}, threads = 2 }
+    assert.equals(m.cm:history_bytes(1100, 0, nil, nil, { method = "euler", threads = 2 }),
+                  m.sim:history_bytes())
+  end)
+
+  it("refuses a run whose threads' copies do not fit, naming them and fewer threads", function()
+    local m = fhn80()
+    local one, ring = m.cm:history_bytes(1000)
+    local copy, row = ring * 2 // 3 + 64, 80 * 8 + 64
+    core.memory = function() return one + 2 * copy, "this machine's memory" end
+    local ok, err = pcall(m.run, m, { duration = 100, record = {}, threads = 4 })
+    assert.is_false(ok)
+    err = tostring(err)
+    assert.truthy(err:find(string.format("run: the delay history needs %d bytes (", one + 3 * copy + row),
+                           1, true), err)
+    assert.truthy(err:find(string.format("GB), with %d bytes (", 3 * copy + row), 1, true), err)
+    assert.truthy(err:find("GB) for the copies its 4 threads make (the longest delay is 124 steps", 1, true), err)
+    assert.truthy(err:find("use a larger dt, fewer threads or shorter delays", 1, true), err)
+    assert.truthy(err:find("history_reach_spec.lua", 1, true), err)
+    assert.equals(100, #m:run({ duration = 100, sampling_dt = 1, record = "x", threads = 2 }):time())
+  end)
+end)

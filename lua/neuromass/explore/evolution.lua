@@ -485,7 +485,9 @@ end
 -- settings (M.settings): another fit's (or none: an older neuromass's) is
 -- an error at the user's line naming what differs, the files kept; so is a
 -- row past the evaluations.  `writes`: evolution.txt is then written as this
--- fit's (whole, renamed) when it is not already.
+-- fit's when it is not already, exclusively (a new one claimed, another
+-- fit's replaced only if no other process replaced it first: a fit that
+-- lost the race is refused, naming what differs).
 local function log_of(self, dir, base, h, writes)
   local names, rows, parts, files = merge.read(dir)
   if not files then check.error("Evolution: " .. rows .. ": mend or remove it, or choose another out", 3) end
@@ -518,11 +520,14 @@ local function log_of(self, dir, base, h, writes)
       end
     end
   end
-  if writes and have == nil then
-    -- claimed (core.claim_file): of two processes starting fits in one new
+  if writes and have ~= want then
+    -- claimed (core.claim_file; core.reclaim_file over another fit's, no
+    -- evaluation of which was kept): of two processes starting fits in one
     -- folder at once, one writes it; the other reads it then, and goes on
     -- only when it is its own fit's (another task of one array)
-    local claimed, failure = core.claim_file(path, want)
+    local claimed, failure
+    if have == nil then claimed, failure = core.claim_file(path, want)
+    else claimed, failure = core.reclaim_file(path, have, want) end
     if not claimed and failure.kind ~= "exists" then
       check.error(string.format("Evolution: cannot write '%s': %s", path, failure.message), 3)
     end
@@ -534,9 +539,6 @@ local function log_of(self, dir, base, h, writes)
                                 "process wrote its %s first): %s. Choose another out for this one, or run " ..
                                 "them one after the other", dir, M.SETTINGS, settings_diff(have, want)), 3)
     end
-  elseif writes and have ~= want then       -- (another fit's, no evaluation of which was kept)
-    local wrote, err = write(path, want)
-    if not wrote then check.error(string.format("Evolution: cannot write '%s': %s", path, err), 3) end
   end
   return rows, parts
 end

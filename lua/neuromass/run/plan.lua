@@ -110,18 +110,23 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
---- M.memory_need(cm, done, n_steps, rows, cols[, reach, kept]) -> history,
--- peak, ring, result: the bytes a run of engine model `cm` from step `done`
--- over n_steps more, keeping `rows` rows of `cols` columns, holds: its delay
--- history once grown, with the copy the coupling sums stage, and at its peak
--- while it grows (cm:history_bytes, the engine's rule: sim.c; `reach`,
--- `kept`: a continued simulation's, sim:history_bytes(); nil: the ring a
--- run to `done` makes), the ring's part of the history, and the kept result
--- (8-byte numbers).  The one memory model of a run: check_memory and a
--- batch's capacity (explore/batch.lua) read it.
-function M.memory_need(cm, done, n_steps, rows, cols, reach, kept)
-  local history, ring, peak = cm:history_bytes(done + n_steps, done, reach, kept)
-  return history, peak, ring, rows * cols * 8
+--- M.memory_need(cm, done, n_steps, rows, cols[, reach, kept[, run]]) ->
+-- history, peak, ring, result, copies, threads: the bytes a run of engine
+-- model `cm` from step `done` over n_steps more, keeping `rows` rows of
+-- `cols` columns, holds: its delay history once grown, with the copy the
+-- coupling sums stage and the copies its threads make, and at its peak
+-- while it grows (cm:history_bytes, the engine's rule: sim.c,
+-- step_threads.c; `reach`, `kept`: a continued simulation's,
+-- sim:history_bytes(); nil: the ring a run to `done` makes; `run` { method
+-- = integrator's name, threads = the option, 0 automatic }, nil: one
+-- thread), the ring's part of the history, the kept result (8-byte
+-- numbers), the threads' copies' part of the history, and the threads the
+-- run takes.  The one memory model of a run: check_memory and a batch's
+-- capacity (explore/batch.lua) read it.
+function M.memory_need(cm, done, n_steps, rows, cols, reach, kept, run)
+  local history, ring, peak, threads = cm:history_bytes(done + n_steps, done, reach, kept, run)
+  local alone = run and threads > 1 and cm:history_bytes(done + n_steps, done, reach, kept) or history
+  return history, peak, ring, rows * cols * 8, history - alone, threads
 end
 
 --- M.engine_model(self, dt, continuing, level) -> model.cm for time step dt
@@ -150,22 +155,27 @@ end
 -- may grow it: sim.c nm_sim_reserve), with the copy the coupling sums stage;
 -- and at its peak, while it grows, the ring it replaces as well (`reach`,
 -- `kept`: the continued simulation's, sim:history_bytes(); nil: the ring a
--- run to `done` makes), which must fit too.
-local function check_memory(cm, done, n_steps, rows, cols, dt, held, reach, kept, level)
+-- run to `done` makes), which must fit too; with the copies of it the run's
+-- threads make (`run`: memory_need's).
+local function check_memory(cm, done, n_steps, rows, cols, dt, held, reach, kept, run, level)
   local memory, what = core.memory(held)
-  local history, peak, _, result = M.memory_need(cm, done, n_steps, rows, cols, reach, kept)
+  local history, peak, _, result, copies, threads =
+    M.memory_need(cm, done, n_steps, rows, cols, reach, kept, run)
   if history > memory then
-    error(string.format("run: the delay history needs %s (the longest delay is %d steps of " ..
-                        "dt = %s ms), more than %s, %s; use a larger dt or " ..
-                        "shorter delays", bytes_text(history), cm:max_delay(), check.number(dt),
-                        what, bytes_text(memory)), level + 1)
+    local theirs = copies > 0 and string.format(", with %s for the copies its %d threads make",
+                                                 bytes_text(copies), threads) or ""
+    error(string.format("run: the delay history needs %s%s (the longest delay is %d steps of " ..
+                        "dt = %s ms), more than %s, %s; use a larger dt%s or " ..
+                        "shorter delays", bytes_text(history), theirs, cm:max_delay(),
+                        check.number(dt), what, bytes_text(memory),
+                        copies > 0 and ", fewer threads" or ""), level + 1)
   end
-  if peak > memory then
+  if peak > memory then      -- (the threads' copies are made once the one replaced is freed)
     error(string.format("run: the delay history needs %s once grown but %s at its peak, while " ..
                         "the grown one is made beside the %s it replaces (the longest delay is " ..
                         "%d steps of dt = %s ms), more than %s, %s; start a fresh run of the " ..
                         "whole duration, use a larger dt or shorter delays",
-                        bytes_text(history), bytes_text(peak), bytes_text(peak - history),
+                        bytes_text(history), bytes_text(peak), bytes_text(peak - (history - copies)),
                         cm:max_delay(), check.number(dt), what, bytes_text(memory)), level + 1)
   end
   if result > memory - history then
@@ -341,8 +351,9 @@ function M.make(self, o, h, level, dry)
   local held, reach, kept = 0, nil, nil
   if not dry and self.sim then held, reach, kept = self.sim:history_bytes() end
   if not continuing then reach, kept = nil, nil end     -- (a fresh run makes its own)
+  local run = { method = o.method, threads = math.tointeger(opts.threads) or 0 }
   check_memory(cm, done, n_steps, keep and n_steps // every or 0, 1 + #o.cols.sigs, dt, held,
-               reach, kept, level + 1)
+               reach, kept, run, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
   local given = (h and h.seed) or opts.seed or 0
