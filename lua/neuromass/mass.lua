@@ -190,6 +190,36 @@ local function sorted_keys(t, skip, what)
   return keys
 end
 
+-- Checks that an order list (`what`: "state.order", "output_order") of mass
+-- `massname` names each key of `t` (the table it orders: state, or what
+-- outputs returned; `skip` a key of t that is no item) once: a listed name t
+-- has not (`none` says what that means: "state gives it no initial value"),
+-- or a key of t the list leaves out, is an error at the caller's line
+-- (`items` names the keys: "state variables").
+local function check_order(list, t, skip, what, items, none, massname, level)
+  local listed, missing, n = {}, {}, 0
+  for _, v in ipairs(list) do listed[v] = true end
+  for k in keyorder.pairs(t) do
+    if k ~= skip then
+      n = n + 1
+      if not listed[k] then missing[#missing + 1] = k end
+    end
+  end
+  local names = {}
+  for i, k in ipairs(missing) do names[i] = type(k) == "string" and k or check.show(k) end
+  for _, v in ipairs(list) do
+    if t[v] == nil then
+      error(string.format("mass '%s': %s names '%s', but %s%s", massname, what, v, none,
+                          check.suggest_or_list(v, names, "the " .. items .. " it leaves out are")), level + 1)
+    end
+  end
+  if #missing > 0 then
+    error(string.format("mass '%s': %s lists %d of the %d %s: '%s' %s missing (it gives their order: list " ..
+                        "each of them once)", massname, what, #list, n, items, table.concat(names, "', '"),
+                        #missing == 1 and "is" or "are"), level + 1)
+  end
+end
+
 --- The tail of the error of a mass's equations reading an unknown name `k`
 -- (a mass's, or a slow mass's at run time): the nearest of `names`, else
 -- their list (`lead` says what they are); for an input (`input` true) not
@@ -441,6 +471,9 @@ function M.mass(def)
   end
   local order = state.order and check.names(state.order, "mass '" .. name .. "': state.order")
                 or sorted_keys(state, "order", "mass '" .. name .. "': state")
+  if state.order then
+    check_order(order, state, "order", "state.order", "state variables", "state gives it no initial value", name, 2)
+  end
   t.state_names, t.state_init = {}, {}
   for i, v in ipairs(order) do
     if not check.finite(state[v]) then
@@ -594,6 +627,9 @@ function M.mass(def)
     end
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
+    if def.output_order then
+      check_order(t.output_names, out, nil, "output_order", "outputs", "outputs returns no value for it", name, 2)
+    end
     check_result(out, t.output_names, "outputs", "the outputs are", name, 2)
     for _, o in ipairs(t.output_names) do
       refuse_time_name(name, "output", o)
