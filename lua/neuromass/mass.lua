@@ -4,6 +4,7 @@
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
+local source = require "neuromass.source"
 
 local type, pairs, ipairs, setmetatable, string, table, tostring =
       type, pairs, ipairs, setmetatable, string, table, tostring
@@ -64,30 +65,12 @@ numbers and is called from the engine at every evaluation, for every node.
 That is one Lua call per mass per evaluation, easily 100 times slower than a
 compiled mass: use it to try an idea, then write the equations symbolically. ]]
 
--- The lines of the source of function `fn` (a file's, or a chunk loaded from
--- a string), or nil when they cannot be read.
-local function source_lines(fn)
-  local src = debug.getinfo(fn, "S").source
-  local text = src
-  if src:sub(1, 1) == "@" then
-    local f = io.open(src:sub(2), "r")
-    if not f then return nil end
-    text = f:read("a")
-    f:close()
-  elseif src:sub(1, 1) == "=" then
-    return nil
-  end
-  local lines = {}
-  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
-  return lines
-end
-
 -- The name among `names` whose entry `name = ...` of the table fn returns
 -- the line `at` of fn belongs to: the last such entry written on that line
 -- or above it (a line `local name = ...` aside), read from fn's source; nil
 -- when none is found, or when two are written on the line.
 local function entry_at(fn, at, names)
-  local lines, first = source_lines(fn), debug.getinfo(fn, "S").linedefined
+  local lines, first = source.lines(fn), debug.getinfo(fn, "S").linedefined
   if not lines or not at then return nil end
   local known = {}
   for _, n in ipairs(names) do known[n] = true end
