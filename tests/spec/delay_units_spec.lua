@@ -21,6 +21,31 @@ local function fhn(Dmat, signalV)
   return nm.models.fhn.native { Cmat = C, Dmat = Dmat, signalV = signalV, sigma_ou = 0 }
 end
 
+describe("a network's signal_speed = 0", function()
+  -- (before: refused, "must be a finite number > 0", while a native model's signalV = 0 is no delays)
+  it("is no delays, as a native model's signalV = 0: the run of a network without lengths", function()
+    local Osc = nm.mass { name = "Osc", state = { x = 1 }, inputs = { "net_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.net_x } end }
+    local node = nm.node { masses = { Osc() } }
+    local function run(fields)
+      local def = { nodes = nm.replicate(node, 2), connectivity = C,
+                    sync = function(net) return { net_x = net:additive("x") } end }
+      for k, v in pairs(fields) do def[k] = v end
+      local m = nm.model(nm.network(def))
+      m.init["Net.Node_1.Osc_0.x"] = 0
+      return m, m:run { duration = 10, dt = 0.1 }
+    end
+    local L = { { 0, 30 }, { 30, 0 } }
+    local zero, res = run { lengths = L, signal_speed = 0 }
+    local _, none = run {}
+    local _, slow = run { lengths = L, signal_speed = 10 }
+    assert.are.same(none:get("x", 1), res:get("x", 1))
+    assert.are_not.same(slow:get("x", 1), res:get("x", 1))
+    assert.are.same({ { 0, 0 }, { 0, 0 } }, { { zero.params["Net.delays"][1][1], zero.params["Net.delays"][1][2] },
+                                              { zero.params["Net.delays"][2][1], zero.params["Net.delays"][2][2] } })
+  end)
+end)
+
 describe("delays that all round to 0 steps", function()
   it("warn once, for a native model's Dmat given in m, naming the model, the longest, dt, the units", function()
     local m = fhn({ { 0, 0.002 }, { 0.001, 0 } }, 20)     -- (0.0001 ms)

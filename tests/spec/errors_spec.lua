@@ -82,10 +82,9 @@ local cases = {
   -- item 4: numbers of nm.network, native{}, nm.node
   { "signal_speed NaN", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 0/0 }",
     "signal_speed", "nan" },
+  -- (signal_speed = 0 is no delays, as a native model's signalV = 0: delay_units_spec.lua)
   { "signal_speed negative", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = -1 }",
-    "signal_speed", "-1" },
-  { "signal_speed zero", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 0 }",
-    "signal_speed", "0" },
+    "network 'Net': signal_speed must be a finite number > 0 (mm/ms), or 0 for no delays, got -1" },
   { "signal_speed infinite", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = math.huge }",
     "signal_speed", "inf" },
   { "signal_speed a string", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 'fast' }",
