@@ -82,6 +82,33 @@ describe("delays that all round to 0 steps", function()
     assert.are.equal("", (warned(function() return nm.models.aln.native {}:run { duration = 1 } end)))
   end)
 
+  -- (before: a stand-alone node's warning named "network 'JR'", a network the user never made, and
+  -- the refusal said "local delays of 0 removes them")
+  it("warn for a node's local delays, naming a stand-alone node as a node, a network's node in it", function()
+    local E = nm.mass { name = "E", type = "EXC", state = { x = 0.1 }, inputs = { "node_exc_inh" },
+                        derivatives = function(s, _, u) return { x = -s.x + u.node_exc_inh } end }
+    local I = nm.mass { name = "I", type = "INH", state = { x = 0.2 }, inputs = { "node_inh_exc" },
+                        derivatives = function(s, _, u) return { x = -s.x + u.node_inh_exc } end }
+    local function node(d)
+      return nm.node { label = "JR", masses = { E(), I() }, connectivity = C, delays = { { 0, d }, { d, 0 } } }
+    end
+    local text = warned(function() return nm.model(node(0.01)):run { duration = 1 } end)
+    assert.truthy(text:find("neuromass: warning: node 'JR': its local delays are all at most half a step: the " ..
+                            "longest, 0.01 ms", 1, true), text)
+    assert.falsy(text:find("network", 1, true), text)
+    text = warned(function() return nm.model(nm.network { nodes = { node(0.01) } }):run { duration = 1 } end)
+    assert.truthy(text:find("neuromass: warning: network 'Net': the local delays of node 'JR' are all at most " ..
+                            "half a step", 1, true), text)
+    local ok, err = pcall(function() nm.model(node(10)):run { duration = 1, integrator = "rkf45" } end)
+    assert.is_false(ok)
+    assert.matches("cannot integrate delays %(node 'JR': its local delays reach 10 ms, 100 steps of dt = 0%.1 " ..
+                   "ms; setting them to 0 removes them%)", err)
+    ok, err = pcall(function() nm.model(nm.network { nodes = { node(10) } }):run { duration = 1, integrator = "rkf45" } end)
+    assert.is_false(ok)
+    assert.matches("%(network 'Net': the local delays of node 'JR' reach 10 ms, 100 steps of dt = 0%.1 ms; " ..
+                   "setting the local delays of node 'JR' to 0 removes them%)", err)
+  end)
+
   it("warn at exactly half a step, which rounds to 0 (halves to even)", function()
     local text = warned(function() return fhn({ { 0, 10 }, { 0, 0 } }, 20):run { duration = 5, dt = 1 } end)
     assert.truthy(text:find("the longest, 0.5 ms, rounds to 0 steps of dt = 1 ms", 1, true), text)
