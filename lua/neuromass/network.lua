@@ -41,11 +41,13 @@ local tvb_fields = {
 
 local zeros = core.matrix_zeros
 
---- Checks a signal speed in mm/ms: a finite number > 0, or an error naming `what`.
+--- Checks a signal speed in mm/ms (a network's signal_speed, a native
+-- model's signalV): a finite number > 0, or 0 for no delays (neurolib's
+-- signalV = 0), or an error naming `what`.
 function M.check_speed(v, what, level)
-  if not check.finite(v) or v <= 0 then
-    error(string.format("%s must be a finite number > 0 (mm/ms), got %s", what, check.show(v)),
-          level + 1)
+  if v ~= 0 and (not check.finite(v) or v < 0) then
+    error(string.format("%s must be a finite number > 0 (mm/ms), or 0 for no delays, got %s", what,
+                        check.show(v)), level + 1)
   end
   return v
 end
@@ -143,10 +145,13 @@ function M.network(def)
       error(what .. "'lengths' needs 'signal_speed' (mm/ms)", 2)
     end
     M.check_speed(def.signal_speed, what .. "signal_speed", 2)
-    self.lengths, self.signal_speed = lengths, def.signal_speed
-    if not select(2, core.matrix_derive(packed, n, "div", def.signal_speed)) then   -- (finite?)
-      local i, j, l = M.infinite_delay(lengths, n, def.signal_speed)
-      infinite_delay_error(self, i, j, l, def.lengths)
+    -- signal_speed = 0: no delays, as a native model's signalV = 0 (the lengths checked, then unused).
+    if def.signal_speed ~= 0 then
+      self.lengths, self.signal_speed = lengths, def.signal_speed
+      if not select(2, core.matrix_derive(packed, n, "div", def.signal_speed)) then   -- (finite?)
+        local i, j, l = M.infinite_delay(lengths, n, def.signal_speed)
+        infinite_delay_error(self, i, j, l, def.lengths)
+      end
     end
   elseif def.delays then
     if def.signal_speed ~= nil then   -- (a Dmat of lengths given as delays would run slow, silently)

@@ -19,6 +19,24 @@ Node.__name = "neuromass.Node"
 local node_fields = { name = true, label = true, masses = true, connectivity = true,
                       delays = true, outputs = true, rescale = true }
 
+-- The message for masses k and j of node `label` whose variables (k's
+-- first[2], j's v) both get the node-level name `public` (the names suffixed
+-- with their mass's type, as the masses share a variable name): what
+-- collides, and the fixes that work.
+local function collision(label, masses, first, j, v, public)
+  local k, w = first[1], first[2]
+  local a, b = masses[k].type, masses[j].type
+  local same = v == w and string.format("both have a variable '%s'", v)
+               or string.format("have variables '%s' and '%s'", w, v)
+  local typed = a.type == b.type and string.format("both are of type %q", a.type)
+                or string.format("are of types %q and %q", a.type, b.type)
+  return string.format("node '%s': masses %d ('%s') and %d ('%s') %s and %s, so both would be the " ..
+                       "node's variable '%s' (a name masses share gets the mass's type as suffix): " ..
+                       "rename '%s' in one of the mass types, or give one of them another type " ..
+                       "(nm.mass type = ...; with connectivity, EXC or INH)", label, k - 1, a.label,
+                       j - 1, b.label, same, typed, public, v)
+end
+
 --- State-variable names of a node: the masses' names in order, each suffixed
 -- with its mass type when the plain names would collide.  Names that still
 -- collide (two masses of one type) are an error at the caller's `level`.
@@ -47,14 +65,9 @@ local function state_names(masses, label, level)
   for j, m in ipairs(masses) do
     for _, list in ipairs { m.type.state_names, m.type.output_names } do
       for _, v in ipairs(list) do
-        local public, k = names[j][v], owner[names[j][v]]
-        if k then
-          error(string.format("node '%s': masses %d ('%s') and %d ('%s') both have a variable named " ..
-                              "'%s'%s: give the masses different types (EXC, INH) or different names",
-                              label, k - 1, masses[k].type.label, j - 1, m.type.label, public,
-                              public ~= v and " (suffixed with their type)" or ""), level + 1)
-        end
-        owner[public] = j
+        local public, first = names[j][v], owner[names[j][v]]
+        if first then error(collision(label, masses, first, j, v, public), level + 1) end
+        owner[public] = { j, v }
       end
     end
   end

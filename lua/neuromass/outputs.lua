@@ -158,8 +158,8 @@ function M.check(what, level, outs, ins)
     if o.path ~= paths.STDOUT and o.probe ~= false and not paths.in_unmade_out(o.path) then
       local probe, failure = core.write_temp(o.path, "")
       if not probe then
-        fail("%s: cannot create a file in '%s' (creating its temporary file '%s.tmp-PID.HOST' failed: %s)", named(o),
-             core.path_info(o.path).dir, o.path, failure.message)
+        fail("%s: cannot create a file in '%s' (creating its temporary file '%s' failed: %s)", named(o),
+             core.path_info(o.path).dir, core.temp_name(o.path), failure.message)
       end
       probe:discard()
     end

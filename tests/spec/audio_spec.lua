@@ -373,8 +373,20 @@ describe("sonification", function()
       { { bits = 12 }, "'bits' must be 16, 24 or \"float\"" },
       { { normalize = "loud" }, "unknown normalize 'loud'" },
       { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
-      { { gain = 2 }, "'gain' applies with normalize = \"none\"" },
-      { { envelope = 2 }, "'envelope' applies to mode = \"mapping\"" },
+      -- options that clash: which, and what to write (before: "'map' derives the speed-up of
+      -- audification", "'envelope' applies to mode = \"mapping\"", no fix given)
+      { { gain = 2 }, "'gain' applies with normalize = \"none\"; normalize = \"peak\" %(the default%) sets the " ..
+                      "level itself: add normalize = \"none\" to set it by 'gain', or drop 'gain'$" },
+      { { envelope = 2 }, "'envelope' applies to mode = \"mapping\" %(the signals driving carriers%); this mode " ..
+                          "is \"audify\" %(the default%), where the signal is the waveform: add mode = " ..
+                          "\"mapping\", or drop 'envelope'$" },
+      { { mode = "mapping", envelope = 2, map = { from = 10, to = 440 } },
+        "'map' and mode = \"mapping\" clash: 'map' = { from = Hz, to = Hz } sets the speed%-up of mode = " ..
+        "\"audify\" %(to / from = 44%), where the signal is the waveform; with mode = \"mapping\" the signals " ..
+        "drive carriers .* time runs 'speedup' times faster %(default 1%): give speedup = 44 instead of 'map', " ..
+        "or drop mode = \"mapping\" to audify$" },
+      { { speedup = 40, map = { from = 10, to = 440 } }, "'speedup' and 'map' both set the speed%-up %('map' = " ..
+                                                         "{ from = Hz, to = Hz } is speedup = to / from%): give one of them$" },
       -- frequencies the audio cannot hold (before: map.to filtered away, then the residue
       -- normalised to full scale; a pitch above it aliased), as a carrier's
       { { map = { from = 10, to = 30000 } }, "'map%.to' = 30000 Hz must be below 22050 Hz, half the " ..

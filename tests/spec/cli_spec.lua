@@ -1118,6 +1118,47 @@ describe("neuromass info", function()
     assert.is_nil(out:find("\n  node 1 ", 1, true))
   end)
 
+  -- (before: every node's initial state and parameters on a line each: 1769 lines for an 80-node
+  -- Jansen-Rit network)
+  it("groups the initial state and parameters of nodes of one label, listing what differs", function()
+    local dir = scratch()
+    local script = dir .. "/net80.lua"
+    write(script, preamble .. [[
+local C = {}
+for i = 1, 80 do C[i] = {} for j = 1, 80 do C[i][j] = i ~= j and 0.01 or 0 end end
+local m = nm.model(nm.network { nodes = nm.replicate(node, 80), connectivity = C, params = { G = 2 },
+  sync = function(net) return { network_x = net:additive("x", { gain = net.p.G }) } end })
+m.params["Net.N_3.Osc_0.k"] = 4
+m.params["Net.N_1*.Osc_0.k"] = 7
+local v = {}
+for i = 1, 80 do v[i] = i / 8 end
+m.init["Net.N_*.Osc_0.x"] = v
+m:run { duration = 1 }
+local solo = nm.model(node)
+solo.params["N_0.Osc_0.k"] = 2
+solo:run { duration = 1 }
+]])
+    local status, out, err = nm("info", script)
+    assert.equals(0, status, err)
+    local values = {}
+    for i = 1, 80 do values[i] = tostring(i / 8):gsub("%.0$", "") end
+    assert.equals("model 'Net': 80 nodes, 80 state variables, 0 algebraic outputs\n" ..
+                  "  nodes 0-79 'N': Osc; variables x\n" ..
+                  "initial state:\n" ..
+                  "  Net.N_*.Osc_0.x = { " .. table.concat(values, ", ") .. " } (per node 0-79)\n" ..
+                  "parameters:\n" ..
+                  "  Net.N_*.Osc_0.k = 1 (nodes 0, 2, 4-9, 20-79); nodes 1, 10-19: 7; node 3: 4\n" ..
+                  "  Net.G = 2\n" ..
+                  "  Net.connectivity = <80x80 matrix>\n" ..
+                  "  Net.delays = <80x80 matrix>\n" ..
+                  "model 'N': 1 node, 1 state variable, 0 algebraic outputs\n" ..
+                  "  node 0 'N': Osc; variables x\n" ..
+                  "initial state:\n" ..
+                  "  N_0.Osc_0.x = 0.1\n" ..
+                  "parameters:\n" ..
+                  "  N_0.Osc_0.k = 2\n", out)
+  end)
+
   it("runs scripts that read their results: runs return empty results", function()
     local dir = scratch()
     local script = dir .. "/reads.lua"

@@ -21,6 +21,31 @@ local function fhn(Dmat, signalV)
   return nm.models.fhn.native { Cmat = C, Dmat = Dmat, signalV = signalV, sigma_ou = 0 }
 end
 
+describe("a network's signal_speed = 0", function()
+  -- (before: refused, "must be a finite number > 0", while a native model's signalV = 0 is no delays)
+  it("is no delays, as a native model's signalV = 0: the run of a network without lengths", function()
+    local Osc = nm.mass { name = "Osc", state = { x = 1 }, inputs = { "net_x" },
+                          derivatives = function(s, _, u) return { x = -s.x + u.net_x } end }
+    local node = nm.node { masses = { Osc() } }
+    local function run(fields)
+      local def = { nodes = nm.replicate(node, 2), connectivity = C,
+                    sync = function(net) return { net_x = net:additive("x") } end }
+      for k, v in pairs(fields) do def[k] = v end
+      local m = nm.model(nm.network(def))
+      m.init["Net.Node_1.Osc_0.x"] = 0
+      return m, m:run { duration = 10, dt = 0.1 }
+    end
+    local L = { { 0, 30 }, { 30, 0 } }
+    local zero, res = run { lengths = L, signal_speed = 0 }
+    local _, none = run {}
+    local _, slow = run { lengths = L, signal_speed = 10 }
+    assert.are.same(none:get("x", 1), res:get("x", 1))
+    assert.are_not.same(slow:get("x", 1), res:get("x", 1))
+    assert.are.same({ { 0, 0 }, { 0, 0 } }, { { zero.params["Net.delays"][1][1], zero.params["Net.delays"][1][2] },
+                                              { zero.params["Net.delays"][2][1], zero.params["Net.delays"][2][2] } })
+  end)
+end)
+
 describe("delays that all round to 0 steps", function()
   it("warn once, for a native model's Dmat given in m, naming the model, the longest, dt, the units", function()
     local m = fhn({ { 0, 0.002 }, { 0.001, 0 } }, 20)     -- (0.0001 ms)
@@ -55,6 +80,33 @@ describe("delays that all round to 0 steps", function()
                             "half a step: the longest, 0.004 ms", 1, true), text)
     assert.truthy(text:find("ALNModel: the delays of coupling 'self_inh'", 1, true), text)
     assert.are.equal("", (warned(function() return nm.models.aln.native {}:run { duration = 1 } end)))
+  end)
+
+  -- (before: a stand-alone node's warning named "network 'JR'", a network the user never made, and
+  -- the refusal said "local delays of 0 removes them")
+  it("warn for a node's local delays, naming a stand-alone node as a node, a network's node in it", function()
+    local E = nm.mass { name = "E", type = "EXC", state = { x = 0.1 }, inputs = { "node_exc_inh" },
+                        derivatives = function(s, _, u) return { x = -s.x + u.node_exc_inh } end }
+    local I = nm.mass { name = "I", type = "INH", state = { x = 0.2 }, inputs = { "node_inh_exc" },
+                        derivatives = function(s, _, u) return { x = -s.x + u.node_inh_exc } end }
+    local function node(d)
+      return nm.node { label = "JR", masses = { E(), I() }, connectivity = C, delays = { { 0, d }, { d, 0 } } }
+    end
+    local text = warned(function() return nm.model(node(0.01)):run { duration = 1 } end)
+    assert.truthy(text:find("neuromass: warning: node 'JR': its local delays are all at most half a step: the " ..
+                            "longest, 0.01 ms", 1, true), text)
+    assert.falsy(text:find("network", 1, true), text)
+    text = warned(function() return nm.model(nm.network { nodes = { node(0.01) } }):run { duration = 1 } end)
+    assert.truthy(text:find("neuromass: warning: network 'Net': the local delays of node 'JR' are all at most " ..
+                            "half a step", 1, true), text)
+    local ok, err = pcall(function() nm.model(node(10)):run { duration = 1, integrator = "rkf45" } end)
+    assert.is_false(ok)
+    assert.matches("cannot integrate delays %(node 'JR': its local delays reach 10 ms, 100 steps of dt = 0%.1 " ..
+                   "ms; setting them to 0 removes them%)", err)
+    ok, err = pcall(function() nm.model(nm.network { nodes = { node(10) } }):run { duration = 1, integrator = "rkf45" } end)
+    assert.is_false(ok)
+    assert.matches("%(network 'Net': the local delays of node 'JR' reach 10 ms, 100 steps of dt = 0%.1 ms; " ..
+                   "setting the local delays of node 'JR' to 0 removes them%)", err)
   end)
 
   it("warn at exactly half a step, which rounds to 0 (halves to even)", function()

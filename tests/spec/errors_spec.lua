@@ -82,10 +82,9 @@ local cases = {
   -- item 4: numbers of nm.network, native{}, nm.node
   { "signal_speed NaN", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 0/0 }",
     "signal_speed", "nan" },
+  -- (signal_speed = 0 is no delays, as a native model's signalV = 0: delay_units_spec.lua)
   { "signal_speed negative", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = -1 }",
-    "signal_speed", "-1" },
-  { "signal_speed zero", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 0 }",
-    "signal_speed", "0" },
+    "network 'Net': signal_speed must be a finite number > 0 (mm/ms), or 0 for no delays, got -1" },
   { "signal_speed infinite", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = math.huge }",
     "signal_speed", "inf" },
   { "signal_speed a string", "nm.network { nodes = { node }, lengths = { { 0 } }, signal_speed = 'fast' }",
@@ -514,10 +513,24 @@ local cases = {
   { "derivatives giving a value for a far-off name",
     deriv("return { x = -s.x, qqqq = 1 }"),
     "mass 'M': derivatives gives a value for unknown name 'qqqq'; the state variables are x" },
-  { "outputs giving a value for a far-off name",
+  -- (before: "outputs gives a value for unknown name 'qqqq'", though outputs returned it)
+  { "output_order leaving out an output that outputs returns",
     mass("output_order = { 'r' }, outputs = function(s) return { r = s.x, qqqq = 1 } end, " ..
          "derivatives = function(s) return { x = -s.x } end"),
-    "mass 'M': outputs gives a value for unknown name 'qqqq'; the outputs are r" },
+    "mass 'M': output_order lists 1 of the 2 outputs: 'qqqq' is missing" },
+  { "output_order naming an output that outputs does not return",
+    mass("output_order = { 'r', 'q' }, outputs = function(s) return { r = s.x } end, " ..
+         "derivatives = function(s) return { x = -s.x } end"),
+    "mass 'M': output_order names 'q', but outputs returns no value for it" },
+  -- (before: "unknown state variable or output 'y2'" at the equations' line, though state declares y2)
+  { "state.order leaving out a declared state variable",
+    "nm.mass { label = 'M', state = { y0 = 0, y1 = 0, y2 = 0, y3 = 0, order = { 'y0', 'y1' } }, " ..
+    "derivatives = function(s) return { y0 = s.y1, y1 = s.y2, y2 = s.y3, y3 = 0 } end }",
+    "mass 'M': state.order lists 2 of the 4 state variables: 'y2', 'y3' are missing" },
+  { "state.order naming a variable state has no value for",
+    "nm.mass { label = 'M', state = { y0 = 0, y1 = 0, order = { 'y0', 'y1', 'y7' } }, " ..
+    "derivatives = function(s) return { y0 = s.y1, y1 = 0 } end }",
+    "mass 'M': state.order names 'y7', but state gives it no initial value" },
   { "a clamp of a far-off variable",
     mass("clamp = { qqqq = { 0, 1 } }, derivatives = function(s) return { x = -s.x } end"),
     "mass 'M': clamp names unknown state variable 'qqqq'; the state variables are x" },

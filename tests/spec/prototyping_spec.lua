@@ -169,7 +169,27 @@ local M = nm.mass { name = "JR", state = { y1 = 0, y4 = 0 }, params = { A = 3.25
     }
   end }]],
       "jr.lua:7: mass 'JR', derivative of 'y4': attempt to perform arithmetic on a nil value " ..
-        "(global 'a')" },
+        "(global 'a'): global 'a' is undefined (a typo, or a missing local?)" },
+    -- (before: "bad operand #2 to '*' (expression or number expected, got nil)", no name)
+    { "an operator on an expression and a nil global: the global named", [[
+local M = nm.mass { name = "JR", state = { y1 = 0, y3 = 0 }, params = { A = 3.25 },
+  derivatives = function(s, p, u)
+    return {
+      y1 = s.y3,
+      y3 = p.A * a - s.y1 * 1e3,    -- (p. forgotten: a is a nil global)
+    }
+  end }]],
+      "jr.lua:6: mass 'JR', derivative of 'y3': bad operand #2 to '*' (expression or number expected, " ..
+        "got nil): global 'a' is nil (undefined: a typo, or a missing local?)" },
+    { "a function of nm on nil globals and a nil local: each named", [[
+local k
+local M = nm.mass { name = "JR", state = { y1 = 0 },
+  derivatives = function(s)
+    return { y1 = nm.exp(bb) + s.y1 * k + cc }
+  end }]],
+      "jr.lua:5: mass 'JR', derivative of 'y1': bad operand #1 to 'nm.exp' (expression or number " ..
+        "expected, got nil): globals 'bb', 'cc' are nil (undefined: a typo, or a missing local?); local " ..
+        "'k' is nil (never given a value?)" },
     { "in a helper the derivative calls: the helper's line, the derivative it was computing", [[
 local function S(v, p) return p.v_max / (1 + math.exp(p.r * (p.v0 - v))) end
 local M = nm.mass { name = "JR", state = { y0 = 0, y3 = 0 }, params = { v_max = 0.005, r = 0.56, v0 = 6 },

