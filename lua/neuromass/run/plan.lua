@@ -386,7 +386,8 @@ function M.make(self, o, h, level, dry)
                reach, kept, run, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
-  local given = (h and h.seed) or opts.seed or 0
+  -- --seed, else the run's, else the model's (native{ seed }), else 0
+  local given = (h and h.seed) or opts.seed or self.default_seed or 0
   local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
     error(string.format("run: 'seed' must be a whole number from 0 to 9223372036854775807 (2^63 - 1) (got %s)",
