@@ -8,9 +8,10 @@ local params = require "neuromass.params"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local bold = require "neuromass.run.bold"
+local warnings = require "neuromass.run.warnings"
 
-local type, ipairs, string, tonumber, math, tostring, pcall =
-      type, ipairs, string, tonumber, math, tostring, pcall
+local type, ipairs, string, tonumber, math, tostring, pcall, table =
+      type, ipairs, string, tonumber, math, tostring, pcall, table
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -203,31 +204,45 @@ local function set_error(kv, err)
 end
 
 -- The command line's --set NAME=VALUE (host `h`), applied at every run after
--- the script's own values.  All or nothing: every value and name is checked
--- before any is applied, and one refused by the parameter's own check (a
--- bound) puts back those applied before it, so a refused --set leaves the
--- model as the script made it.
+-- the script's own values, to each model that has NAME.  A model without it
+-- is left as is, said once per model on stderr, when an earlier run applied
+-- that --set; when none did, the NAME is an error at once (a typo is caught
+-- at the first model's run, before its work).  All or nothing: every value
+-- and name is checked before any is applied, and one refused by the
+-- parameter's own check (a bound) puts back those applied before it, so a
+-- refused --set leaves the model as the script made it.
 local function apply_host_sets(self, h, level)
   if not h or not h.sets then return end
-  local numbers = {}
-  for i, kv in ipairs(h.sets) do
-    numbers[i] = M.set_value(kv)
-    if not numbers[i] then
+  local sets, numbers, lacking = {}, {}, {}
+  for _, kv in ipairs(h.sets) do
+    local number = M.set_value(kv)
+    if not number then
       error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
     end
     local ok, err = pcall(self.registry.need, self.registry, kv[1], 1)
-    if not ok then error(set_error(kv, err), level + 1) end
+    if ok then
+      sets[#sets + 1], numbers[#sets + 1] = kv, number
+    elseif kv.applied then
+      lacking[#lacking + 1] = kv[1] .. "=" .. kv[2]
+    else
+      error(set_error(kv, err), level + 1)
+    end
   end
-  local saved = snapshot(self, h.sets)
-  for i, kv in ipairs(h.sets) do
+  if #lacking > 0 then
+    warnings.once(self, "--set lacking " .. table.concat(lacking, " "), string.format(
+      "model '%s' has no parameter named by --set %s: left as is (a --set applies to each model " ..
+      "that has the name)", tostring(self.label), table.concat(lacking, ", --set ")))
+  end
+  local saved = snapshot(self, sets)
+  for i, kv in ipairs(sets) do
     local ok, err = pcall(params.assign, self.registry, kv[1], numbers[i], self.values, self.drive, 1)
     if not ok then
       restore(self, saved)
-      local before = i > 1 and string.format(" (none of the %d --set was applied)", #h.sets) or ""
+      local before = i > 1 and string.format(" (none of the %d --set was applied)", #sets) or ""
       error(set_error(kv, err) .. before, level + 1)
     end
   end
-  for _, kv in ipairs(h.sets) do kv.applied = true end   -- main.c refuses a --set that no run applied
+  for _, kv in ipairs(sets) do kv.applied = true end   -- main.c refuses a --set that no run applied
 end
 
 --- options.columns(model, record, level[, what]) -> { names = { "t",
