@@ -363,8 +363,9 @@ describe("neuromass run examples/fhn_network.lua", function()
                      "'--seed'?): it was passed to the script, in its arg\n" ..
                      "neuromass: warning: '--sets=2' after the script is no option of 'run' (did you mean " ..
                      "'--set'?): it was passed to the script, in its arg\n", err)
-    status, _, err = nm("info", dir .. "/a.lua", "--quite")
+    status, out, err = nm("info", dir .. "/a.lua", "--quite")
     assert.equals(0, status, err)
+    assert.truthy(out:find("--quite", 1, true), out)
     assert.truthy(err:find("'--quite' after the script is no option of 'info' (did you mean '--quiet'?)", 1, true), err)
   end)
 
