@@ -74,7 +74,8 @@ static const char usage[] =
 /* The options of run and info; OUT_DIR: what --out DIR does for the command. */
 #define SCRIPT_OPTIONS(OUT_DIR) \
   "Options go before or after the script; after the script, other arguments\n" \
-  "(and everything after '--') reach it in `arg`.  A value may also follow '='\n" \
+  "(and everything after '--') reach it in `arg` (one near an option, --seeed,\n" \
+  "with a warning).  A value may also follow '='\n" \
   "(--seed=7, --out=out).  An option that takes a value is given once (--set:\n" \
   "once per parameter).\n" \
   "  --set NAME=VALUE  override a parameter at every model:run (names and globs\n" \
@@ -597,6 +598,8 @@ static void keep_words(lua_State *L, int ctx, char **argv, int from, int to)
 ** an error, after it an argument of the script's; after "--" everything is.
 ** Returns 1, 0 after a usage error, 2 when --help was printed.
 */
+static void warn_near_option(lua_State *L, const char *cmd, char **argv, int at);   /* below */
+
 static int parse_command(lua_State *L, int argc, char **argv)
 {
   const char *cmd = argv[1], *script = NULL;
@@ -625,6 +628,7 @@ static int parse_command(lua_State *L, int argc, char **argv)
       if (r == 1 && !spread) keep_words(L, ctx, argv, first, i);
       if (r == 1) continue;
       if (!script) return unknown_option(L, cmd, a);
+      warn_near_option(L, cmd, argv, i);
     }
     keep_words(L, ctx, argv, i, i);
     if (!script) script = a;
@@ -952,6 +956,34 @@ static int unknown_option(lua_State *L, const char *cmd, const char *a)
   if (status == LUA_OK)                          /* (it raises: the library would be wrong) */
     return fail_option(L, cmd, lua_pushfstring(L, "unknown option '%s'", a));
   return fail_check(L, cmd);
+}
+
+
+/* Warns, once per word, that argv[at], an argument after the script that
+** no option of run or info is but one is near (--seeed: --seed, by the
+** library's one distance rule, check.nearest; the part before an '='), was
+** passed to the script: a misspelt option would otherwise go unnoticed. */
+static void warn_near_option(lua_State *L, const char *cmd, char **argv, int at)
+{
+  const char *a = argv[at];
+  if (strncmp(a, "--", 2) != 0 || !a[2]) return;
+  for (int k = 2; k < at; k++)
+    if (strcmp(argv[k], a) == 0) return;         /* (said at its first) */
+  int top = lua_gettop(L);
+  if (check_function(L, "nearest") == LUA_OK) {
+    lua_pushlstring(L, a, strcspn(a, "="));
+    lua_createtable(L, (int)(N_VALUE_OPTIONS + N_SCRIPT_FLAGS), 0);
+    for (size_t k = 0; k < N_VALUE_OPTIONS + N_SCRIPT_FLAGS; k++) {
+      const char *o = k < N_VALUE_OPTIONS ? value_options[k] : script_flags[k - N_VALUE_OPTIONS];
+      if (strcmp(o, "-h") == 0) continue;
+      lua_pushstring(L, o);
+      lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    }
+    if (docall(L, 2, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      fprintf(stderr, PROGNAME ": warning: '%s' after the script is no option of '%s' (did you mean "
+              "'%s'?): it was passed to the script, in its arg\n", a, cmd, lua_tostring(L, -1));
+  }
+  lua_settop(L, top);
 }
 
 

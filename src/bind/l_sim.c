@@ -385,7 +385,7 @@ static int held_close(lua_State *L)
 ** s:run{ n_steps =, every =, method =, rtol =, atol =, record = {signals},
 **        drivers = { {slot =, values = {}} ... }, stimuli = { {stim =, slot = {},
 **        channel = {}, kind = {"param"|"input"}} ... }, csv = path, header = {names},
-**        keep = bool, progress = bool,
+**        csv_from = n, keep = bool, progress = bool,
 **        audio = writer, audio_cols = {columns}, keep_cols = n, decimate = n,
 **        hold_csv = bool, bold = core.bold stage or false, bold_csv = path or false,
 **        bold_header = {names} or false }
@@ -401,6 +401,9 @@ static int held_close(lua_State *L)
 ** With an audio writer the engine records every step (every = 1): the writer
 ** is fed audio_cols (0-based, of rows t + record) at the full rate, while the
 ** CSV and the result keep the first keep_cols columns of every decimate-th row.
+** The CSV's columns are the time and #header - 1 recorded signals from column
+** csv_from (1: the result's own; further on: columns of its own, recorded
+** after the result's).
 ** hold_csv: a run that succeeds leaves the CSV complete under its temporary
 ** name and returns it held (see above) as a second value, for the
 ** caller to commit together with its other outputs.
@@ -422,7 +425,7 @@ static int sim_run(lua_State *L)
   LSim *ls = lua_touserdata(L, 1);
   static const char *const known[] = {
     "n_steps", "every", "method", "rtol", "atol", "threads", "record", "drivers", "stimuli",
-    "keep", "csv", "header", "hold_csv", "progress", "audio", "audio_cols", "keep_cols",
+    "keep", "csv", "csv_from", "header", "hold_csv", "progress", "audio", "audio_cols", "keep_cols",
     "decimate",
     "jit",                                 /* enum nm_jit_mode (docs/jit.md) */
     "bold", "bold_csv", "bold_header",     /* simulated BOLD (l_bold.c) */
@@ -521,11 +524,12 @@ static int sim_run(lua_State *L)
   nm_csv *csv = NULL;
   if (output_field(L, 2, "csv", LUA_TSTRING, "a path")) {              /* 9 */
     const char *path = lua_tostring(L, -1);
+    lua_Integer from = intfield(L, 2, "csv_from");
     lua_getfield(L, 2, "header");
     size_t nh = lua_istable(L, -1) ? nmL_length(L, -1, "header", sizeof(char *)) : 0;
-    if (nh != n_keep)
-      return luaL_error(L, "run: the csv header has %I names; it needs %I", (lua_Integer)nh,
-                        (lua_Integer)n_keep);
+    if (from < 1 || (size_t)from > 1 + o.n_record || nh < 1 || nh - 1 > 1 + o.n_record - (size_t)from)
+      return luaL_error(L, "run: the csv header has %I names from column %I; the rows have %I",
+                        (lua_Integer)nh, from, (lua_Integer)(1 + o.n_record));
     const char **header = lua_newuserdatauv(L, nh * sizeof *header, 0);
     for (size_t c = 0; c < nh; c++) {
       lua_geti(L, -2, (lua_Integer)c + 1);
@@ -539,7 +543,7 @@ static int sim_run(lua_State *L)
       return 2;
     }
     nm_sink cs = nm_csv_sink(csv);
-    if (nm_recorder_add(rec, &cs, n_keep, decimate, phase) != NM_OK) {
+    if (nm_recorder_add_from(rec, &cs, (size_t)from, nh, decimate, phase) != NM_OK) {
       nm_csv_free(csv);
       return luaL_error(L, "run: %s", nm_recorder_error(rec));
     }

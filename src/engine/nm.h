@@ -578,6 +578,11 @@ nm_recorder *nm_recorder_new(void);      /* NULL: out of memory */
 /* NM_EINVAL (no rows function, decimate < 1) or NM_ENOMEM; the sink is
 ** freed with the recorder. */
 int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long decimate, long phase);
+/* As nm_recorder_add, but the sink takes the time and then n_lead - 1
+** columns from column `first` (1: the one after the time): a CSV whose
+** columns are not the kept result's.  NM_EINVAL for first < 1. */
+int nm_recorder_add_from(nm_recorder *r, const nm_sink *sink, size_t first, size_t n_lead,
+                         long decimate, long phase);
 int nm_recorder_rows(void *r, const double *rows, size_t n_rows, size_t n_cols);
 /* Finishes every sink (how: as nm_sink.finish); the first failure. */
 int nm_recorder_finish(nm_recorder *r, int how);

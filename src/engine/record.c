@@ -109,7 +109,8 @@ void nm_sampler_free(nm_sampler *r)
 
 typedef struct {
   nm_sink sink;
-  size_t n_lead;            /* leading columns it takes (0: all) */
+  size_t first;             /* the first column it takes after the time (1: the next) */
+  size_t n_lead;            /* columns it takes, the time included (0: all) */
   long decimate, count;     /* it takes the rows where ++count % decimate == 0 */
 } nm_outlet;
 
@@ -134,12 +135,23 @@ nm_recorder *nm_recorder_new(void)
 
 int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long decimate, long phase)
 {
+  return nm_recorder_add_from(r, sink, 1, n_lead, decimate, phase);
+}
+
+
+int nm_recorder_add_from(nm_recorder *r, const nm_sink *sink, size_t first, size_t n_lead,
+                         long decimate, long phase)
+{
+  if (first < 1)
+    return nm_fail(&r->err, NM_EINVAL, "a sink's first column after the time is 1 or more (got %zu)",
+                   first);
   if (!sink || !sink->rows || decimate < 1)
     return nm_fail(&r->err, NM_EINVAL, "a sink needs a rows function and a "
                      "decimation of at least 1 (got %ld)", decimate);
   nm_outlet *o = nm_grow(&r->outs, &r->n_outs, sizeof *o);
   if (!o) return nm_fail(&r->err, NM_ENOMEM, "no memory for another sink");
   o->sink = *sink;
+  o->first = first;
   o->n_lead = n_lead;
   o->decimate = decimate;
   o->count = phase % decimate;
@@ -148,11 +160,13 @@ int nm_recorder_add(nm_recorder *r, const nm_sink *sink, size_t n_lead, long dec
 
 
 /* The rows and columns outlet `o` takes from rows[n_rows][n_cols], into r->sel
-** unless they are all of them; NULL when the selection cannot be held. */
+** unless they are all of them: the time, then n_lead - 1 columns from its
+** first (no more than the rows hold); NULL when the selection cannot be held. */
 static const double *select_rows(nm_recorder *r, nm_outlet *o, const double *rows, size_t *n_rows,
                                  size_t *n_cols)
 {
-  size_t lead = o->n_lead && o->n_lead < *n_cols ? o->n_lead : *n_cols;
+  size_t avail = o->first < *n_cols ? *n_cols - o->first + 1 : 1;
+  size_t lead = o->n_lead && o->n_lead < avail ? o->n_lead : avail;
   if (o->decimate == 1 && lead == *n_cols) return rows;
   if (*n_rows > (SIZE_MAX / sizeof(double)) / lead) return NULL;
   if (r->sel_cap < *n_rows * lead) {
@@ -163,8 +177,12 @@ static const double *select_rows(nm_recorder *r, nm_outlet *o, const double *row
   }
   size_t m = 0;
   for (size_t i = 0; i < *n_rows; i++)
-    if (++o->count % o->decimate == 0)
-      memcpy(r->sel + m++ * lead, rows + i * *n_cols, lead * sizeof *rows);
+    if (++o->count % o->decimate == 0) {
+      const double *row = rows + i * *n_cols;
+      double *to = r->sel + m++ * lead;
+      to[0] = row[0];
+      memcpy(to + 1, row + o->first, (lead - 1) * sizeof *rows);
+    }
   *n_rows = m;
   *n_cols = lead;
   return r->sel;

@@ -132,9 +132,35 @@ static void test_kept_overflow(void)
 }
 
 
+/* A sink added from a column takes the time and the columns from that one
+** (a CSV whose columns are not the kept result's), decimated on its grid;
+** a first column of 0 is refused. */
+static void test_from_column(void)
+{
+  nm_recorder *rec = nm_recorder_new();
+  nm_kept *k = nm_kept_new(2);
+  nm_sink ks = nm_kept_sink(k);
+  probe p = { 0 };
+  nm_sink b = { probe_rows, NULL, NULL, NULL, &p };
+  CHECK(nm_recorder_add_from(rec, &ks, 2, 2, 2, 0) == NM_OK, "a sink from column 2 is added");
+  CHECK(nm_recorder_add_from(rec, &b, 0, 2, 1, 0) == NM_EINVAL && strstr(nm_recorder_error(rec), "1 or more"),
+        "a first column of 0 is refused with its reason ('%s')", nm_recorder_error(rec));
+  double *t = table(4, 1);
+  CHECK(nm_recorder_rows(rec, t, 4, 3) == NM_OK, "the rows are fanned out");
+  size_t rows, cols;
+  const double *kept = nm_kept_rows(k, &rows, &cols);
+  CHECK(rows == 2 && cols == 2 && kept[0] == 2 && kept[1] == 200 && kept[2] == 4 && kept[3] == 400,
+        "the time and column 2 of every second row (%zu rows of %zu: %g, %g)", rows, cols, kept[0], kept[1]);
+  free(t);
+  nm_recorder_free(rec);
+  nm_kept_free(k);
+}
+
+
 int main(void)
 {
   test_fan_out();
+  test_from_column();
   test_failure();
   test_kept_overflow();
   return test_summary();

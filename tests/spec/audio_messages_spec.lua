@@ -7,7 +7,8 @@
 -- pipe says it reads its CSV more than once (it said "Illegal seek"), and a
 -- folder given as the CSV is said to be one; a CSV whose second row goes back
 -- in time says so (it said it needs two rows, having three); sonify --help
--- gives the defaults.
+-- gives the defaults; 'bits' for an Ogg Vorbis file, which has no bit depth,
+-- is refused naming the file (it was taken and unused).
 local nm = require "neuromass"
 local h = require "helpers"
 
@@ -123,5 +124,32 @@ describe("neuromass sonify --help", function()
                             "(default peak)", "`fade` (s, default 0.01" } do
       assert.truthy(ref:find(text, 1, true), "docs/reference.md: " .. text)
     end
+  end)
+end)
+
+describe("'bits' for an Ogg Vorbis file", function()
+  it("is refused naming the format, from write_audio, a run's output.audio and sonify", function()
+    local model = nm.models.hopf.native { a = 1 }
+    local res = model:run { duration = 500, dt = 0.1, record = { "x" } }
+    local dir = h.scratch()
+    for _, bits in ipairs { 24, 16, "float" } do
+      local err = h.error_of(function() res:write_audio(dir .. "/b.ogg", { bits = bits }) end)
+      assert.matches("^tests/spec/audio_messages_spec%.lua:%d+: write_audio: 'bits' = ", err)
+      assert.truthy(err:find(" applies to WAV and FLAC: Ogg Vorbis ('" .. dir .. "/b.ogg') stores no bit depth",
+                             1, true), err)
+      assert.is_nil(io.open(dir .. "/b.ogg"), "nothing written")
+    end
+    local err = h.error_of(function()
+      model:run { duration = 500, dt = 0.1, output = { audio = { path = dir .. "/r.OGG", bits = 24 } } }
+    end)
+    assert.truthy(err:find("'bits' = 24 applies to WAV and FLAC: Ogg Vorbis", 1, true), err)
+    local csv = dir .. "/x.csv"
+    res:write_csv(csv)
+    local status, _, serr = h.sh(h.q(h.exe) .. " sonify " .. h.q(csv) .. " -o " .. h.q(dir .. "/s.ogg") ..
+                                 " --bits 24")
+    assert.are_not.equal(0, status)
+    assert.truthy(serr:find("--bits = 24 applies to WAV and FLAC: Ogg Vorbis", 1, true), serr)
+    assert.are.equal(dir .. "/b.ogg", (res:write_audio(dir .. "/b.ogg")))   -- (without bits: written)
+    h.remove_scratch()
   end)
 end)

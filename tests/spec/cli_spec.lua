@@ -351,6 +351,24 @@ describe("neuromass run examples/fhn_network.lua", function()
     assert.are.equal("4\tx --seed 3 --\n", out)
   end)
 
+  -- A misspelt option after the script once went silently to the script's arg.
+  it("warns once when an argument after the script is near one of its options, and passes it on", function()
+    local dir = scratch()
+    write(dir .. "/a.lua", "print(#arg, table.concat(arg, ' '))\n")
+    local status, out, err = nm("run", dir .. "/a.lua", "--seeed", "3", "--out", dir .. "/o8", "--seeed",
+                                "--sets=2", "--verbose", "--outdir", "-x", "--", "--sedd")
+    assert.equals(0, status, err)
+    assert.are.equal("8\t--seeed 3 --seeed --sets=2 --verbose --outdir -x --sedd\n", out)
+    assert.are.equal("neuromass: warning: '--seeed' after the script is no option of 'run' (did you mean " ..
+                     "'--seed'?): it was passed to the script, in its arg\n" ..
+                     "neuromass: warning: '--sets=2' after the script is no option of 'run' (did you mean " ..
+                     "'--set'?): it was passed to the script, in its arg\n", err)
+    status, out, err = nm("info", dir .. "/a.lua", "--quite")
+    assert.equals(0, status, err)
+    assert.truthy(out:find("--quite", 1, true), out)
+    assert.truthy(err:find("'--quite' after the script is no option of 'info' (did you mean '--quiet'?)", 1, true), err)
+  end)
+
   it("accepts --seed N and --quiet", function()
     local dir = scratch()
     local status, _, err = nm("run", example, "--out", dir, "--seed", "7", "--quiet")

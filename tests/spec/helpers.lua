@@ -11,7 +11,7 @@ function M.fixture(name) return top .. "/tests/fixtures/" .. name end
 -- field given), those in `over` replacing the plain run's.
 function M.run_opts(over)
   local o = { n_steps = 1, every = 1, method = "euler", rtol = 0, atol = 0, threads = 0,
-              record = {}, drivers = {}, stimuli = {}, keep = false, csv = false, header = {},
+              record = {}, drivers = {}, stimuli = {}, keep = false, csv = false, csv_from = 1, header = {},
               hold_csv = false, progress = false, audio = false, audio_cols = {}, decimate = 1,
               bold = false, bold_csv = false, bold_header = false, jit = 0 }
   for k, v in pairs(over) do o[k] = v end

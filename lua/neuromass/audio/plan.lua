@@ -86,6 +86,11 @@ function M.plan(what, level, path, opts, src)
   end
   rate = math.tointeger(rate)
   if opts.map ~= nil then below_nyquist(what, level + 1, "map.to", opts.map.to, rate) end
+  -- Vorbis codes no samples of a depth: a 'bits' there would go unused.
+  if container == "ogg" and opts.bits ~= nil then
+    fail(what, level, "'bits' = %s applies to WAV and FLAC: Ogg Vorbis ('%s') stores no bit depth; " ..
+         "leave 'bits' out, or use .wav or .flac", check.show(opts.bits), path)
+  end
   local bits = opts.bits or 16
   local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
                    or (bits == "float" or bits == 32) and "float" or nil

