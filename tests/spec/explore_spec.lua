@@ -950,6 +950,63 @@ nm.explore.BoxSearch {
     assert.truthy(e:find("holds seed", 1, true), e)
   end)
 
+  -- Before, boxsearch.txt was not written: a rerun with another duration or --set returned the rows
+  -- of the first run as its own, silently.
+  it("rows of other run options or --set are refused, naming what differs (1 process, 2 workers, a task)", function()
+    local dir = fresh()
+    local s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals("seed = 3\nrun dt = 0.1\nrun duration = 50\n", read(dir .. "/sweep/boxsearch.txt"))
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub("duration = 50", "duration = 40")))
+    for _, opts in ipairs { "--workers 1", "--workers 2", "--task 0 --ntasks 2" } do
+      s, _, e = run(dir, opts)
+      assert.equals(1, s)
+      assert.truthy(e:find("sweep.lua:%d+: BoxSearch: '[^']*/sweep' holds the points of a search with other " ..
+                           "settings %(its boxsearch%.txt%): run duration 50 there, 40 here%. A rerun resumes a " ..
+                           "search only with its settings: choose another out for this one, or remove the folder"), e)
+    end
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    s, _, e = run(dir, "--workers 1 --set tau=25")
+    assert.equals(1, s)
+    assert.truthy(e:find("(its boxsearch.txt): --set tau (none) there, 25 here.", 1, true), e)
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info sweep.lua --set tau=25 -- .")
+    assert.equals(1, s)
+    assert.truthy(e:find("--set tau (none) there, 25 here.", 1, true), e)
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))       -- the files kept
+    assert.equals(6, (evals(dir)))
+    -- the same settings (--seed 3 is run.seed's 3; threads change no number): resumed, nothing computed
+    s, _, e = run(dir, "--workers 2 --seed 3")
+    assert.equals(0, s, e)
+    assert.equals(6, (evals(dir)))
+    -- a folder of no rows takes this run's settings
+    os.remove(dir .. "/sweep/results.csv")
+    s, _, e = run(dir, "--workers 1 --set tau=25")
+    assert.equals(0, s, e)
+    assert.equals("seed = 3\nrun dt = 0.1\nrun duration = 50\n--set tau = 25\n", read(dir .. "/sweep/boxsearch.txt"))
+  end)
+
+  it("an older neuromass's folder (exploration.txt alone) resumes with a warning, its settings recorded then",
+     function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep"))
+    local kept = {}
+    for l in table1:gmatch("[^\n]+") do if not l:match("^6,") then kept[#kept + 1] = l end end
+    h.write(dir .. "/sweep/results.csv", table.concat(kept, "\n") .. "\n")
+    h.write(dir .. "/sweep/exploration.txt", "BoxSearch\n")
+    local s, _, e = run(dir, "--workers 2")
+    assert.equals(0, s, e)
+    assert.truthy(e:find("neuromass: warning: BoxSearch: '[^']*/sweep' holds points but no boxsearch%.txt %(written " ..
+                         "by an older neuromass%): they are resumed as this run's"), e)
+    local _, n = e:gsub("holds points but no", "")
+    assert.equals(1, n)                                             -- once, the workers saying nothing
+    assert.equals(1, (evals(dir)))
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    assert.equals("seed = 3\nrun dt = 0.1\nrun duration = 50\n", read(dir .. "/sweep/boxsearch.txt"))
+    s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.falsy(e:find("warning", 1, true), e)
+  end)
+
   -- A value edited by hand in a task's part: the merge (which knows no
   -- space) joined it and removed the parts; the next run refused the whole
   -- table and said to remove it, the one copy of every computed point.
@@ -1070,7 +1127,8 @@ nm.explore.BoxSearch {
     s, _, e = run(dir, "--workers 1")
     assert.equals(0, s, e)
     local _, listing = h.sh("LC_ALL=C ls -A " .. q(dir .. "/sweep"))
-    assert.equals("exploration.txt\nresults.csv\n", listing)     -- (the kind of folder: BoxSearch)
+    -- (the kind of folder, BoxSearch, and the settings of its rows)
+    assert.equals("boxsearch.txt\nexploration.txt\nresults.csv\n", listing)
   end)
 
   it("an out folder on a full disk is an error before any point runs (here: no room for 4 KiB)", function()

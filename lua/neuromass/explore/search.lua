@@ -26,6 +26,7 @@ local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
 local bold_mod = require "neuromass.run.bold"
 local leftovers = require "neuromass.explore.leftovers"
+local settings = require "neuromass.explore.settings"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next
@@ -354,6 +355,20 @@ function M.results(dir, names, rows, n)
   return out
 end
 
+--- search.settings(self, base, h) -> the text of DIR/boxsearch.txt: the
+-- settings the rows depend on besides the space (each row's values are
+-- checked against the space's point: check_rows), one "KEY = VALUE" line
+-- each (explore/settings.lua): the run seed `base` (a point's seed is
+-- M.seed(base, i)), the run options that change numbers and the command
+-- line's --set NAME=VALUE (h.sets).  The model and evaluate functions are
+-- not recorded.
+function M.settings(self, base, h)
+  local list = settings.new()
+  settings.base(list, base)
+  settings.runs(list, self.run_opts, h)
+  return list:text()
+end
+
 local ordinal = 0      -- the explorations this script ran so far (a worker computes one of them)
 
 --- search:run() -> the results (M.results): every missing point computed,
@@ -376,7 +391,9 @@ function Search:run()
     if dir then
       local _, rows, _, files = merge.read(dir, space.names)
       if not files then check.error("BoxSearch: " .. rows, 2) end
-      check_rows(self, rows, (h and h.seed) or self.run_opts.seed or 0, dir)
+      local base = (h and h.seed) or self.run_opts.seed or 0
+      settings.check("BoxSearch", dir, M.settings(self, base, h), next(rows) ~= nil, false)
+      check_rows(self, rows, base, dir)
     end
     local res = M.results(nil, space.names, {}, space.n)
     res.dry = true            -- nm.plot.exploration draws nothing either
@@ -393,9 +410,16 @@ function Search:run()
   if plan.kind ~= "load" then common.claim_folder("BoxSearch", dir, true) end
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
-  check_rows(self, rows, base, dir)
   if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
+  -- The rows kept must be of this search's settings (boxsearch.txt: the
+  -- seed, run options, --set), then of its space (check_rows); the
+  -- settings written once the folder is claimed, by every process that
+  -- writes in it (the same text for every task of an array, every worker).
+  local want = M.settings(self, base, h)
+  settings.check("BoxSearch", dir, want, next(rows) ~= nil, false)
+  check_rows(self, rows, base, dir)
   common.claim_folder("BoxSearch", dir)
+  settings.check("BoxSearch", dir, want, next(rows) ~= nil, true)
   -- A worker of --workers shares the missing points with the others as it
   -- goes (spread.claim); a task of an array takes its slice.
   local shared = plan.worker
