@@ -319,6 +319,26 @@ function M.exit_saves(save, fn)
   if not ok then error(err, 0) end
 end
 
+-- What each kind keeps of a run that stops before its end, and how to go on.
+local KEPT = { BoxSearch = "the points done are kept in %s: run again to compute the rest",
+               Evolution = "the evaluations done are kept in %s: run again to resume the fit" }
+
+--- common.kept(what, why, path): the error, at the user's line, of an
+-- exploration `what` ("BoxSearch" or "Evolution") that stops before its
+-- end (a stop signal: why = common.interrupted(signo); a worker or rank that
+-- failed or was stopped) with its rows saved in the table `path`
+-- (DIR/results.csv, or a task's part): "WHAT: WHY; the points done are
+-- kept in PATH: run again to compute the rest" (Evolution: "the
+-- evaluations done ...: run again to resume the fit").
+function M.kept(what, why, path)
+  check.error(string.format("%s: %s; " .. KEPT[what], what, why, path), 2)
+end
+
+--- common.interrupted(signo) -> "interrupted by SIGINT" (the signal's
+-- name), what stopped an exploration: the same whichever of its steps (the
+-- model's run, nm.func.fc in an evaluation, ...) the signal interrupted.
+function M.interrupted(signo) return "interrupted by " .. core.signal_name(signo) end
+
 --- common.end_task(prefix, plan, target, n, noun, dir, h): an array task
 -- (--task I --ntasks N, or Slurm's) has written its part `target` (n NOUNs):
 -- writes its counted warnings (run/warnings.lua), says so and how to join

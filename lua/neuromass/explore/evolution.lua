@@ -617,10 +617,8 @@ function Evolution:run()
       local wrote, werr = merge.write(dir, params.names, joined, done_parts)
       if not wrote then check.error("Evolution: " .. werr, 2) end
     end
-    if not ok then
-      local kept = names and "; the evaluations done are in " .. dir .. "/results.csv" or ""
-      check.error("Evolution: " .. err .. kept, 2)
-    end
+    if not ok and names then common.kept("Evolution", err, dir .. "/results.csv") end
+    if not ok then check.error("Evolution: " .. err, 2) end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
     local firsts = {}                   -- every restart evaluates at least its first point
     for r = 1, self.restarts do firsts[r] = (r - 1) * share + 1 end
@@ -652,8 +650,12 @@ function Evolution:run()
             tick()
           end, on_stop)
           -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
-          if not ok and ranks and core.stop_signal() then stopped = err; return end
-          if not ok then save(true); check.error("Evolution: " .. err, 2) end
+          if not ok and ranks and core.stop_signal() then stopped = core.stop_signal(); return end
+          if not ok then
+            save(true)
+            if core.stop_signal() then common.kept("Evolution", common.interrupted(core.stop_signal()), target) end
+            check.error("Evolution: " .. err, 2)
+          end
           -- (a worker: its rows saved, then the restart marked finished, for a
           -- merge of what a killed run left: spread.claims)
           if plan.worker then save(); spread.finished(dir, r) end
@@ -674,11 +676,8 @@ function Evolution:run()
       -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
       -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
       local others = mpi.stopped(plan)
-      if stopped then check.error("Evolution: " .. stopped, 2) end
-      if others then
-        check.error(string.format("Evolution: %s; the evaluations done are kept in %s/results.csv: run again " ..
-                                  "to resume the fit", others, dir), 2)
-      end
+      if stopped then common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
+      if others then common.kept("Evolution", others, dir .. "/results.csv") end
     end
     if plan.kind == "task" then
       for _ in pairs(rows) do n = n + 1 end

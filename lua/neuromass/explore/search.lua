@@ -151,8 +151,6 @@ function M.BoxSearch(def)
                         batch_auto = def.batch == "auto" }, Search)
 end
 
-local bare = common.bare
-
 -- Writes the N x N matrix `m` as CSV at `path` (temp then rename).
 local function write_matrix(path, m)
   local lines = {}
@@ -472,8 +470,7 @@ function Search:run()
     rows = joined
     local wrote, werr = merge.write(dir, names, rows, wparts)
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
-    if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
-                               "/results.csv: run again to compute the rest", 2) end
+    if not ok then common.kept("BoxSearch", err, dir .. "/results.csv") end
     common.check_workers_done("BoxSearch", todo, rows, dir)
     return M.results(dir, names, rows, space.n)
   end
@@ -498,11 +495,8 @@ function Search:run()
     -- a rank stopped alone stops the others, which hold no whole table)
     local others = mpi.stopped(plan)
     local signo = core.stop_signal()
-    if signo then check.error("BoxSearch: stopped by signal " .. signo, 2) end
-    if others then
-      check.error(string.format("BoxSearch: %s; the points done are kept in %s/results.csv: run again to compute " ..
-                                "the rest", others, dir), 2)
-    end
+    if signo then common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
+    if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
@@ -560,8 +554,7 @@ function Search:run()
         if signo then
           if r.status == "ok" then mine[i] = r end
           save(true)
-          check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
-                                        or bare(r.status:gsub("^failed: ", ""))), 2)
+          common.kept("BoxSearch", common.interrupted(signo), target)
         end
         mine[i] = r
         if plan.worker then workers.report(i, r.status) end
