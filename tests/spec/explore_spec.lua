@@ -346,6 +346,34 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
                          "(1, 2, 3, 4)", 1, true), e)
   end)
 
+  -- A new user's costly prelude (a target FC) ran once per worker plus once, which the docs said
+  -- only under nm.explore.is_main() in the reference: README's exploration section and
+  -- docs/explore.md now say it by their first example, with the is_main() pattern.
+  it("the code before the exploration runs in the script's process and each worker; is_main() keeps it to one",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/prelude.lua", [[
+local nm = require "neuromass"
+local f = io.open("prelude.txt", "a"); f:write(nm.explore.is_main() and "main\n" or "worker\n"); f:close()
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end, out = "p",
+  space = nm.explore.ParameterSpace { x_ext = { 0, 1, 2 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function() return { one = 1 } end }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run prelude.lua --quiet --workers 2")
+    assert.equals(0, s, e)
+    local lines = read(dir .. "/prelude.txt")
+    assert.equals(1, select(2, lines:gsub("main\n", "")), lines)
+    assert.equals(2, select(2, lines:gsub("worker\n", "")), lines)
+    -- what the docs say, near their first example (before the space's section)
+    local readme = read(h.top .. "/README.md")
+    local section = readme:match("\n## Exploring parameters\n(.-)\n### ")
+    assert.truthy(section:find("runs again in each worker process", 1, true))
+    assert.truthy(section:find("if nm.explore.is_main() then", 1, true))
+    local first = read(h.top .. "/docs/explore.md"):match("^(.-)\n## The space\n")
+    assert.truthy(first:find("**your script run again**", 1, true))
+    assert.truthy(first:find("if nm.explore.is_main() then", 1, true))
+  end)
+
   it("a point failed by an error value that is not a string: its status shows the value, never an address", function()
     local dir = h.scratch()
     local obj = setmetatable({}, { __tostring = function() return "my error" end })
