@@ -1384,9 +1384,21 @@ describe("the command line of explorations", function()
     s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --workers " .. 8 * cores .. " plain.lua")
     assert.equals(0, s, e)
     assert.equals("ran\n", out)
+    -- --task/--ntasks mistakes are usage errors as the command line is read, before the script
+    -- runs (before: at its exploration, after its prelude had run)
     s, _, e = run(dir, "--task 1")
     assert.equals(1, s)
-    assert.truthy(e:find("sweep.lua:%d+: explore: %-%-task I needs %-%-ntasks N"), e)
+    assert.truthy(e:find("neuromass: run: --task I needs --ntasks N (and --ntasks N needs --task I)\n(try " ..
+                         "'neuromass run --help')", 1, true), e)
+    for _, opts in ipairs { "--task 2 --ntasks 2", "--ntasks 2", "--workers 2 --task 0 --ntasks 2" } do
+      s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run plain.lua " .. opts)
+      assert.equals(1, s)
+      assert.equals("", out)                                         -- the script did not run
+      assert.truthy(e:find("^neuromass: run: "), e)
+    end
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info plain.lua --task 3 --ntasks 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("neuromass: info: task 3 is not one of 0 to 1 (of --ntasks 2)", 1, true), e)
     s, _, e = run(dir, "--workers 1 --set x_ext=1")
     assert.equals(1, s)
     assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set x_ext=1 fixes a parameter the exploration varies"), e)
