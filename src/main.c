@@ -787,10 +787,32 @@ static int check_tasks_used(lua_State *L, int ctx)
 }
 
 
+/* The end of a `run` (not a worker's) whose --workers N no exploration
+** used (explore/spread.lua marks the context `explored` when one starts):
+** a warning, once, that they served nothing (a typo, or the wrong script);
+** the run's status is its own. */
+static void warn_workers_unused(lua_State *L, int ctx)
+{
+  int top = lua_gettop(L);
+  lua_getfield(L, ctx, "mode");
+  int run = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "run") == 0 &&
+            getenv(WORKER_ENV) == NULL;
+  int workers = lua_getfield(L, ctx, "workers") == LUA_TNUMBER;
+  int explored = lua_getfield(L, ctx, "explored") != LUA_TNIL;
+  if (run && workers && !explored) {
+    fprintf(stderr, PROGNAME ": warning: --workers %s: the script ran no exploration (nm.explore), which is "
+            "what they spread\n", lua_tostring(L, top + 2));
+  }
+  lua_settop(L, top);
+}
+
+
 /* What a script that ended well (by itself, or by the user's os.exit
-** reporting success) still answers for: its --set and --task options. */
+** reporting success) still answers for: its --set and --task options; its
+** --workers, with a warning. */
 static int script_end_checks(lua_State *L, int ctx)
 {
+  warn_workers_unused(L, ctx);
   return check_sets_applied(L, ctx) && check_tasks_used(L, ctx);
 }
 

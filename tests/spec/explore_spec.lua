@@ -1415,6 +1415,28 @@ describe("the command line of explorations", function()
     assert.truthy(e:find("give --workers or --task/--ntasks, not both", 1, true), e)
   end)
 
+  -- Before: --workers 2 for a script without an exploration was taken silently.
+  it("--workers N for a script that ran no exploration is a warning, once, at its end; the status its own", function()
+    local dir = h.scratch()
+    h.write(dir .. "/plain.lua", "print('ran')\n")
+    h.write(dir .. "/quit.lua", "print('ran') os.exit(0)\n")
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local warning = "neuromass: warning: --workers 2: the script ran no exploration (nm.explore), which is what " ..
+                    "they spread\n"
+    for _, script in ipairs { "plain.lua", "quit.lua" } do
+      local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run " .. script .. " --workers 2")
+      assert.equals(0, s, e)
+      assert.equals("ran\n", out)
+      assert.equals(warning, e)
+      s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run " .. script)     -- (not asked: no warning)
+      assert.equals(0, s, e)
+      assert.equals("", e)
+    end
+    local s, _, e = run(dir, "--workers 2")
+    assert.equals(0, s, e)
+    assert.is_nil(e:find("warning", 1, true), e)
+  end)
+
   it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
      function()
     local dir = h.scratch()

@@ -126,10 +126,11 @@ end
 -- | { kind = "task", task, ntasks, worker (true in a worker process) } |
 -- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
 -- the `ordinal`-th exploration of the script under the host context `h`
--- (nil in a plain Lua: single).  Errors at the user's line: --task without
+-- (nil in a plain Lua: single), which it marks `explored`.  Errors at the user's line: --task without
 -- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task,
 -- mpirun of more than one rank in a Slurm array task (M.ranks).
 function M.plan(h, ordinal)
+  if h then h.explored = true end    -- (the host's warning at the script's end: --workers that served nothing)
   local ranks = M.ranks(h)           -- under mpirun: rank I of N (explore/mpi.lua)
   if ranks then
     if h and (h.workers or h.task) then
