@@ -1743,6 +1743,37 @@ describe("what BoxSearch and Evolution share", function()
     return msgs[1]
   end
 
+  -- Before: a model shared by model(point) was left with the last point's values on one core,
+  -- the first missing point's with 2 workers (the parent's check), the bounds' midpoint after a
+  -- fit, and as it was on a resume.
+  it("put a shared model's values back as the exploration ends: 1 and 2 workers, a resume, info", function()
+    local dir = h.scratch()
+    h.write(dir .. "/shared.lua", [[
+local nm = require "neuromass"
+local m = nm.models.fhn.native {}
+m.params.x_ext, m.params.alpha = 0.25, 3.25
+nm.explore.BoxSearch { model = function() return m end,
+  space = nm.explore.ParameterSpace { x_ext = { 0.5, 1, 1.5 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p) assert(m.params.x_ext == p.x_ext); return { one = 1 } end, out = "s" }:run()
+print(m.params.x_ext, m.params.alpha)
+nm.explore.Evolution { model = function() return m end, run = { duration = 1, dt = 0.1 },
+  parameters = { ["x_*"] = { 0, 1 }, alpha = 3 }, fitness = function() return 0 end,
+  evaluations = 4, restarts = 2, out = "f" }:run()
+print(m.params.x_ext, m.params.alpha)
+]])
+    local function go(cmd) return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. cmd .. " --quiet") end
+    -- (1 worker; again, the search complete and the fit replayed; the search computed by 2 workers;
+    -- info, which builds the first point's model and the bounds' midpoint's)
+    for k, cmd in ipairs { "run shared.lua --workers 1", "run shared.lua --workers 1", "run shared.lua --workers 2",
+                           "info shared.lua" } do
+      local s, out, e = go(cmd)
+      assert.equals(0, s, e)
+      local want = "0.25\t3.25\n0.25\t3.25\n"
+      assert.equals(want, cmd:find("^info") and out:sub(-#want) or out, cmd)   -- (info: the models described first)
+      if k == 2 then os.remove(dir .. "/s/results.csv") end
+    end
+  end)
+
   it("check model, out, run and run.seed alike, at the user's line", function()
     assert.truthy(both({ model = 3 }):find("'model' must be a function(point) returning a model, got 3", 1, true))
     assert.truthy(both({ out = "" }):find("'out' must be a folder's name, got \"\"", 1, true))

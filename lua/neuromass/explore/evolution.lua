@@ -518,6 +518,8 @@ end
 -- run would (another kind's, another fit's evaluations).
 function Evolution:run()
   evolutions = evolutions + 1
+  -- (a model that model(point) shares gets its values back as the fit ends, however it ends)
+  local _ <close> = common.keep_models()
   local ordinal = -evolutions
   local h = context.get()
   local params = self.params

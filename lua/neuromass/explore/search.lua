@@ -378,6 +378,8 @@ local ordinal = 0      -- the explorations this script ran so far (a worker comp
 function Search:run()
   ordinal = ordinal + 1
   values_checked[self] = nil
+  -- (a model that model(point) shares gets its values back as the search ends, however it ends)
+  local _ <close> = common.keep_models()
   local h = context.get()
   local space = self.space
   if h and h.mode == "info" then
