@@ -945,7 +945,7 @@ nm.explore.BoxSearch {
   space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0.1, 1, 10) },
   run = { duration = 20000, dt = 0.1, jit = false },
   evaluate = function(res, p)
-    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
+    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " ", io.open("/proc/self/stat"):read("n"), "\n"); f:close()
     if p.x_ext == 0.1 then
 ]] .. h.KILL_SCRIPT .. [[
     end
@@ -961,6 +961,11 @@ nm.explore.BoxSearch {
     assert.is_nil(e:find("interrupted", 1, true), e)
     -- (before: the workers went on to the last point, the script's process waiting for them)
     assert.is_true(evals(dir) < 10, e)
+    -- the workers reaped before the script's process ended (before: left to init, <defunct>)
+    for pid in read(dir .. "/evals.txt"):gmatch("(%d+)\n") do
+      local f = io.open("/proc/" .. pid .. "/stat")
+      assert.is_nil(f and f:read("a"), "worker process " .. pid .. " is still there")
+    end
     local t = read(dir .. "/stop/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.is_true(select(2, t:gsub("\n", "")) < 10, t)
