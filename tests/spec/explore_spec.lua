@@ -1027,7 +1027,13 @@ nm.explore.BoxSearch {
     for l in table1:gmatch("[^\n]+") do if not l:match("^6,") then kept[#kept + 1] = l end end
     h.write(dir .. "/sweep/results.csv", table.concat(kept, "\n") .. "\n")
     h.write(dir .. "/sweep/exploration.txt", "BoxSearch\n")
-    local s, _, e = run(dir, "--workers 2")
+    -- rows of another base seed are refused as before, with no word of resuming them
+    local s, _, e = run(dir, "--workers 2 --seed 4")
+    assert.equals(1, s)
+    assert.truthy(e:find("holds seed", 1, true), e)
+    assert.is_nil(e:find("warning", 1, true), e)
+    assert.is_nil(io.open(dir .. "/sweep/boxsearch.txt"))
+    s, _, e = run(dir, "--workers 2")
     assert.equals(0, s, e)
     assert.truthy(e:find("neuromass: warning: BoxSearch: '[^']*/sweep' holds points but no boxsearch%.txt %(written " ..
                          "by an older neuromass%): they are resumed as this run's"), e)

@@ -109,7 +109,8 @@ local ONE = { BoxSearch = "search", Evolution = "fit" }
 -- kept; no FILE at all is an Evolution's error (a fit of an older
 -- neuromass, or a table copied there), while a BoxSearch (an older
 -- neuromass wrote no boxsearch.txt: its exploration.txt named the kind
--- alone) resumes its rows with a warning, recording this run's settings.  `writes`: FILE is then
+-- alone) resumes its rows with a warning (when `writes`), recording this
+-- run's settings.  `writes`: FILE is then
 -- written as `want` when it is not already, exclusively (a new one claimed,
 -- core.claim_file; another run's replaced only when no row of it is kept,
 -- and only if no other process replaced it first, core.reclaim_file): of two
@@ -129,9 +130,13 @@ function M.check(what, dir, want, held, writes)
                                 "folder to start again, or choose another out", what, dir, NOUN[what], file,
                                 ONE[what], ONE[what]), 2)
     end
-    warnings.once(nil, "settings " .. path, string.format("%s: '%s' holds %s but no %s (written by an older " ..
-                  "neuromass): they are resumed as this run's, whose settings are recorded now; if its run " ..
-                  "options, seed or --set differed, remove the folder to start again", what, dir, NOUN[what], file))
+    if writes then                    -- (once the folder's rows passed the kind's own checks)
+      warnings.once(nil, "settings " .. path,
+                    string.format("%s: '%s' holds %s but no %s (written by an older neuromass): they are " ..
+                                  "resumed as this run's, whose settings are recorded now; if its run options, " ..
+                                  "seed or --set differed, remove the folder to start again", what, dir, NOUN[what],
+                                  file))
+    end
   elseif held and have ~= want then
     check.error(string.format("%s: '%s' holds the %s of a %s with other settings (its %s): %s. A rerun resumes " ..
                               "a %s only with its settings: choose another out for this one, or remove the folder " ..
