@@ -791,10 +791,32 @@ static int check_tasks_used(lua_State *L, int ctx)
 }
 
 
+/* The end of a `run` (not a worker's) whose --workers N no exploration
+** used (explore/spread.lua marks the context `explored` when one starts):
+** a warning, once, that they served nothing (a typo, or the wrong script);
+** the run's status is its own. */
+static void warn_workers_unused(lua_State *L, int ctx)
+{
+  int top = lua_gettop(L);
+  lua_getfield(L, ctx, "mode");
+  int run = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "run") == 0 &&
+            getenv(WORKER_ENV) == NULL;
+  int workers = lua_getfield(L, ctx, "workers") == LUA_TNUMBER;
+  int explored = lua_getfield(L, ctx, "explored") != LUA_TNIL;
+  if (run && workers && !explored) {
+    fprintf(stderr, PROGNAME ": warning: --workers %s: the script ran no exploration (nm.explore), which is "
+            "what they spread\n", lua_tostring(L, top + 2));
+  }
+  lua_settop(L, top);
+}
+
+
 /* What a script that ended well (by itself, or by the user's os.exit
-** reporting success) still answers for: its --set and --task options. */
+** reporting success) still answers for: its --set and --task options; its
+** --workers, with a warning. */
 static int script_end_checks(lua_State *L, int ctx)
 {
+  warn_workers_unused(L, ctx);
   return check_sets_applied(L, ctx) && check_tasks_used(L, ctx);
 }
 
@@ -926,6 +948,37 @@ static int fail_check(lua_State *L, const char *cmd)
   fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
   return 0;
 }
+
+/* The command line's --task/--ntasks/--workers in the context at `ctx`,
+** checked as it is read (explore/spread.lua's task_mistake, the one rule):
+** a mistake is a usage error of command `cmd` before the script runs, not
+** an error when its exploration starts, after its prelude.  Returns 1 when
+** they are right. */
+static int check_task_options(lua_State *L, int ctx, const char *cmd)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass.explore.spread");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "task_mistake");
+    lua_remove(L, -2);
+    lua_getfield(L, ctx, "task");
+    lua_getfield(L, ctx, "ntasks");
+    lua_getfield(L, ctx, "workers");
+    status = docall(L, 3, 1);
+  }
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+    return 0;
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 1;
+  }
+  return fail_option(L, cmd, lua_tostring(L, -1));
+}
+
 
 /* The flags of run and info (options that take no value). */
 static const char *const script_flags[] = { "--quiet", "--help", "-h" };
@@ -1086,6 +1139,7 @@ static int pmain(lua_State *L)
   int ctx = lua_gettop(L) + 1;
   int parsed = parse_command(L, argc, argv);
   if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }
+  if (!check_task_options(L, ctx, argv[1])) { lua_pushboolean(L, 0); return 1; }
   if (!hand_context(L, ctx)) { lua_pushboolean(L, 0); return 1; }
   lua_pushvalue(L, ctx);
   lua_setfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT);

@@ -661,7 +661,10 @@ print(best.evaluations)
     s, out, e = h.sh("cd " .. q(dir) .. " && rm -r n fit && " .. q(h.exe) .. " run fit.lua --quiet -- stop")
     assert.equals(143, s, e)
     assert.equals("", out)                                   -- the script stopped at the fit
-    assert.truthy(e:find("fit.lua:5: Evolution: .*interrupted by SIGTERM"), e)
+    -- (before: "Evolution: nm.func.fc: interrupted by SIGINT", or whichever step the signal
+    -- interrupted, and no word of what was kept: now as a BoxSearch's, one message for both)
+    assert.truthy(e:find("fit.lua:5: Evolution: interrupted by SIGTERM; the evaluations done are kept in " .. dir ..
+                         "/fit/results.csv: run again to resume the fit\n", 1, true), e)
     local t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
@@ -711,7 +714,7 @@ print(best.evaluations)
     assert.equals(143, s, e)
     assert.equals("", out)
     assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
-                         "done are in "), e)
+                         "done are kept in [^\n]*/fit/results%.csv: run again to resume the fit\n"), e)
     t = read(dir .. "/fit/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     local kept = select(2, t:gsub("\n", "")) - 1

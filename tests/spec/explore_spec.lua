@@ -346,6 +346,34 @@ print(#a.rows, #b.rows, a.rows[1].ok, b.rows[4].ok)
                          "(1, 2, 3, 4)", 1, true), e)
   end)
 
+  -- A new user's costly prelude (a target FC) ran once per worker plus once, which the docs said
+  -- only under nm.explore.is_main() in the reference: README's exploration section and
+  -- docs/explore.md now say it by their first example, with the is_main() pattern.
+  it("the code before the exploration runs in the script's process and each worker; is_main() keeps it to one",
+     function()
+    local dir = h.scratch()
+    h.write(dir .. "/prelude.lua", [[
+local nm = require "neuromass"
+local f = io.open("prelude.txt", "a"); f:write(nm.explore.is_main() and "main\n" or "worker\n"); f:close()
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end, out = "p",
+  space = nm.explore.ParameterSpace { x_ext = { 0, 1, 2 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function() return { one = 1 } end }:run()
+]])
+    local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run prelude.lua --quiet --workers 2")
+    assert.equals(0, s, e)
+    local lines = read(dir .. "/prelude.txt")
+    assert.equals(1, select(2, lines:gsub("main\n", "")), lines)
+    assert.equals(2, select(2, lines:gsub("worker\n", "")), lines)
+    -- what the docs say, near their first example (before the space's section)
+    local readme = read(h.top .. "/README.md")
+    local section = readme:match("\n## Exploring parameters\n(.-)\n### ")
+    assert.truthy(section:find("runs again in each worker process", 1, true))
+    assert.truthy(section:find("if nm.explore.is_main() then", 1, true))
+    local first = read(h.top .. "/docs/explore.md"):match("^(.-)\n## The space\n")
+    assert.truthy(first:find("**your script run again**", 1, true))
+    assert.truthy(first:find("if nm.explore.is_main() then", 1, true))
+  end)
+
   it("a point failed by an error value that is not a string: its status shows the value, never an address", function()
     local dir = h.scratch()
     local obj = setmetatable({}, { __tostring = function() return "my error" end })
@@ -557,7 +585,8 @@ nm.explore.BoxSearch {
 ]])
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
     assert.equals(143, s, e)
-    assert.truthy(e:find("stop.lua:%d+: BoxSearch: .*interrupted by SIGTERM"), e)
+    assert.truthy(e:find("stop.lua:%d+: BoxSearch: interrupted by SIGTERM; the points done are kept in [^\n]*" ..
+                         "/stop/results%.csv: run again to compute the rest\n"), e)
     local t = read(dir .. "/stop/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(3, select(2, t:gsub("\n", "")))           -- the header and points 1, 2
@@ -916,7 +945,7 @@ nm.explore.BoxSearch {
   space = nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0.1, 1, 10) },
   run = { duration = 20000, dt = 0.1, jit = false },
   evaluate = function(res, p)
-    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " 0\n"); f:close()
+    local f = io.open("evals.txt", "a"); f:write(p.x_ext, " ", io.open("/proc/self/stat"):read("n"), "\n"); f:close()
     if p.x_ext == 0.1 then
 ]] .. h.KILL_SCRIPT .. [[
     end
@@ -932,6 +961,11 @@ nm.explore.BoxSearch {
     assert.is_nil(e:find("interrupted", 1, true), e)
     -- (before: the workers went on to the last point, the script's process waiting for them)
     assert.is_true(evals(dir) < 10, e)
+    -- the workers reaped before the script's process ended (before: left to init, <defunct>)
+    for pid in read(dir .. "/evals.txt"):gmatch("(%d+)\n") do
+      local f = io.open("/proc/" .. pid .. "/stat")
+      assert.is_nil(f and f:read("a"), "worker process " .. pid .. " is still there")
+    end
     local t = read(dir .. "/stop/results.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.is_true(select(2, t:gsub("\n", "")) < 10, t)
@@ -948,6 +982,69 @@ nm.explore.BoxSearch {
     s, _, e = run(dir, "--workers 1 --seed 4")
     assert.are_not.equal(0, s)
     assert.truthy(e:find("holds seed", 1, true), e)
+  end)
+
+  -- Before, boxsearch.txt was not written: a rerun with another duration or --set returned the rows
+  -- of the first run as its own, silently.
+  it("rows of other run options or --set are refused, naming what differs (1 process, 2 workers, a task)", function()
+    local dir = fresh()
+    local s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.equals("seed = 3\nrun dt = 0.1\nrun duration = 50\n", read(dir .. "/sweep/boxsearch.txt"))
+    h.write(dir .. "/sweep.lua", (SCRIPT:gsub("duration = 50", "duration = 40")))
+    for _, opts in ipairs { "--workers 1", "--workers 2", "--task 0 --ntasks 2" } do
+      s, _, e = run(dir, opts)
+      assert.equals(1, s)
+      assert.truthy(e:find("sweep.lua:%d+: BoxSearch: '[^']*/sweep' holds the points of a search with other " ..
+                           "settings %(its boxsearch%.txt%): run duration 50 there, 40 here%. A rerun resumes a " ..
+                           "search only with its settings: choose another out for this one, or remove the folder"), e)
+    end
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    s, _, e = run(dir, "--workers 1 --set tau=25")
+    assert.equals(1, s)
+    assert.truthy(e:find("(its boxsearch.txt): --set tau (none) there, 25 here.", 1, true), e)
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info sweep.lua --set tau=25 -- .")
+    assert.equals(1, s)
+    assert.truthy(e:find("--set tau (none) there, 25 here.", 1, true), e)
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))       -- the files kept
+    assert.equals(6, (evals(dir)))
+    -- the same settings (--seed 3 is run.seed's 3; threads change no number): resumed, nothing computed
+    s, _, e = run(dir, "--workers 2 --seed 3")
+    assert.equals(0, s, e)
+    assert.equals(6, (evals(dir)))
+    -- a folder of no rows takes this run's settings
+    os.remove(dir .. "/sweep/results.csv")
+    s, _, e = run(dir, "--workers 1 --set tau=25")
+    assert.equals(0, s, e)
+    assert.equals("seed = 3\nrun dt = 0.1\nrun duration = 50\n--set tau = 25\n", read(dir .. "/sweep/boxsearch.txt"))
+  end)
+
+  it("an older neuromass's folder (exploration.txt alone) resumes with a warning, its settings recorded then",
+     function()
+    local dir = fresh()
+    h.sh("mkdir -p " .. q(dir .. "/sweep"))
+    local kept = {}
+    for l in table1:gmatch("[^\n]+") do if not l:match("^6,") then kept[#kept + 1] = l end end
+    h.write(dir .. "/sweep/results.csv", table.concat(kept, "\n") .. "\n")
+    h.write(dir .. "/sweep/exploration.txt", "BoxSearch\n")
+    -- rows of another base seed are refused as before, with no word of resuming them
+    local s, _, e = run(dir, "--workers 2 --seed 4")
+    assert.equals(1, s)
+    assert.truthy(e:find("holds seed", 1, true), e)
+    assert.is_nil(e:find("warning", 1, true), e)
+    assert.is_nil(io.open(dir .. "/sweep/boxsearch.txt"))
+    s, _, e = run(dir, "--workers 2")
+    assert.equals(0, s, e)
+    assert.truthy(e:find("neuromass: warning: BoxSearch: '[^']*/sweep' holds points but no boxsearch%.txt %(written " ..
+                         "by an older neuromass%): they are resumed as this run's"), e)
+    local _, n = e:gsub("holds points but no", "")
+    assert.equals(1, n)                                             -- once, the workers saying nothing
+    assert.equals(1, (evals(dir)))
+    assert.equals(table1, read(dir .. "/sweep/results.csv"))
+    assert.equals("seed = 3\nrun dt = 0.1\nrun duration = 50\n", read(dir .. "/sweep/boxsearch.txt"))
+    s, _, e = run(dir, "--workers 1")
+    assert.equals(0, s, e)
+    assert.falsy(e:find("warning", 1, true), e)
   end)
 
   -- A value edited by hand in a task's part: the merge (which knows no
@@ -1070,7 +1167,8 @@ nm.explore.BoxSearch {
     s, _, e = run(dir, "--workers 1")
     assert.equals(0, s, e)
     local _, listing = h.sh("LC_ALL=C ls -A " .. q(dir .. "/sweep"))
-    assert.equals("exploration.txt\nresults.csv\n", listing)     -- (the kind of folder: BoxSearch)
+    -- (the kind of folder, BoxSearch, and the settings of its rows)
+    assert.equals("boxsearch.txt\nexploration.txt\nresults.csv\n", listing)
   end)
 
   it("an out folder on a full disk is an error before any point runs (here: no room for 4 KiB)", function()
@@ -1297,9 +1395,21 @@ describe("the command line of explorations", function()
     s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run --workers " .. 8 * cores .. " plain.lua")
     assert.equals(0, s, e)
     assert.equals("ran\n", out)
+    -- --task/--ntasks mistakes are usage errors as the command line is read, before the script
+    -- runs (before: at its exploration, after its prelude had run)
     s, _, e = run(dir, "--task 1")
     assert.equals(1, s)
-    assert.truthy(e:find("sweep.lua:%d+: explore: %-%-task I needs %-%-ntasks N"), e)
+    assert.truthy(e:find("neuromass: run: --task I needs --ntasks N (and --ntasks N needs --task I)\n(try " ..
+                         "'neuromass run --help')", 1, true), e)
+    for _, opts in ipairs { "--task 2 --ntasks 2", "--ntasks 2", "--workers 2 --task 0 --ntasks 2" } do
+      s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run plain.lua " .. opts)
+      assert.equals(1, s)
+      assert.equals("", out)                                         -- the script did not run
+      assert.truthy(e:find("^neuromass: run: "), e)
+    end
+    s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info plain.lua --task 3 --ntasks 2")
+    assert.equals(1, s)
+    assert.truthy(e:find("neuromass: info: task 3 is not one of 0 to 1 (of --ntasks 2)", 1, true), e)
     s, _, e = run(dir, "--workers 1 --set x_ext=1")
     assert.equals(1, s)
     assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set x_ext=1 fixes a parameter the exploration varies"), e)
@@ -1314,6 +1424,28 @@ describe("the command line of explorations", function()
     s, _, e = run(dir, "--workers 2 --task 0 --ntasks 2")
     assert.equals(1, s)
     assert.truthy(e:find("give --workers or --task/--ntasks, not both", 1, true), e)
+  end)
+
+  -- Before: --workers 2 for a script without an exploration was taken silently.
+  it("--workers N for a script that ran no exploration is a warning, once, at its end; the status its own", function()
+    local dir = h.scratch()
+    h.write(dir .. "/plain.lua", "print('ran')\n")
+    h.write(dir .. "/quit.lua", "print('ran') os.exit(0)\n")
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local warning = "neuromass: warning: --workers 2: the script ran no exploration (nm.explore), which is what " ..
+                    "they spread\n"
+    for _, script in ipairs { "plain.lua", "quit.lua" } do
+      local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run " .. script .. " --workers 2")
+      assert.equals(0, s, e)
+      assert.equals("ran\n", out)
+      assert.equals(warning, e)
+      s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run " .. script)     -- (not asked: no warning)
+      assert.equals(0, s, e)
+      assert.equals("", e)
+    end
+    local s, _, e = run(dir, "--workers 2")
+    assert.equals(0, s, e)
+    assert.is_nil(e:find("warning", 1, true), e)
   end)
 
   it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
@@ -1621,6 +1753,37 @@ describe("what BoxSearch and Evolution share", function()
     assert.equals(msgs[1], msgs[2])
     return msgs[1]
   end
+
+  -- Before: a model shared by model(point) was left with the last point's values on one core,
+  -- the first missing point's with 2 workers (the parent's check), the bounds' midpoint after a
+  -- fit, and as it was on a resume.
+  it("put a shared model's values back as the exploration ends: 1 and 2 workers, a resume, info", function()
+    local dir = h.scratch()
+    h.write(dir .. "/shared.lua", [[
+local nm = require "neuromass"
+local m = nm.models.fhn.native {}
+m.params.x_ext, m.params.alpha = 0.25, 3.25
+nm.explore.BoxSearch { model = function() return m end,
+  space = nm.explore.ParameterSpace { x_ext = { 0.5, 1, 1.5 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p) assert(m.params.x_ext == p.x_ext); return { one = 1 } end, out = "s" }:run()
+print(m.params.x_ext, m.params.alpha)
+nm.explore.Evolution { model = function() return m end, run = { duration = 1, dt = 0.1 },
+  parameters = { ["x_*"] = { 0, 1 }, alpha = 3 }, fitness = function() return 0 end,
+  evaluations = 4, restarts = 2, out = "f" }:run()
+print(m.params.x_ext, m.params.alpha)
+]])
+    local function go(cmd) return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " " .. cmd .. " --quiet") end
+    -- (1 worker; again, the search complete and the fit replayed; the search computed by 2 workers;
+    -- info, which builds the first point's model and the bounds' midpoint's)
+    for k, cmd in ipairs { "run shared.lua --workers 1", "run shared.lua --workers 1", "run shared.lua --workers 2",
+                           "info shared.lua" } do
+      local s, out, e = go(cmd)
+      assert.equals(0, s, e)
+      local want = "0.25\t3.25\n0.25\t3.25\n"
+      assert.equals(want, cmd:find("^info") and out:sub(-#want) or out, cmd)   -- (info: the models described first)
+      if k == 2 then os.remove(dir .. "/s/results.csv") end
+    end
+  end)
 
   it("check model, out, run and run.seed alike, at the user's line", function()
     assert.truthy(both({ model = 3 }):find("'model' must be a function(point) returning a model, got 3", 1, true))

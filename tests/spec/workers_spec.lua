@@ -60,6 +60,26 @@ describe("explore/workers.run", function()
                   "their messages, if any, above)", err)
   end)
 
+  -- A stop signal ended the shell that had started the workers: they were left to init, as
+  -- <defunct> processes once ended, and nothing bounded the wait for one that would not end.
+  it("after a stop signal, reaps the workers, killing one that is not gone after workers.GRACE s", function()
+    -- worker 0 ignores SIGTERM and sends it to the group (the shell, which traps it, and worker 1)
+    h.write(fake, "#!/bin/sh\ntrap '' TERM\n[ \"$3\" = 0 ] && { sleep 0.2; kill -TERM 0; }\nexec sleep 30\n")
+    local grace = workers.GRACE
+    workers.GRACE = 1
+    local pids = {}
+    local started = os.time()
+    local ok, err = workers.run(host(), 1, { kind = "workers", n = 2 }, 2, function() end,
+                                function(task, pid) pids[task] = pid end)
+    workers.GRACE = grace
+    assert.is_nil(ok)
+    assert.truthy(os.time() - started <= 5, "waited " .. (os.time() - started) .. " s")
+    assert.truthy(err:find("worker 0: stopped by signal 9", 1, true), err)
+    for task = 0, 1 do
+      assert.is_nil(io.open("/proc/" .. pids[task] .. "/stat"), "worker " .. task .. " is still there")
+    end
+  end)
+
   it("undoes the forwarding of stop signals when on_point raises", function()
     local calls = {}
     core.forward_stop_signals = function(g) calls[#calls + 1] = g or "nil"; return forward(g) end

@@ -1,6 +1,7 @@
 --- What every exploration (BoxSearch: search.lua; Evolution: evolution.lua)
 -- shares, one owner for each rule: the checks of the fields both take, the
--- folder of the table and the kind of exploration it is, a point's values set on its model, the run of one
+-- folder of the table and the kind of exploration it is, a point's values set on its model (and put
+-- back on a shared model when the exploration ends), the run of one
 -- point (its seed, --seed put aside), what the evaluation may return, the
 -- table written as the points go, the end of an array task, the command
 -- line's --set checked on a point's model, and the points that worker
@@ -15,8 +16,8 @@ local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 local warnings = require "neuromass.run.warnings"
 
-local type, pairs, ipairs, pcall, string, table, tostring, math, os, io, next = type, pairs, ipairs, pcall,
-      string, table, tostring, math, os, io, next
+local type, pairs, ipairs, pcall, string, table, tostring, math, os, io, next, setmetatable = type, pairs, ipairs,
+      pcall, string, table, tostring, math, os, io, next, setmetatable
 
 local M = {}
 
@@ -127,6 +128,50 @@ function M.check_sets(what, m, h, names, noun)
   end
 end
 
+-- The explorations running in this process, innermost last: for each, the
+-- models (weak keys: a fresh model per point is not kept alive) whose
+-- parameters set_point set, each with the values they had before.
+local keeping = {}
+
+--- common.keep_models() -> a to-be-closed value: while it is open (an
+-- exploration's run()), the first time common.set_point sets a point's
+-- values on a model, the values that model had for those parameters (every
+-- entry of its registry that each name or glob matches) are recorded, and
+-- closing it (the run returning, failing or stopped) puts them back on
+-- every such model still alive.  So a model that model(point) shares (the
+-- `return aln` of the docs) is left as it was before the exploration,
+-- whichever points this process set on it: the last point's on one core,
+-- the first missing point's when workers computed them, none on a resume.
+function M.keep_models()
+  local saved = setmetatable({}, { __mode = "k" })
+  keeping[#keeping + 1] = saved
+  return setmetatable({}, { __close = function()
+    for k = #keeping, 1, -1 do
+      if keeping[k] == saved then table.remove(keeping, k) end
+    end
+    for m, before in pairs(saved) do
+      for _, kv in ipairs(before) do pcall(function() m.params[kv[1]] = kv[2] end) end
+    end
+  end })
+end
+
+-- Records, for the innermost exploration running (keep_models), the values
+-- model m has for the parameters `names` match, unless it has them already.
+local function note_model(m, names)
+  local saved = keeping[#keeping]
+  if not saved or saved[m] then return end
+  local before, seen = {}, {}
+  saved[m] = before
+  if type(m.registry) ~= "table" then return end
+  for _, name in ipairs(names) do
+    local matched, entries = pcall(m.registry.match, m.registry, name)
+    for _, e in ipairs(matched and entries or {}) do
+      local read, v = pcall(function() return m.params[e.name] end)
+      if read and not seen[e.name] then seen[e.name] = true; before[#before + 1] = { e.name, v } end
+    end
+  end
+end
+
 --- common.set_point(m, point, names, what, noun, at) -> m, the model that
 -- model(point) returned, with m.params[NAME] = point[NAME] for each of
 -- `names` (parameter names or globs).  The user's setup is wrong when m is
@@ -137,6 +182,7 @@ function M.set_point(m, point, names, what, noun, at)
   if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
     check.error(string.format("%s: model(point) must return a model, got %s%s", what, check.show(m), at or ""), 2)
   end
+  note_model(m, names)        -- (its values put back when the exploration ends: keep_models)
   for _, name in ipairs(names) do
     local set, err = pcall(function() m.params[name] = point[name] end)
     if not set then check.error(string.format("%s: %s '%s': %s", what, noun, name, bare(err)), 2) end
@@ -318,6 +364,26 @@ function M.exit_saves(save, fn)
   os.exit = exit                     -- luacheck: ignore 122
   if not ok then error(err, 0) end
 end
+
+-- What each kind keeps of a run that stops before its end, and how to go on.
+local KEPT = { BoxSearch = "the points done are kept in %s: run again to compute the rest",
+               Evolution = "the evaluations done are kept in %s: run again to resume the fit" }
+
+--- common.kept(what, why, path): the error, at the user's line, of an
+-- exploration `what` ("BoxSearch" or "Evolution") that stops before its
+-- end (a stop signal: why = common.interrupted(signo); a worker or rank that
+-- failed or was stopped) with its rows saved in the table `path`
+-- (DIR/results.csv, or a task's part): "WHAT: WHY; the points done are
+-- kept in PATH: run again to compute the rest" (Evolution: "the
+-- evaluations done ...: run again to resume the fit").
+function M.kept(what, why, path)
+  check.error(string.format("%s: %s; " .. KEPT[what], what, why, path), 2)
+end
+
+--- common.interrupted(signo) -> "interrupted by SIGINT" (the signal's
+-- name), what stopped an exploration: the same whichever of its steps (the
+-- model's run, nm.func.fc in an evaluation, ...) the signal interrupted.
+function M.interrupted(signo) return "interrupted by " .. core.signal_name(signo) end
 
 --- common.end_task(prefix, plan, target, n, noun, dir, h): an array task
 -- (--task I --ntasks N, or Slurm's) has written its part `target` (n NOUNs):

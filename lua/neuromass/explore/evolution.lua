@@ -38,13 +38,13 @@ local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
 local workers = require "neuromass.explore.workers"
 local warnings = require "neuromass.run.warnings"
-local run_options = require "neuromass.run.options"
 local progress = require "neuromass.explore.progress"
 local mpi = require "neuromass.explore.mpi"
 local leftovers = require "neuromass.explore.leftovers"
+local settings = require "neuromass.explore.settings"
 
-local type, pairs, ipairs, pcall, string, table, setmetatable, getmetatable, os, math, next, io, tostring =
-      type, pairs, ipairs, pcall, string, table, setmetatable, getmetatable, os, math, next, io, tostring
+local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
+      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -399,29 +399,7 @@ end
 -- The file of a fit's folder that records the settings its evaluations
 -- depend on (M.settings): a rerun replays the logged evaluations only with
 -- the same.
-M.SETTINGS = "evolution.txt"
-
--- The run options that change no number of a run (not recorded).
-local UNRECORDED_RUN = { progress = true, threads = true, jit = true, seed = true }
-
--- A value of the settings as text: numbers in the shortest exact form, a
--- table by its entries (keys sorted), an object by its class.
-local function setting_text(v)
-  if type(v) == "number" then return check.number(v) end
-  if type(v) == "string" then return string.format("%q", v) end
-  if type(v) == "boolean" then return tostring(v) end
-  local mt = getmetatable(v)
-  if type(mt) == "table" and type(mt.__name) == "string" then return "a " .. mt.__name end
-  if type(v) ~= "table" then return "a " .. type(v) end
-  local items = {}
-  for i = 1, #v do items[#items + 1] = setting_text(v[i]) end
-  for k, x in keyorder.pairs(v) do
-    if not (math.type(k) == "integer" and k >= 1 and k <= #v) then
-      items[#items + 1] = tostring(k) .. " = " .. setting_text(x)
-    end
-  end
-  return "{ " .. table.concat(items, ", ") .. " }"
-end
+M.SETTINGS = settings.FILE.Evolution
 
 --- evolution.settings(self, base, h) -> the text of DIR/evolution.txt: one
 -- "KEY = VALUE" line for each setting a fit's evaluations depend on, in a
@@ -431,52 +409,19 @@ end
 -- line's --set NAME=VALUE (h.sets).  The model and fitness functions are not
 -- recorded (a replayed row then still has to be of the point asked).
 function M.settings(self, base, h)
-  local params, lines = self.params, {}
-  local function add(key, value) lines[#lines + 1] = key .. " = " .. value end
-  add("algorithm", self.algorithm)
-  add("evaluations", string.format("%d", self.evaluations))
-  add("restarts", string.format("%d", self.restarts))
-  add("seed", string.format("%d", base))
+  local params, list = self.params, settings.new()
+  list:add("algorithm", self.algorithm)
+  list:add("evaluations", string.format("%d", self.evaluations))
+  list:add("restarts", string.format("%d", self.restarts))
+  settings.base(list, base)
   local bounds = {}
   for j, name in ipairs(params.free) do bounds[name] = { params.lower[j], params.upper[j] } end
   for _, name in ipairs(params.names) do
-    add("parameter " .. name, setting_text(bounds[name] or params.fixed[name]))
+    list:add("parameter " .. name, settings.value(bounds[name] or params.fixed[name]))
   end
-  for k, v in keyorder.pairs(self.options) do add("option " .. k, setting_text(v)) end
-  for k, v in keyorder.pairs(self.run_opts) do
-    if not UNRECORDED_RUN[k] then add("run " .. k, setting_text(v)) end
-  end
-  for _, kv in ipairs(h and h.sets or {}) do     -- (the value as the runs take it: 0.30 is 0.3)
-    add("--set " .. kv[1], setting_text(run_options.set_value(kv) or kv[2]))
-  end
-  return table.concat(lines, "\n") .. "\n"
-end
-
--- The settings text as { keys in order, [key] = value }.
-local function settings_of(text)
-  local out = { keys = {} }
-  for line in text:gmatch("[^\n]+") do
-    local key, value = line:match("^(.-) = (.*)$")
-    if key and out[key] == nil then out.keys[#out.keys + 1] = key; out[key] = value end
-  end
-  return out
-end
-
--- What differs between the settings texts `was` (the folder's) and `is`
--- (this run's): "evaluations 25 there, 30 here; run duration 20 there,
--- (none) here", the first few.
-local function settings_diff(was, is)
-  local a, b, out, seen = settings_of(was), settings_of(is), {}, {}
-  local keys = {}
-  for _, k in ipairs(a.keys) do keys[#keys + 1] = k; seen[k] = true end
-  for _, k in ipairs(b.keys) do if not seen[k] then keys[#keys + 1] = k end end
-  for _, k in ipairs(keys) do
-    if a[k] ~= b[k] then
-      out[#out + 1] = string.format("%s %s there, %s here", k, a[k] or "(none)", b[k] or "(none)")
-    end
-  end
-  if #out > 4 then out = { out[1], out[2], out[3], string.format("and %d more", #out - 3) } end
-  return table.concat(out, "; ")
+  for k, v in keyorder.pairs(self.options) do list:add("option " .. k, settings.value(v)) end
+  settings.runs(list, self.run_opts, h)
+  return list:text()
 end
 
 -- The log of an earlier run of this fit in DIR (results.csv and the parts
@@ -491,22 +436,10 @@ end
 local function log_of(self, dir, base, h, writes)
   local names, rows, parts, files = merge.read(dir)
   if not files then check.error("Evolution: " .. rows .. ": mend or remove it, or choose another out", 3) end
-  local want = M.settings(self, base, h)
-  local path = dir .. "/" .. M.SETTINGS
-  local f = io.open(path, "r")
-  local have = f and f:read("a")
-  if f then f:close() end
-  if next(rows) ~= nil then
-    if not have then
-      check.error(string.format("Evolution: '%s' holds evaluations but no %s (the settings of their fit: a fit " ..
-                                "of an older neuromass, or a table copied there), so this run cannot resume " ..
-                                "them: remove the folder to start again, or choose another out", dir, M.SETTINGS), 3)
-    elseif have ~= want then
-      check.error(string.format("Evolution: '%s' holds the evaluations of a fit with other settings (its %s): " ..
-                                "%s. A rerun resumes a fit only with its settings: choose another out for this " ..
-                                "one, or remove the folder to start again (its evaluations are lost)", dir, M.SETTINGS,
-                                settings_diff(have, want)), 3)
-    end
+  local held = next(rows) ~= nil
+  -- (written only when no row is kept, or when it holds these settings already: the checks below then pass)
+  settings.check("Evolution", dir, M.settings(self, base, h), held, writes)
+  if held then
     if table.concat(names, ",") ~= table.concat(self.params.names, ",") then
       check.error(string.format("Evolution: the table in '%s' has the parameters %s, not %s: it was edited; " ..
                                 "remove the folder to start again, or choose another out", dir,
@@ -518,26 +451,6 @@ local function log_of(self, dir, base, h, writes)
                                   "delete the row, or remove the folder to start again", i, r.from or "the table",
                                   self.evaluations), 3)
       end
-    end
-  end
-  if writes and have ~= want then
-    -- claimed (core.claim_file; core.reclaim_file over another fit's, no
-    -- evaluation of which was kept): of two processes starting fits in one
-    -- folder at once, one writes it; the other reads it then, and goes on
-    -- only when it is its own fit's (another task of one array)
-    local claimed, failure
-    if have == nil then claimed, failure = core.claim_file(path, want)
-    else claimed, failure = core.reclaim_file(path, have, want) end
-    if not claimed and failure.kind ~= "exists" then
-      check.error(string.format("Evolution: cannot write '%s': %s", path, failure.message), 3)
-    end
-    f = not claimed and io.open(path, "r")
-    have = f and f:read("a") or want
-    if f then f:close() end
-    if have ~= want then
-      check.error(string.format("Evolution: '%s' was claimed by another fit as this one started (another " ..
-                                "process wrote its %s first): %s. Choose another out for this one, or run " ..
-                                "them one after the other", dir, M.SETTINGS, settings_diff(have, want)), 3)
     end
   end
   return rows, parts
@@ -605,6 +518,8 @@ end
 -- run would (another kind's, another fit's evaluations).
 function Evolution:run()
   evolutions = evolutions + 1
+  -- (a model that model(point) shares gets its values back as the fit ends, however it ends)
+  local _ <close> = common.keep_models()
   local ordinal = -evolutions
   local h = context.get()
   local params = self.params
@@ -704,10 +619,8 @@ function Evolution:run()
       local wrote, werr = merge.write(dir, params.names, joined, done_parts)
       if not wrote then check.error("Evolution: " .. werr, 2) end
     end
-    if not ok then
-      local kept = names and "; the evaluations done are in " .. dir .. "/results.csv" or ""
-      check.error("Evolution: " .. err .. kept, 2)
-    end
+    if not ok and names then common.kept("Evolution", err, dir .. "/results.csv") end
+    if not ok then check.error("Evolution: " .. err, 2) end
     if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
     local firsts = {}                   -- every restart evaluates at least its first point
     for r = 1, self.restarts do firsts[r] = (r - 1) * share + 1 end
@@ -739,8 +652,12 @@ function Evolution:run()
             tick()
           end, on_stop)
           -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
-          if not ok and ranks and core.stop_signal() then stopped = err; return end
-          if not ok then save(true); check.error("Evolution: " .. err, 2) end
+          if not ok and ranks and core.stop_signal() then stopped = core.stop_signal(); return end
+          if not ok then
+            save(true)
+            if core.stop_signal() then common.kept("Evolution", common.interrupted(core.stop_signal()), target) end
+            check.error("Evolution: " .. err, 2)
+          end
           -- (a worker: its rows saved, then the restart marked finished, for a
           -- merge of what a killed run left: spread.claims)
           if plan.worker then save(); spread.finished(dir, r) end
@@ -761,11 +678,8 @@ function Evolution:run()
       -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
       -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
       local others = mpi.stopped(plan)
-      if stopped then check.error("Evolution: " .. stopped, 2) end
-      if others then
-        check.error(string.format("Evolution: %s; the evaluations done are kept in %s/results.csv: run again " ..
-                                  "to resume the fit", others, dir), 2)
-      end
+      if stopped then common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
+      if others then common.kept("Evolution", others, dir .. "/results.csv") end
     end
     if plan.kind == "task" then
       for _ in pairs(rows) do n = n + 1 end

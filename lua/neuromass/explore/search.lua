@@ -26,6 +26,7 @@ local mpi = require "neuromass.explore.mpi"
 local batch = require "neuromass.explore.batch"
 local bold_mod = require "neuromass.run.bold"
 local leftovers = require "neuromass.explore.leftovers"
+local settings = require "neuromass.explore.settings"
 
 local type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next =
       type, pairs, ipairs, pcall, string, table, tostring, getmetatable, setmetatable, math, next
@@ -149,8 +150,6 @@ function M.BoxSearch(def)
                         progress = def.progress, batch = size,
                         batch_auto = def.batch == "auto" }, Search)
 end
-
-local bare = common.bare
 
 -- Writes the N x N matrix `m` as CSV at `path` (temp then rename).
 local function write_matrix(path, m)
@@ -354,6 +353,20 @@ function M.results(dir, names, rows, n)
   return out
 end
 
+--- search.settings(self, base, h) -> the text of DIR/boxsearch.txt: the
+-- settings the rows depend on besides the space (each row's values are
+-- checked against the space's point: check_rows), one "KEY = VALUE" line
+-- each (explore/settings.lua): the run seed `base` (a point's seed is
+-- M.seed(base, i)), the run options that change numbers and the command
+-- line's --set NAME=VALUE (h.sets).  The model and evaluate functions are
+-- not recorded.
+function M.settings(self, base, h)
+  local list = settings.new()
+  settings.base(list, base)
+  settings.runs(list, self.run_opts, h)
+  return list:text()
+end
+
 local ordinal = 0      -- the explorations this script ran so far (a worker computes one of them)
 
 --- search:run() -> the results (M.results): every missing point computed,
@@ -365,6 +378,8 @@ local ordinal = 0      -- the explorations this script ran so far (a worker comp
 function Search:run()
   ordinal = ordinal + 1
   values_checked[self] = nil
+  -- (a model that model(point) shares gets its values back as the search ends, however it ends)
+  local _ <close> = common.keep_models()
   local h = context.get()
   local space = self.space
   if h and h.mode == "info" then
@@ -376,7 +391,9 @@ function Search:run()
     if dir then
       local _, rows, _, files = merge.read(dir, space.names)
       if not files then check.error("BoxSearch: " .. rows, 2) end
-      check_rows(self, rows, (h and h.seed) or self.run_opts.seed or 0, dir)
+      local base = (h and h.seed) or self.run_opts.seed or 0
+      settings.check("BoxSearch", dir, M.settings(self, base, h), next(rows) ~= nil, false)
+      check_rows(self, rows, base, dir)
     end
     local res = M.results(nil, space.names, {}, space.n)
     res.dry = true            -- nm.plot.exploration draws nothing either
@@ -393,9 +410,16 @@ function Search:run()
   if plan.kind ~= "load" then common.claim_folder("BoxSearch", dir, true) end
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
-  check_rows(self, rows, base, dir)
   if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
+  -- The rows kept must be of this search's settings (boxsearch.txt: the
+  -- seed, run options, --set), then of its space (check_rows); the
+  -- settings written once the folder is claimed, by every process that
+  -- writes in it (the same text for every task of an array, every worker).
+  local want = M.settings(self, base, h)
+  settings.check("BoxSearch", dir, want, next(rows) ~= nil, false)
+  check_rows(self, rows, base, dir)
   common.claim_folder("BoxSearch", dir)
+  settings.check("BoxSearch", dir, want, next(rows) ~= nil, true)
   -- A worker of --workers shares the missing points with the others as it
   -- goes (spread.claim); a task of an array takes its slice.
   local shared = plan.worker
@@ -448,8 +472,7 @@ function Search:run()
     rows = joined
     local wrote, werr = merge.write(dir, names, rows, wparts)
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
-    if not ok then check.error("BoxSearch: " .. err .. "; the points done are kept in " .. dir ..
-                               "/results.csv: run again to compute the rest", 2) end
+    if not ok then common.kept("BoxSearch", err, dir .. "/results.csv") end
     common.check_workers_done("BoxSearch", todo, rows, dir)
     return M.results(dir, names, rows, space.n)
   end
@@ -474,11 +497,8 @@ function Search:run()
     -- a rank stopped alone stops the others, which hold no whole table)
     local others = mpi.stopped(plan)
     local signo = core.stop_signal()
-    if signo then check.error("BoxSearch: stopped by signal " .. signo, 2) end
-    if others then
-      check.error(string.format("BoxSearch: %s; the points done are kept in %s/results.csv: run again to compute " ..
-                                "the rest", others, dir), 2)
-    end
+    if signo then common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
+    if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
@@ -536,8 +556,7 @@ function Search:run()
         if signo then
           if r.status == "ok" then mine[i] = r end
           save(true)
-          check.error("BoxSearch: " .. (r.status == "ok" and "stopped by signal " .. signo
-                                        or bare(r.status:gsub("^failed: ", ""))), 2)
+          common.kept("BoxSearch", common.interrupted(signo), target)
         end
         mine[i] = r
         if plan.worker then workers.report(i, r.status) end

@@ -105,14 +105,32 @@ function M.ranks(h)
   return mpi.plan()
 end
 
+--- spread.task_mistake(task, ntasks, workers) -> nil, or what is wrong
+-- with a process's slice: task I (0-based) of N (--task, --ntasks; each nil
+-- when not given) with --workers (nil when not given): one of I and N
+-- without the other, I outside 0 .. N - 1, --workers beside them.  The one
+-- rule of the command line's --task/--ntasks, which the executable checks
+-- as it reads it (src/main.c: before the script's prelude runs), and of the
+-- slice a Slurm array task derives (M.plan).
+function M.task_mistake(task, ntasks, workers)
+  if (task == nil) ~= (ntasks == nil) then return "--task I needs --ntasks N (and --ntasks N needs --task I)" end
+  if task == nil then return nil end
+  if task < 0 or task >= ntasks then
+    return string.format("task %d is not one of 0 to %d (of --ntasks %d)", task, ntasks - 1, ntasks)
+  end
+  if workers then return "give --workers or --task/--ntasks, not both" end
+  return nil
+end
+
 --- spread.plan(h, ordinal) -> { kind = "single" } | { kind = "workers", n }
 -- | { kind = "task", task, ntasks, worker (true in a worker process) } |
 -- { kind = "load" } (in a worker, an earlier exploration: computes nothing), for
 -- the `ordinal`-th exploration of the script under the host context `h`
--- (nil in a plain Lua: single).  Errors at the user's line: --task without
+-- (nil in a plain Lua: single), which it marks `explored`.  Errors at the user's line: --task without
 -- --ntasks (or the reverse), a task outside 0..N-1, --workers with --task,
 -- mpirun of more than one rank in a Slurm array task (M.ranks).
 function M.plan(h, ordinal)
+  if h then h.explored = true end    -- (the host's warning at the script's end: --workers that served nothing)
   local ranks = M.ranks(h)           -- under mpirun: rank I of N (explore/mpi.lua)
   if ranks then
     if h and (h.workers or h.task) then
@@ -128,19 +146,14 @@ function M.plan(h, ordinal)
   local task, ntasks = h and h.task, h and h.ntasks
   local from_slurm = task == nil and ntasks == nil
   if from_slurm then task, ntasks = M.slurm() end
-  if (task == nil) ~= (ntasks == nil) then
-    check.error("explore: --task I needs --ntasks N (and --ntasks N needs --task I)", 2)
+  if task and h and h.workers and from_slurm then
+    check.error(string.format("explore: --workers in a Slurm array task (SLURM_ARRAY_TASK_ID=%s: task %d of %d), " ..
+                              "which computes its slice in its one process: drop --workers (for more cores, " ..
+                              "submit more array tasks)", os.getenv("SLURM_ARRAY_TASK_ID"), task, ntasks), 2)
   end
+  local mistake = M.task_mistake(task, ntasks, h and h.workers)
+  if mistake then check.error("explore: " .. mistake, 2) end
   if task then
-    if task < 0 or task >= ntasks then
-      check.error(string.format("explore: task %d is not one of 0 to %d (of --ntasks %d)", task, ntasks - 1, ntasks), 2)
-    end
-    if h and h.workers and from_slurm then
-      check.error(string.format("explore: --workers in a Slurm array task (SLURM_ARRAY_TASK_ID=%s: task %d of %d), " ..
-                                "which computes its slice in its one process: drop --workers (for more cores, " ..
-                                "submit more array tasks)", os.getenv("SLURM_ARRAY_TASK_ID"), task, ntasks), 2)
-    end
-    if h and h.workers then check.error("explore: give --workers or --task/--ntasks, not both", 2) end
     if h and not from_slurm then h.task_taken = true end   -- (the host's check at the script's end)
     return { kind = "task", task = task, ntasks = ntasks }
   end

@@ -8,7 +8,9 @@
 -- and one for each run's counted warning, which the parent sums;
 -- the script's other output of a worker is dropped (the parent's own shows).  Their error messages reach
 -- stderr as they are.  They run in a session of their own, to which a stop
--- signal of the script's process is passed on, as SIGTERM (core.forward_stop_signals).
+-- signal of the script's process is passed on, as SIGTERM (core.forward_stop_signals);
+-- the shell that started them reaps them then too, killing those that are
+-- not gone after M.GRACE s, before the script's process goes on.
 local spread = require "neuromass.explore.spread"
 local warnings = require "neuromass.run.warnings"
 local core = require "neuromass.core"
@@ -60,6 +62,11 @@ function M.exit_text(task, code)
   return string.format("worker %s: exit status %d", task, code)
 end
 
+--- How long (in seconds) the workers may take to end after a stop signal
+-- before they are killed (SIGKILL): the script's process waits at most so
+-- long for them.
+M.GRACE = 5
+
 local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
@@ -86,18 +93,30 @@ function M.run(h, ordinal, plan, jobs, on_point, on_start, on_stop)
                                 "</dev/null & p%d=$!; echo '%spid	%d	'$!", spread.WORKER_ENV, ordinal, quote(h.exe),
                                 task, n, rest, task, M.MARK, task)
   end
-  sh[#sh + 1] = "s=0"
-  for task = 0, n - 1 do
-    -- a worker's exit status, when not 0, as a line of its own
-    sh[#sh + 1] = string.format("wait $p%d; c=$?; [ $c -eq 0 ] || { s=$((s + 1)); echo '%sexit	%d	'$c; }", task,
-                                M.MARK, task)
-  end
+  sh[#sh + 1] = "s=0; t=0"
+  -- Waits for worker $2 (process $1), so that this shell reaps it, and
+  -- says its exit status when not 0.  A stop signal this shell traps (the
+  -- one its group is sent: first line) interrupts `wait`: the worker, sent
+  -- the same signal, is then waited for polling (each sleep lets the shell
+  -- reap its ended children), and killed (SIGKILL) when the workers are not
+  -- all gone GRACE s after the stop (t counts the polls of all of them).
+  sh[#sh + 1] = string.format("w() { c=0; [ -n \"$stop\" ] || { wait $1; c=$?; }; if [ -n \"$stop\" ]; then " ..
+                              "while kill -0 $1 2>/dev/null; do t=$((t + 1)); " ..
+                              "[ $t -lt %d ] || kill -KILL $1 2>/dev/null; sleep 0.1; done; wait $1; c=$?; fi; " ..
+                              "[ $c -eq 0 ] || { s=$((s + 1)); echo '%sexit	'$2'	'$c; }; }",
+                              math.max(1, math.floor(M.GRACE * 10 + 0.5)), M.MARK)
+  for task = 0, n - 1 do sh[#sh + 1] = string.format("w $p%d %d", task, task) end
   sh[#sh + 1] = "exit $s"
   -- The workers run in a session (and process group) of their own, which
   -- the shell names first: a stop signal this process receives is passed on
   -- to that group (core.forward_stop_signals), so that `kill PID` of the
   -- script stops its workers as Ctrl-C does.  (setsid -w: the shell's status.)
-  local group = "echo '" .. M.MARK .. "group\t'$$\n" .. table.concat(sh, "\n")
+  -- The shell traps the stop it is sent with its workers, rather than end
+  -- at once: it waits for them (w), so that they are reaped before the
+  -- script's process goes on or exits, not left to init as <defunct>
+  -- processes.  (A trapped signal is set back to its default in the
+  -- workers' subshells.)
+  local group = "trap 'stop=1' TERM INT HUP\necho '" .. M.MARK .. "group\t'$$\n" .. table.concat(sh, "\n")
   -- Engine threads may be alive here: a JIT compile job still building a
   -- model's code in the background (jit_job.c, never joined before this),
   -- a BOLD run's writer (sink_async.c, idle on its condition variable once
