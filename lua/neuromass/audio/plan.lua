@@ -11,7 +11,7 @@ local select = require "neuromass.audio.select"
 local pan = require "neuromass.audio.pan"
 local sidecar_of = require("neuromass.audio.sidecar").name
 
-local type, ipairs, string, tostring, math = type, ipairs, string, tostring, math
+local type, ipairs, string, math = type, ipairs, string, math
 local fail, one_of, positive, non_negative, below_nyquist =
       acheck.fail, acheck.one_of, acheck.positive, acheck.non_negative, acheck.below_nyquist
 
@@ -82,7 +82,7 @@ function M.plan(what, level, path, opts, src)
   local whole = type(rate) == "number" and rate == math.floor(rate)
   if not (whole and rate >= rates.lo and rate <= rates.hi) then
     fail(what, level, "'rate' must be a whole number of Hz from %d to %d (such as 44100, 48000 or " ..
-         "96000), got %s", rates.lo, rates.hi, tostring(rate))
+         "96000), got %s", rates.lo, rates.hi, check.show(rate))
   end
   rate = math.tointeger(rate)
   if opts.map ~= nil then below_nyquist(what, level + 1, "map.to", opts.map.to, rate) end
@@ -94,7 +94,7 @@ function M.plan(what, level, path, opts, src)
   local bits = opts.bits or 16
   local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
                    or (bits == "float" or bits == 32) and "float" or nil
-  if not encoding then fail(what, level, "'bits' must be 16, 24 or \"float\" (got %s)", tostring(bits)) end
+  if not encoding then fail(what, level, "'bits' must be 16, 24 or \"float\" (got %s)", check.show(bits)) end
   if container == "flac" and encoding == "float" then
     fail(what, level, "FLAC stores 16- or 24-bit samples; use .wav for float")
   end

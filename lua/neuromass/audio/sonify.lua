@@ -122,8 +122,8 @@ function M.run(argv)
   end
   if not (t[2] > t[1]) then     -- (as the grid's check words it for a later row, by row: blank lines may lie between)
     reader:close()
-    error(string.format("%s: the second row's t = %.15g follows the first's %.15g: time goes back or repeats",
-                        input, t[2], t[1]), 0)
+    error(string.format("%s: the second row's t = %s follows the first's %s: time goes back or repeats",
+                        input, check.time(t[2]), check.time(t[1])), 0)
   end
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
