@@ -466,7 +466,7 @@ describe("sonification", function()
     -- (the checks of write_audio in the words of the command's flags)
     for flags, said in pairs {
       ["--map 10:30000"] = "sonify: %-%-map's HIGH = 30000 Hz must be below 22050 Hz",
-      ["--mode mapping --pitch 10:30000"] = "sonify: %-%-pitch's HIGH = 30000 Hz must be below",
+      ["--mode mapping --drive pitch --pitch 10:30000"] = "sonify: %-%-pitch's HIGH = 30000 Hz must be below",
       ["--carrier 300"] = "sonify: %-%-carrier applies to %-%-mode mapping",
       ["--layout foo"] = "sonify: unknown %-%-layout 'foo'",
       ["--layout mono --pan hemisphere"] = "%-%-pan applies to %-%-layout stereo",

@@ -177,31 +177,53 @@ function M.plan(what, level, path, opts, src)
   local warnings = {}
   if mode == "mapping" then
     c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
-    local pitch = opts.pitch or { 220, 880 }
-    if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
-    for i, field in ipairs { "pitch_lo", "pitch_hi" } do
-      local key = "pitch[" .. i .. "]"
-      c[field] = below_nyquist(what, level + 1, key, positive(what, level + 1, key, pitch[i]), rate)
+    -- drive = "amplitude" plays each signal at its carrier; "pitch" and
+    -- "both" set the tone from the signal within 'pitch': the other option
+    -- would go unused, and is refused.
+    local by_pitch = c.drive ~= "amplitude"
+    local drive_text = string.format("drive = \"%s\"%s", c.drive, opts.drive == nil and " (the default)" or "")
+    if opts.pitch ~= nil and not by_pitch then
+      fail(what, level, "'pitch' is the range of the tone of drive = \"pitch\" or drive = \"both\"; with %s " ..
+           "each signal plays at its 'carrier' and 'pitch' would go unused: add drive = \"pitch\" (or " ..
+           "drive = \"both\"), or drop 'pitch'", drive_text)
     end
-    local carrier = opts.carrier
-    if carrier == nil then
-      carrier = {}
-      for i = 1, #inputs do   -- spread over two octaves from 220 Hz (440 Hz for one signal)
-        carrier[i] = #inputs == 1 and 440 or 220 * 4 ^ ((i - 1) / (#inputs - 1))
+    if opts.carrier ~= nil and by_pitch then
+      fail(what, level, "'carrier' is the fixed tone of drive = \"amplitude\"; with %s the signal sets " ..
+           "the tone, within 'pitch', and 'carrier' would go unused: drop 'carrier', or use " ..
+           "drive = \"amplitude\"", drive_text)
+    end
+    if by_pitch then
+      local pitch = opts.pitch or { 220, 880 }
+      if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
+      for i, field in ipairs { "pitch_lo", "pitch_hi" } do
+        local key = "pitch[" .. i .. "]"
+        c[field] = below_nyquist(what, level + 1, key, positive(what, level + 1, key, pitch[i]), rate)
       end
-    elseif type(carrier) == "number" then
-      positive(what, level + 1, "carrier", carrier)
-      local f = carrier
-      carrier = {}
-      for i = 1, #inputs do carrier[i] = f end
-    elseif type(carrier) ~= "table" or #carrier ~= #inputs then
-      fail(what, level, "'carrier' must be a frequency or one per signal (%d)", #inputs)
+      if not (c.pitch_lo < c.pitch_hi) then
+        fail(what, level, "'pitch' = { %s, %s } must be { low, high } with low < high (Hz): the signal's " ..
+             "lowest value plays at low, its highest at high", check.number(c.pitch_lo), check.number(c.pitch_hi))
+      end
+    else
+      local carrier = opts.carrier
+      if carrier == nil then
+        carrier = {}
+        for i = 1, #inputs do   -- spread over two octaves from 220 Hz (440 Hz for one signal)
+          carrier[i] = #inputs == 1 and 440 or 220 * 4 ^ ((i - 1) / (#inputs - 1))
+        end
+      elseif type(carrier) == "number" then
+        positive(what, level + 1, "carrier", carrier)
+        local f = carrier
+        carrier = {}
+        for i = 1, #inputs do carrier[i] = f end
+      elseif type(carrier) ~= "table" or #carrier ~= #inputs then
+        fail(what, level, "'carrier' must be a frequency or one per signal (%d)", #inputs)
+      end
+      for i = 1, #inputs do
+        positive(what, level + 1, "carrier", carrier[i])
+        below_nyquist(what, level + 1, "carrier", carrier[i], rate)
+      end
+      c.carrier = carrier
     end
-    for i = 1, #inputs do
-      positive(what, level + 1, "carrier", carrier[i])
-      below_nyquist(what, level + 1, "carrier", carrier[i], rate)
-    end
-    c.carrier = carrier
     local env = opts.envelope
     if env == true then env = 2 end
     if env ~= nil and env ~= false then
@@ -254,7 +276,7 @@ function M.plan(what, level, path, opts, src)
   end
   return c, { inputs = inputs, layout = layout, channels = channels, pans = pans,
               regions = regions, warnings = warnings, sidecar = sidecar,
-              sidecar_auto = sidecar_auto, skip_ms = skip,
+              sidecar_auto = sidecar_auto, skip_ms = skip, fade_given = opts.fade ~= nil,
               interval = interval, container = container, src = src }
 end
 
