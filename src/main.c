@@ -133,7 +133,8 @@ static const char sonify_usage[] =
   "  --headroom DB (default 1)   --gain G (with --normalize none; default 1)\n"
   "  --highpass HZ   --fade S (default 0.01)\n"
   "  --mode audify|mapping (default audify)   --drive amplitude|pitch|both\n"
-  "  --carrier HZ   --pitch LO:HI   --envelope HZ\n"
+  "  --carrier HZ[,HZ...] (one per signal; with --drive amplitude)\n"
+  "  --pitch LO:HI (LO < HI; with --drive pitch|both)   --envelope HZ\n"
   "  --sidecar off|PATH (default OUT.wav.json)   --quiet\n"
   "  -h, --help   this text\n";
 

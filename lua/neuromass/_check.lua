@@ -75,7 +75,8 @@ local function describe(e)
   local parts = {}
   for k, v in keyorder.pairs(e) do       -- (the first 8 keys in the library's order, not pairs')
     if #parts == 8 then parts[#parts + 1] = "..."; break end
-    parts[#parts + 1] = string.format("%s = %s", tostring(k), type(v) == "string" and v or tostring(v))
+    local shown_v = type(v) == "string" and v or type(v) == "number" and M.number(v) or tostring(v)
+    parts[#parts + 1] = string.format("%s = %s", tostring(k), shown_v)
   end
   return string.format("error raised with a table { %s } instead of a message (give error() a string)",
                        table.concat(parts, ", "))

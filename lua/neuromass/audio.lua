@@ -56,8 +56,8 @@ function M.write_result(res, path, opts, level)
   local what = "write_audio"
   if res.dry then
     local c, p = plan(what, level + 1, path, opts, { cols = select.columns_of(res.columns),
-                                                     interval = res.sampling_dt, kind = "result",
-                                                     n_nodes = #res.model.net.nodes })
+                                                     interval = res.sampling_dt, dt = res.dt,
+                                                     kind = "result", n_nodes = #res.model.net.nodes })
     local full = outputs.resolve(path, level + 1)
     return full, write.dry_report(full, c, p)
   end

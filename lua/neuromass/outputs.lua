@@ -14,9 +14,10 @@
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local context = require "neuromass.context"
+local check = require "neuromass._check"
 local sidecar = require "neuromass.audio.sidecar"
 
-local error, ipairs, string, debug, type, table = error, ipairs, string, debug, type, table
+local ipairs, string, debug, type, table, math = ipairs, string, debug, type, table, math
 
 local M = {}
 
@@ -49,11 +50,17 @@ local function same(a, b)
   return false
 end
 
--- The file of the user's script that called into the library `level` levels up.
-local function script_of(level)
-  local info = debug.getinfo(level + 1, "S")
-  local src = info and info.source
-  if type(src) == "string" and src:sub(1, 1) == "@" then return src:sub(2) end
+-- The file of the user's script that called into the library: the first
+-- frame on the stack that is neither the library's nor C (nil: none, or a chunk not from a file).
+local function running_script()
+  for l = 2, math.huge do
+    local info = debug.getinfo(l, "S")
+    if not info then return nil end
+    local src = info.source
+    if info.what ~= "C" and not check.in_library(src) then
+      return type(src) == "string" and src:sub(1, 1) == "@" and src:sub(2) or nil
+    end
+  end
 end
 
 --- outputs.name_problem(path[, ext]) -> nil, or what is wrong with the file name of
@@ -97,10 +104,12 @@ end
 -- new file: its temporary file is made and removed (not for probe = false: a
 -- file written last, such as an audio sidecar; nor under neuromass info).
 function M.check(what, level, outs, ins)
-  local function fail(fmt, ...) error(what .. ": " .. string.format(fmt, ...), level + 2) end
+  -- (at the user's line, found on the stack: a level counted from here
+  -- points at C when the library was called by pcall(obj.method, ...))
+  local function fail(fmt, ...) check.error(what .. ": " .. string.format(fmt, ...), level + 2) end
   local seen, inputs = {}, {}
   for _, i in ipairs(ins or {}) do inputs[#inputs + 1] = { o = i, ids = identities(core.path_info(i.path)) } end
-  local script = script_of(level + 1)
+  local script = running_script()
   if script then
     inputs[#inputs + 1] = { o = { role = "the running script" }, ids = identities(core.path_info(script)) }
   end

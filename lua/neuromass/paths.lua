@@ -57,15 +57,18 @@ local made = nil      -- the --out directory already created
 function M.resolve(path, level, role)
   level = level or 2
   if type(path) ~= "string" or path == "" then
-    error(string.format("%s must be a non-empty path, got %s", role or "output path",
-                        type(path) == "string" and "''" or tostring(path)), level + 1)
+    local check = require "neuromass._check"   -- (loaded by then; it requires this file)
+    check.error(string.format("%s must be a non-empty path, got %s", role or "output path",
+                              type(path) == "string" and "''" or check.show(path)), level + 1)
   end
   local h = context.get()
   local dir = h and h.out
   if not dir or path:sub(1, 1) == "/" or path == M.STDOUT then return path end
   if made ~= dir and h.mode ~= "info" then   -- neuromass info writes nothing, not even --out
     local ok, err = core.mkdir_p(dir)
-    if not ok then error("--out: cannot create directory '" .. dir .. "': " .. err.message, level + 1) end
+    if not ok then
+      require("neuromass._check").error("--out: cannot create directory '" .. dir .. "': " .. err.message, level + 1)
+    end
     made = dir
   end
   return dir:gsub("/+$", "") .. "/" .. path

@@ -301,8 +301,12 @@ static run *configure(lua_State *L, int maximise, int need_f, const char *name)
   }
   lua_pop(L, 1);
   for (size_t i = 0; i < n; i++) {
-    if (!(lower[i] <= upper[i]))
-      luaL_error(L, "nlopt: bound %d: lower %f is not <= upper %f", (int)i + 1, lower[i], upper[i]);
+    if (!(lower[i] <= upper[i])) {   /* (the numbers as messages show them: a NaN as "nan") */
+      lua_pushnumber(L, lower[i]);
+      const char *lo = nmL_show_number(L, -1);
+      lua_pushnumber(L, upper[i]);
+      luaL_error(L, "nlopt: bound %d: lower %s is not <= upper %s", (int)i + 1, lo, nmL_show_number(L, -1));
+    }
   }
   const char *alg_name = "GN_CRS2_LM";
   if (lua_getfield(L, 1, "algorithm") != LUA_TNIL) {

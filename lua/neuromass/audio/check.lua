@@ -36,7 +36,7 @@ end
 --- positive(what, level, key, v) -> v, a positive finite number.
 function M.positive(what, level, key, v)
   if type(v) ~= "number" or not (v > 0) or v == math.huge then
-    M.fail(what, level, "'%s' must be a positive number (got %s)", key, tostring(v))
+    M.fail(what, level, "'%s' must be a positive number (got %s)", key, check.show(v))
   end
   return v
 end
@@ -55,7 +55,7 @@ end
 --- non_negative(what, level, key, v) -> v, a finite number >= 0.
 function M.non_negative(what, level, key, v)
   if type(v) ~= "number" or not (v >= 0) or v == math.huge then
-    M.fail(what, level, "'%s' must be a number >= 0 (got %s)", key, tostring(v))
+    M.fail(what, level, "'%s' must be a number >= 0 (got %s)", key, check.show(v))
   end
   return v
 end

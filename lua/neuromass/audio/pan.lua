@@ -4,8 +4,8 @@
 local acheck = require "neuromass.audio.check"
 local check = require "neuromass._check"
 
-local type, ipairs, pairs, tostring, math, pcall, require =
-      type, ipairs, pairs, tostring, math, pcall, require
+local type, ipairs, pairs, math, pcall, require =
+      type, ipairs, pairs, math, pcall, require
 local fail, one_of = acheck.fail, acheck.one_of
 
 local M = {}
@@ -38,7 +38,7 @@ local function pan_positions(what, level, opts, inputs, regions)
       if v == "L" or v == "l" then v = -1 elseif v == "R" or v == "r" then v = 1
       elseif v == "C" or v == "c" or v == "M" then v = 0 end
       if type(v) ~= "number" or not (v >= -1 and v <= 1) then
-        fail(what, level, "pan: node %d needs a position in [-1, 1] or 'L'/'R' (got %s)", c.node, tostring(v))
+        fail(what, level, "pan: node %d needs a position in [-1, 1] or 'L'/'R' (got %s)", c.node, check.show(v))
       end
       pos[k] = v
     end
@@ -66,7 +66,7 @@ local function pan_positions(what, level, opts, inputs, regions)
     local x = type(xyz) == "table" and xyz[1]
     if type(x) ~= "number" or x ~= x or x == math.huge or x == -math.huge then
       fail(what, level, "regions: node %d's x coordinate is %s (pan = 'position' needs finite numbers)",
-           i - 1, tostring(x))
+           i - 1, check.show(x))
     end
     lo, hi = math.min(lo, x), math.max(hi, x)
   end

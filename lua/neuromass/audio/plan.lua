@@ -11,7 +11,7 @@ local select = require "neuromass.audio.select"
 local pan = require "neuromass.audio.pan"
 local sidecar_of = require("neuromass.audio.sidecar").name
 
-local type, ipairs, string, tostring, math = type, ipairs, string, tostring, math
+local type, ipairs, string, math = type, ipairs, string, math
 local fail, one_of, positive, non_negative, below_nyquist =
       acheck.fail, acheck.one_of, acheck.positive, acheck.non_negative, acheck.below_nyquist
 
@@ -31,6 +31,69 @@ local rates = { lo = 8000, hi = 192000 }      -- any whole number of Hz in betwe
 local empty_source = { result = "the result holds no rows", csv = "the CSV holds no rows" }
 local formats = require "neuromass.audio.formats"
 local extensions, max_channels = formats.container, formats.max_channels
+
+-- Audio above this is inaudible (the upper limit of human hearing): a
+-- recording that cannot fill the audio band only up there is not warned of.
+local AUDIBLE_HZ = 20000
+
+-- v rounded down (up) to three significant digits, for advice that must hold.
+local function down3(v)
+  local e = 10 ^ (math.floor(math.log(v, 10)) - 2)
+  return math.floor(v / e + 1e-9) * e
+end
+local function up3(v)
+  local e = 10 ^ (math.floor(math.log(v, 10)) - 2)
+  return math.ceil(v / e - 1e-9) * e
+end
+local function short(v) return check.number(tonumber(string.format("%.3g", v))) end
+
+-- coverage_warning(rate, k, interval, src) -> warning | nil, for audify.
+-- The audio at speed-up k shows simulated frequencies up to rate / (2 k); a
+-- recording every `interval` ms carries them up to 1000 / (2 interval) Hz.
+-- Warned of when what it cannot carry reaches below AUDIBLE_HZ of audio;
+-- the advice is one the user can follow: a sampling_dt that is a whole
+-- multiple of the run's dt (when known), else the speed-up that is needed.
+local function coverage_warning(rate, k, interval, src)
+  local in_rate = 1000 / interval
+  local top = math.min(rate / 2, AUDIBLE_HZ)          -- the audio worth filling (Hz)
+  local carried = in_rate / 2 * k                     -- the audio the recording fills (Hz)
+  if carried >= top * (1 - 1e-9) then return nil end
+  local decimated = src.dt and interval > src.dt * (1 + 1e-9)
+  if src.dt and not decimated then return nil end     -- every step recorded: nothing more to have
+  local max_sdt = 1000 * k / (2 * top)                -- the coarsest recording that fills it (ms)
+  local min_k = short(up3(2 * top / in_rate))
+  local stream = ", or stream the audio while integrating: run{ output = { audio = {...} } }"
+  local speedup = string.format(", or use a speed-up of at least %s", min_k)
+  local fix
+  if src.kind == "csv" then
+    fix = string.format("re-record the CSV at sampling_dt <= %s ms (a whole multiple of the run's dt), or " ..
+                        "give --speedup %s or more", short(down3(max_sdt)), min_k)
+  elseif not src.dt then
+    fix = string.format("record at sampling_dt <= %s ms (a whole multiple of dt)%s%s", short(down3(max_sdt)),
+                        stream, speedup)
+  else
+    local steps = math.floor(max_sdt / src.dt + 1e-9)
+    if steps >= 1 then
+      fix = string.format("record at sampling_dt = %s ms (%s) or finer%s%s", check.time(steps * src.dt),
+                          steps == 1 and "dt itself" or string.format("%d steps of dt = %s ms", steps,
+                          check.number(src.dt)), stream, speedup)
+    else
+      fix = string.format("no sampling_dt can (even every step, dt = %s ms, is too coarse): use a speed-up " ..
+                          "of at least %s", check.number(src.dt), short(up3(2 * top * src.dt / 1000)))
+    end
+  end
+  local lead = string.format("the recording (every %s ms, %s Hz) carries simulated activity up to %s Hz, " ..
+                             "which speed-up %s puts at %s Hz of audio, short of %s Hz (%s)",
+                             check.number(interval), short(in_rate), short(in_rate / 2),
+                             check.number(k), short(carried), check.number(top),
+                             top == AUDIBLE_HZ and "the limit of hearing" or "half the audio rate")
+  if decimated then
+    return string.format("%s; sampling_dt > dt decimated it without a filter, so simulated activity above %s Hz " ..
+                         "has folded into it; %s", lead, short(in_rate / 2), fix)
+  end
+  return string.format("%s; if the run recorded at a sampling_dt coarser than dt, faster activity has folded " ..
+                       "into it; %s", lead, fix)
+end
 
 --- plan.plan(what, level, path, opts, src) -> c, p.  Checks `opts` against a
 -- source and returns the engine's options and a plan.
@@ -82,7 +145,7 @@ function M.plan(what, level, path, opts, src)
   local whole = type(rate) == "number" and rate == math.floor(rate)
   if not (whole and rate >= rates.lo and rate <= rates.hi) then
     fail(what, level, "'rate' must be a whole number of Hz from %d to %d (such as 44100, 48000 or " ..
-         "96000), got %s", rates.lo, rates.hi, tostring(rate))
+         "96000), got %s", rates.lo, rates.hi, check.show(rate))
   end
   rate = math.tointeger(rate)
   if opts.map ~= nil then below_nyquist(what, level + 1, "map.to", opts.map.to, rate) end
@@ -94,7 +157,7 @@ function M.plan(what, level, path, opts, src)
   local bits = opts.bits or 16
   local encoding = bits == 16 and "pcm16" or bits == 24 and "pcm24"
                    or (bits == "float" or bits == 32) and "float" or nil
-  if not encoding then fail(what, level, "'bits' must be 16, 24 or \"float\" (got %s)", tostring(bits)) end
+  if not encoding then fail(what, level, "'bits' must be 16, 24 or \"float\" (got %s)", check.show(bits)) end
   if container == "flac" and encoding == "float" then
     fail(what, level, "FLAC stores 16- or 24-bit samples; use .wav for float")
   end
@@ -177,31 +240,53 @@ function M.plan(what, level, path, opts, src)
   local warnings = {}
   if mode == "mapping" then
     c.drive = one_of(what, level + 1, "drive", opts.drive, "amplitude")
-    local pitch = opts.pitch or { 220, 880 }
-    if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
-    for i, field in ipairs { "pitch_lo", "pitch_hi" } do
-      local key = "pitch[" .. i .. "]"
-      c[field] = below_nyquist(what, level + 1, key, positive(what, level + 1, key, pitch[i]), rate)
+    -- drive = "amplitude" plays each signal at its carrier; "pitch" and
+    -- "both" set the tone from the signal within 'pitch': the other option
+    -- would go unused, and is refused.
+    local by_pitch = c.drive ~= "amplitude"
+    local drive_text = string.format("drive = \"%s\"%s", c.drive, opts.drive == nil and " (the default)" or "")
+    if opts.pitch ~= nil and not by_pitch then
+      fail(what, level, "'pitch' is the range of the tone of drive = \"pitch\" or drive = \"both\"; with %s " ..
+           "each signal plays at its 'carrier' and 'pitch' would go unused: add drive = \"pitch\" (or " ..
+           "drive = \"both\"), or drop 'pitch'", drive_text)
     end
-    local carrier = opts.carrier
-    if carrier == nil then
-      carrier = {}
-      for i = 1, #inputs do   -- spread over two octaves from 220 Hz (440 Hz for one signal)
-        carrier[i] = #inputs == 1 and 440 or 220 * 4 ^ ((i - 1) / (#inputs - 1))
+    if opts.carrier ~= nil and by_pitch then
+      fail(what, level, "'carrier' is the fixed tone of drive = \"amplitude\"; with %s the signal sets " ..
+           "the tone, within 'pitch', and 'carrier' would go unused: drop 'carrier', or use " ..
+           "drive = \"amplitude\"", drive_text)
+    end
+    if by_pitch then
+      local pitch = opts.pitch or { 220, 880 }
+      if type(pitch) ~= "table" then fail(what, level, "'pitch' must be { low, high } in Hz") end
+      for i, field in ipairs { "pitch_lo", "pitch_hi" } do
+        local key = "pitch[" .. i .. "]"
+        c[field] = below_nyquist(what, level + 1, key, positive(what, level + 1, key, pitch[i]), rate)
       end
-    elseif type(carrier) == "number" then
-      positive(what, level + 1, "carrier", carrier)
-      local f = carrier
-      carrier = {}
-      for i = 1, #inputs do carrier[i] = f end
-    elseif type(carrier) ~= "table" or #carrier ~= #inputs then
-      fail(what, level, "'carrier' must be a frequency or one per signal (%d)", #inputs)
+      if not (c.pitch_lo < c.pitch_hi) then
+        fail(what, level, "'pitch' = { %s, %s } must be { low, high } with low < high (Hz): the signal's " ..
+             "lowest value plays at low, its highest at high", check.number(c.pitch_lo), check.number(c.pitch_hi))
+      end
+    else
+      local carrier = opts.carrier
+      if carrier == nil then
+        carrier = {}
+        for i = 1, #inputs do   -- spread over two octaves from 220 Hz (440 Hz for one signal)
+          carrier[i] = #inputs == 1 and 440 or 220 * 4 ^ ((i - 1) / (#inputs - 1))
+        end
+      elseif type(carrier) == "number" then
+        positive(what, level + 1, "carrier", carrier)
+        local f = carrier
+        carrier = {}
+        for i = 1, #inputs do carrier[i] = f end
+      elseif type(carrier) ~= "table" or #carrier ~= #inputs then
+        fail(what, level, "'carrier' must be a frequency or one per signal (%d)", #inputs)
+      end
+      for i = 1, #inputs do
+        positive(what, level + 1, "carrier", carrier[i])
+        below_nyquist(what, level + 1, "carrier", carrier[i], rate)
+      end
+      c.carrier = carrier
     end
-    for i = 1, #inputs do
-      positive(what, level + 1, "carrier", carrier[i])
-      below_nyquist(what, level + 1, "carrier", carrier[i], rate)
-    end
-    c.carrier = carrier
     local env = opts.envelope
     if env == true then env = 2 end
     if env ~= nil and env ~= false then
@@ -220,27 +305,8 @@ function M.plan(what, level, path, opts, src)
              opts.mode == nil and " (the default)" or "", key)
       end
     end
-    -- The audio shows simulated frequencies up to rate / (2 k); a recording
-    -- decimated (sampling_dt > dt, no filter) below that rate has folded the
-    -- faster part of the simulation into what is heard.
-    local needed = rate / k
-    if in_rate < needed * (1 - 1e-9) then
-      local fix = string.format("record at sampling_dt <= %.4g ms, or stream the audio while " ..
-                                "integrating: run{ output = { audio = {...} } }", 1000 / needed)
-      if src.dt and interval > src.dt * (1 + 1e-9) then
-        warnings[#warnings + 1] = string.format(
-          "the recording (every %s ms, %g Hz) cannot carry what %d Hz audio at speed-up %s needs " ..
-          "(%g Hz of simulated signal): sampling_dt > dt decimated it without a filter, so " ..
-          "simulated activity above %g Hz has folded into it; %s", check.number(interval), in_rate, rate,
-          check.number(k), needed, in_rate / 2, fix)
-      elseif not src.dt then
-        warnings[#warnings + 1] = string.format(
-          "the recording's rate (%g Hz) is below what %d Hz audio at speed-up %s needs " ..
-          "(%g Hz): the audio has nothing above %g Hz, and if the run recorded at a " ..
-          "sampling_dt coarser than dt, faster activity has folded into it; %s", in_rate, rate,
-          check.number(k), needed, in_rate / 2 * k, fix)
-      end
-    end
+    local warning = coverage_warning(rate, k, interval, src)
+    if warning then warnings[#warnings + 1] = warning end
   end
   local sidecar, sidecar_auto = opts.sidecar, opts.sidecar == nil or opts.sidecar == true
   if opts.sidecar == true and outputs.is_stdout(path) then
@@ -254,7 +320,7 @@ function M.plan(what, level, path, opts, src)
   end
   return c, { inputs = inputs, layout = layout, channels = channels, pans = pans,
               regions = regions, warnings = warnings, sidecar = sidecar,
-              sidecar_auto = sidecar_auto, skip_ms = skip,
+              sidecar_auto = sidecar_auto, skip_ms = skip, fade_given = opts.fade ~= nil,
               interval = interval, container = container, src = src }
 end
 

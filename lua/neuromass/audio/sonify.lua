@@ -51,6 +51,18 @@ local function cli_value(key, v)
     if v == "off" or v == "no" then return false end
     return v
   end
+  if key == "carrier" and v:find(",", 1, true) then   -- one frequency per signal, as the Lua option's list
+    local list = {}
+    for item in (v .. ","):gmatch("([^,]*),") do
+      local n = tonumber(item)
+      if not n then
+        check.usage(string.format("--carrier needs a frequency (Hz) or a comma list of them, one per signal " ..
+                                  "(e.g. 220,330), got '%s'", v))
+      end
+      list[#list + 1] = math.tointeger(n) or n
+    end
+    return list
+  end
   if numeric[key] then
     local n = tonumber(v)
     if not n then check.usage(string.format("--%s needs a number, got '%s'", key, v)) end
@@ -122,8 +134,8 @@ function M.run(argv)
   end
   if not (t[2] > t[1]) then     -- (as the grid's check words it for a later row, by row: blank lines may lie between)
     reader:close()
-    error(string.format("%s: the second row's t = %.15g follows the first's %.15g: time goes back or repeats",
-                        input, t[2], t[1]), 0)
+    error(string.format("%s: the second row's t = %s follows the first's %s: time goes back or repeats",
+                        input, check.time(t[2]), check.time(t[1])), 0)
   end
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]

@@ -7,7 +7,7 @@ local sidecar_file = require "neuromass.audio.sidecar"
 local fail = require("neuromass.audio.check").fail
 local host = require("neuromass.context").get
 
-local ipairs, string, io, os, warn = ipairs, string, io, os, warn
+local ipairs, string, io, os, math, warn = ipairs, string, io, os, math, warn
 local check = require "neuromass._check"
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
@@ -51,6 +51,16 @@ function M.finish(what, level, writer, path, c, p, partial, commit_also)
       "activity above %.4g Hz at speed-up %s is filtered out): lower the speed-up", rep.filtered,
       check.nouns(c.n_in, "signal"), rep.filtered == 1 and "its" or "their", c.rate / (2 * c.speedup),
       check.number(c.speedup))
+  end
+  -- fades asked longer than the file are shortened by the engine (the file
+  -- shared between them in proportion, au_plan_fades): said when asked
+  local asked_in, asked_out = math.floor(c.fade_in * c.rate + 0.5), math.floor(c.fade_out * c.rate + 0.5)
+  if p.fade_given and (rep.fade_in < asked_in or rep.fade_out < asked_out) then
+    p.warnings[#p.warnings + 1] = string.format(
+      "'fade' asked %s s in and %s s out, more than the %s s file holds: the fades were shortened to " ..
+      "%s s and %s s (the file shared between them in proportion); give a shorter 'fade'",
+      check.number(c.fade_in), check.number(c.fade_out), check.number(rep.frames / c.rate),
+      check.number(rep.fade_in / c.rate), check.number(rep.fade_out / c.rate))
   end
   if rep.peak == 0 then p.warnings[#p.warnings + 1] = "the audio is silent" end
   local final, sidecar = path, p.sidecar

@@ -127,8 +127,8 @@ function M.warn_clamped(self, cm)
     end
   end
   if #clamped > 0 then
-    warnings.tally(self, "clamped", counts, string.format("%s (first at row value %g, column value %g)",
-                   clamped_text(first_count, clamped), first_row, first_col))
+    warnings.tally(self, "clamped", counts, string.format("%s (first at row value %s, column value %s)",
+                   clamped_text(first_count, clamped), check.number(first_row), check.number(first_col)))
   end
 end
 
