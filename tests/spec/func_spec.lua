@@ -344,11 +344,51 @@ describe("nm.func errors, at the user's line", function()
           ".*= 5 samples; no skip %(skip = 0%) would leave them$")
     fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 2, skip = 1 }) end,
           "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 5, skip 1 leaves 4, windowsize 3, stepsize 2%): " ..
-          ".*; a windowsize of at most 1 would give them with this skip$")
+          ".*; windowsize %+ stepsize of at most 3 would give them with this skip %(windowsize >= 2%), e%.g%. { windowsize = 2, stepsize = 1 }$")
     fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 2, skip = 3 }) end,
           "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 5, skip 3 leaves 2, .*; 2 samples after the " ..
-          "skip are too few for any windows of 2: it needs at least 3$")
+          "skip are too few for any FCD to compare: the smallest, windowsize 2 and stepsize 1, takes 4$")
     fails(function() nm.func.ts_kolmogorov(a, b, { skip = -1 }) end, "nm%.func%.ts_kolmogorov: skip")
+  end)
+
+  -- Before: 4 and 5 samples were "too few for any windows of 2: it needs at least 3", though
+  -- { windowsize = 2, stepsize = 1 } gives 2 windows on 4; windowsize 1 made every window FC NaN
+  -- and ts_kolmogorov answered 0.0 from them; a window FC with NaN went into the KS statistic unsaid.
+  it("ts_kolmogorov on short series names a windowsize and stepsize that work; windowsize 1 and NaN FCDs are refused", function()
+    local function rows(T)
+      local m = {}
+      for i = 1, 3 do m[i] = {} for t = 1, T do m[i][t] = math.sin(i * t * 1.7 + t * t * 0.31) end end
+      return m
+    end
+    local long = rows(100)
+    fails(function() nm.func.ts_kolmogorov(rows(3), long) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 3, windowsize 30, stepsize 5%): .*; 3 samples are too few for any FCD to compare: the smallest, " ..
+          "windowsize 2 and stepsize 1, takes 4$")
+    fails(function() nm.func.ts_kolmogorov(rows(4), long) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 4, windowsize 30, stepsize 5%): .*; windowsize %+ stepsize of at most 3 would give them " ..
+          "%(windowsize >= 2%), e%.g%. { windowsize = 2, stepsize = 1 }$")
+    fails(function() nm.func.ts_kolmogorov(rows(5), long) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 5, .*; windowsize %+ stepsize of at most 4 would give " ..
+          "them %(windowsize >= 2%), e%.g%. { windowsize = 3, stepsize = 1 }$")
+    -- what the message proposes works
+    local d = nm.func.ts_kolmogorov(rows(5), long, { windowsize = 3, stepsize = 1 })
+    assert.is_true(d >= 0 and d <= 1)
+    local one = "windowsize must be at least 2 samples, got 1: a window of one sample has no variance, so every " ..
+                "window FC %(and the FCD%) would be NaN$"
+    fails(function() nm.func.fcd(long, { windowsize = 1, stepsize = 1 }) end, "nm%.func%.fcd: " .. one)
+    fails(function() nm.func.ts_kolmogorov(long, long, { windowsize = 1 }) end, "nm%.func%.ts_kolmogorov: " .. one)
+    local flat = rows(40)
+    for t = 11, 20 do flat[2][t] = 7 end
+    fails(function() nm.func.ts_kolmogorov(flat, long, { windowsize = 5, stepsize = 5 }) end,
+          "nm%.func%.ts_kolmogorov: ts1's FCD window 3 %(samples 11 to 15%) has a constant row 2 %(7 throughout%): " ..
+          "that window's FC, hence the FCD, holds NaN, and the KS statistic of NaN is undefined$")
+    flat[3][33] = 0 / 0
+    fails(function() nm.func.ts_kolmogorov(long, flat, { windowsize = 5, stepsize = 5, skip = 25 }) end,
+          "nm%.func%.ts_kolmogorov: ts2's FCD window 2 %(samples 31 to 35%) has NaN in row 3 %(sample 33%)")
+    local rise = { { 1, 2, 3, 4, 5, 6 }, { 2, 3, 5, 8, 9, 10 } }
+    fails(function() nm.func.ts_kolmogorov(rise, rise, { windowsize = 2, stepsize = 1 }) end,
+          "nm%.func%.ts_kolmogorov: ts1's FCD window 1 %(samples 1 to 2%) has an FC whose entries are all equal %(with windowsize 2 every " ..
+          "pair of nodes correlates alike%)")
   end)
 
   it("refuses unknown options with a suggestion, bad option values and NaN dt", function()
