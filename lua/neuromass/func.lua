@@ -97,6 +97,8 @@ local function arguments(name, max, ...)
   end
   -- data keyed from 0 (Python's habit): # counts from 1, and entry 0 would be dropped unsaid
   for d, arg in ipairs(DATA[name]) do
+    local stim = check.stimulus_as_data(out[d], arg)
+    if stim then fail(name, stim) end
     local zero = check.zero_based(out[d], true, arg)
     if zero ~= "" then fail(name, (zero:gsub("^; ", ""))) end
   end

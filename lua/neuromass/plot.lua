@@ -99,6 +99,7 @@ end
 function M.bold(a, b, c)
   local what = "plot.bold"
   local t, B, opts, bnodes, count
+  args.not_stimulus(what, a, "the BOLD")
   if args.is_result(a) then
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
@@ -213,6 +214,7 @@ local function bold_of(what, opts, n)
     return nil
   end
   local t, B, bnodes, count
+  args.not_stimulus(what, bold, "'bold'")
   if args.is_result(bold) then
     t, B, bnodes, count = result_bold(what, bold, "'bold' (the result)")
   elseif type(bold) == "table" and bold.BOLD ~= nil and bold.t_BOLD ~= nil then
@@ -340,6 +342,7 @@ function M.exploration(results, opts)
   local what = "plot.exploration"
   opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size", "xlabel", "ylabel",
                                     "cblabel", "at" })
+  args.not_stimulus(what, results, "results")
   if type(results) ~= "table" or type(results.params) ~= "table" or type(results.rows) ~= "table" then
     fail(what, "expected the results of an exploration (search:run(), nm.explore.load), got %s", check.show(results))
   end
@@ -383,6 +386,7 @@ end
 function M.evolution(best, opts)
   local what = "plot.evolution"
   opts = args.options(what, opts, { "out", "title", "size" })
+  args.not_stimulus(what, best, "best")
   if type(best) == "table" and best.dry then return opts.out end     -- neuromass info draws nothing
   if type(best) ~= "table" or type(best.results) ~= "table" or type(best.share) ~= "number" then
     fail(what, "expected the result of an Evolution (evolution:run()), got %s", check.show(best))

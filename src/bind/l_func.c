@@ -100,13 +100,20 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
   size_t rows = length(L, i, what);
   no_holes(L, i, rows, what, 0);
   if (rows == 0) {
+    /* an object of the library's (a model, a network): its class, never its internal fields */
+    if (luaL_getmetafield(L, i, "__name") == LUA_TSTRING)
+      luaL_error(L, "%s must be a matrix (an array of rows), got a %s", what, lua_tostring(L, -1));
+    int fields = 0;
     lua_pushnil(L);
-    if (lua_next(L, i)) {                 /* fields but no rows: a dataset, a result, ... */
+    while (lua_next(L, i)) {              /* fields but no rows: a dataset, ... (not "_"-private ones) */
       lua_pop(L, 1);
+      fields = 1;
+      if (lua_type(L, -1) == LUA_TSTRING && lua_tostring(L, -1)[0] == '_') continue;
       luaL_error(L, "%s must be a matrix (an array of rows), got a table with no rows (it has the "
                  "field %s)", what, luaL_tolstring(L, -1, NULL));
     }
-    luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
+    luaL_error(L, "%s must be a matrix (an array of rows), got %s", what,
+               fields ? "a table with no rows" : "an empty table");
   }
   if (lua_geti(L, i, 1) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows): %s[1] is %s, not a row", what, what,

@@ -125,9 +125,18 @@ function M.size(what, opts, default)
   return s
 end
 
+--- args.not_stimulus(what, v, name): a stimulus where data are expected is
+-- refused, naming it `name` (check.stimulus_as_data: render it first).
+-- Called before v is indexed (a stimulus refuses unknown fields).
+function M.not_stimulus(what, v, name)
+  local why = check.stimulus_as_data(v, name)
+  if why then fail(what, "%s", why) end
+end
+
 -- `v` a non-empty array (described as `expected`) whose items all pass
 -- ok(item) (each described as `item`), or an error naming `what`.
 local function array_of(what, v, name, expected, ok, item)
+  M.not_stimulus(what, v, name)
   if type(v) ~= "table" or #v == 0 then fail(what, "%s must be %s, got %s", name, expected, check.show(v)) end
   for i = 1, #v do
     if not ok(v[i]) then fail(what, "%s[%d] is %s, not %s", name, i, check.show(v[i]), item) end
@@ -147,6 +156,7 @@ end
 --- args.rows(what, m, name[, n]) -> rows: an array of rows of numbers, all
 -- of one length (n when given); a flat array of numbers is one row.
 function M.rows(what, m, name, n)
+  M.not_stimulus(what, m, name)
   if type(m) == "table" and type(m[1]) == "number" then return { M.series(what, m, name, n) } end
   if type(m) == "table" and type(m[1]) == "table" and type(m[1][1]) == "table" then   -- ds.FCs, ds.BOLDs
     fail(what, "%s is a list of matrices, not a matrix: pass one of them (e.g. the first, [1])", name)
@@ -159,6 +169,7 @@ end
 --- args.square(what, m, name) -> m: an N × N matrix of numbers, N >= 2
 -- (an FC of one node is the single number 1: no picture).
 function M.square(what, m, name)
+  M.not_stimulus(what, m, name)
   if type(m) ~= "table" or type(m[1]) ~= "table" then
     fail(what, "%s must be an N × N matrix (N rows of N numbers, as nm.func.fc returns), got %s", name,
          check.show(m))
