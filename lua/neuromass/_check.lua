@@ -804,6 +804,15 @@ function M.matrix_origin_text(m, at, lead)
                        string.format(", a %dx%d matrix written one value a line?", k, k) or "")
 end
 
+--- warning(what, text): "neuromass: warning: what: text" on stderr under
+-- the executable (nothing with --quiet); in a plain Lua through warn() (off
+-- unless the user turns it on).
+function M.warning(what, text)
+  local h = require("neuromass.context").get()   -- (loaded when needed: it loads this module)
+  if h and h.quiet then return end
+  if h then io.stderr:write("neuromass: warning: ", what, ": ", text, "\n") else warn(what .. ": " .. text) end
+end
+
 --- stimulus_as_data(v, name) -> the reason a stimulus cannot stand where data
 -- (a series, a matrix) are expected, naming it `name` ("x is a stimulus
 -- (StepInput): render it with s:as_array(duration, dt) first"), or nil when v

@@ -63,10 +63,10 @@ local DATA = { fc = { "ts" }, fcd = { "ts" }, kuramoto = { "ts" }, getPowerSpect
                ts_kolmogorov = { "ts1", "ts2" } }
 
 -- The arguments with each (result, "var") pair replaced by result:matrix("var");
--- at most `max` of them.
+-- at most `max` of them.  Also returns, per argument so replaced, { res, var }.
 local function arguments(name, max, ...)
   local n, a = select("#", ...), { ... }
-  local out, k, i = {}, 0, 1
+  local out, from, k, i = {}, {}, 0, 1
   while i <= n do
     local v = a[i]
     if is_result(v) then
@@ -84,6 +84,7 @@ local function arguments(name, max, ...)
         fail(name, (tostring(m):gsub("^.-:%d+: ", ""):gsub("^res:matrix[^:]*: ", "")))
       end
       out[k + 1] = m
+      from[k + 1] = { res = v, var = var }
       i = i + 2
     else
       out[k + 1] = v
@@ -102,7 +103,7 @@ local function arguments(name, max, ...)
     local zero = check.zero_based(out[d], true, arg)
     if zero ~= "" then fail(name, (zero:gsub("^; ", ""))) end
   end
-  return out
+  return out, from
 end
 
 -- The options table (nil: none) checked against `defaults`; a copy with the defaults filled in.
@@ -403,7 +404,8 @@ local function spectrum_options(name, dt, opts)
   end
   local o = options(name, opts, spectrum_defaults, spectrum_keys)
   number(name, "dt", dt, positive, "a positive number of ms")
-  number(name, "maxfr", o.maxfr, not_nan, "a number of Hz")
+  number(name, "maxfr", o.maxfr, function(v) return v > 0 end,
+         "a positive number of Hz (the frequencies below it are kept)")
   number(name, "spectrum_windowsize", o.spectrum_windowsize, positive, "a positive number of s")
   if o.spectrum_windowsize * 1000 / dt < 1 then   -- (the engine's nperseg: needs no data)
     fail(name, string.format("spectrum_windowsize %s s is shorter than one sample of dt = %s ms",
@@ -415,19 +417,67 @@ local function spectrum_options(name, dt, opts)
   return o
 end
 
+-- The sampling step (ms) of the data read from a result (`src`, arguments'
+-- { res, var }) when dt is not given: its sampling_dt, or for "BOLD" the
+-- spacing of res.t_BOLD.
+local function result_dt(name, src)
+  local res, var = src.res, src.var
+  if var == "BOLD" then
+    local t = rawget(res, "t_BOLD")
+    if type(t) ~= "table" or type(t[2]) ~= "number" then
+      fail(name, "dt is not given and the result's BOLD has fewer than 2 samples to take it from: give dt " ..
+                 "(ms between BOLD samples)")
+    end
+    return t[2] - t[1]
+  end
+  local dt = rawget(res, "sampling_dt")
+  if type(dt) ~= "number" then
+    fail(name, "dt is not given and the result does not say its sampling_dt: give dt (ms between samples)")
+  end
+  return dt
+end
+
+-- The data, dt and options of a spectrum function: (data, dt[, opts]), or,
+-- when the data came from a result, (res, var[, opts]) with dt the result's
+-- sampling step (result_dt).
+local function spectrum_arguments(name, ...)
+  local a, from = arguments(name, 3, ...)
+  local dt = a[2]
+  if from[1] and (dt == nil or type(dt) == "table" and getmetatable(dt) == nil and dt.dt == nil) then
+    if a[3] ~= nil then
+      fail(name, string.format("takes (res, var, dt[, options]) or (res, var[, options]), got a table " ..
+                               "where dt goes, then %s", check.show(a[3])))
+    end
+    return a[1], result_dt(name, from[1]), dt
+  end
+  return a[1], dt, a[3]
+end
+
+-- Warns when spectrum_windowsize (s) holds more samples of dt than the
+-- series' T: the segment is shrunk to the series, as scipy does (with its
+-- warning; the engine's nm_spectrum_nperseg).
+local function window_longer(name, T, dt, ws)
+  local m = math.floor(ws * 1000 / dt)
+  if T and m > T then
+    check.warning("nm.func." .. name, string.format("spectrum_windowsize %s s is %d samples of dt = %s ms, " ..
+                  "longer than the series' %d samples: the window is shrunk to %d samples (%s s), as scipy's " ..
+                  "welch does", check.number(ws), m, check.number(dt), T, T, check.number(T * dt / 1000)))
+  end
+end
+
 --- getPowerSpectrum(x, dt[, {maxfr = 70, spectrum_windowsize = 1.0,
 -- normalize = false}]) -> f, P: Welch's power spectrum of the series x (or a
 -- 1 x T matrix) sampled every dt ms: segments of spectrum_windowsize s (at
 -- most the series), Hann window, 50 % overlap, "spectrum" scaling (units of
 -- x squared); frequencies f (Hz) below maxfr; normalize divides by the peak.
 function M.getPowerSpectrum(...)
-  local a = arguments("getPowerSpectrum", 3, ...)
-  local x, dt = a[1], a[2]
+  local x, dt, opts = spectrum_arguments("getPowerSpectrum", ...)
   if type(x) ~= "table" then
     fail("getPowerSpectrum", string.format("x must be a series (an array of numbers) or a 1 x T " ..
                                            "matrix, got %s", check.show(x)))
   end
-  local o = spectrum_options("getPowerSpectrum", dt, a[3])
+  local o = spectrum_options("getPowerSpectrum", dt, opts)
+  local series = false
   if rows_of(x) then
     if #x ~= 1 then
       fail("getPowerSpectrum", string.format("x must be one series (or a 1 x T matrix), got %d rows: " ..
@@ -455,18 +505,23 @@ function M.getPowerSpectrum(...)
                                              "(arrays must have no holes)", n + 1, beyond))
     end
     x = { x }
+    series = true
   end
-  return call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize,
-              "x")
+  local f, P = call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize,
+                    "x", series)
+  window_longer("getPowerSpectrum", rows_of(x) and #x[1], dt, o.spectrum_windowsize)   -- (none: a dry run)
+  return f, P
 end
 
 --- getMeanPowerSpectrum(ts, dt[, same options]) -> f, P: the mean of the
 -- power spectra of the rows of ts (N x T), then normalised if asked.
 function M.getMeanPowerSpectrum(...)
-  local a = arguments("getMeanPowerSpectrum", 3, ...)
-  local o = spectrum_options("getMeanPowerSpectrum", a[2], a[3])
-  return call("getMeanPowerSpectrum", "power_spectrum", a[1], a[2], o.maxfr, o.spectrum_windowsize,
-              o.normalize)
+  local ts, dt, opts = spectrum_arguments("getMeanPowerSpectrum", ...)
+  local o = spectrum_options("getMeanPowerSpectrum", dt, opts)
+  local f, P = call("getMeanPowerSpectrum", "power_spectrum", ts, dt, o.maxfr, o.spectrum_windowsize,
+                    o.normalize)
+  window_longer("getMeanPowerSpectrum", rows_of(ts) and #ts[1], dt, o.spectrum_windowsize)
+  return f, P
 end
 
 -- A misspelt name (nm.func.FC) is an error with a suggestion.

@@ -376,17 +376,37 @@ static int f_find_peaks(lua_State *L)
   return 1;
 }
 
-/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize[, name]) -> f, P:
+/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize[, name[, series]]) -> f, P:
 ** the mean spectrum of the rows of the matrix ts (one row: getPowerSpectrum),
-** named `name` (default "ts") in messages. */
+** named `name` (default "ts") in messages; `series`: ts is one series wrapped
+** in a row, whose samples are named name[k].  A value that is not finite in
+** the samples Welch's segments cover is refused: the mean spectrum would be
+** all NaN (a leftover tail past the last segment is not read, as scipy's). */
 static int f_power_spectrum(lua_State *L)
 {
   size_t rows, n;
-  double *x = read_matrix(L, 1, luaL_optstring(L, 6, "ts"), &rows, &n);
+  const char *name = luaL_optstring(L, 6, "ts");
+  int series = lua_toboolean(L, 7);
+  double *x = read_matrix(L, 1, name, &rows, &n);
   double dt = luaL_checknumber(L, 2), maxfr = luaL_checknumber(L, 3);
   double ws = luaL_checknumber(L, 4);
   int normalize = lua_toboolean(L, 5);
   size_t m = nm_spectrum_nperseg(n, dt, ws);
+  if (m > 0 && n > m / 2) {
+    size_t step = m - m / 2, segs = (n - m / 2) / step;
+    size_t used = segs ? (segs - 1) * step + m : 0;
+    for (size_t r = 0; r < rows; r++)
+      for (size_t k = 0; k < used; k++)
+        if (!isfinite(x[r * n + k])) {
+          const char *v = isnan(x[r * n + k]) ? "NaN" : x[r * n + k] > 0 ? "inf" : "-inf";
+          if (series)
+            return luaL_error(L, "%s[%I] is %s: the spectrum would be all NaN (every Welch segment "
+                              "holding it is); drop or fill it first", name, (lua_Integer)k + 1, v);
+          return luaL_error(L, "%s[%I][%I] is %s: the spectrum would be all NaN (every Welch segment "
+                            "holding it is); drop or fill it first", name, (lua_Integer)r + 1,
+                            (lua_Integer)k + 1, v);
+        }
+  }
   double *f = scratch(L, m / 2 + 1, 1, "power spectrum");
   double *P = scratch(L, m / 2 + 1, 1, "power spectrum");
   size_t nb;

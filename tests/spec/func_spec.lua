@@ -12,6 +12,7 @@ local CORR_ABS = 1e-13      -- correlations (fc, fcd, matrix_correlation, kuramo
 local SPECTRUM_REL = 1e-12  -- power spectra, relative to each bin
 
 local A = h.fixture("analysis/")
+local util_fhn = require("plot_util").fhn_ring   -- (a 12-node FHN result of 300 ms)
 
 -- A matrix file without header ("nan" read as NaN); `header` skips a first line.
 local function read_matrix(path, header)
@@ -389,6 +390,76 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.ts_kolmogorov(rise, rise, { windowsize = 2, stepsize = 1 }) end,
           "nm%.func%.ts_kolmogorov: ts1's FCD window 1 %(samples 1 to 2%) has an FC whose entries are all equal %(with windowsize 2 every " ..
           "pair of nodes correlates alike%)")
+  end)
+
+  -- Before: maxfr 0 or below gave empty f and P; a NaN sample an all-NaN spectrum; a window longer
+  -- than the series was shrunk unsaid (scipy warns); (res, "x") without dt was refused.
+  it("getPowerSpectrum: maxfr must be > 0, a non-finite sample is refused, a window longer than the series warned", function()
+    local x = {}
+    for k = 1, 3000 do x[k] = math.sin(k * 0.3) end
+    for _, maxfr in ipairs({ 0, -5 }) do
+      fails(function() nm.func.getPowerSpectrum(x, 0.1, { maxfr = maxfr }) end,
+            "nm%.func%.getPowerSpectrum: maxfr must be a positive number of Hz %(the frequencies below it are kept%), " ..
+            "got " .. (tostring(maxfr):gsub("%-", "%%-")) .. "$")
+      fails(function() nm.func.getMeanPowerSpectrum({ x }, 0.1, { maxfr = maxfr }) end,
+            "nm%.func%.getMeanPowerSpectrum: maxfr must be a positive number")
+    end
+    local y = table.move(x, 1, #x, 1, {})
+    y[17] = 0 / 0
+    fails(function() nm.func.getPowerSpectrum(y, 1) end,
+          "nm%.func%.getPowerSpectrum: x%[17%] is NaN: the spectrum would be all NaN %(every Welch segment holding " ..
+          "it is%); drop or fill it first$")
+    fails(function() nm.func.getPowerSpectrum({ y }, 1) end, "nm%.func%.getPowerSpectrum: x%[1%]%[17%] is NaN")
+    y[17], y[20] = x[17], -math.huge
+    fails(function() nm.func.getMeanPowerSpectrum({ x, y }, 1) end, "nm%.func%.getMeanPowerSpectrum: ts%[2%]%[20%] is %-inf")
+    -- a tail no segment reads (1 s at 1 ms: segments of 1000 every 500; 2900 samples use 2500) is no matter,
+    -- as in scipy: the spectrum is that of the first 2500 samples
+    local z = table.move(x, 1, 2900, 1, {})
+    z[2900] = 0 / 0
+    assert.are.same(nm.func.getPowerSpectrum(table.move(x, 1, 2500, 1, {}), 1), nm.func.getPowerSpectrum(z, 1))
+    -- the window longer than the series: warned once per call (warn(): a plain Lua), naming both lengths
+    local said = {}
+    local real_warn = _G.warn
+    _G.warn = function(msg) said[#said + 1] = msg end
+    local ok, err = pcall(function()
+      local f = nm.func.getPowerSpectrum(x, 1, { spectrum_windowsize = 5 })
+      local g = nm.func.getMeanPowerSpectrum({ x, x }, 1, { spectrum_windowsize = 5 })
+      assert.are.same(f, g)
+      nm.func.getPowerSpectrum(x, 1, { spectrum_windowsize = 3 })   -- 3000 samples: no shrinking, no warning
+    end)
+    _G.warn = real_warn
+    assert(ok, err)
+    assert.are.same({
+      "nm.func.getPowerSpectrum: spectrum_windowsize 5 s is 5000 samples of dt = 1 ms, longer than the series' " ..
+      "3000 samples: the window is shrunk to 3000 samples (3 s), as scipy's welch does",
+      "nm.func.getMeanPowerSpectrum: spectrum_windowsize 5 s is 5000 samples of dt = 1 ms, longer than the " ..
+      "series' 3000 samples: the window is shrunk to 3000 samples (3 s), as scipy's welch does" }, said)
+  end)
+
+  it("getMeanPowerSpectrum and getPowerSpectrum of (res, var) take dt from the result when not given", function()
+    local res = util_fhn()
+    local f, P = nm.func.getMeanPowerSpectrum(res, "x", { maxfr = 500, spectrum_windowsize = 0.1 })
+    local g, Q = nm.func.getMeanPowerSpectrum(res:matrix("x"), res.sampling_dt, { maxfr = 500, spectrum_windowsize = 0.1 })
+    assert.are.same(g, f)
+    assert.are.same(Q, P)
+    assert.are.same({ g[1], g[2] }, { 0, 10 })                 -- 100 ms windows: 10 Hz bins
+    local a, B = nm.func.getMeanPowerSpectrum(res, "x")
+    assert.are.same({ nm.func.getMeanPowerSpectrum(res:matrix("x"), res.sampling_dt) }, { a, B })
+    local one = { res:matrix("x")[1] }
+    local single = setmetatable({ sampling_dt = res.sampling_dt }, { __index = { matrix = function() return one end } })
+    assert.are.same({ nm.func.getPowerSpectrum(one, res.sampling_dt) }, { nm.func.getPowerSpectrum(single, "x") })
+    -- BOLD: the spacing of t_BOLD
+    local bold = setmetatable({ t_BOLD = { 0.1, 2000.1, 4000.1 } },
+                              { __index = { matrix = function() return { { 1, 3, 2 } } end } })
+    local six = { maxfr = 1, spectrum_windowsize = 6 }
+    assert.are.same({ nm.func.getPowerSpectrum({ 1, 3, 2 }, 2000, six) }, { nm.func.getPowerSpectrum(bold, "BOLD", six) })
+    local short = setmetatable({ t_BOLD = { 0.1 } }, { __index = { matrix = function() return { { 1 } } end } })
+    fails(function() nm.func.getMeanPowerSpectrum(short, "BOLD") end,
+          "nm%.func%.getMeanPowerSpectrum: dt is not given and the result's BOLD has fewer than 2 samples to take it " ..
+          "from: give dt %(ms between BOLD samples%)$")
+    -- an explicit dt wins
+    local _, R = nm.func.getMeanPowerSpectrum(res, "x", 2 * res.sampling_dt)
+    assert.are_not.same(B, R)
   end)
 
   it("refuses unknown options with a suggestion, bad option values and NaN dt", function()
