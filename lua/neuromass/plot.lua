@@ -16,6 +16,7 @@ local study = require "neuromass.plot.study"
 local exploration = require "neuromass.plot.exploration"
 local evolution = require "neuromass.plot.evolution"
 local check = require "neuromass._check"
+local gnuplot = require "neuromass.plot.gnuplot"
 
 local type, string, math, ipairs, table = type, string, math, ipairs, table
 
@@ -168,12 +169,15 @@ local function colour_range(what, opts)
   return r
 end
 
--- An N × N matrix holding at least one finite value, or an error.
+-- An N × N matrix holding at least one drawable value (gnuplot.drawable), or an error.
 local function finite_matrix(what, m, name)
+  local beyond
   for _, row in ipairs(m) do
-    for _, v in ipairs(row) do if check.finite(v) then return end end
+    for _, v in ipairs(row) do if gnuplot.drawable(v) then return end end
+    beyond = beyond or args.beyond(row)
   end
-  fail(what, "%s holds no finite value (all NaN or infinite): nothing to draw", name)
+  fail(what, "%s holds no %s value (all %s): nothing to draw", name, beyond and "drawable" or "finite",
+       (args.not_drawn(beyond):gsub(", entry %[%d+%]", "")))
 end
 
 --- nm.plot.fc(m[, opts]) -> the path written: an N × N matrix (an FC, as

@@ -184,21 +184,41 @@ function M.square(what, m, name)
   return m
 end
 
---- args.some_finite(what, v, name) -> v: an array of numbers holding at least
--- one finite value (all NaN or infinite leaves nothing to draw).
-function M.some_finite(what, v, name)
+--- args.beyond(v) -> { k, value } of the first finite value of the series
+-- v that a figure cannot draw (beyond ±gnuplot.LIMIT), or nil.
+function M.beyond(v)
   for k = 1, #v do
-    if check.finite(v[k]) then return v end
+    if check.finite(v[k]) and not gnuplot.drawable(v[k]) then return { k, v[k] } end
   end
-  M.finite_count(what, 0, #v, name)
+  return nil
 end
 
---- args.finite_count(what, n, total, name): a series of `total` values of
--- which n are finite must hold one (a series read as it streamed, of which
--- only the count is kept).
-function M.finite_count(what, n, total, name)
+--- args.not_drawn(beyond) -> what a figure leaves out, for messages: "NaN or
+-- infinite", or with `beyond` (args.beyond's) "NaN, infinite or beyond
+-- ±1e300 (gnuplot cannot scale an axis to 1e+308, entry [k])".
+function M.not_drawn(beyond)
+  if not beyond then return "NaN or infinite" end
+  return string.format("NaN, infinite or beyond ±%s (gnuplot cannot scale an axis to %s, entry [%d])",
+                       gnuplot.LIMIT_TEXT, check.number(beyond[2]), beyond[1])
+end
+
+--- args.some_finite(what, v, name) -> v: an array of numbers holding at least
+-- one drawable value (gnuplot.drawable: all NaN, infinite or beyond ±1e300
+-- leaves nothing to draw).
+function M.some_finite(what, v, name)
+  for k = 1, #v do
+    if gnuplot.drawable(v[k]) then return v end
+  end
+  M.finite_count(what, 0, #v, name, M.beyond(v))
+end
+
+--- args.finite_count(what, n, total, name[, beyond]): a series of `total`
+-- values of which n are drawable must hold one (a series read as it
+-- streamed, of which only the count is kept); beyond: args.beyond's.
+function M.finite_count(what, n, total, name, beyond)
   if n == 0 then
-    fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, total)
+    fail(what, "%s holds no %s value (all %d are %s): nothing to draw", name, beyond and "drawable" or "finite",
+         total, M.not_drawn(beyond))
   end
 end
 
@@ -206,7 +226,7 @@ end
 -- least one positive finite value (a log axis shows no other).
 function M.some_positive(what, v, name)
   for k = 1, #v do
-    if v[k] > 0 and check.finite(v[k]) then return v end
+    if v[k] > 0 and gnuplot.drawable(v[k]) then return v end
   end
   fail(what, "%s holds no positive value (all %d are 0, negative or not finite): a log axis (logy = true) " ..
              "cannot show it; draw it without logy", name, #v)
