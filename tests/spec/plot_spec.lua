@@ -577,6 +577,13 @@ describe("neuromass plot", function()
     cases[#cases + 1] = { "short.csv -o fig.png", "neuromass: plot: .*short%.csv: line 3 has 2 values, the header 3\n" }
     h.write(dir .. "/cell.csv", "t,x.0,x.1\n0,1,2\n0.1,,3\n")
     cases[#cases + 1] = { "cell.csv -o fig.png", "cell%.csv: line 3: column 2 %(x%.0%) is '': expected a number" }
+    -- (an exploration's table said "does not look like a neuromass CSV"; it is one, of another kind)
+    h.sh("mkdir -p " .. q(dir .. "/explore"))
+    h.write(dir .. "/explore/results.csv", "point,a,b,seed,mean_x,status\n1,0.1,0.2,0,3,ok\n")
+    cases[#cases + 1] = { "explore/results.csv -o fig.png", "neuromass: plot: 'explore/results%.csv' is an " ..
+                          "exploration's results table %(columns point, %.%.%., status%), not a run's CSV: draw one of its " ..
+                          "metrics over two parameters in a script, nm%.plot%.exploration%(nm%.explore%.load%(\"explore\"%), " ..
+                          "{ metric = \"mean_x\", out = \"FIG%.png\" }%) %(an Evolution's progress: nm%.plot%.evolution%(" }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
     h.write(dir .. "/one.csv", "t,x.0,x.1\n0.1,2,3\n")
     h.write(dir .. "/one_b.csv", "t_BOLD,BOLD_0\n0.1,2\n")
