@@ -261,7 +261,19 @@ end
 --- matrix_correlation(M1, M2) -> number: the Pearson correlation of the
 -- entries strictly above the diagonal (row-major) of two square matrices of
 -- the same size, as neurolib's code does (its docstring says "lower").
-M.matrix_correlation = plain("matrix_correlation", 2)
+-- Matrices of 2 x 2 or less hold fewer than 2 such entries: the result is
+-- NaN, as neurolib's, with a warning saying why.
+function M.matrix_correlation(...)
+  local a = arguments("matrix_correlation", 2, ...)
+  local r = call("matrix_correlation", "matrix_correlation", a[1], a[2])
+  local n = rows_of(a[1]) and #a[1] or 0            -- (0: the empty data of a dry run)
+  if r ~= r and n >= 1 and n <= 2 then
+    check.warning("nm.func.matrix_correlation", string.format("M1 and M2 are %d x %d: %s above the diagonal, " ..
+                  "and a correlation needs at least 2: the result is NaN", n, n,
+                  n == 2 and "1 entry" or "no entry"))
+  end
+  return r
+end
 
 --- weighted_correlation(x, y, w) -> number: the w-weighted Pearson
 -- coefficient of the series x and y (equal lengths; weights not checked:

@@ -276,8 +276,8 @@ end
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
 -- empirical FC (N × N each, the same N: else refused, naming both sizes)
 -- side by side, one colour range.  opts: out
--- (required), correlation = r (a finite number, shown in the title: e.g.
--- nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
+-- (required), correlation = r (a number or NaN, shown in the title, NaN as
+-- "r = nan": e.g. nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
 -- "empirical FC" }, title, range, size.  bold = res (a result run with
 -- bold = true) or { t_BOLD = ms, BOLD = N rows, BOLD_nodes = optional } adds a third panel, the
 -- BOLD over time (t in s; as nm.plot.bold, with its options nodes, view and
@@ -305,8 +305,10 @@ function M.fc_compare(sim, emp, opts)
   finite_matrix(what, emp, "the empirical FC")
   local range = colour_range(what, opts)
   local r = opts.correlation
-  if r ~= nil and not check.finite(r) then       -- an FC of too few samples gives NaN: no "r = nan" title
-    fail(what, "'correlation' must be a finite number (as nm.func.matrix_correlation gives), got %s",
+  -- NaN is what matrix_correlation gives for 2 x 2 FCs (one entry above the diagonal) or a constant
+  -- triangle: shown as "r = nan"; an infinity no correlation is
+  if r ~= nil and (type(r) ~= "number" or r == math.huge or r == -math.huge) then
+    fail(what, "'correlation' must be a number, NaN included (as nm.func.matrix_correlation gives), got %s",
          check.show(r))
   end
   local labels = opts.labels or { "simulated FC", "empirical FC" }
@@ -314,7 +316,7 @@ function M.fc_compare(sim, emp, opts)
     fail(what, "'labels' must be two names { simulated, empirical }, got %s", check.show(labels))
   end
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
-  if r then title = string.format("%s (correlation r = %.3f)", title, r) end
+  if r then title = string.format("%s (correlation r = %s)", title, r ~= r and "nan" or string.format("%.3f", r)) end
   local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
   local src = bold_of(what, opts, #sim)
   local row_nodes = fc_row_nodes(src)

