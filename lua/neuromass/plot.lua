@@ -16,6 +16,7 @@ local study = require "neuromass.plot.study"
 local exploration = require "neuromass.plot.exploration"
 local evolution = require "neuromass.plot.evolution"
 local check = require "neuromass._check"
+local gnuplot = require "neuromass.plot.gnuplot"
 
 local type, string, math, ipairs, table = type, string, math, ipairs, table
 
@@ -99,6 +100,7 @@ end
 function M.bold(a, b, c)
   local what = "plot.bold"
   local t, B, opts, bnodes, count
+  args.not_stimulus(what, a, "the BOLD")
   if args.is_result(a) then
     opts = b
     if a.dry then return (args.output(what, args.options(what, opts, BOLD_OPTIONS))) end
@@ -167,12 +169,15 @@ local function colour_range(what, opts)
   return r
 end
 
--- An N × N matrix holding at least one finite value, or an error.
+-- An N × N matrix holding at least one drawable value (gnuplot.drawable), or an error.
 local function finite_matrix(what, m, name)
+  local beyond
   for _, row in ipairs(m) do
-    for _, v in ipairs(row) do if check.finite(v) then return end end
+    for _, v in ipairs(row) do if gnuplot.drawable(v) then return end end
+    beyond = beyond or args.beyond(row)
   end
-  fail(what, "%s holds no finite value (all NaN or infinite): nothing to draw", name)
+  fail(what, "%s holds no %s value (all %s): nothing to draw", name, beyond and "drawable" or "finite",
+       (args.not_drawn(beyond):gsub(", entry %[%d+%]", "")))
 end
 
 --- nm.plot.fc(m[, opts]) -> the path written: an N × N matrix (an FC, as
@@ -213,6 +218,7 @@ local function bold_of(what, opts, n)
     return nil
   end
   local t, B, bnodes, count
+  args.not_stimulus(what, bold, "'bold'")
   if args.is_result(bold) then
     t, B, bnodes, count = result_bold(what, bold, "'bold' (the result)")
   elseif type(bold) == "table" and bold.BOLD ~= nil and bold.t_BOLD ~= nil then
@@ -270,8 +276,8 @@ end
 --- nm.plot.fc_compare(sim, emp[, opts]) -> the path written: simulated and
 -- empirical FC (N × N each, the same N: else refused, naming both sizes)
 -- side by side, one colour range.  opts: out
--- (required), correlation = r (a finite number, shown in the title: e.g.
--- nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
+-- (required), correlation = r (a number or NaN, shown in the title, NaN as
+-- "r = nan": e.g. nm.func.matrix_correlation(sim, emp)), labels = { "simulated FC",
 -- "empirical FC" }, title, range, size.  bold = res (a result run with
 -- bold = true) or { t_BOLD = ms, BOLD = N rows, BOLD_nodes = optional } adds a third panel, the
 -- BOLD over time (t in s; as nm.plot.bold, with its options nodes, view and
@@ -299,8 +305,10 @@ function M.fc_compare(sim, emp, opts)
   finite_matrix(what, emp, "the empirical FC")
   local range = colour_range(what, opts)
   local r = opts.correlation
-  if r ~= nil and not check.finite(r) then       -- an FC of too few samples gives NaN: no "r = nan" title
-    fail(what, "'correlation' must be a finite number (as nm.func.matrix_correlation gives), got %s",
+  -- NaN is what matrix_correlation gives for 2 x 2 FCs (one entry above the diagonal) or a constant
+  -- triangle: shown as "r = nan"; an infinity no correlation is
+  if r ~= nil and (type(r) ~= "number" or r == math.huge or r == -math.huge) then
+    fail(what, "'correlation' must be a number, NaN included (as nm.func.matrix_correlation gives), got %s",
          check.show(r))
   end
   local labels = opts.labels or { "simulated FC", "empirical FC" }
@@ -308,7 +316,7 @@ function M.fc_compare(sim, emp, opts)
     fail(what, "'labels' must be two names { simulated, empirical }, got %s", check.show(labels))
   end
   local title = args.text(what, opts, "title") or "simulated vs empirical FC"
-  if r then title = string.format("%s (correlation r = %.3f)", title, r) end
+  if r then title = string.format("%s (correlation r = %s)", title, r ~= r and "nan" or string.format("%.3f", r)) end
   local fcs = { { m = sim, title = args.text(what, labels, 1) }, { m = emp, title = args.text(what, labels, 2) } }
   local src = bold_of(what, opts, #sim)
   local row_nodes = fc_row_nodes(src)
@@ -340,6 +348,7 @@ function M.exploration(results, opts)
   local what = "plot.exploration"
   opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size", "xlabel", "ylabel",
                                     "cblabel", "at" })
+  args.not_stimulus(what, results, "results")
   if type(results) ~= "table" or type(results.params) ~= "table" or type(results.rows) ~= "table" then
     fail(what, "expected the results of an exploration (search:run(), nm.explore.load), got %s", check.show(results))
   end
@@ -383,6 +392,7 @@ end
 function M.evolution(best, opts)
   local what = "plot.evolution"
   opts = args.options(what, opts, { "out", "title", "size" })
+  args.not_stimulus(what, best, "best")
   if type(best) == "table" and best.dry then return opts.out end     -- neuromass info draws nothing
   if type(best) ~= "table" or type(best.results) ~= "table" or type(best.share) ~= "number" then
     fail(what, "expected the result of an Evolution (evolution:run()), got %s", check.show(best))

@@ -100,13 +100,20 @@ static double *read_matrix(lua_State *L, int i, const char *what, size_t *n, siz
   size_t rows = length(L, i, what);
   no_holes(L, i, rows, what, 0);
   if (rows == 0) {
+    /* an object of the library's (a model, a network): its class, never its internal fields */
+    if (luaL_getmetafield(L, i, "__name") == LUA_TSTRING)
+      luaL_error(L, "%s must be a matrix (an array of rows), got a %s", what, lua_tostring(L, -1));
+    int fields = 0;
     lua_pushnil(L);
-    if (lua_next(L, i)) {                 /* fields but no rows: a dataset, a result, ... */
+    while (lua_next(L, i)) {              /* fields but no rows: a dataset, ... (not "_"-private ones) */
       lua_pop(L, 1);
+      fields = 1;
+      if (lua_type(L, -1) == LUA_TSTRING && lua_tostring(L, -1)[0] == '_') continue;
       luaL_error(L, "%s must be a matrix (an array of rows), got a table with no rows (it has the "
                  "field %s)", what, luaL_tolstring(L, -1, NULL));
     }
-    luaL_error(L, "%s must be a matrix (an array of rows), got an empty table", what);
+    luaL_error(L, "%s must be a matrix (an array of rows), got %s", what,
+               fields ? "a table with no rows" : "an empty table");
   }
   if (lua_geti(L, i, 1) != LUA_TTABLE)
     luaL_error(L, "%s must be a matrix (an array of rows): %s[1] is %s, not a row", what, what,
@@ -369,17 +376,37 @@ static int f_find_peaks(lua_State *L)
   return 1;
 }
 
-/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize[, name]) -> f, P:
+/* core.func.power_spectrum(ts, dt, maxfr, windowsize_s, normalize[, name[, series]]) -> f, P:
 ** the mean spectrum of the rows of the matrix ts (one row: getPowerSpectrum),
-** named `name` (default "ts") in messages. */
+** named `name` (default "ts") in messages; `series`: ts is one series wrapped
+** in a row, whose samples are named name[k].  A value that is not finite in
+** the samples Welch's segments cover is refused: the mean spectrum would be
+** all NaN (a leftover tail past the last segment is not read, as scipy's). */
 static int f_power_spectrum(lua_State *L)
 {
   size_t rows, n;
-  double *x = read_matrix(L, 1, luaL_optstring(L, 6, "ts"), &rows, &n);
+  const char *name = luaL_optstring(L, 6, "ts");
+  int series = lua_toboolean(L, 7);
+  double *x = read_matrix(L, 1, name, &rows, &n);
   double dt = luaL_checknumber(L, 2), maxfr = luaL_checknumber(L, 3);
   double ws = luaL_checknumber(L, 4);
   int normalize = lua_toboolean(L, 5);
   size_t m = nm_spectrum_nperseg(n, dt, ws);
+  if (m > 0 && n > m / 2) {
+    size_t step = m - m / 2, segs = (n - m / 2) / step;
+    size_t used = segs ? (segs - 1) * step + m : 0;
+    for (size_t r = 0; r < rows; r++)
+      for (size_t k = 0; k < used; k++)
+        if (!isfinite(x[r * n + k])) {
+          const char *v = isnan(x[r * n + k]) ? "NaN" : x[r * n + k] > 0 ? "inf" : "-inf";
+          if (series)
+            return luaL_error(L, "%s[%I] is %s: the spectrum would be all NaN (every Welch segment "
+                              "holding it is); drop or fill it first", name, (lua_Integer)k + 1, v);
+          return luaL_error(L, "%s[%I][%I] is %s: the spectrum would be all NaN (every Welch segment "
+                            "holding it is); drop or fill it first", name, (lua_Integer)r + 1,
+                            (lua_Integer)k + 1, v);
+        }
+  }
   double *f = scratch(L, m / 2 + 1, 1, "power spectrum");
   double *P = scratch(L, m / 2 + 1, 1, "power spectrum");
   size_t nb;

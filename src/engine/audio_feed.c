@@ -55,9 +55,11 @@ static int too_wide(nm_audio *a, size_t l, double value)
   char who[160], why[512];
   lane_name(a, l, who, sizeof who);
   double first = a->offset[l] != 0 ? a->offset[l] : ldexp(1.0, SCALE_AT - a->scale_exp[l]);
-  snprintf(why, sizeof why, "%s reaches %.4g after starting at %s%.4g: a range of more than 1e51, "
-           "more than audio can hold (sonify a part with 'skip', or a bounded variable)", who, value,
-           a->offset[l] != 0 ? "" : "about ", first);
+  /* the bound is on the change from the start in units of the start's power of two (2^170),
+  ** so it is about 1e51 times the start: between 0.75e51 and 1.5e51 */
+  snprintf(why, sizeof why, "%s went from %s%.4g to %.4g, a change of %.3g times its start: more than "
+           "audio can hold (about 1e51 times; sonify a part with 'skip', or a bounded variable)", who,
+           a->offset[l] != 0 ? "" : "about ", first, value, fabs(value - a->offset[l]) / fabs(first));
   return au_fail(a, NM_EINVAL, why);
 }
 

@@ -295,6 +295,10 @@ describe("engine numerics", function()
       { { dt = math.huge }, "'dt' must be a positive finite number of ms (got inf)" },
       { { dt = 0 / 0 }, "'dt' must be a positive finite number of ms" },
       { { sampling_dt = 0 / 0 }, "'sampling_dt' must be a finite number of ms" },
+      -- (said "is not a whole multiple of dt": it is below dt, which is what must change)
+      { { sampling_dt = 0.05 }, "'sampling_dt' = 0.05 ms must be at least dt = 0.1 ms (the output is kept every " ..
+                                "step or every few steps, never between them)" },
+      { { sampling_dt = 0.15 }, "'sampling_dt' = 0.15 ms is not a whole multiple of dt = 0.1 ms" },
       { { record = 42 }, "'record' must be a variable name or a list of names (got 42)" },
     }
     for _, c in ipairs(cases) do

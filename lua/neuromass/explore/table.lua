@@ -124,6 +124,13 @@ end
 --- table.read(path) -> { names = parameter names, metrics = names, rows =
 -- point -> row } | nil when there is no file | nil, message when it is not
 -- a results table or cannot be read (a folder).
+-- table.is_header(names): do the column names `names` head a results table
+-- (point first, status last)?  The one rule of what a results table looks
+-- like, for its readers and for the commands that refuse one.
+function M.is_header(names)
+  return names ~= nil and names[1] == "point" and names[#names] == "status"
+end
+
 function M.read(path)
   local f = io.open(path, "r")
   if not f then return nil end
@@ -133,7 +140,7 @@ function M.read(path)
   local lines = {}
   for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line:gsub("\r$", "") end   -- (a table saved with CRLF)
   local header = lines[1] and cells(lines[1])
-  if not header or header[1] ~= "point" or header[#header] ~= "status" then
+  if not M.is_header(header) then
     return nil, string.format("'%s' is not a results table (its header must be point,...,seed,...,status)", path)
   end
   local seed_at, seen = nil, {}

@@ -125,9 +125,18 @@ function M.size(what, opts, default)
   return s
 end
 
+--- args.not_stimulus(what, v, name): a stimulus where data are expected is
+-- refused, naming it `name` (check.stimulus_as_data: render it first).
+-- Called before v is indexed (a stimulus refuses unknown fields).
+function M.not_stimulus(what, v, name)
+  local why = check.stimulus_as_data(v, name)
+  if why then fail(what, "%s", why) end
+end
+
 -- `v` a non-empty array (described as `expected`) whose items all pass
 -- ok(item) (each described as `item`), or an error naming `what`.
 local function array_of(what, v, name, expected, ok, item)
+  M.not_stimulus(what, v, name)
   if type(v) ~= "table" or #v == 0 then fail(what, "%s must be %s, got %s", name, expected, check.show(v)) end
   for i = 1, #v do
     if not ok(v[i]) then fail(what, "%s[%d] is %s, not %s", name, i, check.show(v[i]), item) end
@@ -147,6 +156,7 @@ end
 --- args.rows(what, m, name[, n]) -> rows: an array of rows of numbers, all
 -- of one length (n when given); a flat array of numbers is one row.
 function M.rows(what, m, name, n)
+  M.not_stimulus(what, m, name)
   if type(m) == "table" and type(m[1]) == "number" then return { M.series(what, m, name, n) } end
   if type(m) == "table" and type(m[1]) == "table" and type(m[1][1]) == "table" then   -- ds.FCs, ds.BOLDs
     fail(what, "%s is a list of matrices, not a matrix: pass one of them (e.g. the first, [1])", name)
@@ -159,6 +169,7 @@ end
 --- args.square(what, m, name) -> m: an N × N matrix of numbers, N >= 2
 -- (an FC of one node is the single number 1: no picture).
 function M.square(what, m, name)
+  M.not_stimulus(what, m, name)
   if type(m) ~= "table" or type(m[1]) ~= "table" then
     fail(what, "%s must be an N × N matrix (N rows of N numbers, as nm.func.fc returns), got %s", name,
          check.show(m))
@@ -173,21 +184,41 @@ function M.square(what, m, name)
   return m
 end
 
---- args.some_finite(what, v, name) -> v: an array of numbers holding at least
--- one finite value (all NaN or infinite leaves nothing to draw).
-function M.some_finite(what, v, name)
+--- args.beyond(v) -> { k, value } of the first finite value of the series
+-- v that a figure cannot draw (beyond ±gnuplot.LIMIT), or nil.
+function M.beyond(v)
   for k = 1, #v do
-    if check.finite(v[k]) then return v end
+    if check.finite(v[k]) and not gnuplot.drawable(v[k]) then return { k, v[k] } end
   end
-  M.finite_count(what, 0, #v, name)
+  return nil
 end
 
---- args.finite_count(what, n, total, name): a series of `total` values of
--- which n are finite must hold one (a series read as it streamed, of which
--- only the count is kept).
-function M.finite_count(what, n, total, name)
+--- args.not_drawn(beyond) -> what a figure leaves out, for messages: "NaN or
+-- infinite", or with `beyond` (args.beyond's) "NaN, infinite or beyond
+-- ±1e300 (gnuplot cannot scale an axis to 1e+308, entry [k])".
+function M.not_drawn(beyond)
+  if not beyond then return "NaN or infinite" end
+  return string.format("NaN, infinite or beyond ±%s (gnuplot cannot scale an axis to %s, entry [%d])",
+                       gnuplot.LIMIT_TEXT, check.number(beyond[2]), beyond[1])
+end
+
+--- args.some_finite(what, v, name) -> v: an array of numbers holding at least
+-- one drawable value (gnuplot.drawable: all NaN, infinite or beyond ±1e300
+-- leaves nothing to draw).
+function M.some_finite(what, v, name)
+  for k = 1, #v do
+    if gnuplot.drawable(v[k]) then return v end
+  end
+  M.finite_count(what, 0, #v, name, M.beyond(v))
+end
+
+--- args.finite_count(what, n, total, name[, beyond]): a series of `total`
+-- values of which n are drawable must hold one (a series read as it
+-- streamed, of which only the count is kept); beyond: args.beyond's.
+function M.finite_count(what, n, total, name, beyond)
   if n == 0 then
-    fail(what, "%s holds no finite value (all %d are NaN or infinite): nothing to draw", name, total)
+    fail(what, "%s holds no %s value (all %d are %s): nothing to draw", name, beyond and "drawable" or "finite",
+         total, M.not_drawn(beyond))
   end
 end
 
@@ -195,7 +226,7 @@ end
 -- least one positive finite value (a log axis shows no other).
 function M.some_positive(what, v, name)
   for k = 1, #v do
-    if v[k] > 0 and check.finite(v[k]) then return v end
+    if v[k] > 0 and gnuplot.drawable(v[k]) then return v end
   end
   fail(what, "%s holds no positive value (all %d are 0, negative or not finite): a log axis (logy = true) " ..
              "cannot show it; draw it without logy", name, #v)

@@ -43,6 +43,17 @@ local function open_csv(path)
     end
     names[c + 1], seen[name] = name, c + 1
   end
+  if require("neuromass.explore.table").is_header(names) then
+    reader:close()
+    local dir, metric = path:match("^(.*)/[^/]*$") or ".", "NAME"
+    for c = 2, #names - 2 do                  -- point, the parameters, seed, the metrics, status
+      if names[c] == "seed" then metric = names[c + 1] end
+    end
+    error(string.format("'%s' is an exploration's results table (columns point, ..., status), not a run's CSV: " ..
+                        "draw one of its metrics over two parameters in a script, nm.plot.exploration(" ..
+                        "nm.explore.load(%q), { metric = %q, out = \"FIG.png\" }) (an Evolution's progress: " ..
+                        "nm.plot.evolution(evolution:run(), { out = \"FIG.png\" }))", path, dir, metric), 0)
+  end
   if names[1] ~= "t" and names[1] ~= "t_BOLD" then
     reader:close()
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', expected " ..

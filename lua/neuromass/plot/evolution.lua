@@ -26,7 +26,7 @@ function M.series(rows, share)
       if restart then best[#best + 1] = {} end
       restart, top = this, -math.huge
     end
-    if r.ok and f and f == f and f > -math.huge then
+    if r.ok and f and gnuplot.drawable(f) then
       dots[#dots + 1] = { r.point, f }
       if f > top then top = f end
     end

@@ -70,10 +70,20 @@ local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
--- A number as gnuplot reads it: NaN (an undefined point, a gap) for NaN and
--- the infinities.
+--- What a figure can draw: values of magnitude up to LIMIT.  Beyond it
+-- (1e308 and -1e308 in one series) gnuplot's axis range overflows and it
+-- draws an empty frame, unsaid; such values are left out as NaN and the
+-- infinities are, with the same warning.  gnuplot.drawable(v): v is a
+-- number within ±LIMIT (not NaN).
+M.LIMIT, M.LIMIT_TEXT = 1e300, "1e300"
+function M.drawable(v)
+  return v == v and v >= -M.LIMIT and v <= M.LIMIT
+end
+
+-- A number as gnuplot reads it: NaN (an undefined point, a gap) for what
+-- cannot be drawn (M.drawable: NaN, the infinities, beyond ±LIMIT).
 local function num(v)
-  if v ~= v or v == math.huge or v == -math.huge then return "NaN" end
+  if not M.drawable(v) then return "NaN" end
   return string.format("%.9g", v)
 end
 M.num = num

@@ -11,7 +11,10 @@
 --     rule);
 --   * an image (node × time) gets at most one column per pixel column, each
 --     the mean of its bin's finite samples (a colour shows one value).
+-- "Finite" here is what gnuplot can draw (gnuplot.drawable): not NaN, within
+-- ±1e300 (beyond, gnuplot's axis overflows and draws nothing).
 local math = math
+local drawable = require("neuromass.plot.gnuplot").drawable
 
 local M = {}
 
@@ -31,7 +34,8 @@ end
 -- sample in time order, one point when they are the same sample, a gap
 -- { x of its first, NaN } when it has none), image (an image's) = { { x_first, x_last,
 -- mean }, ... } (min(T, columns) bins, the mean of each one's finite
--- samples, NaN when none), n (finite samples), lo, hi (their range), mean,
+-- samples, NaN when none), n (finite samples), lo, hi (their range), beyond
+-- ({ k, value }: the first finite sample that is not drawable, or nil), mean,
 -- sd (their mean and standard deviation, of the population, from sums
 -- shifted by the first finite sample: zscore) }.
 function M.folder(T, width, kind)
@@ -46,6 +50,7 @@ function M.folder(T, width, kind)
   local ib, ilast, isum, icount, ifirst, ix = 0, 0, 0, 0, nil, nil
   -- the finite samples: count, range, sums shifted by the first one
   local count, vmin, vmax, shift, s1, s2 = 0, huge, -huge, nil, 0, 0
+  local beyond = nil   -- the first finite sample beyond ±LIMIT: { k, value }
   local function flush_line()
     if not lo_k then
       pts[#pts + 1] = { first_x, 0 / 0 }
@@ -64,7 +69,8 @@ function M.folder(T, width, kind)
   function f.add(k0, x, v, m)
     for j = 1, m do
       local k, s, t = k0 + j, v[j], x[j]
-      local fin = s == s and s > -huge and s < huge
+      local fin = drawable(s)
+      if not fin and not beyond and s == s and s > -huge and s < huge then beyond = { k, s } end
       if fin then
         count = count + 1
         if s < vmin then vmin = s end
@@ -105,7 +111,7 @@ function M.folder(T, width, kind)
       var = math.max(0, (s2 - s1 * s1 / count) / count)
     end
     return { pts = line and pts or nil, image = not line and img or nil, n = count, lo = vmin, hi = vmax,
-             mean = mean, sd = math.sqrt(var) }
+             mean = mean, sd = math.sqrt(var), beyond = beyond }
   end
   return f
 end
@@ -118,15 +124,15 @@ function M.fold(x, v, T, width, kind)
   f.add(0, x, v, T)
   local r = f.result()
   if r.n > 0 then
-    local huge, sum, ss = math.huge, 0, 0
+    local sum, ss = 0, 0
     for k = 1, T do
       local s = v[k]
-      if s == s and s > -huge and s < huge then sum = sum + s end
+      if drawable(s) then sum = sum + s end
     end
     local mean = sum / r.n
     for k = 1, T do
       local s = v[k]
-      if s == s and s > -huge and s < huge then ss = ss + (s - mean) ^ 2 end
+      if drawable(s) then ss = ss + (s - mean) ^ 2 end
     end
     r.mean, r.sd = mean, math.sqrt(ss / r.n)
   end

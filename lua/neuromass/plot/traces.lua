@@ -115,7 +115,7 @@ local function zscored(fold)
   local mean, sd = fold.mean, fold.sd
   local function z(v) return v ~= v and v or sd > 0 and (v - mean) / sd or 0 end
   local pts, img = fold.pts and {}, fold.image and {}
-  for k, p in ipairs(fold.pts or {}) do pts[k] = { p[1], check.finite(p[2]) and z(p[2]) or 0 / 0 } end
+  for k, p in ipairs(fold.pts or {}) do pts[k] = { p[1], gnuplot.drawable(p[2]) and z(p[2]) or 0 / 0 } end
   for j, c in ipairs(fold.image or {}) do img[j] = { c[1], c[2], z(c[3]) } end
   return { pts = pts, image = img, n = fold.n, lo = z(fold.lo), hi = z(fold.hi) }
 end
@@ -198,17 +198,20 @@ local function warn_gaps(what, src, chosen, ylabel)
   if h and h.quiet then return end
   for _, r in ipairs(chosen) do
     args.stop(what)
-    local bad, total = 0, src.T or #src.rows[r]
+    local bad, total, beyond = 0, src.T or #src.rows[r], nil
     if src.folded then
-      bad = total - src.folded[r].n       -- (folded as read: its count of finite values)
+      bad, beyond = total - src.folded[r].n, src.folded[r].beyond   -- (folded as read: its drawable values)
     else
-      for _, v in ipairs(src.rows[r]) do
-        if not check.finite(v) then bad = bad + 1 end
+      local row = src.rows[r]
+      for _, v in ipairs(row) do
+        if not gnuplot.drawable(v) then bad = bad + 1 end
       end
+      if bad > 0 then beyond = args.beyond(row) end
     end
     if bad > 0 then
-      local w = string.format("node %d's %s: %d of its %s %s NaN or infinite, not drawn (gaps in its line)",
-                              src.nodes[r], ylabel, bad, check.nouns(total, "value"), bad == 1 and "is" or "are")
+      local w = string.format("node %d's %s: %d of its %s %s %s, not drawn (gaps in its line)",
+                              src.nodes[r], ylabel, bad, check.nouns(total, "value"), bad == 1 and "is" or "are",
+                              args.not_drawn(beyond))
       if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n") else warn(what .. ": " .. w) end
     end
   end
@@ -237,7 +240,7 @@ function M.panel(what, src, opts, axes)
   for _, r in ipairs(chosen) do
     args.stop(what)
     local name = string.format("node %d's %s", src.nodes[r], axes.ylabel)
-    if src.folded then args.finite_count(what, src.folded[r].n, src.T, name)
+    if src.folded then args.finite_count(what, src.folded[r].n, src.T, name, src.folded[r].beyond)
     else args.some_finite(what, src.rows[r], name) end
   end
   warn_gaps(what, src, chosen, axes.ylabel)

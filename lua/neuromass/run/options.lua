@@ -100,13 +100,15 @@ local function steps_in(ms, dt, what, level)
 end
 
 -- Steps of dt per sampling (sampling_dt, default dt): 1 or more, or an error.
+-- Below dt (0 included) it is refused as such, before the multiple's check
+-- (0.05 at dt 0.1 is no "whole multiple" problem: output is sampled on steps).
 local function sampling_every(sampling_dt, dt, level)
-  local every = steps_in(sampling_dt or dt, dt, "sampling_dt", level + 1)
-  if every < 1 then
-    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms",
-                        check.show(sampling_dt), check.show(dt)), level + 1)
+  if type(sampling_dt) == "number" and sampling_dt >= 0 and sampling_dt < dt then
+    error(string.format("run: 'sampling_dt' = %s ms must be at least dt = %s ms (the output is kept every " ..
+                        "step or every few steps, never between them)", check.show(sampling_dt), check.show(dt)),
+          level + 1)
   end
-  return every
+  return steps_in(sampling_dt or dt, dt, "sampling_dt", level + 1)
 end
 
 -- The options the engine reads as they are: tolerances, threads.
