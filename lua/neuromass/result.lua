@@ -80,10 +80,11 @@ function M.bold_rows(rows)
 end
 
 --- A result; `dry` marks the result of `neuromass info`, which integrates
--- nothing: it has no rows and its writers write nothing.
+-- nothing: it has no rows and its writers write nothing.  Scripts read it
+-- as res.dry (true or false) to say so rather than claim a file written.
 function M.new(model, cols, data, sampling_dt, dry)
   local self = setmetatable({ model = model, columns = cols.names, variables = cols.vars,
-                              data = data, sampling_dt = sampling_dt, index = {}, dry = dry },
+                              data = data, sampling_dt = sampling_dt, index = {}, dry = dry == true },
                             Result)
   for c, name in ipairs(cols.names) do self.index[name] = c - 1 end
   return self

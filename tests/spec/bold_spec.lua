@@ -477,7 +477,7 @@ describe("issue 11: BOLD declarations, large steps, failed runs, dry runs", func
 local nm = require "neuromass"
 local res = nm.models.fhn.native {}:run { duration = 4000, bold = true }
 local names = {}
-for k in pairs(res) do if k ~= "dry" then names[#names + 1] = k end end
+for k in pairs(res) do names[#names + 1] = k end
 table.sort(names)
 print(table.concat(names, " "))
 print(table.concat(res.BOLD_nodes, " "), res.dt, res.duration)
