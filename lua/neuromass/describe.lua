@@ -55,8 +55,9 @@ end
 -- Adds the lines of registry `reg`'s entries (value(name): the shown value,
 -- nil for an entry that has none, which is left out) to `add`, but not those
 -- of descriptors (a channel's input_k.type: its own line shows its class),
--- the entries of nodes of one label grouped, as the nodes' line groups them: "Net.Col_*.JR_0.A = 3.25; node 3: 4" (the value most nodes
--- have, then the nodes that differ), or "= { a, b, ... } (per node 0-79)"
+-- the entries of nodes of one label grouped, as the nodes' line groups them:
+-- "Net.Col_*.JR_0.A = 3.25; node 3: 4" (the value most nodes have, then the
+-- nodes that differ), or "= { a, b, ... } (per node 0-79)"
 -- when no value is most nodes'.  A name of one node's (or the network's)
 -- stays as it is.  `top`: the network's part of the names ("Net"), nil for a
 -- stand-alone node; `nodes`: the network's nodes.
