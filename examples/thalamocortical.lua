@@ -35,8 +35,10 @@ model.params["*TCR*.input_0.sigma"] = 0.005
 
 local res = model:run { duration = 5000, dt = 0.01, sampling_dt = 1.0, seed = 42,
                         record = { "r_mean_EXC", "r_mean_INH", "I_A_EXC" } }
-print("wrote " .. res:write_csv("thalamocortical.csv"))
+-- Under `neuromass info` (res.dry) the writers check their paths and write nothing.
+local verb = res.dry and "would write " or "wrote "
+print(verb .. res:write_csv("thalamocortical.csv"))
 -- ... and beside it a WAV to listen to, in real time: each node's excitatory
 -- rate sets the loudness of a tone (cortex left, 220 Hz; thalamus right, 330 Hz).
-print("wrote " .. res:write_audio("thalamocortical.wav", { mode = "mapping", variable = "r_mean_EXC",
-                                                          carrier = { 220, 330 } }))
+print(verb .. res:write_audio("thalamocortical.wav", { mode = "mapping", variable = "r_mean_EXC",
+                                                      carrier = { 220, 330 } }))

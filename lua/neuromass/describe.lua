@@ -7,13 +7,34 @@ local Model = require("neuromass.model").Model
 
 local type, ipairs, string, table, tostring, tonumber = type, ipairs, string, table, tostring, tonumber
 
+-- Matrices up to this many rows and columns are printed with their numbers.
+local SMALL = 4
+
+-- The numbers of a small matrix ("{ { 0, 0.15 }, { 1.2, 0 } }"), or nil when
+-- it is larger than SMALL x SMALL or holds something else than numbers.
+local function small_matrix(m)
+  if #m > SMALL then return nil end
+  local rows = {}
+  for i, row in ipairs(m) do
+    if type(row) ~= "table" or #row > SMALL or #row ~= #m[1] then return nil end
+    local cells = {}
+    for j, x in ipairs(row) do
+      if type(x) ~= "number" then return nil end
+      cells[j] = check.number(x)
+    end
+    rows[i] = "{ " .. table.concat(cells, ", ") .. " }"
+  end
+  return "{ " .. table.concat(rows, ", ") .. " }"
+end
+
 -- A value of the description: numbers in their shortest exact form,
--- stimuli as they print, matrices and series by their size.
+-- stimuli as they print, small matrices with their numbers, larger ones and
+-- series by their size.
 local function fmt(v)
   if stimulus.is_stimulus(v) then return tostring(v) end
   if type(v) == "number" then return check.number(v) end
   if type(v) == "table" and #v > 0 then
-    if type(v[1]) == "table" then return string.format("<%dx%d matrix>", #v, #v[1]) end
+    if type(v[1]) == "table" then return small_matrix(v) or string.format("<%dx%d matrix>", #v, #v[1]) end
     return string.format("<%d values>", #v)
   end
   return tostring(v)
@@ -31,16 +52,20 @@ local function ranges(list)
   return table.concat(parts, ", ")
 end
 
--- Adds the lines of registry `reg`'s entries (value(name): the shown value)
--- to `add`, the entries of nodes of one label grouped, as the nodes' line
--- groups them: "Net.Col_*.JR_0.A = 3.25; node 3: 4" (the value most nodes
--- have, then the nodes that differ), or "= { a, b, ... } (per node 0-79)"
+-- Adds the lines of registry `reg`'s entries (value(name): the shown value,
+-- nil for an entry that has none, which is left out) to `add`, but not those
+-- of descriptors (a channel's input_k.type: its own line shows its class),
+-- the entries of nodes of one label grouped, as the nodes' line groups them:
+-- "Net.Col_*.JR_0.A = 3.25; node 3: 4" (the value most nodes have, then the
+-- nodes that differ), or "= { a, b, ... } (per node 0-79)"
 -- when no value is most nodes'.  A name of one node's (or the network's)
 -- stays as it is.  `top`: the network's part of the names ("Net"), nil for a
 -- stand-alone node; `nodes`: the network's nodes.
 local function grouped(reg, value, top, nodes, add)
   local groups, order = {}, {}
   for _, e in ipairs(reg.list) do
+    local shown = not e.descriptor and value(e.name)
+    if not shown then goto next end
     local rest = top and e.name:sub(1, #top + 1) == top .. "." and e.name:sub(#top + 2)
     local seg, tail = (rest or ""):match("^([^.]+)%.(.+)$")
     local label, i = (seg or ""):match("^(.*)_(%d+)$")
@@ -52,7 +77,8 @@ local function grouped(reg, value, top, nodes, add)
       order[#order + 1] = g
       if key then groups[key] = g end
     end
-    g.nodes[#g.nodes + 1], g.values[#g.values + 1] = i, value(e.name)
+    g.nodes[#g.nodes + 1], g.values[#g.values + 1] = i, shown
+    ::next::
   end
   for _, g in ipairs(order) do
     if not g.glob or #g.values == 1 then add("  %s = %s", g.name, g.values[1])
@@ -107,10 +133,11 @@ function Model:describe()
   -- (a name of a network's node: "Net.Col_3.JR_0.A"; grouped over the nodes of one label)
   local top = not self.standalone and self.naming ~= "flat" and net.label or nil
   add("initial state:")
-  grouped(self.init_registry, function(name) return fmt(params.read(self.init_registry, name, self.v0)) end,
+  local function shown(v) if v ~= nil then return fmt(v) end end
+  grouped(self.init_registry, function(name) return shown(params.read(self.init_registry, name, self.v0)) end,
           top, net.nodes, add)
   add("parameters:")
-  grouped(self.registry, function(name) return fmt(params.read(self.registry, name, self.values, self.drive)) end,
+  grouped(self.registry, function(name) return shown(params.read(self.registry, name, self.values, self.drive)) end,
           top, net.nodes, add)
   return table.concat(out, "\n")
 end

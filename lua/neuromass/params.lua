@@ -247,9 +247,26 @@ end
 function M.is_series(v) return getmetatable(v) == M.Series end
 local is_series = M.is_series
 
--- A table of values (no object of the library's but its read-only views: view.lua).
+-- What reading a glob gives, { name = value }, prints its entries in the
+-- order of the matches (a stimulus as it prints: StepInput{step_size = 1}),
+-- not "table: 0x...".  The order is the metatable's `names`.
+local function glob_read_text(t)
+  local items = {}
+  for i, name in ipairs(getmetatable(t).names) do
+    local v = t[name]
+    local mt = getmetatable(v)
+    items[i] = string.format("[%q] = %s", name, (type(mt) == "table" and mt.__tostring) and tostring(v)
+                                                or check.show(v))
+  end
+  return "{ " .. table.concat(items, ", ") .. " }"
+end
+
+-- A table of values (no object of the library's but its read-only views
+-- (view.lua) and what reading a glob gives).
 local function plain_table(v)
-  return type(v) == "table" and (getmetatable(v) == nil or check.is_view(v))
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  return mt == nil or check.is_view(v) or (type(mt) == "table" and mt.__tostring == glob_read_text)
 end
 
 -- A stimulus-like object: a table with a series_for method, asked without
@@ -541,15 +558,16 @@ local function value_of(e, values, drive)
 end
 
 --- Reads matching entries: one exact entry gives its value (a number, or a
--- table of per-slot values when they differ); a glob gives { name = value }.
+-- table of per-slot values when they differ); a glob gives { name = value },
+-- which prints its entries (tostring).
 function M.read(reg, key, values, drive)
   local exact = reg.by_name[key]        -- (a name of its own: no list of matches made)
   if exact then return value_of(exact, values, drive) end
   local found = reg:match(key)              -- (a glob: by_name holds every name)
   if #found == 0 then return nil end
-  local out = {}
-  for _, e in ipairs(found) do out[e.name] = value_of(e, values, drive) end
-  return out
+  local out, names = {}, {}
+  for i, e in ipairs(found) do out[e.name], names[i] = value_of(e, values, drive), e.name end
+  return setmetatable(out, { __tostring = glob_read_text, names = names })
 end
 
 --- A proxy table over a registry: t[key] reads, t[key] = v assigns, pairs()

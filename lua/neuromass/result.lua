@@ -1,6 +1,6 @@
 --- Results of a run: the recorded columns (t, then VAR.NODE), read as Lua
 -- arrays with res:get(var, node) or res:matrix(var), written with
--- res:write_csv(path), sonified with res:write_audio(path, opts) (audio.lua)
+-- res:write_csv(path) (the BOLD with res:write_bold(path)), sonified with res:write_audio(path, opts) (audio.lua)
 -- or drawn with res:plot(opts) (plot.lua).
 local outputs = require "neuromass.outputs"
 local check = require "neuromass._check"
@@ -80,10 +80,11 @@ function M.bold_rows(rows)
 end
 
 --- A result; `dry` marks the result of `neuromass info`, which integrates
--- nothing: it has no rows and its writers write nothing.
+-- nothing: it has no rows and its writers write nothing.  Scripts read it
+-- as res.dry (true or false) to say so rather than claim a file written.
 function M.new(model, cols, data, sampling_dt, dry)
   local self = setmetatable({ model = model, columns = cols.names, variables = cols.vars,
-                              data = data, sampling_dt = sampling_dt, index = {}, dry = dry },
+                              data = data, sampling_dt = sampling_dt, index = {}, dry = dry == true },
                             Result)
   for c, name in ipairs(cols.names) do self.index[name] = c - 1 end
   return self
@@ -100,12 +101,13 @@ end
 -- run that streamed its output to files.
 function M.no_data_reason(self)
   if rawget(self, "data") or rawget(self, "dry") then return nil end
+  local bold = rawget(self, "BOLD") ~= nil and "; its BOLD is res.BOLD, written by res:write_bold(path)" or ""
   if #self.columns == 1 then
     return "nothing was kept in memory (the run recorded no variable: record = {}; " ..
-           "name the variables to keep in 'record')"
+           "name the variables to keep in 'record'" .. bold .. ")"
   end
   return "nothing was kept in memory (the run streamed its output to files; pass " ..
-         "'record' to keep variables too)"
+         "'record' to keep variables too" .. bold .. ")"
 end
 
 local function need_data(self, level)
@@ -251,6 +253,18 @@ function Result:nodes(var)
   return nodes
 end
 
+-- Writes the rows `data` (an engine result) under `header` to the user's
+-- `path` for method `what` (its name in messages): resolved against --out,
+-- the outputs checked, nothing written under neuromass info.  Errors at `level`.
+local function written(self, what, path, data, header, level)
+  local full = outputs.resolve(path, level + 1, what .. "'s path")
+  if self.dry then return full end
+  outputs.check(what, level + 1, { { path = full, given = path } })
+  local ok, failure = data:write_csv(full, header)
+  if not ok then error(what .. ": " .. outputs.failure_text(failure), level + 1) end
+  return full
+end
+
 --- res:write_csv(path) -> the path written: the recorded columns as CSV
 -- (header t,VAR.NODE,...; t in ms with 12 digits, values to round-trip),
 -- written under a temporary name and renamed when complete.  `path` is a
@@ -267,11 +281,27 @@ function Result:write_csv(path)
                         "'sampling_dt' = %s ms), so there is nothing to write", check.show(self.duration),
                         check.show(self.sampling_dt)), 2)
   end
-  local full = outputs.resolve(path, 2, "write_csv's path")
-  if self.dry then return full end
-  outputs.check("write_csv", 2, { { path = full, given = path } })
-  local ok, failure = self.data:write_csv(full, self.columns)
-  if not ok then error("write_csv: " .. outputs.failure_text(failure), 2) end
+  local full = written(self, "write_csv", path, self.data, self.columns, 2)   -- (not a tail call: levels)
+  return full
+end
+
+--- res:write_bold(path) -> the path written: the BOLD the run kept (res.t_BOLD,
+-- res.BOLD) as the CSV output.bold streams (header t_BOLD,BOLD_<node>,...;
+-- t_BOLD in ms with 12 digits, values to round-trip), written as write_csv
+-- writes (path relative to --out, "-" stdout, a temporary name renamed when
+-- complete).  Errors at the caller's line: a path that is not a string, a
+-- run without BOLD, one shorter than BOLD's first sample, and write_csv's.
+function Result:write_bold(path)
+  if type(path) ~= "string" then error("write_bold: expected a path, got " .. check.show(path), 2) end
+  if rawget(self, "BOLD") == nil then
+    error("write_bold: the run computed no BOLD (run{ bold = true }, or bold = { variable = ... })", 2)
+  end
+  if not self.dry and #self.t_BOLD == 0 then
+    error(string.format("write_bold: the run gave no BOLD sample ('duration' = %s ms; BOLD is sampled every " ..
+                        "2 s), so there is nothing to write", check.show(self.duration)), 2)
+  end
+  local header = require("neuromass.run.bold").header { nodes = self.BOLD_nodes }
+  local full = written(self, "write_bold", path, rawget(self, "bold_data"), header, 2)
   return full
 end
 

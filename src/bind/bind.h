@@ -165,6 +165,8 @@ const char *nmL_signal_name(int signo);
 ** cannot be allocated); once the run has ended, nmL_result_ended makes the
 ** result at index i read them and returns their size in bytes. */
 nm_kept *nmL_result_new(lua_State *L, size_t cols);
+/* Pushes a result that owns the rows of `k` (freed with it). */
+void nmL_result_push_kept(lua_State *L, nm_kept *k);
 size_t nmL_result_ended(lua_State *L, int i);
 /* The rows of the result at index i: rows x cols doubles, row-major. */
 const double *nmL_result_rows(lua_State *L, int i, size_t *rows, size_t *cols);

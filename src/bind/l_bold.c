@@ -7,7 +7,10 @@
 **
 **   core.bold{ dt =, scale = {...}, offset = {...}, signals = {...} } -> bold
 **       one node per signal (0-based signal indices, fed in this order)
-**   bold:take() -> t_BOLD {n}, BOLD {N rows of n}: the rows of its last run
+**   bold:take() -> t_BOLD {n}, BOLD {N rows of n}, rows: the rows of its last
+**       run, as tables and as a result (neuromass.Result: t_BOLD, BOLD_0, ...)
+**       that takes them over (res:write_bold writes it): once taken, empty
+**       tables and nil
 **   bold:samples() -> samples consumed since it was made
 **   bold:state(i) -> X, F, Q, V of node i (0-based)
 **   core.bold_count(dt, n_steps) -> the samples a fresh run of n_steps steps
@@ -94,7 +97,11 @@ static int bold_take(lua_State *L)
     }
     lua_rawseti(L, -2, (lua_Integer)c);
   }
-  return 2;
+  nm_kept *k = lb->kept;
+  lb->kept = NULL;                            /* the result's now */
+  if (k) nmL_result_push_kept(L, k);
+  else lua_pushnil(L);
+  return 3;
 }
 
 

@@ -37,6 +37,17 @@ nm_kept *nmL_result_new(lua_State *L, size_t cols)
 }
 
 
+void nmL_result_push_kept(lua_State *L, nm_kept *k)
+{
+  LResult *r = lua_newuserdatauv(L, sizeof *r, 0);
+  memset(r, 0, sizeof *r);
+  r->k = k;                                   /* (owned before the metatable can free it) */
+  luaL_setmetatable(L, NM_RESULT_MT);
+  r->data = nm_kept_rows(k, &r->rows, &r->cols);
+  r->stride = r->cols;
+}
+
+
 size_t nmL_result_ended(lua_State *L, int i)
 {
   LResult *r = luaL_checkudata(L, i, NM_RESULT_MT);

@@ -248,6 +248,11 @@ static double weighted_cov(const double *x, double mx, const double *y, double m
 int nm_weighted_correlation(const double *x, const double *y, const double *w, size_t n,
                             double *r, nm_error *err)
 {
+  /* A negative weight is no weight: it can push the result out of [-1, 1]. */
+  for (size_t k = 0; k < n; k++)
+    if (w[k] < 0)
+      return nm_fail(err, NM_EINVAL, "weighted_correlation: w[%zu] = %g is negative; weights must be "
+                     ">= 0", k + 1, w[k]);
   double *tmp = alloc_doubles(n + 1, 1, "weighted_correlation", err);
   if (!tmp) return NM_ENOMEM;
   double sw = nm_pairwise_sum(w, n, 1);

@@ -720,7 +720,8 @@ double nm_pearson(const double *x, const double *y, size_t n);
 ** of two n x n matrices, into *r.  NM_ENOMEM only. */
 int nm_matrix_correlation(const double *m1, const double *m2, size_t n, double *r,
                           nm_error *err);
-/* weighted_correlation: c(x,y) / sqrt(c(x,x) c(y,y)), c the w-weighted covariance. */
+/* weighted_correlation: c(x,y) / sqrt(c(x,x) c(y,y)), c the w-weighted covariance.
+   A negative weight is NM_EINVAL (naming the first, 1-based). */
 int nm_weighted_correlation(const double *x, const double *y, const double *w, size_t n,
                             double *r, nm_error *err);
 

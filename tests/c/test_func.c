@@ -137,6 +137,11 @@ static void test_corr(void)
   nm_weighted_correlation(y, z, w, 5, &r, &err);
   CHECK(fabs(r - 1) < 1e-15, "weighted_correlation: a zero weight ignores the off-line point");
   CHECK(fabs(nm_pearson(y, z, 5) - 1) > 1e-4, "pearson: the off-line point counts without weights");
+  const double wneg[] = { 1, 1, -1, 1, 1 };
+  r = 7;
+  CHECK(nm_weighted_correlation(y, z, wneg, 5, &r, &err) == NM_EINVAL && r == 7 &&
+        strstr(err.why, "w[3] = -1 is negative") != NULL,
+        "weighted_correlation: a negative weight is refused, naming the first");
 }
 
 

@@ -284,6 +284,28 @@ describe("BOLD errors", function()
       "scale * (x + offset) per node; variables: x, y)")
   end)
 
+  it("on masses with r_mean_EXC (kHz) suggests what docs/bold.md advises: r_mean_EXC, scale = 1000", function()
+    -- (before: the first variable, I_mu_EXC, scale = 1)
+    local aln, thalamus = nm.models.aln, nm.models.thalamus
+    local net = nm.network { name = "ALN + thalamus", label = "Mixed", nodes = { aln.node { seed = 0 }, thalamus.node() },
+                             connectivity = { { 0, 0 }, { 0, 0 } },
+                             sync = function(n)
+                               local rate = n:additive("r_mean_EXC")
+                               return { network_exc_exc = rate, network_inh_exc = rate,
+                                        network_exc_exc_sq = n:additive("r_mean_EXC", { matrix = "square" }) }
+                             end }
+    local m = nm.model(net)
+    raises_here(function() m:run { duration = 10, bold = true } end,
+      "run: 'bold = true': model 'Mixed' declares no BOLD input; name the variable to feed, e.g. " ..
+      "bold = { variable = \"r_mean_EXC\", scale = 1000 } (its rate in kHz, fed in Hz as aln.network does) " ..
+      "(BOLD sees scale * (x + offset) per node; variables: I_mu_EXC, ")
+    -- the suggestion runs, on both nodes, and is what aln.network declares
+    local res = m:run { duration = 2100, dt = 0.1, record = {}, bold = { variable = "r_mean_EXC", scale = 1000 } }
+    assert.same({ 0, 1 }, res.BOLD_nodes)
+    local declared = nm.model(aln.network({ { 0 } }, { { 0 } })).default_bold
+    assert.same({ variable = "r_mean_EXC", scale = 1000, offset = 0 }, declared)
+  end)
+
   it("names a misspelt variable, a bad scale, an unknown key", function()
     local m = fhn()
     raises_here(function() m:run { duration = 10, bold = { variable = "xx" } } end,
@@ -333,6 +355,31 @@ describe("BOLD output", function()
     assert.equals(3, csv.rows)
     for i = 0, 2 do assert.same(res.BOLD[i + 1], csv.cols["BOLD_" .. i]) end
     assert.same({ 0.1, 2000.1, 4000.1 }, csv.cols.t_BOLD)
+  end)
+
+  it("res:write_bold writes a kept BOLD byte for byte as output.bold; after record = {} too", function()
+    -- (before: a BOLD-only run's BOLD could not be saved: write_csv said "nothing was kept")
+    local dir = h.scratch()
+    local m = fhn()
+    local res = m:run { duration = 4100, record = {}, bold = true, output = { bold = dir .. "/streamed.csv" } }
+    assert.equals(dir .. "/kept.csv", res:write_bold(dir .. "/kept.csv"))
+    assert.equals(h.read(dir .. "/streamed.csv"), h.read(dir .. "/kept.csv"))
+    assert.same({ "t_BOLD", "BOLD_0" }, h.read_csv(dir .. "/kept.csv").header)
+    assert.equals(3, h.read_csv(dir .. "/kept.csv").rows)
+    raises_here(function() res:write_csv(dir .. "/x.csv") end,
+                "result: nothing was kept in memory (the run recorded no variable: record = {}; name the " ..
+                "variables to keep in 'record'; its BOLD is res.BOLD, written by res:write_bold(path))")
+    -- each result keeps its own run's rows: a continued run's are the next ones
+    local more = m:run { duration = 2000, continue = true, record = {}, bold = true }
+    more:write_bold(dir .. "/more.csv")
+    assert.same({ 6000.1 }, h.read_csv(dir .. "/more.csv").cols.t_BOLD)
+    res:write_bold(dir .. "/again.csv")
+    assert.equals(h.read(dir .. "/streamed.csv"), h.read(dir .. "/again.csv"))
+    raises_here(function() m:run { duration = 10 }:write_bold(dir .. "/no.csv") end,
+                "write_bold: the run computed no BOLD (run{ bold = true }")
+    raises_here(function() res:write_bold(3) end, "write_bold: expected a path, got 3")
+    raises_here(function() res:write_bold(dir .. "/none/b.csv") end, "write_bold")
+    assert.is_nil(io.open(dir .. "/none/b.csv"))
   end)
 
   it("a failed run keeps the complete BOLD rows as <stem>.partial.csv", function()
@@ -420,7 +467,9 @@ describe("issue 11: BOLD declarations, large steps, failed runs, dry runs", func
   it("neuromass info: a dry BOLD run has every field a real one has (BOLD_nodes, dt, duration)", function()
     local real = nm.models.fhn.native {}:run { duration = 4000, bold = true }
     local names = {}
-    for k in pairs(real) do if k ~= "data" then names[#names + 1] = k end end   -- (the rows)
+    for k in pairs(real) do
+      if k ~= "data" and k ~= "bold_data" then names[#names + 1] = k end   -- (the rows)
+    end
     table.sort(names)
     local dir = h.scratch()
     local script = dir .. "/dry.lua"
@@ -428,7 +477,7 @@ describe("issue 11: BOLD declarations, large steps, failed runs, dry runs", func
 local nm = require "neuromass"
 local res = nm.models.fhn.native {}:run { duration = 4000, bold = true }
 local names = {}
-for k in pairs(res) do if k ~= "dry" then names[#names + 1] = k end end
+for k in pairs(res) do names[#names + 1] = k end
 table.sort(names)
 print(table.concat(names, " "))
 print(table.concat(res.BOLD_nodes, " "), res.dt, res.duration)

@@ -1177,6 +1177,25 @@ solo:run { duration = 1 }
                   "  N_0.Osc_0.k = 2\n", out)
   end)
 
+  -- (before: <2x2 matrix>, "THLMnode_1.local_delays = nil", each noise channel twice (input_0 and
+  -- input_0.type), and "wrote thalamocortical.csv" though nothing was written)
+  it("on the thalamocortical example: small matrices' numbers, no nil, a channel once, no claimed write", function()
+    local dir = scratch()
+    local status, out, err = nm("info", h.top .. "/examples/thalamocortical.lua", "--out", dir .. "/o")
+    assert.equals(0, status, err)
+    assert.truthy(out:find("\n  ALNThlmNet.connectivity = { { 0, 0.15 }, { 1.2, 0 } }\n" ..
+                           "  ALNThlmNet.delays = { { 0, 13 }, { 13, 0 } }\n", 1, true), out)
+    assert.truthy(out:find("\n  ALNThlmNet.THLMnode_1.local_connectivity = { { 0, 5 }, { 3, 25 } }\n", 1, true), out)
+    assert.is_nil(out:find("= nil", 1, true), out)
+    assert.is_nil(out:find(".type =", 1, true), out)
+    -- four channels (ALN E and I, TCR, TRN), each on one line
+    assert.equals(4, select(2, out:gsub("%.input_0 = OrnsteinUhlenbeckProcess\n", "")), out)
+    assert.truthy(out:find("\n  ALNThlmNet.THLMnode_1.TCR_0.input_0 = OrnsteinUhlenbeckProcess\n", 1, true), out)
+    assert.equals(0, select(2, out:gsub("wrote ", "")), out)
+    assert.truthy(out:find("\nwould write " .. dir .. "/o/thalamocortical.csv\n", 1, true), out)
+    assert_no_output(dir .. "/o")
+  end)
+
   it("runs scripts that read their results: runs return empty results", function()
     local dir = scratch()
     local script = dir .. "/reads.lua"

@@ -4,18 +4,12 @@
 -- delays and refuses real ones naming their source and what removes them
 -- (lua/neuromass/run/delay_units.lua, compile.lua, run/plan.lua).
 local nm = require "neuromass"
+local h = require "helpers"
 
 local C = { { 0, 1 }, { 1, 0 } }
 
 -- The warnings written while f runs (io.stderr captured), and f's results.
-local function warned(f)
-  local got, saved = {}, io.stderr
-  io.stderr = { write = function(_, ...) got[#got + 1] = table.concat({ ... }) end }  -- luacheck: ignore 122
-  local ok, a = pcall(f)
-  io.stderr = saved  -- luacheck: ignore 122 (put back)
-  assert(ok, a)
-  return table.concat(got), a
-end
+local warned = h.warned
 
 local function fhn(Dmat, signalV)
   return nm.models.fhn.native { Cmat = C, Dmat = Dmat, signalV = signalV, sigma_ou = 0 }

@@ -315,6 +315,11 @@ describe("nm.func errors, at the user's line", function()
           "nm%.func%.fc: ts must be a matrix %(an array of rows%), got a table with no rows %(it has the field Cmat%)")
     fails(function() nm.func.weighted_correlation({ 1, 2 }, { 1, 2 }, { 1 }) end,
           "nm%.func%.weighted_correlation: x, y and w must have the same length, got 2, 2 and 1")
+    -- (before: taken; a negative weight can give a "correlation" outside [-1, 1], or NaN)
+    fails(function() nm.func.weighted_correlation({ 1, 2, 4 }, { 1, 3, 2 }, { 1, 1, -1 }) end,
+          "nm%.func%.weighted_correlation: w%[3%] = %-1 is negative; weights must be >= 0")
+    fails(function() nm.func.weighted_correlation({ 1, 2, 4 }, { 1, 3, 2 }, { 1, -0.5, -1 }) end,
+          "nm%.func%.weighted_correlation: w%[2%] = %-0%.5 is negative")
     fails(function() nm.func.matrix_correlation({ { 1, 2 } }, { { 1, 2 } }) end,
           "nm%.func%.matrix_correlation: M1 must be a square matrix, got 1 x 2")
     fails(function() nm.func.matrix_correlation({ { 1 } }, { { 1, 2 }, { 3, 4 } }) end,

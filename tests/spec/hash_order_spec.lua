@@ -78,8 +78,8 @@ describe("what a user sees", function()
     -- the stated order: flat aliases, then OU states, then structural values, each sorted
     assert.truthy(first:find("  K_gl = 0.6\n  sigma_ou = 0\n  tau_ou = 5\n  x_ou_mean = 0\n  y_ou_mean = 0\n" ..
                              "  xs_init = [^\n]*\n  ys_init = [^\n]*\n  x_ou = 0\n  y_ou = 0\n" ..
-                             "  connectivity = <1x1 matrix>\n  delays = <1x1 matrix>\n  Cmat = <1x1 matrix>\n" ..
-                             "  Dmat = <1x1 matrix>\n  coupling = diffusive\n  lengthMat = <1x1 matrix>\n" ..
+                             "  connectivity = { { 0 } }\n  delays = { { 0 } }\n  Cmat = { { 0 } }\n" ..
+                             "  Dmat = { { 0 } }\n  coupling = diffusive\n  lengthMat = { { 0 } }\n" ..
                              "  signalV = 20\n"), first)
     -- each error names the first bad key in that order
     for _, said in ipairs {

@@ -83,7 +83,17 @@ function M.read_ics(path)
   return t.cols
 end
 
---- Runs a shell command; returns exit status, stdout, stderr.
+--- What f() wrote on io.stderr (the library's warnings), and its result;
+-- f must succeed.
+function M.warned(f)
+  local got, saved = {}, io.stderr
+  io.stderr = { write = function(_, ...) got[#got + 1] = table.concat({ ... }) end }  -- luacheck: ignore 122
+  local ok, a = pcall(f)
+  io.stderr = saved  -- luacheck: ignore 122 (put back)
+  assert(ok, a)
+  return table.concat(got), a
+end
+
 --- The message of f(...), which must fail (as text).
 function M.error_of(f, ...)
   local ok, err = pcall(f, ...)

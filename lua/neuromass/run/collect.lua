@@ -145,8 +145,9 @@ function M.finish(self, o, plan, out, r, failure, level)
   local res = result.new(self, o.cols, plan.keep and r or nil, o.dt * o.every)
   res.dt, res.duration = plan.sim_dt, o.duration
   if plan.bold then
-    local t_BOLD, rows = plan.bold:take()       -- this run's rows (run/bold.lua)
+    local t_BOLD, rows, kept = plan.bold:take()   -- this run's rows (run/bold.lua)
     res.t_BOLD, res.BOLD = t_BOLD, rows and result.bold_rows(rows)
+    res.bold_data = kept                          -- (for res:write_bold)
     res.BOLD_nodes = o.bold.nodes
   end
   if out.au then

