@@ -5,24 +5,19 @@ local core = require "neuromass.core"
 local outputs = require "neuromass.outputs"
 local sidecar_file = require "neuromass.audio.sidecar"
 local fail = require("neuromass.audio.check").fail
-local host = require("neuromass.context").get
 
-local ipairs, string, io, os, math, warn = ipairs, string, io, os, math, warn
+local ipairs, string, os, math = ipairs, string, os, math
 local check = require "neuromass._check"
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
 
 -- Under the executable warnings go to stderr (unless --quiet), as the run's
--- own; in a plain Lua they go through warn() (off unless the user turns it on).
+-- own; in a plain Lua they go through warn() (off unless the user turns it on):
+-- check.warning, the one wording.
 -- Either way they are also returned in the report.
 local function emit_warnings(what, list)
-  local h = host()
-  if h and h.quiet then return end
-  for _, w in ipairs(list) do
-    if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n")
-    else warn(what .. ": " .. w) end
-  end
+  for _, w in ipairs(list) do check.warning(what, w) end
 end
 
 --- write.finish(what, level, writer, path, c, p[, partial, commit_also]) -> report.

@@ -7,7 +7,7 @@ local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local thin = require "neuromass.plot.thin"
 
-local string, table, math, ipairs, io, warn = string, table, math, ipairs, io, warn
+local string, table, math, ipairs = string, table, math, ipairs
 local host = require("neuromass.context").get
 
 local M = {}
@@ -212,7 +212,7 @@ local function warn_gaps(what, src, chosen, ylabel)
       local w = string.format("node %d's %s: %d of its %s %s %s, not drawn (gaps in its line)",
                               src.nodes[r], ylabel, bad, check.nouns(total, "value"), bad == 1 and "is" or "are",
                               args.not_drawn(beyond))
-      if h then io.stderr:write("neuromass: warning: ", what, ": ", w, "\n") else warn(what .. ": " .. w) end
+      check.warning(what, w)
     end
   end
 end
