@@ -684,7 +684,8 @@ describe("sonification", function()
       assert.is_false(exists(dir .. "/b.wav"))
     end)
 
-    it("sonify refuses a CSV whose first column is not t, naming it; a BOLD CSV as BOLD (2 s samples)", function()
+    it("sonify refuses a CSV whose first column is not t, naming it; a BOLD CSV as BOLD (2 s samples), an " ..
+       "exploration's table as one", function()
       write_file(dir .. "/bold.csv", "t_BOLD,BOLD_0,BOLD_1\n0.1,0,1\n2000.1,0.5,0.7\n")
       local status, _, err = sonify(q(dir .. "/bold.csv") .. " -o " .. q(dir .. "/bold.wav"))
       assert.equals(1, status)
@@ -695,7 +696,14 @@ describe("sonification", function()
       assert.equals(1, status)
       assert.matches("neuromass: sonify: '[^']*time%.csv' does not look like a neuromass CSV %(its first " ..
                      "column is 'time', expected 't'%)\n", err)
-      assert.is_false(exists(dir .. "/bold.wav") or exists(dir .. "/time.wav"))
+      -- (an exploration's table said "does not look like a neuromass CSV", as neuromass plot's did)
+      write_file(dir .. "/results.csv", "point,K_gl,seed,m,status\n1,0.1,7,2,ok\n")
+      status, _, err = sonify(q(dir .. "/results.csv") .. " -o " .. q(dir .. "/results.wav"))
+      assert.equals(1, status)
+      assert.matches("'[^']*results%.csv' is an exploration's results table %(columns point, %.%.%., status%), " ..
+                     "not a run's CSV: sonify a point's own run, which a BoxSearch with save = { \"csv\" } writes " ..
+                     "as points/<i>/result%.csv in its folder", err)
+      assert.is_false(exists(dir .. "/bold.wav") or exists(dir .. "/time.wav") or exists(dir .. "/results.wav"))
     end)
 
     it("refuses outputs that are one file, before writing anything", function()

@@ -109,11 +109,18 @@ function M.run(argv)
   if not reader then error(err.message, 0) end
   local first = reader:name(0)
   if first ~= "t" then
-    reader:close()          -- (the reader answers nothing once closed: its first name is read before)
+    local names = {}         -- (the reader answers nothing once closed: its names are read before)
+    for c = 0, reader:columns() - 1 do names[c + 1] = reader:name(c) end
+    reader:close()
     if first == "t_BOLD" then
       error(string.format("'%s' holds BOLD (its first column is 't_BOLD'), one sample every 2 s: too slow " ..
                           "to hear; sonify expects a result CSV (first column 't' in ms, then VAR.NODE " ..
                           "columns, e.g. from output = { csv = ... }); draw BOLD with neuromass plot", input), 0)
+    end
+    if require("neuromass.explore.table").is_header(names) then
+      error(string.format("'%s' is an exploration's results table (columns point, ..., status), not a run's " ..
+                          "CSV: sonify a point's own run, which a BoxSearch with save = { \"csv\" } writes as " ..
+                          "points/<i>/result.csv in its folder", input), 0)
     end
     error(string.format("'%s' does not look like a neuromass CSV (its first column is '%s', " ..
                         "expected 't')", input, tostring(first)), 0)
