@@ -258,11 +258,26 @@ local function plain(name, nargs)
   end
 end
 
+-- The one value of every entry above the diagonal of the n x n matrix m (a
+-- table of rows), or nil when they differ, one is NaN, or m is no such table.
+local function constant_upper(m, n)
+  if not rows_of(m) then return nil end
+  local v = m[1][2]
+  if v ~= v then return nil end
+  for i = 1, n - 1 do
+    for j = i + 1, n do
+      if m[i][j] ~= v then return nil end
+    end
+  end
+  return v
+end
+
 --- matrix_correlation(M1, M2) -> number: the Pearson correlation of the
 -- entries strictly above the diagonal (row-major) of two square matrices of
 -- the same size, as neurolib's code does (its docstring says "lower").
--- Matrices of 2 x 2 or less hold fewer than 2 such entries: the result is
--- NaN, as neurolib's, with a warning saying why.
+-- Matrices of 2 x 2 or less hold fewer than 2 such entries, and a matrix
+-- whose entries above the diagonal are all one value has no variance: the
+-- result is NaN, as neurolib's, with a warning saying why.
 function M.matrix_correlation(...)
   local a = arguments("matrix_correlation", 2, ...)
   local r = call("matrix_correlation", "matrix_correlation", a[1], a[2])
@@ -271,6 +286,14 @@ function M.matrix_correlation(...)
     check.warning("nm.func.matrix_correlation", string.format("M1 and M2 are %d x %d: %s above the diagonal, " ..
                   "and a correlation needs at least 2: the result is NaN", n, n,
                   n == 2 and "1 entry" or "no entry"))
+  elseif r ~= r and n > 2 then
+    for k, m in ipairs { a[1], a[2] } do
+      local v = constant_upper(m, n)
+      if v then
+        check.warning("nm.func.matrix_correlation", string.format("M%d's entries above the diagonal are all %s: " ..
+                      "they have no variance, so the result is NaN", k, check.number(v)))
+      end
+    end
   end
   return r
 end

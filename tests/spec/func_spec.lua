@@ -462,6 +462,20 @@ describe("nm.func errors, at the user's line", function()
       "least 2: the result is NaN" }, said)
   end)
 
+  it("matrix_correlation of a matrix whose entries above the diagonal are one value warns why it is NaN", function()
+    local flat = { { 1, 0.5, 0.5 }, { 0, 1, 0.5 }, { 0, 0, 1 } }
+    local m3 = { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9 } }
+    local said = warnings(function()
+      local r = nm.func.matrix_correlation(m3, flat)
+      assert.is_true(r ~= r)                              -- (neurolib's NaN, kept)
+      local nan = { { 1, 0 / 0, 0 / 0 }, { 0, 1, 0 / 0 }, { 0, 0, 1 } }
+      r = nm.func.matrix_correlation(m3, nan)             -- (NaN entries: no variance claimed)
+      assert.is_true(r ~= r)
+    end)
+    assert.are.same({ "nm.func.matrix_correlation: M2's entries above the diagonal are all 0.5: they have no " ..
+                      "variance, so the result is NaN" }, said)
+  end)
+
   it("getMeanPowerSpectrum and getPowerSpectrum of (res, var) take dt from the result when not given", function()
     local res = util_fhn()
     local f, P = nm.func.getMeanPowerSpectrum(res, "x", { maxfr = 500, spectrum_windowsize = 0.1 })
