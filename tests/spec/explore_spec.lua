@@ -1448,6 +1448,25 @@ describe("the command line of explorations", function()
     assert.is_nil(e:find("warning", 1, true), e)
   end)
 
+  -- Before: a --set the space varies, given to a finished search's folder, was refused as settings
+  -- other than the rows' ("choose another out"), and a new folder refusing it kept boxsearch.txt
+  -- and exploration.txt.
+  it("a --set the space varies is refused as that before the folder's settings are compared or written", function()
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", SCRIPT)
+    local s, _, e = run(dir, "--set x_ext=1")                     -- a new folder
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set x_ext=1 fixes a parameter the exploration varies"), e)
+    assert.is_nil(io.open(dir .. "/sweep/boxsearch.txt"))
+    assert.is_nil(io.open(dir .. "/sweep/exploration.txt"))
+    s, _, e = run(dir, "")                                          -- the search, whole
+    assert.equals(0, s, e)
+    s, _, e = run(dir, "--set x_ext=1")                             -- every point done: still named as that
+    assert.equals(1, s)
+    assert.truthy(e:find("sweep.lua:%d+: BoxSearch: %-%-set x_ext=1 fixes a parameter the exploration varies"), e)
+    assert.is_nil(e:find("other settings", 1, true), e)
+  end)
+
   it("--set is checked once before any point runs, globs included; one that passes counts as applied under workers",
      function()
     local dir = h.scratch()

@@ -411,15 +411,6 @@ function Search:run()
   local names, rows, parts, files = merge.read(dir, space.names)
   if not files then check.error("BoxSearch: " .. rows, 2) end
   if plan.kind == "load" then return M.results(dir, names, rows, space.n) end
-  -- The rows kept must be of this search's settings (boxsearch.txt: the
-  -- seed, run options, --set), then of its space (check_rows); the
-  -- settings written once the folder is claimed, by every process that
-  -- writes in it (the same text for every task of an array, every worker).
-  local want = M.settings(self, base, h)
-  settings.check("BoxSearch", dir, want, next(rows) ~= nil, false)
-  check_rows(self, rows, base, dir)
-  common.claim_folder("BoxSearch", dir)
-  settings.check("BoxSearch", dir, want, next(rows) ~= nil, true)
   -- A worker of --workers shares the missing points with the others as it
   -- goes (spread.claim); a task of an array takes its slice.
   local shared = plan.worker
@@ -431,22 +422,36 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
-  leftovers.clear(dir, plan, lock, todo)   -- (what killed processes left: temporary files)
   local spread_over = plan.kind == "workers" and #todo > 1
-  if #todo > 0 and (spread_over or (h and h.sets and #h.sets > 0)) then
+  if spread_over or (h and h.sets and #h.sets > 0) then
     -- The user's setup (a parameter the model lacks, a value of the space
     -- it refuses, a --set that names none or one the space varies) checked
-    -- once, on the first missing point's model, rather than failing every
-    -- point or every worker.  (In one process, the values are checked on
-    -- the first point's model before it runs: check_values.)
-    local first = space:point(todo[1])
+    -- once, on the first missing point's model (point 1's when none is
+    -- missing: a --set is still checked), rather than failing every
+    -- point or every worker; before the folder's settings are compared and
+    -- claimed, so that a --set the space forbids is named as that (not as
+    -- settings other than the rows'), and a refused one writes nothing in
+    -- the folder.  (In one process, the values are checked on the first
+    -- point's model before it runs: check_values.)
+    local i1 = todo[1] or 1
+    local first = space:point(i1)
     local built, m = pcall(self.model, first)
     if built then
-      m = common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. todo[1] .. ")")
+      m = common.set_point(m, first, space.names, "BoxSearch", "the space's parameter", " (point " .. i1 .. ")")
       check_values(self, m, first)
       common.check_sets("BoxSearch", m, h, space.names, "space")
     end
   end
+  -- The rows kept must be of this search's settings (boxsearch.txt: the
+  -- seed, run options, --set), then of its space (check_rows); the
+  -- settings written once the folder is claimed, by every process that
+  -- writes in it (the same text for every task of an array, every worker).
+  local want = M.settings(self, base, h)
+  settings.check("BoxSearch", dir, want, next(rows) ~= nil, false)
+  check_rows(self, rows, base, dir)
+  common.claim_folder("BoxSearch", dir)
+  settings.check("BoxSearch", dir, want, next(rows) ~= nil, true)
+  leftovers.clear(dir, plan, lock, todo)   -- (what killed processes left: temporary files)
   local total, before = space.n, space.n - #todo
   if plan.kind == "task" or plan.kind == "mpi" then      -- (the missing points of its slice)
     total, before = 0, 0
