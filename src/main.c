@@ -1021,8 +1021,9 @@ static void warn_near_option(lua_State *L, const char *cmd, char **argv, int at)
 {
   const char *a = argv[at];
   if (strncmp(a, "--", 2) != 0 || !a[2]) return;
+  size_t name = strcspn(a, "=");                 /* (--seeed=3 and --seeed: one word) */
   for (int k = 2; k < at; k++)
-    if (strcmp(argv[k], a) == 0) return;         /* (said at its first) */
+    if (strcspn(argv[k], "=") == name && strncmp(argv[k], a, name) == 0) return;   /* (said at its first) */
   int top = lua_gettop(L);
   if (check_function(L, "nearest") == LUA_OK) {
     lua_pushlstring(L, a, strcspn(a, "="));

@@ -363,6 +363,11 @@ describe("neuromass run examples/fhn_network.lua", function()
                      "'--seed'?): it was passed to the script, in its arg\n" ..
                      "neuromass: warning: '--sets=2' after the script is no option of 'run' (did you mean " ..
                      "'--set'?): it was passed to the script, in its arg\n", err)
+    -- one word with and without a value: one warning (before: one for each spelling)
+    status, out, err = nm("run", dir .. "/a.lua", "--seeed=3", "--sett", "x", "--seeed", "4")
+    assert.equals(0, status, err)
+    assert.are.equal("5\t--seeed=3 --sett x --seeed 4\n", out)
+    assert.are.equal(1, select(2, err:gsub("'%-%-seeed", "")), err)
     status, out, err = nm("info", dir .. "/a.lua", "--quite")
     assert.equals(0, status, err)
     assert.truthy(out:find("--quite", 1, true), out)
