@@ -54,5 +54,8 @@ nm.models.fhn.native {}:run { duration = 10 }
     local status, err = run(wc_then_fhn, "--set", "tau=10")
     assert.are.equal(1, status)
     assert.truthy(err:find("s.lua:2: --set tau: unknown parameter 'tau'", 1, true), err)
+    -- (before: the message read as if no model had 'tau'; it says how to set a later model's)
+    assert.truthy(err:find("(a --set must name a parameter of the first model the script runs; for one that " ..
+                           "only a later model has, set it in the script: model.params[\"tau\"] = ", 1, true), err)
   end)
 end)

@@ -227,7 +227,9 @@ local function apply_host_sets(self, h, level)
     elseif kv.applied then
       lacking[#lacking + 1] = kv[1] .. "=" .. kv[2]
     else
-      error(set_error(kv, err), level + 1)
+      error(set_error(kv, err) .. string.format(" (a --set must name a parameter of the first model the script " ..
+            "runs; for one that only a later model has, set it in the script: model.params[%q] = %s)",
+            kv[1], kv[2]), level + 1)
     end
   end
   if #lacking > 0 then
