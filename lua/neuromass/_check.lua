@@ -44,6 +44,19 @@ function M.user_level(level)
   return l and l - 1 or level
 end
 
+--- check.user_info([fields]) -> info, level: debug.getinfo's table (what
+-- "S" gives, and `fields`, e.g. "l") of the first frame, from the caller up,
+-- that runs the user's code (neither the library nor C), and its level as
+-- the caller counts it (for debug.getlocal); nil when there is none.  The one
+-- walk of the stack for where the user is (errors, messages, the running script).
+function M.user_info(fields)
+  for l = 2, math.huge do
+    local info = debug.getinfo(l, "S" .. (fields or ""))
+    if not info then return nil end
+    if info.what ~= "C" and not M.in_library(info.source) then return info, l - 1 end
+  end
+end
+
 --- error(msg, level) at the user's line: the first frame, from the caller
 -- up, that is not the library's or C.  The library's own levels only guide
 -- error(); this one cannot be fooled by a callback between the user and the

@@ -218,13 +218,8 @@ end
 -- "file:line: " of the user's code running now (the first frame neither the
 -- library's nor C's), or "".
 local function user_position()
-  for l = 3, math.huge do
-    local info = debug.getinfo(l, "Sl")
-    if not info then return "" end
-    if info.what ~= "C" and not check.in_library(info.source) then
-      return string.format("%s:%d: ", info.short_src, info.currentline)
-    end
-  end
+  local info = check.user_info("l")
+  return info and string.format("%s:%d: ", info.short_src, info.currentline) or ""
 end
 
 --- A table whose fields are leaves of kind `kind`, for the names in `names`;

@@ -17,7 +17,7 @@ local context = require "neuromass.context"
 local check = require "neuromass._check"
 local sidecar = require "neuromass.audio.sidecar"
 
-local ipairs, string, debug, type, table, math = ipairs, string, debug, type, table, math
+local ipairs, string, type, table = ipairs, string, type, table
 
 local M = {}
 
@@ -53,14 +53,9 @@ end
 -- The file of the user's script that called into the library: the first
 -- frame on the stack that is neither the library's nor C (nil: none, or a chunk not from a file).
 local function running_script()
-  for l = 2, math.huge do
-    local info = debug.getinfo(l, "S")
-    if not info then return nil end
-    local src = info.source
-    if info.what ~= "C" and not check.in_library(src) then
-      return type(src) == "string" and src:sub(1, 1) == "@" and src:sub(2) or nil
-    end
-  end
+  local info = check.user_info()
+  local src = info and info.source
+  return type(src) == "string" and src:sub(1, 1) == "@" and src:sub(2) or nil
 end
 
 --- outputs.name_problem(path[, ext]) -> nil, or what is wrong with the file name of

@@ -54,12 +54,8 @@ end
 -- the names the line reads; "" when none is found (a field read nil, or the
 -- source cannot be read).
 function M.nil_reads()
-  local level, info
-  for l = 2, math.huge do
-    info = debug.getinfo(l, "Slf")
-    if not info then return "" end
-    if info.what ~= "C" and not check.in_library(info.source) then level = l; break end
-  end
+  local info, level = check.user_info("lf")
+  if not info then return "" end
   local lines = M.lines(info.func)
   local line = lines and lines[info.currentline]
   if not line then return "" end

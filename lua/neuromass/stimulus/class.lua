@@ -6,8 +6,8 @@
 local core = require "neuromass.core"
 local check = require "neuromass._check"
 
-local type, ipairs, pairs, getmetatable, rawget, rawset, string, table, tostring, math, debug =
-      type, ipairs, pairs, getmetatable, rawget, rawset, string, table, tostring, math, debug
+local type, ipairs, pairs, getmetatable, rawget, rawset, string, table, tostring, math =
+      type, ipairs, pairs, getmetatable, rawget, rawset, string, table, tostring, math
 
 local M = {}
 
@@ -32,14 +32,8 @@ local function next_serial() serial = serial + 1; return serial end
 --- "file:line" of the first caller outside the library: where the user made
 -- the stimulus, for errors found later (at as_array or at a run).
 local function user_site()
-  for level = 3, 40 do
-    local info = debug.getinfo(level, "Sl")
-    if not info then break end
-    if info.what ~= "C" and not check.in_library(info.source) then
-      return info.short_src .. ":" .. (info.currentline or 0)
-    end
-  end
-  return "?"
+  local info = check.user_info("l")
+  return info and info.short_src .. ":" .. (info.currentline or 0) or "?"
 end
 
 -- A number as the shortest text that reads back as it.
