@@ -540,7 +540,7 @@ function Evolution:run()
   end
   local plan = spread.plan(h, ordinal)
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or mpi.warning_pass(plan),
                                          plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)

@@ -405,7 +405,7 @@ function Search:run()
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or mpi.warning_pass(plan),
                                          plan.worker and workers.report_tally or nil)
   if plan.kind ~= "load" then common.claim_folder("BoxSearch", dir, true) end
   local names, rows, parts, files = merge.read(dir, space.names)
