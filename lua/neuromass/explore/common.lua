@@ -130,11 +130,22 @@ end
 
 -- The explorations running in this process, innermost last: for each, the
 -- models (weak keys: a fresh model per point is not kept alive) whose
--- parameters set_point set, each with the values they had before.
+-- parameters set_point set, each with the values they had before, its
+-- kind (BoxSearch, Evolution) and base seed, and whether a model's own
+-- seed was warned about.
 local keeping = {}
 
---- common.keep_models() -> a to-be-closed value: while it is open (an
--- exploration's run()), the first time common.set_point sets a point's
+--- common.base_seed(run, h) -> the exploration's base seed (its points'
+-- seeds derive from it): --seed (h.seed of the host context h), else
+-- run.seed (the exploration's run options), else 0.  A model's own seed
+-- (native{ seed = 5 }) is not it: set_point warns about one that differs.
+function M.base_seed(run, h)
+  return (h and h.seed) or run.seed or 0
+end
+
+--- common.keep_models(what, base) -> a to-be-closed value: while it is open (an
+-- exploration's run(); what: "BoxSearch" or "Evolution", base: its base
+-- seed, common.base_seed), the first time common.set_point sets a point's
 -- values on a model, the values that model had for those parameters (every
 -- entry of its registry that each name or glob matches) are recorded, and
 -- closing it (the run returning, failing or stopped) puts them back on
@@ -142,12 +153,13 @@ local keeping = {}
 -- `return aln` of the docs) is left as it was before the exploration,
 -- whichever points this process set on it: the last point's on one core,
 -- the first missing point's when workers computed them, none on a resume.
-function M.keep_models()
+function M.keep_models(what, base)
   local saved = setmetatable({}, { __mode = "k" })
-  keeping[#keeping + 1] = saved
+  local entry = { models = saved, what = what, base = base }
+  keeping[#keeping + 1] = entry
   return setmetatable({}, { __close = function()
     for k = #keeping, 1, -1 do
-      if keeping[k] == saved then table.remove(keeping, k) end
+      if keeping[k] == entry then table.remove(keeping, k) end
     end
     for m, before in pairs(saved) do
       for _, kv in ipairs(before) do pcall(function() m.params[kv[1]] = kv[2] end) end
@@ -158,7 +170,8 @@ end
 -- Records, for the innermost exploration running (keep_models), the values
 -- model m has for the parameters `names` match, unless it has them already.
 local function note_model(m, names)
-  local saved = keeping[#keeping]
+  local entry = keeping[#keeping]
+  local saved = entry and entry.models
   if not saved or saved[m] then return end
   local before, seen = {}, {}
   saved[m] = before
@@ -172,6 +185,26 @@ local function note_model(m, names)
   end
 end
 
+-- Warns, once for the innermost exploration running (in a worker process:
+-- to the script's process, which writes it once), when model m has a seed of
+-- its own (native{ seed = 5 }: m.default_seed, what seeds a plain m:run())
+-- other than the exploration's base seed: the points' seeds derive from the
+-- base alone, so that seed would silently seed none of their runs' noise (it
+-- still draws a random initial state, as it did at construction).  (Only while the
+-- exploration's one-time warnings are gathered: Evolution's setup model,
+-- built before, is checked again by its points'.)
+local function note_seed(m)
+  local entry = keeping[#keeping]
+  if not entry or entry.warned or not warnings.exploring() then return end
+  local own = m.default_seed
+  if math.type(own) ~= "integer" or own == entry.base then return end
+  entry.warned = true
+  warnings.once(nil, "explore own seed", string.format(
+    "%s: the model's own seed %d (its constructor's 'seed', which seeds a plain model:run's noise) does not " ..
+    "seed the points' runs: their seeds derive from the exploration's base seed, here %d (--seed, else run.seed, " ..
+    "else 0); give run = { seed = %d } (or --seed %d) to explore from it", entry.what, own, entry.base, own, own))
+end
+
 --- common.set_point(m, point, names, what, noun, at) -> m, the model that
 -- model(point) returned, with m.params[NAME] = point[NAME] for each of
 -- `names` (parameter names or globs).  The user's setup is wrong when m is
@@ -183,6 +216,7 @@ function M.set_point(m, point, names, what, noun, at)
     check.error(string.format("%s: model(point) must return a model, got %s%s", what, check.show(m), at or ""), 2)
   end
   note_model(m, names)        -- (its values put back when the exploration ends: keep_models)
+  note_seed(m)
   for _, name in ipairs(names) do
     local set, err = pcall(function() m.params[name] = point[name] end)
     if not set then check.error(string.format("%s: %s '%s': %s", what, noun, name, bare(err)), 2) end

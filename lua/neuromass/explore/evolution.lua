@@ -519,9 +519,9 @@ end
 function Evolution:run()
   evolutions = evolutions + 1
   -- (a model that model(point) shares gets its values back as the fit ends, however it ends)
-  local _ <close> = common.keep_models()
-  local ordinal = -evolutions
   local h = context.get()
+  local _ <close> = common.keep_models("Evolution", common.base_seed(self.run_opts, h))
+  local ordinal = -evolutions
   local params = self.params
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
@@ -534,13 +534,13 @@ function Evolution:run()
     local dir = common.info_folder("Evolution", self.out)
     if dir then
       refuse_foreign(dir)
-      log_of(self, dir, (h and h.seed) or self.run_opts.seed or 0, h, false)
+      log_of(self, dir, common.base_seed(self.run_opts, h), h, false)
     end
     return { point = point_of(params, mid), fitness = nil, dry = true }
   end
   local plan = spread.plan(h, ordinal)
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or mpi.warning_pass(plan),
                                          plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
@@ -551,7 +551,7 @@ function Evolution:run()
     common.claim_folder("Evolution", dir)
   end
   leftovers.clear(dir, plan, lock)   -- (what killed processes left: temporary files)
-  local base = (h and h.seed) or self.run_opts.seed or 0
+  local base = common.base_seed(self.run_opts, h)
   local share = share_of(self.evaluations, self.restarts)
   if plan.kind == "task" then         -- the restarts' blocks and seed, for `neuromass explore --merge`
     local e, r, seed = merge.restarts(dir)

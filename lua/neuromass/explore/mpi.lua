@@ -193,13 +193,35 @@ function M.exit_aborts(fn)
   if not ok then error(err, 0) end
 end
 
+-- The one-time warnings this rank's runs gave in the exploration running
+-- (rank 1 and up: M.warning_pass), { { key, text } }, until gathered.
+local held = {}
+
+--- mpi.warning_pass(plan) -> for an MPI rank other than 0, the `pass` of
+-- warnings.exploration: it holds the rank's one-time warnings for
+-- M.gather_warnings, so that rank 0 writes each kind once for the job; nil
+-- for rank 0 or another plan (which write their own).
+function M.warning_pass(plan)
+  if plan.kind ~= "mpi" or plan.task == 0 then return nil end
+  held = {}
+  return function(key, text) held[#held + 1] = { key, text } end
+end
+
 --- mpi.gather_warnings(plan): the counted warnings of every rank's runs
 -- (run/warnings.lua: warnings.take) added to rank 0's, which writes their
 -- sum as its exploration ends (the other ranks write none): the same line
--- as from one process.  Collective.
+-- as from one process; and the one-time warnings the other ranks held
+-- (M.warning_pass), which rank 0 writes unless it wrote that kind already.
+-- Collective.
 function M.gather_warnings(plan)
-  local all = M.gather_rows({ [plan.task + 1] = warnings.take() })
-  if all then for _, t in pairs(all) do warnings.add(t) end end
+  local mine = { tallies = warnings.take(), once = held }
+  held = {}
+  local all = M.gather_rows({ [plan.task + 1] = mine })
+  if not all then return end
+  for _, t in pairs(all) do
+    warnings.add(t.tallies)
+    for _, kt in ipairs(t.once) do warnings.once(nil, kt[1], kt[2]) end
+  end
 end
 
 --- mpi.stopped(plan) -> the text naming the other ranks that received a stop

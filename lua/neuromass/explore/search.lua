@@ -379,8 +379,8 @@ function Search:run()
   ordinal = ordinal + 1
   values_checked[self] = nil
   -- (a model that model(point) shares gets its values back as the search ends, however it ends)
-  local _ <close> = common.keep_models()
   local h = context.get()
+  local _ <close> = common.keep_models("BoxSearch", common.base_seed(self.run_opts, h))
   local space = self.space
   if h and h.mode == "info" then
     local p1 = space:point(1)
@@ -391,7 +391,7 @@ function Search:run()
     if dir then
       local _, rows, _, files = merge.read(dir, space.names)
       if not files then check.error("BoxSearch: " .. rows, 2) end
-      local base = (h and h.seed) or self.run_opts.seed or 0
+      local base = common.base_seed(self.run_opts, h)
       settings.check("BoxSearch", dir, M.settings(self, base, h), next(rows) ~= nil, false)
       check_rows(self, rows, base, dir)
     end
@@ -400,12 +400,12 @@ function Search:run()
     return res
   end
   local dir = common.folder("BoxSearch", self.out)
-  local base = (h and h.seed) or self.run_opts.seed or 0
+  local base = common.base_seed(self.run_opts, h)
   local plan = spread.plan(h, ordinal)
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
-  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or nil,
+  local _ <close> = warnings.exploration(plan.worker and workers.report_warning or mpi.warning_pass(plan),
                                          plan.worker and workers.report_tally or nil)
   if plan.kind ~= "load" then common.claim_folder("BoxSearch", dir, true) end
   local names, rows, parts, files = merge.read(dir, space.names)

