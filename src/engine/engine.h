@@ -173,5 +173,8 @@ size_t nm_grow_cap(size_t cap, size_t first, size_t have, size_t more, size_t si
 /* numpy's pairwise summation (np.sum, np.mean) of a[0], a[stride], ...
 ** (n values): the analysis functions sum as numpy does (analysis_sum.c). */
 double nm_pairwise_sum(const double *a, size_t n, size_t stride);
+/* The same sum of a[k] * s (each term scaled before it is added; s = 1 is
+** nm_pairwise_sum): the correlations' sums of data scaled by a power of two. */
+double nm_pairwise_sum_scaled(const double *a, size_t n, size_t stride, double s);
 
 #endif

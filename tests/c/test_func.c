@@ -145,6 +145,49 @@ static void test_corr(void)
 }
 
 
+/* x (n values) times 2^e, exactly. */
+static void scaled(const double *x, size_t n, int e, double *out)
+{
+  for (size_t k = 0; k < n; k++) out[k] = ldexp(x[k], e);
+}
+
+/* Data near 1e300 (squares overflow), near 1e-300 (squares underflow) and
+** near 1e100 (a product of two variances overflows) correlate as the same
+** data near 1 does, to the bit: a power of two scales every sum exactly. */
+static void test_corr_range(void)
+{
+  nm_error err = { 0 };
+  const double x[] = { 1, 2, 3, 4, 5, 2, 1, 2, 1, 4, 3, 6, 1, 0 };
+  const double m1[] = { 1, 2, 3, 2, 1, 5, 3, 5, 1 }, m2[] = { 1, 3, 2, 3, 1, 7, 2, 7, 1 };
+  const double w[] = { 1, 1, 2, 1, 1, 1, 1 };
+  double c[4], fcd[4], r, big[14], bm1[9], bm2[9], bw[7], bc[4], bfcd[4], br;
+  nm_fc(x, 2, 7, c, &err);
+  nm_fcd(x, 2, 7, 3, 2, fcd, &err);
+  nm_matrix_correlation(m1, m2, 3, &r, &err);
+  const int es[] = { 997, -1000, 330 };
+  for (int i = 0; i < 3; i++) {
+    scaled(x, 14, es[i], big);
+    scaled(m1, 9, es[i], bm1);
+    scaled(m2, 9, es[i], bm2);
+    nm_fc(big, 2, 7, bc, &err);
+    CHECK(memcmp(c, bc, sizeof c) == 0 && c[1] > 0.8, "fc: rows times 2^%d correlate as the rows (%.17g, %.17g)",
+          es[i], c[1], bc[1]);
+    nm_fcd(big, 2, 7, 3, 2, bfcd, &err);
+    CHECK(memcmp(fcd, bfcd, sizeof fcd) == 0, "fcd: rows times 2^%d give the rows' FCD (%.17g, %.17g)",
+          es[i], fcd[1], bfcd[1]);
+    nm_matrix_correlation(bm1, bm2, 3, &br, &err);
+    CHECK(br == r, "matrix_correlation: matrices times 2^%d (%.17g, %.17g)", es[i], r, br);
+    double wr, bwr, bwr2;
+    nm_weighted_correlation(x, x + 7, w, 7, &wr, &err);
+    nm_weighted_correlation(big, big + 7, w, 7, &bwr, &err);
+    scaled(w, 7, es[i], bw);
+    nm_weighted_correlation(x, x + 7, bw, 7, &bwr2, &err);
+    CHECK(bwr == wr && bwr2 == wr && wr > 0.8,
+          "weighted_correlation: x, y or w times 2^%d (%.17g, %.17g, %.17g)", es[i], wr, bwr, bwr2);
+  }
+}
+
+
 static void test_ks(void)
 {
   nm_error err = { 0 };
@@ -214,6 +257,7 @@ int main(void)
   test_gaussian();
   test_welch();
   test_corr();
+  test_corr_range();
   test_ks();
   test_kuramoto();
   return test_summary();
