@@ -79,35 +79,13 @@ static double clip1(double v)
   return v;
 }
 
-/* The power of two 2^-e that brings max |x_k| = f 2^e (f in [0.5, 1)) near 1,
-** for data whose squares, sums of squares or products of variances would
-** overflow (|x| near 1e300) or underflow (near 1e-200): a correlation is the
-** same for x scaled by it, and a power of two scales every sum and product
-** exactly.  1 (no scaling, numpy's numbers to the bit) when the magnitudes lie
-** within 2^-200 .. 2^200, when x is all zero, or when it holds an inf or a NaN
-** (left to give what numpy gives); e is kept within +-1021 so that 2^-e is a
-** normal number. */
-static double unit_scale(const double *x, size_t n)
-{
-  double m = 0.0;
-  for (size_t k = 0; k < n; k++) {
-    double a = fabs(x[k]);
-    if (!(a <= DBL_MAX)) return 1.0;
-    if (a > m) m = a;
-  }
-  int e;
-  frexp(m, &e);
-  if (m == 0.0 || (e >= -200 && e <= 200)) return 1.0;
-  return ldexp(1.0, e > 1021 ? -1021 : e < -1021 ? 1021 : -e);
-}
-
-/* Rows of x (n x t, rows `stride` apart), each scaled by its unit_scale and
+/* Rows of x (n x t, rows `stride` apart), each scaled by its nm_unit_scale and
 ** centred on its numpy mean, into xct, transposed (t x n: column i is row i). */
 static void centre_rows(const double *x, size_t n, size_t t, size_t stride, double *xct)
 {
   for (size_t i = 0; i < n; i++) {
     const double *r = x + i * stride;
-    double s = unit_scale(r, t);
+    double s = nm_unit_scale(r, t);
     double mean = nm_pairwise_sum_scaled(r, t, 1, s) / (double)t;
     for (size_t k = 0; k < t; k++) xct[k * n + i] = r[k] * s - mean;
   }
@@ -221,7 +199,7 @@ int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t steps
 
 double nm_pearson(const double *x, const double *y, size_t n)
 {
-  double sx = unit_scale(x, n), sy = unit_scale(y, n);
+  double sx = nm_unit_scale(x, n), sy = nm_unit_scale(y, n);
   double mx = nm_pairwise_sum_scaled(x, n, 1, sx) / (double)n;
   double my = nm_pairwise_sum_scaled(y, n, 1, sy) / (double)n;
   double sxy = 0.0, sxx = 0.0, syy = 0.0;
@@ -284,8 +262,8 @@ int nm_weighted_correlation(const double *x, const double *y, const double *w, s
                      ">= 0", k + 1, w[k]);
   double *tmp = alloc_doubles(n + 1, 1, "weighted_correlation", err);
   if (!tmp) return NM_ENOMEM;
-  double ws = unit_scale(w, n);
-  scaled_pair px = { x, w, unit_scale(x, n), ws }, py = { y, w, unit_scale(y, n), ws };
+  double ws = nm_unit_scale(w, n);
+  scaled_pair px = { x, w, nm_unit_scale(x, n), ws }, py = { y, w, nm_unit_scale(y, n), ws };
   double sw = nm_pairwise_sum_scaled(w, n, 1, ws);
   double mx = weighted_mean(px, n, sw, tmp), my = weighted_mean(py, n, sw, tmp);
   double cxy = weighted_cov(px, mx, py, my, n, sw, tmp);

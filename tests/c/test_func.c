@@ -116,6 +116,24 @@ static void test_welch(void)
   for (size_t b = 0; b < nb; b++) if (b < 118 || b > 122) far = fmax(far, Py[b]);
   printf("# welch, 9973 samples: the largest power away from bin 120: %.3g\n", far);
   CHECK(far < 1e-20, "welch, 9973 samples: no leakage far from the sinusoid");
+  /* Data near 1e300 or 1e-300 (squares beyond a double) normalises as data near 1 does, to
+  ** the bit; times 2^505 (its squares beyond a double, its power not) the power is 2^1010 times. */
+  static double big[2 * N], Pn[600], Pb[600];
+  st = nm_mean_power_spectrum(x, 2, 999, 1.0, 1000, 0.5, 1, f, Pn, &nb, &err);
+  const int es[] = { 997, -1000, 505 };
+  for (int i = 0; i < 3; i++) {
+    for (int k = 0; k < 2 * 999; k++) big[k] = ldexp(x[k], es[i]);
+    size_t nbb;
+    nm_mean_power_spectrum(big, 2, 999, 1.0, 1000, 0.5, 1, f, Pb, &nbb, &err);
+    CHECK(nbb == nb && memcmp(Pn, Pb, nb * sizeof *Pn) == 0,
+          "welch, normalize: the series times 2^%d (bin 6: %.17g, %.17g)", es[i], Pn[6], Pb[6]);
+  }
+  nm_mean_power_spectrum(x, 2, 999, 1.0, 1000, 0.5, 0, f, Pn, &nb, &err);
+  nm_mean_power_spectrum(big, 2, 999, 1.0, 1000, 0.5, 0, f, Pb, &nb, &err);
+  int same = 1;
+  for (size_t b = 0; b < nb; b++) same = same && Pb[b] == ldexp(Pn[b], 1010);
+  CHECK(same && Pn[6] > 1, "welch: the series times 2^505 has 2^1010 times the power (bin 6: %.17g, %.17g)",
+        Pn[6], Pb[6]);
 }
 
 
