@@ -73,6 +73,12 @@ unsigned long long nm_bold_grid_count(double dt, unsigned long long n_steps)
 }
 
 
+double nm_bold_step(double dt)
+{
+  return (double)ndt_of(dt) * dt;
+}
+
+
 nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
                      const long *signal, nm_error *err)
 {
