@@ -4,6 +4,8 @@
 #ifndef nm_engine_h
 #define nm_engine_h
 
+#include <math.h>
+
 #include "nm.h"
 
 /* The engine's one error channel is nm_error (nm.h, status.c): nm_fail
@@ -169,6 +171,11 @@ void *nm_grow(void *arr_ptr, size_t *n, size_t size);
 ** when have + more elements, or their bytes, cannot be counted in a size_t:
 ** the caller keeps its array and says which array was too large. */
 size_t nm_grow_cap(size_t cap, size_t first, size_t have, size_t more, size_t size);
+
+/* v as a message shows it with %g: a NaN without its sign bit, which prints
+** "nan" (0.0 / 0.0 carries it on x86, and %g shows "-nan"; bind.h's
+** nmL_pushvalue is the same rule for values handed to Lua). */
+static inline double nm_shown(double v) { return v != v ? fabs(v) : v; }
 
 /* numpy's pairwise summation (np.sum, np.mean) of a[0], a[stride], ...
 ** (n values): the analysis functions sum as numpy does (analysis_sum.c). */
