@@ -454,10 +454,15 @@ end
 
 -- The sampling step (ms) of the data read from a result (`src`, arguments'
 -- { res, var }) when dt is not given: its sampling_dt, or for "BOLD" the
--- spacing of res.t_BOLD.
+-- engine's BOLD step at the run's dt (NDt * dt: the difference of two
+-- t_BOLD, g * dt apart, can be an ulp off, 2000.0000000000002, and then
+-- int(spectrum_windowsize * 1000 / dt) is a sample short), else the spacing
+-- of res.t_BOLD.
 local function result_dt(name, src)
   local res, var = src.res, src.var
   if var == "BOLD" then
+    local step = rawget(res, "dt")
+    if type(step) == "number" and step > 0 and step <= 4000 then return core.bold_step(step) end
     local t = rawget(res, "t_BOLD")
     if type(t) ~= "table" or type(t[2]) ~= "number" then
       fail(name, "dt is not given and the result's BOLD has fewer than 2 samples to take it from: give dt " ..

@@ -15,6 +15,7 @@
 **   bold:state(i) -> X, F, Q, V of node i (0-based)
 **   core.bold_count(dt, n_steps) -> the samples a fresh run of n_steps steps
 **       of dt (ms) gives (nm_bold_grid_count)
+**   core.bold_step(dt) -> the ms between BOLD samples at step dt (nm_bold_step)
 */
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,15 @@ void nmL_bold_partial(lua_State *L, const nmL_bold_run *br)
 }
 
 
+static int bold_step(lua_State *L)
+{
+  double dt = luaL_checknumber(L, 1);
+  luaL_argcheck(L, dt > 0 && dt <= 4000.0, 1, "a dt from 0 to 4000 ms");
+  lua_pushnumber(L, nm_bold_step(dt));
+  return 1;
+}
+
+
 static int bold_count(lua_State *L)
 {
   double dt = luaL_checknumber(L, 1);
@@ -312,4 +322,6 @@ void nmL_open_bold(lua_State *L)
   lua_setfield(L, -2, "bold");
   lua_pushcfunction(L, bold_count);
   lua_setfield(L, -2, "bold_count");
+  lua_pushcfunction(L, bold_step);
+  lua_setfield(L, -2, "bold_step");
 }

@@ -79,14 +79,15 @@ static double clip1(double v)
   return v;
 }
 
-/* Rows of x (n x t, rows `stride` apart) centred on their numpy means into
-** xct, transposed (t x n: column i is row i). */
+/* Rows of x (n x t, rows `stride` apart), each scaled by its nm_unit_scale and
+** centred on its numpy mean, into xct, transposed (t x n: column i is row i). */
 static void centre_rows(const double *x, size_t n, size_t t, size_t stride, double *xct)
 {
   for (size_t i = 0; i < n; i++) {
     const double *r = x + i * stride;
-    double mean = nm_pairwise_sum(r, t, 1) / (double)t;
-    for (size_t k = 0; k < t; k++) xct[k * n + i] = r[k] - mean;
+    double s = nm_unit_scale(r, t);
+    double mean = nm_pairwise_sum_scaled(r, t, 1, s) / (double)t;
+    for (size_t k = 0; k < t; k++) xct[k * n + i] = r[k] * s - mean;
   }
 }
 
@@ -198,11 +199,12 @@ int nm_fcd(const double *ts, size_t n, size_t t, size_t windowsize, size_t steps
 
 double nm_pearson(const double *x, const double *y, size_t n)
 {
-  double mx = nm_pairwise_sum(x, n, 1) / (double)n;
-  double my = nm_pairwise_sum(y, n, 1) / (double)n;
+  double sx = nm_unit_scale(x, n), sy = nm_unit_scale(y, n);
+  double mx = nm_pairwise_sum_scaled(x, n, 1, sx) / (double)n;
+  double my = nm_pairwise_sum_scaled(y, n, 1, sy) / (double)n;
   double sxy = 0.0, sxx = 0.0, syy = 0.0;
   for (size_t k = 0; k < n; k++) {
-    double a = x[k] - mx, b = y[k] - my;
+    double a = x[k] * sx - mx, b = y[k] * sy - my;
     sxy += a * b;
     sxx += a * a;
     syy += b * b;
@@ -230,17 +232,22 @@ int nm_matrix_correlation(const double *m1, const double *m2, size_t n, double *
 }
 
 
+/* x and w as weighted_correlation sums them: x[k] * x_scale, w[k] * w_scale
+** (their unit_scale; its result doesn't change under either). */
+typedef struct { const double *x, *w; double xs, ws; } scaled_pair;
+
 /* Σ w·x / Σ w, numpy's sums; tmp: n scratch values. */
-static double weighted_mean(const double *x, const double *w, size_t n, double sw, double *tmp)
+static double weighted_mean(scaled_pair p, size_t n, double sw, double *tmp)
 {
-  for (size_t k = 0; k < n; k++) tmp[k] = x[k] * w[k];
+  for (size_t k = 0; k < n; k++) tmp[k] = p.x[k] * p.xs * (p.w[k] * p.ws);
   return nm_pairwise_sum(tmp, n, 1) / sw;
 }
 
-static double weighted_cov(const double *x, double mx, const double *y, double my,
-                           const double *w, size_t n, double sw, double *tmp)
+static double weighted_cov(scaled_pair px, double mx, scaled_pair py, double my, size_t n,
+                           double sw, double *tmp)
 {
-  for (size_t k = 0; k < n; k++) tmp[k] = w[k] * (x[k] - mx) * (y[k] - my);
+  for (size_t k = 0; k < n; k++)
+    tmp[k] = px.w[k] * px.ws * (px.x[k] * px.xs - mx) * (py.x[k] * py.xs - my);
   return nm_pairwise_sum(tmp, n, 1) / sw;
 }
 
@@ -255,11 +262,13 @@ int nm_weighted_correlation(const double *x, const double *y, const double *w, s
                      ">= 0", k + 1, w[k]);
   double *tmp = alloc_doubles(n + 1, 1, "weighted_correlation", err);
   if (!tmp) return NM_ENOMEM;
-  double sw = nm_pairwise_sum(w, n, 1);
-  double mx = weighted_mean(x, w, n, sw, tmp), my = weighted_mean(y, w, n, sw, tmp);
-  double cxy = weighted_cov(x, mx, y, my, w, n, sw, tmp);
-  double cxx = weighted_cov(x, mx, x, mx, w, n, sw, tmp);
-  double cyy = weighted_cov(y, my, y, my, w, n, sw, tmp);
+  double ws = nm_unit_scale(w, n);
+  scaled_pair px = { x, w, nm_unit_scale(x, n), ws }, py = { y, w, nm_unit_scale(y, n), ws };
+  double sw = nm_pairwise_sum_scaled(w, n, 1, ws);
+  double mx = weighted_mean(px, n, sw, tmp), my = weighted_mean(py, n, sw, tmp);
+  double cxy = weighted_cov(px, mx, py, my, n, sw, tmp);
+  double cxx = weighted_cov(px, mx, px, mx, n, sw, tmp);
+  double cyy = weighted_cov(py, my, py, my, n, sw, tmp);
   *r = cxy / sqrt(cxx * cyy);
   free(tmp);
   return NM_OK;

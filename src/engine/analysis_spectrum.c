@@ -77,8 +77,9 @@ static int welch_init(welch *w, size_t m, nm_error *err)
   return NM_OK;
 }
 
-/* Adds the averaged periodogram of x (n >= m samples) to P[0 .. m/2]. */
-static int welch_add(welch *w, const double *x, size_t n, double *P,
+/* Adds the averaged periodogram of x * sc (n >= m samples; sc a power of two)
+** to P[0 .. m/2]. */
+static int welch_add(welch *w, const double *x, double sc, size_t n, double *P,
                      nm_error *err)
 {
   size_t m = w->m, half = m / 2, step = m - half;
@@ -87,8 +88,8 @@ static int welch_add(welch *w, const double *x, size_t n, double *P,
   if (!acc) return nm_fail(err, NM_ENOMEM, "power spectrum: out of memory");
   for (size_t k = 0; k < K; k++) {
     const double *s = x + k * step;
-    double mean = nm_pairwise_sum(s, m, 1) / (double)m;
-    for (size_t i = 0; i < m; i++) w->seg[i] = w->win[i] * (s[i] - mean);
+    double mean = nm_pairwise_sum_scaled(s, m, 1, sc) / (double)m;
+    for (size_t i = 0; i < m; i++) w->seg[i] = w->win[i] * (s[i] * sc - mean);
     fftw_execute(w->plan);
     for (size_t b = 0; b < nb; b++) {
       double re = w->bins[b][0], im = w->bins[b][1];
@@ -149,19 +150,26 @@ int nm_mean_power_spectrum(const double *ts, size_t rows, size_t n, double dt, d
     st = nm_fail(err, NM_ENOMEM, "power spectrum: out of memory");
     goto done;
   }
-  /* getMeanPowerSpectrum: each row's spectrum added in turn, then / rows. */
+  /* getMeanPowerSpectrum: each row's spectrum added in turn, then / rows;
+  ** of the data scaled into range (|x| near 1e300 has squares beyond a
+  ** double) and scaled back (exactly) unless normalised. */
+  double sc = nm_unit_scale(ts, rows * n);
+  int e;
+  frexp(sc, &e);
   for (size_t r = 0; r < rows; r++) {
     if (nm_analysis_stopped()) {
       st = nm_analysis_fail_stopped(err, "power spectrum");
       goto done;
     }
     memset(one, 0, nb * sizeof *one);
-    st = welch_add(&w, ts + r * n, n, one, err);
+    st = welch_add(&w, ts + r * n, sc, n, one, err);
     if (st != NM_OK) goto done;
     for (size_t b = 0; b < nb; b++) sum[b] += one[b];
   }
   for (size_t b = 0; b < kept; b++) P[b] = sum[b] / (double)rows;
   if (normalize) normalise(P, kept);
+  else if (sc != 1.0)
+    for (size_t b = 0; b < kept; b++) P[b] = ldexp(P[b], -2 * (e - 1));   /* sc = 2^(e-1) */
   *n_bins = kept;
 done:
   free(sum); free(one);

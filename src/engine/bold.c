@@ -73,6 +73,12 @@ unsigned long long nm_bold_grid_count(double dt, unsigned long long n_steps)
 }
 
 
+double nm_bold_step(double dt)
+{
+  return (double)ndt_of(dt) * dt;
+}
+
+
 nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *offset,
                      const long *signal, nm_error *err)
 {
@@ -87,7 +93,7 @@ nm_bold *nm_bold_new(size_t n, double dt, const double *scale, const double *off
     double sc = scale ? scale[i] : 1.0, of = offset ? offset[i] : 0.0;
     if (!isfinite(sc) || !isfinite(of)) {
       nm_fail(err, NM_EINVAL, "BOLD input %zu: scale %g and offset %g "
-                          "must be finite", i, sc, of);
+                          "must be finite", i, nm_shown(sc), nm_shown(of));
       return NULL;
     }
   }
@@ -156,9 +162,8 @@ void nm_bold_attach(nm_bold *b, nm_recorder *out)
 /* A non-finite value reached BOLD: node i at time t (ms); `what` names it. */
 static int bold_nonfinite(nm_bold *b, double t, size_t i, const char *what, double v)
 {
-  /* (fabs: a NaN prints as "nan", never "-nan") */
   nm_fail(&b->err, NM_ENONFINITE, "the BOLD %s of node %zu became %g at t = %.15g ms", what, i,
-          isnan(v) ? fabs(v) : v, t);
+          nm_shown(v), t);
   b->err.t = t;
   b->err.signal = (long)i;
   return NM_ENONFINITE;

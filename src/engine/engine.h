@@ -4,6 +4,8 @@
 #ifndef nm_engine_h
 #define nm_engine_h
 
+#include <math.h>
+
 #include "nm.h"
 
 /* The engine's one error channel is nm_error (nm.h, status.c): nm_fail
@@ -170,8 +172,25 @@ void *nm_grow(void *arr_ptr, size_t *n, size_t size);
 ** the caller keeps its array and says which array was too large. */
 size_t nm_grow_cap(size_t cap, size_t first, size_t have, size_t more, size_t size);
 
+/* v as a message shows it with %g: a NaN without its sign bit, which prints
+** "nan" (0.0 / 0.0 carries it on x86, and %g shows "-nan"; bind.h's
+** nmL_pushvalue is the same rule for values handed to Lua). */
+static inline double nm_shown(double v) { return v != v ? fabs(v) : v; }
+
 /* numpy's pairwise summation (np.sum, np.mean) of a[0], a[stride], ...
 ** (n values): the analysis functions sum as numpy does (analysis_sum.c). */
 double nm_pairwise_sum(const double *a, size_t n, size_t stride);
+/* The same sum of a[k] * s (each term scaled before it is added; s = 1 is
+** nm_pairwise_sum): the correlations' sums of data scaled by a power of two. */
+double nm_pairwise_sum_scaled(const double *a, size_t n, size_t stride, double s);
+/* The power of two 2^-e that brings max |x_k| = f 2^e (f in [0.5, 1)) near 1,
+** for data whose squares, sums of squares or products of variances would
+** overflow (|x| near 1e300) or underflow (near 1e-200): a correlation, or a
+** normalised spectrum, is the same for x scaled by it, and a power of two
+** scales every sum and product exactly.  1 (no scaling: numpy's numbers to the
+** bit) when the magnitudes lie within 2^-200 .. 2^200, when x is all zero, or
+** when it holds an inf or a NaN (left to give what numpy gives); e is kept
+** within +-1021 so that 2^-e is a normal number. */
+double nm_unit_scale(const double *x, size_t n);
 
 #endif

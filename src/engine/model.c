@@ -270,7 +270,7 @@ int nm_model_add_clamp(nm_model *m, long sig, double lo, double hi)
                          "%zu, from 0)", sig, m->n_state);
   if (!(lo <= hi))
     return nm_model_fail(m, NM_EINVAL, "clamp of signal %ld: the range [%g, %g] is empty or not a "
-                         "number (needs lo <= hi)", sig, lo, hi);
+                         "number (needs lo <= hi)", sig, nm_shown(lo), nm_shown(hi));
   nm_clamp *c = nm_grow(&m->clamps, &m->n_clamps, sizeof *c);
   if (!c) return nm_model_fail(m, NM_ENOMEM, "clamp: out of memory");
   c->sig = sig; c->lo = lo; c->hi = hi;
@@ -286,7 +286,7 @@ int nm_model_add_wrap(nm_model *m, long sig, double period)
                          "%zu, from 0)", sig, m->n_state);
   if (!(period > 0 && period < INFINITY))
     return nm_model_fail(m, NM_EINVAL, "wrap of signal %ld: the period is %g; it must be a "
-                         "positive finite number", sig, period);
+                         "positive finite number", sig, nm_shown(period));
   nm_wrap *w = nm_grow(&m->wraps, &m->n_wraps, sizeof *w);
   if (!w) return nm_model_fail(m, NM_ENOMEM, "wrap: out of memory");
   w->sig = sig; w->period = period;
@@ -341,7 +341,7 @@ static int check_axis(nm_model *m, const char *which, double first, double step,
         (last - first) / step <= 9007199254740992.0))
     return nm_model_fail(m, NM_EINVAL, "table: the %s axis (first %g, step %g, last %g) needs "
                          "finite values, a positive step, last > first and at most 2^53 steps "
-                         "from first to last", which, first, step, last);
+                         "from first to last", which, nm_shown(first), nm_shown(step), nm_shown(last));
   return NM_OK;
 }
 

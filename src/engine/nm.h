@@ -808,6 +808,9 @@ unsigned long long nm_bold_samples(const nm_bold *b);   /* consumed so far */
 unsigned long long nm_bold_every(const nm_bold *b);     /* NDt */
 /* How many samples a fresh run of n_steps steps of dt (ms) gives BOLD. */
 unsigned long long nm_bold_grid_count(double dt, unsigned long long n_steps);
+/* The time between BOLD samples at step dt (ms): NDt * dt, NDt = round(2000 / dt)
+** (not the difference of two sample times, which can be an ulp off: 2000.0000000000002). */
+double nm_bold_step(double dt);
 /* Node i's state: X, F, Q, V. */
 void nm_bold_state(const nm_bold *b, size_t i, double xfqv[4]);
 /* Why it failed, in words (nm_strerror(status) when nothing was recorded). */

@@ -400,7 +400,7 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   nm_error_clear(&m->err);
   if (!(dt > 0 && dt < INFINITY)) {
     if (status) *status = NM_EINVAL;
-    nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", dt);
+    nm_model_fail(m, NM_EINVAL, "dt must be a positive finite number (ms), got %g", nm_shown(dt));
     return NULL;
   }
   int simd, coupling_simd;   /* simd.c's one reading for every kernel of this simulation */
@@ -569,7 +569,7 @@ static int check_opts(nm_sim *s, const nm_run_opts *o)
     return nm_sim_fail(s, NM_EINVAL, "the adaptive integrator %s has no reset", T->name);
   if (!(o->rtol >= 0 && o->rtol < INFINITY) || !(o->atol >= 0 && o->atol < INFINITY))
     return nm_sim_fail(s, NM_EINVAL, "rtol and atol must be finite and not negative (got %g, %g)",
-                       o->rtol, o->atol);
+                       nm_shown(o->rtol), nm_shown(o->atol));
   if (T->adaptive && !(o->rtol > 0 && o->atol > 0))
     return nm_sim_fail(s, NM_EINVAL, "the adaptive integrator %s needs rtol and atol above 0 "
                        "(got %g, %g)", T->name, o->rtol, o->atol);

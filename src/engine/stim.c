@@ -144,7 +144,7 @@ static int fail(builder *b, size_t node, int code, double duration)
   };
   if (b->err) {
     nm_fail(b->err, NM_EINVAL, "stimulus: node %zu (a request of %g ms at dt = %g ms): %s", node,
-            duration, b->dt, text[code]);
+            nm_shown(duration), nm_shown(b->dt), text[code]);
     b->err->node = (long)node;
     b->err->code = code;
     b->err->duration = duration;

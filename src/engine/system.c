@@ -526,7 +526,7 @@ long nm_sim_first_nonfinite(const nm_sim *s, size_t v0, size_t v1)
 
 int nm_sim_nonfinite(nm_sim *s, double t, long sig)
 {
-  nm_sim_fail(s, NM_ENONFINITE, "signal %ld became %g at t = %.15g ms", sig, s->V[sig], t);
+  nm_sim_fail(s, NM_ENONFINITE, "signal %ld became %g at t = %.15g ms", sig, nm_shown(s->V[sig]), t);
   s->err.t = t;
   s->err.signal = sig;
   return NM_ENONFINITE;

@@ -116,6 +116,24 @@ static void test_welch(void)
   for (size_t b = 0; b < nb; b++) if (b < 118 || b > 122) far = fmax(far, Py[b]);
   printf("# welch, 9973 samples: the largest power away from bin 120: %.3g\n", far);
   CHECK(far < 1e-20, "welch, 9973 samples: no leakage far from the sinusoid");
+  /* Data near 1e300 or 1e-300 (squares beyond a double) normalises as data near 1 does, to
+  ** the bit; times 2^505 (its squares beyond a double, its power not) the power is 2^1010 times. */
+  static double big[2 * N], Pn[600], Pb[600];
+  st = nm_mean_power_spectrum(x, 2, 999, 1.0, 1000, 0.5, 1, f, Pn, &nb, &err);
+  const int es[] = { 997, -1000, 505 };
+  for (int i = 0; i < 3; i++) {
+    for (int k = 0; k < 2 * 999; k++) big[k] = ldexp(x[k], es[i]);
+    size_t nbb;
+    nm_mean_power_spectrum(big, 2, 999, 1.0, 1000, 0.5, 1, f, Pb, &nbb, &err);
+    CHECK(nbb == nb && memcmp(Pn, Pb, nb * sizeof *Pn) == 0,
+          "welch, normalize: the series times 2^%d (bin 6: %.17g, %.17g)", es[i], Pn[6], Pb[6]);
+  }
+  nm_mean_power_spectrum(x, 2, 999, 1.0, 1000, 0.5, 0, f, Pn, &nb, &err);
+  nm_mean_power_spectrum(big, 2, 999, 1.0, 1000, 0.5, 0, f, Pb, &nb, &err);
+  int same = 1;
+  for (size_t b = 0; b < nb; b++) same = same && Pb[b] == ldexp(Pn[b], 1010);
+  CHECK(same && Pn[6] > 1, "welch: the series times 2^505 has 2^1010 times the power (bin 6: %.17g, %.17g)",
+        Pn[6], Pb[6]);
 }
 
 
@@ -142,6 +160,49 @@ static void test_corr(void)
   CHECK(nm_weighted_correlation(y, z, wneg, 5, &r, &err) == NM_EINVAL && r == 7 &&
         strstr(err.why, "w[3] = -1 is negative") != NULL,
         "weighted_correlation: a negative weight is refused, naming the first");
+}
+
+
+/* x (n values) times 2^e, exactly. */
+static void scaled(const double *x, size_t n, int e, double *out)
+{
+  for (size_t k = 0; k < n; k++) out[k] = ldexp(x[k], e);
+}
+
+/* Data near 1e300 (squares overflow), near 1e-300 (squares underflow) and
+** near 1e100 (a product of two variances overflows) correlate as the same
+** data near 1 does, to the bit: a power of two scales every sum exactly. */
+static void test_corr_range(void)
+{
+  nm_error err = { 0 };
+  const double x[] = { 1, 2, 3, 4, 5, 2, 1, 2, 1, 4, 3, 6, 1, 0 };
+  const double m1[] = { 1, 2, 3, 2, 1, 5, 3, 5, 1 }, m2[] = { 1, 3, 2, 3, 1, 7, 2, 7, 1 };
+  const double w[] = { 1, 1, 2, 1, 1, 1, 1 };
+  double c[4], fcd[4], r, big[14], bm1[9], bm2[9], bw[7], bc[4], bfcd[4], br;
+  nm_fc(x, 2, 7, c, &err);
+  nm_fcd(x, 2, 7, 3, 2, fcd, &err);
+  nm_matrix_correlation(m1, m2, 3, &r, &err);
+  const int es[] = { 997, -1000, 330 };
+  for (int i = 0; i < 3; i++) {
+    scaled(x, 14, es[i], big);
+    scaled(m1, 9, es[i], bm1);
+    scaled(m2, 9, es[i], bm2);
+    nm_fc(big, 2, 7, bc, &err);
+    CHECK(memcmp(c, bc, sizeof c) == 0 && c[1] > 0.8, "fc: rows times 2^%d correlate as the rows (%.17g, %.17g)",
+          es[i], c[1], bc[1]);
+    nm_fcd(big, 2, 7, 3, 2, bfcd, &err);
+    CHECK(memcmp(fcd, bfcd, sizeof fcd) == 0, "fcd: rows times 2^%d give the rows' FCD (%.17g, %.17g)",
+          es[i], fcd[1], bfcd[1]);
+    nm_matrix_correlation(bm1, bm2, 3, &br, &err);
+    CHECK(br == r, "matrix_correlation: matrices times 2^%d (%.17g, %.17g)", es[i], r, br);
+    double wr, bwr, bwr2;
+    nm_weighted_correlation(x, x + 7, w, 7, &wr, &err);
+    nm_weighted_correlation(big, big + 7, w, 7, &bwr, &err);
+    scaled(w, 7, es[i], bw);
+    nm_weighted_correlation(x, x + 7, bw, 7, &bwr2, &err);
+    CHECK(bwr == wr && bwr2 == wr && wr > 0.8,
+          "weighted_correlation: x, y or w times 2^%d (%.17g, %.17g, %.17g)", es[i], wr, bwr, bwr2);
+  }
 }
 
 
@@ -214,6 +275,7 @@ int main(void)
   test_gaussian();
   test_welch();
   test_corr();
+  test_corr_range();
   test_ks();
   test_kuramoto();
   return test_summary();

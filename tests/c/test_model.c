@@ -130,7 +130,9 @@ static void test_constraint_and_noise_refusals(void)
   rc = nm_model_add_clamp(m, 0, 1.0, -1.0);
   CHECK_REASON(rc, nm_model_error(m, rc), "a clamp with lo > hi", "clamp of signal 0", "[1, -1]");
   rc = nm_model_add_clamp(m, 1, NAN, 1.0);
-  CHECK_REASON(rc, nm_model_error(m, rc), "a clamp with a NaN bound", "clamp of signal 1", "nan");
+  CHECK_REASON(rc, nm_model_error(m, rc), "a clamp with a NaN bound", "clamp of signal 1", "[nan, 1]");
+  rc = nm_model_add_clamp(m, 1, -NAN, 1.0);    /* (0.0 / 0.0's sign bit: shown "nan", not "-nan") */
+  CHECK_REASON(rc, nm_model_error(m, rc), "a clamp with a negative NaN bound", "clamp of signal 1", "[nan, 1]");
   rc = nm_model_add_wrap(m, -1, 1.0);
   CHECK_REASON(rc, nm_model_error(m, rc), "a wrap of signal -1", "wrap", "signal -1");
   rc = nm_model_add_wrap(m, 0, -2.0);
@@ -307,8 +309,8 @@ static void test_sim_refusals(void)
 {
   nm_model *m = small_model();
   if (!CHECK(m != NULL, "create a model")) return;
-  const double bad[] = { 0.0, -0.5, NAN, INFINITY };
-  const char *const shown[] = { "got 0", "got -0.5", "nan", "got inf" };
+  const double bad[] = { 0.0, -0.5, NAN, INFINITY, -NAN };
+  const char *const shown[] = { "got 0", "got -0.5", "got nan", "got inf", "got nan" };
   for (size_t i = 0; i < COUNT(bad); i++) {
     int status = 0;
     nm_sim *s = nm_sim_new(m, bad[i], 1, &status);
@@ -377,7 +379,7 @@ static void bad_inputs(void)
   test_table_refusals();
   test_program_refusals();
   test_sim_refusals();
-  const double starts[][2] = { { NAN, 1.0 }, { 1.0, 1.0 }, { 1e308, -1e308 } };
+  const double starts[][2] = { { NAN, 1.0 }, { 1.0, 1.0 }, { 1e308, -1e308 }, { -NAN, 1.0 } };
   for (size_t k = 0; k < COUNT(starts); k++) {
     nm_model *m = nm_model_new(2, 0, 0, 0);
     if (!m) return;
@@ -394,8 +396,8 @@ static void bad_inputs(void)
       if (k != 1 || method >= NM_RKF45)      /* fixed steps stay finite on 1 / (1 - t) to 2 ms */
         CHECK(rc != NM_OK, "start %zu, method %d fails (status %d)", k, method, rc);
       if (rc == NM_ENONFINITE)
-        CHECK(strstr(why, "signal ") && strstr(why, " became ") && strstr(why, "at t = "),
-              "a NaN or infinity names the signal, its value and the time: '%s'", why);
+        CHECK(strstr(why, "signal ") && strstr(why, " became ") && strstr(why, "at t = ") && !strstr(why, "-nan"),
+              "a NaN or infinity names the signal, its value (a NaN as nan) and the time: '%s'", why);
     }
     nm_model_free(m);
   }

@@ -488,7 +488,7 @@ describe("nm.func errors, at the user's line", function()
     local one = { res:matrix("x")[1] }
     local single = setmetatable({ sampling_dt = res.sampling_dt }, { __index = { matrix = function() return one end } })
     assert.are.same({ nm.func.getPowerSpectrum(one, res.sampling_dt) }, { nm.func.getPowerSpectrum(single, "x") })
-    -- BOLD: the spacing of t_BOLD
+    -- BOLD of a result that does not say its dt: the spacing of t_BOLD
     local bold = setmetatable({ t_BOLD = { 0.1, 2000.1, 4000.1 } },
                               { __index = { matrix = function() return { { 1, 3, 2 } } end } })
     local six = { maxfr = 1, spectrum_windowsize = 6 }
@@ -497,6 +497,19 @@ describe("nm.func errors, at the user's line", function()
     fails(function() nm.func.getMeanPowerSpectrum(short, "BOLD") end,
           "nm%.func%.getMeanPowerSpectrum: dt is not given and the result's BOLD has fewer than 2 samples to take it " ..
           "from: give dt %(ms between BOLD samples%)$")
+    -- a run's BOLD: its step, round(2000 / dt) * dt, not the difference of two sample times (g * dt:
+    -- 2000.1000000000001 - 0.1 is 2000.0000000000002, with which 20 s windows were 9 samples, not 10)
+    local hopf = nm.models.hopf.native { a = 1 }
+    local run = hopf:run { duration = 40000, dt = 0.1, bold = true, record = {} }
+    assert.are.equal(2000.0000000000002, run.t_BOLD[2] - run.t_BOLD[1])      -- (the test's premise)
+    local twenty = { maxfr = 1, spectrum_windowsize = 20 }
+    assert.are.same({ nm.func.getPowerSpectrum(run, "BOLD", 2000, twenty) }, { nm.func.getPowerSpectrum(run, "BOLD", twenty) })
+    assert.are.same({ nm.func.getMeanPowerSpectrum(run, "BOLD", 2000, twenty) },
+                    { nm.func.getMeanPowerSpectrum(run, "BOLD", twenty) })
+    -- one BOLD sample: the spectrum's own reason
+    local once = hopf:run { duration = 1000, dt = 0.1, bold = true, record = {} }
+    fails(function() nm.func.getPowerSpectrum(once, "BOLD", { spectrum_windowsize = 10 }) end,
+          "nm%.func%.getPowerSpectrum: needs a series of at least 2 samples, got 1$")
     -- an explicit dt wins
     local _, R = nm.func.getMeanPowerSpectrum(res, "x", 2 * res.sampling_dt)
     assert.are_not.same(B, R)

@@ -152,6 +152,36 @@ describe("a long series reaches gnuplot thinned to the figure's pixel columns", 
     for _, p in ipairs(b.d1) do if p[2] == p[2] then finite = finite + 1 end end
     assert.equals(4, finite)
   end)
+
+  it("zscore draws data near 1e200 or 1e-200 as the same data near 1 (no overflowing squares)", function()
+    for _, len in ipairs { 5, 4000 } do           -- drawn whole, and thinned
+      local function zs(scale)
+        local v = {}
+        for k = 1, len do v[k] = (k % 7 + math.sin(k)) * scale end
+        return blocks(script_of(nm.plot.timeseries, { v }, { out = "z.svg", zscore = true })).d1
+      end
+      local want = zs(1)
+      for _, scale in ipairs { 1e200, 1e-200, 1e-310 } do
+        local got = zs(scale)
+        assert.equals(#want, #got)
+        for k, p in ipairs(want) do
+          assert.is_true(math.abs(got[k][2] - p[2]) < 1e-9, string.format("len = %d, scale %g, point %d: %s, want %s",
+                         len, scale, k, tostring(got[k][2]), tostring(p[2])))
+        end
+      end
+    end
+    -- the folder of a streamed CSV (one pass, chunk by chunk) likewise
+    local thin = require "neuromass.plot.thin"
+    local sd = {}
+    for i, scale in ipairs { 1, 1e200, 1e-200, 1e-310 } do
+      local f, x, v = thin.folder(4000, 1000, "line"), {}, {}
+      for k = 1, 4000 do x[k], v[k] = k, (k % 7 + math.sin(k)) * scale end
+      f.add(0, x, v, 2000)
+      f.add(2000, table.move(x, 2001, 4000, 1, {}), table.move(v, 2001, 4000, 1, {}), 2000)
+      sd[i] = f.result().sd / scale
+    end
+    for i = 2, 4 do assert.is_true(math.abs(sd[i] - sd[1]) < 1e-9 * sd[1], tostring(sd[i])) end
+  end)
 end)
 
 describe("a short series is drawn whole, as before the rule", function()

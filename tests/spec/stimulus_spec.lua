@@ -600,6 +600,32 @@ describe("every bad stimulus value is refused at the user's line, in the user's 
     assert.are.equal("", (warned(function() return S.ExponentialInput { inp_max = 1, exp_coef = 30 }:as_array(D, DT) end)))
   end)
 
+  it("a continued run that renders a growing exponential on past its laid-out length warns", function()
+    local warned = h.warned
+    -- exp(5) = 148 times over the first run's 100 ms: quiet; continued to t = 400 ms it is
+    -- exp(20) = 4.9e8 times, with nothing else to say so (a larger one ends the run in NaN)
+    for _, wrap in ipairs { function(e) return e end, function(e) return e + S.StepInput { step_size = 0 } end,
+                            function(e) return S.ConcatenatedStimulus({ S.StepInput { step_size = 0 }, e }, { 1, 1 }) end } do
+      local e = S.ExponentialInput { inp_max = 1e-20, exp_coef = -5 }
+      local m = nm.models.hopf.native { a = 1 }
+      m.params.x_ext = wrap(e)
+      assert.are.equal("", (warned(function() return m:run { duration = 100, dt = 0.1 } end)))
+      local text = warned(function() return m:run { duration = 300, dt = 0.1, continue = true } end)
+      assert.truthy(text:find("exp_coef = -5 is negative, so the curve grows instead of relaxing: it reaches ", 1, true),
+                    text)
+      assert.truthy(text:find("by t = 400 ms of a continued run (its curve is laid out over ", 1, true), text)
+      assert.are.equal("", (warned(function() return m:run { duration = 10, dt = 0.1, continue = true } end)))  -- once
+    end
+    -- a relaxing one, or one that stops at its 'end', is quiet
+    for _, e in ipairs { S.ExponentialInput { inp_max = 1, exp_coef = 5 },
+                         S.ExponentialInput { inp_max = 1e-9, exp_coef = -5, ["end"] = 50 } } do
+      local m = nm.models.hopf.native { a = 1 }
+      m.params.x_ext = e
+      m:run { duration = 100, dt = 0.1 }
+      assert.are.equal("", (warned(function() return m:run { duration = 300, dt = 0.1, continue = true } end)))
+    end
+  end)
+
   it("composites: lists, parts and ratios", function()
     local a, b = S.StepInput { step_size = 1 }, S.StepInput { step_size = 2 }
     refused("SummedStimulus: needs a non-empty list of stimuli", function() S.SummedStimulus {} end)

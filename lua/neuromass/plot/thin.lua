@@ -18,6 +18,20 @@ local drawable = require("neuromass.plot.gnuplot").drawable
 
 local M = {}
 
+local UP, DOWN, STEP = 2.0 ^ 200, 2.0 ^ -200, 2.0 ^ 200
+
+-- unit(a) -> the power of two c that brings a * c (a >= 0) within 2^-200 ..
+-- 2^200, 1 when a is 0 or already there: the sums of (x * c)^2 for |x| <= a
+-- neither overflow (x near 1e200) nor underflow (near 1e-200), and the
+-- scaling is exact, so ordinary data's sums are untouched to the bit.
+local function unit(a)
+  local c = 1.0
+  if a == 0 then return c end
+  while a * c > UP do c = c / STEP end
+  while a * c < DOWN do c = c * STEP end
+  return c
+end
+
 --- thin.columns(width) -> how many bins a panel `width` pixels wide takes
 -- (its pixel columns; a fraction of a pixel rounds down, at least 1).
 function M.columns(width)
@@ -37,7 +51,8 @@ end
 -- samples, NaN when none), n (finite samples), lo, hi (their range), beyond
 -- ({ k, value }: the first finite sample that is not drawable, or nil), mean,
 -- sd (their mean and standard deviation, of the population, from sums
--- shifted by the first finite sample: zscore) }.
+-- shifted by the first finite sample and scaled by a power of two when
+-- beyond 2^±200: zscore) }.
 function M.folder(T, width, kind)
   local n = M.columns(width)
   local line = kind == "line"
@@ -48,8 +63,9 @@ function M.folder(T, width, kind)
   local eb, elast, first_x, lo_k, lo_x, lo_v, hi_k, hi_x, hi_v = 0, 0, nil, nil, nil, nil, nil, nil, nil
   -- the image's bin: its number, last sample, sum and count of finite samples, first and last x
   local ib, ilast, isum, icount, ifirst, ix = 0, 0, 0, 0, nil, nil
-  -- the finite samples: count, range, sums shifted by the first one
-  local count, vmin, vmax, shift, s1, s2 = 0, huge, -huge, nil, 0, 0
+  -- the finite samples: count, range, sums shifted by the first one, of the
+  -- shifted values times c = unit(dmax), dmax their largest magnitude so far
+  local count, vmin, vmax, shift, s1, s2, c, dmax = 0, huge, -huge, nil, 0, 0, 1.0, 0
   local beyond = nil   -- the first finite sample beyond ±LIMIT: { k, value }
   local function flush_line()
     if not lo_k then
@@ -77,6 +93,12 @@ function M.folder(T, width, kind)
         if s > vmax then vmax = s end
         if not shift then shift = s end
         local d = s - shift
+        if math.abs(d) > dmax then
+          dmax = math.abs(d)
+          local nc = unit(dmax)
+          if nc ~= c then s1, s2, c = s1 / c * nc, s2 / c / c * nc * nc, nc end
+        end
+        d = d * c
         s1, s2 = s1 + d, s2 + d * d
       end
       if not line then
@@ -107,11 +129,11 @@ function M.folder(T, width, kind)
     if ib > 0 then flush_image() end
     local mean, var = 0, 0
     if count > 0 then
-      mean = shift + s1 / count
+      mean = shift + s1 / count / c
       var = math.max(0, (s2 - s1 * s1 / count) / count)
     end
     return { pts = line and pts or nil, image = not line and img or nil, n = count, lo = vmin, hi = vmax,
-             mean = mean, sd = math.sqrt(var), beyond = beyond }
+             mean = mean, sd = math.sqrt(var) / c, beyond = beyond }
   end
   return f
 end
@@ -124,17 +146,18 @@ function M.fold(x, v, T, width, kind)
   f.add(0, x, v, T)
   local r = f.result()
   if r.n > 0 then
-    local sum, ss = 0, 0
+    local sum, ss, c = 0, 0, unit(math.max(math.abs(r.lo), math.abs(r.hi)))
     for k = 1, T do
       local s = v[k]
-      if drawable(s) then sum = sum + s end
+      if drawable(s) then sum = sum + s * c end
     end
-    local mean = sum / r.n
+    local mean = sum / r.n / c
+    c = unit(math.max(r.hi - mean, mean - r.lo))
     for k = 1, T do
       local s = v[k]
-      if drawable(s) then ss = ss + (s - mean) ^ 2 end
+      if drawable(s) then ss = ss + ((s - mean) * c) ^ 2 end
     end
-    r.mean, r.sd = mean, math.sqrt(ss / r.n)
+    r.mean, r.sd = mean, math.sqrt(ss / r.n) / c
   end
   return r
 end

@@ -152,18 +152,51 @@ local warned_growth = setmetatable({}, { __mode = "k" })
 makes the curve grow as exp(|exp_coef| t / t_last) instead of relaxing: at
 -30 it ends 1e13 times inp_max.  Once per stimulus, a warning when its value
 at the request's last sample (its largest) is more than EXP_GROWTH times
-inp_max.  `D` is the leaf's request (a segment's inside a concatenation). ]]
-local function warn_growth(self, D)
+inp_max.  `D` is the leaf's request (a segment's inside a concatenation);
+`past`, for a continued run that renders the curve on beyond D: { ratio =
+its local time at the run's last sample over t_last, t = that sample's time
+on the run's axis }. ]]
+local function warn_growth(self, D, past)
   local c, a = field(self, "exp_coef"), field(self, "inp_max")
   if warned_growth[self] or not (c < 0) or a == 0 then return end
-  local e = math.exp(-c) * a                       -- e(t_last) = exp(-exp_coef) * inp_max
+  local e = math.exp(-c * (past and past.ratio or 1)) * a  -- e(t) = exp(-exp_coef t / t_last) * inp_max
   local last = field(self, "exp_type") == "decay" and e or (-e) + a
   if not (math.abs(last) > EXP_GROWTH * math.abs(a)) then return end
   warned_growth[self] = true
+  local when = past and string.format("by t = %s ms of a continued run (its curve is laid out over %s ms and " ..
+                                      "goes on growing past them)", num(past.t), num(D))
+               or string.format("by the end of its %s ms", num(D))
   warnings.once(nil, "ExponentialInput growth", explain(self, string.format(
     "exp_coef = %s is negative, so the curve grows instead of relaxing: it reaches %.3g (%.3g times " ..
-    "inp_max = %s) by the end of its %s ms; a positive exp_coef relaxes towards inp_max (rise) or 0 (decay)",
-    num(c), last, math.abs(last / a), num(a), num(D))))
+    "inp_max = %s) %s; a positive exp_coef relaxes towards inp_max (rise) or 0 (decay)",
+    num(c), last, math.abs(last / a), num(a), when)))
+end
+
+--- K.warn_growth_past(self, D, dt, t[, at]): the growth warning (warn_growth)
+-- of each ExponentialInput in `self`, compiled for a request of D ms at dt,
+-- that a continued run renders on past its request up to the sample at t ms
+-- of self's own axis (at: that sample's time in the run, default t): a sum's
+-- parts and a concatenation's last segment go on (stim.c), a leaf's 'end'
+-- stops it, its 'start' delays it.
+function M.warn_growth_past(self, D, dt, t, at)
+  at = at or t
+  local cls = rawget(self, "_class")
+  if cls.composite then
+    local inputs, ratios = parts(self)
+    if cls ~= CONCAT then
+      for _, c in ipairs(inputs) do M.warn_growth_past(c, D, dt, t, at) end
+      return
+    end
+    local total, before, n = 0.0, 0.0, #inputs
+    for _, w in ipairs(ratios) do total = total + w end
+    for j = 1, n - 1 do before = before + request_length(D * (ratios[j] / total), dt, "run", 2) * dt end
+    return M.warn_growth_past(inputs[n], D * (ratios[n] / total), dt, t - before, at)
+  end
+  if cls.kind ~= "exp" then return end
+  local stop = field(self, "end")
+  local tl = math.min(t, stop or math.huge) - (field(self, "start") or 0)
+  local ratio = tl / (request_length(D, dt, "run", 2) * dt)
+  if ratio > 1 then warn_growth(self, D, { ratio = ratio, t = at }) end
 end
 
 -- One seed (0 .. 2^63 - 1) from a run's seed and a stream key (splitmix64's

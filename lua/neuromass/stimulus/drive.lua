@@ -194,6 +194,8 @@ function M.drivers(model, targets, run, level)
       entry = { st = st, sig = sig, D = D }
       cache[s] = entry
     end
+    -- a continued run renders on past the request: an exponential may grow on
+    if end_step * run.dt > entry.D then K.warn_growth_past(s, entry.D, run.dt, end_step * run.dt) end
     if has_array(s) and end_step - 1 > core.stim_length(D, run.dt) then
       error(string.format("run: '%s': a stimulus with generated samples covers %s ms, the run goes to %s ms; " ..
                           "give it duration = %s", name, num(D), num(end_step * run.dt),
