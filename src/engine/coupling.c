@@ -190,9 +190,11 @@ int nm_couplings_prepare(nm_sim *s)
         s->fast[j].is_twin = 1;
       }
   }
-  int simd = s->coupling_simd, rc = NM_OK;   /* (nm_sim_new's reading) */
+  int rc = NM_OK;
   for (size_t i = 0; i < s->n_fast && rc == NM_OK; i++) {
     nm_fast_coupling *f = &s->fast[i];
+    /* (nm_sim_new's reading: diffusive sums have a set of their own) */
+    int simd = f->c->mode == NM_DIFFUSIVE ? s->diffusive_simd : s->coupling_simd;
     if (!f->is_twin && f->max_len > 1)     /* self-couplings go by lines, or scalar */
       rc = nm_coupling_blocks_make(&f->blocks, simd, f->c, f->twin, f->off);
     if (rc == NM_OK) rc = nm_ahead_prepare(s, f, simd);

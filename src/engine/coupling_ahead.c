@@ -329,16 +329,19 @@ static int mostly_staged(const nm_coupling *c)
 ** `width` columns and `depth` rows, its gathers on `coupling_simd` (a
 ** simulation's s->coupling_simd): sums with rows of more than one term
 ** (self-couplings stay scalar) whose offsets and counts fit the kernels'
-** types; diffusive sums where there are SIMD blocks to stage their values
-** for and staging pays on this processor (`stage`: s->stage_diffusive,
-** simd.c's nm_simd_stages).  (A sum summed with a twin goes with it: goes_ahead.) */
+** types; additive sums where the windows have SIMD kernels (in plain C a
+** window cost more than coupling.c's rows: FHN-80 1.05 s against 0.61 for
+** 10 s simulated on an AMD EPYC, NEUROMASS_SIMD=off); diffusive sums where
+** there are SIMD blocks to stage their values for and staging pays on this
+** processor (`stage`: s->stage_diffusive, simd.c's nm_simd_stages, never
+** without SIMD blocks).  (A sum summed with a twin goes with it: goes_ahead.) */
 static int sum_ahead(const nm_coupling *c, size_t width, size_t depth, int coupling_simd, int stage)
 {
   size_t longest_row = 0;
   for (size_t r = 0; r < c->n_rows; r++)
     if (c->row_ptr[r + 1] - c->row_ptr[r] > longest_row) longest_row = c->row_ptr[r + 1] - c->row_ptr[r];
-  int mode_ok = c->mode == NM_ADDITIVE ||
-                (c->mode == NM_DIFFUSIVE && coupling_simd != NM_SIMD_OFF && stage && mostly_staged(c));
+  int mode_ok = (c->mode == NM_ADDITIVE && coupling_simd != NM_SIMD_OFF) ||
+                (c->mode == NM_DIFFUSIVE && stage && mostly_staged(c));
   return mode_ok && longest_row > 1 && width <= INT32_MAX / NM_SRING_STRIDE(depth) &&
          c->row_ptr[c->n_rows] <= UINT32_MAX;
 }
@@ -460,35 +463,6 @@ int nm_ahead_prepare(nm_sim *s, nm_fast_coupling *f, int simd)
 ** The kernels: window of K steps from `from` for every row of group a
 ** ------------------------------------------------------------------- */
 
-/* The reference: the kernels' walk (nm_ahead_group), each term a plain loop
-** over the K lanes of its row's sums in buf. */
-static void window_c(const nm_ahead_group *a, const double *base)
-{
-  size_t K = a->K, nb = a->n_rows / NM_AHEAD_ROWS, at = 0;
-  const uint32_t *plan = a->plan;
-  memset(a->buf, 0, a->n_rows * K * sizeof *a->buf);
-  if (a->v) memset(a->buf2, 0, a->n_rows * K * sizeof *a->buf2);
-  /* term `at` into group row i's lanes */
-#define TERM(i) do { const double *x_ = base + a->off[at];                           \
-    for (size_t m = 0; m < K; m++) a->buf[(i) * K + m] += a->w[at] * x_[m];         \
-    if (a->v)                                                                       \
-      for (size_t m = 0; m < K; m++) a->buf2[(i) * K + m] += a->v[at] * x_[m];      \
-    at++;                                                                           \
-  } while (0)
-  for (size_t tile = 0; tile < a->n_tiles; tile++) {
-    for (size_t b = 0; b < nb; b++) {
-      for (uint32_t n = *plan++; n; n--)
-        for (size_t r = 0; r < NM_AHEAD_ROWS; r++) TERM(b * NM_AHEAD_ROWS + r);
-      for (size_t r = 0; r < NM_AHEAD_ROWS; r++)
-        for (uint32_t n = *plan++; n; n--) TERM(b * NM_AHEAD_ROWS + r);
-    }
-    for (size_t i = nb * NM_AHEAD_ROWS; i < a->n_rows; i++)
-      for (uint32_t n = *plan++; n; n--) TERM(i);
-  }
-#undef TERM
-}
-
-
 #if NM_X86_SIMD
 /* 8 steps on AVX-512 lanes. */
 #define NM_K 8
@@ -502,16 +476,6 @@ static void window_c(const nm_ahead_group *a, const double *base)
 #define NM_MUL(a, b) _mm512_mul_pd((a), (b))
 #define NM_ADD(a, b) _mm512_add_pd((a), (b))
 #include "coupling_ahead_block.h"
-#undef NM_K
-#undef NM_TARGET
-#undef NM_NAME
-#undef NM_VEC
-#undef NM_ZERO
-#undef NM_LOADU
-#undef NM_STOREU
-#undef NM_SET1
-#undef NM_MUL
-#undef NM_ADD
 
 /* 4 steps on AVX2 lanes (also the 4-step rows of AVX-512 processors). */
 #define NM_K 4
@@ -525,18 +489,53 @@ static void window_c(const nm_ahead_group *a, const double *base)
 #define NM_MUL(a, b) _mm256_mul_pd((a), (b))
 #define NM_ADD(a, b) _mm256_add_pd((a), (b))
 #include "coupling_ahead_block.h"
+
+/* 8 steps on AVX2 processors: each lane of the pair of 4-lane halves is one
+** step, as above (lane m of the pair is lane m of the 8-step window). */
+typedef struct { __m256d lo, hi; } nm_m256d_pair;
+#define NM_PAIR __attribute__((target("avx2"))) static inline nm_m256d_pair
+NM_PAIR pair_zero(void) { return (nm_m256d_pair){ _mm256_setzero_pd(), _mm256_setzero_pd() }; }
+NM_PAIR pair_loadu(const double *p) { return (nm_m256d_pair){ _mm256_loadu_pd(p), _mm256_loadu_pd(p + 4) }; }
+NM_PAIR pair_set1(double x) { return (nm_m256d_pair){ _mm256_set1_pd(x), _mm256_set1_pd(x) }; }
+NM_PAIR pair_mul(nm_m256d_pair a, nm_m256d_pair b)
+{
+  return (nm_m256d_pair){ _mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi) };
+}
+NM_PAIR pair_add(nm_m256d_pair a, nm_m256d_pair b)
+{
+  return (nm_m256d_pair){ _mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi) };
+}
+__attribute__((target("avx2"))) static inline void pair_storeu(double *p, nm_m256d_pair x)
+{
+  _mm256_storeu_pd(p, x.lo);
+  _mm256_storeu_pd(p + 4, x.hi);
+}
+#undef NM_PAIR
+#define NM_K 8
+#define NM_TARGET __attribute__((target("avx2")))
+#define NM_NAME(x) x##8_avx2
+#define NM_VEC nm_m256d_pair
+#define NM_ZERO() pair_zero()
+#define NM_LOADU(p) pair_loadu(p)
+#define NM_STOREU(p, x) pair_storeu((p), (x))
+#define NM_SET1(x) pair_set1(x)
+#define NM_MUL(a, b) pair_mul((a), (b))
+#define NM_ADD(a, b) pair_add((a), (b))
+#include "coupling_ahead_block.h"
 #endif
 
 
 /* The window of group a from the base in s->sring of its first step, on the
-** widest kernel a->simd allows. */
+** widest kernel a->simd allows (a group has SIMD kernels: sum_ahead). */
 static void window(const nm_ahead_group *a, const double *base)
 {
 #if NM_X86_SIMD
-  if (a->K == 8 && a->simd == NM_SIMD_AVX512) { window8_avx512(a, base); return; }
-  if (a->K == 4 && a->simd >= NM_SIMD_AVX2) { window4_avx2(a, base); return; }
+  if (a->K == 8 && a->simd == NM_SIMD_AVX512) window8_avx512(a, base);
+  else if (a->K == 8) window8_avx2(a, base);
+  else window4_avx2(a, base);
+#else
+  (void)a, (void)base;                  /* (no groups without the kernels) */
 #endif
-  window_c(a, base);
 }
 
 

@@ -8,6 +8,7 @@
 **   NM_VEC           a vector of NM_K doubles
 **   NM_ZERO(), NM_LOADU(p), NM_STOREU(p, x), NM_SET1(x)
 **   NM_MUL(a, b), NM_ADD(a, b)   one rounding each, lane by lane
+** and undefines them at its end.
 **
 ** It walks the terms as make_group laid them out (nm_ahead_group): tile by
 ** tile, blocks of NM_AHEAD_ROWS rows interleaved (independent chains of
@@ -79,3 +80,13 @@ NM_TARGET static void NM_NAME(window)(const nm_ahead_group *a, const double *bas
 
 #undef NM_AHEAD_ONE
 #undef NM_AHEAD_BLOCKS
+#undef NM_K
+#undef NM_TARGET
+#undef NM_NAME
+#undef NM_VEC
+#undef NM_ZERO
+#undef NM_LOADU
+#undef NM_STOREU
+#undef NM_SET1
+#undef NM_MUL
+#undef NM_ADD

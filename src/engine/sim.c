@@ -180,7 +180,7 @@ size_t nm_model_run_history_bytes(const nm_model *m, size_t n_steps, size_t *rin
   nm_simd_choose(NULL, &gather, NULL);
   size_t staged = ring == SIZE_MAX ? 0
                  : nm_ahead_bytes(nm_ahead_columns(m, column, width, depth, gather,
-                                                   nm_simd_stages(gather), NULL), depth);
+                                                   nm_simd_stages(nm_simd_diffusive(gather)), NULL), depth);
   free(column);
   if (ring == SIZE_MAX || staged == SIZE_MAX || staged > SIZE_MAX - ring) return SIZE_MAX;
   return ring + staged;
@@ -422,7 +422,8 @@ nm_sim *nm_sim_new_seeded(nm_model *m, double dt, unsigned long seed, const unsi
   s->deriv_method = -1;
   s->simd = simd;
   s->coupling_simd = coupling_simd;
-  s->stage_diffusive = nm_simd_stages(coupling_simd);
+  s->diffusive_simd = nm_simd_diffusive(coupling_simd);
+  s->stage_diffusive = nm_simd_stages(s->diffusive_simd);
   s->noise_x = calloc(m->n_noises + 1, sizeof *s->noise_x);
   s->nz_mu = calloc(4 * (m->n_noises + 1), sizeof *s->nz_mu);
   s->nz_dst = malloc((m->n_noises + 1) * sizeof *s->nz_dst);

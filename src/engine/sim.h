@@ -22,8 +22,7 @@
 ** fails then: nm_simd_choose).  nm_simd_level: the widest within the cap
 ** (an invalid value caps nothing here), the kernel of the step's services
 ** (normal.c, system.c, step_fixed.c, coupling.c's lines).  nm_simd_choose:
-** that level and the coupling sums' gathers' set within it (AVX-512 if the
-** processor has it, else none; AVX2 only when NEUROMASS_SIMD names it), in
+** that level and the coupling sums' gathers' set (the same level), in
 ** one reading, NM_EINVAL with the reason in *err as nm_simd_cap (either
 ** pointer may be NULL): a new simulation reads it once (s->simd,
 ** s->coupling_simd) and every kernel of it follows.  nm_simd_name: "off",
@@ -51,6 +50,12 @@ const char *nm_simd_name(int simd);
 ** without gathers.  nm_simd_stage_set(1 or 0) fixes the answer (so that the
 ** tests take both paths on one machine), -1 gives back the rule. */
 int nm_simd_stages(int gather);
+/* The gathers' set of a new simulation's diffusive sums, whose other sums
+** gather on `gather` (nm_simd_choose): the scalar loop (NM_SIMD_OFF) where
+** that is AVX2 and the gathers are slow (as nm_simd_stages reads them), else
+** `gather`; with nm_simd_stage_set fixed, `gather`.  Staging then follows
+** it: nm_simd_stages(nm_simd_diffusive(gather)). */
+int nm_simd_diffusive(int gather);
 int nm_simd_gathers_slow_of(int intel, const char *gds);
 void nm_simd_stage_set(int stage);
 
@@ -253,7 +258,8 @@ struct nm_sim {
   size_t n_cruns, cap_cruns;
   int simd;                 /* nm_simd_choose's level, read once (tests set it lower) */
   int coupling_simd;        /* nm_simd_choose's set for the coupling sums' gathers, in the same reading */
-  int stage_diffusive;      /* nm_simd_stages(coupling_simd), read with it: diffusive sums staged */
+  int diffusive_simd;       /* nm_simd_diffusive(coupling_simd): the diffusive sums' gathers */
+  int stage_diffusive;      /* nm_simd_stages(diffusive_simd), read with it: diffusive sums staged */
   int vector_clamps;        /* the clamps go by runs, the long ones with AVX2 */
   nm_hist hist;
   int callback_failed;      /* a slow-path callback returned non-zero */

@@ -6,8 +6,8 @@
 ** avx512, or auto (or unset: no cap).  Every kernel gives the scalar code's
 ** results bit for bit, so the variable changes speed only; it exists so that
 ** the tests run every path on one machine.  The coupling sums' gathers have
-** a preference of their own within the cap (AVX2 only when named), decided
-** here too (nm_simd_choose), and whether diffusive sums are staged
+** a rule of their own for diffusive sums (nm_simd_diffusive), decided
+** here too, and whether diffusive sums are staged
 ** (nm_simd_stages): a new simulation reads them once (nm_sim_new) and its
 ** kernels follow that reading.  nm_simd_check (nm.h) gives the same
 ** reading to a caller before any run.
@@ -107,15 +107,17 @@ int nm_simd_cap(int *cap, int *named, nm_error *err)
 
 
 /*
-** The coupling sums' gathers (coupling_simd.c, coupling_ahead.c): AVX-512
-** where the processor has it, else the scalar loop: 4-lane AVX2 gathers were
-** no faster than the scalar loop on the machine measured (Sapphire Rapids;
-** slower on diffusive sums), so they run only when NEUROMASS_SIMD names them.
-** (Since the gathers go into zeroed registers, gather4, AVX2 is ~7 % faster
-** than the scalar loop on Hopf-80 there; the default stays, untried on a
-** processor without AVX-512.)  A set named but missing gives the best the
-** processor has below it.  On NM_EINVAL (a value that names no set) both are
-** still given, as if uncapped.
+** The coupling sums' gathers (coupling_simd.c, coupling_ahead.c): the widest
+** set within the cap.  Where AVX2 is the widest (no AVX-512), AVX2 was once
+** kept for NEUROMASS_SIMD=avx2 alone, from a measurement on a processor with
+** AVX-512 (Sapphire Rapids: 4-lane gathers no faster than the scalar loop).
+** On an AVX2-only AMD EPYC (family 23, Zen 1) the additive sums' windows
+** (coupling_ahead.c) on AVX2 took 1690 ns a step on HCP-80 against 8090 in
+** plain C, the twin sums 2720 against 12610 (bench/tools/ahead_kernel), and
+** the whole runs of FHN-80, WC-80 and ALN-80 sped up accordingly
+** (docs/coupling.md).  Diffusive sums have their own set: nm_simd_diffusive.
+** A set named but missing gives the best the processor has below it.  On
+** NM_EINVAL (a value that names no set) both are still given, as if uncapped.
 */
 int nm_simd_choose(int *level, int *gather, nm_error *err)
 {
@@ -123,8 +125,25 @@ int nm_simd_choose(int *level, int *gather, nm_error *err)
   int rc = nm_simd_cap(&cap, &named, err);
   int l = best < cap ? best : cap;
   if (level) *level = l;
-  if (gather) *gather = l == NM_SIMD_AVX2 && !named ? NM_SIMD_OFF : l;
+  if (gather) *gather = l;
   return rc;
+}
+
+
+/*
+** The gathers' set of diffusive sums: `gather`, but the scalar loop where
+** it is AVX2 and this processor's gathers are slow (nm_simd_gathers_slow_of),
+** unless nm_simd_stage_set fixed the staging (the tests then take the AVX2
+** paths, staged and gathered).  On the AVX2-only AMD EPYC (Zen 1) the
+** diffusive sum of HCP-80 took 4470 ns a step in the scalar loop, 5890
+** staged on AVX2 and 7480 gathered on AVX2 (ahead_kernel).  The same bits
+** on every path.
+*/
+int nm_simd_diffusive(int gather)
+{
+  if (gather != NM_SIMD_AVX2 || atomic_load(&stage_fixed) >= 0) return gather;
+  pthread_once(&once, detect);
+  return slow_gathers ? NM_SIMD_OFF : gather;
 }
 
 

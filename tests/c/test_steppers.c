@@ -847,9 +847,15 @@ static void sparse_check(sparse *p, const char *path, int threads)
     rc = nm_sim_run(s, &o);
   }
   int ok = s && rec && rc == NM_OK && b.rows == SPARSE_STEPS;
-  size_t rows = strcmp(path, "avx512") == 0 ? 8 : strcmp(path, "avx2") == 0 ? 4 : 0;
-  for (size_t i = 0; ok && i < s->n_fast; i++)     /* the sums run on the path named */
-    if (!s->fast[i].is_twin && s->fast[i].blocks.rows != rows) ok = 0;
+  int set = strcmp(path, "avx512") == 0 ? NM_SIMD_AVX512 : strcmp(path, "avx2") == 0 ? NM_SIMD_AVX2
+            : NM_SIMD_OFF;
+  size_t rows = set == NM_SIMD_AVX512 ? 8 : set == NM_SIMD_AVX2 ? 4 : 0;
+  /* the sums run on the path named; the diffusive one on its own set of it (simd.c) */
+  int dset = nm_simd_diffusive(set);
+  size_t drows = dset == NM_SIMD_AVX512 ? 8 : dset == NM_SIMD_AVX2 ? 4 : 0;
+  for (size_t i = 0; ok && i < s->n_fast; i++)
+    if (!s->fast[i].is_twin &&
+        s->fast[i].blocks.rows != (s->fast[i].c->mode == NM_DIFFUSIVE ? drows : rows)) ok = 0;
   long bad = -1;
   for (size_t k = 0; ok && k < b.rows; k++)
     for (size_t i = 0; i < n && ok; i++)
@@ -966,31 +972,40 @@ static void ahead_check(sparse *p, const char *path, int stage)
     rowbuf b = { 0 };
     int ok = s && rec && s->n_fast == 4;
     size_t lanes = strcmp(path, "avx512") == 0 ? 8 : strcmp(path, "avx2") == 0 ? 4 : 0;
-    ok = ok && ahead_windows(&s->fast[0]) == (1u << 8 | 1u << 4) && !s->fast[0].all_ahead &&
-         s->fast[1].is_twin && s->fast[3].all_ahead && s->sring &&
-         s->fast[0].stay_blocks.rows == lanes;
+    /* (in plain C, no windows: coupling.c's rows were faster, coupling_ahead.c sum_ahead) */
+    if (lanes == 0)
+      ok = ok && s->fast[0].n_ahead == 0 && s->fast[1].is_twin && s->fast[3].n_ahead == 0 && !s->sring;
+    else
+      ok = ok && ahead_windows(&s->fast[0]) == (1u << 8 | 1u << 4) && !s->fast[0].all_ahead &&
+           s->fast[1].is_twin && s->fast[3].all_ahead && s->sring &&
+           s->fast[0].stay_blocks.rows == lanes;
     /* (11 rows on 8 lanes: the rows of 4 steps, 11, 5 and 2 terms, would be one
     ** block padded past 4 times its terms: coupling_simd.c makes none, so no group) */
     unsigned staged = lanes == 0 || !stage ? 0 : lanes == 8 && n == 11 ? 1u << 8 : 1u << 8 | 1u << 4;
     ok = ok && s->stage_diffusive == (stage && lanes) && ahead_windows(&s->fast[2]) == staged &&
          (!staged || s->fast[2].stay_blocks.rows == lanes) && (staged || s->fast[2].blocks.rows == lanes);
     for (int g = 0; ok && g < s->fast[2].n_ahead; g++) ok = s->fast[2].ahead[g].blk.rows == lanes;
-    CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8 and 4 steps and rows of least "
-          "delay 0 to 2 (in blocks of %zu scattered rows), the diffusive one %s, the sum of "
-          "delays >= 7 every row in windows of 8", n, path, lanes,
-          staged ? "the same windows, staged in blocks" : lanes ? "none (gathered in blocks)" : "none");
-    size_t tiles = ok ? s->fast[3].ahead[0].n_tiles : 0, used = 0;
+    if (lanes)
+      CHECK(ok, "%zu rows, path %s: the twin sums have windows of 8 and 4 steps and rows of least "
+            "delay 0 to 2 (in blocks of %zu scattered rows), the diffusive one %s, the sum of "
+            "delays >= 7 every row in windows of 8", n, path, lanes,
+            staged ? "the same windows, staged in blocks" : "none (gathered in blocks)");
+    else
+      CHECK(ok, "%zu rows, path off: no sum has windows (their loops in plain C cost more than "
+            "the rows), and there is no copy of the history for them", n);
+    size_t tiles = ok && lanes ? s->fast[3].ahead[0].n_tiles : 0, used = 0;
     for (long j = 0; j < (long)n; j++)                /* the columns E's rows read */
       for (size_t k = 0; k < p->row_ptr[n]; k++)
         if (p->src[k] == j) { used++; break; }
     size_t want_tiles = (used - 1) / 20 + 1;
-    if (ok && p->src3[0] != p->src[0] && !staged)  /* ascending_src: the diffusive sum reads more */
+    if (ok && lanes && p->src3[0] != p->src[0] && !staged)  /* ascending_src: the diffusive sum reads more */
       CHECK(s->sring_c0 > 0 && s->sring_c0 + s->sring_n < s->width && s->sring_n == used,
             "%zu rows, path %s: the windows' copy of the history keeps only the %zu columns "
             "they read (columns %zu .. %zu of %zu)", n, path, used, s->sring_c0,
             s->sring_c0 + s->sring_n - 1, s->width);
-    CHECK(tiles == want_tiles, "%zu rows, path %s: the windows go over the history in %zu tiles "
-          "of 20 columns (got %zu)", n, path, want_tiles, tiles);
+    if (lanes)
+      CHECK(tiles == want_tiles, "%zu rows, path %s: the windows go over the history in %zu tiles "
+            "of 20 columns (got %zu)", n, path, want_tiles, tiles);
     for (size_t i = 0; ok && i < n; i++) rec[i] = (long)i;
     for (size_t c = 0; ok && rc == NM_OK && c < (cut ? COUNT(chunks) : 1); c++) {
       nm_run_opts o = options(NM_EULER, cut ? chunks[c] : SPARSE_STEPS, 1, rec, n, &b);
@@ -1131,14 +1146,22 @@ static void test_stage_rule(void)
     CHECK(nm_simd_stages(NM_SIMD_OFF) == 0 &&
           (fixed < 0 || (nm_simd_stages(NM_SIMD_AVX2) == fixed && nm_simd_stages(NM_SIMD_AVX512) == fixed)),
           "staging set to %d: never without gathers, else as set", fixed);
+    /* diffusive sums on AVX2 where gathers are slow: the scalar loop, unless staging is fixed */
+    int slow = fixed < 0 && nm_simd_stages(NM_SIMD_AVX2);
+    CHECK(nm_simd_diffusive(NM_SIMD_OFF) == NM_SIMD_OFF && nm_simd_diffusive(NM_SIMD_AVX512) == NM_SIMD_AVX512 &&
+          nm_simd_diffusive(NM_SIMD_AVX2) == (slow ? NM_SIMD_OFF : NM_SIMD_AVX2),
+          "staging set to %d, gathers %s: diffusive sums gather on AVX-512 as the others, on AVX2 %s", fixed,
+          fixed >= 0 ? "(any)" : slow ? "slow" : "not slow", slow ? "not (the scalar loop)" : "too");
   }
   sparse p;
   if (!CHECK(sparse_make(&p, 11), "allocate 11 sparse rows")) { sparse_free(&p); return; }
   int rc = NM_OK;
   nm_model *m = sparse_model(&p, &rc);
   nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
-  CHECK(s && s->stage_diffusive == nm_simd_stages(s->coupling_simd),
-        "a new simulation stages its diffusive sums by the rule (%d)", s ? s->stage_diffusive : -1);
+  CHECK(s && s->diffusive_simd == nm_simd_diffusive(s->coupling_simd) &&
+        s->stage_diffusive == nm_simd_stages(s->diffusive_simd),
+        "a new simulation gathers (%s) and stages (%d) its diffusive sums by the rule",
+        s ? nm_simd_name(s->diffusive_simd) : "-", s ? s->stage_diffusive : -1);
   nm_sim_free(s);
   nm_model_free(m);
   sparse_free(&p);
@@ -1159,12 +1182,13 @@ static void simd_one_reading(void)
     nm_model *m = rc == NM_OK ? sparse_model(&p, &rc) : NULL;
     nm_sim *s = m ? nm_sim_new(m, SPARSE_DT, 1, &rc) : NULL;
     int same = s && s->simd == level && s->coupling_simd == gather && level == nm_simd_level() &&
-               (gather == level || (gather == NM_SIMD_OFF && level == NM_SIMD_AVX2 && v == 3));
+               gather == level && s->diffusive_simd == nm_simd_diffusive(gather);
     for (size_t i = 0; same && i < s->n_fast; i++) {
       const nm_fast_coupling *f = &s->fast[i];
-      same = f->line_simd == s->simd && (!f->blocks.rows || f->blocks.simd == gather) &&
-             (!f->stay_blocks.rows || f->stay_blocks.simd == gather);
-      for (int g = 0; same && g < f->n_ahead; g++) same = f->ahead[g].simd == gather;
+      int set = f->c->mode == NM_DIFFUSIVE ? s->diffusive_simd : gather;
+      same = f->line_simd == s->simd && (!f->blocks.rows || f->blocks.simd == set) &&
+             (!f->stay_blocks.rows || f->stay_blocks.simd == set);
+      for (int g = 0; same && g < f->n_ahead; g++) same = f->ahead[g].simd == set;
     }
     CHECK(same, "NEUROMASS_SIMD=%s: the simulation's kernels follow one reading (level %s, gathers %s)",
           values[v], nm_simd_name(level), nm_simd_name(gather));
