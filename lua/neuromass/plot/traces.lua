@@ -6,6 +6,7 @@ local gnuplot = require "neuromass.plot.gnuplot"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local thin = require "neuromass.plot.thin"
+local scale = require "neuromass.plot.scale"
 
 local string, table, math, ipairs = string, table, math, ipairs
 local host = require("neuromass.context").get
@@ -87,22 +88,23 @@ local function image(script, src, chosen, folds, ylabel, names, px)
     for j, c in ipairs(folds[r].image) do row[j + 1] = c[3] end
     rows[#rows + 1] = row
   end
+  -- values beyond gnuplot's colour bar (1e35, 1e-35) on the scale the bar's label names (scale.lua)
+  local vlo, vhi = math.huge, -math.huge
+  for i = 2, #rows do vlo, vhi = scale.range(table.move(rows[i], 2, #rows[i], 1, {}), gnuplot.LIMIT, vlo, vhi) end
+  local sc = scale.of(vlo, vhi)
+  for i = 2, #rows do
+    for j = 2, #rows[i] do rows[i][j] = scale.apply(sc, rows[i][j]) end
+  end
   script[#script + 1] = gnuplot.datablock("m", rows)
   script[#script + 1] = VIRIDIS
   row_tics(script, src, chosen, names, math.max(1, #chosen // 16), px, function(i) return i - 1 end)
   script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
   script[#script + 1] = "set ylabel " .. (names and "''" or "'node'")   -- names say what the rows are
-  script[#script + 1] = "set cblabel " .. gnuplot.quote(ylabel)
+  script[#script + 1] = "set cblabel " .. gnuplot.quote(scale.label(sc, ylabel))
   -- gnuplot's automatic right margin holds the colour bar and its tics but not its label, which the
   -- picture's edge then cuts: the margin set (in characters) to the bar, its widest tic and the label.
-  local lo, hi = math.huge, -math.huge
-  for i = 2, #rows do
-    for j = 2, #rows[i] do
-      local v = rows[i][j]
-      if v == v then lo, hi = math.min(lo, v), math.max(hi, v) end
-    end
-  end
-  local tic = lo <= hi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
+  local lo, hi = scale.apply(sc, vlo), scale.apply(sc, vhi)
+  local tic = vlo <= vhi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
   script[#script + 1] = string.format("set rmargin %d", COLORBOX_CHARS + tic + CBLABEL_CHARS)
   script[#script + 1] = "plot $m nonuniform matrix with image notitle"
 end
