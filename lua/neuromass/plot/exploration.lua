@@ -20,6 +20,9 @@ local M = {}
 --- The default size in pixels.
 M.SIZE = { 760, 600 }
 
+--- A grid of more cells than this on a side is drawn as an image, not boxes.
+M.IMAGE_CELLS = 100
+
 local SEQUENTIAL = "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', " ..
                    "1 '#fde725')"
 
@@ -207,21 +210,26 @@ end
 -- opts = { x, y (the parameters' names), metric, title, range = { lo, hi }
 -- or nil (the metric's own; a constant widened), xlabel, ylabel, cblabel
 -- (default x, y and metric), missing (exploration.grid's: its cells hatched,
--- counted in the key) }.  Each cell a box at its indices (c - 1, r - 1).
+-- counted in the key) }.  Each cell a box at its indices (c - 1, r - 1) (an
+-- image's pixel when a side has more than IMAGE_CELLS).
 function M.script(xs, ys, m, opts)
   local lo, hi
   if opts.range then lo, hi = opts.range[1], opts.range[2] else lo, hi = widened(extent(m)) end
   local sc = scale.of(lo, hi)
+  -- Boxes, unless there are more than IMAGE_CELLS a side (and 2 at least: an image of one row is
+  -- empty): boxes of a pixel or less blend into a moiré; an image is exact, its NaN cells blank.
+  local image = #xs >= 2 and #ys >= 2 and (#xs > M.IMAGE_CELLS or #ys > M.IMAGE_CELLS)
   local cells, holes = {}, {}
   for r, row in ipairs(m) do
     for c, v in ipairs(row) do
-      if v == v then cells[#cells + 1] = { c - 1, r - 1, scale.apply(sc, v) } end
+      if v == v or image then cells[#cells + 1] = { c - 1, r - 1, scale.apply(sc, v) } end
     end
   end
   local missing = opts.missing or { cells = {} }
   for k, cr in ipairs(missing.cells) do holes[k] = { cr[1] - 1, cr[2] - 1 } end
   -- (each box a little wider than its cell: antialiasing drew seams between boxes that only touched)
-  local plot = "plot $m using 1:2:(0.505):(0.505):3 with boxxyerror fs solid 1.0 noborder fc palette notitle"
+  local plot = image and "plot $m using 1:2:3 with image notitle"
+               or "plot $m using 1:2:(0.505):(0.505):3 with boxxyerror fs solid 1.0 noborder fc palette notitle"
   if #holes > 0 then
     plot = plot .. ", $holes using 1:2:(0.5):(0.5) with boxxyerror fs pattern 4 border lc rgb '#888888' " ..
            "fc rgb '#888888' title " .. gnuplot.quote("no value: " .. M.missing_text(missing))
