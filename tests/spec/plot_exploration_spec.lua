@@ -220,6 +220,39 @@ nm.plot.exploration({ params = { "a", "b" }, metrics = { "m" }, rows = rows }, {
   end)
 end)
 
+describe("nm.plot.exploration of results edited or built by hand", function()
+  teardown(h.remove_scratch)
+
+  -- Before: Lua's own errors inside the library ("table index is NaN", "attempt to compare number with string").
+  it("names the point whose parameter or metric is not a number", function()
+    local dir = h.scratch()
+    local function r(a, m)
+      local t = results({ 1, 2 }, { 1 }, function(x) return x end)
+      t.rows[2].values.a, t.rows[2].metrics.m = a, m
+      return t
+    end
+    for _, c in ipairs {
+      { r(nil, 2), "point 2 has a = nil: a cell needs a number" },
+      { r(0 / 0, 2), "point 2 has a = nan: a cell needs a number" },
+      { r(2, "x"), "point 2's metric 'm' is \"x\" (a string), not a number" },
+    } do
+      h.assert_message(error_of(nm.plot.exploration, c[1], { metric = "m", out = dir .. "/x.png" }),
+                       "plot_exploration_spec%.lua", { c[2] })
+    end
+    local line = { params = { "a" }, metrics = { "m" }, rows = {
+      { point = 1, values = { a = 1 }, metrics = { m = 1 }, ok = true, status = "ok" },
+      { point = 2, values = { a = math.huge }, metrics = { m = 2 }, ok = true, status = "ok" } } }
+    h.assert_message(error_of(nm.plot.exploration, line, { metric = "m", out = dir .. "/x.png" }),
+                     "plot_exploration_spec%.lua", { "point 2 has a = inf: a line's axis cannot place it" })
+    local three = { params = { "a", "b", "c" }, metrics = { "m" }, rows = {
+      { point = 1, values = { a = 1, b = 1, c = 0 / 0 }, metrics = { m = 1 }, ok = true, status = "ok" } } }
+    h.assert_message(error_of(nm.plot.exploration, three, { metric = "m", at = { c = 0 / 0 }, out = dir .. "/x.png" }),
+                     "plot_exploration_spec%.lua", { "at.c = nan is not a value of the exploration's points " ..
+                     "(none has a number there)" })
+    assert.is_nil(io.open(dir .. "/x.png"))
+  end)
+end)
+
 describe("nm.plot.exploration of a space of one parameter", function()
   teardown(h.remove_scratch)
 

@@ -26,11 +26,11 @@ M.IMAGE_CELLS = 100
 local SEQUENTIAL = "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', " ..
                    "1 '#fde725')"
 
--- The distinct values of `vals`, sorted.
+-- The distinct numbers among `vals` (NaN left out: no table key, no order), sorted.
 local function distinct(vals)
   local seen, out = {}, {}
   for _, v in ipairs(vals) do
-    if not seen[v] then seen[v] = true; out[#out + 1] = v end
+    if type(v) == "number" and v == v and not seen[v] then seen[v] = true; out[#out + 1] = v end
   end
   table.sort(out)
   return out
@@ -84,8 +84,9 @@ function M.slice(results, at, x, y)
     local v, kept = at[k], {}
     for _, r in ipairs(rows) do if r.values[k] == v then kept[#kept + 1] = r end end
     if #kept == 0 then
+      local have = values_of(rows, k)
       return nil, string.format("at.%s = %s is not a value of the exploration's points (%s)", k, check.show(v),
-                                listed(values_of(rows, k)))
+                                #have > 0 and listed(have) or "none has a number there")
     end
     rows, text[#text + 1] = kept, string.format("%s = %.6g", k, v)
   end
@@ -110,6 +111,22 @@ end
 -- how many ok points have no such metric, n = the points }; or nil, message when two points share a cell (the space varies
 -- another parameter too: named, with its values).
 function M.grid(rows, x, y, metric)
+  for _, row in ipairs(rows) do          -- (a table edited, or results built by hand)
+    for _, p in ipairs { x, y } do
+      local v = row.values[p]
+      if type(v) ~= "number" or v ~= v then
+        return nil, string.format("point %d has %s = %s: a cell needs a number", row.point, p, check.show(v))
+      end
+      if not y and not gnuplot.drawable(v) then   -- (a heat map labels its cells; a line's axis places them)
+        return nil, string.format("point %d has %s = %s: a line's axis cannot place it (beyond ±%s)", row.point, p,
+                                  check.show(v), gnuplot.LIMIT_TEXT)
+      end
+    end
+    local v = row.metrics[metric]
+    if v ~= nil and type(v) ~= "number" then
+      return nil, string.format("point %d's metric '%s' is %s, not a number", row.point, metric, check.show(v))
+    end
+  end
   local xv, yv = {}, {}
   for _, r in ipairs(rows) do xv[#xv + 1] = r.values[x]; yv[#yv + 1] = y and r.values[y] or 0 end
   local xs, ys = distinct(xv), distinct(yv)

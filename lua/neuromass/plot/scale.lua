@@ -35,12 +35,12 @@ local function shift(v, e)
 end
 
 --- scale.of(lo, hi) -> the scale { offset, exp, offset_text } of values from
--- lo to hi (finite, lo <= hi; lo > hi, no values, gives the identity): an
+-- lo to hi (finite, lo <= hi; lo > hi, no values, or an infinity gives the identity): an
 -- offset when their span is below OFFSET_SPAN of their magnitude (lo
 -- rounded down at the span's leading digit, offset_text its decimal
 -- form), then a power of ten when what is left lies outside SMALL to LARGE.
 function M.of(lo, hi)
-  if not (lo <= hi) then return IDENTITY end
+  if not (lo <= hi) or lo == -math.huge or hi == math.huge then return IDENTITY end
   local offset, text = 0, nil
   local span, mag = hi - lo, math.max(math.abs(lo), math.abs(hi))
   if span > 0 and span < mag * M.OFFSET_SPAN then
