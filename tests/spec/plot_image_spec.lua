@@ -90,8 +90,14 @@ describe("a colour bar of any magnitude", function()
     assert.truthy(util.shows(svg, "value - 1000 (×1e-8)"), svg)
   end)
 
-  -- Before: "%.9g": 1000 + 1e-9 k all read 1000, a flat line.
-  it("hands gnuplot numbers in full precision", function()
+  -- Before: "%.9g": 1000 + 1e-9 k all read 1000, a flat line; then tics of 1000.00000004 twice.
+  it("hands gnuplot numbers in full precision; lines of values 1e-9 apart on an offset", function()
+    local dir = h.scratch()
+    local r = {}
+    for k = 1, 50 do r[k] = 1000 + k * 1e-9 end
+    local svg = util.slurp(nm.plot.timeseries({ r }, { out = dir .. "/l.svg" }))
+    assert.truthy(util.shows(svg, "value - 1000 (×1e-8)"), svg)
+    assert.truthy(util.shows(svg, "4.5"), svg)
     local got = gnuplot.datablock("d", { { 1000 + 1e-9, 0.1, 3, 1 / 3 } })
     assert.equals("$d << EOD\n1000.000000001 0.1 3 0.33333333333333331\nEOD", got)
     for _, v in ipairs { 1000 + 1e-9, 0.1, 1 / 3, 1e-300, -2.5e299, 2 ^ 53 + 2 } do

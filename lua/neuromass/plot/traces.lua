@@ -44,11 +44,26 @@ local function row_tics(script, src, chosen, names, step, px, pos)
 end
 
 -- Lines: one datablock per trace (its fold's points), a key naming the
--- nodes ("node K", or its name).
-local function lines(script, src, chosen, folds, names)
+-- nodes ("node K", or its name); the values axis named `ylabel`, on the
+-- scale it names when the values need one (scale.lua: 1000 + 1e-9 k).
+local function lines(script, src, chosen, folds, names, ylabel)
+  local lo, hi = math.huge, -math.huge
+  for _, r in ipairs(chosen) do
+    for _, p in ipairs(folds[r].pts) do
+      local v = p[2]
+      if gnuplot.drawable(v) then lo, hi = math.min(lo, v), math.max(hi, v) end
+    end
+  end
+  local sc = scale.of(lo, hi)
+  script[#script + 1] = "set ylabel " .. gnuplot.quote(scale.label(sc, ylabel))
   local plots = {}
   for i, r in ipairs(chosen) do
-    script[#script + 1] = gnuplot.datablock("d" .. i, folds[r].pts)
+    local pts = folds[r].pts
+    if sc ~= scale.IDENTITY then
+      pts = {}
+      for k, p in ipairs(folds[r].pts) do pts[k] = { p[1], scale.apply(sc, p[2]) } end
+    end
+    script[#script + 1] = gnuplot.datablock("d" .. i, pts)
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
                                       gnuplot.quote(names and label(src, r, names) or "node " .. src.nodes[r]))
   end
@@ -176,8 +191,7 @@ local function script_of(src, chosen, opts)
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   script[#script + 1] = "set xlabel " .. gnuplot.quote(src.t and opts.xlabel or "sample")
   if view == "lines" then
-    script[#script + 1] = "set ylabel " .. gnuplot.quote(opts.ylabel)
-    lines(script, src, chosen, folds, opts.names)
+    lines(script, src, chosen, folds, opts.names, opts.ylabel)
   else
     -- the rows' axis: the panel's height less the title's, the time axis's and the margins' (about 110 px)
     local px = (opts.height or SIZE[2]) - 110
