@@ -108,8 +108,11 @@ end
 -- cells = { { c, r } of each point with no value }, failed = how many
 -- failed, undrawn = how many ok points' metric is NaN, infinite or beyond
 -- ±gnuplot.LIMIT (`beyond`: { point, value } of the first beyond), absent =
--- how many ok points have no such metric, n = the points }; or nil, message when two points share a cell (the space varies
--- another parameter too: named, with its values).
+-- how many ok points have no such metric, n = the points }; or nil,
+-- message when two points share a cell (the space varies another parameter
+-- too: named, with its values), or a point's x or y is not a number (or
+-- NaN; for a line, beyond ±gnuplot.LIMIT), or its metric is something else
+-- than a number.
 function M.grid(rows, x, y, metric)
   for _, row in ipairs(rows) do          -- (a table edited, or results built by hand)
     for _, p in ipairs { x, y } do

@@ -6,7 +6,7 @@ local gnuplot = require "neuromass.plot.gnuplot"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local thin = require "neuromass.plot.thin"
-local scale = require "neuromass.plot.scale"
+local axis_scale = require "neuromass.plot.scale"
 
 local string, table, math, ipairs = string, table, math, ipairs
 local host = require("neuromass.context").get
@@ -54,14 +54,14 @@ local function lines(script, src, chosen, folds, names, ylabel)
       if gnuplot.drawable(v) then lo, hi = math.min(lo, v), math.max(hi, v) end
     end
   end
-  local sc = scale.of(lo, hi)
-  script[#script + 1] = "set ylabel " .. gnuplot.quote(scale.label(sc, ylabel))
+  local sc = axis_scale.of(lo, hi)
+  script[#script + 1] = "set ylabel " .. gnuplot.quote(axis_scale.label(sc, ylabel))
   local plots = {}
   for i, r in ipairs(chosen) do
     local pts = folds[r].pts
-    if sc ~= scale.IDENTITY then
+    if sc ~= axis_scale.IDENTITY then
       pts = {}
-      for k, p in ipairs(folds[r].pts) do pts[k] = { p[1], scale.apply(sc, p[2]) } end
+      for k, p in ipairs(folds[r].pts) do pts[k] = { p[1], axis_scale.apply(sc, p[2]) } end
     end
     script[#script + 1] = gnuplot.datablock("d" .. i, pts)
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
@@ -105,20 +105,20 @@ local function image(script, src, chosen, folds, ylabel, names, px)
   end
   -- values beyond gnuplot's colour bar (1e35, 1e-35) on the scale the bar's label names (scale.lua)
   local vlo, vhi = math.huge, -math.huge
-  for i = 2, #rows do vlo, vhi = scale.range(table.move(rows[i], 2, #rows[i], 1, {}), gnuplot.LIMIT, vlo, vhi) end
-  local sc = scale.of(vlo, vhi)
+  for i = 2, #rows do vlo, vhi = axis_scale.range(table.move(rows[i], 2, #rows[i], 1, {}), gnuplot.LIMIT, vlo, vhi) end
+  local sc = axis_scale.of(vlo, vhi)
   for i = 2, #rows do
-    for j = 2, #rows[i] do rows[i][j] = scale.apply(sc, rows[i][j]) end
+    for j = 2, #rows[i] do rows[i][j] = axis_scale.apply(sc, rows[i][j]) end
   end
   script[#script + 1] = gnuplot.datablock("m", rows)
   script[#script + 1] = VIRIDIS
   row_tics(script, src, chosen, names, math.max(1, #chosen // 16), px, function(i) return i - 1 end)
   script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
   script[#script + 1] = "set ylabel " .. (names and "''" or "'node'")   -- names say what the rows are
-  script[#script + 1] = "set cblabel " .. gnuplot.quote(scale.label(sc, ylabel))
+  script[#script + 1] = "set cblabel " .. gnuplot.quote(axis_scale.label(sc, ylabel))
   -- gnuplot's automatic right margin holds the colour bar and its tics but not its label, which the
   -- picture's edge then cuts: the margin set (in characters) to the bar, its widest tic and the label.
-  local lo, hi = scale.apply(sc, vlo), scale.apply(sc, vhi)
+  local lo, hi = axis_scale.apply(sc, vlo), axis_scale.apply(sc, vhi)
   local tic = vlo <= vhi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
   script[#script + 1] = string.format("set rmargin %d", COLORBOX_CHARS + tic + CBLABEL_CHARS)
   script[#script + 1] = "plot $m nonuniform matrix with image notitle"
