@@ -411,11 +411,12 @@ function M.exploration(results, opts)
   end
   local full, format = args.output(what, opts)
   local title = args.text(what, opts, "title") or (slice ~= "" and metric .. " at " .. slice or nil)
-  local labels = { x = x, y = y, metric = metric, range = range, title = title, missing = missing,
+  local size = args.size(what, opts, exploration.SIZE)
+  local labels = { x = x, y = y, metric = metric, range = range, title = title, missing = missing, size = size,
                    xlabel = args.text(what, opts, "xlabel"), ylabel = args.text(what, opts, "ylabel"),
                    cblabel = args.text(what, opts, "cblabel") }
   local script = line and exploration.line_script(xs, m[1], labels) or exploration.script(xs, ys, m, labels)
-  return args.draw(what, full, format, args.size(what, opts, exploration.SIZE), script)
+  return args.draw(what, full, format, size, script)
 end
 
 --- nm.plot.evolution(best, opts) -> the path written: the fitness of every

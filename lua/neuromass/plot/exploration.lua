@@ -230,8 +230,9 @@ end
 -- opts = { x, y (the parameters' names), metric, title, range = { lo, hi }
 -- or nil (the metric's own; a constant widened), xlabel, ylabel, cblabel
 -- (default x, y and metric), missing (exploration.grid's: its cells hatched,
--- counted in the key) }.  Each cell a box at its indices (c - 1, r - 1) (an
--- image's pixel when a side has more than IMAGE_CELLS).
+-- counted in the key), size = { w, h } (the figure's pixels, default
+-- SIZE) }.  Each cell a box at its indices (c - 1, r - 1) (an image's pixel
+-- when a side has more than IMAGE_CELLS).
 function M.script(xs, ys, m, opts)
   local lo, hi
   if opts.range then lo, hi = opts.range[1], opts.range[2] else lo, hi = widened(extent(m)) end
@@ -247,9 +248,15 @@ function M.script(xs, ys, m, opts)
   end
   local missing = opts.missing or { cells = {} }
   for k, cr in ipairs(missing.cells) do holes[k] = { cr[1] - 1, cr[2] - 1 } end
-  -- (each box a little wider than its cell: antialiasing drew seams between boxes that only touched)
+  -- Each box wider than its cell by 1.5 px on each side (of a plot about the figure less 200 × 120 px),
+  -- at most a tenth of the cell: antialiased edges drew light seams between boxes that only touched, or
+  -- overlapped by less than a pixel.
+  local size = opts.size or M.SIZE
+  local hx = 0.5 + math.min(0.1, 1.5 * #xs / math.max(100, size[1] - 200))
+  local hy = 0.5 + math.min(0.1, 1.5 * #ys / math.max(100, size[2] - 120))
   local plot = image and "plot $m using 1:2:3 with image notitle"
-               or "plot $m using 1:2:(0.505):(0.505):3 with boxxyerror fs solid 1.0 noborder fc palette notitle"
+               or string.format("plot $m using 1:2:(%.4g):(%.4g):3 with boxxyerror fs solid 1.0 noborder fc palette " ..
+                                "notitle", hx, hy)
   if #holes > 0 then
     plot = plot .. ", $holes using 1:2:(0.5):(0.5) with boxxyerror fs pattern 4 border lc rgb '#888888' " ..
            "fc rgb '#888888' title " .. gnuplot.quote("no value: " .. M.missing_text(missing))
