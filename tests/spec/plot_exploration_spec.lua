@@ -290,6 +290,8 @@ describe("nm.plot.exploration of a space of one parameter", function()
     e = error_of(nm.plot.exploration, { params = { "a", "a2" }, metrics = { "m" }, rows = line({ 1 }).rows },
                    { metric = "m", x = "a", y = "a", out = dir .. "/y.png" })
     h.assert_message(e, "plot_exploration_spec%.lua", { "x and y are both 'a'" })
+    e = error_of(nm.plot.exploration, line({ 1, 2 }), { metric = "m", at = { a = 1 }, out = dir .. "/y.png" })
+    h.assert_message(e, "plot_exploration_spec%.lua", { "'at' names 'a', the line's x axis" })
   end)
 end)
 

@@ -79,7 +79,8 @@ function M.slice(results, at, x, y)
                                 check.suggest_or_list(k, results.params, "its parameters are"))
     end
     if k == x or k == y then
-      return nil, string.format("'at' names '%s', the heat map's %s axis", k, k == x and "x" or "y")
+      return nil, string.format("'at' names '%s', the %s's %s axis", k, y and "heat map" or "line",
+                                k == x and "x" or "y")
     end
     local v, kept = at[k], {}
     for _, r in ipairs(rows) do if r.values[k] == v then kept[#kept + 1] = r end end
