@@ -6,8 +6,10 @@
 -- res:plot{...} (result.lua) and `neuromass plot` (plot/cli.lua) draw
 -- through the same figures.  Arguments
 -- are checked in plot/args.lua, figures built in plot/traces.lua,
--- plot/spectrum.lua and plot/heatmap.lua (long series thinned by
--- plot/thin.lua's rule), drawn by plot/gnuplot.lua.
+-- plot/spectrum.lua, plot/heatmap.lua, plot/exploration.lua and
+-- plot/evolution.lua (long series thinned by plot/thin.lua's rule; values
+-- beyond ordinary numbers on plot/scale.lua's named scale), drawn by
+-- plot/gnuplot.lua.
 local args = require "neuromass.plot.args"
 local traces = require "neuromass.plot.traces"
 local spectrum = require "neuromass.plot.spectrum"
@@ -404,17 +406,17 @@ function M.exploration(results, opts)
     fail(what, "%s has no value at any of the %s (%s): nothing to draw", where, check.nouns(#rows, "point"),
          exploration.missing_text(missing))
   end
-  if #missing.cells > 0 then
-    check.warning(what, string.format("%s has no value at %d of the %s (%s): drawn as missing (%s)", where,
-                                      #missing.cells, check.nouns(#rows, "point"), exploration.missing_text(missing),
-                                      line and "grey marks at the bottom" or "hatched grey cells"))
-  end
   local full, format = args.output(what, opts)
   local title = args.text(what, opts, "title") or (slice ~= "" and metric .. " at " .. slice or nil)
   local size = args.size(what, opts, exploration.SIZE)
   local labels = { x = x, y = y, metric = metric, range = range, title = title, missing = missing, size = size,
                    xlabel = args.text(what, opts, "xlabel"), ylabel = args.text(what, opts, "ylabel"),
                    cblabel = args.text(what, opts, "cblabel") }
+  if #missing.cells > 0 then            -- (once the options are known good: no warning before an error)
+    check.warning(what, string.format("%s has no value at %d of the %s (%s): drawn as missing (%s)", where,
+                                      #missing.cells, check.nouns(#rows, "point"), exploration.missing_text(missing),
+                                      line and "grey marks at the bottom" or "hatched grey cells"))
+  end
   local script = line and exploration.line_script(xs, m[1], labels) or exploration.script(xs, ys, m, labels)
   return args.draw(what, full, format, size, script)
 end
