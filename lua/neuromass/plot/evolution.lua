@@ -40,8 +40,8 @@ end
 -- The fitness axis on the scale its label names (scale.lua: fitnesses of
 -- 1e200, or all within 1e-9 of 1).
 function M.script(dots, best, opts)
-  local lo, hi = math.huge, -math.huge
-  for _, d in ipairs(dots) do lo, hi = math.min(lo, d[2]), math.max(hi, d[2]) end
+  local lo, hi, last = math.huge, -math.huge, 0
+  for _, d in ipairs(dots) do lo, hi, last = math.min(lo, d[2]), math.max(hi, d[2]), math.max(last, d[1]) end
   local sc = scale.of(lo, hi)
   local function scaled(rows)
     local out = {}
@@ -52,6 +52,7 @@ function M.script(dots, best, opts)
     gnuplot.datablock("dots", scaled(dots)),
     gnuplot.datablock("best", scaled(best)),
     "set xlabel 'evaluation'",
+    last <= 10 and "set xtics 1" or "set xtics autofreq",   -- (a few evaluations: whole numbers, not 0.995)
     "set ylabel " .. gnuplot.quote(scale.label(sc, "fitness")),
     "set key outside right top",       -- (inside, it hid the poor evaluations at the bottom)
     "set title " .. gnuplot.quote(opts.title or "fitness over evaluations"),
