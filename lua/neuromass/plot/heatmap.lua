@@ -2,6 +2,7 @@
 -- matrix as an image with node numbers on both axes (row 0 at the top, as
 -- the matrix is written), a diverging palette centred on 0 and a colour bar.
 local gnuplot = require "neuromass.plot.gnuplot"
+local scale = require "neuromass.plot.scale"
 
 local string, table, ipairs, tostring, math, utf8 = string, table, ipairs, tostring, math, utf8
 
@@ -70,11 +71,22 @@ end
 -- px = { w, h } (the panel's pixels, for how many names fit) }.
 function M.panel(name, m, opts)
   local n = #m
+  -- (a range beyond gnuplot's colour bar, 1e35 or 1e-35, drawn on a scale its label names: scale.lua)
+  local sc = scale.of(opts.range[1], opts.range[2])
+  local scaled = m
+  if sc ~= scale.IDENTITY then
+    scaled = {}
+    for i, row in ipairs(m) do
+      scaled[i] = {}
+      for j, v in ipairs(row) do scaled[i][j] = gnuplot.drawable(v) and scale.apply(sc, v) or v end
+    end
+  end
   local script = {
-    gnuplot.datablock(name, m),
+    gnuplot.datablock(name, scaled),
     DIVERGING,
-    string.format("set cbrange [%s:%s]", gnuplot.num(opts.range[1]), gnuplot.num(opts.range[2])),
-    "set cblabel " .. gnuplot.quote(opts.cblabel),
+    string.format("set cbrange [%s:%s]", gnuplot.num(scale.apply(sc, opts.range[1])),
+                  gnuplot.num(scale.apply(sc, opts.range[2]))),
+    "set cblabel " .. gnuplot.quote(scale.label(sc, opts.cblabel)),
     "set size ratio -1",
     string.format("set xrange [-0.5:%g]", n - 0.5),
     string.format("set yrange [%g:-0.5]", n - 0.5),

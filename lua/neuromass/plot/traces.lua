@@ -6,6 +6,7 @@ local gnuplot = require "neuromass.plot.gnuplot"
 local args = require "neuromass.plot.args"
 local check = require "neuromass._check"
 local thin = require "neuromass.plot.thin"
+local axis_scale = require "neuromass.plot.scale"
 
 local string, table, math, ipairs = string, table, math, ipairs
 local host = require("neuromass.context").get
@@ -43,11 +44,26 @@ local function row_tics(script, src, chosen, names, step, px, pos)
 end
 
 -- Lines: one datablock per trace (its fold's points), a key naming the
--- nodes ("node K", or its name).
-local function lines(script, src, chosen, folds, names)
+-- nodes ("node K", or its name); the values axis named `ylabel`, on the
+-- scale it names when the values need one (scale.lua: 1000 + 1e-9 k).
+local function lines(script, src, chosen, folds, names, ylabel)
+  local lo, hi = math.huge, -math.huge
+  for _, r in ipairs(chosen) do
+    for _, p in ipairs(folds[r].pts) do
+      local v = p[2]
+      if gnuplot.drawable(v) then lo, hi = math.min(lo, v), math.max(hi, v) end
+    end
+  end
+  local sc = axis_scale.of(lo, hi)
+  script[#script + 1] = "set ylabel " .. gnuplot.quote(axis_scale.label(sc, ylabel))
   local plots = {}
   for i, r in ipairs(chosen) do
-    script[#script + 1] = gnuplot.datablock("d" .. i, folds[r].pts)
+    local pts = folds[r].pts
+    if sc ~= axis_scale.IDENTITY then
+      pts = {}
+      for k, p in ipairs(folds[r].pts) do pts[k] = { p[1], axis_scale.apply(sc, p[2]) } end
+    end
+    script[#script + 1] = gnuplot.datablock("d" .. i, pts)
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
                                       gnuplot.quote(names and label(src, r, names) or "node " .. src.nodes[r]))
   end
@@ -87,22 +103,23 @@ local function image(script, src, chosen, folds, ylabel, names, px)
     for j, c in ipairs(folds[r].image) do row[j + 1] = c[3] end
     rows[#rows + 1] = row
   end
+  -- values beyond gnuplot's colour bar (1e35, 1e-35) on the scale the bar's label names (scale.lua)
+  local vlo, vhi = math.huge, -math.huge
+  for i = 2, #rows do vlo, vhi = axis_scale.range(table.move(rows[i], 2, #rows[i], 1, {}), gnuplot.LIMIT, vlo, vhi) end
+  local sc = axis_scale.of(vlo, vhi)
+  for i = 2, #rows do
+    for j = 2, #rows[i] do rows[i][j] = axis_scale.apply(sc, rows[i][j]) end
+  end
   script[#script + 1] = gnuplot.datablock("m", rows)
   script[#script + 1] = VIRIDIS
   row_tics(script, src, chosen, names, math.max(1, #chosen // 16), px, function(i) return i - 1 end)
   script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
   script[#script + 1] = "set ylabel " .. (names and "''" or "'node'")   -- names say what the rows are
-  script[#script + 1] = "set cblabel " .. gnuplot.quote(ylabel)
+  script[#script + 1] = "set cblabel " .. gnuplot.quote(axis_scale.label(sc, ylabel))
   -- gnuplot's automatic right margin holds the colour bar and its tics but not its label, which the
   -- picture's edge then cuts: the margin set (in characters) to the bar, its widest tic and the label.
-  local lo, hi = math.huge, -math.huge
-  for i = 2, #rows do
-    for j = 2, #rows[i] do
-      local v = rows[i][j]
-      if v == v then lo, hi = math.min(lo, v), math.max(hi, v) end
-    end
-  end
-  local tic = lo <= hi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
+  local lo, hi = axis_scale.apply(sc, vlo), axis_scale.apply(sc, vhi)
+  local tic = vlo <= vhi and math.max(#string.format("%.2g", lo), #string.format("%.2g", hi)) or 4
   script[#script + 1] = string.format("set rmargin %d", COLORBOX_CHARS + tic + CBLABEL_CHARS)
   script[#script + 1] = "plot $m nonuniform matrix with image notitle"
 end
@@ -174,8 +191,7 @@ local function script_of(src, chosen, opts)
   if opts.title then script[#script + 1] = "set title " .. gnuplot.quote(opts.title) end
   script[#script + 1] = "set xlabel " .. gnuplot.quote(src.t and opts.xlabel or "sample")
   if view == "lines" then
-    script[#script + 1] = "set ylabel " .. gnuplot.quote(opts.ylabel)
-    lines(script, src, chosen, folds, opts.names)
+    lines(script, src, chosen, folds, opts.names, opts.ylabel)
   else
     -- the rows' axis: the panel's height less the title's, the time axis's and the margins' (about 110 px)
     local px = (opts.height or SIZE[2]) - 110
