@@ -5,7 +5,7 @@
 -- algorithm.  Every evaluation is a row of DIR/results.csv in BoxSearch's
 -- format (explore/table.lua: point = the evaluation's number, the
 -- parameters, seed, the metrics with a `fitness` column, status); a failed
--- evaluation (an error of the model, run or fitness; a NaN fitness) is
+-- evaluation (an error of the model, run or fitness; a NaN or infinite fitness) is
 -- logged as "failed: <message>" and scores -inf, and the search goes on;
 -- a fitness returning something else than a number or { fitness = number,
 -- NAME = number } is a mistake of the script (an error), and a stop signal
@@ -219,9 +219,10 @@ local function check_bounds(self, m, mid)
 end
 
 -- The metrics of what fitness returned for evaluation i: { fitness =
--- number, ... }, or nil and why when the fitness is NaN.  Anything else than
+-- number, ... }, or nil and why when the fitness is not finite.  Anything else than
 -- a number or { fitness = number, NAME = number, ... } is a mistake of the
--- script: an error (common.metrics_error's rules for the names).
+-- script: an error (common.metrics_error's rules for the names); a NaN or
+-- infinite fitness is a failed evaluation ("fitness is inf, not a finite number").
 local function metrics_of(v, params, i)
   if type(v) == "number" then v = { fitness = v } end
   local why
@@ -232,7 +233,10 @@ local function metrics_of(v, params, i)
     why = common.metrics_error(v, params.set)
   end
   if why then error(string.format("fitness(res, point) of evaluation %d %s", i, why), 0) end
-  if v.fitness ~= v.fitness then return nil, "fitness is NaN" end
+  if not check.finite(v.fitness) then       -- (never a best: a failed evaluation, as a run that blew up)
+    return nil, string.format("fitness is %s, not a finite number",
+                              v.fitness ~= v.fitness and "NaN" or check.number(v.fitness))
+  end
   return v
 end
 
@@ -260,7 +264,7 @@ function M.best(rows, names)
   for _, i in ipairs(order) do
     local r = tbl.values(rows[i], names)
     local f = r.metrics.fitness
-    if r.ok and f and (not best or f > best.fitness) then
+    if r.ok and check.finite(f) and (not best or f > best.fitness) then
       best = { point = r.values, fitness = f, evaluation = i }
     end
   end
@@ -312,8 +316,9 @@ local function replayed(have, asked, names)
   if have.seed ~= asked.seed then return other("seed", have.seed, asked.seed) end
   if have.status ~= "ok" then return -math.huge end
   local f = tbl.values(have, names).metrics.fitness
-  if f == nil or f ~= f then
-    return nil, string.format("row %d of %s has status ok and no fitness", asked.point, have.from or "the table")
+  if not check.finite(f) then
+    return nil, string.format("row %d of %s has status ok and no finite fitness", asked.point,
+                              have.from or "the table")
   end
   return f
 end
@@ -526,6 +531,8 @@ function Evolution:run()
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
   local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  common.check_overlap("Evolution", m, params.names, "parameters'")
+  common.check_run("Evolution", m, self.run_opts)
   check_bounds(self, m, point_of(params, mid))
   common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
@@ -689,6 +696,14 @@ function Evolution:run()
   for _ in pairs(rows) do n = n + 1 end
   local res = result(rows, n)
   if plan.kind == "mpi" and plan.task ~= 0 then return res end
+  if not res.point and n > 0 then          -- (no best to report: said, not a silent -inf)
+    local first = math.huge
+    for i in pairs(rows) do first = math.min(first, i) end
+    warnings.once(nil, "evolution none", string.format(
+      "Evolution: every one of the %d evaluations failed (the first: %s): there is no best point (best.point " ..
+      "is nil, best.fitness -inf, best.json holds null); see the status column of %s/results.csv", n,
+      (rows[first].status:gsub("^failed: ", "")), dir))
+  end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
   return res
