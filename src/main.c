@@ -510,6 +510,34 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
+/* 1 when `v` is written in digits alone, as a process count, a task's number
+** and a count of tasks must be (explore/spread.lua's digits: the one rule, for
+** --workers/--task/--ntasks here and the Slurm array's variables there):
+** "1.5", "1a", "-1", "+1", " 1", "" are not; 0 when not, -1 when the rule
+** could not be asked (its error printed). */
+static int digits_only(lua_State *L, const char *v)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass.explore.spread");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "digits");
+    lua_remove(L, -2);
+    lua_pushstring(L, v);
+    status = docall(L, 1, 1);
+  }
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+    lua_pop(L, 1);
+    return -1;
+  }
+  int ok = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return ok;
+}
+
+
 /* The exploration options (lua/neuromass/explore/spread.lua reads them):
 ** --workers N|all (all: one per core this process may run on; at most WORKERS_PER_CORE per
 ** such core), --task I, --ntasks N, into the context at the top of the
@@ -526,9 +554,12 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
     n = nm_cores();
   } else {
+    int digits = digits_only(L, v);
+    if (digits < 0) return 0;
     char *end;
     errno = 0;
-    n = strtol(v, &end, 10);
+    n = digits ? strtol(v, &end, 10) : -1;    /* (not digits alone: refused below, as below its range) */
+    if (!digits) end = (char *)v;
     long lo = key[0] == 't' ? 0 : 1;
     long hi = key[0] == 't' ? MAX_TASKS - 1 : MAX_TASKS;
     int big = (errno == ERANGE && n == LONG_MAX) || (errno == 0 && n > hi);   /* (said with the bound) */
