@@ -222,7 +222,7 @@ end
 -- number, ... }, or nil and why when the fitness is not finite.  Anything else than
 -- a number or { fitness = number, NAME = number, ... } is a mistake of the
 -- script: an error (common.metrics_error's rules for the names); a NaN or
--- infinite fitness is a failed evaluation ("fitness is inf, not a finite number").
+-- infinite fitness is a failed evaluation ("fitness is inf (not a finite number)").
 local function metrics_of(v, params, i)
   if type(v) == "number" then v = { fitness = v } end
   local why
@@ -234,7 +234,7 @@ local function metrics_of(v, params, i)
   end
   if why then error(string.format("fitness(res, point) of evaluation %d %s", i, why), 0) end
   if not check.finite(v.fitness) then       -- (never a best: a failed evaluation, as a run that blew up)
-    return nil, string.format("fitness is %s, not a finite number",
+    return nil, string.format("fitness is %s (not a finite number)",
                               v.fitness ~= v.fitness and "NaN" or check.number(v.fitness))
   end
   return v
@@ -700,9 +700,9 @@ function Evolution:run()
     local first = math.huge
     for i in pairs(rows) do first = math.min(first, i) end
     warnings.once(nil, "evolution none", string.format(
-      "Evolution: every one of the %d evaluations failed (the first: %s): there is no best point (best.point " ..
-      "is nil, best.fitness -inf, best.json holds null); see the status column of %s/results.csv", n,
-      (rows[first].status:gsub("^failed: ", "")), dir))
+      "Evolution: every one of the %d evaluations failed, so there is no best point (best.point is nil, " ..
+      "best.fitness -inf, best.json holds null); the first failed with: %s; see the status column of " ..
+      "%s/results.csv", n, (rows[first].status:gsub("^failed: ", "")), dir))
   end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
