@@ -139,8 +139,9 @@ describe("a fitness that is not finite", function()
                                     evaluations = 3, out = dir .. "/f", fitness = function() return 0 / 0 end }:run()
     end)
     assert.is_nil(best.point)
-    assert.truthy(said:find("Evolution: every one of the 3 evaluations failed (the first: fitness is NaN, not a " ..
-                            "finite number): there is no best point", 1, true), said)
+    assert.truthy(said:find("Evolution: every one of the 3 evaluations failed, so there is no best point (best.point " ..
+                            "is nil, best.fitness -inf, best.json holds null); the first failed with: fitness is " ..
+                            "NaN (not a finite number)", 1, true), said)
     assert.truthy(h.read(dir .. "/f/best.json"):find('"fitness": null', 1, true))
   end)
 end)
