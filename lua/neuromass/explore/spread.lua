@@ -58,7 +58,12 @@ end
 --- spread.worker() -> the ordinal in spread.WORKER_ENV (this process is a
 -- worker of --workers, computing a slice of that exploration), or nil.
 function M.worker()
-  return env_integer(M.WORKER_ENV)
+  -- (our own variable, not the user's: a BoxSearch's ordinal 1, 2, ..., an Evolution's -1, -2, ...)
+  local v = os.getenv(M.WORKER_ENV)
+  if v == nil then return nil end
+  local n = v:find("^%-?%d+$") and math.tointeger(tonumber(v))
+  if not n then check.error(string.format("explore: %s must be a whole number, got '%s'", M.WORKER_ENV, v), 2) end
+  return n
 end
 
 --- spread.slurm() -> I, N: the slice of a Slurm array task, or nil outside
