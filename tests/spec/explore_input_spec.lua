@@ -38,17 +38,21 @@ describe("overlapping entries", function()
     for _, c in ipairs {
       { { { "sigma_ou", { 0, 0.1 } }, { "sigma*", { 0.2 } } }, "'sigma_ou' and 'sigma*'" },
       { { { "sigma*", { 0, 0.1 } }, { "*_ou", { 0.2 } } }, "'sigma*' and '*_ou'" },
+      -- an alias and a parameter it sets (sigma_ou sets input_0.sigma and input_1.sigma)
+      { { { "sigma_ou", { 0, 0.1 } }, { "input_1.sigma", { 0.2 } } }, "'sigma_ou' and 'input_1.sigma'",
+        "'input_1.sigma' ('sigma_ou' sets it too)" },
     } do
       local s, dir, calls = search(nm.explore.ParameterSpace(c[1]), { duration = 10 })
       local err = h.error_of(function() s:run() end)
       h.assert_message(err, "explore_input_spec%.lua", { "BoxSearch: the space's entries " .. c[2] ..
-                                                        " both set the parameter 'sigma_ou'" })
+                                                        " both set the parameter " .. (c[3] or "'sigma_ou'") ..
+                                                        ": the value set last would hold" })
       assert.equals(0, calls())
       assert.is_false(exists(dir .. "/s/results.csv"))
     end
     -- entries that set distinct parameters explore as before
-    local s, _, calls = search(nm.explore.ParameterSpace({ { "sigma_ou", { 0, 0.1 } }, { "x_ext", { 0.2 } } }),
-                               { duration = 10 })
+    local s, _, calls = search(nm.explore.ParameterSpace({ { "sigma_ou", { 0, 0.1 } }, { "x_ext", { 0.2 } },
+                                                           { "*.tau", { 5 } } }), { duration = 10 })
     s:run()
     assert.equals(2, calls())
   end)

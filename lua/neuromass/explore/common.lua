@@ -71,23 +71,34 @@ end
 -- exploration (a space's parameters, an Evolution's), each a parameter's
 -- name or a glob of model m, must set distinct parameters: two entries
 -- matching one parameter (an explicit name and a glob that also matches it,
--- two globs) would leave it whichever value was set last, and the table
+-- two globs, an alias and a name it sets: sigma_ou and input_0.sigma) would
+-- leave it whichever value was set last, and the table
 -- would report a value that did not run.  Errors "WHAT: the NOUN entries
 -- 'A' and 'B' both set the parameter 'P' ..." at the user's line, before
 -- any point runs.
 function M.check_overlap(what, m, names, noun)
   if type(m) ~= "table" or type(m.registry) ~= "table" then return end
-  local by = {}
+  local by, slots = {}, {}       -- entry -> the name that matched it; parameter slot -> { name, entry }
+  local function refuse(other, name, param)
+    check.error(string.format("%s: the %s entries '%s' and '%s' both set the parameter %s: the value " ..
+                              "set last would hold, and the table would show the other; keep one of " ..
+                              "them, or narrow the glob", what, noun, other, name, param), 3)
+  end
   for _, name in ipairs(names) do
     local matched, entries = pcall(m.registry.match, m.registry, name)
     for _, e in ipairs(matched and entries or {}) do
-      local other = by[e]
-      if other and other ~= name then
-        check.error(string.format("%s: the %s entries '%s' and '%s' both set the parameter '%s' (the value " ..
-                                  "set last would hold, and the table would show the other): keep one of " ..
-                                  "them, or narrow the glob", what, noun, other, name, e.name), 2)
-      end
+      if by[e] and by[e] ~= name then refuse(by[e], name, "'" .. e.name .. "'") end
       by[e] = name
+      -- (an alias sets the slots of the parameters it names: sigma_ou those of input_0.sigma, ...)
+      if type(e.slots) == "table" and e.input == nil then
+        for _, slot in ipairs(e.slots) do
+          local held = slots[slot]
+          if held and held[1] ~= name then
+            refuse(held[1], name, string.format("'%s' ('%s' sets it too)", e.name, held[2].name))
+          end
+          slots[slot] = slots[slot] or { name, e }
+        end
+      end
     end
   end
 end
