@@ -510,6 +510,20 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 }
 
 
+/* Pushes explore/spread.lua's function `name` (its module required); a
+** failure leaves the error message instead.  Returns lua's status. */
+static int spread_function(lua_State *L, const char *name)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass.explore.spread");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+  }
+  return status;
+}
+
 /* 1 when `v` is written in digits alone, as a process count, a task's number
 ** and a count of tasks must be (explore/spread.lua's digits: the one rule, for
 ** --workers/--task/--ntasks here and the Slurm array's variables there):
@@ -517,12 +531,8 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
 ** could not be asked (its error printed). */
 static int digits_only(lua_State *L, const char *v)
 {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "neuromass.explore.spread");
-  int status = docall(L, 1, 1);
+  int status = spread_function(L, "digits");
   if (status == LUA_OK) {
-    lua_getfield(L, -1, "digits");
-    lua_remove(L, -2);
     lua_pushstring(L, v);
     status = docall(L, 1, 1);
   }
@@ -988,12 +998,8 @@ static int fail_check(lua_State *L, const char *cmd)
 ** they are right. */
 static int check_task_options(lua_State *L, int ctx, const char *cmd)
 {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "neuromass.explore.spread");
-  int status = docall(L, 1, 1);
+  int status = spread_function(L, "task_mistake");
   if (status == LUA_OK) {
-    lua_getfield(L, -1, "task_mistake");
-    lua_remove(L, -2);
     lua_getfield(L, ctx, "task");
     lua_getfield(L, ctx, "ntasks");
     lua_getfield(L, ctx, "workers");
