@@ -158,6 +158,7 @@ describe("large per-point outputs", function()
     end)
     -- 10^4 + 1 rows of t and the default record's columns, 20 bytes a cell, 10^6 points
     assert.truthy(said:find("BoxSearch: the per-point outputs (save) of 1000000 points will take about ", 1, true), said)
+    assert.truthy(said:find(" a point: check the disk", 1, true), said)
     assert.truthy(said:find(" GB)", 1, true), said)
     -- small ones, or no save, are not
     assert.equals("", (h.warned(function()

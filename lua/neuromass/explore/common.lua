@@ -27,7 +27,8 @@ local M = {}
 -- every point would write the same files; `outputs` says what to give
 -- instead), the run options that need no model (options.check_plain: a
 -- misspelt name, dt, jit, ...), run.continue = true (each point's run is a
--- fresh one), run.seed (options.seed, options.SEED_RANGE; 4.0 is 4), and the environment's NEUROMASS_SIMD and NEUROMASS_JIT
+-- fresh one), run.seed (options.seed, options.SEED_RANGE; 4.0 is 4), and
+-- the environment's NEUROMASS_SIMD and NEUROMASS_JIT
 -- (core.simd_check, core.jit_check: a value they refuse would fail every
 -- point's run).  Errors
 -- "WHAT: ..." at the user's line.
@@ -135,8 +136,8 @@ function M.check_run(what, m, run, save, points)
     end
     if points * bytes > M.LARGE_OUTPUTS then
       warnings.once(nil, "explore large outputs", string.format(
-        "%s: the per-point outputs (save) of %d points will take about %s (%s each): check the disk's free " ..
-        "space, or save fewer (record fewer variables, a larger sampling_dt)", what, points,
+        "%s: the per-point outputs (save) of %d points will take about %s, %s a point: check the disk's " ..
+        "free space, or save less (record fewer variables, a larger sampling_dt)", what, points,
         check.bytes(points * bytes), check.bytes(bytes)))
     end
   end

@@ -34,9 +34,9 @@ M.WORKER_ENV = "NEUROMASS_EXPLORE_WORKER"
 
 --- spread.digits(text) -> true when `text` is written in digits alone
 -- ("0", "12", "007"), else false ("1.5", "1a", "-1", "+1", " 1", "1e3",
--- "0x10", ""): the one rule of a count of processes, a task's number and a
--- count of tasks, for the command line's --workers, --task and --ntasks
--- (src/main.c asks it) and the Slurm array's variables (env_integer).
+-- "0x10", ""): the one rule of a count of processes, a task's number, a
+-- count of tasks and a seed, for the command line's --workers, --task,
+-- --ntasks and --seed (src/main.c asks it) and the Slurm array's variables (env_integer).
 function M.digits(text)
   return type(text) == "string" and text:find("^%d+$") ~= nil
 end
