@@ -442,6 +442,44 @@ static const char *usage_of(const char *cmd)
 }
 
 
+/* Pushes explore/spread.lua's function `name` (its module required); a
+** failure leaves the error message instead.  Returns lua's status. */
+static int spread_function(lua_State *L, const char *name)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass.explore.spread");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+  }
+  return status;
+}
+
+/* 1 when `v` is written in digits alone, as a process count, a task's number,
+** a count of tasks and a seed must be (explore/spread.lua's digits: the one
+** rule, for --workers/--task/--ntasks/--seed here and the Slurm array's variables there):
+** "1.5", "1a", "-1", "+1", " 1", "" are not; 0 when not, -1 when the rule
+** could not be asked (its error printed). */
+static int digits_only(lua_State *L, const char *v)
+{
+  int status = spread_function(L, "digits");
+  if (status == LUA_OK) {
+    lua_pushstring(L, v);
+    status = docall(L, 1, 1);
+  }
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error)");
+    lua_pop(L, 1);
+    return -1;
+  }
+  int ok = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return ok;
+}
+
+
 /* Reads option `a` (with its value in argv[*i + 1]) into the context table at
 ** the top of the stack; returns 1, 0 after a usage error, -1 when `a` is not
 ** one of the script commands' options. */
@@ -497,9 +535,12 @@ static int script_option(lua_State *L, int argc, char **argv, int *i)
                                                  errno == ENOTDIR ? "a part of it is a file" : "a file"));
     lua_pushstring(L, v);
   } else {
+    int digits = digits_only(L, v);
+    if (digits < 0) return 0;
     char *end;
     errno = 0;
-    long long seed = strtoll(v, &end, 10);
+    long long seed = digits ? strtoll(v, &end, 10) : -1;    /* (not digits alone: refused as below 0) */
+    if (!digits) end = (char *)v;
     if (*end || end == v || errno == ERANGE || seed < 0)
       return fail_option(L, argv[1], lua_pushfstring(L, "--seed needs an integer from 0 to %I, got '%s'",
                                         (lua_Integer)LLONG_MAX, v));
@@ -526,9 +567,12 @@ static int explore_option(lua_State *L, int argc, char **argv, int *i)
   if (key[0] == 'w' && strcmp(v, "all") == 0) {
     n = nm_cores();
   } else {
+    int digits = digits_only(L, v);
+    if (digits < 0) return 0;
     char *end;
     errno = 0;
-    n = strtol(v, &end, 10);
+    n = digits ? strtol(v, &end, 10) : -1;    /* (not digits alone: refused below, as below its range) */
+    if (!digits) end = (char *)v;
     long lo = key[0] == 't' ? 0 : 1;
     long hi = key[0] == 't' ? MAX_TASKS - 1 : MAX_TASKS;
     int big = (errno == ERANGE && n == LONG_MAX) || (errno == 0 && n > hi);   /* (said with the bound) */
@@ -957,12 +1001,8 @@ static int fail_check(lua_State *L, const char *cmd)
 ** they are right. */
 static int check_task_options(lua_State *L, int ctx, const char *cmd)
 {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "neuromass.explore.spread");
-  int status = docall(L, 1, 1);
+  int status = spread_function(L, "task_mistake");
   if (status == LUA_OK) {
-    lua_getfield(L, -1, "task_mistake");
-    lua_remove(L, -2);
     lua_getfield(L, ctx, "task");
     lua_getfield(L, ctx, "ntasks");
     lua_getfield(L, ctx, "workers");

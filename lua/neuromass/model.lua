@@ -13,6 +13,7 @@ local mass = require "neuromass.mass"
 local stimclass = require "neuromass.stimulus.class"
 local is_stimulus = stimclass.is_stimulus
 local bold = require "neuromass.run.bold"
+local options = require "neuromass.run.options"
 local warnings = require "neuromass.run.warnings"
 
 local type, ipairs, pairs, setmetatable, string, table, getmetatable, rawget, tostring =
@@ -359,7 +360,7 @@ function M.model(obj, opts)
     check.table_field(opts, k, "model")
   end
   if opts.seed ~= nil and not (math.type(opts.seed) == "integer" and opts.seed >= 0) then
-    error(string.format("model: 'seed' must be a whole number, 0 or more (got %s)", check.show(opts.seed)), 2)
+    error(string.format("model: 'seed' must be %s (got %s)", options.SEED_RANGE, check.show(opts.seed)), 2)
   end
   local mt = getmetatable(obj)
   local net, standalone

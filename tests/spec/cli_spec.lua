@@ -531,7 +531,7 @@ r:write_csv("s.csv")
   end)
 
   it("refuses a --seed that is out of range, negative or not an integer, naming it", function()
-    for _, v in ipairs { "99999999999999999999", "-1", "1.5", "9223372036854775808", "" } do
+    for _, v in ipairs { "99999999999999999999", "-1", "1.5", "9223372036854775808", "", "+5", " 5", "5 " } do
       local status, _, err = nm("run", example, "--seed", v)
       assert.equals(1, status)
       assert.matches("%-%-seed needs an integer from 0 to 9223372036854775807, got '" ..

@@ -1809,7 +1809,7 @@ print(m.params.x_ext, m.params.alpha)
     assert.truthy(both({ out = "" }):find("'out' must be a folder's name, got \"\"", 1, true))
     assert.truthy(both({ run = 5 }):find("'run' must be a table of model:run options, got 5", 1, true))
     assert.truthy(both({ run = { output = { csv = "a.csv" } } }):find("'run' cannot name outputs", 1, true))
-    assert.truthy(both({ run = { seed = 1.5 } }):find("run.seed must be a whole number, 0 or more, got 1.5", 1, true))
+    assert.truthy(both({ run = { seed = 1.5 } }):find("run.seed must be a whole number from 0 to 9223372036854775807 (2^63 - 1), got 1.5", 1, true))
     assert.truthy(both({ run = { seed = -1 } }):find("got -1", 1, true))
   end)
 

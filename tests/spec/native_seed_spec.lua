@@ -51,7 +51,7 @@ io.write(string.format("%.17g\n", m:run { duration = 10 }:get("x", 0)[100]))
 
   it("is checked where nm.model takes it", function()
     local err = h.error_of(function() nm.model(nm.models.fhn.node(), { seed = 1.5 }) end)
-    assert.matches("model: 'seed' must be a whole number, 0 or more (got 1.5)", err, 1, true)
+    assert.matches("model: 'seed' must be a whole number from 0 to 9223372036854775807 (2^63 - 1) (got 1.5)", err, 1, true)
   end)
 
   it("leaves a continued run on the streams it continues", function()

