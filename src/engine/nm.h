@@ -633,7 +633,9 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** when complete (atomic_file.c): every writer's one way.
 ** nm_outfile_init: NM_OK or NM_ENOMEM.  commit renames the temporary file to
 ** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
-** partial file; both return 0 or the errno of the failure.  write_all writes
+** partial file; both return 0 or the errno of the failure, and a regular file
+** they replace keeps its permission bits (a new one has 0666 less the umask,
+** as the temporary file was created).  write_all writes
 ** the whole file (n bytes of data) under the temporary name: 0, or the errno
 ** of the failure, with no file left.  claim writes the whole file under
 ** the temporary name, then gives it the path only if no file has it (a hard
