@@ -423,8 +423,13 @@ function M.make(self, o, h, level, dry)
                reach, kept, run, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
-  -- --seed, else the run's, else the model's (native{ seed }), else 0
-  local given = (h and h.seed) or opts.seed or self.default_seed or 0
+  -- --seed, else the run's, else the model's (native{ seed }), else, for a
+  -- fresh run, the count of the model's fresh runs seeded so before it
+  -- (0, 1, 2, ...: the first keeps seed 0, each next draws other noise, the
+  -- same in every process; a continued run goes on with its streams)
+  local unseeded = ((h and h.seed) or opts.seed or self.default_seed) == nil
+  local given = (h and h.seed) or opts.seed or self.default_seed
+                or (continuing and self.sim_seed) or rawget(self, "unseeded_runs") or 0
   local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
     error(string.format("run: 'seed' must be a whole number from 0 to 9223372036854775807 (2^63 - 1) (got %s)",
@@ -443,6 +448,7 @@ function M.make(self, o, h, level, dry)
     if not continuing then
       self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
       self.sim_seed, self.dry_time = seed, 0
+      if unseeded then self.unseeded_runs = seed + 1 end
     end
   elseif not continuing then
     cm:set_initial(initial_vector(self))
@@ -462,6 +468,7 @@ function M.make(self, o, h, level, dry)
     self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
     self.failed_at = nil
     self.sim_seed = seed
+    if unseeded then self.unseeded_runs = seed + 1 end
   end
   -- Stimuli run on the simulation's time axis, seeded by its seed.
   local stims = stimulus.drivers(self, stim_targets, {
