@@ -110,6 +110,31 @@ m:run { duration = 1, dt = 0.1 }
     assert.are.equal(1, count(err, "warning"), err)
   end)
 
+  it("says one warning for the series of every node, their lengths and drops as ranges", function()
+    local dir = h.scratch()
+    h.write(dir .. "/s.lua", [[
+local nm = require "neuromass"
+local m = nm.models.hopf.native { Cmat = { { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } } }
+local a, b = {}, {}
+for k = 1, 30 do a[k] = k / 100 end
+for k = 1, 25 do b[k] = k / 100 end
+m.params.x_ext = { a, b, a }
+m:run { duration = 1, dt = 0.1 }
+m.params.y_ext = { a, a, a }
+m:run { duration = 1, dt = 0.1 }
+]])
+    local status, _, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/s.lua"))
+    assert.are.equal(0, status, err)
+    assert.are.equal("neuromass: warning: run: 3 series driving 'x_ext' have 25 to 30 samples, the run of 10 " ..
+                     "steps keeps the last 11 of each, the last labelled the run's end (t = 1 ms), as neurolib's " ..
+                     "adjustArrayShape keeps the last samples of a longer input: their first 14 to 19 samples " ..
+                     "are dropped\n" ..
+                     "neuromass: warning: run: 3 series driving 'y_ext' have 30 samples each, the run of 10 " ..
+                     "steps keeps the last 11 of each, the last labelled the run's end (t = 1 ms), as neurolib's " ..
+                     "adjustArrayShape keeps the last samples of a longer input: their first 19 samples " ..
+                     "are dropped\n", err)
+  end)
+
   it("checks the samples it reads, naming the sample by its place in the series", function()
     local m = nm.models.hopf.native {}
     local v = {}

