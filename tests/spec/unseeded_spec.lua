@@ -41,8 +41,7 @@ describe("unseeded runs", function()
   end)
 
   it("draws the same numbers in every process, and --seed replaces them all", function()
-    local dir = h.scratch()
-    h.write(dir .. "/s.lua", [[
+    local script = [[
 local nm = require "neuromass"
 local m = nm.models.fhn.native {}
 m.params.sigma_ou = 0.1
@@ -50,10 +49,9 @@ for _ = 1, 3 do
   local v = m:run { duration = 5 }:get("x", 0)
   print(string.format("%.17g", v[#v]))
 end
-]])
+]]
     local function out(extra)
-      local status, text, err = h.sh(h.q(h.exe) .. " run " .. h.q(dir .. "/s.lua") .. (extra or ""))
-      assert.are.equal(0, status, err)
+      local text = h.run_script(script, extra)
       local lines = {}
       for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
       return lines
