@@ -187,8 +187,11 @@ int nm_outfile_reclaim(const nm_outfile *o, const char *old, size_t n_old, const
   }
   int e;
   if (len == n_old && memcmp(text, old, n_old) == 0) {
+    struct stat was;                       /* (its permission bits, kept as a commit keeps them) */
+    int known = stat(o->tmp, &was) == 0 && S_ISREG(was.st_mode);
     remove(o->tmp);
     e = nm_outfile_claim(o, data, n);
+    if (e == 0 && known) (void)chmod(o->path, was.st_mode & 0777);   /* (the file is whole either way) */
   } else {
     /* another process's file, replaced or claimed since the caller read the
     ** old one: put back under its name, unless yet another took it meanwhile */

@@ -646,7 +646,8 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** file the caller read at the path, holding `old` (n_old bytes), by `data`
 ** on the same terms: moved aside (renamed to the temporary name: of
 ** processes replacing it at once, one moves it), checked to be `old` still,
-** then `data` claimed; a file another process wrote there since (not `old`)
+** then `data` claimed (with the permission bits `old`'s file had); a file
+** another process wrote there since (not `old`)
 ** is put back, and EEXIST returned, as for a file claimed by another (the
 ** caller reads which); no file there: claimed.  discard removes the temporary file;
 ** free forgets the names.  A writer that writes the temporary file itself
