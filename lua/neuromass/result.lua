@@ -64,12 +64,18 @@ Result.__newindex = check.assign
 
 -- res.BOLD is the rows themselves: neurolib's model.BOLD.BOLD and
 -- model.BOLD.t_BOLD, ported as res.BOLD.BOLD, are errors saying so (a name
--- read from the rows; their entries read as from any array).
-local BOLD_ROWS = { __index = function(_, k)
+-- read from the rows; their entries read as from any array), and so is a
+-- read of row 0 (check.zero_first).
+local BOLD_ROWS = { __index = function(rows, k)
   if type(k) == "string" then
     check.error(string.format("res.BOLD is the BOLD itself (N rows of samples 2 s apart: neurolib's " ..
                               "model.BOLD.BOLD): it has no field '%s'%s", k,
                               k == "t_BOLD" and "; its times (ms) are res.t_BOLD" or ""), 2)
+  end
+  if k == 0 then    -- (a port's model.BOLD.BOLD[0], node 0's row)
+    local caller = debug.getinfo(2, "S")
+    if caller and caller.what == "C" then return nil end
+    check.error(check.zero_first("res.BOLD", rawlen(rows), ", one row per BOLD node"), 2)
   end
 end }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -70,17 +71,32 @@ int nm_outfile_init(nm_outfile *o, const char *path)
 }
 
 
+/* Renames the finished temporary file `tmp` to `to`.  A regular file it
+** replaces keeps its permission bits (a user's chmod 600 of a CSV stays so
+** when a run rewrites it; rename would bring the new file's); a new file has
+** those it was created with, 0666 less the umask (every writer creates its
+** temporary file so: fopen, open(0666), libsndfile's sf_open).
+** 0, or the errno of the failure. */
+static int rename_keeping_mode(const char *tmp, const char *to)
+{
+  struct stat old;
+  if (stat(to, &old) == 0 && S_ISREG(old.st_mode) && chmod(tmp, old.st_mode & 0777) != 0) return errno;
+  return rename(tmp, to) == 0 ? 0 : errno;
+}
+
+
 int nm_outfile_commit(const nm_outfile *o, const char *to)
 {
-  return rename(o->tmp, to ? to : o->path) == 0 ? 0 : errno;
+  return rename_keeping_mode(o->tmp, to ? to : o->path);
 }
 
 
 int nm_outfile_keep_partial(const nm_outfile *o, long long bytes)
 {
   if (truncate(o->tmp, (off_t)bytes) != 0) return errno;
-  return rename(o->tmp, o->partial) == 0 ? 0 : errno;
+  return rename_keeping_mode(o->tmp, o->partial);
 }
+
 
 
 /* Writes n bytes of data to fd and closes it: 0, or the errno of the
@@ -171,8 +187,11 @@ int nm_outfile_reclaim(const nm_outfile *o, const char *old, size_t n_old, const
   }
   int e;
   if (len == n_old && memcmp(text, old, n_old) == 0) {
+    struct stat was;                       /* (its permission bits, kept as a commit keeps them) */
+    int known = stat(o->tmp, &was) == 0 && S_ISREG(was.st_mode);
     remove(o->tmp);
     e = nm_outfile_claim(o, data, n);
+    if (e == 0 && known) (void)chmod(o->path, was.st_mode & 0777);   /* (the file is whole either way) */
   } else {
     /* another process's file, replaced or claimed since the caller read the
     ** old one: put back under its name, unless yet another took it meanwhile */

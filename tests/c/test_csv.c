@@ -400,6 +400,45 @@ static void test_nan_spelling(void)
 }
 
 
+/* The permission bits of a file (stat's, 0777), or -1. */
+static int mode_of(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+
+/* A file replaced (commit, keep_partial, reclaim) keeps its permission bits;
+** a new one has 0666 less the umask (tests/spec/output_mode_spec.lua: every
+** writer of the library). */
+static void test_outfile_mode(void)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/mode.csv", dir);
+  mode_t was = umask(022);
+  nm_outfile o;
+  if (!CHECK(nm_outfile_init(&o, path) == NM_OK, "an output file's names")) return;
+  int ok = nm_outfile_write_all(&o, "a\n", 2) == 0 && nm_outfile_commit(&o, NULL) == 0;
+  CHECK(ok && mode_of(path) == 0644, "a new file has 0666 less the umask (%o)", mode_of(path));
+  chmod(path, 0600);
+  CHECK(nm_outfile_write_all(&o, "b\n", 2) == 0 && nm_outfile_commit(&o, NULL) == 0 && mode_of(path) == 0600,
+        "a replaced file keeps its bits (%o)", mode_of(path));
+  ok = nm_outfile_write_all(&o, "c\n", 2) == 0 && nm_outfile_keep_partial(&o, 2) == 0;
+  CHECK(ok && mode_of(o.partial) == 0644, "a new partial file has 0666 less the umask (%o)", mode_of(o.partial));
+  chmod(o.partial, 0640);
+  CHECK(nm_outfile_write_all(&o, "d\n", 2) == 0 && nm_outfile_keep_partial(&o, 2) == 0 &&
+        mode_of(o.partial) == 0640, "a partial file replaced keeps its bits (%o)", mode_of(o.partial));
+  remove(o.partial);
+  chmod(path, 0604);
+  CHECK(nm_outfile_reclaim(&o, "b\n", 2, "e\n", 2) == 0 && mode_of(path) == 0604,
+        "a file reclaimed keeps its bits (%o)", mode_of(path));
+  remove(path);
+  umask(was);
+  CHECK(entries() == 0, "nothing else is left (%d entries)", entries());
+  nm_outfile_free(&o);
+}
+
+
 int main(void)
 {
   snprintf(dir, sizeof dir, "%s", "/tmp/nm-test-csv-XXXXXX");
@@ -413,6 +452,7 @@ int main(void)
   test_no_commit();
   test_missing_directory();
   test_outfile_whole();
+  test_outfile_mode();
   test_partial();
   test_hold();
   test_write_error();

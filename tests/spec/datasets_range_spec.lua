@@ -6,12 +6,22 @@ local nm = require "neuromass"
 describe("a dataset's subjects", function()
   local ds = nm.datasets.load("gw")
 
-  it("ds.FCs[6] of gw's 5 subjects (or [0], or a name) is an error naming the range", function()
-    for _, case in ipairs { { "FCs", 6 }, { "BOLDs", 0 }, { "FCs", "NAP_001" } } do
+  it("ds.FCs[6] of gw's 5 subjects (or a name) is an error naming the range", function()
+    for _, case in ipairs { { "FCs", 6 }, { "BOLDs", -1 }, { "FCs", "NAP_001" } } do
       local ok, err = pcall(function() return ds[case[1]][case[2]] end)
       assert.is_false(ok)
       assert.matches("^[^:]*datasets_range_spec%.lua:%d+: dataset 'gw': " .. case[1] .. "%[.*%] is no subject's: " ..
                      case[1] .. " holds subjects 1 to 5 %(NAP_001 %.%.%. NAP_013%)$", err)
+    end
+  end)
+
+  it("[0] says Lua's arrays start at 1 (check.zero_first: numpy's ds.FCs[0] is [1])", function()
+    for _, field in ipairs { "FCs", "BOLDs" } do
+      local ok, err = pcall(function() return ds[field][0] end)
+      assert.is_false(ok)
+      assert.are.equal(string.format("dataset 'gw': %s[0] is nothing: Lua's arrays start at 1, numpy's [0] is " ..
+                                     "[1] here (%s[1] to %s[5]: subjects NAP_001 ... NAP_013)", field, field, field),
+                       tostring(err):gsub("^[^:]*datasets_range_spec%.lua:%d+: ", ""))
     end
   end)
 

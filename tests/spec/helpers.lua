@@ -128,6 +128,27 @@ M.ASAN = (os.getenv("LD_PRELOAD") or ""):find("libasan", 1, true) ~= nil
 --- A string quoted for the shell.
 function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+--- The times `part` (plain text) occurs in `text`, overlaps counted.
+function M.count(text, part)
+  local n, at = 0, 1
+  while true do
+    at = text:find(part, at, true)
+    if not at then return n end
+    n, at = n + 1, at + 1
+  end
+end
+
+--- Runs `script` (Lua text) under `neuromass run`, from a new scratch
+-- directory, with `extra` (shell words) after it; asserts exit status 0 and
+-- returns its stdout and stderr.
+function M.run_script(script, extra)
+  local dir = M.scratch()
+  M.write(dir .. "/s.lua", script)
+  local status, out, err = M.sh(M.q(M.exe) .. " run " .. M.q(dir .. "/s.lua") .. (extra or ""))
+  require("luassert").are.equal(0, status, err)
+  return out, err
+end
+
 --- mpirun as the issue's tests start it: as root in containers, 2 ranks on
 -- fewer cores.  `timeout` so that a hung job fails instead of hanging.
 -- Under `make check-asan` the sanitizers are preloaded into the ranks

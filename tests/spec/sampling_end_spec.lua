@@ -13,14 +13,7 @@ local function run(script)
   return out, err
 end
 
-local function count(text, part)
-  local n, at = 0, 1
-  while true do
-    at = text:find(part, at, true)
-    if not at then return n end
-    n, at = n + 1, at + 1
-  end
-end
+local count = h.count
 
 describe("a run's end against the sampling_dt grid", function()
   it("keeps the rows of a duration that is no multiple of sampling_dt and warns once", function()

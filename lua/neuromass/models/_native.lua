@@ -99,6 +99,7 @@ end
   sync(net)      the network's sync rules
   aliases        flat alias -> parameter names (e.g. sigma_ou -> input_0.sigma, input_1.sigma)
   init_aliases   neurolib's initial-state names -> state variables
+  input_vars     neurolib's input_vars: the parameters that are its inputs (model:describe)
   random_init(rng, N) -> { name = {values per node} } neurolib-style random initial states
   record         default recorded variables
   hints          name -> message: neurolib's names the model does not take, and why
@@ -235,7 +236,7 @@ function M.build(spec, args, level)
   end
   local model = nm_model.model(net, {
     naming = "flat", aliases = spec.aliases, init_aliases = spec.init_aliases,
-    ou_aliases = spec.ou_aliases, hints = spec.hints,
+    ou_aliases = spec.ou_aliases, input_vars = spec.input_vars, hints = spec.hints,
     record = spec.record, dt = spec.dt, duration = spec.duration or 2000, label = spec.label,
     seed = args.seed ~= nil and seed or nil,      -- neurolib's params.seed: the runs' noise too
     bold = spec.bold,

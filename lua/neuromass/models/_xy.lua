@@ -40,6 +40,7 @@ local function native_model(label, mass, node_label, draw, bold, args, level)
                 x_ou_mean = { "input_0.mu" }, y_ou_mean = { "input_1.mu" } },
     init_aliases = { xs_init = "x", ys_init = "y" },
     ou_aliases = { x_ou = "input_0", y_ou = "input_1" },
+    input_vars = { "x_ext", "y_ext" },
     random_init = function(r, N)
       local xs, ys = {}, {}
       for i = 1, N do xs[i] = draw(r) end

@@ -321,6 +321,7 @@ function M.native(args)
                 tau_ou = { "input_0.tau", "input_1.tau" },
                 mue_ext_mean = { "input_0.mu" }, mui_ext_mean = { "input_1.mu" } },
     ou_aliases = { mue_ou = "input_0", mui_ou = "input_1" },
+    input_vars = { "ext_exc_current", "ext_inh_current", "ext_exc_rate", "ext_inh_rate" },
     init_aliases = { mufe_init = "mufe", mufi_init = "mufi", IA_init = "IA", seem_init = "seem",
                      seim_init = "seim", siem_init = "siem", siim_init = "siim",
                      seev_init = "seev", seiv_init = "seiv", siev_init = "siev",

