@@ -9,8 +9,8 @@
 local check = require "neuromass._check"
 local warnings = require "neuromass.run.warnings"
 
-local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall =
-  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall
+local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring =
+  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring
 
 local M = {}
 
@@ -147,50 +147,108 @@ function M.share(value)
 end
 
 --- mpi.run(plan, n, rows, needs, compute[, on_point]) -> every row, on every
--- rank: the MPI case of an exploration's run (plan from M.plan).  `rows` is
+-- rank, and the text of the ranks that failed (M.failures: nil when none
+-- did): the MPI case of an exploration's run (plan from M.plan).  `rows` is
 -- the table rank 0 holds ({ [i] = row }, the other ranks' is not read: they
 -- need not see its files); needs(i, row_or_nil) says whether point i must be
 -- computed; rank `plan.task` computes compute(i) -> row (or nil: no row, e.g.
 -- after a stop signal) for the points of its slice (M.slice) that need it,
--- calling on_point(i, row) after each row;
--- the rows are joined on rank 0 and shared with every rank.  Rank 0 then
--- writes the table.  Collective: every rank calls it.
+-- calling on_point(i, row) after each row, under M.guarded: a rank whose
+-- compute raises an error or calls os.exit computes no more, and its rows
+-- done go to rank 0 with the others'.  The rows are joined on rank 0 and
+-- shared with every rank.  Rank 0 then writes the table (and each rank
+-- raises the failures, once it is written).  Collective: every rank calls it.
 function M.run(plan, n, rows, needs, compute, on_point)
   local known = M.share(plan.task == 0 and rows or nil)
   local mine = {}
-  M.exit_aborts(function()
+  local failure = M.guarded(function(at)
     for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
       if needs(i, known[i]) then
-        mine[i] = compute(i)
-        if on_point and mine[i] then on_point(i, mine[i]) end
+        at.point = i
+        local row = compute(i)
+        if at.exited ~= nil then return end      -- (os.exit in its evaluate: the point is not recorded)
+        mine[i] = row
+        if on_point and row then on_point(i, row) end
       end
     end
+    at.point = nil
   end)
   local got = M.gather_rows(mine)
   if got then for i, row in pairs(got) do known[i] = row end end
-  return M.share(plan.task == 0 and known or nil)
+  return M.share(plan.task == 0 and known or nil), M.failures(plan, failure)
 end
 
---- mpi.exit_aborts(fn): calls fn() (a rank's share of an exploration, before
--- a collective) with os.exit ending the whole job: a rank that leaves by
--- os.exit (in the script's evaluate, fitness or model) would otherwise
--- finalise MPI and leave the other ranks waiting for its rows forever.  Its
--- os.exit(code) says so on stderr, marks the script as failed (the registry
--- field "neuromass.exit_ok" that src/mpi/l_mpi.c reads) and closes the Lua
--- state, which aborts the job (MPI_Abort).  os.exit is restored after fn,
--- and fn's errors raised again.
-function M.exit_aborts(fn)
+-- Raised by os.exit within M.guarded, to unwind to it.
+local EXITED = setmetatable({}, { __tostring = function() return "os.exit during the exploration" end })
+
+--- mpi.guarded(fn) -> nil, or the text of why this rank's share of an
+-- exploration failed: calls fn(at) (at.point: set by fn to the point it
+-- computes, for the text) with errors caught and os.exit raising one, so
+-- that the rank goes on to the collectives that follow (the gather of its
+-- rows): a rank that left by an error or by os.exit (in the script's
+-- evaluate, fitness or model) would abort the job and lose every rank's rows
+-- done.  An os.exit sets at.exited (its code) and raises an error that
+-- unwinds to here, or to a pcall of the exploration, which records the
+-- point as failed: fn must then record no row and return as it sees
+-- at.exited.  The text: "rank 1 failed at point 6: MESSAGE", "rank 1 called
+-- os.exit(3) at point 6" (", evaluation 6" for an Evolution: `noun`).
+function M.guarded(fn, noun)
+  local at = {}
   local exit = os.exit
   os.exit = function(code)           -- luacheck: ignore 122
-    io.stderr:write(string.format("neuromass: explore: os.exit(%s) on rank %d during the exploration, whose " ..
-                                  "other ranks wait for this one's rows: the job is aborted\n", tostring(code),
-                                  mpi().rank()))
-    debug.getregistry()["neuromass.exit_ok"] = false
-    exit(code, true)
+    at.exited = code == nil and true or code
+    error(EXITED, 0)
   end
-  local ok, err = pcall(fn)
+  local ok, err = pcall(fn, at)
   os.exit = exit                     -- luacheck: ignore 122
-  if not ok then error(err, 0) end
+  local rank = mpi().rank()
+  local where = at.point and string.format(" at %s %d", noun or "point", at.point) or ""
+  if at.exited ~= nil then return string.format("rank %d called os.exit(%s)%s", rank, tostring(at.exited), where) end
+  if not ok then return string.format("rank %d failed%s: %s", rank, where, type(err) == "string" and err or check.show(err)) end
+  return nil
+end
+
+--- mpi.failures(plan, failure) -> on every rank, the texts of the ranks
+-- whose `failure` (M.guarded's) is not nil, joined by "; ", or nil when none
+-- failed.  Collective.
+function M.failures(plan, failure)
+  local all = M.share(M.gather_rows({ [plan.task + 1] = failure or false }))
+  local out = {}
+  for r = 1, plan.ntasks do
+    if all[r] then out[#out + 1] = all[r] end
+  end
+  return #out > 0 and table.concat(out, "; ") or nil
+end
+
+--- mpi.check_ranks(what, text) -> true: `text` (the settings of this rank's
+-- exploration `what`: settings.ranks_text) compared over the ranks, before
+-- any computes.  Ranks whose scripts built explorations that differ (a
+-- space, run option, seed or out read from os.getenv, or depending on the
+-- rank) would compute points of different explorations into one table: an
+-- error on every rank, at the user's line, naming the first rank that
+-- differs from rank 0 and what differs (settings.diff).  Collective.
+function M.check_ranks(what, text)
+  local all = M.gather_rows({ [mpi().rank() + 1] = text })
+  local why = false
+  if all then
+    local others = {}
+    for r = 2, #all do
+      if all[r] ~= all[1] then others[#others + 1] = r - 1 end
+    end
+    if #others > 0 then
+      local r = others[1]
+      why = string.format("%s: the ranks of this mpirun build different explorations: rank %d's differs from " ..
+                          "rank 0's (%s)%s; every rank must build the same one: a value the script reads from " ..
+                          "os.getenv, or one that depends on the rank, must be the same on every rank (pass it on " ..
+                          "the command line: --set, --seed); nothing was computed", what, r,
+                          require("neuromass.explore.settings").diff(all[1], all[r + 1], "on rank 0", "on rank " .. r),
+                          #others > 1 and string.format(", and %d other rank%s differ%s", #others - 1,
+                                                        #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
+    end
+  end
+  why = M.share(why)
+  if why then check.error(why, 3) end
+  return true
 end
 
 -- The one-time warnings this rank's runs gave in the exploration running

@@ -402,6 +402,12 @@ function Search:run()
   local dir = common.folder("BoxSearch", self.out)
   local base = common.base_seed(self.run_opts, h)
   local plan = spread.plan(h, ordinal)
+  if plan.kind == "mpi" then          -- (every rank the same exploration, before any computes)
+    local fields = { ["space kind"] = space.kind, ["space names"] = space.names,
+                     retry_failed = self.retry_failed or false, save = self.save }
+    for _, name in ipairs(space.names) do fields["space " .. name] = space.values[name] end
+    mpi.check_ranks("BoxSearch", settings.ranks_text(dir, fields, M.settings(self, base, h)))
+  end
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
@@ -491,8 +497,10 @@ function Search:run()
       if r.status ~= "ok" and core.stop_signal() then return nil end
       return r
     end
-    rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
-                   compute_unless_stopped, function(i, r) done(i, r.status) end)
+    local failed
+    rows, failed = mpi.run(plan, space.n, rows,
+                           function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
+                           compute_unless_stopped, function(i, r) done(i, r.status) end)
     mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
     if plan.task == 0 then
       local ok, err = merge.write(dir, names, rows, parts)
@@ -504,6 +512,8 @@ function Search:run()
     local signo = core.stop_signal()
     if signo then common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
     if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
+    -- (a rank whose script failed, or called os.exit, in a point: every rank says so, its rows kept)
+    if failed then common.kept("BoxSearch", failed, dir .. "/results.csv") end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
