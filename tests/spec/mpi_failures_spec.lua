@@ -145,6 +145,39 @@ print("rank " .. rank .. " went on")
     assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
   end)
 
+  it("a rank whose script ends while another begins an exploration fails the job, naming both, none hanging", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local nm = require "neuromass"
+local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
+local function search(out)
+  return nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+    space = nm.explore.ParameterSpace { x_ext = { 0, 0.1, 0.2 } }, run = { duration = 1, dt = 0.1 },
+    evaluate = function(_, p) return { m = p.x_ext } end, out = out }
+end
+search(arg[1] .. "/a"):run()
+if rank == tonumber(os.getenv("EARLY")) then
+  if os.getenv("EXIT") then os.exit(0) end
+  return
+end
+search(arg[1] .. "/b"):run()
+print("rank " .. rank .. " went on")
+]])
+    for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=1 " } do
+      local dir = scratch()
+      local status, out, err = run(s, dir, env)
+      assert.not_equals(0, status, env)
+      assert.not_equals(124, status, env)         -- timeout's status: the job hung
+      local early = env:match("EARLY=(%d)")
+      assert.matches("BoxSearch: the ranks of this mpirun ran different explorations: the script of rank " .. early ..
+                     " ended while rank " .. (1 - early) .. " began a BoxSearch (out \"" .. dir .. "/b\")", err, 1, true)
+      assert.matches("s.lua:13: BoxSearch: the ranks", err, 1, true)
+      assert.not_matches("went on", out, 1, true)
+      assert.is_not_nil(io.open(dir .. "/a/results.csv"), env)
+    end
+  end)
+
   it("mpirun exits 143, as a shell does, when SIGTERM stops its ranks", function()
     local why = mpi_missing()
     if why then return pending(why) end

@@ -9,8 +9,8 @@
 local check = require "neuromass._check"
 local warnings = require "neuromass.run.warnings"
 
-local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring =
-  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring
+local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring, io, debug =
+  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring, io, debug
 
 local M = {}
 
@@ -47,9 +47,22 @@ end
 --- mpi.start() -> rank, size: initialises MPI (MPI_Init_thread, FUNNELED;
 -- once, later calls return the same; finalised at exit) and returns this
 -- process's 0-based rank and the number of ranks.  Error at the user's line
--- when neuromass was built without MPI.
+-- when neuromass was built without MPI.  At the end of the script, a last
+-- collective checks that no other rank still runs an exploration
+-- (M.check_ranks); os.exit then closes the Lua state, for that check.
+local closer, at_close   -- (M.start's: its __gc runs at_close, below, as the script's Lua state closes)
+
 function M.start()
-  return mpi().init()
+  local rank, size = mpi().init()
+  if not closer then
+    closer = setmetatable({}, { __gc = at_close })
+    -- An os.exit after the explorations closes the state, so that the
+    -- closer runs (without it, the process would finalise MPI while another
+    -- rank waits in an exploration for it).
+    local exit = os.exit
+    os.exit = function(code) return exit(code, true) end     -- luacheck: ignore 122
+  end
+  return rank, size
 end
 
 --- mpi.plan() -> nil when no MPI launcher started this process, else
@@ -220,35 +233,79 @@ function M.failures(plan, failure)
   return #out > 0 and table.concat(out, "; ") or nil
 end
 
+-- A rank's text in the collective of M.check_ranks at the end of its script
+-- (M.start's closer), instead of an exploration's settings.
+local ENDED = "\0the script ended"
+
+local function ranks_list(t)
+  local s = #t == 1 and t[1] or table.concat(t, ", ", 1, #t - 1) .. " and " .. t[#t]
+  return (#t == 1 and "rank " or "ranks ") .. s
+end
+
+-- Rank 0's verdict on the texts `all` of every rank (rank r + 1's at
+-- all[r + 1]): false when they agree, else why not.
+local function verdict(all)
+  local ended, running, others = {}, {}, {}
+  for r = 1, #all do
+    if all[r] == ENDED then ended[#ended + 1] = string.format("%d", r - 1)
+    else running[#running + 1] = r end
+    if r > 1 and all[r] ~= all[1] then others[#others + 1] = r - 1 end
+  end
+  if #running == 0 or #others == 0 then return false end
+  local text = all[running[1]]
+  local what, out = text:match("^kind = (%S+)\nout = ([^\n]*)")
+  if #ended > 0 then
+    local names = {}
+    for _, r in ipairs(running) do names[#names + 1] = string.format("%d", r - 1) end
+    return string.format("%s: the ranks of this mpirun ran different explorations: the script of %s ended while " ..
+                         "%s began a %s (out %s): every rank must run the same explorations in the same order; a " ..
+                         "script that stops early on some ranks (if not nm.explore.is_main() then return end) must " ..
+                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names), what, out)
+  end
+  local r = others[1]
+  return string.format("%s: the ranks of this mpirun build different explorations: rank %d's differs from " ..
+                       "rank 0's (%s)%s; every rank must build the same one: a value the script reads from " ..
+                       "os.getenv, or one that depends on the rank, must be the same on every rank (pass it on " ..
+                       "the command line: --set, --seed); nothing was computed", what, r,
+                       require("neuromass.explore.settings").diff(all[1], all[r + 1], "on rank 0", "on rank " .. r),
+                       #others > 1 and string.format(", and %d other rank%s differ%s", #others - 1,
+                                                     #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
+end
+
+-- Gathers this rank's `text` to rank 0 and shares its verdict: false or why.
+local function agree(text)
+  local all = M.gather_rows({ [mpi().rank() + 1] = text })
+  return M.share(all and verdict(all) or false)
+end
+
 --- mpi.check_ranks(what, text) -> true: `text` (the settings of this rank's
 -- exploration `what`: settings.ranks_text) compared over the ranks, before
 -- any computes.  Ranks whose scripts built explorations that differ (a
 -- space, run option, seed or out read from os.getenv, or depending on the
 -- rank) would compute points of different explorations into one table: an
 -- error on every rank, at the user's line, naming the first rank that
--- differs from rank 0 and what differs (settings.diff).  Collective.
+-- differs from rank 0 and what differs (settings.diff).  A rank whose
+-- script ended (M.start's closer) while others begin an exploration would
+-- leave them waiting for it forever: the same error, naming the ranks.
+-- Collective.
 function M.check_ranks(what, text)
-  local all = M.gather_rows({ [mpi().rank() + 1] = text })
-  local why = false
-  if all then
-    local others = {}
-    for r = 2, #all do
-      if all[r] ~= all[1] then others[#others + 1] = r - 1 end
-    end
-    if #others > 0 then
-      local r = others[1]
-      why = string.format("%s: the ranks of this mpirun build different explorations: rank %d's differs from " ..
-                          "rank 0's (%s)%s; every rank must build the same one: a value the script reads from " ..
-                          "os.getenv, or one that depends on the rank, must be the same on every rank (pass it on " ..
-                          "the command line: --set, --seed); nothing was computed", what, r,
-                          require("neuromass.explore.settings").diff(all[1], all[r + 1], "on rank 0", "on rank " .. r),
-                          #others > 1 and string.format(", and %d other rank%s differ%s", #others - 1,
-                                                        #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
-    end
-  end
-  why = M.share(why)
+  local why = agree("kind = " .. what .. "\n" .. text)
   if why then check.error(why, 3) end
   return true
+end
+
+-- M.start's closer: at the end of the script (lua_close, before
+-- neuromass.mpi finalises), unless it failed (the job is then aborted), the
+-- last M.check_ranks: a rank that ends while others begin an exploration
+-- fails the job (the registry's "neuromass.exit_ok", read by l_mpi.c, with
+-- status 1) instead of leaving them waiting for it.
+at_close = function()
+  local reg = debug.getregistry()
+  if reg["neuromass.exit_ok"] == false or not (binding and binding.initialized()) then return end
+  local ok, why = pcall(agree, ENDED)
+  if ok and not why then return end
+  io.stderr:write("neuromass: ", tostring(why), "\n")
+  reg["neuromass.exit_ok"], reg["neuromass.exit_code"] = false, 1
 end
 
 -- The one-time warnings this rank's runs gave in the exploration running
