@@ -14,11 +14,14 @@ teardown(h.remove_scratch)
 
 local MPIRUN, mpi_missing = h.MPIRUN, h.mpi_missing
 
--- Writes `text` as a script in a new scratch folder and returns its path.
-local function script(text)
-  local path = scratch() .. "/s.lua"
-  h.write(path, text)
-  return path
+local script = h.script
+
+-- Asserts that a job failed (`what` names the case): a status that is not
+-- 0, nor timeout's (124: the job hung), and no rank went on after it.
+local function failed_job(status, out, err, what)
+  assert.not_equals(0, status, what .. ": " .. err)
+  assert.not_equals(124, status, what .. ": " .. err)
+  assert.not_matches("went on", out, 1, true)
 end
 
 -- Runs script `s` with `env` (a shell prefix "NAME=VALUE ") on 2 ranks, or
@@ -66,13 +69,11 @@ describe("mpirun -np 2 explorations that users get wrong", function()
     for what, differs in pairs(cases) do
       local dir = scratch() .. "/o"
       local status, out, err = run(s, dir, "WHAT=" .. what .. " ")
-      assert.not_equals(0, status, what)
-      assert.not_equals(124, status, what)        -- timeout's status: the job hung
+      failed_job(status, out, err, what)
       assert.matches("s.lua:8: BoxSearch: the ranks of this mpirun build different explorations: rank 1's " ..
                      "differs from rank 0's (", err, 1, true)
       assert.matches(differs, err, 1, true)
       assert.matches("nothing was computed", err, 1, true)
-      assert.not_matches("went on", out, 1, true)
       assert.is_nil(io.open(dir .. "/results.csv"), what)
     end
   end)
@@ -89,11 +90,9 @@ describe("mpirun -np 2 explorations that users get wrong", function()
     for fail, text in pairs(said) do
       local dir = scratch() .. "/o"
       local status, out, err = run(s, dir, "FAIL=" .. fail .. " ")
-      assert.not_equals(0, status, fail)
-      assert.not_equals(124, status, fail)
+      failed_job(status, out, err, fail)
       assert.matches("s.lua:8: " .. text, err, 1, true)
       assert.matches("/o/results.csv: run again to compute the rest", err, 1, true)
-      assert.not_matches("went on", out, 1, true)
       -- every point but 6 (rank 1's failure) and 8 (rank 1's, after it), rank 0's included
       local t = h.read(dir .. "/results.csv")
       assert.equals("point|1|2|3|4|5|7|", (t:gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "point")))
@@ -134,10 +133,8 @@ print("rank " .. rank .. " went on")
     assert.equals(0, (run(s, one, "", 1)))
     local dir = scratch() .. "/o"
     local status, out, err = run(s, dir, "FAIL=1 ")
-    assert.not_equals(0, status)
-    assert.not_equals(124, status)
+    failed_job(status, out, err, "Evolution")
     assert.matches("s.lua:4: Evolution: rank 1 called os.exit(3); the evaluations done are kept in ", err, 1, true)
-    assert.not_matches("went on", out, 1, true)
     local _, kept = h.read(dir .. "/results.csv"):gsub("\n", "")
     assert.is_true(kept > 4, "rank 0's restart and rank 1's first evaluations kept: " .. kept - 1 .. " rows")
     status, _, err = run(s, dir)
@@ -167,13 +164,11 @@ print("rank " .. rank .. " went on")
     for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=1 " } do
       local dir = scratch()
       local status, out, err = run(s, dir, env)
-      assert.not_equals(0, status, env)
-      assert.not_equals(124, status, env)         -- timeout's status: the job hung
+      failed_job(status, out, err, env)
       local early = env:match("EARLY=(%d)")
       assert.matches("BoxSearch: the ranks of this mpirun ran different explorations: the script of rank " .. early ..
                      " ended while rank " .. (1 - early) .. " began a BoxSearch (out \"" .. dir .. "/b\")", err, 1, true)
       assert.matches("s.lua:13: BoxSearch: the ranks", err, 1, true)
-      assert.not_matches("went on", out, 1, true)
       assert.is_not_nil(io.open(dir .. "/a/results.csv"), env)
     end
   end)

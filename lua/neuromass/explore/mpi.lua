@@ -217,7 +217,9 @@ function M.guarded(fn, noun)
   local rank = mpi().rank()
   local where = at.point and string.format(" at %s %d", noun or "point", at.point) or ""
   if at.exited ~= nil then return string.format("rank %d called os.exit(%s)%s", rank, tostring(at.exited), where) end
-  if not ok then return string.format("rank %d failed%s: %s", rank, where, type(err) == "string" and err or check.show(err)) end
+  if not ok then
+    return string.format("rank %d failed%s: %s", rank, where, type(err) == "string" and err or check.show(err))
+  end
   return nil
 end
 

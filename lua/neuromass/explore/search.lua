@@ -526,9 +526,9 @@ function Search:run()
     local n_there, base_there = merge.points(dir)
     if n_there and (n_there ~= space.n or (base_there and base_there ~= base)) and #parts > 0 then
       check.error(string.format("BoxSearch: '%s/parts' holds the parts of another exploration: a search of %d " ..
-                                "point%s with run seed %s (parts/points.txt), this task's (%d of %d) is of %d with run " ..
-                                "seed %d: join them first (neuromass explore --merge %s) or remove them, or choose " ..
-                                "another out", dir, n_there, n_there == 1 and "" or "s",
+                                "point%s with run seed %s (parts/points.txt), this task's (%d of %d) is of %d " ..
+                                "with run seed %d: join them first (neuromass explore --merge %s) or remove them, " ..
+                                "or choose another out", dir, n_there, n_there == 1 and "" or "s",
                                 base_there and string.format("%d", base_there) or "unknown", plan.task, plan.ntasks,
                                 space.n, base, dir), 2)
     end
