@@ -64,8 +64,7 @@ describe("mpirun -np 2 explorations that users get wrong", function()
     local cases = { space = "space x_ext { 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 } on rank 0, " ..
                             "{ 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75 } on rank 1",
                     seed = "seed 1 on rank 0, 2 on rank 1",
-                    duration = "run duration 1 on rank 0, 2 on rank 1",
-                    out = "_other\" on rank 1" }
+                    duration = "run duration 1 on rank 0, 2 on rank 1" }
     for what, differs in pairs(cases) do
       local dir = scratch() .. "/o"
       local status, out, err = run(s, dir, "WHAT=" .. what .. " ")

@@ -244,6 +244,12 @@ local function ranks_list(t)
   return (#t == 1 and "rank " or "ranks ") .. s
 end
 
+-- A rank's settings text without its out folder: ranks on machines that
+-- share no file system may each name their own (rank 0's holds the table).
+local function shared_part(text)
+  return (text:gsub("\nout = [^\n]*", "", 1))
+end
+
 -- Rank 0's verdict on the texts `all` of every rank (rank r + 1's at
 -- all[r + 1]): false when they agree, else why not.
 local function verdict(all)
@@ -251,7 +257,7 @@ local function verdict(all)
   for r = 1, #all do
     if all[r] == ENDED then ended[#ended + 1] = string.format("%d", r - 1)
     else running[#running + 1] = r end
-    if r > 1 and all[r] ~= all[1] then others[#others + 1] = r - 1 end
+    if r > 1 and shared_part(all[r]) ~= shared_part(all[1]) then others[#others + 1] = r - 1 end
   end
   if #running == 0 or #others == 0 then return false end
   local text = all[running[1]]
@@ -269,7 +275,8 @@ local function verdict(all)
                        "rank 0's (%s)%s; every rank must build the same one: a value the script reads from " ..
                        "os.getenv, or one that depends on the rank, must be the same on every rank (pass it on " ..
                        "the command line: --set, --seed); nothing was computed", what, r,
-                       require("neuromass.explore.settings").diff(all[1], all[r + 1], "on rank 0", "on rank " .. r),
+                       require("neuromass.explore.settings").diff(shared_part(all[1]), shared_part(all[r + 1]),
+                                                                 "on rank 0", "on rank " .. r),
                        #others > 1 and string.format(", and %d other rank%s differ%s", #others - 1,
                                                      #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
 end
@@ -283,8 +290,8 @@ end
 --- mpi.check_ranks(what, text) -> true: `text` (the settings of this rank's
 -- exploration `what`: settings.ranks_text) compared over the ranks, before
 -- any computes.  Ranks whose scripts built explorations that differ (a
--- space, run option, seed or out read from os.getenv, or depending on the
--- rank) would compute points of different explorations into one table: an
+-- space, run option or seed read from os.getenv, or depending on the
+-- rank; not the out folder, which may differ) would compute points of different explorations into one table: an
 -- error on every rank, at the user's line, naming the first rank that
 -- differs from rank 0 and what differs (settings.diff).  A rank whose
 -- script ended (M.start's closer) while others begin an exploration would
