@@ -1240,13 +1240,16 @@ int main(int argc, char **argv)
   if (status != LUA_OK) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, -1));
   nmL_stop_script(NULL);
   ok = stdout_written() && ok;
-  /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
-  ** script failed, instead of finalising (l_mpi.c). */
-  lua_pushboolean(L, ok && !nmL_stop_signal());
-  lua_setfield(L, LUA_REGISTRYINDEX, "neuromass.exit_ok");
-  lua_close(L);
   /* A stop signal stops the script even if the script caught the error. */
   int signo = nmL_stop_signal();
-  if (signo) return 128 + signo;
-  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+  int code = signo ? 128 + signo : ok ? EXIT_SUCCESS : EXIT_FAILURE;
+  /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
+  ** script failed, instead of finalising, with this exit status as the
+  ** abort's code, which mpirun exits with (143 for SIGTERM: l_mpi.c). */
+  lua_pushboolean(L, code == EXIT_SUCCESS);
+  lua_setfield(L, LUA_REGISTRYINDEX, "neuromass.exit_ok");
+  lua_pushinteger(L, code);
+  lua_setfield(L, LUA_REGISTRYINDEX, "neuromass.exit_code");
+  lua_close(L);
+  return code;
 }

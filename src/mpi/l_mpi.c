@@ -21,8 +21,10 @@
 ** Finalisation: at lua_close (a sentinel's __gc) or, when the process ends
 ** without closing its Lua state (os.exit), at exit.  When the host marked the
 ** script as failed (registry field "neuromass.exit_ok" = false, set by
-** main.c) the job is aborted instead (MPI_Abort): MPI_Finalize would wait for
-** ranks that may be waiting in a collective for this one.
+** main.c) the job is aborted instead (MPI_Abort, with the host's exit status
+** "neuromass.exit_code" as the code mpirun exits with: 143 after SIGTERM):
+** MPI_Finalize would wait for ranks that may be waiting in a collective for
+** this one.
 ** Errors are Lua errors carrying MPI's own text (MPI_Error_string).
 */
 #include <limits.h>
@@ -57,12 +59,14 @@ static void need_init(lua_State *L, const char *fname)
   if (state == 2) luaL_error(L, "mpi.%s: MPI was already finalised", fname);
 }
 
-/* Ends MPI once: finalises, or aborts the job when `failed`. */
+/* Ends MPI once: finalises when `failed` is 0, else aborts the job with
+** `failed` as its error code (mpirun's exit status: the process's own, 1
+** for a failed script, 128 + n for a stop signal n). */
 static void finish(int failed)
 {
   if (state != 1) return;
   state = 2;
-  if (failed) MPI_Abort(MPI_COMM_WORLD, 1);
+  if (failed) MPI_Abort(MPI_COMM_WORLD, failed);
   else MPI_Finalize();
 }
 
@@ -80,6 +84,12 @@ static int sentinel_gc(lua_State *L)
   int t = lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.exit_ok");
   int failed = t != LUA_TNIL && !lua_toboolean(L, -1);
   lua_pop(L, 1);
+  if (failed) {                      /* the abort's code: the host's exit status, else 1 */
+    lua_Integer code = 1;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.exit_code") == LUA_TNUMBER) code = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    failed = code >= 1 && code <= 255 ? (int)code : 1;
+  }
   finish(failed);
   return 0;
 }

@@ -26,6 +26,13 @@ function M.write(path, text)
   f:close()
 end
 
+--- Writes `text` as a script s.lua in a new scratch folder and returns its path.
+function M.script(text)
+  local path = M.scratch() .. "/s.lua"
+  M.write(path, text)
+  return path
+end
+
 --- The whole text of the file `path`.
 function M.read(path)
   local f = assert(io.open(path, "r"))

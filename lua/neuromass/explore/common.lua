@@ -479,7 +479,7 @@ end
 -- worker, its part, so that its parent reports the points done that it
 -- then lacks).  save() is that of common.table_writer; a failure to save
 -- does not keep the process from ending as asked.  os.exit is restored
--- after fn, and fn's errors raised again.  (Under mpirun, mpi.exit_aborts.)
+-- after fn, and fn's errors raised again.  (Under mpirun, mpi.guarded.)
 function M.exit_saves(save, fn)
   local exit = os.exit
   os.exit = function(...)            -- luacheck: ignore 122

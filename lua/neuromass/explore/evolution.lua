@@ -594,6 +594,10 @@ function Evolution:run()
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or mpi.warning_pass(plan),
                                          plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
+  if plan.kind == "mpi" then          -- (every rank the same fit, before any evaluates)
+    mpi.check_ranks("Evolution", settings.ranks_text(dir, {},
+                                                     M.settings(self, common.base_seed(self.run_opts, h), h)))
+  end
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "Evolution")
   if plan.kind ~= "load" then
@@ -685,7 +689,7 @@ function Evolution:run()
     local save, tick = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
     local stopped                       -- (under mpirun: why this rank stopped, raised once rank 0 wrote)
-    local function restarts()
+    local function restarts(at)
       for r = 1, self.restarts do
         -- (a worker of --workers takes the restarts no other has; a task or rank its slice)
         local mine = (plan.kind ~= "task" and not ranks)
@@ -697,6 +701,8 @@ function Evolution:run()
             for i = from, to do rows[i] = logged[i] or rows[i] end
           end
           local ok, err = restart(self, r, base, share, h, logged, function(i, row)
+            -- (under mpirun, os.exit in fitness: that evaluation is not logged, the restart ends)
+            if at and at.exited ~= nil then error(string.format("os.exit at evaluation %d", i), 0) end
             rows[i] = row
             if plan.worker then workers.report(i, row.status) end
             done(i, row.status)
@@ -704,6 +710,7 @@ function Evolution:run()
           end, on_stop)
           -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
           if not ok and ranks and core.stop_signal() then stopped = core.stop_signal(); return end
+          if not ok and at and at.exited ~= nil then return end
           if not ok then
             save(true)
             if core.stop_signal() then common.kept("Evolution", common.interrupted(core.stop_signal()), target) end
@@ -715,9 +722,11 @@ function Evolution:run()
         end
       end
     end
-    -- (os.exit in the script's model or fitness: under mpirun the job is
-    -- aborted, else the rows done are saved first)
-    if ranks then mpi.exit_aborts(restarts) else common.exit_saves(save, restarts) end
+    -- (an error or os.exit in the script's model or fitness: under mpirun the
+    -- rank evaluates no more and its rows go to rank 0 with the others',
+    -- raised once written (mpi.guarded); else the rows done are saved first)
+    local failed
+    if ranks then failed = mpi.guarded(restarts, "evaluation") else common.exit_saves(save, restarts) end
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
@@ -731,6 +740,8 @@ function Evolution:run()
       local others = mpi.stopped(plan)
       if stopped then common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
       if others then common.kept("Evolution", others, dir .. "/results.csv") end
+      failed = mpi.failures(plan, failed)        -- (every rank names the ranks that failed)
+      if failed then common.kept("Evolution", failed, dir .. "/results.csv") end
     end
     if plan.kind == "task" then
       for _ in pairs(rows) do n = n + 1 end

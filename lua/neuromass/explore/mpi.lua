@@ -9,8 +9,8 @@
 local check = require "neuromass._check"
 local warnings = require "neuromass.run.warnings"
 
-local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall =
-  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall
+local os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring, io, debug =
+  os, pairs, ipairs, type, string, table, math, tonumber, require, pcall, setmetatable, tostring, io, debug
 
 local M = {}
 
@@ -47,9 +47,22 @@ end
 --- mpi.start() -> rank, size: initialises MPI (MPI_Init_thread, FUNNELED;
 -- once, later calls return the same; finalised at exit) and returns this
 -- process's 0-based rank and the number of ranks.  Error at the user's line
--- when neuromass was built without MPI.
+-- when neuromass was built without MPI.  At the end of the script, a last
+-- collective checks that no other rank still runs an exploration
+-- (M.check_ranks); os.exit then closes the Lua state, for that check.
+local closer, at_close   -- (M.start's: its __gc runs at_close, below, as the script's Lua state closes)
+
 function M.start()
-  return mpi().init()
+  local rank, size = mpi().init()
+  if not closer then
+    closer = setmetatable({}, { __gc = at_close })
+    -- An os.exit after the explorations closes the state, so that the
+    -- closer runs (without it, the process would finalise MPI while another
+    -- rank waits in an exploration for it).
+    local exit = os.exit
+    os.exit = function(code) return exit(code, true) end     -- luacheck: ignore 122
+  end
+  return rank, size
 end
 
 --- mpi.plan() -> nil when no MPI launcher started this process, else
@@ -147,50 +160,161 @@ function M.share(value)
 end
 
 --- mpi.run(plan, n, rows, needs, compute[, on_point]) -> every row, on every
--- rank: the MPI case of an exploration's run (plan from M.plan).  `rows` is
+-- rank, and the text of the ranks that failed (M.failures: nil when none
+-- did): the MPI case of an exploration's run (plan from M.plan).  `rows` is
 -- the table rank 0 holds ({ [i] = row }, the other ranks' is not read: they
 -- need not see its files); needs(i, row_or_nil) says whether point i must be
 -- computed; rank `plan.task` computes compute(i) -> row (or nil: no row, e.g.
 -- after a stop signal) for the points of its slice (M.slice) that need it,
--- calling on_point(i, row) after each row;
--- the rows are joined on rank 0 and shared with every rank.  Rank 0 then
--- writes the table.  Collective: every rank calls it.
+-- calling on_point(i, row) after each row, under M.guarded: a rank whose
+-- compute raises an error or calls os.exit computes no more, and its rows
+-- done go to rank 0 with the others'.  The rows are joined on rank 0 and
+-- shared with every rank.  Rank 0 then writes the table (and each rank
+-- raises the failures, once it is written).  Collective: every rank calls it.
 function M.run(plan, n, rows, needs, compute, on_point)
   local known = M.share(plan.task == 0 and rows or nil)
   local mine = {}
-  M.exit_aborts(function()
+  local failure = M.guarded(function(at)
     for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
       if needs(i, known[i]) then
-        mine[i] = compute(i)
-        if on_point and mine[i] then on_point(i, mine[i]) end
+        at.point = i
+        local row = compute(i)
+        if at.exited ~= nil then return end      -- (os.exit in its evaluate: the point is not recorded)
+        mine[i] = row
+        if on_point and row then on_point(i, row) end
       end
     end
+    at.point = nil
   end)
   local got = M.gather_rows(mine)
   if got then for i, row in pairs(got) do known[i] = row end end
-  return M.share(plan.task == 0 and known or nil)
+  return M.share(plan.task == 0 and known or nil), M.failures(plan, failure)
 end
 
---- mpi.exit_aborts(fn): calls fn() (a rank's share of an exploration, before
--- a collective) with os.exit ending the whole job: a rank that leaves by
--- os.exit (in the script's evaluate, fitness or model) would otherwise
--- finalise MPI and leave the other ranks waiting for its rows forever.  Its
--- os.exit(code) says so on stderr, marks the script as failed (the registry
--- field "neuromass.exit_ok" that src/mpi/l_mpi.c reads) and closes the Lua
--- state, which aborts the job (MPI_Abort).  os.exit is restored after fn,
--- and fn's errors raised again.
-function M.exit_aborts(fn)
+-- Raised by os.exit within M.guarded, to unwind to it.
+local EXITED = setmetatable({}, { __tostring = function() return "os.exit during the exploration" end })
+
+--- mpi.guarded(fn) -> nil, or the text of why this rank's share of an
+-- exploration failed: calls fn(at) (at.point: set by fn to the point it
+-- computes, for the text) with errors caught and os.exit raising one, so
+-- that the rank goes on to the collectives that follow (the gather of its
+-- rows): a rank that left by an error or by os.exit (in the script's
+-- evaluate, fitness or model) would abort the job and lose every rank's rows
+-- done.  An os.exit sets at.exited (its code) and raises an error that
+-- unwinds to here, or to a pcall of the exploration, which records the
+-- point as failed: fn must then record no row and return as it sees
+-- at.exited.  The text: "rank 1 failed at point 6: MESSAGE", "rank 1 called
+-- os.exit(3) at point 6" (", evaluation 6" for an Evolution: `noun`).
+function M.guarded(fn, noun)
+  local at = {}
   local exit = os.exit
   os.exit = function(code)           -- luacheck: ignore 122
-    io.stderr:write(string.format("neuromass: explore: os.exit(%s) on rank %d during the exploration, whose " ..
-                                  "other ranks wait for this one's rows: the job is aborted\n", tostring(code),
-                                  mpi().rank()))
-    debug.getregistry()["neuromass.exit_ok"] = false
-    exit(code, true)
+    at.exited = code == nil and true or code
+    error(EXITED, 0)
   end
-  local ok, err = pcall(fn)
+  local ok, err = pcall(fn, at)
   os.exit = exit                     -- luacheck: ignore 122
-  if not ok then error(err, 0) end
+  local rank = mpi().rank()
+  local where = at.point and string.format(" at %s %d", noun or "point", at.point) or ""
+  if at.exited ~= nil then return string.format("rank %d called os.exit(%s)%s", rank, tostring(at.exited), where) end
+  if not ok then
+    return string.format("rank %d failed%s: %s", rank, where, type(err) == "string" and err or check.show(err))
+  end
+  return nil
+end
+
+--- mpi.failures(plan, failure) -> on every rank, the texts of the ranks
+-- whose `failure` (M.guarded's) is not nil, joined by "; ", or nil when none
+-- failed.  Collective.
+function M.failures(plan, failure)
+  local all = M.share(M.gather_rows({ [plan.task + 1] = failure or false }))
+  local out = {}
+  for r = 1, plan.ntasks do
+    if all[r] then out[#out + 1] = all[r] end
+  end
+  return #out > 0 and table.concat(out, "; ") or nil
+end
+
+-- A rank's text in the collective of M.check_ranks at the end of its script
+-- (M.start's closer), instead of an exploration's settings.
+local ENDED = "\0the script ended"
+
+local function ranks_list(t)
+  local s = #t == 1 and t[1] or table.concat(t, ", ", 1, #t - 1) .. " and " .. t[#t]
+  return (#t == 1 and "rank " or "ranks ") .. s
+end
+
+-- A rank's settings text without its out folder: ranks on machines that
+-- share no file system may each name their own (rank 0's holds the table).
+local function shared_part(text)
+  return (text:gsub("\nout = [^\n]*", "", 1))
+end
+
+-- Rank 0's verdict on the texts `all` of every rank (rank r + 1's at
+-- all[r + 1]): false when they agree, else why not.
+local function verdict(all)
+  local ended, running, others = {}, {}, {}
+  for r = 1, #all do
+    if all[r] == ENDED then ended[#ended + 1] = string.format("%d", r - 1)
+    else running[#running + 1] = r end
+    if r > 1 and shared_part(all[r]) ~= shared_part(all[1]) then others[#others + 1] = r - 1 end
+  end
+  if #running == 0 or #others == 0 then return false end
+  local text = all[running[1]]
+  local what, out = text:match("^kind = (%S+)\nout = ([^\n]*)")
+  if #ended > 0 then
+    local names = {}
+    for _, r in ipairs(running) do names[#names + 1] = string.format("%d", r - 1) end
+    return string.format("%s: the ranks of this mpirun ran different explorations: the script of %s ended while " ..
+                         "%s began a %s (out %s): every rank must run the same explorations in the same order; a " ..
+                         "script that stops early on some ranks (if not nm.explore.is_main() then return end) must " ..
+                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names), what, out)
+  end
+  local r = others[1]
+  return string.format("%s: the ranks of this mpirun build different explorations: rank %d's differs from " ..
+                       "rank 0's (%s)%s; every rank must build the same one: a value the script reads from " ..
+                       "os.getenv, or one that depends on the rank, must be the same on every rank (pass it on " ..
+                       "the command line: --set, --seed); nothing was computed", what, r,
+                       require("neuromass.explore.settings").diff(shared_part(all[1]), shared_part(all[r + 1]),
+                                                                 "on rank 0", "on rank " .. r),
+                       #others > 1 and string.format(", and %d other rank%s differ%s", #others - 1,
+                                                     #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
+end
+
+-- Gathers this rank's `text` to rank 0 and shares its verdict: false or why.
+local function agree(text)
+  local all = M.gather_rows({ [mpi().rank() + 1] = text })
+  return M.share(all and verdict(all) or false)
+end
+
+--- mpi.check_ranks(what, text) -> true: `text` (the settings of this rank's
+-- exploration `what`: settings.ranks_text) compared over the ranks, before
+-- any computes.  Ranks whose scripts built explorations that differ (a
+-- space, run option or seed read from os.getenv, or depending on the
+-- rank; not the out folder, which may differ) would compute points of different explorations into one table: an
+-- error on every rank, at the user's line, naming the first rank that
+-- differs from rank 0 and what differs (settings.diff).  A rank whose
+-- script ended (M.start's closer) while others begin an exploration would
+-- leave them waiting for it forever: the same error, naming the ranks.
+-- Collective.
+function M.check_ranks(what, text)
+  local why = agree("kind = " .. what .. "\n" .. text)
+  if why then check.error(why, 3) end
+  return true
+end
+
+-- M.start's closer: at the end of the script (lua_close, before
+-- neuromass.mpi finalises), unless it failed (the job is then aborted), the
+-- last M.check_ranks: a rank that ends while others begin an exploration
+-- fails the job (the registry's "neuromass.exit_ok", read by l_mpi.c, with
+-- status 1) instead of leaving them waiting for it.
+at_close = function()
+  local reg = debug.getregistry()
+  if reg["neuromass.exit_ok"] == false or not (binding and binding.initialized()) then return end
+  local ok, why = pcall(agree, ENDED)
+  if ok and not why then return end
+  io.stderr:write("neuromass: ", tostring(why), "\n")
+  reg["neuromass.exit_ok"], reg["neuromass.exit_code"] = false, 1
 end
 
 -- The one-time warnings this rank's runs gave in the exploration running

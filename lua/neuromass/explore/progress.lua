@@ -79,7 +79,9 @@ function M.reporter(h, plan, show, total, done, what, parallel)
   return function(i, status)
     if status ~= "ok" and not (h and h.quiet) and not plan.worker then
       -- (on a terminal, from the start of a cleared line: not after the progress line's text)
-      io.stderr:write(bar and bar.tty and "\r\27[K" or "", string.format("%s %d %s\n", what, i, status))
+      -- (under mpirun, naming the rank: "explore: rank 1: point 6 failed: ...")
+      io.stderr:write(bar and bar.tty and "\r\27[K" or "",
+                      string.format("%s %d %s\n", label and what:gsub("^(%w+: )", "%1" .. label) or what, i, status))
     end
     if bar then bar:step(status ~= "ok") end
   end, function(skipped, why)

@@ -425,6 +425,12 @@ function Search:run()
   local dir = common.folder("BoxSearch", self.out)
   local base = common.base_seed(self.run_opts, h)
   local plan = spread.plan(h, ordinal)
+  if plan.kind == "mpi" then          -- (every rank the same exploration, before any computes)
+    local fields = { ["space kind"] = space.kind, ["space names"] = space.names,
+                     retry_failed = self.retry_failed or false, save = self.save }
+    for _, name in ipairs(space.names) do fields["space " .. name] = space.values[name] end
+    mpi.check_ranks("BoxSearch", settings.ranks_text(dir, fields, M.settings(self, base, h)))
+  end
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "BoxSearch")
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
@@ -515,8 +521,10 @@ function Search:run()
       if r.status ~= "ok" and core.stop_signal() then return nil end
       return r
     end
-    rows = mpi.run(plan, space.n, rows, function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
-                   compute_unless_stopped, function(i, r) done(i, r.status) end)
+    local failed
+    rows, failed = mpi.run(plan, space.n, rows,
+                           function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
+                           compute_unless_stopped, function(i, r) done(i, r.status) end)
     mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
     if plan.task == 0 then
       local ok, err = merge.write(dir, names, rows, parts)
@@ -528,6 +536,8 @@ function Search:run()
     local signo = core.stop_signal()
     if signo then common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
     if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
+    -- (a rank whose script failed, or called os.exit, in a point: every rank says so, its rows kept)
+    if failed then common.kept("BoxSearch", failed, dir .. "/results.csv") end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
@@ -536,6 +546,16 @@ function Search:run()
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
     if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end
+    -- (the parts of an array of another space: not mixed with this one's, nor their count replaced)
+    local n_there, base_there = merge.points(dir)
+    if n_there and (n_there ~= space.n or (base_there and base_there ~= base)) and #parts > 0 then
+      check.error(string.format("BoxSearch: '%s/parts' holds the parts of another exploration: a search of %d " ..
+                                "point%s with run seed %s (parts/points.txt), this task's (%d of %d) is of %d " ..
+                                "with run seed %d: join them first (neuromass explore --merge %s) or remove them, " ..
+                                "or choose another out", dir, n_there, n_there == 1 and "" or "s",
+                                base_there and string.format("%d", base_there) or "unknown", plan.task, plan.ntasks,
+                                space.n, base, dir), 2)
+    end
     local counted, cerr = merge.write_points(dir, space.n, base)     -- for `neuromass explore --merge`
     if not counted then check.error("BoxSearch: " .. cerr, 2) end
   end

@@ -70,6 +70,18 @@ function M.runs(list, run, h)
   end
 end
 
+--- settings.ranks_text(dir, fields, text) -> the settings of one rank's
+-- exploration that every rank of an mpirun job must share (mpi.check_ranks):
+-- its folder `dir`, the kind's `fields` ({ NAME = value }: the space or
+-- parameters, ...; M.value of each, names sorted) and its settings `text`
+-- (the folder's file: seed, run options, --set).
+function M.ranks_text(dir, fields, text)
+  local list = M.new()
+  list:add("out", M.value(dir))
+  for k, v in keyorder.pairs(fields) do list:add(k, M.value(v)) end
+  return list:text() .. text
+end
+
 -- The settings text as { keys in order, [key] = value }.
 local function parsed(text)
   local out = { keys = {} }
@@ -80,17 +92,20 @@ local function parsed(text)
   return out
 end
 
---- settings.diff(was, is) -> what differs between the settings texts `was`
--- (the folder's) and `is` (this run's): "evaluations 25 there, 30 here; run
--- duration 20 there, (none) here", the first few.
-function M.diff(was, is)
+--- settings.diff(was, is[, there, here]) -> what differs between the
+-- settings texts `was` (the folder's) and `is` (this run's): "evaluations
+-- 25 there, 30 here; run duration 20 there, (none) here", the first few;
+-- `there` and `here` name the two (default "there" and "here": under
+-- mpirun, "on rank 0" and "on rank 1").
+function M.diff(was, is, there, here)
+  there, here = there or "there", here or "here"
   local a, b, out, seen = parsed(was), parsed(is), {}, {}
   local keys = {}
   for _, k in ipairs(a.keys) do keys[#keys + 1] = k; seen[k] = true end
   for _, k in ipairs(b.keys) do if not seen[k] then keys[#keys + 1] = k end end
   for _, k in ipairs(keys) do
     if a[k] ~= b[k] then
-      out[#out + 1] = string.format("%s %s there, %s here", k, a[k] or "(none)", b[k] or "(none)")
+      out[#out + 1] = string.format("%s %s %s, %s %s", k, a[k] or "(none)", there, b[k] or "(none)", here)
     end
   end
   if #out > 4 then out = { out[1], out[2], out[3], string.format("and %d more", #out - 3) } end

@@ -1,0 +1,197 @@
+-- mpi_failures_spec.lua: what a demanding user does wrong under mpirun
+-- (issue 13): ranks whose scripts build different explorations are refused
+-- on every rank before computing; a rank whose point errors or calls
+-- os.exit keeps every rank's rows done (rank 0 writes them), fails naming
+-- the rank and point, and a rerun computes only the rest, to the table of
+-- one process bit for bit; a failed point names its rank; ranks stopped by
+-- SIGTERM make mpirun exit 143.  Pending when mpirun or neuromass.mpi is
+-- missing.
+local h = require "helpers"
+
+local q, scratch = h.q, h.scratch
+
+teardown(h.remove_scratch)
+
+local MPIRUN, mpi_missing = h.MPIRUN, h.mpi_missing
+
+local script = h.script
+
+-- Asserts that a job failed (`what` names the case): a status that is not
+-- 0, nor timeout's (124: the job hung), and no rank went on after it.
+local function failed_job(status, out, err, what)
+  assert.not_equals(0, status, what .. ": " .. err)
+  assert.not_equals(124, status, what .. ": " .. err)
+  assert.not_matches("went on", out, 1, true)
+end
+
+-- Runs script `s` with `env` (a shell prefix "NAME=VALUE ") on 2 ranks, or
+-- in one process when `np` is 1, exploring into `dir`: status, out, err.
+local function run(s, dir, env, np)
+  local launcher = np == 1 and "" or MPIRUN
+  return h.sh((env or "") .. launcher .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
+end
+
+-- A BoxSearch of 8 points into arg[1] whose settings on rank 1 differ as
+-- the environment's WHAT says, and whose evaluate at x_ext = 0.5 (point 6,
+-- rank 1's) does what FAIL says: "exit" os.exit(3), "bad" returns a
+-- string metric (a script error), "error" raises (a failed point).
+local SEARCH = [=[
+local nm = require "neuromass"
+local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK") or "0")
+local what, fail = os.getenv("WHAT") or "", os.getenv("FAIL") or ""
+local xs = { 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 }
+if what == "space" and rank == 1 then xs[8] = 0.75 end
+local run = { duration = 1, dt = 0.1, seed = (what == "seed" and rank == 1) and 2 or 1 }
+if what == "duration" and rank == 1 then run.duration = 2 end
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = xs }, run = run,
+  evaluate = function(res, p)
+    if p.x_ext == 0.5 then
+      if fail == "exit" then os.exit(3) elseif fail == "bad" then return { m = "x" }
+      elseif fail == "error" then error("no luck") end
+    end
+    return { m = p.x_ext * 2, last = res.x[1][#res.x[1]] }
+  end,
+  out = (what == "out" and rank == 1) and arg[1] .. "_other" or arg[1] }:run()
+print("rank " .. rank .. " went on")
+]=]
+
+describe("mpirun -np 2 explorations that users get wrong", function()
+  it("refuses ranks that build different explorations, on every rank, naming what differs, computing nothing", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(SEARCH)
+    local cases = { space = "space x_ext { 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 } on rank 0, " ..
+                            "{ 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75 } on rank 1",
+                    seed = "seed 1 on rank 0, 2 on rank 1",
+                    duration = "run duration 1 on rank 0, 2 on rank 1" }
+    for what, differs in pairs(cases) do
+      local dir = scratch() .. "/o"
+      local status, out, err = run(s, dir, "WHAT=" .. what .. " ")
+      failed_job(status, out, err, what)
+      assert.matches("s.lua:8: BoxSearch: the ranks of this mpirun build different explorations: rank 1's " ..
+                     "differs from rank 0's (", err, 1, true)
+      assert.matches(differs, err, 1, true)
+      assert.matches("nothing was computed", err, 1, true)
+      assert.is_nil(io.open(dir .. "/results.csv"), what)
+    end
+  end)
+
+  it("keeps every rank's rows when a rank's point errors or calls os.exit, names rank and point; a rerun ends it", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(SEARCH)
+    local one = scratch() .. "/one"
+    assert.equals(0, (run(s, one, "", 1)))
+    local whole = h.read(one .. "/results.csv")
+    local said = { exit = "BoxSearch: rank 1 called os.exit(3) at point 6; the points done are kept in ",
+                   bad = "BoxSearch: rank 1 failed at point 6: " }
+    for fail, text in pairs(said) do
+      local dir = scratch() .. "/o"
+      local status, out, err = run(s, dir, "FAIL=" .. fail .. " ")
+      failed_job(status, out, err, fail)
+      assert.matches("s.lua:8: " .. text, err, 1, true)
+      assert.matches("/o/results.csv: run again to compute the rest", err, 1, true)
+      -- every point but 6 (rank 1's failure) and 8 (rank 1's, after it), rank 0's included
+      local t = h.read(dir .. "/results.csv")
+      assert.equals("point|1|2|3|4|5|7|", (t:gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "point")))
+      status, out, err = run(s, dir)
+      assert.equals(0, status, err)
+      assert.matches("rank 0 went on", out, 1, true)
+      assert.equals(whole, h.read(dir .. "/results.csv"), fail)
+    end
+  end)
+
+  it("a failed point is recorded, and its line names the rank that ran it", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local dir = scratch() .. "/o"
+    local status, _, err = run(script(SEARCH), dir, "FAIL=error ")
+    assert.equals(0, status, err)
+    assert.matches("explore: rank 1: point 6 failed: ", err, 1, true)
+    assert.matches("\n6,0.5,[^\n]*,failed: [^\n]*no luck\n", h.read(dir .. "/results.csv"))
+  end)
+
+  it("an Evolution keeps every rank's evaluations when a rank calls os.exit, and resumes to one process's table", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local nm = require "neuromass"
+local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK") or "0")
+local n = 0
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end,
+  parameters = { x_ext = { 0, 1 } }, run = { duration = 1, dt = 0.1, seed = 1 },
+  fitness = function(_, p)
+    n = n + 1
+    if rank == 1 and n == 3 and os.getenv("FAIL") then os.exit(3) end
+    return -p.x_ext
+  end, evaluations = 8, restarts = 2, out = arg[1] }:run()
+print("rank " .. rank .. " went on")
+]])
+    local one = scratch() .. "/one"
+    assert.equals(0, (run(s, one, "", 1)))
+    local dir = scratch() .. "/o"
+    local status, out, err = run(s, dir, "FAIL=1 ")
+    failed_job(status, out, err, "Evolution")
+    assert.matches("s.lua:4: Evolution: rank 1 called os.exit(3); the evaluations done are kept in ", err, 1, true)
+    local _, kept = h.read(dir .. "/results.csv"):gsub("\n", "")
+    assert.is_true(kept > 4, "rank 0's restart and rank 1's first evaluations kept: " .. kept - 1 .. " rows")
+    status, _, err = run(s, dir)
+    assert.equals(0, status, err)
+    assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
+  end)
+
+  it("a rank whose script ends while another begins an exploration fails the job, naming both, none hanging", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local nm = require "neuromass"
+local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK"))
+local function search(out)
+  return nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+    space = nm.explore.ParameterSpace { x_ext = { 0, 0.1, 0.2 } }, run = { duration = 1, dt = 0.1 },
+    evaluate = function(_, p) return { m = p.x_ext } end, out = out }
+end
+search(arg[1] .. "/a"):run()
+if rank == tonumber(os.getenv("EARLY")) then
+  if os.getenv("EXIT") then os.exit(0) end
+  return
+end
+search(arg[1] .. "/b"):run()
+print("rank " .. rank .. " went on")
+]])
+    for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=1 " } do
+      local dir = scratch()
+      local status, out, err = run(s, dir, env)
+      failed_job(status, out, err, env)
+      local early = env:match("EARLY=(%d)")
+      assert.matches("BoxSearch: the ranks of this mpirun ran different explorations: the script of rank " .. early ..
+                     " ended while rank " .. (1 - early) .. " began a BoxSearch (out \"" .. dir .. "/b\")", err, 1, true)
+      assert.matches("s.lua:13: BoxSearch: the ranks", err, 1, true)
+      assert.is_not_nil(io.open(dir .. "/a/results.csv"), env)
+    end
+  end)
+
+  it("mpirun exits 143, as a shell does, when SIGTERM stops its ranks", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local nm = require "neuromass"
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0, 0.2, 0.4, 0.6 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p)
+    if p.x_ext >= 0.4 then
+]] .. h.STOP_SELF .. [[
+    end
+    return { m = p.x_ext }
+  end, out = arg[1] }:run()
+print("went on")
+]])
+    local dir = scratch() .. "/o"
+    local status, out, err = run(s, dir)
+    assert.equals(143, status, err)
+    assert.matches("interrupted by SIGTERM; the points done are kept in ", err, 1, true)
+    assert.not_matches("went on", out, 1, true)
+    assert.matches("\n2,", h.read(dir .. "/results.csv"))
+  end)
+end)
