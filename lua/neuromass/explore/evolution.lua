@@ -595,8 +595,8 @@ function Evolution:run()
                                          plan.worker and workers.report_tally or nil)
   local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
   if plan.kind == "mpi" then          -- (every rank the same fit, before any evaluates)
-    mpi.check_ranks("Evolution", settings.ranks_text(dir, {},
-                                                     M.settings(self, common.base_seed(self.run_opts, h), h)))
+    mpi.check_ranks("Evolution", dir,
+                    settings.ranks_text({}, M.settings(self, common.base_seed(self.run_opts, h), h)))
   end
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "Evolution")

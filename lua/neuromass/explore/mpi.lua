@@ -235,70 +235,69 @@ function M.failures(plan, failure)
   return #out > 0 and table.concat(out, "; ") or nil
 end
 
--- A rank's text in the collective of M.check_ranks at the end of its script
--- (M.start's closer), instead of an exploration's settings.
-local ENDED = "\0the script ended"
+-- A rank's entry in the collective of M.check_ranks at the end of its
+-- script (M.start's closer), instead of an exploration's.
+local ENDED = { ended = true }
 
 local function ranks_list(t)
   local s = #t == 1 and t[1] or table.concat(t, ", ", 1, #t - 1) .. " and " .. t[#t]
   return (#t == 1 and "rank " or "ranks ") .. s
 end
 
--- A rank's settings text without its out folder: ranks on machines that
--- share no file system may each name their own (rank 0's holds the table).
-local function shared_part(text)
-  return (text:gsub("\nout = [^\n]*", "", 1))
-end
-
--- Rank 0's verdict on the texts `all` of every rank (rank r + 1's at
--- all[r + 1]): false when they agree, else why not.
+-- Rank 0's verdict on the entries `all` of every rank (rank r + 1's at
+-- all[r + 1]: { kind, out, text } or ENDED): false when they agree, else
+-- why not.  The out folders are not compared: ranks on machines that share
+-- no file system may each name their own (rank 0's holds the table).
 local function verdict(all)
   local ended, running, others = {}, {}, {}
   for r = 1, #all do
-    if all[r] == ENDED then ended[#ended + 1] = string.format("%d", r - 1)
+    if all[r].ended then ended[#ended + 1] = string.format("%d", r - 1)
     else running[#running + 1] = r end
-    if r > 1 and shared_part(all[r]) ~= shared_part(all[1]) then others[#others + 1] = r - 1 end
+    if r > 1 and (all[r].kind ~= all[1].kind or all[r].text ~= all[1].text) then others[#others + 1] = r - 1 end
   end
   if #running == 0 or #others == 0 then return false end
-  local text = all[running[1]]
-  local what, out = text:match("^kind = (%S+)\nout = ([^\n]*)")
+  local settings = require "neuromass.explore.settings"
+  local first = all[running[1]]
+  local what = first.kind
   if #ended > 0 then
     local names = {}
     for _, r in ipairs(running) do names[#names + 1] = string.format("%d", r - 1) end
     return string.format("%s: the ranks of this mpirun ran different explorations: the script of %s ended while " ..
                          "%s began a %s (out %s): every rank must run the same explorations in the same order; a " ..
                          "script that stops early on some ranks (if not nm.explore.is_main() then return end) must " ..
-                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names), what, out)
+                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names), what,
+                         settings.value(first.out))
   end
   local r = others[1]
+  local function text(entry) return "kind = " .. entry.kind .. "\n" .. entry.text end
   return string.format("%s: the ranks of this mpirun build different explorations: rank %d's differs from " ..
                        "rank 0's (%s)%s; every rank must build the same one: a value the script reads from " ..
                        "os.getenv, or one that depends on the rank, must be the same on every rank (pass it on " ..
                        "the command line: --set, --seed); nothing was computed", what, r,
-                       require("neuromass.explore.settings").diff(shared_part(all[1]), shared_part(all[r + 1]),
-                                                                 "on rank 0", "on rank " .. r),
+                       settings.diff(text(all[1]), text(all[r + 1]), "on rank 0", "on rank " .. r),
                        #others > 1 and string.format(", and %d other rank%s differ%s", #others - 1,
                                                      #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
 end
 
--- Gathers this rank's `text` to rank 0 and shares its verdict: false or why.
-local function agree(text)
-  local all = M.gather_rows({ [mpi().rank() + 1] = text })
+-- Gathers this rank's `entry` to rank 0 and shares its verdict: false or why.
+local function agree(entry)
+  local all = M.gather_rows({ [mpi().rank() + 1] = entry })
   return M.share(all and verdict(all) or false)
 end
 
---- mpi.check_ranks(what, text) -> true: `text` (the settings of this rank's
--- exploration `what`: settings.ranks_text) compared over the ranks, before
--- any computes.  Ranks whose scripts built explorations that differ (a
--- space, run option or seed read from os.getenv, or depending on the
--- rank; not the out folder, which may differ) would compute points of different explorations into one table: an
--- error on every rank, at the user's line, naming the first rank that
+--- mpi.check_ranks(what, dir, text) -> true: the settings `text` of this
+-- rank's exploration `what` (settings.ranks_text), whose folder is `dir`,
+-- compared over the ranks, before any computes.  Ranks whose scripts built
+-- explorations that differ (a space, run option or seed read from
+-- os.getenv, or depending on the rank; not the out folder, which may
+-- differ) would compute points of different explorations into one table:
+-- an error on every rank, at the user's line, naming the first rank that
 -- differs from rank 0 and what differs (settings.diff).  A rank whose
 -- script ended (M.start's closer) while others begin an exploration would
 -- leave them waiting for it forever: the same error, naming the ranks.
 -- Collective.
-function M.check_ranks(what, text)
-  local why = agree("kind = " .. what .. "\n" .. text)
+function M.check_ranks(what, dir, text)
+  local why = agree({ kind = what, out = dir, text = text })
   if why then check.error(why, 3) end
   return true
 end
@@ -313,7 +312,7 @@ at_close = function()
   if reg["neuromass.exit_ok"] == false or not (binding and binding.initialized()) then return end
   local ok, why = pcall(agree, ENDED)
   if ok and not why then return end
-  io.stderr:write("neuromass: ", tostring(why), "\n")
+  io.stderr:write("neuromass: " .. tostring(why) .. "\n")   -- (one write: another rank writes meanwhile)
   reg["neuromass.exit_ok"], reg["neuromass.exit_code"] = false, 1
 end
 

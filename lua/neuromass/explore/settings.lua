@@ -70,14 +70,13 @@ function M.runs(list, run, h)
   end
 end
 
---- settings.ranks_text(dir, fields, text) -> the settings of one rank's
+--- settings.ranks_text(fields, text) -> the settings of one rank's
 -- exploration that every rank of an mpirun job must share (mpi.check_ranks):
--- its folder `dir`, the kind's `fields` ({ NAME = value }: the space or
--- parameters, ...; M.value of each, names sorted) and its settings `text`
--- (the folder's file: seed, run options, --set).
-function M.ranks_text(dir, fields, text)
+-- the kind's `fields` ({ NAME = value }: the space or parameters, ...;
+-- M.value of each, names sorted) and its settings `text` (the folder's
+-- file: seed, run options, --set).
+function M.ranks_text(fields, text)
   local list = M.new()
-  list:add("out", M.value(dir))
   for k, v in keyorder.pairs(fields) do list:add(k, M.value(v)) end
   return list:text() .. text
 end
