@@ -27,8 +27,7 @@ end
 
 describe("a Slurm array task in a folder of another array's parts", function()
   it("is refused, naming the other exploration's count of points, and the parts stay the array's", function()
-    local s = scratch() .. "/s.lua"
-    h.write(s, SCRIPT)
+    local s = h.script(SCRIPT)
     local dir = scratch() .. "/o"
     assert.equals(0, (task(s, dir, 0)))
     local status, _, err = task(s, dir, 1, "NPTS=7 ")

@@ -13,12 +13,7 @@ teardown(h.remove_scratch)
 
 local MPIRUN, mpi_missing = h.MPIRUN, h.mpi_missing
 
--- Writes `text` as a script in a new scratch folder and returns its path.
-local function script(text)
-  local path = scratch() .. "/s.lua"
-  h.write(path, text)
-  return path
-end
+local script = h.script
 
 -- Runs the script `text` on 2 ranks with a scratch folder as arg[1] (where
 -- each rank writes rank<r>.txt); asserts it succeeded; returns rank r's file.
