@@ -98,7 +98,6 @@ int nm_outfile_keep_partial(const nm_outfile *o, long long bytes)
 }
 
 
-
 /* Writes n bytes of data to fd and closes it: 0, or the errno of the
 ** failure.  write(2), not stdio: a native-code source is written on a
 ** compile's thread, and a fork() meanwhile would give the child a copy of

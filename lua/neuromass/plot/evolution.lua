@@ -40,17 +40,12 @@ end
 -- The fitness axis on the scale its label names (scale.lua: fitnesses of
 -- 1e200, or all within 1e-9 of 1).
 function M.script(dots, best, opts)
-  local lo, hi, last = math.huge, -math.huge, 0
-  for _, d in ipairs(dots) do lo, hi, last = math.min(lo, d[2]), math.max(hi, d[2]), math.max(last, d[1]) end
-  local sc = scale.of(lo, hi)
-  local function scaled(rows)
-    local out = {}
-    for k, r in ipairs(rows) do out[k] = r[1] and { r[1], scale.apply(sc, r[2]) } or {} end
-    return out
-  end
+  local last = 0
+  for _, d in ipairs(dots) do last = math.max(last, d[1]) end
+  local sc = scale.of(scale.range(dots, gnuplot.LIMIT, nil, nil, 2))
   return {
-    gnuplot.datablock("dots", scaled(dots)),
-    gnuplot.datablock("best", scaled(best)),
+    gnuplot.datablock("dots", scale.points(sc, dots, gnuplot.LIMIT)),
+    gnuplot.datablock("best", scale.points(sc, best, gnuplot.LIMIT)),
     "set xlabel 'evaluation'",
     last <= 10 and "set xtics 1" or "set xtics autofreq",   -- (a few evaluations: whole numbers, not 0.995)
     "set ylabel " .. gnuplot.quote(scale.label(sc, "fitness")),

@@ -73,16 +73,8 @@ function M.panel(name, m, opts)
   local n = #m
   -- (a range beyond gnuplot's colour bar, 1e35 or 1e-35, drawn on a scale its label names: scale.lua)
   local sc = scale.of(opts.range[1], opts.range[2])
-  local scaled = m
-  if sc ~= scale.IDENTITY then
-    scaled = {}
-    for i, row in ipairs(m) do
-      scaled[i] = {}
-      for j, v in ipairs(row) do scaled[i][j] = gnuplot.drawable(v) and scale.apply(sc, v) or v end
-    end
-  end
   local script = {
-    gnuplot.datablock(name, scaled),
+    gnuplot.datablock(name, scale.matrix(sc, m, gnuplot.LIMIT)),
     DIVERGING,
     string.format("set cbrange [%s:%s]", gnuplot.num(scale.apply(sc, opts.range[1])),
                   gnuplot.num(scale.apply(sc, opts.range[2]))),

@@ -6,7 +6,7 @@
 -- numbers, v -> (v - offset) / 10^exp, and the axis's label says so:
 -- "value (×1e35)", "fitness - 0.9999 (×1e-7)", as matplotlib's offset and
 -- multiplier do.
-local string, math = string, math
+local string, math, ipairs = string, math, ipairs
 
 local M = {}
 
@@ -75,20 +75,54 @@ function M.label(s, text)
   return text
 end
 
---- scale.range(values, limit[, lo, hi]) -> lo, hi: the least and greatest
--- of `values` (an array) that are within ±limit (the largest drawable
--- magnitude; not NaN), and of lo and hi when given (a range grown row by
--- row); lo > hi when there is none.
-function M.range(values, limit, lo, hi)
+--- scale.range(values, limit[, lo, hi[, col]]) -> lo, hi: the least and
+-- greatest of `values` (an array of numbers; of points when `col` is given,
+-- each point's entry `col`, points without one skipped) that are within
+-- ±limit (the largest drawable magnitude; not NaN), and of lo and hi when
+-- given (a range grown row by row); lo > hi when there is none.
+function M.range(values, limit, lo, hi, col)
   lo, hi = lo or math.huge, hi or -math.huge
   for k = 1, #values do
     local v = values[k]
-    if v == v and v >= -limit and v <= limit then
+    if col then v = v[col] end
+    if v ~= nil and v == v and v >= -limit and v <= limit then
       if v < lo then lo = v end
       if v > hi then hi = v end
     end
   end
   return lo, hi
+end
+
+-- v on scale s when it is drawable (within ±limit, not NaN), else v as it
+-- is: a value beyond the limit stays one that is not drawn.
+local function drawn(s, v, limit)
+  if v == v and v >= -limit and v <= limit then return M.apply(s, v) end
+  return v
+end
+
+--- scale.points(s, pts, limit) -> the points pts ({ x, v } each; a gap,
+-- {}, kept) with their values v on scale s (M.apply; v beyond ±limit or
+-- NaN left as it is): a copy, or pts itself for the identity.
+function M.points(s, pts, limit)
+  if s == IDENTITY then return pts end
+  local out = {}
+  for k, p in ipairs(pts) do out[k] = p[2] == nil and p or { p[1], drawn(s, p[2], limit) } end
+  return out
+end
+
+--- scale.matrix(s, m, limit[, from]) -> the matrix m (rows of numbers) with
+-- its cells on scale s (values beyond ±limit or NaN left as they are), the
+-- rows and columns before `from` (default 1: none) copied as they are (a
+-- gnuplot nonuniform matrix's coordinates): a copy, or m itself for the identity.
+function M.matrix(s, m, limit, from)
+  if s == IDENTITY then return m end
+  from = from or 1
+  local out = {}
+  for i, row in ipairs(m) do
+    out[i] = {}
+    for j, v in ipairs(row) do out[i][j] = (i < from or j < from) and v or drawn(s, v, limit) end
+  end
+  return out
 end
 
 return M

@@ -48,22 +48,12 @@ end
 -- scale it names when the values need one (scale.lua: 1000 + 1e-9 k).
 local function lines(script, src, chosen, folds, names, ylabel)
   local lo, hi = math.huge, -math.huge
-  for _, r in ipairs(chosen) do
-    for _, p in ipairs(folds[r].pts) do
-      local v = p[2]
-      if gnuplot.drawable(v) then lo, hi = math.min(lo, v), math.max(hi, v) end
-    end
-  end
+  for _, r in ipairs(chosen) do lo, hi = axis_scale.range(folds[r].pts, gnuplot.LIMIT, lo, hi, 2) end
   local sc = axis_scale.of(lo, hi)
   script[#script + 1] = "set ylabel " .. gnuplot.quote(axis_scale.label(sc, ylabel))
   local plots = {}
   for i, r in ipairs(chosen) do
-    local pts = folds[r].pts
-    if sc ~= axis_scale.IDENTITY then
-      pts = {}
-      for k, p in ipairs(folds[r].pts) do pts[k] = { p[1], axis_scale.apply(sc, p[2]) } end
-    end
-    script[#script + 1] = gnuplot.datablock("d" .. i, pts)
+    script[#script + 1] = gnuplot.datablock("d" .. i, axis_scale.points(sc, folds[r].pts, gnuplot.LIMIT))
     plots[#plots + 1] = string.format("$d%d using 1:2 with lines lw 1.2 title %s", i,
                                       gnuplot.quote(names and label(src, r, names) or "node " .. src.nodes[r]))
   end
@@ -107,10 +97,7 @@ local function image(script, src, chosen, folds, ylabel, names, px)
   local vlo, vhi = math.huge, -math.huge
   for i = 2, #rows do vlo, vhi = axis_scale.range(table.move(rows[i], 2, #rows[i], 1, {}), gnuplot.LIMIT, vlo, vhi) end
   local sc = axis_scale.of(vlo, vhi)
-  for i = 2, #rows do
-    for j = 2, #rows[i] do rows[i][j] = axis_scale.apply(sc, rows[i][j]) end
-  end
-  script[#script + 1] = gnuplot.datablock("m", rows)
+  script[#script + 1] = gnuplot.datablock("m", axis_scale.matrix(sc, rows, gnuplot.LIMIT, 2))
   script[#script + 1] = VIRIDIS
   row_tics(script, src, chosen, names, math.max(1, #chosen // 16), px, function(i) return i - 1 end)
   script[#script + 1] = string.format("set yrange [%g:-0.5]", #chosen - 0.5)
