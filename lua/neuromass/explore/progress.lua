@@ -58,7 +58,7 @@ function Progress:show(now)
   if self.tty then
     io.stderr:write("\r", line, "\27[K", self.done == self.total and "\n" or "")
   else
-    io.stderr:write(line, "\n")
+    io.stderr:write(line .. "\n")     -- (one write: under mpirun, another rank's lines come between writes)
   end
   io.stderr:flush()
 end
@@ -80,7 +80,7 @@ function M.reporter(h, plan, show, total, done, what, parallel)
     if status ~= "ok" and not (h and h.quiet) and not plan.worker then
       -- (on a terminal, from the start of a cleared line: not after the progress line's text)
       -- (under mpirun, naming the rank: "explore: rank 1: point 6 failed: ...")
-      io.stderr:write(bar and bar.tty and "\r\27[K" or "",
+      io.stderr:write((bar and bar.tty and "\r\27[K" or "") ..     -- (one write, as the progress line's)
                       string.format("%s %d %s\n", label and what:gsub("^(%w+: )", "%1" .. label) or what, i, status))
     end
     if bar then bar:step(status ~= "ok") end
