@@ -80,6 +80,7 @@ struct nm_program {
   int use_native;         /* this run evaluates `code` with `native` */
   int jit_state;          /* 0 not tried, 1 native, -1 refused or failed (not retried),
                              2 compiling in the background (`job`) */
+  char *jit_why;          /* why jit_state is -1 (its own copy; NULL: not known), for jit = "require" */
   struct nm_jit_job *job; /* the background compile (jit_cache.c), NULL: none */
 };
 

@@ -98,9 +98,12 @@ void nm_jit_key_of(const char *src, const char *cpu, char key[33])
 
 
 /* The cache directory, created with its missing parents (mode 0700, as the
-** XDG base directory rules ask; HOME itself is never made); 0 when there is
-** none, with `out` the directory tried ("" when neither variable names one)
-** and errno the reason (ENOTDIR for a file in its place). */
+** XDG base directory rules ask; HOME itself is never made): 1 when it is
+** there and writable; 2 when it is there and only readable (a cache filled
+** beforehand: its objects load, none is added), errno the reason it is not
+** writable; 0 when there is none, with `out` the directory tried ("" when
+** neither variable names one) and errno the reason (ENOTDIR for a file in
+** its place). */
 static int cache_dir(char *out, size_t size)
 {
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -124,7 +127,11 @@ static int cache_dir(char *out, size_t size)
   struct stat st;
   if (stat(out, &st) != 0) return 0;
   if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return 0; }
-  return access(out, W_OK | X_OK) == 0;
+  if (access(out, W_OK | X_OK) == 0) return 1;
+  int e = errno;
+  if (access(out, R_OK | X_OK) != 0) { errno = e; return 0; }
+  errno = e;
+  return 2;
 }
 
 
@@ -305,6 +312,17 @@ const char *nm_jit_refusal(int foreign)
 }
 
 
+/* Marks p's native code as failed (not retried), keeping `why` for a later
+** jit = "require" of the same program, which then names it. */
+static void mark_failed(nm_program *p, const char *why)
+{
+  p->jit_state = -1;
+  free(p->jit_why);
+  p->jit_why = why && why[0] ? strdup(why) : NULL;
+  counts.failed++;
+}
+
+
 /* Takes p's job, waiting for it if it still runs: jit_state 1 and
 ** p->native, or -1 (counted as failed) with the reason in *err. */
 static int job_adopt(nm_program *p, nm_error *err)
@@ -323,8 +341,7 @@ static int job_adopt(nm_program *p, nm_error *err)
     *p->native = code;
     p->jit_state = 1;
   } else {
-    p->jit_state = -1;
-    counts.failed++;
+    mark_failed(p, err->why);
   }
   return rc;
 }
@@ -362,8 +379,9 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
                      "another lane's read) or memory ran out; it stays interpreted");
   char key[33];
   nm_jit_key_of(src, nm_jit_cpu_identity(), key);
-  if (!cache_dir(dir, sizeof dir)) {
-    int e = errno;
+  int where = cache_dir(dir, sizeof dir);
+  int e = errno;                        /* (why it is not writable: said when a compile would need it) */
+  if (!where) {
     free(src);
     if (!dir[0])
       return nm_fail(err, NM_EINVAL, "jit: no cache directory: neither XDG_CACHE_HOME (an absolute "
@@ -389,6 +407,11 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
   }
   if (foreign) counts.refused++;
   if (how == LOOK_ONLY) { free(src); return 1; }
+  if (where == 2) {                     /* read-only: its objects load (above), none is added */
+    free(src);
+    return nm_fail(err, NM_EINVAL, "jit: no writable cache directory: %s: %s (it holds no object of this "
+                     "program to load; XDG_CACHE_HOME chooses another)", dir, strerror(e));
+  }
   /* The key goes into the object: a file filed under another name is refused. */
   size_t n = strlen(src);
   char *full = realloc(src, n + 80);
@@ -403,6 +426,8 @@ static int obtain(nm_program *p, int how, volatile sig_atomic_t *interrupt, nm_e
 
 void nm_jit_release(nm_program *p)
 {
+  free(p->jit_why);
+  p->jit_why = NULL;
   /* A compile in flight goes on, so that the next model of the same mass (a
   ** scan building one model per run) finds it in the cache. */
   if (p->job) {
@@ -487,16 +512,17 @@ int nm_jit_prepare(nm_model *m, int mode, double evals, int threads,
         int rc = obtain(p, how, interrupt, &why);
         if (rc == NM_EINTR && p->jit_state == 2)
           return nm_fail(err, NM_EINTR, "interrupted while waiting for a compile");
-        if (rc < 0 && p->jit_state == 0) {
-          p->jit_state = -1;
-          counts.failed++;
-        }
+        if (rc < 0 && p->jit_state == 0) mark_failed(p, why.why);
         if (rc < 0 && mode == NM_JIT_REQUIRE) return require_failed(err, rc, why.why);
         if (p->jit_state == 2) m->jit_pending++;
       }
-      if (p->jit_state < 0 && mode == NM_JIT_REQUIRE)
-        return require_failed(err, NM_EINVAL, "a program has no native code (an earlier attempt "
-                              "failed)");
+      if (p->jit_state < 0 && mode == NM_JIT_REQUIRE) {
+        char said[700];
+        snprintf(said, sizeof said, "an earlier attempt at this program's native code in this process "
+                 "failed: %s", p->jit_why ? p->jit_why + (strncmp(p->jit_why, "jit: ", 5) == 0 ? 5 : 0)
+                 : "(its reason was not kept)");
+        return require_failed(err, NM_EINVAL, said);
+      }
       if (p->jit_state == 1) { p->use_native = 1; counts.native++; }
     }
   }

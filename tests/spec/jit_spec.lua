@@ -352,6 +352,38 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
                    "/file/neuromass: Not a directory (XDG_CACHE_HOME chooses another)", err, 1, true)
   end)
 
+  -- Before: a read-only cache (filled beforehand: a container image, a site's install) was never read,
+  -- every run interpreted, and jit = "require" said "no writable cache directory" with the object there.
+  it("loads the objects of a read-only cache; a program it lacks runs interpreted, \"require\" naming why", function()
+    local dir = h.scratch()
+    local ref = run(dir, "", "false")
+    local first = run(dir, "", '"always"')
+    assert.is_true(first.compiled > 0, "compiled into the cache")
+    -- read-only for the process: root writes anywhere, so the run is made as user nobody when root
+    local root = h.sh("test \"$(id -u)\" = 0") == 0
+    local as = root and "setpriv --reuid=65534 --regid=65534 --clear-groups" or ""
+    assert.are.equal(0, h.sh("chmod 755 " .. q(dir) .. " && chmod -R a+rX,a-w " .. q(dir .. "/cache")))
+    local ro = run(dir, as, '"require"')
+    assert.are.equal(first.compiled, ro.loaded)
+    assert.are.equal(0, ro.compiled + ro.failed)
+    assert.is_true(ro.native > 0)
+    assert.are.equal(ref.last, ro.last)
+    -- a program the cache lacks (another seed's model is the same program: the cache emptied instead)
+    assert.are.equal(0, h.sh("chmod u+w " .. q(dir .. "/cache/neuromass") .. " && rm -f " ..
+                             q(dir .. "/cache/neuromass") .. "/*.so && chmod a-w " .. q(dir .. "/cache/neuromass")))
+    local quiet = run(dir, as, "true")
+    assert.are.equal(0, quiet.native + quiet.loaded)
+    assert.are.equal(ref.last, quiet.last)
+    h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+    local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") .. " " .. as ..
+                                " " .. q(h.exe) .. " run s.lua")
+    assert.are_not.equal(0, status)
+    assert.matches('s.lua:4: run: jit = "require": no writable cache directory: ' .. dir .. "/cache/neuromass: " ..
+                   "Permission denied (it holds no object of this program to load; XDG_CACHE_HOME chooses another)",
+                   err, 1, true)
+    assert.are.equal(0, h.sh("chmod -R u+w " .. q(dir .. "/cache")))     -- (for the scratch's removal)
+  end)
+
   -- `s.lua` with jit = "require" in a fresh process, `env` before it: status, stderr.
   local function required(dir, env)
     h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
@@ -378,6 +410,23 @@ io.write(string.format("compiled=%d loaded=%d refused=%d failed=%d native=%d las
     status, err = required(dir, "XDG_CACHE_HOME=" .. q(dir .. "/a/b/c"))
     assert.are.equal(0, status, err)
     assert.are.equal(0, h.sh("ls " .. q(dir .. "/a/b/c/neuromass") .. "/*.so"))
+  end)
+
+  -- Before: "a program has no native code (an earlier attempt failed)", the reason printed nowhere.
+  it("jit = \"require\" after a failed attempt in the same process names that attempt's reason", function()
+    local dir = h.scratch()
+    h.write(dir .. "/s.lua", [=[
+local nm = require "neuromass"
+local m = nm.models.aln.native {}
+m:run { duration = 10, jit = "always" }
+m:run { duration = 10, jit = "require" }
+]=])
+    local status, _, err = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(dir .. "/cache") ..
+                                " NEUROMASS_CC=" .. q(dir .. "/none") .. " " .. q(h.exe) .. " run s.lua")
+    assert.are_not.equal(0, status)
+    assert.matches('s.lua:4: run: jit = "require": an earlier attempt at this program\'s native code in this ' ..
+                   "process failed: cannot run the C compiler '" .. dir .. "/none' (No such file or directory)",
+                   err, 1, true)
   end)
 
   it("names the signal that stopped the C compiler", function()
