@@ -466,7 +466,7 @@ if not cases[name] then
   local names = {}
   for k in pairs(cases) do names[#names + 1] = k end
   table.sort(names)
-  error("bench/cases.lua: unknown case '" .. tostring(name) .. "' (cases: " ..
+  error("bench/cases.lua: " .. (name and "unknown case '" .. name .. "'" or "no case named") .. " (cases: " ..
         table.concat(names, ", ") .. ")", 0)
 end
 cases[name](table.unpack(arg, 2))
