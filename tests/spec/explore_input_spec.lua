@@ -78,6 +78,9 @@ describe("run options checked once, before any point", function()
       { { duration = 10, bold = { variable = "nope" } }, "BoxSearch: run: bold" },
       { { duration = 10, continue = true }, "BoxSearch: run.continue = true cannot be used" },
       { { duration = 10, seed = -1 }, "run.seed must be a whole number from 0 to 9223372036854775807 (2^63 - 1), got -1" },
+      -- (before: every point ran no step, evaluate saw an empty result, and only a warning said so)
+      { { duration = 0 }, "BoxSearch: run.duration = 0 ms is less than one step of dt = 0.1 ms: every point's run " ..
+                          "would compute nothing" },
     } do
       local dir, calls
       local err = h.error_of(function()
@@ -104,6 +107,7 @@ describe("run options checked once, before any point", function()
       { { duration = -10 }, "Evolution: run: 'duration' must not be negative (got -10)" },
       { { duration = 10, continue = true }, "Evolution: run.continue = true cannot be used" },
       { { duration = 10, seed = 2 ^ 63 }, "run.seed must be a whole number from 0 to 9223372036854775807" },
+      { { duration = 0 }, "Evolution: run.duration = 0 ms is less than one step of dt = 0.1 ms" },
     } do
       local dir, calls = h.scratch(), 0
       local err = h.error_of(function()

@@ -115,13 +115,19 @@ local CELL_BYTES = 20
 -- }), checked once on m, the first model of an exploration, before any
 -- point runs: a duration, dt or record that model:run would refuse for
 -- every point (as N failed rows) is an error "WHAT: run: ..." (model:run's
--- message) at the user's line instead.  save (BoxSearch's: csv, bold) with
+-- message) at the user's line instead, and so is a duration shorter than
+-- one step (a run of none, which model:run only warns of).  save (BoxSearch's: csv, bold) with
 -- `points` (the points to compute): output.csv without a column to write
 -- (record = {}) is refused, and outputs over M.LARGE_OUTPUTS bytes in all
 -- (points x rows x columns x CELL_BYTES) warned about, with their size.
 function M.check_run(what, m, run, save, points)
   local read, o = pcall(options.read, m, run, nil, 1)
   if not read then check.error(what .. ": " .. M.bare(o), 2) end
+  if o.n_steps == 0 then            -- (a run warns of it; here every point would compute nothing)
+    check.error(string.format("%s: run.duration = %s ms is less than one step of dt = %s ms: every point's run " ..
+                              "would compute nothing and record no row; give a duration of dt or more", what,
+                              check.number(o.duration), check.number(o.dt)), 2)
+  end
   save = save or {}
   if save.csv and #o.cols.sigs == 0 then
     check.error(string.format("%s: save = { \"csv\" } with run.record = {}: each point's result.csv would " ..
