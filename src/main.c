@@ -1115,6 +1115,20 @@ static int check_option_rules(lua_State *L, int argc, char **argv)
 }
 
 
+/* 1 when the error at the top of the stack is one that every MPI rank raised
+** alike and rank 0 prints (explore/mpi.lua's said_once files it in the
+** registry on the other ranks), so that mpirun shows it once. */
+static int said_by_rank_0(lua_State *L)
+{
+  const char *msg = lua_tostring(L, -1);
+  lua_getfield(L, LUA_REGISTRYINDEX, "neuromass.said_by_rank_0");
+  const char *said = lua_tostring(L, -1);
+  int same = msg && said && strcmp(msg, said) == 0;
+  lua_pop(L, 1);
+  return same;
+}
+
+
 /* Runs everything in protected mode; returns 1 on success. */
 static int pmain(lua_State *L)
 {
@@ -1198,6 +1212,8 @@ static int pmain(lua_State *L)
             (double)lua_gc(L, LUA_GCCOUNT) * 1024.0 + lua_gc(L, LUA_GCCOUNTB));
   } else if (status != LUA_OK && worker_stopped()) {
     /* (said once, by the script's process) */
+  } else if (status != LUA_OK && said_by_rank_0(L)) {
+    /* (every rank of the mpirun job raised it alike: rank 0 says it) */
   } else if (status != LUA_OK) {
     /* (a string, or a command's usage error raised by a script: its __tostring) */
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL);

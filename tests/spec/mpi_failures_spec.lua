@@ -102,6 +102,42 @@ describe("mpirun -np 2 explorations that users get wrong", function()
     end
   end)
 
+  -- Before: every rank printed them, so -np K showed each K times.
+  it("prints an error every rank raises alike once (rank 0's); a rank's own error still prints", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(SEARCH)
+    local function count(text, plain)
+      local n, at = 0, 1
+      while true do
+        local i, j = text:find(plain, at, true)
+        if not i then return n end
+        n, at = n + 1, j + 1
+      end
+    end
+    for env, said in pairs { ["WHAT=seed "] = "the ranks of this mpirun build different explorations",
+                             ["FAIL=bad "] = "BoxSearch: rank 1 failed at point 6: " } do
+      local status, out, err = run(s, scratch() .. "/o", env)
+      failed_job(status, out, err, env)
+      assert.equals(1, count(err, said), err)
+      assert.equals(1, count(err, "neuromass: "), err)
+    end
+    -- a rank whose script ended: the rank that began the exploration says so, at its line, once
+    local early = script([[
+local nm = require "neuromass"
+if nm.explore.is_main() == (os.getenv("EARLY") == "0") then return end   -- (rank EARLY's script ends here)
+nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace { x_ext = { 0, 0.1 } }, run = { duration = 1, dt = 0.1 },
+  evaluate = function(_, p) return { m = p.x_ext } end, out = arg[1] }:run()
+]])
+    for _, env in ipairs { "EARLY=0 ", "EARLY=1 " } do
+      local status, out, err = run(early, scratch() .. "/o", env)
+      failed_job(status, out, err, env)
+      assert.equals(1, count(err, "s.lua:3: BoxSearch: the ranks of this mpirun ran different explorations"), err)
+      assert.equals(1, count(err, "neuromass: "), err)
+    end
+  end)
+
   it("a failed point is recorded, and its line names the rank that ran it", function()
     local why = mpi_missing()
     if why then return pending(why) end

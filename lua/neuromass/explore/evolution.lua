@@ -741,7 +741,7 @@ function Evolution:run()
       if stopped then common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
       if others then common.kept("Evolution", others, dir .. "/results.csv") end
       failed = mpi.failures(plan, failed)        -- (every rank names the ranks that failed)
-      if failed then common.kept("Evolution", failed, dir .. "/results.csv") end
+      if failed then mpi.said_once(function() common.kept("Evolution", failed, dir .. "/results.csv") end) end
     end
     if plan.kind == "task" then
       for _ in pairs(rows) do n = n + 1 end

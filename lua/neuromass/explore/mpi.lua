@@ -235,6 +235,22 @@ function M.failures(plan, failure)
   return #out > 0 and table.concat(out, "; ") or nil
 end
 
+--- mpi.said_once(fn[, by]): calls fn(), which raises an error whose message
+-- every rank that calls it raises the same (after a collective that gave
+-- each the same text: M.failures', M.check_ranks'), so that only rank `by`
+-- (default 0) prints it: another rank files the message in the registry
+-- ("neuromass.said_by_rank_0", which src/main.c reads: a script that fails
+-- with that very message prints nothing), and fails as rank `by` does.  Any
+-- other error still prints.
+function M.said_once(fn, by)
+  local ok, err = pcall(fn)
+  if ok then return end
+  if mpi().rank() ~= (by or 0) and type(err) == "string" then
+    debug.getregistry()["neuromass.said_by_rank_0"] = err
+  end
+  error(err, 0)
+end
+
 -- A rank's entry in the collective of M.check_ranks at the end of its
 -- script (M.start's closer), instead of an exploration's.
 local ENDED = { ended = true }
@@ -279,10 +295,15 @@ local function verdict(all)
                                                      #others > 2 and "s" or "", #others > 2 and "" or "s") or "")
 end
 
--- Gathers this rank's `entry` to rank 0 and shares its verdict: false or why.
+-- Gathers this rank's `entry` to rank 0 and shares its verdict: false, or
+-- why not and the first rank that began the exploration (the ranks that
+-- did raise the message at the script's line: that one prints it).
 local function agree(entry)
   local all = M.gather_rows({ [mpi().rank() + 1] = entry })
-  return M.share(all and verdict(all) or false)
+  local why, first = all and verdict(all), 0
+  while all and all[first + 1] and all[first + 1].ended do first = first + 1 end
+  local shared = M.share(all and { why = why or false, first = first } or nil)
+  return shared.why, shared.first
 end
 
 --- mpi.check_ranks(what, dir, text) -> true: the settings `text` of this
@@ -297,8 +318,8 @@ end
 -- leave them waiting for it forever: the same error, naming the ranks.
 -- Collective.
 function M.check_ranks(what, dir, text)
-  local why = agree({ kind = what, out = dir, text = text })
-  if why then check.error(why, 3) end
+  local why, first = agree({ kind = what, out = dir, text = text })
+  if why then M.said_once(function() check.error(why, 3) end, first) end
   return true
 end
 
@@ -312,7 +333,8 @@ at_close = function()
   if reg["neuromass.exit_ok"] == false or not (binding and binding.initialized()) then return end
   local ok, why = pcall(agree, ENDED)
   if ok and not why then return end
-  io.stderr:write("neuromass: " .. tostring(why) .. "\n")   -- (one write: another rank writes meanwhile)
+  -- (the first rank that began an exploration says why, at its line; one write: another rank writes meanwhile)
+  if not ok then io.stderr:write("neuromass: " .. tostring(why) .. "\n") end
   reg["neuromass.exit_ok"], reg["neuromass.exit_code"] = false, 1
 end
 

@@ -535,7 +535,7 @@ function Search:run()
     if signo then common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
     if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
     -- (a rank whose script failed, or called os.exit, in a point: every rank says so, its rows kept)
-    if failed then common.kept("BoxSearch", failed, dir .. "/results.csv") end
+    if failed then mpi.said_once(function() common.kept("BoxSearch", failed, dir .. "/results.csv") end) end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
