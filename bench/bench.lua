@@ -647,8 +647,9 @@ local doc = {
   "NM_BENCH_REPS=1 make bench       # one repetition each, for a quick look",
   exe:gsub("^" .. top:gsub("%p", "%%%0") .. "/", "") .. " run bench/cases.lua CASE   # one case: " ..
     "fhn80, aln80, wc80, hopf80, aln1 [MODE], aln80_bold, aln_agree, aln_build, aln_step, thalamocortical, " ..
-    "fhn80_10min, conn N [THREADS [SIGMA]], threads_floor [N [THREADS]], conn_build [N], datasets [NAME], auto CASE [ARGS], " ..
-    "pair THREADS CASE [ARGS], batch64 DIR, batch_net DIR [NET [POINTS [DURATION]]], explore_aln DIR [SIDE]",
+    "fhn80_10min, conn N [THREADS [SIGMA]], threads_floor [N [THREADS]], conn_build [N], datasets [NAME], " ..
+    "auto CASE [ARGS], pair THREADS CASE [ARGS], batch64 DIR, batch_net DIR [NET [POINTS [DURATION]]], " ..
+    "explore_aln DIR [SIDE]",
   "```",
   "",
 }
