@@ -862,6 +862,16 @@ function M.zero_based(t, rows, lead)
   return ""
 end
 
+--- check.shell_word(s) -> s as one word of a POSIX shell command the user may
+-- paste (a path in "neuromass explore --merge DIR"): as it is when it holds
+-- only characters no shell reads specially (letters, digits, _ . / : = + , - @ %),
+-- else in single quotes ("'/tmp/arr dir'"; a quote inside as '\'').
+function M.shell_word(s)
+  s = tostring(s)
+  if s ~= "" and not s:find("[^%w_%./:=+,@%%-]") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
 --- check.zero_first(name, n[, what]) -> why reading `name`[0] finds nothing:
 -- "ds.FCs[0] is nothing: Lua's arrays start at 1, numpy's [0] is [1] here
 -- (ds.FCs[1] to ds.FCs[5]: subjects NAP_001 ... NAP_013)", `what` the

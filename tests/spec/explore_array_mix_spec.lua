@@ -45,3 +45,31 @@ describe("a Slurm array task in a folder of another array's parts", function()
     assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
   end)
 end)
+
+-- Before: "join the parts with: neuromass explore --merge /tmp/arr dir", which a pasted command splits in two.
+describe("an array task's hint to join the parts", function()
+  it("quotes a folder that a shell would split, and the pasted command joins them", function()
+    local s = h.script(SCRIPT)
+    local dir = scratch() .. "/arr dir"
+    local hint
+    for t = 0, 2 do
+      local status, _, err = task(s, dir, t)
+      assert.equals(0, status, err)
+      hint = err:match("join the parts with: ([^\n]*)")
+    end
+    assert.equals("neuromass explore --merge '" .. dir .. "'", hint)
+    local merged, _, merr = h.sh(q(h.exe) .. hint:gsub("^neuromass", ""))
+    assert.equals(0, merged, merr)
+    local one = scratch() .. "/one"
+    assert.equals(0, (h.sh(q(h.exe) .. " run " .. q(s) .. " " .. q(one))))
+    assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
+  end)
+
+  it("leaves a plain folder as it is", function()
+    local check = require "neuromass._check"
+    assert.equals("/tmp/a-b_c.d/e", check.shell_word("/tmp/a-b_c.d/e"))
+    assert.equals("'/tmp/a b'", check.shell_word("/tmp/a b"))
+    assert.equals("'it'\\''s'", check.shell_word("it's"))
+    assert.equals("''", check.shell_word(""))
+  end)
+end)

@@ -527,7 +527,7 @@ function M.end_task(prefix, plan, target, n, noun, dir, h)
   if not plan.worker and not (h and h.quiet) then
     io.stderr:write(string.format("%s: task %d of %d wrote %s (%d %s); join the parts with: " ..
                                   "neuromass explore --merge %s\n", prefix, plan.task, plan.ntasks, target, n,
-                                  n == 1 and noun:gsub("s$", "") or noun, dir))
+                                  n == 1 and noun:gsub("s$", "") or noun, check.shell_word(dir)))
   end
   io.stdout:flush()
   os.exit(0, true)

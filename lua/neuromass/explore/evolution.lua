@@ -616,7 +616,7 @@ function Evolution:run()
                                 "%d: " ..
                                 "join them first (neuromass explore --merge %s) or remove them, or choose another out",
                                 dir, e, r, seed and string.format("%d", seed) or "unknown", self.evaluations,
-                                self.restarts, base, dir), 2)
+                                self.restarts, base, check.shell_word(dir)), 2)
     end
   end
   local function result(rows, n)

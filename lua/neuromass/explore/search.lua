@@ -552,7 +552,7 @@ function Search:run()
                                 "with run seed %d: join them first (neuromass explore --merge %s) or remove them, " ..
                                 "or choose another out", dir, n_there, n_there == 1 and "" or "s",
                                 base_there and string.format("%d", base_there) or "unknown", plan.task, plan.ntasks,
-                                space.n, base, dir), 2)
+                                space.n, base, check.shell_word(dir)), 2)
     end
     local counted, cerr = merge.write_points(dir, space.n, base)     -- for `neuromass explore --merge`
     if not counted then check.error("BoxSearch: " .. cerr, 2) end

@@ -5,6 +5,7 @@
 -- only when gnuplot finished without error, so no half-written figure is
 -- ever left under the output's name.
 local core = require "neuromass.core"
+local check = require "neuromass._check"
 
 local io, os, string, table, ipairs, math, tostring, tonumber, utf8 = io, os, string, table, ipairs, math, tostring,
                                                                  tonumber, utf8
@@ -67,9 +68,7 @@ function M.quote_path(s)
   return '"' .. tostring(s):gsub('[%c\\"`]', function(c) return string.format("\\%03o", c:byte()) end) .. '"'
 end
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell_quote = check.shell_word   -- (a command's words: one owner of the shell's quoting)
 
 --- What a figure can draw: values of magnitude up to LIMIT.  Beyond it
 -- (1e308 and -1e308 in one series) gnuplot's axis range overflows and it
