@@ -737,8 +737,9 @@ function Evolution:run()
       end
       -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
       -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
-      local others = mpi.stopped(plan)
-      if stopped then common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
+      local others, alike = mpi.stopped(plan)
+      local function interrupted() common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
+      if stopped and alike then mpi.said_once(interrupted) elseif stopped then interrupted() end
       if others then common.kept("Evolution", others, dir .. "/results.csv") end
       failed = mpi.failures(plan, failed)        -- (every rank names the ranks that failed)
       if failed then mpi.said_once(function() common.kept("Evolution", failed, dir .. "/results.csv") end) end

@@ -375,9 +375,14 @@ end
 -- alone (`kill` of its process) computes no more and its rows go to rank 0
 -- with the others', and the other ranks, which returned from the gather with
 -- its later points missing, must not go on with the script.  Collective
--- (every rank calls it after rank 0 has written the table).
+-- (every rank calls it after rank 0 has written the table).  Also returns
+-- true when every rank received this rank's signal (mpirun passes Ctrl-C or
+-- SIGTERM on to all): their "interrupted by" message is then the same on
+-- every rank (M.said_once).
 function M.stopped(plan)
   local all = M.share(M.gather_rows({ [plan.task + 1] = require("neuromass.core").stop_signal() or false }))
+  local alike = true
+  for r = 1, plan.ntasks do alike = alike and all[r] ~= nil and all[r] == all[plan.task + 1] end
   local ranks, signals = {}, {}
   for r = 1, plan.ntasks do
     if all[r] and r - 1 ~= plan.task then
@@ -385,7 +390,7 @@ function M.stopped(plan)
       signals[#signals + 1] = string.format("%d", all[r])
     end
   end
-  if #ranks == 0 then return nil end
+  if #ranks == 0 or alike then return nil, alike end
   local function list(t) return #t == 1 and t[1] or table.concat(t, ", ", 1, #t - 1) .. " and " .. t[#t] end
   return string.format("rank%s %s %s stopped by signal%s %s", #ranks == 1 and "" or "s", list(ranks),
                        #ranks == 1 and "was" or "were", #ranks == 1 and "" or "s", list(signals))

@@ -530,9 +530,10 @@ function Search:run()
     end
     -- (a rank that raises the stop aborts the job: not before rank 0 has written;
     -- a rank stopped alone stops the others, which hold no whole table)
-    local others = mpi.stopped(plan)
+    local others, alike = mpi.stopped(plan)
     local signo = core.stop_signal()
-    if signo then common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
+    local function interrupted() common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
+    if signo and alike then mpi.said_once(interrupted) elseif signo then interrupted() end
     if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
     -- (a rank whose script failed, or called os.exit, in a point: every rank says so, its rows kept)
     if failed then mpi.said_once(function() common.kept("BoxSearch", failed, dir .. "/results.csv") end) end
