@@ -106,15 +106,7 @@ describe("mpirun -np 2 explorations that users get wrong", function()
   it("prints an error every rank raises alike once (rank 0's); a rank's own error still prints", function()
     local why = mpi_missing()
     if why then return pending(why) end
-    local s = script(SEARCH)
-    local function count(text, plain)
-      local n, at = 0, 1
-      while true do
-        local i, j = text:find(plain, at, true)
-        if not i then return n end
-        n, at = n + 1, j + 1
-      end
-    end
+    local s, count = script(SEARCH), h.count
     for env, said in pairs { ["WHAT=seed "] = "the ranks of this mpirun build different explorations",
                              ["FAIL=bad "] = "BoxSearch: rank 1 failed at point 6: " } do
       local status, out, err = run(s, scratch() .. "/o", env)
@@ -229,8 +221,7 @@ print("went on")
     assert.matches("interrupted by SIGTERM; the points done are kept in ", err, 1, true)
     assert.not_matches("went on", out, 1, true)
     -- every rank was stopped by the same signal: the message is printed once (before: once a rank)
-    local _, said = err:gsub("interrupted by SIGTERM; the points done are kept in ", "%0")
-    assert.equals(1, said, err)
+    assert.equals(1, h.count(err, "interrupted by SIGTERM; the points done are kept in "), err)
     assert.matches("\n2,", h.read(dir .. "/results.csv"))
   end)
 end)
