@@ -335,10 +335,13 @@ end
 -- exploration (what search:run() or nm.explore.load return) over two of its
 -- parameters as a heat map, x horizontal, y vertical, each point a cell (a
 -- grid of any shape: 1 × 1, 3 × 1, 1 × N; cells evenly spaced whatever the
--- values' spacing); over one parameter (a space of one) as a line.  Points
--- with no value (failed, NaN, infinite, beyond ±1e300) are drawn as missing
--- (hatched grey cells, marks at the line's bottom), counted in the key and
--- in a warning.  Values beyond ordinary numbers (1e200, 1e-300) are drawn on
+-- values' spacing); points that take less than half of the cells of their
+-- grid (an Evolution's evaluations, a sequence of points) as dots where they
+-- lie, on axes of the parameters' values (points of the same x and y, where
+-- another parameter varies, each drawn); over one parameter (a space of one)
+-- as a line.  Points with no value (failed, NaN, infinite, beyond ±1e300)
+-- are drawn as missing (hatched grey cells, grey crosses, marks at the
+-- line's bottom), counted in the key and in a warning.  Values beyond ordinary numbers (1e200, 1e-300) are drawn on
 -- the scale the colour bar's (the axis's) label names, "max_rate (×1e200)".
 -- opts: out (required), metric (required: one of results.metrics), x and y
 -- (parameter names; default the first two of the space; no y for a space of
@@ -399,8 +402,16 @@ function M.exploration(results, opts)
   local slice
   rows, slice = exploration.slice(results, opts.at, x, y)
   if not rows then fail(what, "%s", slice) end
-  local xs, ys, m, missing = exploration.grid(rows, x, y, metric)
-  if not xs then fail(what, "%s", ys) end
+  -- Points that fill less than half of their grid (an Evolution's, a sequence) are drawn where they lie.
+  local dots = not line and exploration.sparse(rows, x, y)
+  local xs, ys, m, missing
+  if dots then
+    m, missing = exploration.scatter(rows, x, y, metric)
+    if not m then fail(what, "%s", missing) end
+  else
+    xs, ys, m, missing = exploration.grid(rows, x, y, metric)
+    if not xs then fail(what, "%s", ys) end
+  end
   local where = string.format("metric '%s'%s", metric, slice ~= "" and " at " .. slice or "")
   if #missing.cells == #rows then
     fail(what, "%s has no value at any of the %s (%s): nothing to draw", where, check.nouns(#rows, "point"),
@@ -415,9 +426,11 @@ function M.exploration(results, opts)
   if #missing.cells > 0 then            -- (once the options are known good: no warning before an error)
     check.warning(what, string.format("%s has no value at %d of the %s (%s): drawn as missing (%s)", where,
                                       #missing.cells, check.nouns(#rows, "point"), exploration.missing_text(missing),
-                                      line and "grey marks at the bottom" or "hatched grey cells"))
+                                      line and "grey marks at the bottom" or dots and "grey crosses"
+                                      or "hatched grey cells"))
   end
-  local script = line and exploration.line_script(xs, m[1], labels) or exploration.script(xs, ys, m, labels)
+  local script = line and exploration.line_script(xs, m[1], labels) or dots and exploration.scatter_script(m, labels)
+                 or exploration.script(xs, ys, m, labels)
   return args.draw(what, full, format, size, script)
 end
 

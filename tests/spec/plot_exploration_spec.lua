@@ -221,6 +221,87 @@ nm.plot.exploration({ params = { "a", "b" }, metrics = { "m" }, rows = rows }, {
   end)
 end)
 
+describe("nm.plot.exploration of scattered points", function()
+  teardown(h.remove_scratch)
+
+  -- Points at values of their own (an Evolution's evaluations, a sequence). Before: a heat map of as many
+  -- rows and columns as distinct values, nearly all blank, its axes spaced by rank, not by value.
+  local function scattered(pts)
+    local rows = {}
+    for k, p in ipairs(pts) do
+      rows[k] = { point = k, values = { a = p[1], b = p[2], c = p[4] or 0 }, metrics = { m = p[3] or nil },
+                  ok = p[3] ~= false, status = p[3] == false and "failed: boom" or "ok" }
+    end
+    return { params = { "a", "b", "c" }, metrics = { "m" }, rows = rows, n = #rows }
+  end
+
+  it("draws them as dots where they lie, on axes of the values, coloured by the metric", function()
+    local dir = h.scratch()
+    -- 5 points over 5 x 5 distinct values: a fifth of their grid
+    local r = scattered { { 0, 0, 1 }, { 0.01, 0.3, 2 }, { 0.02, 0.35, 3 }, { 0.5, 0.9, 4 }, { 1, 1, 5 } }
+    assert.is_true(exploration.sparse(r.rows, "a", "b"))
+    local svg = draw(r, { out = dir .. "/dots.svg" })
+    for _, t in ipairs { "0.2", "0.4", "0.6", "0.8", "a", "b", "m" } do assert.truthy(util.shows(svg, t), t) end
+    assert.is_falsy(util.shows(svg, "0.35"))           -- (no cell labels: tics of a linear axis)
+    local dots = exploration.scatter(r.rows, "a", "b", "m")
+    local script = exploration.scatter_script(dots, { x = "a", y = "b", metric = "m" })
+    assert.same({ { 0, 0, 1 }, { 0.01, 0.3, 2 }, { 0.02, 0.35, 3 }, { 0.5, 0.9, 4 }, { 1, 1, 5 } }, block(script, "p"))
+    local text = table.concat(script, "\n")
+    assert.truthy(text:find("set xrange [-0.03:1.03]", 1, true), text)
+    assert.truthy(text:find("set cbrange [1:5]", 1, true), text)
+    -- a grid with half of its cells or more keeps its boxes
+    local half = results({ 1, 2 }, { 1, 2 }, function(a, b) return a == 2 and b == 2 and false or a + b end)
+    table.remove(half.rows)
+    assert.is_false(exploration.sparse(half.rows, "a", "b"))
+  end)
+
+  it("draws points that share x and y each, and those with no value as grey crosses", function()
+    local dir = h.scratch()
+    local r = scattered { { 0, 0, 1, 1 }, { 0, 0, 2, 2 }, { 0.4, 0.1, false }, { 0.6, 0.9, 0 / 0 }, { 1, 1, 3 },
+                          { 0.2, 0.7, 4 } }
+    local dots, missing = exploration.scatter(r.rows, "a", "b", "m")
+    assert.equals(4, #dots)
+    assert.same({ { 0.4, 0.1 }, { 0.6, 0.9 } }, missing.cells)
+    h.write(dir .. "/d.lua", [[
+local nm = require "neuromass"
+local rows = {}
+for k, p in ipairs { { 0, 0, 1, 1 }, { 0, 0, 2, 2 }, { 0.4, 0.1 }, { 0.6, 0.9, 0 / 0 }, { 1, 1, 3 }, { 0.2, 0.7, 4 } } do
+  rows[k] = { point = k, values = { a = p[1], b = p[2], c = p[4] or 0 }, metrics = { m = p[3] }, ok = k ~= 3,
+              status = k == 3 and "failed: boom" or "ok" }
+end
+nm.plot.exploration({ params = { "a", "b", "c" }, metrics = { "m" }, rows = rows }, { metric = "m", out = "d.svg" })
+]])
+    local s, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run d.lua")
+    assert.equals(0, s, err)
+    assert.equals("neuromass: warning: plot.exploration: metric 'm' has no value at 2 of the 6 points (1 failed, " ..
+                  "1 NaN or infinite): drawn as missing (grey crosses)\n", err)
+    assert.truthy(util.shows(util.slurp(dir .. "/d.svg"), "no value: 1 failed, 1 NaN or infinite"))
+    -- a value the axis cannot place is named
+    local e = error_of(nm.plot.exploration, scattered { { 0, 0, 1 }, { 1e305, 1, 2 }, { 0.5, 0.5, 3 } },
+                       { metric = "m", out = dir .. "/x.png" })
+    h.assert_message(e, "plot_exploration_spec%.lua", { "point 2 has a = 1e+305: a dot's axis cannot place it " ..
+                     "(beyond ±1e300)" })
+  end)
+
+  it("draws an Evolution's evaluations as dots", function()
+    local dir = h.scratch()
+    h.write(dir .. "/fit.lua", [[
+local nm = require "neuromass"
+nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, run = { duration = 20, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 }, sigma_ou = { 0, 0.1 } }, evaluations = 20, out = "fit", progress = false,
+  fitness = function(res) return -math.abs(res:get("x", 0)[1] - 0.3) end }:run()
+local r = nm.explore.load("fit")
+print(require("neuromass.plot.exploration").sparse(r.rows, "x_ext", "sigma_ou"))
+nm.plot.exploration(r, { metric = "fitness", x = "x_ext", y = "sigma_ou", out = "fit.svg" })
+]])
+    local s, out, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua")
+    assert.equals(0, s, err)
+    assert.equals("true\n", out)
+    local svg = util.slurp(dir .. "/fit.svg")
+    for _, t in ipairs { "x_ext", "sigma_ou", "fitness", "0.5" } do assert.truthy(util.shows(svg, t), t) end
+  end)
+end)
+
 describe("nm.plot.exploration of results edited or built by hand", function()
   teardown(h.remove_scratch)
 

