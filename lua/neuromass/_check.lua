@@ -2,6 +2,7 @@
 local type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable =
       type, error, pairs, string, table, math, ipairs, debug, tostring, setmetatable
 local tonumber, getmetatable, xpcall, next, rawget, select = tonumber, getmetatable, xpcall, next, rawget, select
+local rawlen = rawlen
 
 local M = {}
 
@@ -881,6 +882,68 @@ end
 function M.zero_first(name, n, what)
   return string.format("%s[0] is nothing: %s, numpy's [0] is [1] here (%s[1] to %s[%d]%s)", name,
                        ARRAYS_START, name, name, n, what or "")
+end
+
+--- check.index_text(name, k, n[, what]) -> why the user's read of `name`[k]
+-- finds nothing, an array of n entries numbered 1 to n (the parenthesis's
+-- tail `what`: ", one row per region"); nil when k is no whole number
+-- outside 1 .. n.  [0] in zero_first's words (numpy's first), a negative k
+-- as numpy's count from the end, k > n as past the end.
+function M.index_text(name, k, n, what)
+  local i = math.type(k) and math.tointeger(k)
+  if not i or (i >= 1 and i <= n) then return nil end
+  if i == 0 then return M.zero_first(name, n, what) end
+  local range = string.format("(%s[1] to %s[%d]%s)", name, name, n, what or "")
+  if i < 0 then
+    return string.format("%s[%d] is nothing: %s and count no negative indices, numpy's [%d] is %s here %s",
+                         name, i, ARRAYS_START, i, -i <= n and string.format("[%d]", n + 1 + i) or "nothing",
+                         range)
+  end
+  return string.format("%s[%d] is past its end: %s %s", name, i, ARRAYS_START, range)
+end
+
+-- The __index of an array the library hands out (numbered; its metatable
+-- holds { name, what, prefix }): a read out of 1 .. n by the user's code is
+-- an error naming it; the library's and C's reads (ipairs, table.unpack, a
+-- probe for an end) still find nil there.
+local function numbered_index(t, k)
+  local caller = debug.getinfo(2, "S")
+  if not caller or caller.what == "C" or M.in_library(caller.source) then return nil end
+  local at = getmetatable(t)
+  local why = M.index_text(at[1], k, rawlen(t), at[2])
+  if why then M.error(at[3] .. why, 2) end
+  return nil
+end
+
+--- check.numbered(t, name[, what[, prefix]]) -> t, an array the library hands
+-- out (a matrix's row, a list of names), its reads out of range by the
+-- user's code errors at the user's line (index_text's words, after
+-- `prefix`: "dataset 'hcp': ") instead of nils that fail later as "attempt
+-- to index a nil value": a port's t[0], t[-1]; nothing else changes (#t,
+-- ipairs, pairs, rawequal; entries in range are read as from a plain table,
+-- without the metatable).  An empty t, or one with a metatable, is left as
+-- it is.
+function M.numbered(t, name, what, prefix)
+  if rawlen(t) == 0 or getmetatable(t) ~= nil then return t end
+  return setmetatable(t, { __index = numbered_index, name, what, prefix or "" })
+end
+
+--- check.is_numbered(t) -> whether t is an array numbered (above): a plain
+-- array to every reader but the user's reads out of range.
+function M.is_numbered(t)
+  local mt = getmetatable(t)
+  return type(mt) == "table" and rawget(mt, "__index") == numbered_index
+end
+
+--- check.numbered_rows(m, name[, what[, prefix]]) -> m, a matrix (an array
+-- of rows) the library hands out, numbered (above) and each of its rows too
+-- (named `name`[i]: "Cmat[3][0] is nothing ...").
+function M.numbered_rows(m, name, what, prefix)
+  for i = 1, rawlen(m) do
+    local row = rawget(m, i)
+    if type(row) == "table" then M.numbered(row, string.format("%s[%d]", name, i), nil, prefix) end
+  end
+  return M.numbered(m, name, what, prefix)
 end
 
 -- The last pack M.matrix took of each table (weak keys): the same table

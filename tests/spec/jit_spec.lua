@@ -248,6 +248,39 @@ describe("native code", function()
     assert.matches("jit_spec.lua:%d+: run: 'jit' must be true", err)
     assert.matches('"yes"', err, 1, true)
   end)
+
+  -- Before: jit = "require" on a model of slow masses passed, its derivatives all Lua (a network's
+  -- inputs, summed by a compiled program, even counted as native code).
+  it("jit = \"require\" refuses a model whose masses are all slow, naming them; \"always\" runs it", function()
+    local function slow(label, inputs)
+      return nm.mass { label = label, state = { v = 1.0 }, params = { tau = 10.0 }, slow = true, inputs = inputs,
+                       derivatives = function(s, p, u) return { v = -s.v / p.tau + (inputs and u.net or 0) } end }
+    end
+    local A, B = slow("SlowA"), slow("SlowB", { "net" })
+    local one = nm.model(nm.node { label = "One", masses = { A() } })
+    local net = nm.model(nm.network { label = "Net", nodes = nm.replicate(nm.node { label = "N", masses = { B() } }, 3),
+                                      connectivity = { { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } },
+                                      sync = function(n) return { net = n:diffusive("v", { gain = 0.1 }) } end })
+    local two = nm.model(nm.node { label = "Two", masses = { A(), B() } })
+    for _, case in ipairs { { one, "model 'One' has nothing to compile to native code: its mass 'SlowA' is slow" },
+                            { net, "model 'Net' has nothing to compile to native code: its mass 'SlowB' is slow" },
+                            { two, "its masses 'SlowA', 'SlowB' are all slow = true" } } do
+      local m, why = case[1], case[2]
+      local ok, err = pcall(function() m:run { duration = 1, jit = "require" } end)
+      assert.is_false(ok)
+      assert.matches('jit_spec.lua:%d+: run: jit = "require": ', err)
+      assert.matches(why, err, 1, true)
+      -- as jit = "always" runs a model it cannot compile: interpreted, silently, the bits of jit = false
+      assert.are.equal(m:run { duration = 1, jit = false }.data:column(1)[11],
+                       m:run { duration = 1, jit = "always" }.data:column(1)[11])
+    end
+    -- A compiled mass beside a slow one: its code is native, the slow one stays Lua.
+    local Fast = nm.mass { label = "Fast", state = { x = 0.5 }, params = { k = 0.1 },
+                           derivatives = function(s, p) return { x = -p.k * s.x } end }
+    local n0 = core.jit_stats().native
+    nm.model(nm.node { label = "Mixed", masses = { Fast(), A() } }):run { duration = 1, jit = "require" }
+    assert.is_true(core.jit_stats().native > n0)
+  end)
 end)
 
 describe("the native code cache", function()
@@ -527,23 +560,72 @@ m:run { duration = 10, jit = "require" }
     assert.are.equal(ref.last, rebuilt.last)
   end)
 
-  it("on a full disk, jit = \"require\" says why the compiler's log is empty", function()
+  -- Before: the compiler wrote its messages into the log file itself; on a full disk the linker's
+  -- "No space left on device" failed to get in (the disk had no room yet), collect2's summary line did
+  -- (the linker had removed its half-written object), and the run said only "failed (status 1): see
+  -- <log>", the log holding "collect2: error: ld returned 1 exit status".  A compiler whose first line
+  -- cannot be written to a file (its file-size limit 0, as a full disk) stands for that linker.
+  local full_cc = "#!/bin/sh\n" ..
+    "( trap '' XFSZ; ulimit -f 0; echo '/usr/bin/ld: final link failed: No space left on device' >&2 )\n" ..
+    "echo 'collect2: error: ld returned 1 exit status' >&2\nexit 1\n"
+  local ld_line = "/usr/bin/ld: final link failed: No space left on device"
+
+  it("on a full disk, jit = \"require\" quotes the line that says so, not collect2's summary", function()
+    local dir = h.scratch()
+    h.write(dir .. "/cc", full_cc)
+    assert.are.equal(0, h.sh("chmod +x " .. q(dir .. "/cc")))
+    local status, err = required(dir, "TMPDIR=/tmp NEUROMASS_CC=" .. q(dir .. "/cc"))
+    assert.are_not.equal(0, status)
+    local _, log = h.sh("ls " .. q(dir .. "/cache/neuromass") .. "/*.log")
+    log = log:gsub("%s+$", "")
+    assert.matches('s.lua:4: run: jit = "require": the C compiler \'' .. dir .. "/cc' failed (status 1): " ..
+                   ld_line .. " (a disk is full: the cache's, " .. dir .. "/cache/neuromass, or that of the " ..
+                   "compiler's temporary files, /tmp); all its messages: " .. log, err, 1, true)
+    assert.are.equal(ld_line .. "\ncollect2: error: ld returned 1 exit status\n", h.read(log))
+  end)
+
+  it("when the compiler's messages cannot be written to the cache either, says why and still quotes them",
+     function()
+    local dir = h.scratch()
+    -- 300 kB of warnings before the linker's line: a log over the file-size limit (64 blocks:
+    -- 32 kB) the engine runs under, which the program's source (about 20 kB) is not.
+    h.write(dir .. "/cc", full_cc:gsub("\n", "\ni=0; while [ $i -lt 3000 ]; do echo 'cc1: warning: " ..
+            string.rep("w", 80) .. "' >&2; i=$((i + 1)); done\n", 1))
+    assert.are.equal(0, h.sh("chmod +x " .. q(dir .. "/cc")))
+    h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+    local status, _, err = h.sh("cd " .. q(dir) .. " && ulimit -f 64 && env XDG_CACHE_HOME=" ..
+                                q(dir .. "/cache") .. " NEUROMASS_CC=" .. q(dir .. "/cc") .. " " .. q(h.exe) ..
+                                " run s.lua")
+    assert.are_not.equal(0, status)
+    assert.matches("failed (status 1): " .. ld_line .. " (a disk is full: ", err, 1, true)
+    assert.matches("; its messages cannot be written to " .. dir:gsub("%p", "%%%0") .. "/cache/neuromass/" ..
+                   string.rep("%x", 32) ..
+                   "%.log %(File too large%)", err)
+    -- Nothing half-written: the source alone, no log, no temporary file.
+    local _, files = h.sh("ls -a " .. q(dir .. "/cache/neuromass"))
+    assert.matches("^%.\n%.%.\n" .. string.rep("%x", 32) .. "%.c\n$", files)
+  end)
+
+  it("on a full disk, jit = \"require\" says so, whether or not the log had room", function()
     local dir = h.scratch()
     local mnt = dir .. "/full"
     assert.are.equal(0, h.sh("mkdir " .. q(mnt)))
-    -- A 20 kB tmpfs: only root can mount one.
-    local mounted = h.sh("mount -t tmpfs -o size=20k tmpfs " .. q(mnt) .. " 2>/dev/null") == 0
-    if not mounted then return pending("mounting a tmpfs needs root") end
-    local ok, err = pcall(function()
-      h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
-      local status, _, e = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(mnt) .. " " ..
-                                q(h.exe) .. " run s.lua")
-      assert.are_not.equal(0, status)
-      assert.matches('s.lua:4: run: jit = "require": ', e, 1, true)
-      assert.matches("No space left on device", e, 1, true)
-    end)
-    h.sh("umount " .. q(mnt))
-    assert(ok, err)
+    -- A tmpfs of 20 kB (no room for the log) and of 28 kB (room for collect2's line once the
+    -- linker has removed its object): only root can mount one.
+    for _, size in ipairs { "20k", "28k" } do
+      local mounted = h.sh("mount -t tmpfs -o size=" .. size .. " tmpfs " .. q(mnt) .. " 2>/dev/null") == 0
+      if not mounted then return pending("mounting a tmpfs needs root") end
+      local ok, err = pcall(function()
+        h.write(dir .. "/s.lua", (script:gsub("JIT", '"require"')))
+        local status, _, e = h.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(mnt) .. " " ..
+                                  q(h.exe) .. " run s.lua")
+        assert.are_not.equal(0, status)
+        assert.matches('s.lua:4: run: jit = "require": ', e, 1, true)
+        assert.matches("No space left on device (a disk is full: the cache's, " .. mnt .. "/neuromass, ", e, 1, true)
+      end)
+      h.sh("umount " .. q(mnt))
+      assert(ok, err)
+    end
   end)
 end)
 

@@ -476,6 +476,14 @@ describe("gnuplot missing or failing (through the executable)", function()
                "s.lua:2: plot.fc: gnuplot failed: line 9: simulated failure")
   end)
 
+  -- Before: gnuplot's stderr went to a file under /tmp; on a full /tmp its error line was lost and the
+  -- draw said only "gnuplot failed: exit status 1".  A line its file-size limit (0) keeps out of any
+  -- file stands for that; through a pipe it arrives.
+  it("a gnuplot whose error line no file could hold (a full /tmp) is still quoted", function()
+    older_kept("( trap '' XFSZ; ulimit -f 0; echo 'line 9: No space left on device' >&2 )\nexit 1\n",
+               "s.lua:2: plot.fc: gnuplot failed: line 9: No space left on device")
+  end)
+
   it("a gnuplot that stops short of the figure's end and exits 0 (a full disk, ulimit -f) leaves the older figure", function()
     -- gnuplot (cairo) does not report a failed write: past `ulimit -f` it left a truncated SVG, which
     -- was renamed into place and reported as drawn (before: exit 0, 'fc.png' holding the stub)

@@ -189,10 +189,10 @@ function M.render(path, format, size, script)
   -- temp-then-rename way, atomic_file.c); committed when the figure is complete.
   local pending, failure = core.write_temp(path, "")
   if not pending then return "cannot write '" .. path .. "': " .. failure.message end
-  local tmp, scriptfile, errfile = pending:temp(), os.tmpname(), os.tmpname()
+  local tmp, scriptfile = pending:temp(), os.tmpname()
   local text = table.concat({ TERMINALS[format](size[1], size[2]), "set output " .. M.quote_path(tmp),
                               table.concat(script, "\n"), "unset output", "" }, "\n")
-  local function cleanup() os.remove(scriptfile); os.remove(errfile) end
+  local function cleanup() os.remove(scriptfile) end
   -- gnuplot reads the script from a file named as its argument: no pipe is
   -- written, so a stop signal that kills gnuplot (Ctrl-C reaches the process
   -- group) cannot turn into SIGPIPE here.  Not on its standard input: gnuplot
@@ -210,18 +210,18 @@ function M.render(path, format, size, script)
     cleanup()
     return "cannot write gnuplot's script to '" .. scriptfile .. "': " .. tostring(werr)
   end
-  local pipe, perr = io.popen(string.format("%s %s </dev/null 2>%s", shell_quote(exe), shell_quote(scriptfile),
-                                            shell_quote(errfile)), "r")
+  -- Its messages come back through the pipe (its standard output draws
+  -- nothing: the figure goes to `set output`), never through a file: on a full
+  -- disk a file would lose the line that says why.
+  local pipe, perr = io.popen(string.format("%s %s </dev/null 2>&1", shell_quote(exe), shell_quote(scriptfile)),
+                              "r")
   if not pipe then
     pending:discard()
     cleanup()
     return "cannot start gnuplot: " .. tostring(perr)
   end
-  pipe:read("a")
+  local messages = pipe:read("a") or ""
   local ok, how, code = pipe:close()
-  local f = io.open(errfile, "r")
-  local messages = f and f:read("a") or ""
-  if f then f:close() end
   cleanup()
   -- A stop not yet reported (during gnuplot, or before it: `neuromass plot`
   -- reading a large CSV) leaves no figure; one a run reported, which the

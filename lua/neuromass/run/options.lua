@@ -147,6 +147,27 @@ local function jit_mode(v, level)
   return mode
 end
 
+-- jit = "require" (mode 3) demands native code; a model whose masses are all
+-- slow (slow = true: Lua functions called at every evaluation, never
+-- compiled) has none to give, and a run that passed would promise what it
+-- does not do.  Refused at the user's line, naming the masses.  (A model with
+-- a compiled mass besides slow ones runs: that mass's code is native, the slow
+-- ones stay Lua, as they do with every jit value.)  jit = "always" runs such
+-- a model interpreted, silently, as it does whenever native code cannot be had.
+local function require_native(self, mode, level)
+  if mode ~= jit_modes.require then return end
+  local names = {}
+  for _, g in ipairs(self.layout.groups) do
+    if not g.type.slow then return end
+    names[#names + 1] = "'" .. g.type.name .. "'"
+  end
+  error(string.format("run: jit = \"require\": model '%s' has nothing to compile to native code: its " ..
+                      "mass%s %s %s slow = true (derivatives that run as Lua functions, never compiled); " ..
+                      "drop jit or give jit = true to run it, or write the mass without slow = true to " ..
+                      "have its equations compiled", tostring(self.label), #names == 1 and "" or "es",
+                      table.concat(names, ", "), #names == 1 and "is" or "are all"), level + 1)
+end
+
 --- options.SEED_RANGE: the seeds taken, as messages say them (a seed is a
 -- uint64 halved into Lua's integers: 0 to 2^63 - 1; main.c's --seed says the same).
 M.SEED_RANGE = "a whole number from 0 to 9223372036854775807 (2^63 - 1)"
@@ -360,11 +381,13 @@ function M.read(self, opts, h, level)
   local n_steps = steps_in(duration, dt, "duration", level + 1)
   local every = sampling_every(opts.sampling_dt, dt, level + 1)
   local method = integrator(opts.integrator or "euler", level + 1)
+  local jit = jit_mode(opts.jit, level + 1)
+  require_native(self, jit, level + 1)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
            rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
            cols = M.columns(self, opts.record, level + 1), opts = opts,
-           jit = jit_mode(opts.jit, level + 1),
+           jit = jit,
            bold = bold.read(self, opts.bold, level + 1) }
 end
 
