@@ -387,3 +387,53 @@ nm.explore.BoxSearch {
     assert.equals(11, select(2, tables[1]:gsub("\n", "")))
   end)
 end)
+
+describe("BoxSearch batch = K keeps the rows made before an error or a stop", function()
+  teardown(h.remove_scratch)
+
+  -- Before: the rows of a batch were recorded only once all its points were evaluated, so an error
+  -- of evaluate (a bad metric, os.exit) or a stop signal part-way lost the rows evaluated before it.
+  -- arg[1]: the batch; arg[2]: what evaluate does at point 5 ("metric", "exit", "stop": SIGINT to itself).
+  local script = [[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+local fhn = nm.models.fhn.native {}
+nm.explore.BoxSearch {
+  model = function() return fhn end, batch = arg[1] == "auto" and "auto" or tonumber(arg[1]), out = "sweep",
+  space = nm.explore.ParameterSpace({ { "x_ext", { 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 } } }),
+  run = { duration = 10, dt = 0.1, seed = 1 },
+  evaluate = function(res, p)
+    if p.x_ext == 0.4 then
+      if arg[2] == "metric" then return { m = "bad" } end
+      if arg[2] == "exit" then os.exit(3) end
+      if arg[2] == "stop" then io.popen("kill -INT " .. core.pid()):close() end   -- (os.execute ignores SIGINT)
+    end
+    local x = res:get("x")
+    return { m = x[#x] }
+  end,
+}:run()
+]]
+  local function run(batch, what)
+    local dir = h.scratch()
+    h.write(dir .. "/sweep.lua", script)
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run sweep.lua --quiet --workers 1 -- " ..
+                                batch .. " " .. what)
+    local f = io.open(dir .. "/sweep/results.csv")
+    local text = f and f:read("a")
+    if f then f:close() end
+    return status, text, err
+  end
+
+  it("an evaluate's mistake, os.exit and Ctrl-C: the rows before it, as points one by one keep them", function()
+    for _, what in ipairs { "metric", "exit", "stop" } do
+      local s1, one, err1 = run("1", what)
+      local sk, many, errk = run("auto", what)
+      assert.equals(s1, sk, errk)
+      assert.equals(what == "metric" and 1 or what == "exit" and 3 or 130, s1, err1)
+      assert.truthy(one, err1)
+      assert.equals(one, many)
+      -- points 1 to 4 are kept (point 5's evaluate failed, or the stop failed it: not recorded)
+      assert.equals(4, select(2, one:gsub("\n", "")) - 1, one)
+    end
+  end)
+end)

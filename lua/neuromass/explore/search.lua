@@ -277,14 +277,18 @@ end
 -- Runs the points `list` together where they can (explore/batch.lua: each
 -- point joins the first batch of its structure with room, else starts one),
 -- the others (a batch of one, and all the points of a batch whose run fails)
--- one by one: their rows, by point.  Errors of the user's setup at the user's line.
-local function compute_batch(self, list, base, dir, h)
-  local rows, alone, open = {}, {}, {}
+-- one by one, handing each point's row to record(i, row) as soon as it is
+-- made, so that an error or a stop raised while a later point is evaluated
+-- (evaluate's mistake, os.exit, Ctrl-C: `record` raises it) keeps the rows
+-- made before it, as points run one by one do.  Errors of the user's setup
+-- at the user's line.
+local function compute_batch(self, list, base, dir, h, record)
+  local alone, open = {}, {}
   for _, i in ipairs(list) do
     local point, seed = self.space:point(i), M.seed(base, i)
     local ok, m = pcall(self.model, point)
     if not ok then
-      rows[i] = tbl.row(i, self.space.names, point, seed, nil, tbl.failed(m))
+      record(i, tbl.row(i, self.space.names, point, seed, nil, tbl.failed(m)))
     else
       common.set_point(m, point, self.space.names, "BoxSearch", "the space's parameter",
                        string.format(" (point %d)", i))
@@ -308,13 +312,12 @@ local function compute_batch(self, list, base, dir, h)
     if #b.lanes > 1 then ran, results = common.run_point(b.batch, self.run_opts, b.lanes[1].seed, h) end
     if not ran then results = nil end                 -- a failed batch, or one point: one by one
     for k, lane in ipairs(b.lanes) do
-      if results then rows[lane.i] = M.evaluated(self, lane.i, lane.point, lane.seed, results[k])
+      if results then record(lane.i, M.evaluated(self, lane.i, lane.point, lane.seed, results[k]))
       else alone[#alone + 1] = lane.i end
     end
   end
   table.sort(alone)
-  for _, i in ipairs(alone) do rows[i] = compute(self, i, base, dir, h) end
-  return rows
+  for _, i in ipairs(alone) do record(i, compute(self, i, base, dir, h)) end
 end
 
 -- The rows of `rows` whose parameters or seed differ from the space's point:
@@ -589,28 +592,32 @@ function Search:run()
     end
     if #list > 0 then return list end
   end
+  -- Point i's row r, made: recorded, unless a stop signal (Ctrl-C) came,
+  -- which a point it failed is not recorded for: the rows done so far are
+  -- then saved, and the stop raised at the user's line.
+  local function record(i, r)
+    local signo = core.stop_signal()
+    if signo then
+      if r.status == "ok" then mine[i] = r end
+      save(true)
+      common.kept("BoxSearch", common.interrupted(signo), target)
+    end
+    mine[i] = r
+    if plan.worker then workers.report(i, r.status) end
+    done(i, r.status)
+    tick()
+  end
   local function points()
     for list in next_points do
-      local computed, got
-      if #list > 1 then computed, got = pcall(compute_batch, self, list, base, dir, h)
-      else computed, got = pcall(compute, self, list[1], base, dir, h); got = { [list[1]] = got } end
-      -- A mistake of the script: the rows done are kept.
-      if not computed then save(true); error(#list > 1 and got or got[list[1]], 0) end
-      for _, i in ipairs(list) do
-        local r = got[i]
-        -- A stop signal (Ctrl-C): a point it failed is not recorded; the rows
-        -- done so far are saved, and the stop raised at the user's line.
-        local signo = core.stop_signal()
-        if signo then
-          if r.status == "ok" then mine[i] = r end
-          save(true)
-          common.kept("BoxSearch", common.interrupted(signo), target)
-        end
-        mine[i] = r
-        if plan.worker then workers.report(i, r.status) end
-        done(i, r.status)
-        tick()
+      local computed, err
+      if #list > 1 then computed, err = pcall(compute_batch, self, list, base, dir, h, record)
+      else
+        local r
+        computed, r = pcall(compute, self, list[1], base, dir, h)
+        if computed then record(list[1], r) else err = r end
       end
+      -- A mistake of the script (or the stop record raised): the rows done are kept.
+      if not computed then save(true); error(err, 0) end
     end
   end
   common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)
