@@ -64,3 +64,24 @@ describe("a run with output = { csv, audio } stopped by SIGINT", function()
     assert.is_nil(listing:find("a%.wav"), listing)
   end)
 end)
+
+describe("an exploration stopped before its first row", function()
+  -- Before: "the points done are kept in .../results.csv", a table that was never written.
+  it("says that no point was done and no table written", function()
+    local dir = h.scratch()
+    h.write(dir .. "/none.lua", [[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+nm.explore.BoxSearch {
+  model = function() io.popen("kill -INT " .. core.pid()):close(); return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace({ { "x_ext", { 0, 0.1 } } }), run = { duration = 10, dt = 0.1 },
+  evaluate = function() return {} end, out = "none",
+}:run()
+]])
+    local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run none.lua --workers 1")
+    assert.equals(130, status, err)
+    assert.equals("neuromass: none.lua:3: BoxSearch: interrupted by SIGINT; no point was done, and " .. dir ..
+                  "/none/results.csv was not written: run again to compute them\n", err)
+    assert.is_nil(io.open(dir .. "/none/results.csv"))
+  end)
+end)

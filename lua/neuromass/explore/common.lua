@@ -498,9 +498,12 @@ function M.exit_saves(save, fn)
   if not ok then error(err, 0) end
 end
 
--- What each kind keeps of a run that stops before its end, and how to go on.
+-- What each kind keeps of a run that stops before its end, and how to go on;
+-- and what it says when it had done nothing, so wrote no table.
 local KEPT = { BoxSearch = "the points done are kept in %s: run again to compute the rest",
                Evolution = "the evaluations done are kept in %s: run again to resume the fit" }
+local NONE = { BoxSearch = "no point was done, and %s was not written: run again to compute them",
+               Evolution = "no evaluation was done, and %s was not written: run again to start the fit" }
 
 --- common.kept(what, why, path): the error, at the user's line, of an
 -- exploration `what` ("BoxSearch" or "Evolution") that stops before its
@@ -508,9 +511,13 @@ local KEPT = { BoxSearch = "the points done are kept in %s: run again to compute
 -- failed or was stopped) with its rows saved in the table `path`
 -- (DIR/results.csv, or a task's part): "WHAT: WHY; the points done are
 -- kept in PATH: run again to compute the rest" (Evolution: "the
--- evaluations done ...: run again to resume the fit").
+-- evaluations done ...: run again to resume the fit"); when there is no
+-- such table (stopped before its first row: nothing saved), "no point was
+-- done, and PATH was not written: run again to compute them".
 function M.kept(what, why, path)
-  check.error(string.format("%s: %s; " .. KEPT[what], what, why, path), 2)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  check.error(string.format("%s: %s; " .. (f and KEPT or NONE)[what], what, why, path), 2)
 end
 
 --- common.interrupted(signo) -> "interrupted by SIGINT" (the signal's
