@@ -65,6 +65,30 @@ function M.start()
   return rank, size
 end
 
+--- mpi.script_end() -> true when MPI runs in this process as its script
+-- ends, false when not: the host (src/main.c) calls it as every script of
+-- `neuromass run` ends (by itself, by an error or by os.exit), before its
+-- Lua state closes, which it must then do (for M.start's closer).  A process
+-- that an MPI launcher of more than one rank started (M.launched) and whose
+-- script never started MPI (it called nothing of nm.explore: e.g. it
+-- returned early on a rank read from OMPI_COMM_WORLD_RANK) starts it now
+-- (M.start), so that it takes part in what every rank's script ends with:
+-- the last M.check_ranks (a rank that begins an exploration then fails the
+-- job, naming this one, instead of waiting for it forever in a collective),
+-- or the abort of a failed script (which ends the job under any launcher).
+-- Starts nothing without a launcher, with a launcher of one rank, when MPI
+-- was finalised, or in a neuromass built without MPI (no rank can have
+-- started it: a script that uses mpirun only to start its processes runs as
+-- before).  Errors: MPI cannot start (MPI's own text).
+function M.script_end()
+  local n = M.launched()
+  if not n or n < 2 then return false end
+  local built, mod = pcall(require, "neuromass.mpi")
+  if not built or mod.finalized() then return false end
+  M.start()
+  return true
+end
+
 --- mpi.plan() -> nil when no MPI launcher started this process, else
 -- { kind = "mpi", task = rank, ntasks = size }: rank `task` computes the
 -- points of slice `task` of `ntasks` (M.slice), rank 0 gathers the rows
