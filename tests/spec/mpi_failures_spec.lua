@@ -214,19 +214,26 @@ if rank == os.getenv("EARLY") then
   if os.getenv("EXIT") then os.exit(tonumber(os.getenv("EXIT"))) end
   return
 end
-nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
-  space = nm.explore.ParameterSpace { x_ext = { 0, 0.1 } }, run = { duration = 1, dt = 0.1 },
-  evaluate = function(_, p) return { m = p.x_ext } end, out = arg[1] }:run()
+local model, run = function() return nm.models.fhn.native {} end, { duration = 1, dt = 0.1, seed = 1 }
+if os.getenv("EVOLUTION") then
+  nm.explore.Evolution { model = model, parameters = { x_ext = { 0, 1 } }, run = run,
+    fitness = function(_, p) return -p.x_ext end, evaluations = 4, restarts = 2, out = arg[1] }:run()
+else
+  nm.explore.BoxSearch { model = model, space = nm.explore.ParameterSpace { x_ext = { 0, 0.1 } }, run = run,
+    evaluate = function(_, p) return { m = p.x_ext } end, out = arg[1] }:run()
+end
 print("rank " .. rank .. " went on")
 ]])
-    for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=0 ", "EARLY=1 EXIT=3 " } do
+    for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=0 ", "EARLY=1 EXIT=3 ", "EARLY=0 EVOLUTION=1 " } do
       local dir = scratch() .. "/o"
       local status, out, err = run(s, dir, env)
       failed_job(status, out, err, env)
       local early = env:match("EARLY=(%d)")
-      assert.equals(1, h.count(err, "s.lua:7: BoxSearch: the ranks of this mpirun ran different explorations: the " ..
-                                    "script of rank " .. early .. " ended while rank " .. (1 - early) .. " began a " ..
-                                    "BoxSearch (out \"" .. dir .. "\")"), env .. err)
+      local what = env:find("EVOLUTION") and { 9, "an Evolution" } or { 12, "a BoxSearch" }
+      assert.equals(1, h.count(err, "s.lua:" .. what[1] .. ": " .. what[2]:match("%S+$") .. ": the ranks of this " ..
+                                    "mpirun ran different explorations: the script of rank " .. early .. " ended " ..
+                                    "while rank " .. (1 - early) .. " began " .. what[2] .. " (out \"" .. dir ..
+                                    "\")"), env .. err)
       assert.equals(1, h.count(err, "neuromass: "), err)
       assert.is_nil(io.open(dir .. "/results.csv"), env)
     end

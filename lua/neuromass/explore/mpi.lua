@@ -303,9 +303,10 @@ local function verdict(all)
     local names = {}
     for _, r in ipairs(running) do names[#names + 1] = string.format("%d", r - 1) end
     return string.format("%s: the ranks of this mpirun ran different explorations: the script of %s ended while " ..
-                         "%s began a %s (out %s): every rank must run the same explorations in the same order; a " ..
+                         "%s began %s %s (out %s): every rank must run the same explorations in the same order; a " ..
                          "script that stops early on some ranks (if not nm.explore.is_main() then return end) must " ..
-                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names), what,
+                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names),
+                         what:find("^[AEIOU]") and "an" or "a", what,
                          settings.value(first.out))
   end
   local r = others[1]
