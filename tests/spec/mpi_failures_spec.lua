@@ -202,15 +202,13 @@ print("rank " .. rank .. " went on")
     end
   end)
 
-  -- Before: a rank whose script ended before calling anything of nm.explore had never started MPI,
-  -- so it met no end-of-script check, and the other ranks waited for it forever.
-  it("a rank whose script ends before anything of nm.explore (its rank from os.getenv) fails the job, named", function()
-    local why = mpi_missing()
-    if why then return pending(why) end
-    local s = script([[
+  -- A script whose rank EARLY ends before anything of nm.explore: it fails (FAIL), calls os.exit(EXIT)
+  -- or returns; the others explore into arg[1], with an Evolution when EVOLUTION is set.
+  local EARLY = [[
 local nm = require "neuromass"
 local rank = os.getenv("OMPI_COMM_WORLD_RANK")
 if rank == os.getenv("EARLY") then
+  if os.getenv("FAIL") then error("rank " .. rank .. " gives up") end
   if os.getenv("EXIT") then os.exit(tonumber(os.getenv("EXIT"))) end
   return
 end
@@ -223,13 +221,20 @@ else
     evaluate = function(_, p) return { m = p.x_ext } end, out = arg[1] }:run()
 end
 print("rank " .. rank .. " went on")
-]])
+]]
+
+  -- Before: a rank whose script ended before calling anything of nm.explore had never started MPI,
+  -- so it met no end-of-script check, and the other ranks waited for it forever.
+  it("a rank whose script ends before anything of nm.explore (its rank from os.getenv) fails the job, named", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(EARLY)
     for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=0 ", "EARLY=1 EXIT=3 ", "EARLY=0 EVOLUTION=1 " } do
       local dir = scratch() .. "/o"
       local status, out, err = run(s, dir, env)
       failed_job(status, out, err, env)
       local early = env:match("EARLY=(%d)")
-      local what = env:find("EVOLUTION") and { 9, "an Evolution" } or { 12, "a BoxSearch" }
+      local what = env:find("EVOLUTION") and { 10, "an Evolution" } or { 13, "a BoxSearch" }
       assert.equals(1, h.count(err, "s.lua:" .. what[1] .. ": " .. what[2]:match("%S+$") .. ": the ranks of this " ..
                                     "mpirun ran different explorations: the script of rank " .. early .. " ended " ..
                                     "while rank " .. (1 - early) .. " began " .. what[2] .. " (out \"" .. dir ..
@@ -242,20 +247,12 @@ print("rank " .. rank .. " went on")
   it("a rank whose script fails before anything of nm.explore ends the job with its message, none hanging", function()
     local why = mpi_missing()
     if why then return pending(why) end
-    local s = script([[
-local nm = require "neuromass"
-local rank = os.getenv("OMPI_COMM_WORLD_RANK")
-if rank == os.getenv("FAIL") then error("rank " .. rank .. " gives up") end
-nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
-  space = nm.explore.ParameterSpace { x_ext = { 0, 0.1 } }, run = { duration = 1, dt = 0.1 },
-  evaluate = function(_, p) return { m = p.x_ext } end, out = arg[1] }:run()
-print("rank " .. rank .. " went on")
-]])
-    for _, fail in ipairs { "1", "0" } do
-      local status, out, err = run(s, scratch() .. "/o", "FAIL=" .. fail .. " ")
-      failed_job(status, out, err, fail)
+    local s = script(EARLY)
+    for _, early in ipairs { "1", "0" } do
+      local status, out, err = run(s, scratch() .. "/o", "EARLY=" .. early .. " FAIL=1 ")
+      failed_job(status, out, err, early)
       assert.equals(1, status, err)
-      assert.equals(1, h.count(err, "s.lua:3: rank " .. fail .. " gives up"), err)
+      assert.equals(1, h.count(err, "s.lua:4: rank " .. early .. " gives up"), err)
       assert.equals(1, h.count(err, "neuromass: "), err)
     end
   end)
