@@ -5,7 +5,8 @@
 -- the rank and point, and a rerun computes only the rest, to the table of
 -- one process bit for bit; a failed point names its rank; a rank whose
 -- script ends or fails before anything of nm.explore ends the job, naming
--- it, and a script without nm.explore ends well; ranks stopped by SIGTERM
+-- it, and a script without nm.explore ends well (a `neuromass run` it
+-- starts is no rank); ranks stopped by SIGTERM
 -- make mpirun exit 143.  Pending when mpirun or neuromass.mpi is
 -- missing.
 local h = require "helpers"
@@ -258,23 +259,34 @@ print("rank " .. rank .. " went on")
   end)
 
   -- MPI starts as every rank's script ends, for the end-of-script check: here every rank agrees.
+  -- A `neuromass run` that a rank's script starts (HOW=child) inherits the launcher's variables but
+  -- is no rank: it runs as a plain process, MPI not started (before, it failed in MPI_Init).
   it("a script that calls nothing of nm.explore on any rank ends well under mpirun, silently", function()
     local why = mpi_missing()
     if why then return pending(why) end
     local s = script([[
 local rank, how = os.getenv("OMPI_COMM_WORLD_RANK"), os.getenv("HOW")
-local mpi = how ~= "" and require "neuromass.mpi"
+local mpi = how ~= "" and how ~= "nested" and require "neuromass.mpi"
 if how == "init" and rank == "0" then mpi.init() end             -- (the binding's own, on one rank)
 if how == "finalize" then mpi.init(); mpi.finalize() end
+if how == "child" then assert(os.execute("HOW=nested " .. os.getenv("EXE") .. " run " .. arg[0])) end
+if how == "nested" then
+  print("nested in rank " .. rank .. ": " .. tostring(require("neuromass").explore.is_main()) .. " " ..
+        tostring(package.loaded["neuromass.mpi"] ~= nil))
+  return
+end
 print("rank " .. rank .. " done")
 if how == "exit" then os.exit(0) elseif how == "exit3" then os.exit(3) end
 ]])
-    for how, code in pairs { [""] = 0, exit = 0, init = 0, finalize = 0, exit3 = 3 } do
-      local status, out, err = run(s, scratch() .. "/o", "HOW=" .. how .. " ")
+    for how, code in pairs { [""] = 0, exit = 0, init = 0, finalize = 0, exit3 = 3, child = 0 } do
+      local status, out, err = run(s, scratch() .. "/o", "EXE=" .. q(h.exe) .. " HOW=" .. how .. " ")
       assert.equals(code, status, how .. ": " .. err)
       assert.matches("rank 0 done", out, 1, true)
       assert.matches("rank 1 done", out, 1, true)
       if code == 0 then assert.equals("", err, how) end
+      if how == "child" then
+        for r = 0, 1 do assert.matches("nested in rank " .. r .. ": true false", out, 1, true) end
+      end
     end
   end)
 

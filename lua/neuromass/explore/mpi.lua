@@ -18,9 +18,19 @@ local M = {}
 -- mpirun (OMPI_COMM_WORLD_SIZE), MPICH's Hydra and Slurm's PMI (PMI_SIZE).
 M.LAUNCH_ENV = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE" }
 
+--- The environment variable that marks a rank's process (its pid), set by
+-- the host as a rank's script starts (M.script_start): a `neuromass run`
+-- that a rank's script starts (os.execute) inherits the launcher's
+-- variables but is no rank (MPI would not start there), and knows it by this
+-- mark of another process.
+M.RANK_ENV = "NEUROMASS_MPI_RANK_PID"
+
 --- mpi.launched() -> the number of ranks (an integer >= 1) when an MPI
--- launcher started this process (M.LAUNCH_ENV), else nil.
+-- launcher started this process (M.LAUNCH_ENV), else nil; nil too in a
+-- process that a rank's process started (M.RANK_ENV names another pid).
 function M.launched()
+  local rank_pid = os.getenv(M.RANK_ENV)
+  if rank_pid and rank_pid ~= string.format("%d", require("neuromass.core").pid()) then return nil end
   for _, name in ipairs(M.LAUNCH_ENV) do
     local v = os.getenv(name)
     local n = v and math.tointeger(tonumber(v))
@@ -63,6 +73,14 @@ function M.start()
     os.exit = function(code) return exit(code, true) end     -- luacheck: ignore 122
   end
   return rank, size
+end
+
+--- mpi.script_start() -> M.RANK_ENV and this process's pid (strings) when
+-- an MPI launcher started it (M.launched), else nothing: the host
+-- (src/main.c) sets that variable as every script of `neuromass run`
+-- starts, for the processes the script starts (M.launched).
+function M.script_start()
+  if M.launched() then return M.RANK_ENV, string.format("%d", require("neuromass.core").pid()) end
 end
 
 --- mpi.script_end() -> true when MPI runs in this process as its script
