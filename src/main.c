@@ -247,6 +247,54 @@ static int stdout_written(void)
   return 0;
 }
 
+/* MPI (issue 13): pushes explore/mpi.lua's function `name` (the one owner
+** of the rules of mpirun) and returns 1, else 0 (a library that cannot be
+** loaded: the script says why it cannot load it); the caller resets the
+** stack. */
+static int mpi_function(lua_State *L, const char *name)
+{
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "neuromass.explore.mpi");
+  return lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, name) == LUA_TFUNCTION;
+}
+
+/* explore/mpi.lua's script_start, as a script of `run` or `info` starts: in
+** a rank of an mpirun job, the variable it names is set to this process's
+** pid, so that a `neuromass run` the script starts knows that the
+** launcher's variables it inherits are not its own (it is no rank). */
+static void mpi_script_start(lua_State *L)
+{
+  int top = lua_gettop(L);
+  if (mpi_function(L, "script_start") && lua_pcall(L, 0, 2, 0) == LUA_OK &&
+      lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING)
+    setenv(lua_tostring(L, -2), lua_tostring(L, -1), 1);
+  lua_settop(L, top);
+}
+
+/* explore/mpi.lua's script_end, as a script of `run` or `info` ends (by
+** itself, by an error or by os.exit): a rank of an mpirun job whose script
+** never started MPI (it called nothing of nm.explore) starts it now, so that
+** it meets the other ranks in the end-of-script check, or aborts the job
+** when its script failed, instead of leaving them waiting for it in a
+** collective.  Returns 1 when MPI runs (the Lua state must then be closed:
+** the check and the end of MPI run as it closes), 0 when not, -1 when MPI
+** could not start (said on stderr). */
+static int mpi_script_end(lua_State *L)
+{
+  int top = lua_gettop(L), runs = 0;
+  lua_sethook(L, NULL, 0, 0);                    /* the script is over: no stop to raise */
+  if (mpi_function(L, "script_end")) {
+    if (lua_pcall(L, 0, 1, 0) == LUA_OK) {
+      runs = lua_toboolean(L, -1);
+    } else {
+      fprintf(stderr, PROGNAME ": %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "(error)");
+      runs = -1;
+    }
+  }
+  lua_settop(L, top);
+  return runs;
+}
+
 /* os.exit during a run (in a slow mass's derivatives) would leave the run's
 ** temporary files: it stops the run as an error instead (its complete rows
 ** kept as <stem>.partial.<ext>, exit status 1).  Elsewhere it exits, with
@@ -281,6 +329,14 @@ static int host_exit(lua_State *L)
     }
   }
   lua_settop(L, 2);
+  int mpi = mpi_script_end(L);
+  if (mpi > 0) {                                 /* close the state: the ranks' end-of-script check */
+    lua_pushboolean(L, 1);
+    lua_replace(L, 2);
+  } else if (mpi < 0) {
+    lua_pushinteger(L, EXIT_FAILURE);
+    lua_replace(L, 1);
+  }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -1197,6 +1253,7 @@ static int pmain(lua_State *L)
   if (parsed != 1) { lua_pushboolean(L, parsed == 2); return 1; }
   if (!check_task_options(L, ctx, argv[1])) { lua_pushboolean(L, 0); return 1; }
   if (!hand_context(L, ctx)) { lua_pushboolean(L, 0); return 1; }
+  mpi_script_start(L);
   lua_pushvalue(L, ctx);
   lua_setfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT);
   const char *script = lua_tostring(L, -1);
@@ -1259,6 +1316,10 @@ int main(int argc, char **argv)
   /* A stop signal stops the script even if the script caught the error. */
   int signo = nmL_stop_signal();
   int code = signo ? 128 + signo : ok ? EXIT_SUCCESS : EXIT_FAILURE;
+  /* a script ran (run, info): a rank of an mpirun job takes part in its ranks' end (mpi_script_end) */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE && mpi_script_end(L) < 0 && code == EXIT_SUCCESS)
+    code = EXIT_FAILURE;
+  lua_pop(L, 1);
   /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
   ** script failed, instead of finalising, with this exit status as the
   ** abort's code, which mpirun exits with (143 for SIGTERM: l_mpi.c). */

@@ -7,6 +7,7 @@
 **   mpi.init() -> rank, size          MPI_Init_thread (MPI_THREAD_FUNNELED),
 **                                     once; later calls return the same
 **   mpi.initialized() -> boolean      init ran (and finalize did not yet)
+**   mpi.finalized() -> boolean        MPI was finalised (or the job aborted)
 **   mpi.rank() -> integer             0-based rank in MPI_COMM_WORLD
 **   mpi.size() -> integer             number of ranks in MPI_COMM_WORLD
 **   mpi.barrier()                     MPI_Barrier
@@ -52,7 +53,7 @@ static int fail(lua_State *L, const char *what, int rc)
   return luaL_error(L, "mpi: %s failed: %s (MPI error %d)", what, len ? text : "unknown error", rc);
 }
 
-/* Checks that init ran: every call but init and initialized needs it. */
+/* Checks that init ran: every call but init, initialized and finalized needs it. */
 static void need_init(lua_State *L, const char *fname)
 {
   if (state == 0) luaL_error(L, "mpi.%s: MPI is not initialised (call mpi.init() first)", fname);
@@ -135,6 +136,14 @@ static int l_init(lua_State *L)
 static int l_initialized(lua_State *L)
 {
   lua_pushboolean(L, state == 1);
+  return 1;
+}
+
+/* mpi.finalized() -> true once MPI was finalised (or the job aborted): it
+** cannot start again. */
+static int l_finalized(lua_State *L)
+{
+  lua_pushboolean(L, state == 2);
   return 1;
 }
 
@@ -249,6 +258,7 @@ static int l_finalize(lua_State *L)
 static const luaL_Reg functions[] = {
   { "init", l_init },
   { "initialized", l_initialized },
+  { "finalized", l_finalized },
   { "rank", l_rank },
   { "size", l_size },
   { "barrier", l_barrier },

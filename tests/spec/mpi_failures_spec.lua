@@ -3,8 +3,11 @@
 -- on every rank before computing; a rank whose point errors or calls
 -- os.exit keeps every rank's rows done (rank 0 writes them), fails naming
 -- the rank and point, and a rerun computes only the rest, to the table of
--- one process bit for bit; a failed point names its rank; ranks stopped by
--- SIGTERM make mpirun exit 143.  Pending when mpirun or neuromass.mpi is
+-- one process bit for bit; a failed point names its rank; a rank whose
+-- script ends or fails before anything of nm.explore ends the job, naming
+-- it, and a script without nm.explore ends well (a `neuromass run` it
+-- starts is no rank); ranks stopped by SIGTERM
+-- make mpirun exit 143.  Pending when mpirun or neuromass.mpi is
 -- missing.
 local h = require "helpers"
 
@@ -197,6 +200,93 @@ print("rank " .. rank .. " went on")
                      " ended while rank " .. (1 - early) .. " began a BoxSearch (out \"" .. dir .. "/b\")", err, 1, true)
       assert.matches("s.lua:13: BoxSearch: the ranks", err, 1, true)
       assert.is_not_nil(io.open(dir .. "/a/results.csv"), env)
+    end
+  end)
+
+  -- A script whose rank EARLY ends before anything of nm.explore: it fails (FAIL), calls os.exit(EXIT)
+  -- or returns; the others explore into arg[1], with an Evolution when EVOLUTION is set.
+  local EARLY = [[
+local nm = require "neuromass"
+local rank = os.getenv("OMPI_COMM_WORLD_RANK")
+if rank == os.getenv("EARLY") then
+  if os.getenv("FAIL") then error("rank " .. rank .. " gives up") end
+  if os.getenv("EXIT") then os.exit(tonumber(os.getenv("EXIT"))) end
+  return
+end
+local model, run = function() return nm.models.fhn.native {} end, { duration = 1, dt = 0.1, seed = 1 }
+if os.getenv("EVOLUTION") then
+  nm.explore.Evolution { model = model, parameters = { x_ext = { 0, 1 } }, run = run,
+    fitness = function(_, p) return -p.x_ext end, evaluations = 4, restarts = 2, out = arg[1] }:run()
+else
+  nm.explore.BoxSearch { model = model, space = nm.explore.ParameterSpace { x_ext = { 0, 0.1 } }, run = run,
+    evaluate = function(_, p) return { m = p.x_ext } end, out = arg[1] }:run()
+end
+print("rank " .. rank .. " went on")
+]]
+
+  -- Before: a rank whose script ended before calling anything of nm.explore had never started MPI,
+  -- so it met no end-of-script check, and the other ranks waited for it forever.
+  it("a rank whose script ends before anything of nm.explore (its rank from os.getenv) fails the job, named", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(EARLY)
+    for _, env in ipairs { "EARLY=1 ", "EARLY=0 ", "EARLY=1 EXIT=0 ", "EARLY=1 EXIT=3 ", "EARLY=0 EVOLUTION=1 " } do
+      local dir = scratch() .. "/o"
+      local status, out, err = run(s, dir, env)
+      failed_job(status, out, err, env)
+      local early = env:match("EARLY=(%d)")
+      local what = env:find("EVOLUTION") and { 10, "an Evolution" } or { 13, "a BoxSearch" }
+      assert.equals(1, h.count(err, "s.lua:" .. what[1] .. ": " .. what[2]:match("%S+$") .. ": the ranks of this " ..
+                                    "mpirun ran different explorations: the script of rank " .. early .. " ended " ..
+                                    "while rank " .. (1 - early) .. " began " .. what[2] .. " (out \"" .. dir ..
+                                    "\")"), env .. err)
+      assert.equals(1, h.count(err, "neuromass: "), err)
+      assert.is_nil(io.open(dir .. "/results.csv"), env)
+    end
+  end)
+
+  it("a rank whose script fails before anything of nm.explore ends the job with its message, none hanging", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(EARLY)
+    for _, early in ipairs { "1", "0" } do
+      local status, out, err = run(s, scratch() .. "/o", "EARLY=" .. early .. " FAIL=1 ")
+      failed_job(status, out, err, early)
+      assert.equals(1, status, err)
+      assert.equals(1, h.count(err, "s.lua:4: rank " .. early .. " gives up"), err)
+      assert.equals(1, h.count(err, "neuromass: "), err)
+    end
+  end)
+
+  -- MPI starts as every rank's script ends, for the end-of-script check: here every rank agrees.
+  -- A `neuromass run` that a rank's script starts (HOW=child) inherits the launcher's variables but
+  -- is no rank: it runs as a plain process, MPI not started (before, it failed in MPI_Init).
+  it("a script that calls nothing of nm.explore on any rank ends well under mpirun, silently", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local rank, how = os.getenv("OMPI_COMM_WORLD_RANK"), os.getenv("HOW")
+local mpi = how ~= "" and how ~= "nested" and require "neuromass.mpi"
+if how == "init" and rank == "0" then mpi.init() end             -- (the binding's own, on one rank)
+if how == "finalize" then mpi.init(); mpi.finalize() end
+if how == "child" then assert(os.execute("HOW=nested " .. os.getenv("EXE") .. " run " .. arg[0])) end
+if how == "nested" then
+  print("nested in rank " .. rank .. ": " .. tostring(require("neuromass").explore.is_main()) .. " " ..
+        tostring(package.loaded["neuromass.mpi"] ~= nil))
+  return
+end
+print("rank " .. rank .. " done")
+if how == "exit" then os.exit(0) elseif how == "exit3" then os.exit(3) end
+]])
+    for how, code in pairs { [""] = 0, exit = 0, init = 0, finalize = 0, exit3 = 3, child = 0 } do
+      local status, out, err = run(s, scratch() .. "/o", "EXE=" .. q(h.exe) .. " HOW=" .. how .. " ")
+      assert.equals(code, status, how .. ": " .. err)
+      assert.matches("rank 0 done", out, 1, true)
+      assert.matches("rank 1 done", out, 1, true)
+      if code == 0 then assert.equals("", err, how) end
+      if how == "child" then
+        for r = 0, 1 do assert.matches("nested in rank " .. r .. ": true false", out, 1, true) end
+      end
     end
   end)
 

@@ -111,7 +111,7 @@ describe("mpirun -np 2 neuromass run", function()
 local mpi = require "neuromass.mpi"
 local emp = require "neuromass.explore.mpi"
 local plan = emp.plan()
-assert(mpi.initialized())
+assert(mpi.initialized() and not mpi.finalized())
 assert(plan.task == mpi.rank() and plan.ntasks == mpi.size())
 local rows = {}
 for _, i in ipairs(emp.slice(9, plan.task, plan.ntasks)) do

@@ -18,9 +18,19 @@ local M = {}
 -- mpirun (OMPI_COMM_WORLD_SIZE), MPICH's Hydra and Slurm's PMI (PMI_SIZE).
 M.LAUNCH_ENV = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE" }
 
+--- The environment variable that marks a rank's process (its pid), set by
+-- the host as a rank's script starts (M.script_start): a `neuromass run`
+-- that a rank's script starts (os.execute) inherits the launcher's
+-- variables but is no rank (MPI would not start there), and knows it by this
+-- mark of another process.
+M.RANK_ENV = "NEUROMASS_MPI_RANK_PID"
+
 --- mpi.launched() -> the number of ranks (an integer >= 1) when an MPI
--- launcher started this process (M.LAUNCH_ENV), else nil.
+-- launcher started this process (M.LAUNCH_ENV), else nil; nil too in a
+-- process that a rank's process started (M.RANK_ENV names another pid).
 function M.launched()
+  local rank_pid = os.getenv(M.RANK_ENV)
+  if rank_pid and rank_pid ~= string.format("%d", require("neuromass.core").pid()) then return nil end
   for _, name in ipairs(M.LAUNCH_ENV) do
     local v = os.getenv(name)
     local n = v and math.tointeger(tonumber(v))
@@ -63,6 +73,38 @@ function M.start()
     os.exit = function(code) return exit(code, true) end     -- luacheck: ignore 122
   end
   return rank, size
+end
+
+--- mpi.script_start() -> M.RANK_ENV and this process's pid (strings) when
+-- an MPI launcher started it (M.launched), else nothing: the host
+-- (src/main.c) sets that variable as every script of `neuromass run`
+-- starts, for the processes the script starts (M.launched).
+function M.script_start()
+  if M.launched() then return M.RANK_ENV, string.format("%d", require("neuromass.core").pid()) end
+end
+
+--- mpi.script_end() -> true when MPI runs in this process as its script
+-- ends, false when not: the host (src/main.c) calls it as every script of
+-- `neuromass run` ends (by itself, by an error or by os.exit), before its
+-- Lua state closes, which it must then do (for M.start's closer).  A process
+-- that an MPI launcher of more than one rank started (M.launched) and whose
+-- script never started MPI (it called nothing of nm.explore: e.g. it
+-- returned early on a rank read from OMPI_COMM_WORLD_RANK) starts it now
+-- (M.start), so that it takes part in what every rank's script ends with:
+-- the last M.check_ranks (a rank that begins an exploration then fails the
+-- job, naming this one, instead of waiting for it forever in a collective),
+-- or the abort of a failed script (which ends the job under any launcher).
+-- Starts nothing without a launcher, with a launcher of one rank, when MPI
+-- was finalised, or in a neuromass built without MPI (no rank can have
+-- started it: a script that uses mpirun only to start its processes runs as
+-- before).  Errors: MPI cannot start (MPI's own text).
+function M.script_end()
+  local n = M.launched()
+  if not n or n < 2 then return false end
+  local built, mod = pcall(require, "neuromass.mpi")
+  if not built or mod.finalized() then return false end
+  M.start()
+  return true
 end
 
 --- mpi.plan() -> nil when no MPI launcher started this process, else
@@ -279,9 +321,10 @@ local function verdict(all)
     local names = {}
     for _, r in ipairs(running) do names[#names + 1] = string.format("%d", r - 1) end
     return string.format("%s: the ranks of this mpirun ran different explorations: the script of %s ended while " ..
-                         "%s began a %s (out %s): every rank must run the same explorations in the same order; a " ..
+                         "%s began %s %s (out %s): every rank must run the same explorations in the same order; a " ..
                          "script that stops early on some ranks (if not nm.explore.is_main() then return end) must " ..
-                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names), what,
+                         "do so after its last exploration", what, ranks_list(ended), ranks_list(names),
+                         what:find("^[AEIOU]") and "an" or "a", what,
                          settings.value(first.out))
   end
   local r = others[1]
