@@ -175,6 +175,22 @@ function M.refusal(m, name, v)
   if not set then return bare(err) end
 end
 
+--- common.all_failed(rows) -> n, why: when `rows` (point -> row, table.lua's)
+-- hold at least one row and every one failed, their count and the first
+-- one's message (its status without "failed: "); else nil.  For the warning
+-- an exploration gives as it ends with no computed row (a typo in evaluate
+-- fails every point, silently under --quiet).
+function M.all_failed(rows)
+  local n, first = 0, nil
+  for i, r in pairs(rows) do
+    if r.status == "ok" then return nil end
+    n = n + 1
+    if not first or i < first then first = i end
+  end
+  if n == 0 then return nil end
+  return n, (rows[first].status:gsub("^failed: ", ""))
+end
+
 --- common.check_workers_done(what, todo, rows, dir): after worker processes
 -- ended well, every point of `todo` (BoxSearch: the missing points;
 -- Evolution: each restart's first evaluation) must have a row: a worker

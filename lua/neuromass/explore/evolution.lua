@@ -752,13 +752,12 @@ function Evolution:run()
   for _ in pairs(rows) do n = n + 1 end
   local res = result(rows, n)
   if plan.kind == "mpi" and plan.task ~= 0 then return res end
-  if not res.point and n > 0 then          -- (no best to report: said, not a silent -inf)
-    local first = math.huge
-    for i in pairs(rows) do first = math.min(first, i) end
+  local failed, why = common.all_failed(rows)
+  if failed then                            -- (no best to report: said, not a silent -inf)
     warnings.once(nil, "evolution none", string.format(
       "Evolution: every one of the %d evaluations failed, so there is no best point (best.point is nil, " ..
       "best.fitness -inf, best.json holds null); the first failed with: %s; see the status column of " ..
-      "%s/results.csv", n, (rows[first].status:gsub("^failed: ", "")), dir))
+      "%s/results.csv", failed, why, dir))
   end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end

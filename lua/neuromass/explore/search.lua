@@ -389,6 +389,23 @@ function M.settings(self, base, h)
   return list:text()
 end
 
+-- Warns (once, on stderr, --quiet or not) when every row of `rows` (point
+-- -> row) failed: a mistake in model or evaluate (a method misspelt) fails
+-- every point, and the run would otherwise end as a successful one, silent
+-- under --quiet, with a table of no metric.  A warning, not an error: the
+-- table is the exploration's result (a region where every run blows up is
+-- one), and the script may go on (its own handling of rows[k].ok, a second
+-- exploration); nm.plot.exploration refuses such a table.  `path`: the
+-- table whose status column says more; `whose`: " of this task" or "".
+local function warn_all_failed(rows, path, whose)
+  local n, why = common.all_failed(rows)
+  if not n then return end
+  warnings.once(nil, "boxsearch none", string.format(
+    "BoxSearch: every one of the %s%s failed, so the table holds no metric; the first failed with: %s; see " ..
+    "the status column of %s (after mending the script, retry_failed = true computes them again)",
+    check.nouns(n, "point"), whose, why, path))
+end
+
 local ordinal = 0      -- the explorations this script ran so far (a worker computes one of them)
 
 --- search:run() -> the results (M.results): every missing point computed,
@@ -510,6 +527,7 @@ function Search:run()
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
     if not ok then common.kept("BoxSearch", err, dir .. "/results.csv") end
     common.check_workers_done("BoxSearch", todo, rows, dir)
+    warn_all_failed(rows, dir .. "/results.csv", "")
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
@@ -540,6 +558,7 @@ function Search:run()
     if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
     -- (a rank whose script failed, or called os.exit, in a point: every rank says so, its rows kept)
     if failed then mpi.said_once(function() common.kept("BoxSearch", failed, dir .. "/results.csv") end) end
+    if plan.task == 0 then warn_all_failed(rows, dir .. "/results.csv", "") end
     return M.results(dir, names, rows, space.n)
   end
   -- Here: the rows go to results.csv (or the task's part), written whole
@@ -624,6 +643,9 @@ function Search:run()
   if #todo > 0 or plan.kind == "task" then save() end
   -- (what a killed run's workers left without a part: their claims, the count of points)
   if plan.kind == "single" then merge.clear_layout(dir) end
+  if not plan.worker then         -- (a worker's rows: its parent's table says)
+    warn_all_failed(mine, target, plan.kind == "task" and " of this task" or "")
+  end
   if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
 end

