@@ -354,7 +354,7 @@ end
 -- line: an exploration of no point, or whose every point failed (the first
 -- one's status quoted), an unknown metric or parameter (with a suggestion),
 -- two points in one cell (a third parameter varies: the message names it
--- and its values for `at`), an `at` value the exploration does not have (its
+-- and its values for `at`; or none does: the point is repeated), an `at` value the exploration does not have (its
 -- values listed), a metric with no drawable value at any point (the points
 -- counted: failed, NaN).
 function M.exploration(results, opts)

@@ -73,3 +73,42 @@ describe("a BoxSearch whose every point failed", function()
                          "/sweep/parts/task-0-of-2.csv", 1, true), e)
   end)
 end)
+
+describe("a value repeated in a space's list", function()
+  -- (before: both points ran, and the heat map blamed "the exploration varies another parameter too")
+  it("is refused in a grid at the user's line, naming the parameter, the value and its positions", function()
+    local ok, err = pcall(nm.explore.ParameterSpace, { { "K_gl", { 1, 2 } }, { "x_ext", { 0, 0.5, 0.0 } } })
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", {
+      "ParameterSpace: 'x_ext' lists the value 0 twice (values 1 and 3 of its list): a grid would run each of " ..
+      "its points twice" })
+    ok, err = pcall(nm.explore.ParameterSpace, { x_ext = { 0.25, 1, 0.25 } }, { kind = "grid" })
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", { "'x_ext' lists the value 0.25 twice (values 1 and 3" })
+  end)
+
+  it("is a sequence's replicate: each point runs with its own seed; the heat map says the point is repeated",
+     function()
+    local s = nm.explore.ParameterSpace({ { "x_ext", { 0, 0, 1 } }, { "sigma_ou", { 0.1, 0.1, 0.2 } } },
+                                        { kind = "sequence" })
+    assert.same(s:point(1), s:point(2))
+    local rows = {}
+    for i = 1, 3 do
+      rows[i] = { point = i, ok = true, status = "ok", values = s:point(i), metrics = { m = i } }
+    end
+    local results = { params = s.names, metrics = { "m" }, rows = rows }
+    local ok, err = pcall(nm.plot.exploration, results, { metric = "m", out = h.scratch() .. "/m.png" })
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", {
+      "points 1 and 2 both have x_ext = 0 and sigma_ou = 0.1, and no other parameter differs: the exploration " ..
+      "repeats that point" })
+    -- one parameter: a line, the same
+    local one = { params = { "x_ext" }, metrics = { "m" }, rows = {
+      { point = 1, ok = true, status = "ok", values = { x_ext = 0 }, metrics = { m = 1 } },
+      { point = 2, ok = true, status = "ok", values = { x_ext = 0 }, metrics = { m = 2 } } } }
+    ok, err = pcall(nm.plot.exploration, one, { metric = "m", out = h.scratch() .. "/m.png" })
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", { "points 1 and 2 both have x_ext = 0, and no other parameter " ..
+                                                       "differs" })
+  end)
+end)

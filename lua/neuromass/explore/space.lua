@@ -55,6 +55,23 @@ local function values_of(name, v)
   return v
 end
 
+-- Refuses a value listed twice in the list `v` of the grid's parameter
+-- `name` (the same number: 0 and 0.0, 0 and -0 too): every point with it
+-- would run twice, as two rows the heat map cannot tell apart.  (A sequence
+-- may repeat a value, and a whole point: replicates, each its own seed.)
+local function repeated(name, v)
+  local at = {}
+  for j, x in ipairs(v) do
+    local first = at[x]             -- (a float key of a whole value is its integer: 0.0 and -0.0 are 0)
+    if first then
+      fail("'%s' lists the value %s twice (values %d and %d of its list): a grid would run each of its points " ..
+           "twice, as two rows of the same values; remove the repeat (a kind = \"sequence\" space may repeat " ..
+           "a point, each run with its own seed)", name, check.number(x), first, j)
+    end
+    at[x] = j
+  end
+end
+
 --- nm.explore.linspace(lo, hi, n) -> { lo, ..., hi }: n evenly spaced values
 -- (n >= 2; numpy.linspace's points, lo + (hi - lo) k / (n - 1)), for a
 -- space's lists.  Errors at the user's line: bounds not numbers, n not a
@@ -79,7 +96,8 @@ end
 -- (as model.params[NAME]).  opts.kind: "grid" (default: every combination,
 -- the first parameter slowest) or "sequence" (all lists of one length n:
 -- point i takes the i-th value of each).  Errors at the user's line: an
--- empty or non-numeric list, a repeated name, sequences of unequal lengths.
+-- empty or non-numeric list, a repeated name, a value repeated in a grid's
+-- list, sequences of unequal lengths.
 function M.ParameterSpace(parameters, opts)
   if type(parameters) ~= "table" or next(parameters) == nil then
     fail("expected a table of parameters { NAME = { values... } }, got %s", check.show(parameters))
@@ -120,6 +138,9 @@ function M.ParameterSpace(parameters, opts)
   else
     for k, v in pairs(parameters) do names[#names + 1] = name_of(k); values[k] = values_of(k, v) end
     table.sort(names)
+  end
+  if kind == "grid" then
+    for _, name in ipairs(names) do repeated(name, values[name]) end
   end
   local n
   if kind == "sequence" then

@@ -114,7 +114,7 @@ end
 -- ±gnuplot.LIMIT (`beyond`: { point, value } of the first beyond), absent =
 -- how many ok points have no such metric, n = the points }; or nil,
 -- message when two points share a cell (the space varies another parameter
--- too: named, with its values), or a point's x or y is not a number (or
+-- too: named, with its values; or it repeats the point), or a point's x or y is not a number (or
 -- NaN; for a line, beyond ±gnuplot.LIMIT), or its metric is something else
 -- than a number.
 -- nil when every row of `rows` has numbers for x and y (nil y: a line's)
@@ -182,10 +182,15 @@ function M.grid(rows, x, y, metric)
       local same = y and string.format("%s = %s and %s = %s", x, check.number(row.values[x]), y,
                                         check.number(row.values[y]))
                    or string.format("%s = %s", x, check.number(row.values[x]))
-      return nil, string.format("points %d and %d both have %s: the exploration varies %s too%s", taken[key].point,
-                                row.point, same, other and "'" .. other .. "'" or "another parameter",
-                                other and string.format(": choose one slice with at = { %s = ... } (%s)", other,
-                                                        listed(values_of(rows, other))) or "")
+      if not other then           -- (no other parameter differs: the point itself is repeated)
+        return nil, string.format("points %d and %d both have %s, and no other parameter differs: the exploration " ..
+                                  "repeats that point (a value listed twice in the space, or a sequence that " ..
+                                  "repeats a point), and a cell shows one: draw results that hold it once",
+                                  taken[key].point, row.point, same)
+      end
+      return nil, string.format("points %d and %d both have %s: the exploration varies '%s' too: choose one slice " ..
+                                "with at = { %s = ... } (%s)", taken[key].point, row.point, same, other, other,
+                                listed(values_of(rows, other)))
     end
     taken[key] = row
     local v = drawn_metric(row, metric, missing)
