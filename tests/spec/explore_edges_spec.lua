@@ -112,3 +112,77 @@ describe("a value repeated in a space's list", function()
                                                        "differs" })
   end)
 end)
+
+-- The table at `path` with each number cell of its parameter columns `cols` (1-based
+-- cells) rewritten by `fmt` (another tool's form of the same double) and its rows
+-- after `keep` dropped.
+local function rewrite(path, cols, fmt, keep)
+  local out = {}
+  for k, line in ipairs(lines(h.read(path))) do
+    if k > keep + 1 then break end
+    if k > 1 then
+      local cells = {}
+      for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+      for _, j in ipairs(cols) do cells[j] = string.format(fmt, tonumber(cells[j])) end
+      line = table.concat(cells, ",")
+    end
+    out[#out + 1] = line
+  end
+  h.write(path, table.concat(out, "\n") .. "\n")
+end
+
+describe("a table whose numbers another tool wrote (17 digits)", function()
+  -- (before: 'holds sigma_ou = 0.050000000000000003 at point 2, the space 0.05', the same double)
+  it("resumes a BoxSearch: its rows are the space's points; the table is rewritten in the shortest form", function()
+    local space = 'nm.explore.ParameterSpace({ { "x_ext", { 0.5, 1 } }, { "sigma_ou", { 0, 0.05, 0.1 } } })'
+    local whole, dir = h.scratch(), h.scratch()
+    local s, _, e = run_in(whole, sweep(space), "--quiet")
+    assert.equals(0, s, e)
+    s, _, e = run_in(dir, sweep(space), "--quiet")
+    assert.equals(0, s, e)
+    assert.truthy(h.read(dir .. "/sweep/results.csv"):find("\n2,0.5,0.05,", 1, true))
+    rewrite(dir .. "/sweep/results.csv", { 2, 3 }, "%.17g", 4)
+    assert.truthy(h.read(dir .. "/sweep/results.csv"):find("\n2,0.5,0.050000000000000003,", 1, true))
+    s, _, e = run_in(dir, sweep(space), "--quiet")
+    assert.equals(0, s, e)
+    assert.equals(h.read(whole .. "/sweep/results.csv"), h.read(dir .. "/sweep/results.csv"))
+  end)
+
+  it("joins parts of one point written in two forms (explore --merge)", function()
+    local dir = h.scratch()
+    local space = 'nm.explore.ParameterSpace { sigma_ou = { 0, 0.05, 0.1 } }'
+    for task = 0, 1 do
+      local s, _, e = run_in(dir, sweep(space), "--quiet --task " .. task .. " --ntasks 2")
+      assert.equals(0, s, e)
+    end
+    local part = dir .. "/sweep/parts/task-1-of-2.csv"
+    rewrite(part, { 2 }, "%.17g", 1)
+    -- (results.csv holds the same point in the shortest form: both joined as one row)
+    local t = h.read(part)
+    h.write(dir .. "/sweep/results.csv", t:gsub("0%.050000000000000003", "0.05"))
+    local s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(dir .. "/sweep"))
+    assert.equals(0, s, out .. e)
+    assert.equals(4, #lines(h.read(dir .. "/sweep/results.csv")))
+  end)
+
+  it("resumes an Evolution: the logged evaluations replay when their values are the same doubles", function()
+    local fit = 'local nm = require "neuromass"\n' ..
+                'local best = nm.explore.Evolution { model = function() return nm.models.fhn.native {} end,\n' ..
+                '  run = { duration = 10, dt = 0.1 }, parameters = { x_ext = { 0, 1 }, sigma_ou = { 0, 0.1 } },\n' ..
+                '  fitness = function(res) local f = io.open("evals.txt", "a"); f:write("x\\n"); f:close()\n' ..
+                '    return -(res:get("x", 0)[1] - 0.3) ^ 2 end, evaluations = 8, out = "fit" }:run()\n' ..
+                'print(best.evaluation)\n'
+    local whole, dir = h.scratch(), h.scratch()
+    local s, _, e = run_in(whole, fit, "--quiet")
+    assert.equals(0, s, e)
+    s, _, e = run_in(dir, fit, "--quiet")
+    assert.equals(0, s, e)
+    rewrite(dir .. "/fit/results.csv", { 2, 3 }, "%.25g", 5)
+    os.remove(dir .. "/evals.txt")
+    s, _, e = run_in(dir, fit, "--quiet")
+    assert.equals(0, s, e)
+    assert.equals(3, #lines(h.read(dir .. "/evals.txt")))          -- (5 replayed)
+    assert.equals(h.read(whole .. "/fit/results.csv"), h.read(dir .. "/fit/results.csv"))
+    assert.equals(h.read(whole .. "/fit/best.json"), h.read(dir .. "/fit/best.json"))
+  end)
+end)

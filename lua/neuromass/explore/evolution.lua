@@ -320,15 +320,15 @@ local evolutions = 0
 -- What a logged row `have` (table.lua's) answers for evaluation i, asked at
 -- `point` (the row this run would write, `asked`): its fitness (-inf when it
 -- failed), or nil and why it is not this evaluation's row: other parameter
--- values (compared as written, the shortest exact form: bit for bit) or
--- seed, or an "ok" row without a fitness.
+-- values (compared as doubles, bit for bit: tbl.same) or seed, or an "ok"
+-- row without a fitness.
 local function replayed(have, asked, names)
   local function other(what, was, is)
     return nil, string.format("row %d of %s holds %s = %s where this fit asks for %s = %s at evaluation %d",
                               asked.point, have.from or "the table", what, was, what, is, asked.point)
   end
   for j, name in ipairs(names) do
-    if have.params[j] ~= asked.params[j] then return other(name, have.params[j], asked.params[j]) end
+    if not tbl.same(have.params[j], asked.params[j]) then return other(name, have.params[j], asked.params[j]) end
   end
   if have.seed ~= asked.seed then return other("seed", have.seed, asked.seed) end
   if have.status ~= "ok" then return -math.huge end

@@ -337,7 +337,7 @@ local function check_rows(self, rows, base, dir)
     n = n + 1
     local want, why = tbl.row(i, space.names, space:point(i), M.seed(base, i), nil, ""), nil
     for j, name in ipairs(space.names) do
-      if not why and want.params[j] ~= r.params[j] then
+      if not why and not tbl.same(want.params[j], r.params[j]) then   -- (the same double: not as text)
         why = string.format("%s = %s at point %d, the space %s", name, r.params[j], i, want.params[j])
       end
     end

@@ -18,6 +18,25 @@ local WORDS = { nan = check.NAN, inf = math.huge, ["-inf"] = -math.huge }
 
 local M = {}
 
+--- table.same(a, b) -> whether the cells a and b (texts of the table's
+-- numbers) hold the same double: "0.05", "0.050000000000000003" (17
+-- digits, another tool's) and "5e-2" do; "0" and "-0" do not.  The one rule
+-- by which a row read back is compared with the space's point, an asked
+-- evaluation or another file's row of its point: never as text.
+function M.same(a, b)
+  if a == b then return true end
+  local x, y = tonumber(a) or WORDS[a], tonumber(b) or WORDS[b]
+  return x ~= nil and y ~= nil and string.pack("<d", x) == string.pack("<d", y)
+end
+
+-- A number's cell read back, in the form the writer gives it (check.number:
+-- "0.050000000000000003" is "0.05"), so that a table rewritten with kept
+-- rows is in one form whoever wrote them; another text as it is.
+local function canonical(v)
+  local x = tonumber(v) or WORDS[v]
+  return x and check.number(x) or v
+end
+
 --- A row: { point = i, params = { text, ... } (space order), seed = text,
 -- metrics = { NAME = text }, status = "ok" | "failed: ..." }.
 function M.row(i, names, point, seed, metrics, status)
@@ -189,10 +208,12 @@ function M.read(path)
     if c[#c] ~= "ok" and c[#c]:sub(1, 8) ~= "failed: " then
       return edited(l, ": status '%s' is neither ok nor failed: <message>", c[#c])
     end
-    local r = { point = i, params = {}, seed = c[seed_at], metrics = {}, status = c[#c] }
-    for j = 2, seed_at - 1 do r.params[#r.params + 1] = c[j] end
+    -- (numbers in the writer's form, the seed a whole number's: "007" is "7")
+    local r = { point = i, params = {}, seed = string.format("%d", math.tointeger(tonumber(c[seed_at]))),
+                metrics = {}, status = c[#c] }
+    for j = 2, seed_at - 1 do r.params[#r.params + 1] = canonical(c[j]) end
     for j = seed_at + 1, #header - 1 do
-      if c[j] ~= "" then r.metrics[header[j]] = c[j] end
+      if c[j] ~= "" then r.metrics[header[j]] = canonical(c[j]) end
     end
     rows[i] = r
   end
@@ -209,16 +230,16 @@ local function differs(have, r, names, what)
   end
   local OTHER = "another space or base seed"
   for j, name in ipairs(names) do
-    if have.params[j] ~= r.params[j] then return text(name, have.params[j], r.params[j]), OTHER end
+    if not M.same(have.params[j], r.params[j]) then return text(name, have.params[j], r.params[j]), OTHER end
   end
-  if have.seed ~= r.seed then return text("seed", have.seed, r.seed), OTHER end
+  if have.seed ~= r.seed then return text("seed", have.seed, r.seed), OTHER end   -- (both "%d")
   if have.status ~= "ok" or r.status ~= "ok" then return nil end
   local all = {}
   for k in pairs(have.metrics) do all[#all + 1] = k end
   for k in pairs(r.metrics) do if have.metrics[k] == nil then all[#all + 1] = k end end
   table.sort(all)
   for _, k in ipairs(all) do
-    if have.metrics[k] ~= r.metrics[k] then
+    if not M.same(have.metrics[k], r.metrics[k]) then
       return text(k, have.metrics[k] or "(none)", r.metrics[k] or "(none)"), "another evaluate, model or run"
     end
   end
