@@ -186,3 +186,61 @@ describe("a table whose numbers another tool wrote (17 digits)", function()
     assert.equals(h.read(whole .. "/fit/best.json"), h.read(dir .. "/fit/best.json"))
   end)
 end)
+
+describe("a BoxSearch whose space changed since its table was written", function()
+  -- Runs sweep(space) in dir: status and stderr.
+  local function swept(dir, space)
+    local s, _, e = run_in(dir, sweep(space), "--quiet")
+    return s, e
+  end
+  local CHANGED = "the space changed since the table was written, and the table belongs to that other space: " ..
+                  "choose another out, or move the table away to compute this space anew"
+
+  -- (before: "edited by hand? Mend those rows ... or delete them alone": valid rows thrown away)
+  it("a value inserted: the rows hold the values of other points; the table is kept", function()
+    local dir = h.scratch()
+    assert.equals(0, (swept(dir, 'nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1 } }')))
+    local t = h.read(dir .. "/sweep/results.csv")
+    local s, e = swept(dir, 'nm.explore.ParameterSpace { x_ext = { 0, 0.25, 0.5, 1 } }')
+    assert.equals(1, s)
+    assert.truthy(e:find("s.lua:2: BoxSearch: '" .. dir .. "/sweep/results.csv' holds x_ext = 0.5 at point 2, the " ..
+                         "space 0.25; 2 of the 3 rows differ from the space (points 2, 3), and they hold the values " ..
+                         "of its points 3, 4: a value inserted or removed moves the points after it: " .. CHANGED,
+                         1, true), e)
+    assert.equals(t, h.read(dir .. "/sweep/results.csv"))
+    -- a value removed: more rows than points
+    s, e = swept(dir, 'nm.explore.ParameterSpace { x_ext = { 0, 1 } }')
+    assert.equals(1, s)
+    assert.truthy(e:find("holds point 3, but the space has 2 points: the table belongs to another space (this " ..
+                         "one's before it changed, or another exploration's): choose another out, or move the " ..
+                         "table away", 1, true), e)
+    -- another resolution: most rows differ
+    dir = h.scratch()
+    assert.equals(0, (swept(dir, 'nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0, 1, 5) }')))
+    s, e = swept(dir, 'nm.explore.ParameterSpace { x_ext = nm.explore.linspace(0, 1, 6) }')
+    assert.equals(1, s)
+    assert.truthy(e:find("4 of the 5 rows differ from the space (points 2, 3, 4, 5), and more rows differ than " ..
+                         "edits by hand would change: " .. CHANGED, 1, true), e)
+  end)
+
+  it("a grid's list changed: the rows are the points of another grid, named", function()
+    local dir = h.scratch()
+    assert.equals(0, (swept(dir, 'nm.explore.ParameterSpace({ { "x_ext", { 0, 1 } }, { "sigma_ou", { 0, 0.05 } } })')))
+    local s, e = swept(dir, 'nm.explore.ParameterSpace({ { "x_ext", { 0, 1 } }, { "sigma_ou", { 0, 0.02 } } })')
+    assert.equals(1, s)
+    assert.truthy(e:find("2 of the 4 rows differ from the space (points 2, 4), and the table's rows are the " ..
+                         "points of another grid, x_ext = 0, 1; sigma_ou = 0, 0.05: " .. CHANGED, 1, true), e)
+  end)
+
+  it("a row edited by hand is still named as that, to mend", function()
+    local dir = h.scratch()
+    local space = 'nm.explore.ParameterSpace({ { "x_ext", { 0, 1 } }, { "sigma_ou", { 0, 0.05, 0.1 } } })'
+    assert.equals(0, (swept(dir, space)))
+    local path = dir .. "/sweep/results.csv"
+    h.write(path, (h.read(path):gsub("\n5,1,0%.05,", "\n5,1,0.06,")))
+    local s, e = swept(dir, space)
+    assert.equals(1, s)
+    assert.truthy(e:find("holds sigma_ou = 0.06 at point 5, the space 0.05; 1 of the 6 rows differs from the space " ..
+                         "(point 5): edited by hand? Mend the row", 1, true), e)
+  end)
+end)

@@ -320,18 +320,108 @@ local function compute_batch(self, list, base, dir, h, record)
   for _, i in ipairs(alone) do record(i, compute(self, i, base, dir, h)) end
 end
 
+-- A key of the parameter values `texts` (cells of a row, space order):
+-- the same for the same doubles (table.same), whatever digits wrote them.
+local function values_key(texts)
+  local parts = {}
+  for j, v in ipairs(texts) do parts[j] = string.pack("<d", tonumber(v) or 0 / 0) end
+  return table.concat(parts)
+end
+
+-- The points of `space` by values_key of their values, for a sequence (a
+-- grid's index follows from its lists: point_of): built once, when needed.
+local function point_of(space, texts, index)
+  if space.kind == "sequence" then
+    if not index[1] then
+      index[1] = {}
+      for i = space.n, 1, -1 do
+        local row = tbl.row(i, space.names, space:point(i), 0, nil, "")
+        index[1][values_key(row.params)] = i
+      end
+    end
+    return index[1][values_key(texts)]
+  end
+  local i = 0
+  for j, name in ipairs(space.names) do
+    local list, at = space.values[name], nil
+    for k, v in ipairs(list) do
+      if not at and tbl.same(check.number(v), texts[j]) then at = k end
+    end
+    if not at then return nil end
+    i = i * #list + at - 1
+  end
+  return i + 1
+end
+
+-- The grid (two parameters or more) whose points the rows `rows` (point
+-- -> row, every one read back) are, each value list in the order its values
+-- first appear by point: "x_ext = 0, 0.5, 1; sigma_ou = 0, 0.05", or nil
+-- when some row is not that grid's point (rows edited by hand: a value
+-- that is no grid's adds a value, which shifts the points after it).
+local function own_grid(space, rows)
+  if space.kind ~= "grid" or #space.names < 2 then return nil end   -- (one list is any table's own)
+  local points, lists = {}, {}
+  for i in pairs(rows) do points[#points + 1] = i end
+  table.sort(points)
+  for j in ipairs(space.names) do
+    local list, seen = {}, {}
+    for _, i in ipairs(points) do
+      local key = values_key { rows[i].params[j] }
+      if not seen[key] then seen[key] = #list + 1; list[#list + 1] = rows[i].params[j] end
+    end
+    lists[j] = { list = list, at = seen }
+  end
+  for _, i in ipairs(points) do
+    local rest = i - 1
+    for j = #space.names, 1, -1 do
+      local l = lists[j]
+      if l.at[values_key { rows[i].params[j] }] ~= rest % #l.list + 1 then return nil end
+      rest = rest // #l.list
+    end
+    if rest ~= 0 then return nil end              -- (past that grid's points)
+  end
+  local text = {}
+  for j, name in ipairs(space.names) do text[j] = name .. " = " .. table.concat(lists[j].list, ", ") end
+  return table.concat(text, "; ")
+end
+
+-- Why the rows `bad` (points, sorted) of `rows` that differ from the space
+-- tell of a space changed since the table was written, or nil (a few rows
+-- edited by hand): each holds the values of another point of the space (a
+-- value inserted or removed shifts the points after it), or the rows are
+-- all the points of another grid, or most rows (3 or more) differ.
+local function changed_space(space, rows, bad, n)
+  local index, moved = {}, {}
+  for _, i in ipairs(bad) do
+    local j = point_of(space, rows[i].params, index)
+    if not j or j == i then moved = nil; break end
+    moved[#moved + 1] = string.format("%d", j)
+  end
+  if moved then
+    local shown = #moved > 10 and table.concat(moved, ", ", 1, 10) .. ", ..." or table.concat(moved, ", ")
+    return string.format("%s the values of its point%s %s: a value inserted or removed moves the points after it",
+                         #bad == 1 and "it holds" or "they hold", #bad == 1 and "" or "s", shown)
+  end
+  local grid = own_grid(space, rows)
+  if grid then return "the table's rows are the points of another grid, " .. grid end
+  if #bad >= 3 and 2 * #bad > n then return "more rows differ than edits by hand would change" end
+end
+
 -- The rows of `rows` whose parameters or seed differ from the space's point:
 -- an error naming the first, the file it came from and the points of the
--- others.  Every row differing: another exploration's table; some: rows
--- edited by hand (a merge knows no space and joins them), which the user
--- mends or deletes, keeping the rest (the merge removed the parts).
+-- others.  Every row differing: another exploration's table; rows that a
+-- change of the space explains (changed_space): the table of this
+-- exploration's space before it changed, to move away, not to mend; a few:
+-- rows edited by hand (a merge knows no space and joins them), which the
+-- user mends or deletes, keeping the rest (the merge removed the parts).
 local function check_rows(self, rows, base, dir)
   local space = self.space
   local bad, first, n = {}, nil, 0
   for i, r in keyorder.pairs(rows) do
     if i > space.n then
-      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d point%s: it is another " ..
-                                "exploration's (remove it, or choose another out)", dir, i, space.n,
+      check.error(string.format("BoxSearch: '%s' holds point %d, but the space has %d point%s: the table belongs " ..
+                                "to another space (this one's before it changed, or another exploration's): " ..
+                                "choose another out, or move the table away", dir, i, space.n,
                                 space.n == 1 and "" or "s"), 3)
     end
     n = n + 1
@@ -345,7 +435,7 @@ local function check_rows(self, rows, base, dir)
       why = string.format("seed %s at point %d, this run %s (another run seed)", r.seed, i, want.seed)
     end
     if why then
-      bad[#bad + 1] = string.format("%d", i)
+      bad[#bad + 1] = i
       first = first or string.format("%s holds %s", r.from or "'" .. dir .. "'", why)
     end
   end
@@ -356,7 +446,16 @@ local function check_rows(self, rows, base, dir)
                               n == 1 and "" or "s"), 3)
   end
   local one = #bad == 1
-  local shown = #bad > 10 and table.concat(bad, ", ", 1, 10) .. ", ..." or table.concat(bad, ", ")
+  local listed = {}
+  for k = 1, math.min(#bad, 10) do listed[k] = string.format("%d", bad[k]) end
+  local shown = table.concat(listed, ", ") .. (#bad > 10 and ", ..." or "")
+  local changed = changed_space(space, rows, bad, n)
+  if changed then
+    check.error(string.format("BoxSearch: %s; %d of the %d rows %s from the space (point%s %s), and %s: the " ..
+                              "space changed since the table was written, and the table belongs to that other " ..
+                              "space: choose another out, or move the table away to compute this space anew", first, #bad, n, one and "differs" or "differ", one and "" or "s",
+                              shown, changed), 3)
+  end
   check.error(string.format("BoxSearch: %s; %d of the %d rows %s from the space (point%s %s): edited by hand? " ..
                             "Mend %s (point i's values are the space's point i) or delete %s alone, and %s " ..
                             "computed again; the other rows are this exploration's", first, #bad, n,
