@@ -453,8 +453,8 @@ local function check_rows(self, rows, base, dir)
   if changed then
     check.error(string.format("BoxSearch: %s; %d of the %d rows %s from the space (point%s %s), and %s: the " ..
                               "space changed since the table was written, and the table belongs to that other " ..
-                              "space: choose another out, or move the table away to compute this space anew", first, #bad, n, one and "differs" or "differ", one and "" or "s",
-                              shown, changed), 3)
+                              "space: choose another out, or move the table away to compute this space anew",
+                              first, #bad, n, one and "differs" or "differ", one and "" or "s", shown, changed), 3)
   end
   check.error(string.format("BoxSearch: %s; %d of the %d rows %s from the space (point%s %s): edited by hand? " ..
                             "Mend %s (point i's values are the space's point i) or delete %s alone, and %s " ..
