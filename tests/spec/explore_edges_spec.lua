@@ -289,3 +289,18 @@ if nm.explore.is_main() then print(best.evaluations) end
     assert.truthy(doc:find("a `BoxSearch`'s points done and an `Evolution`'s evaluations done alike", 1, true))
   end)
 end)
+
+describe("the small ones", function()
+  -- (before: "BoxSearch: the space's parameter 'x_ext': unknown parameter 'x_ext'", no point)
+  it("a model lacking the space's parameter at a later point is named with that point", function()
+    local dir = h.scratch()
+    local s, _, e = run_in(dir, 'local nm = require "neuromass"\n' ..
+      'nm.explore.BoxSearch { space = nm.explore.ParameterSpace { x_ext = { 0, 0.5, 1 } }, out = "sweep",\n' ..
+      '  model = function(p) return p.x_ext < 1 and nm.models.fhn.native {} or nm.models.wc.native {} end,\n' ..
+      '  run = { duration = 10, dt = 0.1 }, evaluate = function() return { m = 1 } end }:run()\n', "--quiet")
+    assert.equals(1, s)
+    assert.truthy(e:find("s.lua:2: BoxSearch: the space's parameter 'x_ext' (point 3): unknown parameter 'x_ext'", 1,
+                         true), e)
+    assert.equals(3, #lines(h.read(dir .. "/sweep/results.csv")))      -- (the rows done kept)
+  end)
+end)

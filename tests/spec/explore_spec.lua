@@ -1107,7 +1107,7 @@ nm.explore.BoxSearch {
     for _, workers in ipairs { 1, 2 } do
       local s, _, e = run(dir, "--workers " .. workers)
       assert.are_not.equal(0, s)
-      assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo': unknown " ..
+      assert.truthy(e:find("sweep.lua:" .. line .. ": BoxSearch: the space's parameter 'sigma_uo' (point 1): unknown " ..
                            "parameter 'sigma_uo'; did you mean 'sigma_ou'?", 1, true), e)
       -- (with workers: checked in the script's process before any starts, so said once)
       assert.equals(1, select(2, e:gsub("unknown parameter 'sigma_uo'", "")), e)

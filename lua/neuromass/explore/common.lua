@@ -324,8 +324,9 @@ end
 -- model(point) returned, with m.params[NAME] = point[NAME] for each of
 -- `names` (parameter names or globs).  The user's setup is wrong when m is
 -- not a model ("WHAT: model(point) must return a model, got X" .. at, e.g.
--- at = " (point 3)") or lacks a parameter ("WHAT: NOUN 'NAME': why"): an
--- error at the user's line.
+-- at = " (point 3)") or lacks a parameter ("WHAT: NOUN 'NAME' (point 3):
+-- why": model(point) may return another model at a later point): an error at
+-- the user's line.
 function M.set_point(m, point, names, what, noun, at)
   if type(m) ~= "table" or type(m.run) ~= "function" or m.params == nil then
     check.error(string.format("%s: model(point) must return a model, got %s%s", what, check.show(m), at or ""), 2)
@@ -334,7 +335,7 @@ function M.set_point(m, point, names, what, noun, at)
   note_seed(m)
   for _, name in ipairs(names) do
     local set, err = pcall(function() m.params[name] = point[name] end)
-    if not set then check.error(string.format("%s: %s '%s': %s", what, noun, name, bare(err)), 2) end
+    if not set then check.error(string.format("%s: %s '%s'%s: %s", what, noun, name, at or "", bare(err)), 2) end
   end
   return m
 end
