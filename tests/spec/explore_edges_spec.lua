@@ -303,4 +303,21 @@ describe("the small ones", function()
                          true), e)
     assert.equals(3, #lines(h.read(dir .. "/sweep/results.csv")))      -- (the rows done kept)
   end)
+
+  -- (before: "ETA 0 s" after 1 point done in 0 s)
+  it("the progress line shows no ETA until 2 s have passed", function()
+    local progress = require "neuromass.explore.progress"
+    local out, saved, time = {}, io.stderr, os.time
+    local now = 1000
+    io.stderr = { write = function(self, ...) out[#out + 1] = table.concat { ... }; return self end,  -- luacheck: ignore 122
+                  flush = function() end }
+    os.time = function() return now end     -- luacheck: ignore 122
+    local p = progress.new(4, 0, false)
+    p:step()                                 -- 1 of 4 in 0 s
+    now = 1001; p:step()                     -- 2 in 1 s
+    now = 1002; p:step()                     -- 3 in 2 s: 1 left at 1.5 per 2 s
+    io.stderr, os.time = saved, time  -- luacheck: ignore 122
+    assert.same({ "explore: 1/4 points, 0 s elapsed\n", "explore: 2/4 points, 1 s elapsed\n",
+                  "explore: 3/4 points, 2 s elapsed, ETA 1 s\n" }, out)
+  end)
 end)

@@ -1,5 +1,5 @@
 --- An exploration's progress line on stderr: points done of the total,
--- failures, elapsed time and ETA (from the rate of the points done here;
+-- failures, elapsed time and ETA (once 2 s have passed: M.ETA_AFTER; from the rate of the points done here;
 -- with P worker processes, P points run at once: until P are done, the
 -- rate counts P, not the few that ended first).  Redrawn in place (\r) on a terminal, else one line per update;
 -- updated at most once a second, and once at the end.  progress.reporter:
@@ -7,6 +7,11 @@
 local io, os, string, math, setmetatable = io, os, string, math, setmetatable
 
 local M = {}
+
+-- No ETA before this many seconds have passed: os.time counts whole seconds,
+-- and a rate measured over less says nothing (1 point done in "0 s" read
+-- "ETA 0 s" whatever was left).
+M.ETA_AFTER = 2
 
 local Progress = {}
 Progress.__index = Progress
@@ -50,7 +55,8 @@ end
 function Progress:show(now)
   self.shown = now
   local elapsed, here = now - self.start, self.done - self.before
-  local eta = here > 0 and elapsed / math.max(here, self.parallel) * (self.total - self.done) or nil
+  local eta = here > 0 and elapsed >= M.ETA_AFTER and elapsed / math.max(here, self.parallel) * (self.total - self.done)
+              or nil
   local line = string.format("explore: %s%d/%d points%s, %s elapsed%s%s", self.label, self.done, self.total,
                              self.failed > 0 and string.format(" (%d failed)", self.failed) or "",
                              span(elapsed), self.done < self.total and eta and (", ETA " .. span(eta)) or "",
