@@ -344,8 +344,8 @@ end
 -- line's bottom), counted in the key and in a warning.  Values beyond ordinary numbers (1e200, 1e-300) are drawn on
 -- the scale the colour bar's (the axis's) label names, "max_rate (×1e200)".
 -- opts: out (required), metric (required: one of results.metrics), x and y
--- (parameter names; default the first two of the space; no y for a space of
--- one), title (default the metric's name), range = { lo, hi } (default: the
+-- (parameter names; default the first two of the space, or the first other
+-- than the one given; no y for a space of one), title (default the metric's name), range = { lo, hi } (default: the
 -- metric's own range; a constant one widened), size, xlabel, ylabel and
 -- cblabel (the axes' and the colour bar's names, e.g. with units; default
 -- the parameters' and the metric's names; a line's ylabel names the metric),
@@ -385,7 +385,11 @@ function M.exploration(results, opts)
   local line = #results.params == 1
   if #results.params == 0 then fail(what, "the exploration has no parameter: nothing to draw over") end
   local metric = name("metric", results.metrics)
-  local x = name("x", results.params, results.params[1])
+  -- (x and y default to the first parameters other than the one given: x = "sigma_ou" alone is over the other)
+  local function other(than)
+    for _, p in ipairs(results.params) do if p ~= than then return p end end
+  end
+  local x = name("x", results.params, other(not line and opts.y or nil))
   local y
   if line then
     for _, key in ipairs { "y", "cblabel" } do
@@ -395,7 +399,7 @@ function M.exploration(results, opts)
       end
     end
   else
-    y = name("y", results.params, results.params[2])
+    y = name("y", results.params, other(x))
     if x == y then fail(what, "x and y are both '%s': give two parameters", x) end
   end
   local range = opts.range ~= nil and colour_range(what, opts) or nil

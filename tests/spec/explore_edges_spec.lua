@@ -320,4 +320,25 @@ describe("the small ones", function()
     assert.same({ "explore: 1/4 points, 0 s elapsed\n", "explore: 2/4 points, 1 s elapsed\n",
                   "explore: 3/4 points, 2 s elapsed, ETA 1 s\n" }, out)
   end)
+
+  -- (before: x = "sigma_ou" alone failed "x and y are both 'sigma_ou'")
+  it("the heat map's other axis defaults to the first other parameter", function()
+    local rows = {}
+    for i, ab in ipairs { { 0, 0 }, { 0, 0.05 }, { 1, 0 }, { 1, 0.05 } } do
+      rows[i] = { point = i, ok = true, status = "ok", values = { x_ext = ab[1], sigma_ou = ab[2] },
+                  metrics = { m = i } }
+    end
+    local results = { params = { "x_ext", "sigma_ou" }, metrics = { "m" }, rows = rows }
+    local dir = h.scratch()
+    -- (x and y as given or defaulted -> the SVG's axis labels: y's the one rotated)
+    for _, c in ipairs { { { x = "sigma_ou" }, "sigma_ou", "x_ext" }, { { y = "x_ext" }, "sigma_ou", "x_ext" },
+                         { { x = "x_ext" }, "x_ext", "sigma_ou" }, { {}, "x_ext", "sigma_ou" } } do
+      local opts = c[1]
+      opts.metric, opts.out = "m", dir .. "/m.svg"
+      nm.plot.exploration(results, opts)
+      local svg = h.read(dir .. "/m.svg")
+      assert.truthy(svg:find('rotate%(270%)[^\n]*\n%s*<text>' .. c[3] .. '</text>'), svg)
+      assert.truthy(svg:find('translate%([%d.,]+%)" stroke="none"[^\n]*\n%s*<text>' .. c[2] .. '</text>'), svg)
+    end
+  end)
 end)
