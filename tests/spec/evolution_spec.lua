@@ -11,11 +11,7 @@ local q = h.q
 
 local read = h.read
 
-local function lines(text)
-  local out = {}
-  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
-  return out
-end
+local lines = h.lines
 
 teardown(h.remove_scratch)
 
@@ -1000,12 +996,10 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, ru
     assert.falsy(e:find("/12 points", 1, true), e)
   end)
 
-  -- Under mpirun a stopped fit's evaluations were lost: each rank raised its
-  -- stop at once, and rank 0 wrote no table (nothing to resume from).
-  it("mpirun: a rank stopped keeps the evaluations done in results.csv, naming it; the rerun resumes the fit",
-     function()
-    local why = h.mpi_missing()
-    if why then return pending(why) end
+  -- A fit of 16 evaluations in 2 restarts on 2 ranks whose fitness stops its rank (SIGTERM)
+  -- when `stop` (Lua: rank, n = the rank's evaluations so far) holds, and a fit of the same on
+  -- one process: the folders (one's, the ranks'), and the job's status, stdout and stderr.
+  local function stopped_fit(stop)
     local one, ranks = h.scratch(), h.scratch()
     local script = [[
 local nm = require "neuromass"
@@ -1016,7 +1010,7 @@ local best = nm.explore.Evolution {
   fitness = function(_, point)
     local f = io.open("evals.txt", "a"); f:write("x\n"); f:close()
     n = n + 1
-    if rank == 1 and n == 3 and os.getenv("STOP") then
+    if ]] .. stop .. [[ and os.getenv("STOP") then
 ]] .. h.STOP_SELF .. [[
     end
     return -(point.x_ext - 0.4) ^ 2
@@ -1031,18 +1025,50 @@ print(best.evaluations)
     assert.are_not.equal(0, s, e)
     assert.are_not.equal(124, s, e)                      -- (timeout's: the job hung)
     assert.equals("", out)
+    return one, ranks, e
+  end
+
+  -- Run again after stopped_fit: the rerun computes only what the table lacks, its table and
+  -- best.json the one process's; `stopped`: the ranks stopped (each in an evaluation not recorded).
+  local function resumed(one, ranks, stopped)
+    local s, out, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
+    assert.equals(0, s, e)
+    assert.equals("16\n16\n", out)
+    assert.equals(16 + stopped, select(2, read(ranks .. "/evals.txt"):gsub("\n", "")))
+    assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
+    assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+  end
+
+  -- Under mpirun a stopped fit's evaluations were lost: each rank raised its
+  -- stop at once, and rank 0 wrote no table (nothing to resume from).
+  it("mpirun: a rank stopped keeps the evaluations done in results.csv, naming it; the rerun resumes the fit",
+     function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local one, ranks, e = stopped_fit("rank == 1 and n == 3")
     assert.truthy(e:find("fit.lua:3: Evolution: rank 1 was stopped by signal 15; the evaluations done are kept " ..
                          "in " .. ranks .. "/fit/results.csv: run again to resume the fit", 1, true), e)
     -- restart 1 on rank 0 whole, restart 2's first 2 evaluations on rank 1 (before: no results.csv)
     local t = lines(read(ranks .. "/fit/results.csv"))
     assert.equals(11, #t, table.concat(t, "\n"))
     assert.is_nil(io.open(ranks .. "/fit/best.json"))
-    s, out, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
-    assert.equals(0, s, e)
-    assert.equals("16\n16\n", out)
-    assert.equals(11 + 6, select(2, read(ranks .. "/evals.txt"):gsub("\n", "")))
-    assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
-    assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+    resumed(one, ranks, 1)
+  end)
+
+  -- (docs/mpi.md said a fit's rows were lost when mpirun passed a stop on to every rank)
+  it("mpirun: every rank stopped (Ctrl-C to mpirun) keeps the evaluations done, as docs/mpi.md says", function()
+    local why = h.mpi_missing()
+    if why then return pending(why) end
+    local one, ranks, e = stopped_fit("n == 2")
+    assert.truthy(e:find("fit.lua:3: Evolution: interrupted by SIGTERM; the evaluations done are kept in " .. ranks ..
+                         "/fit/results.csv: run again to resume the fit", 1, true), e)
+    -- each rank's first evaluation (restart 1 on rank 0, restart 2 on rank 1), the second stopped
+    assert.equals("point|1|9|", (read(ranks .. "/fit/results.csv"):gsub("\n", "|"):gsub("(%d+),[^|]*", "%1")
+                                   :gsub("^point[^|]*", "point")))
+    resumed(one, ranks, 2)
+    local doc = read(h.top .. "/docs/mpi.md"):gsub("%s+", " ")
+    assert.falsy(doc:find("rows are lost", 1, true))
+    assert.truthy(doc:find("a `BoxSearch`'s points done and an `Evolution`'s evaluations done alike", 1, true))
   end)
 
   it("the progress line says why NLopt stopped a restart early, alone and with workers", function()

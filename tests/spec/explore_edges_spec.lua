@@ -28,12 +28,7 @@ local function run_in(dir, script, args)
   return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run s.lua " .. (args or ""))
 end
 
--- The lines of a text.
-local function lines(text)
-  local out = {}
-  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
-  return out
-end
+local lines = h.lines
 
 teardown(h.remove_scratch)
 
@@ -242,51 +237,6 @@ describe("a BoxSearch whose space changed since its table was written", function
     assert.equals(1, s)
     assert.truthy(e:find("holds sigma_ou = 0.06 at point 5, the space 0.05; 1 of the 6 rows differs from the space " ..
                          "(point 5): edited by hand? Mend the row", 1, true), e)
-  end)
-end)
-
-describe("an Evolution stopped under mpirun", function()
-  -- (docs/mpi.md said its rows were lost, as on a kill; the code gathers and writes them)
-  it("keeps the evaluations done when every rank is stopped, as docs/mpi.md says; the rerun resumes", function()
-    local why = h.mpi_missing()
-    if why then return pending(why) end
-    local one, ranks = h.scratch(), h.scratch()
-    local script = [[
-local nm = require "neuromass"
-local n = 0
-local best = nm.explore.Evolution {
-  model = function() return nm.models.fhn.native {} end, run = { duration = 10, dt = 0.1, seed = 5 },
-  parameters = { x_ext = { 0, 1 } }, evaluations = 8, restarts = 2, out = "fit",
-  fitness = function(_, point)
-    n = n + 1
-    if n == 2 and os.getenv("STOP") then
-]] .. h.STOP_SELF .. [[
-    end
-    return -(point.x_ext - 0.4) ^ 2
-  end }:run()
-if nm.explore.is_main() then print(best.evaluations) end
-]]
-    for _, d in ipairs { one, ranks } do h.write(d .. "/fit.lua", script) end
-    local s, _, e = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
-    assert.equals(0, s, e)
-    local out
-    s, out, e = h.sh("cd " .. q(ranks) .. " && STOP=1 " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
-    assert.are_not.equal(0, s, e)
-    assert.are_not.equal(124, s, e)                      -- (timeout's: the job hung)
-    assert.equals("", out)
-    assert.truthy(e:find("fit.lua:3: Evolution: interrupted by SIGTERM; the evaluations done are kept in " .. ranks ..
-                         "/fit/results.csv: run again to resume the fit", 1, true), e)
-    -- each rank's first evaluation (restart 1 on rank 0, restart 2 on rank 1), the second stopped
-    assert.equals("point|1|5|", (h.read(ranks .. "/fit/results.csv"):gsub("\n", "|"):gsub("(%d+),[^|]*", "%1")
-                                   :gsub("^point[^|]*", "point")))
-    s, out, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
-    assert.equals(0, s, e)
-    assert.equals("8\n", out)
-    assert.equals(h.read(one .. "/fit/results.csv"), h.read(ranks .. "/fit/results.csv"))
-    -- the guide says so (before: "an `Evolution`'s rows are lost, as on a kill")
-    local doc = h.read(h.top .. "/docs/mpi.md"):gsub("%s+", " ")
-    assert.falsy(doc:find("rows are lost", 1, true))
-    assert.truthy(doc:find("a `BoxSearch`'s points done and an `Evolution`'s evaluations done alike", 1, true))
   end)
 end)
 

@@ -135,6 +135,13 @@ M.ASAN = (os.getenv("LD_PRELOAD") or ""):find("libasan", 1, true) ~= nil
 --- A string quoted for the shell.
 function M.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+--- The lines of a text (empty ones left out).
+function M.lines(text)
+  local out = {}
+  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
+  return out
+end
+
 --- The times `part` (plain text) occurs in `text`, overlaps counted.
 function M.count(text, part)
   local n, at = 0, 1
