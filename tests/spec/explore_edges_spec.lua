@@ -237,6 +237,13 @@ describe("a BoxSearch whose space changed since its table was written", function
     assert.equals(1, s)
     assert.truthy(e:find("holds sigma_ou = 0.06 at point 5, the space 0.05; 1 of the 6 rows differs from the space " ..
                          "(point 5): edited by hand? Mend the row", 1, true), e)
+    -- most rows' seeds edited: their values are the space's, no change of it explains them
+    local t = h.read(path):gsub("\n5,1,0%.06,", "\n5,1,0.05,")
+    h.write(path, (t:gsub("\n([2-5]),([%d.]+),([%d.]+),%d+,", "\n%1,%2,%3,7,")))
+    s, e = swept(dir, space)
+    assert.equals(1, s)
+    assert.truthy(e:find("holds seed 7 at point 2, this run ", 1, true), e)
+    assert.truthy(e:find("4 of the 6 rows differ from the space (points 2, 3, 4, 5): edited by hand?", 1, true), e)
   end)
 end)
 

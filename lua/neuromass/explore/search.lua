@@ -394,9 +394,14 @@ local function own_grid(space, rows)
     end
     if rest ~= 0 then return nil end              -- (past that grid's points)
   end
-  local text = {}
-  for j, name in ipairs(space.names) do text[j] = name .. " = " .. table.concat(lists[j].list, ", ") end
-  return table.concat(text, "; ")
+  local text, other = {}, false
+  for j, name in ipairs(space.names) do
+    text[j] = name .. " = " .. table.concat(lists[j].list, ", ")
+    local list = space.values[name]
+    other = other or #lists[j].list > #list     -- (fewer: an unfinished table of this grid may lack some)
+    for k, v in ipairs(lists[j].list) do other = other or not tbl.same(v, check.number(list[k] or 0 / 0)) end
+  end
+  return other and table.concat(text, "; ") or nil
 end
 
 -- Why the rows `bad` (points, sorted) of `rows` that differ from the space
@@ -408,8 +413,9 @@ local function changed_space(space, rows, bad, n)
   local index, moved = {}, {}
   for _, i in ipairs(bad) do
     local j = point_of(space, rows[i].params, index)
-    if not j or j == i then moved = nil; break end
-    moved[#moved + 1] = string.format("%d", j)
+    if j == i then return nil end                 -- (its values are the point's: a seed edited)
+    if not j then moved = nil end
+    if moved then moved[#moved + 1] = string.format("%d", j) end
   end
   if moved then
     local shown = #moved > 10 and table.concat(moved, ", ", 1, 10) .. ", ..." or table.concat(moved, ", ")
