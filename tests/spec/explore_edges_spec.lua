@@ -127,6 +127,25 @@ local function rewrite(path, cols, fmt, keep)
 end
 
 describe("a table whose numbers another tool wrote (17 digits)", function()
+  it("holds the same doubles: compared as numbers, -0 kept apart from 0 (tonumber reads '-0' as 0)", function()
+    local tbl = require "neuromass.explore.table"
+    assert.is_true(tbl.same("0.05", "0.050000000000000003"))
+    assert.is_true(tbl.same("5e-2", "0.05"))
+    assert.is_true(tbl.same("1", "1.0"))
+    assert.is_true(tbl.same("-0", "-0.0"))
+    assert.is_false(tbl.same("-0", "0"))
+    assert.is_false(tbl.same("0.05", "0.05000000000000001"))
+    assert.is_false(tbl.same(nil, "1"))
+    -- read back in the writer's form, -0 kept
+    local dir = h.scratch()
+    h.write(dir .. "/t.csv", "point,x,seed,m,status\n1,0.050000000000000003,007,-0,ok\n")
+    local t = tbl.read(dir .. "/t.csv")
+    assert.same({ "0.05" }, t.rows[1].params)
+    assert.equals("7", t.rows[1].seed)
+    assert.equals("-0", t.rows[1].metrics.m)
+    assert.equals(-math.huge, 1 / tbl.values(t.rows[1], { "x" }).metrics.m)   -- (-0.0, not 0)
+  end)
+
   -- (before: 'holds sigma_ou = 0.050000000000000003 at point 2, the space 0.05', the same double)
   it("resumes a BoxSearch: its rows are the space's points; the table is rewritten in the shortest form", function()
     local space = 'nm.explore.ParameterSpace({ { "x_ext", { 0.5, 1 } }, { "sigma_ou", { 0, 0.05, 0.1 } } })'

@@ -18,6 +18,15 @@ local WORDS = { nan = check.NAN, inf = math.huge, ["-inf"] = -math.huge }
 
 local M = {}
 
+-- The number a cell's text holds, or nil: "-0" is -0.0 (tonumber reads it
+-- as the integer 0, which has no sign), nan and inf as check.number writes them.
+local function number_of(v)
+  if type(v) ~= "string" then return nil end     -- (a metric one row lacks)
+  local x = tonumber(v)
+  if x == 0 and math.type(x) == "integer" and v:find("^%s*%-") then return -0.0 end
+  return x or WORDS[v]
+end
+
 --- table.same(a, b) -> whether the cells a and b (texts of the table's
 -- numbers) hold the same double: "0.05", "0.050000000000000003" (17
 -- digits, another tool's) and "5e-2" do; "0" and "-0" do not.  The one rule
@@ -25,7 +34,7 @@ local M = {}
 -- evaluation or another file's row of its point: never as text.
 function M.same(a, b)
   if a == b then return true end
-  local x, y = tonumber(a) or WORDS[a], tonumber(b) or WORDS[b]
+  local x, y = number_of(a), number_of(b)
   return x ~= nil and y ~= nil and string.pack("<d", x) == string.pack("<d", y)
 end
 
@@ -33,7 +42,7 @@ end
 -- "0.050000000000000003" is "0.05"), so that a table rewritten with kept
 -- rows is in one form whoever wrote them; another text as it is.
 local function canonical(v)
-  local x = tonumber(v) or WORDS[v]
+  local x = number_of(v)
   return x and check.number(x) or v
 end
 
@@ -273,8 +282,8 @@ end
 -- metrics = {NAME = number}, status, ok }.
 function M.values(r, names)
   local values, metrics = {}, {}
-  for j, name in ipairs(names) do values[name] = tonumber(r.params[j]) end
-  for k, v in pairs(r.metrics) do metrics[k] = tonumber(v) or WORDS[v] end
+  for j, name in ipairs(names) do values[name] = number_of(r.params[j]) end
+  for k, v in pairs(r.metrics) do metrics[k] = number_of(v) end
   return { point = r.point, seed = math.tointeger(tonumber(r.seed)), values = values, metrics = metrics,
            status = r.status, ok = r.status == "ok" }
 end
