@@ -1955,10 +1955,17 @@ local search = nm.explore.BoxSearch {
 }
 local r = search:run()
 print(nm.plot.exploration(r, { metric = "m", out = "sweep/m.png" }))
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 10, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function(res) return res:matrix("x")[1][1] end,
+  evaluations = 4, out = "fit",
+}:run()
+print(nm.plot.evolution(best, { out = "fit/f.png" }))
 ]])
     local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info p.lua --out o --quiet")
     assert.equals(0, s, e)
-    assert.truthy(out:find("\no/sweep/m%.png\n$") or out:find("^o/sweep/m%.png\n$"), out)
+    assert.truthy(out:find("\no/sweep/m%.png\n"), out)
+    assert.truthy(out:find("\no/fit/f%.png\n$"), out)
     assert.is_nil(io.open(dir .. "/o"))
     h.remove_scratch()
   end)
