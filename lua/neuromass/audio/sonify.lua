@@ -103,8 +103,7 @@ local function as_flags(msg)
   msg = msg:gsub("'(%a+)%[([12])%]'", function(k, i)
     if FLAG_OF[k] then return FLAG_OF[k] .. "'s " .. (i == "1" and "LOW" or "HIGH") end
   end)
-  msg = msg:gsub("'(%a+)'", function(k) if FLAG_OF[k] then return FLAG_OF[k] end end)
-  msg = msg:gsub("(%a+) = \"([^\"]*)\"", function(k, v) if FLAG_OF[k] then return FLAG_OF[k] .. " " .. v end end)
+  msg = check.as_flags(msg, FLAG_OF)
   msg = msg:gsub("unknown (%a+) '", function(k) if FLAG_OF[k] then return "unknown " .. FLAG_OF[k] .. " '" end end)
   return msg
 end
