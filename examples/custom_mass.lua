@@ -42,4 +42,5 @@ local net = nm.network {
 local model = nm.model(net)
 model.params["*JRNode_1*.p"] = 0.12                   -- the second node gets less input
 local res = model:run { duration = 1000, dt = 0.1, sampling_dt = 1.0, record = { "v", "rate" } }
-print("wrote " .. res:write_csv("jansen_rit.csv"))
+-- (under neuromass info, res.dry: the path is checked, nothing is written)
+print((res.dry and "would write " or "wrote ") .. res:write_csv("jansen_rit.csv"))

@@ -54,10 +54,15 @@ local results = search:run()
 if not nm.explore.is_main() then return end   -- under mpirun: rank 0 alone reports and draws
 local failed = 0
 for _, row in ipairs(results.rows) do if not row.ok then failed = failed + 1 end end
-print(string.format("ALN on gw: %d points (%d failed), the table in %s/results.csv", #results.rows, failed,
-                    results.dir or "explore_aln"))
+if results.dry then     -- neuromass info: no point is computed, no table or figure written
+  print(string.format("ALN on gw: %d points; neuromass info computes none: no table, no heat map", space.n))
+else
+  print(string.format("ALN on gw: %d points (%d failed), the table in %s/results.csv", #results.rows, failed,
+                      results.dir))
+end
 for _, metric in ipairs { "max_rate", "dominant_frequency" } do
-  print("wrote " .. nm.plot.exploration(results, { metric = metric, out = "explore_aln/" .. metric .. ".png",
+  local png = nm.plot.exploration(results, { metric = metric, out = "explore_aln/" .. metric .. ".png",
     title = metric == "max_rate" and "largest excitatory rate" or "dominant frequency of the mean rate",
-    xlabel = "mue_ext_mean (mV/ms)", ylabel = "mui_ext_mean (mV/ms)", cblabel = metric .. " (Hz)" }))
+    xlabel = "mue_ext_mean (mV/ms)", ylabel = "mui_ext_mean (mV/ms)", cblabel = metric .. " (Hz)" })
+  if not results.dry then print("wrote " .. png) end
 end

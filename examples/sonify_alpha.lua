@@ -31,8 +31,6 @@ local res = model:run {
                        regions = hcp, skip = 1000 } },
 }
 local live = res.audio
-print(string.format("wrote %s: %.2f s, %d channels, speed-up %g", live.path, live.duration,
-                    live.channels, live.speedup))
 
 -- Precentral, Frontal_Sup_2, Frontal_Mid_2, Frontal_Inf_Oper: left (even) and right (odd)
 local nodes = { 0, 1, 2, 3, 4, 5, 6, 7 }
@@ -41,5 +39,11 @@ local path, env = res:write_audio("alpha_envelope.wav", {
   mode = "mapping", nodes = nodes, envelope = 2, carrier = chord, regions = hcp, skip = 1000,
   fade = 0.5,
 })
+if res.dry then     -- neuromass info: the writers check their paths and write nothing
+  print(string.format("would write %s and %s (neuromass info integrates nothing: no audio)", live.path, path))
+  return
+end
+print(string.format("wrote %s: %.2f s, %d channels, speed-up %g", live.path, live.duration,
+                    live.channels, live.speedup))
 print(string.format("wrote %s: %.1f s, %d channels, envelopes of %d regions", path,
                     env.duration, env.channels, #nodes))

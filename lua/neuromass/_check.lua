@@ -526,6 +526,18 @@ function M.split_values(argv, takes_value)
   return out
 end
 
+--- check.as_flags(msg, flag_of) -> msg in the words of a command's flags:
+-- the library's checks name an option 'key' or key = "value", and a text
+-- value as got "x" (a string); on the command line these read --key,
+-- --key value and got 'x'.  flag_of: { key = "--key" } (the commands
+-- sonify and plot; sonify's own phrases are its).
+function M.as_flags(msg, flag_of)
+  msg = msg:gsub("'([%a_]+)'", function(k) return flag_of[k] end)
+  msg = msg:gsub("([%a_]+) = \"([^\"]*)\"", function(k, v) if flag_of[k] then return flag_of[k] .. " " .. v end end)
+  msg = msg:gsub("got (\"[^\"]*\") %(a string%)", function(q) return "got '" .. q:sub(2, -2) .. "'" end)
+  return msg
+end
+
 local usage_mt = { __name = "neuromass.usage", __tostring = function(e) return e.usage end }
 
 --- Raises a usage error of a command of the executable (sonify, plot,

@@ -1,45 +1,16 @@
 --- model:describe: a readable description of a model (nodes, masses, state
 -- variables, initial state, parameters), as `neuromass info` prints it.
 local params = require "neuromass.params"
-local stimulus = require "neuromass.stimulus"
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local Model = require("neuromass.model").Model
 
-local type, ipairs, string, table, tostring, tonumber = type, ipairs, string, table, tostring, tonumber
+local ipairs, string, table, tostring, tonumber = ipairs, string, table, tostring, tonumber
 
--- Matrices up to this many rows and columns are printed with their numbers.
-local SMALL = 4
-
--- The numbers of a small matrix ("{ { 0, 0.15 }, { 1.2, 0 } }"), or nil when
--- it is larger than SMALL x SMALL or holds something else than numbers.
-local function small_matrix(m)
-  if #m > SMALL then return nil end
-  local rows = {}
-  for i, row in ipairs(m) do
-    if type(row) ~= "table" or #row > SMALL or #row ~= #m[1] then return nil end
-    local cells = {}
-    for j, x in ipairs(row) do
-      if type(x) ~= "number" then return nil end
-      cells[j] = check.number(x)
-    end
-    rows[i] = "{ " .. table.concat(cells, ", ") .. " }"
-  end
-  return "{ " .. table.concat(rows, ", ") .. " }"
-end
-
--- A value of the description: numbers in their shortest exact form,
--- stimuli as they print, small matrices with their numbers, larger ones and
--- series by their size.
-local function fmt(v)
-  if stimulus.is_stimulus(v) then return tostring(v) end
-  if type(v) == "number" then return check.number(v) end
-  if type(v) == "table" and #v > 0 then
-    if type(v[1]) == "table" then return small_matrix(v) or string.format("<%dx%d matrix>", #v, #v[1]) end
-    return string.format("<%d values>", #v)
-  end
-  return tostring(v)
-end
+-- A value of the description: params.show_value (numbers in their shortest
+-- exact form, stimuli as they print, small matrices with their numbers,
+-- larger ones and lists by their size).
+local fmt = params.show_value
 
 -- "0-2, 4, 6-79": the sorted node indices `list` as runs.
 local function ranges(list)

@@ -623,8 +623,68 @@ function M.read(reg, key, values, drive)
   return setmetatable(out, { __tostring = glob_read_text, names = names })
 end
 
+-- Matrices up to this many rows and columns are printed with their numbers.
+local SMALL = 4
+
+-- The numbers of a small matrix ("{ { 0, 0.15 }, { 1.2, 0 } }"), or nil when
+-- it is larger than SMALL x SMALL or holds something else than numbers.
+local function small_matrix(m)
+  if #m > SMALL then return nil end
+  local rows = {}
+  for i, row in ipairs(m) do
+    if type(row) ~= "table" or #row > SMALL or #row ~= #m[1] then return nil end
+    local cells = {}
+    for j, x in ipairs(row) do
+      if type(x) ~= "number" then return nil end
+      cells[j] = check.number(x)
+    end
+    rows[i] = "{ " .. table.concat(cells, ", ") .. " }"
+  end
+  return "{ " .. table.concat(rows, ", ") .. " }"
+end
+
+--- params.show_value(v) -> a parameter's value as neuromass info and
+-- print(model.params) write it: a number in its shortest exact form, a
+-- stimulus (any object with a __tostring) as it prints, a small matrix with
+-- its numbers, a larger one and a list (per-node values) by their size.
+function M.show_value(v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and mt.__tostring then return tostring(v) end
+  if type(v) == "number" then return check.number(v) end
+  if is_series(v) then
+    local per = v.per_slot
+    return string.format("<series of %d values%s>", per and #v.values[1] or #v.values,
+                         per and string.format(" in %d channels", #v.values) or "")
+  end
+  if type(v) == "table" and #v > 0 then
+    if type(v[1]) == "table" then return small_matrix(v) or string.format("<%dx%d matrix>", #v, #v[1]) end
+    return string.format("<%d values>", #v)
+  end
+  return tostring(v)
+end
+
+-- print(model.params): the entries shown at most; the rest are counted.
+local SHOWN_ENTRIES = 16
+
+-- "neuromass.parameters (N): { name = value, ... }", the first SHOWN_ENTRIES
+-- in the registry's order, then how many more.
+local function proxy_text(reg, values, drive)
+  local items, n = {}, #reg.list
+  for i = 1, math.min(n, SHOWN_ENTRIES) do
+    local name = reg.list[i].name
+    local v = M.read(reg, name, values, drive)
+    items[i] = name .. " = " .. (type(v) == "string" and string.format("%q", v) or M.show_value(v))
+  end
+  if n > SHOWN_ENTRIES then
+    items[#items + 1] = string.format("... and %d more (pairs() lists them all, neuromass info too)",
+                                      n - SHOWN_ENTRIES)
+  end
+  return string.format("neuromass.%ss (%d): { %s }", reg.what, n, table.concat(items, ", "))
+end
+
 --- A proxy table over a registry: t[key] reads, t[key] = v assigns, pairs()
--- lists every entry with its value.
+-- lists every entry with its value, tostring() the first entries and how
+-- many more (print(model.params)).
 function M.proxy(reg, values, drive, on_change)
   return setmetatable({}, {
     __index = function(_, key)
@@ -650,6 +710,7 @@ function M.proxy(reg, values, drive, on_change)
         if e then return e.name, M.read(reg, e.name, values, drive) end
       end
     end,
+    __tostring = function() return proxy_text(reg, values, drive) end,
     __name = "neuromass." .. reg.what .. "s",
   })
 end

@@ -366,7 +366,8 @@ function M.exploration(results, opts)
     fail(what, "expected the results of an exploration (search:run(), nm.explore.load), got %s", check.show(results))
   end
   -- neuromass info: the exploration computed nothing and made no folder; nothing is drawn
-  if results.dry then return opts.out end
+  -- (the path returned is the one a run would write, under --out)
+  if results.dry then return (args.output_path(what, opts)) end
   local rows = results.rows
   if #rows == 0 then fail(what, "the exploration holds no point: nothing to draw") end
   local first_ok
@@ -451,7 +452,7 @@ function M.evolution(best, opts)
   local what = "plot.evolution"
   opts = args.options(what, opts, { "out", "title", "size" })
   args.not_stimulus(what, best, "best")
-  if type(best) == "table" and best.dry then return opts.out end     -- neuromass info draws nothing
+  if type(best) == "table" and best.dry then return (args.output_path(what, opts)) end   -- info draws nothing
   local rows, share
   if type(best) == "table" and type(best.results) == "table" and type(best.share) == "number" then
     rows, share = best.results.rows, best.share

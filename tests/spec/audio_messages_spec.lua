@@ -153,3 +153,38 @@ describe("'bits' for an Ogg Vorbis file", function()
     h.remove_scratch()
   end)
 end)
+
+describe("neuromass sonify's and plot's refusals", function()
+  -- Before: --pan hemisphere without --regions said `give regions = nm.datasets.load "hcp"`, --map with
+  -- --speedup `'map' = { from = Hz, to = Hz } is speedup = to / from`, a reversed --pitch `'pitch' =
+  -- { 400, 100 } must be { low, high }`: Lua, on the command line.  Each now names the flags.
+  it("speak in flags, not Lua", function()
+    local dir = h.scratch()
+    local rows = { "t,x.0,x.1,x.2" }
+    for i = 1, 200 do rows[#rows + 1] = string.format("%d,%g,%g,%g", i, math.sin(i / 10), math.cos(i / 7), i % 3) end
+    h.write(dir .. "/three.csv", table.concat(rows, "\n") .. "\n")
+    local cases = {
+      { "--pan hemisphere", "--pan hemisphere needs the regions' labels: give --regions hcp|gw (the dataset " ..
+                            "whose regions the CSV's nodes are)" },
+      { "--speedup 10 --map 1:100", "--speedup and --map both set the speed-up (--map LOW:HIGH (Hz) is --speedup " ..
+                                    "HIGH / LOW): give one of them" },
+      { "--mode mapping --map 1:100", "give --speedup 100 instead of --map, or drop --mode mapping to audify" },
+      { "--mode mapping --drive pitch --pitch 400:100", "--pitch 400:100 must be LOW:HIGH with LOW < HIGH (Hz): " ..
+                                                        "the signal's lowest value plays at LOW, its highest at HIGH" },
+      { "--regions gw", "the dataset 'gw' has 80 regions but the CSV has 3 nodes (0 to 2)" },
+      -- (plot said "'view' must be one of lines, stacked, image, got \"imag\" (a string)")
+      { "--view imag", "--view must be one of lines, stacked, image, got 'imag'; did you mean 'image'?", "plot" },
+    }
+    for _, case in ipairs(cases) do
+      local command = case[3] == "plot" and " plot three.csv -o x.png " or " sonify three.csv -o x.wav "
+      local s, _, e = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. command .. case[1])
+      assert.are_not.equal(0, s, case[1])
+      assert.truthy(e:find(case[2], 1, true), case[1] .. ": " .. e)
+      for _, lua in ipairs { "nm.", "= {", "{ ", "speedup =", "regions =", "pan =", "'pitch'", "'map'", "'view'",
+                             "(a string)" } do
+        assert.falsy(e:find(lua, 1, true), case[1] .. " speaks Lua (" .. lua .. "): " .. e)
+      end
+    end
+    h.remove_scratch()
+  end)
+end)

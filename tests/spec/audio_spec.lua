@@ -372,7 +372,7 @@ describe("sonification", function()
       { { rate = 44100.5 }, "'rate' must be a whole number of Hz .*got 44100%.5" },
       { { bits = 12 }, "'bits' must be 16, 24 or \"float\"" },
       { { normalize = "loud" }, "unknown normalize 'loud'" },
-      { { pan = "hemisphere" }, "pan = 'hemisphere' needs the regions' labels" },
+      { { pan = "hemisphere" }, "pan = \"hemisphere\" needs the regions' labels: give regions = \"hcp\" or \"gw\"" },
       -- options that clash: which, and what to write (before: "'map' derives the speed-up of
       -- audification", "'envelope' applies to mode = \"mapping\"", no fix given)
       { { gain = 2 }, "'gain' applies with normalize = \"none\"; normalize = \"peak\" %(the default%) sets the " ..
@@ -650,12 +650,21 @@ describe("sonification", function()
       msg = err_of(function() two:write_audio(dir .. "/g.wav", { pan = "index", layout = "multichannel" }) end)
       assert.matches("'pan' applies to layout = \"stereo\"; this layout is \"multichannel\"$", msg)
       assert.is_false(exists(dir .. "/g.wav"))
-      -- a CSV does not say how many nodes its model had: a chosen node needs a region
+      -- a CSV's nodes are its highest node + 1 (as neuromass plot counts them): 91 or 3 are not hcp's 80
+      -- (a 3-node CSV was labelled with hcp's first three regions)
       write_file(dir .. "/n90.csv", "t,x.0,x.90\n0.1,0,1\n0.2,1,0\n0.3,0,1\n")
       local status, _, err = sonify(q(dir .. "/n90.csv") .. " -o " .. q(dir .. "/n90.wav") ..
                                     " --regions hcp --layout multichannel")
       assert.are_not.equal(0, status)
-      assert.matches("sonify: node 90 has no region in the dataset 'hcp' %(80 regions%)", err)
+      assert.matches("sonify: regions: the dataset 'hcp' has 80 regions but the CSV has 91 nodes %(0 to 90%)", err)
+      write_file(dir .. "/n3.csv", "t,x.0,x.1,x.2\n0.1,0,1,0\n0.2,1,0,1\n0.3,0,1,0\n")
+      status, _, err = sonify(q(dir .. "/n3.csv") .. " -o " .. q(dir .. "/n3.wav") ..
+                              " --regions hcp --pan hemisphere")
+      assert.are_not.equal(0, status)
+      assert.equals("neuromass: sonify: regions: the dataset 'hcp' has 80 regions but the CSV has 3 nodes " ..
+                    "(0 to 2): the regions label a CSV of their nodes, one per region in order; leave --regions " ..
+                    "out (--pan index spreads the nodes by number)\n", err)
+      assert.is_false(exists(dir .. "/n3.wav"))
     end)
 
     it("sonify checks every row's time against the grid: the file, the real line and the values", function()

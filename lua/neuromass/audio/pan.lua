@@ -4,8 +4,8 @@
 local acheck = require "neuromass.audio.check"
 local check = require "neuromass._check"
 
-local type, ipairs, pairs, math, pcall, require =
-      type, ipairs, pairs, math, pcall, require
+local type, ipairs, pairs, math, string, pcall, require =
+      type, ipairs, pairs, math, string, pcall, require
 local fail, one_of = acheck.fail, acheck.one_of
 
 local M = {}
@@ -24,7 +24,7 @@ local function load_regions(what, level, regions)
 end
 
 -- Pan positions in [-1, 1] for the chosen inputs.
-local function pan_positions(what, level, opts, inputs, regions)
+local function pan_positions(what, level, opts, inputs, regions, kind)
   local pan = opts.pan
   if pan == nil then pan = regions and "hemisphere" or "index" end
   local pos = {}
@@ -50,7 +50,9 @@ local function pan_positions(what, level, opts, inputs, regions)
     return pos, pan
   end
   if not regions then
-    fail(what, level, "pan = '%s' needs the regions' labels: give regions = nm.datasets.load \"hcp\"", pan)
+    fail(what, level, "pan = \"%s\" needs the regions' labels: give %s", pan,
+         kind == "csv" and "--regions hcp|gw (the dataset whose regions the CSV's nodes are)"
+                        or "regions = \"hcp\" or \"gw\" (a dataset's name, or nm.datasets.load \"hcp\")")
   end
   if pan == "hemisphere" then
     if not regions.hemisphere then fail(what, level, "the regions have no hemisphere labels") end
@@ -77,15 +79,19 @@ local function pan_positions(what, level, opts, inputs, regions)
 end
 
 -- Regions describe the model's nodes, one per node in order: a dataset of
--- another size is refused (n_nodes: the model's nodes, nil when unknown, as
--- for a CSV), and so is a chosen node beyond the dataset.
-local function check_regions(what, level, regions, inputs, n_nodes)
+-- another size is refused (n_nodes: the model's nodes, or a CSV's: its
+-- highest node + 1; nil when unknown), and so is a chosen node beyond the dataset.
+local function check_regions(what, level, regions, inputs, n_nodes, kind)
   local n_regions = #(regions.hemisphere or regions.coords)
   local name = type(regions.name) == "string" and ("'" .. regions.name .. "' ") or ""
   if n_nodes and n_nodes ~= n_regions then
-    fail(what, level, "regions: the dataset %shas %s but the model has %s: give the " ..
-         "regions of the model's nodes (one per node, in order)", name, check.nouns(n_regions, "region"),
-         check.nouns(n_nodes, "node"))
+    local csv = kind == "csv"
+    fail(what, level, "regions: the dataset %shas %s but the %s has %s%s: %s", name,
+         check.nouns(n_regions, "region"), csv and "CSV" or "model", check.nouns(n_nodes, "node"),
+         csv and string.format(" (0 to %d)", n_nodes - 1) or "",
+         csv and "the regions label a CSV of their nodes, one per region in order; leave --regions out " ..
+                 "(--pan index spreads the nodes by number)"
+              or "give the regions of the model's nodes (one per node, in order)")
   end
   for _, c in ipairs(inputs) do
     if c.node >= n_regions then
@@ -95,11 +101,12 @@ local function check_regions(what, level, regions, inputs, n_nodes)
   end
 end
 
---- pan.layout(what, level, opts, inputs, layout, n_nodes) -> routes,
--- channels, pans, regions.  Output channels: { routes = {{out, in, weight}}, channels = {{name, inputs = {k, ...}}} }.
-function M.layout(what, level, opts, inputs, layout, n_nodes)
+--- pan.layout(what, level, opts, inputs, layout, src) -> routes,
+-- channels, pans, regions (src: plan's source; its n_nodes and kind are read).
+-- Output channels: { routes = {{out, in, weight}}, channels = {{name, inputs = {k, ...}}} }.
+function M.layout(what, level, opts, inputs, layout, src)
   local regions = load_regions(what, level + 1, opts.regions)
-  if regions then check_regions(what, level + 1, regions, inputs, n_nodes) end
+  if regions then check_regions(what, level + 1, regions, inputs, src.n_nodes, src.kind) end
   if opts.pan ~= nil and layout ~= "stereo" then
     fail(what, level, "'pan' applies to layout = \"stereo\"; this layout is \"%s\"%s", layout,
          opts.layout == nil and " (the default for one signal): add layout = \"stereo\"" or "")
@@ -116,7 +123,7 @@ function M.layout(what, level, opts, inputs, layout, n_nodes)
   else
     channels[1], channels[2] = { name = "left" }, { name = "right" }
     local pan_kind
-    pans, pan_kind = pan_positions(what, level + 1, opts, inputs, regions)
+    pans, pan_kind = pan_positions(what, level + 1, opts, inputs, regions, src.kind)
     for k, p in ipairs(pans) do
       local theta = (p + 1) * math.pi / 4                  -- equal-power pan law
       local l, r = math.cos(theta), math.sin(theta)

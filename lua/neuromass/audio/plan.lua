@@ -222,7 +222,7 @@ function M.plan(what, level, path, opts, src)
   if not fits then fail(what, level, "%s", why.message) end
   local inputs = {}
   for i, ci in ipairs(chosen) do inputs[i] = cand.entry(ci) end
-  local routes, channels, pans, regions = pan.layout(what, level + 1, opts, inputs, layout, src.n_nodes)
+  local routes, channels, pans, regions = pan.layout(what, level + 1, opts, inputs, layout, src)
   local c = {
     container = container, encoding = encoding, mode = mode, normalize = normalize,
     quality = one_of(what, level + 1, "quality", opts.quality, "medium"), rate = rate,

@@ -142,6 +142,17 @@ local function csv_candidates(reader)
   }
 end
 
+--- select.node_count(cand) -> the nodes a source's VAR.NODE signals cover:
+-- its highest node + 1 (as neuromass plot counts a CSV's nodes), 0 when none.
+function M.node_count(cand)
+  local count = 0
+  for k = 1, cand.n do
+    local _, var, node = cand.get(k)
+    if var then count = math.max(count, node + 1) end
+  end
+  return count
+end
+
 M.candidates_of = candidates_of
 M.columns_of = columns_of
 M.csv_candidates = csv_candidates

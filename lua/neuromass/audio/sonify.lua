@@ -78,15 +78,32 @@ end
 local FLAG_OF = {}
 for flag, key in pairs(cli_options) do FLAG_OF[key] = flag end
 local ENDS = { from = "LOW", to = "HIGH" }
+-- Lua tables and assignments the checks name, as the flags spell them (plain text, in order).
+local PHRASES = {
+  { "'map' = { from = Hz, to = Hz }", "--map LOW:HIGH (Hz)" },
+  { "speedup = to / from", "--speedup HIGH / LOW" }, { "to / from", "HIGH / LOW" },
+  { "must be { low, high } with low < high (Hz): the signal's lowest value plays at low, its highest at high",
+    "must be LOW:HIGH with LOW < HIGH (Hz): the signal's lowest value plays at LOW, its highest at HIGH" },
+}
 local function as_flags(msg)
+  for _, ph in ipairs(PHRASES) do
+    local at = msg:find(ph[1], 1, true)
+    while at do
+      msg = msg:sub(1, at - 1) .. ph[2] .. msg:sub(at + #ph[1])
+      at = msg:find(ph[1], at + #ph[2], true)
+    end
+  end
+  msg = msg:gsub("'pitch' = { ([%d.e+-]+), ([%d.e+-]+) }", "--pitch %1:%2")
+  msg = msg:gsub("(%a+) = ([%d.e+-]+)(%f[^%w.])", function(k, v, rest)    -- speedup = 100: --speedup 100
+    if FLAG_OF[k] and tonumber(v) then return FLAG_OF[k] .. " " .. v .. rest end
+  end)
   msg = msg:gsub("'(%a+)%.(%a+)'", function(k, part)
     if FLAG_OF[k] and ENDS[part] then return FLAG_OF[k] .. "'s " .. ENDS[part] end
   end)
   msg = msg:gsub("'(%a+)%[([12])%]'", function(k, i)
     if FLAG_OF[k] then return FLAG_OF[k] .. "'s " .. (i == "1" and "LOW" or "HIGH") end
   end)
-  msg = msg:gsub("'(%a+)'", function(k) if FLAG_OF[k] then return FLAG_OF[k] end end)
-  msg = msg:gsub("(%a+) = \"([^\"]*)\"", function(k, v) if FLAG_OF[k] then return FLAG_OF[k] .. " " .. v end end)
+  msg = check.as_flags(msg, FLAG_OF)
   msg = msg:gsub("unknown (%a+) '", function(k) if FLAG_OF[k] then return "unknown " .. FLAG_OF[k] .. " '" end end)
   return msg
 end
@@ -147,8 +164,9 @@ function M.run(argv)
   -- every row's time is checked against this grid while the file is fed
   local interval = t[2] - t[1]
   local function clean(e) return as_flags((tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^sonify: ", ""))) end
-  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = select.csv_candidates(reader),
-                                                         interval = interval, samples = rows,
+  local candidates = select.csv_candidates(reader)
+  local ok, c, p = pcall(plan, "sonify", 1, out, opts, { candidates = candidates, interval = interval,
+                                                         samples = rows, n_nodes = select.node_count(candidates),
                                                          kind = "csv", file = input })
   if not ok then reader:close(); error(clean(c), 0) end
   local cok, cerr = pcall(outputs.check, "sonify", 1, write.files("the output", out, out, p, 1),

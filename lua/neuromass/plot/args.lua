@@ -61,6 +61,15 @@ end
 -- and checked as every output is (outputs.check: its directory exists and is
 -- writable, it is not the running script nor one of `inputs`).
 function M.output(what, opts, inputs)
+  local full, format = M.output_path(what, opts)
+  outputs.check(what, check.user_level(2), { { path = full, given = opts.out } }, inputs)
+  return full, format
+end
+
+--- args.output_path(what, opts) -> full path, format: args.output without the
+-- check of its directory, for a figure in a folder that is made only when
+-- the work runs (an exploration's, under neuromass info: the path it would take).
+function M.output_path(what, opts)
   local out = opts.out
   if type(out) ~= "string" or out == "" then
     fail(what, "needs out = \"FILE.png\" (or .svg, .pdf), got %s", check.show(out))
@@ -75,9 +84,7 @@ function M.output(what, opts, inputs)
     fail(what, "out '%s': the format comes from the extension, which must be .png, .svg or .pdf%s", out,
          ext and (" (got '." .. ext .. "')") or " (it has none)")
   end
-  local full = outputs.resolve(out, check.user_level(2))
-  outputs.check(what, check.user_level(2), { { path = full, given = out } }, inputs)
-  return full, format
+  return outputs.resolve(out, check.user_level(2)), format
 end
 
 -- The stop (signal number signo) as an error of `what` at the user's line.

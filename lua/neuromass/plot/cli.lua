@@ -71,10 +71,18 @@ local function read_columns(path, reader)
   return cols
 end
 
+-- nm.plot's option keys as this command's flags (--view for 'view'), for its messages.
+local FLAG_OF = { skip = "--skip", zscore = "--zscore" }
+for flag, key in pairs(args.CLI_OPTIONS) do
+  if flag:sub(1, 2) == "--" and (not FLAG_OF[key] or #flag > #FLAG_OF[key]) then FLAG_OF[key] = flag end
+end
+FLAG_OF.out = "-o"
+
 -- pcall's results: the value, or nm.plot's error as a message of the
--- command (without the script position and the "plot: " of nm.plot).
+-- command (without the script position and the "plot: " of nm.plot), in
+-- the words of its flags.
 local function strip(ok, v)
-  if not ok then error((tostring(v):gsub("^[^:]*:%d+: ", ""):gsub("^plot: ", "")), 0) end
+  if not ok then error(check.as_flags((tostring(v):gsub("^[^:]*:%d+: ", ""):gsub("^plot: ", "")), FLAG_OF), 0) end
   return v
 end
 

@@ -133,8 +133,9 @@ function M.stage(self, b, continuing, dt, level)
     if (b and b.key) ~= had then
       error(string.format("run: 'continue = true' with %s, but the run it continues had %s: " ..
                           "BOLD integrates every step since t = 0, so a continued run feeds " ..
-                          "it as the first one did", b and ("bold " .. b.key) or "no bold",
-                          had and ("bold " .. had) or "none"), level + 1)
+                          "it as the first one did: drop 'bold' (a continued run takes the run's " ..
+                          "bold) or give the same, or start a fresh run (without continue)",
+                          b and ("bold " .. b.key) or "no bold", had and ("bold " .. had) or "none"), level + 1)
     end
     return self.bold_stage
   end

@@ -102,6 +102,22 @@ local function clamped_text(count, names)
                        count == 1 and "was" or "were")
 end
 
+-- What the clamping means for the user, after the count: ALN's tables (the
+-- names models/aln.lua gives) are neurolib's, which clamps the same lookups
+-- silently.  No option silences the warning; nm.table2d's entry says so.
+local WHERE = "(docs/reference.md, nm.table2d; no option silences this warning)"
+local function clamped_note(names)
+  for _, name in ipairs(names) do
+    if not name:find("^'ALN ") then
+      return ": the lookups' arguments left the grid, and its edge's values stood in for the function " ..
+             "the table samples: widen the grid or keep the arguments within it " .. WHERE
+    end
+  end
+  return ": the inputs took the model outside the range of its precomputed transfer functions (rows: the " ..
+         "mean input mu, columns: its spread sigma), and the edge's values stood in; neurolib clamps the " ..
+         "same lookups, silently, so the results are as neurolib's " .. WHERE
+end
+
 -- An exploration's: each table's lookups summed over its runs; the count
 -- said is the largest table's (tables looked up at the same arguments, as
 -- ALN's, clamp together: a run's count is its first table's, the same).
@@ -109,7 +125,7 @@ warnings.summary("clamped", function(counts)
   local names, most = {}, 0
   for name, count in pairs(counts) do names[#names + 1] = name; most = math.max(most, count) end
   table.sort(names)
-  return clamped_text(most, names) .. " in the exploration's runs"
+  return clamped_text(most, names) .. " in the exploration's runs" .. clamped_note(names)
 end)
 
 --- Lookups outside a table's grid are clamped, as neurolib does: says so on
@@ -127,8 +143,9 @@ function M.warn_clamped(self, cm)
     end
   end
   if #clamped > 0 then
-    warnings.tally(self, "clamped", counts, string.format("%s (first at row value %s, column value %s)",
-                   clamped_text(first_count, clamped), check.number(first_row), check.number(first_col)))
+    warnings.tally(self, "clamped", counts, string.format("%s (first at row value %s, column value %s)%s",
+                   clamped_text(first_count, clamped), check.number(first_row), check.number(first_col),
+                   clamped_note(clamped)))
   end
 end
 

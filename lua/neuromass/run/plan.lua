@@ -315,22 +315,35 @@ end
 -- state is the state), an adaptive one (rkf45, rk8pd, msbdf: its own
 -- steps) only continues itself, and a fixed-step run no adaptive one.
 function M.same_kind(kind, o, level)
-  local changed = {}
-  local function note(name, from, to) changed[#changed + 1] = string.format("%s changed (%s -> %s)", name, from, to) end
-  if kind.dt ~= o.dt then note("dt", check.number(kind.dt) .. " ms", check.number(o.dt) .. " ms") end
-  if kind.sampling_dt ~= o.dt * o.every then
-    note("sampling_dt", check.number(kind.sampling_dt) .. " ms", check.number(o.dt * o.every) .. " ms")
+  local changed, given = {}, {}
+  local function note(name, from, to, key)
+    changed[#changed + 1] = string.format("%s changed (%s -> %s)", name, from, to)
+    given[#given + 1] = "'" .. key .. "'"
+  end
+  if kind.dt ~= o.dt then note("dt", check.number(kind.dt) .. " ms", check.number(o.dt) .. " ms", "dt") end
+  if kind.sampling_dt ~= o.dt * o.every and o.opts.sampling_dt ~= nil then
+    note("sampling_dt", check.number(kind.sampling_dt) .. " ms", check.number(o.dt * o.every) .. " ms",
+         "sampling_dt")
   end
   if kind.method ~= o.method and (kind.adaptive or o.adaptive) then
-    note("the integrator", "'" .. kind.method .. "'", "'" .. o.method .. "'")
+    note("the integrator", "'" .. kind.method .. "'", "'" .. o.method .. "'", "integrator")
   end
   if #changed == 0 then return end
   -- (every change, each once)
   error(string.format("run: cannot continue with another dt, sampling_dt or kind of integrator: %s; " ..
                       "continue = true needs the dt, sampling_dt and kind of integrator " ..
                       "of the run it continues (the integrator may change only between fixed-step ones: " ..
-                      "%s); start a fresh run (without continue)", table.concat(changed, ", "),
-                      table.concat(options.fixed_names, ", ")), level + 1)
+                      "%s): drop %s (a continued run takes those of the run it continues) or give the same, or " ..
+                      "start a fresh run (without continue) for new ones", table.concat(changed, ", "),
+                      table.concat(options.fixed_names, ", "), table.concat(given, ", ")), level + 1)
+end
+
+--- M.kind_of(o) -> what a fresh run with options `o` leaves for the runs
+-- that continue it: { dt, sampling_dt, method, adaptive, bold (the run's
+-- option as given) }, the options they take over (options.continued) and
+-- may not change (M.same_kind, bold.stage).
+function M.kind_of(o)
+  return { dt = o.dt, sampling_dt = o.dt * o.every, method = o.method, adaptive = o.adaptive, bold = o.opts.bold }
 end
 
 --- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
@@ -462,7 +475,7 @@ function M.make(self, o, h, level, dry)
   local bold_stage = bold.stage(self, o.bold, continuing, sim_dt, level + 1)
   if dry then     -- (what a fresh run records of itself, without its simulation)
     if not continuing then
-      self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
+      self.sim_kind = M.kind_of(o)
       self.sim_seed, self.dry_time = seed, 0
       if unseeded then self.unseeded_runs = seed + 1 end
     end
@@ -481,7 +494,7 @@ function M.make(self, o, h, level, dry)
       error("run: " .. tostring(sim):gsub("^[^\n]-:%d+: ", ""):gsub("^sim: ", ""), level + 1)
     end
     self.sim = sim
-    self.sim_kind = { dt = dt, sampling_dt = dt * every, method = o.method, adaptive = o.adaptive }
+    self.sim_kind = M.kind_of(o)
     self.failed_at = nil
     self.sim_seed = seed
     if unseeded then self.unseeded_runs = seed + 1 end
