@@ -57,8 +57,7 @@ for _, row in ipairs(results.rows) do if not row.ok then failed = failed + 1 end
 if results.dry then     -- neuromass info: no point is computed, no table or figure written
   print(string.format("ALN on gw: %d points; neuromass info computes none: no table, no heat map", space.n))
 else
-  print(string.format("ALN on gw: %d points (%d failed), the table in %s/results.csv", #results.rows, failed,
-                      results.dir))
+  print(string.format("ALN on gw: %d points (%d failed), the table in %s", #results.rows, failed, results.file))
 end
 for _, metric in ipairs { "max_rate", "dominant_frequency" } do
   local png = nm.plot.exploration(results, { metric = metric, out = "explore_aln/" .. metric .. ".png",

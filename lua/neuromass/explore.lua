@@ -13,8 +13,9 @@ local search = require "neuromass.explore.search"
 local merge = require "neuromass.explore.merge"
 local check = require "neuromass._check"
 local paths = require "neuromass.paths"
+local warnings = require "neuromass.run.warnings"
 
-local string, type, pairs = string, type, pairs
+local string, type, pairs, math = string, type, pairs, math
 
 local M = {
   ParameterSpace = require("neuromass.explore.space").ParameterSpace,
@@ -50,10 +51,12 @@ function M.is_main()
 end
 
 --- nm.explore.load(dir) -> the results of the exploration in `dir` (under
--- --out when relative), as search:run returns them: its results.csv, joined
--- with the parts of tasks not merged yet (not written).  Errors at the
--- user's line: dir not a folder (a file, or missing), no table there, a file
--- that is not a results table.
+-- --out when relative), as search:run returns them: its results.csv (or
+-- results.partial.csv, the rows of one that was stopped before its end:
+-- said in a warning, and results.file names it), joined with the parts of
+-- tasks not merged yet (not written).  Errors at the user's line: dir not a
+-- folder (a file, or missing), no table there, a file that is not a
+-- results table.
 function M.load(dir)
   if type(dir) ~= "string" or dir == "" then
     check.error("explore.load: expected a folder's name, got " .. check.show(dir), 2)
@@ -63,10 +66,18 @@ function M.load(dir)
   if bad then check.error("explore.load: " .. bad, 2) end
   local names, rows, _, files = merge.read(full)
   if not files then check.error("explore.load: " .. rows, 2) end
-  if #files == 0 then check.error(string.format("explore.load: '%s' holds no results.csv", full), 2) end
-  local n = 0
-  for i in pairs(rows) do if i > n then n = i end end
-  return search.results(full, names, rows, n)
+  if #files == 0 then
+    check.error(string.format("explore.load: '%s' holds no results.csv (nor results.partial.csv, nor parts)", full), 2)
+  end
+  local n, count = 0, 0
+  for i in pairs(rows) do n = math.max(n, i); count = count + 1 end
+  local whole = files[1] ~= merge.table(full, false)    -- (merge.read reads results.csv first)
+  if not whole then
+    warnings.once(nil, "explore.load partial", string.format(
+      "explore.load: '%s' holds the %s of an exploration that did not finish (it was stopped, or failed, or " ..
+      "is running): its script, run again, computes the rest", files[1], check.nouns(count, "row")))
+  end
+  return search.results(full, names, rows, n, whole)
 end
 
 check.strict_module(check.counted_module(M, "nm.explore"), "nm.explore")

@@ -375,7 +375,8 @@ function M.exploration(results, opts)
   if not first_ok then
     fail(what, "every one of the exploration's %s failed (point %d: %s): nothing to draw%s",
          check.nouns(#rows, "point"), rows[1].point, tostring(rows[1].status),
-         type(results.dir) == "string" and "; see the status column of " .. results.dir .. "/results.csv" or "")
+         type(results.file) == "string" and "; see the status column of " .. results.file
+         or type(results.dir) == "string" and "; see the status column of " .. results.dir .. "/results.csv" or "")
   end
   local function name(key, list, default)
     local v = opts[key] == nil and default or opts[key]

@@ -418,7 +418,7 @@ nm.explore.BoxSearch {
     h.write(dir .. "/sweep.lua", script)
     local status, _, err = h.sh("cd " .. h.q(dir) .. " && " .. h.q(h.exe) .. " run sweep.lua --quiet --workers 1 -- " ..
                                 batch .. " " .. what)
-    local f = io.open(dir .. "/sweep/results.csv")
+    local f = io.open(dir .. "/sweep/results.partial.csv")   -- (stopped before its end: the rows done)
     local text = f and f:read("a")
     if f then f:close() end
     return status, text, err

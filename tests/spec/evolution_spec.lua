@@ -597,7 +597,7 @@ end
         end }):run()
       end)
       assert.is_false(ok)
-      local t = lines(read(dir .. "/fit/results.csv"))
+      local t = lines(read(dir .. "/fit/results.partial.csv"))
       assert.equals(3, #t, table.concat(t, "\n"))             -- the header and evaluations 1 and 2
       assert.truthy(t[3]:find(",ok$"), t[3])
       return tostring(e)
@@ -660,8 +660,9 @@ print(best.evaluations)
     -- (before: "Evolution: nm.func.fc: interrupted by SIGINT", or whichever step the signal
     -- interrupted, and no word of what was kept: now as a BoxSearch's, one message for both)
     assert.truthy(e:find("fit.lua:5: Evolution: interrupted by SIGTERM; the evaluations done are kept in " .. dir ..
-                         "/fit/results.csv: run again to resume the fit\n", 1, true), e)
-    local t = read(dir .. "/fit/results.csv")
+                         "/fit/results.partial.csv: run again to resume the fit\n", 1, true), e)
+    assert.is_nil(io.open(dir .. "/fit/results.csv"))         -- (the fit did not end: no whole table)
+    local t = read(dir .. "/fit/results.partial.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(5, select(2, t:gsub("\n", "")))           -- the header and evaluations 1 to 4
     assert.is_nil(io.open(dir .. "/fit/best.json"))
@@ -672,6 +673,7 @@ print(best.evaluations)
     assert.equals("12\n", out)
     assert.equals(5 + 8, calls())
     assert.equals(whole, read(dir .. "/fit/results.csv"))
+    assert.is_nil(io.open(dir .. "/fit/results.partial.csv"))
     assert.equals(best, read(dir .. "/fit/best.json"))
     -- 2 restarts on 2 workers: the evaluations done are joined into results.csv (they stayed in parts/)
     -- (a --set recorded as the runs take it: 3.10 is 3.1; another value is another fit)
@@ -710,8 +712,8 @@ print(best.evaluations)
     assert.equals(143, s, e)
     assert.equals("", out)
     assert.truthy(e:find("fit.lua:%d+: Evolution: the worker processes were stopped %(signal 15%); the evaluations " ..
-                         "done are kept in [^\n]*/fit/results%.csv: run again to resume the fit\n"), e)
-    t = read(dir .. "/fit/results.csv")
+                         "done are kept in [^\n]*/fit/results%.partial%.csv: run again to resume the fit\n"), e)
+    t = read(dir .. "/fit/results.partial.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     local kept = select(2, t:gsub("\n", "")) - 1
     assert.is_true(kept >= 3, t)                             -- at least 3 of the first 4
@@ -816,7 +818,7 @@ nm.explore.Evolution {
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run fit.lua --quiet")
     assert.equals(4, s, e)
     -- the header and evaluations 1 to 4 (before: no table, the rows not yet written)
-    local t = h.read(dir .. "/fit/results.csv")
+    local t = h.read(dir .. "/fit/results.partial.csv")
     assert.equals(5, select(2, t:gsub("\n", "")), t)
     assert.is_nil(t:find("failed", 1, true), t)
     assert.is_nil(io.open(dir .. "/fit/best.json"))
@@ -968,7 +970,7 @@ print(#boxes.rows, best.evaluations, string.format("%.17g", best.point.x_ext))
     if why then return pending(why) end
     s, _, e = run(ranks, "--workers 1", "STOP=11")  -- restart 1 and 2 evaluations of restart 2
     assert.are_not.equal(0, s, e)
-    assert.equals(11, #lines(read(ranks .. "/fit/results.csv")))
+    assert.equals(11, #lines(read(ranks .. "/fit/results.partial.csv")))
     s, _, e = h.sh("cd " .. q(ranks) .. " && " .. h.MPIRUN .. q(h.exe) .. " run fit.lua --quiet")
     assert.equals(0, s, e)
     assert.equals(10 + 14, select(2, count(ranks)))     -- (before: 10 + 24)
@@ -1037,19 +1039,21 @@ print(best.evaluations)
     assert.equals(16 + stopped, select(2, read(ranks .. "/evals.txt"):gsub("\n", "")))
     assert.equals(read(one .. "/fit/results.csv"), read(ranks .. "/fit/results.csv"))
     assert.equals(read(one .. "/fit/best.json"), read(ranks .. "/fit/best.json"))
+    assert.is_nil(io.open(ranks .. "/fit/results.partial.csv"))   -- (renamed results.csv as the fit ended)
   end
 
   -- Under mpirun a stopped fit's evaluations were lost: each rank raised its
   -- stop at once, and rank 0 wrote no table (nothing to resume from).
-  it("mpirun: a rank stopped keeps the evaluations done in results.csv, naming it; the rerun resumes the fit",
+  it("mpirun: a rank stopped keeps the evaluations done in results.partial.csv, naming it; the rerun resumes the fit",
      function()
     local why = h.mpi_missing()
     if why then return pending(why) end
     local one, ranks, e = stopped_fit("rank == 1 and n == 3")
     assert.truthy(e:find("fit.lua:3: Evolution: rank 1 was stopped by signal 15; the evaluations done are kept " ..
-                         "in " .. ranks .. "/fit/results.csv: run again to resume the fit", 1, true), e)
-    -- restart 1 on rank 0 whole, restart 2's first 2 evaluations on rank 1 (before: no results.csv)
-    local t = lines(read(ranks .. "/fit/results.csv"))
+                         "in " .. ranks .. "/fit/results.partial.csv: run again to resume the fit", 1, true), e)
+    -- restart 1 on rank 0 whole, restart 2's first 2 evaluations on rank 1 (before: no table)
+    assert.is_nil(io.open(ranks .. "/fit/results.csv"))
+    local t = lines(read(ranks .. "/fit/results.partial.csv"))
     assert.equals(11, #t, table.concat(t, "\n"))
     assert.is_nil(io.open(ranks .. "/fit/best.json"))
     resumed(one, ranks, 1)
@@ -1061,9 +1065,9 @@ print(best.evaluations)
     if why then return pending(why) end
     local one, ranks, e = stopped_fit("n == 2")
     assert.truthy(e:find("fit.lua:3: Evolution: interrupted by SIGTERM; the evaluations done are kept in " .. ranks ..
-                         "/fit/results.csv: run again to resume the fit", 1, true), e)
+                         "/fit/results.partial.csv: run again to resume the fit", 1, true), e)
     -- each rank's first evaluation (restart 1 on rank 0, restart 2 on rank 1), the second stopped
-    assert.equals("point|1|9|", (read(ranks .. "/fit/results.csv"):gsub("\n", "|"):gsub("(%d+),[^|]*", "%1")
+    assert.equals("point|1|9|", (read(ranks .. "/fit/results.partial.csv"):gsub("\n", "|"):gsub("(%d+),[^|]*", "%1")
                                    :gsub("^point[^|]*", "point")))
     resumed(one, ranks, 2)
     local doc = read(h.top .. "/docs/mpi.md"):gsub("%s+", " ")

@@ -277,7 +277,7 @@ describe("the small ones", function()
     assert.equals(1, s)
     assert.truthy(e:find("s.lua:2: BoxSearch: the space's parameter 'x_ext' (point 3): unknown parameter 'x_ext'", 1,
                          true), e)
-    assert.equals(3, #lines(h.read(dir .. "/sweep/results.csv")))      -- (the rows done kept)
+    assert.equals(3, #lines(h.read(dir .. "/sweep/results.partial.csv")))      -- (the rows done kept)
   end)
 
   -- (before: "ETA 0 s" after 1 point done in 0 s)

@@ -586,14 +586,17 @@ nm.explore.BoxSearch {
     local s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
     assert.equals(143, s, e)
     assert.truthy(e:find("stop.lua:%d+: BoxSearch: interrupted by SIGTERM; the points done are kept in [^\n]*" ..
-                         "/stop/results%.csv: run again to compute the rest\n"), e)
-    local t = read(dir .. "/stop/results.csv")
+                         "/stop/results%.partial%.csv: run again to compute the rest\n"), e)
+    -- (the rows done under a name that says they are not all: no results.csv)
+    assert.is_nil(io.open(dir .. "/stop/results.csv"))
+    local t = read(dir .. "/stop/results.partial.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.equals(3, select(2, t:gsub("\n", "")))           -- the header and points 1, 2
     s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run stop.lua --workers 1 --quiet")
     assert.equals(0, s, e)
     assert.equals(6, evals(dir))                              -- 1, 2, 3 (stopped), then 3, 4, 5
     assert.equals(6, select(2, read(dir .. "/stop/results.csv"):gsub("\n", "")))
+    assert.is_nil(io.open(dir .. "/stop/results.partial.csv"))   -- (whole now: the one table)
   end)
 
   -- Workers share the points out as they go (spread.claim), not by fixed
@@ -925,14 +928,14 @@ nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
                          "their messages, if any, above%); the points done are kept in"), e)
     -- ... and they are: those the worker did before its os.exit (before: lost, its part not yet written)
     assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
-                  (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+                  (read(dir .. "/quit/results.partial.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
     -- in the script's own process: the points before it kept, the exit status the script's
     -- (before: no table at all)
     h.sh("rm -r " .. q(dir .. "/quit"))
     s, _, e = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run quit.lua --quiet --workers 1")
     assert.equals(3, s, e)
     assert.equals("point,x_ext,seed,m,status|1,0|2,0.5|3,1|",
-                  (read(dir .. "/quit/results.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
+                  (read(dir .. "/quit/results.partial.csv"):gsub(",%d+,[%d.]+,ok\n", "|"):gsub("\n", "|")))
   end)
 
   it("a stop signal sent to the script's process alone (kill PID) stops its workers too", function()
@@ -966,9 +969,10 @@ nm.explore.BoxSearch {
       local f = io.open("/proc/" .. pid .. "/stat")
       assert.is_nil(f and f:read("a"), "worker process " .. pid .. " is still there")
     end
-    local t = read(dir .. "/stop/results.csv")
+    local t = read(dir .. "/stop/results.partial.csv")
     assert.is_nil(t:find("failed", 1, true), t)
     assert.is_true(select(2, t:gsub("\n", "")) < 10, t)
+    assert.is_nil(io.open(dir .. "/stop/results.csv"))
   end)
 
   it("the rows of another space or seed are refused at the user's line", function()
@@ -1136,8 +1140,8 @@ nm.explore.BoxSearch {
         }:run()
       end)
       assert.is_false(ok)
-      assert.equals("point,x_ext,seed,one,status\n1,0.5,", read(dir .. "/bad/results.csv"):sub(1, 34))
-      assert.equals(3, select(2, read(dir .. "/bad/results.csv"):gsub("\n", "")))   -- points 1 and 2
+      assert.equals("point,x_ext,seed,one,status\n1,0.5,", read(dir .. "/bad/results.partial.csv"):sub(1, 34))
+      assert.equals(3, select(2, read(dir .. "/bad/results.partial.csv"):gsub("\n", "")))   -- points 1 and 2
       return tostring(e)
     end
     local e = error_of({ one = "1" })

@@ -81,7 +81,59 @@ nm.explore.BoxSearch {
     local status, _, err = h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run none.lua --workers 1")
     assert.equals(130, status, err)
     assert.equals("neuromass: none.lua:3: BoxSearch: interrupted by SIGINT; no point was done, and " .. dir ..
-                  "/none/results.csv was not written: run again to compute them\n", err)
+                  "/none/results.partial.csv was not written: run again to compute them\n", err)
     assert.is_nil(io.open(dir .. "/none/results.csv"))
+    assert.is_nil(io.open(dir .. "/none/results.partial.csv"))
+  end)
+end)
+
+-- Before: a stopped exploration kept its rows in results.csv, the name of a
+-- finished one, so a pipeline waiting for it (or a plot of the grid) took
+-- the rows of a part of the space for the whole.
+describe("an exploration stopped part-way", function()
+  it("keeps its rows as results.partial.csv, which nm.explore.load reads with a warning; the run that ends it " ..
+     "writes results.csv", function()
+    local dir = h.scratch()
+    h.write(dir .. "/part.lua", [[
+local nm = require "neuromass"
+local core = require "neuromass.core"
+nm.explore.BoxSearch {
+  model = function() return nm.models.fhn.native {} end,
+  space = nm.explore.ParameterSpace({ { "x_ext", { 0, 0.1, 0.2, 0.3 } } }), run = { duration = 10, dt = 0.1 },
+  evaluate = function(_, p)
+    if p.x_ext == 0.2 and arg[1] == "stop" then io.popen("kill -INT " .. core.pid()):close() end
+    return { m = p.x_ext }
+  end, out = "part",
+}:run()
+]])
+    h.write(dir .. "/load.lua", [[
+local nm = require "neuromass"
+local r = nm.explore.load("part")
+print(#r.rows, r.file:match("[^/]+$"))
+]])
+    local function run(script, args)
+      return h.sh("cd " .. q(dir) .. " && " .. q(h.exe) .. " run " .. script .. " --quiet " .. args)
+    end
+    local status, _, err = run("part.lua", "--workers 1 -- stop")
+    assert.equals(130, status, err)
+    assert.equals("neuromass: part.lua:3: BoxSearch: interrupted by SIGINT; the points done are kept in " .. dir ..
+                  "/part/results.partial.csv: run again to compute the rest\n", err)
+    assert.is_nil(io.open(dir .. "/part/results.csv"))
+    assert.equals(3, #h.read(dir .. "/part/results.partial.csv"):gsub("[^\n]", ""))   -- the header, points 1, 2
+    local out
+    status, out, err = run("load.lua", "")
+    assert.equals(0, status, err)
+    assert.equals("2\tresults.partial.csv\n", out)
+    assert.equals("neuromass: warning: explore.load: '" .. dir .. "/part/results.partial.csv' holds the 2 rows of " ..
+                  "an exploration that did not finish (it was stopped, or failed, or is running): its script, run " ..
+                  "again, computes the rest\n", err)
+    status, _, err = run("part.lua", "--workers 1")
+    assert.equals(0, status, err)
+    assert.is_nil(io.open(dir .. "/part/results.partial.csv"))
+    assert.equals(5, #h.read(dir .. "/part/results.csv"):gsub("[^\n]", ""))
+    status, out, err = run("load.lua", "")
+    assert.equals(0, status, err)
+    assert.equals("4\tresults.csv\n", out)
+    assert.equals("", err)
   end)
 end)

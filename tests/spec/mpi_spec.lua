@@ -358,7 +358,8 @@ print("rank " .. rank .. " went on")
     local status, out, err = h.sh(MPIRUN .. q(h.exe) .. " run " .. q(s) .. " " .. q(dir))
     assert.not_equals(0, status, err)
     assert.not_equals(124, status, err)      -- timeout's status: the job hung
-    local t = h.read(dir .. "/results.csv")
+    assert.is_nil(io.open(dir .. "/results.csv"))      -- (stopped: the rows done, under a name that says so)
+    local t = h.read(dir .. "/results.partial.csv")
     return out, err, dir, (t:gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "point"))
   end
 
@@ -371,7 +372,7 @@ print("rank " .. rank .. " went on")
     local out, err, dir, points = stopped_sweep(0, 0.4)
     assert.not_matches("rank 0 went on", out, 1, true)
     assert.matches("s.lua:3: BoxSearch: interrupted by SIGTERM; the points done are kept in " .. dir ..
-                   "/results.csv: run again to compute the rest", err, 1, true)
+                   "/results.partial.csv: run again to compute the rest", err, 1, true)
     -- rank 0's point 1 and rank 1's points 2, 4, 6; not 3 (stopped) nor 5 (after the stop)
     assert.equals("point|1|2|4|6|", points)
   end)
@@ -384,7 +385,7 @@ print("rank " .. rank .. " went on")
     local out, err, dir, points = stopped_sweep(1, 0.6)
     assert.not_matches("went on", out, 1, true)
     assert.matches("s.lua:3: BoxSearch: rank 1 was stopped by signal 15; the points done are kept in " .. dir ..
-                   "/results.csv: run again to compute the rest", err, 1, true)
+                   "/results.partial.csv: run again to compute the rest", err, 1, true)
     -- rank 0's points 1, 3, 5 and rank 1's point 2; not 4 (stopped) nor 6 (after the stop)
     assert.equals("point|1|2|3|5|", points)
   end)

