@@ -566,8 +566,8 @@ end
     for _, c in ipairs {
       { "fit boxes 4", "both.lua:7: Evolution: '" .. dir .. "/boxes' is a BoxSearch's folder (its exploration.txt)" },
       { "box fit", "both.lua:4: BoxSearch: '" .. dir .. "/fit' is an Evolution's folder (its exploration.txt)" },
-      { "fit fit 6", "both.lua:7: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
-                     "settings (its evolution.txt): evaluations 4 there, 6 here." },
+      { "fit fit 3", "both.lua:7: Evolution: '" .. dir .. "/fit' holds the evaluations of a fit with other " ..
+                     "settings (its evolution.txt): evaluations 4 there, 3 here." },
       { "fit afile 4", "both.lua:7: Evolution: cannot create '" .. dir .. "/afile': not a directory" },
       { "box afile", "both.lua:4: BoxSearch: cannot create '" .. dir .. "/afile': not a directory" },
     } do
@@ -798,6 +798,40 @@ print(best.evaluations)
     e = refused(early)
     assert.truthy(e:find("Evolution: row " .. (last + 1) .. " of '" .. path .. "' is an evaluation of restart 1, " ..
                          "which asked for none after evaluation " .. last, 1, true), e)
+  end)
+
+  -- Before: a fit given more evaluations was refused as "other settings", its log lost to a
+  -- fresh start; NLopt asks the same points whatever its budget, so the log is the start of it.
+  it("a larger budget goes on from the fit's log, to the table of a fit run with it from the start", function()
+    for _, algorithm in ipairs { "GN_CRS2_LM", "LN_BOBYQA" } do
+      local dir, fresh = h.scratch(), h.scratch()
+      local calls = 0
+      local function fit(d, evaluations, restarts)
+        return evolution(d, { evaluations = evaluations, restarts = restarts, algorithm = algorithm,
+                              fitness = function(_, point) calls = calls + 1; return -(point.x_ext - 0.4) ^ 2 end })
+      end
+      fit(dir, 10):run()
+      calls = 0
+      local best = fit(dir, 18):run()
+      assert.equals(8, calls, algorithm)                         -- (before: refused, or 18 from a fresh start)
+      local whole = fit(fresh, 18):run()
+      assert.equals(read(fresh .. "/fit/results.csv"), read(dir .. "/fit/results.csv"))
+      assert.equals(read(fresh .. "/fit/best.json"), read(dir .. "/fit/best.json"))
+      assert.equals(read(fresh .. "/fit/evolution.txt"), read(dir .. "/fit/evolution.txt"))
+      assert.equals(whole.fitness, best.fitness)
+      assert.equals(18, best.evaluations)
+    end
+    -- a smaller budget: the rows past it are named; with restarts, each restart's block would move
+    local dir = h.scratch()
+    evolution(dir, { evaluations = 12, restarts = 2 }):run()
+    local ok, e = pcall(function() evolution(dir, { evaluations = 16, restarts = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(e:find("evolution_spec.lua:%d+: Evolution: '" .. dir:gsub("%p", "%%%0") .. "/fit' holds a fit " ..
+                         "of 12 evaluations in 2 restarts, this one is of 16: a larger budget goes on from a fit of " ..
+                         "one restart only"), e)
+    ok, e = pcall(function() evolution(dir, { evaluations = 8, restarts = 2 }):run() end)
+    assert.is_false(ok)
+    assert.truthy(e:find("evaluations 12 there, 8 here", 1, true), e)
   end)
 
   it("os.exit in the fitness ends the script with its status, the evaluations before it kept", function()

@@ -489,6 +489,29 @@ function M.share_in(dir)
   return share_of(evaluations, restarts)
 end
 
+-- True when DIR's evolution.txt holds this fit's settings with fewer
+-- evaluations, and the fit runs one restart: its log is then the start of
+-- this fit's (NLopt asks the same points in the same order whatever its
+-- budget; each replayed row is still checked against the point asked), and
+-- the fit goes on from it.  With more restarts each restart's block of
+-- evaluations would move: an error at the user's line says so.
+local function grows(self, dir, base, h)
+  local f = io.open(dir .. "/" .. settings.FILE.Evolution, "r")
+  local have = f and f:read("a")
+  if f then f:close() end
+  local before = have and math.tointeger(tonumber(("\n" .. have):match("\nevaluations = (%d+)\n")))
+  if not before or before >= self.evaluations then return false end
+  local smaller = setmetatable({ evaluations = before }, { __index = self })
+  if M.settings(smaller, base, h) ~= have then return false end
+  if self.restarts > 1 then
+    check.error(string.format("Evolution: '%s' holds a fit of %d evaluations in %d restarts, this one is of %d: a " ..
+                              "larger budget goes on from a fit of one restart only (with more, each restart's " ..
+                              "evaluations would move): choose another out for this one, or remove the folder to " ..
+                              "start again", dir, before, self.restarts, self.evaluations), 4)
+  end
+  return true
+end
+
 -- The log of an earlier run of this fit in DIR (results.csv and the parts
 -- of tasks or workers, joined: merge.read) -> rows (point -> row), the parts
 -- read.  When it holds a row, the folder's evolution.txt must be this fit's
@@ -502,8 +525,9 @@ local function log_of(self, dir, base, h, writes)
   local names, rows, parts, files = merge.read(dir)
   if not files then check.error("Evolution: " .. rows .. ": mend or remove it, or choose another out", 3) end
   local held = next(rows) ~= nil
-  -- (written only when no row is kept, or when it holds these settings already: the checks below then pass)
-  settings.check("Evolution", dir, M.settings(self, base, h), held, writes)
+  -- (written only when no row is kept, when it holds these settings already, or those of this fit
+  -- with a smaller budget: the checks below then pass)
+  settings.check("Evolution", dir, M.settings(self, base, h), held, writes, held and grows(self, dir, base, h))
   if held then
     if table.concat(names, ",") ~= table.concat(self.params.names, ",") then
       check.error(string.format("Evolution: the table in '%s' has the parameters %s, not %s: it was edited; " ..

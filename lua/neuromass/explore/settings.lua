@@ -115,13 +115,15 @@ end
 local NOUN = { BoxSearch = "points", Evolution = "evaluations" }
 local ONE = { BoxSearch = "search", Evolution = "fit" }
 
---- settings.check(what, dir, want, held, writes) -> true: DIR/FILE (FILE =
+--- settings.check(what, dir, want, held, writes[, grows]) -> true: DIR/FILE (FILE =
 -- M.FILE[what]) and the settings text `want` of this run of `what`
 -- ("BoxSearch" or "Evolution").  When the folder holds rows (`held`), FILE
 -- must be `want`: another text is an error at the user's line naming what
 -- differs and what to do (another out, or remove the folder), the files
--- kept; no FILE at all is an Evolution's error (a fit of an older
--- neuromass, or a table copied there), while a BoxSearch (an older
+-- kept, unless `grows` (the caller found the rows to be a prefix of this
+-- run's: an Evolution given a larger budget), when `want` replaces it; no
+-- FILE at all is an Evolution's error (a fit of an older neuromass, or a
+-- table copied there), while a BoxSearch (an older
 -- neuromass wrote no boxsearch.txt: its exploration.txt named the kind
 -- alone) resumes its rows with a warning (when `writes`), recording this
 -- run's settings.  `writes`: FILE is then
@@ -131,7 +133,7 @@ local ONE = { BoxSearch = "search", Evolution = "fit" }
 -- processes starting in one folder at once, one writes it, and the other
 -- goes on only when it holds its own settings (another task of one array),
 -- else is refused naming what differs.
-function M.check(what, dir, want, held, writes)
+function M.check(what, dir, want, held, writes, grows)
   local file = M.FILE[what]
   local path = dir .. "/" .. file
   local f = io.open(path, "r")
@@ -151,7 +153,7 @@ function M.check(what, dir, want, held, writes)
                                   "seed or --set differed, remove the folder to start again", what, dir, NOUN[what],
                                   file))
     end
-  elseif held and have ~= want then
+  elseif held and have ~= want and not grows then
     check.error(string.format("%s: '%s' holds the %s of a %s with other settings (its %s): %s. A rerun resumes " ..
                               "a %s only with its settings: choose another out for this one, or remove the folder " ..
                               "to start again (its %s are lost)", what, dir, NOUN[what], ONE[what], file,
