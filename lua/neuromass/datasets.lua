@@ -100,7 +100,10 @@ local function subject_matrices(ds, field, file)
 end
 
 local LAZY = {
-  subjects = function(ds) return read_subjects(dir_of[ds] .. "subjects.csv") end,
+  subjects = function(ds)
+    return check.numbered(read_subjects(dir_of[ds] .. "subjects.csv"), "subjects", ", one per subject",
+                          "dataset '" .. tostring(rawget(ds, "name")) .. "': ")
+  end,
   BOLDs = function(ds) return subject_matrices(ds, "BOLDs", "bold") end,
   FCs = function(ds) return subject_matrices(ds, "FCs", "fc") end,
 }

@@ -66,6 +66,12 @@ describe("the matrices the library hands out", function()
                    "BOLDs%[1%]%[80%]%[%d+%]%)$", refusal(function() return ds.BOLDs[1][80][0] end))
     assert.matches("^dataset 'gw': names%[0%] is nothing: .*%(names%[1%] to names%[80%], one per region%)$",
                    refusal(function() return ds.names[0] end))
+    -- (before: ds.subjects[0] and ds.subjects[6] were nil, failing later as a concatenated nil)
+    assert.are.equal("dataset 'gw': subjects[0] is nothing: Lua's arrays start at 1, numpy's [0] is [1] here " ..
+                     "(subjects[1] to subjects[5], one per subject)", refusal(function() return ds.subjects[0] end))
+    assert.are.equal("dataset 'gw': subjects[6] is past its end: Lua's arrays start at 1 (subjects[1] to " ..
+                     "subjects[5], one per subject)", refusal(function() return ds.subjects[6] end))
+    assert.equals(5, #ds.subjects)
   end)
 
   it("fc, fcd, read_matrix and res:matrix name themselves (res:matrix its nodes, numbered from 0)", function()
