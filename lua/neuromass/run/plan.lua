@@ -340,10 +340,12 @@ end
 
 --- M.kind_of(o) -> what a fresh run with options `o` leaves for the runs
 -- that continue it: { dt, sampling_dt, method, adaptive, bold (the run's
--- option as given) }, the options they take over (options.continued) and
--- may not change (M.same_kind, bold.stage).
+-- option as given), rtol, atol }, the options they take over
+-- (options.continued) and, but for the tolerances, may not change
+-- (M.same_kind, bold.stage).
 function M.kind_of(o)
-  return { dt = o.dt, sampling_dt = o.dt * o.every, method = o.method, adaptive = o.adaptive, bold = o.opts.bold }
+  return { dt = o.dt, sampling_dt = o.dt * o.every, method = o.method, adaptive = o.adaptive, bold = o.opts.bold,
+           rtol = o.rtol, atol = o.atol }
 end
 
 --- M.engine_step(o) -> sim_dt, sim_steps: the engine's step (ms) and how
