@@ -49,6 +49,29 @@ describe("audio on stdout", function()
   end)
 end)
 
+describe("a sidecar path", function()
+  teardown(h.remove_scratch)
+
+  -- (before: sidecar = "a.wav" wrote JSON over the WAV a.wav, exit 0; "c.flac" made a JSON named .flac)
+  it("named as an audio or CSV file is refused, the file of that name kept; a .json one is taken", function()
+    local res = nm.models.hopf.native { a = 1 }:run { duration = 1000, dt = 0.1, record = { "x" } }
+    local dir = h.scratch()
+    res:write_audio(dir .. "/a.wav")
+    local wav = h.read(dir .. "/a.wav")
+    for _, name in ipairs { "a.wav", "c.FLAC", "d.ogg", "e.csv" } do
+      local err = h.error_of(function() local _ = res:write_audio(dir .. "/b.wav", { sidecar = dir .. "/" .. name }) end)
+      local kind = name == "e.csv" and "a CSV" or "an audio"
+      assert.matches("audio_messages_spec%.lua:%d+: write_audio: 'sidecar' = '[^']*/" .. name:gsub("%.", "%%.") ..
+                     "' is a name for " .. kind .. " file %(%." .. name:match("%w+$") .. "%), and the sidecar is " ..
+                     "JSON: give a path ending in %.json %(leave 'sidecar' out for '[^']*/b%.wav%.json'%)", err)
+    end
+    assert.equals(wav, h.read(dir .. "/a.wav"))
+    assert.is_nil(io.open(dir .. "/b.wav"))
+    res:write_audio(dir .. "/b.wav", { sidecar = dir .. "/meta.json" })
+    assert.matches('"file": "b.wav"', h.read(dir .. "/meta.json"))
+  end)
+end)
+
 describe("neuromass sonify of a pipe or a folder", function()
   teardown(h.remove_scratch)
 
