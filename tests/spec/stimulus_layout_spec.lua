@@ -38,3 +38,21 @@ describe("the layout of a duration-dependent stimulus", function()
     assert.are.equal(1002, switch_row(model:run { duration = 200, dt = 0.1, record = { "u" } }))
   end)
 end)
+
+-- docs/stimulus.md, "When a window is on": (start, end] on the samples labelled dt, 2 dt, ...,
+-- and a window longer than a test run is refused unless the stimulus has a duration of its own.
+describe("a stimulus window", function()
+  it("is on at the samples labelled start + dt to end; a shorter run takes it with its own duration", function()
+    local a = S.StepInput { step_size = 1, start = 10, ["end"] = 20 }:as_array(30, 1)[1]
+    local on = {}
+    for k, v in ipairs(a) do if v ~= 0 then on[#on + 1] = k end end
+    assert.same({ 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 }, on)
+    local model = nm.model(nm.node { label = "P", masses = { Probe() } })
+    model.params["*.I"] = S.StepInput { step_size = 1, start = 5, ["end"] = 2000 }
+    local ok, err = pcall(function() model:run { duration = 100, dt = 0.1, record = { "u" } } end)
+    assert.is_false(ok)
+    assert.matches("StepInput: end = 2000 ms is after its duration %+ dt %(100%.1 ms%).*give it duration = ", err)
+    model.params["*.I"] = S.StepInput { step_size = 1, start = 5, ["end"] = 2000, duration = 3000 }
+    assert.are.equal(52, switch_row(model:run { duration = 100, dt = 0.1, record = { "u" } }))  -- row 52: sample 51
+  end)
+end)
