@@ -111,10 +111,10 @@ local function register_names(self, opts)
   local bounds = {}
   local top = (not self.standalone) and net.label or nil
   for i, nd in ipairs(net.nodes) do
-    local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
+    local node_prefix = (top and (top .. ".") or "") .. nodemod.part_name(nd.label, i)
     for j, m in ipairs(nd.masses) do
       local g, lane = L.lane_of[i][j][1], L.lane_of[i][j][2]
-      local prefix = node_prefix .. "." .. m.type.label .. "_" .. (j - 1)
+      local prefix = node_prefix .. "." .. nodemod.part_name(m.type.label, j)
       local function add(local_name, slot, value)
         reg:add_slot(flat and local_name or (prefix .. "." .. local_name), slot)
         values[slot] = value
@@ -265,7 +265,7 @@ local function register_names(self, opts)
   end
   for i, nd in ipairs(net.nodes) do
     if nd.connectivity and not flat then
-      local node_prefix = (top and (top .. ".") or "") .. nd.label .. "_" .. (i - 1)
+      local node_prefix = (top and (top .. ".") or "") .. nodemod.part_name(nd.label, i)
       local nm = #nd.masses
       local function save()    -- (the node's tables as they are; none for delays it has not)
         local c, d = nd.connectivity, nd.delays

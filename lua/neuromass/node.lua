@@ -37,8 +37,17 @@ local function collision(label, masses, first, j, v, public)
                        j - 1, b.label, same, typed, public, v)
 end
 
+--- node.part_name(label, j) -> the name of the j-th (1-based) node of a
+-- network, or mass of a node, in parameter paths: LABEL_(j - 1)
+-- ("N_0.F_1.a": node 0 labelled N, its mass 1 labelled F).
+function M.part_name(label, j)
+  return label .. "_" .. (j - 1)
+end
+
 --- State-variable names of a node: the masses' names in order, each suffixed
--- with its mass type when the plain names would collide.  Names that still
+-- with its mass type when the plain names would collide (a mass of no type:
+-- with its name in the node's parameter paths, LABEL_j, j from 0: v_F_1 is
+-- the v of the mass whose parameters are N_0.F_1.*).  Names that still
 -- collide (two masses of one type) are an error at the caller's `level`.
 local function state_names(masses, label, level)
   local names, seen, dup = {}, {}, false
@@ -54,11 +63,9 @@ local function state_names(masses, label, level)
   end
   for j, m in ipairs(masses) do
     names[j] = {}
-    for _, v in ipairs(m.type.state_names) do
-      names[j][v] = dup and (v .. "_" .. (m.type.type or ("M" .. j))) or v
-    end
-    for _, v in ipairs(m.type.output_names) do
-      names[j][v] = dup and (v .. "_" .. (m.type.type or ("M" .. j))) or v
+    local suffix = m.type.type or M.part_name(m.type.label, j)
+    for _, list in ipairs { m.type.state_names, m.type.output_names } do
+      for _, v in ipairs(list) do names[j][v] = dup and (v .. "_" .. suffix) or v end
     end
   end
   local owner = {}
