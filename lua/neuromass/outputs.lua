@@ -16,6 +16,7 @@ local paths = require "neuromass.paths"
 local context = require "neuromass.context"
 local check = require "neuromass._check"
 local sidecar = require "neuromass.audio.sidecar"
+local formats = require "neuromass.audio.formats"
 
 local ipairs, string, type, table = ipairs, string, type, table
 
@@ -147,6 +148,13 @@ function M.check(what, level, outs, ins)
         fail("%s is %s%s: it would be overwritten", named(o), i.o.role,
              i.o.path and (" '" .. i.o.path .. "'") or "")
       end
+    end
+    -- (a sidecar, JSON, under a name that says audio or CSV would replace such a file, or pass for one)
+    local ext = o.sidecar and (o.given or o.path):match("[^/]%.(%w+)$")
+    if ext and (formats.container[ext:lower()] or ext:lower() == "csv") then
+      fail("%s is a name for %s file (.%s), and the sidecar is JSON: give it a path ending in .json, or " ..
+           "leave 'sidecar' out (it is then the audio file's name + .json)", named(o),
+           ext:lower() == "csv" and "a CSV" or "an audio", ext)
     end
     seen[#seen + 1] = { o = o, ids = ids }
     ::next::

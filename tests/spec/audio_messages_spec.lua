@@ -61,9 +61,10 @@ describe("a sidecar path", function()
     for _, name in ipairs { "a.wav", "c.FLAC", "d.ogg", "e.csv" } do
       local err = h.error_of(function() local _ = res:write_audio(dir .. "/b.wav", { sidecar = dir .. "/" .. name }) end)
       local kind = name == "e.csv" and "a CSV" or "an audio"
-      assert.matches("audio_messages_spec%.lua:%d+: write_audio: 'sidecar' = '[^']*/" .. name:gsub("%.", "%%.") ..
-                     "' is a name for " .. kind .. " file %(%." .. name:match("%w+$") .. "%), and the sidecar is " ..
-                     "JSON: give a path ending in %.json %(leave 'sidecar' out for '[^']*/b%.wav%.json'%)", err)
+      assert.matches("audio_messages_spec%.lua:%d+: write_audio: the audio's sidecar '[^']*/" ..
+                     name:gsub("%.", "%%.") .. "' is a name for " .. kind .. " file %(%." .. name:match("%w+$") ..
+                     "%), and the sidecar is JSON: give it a path ending in %.json, or leave 'sidecar' out %(it is " ..
+                     "then the audio file's name %+ %.json%)", err)
     end
     assert.equals(wav, h.read(dir .. "/a.wav"))
     assert.is_nil(io.open(dir .. "/b.wav"))

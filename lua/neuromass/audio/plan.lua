@@ -318,13 +318,6 @@ function M.plan(what, level, path, opts, src)
   elseif sidecar ~= false and type(sidecar) ~= "string" then
     fail(what, level, "'sidecar' must be true, false or a path")
   end
-  -- (a JSON under a name that says audio or CSV would replace such a file, or pass for one)
-  local side_ext = type(sidecar) == "string" and sidecar:match("[^/]%.(%w+)$")
-  if side_ext and (extensions[side_ext:lower()] or side_ext:lower() == "csv") then
-    fail(what, level, "'sidecar' = '%s' is a name for %s file (.%s), and the sidecar is JSON: give a path " ..
-         "ending in .json (leave 'sidecar' out for %s)", sidecar, side_ext:lower() == "csv" and "a CSV" or "an audio",
-         side_ext, outputs.is_stdout(path) and "none" or "'" .. sidecar_of(path) .. "'")
-  end
   return c, { inputs = inputs, layout = layout, channels = channels, pans = pans,
               regions = regions, warnings = warnings, sidecar = sidecar,
               sidecar_auto = sidecar_auto, skip_ms = skip, fade_given = opts.fade ~= nil,
