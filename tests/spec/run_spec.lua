@@ -131,6 +131,29 @@ describe("model:run", function()
     local ok, err = pcall(function() m:run { duration = 100, dt = 0.1 } end)
     assert.is_false(ok)
     assert.matches("NaN or infinite value at t = [%d%.]+ ms %(node 0, variable 'x'", err)
+    assert.is_nil(err:find("at the first step", 1, true), err)         -- (a blow-up, later)
+  end)
+
+  -- (before: the same message as a blow-up, with no word of the 1 / 0 that made it)
+  it("at the first step, names the equation's likely causes and the declarations that catch them", function()
+    local F = nm.mass { name = "F", state = { v = 0 }, params = { a = 0 },
+                        derivatives = function(_, p) return { v = 1 / p.a } end }
+    local ok, err = pcall(function() nm.model(nm.node { masses = { F() } }):run { duration = 10, dt = 0.1 } end)
+    assert.is_false(ok)
+    assert.matches("NaN or infinite value at t = 0.1 ms (node 0, variable 'v' of mass 'F'); at the first step, " ..
+                   "this is an equation's value more often than a blow-up: a division by a parameter that is 0, " ..
+                   "or the square root or log of a negative number (nm.mass declares the parameters that must not " ..
+                   "be 0 as nonzero = { ... }", err, 1, true)
+    -- declared, the 0 is refused before the run
+    local G = nm.mass { name = "G", state = { v = 0 }, params = { a = 1 }, nonzero = { "a" },
+                        derivatives = function(_, p) return { v = 1 / p.a } end }
+    ok, err = pcall(function()
+      local m = nm.model(nm.node { masses = { G() } })
+      m.params["*.a"] = 0
+      m:run { duration = 10, dt = 0.1 }
+    end)
+    assert.is_false(ok)
+    assert.matches("'*.a' is a signed divisor", err, 1, true)
   end)
 
   -- A clamp bounds finite values: an infinity is a blow-up (clamped, WC with tau_exc = 0 ran on as

@@ -75,6 +75,12 @@ local function fail_run(self, failure, out, given, o, dt, level)
     why = string.format("the simulation produced a NaN or infinite value at t = %s ms (node %s, " ..
                         "variable '%s' of mass '%s')", check.time(failure.t), tostring(node), tostring(var),
                         tostring(massname))
+    if failure.t and failure.t <= 1.5 * dt then    -- (at once: an equation's value, rather than a blow-up)
+      why = why .. "; at the first step, this is an equation's value more often than a blow-up: a division " ..
+            "by a parameter that is 0, or the square root or log of a negative number (nm.mass declares the " ..
+            "parameters that must not be 0 as nonzero = { ... }, those that must be > 0 as positive = { ... }: " ..
+            "they are then checked before a run)"
+    end
     self.failed_at = { t = failure.t, why = string.format("a NaN or infinite value in node %s, " ..
                                                           "variable '%s'", tostring(node), tostring(var)) }
   elseif kind == "step" then
