@@ -496,25 +496,22 @@ function M.table_writer(what, target, names, rows)
     return n
   end
   local at_start, touched, saved = count(), false, false
-  local function exists(file)
-    local f = io.open(file, "r")
-    if f then f:close() end
-    return f ~= nil
-  end
+  local function exists(file) return core.path_info(file).exists end
   local function path()
     if type(target) == "string" then return target end
-    local want = merge.table(target.dir, target.whole())
-    local other = merge.table(target.dir, not target.whole())
+    local whole = target.whole()
+    local want, other = merge.table(target.dir, whole), merge.table(target.dir, not whole)
     if not saved and not exists(want) and exists(other) then return other end
     return want
   end
   local function save(stopping)
     if stopping and not touched and count() == at_start then return end
-    local to = type(target) == "string" and target or merge.table(target.dir, target.whole())
+    local whole = type(target) ~= "string" and target.whole()
+    local to = type(target) == "string" and target or merge.table(target.dir, whole)
     local started = os.clock()
     local ok, err = tbl.write(to, names, rows)
     if not ok then check.error(string.format("%s: cannot write '%s': %s", what, to, err), 2) end
-    if type(target) ~= "string" then merge.wrote(target.dir, target.whole()) end
+    if type(target) ~= "string" then merge.wrote(target.dir, whole) end
     saved = true
     written, wait = os.time(), math.max(WRITE_EVERY, WRITE_SHARE * (os.clock() - started))
   end

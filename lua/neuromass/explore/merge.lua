@@ -56,9 +56,7 @@ end
 -- DIR/results.csv; nothing to do when there is no such table.
 function M.promote(dir)
   local from = M.table(dir, false)
-  local f = io.open(from, "r")
-  if not f then return true end
-  f:close()
+  if not core.path_info(from).exists then return true end
   local ok, err = os.rename(from, M.table(dir, true))
   if not ok then return nil, string.format("cannot rename '%s' to %s: %s", from, M.RESULTS, err) end
   return true

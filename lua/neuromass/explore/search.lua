@@ -670,9 +670,10 @@ function Search:run()
                            function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
                            compute_unless_stopped, function(i, r) done(i, r.status) end)
     mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
-    local table_path = merge.table(dir, merge.whole(rows, space.n))
+    local whole = merge.whole(rows, space.n)
+    local table_path = merge.table(dir, whole)
     if plan.task == 0 then
-      local ok, err = merge.write(dir, names, rows, parts, merge.whole(rows, space.n))
+      local ok, err = merge.write(dir, names, rows, parts, whole)
       if not ok then check.error("BoxSearch: " .. err, 2) end
     end
     -- (a rank that raises the stop aborts the job: not before rank 0 has written;
