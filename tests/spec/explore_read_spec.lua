@@ -99,6 +99,24 @@ describe("explore/table.read", function()
     assert.equals(HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n", h.read(dir .. "/x/results.csv"))
   end)
 
+  it("an incomplete explore --merge joins an older results.csv into results.partial.csv, leaving one table",
+     function()
+    -- (an older neuromass kept the rows done so far under results.csv; a merge that left it beside the
+    -- partial table it wrote made a folder of two tables, one of them named as a whole one)
+    assert.equals(0, (h.sh("mkdir -p " .. q(dir .. "/x"))))
+    h.write(dir .. "/x/results.csv", HEADER .. "1,0.5,17,0.25,ok\n")
+    local s, out, e = merge { ["task-2-of-3.csv"] = "3,0.5,19,0.75,ok\n" }
+    assert.equals(1, s, out .. e)
+    assert.truthy((out .. e):find("missing: point", 1, true), out .. e)
+    assert.equals(HEADER .. "1,0.5,17,0.25,ok\n3,0.5,19,0.75,ok\n", h.read(dir .. "/x/results.partial.csv"))
+    assert.is_nil(io.open(dir .. "/x/results.csv"))
+    assert.truthy(io.open(dir .. "/x/parts/task-2-of-3.csv"))          -- (kept: the tasks' layout)
+    s, out, e = merge { ["task-0-of-3.csv"] = "1,0.5,17,0.25,ok\n", ["task-1-of-3.csv"] = "2,0.5,18,0.5,ok\n" }
+    assert.equals(0, s, out .. e)
+    assert.equals(HEADER .. "1,0.5,17,0.25,ok\n2,0.5,18,0.5,ok\n3,0.5,19,0.75,ok\n", h.read(dir .. "/x/results.csv"))
+    assert.is_nil(io.open(dir .. "/x/results.partial.csv"))
+  end)
+
   it("explore --merge refuses a points.txt that is not the tasks' (edited), or whose count the rows pass", function()
     -- (before: rows past its count were joined, and a points.txt that does not read was taken for none:
     -- "holds no points.txt (parts of an older neuromass)")

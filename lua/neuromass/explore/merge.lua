@@ -364,6 +364,7 @@ local function join(dir)
     path = M.table(dir, false)
     local ok, err = tbl.write(path, names, rows)
     if not ok then return nil, "cannot write '" .. path .. "': " .. err end
+    M.wrote(dir, false)      -- (a results.csv there, an older neuromass's: its rows are in this one)
   end
   -- Parts without points.txt nor restarts.txt (an older neuromass's): the largest row is all
   -- that says how many points there are, and no seed is known to check the rows against.
@@ -382,9 +383,10 @@ end
 -- the parts came without points.txt or restarts.txt (older ones: nothing after it is known, no
 -- seed checked), else nil } | nil, message.  Complete (nothing
 -- missing or absent): results.csv written, the parts and a stale results.partial.csv removed
--- (M.write).  Otherwise the rows go to DIR/results.partial.csv, and results.csv and the parts stay
--- as they were, so that the script's next run (or task) still reads every row and computes only
--- what is missing.  Refused while a run, its workers or an array's tasks
+-- (M.write).  Otherwise the rows go to DIR/results.partial.csv (a results.csv there, which an older
+-- neuromass wrote for rows done so far, removed: its rows are in it), and the parts stay as they
+-- were, so that the script's next run (or task) still reads every row and computes only what is
+-- missing.  Refused while a run, its workers or an array's tasks
 -- explore DIR (spread.try_lock: they are still writing the parts, and a
 -- join then would be partial, or remove a part a task is about to write);
 -- holding it, removes what killed processes left (leftovers.clear).
