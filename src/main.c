@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -1171,6 +1172,46 @@ static int check_option_rules(lua_State *L, int argc, char **argv)
 }
 
 
+/* MPI (issue 13): explore/mpi.lua's held_error(msg): in a rank other than 0
+** of an mpirun job, the script's error `line` (its message `msg` and what
+** the run kept) is kept in the registry, as "rank K: LINE", with how long
+** to hold it, and 1 returned;
+** print_held_error says it, or not, once MPI has started.  0 elsewhere: the
+** caller prints it. */
+#define HELD_ERROR "neuromass.held_error"
+#define HELD_MS "neuromass.held_error_ms"
+static int hold_error(lua_State *L, const char *msg, const char *line)
+{
+  int top = lua_gettop(L), held = 0;
+  if (mpi_function(L, "held_error") && (lua_pushstring(L, msg), lua_pcall(L, 1, 2, 0)) == LUA_OK &&
+      lua_isinteger(L, -2)) {
+    lua_setfield(L, LUA_REGISTRYINDEX, HELD_MS);
+    lua_pushfstring(L, "rank %I: %s", (LUAI_UACINT)lua_tointeger(L, -1), line);
+    lua_setfield(L, LUA_REGISTRYINDEX, HELD_ERROR);
+    held = 1;
+  }
+  lua_settop(L, top);
+  return held;
+}
+
+/* Prints the error hold_error kept, if any, after mpi_script_end (`mpi`:
+** its result, > 0 when MPI runs): with MPI running, first waits up to the
+** time held_error gave for a stop signal, the abort of the job by rank 0,
+** which failed too and printed its own error; a rank stopped so prints
+** nothing.  Without MPI, at once. */
+static void print_held_error(lua_State *L, int mpi)
+{
+  int top = lua_gettop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, HELD_ERROR) == LUA_TSTRING) {
+    lua_Integer hold_ms = lua_getfield(L, LUA_REGISTRYINDEX, HELD_MS) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
+    struct timespec tick = { 0, 10 * 1000000L };
+    for (lua_Integer waited = 0; mpi > 0 && waited < hold_ms && !nmL_stop_signal(); waited += 10)
+      nanosleep(&tick, NULL);
+    if (!nmL_stop_signal()) fprintf(stderr, PROGNAME ": %s\n", lua_tostring(L, top + 1));
+  }
+  lua_settop(L, top);
+}
+
 /* 1 when the error at the top of the stack is one that every MPI rank raised
 ** alike and rank 0 prints (explore/mpi.lua's said_once files it in the
 ** registry on the other ranks), so that mpirun shows it once. */
@@ -1275,7 +1316,8 @@ static int pmain(lua_State *L)
     /* (a string, or a command's usage error raised by a script: its __tostring) */
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL);
     const char *kept = stop_kept_note(L, msg);
-    fprintf(stderr, PROGNAME ": %s%s%s\n", msg ? msg : "(error)", kept ? "; " : "", kept ? kept : "");
+    const char *line = lua_pushfstring(L, "%s%s%s", msg ? msg : "(error)", kept ? "; " : "", kept ? kept : "");
+    if (!hold_error(L, msg, line)) fprintf(stderr, PROGNAME ": %s\n", line);
   } else {
     const char *kept = stop_kept_note(L, NULL);  /* the script caught the stop and ended */
     if (kept) fprintf(stderr, PROGNAME ": %s\n", kept);
@@ -1317,8 +1359,11 @@ int main(int argc, char **argv)
   int signo = nmL_stop_signal();
   int code = signo ? 128 + signo : ok ? EXIT_SUCCESS : EXIT_FAILURE;
   /* a script ran (run, info): a rank of an mpirun job takes part in its ranks' end (mpi_script_end) */
-  if (lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE && mpi_script_end(L) < 0 && code == EXIT_SUCCESS)
-    code = EXIT_FAILURE;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, HOST_CONTEXT) == LUA_TTABLE) {
+    int mpi = mpi_script_end(L);
+    if (mpi < 0 && code == EXIT_SUCCESS) code = EXIT_FAILURE;
+    print_held_error(L, mpi);
+  }
   lua_pop(L, 1);
   /* MPI (issue 13): neuromass.mpi aborts the job at lua_close when the
   ** script failed, instead of finalising, with this exit status as the

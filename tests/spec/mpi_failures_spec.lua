@@ -256,7 +256,25 @@ print("rank " .. rank .. " went on")
       assert.equals(1, status, err)
       assert.equals(1, h.count(err, "s.lua:4: rank " .. early .. " gives up"), err)
       assert.equals(1, h.count(err, "neuromass: "), err)
+      -- (rank 0's error is the job's; another rank's names the rank)
+      assert.equals(1, h.count(err, "neuromass: " .. (early == "1" and "rank 1: " or "") .. s .. ":4: "), err)
     end
+  end)
+
+  -- Before: a mistake of the script outside an exploration (here an unknown parameter) failed
+  -- every rank alike, and each printed it: -np K said it K times.
+  it("prints once (rank 0's) an error every rank's script raises outside an exploration", function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script([[
+local nm = require "neuromass"
+local model = nm.models.fhn.native { K_gll = 0.5 }
+]])
+    local status, out, err = run(s, scratch() .. "/o")
+    failed_job(status, out, err, "typo")
+    assert.equals(1, status, err)
+    assert.equals(1, h.count(err, "neuromass: "), err)
+    assert.equals(1, h.count(err, "neuromass: " .. s .. ":2: unknown parameter 'K_gll'"), err)
   end)
 
   -- MPI starts as every rank's script ends, for the end-of-script check: here every rank agrees.

@@ -107,6 +107,44 @@ function M.script_end()
   return true
 end
 
+--- The environment variables that give a rank's number before MPI starts:
+-- OpenMPI's mpirun (OMPI_COMM_WORLD_RANK), MPICH's Hydra and Slurm's PMI
+-- (PMI_RANK).
+M.RANK_NUMBER_ENV = { "OMPI_COMM_WORLD_RANK", "PMI_RANK" }
+
+--- How long (ms) a rank other than 0 holds its script's error once MPI has
+-- started (M.held_error): the time rank 0's abort of the job takes to reach
+-- it, when rank 0 failed too.
+M.HOLD_MS = 3000
+
+--- mpi.held_error(message) -> this process's rank (an integer >= 1) and
+-- M.HOLD_MS when the host must hold the error `message` that ended its
+-- script: a rank other than 0 of an
+-- mpirun job of more than one rank (M.launched, M.RANK_NUMBER_ENV) in a
+-- neuromass built with MPI, and not the rank that M.said_once chose to say
+-- `message`; else nil (the host prints the error at once).
+-- A mistake in a script fails every rank alike (a typo, a missing file, an
+-- unknown parameter), and each printed it: the job said it once per rank.
+-- The host (src/main.c) now prints rank 0's at once, and holds another
+-- rank's until MPI has started (M.script_end) and for M.HOLD_MS more.  If
+-- rank 0 failed too, its abort of the job stops this process meanwhile (a
+-- stop signal): the error is then not printed.  Else the host prints it,
+-- as "rank K: MESSAGE".  Rank 0's error is then the job's one line: a
+-- different error of another rank shows once rank 0's is mended.
+function M.held_error(message)
+  if message ~= nil and debug.getregistry()["neuromass.said_here"] == message then return nil end
+  local n = M.launched()
+  if not n or n < 2 or not pcall(require, "neuromass.mpi") then return nil end
+  for _, name in ipairs(M.RANK_NUMBER_ENV) do
+    local rank = math.tointeger(tonumber(os.getenv(name) or ""))
+    if rank then
+      if rank >= 1 then return rank, M.HOLD_MS end
+      return nil
+    end
+  end
+  return nil
+end
+
 --- mpi.plan() -> nil when no MPI launcher started this process, else
 -- { kind = "mpi", task = rank, ntasks = size }: rank `task` computes the
 -- points of slice `task` of `ntasks` (M.slice), rank 0 gathers the rows
@@ -282,13 +320,14 @@ end
 -- each the same text: M.failures', M.check_ranks'), so that only rank `by`
 -- (default 0) prints it: another rank files the message in the registry
 -- ("neuromass.said_by_rank_0", which src/main.c reads: a script that fails
--- with that very message prints nothing), and fails as rank `by` does.  Any
--- other error still prints.
+-- with that very message prints nothing), and fails as rank `by` does;
+-- rank `by` files it as its own to say ("neuromass.said_here": the host
+-- prints it at once, M.held_error).  Any other error still prints.
 function M.said_once(fn, by)
   local ok, err = pcall(fn)
   if ok then return end
-  if mpi().rank() ~= (by or 0) and type(err) == "string" then
-    debug.getregistry()["neuromass.said_by_rank_0"] = err
+  if type(err) == "string" then
+    debug.getregistry()[mpi().rank() ~= (by or 0) and "neuromass.said_by_rank_0" or "neuromass.said_here"] = err
   end
   error(err, 0)
 end
