@@ -37,7 +37,9 @@ end
 -- A BoxSearch of 8 points into arg[1] whose settings on rank 1 differ as
 -- the environment's WHAT says, and whose evaluate at x_ext = 0.5 (point 6,
 -- rank 1's) does what FAIL says: "exit" os.exit(3), "bad" returns a
--- string metric (a script error), "error" raises (a failed point).
+-- string metric (a script error), "error" raises (a failed point), "kill"
+-- kills rank 1 outright (SIGKILL) after a point 4 of 2.2 s (which lets
+-- its part be written: every 2 s).
 local SEARCH = [=[
 local nm = require "neuromass"
 local rank = tonumber(os.getenv("OMPI_COMM_WORLD_RANK") or "0")
@@ -51,9 +53,12 @@ nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
   evaluate = function(res, p)
     if p.x_ext == 0.5 then
       if fail == "exit" then os.exit(3) elseif fail == "bad" then return { m = "x" }
+      elseif fail == "kill" then os.execute("kill -KILL " .. require("neuromass.core").pid())
       elseif fail == "error" then error("no luck") end
     end
-    return { m = p.x_ext * 2, last = res.x[1][#res.x[1]] }
+    if p.x_ext == 0.3 and fail == "kill" then local t = os.time() + 2.2 while os.time() < t do end end
+    local x = res:get("x", 0)
+    return { m = p.x_ext * 2, last = x[#x] }
   end,
   out = (what == "out" and rank == 1) and arg[1] .. "_other" or arg[1] }:run()
 print("rank " .. rank .. " went on")
@@ -106,6 +111,34 @@ describe("mpirun -np 2 explorations that users get wrong", function()
     end
   end)
 
+  -- Before: the ranks' rows went to rank 0 at the end alone, so a rank killed outright (a node
+  -- lost) lost every rank's rows: mpirun ends the job.
+  it("keeps the rows of a job whose rank was killed outright in the ranks' parts; a merge or rerun joins them",
+     function()
+    local why = mpi_missing()
+    if why then return pending(why) end
+    local s = script(SEARCH)
+    local one = scratch() .. "/one"
+    assert.equals(0, (run(s, one, "", 1)))
+    local dir = scratch() .. "/o"
+    local status, out, err = run(s, dir, "FAIL=kill ")
+    failed_job(status, out, err, "kill")
+    assert.is_nil(io.open(dir .. "/results.csv"))
+    -- rank 0's slice (1, 3, 5, 7), written when it was done; rank 1's up to its slow point 4
+    local function points(path) return (h.read(path):gsub("\n", "|"):gsub("(%d+),[^|]*", "%1"):gsub("^point[^|]*", "")) end
+    assert.equals("|1|3|5|7|", points(dir .. "/parts/task-0-of-2.csv"))
+    assert.equals("|2|4|", points(dir .. "/parts/task-1-of-2.csv"))
+    status, out, err = h.sh(h.q(h.exe) .. " explore --merge " .. h.q(dir))
+    assert.equals(1, status, out .. err)
+    assert.matches("missing: points 6, 8 (", out .. err, 1, true)
+    assert.equals("|1|2|3|4|5|7|", points(dir .. "/results.partial.csv"))
+    status, _, err = run(s, dir)
+    assert.equals(0, status, err)
+    assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
+    assert.is_nil(io.open(dir .. "/results.partial.csv"))
+    assert.is_nil(io.open(dir .. "/parts"))
+  end)
+
   -- Before: every rank printed them, so -np K showed each K times.
   it("prints an error every rank raises alike once (rank 0's); a rank's own error still prints", function()
     local why = mpi_missing()
@@ -144,7 +177,8 @@ nm.explore.BoxSearch { model = function() return nm.models.fhn.native {} end,
     assert.matches("\n6,0.5,[^\n]*,failed: [^\n]*no luck\n", h.read(dir .. "/results.csv"))
   end)
 
-  it("an Evolution keeps every rank's evaluations when a rank calls os.exit, and resumes to one process's table", function()
+  it("an Evolution keeps every rank's evaluations when a rank calls os.exit or is killed; resumes to one process's table",
+     function()
     local why = mpi_missing()
     if why then return pending(why) end
     local s = script([[
@@ -156,6 +190,8 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end,
   fitness = function(_, p)
     n = n + 1
     if rank == 1 and n == 3 and os.getenv("FAIL") then os.exit(3) end
+    if rank == 1 and n == 2 and os.getenv("KILL") then local t = os.time() + 2.2 while os.time() < t do end end
+    if rank == 1 and n == 3 and os.getenv("KILL") then os.execute("kill -KILL " .. require("neuromass.core").pid()) end
     return -p.x_ext
   end, evaluations = 8, restarts = 2, out = arg[1] }:run()
 print("rank " .. rank .. " went on")
@@ -171,6 +207,20 @@ print("rank " .. rank .. " went on")
     status, _, err = run(s, dir)
     assert.equals(0, status, err)
     assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
+    -- Killed outright (SIGKILL, after a slow evaluation 2 that lets its part be written): the ranks'
+    -- parts keep their evaluations (before, the job lost them all), which a rerun replays.
+    dir = scratch() .. "/k"
+    status, out, err = run(s, dir, "KILL=1 ")
+    failed_job(status, out, err, "Evolution killed")
+    assert.is_nil(io.open(dir .. "/results.csv"))
+    local function rows(path) return select(2, h.read(path):gsub("\n", "")) - 1 end
+    assert.equals(4, rows(dir .. "/parts/task-0-of-2.csv"))        -- (rank 0's restart: evaluations 1 to 4)
+    assert.equals(2, rows(dir .. "/parts/task-1-of-2.csv"))        -- (rank 1's first two: 5 and 6)
+    assert.truthy(io.open(dir .. "/parts/restarts.txt"))
+    status, _, err = run(s, dir)
+    assert.equals(0, status, err)
+    assert.equals(h.read(one .. "/results.csv"), h.read(dir .. "/results.csv"))
+    assert.is_nil(io.open(dir .. "/parts"))
   end)
 
   it("a rank whose script ends while another begins an exploration fails the job, naming both, none hanging", function()

@@ -160,12 +160,14 @@ local emp = require "neuromass.explore.mpi"
 local plan = emp.plan()
 -- rank 0 holds points 2 (ok) and 5 (failed, retried); the others see no table
 local held = plan.task == 0 and { [2] = { status = "ok", by = "before" }, [5] = { status = "failed: x" } } or {}
-local computed = {}
+local computed, known, finished = {}, 0, 0
 local all = emp.run(plan, 7, held, function(_, row) return row == nil or row.status ~= "ok" end,
   function(i) return { status = "ok", by = "rank " .. plan.task, params = { tostring(i / 4), "n" }, nan = 0 / 0 } end,
-  function(i) computed[#computed + 1] = i end)
+  { point = function(i) computed[#computed + 1] = i end,
+    known = function(rows) for _ in pairs(rows) do known = known + 1 end end,
+    finished = function() finished = finished + #computed end })
 local f = assert(io.open(arg[1] .. "/rank" .. plan.task .. ".txt", "w"))
-f:write("computed ", table.concat(computed, " "), "\n")
+f:write("computed ", table.concat(computed, " "), "; known ", known, ", finished after ", finished, "\n")
 for i = 1, 7 do
   local r = all[i]
   f:write(i, " ", r.status, " ", r.by, " ", r.params and table.concat(r.params, ";") or "-",
@@ -175,8 +177,8 @@ f:close()
 ]])
     local rows = "1 ok rank 0 0.25;n true\n2 ok before - false\n3 ok rank 0 0.75;n true\n4 ok rank 1 1.0;n true\n" ..
                  "5 ok rank 0 1.25;n true\n6 ok rank 1 1.5;n true\n7 ok rank 0 1.75;n true\n"
-    assert.equals("computed 1 3 5 7\n" .. rows, written(0))
-    assert.equals("computed 4 6\n" .. rows, written(1))
+    assert.equals("computed 1 3 5 7; known 2, finished after 4\n" .. rows, written(0))
+    assert.equals("computed 4 6; known 2, finished after 2\n" .. rows, written(1))
   end)
 
   it("ends the whole job when one rank fails (rank 0 waiting in a gather), with the script's line", function()

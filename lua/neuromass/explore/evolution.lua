@@ -635,7 +635,7 @@ function Evolution:run()
   -- one-time warnings once for the exploration, counted ones summed (a worker's: to the script's process)
   local _ <close> = warnings.exploration(plan.worker and workers.report_warning or mpi.warning_pass(plan),
                                          plan.worker and workers.report_tally or nil)
-  local dir = common.folder("Evolution", self.out, plan.kind == "task" and "parts" or nil)
+  local dir = common.folder("Evolution", self.out, (plan.kind == "task" or plan.kind == "mpi") and "parts" or nil)
   if plan.kind == "mpi" then          -- (every rank the same fit, before any evaluates)
     mpi.check_ranks("Evolution", dir,
                     settings.ranks_text({}, M.settings(self, common.base_seed(self.run_opts, h), h)))
@@ -679,16 +679,21 @@ function Evolution:run()
   local alone = plan.kind == "single" or plan.kind == "workers" or (ranks and plan.task == 0)
   local logged, parts = {}, {}
   if not ranks or plan.task == 0 then logged, parts = log_of(self, dir, base, h, true) end
-  if ranks then logged = mpi.share(plan.task == 0 and logged or nil) end
-  if plan.kind == "task" then
-    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
-    if not wrote then check.error("Evolution: " .. err, 2) end
-  end
   if alone then
     -- (a best.json never stands beside another table than its own: written again at the end)
     os.remove(dir .. "/best.json")
-    settle(dir, params.names, logged, parts)   -- (the log in results.csv alone: what the workers replay)
+    -- (the log in one table: what the workers replay; under mpirun before the ranks
+    -- go on, since they write their parts under the names of those it joins)
+    settle(dir, params.names, logged, parts)
   end
+  -- (a task's, and under mpirun each rank's, part: the restarts' blocks beside it, for a merge)
+  if plan.kind == "task" or (ranks and plan.task == 0) then
+    local made, merr = core.mkdir_p(dir .. "/parts")       -- (settle removes it when empty)
+    if not made then check.error(string.format("Evolution: cannot create '%s/parts': %s", dir, merr.message), 2) end
+    local wrote, err = merge.write_restarts(dir, self.evaluations, self.restarts, base)
+    if not wrote then check.error("Evolution: " .. err, 2) end
+  end
+  if ranks then logged = mpi.share(plan.task == 0 and logged or nil) end
   local function block(r) return (r - 1) * share + 1, math.min(r * share, self.evaluations) end
   -- The restarts this process runs, known now (a worker's: as it claims them), their logged rows kept
   local rows, before, total = {}, 0, 0
@@ -727,14 +732,16 @@ function Evolution:run()
     common.check_workers_done("Evolution", firsts, joined, dir)
     rows = joined
   else
-    -- Under mpirun each rank runs its restarts, and rank 0 alone writes: the
-    -- rows are gathered there at the end (explore/mpi.lua).  The log is
+    -- Under mpirun each rank runs its restarts, and rank 0 alone writes the
+    -- table: the rows are gathered there at the end (explore/mpi.lua); as it
+    -- goes, each rank writes its rows to the part task K of an array of N
+    -- would (the same restarts), so that a job killed outright keeps them,
+    -- and removes it once the table is written.  The log is
     -- results.partial.csv until the fit ends (`finished`), then results.csv.
     local finished = false
-    local target = plan.kind == "task" and spread.part(dir, plan.task, plan.ntasks, plan.worker)
+    local target = (plan.kind == "task" or ranks) and spread.part(dir, plan.task, plan.ntasks, plan.worker)
                    or { dir = dir, whole = function() return finished end }
     local save, tick, table_path = common.table_writer("Evolution", target, params.names, rows)
-    if ranks then save, tick = function() end, function() end end   -- rank 0 writes the gathered rows
     local stopped                       -- (under mpirun: why this rank stopped, raised once rank 0 wrote)
     local function restarts(at)
       for r = 1, self.restarts do
@@ -756,7 +763,7 @@ function Evolution:run()
             tick()
           end, on_stop)
           -- (a rank stopped by a signal runs no more restarts: its rows go to rank 0 with the others')
-          if not ok and ranks and core.stop_signal() then stopped = core.stop_signal(); return end
+          if not ok and ranks and core.stop_signal() then stopped = core.stop_signal(); save(true); return end
           if not ok and at and at.exited ~= nil then return end
           if not ok then
             save(true)
@@ -788,6 +795,10 @@ function Evolution:run()
       -- (a stop signal: the evaluations done written by rank 0 first, as a BoxSearch's points; a
       -- rank stopped alone stops the others, whose best would miss its restarts' evaluations)
       local others, alike = mpi.stopped(plan)
+      -- (the table holds every rank's rows: the parts go, then what lay beside them)
+      os.remove(target)
+      mpi.barrier()
+      if alone then merge.clear_layout(dir) end
       local partial = merge.table(dir, false)
       local function interrupted() common.kept("Evolution", common.interrupted(stopped), partial) end
       if stopped and alike then mpi.said_once(interrupted) elseif stopped then interrupted() end

@@ -239,20 +239,25 @@ function M.share(value)
   return (unpack(blob, 1))
 end
 
---- mpi.run(plan, n, rows, needs, compute[, on_point]) -> every row, on every
+--- mpi.run(plan, n, rows, needs, compute[, hooks]) -> every row, on every
 -- rank, and the text of the ranks that failed (M.failures: nil when none
 -- did): the MPI case of an exploration's run (plan from M.plan).  `rows` is
 -- the table rank 0 holds ({ [i] = row }, the other ranks' is not read: they
--- need not see its files); needs(i, row_or_nil) says whether point i must be
--- computed; rank `plan.task` computes compute(i) -> row (or nil: no row, e.g.
--- after a stop signal) for the points of its slice (M.slice) that need it,
--- calling on_point(i, row) after each row, under M.guarded: a rank whose
--- compute raises an error or calls os.exit computes no more, and its rows
--- done go to rank 0 with the others'.  The rows are joined on rank 0 and
+-- need not see its files), shared with every rank first; needs(i,
+-- row_or_nil) says whether point i must be computed; rank `plan.task`
+-- computes compute(i) -> row (or nil: no row, e.g. after a stop signal) for
+-- the points of its slice (M.slice) that need it, under M.guarded: a rank
+-- whose compute raises an error or calls os.exit computes no more, and its
+-- rows done go to rank 0 with the others'.  `hooks` (each optional):
+-- known(rows) with every row known before the run, point(i, row) after each
+-- row (within M.guarded), finished() once the rank's slice is done or given
+-- up, before it waits for the others.  The rows are joined on rank 0 and
 -- shared with every rank.  Rank 0 then writes the table (and each rank
 -- raises the failures, once it is written).  Collective: every rank calls it.
-function M.run(plan, n, rows, needs, compute, on_point)
+function M.run(plan, n, rows, needs, compute, hooks)
+  hooks = hooks or {}
   local known = M.share(plan.task == 0 and rows or nil)
+  if hooks.known then hooks.known(known) end
   local mine = {}
   local failure = M.guarded(function(at)
     for _, i in ipairs(M.slice(n, plan.task, plan.ntasks)) do
@@ -261,11 +266,12 @@ function M.run(plan, n, rows, needs, compute, on_point)
         local row = compute(i)
         if at.exited ~= nil then return end      -- (os.exit in its evaluate: the point is not recorded)
         mine[i] = row
-        if on_point and row then on_point(i, row) end
+        if hooks.point and row then hooks.point(i, row) end
       end
     end
     at.point = nil
   end)
+  if hooks.finished then failure = M.guarded(hooks.finished) or failure end
   local got = M.gather_rows(mine)
   if got then for i, row in pairs(got) do known[i] = row end end
   return M.share(plan.task == 0 and known or nil), M.failures(plan, failure)

@@ -250,6 +250,47 @@ end
 -- Runs point i: its row (failed ones included).  Errors of the user's
 -- setup (model() returning no model, a parameter the model lacks) are
 -- raised at the user's line.
+-- An MPI rank's part (BoxSearch:run): save([stopping]), tick(i, row[,
+-- known]), path.  tick records point i's row, or with `known` (every row
+-- known before the run, shared by rank 0: mpi.run's on_known) those of
+-- the rank's slice; the part, DIR/parts/task-K-of-N.csv (rank K of N: the
+-- slice of task K of an array of N, spread.mine), is written whole every
+-- few seconds (common.table_writer) and by save(), rank 0 writing the
+-- count of points beside it for a merge.  The rows known before are in it
+-- too: a part a killed job of N ranks left is replaced by one that holds
+-- all its rows.  A rank whose folder is not rank 0's (a node-local disk)
+-- writes its part there; once the table is written every rank removes its
+-- own.  Errors "BoxSearch: cannot ..." at the user's line.
+local function mpi_part(dir, plan, names, n, base)
+  local part, mine = spread.part(dir, plan.task, plan.ntasks), {}
+  local save, tick
+  local function ready()
+    if save then return end
+    local ok, err = core.mkdir_p(dir .. "/parts")
+    if not ok then check.error(string.format("BoxSearch: cannot create '%s/parts': %s", dir, err.message), 2) end
+    if plan.task == 0 then
+      local counted, cerr = merge.write_points(dir, n, base)
+      if not counted then check.error("BoxSearch: " .. cerr, 2) end
+    end
+    save, tick = common.table_writer("BoxSearch", part, names, mine)
+  end
+  local function part_tick(i, row, known)
+    ready()
+    if known then
+      for k, r in pairs(known) do if spread.mine(k, plan.task, plan.ntasks) then mine[k] = r end end
+    else
+      mine[i] = row
+      tick()
+    end
+  end
+  local stopped = false
+  local function part_save(stopping)         -- (once on a stop: the rank computes no more)
+    if save and not stopped then save(stopping) end
+    stopped = stopped or stopping
+  end
+  return part_save, part_tick, part
+end
+
 local function compute(self, i, base, dir, h)
   local point = self.space:point(i)
   local seed = M.seed(base, i)
@@ -656,19 +697,27 @@ function Search:run()
     return M.results(dir, names, rows, space.n)
   end
   if plan.kind == "mpi" then        -- each rank its slice; rank 0 writes the table (explore/mpi.lua)
+    -- As it goes, each rank writes the rows of its slice (those known before
+    -- too) to the part a task K of an array of N would (mpi_part), so that a
+    -- job killed outright (a rank SIGKILLed, a node lost: mpirun ends every
+    -- rank) keeps its rows for the next run or `neuromass explore --merge`.
+    local part_save, part_tick, part_path = mpi_part(dir, plan, names, space.n, base)
     -- A stop signal (mpirun passes Ctrl-C on as SIGTERM): the rank computes
     -- no more, and a point it failed is not recorded (as on one core); the
     -- rows done are gathered and written, then the stop raised.
     local function compute_unless_stopped(i)
-      if core.stop_signal() then return nil end
+      if core.stop_signal() then part_save(true); return nil end
       local r = compute(self, i, base, dir, h)
-      if r.status ~= "ok" and core.stop_signal() then return nil end
+      if r.status ~= "ok" and core.stop_signal() then part_save(true); return nil end
       return r
     end
     local failed
     rows, failed = mpi.run(plan, space.n, rows,
                            function(_, r) return not r or (self.retry_failed and r.status ~= "ok") end,
-                           compute_unless_stopped, function(i, r) done(i, r.status) end)
+                           compute_unless_stopped,
+                           { known = function(known) part_tick(nil, nil, known) end,
+                             point = function(i, r) part_tick(i, r); done(i, r.status) end,
+                             finished = function() part_save(true) end })
     mpi.gather_warnings(plan)         -- (the lookups clamped: rank 0 writes the sum of every rank's)
     local whole = merge.whole(rows, space.n)
     local table_path = merge.table(dir, whole)
@@ -679,6 +728,10 @@ function Search:run()
     -- (a rank that raises the stop aborts the job: not before rank 0 has written;
     -- a rank stopped alone stops the others, which hold no whole table)
     local others, alike = mpi.stopped(plan)
+    -- (the table holds every rank's rows: the parts go, then what lay beside them)
+    os.remove(part_path)
+    mpi.barrier()
+    if plan.task == 0 then merge.clear_layout(dir) end
     local signo = core.stop_signal()
     local function interrupted() common.kept("BoxSearch", common.interrupted(signo), table_path) end
     if signo and alike then mpi.said_once(interrupted) elseif signo then interrupted() end
