@@ -1177,6 +1177,50 @@ nm.explore.Evolution { model = function() return nm.models.fhn.native {} end, ru
     assert.is_nil(io.open(arr .. "/fit/parts"))
   end)
 
+  -- Before: a task's part stood for all its restarts, so a task stopped midway (the SIGTERM of a
+  -- Slurm time limit) left a part that the merge took as whole: results.csv, exit 0, evaluations
+  -- missing.  Each task now marks the restarts it finished (as --workers' workers do).
+  it("a task stopped midway leaves its restart unfinished for the merge (exit 1); its rerun ends the fit", function()
+    local one, arr = h.scratch(), h.scratch()
+    local script = [[
+local nm = require "neuromass"
+local n = 0
+nm.explore.Evolution {
+  model = function() return nm.models.fhn.native {} end, run = { duration = 5, dt = 0.1, seed = 5 },
+  parameters = { x_ext = { 0, 1 } }, evaluations = 16, restarts = 2, out = "fit",
+  fitness = function(_, point)
+    n = n + 1
+    if n == 3 and os.getenv("STOP") then
+]] .. h.STOP_SELF .. [[
+    end
+    return -(point.x_ext - 0.4) ^ 2
+  end }:run()
+]]
+    for _, d in ipairs { one, arr } do h.write(d .. "/fit.lua", script) end
+    local s, _, e = h.sh("cd " .. q(one) .. " && " .. q(h.exe) .. " run fit.lua --quiet --workers 1")
+    assert.equals(0, s, e)
+    local function task(i, env)
+      return h.sh("cd " .. q(arr) .. " && " .. (env or "") .. q(h.exe) .. " run fit.lua --quiet --task " .. i ..
+                  " --ntasks 2")
+    end
+    s, _, e = task(0)
+    assert.equals(0, s, e)
+    s, _, e = task(1, "STOP=1 ")
+    assert.equals(143, s, e)
+    assert.truthy(e:find("interrupted by SIGTERM; the evaluations done are kept in " .. arr ..
+                         "/fit/parts/task-1-of-2.csv", 1, true), e)
+    local out
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(1, s, out .. e)
+    assert.truthy((out .. e):find("missing: points 11, 12, 13, 14, 15, 16 (", 1, true), out .. e)
+    assert.is_nil(io.open(arr .. "/fit/results.csv"))
+    s, _, e = task(1)
+    assert.equals(0, s, e)
+    s, out, e = h.sh(q(h.exe) .. " explore --merge " .. q(arr .. "/fit"))
+    assert.equals(0, s, out .. e)
+    assert.equals(read(one .. "/fit/results.csv"), read(arr .. "/fit/results.csv"))
+  end)
+
   -- Workers take the restarts none has claimed: one whose script returns
   -- early leaves its share to the others; when every worker does, nothing
   -- is computed, an error naming each restart's first evaluation.
@@ -1323,7 +1367,7 @@ nm.explore.Evolution {
                          "evaluations in 3 restarts with run seed 5 (parts/restarts.txt), this task's is of 12 in 2 " ..
                          "with run seed 5: join them first (neuromass explore --merge " .. dir .. "/fit) or remove " ..
                          "them, or choose another out", 1, true), e)
-    assert.equals("12 3 5\n", read(dir .. "/fit/parts/restarts.txt"))
+    assert.equals("12 3 5 1\n", read(dir .. "/fit/parts/restarts.txt"))
     assert.equals(part, read(dir .. "/fit/parts/task-0-of-2.csv"))
   end)
 

@@ -772,9 +772,9 @@ function Evolution:run()
             end
             check.error("Evolution: " .. err, 2)
           end
-          -- (a worker: its rows saved, then the restart marked finished, for a
-          -- merge of what a killed run left: spread.claims)
-          if plan.worker then save(); spread.finished(dir, r) end
+          -- (a worker, a task or a rank: its rows saved, then the restart marked
+          -- finished, for a merge of what a killed or stopped run left: spread.claims)
+          if plan.worker or plan.kind == "task" or ranks then save(); spread.finished(dir, r) end
         end
       end
     end

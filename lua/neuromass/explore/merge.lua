@@ -68,11 +68,15 @@ end
 local POINTS = "/parts/points.txt"
 
 --- An Evolution's layout, written beside the parts by its tasks: its
--- evaluations E and restarts R ("E R"), so that a merge knows each
--- restart's block of rows (restart r: from (r - 1) * ceil(E / R) + 1, the
--- last to E) and the task of N that runs it ((r - 1) mod N).  A restart may
--- stop before its budget (NLopt's stopping criteria): its block then has
--- rows at its start alone, and the rest is no missing point.
+-- evaluations E, restarts R, run seed and MARKS = 1 ("E R seed 1"), so that
+-- a merge knows each restart's block of rows (restart r: from (r - 1) *
+-- ceil(E / R) + 1, the last to E) and the task of N that runs it ((r - 1)
+-- mod N).  A restart may stop before its budget (NLopt's stopping
+-- criteria): its block then has rows at its start alone, and the rest is no
+-- missing point; so its task marks it finished (spread.finished) once its
+-- rows are saved, and a restart not marked is not: its task was stopped or
+-- killed midway.  (MARKS absent: a file of an older neuromass, whose tasks
+-- marked nothing: a task's part stood for all its restarts.)
 local RESTARTS = "/parts/restarts.txt"
 
 
@@ -187,9 +191,10 @@ function M.write_points(dir, n, base)
 end
 
 --- merge.write_restarts(dir, evaluations, restarts, seed) -> true | nil, message: an Evolution's
--- layout, DIR/parts/restarts.txt = "E R seed" (every task writes the same, whole and renamed).
+-- layout, DIR/parts/restarts.txt = "E R seed 1" (every task writes the same, whole and renamed;
+-- 1: its tasks mark the restarts they finish, RESTARTS above).
 function M.write_restarts(dir, evaluations, restarts, seed)
-  return write_beside(dir, RESTARTS, string.format("%d %d %d\n", evaluations, restarts, seed))
+  return write_beside(dir, RESTARTS, string.format("%d %d %d 1\n", evaluations, restarts, seed))
 end
 
 -- The whole numbers of the file DIR .. file (up to `count`), or nil when there is none.
@@ -202,32 +207,36 @@ local function read_beside(dir, file, count)
   return table.unpack(out, 1, count)
 end
 
---- merge.restarts(dir) -> E, R, seed: the evaluations, restarts and the run's seed (nil in a file
--- written before it held one) of DIR/parts/restarts.txt, or nil (none: a BoxSearch's parts, or an
--- Evolution's written before the file was).
+--- merge.restarts(dir) -> E, R, seed, marks: the evaluations, restarts and the run's seed (nil in
+-- a file written before it held one) of DIR/parts/restarts.txt, and whether its tasks mark the
+-- restarts they finish (true; nil in a file written before they did), or nil (none: a
+-- BoxSearch's parts, or an Evolution's written before the file was).
 function M.restarts(dir)
-  local e, r, seed = read_beside(dir, RESTARTS, 3)
+  local e, r, seed, marks = read_beside(dir, RESTARTS, 4)
   if not (e and r and r >= 1 and e >= r) then return nil end
-  return e, r, seed
+  return e, r, seed, marks == 1 or nil
 end
 
---- merge.missing_restarts(parts, rows, E, R[, claims]) -> missing, absent: an
--- Evolution's restarts (E evaluations, R restarts) that no part holds: a
--- restart is run when a task's part says so by its name (task-I-of-N.csv
--- runs the restarts r with (r - 1) mod N = I; a task that wrote its part ran
--- them all, however early they stopped) or, for the parts of a killed
--- --workers run (worker-I-of-N.csv; `claims`: spread.claims; a worker runs
--- the restarts it claims, not a slice), when its claim is marked finished.
+--- merge.missing_restarts(parts, rows, E, R[, claims[, marks]]) -> missing,
+-- absent: an Evolution's restarts (E evaluations, R restarts) that no part
+-- holds: a restart is run when its claim is marked finished (`claims`:
+-- spread.claims; the workers of --workers, the tasks of an array and the
+-- ranks of mpirun mark each restart they finish, spread.finished), or, when
+-- the tasks marked none (`marks` nil: a layout of an older neuromass), when
+-- a task's part says so by its name (task-I-of-N.csv runs the restarts r
+-- with (r - 1) mod N = I; a task that wrote its part then ran them all,
+-- however early they stopped).
 -- `missing`: the points of the other restarts' blocks without a row in
 -- `rows`, sorted; `absent`: the tasks of each N that wrote no part and run
--- one of them, as merge.absent_tasks gives them (none when no task wrote).
-function M.missing_restarts(parts, rows, E, R, claims)
+-- one of them, as merge.absent_tasks gives them (none when no task wrote; a
+-- task whose part lacks a mark stopped midway: its restarts are missing).
+function M.missing_restarts(parts, rows, E, R, claims, marks)
   local wrote, counts = by_count(parts)
   local share, lost = (E + R - 1) // R, {}
   local missing = {}
   for r = 1, R do
     local ran = claims ~= nil and claims[r] == "done"
-    for _, n in ipairs(counts) do ran = ran or wrote[n][(r - 1) % n] == true end
+    for _, n in ipairs(counts) do ran = ran or (not marks and wrote[n][(r - 1) % n] == true) end
     if not ran then
       lost[#lost + 1] = r
       for i = (r - 1) * share + 1, r == R and E or r * share do
@@ -240,7 +249,7 @@ function M.missing_restarts(parts, rows, E, R, claims)
     local tasks, seen = {}, {}
     for _, r in ipairs(lost) do
       local task = (r - 1) % n
-      if not seen[task] then seen[task] = true; tasks[#tasks + 1] = task end
+      if not seen[task] and not wrote[n][task] then seen[task] = true; tasks[#tasks + 1] = task end
     end
     table.sort(tasks)
     if #tasks > 0 then absent[#absent + 1] = { n = n, tasks = tasks } end
@@ -337,7 +346,7 @@ local function join(dir)
     return nil, string.format("'%s' holds no results.csv and no parts/task-I-of-N.csv", dir)
   end
   local total, base = M.points(dir)
-  local E, R, seed = M.restarts(dir)
+  local E, R, seed, marks = M.restarts(dir)
   local edited = (not total and unread(dir, POINTS, "the count of points and the base seed"))
                  or (not E and unread(dir, RESTARTS, "the evaluations, restarts and run seed of a fit"))
   if edited then return nil, edited end
@@ -350,7 +359,7 @@ local function join(dir)
   for i in pairs(rows) do n = n + 1; if not total and i > last then last = i end end
   local claims = spread.claims(dir)     -- (a killed --workers run's: the restarts its workers finished)
   if E and not total then
-    missing, absent = M.missing_restarts(parts, rows, E, R, claims)
+    missing, absent = M.missing_restarts(parts, rows, E, R, claims, marks)
   else
     absent = M.absent_tasks(parts, rows, total)    -- (the tasks' parts alone: a worker's is no slice)
     for i = 1, last do if not rows[i] then missing[#missing + 1] = i end end

@@ -210,11 +210,14 @@ function M.claim(dir, i)
 end
 
 --- spread.finished(dir, i): marks the claim of restart i of the Evolution
--- in DIR finished (its rows saved in the worker's part), so that a merge of
--- the parts a killed run left tells a restart that stopped before its
--- budget from one cut short (M.claims).  A claim that cannot be marked
--- leaves the restart unfinished for such a merge: not an error.
+-- in DIR finished (its rows saved in the part of the worker, task or rank
+-- that ran it; a task or rank, which claims nothing, makes the claim), so
+-- that a merge of the parts a killed or stopped run left tells a restart
+-- that stopped before its budget from one cut short (M.claims).  A claim
+-- that cannot be marked leaves the restart unfinished for such a merge (a
+-- rerun replays it): not an error.
 function M.finished(dir, i)
+  core.mkdir_p(claims_dir(dir))
   local f = io.open(claim_path(dir, i), "w")
   if f then f:write("done\n"); f:close() end
 end
