@@ -75,6 +75,19 @@ describe("Wong-Wang (native) matches neurolib", function()
     local res = nm.models.ww.native { ses_init = 0.025, sis_init = 0.025 }:run { duration = 2000 }
     check(res, ref, { "r_exc", "r_inh", "se", "si" })
   end)
+
+  -- tests/fixtures/net80 (make_refs.py): WWModel on HCP from its own random initial state (seed 42),
+  -- 1000 ms, se of every node every 1 ms.  Tolerance: max |error| <= 1e-9 x the range of each node's se.
+  it("80-node HCP network with delays", function()
+    local hcp = nm.datasets.load("hcp")
+    local ics = h.read_ics(h.fixture("net80/ww_net80_hcp_ics.csv"))
+    local ref = h.read_csv(h.fixture("net80/ww_net80_hcp.csv"))
+    local model = nm.models.ww.native { Cmat = hcp.Cmat, Dmat = hcp.Dmat,
+                                        ses_init = ics.ses_init, sis_init = ics.sis_init }
+    local res = model:run { duration = 1000, dt = 0.1, sampling_dt = 1.0, record = { "se" } }
+    assert.are.equal(ref.rows, res:rows())
+    for i = 0, 79 do h.assert_close(res:get("se", i), ref.cols["se_" .. i], 1e-9, "se." .. i) end
+  end)
 end)
 
 describe("the MultiModel thalamocortical network matches neurolib", function()

