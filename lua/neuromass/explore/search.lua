@@ -247,12 +247,9 @@ local function check_values(search, m, first)
   end
 end
 
--- Runs point i: its row (failed ones included).  Errors of the user's
--- setup (model() returning no model, a parameter the model lacks) are
--- raised at the user's line.
 -- An MPI rank's part (BoxSearch:run): save([stopping]), tick(i, row[,
 -- known]), path.  tick records point i's row, or with `known` (every row
--- known before the run, shared by rank 0: mpi.run's on_known) those of
+-- known before the run, shared by rank 0: mpi.run's hooks.known) those of
 -- the rank's slice; the part, DIR/parts/task-K-of-N.csv (rank K of N: the
 -- slice of task K of an array of N, spread.mine), is written whole every
 -- few seconds (common.table_writer) and by save(), rank 0 writing the
@@ -291,6 +288,9 @@ local function mpi_part(dir, plan, names, n, base)
   return part_save, part_tick, part
 end
 
+-- Runs point i: its row (failed ones included).  Errors of the user's
+-- setup (model() returning no model, a parameter the model lacks) are
+-- raised at the user's line.
 local function compute(self, i, base, dir, h)
   local point = self.space:point(i)
   local seed = M.seed(base, i)
